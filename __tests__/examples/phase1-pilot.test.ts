@@ -1,0 +1,74 @@
+import { phase1Pilot } from '../../examples/phase1-pilot';
+import { allStrings, resources, synthExample } from './synth-examples';
+
+const { outdir, stacks } = synthExample(phase1Pilot);
+const test_ = stacks['phase1-pilot-test'];
+const production = stacks['phase1-pilot-production'];
+
+describe('example phase1-pilot', () => {
+  test('has a test stack and a production stack, each with its own state in EU Object Storage, locked', () => {
+    expect(Object.keys(stacks)).toEqual(['phase1-pilot-production', 'phase1-pilot-test']);
+    const keys = new Set<string>();
+    for (const stack of [test_, production]) {
+      const s3 = stack.terraform.backend.s3;
+      expect(s3.endpoints.s3).toMatch(/^https:\/\/(fsn1|nbg1|hel1)\.your-objectstorage\.com$/);
+      expect(s3.use_lockfile).toBe(true);
+      keys.add(s3.key);
+    }
+    expect(keys.size).toBe(2);
+  });
+
+  test('pins the hcloud provider to ~> 1.68 and configures no token', () => {
+    for (const stack of [test_, production]) {
+      expect(stack.terraform.required_providers.hcloud).toEqual({ source: 'hetznercloud/hcloud', version: '~> 1.68' });
+      expect(stack.provider.hcloud).toEqual([{}]);
+    }
+  });
+
+  test('the production server is protected against loss', () => {
+    const [server] = resources(production, 'hcloud_server');
+    expect(server).toMatchObject({ delete_protection: true, rebuild_protection: true, backups: true, keep_disk: true });
+    expect(server.lifecycle.prevent_destroy).toBe(true);
+    expect(server.lifecycle.ignore_changes).toEqual(expect.arrayContaining(['user_data', 'image']));
+    for (const ip of resources(production, 'hcloud_primary_ip')) expect(ip.delete_protection).toBe(true);
+    expect(resources(production, 'hcloud_network')[0].delete_protection).toBe(true);
+  });
+
+  test('the test server stays cheap to rebuild', () => {
+    const [server] = resources(test_, 'hcloud_server');
+    expect(server.delete_protection).toBe(false);
+    expect(server.lifecycle).toBeUndefined();
+  });
+
+  test('every server and IP is in an EU location, every resource is labelled', () => {
+    for (const stack of [test_, production]) {
+      for (const type of ['hcloud_server', 'hcloud_primary_ip']) {
+        for (const r of resources(stack, type)) expect(['fsn1', 'nbg1', 'hel1']).toContain(r.location);
+      }
+      for (const type of ['hcloud_server', 'hcloud_firewall', 'hcloud_primary_ip', 'hcloud_network']) {
+        for (const r of resources(stack, type)) expect(r.labels).toMatchObject({ 'managed-by': 'cdktf-sovereign-hetzner', environment: expect.any(String), role: expect.any(String) });
+      }
+    }
+  });
+
+  test('SSH is open only to the admin networks; the web ports are public', () => {
+    for (const stack of [test_, production]) {
+      const [firewall] = resources(stack, 'hcloud_firewall');
+      const ssh = firewall.rule.filter((r: any) => r.port === '22');
+      expect(ssh).toHaveLength(1);
+      expect(ssh[0].source_ips).toEqual(['203.0.113.0/24', '2001:db8::/32']);
+      expect(firewall.rule.map((r: any) => r.port).sort()).toEqual(['22', '443', '80']);
+    }
+  });
+
+  test('the synthesized output contains no absolute paths', () => {
+    for (const stack of [test_, production]) {
+      const strings = allStrings(stack);
+      expect(strings.filter((s) => s.includes(outdir) || s.includes(process.cwd()) || /^\/(home|root|tmp|work|Users)\//.test(s))).toEqual([]);
+    }
+  });
+
+  test.each(['phase1-pilot-test', 'phase1-pilot-production'])('%s matches its snapshot', (name) => {
+    expect(stacks[name]).toMatchSnapshot();
+  });
+});

@@ -1,0 +1,224 @@
+import {
+  DataClass, Environment, FirewallRule, Location, Machine, PrivateNetwork, ServerType, SshKey,
+} from '../../lib';
+import { ADMIN_CIDRS, ADMIN_KEY, resourcesOf, synthJson, testStack, warningsOf } from '../setup/stack';
+
+function productionMachine(overrides: Partial<ConstructorParameters<typeof Machine>[2]> = {}) {
+  const { stack } = testStack('production');
+  const machine = new Machine(stack, 'App', {
+    environment: Environment.PRODUCTION,
+    role: 'app',
+    serverType: ServerType.CX33,
+    sshKeys: [ADMIN_KEY],
+    adminCidrs: ADMIN_CIDRS,
+    ...overrides,
+  });
+  return { stack, machine };
+}
+
+describe('Machine', () => {
+  test('with only its required props: an EU server behind its own firewall, no SSH ingress', () => {
+    const { stack } = testStack('test');
+    new Machine(stack, 'App', { environment: Environment.TEST, role: 'app', serverType: ServerType.CX23 });
+    const json = synthJson(stack);
+    const [server] = resourcesOf(json, 'hcloud_server');
+    expect(server.location).toBe('fsn1');
+    expect(server.firewall_ids).toHaveLength(1);
+    expect(resourcesOf(json, 'hcloud_firewall')[0].rule).toEqual([]);
+    expect(server.delete_protection).toBe(false);
+    expect(server.keep_disk).toBe(true);
+    expect(warningsOf(stack).join('\n')).toMatch(/Hetzner-NoSshKey: test\/App\.sshKeys is empty/);
+  });
+
+  describe('in production', () => {
+    test('is delete- and rebuild-protected, prevent_destroy, backed up, and survives cloud-init and image edits', () => {
+      const { stack } = productionMachine();
+      const [server] = resourcesOf(synthJson(stack), 'hcloud_server');
+      expect(server.delete_protection).toBe(true);
+      expect(server.rebuild_protection).toBe(true);
+      expect(server.backups).toBe(true);
+      expect(server.keep_disk).toBe(true);
+      expect(server.shutdown_before_deletion).toBe(true);
+      expect(server.lifecycle.prevent_destroy).toBe(true);
+      expect(server.lifecycle.ignore_changes).toEqual(expect.arrayContaining(['user_data', 'image', 'ssh_keys']));
+    });
+
+    test('keeps its addresses: primary IPs that outlive the server, protected and never auto-deleted', () => {
+      const { stack } = productionMachine();
+      const json = synthJson(stack);
+      const ips = resourcesOf(json, 'hcloud_primary_ip');
+      expect(ips.map((ip) => ip.type).sort()).toEqual(['ipv4', 'ipv6']);
+      for (const ip of ips) {
+        expect(ip.auto_delete).toBe(false);
+        expect(ip.delete_protection).toBe(true);
+        expect(ip.lifecycle.prevent_destroy).toBe(true);
+        expect(ip.location).toBe('fsn1');
+        expect(ip).not.toHaveProperty('assignee_id');
+      }
+      const [server] = resourcesOf(json, 'hcloud_server');
+      expect(server.public_net).toEqual([{
+        ipv4_enabled: true, ipv4: expect.stringMatching(/hcloud_primary_ip\..*\.id/),
+        ipv6_enabled: true, ipv6: expect.stringMatching(/hcloud_primary_ip\..*\.id/),
+      }]);
+    });
+
+    test('opens SSH only to the admin networks, through a firewall attached at creation', () => {
+      const { stack } = productionMachine({ ingress: [FirewallRule.httpsFromAnywhere()] });
+      const json = synthJson(stack);
+      const [firewall] = resourcesOf(json, 'hcloud_firewall');
+      const ssh = firewall.rule.filter((r: any) => r.port === '22');
+      expect(ssh).toEqual([expect.objectContaining({ direction: 'in', protocol: 'tcp', source_ips: ADMIN_CIDRS })]);
+      for (const rule of firewall.rule) {
+        if (rule.port === '22') expect(rule.source_ips).not.toContain('0.0.0.0/0');
+      }
+      expect(firewall.rule).toContainEqual(expect.objectContaining({ port: '443', source_ips: ['0.0.0.0/0', '::/0'] }));
+      const [server] = resourcesOf(json, 'hcloud_server');
+      expect(server.firewall_ids).toEqual([expect.stringMatching(/^\$\{hcloud_firewall\..*\.id\}$/)]);
+    });
+
+    test('fails when a production machine has no SSH keys', () => {
+      const { stack } = productionMachine({ sshKeys: [] });
+      expect(() => synthJson(stack)).toThrow(/production\/App\.sshKeys: missing: .* Fix: pass sshKeys/);
+    });
+
+    test('fails when a production machine has no admin CIDRs', () => {
+      const { stack } = productionMachine({ adminCidrs: undefined });
+      expect(() => synthJson(stack)).toThrow(/production\/App\.adminCidrs: missing: .* Fix: pass adminCidrs/);
+    });
+  });
+
+  test('labels every resource with environment, role and data classes', () => {
+    const { stack } = productionMachine({ dataClasses: [DataClass.PSEUDONYMIZED, DataClass.SENSITIVE] });
+    const json = synthJson(stack);
+    const expected = {
+      'managed-by': 'cdktf-sovereign-hetzner', environment: 'production', role: 'app',
+      'data-class': 'sensitive', 'data-sensitive': 'true', 'data-pseudonymized': 'true',
+    };
+    for (const type of ['hcloud_server', 'hcloud_firewall', 'hcloud_primary_ip']) {
+      for (const resource of resourcesOf(json, type)) expect(resource.labels).toEqual(expected);
+    }
+  });
+
+  test('treats an undeclared machine as holding sensitive data', () => {
+    const { stack, machine } = productionMachine();
+    expect(machine.dataClasses).toEqual([DataClass.SENSITIVE]);
+    expect(resourcesOf(synthJson(stack), 'hcloud_server')[0].labels['data-class']).toBe('sensitive');
+  });
+
+  describe('bad input', () => {
+    test('fails when the location is unknown, naming the value and the EU choices', () => {
+      const { stack } = productionMachine({ location: Location.of('fra1') });
+      expect(() => synthJson(stack)).toThrow(/production\/App\.location: 'fra1' is not allowed: it is not a Hetzner location\. Fix: use Location\.FSN1/);
+    });
+
+    test('fails when the server type is unknown', () => {
+      const { stack } = productionMachine({ serverType: ServerType.of('cx99') });
+      expect(() => synthJson(stack)).toThrow(/production\/App\.serverType: 'cx99' is not allowed: it is not a Hetzner server type\. Fix: use a ServerType constant/);
+    });
+
+    test('fails when a machine holding non-public data is placed outside the EU', () => {
+      const { stack } = productionMachine({ location: Location.ASH, serverType: ServerType.CCX13 });
+      expect(() => synthJson(stack)).toThrow(/production\/App\.location: 'ash' is not allowed: it is outside the EU, and the machine holds sensitive data.*Fix: use Location\.FSN1/);
+    });
+
+    test('allows a non-EU location for a machine that explicitly holds only public data', () => {
+      const { stack } = productionMachine({ location: Location.ASH, serverType: ServerType.CCX13, dataClasses: [DataClass.PUBLIC] });
+      expect(resourcesOf(synthJson(stack), 'hcloud_server')[0].location).toBe('ash');
+    });
+
+    test('fails when the server type is not sold in the location', () => {
+      const { stack } = productionMachine({ location: Location.ASH, serverType: ServerType.CX23, dataClasses: [DataClass.PUBLIC] });
+      expect(() => synthJson(stack)).toThrow(/production\/App\.serverType: 'cx23' is not allowed: it is not offered in ash/);
+    });
+
+    test.each([['0.0.0.0/0'], ['::/0']])('fails when adminCidrs opens SSH to the internet (%s)', (cidr) => {
+      const { stack } = productionMachine({ adminCidrs: [cidr] });
+      expect(() => synthJson(stack)).toThrow(new RegExp(`production/App\\.adminCidrs: '${cidr.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}' is not allowed: SSH must never be open to the whole internet\\. Fix:`));
+    });
+
+    test('fails when an admin CIDR has host bits set', () => {
+      const { stack } = productionMachine({ adminCidrs: ['203.0.113.7/24'] });
+      expect(() => synthJson(stack)).toThrow(/production\/App\.adminCidrs: '203\.0\.113\.7\/24' is not allowed: the address has host bits set/);
+    });
+
+    test('fails when an ingress rule opens SSH to the internet', () => {
+      const { stack } = productionMachine({ ingress: [FirewallRule.tcpIn(22, FirewallRule.ANYWHERE)] });
+      expect(() => synthJson(stack)).toThrow(/production\/App\.ingress: .* it opens SSH to the whole internet\. Fix:/);
+    });
+
+    test('fails when a label is not a valid Hetzner label', () => {
+      const { stack } = productionMachine({ labels: { branch: 'feat/x' } });
+      expect(() => synthJson(stack)).toThrow(/production\/App\.labels: 'branch=feat\/x' is not allowed: a Hetzner label value/);
+    });
+
+    test('fails when cloud-init exceeds the 32 KiB user_data limit', () => {
+      const { stack, machine } = productionMachine();
+      machine.addCloudInitPart({ name: 'huge', files: [{ path: '/opt/blob', content: 'x'.repeat(40_000) }] });
+      expect(() => synthJson(stack)).toThrow(/production\/App\.cloudInit: '\d+ bytes \(parts: huge\)' is not allowed: Hetzner rejects user_data above 32768 bytes/);
+    });
+
+    test('reports every problem at once', () => {
+      const { stack } = productionMachine({ sshKeys: [], adminCidrs: [], serverType: ServerType.of('nope') });
+      let message = '';
+      try { synthJson(stack); } catch (e) { message = String(e); }
+      expect(message).toMatch(/sshKeys: missing/);
+      expect(message).toMatch(/adminCidrs: missing/);
+      expect(message).toMatch(/serverType: 'nope'/);
+    });
+  });
+
+  test('warns about a deprecated server type and names its successor', () => {
+    const { stack } = productionMachine({ serverType: ServerType.CX22 });
+    synthJson(stack);
+    expect(warningsOf(stack)).toContainEqual(expect.stringMatching(
+      /Hetzner-DeprecatedServerType: production\/App\.serverType 'cx22' can no longer be ordered in fsn1 .* Fix: move to ServerType\.CX23/));
+  });
+
+  test('does not warn about CPX gen1 in the US, where Hetzner still sells it', () => {
+    const { stack } = productionMachine({ serverType: ServerType.CPX11, location: Location.ASH, dataClasses: [DataClass.PUBLIC] });
+    synthJson(stack);
+    expect(warningsOf(stack).filter((w) => w.includes('DeprecatedServerType'))).toEqual([]);
+  });
+
+  test('joins a private network through its subnet, after the subnet exists, without alias-IP churn', () => {
+    const { stack } = testStack('production');
+    const network = new PrivateNetwork(stack, 'Network', { environment: Environment.PRODUCTION });
+    new Machine(stack, 'App', {
+      environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33,
+      sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS, privateNetwork: network, privateIp: '10.0.1.10',
+    });
+    const [server] = resourcesOf(synthJson(stack), 'hcloud_server');
+    expect(server.network).toEqual([{
+      subnet_id: expect.stringMatching(/^\$\{hcloud_network_subnet\..*\.id\}$/), ip: '10.0.1.10', alias_ips: [],
+    }]);
+    expect(server.depends_on).toEqual([expect.stringMatching(/^hcloud_network_subnet\./)]);
+  });
+
+  test('fails when the machine is in another network zone than its private network', () => {
+    const { stack } = testStack('production');
+    const network = new PrivateNetwork(stack, 'Network', { environment: Environment.PRODUCTION, location: Location.FSN1 });
+    new Machine(stack, 'App', {
+      environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CCX13, location: Location.ASH,
+      dataClasses: [DataClass.PUBLIC], sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS, privateNetwork: network,
+    });
+    expect(() => synthJson(stack)).toThrow(/production\/App\.location: 'ash' is not allowed: the private network's subnet is in network zone eu-central/);
+  });
+
+  test('renders cloud-init parts into user_data in order', () => {
+    const { stack, machine } = productionMachine();
+    machine.addCloudInitPart({ name: 'base', packages: ['unattended-upgrades'] });
+    machine.addCloudInitPart({ name: 'app', files: [{ path: '/etc/app.conf', content: 'port=8080\n' }], commands: ['systemctl restart app'] });
+    const [server] = resourcesOf(synthJson(stack), 'hcloud_server');
+    expect(server.user_data).toMatch(/^#cloud-config\n# parts: base, app\n/);
+    expect(server.user_data).toContain('unattended-upgrades');
+    expect(server.user_data).toContain('/etc/app.conf');
+  });
+
+  test('registers an SSH key from its public key and rejects anything else', () => {
+    const { stack } = testStack('production');
+    const key = new SshKey(stack, 'Key', { name: 'alice', publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr alice@example.eu' });
+    expect(key.sshKeyReference).toMatch(/\$\{TfToken/);
+    expect(() => new SshKey(stack, 'Bad', { name: 'bob', publicKey: '-----BEGIN OPENSSH PRIVATE KEY-----' }))
+      .toThrow(/production\/Bad\.publicKey: .* it is not an OpenSSH public key\. Fix:/);
+  });
+});

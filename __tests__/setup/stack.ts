@@ -1,0 +1,31 @@
+import { App, TerraformStack, Testing } from 'cdktf';
+import { HcloudProvider } from '../../generated/providers/hcloud/provider';
+import { SshKey } from '../../lib';
+
+/** A test stack with the provider configured, named so that error paths read well. */
+export function testStack(name = 'production'): { app: App; stack: TerraformStack } {
+  const app = Testing.app();
+  const stack = new TerraformStack(app, name);
+  new HcloudProvider(stack, 'hcloud', {});
+  return { app, stack };
+}
+
+export const ADMIN_KEY = SshKey.fromName('admin');
+export const ADMIN_CIDRS = ['203.0.113.0/24'];
+
+/** Parsed `Testing.synth` output with validations run. */
+export function synthJson(stack: TerraformStack): any {
+  return JSON.parse(Testing.synth(stack, true));
+}
+
+/** Every resource of a type in a synthesized stack, as a list. */
+export function resourcesOf(json: any, type: string): any[] {
+  return Object.values(json.resource?.[type] ?? {});
+}
+
+/** Warnings recorded on the construct tree. */
+export function warningsOf(stack: TerraformStack): string[] {
+  return stack.node.findAll().flatMap((c) => c.node.metadata)
+    .filter((m) => m.type === '@cdktf/warn')
+    .map((m) => String(m.data));
+}

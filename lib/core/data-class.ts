@@ -1,0 +1,37 @@
+/**
+ * The operating model's data classification: what a store or workload holds decides
+ * where it may live and what may leave the EU control plane.
+ *
+ * Classes are ordered by how hard their boundary is, from `PUBLIC` to `SECRET`.
+ */
+export class DataClass {
+  /** Public information: may be processed flexibly. */
+  public static readonly PUBLIC = new DataClass('public', 0, 'Public information; may be processed flexibly.');
+  /** Pseudonymized or scrubbed data: the middle category. */
+  public static readonly PSEUDONYMIZED = new DataClass('pseudonymized', 1, 'Pseudonymized or scrubbed data; a middle category.');
+  /** Tenant, user, proposal and audit data: stays inside the EU control plane. */
+  public static readonly SENSITIVE = new DataClass('sensitive', 2, 'Tenant, user, proposal and audit data; stays inside the EU control plane.');
+  /** Secrets, tokens, credentials and identity data: the hardest boundary. */
+  public static readonly SECRET = new DataClass('secret', 3, 'Secrets, tokens, credentials and identity data; the hardest boundary.');
+
+  public static all(): DataClass[] {
+    return [DataClass.PUBLIC, DataClass.PSEUDONYMIZED, DataClass.SENSITIVE, DataClass.SECRET];
+  }
+
+  /** The class with the hardest boundary among `classes`; `undefined` for an empty list. */
+  public static strictest(classes: readonly DataClass[]): DataClass | undefined {
+    return classes.reduce<DataClass | undefined>((max, c) => (max === undefined || c.strictness > max.strictness ? c : max), undefined);
+  }
+
+  private constructor(
+    /** The name used in labels and documents. */
+    public readonly name: string,
+    /** Higher is stricter. */
+    public readonly strictness: number,
+    public readonly description: string,
+  ) {}
+
+  public toString(): string {
+    return this.name;
+  }
+}

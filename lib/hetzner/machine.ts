@@ -1,0 +1,312 @@
+import { Construct } from 'constructs';
+import { Annotations, Lazy, Token } from 'cdktf';
+import { Firewall } from '../../generated/providers/hcloud/firewall';
+import { PrimaryIp } from '../../generated/providers/hcloud/primary-ip';
+import { Server } from '../../generated/providers/hcloud/server';
+import { cidrProblem, isAnywhere } from '../core/cidr';
+import { DataClass } from '../core/data-class';
+import { Environment } from '../core/environment';
+import { firstLabelProblem, labelValueProblem } from '../core/labels';
+import { invalidValue, missingValue } from '../core/validation-message';
+import { CloudInit, CloudInitPart, USER_DATA_LIMIT_BYTES } from './cloud-init';
+import { FirewallRule } from './firewall-rule';
+import { Location } from './location';
+import { IPrivateNetwork } from './private-network';
+import { standardLabels } from './private/standard-labels';
+import { ServerType } from './server-type';
+import { ISshKey } from './ssh-key';
+
+export interface MachineProps {
+  /** The environment the machine serves; production machines are protected against loss. */
+  readonly environment: Environment;
+  /** What the machine does, such as `app`; used in its name and labels. */
+  readonly role: string;
+  /** Server type. A type Hetzner no longer sells in the location is a warning that names its successor. */
+  readonly serverType: ServerType;
+  /**
+   * Where the server runs. Outside the EU only a machine that holds nothing but
+   * `DataClass.PUBLIC` data is allowed.
+   * @default Location.FSN1
+   */
+  readonly location?: Location;
+  /**
+   * The data classes the machine holds or processes; they become labels and decide where it may run.
+   * @default [DataClass.SENSITIVE] - an undeclared machine is treated as holding tenant data
+   */
+  readonly dataClasses?: DataClass[];
+  /**
+   * SSH keys root can log in with. Without keys Hetzner e-mails a root password.
+   * @default - none; a production machine fails synth without one, others get a warning
+   */
+  readonly sshKeys?: ISshKey[];
+  /**
+   * IP blocks allowed to reach SSH (TCP 22). Never the whole internet.
+   * @default - no SSH ingress; a production machine fails synth without one
+   */
+  readonly adminCidrs?: string[];
+  /**
+   * Further inbound rules, such as `FirewallRule.httpsFromAnywhere()`.
+   * @default - none: only SSH from `adminCidrs` gets in
+   */
+  readonly ingress?: FirewallRule[];
+  /**
+   * A private network to join, through its subnet.
+   * @default - no private network
+   */
+  readonly privateNetwork?: IPrivateNetwork;
+  /**
+   * The machine's address in the private network.
+   * @default - Hetzner picks one from the subnet
+   */
+  readonly privateIp?: string;
+  /**
+   * The OS image.
+   * @default 'debian-12' - the release the library's on-machine tooling is tested on
+   */
+  readonly image?: string;
+  /**
+   * Server name, unique in the Hetzner project.
+   * @default `${environment}-${role}`
+   */
+  readonly name?: string;
+  /**
+   * Hetzner's daily server backups (7 slots, volumes not included). They are a fast
+   * restore layer, not the backup strategy.
+   * @default - true in production, false elsewhere
+   */
+  readonly hetznerBackups?: boolean;
+  /**
+   * Extra labels.
+   * @default - only the standard labels (managed-by, environment, role, data classes)
+   */
+  readonly labels?: Record<string, string>;
+}
+
+const SERVER_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const SSH_PORT = '22';
+
+/**
+ * A Hetzner Cloud server with its firewall, fixed IP addresses, labels and cloud-init.
+ *
+ * Secure by default:
+ * - its own firewall is attached at creation (`firewall_ids`), so it never boots unfiltered;
+ *   SSH is open only to `adminCidrs`, never to the whole internet;
+ * - its IPv4 and IPv6 addresses are separate primary IPs that survive a replacement;
+ * - `keep_disk` is set, so a rescale can be undone; shutdown is graceful before deletion;
+ * - in production it is delete- and rebuild-protected, has `prevent_destroy`, Hetzner
+ *   backups on, and ignores changes to `user_data`, `image` and `ssh_keys`, each of which
+ *   would otherwise replace the server and wipe its disk.
+ */
+export class Machine extends Construct {
+  public readonly server: Server;
+  public readonly firewall: Firewall;
+  public readonly ipv4: PrimaryIp;
+  public readonly ipv6: PrimaryIp;
+  public readonly environment: Environment;
+  public readonly role: string;
+  public readonly location: Location;
+  public readonly serverType: ServerType;
+  public readonly dataClasses: readonly DataClass[];
+  public readonly serverName: string;
+  /** The machine's cloud-init; add parts with `addCloudInitPart`. */
+  public readonly cloudInit = new CloudInit();
+
+  private readonly inboundRules: FirewallRule[] = [];
+
+  constructor(scope: Construct, id: string, props: MachineProps) {
+    super(scope, id);
+    this.environment = props.environment;
+    this.role = props.role;
+    this.location = props.location ?? Location.FSN1;
+    this.serverType = props.serverType;
+    this.dataClasses = props.dataClasses ?? [DataClass.SENSITIVE];
+    this.serverName = props.name ?? `${props.environment.name}-${props.role}`;
+    const isProtected = props.environment.protectedFromLoss;
+    const adminCidrs = props.adminCidrs ?? [];
+    const sshKeys = props.sshKeys ?? [];
+
+    const labels = {
+      ...standardLabels({ environment: props.environment, role: props.role, dataClasses: this.dataClasses }),
+      ...props.labels,
+    };
+
+    const adminSsh = adminCidrs.length > 0
+      ? FirewallRule.tcpIn(SSH_PORT, adminCidrs, { description: 'SSH from admin networks' })
+      : undefined;
+    if (adminSsh) this.inboundRules.push(adminSsh);
+    this.inboundRules.push(...(props.ingress ?? []));
+
+    this.firewall = new Firewall(this, 'Firewall', {
+      name: `${this.serverName}-firewall`,
+      labels,
+      rule: Lazy.anyValue({ produce: () => this.inboundRules.map(toTerraformRule) }),
+    });
+
+    const primaryIp = (id: string, type: 'ipv4' | 'ipv6') => new PrimaryIp(this, id, {
+      name: `${this.serverName}-${type}`,
+      type,
+      location: this.location.name,
+      assigneeType: 'server',
+      // auto_delete would tie the address to one server; it must survive a replacement.
+      autoDelete: false,
+      deleteProtection: isProtected,
+      labels,
+      lifecycle: isProtected ? { preventDestroy: true } : undefined,
+    });
+    this.ipv4 = primaryIp('Ipv4', 'ipv4');
+    this.ipv6 = primaryIp('Ipv6', 'ipv6');
+
+    this.server = new Server(this, 'Resource', {
+      name: this.serverName,
+      serverType: props.serverType.name,
+      image: props.image ?? 'debian-12',
+      location: this.location.name,
+      labels,
+      sshKeys: sshKeys.map((k) => k.sshKeyReference),
+      firewallIds: [Token.asNumber(this.firewall.id)],
+      publicNet: [{
+        ipv4Enabled: true,
+        ipv4: Token.asNumber(this.ipv4.id),
+        ipv6Enabled: true,
+        ipv6: Token.asNumber(this.ipv6.id),
+      }],
+      network: props.privateNetwork ? [{
+        subnetId: props.privateNetwork.subnetId,
+        ip: props.privateIp,
+        // Without an explicit empty list, Terraform >= 1.4 detaches and re-attaches the network on every apply.
+        aliasIps: [],
+      }] : undefined,
+      dependsOn: props.privateNetwork ? [props.privateNetwork.attachmentDependency] : undefined,
+      userData: Lazy.stringValue({ produce: () => (this.cloudInit.isEmpty ? undefined : this.cloudInit.render()) }),
+      backups: props.hetznerBackups ?? isProtected,
+      keepDisk: true,
+      shutdownBeforeDeletion: true,
+      deleteProtection: isProtected,
+      rebuildProtection: isProtected,
+      lifecycle: isProtected
+        ? { preventDestroy: true, ignoreChanges: ['user_data', 'image', 'ssh_keys'] }
+        : undefined,
+    });
+
+    this.node.addValidation({ validate: () => this.validate(props, labels, adminSsh) });
+    this.warnAboutDeprecatedType();
+    if (sshKeys.length === 0 && !isProtected) {
+      Annotations.of(this).addWarning(`Hetzner-NoSshKey: ${this.node.path}.sshKeys is empty, so Hetzner e-mails a root password. Fix: pass sshKeys.`);
+    }
+  }
+
+  /** Adds a piece of cloud-init (packages, files, commands) to the machine. */
+  public addCloudInitPart(part: CloudInitPart): void {
+    this.cloudInit.addPart(part);
+  }
+
+  /** Allows more inbound traffic through the machine's firewall. */
+  public allowInbound(rule: FirewallRule): void {
+    this.inboundRules.push(rule);
+  }
+
+  /** The inbound rules of the machine's firewall, SSH included. */
+  public get ingressRules(): readonly FirewallRule[] {
+    return [...this.inboundRules];
+  }
+
+  private validate(props: MachineProps, labels: Record<string, string>, adminSsh: FirewallRule | undefined): string[] {
+    const errors: string[] = [];
+    const location = this.location;
+    const type = props.serverType;
+    const euFix = 'use Location.FSN1, Location.NBG1 or Location.HEL1';
+
+    if (!location.isKnown) {
+      errors.push(invalidValue(this, 'location', location.name, 'it is not a Hetzner location', euFix));
+    } else if (!location.inEu && this.dataClasses.some((c) => c !== DataClass.PUBLIC)) {
+      errors.push(invalidValue(this, 'location', location.name,
+        `it is outside the EU, and the machine holds ${this.dataClasses.map((c) => c.name).join(', ')} data, which must stay in the EU`,
+        `${euFix}, or declare dataClasses: [DataClass.PUBLIC] if it truly holds only public data`));
+    }
+    if (!type.isKnown) {
+      errors.push(invalidValue(this, 'serverType', type.name, 'it is not a Hetzner server type',
+        `use a ServerType constant such as ServerType.CX23 or ServerType.CPX22 (known: ${ServerType.all().map((t) => t.name).join(', ')})`));
+    } else if (location.isKnown && !type.isOfferedIn(location)) {
+      errors.push(invalidValue(this, 'serverType', type.name, `it is not offered in ${location.name} (only in ${type.locationNames.join(', ')})`,
+        `pick a type offered in ${location.name}, such as ServerType.CPX22, or another location`));
+    }
+    if (!SERVER_NAME.test(this.serverName)) {
+      errors.push(invalidValue(this, 'name', this.serverName, 'a server name must be a lowercase RFC 1123 label of at most 63 characters',
+        'use lowercase letters, digits and "-", such as "production-app"'));
+    }
+    if (labelValueProblem(this.role)) {
+      errors.push(invalidValue(this, 'role', this.role, labelValueProblem(this.role)!, 'use a short name such as "app" or "db"'));
+    }
+    const labelProblem = firstLabelProblem(labels);
+    if (labelProblem) errors.push(invalidValue(this, 'labels', labelProblem[0], labelProblem[1], 'sanitize the label, for example "feat-x" instead of "feat/x"'));
+
+    for (const cidr of props.adminCidrs ?? []) {
+      if (isAnywhere(cidr)) {
+        errors.push(invalidValue(this, 'adminCidrs', cidr, 'SSH must never be open to the whole internet',
+          'list the office or VPN blocks admins connect from, such as "203.0.113.0/24"'));
+      } else if (cidrProblem(cidr)) {
+        errors.push(invalidValue(this, 'adminCidrs', cidr, cidrProblem(cidr)!, 'write the block as address/prefix with host bits cleared, such as "203.0.113.0/24"'));
+      }
+    }
+    // The admin SSH rule is checked through adminCidrs above; these are the rules added on top.
+    for (const rule of this.inboundRules.filter((r) => r !== adminSsh)) {
+      if (rule.isOpenToInternet && rule.port === SSH_PORT) {
+        errors.push(invalidValue(this, 'ingress', rule.description, 'it opens SSH to the whole internet',
+          'remove the rule and list admin networks in adminCidrs instead'));
+      }
+      for (const peer of rule.peers) {
+        const problem = isAnywhere(peer) ? undefined : cidrProblem(peer);
+        if (problem) errors.push(invalidValue(this, 'ingress', peer, problem, 'write the block as address/prefix with host bits cleared'));
+      }
+    }
+
+    if (this.environment.protectedFromLoss) {
+      if ((props.sshKeys ?? []).length === 0) {
+        errors.push(missingValue(this, 'sshKeys', 'a production machine without SSH keys gets an e-mailed root password and cannot be administered safely',
+          'pass sshKeys: [new SshKey(...)] or [SshKey.fromName("admin")]'));
+      }
+      if ((props.adminCidrs ?? []).length === 0) {
+        errors.push(missingValue(this, 'adminCidrs', 'a production machine without admin networks cannot be reached over SSH for recovery',
+          'pass adminCidrs with the office or VPN blocks admins connect from, such as ["203.0.113.0/24"]'));
+      }
+    }
+
+    if (props.privateNetwork && location.isKnown && props.privateNetwork.networkZone !== location.networkZone) {
+      errors.push(invalidValue(this, 'location', location.name,
+        `the private network's subnet is in network zone ${props.privateNetwork.networkZone}, but ${location.name} is in ${location.networkZone}`,
+        'place the machine in a location of the network zone, or give it a network of its own'));
+    }
+
+    if (!this.cloudInit.isEmpty) {
+      const bytes = Buffer.byteLength(this.cloudInit.render(), 'utf8');
+      if (bytes > USER_DATA_LIMIT_BYTES) {
+        errors.push(invalidValue(this, 'cloudInit', `${bytes} bytes (parts: ${this.cloudInit.partNames.join(', ')})`,
+          `Hetzner rejects user_data above ${USER_DATA_LIMIT_BYTES} bytes`, 'move large files out of cloud-init, for example into a package or a download at first boot'));
+      }
+    }
+    return errors;
+  }
+
+  private warnAboutDeprecatedType(): void {
+    const type = this.serverType;
+    if (type.isKnown && this.location.isKnown && type.isDeprecatedIn(this.location)) {
+      Annotations.of(this).addWarning(
+        `Hetzner-DeprecatedServerType: ${this.node.path}.serverType '${type.name}' can no longer be ordered in ${this.location.name} `
+        + `(unavailable after ${type.deprecation!.unavailableAfter}); an existing server keeps running, but a replacement will fail. `
+        + `Fix: move to ServerType.${type.successor!.name.toUpperCase()} ('${type.successor!.name}').`,
+      );
+    }
+  }
+}
+
+function toTerraformRule(rule: FirewallRule): Record<string, unknown> {
+  const block = rule.toRuleBlock();
+  return {
+    direction: block.direction,
+    protocol: block.protocol,
+    port: block.port,
+    description: block.description,
+    source_ips: block.sourceIps,
+    destination_ips: block.destinationIps,
+  };
+}

@@ -1,0 +1,2 @@
+// Reusable stack classes composed from the library. Re-exports only.
+export * from './environment-stack';
