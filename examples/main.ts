@@ -1,7 +1,7 @@
 // The example apps, synthesized together: `npm run synth` writes cdktf.out/stacks/<stack>/cdk.tf.json.
 import { App } from 'cdktf';
-import { phase1Pilot } from './phase1-pilot';
+import { EXAMPLES } from '.';
 
 const app = new App();
-phase1Pilot(app);
+for (const define of Object.values(EXAMPLES)) define(app);
 app.synth();
