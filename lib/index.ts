@@ -16,3 +16,19 @@ export * from './hetzner/object-storage-backend';
 export * from './hetzner/private-network';
 export * from './hetzner/server-type';
 export * from './hetzner/ssh-key';
+
+// Environments: the product declaration, staging on demand
+export * from './environments/admin-access';
+export * from './environments/product';
+export * from './environments/product-documents';
+export * from './environments/staging';
+
+// Roadmap: phases, thresholds, the honest list
+export * from './roadmap/component';
+export * from './roadmap/phase';
+export * from './roadmap/postponed';
+export * from './roadmap/roadmap';
+export * from './roadmap/server-type-choice';
+export * from './environments/hcloud-api-client';
+export * from './environments/release-plan';
+export * from './environments/staging-reaper';

@@ -1,35 +1,23 @@
 import { Construct } from 'constructs';
-import { TerraformOutput, TerraformStack } from 'cdktf';
+import { Annotations, ISynthesisSession, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { HcloudProvider } from '../generated/providers/hcloud/provider';
 import {
-  DataClass, Environment, FirewallRule, Location, Machine, ObjectStorageBackend, ObjectStorageBackendProps,
-  PrivateNetwork, ServerType, SshKey,
+  Component, DataClass, Environment, EnvironmentRecord, EXPIRES_AT_LABEL, expiryProblem, FirewallRule, isExpired, Machine,
+  ObjectStorageBackend, ON_DEMAND_LABELS, PrivateNetwork, Product, SshKey, writeProductDocuments,
 } from '../lib';
-
-/** Who may administer the machines, and from where. */
-export interface AdminAccess {
-  /** Admin public keys by name, such as `{ alice: 'ssh-ed25519 AAAA… alice@example.eu' }`. */
-  readonly sshPublicKeys: Record<string, string>;
-  /** IP blocks admins connect from (office, VPN). Never the whole internet. */
-  readonly cidrs: string[];
-}
+import { invalidValue, missingValue } from '../lib/core/validation-message';
 
 export interface EnvironmentStackProps {
-  /** The product's short name; prefixes every resource name. */
-  readonly product: string;
+  /** The product this environment belongs to; its phase decides the machines. */
+  readonly product: Product;
   /** Which environment this stack is. */
   readonly environment: Environment;
-  /** The app machine's type. */
-  readonly serverType: ServerType;
-  /** Admin SSH keys and networks. */
-  readonly admin: AdminAccess;
-  /** Where this environment's Terraform state lives (Hetzner Object Storage, EU). */
-  readonly stateBackend: ObjectStorageBackendProps;
   /**
-   * Where the machines run.
-   * @default Location.FSN1
+   * When an on-demand staging environment may be torn down, as a UTC date `YYYY-MM-DD`.
+   * Required for staging; the staging reaper deletes it from that day on.
+   * @default - none; a staging stack fails synth without one
    */
-  readonly location?: Location;
+  readonly expiresAt?: string;
   /**
    * The data classes the app machine holds.
    * @default [DataClass.SENSITIVE, DataClass.SECRET] - an app machine with its database holds tenant data and credentials
@@ -43,48 +31,130 @@ export interface EnvironmentStackProps {
 }
 
 /**
- * One environment of a product as its own stack, with its own state: deploying or
- * destroying one environment never touches another.
+ * One environment of a product as its own stack, with its own state: deploying or destroying
+ * one environment never touches another.
  *
- * It holds the provider (token from `HCLOUD_TOKEN`, never in the configuration), the
- * environment's private network, its admin keys and its app machine.
+ * It holds the provider (token from `HCLOUD_TOKEN`, never in the configuration), the state
+ * backend, the environment's private network, its admin keys and its app machine, sized by
+ * the product's phase. A staging stack is on demand: labelled with its purpose and expiry, and
+ * built from the image in its `staging_image` variable (a production snapshot).
  */
 export class EnvironmentStack extends TerraformStack {
+  public readonly product: Product;
   public readonly environment: Environment;
   public readonly network: PrivateNetwork;
   public readonly app: Machine;
+  /** Staging only: the image (production snapshot ID) the staging server is built from. */
+  public readonly stagingImage?: TerraformVariable;
+  public readonly expiresAt?: string;
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
     super(scope, id);
+    this.product = props.product;
     this.environment = props.environment;
-    const location = props.location ?? Location.FSN1;
-    const prefix = `${props.product}-${props.environment.name}`;
+    this.expiresAt = props.expiresAt;
+    const product = props.product;
+    const environment = props.environment;
+    const isStaging = environment === Environment.STAGING;
+    const prefix = `${product.name}-${environment.name}`;
+    const onDemandLabels: Record<string, string> = isStaging
+      ? { ...ON_DEMAND_LABELS, ...(expiryProblem(props.expiresAt) ? {} : { [EXPIRES_AT_LABEL]: props.expiresAt! }) }
+      : {};
 
     new HcloudProvider(this, 'hcloud', {});
-    new ObjectStorageBackend(this, props.stateBackend);
+    new ObjectStorageBackend(this, { bucket: product.stateBucket, location: product.stateLocation });
 
     this.network = new PrivateNetwork(this, 'Network', {
-      environment: props.environment,
+      environment,
       name: `${prefix}-network`,
-      location,
+      location: product.location,
+      labels: onDemandLabels,
     });
-    const sshKeys = Object.entries(props.admin.sshPublicKeys).map(([name, publicKey]) =>
-      new SshKey(this, `AdminKey-${name}`, { name: `${prefix}-${name}`, publicKey }));
+    const sshKeys = Object.entries(product.admin.sshPublicKeys).map(([name, publicKey]) =>
+      new SshKey(this, `AdminKey-${name}`, { name: `${prefix}-${name}`, publicKey, labels: { environment: environment.name, ...onDemandLabels } }));
+
+    if (isStaging) {
+      this.stagingImage = new TerraformVariable(this, 'staging_image', {
+        type: 'string',
+        default: 'debian-12',
+        description: 'Image the staging server is built from: the release path passes the ID of a fresh production snapshot.',
+      });
+    }
 
     this.app = new Machine(this, 'App', {
-      environment: props.environment,
+      environment,
       role: 'app',
       name: `${prefix}-app`,
-      serverType: props.serverType,
-      location,
+      serverType: product.serverTypeFor(environment),
+      location: product.location,
+      image: this.stagingImage?.stringValue,
       dataClasses: props.dataClasses ?? [DataClass.SENSITIVE, DataClass.SECRET],
       sshKeys,
-      adminCidrs: props.admin.cidrs,
+      adminCidrs: product.admin.cidrs,
       ingress: props.ingress ?? [FirewallRule.httpsFromAnywhere(), FirewallRule.httpFromAnywhere()],
       privateNetwork: this.network,
+      labels: onDemandLabels,
     });
 
     new TerraformOutput(this, 'app_ipv4', { value: this.app.ipv4.ipAddress, description: 'Public IPv4 of the app machine' });
     new TerraformOutput(this, 'app_ipv6', { value: this.app.ipv6.ipAddress, description: 'Public IPv6 of the app machine' });
+
+    this.node.addValidation({ validate: () => this.validateEnvironment() });
+    if (isStaging && props.expiresAt && !expiryProblem(props.expiresAt) && isExpired(props.expiresAt, new Date())) {
+      Annotations.of(this).addWarning(`Environment-StagingExpired: ${this.node.path}.expiresAt '${props.expiresAt}' has passed; the staging reaper may delete this environment. Fix: set a later date if the rehearsal is still running.`);
+    }
+
+    this.wrapSynthesizerWithDocuments();
   }
+
+  /** What the release path and reports read about this environment. */
+  public get record(): EnvironmentRecord {
+    return {
+      stack: this.node.id,
+      environment: this.environment.name,
+      serverType: this.app.serverType.name,
+      serverTypePreset: this.product.serverTypesFor(this.environment).types.map((t) => t.name),
+      onDemand: !this.environment.alwaysOn,
+      ...(this.expiresAt ? { expiresAt: this.expiresAt } : {}),
+    };
+  }
+
+  private validateEnvironment(): string[] {
+    const errors: string[] = [];
+    if (this.environment === Environment.STAGING && expiryProblem(this.expiresAt)) {
+      const problem = expiryProblem(this.expiresAt)!;
+      errors.push(this.expiresAt === undefined
+        ? missingValue(this, 'expiresAt', problem, "pass expiresAt: '2026-12-31' (the day after the planned rehearsal)")
+        : invalidValue(this, 'expiresAt', this.expiresAt, problem, "write the date as YYYY-MM-DD, such as '2026-12-31'"));
+    }
+    const phase = this.product.phase;
+    for (const { component, path } of Component.declaredIn(this)) {
+      if (phase.permits(component) || this.product.adoptionOf(component)) continue;
+      errors.push(`${path}: component '${component.id}' is not allowed: ${phase} postpones ${component.title}; it comes in when ${component.threshold}. `
+        + `Fix: remove it, or adopt it early with a reason: earlyAdoptions: [{ component: Component.${constantName(component)}, reason: '…' }]`);
+    }
+    return errors;
+  }
+
+  // The product's documents (postponed list, environments) are written with the stacks, so they never drift from them.
+  private wrapSynthesizerWithDocuments(): void {
+    const inner = this.synthesizer;
+    this.synthesizer = {
+      synthesize: (session: ISynthesisSession) => {
+        inner.synthesize(session);
+        const stacks = productStacks(this);
+        writeProductDocuments(session.outdir, this.product, stacks, stacks.map((s) => s.record));
+      },
+    };
+  }
+}
+
+/** Every environment stack of the same product in the app, in construction order. */
+export function productStacks(stack: EnvironmentStack): EnvironmentStack[] {
+  return stack.node.root.node.findAll()
+    .filter((c): c is EnvironmentStack => c instanceof EnvironmentStack && c.product === stack.product);
+}
+
+function constantName(component: Component): string {
+  return component.id.toUpperCase().replace(/-/g, '_');
 }

@@ -10,21 +10,21 @@ const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 
 const APP = `
 import { App } from 'cdktf';
-import { Environment, FirewallRule, ServerType } from 'cdktf-sovereign-hetzner';
-import { EnvironmentStack } from 'cdktf-sovereign-hetzner/stacks';
+import { Phase, Product, StagingMode } from 'cdktf-sovereign-hetzner';
+import { ProductStacks } from 'cdktf-sovereign-hetzner/stacks';
 
 const app = new App();
-new EnvironmentStack(app, 'acme-production', {
-  product: 'acme',
-  environment: Environment.PRODUCTION,
-  serverType: ServerType.CX33,
+const product = new Product({
+  name: 'acme',
+  phase: Phase.ONE,
   admin: {
     sshPublicKeys: { ops: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu' },
     cidrs: ['198.51.100.0/24'],
   },
-  stateBackend: { bucket: 'acme-tfstate' },
-  ingress: [FirewallRule.httpsFromAnywhere()],
+  stateBucket: 'acme-tfstate',
+  staging: StagingMode.reuseTestMachine(),
 });
+new ProductStacks(app, product);
 app.synth();
 `;
 
@@ -74,7 +74,7 @@ describe('a team consuming the packed library', () => {
     run(process.execPath, ['main.js'], project);
     const synthesized = JSON.parse(fs.readFileSync(path.join(project, 'cdktf.out', 'stacks', 'acme-production', 'cdk.tf.json'), 'utf8'));
     const [server] = Object.values(synthesized.resource.hcloud_server) as any[];
-    expect(server).toMatchObject({ name: 'acme-production-app', delete_protection: true, location: 'fsn1' });
+    expect(server).toMatchObject({ name: 'acme-production-app', server_type: 'cx33', delete_protection: true, location: 'fsn1' });
     expect(synthesized.terraform.backend.s3.bucket).toBe('acme-tfstate');
   }, 120_000);
 });

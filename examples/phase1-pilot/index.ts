@@ -1,35 +1,20 @@
 import { App } from 'cdktf';
-import { Environment, ServerType } from '../../lib';
-import { EnvironmentStack, EnvironmentStackProps } from '../../stacks';
-
-/** A stand-in admin key: replace it with your team's own public keys. */
-const EXAMPLE_ADMIN_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr admin@example.eu';
-
-const shared: Omit<EnvironmentStackProps, 'environment' | 'serverType' | 'stateBackend'> = {
-  product: 'pilot',
-  admin: {
-    sshPublicKeys: { admin: EXAMPLE_ADMIN_KEY },
-    // Documentation ranges (RFC 5737 / RFC 3849): replace with your office or VPN blocks.
-    cidrs: ['203.0.113.0/24', '2001:db8::/32'],
-  },
-};
+import { Phase, Product, StagingMode } from '../../lib';
+import { ProductStacks } from '../../stacks';
+import { EXAMPLE_ADMIN, STAGING_EXPIRES_AT } from '../shared-admin';
 
 /**
- * Phase 1, pre-revenue or early pilots: one small permanent test machine and one
- * modest production machine, each in its own stack with its own state.
+ * Phase 1, pre-revenue or early pilots: a small permanent test machine, a modest production
+ * machine, and staging on demand, rehearsed on a server built from a production snapshot.
+ * Stacks: phase1-pilot-test, phase1-pilot-staging, phase1-pilot-production.
  */
-export function phase1Pilot(app: App): { test: EnvironmentStack; production: EnvironmentStack } {
-  const test = new EnvironmentStack(app, 'phase1-pilot-test', {
-    ...shared,
-    environment: Environment.TEST,
-    serverType: ServerType.CX23,
-    stateBackend: { bucket: 'pilot-terraform-state' },
+export function phase1Pilot(app: App): ProductStacks {
+  const product = new Product({
+    name: 'phase1-pilot',
+    phase: Phase.ONE,
+    admin: EXAMPLE_ADMIN,
+    stateBucket: 'pilot-terraform-state',
+    staging: StagingMode.fromProductionSnapshot(),
   });
-  const production = new EnvironmentStack(app, 'phase1-pilot-production', {
-    ...shared,
-    environment: Environment.PRODUCTION,
-    serverType: ServerType.CX33,
-    stateBackend: { bucket: 'pilot-terraform-state' },
-  });
-  return { test, production };
+  return new ProductStacks(app, product, { stagingExpiresAt: STAGING_EXPIRES_AT });
 }

@@ -4,6 +4,10 @@
  * Conversions throw instead of rounding, so "36 hours" never silently becomes "1 day".
  */
 export class Duration {
+  public static millis(amount: number): Duration {
+    return new Duration(amount, 0.001);
+  }
+
   public static seconds(amount: number): Duration {
     return new Duration(amount, 1);
   }
@@ -33,6 +37,10 @@ export class Duration {
     return this.secondAmount;
   }
 
+  public toMillis(): number {
+    return Math.round(this.secondAmount * 1e6) / 1e3;
+  }
+
   public toMinutes(): number {
     return this.whole(60, 'minutes');
   }
@@ -57,7 +65,7 @@ export class Duration {
         return `${n} ${name}${n === 1 ? '' : 's'}`;
       }
     }
-    return `${this.secondAmount} seconds`;
+    return `${this.toMillis()} ms`;
   }
 
   private whole(secondsPerUnit: number, unit: string): number {

@@ -1,0 +1,117 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App } from 'cdktf';
+import { runCli } from '../../cli/run-cli';
+import { phase1Pilot } from '../../examples/phase1-pilot';
+import { phase2PayingCustomers } from '../../examples/phase2-paying-customers';
+
+function synthesized(define: (app: App) => unknown): string {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'release-'));
+  const app = new App({ outdir });
+  define(app);
+  app.synth();
+  return outdir;
+}
+
+async function release(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(['release', ...args], { env: {}, out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('cdktf-sovereign-hetzner release --dry-run', () => {
+  const phase1 = synthesized(phase1Pilot);
+
+  test('prints the exact release path: test, snapshot, staging up, rehearse, staging down, production', async () => {
+    const { code, out } = await release(['--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'npm run e2e -- --env staging', '--dry-run', '--now', '2026-11-25T09:00:00Z']);
+    expect(code).toBe(0);
+    const commands = out.split('\n').filter((l) => !l.startsWith('#'));
+    expect(commands).toEqual([
+      'npx cdktf deploy phase1-pilot-test --auto-approve',
+      "SNAPSHOT_ID=$(npx cdktf-sovereign-hetzner snapshot --server phase1-pilot-production-app --description 'pre-release 2026-11-27')",
+      'STAGING_EXPIRES_AT=2026-11-27 npx cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=${SNAPSHOT_ID}',
+      "sh -c 'npm run e2e -- --env staging'",
+      'STAGING_EXPIRES_AT=2026-11-27 npx cdktf destroy phase1-pilot-staging --auto-approve',
+      'npx cdktf deploy phase1-pilot-production --auto-approve',
+    ]);
+    expect(out).toMatch(/# 5\. take staging down \(also runs if the rehearsal fails\)/);
+  });
+
+  test('without a snapshot, staging is built from the base image', async () => {
+    const { out } = await release(['--product', 'phase1-pilot', '--out', phase1, '--dry-run', '--no-snapshot', '--now', '2026-11-25T09:00:00Z']);
+    expect(out).not.toMatch(/snapshot --server/);
+    expect(out).toMatch(/^STAGING_EXPIRES_AT=2026-11-27 npx cdktf deploy phase1-pilot-staging --auto-approve$/m);
+    expect(out).toMatch(/^'<rehearsal command>'$/m);
+  });
+
+  test('a product whose staging reuses the test machine rehearses there, with no staging stack', async () => {
+    const outdir = synthesized(phase2PayingCustomers);
+    const { out } = await release(['--product', 'phase2-paying', '--out', outdir, '--rehearse', 'make smoke', '--dry-run']);
+    expect(out.split('\n').filter((l) => !l.startsWith('#'))).toEqual([
+      'npx cdktf deploy phase2-paying-test --auto-approve',
+      "sh -c 'make smoke'",
+      'npx cdktf deploy phase2-paying-production --auto-approve',
+    ]);
+    expect(out).toMatch(/rehearse on the test machine \(staging reuses it\)/);
+  });
+
+  test('fails clearly when the product was not synthesized', async () => {
+    const { code, err } = await release(['--product', 'nope', '--out', phase1, '--dry-run']);
+    expect(code).toBe(1);
+    expect(err).toMatch(/products\/nope\/environments\.json not found\. Fix: run `npm run synth` first/);
+  });
+
+  test('a real run refuses to start without a rehearsal', async () => {
+    const { code, err } = await release(['--product', 'phase1-pilot', '--out', phase1]);
+    expect(code).toBe(1);
+    expect(err).toMatch(/--rehearse "COMMAND" is required/);
+  });
+
+  test.each([['0'], ['15'], ['two']])('fails when --staging-days is %p', async (days) => {
+    const { code, err } = await release(['--product', 'phase1-pilot', '--out', phase1, '--dry-run', '--staging-days', days]);
+    expect(code).toBe(1);
+    expect(err).toMatch(/--staging-days .* is not allowed: staging lives 1 to 14 days/);
+  });
+});
+
+describe('cdktf-sovereign-hetzner release (run)', () => {
+  const phase1 = synthesized(phase1Pilot);
+
+  // A stand-in `npx` on PATH records each command; the snapshot step prints an image ID.
+  function fakeNpx(): { bin: string; log: string } {
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-npx-'));
+    const log = path.join(bin, 'calls.log');
+    fs.writeFileSync(path.join(bin, 'npx'), `#!/bin/sh\necho "STAGING_EXPIRES_AT=$STAGING_EXPIRES_AT $*" >> "${log}"\ncase "$2" in snapshot) echo 4242;; esac\n`, { mode: 0o755 });
+    return { bin, log };
+  }
+
+  async function run(rehearse: string) {
+    const { bin, log } = fakeNpx();
+    const err: string[] = [];
+    const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', rehearse, '--now', '2026-11-25T09:00:00Z'],
+      { env: { PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
+    return { code, calls: fs.readFileSync(log, 'utf8').trim().split('\n'), err: err.join('\n') };
+  }
+
+  test('runs every step in order and builds staging from the snapshot it took', async () => {
+    const { code, calls } = await run('true');
+    expect(code).toBe(0);
+    expect(calls).toEqual([
+      'STAGING_EXPIRES_AT= cdktf deploy phase1-pilot-test --auto-approve',
+      "STAGING_EXPIRES_AT= cdktf-sovereign-hetzner snapshot --server phase1-pilot-production-app --description pre-release 2026-11-27",
+      'STAGING_EXPIRES_AT=2026-11-27 cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=4242',
+      'STAGING_EXPIRES_AT=2026-11-27 cdktf destroy phase1-pilot-staging --auto-approve',
+      'STAGING_EXPIRES_AT= cdktf deploy phase1-pilot-production --auto-approve',
+    ]);
+  });
+
+  test('a failed rehearsal takes staging down and never deploys production', async () => {
+    const { code, calls, err } = await run('exit 3');
+    expect(code).toBe(1);
+    expect(calls[calls.length - 1]).toBe('STAGING_EXPIRES_AT=2026-11-27 cdktf destroy phase1-pilot-staging --auto-approve');
+    expect(calls.join('\n')).not.toMatch(/deploy phase1-pilot-production/);
+    expect(err).toMatch(/step 4 \(rehearse on staging\) failed with exit code 3[\s\S]*release stopped: production was not deployed/);
+  });
+});

@@ -1,0 +1,102 @@
+import { runCli } from '../../cli/run-cli';
+import { HcloudApiStandIn, StandInResource } from '../environments/hcloud-api-stand-in';
+
+const onDemand = (expiresAt: string) => ({ environment: 'staging', lifecycle: 'on-demand', purpose: 'release-rehearsal', 'expires-at': expiresAt });
+
+function cloud(): Record<string, StandInResource[]> {
+  return {
+    servers: [
+      { id: 1, name: 'acme-staging-app', labels: onDemand('2026-11-20') },
+      { id: 2, name: 'acme-production-app', labels: { environment: 'production', role: 'app' }, protection: { delete: true } },
+      { id: 3, name: 'acme-test-app', labels: { environment: 'test', role: 'app' } },
+      { id: 4, name: 'acme-staging-next', labels: onDemand('2026-12-24') },
+      { id: 5, name: 'hand-made-staging', labels: { environment: 'staging', 'expires-at': '2026-01-01' } },
+    ],
+    load_balancers: [],
+    volumes: [],
+    primary_ips: [
+      { id: 11, name: 'acme-staging-app-ipv4', labels: onDemand('2026-11-20') },
+      { id: 12, name: 'acme-staging-app-ipv6', labels: onDemand('2026-11-20') },
+      { id: 13, name: 'acme-staging-locked', labels: onDemand('2026-11-20'), protection: { delete: true } },
+    ],
+    firewalls: [{ id: 21, name: 'acme-staging-app-firewall', labels: onDemand('2026-11-20') }],
+    networks: [
+      { id: 31, name: 'acme-staging-network', labels: onDemand('2026-11-20') },
+      { id: 32, name: 'acme-staging-odd', labels: onDemand('soon') },
+    ],
+    ssh_keys: [{ id: 41, name: 'acme-staging-ops', labels: onDemand('2026-11-20') }],
+    placement_groups: [],
+  };
+}
+
+async function run(args: string[], api: HcloudApiStandIn, endpoint: string, token = 'test-token') {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(args, { env: { HCLOUD_TOKEN: token, HCLOUD_ENDPOINT: endpoint }, out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n'), api };
+}
+
+describe('cdktf-sovereign-hetzner staging', () => {
+  let api: HcloudApiStandIn;
+  let endpoint: string;
+  beforeEach(async () => {
+    api = new HcloudApiStandIn(cloud());
+    endpoint = await api.start();
+  });
+  afterEach(() => api.stop());
+
+  const NOW = ['--now', '2026-11-25T12:00:00Z'];
+
+  test('list shows only on-demand staging resources, expired or not, across pages', async () => {
+    const { code, out } = await run(['staging', 'list', ...NOW], api, endpoint);
+    expect(code).toBe(0);
+    expect(out).toMatch(/servers\tacme-staging-app\t\(id 1\)\texpires-at 2026-11-20\texpired/);
+    expect(out).toMatch(/servers\tacme-staging-next\t\(id 4\)\texpires-at 2026-12-24\tnot expired/);
+    expect(out).toMatch(/primary_ips\tacme-staging-locked.*kept: delete protection is on/);
+    expect(out).toMatch(/networks\tacme-staging-odd.*kept: invalid expires-at label/);
+    expect(out).not.toMatch(/production|acme-test-app|hand-made/);
+    expect(api.deleted).toEqual([]);
+  });
+
+  test('delete-expired without --yes deletes nothing and says so', async () => {
+    const { code, out } = await run(['staging', 'delete-expired', ...NOW], api, endpoint);
+    expect(code).toBe(0);
+    expect(out).toMatch(/Would delete 6 resource\(s\)\. Nothing was deleted: pass --yes to delete\./);
+    expect(api.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
+  });
+
+  test('delete-expired --yes deletes the expired ones, servers first, and waits for the server action', async () => {
+    const { code, out } = await run(['staging', 'delete-expired', '--yes', ...NOW], api, endpoint);
+    expect(code).toBe(0);
+    expect(api.deleted).toEqual([
+      'servers/acme-staging-app', 'primary_ips/acme-staging-app-ipv4', 'primary_ips/acme-staging-app-ipv6',
+      'firewalls/acme-staging-app-firewall', 'networks/acme-staging-network', 'ssh_keys/acme-staging-ops',
+    ]);
+    expect(api.requests.some((r) => r.path.startsWith('/v1/actions/'))).toBe(true);
+    expect(out).toMatch(/Deleted 6 expired staging resource\(s\)\./);
+    // Untouched: production, test, unexpired, unlabelled, protected, invalid expiry.
+    expect(api.collections.servers.map((s) => s.name)).toEqual(['acme-production-app', 'acme-test-app', 'acme-staging-next', 'hand-made-staging']);
+  });
+
+  test('asks the API only for labelled staging resources and sends the token as a bearer token, never printing it', async () => {
+    const { out, err } = await run(['staging', 'list', ...NOW], api, endpoint);
+    const lists = api.requests.filter((r) => r.method === 'GET' && !r.path.startsWith('/v1/actions'));
+    for (const r of lists) expect(decodeURIComponent(r.path)).toContain('label_selector=environment=staging,lifecycle=on-demand,purpose=release-rehearsal,expires-at');
+    expect(api.requests.every((r) => r.authorization === 'Bearer test-token')).toBe(true);
+    expect(`${out}${err}`).not.toContain('test-token');
+  });
+
+  test('fails clearly on a wrong token, without printing it', async () => {
+    const { code, err } = await run(['staging', 'list', ...NOW], api, endpoint, 'wrong-token');
+    expect(code).toBe(1);
+    expect(err).toMatch(/Hetzner API GET \/servers failed: 401 unauthorized unable to authenticate/);
+    expect(err).not.toContain('wrong-token');
+  });
+
+  test('fails clearly without HCLOUD_TOKEN', async () => {
+    const err: string[] = [];
+    const code = await runCli(['staging', 'list'], { env: {}, out: () => undefined, err: (l) => err.push(l) });
+    expect(code).toBe(1);
+    expect(err.join()).toMatch(/HCLOUD_TOKEN is not set\. Fix: export HCLOUD_TOKEN/);
+  });
+});

@@ -1,0 +1,93 @@
+import * as http from 'http';
+import { AddressInfo } from 'net';
+
+export interface StandInResource {
+  id: number;
+  name: string;
+  labels: Record<string, string>;
+  protection?: { delete: boolean };
+}
+
+/**
+ * A loopback stand-in for the Hetzner Cloud API endpoints the operational commands call:
+ * paginated lists with label selectors, deletes (servers answer with an action), actions,
+ * and server snapshots. It records every request so tests can check what was deleted.
+ */
+export class HcloudApiStandIn {
+  public readonly requests: Array<{ method: string; path: string; authorization?: string }> = [];
+  public readonly deleted: string[] = [];
+  public perPage = 2;
+  private readonly server = http.createServer((req, res) => this.handle(req, res));
+  private nextActionId = 1000;
+  private actions = new Map<number, number>(); // action id → polls left while running
+
+  constructor(public readonly collections: Record<string, StandInResource[]>, private readonly token = 'test-token') {}
+
+  public async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+  }
+
+  public stop(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://stand-in');
+    this.requests.push({ method: req.method ?? '', path: url.pathname + url.search, authorization: req.headers.authorization });
+    const send = (status: number, body?: unknown) => {
+      res.writeHead(status, { 'Content-Type': 'application/json' });
+      res.end(body === undefined ? '' : JSON.stringify(body));
+    };
+    if (req.headers.authorization !== `Bearer ${this.token}`) return send(401, { error: { code: 'unauthorized', message: 'unable to authenticate' } });
+    const [, version, collection, idText, sub, action] = url.pathname.split('/');
+    if (version !== 'v1') return send(404, { error: { code: 'not_found', message: 'not found' } });
+
+    if (collection === 'actions' && req.method === 'GET') {
+      const id = Number(idText);
+      const left = this.actions.get(id) ?? 0;
+      this.actions.set(id, left - 1);
+      return send(200, { action: { id, status: left > 0 ? 'running' : 'success' } });
+    }
+    const items = this.collections[collection];
+    if (!items) return send(404, { error: { code: 'not_found', message: `unknown collection ${collection}` } });
+
+    if (req.method === 'GET' && idText === undefined) {
+      const matching = items.filter((item) => matchesSelector(item.labels, url.searchParams.get('label_selector') ?? ''));
+      const page = Number(url.searchParams.get('page') ?? '1');
+      const slice = matching.slice((page - 1) * this.perPage, page * this.perPage);
+      const next = page * this.perPage < matching.length ? page + 1 : null;
+      return send(200, { [collection]: slice, meta: { pagination: { page, next_page: next } } });
+    }
+    const item = items.find((i) => i.id === Number(idText));
+    if (!item) return send(404, { error: { code: 'not_found', message: `${collection} with ID ${idText} not found` } });
+    if (req.method === 'DELETE' && sub === undefined) {
+      if (item.protection?.delete) return send(423, { error: { code: 'protected', message: 'resource is protected' } });
+      items.splice(items.indexOf(item), 1);
+      this.deleted.push(`${collection}/${item.name}`);
+      if (collection !== 'servers') return send(204);
+      return send(200, { action: this.startAction() });
+    }
+    if (req.method === 'POST' && collection === 'servers' && sub === 'actions' && action === 'create_image') {
+      return send(201, { image: { id: 4242 }, action: this.startAction() });
+    }
+    return send(405, { error: { code: 'method_not_allowed', message: 'not supported by the stand-in' } });
+  }
+
+  private startAction(): { id: number; status: string } {
+    const id = this.nextActionId++;
+    this.actions.set(id, 1); // running for one poll, then success
+    return { id, status: 'running' };
+  }
+}
+
+/** Hetzner's label selector: comma-separated `key=value`, `key!=value`, `key` and `!key`. */
+function matchesSelector(labels: Record<string, string>, selector: string): boolean {
+  return selector.split(',').filter(Boolean).every((term) => {
+    const neq = /^(.+)!=(.*)$/.exec(term);
+    if (neq) return labels[neq[1]] !== neq[2];
+    const eq = /^(.+?)==?(.*)$/.exec(term);
+    if (eq) return labels[eq[1]] === eq[2];
+    return term.startsWith('!') ? !(term.slice(1) in labels) : term in labels;
+  });
+}

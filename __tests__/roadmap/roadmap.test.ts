@@ -1,0 +1,122 @@
+import { Duration, Phase, Roadmap, RoadmapMetrics, ROADMAP_THRESHOLDS, Size } from '../../lib';
+
+const calm: RoadmapMetrics = {
+  payingCustomers: 0,
+  monthlyModelApiSpendEur: 120,
+  p95Latency: Duration.millis(400),
+  latencySla: Duration.millis(1000),
+  databaseSize: Size.gibibytes(5),
+  databaseGrowthPerMonth: Size.gibibytes(1),
+  diskSize: Size.gibibytes(80),
+  offlineInferenceRequired: false,
+  failedRestoreDrills: 0,
+  releasesPerMonth: 6,
+};
+
+const assess = (overrides: Partial<RoadmapMetrics>) => Roadmap.assess({ ...calm, ...overrides });
+const ids = (overrides: Partial<RoadmapMetrics>) => assess(overrides).changes.map((c) => c.id);
+
+describe('Roadmap.assess', () => {
+  test('calm metrics: Phase 1 and nothing to change', () => {
+    expect(assess({})).toEqual({ recommendedPhase: Phase.ONE, changes: [] });
+  });
+
+  test('is pure: the same metrics give the same answer', () => {
+    expect(assess({ payingCustomers: 3 })).toEqual(assess({ payingCustomers: 3 }));
+  });
+
+  describe('paying customers decide the phase', () => {
+    test.each([
+      [0, Phase.ONE], [1, Phase.TWO], [24, Phase.TWO], [25, Phase.THREE], [400, Phase.THREE],
+    ])('%p paying customers → %s', (payingCustomers, phase) => {
+      expect(assess({ payingCustomers }).recommendedPhase).toBe(phase);
+    });
+    test('the reason carries the number', () => {
+      expect(assess({ payingCustomers: 3 }).changes[0]).toMatchObject({ id: 'enter-phase-2', reason: '3 paying customers: recovery risk now has a price' });
+    });
+  });
+
+  describe('disk', () => {
+    test('attach a volume: the example from the roadmap, with its numbers', () => {
+      const change = assess({ databaseSize: Size.gibibytes(41), databaseGrowthPerMonth: Size.gibibytes(6) }).changes.find((c) => c.id === 'attach-volume');
+      expect(change?.reason).toBe('DB data 41 GB is over 50% of the 80 GB disk and grows 6 GB/month');
+    });
+    test.each([
+      [40, []], // exactly 50% is not over it
+      [40.5, ['attach-volume']],
+      [56, ['attach-volume']], // exactly 70%
+      [56.5, ['split-app-db']],
+    ])('DB %p GB of 80 GB → %p', (db, expected) => {
+      expect(ids({ databaseSize: Size.mebibytes(db * 1024), databaseGrowthPerMonth: Size.gibibytes(0) })).toEqual(expected);
+    });
+    test('a volume lifts the recommendation to Phase 2, a split to Phase 3', () => {
+      expect(assess({ databaseSize: Size.gibibytes(45) }).recommendedPhase).toBe(Phase.TWO);
+      expect(assess({ databaseSize: Size.gibibytes(60) }).recommendedPhase).toBe(Phase.THREE);
+    });
+    test.each([
+      [Size.gibibytes(12.5), []], // (80-5)/12.5 = 6 months left: exactly the reserve
+      [Size.gibibytes(13), ['attach-volume']],
+    ])('growth %s/month with 75 GB free → %p', (growth, expected) => {
+      expect(ids({ databaseGrowthPerMonth: growth })).toEqual(expected);
+    });
+    test('says how many months are left', () => {
+      expect(assess({ databaseGrowthPerMonth: Size.gibibytes(25) }).changes[0].reason)
+        .toBe('at 25 GB/month the 80 GB disk is full in 3 months, under the 6 months kept in reserve');
+    });
+  });
+
+  describe('latency', () => {
+    test.each([[1000, []], [1001, ['scale-production']]])('p95 %p ms against a 1000 ms SLA → %p', (ms, expected) => {
+      expect(ids({ p95Latency: Duration.millis(ms) })).toEqual(expected);
+    });
+    test('the reason names both numbers', () => {
+      expect(assess({ p95Latency: Duration.millis(1400) }).changes[0].reason).toBe('p95 latency 1.4 s is over the 1 s SLA');
+    });
+  });
+
+  describe('inference', () => {
+    test.each([[1499.99, []], [1500, ['price-self-hosting']]])('model spend EUR %p → %p', (spend, expected) => {
+      expect(ids({ monthlyModelApiSpendEur: spend })).toEqual(expected);
+    });
+    test('pricing self-hosting is a decision point, not a phase change', () => {
+      expect(assess({ monthlyModelApiSpendEur: 5000 }).recommendedPhase).toBe(Phase.ONE);
+    });
+    test('a regulatory need for offline inference requires self-hosting and Phase 3', () => {
+      const result = assess({ offlineInferenceRequired: true, monthlyModelApiSpendEur: 5000 });
+      expect(result.changes.map((c) => c.id)).toEqual(['self-host-inference']);
+      expect(result.recommendedPhase).toBe(Phase.THREE);
+    });
+  });
+
+  describe('restore drills and releases', () => {
+    test.each([[0, []], [1, ['fix-restore']]])('%p failed drills → %p', (failedRestoreDrills, expected) => {
+      expect(ids({ failedRestoreDrills })).toEqual(expected);
+    });
+    test('a failed drill comes first', () => {
+      expect(ids({ failedRestoreDrills: 2, payingCustomers: 5, p95Latency: Duration.seconds(2) })[0]).toBe('fix-restore');
+    });
+    test.each([[ROADMAP_THRESHOLDS.permanentStagingReleasesPerMonth, []], [21, ['consider-permanent-staging']]])('%p releases/month → %p', (releasesPerMonth, expected) => {
+      expect(ids({ releasesPerMonth })).toEqual(expected);
+    });
+  });
+
+  describe('bad metrics get a clear message, never a recommendation', () => {
+    test.each([
+      ['payingCustomers', -1, /RoadmapMetrics\.payingCustomers: -1 is not allowed\. Fix: pass a measured, finite number >= 0/],
+      ['monthlyModelApiSpendEur', NaN, /RoadmapMetrics\.monthlyModelApiSpendEur: NaN is not allowed/],
+      ['releasesPerMonth', Infinity, /RoadmapMetrics\.releasesPerMonth: Infinity is not allowed/],
+      ['failedRestoreDrills', undefined, /RoadmapMetrics\.failedRestoreDrills: missing\. Fix:/],
+      ['databaseSize', undefined, /RoadmapMetrics\.databaseSize: missing\. Fix: pass a Size/],
+      ['databaseSize', 40, /RoadmapMetrics\.databaseSize: 40 is not allowed\. Fix: pass a Size/],
+      ['p95Latency', undefined, /RoadmapMetrics\.p95Latency: missing\. Fix: pass a Duration/],
+      ['offlineInferenceRequired', undefined, /RoadmapMetrics\.offlineInferenceRequired: missing/],
+      ['diskSize', Size.gibibytes(0), /RoadmapMetrics\.diskSize: 0 MiB is not allowed/],
+      ['latencySla', Duration.seconds(0), /RoadmapMetrics\.latencySla: 0 seconds is not allowed/],
+    ])('%s = %p', (field, value, message) => {
+      expect(() => Roadmap.assess({ ...calm, [field]: value } as RoadmapMetrics)).toThrow(message);
+    });
+    test('missing metrics altogether', () => {
+      expect(() => Roadmap.assess(undefined as unknown as RoadmapMetrics)).toThrow(/RoadmapMetrics/);
+    });
+  });
+});

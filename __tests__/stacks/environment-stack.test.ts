@@ -1,0 +1,123 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Testing } from 'cdktf';
+import { Component, Environment, Phase, Product, ProductProps, StagingMode } from '../../lib';
+import { EnvironmentStack, ProductStacks } from '../../stacks';
+
+const admin = { sshPublicKeys: { ops: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu' }, cidrs: ['198.51.100.0/24'] };
+const product = (overrides: Partial<ProductProps> = {}) => new Product({ name: 'acme', phase: Phase.ONE, admin, stateBucket: 'acme-state', ...overrides });
+const synth = (stack: EnvironmentStack) => JSON.parse(Testing.synth(stack, true));
+const resources = (json: any, type: string): any[] => Object.values(json.resource?.[type] ?? {});
+
+describe('EnvironmentStack', () => {
+  test('sizes the app machine from the product phase', () => {
+    const app = Testing.app();
+    const stacks = new ProductStacks(app, product({ phase: Phase.TWO }));
+    expect(resources(synth(stacks.test), 'hcloud_server')[0].server_type).toBe('cx23');
+    expect(resources(synth(stacks.production), 'hcloud_server')[0].server_type).toBe('cx43');
+  });
+
+  test('falls back to the next preset type when the first is sold out', () => {
+    const stacks = new ProductStacks(Testing.app(), product({ unavailableServerTypes: ['cx23', 'cx33'] }));
+    expect(resources(synth(stacks.test), 'hcloud_server')[0].server_type).toBe('cpx22');
+    expect(resources(synth(stacks.production), 'hcloud_server')[0].server_type).toBe('cpx32');
+  });
+
+  test('fails when every preset type is unavailable', () => {
+    expect(() => new ProductStacks(Testing.app(), product({ unavailableServerTypes: ['cx23', 'cpx22'] })))
+      .toThrow(/Product\(acme\)\.unavailableServerTypes: every test preset type \(cx23 → cpx22\) is listed as unavailable\. Fix:/);
+  });
+
+  test('each environment is its own stack with its own state key', () => {
+    const stacks = new ProductStacks(Testing.app(), product({ staging: StagingMode.fromProductionSnapshot() }), { stagingExpiresAt: '2026-12-31' });
+    expect(stacks.all.map((s) => s.node.id)).toEqual(['acme-test', 'acme-staging', 'acme-production']);
+    const keys = stacks.all.map((s) => (s.toTerraform() as any).terraform.backend.s3.key);
+    expect(new Set(keys).size).toBe(3);
+  });
+
+  test('reusing the test machine for staging deploys no staging stack', () => {
+    const stacks = new ProductStacks(Testing.app(), product({ staging: StagingMode.reuseTestMachine() }), { stagingExpiresAt: '2026-12-31' });
+    expect(stacks.staging).toBeUndefined();
+  });
+
+  describe('staging on demand', () => {
+    const stagingStack = (expiresAt?: string) => new EnvironmentStack(Testing.app(), 'acme-staging', {
+      product: product({ staging: StagingMode.fromProductionSnapshot() }), environment: Environment.STAGING, expiresAt,
+    });
+
+    test('carries its purpose and expiry on every labelled resource, and is built from the staging_image variable', () => {
+      const json = synth(stagingStack('2026-12-31'));
+      for (const type of ['hcloud_server', 'hcloud_primary_ip', 'hcloud_firewall', 'hcloud_network', 'hcloud_ssh_key']) {
+        for (const r of resources(json, type)) {
+          expect(r.labels).toMatchObject({ environment: 'staging', lifecycle: 'on-demand', purpose: 'release-rehearsal', 'expires-at': '2026-12-31' });
+        }
+      }
+      const [server] = resources(json, 'hcloud_server');
+      expect(server.image).toBe('${var.staging_image}');
+      expect(server.server_type).toBe('cx33');
+      expect(server.delete_protection).toBe(false);
+      expect(json.variable.staging_image).toMatchObject({ type: 'string', default: 'debian-12' });
+    });
+
+    test('fails when staging has no expiry', () => {
+      expect(() => synth(stagingStack())).toThrow(/acme-staging\.expiresAt: missing: staging exists on demand and must say when it may be torn down\. Fix: pass expiresAt/);
+    });
+
+    test.each([['next week'], ['2026-02-30'], ['2026-12-31T10:00:00Z']])('fails when the expiry is %p', (expiresAt) => {
+      expect(() => synth(stagingStack(expiresAt))).toThrow(new RegExp(`acme-staging\\.expiresAt: '${expiresAt.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}' is not allowed: .* Fix: write the date as YYYY-MM-DD`));
+    });
+
+    test('warns when the expiry has passed', () => {
+      const stack = stagingStack('2020-01-01');
+      const warnings = stack.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
+      expect(warnings).toContainEqual(expect.stringMatching(/Environment-StagingExpired: acme-staging\.expiresAt '2020-01-01' has passed/));
+    });
+  });
+
+  describe('postponed components', () => {
+    test('fails when a stack builds a component its phase postpones, naming the threshold', () => {
+      const stacks = new ProductStacks(Testing.app(), product());
+      Component.declare(stacks.production.app, Component.REDIS);
+      expect(() => synth(stacks.production)).toThrow(
+        /acme-production\/App: component 'redis' is not allowed: Phase 1 postpones Redis; it comes in when p95 latency over the SLA .* Fix: remove it, or adopt it early with a reason: earlyAdoptions: \[\{ component: Component\.REDIS/);
+    });
+
+    test('an early adoption with a reason is allowed and recorded in the postponed list', () => {
+      const reason = 'Session store for the EU SSO gateway must survive app restarts.';
+      const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'adopt-')) });
+      const stacks = new ProductStacks(app, product({ earlyAdoptions: [{ component: Component.REDIS, reason }] }));
+      Component.declare(stacks.production.app, Component.REDIS);
+      app.synth();
+      const postponed = JSON.parse(fs.readFileSync(path.join(app.outdir, 'products', 'acme', 'postponed.json'), 'utf8'));
+      expect(postponed.postponed.find((e: any) => e.component === 'redis')).toEqual(expect.objectContaining({ status: 'adopted early', reason }));
+    });
+
+    test('fails when an early adoption has no real reason', () => {
+      expect(() => product({ earlyAdoptions: [{ component: Component.REDIS, reason: 'needed' }] }))
+        .toThrow(/Product\(acme\)\.earlyAdoptions: "redis" is not allowed: an early adoption needs a specific reason of at least 20 characters\. Fix: say why/);
+    });
+
+    test('fails when adopting early what the phase already has', () => {
+      expect(() => product({ phase: Phase.TWO, earlyAdoptions: [{ component: Component.DATA_VOLUME, reason: 'We need more disk for the uploads.' }] }))
+        .toThrow(/"data-volume" is not allowed: Phase 2 already includes it\. Fix: remove the adoption/);
+    });
+  });
+
+  test('fails when the product name cannot name resources', () => {
+    expect(() => product({ name: 'Acme Corp' })).toThrow(/Product\(Acme Corp\)\.name: "Acme Corp" is not allowed/);
+  });
+
+  test('writes the postponed list and the environments next to the stacks', () => {
+    const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'docs-')) });
+    new ProductStacks(app, product({ staging: StagingMode.fromProductionSnapshot() }), { stagingExpiresAt: '2026-12-31' });
+    app.synth();
+    const dir = path.join(app.outdir, 'products', 'acme');
+    expect(fs.readdirSync(dir).sort()).toEqual(['environments.json', 'postponed.json', 'postponed.md']);
+    const environments = JSON.parse(fs.readFileSync(path.join(dir, 'environments.json'), 'utf8'));
+    expect(environments.environments.map((e: any) => [e.stack, e.environment, e.serverType, e.onDemand])).toEqual([
+      ['acme-test', 'test', 'cx23', false], ['acme-staging', 'staging', 'cx33', true], ['acme-production', 'production', 'cx33', false],
+    ]);
+    expect(fs.readFileSync(path.join(dir, 'postponed.md'), 'utf8')).toMatch(/\| External uptime checks \| \*\*not yet provided\*\* \|/);
+  });
+});

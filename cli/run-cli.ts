@@ -1,0 +1,151 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import {
+  EnvironmentRecord, HcloudApiClient, releasePlan, ReleaseStep, shellLine, SNAPSHOT_ID, StagingReaper,
+} from '../lib';
+
+export interface CliIo {
+  readonly env: NodeJS.ProcessEnv;
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+}
+
+const USAGE = `Usage:
+  cdktf-sovereign-hetzner staging list [--now ISO-TIME]
+      List on-demand staging resources and whether they have expired.
+  cdktf-sovereign-hetzner staging delete-expired [--yes] [--now ISO-TIME]
+      Delete expired on-demand staging resources. Without --yes it only says what it would delete.
+  cdktf-sovereign-hetzner snapshot --server NAME [--description TEXT]
+      Snapshot a server (by name) and print the image ID.
+  cdktf-sovereign-hetzner release --product NAME --rehearse "COMMAND" [--dry-run] [--no-snapshot]
+                                  [--staging-days N] [--out DIR] [--now ISO-TIME]
+      The release path: deploy test, bring staging up, rehearse, take staging down, deploy production.
+      --dry-run prints the exact commands instead of running them. Reads DIR/products/NAME/environments.json
+      (run \`npm run synth\` first; DIR defaults to cdktf.out).
+The Hetzner commands read HCLOUD_TOKEN (and HCLOUD_ENDPOINT, if set).`;
+
+/** Runs one CLI invocation; returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const args = parseArgs(argv);
+  try {
+    const [command, sub] = args.positional;
+    if (command === 'staging' && (sub === 'list' || sub === 'delete-expired')) return await staging(sub, args, io);
+    if (command === 'snapshot') return await snapshot(args, io);
+    if (command === 'release') return release(args, io);
+    io.err(USAGE);
+    return command === undefined || command === 'help' || args.flags.help ? 0 : 2;
+  } catch (e) {
+    io.err(`error: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+async function staging(sub: 'list' | 'delete-expired', args: ParsedArgs, io: CliIo): Promise<number> {
+  const reaper = new StagingReaper(HcloudApiClient.fromEnvironment(io.env));
+  const now = nowFrom(args);
+  const found = await reaper.find(now);
+  if (sub === 'list' || !args.flags.yes) {
+    if (found.length === 0) io.out('No on-demand staging resources.');
+    for (const r of found) {
+      const state = r.skipReason ? `kept: ${r.skipReason}` : r.expired ? 'expired' : 'not expired';
+      io.out(`${r.collection}\t${r.name}\t(id ${r.id})\texpires-at ${r.expiresAt}\t${state}`);
+    }
+    const deletable = found.filter((r) => r.expired && !r.skipReason);
+    if (sub === 'delete-expired') io.out(`Would delete ${deletable.length} resource(s). Nothing was deleted: pass --yes to delete.`);
+    return 0;
+  }
+  const deleted = await reaper.deleteExpired(now, io.out);
+  io.out(`Deleted ${deleted.length} expired staging resource(s).`);
+  return 0;
+}
+
+async function snapshot(args: ParsedArgs, io: CliIo): Promise<number> {
+  const name = stringFlag(args, 'server');
+  const client = HcloudApiClient.fromEnvironment(io.env);
+  const [server] = (await client.list('servers', `environment=production`)).filter((s) => s.name === name);
+  if (!server) throw new Error(`no production server named '${name}'. Fix: pass the server name, such as acme-production-app.`);
+  const id = await client.snapshotServer(server.id, stringFlag(args, 'description', `snapshot of ${name}`), { purpose: 'pre-release', source: name });
+  io.out(String(id));
+  return 0;
+}
+
+function release(args: ParsedArgs, io: CliIo): number {
+  const product = stringFlag(args, 'product');
+  const outdir = stringFlag(args, 'out', 'cdktf.out');
+  const file = path.join(outdir, 'products', product, 'environments.json');
+  if (!fs.existsSync(file)) throw new Error(`${file} not found. Fix: run \`npm run synth\` first, and check the product name.`);
+  const environments = (JSON.parse(fs.readFileSync(file, 'utf8')) as { environments: EnvironmentRecord[] }).environments;
+  const dryRun = Boolean(args.flags['dry-run']);
+  const rehearseText = args.flags.rehearse;
+  if (typeof rehearseText !== 'string' && !dryRun) throw new Error('--rehearse "COMMAND" is required: a release is rehearsed before production. Fix: pass the command that tests staging.');
+  const days = Number(stringFlag(args, 'staging-days', '2'));
+  if (!Number.isInteger(days) || days < 1 || days > 14) throw new Error(`--staging-days ${days} is not allowed: staging lives 1 to 14 days. Fix: pass a whole number of days in that range.`);
+  const expires = new Date(nowFrom(args).getTime() + days * 86_400_000).toISOString().slice(0, 10);
+  const steps = releasePlan({
+    environments,
+    rehearse: typeof rehearseText === 'string' ? ['sh', '-c', rehearseText] : ['<rehearsal command>'],
+    stagingExpiresAt: expires,
+    snapshot: args.flags['no-snapshot'] ? false : undefined,
+  });
+  if (dryRun) {
+    io.out(`# release path for ${product} (dry run: nothing is executed)`);
+    steps.forEach((step, i) => io.out(`# ${i + 1}. ${step.title}${step.cleanup ? ' (also runs if the rehearsal fails)' : ''}\n${shellLine(step)}`));
+    return 0;
+  }
+  return runSteps(steps, io);
+}
+
+function runSteps(steps: readonly ReleaseStep[], io: CliIo): number {
+  let snapshotId: string | undefined;
+  let failed = false;
+  for (const [i, step] of steps.entries()) {
+    if (failed && !step.cleanup) continue;
+    const command = step.command.map((a) => (snapshotId ? a.replace(SNAPSHOT_ID, snapshotId) : a));
+    io.out(`==> ${i + 1}. ${step.title}`);
+    const result = spawnSync(command[0], command.slice(1), {
+      env: { ...io.env, ...step.env }, stdio: step.producesSnapshotId ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8',
+    });
+    if (result.status !== 0) {
+      io.err(`step ${i + 1} (${step.title}) failed with exit code ${result.status ?? result.signal}`);
+      failed = true;
+      continue;
+    }
+    if (step.producesSnapshotId) snapshotId = String(result.stdout).trim();
+  }
+  if (failed) io.err('release stopped: production was not deployed.');
+  return failed ? 1 : 0;
+}
+
+interface ParsedArgs {
+  readonly positional: string[];
+  readonly flags: Record<string, string | boolean>;
+}
+
+function parseArgs(argv: readonly string[]): ParsedArgs {
+  const positional: string[] = [];
+  const flags: Record<string, string | boolean> = {};
+  const valued = new Set(['now', 'server', 'description', 'product', 'rehearse', 'staging-days', 'out']);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) { positional.push(arg); continue; }
+    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
+    if (valued.has(name)) flags[name] = inline ?? argv[++i] ?? '';
+    else flags[name] = true;
+  }
+  return { positional, flags };
+}
+
+function stringFlag(args: ParsedArgs, name: string, fallback?: string): string {
+  const value = args.flags[name];
+  if (typeof value === 'string' && value !== '') return value;
+  if (fallback !== undefined) return fallback;
+  throw new Error(`--${name} is required. Fix: see \`cdktf-sovereign-hetzner help\`.`);
+}
+
+function nowFrom(args: ParsedArgs): Date {
+  const text = args.flags.now;
+  const now = typeof text === 'string' ? new Date(text) : new Date();
+  if (Number.isNaN(now.getTime())) throw new Error(`--now ${String(text)} is not a time. Fix: pass an ISO time such as 2026-12-01T00:00:00Z.`);
+  return now;
+}

@@ -1,0 +1,22 @@
+import { App } from 'cdktf';
+import { Location, Phase, Product, StagingMode } from '../../lib';
+import { ProductStacks } from '../../stacks';
+import { EXAMPLE_ADMIN, STAGING_EXPIRES_AT } from '../shared-admin';
+
+/**
+ * Phase 3, real product traction: production on dedicated vCPUs in Nuremberg (cx43-class types are
+ * scarce), staging from a production snapshot before each release.
+ * Stacks: phase3-traction-test, phase3-traction-staging, phase3-traction-production.
+ */
+export function phase3Traction(app: App): ProductStacks {
+  const product = new Product({
+    name: 'phase3-traction',
+    phase: Phase.THREE,
+    admin: EXAMPLE_ADMIN,
+    stateBucket: 'traction-terraform-state',
+    location: Location.NBG1,
+    stateLocation: Location.NBG1,
+    staging: StagingMode.fromProductionSnapshot(),
+  });
+  return new ProductStacks(app, product, { stagingExpiresAt: STAGING_EXPIRES_AT });
+}

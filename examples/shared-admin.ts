@@ -1,0 +1,16 @@
+import { AdminAccess } from '../lib';
+
+/**
+ * The examples' stand-in admin access: replace the key with your team's public keys and the
+ * blocks with your office or VPN ranges (these are documentation ranges, RFC 5737 / RFC 3849).
+ */
+export const EXAMPLE_ADMIN: AdminAccess = {
+  sshPublicKeys: { admin: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr admin@example.eu' },
+  cidrs: ['203.0.113.0/24', '2001:db8::/32'],
+};
+
+/**
+ * When an example's staging environment expires. The release path sets STAGING_EXPIRES_AT when it
+ * brings staging up; without it the examples use a fixed date so that their output is stable.
+ */
+export const STAGING_EXPIRES_AT = process.env.STAGING_EXPIRES_AT ?? '2026-12-31';

@@ -1,0 +1,102 @@
+/** The resource collections of the Hetzner Cloud API the operational commands touch. */
+export type HcloudCollection = 'servers' | 'load_balancers' | 'volumes' | 'primary_ips' | 'firewalls' | 'networks' | 'ssh_keys' | 'placement_groups';
+
+/** The fields of a Hetzner Cloud resource these commands read. */
+export interface HcloudResource {
+  readonly id: number;
+  readonly name: string;
+  readonly labels: Record<string, string>;
+  readonly protection?: { readonly delete?: boolean };
+}
+
+export interface HcloudApiClientOptions {
+  /** API token; sent as a bearer token, never printed. */
+  readonly token: string;
+  /**
+   * API base URL.
+   * @default 'https://api.hetzner.cloud/v1' (or HCLOUD_ENDPOINT)
+   */
+  readonly endpoint?: string;
+  /**
+   * How often to poll a running action.
+   * @default 1000 ms
+   */
+  readonly pollIntervalMs?: number;
+  /**
+   * How long to wait for an action before giving up.
+   * @default 300000 ms (5 minutes)
+   */
+  readonly actionTimeoutMs?: number;
+}
+
+interface Action { readonly id: number; readonly status: 'running' | 'success' | 'error'; readonly error?: { message: string } }
+
+/**
+ * A minimal Hetzner Cloud API client: list by label selector (all pages), delete, wait for
+ * actions, take snapshots. Errors carry the API's own code and message, never the token.
+ */
+export class HcloudApiClient {
+  public static fromEnvironment(env: NodeJS.ProcessEnv = process.env): HcloudApiClient {
+    const token = env.HCLOUD_TOKEN;
+    if (!token) throw new Error('HCLOUD_TOKEN is not set. Fix: export HCLOUD_TOKEN with a token of the Hetzner Cloud project (read & write).');
+    return new HcloudApiClient({ token, endpoint: env.HCLOUD_ENDPOINT });
+  }
+
+  private readonly endpoint: string;
+
+  constructor(private readonly options: HcloudApiClientOptions) {
+    this.endpoint = (options.endpoint ?? 'https://api.hetzner.cloud/v1').replace(/\/+$/, '');
+  }
+
+  /** Every resource of a collection matching a label selector, across all pages. */
+  public async list(collection: HcloudCollection, labelSelector: string): Promise<HcloudResource[]> {
+    const all: HcloudResource[] = [];
+    for (let page: number | null = 1; page !== null;) {
+      const query = new URLSearchParams({ label_selector: labelSelector, page: String(page), per_page: '50' });
+      const body: any = await this.request('GET', `/${collection}?${query}`);
+      all.push(...(body[collection] ?? []));
+      page = body.meta?.pagination?.next_page ?? null;
+    }
+    return all;
+  }
+
+  /** Deletes a resource and waits for the deletion to finish when the API runs it as an action. */
+  public async delete(collection: HcloudCollection, id: number): Promise<void> {
+    const body: any = await this.request('DELETE', `/${collection}/${id}`);
+    if (body?.action) await this.waitFor(body.action);
+  }
+
+  /** Snapshots a server and waits until the image exists; returns the image ID. */
+  public async snapshotServer(serverId: number, description: string, labels: Record<string, string>): Promise<number> {
+    const body: any = await this.request('POST', `/servers/${serverId}/actions/create_image`, { type: 'snapshot', description, labels });
+    await this.waitFor(body.action);
+    return body.image.id;
+  }
+
+  private async waitFor(action: Action): Promise<void> {
+    const interval = this.options.pollIntervalMs ?? 1000;
+    const deadline = Date.now() + (this.options.actionTimeoutMs ?? 300_000);
+    let current = action;
+    while (current.status === 'running') {
+      if (Date.now() > deadline) throw new Error(`Hetzner action ${current.id} did not finish in time.`);
+      await new Promise((resolve) => setTimeout(resolve, interval));
+      current = ((await this.request('GET', `/actions/${current.id}`)) as any).action;
+    }
+    if (current.status !== 'success') throw new Error(`Hetzner action ${current.id} failed: ${current.error?.message ?? current.status}`);
+  }
+
+  private async request(method: string, path: string, body?: unknown): Promise<unknown> {
+    const response = await fetch(`${this.endpoint}${path}`, {
+      method,
+      headers: { 'Authorization': `Bearer ${this.options.token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await response.text();
+    const parsed = text ? JSON.parse(text) : undefined;
+    if (!response.ok) {
+      const error = parsed?.error;
+      throw new Error(`Hetzner API ${method} ${path.split('?')[0]} failed: ${response.status} ${error?.code ?? ''} ${error?.message ?? text}`.trim());
+    }
+    return parsed;
+  }
+}

@@ -1,0 +1,115 @@
+import { Environment } from '../core/environment';
+import { labelValueProblem } from '../core/labels';
+import { ValidationError } from '../core/validation-message';
+import { Location } from '../hetzner/location';
+import { ServerType } from '../hetzner/server-type';
+import { Component } from '../roadmap/component';
+import { Phase } from '../roadmap/phase';
+import { EarlyAdoption } from '../roadmap/postponed';
+import { ServerTypeChoice } from '../roadmap/server-type-choice';
+import { AdminAccess } from './admin-access';
+import { StagingMode } from './staging';
+
+export interface ProductProps {
+  /** Short name; prefixes stacks and resource names (lowercase letters, digits, "-"). */
+  readonly name: string;
+  /** The roadmap phase the product is in; decides machines and components. */
+  readonly phase: Phase;
+  /** Admin SSH keys and networks, for every environment. */
+  readonly admin: AdminAccess;
+  /** The Object Storage bucket holding every environment's Terraform state (one key per stack). */
+  readonly stateBucket: string;
+  /**
+   * Where the machines run.
+   * @default Location.FSN1
+   */
+  readonly location?: Location;
+  /**
+   * Where the state bucket is.
+   * @default Location.FSN1
+   */
+  readonly stateLocation?: Location;
+  /**
+   * How releases are rehearsed.
+   * @default StagingMode.reuseTestMachine()
+   */
+  readonly staging?: StagingMode;
+  /**
+   * Components built before their phase, each with the reason; they are listed as such in the postponed list.
+   * @default - none
+   */
+  readonly earlyAdoptions?: EarlyAdoption[];
+  /**
+   * Server types Hetzner cannot deliver right now (for example sold out); each preset falls back to its next type.
+   * @default - none
+   */
+  readonly unavailableServerTypes?: string[];
+}
+
+const NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
+
+/**
+ * A product declared once: its name, phase, admin access and state. Every environment stack
+ * reads it from here, so no construct asks the team for the same fact twice.
+ */
+export class Product {
+  public readonly name: string;
+  public readonly phase: Phase;
+  public readonly admin: AdminAccess;
+  public readonly stateBucket: string;
+  public readonly location: Location;
+  public readonly stateLocation: Location;
+  public readonly staging: StagingMode;
+  public readonly earlyAdoptions: readonly EarlyAdoption[];
+  private readonly unavailable: ReadonlySet<string>;
+
+  constructor(props: ProductProps) {
+    const fail = (prop: string, value: unknown, why: string, fix: string): never => {
+      throw new ValidationError(`Product(${props.name}).${prop}: ${JSON.stringify(value)} is not allowed: ${why}. Fix: ${fix}`);
+    };
+    if (!NAME.test(props.name ?? '')) fail('name', props.name, 'a product name is 1-32 lowercase letters, digits or "-"', 'use a short name such as "acme"');
+    for (const adoption of props.earlyAdoptions ?? []) {
+      if (props.phase.permits(adoption.component)) {
+        fail('earlyAdoptions', adoption.component.id, `${props.phase} already includes it`, 'remove the adoption');
+      }
+      if ((adoption.reason ?? '').trim().length < 20) {
+        fail('earlyAdoptions', adoption.component.id, 'an early adoption needs a specific reason of at least 20 characters',
+          `say why it cannot wait for its threshold (${adoption.component.threshold})`);
+      }
+    }
+    if (labelValueProblem(props.name)) fail('name', props.name, labelValueProblem(props.name)!, 'use a short name such as "acme"');
+    this.name = props.name;
+    this.phase = props.phase;
+    this.admin = props.admin;
+    this.stateBucket = props.stateBucket;
+    this.location = props.location ?? Location.FSN1;
+    this.stateLocation = props.stateLocation ?? Location.FSN1;
+    this.staging = props.staging ?? StagingMode.reuseTestMachine();
+    this.earlyAdoptions = props.earlyAdoptions ?? [];
+    this.unavailable = new Set(props.unavailableServerTypes ?? []);
+  }
+
+  /** The preset server types for an environment's app machine, in order of preference. */
+  public serverTypesFor(environment: Environment): ServerTypeChoice {
+    return this.phase.machineFor(environment);
+  }
+
+  /**
+   * The server type an environment's app machine gets: the first of the phase's preset that is
+   * not listed as unavailable. Throws when the whole preset is unavailable.
+   */
+  public serverTypeFor(environment: Environment): ServerType {
+    const choice = this.serverTypesFor(environment);
+    const picked = choice.pick(this.unavailable);
+    if (!picked) {
+      throw new ValidationError(`Product(${this.name}).unavailableServerTypes: every ${environment.name} preset type (${choice}) is listed as unavailable. `
+        + 'Fix: wait for capacity, pick another location, or adopt a larger type explicitly.');
+    }
+    return picked;
+  }
+
+  /** The early adoption of a component, if the team made one. */
+  public adoptionOf(component: Component): EarlyAdoption | undefined {
+    return this.earlyAdoptions.find((a) => a.component === component);
+  }
+}

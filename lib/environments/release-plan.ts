@@ -1,0 +1,81 @@
+import { EnvironmentRecord } from './product-documents';
+
+/** One step of the release path: a title and the exact command it runs. */
+export interface ReleaseStep {
+  readonly title: string;
+  /** The command as argv; `env` holds variables set for it alone. */
+  readonly command: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  /** Steps that must run even after a later step failed (taking staging down). */
+  readonly cleanup?: boolean;
+  /** The step's standard output is the production snapshot ID used by later steps. */
+  readonly producesSnapshotId?: boolean;
+}
+
+export interface ReleasePlanOptions {
+  /** The environments of the product, as written to `products/<product>/environments.json`. */
+  readonly environments: readonly EnvironmentRecord[];
+  /** The command that rehearses the release against staging (or the test machine), such as `npm run e2e`. */
+  readonly rehearse: readonly string[];
+  /** When the staging environment expires (`YYYY-MM-DD`), if one is brought up. */
+  readonly stagingExpiresAt: string;
+  /**
+   * Build staging from a fresh production snapshot (the snapshot is also the pre-release backup).
+   * @default true when the product has a staging stack
+   */
+  readonly snapshot?: boolean;
+}
+
+/** The placeholder that stands for the snapshot ID until the snapshot step has run. */
+export const SNAPSHOT_ID = '${SNAPSHOT_ID}';
+
+/**
+ * The one release path: deploy test → bring staging up (optionally from a fresh production
+ * snapshot) → rehearse → take staging down → deploy production. Pure: it only lists commands.
+ */
+export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
+  const byEnvironment = (name: string) => options.environments.find((e) => e.environment === name);
+  const test = byEnvironment('test');
+  const production = byEnvironment('production');
+  if (!test || !production) throw new Error('release: the product needs a test and a production stack. Fix: define both (ProductStacks does).');
+  const staging = byEnvironment('staging');
+  const snapshot = options.snapshot ?? staging !== undefined;
+  const productionServer = production.stack.replace(/-production$/, '-production-app');
+
+  const steps: ReleaseStep[] = [
+    { title: 'deploy test', command: ['npx', 'cdktf', 'deploy', test.stack, '--auto-approve'] },
+  ];
+  if (snapshot) {
+    steps.push({
+      title: 'snapshot production (pre-release backup, and the image staging is built from)',
+      command: ['npx', 'cdktf-sovereign-hetzner', 'snapshot', '--server', productionServer, '--description', `pre-release ${options.stagingExpiresAt}`],
+      producesSnapshotId: true,
+    });
+  }
+  if (staging) {
+    steps.push({
+      title: 'bring staging up',
+      command: ['npx', 'cdktf', 'deploy', staging.stack, '--auto-approve', ...(snapshot ? [`--var=staging_image=${SNAPSHOT_ID}`] : [])],
+      env: { STAGING_EXPIRES_AT: options.stagingExpiresAt },
+    });
+  }
+  steps.push({ title: staging ? 'rehearse on staging' : 'rehearse on the test machine (staging reuses it)', command: [...options.rehearse] });
+  if (staging) {
+    steps.push({
+      title: 'take staging down',
+      command: ['npx', 'cdktf', 'destroy', staging.stack, '--auto-approve'],
+      env: { STAGING_EXPIRES_AT: options.stagingExpiresAt },
+      cleanup: true,
+    });
+  }
+  steps.push({ title: 'deploy production', command: ['npx', 'cdktf', 'deploy', production.stack, '--auto-approve'] });
+  return steps;
+}
+
+/** A step as one shell line, quoted so that it can be pasted. */
+export function shellLine(step: ReleaseStep): string {
+  const quote = (arg: string) => (/^[A-Za-z0-9_\-.,/:=@${}]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
+  const env = Object.entries(step.env ?? {}).map(([k, v]) => `${k}=${quote(v)}`);
+  const line = [...env, ...step.command.map(quote)].join(' ');
+  return step.producesSnapshotId ? `SNAPSHOT_ID=$(${line})` : line;
+}

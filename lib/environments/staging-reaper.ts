@@ -1,0 +1,65 @@
+import { HcloudApiClient, HcloudCollection, HcloudResource } from './hcloud-api-client';
+import { EXPIRES_AT_LABEL, expiryProblem, isExpired, ON_DEMAND_LABELS } from './staging';
+
+/** One on-demand staging resource found by the reaper. */
+export interface StagingResource {
+  readonly collection: HcloudCollection;
+  readonly id: number;
+  readonly name: string;
+  readonly expiresAt: string;
+  readonly expired: boolean;
+  /** Why it will not be deleted even if expired, if so. */
+  readonly skipReason?: string;
+}
+
+// Servers go first: their IPs, volumes and firewalls can only go once nothing uses them.
+const DELETION_ORDER: HcloudCollection[] = ['servers', 'load_balancers', 'volumes', 'primary_ips', 'firewalls', 'networks', 'ssh_keys', 'placement_groups'];
+const SELECTOR = ['environment=staging', ...Object.entries(ON_DEMAND_LABELS).map(([k, v]) => `${k}=${v}`), EXPIRES_AT_LABEL].join(',');
+
+/**
+ * Finds on-demand staging resources and deletes the expired ones.
+ *
+ * It touches only resources labelled `environment=staging`, `lifecycle=on-demand` and
+ * `purpose=release-rehearsal` with a valid `expires-at` date in the past, checks those labels
+ * again itself rather than trusting the API's filter, and never deletes a delete-protected one.
+ */
+export class StagingReaper {
+  constructor(private readonly client: HcloudApiClient) {}
+
+  /** Every on-demand staging resource, expired or not, in deletion order. */
+  public async find(now: Date): Promise<StagingResource[]> {
+    const found: StagingResource[] = [];
+    for (const collection of DELETION_ORDER) {
+      for (const resource of await this.client.list(collection, SELECTOR)) {
+        if (!isOnDemandStaging(resource)) continue;
+        const expiresAt = resource.labels[EXPIRES_AT_LABEL];
+        const invalid = expiryProblem(expiresAt);
+        found.push({
+          collection, id: resource.id, name: resource.name, expiresAt,
+          expired: !invalid && isExpired(expiresAt, now),
+          ...(invalid ? { skipReason: `invalid expires-at label: ${invalid}` }
+            : resource.protection?.delete ? { skipReason: 'delete protection is on' } : {}),
+        });
+      }
+    }
+    return found;
+  }
+
+  /** Deletes the expired, unprotected resources in order; returns what it deleted. */
+  public async deleteExpired(now: Date, log: (line: string) => void = () => undefined): Promise<StagingResource[]> {
+    const deleted: StagingResource[] = [];
+    for (const resource of (await this.find(now)).filter((r) => r.expired && !r.skipReason)) {
+      log(`deleting ${resource.collection} ${resource.name} (id ${resource.id}, expired ${resource.expiresAt})`);
+      await this.client.delete(resource.collection, resource.id);
+      deleted.push(resource);
+    }
+    return deleted;
+  }
+}
+
+function isOnDemandStaging(resource: HcloudResource): boolean {
+  const labels = resource.labels ?? {};
+  return labels.environment === 'staging'
+    && Object.entries(ON_DEMAND_LABELS).every(([key, value]) => labels[key] === value)
+    && EXPIRES_AT_LABEL in labels;
+}

@@ -1,0 +1,84 @@
+import { IConstruct } from 'constructs';
+
+/**
+ * A piece of infrastructure the operating model phases in or deliberately postpones.
+ *
+ * Each carries the threshold that would justify it, so that "not yet" is a decision
+ * with a reason rather than an omission.
+ */
+export class Component {
+  public static readonly KUBERNETES = new Component('kubernetes', 'Kubernetes',
+    'more than 5 services that deploy independently, or more than 3 app machines to schedule');
+  public static readonly REDIS = new Component('redis', 'Redis',
+    'p95 latency over the SLA with the database as the measured bottleneck, or a queue the database cannot carry');
+  public static readonly PERMANENT_STAGING = new Component('permanent-staging', 'Permanent staging environment',
+    'more than 20 releases a month, when on-demand staging would be up most of the time anyway');
+  public static readonly MONITORING_MACHINE = new Component('monitoring-machine', 'Separate monitoring machine',
+    'Phase 3, or monitoring using more than a quarter of the machine it shares');
+  public static readonly EMBEDDINGS_SERVER = new Component('embeddings-server', 'Dedicated embeddings server',
+    'embedding API spend over EUR 500/month, or embeddings of data the boundary forbids sending out');
+  public static readonly GPU_BOX = new Component('gpu-box', 'Dedicated GPU box',
+    'model API spend over EUR 1,500/month, or a regulatory need for offline inference');
+  public static readonly SPLIT_APP_DB = new Component('split-app-db', 'Separate database server',
+    'database over 70% of the app disk, or CPU contention between app and database at the SLA');
+  public static readonly DATA_VOLUME = new Component('data-volume', 'Attached data volume',
+    'database over 50% of the disk, or fewer than 6 months of disk left at the current growth');
+  public static readonly OFFSITE_BACKUP = new Component('offsite-backup', 'Offsite non-Hetzner backup',
+    'first paying customers (Phase 2): recovery must survive losing the Hetzner account');
+  public static readonly HOST_OBSERVABILITY = new Component('host-observability', 'Host metrics and alerting',
+    'first paying customers (Phase 2): someone must know before the customer does');
+  public static readonly SELF_HOSTED_INFERENCE = new Component('self-hosted-inference', 'Self-hosted model inference',
+    'model API spend over EUR 1,500/month, p95 latency over the SLA caused by the model API, or regulation requiring offline inference');
+  public static readonly REMOTE_BACKUP = new Component('remote-backup', 'Remote backup target (Storage Box)',
+    'always: every phase keeps a copy of production off the production machine');
+  public static readonly EXTERNAL_UPTIME_CHECKS = new Component('external-uptime-checks', 'External uptime checks',
+    'always: production is never judged up by itself');
+  public static readonly ERROR_MONITORING = new Component('error-monitoring', 'Basic error monitoring',
+    'always: errors reach a person, under the data boundary');
+
+  public static all(): Component[] {
+    return [
+      Component.KUBERNETES, Component.REDIS, Component.PERMANENT_STAGING, Component.MONITORING_MACHINE,
+      Component.EMBEDDINGS_SERVER, Component.GPU_BOX, Component.SPLIT_APP_DB, Component.DATA_VOLUME,
+      Component.OFFSITE_BACKUP, Component.HOST_OBSERVABILITY, Component.SELF_HOSTED_INFERENCE,
+      Component.REMOTE_BACKUP, Component.EXTERNAL_UPTIME_CHECKS, Component.ERROR_MONITORING,
+    ];
+  }
+
+  /**
+   * Records that `scope` provides a component. Stacks check every declaration against
+   * their product's phase: a component the phase postpones fails synth unless it was
+   * adopted early with a reason.
+   */
+  public static declare(scope: IConstruct, component: Component): void {
+    scope.node.addMetadata(COMPONENT_METADATA, component.id);
+  }
+
+  /** The components declared on `scope` and everything below it, with where each was declared. */
+  public static declaredIn(scope: IConstruct): Array<{ component: Component; path: string }> {
+    return scope.node.findAll().flatMap((c) => c.node.metadata
+      .filter((m) => m.type === COMPONENT_METADATA)
+      .map((m) => ({ component: Component.byId(String(m.data)), path: c.node.path })));
+  }
+
+  private static byId(id: string): Component {
+    const found = Component.all().find((c) => c.id === id);
+    if (!found) throw new Error(`Component: unknown component id '${id}'.`);
+    return found;
+  }
+
+  private constructor(
+    /** Stable identifier, used in documents and metadata. */
+    public readonly id: string,
+    /** What people call it. */
+    public readonly title: string,
+    /** The threshold that brings it in, in words and numbers. */
+    public readonly threshold: string,
+  ) {}
+
+  public toString(): string {
+    return this.id;
+  }
+}
+
+const COMPONENT_METADATA = 'cdktf-sovereign-hetzner/component';

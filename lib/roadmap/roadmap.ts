@@ -1,0 +1,209 @@
+import { Duration } from '../core/duration';
+import { Size } from '../core/size';
+import { Component } from './component';
+import { Phase } from './phase';
+
+/** What the roadmap decides on: measured facts, not forecasts. */
+export interface RoadmapMetrics {
+  /** Customers paying today. */
+  readonly payingCustomers: number;
+  /** Model API spend per month, in EUR (net). */
+  readonly monthlyModelApiSpendEur: number;
+  /** Measured p95 latency of the product's main request path. */
+  readonly p95Latency: Duration;
+  /** The p95 latency promised in the SLA. */
+  readonly latencySla: Duration;
+  /** Current database size. */
+  readonly databaseSize: Size;
+  /** Database growth per month. */
+  readonly databaseGrowthPerMonth: Size;
+  /** Disk size of the machine the database lives on. */
+  readonly diskSize: Size;
+  /** Whether a regulation or contract requires inference without external APIs. */
+  readonly offlineInferenceRequired: boolean;
+  /** Restore drills that failed in the last 90 days. */
+  readonly failedRestoreDrills: number;
+  /** Production releases per month. */
+  readonly releasesPerMonth: number;
+}
+
+/** The numbers `Roadmap.assess` compares against. Each is documented where it is used. */
+export const ROADMAP_THRESHOLDS = {
+  /** Paying customers that start Phase 2. */
+  phaseTwoPayingCustomers: 1,
+  /** Paying customers that mean real traction (Phase 3). */
+  phaseThreePayingCustomers: 25,
+  /** Share of the disk the database may fill before it moves to a volume. */
+  volumeDiskShare: 0.5,
+  /** Months of disk that must remain at the current growth. */
+  minimumMonthsOfDisk: 6,
+  /** Share of the disk after which the database leaves the app machine. */
+  splitDatabaseDiskShare: 0.7,
+  /** Monthly model API spend (EUR) from which self-hosting is worth pricing. */
+  selfHostingSpendEur: 1500,
+  /** Releases per month from which on-demand staging would be up most of the time. */
+  permanentStagingReleasesPerMonth: 20,
+} as const;
+
+/** One concrete change, with its reason in numbers. */
+export interface RoadmapChange {
+  /** Stable identifier, such as `attach-volume`. */
+  readonly id: string;
+  /** What to do. */
+  readonly change: string;
+  /** Why, with the measured numbers and the threshold they crossed. */
+  readonly reason: string;
+  /** The lowest phase in which the change belongs. */
+  readonly minimumPhase: Phase;
+  /** The roadmap component it brings in, if any. */
+  readonly component?: Component;
+}
+
+export interface RoadmapAssessment {
+  /** The phase the numbers call for. */
+  readonly recommendedPhase: Phase;
+  /** The changes the numbers call for, most urgent first. */
+  readonly changes: RoadmapChange[];
+}
+
+/** Thresholds, not hopes: turns measured metrics into a phase and concrete changes. */
+export class Roadmap {
+  /**
+   * Assesses measured metrics. Pure: the same metrics always give the same answer.
+   * Throws naming the field when a metric is missing, negative or not a number.
+   */
+  public static assess(metrics: RoadmapMetrics): RoadmapAssessment {
+    checkMetrics(metrics);
+    const t = ROADMAP_THRESHOLDS;
+    const changes: RoadmapChange[] = [];
+    const gb = (s: Size) => formatNumber(s.toMebibytes() / 1024);
+    const seconds = (d: Duration) => `${formatNumber(d.toSeconds())} s`;
+    const eur = (n: number) => `EUR ${n.toLocaleString('en-US', { maximumFractionDigits: 2 })}`;
+
+    if (metrics.failedRestoreDrills > 0) {
+      changes.push({
+        id: 'fix-restore',
+        change: 'fix the backups before anything else, and release nothing until a restore drill passes',
+        reason: `${metrics.failedRestoreDrills} restore drill${metrics.failedRestoreDrills === 1 ? '' : 's'} failed in the last 90 days; a backup that does not restore is no backup`,
+        minimumPhase: Phase.ONE,
+      });
+    }
+    if (metrics.payingCustomers >= t.phaseThreePayingCustomers) {
+      changes.push({
+        id: 'enter-phase-3',
+        change: 'enter Phase 3: scale production to dedicated vCPUs and move observability to its own machine',
+        reason: `${metrics.payingCustomers} paying customers is at least the ${t.phaseThreePayingCustomers} that mark real traction`,
+        minimumPhase: Phase.THREE,
+        component: Component.MONITORING_MACHINE,
+      });
+    } else if (metrics.payingCustomers >= t.phaseTwoPayingCustomers) {
+      changes.push({
+        id: 'enter-phase-2',
+        change: 'enter Phase 2: add an offsite non-Hetzner backup, host metrics and alerting',
+        reason: `${metrics.payingCustomers} paying customer${metrics.payingCustomers === 1 ? '' : 's'}: recovery risk now has a price`,
+        minimumPhase: Phase.TWO,
+        component: Component.OFFSITE_BACKUP,
+      });
+    }
+
+    const diskMb = metrics.diskSize.toMebibytes();
+    const dbShare = metrics.databaseSize.toMebibytes() / diskMb;
+    const growthMb = metrics.databaseGrowthPerMonth.toMebibytes();
+    const monthsLeft = growthMb > 0 ? (diskMb - metrics.databaseSize.toMebibytes()) / growthMb : Infinity;
+    const growth = `grows ${gb(metrics.databaseGrowthPerMonth)} GB/month`;
+    if (dbShare > t.splitDatabaseDiskShare) {
+      changes.push({
+        id: 'split-app-db',
+        change: 'move the database off the app disk: to a volume now, to its own server when CPU contends',
+        reason: `DB data ${gb(metrics.databaseSize)} GB is over ${pct(t.splitDatabaseDiskShare)} of the ${gb(metrics.diskSize)} GB disk and ${growth}`,
+        minimumPhase: Phase.THREE,
+        component: Component.SPLIT_APP_DB,
+      });
+    } else if (dbShare > t.volumeDiskShare) {
+      changes.push({
+        id: 'attach-volume',
+        change: 'attach a volume for the database (and back it up with dumps: Hetzner backups skip volumes)',
+        reason: `DB data ${gb(metrics.databaseSize)} GB is over ${pct(t.volumeDiskShare)} of the ${gb(metrics.diskSize)} GB disk and ${growth}`,
+        minimumPhase: Phase.TWO,
+        component: Component.DATA_VOLUME,
+      });
+    } else if (monthsLeft < t.minimumMonthsOfDisk) {
+      changes.push({
+        id: 'attach-volume',
+        change: 'attach a volume for the database (and back it up with dumps: Hetzner backups skip volumes)',
+        reason: `at ${gb(metrics.databaseGrowthPerMonth)} GB/month the ${gb(metrics.diskSize)} GB disk is full in ${formatNumber(monthsLeft)} months, under the ${t.minimumMonthsOfDisk} months kept in reserve`,
+        minimumPhase: Phase.TWO,
+        component: Component.DATA_VOLUME,
+      });
+    }
+
+    if (metrics.p95Latency.isLongerThan(metrics.latencySla)) {
+      changes.push({
+        id: 'scale-production',
+        change: 'rescale the production machine to the next type of its preset (keep_disk makes it reversible)',
+        reason: `p95 latency ${seconds(metrics.p95Latency)} is over the ${seconds(metrics.latencySla)} SLA`,
+        minimumPhase: Phase.ONE,
+      });
+    }
+    if (metrics.offlineInferenceRequired) {
+      changes.push({
+        id: 'self-host-inference',
+        change: 'self-host inference inside the EU control plane',
+        reason: 'a regulation or contract requires inference without external model APIs',
+        minimumPhase: Phase.THREE,
+        component: Component.SELF_HOSTED_INFERENCE,
+      });
+    } else if (metrics.monthlyModelApiSpendEur >= t.selfHostingSpendEur) {
+      changes.push({
+        id: 'price-self-hosting',
+        change: 'price self-hosted inference against the model API bill (a decision point, not yet a build)',
+        reason: `model API spend ${eur(metrics.monthlyModelApiSpendEur)}/month is at least the ${eur(t.selfHostingSpendEur)}/month where self-hosting can pay`,
+        minimumPhase: Phase.THREE,
+        component: Component.SELF_HOSTED_INFERENCE,
+      });
+    }
+    if (metrics.releasesPerMonth > t.permanentStagingReleasesPerMonth) {
+      changes.push({
+        id: 'consider-permanent-staging',
+        change: 'consider a permanent staging environment',
+        reason: `${metrics.releasesPerMonth} releases/month is over ${t.permanentStagingReleasesPerMonth}: on-demand staging would be up most of the time`,
+        minimumPhase: Phase.ONE,
+        component: Component.PERMANENT_STAGING,
+      });
+    }
+
+    const byCustomers = metrics.payingCustomers >= t.phaseThreePayingCustomers ? Phase.THREE
+      : metrics.payingCustomers >= t.phaseTwoPayingCustomers ? Phase.TWO : Phase.ONE;
+    // Self-hosting is a decision point, not a reason to change phase by itself.
+    const phaseDrivers = changes.filter((c) => c.id !== 'price-self-hosting');
+    const recommended = Math.max(byCustomers.number, ...phaseDrivers.map((c) => c.minimumPhase.number));
+    return { recommendedPhase: Phase.of(recommended), changes };
+  }
+}
+
+function checkMetrics(metrics: RoadmapMetrics): void {
+  const counts: Array<keyof RoadmapMetrics> = ['payingCustomers', 'monthlyModelApiSpendEur', 'failedRestoreDrills', 'releasesPerMonth'];
+  const sizes: Array<keyof RoadmapMetrics> = ['databaseSize', 'databaseGrowthPerMonth', 'diskSize'];
+  const durations: Array<keyof RoadmapMetrics> = ['p95Latency', 'latencySla'];
+  const fail = (field: string, value: unknown, fix: string): never => {
+    throw new Error(`RoadmapMetrics.${field}: ${value === undefined ? 'missing' : `${String(value)} is not allowed`}. Fix: ${fix}`);
+  };
+  if (metrics === undefined || metrics === null) fail('(all)', undefined, 'pass the measured metrics');
+  for (const field of counts) {
+    const value = metrics[field] as unknown;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(field, value, 'pass a measured, finite number >= 0');
+  }
+  for (const field of sizes) if (!(metrics[field] instanceof Size)) fail(field, metrics[field], 'pass a Size, such as Size.gibibytes(40)');
+  for (const field of durations) if (!(metrics[field] instanceof Duration)) fail(field, metrics[field], 'pass a Duration, such as Duration.millis(800)');
+  if (typeof metrics.offlineInferenceRequired !== 'boolean') fail('offlineInferenceRequired', metrics.offlineInferenceRequired, 'pass true or false');
+  if (metrics.diskSize.toMebibytes() === 0) fail('diskSize', '0 MiB', 'pass the disk size of the database machine');
+  if (metrics.latencySla.toSeconds() === 0) fail('latencySla', '0 seconds', 'pass the p95 latency your SLA promises');
+}
+
+function pct(share: number): string {
+  return `${Math.round(share * 100)}%`;
+}
+
+function formatNumber(n: number): string {
+  return String(Number(n.toFixed(2)));
+}

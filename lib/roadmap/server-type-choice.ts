@@ -1,0 +1,34 @@
+import { ServerType } from '../hetzner/server-type';
+
+/**
+ * An ordered list of server types for one role: the first that Hetzner can deliver wins.
+ *
+ * Cost-optimized types (CX, CAX) are often sold out in the EU, so a preset never bets on one
+ * type. Terraform cannot retry with another type by itself; the team lists what is sold out
+ * (for example from a failed apply's `resource_unavailable`) and synth picks the next.
+ */
+export class ServerTypeChoice {
+  public static of(...types: ServerType[]): ServerTypeChoice {
+    if (types.length === 0) throw new Error('ServerTypeChoice: at least one server type is needed. Fix: pass the preferred type first, then its fallbacks.');
+    return new ServerTypeChoice(types);
+  }
+
+  private constructor(public readonly types: readonly ServerType[]) {}
+
+  /** The preferred type. */
+  public get preferred(): ServerType {
+    return this.types[0];
+  }
+
+  /**
+   * The first type not listed as unavailable.
+   * @returns `undefined` when every type is unavailable
+   */
+  public pick(unavailable: ReadonlySet<string> = new Set()): ServerType | undefined {
+    return this.types.find((t) => !unavailable.has(t.name));
+  }
+
+  public toString(): string {
+    return this.types.map((t) => t.name).join(' → ');
+  }
+}

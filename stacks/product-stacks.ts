@@ -1,0 +1,49 @@
+import { Construct } from 'constructs';
+import { DataClass, Environment, FirewallRule, Product } from '../lib';
+import { EnvironmentStack } from './environment-stack';
+
+export interface ProductStacksProps {
+  /**
+   * Create the on-demand staging stack (only when the product's staging mode has its own stack).
+   * It expires on this UTC date, `YYYY-MM-DD`.
+   * @default - no staging stack
+   */
+  readonly stagingExpiresAt?: string;
+  /**
+   * The data classes the app machines hold.
+   * @default [DataClass.SENSITIVE, DataClass.SECRET]
+   */
+  readonly dataClasses?: DataClass[];
+  /**
+   * Public entry points of the app machines.
+   * @default [FirewallRule.httpsFromAnywhere(), FirewallRule.httpFromAnywhere()]
+   */
+  readonly ingress?: FirewallRule[];
+}
+
+/**
+ * "Three environments, two alive": a product's test and production stacks, and its staging
+ * stack when a release is being rehearsed on a server of its own. Stack names are
+ * `<product>-test`, `<product>-staging` and `<product>-production`.
+ */
+export class ProductStacks {
+  public readonly test: EnvironmentStack;
+  public readonly production: EnvironmentStack;
+  public readonly staging?: EnvironmentStack;
+
+  constructor(scope: Construct, product: Product, props: ProductStacksProps = {}) {
+    const common = { product, dataClasses: props.dataClasses, ingress: props.ingress };
+    this.test = new EnvironmentStack(scope, `${product.name}-test`, { ...common, environment: Environment.TEST });
+    if (props.stagingExpiresAt !== undefined && product.staging.hasOwnStack) {
+      this.staging = new EnvironmentStack(scope, `${product.name}-staging`, {
+        ...common, environment: Environment.STAGING, expiresAt: props.stagingExpiresAt,
+      });
+    }
+    this.production = new EnvironmentStack(scope, `${product.name}-production`, { ...common, environment: Environment.PRODUCTION });
+  }
+
+  /** The stacks in release order: test, staging (if any), production. */
+  public get all(): EnvironmentStack[] {
+    return [this.test, ...(this.staging ? [this.staging] : []), this.production];
+  }
+}
