@@ -32,3 +32,17 @@ export * from './roadmap/server-type-choice';
 export * from './environments/hcloud-api-client';
 export * from './environments/release-plan';
 export * from './environments/staging-reaper';
+
+// The data boundary: policy, flows, enforcement, publication
+export * from './boundary/boundary-checks';
+export * from './boundary/boundary-document';
+export * from './boundary/boundary-policy';
+export * from './boundary/data-flow';
+export * from './boundary/egress-allowlist';
+export * from './boundary/processor';
+export * from './boundary/secret-patterns';
+export * from './boundary/secret-variable';
+export * from './boundary/suppressions';
+export { BOUNDARY_RULES } from './boundary/rules';
+export type { BoundaryRule, Finding, RuleContext, SynthesizedResource } from './boundary/rules';
+export * from './environments/ninety-day-checklist';

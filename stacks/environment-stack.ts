@@ -1,8 +1,8 @@
 import { Construct } from 'constructs';
-import { Annotations, ISynthesisSession, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import { Annotations, Aspects, ISynthesisSession, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { HcloudProvider } from '../generated/providers/hcloud/provider';
 import {
-  Component, DataClass, Environment, EnvironmentRecord, EXPIRES_AT_LABEL, expiryProblem, FirewallRule, isExpired, Machine,
+  BoundaryChecks, Component, DataClass, DataFlow, EgressAllowlist, Environment, EnvironmentRecord, EXPIRES_AT_LABEL, expiryProblem, FirewallRule, isExpired, Machine,
   ObjectStorageBackend, ON_DEMAND_LABELS, PrivateNetwork, Product, SshKey, writeProductDocuments,
 } from '../lib';
 import { invalidValue, missingValue } from '../lib/core/validation-message';
@@ -96,6 +96,10 @@ export class EnvironmentStack extends TerraformStack {
       labels: onDemandLabels,
     });
 
+    for (const flow of product.dataFlows) DataFlow.declare(this.app, flow);
+    if (EgressAllowlist.isRequiredFor(this.app)) EgressAllowlist.apply(this.app, { policy: product.boundary });
+    Aspects.of(this).add(new BoundaryChecks({ policy: product.boundary }));
+
     new TerraformOutput(this, 'app_ipv4', { value: this.app.ipv4.ipAddress, description: 'Public IPv4 of the app machine' });
     new TerraformOutput(this, 'app_ipv6', { value: this.app.ipv6.ipAddress, description: 'Public IPv6 of the app machine' });
 
@@ -143,7 +147,7 @@ export class EnvironmentStack extends TerraformStack {
       synthesize: (session: ISynthesisSession) => {
         inner.synthesize(session);
         const stacks = productStacks(this);
-        writeProductDocuments(session.outdir, this.product, stacks, stacks.map((s) => s.record));
+        writeProductDocuments(session.outdir, this.product, stacks.map((s) => ({ stack: s, environment: s.environment, expiresAt: s.expiresAt })), stacks.map((s) => s.record));
       },
     };
   }

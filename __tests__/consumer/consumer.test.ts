@@ -10,7 +10,7 @@ const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 
 const APP = `
 import { App } from 'cdktf';
-import { Phase, Product, StagingMode } from 'cdktf-sovereign-hetzner';
+import { AiActRole, BoundaryPolicy, DataClass, EgressForm, Phase, Processor, Product, StagingMode } from 'cdktf-sovereign-hetzner';
 import { ProductStacks } from 'cdktf-sovereign-hetzner/stacks';
 
 const app = new App();
@@ -23,6 +23,10 @@ const product = new Product({
   },
   stateBucket: 'acme-tfstate',
   staging: StagingMode.reuseTestMachine(),
+  boundary: new BoundaryPolicy({
+    aiActRoles: [AiActRole.DEPLOYER],
+    egress: [{ dataClass: DataClass.PUBLIC, to: [Processor.mistralAi()], form: EgressForm.RAW }],
+  }),
 });
 new ProductStacks(app, product);
 app.synth();
@@ -76,5 +80,6 @@ describe('a team consuming the packed library', () => {
     const [server] = Object.values(synthesized.resource.hcloud_server) as any[];
     expect(server).toMatchObject({ name: 'acme-production-app', server_type: 'cx33', delete_protection: true, location: 'fsn1' });
     expect(synthesized.terraform.backend.s3.bucket).toBe('acme-tfstate');
+    expect(fs.readFileSync(path.join(project, 'cdktf.out', 'products', 'acme', 'boundary.md'), 'utf8')).toMatch(/# Data boundary: acme/);
   }, 120_000);
 });

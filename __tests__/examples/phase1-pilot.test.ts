@@ -70,10 +70,10 @@ describe('example phase1-pilot', () => {
   test('SSH is open only to the admin networks; the web ports are public', () => {
     for (const stack of [test_, staging, production]) {
       const [firewall] = resources(stack, 'hcloud_firewall');
-      const ssh = firewall.rule.filter((r: any) => r.port === '22');
+      const ssh = firewall.rule.filter((r: any) => r.direction === 'in' && r.port === '22');
       expect(ssh).toHaveLength(1);
       expect(ssh[0].source_ips).toEqual(['203.0.113.0/24', '2001:db8::/32']);
-      expect(firewall.rule.map((r: any) => r.port).sort()).toEqual(['22', '443', '80']);
+      expect(firewall.rule.filter((r: any) => r.direction === 'in').map((r: any) => r.port).sort()).toEqual(['22', '443', '80']);
     }
   });
 
@@ -89,6 +89,26 @@ describe('example phase1-pilot', () => {
     expect(postponed.postponed.map((e: any) => e.component)).toEqual(expect.arrayContaining(['kubernetes', 'redis', 'permanent-staging', 'monitoring-machine', 'embeddings-server', 'gpu-box', 'split-app-db']));
     expect(postponed.required.filter((r: any) => !r.provided).map((r: any) => r.component)).toEqual(expect.arrayContaining(['external-uptime-checks', 'error-monitoring']));
     expect(fs.readFileSync(path.join(outdir, 'products', 'phase1-pilot', 'postponed.md'), 'utf8')).toMatchSnapshot();
+  });
+
+  test('app machines hold tenant data, so their egress is locked down to what they need', () => {
+    for (const stack of [test_, staging, production]) {
+      const [firewall] = resources(stack, 'hcloud_firewall');
+      const out = firewall.rule.filter((r: any) => r.direction === 'out').map((r: any) => `${r.protocol}/${r.port}`);
+      expect(out).toEqual(['udp/53', 'tcp/53', 'udp/123', 'tcp/80', 'tcp/443', 'tcp/23']);
+      const [server] = resources(stack, 'hcloud_server');
+      expect(server.user_data).toContain('api.mistral.ai');
+      expect(server.user_data).toContain('api.jina.ai');
+    }
+  });
+
+  test('publishes the data boundary, with the 90-day checklist evaluated', () => {
+    const doc = fs.readFileSync(path.join(outdir, 'products', 'phase1-pilot', 'boundary.md'), 'utf8');
+    expect(doc).toMatch(/Declared role: \*\*deployer\*\*/);
+    expect(doc).toMatch(/\| sensitive \| nobody: never leaves the EU control plane \| never \|/);
+    expect(doc).toMatch(/\| pseudonymized \| Mistral AI \(Paris, FR\) \| pseudonymized \|/);
+    expect(doc).toMatch(/\| yes \| Your core app and tenant data stay inside a European control plane \|/);
+    expect(doc).toMatchSnapshot();
   });
 
   test.each(['phase1-pilot-test', 'phase1-pilot-staging', 'phase1-pilot-production'])('%s matches its snapshot', (name) => {

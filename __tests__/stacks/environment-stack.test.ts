@@ -4,9 +4,10 @@ import * as path from 'path';
 import { App, Testing } from 'cdktf';
 import { Component, Environment, Phase, Product, ProductProps, StagingMode } from '../../lib';
 import { EnvironmentStack, ProductStacks } from '../../stacks';
+import { policy } from '../boundary/fixtures';
 
 const admin = { sshPublicKeys: { ops: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu' }, cidrs: ['198.51.100.0/24'] };
-const product = (overrides: Partial<ProductProps> = {}) => new Product({ name: 'acme', phase: Phase.ONE, admin, stateBucket: 'acme-state', ...overrides });
+const product = (overrides: Partial<ProductProps> = {}) => new Product({ name: 'acme', phase: Phase.ONE, admin, stateBucket: 'acme-state', boundary: policy, ...overrides });
 const synth = (stack: EnvironmentStack) => JSON.parse(Testing.synth(stack, true));
 const resources = (json: any, type: string): any[] => Object.values(json.resource?.[type] ?? {});
 
@@ -113,7 +114,7 @@ describe('EnvironmentStack', () => {
     new ProductStacks(app, product({ staging: StagingMode.fromProductionSnapshot() }), { stagingExpiresAt: '2026-12-31' });
     app.synth();
     const dir = path.join(app.outdir, 'products', 'acme');
-    expect(fs.readdirSync(dir).sort()).toEqual(['environments.json', 'postponed.json', 'postponed.md']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['boundary.md', 'environments.json', 'postponed.json', 'postponed.md']);
     const environments = JSON.parse(fs.readFileSync(path.join(dir, 'environments.json'), 'utf8'));
     expect(environments.environments.map((e: any) => [e.stack, e.environment, e.serverType, e.onDemand])).toEqual([
       ['acme-test', 'test', 'cx23', false], ['acme-staging', 'staging', 'cx33', true], ['acme-production', 'production', 'cx33', false],

@@ -1,7 +1,7 @@
 import { App } from 'cdktf';
 import { Phase, Product, StagingMode } from '../../lib';
 import { ProductStacks } from '../../stacks';
-import { EXAMPLE_ADMIN, STAGING_EXPIRES_AT } from '../shared-admin';
+import { EXAMPLE_ADMIN, exampleBoundary, STAGING_EXPIRES_AT } from '../shared';
 
 /**
  * Phase 1, pre-revenue or early pilots: a small permanent test machine, a modest production
@@ -13,6 +13,7 @@ export function phase1Pilot(app: App): ProductStacks {
     name: 'phase1-pilot',
     phase: Phase.ONE,
     admin: EXAMPLE_ADMIN,
+    ...exampleBoundary(),
     stateBucket: 'pilot-terraform-state',
     staging: StagingMode.fromProductionSnapshot(),
   });

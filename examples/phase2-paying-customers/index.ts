@@ -1,7 +1,7 @@
 import { App } from 'cdktf';
 import { Phase, Product, StagingMode } from '../../lib';
 import { ProductStacks } from '../../stacks';
-import { EXAMPLE_ADMIN } from '../shared-admin';
+import { EXAMPLE_ADMIN, exampleBoundary } from '../shared';
 
 /**
  * Phase 2, first paying customers: production grows a size, staging still reuses the test
@@ -13,6 +13,7 @@ export function phase2PayingCustomers(app: App): ProductStacks {
     name: 'phase2-paying',
     phase: Phase.TWO,
     admin: EXAMPLE_ADMIN,
+    ...exampleBoundary(),
     stateBucket: 'paying-terraform-state',
     staging: StagingMode.reuseTestMachine(),
   });

@@ -1,7 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { IConstruct } from 'constructs';
+import { boundaryDocument } from '../boundary/boundary-document';
 import { Component } from '../roadmap/component';
+import { ChecklistEnvironment, ninetyDayChecklist } from './ninety-day-checklist';
 import { PostponedRegister } from '../roadmap/postponed';
 import { Product } from './product';
 
@@ -17,12 +19,15 @@ export interface EnvironmentRecord {
 
 /**
  * Writes a product's generated documents into the synth output, beside the stacks:
- * `<outdir>/products/<product>/{postponed.json, postponed.md, environments.json}`.
+ * `<outdir>/products/<product>/{boundary.md, postponed.json, postponed.md, environments.json}`.
  */
-export function writeProductDocuments(outdir: string, product: Product, stacks: readonly IConstruct[], environments: readonly EnvironmentRecord[]): void {
+export function writeProductDocuments(outdir: string, product: Product, stacks: readonly ChecklistEnvironment[], environments: readonly EnvironmentRecord[]): void {
   const dir = path.join(outdir, 'products', product.name);
   fs.mkdirSync(dir, { recursive: true });
-  const register = postponedRegisterOf(product, stacks);
+  const register = postponedRegisterOf(product, stacks.map((s) => s.stack));
+  fs.writeFileSync(path.join(dir, 'boundary.md'), boundaryDocument({
+    title: product.name, policy: product.boundary, stacks: stacks.map((s) => s.stack), checklist: ninetyDayChecklist(product, stacks),
+  }));
   fs.writeFileSync(path.join(dir, 'postponed.json'), `${JSON.stringify(register.toJson(), null, 2)}\n`);
   fs.writeFileSync(path.join(dir, 'postponed.md'), register.toMarkdown(product.name));
   fs.writeFileSync(path.join(dir, 'environments.json'), `${JSON.stringify({

@@ -1,3 +1,5 @@
+import { BoundaryPolicy } from '../boundary/boundary-policy';
+import { DataFlowProps } from '../boundary/data-flow';
 import { Environment } from '../core/environment';
 import { labelValueProblem } from '../core/labels';
 import { ValidationError } from '../core/validation-message';
@@ -17,6 +19,14 @@ export interface ProductProps {
   readonly phase: Phase;
   /** Admin SSH keys and networks, for every environment. */
   readonly admin: AdminAccess;
+  /** The data boundary: what may leave the EU control plane, to whom, in what form. Every stack is checked against it. */
+  readonly boundary: BoundaryPolicy;
+  /**
+   * What the app sends to external processors; each flow is checked against the boundary, and
+   * the processors' hostnames join the app machines' egress allowlist.
+   * @default - none
+   */
+  readonly dataFlows?: DataFlowProps[];
   /** The Object Storage bucket holding every environment's Terraform state (one key per stack). */
   readonly stateBucket: string;
   /**
@@ -56,6 +66,8 @@ export class Product {
   public readonly name: string;
   public readonly phase: Phase;
   public readonly admin: AdminAccess;
+  public readonly boundary: BoundaryPolicy;
+  public readonly dataFlows: readonly DataFlowProps[];
   public readonly stateBucket: string;
   public readonly location: Location;
   public readonly stateLocation: Location;
@@ -81,6 +93,8 @@ export class Product {
     this.name = props.name;
     this.phase = props.phase;
     this.admin = props.admin;
+    this.boundary = props.boundary;
+    this.dataFlows = props.dataFlows ?? [];
     this.stateBucket = props.stateBucket;
     this.location = props.location ?? Location.FSN1;
     this.stateLocation = props.stateLocation ?? Location.FSN1;

@@ -4,7 +4,8 @@ import { stringify } from 'yaml';
 export interface CloudInitFile {
   /** Absolute path on the server. */
   readonly path: string;
-  readonly content: string;
+  /** The file's content, or a function that produces it when the document is rendered (at synth). */
+  readonly content: string | (() => string);
   /**
    * Octal permissions.
    * @default '0644'
@@ -69,7 +70,7 @@ export class CloudInit {
     const packages = unique(this.parts.flatMap((p) => p.packages ?? []));
     const files = this.parts.flatMap((p) => (p.files ?? []).map((f) => ({
       path: f.path,
-      content: f.content,
+      content: typeof f.content === 'function' ? f.content() : f.content,
       permissions: f.permissions ?? '0644',
       owner: f.owner ?? 'root:root',
     })));

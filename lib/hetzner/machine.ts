@@ -7,9 +7,9 @@ import { cidrProblem, isAnywhere } from '../core/cidr';
 import { DataClass } from '../core/data-class';
 import { Environment } from '../core/environment';
 import { firstLabelProblem, labelValueProblem } from '../core/labels';
-import { invalidValue, missingValue } from '../core/validation-message';
+import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
 import { CloudInit, CloudInitPart, USER_DATA_LIMIT_BYTES } from './cloud-init';
-import { FirewallRule } from './firewall-rule';
+import { FirewallDirection, FirewallRule } from './firewall-rule';
 import { Location } from './location';
 import { IPrivateNetwork } from './private-network';
 import { standardLabels } from './private/standard-labels';
@@ -49,6 +49,12 @@ export interface MachineProps {
    * @default - none: only SSH from `adminCidrs` gets in
    */
   readonly ingress?: FirewallRule[];
+  /**
+   * Outbound rules. Hetzner allows all egress while a firewall has no outbound rule, and
+   * denies everything not allowed as soon as it has one.
+   * @default - none: all egress allowed (the data boundary restricts it for machines holding sensitive data)
+   */
+  readonly egress?: FirewallRule[];
   /**
    * A private network to join, through its subnet.
    * @default - no private network
@@ -112,6 +118,7 @@ export class Machine extends Construct {
   public readonly cloudInit = new CloudInit();
 
   private readonly inboundRules: FirewallRule[] = [];
+  private readonly outboundRules: FirewallRule[] = [];
 
   constructor(scope: Construct, id: string, props: MachineProps) {
     super(scope, id);
@@ -135,11 +142,12 @@ export class Machine extends Construct {
       : undefined;
     if (adminSsh) this.inboundRules.push(adminSsh);
     this.inboundRules.push(...(props.ingress ?? []));
+    this.outboundRules.push(...(props.egress ?? []));
 
     this.firewall = new Firewall(this, 'Firewall', {
       name: `${this.serverName}-firewall`,
       labels,
-      rule: Lazy.anyValue({ produce: () => this.inboundRules.map(toTerraformRule) }),
+      rule: Lazy.anyValue({ produce: () => [...this.inboundRules, ...this.outboundRules].map(toTerraformRule) }),
     });
 
     const primaryIp = (id: string, type: 'ipv4' | 'ipv6') => new PrimaryIp(this, id, {
@@ -202,12 +210,31 @@ export class Machine extends Construct {
 
   /** Allows more inbound traffic through the machine's firewall. */
   public allowInbound(rule: FirewallRule): void {
+    if (rule.direction !== FirewallDirection.IN) {
+      throw new ValidationError(invalidValue(this, 'ingress', rule.description, 'it is an outbound rule', 'use allowOutbound for outbound rules'));
+    }
     this.inboundRules.push(rule);
+  }
+
+  /**
+   * Allows outbound traffic. The first outbound rule turns the firewall's egress from
+   * allow-all into deny-by-default.
+   */
+  public allowOutbound(rule: FirewallRule): void {
+    if (rule.direction !== FirewallDirection.OUT) {
+      throw new ValidationError(invalidValue(this, 'egress', rule.description, 'it is an inbound rule', 'use FirewallRule.tcpOut or udpOut, or allowInbound for inbound rules'));
+    }
+    this.outboundRules.push(rule);
   }
 
   /** The inbound rules of the machine's firewall, SSH included. */
   public get ingressRules(): readonly FirewallRule[] {
     return [...this.inboundRules];
+  }
+
+  /** The outbound rules of the machine's firewall; empty means all egress is allowed. */
+  public get egressRules(): readonly FirewallRule[] {
+    return [...this.outboundRules];
   }
 
   private validate(props: MachineProps, labels: Record<string, string>, adminSsh: FirewallRule | undefined): string[] {

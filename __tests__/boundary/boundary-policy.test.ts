@@ -1,0 +1,45 @@
+import { AiActRole, BoundaryPolicy, BoundaryPolicyProps, DataClass, EgressForm, Processor } from '../../lib';
+
+const mistral = Processor.mistralAi();
+const jina = Processor.jinaAi();
+const valid: BoundaryPolicyProps = {
+  aiActRoles: [AiActRole.DEPLOYER],
+  egress: [
+    { dataClass: DataClass.PUBLIC, to: [mistral, jina], form: EgressForm.RAW },
+    { dataClass: DataClass.PSEUDONYMIZED, to: [mistral], form: EgressForm.PSEUDONYMIZED },
+  ],
+};
+
+describe('BoundaryPolicy', () => {
+  test('answers what may leave, to whom and in what form', () => {
+    const policy = new BoundaryPolicy(valid);
+    expect(policy.allows(DataClass.PUBLIC, jina, EgressForm.RAW)).toBe(true);
+    expect(policy.allows(DataClass.PSEUDONYMIZED, mistral, EgressForm.PSEUDONYMIZED)).toBe(true);
+    expect(policy.allows(DataClass.PSEUDONYMIZED, mistral, EgressForm.RAW)).toBe(false);
+    expect(policy.allows(DataClass.PSEUDONYMIZED, jina, EgressForm.PSEUDONYMIZED)).toBe(false);
+    expect(policy.allows(DataClass.SENSITIVE, mistral, EgressForm.PSEUDONYMIZED)).toBe(false);
+    expect(policy.mayLeave(DataClass.SECRET)).toBe(false);
+    expect(policy.processors).toEqual([mistral, jina]);
+  });
+
+  test('knows the catalogue processors by their legal seat', () => {
+    expect([mistral.legalSeat, mistral.inEu, jina.legalSeat, jina.inEu]).toEqual([{ city: 'Paris', country: 'FR' }, true, { city: 'Berlin', country: 'DE' }, true]);
+  });
+
+  const bad: Array<[string, Partial<BoundaryPolicyProps>, RegExp]> = [
+    ['no AI Act role', { aiActRoles: [] }, /BoundaryPolicy\.aiActRoles: \[\] is not allowed: .* Fix: declare aiActRoles/],
+    ['an unknown AI Act role', { aiActRoles: ['importer' as AiActRole] }, /BoundaryPolicy\.aiActRoles: 'importer' is not allowed: it is not an AI Act role/],
+    ['an unknown data class', { egress: [{ dataClass: { name: 'internal' } as unknown as DataClass, to: [mistral], form: EgressForm.RAW }] }, /BoundaryPolicy\.egress: 'internal' is not allowed: it is not a data class\. Fix: use one of DataClass\.PUBLIC/],
+    ['a processor without a legal seat', { egress: [{ dataClass: DataClass.PUBLIC, to: [new Processor({ name: 'Anon AI', legalSeat: undefined as any, hostnames: ['api.anon.ai'] })], form: EgressForm.RAW }] }, /BoundaryPolicy\.egress: 'Anon AI' is not allowed: a processor needs a legal seat/],
+    ['a processor outside the EU', { egress: [{ dataClass: DataClass.PUBLIC, to: [new Processor({ name: 'US Models Inc', legalSeat: { city: 'San Francisco', country: 'US' }, hostnames: ['api.us-models.example'] })], form: EgressForm.RAW }] }, /BoundaryPolicy\.egress: 'US Models Inc \(San Francisco, US\)' is not allowed: public data may only go to processors with an EU legal seat/],
+    ['a processor without hostnames', { egress: [{ dataClass: DataClass.PUBLIC, to: [new Processor({ name: 'Quiet AI', legalSeat: { city: 'Lyon', country: 'FR' }, hostnames: [] })], form: EgressForm.RAW }] }, /'Quiet AI' is not allowed: a processor needs the API hostnames/],
+    ['secrets allowed to leave raw', { egress: [...valid.egress, { dataClass: DataClass.SENSITIVE, to: [mistral], form: EgressForm.PSEUDONYMIZED }, { dataClass: DataClass.SECRET, to: [mistral], form: EgressForm.RAW }] }, /BoundaryPolicy\.egress: 'secret → Mistral AI \(raw\)' is not allowed: the policy contradicts itself: secrets, tokens and identity data never leave/],
+    ['secrets allowed to leave even pseudonymized', { egress: [...valid.egress, { dataClass: DataClass.SENSITIVE, to: [mistral], form: EgressForm.PSEUDONYMIZED }, { dataClass: DataClass.SECRET, to: [mistral], form: EgressForm.PSEUDONYMIZED }] }, /secrets, tokens and identity data never leave/],
+    ['sensitive data allowed to leave raw', { egress: [...valid.egress, { dataClass: DataClass.SENSITIVE, to: [mistral], form: EgressForm.RAW }] }, /'sensitive → Mistral AI \(raw\)' is not allowed: the policy contradicts itself: sensitive data never leaves raw/],
+    ['two forms for one class and processor', { egress: [...valid.egress, { dataClass: DataClass.PUBLIC, to: [mistral], form: EgressForm.PSEUDONYMIZED }] }, /'public → Mistral AI' is not allowed: the policy contradicts itself: it allows both raw and pseudonymized/],
+    ['a stricter class going where a looser one may not', { egress: [{ dataClass: DataClass.PSEUDONYMIZED, to: [jina], form: EgressForm.PSEUDONYMIZED }] }, /'pseudonymized → Jina AI' is not allowed: the policy contradicts itself: pseudonymized data may go to Jina AI, but less sensitive public data may not/],
+  ];
+  test.each(bad)('fails when the policy has %s', (_name, override, message) => {
+    expect(() => new BoundaryPolicy({ ...valid, ...override })).toThrow(message);
+  });
+});

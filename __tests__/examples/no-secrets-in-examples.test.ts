@@ -1,0 +1,45 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { EXAMPLES } from '../../examples';
+import { secretKindIn, stringsWithPaths } from '../../lib';
+import { synthExample } from './synth-examples';
+
+// Every example, every string of every synthesized stack and generated document.
+describe.each(Object.entries(EXAMPLES))('example %s', (_name, define) => {
+  const { outdir, stacks } = synthExample(define);
+
+  test('no synthesized stack contains a secret-looking value', () => {
+    const hits = Object.entries(stacks).flatMap(([stack, json]) =>
+      stringsWithPaths(json).filter(({ value }) => secretKindIn(value)).map(({ path: p, value }) => `${stack}: ${p} (${secretKindIn(value)})`));
+    expect(hits).toEqual([]);
+  });
+
+  test('no generated document contains a secret-looking value', () => {
+    const docs = fs.readdirSync(path.join(outdir, 'products'), { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile()).map((e) => path.join(e.parentPath ?? (e as any).path, e.name));
+    expect(docs.length).toBeGreaterThan(0);
+    for (const doc of docs) expect([doc, secretKindIn(fs.readFileSync(doc, 'utf8'))]).toEqual([doc, undefined]);
+  });
+
+  test('every output that references a variable or sensitive attribute is itself marked sensitive or carries none', () => {
+    for (const json of Object.values(stacks)) {
+      for (const output of Object.values(json.output ?? {}) as any[]) {
+        if (/var\./.test(JSON.stringify(output.value))) expect(output.sensitive).toBe(true);
+      }
+    }
+  });
+});
+
+test('the secret detector finds what it must, so the scans above can fail', () => {
+  expect(secretKindIn('-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn')).toBe('private key');
+  expect(secretKindIn('https://backup:hunter2hunter2@s3.example.eu/bucket')).toBe('credentials in a URL');
+  expect(secretKindIn('RESTIC_PASSWORD=correct-horse-battery')).toBe('password or token assignment');
+  expect(secretKindIn('"token": "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5hJ7kL9mN1pQ3sT5vW7yZ9bC1dE3fG"')).toBeDefined();
+  expect(secretKindIn('https://0123456789abcdef0123456789abcdef@o1.ingest.sentry.io/1')).toBe('Sentry-style DSN key');
+  expect(secretKindIn('https://hc-ping.com/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b')).toBe('heartbeat ping URL with its key');
+  // Not secrets: references, environment variables, hashes, file paths.
+  expect(secretKindIn('RESTIC_PASSWORD_FILE=/etc/restic/password')).toBeUndefined();
+  expect(secretKindIn('export RESTIC_PASSWORD="$RESTIC_PASSWORD"')).toBeUndefined();
+  expect(secretKindIn('password: ${var.storage_box_password}')).toBeUndefined();
+  expect(secretKindIn('sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')).toBeUndefined();
+});

@@ -1,0 +1,42 @@
+import {
+  AdminAccess, AiActRole, BoundaryPolicy, DataClass, DataFlowProps, EgressForm, Processor,
+} from '../lib';
+
+/**
+ * The examples' stand-in admin access: replace the key with your team's public keys and the
+ * blocks with your office or VPN ranges (these are documentation ranges, RFC 5737 / RFC 3849).
+ */
+export const EXAMPLE_ADMIN: AdminAccess = {
+  sshPublicKeys: { admin: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr admin@example.eu' },
+  cidrs: ['203.0.113.0/24', '2001:db8::/32'],
+};
+
+/**
+ * When an example's staging environment expires. The release path sets STAGING_EXPIRES_AT when it
+ * brings staging up; without it the examples use a fixed date so that their output is stable.
+ */
+export const STAGING_EXPIRES_AT = process.env.STAGING_EXPIRES_AT ?? '2026-12-31';
+
+/**
+ * The examples' data boundary: public data may go raw to Mistral AI and Jina AI, scrubbed
+ * (pseudonymized) data only to Mistral AI, and sensitive data and secrets never leave. The team
+ * deploys models through APIs, so it is a deployer under the AI Act.
+ */
+export function exampleBoundary(): { boundary: BoundaryPolicy; dataFlows: DataFlowProps[] } {
+  const mistral = Processor.mistralAi();
+  const jina = Processor.jinaAi();
+  const boundary = new BoundaryPolicy({
+    aiActRoles: [AiActRole.DEPLOYER],
+    egress: [
+      { dataClass: DataClass.PUBLIC, to: [mistral, jina], form: EgressForm.RAW },
+      { dataClass: DataClass.PSEUDONYMIZED, to: [mistral], form: EgressForm.PSEUDONYMIZED },
+    ],
+  });
+  return {
+    boundary,
+    dataFlows: [
+      { processor: mistral, dataClass: DataClass.PSEUDONYMIZED, form: EgressForm.PSEUDONYMIZED, purpose: 'drafting answers from scrubbed tenant questions' },
+      { processor: jina, dataClass: DataClass.PUBLIC, form: EgressForm.RAW, purpose: 'embedding the public product documentation' },
+    ],
+  };
+}

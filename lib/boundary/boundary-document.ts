@@ -1,0 +1,121 @@
+import { TerraformStack } from 'cdktf';
+import { DataClass } from '../core/data-class';
+import { BoundaryPolicy } from './boundary-policy';
+import { DataFlow } from './data-flow';
+import { BOUNDARY_RULES } from './rules';
+import { resourcesOf } from './rules/rule';
+import { BoundarySuppressions } from './suppressions';
+
+/** One item of the operating model's "good in the first 90 days" list, evaluated. */
+export interface ChecklistItem {
+  readonly item: string;
+  readonly met: boolean;
+  /** What in the app shows it, or what is missing. */
+  readonly evidence: string;
+}
+
+export interface BoundaryDocumentProps {
+  /** Whose boundary it is, such as the product name. */
+  readonly title: string;
+  readonly policy: BoundaryPolicy;
+  /** The stacks the boundary covers. */
+  readonly stacks: readonly TerraformStack[];
+  /**
+   * The 90-day checklist, evaluated by the caller that knows the whole product.
+   * @default - no checklist section
+   */
+  readonly checklist?: readonly ChecklistItem[];
+}
+
+// What only the team's code or contracts can guarantee: listed so nobody mistakes it for enforced.
+const DECLARED_ONLY = [
+  'That data sent as "pseudonymized" really is pseudonymized: the library checks the declared flow against the policy; the scrubbing itself is application code.',
+  'What a processor does with data it receives (retention, training, sub-processors): that is the data processing agreement.',
+  'Traffic on the private network: Hetzner Cloud Firewalls do not filter it, and the host allowlist leaves it open; it stays inside the control plane.',
+];
+
+/**
+ * The published data boundary: classes and where they live, what may leave to whom and in
+ * what form, where each rule is enforced, the suppressions with their reasons, the AI Act
+ * role, and the 90-day checklist. Markdown, generated from the construct tree.
+ */
+export function boundaryDocument(props: BoundaryDocumentProps): string {
+  const { policy } = props;
+  const lines: string[] = [
+    `# Data boundary: ${props.title}`,
+    '',
+    'Generated at synth from the construct tree by cdktf-sovereign-hetzner; it changes only when the infrastructure code does.',
+    '',
+    '## AI Act role',
+    '',
+    `Declared role: **${policy.aiActRoles.join(' and ')}**.`,
+    '',
+    '## Data classes and where they live',
+    '',
+    '| class | meaning | lives in |',
+    '|---|---|---|',
+  ];
+  const holdings = holdingsByClass(props.stacks);
+  for (const dataClass of DataClass.all()) {
+    lines.push(`| ${dataClass.name} | ${dataClass.description} | ${holdings.get(dataClass.name)?.join('<br>') || '-'} |`);
+  }
+  lines.push('', 'Terraform state holds every attribute of every resource of its stack, so each state file holds every class its stack holds:', '');
+  for (const stack of props.stacks) {
+    const backend = Object.entries((stack.toTerraform() as any).terraform?.backend ?? { local: {} })[0] as [string, any];
+    const where = backend[0] === 's3' ? `${backend[1].endpoints?.s3 ?? 'S3'} bucket ${backend[1].bucket}, key ${backend[1].key}` : `${backend[0]} backend`;
+    lines.push(`- ${stack.node.id}: ${where}`);
+  }
+
+  lines.push('', '## What may leave, to whom, in what form', '', '| class | may leave to | form |', '|---|---|---|');
+  for (const dataClass of DataClass.all()) {
+    const allowances = policy.allowances.filter((a) => a.dataClass === dataClass && a.to.length > 0);
+    if (allowances.length === 0) lines.push(`| ${dataClass.name} | nobody: never leaves the EU control plane | never |`);
+    for (const a of allowances) lines.push(`| ${dataClass.name} | ${a.to.map((p) => `${p.name} (${p.legalSeat?.city}, ${p.legalSeat?.country})`).join(', ')} | ${a.form} |`);
+  }
+
+  lines.push('', '## Processors', '', '| processor | legal seat | API hostnames | purpose | note |', '|---|---|---|---|---|');
+  for (const p of policy.processors) {
+    lines.push(`| ${p.name} | ${p.legalSeat?.city}, ${p.legalSeat?.country} (EU) | ${p.hostnames.join(', ')} | ${p.purpose ?? '-'} | ${p.note ?? '-'} |`);
+  }
+
+  lines.push('', '## Declared data flows', '', '| workload | class | processor | form | allowed by the policy |', '|---|---|---|---|---|');
+  const flows = props.stacks.flatMap((s) => DataFlow.declaredIn(s));
+  if (flows.length === 0) lines.push('| - | - | - | - | - |');
+  for (const f of flows) {
+    lines.push(`| ${f.path} | ${f.dataClass.name} | ${f.processor.name} | ${f.form} | ${policy.allows(f.dataClass, f.processor, f.form) ? 'yes' : '**no**'} |`);
+  }
+
+  lines.push('', '## Enforcement points', '', '| rule | what it checks | enforced at | level |', '|---|---|---|---|');
+  for (const rule of BOUNDARY_RULES) lines.push(`| ${rule.id} | ${rule.cause} | ${rule.enforcedAt} | ${rule.level} |`);
+  lines.push('', 'Declared, not enforced by the infrastructure:', '', ...DECLARED_ONLY.map((d) => `- ${d}`));
+
+  lines.push('', '## Suppressions', '');
+  const suppressions = props.stacks.flatMap((s) => BoundarySuppressions.placedIn(s));
+  if (suppressions.length === 0) lines.push('None: every rule applies everywhere.');
+  else lines.push('| rule | where | reason |', '|---|---|---|', ...suppressions.map((s) => `| ${s.id} | ${s.path} | ${s.reason} |`));
+
+  if (props.checklist) {
+    lines.push('', '## Good in the first 90 days', '', '| | item | evidence |', '|---|---|---|');
+    for (const c of props.checklist) lines.push(`| ${c.met ? 'yes' : '**no**'} | ${c.item} | ${c.evidence} |`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+// Resources that store data; firewalls and addresses carry the labels of their machine but hold nothing.
+const DATA_HOLDING_TYPES = new Set(['hcloud_server', 'hcloud_volume', 'hcloud_storage_box', 'hcloud_storage_box_subaccount', 'hcloud_snapshot']);
+
+function holdingsByClass(stacks: readonly TerraformStack[]): Map<string, string[]> {
+  const holdings = new Map<string, string[]>();
+  for (const stack of stacks) {
+    for (const r of resourcesOf(stack.toTerraform()).filter((res) => DATA_HOLDING_TYPES.has(res.type))) {
+      const labels: Record<string, string> = r.body.labels ?? {};
+      for (const dataClass of DataClass.all()) {
+        if (labels[`data-${dataClass.name}`] !== 'true') continue;
+        const where = r.body.location ? ` (${r.body.location})` : '';
+        holdings.set(dataClass.name, [...(holdings.get(dataClass.name) ?? []), `${stack.node.id}: ${r.type} ${r.body.name ?? r.name}${where}`]);
+      }
+    }
+  }
+  return holdings;
+}

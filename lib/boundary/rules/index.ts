@@ -1,0 +1,18 @@
+import { adminSshOnly } from './admin-ssh-only';
+import { euPlacement } from './eu-placement';
+import { euStateBackend } from './eu-state-backend';
+import { noPlaintextSecret } from './no-plaintext-secret';
+import { noPublicDataStore } from './no-public-data-store';
+import { processorAllowed } from './processor-allowed';
+import { restrictedEgress } from './restricted-egress';
+import { BoundaryRule } from './rule';
+import { secretViaVariable } from './secret-via-variable';
+import { sensitiveOutput } from './sensitive-output';
+
+/** The boundary rule pack, in the order findings are reported. */
+export const BOUNDARY_RULES: readonly BoundaryRule[] = [
+  euPlacement, processorAllowed, noPlaintextSecret, sensitiveOutput, secretViaVariable,
+  noPublicDataStore, adminSshOnly, euStateBackend, restrictedEgress,
+];
+
+export type { BoundaryRule, Finding, RuleContext, SynthesizedResource } from './rule';

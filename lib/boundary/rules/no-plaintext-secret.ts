@@ -1,0 +1,42 @@
+import { sensitiveAttributePaths, valuesAt } from '../private/provider-schema';
+import { secretKindIn, stringsWithPaths } from '../secret-patterns';
+import { BoundaryRule, Finding, isExpression } from './rule';
+
+export const noPlaintextSecret: BoundaryRule = {
+  id: 'Boundary-NoPlaintextSecret',
+  level: 'error',
+  cause: 'A secret appears in plain text in the synthesized configuration: a literal in an attribute the provider marks sensitive, or a value that looks like a key, token, password or credentialed URL.',
+  explanation: 'Secrets, tokens and identity data have the hardest boundary; the synthesized JSON is committed, reviewed and copied, so secrets arrive only through sensitive variables or the environment.',
+  enforcedAt: 'synth (Aspect over the whole app)',
+  evaluate: ({ resources, terraform, stack }) => {
+    const findings: Finding[] = [];
+    for (const r of resources) {
+      for (const attributePath of sensitiveAttributePaths(r.type)) {
+        for (const value of valuesAt(r.body, attributePath)) {
+          if (value !== null && value !== undefined && !isExpression(value)) {
+            findings.push({
+              path: r.path,
+              message: `${r.path}.${attributePath.join('.')}: '<redacted>' is not allowed: the provider marks it sensitive and it is a literal in the configuration. Fix: pass it through a SecretVariable (TF_VAR_… in the environment)`,
+            });
+          }
+        }
+      }
+    }
+    for (const provider of [terraform.provider?.hcloud ?? []].flat()) {
+      if (provider?.token !== undefined && !isExpression(provider.token)) {
+        findings.push({ path: stack.node.path, message: `${stack.node.path}.provider.hcloud.token: '<redacted>' is not allowed: the API token is a literal in the configuration. Fix: leave it unset and export HCLOUD_TOKEN` });
+      }
+    }
+    for (const { path, value } of stringsWithPaths(terraform)) {
+      const kind = secretKindIn(value);
+      if (!kind) continue;
+      const owner = resources.find((r) => path.startsWith(`resource.${r.type}.${r.name}`));
+      const at = owner ? owner.path : stack.node.path;
+      findings.push({
+        path: at,
+        message: `${at} (${path}): '<redacted: looks like a ${kind}>' is not allowed: secrets never appear in plain text in the synthesized configuration. Fix: pass it through a SecretVariable, or read it on the machine from a file that is not in the configuration`,
+      });
+    }
+    return findings;
+  },
+};

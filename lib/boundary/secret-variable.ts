@@ -1,0 +1,23 @@
+import { Construct } from 'constructs';
+import { TerraformVariable } from 'cdktf';
+
+export interface SecretVariableProps {
+  /** What the secret is and where to get it; shown by `terraform plan` when it is missing. */
+  readonly description: string;
+}
+
+/**
+ * A secret (token, password, key) that reaches the configuration only at plan time: a
+ * sensitive Terraform variable without a default, set through `TF_VAR_<name>` in the
+ * environment. Terraform redacts it in plans and logs; it is never written to the synthesized JSON.
+ */
+export class SecretVariable extends TerraformVariable {
+  constructor(scope: Construct, id: string, props: SecretVariableProps) {
+    super(scope, id, { type: 'string', sensitive: true, nullable: false, description: props.description });
+  }
+
+  /** The environment variable that sets it. */
+  public get environmentVariable(): string {
+    return `TF_VAR_${this.friendlyUniqueId}`;
+  }
+}

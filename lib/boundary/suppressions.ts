@@ -1,0 +1,51 @@
+import { IConstruct } from 'constructs';
+import { ValidationError } from '../core/validation-message';
+import { BOUNDARY_RULES } from './rules';
+
+/** A deliberate exception to one boundary rule, with the reason it is safe. */
+export interface BoundarySuppression {
+  /** The rule id, such as `Boundary-RestrictedEgress`. */
+  readonly id: string;
+  /** Why it is safe here: at least 20 characters, specific enough for an auditor. */
+  readonly reason: string;
+}
+
+/** A suppression and the construct it was added to. */
+export interface PlacedSuppression extends BoundarySuppression {
+  readonly path: string;
+}
+
+const suppressions = new WeakMap<IConstruct, BoundarySuppression[]>();
+
+/**
+ * Suppressions of boundary rules, cdk-nag style. A suppression applies to the construct and
+ * everything below it, needs a known rule id and a real reason, is listed in the boundary
+ * document, and is itself an error when it suppresses nothing.
+ */
+export class BoundarySuppressions {
+  public static add(scope: IConstruct, entries: BoundarySuppression[]): void {
+    for (const entry of entries) {
+      if (!BOUNDARY_RULES.some((r) => r.id === entry.id)) {
+        throw new ValidationError(`${scope.node.path}.suppressions: '${entry.id}' is not allowed: it is not a boundary rule. Fix: use one of ${BOUNDARY_RULES.map((r) => r.id).join(', ')}`);
+      }
+      if ((entry.reason ?? '').trim().length < 20) {
+        throw new ValidationError(`${scope.node.path}.suppressions: '${entry.id}' is not allowed: a suppression needs a specific reason of at least 20 characters. Fix: say why the exception is safe here`);
+      }
+    }
+    suppressions.set(scope, [...(suppressions.get(scope) ?? []), ...entries]);
+  }
+
+  /** The suppression of `ruleId` that applies to `scope` (on it or an ancestor), if any, with where it was placed. */
+  public static find(scope: IConstruct, ruleId: string): { owner: IConstruct; suppression: BoundarySuppression } | undefined {
+    for (const owner of [...scope.node.scopes].reverse()) {
+      const suppression = suppressions.get(owner)?.find((s) => s.id === ruleId);
+      if (suppression) return { owner, suppression };
+    }
+    return undefined;
+  }
+
+  /** Every suppression placed on `scope` or below it. */
+  public static placedIn(scope: IConstruct): PlacedSuppression[] {
+    return scope.node.findAll().flatMap((c) => (suppressions.get(c) ?? []).map((s) => ({ ...s, path: c.node.path })));
+  }
+}

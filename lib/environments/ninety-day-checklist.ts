@@ -1,0 +1,108 @@
+import { TerraformStack } from 'cdktf';
+import { ChecklistItem } from '../boundary/boundary-document';
+import { DataFlow } from '../boundary/data-flow';
+import { resourcesOf } from '../boundary/rules/rule';
+import { DataClass } from '../core/data-class';
+import { Environment } from '../core/environment';
+import { Location } from '../hetzner/location';
+import { Component } from '../roadmap/component';
+import { Product } from './product';
+
+/** An environment stack, as far as the checklist needs to know it. */
+export interface ChecklistEnvironment {
+  readonly stack: TerraformStack;
+  readonly environment: Environment;
+  readonly expiresAt?: string;
+}
+
+/**
+ * Evaluates the operating model's "what good looks like in the first 90 days", item by item,
+ * from the product and its synthesized stacks. Each answer carries its evidence.
+ */
+export function ninetyDayChecklist(product: Product, environments: readonly ChecklistEnvironment[]): ChecklistItem[] {
+  const stacks = environments.map((e) => e.stack);
+  const resources = stacks.flatMap((s) => resourcesOf(s.toTerraform()).map((r) => ({ ...r, stack: s.node.id })));
+  const declared = stacks.flatMap((s) => Component.declaredIn(s));
+  const flows = stacks.flatMap((s) => DataFlow.declaredIn(s));
+  const policy = product.boundary;
+
+  const holding = resources.filter((r) => r.body.location && r.body.labels?.['data-class'] !== 'public');
+  const outside = holding.filter((r) => !Location.of(r.body.location).inEu);
+  const stateOutside = stacks.filter((s) => {
+    const s3 = (s.toTerraform() as any).terraform?.backend?.s3;
+    return !s3 || !/^https:\/\/(fsn1|nbg1|hel1)\.your-objectstorage\.com/.test(s3.endpoints?.s3 ?? '');
+  });
+
+  const classDecisions = DataClass.all().map((c) => {
+    const allowances = policy.allowances.filter((a) => a.dataClass === c && a.to.length > 0);
+    return allowances.length === 0 ? `${c.name}: never` : `${c.name}: ${allowances.map((a) => `${a.form} to ${a.to.join(', ')}`).join('; ')}`;
+  });
+
+  const test = environments.find((e) => e.environment === Environment.TEST);
+  const staging = environments.find((e) => e.environment === Environment.STAGING);
+  const unjustified = declared.filter((d) => !product.phase.permits(d.component) && !product.adoptionOf(d.component));
+  const disallowedFlows = flows.filter((f) => !policy.allows(f.dataClass, f.processor, f.form));
+  const selfHosting = [Component.SELF_HOSTED_INFERENCE, Component.GPU_BOX, Component.EMBEDDINGS_SERVER];
+  const selfHosted = declared.filter((d) => selfHosting.includes(d.component));
+  const backup = declared.filter((d) => d.component === Component.REMOTE_BACKUP);
+  const drills = resources.filter((r) => r.type === 'hcloud_server' && String(r.body.user_data ?? '').includes('restore-drill'));
+
+  return [
+    {
+      item: 'Your core app and tenant data stay inside a European control plane',
+      met: outside.length === 0 && stateOutside.length === 0,
+      evidence: outside.length + stateOutside.length === 0
+        ? `${holding.length} located resources holding non-public data, all in EU locations; Terraform state of all ${stacks.length} stacks in EU object storage`
+        : `outside the EU: ${[...outside.map((r) => `${r.stack}: ${r.type} ${r.body.name} (${r.body.location})`), ...stateOutside.map((s) => `${s.node.id} state`)].join(', ')}`,
+    },
+    {
+      item: 'Your sovereignty rule is written down, not implied',
+      met: true,
+      evidence: `this document, generated from the BoundaryPolicy the stacks are checked against (AI Act role: ${policy.aiActRoles.join(', ')})`,
+    },
+    {
+      item: 'You know exactly what data can leave and in what form',
+      met: true,
+      evidence: classDecisions.join('; '),
+    },
+    {
+      item: 'You run permanent test, not permanent complexity',
+      met: test !== undefined && unjustified.length === 0 && (staging === undefined || staging.expiresAt !== undefined),
+      evidence: [
+        test ? `test stack ${test.stack.node.id} is always on` : 'no test stack',
+        staging ? `staging ${staging.stack.node.id} is on demand, expiring ${staging.expiresAt ?? 'never (missing expiry)'}` : `staging ${product.staging.hasOwnStack ? 'is not up' : 'reuses the test machine'}`,
+        unjustified.length ? `built without justification: ${unjustified.map((d) => d.component.id).join(', ')}` : 'no postponed component built',
+      ].join('; '),
+    },
+    {
+      item: 'You can rehearse releases in staging when risk justifies it',
+      met: true,
+      evidence: `staging mode ${product.staging.name}; the release path is \`cdktf-sovereign-hetzner release --product ${product.name}\``,
+    },
+    {
+      item: 'You have backup and restore discipline',
+      met: backup.length > 0 && drills.length > 0,
+      evidence: backup.length > 0
+        ? `remote backup: ${backup.map((b) => b.path).join(', ')}; restore drill ${drills.length > 0 ? `on ${drills.map((d) => d.stack).join(', ')}` : 'missing'}`
+        : 'no backup plan with a remote target and a restore drill yet',
+    },
+    {
+      item: 'You use external AI providers only where the boundary allows',
+      met: disallowedFlows.length === 0,
+      evidence: flows.length === 0 ? 'no data flows to external processors declared'
+        : disallowedFlows.length === 0 ? `${flows.length} declared flows, all allowed by the policy`
+          : `not allowed: ${disallowedFlows.map((f) => `${f.dataClass.name} → ${f.processor.name}`).join(', ')}`,
+    },
+    {
+      item: 'You delay self-hosting until the economics or obligations are real',
+      met: selfHosted.every((d) => product.phase.permits(d.component) || product.adoptionOf(d.component)),
+      evidence: selfHosted.length === 0 ? 'no self-hosted inference, GPU box or embeddings server; model APIs within the boundary'
+        : selfHosted.map((d) => `${d.component.id} at ${d.path}${product.adoptionOf(d.component) ? ` (adopted: ${product.adoptionOf(d.component)!.reason})` : ''}`).join('; '),
+    },
+    {
+      item: 'You add infrastructure because usage demands it, not because architecture diagrams look impressive',
+      met: unjustified.length === 0,
+      evidence: `${product.phase.postponed.length} components postponed with their thresholds; ${product.earlyAdoptions.length} adopted early with a reason`,
+    },
+  ];
+}
