@@ -222,3 +222,12 @@ describe('Machine', () => {
       .toThrow(/production\/Bad\.publicKey: .* it is not an OpenSSH public key\. Fix:/);
   });
 });
+
+test('escapes shell and template syntax in user data so Terraform keeps it literal, but keeps references', () => {
+  const { stack } = testStack('production');
+  const m = new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS });
+  const key = new SshKey(stack, 'Key', { name: 'k', publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr k@example.eu' });
+  m.addCloudInitPart({ name: 'script', files: [{ path: '/usr/local/bin/x', content: `echo "\${HOME:-/root} %{x} key ${key.resource.fingerprint}"\n` }] });
+  const [server] = resourcesOf(synthJson(stack), 'hcloud_server');
+  expect(server.user_data).toContain('$${HOME:-/root} %%{x} key ${hcloud_ssh_key.Key_');
+});

@@ -185,7 +185,7 @@ export class Machine extends Construct {
         aliasIps: [],
       }] : undefined,
       dependsOn: props.privateNetwork ? [props.privateNetwork.attachmentDependency] : undefined,
-      userData: Lazy.stringValue({ produce: () => (this.cloudInit.isEmpty ? undefined : this.cloudInit.render()) }),
+      userData: Lazy.stringValue({ produce: () => (this.cloudInit.isEmpty ? undefined : escapeTemplateSequences(this.cloudInit.render())) }),
       backups: props.hetznerBackups ?? isProtected,
       keepDisk: true,
       shutdownBeforeDeletion: true,
@@ -324,6 +324,15 @@ export class Machine extends Construct {
       );
     }
   }
+}
+
+/**
+ * Terraform reads `${…}` and `%{…}` in any string as template sequences, so literal shell and
+ * config text must reach it as `$${…}` and `%%{…}`. cdktf's own tokens (`${TfToken[…]}`) stay
+ * references.
+ */
+export function escapeTemplateSequences(text: string): string {
+  return text.replace(/\$\{(?!TfToken\[)/g, '$$${').replace(/%\{/g, '%%{');
 }
 
 function toTerraformRule(rule: FirewallRule): Record<string, unknown> {

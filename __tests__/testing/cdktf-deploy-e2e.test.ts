@@ -1,0 +1,99 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { CloudStore } from '../../testing/provider/cloud/store';
+import { javascriptEntry } from '../../testing/harness/transpile-cache';
+import { HetznerStandIn, writeStandInOverride } from '../../testing';
+
+// `cdktf deploy` and `cdktf destroy` of the Phase 1 example, end to end: the cdktf CLI synthesizes
+// the examples app, runs terraform init/plan/apply, and Terraform installs the stand-in from the
+// mirror named in the CLI configuration. Each environment is its own simulated Hetzner project
+// (one project and token per environment, as Hetzner recommends), and its S3 state backend
+// becomes a local file through an override file beside the synthesized stack.
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const CDKTF = path.join(ROOT, 'node_modules', '.bin', 'cdktf');
+const PREFIX = 'phase1-pilot-';
+
+describe('cdktf deploy / destroy of the Phase 1 example against the stand-in', () => {
+  const standIn = new HetznerStandIn({ reattach: false });
+  const project = fs.mkdtempSync(path.join(os.tmpdir(), 'cdktf-e2e-'));
+  const outdir = path.join(project, 'cdktf.out');
+  const cloudOf = (stack: string) => path.join(project, 'clouds', `${stack}.json`);
+  let stacks: string[] = [];
+
+  function cdktf(...args: string[]): { code: number | null; output: string } {
+    const started = Date.now();
+    const run = spawnSync(CDKTF, args, {
+      cwd: project,
+      env: { ...standIn.env(), CI: '1', CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: 'true', FORCE_COLOR: '0' },
+      encoding: 'utf8',
+      timeout: 240_000,
+    });
+    if (process.env.HCLOUD_STANDIN_TERRAFORM_LOG) fs.appendFileSync(process.env.HCLOUD_STANDIN_TERRAFORM_LOG, `cdktf\t${args[0]}\t${Date.now() - started}\n`);
+    return { code: run.status, output: `${run.stdout}\n${run.stderr}` };
+  }
+
+  /** Fails with the CLI's output, which says what went wrong. */
+  function succeeded(run: { code: number | null; output: string }): string {
+    if (run.code !== 0) throw new Error(`cdktf exited ${run.code}:\n${run.output.slice(-6000)}`);
+    return run.output;
+  }
+
+  const servers = (stack: string) => Object.values(new CloudStore(cloudOf(stack)).read().objects.hcloud_server ?? {});
+
+  beforeAll(() => {
+    fs.writeFileSync(path.join(project, 'cdktf.json'), JSON.stringify({
+      language: 'typescript',
+      app: `${JSON.stringify(process.execPath)} ${JSON.stringify(javascriptEntry(path.join(ROOT, 'examples', 'main')))}`,
+      output: 'cdktf.out',
+      terraformProviders: [],
+      terraformModules: [],
+      sendCrashReports: 'false',
+      context: {},
+    }));
+    succeeded(cdktf('synth'));
+    stacks = fs.readdirSync(path.join(outdir, 'stacks')).filter((s) => s.startsWith(PREFIX)).sort();
+    // What teams do too: after synth, one override file per stack (local state, the project file).
+    for (const stack of stacks) writeStandInOverride(path.join(outdir, 'stacks', stack), cloudOf(stack));
+  }, 240_000);
+
+  afterAll(() => {
+    standIn.stop(true);
+    fs.rmSync(project, { recursive: true, force: true });
+  });
+
+  test('the example has test and production stacks (and staging when it declares one)', () => {
+    expect(stacks).toEqual(expect.arrayContaining([`${PREFIX}test`, `${PREFIX}production`]));
+  });
+
+  test('deploys test and production', () => {
+    succeeded(cdktf('deploy', `${PREFIX}test`, `${PREFIX}production`, '--auto-approve', '--skip-provider-lock'));
+    for (const env of ['test', 'production']) {
+      const [server] = servers(`${PREFIX}${env}`);
+      expect(server).toMatchObject({ status: 'running', location: expect.stringMatching(/^(fsn1|nbg1|hel1)$/) });
+      expect(String(server.ipv4_address)).toMatch(/^(203\.0\.113|198\.51\.100|192\.0\.2)\./);
+      expect(fs.existsSync(path.join(outdir, 'stacks', `${PREFIX}${env}`, 'terraform.tfstate'))).toBe(true);
+    }
+    expect(servers(`${PREFIX}production`)[0]).toMatchObject({ delete_protection: true, rebuild_protection: true, backups: true });
+  }, 240_000);
+
+  test('brings staging up and down again', () => {
+    const staging = `${PREFIX}staging`;
+    if (!stacks.includes(staging)) return; // the example has no staging stack yet
+    succeeded(cdktf('deploy', staging, '--auto-approve', '--skip-provider-lock'));
+    expect(servers(staging)).toHaveLength(1);
+    succeeded(cdktf('destroy', staging, '--auto-approve', '--skip-provider-lock'));
+    expect(servers(staging)).toHaveLength(0);
+    expect(servers(`${PREFIX}production`)).toHaveLength(1); // other environments untouched
+  }, 240_000);
+
+  test('refuses to destroy production (prevent_destroy), and production stays', () => {
+    const destroy = cdktf('destroy', `${PREFIX}production`, '--auto-approve', '--skip-provider-lock');
+    expect(destroy.code).not.toBe(0);
+    expect(destroy.output).toMatch(/Instance cannot be destroyed/);
+    expect(destroy.output).toMatch(/lifecycle\.prevent_destroy/);
+    expect(servers(`${PREFIX}production`)).toHaveLength(1);
+  }, 240_000);
+});

@@ -1,0 +1,72 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { javascriptEntry } from './transpile-cache';
+
+/** The provider the stand-in poses as. */
+export const PROVIDER_SOURCE = 'registry.terraform.io/hetznercloud/hcloud';
+export const PROVIDER_VERSION = '1.68.0';
+
+/** Terraform's name for this machine's platform, such as linux_amd64. */
+export function terraformPlatform(): string {
+  const arch = ({ x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm' } as Record<string, string>)[process.arch] ?? process.arch;
+  return `${process.platform === 'win32' ? 'windows' : process.platform}_${arch}`;
+}
+
+/** The JavaScript file node runs as the provider plugin (compiled, or transpiled from source). */
+export function providerEntry(): string {
+  return javascriptEntry(path.join(__dirname, '..', 'provider', 'main'));
+}
+
+/**
+ * Writes a filesystem mirror holding the stand-in as hetznercloud/hcloud 1.68.0 (unpacked layout):
+ * `<mirror>/registry.terraform.io/hetznercloud/hcloud/1.68.0/<platform>/terraform-provider-hcloud_v1.68.0`,
+ * a shell script that execs node on the provider. Returns the mirror directory.
+ *
+ * Terraform's lock file then records only the script's hash (an `h1:` line), which does not change
+ * when the provider's JavaScript does.
+ */
+export function writeProviderMirror(mirrorDir: string): string {
+  const dir = path.join(mirrorDir, PROVIDER_SOURCE, PROVIDER_VERSION, terraformPlatform());
+  fs.mkdirSync(dir, { recursive: true });
+  const executable = path.join(dir, `terraform-provider-hcloud_v${PROVIDER_VERSION}`);
+  const script = `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(providerEntry())} "$@"\n`;
+  if (!fs.existsSync(executable) || fs.readFileSync(executable, 'utf8') !== script) {
+    const tmp = `${executable}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, script, { mode: 0o755 });
+    fs.renameSync(tmp, executable);
+  }
+  return mirrorDir;
+}
+
+/**
+ * The Terraform CLI configuration that installs hetznercloud/hcloud from the mirror and never
+ * asks the registry for it. Select it with TF_CLI_CONFIG_FILE.
+ */
+export function cliConfig(mirrorDir: string): string {
+  return [
+    '# Written by cdktf-sovereign-hetzner/testing: hetznercloud/hcloud comes from the local stand-in.',
+    'disable_checkpoint = true',
+    'provider_installation {',
+    '  filesystem_mirror {',
+    `    path    = ${JSON.stringify(mirrorDir)}`,
+    `    include = [${JSON.stringify(PROVIDER_SOURCE)}]`,
+    '  }',
+    '  direct {',
+    `    exclude = [${JSON.stringify(PROVIDER_SOURCE)}]`,
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** Writes the mirror and the CLI configuration under `dir`; returns the configuration file. */
+export function installStandIn(dir: string): { cliConfigFile: string; mirrorDir: string } {
+  const mirrorDir = writeProviderMirror(path.join(dir, 'mirror'));
+  const cliConfigFile = path.join(dir, 'terraform.tfrc');
+  fs.writeFileSync(cliConfigFile, cliConfig(mirrorDir));
+  return { cliConfigFile, mirrorDir };
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}

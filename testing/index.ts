@@ -1,0 +1,15 @@
+// Public API of cdktf-sovereign-hetzner/testing: the local Hetzner Cloud stand-in, its harness and
+// jest matchers. Re-exports only.
+export { HetznerStandIn, stackJson } from './stand-in';
+export type { HetznerStandInOptions, StackSource, WorkspaceOptions } from './stand-in';
+export { StandInWorkspace } from './harness/workspace';
+export type { PlanOutcome } from './harness/workspace';
+export { PlannedChanges } from './harness/planned-changes';
+export type { ResourceChange } from './harness/planned-changes';
+export { terraformBinary } from './harness/terraform-cli';
+export type { TerraformRun, TerraformDiagnostic } from './harness/terraform-cli';
+export { writeStandInOverride, OVERRIDE_FILE } from './harness/override';
+export { cliConfig, installStandIn, PROVIDER_SOURCE, PROVIDER_VERSION } from './harness/provider-install';
+export { ReattachDaemon } from './harness/reattach-daemon';
+export type { CloudState } from './provider/cloud/store';
+export { standInMatchers, setupStandInMatchers } from './jest-matchers';

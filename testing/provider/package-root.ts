@@ -1,0 +1,36 @@
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** The npm name of this library: its root holds `schema/` and `testing/proto/`. */
+export const PACKAGE_NAME = 'cdktf-sovereign-hetzner';
+
+/**
+ * Finds the library's root directory by walking up from `start` to the first
+ * package.json named cdktf-sovereign-hetzner.
+ *
+ * The same code runs from source (`testing/provider`), compiled (`dist/testing/provider`),
+ * from the transpile cache (`node_modules/.cache/...`) and installed in a team's project
+ * (`node_modules/cdktf-sovereign-hetzner/dist/...`); each of them sits below that package.json.
+ */
+export function packageRoot(start: string = __dirname): string {
+  let dir = path.resolve(start);
+  for (let depth = 0; depth < 40; depth++) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest)) {
+      try {
+        if (JSON.parse(fs.readFileSync(manifest, 'utf8')).name === PACKAGE_NAME) return dir;
+      } catch {
+        // An unreadable package.json on the way up is not ours; keep walking.
+      }
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  throw new Error(`${start} is not inside the ${PACKAGE_NAME} package (no package.json named ${PACKAGE_NAME} above it)`);
+}
+
+/** A file shipped with the package, such as `schema/hcloud-provider-schema.json`. */
+export function packageFile(...segments: string[]): string {
+  return path.join(packageRoot(), ...segments);
+}

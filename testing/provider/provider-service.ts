@@ -1,0 +1,373 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { fileURLToPath } from 'url';
+import { ApiError, apiErrorDiagnostic, ProviderError } from './cloud/api-error';
+import { readDataSource } from './cloud/data-sources';
+import { SimulatedCloud } from './cloud/simulated-cloud';
+import { CloudStore } from './cloud/store';
+import { markComputedUnknown, PathStep, replacementPaths } from './plan';
+import { AttributeJson, BlockJson, loadProviderSchema, PROVIDER_ADDRESS, ProviderSchema, ResourceSchema, SchemaError } from './schema';
+import {
+  conform, decodeDynamic, DynamicValue, encodeDynamic, filterToSchema, isObject, isUnknown, ObjectValue, unknownValue, Value, ValueError,
+} from './values';
+
+/** Where the stand-in reads its facts from. */
+export interface ServiceOptions {
+  /** `terraform providers schema -json` output for hcloud. */
+  readonly schemaFile: string;
+  /** Arguments that force replacement, per resource type. */
+  readonly replacementFile: string;
+  /** The cloud file used when neither the provider's `endpoint` nor HCLOUD_ENDPOINT names one. */
+  readonly defaultCloudFile: string;
+  /** Appends one line per RPC (name, type, milliseconds) to this file. */
+  readonly traceFile?: string;
+}
+
+interface Diagnostic {
+  severity: 'ERROR' | 'WARNING';
+  summary: string;
+  detail: string;
+  attribute?: { steps: PathStep[] };
+}
+
+type Handler = (request: any, peer: string) => Record<string, unknown>;
+
+/** The file a `file://` endpoint names, or undefined for any other endpoint. */
+export function cloudFileFromEndpoint(endpoint: unknown): string | undefined {
+  if (typeof endpoint !== 'string' || !endpoint.startsWith('file:')) return undefined;
+  return fileURLToPath(endpoint);
+}
+
+/**
+ * The tfplugin6 Provider service of the Hetzner stand-in: schema from the committed JSON,
+ * plans from the schema and the replacement list, applies against the simulated cloud.
+ *
+ * No handler ever throws to gRPC: every failure, including a malformed message from Terraform,
+ * becomes a diagnostic that names the RPC, the resource type and the attribute.
+ */
+export class ProviderService {
+  public readonly schema: ProviderSchema;
+  private readonly schemaErrors: SchemaError[];
+  private readonly forceNew: Record<string, string[]>;
+  private readonly schemaResponse: Record<string, unknown>;
+  /** The cloud file each Terraform connection configured (reattach mode serves many workspaces). */
+  private readonly cloudByPeer = new Map<string, string>();
+  private lastCloudFile?: string;
+
+  constructor(private readonly options: ServiceOptions) {
+    const { schema, errors } = loadProviderSchema(options.schemaFile);
+    this.schema = schema;
+    this.schemaErrors = errors;
+    this.forceNew = JSON.parse(fs.readFileSync(options.replacementFile, 'utf8')).forceNew ?? {};
+    this.schemaResponse = this.buildSchemaResponse();
+  }
+
+  /** The gRPC method implementations, by method name. */
+  public handlers(): Record<string, (call: any, callback: (err: unknown, response?: unknown) => void) => void> {
+    const rpcs: Record<string, Handler> = {
+      GetMetadata: () => this.getMetadata(),
+      GetProviderSchema: () => this.schemaResponse,
+      ValidateProviderConfig: (r) => this.validateProviderConfig(r),
+      ValidateResourceConfig: (r) => this.validateResourceConfig(r),
+      ValidateDataResourceConfig: (r) => this.validateDataResourceConfig(r),
+      UpgradeResourceState: (r) => this.upgradeResourceState(r),
+      ConfigureProvider: (r, peer) => this.configureProvider(r, peer),
+      ReadResource: (r, peer) => this.readResource(r, peer),
+      PlanResourceChange: (r) => this.planResourceChange(r),
+      ApplyResourceChange: (r, peer) => this.applyResourceChange(r, peer),
+      ImportResourceState: (r) => this.importResourceState(r),
+      MoveResourceState: (r) => this.moveResourceState(r),
+      ReadDataSource: (r, peer) => this.readDataSource(r, peer),
+      GetFunctions: () => ({ functions: {}, diagnostics: [] }),
+      StopProvider: () => ({}),
+    };
+    return Object.fromEntries(Object.entries(rpcs).map(([name, handler]) => [name, (call: any, callback: (err: unknown, response?: unknown) => void) => {
+      const started = process.hrtime.bigint();
+      let response: Record<string, unknown>;
+      try {
+        response = handler(call.request ?? {}, String(call.getPeer?.() ?? ''));
+      } catch (e) {
+        response = { diagnostics: [toDiagnostic(e, name, call.request?.type_name ?? call.request?.target_type_name)] };
+      }
+      this.trace(name, call.request?.type_name, started);
+      callback(null, response);
+    }]));
+  }
+
+  private trace(rpc: string, typeName: string | undefined, started: bigint): void {
+    if (!this.options.traceFile) return;
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    fs.appendFileSync(this.options.traceFile, `${new Date().toISOString()} ${process.pid} ${rpc} ${typeName ?? '-'} ${ms.toFixed(2)}\n`);
+  }
+
+  private resource(typeName: string): ResourceSchema {
+    const r = this.schema.resources.get(typeName);
+    if (!r) throw new ProviderError(`Unknown resource type ${typeName}`, `The hcloud 1.68.0 schema served by the stand-in has no resource type "${typeName}".`);
+    return r;
+  }
+
+  private dataSource(typeName: string): ResourceSchema {
+    const r = this.schema.dataSources.get(typeName);
+    if (!r) throw new ProviderError(`Unknown data source ${typeName}`, `The hcloud 1.68.0 schema served by the stand-in has no data source "${typeName}".`);
+    return r;
+  }
+
+  private cloud(peer: string): SimulatedCloud {
+    const file = this.cloudByPeer.get(peer) ?? this.lastCloudFile ?? cloudFileFromEndpoint(process.env.HCLOUD_ENDPOINT) ?? this.options.defaultCloudFile;
+    return new SimulatedCloud(new CloudStore(file));
+  }
+
+  /** Decodes a value sent by Terraform and checks it against the schema. */
+  private value(dv: DynamicValue | undefined, r: ResourceSchema, what: string): Value {
+    const raw = decodeDynamic(dv, `${r.typeName} (${what})`);
+    return conform(raw, r.shape, r.typeName);
+  }
+
+  private getMetadata(): Record<string, unknown> {
+    return {
+      server_capabilities: { plan_destroy: true, get_provider_schema_optional: false, move_resource_state: true },
+      diagnostics: [],
+      resources: [...this.schema.resources.keys()].map((type_name) => ({ type_name })),
+      data_sources: [...this.schema.dataSources.keys()].map((type_name) => ({ type_name })),
+      functions: [],
+    };
+  }
+
+  private buildSchemaResponse(): Record<string, unknown> {
+    const convert = (r: ResourceSchema) => ({ version: r.version, block: protoBlock(r.json.block, r.version) });
+    return {
+      provider: convert(this.schema.provider),
+      resource_schemas: Object.fromEntries([...this.schema.resources].map(([k, r]) => [k, convert(r)])),
+      data_source_schemas: Object.fromEntries([...this.schema.dataSources].map(([k, r]) => [k, convert(r)])),
+      server_capabilities: { plan_destroy: true, get_provider_schema_optional: false, move_resource_state: true },
+      functions: {},
+      diagnostics: this.schemaErrors.map((e) => ({
+        severity: 'ERROR',
+        summary: `The Hetzner stand-in cannot serve the schema of ${e.where}`,
+        detail: `${e.message}. The schema file is ${this.options.schemaFile}; fix the entry there (it must be \`terraform providers schema -json\` output).`,
+      })),
+    };
+  }
+
+  private validateProviderConfig(r: { config?: DynamicValue }): Record<string, unknown> {
+    const config = this.value(r.config, this.schema.provider, 'provider config');
+    const diagnostics: Diagnostic[] = [];
+    const token = isObject(config) ? config.token : null;
+    if (typeof token === 'string' && token.length !== 64) {
+      diagnostics.push(error('Invalid provider configuration', 'entered token is invalid (must be exactly 64 characters long)', 'token'));
+    }
+    return { diagnostics };
+  }
+
+  private validateResourceConfig(r: { type_name: string; config?: DynamicValue }): Record<string, unknown> {
+    const schema = this.resource(r.type_name);
+    const config = this.value(r.config, schema, 'config');
+    const diagnostics: Diagnostic[] = [];
+    if (isObject(config) && r.type_name === 'hcloud_volume' && known(config.location) && known(config.server_id)) {
+      // SDKv2 ConflictsWith between the two arguments.
+      diagnostics.push(error('Conflicting configuration arguments', '"location": conflicts with server_id', 'location'));
+    }
+    return { diagnostics };
+  }
+
+  private validateDataResourceConfig(r: { type_name: string; config?: DynamicValue }): Record<string, unknown> {
+    this.value(r.config, this.dataSource(r.type_name), 'config');
+    return { diagnostics: [] };
+  }
+
+  private configureProvider(r: { config?: DynamicValue }, peer: string): Record<string, unknown> {
+    const config = this.value(r.config, this.schema.provider, 'provider config');
+    const endpoint = isObject(config) ? config.endpoint : null;
+    const file = cloudFileFromEndpoint(endpoint) ?? cloudFileFromEndpoint(process.env.HCLOUD_ENDPOINT) ?? this.options.defaultCloudFile;
+    this.cloudByPeer.set(peer, path.resolve(file));
+    this.lastCloudFile = path.resolve(file);
+    return { diagnostics: [] };
+  }
+
+  private upgradeResourceState(r: { type_name: string; version?: number; raw_state?: { json?: Buffer; flatmap?: Record<string, string> } }): Record<string, unknown> {
+    const schema = this.resource(r.type_name);
+    const json = r.raw_state?.json;
+    if (!json || json.length === 0) {
+      if (r.raw_state?.flatmap && Object.keys(r.raw_state.flatmap).length > 0) {
+        throw new ProviderError(`${r.type_name}: state in the legacy flatmap format cannot be upgraded by the stand-in`, 'Refresh the state with a Terraform >= 0.12 and hcloud provider first.');
+      }
+      return { upgraded_state: encodeDynamic(null), diagnostics: [] };
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(Buffer.from(json).toString('utf8'));
+    } catch (e) {
+      throw new ValueError(`${r.type_name} (raw_state)`, `the stored state is not JSON (${(e as Error).message})`);
+    }
+    const upgraded = conform(filterToSchema(raw, schema.shape), schema.shape, r.type_name);
+    return { upgraded_state: encodeDynamic(upgraded), diagnostics: [] };
+  }
+
+  private readResource(r: { type_name: string; current_state?: DynamicValue; private?: Buffer }, peer: string): Record<string, unknown> {
+    const schema = this.resource(r.type_name);
+    const current = this.value(r.current_state, schema, 'current_state');
+    if (!isObject(current)) return { new_state: encodeDynamic(null), diagnostics: [], private: r.private };
+    const found = this.cloud(peer).read(schema, current.id ?? null);
+    return { new_state: encodeDynamic(found), diagnostics: [], private: r.private };
+  }
+
+  private planResourceChange(r: { type_name: string; prior_state?: DynamicValue; proposed_new_state?: DynamicValue; config?: DynamicValue; prior_private?: Buffer }): Record<string, unknown> {
+    const schema = this.resource(r.type_name);
+    const prior = this.value(r.prior_state, schema, 'prior_state');
+    const proposed = this.value(r.proposed_new_state, schema, 'proposed_new_state');
+    const config = this.value(r.config, schema, 'config');
+    if (!isObject(proposed)) return { planned_state: encodeDynamic(null), requires_replace: [], planned_private: r.prior_private, diagnostics: [] };
+    const diagnostics = planChecks(r.type_name, config);
+    if (!isObject(prior)) {
+      return { planned_state: encodeDynamic(markComputedUnknown(schema.shape, proposed, config)), requires_replace: [], planned_private: r.prior_private, diagnostics };
+    }
+    const replace = replacementPaths(schema.shape, prior, proposed, this.forceNew[r.type_name] ?? []);
+    const planned = replace.length > 0 ? markComputedUnknown(schema.shape, proposed, config) : inPlaceUpdate(r.type_name, prior, proposed);
+    return { planned_state: encodeDynamic(planned), requires_replace: replace.map((steps) => ({ steps })), planned_private: r.prior_private, diagnostics };
+  }
+
+  private applyResourceChange(r: { type_name: string; prior_state?: DynamicValue; planned_state?: DynamicValue; config?: DynamicValue; planned_private?: Buffer }, peer: string): Record<string, unknown> {
+    const schema = this.resource(r.type_name);
+    const prior = this.value(r.prior_state, schema, 'prior_state');
+    const planned = this.value(r.planned_state, schema, 'planned_state');
+    const cloud = this.cloud(peer);
+    const respond = (state: Value, e?: unknown) => ({
+      new_state: encodeDynamic(state), private: r.planned_private, diagnostics: e === undefined ? [] : [toDiagnostic(e, 'ApplyResourceChange', r.type_name)],
+    });
+    if (!isObject(planned)) {
+      if (!isObject(prior)) return respond(null);
+      try {
+        cloud.delete(schema, prior);
+        return respond(null);
+      } catch (e) {
+        return respond(prior, e);
+      }
+    }
+    try {
+      return respond(isObject(prior) ? cloud.update(schema, prior, planned) : cloud.create(schema, planned));
+    } catch (e) {
+      return respond(isObject(prior) ? prior : null, e);
+    }
+  }
+
+  private importResourceState(r: { type_name: string; id: string }): Record<string, unknown> {
+    const schema = this.resource(r.type_name);
+    // Like the provider's passthrough importer: the ID alone, then ReadResource fills the rest
+    // (and Terraform reports a missing object as "Cannot import non-existent remote object").
+    const idField = schema.shape.attributes.id;
+    const id = idField?.shape.kind === 'primitive' && idField.shape.type === 'number' ? Number(r.id) : r.id;
+    if (typeof id === 'number' && Number.isNaN(id)) throw new ProviderError(`${r.type_name}: import ID "${r.id}" is not a number`, '', 'id');
+    const state: ObjectValue = Object.fromEntries(Object.keys(schema.shape.attributes).map((k) => [k, null]));
+    state.id = id;
+    return { imported_resources: [{ type_name: r.type_name, state: encodeDynamic(state) }], diagnostics: [] };
+  }
+
+  private moveResourceState(r: { source_provider_address: string; source_type_name: string; target_type_name: string; source_state?: { json?: Buffer }; source_private?: Buffer }): Record<string, unknown> {
+    const target = this.resource(r.target_type_name);
+    const sameProvider = r.source_provider_address === PROVIDER_ADDRESS || r.source_provider_address.endsWith('/hetznercloud/hcloud');
+    if (!sameProvider || r.source_type_name !== r.target_type_name) {
+      throw new ProviderError('Unsupported resource move',
+        `The hcloud provider cannot move ${r.source_provider_address} ${r.source_type_name} to ${r.target_type_name}; only a resource of the same type can be moved.`);
+    }
+    const raw = JSON.parse(Buffer.from(r.source_state?.json ?? Buffer.from('null')).toString('utf8'));
+    const state = conform(filterToSchema(raw, target.shape), target.shape, r.target_type_name);
+    return { target_state: encodeDynamic(state), target_private: r.source_private, diagnostics: [] };
+  }
+
+  private readDataSource(r: { type_name: string; config?: DynamicValue }, peer: string): Record<string, unknown> {
+    const schema = this.dataSource(r.type_name);
+    const config = this.value(r.config, schema, 'config');
+    if (!isObject(config)) throw new ValueError(r.type_name, 'the data source configuration is null');
+    return { state: encodeDynamic(readDataSource(schema, config, this.cloud(peer))), diagnostics: [] };
+  }
+}
+
+function known(v: Value | undefined): boolean {
+  return v !== null && v !== undefined && !isUnknown(v);
+}
+
+function error(summary: string, detail: string, attribute?: string): Diagnostic {
+  return { severity: 'ERROR', summary, detail, attribute: attribute ? { steps: [{ attribute_name: attribute }] } : undefined };
+}
+
+/** Checks the real provider makes while planning (SDKv2 CustomizeDiff). */
+function planChecks(typeName: string, config: Value): Diagnostic[] {
+  if (typeName !== 'hcloud_server' || !isObject(config) || !Array.isArray(config.network)) return [];
+  for (const n of config.network) {
+    if (isObject(n) && n.network_id === null && n.subnet_id === null) return [error('must specify either network_id or subnet_id', '', 'network')];
+  }
+  return [];
+}
+
+/** An in-place update keeps what the cloud said, except values the change itself decides anew. */
+function inPlaceUpdate(typeName: string, prior: ObjectValue, proposed: ObjectValue): ObjectValue {
+  const planned = { ...proposed };
+  if (typeName === 'hcloud_server' && proposed.server_type !== prior.server_type && proposed.keep_disk !== true) {
+    planned.primary_disk_size = unknownValue(); // a rescale without keep_disk grows the disk
+  }
+  if (typeName === 'hcloud_server' && proposed.backups !== prior.backups) planned.backup_window = unknownValue();
+  return planned;
+}
+
+/** Turns any failure into a diagnostic: never a gRPC error, never a stack trace. */
+function toDiagnostic(e: unknown, rpc: string, typeName: string | undefined): Diagnostic {
+  const where = typeName ?? 'provider';
+  if (e instanceof ApiError) {
+    const d = apiErrorDiagnostic(where, e);
+    return { severity: 'ERROR', summary: d.summary, detail: d.detail, attribute: d.attribute ? { steps: [{ attribute_name: d.attribute }] } : undefined };
+  }
+  if (e instanceof ProviderError) {
+    return { severity: e.warning ? 'WARNING' : 'ERROR', summary: e.summary, detail: e.detail, attribute: e.attribute ? { steps: [{ attribute_name: e.attribute }] } : undefined };
+  }
+  if (e instanceof ValueError) {
+    const attribute = e.path.split('.').slice(1).filter((s) => /^[a-z_][a-z0-9_]*$/.test(s));
+    return {
+      severity: 'ERROR',
+      summary: `Malformed value for ${e.path} in ${rpc}`,
+      detail: `The Hetzner stand-in could not use what Terraform sent for ${where}: ${e.path}: ${e.problem}.`,
+      attribute: attribute.length > 0 ? { steps: attribute.map((attribute_name) => ({ attribute_name })) } : undefined,
+    };
+  }
+  if (e instanceof SchemaError) return { severity: 'ERROR', summary: `Schema error in ${e.where}`, detail: e.message };
+  return {
+    severity: 'ERROR',
+    summary: `Internal error in the Hetzner stand-in (${rpc}, ${where})`,
+    detail: e instanceof Error ? e.message : String(e),
+  };
+}
+
+function protoBlock(b: BlockJson, version = 0): Record<string, unknown> {
+  return {
+    version,
+    attributes: Object.entries(b.attributes ?? {}).sort(([a], [c]) => a.localeCompare(c)).map(([name, a]) => protoAttribute(name, a)),
+    block_types: Object.entries(b.block_types ?? {}).sort(([a], [c]) => a.localeCompare(c)).map(([type_name, nb]) => ({
+      type_name,
+      block: protoBlock(nb.block),
+      nesting: nb.nesting_mode.toUpperCase(),
+      min_items: nb.min_items ?? 0,
+      max_items: nb.max_items ?? 0,
+    })),
+    description: b.description ?? '',
+    description_kind: b.description_kind === 'markdown' ? 'MARKDOWN' : 'PLAIN',
+    deprecated: !!b.deprecated,
+  };
+}
+
+function protoAttribute(name: string, a: AttributeJson): Record<string, unknown> {
+  return {
+    name,
+    type: a.type !== undefined ? Buffer.from(JSON.stringify(a.type)) : undefined,
+    nested_type: a.nested_type ? {
+      attributes: Object.entries(a.nested_type.attributes).sort(([x], [y]) => x.localeCompare(y)).map(([n, inner]) => protoAttribute(n, inner)),
+      nesting: a.nested_type.nesting_mode.toUpperCase(),
+    } : undefined,
+    description: a.description ?? '',
+    required: !!a.required,
+    optional: !!a.optional,
+    computed: !!a.computed,
+    sensitive: !!a.sensitive,
+    description_kind: a.description_kind === 'markdown' ? 'MARKDOWN' : 'PLAIN',
+    deprecated: !!a.deprecated,
+    write_only: !!a.write_only,
+  };
+}

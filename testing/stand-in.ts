@@ -1,0 +1,131 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { pathToFileURL } from 'url';
+import { TerraformStack, Testing } from 'cdktf';
+import { installStandIn } from './harness/provider-install';
+import { ReattachDaemon } from './harness/reattach-daemon';
+import { StandInWorkspace } from './harness/workspace';
+
+/** A stack to put in a workspace: a construct, a synthesized stack directory or file, or its JSON. */
+export type StackSource = TerraformStack | string | Record<string, unknown>;
+
+export interface HetznerStandInOptions {
+  /**
+   * Where the mirror, the CLI configuration, the workspaces and the cloud files go.
+   * @default - a fresh directory under the system temp dir
+   */
+  readonly dir?: string;
+  /**
+   * Reach one long-lived plugin process through TF_REATTACH_PROVIDERS instead of letting
+   * Terraform start the plugin for every command: about ten times faster per command.
+   * Without it, Terraform installs the stand-in from the mirror and launches it with the
+   * go-plugin handshake, exactly as it would launch the real provider.
+   * @default true
+   */
+  readonly reattach?: boolean;
+}
+
+export interface WorkspaceOptions {
+  /**
+   * A readable name for the working directory.
+   * @default - the stack's name, or "stack"
+   */
+  readonly name?: string;
+  /**
+   * The simulated Hetzner project (cloud file). Workspaces given the same file see each
+   * other's objects, as stacks deployed with the same token do.
+   * @default - a project of the workspace's own
+   */
+  readonly cloudFile?: string;
+}
+
+let counter = 0;
+
+/**
+ * A local stand-in for Hetzner Cloud that Terraform itself drives: it installs the stand-in
+ * provider as hetznercloud/hcloud 1.68.0 into a filesystem mirror, writes the CLI configuration
+ * that uses it, and creates Terraform working directories for synthesized stacks.
+ *
+ * ```ts
+ * const standIn = new HetznerStandIn();
+ * const ws = standIn.workspace(stack);
+ * expect(ws.plan().changes?.creates).toHaveLength(6);
+ * ```
+ */
+export class HetznerStandIn {
+  private static sharedInstance?: HetznerStandIn;
+
+  /** One stand-in per process (one test worker), in reattach mode; what the jest matchers use. */
+  public static shared(): HetznerStandIn {
+    HetznerStandIn.sharedInstance ??= new HetznerStandIn({ reattach: true });
+    return HetznerStandIn.sharedInstance;
+  }
+
+  public readonly dir: string;
+  /** The Terraform CLI configuration (TF_CLI_CONFIG_FILE) that installs hcloud from the mirror. */
+  public readonly cliConfigFile: string;
+  /** The filesystem mirror holding the stand-in. */
+  public readonly mirrorDir: string;
+  public readonly reattach: boolean;
+  private daemon?: ReattachDaemon;
+
+  constructor(options: HetznerStandInOptions = {}) {
+    this.dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'hcloud-standin-'));
+    fs.mkdirSync(this.dir, { recursive: true });
+    this.reattach = options.reattach ?? true;
+    const { cliConfigFile, mirrorDir } = installStandIn(this.dir);
+    this.cliConfigFile = cliConfigFile;
+    this.mirrorDir = mirrorDir;
+  }
+
+  /**
+   * The environment for a Terraform (or cdktf) command against the stand-in: the CLI
+   * configuration, no checkpoint calls, no prompts, the simulated project as HCLOUD_ENDPOINT,
+   * and in reattach mode the running plugin in TF_REATTACH_PROVIDERS.
+   */
+  public env(cloudFile?: string): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      TF_CLI_CONFIG_FILE: this.cliConfigFile,
+      CHECKPOINT_DISABLE: '1',
+      TF_IN_AUTOMATION: '1',
+      TF_INPUT: '0',
+    };
+    delete env.TF_REATTACH_PROVIDERS;
+    delete env.TF_PLUGIN_CACHE_DIR;
+    if (cloudFile) env.HCLOUD_ENDPOINT = pathToFileURL(path.resolve(cloudFile)).href;
+    if (this.reattach) env.TF_REATTACH_PROVIDERS = this.runningDaemon().reattachProviders;
+    return env;
+  }
+
+  /** A new working directory holding `stack`, with a local state and its own (or a shared) project. */
+  public workspace(stack: StackSource, options: WorkspaceOptions = {}): StandInWorkspace {
+    const name = (options.name ?? (stack instanceof TerraformStack ? stack.node.id : 'stack')).replace(/[^A-Za-z0-9_.-]/g, '-');
+    const dir = path.join(this.dir, 'workspaces', `${name}-${process.pid}-${++counter}`);
+    const cloudFile = options.cloudFile ?? path.join(dir, 'hcloud-standin.cloud.json');
+    return new StandInWorkspace(this, dir, cloudFile).setConfiguration(stackJson(stack));
+  }
+
+  /** Stops the plugin daemon, if one runs. The directory stays for inspection unless `removeFiles`. */
+  public stop(removeFiles = false): void {
+    this.daemon?.stop();
+    this.daemon = undefined;
+    if (removeFiles) fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private runningDaemon(): ReattachDaemon {
+    if (!this.daemon || !this.daemon.alive) this.daemon = ReattachDaemon.start();
+    return this.daemon;
+  }
+}
+
+/** The synthesized JSON of a stack source. */
+export function stackJson(stack: StackSource): Record<string, unknown> {
+  if (stack instanceof TerraformStack) return JSON.parse(Testing.synth(stack, true));
+  if (typeof stack === 'string') {
+    const file = fs.statSync(stack).isDirectory() ? path.join(stack, 'cdk.tf.json') : stack;
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  }
+  return stack;
+}
