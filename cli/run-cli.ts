@@ -4,6 +4,8 @@ import * as path from 'path';
 import {
   EnvironmentRecord, HcloudApiClient, releasePlan, ReleaseStep, shellLine, SNAPSHOT_ID, StagingReaper,
 } from '../lib';
+import { COST_USAGE, costCommand } from './cost';
+import { REPORT_USAGE, reportCommand } from './report';
 
 export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
@@ -23,6 +25,8 @@ const USAGE = `Usage:
       The release path: deploy test, bring staging up, rehearse, take staging down, deploy production.
       --dry-run prints the exact commands instead of running them. Reads DIR/products/NAME/environments.json
       (run \`npm run synth\` first; DIR defaults to cdktf.out).
+${COST_USAGE}
+${REPORT_USAGE}
 The Hetzner commands read HCLOUD_TOKEN (and HCLOUD_ENDPOINT, if set).`;
 
 /** Runs one CLI invocation; returns the exit code. */
@@ -33,6 +37,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (command === 'staging' && (sub === 'list' || sub === 'delete-expired')) return await staging(sub, args, io);
     if (command === 'snapshot') return await snapshot(args, io);
     if (command === 'release') return release(args, io);
+    if (command === 'cost') return costCommand(argv.slice(1), io);
+    if (command === 'report') return await reportCommand(argv.slice(1), io);
     io.err(USAGE);
     return command === undefined || command === 'help' || args.flags.help ? 0 : 2;
   } catch (e) {

@@ -46,3 +46,18 @@ export * from './boundary/suppressions';
 export { BOUNDARY_RULES } from './boundary/rules';
 export type { BoundaryRule, Finding, RuleContext, SynthesizedResource } from './boundary/rules';
 export * from './environments/ninety-day-checklist';
+
+// Cost: dated prices, the estimator, the budget guard
+export * from './cost/money';
+export * from './cost/price-data';
+export * from './cost/price-list';
+export * from './cost/cost-estimate';
+export * from './cost/estimator';
+export * from './cost/synthesized-stacks';
+export * from './cost/budget';
+export { UnknownPriceError } from './cost/unknown-price-error';
+
+// The operator's report
+export * from './report/report-model';
+export * from './report/operator-report';
+export { costFigures } from './report/report-document';

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { Annotations, Aspects, ISynthesisSession, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { HcloudProvider } from '../generated/providers/hcloud/provider';
 import {
-  BoundaryChecks, Component, DataClass, DataFlow, EgressAllowlist, Environment, EnvironmentRecord, EXPIRES_AT_LABEL, expiryProblem, FirewallRule, isExpired, Machine,
+  BoundaryChecks, Budget, BudgetGuard, Component, DataClass, DataFlow, EgressAllowlist, Environment, EnvironmentRecord, EXPIRES_AT_LABEL, expiryProblem, FirewallRule, isExpired, Machine,
   ObjectStorageBackend, ON_DEMAND_LABELS, PrivateNetwork, Product, SshKey, writeProductDocuments,
 } from '../lib';
 import { invalidValue, missingValue } from '../lib/core/validation-message';
@@ -28,6 +28,11 @@ export interface EnvironmentStackProps {
    * @default [FirewallRule.httpsFromAnywhere(), FirewallRule.httpFromAnywhere()]
    */
   readonly ingress?: FirewallRule[];
+  /**
+   * The most this environment may cost a month (an on-demand one: its rehearsals a month).
+   * @default - no budget of its own; the product's budget, if any, still applies
+   */
+  readonly budget?: Budget;
 }
 
 /**
@@ -104,6 +109,8 @@ export class EnvironmentStack extends TerraformStack {
     new TerraformOutput(this, 'app_ipv6', { value: this.app.ipv6.ipAddress, description: 'Public IPv6 of the app machine' });
 
     this.node.addValidation({ validate: () => this.validateEnvironment() });
+    if (props.budget) BudgetGuard.forEnvironment(this, props.budget);
+    if (product.budget) BudgetGuard.forProduct(this, product, product.budget, () => productStacks(this));
     if (isStaging && props.expiresAt && !expiryProblem(props.expiresAt) && isExpired(props.expiresAt, new Date())) {
       Annotations.of(this).addWarning(`Environment-StagingExpired: ${this.node.path}.expiresAt '${props.expiresAt}' has passed; the staging reaper may delete this environment. Fix: set a later date if the rehearsal is still running.`);
     }

@@ -1,5 +1,5 @@
 import { App } from 'cdktf';
-import { Phase, Product, StagingMode } from '../../lib';
+import { Budget, Money, Phase, Product, StagingMode } from '../../lib';
 import { ProductStacks } from '../../stacks';
 import { EXAMPLE_ADMIN, exampleBoundary, STAGING_EXPIRES_AT } from '../shared';
 
@@ -16,6 +16,8 @@ export function phase1Pilot(app: App): ProductStacks {
     ...exampleBoundary(),
     stateBucket: 'pilot-terraform-state',
     staging: StagingMode.fromProductionSnapshot(),
+    // Phase 1's promise is a small bill: synth warns from 80% of this and fails above it.
+    budget: Budget.monthly(Money.euros(30)),
   });
   return new ProductStacks(app, product, { stagingExpiresAt: STAGING_EXPIRES_AT });
 }

@@ -1,4 +1,5 @@
 import { BoundaryPolicy } from '../boundary/boundary-policy';
+import type { Budget } from '../cost/budget';
 import { DataFlowProps } from '../boundary/data-flow';
 import { Environment } from '../core/environment';
 import { labelValueProblem } from '../core/labels';
@@ -50,6 +51,13 @@ export interface ProductProps {
    */
   readonly earlyAdoptions?: EarlyAdoption[];
   /**
+   * The most the product may cost a month at Hetzner's net list prices: its always-on environments, what
+   * they share (the state bucket's Object Storage base price) and 4 rehearsals of 2 hours on on-demand
+   * staging. Over it synth fails with the breakdown and the largest items; from `warnAt` (80% unless set) it warns.
+   * @default - no budget
+   */
+  readonly budget?: Budget;
+  /**
    * Server types Hetzner cannot deliver right now (for example sold out); each preset falls back to its next type.
    * @default - none
    */
@@ -73,6 +81,7 @@ export class Product {
   public readonly stateLocation: Location;
   public readonly staging: StagingMode;
   public readonly earlyAdoptions: readonly EarlyAdoption[];
+  public readonly budget?: Budget;
   private readonly unavailable: ReadonlySet<string>;
 
   constructor(props: ProductProps) {
@@ -100,6 +109,7 @@ export class Product {
     this.stateLocation = props.stateLocation ?? Location.FSN1;
     this.staging = props.staging ?? StagingMode.reuseTestMachine();
     this.earlyAdoptions = props.earlyAdoptions ?? [];
+    this.budget = props.budget;
     this.unavailable = new Set(props.unavailableServerTypes ?? []);
   }
 

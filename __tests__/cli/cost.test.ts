@@ -1,0 +1,90 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App } from 'cdktf';
+import { runCli } from '../../cli/run-cli';
+import { phase1Pilot } from '../../examples/phase1-pilot';
+
+const EXAMPLES_MODULE = path.resolve(__dirname, '..', '..', 'examples', 'index.ts');
+
+async function cli(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(args, { env: {}, out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('cdktf-sovereign-hetzner cost', () => {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cost-cli-'));
+  const app = new App({ outdir });
+  phase1Pilot(app);
+  app.synth();
+  afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+
+  test('prints the cost of the synthesized stacks: per resource, environment, product, phase and app', async () => {
+    const { code, out } = await cli(['cost', '--out', outdir, '--billing-date', '2026-11-25']);
+    expect(code).toBe(0);
+    const text = out.split('\n').map((l) => l.replace(/\s+/g, ' ').trim());
+    expect(text[0]).toBe("Hetzner net list prices in EUR (excluding VAT), taken on 2026-09-29, for 2026-11-25.");
+    expect(text).toEqual(expect.arrayContaining([
+      'phase1-pilot (Phase 1) a month an hour',
+      'phase1-pilot-test (test, always on) €5.99 €0.0096',
+      'cx23 in fsn1 €5.49 €0.0088',
+      'phase1-pilot-production (production, always on) €10.69 €0.0171',
+      'Hetzner backups of the cx33 (20% of its price) €1.70 €0.0027',
+      'shared: Object Storage base price: Terraform state in bucket pilot-terraform-state (per Hetzner account, 1 TB included) €6.49',
+      'always-on environments and shared costs €23.17',
+      'staging on demand: €0.0144 an hour; one rehearsal of 2 hours €0.0288; 4 a month €0.12',
+      'three permanent environments €32.16 a month; test always on and staging on demand €23.28; on-demand staging saves €8.87',
+      'Phase 1 (phase1-pilot) €23.28',
+      'Whole app, a month €23.28',
+    ]));
+    expect(out).toMatch(/Prices to verify:\n {2}Object Storage base price.*medium confidence/);
+  });
+
+  test('--json gives the same estimate, machine-readable, in exact euros', async () => {
+    const { code, out } = await cli(['cost', '--out', outdir, '--billing-date', '2026-11-25', '--json', '--rehearsal-hours', '1.5', '--rehearsals', '8']);
+    expect(code).toBe(0);
+    const estimate = JSON.parse(out);
+    expect(estimate.products[0]).toMatchObject({ product: 'phase1-pilot', phase: 1, permanentMonthly: 23.168 });
+    expect(estimate.products[0].rehearsal).toMatchObject({ billedHours: 2, each: 0.0288, perMonth: 8, monthly: 0.2304 });
+  });
+
+  test('builds the app from a module, and prices existing servers at the price they were ordered at', async () => {
+    const { code, out } = await cli(['cost', '--app', EXAMPLES_MODULE, '--export', 'EXAMPLES', '--only', 'phase1-pilot',
+      '--billing-date', '2026-11-25', '--ordered-on', 'phase1-pilot-production=2026-05-01', '--no-state-storage']);
+    expect(code).toBe(0);
+    expect(out).toMatch(/^ +cx33 in fsn1 +€8\.49/m);
+    expect(out).toMatch(/^ +cx33 in fsn1 +€6\.49/m);
+    expect(out).toMatch(/^ {2}always-on environments and shared costs +€14\.28$/m);
+  });
+
+  test('fails clearly on bad input', async () => {
+    expect(await cli(['cost', '--app', EXAMPLES_MODULE, '--export', 'EXAMPLES', '--only', 'phase9'])).toMatchObject({
+      code: 1, err: expect.stringMatching(/^error: --only phase9: no such definition\. Fix: use one of phase1-pilot, phase2-paying-customers, phase3-traction\.$/),
+    });
+    expect(await cli(['cost', '--out', outdir, '--rehearsal-hours', '0'])).toMatchObject({ code: 1, err: expect.stringMatching(/--rehearsal-hours 0 is not allowed/) });
+    expect(await cli(['cost', '--out', outdir, '--ordered-on', 'phase1-pilot-production'])).toMatchObject({ code: 1, err: expect.stringMatching(/--ordered-on phase1-pilot-production is not allowed: it is STACK=YYYY-MM-DD/) });
+    expect(await cli(['cost', '--out', path.join(outdir, 'nowhere')])).toMatchObject({ code: 1, err: expect.stringMatching(/stacks not found\. Fix: synthesize the app first/) });
+  });
+
+  test('names a resource without a known price and fails', async () => {
+    const broken = fs.mkdtempSync(path.join(os.tmpdir(), 'cost-cli-broken-'));
+    fs.cpSync(outdir, broken, { recursive: true });
+    const file = path.join(broken, 'stacks', 'phase1-pilot-test', 'cdk.tf.json');
+    const tf = JSON.parse(fs.readFileSync(file, 'utf8'));
+    tf.resource.hcloud_zone = { Dns: { name: 'example.eu', mode: 'primary', '//': { metadata: { path: 'phase1-pilot-test/Dns' } } } };
+    fs.writeFileSync(file, JSON.stringify(tf));
+    const { code, err } = await cli(['cost', '--out', broken]);
+    expect(code).toBe(1);
+    expect(err).toMatch(/phase1-pilot-test\/Dns \(hcloud_zone\.Dns\): resource type 'hcloud_zone' has no known price/);
+    fs.rmSync(broken, { recursive: true, force: true });
+  });
+
+  test('help lists the cost and report commands', async () => {
+    const { code, err } = await cli(['help']);
+    expect(code).toBe(0);
+    expect(err).toMatch(/^ {2}cdktf-sovereign-hetzner cost \[--out DIR/m);
+    expect(err).toMatch(/^ {2}cdktf-sovereign-hetzner report --app MODULE/m);
+  });
+});

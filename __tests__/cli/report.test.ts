@@ -1,0 +1,31 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { runCli } from '../../cli/run-cli';
+
+const EXAMPLES_MODULE = path.resolve(__dirname, '..', '..', 'examples', 'index.ts');
+
+async function cli(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(args, { env: {}, out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('cdktf-sovereign-hetzner report', () => {
+  test('writes index.md and a self-contained index.html from the app module', async () => {
+    const to = fs.mkdtempSync(path.join(os.tmpdir(), 'report-cli-'));
+    const { code, out } = await cli(['report', '--app', EXAMPLES_MODULE, '--export', 'EXAMPLES', '--to', to, '--billing-date', '2026-11-25']);
+    expect(code).toBe(0);
+    expect(out).toBe(`Wrote ${path.join(to, 'index.md')} and ${path.join(to, 'index.html')} (3 product(s), €${'X'} a month).`.replace('€X', out.match(/€[\d.]+/)![0]));
+    expect(fs.readdirSync(to).sort()).toEqual(['diagram-phase1-pilot.svg', 'diagram-phase2-paying.svg', 'diagram-phase3-traction.svg', 'index.html', 'index.md']);
+    const md = fs.readFileSync(path.join(to, 'index.md'), 'utf8');
+    expect(md).toMatch(/^\| Phase 1: Pre-revenue or early pilots \| phase1-pilot \| \*\*€23\.28\*\* \|$/m);
+    expect(fs.readFileSync(path.join(to, 'index.html'), 'utf8').match(/<svg /g)).toHaveLength(3);
+    fs.rmSync(to, { recursive: true, force: true });
+  });
+
+  test('fails without the app module', async () => {
+    expect(await cli(['report'])).toMatchObject({ code: 1, err: expect.stringMatching(/^error: --app MODULE is required: the report reads the construct tree/) });
+  });
+});

@@ -1,0 +1,106 @@
+import { App, TerraformStack, Testing } from 'cdktf';
+import { UploadedCertificate } from '../../generated/providers/hcloud/uploaded-certificate';
+import { phase1Pilot } from '../../examples/phase1-pilot';
+import { Budget, BudgetGuard } from '../../lib/cost/budget';
+import { Money } from '../../lib/cost/money';
+import { warningsOf } from '../setup/stack';
+
+const estimate = { billingDate: '2026-11-25' };
+
+function phase1(): { app: App; stacks: TerraformStack[] } {
+  const app = Testing.app();
+  const stacks = phase1Pilot(app).all;
+  return { app, stacks };
+}
+
+describe('Budget', () => {
+  test('fails when the budget is zero or negative', () => {
+    expect(() => Budget.monthly(Money.euros(0))).toThrow(/^Budget\.monthly: '€0\.00' is not allowed: a budget of nothing fails every stack.*Fix: pass the most the team will spend a month/);
+    expect(() => Budget.monthly(Money.euros(-25))).toThrow(/Money: -25 is not allowed/);
+  });
+
+  test('fails when the warning threshold is not a share of the budget', () => {
+    expect(() => Budget.monthly(Money.euros(25), { warnAt: 0 })).toThrow(/Budget\.warnAt: 0 is not allowed/);
+    expect(() => Budget.monthly(Money.euros(25), { warnAt: 1.5 })).toThrow(/Budget\.warnAt: 1\.5 is not allowed/);
+  });
+
+  test('judges a cost over, near (from 80% unless set) or within', () => {
+    const budget = Budget.monthly(Money.euros(25));
+    expect(budget.judge(Money.euros(25.01))).toBe('over');
+    expect(budget.judge(Money.euros(25))).toBe('near');
+    expect(budget.judge(Money.euros(20))).toBe('near');
+    expect(budget.judge(Money.euros(19.99))).toBe('within');
+    expect(Budget.monthly(Money.euros(25), { warnAt: 0.9 }).judge(Money.euros(20))).toBe('within');
+  });
+});
+
+describe('BudgetGuard.forEnvironment', () => {
+  test('fails synth over the budget, with the breakdown and the largest items', () => {
+    const { stacks } = phase1();
+    const production = stacks.find((s) => s.node.id === 'phase1-pilot-production')!;
+    BudgetGuard.forEnvironment(production, Budget.monthly(Money.euros(10)), { estimate });
+    expect(() => Testing.synth(production, true)).toThrow(new RegExp([
+      "phase1-pilot-production\\.budget: '€10\\.00 a month' is not allowed: the estimated cost is €10\\.69 a month, €0\\.69 over it ",
+      "\\(counting a whole month, at Hetzner's net prices taken on 2026-09-29\\. By environment: phase1-pilot-production €10\\.69\\. ",
+      'Largest items: 1\\. cx33 in fsn1 in phase1-pilot-production: €8\\.49; 2\\. Hetzner backups of the cx33 \\(20% of its price\\) in phase1-pilot-production: €1\\.70; ',
+      '3\\. primary IPv4 in phase1-pilot-production: €0\\.50.*\\)\\. Fix: raise the budget, or make the stacks smaller',
+    ].join('')));
+  });
+
+  test('warns near the budget and synthesizes', () => {
+    const { stacks } = phase1();
+    const production = stacks.find((s) => s.node.id === 'phase1-pilot-production')!;
+    BudgetGuard.forEnvironment(production, Budget.monthly(Money.euros(12)), { estimate });
+    expect(() => Testing.synth(production, true)).not.toThrow();
+    expect(warningsOf(production)).toEqual([
+      expect.stringMatching(/^Cost-NearBudget: phase1-pilot-production\.budget: the estimated cost €10\.69 a month is 89% of the budget of €12\.00 \(a warning from 80%;/),
+    ]);
+  });
+
+  test('is silent within the budget', () => {
+    const { stacks } = phase1();
+    const test = stacks.find((s) => s.node.id === 'phase1-pilot-test')!;
+    BudgetGuard.forEnvironment(test, Budget.monthly(Money.euros(25)), { estimate });
+    Testing.synth(test, true);
+    expect(warningsOf(test).filter((w) => w.startsWith('Cost-'))).toEqual([]);
+  });
+
+  test('holds an on-demand environment to its rehearsals a month', () => {
+    const { stacks } = phase1();
+    const staging = stacks.find((s) => s.node.id === 'phase1-pilot-staging')!;
+    BudgetGuard.forEnvironment(staging, Budget.monthly(Money.euros(1)), { estimate: { ...estimate, rehearsalsPerMonth: 40 } });
+    expect(() => Testing.synth(staging, true)).toThrow(/the estimated cost is €1\.15 a month, €0\.15 over it \(counting 40 rehearsals of 2 hours a month, €0\.03 each/);
+  });
+
+  test('fails synth naming a resource without a known price', () => {
+    const { stacks } = phase1();
+    const test = stacks.find((s) => s.node.id === 'phase1-pilot-test')!;
+    new UploadedCertificate(test, 'Cert', { name: 'c', certificate: 'x', privateKey: 'y' });
+    BudgetGuard.forEnvironment(test, Budget.monthly(Money.euros(25)), { estimate });
+    expect(() => Testing.synth(test, true)).toThrow(/phase1-pilot-test\.budget: .*the cost cannot be checked against it: .*phase1-pilot-test\/Cert \(hcloud_uploaded_certificate\.Cert\): resource type 'hcloud_uploaded_certificate' has no known price/s);
+  });
+});
+
+describe('BudgetGuard.forProduct', () => {
+  test('checks the whole product once: environments, shared state storage and rehearsals', () => {
+    const { app, stacks } = phase1();
+    const product = {};
+    const budget = Budget.monthly(Money.euros(20));
+    for (const stack of stacks) BudgetGuard.forProduct(stack, product, budget, () => stacks, { estimate });
+    const validations = stacks.map((s) => s.node.validate());
+    expect(validations.flat()).toEqual([
+      expect.stringMatching(/^phase1-pilot-test\.product\.budget: '€20\.00 a month' is not allowed: the estimated cost is €23\.28 a month, €3\.28 over it \(counting always-on environments, shared costs, and 4 rehearsals of 2 hours a month \(€0\.12\).*By environment: phase1-pilot-test €5\.99; phase1-pilot-staging €8\.99 if kept up all month; phase1-pilot-production €10\.69; Object Storage base price.*€6\.49\. Largest items: 1\. cx33 in fsn1 in phase1-pilot-production: €8\.49; 2\. Object Storage/),
+    ]);
+    expect(() => app.synth()).toThrow(/product\.budget/);
+  });
+
+  test('warns once near the budget', () => {
+    const { stacks } = phase1();
+    const product = {};
+    for (const stack of stacks) BudgetGuard.forProduct(stack, product, Budget.monthly(Money.euros(25)), () => stacks, { estimate });
+    for (const stack of stacks) Testing.synth(stack, true);
+    expect(stacks.flatMap((s) => warningsOf(s)).filter((w) => w.startsWith('Cost-'))).toEqual([
+      expect.stringMatching(/^Cost-NearBudget: phase1-pilot-test\.product\.budget: the estimated cost €23\.28 a month is 93% of the budget of €25\.00/),
+    ]);
+  });
+});

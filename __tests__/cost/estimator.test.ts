@@ -1,0 +1,186 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, TerraformResource, TerraformStack, Testing } from 'cdktf';
+import { LoadBalancer } from '../../generated/providers/hcloud/load-balancer';
+import { Server } from '../../generated/providers/hcloud/server';
+import { Snapshot } from '../../generated/providers/hcloud/snapshot';
+import { StorageBox } from '../../generated/providers/hcloud/storage-box';
+import { UploadedCertificate } from '../../generated/providers/hcloud/uploaded-certificate';
+import { Volume } from '../../generated/providers/hcloud/volume';
+import { phase1Pilot } from '../../examples/phase1-pilot';
+import { EXAMPLES } from '../../examples';
+import { Duration, Size } from '../../lib';
+import { CostKind } from '../../lib/cost/cost-estimate';
+import { estimateCost, estimateSynthesizedCost } from '../../lib/cost/estimator';
+import { readSynthesizedStacks } from '../../lib/cost/synthesized-stacks';
+import { UnknownPriceError } from '../../lib/cost/unknown-price-error';
+import { testStack } from '../setup/stack';
+
+const NOW = '2026-11-25';
+
+function phase1(): App {
+  const app = Testing.app();
+  phase1Pilot(app);
+  return app;
+}
+
+describe('estimateCost over the Phase 1 example', () => {
+  const estimate = estimateCost(phase1(), { billingDate: NOW });
+  const product = estimate.products[0];
+  const env = (name: string) => product.environments.find((e) => e.environment === name)!;
+
+  test('prices every synthesized resource, per resource and per environment', () => {
+    const production = env('production');
+    expect(production.lines.map((l) => [l.kind, l.description, l.monthly.toString()])).toEqual([
+      [CostKind.PRIMARY_IP, 'primary IPv4', '€0.50'],
+      [CostKind.PRIMARY_IP, 'primary IPv6', '€0.00'],
+      [CostKind.SERVER, 'cx33 in fsn1', '€8.49'],
+      [CostKind.SERVER_BACKUPS, 'Hetzner backups of the cx33 (20% of its price)', '€1.70'],
+    ]);
+    expect(production.lines.every((l) => l.path.startsWith('phase1-pilot-production/App/'))).toBe(true);
+    expect(production.monthly.format(4)).toBe('10.6880');
+    expect(env('test').monthly.toString()).toBe('€5.99');
+    // Network, subnet, firewall and SSH keys cost nothing, and say why.
+    expect(production.free.map((f) => f.address.split('.')[0]).sort()).toEqual(['hcloud_firewall', 'hcloud_network', 'hcloud_network_subnet', 'hcloud_ssh_key']);
+    expect(production.free.every((f) => f.basis.length > 10)).toBe(true);
+  });
+
+  test('the product a month: always-on test and production, the state bucket, and rehearsals', () => {
+    expect(product.alwaysOnMonthly.toString()).toBe('€16.68');
+    expect(product.shared.map((l) => [l.description, l.monthly.toString(), l.price.confidence])).toEqual([
+      ['Object Storage base price: Terraform state in bucket pilot-terraform-state (per Hetzner account, 1 TB included)', '€6.49', 'medium'],
+    ]);
+    expect(product.permanentMonthly.toString()).toBe('€23.17');
+    expect(product.monthly.toString()).toBe('€23.28');
+    expect(estimate.phases.map((p) => [p.phase, p.monthly.toString()])).toEqual([[1, '€23.28']]);
+  });
+
+  test('staging on demand: the hourly cost and one rehearsal, billed per started hour', () => {
+    expect(env('staging').onDemand).toBe(true);
+    expect(product.rehearsal!.hourly.toString(4)).toBe('€0.0144');
+    expect(product.rehearsal!.each.toString(4)).toBe('€0.0288');
+    const ninetyMinutes = estimateCost(phase1(), { billingDate: NOW, rehearsalLength: Duration.minutes(90), rehearsalsPerMonth: 10 }).products[0].rehearsal!;
+    expect([ninetyMinutes.billedHours, ninetyMinutes.each.toString(4), ninetyMinutes.monthly.toString()]).toEqual([2, '€0.0288', '€0.29']);
+  });
+
+  test('hourly billing stops at the monthly price', () => {
+    const forgotten = estimateCost(phase1(), { billingDate: NOW, rehearsalLength: Duration.hours(700), rehearsalsPerMonth: 1 }).products[0].rehearsal!;
+    // cx33: 700 h x 0.0136 = 9.52, capped at 8.49; IPv4: 700 x 0.0008 = 0.56, capped at 0.50.
+    expect(forgotten.each.toString()).toBe('€8.99');
+  });
+
+  test('compares three permanent environments with staging on demand', () => {
+    expect(product.comparison.permanentStaging.toString()).toBe('€8.99');
+    expect(product.comparison.threePermanent.toString()).toBe('€32.16');
+    expect(product.comparison.testPlusOnDemand.toString()).toBe('€23.28');
+    expect(product.comparison.saving.toString()).toBe('€8.87');
+  });
+
+  test('servers ordered before 2026-06-15 keep their April price', () => {
+    const existing = estimateCost(phase1(), { billingDate: NOW, serversOrderedOn: { 'phase1-pilot-production': '2026-05-01' } });
+    const server = existing.products[0].environments.find((e) => e.environment === 'production')!.lines.find((l) => l.kind === CostKind.SERVER)!;
+    expect([server.monthly.toString(), server.price.list]).toEqual(['€6.49', '2026-04-01']);
+    expect(existing.serversOrderedOn).toEqual({ 'phase1-pilot-production': '2026-05-01' });
+  });
+
+  test('lists what it does not count', () => {
+    expect(estimate.notCounted).toEqual([
+      expect.stringMatching(/^Outgoing traffic above what each server includes .* no traffic figure was given\.$/),
+      expect.stringMatching(/^phase1-pilot: the pre-release snapshot .* at most 80 GB \(the cx33's disk\), so at most €1\.14 a month/),
+    ]);
+    expect(estimate.pricesToVerify.map((l) => l.kind)).toEqual([CostKind.OBJECT_STORAGE]);
+  });
+
+  test('gives the same figures from the synthesized output as from the construct tree', () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cost-synth-'));
+    const app = new App({ outdir });
+    phase1Pilot(app);
+    app.synth();
+    const fromDir = estimateSynthesizedCost(readSynthesizedStacks(outdir), { billingDate: NOW });
+    expect(fromDir.products.map((p) => [p.product, p.phase, p.monthly.toString(), p.rehearsal?.hourly.toString(4)]))
+      .toEqual([['phase1-pilot', 1, '€23.28', '€0.0144']]);
+    expect(fromDir.lines.map((l) => `${l.address} ${l.monthly}`).sort()).toEqual(estimate.lines.map((l) => `${l.address} ${l.monthly}`).sort());
+    fs.rmSync(outdir, { recursive: true, force: true });
+  });
+});
+
+test('per phase and for the whole app, over all three examples', () => {
+  const app = Testing.app();
+  for (const define of Object.values(EXAMPLES)) define(app);
+  const estimate = estimateCost(app, { billingDate: NOW });
+  expect(estimate.phases.map((p) => [p.phase, p.products])).toEqual([[1, ['phase1-pilot']], [2, ['phase2-paying']], [3, ['phase3-traction']]]);
+  const sum = estimate.products.reduce((total, p) => total + p.monthly.toEuros(), 0);
+  expect(estimate.monthly.toEuros()).toBeCloseTo(sum, 6);
+  // Phase 2 rehearses on the test machine: a permanent staging is modelled on production.
+  const phase2 = estimate.products.find((p) => p.phase === 2)!;
+  expect(phase2.rehearsal).toBeUndefined();
+  expect(phase2.comparison.permanentStagingBasis).toMatch(/^modelled on phase2-paying-production/);
+  expect(phase2.comparison.permanentStaging.toString()).toBe('€16.49');
+});
+
+describe('resources beyond the examples', () => {
+  test('prices Storage Boxes, volumes, load balancers and snapshots, and says which figure it used', () => {
+    const { stack } = testStack('production');
+    const server = new Server(stack, 'Db', { name: 'db', serverType: 'cpx32', location: 'nbg1', image: 'debian-12' });
+    new StorageBox(stack, 'Box', { name: 'backups', storageBoxType: 'bx21', location: 'hel1', password: 'x' });
+    new Volume(stack, 'Data', { name: 'data', size: 50, location: 'nbg1' });
+    new LoadBalancer(stack, 'Lb', { name: 'lb', loadBalancerType: 'lb11', location: 'nbg1' });
+    new Snapshot(stack, 'Snap', { serverId: server.id as unknown as number });
+    const estimate = estimateCost(stack, { billingDate: NOW, egressPerServer: Size.tebibytes(25) });
+    const lines = estimate.products[0].environments[0].lines.map((l) => [l.kind, l.description, l.monthly.toString(), l.price.confidence]);
+    expect(lines).toEqual(expect.arrayContaining([
+      [CostKind.SERVER, 'cpx32 in nbg1', '€35.49', 'high'],
+      [CostKind.TRAFFIC, 'outgoing traffic of the cpx32 above its 20 TB: 5.00 TB at €1.00/TB', '€5.00', 'high'],
+      [CostKind.STORAGE_BOX, 'Storage Box bx21', '€10.90', 'low'],
+      [CostKind.VOLUME, 'volume of 50 GB at €0.0572/GB-month', '€2.86', 'high'],
+      [CostKind.LOAD_BALANCER, 'load balancer lb11 in nbg1', '€7.49', 'high'],
+      [CostKind.SNAPSHOT, "snapshot of at most 160 GB (the server's disk) at €0.0143/GB-month", '€2.29', 'high'],
+    ]));
+    expect(estimate.pricesToVerify.map((l) => l.description)).toEqual(['Storage Box bx21']);
+    expect(estimate.notCounted.some((n) => /Outgoing traffic/.test(n))).toBe(false);
+  });
+
+  test('fails naming every resource whose type or server type has no known price, never costing it as zero', () => {
+    const { stack } = testStack('production');
+    new Server(stack, 'Big', { name: 'big', serverType: 'cx99', location: 'fsn1', image: 'debian-12' });
+    new UploadedCertificate(stack, 'Cert', { name: 'c', certificate: 'x', privateKey: 'y' });
+    new LoadBalancer(stack, 'Lb', { name: 'lb', loadBalancerType: 'lb31', location: 'fsn1' });
+    let error: unknown;
+    try {
+      estimateCost(stack, { billingDate: NOW });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UnknownPriceError);
+    expect((error as UnknownPriceError).problems).toEqual([
+      expect.stringMatching(/^production\/Big \(hcloud_server\.Big\): server type 'cx99' has no known price: it is not in the price file .* Fix: use a priced type/),
+      expect.stringMatching(/^production\/Cert \(hcloud_uploaded_certificate\.Cert\): resource type 'hcloud_uploaded_certificate' has no known price: the price file neither prices it nor lists it as free\. Fix: .*freeResourceTypes/),
+      expect.stringMatching(/^production\/Lb \(hcloud_load_balancer\.Lb\): load balancer type 'lb31' in fsn1 has no known price/),
+    ]);
+  });
+
+  test('fails when a server type is only known at apply', () => {
+    const { stack } = testStack('production');
+    const other = new Server(stack, 'Other', { name: 'o', serverType: 'cx23', location: 'fsn1', image: 'debian-12' });
+    new Server(stack, 'Copy', { name: 'c', serverType: other.serverType, location: 'fsn1', image: 'debian-12' });
+    expect(() => estimateCost(stack, { billingDate: NOW })).toThrow(/production\/Copy \(hcloud_server\.Copy\): server_type '\$\{hcloud_server\.Other\.server_type\}' has no known price: it is a Terraform expression/);
+  });
+
+  test('lists resources of other providers instead of pricing them', () => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, 'tools');
+    new TerraformResource(stack, 'Password', { terraformResourceType: 'random_password' });
+    const estimate = estimateCost(app, { billingDate: NOW });
+    expect(estimate.monthly.isZero()).toBe(true);
+    expect(estimate.products[0].environments[0].outsideHetzner).toEqual(['random_password.Password']);
+    expect(estimate.notCounted).toContainEqual('tools: resources of other providers, not billed by Hetzner: random_password.Password.');
+  });
+
+  test('fails on options that make no sense', () => {
+    const app = phase1();
+    expect(() => estimateCost(app, { billingDate: 'soon' })).toThrow(/CostEstimate\.billingDate: "soon" is not allowed/);
+    expect(() => estimateCost(app, { billingDate: NOW, serversOrderedOn: { nope: '2026-01-01' } })).toThrow(/serversOrderedOn: "nope" is not allowed: there is no such stack/);
+    expect(() => estimateCost(app, { billingDate: NOW, rehearsalsPerMonth: -1 })).toThrow(/rehearsalsPerMonth: -1 is not allowed/);
+  });
+});

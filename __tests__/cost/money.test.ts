@@ -1,0 +1,25 @@
+import * as fc from 'fast-check';
+import { Money } from '../../lib/cost/money';
+
+describe('Money', () => {
+  test('sums list prices exactly, as a person adds them', () => {
+    expect(Money.sum([5.49, 8.49, 1.698, 0.5, 0.5].map(Money.euros)).toString()).toBe('€16.68');
+    expect(Money.euros(8.49).times(0.2).toString(4)).toBe('€1.6980');
+    expect(Money.euros(0.0136).plus(Money.euros(0.0008)).toString(4)).toBe('€0.0144');
+    expect(Money.euros(0.0144).times(700).min(Money.euros(8.99)).toString()).toBe('€8.99');
+  });
+
+  test('the sum of amounts in cents is exact whatever their order', () => {
+    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 1_000_000 }), { maxLength: 60 }), (cents) => {
+      const total = Money.sum(cents.map((c) => Money.euros(c / 100)));
+      const reversed = Money.sum([...cents].reverse().map((c) => Money.euros(c / 100)));
+      const expected = cents.reduce((a, b) => a + b, 0);
+      return total.format() === (expected / 100).toFixed(2) && reversed.format() === total.format();
+    }));
+  });
+
+  test('fails when an amount is negative or not a number', () => {
+    expect(() => Money.euros(-5)).toThrow(/Money: -5 is not allowed: an amount is a finite, non-negative number of euros\. Fix:/);
+    expect(() => Money.euros(Number.NaN)).toThrow(/not allowed/);
+  });
+});

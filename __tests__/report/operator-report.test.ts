@@ -1,0 +1,117 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Construct } from 'constructs';
+import { Testing } from 'cdktf';
+import { phase1Pilot } from '../../examples/phase1-pilot';
+import { Component, DataClass, Duration, Environment, Machine, ServerType } from '../../lib';
+import { costFigures } from '../../lib/report/report-document';
+import { reportModelOf } from '../../lib/report/report-model';
+import { writeOperatorReport } from '../../lib/report/operator-report';
+import { ADMIN_CIDRS, ADMIN_KEY, testStack } from '../setup/stack';
+
+const estimate = { billingDate: '2026-11-25' };
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'operator-report-'));
+
+/** Stands for a backup plan by what the report reads: RPO, machines, targets (see lib/backup). */
+class PlanLike extends Construct {
+  public readonly recoveryPointObjective = Duration.hours(6);
+  public readonly recoveryTimeObjective = Duration.hours(4);
+  public readonly schedule = 'every 6 hours at :15 UTC';
+  public readonly retention = 'keep-daily 7, keep-weekly 4';
+  public readonly targets = ['Storage Box in hel1'];
+  constructor(scope: Construct, id: string, public readonly machines: Machine[]) {
+    super(scope, id);
+  }
+}
+
+describe('the operator report of the Phase 1 example', () => {
+  const app = Testing.app();
+  phase1Pilot(app);
+  const outdir = tmp();
+  const written = writeOperatorReport(app, { outdir, estimate });
+
+  test('writes index.md and one self-contained index.html', async () => {
+    const report = await written;
+    expect([report.markdownFile, report.htmlFile]).toEqual([path.join(outdir, 'index.md'), path.join(outdir, 'index.html')]);
+    const html = fs.readFileSync(report.htmlFile, 'utf8');
+    expect(html).toMatch(/<meta http-equiv="Content-Security-Policy" content="default-src 'none'/);
+    // Nothing is fetched: no script, no stylesheet or image from elsewhere.
+    expect(html).not.toMatch(/<script|<link rel="stylesheet"|src="(https?:)?\/\//);
+    expect(html.match(/<svg /g)).toHaveLength(1);
+  });
+
+  test('the diagram shows every machine and processor, and the flows with class and form', async () => {
+    const { model, htmlFile } = await written;
+    // Graphviz writes "-" in ids and labels as "&#45;".
+    const html = fs.readFileSync(htmlFile, 'utf8').replace(/&#45;/g, '-');
+    const machines = model.products[0].environments.flatMap((e) => e.machines.map((m) => m.name));
+    expect(machines).toEqual(['phase1-pilot-test-app', 'phase1-pilot-staging-app', 'phase1-pilot-production-app']);
+    for (const name of machines) expect(html).toContain(`<g id="machine-${name}" class="node">`);
+    for (const id of ['processor-mistral-ai', 'processor-jina-ai', 'hetzner-backups']) expect(html).toContain(`<g id="${id}" class="node">`);
+    expect(html).toContain('pseudonymized data, sent pseudonymized');
+    expect(html).toContain('public data, sent raw');
+  });
+
+  test('every amount on the page is the estimator\'s', async () => {
+    const { model, htmlFile } = await written;
+    const html = fs.readFileSync(htmlFile, 'utf8');
+    const shown = [...html.matchAll(/data-cost="([^"]+)">([^<]+)</g)].map((m) => [m[1], m[2]]);
+    const figures = costFigures(model.estimate);
+    expect(shown.length).toBeGreaterThan(20);
+    for (const [key, text] of shown) expect([key, text]).toEqual([key, figures[key]]);
+    const product = model.estimate.products[0];
+    expect(figures['product.phase1-pilot.permanent']).toBe(product.permanentMonthly.toString());
+    expect(figures['product.phase1-pilot.rehearsal.hourly']).toBe(product.rehearsal!.hourly.toString(4));
+    expect(shown).toContainEqual(['product.phase1-pilot.permanent', '€23.17']);
+    expect(shown).toContainEqual(['product.phase1-pilot.rehearsal.hourly', '€0.0144']);
+  });
+
+  test('the Markdown has the same sections and numbers, and the diagram beside it', async () => {
+    const { markdownFile, diagramFiles } = await written;
+    const md = fs.readFileSync(markdownFile, 'utf8');
+    expect(md.match(/^#{1,3} .*/gm)).toEqual([
+      "# Operator's report: phase1-pilot",
+      '## phase1-pilot: Phase 1, Pre-revenue or early pilots',
+      '### Environments and machines',
+      '### Diagram',
+      '### Data classes and the boundary',
+      '### Backups and monitoring',
+      '### Cost',
+      '### What this phase does not build yet',
+      '### Good in the first 90 days',
+      '## Prices used',
+    ]);
+    expect(md).toMatch(/\| Hetzner server backups \| daily, in a window Hetzner picks \| 1 day \| a rebuild from the backup image/);
+    expect(md).toContain('| one hour of staging (phase1-pilot-staging) | **€0.0144** |');
+    expect(md).toContain('| Kubernetes | postponed | more than 5 services that deploy independently, or more than 3 app machines to schedule | - |');
+    expect(md).toMatch(/\| \*\*no\*\* \| You have backup and restore discipline \|/);
+    expect(md).toMatch(/Remote backup target \(Storage Box\): a bx11 Storage Box would add €3\.20 a month \(assumed: the last verified price/);
+    expect(md).toContain('![Diagram of phase1-pilot](diagram-phase1-pilot.svg)');
+    expect(fs.readFileSync(diagramFiles[0], 'utf8')).toMatch(/^<svg /);
+  });
+});
+
+test('shows backup plans with RPO and RTO, and monitoring, when the tree has them', () => {
+  const { app, stack } = testStack('production');
+  const machine = new Machine(stack, 'App', {
+    environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS, dataClasses: [DataClass.SENSITIVE],
+  });
+  new PlanLike(stack, 'Backups', [machine]);
+  Component.declare(new Construct(stack, 'Uptime'), Component.EXTERNAL_UPTIME_CHECKS);
+  const product = reportModelOf(app, { estimate }).products[0];
+  expect(product.name).toBeUndefined();
+  expect(product.backupFlows.map((b) => [b.from, b.to, b.rpo, b.rto, b.schedule, b.kind])).toEqual([
+    ['production-app', 'Storage Box in hel1', '6 hours', '4 hours', 'every 6 hours at :15 UTC', 'backup-plan'],
+    ['production-app', 'Hetzner server backups', '1 day', 'a rebuild from the backup image; not measured by the stacks', 'daily, in a window Hetzner picks', 'hetzner-backups'],
+  ]);
+  expect(product.monitoring).toEqual([{ component: 'external-uptime-checks', title: 'External uptime checks', required: false, providedBy: ['production/Uptime'] }]);
+});
+
+test('works for stacks without machines, backups or monitoring', async () => {
+  const { app } = testStack('empty');
+  const report = await writeOperatorReport(app, { outdir: tmp(), estimate });
+  const md = fs.readFileSync(report.markdownFile, 'utf8');
+  expect(md).toContain('No backup copies in the stacks yet.');
+  expect(md).toContain('(empty: no machines)');
+});

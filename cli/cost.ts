@@ -1,0 +1,146 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App } from 'cdktf';
+import { Duration, Size } from '../lib';
+import { CostEstimate, CostLine } from '../lib/cost/cost-estimate';
+import { CostEstimateOptions, estimateCost, estimateSynthesizedCost } from '../lib/cost/estimator';
+import { readSynthesizedStacks } from '../lib/cost/synthesized-stacks';
+import type { CliIo } from './run-cli';
+
+export const COST_USAGE = `  cdktf-sovereign-hetzner cost [--out DIR | --app MODULE [--export NAME] [--only A,B]] [--json]
+                               [--billing-date YYYY-MM-DD] [--ordered-on STACK=YYYY-MM-DD,...]
+                               [--rehearsal-hours N] [--rehearsals N] [--egress-tb N] [--no-state-storage]
+      What the stacks cost a month at Hetzner's net list prices: per resource, environment, product,
+      phase and app; an hour of on-demand staging and one rehearsal; three permanent environments
+      versus staging on demand. Reads the synthesized stacks in DIR (default cdktf.out), or builds the
+      app's construct tree from MODULE (a JS file exporting a function (app) => void, or an object of
+      them, such as dist/examples/index.js --export EXAMPLES). Servers are new orders unless
+      --ordered-on says when a stack's servers were ordered or last rescaled.`;
+
+/** Flags of the cost and report commands. */
+export interface CostArgs {
+  readonly flags: Record<string, string | boolean>;
+}
+
+const VALUED = new Set(['out', 'app', 'export', 'only', 'billing-date', 'ordered-on', 'rehearsal-hours', 'rehearsals', 'egress-tb', 'to', 'title']);
+
+/** Parses `--name value`, `--name=value` and `--flag`. */
+export function parseFlags(argv: readonly string[]): CostArgs {
+  const flags: Record<string, string | boolean> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) throw new Error(`unexpected argument '${arg}'. Fix: see \`cdktf-sovereign-hetzner help\`.`);
+    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
+    if (VALUED.has(name)) {
+      const value = inline ?? argv[++i];
+      if (value === undefined || value === '') throw new Error(`--${name} needs a value. Fix: see \`cdktf-sovereign-hetzner help\`.`);
+      flags[name] = value;
+    } else {
+      flags[name] = true;
+    }
+  }
+  return { flags };
+}
+
+/** The estimate options the flags ask for. */
+export function estimateOptions(args: CostArgs): CostEstimateOptions {
+  const f = args.flags;
+  const number = (name: string) => {
+    const n = Number(f[name]);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} ${String(f[name])} is not allowed: it is a number of at least 0. Fix: pass a number such as 2.`);
+    return n;
+  };
+  const orderedOn: Record<string, string> = {};
+  if (typeof f['ordered-on'] === 'string') {
+    for (const pair of f['ordered-on'].split(',')) {
+      const [stack, date] = pair.split('=');
+      if (!stack || !date) throw new Error(`--ordered-on ${pair} is not allowed: it is STACK=YYYY-MM-DD. Fix: pass such as acme-production=2026-05-01.`);
+      orderedOn[stack.trim()] = date.trim();
+    }
+  }
+  const hours = f['rehearsal-hours'] !== undefined ? number('rehearsal-hours') : undefined;
+  if (hours === 0) throw new Error('--rehearsal-hours 0 is not allowed: a rehearsal lasts some time. Fix: pass the hours staging is up, such as 2.');
+  return {
+    ...(typeof f['billing-date'] === 'string' ? { billingDate: f['billing-date'] } : {}),
+    ...(Object.keys(orderedOn).length > 0 ? { serversOrderedOn: orderedOn } : {}),
+    ...(hours !== undefined ? { rehearsalLength: Duration.minutes(Math.round(hours * 60)) } : {}),
+    ...(f.rehearsals !== undefined ? { rehearsalsPerMonth: number('rehearsals') } : {}),
+    ...(f['egress-tb'] !== undefined ? { egressPerServer: Size.gibibytes(Math.round(number('egress-tb') * 1024)) } : {}),
+    ...(f['no-state-storage'] ? { stateStorage: false } : {}),
+  };
+}
+
+/**
+ * Builds the app defined by a JS module: its default export or `--export NAME`, a function
+ * `(app) => unknown` or an object of them (`--only` picks some by key).
+ */
+export function appFromModule(args: CostArgs): App {
+  const file = path.resolve(String(args.flags.app));
+  if (!fs.existsSync(file)) throw new Error(`${file} not found. Fix: pass the built JS module that defines the app, such as dist/examples/index.js.`);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const module = require(file) as Record<string, unknown>;
+  const name = typeof args.flags.export === 'string' ? args.flags.export : 'default';
+  const exported = module[name] ?? (name === 'default' ? module : undefined);
+  const defines: Array<[string, (app: App) => unknown]> = typeof exported === 'function'
+    ? [[name, exported as (app: App) => unknown]]
+    : Object.entries((exported ?? {}) as Record<string, unknown>).filter((e): e is [string, (app: App) => unknown] => typeof e[1] === 'function');
+  if (defines.length === 0) {
+    throw new Error(`${file} exports no app definition${name === 'default' ? '' : ` named ${name}`}. Fix: export a function (app) => void, or an object of them, and pass --export NAME.`);
+  }
+  const only = typeof args.flags.only === 'string' ? args.flags.only.split(',').map((s) => s.trim()) : undefined;
+  const unknown = (only ?? []).filter((o) => !defines.some(([key]) => key === o));
+  if (unknown.length > 0) throw new Error(`--only ${unknown.join(',')}: no such definition. Fix: use one of ${defines.map(([k]) => k).join(', ')}.`);
+  const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'sovereign-app-')) });
+  for (const [key, define] of defines) if (!only || only.includes(key)) define(app);
+  return app;
+}
+
+/** `cost`: prints the estimate. */
+export function costCommand(argv: readonly string[], io: CliIo): number {
+  const args = parseFlags(argv);
+  const options = estimateOptions(args);
+  const estimate = args.flags.app
+    ? estimateCost(appFromModule(args), options)
+    : estimateSynthesizedCost(readSynthesizedStacks(typeof args.flags.out === 'string' ? args.flags.out : 'cdktf.out'), options);
+  if (args.flags.json) io.out(JSON.stringify(estimate, (_k, v) => (v && typeof v === 'object' && 'toEuros' in v ? Number(v.toEuros().toFixed(6)) : v), 2));
+  else printEstimate(estimate, io);
+  return 0;
+}
+
+function printEstimate(estimate: CostEstimate, io: CliIo): void {
+  const row = (label: string, monthly: string, hourly = '') => `${label.padEnd(78)} ${monthly.padStart(9)} ${hourly.padStart(9)}`.trimEnd();
+  const lineRow = (l: CostLine) => row(`      ${l.description}${l.price.confidence !== 'high' || l.price.assumed ? ` [${l.price.confidence}${l.price.assumed ? ', assumed' : ''}]` : ''}`,
+    l.monthly.toString(), l.hourly ? l.hourly.toString(4) : '-');
+  io.out(`Hetzner net list prices in EUR (excluding VAT), taken on ${estimate.pricesTakenOn}, for ${estimate.billingDate}.`);
+  for (const p of estimate.products) {
+    io.out('');
+    io.out(row(`${p.product ?? 'stacks without a product'}${p.phase !== undefined ? ` (Phase ${p.phase})` : ''}`, 'a month', 'an hour'));
+    for (const e of p.environments) {
+      io.out(row(`  ${e.stack} (${e.environment}, ${e.onDemand ? 'on demand' : 'always on'})`, e.monthly.toString(), e.hourly.toString(4)));
+      for (const l of e.lines) io.out(lineRow(l));
+    }
+    for (const l of p.shared) io.out(row(`  shared: ${l.description}`, l.monthly.toString()));
+    io.out(row('  always-on environments and shared costs', p.permanentMonthly.toString()));
+    if (p.rehearsal) {
+      const r = p.rehearsal;
+      io.out(`  staging on demand: ${r.hourly.toString(4)} an hour; one rehearsal of ${r.length} ${r.each.toString(4)}; ${r.perMonth} a month ${r.monthly}`);
+    }
+    const c = p.comparison;
+    io.out(`  three permanent environments ${c.threePermanent} a month; test always on and staging on demand ${c.testPlusOnDemand}; on-demand staging saves ${c.saving}`);
+    io.out(row(`  ${p.product ?? 'stacks without a product'}, a month`, p.monthly.toString()));
+  }
+  io.out('');
+  for (const ph of estimate.phases) io.out(row(`Phase ${ph.phase} (${ph.products.join(', ')})`, ph.monthly.toString()));
+  io.out(row('Whole app, a month', estimate.monthly.toString()));
+  if (estimate.pricesToVerify.length > 0) {
+    io.out('');
+    io.out('Prices to verify:');
+    for (const l of estimate.pricesToVerify) io.out(`  ${l.description} (${l.stack}): ${l.monthly}, ${l.price.confidence} confidence; ${l.price.assumed ?? l.price.note ?? `sources ${l.price.sources.join(', ')}`}`);
+  }
+  if (estimate.notCounted.length > 0) {
+    io.out('');
+    io.out('Not counted:');
+    for (const n of estimate.notCounted) io.out(`  ${n}`);
+  }
+}

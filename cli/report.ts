@@ -1,0 +1,25 @@
+import { writeOperatorReport } from '../lib/report/operator-report';
+import { appFromModule, estimateOptions, parseFlags } from './cost';
+import type { CliIo } from './run-cli';
+
+export const REPORT_USAGE = `  cdktf-sovereign-hetzner report --app MODULE [--export NAME] [--only A,B] [--to DIR] [--title TEXT]
+                                 [cost flags: --billing-date, --ordered-on, --rehearsal-hours, --rehearsals, ...]
+      The operator's report from the app's construct tree: DIR/index.md and one self-contained
+      DIR/index.html (default DIR: report) with environments and machines by phase, the data boundary
+      and what leaves it, backup flows with RPO and RTO, the cost tables, the postponed list and the
+      90-day checklist, and a diagram laid out by Graphviz.`;
+
+/** `report`: writes the operator's report. */
+export async function reportCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const args = parseFlags(argv);
+  if (typeof args.flags.app !== 'string') {
+    throw new Error('--app MODULE is required: the report reads the construct tree. Fix: pass the built module that defines the app, such as --app dist/examples/index.js --export EXAMPLES.');
+  }
+  const report = await writeOperatorReport(appFromModule(args), {
+    outdir: typeof args.flags.to === 'string' ? args.flags.to : 'report',
+    estimate: estimateOptions(args),
+    ...(typeof args.flags.title === 'string' ? { title: args.flags.title } : {}),
+  });
+  io.out(`Wrote ${report.markdownFile} and ${report.htmlFile} (${report.model.products.length} product(s), ${report.model.estimate.monthly} a month).`);
+  return 0;
+}

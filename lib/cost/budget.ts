@@ -1,0 +1,139 @@
+import { Annotations, TerraformStack } from 'cdktf';
+import { invalidValue, ValidationError } from '../core/validation-message';
+import { CostLine, largestLines, ProductCost } from './cost-estimate';
+import { CostEstimateOptions, estimateSynthesizedCost } from './estimator';
+import { Money } from './money';
+import { synthesizedStacksOf } from './synthesized-stacks';
+import { UnknownPriceError } from './unknown-price-error';
+
+export interface BudgetOptions {
+  /**
+   * The share of the budget from which synth warns, above 0 and at most 1.
+   * @default 0.8 - a warning from 80% of the budget
+   */
+  readonly warnAt?: number;
+}
+
+/** A monthly budget, in net euros, with the share from which synth warns. */
+export class Budget {
+  /**
+   * At most `amount` a month. Over it synth fails with the breakdown; from `warnAt` of it
+   * (80% unless set) synth warns.
+   */
+  public static monthly(amount: Money, options: BudgetOptions = {}): Budget {
+    if (!(amount instanceof Money) || amount.isZero()) {
+      throw new ValidationError(`Budget.monthly: ${amount instanceof Money ? `'${amount}'` : JSON.stringify(amount)} is not allowed: `
+        + 'a budget of nothing fails every stack, and a negative one is not a budget. Fix: pass the most the team will spend a month, such as Money.euros(25)');
+    }
+    const warnAt = options.warnAt ?? 0.8;
+    if (!Number.isFinite(warnAt) || warnAt <= 0 || warnAt > 1) {
+      throw new ValidationError(`Budget.warnAt: ${JSON.stringify(warnAt)} is not allowed: it is the share of the budget from which synth warns. Fix: pass a share above 0 and at most 1, such as 0.8`);
+    }
+    return new Budget(amount, warnAt);
+  }
+
+  private constructor(
+    /** The most a month may cost. */
+    public readonly amount: Money,
+    /** The share of the budget from which synth warns. */
+    public readonly warnAt: number,
+  ) {}
+
+  /** Whether a monthly cost is over the budget, near it (from `warnAt`), or within it. */
+  public judge(monthly: Money): 'over' | 'near' | 'within' {
+    if (monthly.isGreaterThan(this.amount)) return 'over';
+    return monthly.ratioTo(this.amount) >= this.warnAt ? 'near' : 'within';
+  }
+
+  public toString(): string {
+    return `${this.amount} a month`;
+  }
+}
+
+export interface BudgetGuardOptions {
+  /**
+   * How the cost is estimated (prices, billing date, rehearsals a month…).
+   * @default - the shipped prices, today, new orders, 4 rehearsals of 2 hours a month
+   */
+  readonly estimate?: CostEstimateOptions;
+}
+
+// Products already guarded: every stack of a product may ask, the first one checks.
+const guardedProducts = new WeakSet<object>();
+
+/**
+ * Holds stacks to a monthly budget at synth: over it, synth fails with the breakdown and the
+ * largest items; near it, a warning. A resource without a known price fails synth too.
+ */
+export class BudgetGuard {
+  /**
+   * Holds one environment stack to `budget`. An always-on environment counts a whole month; an
+   * on-demand one (staging) counts its rehearsals a month.
+   */
+  public static forEnvironment(stack: TerraformStack, budget: Budget, options: BudgetGuardOptions = {}): void {
+    BudgetGuard.attach(stack, budget, 'budget', () => [stack], (product) => {
+      const env = product.environments[0];
+      const monthly = env.onDemand ? product.onDemandMonthly : env.monthly;
+      const basis = env.onDemand && product.rehearsal
+        ? `${product.rehearsal.perMonth} rehearsals of ${product.rehearsal.length} a month, ${product.rehearsal.each} each`
+        : 'a whole month';
+      return { monthly, lines: env.lines, basis, shared: false };
+    }, options);
+  }
+
+  /**
+   * Holds all the stacks of a product to `budget`: its always-on environments, what they share
+   * (state storage) and its rehearsals. Registered once per `product` (any object standing for
+   * it), on the first stack that asks; `stacks` is read at synth, when every stack exists.
+   */
+  public static forProduct(stack: TerraformStack, product: object, budget: Budget, stacks: () => readonly TerraformStack[], options: BudgetGuardOptions = {}): void {
+    if (guardedProducts.has(product)) return;
+    guardedProducts.add(product);
+    BudgetGuard.attach(stack, budget, 'product.budget', () => stacks(), (cost) => ({
+      monthly: cost.monthly,
+      lines: [...cost.environments.flatMap((e) => (e.onDemand ? [] : e.lines)), ...cost.shared],
+      basis: cost.rehearsal
+        ? `always-on environments, shared costs, and ${cost.rehearsal.perMonth} rehearsals of ${cost.rehearsal.length} a month (${cost.rehearsal.monthly})`
+        : 'always-on environments and shared costs',
+      shared: true,
+    }), options);
+  }
+
+  private static attach(scope: TerraformStack, budget: Budget, prop: string, stacks: () => readonly TerraformStack[],
+    select: (product: ProductCost) => { monthly: Money; lines: readonly CostLine[]; basis: string; shared: boolean }, options: BudgetGuardOptions): void {
+    let warned = false;
+    scope.node.addValidation({
+      validate: () => {
+        let estimate;
+        try {
+          estimate = estimateSynthesizedCost(stacks().flatMap((s) => synthesizedStacksOf(s)), options.estimate);
+        } catch (e) {
+          if (e instanceof UnknownPriceError) return [invalidValue(scope, prop, budget, `the cost cannot be checked against it: ${e.message}`, 'price or remove the resources named above')];
+          throw e;
+        }
+        const product = estimate.products[0];
+        const { monthly, lines, basis, shared } = select(product);
+        const verdict = budget.judge(monthly);
+        const breakdown = breakdownOf(product, lines, estimate.pricesTakenOn, basis, shared);
+        if (verdict === 'over') {
+          return [invalidValue(scope, prop, budget,
+            `the estimated cost is ${monthly} a month, ${monthly.minus(budget.amount)} over it (${breakdown})`,
+            'raise the budget, or make the stacks smaller: a smaller server type, fewer always-on resources, staging on demand')];
+        }
+        if (verdict === 'near' && !warned) {
+          warned = true;
+          Annotations.of(scope).addWarning(`Cost-NearBudget: ${scope.node.path}.${prop}: the estimated cost ${monthly} a month is ${Math.round(monthly.ratioTo(budget.amount) * 100)}% `
+            + `of the budget of ${budget.amount} (a warning from ${Math.round(budget.warnAt * 100)}%; ${breakdown}). Fix: plan the next step before it is over: raise the budget, or make the stacks smaller.`);
+        }
+        return [];
+      },
+    });
+  }
+}
+
+function breakdownOf(product: ProductCost, lines: readonly CostLine[], takenOn: string, basis: string, withShared: boolean): string {
+  const environments = product.environments.map((e) => `${e.stack} ${e.monthly}${e.onDemand ? ' if kept up all month' : ''}`);
+  const shared = withShared ? product.shared.map((l) => `${l.description} ${l.monthly}`) : [];
+  const largest = largestLines(lines, 5).map((l, i) => `${i + 1}. ${l.description} in ${l.stack}: ${l.monthly}`);
+  return `counting ${basis}, at Hetzner's net prices taken on ${takenOn}. By environment: ${[...environments, ...shared].join('; ')}. Largest items: ${largest.join('; ')}`;
+}

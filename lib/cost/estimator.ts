@@ -1,0 +1,391 @@
+import { IConstruct } from 'constructs';
+import { resourcesOf, SynthesizedResource } from '../boundary/rules/rule';
+import { Duration } from '../core/duration';
+import { Size } from '../core/size';
+import { ValidationError } from '../core/validation-message';
+import { ServerType } from '../hetzner/server-type';
+import {
+  billedFor, CostEstimate, CostKind, CostLine, EnvironmentCost, FreeResource, PhaseCost, ProductCost, RehearsalCost, StagingComparison,
+} from './cost-estimate';
+import { Money } from './money';
+import { isIsoDate } from './price-data';
+import { PriceDates, PriceList, ResolvedPrice } from './price-list';
+import { SynthesizedStack, synthesizedStacksOf } from './synthesized-stacks';
+import { MissingPrice, UnknownPriceError } from './unknown-price-error';
+
+export interface CostEstimateOptions {
+  /**
+   * The prices.
+   * @default PriceList.hetzner() - the dated list shipped with the library
+   */
+  readonly prices?: PriceList;
+  /**
+   * The day the estimate is for, `YYYY-MM-DD`: it decides which price list is in force.
+   * @default - today (UTC)
+   */
+  readonly billingDate?: string;
+  /**
+   * Stacks whose servers already exist: stack name → the day its servers were ordered, or last
+   * rescaled (`YYYY-MM-DD`). Servers ordered before 2026-06-15 and never rescaled keep the
+   * 2026-04-01 prices; every rescale moves a server to the newest list.
+   * @default - every server is a new order, at the newest prices
+   */
+  readonly serversOrderedOn?: Record<string, string>;
+  /**
+   * How long one release rehearsal keeps staging up.
+   * @default Duration.hours(2)
+   */
+  readonly rehearsalLength?: Duration;
+  /**
+   * Rehearsals a month, for the monthly cost of on-demand staging.
+   * @default 4 - about one release a week
+   */
+  readonly rehearsalsPerMonth?: number;
+  /**
+   * Whether to count the Object Storage base price for the buckets holding Terraform state
+   * (once per product: the base price is per Hetzner account and covers 1 TB).
+   * @default true
+   */
+  readonly stateStorage?: boolean;
+  /**
+   * Outgoing traffic of each server a month, to price traffic above what its type includes.
+   * @default - not estimated; listed under `notCounted`
+   */
+  readonly egressPerServer?: Size;
+}
+
+/** Which environments come first in tables: the release order. */
+const ENVIRONMENT_ORDER = ['test', 'staging', 'production'];
+const NETWORK_ZONE_LOCATION: Record<string, string> = { 'eu-central': 'fsn1', 'us-east': 'ash', 'us-west': 'hil', 'ap-southeast': 'sin' };
+const PRICE_FILE = 'lib/cost/hetzner-prices.json';
+
+/**
+ * Estimates what the stacks under `scope` (an App or one stack) cost at Hetzner, from the
+ * construct tree: each stack is synthesized in memory and its resources priced.
+ *
+ * Throws `UnknownPriceError` naming every resource without a known price; nothing is costed as zero
+ * unless the price file lists it as free, with the basis.
+ */
+export function estimateCost(scope: IConstruct, options: CostEstimateOptions = {}): CostEstimate {
+  return estimateSynthesizedCost(synthesizedStacksOf(scope), options);
+}
+
+/** Estimates what synthesized stacks cost (from the tree, or read from `cdktf.out`). */
+export function estimateSynthesizedCost(stacks: readonly SynthesizedStack[], options: CostEstimateOptions = {}): CostEstimate {
+  const prices = options.prices ?? PriceList.hetzner();
+  const billingDate = options.billingDate ?? new Date().toISOString().slice(0, 10);
+  const rehearsalLength = options.rehearsalLength ?? Duration.hours(2);
+  const rehearsalsPerMonth = options.rehearsalsPerMonth ?? 4;
+  checkOptions(options, stacks, billingDate, rehearsalLength, rehearsalsPerMonth);
+
+  const problems: string[] = [];
+  const environments = stacks.map((stack) => environmentCost(stack, prices, billingDate, options, problems));
+  if (problems.length > 0) throw new UnknownPriceError(problems);
+
+  const groups = new Map<string | undefined, { stacks: SynthesizedStack[]; environments: EnvironmentCost[] }>();
+  stacks.forEach((stack, i) => {
+    const key = stack.product?.name;
+    const group = groups.get(key) ?? { stacks: [], environments: [] };
+    group.stacks.push(stack);
+    group.environments.push(environments[i]);
+    groups.set(key, group);
+  });
+
+  const billedHours = Math.ceil(rehearsalLength.toSeconds() / 3600);
+  const products: ProductCost[] = [...groups.entries()].map(([name, group]) => {
+    const info = group.stacks[0].product;
+    const envs = [...group.environments].sort((a, b) => rank(a.environment) - rank(b.environment));
+    const shared = options.stateStorage === false ? [] : stateStorageLines(name, group.stacks, prices, billingDate);
+    const alwaysOn = envs.filter((e) => !e.onDemand);
+    const onDemand = envs.filter((e) => e.onDemand);
+    const alwaysOnMonthly = Money.sum(alwaysOn.map((e) => e.monthly));
+    const sharedMonthly = Money.sum(shared.map((l) => l.monthly));
+    const permanentMonthly = alwaysOnMonthly.plus(sharedMonthly);
+    let rehearsal: RehearsalCost | undefined;
+    if (onDemand.length > 0) {
+      const lines = onDemand.flatMap((e) => e.lines);
+      const each = billedFor(lines, billedHours);
+      rehearsal = {
+        stack: onDemand.map((e) => e.stack).join(', '),
+        hourly: Money.sum(onDemand.map((e) => e.hourly)),
+        length: rehearsalLength,
+        billedHours,
+        each,
+        perMonth: rehearsalsPerMonth,
+        monthly: each.times(rehearsalsPerMonth),
+      };
+    }
+    const onDemandMonthly = rehearsal?.monthly ?? Money.ZERO;
+    return {
+      ...(name !== undefined ? { product: name } : {}),
+      ...(info?.phase !== undefined ? { phase: info.phase } : {}),
+      ...(info?.phaseTitle !== undefined ? { phaseTitle: info.phaseTitle } : {}),
+      ...(info?.staging !== undefined ? { stagingMode: info.staging } : {}),
+      environments: envs,
+      shared,
+      alwaysOnMonthly,
+      sharedMonthly,
+      permanentMonthly,
+      ...(rehearsal ? { rehearsal } : {}),
+      onDemandMonthly,
+      monthly: permanentMonthly.plus(onDemandMonthly),
+      comparison: comparisonOf(envs, permanentMonthly, onDemandMonthly),
+    };
+  });
+
+  const phases: PhaseCost[] = [];
+  for (const product of products.filter((p) => p.phase !== undefined)) {
+    const existing = phases.find((p) => p.phase === product.phase);
+    if (existing) {
+      phases[phases.indexOf(existing)] = { ...existing, products: [...existing.products, product.product!], monthly: existing.monthly.plus(product.monthly) };
+    } else {
+      phases.push({ phase: product.phase!, ...(product.phaseTitle ? { title: product.phaseTitle } : {}), products: [product.product!], monthly: product.monthly });
+    }
+  }
+  phases.sort((a, b) => a.phase - b.phase);
+
+  const lines = [...products.flatMap((p) => p.environments.flatMap((e) => e.lines)), ...products.flatMap((p) => p.shared)];
+  return {
+    pricesTakenOn: prices.takenOn,
+    billingDate,
+    serversOrderedOn: { ...(options.serversOrderedOn ?? {}) },
+    products,
+    phases,
+    monthly: Money.sum(products.map((p) => p.monthly)),
+    lines,
+    pricesToVerify: lines.filter((l) => l.price.confidence !== 'high' || l.price.assumed !== undefined),
+    notCounted: notCounted(products, prices, billingDate, options),
+  };
+}
+
+function checkOptions(options: CostEstimateOptions, stacks: readonly SynthesizedStack[], billingDate: string, length: Duration, perMonth: number): void {
+  const fail = (prop: string, value: unknown, why: string, fix: string): never => {
+    throw new ValidationError(`CostEstimate.${prop}: ${JSON.stringify(value)} is not allowed: ${why}. Fix: ${fix}`);
+  };
+  if (!isIsoDate(billingDate)) fail('billingDate', billingDate, 'it is not a date', "write it as YYYY-MM-DD, such as '2026-12-01'");
+  for (const [stack, date] of Object.entries(options.serversOrderedOn ?? {})) {
+    if (!stacks.some((s) => s.name === stack)) fail('serversOrderedOn', stack, 'there is no such stack', `use a stack name: ${stacks.map((s) => s.name).join(', ')}`);
+    if (!isIsoDate(date)) fail(`serversOrderedOn.${stack}`, date, 'it is not a date', "write the day the servers were ordered or last rescaled as YYYY-MM-DD");
+    if (date > billingDate) fail(`serversOrderedOn.${stack}`, date, `it is after the billing date ${billingDate}`, 'give the day the existing servers were ordered');
+  }
+  if (!Number.isInteger(perMonth) || perMonth < 0) fail('rehearsalsPerMonth', perMonth, 'it is not a whole number of rehearsals', 'pass 0 or more, such as 4');
+  if (length.toSeconds() <= 0) fail('rehearsalLength', String(length), 'a rehearsal lasts some time', 'pass a duration such as Duration.hours(2)');
+}
+
+function rank(environment: string): number {
+  const i = ENVIRONMENT_ORDER.indexOf(environment);
+  return i < 0 ? ENVIRONMENT_ORDER.length : i;
+}
+
+function environmentCost(stack: SynthesizedStack, prices: PriceList, billingDate: string, options: CostEstimateOptions, problems: string[]): EnvironmentCost {
+  const resources = resourcesOf(stack.terraform);
+  const environment = stack.environment ?? labelledEnvironment(resources) ?? 'unknown';
+  const dates: PriceDates = { billingDate };
+  const serverDates: PriceDates = { billingDate, ...(options.serversOrderedOn?.[stack.name] ? { orderedOn: options.serversOrderedOn[stack.name] } : {}) };
+  const lines: CostLine[] = [];
+  const free: FreeResource[] = [];
+  const outsideHetzner: string[] = [];
+
+  for (const r of resources) {
+    const address = `${r.type}.${r.name}`;
+    const line = (kind: CostKind, item: string, description: string, price: ResolvedPrice, monthly = price.monthly, hourly = price.hourly): CostLine => ({
+      stack: stack.name, path: r.path, address, kind, item, description, monthly, ...(hourly ? { hourly } : {}), price,
+    });
+    try {
+      if (!r.type.startsWith('hcloud_')) {
+        outsideHetzner.push(address);
+        continue;
+      }
+      const basis = prices.free(r.type);
+      if (basis) {
+        free.push({ stack: stack.name, path: r.path, address, basis: basis.basis });
+        continue;
+      }
+      switch (r.type) {
+        case 'hcloud_server': {
+          const type = literal(r, 'server_type');
+          const location = literal(r, 'location', 'Hetzner would pick the location, and prices differ by region', 'set the location, such as Location.FSN1');
+          const price = prices.serverType(type, location, serverDates);
+          lines.push({ ...line(CostKind.SERVER, type, `${type} in ${location}`, price), location });
+          if (r.body.backups === true) {
+            const share = prices.serverBackupShare;
+            lines.push(line(CostKind.SERVER_BACKUPS, type, `Hetzner backups of the ${type} (${share * 100}% of its price)`,
+              { ...price, sources: [...prices.serverBackupSources] }, price.monthly.times(share), price.hourly?.times(share)));
+          }
+          if (options.egressPerServer) {
+            const overage = trafficLine(prices, type, location, options.egressPerServer);
+            if (overage) lines.push(line(CostKind.TRAFFIC, 'traffic', overage.description, overage.price, overage.monthly, undefined));
+          }
+          break;
+        }
+        case 'hcloud_primary_ip': {
+          const type = literal(r, 'type');
+          lines.push(line(CostKind.PRIMARY_IP, type, `primary ${type === 'ipv4' ? 'IPv4' : type === 'ipv6' ? 'IPv6' : type}`, prices.primaryIp(type, dates)));
+          break;
+        }
+        case 'hcloud_floating_ip': {
+          const type = literal(r, 'type');
+          lines.push(line(CostKind.FLOATING_IP, type, `floating ${type}`, prices.floatingIp(type, dates)));
+          break;
+        }
+        case 'hcloud_volume': {
+          const size = Number(literal(r, 'size'));
+          const price = prices.perGbMonth('volumes', dates);
+          lines.push(line(CostKind.VOLUME, 'volume', `volume of ${size} GB at ${price.monthly.toString(4)}/GB-month`, price, price.monthly.times(size), undefined));
+          break;
+        }
+        case 'hcloud_snapshot': {
+          const gb = snapshotBound(stack, r);
+          const price = prices.perGbMonth('snapshots', dates);
+          lines.push(line(CostKind.SNAPSHOT, 'snapshot', `snapshot of at most ${gb} GB (the server's disk) at ${price.monthly.toString(4)}/GB-month`, price, price.monthly.times(gb), undefined));
+          break;
+        }
+        case 'hcloud_storage_box': {
+          const type = literal(r, 'storage_box_type');
+          lines.push(line(CostKind.STORAGE_BOX, type, `Storage Box ${type}`, prices.storageBox(type, dates)));
+          break;
+        }
+        case 'hcloud_load_balancer': {
+          const type = literal(r, 'load_balancer_type');
+          const location = typeof r.body.location === 'string' ? r.body.location : NETWORK_ZONE_LOCATION[r.body.network_zone];
+          if (location === undefined) throw new MissingPrice(`load balancer '${type}'`, 'it has neither a location nor a network zone', 'set its location');
+          lines.push(line(CostKind.LOAD_BALANCER, type, `load balancer ${type} in ${r.body.location ?? r.body.network_zone}`, prices.loadBalancer(type, location, dates)));
+          break;
+        }
+        default:
+          throw new MissingPrice(`resource type '${r.type}'`, 'the price file neither prices it nor lists it as free',
+            `add its price to ${PRICE_FILE}, or, if Hetzner does not charge for it, list it under "freeResourceTypes" with the basis and a source`);
+      }
+    } catch (e) {
+      if (!(e instanceof MissingPrice)) throw e;
+      problems.push(`${r.path} (${address}): ${e.message}`);
+    }
+  }
+  const onDemand = stack.onDemand ?? environment === 'staging';
+  return {
+    stack: stack.name,
+    environment,
+    ...(stack.product ? { product: stack.product.name } : {}),
+    onDemand,
+    lines,
+    free,
+    outsideHetzner,
+    monthly: Money.sum(lines.map((l) => l.monthly)),
+    hourly: Money.sum(lines.flatMap((l) => (l.hourly ? [l.hourly] : []))),
+    monthlyOnly: lines.filter((l) => l.hourly === undefined),
+  };
+}
+
+function literal(r: SynthesizedResource, attribute: string, whyMissing = 'it is not set', fixMissing = `set ${attribute}`): string {
+  const value = r.body[attribute];
+  if (value === undefined || value === null) throw new MissingPrice(`${attribute} (missing)`, whyMissing, fixMissing);
+  const text = String(value);
+  if (/\$\{/.test(text)) {
+    throw new MissingPrice(`${attribute} '${text}'`, 'it is a Terraform expression, known only at apply', `give ${attribute} a literal value in the construct`);
+  }
+  return text;
+}
+
+/** A snapshot is at most as large as the disk of the server it is taken of. */
+function snapshotBound(stack: SynthesizedStack, r: SynthesizedResource): number {
+  const match = /^\$\{hcloud_server\.([^.]+)\.id\}$/.exec(String(r.body.server_id ?? ''));
+  const server = match ? stack.terraform.resource?.hcloud_server?.[match[1]] : undefined;
+  const type = server ? ServerType.of(String(server.server_type)) : undefined;
+  if (!type?.isKnown) {
+    throw new MissingPrice(`snapshot of ${String(r.body.server_id)}`, 'its size is not known at synth, and it is not of a server of this stack whose disk bounds it',
+      'take the snapshot of a server in the same stack, or leave snapshots to the release path');
+  }
+  return type.disk.toGibibytes();
+}
+
+function trafficLine(prices: PriceList, type: string, location: string, egress: Size) {
+  const included = prices.includedTrafficTb(type, location);
+  const tb = egress.toMebibytes() / (1024 * 1024);
+  if (tb <= included) return undefined;
+  const price = prices.trafficOverage(location);
+  const over = tb - included;
+  return {
+    description: `outgoing traffic of the ${type} above its ${included} TB: ${over.toFixed(2)} TB at ${price.monthly}/TB`,
+    price,
+    monthly: price.monthly.times(over),
+  };
+}
+
+function labelledEnvironment(resources: readonly SynthesizedResource[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const r of resources) {
+    const env = r.body.labels?.environment;
+    if (typeof env === 'string') counts.set(env, (counts.get(env) ?? 0) + 1);
+  }
+  return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+}
+
+function stateStorageLines(product: string | undefined, stacks: readonly SynthesizedStack[], prices: PriceList, billingDate: string): CostLine[] {
+  const buckets = new Map<string, string>();
+  for (const stack of stacks) {
+    const s3 = stack.terraform.terraform?.backend?.s3;
+    if (s3 && /your-objectstorage\.com/.test(String(s3.endpoints?.s3 ?? s3.endpoint ?? ''))) buckets.set(String(s3.bucket), stack.name);
+  }
+  if (buckets.size === 0) return [];
+  const price = prices.objectStorageBase({ billingDate });
+  const names = [...buckets.keys()];
+  // The base price is per account: one line for the product, however many of its stacks keep state there.
+  return [{
+    stack: product ?? [...buckets.values()][0],
+    path: `${product ?? 'app'}/terraform-state`,
+    address: `terraform.backend.s3 (${names.join(', ')})`,
+    kind: CostKind.OBJECT_STORAGE,
+    item: 'object-storage',
+    description: `Object Storage base price: Terraform state in ${names.length === 1 ? `bucket ${names[0]}` : `buckets ${names.join(', ')}`} (per Hetzner account, 1 TB included)`,
+    monthly: price.monthly,
+    ...(price.hourly ? { hourly: price.hourly } : {}),
+    price,
+  }];
+}
+
+function comparisonOf(envs: readonly EnvironmentCost[], permanent: Money, onDemandMonthly: Money): StagingComparison {
+  const onDemand = envs.filter((e) => e.onDemand);
+  const production = envs.find((e) => e.environment === 'production');
+  let permanentStaging = Money.ZERO;
+  let basis = 'no staging stack and no production environment to model one on';
+  if (onDemand.length > 0) {
+    permanentStaging = Money.sum(onDemand.map((e) => e.monthly));
+    basis = `the staging stack (${onDemand.map((e) => e.stack).join(', ')}) kept up all month`;
+  } else if (production) {
+    const kinds = [CostKind.SERVER, CostKind.PRIMARY_IP, CostKind.VOLUME];
+    permanentStaging = Money.sum(production.lines.filter((l) => kinds.includes(l.kind)).map((l) => l.monthly));
+    basis = `modelled on ${production.stack}: its servers, addresses and volumes, without Hetzner backups (staging gets production's server types; this product rehearses on the test machine)`;
+  }
+  const threePermanent = permanent.plus(permanentStaging);
+  const testPlusOnDemand = permanent.plus(onDemandMonthly);
+  return { threePermanent, testPlusOnDemand, saving: threePermanent.minus(testPlusOnDemand), permanentStaging, permanentStagingBasis: basis };
+}
+
+function notCounted(products: readonly ProductCost[], prices: PriceList, billingDate: string, options: CostEstimateOptions): string[] {
+  const notes: string[] = [];
+  if (!options.egressPerServer) {
+    const eu = prices.trafficOverage('fsn1').monthly;
+    notes.push(`Outgoing traffic above what each server includes (20 TB a month for most types in the EU, then ${eu}/TB): no traffic figure was given.`);
+  }
+  for (const product of products) {
+    const name = product.product ?? 'stacks without a product';
+    if (product.stagingMode === 'production-snapshot') {
+      const production = product.environments.find((e) => e.environment === 'production');
+      const server = production?.lines.find((l) => l.kind === CostKind.SERVER);
+      const type = server ? ServerType.of(server.item) : undefined;
+      const perGb = prices.perGbMonth('snapshots', { billingDate }).monthly;
+      if (type?.isKnown) {
+        const gb = type.disk.toGibibytes();
+        notes.push(`${name}: the pre-release snapshot of production that staging is built from is taken by the release path, not the stacks: `
+          + `${perGb.toString(4)}/GB-month while it is kept, at most ${gb} GB (the ${type.name}'s disk), so at most ${perGb.times(gb)} a month per snapshot kept.`);
+      }
+    }
+    for (const env of product.environments) {
+      if (env.outsideHetzner.length > 0) notes.push(`${env.stack}: resources of other providers, not billed by Hetzner: ${env.outsideHetzner.join(', ')}.`);
+      if (env.onDemand) {
+        for (const l of env.monthlyOnly) notes.push(`${env.stack}: ${l.description} has no hourly price; each rehearsal counts its full monthly price (an upper bound).`);
+      }
+    }
+  }
+  return notes;
+}

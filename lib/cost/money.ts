@@ -1,0 +1,75 @@
+const MICROS_PER_EURO = 1_000_000;
+
+/**
+ * An amount of euros, net of VAT.
+ *
+ * Kept as whole millionths of a euro, so that sums of list prices (5.49 + 8.49, or 20% of 8.49)
+ * are exact and a page, a CLI and a test that print the same amount print the same digits.
+ */
+export class Money {
+  public static readonly ZERO = new Money(0);
+
+  /** An amount in euros; negative amounts throw. */
+  public static euros(amount: number): Money {
+    if (!Number.isFinite(amount) || amount < 0) {
+      throw new RangeError(`Money: ${amount} is not allowed: an amount is a finite, non-negative number of euros. Fix: pass an amount >= 0, such as Money.euros(25).`);
+    }
+    return new Money(Math.round(amount * MICROS_PER_EURO));
+  }
+
+  /** The sum of the amounts; zero for none. */
+  public static sum(amounts: readonly Money[]): Money {
+    return new Money(amounts.reduce((total, m) => total + m.micros, 0));
+  }
+
+  private constructor(private readonly micros: number) {}
+
+  public plus(other: Money): Money {
+    return new Money(this.micros + other.micros);
+  }
+
+  /** The difference; never below zero (a saving is computed the other way round). */
+  public minus(other: Money): Money {
+    return new Money(Math.max(0, this.micros - other.micros));
+  }
+
+  /** This amount times a non-negative factor, rounded to a millionth of a euro. */
+  public times(factor: number): Money {
+    if (!Number.isFinite(factor) || factor < 0) throw new RangeError(`Money.times: ${factor} is not a non-negative factor.`);
+    return new Money(Math.round(this.micros * factor));
+  }
+
+  /** The smaller of the two: hourly billing stops at the monthly price. */
+  public min(other: Money): Money {
+    return this.micros <= other.micros ? this : other;
+  }
+
+  public isGreaterThan(other: Money): boolean {
+    return this.micros > other.micros;
+  }
+
+  public isZero(): boolean {
+    return this.micros === 0;
+  }
+
+  /** This amount as a share of `whole` (0.8 for 80%); 0 when `whole` is zero. */
+  public ratioTo(whole: Money): number {
+    return whole.micros === 0 ? 0 : this.micros / whole.micros;
+  }
+
+  public toEuros(): number {
+    return this.micros / MICROS_PER_EURO;
+  }
+
+  /** `€5.49`: rounded to the cent. Hourly prices read better with `toString(4)`: `€0.0144`. */
+  public toString(decimals = 2): string {
+    return `€${this.format(decimals)}`;
+  }
+
+  /** The amount without the currency sign, rounded half up to `decimals` places. */
+  public format(decimals = 2): string {
+    const scale = 10 ** decimals;
+    const rounded = Math.round((this.micros / MICROS_PER_EURO) * scale + 1e-9) / scale;
+    return rounded.toFixed(decimals);
+  }
+}

@@ -1,0 +1,101 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { IConstruct } from 'constructs';
+import { TerraformStack } from 'cdktf';
+import { Environment } from '../core/environment';
+import type { Product } from '../environments/product';
+
+/** The product a stack belongs to, as far as cost and reports need it. */
+export interface StackProduct {
+  readonly name: string;
+  readonly phase?: number;
+  readonly phaseTitle?: string;
+  /** The staging mode's name, such as `production-snapshot` or `reuse-test-machine`. */
+  readonly staging?: string;
+}
+
+/** One synthesized stack: its Terraform JSON and what it is. */
+export interface SynthesizedStack {
+  /** The stack name, such as `acme-production`. */
+  readonly name: string;
+  /** The stack's Terraform JSON (`cdk.tf.json`), tokens resolved. */
+  readonly terraform: Record<string, any>;
+  /**
+   * The product the stack belongs to.
+   * @default - none: the stack is costed among the stacks without a product
+   */
+  readonly product?: StackProduct;
+  /**
+   * The environment's name.
+   * @default - read from the `environment` label of the stack's resources
+   */
+  readonly environment?: string;
+  /**
+   * Whether the stack exists only on demand.
+   * @default - true for a staging environment
+   */
+  readonly onDemand?: boolean;
+}
+
+/**
+ * The stacks under `scope` (an App, or one stack), synthesized in memory from the construct tree.
+ * Environment stacks say their product and environment.
+ */
+export function synthesizedStacksOf(scope: IConstruct): SynthesizedStack[] {
+  const stacks = TerraformStack.isStack(scope)
+    ? [scope as TerraformStack]
+    : scope.node.findAll().filter((c): c is TerraformStack => TerraformStack.isStack(c));
+  return stacks.map((stack) => {
+    // Environment stacks live in stacks/, above this layer: recognized by what they carry.
+    const { product, environment } = stack as unknown as { product?: unknown; environment?: unknown };
+    return {
+      name: stack.node.id,
+      terraform: stack.toTerraform(),
+      ...(isProduct(product) ? { product: productOf(product) } : {}),
+      ...(environment instanceof Environment ? { environment: environment.name, onDemand: !environment.alwaysOn } : {}),
+    };
+  });
+}
+
+// Structural, not instanceof: Product may refer to this layer (its budget) without an import cycle.
+function isProduct(value: unknown): value is Product {
+  const p = value as Product | undefined;
+  return typeof p?.name === 'string' && typeof p.phase?.number === 'number' && typeof p.staging?.name === 'string';
+}
+
+/** What the stacks need to know about a product. */
+export function productOf(product: Product): StackProduct {
+  return { name: product.name, phase: product.phase.number, phaseTitle: product.phase.title, staging: product.staging.name };
+}
+
+/**
+ * The stacks of a synthesized app, read from its output directory (`cdktf.out`): each
+ * `stacks/<name>/cdk.tf.json`, with products and environments from the
+ * `products/<product>/environments.json` written at synth.
+ */
+export function readSynthesizedStacks(outdir: string): SynthesizedStack[] {
+  const stacksDir = path.join(outdir, 'stacks');
+  if (!fs.existsSync(stacksDir)) {
+    throw new Error(`${stacksDir} not found. Fix: synthesize the app first (\`npx cdktf synth\`), or pass the output directory.`);
+  }
+  const known = new Map<string, { product: StackProduct; environment: string; onDemand: boolean }>();
+  const productsDir = path.join(outdir, 'products');
+  for (const name of fs.existsSync(productsDir) ? fs.readdirSync(productsDir).sort() : []) {
+    const file = path.join(productsDir, name, 'environments.json');
+    if (!fs.existsSync(file)) continue;
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { product: string; phase?: number; staging?: string; environments: Array<{ stack: string; environment: string; onDemand: boolean }> };
+    for (const env of doc.environments) {
+      known.set(env.stack, { product: { name: doc.product, phase: doc.phase, staging: doc.staging }, environment: env.environment, onDemand: env.onDemand });
+    }
+  }
+  return fs.readdirSync(stacksDir).sort()
+    .filter((name) => fs.existsSync(path.join(stacksDir, name, 'cdk.tf.json')))
+    .map((name) => {
+      const info = known.get(name);
+      return {
+        name,
+        terraform: JSON.parse(fs.readFileSync(path.join(stacksDir, name, 'cdk.tf.json'), 'utf8')),
+        ...(info ? { product: info.product, environment: info.environment, onDemand: info.onDemand } : {}),
+      };
+    });
+}

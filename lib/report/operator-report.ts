@@ -1,0 +1,57 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { IConstruct } from 'constructs';
+import { productDiagram, renderSvgs } from './diagram';
+import { renderHtml, renderMarkdown } from './render';
+import { Block, reportSections } from './report-document';
+import { ReportModel, reportModelOf, ReportModelOptions } from './report-model';
+
+export interface OperatorReportOptions extends ReportModelOptions {
+  /**
+   * Where the report is written.
+   * @default 'report'
+   */
+  readonly outdir?: string;
+}
+
+/** What was written, and the model it was written from. */
+export interface OperatorReport {
+  readonly model: ReportModel;
+  /** `<outdir>/index.md` */
+  readonly markdownFile: string;
+  /** `<outdir>/index.html`: one self-contained page. */
+  readonly htmlFile: string;
+  /** The diagrams, one SVG per product, beside the Markdown. */
+  readonly diagramFiles: readonly string[];
+}
+
+/**
+ * Writes the operator's report of the app under `scope`: `index.md` and one self-contained
+ * `index.html` (inline SVG diagrams, no network), from the same construct tree the stacks are
+ * synthesized from. Environments and machines by phase, data classes and the boundary with what
+ * leaves to which processor, backup flows with RPO and RTO, the cost tables, the postponed list and
+ * the 90-day checklist.
+ */
+export async function writeOperatorReport(scope: IConstruct, options: OperatorReportOptions = {}): Promise<OperatorReport> {
+  const outdir = options.outdir ?? 'report';
+  const model = reportModelOf(scope, options);
+  const sections = reportSections(model);
+  const diagramFile = (product: string) => `diagram-${product}.svg`;
+  fs.mkdirSync(outdir, { recursive: true });
+  const diagramFiles: string[] = [];
+  const blocks = sections.flatMap((s) => s.blocks).filter((b): b is Extract<Block, { kind: 'diagram' }> => b.kind === 'diagram');
+  const dots = blocks.map((block) => productDiagram(model.products.find((p) => (p.name ?? 'app') === block.product)!, model.estimate));
+  const svgs = await renderSvgs(dots);
+  for (const [i, block] of blocks.entries()) {
+    const svg = svgs[i];
+    Object.assign(block, { dot: dots[i], svg });
+    const file = path.join(outdir, diagramFile(block.product));
+    fs.writeFileSync(file, `${svg}\n`);
+    diagramFiles.push(file);
+  }
+  const markdownFile = path.join(outdir, 'index.md');
+  const htmlFile = path.join(outdir, 'index.html');
+  fs.writeFileSync(markdownFile, renderMarkdown(sections, diagramFile));
+  fs.writeFileSync(htmlFile, renderHtml(`Operator's report: ${model.title}`, sections));
+  return { model, markdownFile, htmlFile, diagramFiles };
+}

@@ -1,0 +1,400 @@
+import { IConstruct } from 'constructs';
+import { TerraformStack } from 'cdktf';
+import { ChecklistItem } from '../boundary/boundary-document';
+import { DataFlow } from '../boundary/data-flow';
+import { resourcesOf } from '../boundary/rules/rule';
+import { DataClass } from '../core/data-class';
+import { Duration } from '../core/duration';
+import { Environment } from '../core/environment';
+import { CostEstimate } from '../cost/cost-estimate';
+import { CostEstimateOptions, estimateSynthesizedCost } from '../cost/estimator';
+import { PriceList } from '../cost/price-list';
+import { productOf, SynthesizedStack } from '../cost/synthesized-stacks';
+import { ninetyDayChecklist } from '../environments/ninety-day-checklist';
+import { Product } from '../environments/product';
+import { postponedRegisterOf } from '../environments/product-documents';
+import { Machine } from '../hetzner/machine';
+import { Component } from '../roadmap/component';
+import { PostponedEntry, RequiredEntry } from '../roadmap/postponed';
+
+/** A machine as the report shows it. */
+export interface MachineView {
+  /** A stable id for the diagram, such as `machine-acme-production-app`. */
+  readonly id: string;
+  readonly name: string;
+  readonly path: string;
+  readonly stack: string;
+  readonly environment: string;
+  readonly role: string;
+  readonly serverType: string;
+  /** Such as `4 vCPU, 8 GiB, 80 GiB disk`. */
+  readonly size: string;
+  readonly location: string;
+  readonly dataClasses: readonly string[];
+  /** Whether Hetzner's daily server backups are on. */
+  readonly hetznerBackups: boolean;
+}
+
+/** Storage outside the machines (Storage Boxes, volumes), read from the synthesized resources. */
+export interface StoreView {
+  readonly id: string;
+  readonly name: string;
+  readonly stack: string;
+  readonly kind: 'Storage Box' | 'volume';
+  /** Such as `bx11` or `50 GB`. */
+  readonly detail: string;
+  readonly location?: string;
+  readonly dataClasses: readonly string[];
+}
+
+export interface EnvironmentView {
+  readonly stack: string;
+  readonly environment: string;
+  readonly onDemand: boolean;
+  readonly expiresAt?: string;
+  readonly machines: readonly MachineView[];
+  readonly stores: readonly StoreView[];
+}
+
+export interface ProcessorView {
+  readonly id: string;
+  readonly name: string;
+  readonly seat: string;
+  readonly hostnames: readonly string[];
+  readonly purpose?: string;
+}
+
+/** Data leaving the control plane: from a machine, to a processor, in a form. */
+export interface FlowView {
+  readonly from: string;
+  readonly fromPath: string;
+  readonly processor: string;
+  readonly dataClass: string;
+  readonly form: string;
+  readonly purpose?: string;
+  readonly allowed: boolean;
+}
+
+export interface DataClassView {
+  readonly name: string;
+  readonly description: string;
+  /** Machines and stores that hold it. */
+  readonly livesIn: readonly string[];
+  /** `never leaves`, or the processors and form it may leave to. */
+  readonly mayLeave: string;
+}
+
+/** A copy of data for recovery, from a machine to where it is kept. */
+export interface BackupFlowView {
+  /** Machine id (diagram) and name. */
+  readonly fromId: string;
+  readonly from: string;
+  /** Where the copy goes, such as `Storage Box in hel1` or `Hetzner server backups`. */
+  readonly to: string;
+  readonly kind: 'hetzner-backups' | 'backup-plan';
+  readonly schedule: string;
+  /** The most data a loss can cost. */
+  readonly rpo: string;
+  /** How long a restore may take, where the plan declares it. */
+  readonly rto: string;
+  readonly retention: string;
+  readonly verification: string;
+  readonly declaredBy: string;
+}
+
+export interface MonitoringView {
+  readonly component: string;
+  readonly title: string;
+  readonly required: boolean;
+  readonly providedBy: readonly string[];
+}
+
+/** Everything the report shows about one product. */
+export interface ProductView {
+  /** `undefined` for stacks that belong to no product. */
+  readonly name?: string;
+  readonly phase?: number;
+  readonly phaseTitle?: string;
+  readonly stagingMode?: string;
+  readonly environments: readonly EnvironmentView[];
+  readonly processors: readonly ProcessorView[];
+  readonly flows: readonly FlowView[];
+  readonly dataClasses: readonly DataClassView[];
+  readonly aiActRoles: readonly string[];
+  readonly backupFlows: readonly BackupFlowView[];
+  readonly monitoring: readonly MonitoringView[];
+  readonly required: readonly RequiredEntry[];
+  readonly postponed: readonly PostponedEntry[];
+  readonly decisionPoints: readonly string[];
+  readonly checklist: readonly ChecklistItem[];
+  /** What the phase requires but the stacks do not have yet, with what it would cost where known. */
+  readonly notInStacks: readonly string[];
+}
+
+export interface ReportModel {
+  readonly title: string;
+  readonly products: readonly ProductView[];
+  readonly estimate: CostEstimate;
+}
+
+export interface ReportModelOptions {
+  /**
+   * The report's title.
+   * @default - the product names
+   */
+  readonly title?: string;
+  /**
+   * How costs are estimated.
+   * @default - the shipped prices, today, new orders, 4 rehearsals of 2 hours a month
+   */
+  readonly estimate?: CostEstimateOptions;
+}
+
+const MONITORING = [Component.EXTERNAL_UPTIME_CHECKS, Component.ERROR_MONITORING, Component.HOST_OBSERVABILITY, Component.MONITORING_MACHINE];
+const HETZNER_BACKUP_SLOTS = 7;
+
+/**
+ * Reads what the operator's report shows from the construct tree under `scope` (an App or a
+ * stack): environments and machines, the boundary and what leaves it, backup flows, monitoring,
+ * the postponed list, the 90-day checklist, and the cost estimate of the same stacks.
+ *
+ * Backup plans and monitoring are read by what they declare (components, RPO, targets), so the
+ * report works whether or not the app has them.
+ */
+export function reportModelOf(scope: IConstruct, options: ReportModelOptions = {}): ReportModel {
+  const stacks = TerraformStack.isStack(scope)
+    ? [scope as TerraformStack]
+    : scope.node.findAll().filter((c): c is TerraformStack => TerraformStack.isStack(c));
+  const synthesized = new Map(stacks.map((s) => [s, { terraform: s.toTerraform() }]));
+  const groups = new Map<Product | undefined, TerraformStack[]>();
+  for (const stack of stacks) {
+    const product = productOfStack(stack);
+    groups.set(product, [...(groups.get(product) ?? []), stack]);
+  }
+  const estimate = estimateSynthesizedCost(stacks.map((s) => synthesizedStack(s, synthesized.get(s)!.terraform)), options.estimate);
+  const products = [...groups.entries()].map(([product, group]) => productView(product, group, (s) => synthesized.get(s)!.terraform, estimate));
+  return {
+    title: options.title ?? products.map((p) => p.name ?? 'stacks without a product').join(', '),
+    products,
+    estimate,
+  };
+}
+
+function productOfStack(stack: TerraformStack): Product | undefined {
+  const product = (stack as unknown as { product?: unknown }).product;
+  return product instanceof Product ? product : undefined;
+}
+
+function environmentOfStack(stack: TerraformStack): Environment | undefined {
+  const environment = (stack as unknown as { environment?: unknown }).environment;
+  return environment instanceof Environment ? environment : undefined;
+}
+
+function synthesizedStack(stack: TerraformStack, terraform: Record<string, any>): SynthesizedStack {
+  const product = productOfStack(stack);
+  const environment = environmentOfStack(stack);
+  return {
+    name: stack.node.id,
+    terraform,
+    ...(product ? { product: productOf(product) } : {}),
+    ...(environment ? { environment: environment.name, onDemand: !environment.alwaysOn } : {}),
+  };
+}
+
+function productView(product: Product | undefined, stacks: readonly TerraformStack[], terraformOf: (s: TerraformStack) => Record<string, any>, estimate: CostEstimate): ProductView {
+  const machines = stacks.flatMap((s) => s.node.findAll().filter((c): c is Machine => c instanceof Machine).map((m) => machineView(m, s)));
+  const environments: EnvironmentView[] = stacks.map((stack) => {
+    const environment = environmentOfStack(stack);
+    const expiresAt = (stack as unknown as { expiresAt?: unknown }).expiresAt;
+    const mine = machines.filter((m) => m.stack === stack.node.id);
+    return {
+      stack: stack.node.id,
+      environment: environment?.name ?? mine[0]?.environment ?? 'unknown',
+      onDemand: environment ? !environment.alwaysOn : false,
+      ...(typeof expiresAt === 'string' ? { expiresAt } : {}),
+      machines: mine,
+      stores: storesOf(stack, terraformOf(stack)),
+    };
+  });
+  const flows: FlowView[] = stacks.flatMap((s) => DataFlow.declaredIn(s)).map((f) => {
+    const machine = machines.find((m) => f.path === m.path || f.path.startsWith(`${m.path}/`) || m.path.startsWith(`${f.path}/`));
+    return {
+      from: machine?.name ?? f.path,
+      fromPath: f.path,
+      processor: f.processor.name,
+      dataClass: f.dataClass.name,
+      form: f.form,
+      ...(f.purpose ? { purpose: f.purpose } : {}),
+      allowed: product ? product.boundary.allows(f.dataClass, f.processor, f.form) : false,
+    };
+  });
+  const processorObjects = [...new Set([...(product?.boundary.processors ?? []), ...stacks.flatMap((s) => DataFlow.declaredIn(s)).map((f) => f.processor)])];
+  const processors: ProcessorView[] = [...new Map(processorObjects.map((p) => [p.name, p])).values()].map((p) => ({
+    id: `processor-${slug(p.name)}`,
+    name: p.name,
+    seat: p.legalSeat ? `${p.legalSeat.city}, ${p.legalSeat.country}` : 'unknown',
+    hostnames: [...p.hostnames],
+    ...(p.purpose ? { purpose: p.purpose } : {}),
+  }));
+  const stores = environments.flatMap((e) => e.stores);
+  const dataClasses: DataClassView[] = DataClass.all().map((c) => {
+    const allowances = product?.boundary.allowances.filter((a) => a.dataClass === c && a.to.length > 0) ?? [];
+    return {
+      name: c.name,
+      description: c.description,
+      livesIn: [...machines.filter((m) => m.dataClasses.includes(c.name)).map((m) => m.name), ...stores.filter((s) => s.dataClasses.includes(c.name)).map((s) => s.name)],
+      mayLeave: allowances.length === 0 ? 'never leaves the EU control plane' : allowances.map((a) => `${a.form} to ${a.to.map((p) => p.name).join(', ')}`).join('; '),
+    };
+  });
+  const declared = stacks.flatMap((s) => Component.declaredIn(s));
+  const register = product ? postponedRegisterOf(product, stacks) : undefined;
+  const monitoring: MonitoringView[] = MONITORING
+    .filter((c) => (product?.phase.permits(c) ?? false) || declared.some((d) => d.component === c))
+    .map((c) => ({
+      component: c.id, title: c.title, required: product?.phase.required.includes(c) ?? false,
+      providedBy: declared.filter((d) => d.component === c).map((d) => d.path),
+    }));
+  const checklist = product
+    ? ninetyDayChecklist(product, stacks.map((s) => ({ stack: s, environment: environmentOfStack(s) ?? Environment.TEST, ...(environments.find((e) => e.stack === s.node.id)?.expiresAt ? { expiresAt: environments.find((e) => e.stack === s.node.id)!.expiresAt } : {}) })))
+    : [];
+  const productCost = estimate.products.find((p) => p.product === product?.name);
+  return {
+    ...(product ? { name: product.name, phase: product.phase.number, phaseTitle: product.phase.title, stagingMode: product.staging.name } : {}),
+    environments,
+    processors,
+    flows,
+    dataClasses,
+    aiActRoles: [...(product?.boundary.aiActRoles ?? [])],
+    backupFlows: backupFlowsOf(stacks, machines),
+    monitoring,
+    required: register?.required ?? [],
+    postponed: register?.entries ?? [],
+    decisionPoints: [...(product?.phase.decisionPoints ?? [])],
+    checklist,
+    notInStacks: notInStacks(register?.required ?? [], productCost !== undefined, estimate),
+  };
+}
+
+function machineView(machine: Machine, stack: TerraformStack): MachineView {
+  const type = machine.serverType;
+  return {
+    id: `machine-${machine.serverName}`,
+    name: machine.serverName,
+    path: machine.node.path,
+    stack: stack.node.id,
+    environment: machine.environment.name,
+    role: machine.role,
+    serverType: type.name,
+    size: type.isKnown ? `${type.cores} vCPU, ${type.memory}, ${type.disk} disk` : 'unknown type',
+    location: machine.location.name,
+    dataClasses: machine.dataClasses.map((c) => c.name),
+    hetznerBackups: machine.server.backupsInput === true,
+  };
+}
+
+function storesOf(stack: TerraformStack, terraform: Record<string, any>): StoreView[] {
+  return resourcesOf(terraform)
+    .filter((r) => r.type === 'hcloud_storage_box' || r.type === 'hcloud_volume')
+    .map((r) => {
+      const labels: Record<string, string> = r.body.labels ?? {};
+      const name = String(r.body.name ?? r.name);
+      return {
+        id: `store-${slug(`${stack.node.id}-${name}`)}`,
+        name,
+        stack: stack.node.id,
+        kind: r.type === 'hcloud_storage_box' ? 'Storage Box' as const : 'volume' as const,
+        detail: r.type === 'hcloud_storage_box' ? String(r.body.storage_box_type) : `${r.body.size} GB`,
+        ...(typeof r.body.location === 'string' ? { location: r.body.location } : {}),
+        dataClasses: DataClass.all().filter((c) => labels[`data-${c.name}`] === 'true').map((c) => c.name),
+      };
+    });
+}
+
+// Backup plans and restore drills are recognized by what they declare, not by class, so the
+// report keeps working while the backup layer changes.
+interface BackupPlanLike {
+  readonly node: IConstruct['node'];
+  readonly recoveryPointObjective: Duration;
+  readonly machines: readonly Machine[];
+  readonly targets: ReadonlyArray<{ toString(): string }>;
+  readonly schedule?: { toString(): string };
+  readonly retention?: { toString(): string };
+  readonly recoveryTimeObjective?: Duration;
+  readonly checkSchedule?: { toString(): string };
+}
+
+interface RestoreDrillLike {
+  readonly node: IConstruct['node'];
+  readonly machine: Machine;
+  readonly schedule: { toString(): string };
+  readonly checks: readonly unknown[];
+}
+
+function isBackupPlan(c: IConstruct): c is IConstruct & BackupPlanLike {
+  const p = c as unknown as Partial<BackupPlanLike>;
+  return p.recoveryPointObjective instanceof Duration && Array.isArray(p.machines) && Array.isArray(p.targets);
+}
+
+function isRestoreDrill(c: IConstruct): c is IConstruct & RestoreDrillLike {
+  const d = c as unknown as Partial<RestoreDrillLike>;
+  return d.machine instanceof Machine && Array.isArray(d.checks) && d.schedule !== undefined;
+}
+
+function backupFlowsOf(stacks: readonly TerraformStack[], machines: readonly MachineView[]): BackupFlowView[] {
+  const all = stacks.flatMap((s) => s.node.findAll());
+  const drills = all.filter(isRestoreDrill);
+  const drillText = drills.length > 0
+    ? drills.map((d) => `restore drill ${d.schedule} on ${d.machine.serverName}`).join('; ')
+    : 'no restore drill in the stacks';
+  const flows: BackupFlowView[] = [];
+  for (const plan of all.filter(isBackupPlan)) {
+    for (const machine of plan.machines) {
+      for (const target of plan.targets) {
+        flows.push({
+          fromId: `machine-${machine.serverName}`,
+          from: machine.serverName,
+          to: String(target),
+          kind: 'backup-plan',
+          schedule: plan.schedule ? String(plan.schedule) : 'not stated',
+          rpo: String(plan.recoveryPointObjective),
+          rto: plan.recoveryTimeObjective ? String(plan.recoveryTimeObjective) : 'not declared by the plan',
+          retention: plan.retention ? String(plan.retention) : 'not stated',
+          verification: [plan.checkSchedule ? `restic check ${plan.checkSchedule}` : undefined, drillText].filter(Boolean).join('; '),
+          declaredBy: plan.node.path,
+        });
+      }
+    }
+  }
+  for (const machine of machines.filter((m) => m.hetznerBackups)) {
+    flows.push({
+      fromId: machine.id,
+      from: machine.name,
+      to: 'Hetzner server backups',
+      kind: 'hetzner-backups',
+      schedule: 'daily, in a window Hetzner picks',
+      rpo: String(Duration.days(1)),
+      rto: 'a rebuild from the backup image; not measured by the stacks',
+      retention: `${HETZNER_BACKUP_SLOTS} daily slots; deleted with the server; volumes not included`,
+      verification: 'none by the stacks (the image is not restored automatically)',
+      declaredBy: `${machine.path} (backups = true)`,
+    });
+  }
+  return flows;
+}
+
+function notInStacks(required: readonly RequiredEntry[], hasCost: boolean, estimate: CostEstimate): string[] {
+  const prices = PriceList.hetzner();
+  const monitoring = new Set(MONITORING.map((c) => c.id));
+  return required.filter((r) => !r.provided && !monitoring.has(r.component)).map((r) => {
+    if (r.component === Component.REMOTE_BACKUP.id && hasCost) {
+      const box = prices.storageBox('bx11', { billingDate: estimate.billingDate });
+      return `${r.title}: a bx11 Storage Box would add ${box.monthly} a month (${box.assumed ? `assumed: ${box.assumed}` : `price list ${box.list}`})`;
+    }
+    return `${r.title}: not in the stacks yet`;
+  });
+}
+
+/** A lowercase id part: letters, digits and "-". */
+function slug(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+}
