@@ -1,5 +1,5 @@
 import {
-  AdminAccess, AiActRole, BoundaryPolicy, DataClass, DataFlowProps, EgressForm, Processor,
+  AdminAccess, AiActRole, BoundaryPolicy, DataClass, DataFlowProps, EgressForm, Processor, ProductBackupOptions, RestoreCheck, S3Provider,
 } from '../lib';
 
 /**
@@ -38,5 +38,16 @@ export function exampleBoundary(): { boundary: BoundaryPolicy; dataFlows: DataFl
       { processor: mistral, dataClass: DataClass.PSEUDONYMIZED, form: EgressForm.PSEUDONYMIZED, purpose: 'drafting answers from scrubbed tenant questions' },
       { processor: jina, dataClass: DataClass.PUBLIC, form: EgressForm.RAW, purpose: 'embedding the public product documentation' },
     ],
+  };
+}
+
+/**
+ * The examples' backups: the restore drill proves the tenants table came back, and from Phase 2 an
+ * offsite copy goes to Scaleway (Paris) as well as the Storage Box.
+ */
+export function exampleBackup(options: { offsite: boolean }): ProductBackupOptions {
+  return {
+    restoreChecks: [RestoreCheck.sql('tenants-present', { database: 'app', query: 'SELECT count(*) > 0 FROM tenants' })],
+    ...(options.offsite ? { offsite: S3Provider.SCALEWAY } : {}),
   };
 }

@@ -61,3 +61,16 @@ export { UnknownPriceError } from './cost/unknown-price-error';
 export * from './report/report-model';
 export * from './report/operator-report';
 export { costFigures } from './report/report-document';
+
+// Backups that restore
+export * from './backup/backup-plan';
+export * from './backup/backup-target';
+export * from './backup/heartbeat';
+export * from './backup/postgres-dump';
+export * from './backup/restore-check';
+export * from './backup/restore-drill';
+export * from './backup/retention';
+export * from './backup/s3-provider';
+export * from './backup/schedule';
+export * from './hetzner/data-volume';
+export * from './hetzner/storage-box';

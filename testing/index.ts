@@ -9,6 +9,7 @@ export type { ResourceChange } from './harness/planned-changes';
 export { terraformBinary } from './harness/terraform-cli';
 export type { TerraformRun, TerraformDiagnostic } from './harness/terraform-cli';
 export { writeStandInOverride, OVERRIDE_FILE } from './harness/override';
+export { placeholderVariables } from './harness/variables';
 export { cliConfig, installStandIn, PROVIDER_SOURCE, PROVIDER_VERSION } from './harness/provider-install';
 export { ReattachDaemon } from './harness/reattach-daemon';
 export type { CloudState } from './provider/cloud/store';

@@ -161,3 +161,10 @@ test('error messages never contain the secret they found', () => {
   expect(errors).not.toContain('abcd1234efgh5678ijkl');
   expect(Testing).toBeDefined();
 });
+
+test('a secret in a compressed cloud-init file is found too', () => {
+  const stack = checkedStack();
+  const m = machine(stack);
+  m.addCloudInitPart({ name: 'hidden', files: [{ path: '/etc/app.env', content: 'DB_PASSWORD=hunter2hunter2\n', compress: true }] });
+  expect(synthErrors(stack)).toMatch(/Boundary-NoPlaintextSecret: .*looks like a password or token assignment/);
+});

@@ -30,23 +30,25 @@ describe('cdktf-sovereign-hetzner cost', () => {
       'phase1-pilot (Phase 1) a month an hour',
       'phase1-pilot-test (test, always on) €5.99 €0.0096',
       'cx23 in fsn1 €5.49 €0.0088',
-      'phase1-pilot-production (production, always on) €10.69 €0.0171',
+      'phase1-pilot-production (production, always on) €13.89 €0.0222',
+      'Storage Box bx11 [low, assumed] €3.20 €0.0051',
       'Hetzner backups of the cx33 (20% of its price) €1.70 €0.0027',
       'shared: Object Storage base price: Terraform state in bucket pilot-terraform-state (per Hetzner account, 1 TB included) €6.49',
-      'always-on environments and shared costs €23.17',
+      'always-on environments and shared costs €26.37',
       'staging on demand: €0.0144 an hour; one rehearsal of 2 hours €0.0288; 4 a month €0.12',
-      'three permanent environments €32.16 a month; test always on and staging on demand €23.28; on-demand staging saves €8.87',
-      'Phase 1 (phase1-pilot) €23.28',
-      'Whole app, a month €23.28',
+      'three permanent environments €35.36 a month; test always on and staging on demand €26.48; on-demand staging saves €8.87',
+      'Phase 1 (phase1-pilot) €26.48',
+      'Whole app, a month €26.48',
     ]));
-    expect(out).toMatch(/Prices to verify:\n {2}Object Storage base price.*medium confidence/);
+    expect(out).toMatch(/Prices to verify:\n {2}Storage Box bx11 \(phase1-pilot-production\): €3\.20, low confidence/);
+    expect(out).toMatch(/^ {2}Object Storage base price.*\(phase1-pilot\): €6\.49, medium confidence/m);
   });
 
   test('--json gives the same estimate, machine-readable, in exact euros', async () => {
     const { code, out } = await cli(['cost', '--out', outdir, '--billing-date', '2026-11-25', '--json', '--rehearsal-hours', '1.5', '--rehearsals', '8']);
     expect(code).toBe(0);
     const estimate = JSON.parse(out);
-    expect(estimate.products[0]).toMatchObject({ product: 'phase1-pilot', phase: 1, permanentMonthly: 23.168 });
+    expect(estimate.products[0]).toMatchObject({ product: 'phase1-pilot', phase: 1, permanentMonthly: 26.368 });
     expect(estimate.products[0].rehearsal).toMatchObject({ billedHours: 2, each: 0.0288, perMonth: 8, monthly: 0.2304 });
   });
 
@@ -56,7 +58,7 @@ describe('cdktf-sovereign-hetzner cost', () => {
     expect(code).toBe(0);
     expect(out).toMatch(/^ +cx33 in fsn1 +€8\.49/m);
     expect(out).toMatch(/^ +cx33 in fsn1 +€6\.49/m);
-    expect(out).toMatch(/^ {2}always-on environments and shared costs +€14\.28$/m);
+    expect(out).toMatch(/^ {2}always-on environments and shared costs +€17\.48$/m);
   });
 
   test('fails clearly on bad input', async () => {

@@ -51,10 +51,12 @@ describe('cdktf-sovereign-hetzner release --dry-run', () => {
     const { out } = await release(['--product', 'phase2-paying', '--out', outdir, '--rehearse', 'make smoke', '--dry-run']);
     expect(out.split('\n').filter((l) => !l.startsWith('#'))).toEqual([
       'npx cdktf deploy phase2-paying-test --auto-approve',
+      expect.stringMatching(/^SNAPSHOT_ID=\$\(npx cdktf-sovereign-hetzner snapshot --server phase2-paying-production-app --description 'pre-release \d{4}-\d{2}-\d{2}'\)$/),
       "sh -c 'make smoke'",
       'npx cdktf deploy phase2-paying-production --auto-approve',
     ]);
     expect(out).toMatch(/rehearse on the test machine \(staging reuses it\)/);
+    expect(out).toMatch(/snapshot production \(pre-release backup\)$/m);
   });
 
   test('fails clearly when the product was not synthesized', async () => {

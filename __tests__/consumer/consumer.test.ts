@@ -10,7 +10,7 @@ const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 
 const APP = `
 import { App } from 'cdktf';
-import { AiActRole, BoundaryPolicy, DataClass, EgressForm, Phase, Processor, Product, StagingMode } from 'cdktf-sovereign-hetzner';
+import { AiActRole, BoundaryPolicy, DataClass, EgressForm, Phase, Processor, Product, RestoreCheck, StagingMode } from 'cdktf-sovereign-hetzner';
 import { ProductStacks } from 'cdktf-sovereign-hetzner/stacks';
 
 const app = new App();
@@ -27,6 +27,7 @@ const product = new Product({
     aiActRoles: [AiActRole.DEPLOYER],
     egress: [{ dataClass: DataClass.PUBLIC, to: [Processor.mistralAi()], form: EgressForm.RAW }],
   }),
+  backup: { restoreChecks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })] },
 });
 new ProductStacks(app, product);
 app.synth();
@@ -80,6 +81,7 @@ describe('a team consuming the packed library', () => {
     const [server] = Object.values(synthesized.resource.hcloud_server) as any[];
     expect(server).toMatchObject({ name: 'acme-production-app', server_type: 'cx33', delete_protection: true, location: 'fsn1' });
     expect(synthesized.terraform.backend.s3.bucket).toBe('acme-tfstate');
+    expect(Object.values(synthesized.resource.hcloud_storage_box)).toHaveLength(1);
     expect(fs.readFileSync(path.join(project, 'cdktf.out', 'products', 'acme', 'boundary.md'), 'utf8')).toMatch(/# Data boundary: acme/);
   }, 120_000);
 });

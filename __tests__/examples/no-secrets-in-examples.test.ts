@@ -42,4 +42,5 @@ test('the secret detector finds what it must, so the scans above can fail', () =
   expect(secretKindIn('export RESTIC_PASSWORD="$RESTIC_PASSWORD"')).toBeUndefined();
   expect(secretKindIn('password: ${var.storage_box_password}')).toBeUndefined();
   expect(secretKindIn('sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')).toBeUndefined();
+  expect(secretKindIn(`sovereign-storagebox ssh-ed25519 AAAA${'aB3dE5gH7jK9mN1p'.repeat(5)}`)).toBeUndefined();
 });

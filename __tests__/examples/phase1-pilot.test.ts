@@ -115,3 +115,31 @@ describe('example phase1-pilot', () => {
     expect(stacks[name]).toMatchSnapshot();
   });
 });
+
+describe('example phase1-pilot backups', () => {
+  test('production is backed up to a Storage Box in another location, protected, with its secrets as sensitive variables', () => {
+    const [box] = resources(production, 'hcloud_storage_box');
+    expect(box).toMatchObject({ location: 'hel1', delete_protection: true, access_settings: expect.objectContaining({ ssh_enabled: true, reachable_externally: false }) });
+    expect(box.lifecycle.prevent_destroy).toBe(true);
+    expect(box.password).toBe('${var.storage_box_password}');
+    expect(resources(production, 'hcloud_server')[0].location).not.toBe(box.location);
+    for (const name of ['storage_box_password', 'restic_password', 'backup_heartbeat_url']) {
+      expect(production.variable[name]).toMatchObject({ sensitive: true });
+      expect(production.variable[name].default).toBeUndefined();
+    }
+    expect(resources(production, 'hcloud_storage_box_subaccount').map((s: any) => s.access_settings?.readonly ?? false).sort()).toEqual([false, true]);
+  });
+
+  test('the production machine runs the dump, push, prune and check jobs; the test machine runs the weekly drill', () => {
+    const prod = String(resources(production, 'hcloud_server')[0].user_data);
+    const test = String(resources(test_, 'hcloud_server')[0].user_data);
+    for (const job of ['backup-dump', 'backup-push', 'backup-prune', 'backup-check']) expect(prod).toContain(job);
+    expect(test).toContain('restore-drill');
+    expect(prod).not.toContain('restore-drill.timer');
+  });
+
+  test('the release path snapshots production first', () => {
+    const environments = JSON.parse(fs.readFileSync(path.join(outdir, 'products', 'phase1-pilot', 'environments.json'), 'utf8'));
+    expect(environments.environments.find((e: any) => e.environment === 'production').preReleaseSnapshot).toBe(true);
+  });
+});

@@ -63,7 +63,7 @@ describe('the operator report of the Phase 1 example', () => {
     const product = model.estimate.products[0];
     expect(figures['product.phase1-pilot.permanent']).toBe(product.permanentMonthly.toString());
     expect(figures['product.phase1-pilot.rehearsal.hourly']).toBe(product.rehearsal!.hourly.toString(4));
-    expect(shown).toContainEqual(['product.phase1-pilot.permanent', '€23.17']);
+    expect(shown).toContainEqual(['product.phase1-pilot.permanent', '€26.37']);
     expect(shown).toContainEqual(['product.phase1-pilot.rehearsal.hourly', '€0.0144']);
   });
 
@@ -85,8 +85,12 @@ describe('the operator report of the Phase 1 example', () => {
     expect(md).toMatch(/\| Hetzner server backups \| daily, in a window Hetzner picks \| 1 day \| a rebuild from the backup image/);
     expect(md).toContain('| one hour of staging (phase1-pilot-staging) | **€0.0144** |');
     expect(md).toContain('| Kubernetes | postponed | more than 5 services that deploy independently, or more than 3 app machines to schedule | - |');
-    expect(md).toMatch(/\| \*\*no\*\* \| You have backup and restore discipline \|/);
-    expect(md).toMatch(/Remote backup target \(Storage Box\): a bx11 Storage Box would add €3\.20 a month \(assumed: the last verified price/);
+    expect(md).toContain('| yes | You have backup and restore discipline | remote backup: phase1-pilot-production/Backups; restore drill on phase1-pilot-test |');
+    // The Storage Box is in the stacks now: counted in the cost, no longer "would add".
+    expect(md).toContain('| Remote backup target (Storage Box) | provided | phase1-pilot-production/Backups |');
+    expect(md).toContain('| phase1-pilot-production | Storage Box bx11 | Storage Box | €3.20 | €0.0051 | 2026-04-01 (low, assumed) |');
+    expect(md).toMatch(/^\| Storage Box bx11 \| phase1-pilot-production \| €3\.20 \| low \| the last verified price/m);
+    expect(md).not.toContain('Required by the phase but not in the stacks yet');
     expect(md).toContain('![Diagram of phase1-pilot](diagram-phase1-pilot.svg)');
     expect(fs.readFileSync(diagramFiles[0], 'utf8')).toMatch(/^<svg /);
   });

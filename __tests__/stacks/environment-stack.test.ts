@@ -2,19 +2,20 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, Testing } from 'cdktf';
-import { Component, Environment, Phase, Product, ProductProps, StagingMode } from '../../lib';
+import { Component, DataVolume, Environment, Location, Phase, Product, ProductProps, RestoreCheck, S3Provider, Size, StagingMode } from '../../lib';
 import { EnvironmentStack, ProductStacks } from '../../stacks';
 import { policy } from '../boundary/fixtures';
 
 const admin = { sshPublicKeys: { ops: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu' }, cidrs: ['198.51.100.0/24'] };
-const product = (overrides: Partial<ProductProps> = {}) => new Product({ name: 'acme', phase: Phase.ONE, admin, stateBucket: 'acme-state', boundary: policy, ...overrides });
+const backup = { restoreChecks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })] };
+const product = (overrides: Partial<ProductProps> = {}) => new Product({ name: 'acme', phase: Phase.ONE, admin, stateBucket: 'acme-state', boundary: policy, backup, ...overrides });
 const synth = (stack: EnvironmentStack) => JSON.parse(Testing.synth(stack, true));
 const resources = (json: any, type: string): any[] => Object.values(json.resource?.[type] ?? {});
 
 describe('EnvironmentStack', () => {
   test('sizes the app machine from the product phase', () => {
     const app = Testing.app();
-    const stacks = new ProductStacks(app, product({ phase: Phase.TWO }));
+    const stacks = new ProductStacks(app, product({ phase: Phase.TWO, backup: { ...backup, offsite: S3Provider.IONOS } }));
     expect(resources(synth(stacks.test), 'hcloud_server')[0].server_type).toBe('cx23');
     expect(resources(synth(stacks.production), 'hcloud_server')[0].server_type).toBe('cx43');
   });
@@ -99,9 +100,50 @@ describe('EnvironmentStack', () => {
         .toThrow(/Product\(acme\)\.earlyAdoptions: "redis" is not allowed: an early adoption needs a specific reason of at least 20 characters\. Fix: say why/);
     });
 
+    test('a data volume is a component: postponed in Phase 1, allowed from Phase 2', () => {
+      const volumeOn = (stacks: ProductStacks) => new DataVolume(stacks.production, 'Uploads', {
+        machine: stacks.production.app, size: Size.gibibytes(50), mountPath: '/srv/uploads', withoutBackup: 'Uploads are re-fetched from the tenants\' own storage.',
+      });
+      const phase1 = new ProductStacks(Testing.app(), product());
+      volumeOn(phase1);
+      expect(() => synth(phase1.production)).toThrow(/acme-production\/Uploads: component 'data-volume' is not allowed: Phase 1 postpones Attached data volume; it comes in when database over 50% of the disk/);
+      const phase2 = new ProductStacks(Testing.app(), product({ phase: Phase.TWO, backup: { ...backup, offsite: S3Provider.SCALEWAY } }));
+      volumeOn(phase2);
+      expect(() => synth(phase2.production)).not.toThrow(/data-volume/);
+    });
+
     test('fails when adopting early what the phase already has', () => {
       expect(() => product({ phase: Phase.TWO, earlyAdoptions: [{ component: Component.DATA_VOLUME, reason: 'We need more disk for the uploads.' }] }))
         .toThrow(/"data-volume" is not allowed: Phase 2 already includes it\. Fix: remove the adoption/);
+    });
+  });
+
+  describe('backups', () => {
+    test('fails when production has no backup plan', () => {
+      const stacks = new ProductStacks(Testing.app(), product({ backup: undefined }));
+      expect(() => synth(stacks.production)).toThrow(/acme-production\.backup: missing: production refuses to run without a backup plan.* Fix: declare the product's backups/);
+      expect(() => synth(stacks.test)).not.toThrow();
+    });
+
+    test('Phase 2 requires the offsite copy, and wires it in when the provider is given', () => {
+      const without = new ProductStacks(Testing.app(), product({ phase: Phase.TWO }));
+      expect(() => synth(without.production)).toThrow(/offsite/i);
+      const withOffsite = new ProductStacks(Testing.app(), product({ phase: Phase.TWO, backup: { ...backup, offsite: S3Provider.SCALEWAY } }));
+      const json = synth(withOffsite.production);
+      for (const name of ['offsite_s3_endpoint', 'offsite_s3_bucket', 'offsite_s3_access_key_id', 'offsite_s3_secret_access_key']) {
+        expect(json.variable[name]).toMatchObject({ sensitive: true });
+      }
+    });
+
+    test('the Storage Box goes to the location the machines are not in', () => {
+      const inHelsinki = new ProductStacks(Testing.app(), product({ location: Location.HEL1 }));
+      expect(resources(synth(inHelsinki.production), 'hcloud_storage_box')[0].location).toBe('fsn1');
+    });
+
+    test('the test stack deploys alone: production\'s read-only account comes in as variables', () => {
+      const json = synth(new ProductStacks(Testing.app(), product()).test);
+      expect(Object.keys(json.variable).sort()).toEqual(['production_backup_drill_password', 'production_backup_host', 'production_backup_username', 'restic_password', 'restore_drill_heartbeat_url']);
+      expect(json.resource.hcloud_storage_box).toBeUndefined();
     });
   });
 

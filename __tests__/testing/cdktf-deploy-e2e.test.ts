@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { CloudStore } from '../../testing/provider/cloud/store';
 import { javascriptEntry } from '../../testing/harness/transpile-cache';
-import { HetznerStandIn, writeStandInOverride } from '../../testing';
+import { HetznerStandIn, placeholderVariables, writeStandInOverride } from '../../testing';
 
 // `cdktf deploy` and `cdktf destroy` of the Phase 1 example, end to end: the cdktf CLI synthesizes
 // the examples app, runs terraform init/plan/apply, and Terraform installs the stand-in from the
@@ -22,12 +22,14 @@ describe('cdktf deploy / destroy of the Phase 1 example against the stand-in', (
   const outdir = path.join(project, 'cdktf.out');
   const cloudOf = (stack: string) => path.join(project, 'clouds', `${stack}.json`);
   let stacks: string[] = [];
+  // The secrets a real deploy reads from TF_VAR_* (Storage Box and restic passwords, heartbeat URLs): placeholders here.
+  let variables: Record<string, string> = {};
 
   function cdktf(...args: string[]): { code: number | null; output: string } {
     const started = Date.now();
     const run = spawnSync(CDKTF, args, {
       cwd: project,
-      env: { ...standIn.env(), CI: '1', CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: 'true', FORCE_COLOR: '0' },
+      env: { ...variables, ...standIn.env(), CI: '1', CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: 'true', FORCE_COLOR: '0' },
       encoding: 'utf8',
       timeout: 240_000,
     });
@@ -57,6 +59,9 @@ describe('cdktf deploy / destroy of the Phase 1 example against the stand-in', (
     stacks = fs.readdirSync(path.join(outdir, 'stacks')).filter((s) => s.startsWith(PREFIX)).sort();
     // What teams do too: after synth, one override file per stack (local state, the project file).
     for (const stack of stacks) writeStandInOverride(path.join(outdir, 'stacks', stack), cloudOf(stack));
+    for (const stack of stacks) {
+      Object.assign(variables, placeholderVariables(JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8'))));
+    }
   }, 240_000);
 
   afterAll(() => {

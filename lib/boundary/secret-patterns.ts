@@ -1,3 +1,6 @@
+import { gunzipSync } from 'zlib';
+import { parse as parseYaml } from 'yaml';
+
 /** A kind of secret-looking value, and how to recognise it. */
 interface SecretPattern {
   readonly kind: string;
@@ -19,9 +22,34 @@ const PATTERNS: readonly SecretPattern[] = [
   },
 ];
 
+// Public keys are meant to be shared, and their base64 can hold a run that looks like a token.
+const PUBLIC_KEY = /\b(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com)\s+[A-Za-z0-9+/=]+/g;
+
 /** The kind of secret a string looks like it contains, or `undefined`. Never returns the secret itself. */
 export function secretKindIn(value: string): string | undefined {
-  return PATTERNS.find((p) => p.pattern.test(value))?.kind;
+  const withoutPublicKeys = value.replace(PUBLIC_KEY, '$1 <public key>');
+  return PATTERNS.find((p) => p.pattern.test(withoutPublicKeys))?.kind;
+}
+
+/**
+ * The readable text of a string: itself, plus, for a `#cloud-config` document, the decoded content
+ * of every compressed (`gz+b64`) or base64 file in it, so that compression never hides a secret.
+ */
+export function readableTexts(value: string): string[] {
+  if (!value.startsWith('#cloud-config')) return [value];
+  const texts = [value];
+  try {
+    const doc = parseYaml(value) as { write_files?: Array<{ content?: string; encoding?: string }> };
+    for (const file of doc?.write_files ?? []) {
+      const encoding = (file.encoding ?? '').toLowerCase();
+      if (typeof file.content !== 'string' || !encoding) continue;
+      const bytes = Buffer.from(file.content.replace(/\s+/g, ''), 'base64');
+      texts.push(/gz|gzip/.test(encoding) ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8'));
+    }
+  } catch {
+    // Unresolved references or invalid YAML: the raw text is still scanned.
+  }
+  return texts;
 }
 
 /** Every string in a JSON value with its JSON path, keys skipped where they are metadata (`//`). */

@@ -15,6 +15,8 @@ export interface EnvironmentRecord {
   readonly serverTypePreset: string[];
   readonly onDemand: boolean;
   readonly expiresAt?: string;
+  /** The release path snapshots this environment before each release (production with a backup plan). */
+  readonly preReleaseSnapshot?: boolean;
 }
 
 /**

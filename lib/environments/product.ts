@@ -1,4 +1,6 @@
 import { BoundaryPolicy } from '../boundary/boundary-policy';
+import type { RestoreCheck } from '../backup/restore-check';
+import type { S3Provider } from '../backup/s3-provider';
 import type { Budget } from '../cost/budget';
 import { DataFlowProps } from '../boundary/data-flow';
 import { Environment } from '../core/environment';
@@ -12,6 +14,27 @@ import { EarlyAdoption } from '../roadmap/postponed';
 import { ServerTypeChoice } from '../roadmap/server-type-choice';
 import { AdminAccess } from './admin-access';
 import { StagingMode } from './staging';
+
+/** How a product's production data is backed up and proven restorable. */
+export interface ProductBackupOptions {
+  /** The team's verification queries for the weekly restore drill on the test machine; at least one. */
+  readonly restoreChecks: RestoreCheck[];
+  /**
+   * The offsite S3-compatible provider (EU, not Hetzner); its endpoint, bucket and keys come in as sensitive variables.
+   * @default - none; required from Phase 2 on
+   */
+  readonly offsite?: S3Provider;
+  /**
+   * The host of the Healthchecks-style service the jobs ping (the ping URLs themselves are secrets).
+   * @default 'hc-ping.com'
+   */
+  readonly heartbeatHostname?: string;
+  /**
+   * The Storage Box's SSH host keys (`ssh-keyscan -p 23 <host>`, key part), to pin instead of trusting on first use.
+   * @default - trusted on first use, with a warning
+   */
+  readonly storageBoxHostKeys?: string[];
+}
 
 export interface ProductProps {
   /** Short name; prefixes stacks and resource names (lowercase letters, digits, "-"). */
@@ -51,6 +74,12 @@ export interface ProductProps {
    */
   readonly earlyAdoptions?: EarlyAdoption[];
   /**
+   * Backups: production gets a BackupPlan (dumps, Storage Box in another location, offsite copy from
+   * Phase 2) and the test machine runs the weekly restore drill.
+   * @default - none; a production stack then fails synth, since production refuses to run without backups
+   */
+  readonly backup?: ProductBackupOptions;
+  /**
    * The most the product may cost a month at Hetzner's net list prices: its always-on environments, what
    * they share (the state bucket's Object Storage base price) and 4 rehearsals of 2 hours on on-demand
    * staging. Over it synth fails with the breakdown and the largest items; from `warnAt` (80% unless set) it warns.
@@ -82,6 +111,7 @@ export class Product {
   public readonly staging: StagingMode;
   public readonly earlyAdoptions: readonly EarlyAdoption[];
   public readonly budget?: Budget;
+  public readonly backup?: ProductBackupOptions;
   private readonly unavailable: ReadonlySet<string>;
 
   constructor(props: ProductProps) {
@@ -110,6 +140,7 @@ export class Product {
     this.staging = props.staging ?? StagingMode.reuseTestMachine();
     this.earlyAdoptions = props.earlyAdoptions ?? [];
     this.budget = props.budget;
+    this.backup = props.backup;
     this.unavailable = new Set(props.unavailableServerTypes ?? []);
   }
 

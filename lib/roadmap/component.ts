@@ -51,7 +51,8 @@ export class Component {
    * adopted early with a reason.
    */
   public static declare(scope: IConstruct, component: Component): void {
-    scope.node.addMetadata(COMPONENT_METADATA, component.id);
+    const declared = scope.node.metadata.some((m) => m.type === COMPONENT_METADATA && m.data === component.id);
+    if (!declared) scope.node.addMetadata(COMPONENT_METADATA, component.id);
   }
 
   /** The components declared on `scope` and everything below it, with where each was declared. */

@@ -4,6 +4,7 @@ import { CloudState, CloudStore } from '../provider/cloud/store';
 import { writeStandInOverride } from './override';
 import { PlannedChanges } from './planned-changes';
 import { runTerraform, TerraformRun } from './terraform-cli';
+import { placeholderVariables } from './variables';
 
 /** What the stand-in sees of the process running Terraform. */
 export interface TerraformEnvironment {
@@ -24,6 +25,7 @@ export interface PlanOutcome {
  */
 export class StandInWorkspace {
   private initialized = false;
+  private variables: Record<string, string> = {};
 
   constructor(
     private readonly terraform: TerraformEnvironment,
@@ -40,6 +42,8 @@ export class StandInWorkspace {
     const json = typeof stackJson === 'string' ? JSON.parse(stackJson) : stackJson;
     fs.writeFileSync(path.join(this.dir, 'cdk.tf.json'), `${JSON.stringify(json, null, 2)}\n`);
     writeStandInOverride(this.dir, this.cloudFile, json);
+    // Required variables (secrets in a real deploy) get placeholders, so plans run without them.
+    this.variables = placeholderVariables(json);
     return this;
   }
 
@@ -104,7 +108,7 @@ export class StandInWorkspace {
 
   /** Any Terraform command in this workspace. */
   public terraformRun(args: string[]): TerraformRun {
-    return runTerraform(args, this.dir, this.terraform.env(this.cloudFile));
+    return runTerraform(args, this.dir, { ...this.variables, ...this.terraform.env(this.cloudFile) });
   }
 
   private ensureInit(): TerraformRun | undefined {

@@ -1,5 +1,5 @@
 import { sensitiveAttributePaths, valuesAt } from '../private/provider-schema';
-import { secretKindIn, stringsWithPaths } from '../secret-patterns';
+import { readableTexts, secretKindIn, stringsWithPaths } from '../secret-patterns';
 import { BoundaryRule, Finding, isExpression } from './rule';
 
 export const noPlaintextSecret: BoundaryRule = {
@@ -28,7 +28,7 @@ export const noPlaintextSecret: BoundaryRule = {
       }
     }
     for (const { path, value } of stringsWithPaths(terraform)) {
-      const kind = secretKindIn(value);
+      const kind = readableTexts(value).map(secretKindIn).find((k) => k !== undefined);
       if (!kind) continue;
       const owner = resources.find((r) => path.startsWith(`resource.${r.type}.${r.name}`));
       const at = owner ? owner.path : stack.node.path;

@@ -1,0 +1,307 @@
+import { execFileSync, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { synthBackupApp } from './helpers/fixture';
+import { HeartbeatReceiver, Ping } from './helpers/heartbeat-receiver';
+import { overrideConf, writeMachineFiles } from './helpers/machine-root';
+import { PostgresCluster } from './helpers/postgres';
+import { SftpServer } from './helpers/sftp-server';
+import { renderTemplate, templateValues } from './helpers/terraform-template';
+
+// The exact scripts the library renders, taken from the synthesized user data (rendered the way
+// Terraform renders it at apply), run against a real PostgreSQL 15, real restic and a real OpenSSH
+// SFTP server on loopback. Needs root: PostgreSQL runs as its own OS user, sshd chroots sessions,
+// and the disk-full case mounts a small tmpfs. CI runs as root.
+const isRoot = process.getuid?.() === 0;
+if (!isRoot) console.warn('backup end-to-end suite skipped: it needs root (runuser, sshd, mount)');
+const describeAsRoot = isRoot ? describe : describe.skip;
+
+const RESTIC_PASSWORD = 'correct horse battery staple 7#';
+const PROD_HOST = 'acme-production-app';
+const TEST_HOST = 'acme-test-app';
+const PATH_ENV = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+interface RunResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly pings: Ping[];
+}
+
+describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH', () => {
+  jest.setTimeout(120_000);
+  let tmp: string;
+  let pg: PostgresCluster;
+  let sftp: SftpServer;
+  let receiver: HeartbeatReceiver;
+  let prodEtc: string;
+  let testEtc: string;
+  let prodRoot: string;
+  let testRoot: string;
+
+  /** Runs a rendered script of a machine root, asynchronously (the heartbeat receiver lives in this process). */
+  function run(root: string, script: string, etc: string): Promise<RunResult> {
+    const first = receiver.pings.length;
+    const started = Date.now();
+    return new Promise((resolve, reject) => {
+      const child = spawn(path.join(root, 'usr/local/sbin', script), [], {
+        env: { PATH: PATH_ENV, HOME: '/root', LANG: 'C.UTF-8', TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: etc },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+      child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 100_000);
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        // A ping's request may still be in flight when the script's process ends; give it a moment.
+        if (process.env.E2E_TIMING) console.log(`${script} ${Date.now() - started} ms`);
+        setTimeout(() => resolve({ code, stdout, stderr, pings: receiver.since(first) }), 50);
+      });
+    });
+  }
+
+  const pingPath = (host: string, job: string, suffix = '') => `/ping/test-ping-key/${host}-${job}${suffix}`;
+
+  function expectSuccess(result: RunResult, host: string, job: string): void {
+    if (result.code !== 0) throw new Error(`${job} failed (exit ${result.code}):\n${result.stderr}`);
+    expect(result.pings.map((p) => p.path)).toEqual([pingPath(host, job, '/start'), pingPath(host, job)]);
+  }
+
+  function expectFailure(result: RunResult, host: string, job: string, reason: RegExp): void {
+    expect(result.code).not.toBe(0);
+    expect(result.code).not.toBeNull();
+    const paths = result.pings.map((p) => p.path);
+    expect(paths).toContain(pingPath(host, job, '/fail'));
+    expect(paths).not.toContain(pingPath(host, job));
+    const fail = result.pings.find((p) => p.path === pingPath(host, job, '/fail'))!;
+    expect(fail.body).toMatch(reason);
+    expect(result.stderr).toMatch(/FAILED/);
+    expect(result.stderr).not.toMatch(/OK: /);
+  }
+
+  /** A copy of a machine's configuration directory with some settings or files changed. */
+  function variant(etc: string, conf: string, settings: Record<string, string | number>, files: Record<string, string> = {}): string {
+    const copy = fs.mkdtempSync(path.join(tmp, 'etc-'));
+    fs.cpSync(etc, copy, { recursive: true });
+    overrideConf(path.join(copy, conf), settings);
+    for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(copy, name), content, { mode: 0o600 });
+    return copy;
+  }
+
+  const b64 = (s: string) => `${Buffer.from(s).toString('base64')}\n`;
+
+  /** Row count and an ordered digest of every row of every user table, computed by the test itself. */
+  function fingerprint(database: string): string {
+    const tables = pg.sql(database, "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1").split('\n');
+    return tables.map((t) => `${t} ${pg.sql(database, `SELECT count(*) || ' ' || md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '')) FROM ${t} x`)}`).join('\n');
+  }
+
+  function generateKey(etc: string): string {
+    fs.mkdirSync(path.join(etc, 'ssh'), { recursive: true });
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(etc, 'ssh', 'id_ed25519')]);
+    return fs.readFileSync(path.join(etc, 'ssh', 'id_ed25519.pub'), 'utf8');
+  }
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-e2e-'));
+    fs.chmodSync(tmp, 0o755);
+    [pg, sftp, receiver] = await Promise.all([
+      PostgresCluster.start(path.join(tmp, 'postgres')),
+      SftpServer.start(path.join(tmp, 'storage-box')),
+      HeartbeatReceiver.start(),
+    ]);
+
+    // Synthesize as a team would, then render the user data the way Terraform does at apply.
+    const { production, test } = synthBackupApp({ hostKeys: [sftp.hostKey], drillSourceHost: '127.0.0.1', drillSourceUser: 'root' });
+    const subaccount = Object.keys(production.json.resource.hcloud_storage_box_subaccount)[0];
+    const values = templateValues({
+      restic_password: RESTIC_PASSWORD,
+      production_restic_password: RESTIC_PASSWORD,
+      heartbeat_url: receiver.url,
+      storage_box_app_password: 'Not-used-by-key-login-1',
+    }, {
+      [`hcloud_storage_box_subaccount.${subaccount}.server`]: '127.0.0.1',
+      [`hcloud_storage_box_subaccount.${subaccount}.username`]: 'root',
+    });
+    prodRoot = path.join(tmp, 'production-machine');
+    testRoot = path.join(tmp, 'test-machine');
+    writeMachineFiles(renderTemplate(production.userData, values), prodRoot);
+    writeMachineFiles(renderTemplate(test.userData, values), testRoot);
+    prodEtc = path.join(prodRoot, 'etc/sovereign-backup');
+    testEtc = path.join(testRoot, 'etc/sovereign-backup');
+
+    // Only paths and ports differ from production: the rendered defaults are /var/…, 5432 and 23.
+    overrideConf(path.join(prodEtc, 'backup.conf'), {
+      BACKUP_STATE: path.join(tmp, 'production-state'), DUMP_DIR: path.join(tmp, 'production-dumps'),
+      PG_HOST: pg.dir, PG_PORT: pg.port, storagebox_PORT: sftp.port,
+    });
+    overrideConf(path.join(testEtc, 'drill.conf'), {
+      BACKUP_STATE: path.join(tmp, 'test-state'), DRILL_WORK: path.join(tmp, 'drill-work'),
+      PG_HOST: pg.dir, PG_PORT: pg.port, source_PORT: sftp.port,
+      // Keep the restored databases, so that this test can compare every row itself.
+      DRILL_KEEP_DATABASES: 1,
+    });
+    // The keys each machine's bootstrap would install on its Storage Box account with the password.
+    sftp.authorize(generateKey(prodEtc));
+    sftp.authorize(generateKey(testEtc));
+
+    pg.sql('postgres', 'CREATE DATABASE app');
+    pg.sql('postgres', 'CREATE DATABASE analytics');
+    pg.sql('app', `
+      CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL, email text UNIQUE, created timestamptz NOT NULL, avatar bytea, prefs jsonb);
+      INSERT INTO users SELECT g, 'Nutzer ' || g || E' \\u00e9\\u00df\\n"quoted"', 'user' || g || '@example.eu',
+        timestamptz '2026-01-01 00:00:00+00' + g * interval '37 minutes', decode(md5(g::text), 'hex'),
+        jsonb_build_object('lang', CASE WHEN g % 3 = 0 THEN 'de' ELSE 'fr' END, 'n', g) FROM generate_series(1, 1000) g;
+      CREATE TABLE orders (id bigserial PRIMARY KEY, user_id int NOT NULL REFERENCES users, amount numeric(12, 2), note text, placed date);
+      INSERT INTO orders (user_id, amount, note, placed) SELECT (g % 1000) + 1, g * 1.25, CASE WHEN g % 7 = 0 THEN NULL ELSE 'note ' || g END,
+        date '2026-01-01' + (g % 300) FROM generate_series(1, 5000) g;
+      CREATE SCHEMA billing;
+      CREATE TABLE billing.invoices (number text PRIMARY KEY, total numeric, lines jsonb);
+      INSERT INTO billing.invoices SELECT 'INV-' || g, g * 10.5, jsonb_build_array(g, g * 2) FROM generate_series(1, 300) g;`);
+    pg.sql('analytics', "CREATE TABLE events (at timestamptz, kind text); INSERT INTO events SELECT now() - g * interval '1 hour', 'view' FROM generate_series(1, 200) g");
+  });
+
+  afterAll(async () => {
+    await Promise.all([sftp?.stop(), receiver?.stop()]);
+    pg?.destroy();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('happy path: dump and push production, destroy the database, and the drill brings every row back', async () => {
+    const bootstrap = await run(prodRoot, 'backup-bootstrap', prodEtc);
+    if (bootstrap.code !== 0) throw new Error(bootstrap.stderr);
+    expect(bootstrap.pings).toEqual([]); // success of the bootstrap is not a backup: it pings nothing
+    expect(fs.existsSync(path.join(sftp.home, 'restic', 'config'))).toBe(true);
+
+    const dump = await run(prodRoot, 'backup-dump', prodEtc);
+    expectSuccess(dump, PROD_HOST, 'dump');
+    const push = await run(prodRoot, 'backup-push', prodEtc);
+    expectSuccess(push, PROD_HOST, 'push');
+    expect(push.pings[1].body).toMatch(/pushed dump \d{8}T\d{6}Z to storagebox, read back/);
+
+    const before = { app: fingerprint('app'), analytics: fingerprint('analytics') };
+    expect(before.app.split('\n')).toHaveLength(3);
+    pg.sql('postgres', 'DROP DATABASE app WITH (FORCE)');
+    pg.sql('postgres', 'DROP DATABASE analytics WITH (FORCE)');
+
+    const drill = await run(testRoot, 'restore-drill', testEtc);
+    expectSuccess(drill, TEST_HOST, 'restore-drill');
+    expect(drill.pings[1].body).toMatch(/restored snapshot \w{8} of acme-production-app \(0 hours old\): analytics app postgres; 4 tables and 6500 rows match .*; 2 verification queries true/);
+    expect(fingerprint('restore_drill_app')).toBe(before.app);
+    expect(fingerprint('restore_drill_analytics')).toBe(before.analytics);
+
+    // Production comes back from the same backup for the rest of the suite.
+    for (const db of ['app', 'analytics']) {
+      pg.sql('postgres', `ALTER DATABASE restore_drill_${db} RENAME TO ${db}`);
+    }
+    expect(fingerprint('app')).toBe(before.app);
+  });
+
+  test('prune keeps one snapshot per day (the retention groups by host, not by dump path) and check reads the repository', async () => {
+    // Local retention, with one copy: the new dump replaces the happy path's.
+    const firstDump = fs.readdirSync(path.join(tmp, 'production-dumps'));
+    expectSuccess(await run(prodRoot, 'backup-dump', variant(prodEtc, 'backup.conf', { LOCAL_COPIES: 1 })), PROD_HOST, 'dump');
+    const secondDump = fs.readdirSync(path.join(tmp, 'production-dumps'));
+    expect(secondDump).toHaveLength(1);
+    expect(secondDump).not.toEqual(firstDump);
+    expectSuccess(await run(prodRoot, 'backup-push', prodEtc), PROD_HOST, 'push');
+    const snapshots = () => JSON.parse(execFileSync('restic', ['-r', path.join(sftp.home, 'restic'), 'snapshots', '--json', '--no-lock'],
+      { env: { ...process.env, RESTIC_PASSWORD }, encoding: 'utf8' }));
+    expect(snapshots()).toHaveLength(2);
+    const newest = snapshots().sort((a: any, b: any) => a.time.localeCompare(b.time))[1].id;
+    expectSuccess(await run(prodRoot, 'backup-prune', prodEtc), PROD_HOST, 'prune');
+    // Both are from today: keep-daily keeps the newest of the day.
+    expect(snapshots().map((s: any) => s.id)).toEqual([newest]);
+
+    const check = await run(prodRoot, 'backup-check', variant(prodEtc, 'backup.conf', { CHECK_READ_PERCENT: 100 }));
+    expectSuccess(check, PROD_HOST, 'check');
+    expect(check.pings[1].body).toMatch(/repositories sound, 100% of the data read, backups fresh/);
+  });
+
+  describe('failure cases: each ends non-zero, pings /fail and never success', () => {
+    test('target unreachable', async () => {
+      // Port 1 (tcpmux): privileged and unused, so nothing another test starts can take it.
+      const closed = 1;
+      expectFailure(await run(prodRoot, 'backup-push', variant(prodEtc, 'backup.conf', { storagebox_PORT: closed })), PROD_HOST, 'push', /push failed for: storagebox[\s\S]*Connection refused/);
+      expectFailure(await run(testRoot, 'restore-drill', variant(testEtc, 'drill.conf', { source_PORT: closed })), TEST_HOST, 'restore-drill', /cannot list the backups/);
+    });
+
+    test('wrong repository password', async () => {
+      const wrongPush = variant(prodEtc, 'backup.conf', {}, { 'secrets/storagebox.restic.b64': b64('not the password') });
+      expectFailure(await run(prodRoot, 'backup-push', wrongPush), PROD_HOST, 'push', /wrong password or no key found/);
+      const wrongDrill = variant(testEtc, 'drill.conf', {}, { 'secrets/source.restic.b64': b64('not the password') });
+      expectFailure(await run(testRoot, 'restore-drill', wrongDrill), TEST_HOST, 'restore-drill', /wrong password or no key found/);
+    });
+
+    test('corrupted repository', async () => {
+      // A copy of the repository with its largest data pack damaged (bit rot, a bad disk, tampering).
+      const corrupt = path.join(sftp.home, 'restic-corrupt');
+      fs.cpSync(path.join(sftp.home, 'restic'), corrupt, { recursive: true });
+      const packs = fs.readdirSync(path.join(corrupt, 'data'), { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile()).map((e) => path.join(e.parentPath ?? (e as any).path, e.name))
+        .sort((a, b) => fs.statSync(b).size - fs.statSync(a).size);
+      const pack = fs.readFileSync(packs[0]);
+      for (let i = 64; i < pack.length - 64; i += 509) pack[i] ^= 0xff;
+      fs.writeFileSync(packs[0], pack);
+
+      expectFailure(await run(prodRoot, 'backup-check', variant(prodEtc, 'backup.conf', { storagebox_REPO_PATH: 'restic-corrupt', CHECK_READ_PERCENT: 100 })),
+        PROD_HOST, 'check', /check failed for: storagebox/);
+      expectFailure(await run(testRoot, 'restore-drill', variant(testEtc, 'drill.conf', { source_REPO_PATH: 'restic-corrupt' })),
+        TEST_HOST, 'restore-drill', /restic restore of \w{8} from source failed|do not match their checksums/);
+    });
+
+    test('dump failing mid-way leaves no dump behind', async () => {
+      // The dump role may read every table but one that row-level security guards: pg_dump fails
+      // on that table's data, after writing the tables before it.
+      pg.sql('app', `CREATE ROLE backup_reader LOGIN; GRANT USAGE ON SCHEMA public, billing TO backup_reader;
+        GRANT SELECT ON ALL TABLES IN SCHEMA public, billing TO backup_reader; GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO backup_reader;
+        CREATE TABLE zz_guarded (id int, secret text); INSERT INTO zz_guarded VALUES (1, 'x'); GRANT SELECT ON zz_guarded TO backup_reader;
+        ALTER TABLE zz_guarded ENABLE ROW LEVEL SECURITY; CREATE POLICY own_rows ON zz_guarded USING (id = 0);`);
+      try {
+        const dumps = path.join(tmp, 'dumps-midway');
+        const result = await run(prodRoot, 'backup-dump', variant(prodEtc, 'backup.conf', { PG_USER: 'backup_reader', PG_DATABASES: 'app', DUMP_DIR: dumps }));
+        expectFailure(result, PROD_HOST, 'dump', /pg_dump of app failed[\s\S]*row-level security policy for table "zz_guarded"/);
+        expect(result.stderr).not.toMatch(/verifying the dump of app/);
+        expect(fs.readdirSync(dumps)).toEqual([]);
+      } finally {
+        pg.sql('app', 'DROP TABLE zz_guarded; DROP OWNED BY backup_reader; DROP ROLE backup_reader');
+      }
+    });
+
+    test('database down', async () => {
+      pg.stop();
+      try {
+        expectFailure(await run(prodRoot, 'backup-dump', prodEtc), PROD_HOST, 'dump', /cannot list the databases .* \(is PostgreSQL running\?\)/);
+        expectFailure(await run(testRoot, 'restore-drill', testEtc), TEST_HOST, 'restore-drill', /PostgreSQL on this machine .* is not reachable for the scratch databases/);
+      } finally {
+        pg.start();
+      }
+    });
+
+    test('disk full at the dump location', async () => {
+      const full = path.join(tmp, 'full-disk');
+      fs.mkdirSync(full);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'tmpfs', full]);
+      try {
+        // The filesystem is full but for 48 KiB: less than one database's dump.
+        execFileSync('dd', ['if=/dev/zero', `of=${path.join(full, 'filler')}`, 'bs=1k', `count=${1024 - 48}`], { stdio: 'ignore' });
+        const result = await run(prodRoot, 'backup-dump', variant(prodEtc, 'backup.conf', { DUMP_DIR: full }));
+        expectFailure(result, PROD_HOST, 'dump', /No space left on device|could not write/);
+        expect(fs.readdirSync(full)).toEqual(['filler']);
+      } finally {
+        execFileSync('umount', [full]);
+      }
+    });
+
+    test('a stale dump is not pushed as if it were today\'s', async () => {
+      const stale = path.join(tmp, 'stale-dumps');
+      fs.mkdirSync(path.join(stale, '20200101T030000Z'), { recursive: true });
+      const result = await run(prodRoot, 'backup-push', variant(prodEtc, 'backup.conf', { DUMP_DIR: stale }));
+      expectFailure(result, PROD_HOST, 'push', /the newest dump \(20200101T030000Z\) is \d+ hours old/);
+    });
+  });
+});

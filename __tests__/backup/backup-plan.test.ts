@@ -1,0 +1,304 @@
+import { TerraformStack, TerraformVariable } from 'cdktf';
+import { DataClass, Duration, Environment, Location, Machine, ServerType, Size } from '../../lib';
+import { BackupPlan, BackupPlanOptions } from '../../lib/backup/backup-plan';
+import { BackupTarget } from '../../lib/backup/backup-target';
+import { Heartbeat } from '../../lib/backup/heartbeat';
+import { PostgresDump } from '../../lib/backup/postgres-dump';
+import { Retention } from '../../lib/backup/retention';
+import { S3Provider } from '../../lib/backup/s3-provider';
+import { Schedule, Weekday } from '../../lib/backup/schedule';
+import { DataVolume } from '../../lib/hetzner/data-volume';
+import { StorageBox, StorageBoxAccount } from '../../lib/hetzner/storage-box';
+import { ADMIN_CIDRS, ADMIN_KEY, resourcesOf, synthJson, testStack, warningsOf } from '../setup/stack';
+import { filesByPath } from './helpers/machine-root';
+
+const secret = (stack: TerraformStack, name: string) => new TerraformVariable(stack, name, { type: 'string', sensitive: true });
+
+function production(location = Location.FSN1) {
+  const { stack } = testStack('production');
+  const machine = new Machine(stack, 'App', {
+    environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, location, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS,
+  });
+  const box = new StorageBox(stack, 'StorageBox', { environment: Environment.PRODUCTION, password: secret(stack, 'box_password') });
+  const account = box.addSubaccount('App', { homeDirectory: 'backups/production/app', password: secret(stack, 'box_app_password') });
+  const options: BackupPlanOptions = {
+    environment: Environment.PRODUCTION,
+    resticPassword: secret(stack, 'restic_password'),
+    heartbeat: Heartbeat.healthchecks(secret(stack, 'heartbeat_url')),
+    targets: [BackupTarget.storageBox(account, { hostKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr'] })],
+  };
+  return { stack, machine, box, account, options };
+}
+
+function offsite(stack: TerraformStack, provider = S3Provider.SCALEWAY) {
+  return BackupTarget.s3Compatible({
+    provider, endpoint: secret(stack, 's3_endpoint'), bucket: secret(stack, 's3_bucket'),
+    accessKeyId: secret(stack, 's3_key_id'), secretAccessKey: secret(stack, 's3_secret'),
+  });
+}
+
+/** The files cloud-init writes on the machine, by path. */
+function machineFiles(stack: TerraformStack): Record<string, string> {
+  const [server] = resourcesOf(synthJson(stack), 'hcloud_server');
+  return filesByPath(server.user_data);
+}
+
+const conf = (files: Record<string, string>, key: string) => new RegExp(`^${key}=(.*)$`, 'm').exec(files['/etc/sovereign-backup/backup.conf'])?.[1];
+const onCalendar = (files: Record<string, string>, timer: string) => /OnCalendar=(.*)/.exec(files[`/etc/systemd/system/${timer}`])![1];
+
+describe('BackupPlan', () => {
+  test('phase1 pins its numbers: daily 03:00 UTC, 7 local copies, keep-daily 7 / weekly 4 / monthly 6, weekly prune and check reading 10%', () => {
+    const { stack, machine, options } = production();
+    const plan = BackupPlan.phase1(stack, 'Backups', options);
+    plan.protect(machine);
+    const files = machineFiles(stack);
+    expect(onCalendar(files, 'backup-push.timer')).toBe('*-*-* 03:00:00 UTC');
+    expect(onCalendar(files, 'backup-prune.timer')).toBe('Sun *-*-* 04:00:00 UTC');
+    expect(onCalendar(files, 'backup-check.timer')).toBe('Sun *-*-* 05:00:00 UTC');
+    expect(conf(files, 'LOCAL_COPIES')).toBe('7');
+    expect(conf(files, 'KEEP')).toBe("'--keep-daily 7 --keep-weekly 4 --keep-monthly 6'");
+    expect(conf(files, 'CHECK_READ_PERCENT')).toBe('10');
+    expect(conf(files, 'MAX_AGE_HOURS')).toBe('26');
+    expect(plan.recoveryPointObjective.toHours()).toBe(24);
+    expect(String(plan.retention)).toBe('keep-daily 7, keep-weekly 4, keep-monthly 6');
+  });
+
+  test('phase2 pins its numbers: every 6 hours, 28 local copies, keep-hourly 12 on top, check reading 25%, an offsite target', () => {
+    const { stack, machine, options } = production();
+    const plan = BackupPlan.phase2(stack, 'Backups', { ...options, targets: [...options.targets!, offsite(stack)] });
+    plan.protect(machine);
+    const files = machineFiles(stack);
+    expect(onCalendar(files, 'backup-push.timer')).toBe('*-*-* 00,06,12,18:15:00 UTC');
+    expect(conf(files, 'LOCAL_COPIES')).toBe('28');
+    expect(conf(files, 'KEEP')).toBe("'--keep-hourly 12 --keep-daily 7 --keep-weekly 4 --keep-monthly 6'");
+    expect(conf(files, 'CHECK_READ_PERCENT')).toBe('25');
+    expect(conf(files, 'MAX_AGE_HOURS')).toBe('8');
+    expect(conf(files, 'TARGETS')).toBe("'storagebox offsite'");
+    expect(plan.recoveryPointObjective.toHours()).toBe(6);
+  });
+
+  test('with only its required props: daily dumps, the default retention, and a production-grade setup on the machine', () => {
+    const { stack, machine, options } = production();
+    new BackupPlan(stack, 'Backups', options).protect(machine);
+    const files = machineFiles(stack);
+    expect(onCalendar(files, 'backup-push.timer')).toBe('*-*-* 03:00:00 UTC');
+    expect(conf(files, 'KEEP')).toBe("'--keep-daily 7 --keep-weekly 4 --keep-monthly 6'");
+    expect(Object.keys(files)).toEqual(expect.arrayContaining([
+      '/usr/local/sbin/backup-dump', '/usr/local/sbin/backup-push', '/usr/local/sbin/backup-prune', '/usr/local/sbin/backup-check',
+      '/usr/local/sbin/backup-bootstrap', '/etc/systemd/system/backup-push.service', '/etc/systemd/system/sovereign-metadata-guard.service',
+    ]));
+    // The push runs the dump first and only after it succeeded.
+    expect(files['/etc/systemd/system/backup-push.service']).toMatch(/^Requires=backup-dump\.service$/m);
+    expect(files['/etc/systemd/system/backup-push.service']).toMatch(/^After=backup-dump\.service$/m);
+  });
+
+  test('writes the Storage Box target for port 23 at the sub-account\'s host, with the host key pinned', () => {
+    const { stack, machine, options } = production();
+    new BackupPlan(stack, 'Backups', options).protect(machine);
+    const files = machineFiles(stack);
+    expect(conf(files, 'storagebox_PORT')).toBe('23');
+    expect(conf(files, 'storagebox_HOST')).toMatch(/^'\$\{hcloud_storage_box_subaccount\.\w+\.server\}'$/);
+    expect(conf(files, 'storagebox_USER')).toMatch(/^'\$\{hcloud_storage_box_subaccount\.\w+\.username\}'$/);
+    expect(conf(files, 'storagebox_AUTH')).toBe("'key'");
+    expect(conf(files, 'storagebox_HOSTKEYS')).toBe("'yes'");
+    expect(files['/etc/sovereign-backup/ssh/known_hosts.storagebox']).toMatch(/^sovereign-storagebox ssh-ed25519 AAAA/);
+  });
+
+  test('warns when the Storage Box host key is not pinned', () => {
+    const { stack, machine, account, options } = production();
+    new BackupPlan(stack, 'Backups', { ...options, targets: [BackupTarget.storageBox(account)] }).protect(machine);
+    const files = machineFiles(stack);
+    expect(conf(files, 'storagebox_HOSTKEYS')).toBe("'accept-new'");
+    expect(warningsOf(stack)).toContainEqual(expect.stringMatching(/^Backup-UnpinnedHostKey: production\/Backups\.targets: .* Fix: pass hostKeys/));
+  });
+
+  test('keeps every secret out of the configuration: only references to sensitive variables', () => {
+    const { stack, machine, options } = production();
+    new BackupPlan(stack, 'Backups', { ...options, targets: [...options.targets!, offsite(stack)] }).protect(machine);
+    const json = synthJson(stack);
+    for (const name of ['restic_password', 'heartbeat_url', 'box_password', 'box_app_password', 's3_endpoint', 's3_bucket', 's3_key_id', 's3_secret']) {
+      expect(json.variable[name]).toEqual({ type: 'string', sensitive: true });
+    }
+    const files = machineFiles(stack);
+    expect(files['/etc/sovereign-backup/secrets/storagebox.restic.b64']).toBe('${base64encode(var.restic_password)}\n');
+    expect(files['/etc/sovereign-backup/secrets/backup-heartbeat.b64']).toBe('${base64encode(var.heartbeat_url)}\n');
+    expect(files['/etc/sovereign-backup/secrets/offsite.s3.env']).toBe([
+      'ENDPOINT_B64=${base64encode(var.s3_endpoint)}', 'BUCKET_B64=${base64encode(var.s3_bucket)}',
+      'ACCESS_KEY_ID_B64=${base64encode(var.s3_key_id)}', 'SECRET_ACCESS_KEY_B64=${base64encode(var.s3_secret)}', ''].join('\n'));
+    expect(resourcesOf(json, 'hcloud_storage_box')[0].password).toBe('${var.box_password}');
+    expect(JSON.stringify(json.output ?? {})).not.toMatch(/var\./);
+  });
+
+  test('fails when a secret comes from a variable that is not sensitive', () => {
+    const { stack, options } = production();
+    const plain = new TerraformVariable(stack, 'plain_password', { type: 'string' });
+    expect(() => new BackupPlan(stack, 'Backups', { ...options, resticPassword: plain }))
+      .toThrow(/production\/Backups\.resticPassword: 'var\.plain_password' is not allowed: the variable is not marked sensitive.*Fix: declare it with \{ sensitive: true \}/);
+  });
+
+  test('fails when a secret is a plain string', () => {
+    const { stack, options } = production();
+    expect(() => new BackupPlan(stack, 'Backups', { ...options, resticPassword: 'hunter2' as any }))
+      .toThrow(/production\/Backups\.resticPassword: '<a value>' is not allowed: a secret must come from a sensitive Terraform variable.*Fix:/);
+  });
+
+  test('of() finds the plan protecting a machine; the release path snapshots production first', () => {
+    const { stack, machine, options } = production();
+    expect(BackupPlan.of(machine)).toBeUndefined();
+    const plan = new BackupPlan(stack, 'Backups', options);
+    plan.protect(machine);
+    expect(BackupPlan.of(machine)).toBe(plan);
+    expect(plan.machines).toEqual([machine]);
+    expect(plan.preReleaseSnapshot).toBe(true);
+  });
+
+  test('keeps Hetzner\'s daily server backups on in production', () => {
+    const { stack, machine, options } = production();
+    new BackupPlan(stack, 'Backups', options).protect(machine);
+    expect(resourcesOf(synthJson(stack), 'hcloud_server')[0].backups).toBe(true);
+  });
+
+  describe('bad input', () => {
+    test('fails when a production plan has no remote target', () => {
+      const { stack, machine, options } = production();
+      new BackupPlan(stack, 'Backups', { ...options, targets: [] }).protect(machine);
+      expect(() => synthJson(stack)).toThrow(/production\/Backups\.targets: missing: production needs a remote copy.*Fix: pass targets: \[BackupTarget\.storageBox/);
+    });
+
+    test('fails when the remote target is in the same location as production', () => {
+      const { stack, machine, options } = production(Location.HEL1);
+      new BackupPlan(stack, 'Backups', options).protect(machine);
+      expect(() => synthJson(stack)).toThrow(/production\/Backups\.targets: 'Storage Box in hel1' is not allowed: it is in the same location as production\/App \(hel1\).*Fix: create the Storage Box in Location\.FSN1/);
+    });
+
+    test.each([
+      ['zero daily', Retention.of({ daily: 0, weekly: 4, monthly: 6 }), "'keep-daily 0, keep-weekly 4, keep-monthly 6'"],
+      ['all zero', Retention.of({ daily: 0 }), "'keep-daily 0'"],
+    ])('fails when the retention keeps nothing daily (%s)', (_, retention, shown) => {
+      const { stack, options } = production();
+      expect(() => new BackupPlan(stack, 'Backups', { ...options, retention }))
+        .toThrow(new RegExp(`production/Backups\\.retention: ${shown} is not allowed: a retention that keeps no daily snapshot.*Fix: keep at least one daily snapshot`));
+    });
+
+    test('fails when no dump stays on the machine', () => {
+      const { stack, options } = production();
+      expect(() => new BackupPlan(stack, 'Backups', { ...options, localCopies: 0 })).toThrow(/production\/Backups\.localCopies: 0 is not allowed: .* Fix: keep at least 1/);
+    });
+
+    test('fails when the heartbeat is missing', () => {
+      const { stack, options } = production();
+      expect(() => new BackupPlan(stack, 'Backups', { ...options, heartbeat: undefined as any }))
+        .toThrow(/production\/Backups\.heartbeat: missing: .* Fix: pass heartbeat: Heartbeat\.healthchecks/);
+    });
+
+    test('fails when a Phase 2 plan has no offsite target', () => {
+      const { stack, machine, options } = production();
+      BackupPlan.phase2(stack, 'Backups', options).protect(machine);
+      expect(() => synthJson(stack)).toThrow(/production\/Backups\.targets: missing: from Phase 2 one copy must be offsite.*Fix: add BackupTarget\.s3Compatible/);
+    });
+
+    test('fails when the offsite provider is not in the EU, or is Hetzner', () => {
+      for (const [provider, why] of [[S3Provider.of('Wasabi', 'US'), 'stays with EU companies'], [S3Provider.of('Hetzner Object Storage', 'DE'), 'cannot be at Hetzner']] as const) {
+        const { stack, machine, options } = production();
+        new BackupPlan(stack, `Backups`, { ...options, targets: [...options.targets!, offsite(stack, provider)] }).protect(machine);
+        expect(() => synthJson(stack)).toThrow(new RegExp(`production/Backups\\.targets: 'S3 bucket at ${provider.name} \\(${provider.country}\\)' is not allowed: .*${why}.*Fix: use`));
+      }
+    });
+
+    test('fails when a read-only account is given as a place to write backups', () => {
+      const { stack, options } = production();
+      const readOnly = StorageBoxAccount.fromAttributes({ host: 'u1-sub2.your-storagebox.de', username: 'u1-sub2', location: Location.HEL1, password: secret(stack, 'ro') });
+      const plan = new BackupPlan(stack, 'Backups', { ...options, targets: [BackupTarget.storageBox(readOnly)] });
+      const { machine } = { machine: new Machine(stack, 'Db', { environment: Environment.PRODUCTION, role: 'db', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS }) };
+      expect(() => plan.protect(machine)).toThrow(/production\/Backups\.targets: 'read-only Storage Box account in hel1' is not allowed: backups cannot be written to a read-only account\. Fix:/);
+    });
+
+    test('fails when a machine of another environment, or one already protected, is protected', () => {
+      const { stack, machine, options } = production();
+      const plan = new BackupPlan(stack, 'Backups', options);
+      plan.protect(machine);
+      expect(() => plan.protect(machine)).toThrow(/production\/Backups\.protect: 'production\/App' is not allowed: the machine is already protected by production\/Backups/);
+      const testMachine = new Machine(stack, 'TestApp', { environment: Environment.TEST, role: 'app', serverType: ServerType.CX23 });
+      expect(() => plan.protect(testMachine)).toThrow(/production\/Backups\.protect: 'production\/TestApp' is not allowed: the machine is in test, the plan protects production/);
+    });
+
+    test('fails when the plan protects nothing, or a machine is given nothing to back up', () => {
+      const { stack, machine, options } = production();
+      const plan = new BackupPlan(stack, 'Backups', options);
+      expect(() => plan.protect(machine, { postgres: PostgresDump.NONE })).toThrow(/PostgresDump\.NONE and no paths back up nothing/);
+      expect(() => synthJson(stack)).toThrow(/production\/Backups\.protect: missing: the plan protects no machine\. Fix: call plan\.protect\(machine\)/);
+    });
+
+    test('fails when production turns Hetzner\'s server backups off', () => {
+      const { stack, options } = production();
+      const machine = new Machine(stack, 'Db', { environment: Environment.PRODUCTION, role: 'db', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS, hetznerBackups: false });
+      new BackupPlan(stack, 'Backups', options).protect(machine);
+      expect(() => synthJson(stack)).toThrow(/production\/Db\.hetznerBackups: false is not allowed: production keeps Hetzner's daily server backups.*Fix: remove hetznerBackups: false/);
+    });
+
+    test('fails on a schedule or a check share that cannot work', () => {
+      expect(() => Schedule.daily({ hour: 24 })).toThrow(/Schedule: 24:0 is not allowed.*Fix:/);
+      expect(() => Schedule.everyHours(5)).toThrow(/Schedule\.everyHours: 5 is not allowed: the interval must divide a day/);
+      const { stack, options } = production();
+      expect(() => new BackupPlan(stack, 'Backups', { ...options, checkReadDataPercentage: 0 })).toThrow(/production\/Backups\.checkReadDataPercentage: 0 is not allowed/);
+      expect(() => new BackupPlan(stack, 'Backups2', { ...options, maxBackupAge: Duration.hours(12) }))
+        .toThrow(/production\/Backups2\.maxBackupAge: '12 hours' is not allowed: .*longer than the schedule's interval \(1 day\).*Fix: use Duration\.hours\(26\)/);
+    });
+  });
+
+  test('a file backup of a volume\'s mount path covers the volume; without it synth fails and says how to fix it', () => {
+    const uncovered = production();
+    new DataVolume(uncovered.stack, 'Uploads', { machine: uncovered.machine, size: Size.gibibytes(20) });
+    new BackupPlan(uncovered.stack, 'Backups', uncovered.options).protect(uncovered.machine);
+    expect(() => synthJson(uncovered.stack)).toThrow(/production\/Uploads\.mountPath: '\/mnt\/uploads' is not allowed: Hetzner server backups and snapshots do not include attached volumes, and no dump or file backup covers this volume on production\/App\. Fix: back it up: plan\.protect\(machine, \{ paths: \['\/mnt\/uploads'\] \}\)/);
+
+    const covered = production();
+    const volume = new DataVolume(covered.stack, 'Uploads', { machine: covered.machine, size: Size.gibibytes(20) });
+    const plan = new BackupPlan(covered.stack, 'Backups', covered.options);
+    plan.protect(covered.machine, { paths: ['/mnt/uploads'] });
+    expect(volume.coveringBackup()).toBe(plan);
+    const files = machineFiles(covered.stack);
+    expect(conf(files, 'FILE_PATHS')).toBe("'/mnt/uploads'");
+    expect(conf(files, 'TAGS')).toBe("'sovereign-dump sovereign-files'");
+  });
+
+  test('a database dump covers the volume the database lives on', () => {
+    const { stack, machine, options } = production();
+    const volume = new DataVolume(stack, 'Database', { machine, size: Size.gibibytes(50), mountPath: '/var/lib/postgresql' });
+    new BackupPlan(stack, 'Backups', options).protect(machine);
+    expect(volume.coveringBackup()).toBeDefined();
+    expect(() => synthJson(stack)).not.toThrow();
+  });
+
+  test('a machine without a database backs up only its paths, and its push needs no dump', () => {
+    const { stack, machine, options } = production();
+    new BackupPlan(stack, 'Backups', options).protect(machine, { postgres: PostgresDump.NONE, paths: ['/srv/uploads'] });
+    const files = machineFiles(stack);
+    expect(files['/usr/local/sbin/backup-dump']).toBeUndefined();
+    expect(conf(files, 'DUMP_DIR')).toBe("''");
+    expect(conf(files, 'TAGS')).toBe("'sovereign-files'");
+    expect(files['/etc/systemd/system/backup-push.service']).not.toMatch(/backup-dump/);
+  });
+
+  test('dumps only the named databases when asked', () => {
+    const { stack, machine, options } = production();
+    new BackupPlan(stack, 'Backups', { ...options, schedule: Schedule.weekly({ day: Weekday.SATURDAY, hour: 1, minute: 30 }) })
+      .protect(machine, { postgres: PostgresDump.databases(['app', 'audit'], { port: 5433 }) });
+    const files = machineFiles(stack);
+    expect(conf(files, 'PG_DATABASES')).toBe("'app audit'");
+    expect(conf(files, 'PG_PORT')).toBe('5433');
+    expect(onCalendar(files, 'backup-push.timer')).toBe('Sat *-*-* 01:30:00 UTC');
+    expect(conf(files, 'MAX_AGE_HOURS')).toBe(String(7 * 24 + 2));
+  });
+
+  test('a test environment may have a plan without remote targets', () => {
+    const { stack } = testStack('test');
+    const machine = new Machine(stack, 'App', { environment: Environment.TEST, role: 'app', serverType: ServerType.CX23, dataClasses: [DataClass.PSEUDONYMIZED] });
+    const plan = new BackupPlan(stack, 'Backups', {
+      environment: Environment.TEST, resticPassword: secret(stack, 'restic_password'), heartbeat: Heartbeat.healthchecks(secret(stack, 'hb')),
+    });
+    plan.protect(machine);
+    expect(plan.preReleaseSnapshot).toBe(false);
+    expect(() => synthJson(stack)).not.toThrow();
+  });
+});

@@ -1,0 +1,79 @@
+import { App, TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { HcloudProvider } from '../../../generated/providers/hcloud/provider';
+import { Environment, Location, Machine, ServerType, SshKey } from '../../../lib';
+import { BackupPlan } from '../../../lib/backup/backup-plan';
+import { BackupTarget } from '../../../lib/backup/backup-target';
+import { Heartbeat } from '../../../lib/backup/heartbeat';
+import { RestoreCheck } from '../../../lib/backup/restore-check';
+import { RestoreDrill } from '../../../lib/backup/restore-drill';
+import { StorageBox, StorageBoxAccount } from '../../../lib/hetzner/storage-box';
+
+export interface FixtureOptions {
+  /** Pinned host keys of the Storage Box. @default - none (trust on first use) */
+  readonly hostKeys?: string[];
+  /** The drill's view of production's Storage Box account. */
+  readonly drillSourceHost?: string;
+  readonly drillSourceUser?: string;
+}
+
+export interface SynthesizedMachine {
+  readonly json: any;
+  readonly userData: string;
+}
+
+const secret = (stack: TerraformStack, name: string) => new TerraformVariable(stack, name, { type: 'string', sensitive: true });
+
+/**
+ * A product's production and test stacks as a team would write them: production backed up by a
+ * Phase 1 plan to a Storage Box in hel1, the test machine running the weekly restore drill
+ * against production's backups.
+ */
+export function synthBackupApp(options: FixtureOptions = {}): { app: App; production: SynthesizedMachine; test: SynthesizedMachine } {
+  const app = Testing.app();
+  const admin = { sshKeys: [SshKey.fromName('admin')], adminCidrs: ['203.0.113.0/24'] };
+
+  const production = new TerraformStack(app, 'production');
+  new HcloudProvider(production, 'hcloud', {});
+  const prodMachine = new Machine(production, 'App', {
+    environment: Environment.PRODUCTION, role: 'app', name: 'acme-production-app', serverType: ServerType.CX33, location: Location.FSN1, ...admin,
+  });
+  const box = new StorageBox(production, 'StorageBox', { environment: Environment.PRODUCTION, location: Location.HEL1, password: secret(production, 'storage_box_password') });
+  const account = box.addSubaccount('App', { homeDirectory: 'backups/production/app', password: secret(production, 'storage_box_app_password') });
+  const plan = BackupPlan.phase1(production, 'Backups', {
+    environment: Environment.PRODUCTION,
+    resticPassword: secret(production, 'restic_password'),
+    heartbeat: Heartbeat.healthchecks(secret(production, 'heartbeat_url')),
+    targets: [BackupTarget.storageBox(account, { hostKeys: options.hostKeys })],
+  });
+  plan.protect(prodMachine);
+
+  const test = new TerraformStack(app, 'test');
+  new HcloudProvider(test, 'hcloud', {});
+  const testMachine = new Machine(test, 'App', {
+    environment: Environment.TEST, role: 'app', name: 'acme-test-app', serverType: ServerType.CX23, location: Location.FSN1, ...admin,
+  });
+  new RestoreDrill(test, 'RestoreDrill', {
+    machine: testMachine,
+    source: BackupTarget.storageBox(StorageBoxAccount.fromAttributes({
+      host: options.drillSourceHost ?? 'u12345-sub2.your-storagebox.de',
+      username: options.drillSourceUser ?? 'u12345-sub2',
+      location: Location.HEL1,
+      // Key login, as a writable account: the e2e server has no password login (a read-only account would use its password).
+      readonly: false,
+    }), { hostKeys: options.hostKeys }),
+    sourceHost: prodMachine.serverName,
+    resticPassword: secret(test, 'production_restic_password'),
+    heartbeat: Heartbeat.healthchecks(secret(test, 'heartbeat_url')),
+    checks: [
+      RestoreCheck.sql('every-order-has-its-user', { database: 'app', query: 'SELECT NOT EXISTS (SELECT 1 FROM orders o LEFT JOIN users u ON u.id = o.user_id WHERE u.id IS NULL)' }),
+      RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) >= 1000 FROM users' }),
+    ],
+  });
+
+  const read = (stack: TerraformStack): SynthesizedMachine => {
+    const json = JSON.parse(Testing.synth(stack, true));
+    const [server] = Object.values(json.resource.hcloud_server) as any[];
+    return { json, userData: server.user_data };
+  };
+  return { app, production: read(production), test: read(test) };
+}

@@ -1,0 +1,27 @@
+/**
+ * Renders a string of the synthesized configuration the way Terraform renders a template at
+ * apply, for the subset the backup tooling produces: `$${` and `%%{` are escapes for `${` and
+ * `%{`, and `${<expression>}` is replaced with the value the test assigns to the expression.
+ * Anything else (an unknown reference, a `%{` directive) throws: the test then knows the user
+ * data holds something it did not expect.
+ */
+export function renderTemplate(text: string, values: Record<string, string>): string {
+  return text.replace(/\$\$\{|%%\{|\$\{([^}]*)\}|%\{/g, (match, expression: string | undefined) => {
+    if (match === '$${') return '${';
+    if (match === '%%{') return '%{';
+    if (match === '%{') throw new Error('a template directive (%{) in user data: the tooling never writes one, so an escape is missing');
+    const value = values[expression!];
+    if (value === undefined) throw new Error(`user data references \${${expression}}, which the test gives no value`);
+    return value;
+  });
+}
+
+/** The values Terraform would give the expressions: each variable's base64 form, resource attributes as given. */
+export function templateValues(variables: Record<string, string>, attributes: Record<string, string> = {}): Record<string, string> {
+  const values: Record<string, string> = { ...attributes };
+  for (const [name, value] of Object.entries(variables)) {
+    values[`var.${name}`] = value;
+    values[`base64encode(var.${name})`] = Buffer.from(value, 'utf8').toString('base64');
+  }
+  return values;
+}

@@ -1,0 +1,92 @@
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parse } from 'yaml';
+import { USER_DATA_LIMIT_BYTES } from '../../lib';
+import { synthBackupApp } from './helpers/fixture';
+import { writeMachineFiles } from './helpers/machine-root';
+import { renderTemplate, templateValues } from './helpers/terraform-template';
+
+// What the machines receive, checked with the tools that will read it: Debian's cloud-init
+// schema, bash's parser and systemd's unit verifier.
+const { production, test: testEnv } = synthBackupApp({ hostKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr'] });
+const subaccount = Object.keys(production.json.resource.hcloud_storage_box_subaccount)[0];
+const values = templateValues(
+  { restic_password: 'p', production_restic_password: 'p', heartbeat_url: 'https://hc-ping.com/key', storage_box_app_password: 'Pw-1-long-enough' },
+  { [`hcloud_storage_box_subaccount.${subaccount}.server`]: 'u1-sub1.your-storagebox.de', [`hcloud_storage_box_subaccount.${subaccount}.username`]: 'u1-sub1' },
+);
+const machines = { production: renderTemplate(production.userData, values), test: renderTemplate(testEnv.userData, values) };
+
+let tmp: string;
+beforeAll(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-rendered-')); });
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe.each(Object.entries(machines))('the %s machine\'s user data', (name, userData) => {
+  test('is valid cloud-config according to Debian\'s cloud-init schema', () => {
+    const file = path.join(tmp, `${name}.yaml`);
+    fs.writeFileSync(file, userData);
+    const result = spawnSync('cloud-init', ['schema', '--config-file', file], { encoding: 'utf8' });
+    expect(`${result.stdout}${result.stderr}`).toMatch(/Valid cloud-config/);
+    expect(result.status).toBe(0);
+  });
+
+  test('fits Hetzner\'s 32 KiB user data limit with 8 KiB to spare for the app\'s own parts', () => {
+    expect(Buffer.byteLength(userData)).toBeLessThan(USER_DATA_LIMIT_BYTES - 8192);
+  });
+
+  test('holds its scripts as bash can parse them, executable, and its secrets root-only', () => {
+    const root = path.join(tmp, `${name}-root`);
+    const files = writeMachineFiles(userData, root);
+    const scripts = files.filter((f) => f.content.startsWith('#!/bin/bash') || f.path.endsWith('.sh'));
+    expect(scripts.length).toBeGreaterThanOrEqual(2);
+    for (const script of scripts) {
+      const check = spawnSync('bash', ['-n', path.join(root, script.path)], { encoding: 'utf8' });
+      expect({ script: script.path, stderr: check.stderr }).toEqual({ script: script.path, stderr: '' });
+    }
+    for (const f of files.filter((f) => f.path.startsWith('/usr/local/sbin/'))) expect(f.permissions).toBe('0755');
+    const secrets = files.filter((f) => f.path.includes('/secrets/') || f.path.endsWith('.conf'));
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const f of secrets) expect({ path: f.path, permissions: f.permissions }).toEqual({ path: f.path, permissions: '0600' });
+  });
+
+  test('has systemd units that systemd-analyze verifies', () => {
+    const root = path.join(tmp, `${name}-units`);
+    const files = writeMachineFiles(userData, root);
+    // The host's own units (sysinit.target, …) and the tools the guard calls, so that only our units are judged.
+    fs.mkdirSync(path.join(root, 'usr/lib/systemd'), { recursive: true });
+    fs.symlinkSync('/usr/lib/systemd/system', path.join(root, 'usr/lib/systemd/system'));
+    fs.mkdirSync(path.join(root, 'usr/sbin'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'usr/sbin/nft'), '#!/bin/sh\n', { mode: 0o755 });
+    const units = files.filter((f) => /\.(service|timer)$/.test(f.path)).map((f) => path.join(root, f.path));
+    expect(units.length).toBeGreaterThanOrEqual(3);
+    const result = spawnSync('systemd-analyze', ['verify', '--man=no', `--root=${root}`, ...units], { encoding: 'utf8' });
+    expect({ status: result.status, problems: result.stderr.split('\n').filter((l) => l.includes(root) && !l.includes('Failed to resolve symlink')) })
+      .toEqual({ status: 0, problems: [] });
+  });
+});
+
+test('timers run the schedules of the plan and the drill, as systemd reads them', () => {
+  const timers = (userData: string) => (parse(userData).write_files as any[])
+    .filter((f) => f.path.endsWith('.timer'))
+    .map((f) => [path.basename(f.path), /OnCalendar=(.*)/.exec(f.content)![1]]);
+  expect(timers(machines.production)).toEqual([
+    ['backup-push.timer', '*-*-* 03:00:00 UTC'],
+    ['backup-prune.timer', 'Sun *-*-* 04:00:00 UTC'],
+    ['backup-check.timer', 'Sun *-*-* 05:00:00 UTC'],
+  ]);
+  expect(timers(machines.test)).toEqual([['restore-drill.timer', 'Mon *-*-* 06:00:00 UTC']]);
+  for (const [, calendar] of [...timers(machines.production), ...timers(machines.test)]) {
+    const normalized = execFileSync('systemd-analyze', ['calendar', calendar], { encoding: 'utf8' });
+    expect(normalized).toContain(`Normalized form: ${calendar}`);
+  }
+});
+
+test('Terraform sees no template sequence of its own in the user data: every ${ is escaped or a reference to a secret or the account', () => {
+  const references = production.userData.match(/(?<!\$)\$\{[^}]*\}/g) ?? [];
+  expect(new Set(references)).toEqual(new Set([
+    '${base64encode(var.heartbeat_url)}', '${base64encode(var.restic_password)}', '${base64encode(var.storage_box_app_password)}',
+    `\${hcloud_storage_box_subaccount.${subaccount}.server}`, `\${hcloud_storage_box_subaccount.${subaccount}.username}`,
+  ]));
+  expect(production.userData).not.toMatch(/(?<!%)%\{/);
+});

@@ -1,0 +1,93 @@
+import { TerraformStack, TerraformVariable } from 'cdktf';
+import { Duration, Environment, Location, Machine, ServerType } from '../../lib';
+import { BackupTarget } from '../../lib/backup/backup-target';
+import { Heartbeat } from '../../lib/backup/heartbeat';
+import { RestoreCheck } from '../../lib/backup/restore-check';
+import { RestoreDrill, RestoreDrillProps } from '../../lib/backup/restore-drill';
+import { StorageBoxAccount } from '../../lib/hetzner/storage-box';
+import { ADMIN_CIDRS, ADMIN_KEY, resourcesOf, synthJson, testStack } from '../setup/stack';
+import { filesByPath } from './helpers/machine-root';
+
+const secret = (stack: TerraformStack, name: string) => new TerraformVariable(stack, name, { type: 'string', sensitive: true });
+
+function drillProps(): { stack: TerraformStack; props: RestoreDrillProps } {
+  const { stack } = testStack('test');
+  const machine = new Machine(stack, 'App', { environment: Environment.TEST, role: 'app', serverType: ServerType.CX23, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS });
+  const account = StorageBoxAccount.fromAttributes({
+    host: 'u12345-sub2.your-storagebox.de', username: 'u12345-sub2', location: Location.HEL1, password: secret(stack, 'storage_box_drill_password'),
+  });
+  return {
+    stack,
+    props: {
+      machine,
+      source: BackupTarget.storageBox(account, { hostKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr'] }),
+      sourceHost: 'acme-production-app',
+      resticPassword: secret(stack, 'production_restic_password'),
+      heartbeat: Heartbeat.healthchecks(secret(stack, 'heartbeat_url')),
+      checks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })],
+    },
+  };
+}
+
+function files(stack: TerraformStack): Record<string, string> {
+  const [server] = resourcesOf(synthJson(stack), 'hcloud_server');
+  return filesByPath(server.user_data);
+}
+
+describe('RestoreDrill', () => {
+  test('with only its required props: weekly on Monday 06:00 UTC, reading production\'s backups through a read-only account with its password', () => {
+    const { stack, props } = drillProps();
+    new RestoreDrill(stack, 'RestoreDrill', props);
+    const f = files(stack);
+    expect(/OnCalendar=(.*)/.exec(f['/etc/systemd/system/restore-drill.timer'])![1]).toBe('Mon *-*-* 06:00:00 UTC');
+    const conf = f['/etc/sovereign-backup/drill.conf'];
+    expect(conf).toMatch(/^DRILL_FROM_HOST='acme-production-app'$/m);
+    expect(conf).toMatch(/^MAX_AGE_HOURS=26$/m);
+    expect(conf).toMatch(/^DRILL_KEEP_DATABASES=0$/m);
+    expect(conf).toMatch(/^source_HOST='u12345-sub2\.your-storagebox\.de'$/m);
+    expect(conf).toMatch(/^source_PORT=23$/m);
+    expect(conf).toMatch(/^source_AUTH='password'$/m);
+    expect(f['/etc/sovereign-backup/secrets/source.password.b64']).toBe('${base64encode(var.storage_box_drill_password)}\n');
+    expect(f['/etc/sovereign-backup/secrets/source.restic.b64']).toBe('${base64encode(var.production_restic_password)}\n');
+    expect(f['/etc/sovereign-backup/drill-checks/01-users-present.sql']).toBe('-- database: app\n-- check: users-present\nSELECT count(*) > 0 FROM users;\n');
+    expect(f['/usr/local/sbin/restore-drill']).toMatch(/^#!\/bin\/bash/);
+    // The production jobs are not on the test machine.
+    expect(f['/usr/local/sbin/backup-push']).toBeUndefined();
+  });
+
+  test('fails when there is no verification query', () => {
+    const { stack, props } = drillProps();
+    expect(() => new RestoreDrill(stack, 'RestoreDrill', { ...props, checks: [] }))
+      .toThrow(/test\/RestoreDrill\.checks: missing: .* Fix: pass at least one RestoreCheck\.sql/);
+  });
+
+  test('fails when there is no heartbeat', () => {
+    const { stack, props } = drillProps();
+    expect(() => new RestoreDrill(stack, 'RestoreDrill', { ...props, heartbeat: undefined as any }))
+      .toThrow(/test\/RestoreDrill\.heartbeat: missing: a drill that fails or does not run must alert someone\. Fix: pass heartbeat: Heartbeat\.healthchecks/);
+  });
+
+  test('fails when it would run on a production machine', () => {
+    const { stack, props } = drillProps();
+    const prod = new Machine(stack, 'Prod', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS });
+    expect(() => new RestoreDrill(stack, 'RestoreDrill', { ...props, machine: prod }))
+      .toThrow(/test\/RestoreDrill\.machine: 'test\/Prod' is not allowed: .* Fix: run it on the test machine/);
+  });
+
+  test('fails when a read-only source has no password to log in with', () => {
+    const { stack, props } = drillProps();
+    const account = StorageBoxAccount.fromAttributes({ host: 'u1-sub2.your-storagebox.de', username: 'u1-sub2', location: Location.HEL1 });
+    expect(() => new RestoreDrill(stack, 'RestoreDrill', { ...props, source: BackupTarget.storageBox(account) }))
+      .toThrow(/test\/RestoreDrill\.source: missing: a read-only Storage Box account logs in with its password.*Fix:/);
+  });
+
+  test('fails on a bad source host, check or maximum age', () => {
+    const { stack, props } = drillProps();
+    expect(() => new RestoreDrill(stack, 'A', { ...props, sourceHost: 'Production App' })).toThrow(/test\/A\.sourceHost: 'Production App' is not allowed/);
+    expect(() => new RestoreDrill(stack, 'B', { ...props, maxBackupAge: Duration.minutes(90) })).toThrow(/test\/B\.maxBackupAge: '90 minutes' is not allowed/);
+    expect(() => RestoreCheck.sql('Bad Name', { database: 'app', query: 'SELECT true' })).toThrow(/RestoreCheck\.sql: 'Bad Name' is not allowed/);
+    expect(() => RestoreCheck.sql('empty', { database: 'app', query: '  ' })).toThrow(/RestoreCheck\.sql\(empty\)\.query: '' is not allowed: an empty query verifies nothing/);
+    const check = RestoreCheck.sql('same', { database: 'app', query: 'SELECT true' });
+    expect(() => new RestoreDrill(stack, 'C', { ...props, checks: [check, check] })).toThrow(/test\/C\.checks: 'same' is not allowed: two checks share a name/);
+  });
+});

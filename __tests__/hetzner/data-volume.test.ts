@@ -1,0 +1,60 @@
+import { DataClass, Environment, Location, Machine, ServerType, Size } from '../../lib';
+import { DataVolume } from '../../lib/hetzner/data-volume';
+import { ADMIN_CIDRS, ADMIN_KEY, resourcesOf, synthJson, testStack } from '../setup/stack';
+
+function machine(environment = Environment.PRODUCTION) {
+  const { stack } = testStack(environment.name);
+  const m = new Machine(stack, 'App', {
+    environment, role: 'app', serverType: ServerType.CX33, location: Location.NBG1, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS, dataClasses: [DataClass.SENSITIVE],
+  });
+  return { stack, machine: m };
+}
+
+describe('DataVolume', () => {
+  test('with only its required props: in the machine\'s location, attached without automount, mounted by cloud-init, and it must be backed up', () => {
+    const { stack, machine: m } = machine(Environment.TEST);
+    const volume = new DataVolume(stack, 'Data', { machine: m, size: Size.gibibytes(20) });
+    expect(() => synthJson(stack)).toThrow(/test\/Data\.mountPath: '\/mnt\/data' is not allowed: Hetzner server backups and snapshots do not include attached volumes/);
+    DataVolume.recordBackup(m, { by: stack, filePaths: ['/mnt'] });
+    const json = synthJson(stack);
+    const [v] = resourcesOf(json, 'hcloud_volume');
+    expect(v).toMatchObject({ name: 'test-app-data', size: 20, location: 'nbg1', format: 'ext4', automount: false, delete_protection: false });
+    expect(v.labels).toMatchObject({ role: 'app-volume', 'data-class': 'sensitive' });
+    const [attachment] = resourcesOf(json, 'hcloud_volume_attachment');
+    expect(attachment).toEqual({
+      volume_id: expect.stringMatching(/^\$\{hcloud_volume\.\w+\.id\}$/), server_id: expect.stringMatching(/^\$\{hcloud_server\.\w+\.id\}$/), automount: false,
+    });
+    const [server] = resourcesOf(json, 'hcloud_server');
+    expect(server.user_data).toMatch(/dev=\/dev\/disk\/by-id\/scsi-0HC_Volume_\$\{hcloud_volume\.\w+\.id\}; dir=\/mnt\/data/);
+    expect(server.user_data).toContain('ext4 discard,nofail,defaults 0 2');
+    expect(volume.mountPath).toBe('/mnt/data');
+  });
+
+  test('in production: delete protection and prevent_destroy', () => {
+    const { stack, machine: m } = machine();
+    new DataVolume(stack, 'Data', { machine: m, size: Size.gibibytes(20), withoutBackup: 'model cache, downloaded again at start' });
+    const [v] = resourcesOf(synthJson(stack), 'hcloud_volume');
+    expect(v.delete_protection).toBe(true);
+    expect(v.lifecycle).toEqual({ prevent_destroy: true });
+  });
+
+  test('a file backup covers a volume mounted at or below its path, not above it', () => {
+    const { stack, machine: m } = machine();
+    const deep = new DataVolume(stack, 'Deep', { machine: m, size: Size.gibibytes(10), mountPath: '/srv/data/uploads' });
+    const top = new DataVolume(stack, 'Top', { machine: m, size: Size.gibibytes(10), mountPath: '/srv' });
+    DataVolume.recordBackup(m, { by: stack, filePaths: ['/srv/data'] });
+    expect(deep.coveringBackup()).toBe(stack);
+    expect(top.coveringBackup()).toBeUndefined();
+    expect(() => synthJson(stack)).toThrow(/production\/Top\.mountPath: '\/srv' is not allowed/);
+  });
+
+  test.each([
+    ['a size below 10 GiB', { size: Size.gibibytes(5) }, /\.size: '5 GiB' is not allowed: Hetzner volumes are 10 GiB to 10 TiB/],
+    ['a size that is not whole GiB', { size: Size.mebibytes(15_000) }, /\.size: '15000 MiB' is not allowed/],
+    ['a relative mount path', { size: Size.gibibytes(10), mountPath: 'data' }, /\.mountPath: 'data' is not allowed/],
+    ['an opt-out without a real reason', { size: Size.gibibytes(10), withoutBackup: 'cache' }, /\.withoutBackup: 'cache' is not allowed: opting a volume out of backups needs a specific reason/],
+  ])('fails on %s', (_, props, message) => {
+    const { stack, machine: m } = machine();
+    expect(() => new DataVolume(stack, 'Data', { machine: m, ...props })).toThrow(message);
+  });
+});

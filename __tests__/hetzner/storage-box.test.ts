@@ -1,0 +1,89 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { TerraformStack, TerraformVariable } from 'cdktf';
+import { Environment, Location } from '../../lib';
+import { StorageBox, StorageBoxAccount, StorageBoxType, STORAGE_BOX_LOCATIONS, STORAGE_BOX_SSH_PORT } from '../../lib/hetzner/storage-box';
+import { available } from './hetzner-facts';
+import { resourcesOf, synthJson, testStack } from '../setup/stack';
+
+const facts = (): any => JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'shared', 'reference', 'hetzner-facts.json'), 'utf8'));
+
+const secret = (stack: TerraformStack, name: string) => new TerraformVariable(stack, name, { type: 'string', sensitive: true });
+
+describe('StorageBox', () => {
+  test('with only its required props: hel1, bx11, SSH on and everything else off, not reachable from outside Hetzner', () => {
+    const { stack } = testStack('test');
+    new StorageBox(stack, 'Backups', { environment: Environment.TEST, password: secret(stack, 'box_password') });
+    const [box] = resourcesOf(synthJson(stack), 'hcloud_storage_box');
+    expect(box).toEqual({
+      name: 'test-backups', location: 'hel1', storage_box_type: 'bx11', password: '${var.box_password}',
+      access_settings: { ssh_enabled: true, reachable_externally: false, samba_enabled: false, webdav_enabled: false, zfs_enabled: false },
+      delete_protection: false,
+      labels: expect.objectContaining({ role: 'backups', environment: 'test', 'data-class': 'secret' }),
+      lifecycle: { ignore_changes: ['ssh_keys'] },
+    });
+  });
+
+  test('in production: delete protection, prevent_destroy, ssh_keys changes ignored, daily snapshots at 05:30 UTC', () => {
+    const { stack } = testStack('production');
+    new StorageBox(stack, 'Backups', { environment: Environment.PRODUCTION, password: secret(stack, 'box_password') });
+    const [box] = resourcesOf(synthJson(stack), 'hcloud_storage_box');
+    expect(box.delete_protection).toBe(true);
+    expect(box.lifecycle).toEqual({ prevent_destroy: true, ignore_changes: ['ssh_keys'] });
+    expect(box.snapshot_plan).toEqual({ hour: 5, minute: 30, max_snapshots: 7 });
+    expect(box).not.toHaveProperty('ssh_keys');
+  });
+
+  test('gives each machine a sub-account: SSH only, its own home, not reachable from outside, read-only on request', () => {
+    const { stack } = testStack('production');
+    const box = new StorageBox(stack, 'Backups', { environment: Environment.PRODUCTION, password: secret(stack, 'box_password') });
+    const writer = box.addSubaccount('App', { homeDirectory: 'backups/production/app', password: secret(stack, 'app_password') });
+    const reader = box.addSubaccount('Drill', { homeDirectory: 'backups/production/app', password: secret(stack, 'drill_password'), readonly: true });
+    const subaccounts = resourcesOf(synthJson(stack), 'hcloud_storage_box_subaccount');
+    expect(subaccounts.map((s) => s.access_settings)).toEqual([
+      { ssh_enabled: true, reachable_externally: false, samba_enabled: false, webdav_enabled: false, readonly: false },
+      { ssh_enabled: true, reachable_externally: false, samba_enabled: false, webdav_enabled: false, readonly: true },
+    ]);
+    expect(subaccounts[0]).toMatchObject({ home_directory: 'backups/production/app', password: '${var.app_password}', storage_box_id: expect.stringMatching(/^\$\{hcloud_storage_box\.\w+\.id\}$/) });
+    expect(writer.host).toMatch(/TfToken/);
+    expect(writer.location).toBe(Location.HEL1);
+    expect(reader.readonly).toBe(true);
+    expect(STORAGE_BOX_SSH_PORT).toBe(23);
+  });
+
+  test('fails when the location has no Storage Boxes', () => {
+    const { stack } = testStack('production');
+    new StorageBox(stack, 'Backups', { environment: Environment.PRODUCTION, password: secret(stack, 'p'), location: Location.NBG1 });
+    expect(() => synthJson(stack)).toThrow(/production\/Backups\.location: 'nbg1' is not allowed: Storage Boxes exist only in fsn1 and hel1\. Fix: use Location\.HEL1 or Location\.FSN1/);
+  });
+
+  test('fails when a password is not a sensitive variable', () => {
+    const { stack } = testStack('production');
+    expect(() => new StorageBox(stack, 'Backups', { environment: Environment.PRODUCTION, password: 'Secret-123456' as any }))
+      .toThrow(/production\/Backups\.password: '<a value>' is not allowed: a secret must come from a sensitive Terraform variable/);
+    const plain = new TerraformVariable(stack, 'plain', { type: 'string' });
+    expect(() => new StorageBox(stack, 'Backups2', { environment: Environment.PRODUCTION, password: plain }))
+      .toThrow(/production\/Backups2\.password: 'var\.plain' is not allowed: the variable is not marked sensitive/);
+  });
+
+  test('fails on a home directory outside the box or too many snapshots for the type', () => {
+    const { stack } = testStack('production');
+    const box = new StorageBox(stack, 'Backups', { environment: Environment.PRODUCTION, password: secret(stack, 'p') });
+    expect(() => box.addSubaccount('Bad', { homeDirectory: '../other', password: secret(stack, 'q') }))
+      .toThrow(/production\/Backups\/Bad\.homeDirectory: '\.\.\/other' is not allowed/);
+    expect(() => new StorageBox(stack, 'Many', { environment: Environment.PRODUCTION, password: secret(stack, 'r'), dailySnapshots: 11 }))
+      .toThrow(/production\/Many\.dailySnapshots: 11 is not allowed: a bx11 keeps 0 to 10 automatic snapshots/);
+  });
+
+  test('refers to an account of another stack, read-only unless said otherwise', () => {
+    const account = StorageBoxAccount.fromAttributes({ host: 'u1-sub2.your-storagebox.de', username: 'u1-sub2', location: Location.HEL1 });
+    expect(account.readonly).toBe(true);
+  });
+
+  (available ? test : test.skip)('its catalog matches the shared Hetzner facts', () => {
+    const f = facts();
+    expect(StorageBoxType.all().map((t) => [t.name, t.capacity.toMebibytes() / 1024 / 1024, t.maxAutomaticSnapshots]))
+      .toEqual(f.storageBoxes.map((b: any) => [b.name, b.sizeTB, b.automaticSnapshots]));
+    expect(STORAGE_BOX_LOCATIONS.map((l) => l.name)).toEqual(f.storageBoxCommon.locations.map((l: string) => l.split(' ')[0]));
+  });
+});

@@ -1,0 +1,366 @@
+import { Construct } from 'constructs';
+import { Fn, TerraformVariable } from 'cdktf';
+import { Duration } from '../core/duration';
+import { Environment } from '../core/environment';
+import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
+import { CloudInitFile } from '../hetzner/cloud-init';
+import { DataVolume } from '../hetzner/data-volume';
+import { Location } from '../hetzner/location';
+import { Machine } from '../hetzner/machine';
+import { requireSensitive } from '../hetzner/storage-box';
+import { BackupTarget } from './backup-target';
+import { Heartbeat } from './heartbeat';
+import { PostgresDump } from './postgres-dump';
+import { BACKUP_BOOTSTRAP, BACKUP_CHECK, BACKUP_DUMP, BACKUP_PRUNE, BACKUP_PUSH } from './private/scripts';
+import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, targetNames, timer, UNITS } from './private/tooling';
+import { Retention } from './retention';
+import { Schedule, Weekday } from './schedule';
+
+/** What every plan needs; the presets fill in the rest. */
+export interface BackupPlanOptions {
+  /** The environment whose machines the plan protects. */
+  readonly environment: Environment;
+  /** The password of the restic repositories, from a sensitive Terraform variable. Lose it and the backups are lost. */
+  readonly resticPassword: TerraformVariable;
+  /** Where the jobs report success and failure. */
+  readonly heartbeat: Heartbeat;
+  /**
+   * Remote repositories the backups are copied to.
+   * @default - none; a production plan fails synth without one
+   */
+  readonly targets?: BackupTarget[];
+}
+
+export interface BackupPlanProps extends BackupPlanOptions {
+  /**
+   * When the databases are dumped and pushed.
+   * @default Schedule.daily({ hour: 3 })
+   */
+  readonly schedule?: Schedule;
+  /**
+   * How many dumps stay on the machine (for a restore without the network). At least 1.
+   * @default 7
+   */
+  readonly localCopies?: number;
+  /**
+   * How many remote snapshots the prune job keeps. Must keep at least one daily snapshot.
+   * @default Retention.DEFAULT - keep-daily 7, keep-weekly 4, keep-monthly 6
+   */
+  readonly retention?: Retention;
+  /**
+   * When the retention policy is applied.
+   * @default Schedule.weekly({ day: Weekday.SUNDAY, hour: 4 })
+   */
+  readonly pruneSchedule?: Schedule;
+  /**
+   * When `restic check` verifies the repositories.
+   * @default Schedule.weekly({ day: Weekday.SUNDAY, hour: 5 })
+   */
+  readonly checkSchedule?: Schedule;
+  /**
+   * The share of the stored data the check reads back and decrypts, in percent (1-100).
+   * @default 10
+   */
+  readonly checkReadDataPercentage?: number;
+  /**
+   * A backup older than this makes the push, the check and the drill fail: backups are not arriving.
+   * @default - the schedule's interval plus 2 hours
+   */
+  readonly maxBackupAge?: Duration;
+  /**
+   * Whether one target must be offsite (outside Hetzner, at an EU provider), as from Phase 2.
+   * @default false
+   */
+  readonly requireOffsite?: boolean;
+}
+
+export interface ProtectOptions {
+  /**
+   * The PostgreSQL databases to dump.
+   * @default PostgresDump.allDatabases()
+   */
+  readonly postgres?: PostgresDump;
+  /**
+   * Directories backed up as files (uploads, a volume's mount path), absolute, without spaces.
+   * @default - none
+   */
+  readonly paths?: string[];
+}
+
+const plans = new WeakMap<Machine, BackupPlan>();
+const ABSOLUTE_PATH = /^\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+const DUMP_DIR = '/var/backups/sovereign/postgresql';
+
+/**
+ * The backups of one environment: database dumps with local retention, encrypted remote copies
+ * (restic), a retention policy, and verification; rendered onto each protected machine as
+ * scripts and systemd timers.
+ *
+ * On a protected machine:
+ * - `backup-dump` dumps the databases (with row counts and checksums from the same snapshot),
+ *   reads the dump back, and keeps `localCopies` dumps;
+ * - `backup-push` (after each dump) copies the newest dump to every target and reads it back;
+ * - `backup-prune` applies the retention; `backup-check` runs `restic check` with a read-data
+ *   subset and fails on a backup older than `maxBackupAge`.
+ *
+ * Every job exits non-zero on any failure and pings the heartbeat's `/fail`; it reports success
+ * only after verifying its result. In production, Hetzner's server backups stay on (7 daily
+ * slots), and `preReleaseSnapshot` tells the release path to snapshot production first.
+ *
+ * Secrets (restic password, Storage Box password, S3 credentials, heartbeat URL) are sensitive
+ * variables: the synthesized configuration holds references, never values. At apply Terraform
+ * writes them into the machine's user data, base64-encoded, which cloud-init writes to
+ * root-only files; the user data stays readable through the metadata service, so the tooling
+ * limits that service to root (see docs/backup.md).
+ */
+export class BackupPlan extends Construct {
+  /**
+   * Phase 1: a dump daily at 03:00 UTC and a push right after it, 7 local copies, the default
+   * retention (keep-daily 7, keep-weekly 4, keep-monthly 6) applied Sundays at 04:00 UTC, and
+   * `restic check` reading 10% of the data Sundays at 05:00 UTC. RPO 24 hours.
+   */
+  public static phase1(scope: Construct, id: string, options: BackupPlanOptions): BackupPlan {
+    return new BackupPlan(scope, id, {
+      ...options,
+      schedule: Schedule.daily({ hour: 3 }),
+      localCopies: 7,
+      retention: Retention.DEFAULT,
+      pruneSchedule: Schedule.weekly({ day: Weekday.SUNDAY, hour: 4 }),
+      checkSchedule: Schedule.weekly({ day: Weekday.SUNDAY, hour: 5 }),
+      checkReadDataPercentage: 10,
+    });
+  }
+
+  /**
+   * Phase 2: a dump every 6 hours (00:15, 06:15, 12:15, 18:15 UTC) and a push after each,
+   * 28 local copies (a week), retention keep-hourly 12, keep-daily 7, keep-weekly 4,
+   * keep-monthly 6 applied Sundays at 04:00 UTC, `restic check` reading 25% of the data
+   * Sundays at 05:00 UTC, and an offsite target required. RPO 6 hours.
+   */
+  public static phase2(scope: Construct, id: string, options: BackupPlanOptions): BackupPlan {
+    return new BackupPlan(scope, id, {
+      ...options,
+      schedule: Schedule.everyHours(6, { minute: 15 }),
+      localCopies: 28,
+      retention: Retention.of({ hourly: 12, daily: 7, weekly: 4, monthly: 6 }),
+      pruneSchedule: Schedule.weekly({ day: Weekday.SUNDAY, hour: 4 }),
+      checkSchedule: Schedule.weekly({ day: Weekday.SUNDAY, hour: 5 }),
+      checkReadDataPercentage: 25,
+      requireOffsite: true,
+    });
+  }
+
+  /** The plan protecting a machine, if any. */
+  public static of(machine: Machine): BackupPlan | undefined {
+    return plans.get(machine);
+  }
+
+  public readonly environment: Environment;
+  public readonly targets: readonly BackupTarget[];
+  public readonly schedule: Schedule;
+  public readonly localCopies: number;
+  public readonly retention: Retention;
+  public readonly pruneSchedule: Schedule;
+  public readonly checkSchedule: Schedule;
+  public readonly checkReadDataPercentage: number;
+  public readonly maxBackupAge: Duration;
+  public readonly requireOffsite: boolean;
+  private readonly resticPassword: TerraformVariable;
+  private readonly heartbeat: Heartbeat;
+  private readonly protectedMachines: Machine[] = [];
+
+  constructor(scope: Construct, id: string, props: BackupPlanProps) {
+    super(scope, id);
+    this.environment = props.environment;
+    this.targets = [...(props.targets ?? [])];
+    this.schedule = props.schedule ?? Schedule.daily({ hour: 3 });
+    this.localCopies = props.localCopies ?? 7;
+    this.retention = props.retention ?? Retention.DEFAULT;
+    this.pruneSchedule = props.pruneSchedule ?? Schedule.weekly({ day: Weekday.SUNDAY, hour: 4 });
+    this.checkSchedule = props.checkSchedule ?? Schedule.weekly({ day: Weekday.SUNDAY, hour: 5 });
+    this.checkReadDataPercentage = props.checkReadDataPercentage ?? 10;
+    this.maxBackupAge = props.maxBackupAge ?? Duration.seconds(this.schedule.interval.toSeconds() + 2 * 3600);
+    this.requireOffsite = props.requireOffsite ?? false;
+    this.resticPassword = props.resticPassword;
+    this.heartbeat = props.heartbeat;
+
+    requireSensitive(this, 'resticPassword', props.resticPassword);
+    if (!(props.heartbeat instanceof Heartbeat)) {
+      throw new ValidationError(missingValue(this, 'heartbeat', 'jobs that fail without telling anyone are no backup',
+        'pass heartbeat: Heartbeat.healthchecks(<sensitive variable with the ping URL>)'));
+    }
+    requireSensitive(this, 'heartbeat', props.heartbeat.pingUrl);
+    if (this.retention.daily < 1) {
+      throw new ValidationError(invalidValue(this, 'retention', this.retention,
+        'a retention that keeps no daily snapshot deletes the newest backups at the next prune',
+        'keep at least one daily snapshot, such as Retention.of({ daily: 7, weekly: 4, monthly: 6 }) (Retention.DEFAULT)'));
+    }
+    if (!Number.isInteger(this.localCopies) || this.localCopies < 1) {
+      throw new ValidationError(invalidValue(this, 'localCopies', this.localCopies,
+        'without a local copy every restore waits for the remote target, and a failed push leaves nothing',
+        'keep at least 1 dump on the machine (the default is 7)'));
+    }
+    const pct = this.checkReadDataPercentage;
+    if (!Number.isFinite(pct) || pct <= 0 || pct > 100) {
+      throw new ValidationError(invalidValue(this, 'checkReadDataPercentage', pct, 'restic reads a share of 0 to 100 percent of the data',
+        'pass a percentage above 0 and at most 100, such as 10'));
+    }
+    if (this.maxBackupAge.toSeconds() % 3600 !== 0 || !this.maxBackupAge.isLongerThan(this.schedule.interval)) {
+      throw new ValidationError(invalidValue(this, 'maxBackupAge', this.maxBackupAge,
+        `it must be whole hours and longer than the schedule's interval (${this.schedule.interval}), or every run would fail`,
+        `use Duration.hours(${this.schedule.interval.toSeconds() / 3600 + 2})`));
+    }
+
+    this.node.addValidation({ validate: () => this.validate() });
+  }
+
+  /** The machines this plan protects. */
+  public get machines(): readonly Machine[] {
+    return [...this.protectedMachines];
+  }
+
+  /** Whether the release path must snapshot the machines before each release (production). */
+  public get preReleaseSnapshot(): boolean {
+    return this.environment.protectedFromLoss;
+  }
+
+  /** The most data a loss can cost: the time between two pushes. */
+  public get recoveryPointObjective(): Duration {
+    return this.schedule.interval;
+  }
+
+  /**
+   * Backs a machine up with this plan: adds the dump, push, prune and check jobs to its
+   * cloud-init. A machine has at most one plan.
+   */
+  public protect(machine: Machine, options: ProtectOptions = {}): void {
+    const postgres = options.postgres ?? PostgresDump.allDatabases();
+    const paths = options.paths ?? [];
+    if (machine.environment !== this.environment) {
+      throw new ValidationError(invalidValue(this, 'protect', machine.node.path,
+        `the machine is in ${machine.environment}, the plan protects ${this.environment}`, "use the plan of the machine's environment"));
+    }
+    const existing = plans.get(machine);
+    if (existing) {
+      throw new ValidationError(invalidValue(this, 'protect', machine.node.path, `the machine is already protected by ${existing.node.path}`,
+        'protect each machine with one plan, listing all its databases and paths there'));
+    }
+    if (!postgres.enabled && paths.length === 0) {
+      throw new ValidationError(invalidValue(this, 'protect', machine.node.path, 'PostgresDump.NONE and no paths back up nothing',
+        'dump its databases (the default) or list the paths that hold its data'));
+    }
+    const badPath = paths.find((p) => !ABSOLUTE_PATH.test(p) || p.split('/').includes('..'));
+    if (badPath !== undefined) {
+      throw new ValidationError(invalidValue(this, 'paths', badPath, 'a backed-up path is absolute, without spaces, ".." or a trailing "/"',
+        'use a path such as "/srv/uploads"'));
+    }
+    plans.set(machine, this);
+    this.protectedMachines.push(machine);
+    DataVolume.recordBackup(machine, { by: this, filePaths: paths, databaseDirectories: postgres.enabled ? [postgres.dataDirectory] : [] });
+    ensureBasePart(machine);
+    machine.addCloudInitPart(this.jobsPart(machine, postgres, paths));
+  }
+
+  private jobsPart(machine: Machine, postgres: PostgresDump, paths: string[]) {
+    const names = targetNames(this.targets);
+    const rendered = this.targets.map((t, i) => t.render(this, names[i], { serverName: machine.serverName, writes: true, prop: 'targets' }));
+    const tags = [...(postgres.enabled ? ['sovereign-dump'] : []), ...(paths.length > 0 ? ['sovereign-files'] : [])];
+    const conf = shellConf(`sovereign-backup jobs of ${machine.serverName}, from ${this.node.path}. Paths have no spaces.`, [
+      ['BACKUP_HOST', machine.serverName],
+      ['BACKUP_STATE', STATE],
+      ['DUMP_DIR', postgres.enabled ? DUMP_DIR : ''],
+      ['LOCAL_COPIES', this.localCopies],
+      ['MAX_AGE_HOURS', this.maxBackupAge.toSeconds() / 3600],
+      ['KEEP', this.retention.toResticArguments()],
+      ['TAGS', tags.join(' ')],
+      ['CHECK_READ_PERCENT', this.checkReadDataPercentage],
+      ['PG_OS_USER', postgres.osUser],
+      ['PG_HOST', '/var/run/postgresql'],
+      ['PG_PORT', postgres.port],
+      ['PG_DATABASES', (postgres.databaseNames ?? []).join(' ')],
+      ['FILE_PATHS', paths.join(' ')],
+      ['HEARTBEAT', 'backup-heartbeat'],
+      ['TARGETS', names.join(' ')],
+      ...rendered.flatMap((r) => r.conf),
+    ]);
+    const files: CloudInitFile[] = [
+      file(`${ETC}/backup.conf`, conf, '0600'),
+      file(`${ETC}/secrets/backup-heartbeat.b64`, `${Fn.base64encode(this.heartbeat.pingUrl.stringValue)}\n`, '0600'),
+      ...names.map((n) => file(`${ETC}/secrets/${n}.restic.b64`, `${Fn.base64encode(this.resticPassword.stringValue)}\n`, '0600')),
+      ...rendered.flatMap((r) => r.files),
+      script(`${SBIN}/backup-bootstrap`, BACKUP_BOOTSTRAP),
+      ...(postgres.enabled ? [script(`${SBIN}/backup-dump`, BACKUP_DUMP)] : []),
+      script(`${SBIN}/backup-push`, BACKUP_PUSH),
+      script(`${SBIN}/backup-prune`, BACKUP_PRUNE),
+      script(`${SBIN}/backup-check`, BACKUP_CHECK),
+      file(`${UNITS}/backup-bootstrap.service`, service('Backup: SSH key, key install on the Storage Box, repository init (first boot)',
+        `${SBIN}/backup-bootstrap`, { unit: ['Wants=network-online.target', 'After=network-online.target'] }), '0644'),
+      ...(postgres.enabled ? [file(`${UNITS}/backup-dump.service`, service(`Backup: dump ${postgres} and verify the dump`, `${SBIN}/backup-dump`,
+        { unit: ['After=postgresql.service'], service: ['TimeoutStartSec=6h'] }), '0644')] : []),
+      file(`${UNITS}/backup-push.service`, service('Backup: copy the newest dump to the remote targets and read it back', `${SBIN}/backup-push`, {
+        unit: [...(postgres.enabled ? ['Requires=backup-dump.service', 'After=backup-dump.service'] : []), 'Wants=network-online.target', 'After=network-online.target'],
+        service: ['TimeoutStartSec=6h'],
+      }), '0644'),
+      file(`${UNITS}/backup-push.timer`, timer(postgres.enabled ? 'Backup: dump and push' : 'Backup: push', this.schedule, '10min'), '0644'),
+      file(`${UNITS}/backup-prune.service`, service(`Backup: apply the retention (${this.retention})`, `${SBIN}/backup-prune`,
+        { unit: ['Wants=network-online.target', 'After=network-online.target'], service: ['TimeoutStartSec=6h'] }), '0644'),
+      file(`${UNITS}/backup-prune.timer`, timer('Backup: prune', this.pruneSchedule, '30min'), '0644'),
+      file(`${UNITS}/backup-check.service`, service(`Backup: restic check reading ${this.checkReadDataPercentage}% of the data`, `${SBIN}/backup-check`,
+        { unit: ['Wants=network-online.target', 'After=network-online.target'], service: ['TimeoutStartSec=12h'] }), '0644'),
+      file(`${UNITS}/backup-check.timer`, timer('Backup: check', this.checkSchedule, '30min'), '0644'),
+    ];
+    return {
+      name: 'sovereign-backup jobs',
+      packages: postgres.enabled ? ['postgresql-client'] : [],
+      files,
+      commands: [
+        ['systemctl', 'daemon-reload'],
+        ['systemctl', 'enable', '--now', 'backup-push.timer', 'backup-prune.timer', 'backup-check.timer'],
+        ['systemctl', 'start', '--no-block', 'backup-bootstrap.service'],
+      ],
+    };
+  }
+
+  private validate(): string[] {
+    const errors: string[] = [];
+    if (this.protectedMachines.length === 0) {
+      errors.push(missingValue(this, 'protect', 'the plan protects no machine', 'call plan.protect(machine) for each machine that holds data'));
+    }
+    if (this.environment.protectedFromLoss && this.targets.length === 0) {
+      errors.push(missingValue(this, 'targets', `${this.environment} needs a remote copy: a dump that lives only on the machine dies with it`,
+        'pass targets: [BackupTarget.storageBox(box.addSubaccount(...))] with a Storage Box in another location than the machines'));
+    }
+    for (const target of this.targets) {
+      for (const machine of this.protectedMachines) {
+        if (target.location !== undefined && target.location === machine.location) {
+          const other = Location.HEL1 === machine.location ? 'Location.FSN1' : 'Location.HEL1';
+          errors.push(invalidValue(this, 'targets', target.description,
+            `it is in the same location as ${machine.node.path} (${machine.location}); a fire, flood or outage there takes both`,
+            `create the Storage Box in ${other}`));
+        }
+      }
+      const provider = target.provider;
+      if (provider && provider.isHetzner) {
+        errors.push(invalidValue(this, 'targets', target.description, 'an offsite copy must survive losing Hetzner, so it cannot be at Hetzner',
+          'use an EU provider outside Hetzner, such as S3Provider.SCALEWAY, S3Provider.IONOS or S3Provider.OVHCLOUD'));
+      } else if (provider && !provider.inEu) {
+        errors.push(invalidValue(this, 'targets', target.description, 'the backups hold the same data as production, which stays with EU companies',
+          'use a provider headquartered in the EU, such as S3Provider.SCALEWAY, S3Provider.IONOS or S3Provider.OVHCLOUD, with a bucket in an EU region'));
+      }
+    }
+    if (this.requireOffsite && !this.targets.some((t) => t.isOffsite)) {
+      errors.push(missingValue(this, 'targets', 'from Phase 2 one copy must be offsite: outside Hetzner, at an EU provider',
+        'add BackupTarget.s3Compatible({ provider: S3Provider.SCALEWAY, endpoint, bucket, accessKeyId, secretAccessKey }) with sensitive variables'));
+    }
+    if (this.environment.protectedFromLoss) {
+      for (const machine of this.protectedMachines) {
+        if (machine.server.backupsInput !== true) {
+          errors.push(invalidValue(machine, 'hetznerBackups', machine.server.backupsInput ?? false,
+            "production keeps Hetzner's daily server backups (7 slots) as its fast restore layer",
+            'remove hetznerBackups: false'));
+        }
+      }
+    }
+    return errors;
+  }
+}

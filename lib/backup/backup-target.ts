@@ -1,0 +1,161 @@
+import { IConstruct } from 'constructs';
+import { Annotations, Fn, TerraformVariable } from 'cdktf';
+import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
+import { CloudInitFile } from '../hetzner/cloud-init';
+import { Location } from '../hetzner/location';
+import { IStorageBoxAccount, requireSensitive, STORAGE_BOX_SSH_PORT } from '../hetzner/storage-box';
+import { ETC, file } from './private/tooling';
+import { S3Provider } from './s3-provider';
+
+export interface StorageBoxTargetOptions {
+  /**
+   * The repository's directory, relative to the account's home.
+   * @default 'restic'
+   */
+  readonly path?: string;
+  /**
+   * The box's SSH host keys (`ssh-ed25519 AAAA…`), from `ssh-keyscan -p 23 <host>`, reviewed once.
+   * Pinned keys make a man-in-the-middle fail the backup instead of receiving it.
+   * @default - trust on first use, with a warning
+   */
+  readonly hostKeys?: string[];
+}
+
+export interface S3TargetOptions {
+  /** The company hosting the bucket: outside Hetzner, headquartered in the EU. */
+  readonly provider: S3Provider;
+  /** The endpoint, such as `https://s3.fr-par.scw.cloud`, from a sensitive variable. */
+  readonly endpoint: TerraformVariable;
+  /** The bucket, from a sensitive variable. */
+  readonly bucket: TerraformVariable;
+  /** The access key ID, from a sensitive variable. */
+  readonly accessKeyId: TerraformVariable;
+  /** The secret access key, from a sensitive variable. */
+  readonly secretAccessKey: TerraformVariable;
+  /**
+   * The repository's prefix inside the bucket.
+   * @default - the machine's server name
+   */
+  readonly path?: string;
+}
+
+const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,3}$/;
+const PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+
+/**
+ * How a target is written into a machine's configuration.
+ * @internal
+ */
+export interface RenderedTarget {
+  readonly conf: ReadonlyArray<readonly [string, string | number]>;
+  readonly files: CloudInitFile[];
+}
+
+/**
+ * A remote repository the backups are copied to, encrypted by restic.
+ *
+ * - `storageBox`: a Hetzner Storage Box account over SFTP on port 23, in another location than
+ *   the machines it backs up.
+ * - `s3Compatible`: an offsite bucket outside Hetzner, at an EU provider (Phase 2 on).
+ */
+export class BackupTarget {
+  /** A Storage Box account (one per machine, from `StorageBox.addSubaccount`). */
+  public static storageBox(account: IStorageBoxAccount, options: StorageBoxTargetOptions = {}): BackupTarget {
+    return new BackupTarget('storagebox', `Storage Box in ${account.location.name}`, account.location, undefined, (scope, name, ctx) => {
+      const path = options.path ?? 'restic';
+      if (!PATH.test(path)) {
+        throw new ValidationError(invalidValue(scope, ctx.prop, path, 'a repository path is relative, without spaces or ".."', "use a path such as 'restic'"));
+      }
+      const badKey = (options.hostKeys ?? []).find((k) => !HOST_KEY.test(k.trim()));
+      if (badKey !== undefined) {
+        throw new ValidationError(invalidValue(scope, ctx.prop, badKey, 'a host key is a key type and base64 key, without the host name',
+          `take the key part of \`ssh-keyscan -p ${STORAGE_BOX_SSH_PORT} <host>\`, such as "ssh-ed25519 AAAA…"`));
+      }
+      if (account.readonly && ctx.writes) {
+        throw new ValidationError(invalidValue(scope, ctx.prop, `read-only Storage Box account in ${account.location.name}`, 'backups cannot be written to a read-only account',
+          'give the plan a writable sub-account; read-only accounts are for restore drills'));
+      }
+      // A read-only account cannot install a key in its home: it logs in with its password.
+      const auth = account.readonly ? 'password' : 'key';
+      if (account.password) requireSensitive(scope, ctx.prop, account.password);
+      if (auth === 'password' && !account.password) {
+        throw new ValidationError(missingValue(scope, ctx.prop,
+          'a read-only Storage Box account logs in with its password (it cannot install a key), and none was given',
+          'pass password: <sensitive variable> to StorageBoxAccount.fromAttributes'));
+      }
+      const files: CloudInitFile[] = [];
+      if (account.password) files.push(file(`${ETC}/secrets/${name}.password.b64`, `${Fn.base64encode(account.password.stringValue)}\n`, '0600'));
+      const pinned = (options.hostKeys ?? []).length > 0;
+      if (pinned) {
+        files.push(file(`${ETC}/ssh/known_hosts.${name}`, options.hostKeys!.map((k) => `sovereign-${name} ${k.trim()}\n`).join(''), '0644'));
+      } else {
+        Annotations.of(scope).addWarning(`Backup-UnpinnedHostKey: ${scope.node.path}.${ctx.prop}: the ${name} Storage Box's host key is trusted on first use. `
+          + `Fix: pass hostKeys from \`ssh-keyscan -p ${STORAGE_BOX_SSH_PORT} <host>\`.`);
+      }
+      return {
+        conf: [
+          [`${name}_KIND`, 'sftp'],
+          [`${name}_HOST`, account.host],
+          [`${name}_PORT`, STORAGE_BOX_SSH_PORT],
+          [`${name}_USER`, account.username],
+          [`${name}_REPO_PATH`, path],
+          [`${name}_AUTH`, auth],
+          [`${name}_HOSTKEYS`, pinned ? 'yes' : 'accept-new'],
+        ],
+        files,
+      };
+    });
+  }
+
+  /** An S3-compatible bucket outside Hetzner: the offsite copy. Every connection detail is a sensitive variable. */
+  public static s3Compatible(options: S3TargetOptions): BackupTarget {
+    return new BackupTarget('offsite', `S3 bucket at ${options.provider}`, undefined, options.provider, (scope, name, ctx) => {
+      const variables = { endpoint: options.endpoint, bucket: options.bucket, accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey };
+      for (const [prop, variable] of Object.entries(variables)) requireSensitive(scope, `${ctx.prop}.${prop}`, variable);
+      const path = options.path ?? ctx.serverName;
+      if (!PATH.test(path)) {
+        throw new ValidationError(invalidValue(scope, ctx.prop, path, 'a repository path is relative, without spaces or ".."', 'use a path such as "production-app"'));
+      }
+      const b64 = (v: TerraformVariable) => Fn.base64encode(v.stringValue);
+      return {
+        conf: [[`${name}_KIND`, 's3'], [`${name}_REPO_PATH`, path]],
+        files: [file(`${ETC}/secrets/${name}.s3.env`, [
+          `ENDPOINT_B64=${b64(options.endpoint)}`,
+          `BUCKET_B64=${b64(options.bucket)}`,
+          `ACCESS_KEY_ID_B64=${b64(options.accessKeyId)}`,
+          `SECRET_ACCESS_KEY_B64=${b64(options.secretAccessKey)}`,
+          '',
+        ].join('\n'), '0600')],
+      };
+    });
+  }
+
+  private constructor(
+    /** The stem of the target's name on the machine (`storagebox`, `offsite`). */
+    public readonly kind: 'storagebox' | 'offsite',
+    /** Such as "Storage Box in hel1". */
+    public readonly description: string,
+    /** The Hetzner location, for targets inside Hetzner. */
+    public readonly location: Location | undefined,
+    /** The provider, for targets outside Hetzner. */
+    public readonly provider: S3Provider | undefined,
+    private readonly renderer: (scope: IConstruct, name: string, context: { serverName: string; writes: boolean; prop: string }) => RenderedTarget,
+  ) {}
+
+  /** Whether the copy is outside Hetzner (it survives losing the Hetzner account). */
+  public get isOffsite(): boolean {
+    return this.provider !== undefined && !this.provider.isHetzner;
+  }
+
+  /**
+   * The target's settings and files for one machine; `name` is its shell-safe name there.
+   * @internal
+   */
+  public render(scope: IConstruct, name: string, context: { serverName: string; writes: boolean; prop: string }): RenderedTarget {
+    return this.renderer(scope, name, context);
+  }
+
+  public toString(): string {
+    return this.description;
+  }
+}

@@ -1,0 +1,107 @@
+import { CloudInitFile } from '../../hetzner/cloud-init';
+import { Machine } from '../../hetzner/machine';
+import { Schedule } from '../schedule';
+import { ASKPASS, COMMON, TABLE_DIGEST_SQL } from './scripts';
+
+/** Where the tooling keeps its configuration and secrets on the machine. */
+export const ETC = '/etc/sovereign-backup';
+export const LIB = '/usr/local/lib/sovereign-backup';
+export const SBIN = '/usr/local/sbin';
+export const UNITS = '/etc/systemd/system';
+export const STATE = '/var/lib/sovereign-backup';
+export const BASE_PART = 'sovereign-backup tooling';
+
+/**
+ * A file of the tooling. Scripts are executable, secrets and configuration root-only. Static text
+ * (scripts, SQL) is stored compressed, which keeps the tooling to a fraction of Hetzner's 32 KiB
+ * user data limit; files with Terraform references stay plain. `Machine` escapes Terraform's
+ * template sequences (`${`, `%{`) in plain text, so shell `${VAR}` reaches the machine as written.
+ */
+export function file(path: string, content: string, permissions: '0755' | '0644' | '0600', options: { compress?: boolean } = {}): CloudInitFile {
+  return { path, content, permissions, owner: 'root:root', compress: options.compress ?? false };
+}
+
+/** A static script or SQL file of the tooling, stored compressed. */
+export function script(path: string, content: string, permissions: '0755' | '0644' = '0755'): CloudInitFile {
+  return file(path, content, permissions, { compress: true });
+}
+
+/** A shell-sourced `KEY='value'` file; values may hold tokens (resolved by Terraform at apply). */
+export function shellConf(header: string, entries: ReadonlyArray<readonly [string, string | number]>): string {
+  const quote = (v: string | number) => (typeof v === 'number' ? String(v) : `'${v.replace(/'/g, `'\\''`)}'`);
+  return `# ${header}\n${entries.map(([k, v]) => `${k}=${quote(v)}`).join('\n')}\n`;
+}
+
+/** A oneshot service. */
+export function service(description: string, execStart: string, extra: { unit?: string[]; service?: string[] } = {}): string {
+  return [
+    '[Unit]', `Description=${description}`, ...(extra.unit ?? []), '',
+    '[Service]', 'Type=oneshot', `ExecStart=${execStart}`, 'Nice=10', 'IOSchedulingClass=best-effort', 'IOSchedulingPriority=7',
+    ...(extra.service ?? []), '',
+  ].join('\n');
+}
+
+/**
+ * A timer. The randomized delay staggers the machines that share a Storage Box (at most 10
+ * connections per account); `Persistent` runs a job missed while the machine was off.
+ */
+export function timer(description: string, schedule: Schedule, randomizedDelay: string): string {
+  return [
+    '[Unit]', `Description=${description} (${schedule})`, '',
+    '[Timer]', `OnCalendar=${schedule.onCalendar}`, `RandomizedDelaySec=${randomizedDelay}`, 'Persistent=true', '',
+    '[Install]', 'WantedBy=timers.target', '',
+  ].join('\n');
+}
+
+const METADATA_GUARD = `# Written by cdktf-sovereign-hetzner. Only root may query the metadata service: the user data
+# (readable at http://169.254.169.254/hetzner/v1/userdata) holds the backup secrets.
+table inet sovereign_metadata_guard
+delete table inet sovereign_metadata_guard
+table inet sovereign_metadata_guard {
+  chain output {
+    type filter hook output priority 0; policy accept;
+    ip daddr 169.254.169.254 meta skuid != 0 reject
+  }
+  chain forward {
+    type filter hook forward priority 0; policy accept;
+    ip daddr 169.254.169.254 reject
+  }
+}
+`;
+
+/**
+ * The part every machine with backup tooling gets once: the shared functions, the table digest,
+ * the askpass helper, and the metadata guard.
+ */
+export function ensureBasePart(machine: Machine): void {
+  if (machine.cloudInit.partNames.includes(BASE_PART)) return;
+  machine.addCloudInitPart({
+    name: BASE_PART,
+    packages: ['restic', 'nftables'],
+    files: [
+      script(`${LIB}/common.sh`, COMMON, '0644'),
+      script(`${LIB}/table-digest.sql`, TABLE_DIGEST_SQL, '0644'),
+      file(`${LIB}/askpass`, ASKPASS, '0755'),
+      file(`${ETC}/metadata-guard.nft`, METADATA_GUARD, '0644'),
+      file(`${UNITS}/sovereign-metadata-guard.service`, [
+        '[Unit]', 'Description=Only root may query the metadata service (user data holds backup secrets)', 'After=nftables.service', '',
+        '[Service]', 'Type=oneshot', 'RemainAfterExit=yes', `ExecStart=/usr/sbin/nft -f ${ETC}/metadata-guard.nft`, '',
+        '[Install]', 'WantedBy=multi-user.target', '',
+      ].join('\n'), '0644'),
+    ],
+    commands: [
+      ['systemctl', 'daemon-reload'],
+      ['systemctl', 'enable', '--now', 'sovereign-metadata-guard.service'],
+    ],
+  });
+}
+
+/** Shell-safe names of a plan's targets on a machine: storagebox, storagebox2, offsite, … */
+export function targetNames(targets: ReadonlyArray<{ readonly kind: string }>): string[] {
+  const seen = new Map<string, number>();
+  return targets.map((t) => {
+    const n = (seen.get(t.kind) ?? 0) + 1;
+    seen.set(t.kind, n);
+    return n === 1 ? t.kind : `${t.kind}${n}`;
+  });
+}

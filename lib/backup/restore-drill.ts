@@ -1,0 +1,140 @@
+import { Construct } from 'constructs';
+import { Fn, TerraformVariable } from 'cdktf';
+import { Duration } from '../core/duration';
+import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
+import { Machine } from '../hetzner/machine';
+import { requireSensitive } from '../hetzner/storage-box';
+import { BackupTarget } from './backup-target';
+import { Heartbeat } from './heartbeat';
+import { RESTORE_DRILL } from './private/scripts';
+import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, timer, UNITS } from './private/tooling';
+import { RestoreCheck } from './restore-check';
+import { Schedule, Weekday } from './schedule';
+
+export interface RestoreDrillProps {
+  /** The machine the drill runs on: in the test environment, with PostgreSQL for the scratch databases. */
+  readonly machine: Machine;
+  /**
+   * Where production's backups are, seen from the test machine: best a read-only Storage Box
+   * sub-account (`StorageBoxAccount.fromAttributes`), so the test environment cannot change them.
+   */
+  readonly source: BackupTarget;
+  /** The server name of the production machine whose backups are restored (restic's host). */
+  readonly sourceHost: string;
+  /** The restic password of production's repositories, from a sensitive variable. */
+  readonly resticPassword: TerraformVariable;
+  /** Where the drill reports; a failed or missed drill alerts someone. */
+  readonly heartbeat: Heartbeat;
+  /** The team's verification queries; at least one. Row counts and checksums are always compared. */
+  readonly checks: RestoreCheck[];
+  /**
+   * When the drill runs.
+   * @default Schedule.weekly({ day: Weekday.MONDAY, hour: 6 })
+   */
+  readonly schedule?: Schedule;
+  /**
+   * The drill fails when the newest backup is older than this: backups are not arriving.
+   * @default Duration.hours(26)
+   */
+  readonly maxBackupAge?: Duration;
+  /**
+   * Prefix of the scratch databases (`<prefix><database>`), dropped after each drill.
+   * @default 'restore_drill_'
+   */
+  readonly databasePrefix?: string;
+}
+
+const SERVER_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * The weekly proof that recovery works. On the test machine it:
+ * 1. fetches the newest production backup from the remote target;
+ * 2. restores every database into a scratch database;
+ * 3. compares each table's row count and checksum with those taken at dump time, and runs the
+ *    team's verification queries;
+ * 4. reports success or failure to the heartbeat, and drops the scratch databases.
+ *
+ * It never reports success it did not verify, and fails on a backup older than `maxBackupAge`.
+ */
+export class RestoreDrill extends Construct {
+  public readonly machine: Machine;
+  public readonly schedule: Schedule;
+  public readonly checks: readonly RestoreCheck[];
+
+  constructor(scope: Construct, id: string, props: RestoreDrillProps) {
+    super(scope, id);
+    this.machine = props.machine;
+    this.schedule = props.schedule ?? Schedule.weekly({ day: Weekday.MONDAY, hour: 6 });
+    this.checks = [...(props.checks ?? [])];
+    const maxAge = props.maxBackupAge ?? Duration.hours(26);
+    const prefix = props.databasePrefix ?? 'restore_drill_';
+
+    if (props.machine.environment.protectedFromLoss) {
+      throw new ValidationError(invalidValue(this, 'machine', props.machine.node.path,
+        'a drill restores into scratch databases and loads the machine; production is not the place', 'run it on the test machine'));
+    }
+    if (!(props.heartbeat instanceof Heartbeat)) {
+      throw new ValidationError(missingValue(this, 'heartbeat', 'a drill that fails or does not run must alert someone',
+        'pass heartbeat: Heartbeat.healthchecks(<sensitive variable with the ping URL>)'));
+    }
+    requireSensitive(this, 'heartbeat', props.heartbeat.pingUrl);
+    requireSensitive(this, 'resticPassword', props.resticPassword);
+    if (this.checks.length === 0) {
+      throw new ValidationError(missingValue(this, 'checks', 'row counts prove the rows came back, not that the product can use them',
+        "pass at least one RestoreCheck.sql('name', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })"));
+    }
+    const names = this.checks.map((c) => c.name);
+    const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+    if (duplicate !== undefined) {
+      throw new ValidationError(invalidValue(this, 'checks', duplicate, 'two checks share a name', 'give each check its own name'));
+    }
+    if (!SERVER_NAME.test(props.sourceHost)) {
+      throw new ValidationError(invalidValue(this, 'sourceHost', props.sourceHost, "it is not a server name (restic's host of the backups)",
+        "pass the production machine's serverName, such as 'acme-production-app'"));
+    }
+    if (!/^[a-z_][a-z0-9_]{0,30}$/.test(prefix)) {
+      throw new ValidationError(invalidValue(this, 'databasePrefix', prefix, 'a prefix is lowercase letters, digits and "_"', "use 'restore_drill_'"));
+    }
+    if (maxAge.toSeconds() % 3600 !== 0 || maxAge.toSeconds() === 0) {
+      throw new ValidationError(invalidValue(this, 'maxBackupAge', maxAge, 'it must be a whole number of hours', 'use Duration.hours(26)'));
+    }
+
+    const target = props.source.render(this, 'source', { serverName: props.sourceHost, writes: false, prop: 'source' });
+    const conf = shellConf(`sovereign-backup restore drill on ${props.machine.serverName}, from ${this.node.path}. Paths have no spaces.`, [
+      ['BACKUP_HOST', props.machine.serverName],
+      ['BACKUP_STATE', STATE],
+      ['DRILL_WORK', '/var/tmp/restore-drill'],
+      ['DRILL_SOURCE', 'source'],
+      ['DRILL_FROM_HOST', props.sourceHost],
+      ['DRILL_DB_PREFIX', prefix],
+      // 1 keeps the scratch databases until the next drill, for a look at the restored data.
+      ['DRILL_KEEP_DATABASES', 0],
+      ['MAX_AGE_HOURS', maxAge.toSeconds() / 3600],
+      ['PG_OS_USER', 'postgres'],
+      ['PG_HOST', '/var/run/postgresql'],
+      ['PG_PORT', 5432],
+      ['HEARTBEAT', 'drill-heartbeat'],
+      ...target.conf,
+    ]);
+    ensureBasePart(props.machine);
+    props.machine.addCloudInitPart({
+      name: 'sovereign-backup restore drill',
+      packages: ['postgresql-client'],
+      files: [
+        file(`${ETC}/drill.conf`, conf, '0600'),
+        file(`${ETC}/secrets/drill-heartbeat.b64`, `${Fn.base64encode(props.heartbeat.pingUrl.stringValue)}\n`, '0600'),
+        file(`${ETC}/secrets/source.restic.b64`, `${Fn.base64encode(props.resticPassword.stringValue)}\n`, '0600'),
+        ...target.files,
+        ...this.checks.map((c, i) => file(`${ETC}/drill-checks/${String(i + 1).padStart(2, '0')}-${c.name}.sql`, c.renderFile(), '0644')),
+        script(`${SBIN}/restore-drill`, RESTORE_DRILL),
+        file(`${UNITS}/restore-drill.service`, service(`Restore drill: restore ${props.sourceHost}'s newest backup and verify it`, `${SBIN}/restore-drill`,
+          { unit: ['Wants=network-online.target', 'After=network-online.target postgresql.service'], service: ['TimeoutStartSec=12h'] }), '0644'),
+        file(`${UNITS}/restore-drill.timer`, timer('Restore drill', this.schedule, '15min'), '0644'),
+      ],
+      commands: [
+        ['systemctl', 'daemon-reload'],
+        ['systemctl', 'enable', '--now', 'restore-drill.timer'],
+      ],
+    });
+  }
+}

@@ -1,0 +1,78 @@
+import { Duration } from '../core/duration';
+import { ValidationError } from '../core/validation-message';
+
+/** A day of the week, as systemd writes it. */
+export enum Weekday {
+  MONDAY = 'Mon',
+  TUESDAY = 'Tue',
+  WEDNESDAY = 'Wed',
+  THURSDAY = 'Thu',
+  FRIDAY = 'Fri',
+  SATURDAY = 'Sat',
+  SUNDAY = 'Sun',
+}
+
+/** A time of day in UTC. */
+export interface TimeOfDay {
+  /** 0 to 23, UTC. */
+  readonly hour: number;
+  /**
+   * 0 to 59.
+   * @default 0
+   */
+  readonly minute?: number;
+}
+
+/** A time of day on one day of the week, in UTC. */
+export interface WeeklyTime extends TimeOfDay {
+  readonly day: Weekday;
+}
+
+/**
+ * When a job runs: a systemd calendar event in UTC.
+ *
+ * Timers are `Persistent`, so a run missed while the machine was off happens right after it boots.
+ */
+export class Schedule {
+  /** Every day at the given time (UTC). */
+  public static daily(time: TimeOfDay): Schedule {
+    const [h, m] = Schedule.clock(time);
+    return new Schedule(`*-*-* ${h}:${m}:00 UTC`, Duration.days(1), `daily at ${h}:${m} UTC`);
+  }
+
+  /** Once a week on the given day and time (UTC). */
+  public static weekly(time: WeeklyTime): Schedule {
+    const [h, m] = Schedule.clock(time);
+    return new Schedule(`${time.day} *-*-* ${h}:${m}:00 UTC`, Duration.days(7), `weekly on ${time.day} at ${h}:${m} UTC`);
+  }
+
+  /** Every `hours` hours (a divisor of 24), starting at midnight UTC plus `minute`. */
+  public static everyHours(hours: number, options: { minute?: number } = {}): Schedule {
+    if (!Number.isInteger(hours) || hours < 1 || 24 % hours !== 0) {
+      throw new ValidationError(`Schedule.everyHours: ${hours} is not allowed: the interval must divide a day. Fix: use 1, 2, 3, 4, 6, 8, 12 or 24.`);
+    }
+    const [, m] = Schedule.clock({ hour: 0, minute: options.minute });
+    const hoursList = Array.from({ length: 24 / hours }, (_, i) => String(i * hours).padStart(2, '0')).join(',');
+    return new Schedule(`*-*-* ${hoursList}:${m}:00 UTC`, Duration.hours(hours), `every ${hours} hours at minute ${m} UTC`);
+  }
+
+  private static clock(time: TimeOfDay): [string, string] {
+    const minute = time.minute ?? 0;
+    if (!Number.isInteger(time.hour) || time.hour < 0 || time.hour > 23 || !Number.isInteger(minute) || minute < 0 || minute > 59) {
+      throw new ValidationError(`Schedule: ${time.hour}:${minute} is not allowed: the hour is 0-23 and the minute 0-59, in UTC. Fix: pass { hour: 3, minute: 0 }.`);
+    }
+    return [String(time.hour).padStart(2, '0'), String(minute).padStart(2, '0')];
+  }
+
+  private constructor(
+    /** The systemd `OnCalendar=` expression. */
+    public readonly onCalendar: string,
+    /** The longest gap between two runs. */
+    public readonly interval: Duration,
+    private readonly text: string,
+  ) {}
+
+  public toString(): string {
+    return this.text;
+  }
+}

@@ -1,0 +1,181 @@
+import { Construct, IConstruct } from 'constructs';
+import { Token } from 'cdktf';
+import { Volume } from '../../generated/providers/hcloud/volume';
+import { VolumeAttachment } from '../../generated/providers/hcloud/volume-attachment';
+import { DataClass } from '../core/data-class';
+import { firstLabelProblem } from '../core/labels';
+import { Size } from '../core/size';
+import { invalidValue, ValidationError } from '../core/validation-message';
+import { Machine } from './machine';
+import { standardLabels } from './private/standard-labels';
+
+export interface DataVolumeProps {
+  /** The machine the volume is attached to; the volume is created in its location. */
+  readonly machine: Machine;
+  /** Size, 10 GiB to 10 TiB in whole GiB. Volumes can grow but never shrink. */
+  readonly size: Size;
+  /**
+   * Where the volume is mounted.
+   * @default `/mnt/${id in lowercase}`
+   */
+  readonly mountPath?: string;
+  /**
+   * Volume name, unique in the Hetzner project.
+   * @default `${machine.serverName}-${id in lowercase}`
+   */
+  readonly name?: string;
+  /**
+   * The data classes the volume holds; they become labels.
+   * @default - the machine's data classes
+   */
+  readonly dataClasses?: DataClass[];
+  /**
+   * Why the volume needs no backup (a cache, or scratch data that is rebuilt from elsewhere), in
+   * at least 20 characters. Hetzner's server backups and snapshots skip volumes, so without this a
+   * volume must be covered by a dump or file backup of a `BackupPlan`, or synth fails.
+   * @default - the volume holds data that must be backed up
+   */
+  readonly withoutBackup?: string;
+  /**
+   * Extra labels.
+   * @default - only the standard labels
+   */
+  readonly labels?: Record<string, string>;
+}
+
+/** What a backup of a machine covers, as recorded by the backup constructs. */
+export interface VolumeBackupCoverage {
+  /** The construct that backs the paths up, named in messages. */
+  readonly by: IConstruct;
+  /** Directories backed up as files; they cover a volume mounted at or below them. */
+  readonly filePaths?: readonly string[];
+  /** Data directories of dumped databases; a dump covers a volume the database lives on. */
+  readonly databaseDirectories?: readonly string[];
+}
+
+const MIN_GIB = 10;
+const MAX_GIB = 10 * 1024;
+const MOUNT_PATH = /^\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+const coverage = new WeakMap<Machine, VolumeBackupCoverage[]>();
+
+/**
+ * A Hetzner Cloud volume for a machine's data, attached and mounted.
+ *
+ * - Created in the machine's location (a volume cannot move) and attached with
+ *   `hcloud_volume_attachment`, `automount` off: cloud-init waits for the device and mounts it by
+ *   its stable `/dev/disk/by-id` name through `/etc/fstab` with `nofail`, so a missing volume never
+ *   blocks a boot. Formatted ext4 once, at creation.
+ * - In production: delete protection and `prevent_destroy`.
+ * - Hetzner's server backups and snapshots do not include volumes. Synth fails unless a dump or
+ *   file backup covers the volume, or `withoutBackup` says why it needs none.
+ *
+ * The mount is part of the machine's cloud-init, which a production machine ignores after its
+ * creation: a volume added to a running production machine must be mounted once by hand
+ * (the commands are in its user data).
+ */
+export class DataVolume extends Construct {
+  /**
+   * Records what a backup covers on a machine. Called by the backup constructs; a volume checks
+   * the records at synth.
+   */
+  public static recordBackup(machine: Machine, covered: VolumeBackupCoverage): void {
+    coverage.set(machine, [...(coverage.get(machine) ?? []), covered]);
+  }
+
+  public readonly volume: Volume;
+  public readonly attachment: VolumeAttachment;
+  public readonly machine: Machine;
+  public readonly size: Size;
+  public readonly mountPath: string;
+  /** The device as the machine sees it (a token until apply). */
+  public readonly devicePath: string;
+  public readonly dataClasses: readonly DataClass[];
+
+  constructor(scope: Construct, id: string, props: DataVolumeProps) {
+    super(scope, id);
+    this.machine = props.machine;
+    this.size = props.size;
+    this.mountPath = props.mountPath ?? `/mnt/${id.toLowerCase()}`;
+    this.dataClasses = props.dataClasses ?? props.machine.dataClasses;
+    const isProtected = props.machine.environment.protectedFromLoss;
+
+    const gib = props.size.toMebibytes() / 1024;
+    if (!Number.isInteger(gib) || gib < MIN_GIB || gib > MAX_GIB) {
+      throw new ValidationError(invalidValue(this, 'size', props.size, 'Hetzner volumes are 10 GiB to 10 TiB, in whole GiB',
+        'pass a size such as Size.gibibytes(50)'));
+    }
+    if (!MOUNT_PATH.test(this.mountPath) || this.mountPath.split('/').includes('..')) {
+      throw new ValidationError(invalidValue(this, 'mountPath', this.mountPath, 'a mount path is an absolute directory without spaces, "..", or a trailing "/"',
+        'use a path such as "/mnt/data" or "/var/lib/postgresql"'));
+    }
+    if (props.withoutBackup !== undefined && props.withoutBackup.trim().length < 20) {
+      throw new ValidationError(invalidValue(this, 'withoutBackup', props.withoutBackup,
+        'opting a volume out of backups needs a specific reason of at least 20 characters',
+        'say why losing its data is harmless, such as "model cache, re-downloaded at start"'));
+    }
+
+    const labels = {
+      ...standardLabels({ environment: props.machine.environment, role: `${props.machine.role}-volume`, dataClasses: this.dataClasses }),
+      ...props.labels,
+    };
+    this.volume = new Volume(this, 'Resource', {
+      name: props.name ?? `${props.machine.serverName}-${id.toLowerCase()}`,
+      size: gib,
+      location: props.machine.location.name,
+      format: 'ext4',
+      // Attached through hcloud_volume_attachment; automount is unreliable on create and on server replacement.
+      automount: false,
+      labels,
+      deleteProtection: isProtected,
+      lifecycle: isProtected ? { preventDestroy: true } : undefined,
+    });
+    this.attachment = new VolumeAttachment(this, 'Attachment', {
+      volumeId: Token.asNumber(this.volume.id),
+      serverId: Token.asNumber(props.machine.server.id),
+      automount: false,
+    });
+    this.devicePath = `/dev/disk/by-id/scsi-0HC_Volume_${this.volume.id}`;
+
+    props.machine.addCloudInitPart({
+      name: `volume ${this.mountPath}`,
+      commands: [['sh', '-c', mountScript(this.devicePath, this.mountPath)]],
+    });
+
+    this.node.addValidation({
+      validate: () => {
+        const errors: string[] = [];
+        const labelProblem = firstLabelProblem(labels);
+        if (labelProblem) errors.push(invalidValue(this, 'labels', labelProblem[0], labelProblem[1], 'sanitize the label, for example "feat-x" instead of "feat/x"'));
+        if (props.withoutBackup === undefined && !this.coveringBackup()) {
+          errors.push(invalidValue(this, 'mountPath', this.mountPath,
+            `Hetzner server backups and snapshots do not include attached volumes, and no dump or file backup covers this volume on ${props.machine.node.path}`,
+            `back it up: plan.protect(machine, { paths: ['${this.mountPath}'] }), or a PostgresDump whose dataDirectory is on the volume; `
+            + 'or pass withoutBackup with the reason its data may be lost'));
+        }
+        return errors;
+      },
+    });
+  }
+
+  /** The backup construct that covers this volume, if any. */
+  public coveringBackup(): IConstruct | undefined {
+    const m = this.mountPath;
+    const inside = (path: string, dir: string) => path === dir || path.startsWith(`${dir.replace(/\/+$/, '')}/`);
+    const found = (coverage.get(this.machine) ?? []).find((c) =>
+      (c.filePaths ?? []).some((p) => inside(m, p))
+      || (c.databaseDirectories ?? []).some((d) => inside(d, m) || inside(m, d)));
+    return found?.by;
+  }
+}
+
+/** Waits for the device (attachment happens after the server exists), then mounts it through fstab. */
+function mountScript(device: string, mountPath: string): string {
+  return [
+    `dev=${device}; dir=${mountPath}; i=0`,
+    'while [ ! -e "$dev" ] && [ "$i" -lt 150 ]; do sleep 2; i=$((i+1)); done',
+    '[ -e "$dev" ] || { echo "volume $dev did not appear within 5 minutes" >&2; exit 1; }',
+    'mkdir -p "$dir"',
+    'grep -q "^$dev " /etc/fstab || echo "$dev $dir ext4 discard,nofail,defaults 0 2" >> /etc/fstab',
+    'mountpoint -q "$dir" || mount "$dir"',
+  ].join('\n');
+}

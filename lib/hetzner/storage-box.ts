@@ -1,0 +1,311 @@
+import { Construct } from 'constructs';
+import { TerraformVariable, Token } from 'cdktf';
+import { StorageBox as StorageBoxResource } from '../../generated/providers/hcloud/storage-box';
+import { StorageBoxSubaccount as StorageBoxSubaccountResource } from '../../generated/providers/hcloud/storage-box-subaccount';
+import { DataClass } from '../core/data-class';
+import { Environment } from '../core/environment';
+import { firstLabelProblem } from '../core/labels';
+import { Size } from '../core/size';
+import { invalidValue, ValidationError } from '../core/validation-message';
+import { Location } from './location';
+import { standardLabels } from './private/standard-labels';
+
+/**
+ * A Storage Box product. Sizes and limits as of 2026-06 (shared hetzner-facts.json).
+ *
+ * @see https://www.hetzner.com/storage/storage-box/
+ */
+export class StorageBoxType {
+  public static readonly BX11 = new StorageBoxType('bx11', Size.tebibytes(1), 10);
+  public static readonly BX21 = new StorageBoxType('bx21', Size.tebibytes(5), 20);
+  public static readonly BX31 = new StorageBoxType('bx31', Size.tebibytes(10), 30);
+  public static readonly BX41 = new StorageBoxType('bx41', Size.tebibytes(20), 40);
+
+  public static all(): StorageBoxType[] {
+    return [StorageBoxType.BX11, StorageBoxType.BX21, StorageBoxType.BX31, StorageBoxType.BX41];
+  }
+
+  private constructor(
+    /** The API name, such as `bx11`. */
+    public readonly name: string,
+    /** Capacity as sold (Hetzner says TB; the box reports TiB). */
+    public readonly capacity: Size,
+    /** How many automatic snapshots the box can keep. */
+    public readonly maxAutomaticSnapshots: number,
+  ) {}
+
+  public toString(): string {
+    return this.name;
+  }
+}
+
+/** Storage Boxes exist only in these locations. */
+export const STORAGE_BOX_LOCATIONS: readonly Location[] = [Location.FSN1, Location.HEL1];
+
+/** Storage Boxes accept SSH (and restic over SFTP) on this port; 22 speaks SFTP only. */
+export const STORAGE_BOX_SSH_PORT = 23;
+
+export interface StorageBoxProps {
+  /** The environment whose data it keeps; in production the box is delete-protected. */
+  readonly environment: Environment;
+  /**
+   * The password of the main account, from a sensitive Terraform variable (or `TF_VAR_…`).
+   * Hetzner's policy: at least 12 characters with a lower- and an upper-case letter, a digit and
+   * one of `!$%/=?+#-`; we recommend 32 or more.
+   */
+  readonly password: TerraformVariable;
+  /**
+   * Where the box is. Keep it away from the machines it backs up: a box in the same location
+   * shares their fire, flood and outage.
+   * @default Location.HEL1 - machines default to fsn1
+   */
+  readonly location?: Location;
+  /**
+   * The product.
+   * @default StorageBoxType.BX11
+   */
+  readonly type?: StorageBoxType;
+  /**
+   * Name of the box in the Hetzner console.
+   * @default `${environment}-backups`
+   */
+  readonly name?: string;
+  /**
+   * How many daily automatic snapshots of the box Hetzner keeps (taken at 05:30 UTC). They are
+   * the box's own history: a compromised machine can delete files through its sub-account, but
+   * not the box's snapshots. 0 turns them off.
+   * @default 7 in production, 0 elsewhere
+   */
+  readonly dailySnapshots?: number;
+  /**
+   * The data classes the box holds; they become labels.
+   * @default [DataClass.SENSITIVE, DataClass.SECRET] - backups of an app machine hold tenant data and credentials
+   */
+  readonly dataClasses?: DataClass[];
+  /**
+   * Extra labels.
+   * @default - only the standard labels
+   */
+  readonly labels?: Record<string, string>;
+}
+
+export interface StorageBoxSubaccountOptions {
+  /**
+   * The sub-account's home, relative to the box's root, such as `backups/production/app`.
+   * The sub-account sees nothing above it.
+   */
+  readonly homeDirectory: string;
+  /** The sub-account's password, from a sensitive Terraform variable. */
+  readonly password: TerraformVariable;
+  /**
+   * Whether the sub-account may only read. A restore drill reads production's backups through a
+   * read-only sub-account, so the test environment can never change or delete them.
+   * @default false
+   */
+  readonly readonly?: boolean;
+  /**
+   * A description shown in the console.
+   * @default - the construct path
+   */
+  readonly description?: string;
+}
+
+/** A Storage Box account that a machine logs in with (over SSH on port 23). */
+export interface IStorageBoxAccount {
+  /** The SSH host name, such as `u12345-sub1.your-storagebox.de` (a token until apply). */
+  readonly host: string;
+  /** The login, such as `u12345-sub1` (a token until apply). */
+  readonly username: string;
+  /** Where the box is. */
+  readonly location: Location;
+  /** Whether the account can only read. */
+  readonly readonly: boolean;
+  /** The account's password variable, if this stack knows it (needed to install a key, or to log in read-only). */
+  readonly password?: TerraformVariable;
+}
+
+/** A Storage Box account defined elsewhere, such as production's read-only sub-account seen from the test stack. */
+export interface StorageBoxAccountAttributes {
+  /** The SSH host name, such as `u12345-sub2.your-storagebox.de`. */
+  readonly host: string;
+  /** The login, such as `u12345-sub2`. */
+  readonly username: string;
+  /** Where the box is. */
+  readonly location: Location;
+  /**
+   * Whether the account can only read.
+   * @default true
+   */
+  readonly readonly?: boolean;
+  /**
+   * The account's password, from a sensitive variable of this stack.
+   * @default - none; a read-only account cannot be used without it
+   */
+  readonly password?: TerraformVariable;
+}
+
+/** Storage Box accounts by reference. */
+export class StorageBoxAccount {
+  /** Refers to an account created in another stack (its host and login are that stack's outputs). */
+  public static fromAttributes(attributes: StorageBoxAccountAttributes): IStorageBoxAccount {
+    return { ...attributes, readonly: attributes.readonly ?? true };
+  }
+
+  private constructor() {}
+}
+
+/**
+ * A Hetzner Storage Box: the remote copy's home, reached by machines over SSH on port 23.
+ *
+ * Safe by default:
+ * - SSH on, Samba, WebDAV and ZFS off, and not reachable from outside Hetzner's network
+ *   (Hetzner servers still reach it);
+ * - changing `ssh_keys` would replace the box and lose every backup, so keys are never set on
+ *   the box (each sub-account installs its own) and changes to them are ignored;
+ * - in production: delete protection, `prevent_destroy`, and daily automatic snapshots.
+ *
+ * Give each machine its own sub-account with `addSubaccount`.
+ */
+export class StorageBox extends Construct {
+  public readonly resource: StorageBoxResource;
+  public readonly environment: Environment;
+  public readonly location: Location;
+  public readonly type: StorageBoxType;
+  /** The main account's SSH host name (a token until apply). */
+  public readonly host: string;
+  /** The main account's login (a token until apply). */
+  public readonly username: string;
+  private readonly labels: Record<string, string>;
+
+  constructor(scope: Construct, id: string, props: StorageBoxProps) {
+    super(scope, id);
+    this.environment = props.environment;
+    this.location = props.location ?? Location.HEL1;
+    this.type = props.type ?? StorageBoxType.BX11;
+    const isProtected = props.environment.protectedFromLoss;
+    const dailySnapshots = props.dailySnapshots ?? (isProtected ? 7 : 0);
+    requireSensitive(this, 'password', props.password);
+    if (!Number.isInteger(dailySnapshots) || dailySnapshots < 0 || dailySnapshots > this.type.maxAutomaticSnapshots) {
+      throw new ValidationError(invalidValue(this, 'dailySnapshots', dailySnapshots,
+        `a ${this.type.name} keeps 0 to ${this.type.maxAutomaticSnapshots} automatic snapshots`,
+        `pass a whole number from 0 to ${this.type.maxAutomaticSnapshots}, or a larger StorageBoxType`));
+    }
+    this.labels = {
+      ...standardLabels({ environment: props.environment, role: 'backups', dataClasses: props.dataClasses ?? [DataClass.SENSITIVE, DataClass.SECRET] }),
+      ...props.labels,
+    };
+
+    this.resource = new StorageBoxResource(this, 'Resource', {
+      name: props.name ?? `${props.environment.name}-backups`,
+      location: this.location.name,
+      storageBoxType: this.type.name,
+      password: props.password.stringValue,
+      labels: this.labels,
+      accessSettings: {
+        sshEnabled: true,
+        reachableExternally: false,
+        sambaEnabled: false,
+        webdavEnabled: false,
+        zfsEnabled: false,
+      },
+      snapshotPlan: dailySnapshots > 0 ? { hour: 5, minute: 30, maxSnapshots: dailySnapshots } : undefined,
+      deleteProtection: isProtected,
+      // ssh_keys forces a new box (provider >= 1.58): never let a drift in them replace the backups.
+      lifecycle: isProtected ? { preventDestroy: true, ignoreChanges: ['ssh_keys'] } : { ignoreChanges: ['ssh_keys'] },
+    });
+    this.host = this.resource.server;
+    this.username = this.resource.username;
+
+    this.node.addValidation({
+      validate: () => {
+        const errors: string[] = [];
+        if (!STORAGE_BOX_LOCATIONS.includes(this.location)) {
+          errors.push(invalidValue(this, 'location', this.location.name, 'Storage Boxes exist only in fsn1 and hel1',
+            'use Location.HEL1 or Location.FSN1, whichever is not where the machines run'));
+        }
+        const labelProblem = firstLabelProblem(this.labels);
+        if (labelProblem) errors.push(invalidValue(this, 'labels', labelProblem[0], labelProblem[1], 'sanitize the label, for example "feat-x" instead of "feat/x"'));
+        return errors;
+      },
+    });
+  }
+
+  /** Adds a sub-account with SSH access and its own home directory. */
+  public addSubaccount(id: string, options: StorageBoxSubaccountOptions): StorageBoxSubaccount {
+    return new StorageBoxSubaccount(this, id, { box: this, ...options });
+  }
+
+  /** Labels of the box, for resources that belong to it. */
+  public get standardLabels(): Record<string, string> {
+    return { ...this.labels };
+  }
+}
+
+interface StorageBoxSubaccountProps extends StorageBoxSubaccountOptions {
+  readonly box: StorageBox;
+}
+
+/**
+ * A sub-account of a Storage Box: SSH on, everything else off, locked to its home directory.
+ *
+ * Hetzner has no API field for a sub-account's SSH keys: the machine installs its own key once
+ * (`install-ssh-key` over port 23, with the password) into the sub-account's home.
+ */
+export class StorageBoxSubaccount extends Construct implements IStorageBoxAccount {
+  public readonly resource: StorageBoxSubaccountResource;
+  public readonly box: StorageBox;
+  public readonly homeDirectory: string;
+  public readonly host: string;
+  public readonly username: string;
+  public readonly location: Location;
+  public readonly readonly: boolean;
+  public readonly password: TerraformVariable;
+
+  constructor(scope: Construct, id: string, props: StorageBoxSubaccountProps) {
+    super(scope, id);
+    this.box = props.box;
+    this.location = props.box.location;
+    this.readonly = props.readonly ?? false;
+    this.homeDirectory = props.homeDirectory;
+    requireSensitive(this, 'password', props.password);
+    this.password = props.password;
+    const home = props.homeDirectory;
+    if (!Token.isUnresolved(home) && (home.trim() === '' || home.startsWith('/') || home.split('/').includes('..'))) {
+      throw new ValidationError(invalidValue(this, 'homeDirectory', home,
+        'a home directory is a path relative to the box root, without ".."', 'use a path such as "backups/production/app"'));
+    }
+    this.resource = new StorageBoxSubaccountResource(this, 'Resource', {
+      storageBoxId: Token.asNumber(props.box.resource.id),
+      homeDirectory: home,
+      password: props.password.stringValue,
+      description: props.description ?? this.node.path,
+      labels: props.box.standardLabels,
+      accessSettings: {
+        sshEnabled: true,
+        reachableExternally: false,
+        sambaEnabled: false,
+        webdavEnabled: false,
+        readonly: this.readonly,
+      },
+    });
+    this.host = this.resource.server;
+    this.username = this.resource.username;
+  }
+}
+
+/**
+ * Secrets reach the configuration only as references to sensitive variables, never as values.
+ * @internal
+ */
+export function requireSensitive(scope: Construct, prop: string, variable: TerraformVariable | undefined): void {
+  if (!(variable instanceof TerraformVariable)) {
+    throw new ValidationError(invalidValue(scope, prop, variable === undefined ? undefined : '<a value>',
+      'a secret must come from a sensitive Terraform variable, never from the code',
+      `pass new TerraformVariable(stack, '...', { type: 'string', sensitive: true }) and set it with TF_VAR_...`));
+  }
+  if (variable.sensitive !== true) {
+    throw new ValidationError(invalidValue(scope, prop, `var.${variable.friendlyUniqueId}`,
+      'the variable is not marked sensitive, so Terraform would print the secret in plans and outputs',
+      'declare it with { sensitive: true }'));
+  }
+}

@@ -1,0 +1,95 @@
+import { Fn, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import {
+  BackupPlan, BackupTarget, Component, Environment, Heartbeat, Location, Machine, Phase, Product, ProductBackupOptions,
+  RestoreDrill, SecretVariable, StorageBox, StorageBoxAccount,
+} from '../lib';
+
+/** Storage Boxes exist in fsn1 and hel1: the backups go to the one the machines are not in. */
+export function backupLocationFor(machines: Location): Location {
+  return machines === Location.HEL1 ? Location.FSN1 : Location.HEL1;
+}
+
+/** What a stack's backup wiring adds to the app machine's egress allowlist. */
+export interface BackupWiring {
+  readonly egressHostnames: string[];
+}
+
+const HEARTBEAT_HOST = 'hc-ping.com';
+
+/**
+ * Production: a Storage Box in the other location with a writable sub-account for the app
+ * machine and a read-only one for the restore drill, the phase's BackupPlan protecting the app
+ * machine, and from Phase 2 an offsite S3 copy. Every secret is a SecretVariable.
+ */
+export function addProductionBackups(stack: TerraformStack, product: Product, app: Machine, options: ProductBackupOptions): BackupWiring {
+  const secret = (id: string, description: string) => new SecretVariable(stack, id, { description });
+  const prefix = `${product.name}-production`;
+  const box = new StorageBox(stack, 'StorageBox', {
+    environment: Environment.PRODUCTION,
+    name: `${prefix}-backups`,
+    location: backupLocationFor(product.location),
+    password: secret('storage_box_password', 'Password of the Storage Box main account (Hetzner password policy)'),
+  });
+  const home = 'backups/production/app';
+  const appAccount = box.addSubaccount('App', {
+    homeDirectory: home, password: secret('storage_box_app_password', 'Password of the app machine\'s Storage Box sub-account'),
+    description: 'production app machine backups',
+  });
+  const drillAccount = box.addSubaccount('Drill', {
+    homeDirectory: home, readonly: true, password: secret('storage_box_drill_password', 'Password of the read-only sub-account the restore drill reads with'),
+    description: 'read-only access for the restore drill',
+  });
+
+  const targets = [BackupTarget.storageBox(appAccount, { hostKeys: options.storageBoxHostKeys })];
+  const egressHostnames = [appAccount.host, options.heartbeatHostname ?? HEARTBEAT_HOST];
+  if (product.phase.number >= 2 && options.offsite) {
+    const endpoint = secret('offsite_s3_endpoint', 'Endpoint URL of the offsite S3 bucket (EU, not Hetzner)');
+    // The host allowlist needs the endpoint's host name; it is derived at apply from the secret URL.
+    egressHostnames.push(Fn.element(Fn.regex('^(?:[a-z]+://)?([^/:]+)', endpoint.stringValue), 0));
+    targets.push(BackupTarget.s3Compatible({
+      provider: options.offsite,
+      endpoint,
+      bucket: secret('offsite_s3_bucket', 'Name of the offsite S3 bucket'),
+      accessKeyId: secret('offsite_s3_access_key_id', 'Access key ID for the offsite bucket'),
+      secretAccessKey: secret('offsite_s3_secret_access_key', 'Secret access key for the offsite bucket'),
+    }));
+  }
+  const options_ = {
+    environment: Environment.PRODUCTION,
+    resticPassword: secret('restic_password', 'Password of the restic repositories (the test stack needs the same value for the drill)'),
+    heartbeat: Heartbeat.healthchecks(secret('backup_heartbeat_url', 'Healthchecks ping URL prefix for the backup jobs')),
+    targets,
+  };
+  const plan = product.phase === Phase.ONE ? BackupPlan.phase1(stack, 'Backups', options_) : BackupPlan.phase2(stack, 'Backups', options_);
+  plan.protect(app);
+  Component.declare(plan, Component.REMOTE_BACKUP);
+  if (targets.some((t) => t.isOffsite)) Component.declare(plan, Component.OFFSITE_BACKUP);
+
+  // The test stack's restore drill reads through the read-only account: these are its TF_VAR_production_backup_* inputs.
+  new TerraformOutput(stack, 'backup_drill_host', { value: drillAccount.host, description: 'Set as TF_VAR_production_backup_host for the test stack' });
+  new TerraformOutput(stack, 'backup_drill_username', { value: drillAccount.username, description: 'Set as TF_VAR_production_backup_username for the test stack' });
+
+  return { egressHostnames };
+}
+
+/**
+ * Test: the weekly restore drill, reading production's newest backup through the read-only
+ * Storage Box account, restoring it into scratch databases and running the team's checks.
+ * The stack stays deployable alone: production's account comes in as variables.
+ */
+export function addRestoreDrill(stack: TerraformStack, product: Product, app: Machine, options: ProductBackupOptions): BackupWiring {
+  const host = new TerraformVariable(stack, 'production_backup_host', { type: 'string', nullable: false, description: "The production stack's backup_drill_host output" });
+  const username = new TerraformVariable(stack, 'production_backup_username', { type: 'string', nullable: false, description: "The production stack's backup_drill_username output" });
+  new RestoreDrill(stack, 'RestoreDrill', {
+    machine: app,
+    source: BackupTarget.storageBox(StorageBoxAccount.fromAttributes({
+      host: host.stringValue, username: username.stringValue, location: backupLocationFor(product.location), readonly: true,
+      password: new SecretVariable(stack, 'production_backup_drill_password', { description: 'Password of production\'s read-only restore-drill sub-account' }),
+    }), { hostKeys: options.storageBoxHostKeys }),
+    sourceHost: `${product.name}-production-app`,
+    resticPassword: new SecretVariable(stack, 'restic_password', { description: 'Password of production\'s restic repositories' }),
+    heartbeat: Heartbeat.healthchecks(new SecretVariable(stack, 'restore_drill_heartbeat_url', { description: 'Healthchecks ping URL prefix for the restore drill' })),
+    checks: options.restoreChecks,
+  });
+  return { egressHostnames: [host.stringValue, options.heartbeatHostname ?? HEARTBEAT_HOST] };
+}
