@@ -1,6 +1,15 @@
 import {
-  AdminAccess, AiActRole, BoundaryPolicy, DataClass, DataFlowProps, EgressForm, Processor, ProductBackupOptions, RestoreCheck, S3Provider,
+  AdminAccess, AiActRole, AlertReceiver, BoundaryPolicy, DataClass, DataFlowProps, DeadMansSwitch, EgressForm, Environment,
+  ErrorMonitoringEndpoint, MonitoringPlan, Processor, ProductBackupOptions, RestoreCheck, S3Provider, UptimeCheck,
 } from '../lib';
+
+/**
+ * The examples' error monitoring: a GlitchTip the team hosts itself in the EU. Error events carry user
+ * data, so it is a processor like any other, allowed only scrubbed data.
+ */
+const EXAMPLE_GLITCHTIP = new Processor({
+  name: 'GlitchTip (self-hosted)', legalSeat: { city: 'Berlin', country: 'DE' }, hostnames: ['errors.example.eu'], purpose: 'error monitoring',
+});
 
 /**
  * The examples' stand-in admin access: replace the key with your team's public keys and the
@@ -28,8 +37,8 @@ export function exampleBoundary(): { boundary: BoundaryPolicy; dataFlows: DataFl
   const boundary = new BoundaryPolicy({
     aiActRoles: [AiActRole.DEPLOYER],
     egress: [
-      { dataClass: DataClass.PUBLIC, to: [mistral, jina], form: EgressForm.RAW },
-      { dataClass: DataClass.PSEUDONYMIZED, to: [mistral], form: EgressForm.PSEUDONYMIZED },
+      { dataClass: DataClass.PUBLIC, to: [mistral, jina, EXAMPLE_GLITCHTIP], form: EgressForm.RAW },
+      { dataClass: DataClass.PSEUDONYMIZED, to: [mistral, EXAMPLE_GLITCHTIP], form: EgressForm.PSEUDONYMIZED },
     ],
   });
   return {
@@ -50,4 +59,21 @@ export function exampleBackup(options: { offsite: boolean }): ProductBackupOptio
     restoreChecks: [RestoreCheck.sql('tenants-present', { database: 'app', query: 'SELECT count(*) > 0 FROM tenants' })],
     ...(options.offsite ? { offsite: S3Provider.SCALEWAY } : {}),
   };
+}
+
+/**
+ * The examples' monitoring: each environment's health URL is probed from the other environment's
+ * machine, alerts go to the team's chat webhook, a dead prober pings healthchecks.io no more, and
+ * errors go to the self-hosted GlitchTip.
+ */
+export function exampleMonitoring(domain: string): MonitoringPlan {
+  return new MonitoringPlan({
+    uptimeChecks: [
+      UptimeCheck.http(Environment.PRODUCTION, `https://${domain}/health`),
+      UptimeCheck.http(Environment.TEST, `https://test.${domain}/health`),
+    ],
+    receivers: [AlertReceiver.webhook('ops', { hostname: 'chat.example.eu' })],
+    deadMansSwitch: DeadMansSwitch.healthchecksIo(),
+    errorMonitoring: ErrorMonitoringEndpoint.selfHosted(EXAMPLE_GLITCHTIP),
+  });
 }

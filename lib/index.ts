@@ -74,3 +74,14 @@ export * from './backup/s3-provider';
 export * from './backup/schedule';
 export * from './hetzner/data-volume';
 export * from './hetzner/storage-box';
+
+// Monitoring: uptime checks from another machine, alerts, error monitoring under the boundary
+export * from './monitoring/alert-receiver';
+export * from './monitoring/dead-mans-switch';
+export * from './monitoring/environment-monitoring';
+export * from './monitoring/error-monitoring';
+export * from './monitoring/error-monitoring-endpoint';
+export * from './monitoring/monitoring-alert';
+export * from './monitoring/monitoring-document';
+export * from './monitoring/monitoring-plan';
+export * from './monitoring/uptime-check';

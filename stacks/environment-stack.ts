@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { Annotations, Aspects, ISynthesisSession, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { HcloudProvider } from '../generated/providers/hcloud/provider';
 import {
-  BackupPlan, BoundaryChecks, DataVolume, Budget, BudgetGuard, Component, DataClass, DataFlow, EgressAllowlist, Environment, EnvironmentRecord, EXPIRES_AT_LABEL, expiryProblem, FirewallRule, isExpired, Machine,
+  BackupPlan, BoundaryChecks, DataVolume, EnvironmentMonitoring, Budget, BudgetGuard, Component, DataClass, DataFlow, EgressAllowlist, Environment, EnvironmentRecord, EXPIRES_AT_LABEL, expiryProblem, FirewallRule, isExpired, Machine,
   ObjectStorageBackend, ON_DEMAND_LABELS, PrivateNetwork, Product, SshKey, writeProductDocuments,
 } from '../lib';
 import { invalidValue, missingValue } from '../lib/core/validation-message';
@@ -50,6 +50,10 @@ export class EnvironmentStack extends TerraformStack {
   public readonly environment: Environment;
   public readonly network: PrivateNetwork;
   public readonly app: Machine;
+  /** Phase 3 production only: the machine Prometheus and Alertmanager run on. */
+  public readonly monitoringMachine?: Machine;
+  /** Test and production: uptime checks, alerts and error monitoring (staging is on demand and not watched). */
+  public readonly monitoring?: EnvironmentMonitoring;
   /** Staging only: the image (production snapshot ID) the staging server is built from. */
   public readonly stagingImage?: TerraformVariable;
   public readonly expiresAt?: string;
@@ -106,8 +110,22 @@ export class EnvironmentStack extends TerraformStack {
       : environment === Environment.PRODUCTION ? addProductionBackups(this, product, this.app, product.backup)
         : environment === Environment.TEST ? addRestoreDrill(this, product, this.app, product.backup) : undefined;
 
+    // Phase 3 production: Prometheus and Alertmanager move to a machine of their own.
+    const monitoringTypes = environment === Environment.PRODUCTION ? product.phase.monitoringMachine : undefined;
+    this.monitoringMachine = monitoringTypes && new Machine(this, 'MonitoringMachine', {
+      environment, role: 'monitoring', name: `${prefix}-monitoring`, serverType: monitoringTypes.preferred, location: product.location,
+      dataClasses: [DataClass.SECRET], sshKeys, adminCidrs: product.admin.cidrs, privateNetwork: this.network,
+    });
+    this.monitoring = environment === Environment.STAGING ? undefined : new EnvironmentMonitoring(this, 'Monitoring', {
+      plan: product.monitoring, phase: product.phase, environment, machine: this.app, monitoringMachine: this.monitoringMachine,
+    });
+
     for (const flow of product.dataFlows) DataFlow.declare(this.app, flow);
-    if (EgressAllowlist.isRequiredFor(this.app)) EgressAllowlist.apply(this.app, { policy: product.boundary, hostnames: backups?.egressHostnames });
+    for (const machine of [this.app, ...(this.monitoringMachine ? [this.monitoringMachine] : [])]) {
+      if (!EgressAllowlist.isRequiredFor(machine)) continue;
+      const hostnames = [...(backups?.egressHostnames ?? []), ...(this.monitoring?.egressHostnamesFor(machine) ?? [])];
+      EgressAllowlist.apply(machine, { policy: product.boundary, hostnames });
+    }
     Aspects.of(this).add(new BoundaryChecks({ policy: product.boundary }));
     // A volume is a roadmap component (postponed in Phase 1): whoever adds one, the phase judges it.
     Aspects.of(this).add({ visit: (node) => { if (node instanceof DataVolume) Component.declare(node, Component.DATA_VOLUME); } });

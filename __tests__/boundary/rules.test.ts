@@ -11,6 +11,7 @@ describe('boundary rule pack', () => {
     expect(BOUNDARY_RULES.map((r) => r.id)).toEqual([
       'Boundary-EuPlacement', 'Boundary-ProcessorAllowed', 'Boundary-NoPlaintextSecret', 'Boundary-SensitiveOutput',
       'Boundary-SecretViaVariable', 'Boundary-NoPublicDataStore', 'Boundary-AdminSshOnly', 'Boundary-EuStateBackend', 'Boundary-RestrictedEgress',
+      'Boundary-ErrorMonitoringEndpoint',
     ]);
   });
 

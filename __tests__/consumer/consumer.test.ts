@@ -10,7 +10,10 @@ const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 
 const APP = `
 import { App } from 'cdktf';
-import { AiActRole, BoundaryPolicy, DataClass, EgressForm, Phase, Processor, Product, RestoreCheck, StagingMode } from 'cdktf-sovereign-hetzner';
+import {
+  AiActRole, AlertReceiver, BoundaryPolicy, DataClass, DeadMansSwitch, EgressForm, Environment, MonitoringPlan, Phase, Processor, Product,
+  RestoreCheck, StagingMode, UptimeCheck,
+} from 'cdktf-sovereign-hetzner';
 import { ProductStacks } from 'cdktf-sovereign-hetzner/stacks';
 
 const app = new App();
@@ -28,6 +31,11 @@ const product = new Product({
     egress: [{ dataClass: DataClass.PUBLIC, to: [Processor.mistralAi()], form: EgressForm.RAW }],
   }),
   backup: { restoreChecks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })] },
+  monitoring: new MonitoringPlan({
+    uptimeChecks: [UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health')],
+    receivers: [AlertReceiver.webhook('ops', { hostname: 'chat.acme.eu' })],
+    deadMansSwitch: DeadMansSwitch.healthchecksIo(),
+  }),
 });
 new ProductStacks(app, product);
 app.synth();

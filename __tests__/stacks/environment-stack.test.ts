@@ -2,13 +2,18 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, Testing } from 'cdktf';
-import { Component, DataVolume, Environment, Location, Phase, Product, ProductProps, RestoreCheck, S3Provider, Size, StagingMode } from '../../lib';
+import { AlertReceiver, Component, DataVolume, DeadMansSwitch, Environment, MonitoringPlan, UptimeCheck, Location, Phase, Product, ProductProps, RestoreCheck, S3Provider, Size, StagingMode } from '../../lib';
 import { EnvironmentStack, ProductStacks } from '../../stacks';
 import { policy } from '../boundary/fixtures';
 
 const admin = { sshPublicKeys: { ops: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu' }, cidrs: ['198.51.100.0/24'] };
 const backup = { restoreChecks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })] };
-const product = (overrides: Partial<ProductProps> = {}) => new Product({ name: 'acme', phase: Phase.ONE, admin, stateBucket: 'acme-state', boundary: policy, backup, ...overrides });
+const monitoring = new MonitoringPlan({
+  uptimeChecks: [UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health'), UptimeCheck.http(Environment.TEST, 'https://test.acme.eu/health')],
+  receivers: [AlertReceiver.webhook('ops', { hostname: 'chat.acme.eu' })],
+  deadMansSwitch: DeadMansSwitch.healthchecksIo(),
+});
+const product = (overrides: Partial<ProductProps> = {}) => new Product({ name: 'acme', phase: Phase.ONE, admin, stateBucket: 'acme-state', boundary: policy, backup, monitoring, ...overrides });
 const synth = (stack: EnvironmentStack) => JSON.parse(Testing.synth(stack, true));
 const resources = (json: any, type: string): any[] => Object.values(json.resource?.[type] ?? {});
 
@@ -118,6 +123,11 @@ describe('EnvironmentStack', () => {
     });
   });
 
+  test('fails when production has no monitoring plan', () => {
+    const stacks = new ProductStacks(Testing.app(), product({ monitoring: undefined }));
+    expect(() => synth(stacks.production)).toThrow(/acme-production\/Monitoring\.plan: missing/);
+  });
+
   describe('backups', () => {
     test('fails when production has no backup plan', () => {
       const stacks = new ProductStacks(Testing.app(), product({ backup: undefined }));
@@ -142,7 +152,8 @@ describe('EnvironmentStack', () => {
 
     test('the test stack deploys alone: production\'s read-only account comes in as variables', () => {
       const json = synth(new ProductStacks(Testing.app(), product()).test);
-      expect(Object.keys(json.variable).sort()).toEqual(['production_backup_drill_password', 'production_backup_host', 'production_backup_username', 'restic_password', 'restore_drill_heartbeat_url']);
+      expect(Object.keys(json.variable).sort()).toEqual(['monitoring_deadman_ping_url', 'monitoring_webhook_ops',
+        'production_backup_drill_password', 'production_backup_host', 'production_backup_username', 'restic_password', 'restore_drill_heartbeat_url']);
       expect(json.resource.hcloud_storage_box).toBeUndefined();
     });
   });
@@ -161,6 +172,7 @@ describe('EnvironmentStack', () => {
     expect(environments.environments.map((e: any) => [e.stack, e.environment, e.serverType, e.onDemand])).toEqual([
       ['acme-test', 'test', 'cx23', false], ['acme-staging', 'staging', 'cx33', true], ['acme-production', 'production', 'cx33', false],
     ]);
-    expect(fs.readFileSync(path.join(dir, 'postponed.md'), 'utf8')).toMatch(/\| External uptime checks \| \*\*not yet provided\*\* \|/);
+    expect(fs.readFileSync(path.join(dir, 'postponed.md'), 'utf8')).toMatch(/\| Basic error monitoring \| \*\*not yet provided\*\* \|/);
+    expect(fs.readFileSync(path.join(dir, 'postponed.md'), 'utf8')).toMatch(/\| External uptime checks \| provided \| acme-test\/Monitoring, acme-production\/Monitoring \|/);
   });
 });

@@ -1,7 +1,7 @@
 import { App } from 'cdktf';
 import { Budget, Money, Phase, Product, StagingMode } from '../../lib';
 import { ProductStacks } from '../../stacks';
-import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary, STAGING_EXPIRES_AT } from '../shared';
+import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary, exampleMonitoring, STAGING_EXPIRES_AT } from '../shared';
 
 /**
  * Phase 1, pre-revenue or early pilots: a small permanent test machine, a modest production
@@ -14,6 +14,7 @@ export function phase1Pilot(app: App): ProductStacks {
     phase: Phase.ONE,
     admin: EXAMPLE_ADMIN,
     ...exampleBoundary(),
+    monitoring: exampleMonitoring('pilot.example.eu'),
     backup: exampleBackup({ offsite: false }),
     stateBucket: 'pilot-terraform-state',
     staging: StagingMode.fromProductionSnapshot(),

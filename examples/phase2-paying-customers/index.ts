@@ -1,7 +1,7 @@
 import { App } from 'cdktf';
 import { Phase, Product, StagingMode } from '../../lib';
 import { ProductStacks } from '../../stacks';
-import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary } from '../shared';
+import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary, exampleMonitoring } from '../shared';
 
 /**
  * Phase 2, first paying customers: production grows a size, staging still reuses the test
@@ -14,6 +14,7 @@ export function phase2PayingCustomers(app: App): ProductStacks {
     phase: Phase.TWO,
     admin: EXAMPLE_ADMIN,
     ...exampleBoundary(),
+    monitoring: exampleMonitoring('paying.example.eu'),
     backup: exampleBackup({ offsite: true }),
     stateBucket: 'paying-terraform-state',
     staging: StagingMode.reuseTestMachine(),

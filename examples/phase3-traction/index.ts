@@ -1,7 +1,7 @@
 import { App } from 'cdktf';
 import { Location, Phase, Product, StagingMode } from '../../lib';
 import { ProductStacks } from '../../stacks';
-import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary, STAGING_EXPIRES_AT } from '../shared';
+import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary, exampleMonitoring, STAGING_EXPIRES_AT } from '../shared';
 
 /**
  * Phase 3, real product traction: production on dedicated vCPUs in Nuremberg (cx43-class types are
@@ -14,6 +14,7 @@ export function phase3Traction(app: App): ProductStacks {
     phase: Phase.THREE,
     admin: EXAMPLE_ADMIN,
     ...exampleBoundary(),
+    monitoring: exampleMonitoring('traction.example.eu'),
     backup: exampleBackup({ offsite: true }),
     stateBucket: 'traction-terraform-state',
     location: Location.NBG1,

@@ -2,6 +2,7 @@ import { BoundaryPolicy } from '../boundary/boundary-policy';
 import type { RestoreCheck } from '../backup/restore-check';
 import type { S3Provider } from '../backup/s3-provider';
 import type { Budget } from '../cost/budget';
+import type { MonitoringPlan } from '../monitoring/monitoring-plan';
 import { DataFlowProps } from '../boundary/data-flow';
 import { Environment } from '../core/environment';
 import { labelValueProblem } from '../core/labels';
@@ -80,6 +81,12 @@ export interface ProductProps {
    */
   readonly backup?: ProductBackupOptions;
   /**
+   * Monitoring: uptime checks run from another always-on machine, alert receivers, the dead-man's
+   * switch and the error-monitoring endpoint.
+   * @default - none; a production stack then fails synth, since production needs uptime checks and a receiver
+   */
+  readonly monitoring?: MonitoringPlan;
+  /**
    * The most the product may cost a month at Hetzner's net list prices: its always-on environments, what
    * they share (the state bucket's Object Storage base price) and 4 rehearsals of 2 hours on on-demand
    * staging. Over it synth fails with the breakdown and the largest items; from `warnAt` (80% unless set) it warns.
@@ -112,6 +119,7 @@ export class Product {
   public readonly earlyAdoptions: readonly EarlyAdoption[];
   public readonly budget?: Budget;
   public readonly backup?: ProductBackupOptions;
+  public readonly monitoring?: MonitoringPlan;
   private readonly unavailable: ReadonlySet<string>;
 
   constructor(props: ProductProps) {
@@ -141,6 +149,7 @@ export class Product {
     this.earlyAdoptions = props.earlyAdoptions ?? [];
     this.budget = props.budget;
     this.backup = props.backup;
+    this.monitoring = props.monitoring;
     this.unavailable = new Set(props.unavailableServerTypes ?? []);
   }
 

@@ -1,3 +1,4 @@
+import { errorMonitoringEndpoint } from '../../monitoring/error-monitoring-rule';
 import { adminSshOnly } from './admin-ssh-only';
 import { euPlacement } from './eu-placement';
 import { euStateBackend } from './eu-state-backend';
@@ -12,7 +13,7 @@ import { sensitiveOutput } from './sensitive-output';
 /** The boundary rule pack, in the order findings are reported. */
 export const BOUNDARY_RULES: readonly BoundaryRule[] = [
   euPlacement, processorAllowed, noPlaintextSecret, sensitiveOutput, secretViaVariable,
-  noPublicDataStore, adminSshOnly, euStateBackend, restrictedEgress,
+  noPublicDataStore, adminSshOnly, euStateBackend, restrictedEgress, errorMonitoringEndpoint,
 ];
 
 export type { BoundaryRule, Finding, RuleContext, SynthesizedResource } from './rule';

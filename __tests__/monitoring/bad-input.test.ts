@@ -1,0 +1,126 @@
+import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { HcloudProvider } from '../../generated/providers/hcloud/provider';
+import { Duration, Environment, Machine, Phase, Processor, ServerType } from '../../lib';
+import { AlertReceiver } from '../../lib/monitoring/alert-receiver';
+import { DeadMansSwitch } from '../../lib/monitoring/dead-mans-switch';
+import { ErrorMonitoring } from '../../lib/monitoring/error-monitoring';
+import { ErrorMonitoringEndpoint } from '../../lib/monitoring/error-monitoring-endpoint';
+import { MonitoringPlan } from '../../lib/monitoring/monitoring-plan';
+import { UptimeCheck } from '../../lib/monitoring/uptime-check';
+import { glitchTip, ops, plan, productFixture, synthErrors } from './helpers/fixture';
+
+describe('bad input fails at synth, naming the value and the fix', () => {
+  test("fails when an uptime check's prober runs on the machine it checks", () => {
+    expect(() => UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health', { probeFrom: Environment.PRODUCTION }))
+      .toThrow(/^UptimeCheck\(https:\/\/acme\.eu\/health\)\.probeFrom: 'production' is not allowed: the prober would run on the machine it checks, and a machine is never judged up by itself\. Fix: probe production from another always-on environment \(Environment\.TEST\), or leave probeFrom unset$/);
+    expect(() => UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health', { probeFrom: Environment.STAGING }))
+      .toThrow(/probeFrom: 'staging' is not allowed: an on-demand environment is gone most of the time.*Fix: probe from Environment\.TEST or Environment\.PRODUCTION/);
+  });
+
+  test('fails when a check targets loopback or an IP address, which judges the prober by itself or bypasses the allowlist', () => {
+    for (const url of ['http://localhost:8080/health', 'http://127.0.0.1/health', 'https://[::1]/health', 'https://203.0.113.7/']) {
+      expect(() => UptimeCheck.http(Environment.PRODUCTION, url)).toThrow(/\.target: .* is not allowed: .*judges the prober by itself\. Fix: check the public host name/);
+    }
+    expect(() => UptimeCheck.tcp(Environment.PRODUCTION, 'localhost', 5432)).toThrow(/UptimeCheck\(localhost:5432\)\.target/);
+    expect(() => UptimeCheck.http(Environment.PRODUCTION, 'ftp://acme.eu/')).toThrow(/\.url: "ftp:\/\/acme\.eu\/" is not allowed: an HTTP check takes an http:\/\/ or https:\/\/ URL without credentials\. Fix:/);
+    expect(() => UptimeCheck.http(Environment.PRODUCTION, 'https://user:pw@acme.eu/')).toThrow(/without credentials/);
+  });
+
+  test('fails when a production environment has no uptime check', () => {
+    const { production } = productFixture({ plan: plan({ uptimeChecks: [UptimeCheck.http(Environment.TEST, 'https://test.acme.eu/health')] }), backups: false });
+    expect(synthErrors(production.stack)).toMatch(/acme-production\/Monitoring\.plan\.uptimeChecks: missing: production has no uptime check, so nobody learns that it is down\. Fix: add UptimeCheck\.http\(Environment\.PRODUCTION, 'https:\/\/acme\.eu\/health'\) to the plan/);
+  });
+
+  test('fails when a production environment has no monitoring plan at all; test only warns', () => {
+    const { test, production } = productFixture({ plan: undefined, backups: false });
+    expect(synthErrors(production.stack)).toMatch(/acme-production\/Monitoring\.plan: missing: production is never judged up by itself.*Fix: give the product monitoring: new MonitoringPlan\(/);
+    expect(synthErrors(test.stack)).toBe('');
+    const warnings = test.stack.node.findAll().flatMap((c) => c.node.metadata).filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
+    expect(warnings).toEqual(expect.arrayContaining([expect.stringMatching(/^Monitoring-NoPlan: acme-test\/Monitoring\.plan is missing/)]));
+  });
+
+  test('warns when production has no error monitoring, which every phase requires', () => {
+    const { production } = productFixture({ plan: plan({ errorMonitoring: undefined }), backups: false });
+    expect(synthErrors(production.stack)).toBe('');
+    const warnings = production.stack.node.findAll().flatMap((c) => c.node.metadata).filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
+    expect(warnings).toEqual(expect.arrayContaining([expect.stringMatching(/^Monitoring-NoErrorMonitoring: acme-production\/Monitoring\.plan\.errorMonitoring is missing, and Phase 1 requires basic error monitoring.*Fix: pass errorMonitoring:/)]));
+  });
+
+  test('fails when the plan has no alert receiver or no dead-man\'s switch', () => {
+    expect(() => plan({ receivers: [] })).toThrow(/^MonitoringPlan\.receivers: \[\] is not allowed: an alert that reaches nobody is no alert\. Fix: pass receivers:/);
+    expect(() => plan({ deadMansSwitch: undefined as unknown as DeadMansSwitch })).toThrow(/MonitoringPlan\.deadMansSwitch: .* is not allowed: a dead prober alerts nobody without one\. Fix: pass deadMansSwitch: DeadMansSwitch\.healthchecksIo\(\)/);
+  });
+
+  test.each([
+    ['a disk threshold of 0', { diskWarningShare: 0 }, /MonitoringPlan\.diskWarningShare: 0 is not allowed: a disk threshold is a share of the disk above 0 and below 1.*Fix: use a share such as 0\.5/],
+    ['a disk threshold above 100%', { diskCriticalShare: 1.2 }, /MonitoringPlan\.diskCriticalShare: 1\.2 is not allowed: .*100% alerts when the disk is already full\)\. Fix: use a share such as 0\.7/],
+    ['a disk threshold of exactly 100%', { diskCriticalShare: 1 }, /MonitoringPlan\.diskCriticalShare: 1 is not allowed/],
+    ['a percentage where a share belongs', { diskWarningShare: 50 }, /MonitoringPlan\.diskWarningShare: 50 is not allowed/],
+    ['a warning above the critical share', { diskWarningShare: 0.8, diskCriticalShare: 0.7 }, /MonitoringPlan\.diskWarningShare: 0\.8 is not allowed: the warning must come before the critical alert \(0\.7\)\. Fix:/],
+    ['an evaluation interval of 0', { evaluationInterval: Duration.seconds(0) }, /MonitoringPlan\.evaluationInterval: '0 ms' is not allowed: rules are evaluated every 1 second to 5 minutes/],
+  ])('fails when alert thresholds are out of range: %s', (_, overrides, message) => {
+    expect(() => plan(overrides as never)).toThrow(message);
+  });
+
+  test.each([
+    ['an interval of 0', { interval: Duration.seconds(0) }, /\.interval: '0 ms' is not allowed: a check runs every 1 second to 1 hour, in whole seconds\. Fix: use Duration\.seconds\(30\)/],
+    ['an interval above an hour', { interval: Duration.hours(2) }, /\.interval: '2 hours' is not allowed/],
+    ['a timeout longer than the interval', { interval: Duration.seconds(5), timeout: Duration.seconds(6) }, /\.timeout: '6 seconds' is not allowed: a probe times out after 1 second at least and the interval \(5 seconds\) at most/],
+    ['an alert after more than a day', { alertAfter: Duration.days(2) }, /\.alertAfter: '2 days' is not allowed: an outage that alerts only after a day is not watched/],
+    ['a certificate warning of 0', { certificateExpiry: Duration.seconds(0) }, /\.certificateExpiry: '0 ms' is not allowed: certificates warn 1 to 90 days ahead/],
+    ['a certificate warning above 90 days', { certificateExpiry: Duration.days(120) }, /\.certificateExpiry: '120 days' is not allowed/],
+    ['a status code of 42', { expectStatus: [42] }, /\.expectStatus: \[42\] is not allowed: status codes are 100-599/],
+    ['a body pattern Go cannot run', { expectBody: '(?=ok)' }, /\.expectBody: '\(\?=ok\)' is not allowed: the blackbox exporter uses Go RE2, which has no lookaround or backreferences/],
+    ['a body pattern that does not compile', { expectBody: '(' }, /\.expectBody: '\(' is not allowed: it is not a regular expression/],
+  ])('fails when an uptime check is out of range: %s', (_, options, message) => {
+    expect(() => UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health', options as never)).toThrow(message);
+  });
+
+  test('fails when staging gets a check, or two checks or receivers share a name', () => {
+    expect(() => plan({ uptimeChecks: [UptimeCheck.http(Environment.STAGING, 'https://staging.acme.eu/')] }))
+      .toThrow(/MonitoringPlan\.uptimeChecks: 'staging-acme-eu \(https:\/\/staging\.acme\.eu\/\)' is not allowed: staging exists on demand/);
+    expect(() => plan({ uptimeChecks: [UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/'), UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu:443/')] }))
+      .toThrow(/MonitoringPlan\.uptimeChecks: 'acme-eu' is not allowed: two checks share a name/);
+    expect(() => plan({ receivers: [ops, AlertReceiver.webhook('ops', { hostname: 'other.acme.eu' })] }))
+      .toThrow(/MonitoringPlan\.receivers: 'ops' is not allowed: two different receivers share a name/);
+  });
+
+  test('fails on receivers that cannot send', () => {
+    expect(() => AlertReceiver.webhook('Ops Team', { hostname: 'chat.acme.eu' })).toThrow(/AlertReceiver\(Ops Team\)\.name: "Ops Team" is not allowed: .*Fix: use a name such as 'ops'/);
+    expect(() => AlertReceiver.webhook('ops', { hostname: 'https://chat.acme.eu/hook' })).toThrow(/AlertReceiver\(ops\)\.hostname: .* is not allowed: alerts leave through the egress allowlist, which holds host names/);
+    expect(() => AlertReceiver.email('mail', { to: [], from: 'a@acme.eu', smarthost: 'smtp.acme.eu:587', username: 'a' })).toThrow(/AlertReceiver\(mail\)\.to: \[\] is not allowed/);
+    expect(() => AlertReceiver.email('mail', { to: ['ops@acme.eu'], from: 'a@acme.eu', smarthost: 'smtp.acme.eu', username: 'a' })).toThrow(/AlertReceiver\(mail\)\.smarthost: "smtp\.acme\.eu" is not allowed: the SMTP server is written host:port/);
+    expect(() => DeadMansSwitch.healthchecksIo({ interval: Duration.seconds(30) })).toThrow(/DeadMansSwitch\(healthchecks\.io\)\.interval: "30 seconds" is not allowed/);
+    expect(() => DeadMansSwitch.selfHosted({ hostname: 'hc' })).toThrow(/DeadMansSwitch\(self-hosted Healthchecks\)\.hostname: "hc" is not allowed/);
+  });
+
+  test('fails when Phase 3 production has no monitoring machine', () => {
+    const { production } = productFixture({ phase: Phase.THREE, withoutMonitoringMachine: true, backups: false });
+    expect(synthErrors(production.stack)).toMatch(/acme-production\/Monitoring\.monitoringMachine: missing: Phase 3 moves Prometheus and Alertmanager off the production app machine\. Fix: create a Machine with role 'monitoring' and serverType cx33 in the production stack and pass it as monitoringMachine/);
+  });
+
+  test('fails when the DSN is not a sensitive variable, or the endpoint is not a declared processor', () => {
+    const stack = new TerraformStack(Testing.app(), 'acme-production');
+    new HcloudProvider(stack, 'hcloud', {});
+    const machine = new Machine(stack, 'App', { environment: Environment.TEST, role: 'app', serverType: ServerType.CX23 });
+    const plain = new TerraformVariable(stack, 'dsn', { type: 'string' });
+    expect(() => new ErrorMonitoring(stack, 'Errors', { machine, endpoint: ErrorMonitoringEndpoint.selfHosted(glitchTip), dsn: plain }))
+      .toThrow(/^acme-production\/Errors\.dsn: 'var\.dsn' is not allowed: a secret must come from a sensitive Terraform variable.*Fix: pass new SecretVariable/);
+    expect(() => ErrorMonitoringEndpoint.hosted(new Processor({ name: 'Nowhere', legalSeat: { city: 'Paris', country: 'FR' }, hostnames: [] })))
+      .toThrow(/ErrorMonitoringEndpoint\.processor: 'Nowhere' is not allowed: it names no host/);
+    expect(() => ErrorMonitoringEndpoint.sentryEuRegion({ ingestHostname: 'o1.ingest.us.sentry.io' }))
+      .toThrow(/ErrorMonitoringEndpoint\.sentryEuRegion\.ingestHostname: "o1\.ingest\.us\.sentry\.io" is not allowed: events for the EU data region/);
+    expect(() => ErrorMonitoringEndpoint.sentryEuRegion({ ingestHostname: 'o1.ingest.de.sentry.io', usSeatAccepted: 'fine' }))
+      .toThrow(/usSeatAccepted: "fine" is not allowed: accepting a US-seated processor needs a specific reason of at least 20 characters/);
+  });
+
+  test('each value type works with only its required props', () => {
+    expect(new MonitoringPlan({ uptimeChecks: [], receivers: [ops], deadMansSwitch: DeadMansSwitch.healthchecksIo() }).diskWarningShare).toBe(0.5);
+    const check = UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health');
+    expect([check.name, check.interval.toString(), check.timeout.toString(), check.alertAfter.toString(), check.certificateExpiry?.toString(), check.expectStatus])
+      .toEqual(['acme-eu-health', '30 seconds', '10 seconds', '2 minutes', '14 days', [200]]);
+    const tcp = UptimeCheck.tcp(Environment.TEST, 'mail.acme.eu', 587);
+    expect([tcp.name, tcp.tls, tcp.certificateExpiry]).toEqual(['mail-acme-eu-587', false, undefined]);
+    expect(DeadMansSwitch.healthchecksIo().toString()).toBe('healthchecks.io (hc-ping.com), every 5 minutes');
+  });
+});

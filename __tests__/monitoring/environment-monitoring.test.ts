@@ -1,0 +1,217 @@
+import { TerraformStack, Testing } from 'cdktf';
+import { parse } from 'yaml';
+import { HcloudProvider } from '../../generated/providers/hcloud/provider';
+import {
+  CloudInit, Component, Duration, Environment, Machine, Phase, PostponedRegister, ROADMAP_THRESHOLDS, ServerType,
+} from '../../lib';
+import { BackupPlan } from '../../lib/backup/backup-plan';
+import { AlertReceiver } from '../../lib/monitoring/alert-receiver';
+import { BACKUP_JOB_UNITS, EnvironmentMonitoring, RESTORE_DRILL_UNIT } from '../../lib/monitoring/environment-monitoring';
+import { UptimeCheck } from '../../lib/monitoring/uptime-check';
+import { proberResources, SHARED_MEMORY_SHARE } from '../../lib/monitoring/private/profile';
+import { plan, productFixture, synth, userDataOf } from './helpers/fixture';
+import { cloudConfig, machineFiles } from './helpers/machine-files';
+
+const prometheusConfig = (userData: string) => parse(machineFiles(userData).get('/etc/sovereign-monitoring/prometheus.yml')!.content);
+const probeTargets = (userData: string) => prometheusConfig(userData).scrape_configs
+  .filter((j: any) => j.metrics_path === '/probe')
+  .map((j: any) => [j.static_configs[0].labels.environment, j.static_configs[0].targets[0]]);
+const file = (userData: string, path: string) => machineFiles(userData).get(path)?.content;
+
+describe('EnvironmentMonitoring', () => {
+  describe('placement: nothing is judged up by itself', () => {
+    test('in Phase 1 the test machine probes production, and production probes test', () => {
+      const { test, production } = productFixture({ backups: false });
+      expect(probeTargets(userDataOf(synth(test.stack), 'acme-test-app')))
+        .toEqual([['production', 'https://acme.eu/health'], ['production', 'https://api.acme.eu/v1/ping']]);
+      expect(probeTargets(userDataOf(synth(production.stack), 'acme-production-app'))).toEqual([['test', 'https://test.acme.eu/health']]);
+      expect(test.monitoring.prober).toBe(test.app);
+      expect(production.monitoring.prober).toBe(production.app);
+    });
+
+    test('probeFrom moves a check to another always-on environment', () => {
+      const moved = plan({
+        uptimeChecks: [
+          UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health'),
+          UptimeCheck.http(Environment.TEST, 'https://test.acme.eu/health', { probeFrom: Environment.PRODUCTION }),
+        ],
+      });
+      const { test, production } = productFixture({ phase: Phase.THREE, plan: moved, backups: false });
+      // Phase 3: the monitoring machine takes every check without probeFrom.
+      expect(production.monitoring.prober).toBe(production.monitoringMachine);
+      expect(production.monitoring.checks.map((c) => c.name)).toEqual(['acme-eu-health', 'test-acme-eu-health']);
+      expect(test.monitoring.checks).toEqual([]);
+    });
+
+    test('in Phase 3 the monitoring machine probes both environments and scrapes production over the private network', () => {
+      const { test, production } = productFixture({ phase: Phase.THREE, backups: false });
+      const json = synth(production.stack);
+      const monitoring = userDataOf(json, 'acme-production-monitoring');
+      expect(probeTargets(monitoring)).toEqual([
+        ['production', 'https://acme.eu/health'], ['production', 'https://api.acme.eu/v1/ping'], ['test', 'https://test.acme.eu/health']]);
+      const targets = JSON.parse(file(monitoring, '/etc/sovereign-monitoring/targets/nodes.json')!);
+      expect(targets).toEqual([{ targets: [expect.stringMatching(/^\$\{tolist\(hcloud_server\.App_[A-F0-9]+\.network\)\.0\.ip\}:9100$/)], labels: { instance: 'acme-production-app', environment: 'production' } }]);
+      // The app machine carries node exporter only, listening where the monitoring machine reaches it.
+      const app = userDataOf(json, 'acme-production-app');
+      expect(cloudConfig(app).packages).toEqual(expect.arrayContaining(['prometheus-node-exporter']));
+      expect(cloudConfig(app).packages).not.toContain('prometheus');
+      expect(file(app, '/etc/systemd/system/prometheus-node-exporter.service.d/sovereign-monitoring.conf')).toMatch(/--web\.listen-address=:9100 /);
+      // The test machine keeps its own small stack for test's host and restore drill, and probes nothing.
+      expect(probeTargets(userDataOf(synth(test.stack), 'acme-test-app'))).toEqual([]);
+    });
+
+    test('staging gets error monitoring, and neither a prober nor node exporter', () => {
+      const stack = new TerraformStack(Testing.app(), 'acme-staging');
+      new HcloudProvider(stack, 'hcloud', {});
+      const machine = new Machine(stack, 'App', {
+        environment: Environment.STAGING, role: 'app', name: 'acme-staging-app', serverType: ServerType.CX33,
+      });
+      const monitoring = new EnvironmentMonitoring(stack, 'Monitoring', { plan: plan(), phase: Phase.ONE, environment: Environment.STAGING, machine });
+      expect(monitoring.prober).toBeUndefined();
+      expect(machine.cloudInit.partNames).toEqual(['sovereign-monitoring tooling', 'sovereign-monitoring error monitoring']);
+    });
+  });
+
+  describe('what each phase runs', () => {
+    test('Phase 1: node exporter with only its textfile and filesystem collectors; Phase 2: with all of them', () => {
+      const dropIn = (phase: Phase) => file(userDataOf(synth(productFixture({ phase, backups: false }).production.stack), 'acme-production-app'),
+        '/etc/systemd/system/prometheus-node-exporter.service.d/sovereign-monitoring.conf');
+      expect(dropIn(Phase.ONE)).toMatch(/--collector\.disable-defaults --collector\.textfile --collector\.filesystem\nMemoryMax=64M\nEnvironment=GOMEMLIMIT=51MiB\n$/);
+      expect(dropIn(Phase.TWO)).not.toMatch(/disable-defaults/);
+    });
+
+    test('a prober beside an app is capped small; the monitoring machine gets room', () => {
+      const { test, production } = productFixture({ phase: Phase.THREE, backups: false });
+      const prometheus = (json: any, name: string) => file(userDataOf(json, name), '/etc/systemd/system/prometheus.service.d/sovereign-monitoring.conf');
+      expect(prometheus(synth(production.stack), 'acme-production-monitoring')).toMatch(/--storage\.tsdb\.retention\.time=90d --storage\.tsdb\.retention\.size=20GB .*\nMemoryMax=2048M\n/);
+      expect(prometheus(synth(test.stack), 'acme-test-app')).toMatch(/--storage\.tsdb\.retention\.time=15d --storage\.tsdb\.retention\.size=1GB .*\nMemoryMax=192M\n/);
+    });
+
+    test('declares the components each phase requires, and none it postpones', () => {
+      for (const phase of Phase.all()) {
+        const { test, production } = productFixture({ phase, backups: false });
+        const declared = [...Component.declaredIn(test.stack), ...Component.declaredIn(production.stack)];
+        const register = new PostponedRegister(phase, [], declared);
+        const mine = [Component.EXTERNAL_UPTIME_CHECKS, Component.ERROR_MONITORING, Component.HOST_OBSERVABILITY, Component.MONITORING_MACHINE];
+        for (const component of mine) {
+          const entry = register.required.find((r) => r.component === component.id);
+          // Required: provided. Postponed: not declared anywhere.
+          if (phase.required.includes(component)) expect(entry?.provided).toBe(true);
+          else expect(declared.filter((d) => d.component === component)).toEqual([]);
+        }
+      }
+    });
+
+    test("the disk alerts use Roadmap.assess's numbers, unless the plan says otherwise", () => {
+      const exprs = (p = plan()) => {
+        const { production } = productFixture({ plan: p, backups: false });
+        const rules = parse(file(userDataOf(synth(production.stack), 'acme-production-app'), '/etc/sovereign-monitoring/alerts.yml')!);
+        const disk = rules.groups.find((g: any) => g.name === 'disk').rules;
+        return Object.fromEntries(disk.map((r: any) => [r.alert, Number(/> ([0-9.]+)$/.exec(r.expr)![1])]));
+      };
+      expect(exprs()).toEqual({
+        DiskAboveVolumeThreshold: ROADMAP_THRESHOLDS.volumeDiskShare, DiskAboveSplitThreshold: ROADMAP_THRESHOLDS.splitDatabaseDiskShare,
+      });
+      expect(exprs(plan({ diskWarningShare: 0.6, diskCriticalShare: 0.85 }))).toEqual({ DiskAboveVolumeThreshold: 0.6, DiskAboveSplitThreshold: 0.85 });
+    });
+
+    test("the backup and drill alerts follow the BackupPlan's maxBackupAge and the RestoreDrill's schedule", () => {
+      const { test, production } = productFixture({ phase: Phase.ONE });
+      // Without validations: backup tooling and monitoring exceed 32 KiB until the user data is compressed as a whole.
+      const prodData = userDataOf(JSON.parse(Testing.synth(production.stack)), 'acme-production-app');
+      const testData = userDataOf(JSON.parse(Testing.synth(test.stack)), 'acme-test-app');
+      const plan1 = BackupPlan.of(production.app)!;
+      const rulesOf = (userData: string) => parse(file(userData, '/etc/sovereign-monitoring/alerts.yml')!).groups.find((g: any) => g.name === 'backups').rules;
+      const tooOld = rulesOf(prodData).find((r: any) => r.alert === 'BackupTooOld');
+      expect(tooOld.expr).toMatch(new RegExp(`unit="backup-push"\\}\\) > ${plan1.maxBackupAge.toSeconds()}$`));
+      expect(plan1.maxBackupAge.toSeconds()).toBe(26 * 3600);
+      const missed = rulesOf(testData).find((r: any) => r.alert === 'RestoreDrillMissed');
+      expect(missed.expr).toMatch(new RegExp(`unit="restore-drill"\\}\\) > ${Duration.days(7).toSeconds() + Duration.hours(12).toSeconds()}$`));
+      expect(file(prodData, '/etc/sovereign-monitoring/watched-units')).toBe(`${BACKUP_JOB_UNITS.join('\n')}\n`);
+      expect(file(testData, '/etc/sovereign-monitoring/watched-units')).toBe(`${RESTORE_DRILL_UNIT}\n`);
+      // The hooked units are the ones the backup tooling installs.
+      for (const unit of BACKUP_JOB_UNITS) expect(machineFiles(prodData).has(`/etc/systemd/system/${unit}.service`)).toBe(true);
+      expect(machineFiles(testData).has(`/etc/systemd/system/${RESTORE_DRILL_UNIT}.service`)).toBe(true);
+    });
+
+    test('the memory caps fit a quarter of the smallest preset type of every phase that shares the app machine', () => {
+      // In Phase 3 the test machine still carries a prober beside its app.
+      for (const phase of Phase.all()) {
+        const caps = Object.values(proberResources(phase, false).memoryMaxMib).reduce((a, b) => a + b, 0);
+        const types = [...phase.machineFor(Environment.TEST).types, ...phase.machineFor(Environment.PRODUCTION).types];
+        for (const type of types) expect(caps).toBeLessThanOrEqual(type.memory.toMebibytes() * SHARED_MEMORY_SHARE);
+      }
+    });
+  });
+
+  describe('secrets and egress', () => {
+    test('every secret is a sensitive variable without a default, and the configuration holds only references', () => {
+      const { production } = productFixture({ phase: Phase.THREE, backups: false });
+      const json = synth(production.stack);
+      expect(Object.keys(json.variable).sort()).toEqual(['error_monitoring_dsn', 'monitoring_deadman_ping_url', 'monitoring_smtp_password_oncall', 'monitoring_webhook_ops']);
+      for (const variable of Object.values(json.variable) as any[]) {
+        expect(variable).toMatchObject({ sensitive: true, nullable: false, type: 'string' });
+        expect(variable.default).toBeUndefined();
+      }
+      const secrets = machineFiles(userDataOf(json, 'acme-production-monitoring'));
+      expect(secrets.get('/etc/sovereign-monitoring/secrets/monitoring_webhook_ops.b64')).toEqual({
+        path: '/etc/sovereign-monitoring/secrets/monitoring_webhook_ops.b64', content: '${base64encode(var.monitoring_webhook_ops)}\n', permissions: '0600',
+      });
+      expect(production.monitoring.secretVariables.monitoring_webhook_ops.environmentVariable).toBe('TF_VAR_monitoring_webhook_ops');
+    });
+
+    test("the prober's egress allowlist holds the probed hosts, the receivers and the ping service; its firewall opens SMTP", () => {
+      const { production } = productFixture({ phase: Phase.THREE, backups: false });
+      const json = synth(production.stack);
+      const monitoring = machineFiles(userDataOf(json, 'acme-production-monitoring'));
+      const hosts = monitoring.get('/etc/sovereign/egress-hostnames')!.content.trim().split('\n');
+      expect(hosts).toEqual(expect.arrayContaining(['acme.eu', 'api.acme.eu', 'test.acme.eu', 'chat.acme.eu', 'smtp.mail.eu', 'hc-ping.com']));
+      const app = machineFiles(userDataOf(json, 'acme-production-app')).get('/etc/sovereign/egress-hostnames')!.content;
+      expect(app).toMatch(/^errors\.acme\.eu$/m);
+      expect(app).not.toMatch(/hc-ping\.com/);
+      const firewall = Object.values(json.resource.hcloud_firewall as Record<string, any>).find((f) => f.name === 'acme-production-monitoring-firewall');
+      expect(firewall.rule).toEqual(expect.arrayContaining([
+        { description: 'SMTP for alert e-mail', destination_ips: ['0.0.0.0/0', '::/0'], direction: 'out', port: '587', protocol: 'tcp' },
+      ]));
+    });
+
+    test("routes each check's alerts to its own receivers, and everything else to the plan's", () => {
+      const { test } = productFixture({ backups: false });
+      const root = machineFiles(userDataOf(synth(test.stack), 'acme-test-app'));
+      const am = parse(root.get('/etc/sovereign-monitoring/alertmanager.yml.in')!.content);
+      expect(am.route.receiver).toBe('ops');
+      expect(am.route.routes).toEqual([
+        { matchers: ['alertname="Watchdog"'], receiver: 'deadmansswitch', group_wait: '0s', group_interval: '5m', repeat_interval: '5m' },
+        { matchers: ['notify="ops"'], receiver: 'ops' },
+        { matchers: ['notify="oncall+ops"'], receiver: 'oncall+ops' },
+      ]);
+      const both = am.receivers.find((r: any) => r.name === 'oncall+ops');
+      expect(both.webhook_configs).toEqual([{ url: '__SECRET_monitoring_webhook_ops__', send_resolved: true }]);
+      expect(both.email_configs).toEqual([expect.objectContaining({
+        to: 'oncall@acme.eu', smarthost: 'smtp.mail.eu:587', auth_password_file: '/etc/sovereign-monitoring/secrets/monitoring_smtp_password_oncall', require_tls: true,
+      })]);
+      const rules = parse(root.get('/etc/sovereign-monitoring/alerts.yml')!.content).groups[0].rules;
+      expect(rules.filter((r: any) => r.alert === 'UptimeCheckFailed').map((r: any) => [r.expr, r.labels])).toEqual([
+        ['probe_success{check="acme-eu-health"} == 0', { severity: 'critical', notify: 'ops' }],
+        ['probe_success{check="api-acme-eu-v1-ping"} == 0', { severity: 'critical', notify: 'oncall+ops' }],
+      ]);
+    });
+
+    test("warns when an e-mail receiver uses a port Hetzner blocks", () => {
+      const blocked = AlertReceiver.email('mail', { to: ['ops@acme.eu'], from: 'alerts@acme.eu', smarthost: 'smtp.mail.eu:465', username: 'alerts' });
+      const { production } = productFixture({ plan: plan({ receivers: [blocked] }), backups: false });
+      synth(production.stack);
+      const warnings = production.stack.node.findAll().flatMap((c) => c.node.metadata).filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
+      expect(warnings).toEqual(expect.arrayContaining([expect.stringMatching(/^Monitoring-BlockedSmtpPort: receiver 'mail' sends through smtp\.mail\.eu:465.*Fix: use the submission port 587\.$/)]));
+    });
+  });
+
+  test('the Phase 1 monitoring parts of the production machine stay compact', () => {
+    const { production } = productFixture({ backups: false });
+    const parts: any[] = (production.app.cloudInit as any).parts.filter((p: any) => p.name.startsWith('sovereign-monitoring'));
+    const doc = new CloudInit();
+    for (const p of parts) doc.addPart(p);
+    // About a quarter of Hetzner's 32 KiB; the rest is the backup tooling's and the egress allowlist's.
+    expect(Buffer.byteLength(doc.render())).toBeLessThan(9 * 1024);
+  });
+});

@@ -1,0 +1,237 @@
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as http from 'http';
+import * as net from 'net';
+import { MachineRoot } from './machine-root';
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `probe` every `everyMs` until it returns a value, or throws after `timeoutMs`. */
+export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== null && (value as unknown) !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** One notification Alertmanager delivered. */
+export interface Notification {
+  readonly path: string;
+  /** When it arrived, in ms since the epoch. */
+  readonly at: number;
+  readonly body: any;
+}
+
+/** A local webhook receiver: records every POST (Alertmanager's webhook JSON) and answers 200. */
+export class WebhookReceiver {
+  public static async start(): Promise<WebhookReceiver> {
+    const receiver = new WebhookReceiver(await freePort());
+    await new Promise<void>((resolve) => receiver.server.listen(receiver.port, '127.0.0.1', resolve));
+    return receiver;
+  }
+
+  public readonly notifications: Notification[] = [];
+  private readonly server: http.Server;
+
+  private constructor(public readonly port: number) {
+    this.server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: any = text;
+        try { body = JSON.parse(text); } catch { /* keep the text */ }
+        this.notifications.push({ path: req.url ?? '', at: Date.now(), body });
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('OK');
+      });
+    });
+  }
+
+  public url(path: string): string {
+    return `http://127.0.0.1:${this.port}${path}`;
+  }
+
+  /** The alerts of notifications to `path`, each with the time its notification arrived. */
+  public alerts(path: string): Array<{ at: number; status: string; labels: Record<string, string>; startsAt: string }> {
+    return this.notifications.filter((n) => n.path === path && n.body?.alerts)
+      .flatMap((n) => n.body.alerts.map((a: any) => ({ at: n.at, status: a.status, labels: a.labels, startsAt: a.startsAt })));
+  }
+
+  public stop(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** The HTTP service an uptime check watches; it can go down and come back on the same port. */
+export class HttpTarget {
+  public static async start(): Promise<HttpTarget> {
+    const target = new HttpTarget(await freePort());
+    await target.up();
+    return target;
+  }
+
+  private server?: http.Server;
+
+  private constructor(public readonly port: number) {}
+
+  public up(): Promise<void> {
+    const server = http.createServer((req, res) => {
+      res.writeHead(req.url === '/health' ? 200 : 404, { 'content-type': 'application/json', connection: 'close' });
+      res.end(req.url === '/health' ? '{"status":"ok"}' : '{}');
+    });
+    this.server = server;
+    return new Promise((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+  }
+
+  /** Stops accepting connections and drops open ones, like a crashed service. */
+  public down(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return Promise.resolve();
+    return new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+}
+
+/** The loopback ports of one live stack. */
+export interface LivePorts {
+  readonly prometheus: number;
+  readonly alertmanager: number;
+  readonly blackbox: number;
+  readonly node: number;
+}
+
+const UNITS = ['prometheus-node-exporter', 'prometheus-blackbox-exporter', 'prometheus-alertmanager', 'prometheus'] as const;
+
+/**
+ * The real Debian binaries, started with the command lines and configuration files the library
+ * rendered (moved under a temporary root, ports swapped for free ones), each in its own process
+ * group so that `stop` ends everything they started.
+ */
+export class LiveStack {
+  /**
+   * Starts the four daemons from the rendered drop-ins of `root`, with `extraArgs` appended (test
+   * timing only, such as Prometheus's resend delay).
+   */
+  public static async start(root: MachineRoot, extraArgs: Partial<Record<typeof UNITS[number], string[]>> = {}): Promise<LiveStack> {
+    const ports: LivePorts = { prometheus: await freePort(), alertmanager: await freePort(), blackbox: await freePort(), node: await freePort() };
+    const swap = (text: string) => text
+      .replace(/127\.0\.0\.1:9090\b/g, `127.0.0.1:${ports.prometheus}`)
+      .replace(/127\.0\.0\.1:9093\b/g, `127.0.0.1:${ports.alertmanager}`)
+      .replace(/127\.0\.0\.1:9115\b/g, `127.0.0.1:${ports.blackbox}`)
+      .replace(/127\.0\.0\.1:9100\b/g, `127.0.0.1:${ports.node}`);
+    for (const file of ['prometheus.yml', 'alertmanager.yml']) {
+      const p = root.path(`/etc/sovereign-monitoring/${file}`);
+      fs.writeFileSync(p, swap(fs.readFileSync(p, 'utf8')));
+    }
+    const stack = new LiveStack(root, ports);
+    try {
+      for (const unit of UNITS) {
+        // State directories (TSDB, silences) are under the root too: execStart moved them.
+        const [binary, ...args] = root.execStart(unit).map(swap);
+        stack.spawn(unit, binary, [...args, ...(extraArgs[unit] ?? [])], root.unitEnvironment(unit));
+      }
+      await stack.ready();
+    } catch (e) {
+      await stack.stop();
+      throw e;
+    }
+    return stack;
+  }
+
+  private readonly children = new Map<string, ChildProcess>();
+
+  private constructor(public readonly root: MachineRoot, public readonly ports: LivePorts) {}
+
+  /** The process IDs, by unit. */
+  public get pids(): Record<string, number> {
+    return Object.fromEntries([...this.children].map(([unit, child]) => [unit, child.pid!]));
+  }
+
+  /** Prometheus's HTTP API. */
+  public async query(expr: string): Promise<any[]> {
+    const response = await fetch(`http://127.0.0.1:${this.ports.prometheus}/api/v1/query?query=${encodeURIComponent(expr)}`);
+    const json: any = await response.json();
+    return json.data?.result ?? [];
+  }
+
+  /** When Prometheus last evaluated a rule group, in ms since the epoch (0 before the first evaluation). */
+  public async lastEvaluation(group: string): Promise<number> {
+    const response = await fetch(`http://127.0.0.1:${this.ports.prometheus}/api/v1/rules`);
+    const json: any = await response.json();
+    const found = (json.data?.groups ?? []).find((g: any) => g.name === group);
+    return found ? Date.parse(found.lastEvaluation) || 0 : 0;
+  }
+
+  /** The log of a unit so far. */
+  public log(unit: string): string {
+    const file = this.root.path(`/var/log/${unit}.log`);
+    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  }
+
+  public async stop(): Promise<void> {
+    await Promise.all([...this.children.values()].map((child) => stopGroup(child)));
+    this.children.clear();
+  }
+
+  private spawn(unit: string, binary: string, args: string[], env: Record<string, string>): void {
+    const logFile = this.root.path(`/var/log/${unit}.log`);
+    fs.mkdirSync(this.root.path('/var/log'), { recursive: true });
+    const out = fs.openSync(logFile, 'a');
+    const child = spawn(binary, args, { detached: true, stdio: ['ignore', out, out], env: { PATH: process.env.PATH, ...env } });
+    fs.closeSync(out);
+    this.children.set(unit, child);
+  }
+
+  private async ready(): Promise<void> {
+    const endpoints: Array<[string, string]> = [
+      ['prometheus-node-exporter', `http://127.0.0.1:${this.ports.node}/metrics`],
+      ['prometheus-blackbox-exporter', `http://127.0.0.1:${this.ports.blackbox}/metrics`],
+      ['prometheus-alertmanager', `http://127.0.0.1:${this.ports.alertmanager}/-/ready`],
+      ['prometheus', `http://127.0.0.1:${this.ports.prometheus}/-/ready`],
+    ];
+    for (const [unit, url] of endpoints) {
+      await waitFor(`${unit} to answer ${url}`, async () => {
+        const child = this.children.get(unit)!;
+        if (child.exitCode !== null) throw new Error(`${unit} exited with ${child.exitCode}:\n${this.log(unit)}`);
+        try {
+          return (await fetch(url)).ok || undefined;
+        } catch {
+          return undefined;
+        }
+      }, 20_000);
+    }
+  }
+}
+
+/** Ends a process group: SIGTERM, then SIGKILL after 5 s. */
+function stopGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+    }, 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    try { process.kill(-child.pid!, 'SIGTERM'); } catch { clearTimeout(timer); resolve(); }
+  });
+}

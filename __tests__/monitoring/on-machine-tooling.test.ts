@@ -1,0 +1,93 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import { Testing } from 'cdktf';
+import { Phase } from '../../lib';
+import { productFixture, synth, userDataOf } from './helpers/fixture';
+import { runJobHook } from './helpers/live-prober';
+import { FAKE_SECRETS, MachineRoot } from './helpers/machine-root';
+
+// The rendered setup script and job hook, run as cloud-init and systemd run them, against a
+// temporary root (their paths come from the environment, which only tests set).
+describe('the on-machine tooling', () => {
+  const roots: MachineRoot[] = [];
+  afterAll(() => roots.forEach((r) => r.remove()));
+  const production = (variables = FAKE_SECRETS, phase = Phase.THREE, name = 'acme-production-monitoring') => {
+    const fixture = productFixture({ phase, backups: false });
+    const root = MachineRoot.create(userDataOf(synth(fixture.production.stack), name), variables);
+    roots.push(root);
+    return root;
+  };
+
+  test('cloud-init runs the setup before it (re)starts the daemons', () => {
+    const runcmd: unknown[] = require('yaml').parse(production().userData).runcmd;
+    const at = (command: unknown) => runcmd.findIndex((c) => JSON.stringify(c) === JSON.stringify(command));
+    expect(at(['/usr/local/sbin/sovereign-monitoring-setup', 'alertmanager'])).toBeGreaterThanOrEqual(0);
+    expect(at(['/usr/local/sbin/sovereign-monitoring-setup', 'alertmanager']))
+      .toBeLessThan(at(['systemctl', 'restart', 'prometheus', 'prometheus-alertmanager', 'prometheus-blackbox-exporter']));
+    expect(at(['/usr/local/sbin/sovereign-monitoring-setup', 'watch'])).toBeLessThan(at(['systemctl', 'restart', 'prometheus-node-exporter']));
+  });
+
+  test('setup alertmanager: webhook URLs go into the configuration, SMTP passwords into files only the daemons read', () => {
+    const root = production();
+    expect(root.setup('alertmanager')).toEqual({ status: 0, output: '' });
+    const config = root.read('/etc/sovereign-monitoring/alertmanager.yml');
+    expect(config).toContain(`url: ${JSON.stringify(FAKE_SECRETS.monitoring_webhook_ops)}`);
+    expect(config).not.toContain('__SECRET_');
+    const password = root.path('/etc/sovereign-monitoring/secrets/monitoring_smtp_password_oncall');
+    expect(fs.readFileSync(password, 'utf8')).toBe(FAKE_SECRETS.monitoring_smtp_password_oncall);
+    expect(fs.statSync(password).mode & 0o777).toBe(0o640);
+    expect(fs.statSync(root.path('/etc/sovereign-monitoring/alertmanager.yml')).mode & 0o777).toBe(0o640);
+    const group = spawnSync('getent', ['group', 'prometheus'], { encoding: 'utf8' });
+    if (process.getuid?.() === 0 && group.status === 0) expect(fs.statSync(password).gid).toBe(Number(group.stdout.split(':')[2]));
+  });
+
+  test('setup alertmanager refuses a URL whose host is not the declared one, without printing the secret', () => {
+    const root = production({ ...FAKE_SECRETS, monitoring_webhook_ops: 'https://hooks.elsewhere.example/T0/B0/secret-token-value' });
+    const result = root.setup('alertmanager');
+    expect(result.status).not.toBe(0);
+    expect(result.output).toMatch(/the URL in monitoring_webhook_ops points to 'hooks\.elsewhere\.example', not to the declared host chat\.acme\.eu; the egress allowlist lets only chat\.acme\.eu through/);
+    expect(result.output).not.toContain('secret-token-value');
+    expect(fs.existsSync(root.path('/etc/sovereign-monitoring/alertmanager.yml'))).toBe(false);
+  });
+
+  test('setup alertmanager refuses an empty secret', () => {
+    const root = production({ ...FAKE_SECRETS, monitoring_deadman_ping_url: '' });
+    expect(root.setup('alertmanager')).toEqual({ status: 1, output: expect.stringMatching(/the secret monitoring_deadman_ping_url is empty: set its Terraform variable/) });
+  });
+
+  test('setup watch hooks the job units once and records when watching began', () => {
+    const { production: prod } = productFixture({ phase: Phase.ONE });
+    // Without validations: with its backup tooling the machine exceeds 32 KiB until the user data is compressed as a whole.
+    const root = MachineRoot.create(userDataOf(JSON.parse(Testing.synth(prod.stack)), 'acme-production-app'));
+    roots.push(root);
+    expect(root.setup('watch')).toEqual({ status: 0, output: '' });
+    expect(root.read('/etc/systemd/system/backup-push.service.d/50-sovereign-monitoring.conf'))
+      .toBe(`[Service]\nExecStopPost=${root.path('/usr/local/sbin/sovereign-job-metric')} backup-push\n`);
+    const since = root.read('/var/lib/prometheus/node-exporter/sovereign-job-backup-push-watched.prom');
+    expect(since).toMatch(/^sovereign_job_watched_since_timestamp_seconds\{unit="backup-push"\} \d+$/m);
+    // A second run (a re-run of cloud-init) keeps the first time.
+    fs.writeFileSync(root.path('/var/lib/prometheus/node-exporter/sovereign-job-backup-push-watched.prom'), since.replace(/\d+\n$/, '1\n'));
+    root.setup('watch');
+    expect(root.read('/var/lib/prometheus/node-exporter/sovereign-job-backup-push-watched.prom')).toMatch(/ 1\n$/);
+  });
+
+  test('the job hook records the last success and the last failure in the text format node exporter reads', () => {
+    const root = production(FAKE_SECRETS, Phase.ONE, 'acme-production-app');
+    const before = Math.floor(Date.now() / 1000);
+    runJobHook(root, 'backup-push', 'success');
+    runJobHook(root, 'backup-push', 'exit-code');
+    const dir = '/var/lib/prometheus/node-exporter';
+    const success = root.read(`${dir}/sovereign-job-backup-push-success.prom`);
+    const failure = root.read(`${dir}/sovereign-job-backup-push-failure.prom`);
+    const value = (text: string) => Number(/\} (\d+)\n$/.exec(text)![1]);
+    expect(value(success)).toBeGreaterThanOrEqual(before);
+    expect(value(failure)).toBeGreaterThanOrEqual(value(success));
+    expect(success).toMatch(/^# TYPE sovereign_job_last_success_timestamp_seconds gauge\nsovereign_job_last_success_timestamp_seconds\{unit="backup-push"\} \d+\n$/m);
+    expect(fs.readdirSync(root.path(dir)).filter((f) => f.startsWith('.'))).toEqual([]);
+    if (spawnSync('promtool', ['--version']).status === 0) {
+      const lint = spawnSync('promtool', ['check', 'metrics'], { input: success + failure, encoding: 'utf8' });
+      expect(`${lint.stdout}${lint.stderr}`).toBe('');
+      expect(lint.status).toBe(0);
+    }
+  });
+});

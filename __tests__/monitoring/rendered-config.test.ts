@@ -1,0 +1,139 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Testing } from 'cdktf';
+import { Phase } from '../../lib';
+import { productFixture, synth, userDataOf } from './helpers/fixture';
+import { check, FAKE_SECRETS, MachineRoot } from './helpers/machine-root';
+
+// Every configuration the monitoring renders, checked by the tool that reads it: promtool for
+// Prometheus and its rules, amtool for Alertmanager (after the real setup script put the secrets in),
+// the blackbox exporter's own --config.check, and cloud-init's schema for the whole user data.
+const has = (command: string, args: string[]) => spawnSync(command, args).status === 0;
+const tools = has('promtool', ['--version']) && has('amtool', ['--version']) && has('prometheus-blackbox-exporter', ['--version']);
+if (!tools) console.warn('rendered-config suite skipped: promtool, amtool or prometheus-blackbox-exporter is missing (.ci/run installs them)');
+const withTools = tools ? describe : describe.skip;
+const cloudInit = has('cloud-init', ['--version']) ? test : test.skip;
+
+interface Prober {
+  readonly label: string;
+  readonly userData: string;
+}
+
+/**
+ * The user data of every machine that runs a prober, in every phase. Production's backups and test's
+ * restore drill are in, so the backup and drill rules are rendered too; validations are skipped here
+ * because the backup tooling and the monitoring together exceed Hetzner's 32 KiB user data until the
+ * user data is compressed as a whole (see the report); the other suites synthesize with validations.
+ */
+function probers(): Prober[] {
+  return Phase.all().flatMap((phase) => {
+    const { test, production } = productFixture({ phase });
+    const read = (stack: typeof test.stack, name: string): Prober => {
+      const json = JSON.parse(Testing.synth(stack));
+      return { label: `Phase ${phase.number}: ${name}`, userData: userDataOf(json, name) };
+    };
+    return [
+      read(test.stack, 'acme-test-app'),
+      read(production.stack, phase.monitoringMachine ? 'acme-production-monitoring' : 'acme-production-app'),
+    ];
+  });
+}
+
+withTools('the rendered configuration passes its own checker', () => {
+  const roots: MachineRoot[] = [];
+  afterAll(() => roots.forEach((r) => r.remove()));
+  const cases = probers().map((p) => [p.label, p] as const);
+
+  test.each(cases)('%s: promtool check config (with its rules) and promtool check rules', (_, prober) => {
+    const root = MachineRoot.create(prober.userData);
+    roots.push(root);
+    const config = check('promtool', ['check', 'config', root.path('/etc/sovereign-monitoring/prometheus.yml')]);
+    expect(config.output).toMatch(/SUCCESS/);
+    expect(config.status).toBe(0);
+    const rules = check('promtool', ['check', 'rules', root.path('/etc/sovereign-monitoring/alerts.yml')]);
+    expect(rules.output).toMatch(/SUCCESS: \d+ rules found/);
+    expect(rules.status).toBe(0);
+  });
+
+  test.each(cases)('%s: amtool check-config, after the setup script decoded the secrets', (_, prober) => {
+    const root = MachineRoot.create(prober.userData);
+    roots.push(root);
+    const setup = root.setup('alertmanager');
+    expect(setup.output).toBe('');
+    expect(setup.status).toBe(0);
+    const result = check('amtool', ['check-config', root.path('/etc/sovereign-monitoring/alertmanager.yml')]);
+    expect(result.output).toMatch(/SUCCESS/);
+    expect(result.status).toBe(0);
+    // The webhook URL went in as a string, quotes and all; the template itself holds no secret.
+    expect(root.read('/etc/sovereign-monitoring/alertmanager.yml')).toContain(JSON.stringify(FAKE_SECRETS.monitoring_deadman_ping_url));
+    expect(root.read('/etc/sovereign-monitoring/alertmanager.yml.in')).not.toContain('hc-ping.com/');
+  });
+
+  test.each(cases)("%s: the blackbox exporter's --config.check", (_, prober) => {
+    const root = MachineRoot.create(prober.userData);
+    roots.push(root);
+    const result = check('prometheus-blackbox-exporter', [`--config.file=${root.path('/etc/sovereign-monitoring/blackbox.yml')}`, '--config.check']);
+    expect(result.output).toMatch(/Config file is ok/);
+    expect(result.status).toBe(0);
+  });
+
+  test('every phase renders the rules it promises', () => {
+    const names = (p: Prober) => {
+      const root = MachineRoot.create(p.userData);
+      roots.push(root);
+      return [...root.read('/etc/sovereign-monitoring/alerts.yml').matchAll(/- alert: (\w+)/g)].map((m) => m[1]);
+    };
+    const all = probers();
+    const phase1Test = names(all[0]);
+    const phase1Production = names(all[1]);
+    const phase2Production = names(all[3]);
+    expect(new Set(phase1Test)).toEqual(new Set(['UptimeCheckFailed', 'TlsCertificateExpiring', 'RestoreDrillFailed', 'RestoreDrillMissed',
+      'DiskAboveVolumeThreshold', 'DiskAboveSplitThreshold', 'Watchdog', 'MonitoringTargetDown']));
+    expect(new Set(phase1Production)).toEqual(new Set(['UptimeCheckFailed', 'TlsCertificateExpiring', 'BackupJobFailed', 'BackupTooOld',
+      'DiskAboveVolumeThreshold', 'DiskAboveSplitThreshold', 'Watchdog', 'MonitoringTargetDown']));
+    expect(phase2Production).toEqual(expect.arrayContaining(['MemoryAlmostExhausted', 'OutOfMemoryKill', 'DiskWillFillIn24Hours', 'CpuSaturated']));
+  });
+});
+
+describe('the user data passes cloud-init schema', () => {
+  const roots: string[] = [];
+  afterAll(() => roots.forEach((r) => fs.rmSync(r, { recursive: true, force: true })));
+
+  cloudInit.each(Phase.all().map((p) => [p.number, p] as const))('Phase %s: every machine of test and production', (_, phase) => {
+    // With validations: this is the user data as it deploys (no backups, so it fits the 32 KiB limit).
+    const { test, production } = productFixture({ phase, backups: false });
+    const machines = [
+      [synth(test.stack), 'acme-test-app'], [synth(production.stack), 'acme-production-app'],
+      ...(phase.monitoringMachine ? [[synth(production.stack), 'acme-production-monitoring']] : []),
+    ] as const;
+    for (const [json, name] of machines) {
+      const root = MachineRoot.create(userDataOf(json, name));
+      roots.push(root.dir);
+      const file = path.join(root.dir, 'user-data');
+      fs.writeFileSync(file, root.userData);
+      const result = check('cloud-init', ['schema', '--config-file', file]);
+      expect(`${name}: ${result.output}`).toMatch(/Valid cloud-config/);
+      expect(result.status).toBe(0);
+    }
+  });
+
+  cloudInit("cloud-init's own write_files decoder turns the compressed files back into the rendered text", () => {
+    const { production } = productFixture({ backups: false });
+    const root = MachineRoot.create(userDataOf(synth(production.stack), 'acme-production-app'));
+    roots.push(root.dir);
+    const doc = require('yaml').parse(root.userData);
+    const compressed = doc.write_files.filter((f: any) => f.encoding === 'gz+b64');
+    expect(compressed.map((f: any) => f.path)).toEqual(['/usr/local/sbin/sovereign-monitoring-setup', '/etc/sovereign-monitoring/bundle.json']);
+    const script = [
+      'import json, sys',
+      'from cloudinit.config.cc_write_files import canonicalize_extraction, extract_contents',
+      'files = json.load(sys.stdin)',
+      'print(json.dumps({f["path"]: extract_contents(f["content"], canonicalize_extraction(f["encoding"])).decode() for f in files}))',
+    ].join('\n');
+    const result = spawnSync('/usr/bin/python3', ['-c', script], { input: JSON.stringify(compressed), encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    const decoded = JSON.parse(result.stdout);
+    for (const f of compressed) expect(decoded[f.path]).toBe(root.files.get(f.path)!.content);
+  });
+});

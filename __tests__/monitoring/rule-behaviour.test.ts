@@ -1,0 +1,210 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Testing } from 'cdktf';
+import { parse, stringify } from 'yaml';
+import { Phase, ROADMAP_THRESHOLDS } from '../../lib';
+import { productFixture, userDataOf } from './helpers/fixture';
+import { MachineRoot } from './helpers/machine-root';
+
+// What the rendered rules decide, run by Prometheus's own rule engine (`promtool test rules`) on
+// synthetic series: when each alert fires and when it does not, with the numbers the library takes
+// from the BackupPlan, the RestoreDrill and Roadmap.assess. Annotations (wording) are left out.
+const promtool = spawnSync('promtool', ['--version']).status === 0;
+if (!promtool) console.warn('rule-behaviour suite skipped: promtool is missing (.ci/run installs it)');
+const describeWithPromtool = promtool ? describe : describe.skip;
+
+interface Case {
+  readonly series: Record<string, string>;
+  /** Between two samples of the series. */
+  readonly interval: string;
+  /** Between two rule evaluations. @default '1m' */
+  readonly evaluation?: string;
+  readonly expect: Array<{ at: string; alert: string; labels: Array<Record<string, string>> }>;
+}
+
+describeWithPromtool('the rendered alert rules, evaluated by promtool', () => {
+  const roots: MachineRoot[] = [];
+  afterAll(() => roots.forEach((r) => r.remove()));
+
+  /** The rules file of a prober, without annotations. */
+  function rules(phase: Phase, environment: 'test' | 'production'): string {
+    const { test, production } = productFixture({ phase });
+    const stack = environment === 'test' ? test.stack : production.stack;
+    // Without validations: the backup tooling and the monitoring together exceed the 32 KiB user data (see rendered-config.test.ts).
+    const root = MachineRoot.create(userDataOf(JSON.parse(Testing.synth(stack)), `acme-${environment}-app`));
+    roots.push(root);
+    const doc = parse(root.read('/etc/sovereign-monitoring/alerts.yml'));
+    for (const group of doc.groups) for (const rule of group.rules) delete rule.annotations;
+    const file = root.path('/rules-without-annotations.yml');
+    fs.writeFileSync(file, stringify(doc));
+    return file;
+  }
+
+  function run(rulesFile: string, c: Case): { status: number | null; output: string } {
+    const byTime = new Map<string, Array<{ alert: string; labels: Array<Record<string, string>> }>>();
+    for (const e of c.expect) byTime.set(e.at, [...(byTime.get(e.at) ?? []), e]);
+    const test = {
+      rule_files: [rulesFile],
+      evaluation_interval: c.evaluation ?? '1m',
+      tests: [{
+        interval: c.interval,
+        input_series: Object.entries(c.series).map(([series, values]) => ({ series, values })),
+        alert_rule_test: c.expect.map((e) => ({ eval_time: e.at, alertname: e.alert, exp_alerts: e.labels.map((l) => ({ exp_labels: l })) })),
+      }],
+    };
+    const file = path.join(path.dirname(rulesFile), `test-${Math.random().toString(36).slice(2)}.yml`);
+    fs.writeFileSync(file, stringify(test));
+    const result = spawnSync('promtool', ['test', 'rules', file], { encoding: 'utf8' });
+    return { status: result.status, output: `${result.stdout}${result.stderr}` };
+  }
+
+  const expectPass = (rulesFile: string, c: Case) => {
+    const result = run(rulesFile, c);
+    expect(result.output).toMatch(/SUCCESS/);
+    expect(result.status).toBe(0);
+  };
+
+  const prod = { instance: 'acme-production-app', environment: 'production', job: 'node' };
+  const testMachine = { instance: 'acme-test-app', environment: 'test', job: 'node' };
+  const sel = (name: string, labels: Record<string, string>) => `${name}{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(',')}}`;
+
+  test("BackupTooOld fires when the newest verified backup is older than the plan's maxBackupAge (26 h in Phase 1), not before", () => {
+    const file = rules(Phase.ONE, 'production');
+    const labels = { ...prod, unit: 'backup-push' };
+    const alert = { instance: prod.instance, environment: 'production', unit: 'backup-push', severity: 'critical', notify: 'ops' };
+    // A backup at t=0, none after it.
+    expectPass(file, {
+      interval: '10m',
+      evaluation: '10m',
+      series: { [sel('sovereign_job_last_success_timestamp_seconds', labels)]: '0x200' },
+      expect: [{ at: '25h50m', alert: 'BackupTooOld', labels: [] }, { at: '26h10m', alert: 'BackupTooOld', labels: [alert] }],
+    });
+    // Watched since t=0 and never a backup: the same.
+    expectPass(file, {
+      interval: '10m',
+      evaluation: '10m',
+      series: { [sel('sovereign_job_watched_since_timestamp_seconds', labels)]: '0x200' },
+      expect: [{ at: '25h50m', alert: 'BackupTooOld', labels: [] }, { at: '26h10m', alert: 'BackupTooOld', labels: [alert] }],
+    });
+    // A new backup at 24 h (86400) resets the clock.
+    expectPass(file, {
+      interval: '10m',
+      evaluation: '10m',
+      series: {
+        [sel('sovereign_job_watched_since_timestamp_seconds', labels)]: '0x200',
+        [sel('sovereign_job_last_success_timestamp_seconds', labels)]: '0x143 86400x56',
+      },
+      expect: [{ at: '30h', alert: 'BackupTooOld', labels: [] }],
+    });
+  });
+
+  test('BackupJobFailed fires while a job\'s last run failed, and clears with its next success', () => {
+    const file = rules(Phase.ONE, 'production');
+    const check = { ...prod, unit: 'backup-check' };
+    expectPass(file, {
+      interval: '1m',
+      series: {
+        [sel('sovereign_job_last_success_timestamp_seconds', check)]: '60x10 600x10',
+        [sel('sovereign_job_last_failure_timestamp_seconds', check)]: '300x20',
+        [sel('sovereign_job_last_failure_timestamp_seconds', { ...prod, unit: 'backup-prune' })]: '120x20',
+      },
+      expect: [
+        { at: '5m', alert: 'BackupJobFailed', labels: [
+          { ...check, severity: 'critical', notify: 'ops' },
+          { ...prod, unit: 'backup-prune', severity: 'critical', notify: 'ops' },
+        ] },
+        { at: '15m', alert: 'BackupJobFailed', labels: [{ ...prod, unit: 'backup-prune', severity: 'critical', notify: 'ops' }] },
+      ],
+    });
+  });
+
+  test('RestoreDrillFailed fires on a failed drill; RestoreDrillMissed when none ran for a week plus 12 hours', () => {
+    const file = rules(Phase.ONE, 'test');
+    const drill = { ...testMachine, unit: 'restore-drill' };
+    const missed = { instance: testMachine.instance, environment: 'test', unit: 'restore-drill', severity: 'critical', notify: 'ops' };
+    expectPass(file, {
+      interval: '1h',
+      evaluation: '30m',
+      series: { [sel('sovereign_job_watched_since_timestamp_seconds', drill)]: '0x200' },
+      expect: [{ at: '180h', alert: 'RestoreDrillMissed', labels: [] }, { at: '181h', alert: 'RestoreDrillMissed', labels: [missed] }],
+    });
+    expectPass(file, {
+      interval: '1h',
+      evaluation: '30m',
+      series: {
+        [sel('sovereign_job_watched_since_timestamp_seconds', drill)]: '0x200',
+        [sel('sovereign_job_last_failure_timestamp_seconds', drill)]: '_x99 360000x100',
+      },
+      expect: [
+        { at: '101h', alert: 'RestoreDrillFailed', labels: [{ ...drill, severity: 'critical', notify: 'ops' }] },
+        // A failed drill is a run: it is not missed.
+        { at: '181h', alert: 'RestoreDrillMissed', labels: [] },
+      ],
+    });
+  });
+
+  test("disk alerts fire at Roadmap.assess's shares after 15 minutes", () => {
+    const file = rules(Phase.ONE, 'production');
+    const fs_ = { ...prod, device: '/dev/sda1', fstype: 'ext4', mountpoint: '/' };
+    const size = 100;
+    const avail = (share: number) => String(Math.round(size * (1 - share) * 1000) / 1000);
+    const below = ROADMAP_THRESHOLDS.volumeDiskShare - 0.01;
+    const between = (ROADMAP_THRESHOLDS.volumeDiskShare + ROADMAP_THRESHOLDS.splitDatabaseDiskShare) / 2;
+    const above = ROADMAP_THRESHOLDS.splitDatabaseDiskShare + 0.01;
+    expectPass(file, {
+      interval: '5m',
+      series: {
+        [sel('node_filesystem_size_bytes', fs_)]: `${size}x30`,
+        [sel('node_filesystem_avail_bytes', fs_)]: `${avail(below)}x6 ${avail(between)}x6 ${avail(above)}x12`,
+      },
+      expect: [
+        { at: '25m', alert: 'DiskAboveVolumeThreshold', labels: [] },
+        { at: '55m', alert: 'DiskAboveVolumeThreshold', labels: [{ ...fs_, severity: 'warning', notify: 'ops' }] },
+        { at: '55m', alert: 'DiskAboveSplitThreshold', labels: [] },
+        { at: '1h40m', alert: 'DiskAboveSplitThreshold', labels: [{ ...fs_, severity: 'critical', notify: 'ops' }] },
+      ],
+    });
+  });
+
+  test('UptimeCheckFailed fires after the check failed for alertAfter (2 minutes); the certificate alert 14 days ahead', () => {
+    const file = rules(Phase.ONE, 'test');
+    const probe = { check: 'acme-eu-health', environment: 'production', instance: 'https://acme.eu/health', job: 'check_acme-eu-health' };
+    const alert = { ...probe, severity: 'critical', notify: 'ops' };
+    expectPass(file, {
+      interval: '30s',
+      series: {
+        [sel('probe_success', probe)]: '1x10 0x10',
+        [sel('probe_ssl_earliest_cert_expiry', probe)]: `${15 * 86400}x60`,
+      },
+      expect: [
+        { at: '6m', alert: 'UptimeCheckFailed', labels: [] },
+        // Failing from 5m30s: pending at the 6m evaluation, firing 2 minutes later.
+        { at: '7m', alert: 'UptimeCheckFailed', labels: [] },
+        { at: '8m', alert: 'UptimeCheckFailed', labels: [alert] },
+        // 15 days minus 30 minutes is still more than 14 days.
+        { at: '29m', alert: 'TlsCertificateExpiring', labels: [] },
+      ],
+    });
+    expectPass(file, {
+      interval: '1m',
+      series: { [sel('probe_ssl_earliest_cert_expiry', probe)]: `${13 * 86400}x30` },
+      expect: [{ at: '11m', alert: 'TlsCertificateExpiring', labels: [alert] }],
+    });
+  });
+
+  test('Phase 2 adds host alerts: memory', () => {
+    const file = rules(Phase.TWO, 'production');
+    expectPass(file, {
+      interval: '1m',
+      series: {
+        [sel('node_memory_MemTotal_bytes', prod)]: '1000x30',
+        [sel('node_memory_MemAvailable_bytes', prod)]: '500x5 50x25',
+      },
+      expect: [
+        { at: '10m', alert: 'MemoryAlmostExhausted', labels: [] },
+        { at: '20m', alert: 'MemoryAlmostExhausted', labels: [{ ...prod, severity: 'warning', notify: 'ops' }] },
+      ],
+    });
+  });
+});

@@ -1,0 +1,103 @@
+import { ValidationError } from '../core/validation-message';
+
+/** How an alert reaches people. */
+export enum AlertReceiverKind {
+  /** An HTTPS POST of Alertmanager's webhook JSON (version 4) to a URL that carries its token. */
+  WEBHOOK = 'webhook',
+  /** An e-mail through an SMTP server, with STARTTLS required. */
+  EMAIL = 'email',
+}
+
+export interface WebhookReceiverOptions {
+  /**
+   * The host the webhook URL points to, such as `chat.example.eu`. The URL itself is a secret and
+   * arrives only at plan time, so the egress allowlist of the prober is built from this name; the
+   * setup on the machine refuses a URL whose host differs.
+   */
+  readonly hostname: string;
+  /**
+   * The TCP port of the URL.
+   * @default 443
+   */
+  readonly port?: number;
+}
+
+export interface EmailReceiverOptions {
+  /** Who gets the e-mail. */
+  readonly to: string[];
+  /** The sender address. */
+  readonly from: string;
+  /** The SMTP server as `host:port`, such as `smtp.example.eu:587` (submission with STARTTLS). */
+  readonly smarthost: string;
+  /** The SMTP user; the password arrives as a sensitive variable. */
+  readonly username: string;
+}
+
+const NAME = /^[a-z][a-z0-9_]{0,30}$/;
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/**
+ * Who gets alerted: a webhook or an e-mail address, by name. Its secret (the webhook URL with its
+ * token, the SMTP password) is never a prop: each stack that sends alerts declares it as a
+ * sensitive Terraform variable (`monitoring_webhook_<name>`, `monitoring_smtp_password_<name>`).
+ *
+ * Alert notifications carry operational facts only (check names, URLs, host names and numbers from
+ * the library's rules), never tenant data, so a receiver is not a data processor of the boundary.
+ */
+export class AlertReceiver {
+  /** A webhook, such as a chat integration or an incident tool; `hostname` is where its URL points. */
+  public static webhook(name: string, options: WebhookReceiverOptions): AlertReceiver {
+    return new AlertReceiver(name, AlertReceiverKind.WEBHOOK, options.hostname, options.port ?? 443, undefined);
+  }
+
+  /** E-mail through an SMTP server that requires STARTTLS. Use port 587: Hetzner blocks outgoing 25 and 465 by default. */
+  public static email(name: string, options: EmailReceiverOptions): AlertReceiver {
+    const fail = (prop: string, value: unknown, why: string, fix: string): never => {
+      throw new ValidationError(`AlertReceiver(${name}).${prop}: ${JSON.stringify(value)} is not allowed: ${why}. Fix: ${fix}`);
+    };
+    const match = /^([^:\s]+):(\d{1,5})$/.exec(options.smarthost ?? '');
+    if (!match) fail('smarthost', options.smarthost, 'the SMTP server is written host:port', "pass 'smtp.example.eu:587'");
+    const to = options.to ?? [];
+    if (to.length === 0) fail('to', to, 'an e-mail receiver needs at least one address', "pass to: ['ops@example.eu']");
+    for (const address of [...to, options.from]) {
+      if (!EMAIL.test(address ?? '')) fail(address === options.from ? 'from' : 'to', address, 'it is not an e-mail address', "write it as 'ops@example.eu'");
+    }
+    if (!options.username) fail('username', options.username, 'Alertmanager logs in to the SMTP server', 'pass the SMTP user name');
+    return new AlertReceiver(name, AlertReceiverKind.EMAIL, match![1], Number(match![2]), {
+      to: [...to], from: options.from, smarthost: options.smarthost, username: options.username,
+    });
+  }
+
+  private constructor(
+    /** Lowercase letters, digits and `_`; names the receiver's secret variable. */
+    public readonly name: string,
+    public readonly kind: AlertReceiverKind,
+    /** The host alerts are sent to: the webhook's host or the SMTP server. */
+    public readonly hostname: string,
+    /** The TCP port alerts are sent to. */
+    public readonly port: number,
+    /** E-mail settings, for e-mail receivers. */
+    public readonly email: Readonly<EmailReceiverOptions> | undefined,
+  ) {
+    const fail = (prop: string, value: unknown, why: string, fix: string): never => {
+      throw new ValidationError(`AlertReceiver(${name}).${prop}: ${JSON.stringify(value)} is not allowed: ${why}. Fix: ${fix}`);
+    };
+    if (!NAME.test(name ?? '')) {
+      fail('name', name, 'a receiver name is 1-31 lowercase letters, digits or "_", starting with a letter (it names a Terraform variable)', "use a name such as 'ops'");
+    }
+    if (!HOSTNAME.test(hostname ?? '')) {
+      fail('hostname', hostname, 'alerts leave through the egress allowlist, which holds host names', "pass the receiver's host name, such as 'chat.example.eu'");
+    }
+    if (!Number.isInteger(port) || port < 1 || port > 65535) fail('port', port, 'a TCP port is 1-65535', 'pass the port of the URL, such as 443');
+  }
+
+  /** The name of the sensitive variable that holds the receiver's secret in each stack that sends alerts. */
+  public get secretVariableName(): string {
+    return this.kind === AlertReceiverKind.WEBHOOK ? `monitoring_webhook_${this.name}` : `monitoring_smtp_password_${this.name}`;
+  }
+
+  public toString(): string {
+    return this.kind === AlertReceiverKind.WEBHOOK ? `${this.name} (webhook to ${this.hostname})` : `${this.name} (e-mail to ${this.email!.to.join(', ')})`;
+  }
+}

@@ -1,0 +1,83 @@
+import { Duration } from '../core/duration';
+import { ValidationError } from '../core/validation-message';
+import { LegalSeat } from '../boundary/processor';
+
+export interface SelfHostedDeadMansSwitchProps {
+  /** The host of the team's Healthchecks instance (or any receiver that takes Healthchecks-style pings), such as `hc.example.eu`. */
+  readonly hostname: string;
+  /**
+   * The TCP port of the ping URL.
+   * @default 443
+   */
+  readonly port?: number;
+}
+
+export interface DeadMansSwitchOptions {
+  /**
+   * How often the prober's watchdog pings. Configure the check at the ping service with this
+   * period and a grace time of at least the same length.
+   * @default Duration.minutes(5)
+   */
+  readonly interval?: Duration;
+}
+
+/**
+ * Watches the prober itself. Every prober carries an always-firing `Watchdog` alert that
+ * Alertmanager delivers to a Healthchecks-style ping URL; the ping service alerts the team when the
+ * pings stop, so a dead machine, Prometheus, rule evaluation, Alertmanager or network path is
+ * noticed like any other outage.
+ *
+ * The ping URL holds the check's key, so it arrives as a sensitive variable
+ * (`monitoring_deadman_ping_url`) in each stack that runs a prober. The pings carry the watchdog
+ * alert (its name and the prober's labels), no tenant data.
+ */
+export class DeadMansSwitch {
+  /**
+   * healthchecks.io's ping endpoint (`hc-ping.com`), run by SIA Monkey See Monkey Do, Riga (LV).
+   */
+  public static healthchecksIo(options: DeadMansSwitchOptions = {}): DeadMansSwitch {
+    return new DeadMansSwitch('healthchecks.io', 'hc-ping.com', 443, { city: 'Riga', country: 'LV' }, options);
+  }
+
+  /** A Healthchecks instance the team runs itself, inside its EU control plane. */
+  public static selfHosted(props: SelfHostedDeadMansSwitchProps, options: DeadMansSwitchOptions = {}): DeadMansSwitch {
+    return new DeadMansSwitch('self-hosted Healthchecks', props.hostname, props.port ?? 443, undefined, options);
+  }
+
+  /** How often the watchdog pings. */
+  public readonly interval: Duration;
+
+  private constructor(
+    /** What the service is, for documents. */
+    public readonly service: string,
+    /** Where the pings go; joins the prober's egress allowlist. */
+    public readonly hostname: string,
+    public readonly port: number,
+    /** Where the service's operator is seated, when it is not the team itself. */
+    public readonly legalSeat: LegalSeat | undefined,
+    options: DeadMansSwitchOptions,
+  ) {
+    this.interval = options.interval ?? Duration.minutes(5);
+    const fail = (prop: string, value: unknown, why: string, fix: string): never => {
+      throw new ValidationError(`DeadMansSwitch(${service}).${prop}: ${JSON.stringify(String(value))} is not allowed: ${why}. Fix: ${fix}`);
+    };
+    if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(hostname ?? '')) {
+      fail('hostname', hostname, 'pings leave through the egress allowlist, which holds host names', "pass the ping service's host name, such as 'hc.example.eu'");
+    }
+    if (!Number.isInteger(port) || port < 1 || port > 65535) fail('port', port, 'a TCP port is 1-65535', 'pass the port of the ping URL, such as 443');
+    const seconds = this.interval.toSeconds();
+    if (seconds < 60 || seconds > 3600 || seconds % 60 !== 0) {
+      fail('interval', this.interval, 'Alertmanager repeats the watchdog in whole minutes, and a ping rarer than hourly leaves a dead prober unnoticed too long',
+        'use whole minutes from 1 to 60, such as Duration.minutes(5)');
+    }
+  }
+
+  /** The variable holding the ping URL in each stack that runs a prober. */
+  public get secretVariableName(): string {
+    return 'monitoring_deadman_ping_url';
+  }
+
+  public toString(): string {
+    return `${this.service} (${this.hostname}), every ${this.interval}`;
+  }
+}

@@ -1,0 +1,313 @@
+import { Construct } from 'constructs';
+import { Annotations, TerraformStack } from 'cdktf';
+import { BackupPlan } from '../backup/backup-plan';
+import { RestoreDrill } from '../backup/restore-drill';
+import { EgressAllowlist } from '../boundary/egress-allowlist';
+import { SecretVariable } from '../boundary/secret-variable';
+import { Duration } from '../core/duration';
+import { Environment } from '../core/environment';
+import { invalidValue, missingValue } from '../core/validation-message';
+import { FirewallRule } from '../hetzner/firewall-rule';
+import { Machine } from '../hetzner/machine';
+import { Component } from '../roadmap/component';
+import { Phase } from '../roadmap/phase';
+import { AlertReceiver, AlertReceiverKind } from './alert-receiver';
+import { ErrorMonitoring } from './error-monitoring';
+import { AlertSeverity } from './monitoring-alert';
+import { MonitoringPlan } from './monitoring-plan';
+import { ETC, PORTS, SECRETS, SERVICES, SETUP, UNITS } from './private/paths';
+import { MonitoringProfile, profileFor, ProberResources, proberResources } from './private/profile';
+import {
+  alertmanagerCommand, blackboxCommand, dropIn, DRILL_GRACE, expectedSecrets, JobWatch, NodeTarget, nodeExporterCommand, prometheusCommand,
+  ProberModel, receiversOf, renderAlertmanagerTemplate, renderBlackbox, renderNodeTargets, renderPrometheus, renderRules,
+} from './private/render';
+import { secretFile } from './private/secrets';
+import { addToBundle } from './private/tooling';
+import { UptimeCheck } from './uptime-check';
+
+export interface EnvironmentMonitoringProps {
+  /**
+   * The product's monitoring plan.
+   * @default - none; a production stack fails synth without one
+   */
+  readonly plan?: MonitoringPlan;
+  /** The product's phase: what runs, and where. */
+  readonly phase: Phase;
+  /** The environment this stack is. */
+  readonly environment: Environment;
+  /** The environment's app machine: it gets node exporter, and in Phases 1 and 2 the prober. */
+  readonly machine: Machine;
+  /**
+   * Phase 3, production: the machine Prometheus and Alertmanager move to. In other phases it is a
+   * postponed component and fails synth unless adopted early.
+   * @default - none; a Phase 3 production stack fails synth without one
+   */
+  readonly monitoringMachine?: Machine;
+}
+
+/** The systemd units of a BackupPlan's jobs and of the RestoreDrill (lib/backup). */
+export const BACKUP_JOB_UNITS = ['backup-dump', 'backup-push', 'backup-prune', 'backup-check'] as const;
+export const RESTORE_DRILL_UNIT = 'restore-drill';
+/** The backup job whose success means a new verified remote copy: the RPO is measured on it. */
+const BACKUP_PUSH_UNIT = 'backup-push';
+/** Ports the egress allowlist opens anyway (DNS, NTP, HTTP, HTTPS, Storage Box SSH). */
+const ALWAYS_OPEN = new Set([23, 53, 80, 123, 443]);
+
+/**
+ * The monitoring of one environment stack, from the product's `MonitoringPlan` and phase.
+ *
+ * Placement ("nothing is judged up by itself"): an environment's uptime checks run on another
+ * always-on machine. In Phases 1 and 2 the test machine probes production and production probes
+ * test, each with prometheus-blackbox-exporter, Prometheus and Alertmanager from Debian. In Phase 3
+ * Prometheus and Alertmanager of production move to the monitoring machine, which probes both
+ * environments and scrapes production's node exporters over the private network; the test machine
+ * keeps its own small stack for test's host and restore-drill alerts. Every prober's watchdog pings
+ * the dead-man's switch. Staging is on demand and not watched.
+ *
+ * On every watched machine node exporter publishes the outcomes of the backup jobs and the restore
+ * drill (recorded by a systemd hook on their units) and the disks' fill level; from Phase 2 also the
+ * host metrics. Secrets are sensitive variables of this stack: `monitoring_deadman_ping_url`,
+ * `monitoring_webhook_<receiver>`, `monitoring_smtp_password_<receiver>` and `error_monitoring_dsn`.
+ */
+export class EnvironmentMonitoring extends Construct {
+  public readonly plan?: MonitoringPlan;
+  public readonly phase: Phase;
+  public readonly environment: Environment;
+  public readonly machine: Machine;
+  public readonly monitoringMachine?: Machine;
+  /** The machine running this stack's Prometheus and Alertmanager, if any. */
+  public readonly prober?: Machine;
+  /** The uptime checks this stack's prober runs (the checks of the other environments). */
+  public readonly checks: readonly UptimeCheck[];
+  /** The machines whose node exporter this stack's prober scrapes. */
+  public readonly watchedMachines: readonly Machine[];
+  /** The error monitoring of the app machine, when the plan has an endpoint. */
+  public readonly errorMonitoring?: ErrorMonitoring;
+  /** The sensitive variables this stack declares, by name. */
+  public readonly secretVariables: Readonly<Record<string, SecretVariable>>;
+
+  private readonly profile: MonitoringProfile;
+
+  constructor(scope: Construct, id: string, props: EnvironmentMonitoringProps) {
+    super(scope, id);
+    this.plan = props.plan;
+    this.phase = props.phase;
+    this.environment = props.environment;
+    this.machine = props.machine;
+    this.monitoringMachine = props.monitoringMachine;
+    this.profile = profileFor(props.phase);
+    const plan = props.plan;
+    const stack = TerraformStack.of(this);
+    const variables: Record<string, SecretVariable> = {};
+    const secret = (name: string, description: string) => {
+      variables[name] = variables[name] ?? new SecretVariable(stack, name, { description });
+      return variables[name];
+    };
+
+    const alwaysOn = props.environment.alwaysOn;
+    const dedicated = props.monitoringMachine !== undefined && props.environment === Environment.PRODUCTION;
+    this.prober = plan && alwaysOn ? (dedicated ? props.monitoringMachine : props.machine) : undefined;
+    this.watchedMachines = this.prober ? [...new Set([this.prober, props.machine])] : [];
+    this.checks = plan && this.prober ? plan.uptimeChecks.filter((c) => this.proberEnvironmentOf(c) === props.environment) : [];
+
+    if (props.monitoringMachine) Component.declare(props.monitoringMachine, Component.MONITORING_MACHINE);
+    if (plan?.errorMonitoring) {
+      this.errorMonitoring = new ErrorMonitoring(this, 'ErrorMonitoring', {
+        machine: props.machine,
+        endpoint: plan.errorMonitoring,
+        dsn: secret('error_monitoring_dsn', `DSN of the ${props.environment} project at ${plan.errorMonitoring.processor.name} (it holds the project key)`),
+      });
+    }
+
+    if (plan && this.prober) {
+      const prober = this.prober;
+      if (this.checks.length > 0) Component.declare(this, Component.EXTERNAL_UPTIME_CHECKS);
+      if (this.profile.hostMetrics) Component.declare(this, Component.HOST_OBSERVABILITY);
+
+      for (const machine of this.watchedMachines) this.addNodeExporter(machine, machine !== prober);
+
+      const deadman = secret(plan.deadMansSwitch.secretVariableName,
+        `Ping URL (with its key) of the dead-man's switch check of ${prober.serverName}'s prober at ${plan.deadMansSwitch.service}`);
+      const receivers = receiversOf(this.model());
+      for (const r of receivers) {
+        secret(r.secretVariableName, r.kind === AlertReceiverKind.WEBHOOK
+          ? `Webhook URL (with its token) of alert receiver '${r.name}' at ${r.hostname}`
+          : `SMTP password of ${r.email!.username} at ${r.email!.smarthost}, for alert receiver '${r.name}'`);
+      }
+      const remoteTargets = this.watchedMachines.some((m) => m !== prober);
+      const resources = this.resourcesOf(prober);
+      const memory = resources.memoryMaxMib;
+      addToBundle(prober, `${ETC}/prometheus.yml`, () => renderPrometheus(this.model()));
+      addToBundle(prober, `${ETC}/alerts.yml`, () => renderRules(this.model()));
+      addToBundle(prober, `${ETC}/blackbox.yml`, () => renderBlackbox(this.model()));
+      addToBundle(prober, `${ETC}/alertmanager.yml.in`, () => renderAlertmanagerTemplate(this.model()), '0600');
+      addToBundle(prober, `${SECRETS}/expected`, () => expectedSecrets(this.model()), '0600');
+      // The Debian packages start their daemons with Debian's defaults (behind the firewall, which
+      // opens none of their ports) until the commands below restart them with these command lines.
+      addToBundle(prober, `${UNITS}/${SERVICES.prometheus.unit}.service.d/sovereign-monitoring.conf`, dropIn(prometheusCommand(resources), memory.prometheus));
+      addToBundle(prober, `${UNITS}/${SERVICES.alertmanager.unit}.service.d/sovereign-monitoring.conf`, dropIn(alertmanagerCommand(), memory.alertmanager));
+      addToBundle(prober, `${UNITS}/${SERVICES.blackbox.unit}.service.d/sovereign-monitoring.conf`, dropIn(blackboxCommand(), memory.blackbox));
+      prober.addCloudInitPart({
+        name: 'sovereign-monitoring prober',
+        packages: [SERVICES.prometheus.package, SERVICES.alertmanager.package, SERVICES.blackbox.package],
+        files: [
+          secretFile(plan.deadMansSwitch.secretVariableName, deadman),
+          ...receivers.map((r) => secretFile(r.secretVariableName, variables[r.secretVariableName])),
+          ...(remoteTargets ? [{ path: `${ETC}/targets/nodes.json`, content: () => renderNodeTargets(this.model()) ?? '[]\n' }] : []),
+        ],
+        commands: [
+          [SETUP, 'alertmanager'],
+          ['systemctl', 'daemon-reload'],
+          ['systemctl', 'enable', SERVICES.prometheus.unit, SERVICES.alertmanager.unit, SERVICES.blackbox.unit],
+          ['systemctl', 'restart', SERVICES.prometheus.unit, SERVICES.alertmanager.unit, SERVICES.blackbox.unit],
+        ],
+      });
+      this.allowAlertEgress(prober, receivers);
+    }
+    this.secretVariables = variables;
+    this.node.addValidation({ validate: () => this.validate(props) });
+  }
+
+  /** The hosts `machine` must reach for the monitoring: probed hosts, alert receivers, the ping service, the error-monitoring endpoint. */
+  public egressHostnamesFor(machine: Machine): string[] {
+    const hosts: string[] = [];
+    if (machine === this.prober && this.plan) {
+      hosts.push(...this.checks.map((c) => c.hostname), ...receiversOf(this.model()).map((r) => r.hostname), this.plan.deadMansSwitch.hostname);
+    }
+    if (this.errorMonitoring && machine === this.errorMonitoring.machine) hosts.push(...this.errorMonitoring.egressHostnames);
+    return [...new Set(hosts)];
+  }
+
+  /** What the monitoring may take on `machine`: a machine of its own is the monitoring machine. */
+  private resourcesOf(machine: Machine): ProberResources {
+    return proberResources(this.phase, machine === this.monitoringMachine);
+  }
+
+  /** The environment whose stack runs a check's probe. */
+  private proberEnvironmentOf(check: UptimeCheck): Environment {
+    if (check.probeFrom) return check.probeFrom;
+    if (this.profile.monitoringMachine) return Environment.PRODUCTION;
+    return check.environment === Environment.PRODUCTION ? Environment.TEST : Environment.PRODUCTION;
+  }
+
+  private addNodeExporter(machine: Machine, scrapedRemotely: boolean): void {
+    addToBundle(machine, `${ETC}/watched-units`, () => `${this.jobsOf(machine).map((j) => j.unit).join('\n')}\n`);
+    addToBundle(machine, `${UNITS}/${SERVICES.node.unit}.service.d/sovereign-monitoring.conf`, dropIn(nodeExporterCommand(this.profile, scrapedRemotely), this.resourcesOf(machine).memoryMaxMib.node));
+    machine.addCloudInitPart({
+      name: 'sovereign-monitoring node exporter',
+      packages: [SERVICES.node.package],
+      commands: [
+        [SETUP, 'watch'],
+        ['systemctl', 'daemon-reload'],
+        ['systemctl', 'enable', SERVICES.node.unit],
+        ['systemctl', 'restart', SERVICES.node.unit],
+      ],
+    });
+  }
+
+  /** The backup and drill jobs running on `machine`, found in the construct tree at synth. */
+  private jobsOf(machine: Machine): JobWatch[] {
+    const jobs: JobWatch[] = [];
+    const plan = BackupPlan.of(machine);
+    if (plan) {
+      const severity = plan.environment.protectedFromLoss ? AlertSeverity.CRITICAL : AlertSeverity.WARNING;
+      for (const unit of BACKUP_JOB_UNITS) {
+        jobs.push({ unit, kind: 'backup', severity, ...(unit === BACKUP_PUSH_UNIT ? { maxAge: plan.maxBackupAge } : {}) });
+      }
+    }
+    const drill = TerraformStack.of(machine).node.findAll().find((c): c is RestoreDrill => c instanceof RestoreDrill && c.machine === machine);
+    if (drill) {
+      jobs.push({
+        unit: RESTORE_DRILL_UNIT, kind: 'drill', severity: AlertSeverity.CRITICAL,
+        maxAge: Duration.seconds(drill.schedule.interval.toSeconds() + DRILL_GRACE.toSeconds()),
+      });
+    }
+    return jobs;
+  }
+
+  private model(): ProberModel {
+    const plan = this.plan!;
+    const prober = this.prober!;
+    const nodes: NodeTarget[] = this.watchedMachines.map((m) => ({
+      instance: m.serverName,
+      environment: m.environment,
+      address: m === prober ? `127.0.0.1:${PORTS.node}` : `${m.server.network.get(0).ip}:${PORTS.node}`,
+      remote: m !== prober,
+      jobs: this.jobsOf(m),
+    }));
+    return {
+      prober: prober.serverName,
+      profile: this.profile,
+      checks: this.checks,
+      defaultReceivers: plan.receivers,
+      deadMansSwitch: plan.deadMansSwitch,
+      nodes,
+      diskWarningShare: plan.diskWarningShare,
+      diskCriticalShare: plan.diskCriticalShare,
+      evaluationInterval: plan.evaluationInterval,
+    };
+  }
+
+  /** Opens the prober's firewall for alert and probe ports the egress allowlist does not open anyway. */
+  private allowAlertEgress(prober: Machine, receivers: AlertReceiver[]): void {
+    if (!EgressAllowlist.isRequiredFor(prober)) return; // no outbound rule at all keeps all egress open
+    const ports = new Map<number, string>();
+    for (const r of receivers) ports.set(r.port, r.kind === AlertReceiverKind.EMAIL ? 'SMTP for alert e-mail' : 'alert webhook');
+    ports.set(this.plan!.deadMansSwitch.port, "dead-man's switch pings");
+    for (const c of this.checks) ports.set(c.port, `uptime check ${c.name}`);
+    for (const [port, description] of [...ports.entries()].sort(([a], [b]) => a - b)) {
+      if (!ALWAYS_OPEN.has(port)) prober.allowOutbound(FirewallRule.tcpOut(port, FirewallRule.ANYWHERE, { description }));
+    }
+  }
+
+  private validate(props: EnvironmentMonitoringProps): string[] {
+    const errors: string[] = [];
+    const plan = props.plan;
+    const production = props.environment === Environment.PRODUCTION;
+    if (props.machine.environment !== props.environment) {
+      errors.push(invalidValue(this, 'machine', props.machine.node.path, `it is in ${props.machine.environment}, this stack is ${props.environment}`, "pass the environment's app machine"));
+    }
+    if (props.monitoringMachine && !production) {
+      errors.push(invalidValue(this, 'monitoringMachine', props.monitoringMachine.node.path, 'the monitoring machine belongs to the production stack, which is always on and protected',
+        'create it in the production stack only'));
+    } else if (props.monitoringMachine && props.monitoringMachine.environment !== props.environment) {
+      errors.push(invalidValue(this, 'monitoringMachine', props.monitoringMachine.node.path, `it is in ${props.monitoringMachine.environment}, this stack is ${props.environment}`,
+        'create it with environment: Environment.PRODUCTION'));
+    }
+    if (!plan) {
+      if (production) {
+        errors.push(missingValue(this, 'plan', 'production is never judged up by itself: it needs uptime checks from another machine and someone to alert',
+          "give the product monitoring: new MonitoringPlan({ uptimeChecks: [UptimeCheck.http(Environment.PRODUCTION, 'https://…/health')], receivers: [AlertReceiver.webhook('ops', { hostname })], deadMansSwitch: DeadMansSwitch.healthchecksIo() })"));
+      } else if (props.environment.alwaysOn) {
+        Annotations.of(this).addWarning(`Monitoring-NoPlan: ${this.node.path}.plan is missing, so nothing watches ${props.environment}. Fix: give the product a MonitoringPlan.`);
+      }
+      return errors;
+    }
+    if (production && plan.checksOf(Environment.PRODUCTION).length === 0) {
+      errors.push(missingValue(this, 'plan.uptimeChecks', 'production has no uptime check, so nobody learns that it is down',
+        "add UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health') to the plan"));
+    }
+    if (production && !plan.errorMonitoring && props.phase.required.includes(Component.ERROR_MONITORING)) {
+      Annotations.of(this).addWarning(`Monitoring-NoErrorMonitoring: ${this.node.path}.plan.errorMonitoring is missing, and ${props.phase} requires basic error monitoring: exceptions reach nobody. Fix: pass errorMonitoring: ErrorMonitoringEndpoint.selfHosted(processor) (GlitchTip inside the control plane).`);
+    }
+    if (props.environment === Environment.TEST && plan.checksOf(Environment.TEST).length === 0) {
+      Annotations.of(this).addWarning(`Monitoring-TestUnwatched: ${this.node.path}.plan.uptimeChecks has no check of test, so a broken test environment goes unnoticed until a release. Fix: add UptimeCheck.http(Environment.TEST, 'https://test.…/health').`);
+    }
+    if (production && this.profile.monitoringMachine && !props.monitoringMachine) {
+      errors.push(missingValue(this, 'monitoringMachine', `${props.phase} moves Prometheus and Alertmanager off the production app machine`,
+        `create a Machine with role 'monitoring' and serverType ${props.phase.monitoringMachine?.preferred.name ?? 'cx33'} in the production stack and pass it as monitoringMachine`));
+    }
+    for (const machine of this.watchedMachines.filter((m) => m !== this.prober)) {
+      if (!machine.server.networkInput) {
+        errors.push(invalidValue(this, 'machine', machine.node.path, 'the monitoring machine scrapes its node exporter over the private network, and it has none',
+          "attach it to the environment's PrivateNetwork"));
+      }
+    }
+    for (const r of this.prober ? receiversOf(this.model()) : []) {
+      if (r.kind === AlertReceiverKind.EMAIL && (r.port === 25 || r.port === 465)) {
+        Annotations.of(this).addWarning(`Monitoring-BlockedSmtpPort: receiver '${r.name}' sends through ${r.email!.smarthost}, but Hetzner blocks outgoing ports 25 and 465 on new projects. Fix: use the submission port 587.`);
+      }
+    }
+    return errors;
+  }
+}

@@ -1,0 +1,82 @@
+import { Construct } from 'constructs';
+import { TerraformVariable } from 'cdktf';
+import { EgressForm } from '../boundary/boundary-policy';
+import { DataFlow } from '../boundary/data-flow';
+import { BoundarySuppressions } from '../boundary/suppressions';
+import { DataClass } from '../core/data-class';
+import { invalidValue, ValidationError } from '../core/validation-message';
+import { Machine } from '../hetzner/machine';
+import { Component } from '../roadmap/component';
+import { ErrorMonitoringEndpoint, ErrorMonitoringHosting } from './error-monitoring-endpoint';
+import { ERROR_MONITORING_ENDPOINT_RULE_ID } from './error-monitoring-rule';
+import { declareErrorMonitoring } from './private/declarations';
+import { ERROR_MONITORING_ENV, SETUP } from './private/paths';
+import { requireSensitiveVariable, secretFile } from './private/secrets';
+import { ensureTooling } from './private/tooling';
+
+export interface ErrorMonitoringProps {
+  /** The machine whose applications report errors. */
+  readonly machine: Machine;
+  /** The Sentry-protocol endpoint, declared as a processor of the boundary policy. */
+  readonly endpoint: ErrorMonitoringEndpoint;
+  /** The DSN (it holds the project's key), from a sensitive variable such as `error_monitoring_dsn`. */
+  readonly dsn: TerraformVariable;
+}
+
+/**
+ * Basic error monitoring under the data boundary. It writes the DSN and the environment's name to
+ * `/etc/sovereign/error-monitoring.env` (root-only; `SENTRY_DSN`, `SENTRY_ENVIRONMENT`, which
+ * Sentry SDKs read) for the applications' systemd units, and declares the flow of pseudonymized
+ * (scrubbed) error events to the endpoint's processor, which the boundary checks hold against the
+ * policy. The endpoint's hosts must join the machine's egress allowlist (`egressHostnames`).
+ *
+ * Scrubbing is the application's part: `send_default_pii=False` and a `before_send` hook.
+ */
+export class ErrorMonitoring extends Construct {
+  public readonly endpoint: ErrorMonitoringEndpoint;
+  public readonly machine: Machine;
+
+  constructor(scope: Construct, id: string, props: ErrorMonitoringProps) {
+    super(scope, id);
+    this.endpoint = props.endpoint;
+    this.machine = props.machine;
+    if (!(props.endpoint instanceof ErrorMonitoringEndpoint)) {
+      throw new ValidationError(invalidValue(this, 'endpoint', String(props.endpoint), 'error events go to a declared Sentry-protocol endpoint',
+        'pass ErrorMonitoringEndpoint.selfHosted(processor), .hosted(processor) or .sentryEuRegion({ ingestHostname })'));
+    }
+    requireSensitiveVariable(this, 'dsn', props.dsn);
+
+    declareErrorMonitoring(this, props.endpoint);
+    DataFlow.declare(this, {
+      processor: props.endpoint.processor,
+      dataClass: DataClass.PSEUDONYMIZED,
+      form: EgressForm.PSEUDONYMIZED,
+      purpose: `error events (scrubbed) of the ${props.machine.environment} applications`,
+    });
+    if (props.endpoint.hosting === ErrorMonitoringHosting.SENTRY_EU_REGION && props.endpoint.nonEuSeatAccepted) {
+      // The team accepted the US seat with a reason: recorded as suppressions, which the boundary document lists.
+      BoundarySuppressions.add(this, [
+        { id: ERROR_MONITORING_ENDPOINT_RULE_ID, reason: props.endpoint.nonEuSeatAccepted },
+        { id: 'Boundary-ProcessorAllowed', reason: props.endpoint.nonEuSeatAccepted },
+      ]);
+    }
+    Component.declare(this, Component.ERROR_MONITORING);
+
+    ensureTooling(props.machine);
+    props.machine.addCloudInitPart({
+      name: 'sovereign-monitoring error monitoring',
+      files: [secretFile('error_monitoring_dsn', props.dsn)],
+      commands: [[SETUP, 'error-monitoring', props.machine.environment.name, props.endpoint.hostnames.join(',')]],
+    });
+  }
+
+  /** The hosts the applications send events to (HTTPS): add them to the machine's egress allowlist. */
+  public get egressHostnames(): string[] {
+    return [...this.endpoint.hostnames];
+  }
+
+  /** Where applications read `SENTRY_DSN` and `SENTRY_ENVIRONMENT` (systemd `EnvironmentFile=`). */
+  public get environmentFile(): string {
+    return ERROR_MONITORING_ENV;
+  }
+}

@@ -1,0 +1,92 @@
+import { ROADMAP_THRESHOLDS } from '../roadmap/roadmap';
+import { Phase } from '../roadmap/phase';
+
+/** How urgent an alert is; receivers get both, the severity label lets them page on `critical` only. */
+export enum AlertSeverity {
+  /** Someone must act now: production is down or its recovery is at risk. */
+  CRITICAL = 'critical',
+  /** Someone must act this week. */
+  WARNING = 'warning',
+  /** Not for people: the dead-man's switch. */
+  NONE = 'none',
+}
+
+/**
+ * An alert the library ships, with what it watches and when it fires, in words and numbers. The
+ * Prometheus rules are rendered from these names; the phase documents list them.
+ */
+export class MonitoringAlert {
+  public static readonly UPTIME_CHECK_FAILED = new MonitoringAlert('UptimeCheckFailed', 1,
+    'an uptime check: its URL or port, from a machine other than the one it checks',
+    "the probe fails (no connection, wrong status, body not matching, timeout) for the check's alertAfter (default 2 minutes)",
+    'critical for production, warning for test');
+  public static readonly TLS_CERTIFICATE_EXPIRING = new MonitoringAlert('TlsCertificateExpiring', 1,
+    'the certificate of every TLS uptime check',
+    "the certificate expires within the check's certificateExpiry (default 14 days)", 'as its check');
+  public static readonly BACKUP_TOO_OLD = new MonitoringAlert('BackupTooOld', 1,
+    'the newest verified backup (the push job of the BackupPlan)',
+    "it is older than the plan's maxBackupAge: the RPO plus the plan's allowance for the timer's jitter and the job's run time (Phase 1: 24 h + 2 h)",
+    "critical for production's plan");
+  public static readonly BACKUP_JOB_FAILED = new MonitoringAlert('BackupJobFailed', 1,
+    'every backup job (dump, push, prune, check)', 'its last run failed', "critical for production's plan");
+  public static readonly RESTORE_DRILL_FAILED = new MonitoringAlert('RestoreDrillFailed', 1,
+    'the restore drill on the test machine', 'its last run failed', 'critical');
+  public static readonly RESTORE_DRILL_MISSED = new MonitoringAlert('RestoreDrillMissed', 1,
+    'the restore drill on the test machine', "no run finished within its schedule's interval plus 12 hours (its longest run time)", 'critical');
+  public static readonly DISK_ABOVE_VOLUME_THRESHOLD = new MonitoringAlert('DiskAboveVolumeThreshold', 1,
+    'every disk and volume of the watched machines',
+    `it is more than ${pct(ROADMAP_THRESHOLDS.volumeDiskShare)} full (diskWarningShare) for 15 minutes: by default Roadmap.assess's threshold for moving the database to a volume`, 'warning');
+  public static readonly DISK_ABOVE_SPLIT_THRESHOLD = new MonitoringAlert('DiskAboveSplitThreshold', 1,
+    'every disk and volume of the watched machines',
+    `it is more than ${pct(ROADMAP_THRESHOLDS.splitDatabaseDiskShare)} full (diskCriticalShare) for 15 minutes: by default Roadmap.assess's threshold for moving the database off the app disk`, 'critical');
+  public static readonly MONITORING_TARGET_DOWN = new MonitoringAlert('MonitoringTargetDown', 1,
+    'the monitoring itself: blackbox exporter, Alertmanager and every node exporter a prober scrapes',
+    'it cannot be scraped for 2 minutes (a dead Prometheus is the dead-man\'s switch\'s job)', 'warning');
+  public static readonly WATCHDOG = new MonitoringAlert('Watchdog', 1,
+    'the prober as a whole: machine, Prometheus, rule evaluation, Alertmanager and the way out',
+    "always firing; delivered to the dead-man's switch every interval (default 5 minutes). The ping service alerts when it stops", 'none');
+  public static readonly MEMORY_ALMOST_EXHAUSTED = new MonitoringAlert('MemoryAlmostExhausted', 2,
+    'the memory of every watched machine', 'less than 10% is available for 10 minutes', 'warning');
+  public static readonly OUT_OF_MEMORY_KILL = new MonitoringAlert('OutOfMemoryKill', 2,
+    'the kernel of every watched machine', 'it killed a process for memory in the last 30 minutes', 'warning');
+  public static readonly DISK_WILL_FILL = new MonitoringAlert('DiskWillFillIn24Hours', 2,
+    'every disk and volume of the watched machines', 'at the growth of the last 6 hours it is full within 24 hours, for 1 hour', 'critical');
+  public static readonly CPU_SATURATED = new MonitoringAlert('CpuSaturated', 2,
+    'the CPUs of every watched machine', 'they are more than 90% busy for 30 minutes', 'warning');
+
+  public static all(): MonitoringAlert[] {
+    return [
+      MonitoringAlert.UPTIME_CHECK_FAILED, MonitoringAlert.TLS_CERTIFICATE_EXPIRING, MonitoringAlert.BACKUP_TOO_OLD,
+      MonitoringAlert.BACKUP_JOB_FAILED, MonitoringAlert.RESTORE_DRILL_FAILED, MonitoringAlert.RESTORE_DRILL_MISSED,
+      MonitoringAlert.DISK_ABOVE_VOLUME_THRESHOLD, MonitoringAlert.DISK_ABOVE_SPLIT_THRESHOLD, MonitoringAlert.MONITORING_TARGET_DOWN,
+      MonitoringAlert.WATCHDOG, MonitoringAlert.MEMORY_ALMOST_EXHAUSTED, MonitoringAlert.OUT_OF_MEMORY_KILL,
+      MonitoringAlert.DISK_WILL_FILL, MonitoringAlert.CPU_SATURATED,
+    ];
+  }
+
+  /** The alerts a phase ships. */
+  public static forPhase(phase: Phase): MonitoringAlert[] {
+    return MonitoringAlert.all().filter((a) => a.sincePhase <= phase.number);
+  }
+
+  private constructor(
+    /** The `alertname`. */
+    public readonly name: string,
+    /** The first phase that ships it. */
+    public readonly sincePhase: number,
+    /** What it watches. */
+    public readonly watches: string,
+    /** When it fires, with the numbers. */
+    public readonly firesWhen: string,
+    /** Its severity, in words. */
+    public readonly severity: string,
+  ) {}
+
+  public toString(): string {
+    return this.name;
+  }
+}
+
+function pct(share: number): string {
+  return `${Math.round(share * 100)}%`;
+}

@@ -1,0 +1,107 @@
+import { Duration } from '../core/duration';
+import { Environment } from '../core/environment';
+import { ValidationError } from '../core/validation-message';
+import { ROADMAP_THRESHOLDS } from '../roadmap/roadmap';
+import { AlertReceiver } from './alert-receiver';
+import { DeadMansSwitch } from './dead-mans-switch';
+import { ErrorMonitoringEndpoint } from './error-monitoring-endpoint';
+import { UptimeCheck } from './uptime-check';
+
+export interface MonitoringPlanProps {
+  /** What is watched from outside: the URLs and ports of test and production. Production needs at least one. */
+  readonly uptimeChecks: UptimeCheck[];
+  /** Who gets alerted when a check or rule names nobody else. At least one. */
+  readonly receivers: AlertReceiver[];
+  /** Where every prober's watchdog pings, so that a dead prober alerts too. */
+  readonly deadMansSwitch: DeadMansSwitch;
+  /**
+   * Where applications report errors (a Sentry-protocol endpoint, declared as a processor).
+   * @default - no error monitoring; Phase 1 lists it as not yet provided
+   */
+  readonly errorMonitoring?: ErrorMonitoringEndpoint;
+  /**
+   * The share of a disk that raises a warning.
+   * @default ROADMAP_THRESHOLDS.volumeDiskShare (0.5) - where Roadmap.assess moves the database to a volume
+   */
+  readonly diskWarningShare?: number;
+  /**
+   * The share of a disk that raises a critical alert.
+   * @default ROADMAP_THRESHOLDS.splitDatabaseDiskShare (0.7) - where Roadmap.assess moves the database off the app disk
+   */
+  readonly diskCriticalShare?: number;
+  /**
+   * How often Prometheus evaluates the alert rules.
+   * @default Duration.seconds(15)
+   */
+  readonly evaluationInterval?: Duration;
+}
+
+/**
+ * A product's monitoring, declared once (on the `Product`) and read by every environment stack:
+ * the uptime checks of each environment, who is alerted, the dead-man's switch that watches the
+ * probers, and the error-monitoring endpoint. Each stack renders the part that runs on its
+ * machines; secrets (webhook URLs, SMTP passwords, ping URLs, the DSN) are sensitive variables of
+ * the stacks, never part of the plan.
+ */
+export class MonitoringPlan {
+  public readonly uptimeChecks: readonly UptimeCheck[];
+  public readonly receivers: readonly AlertReceiver[];
+  public readonly deadMansSwitch: DeadMansSwitch;
+  public readonly errorMonitoring?: ErrorMonitoringEndpoint;
+  public readonly diskWarningShare: number;
+  public readonly diskCriticalShare: number;
+  public readonly evaluationInterval: Duration;
+
+  constructor(props: MonitoringPlanProps) {
+    const fail = (prop: string, value: unknown, why: string, fix: string): never => {
+      throw new ValidationError(`MonitoringPlan.${prop}: ${typeof value === 'string' ? `'${value}'` : JSON.stringify(value)} is not allowed: ${why}. Fix: ${fix}`);
+    };
+    this.uptimeChecks = [...(props.uptimeChecks ?? [])];
+    this.receivers = [...(props.receivers ?? [])];
+    this.deadMansSwitch = props.deadMansSwitch;
+    this.errorMonitoring = props.errorMonitoring;
+    this.diskWarningShare = props.diskWarningShare ?? ROADMAP_THRESHOLDS.volumeDiskShare;
+    this.diskCriticalShare = props.diskCriticalShare ?? ROADMAP_THRESHOLDS.splitDatabaseDiskShare;
+    this.evaluationInterval = props.evaluationInterval ?? Duration.seconds(15);
+
+    if (this.receivers.length === 0) {
+      fail('receivers', [], 'an alert that reaches nobody is no alert',
+        "pass receivers: [AlertReceiver.webhook('ops', { hostname: 'chat.example.eu' })] or AlertReceiver.email(...)");
+    }
+    if (!(this.deadMansSwitch instanceof DeadMansSwitch)) {
+      fail('deadMansSwitch', String(this.deadMansSwitch), 'a dead prober alerts nobody without one', 'pass deadMansSwitch: DeadMansSwitch.healthchecksIo()');
+    }
+    const all = [...this.receivers, ...this.uptimeChecks.flatMap((c) => c.notify)];
+    for (const receiver of all) {
+      const other = all.find((r) => r.name === receiver.name && r !== receiver && (r.kind !== receiver.kind || r.hostname !== receiver.hostname));
+      if (other) fail('receivers', receiver.name, 'two different receivers share a name, and the name picks the secret variable', 'give each receiver its own name');
+    }
+    const names = this.uptimeChecks.map((c) => c.name);
+    const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+    if (duplicate) fail('uptimeChecks', duplicate, 'two checks share a name, which labels their alerts', "give one of them name: '…'");
+    for (const check of this.uptimeChecks) {
+      if (check.environment === Environment.STAGING) {
+        fail('uptimeChecks', check.toString(), "staging exists on demand for a rehearsal, and its checks would outlive it in the other probers' configuration",
+          'watch the rehearsal from the release path, and declare checks for test and production only');
+      }
+    }
+    for (const [prop, share] of [['diskWarningShare', this.diskWarningShare], ['diskCriticalShare', this.diskCriticalShare]] as const) {
+      if (typeof share !== 'number' || !Number.isFinite(share) || share <= 0 || share >= 1) {
+        fail(prop, share, 'a disk threshold is a share of the disk above 0 and below 1 (0% never alerts usefully; 100% alerts when the disk is already full)',
+          `use a share such as ${prop === 'diskWarningShare' ? ROADMAP_THRESHOLDS.volumeDiskShare : ROADMAP_THRESHOLDS.splitDatabaseDiskShare}`);
+      }
+    }
+    if (this.diskWarningShare >= this.diskCriticalShare) {
+      fail('diskWarningShare', this.diskWarningShare, `the warning must come before the critical alert (${this.diskCriticalShare})`, 'use a warning share below the critical one');
+    }
+    const evaluation = this.evaluationInterval.toSeconds();
+    if (!Number.isInteger(evaluation) || evaluation < 1 || evaluation > 300) {
+      fail('evaluationInterval', this.evaluationInterval.toString(), 'rules are evaluated every 1 second to 5 minutes, in whole seconds', 'use Duration.seconds(15)');
+    }
+  }
+
+  /** The checks of one environment. */
+  public checksOf(environment: Environment): UptimeCheck[] {
+    return this.uptimeChecks.filter((c) => c.environment === environment);
+  }
+}

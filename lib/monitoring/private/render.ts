@@ -1,0 +1,402 @@
+import { stringify } from 'yaml';
+import { Duration } from '../../core/duration';
+import { Environment } from '../../core/environment';
+import { AlertReceiver, AlertReceiverKind } from '../alert-receiver';
+import { DeadMansSwitch } from '../dead-mans-switch';
+import { AlertSeverity, MonitoringAlert } from '../monitoring-alert';
+import { UptimeCheck, UptimeCheckProtocol } from '../uptime-check';
+import { ETC, PORTS, SECRETS, SERVICES, TEXTFILE_DIR } from './paths';
+import { MonitoringProfile, ProberResources } from './profile';
+
+/** A job unit whose outcomes a prober alerts on (backups, restore drill). */
+export interface JobWatch {
+  /** The systemd unit, without `.service`. */
+  readonly unit: string;
+  readonly kind: 'backup' | 'drill';
+  /** The age of the last success (backup push) or last run (drill) that alerts. */
+  readonly maxAge?: Duration;
+  readonly severity: AlertSeverity;
+}
+
+/** A node exporter a prober scrapes. */
+export interface NodeTarget {
+  /** The machine's server name: the `instance` label. */
+  readonly instance: string;
+  readonly environment: Environment;
+  /** `host:port`; may hold a Terraform reference (then it goes into a file_sd file, uncompressed). */
+  readonly address: string;
+  /** Reached over the private network, rather than on loopback. */
+  readonly remote: boolean;
+  readonly jobs: readonly JobWatch[];
+}
+
+/** Everything one prober's configuration is rendered from. */
+export interface ProberModel {
+  /** The server name of the machine running Prometheus and Alertmanager: the `prober` label of every alert. */
+  readonly prober: string;
+  readonly profile: MonitoringProfile;
+  readonly checks: readonly UptimeCheck[];
+  /** Who gets every alert that names no receivers. */
+  readonly defaultReceivers: readonly AlertReceiver[];
+  readonly deadMansSwitch: DeadMansSwitch;
+  readonly nodes: readonly NodeTarget[];
+  readonly diskWarningShare: number;
+  readonly diskCriticalShare: number;
+  readonly evaluationInterval: Duration;
+}
+
+const HEADER = (what: string, model: ProberModel) => `# ${what} of ${model.prober}, rendered by cdktf-sovereign-hetzner (EnvironmentMonitoring).\n`;
+const REAL_FILESYSTEMS = 'fstype!~"tmpfs|ramfs|overlay|squashfs|nsfs"';
+/** The longest a restore drill runs (its TimeoutStartSec): added to its interval before it counts as missed. */
+export const DRILL_GRACE = Duration.hours(12);
+const DEADMAN = 'deadmansswitch';
+
+/** Prometheus's compound duration syntax (`1h30m`). */
+export function promDuration(d: Duration): string {
+  let s = Math.round(d.toSeconds());
+  if (s === 0) return '0s';
+  let out = '';
+  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+    if (s >= size) {
+      out += `${Math.floor(s / size)}${unit}`;
+      s %= size;
+    }
+  }
+  return out;
+}
+
+/** The Alertmanager receiver of a set of receivers: one per distinct set, named after its members. */
+export function receiverGroup(receivers: readonly AlertReceiver[]): string {
+  return [...new Set(receivers.map((r) => r.name))].sort().join('+');
+}
+
+function notifyOf(model: ProberModel, check?: UptimeCheck): string {
+  return receiverGroup(check && check.notify.length > 0 ? check.notify : model.defaultReceivers);
+}
+
+function severityOf(environment: Environment): AlertSeverity {
+  return environment.protectedFromLoss ? AlertSeverity.CRITICAL : AlertSeverity.WARNING;
+}
+
+/** The blackbox exporter's module of a check. */
+export function moduleName(check: UptimeCheck): string {
+  return `check_${check.name}`;
+}
+
+export function renderPrometheus(model: ProberModel): string {
+  const local = model.nodes.filter((n) => !n.remote);
+  const remote = model.nodes.filter((n) => n.remote);
+  const config = {
+    global: {
+      scrape_interval: '30s',
+      scrape_timeout: '10s',
+      evaluation_interval: promDuration(model.evaluationInterval),
+      external_labels: { prober: model.prober },
+    },
+    rule_files: [`${ETC}/alerts.yml`],
+    alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${PORTS.alertmanager}`] }] }] },
+    scrape_configs: [
+      { job_name: 'blackbox', static_configs: [{ targets: [`127.0.0.1:${PORTS.blackbox}`], labels: { instance: model.prober } }] },
+      { job_name: 'alertmanager', static_configs: [{ targets: [`127.0.0.1:${PORTS.alertmanager}`], labels: { instance: model.prober } }] },
+      {
+        job_name: 'node',
+        ...(local.length > 0 ? { static_configs: local.map((n) => ({ targets: [n.address], labels: { instance: n.instance, environment: n.environment.name } })) } : {}),
+        ...(remote.length > 0 ? { file_sd_configs: [{ files: [`${ETC}/targets/*.json`], refresh_interval: '5m' }] } : {}),
+      },
+      ...model.checks.map((check) => ({
+        job_name: moduleName(check),
+        scrape_interval: promDuration(check.interval),
+        scrape_timeout: promDuration(check.timeout),
+        metrics_path: '/probe',
+        params: { module: [moduleName(check)] },
+        static_configs: [{ targets: [check.target], labels: { check: check.name, environment: check.environment.name } }],
+        relabel_configs: [
+          { source_labels: ['__address__'], target_label: '__param_target' },
+          { source_labels: ['__param_target'], target_label: 'instance' },
+          { target_label: '__address__', replacement: `127.0.0.1:${PORTS.blackbox}` },
+        ],
+      })),
+    ],
+  };
+  return HEADER('Prometheus configuration', model) + stringify(config, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+/** The file_sd targets of node exporters reached over the private network, if any. */
+export function renderNodeTargets(model: ProberModel): string | undefined {
+  const remote = model.nodes.filter((n) => n.remote);
+  if (remote.length === 0) return undefined;
+  return `${JSON.stringify(remote.map((n) => ({ targets: [n.address], labels: { instance: n.instance, environment: n.environment.name } })), null, 1)}\n`;
+}
+
+export function renderBlackbox(model: ProberModel): string {
+  const modules: Record<string, unknown> = {};
+  for (const check of model.checks) {
+    modules[moduleName(check)] = check.protocol === UptimeCheckProtocol.HTTP
+      ? {
+        prober: 'http',
+        timeout: promDuration(check.timeout),
+        http: {
+          valid_status_codes: [...check.expectStatus],
+          follow_redirects: check.followRedirects,
+          fail_if_not_ssl: check.tls,
+          ...(check.expectBody !== undefined ? { fail_if_body_not_matches_regexp: [check.expectBody] } : {}),
+        },
+      }
+      : { prober: 'tcp', timeout: promDuration(check.timeout), tcp: { tls: check.tls } };
+  }
+  // The exporter needs at least one module to start; a prober without checks still serves its own health.
+  if (model.checks.length === 0) modules.tcp_connect = { prober: 'tcp', timeout: '5s' };
+  return HEADER('Blackbox exporter configuration', model) + stringify({ modules }, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+interface Rule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export function renderRules(model: ProberModel): string {
+  const notify = notifyOf(model);
+  const groups: Array<{ name: string; rules: Rule[] }> = [];
+
+  const uptime: Rule[] = [];
+  for (const check of model.checks) {
+    const labels = { severity: severityOf(check.environment), notify: notifyOf(model, check) };
+    uptime.push({
+      alert: MonitoringAlert.UPTIME_CHECK_FAILED.name,
+      expr: `probe_success{check="${check.name}"} == 0`,
+      ...(check.alertAfter.toSeconds() > 0 ? { for: promDuration(check.alertAfter) } : {}),
+      labels,
+      annotations: {
+        summary: `${check.environment.name} is down: ${check.target} fails its check from ${model.prober}`,
+        description: `Expected ${check.protocol === UptimeCheckProtocol.HTTP ? `status ${check.expectStatus.join(' or ')}${check.expectBody !== undefined ? ' and a matching body' : ''}` : 'an open port'}; failing for at least ${check.alertAfter}.`,
+      },
+    });
+    if (check.certificateExpiry) {
+      uptime.push({
+        alert: MonitoringAlert.TLS_CERTIFICATE_EXPIRING.name,
+        expr: `probe_ssl_earliest_cert_expiry{check="${check.name}"} - time() < ${check.certificateExpiry.toSeconds()}`,
+        for: '10m',
+        labels,
+        annotations: {
+          summary: `The certificate of ${check.target} expires in {{ $value | humanizeDuration }}`,
+          description: `Renew it; the check warns ${check.certificateExpiry} ahead.`,
+        },
+      });
+    }
+  }
+  if (uptime.length > 0) groups.push({ name: 'uptime', rules: uptime });
+
+  const jobs: Rule[] = [];
+  for (const node of model.nodes) {
+    for (const kind of ['backup', 'drill'] as const) {
+      const watched = node.jobs.filter((j) => j.kind === kind);
+      if (watched.length === 0) continue;
+      // One failure rule per machine and kind: its units by regex, its severity the most urgent of theirs.
+      const severity = watched.some((j) => j.severity === AlertSeverity.CRITICAL) ? AlertSeverity.CRITICAL : AlertSeverity.WARNING;
+      const at = `instance="${node.instance}", unit=~"${watched.map((j) => j.unit).join('|')}"`;
+      const failed = `sovereign_job_last_failure_timestamp_seconds{${at}}`;
+      const succeeded = `sovereign_job_last_success_timestamp_seconds{${at}}`;
+      jobs.push({
+        alert: (kind === 'backup' ? MonitoringAlert.BACKUP_JOB_FAILED : MonitoringAlert.RESTORE_DRILL_FAILED).name,
+        expr: `${failed} > on (instance, unit) group_left ${succeeded} or (${failed} unless on (instance, unit) ${succeeded})`,
+        labels: { severity, notify },
+        annotations: kind === 'backup'
+          ? { summary: 'The last run of {{ $labels.unit }} on {{ $labels.instance }} failed', description: 'See journalctl -u {{ $labels.unit }} on {{ $labels.instance }}.' }
+          : { summary: 'The restore drill on {{ $labels.instance }} failed', description: 'A backup that does not restore is no backup. See journalctl -u {{ $labels.unit }}.' },
+      });
+      for (const job of watched.filter((j) => j.maxAge)) {
+        const one = `instance="${node.instance}", unit="${job.unit}"`;
+        jobs.push(kind === 'backup'
+          ? {
+            alert: MonitoringAlert.BACKUP_TOO_OLD.name,
+            expr: `time() - max by (instance, environment, unit) ({__name__=~"sovereign_job_last_success_timestamp_seconds|sovereign_job_watched_since_timestamp_seconds", ${one}}) > ${job.maxAge!.toSeconds()}`,
+            labels: { severity: job.severity, notify },
+            annotations: {
+              summary: `The newest verified backup of ${node.instance} is {{ $value | humanizeDuration }} old`,
+              description: `${job.unit} has not succeeded for more than ${job.maxAge} (the plan's maxBackupAge: its RPO plus slack).`,
+            },
+          }
+          : {
+            alert: MonitoringAlert.RESTORE_DRILL_MISSED.name,
+            expr: `time() - max by (instance, environment, unit) ({__name__=~"sovereign_job_last_(success|failure)_timestamp_seconds|sovereign_job_watched_since_timestamp_seconds", ${one}}) > ${job.maxAge!.toSeconds()}`,
+            labels: { severity: job.severity, notify },
+            annotations: { summary: `The restore drill on ${node.instance} has not run for {{ $value | humanizeDuration }}`, description: `It runs at least every ${job.maxAge} (its interval plus ${DRILL_GRACE}).` },
+          });
+      }
+    }
+  }
+  if (jobs.length > 0) groups.push({ name: 'backups', rules: jobs });
+
+  if (model.nodes.length > 0) {
+    const used = `1 - node_filesystem_avail_bytes{${REAL_FILESYSTEMS}} / node_filesystem_size_bytes{${REAL_FILESYSTEMS}}`;
+    const disk = (alert: MonitoringAlert, share: number, severity: AlertSeverity, why: string): Rule => ({
+      alert: alert.name,
+      expr: `${used} > ${share}`,
+      for: '15m',
+      labels: { severity, notify },
+      annotations: { summary: `{{ $labels.mountpoint }} on {{ $labels.instance }} is {{ $value | humanizePercentage }} full`, description: `Over ${Math.round(share * 100)}%: ${why}` },
+    });
+    groups.push({
+      name: 'disk',
+      rules: [
+        disk(MonitoringAlert.DISK_ABOVE_VOLUME_THRESHOLD, model.diskWarningShare, AlertSeverity.WARNING,
+          'plan the move of the database to a volume (Roadmap: attach-volume).'),
+        disk(MonitoringAlert.DISK_ABOVE_SPLIT_THRESHOLD, model.diskCriticalShare, AlertSeverity.CRITICAL,
+          'move the database off the app disk now (Roadmap: split-app-db).'),
+      ],
+    });
+  }
+
+  if (model.profile.hostMetrics && model.nodes.length > 0) {
+    groups.push({
+      name: 'host',
+      rules: [
+        {
+          alert: MonitoringAlert.MEMORY_ALMOST_EXHAUSTED.name,
+          expr: 'node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes < 0.1',
+          for: '10m',
+          labels: { severity: AlertSeverity.WARNING, notify },
+          annotations: { summary: 'Only {{ $value | humanizePercentage }} of the memory of {{ $labels.instance }} is available', description: 'The next spike ends in an OOM kill.' },
+        },
+        {
+          alert: MonitoringAlert.OUT_OF_MEMORY_KILL.name,
+          expr: 'increase(node_vmstat_oom_kill[30m]) > 0',
+          labels: { severity: AlertSeverity.WARNING, notify },
+          annotations: { summary: 'The kernel of {{ $labels.instance }} killed a process for memory', description: 'See journalctl -k for what it killed.' },
+        },
+        {
+          alert: MonitoringAlert.DISK_WILL_FILL.name,
+          expr: `predict_linear(node_filesystem_avail_bytes{${REAL_FILESYSTEMS}}[6h], 86400) < 0`,
+          for: '1h',
+          labels: { severity: AlertSeverity.CRITICAL, notify },
+          annotations: { summary: '{{ $labels.mountpoint }} on {{ $labels.instance }} is full within 24 hours at its current growth', description: 'Free space or grow the disk now.' },
+        },
+        {
+          alert: MonitoringAlert.CPU_SATURATED.name,
+          expr: '1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])) > 0.9',
+          for: '30m',
+          labels: { severity: AlertSeverity.WARNING, notify },
+          annotations: { summary: 'The CPUs of {{ $labels.instance }} are {{ $value | humanizePercentage }} busy', description: 'Roadmap: rescale when p95 latency passes the SLA.' },
+        },
+      ],
+    });
+  }
+
+  groups.push({
+    name: 'monitoring',
+    rules: [
+      {
+        alert: MonitoringAlert.WATCHDOG.name,
+        expr: 'vector(1)',
+        labels: { severity: AlertSeverity.NONE },
+        annotations: { summary: `${model.prober} is alive`, description: "Always firing: its pings to the dead-man's switch prove the whole alert path." },
+      },
+      {
+        alert: MonitoringAlert.MONITORING_TARGET_DOWN.name,
+        expr: 'up{job!~"check_.+"} == 0',
+        for: '2m',
+        labels: { severity: AlertSeverity.WARNING, notify },
+        annotations: { summary: 'The {{ $labels.job }} exporter on {{ $labels.instance }} cannot be scraped', description: 'What it watches is not watched while it is down.' },
+      },
+    ],
+  });
+  return HEADER('Alert rules', model) + stringify({ groups }, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+/** Every receiver the prober's alerts go to. */
+export function receiversOf(model: ProberModel): AlertReceiver[] {
+  const all = [...model.defaultReceivers, ...model.checks.flatMap((c) => c.notify)];
+  return all.filter((r, i) => all.findIndex((o) => o.name === r.name) === i);
+}
+
+/** The Alertmanager configuration, with `"__SECRET_<variable>__"` where the setup puts each webhook URL. */
+export function renderAlertmanagerTemplate(model: ProberModel): string {
+  const groups = new Map<string, readonly AlertReceiver[]>();
+  groups.set(receiverGroup(model.defaultReceivers), model.defaultReceivers);
+  for (const check of model.checks) if (check.notify.length > 0) groups.set(receiverGroup(check.notify), check.notify);
+  const configOf = (receivers: readonly AlertReceiver[]) => {
+    const webhooks = receivers.filter((r) => r.kind === AlertReceiverKind.WEBHOOK);
+    const emails = receivers.filter((r) => r.kind === AlertReceiverKind.EMAIL);
+    return {
+      ...(webhooks.length > 0 ? { webhook_configs: webhooks.map((r) => ({ url: `__SECRET_${r.secretVariableName}__`, send_resolved: true })) } : {}),
+      ...(emails.length > 0 ? {
+        email_configs: emails.map((r) => ({
+          to: r.email!.to.join(', '),
+          from: r.email!.from,
+          smarthost: r.email!.smarthost,
+          auth_username: r.email!.username,
+          auth_password_file: `${SECRETS}/${r.secretVariableName}`,
+          require_tls: true,
+          send_resolved: true,
+        })),
+      } : {}),
+    };
+  };
+  const interval = promDuration(model.deadMansSwitch.interval);
+  const config = {
+    route: {
+      receiver: receiverGroup(model.defaultReceivers),
+      group_by: ['alertname', 'environment', 'check', 'instance'],
+      group_wait: '30s',
+      group_interval: '5m',
+      repeat_interval: '4h',
+      routes: [
+        { matchers: ['alertname="Watchdog"'], receiver: DEADMAN, group_wait: '0s', group_interval: interval, repeat_interval: interval },
+        ...[...groups.keys()].map((name) => ({ matchers: [`notify="${name}"`], receiver: name })),
+      ],
+    },
+    inhibit_rules: [
+      { source_matchers: [`alertname="${MonitoringAlert.DISK_ABOVE_SPLIT_THRESHOLD.name}"`], target_matchers: [`alertname="${MonitoringAlert.DISK_ABOVE_VOLUME_THRESHOLD.name}"`], equal: ['instance', 'mountpoint'] },
+      { source_matchers: [`alertname="${MonitoringAlert.UPTIME_CHECK_FAILED.name}"`], target_matchers: [`alertname="${MonitoringAlert.TLS_CERTIFICATE_EXPIRING.name}"`], equal: ['check'] },
+    ],
+    receivers: [
+      { name: DEADMAN, webhook_configs: [{ url: `__SECRET_${model.deadMansSwitch.secretVariableName}__`, send_resolved: false }] },
+      ...[...groups.entries()].map(([name, receivers]) => ({ name, ...configOf(receivers) })),
+    ],
+  };
+  // The placeholders must stay double-quoted strings, so the setup can swap in a JSON string.
+  const yaml = stringify(config, { lineWidth: 0, aliasDuplicateObjects: false, defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' });
+  return HEADER('Alertmanager configuration template', model) + yaml;
+}
+
+/** The lines of `secrets/expected`: variable, kind (`url` goes into the configuration, `password` into a file) and the declared host. */
+export function expectedSecrets(model: ProberModel): string {
+  const lines = [
+    `${model.deadMansSwitch.secretVariableName} url ${model.deadMansSwitch.hostname}`,
+    ...receiversOf(model).map((r) => `${r.secretVariableName} ${r.kind === AlertReceiverKind.WEBHOOK ? 'url' : 'password'} ${r.hostname}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * A systemd drop-in that replaces a Debian unit's command line and caps its memory. GOMEMLIMIT makes
+ * the Go runtime collect garbage harder before the cap, rather than be killed at it.
+ */
+export function dropIn(execStart: string[], memoryMaxMib: number): string {
+  return `[Service]\nExecStart=\nExecStart=${execStart.join(' ')}\nMemoryMax=${memoryMaxMib}M\nEnvironment=GOMEMLIMIT=${Math.floor(memoryMaxMib * 0.8)}MiB\n`;
+}
+
+export function prometheusCommand(resources: ProberResources): string[] {
+  return [SERVICES.prometheus.binary, `--config.file=${ETC}/prometheus.yml`, '--storage.tsdb.path=/var/lib/prometheus/metrics2',
+    `--storage.tsdb.retention.time=${resources.retentionTime}`, `--storage.tsdb.retention.size=${resources.retentionSize}`,
+    `--web.listen-address=127.0.0.1:${PORTS.prometheus}`];
+}
+
+export function alertmanagerCommand(): string[] {
+  return [SERVICES.alertmanager.binary, `--config.file=${ETC}/alertmanager.yml`, '--storage.path=/var/lib/prometheus/alertmanager',
+    `--web.listen-address=127.0.0.1:${PORTS.alertmanager}`, '--cluster.listen-address='];
+}
+
+export function blackboxCommand(): string[] {
+  return [SERVICES.blackbox.binary, `--config.file=${ETC}/blackbox.yml`, `--web.listen-address=127.0.0.1:${PORTS.blackbox}`];
+}
+
+/** Node exporter: loopback, or every interface when a monitoring machine scrapes it over the private network (the firewall keeps it off the internet). */
+export function nodeExporterCommand(profile: MonitoringProfile, scrapedRemotely: boolean): string[] {
+  return [SERVICES.node.binary, `--web.listen-address=${scrapedRemotely ? '' : '127.0.0.1'}:${PORTS.node}`,
+    `--collector.textfile.directory=${TEXTFILE_DIR}`,
+    ...(profile.hostMetrics ? [] : ['--collector.disable-defaults', '--collector.textfile', '--collector.filesystem'])];
+}

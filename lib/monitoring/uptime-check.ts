@@ -1,0 +1,220 @@
+import { isIP } from 'net';
+import { Duration } from '../core/duration';
+import { Environment } from '../core/environment';
+import { ValidationError } from '../core/validation-message';
+import { AlertReceiver } from './alert-receiver';
+
+/** What every uptime check can set. */
+export interface UptimeCheckOptions {
+  /**
+   * A short name, unique in the product: the `check` label of its metrics and alerts.
+   * @default - derived from the host and path, such as `acme-eu-health`
+   */
+  readonly name?: string;
+  /**
+   * How often the check runs.
+   * @default Duration.seconds(30)
+   */
+  readonly interval?: Duration;
+  /**
+   * How long one probe may take before it counts as failed; at most the interval.
+   * @default - the interval, at most Duration.seconds(10)
+   */
+  readonly timeout?: Duration;
+  /**
+   * How long the check must keep failing before it alerts; rides out a single lost packet.
+   * @default Duration.minutes(2)
+   */
+  readonly alertAfter?: Duration;
+  /**
+   * Who is alerted.
+   * @default - the monitoring plan's receivers
+   */
+  readonly notify?: AlertReceiver[];
+  /**
+   * The environment whose machine runs the probe. Never the checked environment itself.
+   * @default - test probes production and production probes test; in Phase 3 the monitoring machine probes both
+   */
+  readonly probeFrom?: Environment;
+}
+
+/** An HTTP(S) check: status and body. */
+export interface HttpCheckOptions extends UptimeCheckOptions {
+  /**
+   * The status codes that count as up. A 3xx code turns redirect following off.
+   * @default [200]
+   */
+  readonly expectStatus?: number[];
+  /**
+   * A regular expression (Go RE2: no lookaround, no backreferences) the body must match.
+   * @default - any body
+   */
+  readonly expectBody?: string;
+  /**
+   * For `https://` URLs: alert when the certificate expires within this time.
+   * @default Duration.days(14)
+   */
+  readonly certificateExpiry?: Duration;
+}
+
+/** A TCP check: the port accepts a connection (and a TLS handshake, with `tls`). */
+export interface TcpCheckOptions extends UptimeCheckOptions {
+  /**
+   * Whether the port speaks TLS; its certificate's expiry is watched too.
+   * @default false
+   */
+  readonly tls?: boolean;
+  /**
+   * With `tls`: alert when the certificate expires within this time.
+   * @default Duration.days(14)
+   */
+  readonly certificateExpiry?: Duration;
+}
+
+/** The protocol an uptime check speaks. */
+export enum UptimeCheckProtocol {
+  HTTP = 'http',
+  TCP = 'tcp',
+}
+
+const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/**
+ * An uptime check of one environment: a URL or a TCP port, what counts as up, how often, and who is
+ * alerted. Declared once on the product's `MonitoringPlan`; it always runs on a machine other than
+ * the one it checks ("nothing is judged up by itself"), through prometheus-blackbox-exporter.
+ *
+ * Checks target public host names (the prober's egress allowlist holds host names), never
+ * resources of another stack: every stack deploys on its own.
+ */
+export class UptimeCheck {
+  /** Checks a URL (`https://` or `http://`): the status code, and optionally the body and the certificate. */
+  public static http(environment: Environment, url: string, options: HttpCheckOptions = {}): UptimeCheck {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    const label = `UptimeCheck(${url})`;
+    if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') || parsed.username || parsed.password) {
+      throw new ValidationError(`${label}.url: ${JSON.stringify(url)} is not allowed: an HTTP check takes an http:// or https:// URL without credentials. Fix: pass the public URL, such as 'https://acme.eu/health'`);
+    }
+    const tls = parsed.protocol === 'https:';
+    const port = parsed.port ? Number(parsed.port) : (tls ? 443 : 80);
+    const status = options.expectStatus ?? [200];
+    if (status.length === 0 || status.some((s) => !Number.isInteger(s) || s < 100 || s > 599)) {
+      throw new ValidationError(`${label}.expectStatus: ${JSON.stringify(status)} is not allowed: status codes are 100-599. Fix: pass the codes that mean up, such as [200]`);
+    }
+    if (options.expectBody !== undefined) checkRegex(label, options.expectBody);
+    return new UptimeCheck(environment, UptimeCheckProtocol.HTTP, url, parsed.hostname, port, tls, {
+      ...options,
+      name: options.name ?? deriveName(`${parsed.hostname}${parsed.pathname}`),
+      expectStatus: [...status],
+    }, label);
+  }
+
+  /** Checks that a TCP port accepts connections, such as a mail or database proxy port. */
+  public static tcp(environment: Environment, host: string, port: number, options: TcpCheckOptions = {}): UptimeCheck {
+    const label = `UptimeCheck(${host}:${port})`;
+    return new UptimeCheck(environment, UptimeCheckProtocol.TCP, `${host}:${port}`, host, port, options.tls ?? false, {
+      ...options,
+      name: options.name ?? deriveName(`${host}-${port}`),
+    }, label);
+  }
+
+  public readonly name: string;
+  public readonly interval: Duration;
+  public readonly timeout: Duration;
+  public readonly alertAfter: Duration;
+  /** Receivers named by the check; empty means the plan's receivers. */
+  public readonly notify: readonly AlertReceiver[];
+  public readonly probeFrom?: Environment;
+  public readonly expectStatus: readonly number[];
+  public readonly expectBody?: string;
+  /** When the certificate's expiry alerts; only for TLS checks. */
+  public readonly certificateExpiry?: Duration;
+
+  private constructor(
+    /** The environment the check watches. */
+    public readonly environment: Environment,
+    public readonly protocol: UptimeCheckProtocol,
+    /** The URL, or `host:port` for TCP checks. */
+    public readonly target: string,
+    /** The host name the probe connects to; joins the prober's egress allowlist. */
+    public readonly hostname: string,
+    /** The TCP port the probe connects to. */
+    public readonly port: number,
+    /** Whether the probe speaks TLS. */
+    public readonly tls: boolean,
+    options: HttpCheckOptions & TcpCheckOptions & { name: string },
+    label: string,
+  ) {
+    const fail = (prop: string, value: unknown, why: string, fix: string): never => {
+      throw new ValidationError(`${label}.${prop}: ${typeof value === 'number' ? String(value) : `'${String(value)}'`} is not allowed: ${why}. Fix: ${fix}`);
+    };
+    this.name = options.name;
+    this.interval = options.interval ?? Duration.seconds(30);
+    this.timeout = options.timeout ?? (this.interval.isLongerThan(Duration.seconds(10)) ? Duration.seconds(10) : this.interval);
+    this.alertAfter = options.alertAfter ?? Duration.minutes(2);
+    this.notify = [...(options.notify ?? [])];
+    this.probeFrom = options.probeFrom;
+    this.expectStatus = options.expectStatus ?? [];
+    this.expectBody = options.expectBody;
+    this.certificateExpiry = tls ? (options.certificateExpiry ?? Duration.days(14)) : undefined;
+
+    if (!Environment.all().includes(environment)) fail('environment', environment, 'it is not an environment', 'use Environment.TEST or Environment.PRODUCTION');
+    if (!NAME.test(this.name)) fail('name', this.name, 'a check name is 1-63 lowercase letters, digits or "-"', "pass name: 'api-health'");
+    if (hostname === 'localhost' || hostname.endsWith('.localhost') || isIP(hostname.replace(/^\[|\]$/g, '')) !== 0) {
+      fail('target', target, 'a check of an IP address or localhost cannot leave through the egress allowlist, and a loopback check judges the prober by itself',
+        'check the public host name of the environment, such as https://acme.eu/health');
+    }
+    if (!HOSTNAME.test(hostname)) fail('target', target, 'the host is not a fully qualified lowercase host name', "use the environment's public host name, such as acme.eu");
+    if (!Number.isInteger(port) || port < 1 || port > 65535) fail('port', port, 'a TCP port is 1-65535', 'pass the port the service listens on');
+    if (this.interval.toSeconds() < 1 || this.interval.toSeconds() > 3600 || !Number.isInteger(this.interval.toSeconds())) {
+      fail('interval', this.interval, 'a check runs every 1 second to 1 hour, in whole seconds', 'use Duration.seconds(30)');
+    }
+    if (this.timeout.toSeconds() < 1 || this.timeout.isLongerThan(this.interval) || !Number.isInteger(this.timeout.toSeconds())) {
+      fail('timeout', this.timeout, `a probe times out after 1 second at least and the interval (${this.interval}) at most, in whole seconds`, 'use Duration.seconds(10)');
+    }
+    if (this.alertAfter.isLongerThan(Duration.days(1)) || !Number.isInteger(this.alertAfter.toSeconds())) {
+      fail('alertAfter', this.alertAfter, 'an outage that alerts only after a day is not watched', 'use Duration.minutes(2)');
+    }
+    if (this.certificateExpiry && (this.certificateExpiry.toSeconds() < 86400 || this.certificateExpiry.isLongerThan(Duration.days(90))
+      || !Number.isInteger(this.certificateExpiry.toSeconds()))) {
+      fail('certificateExpiry', this.certificateExpiry, 'certificates warn 1 to 90 days ahead (Let\'s Encrypt certificates live 90 days)', 'use Duration.days(14)');
+    }
+    if (this.probeFrom === environment) {
+      fail('probeFrom', environment, 'the prober would run on the machine it checks, and a machine is never judged up by itself',
+        `probe ${environment} from another always-on environment (${environment === Environment.TEST ? 'Environment.PRODUCTION' : 'Environment.TEST'}), or leave probeFrom unset`);
+    }
+    if (this.probeFrom && !this.probeFrom.alwaysOn) {
+      fail('probeFrom', this.probeFrom, 'an on-demand environment is gone most of the time, and its checks with it', 'probe from Environment.TEST or Environment.PRODUCTION');
+    }
+  }
+
+  /** Whether the check follows redirects: not when a 3xx code is the expected answer. */
+  public get followRedirects(): boolean {
+    return !this.expectStatus.some((s) => s >= 300 && s < 400);
+  }
+
+  public toString(): string {
+    return `${this.name} (${this.target})`;
+  }
+}
+
+function deriveName(text: string): string {
+  const name = text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
+  return name || 'check';
+}
+
+function checkRegex(label: string, pattern: string): void {
+  const fail = (why: string) => new ValidationError(`${label}.expectBody: '${pattern}' is not allowed: ${why}. Fix: pass a plain regular expression, such as '"status":\\s*"ok"'`);
+  try {
+    new RegExp(pattern);
+  } catch (e) {
+    throw fail(`it is not a regular expression (${(e as Error).message})`);
+  }
+  if (/\(\?<?[=!]|\\[1-9]/.test(pattern)) throw fail('the blackbox exporter uses Go RE2, which has no lookaround or backreferences');
+}
