@@ -231,3 +231,11 @@ test('escapes shell and template syntax in user data so Terraform keeps it liter
   const [server] = resourcesOf(synthJson(stack), 'hcloud_server');
   expect(server.user_data).toContain('$${HOME:-/root} %%{x} key ${hcloud_ssh_key.Key_');
 });
+
+test('warns when cloud-init is close to the 32 KiB limit, since apply-time values still have to fit', () => {
+  const { stack } = testStack('production');
+  const m = new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS });
+  m.addCloudInitPart({ name: 'big', files: [{ path: '/opt/blob', content: 'x'.repeat(31_000) }] });
+  synthJson(stack);
+  expect(warningsOf(stack)).toContainEqual(expect.stringMatching(/Hetzner-UserDataNearLimit: production\/App\.cloudInit is \d+ bytes/));
+});

@@ -45,7 +45,7 @@ test('the Phase 1 report, as a person sees it in Chromium', async () => {
       ...product.environments.flatMap((e) => e.machines.map((m) => ({ id: m.id, name: m.name }))),
       ...product.processors.map((p) => ({ id: p.id, name: p.name })),
     ];
-    expect(expected.map((e) => e.name)).toEqual(['phase1-pilot-test-app', 'phase1-pilot-staging-app', 'phase1-pilot-production-app', 'Mistral AI', 'Jina AI']);
+    expect(expected.map((e) => e.name)).toEqual(['phase1-pilot-test-app', 'phase1-pilot-staging-app', 'phase1-pilot-production-app', 'Mistral AI', 'Jina AI', 'GlitchTip (self-hosted)']);
     for (const { id, name } of expected) {
       const node = seen.nodes.find((n) => n.id === id);
       expect(node).toBeDefined();

@@ -90,6 +90,8 @@ export interface MachineProps {
 
 const SERVER_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const SSH_PORT = '22';
+/** Above this, a warning: apply-time values still have to fit. */
+const USER_DATA_WARNING_BYTES = 30 * 1024;
 
 /**
  * A Hetzner Cloud server with its firewall, fixed IP addresses, labels and cloud-init.
@@ -309,6 +311,10 @@ export class Machine extends Construct {
       if (bytes > USER_DATA_LIMIT_BYTES) {
         errors.push(invalidValue(this, 'cloudInit', `${bytes} bytes (parts: ${this.cloudInit.partNames.join(', ')})`,
           `Hetzner rejects user_data above ${USER_DATA_LIMIT_BYTES} bytes`, 'move large files out of cloud-init, for example into a package or a download at first boot'));
+      } else if (bytes > USER_DATA_WARNING_BYTES) {
+        // References (secrets, host names) are placeholders here and grow when Terraform fills them in at apply.
+        Annotations.of(this).addWarning(`Hetzner-UserDataNearLimit: ${this.node.path}.cloudInit is ${bytes} bytes, close to Hetzner's ${USER_DATA_LIMIT_BYTES}; `
+          + 'values filled in at apply can push it over. Fix: compress large static files (CloudInitFile.compress) or move them out of cloud-init.');
       }
     }
     return errors;

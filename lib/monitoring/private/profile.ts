@@ -15,7 +15,7 @@ export interface ProberResources {
   readonly memoryMaxMib: { readonly prometheus: number; readonly alertmanager: number; readonly blackbox: number; readonly node: number };
 }
 
-// About three times what each daemon used in the benchmark (scripts/bench-monitoring.results.md: 53, 34,
+// About three times what each daemon used in the benchmark (scripts/bench-monitoring.results.md: about 50, 34,
 // 19 and 18 MiB RSS), nearly four times for Prometheus, whose head block grows for two hours: a cap is only ever
 // hit by a leak. The dedicated machine gets room for Phase 3's longer retention and more checks.
 const SHARED_MEMORY = { prometheus: 192, alertmanager: 112, blackbox: 64, node: 64 } as const;
