@@ -1,5 +1,5 @@
 import * as http from 'http';
-import { freePort } from './ports';
+import { freePort } from '../../setup/ports';
 
 export interface Ping {
   readonly path: string;

@@ -1,7 +1,7 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { freePort } from './ports';
+import { freePort } from '../../setup/ports';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 

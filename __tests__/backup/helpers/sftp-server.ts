@@ -1,7 +1,7 @@
 import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { freePort, waitForPort } from './ports';
+import { freePort, waitForPort } from '../../setup/ports';
 
 /**
  * A real SFTP server like a Storage Box account: OpenSSH's sshd on 127.0.0.1 on a high port
