@@ -7,6 +7,7 @@ import { SimulatedCloud } from './cloud/simulated-cloud';
 import { CloudStore } from './cloud/store';
 import { markComputedUnknown, PathStep, replacementPaths } from './plan';
 import { AttributeJson, BlockJson, loadProviderSchema, PROVIDER_ADDRESS, ProviderSchema, ResourceSchema, SchemaError } from './schema';
+import { applyStoredForms, hasStateFuncs, planStoredForms } from './state-funcs';
 import {
   conform, decodeDynamic, DynamicValue, encodeDynamic, filterToSchema, isObject, isUnknown, ObjectValue, unknownValue, Value, ValueError,
 } from './values';
@@ -218,12 +219,15 @@ export class ProviderService {
     const config = this.value(r.config, schema, 'config');
     if (!isObject(proposed)) return { planned_state: encodeDynamic(null), requires_replace: [], planned_private: r.prior_private, diagnostics: [] };
     const diagnostics = planChecks(r.type_name, config);
+    // Arguments kept in state in another form (user_data as a hash) are planned in that form.
+    const { planned: stored, compared } = planStoredForms(r.type_name, prior, proposed);
+    const legacy = legacyTypeSystem(r.type_name);
     if (!isObject(prior)) {
-      return { planned_state: encodeDynamic(markComputedUnknown(schema.shape, proposed, config)), requires_replace: [], planned_private: r.prior_private, diagnostics };
+      return { planned_state: encodeDynamic(markComputedUnknown(schema.shape, stored, config)), requires_replace: [], planned_private: r.prior_private, diagnostics, ...legacy };
     }
-    const replace = replacementPaths(schema.shape, prior, proposed, this.forceNew[r.type_name] ?? []);
-    const planned = replace.length > 0 ? markComputedUnknown(schema.shape, proposed, config) : inPlaceUpdate(r.type_name, prior, proposed);
-    return { planned_state: encodeDynamic(planned), requires_replace: replace.map((steps) => ({ steps })), planned_private: r.prior_private, diagnostics };
+    const replace = replacementPaths(schema.shape, prior, compared, this.forceNew[r.type_name] ?? []);
+    const planned = replace.length > 0 ? markComputedUnknown(schema.shape, stored, config) : inPlaceUpdate(r.type_name, prior, compared);
+    return { planned_state: encodeDynamic(planned), requires_replace: replace.map((steps) => ({ steps })), planned_private: r.prior_private, diagnostics, ...legacy };
   }
 
   private applyResourceChange(r: { type_name: string; prior_state?: DynamicValue; planned_state?: DynamicValue; config?: DynamicValue; planned_private?: Buffer }, peer: string): Record<string, unknown> {
@@ -233,6 +237,7 @@ export class ProviderService {
     const cloud = this.cloud(peer);
     const respond = (state: Value, e?: unknown) => ({
       new_state: encodeDynamic(state), private: r.planned_private, diagnostics: e === undefined ? [] : [toDiagnostic(e, 'ApplyResourceChange', r.type_name)],
+      ...legacyTypeSystem(r.type_name),
     });
     if (!isObject(planned)) {
       if (!isObject(prior)) return respond(null);
@@ -243,8 +248,11 @@ export class ProviderService {
         return respond(prior, e);
       }
     }
+    const config = this.value(r.config, schema, 'config');
+    const resolved = applyStoredForms(r.type_name, planned, config);
     try {
-      return respond(isObject(prior) ? cloud.update(schema, prior, planned) : cloud.create(schema, planned));
+      // The create request carries the configured text of arguments that state keeps only hashed.
+      return respond(isObject(prior) ? cloud.update(schema, prior, resolved) : cloud.create(schema, resolved, isObject(config) ? config : {}));
     } catch (e) {
       return respond(isObject(prior) ? prior : null, e);
     }
@@ -280,6 +288,15 @@ export class ProviderService {
     if (!isObject(config)) throw new ValueError(r.type_name, 'the data source configuration is null');
     return { state: encodeDynamic(readDataSource(schema, config, this.cloud(peer))), diagnostics: [] };
   }
+}
+
+/**
+ * SDKv2 resources answer PlanResourceChange and ApplyResourceChange with `legacy_type_system`,
+ * which lets a planned value differ from the configured one (a StateFunc's hash). The stand-in
+ * sets it only where it plans such a value, so Terraform keeps checking every other resource strictly.
+ */
+function legacyTypeSystem(typeName: string): { legacy_type_system?: true } {
+  return hasStateFuncs(typeName) ? { legacy_type_system: true } : {};
 }
 
 function known(v: Value | undefined): boolean {

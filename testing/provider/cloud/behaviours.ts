@@ -31,8 +31,11 @@ export interface Behaviour {
   readonly uniqueName?: boolean;
   /** Values for unknown attributes, by dotted path without indices (`network.mac_address`). */
   readonly generators?: Readonly<Record<string, Generator>>;
-  /** Refusals of a create, on the planned object (unknowns still in it). */
-  readonly checkCreate?: (object: ObjectValue, state: CloudState) => void;
+  /**
+   * Refusals of a create, on the planned object (unknown values read as null) and on the
+   * configuration, which holds what the request sends but state keeps only hashed (user_data).
+   */
+  readonly checkCreate?: (object: ObjectValue, state: CloudState, config: ObjectValue) => void;
   /** Refusals of an in-place update. */
   readonly checkUpdate?: (prior: ObjectValue, planned: ObjectValue, state: CloudState) => void;
   /** Whether the provider lifts delete protection itself before deleting (Storage Box does). */
@@ -99,6 +102,19 @@ function checkServerType(typeName: string | undefined, location: string): void {
       'Existing servers of that plan will continue to work as before and no action is required on your part. '
       + 'It is possible to migrate this Server to another Server Type by using the "hcloud server change-type" command.', 'server_type');
   }
+}
+
+/** The most user data the API accepts in a server create, in bytes (UTF-8). */
+export const USER_DATA_MAX_BYTES = 32768;
+
+/**
+ * The API refuses a server create whose user_data is longer than 32 KiB; the provider sends the
+ * text as configured (its schema has no length check, and state holds only a hash of it).
+ */
+function checkUserDataLength(userData: string | undefined): void {
+  if (userData === undefined || Buffer.byteLength(userData, 'utf8') <= USER_DATA_MAX_BYTES) return;
+  throw new ApiError('invalid_input', "invalid input in field 'user_data'",
+    { name: 'user_data', messages: [`Length must be between 0 and ${USER_DATA_MAX_BYTES}.`] }, 'user_data');
 }
 
 function sshKeyFingerprint(publicKey: string): string {
@@ -189,11 +205,12 @@ const server: Behaviour = {
     'public_net.ipv4': ({ element, state }) => (element.ipv4_enabled === false ? null : nextCounter(state, 'auto-primary-ip') + 20000001),
     'public_net.ipv6': ({ element, state }) => (element.ipv6_enabled === false ? null : nextCounter(state, 'auto-primary-ip') + 20000001),
   },
-  checkCreate: (o, state) => {
+  checkCreate: (o, state, config) => {
     const location = locationOf(o);
     requireKnownLocation(str(o.location));
     requireKnownDatacenter(str(o.datacenter));
     checkServerType(str(o.server_type), location);
+    checkUserDataLength(str(config.user_data));
     const type = findServerType(o.server_type);
     const image = str(o.image);
     if (image !== undefined && type && !findImage(image, type.architecture)) {

@@ -14,11 +14,15 @@ type ObjectShape = Shape & { kind: 'object' };
 export class SimulatedCloud {
   constructor(public readonly store: CloudStore) {}
 
-  /** Creates an object from its planned state: fills every unknown value, stores it, returns it. */
-  public create(schema: ResourceSchema, planned: ObjectValue): ObjectValue {
+  /**
+   * Creates an object from its planned state: fills every unknown value, stores it, returns it.
+   * `config` is the resource's configuration: the create request also carries what the state
+   * keeps only in another form (the user_data text, of which state and cloud keep a hash).
+   */
+  public create(schema: ResourceSchema, planned: ObjectValue, config: ObjectValue = {}): ObjectValue {
     const behaviour = behaviourOf(schema.typeName);
     return this.store.update((state) => {
-      behaviour.checkCreate?.(knownOnly(planned), state);
+      behaviour.checkCreate?.(knownOnly(planned), state, knownOnly(config));
       this.checkUniqueName(schema.typeName, planned, state, undefined);
       const id = state.nextId++;
       const object = fill(schema.shape, planned, { state, typeName: schema.typeName, id, object: planned, element: planned }, behaviour.generators ?? {}, '');
