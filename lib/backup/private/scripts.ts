@@ -10,7 +10,7 @@ export const COMMON = `# sovereign-backup: functions shared by the jobs (sourced
 set -Eeuo pipefail
 umask 077
 export LC_ALL=C
-SB_ETC=\${SOVEREIGN_BACKUP_ETC:-/etc/sovereign-backup}
+SB_ETC=\${SOVEREIGN_BACKUP_ETC:-\${SOVEREIGN_ROOT:-}/etc/sovereign-backup}
 SB_LIB=$(dirname "$(readlink -f "\${BASH_SOURCE[0]}")")
 PY=/usr/bin/python3
 SB_OK=0 SB_SUMMARY='' SB_FAILURE='' SB_CLEANUP=()
@@ -431,4 +431,145 @@ for check in $checks; do
   passed=$((passed + 1))
 done
 ok "restored snapshot \${id:0:8} of $DRILL_FROM_HOST ($age hours old):$dbs; $tables tables and $rows rows match the backup's counts and checksums; $passed verification queries true"
+`;
+
+/**
+ * Key rotation after a rollout. The rollout agent keeps every file it replaces under
+ * `$SOVEREIGN_PREVIOUS_ROOT` at the same absolute path, then runs this script: for each target
+ * whose restic password changed, it adds the new password as a key of the repository, proves it
+ * opens the repository, removes the old key and proves the old password no longer opens it.
+ */
+export const BACKUP_ROTATE_KEYS = `#!/bin/bash
+# backup-rotate-keys (after a rollout): for every target of backup.conf whose restic password file
+# was replaced with a different password (the rollout agent keeps the replaced file under
+# $SOVEREIGN_PREVIOUS_ROOT at the same absolute path), adds the new password as a key with the old
+# one, proves the new one opens the repository, removes the old key and proves the old password
+# no longer opens it. The repository is never re-initialized; a re-run after success changes nothing.
+# Passwords travel only through files and pipes: never argv, the environment or the log.
+# Failures alert through the push job's heartbeat; success is not a backup, so it pings nothing.
+SB_JOB=rotate-keys SB_SLUG=push SB_NO_SUCCESS_PING=1
+. "$(dirname "$(readlink -f "$0")")/../lib/sovereign-backup/common.sh"
+load_conf backup.conf
+# restic_on passes the password with --password-command; these would conflict with it or override it.
+unset RESTIC_PASSWORD RESTIC_PASSWORD_FILE RESTIC_PASSWORD_COMMAND RESTIC_KEY_HINT
+[ -n "\${SOVEREIGN_PREVIOUS_ROOT:-}" ] || die "SOVEREIGN_PREVIOUS_ROOT is not set: it names where the rollout kept the replaced files, without it the previous restic passwords are unknown"
+case $SB_ETC in /*) ;; *) die "the configuration directory $SB_ETC is not an absolute path" ;; esac
+PREVIOUS=\${SOVEREIGN_PREVIOUS_ROOT%/}
+repo_lock
+
+keys=$(mktemp "\${TMPDIR:-/tmp}/sovereign-backup-keys.XXXXXX")
+at_exit "rm -f '$keys'"
+failures='' rotated='' unchanged=''
+
+# step_failed <target> <step> <reason>: records a target's failure; returns 1.
+step_failed() {
+  log "$1: $2 failed: $3"
+  failures="\${failures:+$failures; }$1: $2 failed: $3"
+  return 1
+}
+
+# A password file must be base64 of a password restic can use (restic trims surrounding whitespace).
+usable_password() {
+  local n
+  [ -r "$1" ] && n=$(base64 -d "$1" | tr -d '[:space:]' | wc -c) && [ "$n" -gt 0 ]
+}
+
+# open_with <target> <password file>: \`restic key list --json\` with that password, into $keys.
+# Returns 0 when the password opens the repository, 2 when restic says it is wrong, 1 on any
+# other error (restic's last lines in $restic_error).
+open_with() {
+  local rc=0
+  # restic_on passes the target's current password; a later --password-command wins.
+  restic_error=$(restic_on "$1" --password-command "base64 -d \\"$2\\"" --no-lock key list --json 2>&1 >"$keys") || rc=$?
+  if [ -n "$restic_error" ]; then printf '%s\\n' "$restic_error" >>"$SB_LOG"; fi
+  [ "$rc" = 0 ] && return 0
+  [[ $restic_error == *"wrong password or no key found"* ]] && return 2
+  restic_error=$(tail -n 3 <<<"\${restic_error:-restic exited with $rc}" | tr '\\n' ' ')
+  return 1
+}
+
+# The ID of the key the last open_with used (restic marks it current), and the number of keys it listed.
+current_key() { "$PY" -c 'import json, sys; print(next((k["id"] for k in json.load(open(sys.argv[1])) if k.get("current")), ""))' "$keys"; }
+key_count() { "$PY" -c 'import json, sys; print(len(json.load(open(sys.argv[1]))))' "$keys"; }
+
+# probe <target> <password file> <step>: sets $key_id to the key the password opens, or to ''
+# when restic says the password is wrong; any other outcome fails the step.
+probe() {
+  local rc=0
+  key_id=''
+  open_with "$1" "$2" || rc=$?
+  case $rc in
+    0) key_id=$(current_key) || key_id=''
+       [ -n "$key_id" ] || { step_failed "$1" "$3" "restic key list --json names no key in use"; return 1; } ;;
+    2) ;;
+    *) step_failed "$1" "$3" "$restic_error"; return 1 ;;
+  esac
+}
+
+rotate() {
+  local t=$1 new old new_id old_id i
+  new="$SB_ETC/secrets/$t.restic.b64"
+  old="$PREVIOUS$new"
+  if [ ! -e "$old" ]; then log "$t: no previous restic password file ($old): nothing to rotate"; unchanged="$unchanged $t"; return 0; fi
+  [[ $old$new != *[\\"\\\\]* ]] || { step_failed "$t" "reading the passwords" "the path $old or $new holds a quote or a backslash"; return; }
+  usable_password "$new" || { step_failed "$t" "reading the new password" "$new is missing, unreadable, not base64 or empty"; return; }
+  usable_password "$old" || { step_failed "$t" "reading the previous password" "$old is unreadable, not base64 or empty"; return; }
+  if cmp -s "$old" "$new" || cmp -s <(base64 -d "$old") <(base64 -d "$new"); then
+    log "$t: the restic password did not change: nothing to rotate"; unchanged="$unchanged $t"; return 0
+  fi
+
+  log "$t: the restic password changed; trying both passwords on the repository"
+  probe "$t" "$new" "opening the repository with the new password" || return
+  new_id=$key_id
+  probe "$t" "$old" "opening the repository with the previous password" || return
+  old_id=$key_id
+
+  if [ -z "$new_id" ] && [ -z "$old_id" ]; then
+    step_failed "$t" "opening the repository" "neither the new nor the previous restic password opens the repository (restic: wrong password or no key found); nothing was changed. Set the restic password variable back to the value that opens this repository and deploy again, then change it again; or add the new password by hand with restic key add"
+    return
+  fi
+  if [ -z "$old_id" ]; then
+    log "$t: the new password opens the repository (key $new_id) and the previous one does not: already rotated"
+    unchanged="$unchanged $t"; return 0
+  fi
+  if [ "$new_id" = "$old_id" ]; then
+    log "$t: both files hold the same password for restic (key $new_id): nothing to rotate"
+    unchanged="$unchanged $t"; return 0
+  fi
+
+  if [ -z "$new_id" ]; then
+    log "$t: adding the new password as a key, with the previous password (key $old_id)"
+    run restic_on "$t" --password-command "base64 -d \\"$old\\"" key add --new-password-file <(base64 -d "$new") \\
+      || { step_failed "$t" "adding the new password as a key (restic key add)" "see the log; the repository still opens with the previous password only"; return; }
+    probe "$t" "$new" "verifying the new key" || return
+    new_id=$key_id
+    [ -n "$new_id" ] || { step_failed "$t" "verifying the new key" "the new password does not open the repository after restic key add; the previous password still does"; return; }
+    log "$t: the new password opens the repository (key $new_id)"
+  else
+    log "$t: the new password (key $new_id) and the previous one (key $old_id) both open the repository: an earlier rotation stopped before removing the old key"
+  fi
+
+  # restic refuses to remove the key in use, so the old key goes with the new password. Several
+  # keys may hold the old password (keys added by hand): each goes until the old password opens nothing.
+  for i in 1 2 3 4 5; do
+    log "$t: removing the previous password's key $old_id"
+    run restic_on "$t" key remove "$old_id" \\
+      || { step_failed "$t" "removing the previous key $old_id (restic key remove)" "see the log; both passwords open the repository, run this script again"; return; }
+    probe "$t" "$old" "verifying the previous password no longer opens the repository" || return
+    old_id=$key_id
+    [ -n "$old_id" ] || break
+    [ "$old_id" != "$new_id" ] || { step_failed "$t" "verifying the previous password no longer opens the repository" "it opens the new key $new_id"; return; }
+  done
+  [ -z "$old_id" ] || { step_failed "$t" "verifying the previous password no longer opens the repository" "it still opens key $old_id after removing $i keys"; return; }
+  probe "$t" "$new" "verifying the new key after removing the old one" || return
+  [ -n "$key_id" ] || { step_failed "$t" "verifying the new key after removing the old one" "the new password no longer opens the repository"; return; }
+  log "$t: restic key rotated: the new password opens the repository (key $key_id, $(key_count) key(s) in all), the previous one no longer does"
+  rotated="$rotated $t"
+}
+
+for t in $TARGETS; do
+  rotate "$t" || true
+done
+[ -z "$failures" ] || die "restic key rotation failed for $failures"
+ok "restic keys rotated:\${rotated:- none}; unchanged:\${unchanged:- none}"
 `;

@@ -1,0 +1,340 @@
+import { execFileSync, spawn, spawnSync } from 'child_process';
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ASKPASS, BACKUP_ROTATE_KEYS, COMMON } from '../../lib/backup/private/scripts';
+import { ETC, LIB, SBIN, shellConf } from '../../lib/backup/private/tooling';
+import { HeartbeatReceiver, Ping } from './helpers/heartbeat-receiver';
+import { SftpServer } from './helpers/sftp-server';
+
+// backup-rotate-keys as the rollout agent runs it: the tooling laid out in a machine root (the
+// script next to the other jobs, common.sh and askpass where they source them, backup.conf with
+// Storage Box targets as BackupPlan writes it), the replaced password files kept under
+// SOVEREIGN_PREVIOUS_ROOT at their absolute paths, and real restic over a real OpenSSH SFTP server
+// on loopback (the Storage Box stand-in of the end-to-end suite). Needs root, like that suite.
+const isRoot = process.getuid?.() === 0;
+if (!isRoot) console.warn('backup-rotate-keys suite skipped: it needs root (sshd)');
+const describeAsRoot = isRoot ? describe : describe.skip;
+
+// Characters a shell or restic's command splitting would trip over, so that a leak or a mangling shows.
+const A = 'old horse battery staple 7#';
+const B = `n3w "pass" $HOME \\ 'q' ünï ${'`'}id${'`'}`;
+const NEITHER_NEW = 'a new password it never had';
+const NEITHER_OLD = 'an old password it never had';
+/** No run may print these, or their base64 form, anywhere: stdout, stderr, heartbeat pings. */
+const SECRETS = [A, B, NEITHER_NEW, NEITHER_OLD];
+const PROD_HOST = 'acme-production-app';
+const PATH_ENV = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const FAIL_PING = `/ping/test-ping-key/${PROD_HOST}-push/fail`;
+
+interface RunResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly pings: Ping[];
+}
+
+interface Key {
+  readonly current: boolean;
+  readonly id: string;
+}
+
+/** A target of the machine after a rollout: its repository, its new password and the one the rollout replaced. */
+interface TargetAfterRollout {
+  readonly repo: string;
+  readonly current: string;
+  /** null: the rollout did not replace the password file (a new target, or nothing changed). */
+  readonly previous: string | null;
+}
+
+interface MachineAfterRollout {
+  readonly etc: string;
+  readonly previousRoot: string;
+}
+
+const b64 = (s: string) => `${Buffer.from(s, 'utf8').toString('base64')}\n`;
+
+function leaks(text: string): string[] {
+  return SECRETS.filter((s) => text.includes(s) || text.includes(b64(s).trim())).map((s) => `a password of ${s.length} characters`);
+}
+
+describeAsRoot('backup-rotate-keys with real restic over SFTP', () => {
+  jest.setTimeout(180_000);
+  let tmp: string;
+  let sftp: SftpServer;
+  let receiver: HeartbeatReceiver;
+  let root: string;
+  let runTmp: string;
+  let sshDir: string;
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rotate-keys-'));
+    fs.chmodSync(tmp, 0o755);
+    [sftp, receiver] = await Promise.all([SftpServer.start(path.join(tmp, 'storage-box')), HeartbeatReceiver.start()]);
+
+    // The tooling where the plan installs it; the script sources ../lib/sovereign-backup/common.sh.
+    root = path.join(tmp, 'machine');
+    const install = (file: string, content: string, mode: number) => {
+      fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true, mode: 0o755 });
+      fs.writeFileSync(path.join(root, file), content, { mode });
+    };
+    install(`${LIB}/common.sh`, COMMON, 0o644);
+    install(`${LIB}/askpass`, ASKPASS, 0o755);
+    install(`${SBIN}/backup-rotate-keys`, BACKUP_ROTATE_KEYS, 0o755);
+    // This machine's key, installed on the Storage Box account (the bootstrap's job).
+    sshDir = path.join(tmp, 'ssh');
+    fs.mkdirSync(sshDir, { mode: 0o700 });
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(sshDir, 'id_ed25519')]);
+    sftp.authorize(fs.readFileSync(path.join(sshDir, 'id_ed25519.pub'), 'utf8'));
+    runTmp = path.join(tmp, 'run-tmp');
+    fs.mkdirSync(runTmp, { mode: 0o700 });
+  });
+
+  afterAll(async () => {
+    await Promise.all([sftp?.stop(), receiver?.stop()]);
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  /**
+   * The machine after a rollout: a configuration directory (as BackupPlan writes it, one Storage Box
+   * target per entry: storagebox, storagebox2, …) holding the new passwords, and the rollout's keep
+   * of replaced files holding the previous password files.
+   */
+  function rollout(name: string, targets: TargetAfterRollout[]): MachineAfterRollout {
+    const etc = path.join(tmp, `machine-${name}`, ETC);
+    const previousRoot = path.join(tmp, `previous-${name}`);
+    const names = targets.map((_, i) => (i === 0 ? 'storagebox' : `storagebox${i + 1}`));
+    fs.mkdirSync(path.join(etc, 'secrets'), { recursive: true, mode: 0o700 });
+    fs.cpSync(sshDir, path.join(etc, 'ssh'), { recursive: true });
+    fs.mkdirSync(previousRoot);
+    fs.writeFileSync(path.join(etc, 'secrets/backup-heartbeat.b64'), b64(receiver.url), { mode: 0o600 });
+    fs.writeFileSync(path.join(etc, 'backup.conf'), shellConf(`sovereign-backup jobs of ${PROD_HOST} (test)`, [
+      ['BACKUP_HOST', PROD_HOST],
+      ['BACKUP_STATE', path.join(tmp, 'state')],
+      ['HEARTBEAT', 'backup-heartbeat'],
+      ['TARGETS', names.join(' ')],
+      ...targets.flatMap((t, i): Array<[string, string | number]> => [
+        [`${names[i]}_KIND`, 'sftp'], [`${names[i]}_HOST`, '127.0.0.1'], [`${names[i]}_PORT`, sftp.port], [`${names[i]}_USER`, 'root'],
+        [`${names[i]}_REPO_PATH`, t.repo], [`${names[i]}_AUTH`, 'key'], [`${names[i]}_HOSTKEYS`, 'yes'],
+      ]),
+    ]), { mode: 0o600 });
+    targets.forEach((t, i) => {
+      fs.writeFileSync(path.join(etc, `ssh/known_hosts.${names[i]}`), `sovereign-${names[i]} ${sftp.hostKey}\n`);
+      const secret = path.join(etc, `secrets/${names[i]}.restic.b64`);
+      fs.writeFileSync(secret, b64(t.current), { mode: 0o600 });
+      if (t.previous !== null) {
+        const kept = path.join(previousRoot, secret);
+        fs.mkdirSync(path.dirname(kept), { recursive: true, mode: 0o700 });
+        fs.writeFileSync(kept, b64(t.previous), { mode: 0o600 });
+      }
+    });
+    return { etc, previousRoot };
+  }
+
+  /** restic on a repository of the SFTP server's home, read directly from its directory by the test. */
+  function restic(repo: string, password: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
+    const result = spawnSync('restic', ['-r', path.join(sftp.home, repo), '--no-cache', ...args], {
+      env: { PATH: PATH_ENV, HOME: '/root', RESTIC_PASSWORD: password }, encoding: 'utf8',
+    });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  function keys(repo: string, password: string): Key[] {
+    const result = restic(repo, password, ['--no-lock', 'key', 'list', '--json']);
+    if (result.status !== 0) throw new Error(result.stderr);
+    return JSON.parse(result.stdout);
+  }
+
+  const opens = (repo: string, password: string) => restic(repo, password, ['--no-lock', 'cat', 'config']).status === 0;
+
+  /** A repository initialized with `password`, holding one snapshot; returns the snapshot's ID. */
+  function repository(repo: string, password: string): string {
+    for (const args of [['init'], ['backup', '--host', PROD_HOST, '--tag', 'sovereign-files', path.join(root, LIB)]]) {
+      const result = restic(repo, password, args);
+      if (result.status !== 0) throw new Error(result.stderr);
+    }
+    const [snapshot] = JSON.parse(restic(repo, password, ['--no-lock', 'snapshots', '--json']).stdout);
+    return snapshot.id;
+  }
+
+  /** Every file of a repository with its content's hash: equal listings mean an untouched repository. */
+  function repositoryState(repo: string): string[] {
+    const dir = path.join(sftp.home, repo);
+    return (fs.readdirSync(dir, { recursive: true }) as string[]).sort()
+      .filter((f) => fs.statSync(path.join(dir, f)).isFile())
+      .map((f) => `${f} ${createHash('sha256').update(fs.readFileSync(path.join(dir, f))).digest('hex')}`);
+  }
+
+  function run(machine: MachineAfterRollout, extraPath?: string): Promise<RunResult> {
+    const first = receiver.pings.length;
+    return new Promise((resolve, reject) => {
+      const child = spawn(path.join(root, SBIN, 'backup-rotate-keys'), [], {
+        env: {
+          PATH: extraPath ? `${extraPath}:${PATH_ENV}` : PATH_ENV, HOME: '/root', LANG: 'C.UTF-8', TMPDIR: runTmp,
+          SOVEREIGN_BACKUP_ETC: machine.etc, SOVEREIGN_PREVIOUS_ROOT: machine.previousRoot,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+      child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        // A ping's request may still be in flight when the script's process ends; give it a moment.
+        setTimeout(() => {
+          const pings = receiver.since(first);
+          // Every run, whatever its case: no password in what it printed or sent.
+          const leaked = leaks([stdout, stderr, ...pings.map((p) => `${p.path}\n${p.body}`)].join('\n'));
+          if (leaked.length > 0) return reject(new Error(`backup-rotate-keys printed or sent ${leaked.join(', ')}`));
+          // It leaves nothing behind in its temp directory (its log, the key listings).
+          const left = fs.readdirSync(runTmp);
+          if (left.length > 0) return reject(new Error(`backup-rotate-keys left ${left.join(', ')} in its temp directory`));
+          resolve({ code, stdout, stderr, pings });
+        }, 50);
+      });
+    });
+  }
+
+  function expectSuccess(result: RunResult): void {
+    if (result.code !== 0) throw new Error(`backup-rotate-keys failed (exit ${result.code}):\n${result.stderr}`);
+    expect(result.stderr).toMatch(/rotate-keys: OK: /);
+    expect(result.pings).toEqual([]); // a rotation is not a backup: success pings nothing
+  }
+
+  test('rotates the key of the target whose password changed: B opens the repository and its snapshot, A no longer does, one key left; a re-run changes nothing', async () => {
+    const snapshot = repository('rotate', A);
+    repository('rotate-other', B);
+    const otherBefore = repositoryState('rotate-other');
+    // storagebox's password changed from A to B; storagebox2's file was not replaced.
+    const machine = rollout('rotate', [{ repo: 'rotate', current: B, previous: A }, { repo: 'rotate-other', current: B, previous: null }]);
+    const configBefore = fs.readFileSync(path.join(sftp.home, 'rotate', 'config'));
+
+    const result = await run(machine);
+    expectSuccess(result);
+    expect(result.stderr).toMatch(/storagebox: adding the new password as a key/);
+    expect(result.stderr).toMatch(/storagebox: restic key rotated: the new password opens the repository \(key \w{8}, 1 key\(s\) in all\), the previous one no longer does/);
+    expect(result.stderr).toMatch(/storagebox2: no previous restic password file \(.*\): nothing to rotate/);
+    expect(result.stderr).toMatch(/OK: restic keys rotated: storagebox; unchanged: storagebox2/);
+
+    expect(opens('rotate', B)).toBe(true);
+    expect(opens('rotate', A)).toBe(false);
+    expect(restic('rotate', A, ['--no-lock', 'cat', 'config']).stderr).toMatch(/wrong password or no key found/);
+    expect(keys('rotate', B)).toEqual([expect.objectContaining({ current: true })]);
+    const snapshots = JSON.parse(restic('rotate', B, ['--no-lock', 'snapshots', '--json']).stdout);
+    expect(snapshots.map((s: any) => s.id)).toEqual([snapshot]);
+    expect(restic('rotate', B, ['--no-lock', 'ls', snapshot]).status).toBe(0);
+    // The same repository, not a new one: its config (with the repository ID) is the one init wrote.
+    expect(fs.readFileSync(path.join(sftp.home, 'rotate', 'config'))).toEqual(configBefore);
+    expect(repositoryState('rotate-other')).toEqual(otherBefore);
+
+    const keysAfter = keys('rotate', B);
+    const state = repositoryState('rotate');
+    const again = await run(machine);
+    expectSuccess(again);
+    expect(again.stderr).toMatch(/storagebox: the new password opens the repository \(key \w{8}\) and the previous one does not: already rotated/);
+    expect(again.stderr).toMatch(/OK: restic keys rotated: none; unchanged: storagebox storagebox2/);
+    expect(again.stderr).not.toMatch(/key add|key remove/);
+    expect(keys('rotate', B)).toEqual(keysAfter);
+    expect(repositoryState('rotate')).toEqual(state);
+  });
+
+  test('finishes a rotation that stopped after adding the new key: the old key goes', async () => {
+    repository('half', A);
+    // The run that stopped: it added B as a key with A, then ended before removing A's key.
+    const file = path.join(tmp, 'half-new-password');
+    fs.writeFileSync(file, B, { mode: 0o600 });
+    const added = restic('half', A, ['key', 'add', '--new-password-file', file]);
+    fs.rmSync(file);
+    expect(added).toEqual(expect.objectContaining({ status: 0 }));
+    expect(keys('half', A)).toHaveLength(2);
+
+    const result = await run(rollout('half', [{ repo: 'half', current: B, previous: A }]));
+    expectSuccess(result);
+    expect(result.stderr).toMatch(/both open the repository: an earlier rotation stopped before removing the old key/);
+    expect(result.stderr).not.toMatch(/adding the new password/);
+    expect(opens('half', A)).toBe(false);
+    expect(keys('half', B)).toEqual([expect.objectContaining({ current: true })]);
+  });
+
+  test('no previous password file (the rollout did not replace it): nothing to do', async () => {
+    repository('unreplaced', B);
+    const before = repositoryState('unreplaced');
+    const result = await run(rollout('unreplaced', [{ repo: 'unreplaced', current: B, previous: null }]));
+    expectSuccess(result);
+    expect(result.stderr).toMatch(/storagebox: no previous restic password file \(.*\): nothing to rotate/);
+    expect(result.stderr).toMatch(/OK: restic keys rotated: none; unchanged: storagebox/);
+    expect(repositoryState('unreplaced')).toEqual(before);
+  });
+
+  test('a previous password file identical to the new one: nothing to do', async () => {
+    repository('same', B);
+    const before = repositoryState('same');
+    const result = await run(rollout('same', [{ repo: 'same', current: B, previous: B }]));
+    expectSuccess(result);
+    expect(result.stderr).toMatch(/storagebox: the restic password did not change: nothing to rotate/);
+    expect(repositoryState('same')).toEqual(before);
+  });
+
+  test('neither password opens the repository: fails loudly, names the target and the step, leaves that repository untouched and still rotates the others', async () => {
+    repository('neither', A);
+    repository('neither-other', A);
+    const before = repositoryState('neither');
+    const result = await run(rollout('neither', [
+      { repo: 'neither', current: NEITHER_NEW, previous: NEITHER_OLD },
+      { repo: 'neither-other', current: B, previous: A },
+    ]));
+    expect(result.code).not.toBe(0);
+    expect(result.code).not.toBeNull();
+    expect(result.stderr).toMatch(
+      /FAILED: restic key rotation failed for storagebox: opening the repository failed: neither the new nor the previous restic password opens the repository .*nothing was changed\. Set the restic password variable back to the value that opens this repository and deploy again/);
+    expect(result.stderr).not.toMatch(/OK: /);
+    // Failures alert through the push job's heartbeat, as the bootstrap's do.
+    expect(result.pings.map((p) => p.path)).toEqual([FAIL_PING]);
+    expect(result.pings[0].body).toMatch(/storagebox: opening the repository failed: neither the new nor the previous/);
+    expect(repositoryState('neither')).toEqual(before);
+    expect(opens('neither', A)).toBe(true);
+    expect(keys('neither', A)).toHaveLength(1);
+    // The failure of one target does not stop the others.
+    expect(result.stderr).toMatch(/storagebox2: restic key rotated/);
+    expect(opens('neither-other', B)).toBe(true);
+    expect(opens('neither-other', A)).toBe(false);
+  });
+
+  test('an unreachable repository fails with restic\'s reason, not as a wrong password', async () => {
+    repository('unreachable', A);
+    const machine = rollout('unreachable', [{ repo: 'unreachable', current: B, previous: A }]);
+    // Port 1 (tcpmux): privileged and unused. Later assignments win when backup.conf is sourced.
+    fs.appendFileSync(path.join(machine.etc, 'backup.conf'), 'storagebox_PORT=1\n');
+    const result = await run(machine);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/FAILED: restic key rotation failed for storagebox: opening the repository with the new password failed: .*Connection refused/);
+    expect(result.pings.map((p) => p.path)).toEqual([FAIL_PING]);
+    expect(opens('unreachable', A)).toBe(true);
+    expect(keys('unreachable', A)).toHaveLength(1);
+  });
+
+  // Every run() above already fails on a password in the output or a ping; this one also watches restic's calls.
+  test('the passwords never reach the output, the heartbeat, restic\'s argv or its environment', async () => {
+    // A restic on PATH before the real one that records how it is called, then runs the real one.
+    const spy = path.join(tmp, 'spy');
+    fs.mkdirSync(spy);
+    const calls = path.join(tmp, 'restic-calls');
+    const real = execFileSync('bash', ['-c', 'command -v restic'], { env: { PATH: PATH_ENV }, encoding: 'utf8' }).trim();
+    fs.writeFileSync(path.join(spy, 'restic'), `#!/bin/bash\n{ printf 'argv:'; printf ' %s' "$@"; printf '\\n'; env; } >>'${calls}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+
+    repository('secrecy', A);
+    const result = await run(rollout('secrecy', [{ repo: 'secrecy', current: B, previous: A }]), spy);
+    expectSuccess(result);
+    expect(opens('secrecy', B)).toBe(true);
+    const recorded = fs.readFileSync(calls, 'utf8');
+    expect(recorded).toMatch(/argv: .*key add --new-password-file \/dev\/fd\/\d+/);
+    expect(recorded).toMatch(/argv: .*key remove \w{8}/);
+    expect(recorded).toMatch(/argv: .*--password-command base64 -d /);
+    expect(leaks(recorded)).toEqual([]);
+    expect(leaks(`${result.stdout}\n${result.stderr}`)).toEqual([]);
+  });
+});
