@@ -4,6 +4,7 @@
 export * from './core/data-class';
 export * from './core/duration';
 export * from './core/environment';
+export * from './core/retirement';
 export * from './core/size';
 export { ValidationError } from './core/validation-message';
 
@@ -12,6 +13,8 @@ export * from './hetzner/cloud-init';
 export * from './hetzner/firewall-rule';
 export * from './hetzner/location';
 export * from './hetzner/machine';
+export * from './hetzner/machine-bundle';
+export * from './hetzner/machine-rollout';
 export * from './hetzner/object-storage-backend';
 export * from './hetzner/private-network';
 export * from './hetzner/server-type';

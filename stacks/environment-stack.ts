@@ -6,6 +6,7 @@ import {
   ObjectStorageBackend, ON_DEMAND_LABELS, PrivateNetwork, Product, SshKey, writeProductDocuments,
 } from '../lib';
 import { invalidValue, missingValue } from '../lib/core/validation-message';
+import { Retirement, RetirementOptions } from '../lib/core/retirement';
 import { addProductionBackups, addRestoreDrill } from './environment-backups';
 
 export interface EnvironmentStackProps {
@@ -34,6 +35,12 @@ export interface EnvironmentStackProps {
    * @default - no budget of its own; the product's budget, if any, still applies
    */
   readonly budget?: Budget;
+  /**
+   * Retire this environment: the first of two deliberate steps. Deploying it turns delete protection
+   * and `prevent_destroy` off (nothing is deleted); `cdktf destroy` is the second step. See docs/day-2.md.
+   * @default - not retiring: production stays protected
+   */
+  readonly retire?: RetirementOptions;
 }
 
 /**
@@ -60,6 +67,7 @@ export class EnvironmentStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
     super(scope, id);
+    if (props.retire) Retirement.declare(this, props.retire);
     this.product = props.product;
     this.environment = props.environment;
     this.expiresAt = props.expiresAt;

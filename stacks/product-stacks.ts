@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { DataClass, Environment, FirewallRule, Product } from '../lib';
+import { DataClass, Environment, FirewallRule, Product, RetirementOptions } from '../lib';
 import { EnvironmentStack } from './environment-stack';
 
 export interface ProductStacksProps {
@@ -19,6 +19,11 @@ export interface ProductStacksProps {
    * @default [FirewallRule.httpsFromAnywhere(), FirewallRule.httpFromAnywhere()]
    */
   readonly ingress?: FirewallRule[];
+  /**
+   * Retire one environment: deploy with this to turn its protections off, then `cdktf destroy` its stack.
+   * @default - none retiring
+   */
+  readonly retire?: RetirementOptions & { readonly environment: Environment };
 }
 
 /**
@@ -33,13 +38,14 @@ export class ProductStacks {
 
   constructor(scope: Construct, product: Product, props: ProductStacksProps = {}) {
     const common = { product, dataClasses: props.dataClasses, ingress: props.ingress };
-    this.test = new EnvironmentStack(scope, `${product.name}-test`, { ...common, environment: Environment.TEST });
+    const retire = (environment: Environment) => (props.retire?.environment === environment ? { retire: props.retire } : {});
+    this.test = new EnvironmentStack(scope, `${product.name}-test`, { ...common, environment: Environment.TEST, ...retire(Environment.TEST) });
     if (props.stagingExpiresAt !== undefined && product.staging.hasOwnStack) {
       this.staging = new EnvironmentStack(scope, `${product.name}-staging`, {
-        ...common, environment: Environment.STAGING, expiresAt: props.stagingExpiresAt,
+        ...common, environment: Environment.STAGING, expiresAt: props.stagingExpiresAt, ...retire(Environment.STAGING),
       });
     }
-    this.production = new EnvironmentStack(scope, `${product.name}-production`, { ...common, environment: Environment.PRODUCTION });
+    this.production = new EnvironmentStack(scope, `${product.name}-production`, { ...common, environment: Environment.PRODUCTION, ...retire(Environment.PRODUCTION) });
   }
 
   /** The stacks in release order: test, staging (if any), production. */

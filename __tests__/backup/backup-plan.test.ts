@@ -10,6 +10,7 @@ import { Schedule, Weekday } from '../../lib/backup/schedule';
 import { DataVolume } from '../../lib/hetzner/data-volume';
 import { StorageBox, StorageBoxAccount } from '../../lib/hetzner/storage-box';
 import { ADMIN_CIDRS, ADMIN_KEY, resourcesOf, synthJson, testStack, warningsOf } from '../setup/stack';
+import { machinePayload } from '../setup/machine-payload';
 import { filesByPath } from './helpers/machine-root';
 
 const secret = (stack: TerraformStack, name: string) => new TerraformVariable(stack, name, { type: 'string', sensitive: true });
@@ -37,10 +38,11 @@ function offsite(stack: TerraformStack, provider = S3Provider.SCALEWAY) {
   });
 }
 
-/** The files cloud-init writes on the machine, by path. */
+/** The files the machine's bundle installs, by path. */
 function machineFiles(stack: TerraformStack): Record<string, string> {
-  const [server] = resourcesOf(synthJson(stack), 'hcloud_server');
-  return filesByPath(server.user_data);
+  const json = synthJson(stack);
+  const [server] = resourcesOf(json, 'hcloud_server');
+  return filesByPath(machinePayload(json, server.name));
 }
 
 const conf = (files: Record<string, string>, key: string) => new RegExp(`^${key}=(.*)$`, 'm').exec(files['/etc/sovereign-backup/backup.conf'])?.[1];
@@ -293,7 +295,7 @@ describe('BackupPlan', () => {
 
   test('a test environment may have a plan without remote targets', () => {
     const { stack } = testStack('test');
-    const machine = new Machine(stack, 'App', { environment: Environment.TEST, role: 'app', serverType: ServerType.CX23, dataClasses: [DataClass.PSEUDONYMIZED] });
+    const machine = new Machine(stack, 'App', { environment: Environment.TEST, role: 'app', serverType: ServerType.CX23, dataClasses: [DataClass.PSEUDONYMIZED], sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS });
     const plan = new BackupPlan(stack, 'Backups', {
       environment: Environment.TEST, resticPassword: secret(stack, 'restic_password'), heartbeat: Heartbeat.healthchecks(secret(stack, 'hb')),
     });

@@ -2,10 +2,9 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { parse } from 'yaml';
 import { USER_DATA_LIMIT_BYTES } from '../../lib';
 import { synthBackupApp } from './helpers/fixture';
-import { writeMachineFiles } from './helpers/machine-root';
+import { decodeWriteFiles, writeMachineFiles } from './helpers/machine-root';
 import { renderTemplate, templateValues } from './helpers/terraform-template';
 
 // What the machines receive, checked with the tools that will read it: Debian's cloud-init
@@ -22,17 +21,18 @@ let tmp: string;
 beforeAll(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-rendered-')); });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-describe.each(Object.entries(machines))('the %s machine\'s user data', (name, userData) => {
-  test('is valid cloud-config according to Debian\'s cloud-init schema', () => {
+const bootstrap = (json: any): string => renderTemplate((Object.values(json.resource.hcloud_server)[0] as any).user_data, values);
+
+describe.each(Object.entries(machines))('the %s machine\'s bundle', (name, userData) => {
+  test('its user data is a bootstrap only: valid cloud-config according to Debian\'s cloud-init schema, at most 8 KiB, no secret', () => {
+    const json = name === 'production' ? production.json : testEnv.json;
     const file = path.join(tmp, `${name}.yaml`);
-    fs.writeFileSync(file, userData);
+    fs.writeFileSync(file, bootstrap(json));
     const result = spawnSync('cloud-init', ['schema', '--config-file', file], { encoding: 'utf8' });
     expect(`${result.stdout}${result.stderr}`).toMatch(/Valid cloud-config/);
     expect(result.status).toBe(0);
-  });
-
-  test('fits Hetzner\'s 32 KiB user data limit with 8 KiB to spare for the app\'s own parts', () => {
-    expect(Buffer.byteLength(userData)).toBeLessThan(USER_DATA_LIMIT_BYTES - 8192);
+    expect(Buffer.byteLength(bootstrap(json))).toBeLessThan(Math.min(8192, USER_DATA_LIMIT_BYTES));
+    expect(bootstrap(json)).not.toMatch(/var\./);
   });
 
   test('holds its scripts as bash can parse them, executable, and its secrets root-only', () => {
@@ -67,7 +67,7 @@ describe.each(Object.entries(machines))('the %s machine\'s user data', (name, us
 });
 
 test('timers run the schedules of the plan and the drill, as systemd reads them', () => {
-  const timers = (userData: string) => (parse(userData).write_files as any[])
+  const timers = (userData: string) => decodeWriteFiles(userData)
     .filter((f) => f.path.endsWith('.timer'))
     .map((f) => [path.basename(f.path), /OnCalendar=(.*)/.exec(f.content)![1]]);
   expect(timers(machines.production)).toEqual([
@@ -82,7 +82,7 @@ test('timers run the schedules of the plan and the drill, as systemd reads them'
   }
 });
 
-test('Terraform sees no template sequence of its own in the user data: every ${ is escaped or a reference to a secret or the account', () => {
+test('Terraform sees no template sequence of its own in the deploy-time files: every ${ is escaped or a reference to a secret or the account', () => {
   const references = production.userData.match(/(?<!\$)\$\{[^}]*\}/g) ?? [];
   expect(new Set(references)).toEqual(new Set([
     '${base64encode(var.heartbeat_url)}', '${base64encode(var.restic_password)}', '${base64encode(var.storage_box_app_password)}',

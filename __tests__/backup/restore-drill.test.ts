@@ -6,6 +6,7 @@ import { RestoreCheck } from '../../lib/backup/restore-check';
 import { RestoreDrill, RestoreDrillProps } from '../../lib/backup/restore-drill';
 import { StorageBoxAccount } from '../../lib/hetzner/storage-box';
 import { ADMIN_CIDRS, ADMIN_KEY, resourcesOf, synthJson, testStack } from '../setup/stack';
+import { machinePayload } from '../setup/machine-payload';
 import { filesByPath } from './helpers/machine-root';
 
 const secret = (stack: TerraformStack, name: string) => new TerraformVariable(stack, name, { type: 'string', sensitive: true });
@@ -30,8 +31,9 @@ function drillProps(): { stack: TerraformStack; props: RestoreDrillProps } {
 }
 
 function files(stack: TerraformStack): Record<string, string> {
-  const [server] = resourcesOf(synthJson(stack), 'hcloud_server');
-  return filesByPath(server.user_data);
+  const json = synthJson(stack);
+  const [server] = resourcesOf(json, 'hcloud_server');
+  return filesByPath(machinePayload(json, server.name));
 }
 
 describe('RestoreDrill', () => {

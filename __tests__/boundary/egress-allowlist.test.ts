@@ -2,9 +2,22 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { parse } from 'yaml';
-import { DataClass, DataFlow, EGRESS_RULESET, EgressAllowlist, EgressForm, REFRESH_SCRIPT } from '../../lib';
+import { DataClass, DataFlow, EGRESS_RULESET, EgressAllowlist, EgressForm } from '../../lib';
+import { applyEgressAllowlist, EgressPart, ScratchHost, setElements, startPath } from './egress-host';
 import { checkedStack, jina, machine, mistral, policy } from './fixtures';
+
+const BOOT_UNIT = 'sovereign-egress.service';
+const REFRESH_UNIT = 'sovereign-egress-refresh.service';
+const REFRESH = '/usr/local/sbin/sovereign-egress-refresh';
+const METRICS = ['sovereign_egress_refresh_success', 'sovereign_egress_refresh_timestamp_seconds', 'sovereign_egress_table_present'];
+
+/** The part of a sensitive machine with a storage box target and a flow to Mistral. */
+function egressPart(): EgressPart {
+  const m = machine(checkedStack(), 'App', {}, false);
+  const part = applyEgressAllowlist(m, { policy, hostnames: ['u123.your-storagebox.de'] });
+  DataFlow.declare(m, { processor: mistral, dataClass: DataClass.PSEUDONYMIZED, form: EgressForm.PSEUDONYMIZED });
+  return part;
+}
 
 describe('EgressAllowlist', () => {
   test('turns the firewall to deny-by-default egress with only DNS, NTP, HTTP(S) and Storage Box SSH', () => {
@@ -13,14 +26,13 @@ describe('EgressAllowlist', () => {
   });
 
   test('allowlists mirrors and exactly the processors the policy allows for the declared flows', () => {
-    const m = machine(checkedStack());
+    const m = machine(checkedStack(), 'App', {}, false);
+    const part = applyEgressAllowlist(m, { policy });
     DataFlow.declare(m, { processor: mistral, dataClass: DataClass.PSEUDONYMIZED, form: EgressForm.PSEUDONYMIZED });
     DataFlow.declare(m, { processor: jina, dataClass: DataClass.PSEUDONYMIZED, form: EgressForm.PSEUDONYMIZED }); // not allowed
     expect(EgressAllowlist.hostnamesFor(m, { policy, hostnames: ['u123.your-storagebox.de'] }))
       .toEqual(['deb.debian.org', 'security.debian.org', 'u123.your-storagebox.de', 'api.mistral.ai']);
-    const doc = parse(m.cloudInit.render());
-    const hosts = doc.write_files.find((f: any) => f.path === '/etc/sovereign/egress-hostnames').content;
-    expect(hosts).toBe('deb.debian.org\nsecurity.debian.org\napi.mistral.ai\n');
+    expect(part.file('/etc/sovereign/egress-hostnames')).toBe('deb.debian.org\nsecurity.debian.org\napi.mistral.ai\n');
   });
 
   test('is required only for machines holding sensitive or secret data', () => {
@@ -29,12 +41,56 @@ describe('EgressAllowlist', () => {
     expect(EgressAllowlist.isRequiredFor(machine(stack, 'B', { dataClasses: [DataClass.SECRET] }, false))).toBe(true);
   });
 
+  test('boots from a unit, not from one-time commands, and its commands can run on every rollout', () => {
+    const part = egressPart();
+    expect(part.commands).toEqual([
+      'systemctl daemon-reload',
+      `systemctl enable ${BOOT_UNIT} sovereign-egress-refresh.timer`,
+      `systemctl restart ${BOOT_UNIT}`,
+      'systemctl start sovereign-egress-refresh.timer',
+    ]);
+    expect(part.commands.join('\n')).not.toMatch(/\bnft\b|sovereign-egress-refresh$/m);
+
+    const boot = part.unit(BOOT_UNIT);
+    expect(boot.values('Service', 'Type')).toEqual(['oneshot']);
+    expect(boot.values('Service', 'RemainAfterExit')).toEqual(['yes']);
+    expect(boot.values('Service', 'ExecStart')).toEqual(['/usr/sbin/nft -f /etc/nftables.d/sovereign-egress.nft']);
+    expect(boot.values('Service', 'ExecStop')).toEqual([]); // a restart never removes the table
+    expect(boot.values('Unit', 'DefaultDependencies')).toEqual(['no']);
+    expect(boot.list('Unit', 'Before')).toEqual(expect.arrayContaining(['network-pre.target', 'shutdown.target']));
+    expect(boot.list('Unit', 'Wants')).toEqual(expect.arrayContaining(['network-pre.target', REFRESH_UNIT]));
+    expect(boot.list('Install', 'WantedBy')).toEqual(['multi-user.target']);
+
+    // The refresh waits for DNS and for the table; the boot path is the table, then the refresh.
+    const refresh = part.unit(REFRESH_UNIT);
+    expect(refresh.list('Unit', 'After')).toEqual(expect.arrayContaining(['network-online.target', BOOT_UNIT]));
+    expect(startPath(part, BOOT_UNIT)).toEqual([
+      { unit: BOOT_UNIT, commands: ['/usr/sbin/nft -f /etc/nftables.d/sovereign-egress.nft'] },
+      { unit: REFRESH_UNIT, commands: [REFRESH] },
+    ]);
+    expect(part.unit('sovereign-egress-refresh.timer').list('Install', 'WantedBy')).toEqual(['timers.target']);
+  });
+
+  test('the refresh script reads its paths from overridable variables and records exactly the agreed metrics', () => {
+    const script = egressPart().file(REFRESH);
+    expect(script).toMatch(/\$\{EGRESS_HOSTNAMES_FILE:-\/etc\/sovereign\/egress-hostnames\}/);
+    expect(script).toMatch(/\$\{EGRESS_RULESET_FILE:-\/etc\/nftables\.d\/sovereign-egress\.nft\}/);
+    expect(script).toMatch(/\$\{EGRESS_TEXTFILE_DIR:-\/var\/lib\/prometheus\/node-exporter\}/);
+    expect([...new Set(script.match(/\bsovereign_egress_[a-z_]+/g))].sort()).toEqual(METRICS);
+  });
+
   // In CI the tools are installed by .ci/run, so a missing one fails instead of skipping.
   const nft = spawnSync('nft', ['--version']).status === 0 || process.env.CI ? test : test.skip;
   nft('renders an nftables ruleset that nft itself accepts', () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nft-')), 'egress.nft');
     fs.writeFileSync(file, EGRESS_RULESET);
     expect(() => execFileSync('nft', ['-c', '-f', file], { stdio: 'pipe' })).not.toThrow();
+  });
+
+  test('renders a refresh script that sh parses', () => {
+    const result = spawnSync('sh', ['-n'], { input: egressPart().file(REFRESH), encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
   });
 
   const cloudInit = spawnSync('cloud-init', ['--version']).status === 0 || process.env.CI ? test : test.skip;
@@ -48,35 +104,137 @@ describe('EgressAllowlist', () => {
   });
 });
 
-describe('the refresh script, run for real in a private network namespace', () => {
+describe('the boot path and the refresh, run for real in a private network namespace', () => {
   const canRun = spawnSync('unshare', ['-n', 'nft', 'list', 'ruleset']).status === 0 || process.env.CI ? test : test.skip;
+  const promtool = spawnSync('promtool', ['--version']).status === 0 || process.env.CI ? test : test.skip;
 
-  function run(hosts: string, answers: Record<string, string>) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'egress-'));
-    fs.writeFileSync(path.join(dir, 'ruleset.nft'), EGRESS_RULESET);
-    fs.writeFileSync(path.join(dir, 'hosts'), hosts);
-    fs.writeFileSync(path.join(dir, 'refresh'), REFRESH_SCRIPT, { mode: 0o755 });
-    // A stand-in dig answers from a table, so the test needs no DNS.
-    const table = Object.entries(answers).map(([q, a]) => `"${q}") printf '%b' "${a}" ;;`).join('\n');
-    fs.writeFileSync(path.join(dir, 'dig'), `#!/bin/sh\ncase "$2 $3" in\n${table}\n*) ;;\nesac\n`, { mode: 0o755 });
-    const script = `nft -f ${dir}/ruleset.nft && EGRESS_HOSTNAMES_FILE=${dir}/hosts ${dir}/refresh; rc=$?; nft list table inet sovereign_egress; exit $rc`;
-    return spawnSync('unshare', ['-n', 'sh', '-c', script], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+  // Documentation addresses: the stand-in dig answers with them and nothing is ever sent to them.
+  const DNS = {
+    'A deb.debian.org': ['192.0.2.10', '192.0.2.11'], 'AAAA deb.debian.org': ['2001:db8::10'],
+    'A security.debian.org': ['198.51.100.20'], 'AAAA security.debian.org': ['2001:db8::20'],
+    'A u123.your-storagebox.de': ['203.0.113.30'], 'AAAA u123.your-storagebox.de': ['2001:db8::30'],
+    'A api.mistral.ai': ['198.51.100.40'],
+  };
+  const ALL_V4 = ['192.0.2.10', '192.0.2.11', '198.51.100.20', '198.51.100.40', '203.0.113.30'];
+  const ALL_V6 = ['2001:db8::10', '2001:db8::20', '2001:db8::30'];
+  const LIST = 'nft list table inet sovereign_egress';
+
+  let host: ScratchHost | undefined;
+  afterEach(() => host?.dispose());
+
+  function scratch(answers: Record<string, readonly string[]> = DNS): ScratchHost {
+    host = new ScratchHost(egressPart(), answers);
+    return host;
   }
 
-  canRun('fills the sets with the addresses of the allowlisted hostnames', () => {
-    const result = run('deb.debian.org\napi.mistral.ai\n', {
-      'A deb.debian.org': '151.101.2.132\\n151.101.66.132\\n', 'AAAA deb.debian.org': '2a04:4e42::644\\n',
-      'A api.mistral.ai': '104.18.10.20\\n', 'AAAA api.mistral.ai': '',
-    });
-    expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/allowed_v4 \{[\s\S]*elements = \{[^}]*104\.18\.10\.20[^}]*151\.101\.2\.132[^}]*\}/);
-    expect(result.stdout).toMatch(/allowed_v6 \{[\s\S]*elements = \{ 2a04:4e42::644 \}/);
+  canRun('the boot path loads the table and fills it with the addresses of the allowlisted hostnames', () => {
+    const h = scratch();
+    const [boot, list] = h.inNetworkNamespace([h.start(BOOT_UNIT), LIST]);
+    expect(boot.stderr).toBe('');
+    expect(boot.status).toBe(0);
+    expect(setElements(list.stdout, 'allowed_v4')).toEqual(ALL_V4);
+    expect(setElements(list.stdout, 'allowed_v6')).toEqual(ALL_V6);
+    expect(list.stdout).toMatch(/tcp dport \{ 23, 80, 443 \} counter packets 0 bytes 0 reject with tcp reset/);
   });
 
-  canRun('fails, and opens nothing for it, when a hostname does not resolve', () => {
-    const result = run('nowhere.invalid\n', {});
-    expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/sovereign-egress: nowhere\.invalid does not resolve/);
-    expect(result.stdout).not.toMatch(/elements =/);
+  canRun('survives a reboot: with all nftables state gone, the boot path brings the table back', () => {
+    const h = scratch();
+    const before = Math.floor(Date.now() / 1000);
+    const [boot, listed, reboot, gone, bootAgain, listedAgain] = h.inNetworkNamespace([
+      h.start(BOOT_UNIT), LIST,
+      'nft flush ruleset', 'nft list ruleset', // a reboot: the kernel forgets every table
+      h.start(BOOT_UNIT), LIST,
+    ]);
+    expect(boot.status).toBe(0);
+    expect(setElements(listed.stdout, 'allowed_v4')).toEqual(ALL_V4);
+    expect(reboot.status).toBe(0);
+    expect(gone.stdout.trim()).toBe('');
+    expect(bootAgain.stderr).toBe('');
+    expect(bootAgain.status).toBe(0);
+    expect(setElements(listedAgain.stdout, 'allowed_v4')).toEqual(ALL_V4);
+    expect(setElements(listedAgain.stdout, 'allowed_v6')).toEqual(ALL_V6);
+    const metrics = h.metrics();
+    expect(metrics).toMatchObject({ sovereign_egress_refresh_success: 1, sovereign_egress_table_present: 1 });
+    expect(metrics.sovereign_egress_refresh_timestamp_seconds).toBeGreaterThanOrEqual(before);
+  });
+
+  canRun('a rollout restarts the boot path over the loaded table: still one table, filled again', () => {
+    const h = scratch();
+    const [boot, again, tables, list] = h.inNetworkNamespace([h.start(BOOT_UNIT), h.start(BOOT_UNIT), 'nft list tables', LIST]);
+    expect(boot.status).toBe(0);
+    expect(again.stderr).toBe('');
+    expect(again.status).toBe(0);
+    expect(tables.stdout.trim()).toBe('table inet sovereign_egress');
+    expect(list.stdout.match(/reject with tcp reset/g)).toHaveLength(1); // replaced, not appended to
+    expect(setElements(list.stdout, 'allowed_v4')).toEqual(ALL_V4);
+  });
+
+  canRun('the refresh recreates a missing table, fills it and records success', () => {
+    const h = scratch();
+    const before = Math.floor(Date.now() / 1000);
+    const [missing, refresh, list] = h.inNetworkNamespace([LIST, h.start(REFRESH_UNIT), LIST]);
+    expect(missing.status).not.toBe(0);
+    expect(refresh.stderr).toMatch(/table inet sovereign_egress is missing; loading .*sovereign-egress\.nft/);
+    expect(refresh.status).toBe(0);
+    expect(setElements(list.stdout, 'allowed_v4')).toEqual(ALL_V4);
+    expect(setElements(list.stdout, 'allowed_v6')).toEqual(ALL_V6);
+    const metrics = h.metrics();
+    expect(Object.keys(metrics).sort()).toEqual(METRICS);
+    expect(metrics).toMatchObject({ sovereign_egress_refresh_success: 1, sovereign_egress_table_present: 1 });
+    expect(metrics.sovereign_egress_refresh_timestamp_seconds).toBeGreaterThanOrEqual(before);
+    expect(metrics.sovereign_egress_refresh_timestamp_seconds).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
+    // Written to a temporary file and renamed: nothing else is left for the collector to read.
+    expect(fs.readdirSync(h.env.EGRESS_TEXTFILE_DIR)).toEqual(['sovereign_egress.prom']);
+    expect(fs.statSync(path.join(h.env.EGRESS_TEXTFILE_DIR, 'sovereign_egress.prom')).mode & 0o777).toBe(0o644);
+  });
+
+  canRun('a hostname that does not resolve fails the refresh, opens nothing for it, and keeps the table', () => {
+    const { 'A api.mistral.ai': _unresolved, ...answers } = DNS;
+    const h = scratch(answers);
+    const [boot, list, refresh, listAgain] = h.inNetworkNamespace([h.start(BOOT_UNIT), LIST, h.start(REFRESH_UNIT), LIST]);
+    for (const run of [boot, refresh]) {
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(/sovereign-egress: api\.mistral\.ai does not resolve/);
+    }
+    for (const listing of [list, listAgain]) {
+      expect(listing.status).toBe(0); // the table stays
+      expect(setElements(listing.stdout, 'allowed_v4')).toEqual(ALL_V4.filter((a) => a !== '198.51.100.40'));
+      expect(setElements(listing.stdout, 'allowed_v6')).toEqual(ALL_V6);
+    }
+    expect(h.metrics()).toMatchObject({ sovereign_egress_refresh_success: 0, sovereign_egress_table_present: 1 });
+  });
+
+  canRun('with no hostname resolving the sets stay empty: nothing is open', () => {
+    const h = scratch({});
+    const [boot, list] = h.inNetworkNamespace([h.start(BOOT_UNIT), LIST]);
+    expect(boot.status).toBe(1);
+    expect(list.stdout).not.toMatch(/elements =/);
+    expect(h.metrics()).toMatchObject({ sovereign_egress_refresh_success: 0, sovereign_egress_table_present: 1 });
+  });
+
+  canRun('records a missing table when the ruleset cannot be loaded', () => {
+    const h = scratch();
+    const [refresh, list] = h.inNetworkNamespace([`EGRESS_RULESET_FILE=${h.at('/nonexistent.nft')} ${h.localize(REFRESH)}`, LIST]);
+    expect(refresh.status).not.toBe(0);
+    expect(list.status).not.toBe(0);
+    expect(h.metrics()).toMatchObject({ sovereign_egress_refresh_success: 0, sovereign_egress_table_present: 0 });
+  });
+
+  // systemd is not among the packages .ci/run installs (containers rarely have it), so this one skips.
+  const systemd = spawnSync('systemd-analyze', ['--version']).status === 0 ? test : test.skip;
+  systemd('systemd accepts the units, as the rollout checks them', () => {
+    const h = scratch();
+    const result = spawnSync('systemd-analyze', ['verify', '--man=no', ...h.localizedUnits()], { encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  promtool('writes a metrics file that promtool accepts', () => {
+    const h = scratch();
+    h.inNetworkNamespace([h.start(BOOT_UNIT)]);
+    const file = path.join(h.env.EGRESS_TEXTFILE_DIR, 'sovereign_egress.prom');
+    const result = spawnSync('promtool', ['check', 'metrics'], { input: fs.readFileSync(file), encoding: 'utf8' });
+    expect(`${result.stdout}${result.stderr}`).toBe('');
+    expect(result.status).toBe(0);
   });
 });

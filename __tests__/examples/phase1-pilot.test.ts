@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { phase1Pilot } from '../../examples/phase1-pilot';
+import { synthesizedBundle } from '../../testing/bundle';
 import { allStrings, resources, synthExample } from './synth-examples';
 
 const { outdir, stacks } = synthExample(phase1Pilot);
@@ -97,8 +98,10 @@ describe('example phase1-pilot', () => {
       const out = firewall.rule.filter((r: any) => r.direction === 'out').map((r: any) => `${r.protocol}/${r.port}`);
       expect(out).toEqual(['udp/53', 'tcp/53', 'udp/123', 'tcp/80', 'tcp/443', 'tcp/23']);
       const [server] = resources(stack, 'hcloud_server');
-      expect(server.user_data).toContain('api.mistral.ai');
-      expect(server.user_data).toContain('api.jina.ai');
+      const file = synthesizedBundle(stack, server.name).files.get('/etc/sovereign/egress-hostnames')!;
+      const hosts = file.content ?? file.template;
+      expect(hosts).toContain('api.mistral.ai');
+      expect(hosts).toContain('api.jina.ai');
     }
   });
 
@@ -131,11 +134,13 @@ describe('example phase1-pilot backups', () => {
   });
 
   test('the production machine runs the dump, push, prune and check jobs; the test machine runs the weekly drill', () => {
-    const prod = String(resources(production, 'hcloud_server')[0].user_data);
-    const test = String(resources(test_, 'hcloud_server')[0].user_data);
-    for (const job of ['backup-dump', 'backup-push', 'backup-prune', 'backup-check']) expect(prod).toContain(job);
-    expect(test).toContain('restore-drill');
-    expect(prod).not.toContain('restore-drill.timer');
+    const units = (stack: any) => [...synthesizedBundle(stack, resources(stack, 'hcloud_server')[0].name).files.keys()]
+      .filter((p) => p.startsWith('/etc/systemd/system/') && p.endsWith('.timer')).sort();
+    expect(units(production)).toEqual(['/etc/systemd/system/backup-check.timer', '/etc/systemd/system/backup-prune.timer',
+      '/etc/systemd/system/backup-push.timer', '/etc/systemd/system/sovereign-egress-refresh.timer']);
+    expect(units(test_)).toEqual(['/etc/systemd/system/restore-drill.timer', '/etc/systemd/system/sovereign-egress-refresh.timer']);
+    // The user data carries none of it: only the bootstrap.
+    for (const stack of [production, test_]) expect(resources(stack, 'hcloud_server')[0].user_data).not.toMatch(/backup|restore-drill|sovereign-monitoring/);
   });
 
   test('the release path snapshots production first', () => {

@@ -1,6 +1,7 @@
 import { DataClass, Environment, Location, Machine, ServerType, Size } from '../../lib';
 import { DataVolume } from '../../lib/hetzner/data-volume';
 import { ADMIN_CIDRS, ADMIN_KEY, resourcesOf, synthJson, testStack } from '../setup/stack';
+import { synthesizedBundle } from '../../testing/bundle';
 
 function machine(environment = Environment.PRODUCTION) {
   const { stack } = testStack(environment.name);
@@ -24,9 +25,11 @@ describe('DataVolume', () => {
     expect(attachment).toEqual({
       volume_id: expect.stringMatching(/^\$\{hcloud_volume\.\w+\.id\}$/), server_id: expect.stringMatching(/^\$\{hcloud_server\.\w+\.id\}$/), automount: false,
     });
-    const [server] = resourcesOf(json, 'hcloud_server');
-    expect(server.user_data).toMatch(/dev=\/dev\/disk\/by-id\/scsi-0HC_Volume_\$\{hcloud_volume\.\w+\.id\}; dir=\/mnt\/data/);
-    expect(server.user_data).toContain('ext4 discard,nofail,defaults 0 2');
+    const bundle = synthesizedBundle(json, 'test-app');
+    expect(bundle.files.get('/etc/sovereign/volumes/mnt-data.device')?.template).toMatch(/^\/dev\/disk\/by-id\/scsi-0HC_Volume_\$\{hcloud_volume\.\w+\.id\}\n$/);
+    const [mount] = bundle.parts.find((p) => p.name === 'volume /mnt/data')!.commands as string[][];
+    expect(mount[2]).toMatch(/^dev=\$\(cat \/etc\/sovereign\/volumes\/mnt-data.device\); dir=\/mnt\/data/);
+    expect(mount[2]).toContain('ext4 discard,nofail,defaults 0 2');
     expect(volume.mountPath).toBe('/mnt/data');
   });
 

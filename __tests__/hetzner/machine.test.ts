@@ -1,7 +1,9 @@
+import { TerraformVariable, Testing } from 'cdktf';
 import {
   DataClass, Environment, FirewallRule, Location, Machine, PrivateNetwork, ServerType, SshKey,
 } from '../../lib';
 import { ADMIN_CIDRS, ADMIN_KEY, resourcesOf, synthJson, testStack, warningsOf } from '../setup/stack';
+import { synthesizedBundle } from '../../testing/bundle';
 
 function productionMachine(overrides: Partial<ConstructorParameters<typeof Machine>[2]> = {}) {
   const { stack } = testStack('production');
@@ -31,14 +33,15 @@ describe('Machine', () => {
   });
 
   describe('in production', () => {
-    test('is delete- and rebuild-protected, prevent_destroy, backed up, and survives cloud-init and image edits', () => {
+    test('is delete- and rebuild-protected, prevent_destroy, backed up, survives cloud-init and image edits, and is not shut down by a refused delete', () => {
       const { stack } = productionMachine();
       const [server] = resourcesOf(synthJson(stack), 'hcloud_server');
       expect(server.delete_protection).toBe(true);
       expect(server.rebuild_protection).toBe(true);
       expect(server.backups).toBe(true);
       expect(server.keep_disk).toBe(true);
-      expect(server.shutdown_before_deletion).toBe(true);
+      // The provider shuts a server down before the API refuses to delete it while protected (pitfall 27).
+      expect(server.shutdown_before_deletion).toBe(false);
       expect(server.lifecycle.prevent_destroy).toBe(true);
       expect(server.lifecycle.ignore_changes).toEqual(expect.arrayContaining(['user_data', 'image', 'ssh_keys']));
     });
@@ -154,7 +157,7 @@ describe('Machine', () => {
     test('fails when cloud-init exceeds the 32 KiB user_data limit', () => {
       const { stack, machine } = productionMachine();
       machine.addCloudInitPart({ name: 'huge', files: [{ path: '/opt/blob', content: 'x'.repeat(40_000) }] });
-      expect(() => synthJson(stack)).toThrow(/production\/App\.cloudInit: '\d+ bytes \(parts: huge\)' is not allowed: Hetzner rejects user_data above 32768 bytes/);
+      expect(() => synthJson(stack)).toThrow(/production\/App\.cloudInit: '40\d{3} bytes as Terraform sends it \(0 references counted at 256 bytes each; parts: huge\)' is not allowed: Hetzner rejects user_data above 32768 bytes\. Fix: move files .* into the bundle \(machine\.addBundlePart\)/);
     });
 
     test('reports every problem at once', () => {
@@ -232,10 +235,64 @@ test('escapes shell and template syntax in user data so Terraform keeps it liter
   expect(server.user_data).toContain('$${HOME:-/root} %%{x} key ${hcloud_ssh_key.Key_');
 });
 
-test('warns when cloud-init is close to the 32 KiB limit, since apply-time values still have to fit', () => {
+test('fails when user data fits only with cdktf\'s short placeholders: each reference counts at its realistic size', () => {
   const { stack } = testStack('production');
   const m = new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS });
-  m.addCloudInitPart({ name: 'big', files: [{ path: '/opt/blob', content: 'x'.repeat(31_000) }] });
-  synthJson(stack);
-  expect(warningsOf(stack)).toContainEqual(expect.stringMatching(/Hetzner-UserDataNearLimit: production\/App\.cloudInit is \d+ bytes/));
+  const token = new TerraformVariable(stack, 'token', { type: 'string', sensitive: true });
+  const lines = Array.from({ length: 20 }, (_, i) => `TOKEN_${i}=${token.stringValue}`).join('\n');
+  m.addCloudInitPart({ name: 'big', files: [{ path: '/opt/blob', content: 'x'.repeat(28_000) }, { path: '/etc/app.env', content: lines }] });
+  // The placeholders (`${var.token}`) alone would fit: about 28,700 bytes.
+  expect(Buffer.byteLength(JSON.stringify(resourcesOf(JSON.parse(Testing.synth(stack)), 'hcloud_server')[0].user_data))).toBeLessThan(32_768);
+  expect(() => synthJson(stack)).toThrow(/production\/App\.cloudInit: '3\d{4} bytes as Terraform sends it \(20 references counted at 256 bytes each; parts: big\)' is not allowed/);
+  expect(m.userDataSize()).toEqual({ bytes: expect.any(Number), references: 20 });
 });
+
+test('a machine with a bundle sends only the bootstrap in its user data; the bundle rolls out over SSH', () => {
+  const { stack } = testStack('production');
+  const m = new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS });
+  m.addBundlePart({ name: 'tooling', packages: ['restic'], files: [{ path: '/usr/local/sbin/job', content: '#!/bin/sh\necho "${HOME}"\n', permissions: '0755' }], commands: [['systemctl', 'daemon-reload']] });
+  const json = synthJson(stack);
+  const [server] = resourcesOf(json, 'hcloud_server');
+  expect(server.user_data).toBe('#cloud-config\n# parts: sovereign bootstrap (the tooling arrives as a bundle over SSH)\npackage_update: true\npackages:\n  - python3\n');
+  const [rollout] = resourcesOf(json, 'terraform_data');
+  expect(rollout.triggers_replace.bundle).toMatch(/^sha256:[0-9a-f]{64}$/);
+  expect(rollout.triggers_replace.inputs).toBe('none');
+  expect(rollout.connection).toEqual({ type: 'ssh', host: expect.stringMatching(/^\$\{hcloud_primary_ip\.App_Ipv4_\w+\.ip_address\}$/), user: 'root', port: 22, timeout: '300s' });
+  expect(rollout.depends_on).toEqual([expect.stringMatching(/^hcloud_server\.App_\w+$/)]);
+  expect(synthesizedBundle(json, 'production-app').files.get('/usr/local/sbin/job')).toMatchObject({ content: '#!/bin/sh\necho "${HOME}"\n', permissions: '0755', part: 'tooling' });
+});
+
+describe('Machine rollout options', () => {
+  const tooling = { name: 'tooling', files: [{ path: '/etc/x', content: 'x\n' }] };
+
+  test('fails when the bundle cannot be rolled out because no admin network reaches SSH', () => {
+    const { stack } = testStack('test');
+    const m = new Machine(stack, 'App', { environment: Environment.TEST, role: 'app', serverType: ServerType.CX23, sshKeys: [ADMIN_KEY] });
+    m.addBundlePart(tooling);
+    expect(() => synthJson(stack)).toThrow(/test\/App\.adminCidrs: missing: its bundle \(tooling\) is rolled out over SSH on every deploy, and no admin network may reach SSH\. Fix: pass adminCidrs/);
+  });
+
+  test('pins the host key and takes the key from a sensitive variable', () => {
+    const { stack } = testStack('production');
+    const key = new TerraformVariable(stack, 'deploy_key', { type: 'string', sensitive: true });
+    const m = new Machine(stack, 'App', {
+      environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS,
+      rollout: { sshPrivateKey: key, hostKey: ' ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ', port: 2222 },
+    });
+    m.addBundlePart(tooling);
+    const [rollout] = resourcesOf(synthJson(stack), 'terraform_data');
+    expect(rollout.connection).toMatchObject({ private_key: '${var.deploy_key}', host_key: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr', port: 2222 });
+  });
+
+  test.each([
+    [{ port: 70000 }, /production\/App\.rollout\.port: 70000 is not allowed: an SSH port is a whole number from 1 to 65535/],
+    [{ port: Number.NaN }, /production\/App\.rollout\.port: NaN is not allowed/],
+    [{ hostKey: 'SHA256:abc' }, /production\/App\.rollout\.hostKey: 'SHA256:abc' is not allowed: a host key is the public key/],
+    [{ sshPrivateKey: 'BEGIN OPENSSH PRIVATE KEY' as any }, /production\/App\.rollout\.sshPrivateKey: '<a value>' is not allowed: a secret must come from a sensitive Terraform variable/],
+  ])('fails on bad rollout options: %j', (rollout, message) => {
+    const { stack } = testStack('production');
+    const m = new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS, rollout });
+    expect(() => m.addBundlePart(tooling)).toThrow(message);
+  });
+});
+

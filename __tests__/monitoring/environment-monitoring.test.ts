@@ -68,7 +68,7 @@ describe('EnvironmentMonitoring', () => {
       });
       const monitoring = new EnvironmentMonitoring(stack, 'Monitoring', { plan: plan(), phase: Phase.ONE, environment: Environment.STAGING, machine });
       expect(monitoring.prober).toBeUndefined();
-      expect(machine.cloudInit.partNames).toEqual(['sovereign-monitoring tooling', 'sovereign-monitoring error monitoring']);
+      expect(machine.bundle.partNames).toEqual(['sovereign-monitoring tooling', 'sovereign-monitoring error monitoring']);
     });
   });
 

@@ -207,4 +207,48 @@ describeWithPromtool('the rendered alert rules, evaluated by promtool', () => {
       ],
     });
   });
+
+  test('a failed rollout fires RolloutFailed at once, and a successful one clears it', () => {
+    const file = rules(Phase.ONE, 'production');
+    expectPass(file, {
+      interval: '1m',
+      series: { [sel('sovereign_rollout_success', prod)]: '1x5 0x5 1x5' },
+      expect: [
+        { at: '3m', alert: 'RolloutFailed', labels: [] },
+        { at: '7m', alert: 'RolloutFailed', labels: [{ ...prod, severity: 'warning', notify: 'ops' }] },
+        { at: '13m', alert: 'RolloutFailed', labels: [] },
+      ],
+    });
+  });
+
+  test('the egress allowlist: a missing table is critical after 5 minutes, a failing or stopped refresh a warning after 20', () => {
+    const file = rules(Phase.ONE, 'production');
+    // A reboot without the boot unit: the refresh finds no table at 10m (and then fails to load it).
+    expectPass(file, {
+      interval: '1m',
+      series: {
+        [sel('sovereign_egress_table_present', prod)]: '1x10 0x30',
+        [sel('sovereign_egress_refresh_success', prod)]: '1x10 0x30',
+        [sel('sovereign_egress_refresh_timestamp_seconds', prod)]: '0+60x40',
+      },
+      expect: [
+        { at: '14m', alert: 'EgressAllowlistNotLoaded', labels: [] },
+        { at: '16m', alert: 'EgressAllowlistNotLoaded', labels: [{ ...prod, severity: 'critical', notify: 'ops' }] },
+        { at: '29m', alert: 'EgressAllowlistRefreshFailing', labels: [] },
+        { at: '31m', alert: 'EgressAllowlistRefreshFailing', labels: [{ ...prod, severity: 'warning', notify: 'ops' }] },
+      ],
+    });
+    // A timer that stopped: the last refresh succeeded, but 30 minutes ago and more.
+    expectPass(file, {
+      interval: '1m',
+      series: {
+        [sel('sovereign_egress_refresh_success', prod)]: '1x80',
+        [sel('sovereign_egress_refresh_timestamp_seconds', prod)]: '0x80',
+      },
+      expect: [
+        { at: '45m', alert: 'EgressAllowlistRefreshFailing', labels: [] },
+        { at: '52m', alert: 'EgressAllowlistRefreshFailing', labels: [{ ...prod, severity: 'warning', notify: 'ops' }] },
+      ],
+    });
+  });
 });

@@ -2,13 +2,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Construct } from 'constructs';
-import { Testing } from 'cdktf';
+import { TerraformStack, Testing } from 'cdktf';
 import { phase1Pilot } from '../../examples/phase1-pilot';
 import { Component, DataClass, Duration, Environment, Machine, ServerType } from '../../lib';
 import { costFigures } from '../../lib/report/report-document';
 import { reportModelOf } from '../../lib/report/report-model';
 import { writeOperatorReport } from '../../lib/report/operator-report';
 import { ADMIN_CIDRS, ADMIN_KEY, testStack } from '../setup/stack';
+import { synthesizedBundle } from '../../testing/bundle';
 
 const estimate = { billingDate: '2026-11-25' };
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'operator-report-'));
@@ -39,6 +40,19 @@ describe('the operator report of the Phase 1 example', () => {
     // Nothing is fetched: no script, no stylesheet or image from elsewhere.
     expect(html).not.toMatch(/<script|<link rel="stylesheet"|src="(https?:)?\/\//);
     expect(html.match(/<svg /g)).toHaveLength(1);
+  });
+
+  test('shows the bundle version each machine is rolled out to, the one the synthesized stack carries', async () => {
+    const { model, markdownFile } = await written;
+    const markdown = fs.readFileSync(markdownFile, 'utf8');
+    for (const stack of app.node.children.filter((c): c is TerraformStack => c instanceof TerraformStack)) {
+      const json = JSON.parse(Testing.synth(stack));
+      const server: any = Object.values(json.resource.hcloud_server)[0];
+      const version = synthesizedBundle(json, server.name).version;
+      const view = model.products[0].environments.flatMap((e) => e.machines).find((m) => m.name === server.name)!;
+      expect(view.bundleVersion).toBe(version);
+      expect(markdown).toContain(`${version.slice(0, 19)}…`);
+    }
   });
 
   test('the diagram shows every machine and processor, and the flows with class and form', async () => {

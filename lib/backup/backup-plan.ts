@@ -3,7 +3,7 @@ import { Fn, TerraformVariable } from 'cdktf';
 import { Duration } from '../core/duration';
 import { Environment } from '../core/environment';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
-import { CloudInitFile } from '../hetzner/cloud-init';
+import { BundleFile } from '../hetzner/machine-bundle';
 import { DataVolume } from '../hetzner/data-volume';
 import { Location } from '../hetzner/location';
 import { Machine } from '../hetzner/machine';
@@ -11,7 +11,7 @@ import { requireSensitive } from '../hetzner/storage-box';
 import { BackupTarget } from './backup-target';
 import { Heartbeat } from './heartbeat';
 import { PostgresDump } from './postgres-dump';
-import { BACKUP_BOOTSTRAP, BACKUP_CHECK, BACKUP_DUMP, BACKUP_PRUNE, BACKUP_PUSH } from './private/scripts';
+import { BACKUP_BOOTSTRAP, BACKUP_CHECK, BACKUP_DUMP, BACKUP_PRUNE, BACKUP_PUSH, BACKUP_ROTATE_KEYS } from './private/scripts';
 import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, targetNames, timer, UNITS } from './private/tooling';
 import { Retention } from './retention';
 import { Schedule, Weekday } from './schedule';
@@ -258,7 +258,7 @@ export class BackupPlan extends Construct {
     this.protectedMachines.push(machine);
     DataVolume.recordBackup(machine, { by: this, filePaths: paths, databaseDirectories: postgres.enabled ? [postgres.dataDirectory] : [] });
     ensureBasePart(machine);
-    machine.addCloudInitPart(this.jobsPart(machine, postgres, paths));
+    machine.addBundlePart(this.jobsPart(machine, postgres, paths));
   }
 
   private jobsPart(machine: Machine, postgres: PostgresDump, paths: string[]) {
@@ -283,7 +283,7 @@ export class BackupPlan extends Construct {
       ['TARGETS', names.join(' ')],
       ...rendered.flatMap((r) => r.conf),
     ]);
-    const files: CloudInitFile[] = [
+    const files: BundleFile[] = [
       file(`${ETC}/backup.conf`, conf, '0600'),
       file(`${ETC}/secrets/backup-heartbeat.b64`, `${Fn.base64encode(this.heartbeat.pingUrl.stringValue)}\n`, '0600'),
       ...names.map((n) => file(`${ETC}/secrets/${n}.restic.b64`, `${Fn.base64encode(this.resticPassword.stringValue)}\n`, '0600')),
@@ -293,6 +293,7 @@ export class BackupPlan extends Construct {
       script(`${SBIN}/backup-push`, BACKUP_PUSH),
       script(`${SBIN}/backup-prune`, BACKUP_PRUNE),
       script(`${SBIN}/backup-check`, BACKUP_CHECK),
+      script(`${SBIN}/backup-rotate-keys`, BACKUP_ROTATE_KEYS),
       file(`${UNITS}/backup-bootstrap.service`, service('Backup: SSH key, key install on the Storage Box, repository init (first boot)',
         `${SBIN}/backup-bootstrap`, { unit: ['Wants=network-online.target', 'After=network-online.target'] }), '0644'),
       ...(postgres.enabled ? [file(`${UNITS}/backup-dump.service`, service(`Backup: dump ${postgres} and verify the dump`, `${SBIN}/backup-dump`,
@@ -315,6 +316,8 @@ export class BackupPlan extends Construct {
       files,
       commands: [
         ['systemctl', 'daemon-reload'],
+        // A rotated restic password becomes a new key of each repository (the old key is removed), never a new repository.
+        [`${SBIN}/backup-rotate-keys`],
         ['systemctl', 'enable', '--now', 'backup-push.timer', 'backup-prune.timer', 'backup-check.timer'],
         ['systemctl', 'start', '--no-block', 'backup-bootstrap.service'],
       ],

@@ -1,7 +1,7 @@
 import { IConstruct } from 'constructs';
 import { Annotations, Fn, TerraformVariable } from 'cdktf';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
-import { CloudInitFile } from '../hetzner/cloud-init';
+import { BundleFile } from '../hetzner/machine-bundle';
 import { Location } from '../hetzner/location';
 import { IStorageBoxAccount, requireSensitive, STORAGE_BOX_SSH_PORT } from '../hetzner/storage-box';
 import { ETC, file } from './private/tooling';
@@ -48,7 +48,7 @@ const PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
  */
 export interface RenderedTarget {
   readonly conf: ReadonlyArray<readonly [string, string | number]>;
-  readonly files: CloudInitFile[];
+  readonly files: BundleFile[];
 }
 
 /**
@@ -83,7 +83,7 @@ export class BackupTarget {
           'a read-only Storage Box account logs in with its password (it cannot install a key), and none was given',
           'pass password: <sensitive variable> to StorageBoxAccount.fromAttributes'));
       }
-      const files: CloudInitFile[] = [];
+      const files: BundleFile[] = [];
       if (account.password) files.push(file(`${ETC}/secrets/${name}.password.b64`, `${Fn.base64encode(account.password.stringValue)}\n`, '0600'));
       const pinned = (options.hostKeys ?? []).length > 0;
       if (pinned) {

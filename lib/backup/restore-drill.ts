@@ -117,7 +117,7 @@ export class RestoreDrill extends Construct {
       ...target.conf,
     ]);
     ensureBasePart(props.machine);
-    props.machine.addCloudInitPart({
+    props.machine.addBundlePart({
       name: 'sovereign-backup restore drill',
       packages: ['postgresql-client'],
       files: [

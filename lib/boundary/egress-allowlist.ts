@@ -28,6 +28,10 @@ export interface EgressAllowlistOptions {
  * 2. on the host, an nftables allowlist lets TCP 23/80/443 reach only the addresses of
  *    allowlisted hostnames (Debian mirrors, backup targets, processors the policy allows for
  *    the machine's declared data flows), refreshed from DNS by a timer and before apt runs.
+ *    A unit (`sovereign-egress.service`) loads the table at every boot, before the network comes
+ *    up; the refresh loads it again if it has gone missing, and records its outcome for node
+ *    exporter's textfile collector (`sovereign_egress_refresh_success`,
+ *    `sovereign_egress_refresh_timestamp_seconds`, `sovereign_egress_table_present`).
  *
  * Private-network traffic is not filtered by Hetzner and is left open on the host too: it
  * stays inside the control plane.
@@ -54,29 +58,53 @@ export class EgressAllowlist {
     machine.allowOutbound(FirewallRule.tcpOut(80, ANYWHERE, { description: 'HTTP (host allowlist narrows it)' }));
     machine.allowOutbound(FirewallRule.tcpOut(443, ANYWHERE, { description: 'HTTPS (host allowlist narrows it)' }));
     machine.allowOutbound(FirewallRule.tcpOut(23, ANYWHERE, { description: 'Storage Box SSH (host allowlist narrows it)' }));
-    machine.addCloudInitPart({
+    // Delivered again on every rollout: the commands are idempotent, and the table's boot path is
+    // a unit (sovereign-egress.service), not a one-time command, so it survives reboots.
+    machine.addBundlePart({
       name: 'egress-allowlist',
       packages: ['nftables', 'dnsutils'],
       files: [
-        { path: '/etc/sovereign/egress-hostnames', content: () => `${EgressAllowlist.hostnamesFor(machine, options).join('\n')}\n` },
-        { path: '/etc/nftables.d/sovereign-egress.nft', content: EGRESS_RULESET },
-        { path: '/usr/local/sbin/sovereign-egress-refresh', content: REFRESH_SCRIPT, permissions: '0755' },
-        { path: '/etc/systemd/system/sovereign-egress-refresh.service', content: REFRESH_SERVICE },
-        { path: '/etc/systemd/system/sovereign-egress-refresh.timer', content: REFRESH_TIMER },
-        { path: '/etc/apt/apt.conf.d/05sovereign-egress', content: 'APT::Update::Pre-Invoke { "/usr/local/sbin/sovereign-egress-refresh || true"; };\n' },
+        { path: HOSTNAMES_FILE, content: () => `${EgressAllowlist.hostnamesFor(machine, options).join('\n')}\n` },
+        { path: RULESET_FILE, content: EGRESS_RULESET, check: ['nft', '-c', '-f', '{}'] },
+        { path: REFRESH, content: REFRESH_SCRIPT, permissions: '0755' },
+        { path: `${UNITS}/${BOOT_UNIT}`, content: BOOT_SERVICE },
+        { path: `${UNITS}/${REFRESH_UNIT}.service`, content: REFRESH_SERVICE },
+        { path: `${UNITS}/${REFRESH_UNIT}.timer`, content: REFRESH_TIMER },
+        { path: '/etc/apt/apt.conf.d/05sovereign-egress', content: `APT::Update::Pre-Invoke { "${REFRESH} || true"; };\n` },
       ],
       commands: [
-        'nft -f /etc/nftables.d/sovereign-egress.nft',
-        '/usr/local/sbin/sovereign-egress-refresh',
         'systemctl daemon-reload',
-        'systemctl enable --now sovereign-egress-refresh.timer',
+        `systemctl enable ${BOOT_UNIT} ${REFRESH_UNIT}.timer`,
+        // Reloads the table in one transaction, then (Wants=) refreshes it; no ExecStop, so the
+        // restart never leaves the machine without the table.
+        `systemctl restart ${BOOT_UNIT}`,
+        `systemctl start ${REFRESH_UNIT}.timer`,
       ],
     });
   }
 }
 
+const HOSTNAMES_FILE = '/etc/sovereign/egress-hostnames';
+const RULESET_FILE = '/etc/nftables.d/sovereign-egress.nft';
+const REFRESH = '/usr/local/sbin/sovereign-egress-refresh';
+/** Debian's node exporter reads its textfile collector from here. */
+const TEXTFILE_DIR = '/var/lib/prometheus/node-exporter';
+const UNITS = '/etc/systemd/system';
+const BOOT_UNIT = 'sovereign-egress.service';
+const REFRESH_UNIT = 'sovereign-egress-refresh';
+const TABLE = 'inet sovereign_egress';
+
+/**
+ * The table, loadable again at any time in one `nft -f` transaction: the first line creates the
+ * table when it is missing, so the `delete` always succeeds, and the new definition replaces the
+ * old one atomically; there is no moment without the table. The sets start empty (nothing is
+ * open) until `sovereign-egress-refresh` fills them.
+ */
 export const EGRESS_RULESET = `# Rendered by cdktf-sovereign-hetzner (EgressAllowlist): TCP ${ALLOWLISTED_TCP_PORTS.join('/')} only to allowlisted hosts.
-table inet sovereign_egress {
+# Idempotent: loading it again replaces the table in one transaction.
+table ${TABLE}
+delete table ${TABLE}
+table ${TABLE} {
   set allowed_v4 { type ipv4_addr; flags interval; }
   set allowed_v6 { type ipv6_addr; flags interval; }
   chain output {
@@ -91,11 +119,59 @@ table inet sovereign_egress {
 }
 `;
 
+/**
+ * `sovereign-egress-refresh`: fills the sets from DNS, first loading the table when it is missing,
+ * and records its outcome for node exporter's textfile collector in `sovereign_egress.prom`:
+ * `sovereign_egress_refresh_success` (1/0), `sovereign_egress_refresh_timestamp_seconds` and
+ * `sovereign_egress_table_present` (1/0, after the run). `EGRESS_HOSTNAMES_FILE`,
+ * `EGRESS_RULESET_FILE` and `EGRESS_TEXTFILE_DIR` override its paths.
+ */
 export const REFRESH_SCRIPT = `#!/bin/sh
-# Resolves the allowlisted hostnames and replaces the nftables sets with their addresses.
+# sovereign-egress-refresh: rendered by cdktf-sovereign-hetzner (EgressAllowlist).
+# Resolves the allowlisted hostnames and replaces the nftables sets with their addresses. When the
+# table is missing (the ruleset was flushed, or the boot unit did not run) it loads it first.
 # A hostname that does not resolve keeps nothing open; the script fails so the timer shows it.
+# Every run records its outcome for node exporter's textfile collector.
 set -eu
-HOSTS_FILE=\${EGRESS_HOSTNAMES_FILE:-/etc/sovereign/egress-hostnames}
+HOSTS_FILE=\${EGRESS_HOSTNAMES_FILE:-${HOSTNAMES_FILE}}
+RULESET_FILE=\${EGRESS_RULESET_FILE:-${RULESET_FILE}}
+TEXTFILE_DIR=\${EGRESS_TEXTFILE_DIR:-${TEXTFILE_DIR}}
+
+table_present() { nft list table ${TABLE} >/dev/null 2>&1; }
+
+write_metrics() { # <success 1|0> <table present 1|0>
+  mkdir -p "$TEXTFILE_DIR" || return 1
+  tmp=$(mktemp "$TEXTFILE_DIR/.sovereign_egress.XXXXXX") || return 1
+  cat >"$tmp" <<EOF || { rm -f "$tmp"; return 1; }
+# HELP sovereign_egress_refresh_success Whether the last refresh of the egress allowlist succeeded (1) or failed (0).
+# TYPE sovereign_egress_refresh_success gauge
+sovereign_egress_refresh_success $1
+# HELP sovereign_egress_refresh_timestamp_seconds Unix time of the last refresh of the egress allowlist.
+# TYPE sovereign_egress_refresh_timestamp_seconds gauge
+sovereign_egress_refresh_timestamp_seconds $(date +%s)
+# HELP sovereign_egress_table_present Whether the nftables table ${TABLE} was loaded after the last refresh (1) or not (0).
+# TYPE sovereign_egress_table_present gauge
+sovereign_egress_table_present $2
+EOF
+  chmod 0644 "$tmp" && mv -f "$tmp" "$TEXTFILE_DIR/sovereign_egress.prom" || { rm -f "$tmp"; return 1; }
+}
+
+finish() {
+  rc=$?
+  present=0; success=0
+  if table_present; then present=1; fi
+  if [ "$rc" -eq 0 ]; then success=1; fi
+  write_metrics "$success" "$present" || echo "sovereign-egress: cannot write $TEXTFILE_DIR/sovereign_egress.prom" >&2
+  exit "$rc"
+}
+trap finish EXIT
+trap 'exit 1' HUP INT TERM
+
+if ! table_present; then
+  echo "sovereign-egress: table ${TABLE} is missing; loading $RULESET_FILE" >&2
+  nft -f "$RULESET_FILE"
+fi
+
 v4=""; v6=""; failed=0
 while IFS= read -r host; do
   [ -n "$host" ] || continue
@@ -106,22 +182,47 @@ while IFS= read -r host; do
   for ip in $aaaa; do v6="$v6\${v6:+, }$ip"; done
 done < "$HOSTS_FILE"
 {
-  echo "flush set inet sovereign_egress allowed_v4"
-  echo "flush set inet sovereign_egress allowed_v6"
-  [ -z "$v4" ] || echo "add element inet sovereign_egress allowed_v4 { $v4 }"
-  [ -z "$v6" ] || echo "add element inet sovereign_egress allowed_v6 { $v6 }"
+  echo "flush set ${TABLE} allowed_v4"
+  echo "flush set ${TABLE} allowed_v6"
+  [ -z "$v4" ] || echo "add element ${TABLE} allowed_v4 { $v4 }"
+  [ -z "$v6" ] || echo "add element ${TABLE} allowed_v6 { $v6 }"
 } | nft -f -
 exit "$failed"
 `;
 
+/**
+ * The boot path: loads the table at every boot, before any interface comes up, and pulls in the
+ * refresh, which fills the sets once DNS works. Restarting it (on each rollout) reloads the table
+ * atomically and refreshes again. It has no ExecStop: stopping it never removes the allowlist.
+ */
+const BOOT_SERVICE = `[Unit]
+Description=Egress allowlist: load the nftables table ${TABLE} before the network comes up
+DefaultDependencies=no
+Wants=network-pre.target
+Before=network-pre.target shutdown.target
+Conflicts=shutdown.target
+# Debian's nftables.service flushes the whole ruleset: when it is enabled, load after it.
+After=nftables.service
+# Fill the sets from DNS (that unit waits for network-online.target), at boot and on every restart.
+Wants=${REFRESH_UNIT}.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/sbin/nft -f ${RULESET_FILE}
+
+[Install]
+WantedBy=multi-user.target
+`;
+
 const REFRESH_SERVICE = `[Unit]
-Description=Refresh the egress allowlist from DNS
-After=network-online.target
+Description=Egress allowlist: fill the nftables sets from DNS (and load the table if it is missing)
+After=network-online.target ${BOOT_UNIT}
 Wants=network-online.target
 
 [Service]
 Type=oneshot
-ExecStart=/usr/local/sbin/sovereign-egress-refresh
+ExecStart=${REFRESH}
 `;
 
 const REFRESH_TIMER = `[Unit]

@@ -17,6 +17,8 @@ export function missingValue(scope: IConstruct, prop: string, why: string, fix: 
 
 function quote(value: unknown): string {
   if (value === undefined) return 'undefined';
+  // JSON would print NaN and Infinity as null.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   if (typeof value === 'object' && value !== null && typeof (value as { toString?: unknown }).toString === 'function'
     && (value as object).toString !== Object.prototype.toString) {
     return `'${String(value)}'`;

@@ -11,6 +11,9 @@ import { Money } from './money';
 import { isIsoDate } from './price-data';
 import { PriceDates, PriceList, ResolvedPrice } from './price-list';
 import { SynthesizedStack, synthesizedStacksOf } from './synthesized-stacks';
+
+/** Resource types of Terraform's built-in provider. */
+const TERRAFORM_BUILT_IN = ['terraform_data'];
 import { MissingPrice, UnknownPriceError } from './unknown-price-error';
 
 export interface CostEstimateOptions {
@@ -192,6 +195,8 @@ function environmentCost(stack: SynthesizedStack, prices: PriceList, billingDate
       stack: stack.name, path: r.path, address, kind, item, description, monthly, ...(hourly ? { hourly } : {}), price,
     });
     try {
+      // Terraform's own resources (the machines' rollouts) exist only in the state: nobody bills them.
+      if (TERRAFORM_BUILT_IN.includes(r.type)) continue;
       if (!r.type.startsWith('hcloud_')) {
         outsideHetzner.push(address);
         continue;

@@ -6,6 +6,7 @@ import { DataClass } from '../core/data-class';
 import { Environment } from '../core/environment';
 import { Location } from '../hetzner/location';
 import { Component } from '../roadmap/component';
+import { Machine } from '../hetzner/machine';
 import { Product } from './product';
 
 /** An environment stack, as far as the checklist needs to know it. */
@@ -45,7 +46,10 @@ export function ninetyDayChecklist(product: Product, environments: readonly Chec
   const selfHosting = [Component.SELF_HOSTED_INFERENCE, Component.GPU_BOX, Component.EMBEDDINGS_SERVER];
   const selfHosted = declared.filter((d) => selfHosting.includes(d.component));
   const backup = declared.filter((d) => d.component === Component.REMOTE_BACKUP);
-  const drills = resources.filter((r) => r.type === 'hcloud_server' && String(r.body.user_data ?? '').includes('restore-drill'));
+  // A machine whose bundle carries the restore drill's timer runs the drill.
+  const drills = stacks
+    .filter((s) => s.node.findAll().some((c) => c instanceof Machine && [...c.bundle.files().keys()].some((p) => p.endsWith('/restore-drill.timer'))))
+    .map((s) => ({ stack: s.node.id }));
 
   return [
     {

@@ -54,30 +54,35 @@ export const USER_DATA_LIMIT_BYTES = 32 * 1024;
  * their tooling to a machine without knowing what else runs on it.
  */
 export class CloudInit {
-  private readonly parts: CloudInitPart[] = [];
+  private readonly entries: CloudInitPart[] = [];
 
   /** Adds a part; a second part with the same name is an error. */
   public addPart(part: CloudInitPart): this {
-    if (this.parts.some((p) => p.name === part.name)) {
+    if (this.entries.some((p) => p.name === part.name)) {
       throw new Error(`CloudInit: a part named '${part.name}' exists already. Fix: give each part its own name.`);
     }
-    this.parts.push(part);
+    this.entries.push(part);
     return this;
+  }
+
+  /** The parts, in order. */
+  public get parts(): readonly CloudInitPart[] {
+    return [...this.entries];
   }
 
   /** The names of the parts, in order. */
   public get partNames(): string[] {
-    return this.parts.map((p) => p.name);
+    return this.entries.map((p) => p.name);
   }
 
   public get isEmpty(): boolean {
-    return this.parts.length === 0;
+    return this.entries.length === 0;
   }
 
   /** Renders the document; the same parts always render to the same bytes. */
   public render(): string {
-    const packages = unique(this.parts.flatMap((p) => p.packages ?? []));
-    const files = this.parts.flatMap((p) => (p.files ?? []).map((f) => {
+    const packages = unique(this.entries.flatMap((p) => p.packages ?? []));
+    const files = this.entries.flatMap((p) => (p.files ?? []).map((f) => {
       const content = typeof f.content === 'function' ? f.content() : f.content;
       return {
         path: f.path,
@@ -90,7 +95,7 @@ export class CloudInit {
     if (duplicate) {
       throw new Error(`CloudInit: two parts write '${duplicate}'. Fix: let one part own each file.`);
     }
-    const commands = this.parts.flatMap((p) => (p.commands ?? []).map((c) => (typeof c === 'string' ? c : [...c])));
+    const commands = this.entries.flatMap((p) => (p.commands ?? []).map((c) => (typeof c === 'string' ? c : [...c])));
     const doc: Record<string, unknown> = {};
     if (packages.length > 0) {
       doc.package_update = true;

@@ -4,6 +4,7 @@ import { Volume } from '../../generated/providers/hcloud/volume';
 import { VolumeAttachment } from '../../generated/providers/hcloud/volume-attachment';
 import { DataClass } from '../core/data-class';
 import { firstLabelProblem } from '../core/labels';
+import { Retirement } from '../core/retirement';
 import { Size } from '../core/size';
 import { invalidValue, ValidationError } from '../core/validation-message';
 import { Machine } from './machine';
@@ -97,7 +98,7 @@ export class DataVolume extends Construct {
     this.size = props.size;
     this.mountPath = props.mountPath ?? `/mnt/${id.toLowerCase()}`;
     this.dataClasses = props.dataClasses ?? props.machine.dataClasses;
-    const isProtected = props.machine.environment.protectedFromLoss;
+    const isProtected = Retirement.keepsProtection(scope, props.machine.environment.protectedFromLoss);
 
     const gib = props.size.toMebibytes() / 1024;
     if (!Number.isInteger(gib) || gib < MIN_GIB || gib > MAX_GIB) {
@@ -136,9 +137,12 @@ export class DataVolume extends Construct {
     });
     this.devicePath = `/dev/disk/by-id/scsi-0HC_Volume_${this.volume.id}`;
 
-    props.machine.addCloudInitPart({
+    // The device path holds the volume's id, known at deploy: it travels in a file, not in the command.
+    const deviceFile = `/etc/sovereign/volumes/${this.mountPath.replace(/^\//, '').replace(/\//g, '-')}.device`;
+    props.machine.addBundlePart({
       name: `volume ${this.mountPath}`,
-      commands: [['sh', '-c', mountScript(this.devicePath, this.mountPath)]],
+      files: [{ path: deviceFile, content: `${this.devicePath}\n` }],
+      commands: [['sh', '-c', mountScript(deviceFile, this.mountPath)]],
     });
 
     this.node.addValidation({
@@ -168,10 +172,10 @@ export class DataVolume extends Construct {
   }
 }
 
-/** Waits for the device (attachment happens after the server exists), then mounts it through fstab. */
-function mountScript(device: string, mountPath: string): string {
+/** Waits for the device (attachment happens after the server exists), then mounts it through fstab. Idempotent. */
+function mountScript(deviceFile: string, mountPath: string): string {
   return [
-    `dev=${device}; dir=${mountPath}; i=0`,
+    `dev=$(cat ${deviceFile}); dir=${mountPath}; i=0`,
     'while [ ! -e "$dev" ] && [ "$i" -lt 150 ]; do sleep 2; i=$((i+1)); done',
     '[ -e "$dev" ] || { echo "volume $dev did not appear within 5 minutes" >&2; exit 1; }',
     'mkdir -p "$dir"',

@@ -6,9 +6,13 @@ import { Server } from '../../generated/providers/hcloud/server';
 import { cidrProblem, isAnywhere } from '../core/cidr';
 import { DataClass } from '../core/data-class';
 import { Environment } from '../core/environment';
+import { Retirement } from '../core/retirement';
 import { firstLabelProblem, labelValueProblem } from '../core/labels';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
 import { CloudInit, CloudInitPart, USER_DATA_LIMIT_BYTES } from './cloud-init';
+import { BundlePart, MachineBundle } from './machine-bundle';
+import { MachineRollout, MachineRolloutOptions } from './machine-rollout';
+import { escapeTemplateSequences, resolveTemplate } from './private/terraform-template';
 import { FirewallDirection, FirewallRule } from './firewall-rule';
 import { Location } from './location';
 import { IPrivateNetwork } from './private-network';
@@ -82,6 +86,12 @@ export interface MachineProps {
    */
   readonly hetznerBackups?: boolean;
   /**
+   * How `cdktf deploy` reaches the machine to roll out its bundle (backup jobs, monitoring, egress
+   * allowlist…) on every deploy that changes it.
+   * @default - root over SSH on port 22 with the deploying process's SSH agent, host key not pinned
+   */
+  readonly rollout?: MachineRolloutOptions;
+  /**
    * Extra labels.
    * @default - only the standard labels (managed-by, environment, role, data classes)
    */
@@ -90,8 +100,13 @@ export interface MachineProps {
 
 const SERVER_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const SSH_PORT = '22';
-/** Above this, a warning: apply-time values still have to fit. */
-const USER_DATA_WARNING_BYTES = 30 * 1024;
+/**
+ * What one Terraform reference in user data counts for when its size is checked: the value is only
+ * known at apply, and secrets, URLs and host names stay below this.
+ */
+export const USER_DATA_REFERENCE_BYTES = 256;
+/** The first-boot document of a machine with a bundle: only what the rollout agent needs. */
+const BOOTSTRAP_PART: CloudInitPart = { name: 'sovereign bootstrap (the tooling arrives as a bundle over SSH)', packages: ['python3'] };
 
 /**
  * A Hetzner Cloud server with its firewall, fixed IP addresses, labels and cloud-init.
@@ -116,8 +131,12 @@ export class Machine extends Construct {
   public readonly serverType: ServerType;
   public readonly dataClasses: readonly DataClass[];
   public readonly serverName: string;
-  /** The machine's cloud-init; add parts with `addCloudInitPart`. */
+  /** The machine's first-boot cloud-init; add parts with `addCloudInitPart`. */
   public readonly cloudInit = new CloudInit();
+  /** What the machine runs besides its OS, delivered on every deploy; add parts with `addBundlePart`. */
+  public readonly bundle: MachineBundle;
+  private rolloutConstruct?: MachineRollout;
+  private readonly rolloutOptions?: MachineRolloutOptions;
 
   private readonly inboundRules: FirewallRule[] = [];
   private readonly outboundRules: FirewallRule[] = [];
@@ -130,7 +149,11 @@ export class Machine extends Construct {
     this.serverType = props.serverType;
     this.dataClasses = props.dataClasses ?? [DataClass.SENSITIVE];
     this.serverName = props.name ?? `${props.environment.name}-${props.role}`;
-    const isProtected = props.environment.protectedFromLoss;
+    this.bundle = new MachineBundle(this.serverName);
+    this.rolloutOptions = props.rollout;
+    // Retiring lifts delete protection and prevent_destroy; what would replace the server stays ignored.
+    const isProtected = Retirement.keepsProtection(scope, props.environment.protectedFromLoss);
+    const isProduction = props.environment.protectedFromLoss;
     const adminCidrs = props.adminCidrs ?? [];
     const sshKeys = props.sshKeys ?? [];
 
@@ -187,27 +210,60 @@ export class Machine extends Construct {
         aliasIps: [],
       }] : undefined,
       dependsOn: props.privateNetwork ? [props.privateNetwork.attachmentDependency] : undefined,
-      userData: Lazy.stringValue({ produce: () => (this.cloudInit.isEmpty ? undefined : escapeTemplateSequences(this.cloudInit.render())) }),
-      backups: props.hetznerBackups ?? isProtected,
+      userData: Lazy.stringValue({ produce: () => this.userData() }),
+      backups: props.hetznerBackups ?? isProduction,
       keepDisk: true,
-      shutdownBeforeDeletion: true,
+      // A graceful shutdown before deletion, except where deletion is refused: the provider shuts the
+      // server down before the API refuses to delete a protected one, which would leave production off.
+      shutdownBeforeDeletion: !isProtected,
       deleteProtection: isProtected,
       rebuildProtection: isProtected,
-      lifecycle: isProtected
-        ? { preventDestroy: true, ignoreChanges: ['user_data', 'image', 'ssh_keys'] }
+      lifecycle: isProduction
+        ? { preventDestroy: isProtected, ignoreChanges: ['user_data', 'image', 'ssh_keys'] }
         : undefined,
     });
 
     this.node.addValidation({ validate: () => this.validate(props, labels, adminSsh) });
     this.warnAboutDeprecatedType();
-    if (sshKeys.length === 0 && !isProtected) {
+    if (sshKeys.length === 0 && !isProduction) {
       Annotations.of(this).addWarning(`Hetzner-NoSshKey: ${this.node.path}.sshKeys is empty, so Hetzner e-mails a root password. Fix: pass sshKeys.`);
     }
   }
 
-  /** Adds a piece of cloud-init (packages, files, commands) to the machine. */
+  /**
+   * Adds a piece of first-boot cloud-init (packages, files, commands). It runs once, when the server
+   * is created, and a production server never sees a change to it: put what must stay current in
+   * the bundle instead (`addBundlePart`).
+   */
   public addCloudInitPart(part: CloudInitPart): void {
     this.cloudInit.addPart(part);
+  }
+
+  /**
+   * Adds a piece of on-machine tooling to the machine's bundle, which every deploy that changes it
+   * rolls out to the running machine (checked, staged, switched, and rolled back on failure).
+   */
+  public addBundlePart(part: BundlePart): void {
+    this.bundle.addPart(part);
+    this.rolloutConstruct ??= new MachineRollout(this, 'Rollout', {
+      bundle: this.bundle,
+      host: this.ipv4.ipAddress,
+      dependsOn: [this.server],
+      options: this.rolloutOptions,
+    });
+  }
+
+  /** The resource that rolls the bundle out, once the machine has a bundle part. */
+  public get rollout(): MachineRollout | undefined {
+    return this.rolloutConstruct;
+  }
+
+  /** The user data as Terraform will send it, references still as `${…}`; undefined when there is none. */
+  private userData(): string | undefined {
+    const document = new CloudInit();
+    if (!this.bundle.isEmpty) document.addPart(BOOTSTRAP_PART);
+    for (const part of this.cloudInit.parts) document.addPart(part);
+    return document.isEmpty ? undefined : escapeTemplateSequences(document.render());
   }
 
   /** Allows more inbound traffic through the machine's firewall. */
@@ -306,18 +362,36 @@ export class Machine extends Construct {
         'place the machine in a location of the network zone, or give it a network of its own'));
     }
 
-    if (!this.cloudInit.isEmpty) {
-      const bytes = Buffer.byteLength(this.cloudInit.render(), 'utf8');
-      if (bytes > USER_DATA_LIMIT_BYTES) {
-        errors.push(invalidValue(this, 'cloudInit', `${bytes} bytes (parts: ${this.cloudInit.partNames.join(', ')})`,
-          `Hetzner rejects user_data above ${USER_DATA_LIMIT_BYTES} bytes`, 'move large files out of cloud-init, for example into a package or a download at first boot'));
-      } else if (bytes > USER_DATA_WARNING_BYTES) {
-        // References (secrets, host names) are placeholders here and grow when Terraform fills them in at apply.
-        Annotations.of(this).addWarning(`Hetzner-UserDataNearLimit: ${this.node.path}.cloudInit is ${bytes} bytes, close to Hetzner's ${USER_DATA_LIMIT_BYTES}; `
-          + 'values filled in at apply can push it over. Fix: compress large static files (CloudInitFile.compress) or move them out of cloud-init.');
-      }
+    if (this.rolloutConstruct && (props.adminCidrs ?? []).length === 0) {
+      errors.push(missingValue(this, 'adminCidrs', `its bundle (${this.bundle.partNames.join(', ')}) is rolled out over SSH on every deploy, and no admin network may reach SSH`,
+        'pass adminCidrs with the networks admins and the deploying CI connect from, such as ["203.0.113.0/24"]'));
+    }
+    const size = this.userDataSize();
+    if (size && size.bytes > USER_DATA_LIMIT_BYTES) {
+      errors.push(invalidValue(this, 'cloudInit',
+        `${size.bytes} bytes as Terraform sends it (${size.references} references counted at ${USER_DATA_REFERENCE_BYTES} bytes each; parts: ${this.cloudInit.partNames.join(', ')})`,
+        `Hetzner rejects user_data above ${USER_DATA_LIMIT_BYTES} bytes`,
+        'move files that are not needed before the first deploy into the bundle (machine.addBundlePart), which has no size limit and reaches production on every deploy'));
     }
     return errors;
+  }
+
+  /**
+   * The size Terraform will send: the rendered document with each reference counted at
+   * USER_DATA_REFERENCE_BYTES, since cdktf's placeholders are shorter than the values.
+   */
+  public userDataSize(): { bytes: number; references: number } | undefined {
+    const text = this.userData();
+    if (text === undefined) return undefined;
+    const resolved = resolveTemplate(this, text);
+    let references = 0;
+    const literal = resolved.replace(/\$\$\{|%%\{|\$\{(?:[^{}"]|"(?:[^"\\]|\\.)*"|\{[^{}]*\})*\}/g, (match) => {
+      if (match === '$${') return '${';
+      if (match === '%%{') return '%{';
+      references += 1;
+      return '';
+    });
+    return { bytes: Buffer.byteLength(literal, 'utf8') + references * USER_DATA_REFERENCE_BYTES, references };
   }
 
   private warnAboutDeprecatedType(): void {
@@ -330,15 +404,6 @@ export class Machine extends Construct {
       );
     }
   }
-}
-
-/**
- * Terraform reads `${…}` and `%{…}` in any string as template sequences, so literal shell and
- * config text must reach it as `$${…}` and `%%{…}`. cdktf's own tokens (`${TfToken[…]}`) stay
- * references.
- */
-export function escapeTemplateSequences(text: string): string {
-  return text.replace(/\$\{(?!TfToken\[)/g, '$$${').replace(/%\{/g, '%%{');
 }
 
 function toTerraformRule(rule: FirewallRule): Record<string, unknown> {

@@ -4,6 +4,7 @@ import { Network } from '../../generated/providers/hcloud/network';
 import { NetworkSubnet } from '../../generated/providers/hcloud/network-subnet';
 import { cidrProblem } from '../core/cidr';
 import { Environment } from '../core/environment';
+import { Retirement } from '../core/retirement';
 import { invalidValue } from '../core/validation-message';
 import { Location } from './location';
 import { standardLabels } from './private/standard-labels';
@@ -67,7 +68,7 @@ export class PrivateNetwork extends Construct implements IPrivateNetwork {
     const ipRange = props.ipRange ?? '10.0.0.0/16';
     const subnetRange = props.subnetRange ?? '10.0.1.0/24';
     this.networkZone = location.networkZone;
-    const isProtected = props.environment.protectedFromLoss;
+    const isProtected = Retirement.keepsProtection(scope, props.environment.protectedFromLoss);
 
     this.network = new Network(this, 'Resource', {
       name: props.name ?? `${props.environment.name}-network`,

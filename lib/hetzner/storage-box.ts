@@ -5,6 +5,7 @@ import { StorageBoxSubaccount as StorageBoxSubaccountResource } from '../../gene
 import { DataClass } from '../core/data-class';
 import { Environment } from '../core/environment';
 import { firstLabelProblem } from '../core/labels';
+import { Retirement } from '../core/retirement';
 import { Size } from '../core/size';
 import { invalidValue, ValidationError } from '../core/validation-message';
 import { Location } from './location';
@@ -182,8 +183,8 @@ export class StorageBox extends Construct {
     this.environment = props.environment;
     this.location = props.location ?? Location.HEL1;
     this.type = props.type ?? StorageBoxType.BX11;
-    const isProtected = props.environment.protectedFromLoss;
-    const dailySnapshots = props.dailySnapshots ?? (isProtected ? 7 : 0);
+    const isProtected = Retirement.keepsProtection(scope, props.environment.protectedFromLoss, { backups: true });
+    const dailySnapshots = props.dailySnapshots ?? (props.environment.protectedFromLoss ? 7 : 0);
     requireSensitive(this, 'password', props.password);
     if (!Number.isInteger(dailySnapshots) || dailySnapshots < 0 || dailySnapshots > this.type.maxAutomaticSnapshots) {
       throw new ValidationError(invalidValue(this, 'dailySnapshots', dailySnapshots,

@@ -22,7 +22,7 @@ import {
   ProberModel, receiversOf, renderAlertmanagerTemplate, renderBlackbox, renderNodeTargets, renderPrometheus, renderRules,
 } from './private/render';
 import { secretFile } from './private/secrets';
-import { addToBundle } from './private/tooling';
+import { ensureTooling, monitoringFile } from './private/tooling';
 import { UptimeCheck } from './uptime-check';
 
 export interface EnvironmentMonitoringProps {
@@ -137,23 +137,24 @@ export class EnvironmentMonitoring extends Construct {
       const remoteTargets = this.watchedMachines.some((m) => m !== prober);
       const resources = this.resourcesOf(prober);
       const memory = resources.memoryMaxMib;
-      addToBundle(prober, `${ETC}/prometheus.yml`, () => renderPrometheus(this.model()));
-      addToBundle(prober, `${ETC}/alerts.yml`, () => renderRules(this.model()));
-      addToBundle(prober, `${ETC}/blackbox.yml`, () => renderBlackbox(this.model()));
-      addToBundle(prober, `${ETC}/alertmanager.yml.in`, () => renderAlertmanagerTemplate(this.model()), '0600');
-      addToBundle(prober, `${SECRETS}/expected`, () => expectedSecrets(this.model()), '0600');
-      // The Debian packages start their daemons with Debian's defaults (behind the firewall, which
-      // opens none of their ports) until the commands below restart them with these command lines.
-      addToBundle(prober, `${UNITS}/${SERVICES.prometheus.unit}.service.d/sovereign-monitoring.conf`, dropIn(prometheusCommand(resources), memory.prometheus));
-      addToBundle(prober, `${UNITS}/${SERVICES.alertmanager.unit}.service.d/sovereign-monitoring.conf`, dropIn(alertmanagerCommand(), memory.alertmanager));
-      addToBundle(prober, `${UNITS}/${SERVICES.blackbox.unit}.service.d/sovereign-monitoring.conf`, dropIn(blackboxCommand(), memory.blackbox));
-      prober.addCloudInitPart({
+      ensureTooling(prober);
+      prober.addBundlePart({
         name: 'sovereign-monitoring prober',
         packages: [SERVICES.prometheus.package, SERVICES.alertmanager.package, SERVICES.blackbox.package],
         files: [
+          monitoringFile(`${ETC}/prometheus.yml`, () => renderPrometheus(this.model())),
+          { ...monitoringFile(`${ETC}/alerts.yml`, () => renderRules(this.model())), check: ['promtool', 'check', 'rules', '{}'] },
+          monitoringFile(`${ETC}/blackbox.yml`, () => renderBlackbox(this.model())),
+          monitoringFile(`${ETC}/alertmanager.yml.in`, () => renderAlertmanagerTemplate(this.model()), '0600'),
+          monitoringFile(`${SECRETS}/expected`, () => expectedSecrets(this.model()), '0600'),
+          // The Debian packages start their daemons with Debian's defaults (behind the firewall, which
+          // opens none of their ports) until the commands below restart them with these command lines.
+          monitoringFile(`${UNITS}/${SERVICES.prometheus.unit}.service.d/sovereign-monitoring.conf`, dropIn(prometheusCommand(resources), memory.prometheus)),
+          monitoringFile(`${UNITS}/${SERVICES.alertmanager.unit}.service.d/sovereign-monitoring.conf`, dropIn(alertmanagerCommand(), memory.alertmanager)),
+          monitoringFile(`${UNITS}/${SERVICES.blackbox.unit}.service.d/sovereign-monitoring.conf`, dropIn(blackboxCommand(), memory.blackbox)),
           secretFile(plan.deadMansSwitch.secretVariableName, deadman),
           ...receivers.map((r) => secretFile(r.secretVariableName, variables[r.secretVariableName])),
-          ...(remoteTargets ? [{ path: `${ETC}/targets/nodes.json`, content: () => renderNodeTargets(this.model()) ?? '[]\n' }] : []),
+          ...(remoteTargets ? [monitoringFile(`${ETC}/targets/nodes.json`, () => renderNodeTargets(this.model()) ?? '[]\n')] : []),
         ],
         commands: [
           [SETUP, 'alertmanager'],
@@ -191,11 +192,15 @@ export class EnvironmentMonitoring extends Construct {
   }
 
   private addNodeExporter(machine: Machine, scrapedRemotely: boolean): void {
-    addToBundle(machine, `${ETC}/watched-units`, () => `${this.jobsOf(machine).map((j) => j.unit).join('\n')}\n`);
-    addToBundle(machine, `${UNITS}/${SERVICES.node.unit}.service.d/sovereign-monitoring.conf`, dropIn(nodeExporterCommand(this.profile, scrapedRemotely), this.resourcesOf(machine).memoryMaxMib.node));
-    machine.addCloudInitPart({
+    ensureTooling(machine);
+    machine.addBundlePart({
       name: 'sovereign-monitoring node exporter',
       packages: [SERVICES.node.package],
+      files: [
+        monitoringFile(`${ETC}/watched-units`, () => `${this.jobsOf(machine).map((j) => j.unit).join('\n')}\n`),
+        monitoringFile(`${UNITS}/${SERVICES.node.unit}.service.d/sovereign-monitoring.conf`,
+          dropIn(nodeExporterCommand(this.profile, scrapedRemotely), this.resourcesOf(machine).memoryMaxMib.node)),
+      ],
       commands: [
         [SETUP, 'watch'],
         ['systemctl', 'daemon-reload'],

@@ -63,7 +63,7 @@ export class ErrorMonitoring extends Construct {
     Component.declare(this, Component.ERROR_MONITORING);
 
     ensureTooling(props.machine);
-    props.machine.addCloudInitPart({
+    props.machine.addBundlePart({
       name: 'sovereign-monitoring error monitoring',
       files: [secretFile('error_monitoring_dsn', props.dsn)],
       commands: [[SETUP, 'error-monitoring', props.machine.environment.name, props.endpoint.hostnames.join(',')]],

@@ -45,6 +45,15 @@ export class MonitoringAlert {
   public static readonly WATCHDOG = new MonitoringAlert('Watchdog', 1,
     'the prober as a whole: machine, Prometheus, rule evaluation, Alertmanager and the way out',
     "always firing; delivered to the dead-man's switch every interval (default 5 minutes). The ping service alerts when it stops", 'none');
+  public static readonly ROLLOUT_FAILED = new MonitoringAlert('RolloutFailed', 1,
+    "the last rollout of every watched machine's bundle (its agent's record)",
+    'the last rollout failed, so the machine still runs its previous bundle (the deploy failed too)', 'warning');
+  public static readonly EGRESS_ALLOWLIST_NOT_LOADED = new MonitoringAlert('EgressAllowlistNotLoaded', 1,
+    "the host egress allowlist of every watched machine that holds sensitive data",
+    'its nftables table was missing after the last refresh, so outbound traffic is not narrowed to the allowlist, for 5 minutes', 'critical');
+  public static readonly EGRESS_ALLOWLIST_REFRESH_FAILING = new MonitoringAlert('EgressAllowlistRefreshFailing', 1,
+    "the refresh of the host egress allowlist from DNS (every 10 minutes)",
+    'the last refresh failed (a hostname does not resolve: its addresses stay blocked) for 20 minutes, or none ran for 30 minutes', 'warning');
   public static readonly MEMORY_ALMOST_EXHAUSTED = new MonitoringAlert('MemoryAlmostExhausted', 2,
     'the memory of every watched machine', 'less than 10% is available for 10 minutes', 'warning');
   public static readonly OUT_OF_MEMORY_KILL = new MonitoringAlert('OutOfMemoryKill', 2,
@@ -58,6 +67,7 @@ export class MonitoringAlert {
     return [
       MonitoringAlert.UPTIME_CHECK_FAILED, MonitoringAlert.TLS_CERTIFICATE_EXPIRING, MonitoringAlert.BACKUP_TOO_OLD,
       MonitoringAlert.BACKUP_JOB_FAILED, MonitoringAlert.RESTORE_DRILL_FAILED, MonitoringAlert.RESTORE_DRILL_MISSED,
+      MonitoringAlert.ROLLOUT_FAILED, MonitoringAlert.EGRESS_ALLOWLIST_NOT_LOADED, MonitoringAlert.EGRESS_ALLOWLIST_REFRESH_FAILING,
       MonitoringAlert.DISK_ABOVE_VOLUME_THRESHOLD, MonitoringAlert.DISK_ABOVE_SPLIT_THRESHOLD, MonitoringAlert.MONITORING_TARGET_DOWN,
       MonitoringAlert.WATCHDOG, MonitoringAlert.MEMORY_ALMOST_EXHAUSTED, MonitoringAlert.OUT_OF_MEMORY_KILL,
       MonitoringAlert.DISK_WILL_FILL, MonitoringAlert.CPU_SATURATED,

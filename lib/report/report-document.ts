@@ -147,13 +147,13 @@ function environmentsSection(product: ProductView, pid: string): Section {
   for (const env of product.environments) {
     for (const m of env.machines) {
       rows.push([env.environment, env.onDemand ? `on demand${env.expiresAt ? ` (expires ${env.expiresAt})` : ''}` : 'always on', m.name, m.serverType, m.size, m.location,
-        m.dataClasses.join(', '), m.hetznerBackups ? 'on' : 'off']);
+        m.dataClasses.join(', '), m.hetznerBackups ? 'on' : 'off', m.bundleVersion ? `${m.bundleVersion.slice(0, 19)}…` : '-']);
     }
-    for (const s of env.stores) rows.push([env.environment, env.onDemand ? 'on demand' : 'always on', s.name, `${s.kind} ${s.detail}`, '-', s.location ?? '-', s.dataClasses.join(', ') || '-', '-']);
-    if (env.machines.length + env.stores.length === 0) rows.push([env.environment, env.onDemand ? 'on demand' : 'always on', `(${env.stack}: no machines)`, '-', '-', '-', '-', '-']);
+    for (const s of env.stores) rows.push([env.environment, env.onDemand ? 'on demand' : 'always on', s.name, `${s.kind} ${s.detail}`, '-', s.location ?? '-', s.dataClasses.join(', ') || '-', '-', '-']);
+    if (env.machines.length + env.stores.length === 0) rows.push([env.environment, env.onDemand ? 'on demand' : 'always on', `(${env.stack}: no machines)`, '-', '-', '-', '-', '-', '-']);
   }
   return { id: `${pid}-environments`, title: 'Environments and machines', level: 3, blocks: [{ kind: 'table', table: {
-    head: ['environment', 'runs', 'machine or store', 'type', 'size', 'location', 'holds', 'Hetzner backups'], rows,
+    head: ['environment', 'runs', 'machine or store', 'type', 'size', 'location', 'holds', 'Hetzner backups', 'bundle (rolled out on deploy)'], rows,
   } }] };
 }
 

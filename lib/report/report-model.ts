@@ -33,6 +33,8 @@ export interface MachineView {
   readonly dataClasses: readonly string[];
   /** Whether Hetzner's daily server backups are on. */
   readonly hetznerBackups: boolean;
+  /** The version of the bundle the deploy rolls out (`sha256:…`), if the machine has one. */
+  readonly bundleVersion?: string;
 }
 
 /** Storage outside the machines (Storage Boxes, volumes), read from the synthesized resources. */
@@ -289,6 +291,7 @@ function machineView(machine: Machine, stack: TerraformStack): MachineView {
     location: machine.location.name,
     dataClasses: machine.dataClasses.map((c) => c.name),
     hetznerBackups: machine.server.backupsInput === true,
+    bundleVersion: machine.rollout?.bundle.version,
   };
 }
 

@@ -2,6 +2,36 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
 
+/** Where the machines' bundles go when a stand-in stack is applied. */
+export interface RolloutTarget {
+  /** The host that stands in for every machine, such as a test sshd on loopback. */
+  readonly host: string;
+  /** Its SSH port. */
+  readonly port: number;
+  /** A file with the private key Terraform logs in with (as root). */
+  readonly privateKeyFile: string;
+  /**
+   * The host's public key, pinned.
+   * @default - not pinned
+   */
+  readonly hostKey?: string;
+  /**
+   * How long Terraform tries to connect.
+   * @default '30s'
+   */
+  readonly timeout?: string;
+}
+
+export interface StandInOverrideOptions {
+  /**
+   * Where to roll the machines' bundles out. The simulated servers' addresses reach no machine, so
+   * without a target the rollouts are replaced by a local step that only says so, and nothing
+   * connects anywhere.
+   * @default - no rollout
+   */
+  readonly rolloutTarget?: RolloutTarget;
+}
+
 /** The override file the stand-in puts beside a synthesized stack. */
 export const OVERRIDE_FILE = 'hcloud_standin_override.tf.json';
 
@@ -16,9 +46,11 @@ export const OVERRIDE_FILE = 'hcloud_standin_override.tf.json';
  * `cdktf synth` and `cdktf deploy` keep extra files in `cdktf.out/stacks/<stack>/`, so the same
  * file works for cdktf CLI runs.
  */
-export function writeStandInOverride(stackDir: string, cloudFile: string, stackJson?: any): string {
+export function writeStandInOverride(stackDir: string, cloudFile: string, stackJson?: any, options: StandInOverrideOptions = {}): string {
   const config = stackJson ?? JSON.parse(fs.readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8'));
   const override: Record<string, unknown> = {};
+  const rollouts = rolloutOverrides(config, options.rolloutTarget);
+  if (rollouts) override.resource = { terraform_data: rollouts };
   if (config?.terraform?.backend && Object.keys(config.terraform.backend).length > 0) {
     override.terraform = { backend: { local: { path: path.join(stackDir, 'terraform.tfstate') } } };
   }
@@ -31,4 +63,26 @@ export function writeStandInOverride(stackDir: string, cloudFile: string, stackJ
   const file = path.join(stackDir, OVERRIDE_FILE);
   fs.writeFileSync(file, `${JSON.stringify(override, null, 2)}\n`);
   return file;
+}
+
+/**
+ * The rollout resources of a stack (`terraform_data` whose provisioners run the rollout agent),
+ * pointed at `target`, or with their provisioners replaced by a local no-op (Terraform's override
+ * rules: an override's connection block and provisioner blocks replace the original's).
+ */
+function rolloutOverrides(config: any, target: RolloutTarget | undefined): Record<string, unknown> | undefined {
+  const names = Object.entries<any>(config?.resource?.terraform_data ?? {})
+    .filter(([, r]) => JSON.stringify(r.provisioner ?? []).includes('sovereign-rollout apply'))
+    .map(([name]) => name);
+  if (names.length === 0) return undefined;
+  const block = target
+    ? {
+      connection: {
+        type: 'ssh', host: target.host, port: target.port, user: 'root', timeout: target.timeout ?? '30s',
+        private_key: `\${file(${JSON.stringify(target.privateKeyFile)})}`,
+        ...(target.hostKey ? { host_key: target.hostKey } : {}),
+      },
+    }
+    : { provisioner: [{ 'local-exec': { command: 'echo "stand-in: the bundle is not rolled out (no rollout target)"' } }] };
+  return Object.fromEntries(names.map((name) => [name, block]));
 }

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CloudState, CloudStore } from '../provider/cloud/store';
-import { writeStandInOverride } from './override';
+import { RolloutTarget, writeStandInOverride } from './override';
 import { PlannedChanges } from './planned-changes';
 import { runTerraform, TerraformRun } from './terraform-cli';
 import { placeholderVariables } from './variables';
@@ -26,6 +26,8 @@ export interface PlanOutcome {
 export class StandInWorkspace {
   private initialized = false;
   private variables: Record<string, string> = {};
+  private extraVariables: Record<string, string> = {};
+  private rolloutTarget?: RolloutTarget;
 
   constructor(
     private readonly terraform: TerraformEnvironment,
@@ -41,9 +43,24 @@ export class StandInWorkspace {
   public setConfiguration(stackJson: unknown): this {
     const json = typeof stackJson === 'string' ? JSON.parse(stackJson) : stackJson;
     fs.writeFileSync(path.join(this.dir, 'cdk.tf.json'), `${JSON.stringify(json, null, 2)}\n`);
-    writeStandInOverride(this.dir, this.cloudFile, json);
+    writeStandInOverride(this.dir, this.cloudFile, json, { rolloutTarget: this.rolloutTarget });
     // Required variables (secrets in a real deploy) get placeholders, so plans run without them.
-    this.variables = placeholderVariables(json);
+    this.variables = placeholderVariables(json, { ...process.env, ...this.extraVariables });
+    return this;
+  }
+
+  /**
+   * Rolls the machines' bundles out to `target` (a test sshd standing in for every machine) from the
+   * next `setConfiguration` on; without one, applies skip the rollout.
+   */
+  public rollOutTo(target: RolloutTarget | undefined): this {
+    this.rolloutTarget = target;
+    return this;
+  }
+
+  /** Sets Terraform variables (`TF_VAR_<name>` entries) for the commands that follow, such as a rotated secret. */
+  public setVariables(variables: Record<string, string>): this {
+    this.extraVariables = { ...this.extraVariables, ...variables };
     return this;
   }
 
@@ -108,7 +125,7 @@ export class StandInWorkspace {
 
   /** Any Terraform command in this workspace. */
   public terraformRun(args: string[]): TerraformRun {
-    return runTerraform(args, this.dir, { ...this.variables, ...this.terraform.env(this.cloudFile) });
+    return runTerraform(args, this.dir, { ...this.variables, ...this.extraVariables, ...this.terraform.env(this.cloudFile) });
   }
 
   private ensureInit(): TerraformRun | undefined {

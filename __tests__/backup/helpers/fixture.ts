@@ -6,6 +6,7 @@ import { BackupTarget } from '../../../lib/backup/backup-target';
 import { Heartbeat } from '../../../lib/backup/heartbeat';
 import { RestoreCheck } from '../../../lib/backup/restore-check';
 import { RestoreDrill } from '../../../lib/backup/restore-drill';
+import { machinePayload } from '../../setup/machine-payload';
 import { StorageBox, StorageBoxAccount } from '../../../lib/hetzner/storage-box';
 
 export interface FixtureOptions {
@@ -18,6 +19,7 @@ export interface FixtureOptions {
 
 export interface SynthesizedMachine {
   readonly json: any;
+  /** What the machine receives (its bundle) as one cloud-config document; see machinePayload. */
   readonly userData: string;
 }
 
@@ -73,7 +75,7 @@ export function synthBackupApp(options: FixtureOptions = {}): { app: App; produc
   const read = (stack: TerraformStack): SynthesizedMachine => {
     const json = JSON.parse(Testing.synth(stack, true));
     const [server] = Object.values(json.resource.hcloud_server) as any[];
-    return { json, userData: server.user_data };
+    return { json, userData: machinePayload(json, server.name) };
   };
   return { app, production: read(production), test: read(test) };
 }

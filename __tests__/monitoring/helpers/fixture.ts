@@ -17,6 +17,7 @@ import { ErrorMonitoringEndpoint } from '../../../lib/monitoring/error-monitorin
 import { errorMonitoringEndpoint } from '../../../lib/monitoring/error-monitoring-rule';
 import { MonitoringPlan, MonitoringPlanProps } from '../../../lib/monitoring/monitoring-plan';
 import { UptimeCheck } from '../../../lib/monitoring/uptime-check';
+import { machinePayload } from '../../setup/machine-payload';
 
 /** The boundary pack with the error-monitoring rule, as the lead adds it to BOUNDARY_RULES. */
 export const RULES: readonly BoundaryRule[] = BOUNDARY_RULES.some((r) => r.id === errorMonitoringEndpoint.id)
@@ -155,9 +156,7 @@ export function synthErrors(stack: TerraformStack): string {
   }
 }
 
-/** The user data of the server named `name` in a synthesized stack. */
+/** What the server named `name` receives (its bundle), as one cloud-config document; see machinePayload. */
 export function userDataOf(json: any, name: string): string {
-  const server = Object.values(json.resource.hcloud_server as Record<string, any>).find((s) => s.name === name);
-  if (!server) throw new Error(`no server ${name} in the stack`);
-  return server.user_data;
+  return machinePayload(json, name);
 }

@@ -1,4 +1,4 @@
-import { CloudInitFile } from '../../hetzner/cloud-init';
+import { BundleFile } from '../../hetzner/machine-bundle';
 import { Machine } from '../../hetzner/machine';
 import { Schedule } from '../schedule';
 import { ASKPASS, COMMON, TABLE_DIGEST_SQL } from './scripts';
@@ -12,18 +12,17 @@ export const STATE = '/var/lib/sovereign-backup';
 export const BASE_PART = 'sovereign-backup tooling';
 
 /**
- * A file of the tooling. Scripts are executable, secrets and configuration root-only. Static text
- * (scripts, SQL) is stored compressed, which keeps the tooling to a fraction of Hetzner's 32 KiB
- * user data limit; files with Terraform references stay plain. `Machine` escapes Terraform's
- * template sequences (`${`, `%{`) in plain text, so shell `${VAR}` reaches the machine as written.
+ * A file of the tooling. Scripts are executable, secrets and configuration root-only. Files with
+ * Terraform references are filled in at deploy; the bundle escapes Terraform's template sequences
+ * (`${`, `%{`) in their literal text, so shell `${VAR}` reaches the machine as written.
  */
-export function file(path: string, content: string, permissions: '0755' | '0644' | '0600', options: { compress?: boolean } = {}): CloudInitFile {
-  return { path, content, permissions, owner: 'root:root', compress: options.compress ?? false };
+export function file(path: string, content: string, permissions: '0755' | '0644' | '0600'): BundleFile {
+  return { path, content, permissions, owner: 'root:root' };
 }
 
-/** A static script or SQL file of the tooling, stored compressed. */
-export function script(path: string, content: string, permissions: '0755' | '0644' = '0755'): CloudInitFile {
-  return file(path, content, permissions, { compress: true });
+/** A static script or SQL file of the tooling. */
+export function script(path: string, content: string, permissions: '0755' | '0644' = '0755'): BundleFile {
+  return file(path, content, permissions);
 }
 
 /** A shell-sourced `KEY='value'` file; values may hold tokens (resolved by Terraform at apply). */
@@ -74,8 +73,8 @@ table inet sovereign_metadata_guard {
  * the askpass helper, and the metadata guard.
  */
 export function ensureBasePart(machine: Machine): void {
-  if (machine.cloudInit.partNames.includes(BASE_PART)) return;
-  machine.addCloudInitPart({
+  if (machine.bundle.partNames.includes(BASE_PART)) return;
+  machine.addBundlePart({
     name: BASE_PART,
     packages: ['restic', 'nftables'],
     files: [

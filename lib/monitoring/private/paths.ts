@@ -5,8 +5,6 @@ export const SECRETS = `${ETC}/secrets`;
 export const SBIN = '/usr/local/sbin';
 export const SETUP = `${SBIN}/sovereign-monitoring-setup`;
 export const JOB_METRIC = `${SBIN}/sovereign-job-metric`;
-/** The compressed bundle of the monitoring's files, unpacked by the setup. */
-export const BUNDLE = `${ETC}/bundle.json`;
 export const UNITS = '/etc/systemd/system';
 /** Debian's node exporter reads its textfile collector from here. */
 export const TEXTFILE_DIR = '/var/lib/prometheus/node-exporter';

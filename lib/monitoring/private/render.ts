@@ -250,6 +250,35 @@ export function renderRules(model: ProberModel): string {
     });
   }
 
+  if (model.nodes.length > 0) {
+    // Written by the rollout agent and the egress allowlist's refresh into node exporter's textfile collector.
+    groups.push({
+      name: 'machine tooling',
+      rules: [
+        {
+          alert: MonitoringAlert.ROLLOUT_FAILED.name,
+          expr: 'sovereign_rollout_success == 0',
+          labels: { severity: AlertSeverity.WARNING, notify },
+          annotations: { summary: 'The last rollout to {{ $labels.instance }} failed: it runs its previous bundle', description: 'The deploy printed why; run sovereign-rollout status on the machine, fix the cause and deploy again.' },
+        },
+        {
+          alert: MonitoringAlert.EGRESS_ALLOWLIST_NOT_LOADED.name,
+          expr: 'sovereign_egress_table_present == 0',
+          for: '5m',
+          labels: { severity: AlertSeverity.CRITICAL, notify },
+          annotations: { summary: 'The egress allowlist of {{ $labels.instance }} is not loaded', description: 'Outbound traffic is not narrowed to the allowlist. Run systemctl restart sovereign-egress.service and read its journal.' },
+        },
+        {
+          alert: MonitoringAlert.EGRESS_ALLOWLIST_REFRESH_FAILING.name,
+          expr: 'sovereign_egress_refresh_success == 0 or time() - sovereign_egress_refresh_timestamp_seconds > 1800',
+          for: '20m',
+          labels: { severity: AlertSeverity.WARNING, notify },
+          annotations: { summary: 'The egress allowlist of {{ $labels.instance }} is not refreshed', description: 'A hostname does not resolve or the timer stopped: journalctl -u sovereign-egress-refresh.service.' },
+        },
+      ],
+    });
+  }
+
   if (model.profile.hostMetrics && model.nodes.length > 0) {
     groups.push({
       name: 'host',

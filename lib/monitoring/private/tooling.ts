@@ -1,42 +1,23 @@
+import { BundleFile } from '../../hetzner/machine-bundle';
 import { Machine } from '../../hetzner/machine';
-import { BUNDLE, JOB_METRIC, SETUP } from './paths';
+import { JOB_METRIC, SETUP } from './paths';
 import { JOB_METRIC_SCRIPT, SETUP_SCRIPT } from './scripts';
 
 export const TOOLING_PART = 'sovereign-monitoring tooling';
 
-interface BundledFile {
-  readonly mode: string;
-  readonly content: () => string;
+/** A file of the monitoring; its content may be produced at synth, when the whole model is known. */
+export function monitoringFile(path: string, content: string | (() => string), permissions = '0644'): BundleFile {
+  return { path, content, permissions, owner: 'root:root' };
 }
-
-const bundles = new WeakMap<Machine, Map<string, BundledFile>>();
 
 /**
- * Adds a file to the machine's monitoring bundle: one compressed JSON that the setup unpacks at first
- * boot. Many small files cost cloud-init about a hundred bytes each and compress poorly alone; in one
- * stream they take a third of the room, which Hetzner's 32 KiB user data needs. Files with Terraform
- * references (secrets, addresses) cannot be compressed and stay in write_files.
+ * Adds the setup script and the job hook to a machine's bundle, once. The parts that use them name
+ * the setup in their commands, so a new setup re-runs them on the next rollout.
  */
-export function addToBundle(machine: Machine, path: string, content: string | (() => string), mode = '0644'): void {
-  ensureTooling(machine);
-  bundles.get(machine)!.set(path, { mode, content: typeof content === 'string' ? () => content : content });
-}
-
-/** Adds the setup script and the bundle to a machine, once; the setup unpacks the bundle before any other part runs. */
 export function ensureTooling(machine: Machine): void {
-  if (bundles.has(machine)) return;
-  bundles.set(machine, new Map([[JOB_METRIC, { mode: '0755', content: () => JOB_METRIC_SCRIPT }]]));
-  machine.addCloudInitPart({
+  if (machine.bundle.partNames.includes(TOOLING_PART)) return;
+  machine.addBundlePart({
     name: TOOLING_PART,
-    files: [
-      { path: SETUP, content: SETUP_SCRIPT, permissions: '0755', compress: true },
-      { path: BUNDLE, content: () => renderBundle(machine), permissions: '0600', compress: true },
-    ],
-    commands: [[SETUP, 'unpack']],
+    files: [monitoringFile(SETUP, SETUP_SCRIPT, '0755'), monitoringFile(JOB_METRIC, JOB_METRIC_SCRIPT, '0755')],
   });
-}
-
-function renderBundle(machine: Machine): string {
-  const files = [...bundles.get(machine)!.entries()].map(([path, f]) => [path, { mode: f.mode, content: f.content() }]);
-  return `${JSON.stringify(Object.fromEntries(files))}\n`;
 }

@@ -1,0 +1,255 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Aspects, TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { HcloudProvider } from '../../generated/providers/hcloud/provider';
+import {
+  BoundaryChecks, DataClass, EgressAllowlist, Environment, FirewallRule, Location, Machine, ObjectStorageBackend, Phase, PrivateNetwork, SshKey,
+} from '../../lib';
+import { BackupPlan } from '../../lib/backup/backup-plan';
+import { BackupTarget } from '../../lib/backup/backup-target';
+import { Heartbeat } from '../../lib/backup/heartbeat';
+import { Retention } from '../../lib/backup/retention';
+import { Schedule } from '../../lib/backup/schedule';
+import { StorageBox } from '../../lib/hetzner/storage-box';
+import { EnvironmentMonitoring } from '../../lib/monitoring/environment-monitoring';
+import { UptimeCheck } from '../../lib/monitoring/uptime-check';
+import { HetznerStandIn, LoopbackMachine, StandInWorkspace, TerraformRun } from '../../testing';
+import { boundary, plan, RULES } from '../monitoring/helpers/fixture';
+
+// A production stack applied through Terraform with the stand-in provider, its machine's bundle rolled
+// out over real SSH to a loopback sshd standing in for the server (files under a directory, systemctl
+// recorded). Then day-2 changes (a retention, an uptime check, a rotated secret, a removed part) reach
+// the running machine on the next deploy without replacing the server; failures leave it as it was.
+
+interface Version {
+  readonly keepDaily: number;
+  readonly extraCheck?: boolean;
+  /** A team part that v1 has and v2 drops: its files must go. */
+  readonly teamPart?: boolean;
+  /** A team part whose unit systemd refuses. */
+  readonly brokenUnit?: boolean;
+}
+
+const ADMIN_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu';
+const secret = (stack: TerraformStack, name: string) => new TerraformVariable(stack, name, { type: 'string', sensitive: true });
+
+function productionStack(version: Version): TerraformStack {
+  const app = Testing.app();
+  const stack = new TerraformStack(app, 'acme-production');
+  new HcloudProvider(stack, 'hcloud', {});
+  new ObjectStorageBackend(stack, { bucket: 'acme-state' });
+  const env = Environment.PRODUCTION;
+  const network = new PrivateNetwork(stack, 'Network', { environment: env, name: 'acme-production-network' });
+  const machine = new Machine(stack, 'App', {
+    environment: env, role: 'app', name: 'acme-production-app', serverType: Phase.ONE.machineFor(env).preferred,
+    dataClasses: [DataClass.SENSITIVE, DataClass.SECRET], ingress: [FirewallRule.httpsFromAnywhere()], privateNetwork: network,
+    sshKeys: [new SshKey(stack, 'Admin', { name: 'admin', publicKey: ADMIN_KEY })], adminCidrs: ['203.0.113.0/24'],
+  });
+  const box = new StorageBox(stack, 'StorageBox', { environment: env, location: Location.HEL1, password: secret(stack, 'storage_box_password') });
+  const account = box.addSubaccount('App', { homeDirectory: 'backups/production/app', password: secret(stack, 'storage_box_app_password') });
+  new BackupPlan(stack, 'Backups', {
+    environment: env, resticPassword: secret(stack, 'restic_password'), heartbeat: Heartbeat.healthchecks(secret(stack, 'heartbeat_url')),
+    targets: [BackupTarget.storageBox(account)], schedule: Schedule.daily({ hour: 3 }),
+    retention: Retention.of({ daily: version.keepDaily, weekly: 4, monthly: 6 }),
+  }).protect(machine);
+  const monitoringPlan = version.extraCheck
+    ? plan({ uptimeChecks: [...plan().uptimeChecks, UptimeCheck.http(Environment.TEST, 'https://status.acme.eu/health')] })
+    : plan();
+  const monitoring = new EnvironmentMonitoring(stack, 'Monitoring', { plan: monitoringPlan, phase: Phase.ONE, environment: env, machine });
+  EgressAllowlist.apply(machine, { policy: boundary(), hostnames: [...monitoring.egressHostnamesFor(machine), 'u12345.your-storagebox.de'] });
+  if (version.teamPart) {
+    machine.addBundlePart({
+      name: 'team: report job',
+      files: [
+        { path: '/usr/local/sbin/acme-report', content: '#!/bin/sh\necho report\n', permissions: '0755' },
+        { path: '/etc/systemd/system/acme-report.service', content: '[Unit]\nDescription=Acme report\n\n[Service]\nType=oneshot\nExecStart=/usr/local/sbin/acme-report\n' },
+      ],
+      commands: [['systemctl', 'daemon-reload']],
+    });
+  }
+  if (version.brokenUnit) {
+    machine.addBundlePart({
+      name: 'team: broken unit',
+      files: [{ path: '/etc/systemd/system/acme-broken.service', content: '[Unit]\nDescription=Broken\n\n[Servce]\nExecStart=/bin/true\n' }],
+    });
+  }
+  Aspects.of(stack).add(new BoundaryChecks({ policy: boundary(), rules: RULES }));
+  return stack;
+}
+
+/** Real-looking secrets: the monitoring setup checks each URL's host against the declared one. */
+const SECRETS = {
+  TF_VAR_monitoring_webhook_ops: 'https://chat.acme.eu/hooks/first-token-0001',
+  TF_VAR_monitoring_deadman_ping_url: 'https://hc-ping.com/0f7b2c1e-0000-4000-8000-000000000001',
+  TF_VAR_error_monitoring_dsn: 'https://key0001@errors.acme.eu/1',
+  TF_VAR_heartbeat_url: 'https://hc-ping.com/0f7b2c1e-0000-4000-8000-000000000002',
+  TF_VAR_restic_password: 'restic-password-first-0001',
+  TF_VAR_storage_box_password: 'Box-Password-0001!',
+  TF_VAR_storage_box_app_password: 'Sub-Password-0001!',
+};
+
+const CONF = '/etc/sovereign-backup/backup.conf';
+const WEBHOOK_SECRET = '/etc/sovereign-monitoring/secrets/monitoring_webhook_ops.b64';
+/** What Terraform said went wrong, and what the provisioners printed: the messages a deployer reads. */
+function messages(run: TerraformRun): string {
+  return (run.stdout + run.stderr).split('\n').filter(Boolean).map((line) => {
+    try {
+      const event = JSON.parse(line);
+      return event.diagnostic ? `${event.diagnostic.summary}\n${event.diagnostic.detail}` : String(event['@message']);
+    } catch {
+      return line;
+    }
+  }).join('\n');
+}
+const decode = (b64: string | undefined) => Buffer.from(String(b64).trim(), 'base64').toString('utf8');
+
+describe('day-2 rollout of a production machine\'s bundle (stand-in provider, real sshd on loopback)', () => {
+  const standIn = new HetznerStandIn();
+  let target: LoopbackMachine;
+  let ws: StandInWorkspace;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rollout-e2e-'));
+    target = await LoopbackMachine.start(path.join(dir, 'machine'));
+    ws = standIn.workspace(productionStack({ keepDaily: 7, teamPart: true }));
+    ws.setVariables(SECRETS).rollOutTo(target.target()).setConfiguration(JSON.parse(Testing.synth(productionStack({ keepDaily: 7, teamPart: true }), true)));
+  }, 60_000);
+
+  afterAll(async () => {
+    await target?.stop();
+    standIn.stop(true);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const deploy = (version: Version) => {
+    ws.setConfiguration(JSON.parse(Testing.synth(productionStack(version), true)));
+    return ws;
+  };
+  const serverIds = () => Object.keys(ws.cloud().objects.hcloud_server ?? {});
+  const bundleVersionOf = (version: Version) => {
+    const json = JSON.parse(Testing.synth(productionStack(version), true));
+    return String((Object.values(json.resource.terraform_data)[0] as any).triggers_replace.bundle);
+  };
+
+  test('the first deploy creates the server and installs the bundle: files, modes, secrets decoded by the setup, units enabled', () => {
+    const run = ws.apply();
+    expect(run.ok ? '' : messages(run)).toBe('');
+    const current = target.current();
+    expect(current.version).toBe(bundleVersionOf({ keepDaily: 7, teamPart: true }));
+    expect(target.read(CONF)).toContain("KEEP='--keep-daily 7 --keep-weekly 4 --keep-monthly 6'");
+    expect(target.mode(CONF)).toBe('0600');
+    expect(decode(target.read(WEBHOOK_SECRET))).toBe(SECRETS.TF_VAR_monitoring_webhook_ops);
+    // The monitoring setup ran on the machine and wrote the webhook into Alertmanager's configuration.
+    expect(target.read('/etc/sovereign-monitoring/alertmanager.yml')).toContain(SECRETS.TF_VAR_monitoring_webhook_ops);
+    expect(target.read('/usr/local/sbin/acme-report')).toBe('#!/bin/sh\necho report\n');
+    expect(target.systemctlCalls()).toEqual(expect.arrayContaining([
+      'daemon-reload', 'enable --now backup-push.timer backup-prune.timer backup-check.timer',
+      'restart prometheus prometheus-alertmanager prometheus-blackbox-exporter',
+    ]));
+    // Nothing of the inputs stays where the provisioners put them (the sshd's own file system: the
+    // provisioners' paths are absolute), and no secret reached Terraform's output.
+    const incoming = `/var/lib/sovereign/rollout/incoming/${current.version.slice(7, 23)}`;
+    expect(fs.existsSync(incoming)).toBe(false);
+    for (const value of Object.values(SECRETS)) expect(run.stdout + run.stderr).not.toContain(value);
+    expect(target.read('/var/lib/prometheus/node-exporter/sovereign_rollout.prom')).toMatch(/sovereign_rollout_success 1\n[\s\S]*sovereign_bundle_info\{version="sha256:[0-9a-f]{64}"\} 1/);
+  }, 240_000);
+
+  test('a second deploy with nothing changed plans no change at all', () => {
+    const planned = deploy({ keepDaily: 7, teamPart: true }).plan();
+    expect(planned.changes?.resourceChanges.filter((c) => !c.actions.every((a) => a === 'no-op') && !c.actions.every((a) => a === 'read'))).toEqual([]);
+  }, 120_000);
+
+  test('day 2: a retention, an uptime check, a rotated secret and a dropped part reach the machine; the server stays', () => {
+    const before = serverIds();
+    const old = target.current().version;
+    ws.setVariables({ TF_VAR_monitoring_webhook_ops: 'https://chat.acme.eu/hooks/rotated-token-0002' });
+    const next = { keepDaily: 14, extraCheck: true };
+    const planned = deploy(next).plan();
+    const changed = planned.changes!.resourceChanges.filter((c) => !c.actions.every((a) => a === 'no-op' || a === 'read'));
+    // Only the rollout is replaced: the plan shows the bundle version going from old to new.
+    expect(changed.map((c) => [c.type, c.actions])).toEqual([['terraform_data', ['delete', 'create']]]);
+    expect(changed[0].before.triggers_replace.bundle).toBe(old);
+    expect(changed[0].after.triggers_replace.bundle).toBe(bundleVersionOf(next));
+    expect(changed[0].before.triggers_replace.inputs).not.toBe(changed[0].after.triggers_replace.inputs);
+    target.clearSystemctl();
+    const run = ws.apply();
+    expect(messages(run)).not.toMatch(/Error/);
+    expect(serverIds()).toEqual(before);
+    expect(target.current().version).toBe(bundleVersionOf(next));
+    expect(target.read(CONF)).toContain("KEEP='--keep-daily 14 --keep-weekly 4 --keep-monthly 6'");
+    expect(target.read('/etc/sovereign-monitoring/prometheus.yml')).toContain('https://status.acme.eu/health');
+    expect(target.read('/etc/sovereign-monitoring/alertmanager.yml')).toContain('rotated-token-0002');
+    expect(target.read('/etc/sovereign-monitoring/alertmanager.yml')).not.toContain('first-token-0001');
+    // The team part is gone, files and unit.
+    expect(target.read('/usr/local/sbin/acme-report')).toBeUndefined();
+    expect(target.read('/etc/systemd/system/acme-report.service')).toBeUndefined();
+    expect(target.systemctlCalls()).toContain('disable --now acme-report.service');
+    // Units are reloaded and daemons restarted where their files changed, and only there.
+    const calls = target.systemctlCalls();
+    expect(calls).toContain('daemon-reload');
+    expect(calls).toContain('restart prometheus prometheus-alertmanager prometheus-blackbox-exporter');
+    expect(calls.filter((c) => c.includes('node-exporter'))).toEqual([]);
+  }, 240_000);
+
+  test('fails when the machine is unreachable, and the previous version keeps running', () => {
+    const running = target.current().version;
+    ws.rollOutTo(target.target({ port: 1, timeout: '3s' }));
+    const run = deploy({ keepDaily: 21, extraCheck: true }).apply();
+    ws.rollOutTo(target.target());
+    expect(run.ok).toBe(false);
+    expect(messages(run)).toMatch(/connect|dial tcp 127\.0\.0\.1:1/i);
+    expect(target.current().version).toBe(running);
+    expect(target.read(CONF)).toContain('--keep-daily 14 ');
+  }, 240_000);
+
+  test('fails when the bundle does not match its checksum, and the previous version keeps running', () => {
+    const running = target.current().version;
+    const json = JSON.parse(Testing.synth(productionStack({ keepDaily: 21, extraCheck: true }), true));
+    const rollout: any = Object.values(json.resource.terraform_data)[0];
+    const file = rollout.provisioner.find((p: any) => p.file && String(p.file.destination).endsWith('/bundle.gz.b64')).file;
+    // Another synth's bundle under this synth's version: what a cut or altered transfer looks like.
+    file.content = (Object.values(JSON.parse(Testing.synth(productionStack({ keepDaily: 30 }), true)).resource.terraform_data)[0] as any)
+      .provisioner.find((p: any) => p.file && String(p.file.destination).endsWith('/bundle.gz.b64')).file.content;
+    ws.setConfiguration(json);
+    const run = ws.apply();
+    expect(run.ok).toBe(false);
+    expect(messages(run)).toMatch(/FAILED to verify the checksum: the bundle received hashes to sha256:[0-9a-f]{12}, the deploy expected sha256:[0-9a-f]{12}/);
+    expect(messages(run)).toMatch(/the machine keeps running sha256:/);
+    expect(target.current().version).toBe(running);
+    expect(target.read(CONF)).toContain('--keep-daily 14 ');
+  }, 240_000);
+
+  test('fails when a unit does not pass systemd-analyze verify, and nothing is switched', () => {
+    const running = target.current().version;
+    const run = deploy({ keepDaily: 21, extraCheck: true, brokenUnit: true }).apply();
+    expect(run.ok).toBe(false);
+    expect(messages(run)).toMatch(/FAILED to check \/etc\/systemd\/system\/acme-broken\.service: systemd-analyze verify refuses the unit/);
+    expect(messages(run)).toMatch(/Fix: correct the unit file/);
+    expect(target.current().version).toBe(running);
+    expect(target.read('/etc/systemd/system/acme-broken.service')).toBeUndefined();
+    expect(target.read(CONF)).toContain('--keep-daily 14 ');
+  }, 240_000);
+
+  test('fails when activation fails (a daemon refuses to restart), and the previous files are put back', () => {
+    const running = target.current().version;
+    const previousPrometheus = target.read('/etc/sovereign-monitoring/prometheus.yml');
+    target.failSystemctl('^restart prometheus ');
+    const run = deploy({ keepDaily: 21 }).apply();
+    target.failSystemctl(undefined);
+    expect(run.ok).toBe(false);
+    expect(messages(run)).toMatch(/FAILED to activate "sovereign-monitoring prober": systemctl restart prometheus .* exited 1/);
+    expect(target.current().version).toBe(running);
+    expect(target.read('/etc/sovereign-monitoring/prometheus.yml')).toBe(previousPrometheus);
+    expect(target.read(CONF)).toContain('--keep-daily 14 ');
+  }, 240_000);
+
+  test('after the failures, the same deploy succeeds on retry', () => {
+    const run = deploy({ keepDaily: 21 }).apply();
+    expect(messages(run)).not.toMatch(/Error/);
+    expect(run.ok).toBe(true);
+    expect(target.read(CONF)).toContain('--keep-daily 21 ');
+    expect(target.read('/etc/sovereign-monitoring/prometheus.yml')).not.toContain('https://status.acme.eu/health');
+  }, 240_000);
+});

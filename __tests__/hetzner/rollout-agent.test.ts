@@ -1,0 +1,202 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { BundlePart, MachineBundle } from '../../lib';
+import { ROLLOUT_AGENT } from '../../lib/hetzner/private/rollout-agent';
+
+// The rollout agent run directly, as the rollout's last provisioner runs it, on a machine whose file
+// system is a directory (SOVEREIGN_ROOT) and whose systemctl records its calls. The end-to-end suite
+// (machine-rollout-e2e.test.ts) runs it through Terraform and SSH; this one pins its decisions.
+
+const secret = 'TOKEN=s3cr3t-value-0001';
+
+class Machine {
+  public readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rollout-agent-'));
+  public readonly root = path.join(this.dir, 'root');
+  private readonly agent = path.join(this.dir, 'sovereign-rollout');
+  private readonly bin = path.join(this.dir, 'bin');
+
+  constructor() {
+    fs.mkdirSync(this.root);
+    fs.mkdirSync(this.bin);
+    fs.writeFileSync(this.agent, ROLLOUT_AGENT, { mode: 0o755 });
+    fs.writeFileSync(path.join(this.bin, 'systemctl'), `#!/bin/sh\necho "$*" >> ${this.dir}/systemctl.log\n`, { mode: 0o755 });
+  }
+
+  /** Delivers a bundle as the provisioners do and runs the agent; `inputs` are the deploy-time contents. */
+  public apply(parts: BundlePart[], inputs: Record<string, string> = {}, options: { version?: string } = {}) {
+    const bundle = new MachineBundle('acme-production-app');
+    for (const part of parts) bundle.addPart(part);
+    // Templates stay as they are: the deploy-time contents come from `inputs`, as Terraform renders them.
+    const rendered = bundle.render((text) => text);
+    const incoming = fs.mkdtempSync(path.join(this.dir, 'incoming-'));
+    fs.writeFileSync(path.join(incoming, 'bundle.gz.b64'), rendered.payload);
+    fs.writeFileSync(path.join(incoming, 'inputs.json'), JSON.stringify(inputs));
+    fs.rmSync(path.join(this.dir, 'systemctl.log'), { force: true });
+    const run = spawnSync('python3', [this.agent, 'apply', '--version', options.version ?? rendered.version, '--dir', incoming], {
+      env: { ...process.env, SOVEREIGN_ROOT: this.root, PATH: `${this.bin}:${process.env.PATH}` }, encoding: 'utf8',
+    });
+    return { status: run.status, output: `${run.stdout}${run.stderr}`, version: rendered.version, incomingLeft: fs.existsSync(incoming) };
+  }
+
+  public status(): string {
+    const run = spawnSync('python3', [this.agent, 'status'], { env: { ...process.env, SOVEREIGN_ROOT: this.root }, encoding: 'utf8' });
+    return `${run.stdout}${run.stderr}`.trim();
+  }
+
+  public read(p: string): string | undefined {
+    const file = path.join(this.root, p);
+    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
+  }
+
+  public write(p: string, content: string): void {
+    fs.writeFileSync(path.join(this.root, p), content);
+  }
+
+  public systemctl(): string[] {
+    const file = path.join(this.dir, 'systemctl.log');
+    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n') : [];
+  }
+
+  public remove(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A file whose content Terraform fills in: a token, as a sensitive variable gives it. */
+function deployTime(): string {
+  const stack = new TerraformStack(Testing.app(), 'x');
+  return `TOKEN=${new TerraformVariable(stack, 'token', { type: 'string', sensitive: true }).stringValue}`;
+}
+
+const app = (conf: string): BundlePart => ({
+  name: 'app',
+  files: [
+    { path: '/etc/acme/app.conf', content: conf },
+    { path: '/etc/systemd/system/acme.service', content: '[Unit]\nDescription=Acme\n\n[Service]\nExecStart=/bin/true\n' },
+  ],
+  commands: [['systemctl', 'restart', 'acme.service']],
+});
+const jobs = (schedule: string): BundlePart => ({
+  name: 'jobs',
+  files: [{ path: '/etc/systemd/system/acme-job.timer', content: `[Unit]\nDescription=Job\n\n[Timer]\nOnCalendar=${schedule}\n\n[Install]\nWantedBy=timers.target\n` }],
+  commands: [['systemctl', 'enable', '--now', 'acme-job.timer']],
+});
+const secrets = (): BundlePart => ({ name: 'secrets', files: [{ path: '/etc/acme/secret.env', content: deployTime(), permissions: '0600' }] });
+
+describe('the rollout agent', () => {
+  const machines: Machine[] = [];
+  const machine = () => {
+    const m = new Machine();
+    machines.push(m);
+    return m;
+  };
+  afterAll(() => machines.forEach((m) => m.remove()));
+
+  test('installs a bundle, runs every part\'s commands the first time, records the version, and removes what it received', () => {
+    const m = machine();
+    const run = m.apply([app('a=1\n'), jobs('daily'), secrets()], { '/etc/acme/secret.env': secret });
+    expect(run.output).toMatch(/acme-production-app now runs bundle sha256:[0-9a-f]{12}: 4 files changed, 0 removed/);
+    expect(run.status).toBe(0);
+    expect(m.read('/etc/acme/app.conf')).toBe('a=1\n');
+    expect(m.read('/etc/acme/secret.env')).toBe(secret);
+    expect((fs.statSync(path.join(m.root, 'etc/acme/secret.env')).mode & 0o777).toString(8)).toBe('600');
+    expect(m.systemctl()).toEqual(['daemon-reload', 'restart acme.service', 'enable --now acme-job.timer']);
+    expect(m.status()).toBe(`acme-production-app runs bundle ${run.version} (release ${JSON.parse(m.read('/var/lib/sovereign/rollout/current.json')!).release}, installed ${m.status().match(/installed (.*) UTC/)![1]} UTC, 4 files)`);
+    expect(run.incomingLeft).toBe(false);
+    expect(run.output).not.toContain('s3cr3t');
+  });
+
+  test('the same version again changes nothing and runs nothing', () => {
+    const m = machine();
+    m.apply([app('a=1\n'), jobs('daily')]);
+    const again = m.apply([app('a=1\n'), jobs('daily')]);
+    expect(again.status).toBe(0);
+    expect(again.output).toMatch(/already runs bundle sha256:[0-9a-f]{12}; nothing to do/);
+    expect(m.systemctl()).toEqual([]);
+  });
+
+  test('reloads and restarts only what changed: a new schedule touches the timer, not the app', () => {
+    const m = machine();
+    m.apply([app('a=1\n'), jobs('daily')]);
+    const run = m.apply([app('a=1\n'), jobs('weekly')]);
+    expect(run.status).toBe(0);
+    expect(m.systemctl()).toEqual(['daemon-reload', 'enable --now acme-job.timer']);
+    // A configuration change without a unit: no daemon-reload, only the app's restart.
+    m.apply([app('a=2\n'), jobs('weekly')]);
+    expect(m.systemctl()).toEqual(['restart acme.service']);
+  });
+
+  test('a rotated secret replaces its file and keeps the previous copy for the activation, outside the file system', () => {
+    const m = machine();
+    m.apply([app('a=1\n'), secrets()], { '/etc/acme/secret.env': secret });
+    const run = m.apply([app('a=1\n'), secrets()], { '/etc/acme/secret.env': 'TOKEN=rotated-0002' });
+    expect(run.status).toBe(0);
+    expect(run.output).toMatch(/1 files changed/);
+    expect(m.read('/etc/acme/secret.env')).toBe('TOKEN=rotated-0002');
+    expect(run.output).not.toMatch(/rotated-0002|s3cr3t/);
+  });
+
+  test('repairs drift: a file edited by hand is put back on the next rollout of the same version', () => {
+    const m = machine();
+    m.apply([app('a=1\n')]);
+    m.write('/etc/acme/app.conf', 'edited by hand\n');
+    const run = m.apply([app('a=1\n')]);
+    expect(run.output).toMatch(/1 files changed/);
+    expect(m.read('/etc/acme/app.conf')).toBe('a=1\n');
+    expect(m.systemctl()).toEqual(['restart acme.service']);
+  });
+
+  test('removes the files a part no longer has, stopping and disabling its units first', () => {
+    const m = machine();
+    m.apply([app('a=1\n'), jobs('daily')]);
+    const run = m.apply([app('a=1\n')]);
+    expect(run.output).toMatch(/0 files changed, 1 removed/);
+    expect(m.read('/etc/systemd/system/acme-job.timer')).toBeUndefined();
+    expect(m.systemctl()).toEqual(['disable --now acme-job.timer', 'daemon-reload']);
+  });
+
+  test('fails on a bundle that does not match the expected version, before touching anything', () => {
+    const m = machine();
+    const first = m.apply([app('a=1\n')]);
+    const run = m.apply([app('a=2\n')], {}, { version: `sha256:${'0'.repeat(64)}` });
+    expect(run.status).toBe(1);
+    expect(run.output).toMatch(/FAILED to verify the checksum: the bundle received hashes to sha256:[0-9a-f]{12}, the deploy expected sha256:000000000000/);
+    expect(run.output).toContain(`the machine keeps running ${first.version}`);
+    expect(m.read('/etc/acme/app.conf')).toBe('a=1\n');
+    expect(run.incomingLeft).toBe(false);
+  });
+
+  test('withholds the output of a check that fails on a file with deploy-time inputs', () => {
+    const m = machine();
+    const run = m.apply([{ name: 'secrets', files: [{ path: '/etc/acme/secret.env', content: deployTime(), check: ['sh', '-c', 'cat "$0"; exit 3', '{}'] }] }],
+      { '/etc/acme/secret.env': secret });
+    expect(run.status).toBe(1);
+    expect(run.output).toMatch(/FAILED to check \/etc\/acme\/secret.env: sh exited 3 on the staged file:\n\(output withheld: the file holds deploy-time inputs\)/);
+    expect(run.output).not.toContain('s3cr3t');
+    expect(m.read('/etc/acme/secret.env')).toBeUndefined();
+  });
+
+  test('a command that fails in a later part rolls back every file of the rollout and re-activates the previous version', () => {
+    const m = machine();
+    m.apply([app('a=1\n'), jobs('daily')]);
+    const failing: BundlePart = { name: 'jobs', files: jobs('weekly').files, commands: [['sh', '-c', 'echo "unit acme-job.timer: bad calendar" >&2; exit 4']] };
+    const run = m.apply([app('a=2\n'), failing]);
+    expect(run.status).toBe(1);
+    expect(run.output).toMatch(/FAILED to activate "jobs": sh -c .* exited 4:\n {2}\| unit acme-job.timer: bad calendar/);
+    expect(m.read('/etc/acme/app.conf')).toBe('a=1\n');
+    expect(m.read('/etc/systemd/system/acme-job.timer')).toContain('OnCalendar=daily');
+    // The new app config was activated, then the previous one was put back and activated again.
+    expect(m.systemctl()).toEqual(['daemon-reload', 'restart acme.service', 'daemon-reload', 'restart acme.service', 'enable --now acme-job.timer']);
+    expect(m.read('/var/lib/prometheus/node-exporter/sovereign_rollout.prom')).toMatch(/sovereign_rollout_success 0/);
+  });
+
+  test('refuses to run without its arguments', () => {
+    const m = machine();
+    const run = spawnSync('python3', [path.join(m.dir, 'sovereign-rollout'), 'apply'], { encoding: 'utf8' });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/usage: sovereign-rollout apply --version sha256:<hex> --dir <incoming> \| status/);
+  });
+});

@@ -1,0 +1,87 @@
+import { Testing } from 'cdktf';
+import { AlertReceiver, DeadMansSwitch, Environment, MonitoringPlan, Phase, Product, ProductProps, RestoreCheck, Retirement, UptimeCheck } from '../../lib';
+import { HetznerStandIn } from '../../testing';
+import { ProductStacks } from '../../stacks';
+import { policy } from '../boundary/fixtures';
+import { warningsOf } from '../setup/stack';
+
+// Retiring a protected environment, in two deliberate steps: a deploy that turns the protections off
+// (and deletes nothing), then `destroy`. Without the first step, destroy is refused.
+
+const admin = { sshPublicKeys: { ops: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu' }, cidrs: ['198.51.100.0/24'] };
+const backup = { restoreChecks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })] };
+const monitoring = new MonitoringPlan({
+  uptimeChecks: [UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health')],
+  receivers: [AlertReceiver.webhook('ops', { hostname: 'chat.acme.eu' })],
+  deadMansSwitch: DeadMansSwitch.healthchecksIo(),
+});
+const product = (overrides: Partial<ProductProps> = {}) => new Product({ name: 'acme', phase: Phase.ONE, admin, stateBucket: 'acme-state', boundary: policy, backup, monitoring, ...overrides });
+const REASON = 'Product discontinued; customers moved to acme-v2 on 2026-12-01';
+const resources = (json: any, type: string): any[] => Object.values(json.resource?.[type] ?? {});
+
+function production(retire?: { includeBackups?: boolean }) {
+  const stacks = new ProductStacks(Testing.app(), product(), retire ? { retire: { environment: Environment.PRODUCTION, reason: REASON, ...retire } } : {});
+  return stacks.production;
+}
+
+describe('retiring an environment', () => {
+  test('lifts delete protection and prevent_destroy on the server, its addresses and network; keeps ignore_changes and the backups\' protection', () => {
+    const json = JSON.parse(Testing.synth(production({}), true));
+    const [server] = resources(json, 'hcloud_server');
+    expect(server).toMatchObject({ delete_protection: false, rebuild_protection: false, shutdown_before_deletion: true, backups: true });
+    expect(server.lifecycle).toEqual({ prevent_destroy: false, ignore_changes: ['user_data', 'image', 'ssh_keys'] });
+    for (const ip of resources(json, 'hcloud_primary_ip')) expect([ip.delete_protection, ip.lifecycle?.prevent_destroy]).toEqual([false, undefined]);
+    expect(resources(json, 'hcloud_network')[0]).toMatchObject({ delete_protection: false });
+    const [box] = resources(json, 'hcloud_storage_box');
+    expect([box.delete_protection, box.lifecycle.prevent_destroy]).toEqual([true, true]);
+  });
+
+  test('warns with the reason and the next step', () => {
+    const stack = production({});
+    Testing.synth(stack, true);
+    expect(warningsOf(stack)).toContainEqual(expect.stringMatching(/^Environment-Retiring: acme-production is retiring \(Product discontinued.*\): .*the backups' Storage Box stays protected\. Next: deploy this \(protections off\), then cdktf destroy/));
+  });
+
+  test('with includeBackups, the Storage Box loses its protection too', () => {
+    const [box] = resources(JSON.parse(Testing.synth(production({ includeBackups: true }), true)), 'hcloud_storage_box');
+    expect([box.delete_protection, box.lifecycle.prevent_destroy]).toEqual([false, undefined]);
+  });
+
+  test('fails when the reason is missing or says nothing', () => {
+    expect(() => new ProductStacks(Testing.app(), product(), { retire: { environment: Environment.PRODUCTION, reason: 'done' } }))
+      .toThrow(/acme-production\.retire\.reason: 'done' is not allowed: retiring lifts the protections .* Fix: say why in a sentence/);
+    expect(() => new ProductStacks(Testing.app(), product(), { retire: { environment: Environment.PRODUCTION } as any }))
+      .toThrow(/acme-production\.retire\.reason: undefined is not allowed/);
+  });
+
+  test('fails when declared on a stack that already has resources', () => {
+    const stack = production();
+    expect(() => Retirement.declare(stack, { reason: REASON })).toThrow(/acme-production\.retire: .* is not allowed: the stack already has resources, which were created protected\. Fix: declare the retirement first/);
+  });
+
+  test('through Terraform: destroy is refused, the retiring deploy only turns protections off, then destroy goes through', () => {
+    const standIn = new HetznerStandIn();
+    try {
+      const ws = standIn.workspace(production());
+      expect(ws.apply().ok).toBe(true);
+      const refused = ws.destroy();
+      expect(refused.ok).toBe(false);
+      expect(refused.stdout + refused.stderr).toMatch(/prevent_destroy/);
+
+      ws.setConfiguration(JSON.parse(Testing.synth(production({ includeBackups: true }), true)));
+      const step1 = ws.plan().changes!;
+      expect(step1.deletes).toEqual([]);
+      expect(step1.replacements).toEqual([]);
+      expect(step1.updates.map((c) => c.type).sort()).toEqual(expect.arrayContaining(['hcloud_network', 'hcloud_primary_ip', 'hcloud_server', 'hcloud_storage_box']));
+      for (const c of step1.updates.filter((u) => 'delete_protection' in u.after)) expect(c.after.delete_protection).toBe(false);
+      expect(ws.apply().ok).toBe(true);
+
+      const step2 = ws.destroy();
+      expect(step2.stdout + step2.stderr).not.toMatch(/"@level":"error"/);
+      expect(step2.ok).toBe(true);
+      expect(Object.values(ws.cloud().objects).every((objects) => Object.keys(objects ?? {}).length === 0)).toBe(true);
+    } finally {
+      standIn.stop(true);
+    }
+  }, 240_000);
+});

@@ -1,0 +1,58 @@
+import { IConstruct } from 'constructs';
+import { Annotations } from 'cdktf';
+import { invalidValue, ValidationError } from './validation-message';
+
+/** Why and how an environment is retired. */
+export interface RetirementOptions {
+  /** Why the environment goes, for the plan's reader and the warning synth prints (at least 20 characters). */
+  readonly reason: string;
+  /**
+   * Lift the protection of the backups' Storage Box too, so that `cdktf destroy` deletes the backups.
+   * @default false - the backups outlive the environment; keep them until their retention runs out
+   */
+  readonly includeBackups?: boolean;
+}
+
+const CONTEXT_KEY = 'cdktf-sovereign-hetzner:retiring';
+
+/**
+ * The first of the two deliberate steps that retire a protected environment: while declared on a
+ * stack, its resources drop their delete protection and `prevent_destroy` (deploy that: the plan shows
+ * only protections going off), so that the second step, `cdktf destroy`, can delete them. What would
+ * replace a server (`ignore_changes`) stays, and so does the backups' protection unless included.
+ *
+ * A fact on the construct tree (node context), read by every construct below the scope.
+ */
+export class Retirement {
+  /** Declares `scope` (a stack) retiring. Declare it before the stack's resources are created. */
+  public static declare(scope: IConstruct, options: RetirementOptions): void {
+    const reason = typeof options?.reason === 'string' ? options.reason.trim() : '';
+    if (reason.length < 20) {
+      throw new ValidationError(invalidValue(scope, 'retire.reason', options?.reason,
+        'retiring lifts the protections that keep production from being deleted, so it needs a reason someone can read later',
+        "say why in a sentence, such as 'Product discontinued; customers migrated to acme-v2 on 2026-12-01'"));
+    }
+    if (scope.node.children.length > 0) {
+      throw new ValidationError(invalidValue(scope, 'retire', reason,
+        'the stack already has resources, which were created protected',
+        'declare the retirement first, before anything is added to the stack (EnvironmentStack does so with its retire prop)'));
+    }
+    scope.node.setContext(CONTEXT_KEY, { reason, includeBackups: options.includeBackups === true });
+    Annotations.of(scope).addWarning(`Environment-Retiring: ${scope.node.path} is retiring (${reason}): its delete protection and prevent_destroy are off`
+      + `${options.includeBackups === true ? ', the backups\' Storage Box included' : '; the backups\' Storage Box stays protected'}. `
+      + 'Next: deploy this (protections off), then cdktf destroy. Fix, if this is not meant: remove the retirement and deploy again.');
+  }
+
+  /** The retirement that applies to `scope`, if any. */
+  public static of(scope: IConstruct): Required<RetirementOptions> | undefined {
+    return scope.node.tryGetContext(CONTEXT_KEY);
+  }
+
+  /** Whether a resource of an environment that is protected from loss keeps its protections. */
+  public static keepsProtection(scope: IConstruct, protectedFromLoss: boolean, options: { backups?: boolean } = {}): boolean {
+    if (!protectedFromLoss) return false;
+    const retirement = Retirement.of(scope);
+    if (!retirement) return true;
+    return options.backups === true && !retirement.includeBackups;
+  }
+}

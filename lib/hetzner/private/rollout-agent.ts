@@ -1,0 +1,398 @@
+// The on-machine half of a rollout, kept as a string constant so that the compiled library carries
+// it. `MachineRollout` copies it next to the bundle on every deploy (the machine needs nothing
+// installed beforehand but Debian's python3), and the end-to-end suite runs it as it is.
+// SOVEREIGN_ROOT moves every path it writes under a directory, which only the tests do.
+
+/** Where the agent keeps its state on the machine: current version, staged releases, the lock. */
+export const ROLLOUT_STATE_DIR = '/var/lib/sovereign/rollout';
+
+/** `sovereign-rollout apply|status`; see the header of the script. */
+export const ROLLOUT_AGENT = `#!/usr/bin/python3
+# sovereign-rollout, rendered by cdktf-sovereign-hetzner: installs one version of this machine's bundle.
+#
+#   sovereign-rollout apply --version sha256:<hex> --dir <incoming directory>
+#   sovereign-rollout status
+#
+# apply: checks the bundle against the hash the deploy expects, stages every file, checks the staged
+# files (units, scripts, and each file's own check such as promtool), installs missing packages, then
+# switches file by file (write + rename) and runs the commands of the parts whose files changed.
+# If anything fails, the files of the previous version are put back and its commands run again, so
+# the previous version keeps running; the exit code is non-zero and the message says what failed.
+# A second apply of the same version changes nothing. Secrets (the inputs) never reach argv or output.
+import base64, fcntl, gzip, hashlib, json, os, shutil, subprocess, sys, tempfile, time
+
+ROOT = os.environ.get("SOVEREIGN_ROOT", "").rstrip("/")
+STATE = ROOT + "${ROLLOUT_STATE_DIR}"
+TEXTFILE_DIR = ROOT + "/var/lib/prometheus/node-exporter"
+UNIT_DIR = "/etc/systemd/system/"
+UNIT_SUFFIXES = (".service", ".timer", ".socket", ".path", ".mount", ".target")
+# Lines of systemd-analyze verify that mean the unit file itself is wrong (not the machine around it).
+UNIT_ERRORS = ("Unknown section", "Unknown key", "Unknown lvalue", "bad unit file setting", "Failed to parse",
+               "Refusing", "Invalid", "Missing '='", "has no ExecStart")
+
+
+class Failure(Exception):
+    def __init__(self, step, message, fix):
+        Exception.__init__(self, message)
+        self.step, self.message, self.fix = step, message, fix
+
+
+def log(message):
+    print("sovereign-rollout: " + message, flush=True)
+
+
+def tail(text, lines=15):
+    return "\\n".join(("  | " + l) for l in text.strip().splitlines()[-lines:])
+
+
+def digest(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def real(path):
+    return ROOT + path
+
+
+def read_json(path, default):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return default
+
+
+def write_atomic(path, data, mode, owner="root:root"):
+    directory = os.path.dirname(path)
+    os.makedirs(directory, mode=0o755, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".sovereign-rollout.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        chown(tmp, owner)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def chown(path, owner):
+    if os.geteuid() != 0 or ROOT:
+        return
+    import grp, pwd
+    user, _, group = owner.partition(":")
+    try:
+        os.chown(path, pwd.getpwnam(user).pw_uid, grp.getgrnam(group or user).gr_gid)
+    except KeyError:
+        raise Failure("install " + path, "the owner %s does not exist on the machine" % owner,
+                      "add the package that creates the user to the part's packages")
+
+
+def run(argv, env=None, timeout=1800, stdin=None):
+    try:
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL if stdin is None else stdin, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, env=env, timeout=timeout)
+        return p.returncode, p.stdout.decode("utf-8", "replace")
+    except FileNotFoundError:
+        return 127, "%s: command not found" % argv[0]
+    except subprocess.TimeoutExpired:
+        return 124, "timed out after %d s" % timeout
+
+
+def metric(success, version):
+    lines = [
+        "# HELP sovereign_rollout_success Whether the last rollout of the machine's bundle succeeded.",
+        "# TYPE sovereign_rollout_success gauge",
+        "sovereign_rollout_success %d" % (1 if success else 0),
+        "# HELP sovereign_rollout_timestamp_seconds When the last rollout ended.",
+        "# TYPE sovereign_rollout_timestamp_seconds gauge",
+        "sovereign_rollout_timestamp_seconds %d" % int(time.time()),
+    ]
+    if version:
+        lines += ["# HELP sovereign_bundle_info The bundle version the machine runs.", "# TYPE sovereign_bundle_info gauge",
+                  'sovereign_bundle_info{version="%s"} 1' % version]
+    try:
+        write_atomic(TEXTFILE_DIR + "/sovereign_rollout.prom", ("\\n".join(lines) + "\\n").encode(), 0o644)
+    except OSError:
+        pass
+
+
+def wait_for_first_boot():
+    # A rollout right after the server was created meets cloud-init still running apt.
+    if ROOT or not os.path.isdir("/run/cloud-init") or not shutil.which("cloud-init"):
+        return
+    log("waiting for cloud-init to finish the first boot")
+    run(["cloud-init", "status", "--wait"], timeout=1200)
+
+
+def load_bundle(version, incoming):
+    try:
+        with open(os.path.join(incoming, "bundle.gz.b64"), "rb") as f:
+            raw = gzip.decompress(base64.b64decode(f.read(), validate=False))
+    except (OSError, ValueError, EOFError) as e:
+        raise Failure("receive the bundle", "the bundle cannot be read or decoded (%s)" % type(e).__name__,
+                      "run the deploy again; the transfer was probably cut")
+    received = "sha256:" + digest(raw)
+    if received != version:
+        raise Failure("verify the checksum", "the bundle received hashes to %s, the deploy expected %s: it was altered or cut in transit"
+                      % (received[:19], version[:19]), "run the deploy again from one synth (cdktf synth, then deploy)")
+    try:
+        bundle = json.loads(raw)
+    except ValueError:
+        raise Failure("read the bundle", "the bundle is not valid JSON", "run the deploy again from one synth")
+    try:
+        with open(os.path.join(incoming, "inputs.json"), "rb") as f:
+            inputs_raw = f.read()
+        inputs = json.loads(inputs_raw)
+    except (OSError, ValueError):
+        # The inputs hold secrets: say which step failed, never what they contain.
+        raise Failure("read the inputs", "the deploy-time inputs (secrets, addresses) are missing or not valid JSON",
+                      "check that every TF_VAR_ the stack declares is set, then deploy again")
+    return bundle, inputs, digest(inputs_raw)
+
+
+def desired_files(bundle, inputs):
+    files = {}
+    for part in bundle["parts"]:
+        for f in part.get("files", []):
+            if "content" in f:
+                data = f["content"].encode()
+            elif f["path"] in inputs:
+                data = inputs[f["path"]].encode()
+            else:
+                raise Failure("read the inputs", "no deploy-time content for " + f["path"], "run the deploy again from one synth")
+            files[f["path"]] = {"data": data, "mode": int(f.get("mode", "0644"), 8), "owner": f.get("owner", "root:root"),
+                                "part": part["name"], "check": f.get("check"), "secret": "content" not in f}
+    return files
+
+
+def fingerprint(spec):
+    return digest(spec["data"]) + ":%o:%s" % (spec["mode"], spec["owner"])
+
+
+def on_disk(path, spec):
+    try:
+        st = os.stat(real(path))
+        with open(real(path), "rb") as f:
+            return f.read() == spec["data"] and (st.st_mode & 0o7777) == spec["mode"]
+    except OSError:
+        return False
+
+
+def check_staged(files, staged):
+    for path, spec in sorted(files.items()):
+        target = staged + path
+        argvs = []
+        name = os.path.basename(path)
+        if path.startswith(UNIT_DIR) and name.endswith(UNIT_SUFFIXES) and ".d/" not in path[len(UNIT_DIR):]:
+            code, out = run(["systemd-analyze", "verify", target], timeout=120)
+            bad = [l for l in out.splitlines() if any(e in l for e in UNIT_ERRORS)]
+            if bad:
+                raise Failure("check " + path, "systemd-analyze verify refuses the unit:\\n" + tail("\\n".join(bad)),
+                              "correct the unit file in the bundle part, synthesize and deploy again")
+        if spec["data"].startswith(b"#!/bin/bash") or spec["data"].startswith(b"#!/usr/bin/env bash"):
+            argvs.append(["bash", "-n", target])
+        elif spec["data"].startswith(b"#!/bin/sh"):
+            argvs.append(["sh", "-n", target])
+        elif spec["data"].startswith(b"#!/usr/bin/python3"):
+            try:
+                compile(spec["data"], path, "exec")
+            except SyntaxError as e:
+                raise Failure("check " + path, "python3 cannot parse it (line %s: %s)" % (e.lineno, e.msg),
+                              "correct the script, synthesize and deploy again")
+        if spec["check"]:
+            argvs.append([target if a == "{}" else a for a in spec["check"]])
+        for argv in argvs:
+            code, out = run(argv, timeout=300)
+            if code != 0:
+                shown = "(output withheld: the file holds deploy-time inputs)" if spec["secret"] else tail(out)
+                raise Failure("check " + path, "%s exited %d on the staged file:\\n%s" % (argv[0], code, shown),
+                              "correct the file in the bundle part, synthesize and deploy again")
+
+
+def install_packages(packages):
+    wanted = sorted(set(packages))
+    missing = [p for p in wanted if run(["dpkg-query", "-W", "-f=\${Status}", p])[1].strip() != "install ok installed"]
+    if not missing:
+        return
+    if ROOT:
+        log("packages not installed under SOVEREIGN_ROOT: " + " ".join(missing))
+        return
+    log("installing " + " ".join(missing))
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for argv in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "--no-install-recommends"] + missing):
+        code, out = run(argv, env=env)
+        if code != 0:
+            raise Failure("install packages", "%s exited %d:\\n%s" % (" ".join(argv[:2]), code, tail(out)),
+                          "check that the machine reaches the Debian mirrors (egress allowlist, DNS), then deploy again")
+
+
+def command_argv(command):
+    if isinstance(command, str):
+        return ["sh", "-c", command]
+    argv = list(command)
+    if ROOT and argv[0].startswith("/") and os.path.exists(real(argv[0])):
+        argv[0] = real(argv[0])
+    return argv
+
+
+def parts_to_run(bundle, changed, previous_parts):
+    chosen = []
+    for part in bundle["parts"]:
+        commands = part.get("commands", [])
+        if not commands:
+            continue
+        own = {f["path"] for f in part.get("files", [])}
+        text = json.dumps(commands)
+        if (previous_parts.get(part["name"]) != digest(text.encode()) or own & changed
+                or any(p in text for p in changed)):
+            chosen.append(part)
+    return chosen
+
+
+def run_parts(parts, previous_root):
+    env = dict(os.environ, SOVEREIGN_PREVIOUS_ROOT=previous_root)
+    for part in parts:
+        for command in part["commands"]:
+            argv = command_argv(command)
+            code, out = run(argv, env=env)
+            if code != 0:
+                shown = command if isinstance(command, str) else " ".join(command)
+                raise Failure('activate "%s"' % part["name"], "%s exited %d:\\n%s" % (shown[:200], code, tail(out)),
+                              "fix the cause shown above and deploy again")
+
+
+def apply(version, incoming):
+    os.makedirs(STATE, mode=0o700, exist_ok=True)
+    with open(STATE + "/lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        current = read_json(STATE + "/current.json", {})
+        try:
+            summary = apply_locked(version, incoming, current)
+        except Failure as f:
+            metric(False, current.get("version"))
+            sys.stderr.write("sovereign-rollout: FAILED to %s: %s\\n" % (f.step, f.message))
+            sys.stderr.write("sovereign-rollout: the machine keeps running %s.\\n" % (current.get("version") or "its previous files (no bundle yet)"))
+            sys.stderr.write("sovereign-rollout: Fix: %s\\n" % f.fix)
+            return 1
+        finally:
+            shutil.rmtree(incoming, ignore_errors=True)  # it holds the inputs, secrets included
+        metric(True, version)
+        log(summary)
+        return 0
+
+
+def apply_locked(version, incoming, current):
+    bundle, inputs, inputs_digest = load_bundle(version, incoming)
+    files = desired_files(bundle, inputs)
+    release = digest((version + inputs_digest).encode())[:16]
+    changed = {p for p, spec in files.items() if not on_disk(p, spec)}
+    removed = {p for p in current.get("files", {}) if p not in files}
+    previous_parts = current.get("parts", {})
+    if current.get("release") == release and not changed and not removed:
+        return "%s already runs bundle %s; nothing to do" % (bundle["machine"], version[:19])
+    wait_for_first_boot()
+
+    release_dir = "%s/releases/%s" % (STATE, release)
+    shutil.rmtree(release_dir, ignore_errors=True)
+    staged, previous_root = release_dir + "/staged", release_dir + "/previous"
+    for path in changed:
+        write_atomic(staged + path, files[path]["data"], files[path]["mode"])
+    # Packages first: the checks use their tools (promtool), and installing them stops nothing that runs.
+    install_packages(p for part in bundle["parts"] for p in part.get("packages", []))
+    check_staged({p: files[p] for p in changed}, staged)
+
+    # Keep what is replaced or removed, then switch.
+    touched = sorted(changed | removed)
+    for path in touched:
+        if os.path.lexists(real(path)):
+            os.makedirs(os.path.dirname(previous_root + path), mode=0o700, exist_ok=True)
+            shutil.copy2(real(path), previous_root + path, follow_symlinks=False)
+    old_bundle = read_json(STATE + "/current-bundle.json", {"parts": []})
+    try:
+        for path in sorted(changed):
+            spec = files[path]
+            write_atomic(real(path), spec["data"], spec["mode"], spec["owner"])
+        # A unit the new version no longer has is stopped and disabled before its file goes (a server
+        # built from another machine's snapshot carries that machine's timers until its own bundle arrives).
+        for path in sorted(removed):
+            name = path[len(UNIT_DIR):]
+            if path.startswith(UNIT_DIR) and "/" not in name and name.endswith(UNIT_SUFFIXES):
+                run(["systemctl", "disable", "--now", name])
+            if os.path.lexists(real(path)):
+                os.unlink(real(path))
+        if any(p.startswith(UNIT_DIR) for p in touched):
+            daemon_reload()
+        run_parts(parts_to_run(bundle, changed | removed, previous_parts), previous_root)
+    except Failure as failure:
+        roll_back(touched, previous_root, old_bundle, failure)
+        raise
+
+    write_atomic(STATE + "/current-bundle.json", json.dumps(bundle).encode(), 0o600)
+    write_atomic(STATE + "/current.json", json.dumps({
+        "machine": bundle["machine"], "version": version, "release": release, "installedAt": int(time.time()),
+        "files": {p: fingerprint(s) for p, s in sorted(files.items())},
+        "parts": {p["name"]: digest(json.dumps(p.get("commands", [])).encode()) for p in bundle["parts"]},
+    }, indent=1).encode(), 0o600)
+    prune(release, current.get("release"))
+    return "%s now runs bundle %s: %d files changed, %d removed" % (bundle["machine"], version[:19], len(changed), len(removed))
+
+
+def daemon_reload():
+    code, out = run(["systemctl", "daemon-reload"])
+    if code != 0:
+        raise Failure("reload systemd", "systemctl daemon-reload exited %d:\\n%s" % (code, tail(out)), "check systemd on the machine")
+
+
+def roll_back(touched, previous_root, old_bundle, failure):
+    log("rolling back to the previous files after: " + failure.step)
+    for path in touched:
+        kept = previous_root + path
+        if os.path.lexists(kept):
+            os.makedirs(os.path.dirname(real(path)), exist_ok=True)
+            shutil.copy2(kept, real(path), follow_symlinks=False)
+        elif os.path.lexists(real(path)):
+            os.unlink(real(path))
+    try:
+        if any(p.startswith(UNIT_DIR) for p in touched):
+            daemon_reload()
+        restored = set(touched)
+        run_parts([p for p in old_bundle["parts"] if p.get("commands") and (
+            {f["path"] for f in p.get("files", [])} & restored or any(t in json.dumps(p["commands"]) for t in restored))], previous_root)
+    except Failure as again:
+        failure.message += "\\n(restoring the previous version also failed at %s: %s)" % (again.step, again.message)
+
+
+def prune(keep, previous):
+    releases = STATE + "/releases"
+    for name in os.listdir(releases):
+        if name not in (keep, previous):
+            shutil.rmtree(os.path.join(releases, name), ignore_errors=True)
+
+
+def status():
+    current = read_json(STATE + "/current.json", None)
+    if not current:
+        print("no bundle installed")
+        return 1
+    print("%s runs bundle %s (release %s, installed %s UTC, %d files)" % (
+        current["machine"], current["version"], current["release"],
+        time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(current["installedAt"])), len(current["files"])))
+    return 0
+
+
+def main(argv):
+    if argv[:1] == ["status"]:
+        return status()
+    if argv[:1] == ["apply"] and len(argv) == 5 and argv[1] == "--version" and argv[3] == "--dir":
+        return apply(argv[2], argv[4])
+    sys.stderr.write("usage: sovereign-rollout apply --version sha256:<hex> --dir <incoming> | status\\n")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
+`;

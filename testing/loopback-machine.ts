@@ -1,0 +1,89 @@
+import { ChildProcess, execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { RolloutTarget } from './harness/override';
+import { startLoopbackSshd, stopSshd } from './harness/sshd';
+
+/**
+ * A stand-in for a Hetzner server that a rollout reaches (root needed, OpenSSH's sshd installed):
+ * sshd on 127.0.0.1 on a free port, root login with a key made for the test, its own host key (so the
+ * rollout can pin it), and every session given `SOVEREIGN_ROOT=<root>`, so the rollout agent writes
+ * the machine's files under a directory. systemd does not run in a test container: `systemctl` is a
+ * recorder on the session's PATH that logs each call and fails those matching `<dir>/systemctl.fail`
+ * (an extended regular expression).
+ */
+export class LoopbackMachine {
+  /** Starts sshd for a machine whose files live under `dir`/root. */
+  public static async start(dir: string): Promise<LoopbackMachine> {
+    const root = path.join(dir, 'root');
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(root, { recursive: true });
+    fs.mkdirSync(bin, { recursive: true });
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'deployer', '-f', path.join(dir, 'deploy_key')]);
+    fs.copyFileSync(path.join(dir, 'deploy_key.pub'), path.join(dir, 'authorized_keys'));
+    fs.writeFileSync(path.join(bin, 'systemctl'), [
+      '#!/bin/sh',
+      `echo "$*" >> ${path.join(dir, 'systemctl.log')}`,
+      `if [ -s ${path.join(dir, 'systemctl.fail')} ] && echo "$*" | grep -Eq -f ${path.join(dir, 'systemctl.fail')}; then`,
+      '  echo "Job for $* failed because the control process exited with error code." >&2; exit 1',
+      'fi',
+      '',
+    ].join('\n'), { mode: 0o755 });
+    const sshd = await startLoopbackSshd(dir, [
+      `SetEnv SOVEREIGN_ROOT=${root} PATH=${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+      'Subsystem sftp internal-sftp',
+    ]);
+    return new LoopbackMachine(dir, root, sshd.port, sshd.hostKey, sshd.child, sshd.log);
+  }
+
+  private constructor(
+    public readonly dir: string,
+    /** The machine's file system. */
+    public readonly root: string,
+    public readonly port: number,
+    /** The host key as `<type> <base64>`. */
+    public readonly hostKey: string,
+    private readonly child: ChildProcess,
+    public readonly log: string[],
+  ) {}
+
+  /** Where a rollout goes: this sshd, with its host key pinned. */
+  public target(overrides: Partial<RolloutTarget> = {}): RolloutTarget {
+    return { host: '127.0.0.1', port: this.port, privateKeyFile: path.join(this.dir, 'deploy_key'), hostKey: this.hostKey, timeout: '20s', ...overrides };
+  }
+
+  /** A file of the machine, or undefined when it does not exist. */
+  public read(machinePath: string): string | undefined {
+    const file = path.join(this.root, machinePath);
+    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
+  }
+
+  /** A file's permissions, such as `0600`. */
+  public mode(machinePath: string): string {
+    return (fs.statSync(path.join(this.root, machinePath)).mode & 0o7777).toString(8).padStart(4, '0');
+  }
+
+  /** The rollout agent's record of what the machine runs. */
+  public current(): { version: string; release: string; files: Record<string, string> } {
+    return JSON.parse(this.read('/var/lib/sovereign/rollout/current.json')!);
+  }
+
+  /** The systemctl calls since the last `clearSystemctl`. */
+  public systemctlCalls(): string[] {
+    const file = path.join(this.dir, 'systemctl.log');
+    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : [];
+  }
+
+  public clearSystemctl(): void {
+    fs.rmSync(path.join(this.dir, 'systemctl.log'), { force: true });
+  }
+
+  /** Makes systemctl calls matching `pattern` (an extended regular expression) fail, or none with undefined. */
+  public failSystemctl(pattern: string | undefined): void {
+    fs.writeFileSync(path.join(this.dir, 'systemctl.fail'), pattern ? `${pattern}\n` : '');
+  }
+
+  public stop(): Promise<void> {
+    return stopSshd(this.child);
+  }
+}
