@@ -5,25 +5,28 @@ import { App } from 'cdktf';
 import { Duration, Size } from '../lib';
 import { CostEstimate, CostLine } from '../lib/cost/cost-estimate';
 import { CostEstimateOptions, estimateCost, estimateSynthesizedCost } from '../lib/cost/estimator';
+import { PriceList } from '../lib/cost/price-list';
 import { readSynthesizedStacks } from '../lib/cost/synthesized-stacks';
 import type { CliIo } from './run-cli';
 
 export const COST_USAGE = `  cdktf-sovereign-hetzner cost [--out DIR | --app MODULE [--export NAME] [--only A,B]] [--json]
                                [--billing-date YYYY-MM-DD] [--ordered-on STACK=YYYY-MM-DD,...]
                                [--rehearsal-hours N] [--rehearsals N] [--egress-tb N] [--no-state-storage]
+                               [--prices FILE]
       What the stacks cost a month at Hetzner's net list prices: per resource, environment, product,
       phase and app; an hour of on-demand staging and one rehearsal; three permanent environments
       versus staging on demand. Reads the synthesized stacks in DIR (default cdktf.out), or builds the
       app's construct tree from MODULE (a JS file exporting a function (app) => void, or an object of
       them, such as dist/examples/index.js --export EXAMPLES). Servers are new orders unless
-      --ordered-on says when a stack's servers were ordered or last rescaled.`;
+      --ordered-on says when a stack's servers were ordered or last rescaled. --prices takes a price file of
+      your own in the format of the bundled one (lib/cost/hetzner-prices.json), for prices it lacks.`;
 
 /** Flags of the cost and report commands. */
 export interface CostArgs {
   readonly flags: Record<string, string | boolean>;
 }
 
-const VALUED = new Set(['out', 'app', 'export', 'only', 'billing-date', 'ordered-on', 'rehearsal-hours', 'rehearsals', 'egress-tb', 'to', 'title']);
+const VALUED = new Set(['out', 'app', 'export', 'only', 'prices', 'billing-date', 'ordered-on', 'rehearsal-hours', 'rehearsals', 'egress-tb', 'to', 'title']);
 
 /** Parses `--name value`, `--name=value` and `--flag`. */
 export function parseFlags(argv: readonly string[]): CostArgs {
@@ -62,6 +65,7 @@ export function estimateOptions(args: CostArgs): CostEstimateOptions {
   const hours = f['rehearsal-hours'] !== undefined ? number('rehearsal-hours') : undefined;
   if (hours === 0) throw new Error('--rehearsal-hours 0 is not allowed: a rehearsal lasts some time. Fix: pass the hours staging is up, such as 2.');
   return {
+    ...(typeof f.prices === 'string' ? { prices: priceFile(f.prices) } : {}),
     ...(typeof f['billing-date'] === 'string' ? { billingDate: f['billing-date'] } : {}),
     ...(Object.keys(orderedOn).length > 0 ? { serversOrderedOn: orderedOn } : {}),
     ...(hours !== undefined ? { rehearsalLength: Duration.minutes(Math.round(hours * 60)) } : {}),
@@ -69,6 +73,11 @@ export function estimateOptions(args: CostArgs): CostEstimateOptions {
     ...(f['egress-tb'] !== undefined ? { egressPerServer: Size.gibibytes(Math.round(number('egress-tb') * 1024)) } : {}),
     ...(f['no-state-storage'] ? { stateStorage: false } : {}),
   };
+}
+
+function priceFile(file: string): PriceList {
+  if (!fs.existsSync(file)) throw new Error(`--prices ${file}: no such file. Fix: copy the bundled price file (lib/cost/hetzner-prices.json in the package) into your repository, edit it there, and pass its path.`);
+  return PriceList.fromData(JSON.parse(fs.readFileSync(file, 'utf8')));
 }
 
 /**

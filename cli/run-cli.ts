@@ -4,6 +4,7 @@ import * as path from 'path';
 import {
   EnvironmentRecord, HcloudApiClient, releasePlan, ReleaseStep, shellLine, SNAPSHOT_ID, StagingReaper,
 } from '../lib';
+import { CHECK_USAGE, checkCommand } from './check';
 import { COST_USAGE, costCommand } from './cost';
 import { REPORT_USAGE, reportCommand } from './report';
 
@@ -25,6 +26,7 @@ const USAGE = `Usage:
       The release path: deploy test, bring staging up, rehearse, take staging down, deploy production.
       --dry-run prints the exact commands instead of running them. Reads DIR/products/NAME/environments.json
       (run \`npm run synth\` first; DIR defaults to cdktf.out).
+${CHECK_USAGE}
 ${COST_USAGE}
 ${REPORT_USAGE}
 The Hetzner commands read HCLOUD_TOKEN (and HCLOUD_ENDPOINT, if set).`;
@@ -37,6 +39,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (command === 'staging' && (sub === 'list' || sub === 'delete-expired')) return await staging(sub, args, io);
     if (command === 'snapshot') return await snapshot(args, io);
     if (command === 'release') return release(args, io);
+    if (command === 'check') return checkCommand(argv.slice(1), io);
     if (command === 'cost') return costCommand(argv.slice(1), io);
     if (command === 'report') return await reportCommand(argv.slice(1), io);
     io.err(USAGE);
@@ -84,14 +87,17 @@ function release(args: ParsedArgs, io: CliIo): number {
   const environments = (JSON.parse(fs.readFileSync(file, 'utf8')) as { environments: EnvironmentRecord[] }).environments;
   const dryRun = Boolean(args.flags['dry-run']);
   const rehearseText = args.flags.rehearse;
-  if (typeof rehearseText !== 'string' && !dryRun) throw new Error('--rehearse "COMMAND" is required: a release is rehearsed before production. Fix: pass the command that tests staging.');
+  // Required in a dry run too: the dry run prints the exact commands of the real one.
+  if (typeof rehearseText !== 'string' || rehearseText.trim() === '') throw new Error('--rehearse "COMMAND" is required: a release is rehearsed before production. Fix: pass the command that tests staging, such as --rehearse "npm run e2e".');
   const days = Number(stringFlag(args, 'staging-days', '2'));
   if (!Number.isInteger(days) || days < 1 || days > 14) throw new Error(`--staging-days ${days} is not allowed: staging lives 1 to 14 days. Fix: pass a whole number of days in that range.`);
-  const expires = new Date(nowFrom(args).getTime() + days * 86_400_000).toISOString().slice(0, 10);
+  const now = nowFrom(args);
+  const expires = new Date(now.getTime() + days * 86_400_000).toISOString().slice(0, 10);
   const steps = releasePlan({
     environments,
-    rehearse: typeof rehearseText === 'string' ? ['sh', '-c', rehearseText] : ['<rehearsal command>'],
+    rehearse: ['sh', '-c', rehearseText],
     stagingExpiresAt: expires,
+    releaseDate: now.toISOString().slice(0, 10),
     snapshot: args.flags['no-snapshot'] ? false : undefined,
   });
   if (dryRun) {

@@ -80,6 +80,17 @@ describe('cdktf-sovereign-hetzner cost', () => {
     const { code, err } = await cli(['cost', '--out', broken]);
     expect(code).toBe(1);
     expect(err).toMatch(/phase1-pilot-test\/Dns \(hcloud_zone\.Dns\): resource type 'hcloud_zone' has no known price/);
+    // The fix is a price file of the team's own, never an edit inside node_modules.
+    expect(err).toMatch(/Fix: copy the bundled price file .* into your repository, add its price there .* and pass it: `cost --prices <file>`/);
+    const prices = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'lib', 'cost', 'hetzner-prices.json'), 'utf8'));
+    prices.freeResourceTypes.hcloud_zone = { basis: 'DNS zones are free (a team\'s own entry)', sources: ['API_SEED_2026_09_29'] };
+    const own = path.join(broken, 'prices.json');
+    fs.writeFileSync(own, JSON.stringify(prices));
+    const fixed = await cli(['cost', '--out', broken, '--prices', own]);
+    expect(fixed.err).toBe('');
+    expect(fixed.code).toBe(0);
+    const missing = await cli(['cost', '--out', broken, '--prices', path.join(broken, 'nope.json')]);
+    expect(missing.err).toMatch(/--prices .*nope\.json: no such file\. Fix: copy the bundled price file/);
     fs.rmSync(broken, { recursive: true, force: true });
   });
 

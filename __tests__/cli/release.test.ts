@@ -30,7 +30,7 @@ describe('cdktf-sovereign-hetzner release --dry-run', () => {
     const commands = out.split('\n').filter((l) => !l.startsWith('#'));
     expect(commands).toEqual([
       'npx cdktf deploy phase1-pilot-test --auto-approve',
-      "SNAPSHOT_ID=$(npx cdktf-sovereign-hetzner snapshot --server phase1-pilot-production-app --description 'pre-release 2026-11-27')",
+      "SNAPSHOT_ID=$(npx cdktf-sovereign-hetzner snapshot --server phase1-pilot-production-app --description 'pre-release 2026-11-25')",
       'STAGING_EXPIRES_AT=2026-11-27 npx cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=${SNAPSHOT_ID}',
       "sh -c 'npm run e2e -- --env staging'",
       'STAGING_EXPIRES_AT=2026-11-27 npx cdktf destroy phase1-pilot-staging --auto-approve',
@@ -40,10 +40,10 @@ describe('cdktf-sovereign-hetzner release --dry-run', () => {
   });
 
   test('without a snapshot, staging is built from the base image', async () => {
-    const { out } = await release(['--product', 'phase1-pilot', '--out', phase1, '--dry-run', '--no-snapshot', '--now', '2026-11-25T09:00:00Z']);
+    const { out } = await release(['--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'make smoke', '--dry-run', '--no-snapshot', '--now', '2026-11-25T09:00:00Z']);
     expect(out).not.toMatch(/snapshot --server/);
     expect(out).toMatch(/^STAGING_EXPIRES_AT=2026-11-27 npx cdktf deploy phase1-pilot-staging --auto-approve$/m);
-    expect(out).toMatch(/^'<rehearsal command>'$/m);
+    expect(out).toMatch(/^sh -c 'make smoke'$/m);
   });
 
   test('a product whose staging reuses the test machine rehearses there, with no staging stack', async () => {
@@ -60,19 +60,19 @@ describe('cdktf-sovereign-hetzner release --dry-run', () => {
   });
 
   test('fails clearly when the product was not synthesized', async () => {
-    const { code, err } = await release(['--product', 'nope', '--out', phase1, '--dry-run']);
+    const { code, err } = await release(['--product', 'nope', '--out', phase1, '--rehearse', 'make smoke', '--dry-run']);
     expect(code).toBe(1);
     expect(err).toMatch(/products\/nope\/environments\.json not found\. Fix: run `npm run synth` first/);
   });
 
-  test('a real run refuses to start without a rehearsal', async () => {
-    const { code, err } = await release(['--product', 'phase1-pilot', '--out', phase1]);
+  test.each([[[]], [['--dry-run']], [['--dry-run', '--rehearse', ' ']]])('refuses to plan a release without a rehearsal: %j', async (extra) => {
+    const { code, err } = await release(['--product', 'phase1-pilot', '--out', phase1, ...extra]);
     expect(code).toBe(1);
-    expect(err).toMatch(/--rehearse "COMMAND" is required/);
+    expect(err).toMatch(/--rehearse "COMMAND" is required: a release is rehearsed before production\. Fix: pass the command that tests staging/);
   });
 
   test.each([['0'], ['15'], ['two']])('fails when --staging-days is %p', async (days) => {
-    const { code, err } = await release(['--product', 'phase1-pilot', '--out', phase1, '--dry-run', '--staging-days', days]);
+    const { code, err } = await release(['--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'make smoke', '--dry-run', '--staging-days', days]);
     expect(code).toBe(1);
     expect(err).toMatch(/--staging-days .* is not allowed: staging lives 1 to 14 days/);
   });
@@ -102,7 +102,7 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
     expect(code).toBe(0);
     expect(calls).toEqual([
       'STAGING_EXPIRES_AT= cdktf deploy phase1-pilot-test --auto-approve',
-      "STAGING_EXPIRES_AT= cdktf-sovereign-hetzner snapshot --server phase1-pilot-production-app --description pre-release 2026-11-27",
+      "STAGING_EXPIRES_AT= cdktf-sovereign-hetzner snapshot --server phase1-pilot-production-app --description pre-release 2026-11-25",
       'STAGING_EXPIRES_AT=2026-11-27 cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=4242',
       'STAGING_EXPIRES_AT=2026-11-27 cdktf destroy phase1-pilot-staging --auto-approve',
       'STAGING_EXPIRES_AT= cdktf deploy phase1-pilot-production --auto-approve',

@@ -1,4 +1,5 @@
 import { runCli } from '../../cli/run-cli';
+import { freePort } from '../setup/ports';
 import { HcloudApiStandIn, StandInResource } from '../environments/hcloud-api-stand-in';
 
 const onDemand = (expiresAt: string) => ({ environment: 'staging', lifecycle: 'on-demand', purpose: 'release-rehearsal', 'expires-at': expiresAt });
@@ -99,4 +100,13 @@ describe('cdktf-sovereign-hetzner staging', () => {
     expect(code).toBe(1);
     expect(err.join()).toMatch(/HCLOUD_TOKEN is not set\. Fix: export HCLOUD_TOKEN/);
   });
+
+  test('says which URL could not be reached, why, and what to check, when the API is unreachable', async () => {
+    const closed = await freePort();
+    const { code, err } = await run(['staging', 'list', ...NOW], api, `http://127.0.0.1:${closed}/v1`);
+    expect(code).toBe(1);
+    expect(err).toMatch(new RegExp(`cannot reach the Hetzner API: GET http://127\\.0\\.0\\.1:${closed}/v1/servers failed \\(ECONNREFUSED.*\\)\\. Fix: check the network and DNS from this machine, or HCLOUD_ENDPOINT`));
+    expect(err).not.toContain('test-token');
+  });
 });
+

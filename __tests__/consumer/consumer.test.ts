@@ -77,6 +77,16 @@ describe('a team consuming the packed library', () => {
     expect(fs.existsSync(path.join(installed, '__tests__'))).toBe(false);
   });
 
+  test('every relative link of the README reaches a file inside the package, and the package says where it lives', () => {
+    const installed = path.join(project, 'node_modules', 'cdktf-sovereign-hetzner');
+    const readme = fs.readFileSync(path.join(installed, 'README.md'), 'utf8');
+    const links = [...readme.matchAll(/\]\((?!https?:|#)([^)#\s]+)/g)].map((m) => m[1]);
+    expect(links).toEqual(expect.arrayContaining(['docs/day-2.md', 'docs/backup.md']));
+    for (const link of links) expect([link, fs.existsSync(path.join(installed, link))]).toEqual([link, true]);
+    const pkg = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8'));
+    expect(pkg).toMatchObject({ repository: { url: expect.any(String) }, homepage: expect.any(String), bugs: { url: expect.any(String) } });
+  });
+
   test('installs a single copy of cdktf and constructs, shared with the team', () => {
     expect(fs.existsSync(path.join(project, 'node_modules', 'cdktf-sovereign-hetzner', 'node_modules', 'constructs'))).toBe(false);
     expect(fs.existsSync(path.join(project, 'node_modules', 'cdktf-sovereign-hetzner', 'node_modules', 'cdktf'))).toBe(false);

@@ -259,7 +259,9 @@ function environmentCost(stack: SynthesizedStack, prices: PriceList, billingDate
         }
         default:
           throw new MissingPrice(`resource type '${r.type}'`, 'the price file neither prices it nor lists it as free',
-            `add its price to ${PRICE_FILE}, or, if Hetzner does not charge for it, list it under "freeResourceTypes" with the basis and a source`);
+            `copy the bundled price file (${PRICE_FILE} in the package) into your repository, add its price there with the date and the source `
+            + '(or list it under "freeResourceTypes" with the basis, if Hetzner does not charge for it), and pass it: `cost --prices <file>`, '
+            + 'or `prices: PriceList.fromData(...)` in code');
       }
     } catch (e) {
       if (!(e instanceof MissingPrice)) throw e;

@@ -86,13 +86,27 @@ export class HcloudApiClient {
   }
 
   private async request(method: string, path: string, body?: unknown): Promise<unknown> {
-    const response = await fetch(`${this.endpoint}${path}`, {
-      method,
-      headers: { 'Authorization': `Bearer ${this.options.token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
+    const url = `${this.endpoint}${path.split('?')[0]}`;
+    let response: Response;
+    try {
+      response = await fetch(`${this.endpoint}${path}`, {
+        method,
+        headers: { 'Authorization': `Bearer ${this.options.token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+    } catch (e) {
+      // fetch says only "fetch failed"; the reason (DNS, refused, TLS) is its cause.
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      throw new Error(`cannot reach the Hetzner API: ${method} ${url} failed (${cause?.code ?? ''}${cause?.code && cause?.message ? ': ' : ''}${cause?.message ?? (e as Error).message}). `
+        + 'Fix: check the network and DNS from this machine, or HCLOUD_ENDPOINT if you set it (default https://api.hetzner.cloud/v1).');
+    }
     const text = await response.text();
-    const parsed = text ? JSON.parse(text) : undefined;
+    let parsed: any;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new Error(`the Hetzner API at ${url} answered ${response.status} with something that is not JSON: ${text.slice(0, 200)}. Fix: check HCLOUD_ENDPOINT points at the Cloud API (https://api.hetzner.cloud/v1).`);
+    }
     if (!response.ok) {
       const error = parsed?.error;
       throw new Error(`Hetzner API ${method} ${path.split('?')[0]} failed: ${response.status} ${error?.code ?? ''} ${error?.message ?? text}`.trim());

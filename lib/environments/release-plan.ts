@@ -20,6 +20,11 @@ export interface ReleasePlanOptions {
   /** When the staging environment expires (`YYYY-MM-DD`), if one is brought up. */
   readonly stagingExpiresAt: string;
   /**
+   * The release's date (`YYYY-MM-DD`), in the pre-release snapshot's description.
+   * @default - today, UTC
+   */
+  readonly releaseDate?: string;
+  /**
    * Snapshot production before the release: the pre-release backup, and the image staging is built from.
    * @default true when the product has a staging stack or production's backup plan asks for it
    */
@@ -48,7 +53,7 @@ export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
   if (snapshot) {
     steps.push({
       title: staging ? 'snapshot production (pre-release backup, and the image staging is built from)' : 'snapshot production (pre-release backup)',
-      command: ['npx', 'cdktf-sovereign-hetzner', 'snapshot', '--server', productionServer, '--description', `pre-release ${options.stagingExpiresAt}`],
+      command: ['npx', 'cdktf-sovereign-hetzner', 'snapshot', '--server', productionServer, '--description', `pre-release ${options.releaseDate ?? new Date().toISOString().slice(0, 10)}`],
       producesSnapshotId: true,
     });
   }

@@ -1,0 +1,70 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App } from 'cdktf';
+import { runCli } from '../../cli/run-cli';
+import { phase1Pilot } from '../../examples/phase1-pilot';
+
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(args, { env, out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () => {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'check-cli-'));
+  const app = new App({ outdir });
+  phase1Pilot(app);
+  app.synth();
+  afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+
+  const declared = (stack: string): string[] => {
+    const json = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8'));
+    return Object.entries<any>(json.variable ?? {}).filter(([, v]) => v.default === undefined).map(([name]) => name).sort();
+  };
+
+  test('names every missing variable with what it is for and how to set it, and exits 1', async () => {
+    const { code, err } = await cli(['check', 'phase1-pilot-production', '--out', outdir]);
+    expect(code).toBe(1);
+    const names = declared('phase1-pilot-production');
+    expect(names.length).toBeGreaterThan(3);
+    for (const name of names) expect(err).toMatch(new RegExp(`^ {2}TF_VAR_${name}( \\(secret\\))?: .+ \\[phase1-pilot-production\\]$`, 'm'));
+    expect(err).toMatch(/^ {2}TF_VAR_restic_password \(secret\): .+\n {4}Fix: export TF_VAR_restic_password=… from your secret store/m);
+    expect(err).toMatch(/^ {2}HCLOUD_TOKEN \(secret\): /m);
+    expect(err).toMatch(/^ {2}AWS_SECRET_ACCESS_KEY \(secret\): /m);
+    expect(err).toMatch(/^ {2}SSH_AUTH_SOCK: an SSH agent holding the admin key.*\n {4}Fix: eval "\$\(ssh-agent\)" && ssh-add/m);
+    expect(err).not.toMatch(/no description/);
+  });
+
+  test('passes when everything is set, and then names nothing', async () => {
+    const names = declared('phase1-pilot-production');
+    const env = Object.fromEntries([...names.map((n) => [`TF_VAR_${n}`, 'x']), ['HCLOUD_TOKEN', 'x'], ['AWS_ACCESS_KEY_ID', 'x'], ['AWS_SECRET_ACCESS_KEY', 'x'], ['SSH_AUTH_SOCK', '/tmp/agent']]);
+    const { code, out } = await cli(['check', 'phase1-pilot-production', '--out', outdir], env);
+    expect(out).toMatch(/^Everything phase1-pilot-production needs is set \(\d+ variables and credentials\)\.$/);
+    expect(code).toBe(0);
+    // One missing again: only that one is named.
+    const { code: again, err } = await cli(['check', 'phase1-pilot-production', '--out', outdir], { ...env, TF_VAR_restic_password: '' });
+    expect(again).toBe(1);
+    expect(err.split('\n').filter((l) => /^ {2}\S/.test(l))).toEqual([expect.stringMatching(/^ {2}TF_VAR_restic_password \(secret\)/)]);
+  });
+
+  test('--env-example writes exactly the variables the stacks declare, with their descriptions', async () => {
+    const file = path.join(outdir, '.env.example');
+    const { code } = await cli(['check', '--out', outdir, '--env-example', file]);
+    expect(code).toBe(0);
+    const text = fs.readFileSync(file, 'utf8');
+    const written = [...text.matchAll(/^TF_VAR_(\w+)=$/gm)].map((m) => m[1]).sort();
+    const all = [...new Set(fs.readdirSync(path.join(outdir, 'stacks')).flatMap(declared))].sort();
+    expect(written).toEqual(all);
+    expect(text).toMatch(/^# Password of the restic repositories .+ \(secret\)\. Read by phase1-pilot-production, phase1-pilot-test\.\nTF_VAR_restic_password=$/m);
+  });
+
+  test('fails with the fix for an unknown stack or a missing synth', async () => {
+    const unknown = await cli(['check', 'phase1-pilot-prod', '--out', outdir]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/no synthesized stack named 'phase1-pilot-prod' in .*\. Fix: pass one of phase1-pilot-production, phase1-pilot-staging, phase1-pilot-test\./);
+    const none = await cli(['check', '--out', path.join(outdir, 'nothing-here')]);
+    expect(none.err).toMatch(/nothing-here\/stacks not found\. Fix: synthesize first/);
+  });
+});

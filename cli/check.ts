@@ -1,0 +1,125 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import type { CliIo } from './run-cli';
+
+export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out DIR] [--env-example FILE]
+      Before \`cdktf deploy\`: lists everything the synthesized stacks in DIR (default cdktf.out) need from
+      the environment and do not have: each variable without a default (TF_VAR_<name>) with what it is for,
+      HCLOUD_TOKEN, the state bucket's keys, and the SSH agent the machines' rollouts log in with. Exits 1
+      when anything is missing, so a deploy never waits at Terraform's prompt. With --env-example it writes
+      FILE listing every variable the stacks declare, with its description, instead.`;
+
+/** One thing a deploy of a stack needs from its environment. */
+interface Requirement {
+  readonly name: string;
+  readonly stacks: string[];
+  readonly why: string;
+  readonly sensitive: boolean;
+  /** Whether it comes from a Terraform variable (TF_VAR_…), or is read by a tool directly. */
+  readonly variable: boolean;
+}
+
+export function checkCommand(argv: readonly string[], io: CliIo): number {
+  const { stacks: wanted, out, envExample } = parse(argv);
+  const stacksDir = path.join(out, 'stacks');
+  if (!fs.existsSync(stacksDir)) {
+    throw new Error(`${stacksDir} not found. Fix: synthesize first (npx cdktf synth, or npm run synth), or pass --out with the output directory.`);
+  }
+  const available = fs.readdirSync(stacksDir).filter((s) => fs.existsSync(path.join(stacksDir, s, 'cdk.tf.json'))).sort();
+  const unknown = wanted.filter((s) => !available.includes(s));
+  if (unknown.length > 0) {
+    throw new Error(`no synthesized stack named ${unknown.map((s) => `'${s}'`).join(', ')} in ${stacksDir}. Fix: pass one of ${available.join(', ')}.`);
+  }
+  const chosen = wanted.length > 0 ? wanted : available;
+  const requirements = requirementsOf(chosen.map((name) => ({ name, json: JSON.parse(fs.readFileSync(path.join(stacksDir, name, 'cdk.tf.json'), 'utf8')) })));
+
+  if (envExample) {
+    fs.writeFileSync(envExample, environmentExample(requirements.filter((r) => r.variable)));
+    io.out(`Wrote ${envExample}: ${requirements.filter((r) => r.variable).length} variables of ${chosen.join(', ')}.`);
+    return 0;
+  }
+  const missing = requirements.filter((r) => !isSet(io.env, r));
+  if (missing.length === 0) {
+    io.out(`Everything ${chosen.join(', ')} need${chosen.length === 1 ? 's' : ''} is set (${requirements.length} variables and credentials).`);
+    return 0;
+  }
+  io.err(`Missing for ${chosen.join(', ')}: ${missing.length} of ${requirements.length}. Terraform would stop and wait for them.`);
+  for (const r of missing) {
+    const env = r.variable ? `TF_VAR_${r.name}` : r.name;
+    io.err(`  ${env}${r.sensitive ? ' (secret)' : ''}: ${r.why} [${r.stacks.join(', ')}]`);
+    io.err(`    Fix: ${howToSet(r, env)}`);
+  }
+  return 1;
+}
+
+function parse(argv: readonly string[]): { stacks: string[]; out: string; envExample?: string } {
+  const stacks: string[] = [];
+  let out = 'cdktf.out';
+  let envExample: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--out' || arg === '--env-example') {
+      const value = argv[++i];
+      if (value === undefined || value === '') throw new Error(`${arg} needs a value. Fix: see \`cdktf-sovereign-hetzner help\`.`);
+      if (arg === '--out') out = value;
+      else envExample = value;
+    } else if (arg.startsWith('--')) {
+      throw new Error(`unknown option '${arg}'. Fix: see \`cdktf-sovereign-hetzner help\`.`);
+    } else {
+      stacks.push(arg);
+    }
+  }
+  return { stacks, out, envExample };
+}
+
+function requirementsOf(stacks: ReadonlyArray<{ name: string; json: any }>): Requirement[] {
+  const byName = new Map<string, Requirement>();
+  const need = (r: Omit<Requirement, 'stacks'>, stack: string) => {
+    const existing = byName.get(r.name);
+    if (existing) {
+      if (!existing.stacks.includes(stack)) existing.stacks.push(stack);
+    } else {
+      byName.set(r.name, { ...r, stacks: [stack] });
+    }
+  };
+  for (const { name, json } of stacks) {
+    for (const [variable, block] of Object.entries<any>(json.variable ?? {})) {
+      if (block?.default !== undefined) continue;
+      need({ name: variable, why: String(block?.description ?? 'no description'), sensitive: block?.sensitive === true, variable: true }, name);
+    }
+    if (json.provider?.hcloud) {
+      need({ name: 'HCLOUD_TOKEN', why: "the Hetzner Cloud project's API token (one project per environment)", sensitive: true, variable: false }, name);
+    }
+    if (json.terraform?.backend?.s3) {
+      need({ name: 'AWS_ACCESS_KEY_ID', why: "the Object Storage key of the state bucket's project", sensitive: false, variable: false }, name);
+      need({ name: 'AWS_SECRET_ACCESS_KEY', why: "the Object Storage secret of the state bucket's project", sensitive: true, variable: false }, name);
+    }
+    const rollouts = Object.values<any>(json.resource?.terraform_data ?? {})
+      .filter((r) => JSON.stringify(r.provisioner ?? []).includes('sovereign-rollout apply'));
+    if (rollouts.some((r) => r.connection?.private_key === undefined)) {
+      need({ name: 'SSH_AUTH_SOCK', why: "an SSH agent holding the admin key: each deploy rolls the machines' bundles out over SSH as root", sensitive: false, variable: false }, name);
+    }
+  }
+  return [...byName.values()];
+}
+
+function isSet(env: NodeJS.ProcessEnv, r: Requirement): boolean {
+  const value = env[r.variable ? `TF_VAR_${r.name}` : r.name];
+  return value !== undefined && value !== '';
+}
+
+function howToSet(r: Requirement, env: string): string {
+  if (r.name === 'SSH_AUTH_SOCK') return 'eval "$(ssh-agent)" && ssh-add <admin key file>, from a host in the admin networks';
+  if (r.sensitive) return `export ${env}=… from your secret store (CI: a masked secret variable); never in a file in the repository`;
+  return `export ${env}=…`;
+}
+
+/** A `.env.example`: every variable the stacks declare, what it is for, and which stacks read it. */
+function environmentExample(requirements: readonly Requirement[]): string {
+  const lines = ['# The variables the stacks need at deploy (generated by `cdktf-sovereign-hetzner check --env-example`).',
+    '# Copy to .env (never commit it), fill in, and load it before cdktf deploy; secrets belong in your CI\'s secret store.', ''];
+  for (const r of [...requirements].sort((a, b) => a.name.localeCompare(b.name))) {
+    lines.push(`# ${r.why}${r.sensitive ? ' (secret)' : ''}. Read by ${r.stacks.join(', ')}.`, `TF_VAR_${r.name}=`, '');
+  }
+  return `${lines.join('\n')}`;
+}
