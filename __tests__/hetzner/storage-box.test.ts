@@ -1,12 +1,11 @@
 import * as fs from 'fs';
-import * as path from 'path';
 import { TerraformStack, TerraformVariable } from 'cdktf';
 import { Environment, Location } from '../../lib';
 import { StorageBox, StorageBoxAccount, StorageBoxType, STORAGE_BOX_LOCATIONS, STORAGE_BOX_SSH_PORT } from '../../lib/hetzner/storage-box';
-import { available } from './hetzner-facts';
 import { resourcesOf, synthJson, testStack } from '../setup/stack';
+import { FACTS_FILE } from './hetzner-facts';
 
-const facts = (): any => JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'shared', 'reference', 'hetzner-facts.json'), 'utf8'));
+const facts = (): any => JSON.parse(fs.readFileSync(FACTS_FILE, 'utf8'));
 
 const secret = (stack: TerraformStack, name: string) => new TerraformVariable(stack, name, { type: 'string', sensitive: true });
 
@@ -80,7 +79,7 @@ describe('StorageBox', () => {
     expect(account.readonly).toBe(true);
   });
 
-  (available ? test : test.skip)('its catalog matches the shared Hetzner facts', () => {
+  test('its catalog matches the shared Hetzner facts', () => {
     const f = facts();
     expect(StorageBoxType.all().map((t) => [t.name, t.capacity.toMebibytes() / 1024 / 1024, t.maxAutomaticSnapshots]))
       .toEqual(f.storageBoxes.map((b: any) => [b.name, b.sizeTB, b.automaticSnapshots]));

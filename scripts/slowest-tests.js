@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// The slowest test files of a jest run, slowest first, with the share of the run each takes.
+//   node scripts/slowest-tests.js              runs the whole suite once (jest --ci --json) and reports
+//   node scripts/slowest-tests.js RESULTS.json reports a run you already have (jest --json --outputFile)
+// SLOWEST_COUNT sets how many files are listed (default 15).
+'use strict';
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const ROOT = path.resolve(__dirname, '..');
+let file = process.argv[2];
+if (!file) {
+  file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'jest-results-')), 'results.json');
+  spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--json', '--outputFile', file], { cwd: ROOT, stdio: 'inherit' });
+}
+const results = JSON.parse(fs.readFileSync(file, 'utf8'));
+const files = results.testResults
+  .map((r) => ({ file: path.relative(ROOT, r.name), seconds: (r.endTime - r.startTime) / 1000, tests: r.assertionResults.length, failed: r.status !== 'passed' }))
+  .sort((a, b) => b.seconds - a.seconds);
+const total = files.reduce((sum, f) => sum + f.seconds, 0);
+const wall = (Math.max(...results.testResults.map((r) => r.endTime)) - results.startTime) / 1000;
+console.log(`${files.length} files, ${results.numTotalTests} tests: ${wall.toFixed(1)} s wall clock, ${total.toFixed(1)} s in the files (workers run them side by side)`);
+for (const f of files.slice(0, Number(process.env.SLOWEST_COUNT || 15))) {
+  console.log(`${f.seconds.toFixed(1).padStart(7)} s  ${(100 * f.seconds / total).toFixed(1).padStart(5)} %  ${f.file} (${f.tests} tests)${f.failed ? '  FAILED' : ''}`);
+}
