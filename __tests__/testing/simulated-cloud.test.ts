@@ -123,13 +123,31 @@ describe('plans replace exactly what hcloud replaces', () => {
 
 describe('the API refuses what Hetzner refuses, in the provider\'s words', () => {
   test('deleting a delete-protected server', () => {
-    const ws = standIn.workspace(serverStack({ deleteProtection: true }));
+    // The API takes delete and rebuild protection only together (change_protection).
+    const ws = standIn.workspace(serverStack({ deleteProtection: true, rebuildProtection: true }));
     expect(errorsOf(ws.apply())).toBe('');
     const destroyed = ws.destroy();
     expect(destroyed.ok).toBe(false);
     expect(errorsOf(destroyed)).toMatch(/^server deletion is protected \(protected, [0-9a-f]{16}\)/);
     expect(Object.keys(ws.cloud().objects.hcloud_server)).toHaveLength(1); // still there, still in state
     expect(ws.state().values.root_module.resources.map((r: any) => r.address)).toContain('hcloud_server.web');
+    expect(Object.values(ws.cloud().objects.hcloud_server)[0].status).toBe('running'); // shutdown_before_deletion defaults to false
+  });
+
+  test('a refused delete of a protected server with shutdown_before_deletion leaves it powered off, as hcloud does', () => {
+    const ws = standIn.workspace(serverStack({ deleteProtection: true, rebuildProtection: true, shutdownBeforeDeletion: true }));
+    expect(errorsOf(ws.apply())).toBe('');
+    const destroyed = ws.destroy();
+    expect(errorsOf(destroyed)).toMatch(/^server deletion is protected/);
+    expect(Object.values(ws.cloud().objects.hcloud_server)[0].status).toBe('off');
+  });
+
+  test('delete protection without rebuild protection: the server is created, the protection call refused, the server tainted', () => {
+    const ws = standIn.workspace(serverStack({ deleteProtection: true }));
+    const run = ws.apply();
+    expect(errorsOf(run)).toMatch(/\[rebuild => \[delete and rebuild protection must have the same value\]\]/);
+    expect(Object.keys(ws.cloud().objects.hcloud_server)).toHaveLength(1);
+    expect(ws.state().values.root_module.resources.find((r: any) => r.address === 'hcloud_server.web').tainted).toBe(true);
   });
 
   test('an unknown location, an unknown server type, and a type not offered in the location', () => {

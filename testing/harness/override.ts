@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
+import { ENDPOINT_FILE } from '../provider/peer-environment';
 
 /** Where the machines' bundles go when a stand-in stack is applied. */
 export interface RolloutTarget {
@@ -40,8 +41,9 @@ export const OVERRIDE_FILE = 'hcloud_standin_override.tf.json';
  * synthesized: Terraform merges `*_override.tf.json` files over the configuration, so
  * - a declared backend (the examples' S3 state in Hetzner Object Storage, unreachable offline)
  *   becomes a local state file in the directory;
- * - every hcloud provider block (aliases included) gets `endpoint = "file://<cloud file>"`, which
- *   tells the stand-in which simulated project to use (the real provider's endpoint is its API).
+ * - hcloud provider blocks stay as synthesized, so `terraform validate` judges them as it would for
+ *   the real provider; `.hcloud-standin-endpoint` beside the stack names the simulated project
+ *   (`file://<cloud file>`), which the stand-in finds from the Terraform process it serves.
  *
  * `cdktf synth` and `cdktf deploy` keep extra files in `cdktf.out/stacks/<stack>/`, so the same
  * file works for cdktf CLI runs.
@@ -54,12 +56,11 @@ export function writeStandInOverride(stackDir: string, cloudFile: string, stackJ
   if (config?.terraform?.backend && Object.keys(config.terraform.backend).length > 0) {
     override.terraform = { backend: { local: { path: path.join(stackDir, 'terraform.tfstate') } } };
   }
-  const blocks = config?.provider?.hcloud;
-  const list: Array<Record<string, unknown>> = Array.isArray(blocks) ? blocks : blocks ? [blocks] : [];
-  if (list.length > 0) {
-    const endpoint = pathToFileURL(path.resolve(cloudFile)).href;
-    override.provider = { hcloud: list.map((b) => (typeof b.alias === 'string' ? { alias: b.alias, endpoint } : { endpoint })) };
-  }
+  // No hcloud provider block here: Terraform skips provider-config validation at `validate` for a
+  // provider block merged with an override (configs.mergeBody answers Content with PartialContent),
+  // so a bad token or poll_function would pass. The stand-in reads the simulated project from a
+  // file beside the stack instead, which Terraform ignores (testing/provider/peer-environment.ts).
+  fs.writeFileSync(path.join(stackDir, ENDPOINT_FILE), `${pathToFileURL(path.resolve(cloudFile)).href}\n`);
   const file = path.join(stackDir, OVERRIDE_FILE);
   fs.writeFileSync(file, `${JSON.stringify(override, null, 2)}\n`);
   return file;

@@ -30,7 +30,14 @@ export function packageRoot(start: string = __dirname): string {
   throw new Error(`${start} is not inside the ${PACKAGE_NAME} package (no package.json named ${PACKAGE_NAME} above it)`);
 }
 
-/** A file shipped with the package, such as `schema/hcloud-provider-schema.json`. */
+/**
+ * A file shipped with the package, such as `schema/hcloud-provider-schema.json`. The package ships
+ * the provider schema once, as the compiled library reads it (`dist/schema/`), so a file missing at
+ * the root is looked for below `dist/`.
+ */
 export function packageFile(...segments: string[]): string {
-  return path.join(packageRoot(), ...segments);
+  const root = packageRoot();
+  const file = path.join(root, ...segments);
+  const compiled = path.join(root, 'dist', ...segments);
+  return !fs.existsSync(file) && fs.existsSync(compiled) ? compiled : file;
 }

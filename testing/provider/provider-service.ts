@@ -5,11 +5,15 @@ import { ApiError, apiErrorDiagnostic, ProviderError } from './cloud/api-error';
 import { readDataSource } from './cloud/data-sources';
 import { SimulatedCloud } from './cloud/simulated-cloud';
 import { CloudStore } from './cloud/store';
-import { markComputedUnknown, PathStep, replacementPaths } from './plan';
+import { applyDefaults, plansSdkDefaults } from './defaults';
+import { Diagnostic } from './diagnostics';
+import { endpointFileIn, peerEndpoint } from './peer-environment';
+import { markComputedUnknown, replacementPaths } from './plan';
 import { AttributeJson, BlockJson, loadProviderSchema, PROVIDER_ADDRESS, ProviderSchema, ResourceSchema, SchemaError } from './schema';
 import { applyStoredForms, hasStateFuncs, planStoredForms } from './state-funcs';
+import { configureProviderChecks, validateDataSource, validateProvider, validateResource } from './validators';
 import {
-  conform, decodeDynamic, DynamicValue, encodeDynamic, filterToSchema, isObject, isUnknown, ObjectValue, unknownValue, Value, ValueError,
+  conform, decodeDynamic, DynamicValue, encodeDynamic, filterToSchema, isObject, ObjectValue, unknownValue, Value, ValueError,
 } from './values';
 
 /** Where the stand-in reads its facts from. */
@@ -24,12 +28,6 @@ export interface ServiceOptions {
   readonly traceFile?: string;
 }
 
-interface Diagnostic {
-  severity: 'ERROR' | 'WARNING';
-  summary: string;
-  detail: string;
-  attribute?: { steps: PathStep[] };
-}
 
 type Handler = (request: any, peer: string) => Record<string, unknown>;
 
@@ -152,37 +150,30 @@ export class ProviderService {
 
   private validateProviderConfig(r: { config?: DynamicValue }): Record<string, unknown> {
     const config = this.value(r.config, this.schema.provider, 'provider config');
-    const diagnostics: Diagnostic[] = [];
-    const token = isObject(config) ? config.token : null;
-    if (typeof token === 'string' && token.length !== 64) {
-      diagnostics.push(error('Invalid provider configuration', 'entered token is invalid (must be exactly 64 characters long)', 'token'));
-    }
-    return { diagnostics };
+    return { diagnostics: validateProvider(config) };
   }
 
   private validateResourceConfig(r: { type_name: string; config?: DynamicValue }): Record<string, unknown> {
     const schema = this.resource(r.type_name);
-    const config = this.value(r.config, schema, 'config');
-    const diagnostics: Diagnostic[] = [];
-    if (isObject(config) && r.type_name === 'hcloud_volume' && known(config.location) && known(config.server_id)) {
-      // SDKv2 ConflictsWith between the two arguments.
-      diagnostics.push(error('Conflicting configuration arguments', '"location": conflicts with server_id', 'location'));
-    }
-    return { diagnostics };
+    return { diagnostics: validateResource(schema, this.value(r.config, schema, 'config')) };
   }
 
   private validateDataResourceConfig(r: { type_name: string; config?: DynamicValue }): Record<string, unknown> {
-    this.value(r.config, this.dataSource(r.type_name), 'config');
-    return { diagnostics: [] };
+    const schema = this.dataSource(r.type_name);
+    return { diagnostics: validateDataSource(schema, this.value(r.config, schema, 'config')) };
   }
 
   private configureProvider(r: { config?: DynamicValue }, peer: string): Record<string, unknown> {
     const config = this.value(r.config, this.schema.provider, 'provider config');
     const endpoint = isObject(config) ? config.endpoint : null;
-    const file = cloudFileFromEndpoint(endpoint) ?? cloudFileFromEndpoint(process.env.HCLOUD_ENDPOINT) ?? this.options.defaultCloudFile;
+    // The provider block's endpoint, else the HCLOUD_ENDPOINT of the Terraform process talking to us
+    // (a reattached daemon serves many), else the plugin's own environment.
+    // A plugin Terraform launched runs in Terraform's directory: the endpoint file there comes first.
+    const file = cloudFileFromEndpoint(endpoint) ?? cloudFileFromEndpoint(endpointFileIn(process.cwd())) ?? cloudFileFromEndpoint(peerEndpoint(peer))
+      ?? cloudFileFromEndpoint(process.env.HCLOUD_ENDPOINT) ?? this.options.defaultCloudFile;
     this.cloudByPeer.set(peer, path.resolve(file));
     this.lastCloudFile = path.resolve(file);
-    return { diagnostics: [] };
+    return { diagnostics: configureProviderChecks(config) };
   }
 
   private upgradeResourceState(r: { type_name: string; version?: number; raw_state?: { json?: Buffer; flatmap?: Record<string, string> } }): Record<string, unknown> {
@@ -220,13 +211,17 @@ export class ProviderService {
     if (!isObject(proposed)) return { planned_state: encodeDynamic(null), requires_replace: [], planned_private: r.prior_private, diagnostics: [] };
     const diagnostics = planChecks(r.type_name, config);
     // Arguments kept in state in another form (user_data as a hash) are planned in that form.
-    const { planned: stored, compared } = planStoredForms(r.type_name, prior, proposed);
+    const forms = planStoredForms(r.type_name, prior, proposed);
+    // Arguments the configuration leaves out are planned with the provider's defaults.
+    const withDefaults = (v: ObjectValue) => applyDefaults(r.type_name, v, config);
+    const stored = withDefaults(forms.planned);
+    const compared = withDefaults(forms.compared);
     const legacy = legacyTypeSystem(r.type_name);
     if (!isObject(prior)) {
-      return { planned_state: encodeDynamic(markComputedUnknown(schema.shape, stored, config)), requires_replace: [], planned_private: r.prior_private, diagnostics, ...legacy };
+      return { planned_state: encodeDynamic(withDefaults(markComputedUnknown(schema.shape, stored, config))), requires_replace: [], planned_private: r.prior_private, diagnostics, ...legacy };
     }
     const replace = replacementPaths(schema.shape, prior, compared, this.forceNew[r.type_name] ?? []);
-    const planned = replace.length > 0 ? markComputedUnknown(schema.shape, stored, config) : inPlaceUpdate(r.type_name, prior, compared);
+    const planned = replace.length > 0 ? withDefaults(markComputedUnknown(schema.shape, stored, config)) : inPlaceUpdate(r.type_name, prior, compared);
     return { planned_state: encodeDynamic(planned), requires_replace: replace.map((steps) => ({ steps })), planned_private: r.prior_private, diagnostics, ...legacy };
   }
 
@@ -252,7 +247,14 @@ export class ProviderService {
     const resolved = applyStoredForms(r.type_name, planned, config);
     try {
       // The create request carries the configured text of arguments that state keeps only hashed.
-      return respond(isObject(prior) ? cloud.update(schema, prior, resolved) : cloud.create(schema, resolved, isObject(config) ? config : {}));
+      if (isObject(prior)) return respond(cloud.update(schema, prior, resolved));
+      const created = cloud.create(schema, resolved, isObject(config) ? config : {});
+      try {
+        cloud.afterCreate(schema, created);
+      } catch (e) {
+        return respond(created, e);
+      }
+      return respond(created);
     } catch (e) {
       return respond(isObject(prior) ? prior : null, e);
     }
@@ -292,15 +294,12 @@ export class ProviderService {
 
 /**
  * SDKv2 resources answer PlanResourceChange and ApplyResourceChange with `legacy_type_system`,
- * which lets a planned value differ from the configured one (a StateFunc's hash). The stand-in
- * sets it only where it plans such a value, so Terraform keeps checking every other resource strictly.
+ * which lets a planned value differ from the configured one (a StateFunc's hash, an SDKv2 Default).
+ * The stand-in sets it only where it plans such a value, so Terraform keeps checking every other
+ * resource strictly.
  */
 function legacyTypeSystem(typeName: string): { legacy_type_system?: true } {
-  return hasStateFuncs(typeName) ? { legacy_type_system: true } : {};
-}
-
-function known(v: Value | undefined): boolean {
-  return v !== null && v !== undefined && !isUnknown(v);
+  return hasStateFuncs(typeName) || plansSdkDefaults(typeName) ? { legacy_type_system: true } : {};
 }
 
 function error(summary: string, detail: string, attribute?: string): Diagnostic {

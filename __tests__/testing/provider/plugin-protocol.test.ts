@@ -154,7 +154,8 @@ describe('the stand-in given bad input', () => {
     expect(planned.user_data.type).toBe(0);
     for (const computed of ['id', 'ipv4_address', 'ipv6_address', 'status', 'location', 'primary_disk_size']) expect(planned[computed]).toBeInstanceOf(ExtData);
     expect(planned.server_type).toBe('cx23');
-    expect(planned.keep_disk).toBeNull(); // optional, not computed: stays as configured
+    // Optional, not computed, left out: planned as the provider's SDKv2 Default (internal/server/resource.go:115).
+    expect(planned.keep_disk).toBe(false);
   });
 
   test('marks replacement for the arguments that force it, and only those', async () => {

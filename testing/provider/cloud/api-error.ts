@@ -32,7 +32,7 @@ export class ProviderError extends Error {
 }
 
 /** Resource types of hcloud v1.68 implemented with terraform-plugin-framework (the rest use SDKv2). */
-const FRAMEWORK_RESOURCES = new Set([
+export const FRAMEWORK_RESOURCES: ReadonlySet<string> = new Set([
   'hcloud_load_balancer_network', 'hcloud_primary_ip', 'hcloud_rdns', 'hcloud_server_network', 'hcloud_ssh_key',
   'hcloud_storage_box', 'hcloud_storage_box_snapshot', 'hcloud_storage_box_subaccount', 'hcloud_zone', 'hcloud_zone_record', 'hcloud_zone_rrset',
 ]);

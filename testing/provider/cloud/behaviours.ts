@@ -2,7 +2,7 @@ import * as crypto from 'crypto';
 import { isObject, ObjectValue, Value } from '../values';
 import { cidrContains, firstAddressOf, intToIpv4, macAddress, parseCidr, publicIpv4, publicIpv6Network } from './addresses';
 import { ApiError, ProviderError } from './api-error';
-import { findDatacenter, findImage, findLocation, findServerType } from './catalog';
+import { findDatacenter, findImage, findLocation, findServerType, storageBoxLocations, storageBoxTypes } from './catalog';
 import { CloudState } from './store';
 
 /**
@@ -36,6 +36,8 @@ export interface Behaviour {
    * configuration, which holds what the request sends but state keeps only hashed (user_data).
    */
   readonly checkCreate?: (object: ObjectValue, state: CloudState, config: ObjectValue) => void;
+  /** Refusals of a call the provider makes after the create succeeded (the object exists). */
+  readonly checkAfterCreate?: (object: ObjectValue) => void;
   /** Refusals of an in-place update. */
   readonly checkUpdate?: (prior: ObjectValue, planned: ObjectValue, state: CloudState) => void;
   /** Whether the provider lifts delete protection itself before deleting (Storage Box does). */
@@ -101,6 +103,73 @@ function checkServerType(typeName: string | undefined, location: string): void {
     throw new ProviderError(`Server Type "${type.name}" is unavailable in "${location}" and can no longer be ordered.`,
       'Existing servers of that plan will continue to work as before and no action is required on your part. '
       + 'It is possible to migrate this Server to another Server Type by using the "hcloud server change-type" command.', 'server_type');
+  }
+}
+
+function invalidInput(field: string, message: string, attribute = field): ApiError {
+  return new ApiError('invalid_input', `invalid input in field '${field}'`, { name: field, messages: [message] }, attribute);
+}
+
+/**
+ * POST /servers: "name: Name of the Server to create (must be unique per Project and a valid
+ * hostname as per RFC 1123)" (Hetzner Cloud API reference, Servers). Labels of letters, digits
+ * and hyphens, 1-63 characters, not starting or ending with a hyphen; 253 characters at most.
+ */
+export function isRfc1123Hostname(name: string): boolean {
+  if (name.length === 0 || name.length > 253) return false;
+  return name.replace(/\.$/, '').split('.').every((label) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label));
+}
+
+/**
+ * Server protection: "delete ... rebuild: If true, prevents the Server from being rebuilt
+ * (currently delete and rebuild attribute needs to have the same value)" (API reference,
+ * POST /servers/{id}/actions/change_protection). hcloud v1.68 sends both after the create.
+ */
+function checkServerProtection(o: ObjectValue): void {
+  const del = o.delete_protection === true;
+  const rebuild = o.rebuild_protection === true;
+  if (del !== rebuild) {
+    throw invalidInput('rebuild', 'delete and rebuild protection must have the same value', 'rebuild_protection');
+  }
+}
+
+/** RFC 1918 private IPv4 ranges: the only ones a Network may use (API reference, POST /networks ip_range). */
+const RFC1918 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
+
+/** SSH public key types the API accepts (POST /ssh_keys public_key, OpenSSH format). */
+const SSH_KEY_TYPES = new Set([
+  'ssh-rsa', 'ssh-dss', 'ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521',
+  'sk-ssh-ed25519@openssh.com', 'sk-ecdsa-sha2-nistp256@openssh.com',
+]);
+
+/** Whether a public key is in OpenSSH format: `<type> <base64 blob whose first field is the type> [comment]`. */
+export function isOpenSshPublicKey(key: string): boolean {
+  const [type, body] = key.trim().split(/\s+/);
+  if (!type || !body || !SSH_KEY_TYPES.has(type) || !/^[A-Za-z0-9+/]+={0,2}$/.test(body) || body.length % 4 !== 0) return false;
+  const blob = Buffer.from(body, 'base64');
+  if (blob.length < 4) return false;
+  const length = blob.readUInt32BE(0);
+  return length === type.length && blob.subarray(4, 4 + length).toString('latin1') === type && blob.length > 4 + length;
+}
+
+/**
+ * Firewall rules: "port: Port or port range to which traffic will be allowed, only applicable
+ * for protocols TCP and UDP" and required for them (API reference, POST /firewalls rules).
+ */
+function checkFirewallRules(o: ObjectValue): void {
+  for (const rule of Array.isArray(o.rule) ? o.rule : []) {
+    if (!isObject(rule)) continue;
+    const portProtocol = rule.protocol === 'tcp' || rule.protocol === 'udp';
+    const port = str(rule.port);
+    if (portProtocol && (port === undefined || port === '')) throw invalidInput('rules', `port is required for protocol ${rule.protocol}`, 'rule');
+    if (!portProtocol && port !== undefined && port !== '') throw invalidInput('rules', `port is not allowed for protocol ${rule.protocol}`, 'rule');
+    if (port !== undefined && port !== '' && port !== 'any') {
+      const m = /^(\d+)(?:-(\d+))?$/.exec(port);
+      const ok = m && Number(m[1]) >= 1 && Number(m[1]) <= 65535 && (m[2] === undefined || (Number(m[2]) <= 65535 && Number(m[2]) > Number(m[1])));
+      if (!ok) throw invalidInput('rules', `port ${port} is not a port or a port range`, 'rule');
+    }
+    if (rule.direction === 'in' && !(Array.isArray(rule.source_ips) && rule.source_ips.length > 0)) throw invalidInput('rules', 'source_ips is required for direction in', 'rule');
+    if (rule.direction === 'out' && !(Array.isArray(rule.destination_ips) && rule.destination_ips.length > 0)) throw invalidInput('rules', 'destination_ips is required for direction out', 'rule');
   }
 }
 
@@ -177,7 +246,7 @@ const server: Behaviour = {
     datacenter: ({ object }) => findLocation(locationOf(object))?.datacenter ?? null,
     status: () => 'running',
     backup_window: ({ object }) => (object.backups === true ? '22-02' : ''),
-    primary_disk_size: ({ object }) => findServerType(object.server_type)?.disk.toGibibytes() ?? 0,
+    primary_disk_size: ({ object }) => findServerType(object.server_type)?.disk ?? 0,
     firewall_ids: () => [],
     ipv4_address: ({ object, state }) => {
       const net = Array.isArray(object.public_net) && isObject(object.public_net[0]) ? object.public_net[0] : undefined;
@@ -211,6 +280,7 @@ const server: Behaviour = {
     requireKnownDatacenter(str(o.datacenter));
     checkServerType(str(o.server_type), location);
     checkUserDataLength(str(config.user_data));
+    if (typeof o.name === 'string' && !isRfc1123Hostname(o.name)) throw invalidInput('name', 'name must be a valid hostname', 'name');
     const type = findServerType(o.server_type);
     const image = str(o.image);
     if (image !== undefined && type && !findImage(image, type.architecture)) {
@@ -244,7 +314,14 @@ const server: Behaviour = {
       }
     }
   },
+  // internal/server/resource.go resourceServerCreate: protection is set by a change_protection
+  // action after the server is created.
+  checkAfterCreate: (o) => {
+    if (o.delete_protection === true || o.rebuild_protection === true) checkServerProtection(o);
+  },
   checkUpdate: (prior, planned) => {
+    if (typeof planned.name === 'string' && planned.name !== prior.name && !isRfc1123Hostname(planned.name)) throw invalidInput('name', 'name must be a valid hostname', 'name');
+    if (planned.delete_protection !== prior.delete_protection || planned.rebuild_protection !== prior.rebuild_protection) checkServerProtection(planned);
     if (planned.server_type !== prior.server_type) {
       checkServerType(str(planned.server_type), locationOf(prior));
       const from = findServerType(prior.server_type);
@@ -252,8 +329,8 @@ const server: Behaviour = {
       if (from && to && from.architecture !== to.architecture) {
         throw new ApiError('invalid_server_type', `server type ${to.name} does not fit for server: its architecture ${to.architecture} differs from the server's ${from.architecture}`, undefined, 'server_type');
       }
-      if (from && to && planned.keep_disk !== true && to.disk.toGibibytes() < (num(prior.primary_disk_size) ?? 0)) {
-        throw new ApiError('invalid_server_type', `server type ${to.name} has a smaller disk (${to.disk.toGibibytes()} GB) than the server (${prior.primary_disk_size} GB)`, undefined, 'server_type');
+      if (from && to && planned.keep_disk !== true && to.disk < (num(prior.primary_disk_size) ?? 0)) {
+        throw new ApiError('invalid_server_type', `server type ${to.name} has a smaller disk (${to.disk} GB) than the server (${prior.primary_disk_size} GB)`, undefined, 'server_type');
       }
     }
   },
@@ -357,7 +434,7 @@ const network: Behaviour = {
   uniqueName: true,
   checkCreate: (o) => {
     const range = parseCidr(String(o.ip_range));
-    if (!range || range.prefix > 24) {
+    if (!range || range.prefix > 24 || !RFC1918.some((block) => cidrContains(block, String(o.ip_range)))) {
       throw new ApiError('invalid_input', "invalid input in field 'ip_range'", { name: 'ip_range', messages: [`ip_range ${o.ip_range} must be an RFC 1918 IPv4 network of /24 or larger`] }, 'ip_range');
     }
   },
@@ -380,6 +457,10 @@ const networkSubnet: Behaviour = {
   checkCreate: (o, state) => {
     const parent = findObject(state, 'hcloud_network', o.network_id);
     if (!parent) throw new ApiError('not_found', `network with ID ${o.network_id} not found`, undefined, 'network_id');
+    // POST /networks/{id}/actions/add_subnet: "vswitch_id: ID of the robot vSwitch. Must be supplied
+    // if the subnet is of type vswitch."
+    if (o.type === 'vswitch' && (o.vswitch_id === null || o.vswitch_id === undefined)) throw invalidInput('vswitch_id', 'vswitch_id is required for a subnet of type vswitch');
+    if (o.type !== 'vswitch' && o.vswitch_id !== null && o.vswitch_id !== undefined) throw invalidInput('vswitch_id', `vswitch_id is only allowed for a subnet of type vswitch, not ${o.type}`);
     if (!NETWORK_ZONES.has(String(o.network_zone))) {
       throw new ApiError('invalid_input', "invalid input in field 'network_zone'", { name: 'network_zone', messages: [`network zone ${o.network_zone} not found`] }, 'network_zone');
     }
@@ -398,6 +479,8 @@ const firewall: Behaviour = {
   noun: 'firewall',
   uniqueName: true,
   generators: { labels: () => ({}) },
+  checkCreate: (o) => checkFirewallRules(o),
+  checkUpdate: (_prior, planned) => checkFirewallRules(planned),
 };
 
 const sshKey: Behaviour = {
@@ -408,6 +491,7 @@ const sshKey: Behaviour = {
     labels: () => ({}),
   },
   checkCreate: (o, state) => {
+    if (!isOpenSshPublicKey(String(o.public_key))) throw invalidInput('public_key', 'invalid public key');
     const fingerprint = sshKeyFingerprint(String(o.public_key));
     if (Object.values(objectsOf(state, 'hcloud_ssh_key')).some((k) => k.fingerprint === fingerprint)) {
       throw new ApiError('uniqueness_error', 'SSH key with the same fingerprint already exists', undefined, 'public_key');
@@ -415,7 +499,6 @@ const sshKey: Behaviour = {
   },
 };
 
-const STORAGE_BOX_LOCATIONS = ['fsn1', 'hel1', 'nbg1'];
 
 const storageBox: Behaviour = {
   noun: 'storage box',
@@ -437,10 +520,10 @@ const storageBox: Behaviour = {
   },
   checkCreate: (o) => {
     requireKnownLocation(str(o.location));
-    if (!STORAGE_BOX_LOCATIONS.includes(String(o.location))) {
+    if (!storageBoxLocations().includes(String(o.location))) {
       throw new ApiError('invalid_input', "invalid input in field 'location'", { name: 'location', messages: [`storage boxes are not offered in ${o.location}`] }, 'location');
     }
-    if (!/^bx\d\d$/.test(String(o.storage_box_type))) {
+    if (!storageBoxTypes().some((t) => t.name === o.storage_box_type)) {
       throw new ApiError('invalid_input', "invalid input in field 'storage_box_type'", { name: 'storage_box_type', messages: [`storage box type ${o.storage_box_type} not found`] }, 'storage_box_type');
     }
   },

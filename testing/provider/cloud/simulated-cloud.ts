@@ -34,6 +34,14 @@ export class SimulatedCloud {
     });
   }
 
+  /**
+   * Calls the provider makes right after a create (server protection): a refusal there leaves the
+   * object created, and Terraform keeps it as tainted.
+   */
+  public afterCreate(schema: ResourceSchema, created: ObjectValue): void {
+    behaviourOf(schema.typeName).checkAfterCreate?.(created);
+  }
+
   /** Applies an in-place update; the object keeps its ID. */
   public update(schema: ResourceSchema, prior: ObjectValue, planned: ObjectValue): ObjectValue {
     const behaviour = behaviourOf(schema.typeName);
@@ -54,18 +62,24 @@ export class SimulatedCloud {
   /** Deletes an object, unless the API refuses (delete protection). A missing object is fine. */
   public delete(schema: ResourceSchema, prior: ObjectValue): void {
     const behaviour = behaviourOf(schema.typeName);
-    this.store.update((state) => {
+    // A refusal is returned, not thrown, so that what happened before it (a shutdown) is stored.
+    const refusal = this.store.update((state): ApiError | undefined => {
       const key = String(prior.id);
       const existing = objectsOf(state, schema.typeName)[key];
-      if (!existing) return;
+      if (!existing) return undefined;
+      // hcloud v1.68 shuts a server with shutdown_before_deletion down first (internal/server/resource.go:932),
+      // whether or not the delete that follows is refused: a protected server stays off.
+      if (schema.typeName === 'hcloud_server' && prior.shutdown_before_deletion === true) existing.status = 'off';
       // hcloud v1.68 deletes servers, volumes, primary IPs, networks, load balancers, ... without
       // lifting their protection first, so the API refuses; only the Storage Box unprotects itself.
       if (existing.delete_protection === true && !behaviour.unprotectsBeforeDelete) {
-        throw new ApiError('protected', `${behaviour.noun} deletion is protected`, undefined, 'delete_protection');
+        return new ApiError('protected', `${behaviour.noun} deletion is protected`, undefined, 'delete_protection');
       }
       delete objectsOf(state, schema.typeName)[key];
       behaviour.afterDelete?.(existing, state);
+      return undefined;
     });
+    if (refusal) throw refusal;
   }
 
   /** The object as the API shows it now, or null if it is gone. */

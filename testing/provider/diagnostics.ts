@@ -1,0 +1,22 @@
+import { PathStep } from './plan';
+
+/** A protocol diagnostic, as the stand-in sends it to Terraform. */
+export interface Diagnostic {
+  severity: 'ERROR' | 'WARNING';
+  summary: string;
+  detail: string;
+  attribute?: { steps: PathStep[] };
+}
+
+/** An attribute path from names and element keys (`['rule', 0, 'port']`). */
+export function pathSteps(path: ReadonlyArray<string | number>): PathStep[] {
+  return path.map((p) => (typeof p === 'number' ? { element_key_int: p } : { attribute_name: p }));
+}
+
+export function errorAt(path: ReadonlyArray<string | number> | undefined, summary: string, detail = ''): Diagnostic {
+  return { severity: 'ERROR', summary, detail, attribute: path && path.length > 0 ? { steps: pathSteps(path) } : undefined };
+}
+
+export function warningAt(path: ReadonlyArray<string | number> | undefined, summary: string, detail = ''): Diagnostic {
+  return { severity: 'WARNING', summary, detail, attribute: path && path.length > 0 ? { steps: pathSteps(path) } : undefined };
+}

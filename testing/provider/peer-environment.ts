@@ -1,0 +1,80 @@
+import * as fs from 'fs';
+
+/**
+ * The simulated project of the Terraform process on the other end of a loopback connection, read
+ * from /proc (Linux): the endpoint file in its working directory, else its HCLOUD_ENDPOINT. A reattached stand-in serves many workspaces from one process, and the
+ * endpoint cannot travel in the provider block: Terraform skips provider-config validation at
+ * `validate` for a provider block merged with an override file (configs.mergeBody answers
+ * Content with PartialContent), so the stand-in's override file no longer touches provider blocks.
+ * Returns undefined where /proc is not there or the peer is not found.
+ */
+export function peerEndpoint(peer: string): string | undefined {
+  const m = /(?:^|:)(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(peer);
+  if (!m) return undefined;
+  const inode = socketInode(m[1], Number(m[2]));
+  if (!inode) return undefined;
+  const pid = pidOwning(inode);
+  if (!pid) return undefined;
+  // The stack directory Terraform runs in names its project (written by writeStandInOverride) ...
+  const named = endpointFileIn(`/proc/${pid}/cwd`);
+  if (named) return named;
+  // ... else Terraform's environment does.
+  try {
+    const environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    const entry = environ.find((e) => e.startsWith('HCLOUD_ENDPOINT='));
+    return entry?.slice('HCLOUD_ENDPOINT='.length);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The file beside a stack that names its simulated project (a `file://` URL); Terraform ignores it. */
+export const ENDPOINT_FILE = '.hcloud-standin-endpoint';
+
+/** The endpoint named in a directory's ENDPOINT_FILE, if there is one. */
+export function endpointFileIn(dir: string): string | undefined {
+  try {
+    const text = fs.readFileSync(`${dir}/${ENDPOINT_FILE}`, 'utf8').trim();
+    return text === '' ? undefined : text;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The inode of the established TCP socket whose local end is `ip:port` (the client's end). */
+function socketInode(ip: string, port: number): string | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync('/proc/net/tcp', 'utf8');
+  } catch {
+    return undefined;
+  }
+  // /proc/net/tcp writes an IPv4 address as the hex of its little-endian 32-bit value.
+  const address = ip.split('.').map((o) => Number(o).toString(16).toUpperCase().padStart(2, '0')).reverse().join('');
+  const local = `${address}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const line of text.split('\n').slice(1)) {
+    const cols = line.trim().split(/\s+/);
+    if (cols.length > 9 && cols[1] === local && cols[3] === '01') return cols[9];
+  }
+  return undefined;
+}
+
+function pidOwning(inode: string): number | undefined {
+  const target = `socket:[${inode}]`;
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === target) return Number(pid);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return undefined;
+}
