@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// Measures how long the backup tooling takes against data size: dump, push and the restore drill
-// (fetch from the repository, pg_restore, verification), with the exact scripts the library renders,
-// on a real PostgreSQL 15, restic and OpenSSH SFTP server on loopback, as the end-to-end suite runs them.
-// Needs root (as the e2e suite). Not part of `npm test`.
+// Rendered vs bare, on the same data in one run: the backup (backup-dump + backup-push) and the
+// restore (restore-drill) exactly as the library renders them, against the least a person would
+// type for the same result (`pg_dump -Fc | restic backup --stdin` and `restic dump | pg_restore`),
+// on a real PostgreSQL 15, restic and OpenSSH SFTP server on loopback. Rounds alternate between
+// the two, each round into fresh repositories (a first, full upload); medians are reported.
+// Needs root (as the end-to-end suite). Not part of `npm test`.
 //
-//   node scripts/bench-restore.js                  # 100 MB and 1 GB of table data
-//   BENCH_SIZES_MB=50,200 node scripts/bench-restore.js
+//   node scripts/bench-restore.js                       # about 170 MB of database, 5 rounds
+//   BENCH_SIZE_MB=1000 BENCH_ROUNDS=3 node scripts/bench-restore.js
 //
 // Results go to scripts/bench-restore.results.md (and the figures into docs/backup.md by hand).
 'use strict';
@@ -15,165 +17,169 @@ const os = require('os');
 const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..');
-const SIZES_MB = (process.env.BENCH_SIZES_MB || '100,1024').split(',').map(Number);
-const RESTIC_PASSWORD = 'bench restic password';
+const SIZE_MB = Number(process.env.BENCH_SIZE_MB || 150);
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 5);
+const GOAL = 1.2;
 
-// Load the library and the e2e helpers from their TypeScript sources: transpile on require, no build.
+// Load the e2e helpers from their TypeScript sources: transpile on require, no build.
 const ts = require(require.resolve('typescript', { paths: [ROOT] }));
 require.extensions['.ts'] = (module, filename) => {
   const source = fs.readFileSync(filename, 'utf8');
   const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020, esModuleInterop: true }, fileName: filename });
   module._compile(outputText, filename);
 };
-const helpers = path.join(ROOT, '__tests__', 'backup', 'helpers');
-const { synthBackupApp } = require(path.join(helpers, 'fixture.ts'));
-const { HeartbeatReceiver } = require(path.join(helpers, 'heartbeat-receiver.ts'));
-const { overrideConf, writeMachineFiles } = require(path.join(helpers, 'machine-root.ts'));
-const { PostgresCluster } = require(path.join(helpers, 'postgres.ts'));
-const { SftpServer } = require(path.join(helpers, 'sftp-server.ts'));
-const { renderTemplate, templateValues } = require(path.join(helpers, 'terraform-template.ts'));
+const { BackupWorld, RESTIC_PASSWORD } = require(path.join(ROOT, '__tests__', 'backup', 'helpers', 'world.ts'));
 
-function du(dir) {
-  return Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0]);
-}
+const PATH_ENV = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const PG_BIN = '/usr/lib/postgresql/15/bin';
 
-/** Runs a rendered script; returns its wall time and the timestamped log lines it printed. */
-function run(root, script, etc, tmp) {
+function timed(command, args, options = {}) {
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(root, 'usr/local/sbin', script), [], {
-      env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8', TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: etc },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], ...options });
     let stderr = '';
     child.stderr.on('data', (d) => { stderr += d; });
     child.on('error', reject);
     child.on('close', (code) => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      if (code !== 0) return reject(new Error(`${script} failed (${code}):\n${stderr}`));
-      resolve({ seconds, stderr });
+      if (code !== 0) return reject(new Error(`${command} ${args.join(' ')} failed (${code}):\n${stderr}`));
+      resolve({ seconds: Number(process.hrtime.bigint() - started) / 1e9, stderr });
     });
   });
 }
 
-/** Seconds between the first log lines matching two patterns. */
-function between(log, from, to) {
-  const at = (re) => {
-    const line = log.split('\n').find((l) => re.test(l));
-    if (!line) throw new Error(`no log line matches ${re}`);
-    return Date.parse(line.slice(0, 24));
-  };
-  return (at(to) - at(from)) / 1000;
-}
-
-async function benchOne(sizeMb) {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-restore-'));
-  fs.chmodSync(tmp, 0o755);
-  const pg = await PostgresCluster.start(path.join(tmp, 'postgres'));
-  const sftp = await SftpServer.start(path.join(tmp, 'storage-box'));
-  const receiver = await HeartbeatReceiver.start();
-  try {
-    const { production, test } = synthBackupApp({ hostKeys: [sftp.hostKey], drillSourceHost: '127.0.0.1', drillSourceUser: 'root' });
-    const sub = Object.keys(production.json.resource.hcloud_storage_box_subaccount)[0];
-    const values = templateValues(
-      { restic_password: RESTIC_PASSWORD, production_restic_password: RESTIC_PASSWORD, heartbeat_url: receiver.url, storage_box_app_password: 'unused-1-Aa' },
-      { [`hcloud_storage_box_subaccount.${sub}.server`]: '127.0.0.1', [`hcloud_storage_box_subaccount.${sub}.username`]: 'root' },
-    );
-    const prodRoot = path.join(tmp, 'production-machine');
-    const testRoot = path.join(tmp, 'test-machine');
-    writeMachineFiles(renderTemplate(production.userData, values), prodRoot);
-    writeMachineFiles(renderTemplate(test.userData, values), testRoot);
-    const prodEtc = path.join(prodRoot, 'etc/sovereign-backup');
-    const testEtc = path.join(testRoot, 'etc/sovereign-backup');
-    overrideConf(path.join(prodEtc, 'backup.conf'), {
-      BACKUP_STATE: path.join(tmp, 'production-state'), DUMP_DIR: path.join(tmp, 'dumps'), PG_HOST: pg.dir, PG_PORT: pg.port, storagebox_PORT: sftp.port,
-    });
-    overrideConf(path.join(testEtc, 'drill.conf'), {
-      BACKUP_STATE: path.join(tmp, 'test-state'), DRILL_WORK: path.join(tmp, 'drill'), PG_HOST: pg.dir, PG_PORT: pg.port, source_PORT: sftp.port,
-    });
-    for (const etc of [prodEtc, testEtc]) {
-      fs.mkdirSync(path.join(etc, 'ssh'), { recursive: true });
-      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(etc, 'ssh', 'id_ed25519')]);
-      sftp.authorize(fs.readFileSync(path.join(etc, 'ssh', 'id_ed25519.pub'), 'utf8'));
-    }
-
-    // Data shaped like an app's: ~1 KiB rows of text, numbers, timestamps and JSON, an index, a second table
-    // referencing the first. Hex text compresses about 2:1, like typical application data.
-    pg.sql('postgres', 'CREATE DATABASE app');
-    const rows = Math.round((sizeMb * 1024 * 1024) / 1200);
-    const started = Date.now();
-    pg.sql('app', `CREATE TABLE users (id int PRIMARY KEY, email text, created timestamptz, prefs jsonb);
-      INSERT INTO users SELECT g, 'user' || g || '@example.eu', now() - g * interval '1 minute', jsonb_build_object('n', g) FROM generate_series(1, ${Math.max(1000, Math.round(rows / 20))}) g;
-      CREATE TABLE orders (id bigserial PRIMARY KEY, user_id int REFERENCES users, title text, body text, amount numeric(12,2), updated timestamptz);
-      INSERT INTO orders (user_id, title, body, amount, updated)
-        SELECT 1 + g % ${Math.max(1000, Math.round(rows / 20))}, 'order ' || g,
-               md5(g::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text)
-               || md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text)
-               || md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text)
-               || md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text),
-               g * 0.5, now() - g * interval '1 second'
-        FROM generate_series(1, ${rows}) g;
-      CREATE INDEX ON orders (user_id);`);
-    pg.sql('app', 'VACUUM ANALYZE');
-    const dbBytes = Number(pg.sql('app', "SELECT pg_database_size('app')"));
-    const tableBytes = Number(pg.sql('app', "SELECT sum(pg_table_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'"));
-    console.error(`${sizeMb} MB: generated ${(dbBytes / 1e6).toFixed(0)} MB in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-
-    await run(prodRoot, 'backup-bootstrap', prodEtc, tmp);
-    const dump = await run(prodRoot, 'backup-dump', prodEtc, tmp);
-    const dumpBytes = du(path.join(tmp, 'dumps'));
-    const push = await run(prodRoot, 'backup-push', prodEtc, tmp);
-    const repoBytes = du(path.join(sftp.home, 'restic'));
-    const drill = await run(testRoot, 'restore-drill', testEtc, tmp);
-    const log = drill.stderr;
-    const result = {
-      sizeMb, dbBytes, tableBytes, dumpBytes, repoBytes,
-      dump: dump.seconds, push: push.seconds, drill: drill.seconds,
-      fetch: between(log, /restoring snapshot/, /run: pg dropdb --if-exists restore_drill_app/),
-      pgRestore: between(log, /restoring app into/, /OK: restored snapshot/),
-    };
-    console.error(`${sizeMb} MB: ${JSON.stringify(result)}`);
-    return result;
-  } finally {
-    await sftp.stop();
-    await receiver.stop();
-    pg.destroy();
-    fs.rmSync(tmp, { recursive: true, force: true });
+/** Seconds spent in each `step:` of a job's log (until the next step or the end). */
+function steps(log) {
+  const lines = log.split('\n').filter((l) => /^\d{4}-\d\d-\d\dT[\d:.]+Z \S+: (step: |OK: |FAILED)/.test(l));
+  const out = {};
+  for (let i = 0; i < lines.length - 1; i++) {
+    const m = /: step: (.*)$/.exec(lines[i]);
+    if (!m) continue;
+    // Names without their variable parts: "dumping app" -> "dumping <db>".
+    const name = m[1].replace(/\d{8}T\d{6}Z/g, '<time>').replace(/\b[0-9a-f]{8}\b/g, '<id>').replace(/restore_drill_\S+/g, '<scratch>')
+      .replace(/^(dumping|table digest of) (?!the roles)\S+/, '$1 <db>').replace(/^(comparing the row counts and checksums of) \S+/, '$1 <db>');
+    out[name] = (out[name] || 0) + (Date.parse(lines[i + 1].slice(0, 24)) - Date.parse(lines[i].slice(0, 24))) / 1000;
   }
+  return out;
 }
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 async function main() {
   if (process.getuid() !== 0) throw new Error('bench-restore needs root, as the end-to-end suite does');
-  const results = [];
-  for (const size of SIZES_MB) results.push(await benchOne(size));
-  const mb = (b) => `${(b / 1e6).toFixed(0)} MB`;
-  const s = (x) => `${x.toFixed(1)} s`;
-  const cpu = os.cpus()[0].model.replace(/\s+/g, ' ');
-  const lines = [
-    '# Restore benchmark',
-    '',
-    `Written by \`node scripts/bench-restore.js\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, `
-      + `load average ${os.loadavg()[0].toFixed(1)} at the end. PostgreSQL ${/\d+\.\d+/.exec(execFileSync('/usr/lib/postgresql/15/bin/postgres', ['--version'], { encoding: 'utf8' }))[0]}, `
-      + `${execFileSync('restic', ['version'], { encoding: 'utf8' }).split(' ').slice(0, 2).join(' ')}, OpenSSH SFTP on loopback (no network limit).`,
-    '',
-    'The exact scripts the library renders, run once per size: `backup-dump` (pg_dump with row counts and checksums in the same snapshot, then a full read-back),',
-    '`backup-push` (restic over SFTP, then a read-back of the checksum file), `restore-drill` (fetch the newest snapshot, pg_restore into a scratch database,',
-    'compare every table\'s row count and checksum, run the team\'s queries). "fetch" is restic restore plus checksum verification; "restore + verify" is',
-    'createdb, pg_restore (one job, from a pipe) and the verification queries.',
-    '',
-    '| table data | database | dump files | repository | dump | push | drill total | fetch | restore + verify |',
-    '|---|---|---|---|---|---|---|---|---|',
-    ...results.map((r) => `| ${mb(r.tableBytes)} | ${mb(r.dbBytes)} | ${mb(r.dumpBytes)} | ${mb(r.repoBytes)} | ${s(r.dump)} | ${s(r.push)} | ${s(r.drill)} | ${s(r.fetch)} | ${s(r.pgRestore)} |`),
-    '',
-  ];
-  if (results.length >= 2) {
-    const [a, b] = [results[0], results[results.length - 1]];
-    const perGb = (b.drill - a.drill) / ((b.dbBytes - a.dbBytes) / 1e9);
-    lines.push(`Drill time grows by about ${perGb.toFixed(0)} s per additional GB of database (between the smallest and largest size), `
-      + `with a fixed part of about ${(a.drill - perGb * a.dbBytes / 1e9).toFixed(0)} s.`, '');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-restore-'));
+  const world = await BackupWorld.start(tmp);
+  const { pg, sftp } = world;
+  try {
+    // Data shaped like an app's: ~1 KiB rows of text, numbers, timestamps and JSON, an index, a second
+    // table referencing the first. Hex text compresses about 2:1, like typical application data.
+    pg.sql('postgres', 'CREATE DATABASE app');
+    const rows = Math.round((SIZE_MB * 1024 * 1024) / 1200);
+    const users = Math.max(1000, Math.round(rows / 20));
+    const md5s = Array.from({ length: 31 }, () => 'md5(random()::text)').join(' || ');
+    pg.sql('app', `CREATE TABLE users (id int PRIMARY KEY, email text, created timestamptz, prefs jsonb);
+      INSERT INTO users SELECT g, 'user' || g || '@example.eu', now() - g * interval '1 minute', jsonb_build_object('n', g) FROM generate_series(1, ${users}) g;
+      CREATE TABLE orders (id bigserial PRIMARY KEY, user_id int REFERENCES users, title text, body text, amount numeric(12,2), updated timestamptz);
+      INSERT INTO orders (user_id, title, body, amount, updated)
+        SELECT 1 + g % ${users}, 'order ' || g, md5(g::text) || ${md5s}, g * 0.5, now() - g * interval '1 second' FROM generate_series(1, ${rows}) g;
+      CREATE INDEX ON orders (user_id);`);
+    pg.sql('app', 'VACUUM ANALYZE');
+    const dbBytes = Number(pg.sql('app', "SELECT pg_database_size('app')"));
+    console.error(`database app: ${(dbBytes / 1e6).toFixed(0)} MB`);
+
+    const keyEtc = world.production.etc;
+    const ssh = `ssh -F /dev/null -p ${sftp.port} -i ${keyEtc}/ssh/id_ed25519 -o HostKeyAlias=bench -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR 127.0.0.1 -s sftp`;
+    const pgEnv = { PGHOST: pg.dir, PGPORT: String(pg.port), PGUSER: 'postgres' };
+    const bareEnv = { PATH: PATH_ENV, HOME: '/root', RESTIC_PASSWORD, ...pgEnv };
+    const bash = (script, env) => timed('bash', ['-o', 'pipefail', '-ec', script], { env });
+
+    const results = { rendered: [], bare: [] };
+    const stepLogs = { dump: [], drill: [] };
+    let repoBytes = 0;
+    let dumpBytes = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const kind of round % 2 ? ['bare', 'rendered'] : ['rendered', 'bare']) {
+        const repo = `bench-${kind}-${round}`;
+        if (kind === 'bare') {
+          const restic = `restic --cache-dir ${tmp}/bare-cache-${round} -r sftp:root@127.0.0.1:${repo} -o sftp.command="${ssh}"`;
+          await bash(`${restic} init -q`, bareEnv);
+          const backup = await bash(`${PG_BIN}/pg_dump -Fc -d app | ${restic} backup -q --stdin --stdin-filename app.dump`, bareEnv);
+          const restore = await bash(`${PG_BIN}/createdb bare_${round} && ${restic} dump latest /app.dump | ${PG_BIN}/pg_restore --no-owner -d bare_${round}`, bareEnv);
+          pg.sql('postgres', `DROP DATABASE bare_${round}`);
+          results.bare.push({ backup: backup.seconds, restore: restore.seconds });
+        } else {
+          const dumps = path.join(tmp, `dumps-${round}`);
+          const prodEtc = world.variant(world.production.etc, 'backup.conf', { storagebox_REPO_PATH: repo, DUMP_DIR: dumps });
+          const testEtc = world.variant(world.test.etc, 'drill.conf', { source_REPO_PATH: repo, DRILL_KEEP_DATABASES: 0 });
+          const run = async (machine, script, etc) => {
+            const started = process.hrtime.bigint();
+            const r = await world.run(machine, script, etc);
+            if (r.code !== 0) throw new Error(`${script} failed:\n${r.stderr}`);
+            return { seconds: Number(process.hrtime.bigint() - started) / 1e9, stderr: r.stderr };
+          };
+          await run(world.production, 'backup-bootstrap', prodEtc);
+          const dump = await run(world.production, 'backup-dump', prodEtc);
+          const push = await run(world.production, 'backup-push', prodEtc);
+          const drill = await run(world.test, 'restore-drill', testEtc);
+          stepLogs.dump.push(steps(dump.stderr));
+          stepLogs.drill.push(steps(drill.stderr));
+          results.rendered.push({ backup: dump.seconds + push.seconds, dump: dump.seconds, push: push.seconds, restore: drill.seconds });
+          repoBytes = Number(execFileSync('du', ['-sb', path.join(sftp.home, repo)], { encoding: 'utf8' }).split('\t')[0]);
+          dumpBytes = Number(execFileSync('du', ['-sb', dumps], { encoding: 'utf8' }).split('\t')[0]);
+          fs.rmSync(dumps, { recursive: true, force: true });
+        }
+        console.error(`round ${round + 1}/${ROUNDS} ${kind}: ${JSON.stringify(results[kind][results[kind].length - 1])}`);
+      }
+    }
+
+    const m = (kind, key) => median(results[kind].map((r) => r[key]));
+    const total = (kind) => median(results[kind].map((r) => r.backup + r.restore));
+    const ratio = total('rendered') / total('bare');
+    const s = (x) => `${x.toFixed(2)} s`;
+    const stepTable = (logs) => {
+      const names = [...new Set(logs.flatMap((l) => Object.keys(l)))];
+      return names.map((n) => `| ${n} | ${s(median(logs.map((l) => l[n] || 0)))} |`);
+    };
+    const cpu = os.cpus()[0].model.replace(/\s+/g, ' ');
+    const lines = [
+      '# Restore benchmark: rendered vs bare',
+      '',
+      `Written by \`node scripts/bench-restore.js\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, `
+        + `load average ${os.loadavg()[0].toFixed(1)} at the end. PostgreSQL ${/\d+\.\d+/.exec(execFileSync(`${PG_BIN}/postgres`, ['--version'], { encoding: 'utf8' }))[0]}, `
+        + `${execFileSync('restic', ['version'], { encoding: 'utf8' }).split(' ').slice(0, 2).join(' ')}, OpenSSH SFTP on loopback (no network limit).`,
+      '',
+      `One database of ${(dbBytes / 1e6).toFixed(0)} MB (dump ${(dumpBytes / 1e6).toFixed(0)} MB, repository ${(repoBytes / 1e6).toFixed(0)} MB), ${ROUNDS} rounds alternating rendered and bare, `
+        + 'each round into new repositories (a full upload); medians.',
+      '',
+      '- **rendered**: `backup-dump` then `backup-push`, then `restore-drill`, exactly as the library renders them (every database, the table digest, the',
+      '  read-back of both snapshots without a cache, the scratch databases, row counts and checksums, the team\'s queries, heartbeats).',
+      '- **bare**: `pg_dump -Fc app | restic backup --stdin`, then `createdb` and `restic dump latest | pg_restore` with restic\'s cache kept between',
+      '  the two: no verification, no local copy, no heartbeat.',
+      '',
+      '| | backup | restore | total |',
+      '|---|---|---|---|',
+      `| rendered | ${s(m('rendered', 'backup'))} (dump ${s(m('rendered', 'dump'))}, push ${s(m('rendered', 'push'))}) | ${s(m('rendered', 'restore'))} | ${s(total('rendered'))} |`,
+      `| bare | ${s(m('bare', 'backup'))} | ${s(m('bare', 'restore'))} | ${s(total('bare'))} |`,
+      `| **rendered / bare** | ${(m('rendered', 'backup') / m('bare', 'backup')).toFixed(2)}× | ${(m('rendered', 'restore') / m('bare', 'restore')).toFixed(2)}× | **${ratio.toFixed(2)}×** |`,
+      '',
+      `Goal: at most ${GOAL}×. ${ratio <= GOAL ? 'Met.' : 'Not met.'}`,
+      '',
+      'Where the rendered time goes (medians of the steps in the jobs\' logs):',
+      '',
+      '| backup-dump step | time |',
+      '|---|---|',
+      ...stepTable(stepLogs.dump),
+      '',
+      '| restore-drill step | time |',
+      '|---|---|',
+      ...stepTable(stepLogs.drill),
+      '',
+    ];
+    fs.writeFileSync(path.join(__dirname, 'bench-restore.results.md'), lines.join('\n'));
+    console.log(lines.join('\n'));
+  } finally {
+    await world.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
-  fs.writeFileSync(path.join(__dirname, 'bench-restore.results.md'), lines.join('\n'));
-  console.log(lines.join('\n'));
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

@@ -7,7 +7,7 @@ import { HeartbeatReceiver, Ping } from './helpers/heartbeat-receiver';
 import { overrideConf, writeMachineFiles } from './helpers/machine-root';
 import { PostgresCluster } from './helpers/postgres';
 import { SftpServer } from './helpers/sftp-server';
-import { renderTemplate, templateValues } from './helpers/terraform-template';
+import { renderTemplate, serverIdValues, templateValues } from './helpers/terraform-template';
 
 // The exact scripts the library renders, taken from the synthesized user data (rendered the way
 // Terraform renders it at apply), run against a real PostgreSQL 15, real restic and a real OpenSSH
@@ -92,6 +92,12 @@ describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH'
     return copy;
   }
 
+  /** The scratch databases a drill kept (DRILL_KEEP_DATABASES=1), by production database, from its summary. */
+  function scratchDatabases(summary: string): Record<string, string> {
+    const names = /kept until the next drill as ([\w ]+)/.exec(summary)![1].split(' ');
+    return Object.fromEntries(names.map((n) => [n.replace(/^restore_drill_\d{8}t\d{6}_[0-9a-f]{6}_/, ''), n]));
+  }
+
   const b64 = (s: string) => `${Buffer.from(s).toString('base64')}\n`;
 
   /** Row count and an ordered digest of every row of every user table, computed by the test itself. */
@@ -127,6 +133,7 @@ describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH'
       [`hcloud_storage_box_subaccount.${subaccount}.server`]: '127.0.0.1',
       [`hcloud_storage_box_subaccount.${subaccount}.username`]: 'root',
     });
+    Object.assign(values, serverIdValues(production.userData, test.userData));
     prodRoot = path.join(tmp, 'production-machine');
     testRoot = path.join(tmp, 'test-machine');
     writeMachineFiles(renderTemplate(production.userData, values), prodRoot);
@@ -190,15 +197,56 @@ describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH'
 
     const drill = await run(testRoot, 'restore-drill', testEtc);
     expectSuccess(drill, TEST_HOST, 'restore-drill');
-    expect(drill.pings[1].body).toMatch(/restored snapshot \w{8} of acme-production-app \(0 hours old\): analytics app postgres; 4 tables and 6500 rows match .*; 2 verification queries true/);
-    expect(fingerprint('restore_drill_app')).toBe(before.app);
-    expect(fingerprint('restore_drill_analytics')).toBe(before.analytics);
+    expect(drill.pings[1].body).toMatch(/restored snapshot \w{8} of acme-production-app \(dump \d{8}T\d{6}Z, 0 hours old\): analytics app postgres; 4 tables and 6500 rows match .*; 2 verification queries true/);
+    const scratch = scratchDatabases(drill.pings[1].body);
+    expect(scratch.app).toMatch(/^restore_drill_\d{8}t\d{6}_[0-9a-f]{6}_app$/);
+    expect(fingerprint(scratch.app)).toBe(before.app);
+    expect(fingerprint(scratch.analytics)).toBe(before.analytics);
 
     // Production comes back from the same backup for the rest of the suite.
     for (const db of ['app', 'analytics']) {
-      pg.sql('postgres', `ALTER DATABASE restore_drill_${db} RENAME TO ${db}`);
+      pg.sql('postgres', `ALTER DATABASE ${scratch[db]} RENAME TO ${db}`);
     }
     expect(fingerprint('app')).toBe(before.app);
+  });
+
+  test('the manual restore of docs/backup.md, run as written, gives back the newest dump byte for byte', async () => {
+    // The block of "Restoring by hand" that fetches from the Storage Box, with only this machine's paths and port put in.
+    const doc = fs.readFileSync(path.join(__dirname, '../../docs/backup.md'), 'utf8');
+    const block = /```sh\n[\s\S]*?(# from the Storage Box[\s\S]*?)```/.exec(doc)![1];
+    const commands = block.split('\n').filter((l) => !/pg_restore|psql/.test(l)).join('\n')
+      .replace(/\/etc\/sovereign-backup/g, prodEtc).replace('-p 23', `-p ${sftp.port}`)
+      .replace(/\/var\/tmp\/restore/g, path.join(tmp, 'manual-restore')).replace('cd <time>', 'cd 2*Z');
+    expect(commands).toMatch(/r dump "\$\(cat STREAM\)"/);
+    execFileSync('bash', ['-euo', 'pipefail', '-c', `. ${prodEtc}/backup.conf\n${commands}`], { env: { PATH: PATH_ENV, HOME: '/root' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [stamp] = fs.readdirSync(path.join(tmp, 'manual-restore'));
+    const local = path.join(tmp, 'production-dumps', stamp);
+    expect(fs.existsSync(local)).toBe(true);
+    const dumps = fs.readdirSync(local).filter((f) => f.endsWith('.dump'));
+    expect(dumps).toEqual(expect.arrayContaining(['app.dump', 'analytics.dump']));
+    for (const f of dumps) expect(fs.readFileSync(path.join(tmp, 'manual-restore', stamp, f)).equals(fs.readFileSync(path.join(local, f)))).toBe(true);
+  });
+
+  test('two targets: the dump streams to both at once, reads each back, and the drill restores from either', async () => {
+    const knownHosts = fs.readFileSync(path.join(prodEtc, 'ssh/known_hosts.storagebox'), 'utf8');
+    const etc = variant(prodEtc, 'backup.conf', {
+      TARGETS: 'storagebox storagebox2', DUMP_DIR: path.join(tmp, 'dumps-two'), storagebox_REPO_PATH: 'restic-two-a',
+      storagebox2_KIND: 'sftp', storagebox2_HOST: '127.0.0.1', storagebox2_PORT: sftp.port, storagebox2_USER: 'root',
+      storagebox2_REPO_PATH: 'restic-two-b', storagebox2_AUTH: 'key', storagebox2_HOSTKEYS: 'yes',
+    }, {
+      'secrets/storagebox2.restic.b64': fs.readFileSync(path.join(prodEtc, 'secrets/storagebox.restic.b64'), 'utf8'),
+      'ssh/known_hosts.storagebox2': knownHosts.replace(/^sovereign-storagebox /gm, 'sovereign-storagebox2 '),
+    });
+    expect((await run(prodRoot, 'backup-bootstrap', etc)).code).toBe(0);
+    const dump = await run(prodRoot, 'backup-dump', etc);
+    expectSuccess(dump, PROD_HOST, 'dump');
+    expect(dump.pings[1].body).toMatch(/streamed to storagebox storagebox2 and read back/);
+    expect(dump.stderr).toMatch(/read back from storagebox: \d+ databases/);
+    expect(dump.stderr).toMatch(/read back from storagebox2: \d+ databases/);
+    for (const repo of ['restic-two-a', 'restic-two-b']) {
+      const drill = await run(testRoot, 'restore-drill', variant(testEtc, 'drill.conf', { source_REPO_PATH: repo, DRILL_KEEP_DATABASES: 0 }));
+      expectSuccess(drill, TEST_HOST, 'restore-drill');
+    }
   });
 
   test('prune keeps one snapshot per day (the retention groups by host, not by dump path) and check reads the repository', async () => {
@@ -211,23 +259,42 @@ describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH'
     expectSuccess(await run(prodRoot, 'backup-push', prodEtc), PROD_HOST, 'push');
     const snapshots = () => JSON.parse(execFileSync('restic', ['-r', path.join(sftp.home, 'restic'), 'snapshots', '--json', '--no-lock'],
       { env: { ...process.env, RESTIC_PASSWORD }, encoding: 'utf8' }));
-    expect(snapshots()).toHaveLength(2);
-    const newest = snapshots().sort((a: any, b: any) => a.time.localeCompare(b.time))[1].id;
+    // Each dump is two snapshots: the stream of its databases and the manifest that names it.
+    const manifests = () => snapshots().filter((s: any) => s.tags.includes('sovereign-dump'));
+    const streams = () => snapshots().filter((s: any) => s.tags.includes('sovereign-dump-data'));
+    expect(manifests()).toHaveLength(2);
+    expect(streams()).toHaveLength(2);
+    const newest = manifests().sort((a: any, b: any) => a.time.localeCompare(b.time))[1];
+    const dumpTag = newest.tags.find((t: string) => t.startsWith('dump-'));
+    const newestStream = streams().find((x: any) => x.tags.includes(dumpTag)).short_id;
     expectSuccess(await run(prodRoot, 'backup-prune', prodEtc), PROD_HOST, 'prune');
-    // Both are from today: keep-daily keeps the newest of the day.
-    expect(snapshots().map((s: any) => s.id)).toEqual([newest]);
+    // Both are from today: keep-daily keeps the newest of the day, and the stream of the same dump.
+    expect(manifests().map((s: any) => s.id)).toEqual([newest.id]);
+    expect(streams().map((s: any) => s.short_id)).toEqual([newestStream]);
 
-    const check = await run(prodRoot, 'backup-check', variant(prodEtc, 'backup.conf', { CHECK_READ_PERCENT: 100 }));
+    const check = await run(prodRoot, 'backup-check', variant(prodEtc, 'backup.conf', { CHECK_READ_SLICES: 1 }));
     expectSuccess(check, PROD_HOST, 'check');
-    expect(check.pings[1].body).toMatch(/repositories sound, 100% of the data read, backups fresh/);
+    expect(check.pings[1].body).toMatch(/repositories sound, read data slice storagebox slice 1\/1 \(every pack is read every 1 runs\), backups fresh/);
   });
 
   describe('failure cases: each ends non-zero, pings /fail and never success', () => {
     test('target unreachable', async () => {
       // Port 1 (tcpmux): privileged and unused, so nothing another test starts can take it.
       const closed = 1;
-      expectFailure(await run(prodRoot, 'backup-push', variant(prodEtc, 'backup.conf', { storagebox_PORT: closed })), PROD_HOST, 'push', /push failed for: storagebox[\s\S]*Connection refused/);
-      expectFailure(await run(testRoot, 'restore-drill', variant(testEtc, 'drill.conf', { source_PORT: closed })), TEST_HOST, 'restore-drill', /cannot list the backups/);
+      // The dump streams to the target as pg_dump writes: the target is down, the local copy stays.
+      const dumps = path.join(tmp, 'dumps-unreachable');
+      const dump = await run(prodRoot, 'backup-dump', variant(prodEtc, 'backup.conf', { storagebox_PORT: closed, DUMP_DIR: dumps }));
+      expectFailure(dump, PROD_HOST, 'dump', /dump \d{8}T\d{6}Z is kept on this machine, but streaming it failed for storagebox: restic backup of dump \d{8}T\d{6}Z failed \(.*Connection refused[\s\S]*failed step: backing up dump \d{8}T\d{6}Z to storagebox/);
+      const kept = fs.readdirSync(dumps);
+      expect(kept).toHaveLength(1);
+      expect(fs.readdirSync(path.join(dumps, kept[0]))).not.toContain('.pushed.storagebox');
+      // Once the target is back, the push sends the local copy and reads it back.
+      const push = await run(prodRoot, 'backup-push', variant(prodEtc, 'backup.conf', { DUMP_DIR: dumps }));
+      expectSuccess(push, PROD_HOST, 'push');
+      expect(push.stderr).toMatch(new RegExp(`dump ${kept[0]} is snapshot \\w{8} \\(manifest \\w{8}\\) on storagebox; read back from storagebox: \\d+ databases, \\d+ bytes, every checksum matches`));
+      expect(fs.readdirSync(path.join(dumps, kept[0]))).toContain('.pushed.storagebox');
+      expectFailure(await run(prodRoot, 'backup-push', variant(prodEtc, 'backup.conf', { storagebox_PORT: closed })), PROD_HOST, 'push', /push failed for storagebox: restic backup of dump \d{8}T\d{6}Z failed \(.*Connection refused[\s\S]*failed step: backing up dump \d{8}T\d{6}Z to storagebox[\s\S]*last lines of the failing command:\n[\s\S]*Connection refused/);
+      expectFailure(await run(testRoot, 'restore-drill', variant(testEtc, 'drill.conf', { source_PORT: closed })), TEST_HOST, 'restore-drill', /cannot fetch the newest backup of acme-production-app from source[\s\S]*Connection refused/);
     });
 
     test('wrong repository password', async () => {
@@ -238,20 +305,22 @@ describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH'
     });
 
     test('corrupted repository', async () => {
-      // A copy of the repository with its largest data pack damaged (bit rot, a bad disk, tampering).
+      // A copy of the repository with its data packs damaged (bit rot, a bad disk, tampering). All of
+      // them: a small dump's stream is one chunk, in a pack of its own, so the largest pack may be an older dump's.
       const corrupt = path.join(sftp.home, 'restic-corrupt');
       fs.cpSync(path.join(sftp.home, 'restic'), corrupt, { recursive: true });
       const packs = fs.readdirSync(path.join(corrupt, 'data'), { recursive: true, withFileTypes: true })
-        .filter((e) => e.isFile()).map((e) => path.join(e.parentPath ?? (e as any).path, e.name))
-        .sort((a, b) => fs.statSync(b).size - fs.statSync(a).size);
-      const pack = fs.readFileSync(packs[0]);
-      for (let i = 64; i < pack.length - 64; i += 509) pack[i] ^= 0xff;
-      fs.writeFileSync(packs[0], pack);
+        .filter((e) => e.isFile()).map((e) => path.join(e.parentPath ?? (e as any).path, e.name));
+      for (const file of packs) {
+        const pack = fs.readFileSync(file);
+        for (let i = 64; i < pack.length - 64; i += 509) pack[i] ^= 0xff;
+        fs.writeFileSync(file, pack);
+      }
 
-      expectFailure(await run(prodRoot, 'backup-check', variant(prodEtc, 'backup.conf', { storagebox_REPO_PATH: 'restic-corrupt', CHECK_READ_PERCENT: 100 })),
-        PROD_HOST, 'check', /check failed for: storagebox/);
+      expectFailure(await run(prodRoot, 'backup-check', variant(prodEtc, 'backup.conf', { storagebox_REPO_PATH: 'restic-corrupt', CHECK_READ_SLICES: 1 })),
+        PROD_HOST, 'check', /check failed for storagebox: restic check reading slice 1\/1 failed/);
       expectFailure(await run(testRoot, 'restore-drill', variant(testEtc, 'drill.conf', { source_REPO_PATH: 'restic-corrupt' })),
-        TEST_HOST, 'restore-drill', /restic restore of \w{8} from source failed|do not match their checksums/);
+        TEST_HOST, 'restore-drill', /restic dump of snapshot \w{8} from source failed \(.*ciphertext verification failed|cannot fetch the newest backup|do not match their checksums/);
     });
 
     test('dump failing mid-way leaves no dump behind', async () => {

@@ -56,10 +56,12 @@ describe('BackupPlan', () => {
     const files = machineFiles(stack);
     expect(onCalendar(files, 'backup-push.timer')).toBe('*-*-* 03:00:00 UTC');
     expect(onCalendar(files, 'backup-prune.timer')).toBe('Sun *-*-* 04:00:00 UTC');
-    expect(onCalendar(files, 'backup-check.timer')).toBe('Sun *-*-* 05:00:00 UTC');
+    expect(onCalendar(files, 'backup-check.timer')).toBe('*-*-* 05:00:00 UTC');
     expect(conf(files, 'LOCAL_COPIES')).toBe('7');
     expect(conf(files, 'KEEP')).toBe("'--keep-daily 7 --keep-weekly 4 --keep-monthly 6'");
-    expect(conf(files, 'CHECK_READ_PERCENT')).toBe('10');
+    // A daily check reads one seventh of the data: every pack is read back every week.
+    expect(conf(files, 'CHECK_READ_SLICES')).toBe('7');
+    expect(plan.corruptionFoundWithin.toDays()).toBe(7);
     expect(conf(files, 'MAX_AGE_HOURS')).toBe('26');
     expect(plan.recoveryPointObjective.toHours()).toBe(24);
     expect(String(plan.retention)).toBe('keep-daily 7, keep-weekly 4, keep-monthly 6');
@@ -73,7 +75,7 @@ describe('BackupPlan', () => {
     expect(onCalendar(files, 'backup-push.timer')).toBe('*-*-* 00,06,12,18:15:00 UTC');
     expect(conf(files, 'LOCAL_COPIES')).toBe('28');
     expect(conf(files, 'KEEP')).toBe("'--keep-hourly 12 --keep-daily 7 --keep-weekly 4 --keep-monthly 6'");
-    expect(conf(files, 'CHECK_READ_PERCENT')).toBe('25');
+    expect(conf(files, 'CHECK_READ_SLICES')).toBe('7');
     expect(conf(files, 'MAX_AGE_HOURS')).toBe('8');
     expect(conf(files, 'TARGETS')).toBe("'storagebox offsite'");
     expect(plan.recoveryPointObjective.toHours()).toBe(6);
@@ -242,7 +244,10 @@ describe('BackupPlan', () => {
       expect(() => Schedule.daily({ hour: 24 })).toThrow(/Schedule: 24:0 is not allowed.*Fix:/);
       expect(() => Schedule.everyHours(5)).toThrow(/Schedule\.everyHours: 5 is not allowed: the interval must divide a day/);
       const { stack, options } = production();
-      expect(() => new BackupPlan(stack, 'Backups', { ...options, checkReadDataPercentage: 0 })).toThrow(/production\/Backups\.checkReadDataPercentage: 0 is not allowed/);
+      expect(() => new BackupPlan(stack, 'Backups', { ...options, checkReadCycle: Duration.hours(36) }))
+        .toThrow(/production\/Backups\.checkReadCycle: '36 hours' is not allowed: the checks read the data in slices, one per check \(daily at 05:00 UTC\).*Fix: use a multiple of 1 day/);
+      const weekly = new BackupPlan(stack, 'Weekly', { ...options, checkSchedule: Schedule.weekly({ day: Weekday.SUNDAY, hour: 5 }), checkReadCycle: Duration.days(28) });
+      expect(weekly.checkReadSlices).toBe(4);
       expect(() => new BackupPlan(stack, 'Backups2', { ...options, maxBackupAge: Duration.hours(12) }))
         .toThrow(/production\/Backups2\.maxBackupAge: '12 hours' is not allowed: .*longer than the schedule's interval \(1 day\).*Fix: use Duration\.hours\(26\)/);
     });

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { USER_DATA_LIMIT_BYTES } from '../../lib';
 import { synthBackupApp } from './helpers/fixture';
 import { decodeWriteFiles, writeMachineFiles } from './helpers/machine-root';
-import { renderTemplate, templateValues } from './helpers/terraform-template';
+import { renderTemplate, serverIdValues, templateValues } from './helpers/terraform-template';
 
 // What the machines receive, checked with the tools that will read it: Debian's cloud-init
 // schema, bash's parser and systemd's unit verifier.
@@ -15,6 +15,8 @@ const values = templateValues(
   { restic_password: 'p', production_restic_password: 'p', heartbeat_url: 'https://hc-ping.com/key', storage_box_app_password: 'Pw-1-long-enough' },
   { [`hcloud_storage_box_subaccount.${subaccount}.server`]: 'u1-sub1.your-storagebox.de', [`hcloud_storage_box_subaccount.${subaccount}.username`]: 'u1-sub1' },
 );
+// The machine's identity check references its server's ID, which the provider assigns at apply.
+Object.assign(values, serverIdValues(production.userData, testEnv.userData));
 const machines = { production: renderTemplate(production.userData, values), test: renderTemplate(testEnv.userData, values) };
 
 let tmp: string;
@@ -73,7 +75,7 @@ test('timers run the schedules of the plan and the drill, as systemd reads them'
   expect(timers(machines.production)).toEqual([
     ['backup-push.timer', '*-*-* 03:00:00 UTC'],
     ['backup-prune.timer', 'Sun *-*-* 04:00:00 UTC'],
-    ['backup-check.timer', 'Sun *-*-* 05:00:00 UTC'],
+    ['backup-check.timer', '*-*-* 05:00:00 UTC'],
   ]);
   expect(timers(machines.test)).toEqual([['restore-drill.timer', 'Mon *-*-* 06:00:00 UTC']]);
   for (const [, calendar] of [...timers(machines.production), ...timers(machines.test)]) {
@@ -85,6 +87,8 @@ test('timers run the schedules of the plan and the drill, as systemd reads them'
 test('Terraform sees no template sequence of its own in the deploy-time files: every ${ is escaped or a reference to a secret or the account', () => {
   const references = production.userData.match(/(?<!\$)\$\{[^}]*\}/g) ?? [];
   expect(new Set(references)).toEqual(new Set([
+    // The machine's identity check (lib/hetzner/private/machine-identity.ts).
+    ...Object.keys(serverIdValues(production.userData)).map((e) => `\${${e}}`),
     '${base64encode(var.heartbeat_url)}', '${base64encode(var.restic_password)}', '${base64encode(var.storage_box_app_password)}',
     `\${hcloud_storage_box_subaccount.${subaccount}.server}`, `\${hcloud_storage_box_subaccount.${subaccount}.username}`,
   ]));

@@ -53,15 +53,18 @@ export interface BackupPlanProps extends BackupPlanOptions {
    */
   readonly pruneSchedule?: Schedule;
   /**
-   * When `restic check` verifies the repositories.
-   * @default Schedule.weekly({ day: Weekday.SUNDAY, hour: 5 })
+   * When `restic check` verifies the repositories (with no local cache) and reads back one slice of the data.
+   * @default Schedule.daily({ hour: 5 })
    */
   readonly checkSchedule?: Schedule;
   /**
-   * The share of the stored data the check reads back and decrypts, in percent (1-100).
-   * @default 10
+   * The time in which the checks read back every byte stored: each check reads the next of
+   * `checkReadCycle / checkSchedule.interval` slices (`restic check --read-data-subset=n/N`), so a
+   * corrupted pack is found at the latest one cycle after it went bad. A whole multiple of the
+   * check schedule's interval.
+   * @default Duration.days(7)
    */
-  readonly checkReadDataPercentage?: number;
+  readonly checkReadCycle?: Duration;
   /**
    * A backup older than this makes the push, the check and the drill fail: backups are not arriving.
    * @default - the schedule's interval plus 2 hours
@@ -97,11 +100,16 @@ const DUMP_DIR = '/var/backups/sovereign/postgresql';
  * scripts and systemd timers.
  *
  * On a protected machine:
- * - `backup-dump` dumps the databases (with row counts and checksums from the same snapshot),
- *   reads the dump back, and keeps `localCopies` dumps;
- * - `backup-push` (after each dump) copies the newest dump to every target and reads it back;
- * - `backup-prune` applies the retention; `backup-check` runs `restic check` with a read-data
- *   subset and fails on a backup older than `maxBackupAge`.
+ * - `backup-dump` dumps the databases (with row counts and checksums from the same snapshot)
+ *   and streams each dump, as `pg_dump` writes it, into the local copy, every target
+ *   (`restic backup --stdin`) and a `pg_restore` read-back at once; then reads the new snapshots
+ *   back from each target with no local cache, every database against its checksum, and keeps
+ *   `localCopies` dumps;
+ * - `backup-push` (after each dump) sends the local copy to a target the dump could not reach
+ *   (read back the same way), and backs up the `paths`;
+ * - `backup-prune` applies the retention; `backup-check` runs `restic check` without a cache,
+ *   reading the next slice of the data each time (all of it every `checkReadCycle`), and fails
+ *   on a backup older than `maxBackupAge`.
  *
  * Every job exits non-zero on any failure and pings the heartbeat's `/fail`; it reports success
  * only after verifying its result. In production, Hetzner's server backups stay on (7 daily
@@ -117,7 +125,8 @@ export class BackupPlan extends Construct {
   /**
    * Phase 1: a dump daily at 03:00 UTC and a push right after it, 7 local copies, the default
    * retention (keep-daily 7, keep-weekly 4, keep-monthly 6) applied Sundays at 04:00 UTC, and
-   * `restic check` reading 10% of the data Sundays at 05:00 UTC. RPO 24 hours.
+   * `restic check` daily at 05:00 UTC reading a seventh of the data, so every byte is read back
+   * every week. RPO 24 hours.
    */
   public static phase1(scope: Construct, id: string, options: BackupPlanOptions): BackupPlan {
     return new BackupPlan(scope, id, {
@@ -126,16 +135,16 @@ export class BackupPlan extends Construct {
       localCopies: 7,
       retention: Retention.DEFAULT,
       pruneSchedule: Schedule.weekly({ day: Weekday.SUNDAY, hour: 4 }),
-      checkSchedule: Schedule.weekly({ day: Weekday.SUNDAY, hour: 5 }),
-      checkReadDataPercentage: 10,
+      checkSchedule: Schedule.daily({ hour: 5 }),
+      checkReadCycle: Duration.days(7),
     });
   }
 
   /**
    * Phase 2: a dump every 6 hours (00:15, 06:15, 12:15, 18:15 UTC) and a push after each,
    * 28 local copies (a week), retention keep-hourly 12, keep-daily 7, keep-weekly 4,
-   * keep-monthly 6 applied Sundays at 04:00 UTC, `restic check` reading 25% of the data
-   * Sundays at 05:00 UTC, and an offsite target required. RPO 6 hours.
+   * keep-monthly 6 applied Sundays at 04:00 UTC, `restic check` daily at 05:00 UTC reading a
+   * seventh of the data (every byte every week), and an offsite target required. RPO 6 hours.
    */
   public static phase2(scope: Construct, id: string, options: BackupPlanOptions): BackupPlan {
     return new BackupPlan(scope, id, {
@@ -144,8 +153,8 @@ export class BackupPlan extends Construct {
       localCopies: 28,
       retention: Retention.of({ hourly: 12, daily: 7, weekly: 4, monthly: 6 }),
       pruneSchedule: Schedule.weekly({ day: Weekday.SUNDAY, hour: 4 }),
-      checkSchedule: Schedule.weekly({ day: Weekday.SUNDAY, hour: 5 }),
-      checkReadDataPercentage: 25,
+      checkSchedule: Schedule.daily({ hour: 5 }),
+      checkReadCycle: Duration.days(7),
       requireOffsite: true,
     });
   }
@@ -162,7 +171,7 @@ export class BackupPlan extends Construct {
   public readonly retention: Retention;
   public readonly pruneSchedule: Schedule;
   public readonly checkSchedule: Schedule;
-  public readonly checkReadDataPercentage: number;
+  public readonly checkReadCycle: Duration;
   public readonly maxBackupAge: Duration;
   public readonly requireOffsite: boolean;
   private readonly resticPassword: TerraformVariable;
@@ -177,8 +186,8 @@ export class BackupPlan extends Construct {
     this.localCopies = props.localCopies ?? 7;
     this.retention = props.retention ?? Retention.DEFAULT;
     this.pruneSchedule = props.pruneSchedule ?? Schedule.weekly({ day: Weekday.SUNDAY, hour: 4 });
-    this.checkSchedule = props.checkSchedule ?? Schedule.weekly({ day: Weekday.SUNDAY, hour: 5 });
-    this.checkReadDataPercentage = props.checkReadDataPercentage ?? 10;
+    this.checkSchedule = props.checkSchedule ?? Schedule.daily({ hour: 5 });
+    this.checkReadCycle = props.checkReadCycle ?? Duration.days(7);
     this.maxBackupAge = props.maxBackupAge ?? Duration.seconds(this.schedule.interval.toSeconds() + 2 * 3600);
     this.requireOffsite = props.requireOffsite ?? false;
     this.resticPassword = props.resticPassword;
@@ -200,10 +209,12 @@ export class BackupPlan extends Construct {
         'without a local copy every restore waits for the remote target, and a failed push leaves nothing',
         'keep at least 1 dump on the machine (the default is 7)'));
     }
-    const pct = this.checkReadDataPercentage;
-    if (!Number.isFinite(pct) || pct <= 0 || pct > 100) {
-      throw new ValidationError(invalidValue(this, 'checkReadDataPercentage', pct, 'restic reads a share of 0 to 100 percent of the data',
-        'pass a percentage above 0 and at most 100, such as 10'));
+    const cycle = this.checkReadCycle.toSeconds();
+    const checkInterval = this.checkSchedule.interval.toSeconds();
+    if (cycle < checkInterval || cycle % checkInterval !== 0) {
+      throw new ValidationError(invalidValue(this, 'checkReadCycle', this.checkReadCycle,
+        `the checks read the data in slices, one per check (${this.checkSchedule}), so the cycle is a whole number of checks`,
+        `use a multiple of ${this.checkSchedule.interval}, such as Duration.days(7) with a daily check`));
     }
     if (this.maxBackupAge.toSeconds() % 3600 !== 0 || !this.maxBackupAge.isLongerThan(this.schedule.interval)) {
       throw new ValidationError(invalidValue(this, 'maxBackupAge', this.maxBackupAge,
@@ -222,6 +233,19 @@ export class BackupPlan extends Construct {
   /** Whether the release path must snapshot the machines before each release (production). */
   public get preReleaseSnapshot(): boolean {
     return this.environment.protectedFromLoss;
+  }
+
+  /** How many checks it takes to read back every byte: each reads one slice (`--read-data-subset=n/N`). */
+  public get checkReadSlices(): number {
+    return this.checkReadCycle.toSeconds() / this.checkSchedule.interval.toSeconds();
+  }
+
+  /**
+   * The longest a corrupted pack can go unnoticed by the checks: one cycle, since the check that
+   * reads its slice may have run just before it went bad. (A push that deduplicates onto it fails at once.)
+   */
+  public get corruptionFoundWithin(): Duration {
+    return this.checkReadCycle;
   }
 
   /** The most data a loss can cost: the time between two pushes. */
@@ -273,7 +297,7 @@ export class BackupPlan extends Construct {
       ['MAX_AGE_HOURS', this.maxBackupAge.toSeconds() / 3600],
       ['KEEP', this.retention.toResticArguments()],
       ['TAGS', tags.join(' ')],
-      ['CHECK_READ_PERCENT', this.checkReadDataPercentage],
+      ['CHECK_READ_SLICES', this.checkReadSlices],
       ['PG_OS_USER', postgres.osUser],
       ['PG_HOST', '/var/run/postgresql'],
       ['PG_PORT', postgres.port],
@@ -296,9 +320,10 @@ export class BackupPlan extends Construct {
       script(`${SBIN}/backup-rotate-keys`, BACKUP_ROTATE_KEYS),
       file(`${UNITS}/backup-bootstrap.service`, service('Backup: SSH key, key install on the Storage Box, repository init (first boot)',
         `${SBIN}/backup-bootstrap`, { unit: ['Wants=network-online.target', 'After=network-online.target'] }), '0644'),
-      ...(postgres.enabled ? [file(`${UNITS}/backup-dump.service`, service(`Backup: dump ${postgres} and verify the dump`, `${SBIN}/backup-dump`,
-        { unit: ['After=postgresql.service'], service: ['TimeoutStartSec=6h'] }), '0644')] : []),
-      file(`${UNITS}/backup-push.service`, service('Backup: copy the newest dump to the remote targets and read it back', `${SBIN}/backup-push`, {
+      // The dump streams to the targets as it is written: it needs the network as much as PostgreSQL.
+      ...(postgres.enabled ? [file(`${UNITS}/backup-dump.service`, service(`Backup: dump ${postgres}, stream it to the targets and read it back`, `${SBIN}/backup-dump`,
+        { unit: ['Wants=network-online.target', 'After=postgresql.service network-online.target'], service: ['TimeoutStartSec=6h'] }), '0644')] : []),
+      file(`${UNITS}/backup-push.service`, service('Backup: make sure every target has the newest dump (send it where the dump could not) and back up the paths', `${SBIN}/backup-push`, {
         unit: [...(postgres.enabled ? ['Requires=backup-dump.service', 'After=backup-dump.service'] : []), 'Wants=network-online.target', 'After=network-online.target'],
         service: ['TimeoutStartSec=6h'],
       }), '0644'),
@@ -306,7 +331,7 @@ export class BackupPlan extends Construct {
       file(`${UNITS}/backup-prune.service`, service(`Backup: apply the retention (${this.retention})`, `${SBIN}/backup-prune`,
         { unit: ['Wants=network-online.target', 'After=network-online.target'], service: ['TimeoutStartSec=6h'] }), '0644'),
       file(`${UNITS}/backup-prune.timer`, timer('Backup: prune', this.pruneSchedule, '30min'), '0644'),
-      file(`${UNITS}/backup-check.service`, service(`Backup: restic check reading ${this.checkReadDataPercentage}% of the data`, `${SBIN}/backup-check`,
+      file(`${UNITS}/backup-check.service`, service(`Backup: restic check reading 1/${this.checkReadSlices} of the data (all of it every ${this.checkReadCycle})`, `${SBIN}/backup-check`,
         { unit: ['Wants=network-online.target', 'After=network-online.target'], service: ['TimeoutStartSec=12h'] }), '0644'),
       file(`${UNITS}/backup-check.timer`, timer('Backup: check', this.checkSchedule, '30min'), '0644'),
     ];

@@ -15,6 +15,12 @@ export interface FixtureOptions {
   /** The drill's view of production's Storage Box account. */
   readonly drillSourceHost?: string;
   readonly drillSourceUser?: string;
+  /**
+   * The drill logs in as a read-only Storage Box account does: with its password (variable
+   * storage_box_drill_password), and its host key trusted on first use.
+   * @default false - key login with the pinned hostKeys
+   */
+  readonly drillPasswordLogin?: boolean;
 }
 
 export interface SynthesizedMachine {
@@ -60,9 +66,11 @@ export function synthBackupApp(options: FixtureOptions = {}): { app: App; produc
       host: options.drillSourceHost ?? 'u12345-sub2.your-storagebox.de',
       username: options.drillSourceUser ?? 'u12345-sub2',
       location: Location.HEL1,
-      // Key login, as a writable account: the e2e server has no password login (a read-only account would use its password).
-      readonly: false,
-    }), { hostKeys: options.hostKeys }),
+      ...(options.drillPasswordLogin
+        ? { readonly: true, password: secret(test, 'storage_box_drill_password') }
+        // Key login, as a writable account.
+        : { readonly: false }),
+    }), { hostKeys: options.drillPasswordLogin ? undefined : options.hostKeys }),
     sourceHost: prodMachine.serverName,
     resticPassword: secret(test, 'production_restic_password'),
     heartbeat: Heartbeat.healthchecks(secret(test, 'heartbeat_url')),

@@ -1,4 +1,4 @@
-import { ChildProcess } from 'child_process';
+import { ChildProcess, execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { startLoopbackSshd, stopSshd } from '../../../testing/harness/sshd';
@@ -8,12 +8,34 @@ import { startLoopbackSshd, stopSshd } from '../../../testing/harness/sshd';
  * (the box uses 23), public-key login only, its own host key and configuration, and SFTP only
  * (the internal server), starting in `home` as a Storage Box session starts in the account's home.
  */
+export interface PasswordLogin {
+  /** An OS user of this machine (created if missing) whose password the server accepts, as a read-only Storage Box account logs in. */
+  readonly user: string;
+  readonly password: string;
+  /** Where its sessions start; owned by the user. */
+  readonly home: string;
+}
+
 export class SftpServer {
-  public static async start(dir: string): Promise<SftpServer> {
+  /**
+   * Starts the server; with `passwordLogin`, that user logs in with its password (and nothing
+   * else) into its own home, as the drill's read-only sub-account does. Each start has a new host key.
+   */
+  public static async start(dir: string, options: { passwordLogin?: PasswordLogin } = {}): Promise<SftpServer> {
     fs.mkdirSync(dir, { recursive: true });
     const home = path.join(dir, 'home');
     fs.mkdirSync(home, { mode: 0o755 });
-    const sshd = await startLoopbackSshd(dir, [`ForceCommand internal-sftp -d ${home}`, 'Subsystem sftp internal-sftp', 'PermitTTY no']);
+    const extra = [`ForceCommand internal-sftp -d ${home}`, 'Subsystem sftp internal-sftp', 'PermitTTY no'];
+    const login = options.passwordLogin;
+    if (login) {
+      if (spawnSync('id', ['-u', login.user]).status !== 0) execFileSync('useradd', ['-M', '-d', login.home, '-s', '/usr/sbin/nologin', login.user]);
+      execFileSync('chpasswd', { input: `${login.user}:${login.password}\n` });
+      fs.mkdirSync(login.home, { recursive: true });
+      execFileSync('chown', ['-R', `${login.user}:`, login.home]);
+      extra.push(`AllowUsers ${login.user}`, `Match User ${login.user}`, '  PasswordAuthentication yes', '  PubkeyAuthentication no',
+        `  ForceCommand internal-sftp -d ${login.home}`);
+    }
+    const sshd = await startLoopbackSshd(dir, extra);
     return new SftpServer(dir, home, sshd.port, sshd.hostKey, sshd.child, sshd.log);
   }
 

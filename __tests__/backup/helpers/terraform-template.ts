@@ -25,3 +25,16 @@ export function templateValues(variables: Record<string, string>, attributes: Re
   }
   return values;
 }
+
+/**
+ * Values for the server IDs a bundle references (the machine's identity check): each server of
+ * the user data gets a made-up ID, as the provider assigns one at apply.
+ */
+export function serverIdValues(...texts: string[]): Record<string, string> {
+  const values: Record<string, string> = {};
+  let next = 4_200_001;
+  for (const text of texts) {
+    for (const [, expression] of text.matchAll(/\$\{(hcloud_server\.[A-Za-z0-9_-]+\.id)\}/g)) values[expression] ??= String(next++);
+  }
+  return values;
+}

@@ -13,10 +13,18 @@ export LC_ALL=C
 SB_ETC=\${SOVEREIGN_BACKUP_ETC:-\${SOVEREIGN_ROOT:-}/etc/sovereign-backup}
 SB_LIB=$(dirname "$(readlink -f "\${BASH_SOURCE[0]}")")
 PY=/usr/bin/python3
-SB_OK=0 SB_SUMMARY='' SB_FAILURE='' SB_CLEANUP=()
+SB_OK=0 SB_SUMMARY='' SB_FAILURE='' SB_CLEANUP=() SB_STEP='starting' SB_STEP_AT=0 SB_CACHE='' SB_START_PING=''
+# Snapshot times (restic backup --time) are the dump's UTC time.
+export TZ=UTC
 SB_LOG=$(mktemp "\${TMPDIR:-/tmp}/sovereign-backup.XXXXXX")
 
 log() { printf '%s %s: %s\\n' "$(date -u +%FT%T.%3NZ)" "$SB_JOB" "$*" | tee -a "$SB_LOG" >&2; }
+# Names the step that runs now: a failure ping names it, with what its commands printed last.
+step() { SB_STEP="$*"; SB_STEP_AT=$(stat -c %s "$SB_LOG"); log "step: $*"; }
+# What the commands of the current step printed (the job's own log lines left out), last lines.
+step_output() {
+  tail -c "+$((SB_STEP_AT + 1))" "$SB_LOG" | grep -v -E "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z $SB_JOB: " | grep -v '^$' | tail -n "\${1:-12}"
+}
 die() { SB_FAILURE="$*"; log "FAILED: $*"; exit 1; }
 ok() { SB_OK=1; SB_SUMMARY="$*"; }
 at_exit() { SB_CLEANUP+=("$1"); }
@@ -28,6 +36,8 @@ sb_exit() {
   trap - EXIT ERR
   set +e
   for c in "\${SB_CLEANUP[@]}"; do eval "$c"; done
+  # The start ping went out in the background; it arrives before the outcome.
+  [ -z "$SB_START_PING" ] || wait "$SB_START_PING" 2>/dev/null
   if [ "$rc" = 0 ] && [ "$SB_OK" = 1 ]; then
     log "OK: $SB_SUMMARY"
     if [ -z "\${SB_NO_SUCCESS_PING:-}" ]; then
@@ -35,15 +45,18 @@ sb_exit() {
     fi
   else
     if [ "$rc" = 0 ]; then rc=1; SB_FAILURE='the job ended without verifying its result'; fi
-    log "FAILED (exit $rc): \${SB_FAILURE:-see the log}"
-    printf -- '--- last lines of the log ---\\n%s\\n' "$(tail -n 30 "$SB_LOG")" >&2
-    { printf '%s\\n\\n' "\${SB_FAILURE:-exit $rc}"; tail -n 80 "$SB_LOG"; } | heartbeat /fail || log "could not report the failure to the heartbeat"
+    out=$(step_output 12)
+    log "FAILED (exit $rc) at step '$SB_STEP': \${SB_FAILURE:-exit $rc}"
+    report=$(printf '%s\\nfailed step: %s\\nlast lines of the failing command:\\n%s\\n' "\${SB_FAILURE:-exit $rc}" "$SB_STEP" "\${out:-(it printed nothing)}")
+    printf -- '%s\\n--- last lines of the log ---\\n%s\\n' "$report" "$(tail -n 30 "$SB_LOG")" >&2
+    { printf '%s\\n\\n--- log ---\\n' "$report"; tail -n 60 "$SB_LOG"; } | heartbeat /fail || log "could not report the failure to the heartbeat"
   fi
-  rm -f "$SB_LOG"
+  [ -z "$SB_CACHE" ] || rm -rf "$SB_CACHE"
+  rm -f "$SB_LOG" "$SB_LOG".ssh.*
   exit "$rc"
 }
 trap sb_exit EXIT
-trap 'SB_RC=$?; [ -n "$SB_FAILURE" ] || SB_FAILURE="line $LINENO: $BASH_COMMAND (exit $SB_RC)"' ERR
+trap 'SB_RC=$?; [ -n "$SB_FAILURE" ] || SB_FAILURE="$BASH_COMMAND exited with $SB_RC (line $LINENO)"' ERR
 trap 'die "stopped by a signal"' TERM INT HUP
 
 SB_PING_PY='
@@ -66,10 +79,18 @@ heartbeat() {
   url="$(base64 -d "$file")/\${BACKUP_HOST:-unknown}-\${SB_SLUG:-$SB_JOB}$1"
   SB_PING_URL=$url "$PY" -c "$SB_PING_PY"
 }
+# The /start ping, in the background: a heartbeat adds no time to the job.
+heartbeat_start() { heartbeat /start </dev/null >/dev/null 2>&1 & SB_START_PING=$!; }
 
 load_conf() {
   [ -r "$SB_ETC/$1" ] || die "configuration $SB_ETC/$1 is missing"
   . "$SB_ETC/$1"
+  # restic's cache lives for one run only: a cache that survives runs serves snapshot, index and
+  # tree files that may no longer match the remote, and hides corruption there (or invents it).
+  mkdir -p "$BACKUP_STATE"
+  rm -rf "$BACKUP_STATE/cache"
+  find "$BACKUP_STATE" -maxdepth 1 -name 'cache-run.*' -mmin +1440 -exec rm -rf {} + 2>/dev/null || true
+  SB_CACHE=$(mktemp -d "$BACKUP_STATE/cache-run.XXXXXX")
   export PGHOST="\${PG_HOST:-/var/run/postgresql}" PGPORT="\${PG_PORT:-5432}"
   if [ -n "\${PG_USER:-}" ]; then export PGUSER="$PG_USER"; fi
 }
@@ -103,20 +124,35 @@ ensure_key() {
   ssh-keygen -q -t ed25519 -N '' -C "sovereign-backup@\${BACKUP_HOST:-unknown}" -f "$SB_ETC/ssh/id_ed25519"
 }
 
-# restic_on <target> <restic arguments...>: restic against one target's repository.
+# restic_on <target> [--no-cache] <restic arguments...>: restic against one target's repository.
+# Verifications pass --no-cache (and the drill sets SB_NO_CACHE=1): everything they read comes from
+# the remote. Other calls share a cache that lives for this run only.
 restic_on() {
-  local t=$1 pw
+  local t=$1 pw rc=0 sshlog
   shift
   pw="$SB_ETC/secrets/$t.restic.b64"
   [ -r "$pw" ] || { log "the restic password of $t is missing ($pw)"; return 1; }
-  mkdir -p "$BACKUP_STATE/cache"
-  set -- --cache-dir "$BACKUP_STATE/cache" --password-command "base64 -d $pw" "$@"
+  if [ "\${1:-}" = --no-cache ]; then shift; set -- --no-cache "$@"
+  elif [ -n "\${SB_NO_CACHE:-}" ] || [ -z "$SB_CACHE" ]; then set -- --no-cache "$@"
+  else set -- --cache-dir "$SB_CACHE" "$@"; fi
+  set -- --password-command "base64 -d $pw" "$@"
   case "$(tv "$t" KIND)" in
     sftp)
       if [ "$(tv "$t" AUTH)" != password ]; then ensure_key || return 1; fi
+      # ssh records a first-use host key in this directory; without it every login would be a first use.
+      mkdir -p "$SB_ETC/ssh"
+      # ssh's own errors go to a file of this call: restic may exit before it relays them (a changed host key).
+      sshlog="$SB_LOG.ssh.$BASHPID.$RANDOM"
       SSH_ASKPASS="$SB_LIB/askpass" SSH_ASKPASS_REQUIRE=force SB_ASKPASS_FILE="$SB_ETC/secrets/$t.password.b64" \\
-        restic -o sftp.command="ssh $(ssh_options "$t") $(tv "$t" HOST) -s sftp" \\
-        -r "sftp:$(tv "$t" USER)@$(tv "$t" HOST):$(tv "$t" REPO_PATH)" "$@" ;;
+        restic -o sftp.command="ssh -E $sshlog $(ssh_options "$t") $(tv "$t" HOST) -s sftp" \\
+        -r "sftp:$(tv "$t" USER)@$(tv "$t" HOST):$(tv "$t" REPO_PATH)" "$@" || rc=$?
+      if [ "$rc" != 0 ] && [ -s "$sshlog" ]; then sed 's/^/ssh: /' "$sshlog" >&2; fi
+      rm -f "$sshlog"
+      # Whatever the login method, the host key is pinned from now on: a changed key fails the next run.
+      if [ "$rc" = 0 ] && ! ssh-keygen -F "sovereign-$t" -f "$SB_ETC/ssh/known_hosts.$t" >/dev/null 2>&1; then
+        log "the host key of $t is not in $SB_ETC/ssh/known_hosts.$t after a login: it would not be checked next time"; return 1
+      fi
+      return "$rc" ;;
     s3)
       (
         . "$SB_ETC/secrets/$t.s3.env"
@@ -127,6 +163,217 @@ restic_on() {
       ) ;;
     *) log "target $t has no known kind"; return 1 ;;
   esac
+}
+
+# The databases of one dump reach each target as two restic snapshots, both timed at the dump
+# (restic backup --time) and tagged dump-<UTC time>: the stream (every database's pg_dump -Fc, one
+# after the other, tagged sovereign-dump-data) and, written only after the stream was complete,
+# the manifest (a tar of <time>/: INDEX, the byte length of each database in the stream, in order;
+# SHA256SUMS; the .tables digests; globals.sql; STREAM, the stream's snapshot ID on this target),
+# tagged sovereign-dump. A backup exists when its manifest does.
+DUMP_STREAM=/sovereign-dump/databases.dumps
+DUMP_MANIFEST=/sovereign-dump/manifest.tar
+SB_RUN=''
+run_dir() {
+  if [ -z "$SB_RUN" ]; then SB_RUN=$(mktemp -d "\${TMPDIR:-/tmp}/sovereign-backup-run.XXXXXX"); at_exit "rm -rf '$SB_RUN'"; fi
+}
+
+# "20260101T030000Z" -> seconds since the epoch.
+stamp_epoch() { date -u -d "$(sed -E 's/^(....)(..)(..)T(..)(..)(..)Z$/\\1-\\2-\\3 \\4:\\5:\\6/' <<<"$1")" +%s; }
+stamp_time() { date -u -d "@$(stamp_epoch "$1")" '+%Y-%m-%d %H:%M:%S'; }
+
+# Where a target's repository is, and with which password: a marker of a verified copy names it.
+target_identity() {
+  local t=$1
+  case "$(tv "$t" KIND)" in
+    sftp) printf 'sftp %s@%s:%s/%s' "$(tv "$t" USER)" "$(tv "$t" HOST)" "$(tv "$t" PORT)" "$(tv "$t" REPO_PATH)" ;;
+    *) printf '%s %s %s' "$(tv "$t" KIND)" "$(sha256sum <"$SB_ETC/secrets/$t.s3.env" 2>/dev/null | cut -c1-16)" "$(tv "$t" REPO_PATH)" ;;
+  esac
+  printf ' key %s\\n' "$(sha256sum <"$SB_ETC/secrets/$t.restic.b64" 2>/dev/null | cut -c1-16)"
+}
+
+# Prints the snapshot ID from \`restic backup --json\` output.
+snapshot_id() {
+  "$PY" -c '
+import json, sys
+ids = []
+for line in sys.stdin.read().splitlines():
+    try:
+        m = json.loads(line)
+    except ValueError:
+        continue
+    if isinstance(m, dict) and m.get("message_type") == "summary":
+        ids.append(m.get("snapshot_id", ""))
+print(ids[-1] if ids else "")'
+}
+
+declare -A SB_STREAM_FD=() SB_STREAM_PID=() SB_MANIFEST_FD=() SB_MANIFEST_PID=()
+# In a background process: closes the write ends of the streams opened so far. A restic that held
+# another stream's write end open would keep that stream from ever ending.
+close_streams() {
+  local fd
+  for fd in "\${SB_STREAM_FD[@]}" "\${SB_MANIFEST_FD[@]}"; do eval "exec $fd>&-"; done
+}
+# stream_open <target> <stamp>: starts \`restic backup --stdin\` of the databases stream to a
+# target; what is written to fd \${SB_STREAM_FD[target]} is the stream. restic's output goes to
+# $SB_RUN/stream.<target>.{json,err}.
+stream_open() {
+  local t=$1 stamp=$2 fifo fd
+  run_dir
+  fifo="$SB_RUN/stream.$t.fifo"
+  mkfifo -m 0600 "$fifo"
+  { close_streams; restic_on "$t" backup --json --stdin --stdin-filename "\${DUMP_STREAM#/}" --host "$BACKUP_HOST" \\
+    --tag sovereign-dump-data --tag "dump-$stamp" --time "$(stamp_time "$stamp")"; } \\
+    <"$fifo" >"$SB_RUN/stream.$t.json" 2>"$SB_RUN/stream.$t.err" &
+  SB_STREAM_PID[$t]=$!
+  # A job that fails before closing the stream stops restic first: it must not record a cut-off stream.
+  at_exit "kill \${SB_STREAM_PID[$t]} 2>/dev/null"
+  exec {fd}>"$fifo"
+  SB_STREAM_FD[$t]=$fd
+  rm -f "$fifo"
+}
+
+# stream_close <target>: ends the stream and sets SB_STREAM_ID to its snapshot ID; returns 1 when
+# restic failed (its messages are in $SB_RUN/stream.<target>.err).
+stream_close() {
+  local t=$1 rc=0
+  SB_STREAM_ID=''
+  eval "exec \${SB_STREAM_FD[$t]}>&-"
+  wait "\${SB_STREAM_PID[$t]}" || rc=$?
+  [ "$rc" = 0 ] || return 1
+  SB_STREAM_ID=$(snapshot_id <"$SB_RUN/stream.$t.json")
+}
+
+# Copies stdin (one database's pg_dump -Fc) to the local copy (argument 1, fsynced), to every
+# target's stream (arguments 3…, <target>=<fd>) and to stdout (the read-back by pg_restore);
+# writes "<sha256> <bytes>" to argument 2. A target whose restic stopped reading is left out
+# (its failure is restic's); any other write error fails.
+SB_FANOUT_PY='
+import hashlib, os, sys
+local = open(sys.argv[1], "wb")
+outs = dict(a.split("=", 1) for a in sys.argv[3:])
+outs = {n: int(fd) for n, fd in outs.items()}
+digest, total, out, inp = hashlib.sha256(), 0, sys.stdout.buffer, sys.stdin.buffer
+while True:
+    chunk = inp.read1(1 << 20)
+    if not chunk:
+        break
+    digest.update(chunk)
+    total += len(chunk)
+    local.write(chunk)
+    for name, fd in list(outs.items()):
+        view = memoryview(chunk)
+        try:
+            while view:
+                view = view[os.write(fd, view):]
+        except BrokenPipeError:
+            del outs[name]
+            sys.stderr.write("the stream to %s stopped reading\\n" % name)
+    out.write(chunk)
+local.flush()
+os.fsync(local.fileno())
+local.close()
+out.flush()
+open(sys.argv[2], "w").write("%s %d\\n" % (digest.hexdigest(), total))
+'
+
+# Reads a databases stream on stdin and checks every database in it against SHA256SUMS, by the
+# byte lengths of INDEX (arguments 1 and 2); the stream must end where the last database does.
+# With more arguments (<database>=<scratch database>, in INDEX order), pipes each database into
+# pg_restore of its scratch database as it arrives (as $PG_OS_USER when set).
+SB_STREAM_CHECK_PY='
+import hashlib, os, subprocess, sys
+index = [line.split() for line in open(sys.argv[1]) if line.strip()]
+sums = dict(reversed(line.rstrip("\\n").split("  ", 1)) for line in open(sys.argv[2]) if line.strip())
+into = dict(a.split("=", 1) for a in sys.argv[3:])
+inp = sys.stdin.buffer
+prefix = ["runuser", "-u", os.environ["PG_OS_USER"], "--"] if os.environ.get("PG_OS_USER") else []
+total = 0
+for db, length in index:
+    left, digest, proc = int(length), hashlib.sha256(), None
+    if db in into:
+        proc = subprocess.Popen(prefix + ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "-d", into[db]],
+                                stdin=subprocess.PIPE, stdout=sys.stderr, stderr=sys.stderr)
+    while left:
+        chunk = inp.read(min(left, 1 << 20))
+        if not chunk:
+            sys.exit("the stream ended %d bytes into %s.dump, which has %s" % (int(length) - left, db, length))
+        digest.update(chunk)
+        left -= len(chunk)
+        if proc:
+            try:
+                proc.stdin.write(chunk)
+            except BrokenPipeError:
+                break
+    if proc:
+        try:
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        if proc.wait() != 0:
+            sys.exit("pg_restore of %s failed (exit %d)" % (db, proc.returncode))
+    if left:
+        sys.exit("pg_restore of %s stopped reading" % db)
+    if digest.hexdigest() != sums.get(db + ".dump"):
+        sys.exit("%s.dump differs from its checksum in SHA256SUMS" % db)
+    total += int(length)
+if inp.read(1):
+    sys.exit("the stream holds more than the databases of its INDEX")
+print("%d databases, %d bytes, every checksum matches" % (len(index), total))
+'
+
+# manifest_open <target> <stamp>: starts \`restic backup --stdin\` of the manifest right away, so that
+# restic opens the repository while the databases are dumped; manifest_close writes it.
+manifest_open() {
+  local t=$1 stamp=$2 fifo fd
+  run_dir
+  fifo="$SB_RUN/manifest.$t.fifo"
+  mkfifo -m 0600 "$fifo"
+  { close_streams; restic_on "$t" backup --json --stdin --stdin-filename "\${DUMP_MANIFEST#/}" --host "$BACKUP_HOST" \\
+    --tag sovereign-dump --tag "dump-$stamp" --time "$(stamp_time "$stamp")"; } \\
+    <"$fifo" >"$SB_RUN/manifest.$t.json" 2>"$SB_RUN/manifest.$t.err" &
+  SB_MANIFEST_PID[$t]=$!
+  at_exit "kill \${SB_MANIFEST_PID[$t]} 2>/dev/null"
+  exec {fd}>"$fifo"
+  SB_MANIFEST_FD[$t]=$fd
+  rm -f "$fifo"
+}
+
+# manifest_close <target> <stamp> <dump directory> <stream ID>: writes the manifest (a tar of
+# <stamp>/ with INDEX, SHA256SUMS, the digests, globals.sql and STREAM) and sets SB_MANIFEST_ID;
+# returns 1 when restic failed (its messages go to the log).
+manifest_close() {
+  local t=$1 stamp=$2 dir=$3 stream=$4 stage rc=0
+  SB_MANIFEST_ID=''
+  stage="$SB_RUN/manifest.$t"
+  rm -rf "$stage" && mkdir -p "$stage/$stamp"
+  (cd "$dir" && cp -- INDEX SHA256SUMS globals.sql ./*.tables "$stage/$stamp/") || rc=1
+  printf '%s\n' "$stream" >"$stage/$stamp/STREAM"
+  [ "$rc" = 0 ] && tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$(stamp_epoch "$stamp")" -C "$stage" -cf "$stage.tar" "$stamp" || rc=1
+  # An empty or partial manifest must not be recorded: restic stops before its input ends.
+  if [ "$rc" = 0 ]; then cat "$stage.tar" >&"\${SB_MANIFEST_FD[$t]}" || rc=1; else kill "\${SB_MANIFEST_PID[$t]}" 2>/dev/null; fi
+  eval "exec \${SB_MANIFEST_FD[$t]}>&-"
+  wait "\${SB_MANIFEST_PID[$t]}" || rc=1
+  cat "$SB_RUN/manifest.$t.err" >>"$SB_LOG"
+  [ "$rc" = 0 ] || return 1
+  SB_MANIFEST_ID=$(snapshot_id <"$SB_RUN/manifest.$t.json")
+  [ -n "$SB_MANIFEST_ID" ]
+}
+
+# read_back <target> <dump directory> <stream ID> <manifest ID>: reads both snapshots back from the
+# target with no cache (in parallel) and checks every byte against the dump's checksums; sets SB_VERIFIED.
+read_back() {
+  local t=$1 dir=$2 stream=$3 manifest=$4 rc=0 pid want got
+  run_dir
+  restic_on "$t" --no-cache --no-lock dump "$manifest" "$DUMP_MANIFEST" 2>"$SB_RUN/readback.$t.err" >"$SB_RUN/readback.$t.tar" &
+  pid=$!
+  SB_VERIFIED=$(restic_on "$t" --no-cache --no-lock dump "$stream" "$DUMP_STREAM" 2>>"$SB_LOG" | "$PY" -c "$SB_STREAM_CHECK_PY" "$dir/INDEX" "$dir/SHA256SUMS" 2>>"$SB_LOG") || rc=1
+  wait "$pid" || { rc=1; log "restic dump of the manifest $manifest failed"; }
+  cat "$SB_RUN/readback.$t.err" >>"$SB_LOG"
+  [ "$rc" = 0 ] || return 1
+  want=$(sha256sum <"$SB_RUN/manifest.$t.tar" | cut -d' ' -f1)
+  got=$(sha256sum <"$SB_RUN/readback.$t.tar" | cut -d' ' -f1)
+  [ "$want" = "$got" ] || { log "the manifest read back from $t differs from the one written"; return 1; }
 }
 
 # Reads \`restic snapshots --json\`; prints "<id> <age in hours> <path>" of the newest snapshot, or nothing.
@@ -206,12 +453,16 @@ ok "bootstrapped $TARGETS"
 
 /** The dump job. */
 export const BACKUP_DUMP = `#!/bin/bash
-# backup-dump: dumps every PostgreSQL database into a new dated directory with row counts and
-# checksums taken in the same snapshot, verifies the dump by reading it back, keeps LOCAL_COPIES.
+# backup-dump: dumps every PostgreSQL database and streams it, as pg_dump writes it, to the local
+# copy and to every remote target at once (pg_dump -Fc | tee | restic backup --stdin), with row
+# counts and checksums taken in the same snapshot and a read-back by pg_restore in the same pass;
+# then writes each target's manifest and reads both snapshots back from the target with no cache.
+# The local copy is kept when a target fails (backup-push sends it later); LOCAL_COPIES stay.
 SB_JOB=dump
 . "$(dirname "$(readlink -f "$0")")/../lib/sovereign-backup/common.sh"
 load_conf backup.conf
-heartbeat /start </dev/null || true
+repo_lock
+heartbeat_start
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 work="$DUMP_DIR/.partial-$stamp"
@@ -219,7 +470,9 @@ mkdir -p "$DUMP_DIR"
 rm -rf "$DUMP_DIR"/.partial-*
 mkdir -m 0700 "$work"
 at_exit "rm -rf '$work'"
+run_dir
 
+step "listing the databases"
 if [ -n "\${PG_DATABASES:-}" ]; then
   dbs=$PG_DATABASES
 else
@@ -228,18 +481,45 @@ else
     || die "cannot list the databases on $PGHOST:$PGPORT (is PostgreSQL running?)"
 fi
 [ -n "$dbs" ] || die "there is no database to dump"
-
 for db in $dbs; do
   [[ $db =~ ^[A-Za-z0-9_.-]+$ ]] || die "database name '$db' has characters the dump files cannot carry"
-  log "dumping $db"
-  # One session exports a snapshot: pg_dump and the table digest both read exactly that state.
+done
+
+failures=''
+# target_failed <target> <what failed>: records the failure with what the step's commands printed last.
+target_failed() {
+  local cause
+  cause=$(step_output 4 | tr '\\n' ' ')
+  log "$1: $2 failed: \${cause:-no output}"
+  failures="\${failures:+$failures; }$1: $2 failed (\${cause:-no output})"
+}
+
+step "opening the stream of dump $stamp to $TARGETS"
+outs=()
+for t in $TARGETS; do
+  stream_open "$t" "$stamp"
+  manifest_open "$t" "$stamp"
+  outs+=("$t=\${SB_STREAM_FD[$t]}")
+done
+
+: >"$work/INDEX"
+for db in $dbs; do
+  step "dumping $db"
+  # One session exports a snapshot; pg_dump reads it in its own session while the table digest
+  # runs in this one: both see exactly the same state, at the same time.
   coproc SESSION { pg psql -X -q -A -t -F '|' -v ON_ERROR_STOP=1 -d "$db" 2>&1; }
   printf '%s\\n' 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;' 'SELECT pg_export_snapshot();' >&"\${SESSION[1]}"
   snapshot=''
   read -r -t 60 snapshot <&"\${SESSION[0]}" || true
   [[ $snapshot =~ ^[0-9A-F]+-[0-9A-F]+-[0-9]+$ ]] || die "cannot open a snapshot of $db: \${snapshot:-no answer from PostgreSQL}"
-  pg pg_dump -Fc --snapshot="$snapshot" -d "$db" >"$work/$db.dump" 2>>"$SB_LOG" || die "pg_dump of $db failed"
   { cat "$SB_LIB/table-digest.sql"; printf '%s\\n' '\\echo __END__'; } >&"\${SESSION[1]}"
+  pg pg_dump -Fc --snapshot="$snapshot" -d "$db" 2>>"$SB_LOG" \\
+    | "$PY" -c "$SB_FANOUT_PY" "$work/$db.dump" "$SB_RUN/$db.sum" "\${outs[@]}" 2>>"$SB_LOG" \\
+    | pg_restore --file=/dev/null 2>>"$SB_LOG" && st=(0 0 0) || st=("\${PIPESTATUS[@]}")
+  [ "\${st[0]}" = 0 ] || die "pg_dump of $db failed"
+  [ "\${st[1]}" = 0 ] || die "writing the dump of $db failed"
+  [ "\${st[2]}" = 0 ] || die "the dump of $db does not read back completely (pg_restore)"
+  step "table digest of $db"
   complete=0
   while IFS= read -r -t 3600 line <&"\${SESSION[0]}"; do
     if [ "$line" = __END__ ]; then complete=1; break; fi
@@ -248,94 +528,191 @@ for db in $dbs; do
   done >"$work/$db.tables"
   [ "$complete" = 1 ] || die "table digest of $db ended early"
   printf '%s\\n' 'COMMIT;' '\\q' >&"\${SESSION[1]}"
-  wait "$SESSION_PID" || die "the snapshot session of $db failed"
-  log "verifying the dump of $db"
-  pg_restore --file=/dev/null "$work/$db.dump" 2>>"$SB_LOG" || die "the dump of $db does not read back completely"
+  wait "$SESSION_PID" || die "the snapshot session of $db failed (exit $?)"
+  read -r sum bytes <"$SB_RUN/$db.sum"
+  printf '%s  %s\\n' "$sum" "$db.dump" >>"$SB_RUN/SUMS"
+  printf '%s %s\\n' "$db" "$bytes" >>"$work/INDEX"
 done
+
+step "closing the streams"
+declare -A stream_of
+for t in $TARGETS; do
+  stream_close "$t" || true
+  stream_of[$t]=$SB_STREAM_ID
+done
+step "dumping the roles"
 pg pg_dumpall --globals-only --no-role-passwords >"$work/globals.sql" 2>>"$SB_LOG" || die "pg_dumpall --globals-only failed"
-(cd "$work" && sha256sum -- *.dump *.tables globals.sql >SHA256SUMS) || die "cannot write checksums"
+step "writing the checksums"
+{ cat "$SB_RUN/SUMS"; (cd "$work" && sha256sum -- *.tables globals.sql); } >"$work/SHA256SUMS" || die "cannot write checksums"
 sync "$work"/* "$work"
 mv "$work" "$DUMP_DIR/$stamp"
 sync "$DUMP_DIR"
-
+latest="$DUMP_DIR/$stamp"
+step "applying the local retention"
 # Local retention: the newest LOCAL_COPIES dumps stay.
 find "$DUMP_DIR" -mindepth 1 -maxdepth 1 -type d -name '2*Z' | sort -r | tail -n "+$((LOCAL_COPIES + 1))" | xargs -r rm -rf --
 kept=$(find "$DUMP_DIR" -mindepth 1 -maxdepth 1 -type d -name '2*Z' | wc -l)
-ok "dumped $(echo $dbs) into $DUMP_DIR/$stamp ($(du -sh "$DUMP_DIR/$stamp" | cut -f1)), verified; $kept local copies"
+
+sent=''
+for t in $TARGETS; do
+  step "backing up dump $stamp to $t"
+  snap=\${stream_of[$t]}
+  cat "$SB_RUN/stream.$t.err" >>"$SB_LOG"
+  if [ -z "$snap" ]; then
+    kill "\${SB_MANIFEST_PID[$t]}" 2>/dev/null || true
+    target_failed "$t" "restic backup of dump $stamp"; continue
+  fi
+  step "writing the manifest of dump $stamp to $t"
+  manifest_close "$t" "$stamp" "$latest" "$snap" || { target_failed "$t" "writing the manifest of dump $stamp"; continue; }
+  manifest=$SB_MANIFEST_ID
+  step "reading snapshot \${snap:0:8} back from $t without a cache"
+  read_back "$t" "$latest" "$snap" "$manifest" \\
+    || { target_failed "$t" "reading snapshot \${snap:0:8} back (restic dump --no-cache)"; continue; }
+  printf '%s\\n%s %s\\n' "$(target_identity "$t")" "$snap" "$manifest" >"$latest/.pushed.$t"
+  log "dump $stamp is snapshot \${snap:0:8} (manifest \${manifest:0:8}) on $t; read back from $t: $SB_VERIFIED"
+  sent="$sent $t"
+done
+
+[ -z "$failures" ] || die "dump $stamp is kept on this machine, but streaming it failed for $failures (backup-push sends it again)"
+ok "dumped $(echo $dbs) into $latest ($(du -sh "$latest" | cut -f1)), verified, streamed to\${sent:- no target} and read back; $kept local copies"
 `;
 
 /** The push job. */
 export const BACKUP_PUSH = `#!/bin/bash
-# backup-push: copies the newest verified dump (and the file paths) to every remote target, then
-# reads each copy back from the target to prove it is there.
+# backup-push: makes sure the newest verified dump is on every remote target, and backs up the
+# file paths. backup-dump streams each dump to the targets and reads it back; a target it could
+# not reach gets the local copy now, sent and read back the same way (no cache). File snapshots
+# are listed back from the target with no cache.
 SB_JOB=push
 . "$(dirname "$(readlink -f "$0")")/../lib/sovereign-backup/common.sh"
 load_conf backup.conf
 repo_lock
-heartbeat /start </dev/null || true
+heartbeat_start
 
-# Prints the snapshot ID from \`restic backup --json\` output.
-snapshot_id() {
-  "$PY" -c '
-import json, sys
-ids = [m.get("snapshot_id", "") for m in map(json.loads, filter(None, sys.stdin.read().splitlines())) if m.get("message_type") == "summary"]
-print(ids[-1] if ids else "")'
+failures=''
+# target_failed <target> <what failed>: records the failure with what the step's commands printed last.
+target_failed() {
+  local cause
+  cause=$(step_output 4 | tr '\\n' ' ')
+  log "$1: $2 failed: \${cause:-no output}"
+  failures="\${failures:+$failures; }$1: $2 failed (\${cause:-no output})"
 }
 
-latest=''
+latest='' checked=0
 if [ -n "\${DUMP_DIR:-}" ]; then
+  step "finding the newest dump"
   latest=$(find "$DUMP_DIR" -mindepth 1 -maxdepth 1 -type d -name '2*Z' | sort | tail -n 1)
   [ -n "$latest" ] || die "no completed dump in $DUMP_DIR"
   stamp=$(basename "$latest")
-  taken=$(date -u -d "$(sed -E 's/^(....)(..)(..)T(..)(..)(..)Z$/\\1-\\2-\\3 \\4:\\5:\\6/' <<<"$stamp")" +%s) || die "cannot read the time of dump $stamp"
+  taken=$(stamp_epoch "$stamp") || die "cannot read the time of dump $stamp"
   age=$(( ($(date +%s) - taken) / 3600 ))
   [ "$age" -lt "$MAX_AGE_HOURS" ] || die "the newest dump ($stamp) is $age hours old, the limit is $MAX_AGE_HOURS; the dump job is failing"
-  (cd "$latest" && sha256sum --quiet --strict -c SHA256SUMS) >>"$SB_LOG" 2>&1 || die "dump $stamp no longer matches its checksums"
+  [ -s "$latest/INDEX" ] && [ -s "$latest/SHA256SUMS" ] || die "dump $stamp has no INDEX or SHA256SUMS"
 fi
 
-failed=''
+push_dump() {
+  local t=$1 snap manifest db bytes
+  # The marker backup-dump wrote after the read-back names the repository and the password it used.
+  if [ "$(head -n 1 "$latest/.pushed.$t" 2>/dev/null)" = "$(target_identity "$t")" ]; then
+    read -r snap manifest < <(sed -n 2p "$latest/.pushed.$t")
+    log "dump $stamp is snapshot \${snap:0:8} on $t: streamed and read back from $t by backup-dump"
+    return 0
+  fi
+  if [ "$checked" = 0 ]; then
+    step "checking dump $stamp against its checksums"
+    (cd "$latest" && sha256sum --quiet --strict -c SHA256SUMS) >>"$SB_LOG" 2>&1 || die "dump $stamp no longer matches its checksums"
+    checked=1
+  fi
+  step "backing up dump $stamp to $t"
+  stream_open "$t" "$stamp"
+  manifest_open "$t" "$stamp"
+  while read -r db bytes; do
+    cat -- "$latest/$db.dump" >&"\${SB_STREAM_FD[$t]}" 2>>"$SB_LOG" || break
+  done <"$latest/INDEX"
+  stream_close "$t" || true
+  snap=$SB_STREAM_ID
+  cat "$SB_RUN/stream.$t.err" >>"$SB_LOG"
+  if [ -z "$snap" ]; then
+    kill "\${SB_MANIFEST_PID[$t]}" 2>/dev/null || true
+    target_failed "$t" "restic backup of dump $stamp"; return
+  fi
+  step "writing the manifest of dump $stamp to $t"
+  manifest_close "$t" "$stamp" "$latest" "$snap" || { target_failed "$t" "writing the manifest of dump $stamp"; return; }
+  manifest=$SB_MANIFEST_ID
+  step "reading snapshot \${snap:0:8} back from $t without a cache"
+  read_back "$t" "$latest" "$snap" "$manifest" \\
+    || { target_failed "$t" "reading snapshot \${snap:0:8} back (restic dump --no-cache)"; return; }
+  printf '%s\\n%s %s\\n' "$(target_identity "$t")" "$snap" "$manifest" >"$latest/.pushed.$t"
+  log "dump $stamp is snapshot \${snap:0:8} (manifest \${manifest:0:8}) on $t; read back from $t: $SB_VERIFIED"
+}
+
+push_files() {
+  local t=$1 out snap
+  step "backing up $FILE_PATHS to $t"
+  # shellcheck disable=SC2086
+  out=$(restic_on "$t" backup --json --host "$BACKUP_HOST" --tag sovereign-files $FILE_PATHS 2>>"$SB_LOG") \\
+    || { target_failed "$t" "restic backup of $FILE_PATHS"; return; }
+  snap=$(snapshot_id <<<"$out")
+  step "listing file snapshot \${snap:-?} on $t without a cache"
+  if [ -z "$snap" ] || ! restic_on "$t" --no-cache ls "$snap" >/dev/null 2>>"$SB_LOG"; then
+    target_failed "$t" "listing file snapshot \${snap:-?}"; return
+  fi
+  log "files ($FILE_PATHS) are snapshot \${snap:0:8} on $t, its trees read back"
+}
+
 for t in $TARGETS; do
-  log "pushing to $t"
-  if [ -n "$latest" ]; then
-    out=$(restic_on "$t" backup --json --host "$BACKUP_HOST" --tag sovereign-dump "$latest" 2>>"$SB_LOG") \\
-      || { log "backup of $stamp to $t failed"; failed="$failed $t"; continue; }
-    snap=$(snapshot_id <<<"$out")
-    if [ -z "$snap" ] || ! restic_on "$t" dump "$snap" "$latest/SHA256SUMS" 2>>"$SB_LOG" | cmp -s - "$latest/SHA256SUMS"; then
-      log "snapshot \${snap:-?} on $t does not read back as dump $stamp"; failed="$failed $t"; continue
-    fi
-    log "dump $stamp is snapshot $snap on $t, read back"
-  fi
-  if [ -n "\${FILE_PATHS:-}" ]; then
-    # shellcheck disable=SC2086
-    out=$(restic_on "$t" backup --json --host "$BACKUP_HOST" --tag sovereign-files $FILE_PATHS 2>>"$SB_LOG") \\
-      || { log "file backup to $t failed"; failed="$failed $t"; continue; }
-    snap=$(snapshot_id <<<"$out")
-    if [ -z "$snap" ] || ! restic_on "$t" ls "$snap" >/dev/null 2>>"$SB_LOG"; then
-      log "file snapshot \${snap:-?} on $t cannot be listed"; failed="$failed $t"; continue
-    fi
-    log "files ($FILE_PATHS) are snapshot $snap on $t"
-  fi
+  if [ -n "$latest" ]; then push_dump "$t"; fi
+  if [ -n "\${FILE_PATHS:-}" ]; then push_files "$t"; fi
 done
-[ -z "$failed" ] || die "push failed for:$failed"
-ok "pushed\${latest:+ dump $stamp}\${FILE_PATHS:+ and $FILE_PATHS} to $TARGETS, read back from each"
+[ -z "$failures" ] || die "push failed for $failures"
+ok "pushed\${latest:+ dump $stamp}\${FILE_PATHS:+ and $FILE_PATHS} to $TARGETS, read back from each without a cache"
 `;
 
 /** The prune job. */
 export const BACKUP_PRUNE = `#!/bin/bash
 # backup-prune: applies the retention policy on every target and proves that backups remain.
+# Dumps: the policy chooses among the manifests (one per complete dump); a stream goes when no
+# manifest of its dump remains (a stream without a manifest is an unfinished dump).
 SB_JOB=prune
 . "$(dirname "$(readlink -f "$0")")/../lib/sovereign-backup/common.sh"
 load_conf backup.conf
 repo_lock
-heartbeat /start </dev/null || true
+heartbeat_start
+
+# Reads \`restic snapshots --json\`; prints the IDs of the dump streams whose dump (tag dump-<time>) has no manifest left.
+SB_ORPHANS_PY='
+import json, sys
+snaps = json.load(sys.stdin) or []
+dumps = lambda s: {t for t in s.get("tags") or [] if t.startswith("dump-")}
+kept = set().union(*[dumps(s) for s in snaps if "sovereign-dump" in (s.get("tags") or [])])
+for s in snaps:
+    if "sovereign-dump-data" in (s.get("tags") or []) and not dumps(s) & kept:
+        print(s["id"])
+'
 
 failed=''
 for t in $TARGETS; do
   for tag in $TAGS; do
-    # Grouped by host and tags: each dump has its own path, and the default grouping by path would keep them all.
-    # shellcheck disable=SC2086
-    if ! run restic_on "$t" forget --host "$BACKUP_HOST" --tag "$tag" --group-by host,tags $KEEP --prune; then
-      log "prune of $tag on $t failed"; failed="$failed $t"; continue
+    step "applying the retention to the $tag snapshots on $t"
+    if [ "$tag" = sovereign-dump ]; then
+      # Manifests share one path (each dump's time is in its tag), so they are grouped by host and path.
+      # shellcheck disable=SC2086
+      if ! run restic_on "$t" forget --host "$BACKUP_HOST" --tag sovereign-dump --path "$DUMP_MANIFEST" --group-by host,paths $KEEP; then
+        log "prune of $tag on $t failed"; failed="$failed $t"; continue
+      fi
+      orphans=$(restic_on "$t" snapshots --json --host "$BACKUP_HOST" 2>>"$SB_LOG" | "$PY" -c "$SB_ORPHANS_PY") \\
+        || { log "listing the snapshots of $t failed"; failed="$failed $t"; continue; }
+      # shellcheck disable=SC2086
+      if [ -n "$orphans" ] && ! run restic_on "$t" forget $orphans; then
+        log "forgetting the streams of forgotten dumps on $t failed"; failed="$failed $t"; continue
+      fi
+      run restic_on "$t" prune || { log "prune on $t failed"; failed="$failed $t"; continue; }
+    else
+      # Grouped by host and tags: the default grouping by path would keep every path set ever backed up.
+      # shellcheck disable=SC2086
+      if ! run restic_on "$t" forget --host "$BACKUP_HOST" --tag "$tag" --group-by host,tags $KEEP --prune; then
+        log "prune of $tag on $t failed"; failed="$failed $t"; continue
+      fi
     fi
     left=$(restic_on "$t" snapshots --json --host "$BACKUP_HOST" --tag "$tag" 2>>"$SB_LOG" | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin) or []))') || left=0
     if [ "$left" -lt 1 ]; then log "no $tag snapshot left on $t"; failed="$failed $t"; continue; fi
@@ -348,70 +725,130 @@ ok "pruned $TARGETS with $KEEP"
 
 /** The check job. */
 export const BACKUP_CHECK = `#!/bin/bash
-# backup-check: restic check with a read-data subset on every target, and the newest backup's age.
+# backup-check: \`restic check\` on every target with no local cache, reading one slice of the data
+# per run in turn (--read-data-subset=n/N), so that every pack is read back every CHECK_READ_SLICES
+# runs; and the newest backup's age.
 SB_JOB=check
 . "$(dirname "$(readlink -f "$0")")/../lib/sovereign-backup/common.sh"
 load_conf backup.conf
 repo_lock
-heartbeat /start </dev/null || true
+heartbeat_start
 
-failed=''
+slices=\${CHECK_READ_SLICES:-1}
+[[ $slices =~ ^[1-9][0-9]*$ ]] || die "CHECK_READ_SLICES is '$slices', not a whole number of at least 1"
+failures="" slices_read=""
 for t in $TARGETS; do
-  if ! run restic_on "$t" check --read-data-subset="$CHECK_READ_PERCENT%"; then
-    log "restic check of $t failed"; failed="$failed $t"; continue
+  # The slice after the last one read; a run that fails reads the same slice again next time.
+  state="$BACKUP_STATE/check-slice.$t"
+  last=$(cat "$state" 2>/dev/null || echo 0)
+  [[ $last =~ ^[0-9]+$ ]] || last=0
+  n=$(( last % slices + 1 ))
+  step "restic check of $t, reading data slice $n/$slices"
+  if ! run restic_on "$t" --no-cache check --read-data-subset="$n/$slices"; then
+    failures="\${failures:+$failures; }$t: restic check reading slice $n/$slices failed ($(step_output 4 | tr '\\n' ' '))"
+    continue
   fi
+  printf '%s\\n' "$n" >"$state.new" && mv "$state.new" "$state"
+  slices_read="\${slices_read:+$slices_read, }$t slice $n/$slices"
+  step "finding the newest backups on $t"
+  json=$(restic_on "$t" --no-cache snapshots --json --host "$BACKUP_HOST" 2>>"$SB_LOG") \\
+    || { failures="\${failures:+$failures; }$t: listing the snapshots failed ($(step_output 4 | tr '\\n' ' '))"; continue; }
   for tag in $TAGS; do
-    read -r id age _ < <(restic_on "$t" snapshots --json --host "$BACKUP_HOST" --tag "$tag" 2>>"$SB_LOG" | newest_snapshot) || true
-    if [ -z "\${id:-}" ]; then log "no $tag snapshot of $BACKUP_HOST on $t"; failed="$failed $t"; continue; fi
-    if [ "$age" -ge "$MAX_AGE_HOURS" ]; then log "the newest $tag snapshot on $t is $age hours old (limit $MAX_AGE_HOURS)"; failed="$failed $t"; continue; fi
-    log "$t: repository sound ($CHECK_READ_PERCENT% of data read), newest $tag snapshot \${id:0:8} is $age hours old"
+    read -r id age _ < <("$PY" -c 'import json, sys; json.dump([s for s in json.load(sys.stdin) or [] if sys.argv[1] in (s.get("tags") or [])], sys.stdout)' "$tag" <<<"$json" | newest_snapshot) || true
+    if [ -z "\${id:-}" ]; then failures="\${failures:+$failures; }$t: no $tag snapshot of $BACKUP_HOST"; continue; fi
+    if [ "$age" -ge "$MAX_AGE_HOURS" ]; then failures="\${failures:+$failures; }$t: the newest $tag snapshot is $age hours old (limit $MAX_AGE_HOURS)"; continue; fi
+    log "$t: repository sound (data slice $n/$slices read), newest $tag snapshot \${id:0:8} is $age hours old"
   done
 done
-[ -z "$failed" ] || die "check failed for:$failed"
-ok "checked $TARGETS: repositories sound, $CHECK_READ_PERCENT% of the data read, backups fresh"
+[ -z "$failures" ] || die "check failed for $failures"
+ok "checked $TARGETS: repositories sound, read data slice $slices_read (every pack is read every $slices runs), backups fresh"
 `;
 
 /** The restore drill. */
 export const RESTORE_DRILL = `#!/bin/bash
-# restore-drill: fetches the newest production backup from the remote target, restores it into
-# scratch databases, and verifies row counts, checksums and the team's SQL checks.
+# restore-drill: fetches the newest production backup from the remote target with no local cache,
+# streams each of its databases into a scratch database that this run creates under a name of its
+# own, and verifies checksums, row counts, table checksums and the team's SQL checks (each on a
+# database this backup holds).
 SB_JOB=restore-drill
 . "$(dirname "$(readlink -f "$0")")/../lib/sovereign-backup/common.sh"
 load_conf drill.conf
-heartbeat /start </dev/null || true
+# Everything the drill reads comes from the remote: a cache would hide corruption there.
+SB_NO_CACHE=1
+heartbeat_start
 
+step "preparing"
 checks=$(find "$SB_ETC/drill-checks" -maxdepth 1 -name '*.sql' 2>/dev/null | sort)
 [ -n "$checks" ] || die "no verification query in $SB_ETC/drill-checks; a drill that checks nothing proves nothing"
+exec 8>"$BACKUP_STATE/drill.lock"
+flock -n 8 || die "another restore drill is running on this machine"
 # Fail before fetching gigabytes when the scratch databases cannot be created anyway.
 pg psql -X -q -A -t -d postgres -c 'SELECT 1' >/dev/null 2>>"$SB_LOG" \\
   || die "PostgreSQL on this machine ($PGHOST:$PGPORT) is not reachable for the scratch databases"
+# This run's scratch databases are <prefix><run>_<database>: no other run, earlier or killed, has these names.
+run_id=$(date -u +%Y%m%dt%H%M%S)_$(od -An -N3 -tx1 /dev/urandom | tr -d ' \\n')
+run_re="^$DRILL_DB_PREFIX[0-9]{8}t[0-9]{6}_[0-9a-f]{6}_"
+# Scratch databases of earlier drills (kept with DRILL_KEEP_DATABASES=1, or left by a killed drill) go now.
+leftovers=$(printf '%s\\n' "SELECT datname FROM pg_database WHERE datname ~ :'re';" | pg psql -X -q -A -t -v ON_ERROR_STOP=1 -d postgres -v re="$run_re" 2>>"$SB_LOG") \\
+  || die "cannot list the scratch databases of earlier drills"
+for old in $leftovers; do
+  run pg dropdb --if-exists "$old" || die "cannot drop the scratch database $old of an earlier drill"
+done
 mkdir -p "$DRILL_WORK"
 scratch=$(mktemp -d "$DRILL_WORK/drill.XXXXXX")
 at_exit "rm -rf '$scratch'"
 
 t=$DRILL_SOURCE
-json=$(restic_on "$t" --no-lock snapshots --json --host "$DRILL_FROM_HOST" --tag sovereign-dump 2>>"$SB_LOG") \\
-  || die "cannot list the backups of $DRILL_FROM_HOST on $t"
-read -r id age path < <(newest_snapshot <<<"$json") || true
-[ -n "\${id:-}" ] || die "there is no backup of $DRILL_FROM_HOST on $t"
-[ "$age" -lt "$MAX_AGE_HOURS" ] || die "the newest backup of $DRILL_FROM_HOST is $age hours old (limit $MAX_AGE_HOURS): backups are not arriving"
-log "restoring snapshot \${id:0:8} ($age hours old) from $t"
-run restic_on "$t" --no-lock restore "$id" --target "$scratch" || die "restic restore of \${id:0:8} from $t failed"
-dir="$scratch$path"
-[ -s "$dir/SHA256SUMS" ] || die "the restored backup has no SHA256SUMS"
-(cd "$dir" && sha256sum --quiet --strict -c SHA256SUMS) >>"$SB_LOG" 2>&1 || die "the restored files do not match their checksums"
+step "fetching the newest backup's manifest of $DRILL_FROM_HOST from $t"
+restic_on "$t" --no-lock dump --host "$DRILL_FROM_HOST" --tag sovereign-dump --path "$DUMP_MANIFEST" latest "$DUMP_MANIFEST" \\
+  >"$scratch/manifest.tar" 2>>"$SB_LOG" || die "cannot fetch the newest backup of $DRILL_FROM_HOST from $t (restic dump of its manifest failed)"
+[ -s "$scratch/manifest.tar" ] || die "there is no backup of $DRILL_FROM_HOST on $t"
+mkdir "$scratch/manifest"
+tar -xf "$scratch/manifest.tar" -C "$scratch/manifest" 2>>"$SB_LOG" || die "the newest backup's manifest is not a readable tar"
+stamp=$(ls "$scratch/manifest")
+[[ $stamp =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || die "the newest backup's manifest does not name the time of its dump (it holds: $stamp)"
+dir="$scratch/manifest/$stamp"
+# The dump's own time: a dump pushed late is as old as the dump, not the push.
+age=$(( ($(date +%s) - $(stamp_epoch "$stamp")) / 3600 ))
+[ "$age" -lt "$MAX_AGE_HOURS" ] || die "the newest backup of $DRILL_FROM_HOST holds a dump taken $age hours ago ($stamp, limit $MAX_AGE_HOURS): backups are not arriving"
+id=$(cat "$dir/STREAM" 2>/dev/null) || true
+[[ $id =~ ^[0-9a-f]{8,64}$ ]] || die "the manifest of dump $stamp names no stream snapshot"
+[ -s "$dir/INDEX" ] || die "the backup holds no database dump"
+step "checking the manifest against its checksums"
+grep -v '\\.dump$' "$dir/SHA256SUMS" | (cd "$dir" && sha256sum --quiet --strict -c -) >>"$SB_LOG" 2>&1 || die "the restored files do not match their checksums"
 
-tables=0 rows=0 dbs=''
-for dump in "$dir"/*.dump; do
-  [ -e "$dump" ] || die "the backup holds no database dump"
-  db=$(basename "$dump" .dump)
-  target="$DRILL_DB_PREFIX$db"
+declare -A scratch_of
+dbs='' i=0 into=()
+while read -r db _; do
+  i=$((i + 1))
+  target="$DRILL_DB_PREFIX\${run_id}_$db"
+  # PostgreSQL cuts longer names to 63 bytes: a long one gets the dump's number instead.
+  [ "\${#target}" -le 63 ] || target="$DRILL_DB_PREFIX\${run_id}_$i"
+  scratch_of[$db]=$target
   dbs="$dbs $db"
+  into+=("$db=$target")
   if [ "\${DRILL_KEEP_DATABASES:-0}" != 1 ]; then at_exit "pg dropdb --if-exists '$target' >/dev/null 2>&1"; fi
-  run pg dropdb --if-exists "$target" || die "cannot drop the old scratch database $target"
+  step "creating the scratch database $target"
+  # createdb fails on an existing database: the checks below only ever see what this run restored.
   run pg createdb "$target" || die "cannot create the scratch database $target"
-  log "restoring $db into $target"
-  pg pg_restore --no-owner --no-privileges --exit-on-error -d "$target" <"$dump" >>"$SB_LOG" 2>&1 || die "pg_restore of $db failed"
+done <"$dir/INDEX"
+
+step "restoring snapshot \${id:0:8} from $t"
+log "restoring snapshot \${id:0:8} (dump $stamp, $age hours old) from $t into$(printf ' %s' "\${into[@]}")"
+restic_on "$t" --no-lock dump "$id" "$DUMP_STREAM" 2>>"$SB_LOG" \\
+  | PG_OS_USER=\${PG_OS_USER:-} "$PY" -c "$SB_STREAM_CHECK_PY" "$dir/INDEX" "$dir/SHA256SUMS" "\${into[@]}" >>"$SB_LOG" 2>&1 \\
+  && st=(0 0) || st=("\${PIPESTATUS[@]}")
+if [ "\${st[1]}" != 0 ]; then
+  cause=$(step_output 3 | tr '\n' ' ')
+  [ "\${st[0]}" = 0 ] || die "restic dump of snapshot \${id:0:8} from $t failed ($cause)"
+  die "restoring snapshot \${id:0:8}: $cause"
+fi
+[ "\${st[0]}" = 0 ] || die "restic dump of snapshot \${id:0:8} from $t failed"
+
+tables=0 rows=0
+for db in $dbs; do
+  target=\${scratch_of[$db]}
+  step "comparing the row counts and checksums of $target with the dump's"
   pg psql -X -q -A -t -F '|' -v ON_ERROR_STOP=1 -d "$target" -f - <"$SB_LIB/table-digest.sql" >"$scratch/$db.restored" 2>>"$SB_LOG" \\
     || die "cannot compute the table digest of $target"
   if ! diff "$dir/$db.tables" "$scratch/$db.restored" >>"$SB_LOG" 2>&1; then
@@ -425,12 +862,16 @@ passed=0
 for check in $checks; do
   name=$(basename "$check" .sql)
   db=$(sed -n 's/^-- database: *//p' "$check" | head -n 1)
-  result=$(pg psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$DRILL_DB_PREFIX$db" -f - <"$check" 2>>"$SB_LOG") \\
+  step "verification query $name on $db"
+  [ -n "\${scratch_of[$db]:-}" ] || die "verification query $name checks database $db, which this backup does not contain (it holds:$dbs)"
+  result=$(pg psql -X -q -A -t -v ON_ERROR_STOP=1 -d "\${scratch_of[$db]}" -f - <"$check" 2>>"$SB_LOG") \\
     || die "verification query $name failed on $db"
   [ "$result" = t ] || die "verification query $name returned '$result' instead of true"
   passed=$((passed + 1))
 done
-ok "restored snapshot \${id:0:8} of $DRILL_FROM_HOST ($age hours old):$dbs; $tables tables and $rows rows match the backup's counts and checksums; $passed verification queries true"
+kept=''
+if [ "\${DRILL_KEEP_DATABASES:-0}" = 1 ]; then kept="; kept until the next drill as$(for db in $dbs; do printf ' %s' "\${scratch_of[$db]}"; done)"; fi
+ok "restored snapshot \${id:0:8} of $DRILL_FROM_HOST (dump $stamp, $age hours old):$(printf ' %s' $(printf '%s\\n' $dbs | sort)); $tables tables and $rows rows match the backup's counts and checksums; $passed verification queries true$kept"
 `;
 
 /**

@@ -1,5 +1,6 @@
 import { BundleFile } from '../../hetzner/machine-bundle';
 import { Machine } from '../../hetzner/machine';
+import { IDENTITY_UNIT_LINES } from '../../hetzner/private/machine-identity';
 import { Schedule } from '../schedule';
 import { ASKPASS, COMMON, TABLE_DIGEST_SQL } from './scripts';
 
@@ -31,17 +32,20 @@ export function shellConf(header: string, entries: ReadonlyArray<readonly [strin
   return `# ${header}\n${entries.map(([k, v]) => `${k}=${quote(v)}`).join('\n')}\n`;
 }
 
-/** A oneshot service. */
+/**
+ * A oneshot service. It runs only on the server its bundle was built for (ExecCondition=, see
+ * lib/hetzner/private/machine-identity.ts): on a clone of production it is skipped, not failed.
+ */
 export function service(description: string, execStart: string, extra: { unit?: string[]; service?: string[] } = {}): string {
   return [
-    '[Unit]', `Description=${description}`, ...(extra.unit ?? []), '',
-    '[Service]', 'Type=oneshot', `ExecStart=${execStart}`, 'Nice=10', 'IOSchedulingClass=best-effort', 'IOSchedulingPriority=7',
+    '[Unit]', `Description=${description}`, ...IDENTITY_UNIT_LINES.unit, ...(extra.unit ?? []), '',
+    '[Service]', 'Type=oneshot', ...IDENTITY_UNIT_LINES.service, `ExecStart=${execStart}`, 'Nice=10', 'IOSchedulingClass=best-effort', 'IOSchedulingPriority=7',
     ...(extra.service ?? []), '',
   ].join('\n');
 }
 
 /**
- * A timer. The randomized delay staggers the machines that share a Storage Box (at most 10
+ * A timer. The service it starts checks the machine's identity before it runs (see `service`). The randomized delay staggers the machines that share a Storage Box (at most 10
  * connections per account); `Persistent` runs a job missed while the machine was off.
  */
 export function timer(description: string, schedule: Schedule, randomizedDelay: string): string {
