@@ -68,7 +68,7 @@ describe('EnvironmentMonitoring', () => {
       });
       const monitoring = new EnvironmentMonitoring(stack, 'Monitoring', { plan: plan(), phase: Phase.ONE, environment: Environment.STAGING, machine });
       expect(monitoring.prober).toBeUndefined();
-      expect(machine.bundle.partNames).toEqual(['sovereign-monitoring tooling', 'sovereign-monitoring error monitoring']);
+      expect(machine.bundle.partNames).toEqual(['sovereign machine identity', 'sovereign-monitoring tooling', 'sovereign-monitoring error monitoring']);
     });
   });
 
@@ -107,7 +107,7 @@ describe('EnvironmentMonitoring', () => {
         const { production } = productFixture({ plan: p, backups: false });
         const rules = parse(file(userDataOf(synth(production.stack), 'acme-production-app'), '/etc/sovereign-monitoring/alerts.yml')!);
         const disk = rules.groups.find((g: any) => g.name === 'disk').rules;
-        return Object.fromEntries(disk.map((r: any) => [r.alert, Number(/> ([0-9.]+)$/.exec(r.expr)![1])]));
+        return Object.fromEntries(disk.map((r: any) => [r.alert, Number(/\) > ([0-9.]+)(?: unless .*)?$/.exec(r.expr)![1])]));
       };
       expect(exprs()).toEqual({
         DiskAboveVolumeThreshold: ROADMAP_THRESHOLDS.volumeDiskShare, DiskAboveSplitThreshold: ROADMAP_THRESHOLDS.splitDatabaseDiskShare,
@@ -123,10 +123,10 @@ describe('EnvironmentMonitoring', () => {
       const plan1 = BackupPlan.of(production.app)!;
       const rulesOf = (userData: string) => parse(file(userData, '/etc/sovereign-monitoring/alerts.yml')!).groups.find((g: any) => g.name === 'backups').rules;
       const tooOld = rulesOf(prodData).find((r: any) => r.alert === 'BackupTooOld');
-      expect(tooOld.expr).toMatch(new RegExp(`unit="backup-push"\\}\\) > ${plan1.maxBackupAge.toSeconds()}$`));
+      expect(tooOld.expr).toMatch(new RegExp(`unit="backup-push"\\}\\[8d\\]\\), "series", "sovereign_job_watched_since_timestamp_seconds", "", ""\\)\\) > ${plan1.maxBackupAge.toSeconds()}$`));
       expect(plan1.maxBackupAge.toSeconds()).toBe(26 * 3600);
       const missed = rulesOf(testData).find((r: any) => r.alert === 'RestoreDrillMissed');
-      expect(missed.expr).toMatch(new RegExp(`unit="restore-drill"\\}\\) > ${Duration.days(7).toSeconds() + Duration.hours(12).toSeconds()}$`));
+      expect(missed.expr).toMatch(new RegExp(`unit="restore-drill"\\}\\[8d\\]\\), "series", "sovereign_job_watched_since_timestamp_seconds", "", ""\\)\\) > ${Duration.days(7).toSeconds() + Duration.hours(12).toSeconds()}$`));
       expect(file(prodData, '/etc/sovereign-monitoring/watched-units')).toBe(`${BACKUP_JOB_UNITS.join('\n')}\n`);
       expect(file(testData, '/etc/sovereign-monitoring/watched-units')).toBe(`${RESTORE_DRILL_UNIT}\n`);
       // The hooked units are the ones the backup tooling installs.
@@ -148,7 +148,9 @@ describe('EnvironmentMonitoring', () => {
     test('every secret is a sensitive variable without a default, and the configuration holds only references', () => {
       const { production } = productFixture({ phase: Phase.THREE, backups: false });
       const json = synth(production.stack);
-      expect(Object.keys(json.variable).sort()).toEqual(['error_monitoring_dsn', 'monitoring_deadman_ping_url', 'monitoring_smtp_password_oncall', 'monitoring_webhook_ops']);
+      expect(Object.keys(json.variable).sort()).toEqual(['error_monitoring_dsn', 'monitoring_deadman_ping_url_production', 'monitoring_smtp_password_oncall', 'monitoring_webhook_ops']);
+      // One check per prober: test's stack pings with a variable of its own.
+      expect(Object.keys(synth(productFixture({ phase: Phase.THREE, backups: false }).test.stack).variable)).toContain('monitoring_deadman_ping_url_test');
       for (const variable of Object.values(json.variable) as any[]) {
         expect(variable).toMatchObject({ sensitive: true, nullable: false, type: 'string' });
         expect(variable.default).toBeUndefined();
@@ -181,7 +183,8 @@ describe('EnvironmentMonitoring', () => {
       const am = parse(root.get('/etc/sovereign-monitoring/alertmanager.yml.in')!.content);
       expect(am.route.receiver).toBe('ops');
       expect(am.route.routes).toEqual([
-        { matchers: ['alertname="Watchdog"'], receiver: 'deadmansswitch', group_wait: '0s', group_interval: '5m', repeat_interval: '5m' },
+        // A repeat_interval below the group_interval: every flush pings (equal ones ping every other flush).
+        { matchers: ['alertname="Watchdog"'], receiver: 'deadmansswitch', group_wait: '0s', group_interval: '5m', repeat_interval: '2m30s' },
         { matchers: ['notify="ops"'], receiver: 'ops' },
         { matchers: ['notify="oncall+ops"'], receiver: 'oncall+ops' },
       ]);
@@ -192,8 +195,8 @@ describe('EnvironmentMonitoring', () => {
       })]);
       const rules = parse(root.get('/etc/sovereign-monitoring/alerts.yml')!.content).groups[0].rules;
       expect(rules.filter((r: any) => r.alert === 'UptimeCheckFailed').map((r: any) => [r.expr, r.labels])).toEqual([
-        ['probe_success{check="acme-eu-health"} == 0', { severity: 'critical', notify: 'ops' }],
-        ['probe_success{check="api-acme-eu-v1-ping"} == 0', { severity: 'critical', notify: 'oncall+ops' }],
+        ['last_over_time(probe_success{check="acme-eu-health"}[1d]) == 0', { severity: 'critical', notify: 'ops' }],
+        ['last_over_time(probe_success{check="api-acme-eu-v1-ping"}[1d]) == 0', { severity: 'critical', notify: 'oncall+ops' }],
       ]);
     });
 

@@ -30,6 +30,12 @@ describe(`${ERROR_MONITORING_ENDPOINT_RULE_ID}: error monitoring under the data 
     expect(doc).toContain(`| ${ERROR_MONITORING_ENDPOINT_RULE_ID} |`);
   });
 
+  test('compliant: an endpoint built from its own, equal Processor object passes: processors compare by value', () => {
+    const same = new Processor({ name: glitchTip.name, legalSeat: glitchTip.legalSeat!, hostnames: [...glitchTip.hostnames], purpose: 'error monitoring' });
+    const { production } = productFixture({ backups: false, plan: plan({ errorMonitoring: ErrorMonitoringEndpoint.selfHosted(same) }) });
+    expect(synthErrors(production.stack)).toBe('');
+  });
+
   test('compliant: a hosted EU-seated provider declared in the policy passes, and its host joins the app\'s egress allowlist', () => {
     const { production } = productFixture({ plan: plan({ errorMonitoring: ErrorMonitoringEndpoint.hosted(bugsink) }), policy: boundary([bugsink]), backups: false });
     const json = synth(production.stack);
@@ -102,7 +108,7 @@ describe(`${ERROR_MONITORING_ENDPOINT_RULE_ID}: error monitoring under the data 
       const { production } = productFixture({ backups: false });
       const root = MachineRoot.create(userDataOf(synth(production.stack), 'acme-production-app'), {
         error_monitoring_dsn: 'https://0123456789abcdef0123456789abcdef@o1.ingest.us.sentry.io/1',
-        monitoring_deadman_ping_url: 'https://hc-ping.com/x', monitoring_webhook_ops: 'https://chat.acme.eu/x',
+        monitoring_deadman_ping_url_production: 'https://hc-ping.com/x', monitoring_webhook_ops: 'https://chat.acme.eu/x',
       });
       try {
         const result = root.setup('error-monitoring', 'production', 'errors.acme.eu');

@@ -50,9 +50,25 @@ describe('the on-machine tooling', () => {
     expect(fs.existsSync(root.path('/etc/sovereign-monitoring/alertmanager.yml'))).toBe(false);
   });
 
-  test('setup alertmanager refuses an empty secret', () => {
-    const root = production({ ...FAKE_SECRETS, monitoring_deadman_ping_url: '' });
-    expect(root.setup('alertmanager')).toEqual({ status: 1, output: expect.stringMatching(/the secret monitoring_deadman_ping_url is empty: set its Terraform variable/) });
+  test('setup alertmanager refuses an empty secret, exiting non-zero so that the rollout fails the deploy (first deploy included)', () => {
+    const root = production({ ...FAKE_SECRETS, monitoring_deadman_ping_url_production: '' });
+    expect(root.setup('alertmanager')).toEqual({ status: 1, output: expect.stringMatching(/the secret monitoring_deadman_ping_url_production is empty: set its Terraform variable/) });
+  });
+
+  test("setup alertmanager makes the web APIs' password once, readable by root and the daemons' group only, and its bcrypt hash", () => {
+    const root = production();
+    expect(root.setup('alertmanager')).toEqual({ status: 0, output: '' });
+    const password = root.read('/etc/sovereign-monitoring/secrets/web_password');
+    expect(password).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(fs.statSync(root.path('/etc/sovereign-monitoring/secrets/web_password')).mode & 0o777).toBe(0o640);
+    const web = root.read('/etc/sovereign-monitoring/web/web.yml');
+    const hash = /sovereign: "(\$2b\$10\$[^"]+)"/.exec(web)![1];
+    const verify = spawnSync('python3', ['-W', 'ignore', '-c', 'import crypt, sys; print(crypt.crypt(sys.argv[1], sys.argv[2]) == sys.argv[2])', password, hash], { encoding: 'utf8' });
+    expect(verify.stdout.trim()).toBe('True');
+    // A second run (a rollout that changed the configuration) keeps both, so the daemons keep talking.
+    expect(root.setup('alertmanager').status).toBe(0);
+    expect(root.read('/etc/sovereign-monitoring/secrets/web_password')).toBe(password);
+    expect(root.read('/etc/sovereign-monitoring/web/web.yml')).toBe(web);
   });
 
   test('setup watch hooks the job units once and records when watching began', () => {

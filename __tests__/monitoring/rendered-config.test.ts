@@ -66,7 +66,9 @@ withTools('the rendered configuration passes its own checker', () => {
     expect(result.output).toMatch(/SUCCESS/);
     expect(result.status).toBe(0);
     // The webhook URL went in as a string, quotes and all; the template itself holds no secret.
-    expect(root.read('/etc/sovereign-monitoring/alertmanager.yml')).toContain(JSON.stringify(FAKE_SECRETS.monitoring_deadman_ping_url));
+    // Each prober pings its own check: test's prober with test's variable, production's with production's.
+    const own = prober.label.includes('-test-') ? FAKE_SECRETS.monitoring_deadman_ping_url_test : FAKE_SECRETS.monitoring_deadman_ping_url_production;
+    expect(root.read('/etc/sovereign-monitoring/alertmanager.yml')).toContain(JSON.stringify(own));
     expect(root.read('/etc/sovereign-monitoring/alertmanager.yml.in')).not.toContain('hc-ping.com/');
   });
 
@@ -91,9 +93,9 @@ withTools('the rendered configuration passes its own checker', () => {
     const phase1Production = names(all[1]);
     const phase2Production = names(all[3]);
     expect(new Set(phase1Test)).toEqual(new Set(['UptimeCheckFailed', 'TlsCertificateExpiring', 'RestoreDrillFailed', 'RestoreDrillMissed',
-      'DiskAboveVolumeThreshold', 'DiskAboveSplitThreshold', 'Watchdog', 'MonitoringTargetDown', ...TOOLING]));
+      'DiskAboveVolumeThreshold', 'DiskAboveSplitThreshold', 'Watchdog', 'MonitoringTargetDown', 'MonitoringDataMissing', ...TOOLING]));
     expect(new Set(phase1Production)).toEqual(new Set(['UptimeCheckFailed', 'TlsCertificateExpiring', 'BackupJobFailed', 'BackupTooOld',
-      'DiskAboveVolumeThreshold', 'DiskAboveSplitThreshold', 'Watchdog', 'MonitoringTargetDown', ...TOOLING]));
+      'DiskAboveVolumeThreshold', 'DiskAboveSplitThreshold', 'Watchdog', 'MonitoringTargetDown', 'MonitoringDataMissing', ...TOOLING]));
     expect(phase2Production).toEqual(expect.arrayContaining(['MemoryAlmostExhausted', 'OutOfMemoryKill', 'DiskWillFillIn24Hours', 'CpuSaturated']));
   });
 });

@@ -163,6 +163,37 @@ describeWithPromtool('the rendered alert rules, evaluated by promtool', () => {
         { at: '55m', alert: 'DiskAboveVolumeThreshold', labels: [{ ...fs_, severity: 'warning', notify: 'ops' }] },
         { at: '55m', alert: 'DiskAboveSplitThreshold', labels: [] },
         { at: '1h40m', alert: 'DiskAboveSplitThreshold', labels: [{ ...fs_, severity: 'critical', notify: 'ops' }] },
+        // The warning steps aside while the critical fires: an Alertmanager restart cannot deliver it.
+        { at: '1h40m', alert: 'DiskAboveVolumeThreshold', labels: [] },
+      ],
+    });
+  });
+
+  test('an exporter that stops resolves nothing: the last values hold, and MonitoringDataMissing fires', () => {
+    const file = rules(Phase.ONE, 'production');
+    const labels = { ...prod, unit: 'backup-push' };
+    const alert = { instance: prod.instance, environment: 'production', unit: 'backup-push', severity: 'critical', notify: 'ops' };
+    const fs_ = { ...prod, device: '/dev/sda1', fstype: 'ext4', mountpoint: '/' };
+    // The backup is from t=0; node exporter dies at 27 h (its series go stale), while BackupTooOld and the disk alert fire.
+    expectPass(file, {
+      interval: '10m',
+      evaluation: '10m',
+      series: {
+        [sel('sovereign_job_last_success_timestamp_seconds', labels)]: '0x162 stale',
+        [sel('sovereign_job_watched_since_timestamp_seconds', labels)]: '0x162 stale',
+        [sel('node_filesystem_size_bytes', fs_)]: '100x162 stale',
+        [sel('node_filesystem_avail_bytes', fs_)]: '20x162 stale',
+      },
+      expect: [
+        { at: '27h', alert: 'BackupTooOld', labels: [alert] },
+        { at: '28h', alert: 'BackupTooOld', labels: [alert] },
+        { at: '28h', alert: 'DiskAboveSplitThreshold', labels: [{ ...fs_, severity: 'critical', notify: 'ops' }] },
+        // Missing: the stopped series, and those this case never fed (the check, the other jobs).
+        { at: '28h', alert: 'MonitoringDataMissing', labels: [
+          { check: 'test-acme-eu-health', severity: 'warning', notify: 'ops' },
+          { instance: prod.instance, severity: 'warning', notify: 'ops' },
+          ...['backup-check', 'backup-dump', 'backup-prune', 'backup-push'].map((unit) => ({ instance: prod.instance, unit, severity: 'warning', notify: 'ops' })),
+        ] },
       ],
     });
   });

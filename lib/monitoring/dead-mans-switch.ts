@@ -1,4 +1,5 @@
 import { Duration } from '../core/duration';
+import { Environment } from '../core/environment';
 import { ValidationError } from '../core/validation-message';
 import { LegalSeat } from '../boundary/processor';
 
@@ -14,8 +15,8 @@ export interface SelfHostedDeadMansSwitchProps {
 
 export interface DeadMansSwitchOptions {
   /**
-   * How often the prober's watchdog pings. Configure the check at the ping service with this
-   * period and a grace time of at least the same length.
+   * How often the prober's watchdog pings: the period of each prober's check at the ping service.
+   * Configure the check with this period and a grace time of `grace` (the same length).
    * @default Duration.minutes(5)
    */
   readonly interval?: Duration;
@@ -27,8 +28,8 @@ export interface DeadMansSwitchOptions {
  * pings stop, so a dead machine, Prometheus, rule evaluation, Alertmanager or network path is
  * noticed like any other outage.
  *
- * The ping URL holds the check's key, so it arrives as a sensitive variable
- * (`monitoring_deadman_ping_url`) in each stack that runs a prober. The pings carry the watchdog
+ * The ping URL holds the check's key, so it arrives as a sensitive variable of each stack that runs
+ * a prober (`monitoring_deadman_ping_url_<environment>`), one check per prober. The pings carry the watchdog
  * alert (its name and the prober's labels), no tenant data.
  */
 export class DeadMansSwitch {
@@ -72,9 +73,21 @@ export class DeadMansSwitch {
     }
   }
 
-  /** The variable holding the ping URL in each stack that runs a prober. */
-  public get secretVariableName(): string {
-    return 'monitoring_deadman_ping_url';
+  /**
+   * The grace to configure at the ping service: one interval. The watchdog pings once per interval
+   * (measured by the live test), so the check alerts when a ping is an interval late, and one ping
+   * lost on the way never does.
+   */
+  public get grace(): Duration {
+    return this.interval;
+  }
+
+  /**
+   * The variable holding the ping URL of the prober of `environment`'s stack. Each prober has a
+   * check of its own: with one shared check, a live prober's pings would hide a dead one.
+   */
+  public secretVariableNameFor(environment: Environment): string {
+    return `monitoring_deadman_ping_url_${environment.name}`;
   }
 
   public toString(): string {

@@ -15,12 +15,17 @@ import { AlertReceiver, AlertReceiverKind } from './alert-receiver';
 import { ErrorMonitoring } from './error-monitoring';
 import { AlertSeverity } from './monitoring-alert';
 import { MonitoringPlan } from './monitoring-plan';
-import { ETC, PORTS, SECRETS, SERVICES, SETUP, UNITS } from './private/paths';
+import { guardOnClone } from '../hetzner/private/machine-identity';
+import {
+  AMTOOL_CONFIG, ETC, PORTS, PROMETHEUS_WATCH, PROMETHEUS_WATCH_CONFIG, PROMETHEUS_WATCH_UNIT, REDACT_LOG, SECRETS, SERVICES, SETUP, UNITS, WEB_CONFIG, WEB_PASSWORD,
+} from './private/paths';
 import { MonitoringProfile, profileFor, ProberResources, proberResources } from './private/profile';
 import {
   alertmanagerCommand, blackboxCommand, dropIn, DRILL_GRACE, expectedSecrets, JobWatch, NodeTarget, nodeExporterCommand, prometheusCommand,
-  ProberModel, receiversOf, renderAlertmanagerTemplate, renderBlackbox, renderNodeTargets, renderPrometheus, renderRules,
+  ProberModel, prometheusWatchUnit, receiversOf, renderAlertmanagerTemplate, renderAmtoolConfig, renderBlackbox, renderNodeTargets, renderPrometheus,
+  renderPrometheusWatch, renderRules,
 } from './private/render';
+import { PROMETHEUS_WATCH_SCRIPT, REDACT_LOG_SCRIPT } from './private/scripts';
 import { secretFile } from './private/secrets';
 import { ensureTooling, monitoringFile } from './private/tooling';
 import { UptimeCheck } from './uptime-check';
@@ -66,7 +71,7 @@ const ALWAYS_OPEN = new Set([23, 53, 80, 123, 443]);
  *
  * On every watched machine node exporter publishes the outcomes of the backup jobs and the restore
  * drill (recorded by a systemd hook on their units) and the disks' fill level; from Phase 2 also the
- * host metrics. Secrets are sensitive variables of this stack: `monitoring_deadman_ping_url`,
+ * host metrics. Secrets are sensitive variables of this stack: `monitoring_deadman_ping_url_<environment>`,
  * `monitoring_webhook_<receiver>`, `monitoring_smtp_password_<receiver>` and `error_monitoring_dsn`.
  */
 export class EnvironmentMonitoring extends Construct {
@@ -126,7 +131,8 @@ export class EnvironmentMonitoring extends Construct {
 
       for (const machine of this.watchedMachines) this.addNodeExporter(machine, machine !== prober);
 
-      const deadman = secret(plan.deadMansSwitch.secretVariableName,
+      const deadmanVariable = plan.deadMansSwitch.secretVariableNameFor(props.environment);
+      const deadman = secret(deadmanVariable,
         `Ping URL (with its key) of the dead-man's switch check of ${prober.serverName}'s prober at ${plan.deadMansSwitch.service}`);
       const receivers = receiversOf(this.model());
       for (const r of receivers) {
@@ -152,16 +158,29 @@ export class EnvironmentMonitoring extends Construct {
           monitoringFile(`${UNITS}/${SERVICES.prometheus.unit}.service.d/sovereign-monitoring.conf`, dropIn(prometheusCommand(resources), memory.prometheus)),
           monitoringFile(`${UNITS}/${SERVICES.alertmanager.unit}.service.d/sovereign-monitoring.conf`, dropIn(alertmanagerCommand(), memory.alertmanager)),
           monitoringFile(`${UNITS}/${SERVICES.blackbox.unit}.service.d/sovereign-monitoring.conf`, dropIn(blackboxCommand(), memory.blackbox)),
-          secretFile(plan.deadMansSwitch.secretVariableName, deadman),
+          monitoringFile(AMTOOL_CONFIG, renderAmtoolConfig(), '0600'),
+          monitoringFile(REDACT_LOG, REDACT_LOG_SCRIPT, '0755'),
+          monitoringFile(PROMETHEUS_WATCH, PROMETHEUS_WATCH_SCRIPT, '0755'),
+          monitoringFile(PROMETHEUS_WATCH_CONFIG, () => renderPrometheusWatch(this.model())),
+          monitoringFile(`${UNITS}/${PROMETHEUS_WATCH_UNIT}.service`, prometheusWatchUnit()),
+          secretFile(deadmanVariable, deadman),
           ...receivers.map((r) => secretFile(r.secretVariableName, variables[r.secretVariableName])),
           ...(remoteTargets ? [monitoringFile(`${ETC}/targets/nodes.json`, () => renderNodeTargets(this.model()) ?? '[]\n')] : []),
         ],
         commands: [
           [SETUP, 'alertmanager'],
           ['systemctl', 'daemon-reload'],
-          ['systemctl', 'enable', SERVICES.prometheus.unit, SERVICES.alertmanager.unit, SERVICES.blackbox.unit],
+          ['systemctl', 'enable', SERVICES.prometheus.unit, SERVICES.alertmanager.unit, SERVICES.blackbox.unit, PROMETHEUS_WATCH_UNIT],
           ['systemctl', 'restart', SERVICES.prometheus.unit, SERVICES.alertmanager.unit, SERVICES.blackbox.unit],
+          ['systemctl', 'restart', PROMETHEUS_WATCH_UNIT],
         ],
+      });
+      // On a clone of this machine: the daemons are Debian's units (not files of the bundle), and the
+      // setup derived these files from the secrets.
+      guardOnClone(prober, {
+        units: [SERVICES.prometheus.unit, SERVICES.alertmanager.unit, SERVICES.blackbox.unit].map((u) => `${u}.service`),
+        files: [`${ETC}/alertmanager.yml`, WEB_PASSWORD, WEB_CONFIG,
+          ...receivers.filter((r) => r.kind === AlertReceiverKind.EMAIL).map((r) => `${SECRETS}/${r.secretVariableName}`)],
       });
       this.allowAlertEgress(prober, receivers);
     }
@@ -193,6 +212,7 @@ export class EnvironmentMonitoring extends Construct {
 
   private addNodeExporter(machine: Machine, scrapedRemotely: boolean): void {
     ensureTooling(machine);
+    guardOnClone(machine, { units: [`${SERVICES.node.unit}.service`] });
     machine.addBundlePart({
       name: 'sovereign-monitoring node exporter',
       packages: [SERVICES.node.package],
@@ -246,6 +266,7 @@ export class EnvironmentMonitoring extends Construct {
       checks: this.checks,
       defaultReceivers: plan.receivers,
       deadMansSwitch: plan.deadMansSwitch,
+      deadmanVariable: plan.deadMansSwitch.secretVariableNameFor(this.environment),
       nodes,
       diskWarningShare: plan.diskWarningShare,
       diskCriticalShare: plan.diskCriticalShare,

@@ -28,11 +28,11 @@ export const errorMonitoringEndpoint: BoundaryRule = {
           + 'or accept the seat with a reason (ErrorMonitoringEndpoint.sentryEuRegion({ ingestHostname, usSeatAccepted: \'…\' }))',
       }];
     }
-    if (!policy.processors.includes(processor)) {
+    if (!policy.hasProcessor(processor)) {
       return [{
         path,
         message: `${at}: '${processor.name} (${seat})' is not allowed: the endpoint is not declared in the boundary policy, so the published boundary does not say that error events go there. `
-          + 'Fix: add { dataClass: DataClass.PUBLIC, to: [processor], form: EgressForm.RAW } and { dataClass: DataClass.PSEUDONYMIZED, to: [processor], form: EgressForm.PSEUDONYMIZED } to the policy\'s egress, with the same Processor object',
+          + 'Fix: add { dataClass: DataClass.PUBLIC, to: [processor], form: EgressForm.RAW } and { dataClass: DataClass.PSEUDONYMIZED, to: [processor], form: EgressForm.PSEUDONYMIZED } to the policy\'s egress',
       }];
     }
     if (!policy.allows(DataClass.PSEUDONYMIZED, processor, EgressForm.PSEUDONYMIZED)) {

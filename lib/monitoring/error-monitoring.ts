@@ -6,6 +6,7 @@ import { BoundarySuppressions } from '../boundary/suppressions';
 import { DataClass } from '../core/data-class';
 import { invalidValue, ValidationError } from '../core/validation-message';
 import { Machine } from '../hetzner/machine';
+import { guardOnClone } from '../hetzner/private/machine-identity';
 import { Component } from '../roadmap/component';
 import { ErrorMonitoringEndpoint, ErrorMonitoringHosting } from './error-monitoring-endpoint';
 import { ERROR_MONITORING_ENDPOINT_RULE_ID } from './error-monitoring-rule';
@@ -63,6 +64,8 @@ export class ErrorMonitoring extends Construct {
     Component.declare(this, Component.ERROR_MONITORING);
 
     ensureTooling(props.machine);
+    // On a clone the environment file names the original's environment and project key.
+    guardOnClone(props.machine, { files: [ERROR_MONITORING_ENV] });
     props.machine.addBundlePart({
       name: 'sovereign-monitoring error monitoring',
       files: [secretFile('error_monitoring_dsn', props.dsn)],

@@ -42,9 +42,15 @@ export class MonitoringAlert {
   public static readonly MONITORING_TARGET_DOWN = new MonitoringAlert('MonitoringTargetDown', 1,
     'the monitoring itself: blackbox exporter, Alertmanager and every node exporter a prober scrapes',
     'it cannot be scraped for 2 minutes (a dead Prometheus is the dead-man\'s switch\'s job)', 'warning');
+  public static readonly MONITORING_DATA_MISSING = new MonitoringAlert('MonitoringDataMissing', 1,
+    'the series the other alerts read: each uptime check\'s result, each watched machine\'s disks, each watched job\'s record',
+    'one is missing for 10 minutes (absent()); the alerts that read it keep their last state for a day (8 days for the jobs) instead of reporting resolved', 'warning');
+  public static readonly PROMETHEUS_DOWN = new MonitoringAlert('PrometheusDown', 1,
+    "the prober's Prometheus, watched by sovereign-prometheus-watch beside it",
+    'it does not answer twice in a row (15 s apart); its alerts are held in Alertmanager instead of reported resolved, until 3 minutes after it is back', 'critical');
   public static readonly WATCHDOG = new MonitoringAlert('Watchdog', 1,
     'the prober as a whole: machine, Prometheus, rule evaluation, Alertmanager and the way out',
-    "always firing; delivered to the dead-man's switch every interval (default 5 minutes). The ping service alerts when it stops", 'none');
+    "always firing; delivered to the dead-man's switch once every interval (default 5 minutes), measured. The ping service alerts when a ping is more than the grace (one interval) late", 'none');
   public static readonly ROLLOUT_FAILED = new MonitoringAlert('RolloutFailed', 1,
     "the last rollout of every watched machine's bundle (its agent's record)",
     'the last rollout failed, so the machine still runs its previous bundle (the deploy failed too)', 'warning');
@@ -69,7 +75,7 @@ export class MonitoringAlert {
       MonitoringAlert.BACKUP_JOB_FAILED, MonitoringAlert.RESTORE_DRILL_FAILED, MonitoringAlert.RESTORE_DRILL_MISSED,
       MonitoringAlert.ROLLOUT_FAILED, MonitoringAlert.EGRESS_ALLOWLIST_NOT_LOADED, MonitoringAlert.EGRESS_ALLOWLIST_REFRESH_FAILING,
       MonitoringAlert.DISK_ABOVE_VOLUME_THRESHOLD, MonitoringAlert.DISK_ABOVE_SPLIT_THRESHOLD, MonitoringAlert.MONITORING_TARGET_DOWN,
-      MonitoringAlert.WATCHDOG, MonitoringAlert.MEMORY_ALMOST_EXHAUSTED, MonitoringAlert.OUT_OF_MEMORY_KILL,
+      MonitoringAlert.MONITORING_DATA_MISSING, MonitoringAlert.PROMETHEUS_DOWN, MonitoringAlert.WATCHDOG, MonitoringAlert.MEMORY_ALMOST_EXHAUSTED, MonitoringAlert.OUT_OF_MEMORY_KILL,
       MonitoringAlert.DISK_WILL_FILL, MonitoringAlert.CPU_SATURATED,
     ];
   }

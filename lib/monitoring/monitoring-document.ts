@@ -3,7 +3,7 @@ import { Component } from '../roadmap/component';
 import { Phase } from '../roadmap/phase';
 import { MonitoringAlert } from './monitoring-alert';
 import { profileFor, ProberResources, proberResources, SHARED_MEMORY_SHARE } from './private/profile';
-import { DRILL_GRACE } from './private/render';
+import { DATA_HOLD, DRILL_GRACE, JOB_DATA_HOLD } from './private/render';
 
 /**
  * The monitoring of one phase, for people: what runs where, what is watched and from where, who
@@ -51,7 +51,7 @@ export function monitoringPhaseDocument(phase: Phase): string {
   lines.push(
     '| staging (on demand) | error monitoring only | not watched: it exists for a rehearsal, which the person rehearsing watches |',
     '',
-    'All daemons are Debian packages, configured through cloud-init: systemd drop-ins set their command lines (loopback only, except a node exporter a monitoring machine scrapes) '
+    'All daemons are Debian packages, configured by the machine\'s bundle (rolled out on every deploy): systemd drop-ins set their command lines (loopback only, except a node exporter a monitoring machine scrapes) '
       + 'and cap their memory. The backup jobs and the restore drill record each outcome for node exporter\'s textfile collector through a systemd `ExecStopPost` hook on their units: '
       + 'the same outcome they report to their heartbeat, so the alerts below need no second URL.',
     '',
@@ -61,6 +61,17 @@ export function monitoringPhaseDocument(phase: Phase): string {
     '|---|---|---|---|',
     ...MonitoringAlert.forPhase(phase).map((a) => `| ${a.name} | ${a.watches} | ${a.firesWhen} | ${a.severity} |`),
     '',
+    '**Missing data is not "resolved".** Every rule reads the last value of its series within a hold window (`last_over_time`): '
+      + `${DATA_HOLD} for checks, disks and tooling, ${JOB_DATA_HOLD} for the jobs' records (longer than a weekly job's interval). An exporter that dies keeps its alerts as they were; `
+      + 'MonitoringTargetDown (2 minutes) and MonitoringDataMissing (`absent()`, 10 minutes) say that data is missing. Past the hold window an alert falls silent: by then the team has been told for that long.',
+    '',
+    '**Prometheus down is said, not "everything resolved".** Alertmanager lets an alert expire 4 resend delays (4 minutes) after Prometheus last sent it. `sovereign-prometheus-watch` beside Prometheus looks every 15 s; '
+      + 'after two failed looks it posts PrometheusDown, whose inhibit rule holds every alert of that prober, so they expire without a resolved notification. It stays 3 minutes after Prometheus is back; '
+      + 'Prometheus restores its alerts within a minute (`--rules.alert.for-grace-period=1m`, after outages of up to a day). A dead machine or Alertmanager is the dead-man\'s switch\'s job.',
+    '',
+    '**Suppression survives an Alertmanager restart.** A restarted Alertmanager knows no alerts until Prometheus resends them, each on its own schedule, so an inhibit rule alone can let a warning through. '
+      + 'The suppressed alerts therefore also step aside in their expressions: DiskAboveVolumeThreshold while DiskAboveSplitThreshold fires, TlsCertificateExpiring while its UptimeCheckFailed fires.',
+    '',
     `The restore drill counts as missed ${DRILL_GRACE} after its interval (its longest run time). The disk shares are \`MonitoringPlan\`'s \`diskWarningShare\` and \`diskCriticalShare\`; `
       + 'by default they are `ROADMAP_THRESHOLDS`, the numbers `Roadmap.assess` decides with.',
     '',
@@ -68,8 +79,12 @@ export function monitoringPhaseDocument(phase: Phase): string {
     '',
     "- Every alert goes to the plan's `receivers`, or to the `notify` receivers of its uptime check: a webhook (Alertmanager's webhook JSON, version 4) or e-mail (SMTP with STARTTLS; use port 587, Hetzner blocks 25 and 465).",
     '- Alerts carry `severity` (`critical` for production, `warning` for test), `environment`, `check` or `instance`, and `prober` (the machine that saw it). They are grouped by alert, environment, check and instance, repeated every 4 hours while firing, and followed by a resolved notification.',
-    "- The `Watchdog` alert goes to the dead-man's switch (healthchecks.io, run by SIA Monkey See Monkey Do in Riga, or a self-hosted Healthchecks) every 5 minutes by default; the ping service alerts the team when the pings stop, so a dead prober is noticed like any outage.",
-    '- Secrets are sensitive variables of each stack that runs a prober: `monitoring_deadman_ping_url`, `monitoring_webhook_<receiver>`, `monitoring_smtp_password_<receiver>`; and `error_monitoring_dsn` on every stack. Cloud-init writes them root-only; the setup turns them into files only the daemons\' group can read.',
+    "- The `Watchdog` alert goes to the dead-man's switch (healthchecks.io, run by SIA Monkey See Monkey Do in Riga, or a self-hosted Healthchecks) once per interval, 5 minutes by default: Alertmanager's route for it has a `repeat_interval` of half the `group_interval`, so every flush pings "
+      + '(equal ones ping every other flush, twice the interval). The live test measures the gaps. **Configure each check with period = the interval and grace = the interval** (`DeadMansSwitch.grace`): it alerts when a ping is one interval late (10 minutes by default), never for one ping lost on the way.',
+    "- **One check per prober.** Each stack that runs a prober has its own variable, `monitoring_deadman_ping_url_<environment>` (`monitoring_deadman_ping_url_test`, `monitoring_deadman_ping_url_production`): give each a check of its own, or a live prober's pings hide a dead one.",
+    '- Secrets are sensitive variables of each stack that runs a prober: the ping URL above, `monitoring_webhook_<receiver>`, `monitoring_smtp_password_<receiver>`; and `error_monitoring_dsn` on every stack. The bundle writes them root-only; the setup turns them into files only root and the daemons\' group can read.',
+    '- **Other local users cannot read them.** Prometheus and Alertmanager answer only with basic auth (`--web.config.file`): the password is made on the machine, readable by root and the daemons\' group only (the live test reads the status endpoint as `nobody`: 401). '
+      + 'Alertmanager\'s log passes through `sovereign-redact-log`, which cuts every URL to its host, so a failed delivery leaves no token in the journal.',
     '',
     '## Error monitoring under the data boundary',
     '',
@@ -94,10 +109,17 @@ export function monitoringPhaseDocument(phase: Phase): string {
     '',
     '## Changing it',
     '',
-    "The configuration travels in each prober's user data. A changed plan therefore replaces the test machine at its next apply (test is rebuilt, not repaired), "
-      + `and does not reach a production machine${monitoring ? ' or the monitoring machine' : ''}, whose user data is ignored so that an edit never wipes its disk: `
-      + 'rebuild it deliberately, or apply the new files under /etc/sovereign-monitoring by hand and run `sovereign-monitoring-setup alertmanager`. '
-      + 'A setup that finds a secret pointing to an undeclared host stops before Alertmanager starts, so the dead-man\'s switch reports it.',
+    "The configuration travels in each machine's bundle, which every deploy that changes it rolls out over SSH without replacing the server. "
+      + 'A setup that finds a secret empty or pointing to an undeclared host exits non-zero: the rollout fails the deploy with the variable\'s name (never its value) and the machine keeps its previous version. '
+      + 'On a first deploy nothing of the monitoring runs then, and a ping service never pings stays "new" and silent: the failed deploy is the signal, so watch the first deploy and check that each dead-man check turned "up". '
+      + 'After a change, test the receivers as root on the prober: `amtool alert add Test severity=warning --alertmanager.url=http://127.0.0.1:9093 --http.config.file=/etc/sovereign-monitoring/web/amtool.yml`.',
+    '',
+    '## Clones',
+    '',
+    'A server built from another machine\'s snapshot (staging from production, a restored snapshot) boots with that machine\'s files. Every job of the bundle, and Prometheus, Alertmanager, the exporters and the watch, '
+      + 'first runs `sovereign-identity check` (systemd `ExecCondition=`): it compares the server id the bundle was built for (written at deploy) with the one Hetzner\'s metadata service gives, and skips the job on a mismatch or when the id cannot be learned. '
+      + 'On a mismatch it also disables the original\'s units and removes its deploy-time files (secrets, Storage Box credentials) and the files derived from them (Alertmanager\'s configuration, the web password, the error-monitoring environment). '
+      + 'A clone therefore never pings the original\'s dead-man check or backup heartbeat, never pushes to its repository, never alerts as it. Deploying the clone\'s own stack gives it its own bundle.',
     '',
     '## Deliberately not watched yet',
     '',
@@ -116,10 +138,14 @@ function notYetWatched(phase: Phase): string[] {
     items.push(`A machine of its own for the monitoring: ${Component.MONITORING_MACHINE.title.toLowerCase()} comes in with ${Component.MONITORING_MACHINE.threshold}. Until then each prober shares an app machine, and a shared outage of both app machines is caught by the dead-man's switch, not by a probe.`);
   }
   items.push(
+    phase.monitoringMachine
+      ? 'Probes from another location: the monitoring machine probes both environments from its own location; a location-wide outage that takes it down too is caught by the dead-man\'s switch only. Place it in another location than the app machines (`location`), or add an external uptime check the team names.'
+      : "Probes from another location: each environment is probed from the other environment's machine, from that machine's location. Put test and production in different locations (`location`) for probes from outside the target's location; where both share one, a location-wide outage is caught by the dead-man's switch, not by a probe. In Phase 1, if test (production's only prober) dies, production is unprobed and the dead-man's switch of test's prober is the only signal.",
+    'Whether error events arrive: error monitoring writes the DSN; nothing checks that events reach the endpoint.',
     'Staging: it exists on demand for a rehearsal; the person rehearsing watches it.',
     'Application metrics (request rates, latency percentiles, queue depths): the uptime checks see what a user sees, error monitoring sees exceptions; instrument the application when the SLA needs numbers.',
     'Logs: they stay on each machine (journald); nothing ships them anywhere.',
-    "Whether a receiver delivers: the watchdog proves the path from each prober to the ping service, not to the team's webhook or mailbox; test a receiver after each change with `amtool alert add Test severity=warning --alertmanager.url=http://127.0.0.1:9093` on the prober.",
+    "Whether a receiver delivers: the watchdog proves the path from each prober to the ping service, not to the team's webhook or mailbox; test a receiver after each change with amtool (see Changing it).",
     'Multi-step user journeys (log in, then act): a check asks one URL for its status and body.',
   );
   if (phase.monitoringMachine) items.push('Long-term metrics beyond the retention: Prometheus keeps 90 days, then forgets.');

@@ -5,9 +5,11 @@ import { AlertReceiver } from '../../../lib/monitoring/alert-receiver';
 import { DeadMansSwitch } from '../../../lib/monitoring/dead-mans-switch';
 import { MonitoringPlan } from '../../../lib/monitoring/monitoring-plan';
 import { UptimeCheck, UptimeCheckOptions } from '../../../lib/monitoring/uptime-check';
-import { productFixture, userDataOf } from './fixture';
-import { HttpTarget, LiveStack, WebhookReceiver } from './live-stack';
-import { MachineRoot } from './machine-root';
+import { synthesizedBundle } from '../../../testing/bundle';
+import { ErrorMonitoringEndpoint } from '../../../lib/monitoring/error-monitoring-endpoint';
+import { glitchTip, productFixture, userDataOf } from './fixture';
+import { HttpTarget, LiveStack, MetadataService, WebhookReceiver } from './live-stack';
+import { BUILT_FOR_SERVER_ID, MachineRoot } from './machine-root';
 
 export interface LiveProberOptions {
   /** The check of test that production's prober runs. @default 1 s interval and timeout, alert after 2 s */
@@ -18,6 +20,8 @@ export interface LiveProberOptions {
   readonly groupTiming?: string | null;
   /** Replaces the BackupTooOld threshold (the plan's 26 hours), in seconds. @default - kept */
   readonly backupMaxAgeSeconds?: number;
+  /** The server id the metadata service gives: another id than the bundle's makes the machine a clone. @default BUILT_FOR_SERVER_ID */
+  readonly runsAsServerId?: string;
 }
 
 /** A running prober with everything it talks to. */
@@ -28,7 +32,22 @@ export interface LiveProber {
   readonly target: HttpTarget;
   /** The check's name: the `check` label of its alerts. */
   readonly check: string;
+  readonly metadata: MetadataService;
   stop(): Promise<void>;
+}
+
+/**
+ * The watchdog route's timing is scaled by this factor (minutes become seconds), the rest of the
+ * rendered relation kept: the measured period is the rendered one, divided by 60.
+ */
+export const WATCHDOG_TIME_SCALE = 1 / 60;
+
+/** A Prometheus duration (`2m30s`) in seconds. */
+export function durationSeconds(text: string): number {
+  const units: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
+  let total = 0;
+  for (const m of text.matchAll(/(\d+)(ms|s|m|h|d)/g)) total += Number(m[1]) * units[m[2]];
+  return total;
 }
 
 export const OPS_PATH = '/ops';
@@ -54,14 +73,16 @@ export async function startLiveProber(options: LiveProberOptions = {}): Promise<
     ],
     receivers: [AlertReceiver.webhook('ops', { hostname: 'chat.acme.eu' })],
     deadMansSwitch: DeadMansSwitch.healthchecksIo(),
+    errorMonitoring: ErrorMonitoringEndpoint.selfHosted(glitchTip),
     evaluationInterval: options.evaluationInterval ?? Duration.seconds(1),
   });
   const { production } = productFixture({ phase: Phase.ONE, plan });
   // Without validations: production's backup tooling and the monitoring together exceed Hetzner's
   // 32 KiB user data until it is compressed as a whole; the other suites synthesize with validations.
-  const userData = userDataOf(JSON.parse(Testing.synth(production.stack)), 'acme-production-app');
+  const json = JSON.parse(Testing.synth(production.stack));
+  const userData = userDataOf(json, 'acme-production-app');
   const root = MachineRoot.create(userData, {
-    monitoring_deadman_ping_url: receiver.url(DEADMAN_PATH),
+    monitoring_deadman_ping_url_production: receiver.url(DEADMAN_PATH),
     monitoring_webhook_ops: receiver.url(OPS_PATH),
     error_monitoring_dsn: 'https://0123456789abcdef0123456789abcdef@errors.acme.eu/1',
   }, 'monitoring-live-');
@@ -69,34 +90,52 @@ export async function startLiveProber(options: LiveProberOptions = {}): Promise<
   // Where the machine would resolve DNS, the test points at loopback.
   root.override('/etc/sovereign-monitoring/secrets/expected', /(hc-ping\.com|chat\.acme\.eu)$/m, '127.0.0.1');
   root.override('/etc/sovereign-monitoring/prometheus.yml', 'http://test.acme.eu/health', `http://127.0.0.1:${target.port}/health`);
+  const am = '/etc/sovereign-monitoring/alertmanager.yml.in';
+  const watchdog = /(receiver: "deadmansswitch"\n\s+group_wait: "0s"\n\s+group_interval: )"([^"]+)"(\n\s+repeat_interval: )"([^"]+)"/;
+  const [, , groupInterval, , repeatInterval] = watchdog.exec(root.read(am)) ?? [];
+  if (!groupInterval) throw new Error('no watchdog route in the Alertmanager configuration');
+  const scaled = (d: string) => `${Math.round(durationSeconds(d) * WATCHDOG_TIME_SCALE * 1000)}ms`;
+  root.override(am, watchdog, `$1"${scaled(groupInterval)}"$3"${scaled(repeatInterval)}"`);
+  // Prometheus's watch: every half second, held 5 s after recovery.
+  root.override('/etc/sovereign-monitoring/prometheus-watch.json', /"everySeconds": 15/, '"everySeconds": 0.5');
+  root.override('/etc/sovereign-monitoring/prometheus-watch.json', /"holdAfterRecoverySeconds": 180/, '"holdAfterRecoverySeconds": 5');
   const timing = options.groupTiming === undefined ? '1s' : options.groupTiming;
   if (timing !== null) {
     root.override('/etc/sovereign-monitoring/alertmanager.yml.in', /group_wait: "30s"/, `group_wait: "${timing}"`);
     root.override('/etc/sovereign-monitoring/alertmanager.yml.in', /group_interval: "5m"/, `group_interval: "${timing}"`);
   }
   if (options.backupMaxAgeSeconds !== undefined) {
-    root.override('/etc/sovereign-monitoring/alerts.yml', /(sovereign_job_watched_since_timestamp_seconds", instance="acme-production-app", unit="backup-push"\}\)) > 93600/,
+    root.override('/etc/sovereign-monitoring/alerts.yml', /(sovereign_job_watched_since_timestamp_seconds\{instance="acme-production-app", unit="backup-push"\}\[\w+\]\), "series", "sovereign_job_watched_since_timestamp_seconds", "", ""\)\)) > 93600/,
       `$1 > ${options.backupMaxAgeSeconds}`);
   }
-  for (const action of ['alertmanager', 'watch']) {
-    const result = root.setup(action);
-    if (result.status !== 0) throw new Error(`setup ${action} failed: ${result.output}`);
+  for (const action of [['alertmanager'], ['watch'], ['error-monitoring', 'production', 'errors.acme.eu']]) {
+    const result = root.setup(...action);
+    if (result.status !== 0) throw new Error(`setup ${action.join(' ')} failed: ${result.output}`);
   }
+  // What the rollout agent records after installing the bundle: a clone reads it to know what to stop.
+  const installed = synthesizedBundle(json, 'acme-production-app');
+  root.write('/var/lib/sovereign/rollout/current-bundle.json', JSON.stringify({
+    format: 1, machine: installed.machine,
+    parts: installed.parts.map((p) => ({ ...p, files: p.files.map((f) => ({ path: f.path, mode: f.permissions, owner: f.owner, ...(f.template !== undefined ? { template: f.template } : { content: f.content }) })) })),
+  }), 0o600);
+  // systemctl as the tests' recorder: nothing touches the host's units.
+  root.write('/test-bin/systemctl', `#!/bin/sh\necho "$*" >> ${root.path('/var/log/systemctl.log')}\n`, 0o755);
+  const metadata = await MetadataService.start(options.runsAsServerId ?? BUILT_FOR_SERVER_ID);
   let stack: LiveStack;
   try {
     // Prometheus learns Alertmanager's address a few seconds after start; an alert that fires before
     // that is resent only after the resend delay (1 minute by default), too long for a test.
-    stack = await LiveStack.start(root, { prometheus: ['--rules.alert.resend-delay=1s'] });
+    stack = await LiveStack.start(root, { extraArgs: { prometheus: ['--rules.alert.resend-delay=1s'] }, metadataUrl: metadata.url });
   } catch (e) {
-    await Promise.all([receiver.stop(), target.down()]);
+    await Promise.all([receiver.stop(), target.down(), metadata.stop()]);
     root.remove();
     throw e;
   }
   return {
-    root, stack, receiver, target, check,
+    root, stack, receiver, target, check, metadata,
     stop: async () => {
       await stack.stop();
-      await Promise.all([receiver.stop(), target.down()]);
+      await Promise.all([receiver.stop(), target.down(), metadata.stop()]);
       root.remove();
     },
   };

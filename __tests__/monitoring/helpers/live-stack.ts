@@ -34,10 +34,16 @@ export class WebhookReceiver {
   }
 
   public readonly notifications: Notification[] = [];
+  /** While true, every request's connection is dropped: a delivery that fails on the way. */
+  public failing = false;
   private readonly server: http.Server;
 
   private constructor(public readonly port: number) {
     this.server = http.createServer((req, res) => {
+      if (this.failing) {
+        req.socket.destroy();
+        return;
+      }
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -99,6 +105,41 @@ export class HttpTarget {
   }
 }
 
+/**
+ * A loopback stand-in for Hetzner's metadata service: answers
+ * `/hetzner/v1/metadata/instance-id` with a server id, and counts the questions.
+ */
+export class MetadataService {
+  public static async start(serverId: string): Promise<MetadataService> {
+    const service = new MetadataService(await freePort(), serverId);
+    await new Promise<void>((resolve) => service.server.listen(service.port, '127.0.0.1', resolve));
+    return service;
+  }
+
+  public requests = 0;
+  private readonly server: http.Server;
+
+  private constructor(public readonly port: number, public serverId: string) {
+    this.server = http.createServer((req, res) => {
+      this.requests += 1;
+      const found = req.url === '/hetzner/v1/metadata/instance-id';
+      res.writeHead(found ? 200 : 404, { 'content-type': 'text/plain', connection: 'close' });
+      res.end(found ? this.serverId : 'not found');
+    });
+  }
+
+  public get url(): string {
+    return `http://127.0.0.1:${this.port}/hetzner/v1/metadata/instance-id`;
+  }
+
+  public stop(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}
+
 /** The loopback ports of one live stack. */
 export interface LivePorts {
   readonly prometheus: number;
@@ -108,34 +149,47 @@ export interface LivePorts {
 }
 
 const UNITS = ['prometheus-node-exporter', 'prometheus-blackbox-exporter', 'prometheus-alertmanager', 'prometheus'] as const;
+/** The watch of Prometheus: a unit of the bundle (not a drop-in of a Debian unit). */
+export const WATCH_UNIT = 'sovereign-prometheus-watch';
+type LiveUnit = typeof UNITS[number] | typeof WATCH_UNIT;
+
+/** How the stack is started besides its files. */
+export interface LiveStackOptions {
+  /** Arguments appended to a daemon's command line (test timing only, such as Prometheus's resend delay). */
+  readonly extraArgs?: Partial<Record<LiveUnit, string[]>>;
+  /** Where the identity check asks for the server id (a loopback stand-in for Hetzner's metadata service). */
+  readonly metadataUrl: string;
+}
 
 /**
  * The real Debian binaries, started with the command lines and configuration files the library
  * rendered (moved under a temporary root, ports swapped for free ones), each in its own process
- * group so that `stop` ends everything they started.
+ * group so that `stop` ends everything they started. As systemd does, a unit's ExecCondition= runs
+ * first and a non-zero exit skips the unit (`skipped`).
  */
 export class LiveStack {
-  /**
-   * Starts the four daemons from the rendered drop-ins of `root`, with `extraArgs` appended (test
-   * timing only, such as Prometheus's resend delay).
-   */
-  public static async start(root: MachineRoot, extraArgs: Partial<Record<typeof UNITS[number], string[]>> = {}): Promise<LiveStack> {
+  public static async start(root: MachineRoot, options: LiveStackOptions): Promise<LiveStack> {
     const ports: LivePorts = { prometheus: await freePort(), alertmanager: await freePort(), blackbox: await freePort(), node: await freePort() };
     const swap = (text: string) => text
       .replace(/127\.0\.0\.1:9090\b/g, `127.0.0.1:${ports.prometheus}`)
       .replace(/127\.0\.0\.1:9093\b/g, `127.0.0.1:${ports.alertmanager}`)
       .replace(/127\.0\.0\.1:9115\b/g, `127.0.0.1:${ports.blackbox}`)
       .replace(/127\.0\.0\.1:9100\b/g, `127.0.0.1:${ports.node}`);
-    for (const file of ['prometheus.yml', 'alertmanager.yml']) {
+    for (const file of ['prometheus.yml', 'alertmanager.yml', 'prometheus-watch.json']) {
       const p = root.path(`/etc/sovereign-monitoring/${file}`);
-      fs.writeFileSync(p, swap(fs.readFileSync(p, 'utf8')));
+      if (fs.existsSync(p)) fs.writeFileSync(p, swap(fs.readFileSync(p, 'utf8')));
     }
-    const stack = new LiveStack(root, ports);
+    const stack = new LiveStack(root, ports, options.metadataUrl);
     try {
-      for (const unit of UNITS) {
+      for (const unit of [...UNITS, WATCH_UNIT] as LiveUnit[]) {
+        const spec = root.unitCommands(unit);
+        if (!(await stack.conditionsPass(spec.conditions))) {
+          stack.skipped.push(unit);
+          continue;
+        }
         // State directories (TSDB, silences) are under the root too: execStart moved them.
-        const [binary, ...args] = root.execStart(unit).map(swap);
-        stack.spawn(unit, binary, [...args, ...(extraArgs[unit] ?? [])], root.unitEnvironment(unit));
+        const [binary, ...args] = spec.execStart.map(swap);
+        stack.spawn(unit, binary, [...args, ...(options.extraArgs?.[unit] ?? [])], { ...spec.environment, SOVEREIGN_ROOT: root.dir });
       }
       await stack.ready();
     } catch (e) {
@@ -145,25 +199,33 @@ export class LiveStack {
     return stack;
   }
 
+  /** Units whose ExecCondition= skipped them. */
+  public readonly skipped: string[] = [];
   private readonly children = new Map<string, ChildProcess>();
 
-  private constructor(public readonly root: MachineRoot, public readonly ports: LivePorts) {}
+  private constructor(public readonly root: MachineRoot, public readonly ports: LivePorts, private readonly metadataUrl: string) {}
 
   /** The process IDs, by unit. */
   public get pids(): Record<string, number> {
     return Object.fromEntries([...this.children].map(([unit, child]) => [unit, child.pid!]));
   }
 
+  /** The basic-auth header of the web APIs, from the password the setup made (as root reads it). */
+  public get authorization(): string {
+    const password = fs.readFileSync(this.root.path('/etc/sovereign-monitoring/secrets/web_password'), 'utf8').trim();
+    return `Basic ${Buffer.from(`sovereign:${password}`).toString('base64')}`;
+  }
+
   /** Prometheus's HTTP API. */
   public async query(expr: string): Promise<any[]> {
-    const response = await fetch(`http://127.0.0.1:${this.ports.prometheus}/api/v1/query?query=${encodeURIComponent(expr)}`);
+    const response = await fetch(`http://127.0.0.1:${this.ports.prometheus}/api/v1/query?query=${encodeURIComponent(expr)}`, { headers: { authorization: this.authorization } });
     const json: any = await response.json();
     return json.data?.result ?? [];
   }
 
   /** When Prometheus last evaluated a rule group, in ms since the epoch (0 before the first evaluation). */
   public async lastEvaluation(group: string): Promise<number> {
-    const response = await fetch(`http://127.0.0.1:${this.ports.prometheus}/api/v1/rules`);
+    const response = await fetch(`http://127.0.0.1:${this.ports.prometheus}/api/v1/rules`, { headers: { authorization: this.authorization } });
     const json: any = await response.json();
     const found = (json.data?.groups ?? []).find((g: any) => g.name === group);
     return found ? Date.parse(found.lastEvaluation) || 0 : 0;
@@ -175,9 +237,45 @@ export class LiveStack {
     return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
   }
 
+  /** Runs a unit's ExecCondition= commands as systemd would before starting it: whether it would run. */
+  public wouldRun(unit: string): Promise<boolean> {
+    return this.conditionsPass(this.root.unitCommands(unit).conditions);
+  }
+
+  /** Kills one unit's processes, as a crash would. */
+  public async kill(unit: LiveUnit): Promise<void> {
+    const child = this.children.get(unit);
+    if (!child) throw new Error(`${unit} is not running`);
+    await stopGroup(child, 'SIGKILL');
+    this.children.delete(unit);
+  }
+
   public async stop(): Promise<void> {
     await Promise.all([...this.children.values()].map((child) => stopGroup(child)));
     this.children.clear();
+  }
+
+  /**
+   * Runs ExecCondition= command lines in order as systemd would (`+` runs one as root, which the test
+   * is): all must exit 0. Asynchronously, so that loopback stand-ins in this process can answer.
+   */
+  private async conditionsPass(commands: string[][]): Promise<boolean> {
+    for (const command of commands) {
+      const [binary, ...args] = command;
+      const child = spawn(binary.replace(/^\+/, ''), args, {
+        env: { PATH: `${this.root.path('/test-bin')}:${process.env.PATH}`, SOVEREIGN_ROOT: this.root.dir, SOVEREIGN_METADATA_URL: this.metadataUrl, SOVEREIGN_IDENTITY_WAIT: '2' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout!.on('data', (d: Buffer) => { output += d.toString('utf8'); });
+      child.stderr!.on('data', (d: Buffer) => { output += d.toString('utf8'); });
+      const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      fs.mkdirSync(this.root.path('/var/log'), { recursive: true });
+      fs.appendFileSync(this.root.path('/var/log/conditions.log'), `${command.join(' ')} -> ${status}\n${output}`);
+      if (status === 255 || status === null) throw new Error(`ExecCondition ${command.join(' ')} failed: ${output}`);
+      if (status !== 0) return false;
+    }
+    return true;
   }
 
   private spawn(unit: string, binary: string, args: string[], env: Record<string, string>): void {
@@ -196,12 +294,12 @@ export class LiveStack {
       ['prometheus-alertmanager', `http://127.0.0.1:${this.ports.alertmanager}/-/ready`],
       ['prometheus', `http://127.0.0.1:${this.ports.prometheus}/-/ready`],
     ];
-    for (const [unit, url] of endpoints) {
+    for (const [unit, url] of endpoints.filter(([u]) => this.children.has(u))) {
       await waitFor(`${unit} to answer ${url}`, async () => {
         const child = this.children.get(unit)!;
         if (child.exitCode !== null) throw new Error(`${unit} exited with ${child.exitCode}:\n${this.log(unit)}`);
         try {
-          return (await fetch(url)).ok || undefined;
+          return (await fetch(url, { headers: { authorization: this.authorization } })).ok || undefined;
         } catch {
           return undefined;
         }
@@ -210,8 +308,8 @@ export class LiveStack {
   }
 }
 
-/** Ends a process group: SIGTERM, then SIGKILL after 5 s. */
-function stopGroup(child: ChildProcess): Promise<void> {
+/** Ends a process group: SIGTERM (or `signal`), then SIGKILL after 5 s. */
+function stopGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
@@ -221,6 +319,6 @@ function stopGroup(child: ChildProcess): Promise<void> {
       clearTimeout(timer);
       resolve();
     });
-    try { process.kill(-child.pid!, 'SIGTERM'); } catch { clearTimeout(timer); resolve(); }
+    try { process.kill(-child.pid!, signal); } catch { clearTimeout(timer); resolve(); }
   });
 }

@@ -4,9 +4,13 @@ import * as os from 'os';
 import * as path from 'path';
 import { BUNDLE, MachineFile, machineFiles, renderTemplate, variableValues } from './machine-files';
 
+/** The server id the test's bundles are built for (Terraform's `hcloud_server.….id`). */
+export const BUILT_FOR_SERVER_ID = '4711';
+
 /** Fake secrets, as a team would set them with TF_VAR_… (hosts match the fixture's declarations). */
 export const FAKE_SECRETS: Record<string, string> = {
-  monitoring_deadman_ping_url: 'https://hc-ping.com/00000000-0000-4000-8000-000000000000',
+  monitoring_deadman_ping_url_production: 'https://hc-ping.com/00000000-0000-4000-8000-000000000000',
+  monitoring_deadman_ping_url_test: 'https://hc-ping.com/00000000-0000-4000-8000-00000000000e',
   monitoring_webhook_ops: 'https://chat.acme.eu/hooks/alerts?token=not-a-real-token',
   monitoring_smtp_password_oncall: 'not a real "password"',
   error_monitoring_dsn: 'https://0123456789abcdef0123456789abcdef@errors.acme.eu/1',
@@ -18,13 +22,18 @@ export const FAKE_SECRETS: Record<string, string> = {
  * absolute path of the monitoring moved under the root so the real tools can read the files.
  */
 export class MachineRoot {
-  public static create(userData: string, variables: Record<string, string> = FAKE_SECRETS, prefix = 'monitoring-root-'): MachineRoot {
+  public static create(userData: string, variables: Record<string, string> = FAKE_SECRETS, prefix = 'monitoring-root-', serverId = BUILT_FOR_SERVER_ID): MachineRoot {
     const values = new Proxy(variableValues(variables), {
-      get: (target, key: string) => target[key] ?? (/\.network\)\.0\.ip$/.test(key) ? '10.0.1.2' : undefined),
+      get: (target, key: string) => target[key]
+        ?? (/\.network\)\.0\.ip$/.test(key) ? '10.0.1.2' : undefined)
+        ?? (/^hcloud_server\.[\w-]+\.id$/.test(key) ? serverId : undefined),
     });
     // The monitoring's files are rendered strictly: a reference the test cannot resolve is an error.
     // Other parts (backups, egress allowlist) are someone else's and are left as synthesized.
-    const files = machineFiles(userData, (p, content) => (isMonitoringFile(p) ? renderTemplate(content, values) : content), false);
+    const files = machineFiles(userData, (p, content) => {
+      if (isMonitoringFile(p)) return renderTemplate(content, values);
+      return p.startsWith('/etc/sovereign/identity/') ? renderTemplate(content, values, true) : content;
+    }, false);
     const root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
     return new MachineRoot(root, renderTemplate(userData, values, true), files);
   }
@@ -47,7 +56,8 @@ export class MachineRoot {
       }
     }
     for (const f of files.values()) {
-      if (!f.path.startsWith('/usr/local/sbin/') && f.path !== BUNDLE) fs.writeFileSync(this.path(f.path), this.relocate(f.content));
+      // The identity's lists hold machine paths, which its check moves under SOVEREIGN_ROOT itself.
+      if (!f.path.startsWith('/usr/local/sbin/') && !f.path.startsWith('/etc/sovereign/identity/') && f.path !== BUNDLE) fs.writeFileSync(this.path(f.path), this.relocate(f.content));
     }
   }
 
@@ -58,7 +68,7 @@ export class MachineRoot {
 
   /** Moves the monitoring's absolute paths under the root. */
   public relocate(text: string): string {
-    return text.replace(/(?<![\w/.-])\/(etc\/sovereign-monitoring|etc\/sovereign\/|var\/lib\/prometheus|usr\/local\/sbin\/sovereign-)/g, `${this.dir}/$1`);
+    return text.replace(/(?<![\w/.-])\/(etc\/sovereign-monitoring|etc\/sovereign\/|var\/lib\/prometheus|var\/lib\/sovereign\/|usr\/local\/sbin\/sovereign-)/g, `${this.dir}/$1`);
   }
 
   public read(machinePath: string): string {
@@ -97,6 +107,24 @@ export class MachineRoot {
     const line = dropIn.split('\n').filter((l) => l.startsWith('ExecStart=') && l !== 'ExecStart=').pop();
     if (!line) throw new Error(`no ExecStart in the drop-in of ${unit}`);
     return this.relocate(line.slice('ExecStart='.length)).split(' ');
+  }
+
+  /**
+   * What systemd runs for a unit: from the monitoring's drop-in of a Debian unit, or from a unit file
+   * of the bundle. ExecCondition= commands and the ExecStart= command line, paths under the root.
+   */
+  public unitCommands(unit: string): { conditions: string[][]; execStart: string[]; environment: Record<string, string> } {
+    const dropIn = `/etc/systemd/system/${unit}.service.d/sovereign-monitoring.conf`;
+    const text = this.read(fs.existsSync(this.path(dropIn)) ? dropIn : `/etc/systemd/system/${unit}.service`);
+    const values = (key: string) => text.split('\n').filter((l) => l.startsWith(`${key}=`)).map((l) => l.slice(key.length + 1)).filter(Boolean);
+    const argv = (line: string) => this.relocate(line).split(' ');
+    const start = values('ExecStart').pop();
+    if (!start) throw new Error(`no ExecStart for ${unit}`);
+    return {
+      conditions: values('ExecCondition').map((l) => argv(l.replace(/^\+/, ''))),
+      execStart: argv(start),
+      environment: Object.fromEntries(values('Environment').map((l) => l.split('=', 2) as [string, string])),
+    };
   }
 
   /** The `Environment=` settings of a systemd drop-in. */

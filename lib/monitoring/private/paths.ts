@@ -6,6 +6,19 @@ export const SBIN = '/usr/local/sbin';
 export const SETUP = `${SBIN}/sovereign-monitoring-setup`;
 export const JOB_METRIC = `${SBIN}/sovereign-job-metric`;
 export const UNITS = '/etc/systemd/system';
+/** The web configuration of Prometheus and Alertmanager: basic auth, so that other local users cannot read their APIs (Alertmanager's status holds the receivers' URLs). */
+export const WEB_CONFIG = `${ETC}/web/web.yml`;
+/** The password of WEB_USER, made on the machine by the setup; readable by root and the daemons' group only. */
+export const WEB_PASSWORD = `${SECRETS}/web_password`;
+export const WEB_USER = 'sovereign';
+/** amtool's HTTP configuration (basic auth from WEB_PASSWORD), for root on the prober. */
+export const AMTOOL_CONFIG = `${ETC}/web/amtool.yml`;
+/** Runs a daemon with its log lines' URLs cut to their host, so that no token reaches the journal. */
+export const REDACT_LOG = `${SBIN}/sovereign-redact-log`;
+/** Tells Alertmanager that Prometheus is down, so that its alerts are held rather than resolved. */
+export const PROMETHEUS_WATCH = `${SBIN}/sovereign-prometheus-watch`;
+export const PROMETHEUS_WATCH_CONFIG = `${ETC}/prometheus-watch.json`;
+export const PROMETHEUS_WATCH_UNIT = 'sovereign-prometheus-watch';
 /** Debian's node exporter reads its textfile collector from here. */
 export const TEXTFILE_DIR = '/var/lib/prometheus/node-exporter';
 /** The environment file applications read their Sentry-protocol settings from. */

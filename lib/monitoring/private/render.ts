@@ -5,7 +5,8 @@ import { AlertReceiver, AlertReceiverKind } from '../alert-receiver';
 import { DeadMansSwitch } from '../dead-mans-switch';
 import { AlertSeverity, MonitoringAlert } from '../monitoring-alert';
 import { UptimeCheck, UptimeCheckProtocol } from '../uptime-check';
-import { ETC, PORTS, SECRETS, SERVICES, TEXTFILE_DIR } from './paths';
+import { IDENTITY_UNIT_LINES } from '../../hetzner/private/machine-identity';
+import { ETC, PORTS, PROMETHEUS_WATCH, REDACT_LOG, SECRETS, SERVICES, TEXTFILE_DIR, WEB_CONFIG, WEB_PASSWORD, WEB_USER } from './paths';
 import { MonitoringProfile, ProberResources } from './profile';
 
 /** A job unit whose outcomes a prober alerts on (backups, restore drill). */
@@ -39,6 +40,8 @@ export interface ProberModel {
   /** Who gets every alert that names no receivers. */
   readonly defaultReceivers: readonly AlertReceiver[];
   readonly deadMansSwitch: DeadMansSwitch;
+  /** The sensitive variable holding this prober's own ping URL. */
+  readonly deadmanVariable: string;
   readonly nodes: readonly NodeTarget[];
   readonly diskWarningShare: number;
   readonly diskCriticalShare: number;
@@ -50,6 +53,17 @@ const REAL_FILESYSTEMS = 'fstype!~"tmpfs|ramfs|overlay|squashfs|nsfs"';
 /** The longest a restore drill runs (its TimeoutStartSec): added to its interval before it counts as missed. */
 export const DRILL_GRACE = Duration.hours(12);
 const DEADMAN = 'deadmansswitch';
+/**
+ * How long a rule keeps the last value of a series that stopped (its exporter died, its file went):
+ * an alert never resolves for lack of data within this time. MonitoringTargetDown and
+ * MonitoringDataMissing say that the data is missing meanwhile.
+ */
+export const DATA_HOLD = Duration.days(1);
+/** The same for the jobs' timestamps: longer than the rarest weekly job's interval, so its last failure stays known. */
+export const JOB_DATA_HOLD = Duration.days(8);
+const hold = (selector: string, d: Duration = DATA_HOLD) => `last_over_time(${selector}[${promDuration(d)}])`;
+/** Prometheus's basic auth towards Alertmanager (see WEB_CONFIG). */
+const BASIC_AUTH = { username: WEB_USER, password_file: WEB_PASSWORD };
 
 /** Prometheus's compound duration syntax (`1h30m`). */
 export function promDuration(d: Duration): string {
@@ -94,10 +108,10 @@ export function renderPrometheus(model: ProberModel): string {
       external_labels: { prober: model.prober },
     },
     rule_files: [`${ETC}/alerts.yml`],
-    alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${PORTS.alertmanager}`] }] }] },
+    alerting: { alertmanagers: [{ basic_auth: BASIC_AUTH, static_configs: [{ targets: [`127.0.0.1:${PORTS.alertmanager}`] }] }] },
     scrape_configs: [
       { job_name: 'blackbox', static_configs: [{ targets: [`127.0.0.1:${PORTS.blackbox}`], labels: { instance: model.prober } }] },
-      { job_name: 'alertmanager', static_configs: [{ targets: [`127.0.0.1:${PORTS.alertmanager}`], labels: { instance: model.prober } }] },
+      { job_name: 'alertmanager', basic_auth: BASIC_AUTH, static_configs: [{ targets: [`127.0.0.1:${PORTS.alertmanager}`], labels: { instance: model.prober } }] },
       {
         job_name: 'node',
         ...(local.length > 0 ? { static_configs: local.map((n) => ({ targets: [n.address], labels: { instance: n.instance, environment: n.environment.name } })) } : {}),
@@ -166,7 +180,7 @@ export function renderRules(model: ProberModel): string {
     const labels = { severity: severityOf(check.environment), notify: notifyOf(model, check) };
     uptime.push({
       alert: MonitoringAlert.UPTIME_CHECK_FAILED.name,
-      expr: `probe_success{check="${check.name}"} == 0`,
+      expr: `${hold(`probe_success{check="${check.name}"}`)} == 0`,
       ...(check.alertAfter.toSeconds() > 0 ? { for: promDuration(check.alertAfter) } : {}),
       labels,
       annotations: {
@@ -177,7 +191,10 @@ export function renderRules(model: ProberModel): string {
     if (check.certificateExpiry) {
       uptime.push({
         alert: MonitoringAlert.TLS_CERTIFICATE_EXPIRING.name,
-        expr: `probe_ssl_earliest_cert_expiry{check="${check.name}"} - time() < ${check.certificateExpiry.toSeconds()}`,
+        // Not while the check fails: a firing UptimeCheckFailed suppresses it by its expression too, so
+        // the suppression holds after an Alertmanager restart (which forgets alerts until Prometheus resends them).
+        expr: `${hold(`probe_ssl_earliest_cert_expiry{check="${check.name}"}`)} - time() < ${check.certificateExpiry.toSeconds()}`
+          + ` unless on (check) ALERTS{alertname="${MonitoringAlert.UPTIME_CHECK_FAILED.name}", alertstate="firing", check="${check.name}"}`,
         for: '10m',
         labels,
         annotations: {
@@ -197,8 +214,8 @@ export function renderRules(model: ProberModel): string {
       // One failure rule per machine and kind: its units by regex, its severity the most urgent of theirs.
       const severity = watched.some((j) => j.severity === AlertSeverity.CRITICAL) ? AlertSeverity.CRITICAL : AlertSeverity.WARNING;
       const at = `instance="${node.instance}", unit=~"${watched.map((j) => j.unit).join('|')}"`;
-      const failed = `sovereign_job_last_failure_timestamp_seconds{${at}}`;
-      const succeeded = `sovereign_job_last_success_timestamp_seconds{${at}}`;
+      const failed = hold(`sovereign_job_last_failure_timestamp_seconds{${at}}`, JOB_DATA_HOLD);
+      const succeeded = hold(`sovereign_job_last_success_timestamp_seconds{${at}}`, JOB_DATA_HOLD);
       jobs.push({
         alert: (kind === 'backup' ? MonitoringAlert.BACKUP_JOB_FAILED : MonitoringAlert.RESTORE_DRILL_FAILED).name,
         expr: `${failed} > on (instance, unit) group_left ${succeeded} or (${failed} unless on (instance, unit) ${succeeded})`,
@@ -212,7 +229,7 @@ export function renderRules(model: ProberModel): string {
         jobs.push(kind === 'backup'
           ? {
             alert: MonitoringAlert.BACKUP_TOO_OLD.name,
-            expr: `time() - max by (instance, environment, unit) ({__name__=~"sovereign_job_last_success_timestamp_seconds|sovereign_job_watched_since_timestamp_seconds", ${one}}) > ${job.maxAge!.toSeconds()}`,
+            expr: `time() - ${newest(['sovereign_job_last_success_timestamp_seconds', 'sovereign_job_watched_since_timestamp_seconds'], one)} > ${job.maxAge!.toSeconds()}`,
             labels: { severity: job.severity, notify },
             annotations: {
               summary: `The newest verified backup of ${node.instance} is {{ $value | humanizeDuration }} old`,
@@ -221,7 +238,7 @@ export function renderRules(model: ProberModel): string {
           }
           : {
             alert: MonitoringAlert.RESTORE_DRILL_MISSED.name,
-            expr: `time() - max by (instance, environment, unit) ({__name__=~"sovereign_job_last_(success|failure)_timestamp_seconds|sovereign_job_watched_since_timestamp_seconds", ${one}}) > ${job.maxAge!.toSeconds()}`,
+            expr: `time() - ${newest(['sovereign_job_last_success_timestamp_seconds', 'sovereign_job_last_failure_timestamp_seconds', 'sovereign_job_watched_since_timestamp_seconds'], one)} > ${job.maxAge!.toSeconds()}`,
             labels: { severity: job.severity, notify },
             annotations: { summary: `The restore drill on ${node.instance} has not run for {{ $value | humanizeDuration }}`, description: `It runs at least every ${job.maxAge} (its interval plus ${DRILL_GRACE}).` },
           });
@@ -231,10 +248,12 @@ export function renderRules(model: ProberModel): string {
   if (jobs.length > 0) groups.push({ name: 'backups', rules: jobs });
 
   if (model.nodes.length > 0) {
-    const used = `1 - node_filesystem_avail_bytes{${REAL_FILESYSTEMS}} / node_filesystem_size_bytes{${REAL_FILESYSTEMS}}`;
-    const disk = (alert: MonitoringAlert, share: number, severity: AlertSeverity, why: string): Rule => ({
+    const used = `1 - ${hold(`node_filesystem_avail_bytes{${REAL_FILESYSTEMS}}`)} / ${hold(`node_filesystem_size_bytes{${REAL_FILESYSTEMS}}`)}`;
+    const disk = (alert: MonitoringAlert, share: number, severity: AlertSeverity, why: string, unlessFiring?: MonitoringAlert): Rule => ({
       alert: alert.name,
-      expr: `${used} > ${share}`,
+      // The warning steps aside while the critical alert fires (its resolution is inhibited), so an
+      // Alertmanager restart cannot deliver a warning that the critical suppresses.
+      expr: `${used} > ${share}${unlessFiring ? ` unless on (instance, mountpoint) ALERTS{alertname="${unlessFiring.name}", alertstate="firing"}` : ''}`,
       for: '15m',
       labels: { severity, notify },
       annotations: { summary: `{{ $labels.mountpoint }} on {{ $labels.instance }} is {{ $value | humanizePercentage }} full`, description: `Over ${Math.round(share * 100)}%: ${why}` },
@@ -243,7 +262,7 @@ export function renderRules(model: ProberModel): string {
       name: 'disk',
       rules: [
         disk(MonitoringAlert.DISK_ABOVE_VOLUME_THRESHOLD, model.diskWarningShare, AlertSeverity.WARNING,
-          'plan the move of the database to a volume (Roadmap: attach-volume).'),
+          'plan the move of the database to a volume (Roadmap: attach-volume).', MonitoringAlert.DISK_ABOVE_SPLIT_THRESHOLD),
         disk(MonitoringAlert.DISK_ABOVE_SPLIT_THRESHOLD, model.diskCriticalShare, AlertSeverity.CRITICAL,
           'move the database off the app disk now (Roadmap: split-app-db).'),
       ],
@@ -257,20 +276,20 @@ export function renderRules(model: ProberModel): string {
       rules: [
         {
           alert: MonitoringAlert.ROLLOUT_FAILED.name,
-          expr: 'sovereign_rollout_success == 0',
+          expr: `${hold('sovereign_rollout_success')} == 0`,
           labels: { severity: AlertSeverity.WARNING, notify },
           annotations: { summary: 'The last rollout to {{ $labels.instance }} failed: it runs its previous bundle', description: 'The deploy printed why; run sovereign-rollout status on the machine, fix the cause and deploy again.' },
         },
         {
           alert: MonitoringAlert.EGRESS_ALLOWLIST_NOT_LOADED.name,
-          expr: 'sovereign_egress_table_present == 0',
+          expr: `${hold('sovereign_egress_table_present')} == 0`,
           for: '5m',
           labels: { severity: AlertSeverity.CRITICAL, notify },
           annotations: { summary: 'The egress allowlist of {{ $labels.instance }} is not loaded', description: 'Outbound traffic is not narrowed to the allowlist. Run systemctl restart sovereign-egress.service and read its journal.' },
         },
         {
           alert: MonitoringAlert.EGRESS_ALLOWLIST_REFRESH_FAILING.name,
-          expr: 'sovereign_egress_refresh_success == 0 or time() - sovereign_egress_refresh_timestamp_seconds > 1800',
+          expr: `${hold('sovereign_egress_refresh_success')} == 0 or time() - ${hold('sovereign_egress_refresh_timestamp_seconds')} > 1800`,
           for: '20m',
           labels: { severity: AlertSeverity.WARNING, notify },
           annotations: { summary: 'The egress allowlist of {{ $labels.instance }} is not refreshed', description: 'A hostname does not resolve or the timer stopped: journalctl -u sovereign-egress-refresh.service.' },
@@ -328,11 +347,38 @@ export function renderRules(model: ProberModel): string {
         expr: 'up{job!~"check_.+"} == 0',
         for: '2m',
         labels: { severity: AlertSeverity.WARNING, notify },
-        annotations: { summary: 'The {{ $labels.job }} exporter on {{ $labels.instance }} cannot be scraped', description: 'What it watches is not watched while it is down.' },
+        annotations: { summary: 'The {{ $labels.job }} exporter on {{ $labels.instance }} cannot be scraped', description: `What it watches is not watched while it is down; its alerts keep their last state for ${DATA_HOLD}.` },
+      },
+      // One rule: each absent() keeps the labels of its selector (check, or instance and unit).
+      {
+        alert: MonitoringAlert.MONITORING_DATA_MISSING.name,
+        expr: requiredSeries(model).map((series) => `absent(${series})`).join(' or '),
+        for: '10m',
+        labels: { severity: AlertSeverity.WARNING, notify },
+        annotations: {
+          summary: 'No data{{ with $labels.check }} from the uptime check {{ . }}{{ end }}{{ with $labels.instance }} from {{ . }}{{ end }}{{ with $labels.unit }} about {{ . }}{{ end }}',
+          description: `The alerts that read it keep their last state for ${DATA_HOLD} (${JOB_DATA_HOLD} for the jobs), then fall silent. Is its exporter or its hook running?`,
+        },
       },
     ],
   });
   return HEADER('Alert rules', model) + stringify({ groups }, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+/** The newest of a job's timestamps: distinct labels per metric, as a range function drops the names. */
+function newest(metrics: string[], selector: string): string {
+  const each = metrics.map((m) => `label_replace(${hold(`${m}{${selector}}`, JOB_DATA_HOLD)}, "series", "${m}", "", "")`);
+  return `max by (instance, environment, unit) (${each.join(' or ')})`;
+}
+
+/** The series that must exist while the prober works: each check's result, each node's disks, each watched job's record. */
+function requiredSeries(model: ProberModel): string[] {
+  const series = model.checks.map((c) => `probe_success{check="${c.name}"}`);
+  for (const node of model.nodes) {
+    series.push(`node_filesystem_size_bytes{instance="${node.instance}"}`);
+    for (const job of node.jobs) series.push(`sovereign_job_watched_since_timestamp_seconds{instance="${node.instance}", unit="${job.unit}"}`);
+  }
+  return series;
 }
 
 /** Every receiver the prober's alerts go to. */
@@ -365,6 +411,11 @@ export function renderAlertmanagerTemplate(model: ProberModel): string {
     };
   };
   const interval = promDuration(model.deadMansSwitch.interval);
+  // Alertmanager flushes a group every group_interval and repeats a notification only when
+  // repeat_interval has passed *strictly* before the flush. With both equal, the ping would skip
+  // every other flush (twice the interval); a repeat_interval below the group_interval makes each
+  // flush ping, so the watchdog's period is the interval itself.
+  const repeat = promDuration(Duration.seconds(model.deadMansSwitch.interval.toSeconds() / 2));
   const config = {
     route: {
       receiver: receiverGroup(model.defaultReceivers),
@@ -373,16 +424,19 @@ export function renderAlertmanagerTemplate(model: ProberModel): string {
       group_interval: '5m',
       repeat_interval: '4h',
       routes: [
-        { matchers: ['alertname="Watchdog"'], receiver: DEADMAN, group_wait: '0s', group_interval: interval, repeat_interval: interval },
+        { matchers: ['alertname="Watchdog"'], receiver: DEADMAN, group_wait: '0s', group_interval: interval, repeat_interval: repeat },
         ...[...groups.keys()].map((name) => ({ matchers: [`notify="${name}"`], receiver: name })),
       ],
     },
     inhibit_rules: [
+      // While Prometheus is down its alerts expire in Alertmanager: held, not reported resolved.
+      { source_matchers: [`alertname="${MonitoringAlert.PROMETHEUS_DOWN.name}"`], target_matchers: [`alertname!~"${MonitoringAlert.PROMETHEUS_DOWN.name}|${MonitoringAlert.WATCHDOG.name}"`], equal: ['prober'] },
+      { source_matchers: [`alertname="${MonitoringAlert.MONITORING_TARGET_DOWN.name}"`], target_matchers: [`alertname="${MonitoringAlert.MONITORING_DATA_MISSING.name}"`], equal: ['instance'] },
       { source_matchers: [`alertname="${MonitoringAlert.DISK_ABOVE_SPLIT_THRESHOLD.name}"`], target_matchers: [`alertname="${MonitoringAlert.DISK_ABOVE_VOLUME_THRESHOLD.name}"`], equal: ['instance', 'mountpoint'] },
       { source_matchers: [`alertname="${MonitoringAlert.UPTIME_CHECK_FAILED.name}"`], target_matchers: [`alertname="${MonitoringAlert.TLS_CERTIFICATE_EXPIRING.name}"`], equal: ['check'] },
     ],
     receivers: [
-      { name: DEADMAN, webhook_configs: [{ url: `__SECRET_${model.deadMansSwitch.secretVariableName}__`, send_resolved: false }] },
+      { name: DEADMAN, webhook_configs: [{ url: `__SECRET_${model.deadmanVariable}__`, send_resolved: false }] },
       ...[...groups.entries()].map(([name, receivers]) => ({ name, ...configOf(receivers) })),
     ],
   };
@@ -394,7 +448,7 @@ export function renderAlertmanagerTemplate(model: ProberModel): string {
 /** The lines of `secrets/expected`: variable, kind (`url` goes into the configuration, `password` into a file) and the declared host. */
 export function expectedSecrets(model: ProberModel): string {
   const lines = [
-    `${model.deadMansSwitch.secretVariableName} url ${model.deadMansSwitch.hostname}`,
+    `${model.deadmanVariable} url ${model.deadMansSwitch.hostname}`,
     ...receiversOf(model).map((r) => `${r.secretVariableName} ${r.kind === AlertReceiverKind.WEBHOOK ? 'url' : 'password'} ${r.hostname}`),
   ];
   return `${lines.join('\n')}\n`;
@@ -405,18 +459,23 @@ export function expectedSecrets(model: ProberModel): string {
  * the Go runtime collect garbage harder before the cap, rather than be killed at it.
  */
 export function dropIn(execStart: string[], memoryMaxMib: number): string {
-  return `[Service]\nExecStart=\nExecStart=${execStart.join(' ')}\nMemoryMax=${memoryMaxMib}M\nEnvironment=GOMEMLIMIT=${Math.floor(memoryMaxMib * 0.8)}MiB\n`;
+  return `[Unit]\n${IDENTITY_UNIT_LINES.unit.join('\n')}\n\n[Service]\n${IDENTITY_UNIT_LINES.service.join('\n')}\nExecStart=\nExecStart=${execStart.join(' ')}\n`
+    + `MemoryMax=${memoryMaxMib}M\nEnvironment=GOMEMLIMIT=${Math.floor(memoryMaxMib * 0.8)}MiB\n`;
 }
 
 export function prometheusCommand(resources: ProberResources): string[] {
   return [SERVICES.prometheus.binary, `--config.file=${ETC}/prometheus.yml`, '--storage.tsdb.path=/var/lib/prometheus/metrics2',
     `--storage.tsdb.retention.time=${resources.retentionTime}`, `--storage.tsdb.retention.size=${resources.retentionSize}`,
-    `--web.listen-address=127.0.0.1:${PORTS.prometheus}`];
+    `--web.listen-address=127.0.0.1:${PORTS.prometheus}`, `--web.config.file=${WEB_CONFIG}`,
+    // After a restart every alert with a `for` of a minute or more comes back firing within a minute
+    // (not 10), and after an outage of up to a day: before Alertmanager lets it expire (4 resend delays).
+    '--rules.alert.for-grace-period=1m', '--rules.alert.for-outage-tolerance=1d'];
 }
 
 export function alertmanagerCommand(): string[] {
-  return [SERVICES.alertmanager.binary, `--config.file=${ETC}/alertmanager.yml`, '--storage.path=/var/lib/prometheus/alertmanager',
-    `--web.listen-address=127.0.0.1:${PORTS.alertmanager}`, '--cluster.listen-address='];
+  // A failed delivery's log line holds the URL (with its token): the wrapper cuts URLs to their host.
+  return [REDACT_LOG, SERVICES.alertmanager.binary, `--config.file=${ETC}/alertmanager.yml`, '--storage.path=/var/lib/prometheus/alertmanager',
+    `--web.listen-address=127.0.0.1:${PORTS.alertmanager}`, `--web.config.file=${WEB_CONFIG}`, '--cluster.listen-address='];
 }
 
 export function blackboxCommand(): string[] {
@@ -428,4 +487,37 @@ export function nodeExporterCommand(profile: MonitoringProfile, scrapedRemotely:
   return [SERVICES.node.binary, `--web.listen-address=${scrapedRemotely ? '' : '127.0.0.1'}:${PORTS.node}`,
     `--collector.textfile.directory=${TEXTFILE_DIR}`,
     ...(profile.hostMetrics ? [] : ['--collector.disable-defaults', '--collector.textfile', '--collector.filesystem'])];
+}
+
+/** The watch of Prometheus: where to look, what to tell Alertmanager, and how often. */
+export function renderPrometheusWatch(model: ProberModel): string {
+  return `${JSON.stringify({
+    prometheus: `http://127.0.0.1:${PORTS.prometheus}`,
+    alertmanager: `http://127.0.0.1:${PORTS.alertmanager}`,
+    user: WEB_USER,
+    passwordFile: WEB_PASSWORD,
+    alertname: MonitoringAlert.PROMETHEUS_DOWN.name,
+    labels: { prober: model.prober, severity: AlertSeverity.CRITICAL, notify: notifyOf(model) },
+    // Every 15 s; two failed looks in a row is down. Alertmanager lets Prometheus's alerts expire 4
+    // minutes after their last resend, so the hold is in place long before.
+    everySeconds: 15,
+    failuresToAlert: 2,
+    // After Prometheus is back, its alerts return within a minute (for-grace-period) plus a resend.
+    holdAfterRecoverySeconds: 180,
+  }, null, 1)}\n`;
+}
+
+/** amtool's HTTP configuration on the prober: `amtool --http.config.file=/etc/sovereign-monitoring/web/amtool.yml …` as root. */
+export function renderAmtoolConfig(): string {
+  return `# amtool's HTTP configuration, rendered by cdktf-sovereign-hetzner: basic auth towards Alertmanager.\n${stringify({ basic_auth: BASIC_AUTH }, { lineWidth: 0 })}`;
+}
+
+/** The unit of the watch of Prometheus; as the daemons' user, which reads the web password. */
+export function prometheusWatchUnit(): string {
+  return [
+    '[Unit]', "Description=Tells Alertmanager when Prometheus is down, so that Prometheus's alerts are held, not reported resolved",
+    ...IDENTITY_UNIT_LINES.unit, `After=${SERVICES.alertmanager.unit}.service`, '',
+    '[Service]', ...IDENTITY_UNIT_LINES.service, `ExecStart=${PROMETHEUS_WATCH}`, 'User=prometheus', 'Restart=always', 'RestartSec=5', 'MemoryMax=48M', '',
+    '[Install]', 'WantedBy=multi-user.target', '',
+  ].join('\n');
 }

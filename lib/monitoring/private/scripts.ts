@@ -6,7 +6,8 @@
 /**
  * `sovereign-monitoring-setup <action>`, run by cloud-init at first boot (idempotent):
  * - `unpack`: writes the files of the compressed bundle cloud-init wrote (configuration, job hook);
- * - `alertmanager`: decodes the secrets cloud-init wrote (base64, root-only) into the Alertmanager
+ * - `alertmanager`: makes the password of Prometheus's and Alertmanager's web APIs (basic auth), and
+ *   decodes the secrets cloud-init wrote (base64, root-only) into the Alertmanager
  *   configuration (webhook URLs) and password files (SMTP), readable by the daemons' group only, and
  *   refuses a URL whose host is not the declared one (the egress allowlist would block it);
  * - `watch`: hooks the job units listed in `watched-units` (backups, restore drill) so that every
@@ -15,7 +16,7 @@
  */
 export const SETUP_SCRIPT = `#!/usr/bin/python3
 # sovereign-monitoring-setup, rendered by cdktf-sovereign-hetzner. Secrets never reach argv or logs.
-import base64, grp, json, os, sys, time, urllib.parse
+import base64, grp, json, os, secrets, sys, time, urllib.parse, warnings
 
 ROOT = os.environ.get("SOVEREIGN_ROOT", "")
 ETC = ROOT + "/etc/sovereign-monitoring"
@@ -62,7 +63,39 @@ def unpack():
             write(ROOT + path, spec["content"], int(spec["mode"], 8))
 
 
+def web():
+    # Prometheus's and Alertmanager's APIs answer only with this password (Alertmanager's status shows
+    # the receivers' URLs). Made here, once; readable by root and the daemons' group only.
+    path = ETC + "/secrets/web_password"
+    try:
+        with open(path) as f:
+            password = f.read().strip()
+    except OSError:
+        password = ""
+    if len(password) < 32:
+        password = secrets.token_urlsafe(32)
+    write(path, password, 0o640, "prometheus")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt
+    hashed = None
+    try:
+        with open(ETC + "/web/web.yml") as f:
+            previous = f.read().split("sovereign: ", 1)[1].split()[0].strip('"')
+        if crypt.crypt(password, previous) == previous:
+            hashed = previous
+    except (OSError, IndexError):
+        pass
+    if hashed is None:
+        hashed = crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << 10))
+    if not hashed or not hashed.startswith("$2"):
+        fail("this python3 cannot make a bcrypt hash for the web configuration")
+    write(ETC + "/web/web.yml", "# Basic auth of Prometheus and Alertmanager, made by sovereign-monitoring-setup.\\nbasic_auth_users:\\n  sovereign: \\"%s\\"\\n" % hashed,
+          0o640, "prometheus")
+
+
 def alertmanager():
+    web()
     with open(ETC + "/alertmanager.yml.in") as f:
         config = f.read()
     with open(ETC + "/secrets/expected") as f:
@@ -127,4 +160,110 @@ printf '# HELP %s Unix time of the job unit'"'"'s last %s.\\n# TYPE %s gauge\\n%
   "$metric" "$outcome" "$metric" "$metric" "$unit" "$(date +%s)" >"$tmp"
 chmod 0644 "$tmp"
 mv "$tmp" "$dir/sovereign-job-$unit-$outcome.prom"
+`;
+
+/**
+ * `sovereign-redact-log <binary> <args…>`: runs a daemon whose log lines may hold a secret URL (a
+ * failed delivery logs the webhook or ping URL with its token) with every URL in them cut to its
+ * scheme and host. The daemon keeps the process (and its PID, for reloads); a child it inherits
+ * filters its output to the journal, ignores the stop signals and ends when the daemon's output ends.
+ */
+export const REDACT_LOG_SCRIPT = `#!/usr/bin/python3
+# sovereign-redact-log <binary> <args...>, rendered by cdktf-sovereign-hetzner: no URL path, query or
+# user info reaches the journal.
+import os, re, signal, sys
+
+URL = re.compile(rb'([A-Za-z][A-Za-z0-9+.-]*://)(?:[^/\\s"\\\\@]*@)?([^/\\s"\\\\?#]*)[^\\s"\\\\]*')
+
+if len(sys.argv) < 2:
+    sys.exit("usage: sovereign-redact-log <binary> <args...>")
+r, w = os.pipe()
+if os.fork() == 0:
+    os.close(w)
+    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(s, signal.SIG_IGN)
+    with os.fdopen(r, "rb") as lines:
+        for line in lines:
+            data = URL.sub(rb"\\1\\2/<redacted>", line)
+            while data:
+                data = data[os.write(2, data):]
+    os._exit(0)
+os.close(r)
+os.dup2(w, 1)
+os.dup2(w, 2)
+os.close(w)
+os.execv(sys.argv[1], sys.argv[1:])
+`;
+
+/**
+ * `sovereign-prometheus-watch`: beside Prometheus, looks at it every few seconds. When it does not
+ * answer, it posts a `PrometheusDown` alert to Alertmanager, whose inhibit rule then holds every
+ * alert of that prober: they expire without a "resolved" notification, and the team is told that
+ * Prometheus is down. The alert stays a while after Prometheus is back, until its alerts are resent.
+ */
+export const PROMETHEUS_WATCH_SCRIPT = `#!/usr/bin/python3
+# sovereign-prometheus-watch, rendered by cdktf-sovereign-hetzner. Configuration: prometheus-watch.json.
+import base64, datetime, json, os, sys, time, urllib.request
+
+ROOT = os.environ.get("SOVEREIGN_ROOT", "")
+with open(ROOT + "/etc/sovereign-monitoring/prometheus-watch.json") as f:
+    CONFIG = json.load(f)
+
+
+def auth():
+    with open(CONFIG["passwordFile"]) as f:
+        password = f.read().strip()
+    return "Basic " + base64.b64encode(("%s:%s" % (CONFIG["user"], password)).encode()).decode()
+
+
+def healthy():
+    try:
+        request = urllib.request.Request(CONFIG["prometheus"] + "/-/healthy", headers={"Authorization": auth()})
+        with urllib.request.urlopen(request, timeout=5) as r:
+            return r.status == 200
+    except (OSError, ValueError):
+        return False
+
+
+def iso(t):
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).isoformat()
+
+
+def tell(since, ends):
+    labels = dict(CONFIG["labels"], alertname=CONFIG["alertname"])
+    alert = [{"labels": labels, "startsAt": iso(since), "endsAt": iso(ends), "annotations": {
+        "summary": "Prometheus on %s is down: its alerts are held as they were, not resolved" % labels.get("prober", "the prober"),
+        "description": "Nothing new is detected until it is back. See systemctl status prometheus and journalctl -u prometheus on the prober.",
+    }}]
+    try:
+        request = urllib.request.Request(CONFIG["alertmanager"] + "/api/v2/alerts", data=json.dumps(alert).encode(), method="POST",
+                                         headers={"Authorization": auth(), "Content-Type": "application/json"})
+        urllib.request.urlopen(request, timeout=5).close()
+    except (OSError, ValueError) as e:
+        sys.stderr.write("sovereign-prometheus-watch: Alertmanager did not take the alert (%s)\\n" % type(e).__name__)
+
+
+every = float(CONFIG["everySeconds"])
+failures, down_since, back_at = 0, None, None
+while True:
+    now = time.time()
+    if healthy():
+        failures = 0
+        if down_since is not None and back_at is None:
+            back_at = now
+    else:
+        failures += 1
+        if failures >= CONFIG["failuresToAlert"]:
+            if down_since is None:
+                down_since = now
+                sys.stderr.write("sovereign-prometheus-watch: Prometheus does not answer; its alerts are held\\n")
+                sys.stderr.flush()
+            back_at = None
+    if down_since is not None:
+        if back_at is not None and now - back_at >= CONFIG["holdAfterRecoverySeconds"]:
+            tell(down_since, now)
+            down_since, back_at = None, None
+        else:
+            tell(down_since, now + max(60.0, 4 * every))
+    time.sleep(every)
 `;
