@@ -2,9 +2,9 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DataClass, DataFlow, EGRESS_RULESET, EgressAllowlist, EgressForm } from '../../lib';
+import { DataClass, DataFlow, EGRESS_RULESET, EgressAllowlist, EgressForm, Processor } from '../../lib';
 import { applyEgressAllowlist, EgressPart, ScratchHost, setElements, startPath } from './egress-host';
-import { checkedStack, jina, machine, mistral, policy } from './fixtures';
+import { checkedStack, machine, mistral, policy } from './fixtures';
 
 const BOOT_UNIT = 'sovereign-egress.service';
 const REFRESH_UNIT = 'sovereign-egress-refresh.service';
@@ -25,14 +25,24 @@ describe('EgressAllowlist', () => {
     expect(m.egressRules.map((r) => `${r.protocol} ${r.port}`)).toEqual(['udp 53', 'tcp 53', 'udp 123', 'tcp 80', 'tcp 443', 'tcp 23']);
   });
 
-  test('allowlists mirrors and exactly the processors the policy allows for the declared flows', () => {
+  test('allowlists mirrors and exactly the processors the policy names, whatever flows are declared', () => {
     const m = machine(checkedStack(), 'App', {}, false);
     const part = applyEgressAllowlist(m, { policy });
-    DataFlow.declare(m, { processor: mistral, dataClass: DataClass.PSEUDONYMIZED, form: EgressForm.PSEUDONYMIZED });
-    DataFlow.declare(m, { processor: jina, dataClass: DataClass.PSEUDONYMIZED, form: EgressForm.PSEUDONYMIZED }); // not allowed
+    // No flow declared: the policy alone decides (issue #14: the hosts were blocked without flows).
     expect(EgressAllowlist.hostnamesFor(m, { policy, hostnames: ['u123.your-storagebox.de'] }))
-      .toEqual(['deb.debian.org', 'security.debian.org', 'u123.your-storagebox.de', 'api.mistral.ai']);
-    expect(part.file('/etc/sovereign/egress-hostnames')).toBe('deb.debian.org\nsecurity.debian.org\napi.mistral.ai\n');
+      .toEqual(['deb.debian.org', 'security.debian.org', 'u123.your-storagebox.de', 'api.mistral.ai', 'api.jina.ai']);
+    // A flow the policy does not allow adds nothing; Processor.mistralAi() again is the same processor.
+    DataFlow.declare(m, { processor: Processor.mistralAi(), dataClass: DataClass.SENSITIVE, form: EgressForm.PSEUDONYMIZED });
+    expect(part.file('/etc/sovereign/egress-hostnames')).toBe('deb.debian.org\nsecurity.debian.org\napi.mistral.ai\napi.jina.ai\n');
+  });
+
+  test('takes the hostnames the machine\'s constructs declare, so no caller can forget a backup target', () => {
+    const m = machine(checkedStack(), 'App', {}, false);
+    const part = applyEgressAllowlist(m, { policy });
+    EgressAllowlist.requireHostnames(m, ['u123.your-storagebox.de'], 'backup target');
+    expect(part.file('/etc/sovereign/egress-hostnames')).toContain('u123.your-storagebox.de\n');
+    expect(() => EgressAllowlist.requireHostnames(m, ['https://u123.your-storagebox.de:23'], 'backup target'))
+      .toThrow(/production\/App\.egressHostnames\.hostnames\[0\]: 'https:\/\/u123\.your-storagebox\.de:23' is not allowed: .* Fix: /);
   });
 
   test('is required only for machines holding sensitive or secret data', () => {
@@ -113,9 +123,9 @@ describe('the boot path and the refresh, run for real in a private network names
     'A deb.debian.org': ['192.0.2.10', '192.0.2.11'], 'AAAA deb.debian.org': ['2001:db8::10'],
     'A security.debian.org': ['198.51.100.20'], 'AAAA security.debian.org': ['2001:db8::20'],
     'A u123.your-storagebox.de': ['203.0.113.30'], 'AAAA u123.your-storagebox.de': ['2001:db8::30'],
-    'A api.mistral.ai': ['198.51.100.40'],
+    'A api.mistral.ai': ['198.51.100.40'], 'A api.jina.ai': ['198.51.100.41'],
   };
-  const ALL_V4 = ['192.0.2.10', '192.0.2.11', '198.51.100.20', '198.51.100.40', '203.0.113.30'];
+  const ALL_V4 = ['192.0.2.10', '192.0.2.11', '198.51.100.20', '198.51.100.40', '198.51.100.41', '203.0.113.30'];
   const ALL_V6 = ['2001:db8::10', '2001:db8::20', '2001:db8::30'];
   const LIST = 'nft list table inet sovereign_egress';
 

@@ -81,7 +81,7 @@ function productionStack(version: Version): TerraformStack {
 /** Real-looking secrets: the monitoring setup checks each URL's host against the declared one. */
 const SECRETS = {
   TF_VAR_monitoring_webhook_ops: 'https://chat.acme.eu/hooks/first-token-0001',
-  TF_VAR_monitoring_deadman_ping_url: 'https://hc-ping.com/0f7b2c1e-0000-4000-8000-000000000001',
+  TF_VAR_monitoring_deadman_ping_url_production: 'https://hc-ping.com/0f7b2c1e-0000-4000-8000-000000000001',
   TF_VAR_error_monitoring_dsn: 'https://key0001@errors.acme.eu/1',
   TF_VAR_heartbeat_url: 'https://hc-ping.com/0f7b2c1e-0000-4000-8000-000000000002',
   TF_VAR_restic_password: 'restic-password-first-0001',

@@ -256,7 +256,8 @@ test('a machine with a bundle sends only the bootstrap in its user data; the bun
   expect(server.user_data).toBe('#cloud-config\n# parts: sovereign bootstrap (the tooling arrives as a bundle over SSH)\npackage_update: true\npackages:\n  - python3\n');
   const [rollout] = resourcesOf(json, 'terraform_data');
   expect(rollout.triggers_replace.bundle).toMatch(/^sha256:[0-9a-f]{64}$/);
-  expect(rollout.triggers_replace.inputs).toBe('none');
+  // The machine identity (the server id the bundle is built for) is a deploy-time input of every bundle.
+  expect(rollout.triggers_replace.inputs).toMatch(/^sha256:\$\{nonsensitive\(sha256\(join\("\\n", \[hcloud_server\.App_\w+\.id\]\)\)\)\}$/);
   expect(rollout.connection).toEqual({ type: 'ssh', host: expect.stringMatching(/^\$\{hcloud_primary_ip\.App_Ipv4_\w+\.ip_address\}$/), user: 'root', port: 22, timeout: '300s' });
   expect(rollout.depends_on).toEqual([expect.stringMatching(/^hcloud_server\.App_\w+$/)]);
   expect(synthesizedBundle(json, 'production-app').files.get('/usr/local/sbin/job')).toMatchObject({ content: '#!/bin/sh\necho "${HOME}"\n', permissions: '0755', part: 'tooling' });
@@ -269,7 +270,7 @@ describe('Machine rollout options', () => {
     const { stack } = testStack('test');
     const m = new Machine(stack, 'App', { environment: Environment.TEST, role: 'app', serverType: ServerType.CX23, sshKeys: [ADMIN_KEY] });
     m.addBundlePart(tooling);
-    expect(() => synthJson(stack)).toThrow(/test\/App\.adminCidrs: missing: its bundle \(tooling\) is rolled out over SSH on every deploy, and no admin network may reach SSH\. Fix: pass adminCidrs/);
+    expect(() => synthJson(stack)).toThrow(/test\/App\.adminCidrs: missing: its bundle \(sovereign machine identity, tooling\) is rolled out over SSH on every deploy, and no admin network may reach SSH\. Fix: pass adminCidrs/);
   });
 
   test('pins the host key and takes the key from a sensitive variable', () => {

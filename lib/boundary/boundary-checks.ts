@@ -1,5 +1,7 @@
 import { IConstruct } from 'constructs';
 import { Annotations, IAspect, TerraformStack } from 'cdktf';
+import { reachStackOf, RULE_PACK_BRAND, StackCheckingPack } from '../core/app-level-packs';
+import { fail, optionalArray, requireInstance, requireProps } from '../core/runtime-checks';
 import { BoundaryPolicy } from './boundary-policy';
 import { DataFlow } from './data-flow';
 import { BOUNDARY_RULES, BoundaryRule, RuleContext } from './rules';
@@ -16,35 +18,56 @@ export interface BoundaryChecksProps {
   readonly rules?: readonly BoundaryRule[];
 }
 
-const checkedStacks = new WeakSet<TerraformStack>();
-
 /**
- * The data boundary enforced at synth, as an Aspect over the whole app (cdk-nag style):
- * `Aspects.of(app).add(new BoundaryChecks({ policy }))`.
+ * The data boundary enforced at synth, as an Aspect (cdk-nag style), on a stack or on the whole
+ * app: `Aspects.of(app).add(new BoundaryChecks({ policy }))`.
+ *
+ * cdktf 0.21 never invokes aspects added to the App; this pack still checks every stack below it:
+ * each stack holding a construct of this library runs the packs added above it, and synth fails,
+ * naming the stack and the fix, for a stack it cannot reach. Several packs compose: each runs on
+ * each stack once per synth, whatever other packs do.
  *
  * The rules read each stack's final Terraform, so they run from a validation once every
  * construct and aspect has done its work; errors fail synth with the construct path and
  * the fix, warnings become annotations.
  */
-export class BoundaryChecks implements IAspect {
+export class BoundaryChecks implements IAspect, StackCheckingPack {
+  public readonly [RULE_PACK_BRAND] = true as const;
   private readonly rules: readonly BoundaryRule[];
+  private readonly policy: BoundaryPolicy;
+  /** Stacks this pack has added its validation to: per pack, so that packs never shadow each other. */
+  private readonly attached = new WeakSet<TerraformStack>();
 
-  constructor(private readonly props: BoundaryChecksProps) {
-    this.rules = props.rules ?? BOUNDARY_RULES;
+  constructor(props: BoundaryChecksProps) {
+    const at = 'BoundaryChecks';
+    requireProps(at, props, 'pass { policy: product.boundary }');
+    this.policy = requireInstance(at, 'policy', props.policy, BoundaryPolicy, 'pass new BoundaryPolicy({ ... })', 'a BoundaryPolicy');
+    this.rules = optionalArray(at, 'rules', props.rules, 'pass rules from BOUNDARY_RULES, or leave it out', (rule, prop) => {
+      const r = rule as BoundaryRule;
+      if (!r || typeof r !== 'object' || typeof r.id !== 'string' || typeof r.evaluate !== 'function') {
+        fail(at, prop, rule, 'a rule has an id and an evaluate function', 'pick rules from BOUNDARY_RULES');
+      }
+      return r;
+    }) ?? BOUNDARY_RULES;
   }
 
   public visit(node: IConstruct): void {
-    if (!TerraformStack.isStack(node) || checkedStacks.has(node)) return;
-    checkedStacks.add(node);
-    node.node.addValidation({ validate: () => this.check(node) });
+    if (!TerraformStack.isStack(node)) return;
+    // Packs added above this stack reach it through the stack's own validation (see app-level-packs).
+    reachStackOf(node);
+    if (this.attached.has(node)) return;
+    this.attached.add(node);
+    node.node.addValidation({ validate: () => this.checkStack(node) });
   }
 
-  private check(stack: TerraformStack): string[] {
+  /** Runs the pack's rules on one stack's final Terraform; the errors, with warnings added as annotations. */
+  public checkStack(stack: TerraformStack): string[] {
     const terraform = stack.toTerraform();
-    const context: RuleContext = {
-      stack, terraform, resources: resourcesOf(terraform), policy: this.props.policy, flows: DataFlow.declaredIn(stack),
-    };
     const constructs = new Map(stack.node.findAll().map((c) => [c.node.path, c]));
+    const context: RuleContext = {
+      stack, terraform, resources: resourcesOf(terraform), policy: this.policy, flows: DataFlow.declaredIn(stack),
+      constructAt: (path) => constructs.get(path),
+    };
     const used = new Set<string>();
     const errors: string[] = [];
     for (const rule of this.rules) {
@@ -57,7 +80,7 @@ export class BoundaryChecks implements IAspect {
         }
         const message = `${rule.id}: ${finding.message}`;
         if ((finding.level ?? rule.level) === 'error') errors.push(message);
-        else Annotations.of(construct).addWarning(message);
+        else if (!construct.node.metadata.some((m) => m.data === message)) Annotations.of(construct).addWarning(message);
       }
     }
     for (const placed of BoundarySuppressions.placedIn(stack)) {

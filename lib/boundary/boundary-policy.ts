@@ -1,6 +1,7 @@
 import { DataClass } from '../core/data-class';
-import { ValidationError } from '../core/validation-message';
-import { Processor } from './processor';
+import { fail, optionalArray, requireArray, requireInstance, requireProps } from '../core/runtime-checks';
+import { invalidValue, ValidationError } from '../core/validation-message';
+import { hostnameProblem, Processor } from './processor';
 
 /** The form in which data of a class may leave the EU control plane. */
 export enum EgressForm {
@@ -45,8 +46,13 @@ export const PACKAGE_MIRROR_HOSTNAMES: readonly string[] = ['deb.debian.org', 's
  * The data boundary as a policy object: for each data class, what may leave the EU control
  * plane, to which EU processor, and in what form. Everything not allowed never leaves.
  *
- * The policy checks itself when built: processors need an EU legal seat, secrets never leave,
- * sensitive data never leaves raw, and a class may not go where a less sensitive one may not.
+ * Allowances are exact: allowing pseudonymized data to Mistral says nothing about public data,
+ * so a team can say "Mistral for pseudonymized data only" and the boundary document shows just that.
+ * Processors are compared by value (name, legal seat, hostnames), so `Processor.mistralAi()` called
+ * twice is one processor.
+ *
+ * The policy checks itself when built: processors need an EU legal seat and hostnames, secrets
+ * never leave, sensitive data never leaves raw, and one class goes to one processor in one form.
  */
 export class BoundaryPolicy {
   public readonly aiActRoles: readonly AiActRole[];
@@ -54,21 +60,47 @@ export class BoundaryPolicy {
   public readonly extraEgressHostnames: readonly string[];
 
   constructor(props: BoundaryPolicyProps) {
-    this.aiActRoles = [...new Set(props.aiActRoles ?? [])];
-    this.allowances = props.egress ?? [];
-    this.extraEgressHostnames = props.extraEgressHostnames ?? [];
+    const at = 'BoundaryPolicy';
+    requireProps(at, props, 'pass { aiActRoles: [AiActRole.DEPLOYER], egress: [...] }');
+    const roles = requireArray(at, 'aiActRoles', props.aiActRoles, 'declare aiActRoles: [AiActRole.DEPLOYER] (and/or AiActRole.PROVIDER)', (role) => {
+      if (!Object.values(AiActRole).includes(role as AiActRole)) fail(at, 'aiActRoles', role, 'it is not an AI Act role', 'use AiActRole.PROVIDER or AiActRole.DEPLOYER');
+      return role as AiActRole;
+    });
+    this.aiActRoles = [...new Set(roles)];
+    this.allowances = requireArray(at, 'egress', props.egress, 'list what may leave, such as [{ dataClass: DataClass.PUBLIC, to: [Processor.mistralAi()], form: EgressForm.RAW }], or [] when nothing may',
+      (allowance, prop) => checkAllowance(at, prop, allowance));
+    this.extraEgressHostnames = optionalArray(at, 'extraEgressHostnames', props.extraEgressHostnames, "list hostnames such as ['registry.acme.eu']", (h, prop) => {
+      const problem = hostnameProblem(h);
+      if (problem) fail(at, prop, h, problem, "write only the host, such as 'registry.acme.eu'");
+      return h as string;
+    }) ?? [];
     const problem = this.firstProblem();
     if (problem) throw new ValidationError(problem);
   }
 
-  /** Every processor named in the policy. */
+  /** Every processor named in the policy, each once (compared by value). */
   public get processors(): Processor[] {
-    return [...new Set(this.allowances.flatMap((a) => a.to))];
+    const unique: Processor[] = [];
+    for (const p of this.allowances.flatMap((a) => a.to)) if (!unique.some((u) => u.equals(p))) unique.push(p);
+    return unique;
+  }
+
+  /** Whether the policy names `processor` (compared by value). */
+  public hasProcessor(processor: Processor): boolean {
+    return this.processors.some((p) => p.equals(processor));
+  }
+
+  /** Exactly what `processor` may receive: each class it may get, and in which form. */
+  public allowancesFor(processor: Processor): Array<{ dataClass: DataClass; form: EgressForm }> {
+    return DataClass.all().flatMap((dataClass) => {
+      const form = this.formFor(dataClass, processor);
+      return form ? [{ dataClass, form }] : [];
+    });
   }
 
   /** The form in which `dataClass` may go to `processor`, or `undefined` if it may not. */
   public formFor(dataClass: DataClass, processor: Processor): EgressForm | undefined {
-    return this.allowances.find((a) => a.dataClass === dataClass && a.to.includes(processor))?.form;
+    return this.allowances.find((a) => a.dataClass === dataClass && a.to.some((p) => p.equals(processor)))?.form;
   }
 
   /** Whether data of `dataClass`, in `form`, may go to `processor`. */
@@ -83,20 +115,11 @@ export class BoundaryPolicy {
   }
 
   private firstProblem(): string | undefined {
-    const fail = (prop: string, value: unknown, why: string, fix: string) =>
-      `BoundaryPolicy.${prop}: ${typeof value === 'string' ? `'${value}'` : JSON.stringify(value)} is not allowed: ${why}. Fix: ${fix}`;
+    const fail = (prop: string, value: unknown, why: string, fix: string) => invalidValue('BoundaryPolicy', prop, value, why, fix);
     if (this.aiActRoles.length === 0) {
       return fail('aiActRoles', [], 'the AI Act distinguishes providers and deployers, and the policy must say which the team is', 'declare aiActRoles: [AiActRole.DEPLOYER] (and/or AiActRole.PROVIDER)');
     }
-    for (const role of this.aiActRoles) {
-      if (!Object.values(AiActRole).includes(role)) return fail('aiActRoles', role, 'it is not an AI Act role', 'use AiActRole.PROVIDER or AiActRole.DEPLOYER');
-    }
     for (const allowance of this.allowances) {
-      if (!DataClass.all().includes(allowance.dataClass)) {
-        return fail('egress', String((allowance.dataClass as unknown as { name?: string })?.name ?? allowance.dataClass), 'it is not a data class',
-          `use one of ${DataClass.all().map((c) => `DataClass.${c.name.toUpperCase()}`).join(', ')}`);
-      }
-      if (!Object.values(EgressForm).includes(allowance.form)) return fail('egress', allowance.form, 'it is not an egress form', 'use EgressForm.RAW or EgressForm.PSEUDONYMIZED');
       for (const processor of allowance.to) {
         if (!processor.legalSeat?.country || !processor.legalSeat.city) {
           return fail('egress', processor.name, 'a processor needs a legal seat (city and country) to be judged', "give it legalSeat: { city: 'Paris', country: 'FR' }");
@@ -119,24 +142,27 @@ export class BoundaryPolicy {
     for (const a of this.allowances) {
       for (const b of this.allowances) {
         for (const processor of a.to) {
-          if (a !== b && a.dataClass === b.dataClass && b.to.includes(processor) && a.form !== b.form) {
+          if (a.dataClass === b.dataClass && b.to.some((p) => p.equals(processor)) && a.form !== b.form) {
             return fail('egress', `${a.dataClass.name} → ${processor.name}`, `the policy contradicts itself: it allows both ${a.form} and ${b.form}`, 'keep one allowance per class and processor');
           }
         }
       }
     }
-    // Monotonic: what a stricter class may reach, a looser class may reach too.
-    for (const a of this.allowances) {
-      for (const processor of a.to) {
-        const looser = DataClass.all().filter((c) => c.strictness < a.dataClass.strictness);
-        const blocked = looser.find((c) => this.formFor(c, processor) === undefined);
-        if (blocked) {
-          return fail('egress', `${a.dataClass.name} → ${processor.name}`,
-            `the policy contradicts itself: ${a.dataClass.name} data may go to ${processor.name}, but less sensitive ${blocked.name} data may not`,
-            `allow ${blocked.name} data to ${processor.name} too, or remove this allowance`);
-        }
-      }
-    }
     return undefined;
   }
+}
+
+function checkAllowance(at: string, prop: string, value: unknown): EgressAllowance {
+  const example = '{ dataClass: DataClass.PUBLIC, to: [Processor.mistralAi()], form: EgressForm.RAW }';
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(at, prop, value, 'an allowance is an object', `write it as ${example}`);
+  const allowance = value as EgressAllowance;
+  if (!(allowance.dataClass instanceof DataClass) || !DataClass.all().includes(allowance.dataClass)) {
+    const shown = (allowance.dataClass as unknown as { name?: unknown })?.name ?? allowance.dataClass;
+    fail(at, 'egress', typeof shown === 'string' ? shown : allowance.dataClass, 'it is not a data class',
+      `use one of ${DataClass.all().map((c) => `DataClass.${c.name.toUpperCase()}`).join(', ')}`);
+  }
+  if (!Object.values(EgressForm).includes(allowance.form)) fail(at, 'egress', allowance.form, 'it is not an egress form', 'use EgressForm.RAW or EgressForm.PSEUDONYMIZED');
+  const to = requireArray(at, `${prop}.to`, allowance.to, 'list the processors, such as [Processor.mistralAi()]', (p, pp) =>
+    requireInstance(at, pp, p, Processor, "build it with new Processor({ name, legalSeat, hostnames }) or Processor.mistralAi()", 'a Processor'));
+  return { dataClass: allowance.dataClass, to, form: allowance.form };
 }

@@ -1,5 +1,6 @@
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { DataClass } from '../core/data-class';
+import { fail, optionalString, requireEnum, requireInstance, requireProps } from '../core/runtime-checks';
 import { EgressForm } from './boundary-policy';
 import { Processor } from './processor';
 
@@ -29,7 +30,20 @@ const flows = new WeakMap<IConstruct, DataFlowProps[]>();
  */
 export class DataFlow {
   public static declare(scope: IConstruct, flow: DataFlowProps): void {
-    flows.set(scope, [...(flows.get(scope) ?? []), flow]);
+    if (!Construct.isConstruct(scope)) fail('DataFlow.declare', 'scope', scope, 'a flow is declared on the construct (machine, stack) that makes it', 'pass the workload construct, such as the app machine');
+    flows.set(scope, [...(flows.get(scope) ?? []), DataFlow.checked(`${scope.node.path}.dataFlow`, flow)]);
+  }
+
+  /** A flow checked at runtime (a JavaScript or JSON user gets the path, the value and the fix). */
+  public static checked(at: string, flow: unknown): DataFlowProps {
+    requireProps(at, flow, '{ processor: Processor.mistralAi(), dataClass: DataClass.PSEUDONYMIZED, form: EgressForm.PSEUDONYMIZED }');
+    const f = flow as DataFlowProps;
+    return {
+      processor: requireInstance(at, 'processor', f.processor, Processor, 'use a Processor, such as Processor.mistralAi()', 'a Processor'),
+      dataClass: requireInstance(at, 'dataClass', f.dataClass, DataClass, 'use DataClass.PUBLIC, PSEUDONYMIZED, SENSITIVE or SECRET', 'a DataClass'),
+      form: requireEnum(at, 'form', f.form, EgressForm as unknown as Record<string, EgressForm>, 'EgressForm'),
+      ...(f.purpose !== undefined ? { purpose: optionalString(at, 'purpose', f.purpose, 'say what the flow is for, as text') } : {}),
+    };
   }
 
   /** The flows declared on `scope` and everything below it. */

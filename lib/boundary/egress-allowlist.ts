@@ -1,36 +1,49 @@
+import { Token } from 'cdktf';
 import { DataClass } from '../core/data-class';
 import { ANYWHERE_IPV4, ANYWHERE_IPV6 } from '../core/cidr';
-import { FirewallRule } from '../hetzner/firewall-rule';
+import { Port } from '../core/port';
+import { fail, optionalArray, requireInstance, requireProps, requireString } from '../core/runtime-checks';
+import { FirewallDirection, FirewallProtocol, FirewallRule } from '../hetzner/firewall-rule';
 import { Machine } from '../hetzner/machine';
 import { BoundaryPolicy, PACKAGE_MIRROR_HOSTNAMES } from './boundary-policy';
-import { DataFlow } from './data-flow';
+import { recordAllowlist } from './private/egress-declarations';
+import { hostnameProblem } from './processor';
 
 const ANYWHERE = [ANYWHERE_IPV4, ANYWHERE_IPV6];
-/** TCP ports the host allowlist narrows to allowlisted addresses. */
+/** TCP ports the host allowlist always narrows to allowlisted addresses: Storage Box SSH, HTTP, HTTPS. */
 const ALLOWLISTED_TCP_PORTS = [23, 80, 443];
+/** UDP out: DNS and NTP, which every machine needs and which go to resolvers and time servers, not to hostnames. */
+const ALLOWED_UDP_PORTS = [53, 123];
 
 export interface EgressAllowlistOptions {
   /** The policy that decides which processors' hostnames are allowed. */
   readonly policy: BoundaryPolicy;
   /**
-   * Further hostnames this machine needs, such as its backup targets.
+   * Further hostnames this machine needs, such as its backup targets. Constructs that give a
+   * machine a target (backups, monitoring) should declare it with `EgressAllowlist.requireHostnames`
+   * instead, so that no caller can forget it.
    * @default - none
    */
   readonly hostnames?: string[];
 }
 
+/** Hostnames declared on machines by the constructs that need them (backup targets, alert receivers). */
+const required = new WeakMap<Machine, Array<{ hostname: string; purpose: string }>>();
+
 /**
  * Limits what a machine holding sensitive or secret data can reach, in two layers:
  *
  * 1. its Hetzner Cloud Firewall gets outbound rules, which switch egress to deny-by-default:
- *    DNS (53), NTP (123/udp), HTTP/HTTPS (80, 443) and SSH to backup targets (23) only.
- *    Hetzner firewalls match IP blocks, not hostnames, so this layer limits ports, not hosts;
- * 2. on the host, an nftables allowlist lets TCP 23/80/443 reach only the addresses of
- *    allowlisted hostnames (Debian mirrors, backup targets, processors the policy allows for
- *    the machine's declared data flows), refreshed from DNS by a timer and before apt runs.
- *    A unit (`sovereign-egress.service`) loads the table at every boot, before the network comes
- *    up; the refresh loads it again if it has gone missing, and records its outcome for node
- *    exporter's textfile collector (`sovereign_egress_refresh_success`,
+ *    DNS (53), NTP (123/udp), HTTP/HTTPS (80, 443) and SSH to backup targets (23) only, plus
+ *    single TCP ports opened with `allowTcpPort`. Hetzner firewalls match IP blocks, not
+ *    hostnames, so this layer limits ports, not hosts;
+ * 2. on the host, an nftables allowlist lets every allowed TCP port reach only the addresses of
+ *    allowlisted hostnames, refreshed from DNS by a timer and before apt runs. The hostnames come
+ *    from the policy (every processor it names, whatever flows are declared), Debian's mirrors, the
+ *    policy's extra hostnames, and what the machine's constructs declare (`requireHostnames`:
+ *    backup targets, alert receivers). A unit (`sovereign-egress.service`) loads the table at every
+ *    boot, before the network comes up; the refresh loads it again if it has gone missing, and
+ *    records its outcome for node exporter's textfile collector (`sovereign_egress_refresh_success`,
  *    `sovereign_egress_refresh_timestamp_seconds`, `sovereign_egress_table_present`).
  *
  * Private-network traffic is not filtered by Hetzner and is left open on the host too: it
@@ -39,10 +52,11 @@ export interface EgressAllowlistOptions {
 export class EgressAllowlist {
   /** The hostnames the allowlist for `machine` holds. */
   public static hostnamesFor(machine: Machine, options: EgressAllowlistOptions): string[] {
-    const processors = DataFlow.declaredIn(machine)
-      .filter((flow) => options.policy.allows(flow.dataClass, flow.processor, flow.form))
-      .flatMap((flow) => flow.processor.hostnames);
-    return [...new Set([...PACKAGE_MIRROR_HOSTNAMES, ...options.policy.extraEgressHostnames, ...(options.hostnames ?? []), ...processors])];
+    // Derived from the policy, not from declared flows: a machine holding sensitive data may send
+    // what the policy allows (scrubbed first) to any processor it names, and nothing else.
+    const processors = options.policy.processors.flatMap((p) => p.hostnames);
+    const declared = (required.get(machine) ?? []).map((r) => r.hostname);
+    return [...new Set([...PACKAGE_MIRROR_HOSTNAMES, ...options.policy.extraEgressHostnames, ...(options.hostnames ?? []), ...declared, ...processors])];
   }
 
   /** Whether the boundary requires restricted egress for a machine. */
@@ -50,14 +64,57 @@ export class EgressAllowlist {
     return machine.dataClasses.some((c) => c === DataClass.SENSITIVE || c === DataClass.SECRET);
   }
 
-  /** Applies both layers to `machine`. The hostname list is read at synth, after every flow is declared. */
+  /**
+   * Declares hostnames `machine` must reach (a backup target, an alert receiver), for its allowlist:
+   * whoever applies the allowlist, these are in it.
+   */
+  public static requireHostnames(machine: Machine, hostnames: string[], purpose: string): void {
+    const at = `${machine?.node?.path ?? 'EgressAllowlist'}.egressHostnames`;
+    requireInstance('EgressAllowlist.requireHostnames', 'machine', machine, Machine, 'pass the Machine that connects', 'a Machine');
+    const list = optionalArray(at, 'hostnames', hostnames, "list hostnames such as ['u123.your-storagebox.de']", (h, prop) => checkHostname(at, prop, h)) ?? [];
+    requireString(at, 'purpose', purpose, "say what the hosts are for, such as 'backup target'");
+    required.set(machine, [...(required.get(machine) ?? []), ...list.map((hostname) => ({ hostname, purpose }))]);
+  }
+
+  /**
+   * Opens one more TCP port out of `machine` (such as 587 for alert e-mail); the host allowlist
+   * narrows it to the allowlisted hostnames like 80 and 443.
+   */
+  public static allowTcpPort(machine: Machine, port: number, description: string): void {
+    requireInstance('EgressAllowlist.allowTcpPort', 'machine', machine, Machine, 'pass the Machine that connects', 'a Machine');
+    const single = Port.of(port, `${machine.node.path}.egress`);
+    machine.allowOutbound(FirewallRule.tcpOut(single.from, ANYWHERE, { description }));
+  }
+
+  /** The TCP ports the host allowlist of `machine` narrows: the fixed ones and every single TCP port its firewall opens out. */
+  public static narrowedTcpPorts(machine: Machine): number[] {
+    const opened = machine.egressRules
+      .filter((r) => r.direction === FirewallDirection.OUT && r.protocol === FirewallProtocol.TCP && r.ports?.isSingle)
+      .map((r) => r.ports!.from);
+    // DNS over TCP (53) goes to resolvers by address, like DNS over UDP: the firewall opens it, the host does not narrow it.
+    return [...new Set([...ALLOWLISTED_TCP_PORTS, ...opened])].filter((p) => p !== 53).sort((a, b) => a - b);
+  }
+
+  /** Applies both layers to `machine`. The hostname list is read at synth, after everything is declared. */
   public static apply(machine: Machine, options: EgressAllowlistOptions): void {
+    requireInstance('EgressAllowlist.apply', 'machine', machine, Machine, 'pass the Machine to restrict', 'a Machine');
+    const at = `${machine.node.path}.egressAllowlist`;
+    requireProps(at, options, 'pass { policy: product.boundary }');
+    requireInstance(at, 'policy', options.policy, BoundaryPolicy, 'pass the product\'s BoundaryPolicy', 'a BoundaryPolicy');
+    optionalArray(at, 'hostnames', options.hostnames, "list hostnames such as ['u123.your-storagebox.de']", (h, prop) => checkHostname(at, prop, h));
     machine.allowOutbound(FirewallRule.udpOut(53, ANYWHERE, { description: 'DNS' }));
     machine.allowOutbound(FirewallRule.tcpOut(53, ANYWHERE, { description: 'DNS over TCP' }));
     machine.allowOutbound(FirewallRule.udpOut(123, ANYWHERE, { description: 'NTP' }));
     machine.allowOutbound(FirewallRule.tcpOut(80, ANYWHERE, { description: 'HTTP (host allowlist narrows it)' }));
     machine.allowOutbound(FirewallRule.tcpOut(443, ANYWHERE, { description: 'HTTPS (host allowlist narrows it)' }));
     machine.allowOutbound(FirewallRule.tcpOut(23, ANYWHERE, { description: 'Storage Box SSH (host allowlist narrows it)' }));
+    recordAllowlist(machine, {
+      path: machine.node.path,
+      udpPorts: ALLOWED_UDP_PORTS,
+      // DNS over TCP goes to resolvers like DNS over UDP.
+      tcpPorts: () => [53, ...EgressAllowlist.narrowedTcpPorts(machine)],
+      hostnames: () => EgressAllowlist.hostnamesFor(machine, options),
+    });
     // Delivered again on every rollout: the commands are idempotent, and the table's boot path is
     // a unit (sovereign-egress.service), not a one-time command, so it survives reboots.
     machine.addBundlePart({
@@ -65,7 +122,7 @@ export class EgressAllowlist {
       packages: ['nftables', 'dnsutils'],
       files: [
         { path: HOSTNAMES_FILE, content: () => `${EgressAllowlist.hostnamesFor(machine, options).join('\n')}\n` },
-        { path: RULESET_FILE, content: EGRESS_RULESET, check: ['nft', '-c', '-f', '{}'] },
+        { path: RULESET_FILE, content: () => egressRuleset(EgressAllowlist.narrowedTcpPorts(machine)), check: ['nft', '-c', '-f', '{}'] },
         { path: REFRESH, content: REFRESH_SCRIPT, permissions: '0755' },
         { path: `${UNITS}/${BOOT_UNIT}`, content: BOOT_SERVICE },
         { path: `${UNITS}/${REFRESH_UNIT}.service`, content: REFRESH_SERVICE },
@@ -84,6 +141,14 @@ export class EgressAllowlist {
   }
 }
 
+function checkHostname(at: string, prop: string, h: unknown): string {
+  // Deploy-time values (a bucket endpoint from a variable) are tokens: resolved by Terraform, not here.
+  if (typeof h === 'string' && Token.isUnresolved(h)) return h;
+  const problem = hostnameProblem(h);
+  if (problem) fail(at, prop, h, problem, "write only the host, such as 'u123.your-storagebox.de'");
+  return h as string;
+}
+
 const HOSTNAMES_FILE = '/etc/sovereign/egress-hostnames';
 const RULESET_FILE = '/etc/nftables.d/sovereign-egress.nft';
 const REFRESH = '/usr/local/sbin/sovereign-egress-refresh';
@@ -100,7 +165,8 @@ const TABLE = 'inet sovereign_egress';
  * old one atomically; there is no moment without the table. The sets start empty (nothing is
  * open) until `sovereign-egress-refresh` fills them.
  */
-export const EGRESS_RULESET = `# Rendered by cdktf-sovereign-hetzner (EgressAllowlist): TCP ${ALLOWLISTED_TCP_PORTS.join('/')} only to allowlisted hosts.
+export function egressRuleset(tcpPorts: readonly number[]): string {
+  return `# Rendered by cdktf-sovereign-hetzner (EgressAllowlist): TCP ${tcpPorts.join('/')} only to allowlisted hosts.
 # Idempotent: loading it again replaces the table in one transaction.
 table ${TABLE}
 delete table ${TABLE}
@@ -112,12 +178,16 @@ table ${TABLE} {
     ct state established,related accept
     oifname "lo" accept
     ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 } accept
-    tcp dport { ${ALLOWLISTED_TCP_PORTS.join(', ')} } ip daddr @allowed_v4 accept
-    tcp dport { ${ALLOWLISTED_TCP_PORTS.join(', ')} } ip6 daddr @allowed_v6 accept
-    tcp dport { ${ALLOWLISTED_TCP_PORTS.join(', ')} } counter reject with tcp reset
+    tcp dport { ${tcpPorts.join(', ')} } ip daddr @allowed_v4 accept
+    tcp dport { ${tcpPorts.join(', ')} } ip6 daddr @allowed_v6 accept
+    tcp dport { ${tcpPorts.join(', ')} } counter reject with tcp reset
   }
 }
 `;
+}
+
+/** The table for the fixed ports (23, 80, 443); a machine with more TCP ports open gets them narrowed too. */
+export const EGRESS_RULESET = egressRuleset(ALLOWLISTED_TCP_PORTS);
 
 /**
  * `sovereign-egress-refresh`: fills the sets from DNS, first loading the table when it is missing,

@@ -1,4 +1,14 @@
+import { fail, optionalString, requireArray, requireProps, requireString } from '../core/runtime-checks';
 import { EU_COUNTRIES } from './eu-countries';
+
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
+
+/** Why a hostname is invalid for the egress allowlist, or `undefined`. */
+export function hostnameProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string') return 'a hostname is text, such as api.mistral.ai';
+  return HOSTNAME.test(value) ? undefined
+    : 'a hostname is a lowercase DNS name with at least one dot, such as api.mistral.ai (no scheme, port or path)';
+}
 
 /** Where a processor is legally established. */
 export interface LegalSeat {
@@ -51,17 +61,45 @@ export class Processor {
   }
 
   public readonly name: string;
-  public readonly legalSeat: LegalSeat | undefined;
+  public readonly legalSeat: LegalSeat | undefined = undefined;
   public readonly hostnames: readonly string[];
   public readonly purpose?: string;
   public readonly note?: string;
 
   constructor(props: ProcessorProps) {
-    this.name = props.name;
-    this.legalSeat = props.legalSeat;
-    this.hostnames = [...(props.hostnames ?? [])];
-    this.purpose = props.purpose;
-    this.note = props.note;
+    const at = `Processor(${typeof props?.name === 'string' ? props.name : '?'})`;
+    requireProps(at, props, "pass { name, legalSeat: { city, country }, hostnames }");
+    this.name = requireString(at, 'name', props.name, "name it as in the data processing agreement, such as 'Mistral AI'");
+    if (this.name.trim() === '') fail(at, 'name', this.name, 'a processor needs a name', "name it as in the data processing agreement, such as 'Mistral AI'");
+    // A missing seat is judged by the policy ("a processor needs a legal seat"); a malformed one fails here.
+    if (props.legalSeat !== undefined) {
+      const seat = props.legalSeat as unknown;
+      if (seat === null || typeof seat !== 'object') fail(at, 'legalSeat', seat, 'a legal seat is a city and a country', "write { city: 'Paris', country: 'FR' }");
+      const city = requireString(at, 'legalSeat.city', props.legalSeat.city, "name the city, such as 'Paris'");
+      const country = requireString(at, 'legalSeat.country', props.legalSeat.country, "use the ISO 3166-1 alpha-2 code, such as 'FR'");
+      if (!/^[A-Z]{2}$/.test(country)) fail(at, 'legalSeat.country', country, 'a country is an ISO 3166-1 alpha-2 code in capitals', `write it as '${country.trim().toUpperCase().slice(0, 2) || 'FR'}'`);
+      this.legalSeat = { city, country };
+    }
+    this.hostnames = requireArray(at, 'hostnames', props.hostnames, "list the API hostnames workloads call, such as ['api.mistral.ai']", (h, prop) => {
+      const problem = hostnameProblem(h);
+      if (problem) fail(at, prop, h, problem, "write only the host, such as 'api.mistral.ai'");
+      return h as string;
+    });
+    this.purpose = optionalString(at, 'purpose', props.purpose, "say what it is for, such as 'LLM API'");
+    this.note = optionalString(at, 'note', props.note, 'write the note as text');
+  }
+
+  /**
+   * Whether `other` is the same processor: the same name, legal seat and hostnames. Processors are
+   * values, so `Processor.mistralAi()` called twice is one processor (purpose and note do not count).
+   */
+  public equals(other: unknown): boolean {
+    return other instanceof Processor && other.key === this.key;
+  }
+
+  /** What identifies the processor, for comparisons and maps. */
+  public get key(): string {
+    return JSON.stringify([this.name.trim(), this.legalSeat?.city.trim() ?? null, this.legalSeat?.country ?? null, [...this.hostnames].sort()]);
   }
 
   /** Whether the legal seat is in an EU member state. */

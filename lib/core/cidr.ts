@@ -1,8 +1,16 @@
-import { isIPv4, isIPv6 } from 'net';
+import * as ipaddr from 'ipaddr.js';
 
 /** The addresses that mean "the whole internet". */
 export const ANYWHERE_IPV4 = '0.0.0.0/0';
 export const ANYWHERE_IPV6 = '::/0';
+
+const IPV4_DOTTED = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** An address range as inclusive integer bounds in its family's space. */
+interface Span { readonly from: bigint; readonly to: bigint }
+
+/** A parsed block: its family, its span, and for IPv4-mapped IPv6 blocks, the IPv4 span it maps. */
+interface ParsedBlock { readonly family: 'ipv4' | 'ipv6'; readonly span: Span; readonly mappedIpv4?: Span }
 
 /**
  * Why a CIDR block is invalid, or `undefined` when it is valid.
@@ -10,38 +18,113 @@ export const ANYWHERE_IPV6 = '::/0';
  * Hetzner rejects blocks with host bits set ("is not the start of the cidr block"),
  * so this checks that too instead of letting the apply fail.
  */
-export function cidrProblem(cidr: string): string | undefined {
-  const match = /^([^/]+)\/(\d{1,3})$/.exec(cidr);
+export function cidrProblem(cidr: unknown): string | undefined {
+  if (typeof cidr !== 'string') return 'a CIDR block is a string, such as "203.0.113.0/24" or "2001:db8::/32"';
+  const match = /^([^/\s]+)\/(\d{1,3})$/.exec(cidr);
   if (!match) return 'a CIDR block is an address and a prefix length, such as 203.0.113.0/24 or 2001:db8::/32';
   const [, address, prefixText] = match;
+  const isV4 = IPV4_DOTTED.test(address);
+  // IPv6 without an embedded dotted quad: Hetzner's API takes the plain hexadecimal form.
+  const isV6 = !address.includes('.') && address.includes(':') && ipaddr.IPv6.isValid(address);
+  if (!isV4 && !isV6) return `'${address}' is not an IPv4 or IPv6 address`;
+  const width = isV4 ? 32 : 128;
   const prefix = Number(prefixText);
-  let bits: bigint;
-  let width: number;
-  if (isIPv4(address)) {
-    bits = address.split('.').reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);
-    width = 32;
-  } else if (isIPv6(address) && !address.includes('.')) {
-    bits = ipv6ToBigInt(address);
-    width = 128;
-  } else {
-    return `'${address}' is not an IPv4 or IPv6 address`;
-  }
   if (prefix > width) return `the prefix length must be at most ${width}`;
+  const bits = toBigInt(ipaddr.parse(address).toByteArray());
   const hostMask = (1n << BigInt(width - prefix)) - 1n;
   if ((bits & hostMask) !== 0n) return 'the address has host bits set; Hetzner only accepts the start of the block';
   return undefined;
 }
 
-/** Whether a CIDR block covers the whole IPv4 or IPv6 internet. */
-export function isAnywhere(cidr: string): boolean {
-  return /\/0$/.test(cidr.trim());
+/** Parses a valid block (see `cidrProblem`); `undefined` for an invalid one. */
+function parseBlock(cidr: string): ParsedBlock | undefined {
+  if (cidrProblem(cidr) !== undefined) return undefined;
+  const [address, prefix] = ipaddr.parseCIDR(cidr);
+  const width = address.kind() === 'ipv4' ? 32 : 128;
+  const from = toBigInt(address.toByteArray());
+  const span = { from, to: from + (1n << BigInt(width - prefix)) - 1n };
+  if (address.kind() === 'ipv4') return { family: 'ipv4', span };
+  // ::ffff:0:0/96 holds every IPv4 address in mapped form: a block inside it reaches those IPv4 addresses.
+  const mappedStart = 0xffff00000000n;
+  const mappedEnd = 0xffffffffffffn;
+  const lo = span.from > mappedStart ? span.from : mappedStart;
+  const hi = span.to < mappedEnd ? span.to : mappedEnd;
+  return { family: 'ipv6', span, ...(lo <= hi ? { mappedIpv4: { from: lo - mappedStart, to: hi - mappedStart } } : {}) };
 }
 
-function ipv6ToBigInt(address: string): bigint {
-  const [head, tail] = address.includes('::') ? address.split('::') : [address, undefined];
-  const headGroups = head ? head.split(':') : [];
-  const tailGroups = tail ? tail.split(':') : [];
-  const missing = 8 - headGroups.length - tailGroups.length;
-  const groups = tail === undefined ? headGroups : [...headGroups, ...Array(missing).fill('0'), ...tailGroups];
-  return groups.reduce((acc, group) => (acc << 16n) | BigInt(parseInt(group, 16)), 0n);
+/**
+ * The public address space: what "anyone on the internet" can come from. For IPv4 everything but the
+ * special-purpose blocks of RFC 6890 that are never routed on the internet; for IPv6 the global
+ * unicast block 2000::/3. A set of blocks that covers one of these is open to the whole internet,
+ * however it is written: `0.0.0.0/0`, `0.0.0.0/1` + `128.0.0.0/1`, `::ffff:0:0/96`, `2000::/3`.
+ */
+const NOT_ON_THE_INTERNET_V4 = ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24', '192.168.0.0/16', '198.18.0.0/15', '224.0.0.0/4', '240.0.0.0/4'];
+const PUBLIC_V6: Span = spanOf('2000::/3');
+
+/**
+ * Which address family a set of blocks opens completely to the internet: `'IPv4'`, `'IPv6'`, or
+ * `undefined` when neither. Computed as coverage of the public address space (IPv4-mapped IPv6
+ * blocks count as the IPv4 addresses they map), never by comparing strings. Invalid blocks count
+ * for nothing here; `cidrProblem` reports them.
+ */
+export function wholeInternetCoveredBy(blocks: readonly unknown[]): 'IPv4' | 'IPv6' | undefined {
+  const v4: Span[] = [];
+  const v6: Span[] = [];
+  for (const block of blocks) {
+    if (typeof block !== 'string') continue;
+    const parsed = parseBlock(block.trim());
+    if (!parsed) continue;
+    if (parsed.family === 'ipv4') v4.push(parsed.span);
+    else {
+      v6.push(parsed.span);
+      if (parsed.mappedIpv4) v4.push(parsed.mappedIpv4);
+    }
+  }
+  if (publicV4Spans().every((needed) => covers(v4, needed))) return 'IPv4';
+  if (covers(v6, PUBLIC_V6)) return 'IPv6';
+  return undefined;
+}
+
+/** Whether a set of blocks opens to the whole internet (IPv4 or IPv6); see `wholeInternetCoveredBy`. */
+export function coversWholeInternet(blocks: readonly unknown[]): boolean {
+  return wholeInternetCoveredBy(blocks) !== undefined;
+}
+
+/** Whether one CIDR block on its own covers the whole IPv4 or IPv6 internet. */
+export function isAnywhere(cidr: string): boolean {
+  return coversWholeInternet([cidr]);
+}
+
+let publicV4: Span[] | undefined;
+function publicV4Spans(): Span[] {
+  if (publicV4) return publicV4;
+  const holes = NOT_ON_THE_INTERNET_V4.map(spanOf).sort((a, b) => (a.from < b.from ? -1 : 1));
+  const spans: Span[] = [];
+  let next = 0n;
+  for (const hole of holes) {
+    if (hole.from > next) spans.push({ from: next, to: hole.from - 1n });
+    if (hole.to + 1n > next) next = hole.to + 1n;
+  }
+  if (next <= 0xffffffffn) spans.push({ from: next, to: 0xffffffffn });
+  publicV4 = spans;
+  return spans;
+}
+
+/** Whether the union of `spans` contains all of `needed`. */
+function covers(spans: readonly Span[], needed: Span): boolean {
+  let reached = needed.from; // the first address not yet known to be covered
+  for (const s of [...spans].sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0))) {
+    if (s.from > reached) break;
+    if (s.to >= reached) reached = s.to + 1n;
+    if (reached > needed.to) return true;
+  }
+  return reached > needed.to;
+}
+
+function spanOf(cidr: string): Span {
+  return parseBlock(cidr)!.span;
+}
+
+function toBigInt(bytes: number[]): bigint {
+  return bytes.reduce((acc, byte) => (acc << 8n) | BigInt(byte), 0n);
 }

@@ -1,3 +1,7 @@
+import { IConstruct } from 'constructs';
+
+const declared = new WeakMap<IConstruct, readonly DataClass[]>();
+
 /**
  * The operating model's data classification: what a store or workload holds decides
  * where it may live and what may leave the EU control plane.
@@ -21,6 +25,28 @@ export class DataClass {
   /** The class with the hardest boundary among `classes`; `undefined` for an empty list. */
   public static strictest(classes: readonly DataClass[]): DataClass | undefined {
     return classes.reduce<DataClass | undefined>((max, c) => (max === undefined || c.strictness > max.strictness ? c : max), undefined);
+  }
+
+  /** The class with this name (`'sensitive'`), or `undefined`. */
+  public static fromName(name: unknown): DataClass | undefined {
+    return DataClass.all().find((c) => c.name === name);
+  }
+
+  /**
+   * Records what a construct holds, on the construct tree: the boundary rules read it for every
+   * resource below it, so a label set on a resource can add a class but never remove one.
+   */
+  public static declare(scope: IConstruct, classes: readonly DataClass[]): void {
+    declared.set(scope, [...classes]);
+  }
+
+  /** The classes declared on `scope` or its nearest declaring ancestor; `undefined` when none declares any. */
+  public static declaredFor(scope: IConstruct): readonly DataClass[] | undefined {
+    for (const c of [...scope.node.scopes].reverse()) {
+      const classes = declared.get(c);
+      if (classes) return classes;
+    }
+    return undefined;
   }
 
   private constructor(

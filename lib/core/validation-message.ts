@@ -6,24 +6,44 @@ import { IConstruct } from 'constructs';
  *
  * The value is quoted as JSON so that empty strings and lists stay visible.
  */
-export function invalidValue(scope: IConstruct, prop: string, value: unknown, why: string, fix: string): string {
-  return `${scope.node.path}.${prop}: ${quote(value)} is not allowed: ${why}. Fix: ${fix}`;
+export function invalidValue(scope: IConstruct | string, prop: string, value: unknown, why: string, fix: string): string {
+  return `${pathOf(scope)}.${prop}: ${quote(value)} is not allowed: ${why}. Fix: ${fix}`;
 }
 
 /** The same shape for a value that is missing rather than wrong. */
-export function missingValue(scope: IConstruct, prop: string, why: string, fix: string): string {
-  return `${scope.node.path}.${prop}: missing: ${why}. Fix: ${fix}`;
+export function missingValue(scope: IConstruct | string, prop: string, why: string, fix: string): string {
+  return `${pathOf(scope)}.${prop}: missing: ${why}. Fix: ${fix}`;
 }
 
-function quote(value: unknown): string {
+/** A construct's path, or a path written out for values outside the construct tree (`BoundaryPolicy`, `Processor(…)`). */
+function pathOf(scope: IConstruct | string): string {
+  return typeof scope === 'string' ? scope : scope.node.path;
+}
+
+/**
+ * The value as a reader should see it: strings quoted, NaN and Infinity by name (JSON would print
+ * `null`), objects with their own `toString` by it, the rest as JSON; never throws.
+ */
+export function quote(value: unknown): string {
   if (value === undefined) return 'undefined';
-  // JSON would print NaN and Infinity as null.
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  if (typeof value === 'bigint' || typeof value === 'symbol') return String(value);
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
   if (typeof value === 'object' && value !== null && typeof (value as { toString?: unknown }).toString === 'function'
-    && (value as object).toString !== Object.prototype.toString) {
-    return `'${String(value)}'`;
+    && (value as object).toString !== Object.prototype.toString && !Array.isArray(value)) {
+    try {
+      return `'${String(value)}'`;
+    } catch {
+      return '<unprintable object>';
+    }
   }
-  return typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
+  if (typeof value === 'string') return `'${value}'`;
+  try {
+    const json = JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : typeof v === 'bigint' ? String(v) : v));
+    return json === undefined ? String(value) : json.length > 200 ? `${json.slice(0, 197)}...` : json;
+  } catch {
+    return '<unprintable object>';
+  }
 }
 
 /**

@@ -1,10 +1,12 @@
-import { TerraformStack } from 'cdktf';
+import { IConstruct } from 'constructs';
+import { Aspects, TerraformStack } from 'cdktf';
+import { BoundaryChecks } from '../boundary/boundary-checks';
 import { ChecklistItem } from '../boundary/boundary-document';
 import { DataFlow } from '../boundary/data-flow';
+import { BOUNDARY_RULES } from '../boundary/rules';
 import { resourcesOf } from '../boundary/rules/rule';
 import { DataClass } from '../core/data-class';
 import { Environment } from '../core/environment';
-import { Location } from '../hetzner/location';
 import { Component } from '../roadmap/component';
 import { Machine } from '../hetzner/machine';
 import { Product } from './product';
@@ -27,12 +29,15 @@ export function ninetyDayChecklist(product: Product, environments: readonly Chec
   const flows = stacks.flatMap((s) => DataFlow.declaredIn(s));
   const policy = product.boundary;
 
+  // The answers come from the rules the stacks are checked against, never from a second reading.
+  const violations = (ids: readonly string[]) => {
+    const checks = new BoundaryChecks({ policy, rules: BOUNDARY_RULES.filter((r) => ids.includes(r.id)) });
+    return stacks.flatMap((s) => checks.checkStack(s));
+  };
   const holding = resources.filter((r) => r.body.location && r.body.labels?.['data-class'] !== 'public');
-  const outside = holding.filter((r) => !Location.of(r.body.location).inEu);
-  const stateOutside = stacks.filter((s) => {
-    const s3 = (s.toTerraform() as any).terraform?.backend?.s3;
-    return !s3 || !/^https:\/\/(fsn1|nbg1|hel1)\.your-objectstorage\.com/.test(s3.endpoints?.s3 ?? '');
-  });
+  const euViolations = violations(['Boundary-EuPlacement', 'Boundary-EuStateBackend']);
+  const leaving = violations(['Boundary-ProcessorAllowed', 'Boundary-RestrictedEgress', 'Boundary-NoPlaintextSecret', 'Boundary-SecretViaVariable']);
+  const unchecked = stacks.filter((s) => !isChecked(s));
 
   const classDecisions = DataClass.all().map((c) => {
     const allowances = policy.allowances.filter((a) => a.dataClass === c && a.to.length > 0);
@@ -54,20 +59,24 @@ export function ninetyDayChecklist(product: Product, environments: readonly Chec
   return [
     {
       item: 'Your core app and tenant data stay inside a European control plane',
-      met: outside.length === 0 && stateOutside.length === 0,
-      evidence: outside.length + stateOutside.length === 0
-        ? `${holding.length} located resources holding non-public data, all in EU locations; Terraform state of all ${stacks.length} stacks in EU object storage`
-        : `outside the EU: ${[...outside.map((r) => `${r.stack}: ${r.type} ${r.body.name} (${r.body.location})`), ...stateOutside.map((s) => `${s.node.id} state`)].join(', ')}`,
+      met: euViolations.length === 0,
+      evidence: euViolations.length === 0
+        ? `Boundary-EuPlacement and Boundary-EuStateBackend hold on all ${stacks.length} stacks: ${holding.length} located resources holding non-public data, all in EU locations, and state in EU object storage`
+        : `not met: ${summary(euViolations)}`,
     },
     {
       item: 'Your sovereignty rule is written down, not implied',
-      met: true,
-      evidence: `this document, generated from the BoundaryPolicy the stacks are checked against (AI Act role: ${policy.aiActRoles.join(', ')})`,
+      met: unchecked.length === 0,
+      evidence: unchecked.length === 0
+        ? `this document, generated from the BoundaryPolicy every stack is checked against at synth (AI Act role: ${policy.aiActRoles.join(', ')})`
+        : `written down, but not enforced on ${unchecked.map((s) => s.node.id).join(', ')}: no BoundaryChecks pack reaches ${unchecked.length === 1 ? 'it' : 'them'}`,
     },
     {
       item: 'You know exactly what data can leave and in what form',
-      met: true,
-      evidence: classDecisions.join('; '),
+      met: leaving.length === 0,
+      evidence: leaving.length === 0
+        ? `${classDecisions.join('; ')}; every declared flow, the egress of machines holding sensitive data, and every secret follow it`
+        : `not met: ${summary(leaving)}`,
     },
     {
       item: 'You run permanent test, not permanent complexity',
@@ -80,8 +89,11 @@ export function ninetyDayChecklist(product: Product, environments: readonly Chec
     },
     {
       item: 'You can rehearse releases in staging when risk justifies it',
-      met: true,
-      evidence: `staging mode ${product.staging.name}; the release path is \`cdktf-sovereign-hetzner release --product ${product.name}\``,
+      // Staging comes from production's snapshot or the test machine: either needs the test environment.
+      met: test !== undefined,
+      evidence: test !== undefined
+        ? `staging mode ${product.staging.name}; the release path is \`cdktf-sovereign-hetzner release --product ${product.name}\``
+        : 'no test environment, so staging has nothing to be rehearsed on',
     },
     {
       item: 'You have backup and restore discipline',
@@ -109,4 +121,18 @@ export function ninetyDayChecklist(product: Product, environments: readonly Chec
       evidence: `${product.phase.postponed.length} components postponed with their thresholds; ${product.earlyAdoptions.length} adopted early with a reason`,
     },
   ];
+}
+
+/** Whether a BoundaryChecks pack reaches the stack: added to it or to a scope above it. */
+function isChecked(stack: TerraformStack): boolean {
+  for (let scope: IConstruct | undefined = stack; scope; scope = scope.node.scope) {
+    if (Aspects.of(scope).all.some((a) => a instanceof BoundaryChecks)) return true;
+  }
+  return false;
+}
+
+/** The first violations, with the count of the rest. */
+function summary(messages: readonly string[]): string {
+  const shown = messages.slice(0, 3).join('; ');
+  return messages.length > 3 ? `${shown}; and ${messages.length - 3} more` : shown;
 }

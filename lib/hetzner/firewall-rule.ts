@@ -1,4 +1,6 @@
-import { ANYWHERE_IPV4, ANYWHERE_IPV6 } from '../core/cidr';
+import { ANYWHERE_IPV4, ANYWHERE_IPV6, cidrProblem, coversWholeInternet } from '../core/cidr';
+import { Port } from '../core/port';
+import { fail, optionalString, requireArray } from '../core/runtime-checks';
 
 /** Protocols a Hetzner Cloud Firewall rule can match. */
 export enum FirewallProtocol {
@@ -36,18 +38,18 @@ export class FirewallRule {
   public static readonly ANYWHERE: readonly string[] = [ANYWHERE_IPV4, ANYWHERE_IPV6];
 
   /** Allows inbound TCP on a port (or range `a-b`) from the given blocks. */
-  public static tcpIn(port: string | number, from: readonly string[], options: FirewallRuleOptions = {}): FirewallRule {
-    return new FirewallRule(FirewallDirection.IN, FirewallProtocol.TCP, String(port), from, options.description);
+  public static tcpIn(port: Port | string | number, from: readonly string[], options: FirewallRuleOptions = {}): FirewallRule {
+    return FirewallRule.create('FirewallRule.tcpIn', FirewallDirection.IN, FirewallProtocol.TCP, port, from, options);
   }
 
   /** Allows inbound UDP on a port (or range `a-b`) from the given blocks. */
-  public static udpIn(port: string | number, from: readonly string[], options: FirewallRuleOptions = {}): FirewallRule {
-    return new FirewallRule(FirewallDirection.IN, FirewallProtocol.UDP, String(port), from, options.description);
+  public static udpIn(port: Port | string | number, from: readonly string[], options: FirewallRuleOptions = {}): FirewallRule {
+    return FirewallRule.create('FirewallRule.udpIn', FirewallDirection.IN, FirewallProtocol.UDP, port, from, options);
   }
 
   /** Allows inbound ICMP (ping, path-MTU discovery) from the given blocks. */
   public static icmpIn(from: readonly string[] = FirewallRule.ANYWHERE, options: FirewallRuleOptions = {}): FirewallRule {
-    return new FirewallRule(FirewallDirection.IN, FirewallProtocol.ICMP, undefined, from, options.description);
+    return FirewallRule.create('FirewallRule.icmpIn', FirewallDirection.IN, FirewallProtocol.ICMP, undefined, from, options);
   }
 
   /** Allows HTTPS (TCP 443) from anywhere: for a public web entry point. */
@@ -61,24 +63,54 @@ export class FirewallRule {
   }
 
   /** Allows outbound TCP to a port (or range) on the given blocks. Adding any outbound rule denies all other egress. */
-  public static tcpOut(port: string | number, to: readonly string[], options: FirewallRuleOptions = {}): FirewallRule {
-    return new FirewallRule(FirewallDirection.OUT, FirewallProtocol.TCP, String(port), to, options.description);
+  public static tcpOut(port: Port | string | number, to: readonly string[], options: FirewallRuleOptions = {}): FirewallRule {
+    return FirewallRule.create('FirewallRule.tcpOut', FirewallDirection.OUT, FirewallProtocol.TCP, port, to, options);
   }
 
   /** Allows outbound UDP to a port (or range) on the given blocks. Adding any outbound rule denies all other egress. */
-  public static udpOut(port: string | number, to: readonly string[], options: FirewallRuleOptions = {}): FirewallRule {
-    return new FirewallRule(FirewallDirection.OUT, FirewallProtocol.UDP, String(port), to, options.description);
+  public static udpOut(port: Port | string | number, to: readonly string[], options: FirewallRuleOptions = {}): FirewallRule {
+    return FirewallRule.create('FirewallRule.udpOut', FirewallDirection.OUT, FirewallProtocol.UDP, port, to, options);
   }
+
+  /**
+   * Checks what a JavaScript or JSON caller may pass wrongly: the port as a value (`abc`, `70000`
+   * and `6000-5000` are refused), the peers as a list of valid CIDR blocks, the description as text.
+   */
+  private static create(at: string, direction: FirewallDirection, protocol: FirewallProtocol, port: unknown, peers: unknown, options: unknown): FirewallRule {
+    const range = port === undefined ? undefined : Port.parse(port, at);
+    const list = requireArray(at, direction === FirewallDirection.IN ? 'from' : 'to', peers,
+      "pass a list of CIDR blocks, such as ['203.0.113.0/24'] or FirewallRule.ANYWHERE", (peer, prop) => {
+        const problem = cidrProblem(peer);
+        if (problem) fail(at, prop, peer, problem, 'write the block as address/prefix with host bits cleared, such as "203.0.113.0/24"');
+        return peer as string;
+      });
+    if (list.length === 0) {
+      fail(at, direction === FirewallDirection.IN ? 'from' : 'to', list, 'a rule without addresses matches nothing, and Hetzner refuses it', "list the blocks, such as ['203.0.113.0/24']");
+    }
+    if (options !== undefined && (options === null || typeof options !== 'object')) fail(at, 'options', options, 'options are an object', "pass { description: '…' } or nothing");
+    const description = optionalString(at, 'options.description', (options as FirewallRuleOptions | undefined)?.description, "describe the rule in words, such as 'HTTPS from anywhere'");
+    return new FirewallRule(direction, protocol, range, list, description);
+  }
+
+  /** A port, a range `a-b`, or undefined for protocols without ports; as Hetzner writes it. */
+  public readonly port: string | undefined;
 
   private constructor(
     public readonly direction: FirewallDirection,
     public readonly protocol: FirewallProtocol,
-    /** A port, a range `a-b`, or undefined for protocols without ports. */
-    public readonly port: string | undefined,
+    /** The ports the rule matches; undefined for protocols without ports (ICMP, GRE, ESP), which match every packet of the protocol. */
+    public readonly ports: Port | undefined,
     /** Sources for inbound rules, destinations for outbound ones. */
     public readonly peers: readonly string[],
     private readonly explicitDescription: string | undefined,
-  ) {}
+  ) {
+    this.port = ports?.toString();
+  }
+
+  /** Whether the rule lets traffic to `port` through (for TCP and UDP). */
+  public includesPort(port: number): boolean {
+    return (this.protocol === FirewallProtocol.TCP || this.protocol === FirewallProtocol.UDP) && this.ports !== undefined && this.ports.includes(port);
+  }
 
   public get description(): string {
     return this.explicitDescription
@@ -87,7 +119,7 @@ export class FirewallRule {
 
   /** Whether the rule lets anyone on the internet in. */
   public get isOpenToInternet(): boolean {
-    return this.direction === FirewallDirection.IN && this.peers.some((p) => /\/0$/.test(p));
+    return this.direction === FirewallDirection.IN && coversWholeInternet(this.peers);
   }
 
   /** The rule as the `rule` block of `hcloud_firewall`. */

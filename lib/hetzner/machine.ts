@@ -3,20 +3,25 @@ import { Annotations, Lazy, Token } from 'cdktf';
 import { Firewall } from '../../generated/providers/hcloud/firewall';
 import { PrimaryIp } from '../../generated/providers/hcloud/primary-ip';
 import { Server } from '../../generated/providers/hcloud/server';
-import { cidrProblem, isAnywhere } from '../core/cidr';
+import { reachStackOf } from '../core/app-level-packs';
+import { cidrProblem, coversWholeInternet, isAnywhere } from '../core/cidr';
 import { DataClass } from '../core/data-class';
 import { Environment } from '../core/environment';
 import { Retirement } from '../core/retirement';
 import { firstLabelProblem, labelValueProblem } from '../core/labels';
+import {
+  fail, optionalArray, optionalBoolean, optionalInstance, optionalString, optionalStringMap, requireInstance, requireProps, requireString,
+} from '../core/runtime-checks';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
 import { CloudInit, CloudInitPart, USER_DATA_LIMIT_BYTES } from './cloud-init';
 import { BundlePart, MachineBundle } from './machine-bundle';
 import { MachineRollout, MachineRolloutOptions } from './machine-rollout';
+import { identityPart } from './private/machine-identity';
 import { escapeTemplateSequences, resolveTemplate } from './private/terraform-template';
 import { FirewallDirection, FirewallRule } from './firewall-rule';
 import { Location } from './location';
 import { IPrivateNetwork } from './private-network';
-import { standardLabels } from './private/standard-labels';
+import { standardLabels, withUserLabels } from './private/standard-labels';
 import { ServerType } from './server-type';
 import { ISshKey } from './ssh-key';
 
@@ -99,7 +104,7 @@ export interface MachineProps {
 }
 
 const SERVER_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const SSH_PORT = '22';
+const SSH_PORT = 22;
 /**
  * What one Terraform reference in user data counts for when its size is checked: the value is only
  * known at apply, and secrets, URLs and host names stay below this.
@@ -143,11 +148,16 @@ export class Machine extends Construct {
 
   constructor(scope: Construct, id: string, props: MachineProps) {
     super(scope, id);
+    checkMachineProps(this, props);
+    // Rule packs added to the App reach this machine's stack (cdktf 0.21 does not invoke App-level aspects).
+    reachStackOf(this);
     this.environment = props.environment;
     this.role = props.role;
     this.location = props.location ?? Location.FSN1;
     this.serverType = props.serverType;
-    this.dataClasses = props.dataClasses ?? [DataClass.SENSITIVE];
+    this.dataClasses = props.dataClasses && props.dataClasses.length > 0 ? [...new Set(props.dataClasses)] : [DataClass.SENSITIVE];
+    // The boundary rules read what the machine holds from here, not only from labels a raw override could change.
+    DataClass.declare(this, this.dataClasses);
     this.serverName = props.name ?? `${props.environment.name}-${props.role}`;
     this.bundle = new MachineBundle(this.serverName);
     this.rolloutOptions = props.rollout;
@@ -157,13 +167,13 @@ export class Machine extends Construct {
     const adminCidrs = props.adminCidrs ?? [];
     const sshKeys = props.sshKeys ?? [];
 
-    const labels = {
-      ...standardLabels({ environment: props.environment, role: props.role, dataClasses: this.dataClasses }),
-      ...props.labels,
-    };
+    const labels = withUserLabels(this.node.path, props.environment,
+      standardLabels({ environment: props.environment, role: props.role, dataClasses: this.dataClasses }), props.labels);
 
-    const adminSsh = adminCidrs.length > 0
-      ? FirewallRule.tcpIn(SSH_PORT, adminCidrs, { description: 'SSH from admin networks' })
+    // Invalid blocks are reported by the validation with this machine's path; the rule takes the valid ones.
+    const validAdminCidrs = adminCidrs.filter((c) => cidrProblem(c) === undefined);
+    const adminSsh = validAdminCidrs.length > 0
+      ? FirewallRule.tcpIn(SSH_PORT, validAdminCidrs, { description: 'SSH from admin networks' })
       : undefined;
     if (adminSsh) this.inboundRules.push(adminSsh);
     this.inboundRules.push(...(props.ingress ?? []));
@@ -178,8 +188,9 @@ export class Machine extends Construct {
     const primaryIp = (id: string, type: 'ipv4' | 'ipv6') => new PrimaryIp(this, id, {
       name: `${this.serverName}-${type}`,
       type,
+      // Created in a location, unassigned: the server's public_net assigns it. assignee_type is only
+      // for an assignee_id; alone it draws hcloud's "Unused Attribute" warning (primaryip/resource.go:177).
       location: this.location.name,
-      assigneeType: 'server',
       // auto_delete would tie the address to one server; it must survive a replacement.
       autoDelete: false,
       deleteProtection: isProtected,
@@ -244,6 +255,10 @@ export class Machine extends Construct {
    * rolls out to the running machine (checked, staged, switched, and rolled back on failure).
    */
   public addBundlePart(part: BundlePart): void {
+    if (!this.rolloutConstruct) {
+      // First part: every machine with a bundle checks that its jobs run on the server they were built for.
+      this.bundle.addPart(identityPart(this, this.server.id));
+    }
     this.bundle.addPart(part);
     this.rolloutConstruct ??= new MachineRollout(this, 'Rollout', {
       bundle: this.bundle,
@@ -268,6 +283,7 @@ export class Machine extends Construct {
 
   /** Allows more inbound traffic through the machine's firewall. */
   public allowInbound(rule: FirewallRule): void {
+    requireInstance(this.node.path, 'ingress', rule, FirewallRule, 'build the rule with FirewallRule.tcpIn(…)', 'a FirewallRule');
     if (rule.direction !== FirewallDirection.IN) {
       throw new ValidationError(invalidValue(this, 'ingress', rule.description, 'it is an outbound rule', 'use allowOutbound for outbound rules'));
     }
@@ -279,6 +295,7 @@ export class Machine extends Construct {
    * allow-all into deny-by-default.
    */
   public allowOutbound(rule: FirewallRule): void {
+    requireInstance(this.node.path, 'egress', rule, FirewallRule, 'build the rule with FirewallRule.tcpOut(…)', 'a FirewallRule');
     if (rule.direction !== FirewallDirection.OUT) {
       throw new ValidationError(invalidValue(this, 'egress', rule.description, 'it is an inbound rule', 'use FirewallRule.tcpOut or udpOut, or allowInbound for inbound rules'));
     }
@@ -333,15 +350,16 @@ export class Machine extends Construct {
         errors.push(invalidValue(this, 'adminCidrs', cidr, cidrProblem(cidr)!, 'write the block as address/prefix with host bits cleared, such as "203.0.113.0/24"'));
       }
     }
+    // Coverage, not string comparison: 0.0.0.0/1 + 128.0.0.0/1 or ::ffff:0:0/96 is the whole internet too.
+    if (!(props.adminCidrs ?? []).some(isAnywhere) && coversWholeInternet(props.adminCidrs ?? [])) {
+      errors.push(invalidValue(this, 'adminCidrs', (props.adminCidrs ?? []).join(', '), 'together these blocks cover the whole internet, and SSH must never be open to it',
+        'list the office or VPN blocks admins connect from, such as "203.0.113.0/24"'));
+    }
     // The admin SSH rule is checked through adminCidrs above; these are the rules added on top.
     for (const rule of this.inboundRules.filter((r) => r !== adminSsh)) {
-      if (rule.isOpenToInternet && rule.port === SSH_PORT) {
-        errors.push(invalidValue(this, 'ingress', rule.description, 'it opens SSH to the whole internet',
-          'remove the rule and list admin networks in adminCidrs instead'));
-      }
-      for (const peer of rule.peers) {
-        const problem = isAnywhere(peer) ? undefined : cidrProblem(peer);
-        if (problem) errors.push(invalidValue(this, 'ingress', peer, problem, 'write the block as address/prefix with host bits cleared'));
+      if (rule.isOpenToInternet && rule.includesPort(SSH_PORT)) {
+        errors.push(invalidValue(this, 'ingress', `${rule.protocol} ${rule.port} from ${rule.peers.join(', ')}`, 'its ports include 22, so it opens SSH to the whole internet',
+          'remove the rule (or narrow its ports to exclude 22) and list admin networks in adminCidrs instead'));
       }
     }
 
@@ -416,4 +434,47 @@ function toTerraformRule(rule: FirewallRule): Record<string, unknown> {
     source_ips: block.sourceIps,
     destination_ips: block.destinationIps,
   };
+}
+
+const ENVIRONMENT_FIX = 'use Environment.TEST, Environment.STAGING or Environment.PRODUCTION (the object, not its name)';
+
+/**
+ * What TypeScript checks at compile time, checked at runtime for JavaScript and JSON users: a
+ * string `'production'` instead of `Environment.PRODUCTION` would otherwise build an unprotected server.
+ */
+function checkMachineProps(machine: Machine, props: MachineProps): void {
+  const at = machine.node.path;
+  requireProps(at, props, 'pass { environment, role, serverType }');
+  requireInstance(at, 'environment', props.environment, Environment, ENVIRONMENT_FIX, 'an Environment');
+  requireString(at, 'role', props.role, "name what the machine does, such as 'app'");
+  requireInstance(at, 'serverType', props.serverType, ServerType, 'use a ServerType constant such as ServerType.CX23', 'a ServerType');
+  optionalInstance(at, 'location', props.location, Location, 'use Location.FSN1, Location.NBG1 or Location.HEL1', 'a Location');
+  optionalArray(at, 'dataClasses', props.dataClasses, 'list DataClass values, such as [DataClass.SENSITIVE]', (c, prop) =>
+    requireInstance(at, prop, c, DataClass, 'use DataClass.PUBLIC, PSEUDONYMIZED, SENSITIVE or SECRET', 'a DataClass'));
+  optionalArray(at, 'sshKeys', props.sshKeys, 'pass [new SshKey(...)] or [SshKey.fromName("admin")]', (k, prop) => {
+    if (!k || typeof k !== 'object' || typeof (k as ISshKey).sshKeyReference !== 'string') {
+      fail(at, prop, k, 'it is not an SSH key construct', 'pass new SshKey(...) or SshKey.fromName("admin")');
+    }
+    return k;
+  });
+  optionalArray(at, 'adminCidrs', props.adminCidrs, "pass a list of CIDR blocks, such as ['203.0.113.0/24']", (c, prop) =>
+    requireString(at, prop, c, "write the block as text, such as '203.0.113.0/24'"));
+  for (const [prop, direction] of [['ingress', FirewallDirection.IN], ['egress', FirewallDirection.OUT]] as const) {
+    optionalArray(at, prop, props[prop], `pass FirewallRule values, such as [FirewallRule.${prop === 'ingress' ? 'httpsFromAnywhere()' : "tcpOut(443, ['198.51.100.0/24'])"}]`, (r, p) => {
+      const rule = requireInstance(at, p, r, FirewallRule, `build the rule with FirewallRule.${prop === 'ingress' ? 'tcpIn' : 'tcpOut'}(…)`, 'a FirewallRule');
+      if (rule.direction !== direction) fail(at, p, rule.description, `it is an ${rule.direction === FirewallDirection.IN ? 'inbound' : 'outbound'} rule`, `move it to ${prop === 'ingress' ? 'egress' : 'ingress'}`);
+      return rule;
+    });
+  }
+  if (props.privateNetwork !== undefined && (props.privateNetwork === null || typeof props.privateNetwork !== 'object' || typeof props.privateNetwork.networkZone !== 'string')) {
+    fail(at, 'privateNetwork', props.privateNetwork, 'it is not a private network construct', 'pass new PrivateNetwork(...)');
+  }
+  optionalString(at, 'privateIp', props.privateIp, "write the address as text, such as '10.0.1.2'");
+  optionalString(at, 'image', props.image, "name the image, such as 'debian-12'");
+  optionalString(at, 'name', props.name, "name the server, such as 'production-app'");
+  optionalBoolean(at, 'hetznerBackups', props.hetznerBackups);
+  optionalStringMap(at, 'labels', props.labels, "pass labels as { key: 'value' }");
+  if (props.rollout !== undefined && (props.rollout === null || typeof props.rollout !== 'object')) {
+    fail(at, 'rollout', props.rollout, 'rollout options are an object', 'pass { hostKey, sshPrivateKey } or nothing');
+  }
 }

@@ -1,5 +1,7 @@
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { S3Backend, TerraformStack } from 'cdktf';
+import { reachStackOf } from '../core/app-level-packs';
+import { fail, optionalInstance, optionalString, requireProps, requireString } from '../core/runtime-checks';
 import { invalidValue, ValidationError } from '../core/validation-message';
 import { Location } from './location';
 
@@ -10,7 +12,8 @@ export interface ObjectStorageBackendProps {
   /** The bucket holding the state; create it once, by hand or in a bootstrap stack. */
   readonly bucket: string;
   /**
-   * The object key of this stack's state.
+   * The object key of this stack's state. Each stack has its own key: two stacks writing one
+   * state file would overwrite each other's resources.
    * @default `${stack name}/terraform.tfstate`
    */
   readonly key?: string;
@@ -20,6 +23,23 @@ export interface ObjectStorageBackendProps {
    */
   readonly location?: Location;
 }
+
+/**
+ * Why a bucket name breaks the S3 naming rules, or `undefined`: 3-63 characters of lowercase
+ * letters, digits, '-' and '.', starting and ending with a letter or digit, no '..', not shaped
+ * like an IP address, and none of the prefixes and suffixes S3 reserves.
+ */
+export function bucketNameProblem(name: string): string | undefined {
+  if (name.length < 3 || name.length > 63) return `a bucket name has 3 to 63 characters (this one has ${name.length})`;
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) return "a bucket name uses only lowercase letters, digits, '-' and '.', and starts and ends with a letter or digit";
+  if (name.includes('..')) return "a bucket name has no two dots in a row";
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return 'a bucket name is not shaped like an IP address';
+  if (/^(xn--|sthree-)/.test(name) || /(-s3alias|--ol-s3|--x-s3)$/.test(name)) return 'S3 reserves this prefix or suffix';
+  return undefined;
+}
+
+/** Which stack uses each state object, per app: one state key per stack. */
+const stateKeys = new WeakMap<IConstruct, Map<string, string>>();
 
 /**
  * Terraform state in Hetzner Object Storage (S3-compatible, in the EU), with locking.
@@ -34,11 +54,33 @@ export class ObjectStorageBackend extends S3Backend {
   public readonly location: Location;
 
   constructor(scope: Construct, props: ObjectStorageBackendProps) {
-    const location = props.location ?? Location.FSN1;
     const stack = TerraformStack.of(scope);
+    const at = `${stack.node.path}.stateBackend`;
+    requireProps(at, props, "pass { bucket: 'acme-tfstate' }");
+    const bucket = requireString(at, 'bucket', props.bucket, "name the bucket, such as 'acme-tfstate'");
+    const bucketProblem = bucketNameProblem(bucket);
+    if (bucketProblem) fail(at, 'bucket', bucket, bucketProblem, "use a name such as 'acme-tfstate'");
+    const location = optionalInstance(at, 'location', props.location, Location, 'use Location.FSN1, Location.NBG1 or Location.HEL1', 'a Location') ?? Location.FSN1;
+    const key = optionalString(at, 'key', props.key, "use a key such as 'production/terraform.tfstate'") ?? `${stack.node.id}/terraform.tfstate`;
+    if (key.trim() === '' || key.startsWith('/') || key.endsWith('/') || key.split('/').some((part) => part === '..' || part === '.' || part === '') || key.length > 1024) {
+      fail(at, 'key', key, 'a state key is an object path: not empty, no leading or trailing "/", no empty, "." or ".." segments, at most 1024 characters', `leave it out (the default is '${stack.node.id}/terraform.tfstate')`);
+    }
+    if (!OBJECT_STORAGE_LOCATIONS.includes(location)) {
+      throw new ValidationError(invalidValue(stack, 'stateBackend.location', location.name,
+        'Hetzner Object Storage exists only in fsn1, nbg1 and hel1, and state must stay in the EU', 'use Location.FSN1, Location.NBG1 or Location.HEL1'));
+    }
+    const keys = stateKeys.get(stack.node.root) ?? new Map<string, string>();
+    stateKeys.set(stack.node.root, keys);
+    const object = `${location.name}/${bucket}/${key}`;
+    const owner = keys.get(object);
+    if (owner !== undefined && owner !== stack.node.path) {
+      fail(at, 'key', key, `stack ${owner} already keeps its state in ${bucket}/${key}, and two stacks sharing one state would overwrite each other's resources`,
+        'leave key out (each stack gets <stack name>/terraform.tfstate) or give this stack a key of its own');
+    }
+    keys.set(object, stack.node.path);
     super(scope, {
-      bucket: props.bucket,
-      key: props.key ?? `${stack.node.id}/terraform.tfstate`,
+      bucket,
+      key,
       region: location.name,
       endpoints: { s3: `https://${location.name}.your-objectstorage.com` },
       // Hetzner is not AWS: skip the AWS-only account, region and checksum calls.
@@ -50,11 +92,8 @@ export class ObjectStorageBackend extends S3Backend {
       usePathStyle: true,
     });
     this.location = location;
-    if (!OBJECT_STORAGE_LOCATIONS.includes(location)) {
-      throw new ValidationError(invalidValue(stack, 'stateBackend.location', location.name,
-        'Hetzner Object Storage exists only in fsn1, nbg1 and hel1, and state must stay in the EU', 'use Location.FSN1, Location.NBG1 or Location.HEL1'));
-    }
     // S3-native locking (Terraform >= 1.10): a lock file beside the state, no DynamoDB needed.
     this.addOverride('use_lockfile', true);
+    reachStackOf(stack);
   }
 }

@@ -10,7 +10,7 @@ export const DATA_STORE_PORTS: Record<number, string> = {
 export const noPublicDataStore: BoundaryRule = {
   id: 'Boundary-NoPublicDataStore',
   level: 'error',
-  cause: 'A firewall opens a database or data-store port to the whole internet, or a Storage Box is reachable from outside Hetzner.',
+  cause: 'A firewall opens a database or data-store port (alone or in a range) to the whole internet, however the blocks are written, or a Storage Box is reachable from outside Hetzner.',
   explanation: 'Databases and data stores are reached from inside the control plane only: the app on the same machine or over the private network.',
   enforcedAt: 'synth; the Hetzner Cloud Firewall then enforces the absence of the rule (inbound is deny-by-default)',
   evaluate: ({ resources }) => {

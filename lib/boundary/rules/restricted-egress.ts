@@ -1,26 +1,53 @@
-import { BoundaryRule } from './rule';
-import { outboundRules } from './firewall-rules';
-
-const HELD_STRICT = ['sensitive', 'secret'];
+import { DataClass } from '../../core/data-class';
+import { allowlistFor } from '../private/egress-declarations';
+import { BoundaryRule, describeHeld, Finding, heldData } from './rule';
+import { outboundRules, portRangeOf } from './firewall-rules';
 
 export const restrictedEgress: BoundaryRule = {
   id: 'Boundary-RestrictedEgress',
   level: 'error',
-  cause: 'A server holding sensitive or secret data has a firewall without outbound rules, so any process on it can send anything anywhere.',
-  explanation: 'Where nothing may leave, egress is limited to what the machine needs (DNS, NTP, package mirrors, backup targets, allowed processors). Hetzner firewalls match IPs and ports, so they limit ports; the host allowlist limits hostnames.',
+  cause: 'A server holding sensitive or secret data can send to destinations or ports outside its egress allowlist: no outbound rule (all egress open), no host allowlist, or an outbound rule the allowlist does not narrow (a port range, another protocol, UDP beyond DNS and NTP).',
+  explanation: 'Where nothing may leave, egress is limited to what the machine needs (DNS, NTP, package mirrors, backup targets, allowed processors). Hetzner firewalls match IPs and ports, so they limit ports; the host allowlist limits every allowed TCP port to the allowlisted hostnames.',
   enforcedAt: 'Hetzner Cloud Firewall (ports) and the host nftables allowlist (hostnames), both rendered at synth',
-  evaluate: ({ resources }) => {
+  evaluate: ({ resources, constructAt }) => {
     const firewalls = new Map(resources.filter((r) => r.type === 'hcloud_firewall').map((f) => [`\${hcloud_firewall.${f.name}.id}`, f]));
-    return resources.filter((r) => r.type === 'hcloud_server').flatMap((server) => {
-      const labels = server.body.labels ?? {};
-      const holdsStrict = HELD_STRICT.some((c) => labels[`data-${c}`] === 'true') || labels['data-class'] === undefined;
-      if (!holdsStrict) return [];
-      const attached = [server.body.firewall_ids ?? []].flat().map((id: string) => firewalls.get(id)).filter(Boolean);
-      if (attached.some((f) => outboundRules(f!).length > 0)) return [];
-      return [{
-        path: server.path,
-        message: `${server.path}.egress: 'allow all' is not allowed: the server holds ${labels['data-class'] ?? 'undeclared (counted as sensitive)'} data and its firewall has no outbound rules. Fix: apply EgressAllowlist to the machine (ProductStacks does this for app machines)`,
-      }];
+    return resources.filter((r) => r.type === 'hcloud_server').flatMap((server): Finding[] => {
+      const held = heldData(server, constructAt);
+      if (!held.classes.some((c) => c === DataClass.SENSITIVE || c === DataClass.SECRET)) return [];
+      const attached = [server.body.firewall_ids ?? []].flat().map((id: string) => firewalls.get(id)).filter((f) => f !== undefined);
+      const outbound = attached.flatMap((f) => outboundRules(f!));
+      if (outbound.length === 0) {
+        return [{
+          path: server.path,
+          message: `${server.path}.egress: 'allow all' is not allowed: the server holds ${describeHeld(held)} data and its firewall has no outbound rules. Fix: apply EgressAllowlist to the machine (ProductStacks does this for app machines)`,
+        }];
+      }
+      const construct = constructAt?.(server.path);
+      const allowlist = construct ? allowlistFor(construct) : undefined;
+      if (!allowlist) {
+        return [{
+          path: server.path,
+          message: `${server.path}.egress: '${outbound.map(describe).join('; ')}' is not allowed: the server holds ${describeHeld(held)} data and no host allowlist narrows these rules to known hostnames. Fix: apply EgressAllowlist to the machine`,
+        }];
+      }
+      const narrowed = new Set(allowlist.tcpPorts());
+      return outbound.flatMap((rule): Finding[] => {
+        const [from, to] = portRangeOf(rule.port);
+        const single = from === to;
+        const ok = (rule.protocol === 'udp' && single && allowlist.udpPorts.includes(from))
+          || (rule.protocol === 'tcp' && single && narrowed.has(from));
+        if (ok) return [];
+        return [{
+          path: server.path,
+          message: `${server.path}.egress: '${describe(rule)}' is not allowed: the server holds ${describeHeld(held)} data, and its egress allowlist lets out only `
+            + `TCP ${[...narrowed].sort((a, b) => a - b).join(', ')} to allowlisted hostnames and UDP ${allowlist.udpPorts.join(', ')}. `
+            + 'Fix: remove the rule, or open one TCP port at a time with EgressAllowlist.allowTcpPort(machine, port, …), which the host allowlist narrows to its hostnames',
+        }];
+      });
     });
   },
 };
+
+function describe(rule: { protocol: string; port?: string; destinationIps: readonly string[] }): string {
+  return `${rule.protocol} ${rule.port ?? 'any'} to ${rule.destinationIps.join(', ') || 'nowhere'}`;
+}

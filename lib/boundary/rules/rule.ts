@@ -1,4 +1,7 @@
+import { IConstruct } from 'constructs';
 import { TerraformStack } from 'cdktf';
+import { DataClass } from '../../core/data-class';
+import { dataClassesFromLabels } from '../../hetzner/private/standard-labels';
 import { BoundaryPolicy } from '../boundary-policy';
 import { DeclaredDataFlow } from '../data-flow';
 
@@ -18,6 +21,11 @@ export interface RuleContext {
   readonly resources: readonly SynthesizedResource[];
   readonly policy: BoundaryPolicy;
   readonly flows: readonly DeclaredDataFlow[];
+  /**
+   * The construct at a path of the stack, to read what was declared on the tree.
+   * @default - only the synthesized Terraform is read
+   */
+  readonly constructAt?: (path: string) => IConstruct | undefined;
 }
 
 /** One violation: where, what value, and the message that explains it. */
@@ -59,7 +67,34 @@ export function isExpression(value: unknown): boolean {
   return typeof value === 'string' && /^\$\{[\s\S]*\}$/.test(value.trim());
 }
 
-/** The labels' data classes of a resource; unlabelled resources count as sensitive. */
-export function dataClassOf(resource: SynthesizedResource): string {
-  return resource.body.labels?.['data-class'] ?? 'sensitive (undeclared)';
+/** What a resource holds, as every rule and report reads it. */
+export interface HeldData {
+  /** The classes, strictest last; an undeclared resource holds `[SENSITIVE]`. */
+  readonly classes: readonly DataClass[];
+  /** Whether nothing declared them (no construct declaration, no data label). */
+  readonly undeclared: boolean;
+}
+
+/**
+ * The one reading of what a resource holds: the classes declared on the construct tree (a
+ * `Machine`'s `dataClasses`) together with those its labels name, so a label can add a class but
+ * never hide one; with neither, it counts as sensitive.
+ */
+export function heldData(resource: SynthesizedResource, constructAt?: (path: string) => IConstruct | undefined): HeldData {
+  const construct = constructAt?.(resource.path);
+  const declared = construct ? DataClass.declaredFor(construct) : undefined;
+  const labelled = dataClassesFromLabels(resource.body.labels);
+  if (!declared && !labelled) return { classes: [DataClass.SENSITIVE], undeclared: true };
+  const all = new Set([...(declared ?? []), ...(labelled ?? [])]);
+  return { classes: DataClass.all().filter((c) => all.has(c)), undeclared: false };
+}
+
+/** Whether a resource holds only public data. */
+export function holdsOnlyPublic(held: HeldData): boolean {
+  return held.classes.every((c) => c === DataClass.PUBLIC);
+}
+
+/** How a finding names what a resource holds: its strictest class. */
+export function describeHeld(held: HeldData): string {
+  return held.undeclared ? 'sensitive (undeclared)' : DataClass.strictest(held.classes)!.name;
 }

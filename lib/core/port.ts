@@ -1,0 +1,82 @@
+import { invalidValue, ValidationError } from './validation-message';
+
+const PORT_TEXT = /^(\d{1,5})(?:-(\d{1,5}))?$/;
+
+/**
+ * A TCP or UDP port, or an inclusive range of ports, as a Hetzner firewall rule takes it.
+ *
+ * Built from a number (`Port.of(22)`), two numbers (`Port.range(8000, 8080)`) or the text
+ * Hetzner uses (`Port.parse('8000-8080')`); every factory refuses what Hetzner would refuse or
+ * misread: not an integer, outside 1-65535, or a range whose end comes before its start.
+ */
+export class Port {
+  /** Every port, 1-65535. */
+  public static readonly ALL = new Port(1, 65535);
+
+  /** One port. */
+  public static of(port: number, at = 'Port.of'): Port {
+    return Port.checked(port, port, port, at);
+  }
+
+  /** The ports from `from` to `to`, both included. */
+  public static range(from: number, to: number, at = 'Port.range'): Port {
+    return Port.checked(from, to, `${from}-${to}`, at);
+  }
+
+  /**
+   * A port as written in props: a number, `'22'`, `'8000-8080'` or `'any'`, or a `Port`.
+   * `at` names where the value came from, for the error.
+   */
+  public static parse(value: unknown, at = 'Port.parse'): Port {
+    if (value instanceof Port) return value;
+    if (typeof value === 'number') return Port.of(value, at);
+    if (typeof value === 'string') {
+      const text = value.trim();
+      if (text === 'any') return Port.ALL;
+      const match = PORT_TEXT.exec(text);
+      if (match) return Port.checked(Number(match[1]), Number(match[2] ?? match[1]), value, at);
+    }
+    throw new ValidationError(invalidValue(at, 'port', value, 'a port is a whole number from 1 to 65535, or a range "from-to" of them',
+      "write it as 443, '443', '8000-8080' or Port.range(8000, 8080)"));
+  }
+
+  private static checked(from: number, to: number, written: unknown, at: string): Port {
+    for (const n of [from, to]) {
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) {
+        throw new ValidationError(invalidValue(at, 'port', written, 'a port is a whole number from 1 to 65535',
+          'use a port such as 443, or a range such as Port.range(8000, 8080)'));
+      }
+    }
+    if (from > to) {
+      throw new ValidationError(invalidValue(at, 'port', written, 'the range ends before it starts, so it would match nothing or be misread',
+        `write it from low to high: '${to}-${from}'`));
+    }
+    return new Port(from, to);
+  }
+
+  private constructor(
+    /** The first port of the range. */
+    public readonly from: number,
+    /** The last port of the range (the same as `from` for one port). */
+    public readonly to: number,
+  ) {}
+
+  /** Whether `port` is in the range. */
+  public includes(port: number): boolean {
+    return port >= this.from && port <= this.to;
+  }
+
+  /** Whether every port of `other` is in this range. */
+  public contains(other: Port): boolean {
+    return other.from >= this.from && other.to <= this.to;
+  }
+
+  public get isSingle(): boolean {
+    return this.from === this.to;
+  }
+
+  /** As Hetzner writes it: `22`, `8000-8080`. */
+  public toString(): string {
+    return this.isSingle ? String(this.from) : `${this.from}-${this.to}`;
+  }
+}
