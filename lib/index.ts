@@ -4,6 +4,7 @@
 export * from './core/data-class';
 export * from './core/duration';
 export * from './core/environment';
+export * from './core/port';
 export * from './core/retirement';
 export * from './core/size';
 export { ValidationError } from './core/validation-message';
@@ -77,6 +78,13 @@ export * from './backup/s3-provider';
 export * from './backup/schedule';
 export * from './hetzner/data-volume';
 export * from './hetzner/storage-box';
+
+// The product's PostgreSQL: pinned major, configured through the bundle, tuned by server type
+export * from './database/database-storage';
+export * from './database/postgres-database';
+export * from './database/postgres-tuning';
+export * from './database/postgres-version';
+export * from './cost/price-gpu';
 
 // Monitoring: uptime checks from another machine, alerts, error monitoring under the boundary
 export * from './monitoring/alert-receiver';

@@ -1,10 +1,10 @@
 import { Fn, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import {
-  BackupPlan, BackupTarget, Component, Environment, Heartbeat, Location, Machine, Phase, Product, ProductBackupOptions,
+  BackupPlan, BackupTarget, Component, Environment, Heartbeat, Location, Machine, Phase, PostgresDatabase, Product, ProductBackupOptions,
   RestoreDrill, SecretVariable, StorageBox, StorageBoxAccount,
 } from '../lib';
 
-/** Storage Boxes exist in fsn1 and hel1: the backups go to the one the machines are not in. */
+/** Storage Boxes exist in fsn1 and hel1: the backups go to the one production's machines are not in. */
 export function backupLocationFor(machines: Location): Location {
   return machines === Location.HEL1 ? Location.FSN1 : Location.HEL1;
 }
@@ -21,13 +21,13 @@ const HEARTBEAT_HOST = 'hc-ping.com';
  * machine and a read-only one for the restore drill, the phase's BackupPlan protecting the app
  * machine, and from Phase 2 an offsite S3 copy. Every secret is a SecretVariable.
  */
-export function addProductionBackups(stack: TerraformStack, product: Product, app: Machine, options: ProductBackupOptions): BackupWiring {
+export function addProductionBackups(stack: TerraformStack, product: Product, app: Machine, options: ProductBackupOptions, database: PostgresDatabase): BackupWiring {
   const secret = (id: string, description: string) => new SecretVariable(stack, id, { description });
   const prefix = `${product.name}-production`;
   const box = new StorageBox(stack, 'StorageBox', {
     environment: Environment.PRODUCTION,
     name: `${prefix}-backups`,
-    location: backupLocationFor(product.location),
+    location: backupLocationFor(product.locationFor(Environment.PRODUCTION)),
     password: secret('storage_box_password', 'Password of the Storage Box main account (Hetzner password policy)'),
   });
   const home = 'backups/production/app';
@@ -61,7 +61,8 @@ export function addProductionBackups(stack: TerraformStack, product: Product, ap
     targets,
   };
   const plan = product.phase === Phase.ONE ? BackupPlan.phase1(stack, 'Backups', options_) : BackupPlan.phase2(stack, 'Backups', options_);
-  plan.protect(app);
+  // Every database of the server, its data directory (and so a volume it is on) covered.
+  plan.protect(app, { postgres: database.dump() });
   Component.declare(plan, Component.REMOTE_BACKUP);
   if (targets.some((t) => t.isOffsite)) Component.declare(plan, Component.OFFSITE_BACKUP);
 
@@ -83,7 +84,7 @@ export function addRestoreDrill(stack: TerraformStack, product: Product, app: Ma
   new RestoreDrill(stack, 'RestoreDrill', {
     machine: app,
     source: BackupTarget.storageBox(StorageBoxAccount.fromAttributes({
-      host: host.stringValue, username: username.stringValue, location: backupLocationFor(product.location), readonly: true,
+      host: host.stringValue, username: username.stringValue, location: backupLocationFor(product.locationFor(Environment.PRODUCTION)), readonly: true,
       password: new SecretVariable(stack, 'production_backup_drill_password', { description: 'Password of production\'s read-only restore-drill sub-account' }),
     }), { hostKeys: options.storageBoxHostKeys }),
     sourceHost: `${product.name}-production-app`,

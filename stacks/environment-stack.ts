@@ -3,11 +3,19 @@ import { Annotations, Aspects, ISynthesisSession, TerraformOutput, TerraformStac
 import { HcloudProvider } from '../generated/providers/hcloud/provider';
 import {
   BackupPlan, BoundaryChecks, DataVolume, EnvironmentMonitoring, Budget, BudgetGuard, Component, DataClass, DataFlow, EgressAllowlist, Environment, EnvironmentRecord, EXPIRES_AT_LABEL, expiryProblem, FirewallRule, isExpired, Machine,
-  ObjectStorageBackend, ON_DEMAND_LABELS, PrivateNetwork, Product, SshKey, writeProductDocuments,
+  ObjectStorageBackend, ON_DEMAND_LABELS, PostgresDatabase, PrivateNetwork, Product, SecretVariable, SshKey, writeProductDocuments,
 } from '../lib';
 import { invalidValue, missingValue } from '../lib/core/validation-message';
 import { Retirement, RetirementOptions } from '../lib/core/retirement';
 import { addProductionBackups, addRestoreDrill } from './environment-backups';
+
+/** The environment's private subnet (PrivateNetwork's default) and the addresses pinned in it. */
+const PRIVATE_SUBNET = '10.0.1.0/24';
+/** The app machine's private address: pinned, since PostgreSQL listens on it. Hetzner gives the first server .2 too. */
+export const APP_PRIVATE_IP = '10.0.1.2';
+const MONITORING_PRIVATE_IP = '10.0.1.3';
+/** Where a database volume is mounted; the data directory is `<mount>/<major>/main`. */
+export const DATABASE_VOLUME_MOUNT = '/srv/postgresql';
 
 export interface EnvironmentStackProps {
   /** The product this environment belongs to; its phase decides the machines. */
@@ -57,6 +65,10 @@ export class EnvironmentStack extends TerraformStack {
   public readonly environment: Environment;
   public readonly network: PrivateNetwork;
   public readonly app: Machine;
+  /** The app machine's PostgreSQL. */
+  public readonly database: PostgresDatabase;
+  /** Production, from Phase 3 (or when the product's database storage says so): the volume the data directory is on. */
+  public readonly databaseVolume?: DataVolume;
   /** Phase 3 production only: the machine Prometheus and Alertmanager run on. */
   public readonly monitoringMachine?: Machine;
   /** Test and production: uptime checks, alerts and error monitoring (staging is on demand and not watched). */
@@ -75,6 +87,7 @@ export class EnvironmentStack extends TerraformStack {
     const environment = props.environment;
     const isStaging = environment === Environment.STAGING;
     const prefix = `${product.name}-${environment.name}`;
+    const location = product.locationFor(environment);
     const onDemandLabels: Record<string, string> = isStaging
       ? { ...ON_DEMAND_LABELS, ...(expiryProblem(props.expiresAt) ? {} : { [EXPIRES_AT_LABEL]: props.expiresAt! }) }
       : {};
@@ -85,7 +98,8 @@ export class EnvironmentStack extends TerraformStack {
     this.network = new PrivateNetwork(this, 'Network', {
       environment,
       name: `${prefix}-network`,
-      location: product.location,
+      location,
+      subnetRange: PRIVATE_SUBNET,
       labels: onDemandLabels,
     });
     const sshKeys = Object.entries(product.admin.sshPublicKeys).map(([name, publicKey]) =>
@@ -104,25 +118,40 @@ export class EnvironmentStack extends TerraformStack {
       role: 'app',
       name: `${prefix}-app`,
       serverType: product.serverTypeFor(environment),
-      location: product.location,
+      location,
       image: this.stagingImage?.stringValue,
       dataClasses: props.dataClasses ?? [DataClass.SENSITIVE, DataClass.SECRET],
       sshKeys,
       adminCidrs: product.admin.cidrs,
       ingress: props.ingress ?? [FirewallRule.httpsFromAnywhere(), FirewallRule.httpFromAnywhere()],
       privateNetwork: this.network,
+      privateIp: APP_PRIVATE_IP,
       labels: onDemandLabels,
     });
 
+    // The volume comes first: its mount is a bundle part the database's setup runs after.
+    const volumeSize = environment === Environment.PRODUCTION ? product.database.storage.volumeSizeFor(product.phase) : undefined;
+    this.databaseVolume = volumeSize && new DataVolume(this, 'DatabaseVolume', {
+      machine: this.app, size: volumeSize, mountPath: DATABASE_VOLUME_MOUNT, name: `${prefix}-postgresql`,
+    });
+    this.database = new PostgresDatabase(this, 'Database', {
+      machine: this.app,
+      privateAddress: APP_PRIVATE_IP,
+      privateSubnet: PRIVATE_SUBNET,
+      database: product.database.name,
+      password: new SecretVariable(this, 'database_app_password', { description: `Password of the ${product.database.name} role of ${prefix}'s PostgreSQL (at least 16 characters)` }),
+      dataVolume: this.databaseVolume,
+    });
+
     const backups = !product.backup ? undefined
-      : environment === Environment.PRODUCTION ? addProductionBackups(this, product, this.app, product.backup)
+      : environment === Environment.PRODUCTION ? addProductionBackups(this, product, this.app, product.backup, this.database)
         : environment === Environment.TEST ? addRestoreDrill(this, product, this.app, product.backup) : undefined;
 
     // Phase 3 production: Prometheus and Alertmanager move to a machine of their own.
     const monitoringTypes = environment === Environment.PRODUCTION ? product.phase.monitoringMachine : undefined;
     this.monitoringMachine = monitoringTypes && new Machine(this, 'MonitoringMachine', {
-      environment, role: 'monitoring', name: `${prefix}-monitoring`, serverType: monitoringTypes.preferred, location: product.location,
-      dataClasses: [DataClass.SECRET], sshKeys, adminCidrs: product.admin.cidrs, privateNetwork: this.network,
+      environment, role: 'monitoring', name: `${prefix}-monitoring`, serverType: monitoringTypes.preferred, location,
+      dataClasses: [DataClass.SECRET], sshKeys, adminCidrs: product.admin.cidrs, privateNetwork: this.network, privateIp: MONITORING_PRIVATE_IP,
     });
     this.monitoring = environment === Environment.STAGING ? undefined : new EnvironmentMonitoring(this, 'Monitoring', {
       plan: product.monitoring, phase: product.phase, environment, machine: this.app, monitoringMachine: this.monitoringMachine,
@@ -156,7 +185,14 @@ export class EnvironmentStack extends TerraformStack {
     return {
       stack: this.node.id,
       environment: this.environment.name,
+      location: this.app.location.name,
       serverType: this.app.serverType.name,
+      database: {
+        major: this.database.version.major,
+        dataDirectory: this.database.dataDirectory,
+        ...(this.databaseVolume ? { volume: this.databaseVolume.size.toString() } : {}),
+        tuning: this.database.tuning.toString(),
+      },
       serverTypePreset: this.product.serverTypesFor(this.environment).types.map((t) => t.name),
       onDemand: !this.environment.alwaysOn,
       ...(this.expiresAt ? { expiresAt: this.expiresAt } : {}),

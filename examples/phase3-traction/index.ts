@@ -5,7 +5,8 @@ import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary, exampleMonitoring, STAGI
 
 /**
  * Phase 3, real product traction: production on dedicated vCPUs in Nuremberg (cx43-class types are
- * scarce), staging from a production snapshot before each release.
+ * scarce) with its PostgreSQL data directory on a volume, the test machine in Falkenstein, staging
+ * from a production snapshot (in Nuremberg, where production runs) before each release.
  * Stacks: phase3-traction-test, phase3-traction-staging, phase3-traction-production.
  */
 export function phase3Traction(app: App): ProductStacks {
@@ -18,6 +19,7 @@ export function phase3Traction(app: App): ProductStacks {
     backup: exampleBackup({ offsite: true }),
     stateBucket: 'traction-terraform-state',
     location: Location.NBG1,
+    locations: { test: Location.FSN1, production: Location.NBG1 },
     stateLocation: Location.NBG1,
     staging: StagingMode.fromProductionSnapshot(),
   });

@@ -11,10 +11,14 @@ import { Product } from './product';
 export interface EnvironmentRecord {
   readonly stack: string;
   readonly environment: string;
+  /** Where the environment's machines run. */
+  readonly location: string;
   readonly serverType: string;
   readonly serverTypePreset: string[];
   readonly onDemand: boolean;
   readonly expiresAt?: string;
+  /** The environment's PostgreSQL: its major, data directory and settings. */
+  readonly database?: { readonly major: number; readonly dataDirectory: string; readonly volume?: string; readonly tuning: string };
   /** The release path snapshots this environment before each release (production with a backup plan). */
   readonly preReleaseSnapshot?: boolean;
 }

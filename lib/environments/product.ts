@@ -4,9 +4,16 @@ import type { S3Provider } from '../backup/s3-provider';
 import type { Budget } from '../cost/budget';
 import type { MonitoringPlan } from '../monitoring/monitoring-plan';
 import { DataFlowProps } from '../boundary/data-flow';
+import { DatabaseStorage } from '../database/database-storage';
 import { Environment } from '../core/environment';
 import { labelValueProblem } from '../core/labels';
+import { cidrProblem, coversWholeInternet } from '../core/cidr';
+import {
+  fail as failAt, optionalArray, optionalInstance, optionalStringMap, requireArray, requireInstance, requireProps, requireString,
+} from '../core/runtime-checks';
 import { ValidationError } from '../core/validation-message';
+import { DataFlow } from '../boundary/data-flow';
+import { bucketNameProblem } from '../hetzner/object-storage-backend';
 import { Location } from '../hetzner/location';
 import { ServerType } from '../hetzner/server-type';
 import { Component } from '../roadmap/component';
@@ -37,6 +44,30 @@ export interface ProductBackupOptions {
   readonly storageBoxHostKeys?: string[];
 }
 
+/** Where each environment's machines run; an environment not listed runs in `ProductProps.location`. */
+export interface EnvironmentLocations {
+  /** @default - `ProductProps.location` */
+  readonly test?: Location;
+  /** @default - production's location: staging rehearses where production runs */
+  readonly staging?: Location;
+  /** @default - `ProductProps.location` */
+  readonly production?: Location;
+}
+
+/** The product's PostgreSQL: what the team states, the rest follows from the phase and the machines. */
+export interface ProductDatabaseOptions {
+  /**
+   * The app's database (and role) in every environment.
+   * @default 'app'
+   */
+  readonly name?: string;
+  /**
+   * Where production's data directory lives.
+   * @default DatabaseStorage.PHASE_DEFAULT - the root disk in Phase 1 and 2, a 50 GiB volume from Phase 3
+   */
+  readonly storage?: DatabaseStorage;
+}
+
 export interface ProductProps {
   /** Short name; prefixes stacks and resource names (lowercase letters, digits, "-"). */
   readonly name: string;
@@ -59,6 +90,19 @@ export interface ProductProps {
    * @default Location.FSN1
    */
   readonly location?: Location;
+  /**
+   * Where each environment runs, for example test in fsn1 and production in nbg1. Stacks, cost,
+   * the boundary document and the report all read it from here; production's backups go to a
+   * Storage Box outside production's location.
+   * @default - every environment in `location`
+   */
+  readonly locations?: EnvironmentLocations;
+  /**
+   * The PostgreSQL every environment's app machine runs (the same major everywhere, so the test
+   * machine's drill restores production's dumps into it).
+   * @default - database and role 'app', storage by phase
+   */
+  readonly database?: ProductDatabaseOptions;
   /**
    * Where the state bucket is.
    * @default Location.FSN1
@@ -113,7 +157,10 @@ export class Product {
   public readonly boundary: BoundaryPolicy;
   public readonly dataFlows: readonly DataFlowProps[];
   public readonly stateBucket: string;
+  /** The default location; `locationFor` gives an environment's. */
   public readonly location: Location;
+  public readonly locations: EnvironmentLocations;
+  public readonly database: Required<ProductDatabaseOptions>;
   public readonly stateLocation: Location;
   public readonly staging: StagingMode;
   public readonly earlyAdoptions: readonly EarlyAdoption[];
@@ -123,9 +170,13 @@ export class Product {
   private readonly unavailable: ReadonlySet<string>;
 
   constructor(props: ProductProps) {
+    const at = `Product(${typeof props?.name === 'string' ? props.name : '?'})`;
     const fail = (prop: string, value: unknown, why: string, fix: string): never => {
-      throw new ValidationError(`Product(${props.name}).${prop}: ${JSON.stringify(value)} is not allowed: ${why}. Fix: ${fix}`);
+      // These messages quote the value as JSON (as they always have); NaN and Infinity by name.
+      const shown = typeof value === 'number' && !Number.isFinite(value) ? String(value) : JSON.stringify(value);
+      throw new ValidationError(`${at}.${prop}: ${shown} is not allowed: ${why}. Fix: ${fix}`);
     };
+    checkProductProps(at, props);
     if (!NAME.test(props.name ?? '')) fail('name', props.name, 'a product name is 1-32 lowercase letters, digits or "-"', 'use a short name such as "acme"');
     for (const adoption of props.earlyAdoptions ?? []) {
       if (props.phase.permits(adoption.component)) {
@@ -144,6 +195,16 @@ export class Product {
     this.dataFlows = props.dataFlows ?? [];
     this.stateBucket = props.stateBucket;
     this.location = props.location ?? Location.FSN1;
+    this.locations = { ...props.locations };
+    for (const [environment, location] of Object.entries(this.locations)) {
+      if (!['test', 'staging', 'production'].includes(environment)) fail(`locations.${environment}`, environment, 'the environments are test, staging and production', 'use one of these keys');
+      if (!(location instanceof Location)) fail(`locations.${environment}`, location, 'a location is a Location', 'use Location.FSN1, Location.NBG1 or Location.HEL1');
+    }
+    const databaseName = props.database?.name ?? 'app';
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(databaseName) || databaseName === 'postgres') {
+      fail('database.name', databaseName, 'a database name is lowercase letters, digits and "_", and not "postgres"', "use a name such as 'app'");
+    }
+    this.database = { name: databaseName, storage: props.database?.storage ?? DatabaseStorage.PHASE_DEFAULT };
     this.stateLocation = props.stateLocation ?? Location.FSN1;
     this.staging = props.staging ?? StagingMode.reuseTestMachine();
     this.earlyAdoptions = props.earlyAdoptions ?? [];
@@ -172,8 +233,56 @@ export class Product {
     return picked;
   }
 
+  /** Where an environment's machines run. */
+  public locationFor(environment: Environment): Location {
+    if (environment === Environment.STAGING) return this.locations.staging ?? this.locationFor(Environment.PRODUCTION);
+    if (environment === Environment.TEST) return this.locations.test ?? this.location;
+    return this.locations.production ?? this.location;
+  }
+
   /** The early adoption of a component, if the team made one. */
   public adoptionOf(component: Component): EarlyAdoption | undefined {
     return this.earlyAdoptions.find((a) => a.component === component);
   }
+}
+
+/** What TypeScript checks at compile time, checked at runtime for JavaScript and JSON users. */
+function checkProductProps(at: string, props: ProductProps): void {
+  requireProps(at, props, "pass { name, phase, admin, boundary, stateBucket }");
+  requireString(at, 'name', props.name, "use a short name such as 'acme'");
+  requireInstance(at, 'phase', props.phase, Phase, 'use Phase.ONE, Phase.TWO or Phase.THREE (the object, not its name)', 'a Phase');
+  requireProps(`${at}.admin`, props.admin, "pass admin: { sshPublicKeys: { ops: 'ssh-ed25519 …' }, cidrs: ['203.0.113.0/24'] }");
+  const keys = optionalStringMap(at, 'admin.sshPublicKeys', props.admin.sshPublicKeys, "pass { ops: 'ssh-ed25519 AAAA… ops@acme.eu' }");
+  if (keys === undefined) failAt(at, 'admin.sshPublicKeys', undefined, 'production needs admin keys', "pass { ops: 'ssh-ed25519 AAAA… ops@acme.eu' }");
+  const cidrs = requireArray(at, 'admin.cidrs', props.admin.cidrs, "list the networks admins and CI connect from, such as ['203.0.113.0/24']", (c, prop) => {
+    const problem = cidrProblem(c);
+    if (problem) failAt(at, prop, c, problem, "write the block as address/prefix with host bits cleared, such as '203.0.113.0/24'");
+    return c as string;
+  });
+  if (coversWholeInternet(cidrs)) {
+    failAt(at, 'admin.cidrs', cidrs.join(', '), 'together these blocks cover the whole internet, and SSH must never be open to it', 'list only the office, VPN and CI blocks');
+  }
+  requireInstance(at, 'boundary', props.boundary, BoundaryPolicy, 'pass new BoundaryPolicy({ aiActRoles, egress })', 'a BoundaryPolicy');
+  optionalArray(at, 'dataFlows', props.dataFlows, 'list flows such as [{ processor, dataClass, form }]', (f, prop) => DataFlow.checked(`${at}.${prop}`, f));
+  const bucket = requireString(at, 'stateBucket', props.stateBucket, "name the state bucket, such as 'acme-tfstate'");
+  const bucketProblem = bucketNameProblem(bucket);
+  if (bucketProblem) failAt(at, 'stateBucket', bucket, bucketProblem, "use a name such as 'acme-tfstate'");
+  for (const prop of ['location', 'stateLocation'] as const) {
+    optionalInstance(at, prop, props[prop], Location, 'use Location.FSN1, Location.NBG1 or Location.HEL1', 'a Location');
+  }
+  if (props.locations !== undefined && (props.locations === null || typeof props.locations !== 'object' || Array.isArray(props.locations))) {
+    failAt(at, 'locations', props.locations, 'locations are an object by environment', '{ test: Location.FSN1, production: Location.NBG1 }');
+  }
+  optionalInstance(at, 'staging', props.staging, StagingMode, 'use StagingMode.reuseTestMachine() or StagingMode.fromProductionSnapshot()', 'a StagingMode');
+  optionalArray(at, 'earlyAdoptions', props.earlyAdoptions, "list { component, reason }", (a, prop) => {
+    if (a === null || typeof a !== 'object' || !((a as EarlyAdoption).component instanceof Component)) {
+      failAt(at, prop, a, 'an early adoption names a Component and a reason', "write { component: Component.DATA_VOLUME, reason: '…' }");
+    }
+    return a;
+  });
+  optionalArray(at, 'unavailableServerTypes', props.unavailableServerTypes, "list server type names such as ['cx33']", (t, prop) => requireString(at, prop, t, "write the name, such as 'cx33'"));
+  if (props.database !== undefined && (props.database === null || typeof props.database !== 'object')) {
+    failAt(at, 'database', props.database, 'database options are an object', "pass { name: 'app' } or nothing");
+  }
+  if (props.database?.name !== undefined) requireString(at, 'database.name', props.database.name, "use a name such as 'app'");
 }

@@ -1,5 +1,6 @@
 import { Duration } from '../core/duration';
 import { Size } from '../core/size';
+import { gpuServerPrice } from '../cost/price-gpu';
 import { Component } from './component';
 import { Phase } from './phase';
 
@@ -25,6 +26,42 @@ export interface RoadmapMetrics {
   readonly failedRestoreDrills: number;
   /** Production releases per month. */
   readonly releasesPerMonth: number;
+  /**
+   * What the team reckons running self-hosted inference costs it a month beyond the server (on-call,
+   * model updates, evaluation), in EUR. With it, `assess` prices self-hosting against the model API spend.
+   * @default - not stated: self-hosting is flagged from the spend threshold, without a break-even
+   */
+  readonly selfHostingOperationsEurPerMonth?: number;
+  /**
+   * The dedicated GPU server self-hosting would run on, by its name in the price file.
+   * @default 'gex44'
+   */
+  readonly selfHostingGpuServer?: string;
+}
+
+/** The figures of the self-hosting break-even, as `assess` used them. */
+export interface SelfHostingBreakEven {
+  /** The GPU server priced, such as `gex44`. */
+  readonly gpuServer: string;
+  /** Its monthly price, net EUR. */
+  readonly serverMonthlyEur: number;
+  /** Its one-time setup fee, net EUR, and the months it is spread over. */
+  readonly setupFeeEur: number;
+  readonly setupFeeMonths: number;
+  /** The operations allowance the team stated. */
+  readonly operationsEurPerMonth: number;
+  /** Server + setup fee share + operations. */
+  readonly selfHostedEurPerMonth: number;
+  /** The measured model API spend. */
+  readonly modelApiEurPerMonth: number;
+  /** API spend minus self-hosted cost: positive when self-hosting is cheaper. */
+  readonly savingEurPerMonth: number;
+  /** Months until the setup fee is earned back by the saving (excluding the fee), when there is a saving. */
+  readonly paybackMonths?: number;
+  /** When the GPU price was seen, and whether a dated source confirms it. */
+  readonly priceAsOf: string;
+  readonly priceVerified: boolean;
+  readonly priceSources: readonly string[];
 }
 
 /** The numbers `Roadmap.assess` compares against. Each is documented where it is used. */
@@ -41,6 +78,8 @@ export const ROADMAP_THRESHOLDS = {
   splitDatabaseDiskShare: 0.7,
   /** Monthly model API spend (EUR) from which self-hosting is worth pricing. */
   selfHostingSpendEur: 1500,
+  /** Months a GPU server's setup fee is spread over in the break-even (a year of commitment). */
+  selfHostingSetupFeeMonths: 12,
   /** Releases per month from which on-demand staging would be up most of the time. */
   permanentStagingReleasesPerMonth: 20,
 } as const;
@@ -64,6 +103,8 @@ export interface RoadmapAssessment {
   readonly recommendedPhase: Phase;
   /** The changes the numbers call for, most urgent first. */
   readonly changes: RoadmapChange[];
+  /** The self-hosting break-even, when the team stated its operations allowance. */
+  readonly selfHosting?: SelfHostingBreakEven;
 }
 
 /** Thresholds, not hopes: turns measured metrics into a phase and concrete changes. */
@@ -145,18 +186,41 @@ export class Roadmap {
         minimumPhase: Phase.ONE,
       });
     }
+    const selfHosting = metrics.selfHostingOperationsEurPerMonth === undefined ? undefined : breakEven(metrics);
+    const figures = selfHosting && `${selfHosting.gpuServer} at ${eur(selfHosting.serverMonthlyEur)}/month + ${eur(selfHosting.setupFeeEur)} setup over ${selfHosting.setupFeeMonths} months `
+      + `+ ${eur(selfHosting.operationsEurPerMonth)}/month operations = ${eur(selfHosting.selfHostedEurPerMonth)}/month `
+      + `(GPU price as of ${selfHosting.priceAsOf}${selfHosting.priceVerified ? '' : ', unverified'})`;
     if (metrics.offlineInferenceRequired) {
       changes.push({
         id: 'self-host-inference',
         change: 'self-host inference inside the EU control plane',
-        reason: 'a regulation or contract requires inference without external model APIs',
+        reason: `a regulation or contract requires inference without external model APIs${figures ? `; it costs ${figures}` : ''}`,
         minimumPhase: Phase.THREE,
         component: Component.SELF_HOSTED_INFERENCE,
       });
+    } else if (selfHosting && selfHosting.savingEurPerMonth > 0) {
+      changes.push({
+        id: 'self-host-inference',
+        change: 'self-host inference: it costs less than the model API bill',
+        reason: `model API spend ${eur(metrics.monthlyModelApiSpendEur)}/month is over self-hosting's ${figures}, `
+          + `saving ${eur(selfHosting.savingEurPerMonth)}/month; the setup fee is earned back in ${formatNumber(selfHosting.paybackMonths!)} months`,
+        minimumPhase: Phase.THREE,
+        component: Component.SELF_HOSTED_INFERENCE,
+      });
+    } else if (selfHosting) {
+      if (metrics.monthlyModelApiSpendEur >= t.selfHostingSpendEur) {
+        changes.push({
+          id: 'price-self-hosting',
+          change: 'keep the model APIs: self-hosting costs more at this spend',
+          reason: `model API spend ${eur(metrics.monthlyModelApiSpendEur)}/month is under self-hosting's ${figures}`,
+          minimumPhase: Phase.THREE,
+          component: Component.SELF_HOSTED_INFERENCE,
+        });
+      }
     } else if (metrics.monthlyModelApiSpendEur >= t.selfHostingSpendEur) {
       changes.push({
         id: 'price-self-hosting',
-        change: 'price self-hosted inference against the model API bill (a decision point, not yet a build)',
+        change: 'price self-hosted inference against the model API bill (a decision point, not yet a build): state selfHostingOperationsEurPerMonth',
         reason: `model API spend ${eur(metrics.monthlyModelApiSpendEur)}/month is at least the ${eur(t.selfHostingSpendEur)}/month where self-hosting can pay`,
         minimumPhase: Phase.THREE,
         component: Component.SELF_HOSTED_INFERENCE,
@@ -177,8 +241,32 @@ export class Roadmap {
     // Self-hosting is a decision point, not a reason to change phase by itself.
     const phaseDrivers = changes.filter((c) => c.id !== 'price-self-hosting');
     const recommended = Math.max(byCustomers.number, ...phaseDrivers.map((c) => c.minimumPhase.number));
-    return { recommendedPhase: Phase.of(recommended), changes };
+    return { recommendedPhase: Phase.of(recommended), changes, ...(selfHosting ? { selfHosting } : {}) };
   }
+}
+
+function breakEven(metrics: RoadmapMetrics): SelfHostingBreakEven {
+  const price = gpuServerPrice(metrics.selfHostingGpuServer ?? 'gex44');
+  const months = ROADMAP_THRESHOLDS.selfHostingSetupFeeMonths;
+  const operations = metrics.selfHostingOperationsEurPerMonth!;
+  const cents = (n: number) => Math.round(n * 100) / 100;
+  const selfHosted = cents(price.monthly + price.setupFee / months + operations);
+  const saving = cents(metrics.monthlyModelApiSpendEur - selfHosted);
+  const runningSaving = metrics.monthlyModelApiSpendEur - price.monthly - operations;
+  return {
+    gpuServer: price.name,
+    serverMonthlyEur: price.monthly,
+    setupFeeEur: price.setupFee,
+    setupFeeMonths: months,
+    operationsEurPerMonth: operations,
+    selfHostedEurPerMonth: selfHosted,
+    modelApiEurPerMonth: metrics.monthlyModelApiSpendEur,
+    savingEurPerMonth: saving,
+    ...(saving > 0 ? { paybackMonths: cents(price.setupFee / runningSaving) } : {}),
+    priceAsOf: price.asOf,
+    priceVerified: price.verified,
+    priceSources: price.sources,
+  };
 }
 
 function checkMetrics(metrics: RoadmapMetrics): void {
@@ -195,6 +283,10 @@ function checkMetrics(metrics: RoadmapMetrics): void {
   }
   for (const field of sizes) if (!(metrics[field] instanceof Size)) fail(field, metrics[field], 'pass a Size, such as Size.gibibytes(40)');
   for (const field of durations) if (!(metrics[field] instanceof Duration)) fail(field, metrics[field], 'pass a Duration, such as Duration.millis(800)');
+  const operations = metrics.selfHostingOperationsEurPerMonth as unknown;
+  if (operations !== undefined && (typeof operations !== 'number' || !Number.isFinite(operations) || operations < 0)) {
+    fail('selfHostingOperationsEurPerMonth', operations, 'pass the monthly EUR the team reckons running inference takes beyond the server, >= 0');
+  }
   if (typeof metrics.offlineInferenceRequired !== 'boolean') fail('offlineInferenceRequired', metrics.offlineInferenceRequired, 'pass true or false');
   if (metrics.diskSize.toMebibytes() === 0) fail('diskSize', '0 MiB', 'pass the disk size of the database machine');
   if (metrics.latencySla.toSeconds() === 0) fail('latencySla', '0 seconds', 'pass the p95 latency your SLA promises');

@@ -1,0 +1,93 @@
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { synthDatabase } from './helpers/fixture';
+import { createDebianCluster, layOutDatabaseFiles, PG_BIN, serviceByPgCtl } from './helpers/machine-files';
+import { NamespacePair } from './helpers/netns';
+
+// Moving the data directory to a volume, as the first deploy with a DataVolume does it: the exact
+// rendered setup script and files, a real PostgreSQL 15 cluster holding data on the "root disk",
+// and a tmpfs mounted where the volume would be. Paths move under a temp root (SOVEREIGN_ROOT);
+// the drop-in's data_directory is mapped the same way.
+const ready = fs.existsSync(`${PG_BIN}/postgres`) && NamespacePair.available();
+if (!ready) {
+  if (process.env.CI === 'true') throw new Error('PostgreSQL 15 and root with ip netns are required in CI');
+  console.warn('data directory move suite skipped: it needs root, ip netns and PostgreSQL 15');
+}
+const describeReal = ready ? describe : describe.skip;
+
+describeReal('moving the data directory to a volume', () => {
+  jest.setTimeout(120_000);
+  let root: string;
+  let ns: NamespacePair;
+  const mount = () => path.join(root, 'srv/postgresql');
+
+  const setup = () => {
+    const r = spawnSync('ip', ['netns', 'exec', ns.db, 'python3', path.join(root, 'usr/local/sbin/sovereign-postgres-setup')],
+      { env: { PATH: process.env.PATH, SOVEREIGN_ROOT: root }, encoding: 'utf8' });
+    return { code: r.status, out: `${r.stdout}${r.stderr}` };
+  };
+  const sql = (query: string) => execFileSync('ip', ['netns', 'exec', ns.db, 'runuser', '-u', 'postgres', '--', `${PG_BIN}/psql`, '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1',
+    '-h', path.join(root, 'var/run/postgresql'), '-d', 'postgres', '-c', query], { encoding: 'utf8' }).trim();
+  const pgCtl = (...args: string[]) => execFileSync('ip', ['netns', 'exec', ns.db, 'runuser', '-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, ...args], { stdio: 'pipe' });
+
+  beforeAll(() => {
+    const { bundle } = synthDatabase({ volumeMount: '/srv/postgresql' });
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-move-'));
+    ns = NamespacePair.create(`m${process.pid % 10000}`, { privateCidr: '10.0.1.2/24', publicAddress: '192.0.2.1', outsideAddress: '192.0.2.2', privateSubnet: '10.0.1.0/24' });
+    createDebianCluster(root);
+    // The cluster as it ran before the volume: data on the root disk.
+    const data = path.join(root, 'var/lib/postgresql/15/main');
+    pgCtl('-D', data, '-l', path.join(root, 'var/log/postgresql/before.log'), '-w', '-o', `-c unix_socket_directories=${path.join(root, 'var/run/postgresql')} -c listen_addresses=`, 'start');
+    sql('CREATE TABLE tenants AS SELECT g AS id, md5(g::text) AS name FROM generate_series(1, 5000) g');
+    pgCtl('-D', data, '-w', '-m', 'fast', 'stop');
+    layOutDatabaseFiles(bundle, root, { database_app_password: 'a-password-long-enough-for-the-app' });
+    serviceByPgCtl(root);
+    const dropIn = path.join(root, 'etc/postgresql/15/main/conf.d/50-sovereign.conf');
+    fs.writeFileSync(dropIn, fs.readFileSync(dropIn, 'utf8').replace(/^data_directory = '(.*)'$/m, (_, dir) => `data_directory = '${path.join(root, dir)}'`));
+  });
+
+  afterAll(() => {
+    spawnSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, '-D', path.join(root, 'etc/postgresql/15/main'), '-m', 'immediate', 'stop']);
+    spawnSync('umount', [mount()]);
+    ns?.destroy();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  test('refuses while the volume is not mounted, and leaves the cluster where it is', () => {
+    const run = setup();
+    expect(run.code).toBe(1);
+    expect(run.out).toMatch(/\/srv\/postgresql is not mounted, and the data directory \/srv\/postgresql\/15\/main is on it/);
+    expect(fs.existsSync(path.join(root, 'var/lib/postgresql/15/main/PG_VERSION'))).toBe(true);
+  });
+
+  test('refuses a volume that holds files but no cluster', () => {
+    fs.mkdirSync(mount(), { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512m', 'tmpfs', mount()]);
+    fs.mkdirSync(path.join(mount(), '15/main'), { recursive: true });
+    fs.writeFileSync(path.join(mount(), '15/main/somebody-elses-file'), 'x');
+    const run = setup();
+    expect(run.code).toBe(1);
+    expect(run.out).toMatch(/holds files but no cluster; nothing is overwritten/);
+    fs.rmSync(path.join(mount(), '15'), { recursive: true });
+  });
+
+  test('moves the cluster with its data, keeps the old directory, and starts from the volume', () => {
+    const run = setup();
+    expect(run.out).toMatch(/moving the cluster from \/var\/lib\/postgresql\/15\/main to \/srv\/postgresql\/15\/main/);
+    expect(run.code).toBe(0);
+    expect(sql('SHOW data_directory')).toBe(path.join(mount(), '15/main'));
+    expect(sql('SELECT count(*) FROM tenants')).toBe('5000');
+    expect(fs.existsSync(path.join(root, 'var/lib/postgresql/15/main'))).toBe(false);
+    const kept = fs.readdirSync(path.join(root, 'var/lib/postgresql/15')).filter((n) => n.startsWith('main.moved-'));
+    expect(kept).toHaveLength(1);
+  });
+
+  test('the next run moves nothing', () => {
+    const run = setup();
+    expect(run.code).toBe(0);
+    expect(run.out).not.toMatch(/moving/);
+    expect(sql('SELECT count(*) FROM tenants')).toBe('5000');
+  });
+});

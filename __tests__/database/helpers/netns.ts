@@ -1,0 +1,53 @@
+import { execFileSync, spawnSync } from 'child_process';
+
+/**
+ * Two network namespaces joined by a veth pair, standing in for a machine and the world outside
+ * its private network: `db` carries the machine's private address and a "public" address (TEST-NET,
+ * RFC 5737); `outside` carries another TEST-NET address and reaches the private subnet through `db`.
+ * Traffic never leaves the namespaces.
+ */
+export class NamespacePair {
+  public static create(tag: string, addresses: { privateCidr: string; publicAddress: string; outsideAddress: string; privateSubnet: string }): NamespacePair {
+    const pair = new NamespacePair(`pgdb-${tag}`, `pgout-${tag}`);
+    const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
+    const inDb = (...args: string[]) => ip('netns', 'exec', pair.db, 'ip', ...args);
+    const inOut = (...args: string[]) => ip('netns', 'exec', pair.outside, 'ip', ...args);
+    ip('netns', 'add', pair.db);
+    ip('netns', 'add', pair.outside);
+    const a = `vd${tag}`.slice(0, 15);
+    const b = `vo${tag}`.slice(0, 15);
+    ip('link', 'add', a, 'type', 'veth', 'peer', 'name', b);
+    ip('link', 'set', a, 'netns', pair.db);
+    ip('link', 'set', b, 'netns', pair.outside);
+    inDb('link', 'set', 'lo', 'up');
+    inDb('addr', 'add', addresses.privateCidr, 'dev', a);
+    inDb('addr', 'add', `${addresses.publicAddress}/24`, 'dev', a);
+    inDb('link', 'set', a, 'up');
+    inOut('link', 'set', 'lo', 'up');
+    inOut('addr', 'add', `${addresses.outsideAddress}/24`, 'dev', b);
+    inOut('link', 'set', b, 'up');
+    inOut('route', 'add', addresses.privateSubnet, 'via', addresses.publicAddress);
+    return pair;
+  }
+
+  /** Whether this host can create namespaces (root, iproute2, veth). */
+  public static available(): boolean {
+    if (process.getuid?.() !== 0) return false;
+    const probe = `pgprobe-${process.pid}`;
+    const ok = spawnSync('ip', ['netns', 'add', probe]).status === 0;
+    if (ok) spawnSync('ip', ['netns', 'del', probe]);
+    return ok;
+  }
+
+  private constructor(public readonly db: string, public readonly outside: string) {}
+
+  /** argv prefix that runs a command inside a namespace. */
+  public exec(ns: string): string[] {
+    return ['ip', 'netns', 'exec', ns];
+  }
+
+  public destroy(): void {
+    spawnSync('ip', ['netns', 'del', this.db]);
+    spawnSync('ip', ['netns', 'del', this.outside]);
+  }
+}

@@ -1,0 +1,108 @@
+import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { HcloudProvider } from '../../generated/providers/hcloud/provider';
+import {
+  Environment, FirewallRule, Location, Machine, PostgresDatabase, PostgresTuning, PostgresVersion, SecretVariable, ServerType, SshKey,
+} from '../../lib';
+import { synthDatabase } from './helpers/fixture';
+
+const DROP_IN = '/etc/postgresql/15/main/conf.d/50-sovereign.conf';
+
+function machineIn(stack: TerraformStack, props: Partial<{ image: string; ingress: FirewallRule[] }> = {}) {
+  new HcloudProvider(stack, 'hcloud', {});
+  return new Machine(stack, 'App', {
+    environment: Environment.TEST, role: 'app', serverType: ServerType.CX23, location: Location.FSN1,
+    sshKeys: [SshKey.fromName('admin')], adminCidrs: ['203.0.113.0/24'], ...props,
+  });
+}
+
+describe('PostgresDatabase', () => {
+  test("pins the major the image ships: Debian 12's PostgreSQL 15, server and client", () => {
+    const { bundle, database } = synthDatabase();
+    expect(database.version.major).toBe(15);
+    const part = bundle.parts.find((p) => p.name === 'postgresql 15')!;
+    expect(part.packages).toEqual(['postgresql-15', 'postgresql-client-15']);
+    expect(PostgresVersion.forImage('debian-13').major).toBe(17);
+    expect(() => PostgresVersion.forImage('fedora-40')).toThrow(/'fedora-40' is not allowed: .*debian-12 \(15\)/);
+  });
+
+  test('listens on localhost and the private address, hashes with SCRAM, and admits the app from the private subnet only', () => {
+    const { bundle } = synthDatabase();
+    const dropIn = bundle.files.get(DROP_IN)!;
+    expect(dropIn.owner).toBe('postgres:postgres');
+    expect(dropIn.content).toMatch(/^listen_addresses = 'localhost,10\.0\.1\.2'$/m);
+    expect(dropIn.content).toMatch(/^password_encryption = 'scram-sha-256'$/m);
+    const hba = bundle.files.get('/etc/postgresql/15/main/pg_hba.conf')!.content!;
+    const rules = hba.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(/\s+/));
+    expect(rules).toEqual([
+      ['local', 'all', 'postgres', 'peer'],
+      ['local', 'app', 'app', 'scram-sha-256'],
+      ['host', 'app', 'app', '127.0.0.1/32', 'scram-sha-256'],
+      ['host', 'app', 'app', '::1/128', 'scram-sha-256'],
+      ['host', 'app', 'app', '10.0.1.0/24', 'scram-sha-256'],
+      ['host', 'all', 'all', '0.0.0.0/0', 'reject'],
+      ['host', 'all', 'all', '::/0', 'reject'],
+    ]);
+  });
+
+  test('the password travels as a deploy-time file, root-only; no command, no synthesized value holds it', () => {
+    const { bundle, json } = synthDatabase();
+    const file = bundle.files.get('/etc/sovereign/postgres/app-password')!;
+    expect(file.permissions).toBe('0600');
+    expect(file.owner).toBe('root:root');
+    expect(file.content).toBeUndefined();
+    expect(file.template).toBe('${var.database_app_password}\n');
+    const part = bundle.parts.find((p) => p.name === 'postgresql 15')!;
+    expect(JSON.stringify(part.commands)).not.toMatch(/password|\$\{/);
+    expect(part.commands).toContainEqual(['/usr/local/sbin/sovereign-postgres-setup']);
+    expect(json.variable.database_app_password).toMatchObject({ sensitive: true });
+    expect(json.variable.database_app_password.default).toBeUndefined();
+  });
+
+  test('memory and connections follow the server type, so a rescale changes the bundle and re-tunes through the rollout', () => {
+    const small = synthDatabase({ serverType: ServerType.CX23 });
+    const large = synthDatabase({ serverType: ServerType.CX43 });
+    expect(small.bundle.files.get(DROP_IN)!.content).toMatch(/^shared_buffers = '1024MB'$/m);
+    expect(large.bundle.files.get(DROP_IN)!.content).toMatch(/^shared_buffers = '4096MB'$/m);
+    expect(small.bundle.files.get(DROP_IN)!.content).toMatch(/^max_connections = 60$/m);
+    expect(large.bundle.files.get(DROP_IN)!.content).toMatch(/^max_connections = 180$/m);
+    expect(large.bundle.version).not.toBe(small.bundle.version);
+    const t = PostgresTuning.forServerType(ServerType.CCX63);
+    expect(t.maxConnections).toBe(400);
+    expect(t.sharedBuffersMb).toBe(192 * 1024 / 4);
+  });
+
+  test('on a volume, the data directory is <mount>/<major>/main and the setup refuses to run without the mount', () => {
+    const { bundle, database } = synthDatabase({ volumeMount: '/srv/postgresql' });
+    expect(database.dataDirectory).toBe('/srv/postgresql/15/main');
+    expect(bundle.files.get(DROP_IN)!.content).toMatch(/^data_directory = '\/srv\/postgresql\/15\/main'$/m);
+    expect(JSON.parse(bundle.files.get('/etc/sovereign/postgres/setup.json')!.content!)).toMatchObject({
+      dataDirectory: '/srv/postgresql/15/main', packageDataDirectory: '/var/lib/postgresql/15/main', requireMount: '/srv/postgresql',
+    });
+    expect(database.dump().dataDirectory).toBe('/srv/postgresql/15/main');
+    const names = bundle.parts.map((p) => p.name);
+    expect(names.indexOf('volume /srv/postgresql')).toBeLessThan(names.indexOf('postgresql 15'));
+  });
+
+  test('refuses an address outside the subnet, a public subnet, a plain variable, and the superuser as app role', () => {
+    const make = (props: Partial<{ privateAddress: string; privateSubnet: string; role: string; sensitive: boolean }>) => {
+      const stack = new TerraformStack(Testing.app(), 's');
+      const machine = machineIn(stack);
+      return new PostgresDatabase(stack, 'Database', {
+        machine, privateAddress: props.privateAddress ?? '10.0.1.2', privateSubnet: props.privateSubnet ?? '10.0.1.0/24', role: props.role,
+        password: props.sensitive === false ? new TerraformVariable(stack, 'pw', { type: 'string' }) : new SecretVariable(stack, 'pw', { description: 'x' }),
+      });
+    };
+    expect(() => make({ privateAddress: '10.0.2.2' })).toThrow(/s\/Database\.privateAddress: '10\.0\.2\.2' is not allowed: it is not an address of the private subnet 10\.0\.1\.0\/24\. Fix: pin/);
+    expect(() => make({ privateAddress: '203.0.113.5', privateSubnet: '203.0.113.0/24' })).toThrow(/privateSubnet: '203\.0\.113\.0\/24' is not allowed: it is not a private \(RFC 1918\) block/);
+    expect(() => make({ sensitive: false })).toThrow(/password: 'var\.pw' is not allowed: the variable is not marked sensitive/);
+    expect(() => make({ role: 'postgres' })).toThrow(/role: 'postgres' is not allowed: the app must not be the superuser/);
+    expect(() => make({})).not.toThrow();
+  });
+
+  test('synth fails when a firewall rule opens the database port to the public interface', () => {
+    const stack = new TerraformStack(Testing.app(), 's');
+    const machine = machineIn(stack, { ingress: [FirewallRule.tcpIn('5432', ['198.51.100.0/24'], { description: 'psql from the office' })] });
+    new PostgresDatabase(stack, 'Database', { machine, privateAddress: '10.0.1.2', privateSubnet: '10.0.1.0/24', password: new SecretVariable(stack, 'pw', { description: 'x' }) });
+    expect(() => Testing.synth(stack, true)).toThrow(/s\/App\.ingress: 'psql from the office' is not allowed: it opens the database port 5432 on the public interface/);
+  });
+});

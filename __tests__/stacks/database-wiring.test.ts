@@ -1,0 +1,86 @@
+import { Testing } from 'cdktf';
+import {
+  AlertReceiver, BackupPlan, Component, DatabaseStorage, DeadMansSwitch, Duration, Environment, Location, MonitoringPlan, Phase, Product, ProductProps,
+  RestoreCheck, Roadmap, S3Provider, Size, UptimeCheck,
+} from '../../lib';
+import { ProductStacks } from '../../stacks';
+import { synthesizedBundle } from '../../testing/bundle';
+import { policy } from '../boundary/fixtures';
+
+const admin = { sshPublicKeys: { ops: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu' }, cidrs: ['198.51.100.0/24'] };
+const backup = { restoreChecks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })], offsite: S3Provider.IONOS };
+const monitoring = new MonitoringPlan({
+  uptimeChecks: [UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health'), UptimeCheck.http(Environment.TEST, 'https://test.acme.eu/health')],
+  receivers: [AlertReceiver.webhook('ops', { hostname: 'chat.acme.eu' })],
+  deadMansSwitch: DeadMansSwitch.healthchecksIo(),
+});
+const product = (overrides: Partial<ProductProps> = {}) => new Product({ name: 'acme', phase: Phase.TWO, admin, stateBucket: 'acme-state', boundary: policy, backup, monitoring, ...overrides });
+const synth = (stack: any) => JSON.parse(Testing.synth(stack, true));
+const resources = (json: any, type: string): any[] => Object.values(json.resource?.[type] ?? {});
+const DROP_IN = '/etc/postgresql/15/main/conf.d/50-sovereign.conf';
+
+describe('the product PostgreSQL in the environment stacks', () => {
+  test('test and production run the same major, each on its pinned private address, the drill restoring into it', () => {
+    const stacks = new ProductStacks(Testing.app(), product());
+    for (const [stack, server] of [[stacks.test, 'acme-test-app'], [stacks.production, 'acme-production-app']] as const) {
+      const json = synth(stack);
+      const bundle = synthesizedBundle(json, server);
+      expect(bundle.parts.find((p) => p.name === 'postgresql 15')!.packages).toContain('postgresql-15');
+      expect(bundle.files.get(DROP_IN)!.content).toMatch(/^listen_addresses = 'localhost,10\.0\.1\.2'$/m);
+      expect(resources(json, 'hcloud_server')[0].network[0].ip).toBe('10.0.1.2');
+      expect(json.variable.database_app_password.sensitive).toBe(true);
+    }
+    expect(stacks.test.database.version.equals(stacks.production.database.version)).toBe(true);
+    const testBundle = synthesizedBundle(synth(stacks.test), 'acme-test-app');
+    const names = testBundle.parts.map((p) => p.name);
+    expect(names).toContain('sovereign-backup restore drill');
+  });
+
+  test("production's backup plan dumps the database's data directory; Phase 2 keeps it on the root disk", () => {
+    const stacks = new ProductStacks(Testing.app(), product());
+    expect(stacks.production.databaseVolume).toBeUndefined();
+    expect(stacks.production.database.dataDirectory).toBe('/var/lib/postgresql/15/main');
+    expect(BackupPlan.of(stacks.production.app)).toBeDefined();
+    expect(resources(synth(stacks.production), 'hcloud_volume')).toEqual([]);
+  });
+
+  test('Phase 3 moves the data directory to a volume the dumps cover; the volume validation stays satisfied', () => {
+    const stacks = new ProductStacks(Testing.app(), product({ phase: Phase.THREE }));
+    const json = synth(stacks.production);
+    expect(resources(json, 'hcloud_volume')).toHaveLength(1);
+    expect(stacks.production.database.dataDirectory).toBe('/srv/postgresql/15/main');
+    expect(stacks.production.databaseVolume!.coveringBackup()).toBe(BackupPlan.of(stacks.production.app));
+    expect(stacks.test.databaseVolume).toBeUndefined();
+  });
+
+  test('earlier than Phase 3 when Roadmap.assess says database size and growth cross the disk threshold', () => {
+    const assessment = Roadmap.assess({
+      payingCustomers: 3, monthlyModelApiSpendEur: 0, p95Latency: Duration.millis(300), latencySla: Duration.millis(1000),
+      databaseSize: Size.gibibytes(100), databaseGrowthPerMonth: Size.gibibytes(5), diskSize: Size.gibibytes(160),
+      offlineInferenceRequired: false, failedRestoreDrills: 0, releasesPerMonth: 4,
+    });
+    const stacks = new ProductStacks(Testing.app(), product({ database: { storage: DatabaseStorage.fromAssessment(assessment, Size.gibibytes(200)) } }));
+    const [volume] = resources(synth(stacks.production), 'hcloud_volume');
+    expect(volume.size).toBe(200);
+    expect(Component.declaredIn(stacks.production).map((c) => c.component)).toContain(Component.DATA_VOLUME);
+  });
+
+  test('a location per environment: test in fsn1, production and staging in nbg1, the Storage Box in neither production location', () => {
+    const stacks = new ProductStacks(Testing.app(), product({ locations: { test: Location.FSN1, production: Location.NBG1 } }));
+    expect(resources(synth(stacks.test), 'hcloud_server')[0].location).toBe('fsn1');
+    expect(resources(synth(stacks.test), 'hcloud_network_subnet')[0].network_zone).toBe('eu-central');
+    const production = synth(stacks.production);
+    expect(resources(production, 'hcloud_server')[0].location).toBe('nbg1');
+    expect(resources(production, 'hcloud_storage_box')[0].location).toBe('hel1');
+    const p = product({ locations: { test: Location.FSN1, production: Location.NBG1 } });
+    expect(p.locationFor(Environment.STAGING)).toBe(Location.NBG1);
+    const inHelsinki = new ProductStacks(Testing.app(), product({ locations: { test: Location.HEL1, production: Location.HEL1 } }));
+    expect(resources(synth(inHelsinki.production), 'hcloud_storage_box')[0].location).toBe('fsn1');
+  });
+
+  test('the environments document records each location and database', () => {
+    const stacks = new ProductStacks(Testing.app(), product({ locations: { test: Location.FSN1, production: Location.NBG1 } }));
+    expect(stacks.test.record).toMatchObject({ environment: 'test', location: 'fsn1', database: { major: 15, dataDirectory: '/var/lib/postgresql/15/main' } });
+    expect(stacks.production.record).toMatchObject({ environment: 'production', location: 'nbg1', database: { major: 15 } });
+  });
+});

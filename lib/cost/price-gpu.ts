@@ -1,0 +1,46 @@
+import HETZNER_PRICES from './hetzner-prices.json';
+
+/** A dedicated GPU server's price, with the date and sources it comes from. */
+export interface GpuServerPrice {
+  /** Hetzner's product name, such as `gex44`. */
+  readonly name: string;
+  readonly gpu: string;
+  /** Net EUR a month. */
+  readonly monthly: number;
+  /** Net EUR, once, at order. */
+  readonly setupFee: number;
+  /** When the figure was seen, `YYYY-MM` or `YYYY-MM-DD`. */
+  readonly asOf: string;
+  /** False while no dated source confirms the figure. */
+  readonly verified: boolean;
+  readonly sources: readonly string[];
+  /** What to check before relying on the figure. */
+  readonly note: string;
+}
+
+interface GpuData {
+  readonly note: string;
+  readonly verified: boolean;
+  readonly servers: Record<string, { gpu: string; monthly: number; setupFee: number; asOf: string; sources: string[] }>;
+}
+
+/**
+ * The dedicated GPU servers of the price file (`dedicatedGpuServers`), for pricing self-hosted
+ * inference. Throws naming the known servers for an unknown one.
+ */
+export function gpuServerPrice(name: string, data: unknown = HETZNER_PRICES): GpuServerPrice {
+  const gpu = (data as { dedicatedGpuServers?: GpuData }).dedicatedGpuServers;
+  const server = gpu?.servers?.[name];
+  if (!gpu || !server) {
+    throw new Error(`gpuServerPrice: '${name}' is not allowed: the price file has no such GPU server (known: ${Object.keys(gpu?.servers ?? {}).join(', ') || 'none'}). Fix: use one of these, or add it with its date and source to lib/cost/hetzner-prices.json.`);
+  }
+  for (const [field, value] of [['monthly', server.monthly], ['setupFee', server.setupFee]] as const) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new Error(`gpuServerPrice: dedicatedGpuServers.servers.${name}.${field} ${String(value)} is not allowed: a price is a number >= 0. Fix: correct the price file.`);
+    }
+  }
+  if (!/^\d{4}-\d{2}(-\d{2})?$/.test(server.asOf ?? '')) {
+    throw new Error(`gpuServerPrice: dedicatedGpuServers.servers.${name}.asOf ${JSON.stringify(server.asOf)} is not allowed: a price needs the date it was seen. Fix: write it as YYYY-MM or YYYY-MM-DD.`);
+  }
+  return { name, gpu: server.gpu, monthly: server.monthly, setupFee: server.setupFee, asOf: server.asOf, verified: gpu.verified === true, sources: server.sources, note: gpu.note };
+}

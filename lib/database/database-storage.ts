@@ -1,0 +1,49 @@
+import { Size } from '../core/size';
+import type { RoadmapAssessment } from '../roadmap/roadmap';
+import { Phase } from '../roadmap/phase';
+
+/** Where production's data directory lives: the root disk, or a volume. */
+export class DatabaseStorage {
+  /** The roadmap's default: the root disk in Phase 1 and 2, a 50 GiB volume from Phase 3. */
+  public static readonly PHASE_DEFAULT = new DatabaseStorage('phase-default', Size.gibibytes(50));
+
+  /** The root disk, whatever the phase. */
+  public static rootDisk(): DatabaseStorage {
+    return new DatabaseStorage('root-disk', undefined);
+  }
+
+  /**
+   * A volume of the given size for the data directory. Before Phase 2 the data volume is a
+   * postponed component: adopt it early with a reason (`earlyAdoptions`).
+   */
+  public static volume(size: Size = Size.gibibytes(50)): DatabaseStorage {
+    return new DatabaseStorage('volume', size);
+  }
+
+  /**
+   * A volume when the roadmap's assessment of the measured database size and growth says the
+   * disk threshold is crossed (`attach-volume` or `split-app-db`), otherwise the phase's default.
+   */
+  public static fromAssessment(assessment: RoadmapAssessment, size: Size = Size.gibibytes(50)): DatabaseStorage {
+    const crossed = assessment.changes.find((c) => c.id === 'attach-volume' || c.id === 'split-app-db');
+    return crossed ? new DatabaseStorage('volume', size, crossed.reason) : new DatabaseStorage('phase-default', size);
+  }
+
+  private constructor(
+    public readonly kind: 'phase-default' | 'root-disk' | 'volume',
+    private readonly size: Size | undefined,
+    /** Why the volume came early, when an assessment called for it. */
+    public readonly reason?: string,
+  ) {}
+
+  /** The volume size for a phase, or undefined for the root disk. */
+  public volumeSizeFor(phase: Phase): Size | undefined {
+    if (this.kind === 'root-disk') return undefined;
+    if (this.kind === 'volume') return this.size;
+    return phase.number >= 3 ? this.size : undefined;
+  }
+
+  public toString(): string {
+    return this.kind === 'root-disk' ? 'root disk' : this.kind === 'volume' ? `volume of ${this.size}` : `root disk until Phase 3, then a volume of ${this.size}`;
+  }
+}

@@ -1,0 +1,196 @@
+import { Construct } from 'constructs';
+import { TerraformVariable, Token } from 'cdktf';
+import { PostgresDump } from '../backup/postgres-dump';
+import { cidrProblem } from '../core/cidr';
+import { invalidValue, ValidationError } from '../core/validation-message';
+import { DataVolume } from '../hetzner/data-volume';
+import { Machine } from '../hetzner/machine';
+import { requireSensitive } from '../hetzner/storage-box';
+import { renderDropIn, renderHba, renderSetupConf, renderUnitDropIn, RenderInput } from './private/render';
+import { SETUP_CONF, SETUP_SCRIPT, SETUP_SCRIPT_PATH } from './private/setup-script';
+import { PostgresTuning } from './postgres-tuning';
+import { DEFAULT_IMAGE, PostgresVersion } from './postgres-version';
+
+export interface PostgresDatabaseProps {
+  /** The machine the server runs on. */
+  readonly machine: Machine;
+  /** The machine's address in its environment's private network; the server listens on it and on localhost only. */
+  readonly privateAddress: string;
+  /** The environment's private subnet; the app role may connect from it (and from localhost), from nowhere else. */
+  readonly privateSubnet: string;
+  /** The app role's password, from a sensitive variable (at least 16 characters; checked on the machine). */
+  readonly password: TerraformVariable;
+  /**
+   * The app's database.
+   * @default 'app'
+   */
+  readonly database?: string;
+  /**
+   * The app's role, owner of the database.
+   * @default - the database's name
+   */
+  readonly role?: string;
+  /**
+   * The PostgreSQL major.
+   * @default - the major the machine's image ships (debian-12: 15)
+   */
+  readonly version?: PostgresVersion;
+  /**
+   * A volume for the data directory (`<mount>/<major>/main`). On the first deploy with it, the
+   * setup moves the existing cluster there with the server stopped and keeps the old directory.
+   * @default - the root disk (`/var/lib/postgresql/<major>/main`)
+   */
+  readonly dataVolume?: DataVolume;
+  /**
+   * The port.
+   * @default 5432
+   */
+  readonly port?: number;
+}
+
+const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const databases = new WeakMap<Machine, PostgresDatabase>();
+/** The files the database part writes on the machine. */
+export const POSTGRES_FILES = { setupConf: SETUP_CONF, setupScript: SETUP_SCRIPT_PATH, passwordFile: '/etc/sovereign/postgres/app-password' } as const;
+
+/**
+ * The product's PostgreSQL: Debian's server package of the major the image ships, configured
+ * through the machine's bundle, so every deploy rolls a configuration change out and a rescale
+ * re-tunes it.
+ *
+ * - listens on localhost and the environment's private address only (no firewall rule opens its
+ *   port, and synth fails if one does);
+ * - `pg_hba.conf` admits the app role with SCRAM-SHA-256 from localhost and the private subnet,
+ *   `postgres` over the Unix socket by peer, and rejects everything else;
+ * - the app's role and database are created if missing, and the role's password comes from a
+ *   sensitive variable through a root-only file, set as a SCRAM verifier computed on the machine
+ *   (never in argv, SQL text or logs);
+ * - memory and connections follow the server type (`PostgresTuning`);
+ * - the data directory is on the root disk, or on a `DataVolume` (moved there once, never replaced).
+ *
+ * Back it up with `plan.protect(machine, { postgres: database.dump() })`: the dump covers the data
+ * directory, and so a volume it lives on.
+ */
+export class PostgresDatabase extends Construct {
+  /** The database on a machine, if any. */
+  public static of(machine: Machine): PostgresDatabase | undefined {
+    return databases.get(machine);
+  }
+
+  public readonly machine: Machine;
+  public readonly version: PostgresVersion;
+  public readonly tuning: PostgresTuning;
+  public readonly database: string;
+  public readonly role: string;
+  public readonly port: number;
+  public readonly dataDirectory: string;
+  public readonly privateAddress: string;
+  public readonly privateSubnet: string;
+  public readonly dataVolume?: DataVolume;
+
+  constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
+    super(scope, id);
+    this.machine = props.machine;
+    this.version = props.version ?? PostgresVersion.forImage(props.machine.server.imageInput ?? DEFAULT_IMAGE);
+    this.tuning = PostgresTuning.forServerType(props.machine.serverType);
+    this.database = props.database ?? 'app';
+    this.role = props.role ?? this.database;
+    this.port = props.port ?? 5432;
+    this.privateAddress = props.privateAddress;
+    this.privateSubnet = props.privateSubnet;
+    this.dataVolume = props.dataVolume;
+    this.dataDirectory = props.dataVolume ? `${props.dataVolume.mountPath}/${this.version.major}/main` : this.version.packageDataDirectory;
+
+    if (databases.has(props.machine)) {
+      throw new ValidationError(invalidValue(this, 'machine', props.machine.node.path, `it runs ${databases.get(props.machine)!.node.path} already`,
+        'create one PostgresDatabase per machine; more databases are created in it by the app'));
+    }
+    for (const [prop, value] of [['database', this.database], ['role', this.role]] as const) {
+      if (!NAME.test(value)) {
+        throw new ValidationError(invalidValue(this, prop, value, 'a name is lowercase letters, digits and "_", starting with a letter or "_", at most 63 characters', "use a name such as 'app'"));
+      }
+    }
+    if (this.role === 'postgres') throw new ValidationError(invalidValue(this, 'role', this.role, 'the app must not be the superuser', "use a role of its own such as 'app'"));
+    if (!Number.isInteger(this.port) || this.port < 1024 || this.port > 65535) {
+      throw new ValidationError(invalidValue(this, 'port', this.port, 'a port is a whole number from 1024 to 65535', 'use 5432'));
+    }
+    const subnetProblem = privateBlockProblem(props.privateSubnet);
+    if (subnetProblem) throw new ValidationError(invalidValue(this, 'privateSubnet', props.privateSubnet, subnetProblem, "pass the environment's private subnet, such as '10.0.1.0/24'"));
+    if (Token.isUnresolved(props.privateAddress) || !inBlock(props.privateAddress, props.privateSubnet)) {
+      throw new ValidationError(invalidValue(this, 'privateAddress', props.privateAddress, `it is not an address of the private subnet ${props.privateSubnet}`,
+        "pin the machine's private address (MachineProps.privateIp) and pass it here, such as '10.0.1.2'"));
+    }
+    if (props.dataVolume && props.dataVolume.machine !== props.machine) {
+      throw new ValidationError(invalidValue(this, 'dataVolume', props.dataVolume.node.path, `it is attached to ${props.dataVolume.machine.node.path}, not to ${props.machine.node.path}`,
+        "pass a DataVolume of the database's machine"));
+    }
+    requireSensitive(this, 'password', props.password);
+    databases.set(props.machine, this);
+
+    const input: RenderInput = {
+      version: this.version, tuning: this.tuning, privateAddress: this.privateAddress, privateSubnet: this.privateSubnet,
+      database: this.database, role: this.role, port: this.port, dataDirectory: this.dataDirectory, source: this.node.path,
+    };
+    const conf = this.version.configDirectory;
+    props.machine.addBundlePart({
+      name: `postgresql ${this.version.major}`,
+      packages: [this.version.serverPackage, this.version.clientPackage],
+      files: [
+        { path: `${conf}/conf.d/50-sovereign.conf`, content: renderDropIn(input), owner: 'postgres:postgres', permissions: '0644' },
+        { path: `${conf}/pg_hba.conf`, content: renderHba(input), owner: 'postgres:postgres', permissions: '0640' },
+        { path: `/etc/systemd/system/postgresql@.service.d/50-sovereign-network.conf`, content: renderUnitDropIn() },
+        { path: POSTGRES_FILES.passwordFile, content: `${props.password.stringValue}\n`, permissions: '0600' },
+        {
+          path: SETUP_CONF,
+          content: renderSetupConf({ ...input, passwordFile: POSTGRES_FILES.passwordFile, passwordVariable: props.password.friendlyUniqueId, requireMount: props.dataVolume?.mountPath }),
+          permissions: '0644',
+        },
+        { path: SETUP_SCRIPT_PATH, content: SETUP_SCRIPT, permissions: '0755' },
+      ],
+      commands: [
+        ['systemctl', 'daemon-reload'],
+        ['systemctl', 'enable', this.version.serviceName],
+        [SETUP_SCRIPT_PATH],
+      ],
+    });
+
+    this.node.addValidation({
+      validate: () => props.machine.ingressRules
+        .filter((r) => r.port === String(this.port))
+        .map((r) => invalidValue(props.machine, 'ingress', r.description, `it opens the database port ${this.port} on the public interface`,
+          "remove the rule: the app reaches the database over localhost or the private network, admins through an SSH tunnel")),
+    });
+  }
+
+  /** What the backup plan dumps: every database of this server, its data directory covered (a volume included). */
+  public dump(): PostgresDump {
+    return PostgresDump.allDatabases({ dataDirectory: this.dataDirectory, port: this.port });
+  }
+}
+
+function toNumber(address: string): number | undefined {
+  const parts = address.split('.');
+  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return undefined;
+  return parts.reduce((n, p) => n * 256 + Number(p), 0);
+}
+
+function inBlock(address: string, block: string): boolean {
+  const [base, prefix] = block.split('/');
+  const a = toNumber(address);
+  const b = toNumber(base);
+  if (a === undefined || b === undefined) return false;
+  const size = 2 ** (32 - Number(prefix));
+  return Math.floor(a / size) === Math.floor(b / size) && a % size !== 0 && a % size !== size - 1;
+}
+
+function privateBlockProblem(block: string): string | undefined {
+  if (Token.isUnresolved(block)) return 'it is only known at deploy, and the configuration needs it at synth';
+  const problem = cidrProblem(block);
+  if (problem) return problem;
+  if (block.includes(':')) return 'the private network is IPv4';
+  const [base, prefix] = block.split('/');
+  const n = toNumber(base)!;
+  const isPrivate = ([['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16]] as const)
+    .some(([range, bits]) => Number(prefix) >= bits && Math.floor(n / 2 ** (32 - bits)) === Math.floor(toNumber(range)! / 2 ** (32 - bits)));
+  return isPrivate ? undefined : 'it is not a private (RFC 1918) block, and the database must never listen on a public network';
+}

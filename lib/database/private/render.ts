@@ -1,0 +1,93 @@
+import { PostgresTuning } from '../postgres-tuning';
+import { PostgresVersion } from '../postgres-version';
+
+export interface RenderInput {
+  readonly version: PostgresVersion;
+  readonly tuning: PostgresTuning;
+  readonly privateAddress: string;
+  readonly privateSubnet: string;
+  readonly database: string;
+  readonly role: string;
+  readonly port: number;
+  readonly dataDirectory: string;
+  readonly source: string;
+}
+
+/** conf.d drop-in: Debian's postgresql.conf includes conf.d last, so these settings win. */
+export function renderDropIn(input: RenderInput): string {
+  const settings: Array<[string, string | number]> = [
+    // Localhost and the environment's private address, never a public one (and never '*').
+    ['listen_addresses', `localhost,${input.privateAddress}`],
+    ['port', input.port],
+    ['password_encryption', 'scram-sha-256'],
+    ...(input.dataDirectory !== input.version.packageDataDirectory ? [['data_directory', input.dataDirectory] as [string, string]] : []),
+    ...input.tuning.toSettings(),
+    ['log_connections', 'on'],
+    ['log_disconnections', 'on'],
+  ];
+  return [
+    `# Rendered by cdktf-sovereign-hetzner from ${input.source}; edits are replaced on the next deploy.`,
+    `# ${input.version}, ${input.tuning}.`,
+    ...settings.map(([k, v]) => `${k} = ${typeof v === 'number' ? v : `'${v}'`}`),
+    '',
+  ].join('\n');
+}
+
+/** The whole pg_hba.conf: first match wins, and anything not listed is rejected. */
+export function renderHba(input: RenderInput): string {
+  const rows: string[][] = [
+    ['local', 'all', 'postgres', '', 'peer'],
+    ['local', input.database, input.role, '', 'scram-sha-256'],
+    ['host', input.database, input.role, '127.0.0.1/32', 'scram-sha-256'],
+    ['host', input.database, input.role, '::1/128', 'scram-sha-256'],
+    ['host', input.database, input.role, input.privateSubnet, 'scram-sha-256'],
+    ['host', 'all', 'all', '0.0.0.0/0', 'reject'],
+    ['host', 'all', 'all', '::/0', 'reject'],
+  ];
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length)) + 2);
+  return [
+    `# Rendered by cdktf-sovereign-hetzner from ${input.source}; edits are replaced on the next deploy.`,
+    '# postgres over the Unix socket as the postgres OS user (backups, the drill); the app role with',
+    `# SCRAM-SHA-256 from localhost and the environment's private network ${input.privateSubnet}; nothing else.`,
+    ...rows.map((r) => r.map((c, i) => (i < 4 ? c.padEnd(widths[i]) : c)).join('').trimEnd()),
+    '',
+  ].join('\n');
+}
+
+/** What the setup script reads. */
+export function renderSetupConf(input: RenderInput & { passwordFile: string; passwordVariable: string; requireMount?: string }): string {
+  const unit = input.version.serviceName;
+  return `${JSON.stringify({
+    major: input.version.major,
+    package: input.version.serverPackage,
+    bin: input.version.binDirectory,
+    dataDirectory: input.dataDirectory,
+    packageDataDirectory: input.version.packageDataDirectory,
+    requireMount: input.requireMount ?? null,
+    socketDirectory: '/var/run/postgresql',
+    port: input.port,
+    osUser: 'postgres',
+    database: input.database,
+    role: input.role,
+    passwordFile: input.passwordFile,
+    passwordVariable: input.passwordVariable,
+    serviceName: unit,
+    service: {
+      start: ['systemctl', 'start', unit],
+      stop: ['systemctl', 'stop', unit],
+      restart: ['systemctl', 'restart', unit],
+    },
+  }, null, 2)}\n`;
+}
+
+/** The server waits for the network, so the private address exists when it binds. */
+export function renderUnitDropIn(): string {
+  return [
+    '# Rendered by cdktf-sovereign-hetzner: listen_addresses names the private address, which appears',
+    '# only once the private network is up; without this the server would start on localhost alone.',
+    '[Unit]',
+    'Wants=network-online.target',
+    'After=network-online.target',
+    '',
+  ].join('\n');
+}
