@@ -7,7 +7,8 @@ export const REPORT_USAGE = `  cdktf-sovereign-hetzner report --app MODULE [--ex
       The operator's report from the app's construct tree: DIR/index.md and one self-contained
       DIR/index.html (default DIR: report) with environments and machines by phase, the data boundary
       and what leaves it, backup flows with RPO and RTO, the cost tables, the postponed list and the
-      90-day checklist, and a diagram laid out by Graphviz.`;
+      90-day checklist, and a diagram laid out by Graphviz (the optional package @hpcc-js/wasm-graphviz:
+      npm install --save-dev @hpcc-js/wasm-graphviz).`;
 
 /** `report`: writes the operator's report. */
 export async function reportCommand(argv: readonly string[], io: CliIo): Promise<number> {

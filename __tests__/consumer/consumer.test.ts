@@ -1,14 +1,27 @@
-import { execFileSync } from 'child_process';
+import { execFile, execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { promisify } from 'util';
 
-// Proves the way teams import the library: pack it, install the tarball into a fresh project
-// standing in for a team's own IaC repo, type-check an app against it, and synthesize it.
+// Proves the way teams import the library, on both CDKs: pack it, build the CDK Terrain package from
+// that tarball (scripts/build-cdktn.js), install each into a fresh project standing in for a team's
+// own IaC repo, count what the install brought, type-check an app against it, and synthesize it.
 const ROOT = path.resolve(__dirname, '..', '..');
 const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const cdktnBuild = require('../../scripts/build-cdktn.js') as {
+  buildCdktnPackage(options: { from?: string; out?: string }): string;
+  rewriteSource(text: string): string;
+  CDKTN_TOOLCHAIN: Record<string, string>;
+};
+const rootPkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+const OPTIONAL_PEERS = Object.entries(rootPkg.peerDependenciesMeta as Record<string, { optional?: boolean }>)
+  .filter(([, meta]) => meta.optional)
+  .map(([name]) => name);
 
-const APP = `
+// The team's app, split so that the report command can load its definition without synthesizing.
+const DEFINITION = `
 import { App } from 'cdktf';
 import {
   AiActRole, AlertReceiver, BoundaryPolicy, DataClass, DeadMansSwitch, EgressForm, Environment, MonitoringPlan, Phase, Processor, Product,
@@ -16,90 +29,270 @@ import {
 } from 'cdktf-sovereign-hetzner';
 import { ProductStacks } from 'cdktf-sovereign-hetzner/stacks';
 
+export function define(app: App): void {
+  const product = new Product({
+    name: 'acme',
+    phase: Phase.ONE,
+    admin: {
+      sshPublicKeys: { ops: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu' },
+      cidrs: ['198.51.100.0/24'],
+    },
+    stateBucket: 'acme-tfstate',
+    staging: StagingMode.reuseTestMachine(),
+    boundary: new BoundaryPolicy({
+      aiActRoles: [AiActRole.DEPLOYER],
+      egress: [{ dataClass: DataClass.PUBLIC, to: [Processor.mistralAi()], form: EgressForm.RAW }],
+    }),
+    backup: { restoreChecks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })] },
+    monitoring: new MonitoringPlan({
+      uptimeChecks: [UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health')],
+      receivers: [AlertReceiver.webhook('ops', { hostname: 'chat.acme.eu' })],
+      deadMansSwitch: DeadMansSwitch.healthchecksIo(),
+    }),
+  });
+  new ProductStacks(app, product);
+}
+`;
+const MAIN = `
+import { App } from 'cdktf';
+import { define } from './definition';
+
 const app = new App();
-const product = new Product({
-  name: 'acme',
-  phase: Phase.ONE,
-  admin: {
-    sshPublicKeys: { ops: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu' },
-    cidrs: ['198.51.100.0/24'],
-  },
-  stateBucket: 'acme-tfstate',
-  staging: StagingMode.reuseTestMachine(),
-  boundary: new BoundaryPolicy({
-    aiActRoles: [AiActRole.DEPLOYER],
-    egress: [{ dataClass: DataClass.PUBLIC, to: [Processor.mistralAi()], form: EgressForm.RAW }],
-  }),
-  backup: { restoreChecks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })] },
-  monitoring: new MonitoringPlan({
-    uptimeChecks: [UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health')],
-    receivers: [AlertReceiver.webhook('ops', { hostname: 'chat.acme.eu' })],
-    deadMansSwitch: DeadMansSwitch.healthchecksIo(),
-  }),
-});
-new ProductStacks(app, product);
+define(app);
 app.synth();
 `;
 
-function run(cmd: string, args: string[], cwd: string): string {
-  return execFileSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, CHECKPOINT_DISABLE: '1', npm_config_audit: 'false', npm_config_fund: 'false' }, stdio: ['ignore', 'pipe', 'pipe'] });
+// What the stand-in and the report need stays out of a construct user's install; asking for them
+// says what to install. Runs inside the team's project, against the installed package.
+const OPTIONAL_PARTS = `
+const path = require('path');
+const pkg = process.argv[2];
+const result = {};
+const testing = require(pkg + '/testing');
+result.testingLoads = typeof testing.synthesizedBundle === 'function' && typeof testing.setupStandInMatchers === 'function';
+try { testing.installStandIn(require('fs').mkdtempSync(path.join(require('os').tmpdir(), 'standin-'))); result.standIn = 'installed'; }
+catch (e) { result.standIn = e.message; }
+const diagram = require(path.join(path.dirname(require.resolve(pkg + '/package.json')), 'dist', 'lib', 'report', 'diagram.js'));
+diagram.renderSvg('digraph { a -> b }').then((svg) => { result.report = svg.slice(0, 4); }, (e) => { result.report = e.message; })
+  .then(() => process.stdout.write(JSON.stringify(result)));
+`;
+
+interface Flavour {
+  /** The CDK's package: the team imports it and installs it beside the library. */
+  readonly cdk: 'cdktf' | 'cdktn';
+  readonly library: string;
+  readonly installs: (tarball: string) => string[];
+  readonly source: (text: string) => string;
 }
 
-describe('a team consuming the packed library', () => {
-  let project: string;
-  let pkgVersions: { cdktf: string; constructs: string };
+const FLAVOURS: Flavour[] = [
+  {
+    cdk: 'cdktf',
+    library: 'cdktf-sovereign-hetzner',
+    installs: (tarball) => [tarball, `cdktf@${rootPkg.devDependencies.cdktf}`, `constructs@${rootPkg.devDependencies.constructs}`],
+    source: (text) => text,
+  },
+  {
+    cdk: 'cdktn',
+    library: 'cdktn-sovereign-hetzner',
+    installs: (tarball) => [tarball, `cdktn@${cdktnBuild.CDKTN_TOOLCHAIN.cdktn}`, `constructs@${cdktnBuild.CDKTN_TOOLCHAIN.constructs}`],
+    // The team's app moves to cdktn the way the library did: the same rewrite.
+    source: (text) => cdktnBuild.rewriteSource(text),
+  },
+];
 
-  beforeAll(() => {
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'consumer-'));
-    const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], ROOT));
-    const tarball = path.join(work, packed[0].filename);
-    const rootPkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-    pkgVersions = { cdktf: rootPkg.devDependencies.cdktf, constructs: rootPkg.devDependencies.constructs };
+const ENV = { ...process.env, CHECKPOINT_DISABLE: '1', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+const execFileAsync = promisify(execFile);
 
-    project = path.join(work, 'team-iac');
-    fs.mkdirSync(project);
-    fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'team-iac', private: true, version: '1.0.0' }));
-    // The same settings as `cdktf init --template=typescript` (node10 module resolution, CommonJS).
-    fs.writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { target: 'ES2020', lib: ['es2020'], module: 'CommonJS', moduleResolution: 'node', strict: true, skipLibCheck: true, types: [] },
-      files: ['main.ts'],
-    }));
-    fs.writeFileSync(path.join(project, 'main.ts'), APP);
-    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball, `cdktf@${pkgVersions.cdktf}`, `constructs@${pkgVersions.constructs}`], project);
-  }, 300_000);
+function run(cmd: string, args: string[], cwd: string): string {
+  try {
+    return execFileSync(cmd, args, { cwd, encoding: 'utf8', env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    // tsc (run by npm pack's prepack) reports on stdout: show it with the failure.
+    const { stdout, stderr } = e as { stdout?: string; stderr?: string };
+    throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd}:\n${stdout ?? ''}\n${stderr ?? ''}`);
+  }
+}
 
-  test('ships the library, the stacks and the bindings, but not the tests or examples', () => {
-    const installed = path.join(project, 'node_modules', 'cdktf-sovereign-hetzner');
-    expect(fs.existsSync(path.join(installed, 'dist', 'lib', 'index.d.ts'))).toBe(true);
-    expect(fs.existsSync(path.join(installed, 'dist', 'stacks', 'index.d.ts'))).toBe(true);
-    expect(fs.existsSync(path.join(installed, 'dist', 'generated', 'providers', 'hcloud', 'server', 'index.js'))).toBe(true);
-    expect(fs.existsSync(path.join(installed, 'dist', 'examples'))).toBe(false);
-    expect(fs.existsSync(path.join(installed, '__tests__'))).toBe(false);
+async function runAsync(cmd: string, args: string[], cwd: string): Promise<string> {
+  return (await execFileAsync(cmd, args, { cwd, encoding: 'utf8', env: ENV, maxBuffer: 64 * 1024 * 1024 })).stdout;
+}
+
+interface LockEntry {
+  version?: string;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  hasInstallScript?: boolean;
+}
+
+/** The lockfile locations `start` pulls in (itself, its dependencies, their dependencies...), resolved as node does. */
+function closure(packages: Record<string, LockEntry>, starts: string[]): Set<string> {
+  const seen = new Set<string>();
+  const resolve = (from: string, name: string): string | undefined => {
+    for (let dir = from; ; dir = dir.slice(0, Math.max(0, dir.lastIndexOf('/node_modules/')))) {
+      const candidate = `${dir ? `${dir}/` : ''}node_modules/${name}`;
+      if (packages[candidate]) return candidate;
+      if (!dir) return undefined;
+    }
+  };
+  const visit = (location: string) => {
+    if (seen.has(location)) return;
+    seen.add(location);
+    const entry = packages[location];
+    const optionalPeers = new Set(Object.entries(entry.peerDependenciesMeta ?? {}).filter(([, m]) => m.optional).map(([n]) => n));
+    const names = [
+      ...Object.keys(entry.dependencies ?? {}),
+      ...Object.keys(entry.optionalDependencies ?? {}),
+      ...Object.keys(entry.peerDependencies ?? {}).filter((n) => !optionalPeers.has(n)),
+    ];
+    for (const name of names) {
+      const found = resolve(location, name);
+      if (found) visit(found);
+    }
+  };
+  for (const start of starts) if (packages[start]) visit(start);
+  return seen;
+}
+
+interface Installed {
+  readonly project: string;
+  readonly lock: Record<string, LockEntry>;
+}
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'consumer-'));
+const installed = new Map<string, Promise<Installed>>();
+
+beforeAll(async () => {
+  const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], ROOT));
+  const tarballs: Record<string, string> = { cdktf: path.join(work, packed[0].filename) };
+  tarballs.cdktn = cdktnBuild.buildCdktnPackage({ from: tarballs.cdktf, out: work });
+
+  // Both installs (and type-checks) run at once: they wait on the network and the disk, not on each other.
+  for (const flavour of FLAVOURS) {
+    installed.set(flavour.cdk, (async () => {
+      const project = path.join(work, `team-iac-${flavour.cdk}`);
+      fs.mkdirSync(project);
+      fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'team-iac', private: true, version: '1.0.0' }));
+      // The same settings as `cdktf init --template=typescript` (node10 module resolution, CommonJS).
+      fs.writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify({
+        compilerOptions: { target: 'ES2020', lib: ['es2020'], module: 'CommonJS', moduleResolution: 'node', strict: true, skipLibCheck: true, types: [] },
+        files: ['main.ts', 'definition.ts'],
+      }));
+      fs.writeFileSync(path.join(project, 'definition.ts'), flavour.source(DEFINITION));
+      fs.writeFileSync(path.join(project, 'main.ts'), flavour.source(MAIN));
+      fs.writeFileSync(path.join(project, 'optional-parts.js'), OPTIONAL_PARTS);
+      await runAsync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...flavour.installs(tarballs[flavour.cdk])], project);
+      await runAsync(process.execPath, [TSC, '-p', 'tsconfig.json'], project);
+      const lock = JSON.parse(fs.readFileSync(path.join(project, 'package-lock.json'), 'utf8')).packages;
+      return { project, lock };
+    })());
+  }
+  // Surface an install failure here, with npm's output, rather than as a rejected promise per test.
+  await Promise.all(installed.values());
+}, 300_000);
+
+afterAll(() => {
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+describe.each(FLAVOURS)('a team on $cdk consuming the packed $library', (flavour) => {
+  const get = () => installed.get(flavour.cdk)!;
+  const libraryDir = (project: string) => path.join(project, 'node_modules', flavour.library);
+
+  test('ships the library, the stacks and the bindings, but not the tests or examples; the provider schema once', async () => {
+    const dir = libraryDir((await get()).project);
+    expect(fs.existsSync(path.join(dir, 'dist', 'lib', 'index.d.ts'))).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'dist', 'stacks', 'index.d.ts'))).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'dist', 'generated', 'providers', 'hcloud', 'server', 'index.js'))).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'dist', 'examples'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, '__tests__'))).toBe(false);
+    const schemas: string[] = [];
+    const walk = (d: string) => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(path.join(d, e.name));
+        else if (e.name === 'hcloud-provider-schema.json') schemas.push(path.relative(dir, path.join(d, e.name)));
+      }
+    };
+    walk(dir);
+    expect(schemas).toEqual([path.join('dist', 'schema', 'hcloud-provider-schema.json')]);
+    expect(fs.existsSync(path.join(dir, 'schema', 'hcloud-replacement.json'))).toBe(true);
   });
 
-  test('every relative link of the README reaches a file inside the package, and the package says where it lives', () => {
-    const installed = path.join(project, 'node_modules', 'cdktf-sovereign-hetzner');
-    const readme = fs.readFileSync(path.join(installed, 'README.md'), 'utf8');
+  test('every relative link of the README reaches a file inside the package, and the package says where it lives', async () => {
+    const dir = libraryDir((await get()).project);
+    const readme = fs.readFileSync(path.join(dir, 'README.md'), 'utf8');
     const links = [...readme.matchAll(/\]\((?!https?:|#)([^)#\s]+)/g)].map((m) => m[1]);
     expect(links).toEqual(expect.arrayContaining(['docs/day-2.md', 'docs/backup.md']));
-    for (const link of links) expect([link, fs.existsSync(path.join(installed, link))]).toEqual([link, true]);
-    const pkg = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8'));
-    expect(pkg).toMatchObject({ repository: { url: expect.any(String) }, homepage: expect.any(String), bugs: { url: expect.any(String) } });
+    for (const link of links) expect([link, fs.existsSync(path.join(dir, link))]).toEqual([link, true]);
+    const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    expect(pkg).toMatchObject({ name: flavour.library, repository: { url: expect.any(String) }, homepage: expect.any(String), bugs: { url: expect.any(String) } });
   });
 
-  test('installs a single copy of cdktf and constructs, shared with the team', () => {
-    expect(fs.existsSync(path.join(project, 'node_modules', 'cdktf-sovereign-hetzner', 'node_modules', 'constructs'))).toBe(false);
-    expect(fs.existsSync(path.join(project, 'node_modules', 'cdktf-sovereign-hetzner', 'node_modules', 'cdktf'))).toBe(false);
+  test(`installs a single copy of ${flavour.cdk} and constructs, shared with the team`, async () => {
+    const { project, lock } = await get();
+    expect(fs.existsSync(path.join(libraryDir(project), 'node_modules', 'constructs'))).toBe(false);
+    expect(fs.existsSync(path.join(libraryDir(project), 'node_modules', flavour.cdk))).toBe(false);
+    // One CDK only: the other one, pulled in by a stray import or peer, would split the construct tree.
+    const other = flavour.cdk === 'cdktf' ? 'cdktn' : 'cdktf';
+    expect(Object.keys(lock).filter((l) => l.endsWith(`node_modules/${other}`))).toEqual([]);
   });
 
-  test("type-checks and synthesizes the team's app", () => {
-    run(process.execPath, [TSC, '-p', 'tsconfig.json'], project);
-    run(process.execPath, ['main.js'], project);
+  test(`adds at most 3 packages to what ${flavour.cdk} and constructs bring, none with an install script, none of the optional peers`, async () => {
+    const { project, lock } = await get();
+    const all = Object.keys(lock).filter((l) => l !== '');
+    const cdk = closure(lock, [`node_modules/${flavour.cdk}`, 'node_modules/constructs']);
+    const added = all.filter((l) => !cdk.has(l) && l !== `node_modules/${flavour.library}`).map((l) => l.replace(/^.*node_modules\//, ''));
+    // Everything installed is accounted for by the CDK or the library (nothing stray to hide behind).
+    expect(all.filter((l) => !cdk.has(l) && !closure(lock, [`node_modules/${flavour.library}`]).has(l))).toEqual([]);
+    expect(added.length <= 3 ? 'at most 3' : added).toBe('at most 3');
+    expect(added).toEqual(expect.arrayContaining(Object.keys(rootPkg.dependencies)));
+    expect(all.filter((l) => lock[l].hasInstallScript)).toEqual([]);
+    for (const peer of OPTIONAL_PEERS) expect([peer, fs.existsSync(path.join(project, 'node_modules', peer))]).toEqual([peer, false]);
+  });
+
+  test('the stand-in and the report, whose packages are optional, name what to install', async () => {
+    const { project } = await get();
+    const result = JSON.parse(await runAsync(process.execPath, ['optional-parts.js', flavour.library], project));
+    expect(result.testingLoads).toBe(true);
+    for (const name of ['@grpc/grpc-js', '@grpc/proto-loader', '@msgpack/msgpack']) {
+      expect(result.standIn).toContain(`${name}@'${rootPkg.peerDependencies[name]}'`);
+    }
+    expect(result.standIn).toMatch(/^The Hetzner stand-in \(\S+\/testing\) .* Fix: npm install --save-dev /);
+    expect(result.standIn).toContain(`${flavour.library}/testing`);
+    expect(result.report).toContain(`Fix: npm install --save-dev @hpcc-js/wasm-graphviz@'${rootPkg.peerDependencies['@hpcc-js/wasm-graphviz']}'`);
+    // The same through the package's command (named after the package), as a team runs it.
+    const cli = await execFileAsync(path.join(project, 'node_modules', '.bin', flavour.library), ['report', '--app', 'definition.js', '--export', 'define', '--to', 'report'], { cwd: project, env: ENV })
+      .then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }));
+    expect(cli).toEqual({ code: 1, stderr: expect.stringMatching(/^error: The operator report .* Fix: npm install --save-dev @hpcc-js\/wasm-graphviz@/) });
+  });
+
+  test("type-checks and synthesizes the team's app", async () => {
+    const { project } = await get();
+    await runAsync(process.execPath, ['main.js'], project);
     const synthesized = JSON.parse(fs.readFileSync(path.join(project, 'cdktf.out', 'stacks', 'acme-production', 'cdk.tf.json'), 'utf8'));
     const [server] = Object.values(synthesized.resource.hcloud_server) as any[];
     expect(server).toMatchObject({ name: 'acme-production-app', server_type: 'cx33', delete_protection: true, location: 'fsn1' });
     expect(synthesized.terraform.backend.s3.bucket).toBe('acme-tfstate');
     expect(Object.values(synthesized.resource.hcloud_storage_box)).toHaveLength(1);
+    expect(synthesized['//'].metadata.version).toBe(flavour.cdk === 'cdktf' ? rootPkg.devDependencies.cdktf : cdktnBuild.CDKTN_TOOLCHAIN.cdktn);
     expect(fs.readFileSync(path.join(project, 'cdktf.out', 'products', 'acme', 'boundary.md'), 'utf8')).toMatch(/# Data boundary: acme/);
   }, 120_000);
 });
+
+test('the same app synthesizes the same Terraform on cdktn as on cdktf, apart from the CDK version stamp', async () => {
+  const stacks = async (cdk: string) => {
+    const out = path.join((await installed.get(cdk)!).project, 'cdktf.out', 'stacks');
+    // The synth test above wrote these; run it again in case jest ran this test alone.
+    if (!fs.existsSync(out)) await runAsync(process.execPath, ['main.js'], path.dirname(path.dirname(out)));
+    return Object.fromEntries(fs.readdirSync(out).sort().map((stack) => {
+      const json = JSON.parse(fs.readFileSync(path.join(out, stack, 'cdk.tf.json'), 'utf8'));
+      delete json['//'].metadata.version;
+      return [stack, json];
+    }));
+  };
+  const [cdktf, cdktn] = await Promise.all([stacks('cdktf'), stacks('cdktn')]);
+  expect(Object.keys(cdktf).length).toBeGreaterThanOrEqual(2);
+  expect(cdktn).toEqual(cdktf);
+}, 120_000);

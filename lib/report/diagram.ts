@@ -103,11 +103,34 @@ export async function renderSvg(dot: string): Promise<string> {
   return (await renderSvgs([dot]))[0];
 }
 
+/**
+ * Graphviz is an optional peer dependency: construct users who never write the report do not
+ * install it (with its WebAssembly it is the largest thing the report needs).
+ */
+const GRAPHVIZ_PACKAGE = '@hpcc-js/wasm-graphviz';
+/** The range of GRAPHVIZ_PACKAGE this library is tested with (its peerDependencies entry). */
+const GRAPHVIZ_RANGE = '^1.29.2';
+
+/** The installed Graphviz entry file, or an error that names the package to install. */
+function graphvizFile(): string {
+  try {
+    return require.resolve(GRAPHVIZ_PACKAGE);
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'MODULE_NOT_FOUND') throw e;
+    throw new Error(
+      `The operator report lays its diagram out with Graphviz from the optional package ${GRAPHVIZ_PACKAGE}, which is not installed. ` +
+        `Fix: npm install --save-dev ${GRAPHVIZ_PACKAGE}@'${GRAPHVIZ_RANGE}' (the constructs themselves do not need it).`,
+    );
+  }
+}
+
 async function loadInProcess(): Promise<Graphviz | undefined> {
+  // Resolving first turns a missing package into a message that names it, in and out of process.
+  const file = graphvizFile();
   // The package is ES modules only. Node (>= 20.19) requires it natively; a runtime that replaces
   // `require` (a test runner) or an older Node cannot, and renders in a child Node process instead.
   try {
-    const module = createRequire(__filename)('@hpcc-js/wasm-graphviz') as { Graphviz: { load(): Promise<Graphviz> } };
+    const module = createRequire(__filename)(file) as { Graphviz: { load(): Promise<Graphviz> } };
     return await module.Graphviz.load();
   } catch (e) {
     if ((e as { code?: string }).code === 'ERR_REQUIRE_ESM') return undefined;
@@ -127,7 +150,7 @@ process.stdin.on('end', async () => {
 });`;
 
 function renderInChild(dots: readonly string[]): string[] {
-  const file = require.resolve('@hpcc-js/wasm-graphviz');
+  const file = graphvizFile();
   const result = spawnSync(process.execPath, ['-e', CHILD], { input: JSON.stringify({ file, dots }), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 60_000 });
   if (result.status !== 0) throw new Error(`Graphviz could not lay out the diagram: ${result.stderr || result.error?.message}`);
   return JSON.parse(result.stdout) as string[];

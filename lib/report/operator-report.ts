@@ -31,6 +31,9 @@ export interface OperatorReport {
  * synthesized from. Environments and machines by phase, data classes and the boundary with what
  * leaves to which processor, backup flows with RPO and RTO, the cost tables, the postponed list and
  * the 90-day checklist.
+ *
+ * The diagram needs the optional peer dependency `@hpcc-js/wasm-graphviz`, loaded on the first
+ * call; without it this rejects, naming the package and version range to install.
  */
 export async function writeOperatorReport(scope: IConstruct, options: OperatorReportOptions = {}): Promise<OperatorReport> {
   const outdir = options.outdir ?? 'report';

@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { assertStandInPackages } from '../peer-packages';
 import { javascriptEntry } from './transpile-cache';
 
 /** The provider the stand-in poses as. */
@@ -14,6 +15,7 @@ export function terraformPlatform(): string {
 
 /** The JavaScript file node runs as the provider plugin (compiled, or transpiled from source). */
 export function providerEntry(): string {
+  assertStandInPackages();
   return javascriptEntry(path.join(__dirname, '..', 'provider', 'main'));
 }
 

@@ -1,0 +1,54 @@
+// The rewrite that turns the packed cdktf package into the cdktn one (scripts/build-cdktn.js):
+// module specifiers move, words that only look like them stay (they reach machines and Terraform).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { rewriteSource, rewriteManifest } = require('../../scripts/build-cdktn.js') as {
+  rewriteSource(text: string, options?: { everywhere?: boolean }): string;
+  rewriteManifest(pkg: Record<string, unknown>): Record<string, any>;
+};
+
+describe('the cdktn build', () => {
+  test.each([
+    ['const cdktf = require("cdktf");', 'const cdktf = require("cdktn");'],
+    ["import { App } from 'cdktf';", "import { App } from 'cdktn';"],
+    ['import "cdktf/lib/testing/adapters/jest";', 'import "cdktn/lib/testing/adapters/jest";'],
+    ['type T = import("cdktf").TerraformStack;', 'type T = import("cdktn").TerraformStack;'],
+    ["import { ProductStacks } from 'cdktf-sovereign-hetzner/stacks';", "import { ProductStacks } from 'cdktn-sovereign-hetzner/stacks';"],
+    ['exports.PACKAGE_NAME = "cdktf-sovereign-hetzner";', 'exports.PACKAGE_NAME = "cdktn-sovereign-hetzner";'],
+  ])('rewrites the module specifier in %s', (before, after) => {
+    expect(rewriteSource(before)).toBe(after);
+  });
+
+  test.each([
+    ['labels: { "managed-by": "cdktf-sovereign-hetzner" }'],
+    ['# rendered by cdktf-sovereign-hetzner at deploy'],
+    ['Symbol.for("cdktf/TerraformStack")'],
+    ["path.join(outdir, 'cdktf.out')"],
+    ['run `cdktf synth` first'],
+    ['require("cdktf-cli")'],
+  ])('leaves %s as it is', (text) => {
+    expect(rewriteSource(text)).toBe(text);
+  });
+
+  test("renames the library in the CLI's own messages only when asked", () => {
+    expect(rewriteSource('usage: cdktf-sovereign-hetzner report', { everywhere: true })).toBe('usage: cdktn-sovereign-hetzner report');
+  });
+
+  test('gives the cdktn package its name, command and peers, and keeps the optional peers optional', () => {
+    const pkg = rewriteManifest({
+      name: 'cdktf-sovereign-hetzner', description: 'CDK for Terraform constructs', bin: { 'cdktf-sovereign-hetzner': 'dist/cli/main.js' },
+      peerDependencies: { cdktf: '^0.21.0', constructs: '^10.4.2', '@grpc/grpc-js': '^1.14.7' },
+      peerDependenciesMeta: { '@grpc/grpc-js': { optional: true } },
+      scripts: { prepack: 'npm run build' }, devDependencies: { cdktf: '0.21.0' }, overrides: {},
+    });
+    expect(pkg).toMatchObject({
+      name: 'cdktn-sovereign-hetzner',
+      description: 'CDK Terrain (cdktn) constructs',
+      bin: { 'cdktn-sovereign-hetzner': 'dist/cli/main.js' },
+      peerDependencies: { cdktn: '~0.24.0', constructs: '>=10.6.0 <10.8.0', '@grpc/grpc-js': '^1.14.7' },
+      peerDependenciesMeta: { '@grpc/grpc-js': { optional: true } },
+    });
+    expect(pkg.peerDependencies.cdktf).toBeUndefined();
+    expect(pkg).not.toHaveProperty('scripts');
+    expect(pkg).not.toHaveProperty('devDependencies');
+  });
+});
