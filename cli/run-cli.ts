@@ -5,6 +5,7 @@ import {
   EnvironmentRecord, HcloudApiClient, releasePlan, ReleaseStep, shellLine, SNAPSHOT_ID, StagingReaper,
 } from '../lib';
 import { CHECK_USAGE, checkCommand } from './check';
+import { INIT_USAGE, initCommand } from './init';
 import { COST_USAGE, costCommand } from './cost';
 import { REPORT_USAGE, reportCommand } from './report';
 
@@ -26,6 +27,7 @@ const USAGE = `Usage:
       The release path: deploy test, bring staging up, rehearse, take staging down, deploy production.
       --dry-run prints the exact commands instead of running them. Reads DIR/products/NAME/environments.json
       (run \`npm run synth\` first; DIR defaults to cdktf.out).
+${INIT_USAGE}
 ${CHECK_USAGE}
 ${COST_USAGE}
 ${REPORT_USAGE}
@@ -39,6 +41,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (command === 'staging' && (sub === 'list' || sub === 'delete-expired')) return await staging(sub, args, io);
     if (command === 'snapshot') return await snapshot(args, io);
     if (command === 'release') return release(args, io);
+    if (command === 'init') return await initCommand(argv.slice(1), io);
     if (command === 'check') return checkCommand(argv.slice(1), io);
     if (command === 'cost') return costCommand(argv.slice(1), io);
     if (command === 'report') return await reportCommand(argv.slice(1), io);

@@ -1,0 +1,133 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { PassThrough } from 'stream';
+import { runCli } from '../../cli/run-cli';
+import { initCommand } from '../../cli/init';
+
+// `init` scaffolds a team's IaC repository that works offline at once: tested as a team would use it,
+// with the packed library, npm install from the local cache, npm test and cdktf synth in the new repository.
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu';
+const FLAGS = ['--name', 'acme', '--domain', 'acme.eu', '--location', 'nbg1', '--admin-key', KEY, '--admin-cidrs', '198.51.100.0/24', '--public', 'mistral,jina', '--pseudonymized', 'mistral', '--budget', '40'];
+
+async function cli(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(args, { env: {}, out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): string {
+  const result = spawnSync(cmd, args, {
+    cwd, encoding: 'utf8', timeout: 600_000,
+    env: { ...process.env, CHECKPOINT_DISABLE: '1', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', ...env },
+  });
+  if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${result.status}:\n${result.stdout}\n${result.stderr}`.slice(-8000));
+  return result.stdout;
+}
+
+describe('cdktf-sovereign-hetzner init', () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'init-'));
+  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  test('fails outside a terminal when a flag without a default is missing, naming the flag', async () => {
+    const { code, err } = await cli(['init', path.join(work, 'no-key'), '--name', 'acme']);
+    expect(code).toBe(1);
+    expect(err).toMatch(/--admin-key is required when init does not run in a terminal\. Fix: pass --admin-key/);
+    expect(fs.existsSync(path.join(work, 'no-key', 'package.json'))).toBe(false);
+  });
+
+  test.each([
+    [['--location', 'ash'], /--location 'ash' is not allowed: the product's data stays in the EU\. Fix: use fsn1, nbg1 or hel1\./],
+    [['--public', 'openai'], /processor 'openai' is not one init knows\. Fix: use mistral or jina/],
+    [['--name', 'Acme Corp'], /--name 'Acme Corp' is not allowed: .* Fix: use 3 to 32 lowercase letters/],
+    [['--admin-cidrs', '0.0.0.0/1,128.0.0.0/1'], /admin\.cidrs: .* is not allowed: together these blocks cover the whole internet, and SSH must never be open to it\. Fix:/],
+  ])('fails on bad input with the library\'s own message: %j', async (bad, message) => {
+    const dir = path.join(work, `bad-${Math.random().toString(36).slice(2)}`);
+    const { code, err } = await cli(['init', dir, ...FLAGS, ...bad]);
+    expect(code).toBe(1);
+    expect(err).toMatch(message);
+  });
+
+  test('refuses a directory that is not empty', async () => {
+    const dir = path.join(work, 'taken');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'main.ts'), '// mine\n');
+    const { code, err } = await cli(['init', dir, ...FLAGS]);
+    expect(code).toBe(1);
+    expect(err).toMatch(/taken is not empty\. Fix: run init in a new, empty directory/);
+  });
+
+  test('asks for what the flags leave out when it runs in a terminal', async () => {
+    const input = Object.assign(new PassThrough(), { isTTY: true });
+    const dir = path.join(work, 'asked');
+    const questions: string[] = [];
+    const done = initCommand([dir, '--name', 'acme'], { env: {}, out: (l) => questions.push(l), err: () => undefined }, input);
+    // domain, location, key, networks, public, pseudonymized, budget
+    for (const answer of ['', 'hel1', KEY, '198.51.100.0/24', 'jina', '', '35']) input.write(`${answer}\n`);
+    expect(await done).toBe(0);
+    expect(questions.slice(0, 2)).toEqual(['Domain your product answers on (for the uptime checks) [acme.eu]:', 'Location of the machines (fsn1, nbg1, hel1) [fsn1]:']);
+    const product = fs.readFileSync(path.join(dir, 'product.ts'), 'utf8');
+    expect(product).toContain("location: Location.of('hel1')");
+    expect(product).toContain('{ dataClass: DataClass.PUBLIC, to: [jina], form: EgressForm.RAW }');
+    expect(product).toContain("UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health')");
+    expect(product).toContain('Budget.monthly(Money.euros(35))');
+  });
+
+  describe('the scaffolded repository, with the packed library', () => {
+    const repo = path.join(work, 'acme-iac');
+    let tarball: string;
+
+    beforeAll(async () => {
+      tarball = path.join(work, JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], ROOT))[0].filename);
+      const { code, err } = await cli(['init', repo, ...FLAGS, '--library', `file:${tarball}`]);
+      expect(err).toBe('');
+      expect(code).toBe(0);
+    }, 300_000);
+
+    test('holds the app, the product in at most 40 lines, tests, CI for GitHub and GitLab, and .env.example', () => {
+      for (const file of ['package.json', 'cdktf.json', 'tsconfig.json', 'main.ts', 'product.ts', '__tests__/stacks.test.ts', '.env.example', '.gitignore',
+        '.github/workflows/infrastructure.yml', '.gitlab-ci.yml', 'README.md']) {
+        expect([file, fs.existsSync(path.join(repo, file))]).toEqual([file, true]);
+      }
+      expect(fs.readFileSync(path.join(repo, 'product.ts'), 'utf8').trim().split('\n').length).toBeLessThanOrEqual(40);
+      const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
+      expect(Object.keys(pkg.dependencies).sort()).toEqual(['cdktf', 'cdktf-sovereign-hetzner', 'constructs']);
+      expect(pkg.devDependencies['cdktf-cli']).toBeDefined();
+      const github = fs.readFileSync(path.join(repo, '.github/workflows/infrastructure.yml'), 'utf8');
+      expect(github).toMatch(/environment: production {20,}# required reviewers/);
+      expect(github).toMatch(/terraform plan -input=false -detailed-exitcode/);
+      expect(github).toMatch(/schedule: \[\{ cron:/);
+      const gitlab = fs.readFileSync(path.join(repo, '.gitlab-ci.yml'), 'utf8');
+      expect(gitlab).toMatch(/deploy-production:[\s\S]*when: manual/);
+      expect(gitlab).toMatch(/artifacts: \{ paths: \[plan\.txt\]/);
+    });
+
+    test('npm install (from the local cache) and npm test pass right away, offline', () => {
+      run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], repo);
+      // The first run, on the team's machine, writes the snapshots (CI=false: jest takes CI=true as --ci).
+      const test = run('npm', ['test'], repo, { CI: 'false' });
+      expect(test).toBeDefined();
+      expect(fs.readdirSync(path.join(repo, '__tests__', '__snapshots__'))).toEqual(['stacks.test.ts.snap']);
+    }, 600_000);
+
+    test('cdktf synth works, leaves cdktf.json as it was, and .env.example names exactly the variables the stacks declare', () => {
+      const before = fs.readFileSync(path.join(repo, 'cdktf.json'), 'utf8');
+      run(path.join(repo, 'node_modules', '.bin', 'cdktf'), ['synth'], repo, { STAGING_EXPIRES_AT: '2099-12-31' });
+      expect(fs.readFileSync(path.join(repo, 'cdktf.json'), 'utf8')).toBe(before);
+      const stacks = fs.readdirSync(path.join(repo, 'cdktf.out', 'stacks')).sort();
+      expect(stacks).toEqual(['acme-production', 'acme-staging', 'acme-test']);
+      const declared = new Set(stacks.flatMap((s) => Object.entries<any>(JSON.parse(fs.readFileSync(path.join(repo, 'cdktf.out', 'stacks', s, 'cdk.tf.json'), 'utf8')).variable ?? {})
+        .filter(([, v]) => v.default === undefined).map(([name]) => name)));
+      const listed = [...fs.readFileSync(path.join(repo, '.env.example'), 'utf8').matchAll(/^TF_VAR_(\w+)=$/gm)].map((m) => m[1]);
+      expect(listed.sort()).toEqual([...declared].sort());
+      // The team's check command sees the same.
+      const check = spawnSync(path.join(repo, 'node_modules', '.bin', 'cdktf-sovereign-hetzner'), ['check'], { cwd: repo, encoding: 'utf8', env: { PATH: process.env.PATH } });
+      expect(check.status).toBe(1);
+      for (const name of declared) expect(check.stderr).toContain(`TF_VAR_${name}`);
+    }, 300_000);
+  });
+});

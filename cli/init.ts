@@ -1,0 +1,462 @@
+import { randomUUID } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as readline from 'readline';
+import { Testing } from 'cdktf';
+import {
+  AiActRole, AlertReceiver, BoundaryPolicy, Budget, DataClass, DeadMansSwitch, EgressForm, Environment, Location,
+  MonitoringPlan, Money, Phase, Processor, Product, RestoreCheck, StagingMode, UptimeCheck,
+} from '../lib';
+import { ProductStacks } from '../stacks';
+import { requirementsOfStacks, environmentExample } from './check';
+import type { CliIo } from './run-cli';
+
+export const INIT_USAGE = `  cdktf-sovereign-hetzner init [DIR] [--name NAME] [--domain DOMAIN] [--location fsn1|nbg1|hel1]
+                               [--admin-key "ssh-ed25519 AAAA… you@team.eu"] [--admin-cidrs CIDR,…]
+                               [--public mistral,jina] [--pseudonymized mistral] [--budget EUROS] [--library SPEC]
+      Scaffolds a team's IaC repository in DIR (default: the current directory, which must be empty): a
+      Phase 1 product in main.ts, tests (snapshot, Terraform validate and plan through the stand-in,
+      production refuses destroy), .env.example with every variable the stacks need, and CI for GitHub
+      Actions and GitLab. Asks for what the flags leave out when it runs in a terminal; in CI, flags only.
+      --library sets the dependency spec of this library (default: this version from the registry).`;
+
+/** What the scaffolded product is made of. */
+interface InitAnswers {
+  readonly name: string;
+  readonly domain: string;
+  readonly location: string;
+  readonly adminKey: string;
+  readonly adminCidrs: string[];
+  readonly publicTo: string[];
+  readonly pseudonymizedTo: string[];
+  readonly budget: number;
+}
+
+const PROCESSORS: Record<string, { factory: string; make: () => Processor }> = {
+  mistral: { factory: 'Processor.mistralAi()', make: () => Processor.mistralAi() },
+  jina: { factory: 'Processor.jinaAi()', make: () => Processor.jinaAi() },
+};
+const NAME = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
+const VALUED = new Set(['name', 'domain', 'location', 'admin-key', 'admin-cidrs', 'public', 'pseudonymized', 'budget', 'library']);
+
+export async function initCommand(argv: readonly string[], io: CliIo, input: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin): Promise<number> {
+  const { dir, flags } = parse(argv);
+  const target = path.resolve(dir);
+  if (fs.existsSync(target) && fs.readdirSync(target).filter((f) => f !== '.git').length > 0) {
+    throw new Error(`${target} is not empty. Fix: run init in a new, empty directory: cdktf-sovereign-hetzner init my-iac`);
+  }
+  const answers = validate(await complete(flags, path.basename(target), io, input));
+  const library = flags.library ?? `^${ownPackage().version}`;
+  const files = scaffold(answers, library);
+  for (const [file, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(target, file)), { recursive: true });
+    fs.writeFileSync(path.join(target, file), content);
+  }
+  io.out(`Scaffolded ${answers.name}'s IaC repository in ${target}: ${Object.keys(files).sort().join(', ')}.`);
+  io.out('Next: npm install && npm test (offline: the stand-in provider plays Hetzner), then read README.md there.');
+  return 0;
+}
+
+function parse(argv: readonly string[]): { dir: string; flags: Record<string, string> } {
+  let dir = '.';
+  const flags: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) { dir = arg; continue; }
+    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
+    if (!VALUED.has(name)) throw new Error(`unknown option '--${name}'. Fix: see \`cdktf-sovereign-hetzner help\`.`);
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new Error(`--${name} needs a value. Fix: see \`cdktf-sovereign-hetzner help\`.`);
+    flags[name] = value;
+  }
+  return { dir, flags };
+}
+
+/** Flags first; on a terminal, a question for each one left out; elsewhere, defaults or an error. */
+async function complete(flags: Record<string, string>, dirName: string, io: CliIo, input: NodeJS.ReadableStream & { isTTY?: boolean }): Promise<InitAnswers> {
+  const interactive = input.isTTY === true;
+  const rl = interactive ? readline.createInterface({ input, terminal: false }) : undefined;
+  // Lines typed ahead of a question wait in the iterator instead of being lost.
+  const lines = rl?.[Symbol.asyncIterator]();
+  const ask = async (flag: string, question: string, fallback?: string): Promise<string> => {
+    if (flags[flag] !== undefined) return flags[flag];
+    if (lines) {
+      io.out(`${question}${fallback ? ` [${fallback}]` : ''}:`);
+      const next = await lines.next();
+      const answer = next.done ? '' : String(next.value).trim();
+      if (answer !== '' || fallback !== undefined) return answer || fallback!;
+    }
+    if (fallback !== undefined) return fallback;
+    throw new Error(`--${flag} is required${interactive ? '' : ' when init does not run in a terminal'}. Fix: pass --${flag} (see \`cdktf-sovereign-hetzner help\`).`);
+  };
+  try {
+    const name = await ask('name', 'Product name (lowercase, used in server and stack names)', NAME.test(dirName) ? dirName : undefined);
+    const domain = await ask('domain', 'Domain your product answers on (for the uptime checks)', `${name}.eu`);
+    const location = await ask('location', 'Location of the machines (fsn1, nbg1, hel1)', 'fsn1');
+    const adminKey = await ask('admin-key', 'Admin SSH public key (ssh-ed25519 AAAA…)');
+    const adminCidrs = (await ask('admin-cidrs', 'Networks admins and CI deploy from (CIDRs, comma-separated)')).split(',').map((c) => c.trim()).filter(Boolean);
+    const publicTo = list(await ask('public', 'Processors that may receive public data (mistral, jina; none)', 'mistral'));
+    const pseudonymizedTo = list(await ask('pseudonymized', 'Processors that may receive pseudonymized data (none)', 'none'));
+    const budget = Number(await ask('budget', 'Monthly budget in EUR, excluding VAT', '30'));
+    if (!rl) io.out(`init: ${name} in ${location}, public data to ${publicTo.join(', ') || 'nobody'}, pseudonymized to ${pseudonymizedTo.join(', ') || 'nobody'}, budget €${budget}.`);
+    return { name, domain, location, adminKey, adminCidrs, publicTo, pseudonymizedTo, budget };
+  } finally {
+    rl?.close();
+  }
+}
+
+function list(text: string): string[] {
+  return text.toLowerCase() === 'none' ? [] : text.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
+}
+
+/** Builds the product the answers describe once, so that every mistake surfaces here with the library's own message. */
+function validate(answers: InitAnswers): InitAnswers {
+  if (!NAME.test(answers.name)) {
+    throw new Error(`--name '${answers.name}' is not allowed: it becomes part of server and stack names. Fix: use 3 to 32 lowercase letters, digits and "-", such as acme.`);
+  }
+  if (!/^[a-z0-9.-]+\.[a-z]{2,}$/.test(answers.domain)) throw new Error(`--domain '${answers.domain}' is not a domain name. Fix: pass the host your product answers on, such as acme.eu.`);
+  const location = Location.of(answers.location);
+  if (!location.isKnown || !location.inEu) throw new Error(`--location '${answers.location}' is not allowed: the product's data stays in the EU. Fix: use fsn1, nbg1 or hel1.`);
+  for (const p of [...answers.publicTo, ...answers.pseudonymizedTo]) {
+    if (!PROCESSORS[p]) throw new Error(`processor '${p}' is not one init knows. Fix: use ${Object.keys(PROCESSORS).join(' or ')} (or none), and declare others in main.ts.`);
+  }
+  if (!Number.isFinite(answers.budget) || answers.budget <= 0) throw new Error(`--budget '${answers.budget}' is not allowed: a budget is a positive amount of euros. Fix: pass a number such as 30.`);
+  // The library checks keys, networks and everything else exactly as at synth.
+  synthesize(answers);
+  return answers;
+}
+
+function productOf(a: InitAnswers): Product {
+  // One instance per processor, as product.ts declares them.
+  const made = new Map<string, Processor>();
+  const processor = (n: string) => made.get(n) ?? made.set(n, PROCESSORS[n].make()).get(n)!;
+  return new Product({
+    name: a.name,
+    phase: Phase.ONE,
+    location: Location.of(a.location),
+    admin: { sshPublicKeys: { admin: a.adminKey }, cidrs: a.adminCidrs },
+    stateBucket: `${a.name}-tfstate`,
+    staging: StagingMode.fromProductionSnapshot(),
+    boundary: new BoundaryPolicy({
+      aiActRoles: [AiActRole.DEPLOYER],
+      egress: [
+        ...(a.publicTo.length > 0 ? [{ dataClass: DataClass.PUBLIC, to: a.publicTo.map(processor), form: EgressForm.RAW }] : []),
+        ...(a.pseudonymizedTo.length > 0 ? [{ dataClass: DataClass.PSEUDONYMIZED, to: a.pseudonymizedTo.map(processor), form: EgressForm.PSEUDONYMIZED }] : []),
+      ],
+    }),
+    backup: { restoreChecks: [RestoreCheck.sql('database-answers', { database: 'app', query: 'SELECT true' })] },
+    monitoring: new MonitoringPlan({
+      uptimeChecks: [UptimeCheck.http(Environment.PRODUCTION, `https://${a.domain}/health`), UptimeCheck.http(Environment.TEST, `https://test.${a.domain}/health`)],
+      receivers: [AlertReceiver.webhook('ops', { hostname: `chat.${a.domain}` })],
+      deadMansSwitch: DeadMansSwitch.healthchecksIo(),
+    }),
+    budget: Budget.monthly(Money.euros(a.budget)),
+  });
+}
+
+/** The stacks main.ts will synthesize, synthesized here: for validation and for .env.example. */
+function synthesize(a: InitAnswers): Array<{ name: string; json: any }> {
+  const app = Testing.app();
+  const stacks = new ProductStacks(app, productOf(a), { stagingExpiresAt: '2099-12-31' });
+  return stacks.all.map((s) => ({ name: s.node.id, json: JSON.parse(Testing.synth(s, true)) }));
+}
+
+function ownPackage(): { version: string; peerDependencies: Record<string, string>; devDependencies: Record<string, string> } {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+  return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+}
+
+function scaffold(a: InitAnswers, library: string): Record<string, string> {
+  const own = ownPackage();
+  const dev = own.devDependencies;
+  const env = environmentExample(requirementsOfStacks(synthesize(a)).filter((r) => r.variable));
+  const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
+  return {
+    'package.json': json({
+      name: `${a.name}-iac`,
+      private: true,
+      version: '0.1.0',
+      scripts: {
+        build: 'tsc -p tsconfig.json',
+        synth: 'cdktf synth',
+        check: 'cdktf-sovereign-hetzner check',
+        // The first run writes the snapshots (commit them); CI runs `npm test -- --ci`, which never writes new ones.
+        test: 'tsc -p tsconfig.json --noEmit && jest',
+        cost: 'cdktf-sovereign-hetzner cost',
+      },
+      dependencies: { 'cdktf-sovereign-hetzner': library, cdktf: dev.cdktf, constructs: dev.constructs },
+      devDependencies: {
+        'cdktf-cli': dev['cdktf-cli'], typescript: dev.typescript, jest: dev.jest, 'ts-jest': dev['ts-jest'],
+        '@types/jest': dev['@types/jest'], '@types/node': dev['@types/node'],
+        // The stand-in's protocol packages: optional peers of the library, needed by the tests below.
+        '@grpc/grpc-js': dev['@grpc/grpc-js'], '@grpc/proto-loader': dev['@grpc/proto-loader'], '@msgpack/msgpack': dev['@msgpack/msgpack'],
+      },
+      // jest 30's resolver needs this pin for npm ci on some platforms.
+      overrides: { 'unrs-resolver': '1.12.2' },
+    }),
+    'cdktf.json': json({
+      language: 'typescript', app: 'npm run --silent build && node dist/main.js', output: 'cdktf.out', terraformProviders: [], terraformModules: [],
+      sendCrashReports: 'false', context: {}, projectId: randomUUID(),
+    }),
+    'tsconfig.json': json({
+      compilerOptions: {
+        target: 'ES2020', lib: ['es2020'], module: 'CommonJS', moduleResolution: 'node', strict: true, esModuleInterop: true,
+        skipLibCheck: true, types: ['node', 'jest'], outDir: 'dist',
+      },
+      include: ['main.ts', 'product.ts', '__tests__/**/*.ts'],
+    }),
+    'jest.config.js': "module.exports = { testEnvironment: 'node', roots: ['<rootDir>/__tests__'], transform: { '^.+\\\\.ts$': 'ts-jest' } };\n",
+    'product.ts': productSource(a),
+    'main.ts': [
+      "// The app `cdktf synth` and `cdktf deploy` run: test, staging (when STAGING_EXPIRES_AT is set) and production.",
+      "import { App } from 'cdktf';",
+      "import { ProductStacks } from 'cdktf-sovereign-hetzner/stacks';",
+      "import { product } from './product';",
+      '',
+      'const app = new App();',
+      'new ProductStacks(app, product(), { stagingExpiresAt: process.env.STAGING_EXPIRES_AT });',
+      'app.synth();',
+      '',
+    ].join('\n'),
+    '__tests__/stacks.test.ts': testSource(a),
+    '.env.example': env,
+    '.gitignore': ['node_modules/', 'dist/', 'cdktf.out/', '.env', '*.tfstate*', '.terraform/', ''].join('\n'),
+    '.github/workflows/infrastructure.yml': githubWorkflow(a),
+    '.gitlab-ci.yml': gitlabPipeline(a),
+    'README.md': readme(a),
+  };
+}
+
+function productSource(a: InitAnswers): string {
+  const processors = [...new Set([...a.publicTo, ...a.pseudonymizedTo])];
+  const egress = [
+    ...(a.publicTo.length > 0 ? [`      { dataClass: DataClass.PUBLIC, to: [${a.publicTo.join(', ')}], form: EgressForm.RAW },`] : []),
+    ...(a.pseudonymizedTo.length > 0 ? [`      { dataClass: DataClass.PSEUDONYMIZED, to: [${a.pseudonymizedTo.join(', ')}], form: EgressForm.PSEUDONYMIZED },`] : []),
+  ];
+  return `import {
+  AiActRole, AlertReceiver, BoundaryPolicy, Budget, DataClass, DeadMansSwitch, EgressForm, Environment, Location, MonitoringPlan,
+  Money, Phase, Processor, Product, RestoreCheck, StagingMode, UptimeCheck,
+} from 'cdktf-sovereign-hetzner';
+
+/** ${a.name}: Phase 1 (pilots), test always on, staging on demand, production protected. */
+export function product(): Product {
+${processors.map((p) => `  const ${p} = ${PROCESSORS[p].factory};`).join('\n')}
+  return new Product({
+    name: '${a.name}',
+    phase: Phase.ONE,
+    location: Location.of('${a.location}'),
+    admin: { sshPublicKeys: { admin: '${a.adminKey}' }, cidrs: ${JSON.stringify(a.adminCidrs).replace(/"/g, "'")} },
+    stateBucket: '${a.name}-tfstate',
+    staging: StagingMode.fromProductionSnapshot(),
+    boundary: new BoundaryPolicy({
+      aiActRoles: [AiActRole.DEPLOYER],
+      egress: [
+${egress.join('\n')}
+      ],
+    }),
+    backup: { restoreChecks: [RestoreCheck.sql('database-answers', { database: 'app', query: 'SELECT true' })] },
+    monitoring: new MonitoringPlan({
+      uptimeChecks: [UptimeCheck.http(Environment.PRODUCTION, 'https://${a.domain}/health'), UptimeCheck.http(Environment.TEST, 'https://test.${a.domain}/health')],
+      receivers: [AlertReceiver.webhook('ops', { hostname: 'chat.${a.domain}' })],
+      deadMansSwitch: DeadMansSwitch.healthchecksIo(),
+    }),
+    budget: Budget.monthly(Money.euros(${a.budget})),
+  });
+}
+`;
+}
+
+function testSource(a: InitAnswers): string {
+  return `import { Testing } from 'cdktf';
+import { ProductStacks } from 'cdktf-sovereign-hetzner/stacks';
+import { setupStandInMatchers } from 'cdktf-sovereign-hetzner/testing';
+import { product } from '../product';
+
+// Offline: the stand-in provider plays Hetzner for Terraform (terraform >= 1.10 must be on PATH).
+setupStandInMatchers();
+const stacks = () => new ProductStacks(Testing.app(), product(), { stagingExpiresAt: '2099-12-31' });
+const synth = (stack: any) => JSON.parse(Testing.synth(stack, true));
+
+test('production is protected against loss', () => {
+  const [server]: any[] = Object.values(synth(stacks().production).resource.hcloud_server);
+  expect(server).toMatchObject({ name: '${a.name}-production-app', delete_protection: true, location: '${a.location}' });
+  expect(server.lifecycle.prevent_destroy).toBe(true);
+});
+
+test.each(['test', 'staging', 'production'] as const)('the %s stack is valid and plans with Terraform', (env) => {
+  const stack = stacks()[env]!;
+  expect(stack).toBeValidWithStandIn();
+  expect(stack).toPlanWithStandIn();
+});
+
+test('production refuses terraform destroy', () => {
+  expect(stacks().production).toRefuseToDestroy('hcloud_server');
+}, 120_000);
+
+test('the synthesized stacks match their snapshots', () => {
+  for (const stack of stacks().all) expect(synth(stack)).toMatchSnapshot(stack.node.id);
+});
+`;
+}
+
+function githubWorkflow(a: InitAnswers): string {
+  return `# ${a.name} infrastructure: synth and test on every push, plan on pull requests (the plan as a comment),
+# deploy test on main, production after a manual approval (environment "production" with required reviewers),
+# and a daily drift check that fails (and so notifies) when the real infrastructure differs from the code.
+name: infrastructure
+on:
+  push:
+  pull_request:
+  schedule: [{ cron: '17 6 * * *' }]
+  workflow_dispatch:
+env:
+  CHECKPOINT_DISABLE: '1'
+  TF_INPUT: '0'
+  HCLOUD_TOKEN: \${{ secrets.HCLOUD_TOKEN }}
+  AWS_ACCESS_KEY_ID: \${{ secrets.AWS_ACCESS_KEY_ID }}
+  AWS_SECRET_ACCESS_KEY: \${{ secrets.AWS_SECRET_ACCESS_KEY }}
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-node@v4
+        with: { node-version: 20 }
+      - uses: hashicorp/setup-terraform@v3
+        with: { terraform_version: 1.11.4, terraform_wrapper: false }
+      - run: npm ci && npx cdktf synth && npm test -- --ci
+  plan:
+    if: github.event_name == 'pull_request'
+    needs: test
+    runs-on: ubuntu-latest
+    permissions: { pull-requests: write, contents: read }
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-node@v4
+        with: { node-version: 20 }
+      - uses: hashicorp/setup-terraform@v3
+        with: { terraform_version: 1.11.4, terraform_wrapper: false }
+      - run: npm ci && npx cdktf synth && npx cdktf-sovereign-hetzner check  # fill TF_VAR_* from secrets first (see .env.example)
+      - run: npx cdktf plan ${a.name}-test ${a.name}-production --no-color | tee plan.txt
+      - uses: actions/github-script@v7
+        with:
+          script: |
+            const plan = require('fs').readFileSync('plan.txt', 'utf8').slice(-60000);
+            await github.rest.issues.createComment({ ...context.repo, issue_number: context.issue.number, body: '<details><summary>cdktf plan</summary>\\n\\n\`\`\`\\n' + plan + '\\n\`\`\`\\n</details>' });
+  deploy-test:
+    if: github.ref == 'refs/heads/main' && github.event_name == 'push'
+    needs: test
+    runs-on: ubuntu-latest
+    environment: test
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-node@v4
+        with: { node-version: 20 }
+      - uses: hashicorp/setup-terraform@v3
+        with: { terraform_version: 1.11.4, terraform_wrapper: false }
+      - uses: webfactory/ssh-agent@v0.9.0     # the admin key: rollouts reach the machines over SSH
+        with: { ssh-private-key: \${{ secrets.ADMIN_SSH_KEY }} }
+      - run: npm ci && npx cdktf synth ${a.name}-test && npx cdktf-sovereign-hetzner check ${a.name}-test
+      - run: npx cdktf deploy ${a.name}-test --auto-approve
+  deploy-production:
+    if: github.ref == 'refs/heads/main' && github.event_name == 'push'
+    needs: deploy-test
+    runs-on: ubuntu-latest
+    environment: production                     # required reviewers: the manual approval
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-node@v4
+        with: { node-version: 20 }
+      - uses: hashicorp/setup-terraform@v3
+        with: { terraform_version: 1.11.4, terraform_wrapper: false }
+      - uses: webfactory/ssh-agent@v0.9.0
+        with: { ssh-private-key: \${{ secrets.ADMIN_SSH_KEY }} }
+      - run: npm ci && npx cdktf synth ${a.name}-production && npx cdktf-sovereign-hetzner check ${a.name}-production
+      - run: npx cdktf deploy ${a.name}-production --auto-approve
+  drift:
+    if: github.event_name == 'schedule'
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-node@v4
+        with: { node-version: 20 }
+      - uses: hashicorp/setup-terraform@v3
+        with: { terraform_version: 1.11.4, terraform_wrapper: false }
+      - run: npm ci && npx cdktf synth && npx cdktf-sovereign-hetzner check
+      - name: terraform plan -detailed-exitcode (2 means drift, and fails the job)
+        run: |
+          for stack in ${a.name}-test ${a.name}-production; do
+            (cd cdktf.out/stacks/$stack && terraform init -input=false >/dev/null && terraform plan -input=false -detailed-exitcode -lock=false)
+          done
+`;
+}
+
+function gitlabPipeline(a: InitAnswers): string {
+  return `# ${a.name} infrastructure: the same path as .github/workflows/infrastructure.yml, for GitLab.
+# Set HCLOUD_TOKEN, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ADMIN_SSH_KEY and the TF_VAR_* of .env.example as
+# masked CI/CD variables; schedule a pipeline daily for the drift check.
+image: node:20-bookworm
+variables:
+  CHECKPOINT_DISABLE: "1"
+  TF_INPUT: "0"
+stages: [test, plan, deploy]
+default:
+  before_script:
+    - apt-get update -qq && apt-get install -y -qq --no-install-recommends openssh-client >/dev/null
+    - npm ci
+    - npx cdktf synth
+test:
+  stage: test
+  script: [npm test -- --ci]
+  rules: [{ if: '$CI_PIPELINE_SOURCE != "schedule"' }]
+plan:
+  stage: plan
+  script:
+    - npx cdktf-sovereign-hetzner check
+    - npx cdktf plan ${a.name}-test ${a.name}-production --no-color | tee plan.txt
+  artifacts: { paths: [plan.txt], expose_as: cdktf plan }
+  rules: [{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }]
+.deploy:
+  stage: deploy
+  before_script:
+    - apt-get update -qq && apt-get install -y -qq --no-install-recommends openssh-client >/dev/null
+    - eval "$(ssh-agent -s)" && echo "$ADMIN_SSH_KEY" | ssh-add -
+    - npm ci
+deploy-test:
+  extends: .deploy
+  script: [npx cdktf synth ${a.name}-test, npx cdktf-sovereign-hetzner check ${a.name}-test, npx cdktf deploy ${a.name}-test --auto-approve]
+  environment: test
+  rules: [{ if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == "push"' }]
+deploy-production:
+  extends: .deploy
+  needs: [deploy-test]
+  script: [npx cdktf synth ${a.name}-production, npx cdktf-sovereign-hetzner check ${a.name}-production, npx cdktf deploy ${a.name}-production --auto-approve]
+  environment: production
+  when: manual
+  rules: [{ if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == "push"', when: manual }]
+drift:
+  stage: plan
+  script:
+    - npx cdktf-sovereign-hetzner check
+    - for stack in ${a.name}-test ${a.name}-production; do (cd cdktf.out/stacks/$stack && terraform init -input=false >/dev/null && terraform plan -input=false -detailed-exitcode -lock=false) || exit 1; done
+  rules: [{ if: '$CI_PIPELINE_SOURCE == "schedule"' }]
+`;
+}
+
+function readme(a: InitAnswers): string {
+  return `# ${a.name} infrastructure
+
+Built on cdktf-sovereign-hetzner. \`product.ts\` declares the product once; \`main.ts\` turns it into three stacks:
+\`${a.name}-test\` (always on), \`${a.name}-staging\` (on demand, when STAGING_EXPIRES_AT is set) and \`${a.name}-production\`.
+
+\`\`\`sh
+npm install && npm test                  # offline: Terraform validates and plans every stack against a local stand-in
+npx cdktf synth && npx cdktf-sovereign-hetzner check    # lists every variable and credential a deploy needs
+npx cdktf deploy ${a.name}-test            # with .env loaded and the admin key in your SSH agent
+\`\`\`
+
+\`.env.example\` lists every variable the stacks read, with what it is for. The CI files deploy test on main and
+production after a manual approval, and check for drift daily.
+`;
+}
