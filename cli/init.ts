@@ -300,6 +300,14 @@ test('the synthesized stacks match their snapshots', () => {
 `;
 }
 
+/** The steps every job of the GitHub workflow starts with: the repository, Node 20 and Terraform. */
+const SETUP_STEPS = `      - uses: actions/checkout@v4
+      - uses: actions/setup-node@v4
+        with: { node-version: 20 }
+      - uses: hashicorp/setup-terraform@v3
+        with: { terraform_version: 1.11.4, terraform_wrapper: false }
+`;
+
 function githubWorkflow(a: InitAnswers): string {
   return `# ${a.name} infrastructure: synth and test on every push, plan on pull requests (the plan as a comment),
 # deploy test on main, production after a manual approval (environment "production" with required reviewers),
@@ -320,24 +328,14 @@ jobs:
   test:
     runs-on: ubuntu-latest
     steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-node@v4
-        with: { node-version: 20 }
-      - uses: hashicorp/setup-terraform@v3
-        with: { terraform_version: 1.11.4, terraform_wrapper: false }
-      - run: npm ci && npx cdktf synth && npm test -- --ci
+${SETUP_STEPS}      - run: npm ci && npx cdktf synth && npm test -- --ci
   plan:
     if: github.event_name == 'pull_request'
     needs: test
     runs-on: ubuntu-latest
     permissions: { pull-requests: write, contents: read }
     steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-node@v4
-        with: { node-version: 20 }
-      - uses: hashicorp/setup-terraform@v3
-        with: { terraform_version: 1.11.4, terraform_wrapper: false }
-      - run: npm ci && npx cdktf synth && npx cdktf-sovereign-hetzner check  # fill TF_VAR_* from secrets first (see .env.example)
+${SETUP_STEPS}      - run: npm ci && npx cdktf synth && npx cdktf-sovereign-hetzner check  # fill TF_VAR_* from secrets first (see .env.example)
       - run: npx cdktf plan ${a.name}-test ${a.name}-production --no-color | tee plan.txt
       - uses: actions/github-script@v7
         with:
@@ -350,12 +348,7 @@ jobs:
     runs-on: ubuntu-latest
     environment: test
     steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-node@v4
-        with: { node-version: 20 }
-      - uses: hashicorp/setup-terraform@v3
-        with: { terraform_version: 1.11.4, terraform_wrapper: false }
-      - uses: webfactory/ssh-agent@v0.9.0     # the admin key: rollouts reach the machines over SSH
+${SETUP_STEPS}      - uses: webfactory/ssh-agent@v0.9.0     # the admin key: rollouts reach the machines over SSH
         with: { ssh-private-key: \${{ secrets.ADMIN_SSH_KEY }} }
       - run: npm ci && npx cdktf synth ${a.name}-test && npx cdktf-sovereign-hetzner check ${a.name}-test
       - run: npx cdktf deploy ${a.name}-test --auto-approve
@@ -365,12 +358,7 @@ jobs:
     runs-on: ubuntu-latest
     environment: production                     # required reviewers: the manual approval
     steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-node@v4
-        with: { node-version: 20 }
-      - uses: hashicorp/setup-terraform@v3
-        with: { terraform_version: 1.11.4, terraform_wrapper: false }
-      - uses: webfactory/ssh-agent@v0.9.0
+${SETUP_STEPS}      - uses: webfactory/ssh-agent@v0.9.0
         with: { ssh-private-key: \${{ secrets.ADMIN_SSH_KEY }} }
       - run: npm ci && npx cdktf synth ${a.name}-production && npx cdktf-sovereign-hetzner check ${a.name}-production
       - run: npx cdktf deploy ${a.name}-production --auto-approve
@@ -378,12 +366,7 @@ jobs:
     if: github.event_name == 'schedule'
     runs-on: ubuntu-latest
     steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-node@v4
-        with: { node-version: 20 }
-      - uses: hashicorp/setup-terraform@v3
-        with: { terraform_version: 1.11.4, terraform_wrapper: false }
-      - run: npm ci && npx cdktf synth && npx cdktf-sovereign-hetzner check
+${SETUP_STEPS}      - run: npm ci && npx cdktf synth && npx cdktf-sovereign-hetzner check
       - name: terraform plan -detailed-exitcode (2 means drift, and fails the job)
         run: |
           for stack in ${a.name}-test ${a.name}-production; do
