@@ -1,4 +1,5 @@
-import { Environment, Location, PrivateNetwork } from '../../lib';
+import { TerraformVariable } from 'cdktf';
+import { Environment, Location, PrivateNetwork, StorageBox } from '../../lib';
 import { resourcesOf, synthJson, testStack } from '../setup/stack';
 
 describe('PrivateNetwork', () => {
@@ -39,5 +40,18 @@ describe('PrivateNetwork', () => {
     const { stack } = testStack('test');
     new PrivateNetwork(stack, 'Network', { environment: Environment.TEST, ipRange: '10.0.0.1/16' });
     expect(() => synthJson(stack)).toThrow(/test\/Network\.ipRange: '10\.0\.0\.1\/16' is not allowed: the address has host bits set/);
+  });
+});
+
+describe('reserved labels on the other building blocks', () => {
+  test.each([
+    ['PrivateNetwork', (stack: any) => new PrivateNetwork(stack, 'Network', { environment: Environment.PRODUCTION, labels: { environment: 'test' } })],
+    ['StorageBox', (stack: any) => new StorageBox(stack, 'Box', {
+      environment: Environment.PRODUCTION, location: Location.HEL1, labels: { 'data-class': 'public' },
+      password: new TerraformVariable(stack, 'pw', { type: 'string', sensitive: true }),
+    })],
+  ])('fails when a user label would override a standard one: %s', (_, build) => {
+    const { stack } = testStack('production');
+    expect(() => build(stack)).toThrow(/production\/(Network|Box)\.labels\.(environment|data-class): '(test|public)' is not allowed: the library sets this label from the props/);
   });
 });

@@ -8,7 +8,7 @@ import { Retirement } from '../core/retirement';
 import { Size } from '../core/size';
 import { invalidValue, ValidationError } from '../core/validation-message';
 import { Machine } from './machine';
-import { standardLabels } from './private/standard-labels';
+import { standardLabels, withUserLabels } from './private/standard-labels';
 
 export interface DataVolumeProps {
   /** The machine the volume is attached to; the volume is created in its location. */
@@ -115,10 +115,9 @@ export class DataVolume extends Construct {
         'say why losing its data is harmless, such as "model cache, re-downloaded at start"'));
     }
 
-    const labels = {
-      ...standardLabels({ environment: props.machine.environment, role: `${props.machine.role}-volume`, dataClasses: this.dataClasses }),
-      ...props.labels,
-    };
+    // The standard labels win: the boundary rules and the staging reaper read them.
+    const labels = withUserLabels(this.node.path, props.machine.environment,
+      standardLabels({ environment: props.machine.environment, role: `${props.machine.role}-volume`, dataClasses: this.dataClasses }), props.labels);
     this.volume = new Volume(this, 'Resource', {
       name: props.name ?? `${props.machine.serverName}-${id.toLowerCase()}`,
       size: gib,

@@ -7,7 +7,7 @@ import { Environment } from '../core/environment';
 import { Retirement } from '../core/retirement';
 import { invalidValue } from '../core/validation-message';
 import { Location } from './location';
-import { standardLabels } from './private/standard-labels';
+import { standardLabels, withUserLabels } from './private/standard-labels';
 
 /** A private network that machines can join. */
 export interface IPrivateNetwork {
@@ -74,7 +74,8 @@ export class PrivateNetwork extends Construct implements IPrivateNetwork {
       name: props.name ?? `${props.environment.name}-network`,
       ipRange,
       deleteProtection: isProtected,
-      labels: { ...standardLabels({ environment: props.environment, role: 'network' }), ...props.labels },
+      // The standard labels win: the boundary rules and the staging reaper read them.
+      labels: withUserLabels(this.node.path, props.environment, standardLabels({ environment: props.environment, role: 'network' }), props.labels),
       lifecycle: isProtected ? { preventDestroy: true } : undefined,
     });
     this.subnet = new NetworkSubnet(this, 'Subnet', {

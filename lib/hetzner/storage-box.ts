@@ -9,7 +9,7 @@ import { Retirement } from '../core/retirement';
 import { Size } from '../core/size';
 import { invalidValue, ValidationError } from '../core/validation-message';
 import { Location } from './location';
-import { standardLabels } from './private/standard-labels';
+import { standardLabels, withUserLabels } from './private/standard-labels';
 
 /**
  * A Storage Box product. Sizes and limits as of 2026-06 (shared hetzner-facts.json).
@@ -191,10 +191,9 @@ export class StorageBox extends Construct {
         `a ${this.type.name} keeps 0 to ${this.type.maxAutomaticSnapshots} automatic snapshots`,
         `pass a whole number from 0 to ${this.type.maxAutomaticSnapshots}, or a larger StorageBoxType`));
     }
-    this.labels = {
-      ...standardLabels({ environment: props.environment, role: 'backups', dataClasses: props.dataClasses ?? [DataClass.SENSITIVE, DataClass.SECRET] }),
-      ...props.labels,
-    };
+    // The standard labels win: the boundary rules read them.
+    this.labels = withUserLabels(this.node.path, props.environment,
+      standardLabels({ environment: props.environment, role: 'backups', dataClasses: props.dataClasses ?? [DataClass.SENSITIVE, DataClass.SECRET] }), props.labels);
 
     this.resource = new StorageBoxResource(this, 'Resource', {
       name: props.name ?? `${props.environment.name}-backups`,
