@@ -2,9 +2,13 @@ import { gunzipSync } from 'zlib';
 
 /** A file of a synthesized machine bundle. */
 export interface SynthesizedBundleFile {
+  /** Absolute path on the machine, such as `/etc/systemd/system/sovereign-backup.service`. */
   readonly path: string;
+  /** Name of the bundle part that installs the file; its commands run when the file changes. */
   readonly part: string;
+  /** Octal mode the file is installed with, such as `0600` (`0644` unless the part set one). */
   readonly permissions: string;
+  /** Owner as `user:group` (`root:root` unless the part set one). */
   readonly owner: string;
   /** The content, when it is known at synth. */
   readonly content?: string;
@@ -14,9 +18,17 @@ export interface SynthesizedBundleFile {
 
 /** A part of a synthesized machine bundle. */
 export interface SynthesizedBundlePart {
+  /** The part's name as given to `Machine.addBundlePart`; it appears in the plan and the agent's log. */
   readonly name: string;
+  /** Debian packages the agent installs before it checks the staged files; empty when none. */
   readonly packages: readonly string[];
+  /**
+   * Commands that activate the part, in order: an argv array, or a string run by `sh -c`. The agent runs
+   * them on the part's first rollout and again when its files, a file they name, or the commands
+   * change; empty when none.
+   */
   readonly commands: ReadonlyArray<string | readonly string[]>;
+  /** The part's files, in the order the part lists them. */
   readonly files: readonly SynthesizedBundleFile[];
 }
 
@@ -24,7 +36,9 @@ export interface SynthesizedBundlePart {
 export interface SynthesizedBundle {
   /** `sha256:<hex>`, as the plan shows it and the machine records it. */
   readonly version: string;
+  /** Name of the server the bundle is for (its hcloud_server `name`), as the agent logs and records it. */
   readonly machine: string;
+  /** The parts in the order they were added, which is the order the agent runs their commands in. */
   readonly parts: readonly SynthesizedBundlePart[];
   /** Every file by path. */
   readonly files: ReadonlyMap<string, SynthesizedBundleFile>;

@@ -25,10 +25,21 @@ declare global {
   }
 }
 
-type Received = StackSource | StandInWorkspace;
+/**
+ * What a stand-in matcher accepts as `expect(...)`'s argument: a stack, which the shared stand-in
+ * ({@link HetznerStandIn.shared}) puts in a new workspace of its own, or a workspace the test set up,
+ * for checking a change against what that workspace has deployed.
+ */
+export type Received = StackSource | StandInWorkspace;
 
-interface MatcherResult {
+/** A matcher's verdict, as `expect.extend` wants it (jest's `CustomMatcherResult`). */
+export interface MatcherResult {
+  /** Whether the expectation holds; `.not` inverts it. */
   pass: boolean;
+  /**
+   * The failure message, built only when jest reports a failure (with `.not`, a match): it quotes what
+   * Terraform said or which resources the plan touches.
+   */
   message: () => string;
 }
 
@@ -46,6 +57,7 @@ function matches(typeOrAddress: string, address: string, type: string): boolean 
 
 /** The matchers, for `expect.extend`. Each runs the real Terraform CLI against the stand-in. */
 export const standInMatchers = {
+  /** `expect(stack).toBeValidWithStandIn()`: runs `terraform validate` with the stand-in serving hcloud's schema. */
   toBeValidWithStandIn(received: Received): MatcherResult {
     const ws = workspaceOf(received);
     const run = ws.validate();
@@ -58,6 +70,7 @@ export const standInMatchers = {
     };
   },
 
+  /** `expect(stack).toPlanWithStandIn()`: runs `terraform plan` against the stand-in's simulated project. */
   toPlanWithStandIn(received: Received): MatcherResult {
     const ws = workspaceOf(received);
     const { run, changes } = ws.plan();
@@ -70,6 +83,11 @@ export const standInMatchers = {
     };
   },
 
+  /**
+   * `expect(workspace).toPlanWithoutReplacing('hcloud_server')`: no resource of that type or at that address
+   * is destroyed and created again. A workspace is planned now; a plan already made (`workspace.plan()` or
+   * its `changes`) is judged as it is.
+   */
   toPlanWithoutReplacing(received: StandInWorkspace | PlanOutcome | PlannedChanges, typeOrAddress: string): MatcherResult {
     let changes: PlannedChanges | undefined;
     let run: TerraformRun | undefined;
@@ -89,6 +107,10 @@ export const standInMatchers = {
     };
   },
 
+  /**
+   * `expect(stack).toRefuseToDestroy('hcloud_volume')`: a destroy plan fails on `prevent_destroy`, for that
+   * resource if named. A stack is deployed first; a workspace is taken as deployed already.
+   */
   toRefuseToDestroy(received: Received, typeOrAddress?: string): MatcherResult {
     const ws = workspaceOf(received);
     if (!(received instanceof StandInWorkspace)) {

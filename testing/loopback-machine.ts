@@ -37,13 +37,16 @@ export class LoopbackMachine {
   }
 
   private constructor(
+    /** The directory given to `start`: sshd's configuration and keys, the deploy key, the systemctl log and `root`. */
     public readonly dir: string,
     /** The machine's file system. */
     public readonly root: string,
+    /** The TCP port sshd listens on at 127.0.0.1, picked free at start. */
     public readonly port: number,
     /** The host key as `<type> <base64>`. */
     public readonly hostKey: string,
     private readonly child: ChildProcess,
+    /** What sshd wrote to stderr so far, in chunks as they arrived: for telling why a rollout could not connect. */
     public readonly log: string[],
   ) {}
 
@@ -63,8 +66,15 @@ export class LoopbackMachine {
     return (fs.statSync(path.join(this.root, machinePath)).mode & 0o7777).toString(8).padStart(4, '0');
   }
 
-  /** The rollout agent's record of what the machine runs. */
-  public current(): { version: string; release: string; files: Record<string, string> } {
+  /** The rollout agent's record of what the machine runs (its current.json); throws when no rollout has completed. */
+  public current(): {
+    /** The bundle version the machine runs, `sha256:<hex>` as `SynthesizedBundle.version` has it. */
+    version: string;
+    /** 16 hex digits naming this bundle version with these deploy-time inputs: it changes when only a secret does, too. */
+    release: string;
+    /** Every installed file by path, as `<sha256 hex of the content>:<octal mode, such as 600>:<user:group>`. */
+    files: Record<string, string>;
+  } {
     return JSON.parse(this.read('/var/lib/sovereign/rollout/current.json')!);
   }
 
@@ -74,6 +84,7 @@ export class LoopbackMachine {
     return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : [];
   }
 
+  /** Forgets the systemctl calls so far, so that `systemctlCalls` shows only those of the next rollout. */
   public clearSystemctl(): void {
     fs.rmSync(path.join(this.dir, 'systemctl.log'), { force: true });
   }
@@ -83,6 +94,7 @@ export class LoopbackMachine {
     fs.writeFileSync(path.join(this.dir, 'systemctl.fail'), pattern ? `${pattern}\n` : '');
   }
 
+  /** Stops sshd and resolves when it has exited; `dir` stays for the test to inspect or remove. */
   public stop(): Promise<void> {
     return stopSshd(this.child);
   }

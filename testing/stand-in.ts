@@ -3,13 +3,14 @@ import * as os from 'os';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
 import { TerraformStack, Testing } from 'cdktf';
-import { installStandIn } from './harness/provider-install';
+import { installStandIn, STAND_IN_TOKEN } from './harness/provider-install';
 import { ReattachDaemon } from './harness/reattach-daemon';
 import { StandInWorkspace } from './harness/workspace';
 
 /** A stack to put in a workspace: a construct, a synthesized stack directory or file, or its JSON. */
 export type StackSource = TerraformStack | string | Record<string, unknown>;
 
+/** Options for a {@link HetznerStandIn}. */
 export interface HetznerStandInOptions {
   /**
    * Where the mirror, the CLI configuration, the workspaces and the cloud files go.
@@ -26,6 +27,7 @@ export interface HetznerStandInOptions {
   readonly reattach?: boolean;
 }
 
+/** Options for a workspace of a {@link HetznerStandIn}. */
 export interface WorkspaceOptions {
   /**
    * A readable name for the working directory.
@@ -62,18 +64,24 @@ export class HetznerStandIn {
     return HetznerStandIn.sharedInstance;
   }
 
+  /** The stand-in's directory: mirror, CLI configuration, workspaces, init templates. */
   public readonly dir: string;
   /** The Terraform CLI configuration (TF_CLI_CONFIG_FILE) that installs hcloud from the mirror. */
   public readonly cliConfigFile: string;
   /** The filesystem mirror holding the stand-in. */
   public readonly mirrorDir: string;
+  /** Whether Terraform reaches one long-lived plugin (TF_REATTACH_PROVIDERS) rather than launching its own. */
   public readonly reattach: boolean;
+  /** Initialized working directories that workspaces with the same providers and backend copy instead of running init. */
+  public readonly initTemplatesDir: string;
   private daemon?: ReattachDaemon;
 
   constructor(options: HetznerStandInOptions = {}) {
     this.dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'hcloud-standin-'));
     fs.mkdirSync(this.dir, { recursive: true });
     this.reattach = options.reattach ?? true;
+    // Reattached, init installs no hcloud; launched, it does: the two never share a template.
+    this.initTemplatesDir = path.join(this.dir, 'init-templates', this.reattach ? 'reattach' : 'launched');
     const { cliConfigFile, mirrorDir } = installStandIn(this.dir);
     this.cliConfigFile = cliConfigFile;
     this.mirrorDir = mirrorDir;
@@ -82,7 +90,8 @@ export class HetznerStandIn {
   /**
    * The environment for a Terraform (or cdktf) command against the stand-in: the CLI
    * configuration, no checkpoint calls, no prompts, the simulated project as HCLOUD_ENDPOINT,
-   * and in reattach mode the running plugin in TF_REATTACH_PROVIDERS.
+   * {@link STAND_IN_TOKEN} as HCLOUD_TOKEN (in place of any real token the process holds: the
+   * stand-in never needs one), and in reattach mode the running plugin in TF_REATTACH_PROVIDERS.
    */
   public env(cloudFile?: string): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = {
@@ -91,6 +100,7 @@ export class HetznerStandIn {
       CHECKPOINT_DISABLE: '1',
       TF_IN_AUTOMATION: '1',
       TF_INPUT: '0',
+      HCLOUD_TOKEN: STAND_IN_TOKEN,
     };
     delete env.TF_REATTACH_PROVIDERS;
     delete env.TF_PLUGIN_CACHE_DIR;

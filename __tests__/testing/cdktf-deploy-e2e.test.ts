@@ -5,6 +5,7 @@ import * as path from 'path';
 import { CloudStore } from '../../testing/provider/cloud/store';
 import { javascriptEntry } from '../../testing/harness/transpile-cache';
 import { HetznerStandIn, placeholderVariables, writeStandInOverride } from '../../testing';
+import { OVERRIDE_FILE } from '../../testing/harness/override';
 
 // `cdktf deploy` and `cdktf destroy` of the Phase 1 example, end to end: the cdktf CLI synthesizes
 // the examples app, runs terraform init/plan/apply, and Terraform installs the stand-in from the
@@ -74,7 +75,9 @@ describe('cdktf deploy / destroy of the Phase 1 example against the stand-in', (
   });
 
   test('deploys test and production', () => {
+    // This deploy synthesizes again, as a team's would: the override files written after the first synth must survive it.
     succeeded(cdktf('deploy', `${PREFIX}test`, `${PREFIX}production`, '--auto-approve', '--skip-provider-lock'));
+    for (const stack of stacks) expect(fs.existsSync(path.join(outdir, 'stacks', stack, OVERRIDE_FILE))).toBe(true);
     for (const env of ['test', 'production']) {
       const [server] = servers(`${PREFIX}${env}`);
       expect(server).toMatchObject({ status: 'running', location: expect.stringMatching(/^(fsn1|nbg1|hel1)$/) });
@@ -87,15 +90,16 @@ describe('cdktf deploy / destroy of the Phase 1 example against the stand-in', (
   test('brings staging up and down again', () => {
     const staging = `${PREFIX}staging`;
     if (!stacks.includes(staging)) return; // the example has no staging stack yet
-    succeeded(cdktf('deploy', staging, '--auto-approve', '--skip-provider-lock'));
+    // The app is unchanged since the last synth (the deploy above proved overrides survive one): no synth again.
+    succeeded(cdktf('deploy', staging, '--auto-approve', '--skip-provider-lock', '--skip-synth'));
     expect(servers(staging)).toHaveLength(1);
-    succeeded(cdktf('destroy', staging, '--auto-approve', '--skip-provider-lock'));
+    succeeded(cdktf('destroy', staging, '--auto-approve', '--skip-provider-lock', '--skip-synth'));
     expect(servers(staging)).toHaveLength(0);
     expect(servers(`${PREFIX}production`)).toHaveLength(1); // other environments untouched
   }, 240_000);
 
   test('refuses to destroy production (prevent_destroy), and production stays', () => {
-    const destroy = cdktf('destroy', `${PREFIX}production`, '--auto-approve', '--skip-provider-lock');
+    const destroy = cdktf('destroy', `${PREFIX}production`, '--auto-approve', '--skip-provider-lock', '--skip-synth');
     expect(destroy.code).not.toBe(0);
     expect(destroy.output).toMatch(/Instance cannot be destroyed/);
     expect(destroy.output).toMatch(/lifecycle\.prevent_destroy/);

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdktf';
 import { EXAMPLES } from '../../examples';
-import { HetznerStandIn } from '../../testing';
+import { HetznerStandIn, StandInWorkspace } from '../../testing';
 
 // The differential suite: mutations of an example stack, each with the stage at which the real
 // hcloud v1.68.0 provider and the Hetzner API refuse it (or 'accepted'), and the source of that
@@ -21,6 +21,8 @@ interface Mutation {
   readonly edit: (stack: Json) => void;
   /** A phrase the refusal must contain (the right reason, not just any failure). */
   readonly says?: RegExp;
+  /** Terraform's environment, changed: a variable set, or unset (undefined). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 const PROVIDER = 'hetznercloud/terraform-provider-hcloud v1.68.0';
@@ -102,8 +104,15 @@ const MUTATIONS: Mutation[] = [
   { name: 'subnet of type "public"', expected: 'validate', source: `${PROVIDER} internal/network/resource_subnet.go:44`, says: /expected type to be one of \["cloud" "server" "vswitch"\], got public/, edit: (s) => { add(s, 'hcloud_network', 'diff', network('10.9.0.0/16')); add(s, 'hcloud_network_subnet', 'diff', subnet('public')); } },
   { name: 'placement group of type "pack"', expected: 'validate', source: `${PROVIDER} internal/placementgroup/resource.go:53`, says: /pack is not a valid placement group type/, edit: (s) => { add(s, 'hcloud_placement_group', 'diff', { name: 'diff', type: 'pack' }); } },
   { name: 'provider poll_function "linear"', expected: 'validate', source: `${PROVIDER} hcloud/provider.go:69, hcloud/plugin_provider.go:89`, says: /poll_function/, edit: (s) => { providerBlock(s).poll_function = 'linear'; } },
+  { name: 'HCLOUD_TOKEN of 10 characters, a provider block with poll_function only', expected: 'validate', source: `${PROVIDER} hcloud/provider.go:40-45 (EnvDefaultFunc's value validated as if configured)`, says: /must be exactly 64 characters long/, env: { HCLOUD_TOKEN: '0123456789' }, edit: (s) => { providerBlock(s).poll_function = 'constant'; } },
+  { name: 'provider token ""', expected: 'validate', source: `${PROVIDER} hcloud/provider.go:42`, says: /must be exactly 64 characters long/, edit: (s) => { providerBlock(s).token = ''; } },
   { name: 'provider token of 10 characters', expected: 'validate', source: `${PROVIDER} hcloud/provider.go:42`, says: /must be exactly 64 characters long/, edit: (s) => { providerBlock(s).token = '0123456789'; } },
   // ---- refused at plan
+  // Terraform's validate skips a provider block without arguments (internal/terraform/node_provider.go, ValidateProvider);
+  // plan calls ValidateProviderConfig before ConfigureProvider.
+  { name: 'HCLOUD_TOKEN of 10 characters, the example\'s empty provider block', expected: 'plan', source: `terraform v1.11 node_provider.go; ${PROVIDER} hcloud/provider.go:40-45`, says: /must be exactly 64 characters long/, env: { HCLOUD_TOKEN: '0123456789' }, edit: () => undefined },
+  { name: 'no token: none in the block, HCLOUD_TOKEN unset', expected: 'plan', source: `${PROVIDER} hcloud/plugin_provider.go:144-156 (Configure)`, says: /Missing Hetzner Cloud API token: While configuring the provider, the Hetzner Cloud API token was not found in the HCLOUD_TOKEN environment variable/, env: { HCLOUD_TOKEN: undefined }, edit: () => undefined },
+  { name: 'no token: HCLOUD_TOKEN empty, none in the block', expected: 'plan', source: `${PROVIDER} hcloud/plugin_provider.go:144 (an empty variable is none); hcloud/provider.go:40 (EnvDefaultFunc: an empty variable is no default)`, says: /Missing Hetzner Cloud API token/, env: { HCLOUD_TOKEN: '' }, edit: () => undefined },
   { name: 'provider poll_interval "soon"', expected: 'plan', source: `${PROVIDER} hcloud/plugin_provider.go (Configure: time.ParseDuration)`, says: /Unparsable poll interval value/, edit: (s) => { providerBlock(s).poll_interval = 'soon'; } },
   { name: 'server network block with neither network_id nor subnet_id', expected: 'plan', source: `${PROVIDER} internal/server/resource.go:1483 (CustomizeDiff)`, says: /must specify either network_id or subnet_id/, edit: (s) => { first(s, 'hcloud_server').network = [{ ip: '10.9.1.5' }]; } },
   // ---- refused by the API at apply
@@ -122,6 +131,7 @@ const MUTATIONS: Mutation[] = [
   { name: 'labels with a prefixed key and an empty value', expected: 'accepted', source: 'hcloud-go ValidateResourceLabels', edit: (s) => { first(s, 'hcloud_server').labels = { 'example.com/team': 'ml', empty: '' }; } },
   { name: 'a private network with a cloud subnet', expected: 'accepted', source: `${API}: POST /networks`, edit: (s) => { add(s, 'hcloud_network', 'diff', network('10.9.0.0/16')); add(s, 'hcloud_network_subnet', 'diff', subnet('cloud')); } },
   { name: 'an icmp rule without a port', expected: 'accepted', source: `${API}: POST /firewalls`, edit: (s) => { first(s, 'hcloud_firewall').rule.push({ direction: 'in', protocol: 'icmp', source_ips: ['0.0.0.0/0', '::/0'] }); } },
+  { name: 'token in the provider block, HCLOUD_TOKEN unset', expected: 'accepted', source: `${PROVIDER} hcloud/plugin_provider.go:145`, env: { HCLOUD_TOKEN: undefined }, edit: (s) => { providerBlock(s).token = 'a'.repeat(64); } },
   { name: 'provider poll_function "constant" and poll_interval "2s"', expected: 'accepted', source: `${PROVIDER} hcloud/provider.go:69`, edit: (s) => { Object.assign(providerBlock(s), { poll_function: 'constant', poll_interval: '2s' }); } },
   { name: 'a valid SSH key and a storage box bx11 in hel1', expected: 'accepted', source: `${API}: POST /ssh_keys, POST /storage_boxes`, edit: (s) => { add(s, 'hcloud_ssh_key', 'diff', { name: 'diff', public_key: ED25519 }); add(s, 'hcloud_storage_box', 'diff', { name: 'diff-box', storage_box_type: 'bx11', location: 'hel1', password: 'Diff-Password-123456!' }); } },
   { name: 'both protections on', expected: 'accepted', source: `${API}: change_protection`, edit: (s) => { const srv = first(s, 'hcloud_server'); srv.delete_protection = true; srv.rebuild_protection = true; delete srv.lifecycle; } },
@@ -141,15 +151,33 @@ function order(s: Stage): number {
   return ['validate', 'plan', 'apply', 'accepted'].indexOf(s);
 }
 
+/** A workspace whose Terraform runs with `changes` made to the stand-in's environment. */
+function workspaceWithEnvironment(stack: Json, changes: NonNullable<Mutation['env']>): StandInWorkspace {
+  const dir = fs.mkdtempSync(path.join(standIn.dir, 'env-'));
+  const terraform = {
+    initTemplatesDir: standIn.initTemplatesDir,
+    env: (cloudFile: string) => {
+      const env = standIn.env(cloudFile);
+      for (const [name, value] of Object.entries(changes)) {
+        if (value === undefined) delete env[name];
+        else env[name] = value;
+      }
+      return env;
+    },
+  };
+  return new StandInWorkspace(terraform, dir, path.join(dir, 'hcloud-standin.cloud.json')).setConfiguration(stack);
+}
+
 /** Runs validate, plan and apply, and says where Terraform stopped, with the errors there. */
-function stageOf(stack: Json): { stage: Stage; errors: string } {
-  const ws = standIn.workspace(stack);
+function stageOf(stack: Json, env: Mutation['env']): { stage: Stage; errors: string } {
+  const ws = env ? workspaceWithEnvironment(stack, env) : standIn.workspace(stack);
   const text = (ds: ReadonlyArray<{ severity: string; summary: string; detail: string }>) => ds.filter((d) => d.severity === 'error').map((d) => `${d.summary}: ${d.detail}`).join('\n');
   const validate = ws.validate();
   if (!validate.ok) return { stage: 'validate', errors: text(validate.diagnostics) || validate.stderr };
-  const { run } = ws.plan();
-  if (!run.ok) return { stage: 'plan', errors: text(run.diagnostics) || run.stderr };
-  const apply = ws.apply();
+  // The plan is saved and applied as it is (what CI does), rather than planned a second time by apply.
+  const plan = ws.terraformRun(['plan', '-input=false', '-no-color', '-json', '-out=tfplan']);
+  if (!plan.ok) return { stage: 'plan', errors: text(plan.diagnostics) || plan.stderr };
+  const apply = ws.terraformRun(['apply', '-input=false', '-no-color', '-json', 'tfplan']);
   if (!apply.ok) return { stage: 'apply', errors: text(apply.diagnostics) || apply.stderr };
   return { stage: 'accepted', errors: '' };
 }
@@ -158,7 +186,7 @@ describe('differential suite: example mutations against hcloud v1.68.0 and the H
   test.each(MUTATIONS.map((m) => [`${m.name} -> ${m.expected}`, m] as const))('%s', (_title, m) => {
     const stack = JSON.parse(JSON.stringify(base));
     m.edit(stack);
-    const { stage, errors } = stageOf(stack);
+    const { stage, errors } = stageOf(stack, m.env);
     results.push({ name: m.name, expected: m.expected, got: stage });
     expect({ stage, source: m.source }).toEqual({ stage: m.expected, source: m.source });
     if (m.says) expect(errors).toMatch(m.says);

@@ -206,3 +206,40 @@ describe('data sources answer from the catalog and the project', () => {
     expect(run.diagnostics.find((d) => d.severity === 'error')).toMatchObject({ summary: 'Resource not found', detail: 'Resource (location) was not found: name="xyz1"' });
   });
 });
+
+describe('Storage Box types: sourced facts, and null where no source gives a value', () => {
+  const catalogFile = `${__dirname}/../../testing/provider/cloud/catalog.json`;
+  const catalog = JSON.parse(fs.readFileSync(catalogFile, 'utf8'));
+
+  test('every value of every type names its source, and a missing one says it is unknown', () => {
+    for (const type of catalog.storageBoxTypes) {
+      const sourced = Object.keys(type._sources ?? {}).flatMap((k) => k.split(/,\s*/).map((f) => f.replace(/\s*\(.*\)$/, '')));
+      const fields = Object.keys(type).filter((k) => !k.startsWith('_'));
+      expect({ type: type.name, unsourced: fields.filter((f) => !sourced.includes(f)) }).toEqual({ type: type.name, unsourced: [] });
+      for (const field of fields.filter((f) => type[f] === null)) expect(type._sources[field]).toMatch(/^unknown: /);
+      for (const [field, source] of Object.entries<string>(type._sources)) {
+        if (source.startsWith('unknown: ')) expect({ type: type.name, field, value: type[field] }).toEqual({ type: type.name, field, value: null });
+      }
+    }
+  });
+
+  test('the data sources answer bx11 as the provider\'s acceptance test has it, and the others without made-up sizes', () => {
+    const ws = standIn.workspace({
+      terraform: { required_providers: { hcloud: { source: 'hetznercloud/hcloud', version: '1.68.0' } } },
+      provider: { hcloud: [{}] },
+      data: { hcloud_storage_box_type: { by_id: { id: 1333 } }, hcloud_storage_box_types: { all: {} } },
+      output: {
+        bx11: { value: '${data.hcloud_storage_box_type.by_id}' },
+        types: { value: '${[for t in data.hcloud_storage_box_types.all.storage_box_types : { name = t.name, size = t.size }]}' },
+      },
+    });
+    expect(errorsOf(ws.apply())).toBe('');
+    const { bx11, types } = ws.outputs() as { bx11: Record<string, unknown>; types: Array<{ name: string; size: number | null }> };
+    expect(bx11).toMatchObject({
+      id: 1333, name: 'bx11', description: 'BX11', size: 1099511627776, snapshot_limit: 10, automatic_snapshot_limit: 10, subaccounts_limit: 100, is_deprecated: false,
+    });
+    expect(types).toEqual([
+      { name: 'bx11', size: 1099511627776 }, { name: 'bx21', size: null }, { name: 'bx31', size: null }, { name: 'bx41', size: null },
+    ]);
+  });
+});

@@ -23,6 +23,7 @@ export interface RolloutTarget {
   readonly timeout?: string;
 }
 
+/** Options for the override file the stand-in puts beside a synthesized stack. */
 export interface StandInOverrideOptions {
   /**
    * Where to roll the machines' bundles out. The simulated servers' addresses reach no machine, so
@@ -40,7 +41,7 @@ export const OVERRIDE_FILE = 'hcloud_standin_override.tf.json';
  * Makes a synthesized stack directory deploy against the stand-in without changing what was
  * synthesized: Terraform merges `*_override.tf.json` files over the configuration, so
  * - a declared backend (the examples' S3 state in Hetzner Object Storage, unreachable offline)
- *   becomes a local state file in the directory;
+ *   becomes a local state file in the directory (`terraform.tfstate`, relative to it);
  * - hcloud provider blocks stay as synthesized, so `terraform validate` judges them as it would for
  *   the real provider; `.hcloud-standin-endpoint` beside the stack names the simulated project
  *   (`file://<cloud file>`), which the stand-in finds from the Terraform process it serves.
@@ -54,7 +55,9 @@ export function writeStandInOverride(stackDir: string, cloudFile: string, stackJ
   const rollouts = rolloutOverrides(config, options.rolloutTarget);
   if (rollouts) override.resource = { terraform_data: rollouts };
   if (config?.terraform?.backend && Object.keys(config.terraform.backend).length > 0) {
-    override.terraform = { backend: { local: { path: path.join(stackDir, 'terraform.tfstate') } } };
+    // Relative to the stack directory, where Terraform (and cdktf) run: nothing init writes then names
+    // the directory, so an initialized `.terraform` can be reused by another workspace.
+    override.terraform = { backend: { local: { path: 'terraform.tfstate' } } };
   }
   // No hcloud provider block here: Terraform skips provider-config validation at `validate` for a
   // provider block merged with an override (configs.mergeBody answers Content with PartialContent),

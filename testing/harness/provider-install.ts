@@ -5,7 +5,15 @@ import { javascriptEntry } from './transpile-cache';
 
 /** The provider the stand-in poses as. */
 export const PROVIDER_SOURCE = 'registry.terraform.io/hetznercloud/hcloud';
+/** The version the stand-in poses as. */
 export const PROVIDER_VERSION = '1.68.0';
+
+/**
+ * The API token Terraform gets from the stand-in's environment: 64 characters, the only shape the real
+ * provider checks (hcloud/provider.go:42), and plainly not a Hetzner token. The real provider refuses
+ * to configure without a token (hcloud/plugin_provider.go:144), and so does the stand-in.
+ */
+export const STAND_IN_TOKEN = 'stand-in'.repeat(8);
 
 /** Terraform's name for this machine's platform, such as linux_amd64. */
 export function terraformPlatform(): string {
@@ -61,8 +69,13 @@ export function cliConfig(mirrorDir: string): string {
   ].join('\n');
 }
 
-/** Writes the mirror and the CLI configuration under `dir`; returns the configuration file. */
-export function installStandIn(dir: string): { cliConfigFile: string; mirrorDir: string } {
+/** Writes the mirror and the CLI configuration under `dir`; returns where both are. */
+export function installStandIn(dir: string): {
+  /** The Terraform CLI configuration (`dir`/terraform.tfrc); point TF_CLI_CONFIG_FILE at it. */
+  cliConfigFile: string;
+  /** The filesystem mirror holding the stand-in (`dir`/mirror), which the configuration names. */
+  mirrorDir: string;
+} {
   const mirrorDir = writeProviderMirror(path.join(dir, 'mirror'));
   const cliConfigFile = path.join(dir, 'terraform.tfrc');
   fs.writeFileSync(cliConfigFile, cliConfig(mirrorDir));

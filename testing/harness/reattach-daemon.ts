@@ -2,7 +2,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { providerEntry } from './provider-install';
+import { providerEntry, STAND_IN_TOKEN } from './provider-install';
 
 /**
  * A long-lived stand-in plugin that Terraform reaches through TF_REATTACH_PROVIDERS instead of
@@ -20,7 +20,9 @@ export class ReattachDaemon {
     const err = path.join(dir, 'stderr');
     const child = spawn(process.execPath, [providerEntry(), '--reattach'], {
       stdio: ['pipe', fs.openSync(out, 'w'), fs.openSync(err, 'w')],
-      env: { ...process.env, HCLOUD_STANDIN_TRACE: process.env.HCLOUD_STANDIN_TRACE ?? '' },
+      // Where /proc does not tell the daemon which Terraform process it serves (not Linux), it reads HCLOUD_TOKEN
+      // from its own environment: a token of the right shape, as HetznerStandIn.env() gives Terraform.
+      env: { ...process.env, HCLOUD_TOKEN: STAND_IN_TOKEN, HCLOUD_STANDIN_TRACE: process.env.HCLOUD_STANDIN_TRACE ?? '' },
       detached: false,
     });
     child.unref();

@@ -3,8 +3,11 @@ import * as fs from 'fs';
 
 /** A diagnostic as Terraform's `-json` output reports it. */
 export interface TerraformDiagnostic {
+  /** An error fails the command; a warning does not. */
   readonly severity: 'error' | 'warning';
+  /** Terraform's one-line heading, such as `Instance cannot be destroyed`: what tests match on. */
   readonly summary: string;
+  /** The explanation under the heading, possibly several lines; empty when Terraform gives none. */
   readonly detail: string;
   /** The resource address, where Terraform names one. */
   readonly address?: string;
@@ -14,11 +17,17 @@ export interface TerraformDiagnostic {
 
 /** One Terraform command and what came of it. */
 export interface TerraformRun {
+  /** The arguments Terraform ran with, subcommand first, such as `['plan', '-input=false', ...]`. */
   readonly args: readonly string[];
+  /** Terraform's exit status; -1 when it was killed (for example on the timeout) and exited without one. */
   readonly exitCode: number;
+  /** Whether the command succeeded (exit status 0). A successful run can still carry warnings. */
   readonly ok: boolean;
+  /** Everything Terraform wrote to stdout: JSON messages for `-json` commands, else its human-readable output. */
   readonly stdout: string;
+  /** Everything Terraform wrote to stderr. */
   readonly stderr: string;
+  /** The errors and warnings Terraform reported, in order; empty when it reported none. */
   readonly diagnostics: readonly TerraformDiagnostic[];
   /** Wall time, in milliseconds. */
   readonly ms: number;

@@ -1,3 +1,4 @@
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CloudState, CloudStore } from '../provider/cloud/store';
@@ -10,11 +11,23 @@ import { placeholderVariables } from './variables';
 export interface TerraformEnvironment {
   /** The environment for a Terraform command in a workspace using `cloudFile`. */
   env(cloudFile: string): NodeJS.ProcessEnv;
+  /**
+   * Where initialized working directories are kept for reuse: a workspace whose configuration asks
+   * `terraform init` for exactly what an earlier one asked (providers, backend, modules) copies that
+   * one's `.terraform` directory and lock file instead of running init again.
+   * @default - no reuse: every workspace runs `terraform init`
+   */
+  readonly initTemplatesDir?: string;
 }
 
 /** A plan and the command that made it; `changes` is undefined when planning failed. */
 export interface PlanOutcome {
+  /**
+   * `terraform plan` when it ran and succeeded; otherwise the command that failed (`init`, `plan` or
+   * `show`), whose diagnostics say why.
+   */
   readonly run: TerraformRun;
+  /** The planned changes, read from the saved plan; undefined when any of those commands failed. */
   readonly changes?: PlannedChanges;
 }
 
@@ -28,6 +41,7 @@ export class StandInWorkspace {
   private variables: Record<string, string> = {};
   private extraVariables: Record<string, string> = {};
   private rolloutTarget?: RolloutTarget;
+  private initKey?: string;
 
   constructor(
     private readonly terraform: TerraformEnvironment,
@@ -43,7 +57,8 @@ export class StandInWorkspace {
   public setConfiguration(stackJson: unknown): this {
     const json = typeof stackJson === 'string' ? JSON.parse(stackJson) : stackJson;
     fs.writeFileSync(path.join(this.dir, 'cdk.tf.json'), `${JSON.stringify(json, null, 2)}\n`);
-    writeStandInOverride(this.dir, this.cloudFile, json, { rolloutTarget: this.rolloutTarget });
+    const override = writeStandInOverride(this.dir, this.cloudFile, json, { rolloutTarget: this.rolloutTarget });
+    this.initKey = initKey(json, JSON.parse(fs.readFileSync(override, 'utf8')));
     // Required variables (secrets in a real deploy) get placeholders, so plans run without them.
     this.variables = placeholderVariables(json, { ...process.env, ...this.extraVariables });
     return this;
@@ -64,10 +79,11 @@ export class StandInWorkspace {
     return this;
   }
 
-  /** `terraform init` (once per workspace). */
+  /** `terraform init` (once per workspace). Always runs Terraform, whatever could be reused. */
   public init(): TerraformRun {
     const run = this.terraformRun(['init', '-input=false', '-no-color']);
     this.initialized = run.ok;
+    if (run.ok) this.keepAsInitTemplate();
     return run;
   }
 
@@ -130,7 +146,76 @@ export class StandInWorkspace {
 
   private ensureInit(): TerraformRun | undefined {
     if (this.initialized) return undefined;
+    if (this.reuseInit()) {
+      this.initialized = true;
+      return undefined;
+    }
     const run = this.init();
     return run.ok ? undefined : run;
   }
+
+  /** The template for this configuration's init, if one was kept. */
+  private templateDir(): string | undefined {
+    return this.terraform.initTemplatesDir && this.initKey ? path.join(this.terraform.initTemplatesDir, this.initKey) : undefined;
+  }
+
+  /**
+   * Copies what `terraform init` wrote for the same providers, backend and modules: `.terraform` (the
+   * installed providers, the backend's settings, the module manifest) and the lock file. Nothing in
+   * them names the working directory (the stand-in's local backend path is relative), so the copy is
+   * what init would have written here.
+   */
+  private reuseInit(): boolean {
+    const template = this.templateDir();
+    if (!template || !fs.existsSync(path.join(template, 'complete'))) return false;
+    try {
+      // A reattached provider and no backend leave init nothing to write: then there is nothing to copy.
+      const dotTerraform = path.join(template, 'dot-terraform');
+      if (fs.existsSync(dotTerraform)) fs.cpSync(dotTerraform, path.join(this.dir, '.terraform'), { recursive: true, verbatimSymlinks: true });
+      const lock = path.join(template, 'lock.hcl');
+      if (fs.existsSync(lock)) fs.copyFileSync(lock, path.join(this.dir, '.terraform.lock.hcl'));
+      return true;
+    } catch {
+      fs.rmSync(path.join(this.dir, '.terraform'), { recursive: true, force: true });
+      return false;
+    }
+  }
+
+  private keepAsInitTemplate(): void {
+    const template = this.templateDir();
+    if (!template || fs.existsSync(path.join(template, 'complete'))) return;
+    // Written aside, then renamed into place: a template is complete or absent, also for other processes.
+    const staging = `${template}.${process.pid}.${Date.now()}.tmp`;
+    try {
+      fs.mkdirSync(staging, { recursive: true });
+      const dotTerraform = path.join(this.dir, '.terraform');
+      if (fs.existsSync(dotTerraform)) fs.cpSync(dotTerraform, path.join(staging, 'dot-terraform'), { recursive: true, verbatimSymlinks: true });
+      const lock = path.join(this.dir, '.terraform.lock.hcl');
+      if (fs.existsSync(lock)) fs.copyFileSync(lock, path.join(staging, 'lock.hcl'));
+      fs.writeFileSync(path.join(staging, 'complete'), '');
+      fs.renameSync(staging, template);
+    } catch {
+      // Another process kept the same template first, or the copy failed: init runs next time.
+    } finally {
+      fs.rmSync(staging, { recursive: true, force: true });
+    }
+  }
+}
+
+/**
+ * What `terraform init` depends on in a configuration: the `terraform` block (required providers,
+ * backend) as the override leaves it, module sources, and the provider of every resource, data
+ * source and provider block (Terraform infers hashicorp/<prefix> for providers not required).
+ */
+function initKey(config: any, override: any): string {
+  const typesOf = (blocks: unknown) => Object.keys((blocks ?? {}) as Record<string, unknown>).sort();
+  const basis = {
+    terraform: config?.terraform ?? null,
+    overrideTerraform: override?.terraform ?? null,
+    modules: Object.fromEntries(Object.entries<any>(config?.module ?? {}).map(([name, m]) => [name, { source: m?.source, version: m?.version }])),
+    resources: typesOf(config?.resource),
+    dataSources: typesOf(config?.data),
+    providers: typesOf(config?.provider),
+  };
+  return crypto.createHash('sha256').update(JSON.stringify(basis)).digest('hex').slice(0, 32);
 }

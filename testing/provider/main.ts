@@ -19,6 +19,7 @@ import { ProviderService } from './provider-service';
 
 /** go-plugin's handshake cookie for Terraform providers. */
 export const MAGIC_COOKIE_KEY = 'TF_PLUGIN_MAGIC_COOKIE';
+/** The value of go-plugin's handshake cookie that Terraform sets for provider plugins. */
 export const MAGIC_COOKIE_VALUE = 'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2';
 const PROTOCOL_VERSION = 6;
 const ADDRESS = 'registry.terraform.io/hetznercloud/hcloud';
@@ -37,6 +38,7 @@ function fail(message: string): never {
   process.exit(1);
 }
 
+/** Runs the stand-in: as a plugin Terraform launched, or with `--reattach` as a long-lived daemon. */
 export function main(argv: string[] = process.argv.slice(2)): void {
   const daemon = argv.includes('--reattach');
   if (!daemon) {

@@ -9,20 +9,55 @@ import * as fs from 'fs';
  * Returns undefined where /proc is not there or the peer is not found.
  */
 export function peerEndpoint(peer: string): string | undefined {
-  const m = /(?:^|:)(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(peer);
-  if (!m) return undefined;
-  const inode = socketInode(m[1], Number(m[2]));
-  if (!inode) return undefined;
-  const pid = pidOwning(inode);
+  const pid = peerPid(peer);
   if (!pid) return undefined;
   // The stack directory Terraform runs in names its project (written by writeStandInOverride) ...
   const named = endpointFileIn(`/proc/${pid}/cwd`);
   if (named) return named;
   // ... else Terraform's environment does.
+  return environmentOf(pid)?.HCLOUD_ENDPOINT;
+}
+
+/**
+ * The environment of the Terraform process on the other end of a loopback connection, or undefined
+ * where it cannot be read (no /proc, or the peer not found).
+ *
+ * The real provider, launched by Terraform, reads HCLOUD_TOKEN from the environment it inherits; a
+ * reattached stand-in was started by someone else, so it reads the variable where the real provider's
+ * would come from: the Terraform process it serves.
+ */
+export function peerEnvironment(peer: string): Readonly<Record<string, string>> | undefined {
+  const pid = peerPid(peer);
+  return pid ? environmentOf(pid) : undefined;
+}
+
+/**
+ * The owner of each client socket seen, by inode: Terraform validates and configures over one
+ * connection, so one scan of /proc serves every call on it. Socket inodes come from a counter that
+ * does not repeat in practice, so an inode seen again is the same socket.
+ */
+const ownerBySocket = new Map<string, number>();
+
+/** The process owning the client end of a loopback connection (`ipv4:127.0.0.1:port`), on Linux. */
+function peerPid(peer: string): number | undefined {
+  const m = /(?:^|:)(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(peer);
+  if (!m) return undefined;
+  const inode = socketInode(m[1], Number(m[2]));
+  if (!inode) return undefined;
+  const known = ownerBySocket.get(inode);
+  if (known !== undefined) return known;
+  const pid = pidOwning(inode);
+  if (pid !== undefined) {
+    if (ownerBySocket.size > 1000) ownerBySocket.clear();
+    ownerBySocket.set(inode, pid);
+  }
+  return pid;
+}
+
+function environmentOf(pid: number): Record<string, string> | undefined {
   try {
-    const environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-    const entry = environ.find((e) => e.startsWith('HCLOUD_ENDPOINT='));
-    return entry?.slice('HCLOUD_ENDPOINT='.length);
+    const entries = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter((e) => e.includes('='));
+    return Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
   } catch {
     return undefined;
   }

@@ -7,7 +7,8 @@ import { SimulatedCloud } from './cloud/simulated-cloud';
 import { CloudStore } from './cloud/store';
 import { applyDefaults, plansSdkDefaults } from './defaults';
 import { Diagnostic } from './diagnostics';
-import { endpointFileIn, peerEndpoint } from './peer-environment';
+import { ProviderFunctions } from './functions/provider-functions';
+import { endpointFileIn, peerEndpoint, peerEnvironment } from './peer-environment';
 import { markComputedUnknown, replacementPaths } from './plan';
 import { AttributeJson, BlockJson, loadProviderSchema, PROVIDER_ADDRESS, ProviderSchema, ResourceSchema, SchemaError } from './schema';
 import { applyStoredForms, hasStateFuncs, planStoredForms } from './state-funcs';
@@ -31,6 +32,15 @@ export interface ServiceOptions {
 
 type Handler = (request: any, peer: string) => Record<string, unknown>;
 
+/**
+ * The environment the real provider would read HCLOUD_TOKEN from: that of the Terraform process on the
+ * other end of the connection (a reattached stand-in was started by someone else), or, where that
+ * cannot be read, the plugin's own (which Terraform passes on when it launches the plugin).
+ */
+function terraformEnvironment(peer: string): NodeJS.ProcessEnv {
+  return peerEnvironment(peer) ?? process.env;
+}
+
 /** The file a `file://` endpoint names, or undefined for any other endpoint. */
 export function cloudFileFromEndpoint(endpoint: unknown): string | undefined {
   if (typeof endpoint !== 'string' || !endpoint.startsWith('file:')) return undefined;
@@ -49,6 +59,8 @@ export class ProviderService {
   private readonly schemaErrors: SchemaError[];
   private readonly forceNew: Record<string, string[]>;
   private readonly schemaResponse: Record<string, unknown>;
+  /** Provider-defined functions (`provider::hcloud::idna`, `provider::hcloud::txt_record`). */
+  private readonly functions: ProviderFunctions;
   /** The cloud file each Terraform connection configured (reattach mode serves many workspaces). */
   private readonly cloudByPeer = new Map<string, string>();
   private lastCloudFile?: string;
@@ -56,7 +68,8 @@ export class ProviderService {
   constructor(private readonly options: ServiceOptions) {
     const { schema, errors } = loadProviderSchema(options.schemaFile);
     this.schema = schema;
-    this.schemaErrors = errors;
+    this.functions = new ProviderFunctions(schema.functions);
+    this.schemaErrors = [...errors, ...this.functions.errors];
     this.forceNew = JSON.parse(fs.readFileSync(options.replacementFile, 'utf8')).forceNew ?? {};
     this.schemaResponse = this.buildSchemaResponse();
   }
@@ -66,7 +79,7 @@ export class ProviderService {
     const rpcs: Record<string, Handler> = {
       GetMetadata: () => this.getMetadata(),
       GetProviderSchema: () => this.schemaResponse,
-      ValidateProviderConfig: (r) => this.validateProviderConfig(r),
+      ValidateProviderConfig: (r, peer) => this.validateProviderConfig(r, peer),
       ValidateResourceConfig: (r) => this.validateResourceConfig(r),
       ValidateDataResourceConfig: (r) => this.validateDataResourceConfig(r),
       UpgradeResourceState: (r) => this.upgradeResourceState(r),
@@ -77,7 +90,8 @@ export class ProviderService {
       ImportResourceState: (r) => this.importResourceState(r),
       MoveResourceState: (r) => this.moveResourceState(r),
       ReadDataSource: (r, peer) => this.readDataSource(r, peer),
-      GetFunctions: () => ({ functions: {}, diagnostics: [] }),
+      GetFunctions: () => ({ functions: this.functions.protoFunctions(), diagnostics: [] }),
+      CallFunction: (r) => ({ ...this.functions.call(r) }),
       StopProvider: () => ({}),
     };
     return Object.fromEntries(Object.entries(rpcs).map(([name, handler]) => [name, (call: any, callback: (err: unknown, response?: unknown) => void) => {
@@ -128,7 +142,7 @@ export class ProviderService {
       diagnostics: [],
       resources: [...this.schema.resources.keys()].map((type_name) => ({ type_name })),
       data_sources: [...this.schema.dataSources.keys()].map((type_name) => ({ type_name })),
-      functions: [],
+      functions: this.functions.names().map((name) => ({ name })),
     };
   }
 
@@ -139,7 +153,7 @@ export class ProviderService {
       resource_schemas: Object.fromEntries([...this.schema.resources].map(([k, r]) => [k, convert(r)])),
       data_source_schemas: Object.fromEntries([...this.schema.dataSources].map(([k, r]) => [k, convert(r)])),
       server_capabilities: { plan_destroy: true, get_provider_schema_optional: false, move_resource_state: true },
-      functions: {},
+      functions: this.functions.protoFunctions(),
       diagnostics: this.schemaErrors.map((e) => ({
         severity: 'ERROR',
         summary: `The Hetzner stand-in cannot serve the schema of ${e.where}`,
@@ -148,9 +162,9 @@ export class ProviderService {
     };
   }
 
-  private validateProviderConfig(r: { config?: DynamicValue }): Record<string, unknown> {
+  private validateProviderConfig(r: { config?: DynamicValue }, peer: string): Record<string, unknown> {
     const config = this.value(r.config, this.schema.provider, 'provider config');
-    return { diagnostics: validateProvider(config) };
+    return { diagnostics: validateProvider(config, terraformEnvironment(peer)) };
   }
 
   private validateResourceConfig(r: { type_name: string; config?: DynamicValue }): Record<string, unknown> {
@@ -173,7 +187,7 @@ export class ProviderService {
       ?? cloudFileFromEndpoint(process.env.HCLOUD_ENDPOINT) ?? this.options.defaultCloudFile;
     this.cloudByPeer.set(peer, path.resolve(file));
     this.lastCloudFile = path.resolve(file);
-    return { diagnostics: configureProviderChecks(config) };
+    return { diagnostics: configureProviderChecks(config, terraformEnvironment(peer)) };
   }
 
   private upgradeResourceState(r: { type_name: string; version?: number; raw_state?: { json?: Buffer; flatmap?: Record<string, string> } }): Record<string, unknown> {

@@ -12,6 +12,7 @@ import * as fs from 'fs';
 /** The cty type JSON of an attribute, such as "string" or ["set", "number"]. */
 export type CtyType = string | [string, unknown];
 
+/** The shape of a value: a primitive, a collection of one element shape, or an object of fields. */
 export type Shape =
   | { readonly kind: 'primitive'; readonly type: 'string' | 'number' | 'bool' }
   | { readonly kind: 'collection'; readonly collection: 'list' | 'set' | 'map'; readonly element: Shape }
@@ -28,6 +29,7 @@ export interface Field {
   readonly block?: { readonly nesting: 'single' | 'list' | 'set' | 'map'; readonly minItems?: number; readonly maxItems?: number };
 }
 
+/** One resource type, data source or the provider block, as the stand-in works with it. */
 export interface ResourceSchema {
   readonly typeName: string;
   readonly version: number;
@@ -37,10 +39,72 @@ export interface ResourceSchema {
   readonly json: SchemaJson;
 }
 
+/** The whole provider schema: the provider block, every resource type, every data source and every function. */
 export interface ProviderSchema {
   readonly provider: ResourceSchema;
   readonly resources: ReadonlyMap<string, ResourceSchema>;
   readonly dataSources: ReadonlyMap<string, ResourceSchema>;
+  /** Provider-defined functions by name, as the file has them (checked where they are served: functions/provider-functions.ts). */
+  readonly functions: Readonly<Record<string, FunctionJson>>;
+}
+
+/**
+ * One parameter of a provider-defined function as Terraform >= 1.8 prints it
+ * (hashicorp/terraform v1.11.4 internal/command/jsonfunction/parameter.go:13-27).
+ */
+export interface FunctionParameterJson {
+  /**
+   * The parameter's name.
+   * @default - unnamed
+   */
+  name?: string;
+  /**
+   * The parameter's description.
+   * @default - none
+   */
+  description?: string;
+  /**
+   * The protocol's allow_null_value; printed only when true.
+   * @default false
+   */
+  is_nullable?: boolean;
+  /** The parameter's cty type. */
+  type: CtyType;
+}
+
+/**
+ * A provider-defined function's signature in `terraform providers schema -json`
+ * (hashicorp/terraform v1.11.4 internal/command/jsonfunction/function.go:25-48). Unlike blocks it has
+ * no description_kind: the kind is lost in the JSON.
+ */
+export interface FunctionJson {
+  /**
+   * The full description.
+   * @default - none
+   */
+  description?: string;
+  /**
+   * A one-line summary.
+   * @default - none
+   */
+  summary?: string;
+  /**
+   * Why the function is deprecated.
+   * @default - not deprecated
+   */
+  deprecation_message?: string;
+  /** The result's cty type. */
+  return_type: CtyType;
+  /**
+   * The positional parameters.
+   * @default - none
+   */
+  parameters?: FunctionParameterJson[];
+  /**
+   * A final parameter taking zero or more arguments.
+   * @default - none
+   */
+  variadic_parameter?: FunctionParameterJson;
 }
 
 /** `terraform providers schema -json` block format. */
@@ -52,6 +116,7 @@ export interface BlockJson {
   deprecated?: boolean;
 }
 
+/** `terraform providers schema -json` attribute format. */
 export interface AttributeJson {
   type?: CtyType;
   nested_type?: { attributes: Record<string, AttributeJson>; nesting_mode: string };
@@ -65,6 +130,7 @@ export interface AttributeJson {
   write_only?: boolean;
 }
 
+/** One schema entry of `terraform providers schema -json`: a version and a block. */
 export interface SchemaJson {
   version?: number;
   block: BlockJson;
@@ -180,5 +246,8 @@ export function loadProviderSchema(file: string): { schema: ProviderSchema; erro
     errors.push(e);
     provider = resourceSchema('provider', { block: {} });
   }
-  return { schema: { provider, resources: collect(entry.resource_schemas), dataSources: collect(entry.data_source_schemas) }, errors };
+  return {
+    schema: { provider, resources: collect(entry.resource_schemas), dataSources: collect(entry.data_source_schemas), functions: entry.functions ?? {} },
+    errors,
+  };
 }

@@ -30,6 +30,7 @@ export function isFrameworkResource(typeName: string): boolean {
 const LABEL_KEY = /^([a-z0-9A-Z]((?:[\-_.]|[a-z0-9A-Z]){0,253}[a-z0-9A-Z])?\/)?[a-z0-9A-Z]((?:[\-_.]|[a-z0-9A-Z]|){0,62}[a-z0-9A-Z])?$/;
 const LABEL_VALUE = /^(([a-z0-9A-Z](?:[\-_.]|[a-z0-9A-Z]){0,62})?[a-z0-9A-Z]$|$)/;
 
+/** Why a label breaks Hetzner's label rules (hcloud-go ValidateResourceLabels), or undefined when it keeps them. */
 export function labelError(key: string, value: string): string | undefined {
   if (!LABEL_KEY.test(key)) return `label key '${key}' is not correctly formatted`;
   if (!LABEL_VALUE.test(value)) return `label value '${value}' (key: ${key}) is not correctly formatted`;
@@ -381,25 +382,55 @@ export function isGoDuration(s: string): boolean {
 }
 
 /**
- * ValidateProviderConfig of the muxed provider: the SDKv2 half (hcloud/provider.go:42 token length,
- * :69 poll_function StringInSlice; token falls back to HCLOUD_TOKEN, its DefaultFunc) and the
- * framework half (hcloud/plugin_provider.go:89 poll_function OneOf). The mux returns both.
+ * The token the SDKv2 half judges: the provider block's, else HCLOUD_TOKEN. Its DefaultFunc is
+ * `schema.EnvDefaultFunc("HCLOUD_TOKEN", nil)` (hcloud/provider.go:40), which treats an empty variable as
+ * unset; the SDK validates a DefaultFunc's value as if it had been configured.
+ */
+function sdkToken(c: Record<string, Value>, env: NodeJS.ProcessEnv): Value {
+  if (c.token !== null && c.token !== undefined) return c.token;
+  return env.HCLOUD_TOKEN ? env.HCLOUD_TOKEN : null;
+}
+
+/**
+ * ValidateProviderConfig of the muxed provider, in the mux's order (tf6muxserver asks the framework
+ * server, then the SDKv2 one, and appends every diagnostic): the framework half's poll_function OneOf
+ * (hcloud/plugin_provider.go:89), then the SDKv2 half's token length (hcloud/provider.go:42) and
+ * poll_function StringInSlice (:74). `env` is the environment the real provider would run in: Terraform's.
  */
 export function validateProvider(config: Value, env: NodeJS.ProcessEnv = process.env): Diagnostic[] {
   const c = isObject(config) ? config : {};
+  const badPollFunction = typeof c.poll_function === 'string' && !['constant', 'exponential'].includes(c.poll_function);
   const out: Diagnostic[] = [];
-  const token = c.token === null || c.token === undefined ? env.HCLOUD_TOKEN ?? null : c.token;
-  if (typeof token === 'string' && token.length !== 64) out.push(errorAt(['token'], 'entered token is invalid (must be exactly 64 characters long)'));
-  if (typeof c.poll_function === 'string' && !['constant', 'exponential'].includes(c.poll_function)) {
-    out.push(errorAt(['poll_function'], `expected poll_function to be one of ["constant" "exponential"], got ${c.poll_function}`));
+  if (badPollFunction) {
     out.push(errorAt(['poll_function'], 'Invalid Attribute Value Match', `Attribute poll_function value must be one of: ["\\"constant\\"" "\\"exponential\\""], got: "${c.poll_function}"`));
   }
+  const token = sdkToken(c, env);
+  if (typeof token === 'string' && token.length !== 64) out.push(errorAt(['token'], 'entered token is invalid (must be exactly 64 characters long)'));
+  if (badPollFunction) out.push(errorAt(['poll_function'], `expected poll_function to be one of ["constant" "exponential"], got ${c.poll_function}`));
   return out;
 }
 
-/** ConfigureProvider's own refusals (hcloud/plugin_provider.go:170 poll_interval parse). */
-export function configureProviderChecks(config: Value): Diagnostic[] {
+/** The framework half's "Missing Hetzner Cloud API token" (hcloud/plugin_provider.go:144-156, v1.68.0). */
+export const MISSING_TOKEN = {
+  summary: 'Missing Hetzner Cloud API token',
+  detail: 'While configuring the provider, the Hetzner Cloud API token was not found in the HCLOUD_TOKEN environment variable or provider configuration block token attribute.',
+} as const;
+
+/**
+ * ConfigureProvider's refusal. tf6muxserver's ConfigureProvider asks the framework server first and
+ * returns at the first error diagnostic, so the SDKv2 half (hcloud/provider.go:119, which would refuse
+ * the same poll_interval) is never asked once the framework half has refused. The framework's Configure
+ * (hcloud/plugin_provider.go:116) refuses, in this order:
+ * - no token in the block nor in HCLOUD_TOKEN (:144-156; an empty string counts as none, and the length
+ *   is the validators' business, not Configure's);
+ * - a poll_interval that time.ParseDuration refuses (:165-173).
+ *
+ * `env` is Terraform's environment, where the real provider's os.Getenv("HCLOUD_TOKEN") reads.
+ */
+export function configureProviderChecks(config: Value, env: NodeJS.ProcessEnv = process.env): Diagnostic[] {
   const c = isObject(config) ? config : {};
+  const configured = typeof c.token === 'string' && c.token !== '';
+  if (!configured && !env.HCLOUD_TOKEN) return [errorAt(['token'], MISSING_TOKEN.summary, MISSING_TOKEN.detail)];
   if (typeof c.poll_interval === 'string' && c.poll_interval !== '' && !isGoDuration(c.poll_interval)) {
     return [errorAt(['poll_interval'], 'Unparsable poll interval value', `An unexpected error was encountered trying to parse the value.\n\ntime: invalid duration "${c.poll_interval}"`)];
   }

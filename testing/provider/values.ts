@@ -9,6 +9,10 @@ import { Field, Shape } from './schema';
  * encoded back byte for byte, so the stand-in passes them through untouched.
  */
 export type Value = null | string | number | boolean | Value[] | { [key: string]: Value } | ExtData;
+/**
+ * A Terraform object or map value: attribute name (or map key) to value. The simulated cloud keeps each
+ * object's attributes in one, named as in hcloud's schema (`name`, `ipv4_address`, ...).
+ */
 export type ObjectValue = { [key: string]: Value };
 
 /** A value Terraform does not know yet (during plan). */
@@ -21,6 +25,7 @@ export function unknownValue(): ExtData {
   return new ExtData(0, new Uint8Array([0]));
 }
 
+/** Whether a value is a known object (not null, a list or an unknown). */
 export function isObject(v: unknown): v is ObjectValue {
   return v !== null && typeof v === 'object' && !Array.isArray(v) && !isUnknown(v);
 }

@@ -21,12 +21,14 @@ export function firstAddressOf(network: string): string {
   return network.replace(/::\/64$/, '::1');
 }
 
+/** An IPv4 address as a number, or undefined when it is not one. */
 export function ipv4ToInt(ip: string): number | undefined {
   const parts = ip.split('.');
   if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return undefined;
   return parts.reduce((acc, p) => acc * 256 + Number(p), 0);
 }
 
+/** A number as a dotted IPv4 address. */
 export function intToIpv4(n: number): string {
   return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
 }

@@ -37,6 +37,7 @@ export const FRAMEWORK_RESOURCES: ReadonlySet<string> = new Set([
   'hcloud_storage_box', 'hcloud_storage_box_snapshot', 'hcloud_storage_box_subaccount', 'hcloud_zone', 'hcloud_zone_record', 'hcloud_zone_rrset',
 ]);
 
+/** A diagnostic's words, and the attribute it points at. */
 export interface DiagnosticText {
   readonly summary: string;
   readonly detail: string;

@@ -22,8 +22,10 @@ export interface FillContext {
   readonly element: ObjectValue;
 }
 
+/** Produces a computed attribute's value at apply, or undefined to leave it as planned. */
 export type Generator = (ctx: FillContext) => Value | undefined;
 
+/** What the simulated API does for one resource type: values it fills in, and what it refuses. */
 export interface Behaviour {
   /** The noun the API uses in messages, such as "primary ip". */
   readonly noun: string;
@@ -57,6 +59,7 @@ export function nextCounter(state: CloudState, name: string): number {
   return n;
 }
 
+/** The objects of one resource type in a project, by ID (created empty on first use). */
 export function objectsOf(state: CloudState, typeName: string): Record<string, ObjectValue> {
   state.objects[typeName] ??= {};
   return state.objects[typeName];

@@ -320,6 +320,7 @@ export function isSimulatedDataSource(typeName: string): boolean {
   return typeName in READERS || cloudReader(typeName) !== undefined;
 }
 
+/** Reads a data source from the catalog and the project, as the real provider reads it from the API. */
 export function readDataSource(schema: ResourceSchema, config: ObjectValue, cloud: SimulatedCloud): ObjectValue {
   const reader = READERS[schema.typeName] ?? cloudReader(schema.typeName);
   if (!reader) {

@@ -12,13 +12,15 @@ import { ObjectValue } from '../values';
  * file, never half of one.
  */
 export interface CloudState {
+  /** The file format's version; a reader refuses a file with any other, rather than misread it. */
   readonly version: 1;
   /** The next free object ID; one sequence for every type, as Hetzner IDs look alike. */
   nextId: number;
-  /** Objects by resource type and ID. */
+  /** Objects by resource type (such as `hcloud_server`) and ID, each as its attributes. */
   objects: Record<string, Record<string, ObjectValue>>;
 }
 
+/** A project with no objects yet. */
 export function emptyCloud(): CloudState {
   return { version: 1, nextId: 10000001, objects: {} };
 }
@@ -42,6 +44,7 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** A simulated project in one JSON file: locked read-modify-write for changes, lock-free reads. */
 export class CloudStore {
   public readonly lockFile: string;
 

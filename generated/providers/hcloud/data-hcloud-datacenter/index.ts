@@ -8,6 +8,8 @@ import * as cdktf from 'cdktf';
 
 export interface DataHcloudDatacenterConfig extends cdktf.TerraformMetaArguments {
   /**
+  * ID of the Datacenter.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/datacenter#id DataHcloudDatacenter#id}
   *
   * Please be aware that the id field is automatically added to all resources in Terraform providers using a Terraform provider SDK version below 2.
@@ -15,6 +17,8 @@ export interface DataHcloudDatacenterConfig extends cdktf.TerraformMetaArguments
   */
   readonly id?: number;
   /**
+  * Name of the Datacenter.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/datacenter#name DataHcloudDatacenter#name}
   */
   readonly name?: string;

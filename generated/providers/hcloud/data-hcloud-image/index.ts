@@ -8,6 +8,8 @@ import * as cdktf from 'cdktf';
 
 export interface DataHcloudImageConfig extends cdktf.TerraformMetaArguments {
   /**
+  * ID of the Image.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/image#id DataHcloudImage#id}
   *
   * Please be aware that the id field is automatically added to all resources in Terraform providers using a Terraform provider SDK version below 2.
@@ -15,30 +17,44 @@ export interface DataHcloudImageConfig extends cdktf.TerraformMetaArguments {
   */
   readonly id?: number;
   /**
+  * Include deprecated images.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/image#include_deprecated DataHcloudImage#include_deprecated}
   */
   readonly includeDeprecated?: boolean | cdktf.IResolvable;
   /**
+  * Sort results by created date, and return the most recent result.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/image#most_recent DataHcloudImage#most_recent}
   */
   readonly mostRecent?: boolean | cdktf.IResolvable;
   /**
+  * Name of the Image, only present when the type is `system`.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/image#name DataHcloudImage#name}
   */
   readonly name?: string;
   /**
+  * Filter results using a [Label Selector](https://docs.hetzner.cloud/reference/cloud#label-selector).
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/image#selector DataHcloudImage#selector}
   */
   readonly selector?: string;
   /**
+  * Filter results by architecture, for example `x86` (default) or `arm`.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/image#with_architecture DataHcloudImage#with_architecture}
   */
   readonly withArchitecture?: string;
   /**
+  * Filter results using a [Label Selector](https://docs.hetzner.cloud/reference/hetzner#label-selector).
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/image#with_selector DataHcloudImage#with_selector}
   */
   readonly withSelector?: string;
   /**
+  * Filter results by statuses, for example `creating` or `available`.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/image#with_status DataHcloudImage#with_status}
   */
   readonly withStatus?: string[];

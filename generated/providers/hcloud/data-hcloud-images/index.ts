@@ -8,22 +8,32 @@ import * as cdktf from 'cdktf';
 
 export interface DataHcloudImagesConfig extends cdktf.TerraformMetaArguments {
   /**
+  * Include deprecated images.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/images#include_deprecated DataHcloudImages#include_deprecated}
   */
   readonly includeDeprecated?: boolean | cdktf.IResolvable;
   /**
+  * Sort results by created date.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/images#most_recent DataHcloudImages#most_recent}
   */
   readonly mostRecent?: boolean | cdktf.IResolvable;
   /**
+  * Filter results by architecture, for example `x86` or `arm`.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/images#with_architecture DataHcloudImages#with_architecture}
   */
   readonly withArchitecture?: string[];
   /**
+  * Filter results using a [Label Selector](https://docs.hetzner.cloud/reference/hetzner#label-selector).
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/images#with_selector DataHcloudImages#with_selector}
   */
   readonly withSelector?: string;
   /**
+  * Filter results by statuses, for example `creating` or `available`.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/images#with_status DataHcloudImages#with_status}
   */
   readonly withStatus?: string[];

@@ -8,6 +8,8 @@ import * as cdktf from 'cdktf';
 
 export interface DataHcloudLoadBalancerTypeConfig extends cdktf.TerraformMetaArguments {
   /**
+  * ID of the Load Balancer Type.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/load_balancer_type#id DataHcloudLoadBalancerType#id}
   *
   * Please be aware that the id field is automatically added to all resources in Terraform providers using a Terraform provider SDK version below 2.
@@ -15,6 +17,8 @@ export interface DataHcloudLoadBalancerTypeConfig extends cdktf.TerraformMetaArg
   */
   readonly id?: number;
   /**
+  * Name of the Load Balancer Type.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/load_balancer_type#name DataHcloudLoadBalancerType#name}
   */
   readonly name?: string;

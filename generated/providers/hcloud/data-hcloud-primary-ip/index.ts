@@ -8,6 +8,8 @@ import * as cdktf from 'cdktf';
 
 export interface DataHcloudPrimaryIpConfig extends cdktf.TerraformMetaArguments {
   /**
+  * ID of the Primary IP.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/primary_ip#id DataHcloudPrimaryIp#id}
   *
   * Please be aware that the id field is automatically added to all resources in Terraform providers using a Terraform provider SDK version below 2.
@@ -15,14 +17,20 @@ export interface DataHcloudPrimaryIpConfig extends cdktf.TerraformMetaArguments 
   */
   readonly id?: number;
   /**
+  * IP address of the Primary IP.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/primary_ip#ip_address DataHcloudPrimaryIp#ip_address}
   */
   readonly ipAddress?: string;
   /**
+  * Name of the Primary IP.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/primary_ip#name DataHcloudPrimaryIp#name}
   */
   readonly name?: string;
   /**
+  * Filter results using a [Label Selector](https://docs.hetzner.cloud/reference/cloud#label-selector).
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/primary_ip#with_selector DataHcloudPrimaryIp#with_selector}
   */
   readonly withSelector?: string;

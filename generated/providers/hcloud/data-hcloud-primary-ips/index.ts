@@ -15,6 +15,8 @@ export interface DataHcloudPrimaryIpsConfig extends cdktf.TerraformMetaArguments
   */
   readonly id?: string;
   /**
+  * Filter results using a [Label Selector](https://docs.hetzner.cloud/reference/cloud#label-selector)
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/primary_ips#with_selector DataHcloudPrimaryIps#with_selector}
   */
   readonly withSelector?: string;

@@ -8,10 +8,14 @@ import * as cdktf from 'cdktf';
 
 export interface DataHcloudSshKeyConfig extends cdktf.TerraformMetaArguments {
   /**
+  * Fingerprint of the SSH Key.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/ssh_key#fingerprint DataHcloudSshKey#fingerprint}
   */
   readonly fingerprint?: string;
   /**
+  * ID of the SSH Key.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/ssh_key#id DataHcloudSshKey#id}
   *
   * Please be aware that the id field is automatically added to all resources in Terraform providers using a Terraform provider SDK version below 2.
@@ -19,14 +23,20 @@ export interface DataHcloudSshKeyConfig extends cdktf.TerraformMetaArguments {
   */
   readonly id?: number;
   /**
+  * Name of the SSH Key.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/ssh_key#name DataHcloudSshKey#name}
   */
   readonly name?: string;
   /**
+  * Filter results using a [Label Selector](https://docs.hetzner.cloud/reference/cloud#label-selector).
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/ssh_key#selector DataHcloudSshKey#selector}
   */
   readonly selector?: string;
   /**
+  * Filter results using a [Label Selector](https://docs.hetzner.cloud/reference/cloud#label-selector).
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/ssh_key#with_selector DataHcloudSshKey#with_selector}
   */
   readonly withSelector?: string;

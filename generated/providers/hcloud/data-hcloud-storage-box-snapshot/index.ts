@@ -8,6 +8,8 @@ import * as cdktf from 'cdktf';
 
 export interface DataHcloudStorageBoxSnapshotConfig extends cdktf.TerraformMetaArguments {
   /**
+  * ID of the Storage Box Snapshot.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/storage_box_snapshot#id DataHcloudStorageBoxSnapshot#id}
   *
   * Please be aware that the id field is automatically added to all resources in Terraform providers using a Terraform provider SDK version below 2.
@@ -15,14 +17,20 @@ export interface DataHcloudStorageBoxSnapshotConfig extends cdktf.TerraformMetaA
   */
   readonly id?: number;
   /**
+  * Name of the Storage Box Snapshot.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/storage_box_snapshot#name DataHcloudStorageBoxSnapshot#name}
   */
   readonly name?: string;
   /**
+  * ID of the Storage Box.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/storage_box_snapshot#storage_box_id DataHcloudStorageBoxSnapshot#storage_box_id}
   */
   readonly storageBoxId: number;
   /**
+  * Filter results using a [Label Selector](https://docs.hetzner.cloud/reference/hetzner#label-selector).
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/storage_box_snapshot#with_selector DataHcloudStorageBoxSnapshot#with_selector}
   */
   readonly withSelector?: string;

@@ -8,10 +8,14 @@ import * as cdktf from 'cdktf';
 
 export interface DataHcloudStorageBoxSnapshotsConfig extends cdktf.TerraformMetaArguments {
   /**
+  * ID of the Storage Box.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/storage_box_snapshots#storage_box_id DataHcloudStorageBoxSnapshots#storage_box_id}
   */
   readonly storageBoxId: number;
   /**
+  * Filter results using a [Label Selector](https://docs.hetzner.cloud/reference/cloud#label-selector)
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/storage_box_snapshots#with_selector DataHcloudStorageBoxSnapshots#with_selector}
   */
   readonly withSelector?: string;

@@ -8,6 +8,8 @@ import * as cdktf from 'cdktf';
 
 export interface DataHcloudStorageBoxSubaccountConfig extends cdktf.TerraformMetaArguments {
   /**
+  * ID of the Storage Box Subaccount.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/storage_box_subaccount#id DataHcloudStorageBoxSubaccount#id}
   *
   * Please be aware that the id field is automatically added to all resources in Terraform providers using a Terraform provider SDK version below 2.
@@ -15,18 +17,26 @@ export interface DataHcloudStorageBoxSubaccountConfig extends cdktf.TerraformMet
   */
   readonly id?: number;
   /**
+  * Name of the Storage Box Subaccount.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/storage_box_subaccount#name DataHcloudStorageBoxSubaccount#name}
   */
   readonly name?: string;
   /**
+  * ID of the Storage Box.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/storage_box_subaccount#storage_box_id DataHcloudStorageBoxSubaccount#storage_box_id}
   */
   readonly storageBoxId: number;
   /**
+  * Username of the Storage Box Subaccount.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/storage_box_subaccount#username DataHcloudStorageBoxSubaccount#username}
   */
   readonly username?: string;
   /**
+  * Filter results using a [Label Selector](https://docs.hetzner.cloud/reference/hetzner#label-selector).
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/storage_box_subaccount#with_selector DataHcloudStorageBoxSubaccount#with_selector}
   */
   readonly withSelector?: string;

@@ -8,6 +8,8 @@ import * as cdktf from 'cdktf';
 
 export interface DataHcloudStorageBoxTypeConfig extends cdktf.TerraformMetaArguments {
   /**
+  * ID of the Storage Box Type.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/storage_box_type#id DataHcloudStorageBoxType#id}
   *
   * Please be aware that the id field is automatically added to all resources in Terraform providers using a Terraform provider SDK version below 2.
@@ -15,6 +17,8 @@ export interface DataHcloudStorageBoxTypeConfig extends cdktf.TerraformMetaArgum
   */
   readonly id?: number;
   /**
+  * Name of the Storage Box Type.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/storage_box_type#name DataHcloudStorageBoxType#name}
   */
   readonly name?: string;

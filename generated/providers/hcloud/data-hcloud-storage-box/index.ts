@@ -8,6 +8,8 @@ import * as cdktf from 'cdktf';
 
 export interface DataHcloudStorageBoxConfig extends cdktf.TerraformMetaArguments {
   /**
+  * ID of the Storage Box.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/storage_box#id DataHcloudStorageBox#id}
   *
   * Please be aware that the id field is automatically added to all resources in Terraform providers using a Terraform provider SDK version below 2.
@@ -15,10 +17,14 @@ export interface DataHcloudStorageBoxConfig extends cdktf.TerraformMetaArguments
   */
   readonly id?: number;
   /**
+  * Name of the Storage Box.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/storage_box#name DataHcloudStorageBox#name}
   */
   readonly name?: string;
   /**
+  * Filter results using a [Label Selector](https://docs.hetzner.cloud/reference/hetzner#label-selector).
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/storage_box#with_selector DataHcloudStorageBox#with_selector}
   */
   readonly withSelector?: string;

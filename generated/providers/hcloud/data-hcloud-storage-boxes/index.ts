@@ -8,6 +8,8 @@ import * as cdktf from 'cdktf';
 
 export interface DataHcloudStorageBoxesConfig extends cdktf.TerraformMetaArguments {
   /**
+  * Filter results using a [Label Selector](https://docs.hetzner.cloud/reference/cloud#label-selector)
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/storage_boxes#with_selector DataHcloudStorageBoxes#with_selector}
   */
   readonly withSelector?: string;

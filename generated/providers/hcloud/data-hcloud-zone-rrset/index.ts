@@ -8,6 +8,8 @@ import * as cdktf from 'cdktf';
 
 export interface DataHcloudZoneRrsetConfig extends cdktf.TerraformMetaArguments {
   /**
+  * ID of the Zone RRSet.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/zone_rrset#id DataHcloudZoneRrset#id}
   *
   * Please be aware that the id field is automatically added to all resources in Terraform providers using a Terraform provider SDK version below 2.
@@ -15,18 +17,26 @@ export interface DataHcloudZoneRrsetConfig extends cdktf.TerraformMetaArguments 
   */
   readonly id?: string;
   /**
+  * Name of the Zone RRSet.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/zone_rrset#name DataHcloudZoneRrset#name}
   */
   readonly name?: string;
   /**
+  * Type of the Zone RRSet.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/zone_rrset#type DataHcloudZoneRrset#type}
   */
   readonly type?: string;
   /**
+  * Filter results using a [Label Selector](https://docs.hetzner.cloud/reference/cloud#label-selector).
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/zone_rrset#with_selector DataHcloudZoneRrset#with_selector}
   */
   readonly withSelector?: string;
   /**
+  * ID or Name of the parent Zone.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/zone_rrset#zone DataHcloudZoneRrset#zone}
   */
   readonly zone: string;

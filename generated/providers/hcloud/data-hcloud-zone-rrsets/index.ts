@@ -8,10 +8,14 @@ import * as cdktf from 'cdktf';
 
 export interface DataHcloudZoneRrsetsConfig extends cdktf.TerraformMetaArguments {
   /**
+  * Filter results using a [Label Selector](https://docs.hetzner.cloud/reference/cloud#label-selector)
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/zone_rrsets#with_selector DataHcloudZoneRrsets#with_selector}
   */
   readonly withSelector?: string;
   /**
+  * ID or Name of the parent Zone.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/zone_rrsets#zone DataHcloudZoneRrsets#zone}
   */
   readonly zone: string;
@@ -98,6 +102,8 @@ export class DataHcloudZoneRrsetsRrsetsRecordsList extends cdktf.ComplexList {
 }
 export interface DataHcloudZoneRrsetsRrsets {
   /**
+  * ID or Name of the parent Zone.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/zone_rrsets#zone DataHcloudZoneRrsets#zone}
   */
   readonly zone?: string;

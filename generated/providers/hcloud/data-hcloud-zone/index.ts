@@ -8,6 +8,8 @@ import * as cdktf from 'cdktf';
 
 export interface DataHcloudZoneConfig extends cdktf.TerraformMetaArguments {
   /**
+  * ID of the Zone.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/zone#id DataHcloudZone#id}
   *
   * Please be aware that the id field is automatically added to all resources in Terraform providers using a Terraform provider SDK version below 2.
@@ -15,10 +17,14 @@ export interface DataHcloudZoneConfig extends cdktf.TerraformMetaArguments {
   */
   readonly id?: number;
   /**
+  * Name of the Zone.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/zone#name DataHcloudZone#name}
   */
   readonly name?: string;
   /**
+  * Filter results using a [Label Selector](https://docs.hetzner.cloud/reference/cloud#label-selector).
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/data-sources/zone#with_selector DataHcloudZone#with_selector}
   */
   readonly withSelector?: string;

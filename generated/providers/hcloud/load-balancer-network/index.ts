@@ -8,22 +8,32 @@ import * as cdktf from 'cdktf';
 
 export interface LoadBalancerNetworkConfig extends cdktf.TerraformMetaArguments {
   /**
+  * Wether the Load Balancer public interface is enabled. Default is `true`.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/load_balancer_network#enable_public_interface LoadBalancerNetwork#enable_public_interface}
   */
   readonly enablePublicInterface?: boolean | cdktf.IResolvable;
   /**
+  * IP to assign to the Load Balancer.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/load_balancer_network#ip LoadBalancerNetwork#ip}
   */
   readonly ip?: string;
   /**
+  * ID of the Load Balancer.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/load_balancer_network#load_balancer_id LoadBalancerNetwork#load_balancer_id}
   */
   readonly loadBalancerId: number;
   /**
+  * ID of the Network to attach the Load Balancer to. Using `subnet_id` is preferred. Required if `subnet_id` is not set. If `subnet_id` or `ip` are not set, the Load Balancer will be attached to the last subnet (ordered by `ip_range`).
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/load_balancer_network#network_id LoadBalancerNetwork#network_id}
   */
   readonly networkId?: number;
   /**
+  * ID of the Subnet to attach the Load Balancer to. Required if `network_id` is not set.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/load_balancer_network#subnet_id LoadBalancerNetwork#subnet_id}
   */
   readonly subnetId?: string;

@@ -12,6 +12,8 @@ export interface NetworkConfig extends cdktf.TerraformMetaArguments {
   */
   readonly deleteProtection?: boolean | cdktf.IResolvable;
   /**
+  * Enable or disable exposing the routes to the vSwitch connection. The exposing only takes effect if a vSwitch connection is active.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/network#expose_routes_to_vswitch Network#expose_routes_to_vswitch}
   */
   readonly exposeRoutesToVswitch?: boolean | cdktf.IResolvable;

@@ -8,38 +8,56 @@ import * as cdktf from 'cdktf';
 
 export interface PrimaryIpConfig extends cdktf.TerraformMetaArguments {
   /**
+  * ID of the resource the Primary IP should be assigned to.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/primary_ip#assignee_id PrimaryIp#assignee_id}
   */
   readonly assigneeId?: number;
   /**
+  * Type of the resource the Primary IP should be assigned to.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/primary_ip#assignee_type PrimaryIp#assignee_type}
   */
   readonly assigneeType?: string;
   /**
+  * Whether auto delete is enabled. Setting `auto_delete` to `true` is not recommended, because if a server assigned to the managed ip is deleted, it will also delete the primary IP which will break the terraform state.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/primary_ip#auto_delete PrimaryIp#auto_delete}
   */
   readonly autoDelete?: boolean | cdktf.IResolvable;
   /**
+  * Name of the Datacenter for the Primary IP. See the [Hetzner Docs](https://docs.hetzner.com/cloud/general/locations/#what-datacenters-are-there) for more details about datacenters.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/primary_ip#datacenter PrimaryIp#datacenter}
   */
   readonly datacenter?: string;
   /**
+  *  Whether delete protection is enabled.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/primary_ip#delete_protection PrimaryIp#delete_protection}
   */
   readonly deleteProtection?: boolean | cdktf.IResolvable;
   /**
+  * User-defined [labels](https://docs.hetzner.cloud/reference/cloud#labels) (key-value pairs) for the resource.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/primary_ip#labels PrimaryIp#labels}
   */
   readonly labels?: { [key: string]: string };
   /**
+  * Name of the Location for the Primary IP. See the [Hetzner Docs](https://docs.hetzner.com/cloud/general/locations/#what-locations-are-there) for more details about locations.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/primary_ip#location PrimaryIp#location}
   */
   readonly location?: string;
   /**
+  * Name of the Primary IP.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/primary_ip#name PrimaryIp#name}
   */
   readonly name: string;
   /**
+  * Type of the Primary IP (`ipv4` or `ipv6`).
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/primary_ip#type PrimaryIp#type}
   */
   readonly type: string;

@@ -8,22 +8,32 @@ import * as cdktf from 'cdktf';
 
 export interface HcloudProviderConfig {
   /**
+  * The Hetzner Cloud API endpoint, can be used to override the default API Endpoint https://api.hetzner.cloud/v1.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs#endpoint HcloudProvider#endpoint}
   */
   readonly endpoint?: string;
   /**
+  * The Hetzner API endpoint, can be used to override the default API Endpoint https://api.hetzner.com/v1.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs#endpoint_hetzner HcloudProvider#endpoint_hetzner}
   */
   readonly endpointHetzner?: string;
   /**
+  * The type of function to be used during the polling.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs#poll_function HcloudProvider#poll_function}
   */
   readonly pollFunction?: string;
   /**
+  * The interval at which actions are polled by the client. Default `500ms`. Increase this interval if you run into rate limiting errors.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs#poll_interval HcloudProvider#poll_interval}
   */
   readonly pollInterval?: string;
   /**
+  * The Hetzner Cloud API token, can also be specified with the HCLOUD_TOKEN environment variable.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs#token HcloudProvider#token}
   */
   readonly token?: string;

@@ -8,26 +8,38 @@ import * as cdktf from 'cdktf';
 
 export interface RdnsConfig extends cdktf.TerraformMetaArguments {
   /**
+  * Domain name `ip_address` should point to.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/rdns#dns_ptr Rdns#dns_ptr}
   */
   readonly dnsPtr: string;
   /**
+  * ID of the Floating IP the `ip_address` belongs to.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/rdns#floating_ip_id Rdns#floating_ip_id}
   */
   readonly floatingIpId?: number;
   /**
+  * IP address that should point to `dns_ptr`.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/rdns#ip_address Rdns#ip_address}
   */
   readonly ipAddress: string;
   /**
+  * ID of the Load Balancer the `ip_address` belongs to.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/rdns#load_balancer_id Rdns#load_balancer_id}
   */
   readonly loadBalancerId?: number;
   /**
+  * ID of the Primary IP the `ip_address` belongs to.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/rdns#primary_ip_id Rdns#primary_ip_id}
   */
   readonly primaryIpId?: number;
   /**
+  * ID of the Server the `ip_address` belongs to.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/rdns#server_id Rdns#server_id}
   */
   readonly serverId?: number;

@@ -8,22 +8,32 @@ import * as cdktf from 'cdktf';
 
 export interface ServerNetworkAConfig extends cdktf.TerraformMetaArguments {
   /**
+  * Additional IPs to assign to the Server.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/server_network#alias_ips ServerNetworkA#alias_ips}
   */
   readonly aliasIps?: string[];
   /**
+  * IP to assign to the Server.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/server_network#ip ServerNetworkA#ip}
   */
   readonly ip?: string;
   /**
+  * ID of the Network to attach the Server to. Using `subnet_id` is preferred. Required if `subnet_id` is not set. If `subnet_id` or `ip` are not set, the Server will be attached to the last subnet (ordered by `ip_range`).
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/server_network#network_id ServerNetworkA#network_id}
   */
   readonly networkId?: number;
   /**
+  * ID of the Server.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/server_network#server_id ServerNetworkA#server_id}
   */
   readonly serverId: number;
   /**
+  * ID of the Subnet to attach the Server to. Required if `network_id` is not set.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/server_network#subnet_id ServerNetworkA#subnet_id}
   */
   readonly subnetId?: string;

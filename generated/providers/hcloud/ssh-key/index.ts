@@ -8,14 +8,20 @@ import * as cdktf from 'cdktf';
 
 export interface SshKeyConfig extends cdktf.TerraformMetaArguments {
   /**
+  * User-defined [labels](https://docs.hetzner.cloud/reference/cloud#labels) (key-value pairs) for the resource.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/ssh_key#labels SshKey#labels}
   */
   readonly labels?: { [key: string]: string };
   /**
+  * Name of the SSH Key.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/ssh_key#name SshKey#name}
   */
   readonly name: string;
   /**
+  * Public key of the SSH Key pair. If this is a file, it can be read using the `file` interpolation function.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/ssh_key#public_key SshKey#public_key}
   */
   readonly publicKey: string;

@@ -8,14 +8,20 @@ import * as cdktf from 'cdktf';
 
 export interface StorageBoxSnapshotConfig extends cdktf.TerraformMetaArguments {
   /**
+  * Description of the Storage Box Snapshot.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box_snapshot#description StorageBoxSnapshot#description}
   */
   readonly description?: string;
   /**
+  * User-defined [labels](https://docs.hetzner.cloud/reference/cloud#labels) (key-value pairs) for the resource.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box_snapshot#labels StorageBoxSnapshot#labels}
   */
   readonly labels?: { [key: string]: string };
   /**
+  * ID of the Storage Box.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box_snapshot#storage_box_id StorageBoxSnapshot#storage_box_id}
   */
   readonly storageBoxId: number;

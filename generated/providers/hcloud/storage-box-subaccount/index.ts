@@ -8,52 +8,76 @@ import * as cdktf from 'cdktf';
 
 export interface StorageBoxSubaccountConfig extends cdktf.TerraformMetaArguments {
   /**
+  * Access settings for the Subaccount.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box_subaccount#access_settings StorageBoxSubaccount#access_settings}
   */
   readonly accessSettings?: StorageBoxSubaccountAccessSettings;
   /**
+  * A description of the Storage Box Subaccount.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box_subaccount#description StorageBoxSubaccount#description}
   */
   readonly description?: string;
   /**
+  * Home directory of the Storage Box Subaccount. The directory will be created if it doesn't exist yet. Must not include a leading slash (`/`).
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box_subaccount#home_directory StorageBoxSubaccount#home_directory}
   */
   readonly homeDirectory: string;
   /**
+  * User-defined [labels](https://docs.hetzner.cloud/reference/cloud#labels) (key-value pairs) for the resource.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box_subaccount#labels StorageBoxSubaccount#labels}
   */
   readonly labels?: { [key: string]: string };
   /**
+  * Name of the Storage Box Subaccount.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box_subaccount#name StorageBoxSubaccount#name}
   */
   readonly name?: string;
   /**
+  * Password of the Storage Box. For more details, see the [Storage Boxes password policy](https://docs.hetzner.cloud/reference/hetzner#storage-boxes-password-policy).
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box_subaccount#password StorageBoxSubaccount#password}
   */
   readonly password: string;
   /**
+  * ID of the Storage Box.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box_subaccount#storage_box_id StorageBoxSubaccount#storage_box_id}
   */
   readonly storageBoxId: number;
 }
 export interface StorageBoxSubaccountAccessSettings {
   /**
+  * Whether access from outside the Hetzner network is allowed.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box_subaccount#reachable_externally StorageBoxSubaccount#reachable_externally}
   */
   readonly reachableExternally?: boolean | cdktf.IResolvable;
   /**
+  * Whether the Subaccount is read-only.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box_subaccount#readonly StorageBoxSubaccount#readonly}
   */
   readonly readonly?: boolean | cdktf.IResolvable;
   /**
+  * Whether the Samba subsystem is enabled.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box_subaccount#samba_enabled StorageBoxSubaccount#samba_enabled}
   */
   readonly sambaEnabled?: boolean | cdktf.IResolvable;
   /**
+  * Whether the SSH subsystem is enabled.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box_subaccount#ssh_enabled StorageBoxSubaccount#ssh_enabled}
   */
   readonly sshEnabled?: boolean | cdktf.IResolvable;
   /**
+  * Whether the WebDAV subsystem is enabled.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box_subaccount#webdav_enabled StorageBoxSubaccount#webdav_enabled}
   */
   readonly webdavEnabled?: boolean | cdktf.IResolvable;

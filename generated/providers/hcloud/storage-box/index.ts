@@ -8,60 +8,88 @@ import * as cdktf from 'cdktf';
 
 export interface StorageBoxConfig extends cdktf.TerraformMetaArguments {
   /**
+  * Access settings of the Storage Box.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box#access_settings StorageBox#access_settings}
   */
   readonly accessSettings?: StorageBoxAccessSettings;
   /**
+  * Prevent the Storage Box from being accidentally deleted outside of Terraform.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box#delete_protection StorageBox#delete_protection}
   */
   readonly deleteProtection?: boolean | cdktf.IResolvable;
   /**
+  * User-defined [labels](https://docs.hetzner.cloud/reference/cloud#labels) (key-value pairs) for the resource.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box#labels StorageBox#labels}
   */
   readonly labels?: { [key: string]: string };
   /**
+  * Name of the Location.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box#location StorageBox#location}
   */
   readonly location: string;
   /**
+  * Name of the Storage Box.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box#name StorageBox#name}
   */
   readonly name: string;
   /**
+  * Password of the Storage Box. For more details, see the [Storage Boxes password policy](https://docs.hetzner.cloud/reference/hetzner#storage-boxes-password-policy).
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box#password StorageBox#password}
   */
   readonly password: string;
   /**
+  * Details of the active snapshot plan.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box#snapshot_plan StorageBox#snapshot_plan}
   */
   readonly snapshotPlan?: StorageBoxSnapshotPlan;
   /**
+  * SSH public keys in OpenSSH format to inject into the Storage Box. It is not possible to update the SSH Keys through the API, so changing this attribute forces a replace of the Storage Box.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box#ssh_keys StorageBox#ssh_keys}
   */
   readonly sshKeys?: string[];
   /**
+  * Name of the Storage Box Type.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box#storage_box_type StorageBox#storage_box_type}
   */
   readonly storageBoxType: string;
 }
 export interface StorageBoxAccessSettings {
   /**
+  * Whether access from outside the Hetzner network is allowed.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box#reachable_externally StorageBox#reachable_externally}
   */
   readonly reachableExternally?: boolean | cdktf.IResolvable;
   /**
+  * Whether the Samba subsystem is enabled.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box#samba_enabled StorageBox#samba_enabled}
   */
   readonly sambaEnabled?: boolean | cdktf.IResolvable;
   /**
+  * Whether the SSH subsystem is enabled.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box#ssh_enabled StorageBox#ssh_enabled}
   */
   readonly sshEnabled?: boolean | cdktf.IResolvable;
   /**
+  * Whether the WebDAV subsystem is enabled.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box#webdav_enabled StorageBox#webdav_enabled}
   */
   readonly webdavEnabled?: boolean | cdktf.IResolvable;
   /**
+  * Whether the ZFS snapshot folder is visible.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box#zfs_enabled StorageBox#zfs_enabled}
   */
   readonly zfsEnabled?: boolean | cdktf.IResolvable;
@@ -272,22 +300,32 @@ export class StorageBoxAccessSettingsOutputReference extends cdktf.ComplexObject
 }
 export interface StorageBoxSnapshotPlan {
   /**
+  * Day of the month when the Snapshot Plan is executed. Null means every day.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box#day_of_month StorageBox#day_of_month}
   */
   readonly dayOfMonth?: number;
   /**
+  * Day of the week when the Snapshot Plan is executed. Starts at 0 for Sunday til 6 for Saturday. Note that this differs from the API, which uses 1 (Monday) through 7 (Sunday). Null means every day.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box#day_of_week StorageBox#day_of_week}
   */
   readonly dayOfWeek?: number;
   /**
+  * Hour when the Snapshot Plan is executed (UTC).
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box#hour StorageBox#hour}
   */
   readonly hour: number;
   /**
+  * Maximum amount of Snapshots that will be created by this Snapshot Plan. Older Snapshots will be deleted.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box#max_snapshots StorageBox#max_snapshots}
   */
   readonly maxSnapshots: number;
   /**
+  * Minute when the Snapshot Plan is executed (UTC).
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/storage_box#minute StorageBox#minute}
   */
   readonly minute: number;

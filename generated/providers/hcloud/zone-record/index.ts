@@ -8,22 +8,32 @@ import * as cdktf from 'cdktf';
 
 export interface ZoneRecordConfig extends cdktf.TerraformMetaArguments {
   /**
+  * Comment of the Zone Record.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/zone_record#comment ZoneRecord#comment}
   */
   readonly comment?: string;
   /**
+  * Name of the Zone Record.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/zone_record#name ZoneRecord#name}
   */
   readonly name: string;
   /**
+  * Type of the Zone Record.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/zone_record#type ZoneRecord#type}
   */
   readonly type: string;
   /**
+  * Value of the Zone Record.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/zone_record#value ZoneRecord#value}
   */
   readonly value: string;
   /**
+  * ID or Name of the parent Zone.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/zone_record#zone ZoneRecord#zone}
   */
   readonly zone: string;

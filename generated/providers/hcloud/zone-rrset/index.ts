@@ -8,40 +8,58 @@ import * as cdktf from 'cdktf';
 
 export interface ZoneRrsetConfig extends cdktf.TerraformMetaArguments {
   /**
+  * Whether change protection is enabled.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/zone_rrset#change_protection ZoneRrset#change_protection}
   */
   readonly changeProtection?: boolean | cdktf.IResolvable;
   /**
+  * User-defined [labels](https://docs.hetzner.cloud/reference/cloud#labels) (key-value pairs) for the resource.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/zone_rrset#labels ZoneRrset#labels}
   */
   readonly labels?: { [key: string]: string };
   /**
+  * Name of the Zone RRSet.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/zone_rrset#name ZoneRrset#name}
   */
   readonly name: string;
   /**
+  * Records of the Zone RRSet.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/zone_rrset#records ZoneRrset#records}
   */
   readonly records: ZoneRrsetRecords[] | cdktf.IResolvable;
   /**
+  * Time To Live (TTL) of the Zone RRSet.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/zone_rrset#ttl ZoneRrset#ttl}
   */
   readonly ttl?: number;
   /**
+  * Type of the Zone RRSet.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/zone_rrset#type ZoneRrset#type}
   */
   readonly type: string;
   /**
+  * ID or Name of the parent Zone.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/zone_rrset#zone ZoneRrset#zone}
   */
   readonly zone: string;
 }
 export interface ZoneRrsetRecords {
   /**
+  * Comment of the record.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/zone_rrset#comment ZoneRrset#comment}
   */
   readonly comment?: string;
   /**
+  * Value of the record.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/zone_rrset#value ZoneRrset#value}
   */
   readonly value: string;

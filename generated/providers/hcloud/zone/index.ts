@@ -8,26 +8,38 @@ import * as cdktf from 'cdktf';
 
 export interface ZoneConfig extends cdktf.TerraformMetaArguments {
   /**
+  * Whether delete protection is enabled.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/zone#delete_protection Zone#delete_protection}
   */
   readonly deleteProtection?: boolean | cdktf.IResolvable;
   /**
+  * User-defined [labels](https://docs.hetzner.cloud/reference/cloud#labels) (key-value pairs) for the resource.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/zone#labels Zone#labels}
   */
   readonly labels?: { [key: string]: string };
   /**
+  * Mode of the Zone.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/zone#mode Zone#mode}
   */
   readonly mode: string;
   /**
+  * Name of the Zone.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/zone#name Zone#name}
   */
   readonly name: string;
   /**
+  * Primary nameservers of the Zone. Forbidden when mode is primary and required when mode is secondary.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/zone#primary_nameservers Zone#primary_nameservers}
   */
   readonly primaryNameservers?: ZonePrimaryNameservers[] | cdktf.IResolvable;
   /**
+  * Default Time To Live (TTL) of the Zone.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/zone#ttl Zone#ttl}
   */
   readonly ttl?: number;
@@ -88,18 +100,26 @@ export class ZoneAuthoritativeNameserversOutputReference extends cdktf.ComplexOb
 }
 export interface ZonePrimaryNameservers {
   /**
+  * Public IPv4 or IPv6 address of the primary nameserver.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/zone#address Zone#address}
   */
   readonly address: string;
   /**
+  * Port of the primary nameserver.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/zone#port Zone#port}
   */
   readonly port?: number;
   /**
+  * Transaction signature (TSIG) algorithm used to generate the TSIG key.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/zone#tsig_algorithm Zone#tsig_algorithm}
   */
   readonly tsigAlgorithm?: string;
   /**
+  * Transaction signature (TSIG) key
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/hetznercloud/hcloud/latest/docs/resources/zone#tsig_key Zone#tsig_key}
   */
   readonly tsigKey?: string;
