@@ -1,6 +1,13 @@
+const os = require('os');
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
+  // Jest's default is one worker less than the cores, so one on the 2-core build machine. The suites spend
+  // most of their time waiting on the daemons, Terraform and the restores they drive, so two files side by
+  // side nearly halve the run there; suites share nothing but ports (below the ephemeral range, see
+  // testing/harness/ports.ts) and the packed library (packed once per run, __tests__/setup/packed-library.ts).
+  maxWorkers: Math.max(2, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length),
   roots: ['<rootDir>/__tests__'],
   testMatch: ['**/*.test.ts'],
   // Type-checking happens once in `tsc -p tsconfig.test.json`; here ts-jest only transpiles.

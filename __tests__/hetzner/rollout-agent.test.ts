@@ -1,10 +1,9 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { BundlePart, MachineBundle } from '../../lib';
-import { ROLLOUT_AGENT } from '../../lib/hetzner/private/rollout-agent';
+import { AgentMachine } from '../setup/agent-machine';
 
 // The rollout agent run directly, as the rollout's last provisioner runs it, on a machine whose file
 // system is a directory (SOVEREIGN_ROOT) and whose systemctl records its calls. The end-to-end suite
@@ -12,56 +11,14 @@ import { ROLLOUT_AGENT } from '../../lib/hetzner/private/rollout-agent';
 
 const secret = 'TOKEN=s3cr3t-value-0001';
 
-class Machine {
-  public readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rollout-agent-'));
-  public readonly root = path.join(this.dir, 'root');
-  private readonly agent = path.join(this.dir, 'sovereign-rollout');
-  private readonly bin = path.join(this.dir, 'bin');
-
-  constructor() {
-    fs.mkdirSync(this.root);
-    fs.mkdirSync(this.bin);
-    fs.writeFileSync(this.agent, ROLLOUT_AGENT, { mode: 0o755 });
-    fs.writeFileSync(path.join(this.bin, 'systemctl'), `#!/bin/sh\necho "$*" >> ${this.dir}/systemctl.log\n`, { mode: 0o755 });
-  }
-
+class Machine extends AgentMachine {
   /** Delivers a bundle as the provisioners do and runs the agent; `inputs` are the deploy-time contents. */
   public apply(parts: BundlePart[], inputs: Record<string, string> = {}, options: { version?: string } = {}) {
     const bundle = new MachineBundle('acme-production-app');
     for (const part of parts) bundle.addPart(part);
     // Templates stay as they are: the deploy-time contents come from `inputs`, as Terraform renders them.
     const rendered = bundle.render((text) => text);
-    const incoming = fs.mkdtempSync(path.join(this.dir, 'incoming-'));
-    fs.writeFileSync(path.join(incoming, 'bundle.gz.b64'), rendered.payload);
-    fs.writeFileSync(path.join(incoming, 'inputs.json'), JSON.stringify(inputs));
-    fs.rmSync(path.join(this.dir, 'systemctl.log'), { force: true });
-    const run = spawnSync('python3', [this.agent, 'apply', '--version', options.version ?? rendered.version, '--dir', incoming], {
-      env: { ...process.env, SOVEREIGN_ROOT: this.root, PATH: `${this.bin}:${process.env.PATH}` }, encoding: 'utf8',
-    });
-    return { status: run.status, output: `${run.stdout}${run.stderr}`, version: rendered.version, incomingLeft: fs.existsSync(incoming) };
-  }
-
-  public status(): string {
-    const run = spawnSync('python3', [this.agent, 'status'], { env: { ...process.env, SOVEREIGN_ROOT: this.root }, encoding: 'utf8' });
-    return `${run.stdout}${run.stderr}`.trim();
-  }
-
-  public read(p: string): string | undefined {
-    const file = path.join(this.root, p);
-    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
-  }
-
-  public write(p: string, content: string): void {
-    fs.writeFileSync(path.join(this.root, p), content);
-  }
-
-  public systemctl(): string[] {
-    const file = path.join(this.dir, 'systemctl.log');
-    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n') : [];
-  }
-
-  public remove(): void {
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    return { ...this.deliver(rendered.payload, options.version ?? rendered.version, inputs), version: rendered.version };
   }
 }
 

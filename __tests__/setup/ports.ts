@@ -1,2 +1,2 @@
 // The suites' port helpers are the harness's own.
-export { freePort, waitForPort } from '../../testing/harness/ports';
+export { freePort, listenOnFreePort, waitForPort } from '../../testing/harness/ports';
