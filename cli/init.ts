@@ -20,6 +20,35 @@ export const INIT_USAGE = `  cdktf-sovereign-hetzner init [DIR] [--name NAME] [-
       Actions and GitLab. Asks for what the flags leave out when it runs in a terminal; in CI, flags only.
       --library sets the dependency spec of this library (default: this version from the registry).`;
 
+/**
+ * The CDK a scaffolded repository runs on: the one this package is built for. cdktf-sovereign-hetzner
+ * targets CDK for Terraform; cdktn-sovereign-hetzner, built from the same source by
+ * scripts/build-cdktn.js, targets CDK Terrain, whose CLI needs Node 22.
+ */
+interface Cdk {
+  /** The core package the app imports: `cdktf` or `cdktn`. */
+  readonly library: 'cdktf' | 'cdktn';
+  /** The CLI's package. */
+  readonly cliPackage: 'cdktf-cli' | 'cdktn-cli';
+  /** The CLI's command. */
+  readonly command: 'cdktf' | 'cdktn';
+  /** The Node major the CI jobs run. */
+  readonly nodeMajor: number;
+}
+
+/** The CDK of a package.json of this library: CDK Terrain when it is a peer dependency. */
+export function cdkOf(pkg: { peerDependencies?: Record<string, string> }): Cdk {
+  return pkg.peerDependencies?.cdktn !== undefined
+    ? { library: 'cdktn', cliPackage: 'cdktn-cli', command: 'cdktn', nodeMajor: 22 }
+    : { library: 'cdktf', cliPackage: 'cdktf-cli', command: 'cdktf', nodeMajor: 20 };
+}
+
+/** A stack of the scaffolded app, synthesized: its name and Terraform JSON. */
+interface SynthesizedStack {
+  readonly name: string;
+  readonly json: any;
+}
+
 /** What the scaffolded product is made of. */
 interface InitAnswers {
   readonly name: string;
@@ -45,9 +74,11 @@ export async function initCommand(argv: readonly string[], io: CliIo, input: Nod
   if (fs.existsSync(target) && fs.readdirSync(target).filter((f) => f !== '.git').length > 0) {
     throw new Error(`${target} is not empty. Fix: run init in a new, empty directory: cdktf-sovereign-hetzner init my-iac`);
   }
-  const answers = validate(await complete(flags, path.basename(target), io, input));
+  const answers = await complete(flags, path.basename(target), io, input);
+  // One synth both validates the answers and lists the variables for .env.example.
+  const stacks = validate(answers);
   const library = flags.library ?? `^${ownPackage().version}`;
-  const files = scaffold(answers, library);
+  const files = scaffold(answers, stacks, library);
   for (const [file, content] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(target, file)), { recursive: true });
     fs.writeFileSync(path.join(target, file), content);
@@ -109,8 +140,11 @@ function list(text: string): string[] {
   return text.toLowerCase() === 'none' ? [] : text.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
 }
 
-/** Builds the product the answers describe once, so that every mistake surfaces here with the library's own message. */
-function validate(answers: InitAnswers): InitAnswers {
+/**
+ * Builds and synthesizes the product the answers describe, so that every mistake surfaces here with
+ * the library's own message; returns the synthesized stacks.
+ */
+function validate(answers: InitAnswers): SynthesizedStack[] {
   if (!NAME.test(answers.name)) {
     throw new Error(`--name '${answers.name}' is not allowed: it becomes part of server and stack names. Fix: use 3 to 32 lowercase letters, digits and "-", such as acme.`);
   }
@@ -122,8 +156,7 @@ function validate(answers: InitAnswers): InitAnswers {
   }
   if (!Number.isFinite(answers.budget) || answers.budget <= 0) throw new Error(`--budget '${answers.budget}' is not allowed: a budget is a positive amount of euros. Fix: pass a number such as 30.`);
   // The library checks keys, networks and everything else exactly as at synth.
-  synthesize(answers);
-  return answers;
+  return synthesize(answers);
 }
 
 function productOf(a: InitAnswers): Product {
@@ -155,22 +188,23 @@ function productOf(a: InitAnswers): Product {
 }
 
 /** The stacks main.ts will synthesize, synthesized here: for validation and for .env.example. */
-function synthesize(a: InitAnswers): Array<{ name: string; json: any }> {
+function synthesize(a: InitAnswers): SynthesizedStack[] {
   const app = Testing.app();
   const stacks = new ProductStacks(app, productOf(a), { stagingExpiresAt: '2099-12-31' });
   return stacks.all.map((s) => ({ name: s.node.id, json: JSON.parse(Testing.synth(s, true)) }));
 }
 
-function ownPackage(): { version: string; peerDependencies: Record<string, string>; devDependencies: Record<string, string> } {
+function ownPackage(): { name: string; version: string; peerDependencies: Record<string, string>; devDependencies: Record<string, string> } {
   let dir = __dirname;
   while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
   return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
 }
 
-function scaffold(a: InitAnswers, library: string): Record<string, string> {
+function scaffold(a: InitAnswers, stacks: readonly SynthesizedStack[], library: string): Record<string, string> {
   const own = ownPackage();
   const dev = own.devDependencies;
-  const env = environmentExample(requirementsOfStacks(synthesize(a)).filter((r) => r.variable));
+  const cdk = cdkOf(own);
+  const env = environmentExample(requirementsOfStacks(stacks).filter((r) => r.variable));
   const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
   return {
     'package.json': json({
@@ -179,15 +213,15 @@ function scaffold(a: InitAnswers, library: string): Record<string, string> {
       version: '0.1.0',
       scripts: {
         build: 'tsc -p tsconfig.json',
-        synth: 'cdktf synth',
+        synth: `${cdk.command} synth`,
         check: 'cdktf-sovereign-hetzner check',
         // The first run writes the snapshots (commit them); CI runs `npm test -- --ci`, which never writes new ones.
         test: 'tsc -p tsconfig.json --noEmit && jest',
         cost: 'cdktf-sovereign-hetzner cost',
       },
-      dependencies: { 'cdktf-sovereign-hetzner': library, cdktf: dev.cdktf, constructs: dev.constructs },
+      dependencies: { [own.name]: library, [cdk.library]: dev[cdk.library], constructs: dev.constructs },
       devDependencies: {
-        'cdktf-cli': dev['cdktf-cli'], typescript: dev.typescript, jest: dev.jest, 'ts-jest': dev['ts-jest'],
+        [cdk.cliPackage]: dev[cdk.cliPackage], typescript: dev.typescript, jest: dev.jest, 'ts-jest': dev['ts-jest'],
         '@types/jest': dev['@types/jest'], '@types/node': dev['@types/node'],
         // The stand-in's protocol packages: optional peers of the library, needed by the tests below.
         '@grpc/grpc-js': dev['@grpc/grpc-js'], '@grpc/proto-loader': dev['@grpc/proto-loader'], '@msgpack/msgpack': dev['@msgpack/msgpack'],
@@ -209,8 +243,8 @@ function scaffold(a: InitAnswers, library: string): Record<string, string> {
     'jest.config.js': "module.exports = { testEnvironment: 'node', roots: ['<rootDir>/__tests__'], transform: { '^.+\\\\.ts$': 'ts-jest' } };\n",
     'product.ts': productSource(a),
     'main.ts': [
-      "// The app `cdktf synth` and `cdktf deploy` run: test, staging (when STAGING_EXPIRES_AT is set) and production.",
-      "import { App } from 'cdktf';",
+      `// The app \`${cdk.command} synth\` and \`${cdk.command} deploy\` run: test, staging (when STAGING_EXPIRES_AT is set) and production.`,
+      `import { App } from '${cdk.library}';`,
       "import { ProductStacks } from 'cdktf-sovereign-hetzner/stacks';",
       "import { product } from './product';",
       '',
@@ -219,12 +253,12 @@ function scaffold(a: InitAnswers, library: string): Record<string, string> {
       'app.synth();',
       '',
     ].join('\n'),
-    '__tests__/stacks.test.ts': testSource(a),
+    '__tests__/stacks.test.ts': testSource(a, cdk),
     '.env.example': env,
     '.gitignore': ['node_modules/', 'dist/', 'cdktf.out/', '.env', '*.tfstate*', '.terraform/', ''].join('\n'),
-    '.github/workflows/infrastructure.yml': githubWorkflow(a),
-    '.gitlab-ci.yml': gitlabPipeline(a),
-    'README.md': readme(a),
+    '.github/workflows/infrastructure.yml': githubWorkflow(a, cdk),
+    '.gitlab-ci.yml': gitlabPipeline(a, cdk),
+    'README.md': readme(a, cdk),
   };
 }
 
@@ -267,8 +301,8 @@ ${egress.join('\n')}
 `;
 }
 
-function testSource(a: InitAnswers): string {
-  return `import { Testing } from 'cdktf';
+function testSource(a: InitAnswers, cdk: Cdk): string {
+  return `import { Testing } from '${cdk.library}';
 import { ProductStacks } from 'cdktf-sovereign-hetzner/stacks';
 import { setupStandInMatchers } from 'cdktf-sovereign-hetzner/testing';
 import { product } from '../product';
@@ -300,15 +334,18 @@ test('the synthesized stacks match their snapshots', () => {
 `;
 }
 
-/** The steps every job of the GitHub workflow starts with: the repository, Node 20 and Terraform. */
-const SETUP_STEPS = `      - uses: actions/checkout@v4
+/** The steps every job of the GitHub workflow starts with: the repository, Node and Terraform. */
+function setupSteps(cdk: Cdk): string {
+  return `      - uses: actions/checkout@v4
       - uses: actions/setup-node@v4
-        with: { node-version: 20 }
+        with: { node-version: ${cdk.nodeMajor} }
       - uses: hashicorp/setup-terraform@v3
         with: { terraform_version: 1.11.4, terraform_wrapper: false }
 `;
+}
 
-function githubWorkflow(a: InitAnswers): string {
+function githubWorkflow(a: InitAnswers, cdk: Cdk): string {
+  const SETUP_STEPS = setupSteps(cdk);
   return `# ${a.name} infrastructure: synth and test on every push, plan on pull requests (the plan as a comment),
 # deploy test on main, production after a manual approval (environment "production" with required reviewers),
 # and a daily drift check that fails (and so notifies) when the real infrastructure differs from the code.
@@ -328,20 +365,20 @@ jobs:
   test:
     runs-on: ubuntu-latest
     steps:
-${SETUP_STEPS}      - run: npm ci && npx cdktf synth && npm test -- --ci
+${SETUP_STEPS}      - run: npm ci && npx ${cdk.command} synth && npm test -- --ci
   plan:
     if: github.event_name == 'pull_request'
     needs: test
     runs-on: ubuntu-latest
     permissions: { pull-requests: write, contents: read }
     steps:
-${SETUP_STEPS}      - run: npm ci && npx cdktf synth && npx cdktf-sovereign-hetzner check  # fill TF_VAR_* from secrets first (see .env.example)
-      - run: npx cdktf plan ${a.name}-test ${a.name}-production --no-color | tee plan.txt
+${SETUP_STEPS}      - run: npm ci && npx ${cdk.command} synth && npx cdktf-sovereign-hetzner check  # fill TF_VAR_* from secrets first (see .env.example)
+      - run: npx ${cdk.command} plan ${a.name}-test ${a.name}-production --no-color | tee plan.txt
       - uses: actions/github-script@v7
         with:
           script: |
             const plan = require('fs').readFileSync('plan.txt', 'utf8').slice(-60000);
-            await github.rest.issues.createComment({ ...context.repo, issue_number: context.issue.number, body: '<details><summary>cdktf plan</summary>\\n\\n\`\`\`\\n' + plan + '\\n\`\`\`\\n</details>' });
+            await github.rest.issues.createComment({ ...context.repo, issue_number: context.issue.number, body: '<details><summary>${cdk.command} plan</summary>\\n\\n\`\`\`\\n' + plan + '\\n\`\`\`\\n</details>' });
   deploy-test:
     if: github.ref == 'refs/heads/main' && github.event_name == 'push'
     needs: test
@@ -350,8 +387,8 @@ ${SETUP_STEPS}      - run: npm ci && npx cdktf synth && npx cdktf-sovereign-hetz
     steps:
 ${SETUP_STEPS}      - uses: webfactory/ssh-agent@v0.9.0     # the admin key: rollouts reach the machines over SSH
         with: { ssh-private-key: \${{ secrets.ADMIN_SSH_KEY }} }
-      - run: npm ci && npx cdktf synth ${a.name}-test && npx cdktf-sovereign-hetzner check ${a.name}-test
-      - run: npx cdktf deploy ${a.name}-test --auto-approve
+      - run: npm ci && npx ${cdk.command} synth ${a.name}-test && npx cdktf-sovereign-hetzner check ${a.name}-test
+      - run: npx ${cdk.command} deploy ${a.name}-test --auto-approve
   deploy-production:
     if: github.ref == 'refs/heads/main' && github.event_name == 'push'
     needs: deploy-test
@@ -360,13 +397,13 @@ ${SETUP_STEPS}      - uses: webfactory/ssh-agent@v0.9.0     # the admin key: rol
     steps:
 ${SETUP_STEPS}      - uses: webfactory/ssh-agent@v0.9.0
         with: { ssh-private-key: \${{ secrets.ADMIN_SSH_KEY }} }
-      - run: npm ci && npx cdktf synth ${a.name}-production && npx cdktf-sovereign-hetzner check ${a.name}-production
-      - run: npx cdktf deploy ${a.name}-production --auto-approve
+      - run: npm ci && npx ${cdk.command} synth ${a.name}-production && npx cdktf-sovereign-hetzner check ${a.name}-production
+      - run: npx ${cdk.command} deploy ${a.name}-production --auto-approve
   drift:
     if: github.event_name == 'schedule'
     runs-on: ubuntu-latest
     steps:
-${SETUP_STEPS}      - run: npm ci && npx cdktf synth && npx cdktf-sovereign-hetzner check
+${SETUP_STEPS}      - run: npm ci && npx ${cdk.command} synth && npx cdktf-sovereign-hetzner check
       - name: terraform plan -detailed-exitcode (2 means drift, and fails the job)
         run: |
           for stack in ${a.name}-test ${a.name}-production; do
@@ -375,11 +412,11 @@ ${SETUP_STEPS}      - run: npm ci && npx cdktf synth && npx cdktf-sovereign-hetz
 `;
 }
 
-function gitlabPipeline(a: InitAnswers): string {
+function gitlabPipeline(a: InitAnswers, cdk: Cdk): string {
   return `# ${a.name} infrastructure: the same path as .github/workflows/infrastructure.yml, for GitLab.
 # Set HCLOUD_TOKEN, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ADMIN_SSH_KEY and the TF_VAR_* of .env.example as
 # masked CI/CD variables; schedule a pipeline daily for the drift check.
-image: node:20-bookworm
+image: node:${cdk.nodeMajor}-bookworm
 variables:
   CHECKPOINT_DISABLE: "1"
   TF_INPUT: "0"
@@ -388,7 +425,7 @@ default:
   before_script:
     - apt-get update -qq && apt-get install -y -qq --no-install-recommends openssh-client >/dev/null
     - npm ci
-    - npx cdktf synth
+    - npx ${cdk.command} synth
 test:
   stage: test
   script: [npm test -- --ci]
@@ -397,8 +434,8 @@ plan:
   stage: plan
   script:
     - npx cdktf-sovereign-hetzner check
-    - npx cdktf plan ${a.name}-test ${a.name}-production --no-color | tee plan.txt
-  artifacts: { paths: [plan.txt], expose_as: cdktf plan }
+    - npx ${cdk.command} plan ${a.name}-test ${a.name}-production --no-color | tee plan.txt
+  artifacts: { paths: [plan.txt], expose_as: ${cdk.command} plan }
   rules: [{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }]
 .deploy:
   stage: deploy
@@ -408,13 +445,13 @@ plan:
     - npm ci
 deploy-test:
   extends: .deploy
-  script: [npx cdktf synth ${a.name}-test, npx cdktf-sovereign-hetzner check ${a.name}-test, npx cdktf deploy ${a.name}-test --auto-approve]
+  script: [npx ${cdk.command} synth ${a.name}-test, npx cdktf-sovereign-hetzner check ${a.name}-test, npx ${cdk.command} deploy ${a.name}-test --auto-approve]
   environment: test
   rules: [{ if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == "push"' }]
 deploy-production:
   extends: .deploy
   needs: [deploy-test]
-  script: [npx cdktf synth ${a.name}-production, npx cdktf-sovereign-hetzner check ${a.name}-production, npx cdktf deploy ${a.name}-production --auto-approve]
+  script: [npx ${cdk.command} synth ${a.name}-production, npx cdktf-sovereign-hetzner check ${a.name}-production, npx ${cdk.command} deploy ${a.name}-production --auto-approve]
   environment: production
   when: manual
   rules: [{ if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == "push"', when: manual }]
@@ -427,7 +464,7 @@ drift:
 `;
 }
 
-function readme(a: InitAnswers): string {
+function readme(a: InitAnswers, cdk: Cdk): string {
   return `# ${a.name} infrastructure
 
 Built on cdktf-sovereign-hetzner. \`product.ts\` declares the product once; \`main.ts\` turns it into three stacks:
@@ -435,8 +472,8 @@ Built on cdktf-sovereign-hetzner. \`product.ts\` declares the product once; \`ma
 
 \`\`\`sh
 npm install && npm test                  # offline: Terraform validates and plans every stack against a local stand-in
-npx cdktf synth && npx cdktf-sovereign-hetzner check    # lists every variable and credential a deploy needs
-npx cdktf deploy ${a.name}-test            # with .env loaded and the admin key in your SSH agent
+npx ${cdk.command} synth && npx cdktf-sovereign-hetzner check    # lists every variable and credential a deploy needs
+npx ${cdk.command} deploy ${a.name}-test            # with .env loaded and the admin key in your SSH agent
 \`\`\`
 
 \`.env.example\` lists every variable the stacks read, with what it is for. The CI files deploy test on main and

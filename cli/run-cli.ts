@@ -1,9 +1,10 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import {
-  EnvironmentRecord, HcloudApiClient, releasePlan, ReleaseStep, shellLine, SNAPSHOT_ID, StagingReaper,
-} from '../lib';
+import { HcloudApiClient } from '../lib/environments/hcloud-api-client';
+import { EnvironmentRecord } from '../lib/environments/product-documents';
+import { releasePlan, ReleaseStep, shellLine, SNAPSHOT_ID } from '../lib/environments/release-plan';
+import { StagingReaper } from '../lib/environments/staging-reaper';
 import { CHECK_USAGE, checkCommand } from './check';
 import { INIT_USAGE, initCommand } from './init';
 import { COST_USAGE, costCommand } from './cost';

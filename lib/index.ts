@@ -1,31 +1,50 @@
-// Public API of cdktf-sovereign-hetzner. Re-exports only.
+// Public API of cdktf-sovereign-hetzner: what a team declares its product with. Re-exports only.
+//
+// A module whose every export is public is re-exported whole; a module that also holds the
+// library's own plumbing (helpers of the CLI, the report or the rules, constants the tooling
+// shares) is re-exported by name, so that plumbing added to it stays internal. Internals are
+// imported by relative path (the CLI, the stacks, the tests), never from here.
 
 // Core value types
 export * from './core/data-class';
 export * from './core/duration';
 export * from './core/environment';
+export { Peer } from './core/peer';
 export * from './core/port';
 export * from './core/retirement';
 export * from './core/size';
 export { ValidationError } from './core/validation-message';
 
 // Hetzner building blocks
-export * from './hetzner/cloud-init';
+export { CloudInit } from './hetzner/cloud-init';
+export type { CloudInitFile, CloudInitPart } from './hetzner/cloud-init';
 export * from './hetzner/firewall-rule';
 export * from './hetzner/location';
-export * from './hetzner/machine';
-export * from './hetzner/machine-bundle';
+export { Machine } from './hetzner/machine';
+export type { IMachine, MachineProps, UserDataSize } from './hetzner/machine';
+export { MachineBundle } from './hetzner/machine-bundle';
+export type {
+  BundleFile, BundleFiles, BundlePart, ProducedBundleFile, RenderedBundle, TemplateResolver,
+} from './hetzner/machine-bundle';
 export * from './hetzner/machine-rollout';
-export * from './hetzner/object-storage-backend';
+export { ObjectStorageBackend } from './hetzner/object-storage-backend';
+export type { ObjectStorageBackendProps } from './hetzner/object-storage-backend';
 export * from './hetzner/private-network';
 export * from './hetzner/server-type';
 export * from './hetzner/ssh-key';
+export * from './hetzner/data-volume';
+export {
+  STORAGE_BOX_LOCATIONS, STORAGE_BOX_SSH_PORT, StorageBox, StorageBoxAccount, StorageBoxSubaccount, StorageBoxType,
+} from './hetzner/storage-box';
+export type {
+  IStorageBoxAccount, StorageBoxAccountAttributes, StorageBoxProps, StorageBoxSubaccountOptions, StorageBoxSubaccountProps,
+} from './hetzner/storage-box';
 
 // Environments: the product declaration, staging on demand
 export * from './environments/admin-access';
 export * from './environments/product';
-export * from './environments/product-documents';
-export * from './environments/staging';
+export { StagingMode } from './environments/staging';
+export type { EnvironmentDatabaseRecord, EnvironmentRecord } from './environments/product-documents';
 
 // Roadmap: phases, thresholds, the honest list
 export * from './roadmap/component';
@@ -33,38 +52,38 @@ export * from './roadmap/phase';
 export * from './roadmap/postponed';
 export * from './roadmap/roadmap';
 export * from './roadmap/server-type-choice';
-export * from './environments/hcloud-api-client';
-export * from './environments/release-plan';
-export * from './environments/staging-reaper';
 
-// The data boundary: policy, flows, enforcement, publication
+// The data boundary: policy, flows, enforcement
 export * from './boundary/boundary-checks';
-export * from './boundary/boundary-document';
+export type { ChecklistItem } from './boundary/boundary-document';
 export * from './boundary/boundary-policy';
 export * from './boundary/data-flow';
-export * from './boundary/egress-allowlist';
-export * from './boundary/processor';
-export * from './boundary/secret-patterns';
+export { EgressAllowlist } from './boundary/egress-allowlist';
+export type { EgressAllowlistOptions, RequiredDestination } from './boundary/egress-allowlist';
+export { LegalSeat, Processor } from './boundary/processor';
+export type { ProcessorProps } from './boundary/processor';
 export * from './boundary/secret-variable';
 export * from './boundary/suppressions';
 export { BOUNDARY_RULES } from './boundary/rules';
 export type { BoundaryRule, Finding, RuleContext, SynthesizedResource } from './boundary/rules';
-export * from './environments/ninety-day-checklist';
 
 // Cost: dated prices, the estimator, the budget guard
 export * from './cost/money';
-export * from './cost/price-data';
+export type { PriceConfidence, PriceListSpec, SourceSpec } from './cost/price-data';
 export * from './cost/price-list';
-export * from './cost/cost-estimate';
-export * from './cost/estimator';
-export * from './cost/synthesized-stacks';
+export { CostKind } from './cost/cost-estimate';
+export type {
+  CostEstimate, CostLine, EnvironmentCost, FreeResource, PhaseCost, ProductCost, RehearsalCost, StagingComparison,
+} from './cost/cost-estimate';
+export { estimateCost } from './cost/estimator';
+export type { CostEstimateOptions } from './cost/estimator';
 export * from './cost/budget';
 export { UnknownPriceError } from './cost/unknown-price-error';
 
 // The operator's report
-export * from './report/report-model';
-export * from './report/operator-report';
-export { costFigures } from './report/report-document';
+export { writeOperatorReport } from './report/operator-report';
+export type { OperatorReport, OperatorReportOptions } from './report/operator-report';
+export type { ReportModelOptions } from './report/report-model';
 
 // Backups that restore
 export * from './backup/backup-plan';
@@ -76,23 +95,21 @@ export * from './backup/restore-drill';
 export * from './backup/retention';
 export * from './backup/s3-provider';
 export * from './backup/schedule';
-export * from './hetzner/data-volume';
-export * from './hetzner/storage-box';
 
 // The product's PostgreSQL: pinned major, configured through the bundle, tuned by server type
 export * from './database/database-storage';
-export * from './database/postgres-database';
+export { PostgresDatabase } from './database/postgres-database';
+export type { PostgresDatabaseProps } from './database/postgres-database';
 export * from './database/postgres-tuning';
-export * from './database/postgres-version';
-export * from './cost/price-gpu';
+export { PostgresVersion } from './database/postgres-version';
 
 // Monitoring: uptime checks from another machine, alerts, error monitoring under the boundary
 export * from './monitoring/alert-receiver';
 export * from './monitoring/dead-mans-switch';
-export * from './monitoring/environment-monitoring';
+export { EnvironmentMonitoring } from './monitoring/environment-monitoring';
+export type { EnvironmentMonitoringProps } from './monitoring/environment-monitoring';
 export * from './monitoring/error-monitoring';
 export * from './monitoring/error-monitoring-endpoint';
 export * from './monitoring/monitoring-alert';
-export * from './monitoring/monitoring-document';
 export * from './monitoring/monitoring-plan';
 export * from './monitoring/uptime-check';

@@ -17,6 +17,7 @@ const ROOT = path.resolve(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS || 5);
 const lib = require(path.join(ROOT, 'dist', 'lib'));
 const testing = require(path.join(ROOT, 'dist', 'testing'));
+const { deployValuesFor } = require('./bench-deploy-values');
 const { EXAMPLES } = require(path.join(ROOT, 'dist', 'examples'));
 
 /** What each example server sent at df843b2, before this change (cdktf placeholders; see the results file). */
@@ -54,23 +55,6 @@ function productionJson(extra) {
   return { json: JSON.parse(Testing.synth(stack, true)), server: machine.serverName };
 }
 
-/** Values the on-machine setup accepts: every URL at the host the bundle declares for it. */
-function secretsFor(json, server) {
-  const bundle = testing.synthesizedBundle(json, server);
-  const env = {};
-  const expected = bundle.files.get('/etc/sovereign-monitoring/secrets/expected');
-  for (const line of String(expected ? expected.content : '').split('\n').filter(Boolean)) {
-    const [name, kind, host] = line.split(/\s+/);
-    env[`TF_VAR_${name}`] = kind === 'password' ? 'bench-password-0001' : `https://${host}/bench-token-0001`;
-  }
-  for (const part of bundle.parts) {
-    for (const command of part.commands) {
-      if (Array.isArray(command) && command[1] === 'error-monitoring') env.TF_VAR_error_monitoring_dsn = `https://key@${command[3].split(',')[0]}/1`;
-    }
-  }
-  return env;
-}
-
 function stats(samples) {
   const s = [...samples].sort((a, b) => a - b);
   return { min: s[0], median: s[Math.floor(s.length / 2)], max: s[s.length - 1] };
@@ -86,7 +70,7 @@ async function rollouts() {
     for (let run = 0; run < RUNS; run++) {
       const v1 = productionJson(undefined);
       const ws = standIn.workspace(v1.json);
-      ws.setVariables(secretsFor(v1.json, v1.server)).rollOutTo(machine.target()).setConfiguration(v1.json);
+      ws.setVariables(deployValuesFor(testing, v1.json, v1.server)).rollOutTo(machine.target()).setConfiguration(v1.json);
       ws.init();
       figures.first.push(timed(() => ws.apply()));
       ws.setConfiguration(productionJson(run).json);

@@ -63,8 +63,12 @@ function rewriteManifest(pkg) {
   };
   // The scripts build the cdktf package from source; this one is built from that package.
   delete out.scripts;
-  delete out.devDependencies;
   delete out.overrides;
+  // Never installed with the package; `init` reads them for the versions a scaffolded repository pins,
+  // so they name cdktn's toolchain instead of cdktf's.
+  const dev = { ...pkg.devDependencies };
+  for (const name of Object.keys(dev)) if (name === 'cdktf' || name === 'cdktf-cli' || name.startsWith('@cdktf/')) delete dev[name];
+  out.devDependencies = { ...dev, ...CDKTN_TOOLCHAIN };
   return out;
 }
 

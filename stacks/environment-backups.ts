@@ -1,4 +1,4 @@
-import { Fn, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import {
   BackupPlan, BackupTarget, Component, Environment, Heartbeat, Location, Machine, Phase, PostgresDatabase, Product, ProductBackupOptions,
   RestoreDrill, SecretVariable, StorageBox, StorageBoxAccount,
@@ -9,19 +9,13 @@ export function backupLocationFor(machines: Location): Location {
   return machines === Location.HEL1 ? Location.FSN1 : Location.HEL1;
 }
 
-/** What a stack's backup wiring adds to the app machine's egress allowlist. */
-export interface BackupWiring {
-  readonly egressHostnames: string[];
-}
-
-const HEARTBEAT_HOST = 'hc-ping.com';
 
 /**
  * Production: a Storage Box in the other location with a writable sub-account for the app
  * machine and a read-only one for the restore drill, the phase's BackupPlan protecting the app
  * machine, and from Phase 2 an offsite S3 copy. Every secret is a SecretVariable.
  */
-export function addProductionBackups(stack: TerraformStack, product: Product, app: Machine, options: ProductBackupOptions, database: PostgresDatabase): BackupWiring {
+export function addProductionBackups(stack: TerraformStack, product: Product, app: Machine, options: ProductBackupOptions, database: PostgresDatabase): void {
   const secret = (id: string, description: string) => new SecretVariable(stack, id, { description });
   const prefix = `${product.name}-production`;
   const box = new StorageBox(stack, 'StorageBox', {
@@ -41,11 +35,9 @@ export function addProductionBackups(stack: TerraformStack, product: Product, ap
   });
 
   const targets = [BackupTarget.storageBox(appAccount, { hostKeys: options.storageBoxHostKeys })];
-  const egressHostnames = [appAccount.host, options.heartbeatHostname ?? HEARTBEAT_HOST];
+  // The plan declares its targets' and heartbeat's hosts for the app machine's egress allowlist itself.
   if (product.phase.number >= 2 && options.offsite) {
     const endpoint = secret('offsite_s3_endpoint', 'Endpoint URL of the offsite S3 bucket (EU, not Hetzner)');
-    // The host allowlist needs the endpoint's host name; it is derived at apply from the secret URL.
-    egressHostnames.push(Fn.element(Fn.regex('^(?:[a-z]+://)?([^/:]+)', endpoint.stringValue), 0));
     targets.push(BackupTarget.s3Compatible({
       provider: options.offsite,
       endpoint,
@@ -69,8 +61,6 @@ export function addProductionBackups(stack: TerraformStack, product: Product, ap
   // The test stack's restore drill reads through the read-only account: these are its TF_VAR_production_backup_* inputs.
   new TerraformOutput(stack, 'backup_drill_host', { value: drillAccount.host, description: 'Set as TF_VAR_production_backup_host for the test stack' });
   new TerraformOutput(stack, 'backup_drill_username', { value: drillAccount.username, description: 'Set as TF_VAR_production_backup_username for the test stack' });
-
-  return { egressHostnames };
 }
 
 /**
@@ -78,7 +68,7 @@ export function addProductionBackups(stack: TerraformStack, product: Product, ap
  * Storage Box account, restoring it into scratch databases and running the team's checks.
  * The stack stays deployable alone: production's account comes in as variables.
  */
-export function addRestoreDrill(stack: TerraformStack, product: Product, app: Machine, options: ProductBackupOptions): BackupWiring {
+export function addRestoreDrill(stack: TerraformStack, product: Product, app: Machine, options: ProductBackupOptions): void {
   const host = new TerraformVariable(stack, 'production_backup_host', { type: 'string', nullable: false, description: "The production stack's backup_drill_host output" });
   const username = new TerraformVariable(stack, 'production_backup_username', { type: 'string', nullable: false, description: "The production stack's backup_drill_username output" });
   new RestoreDrill(stack, 'RestoreDrill', {
@@ -92,5 +82,4 @@ export function addRestoreDrill(stack: TerraformStack, product: Product, app: Ma
     heartbeat: Heartbeat.healthchecks(new SecretVariable(stack, 'restore_drill_heartbeat_url', { description: 'Healthchecks ping URL prefix for the restore drill' })),
     checks: options.restoreChecks,
   });
-  return { egressHostnames: [host.stringValue, options.heartbeatHostname ?? HEARTBEAT_HOST] };
 }

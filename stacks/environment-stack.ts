@@ -2,9 +2,11 @@ import { Construct } from 'constructs';
 import { Annotations, Aspects, ISynthesisSession, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { HcloudProvider } from '../generated/providers/hcloud/provider';
 import {
-  BackupPlan, BoundaryChecks, DataVolume, EnvironmentMonitoring, Budget, BudgetGuard, Component, DataClass, DataFlow, EgressAllowlist, Environment, EnvironmentRecord, EXPIRES_AT_LABEL, expiryProblem, FirewallRule, isExpired, Machine,
-  ObjectStorageBackend, ON_DEMAND_LABELS, PostgresDatabase, PrivateNetwork, Product, SecretVariable, SshKey, writeProductDocuments,
+  BackupPlan, BoundaryChecks, DataVolume, EnvironmentMonitoring, Budget, BudgetGuard, Component, DataClass, DataFlow, EgressAllowlist, Environment, EnvironmentRecord, FirewallRule, Machine,
+  ObjectStorageBackend, PostgresDatabase, PrivateNetwork, Product, SecretVariable, SshKey,
 } from '../lib';
+import { writeProductDocuments } from '../lib/environments/product-documents';
+import { EXPIRES_AT_LABEL, expiryProblem, isExpired, ON_DEMAND_LABELS } from '../lib/environments/staging';
 import { invalidValue, missingValue } from '../lib/core/validation-message';
 import { Retirement, RetirementOptions } from '../lib/core/retirement';
 import { addProductionBackups, addRestoreDrill } from './environment-backups';
@@ -17,6 +19,7 @@ const MONITORING_PRIVATE_IP = '10.0.1.3';
 /** Where a database volume is mounted; the data directory is `<mount>/<major>/main`. */
 export const DATABASE_VOLUME_MOUNT = '/srv/postgresql';
 
+/** Which product and environment a stack is, and what it may deviate from the product's defaults. */
 export interface EnvironmentStackProps {
   /** The product this environment belongs to; its phase decides the machines. */
   readonly product: Product;
@@ -61,9 +64,13 @@ export interface EnvironmentStackProps {
  * built from the image in its `staging_image` variable (a production snapshot).
  */
 export class EnvironmentStack extends TerraformStack {
+  /** The product this environment belongs to. */
   public readonly product: Product;
+  /** Which environment this stack is. */
   public readonly environment: Environment;
+  /** The environment's private network. */
   public readonly network: PrivateNetwork;
+  /** The app machine, sized by the product's phase. */
   public readonly app: Machine;
   /** The app machine's PostgreSQL. */
   public readonly database: PostgresDatabase;
@@ -75,6 +82,7 @@ export class EnvironmentStack extends TerraformStack {
   public readonly monitoring?: EnvironmentMonitoring;
   /** Staging only: the image (production snapshot ID) the staging server is built from. */
   public readonly stagingImage?: TerraformVariable;
+  /** Staging only: the UTC date (`YYYY-MM-DD`) the staging reaper may delete it from. */
   public readonly expiresAt?: string;
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
@@ -143,9 +151,8 @@ export class EnvironmentStack extends TerraformStack {
       dataVolume: this.databaseVolume,
     });
 
-    const backups = !product.backup ? undefined
-      : environment === Environment.PRODUCTION ? addProductionBackups(this, product, this.app, product.backup, this.database)
-        : environment === Environment.TEST ? addRestoreDrill(this, product, this.app, product.backup) : undefined;
+    if (product.backup && environment === Environment.PRODUCTION) addProductionBackups(this, product, this.app, product.backup, this.database);
+    if (product.backup && environment === Environment.TEST) addRestoreDrill(this, product, this.app, product.backup);
 
     // Phase 3 production: Prometheus and Alertmanager move to a machine of their own.
     const monitoringTypes = environment === Environment.PRODUCTION ? product.phase.monitoringMachine : undefined;
@@ -158,10 +165,10 @@ export class EnvironmentStack extends TerraformStack {
     });
 
     for (const flow of product.dataFlows) DataFlow.declare(this.app, flow);
+    // The backup plan, the restore drill and the monitoring declare their own destinations
+    // (EgressAllowlist.requireHostnames): the allowlist holds them without this stack listing them.
     for (const machine of [this.app, ...(this.monitoringMachine ? [this.monitoringMachine] : [])]) {
-      if (!EgressAllowlist.isRequiredFor(machine)) continue;
-      const hostnames = [...(backups?.egressHostnames ?? []), ...(this.monitoring?.egressHostnamesFor(machine) ?? [])];
-      EgressAllowlist.apply(machine, { policy: product.boundary, hostnames });
+      if (EgressAllowlist.isRequiredFor(machine)) EgressAllowlist.apply(machine, { policy: product.boundary });
     }
     Aspects.of(this).add(new BoundaryChecks({ policy: product.boundary }));
     // A volume is a roadmap component (postponed in Phase 1): whoever adds one, the phase judges it.

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { DataClass, Environment, FirewallRule, Product, RetirementOptions } from '../lib';
 import { EnvironmentStack } from './environment-stack';
 
+/** What differs between products built from one declaration: staging on demand, the app machines' data and entry points, a retirement. */
 export interface ProductStacksProps {
   /**
    * Create the on-demand staging stack (only when the product's staging mode has its own stack).
@@ -23,7 +24,10 @@ export interface ProductStacksProps {
    * Retire one environment: deploy with this to turn its protections off, then `cdktf destroy` its stack.
    * @default - none retiring
    */
-  readonly retire?: RetirementOptions & { readonly environment: Environment };
+  readonly retire?: RetirementOptions & {
+    /** The environment whose stack is retired; the other stacks keep their protections. */
+    readonly environment: Environment;
+  };
 }
 
 /**
@@ -32,10 +36,17 @@ export interface ProductStacksProps {
  * `<product>-test`, `<product>-staging` and `<product>-production`.
  */
 export class ProductStacks {
+  /** The test environment's stack, `<product>-test`: always on, where restore drills run. */
   public readonly test: EnvironmentStack;
+  /** The production environment's stack, `<product>-production`: always on and protected against loss. */
   public readonly production: EnvironmentStack;
+  /**
+   * The staging stack, `<product>-staging`, while a release is rehearsed on a server of its own:
+   * only with `stagingExpiresAt` and a staging mode that has its own stack; undefined otherwise.
+   */
   public readonly staging?: EnvironmentStack;
 
+  /** Creates the product's stacks in `scope` (the app), each an `EnvironmentStack` named after the product. */
   constructor(scope: Construct, product: Product, props: ProductStacksProps = {}) {
     const common = { product, dataClasses: props.dataClasses, ingress: props.ingress };
     const retire = (environment: Environment) => (props.retire?.environment === environment ? { retire: props.retire } : {});

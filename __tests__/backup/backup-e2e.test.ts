@@ -1,160 +1,59 @@
-import { execFileSync, spawn } from 'child_process';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { synthBackupApp } from './helpers/fixture';
-import { HeartbeatReceiver, Ping } from './helpers/heartbeat-receiver';
-import { overrideConf, writeMachineFiles } from './helpers/machine-root';
 import { PostgresCluster } from './helpers/postgres';
 import { SftpServer } from './helpers/sftp-server';
-import { renderTemplate, serverIdValues, templateValues } from './helpers/terraform-template';
+import {
+  b64, BackupWorld, expectFailure, expectSuccess, fingerprint as fingerprintOf, MachineRoot, PATH_ENV, PROD_HOST, repositoryLock, RESTIC_PASSWORD, RunResult,
+  scratchDatabases, survivorsOf, TEST_HOST,
+} from './helpers/world';
 
 // The exact scripts the library renders, taken from the synthesized user data (rendered the way
 // Terraform renders it at apply), run against a real PostgreSQL 15, real restic and a real OpenSSH
-// SFTP server on loopback. Needs root: PostgreSQL runs as its own OS user, sshd chroots sessions,
-// and the disk-full case mounts a small tmpfs. CI runs as root.
+// SFTP server on loopback (helpers/world.ts). Needs root: PostgreSQL runs as its own OS user, sshd
+// chroots sessions, and the disk-full case mounts a small tmpfs. CI runs as root.
 const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.warn('backup end-to-end suite skipped: it needs root (runuser, sshd, mount)');
 const describeAsRoot = isRoot ? describe : describe.skip;
 
-const RESTIC_PASSWORD = 'correct horse battery staple 7#';
-const PROD_HOST = 'acme-production-app';
-const TEST_HOST = 'acme-test-app';
-const PATH_ENV = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-interface RunResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly pings: Ping[];
-}
-
 describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH', () => {
   jest.setTimeout(120_000);
   let tmp: string;
+  let world: BackupWorld;
   let pg: PostgresCluster;
   let sftp: SftpServer;
-  let receiver: HeartbeatReceiver;
   let prodEtc: string;
   let testEtc: string;
-  let prodRoot: string;
-  let testRoot: string;
+  let production: MachineRoot;
+  let testMachine: MachineRoot;
 
-  /** Runs a rendered script of a machine root, asynchronously (the heartbeat receiver lives in this process). */
-  function run(root: string, script: string, etc: string): Promise<RunResult> {
-    const first = receiver.pings.length;
-    const started = Date.now();
-    return new Promise((resolve, reject) => {
-      const child = spawn(path.join(root, 'usr/local/sbin', script), [], {
-        env: { PATH: PATH_ENV, HOME: '/root', LANG: 'C.UTF-8', TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: etc },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-      child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 100_000);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        // A ping's request may still be in flight when the script's process ends; give it a moment.
-        if (process.env.E2E_TIMING) console.log(`${script} ${Date.now() - started} ms`);
-        setTimeout(() => resolve({ code, stdout, stderr, pings: receiver.since(first) }), 50);
-      });
-    });
-  }
-
-  const pingPath = (host: string, job: string, suffix = '') => `/ping/test-ping-key/${host}-${job}${suffix}`;
-
-  function expectSuccess(result: RunResult, host: string, job: string): void {
-    if (result.code !== 0) throw new Error(`${job} failed (exit ${result.code}):\n${result.stderr}`);
-    expect(result.pings.map((p) => p.path)).toEqual([pingPath(host, job, '/start'), pingPath(host, job)]);
-  }
-
-  function expectFailure(result: RunResult, host: string, job: string, reason: RegExp): void {
-    expect(result.code).not.toBe(0);
-    expect(result.code).not.toBeNull();
-    const paths = result.pings.map((p) => p.path);
-    expect(paths).toContain(pingPath(host, job, '/fail'));
-    expect(paths).not.toContain(pingPath(host, job));
-    const fail = result.pings.find((p) => p.path === pingPath(host, job, '/fail'))!;
-    expect(fail.body).toMatch(reason);
-    expect(result.stderr).toMatch(/FAILED/);
-    expect(result.stderr).not.toMatch(/OK: /);
-  }
-
-  /** A copy of a machine's configuration directory with some settings or files changed. */
-  function variant(etc: string, conf: string, settings: Record<string, string | number>, files: Record<string, string> = {}): string {
-    const copy = fs.mkdtempSync(path.join(tmp, 'etc-'));
-    fs.cpSync(etc, copy, { recursive: true });
-    overrideConf(path.join(copy, conf), settings);
-    for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(copy, name), content, { mode: 0o600 });
-    return copy;
-  }
-
-  /** The scratch databases a drill kept (DRILL_KEEP_DATABASES=1), by production database, from its summary. */
-  function scratchDatabases(summary: string): Record<string, string> {
-    const names = /kept until the next drill as ([\w ]+)/.exec(summary)![1].split(' ');
-    return Object.fromEntries(names.map((n) => [n.replace(/^restore_drill_\d{8}t\d{6}_[0-9a-f]{6}_/, ''), n]));
-  }
-
-  const b64 = (s: string) => `${Buffer.from(s).toString('base64')}\n`;
-
-  /** Row count and an ordered digest of every row of every user table, computed by the test itself. */
-  function fingerprint(database: string): string {
-    const tables = pg.sql(database, "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1").split('\n');
-    return tables.map((t) => `${t} ${pg.sql(database, `SELECT count(*) || ' ' || md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '')) FROM ${t} x`)}`).join('\n');
-  }
-
-  function generateKey(etc: string): string {
-    fs.mkdirSync(path.join(etc, 'ssh'), { recursive: true });
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(etc, 'ssh', 'id_ed25519')]);
-    return fs.readFileSync(path.join(etc, 'ssh', 'id_ed25519.pub'), 'utf8');
-  }
+  const run = (machine: MachineRoot, script: string, etc: string): Promise<RunResult> => world.run(machine, script, etc);
+  const variant = (etc: string, conf: string, settings: Record<string, string | number>, files: Record<string, string> = {}) => world.variant(etc, conf, settings, files);
+  const fingerprint = (database: string) => fingerprintOf(pg, database);
+  /** The stream snapshots (one per dump that reached the target) of the Storage Box's repository. */
+  const streamSnapshots = (): string[] => JSON.parse(execFileSync('restic', ['-r', path.join(sftp.home, 'restic'), 'snapshots', '--json', '--no-lock', '--tag', 'sovereign-dump-data'],
+    { env: { ...process.env, RESTIC_PASSWORD }, encoding: 'utf8' })).map((s: any) => s.id).sort();
+  /**
+   * A dump that failed part-way left nothing behind: no process it started, the repository lock
+   * free for the next job at once (not after ssh's keep-alive gives up), and no cut-off stream
+   * recorded on the target.
+   */
+  const expectCleanFailure = (etc: string, streamsBefore: string[]) => {
+    expect(survivorsOf(etc)).toEqual([]);
+    expect(repositoryLock(path.join(tmp, 'production-state'))).toEqual({ holders: [], free: true });
+    expect(streamSnapshots()).toEqual(streamsBefore);
+  };
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-e2e-'));
-    fs.chmodSync(tmp, 0o755);
-    [pg, sftp, receiver] = await Promise.all([
-      PostgresCluster.start(path.join(tmp, 'postgres')),
-      SftpServer.start(path.join(tmp, 'storage-box')),
-      HeartbeatReceiver.start(),
-    ]);
-
-    // Synthesize as a team would, then render the user data the way Terraform does at apply.
-    const { production, test } = synthBackupApp({ hostKeys: [sftp.hostKey], drillSourceHost: '127.0.0.1', drillSourceUser: 'root' });
-    const subaccount = Object.keys(production.json.resource.hcloud_storage_box_subaccount)[0];
-    const values = templateValues({
-      restic_password: RESTIC_PASSWORD,
-      production_restic_password: RESTIC_PASSWORD,
-      heartbeat_url: receiver.url,
-      storage_box_app_password: 'Not-used-by-key-login-1',
-    }, {
-      [`hcloud_storage_box_subaccount.${subaccount}.server`]: '127.0.0.1',
-      [`hcloud_storage_box_subaccount.${subaccount}.username`]: 'root',
-    });
-    Object.assign(values, serverIdValues(production.userData, test.userData));
-    prodRoot = path.join(tmp, 'production-machine');
-    testRoot = path.join(tmp, 'test-machine');
-    writeMachineFiles(renderTemplate(production.userData, values), prodRoot);
-    writeMachineFiles(renderTemplate(test.userData, values), testRoot);
-    prodEtc = path.join(prodRoot, 'etc/sovereign-backup');
-    testEtc = path.join(testRoot, 'etc/sovereign-backup');
-
-    // Only paths and ports differ from production: the rendered defaults are /var/…, 5432 and 23.
-    overrideConf(path.join(prodEtc, 'backup.conf'), {
-      BACKUP_STATE: path.join(tmp, 'production-state'), DUMP_DIR: path.join(tmp, 'production-dumps'),
-      PG_HOST: pg.dir, PG_PORT: pg.port, storagebox_PORT: sftp.port,
-    });
-    overrideConf(path.join(testEtc, 'drill.conf'), {
-      BACKUP_STATE: path.join(tmp, 'test-state'), DRILL_WORK: path.join(tmp, 'drill-work'),
-      PG_HOST: pg.dir, PG_PORT: pg.port, source_PORT: sftp.port,
-      // Keep the restored databases, so that this test can compare every row itself.
-      DRILL_KEEP_DATABASES: 1,
-    });
-    // The keys each machine's bootstrap would install on its Storage Box account with the password.
-    sftp.authorize(generateKey(prodEtc));
-    sftp.authorize(generateKey(testEtc));
+    // Synthesized as a team would, rendered as Terraform does at apply; only paths and ports differ
+    // from production. The drill keeps the restored databases, so that this test can compare every row itself.
+    world = await BackupWorld.start(tmp);
+    ({ pg, sftp, production } = world);
+    testMachine = world.test;
+    prodEtc = production.etc;
+    testEtc = testMachine.etc;
 
     pg.sql('postgres', 'CREATE DATABASE app');
     pg.sql('postgres', 'CREATE DATABASE analytics');
@@ -173,20 +72,19 @@ describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH'
   });
 
   afterAll(async () => {
-    await Promise.all([sftp?.stop(), receiver?.stop()]);
-    pg?.destroy();
+    await world?.stop();
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
   test('happy path: dump and push production, destroy the database, and the drill brings every row back', async () => {
-    const bootstrap = await run(prodRoot, 'backup-bootstrap', prodEtc);
+    const bootstrap = await run(production, 'backup-bootstrap', prodEtc);
     if (bootstrap.code !== 0) throw new Error(bootstrap.stderr);
     expect(bootstrap.pings).toEqual([]); // success of the bootstrap is not a backup: it pings nothing
     expect(fs.existsSync(path.join(sftp.home, 'restic', 'config'))).toBe(true);
 
-    const dump = await run(prodRoot, 'backup-dump', prodEtc);
+    const dump = await run(production, 'backup-dump', prodEtc);
     expectSuccess(dump, PROD_HOST, 'dump');
-    const push = await run(prodRoot, 'backup-push', prodEtc);
+    const push = await run(production, 'backup-push', prodEtc);
     expectSuccess(push, PROD_HOST, 'push');
     expect(push.pings[1].body).toMatch(/pushed dump \d{8}T\d{6}Z to storagebox, read back/);
 
@@ -195,7 +93,7 @@ describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH'
     pg.sql('postgres', 'DROP DATABASE app WITH (FORCE)');
     pg.sql('postgres', 'DROP DATABASE analytics WITH (FORCE)');
 
-    const drill = await run(testRoot, 'restore-drill', testEtc);
+    const drill = await run(testMachine, 'restore-drill', testEtc);
     expectSuccess(drill, TEST_HOST, 'restore-drill');
     expect(drill.pings[1].body).toMatch(/restored snapshot \w{8} of acme-production-app \(dump \d{8}T\d{6}Z, 0 hours old\): analytics app postgres; 4 tables and 6500 rows match .*; 2 verification queries true/);
     const scratch = scratchDatabases(drill.pings[1].body);
@@ -237,14 +135,14 @@ describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH'
       'secrets/storagebox2.restic.b64': fs.readFileSync(path.join(prodEtc, 'secrets/storagebox.restic.b64'), 'utf8'),
       'ssh/known_hosts.storagebox2': knownHosts.replace(/^sovereign-storagebox /gm, 'sovereign-storagebox2 '),
     });
-    expect((await run(prodRoot, 'backup-bootstrap', etc)).code).toBe(0);
-    const dump = await run(prodRoot, 'backup-dump', etc);
+    expect((await run(production, 'backup-bootstrap', etc)).code).toBe(0);
+    const dump = await run(production, 'backup-dump', etc);
     expectSuccess(dump, PROD_HOST, 'dump');
     expect(dump.pings[1].body).toMatch(/streamed to storagebox storagebox2 and read back/);
     expect(dump.stderr).toMatch(/read back from storagebox: \d+ databases/);
     expect(dump.stderr).toMatch(/read back from storagebox2: \d+ databases/);
     for (const repo of ['restic-two-a', 'restic-two-b']) {
-      const drill = await run(testRoot, 'restore-drill', variant(testEtc, 'drill.conf', { source_REPO_PATH: repo, DRILL_KEEP_DATABASES: 0 }));
+      const drill = await run(testMachine, 'restore-drill', variant(testEtc, 'drill.conf', { source_REPO_PATH: repo, DRILL_KEEP_DATABASES: 0 }));
       expectSuccess(drill, TEST_HOST, 'restore-drill');
     }
   });
@@ -252,11 +150,11 @@ describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH'
   test('prune keeps one snapshot per day (the retention groups by host, not by dump path) and check reads the repository', async () => {
     // Local retention, with one copy: the new dump replaces the happy path's.
     const firstDump = fs.readdirSync(path.join(tmp, 'production-dumps'));
-    expectSuccess(await run(prodRoot, 'backup-dump', variant(prodEtc, 'backup.conf', { LOCAL_COPIES: 1 })), PROD_HOST, 'dump');
+    expectSuccess(await run(production, 'backup-dump', variant(prodEtc, 'backup.conf', { LOCAL_COPIES: 1 })), PROD_HOST, 'dump');
     const secondDump = fs.readdirSync(path.join(tmp, 'production-dumps'));
     expect(secondDump).toHaveLength(1);
     expect(secondDump).not.toEqual(firstDump);
-    expectSuccess(await run(prodRoot, 'backup-push', prodEtc), PROD_HOST, 'push');
+    expectSuccess(await run(production, 'backup-push', prodEtc), PROD_HOST, 'push');
     const snapshots = () => JSON.parse(execFileSync('restic', ['-r', path.join(sftp.home, 'restic'), 'snapshots', '--json', '--no-lock'],
       { env: { ...process.env, RESTIC_PASSWORD }, encoding: 'utf8' }));
     // Each dump is two snapshots: the stream of its databases and the manifest that names it.
@@ -267,12 +165,12 @@ describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH'
     const newest = manifests().sort((a: any, b: any) => a.time.localeCompare(b.time))[1];
     const dumpTag = newest.tags.find((t: string) => t.startsWith('dump-'));
     const newestStream = streams().find((x: any) => x.tags.includes(dumpTag)).short_id;
-    expectSuccess(await run(prodRoot, 'backup-prune', prodEtc), PROD_HOST, 'prune');
+    expectSuccess(await run(production, 'backup-prune', prodEtc), PROD_HOST, 'prune');
     // Both are from today: keep-daily keeps the newest of the day, and the stream of the same dump.
     expect(manifests().map((s: any) => s.id)).toEqual([newest.id]);
     expect(streams().map((s: any) => s.short_id)).toEqual([newestStream]);
 
-    const check = await run(prodRoot, 'backup-check', variant(prodEtc, 'backup.conf', { CHECK_READ_SLICES: 1 }));
+    const check = await run(production, 'backup-check', variant(prodEtc, 'backup.conf', { CHECK_READ_SLICES: 1 }));
     expectSuccess(check, PROD_HOST, 'check');
     expect(check.pings[1].body).toMatch(/repositories sound, read data slice storagebox slice 1\/1 \(every pack is read every 1 runs\), backups fresh/);
   });
@@ -283,25 +181,25 @@ describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH'
       const closed = 1;
       // The dump streams to the target as pg_dump writes: the target is down, the local copy stays.
       const dumps = path.join(tmp, 'dumps-unreachable');
-      const dump = await run(prodRoot, 'backup-dump', variant(prodEtc, 'backup.conf', { storagebox_PORT: closed, DUMP_DIR: dumps }));
+      const dump = await run(production, 'backup-dump', variant(prodEtc, 'backup.conf', { storagebox_PORT: closed, DUMP_DIR: dumps }));
       expectFailure(dump, PROD_HOST, 'dump', /dump \d{8}T\d{6}Z is kept on this machine, but streaming it failed for storagebox: restic backup of dump \d{8}T\d{6}Z failed \(.*Connection refused[\s\S]*failed step: backing up dump \d{8}T\d{6}Z to storagebox/);
       const kept = fs.readdirSync(dumps);
       expect(kept).toHaveLength(1);
       expect(fs.readdirSync(path.join(dumps, kept[0]))).not.toContain('.pushed.storagebox');
       // Once the target is back, the push sends the local copy and reads it back.
-      const push = await run(prodRoot, 'backup-push', variant(prodEtc, 'backup.conf', { DUMP_DIR: dumps }));
+      const push = await run(production, 'backup-push', variant(prodEtc, 'backup.conf', { DUMP_DIR: dumps }));
       expectSuccess(push, PROD_HOST, 'push');
       expect(push.stderr).toMatch(new RegExp(`dump ${kept[0]} is snapshot \\w{8} \\(manifest \\w{8}\\) on storagebox; read back from storagebox: \\d+ databases, \\d+ bytes, every checksum matches`));
       expect(fs.readdirSync(path.join(dumps, kept[0]))).toContain('.pushed.storagebox');
-      expectFailure(await run(prodRoot, 'backup-push', variant(prodEtc, 'backup.conf', { storagebox_PORT: closed })), PROD_HOST, 'push', /push failed for storagebox: restic backup of dump \d{8}T\d{6}Z failed \(.*Connection refused[\s\S]*failed step: backing up dump \d{8}T\d{6}Z to storagebox[\s\S]*last lines of the failing command:\n[\s\S]*Connection refused/);
-      expectFailure(await run(testRoot, 'restore-drill', variant(testEtc, 'drill.conf', { source_PORT: closed })), TEST_HOST, 'restore-drill', /cannot fetch the newest backup of acme-production-app from source[\s\S]*Connection refused/);
+      expectFailure(await run(production, 'backup-push', variant(prodEtc, 'backup.conf', { storagebox_PORT: closed })), PROD_HOST, 'push', /push failed for storagebox: restic backup of dump \d{8}T\d{6}Z failed \(.*Connection refused[\s\S]*failed step: backing up dump \d{8}T\d{6}Z to storagebox[\s\S]*last lines of the failing command:\n[\s\S]*Connection refused/);
+      expectFailure(await run(testMachine, 'restore-drill', variant(testEtc, 'drill.conf', { source_PORT: closed })), TEST_HOST, 'restore-drill', /cannot fetch the newest backup of acme-production-app from source[\s\S]*Connection refused/);
     });
 
     test('wrong repository password', async () => {
       const wrongPush = variant(prodEtc, 'backup.conf', {}, { 'secrets/storagebox.restic.b64': b64('not the password') });
-      expectFailure(await run(prodRoot, 'backup-push', wrongPush), PROD_HOST, 'push', /wrong password or no key found/);
+      expectFailure(await run(production, 'backup-push', wrongPush), PROD_HOST, 'push', /wrong password or no key found/);
       const wrongDrill = variant(testEtc, 'drill.conf', {}, { 'secrets/source.restic.b64': b64('not the password') });
-      expectFailure(await run(testRoot, 'restore-drill', wrongDrill), TEST_HOST, 'restore-drill', /wrong password or no key found/);
+      expectFailure(await run(testMachine, 'restore-drill', wrongDrill), TEST_HOST, 'restore-drill', /wrong password or no key found/);
     });
 
     test('corrupted repository', async () => {
@@ -317,10 +215,35 @@ describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH'
         fs.writeFileSync(file, pack);
       }
 
-      expectFailure(await run(prodRoot, 'backup-check', variant(prodEtc, 'backup.conf', { storagebox_REPO_PATH: 'restic-corrupt', CHECK_READ_SLICES: 1 })),
+      expectFailure(await run(production, 'backup-check', variant(prodEtc, 'backup.conf', { storagebox_REPO_PATH: 'restic-corrupt', CHECK_READ_SLICES: 1 })),
         PROD_HOST, 'check', /check failed for storagebox: restic check reading slice 1\/1 failed/);
-      expectFailure(await run(testRoot, 'restore-drill', variant(testEtc, 'drill.conf', { source_REPO_PATH: 'restic-corrupt' })),
+      expectFailure(await run(testMachine, 'restore-drill', variant(testEtc, 'drill.conf', { source_REPO_PATH: 'restic-corrupt' })),
         TEST_HOST, 'restore-drill', /restic dump of snapshot \w{8} from source failed \(.*ciphertext verification failed|cannot fetch the newest backup|do not match their checksums/);
+    });
+
+    test('a tampered manifest whose INDEX names ../x fails the drill before a name is used in a path', async () => {
+      // Whoever can write to the repository (it holds the password) records a newer manifest of its own.
+      const tampered = path.join(sftp.home, 'restic-tampered');
+      fs.cpSync(path.join(sftp.home, 'restic'), tampered, { recursive: true });
+      const stream = streamSnapshots()[0];
+      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+      const stage = fs.mkdtempSync(path.join(tmp, 'tampered-'));
+      fs.mkdirSync(path.join(stage, stamp));
+      fs.writeFileSync(path.join(stage, stamp, 'INDEX'), '../x 10\n');
+      fs.writeFileSync(path.join(stage, stamp, 'globals.sql'), '');
+      fs.writeFileSync(path.join(stage, stamp, 'STREAM'), `${stream}\n`);
+      const sum = (f: string) => execFileSync('sha256sum', [f], { cwd: path.join(stage, stamp), encoding: 'utf8' });
+      fs.writeFileSync(path.join(stage, stamp, 'SHA256SUMS'), `${'0'.repeat(64)}  ../x.dump\n${sum('globals.sql')}`);
+      const tar = execFileSync('tar', ['-C', stage, '-cf', '-', stamp]);
+      execFileSync('restic', ['-r', tampered, 'backup', '--stdin', '--stdin-filename', 'sovereign-dump/manifest.tar', '--host', PROD_HOST, '--tag', 'sovereign-dump'],
+        { input: tar, env: { ...process.env, RESTIC_PASSWORD }, stdio: ['pipe', 'ignore', 'pipe'] });
+
+      const work = path.join(tmp, 'tampered-drill-work');
+      const drill = await run(testMachine, 'restore-drill', variant(testEtc, 'drill.conf', { source_REPO_PATH: 'restic-tampered', DRILL_WORK: work }));
+      expectFailure(drill, TEST_HOST, 'restore-drill', /the manifest's INDEX names a database '\.\.\/x', which is not a database name a dump carries[\s\S]*tampered with[\s\S]*failed step: checking the manifest's index/);
+      // Nothing was written next to the drill's work directory, and no scratch database was created for it.
+      expect(fs.readdirSync(work)).toEqual([]);
+      expect(pg.sql('postgres', "SELECT count(*) FROM pg_database WHERE datname LIKE '%../x%'")).toBe('0');
     });
 
     test('dump failing mid-way leaves no dump behind', async () => {
@@ -332,10 +255,13 @@ describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH'
         ALTER TABLE zz_guarded ENABLE ROW LEVEL SECURITY; CREATE POLICY own_rows ON zz_guarded USING (id = 0);`);
       try {
         const dumps = path.join(tmp, 'dumps-midway');
-        const result = await run(prodRoot, 'backup-dump', variant(prodEtc, 'backup.conf', { PG_USER: 'backup_reader', PG_DATABASES: 'app', DUMP_DIR: dumps }));
+        const streams = streamSnapshots();
+        const etc = variant(prodEtc, 'backup.conf', { PG_USER: 'backup_reader', PG_DATABASES: 'app', DUMP_DIR: dumps });
+        const result = await run(production, 'backup-dump', etc);
         expectFailure(result, PROD_HOST, 'dump', /pg_dump of app failed[\s\S]*row-level security policy for table "zz_guarded"/);
         expect(result.stderr).not.toMatch(/verifying the dump of app/);
         expect(fs.readdirSync(dumps)).toEqual([]);
+        expectCleanFailure(etc, streams);
       } finally {
         pg.sql('app', 'DROP TABLE zz_guarded; DROP OWNED BY backup_reader; DROP ROLE backup_reader');
       }
@@ -344,8 +270,8 @@ describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH'
     test('database down', async () => {
       pg.stop();
       try {
-        expectFailure(await run(prodRoot, 'backup-dump', prodEtc), PROD_HOST, 'dump', /cannot list the databases .* \(is PostgreSQL running\?\)/);
-        expectFailure(await run(testRoot, 'restore-drill', testEtc), TEST_HOST, 'restore-drill', /PostgreSQL on this machine .* is not reachable for the scratch databases/);
+        expectFailure(await run(production, 'backup-dump', prodEtc), PROD_HOST, 'dump', /cannot list the databases .* \(is PostgreSQL running\?\)/);
+        expectFailure(await run(testMachine, 'restore-drill', testEtc), TEST_HOST, 'restore-drill', /PostgreSQL on this machine .* is not reachable for the scratch databases/);
       } finally {
         pg.start();
       }
@@ -358,9 +284,12 @@ describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH'
       try {
         // The filesystem is full but for 48 KiB: less than one database's dump.
         execFileSync('dd', ['if=/dev/zero', `of=${path.join(full, 'filler')}`, 'bs=1k', `count=${1024 - 48}`], { stdio: 'ignore' });
-        const result = await run(prodRoot, 'backup-dump', variant(prodEtc, 'backup.conf', { DUMP_DIR: full }));
+        const streams = streamSnapshots();
+        const etc = variant(prodEtc, 'backup.conf', { DUMP_DIR: full });
+        const result = await run(production, 'backup-dump', etc);
         expectFailure(result, PROD_HOST, 'dump', /No space left on device|could not write/);
         expect(fs.readdirSync(full)).toEqual(['filler']);
+        expectCleanFailure(etc, streams);
       } finally {
         execFileSync('umount', [full]);
       }
@@ -369,7 +298,7 @@ describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH'
     test('a stale dump is not pushed as if it were today\'s', async () => {
       const stale = path.join(tmp, 'stale-dumps');
       fs.mkdirSync(path.join(stale, '20200101T030000Z'), { recursive: true });
-      const result = await run(prodRoot, 'backup-push', variant(prodEtc, 'backup.conf', { DUMP_DIR: stale }));
+      const result = await run(production, 'backup-push', variant(prodEtc, 'backup.conf', { DUMP_DIR: stale }));
       expectFailure(result, PROD_HOST, 'push', /the newest dump \(20200101T030000Z\) is \d+ hours old/);
     });
   });

@@ -1,5 +1,5 @@
 import { TerraformStack, TerraformVariable } from 'cdktf';
-import { DataClass, Duration, Environment, Location, Machine, ServerType, Size } from '../../lib';
+import { DataClass, Duration, Environment, IMachine, Location, Machine, ServerType, Size } from '../../lib';
 import { BackupPlan, BackupPlanOptions } from '../../lib/backup/backup-plan';
 import { BackupTarget } from '../../lib/backup/backup-target';
 import { Heartbeat } from '../../lib/backup/heartbeat';
@@ -49,6 +49,23 @@ const conf = (files: Record<string, string>, key: string) => new RegExp(`^${key}
 const onCalendar = (files: Record<string, string>, timer: string) => /OnCalendar=(.*)/.exec(files[`/etc/systemd/system/${timer}`])![1];
 
 describe('BackupPlan', () => {
+  test('protect and of take an IMachine; a look-alike object that is not a Machine is refused with the prop and the fix', () => {
+    const { stack, machine, options } = production();
+    const plan = new BackupPlan(stack, 'Backups', options);
+    const asInterface: IMachine = machine;
+    plan.protect(asInterface);
+    expect(BackupPlan.of(asInterface)).toBe(plan);
+    expect(plan.machines).toEqual([machine]);
+    // Everything an IMachine declares, but not built with new Machine(…): it would skip what Machine enforces.
+    const lookAlike = { ...asInterface, node: machine.node, environment: Environment.PRODUCTION } as unknown as IMachine;
+    expect(() => plan.protect(lookAlike)).toThrow(/Backups\.machine: .* is not allowed: it is not a machine built with new Machine\(…\)\. Fix: pass the Machine itself/);
+    expect(BackupPlan.of(lookAlike)).toBeUndefined();
+    const files = machineFiles(stack);
+    // The production restore is rendered with the jobs, by hand only: no unit starts it.
+    expect(files['/usr/local/sbin/backup-restore']).toMatch(/^#!\/bin\/bash\n# backup-restore: /);
+    expect(Object.keys(files).filter((f) => /backup-restore\.(service|timer)$/.test(f))).toEqual([]);
+  });
+
   test('phase1 pins its numbers: daily 03:00 UTC, 7 local copies, keep-daily 7 / weekly 4 / monthly 6, weekly prune and check reading 10%', () => {
     const { stack, machine, options } = production();
     const plan = BackupPlan.phase1(stack, 'Backups', options);

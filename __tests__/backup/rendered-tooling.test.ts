@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { USER_DATA_LIMIT_BYTES } from '../../lib';
+import { USER_DATA_LIMIT_BYTES } from '../../lib/hetzner/cloud-init';
 import { synthBackupApp } from './helpers/fixture';
 import { decodeWriteFiles, writeMachineFiles } from './helpers/machine-root';
 import { renderTemplate, serverIdValues, templateValues } from './helpers/terraform-template';

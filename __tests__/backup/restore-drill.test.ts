@@ -1,5 +1,5 @@
 import { TerraformStack, TerraformVariable } from 'cdktf';
-import { Duration, Environment, Location, Machine, ServerType } from '../../lib';
+import { Duration, Environment, IMachine, Location, Machine, ServerType } from '../../lib';
 import { BackupTarget } from '../../lib/backup/backup-target';
 import { Heartbeat } from '../../lib/backup/heartbeat';
 import { RestoreCheck } from '../../lib/backup/restore-check';
@@ -37,6 +37,15 @@ function files(stack: TerraformStack): Record<string, string> {
 }
 
 describe('RestoreDrill', () => {
+  test('machine is an IMachine; a look-alike object that is not a Machine is refused with the prop and the fix', () => {
+    const { stack, props } = drillProps();
+    const machine: IMachine = props.machine;
+    expect(new RestoreDrill(stack, 'Drill', { ...props, machine }).machine).toBe(machine);
+    const lookAlike = { ...machine, node: machine.node, environment: Environment.TEST, serverName: machine.serverName } as unknown as IMachine;
+    expect(() => new RestoreDrill(stack, 'Drill2', { ...props, machine: lookAlike }))
+      .toThrow(/Drill2\.machine: .* is not allowed: it is not a machine built with new Machine\(…\)\. Fix: pass the Machine itself/);
+  });
+
   test('with only its required props: weekly on Monday 06:00 UTC, reading production\'s backups through a read-only account with its password', () => {
     const { stack, props } = drillProps();
     new RestoreDrill(stack, 'RestoreDrill', props);

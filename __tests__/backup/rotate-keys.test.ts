@@ -1,12 +1,13 @@
-import { execFileSync, spawn, spawnSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ASKPASS, BACKUP_ROTATE_KEYS, COMMON } from '../../lib/backup/private/scripts';
 import { ETC, LIB, SBIN, shellConf } from '../../lib/backup/private/tooling';
-import { HeartbeatReceiver, Ping } from './helpers/heartbeat-receiver';
+import { HeartbeatReceiver } from './helpers/heartbeat-receiver';
 import { SftpServer } from './helpers/sftp-server';
+import { b64, PATH_ENV, PROD_HOST, runScript, RunResult } from './helpers/world';
 
 // backup-rotate-keys as the rollout agent runs it: the tooling laid out in a machine root (the
 // script next to the other jobs, common.sh and askpass where they source them, backup.conf with
@@ -24,16 +25,7 @@ const NEITHER_NEW = 'a new password it never had';
 const NEITHER_OLD = 'an old password it never had';
 /** No run may print these, or their base64 form, anywhere: stdout, stderr, heartbeat pings. */
 const SECRETS = [A, B, NEITHER_NEW, NEITHER_OLD];
-const PROD_HOST = 'acme-production-app';
-const PATH_ENV = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const FAIL_PING = `/ping/test-ping-key/${PROD_HOST}-push/fail`;
-
-interface RunResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly pings: Ping[];
-}
 
 interface Key {
   readonly current: boolean;
@@ -52,8 +44,6 @@ interface MachineAfterRollout {
   readonly etc: string;
   readonly previousRoot: string;
 }
-
-const b64 = (s: string) => `${Buffer.from(s, 'utf8').toString('base64')}\n`;
 
 function leaks(text: string): string[] {
   return SECRETS.filter((s) => text.includes(s) || text.includes(b64(s).trim())).map((s) => `a password of ${s.length} characters`);
@@ -148,14 +138,26 @@ describeAsRoot('backup-rotate-keys with real restic over SFTP', () => {
 
   const opens = (repo: string, password: string) => restic(repo, password, ['--no-lock', 'cat', 'config']).status === 0;
 
-  /** A repository initialized with `password`, holding one snapshot; returns the snapshot's ID. */
+  /**
+   * A repository initialized with `password`, holding one snapshot; returns the snapshot's ID. Each
+   * is a copy of one made with restic once per password (init calibrates its key derivation and
+   * takes seconds on a loaded machine; what a test proves does not depend on which copy it has).
+   */
+  const templates = new Map<string, { repo: string; snapshot: string }>();
   function repository(repo: string, password: string): string {
-    for (const args of [['init'], ['backup', '--host', PROD_HOST, '--tag', 'sovereign-files', path.join(root, LIB)]]) {
-      const result = restic(repo, password, args);
-      if (result.status !== 0) throw new Error(result.stderr);
+    let template = templates.get(password);
+    if (!template) {
+      const name = `template-${templates.size}`;
+      for (const args of [['init'], ['backup', '--host', PROD_HOST, '--tag', 'sovereign-files', path.join(root, LIB)]]) {
+        const result = restic(name, password, args);
+        if (result.status !== 0) throw new Error(result.stderr);
+      }
+      const [snapshot] = JSON.parse(restic(name, password, ['--no-lock', 'snapshots', '--json']).stdout);
+      template = { repo: name, snapshot: snapshot.id };
+      templates.set(password, template);
     }
-    const [snapshot] = JSON.parse(restic(repo, password, ['--no-lock', 'snapshots', '--json']).stdout);
-    return snapshot.id;
+    fs.cpSync(path.join(sftp.home, template.repo), path.join(sftp.home, repo), { recursive: true });
+    return template.snapshot;
   }
 
   /** Every file of a repository with its content's hash: equal listings mean an untouched repository. */
@@ -166,37 +168,18 @@ describeAsRoot('backup-rotate-keys with real restic over SFTP', () => {
       .map((f) => `${f} ${createHash('sha256').update(fs.readFileSync(path.join(dir, f))).digest('hex')}`);
   }
 
-  function run(machine: MachineAfterRollout, extraPath?: string): Promise<RunResult> {
-    const first = receiver.pings.length;
-    return new Promise((resolve, reject) => {
-      const child = spawn(path.join(root, SBIN, 'backup-rotate-keys'), [], {
-        env: {
-          PATH: extraPath ? `${extraPath}:${PATH_ENV}` : PATH_ENV, HOME: '/root', LANG: 'C.UTF-8', TMPDIR: runTmp,
-          SOVEREIGN_BACKUP_ETC: machine.etc, SOVEREIGN_PREVIOUS_ROOT: machine.previousRoot,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-      child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        // A ping's request may still be in flight when the script's process ends; give it a moment.
-        setTimeout(() => {
-          const pings = receiver.since(first);
-          // Every run, whatever its case: no password in what it printed or sent.
-          const leaked = leaks([stdout, stderr, ...pings.map((p) => `${p.path}\n${p.body}`)].join('\n'));
-          if (leaked.length > 0) return reject(new Error(`backup-rotate-keys printed or sent ${leaked.join(', ')}`));
-          // It leaves nothing behind in its temp directory (its log, the key listings).
-          const left = fs.readdirSync(runTmp);
-          if (left.length > 0) return reject(new Error(`backup-rotate-keys left ${left.join(', ')} in its temp directory`));
-          resolve({ code, stdout, stderr, pings });
-        }, 50);
-      });
-    });
+  async function run(machine: MachineAfterRollout, extraPath?: string): Promise<RunResult> {
+    const result = await runScript(path.join(root, SBIN, 'backup-rotate-keys'), receiver, {
+      ...(extraPath ? { PATH: `${extraPath}:${PATH_ENV}` } : {}), TMPDIR: runTmp,
+      SOVEREIGN_BACKUP_ETC: machine.etc, SOVEREIGN_PREVIOUS_ROOT: machine.previousRoot,
+    }, 150_000);
+    // Every run, whatever its case: no password in what it printed or sent.
+    const leaked = leaks([result.stdout, result.stderr, ...result.pings.map((p) => `${p.path}\n${p.body}`)].join('\n'));
+    if (leaked.length > 0) throw new Error(`backup-rotate-keys printed or sent ${leaked.join(', ')}`);
+    // It leaves nothing behind in its temp directory (its log, the key listings).
+    const left = fs.readdirSync(runTmp);
+    if (left.length > 0) throw new Error(`backup-rotate-keys left ${left.join(', ')} in its temp directory`);
+    return result;
   }
 
   function expectSuccess(result: RunResult): void {

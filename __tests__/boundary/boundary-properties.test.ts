@@ -2,7 +2,8 @@ import * as fc from 'fast-check';
 import { TerraformOutput, Testing } from 'cdktf';
 import { Firewall } from '../../generated/providers/hcloud/firewall';
 import { StorageBox } from '../../generated/providers/hcloud/storage-box';
-import { DataClass, DataFlow, EgressForm, FirewallRule, Location, Processor, SecretVariable, secretKindIn, stringsWithPaths } from '../../lib';
+import { DataClass, DataFlow, EgressForm, FirewallRule, Location, Processor, SecretVariable } from '../../lib';
+import { secretKindIn, stringsWithPaths } from '../../lib/boundary/secret-patterns';
 import { checkedStack, jina, machine, mistral, policy } from './fixtures';
 
 // A generated configuration: where a machine runs, what it holds, what is open, what it sends, what it leaks.

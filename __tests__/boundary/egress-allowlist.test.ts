@@ -2,7 +2,8 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DataClass, DataFlow, EGRESS_RULESET, EgressAllowlist, EgressForm, Processor } from '../../lib';
+import { DataClass, DataFlow, EgressAllowlist, EgressForm, Processor } from '../../lib';
+import { EGRESS_RULESET } from '../../lib/boundary/egress-allowlist';
 import { applyEgressAllowlist, EgressPart, ScratchHost, setElements, startPath } from './egress-host';
 import { checkedStack, machine, mistral, policy } from './fixtures';
 

@@ -4,12 +4,13 @@ import * as os from 'os';
 import * as path from 'path';
 import { PassThrough } from 'stream';
 import { runCli } from '../../cli/run-cli';
-import { initCommand } from '../../cli/init';
+import { Testing } from 'cdktf';
+import { cdkOf, initCommand } from '../../cli/init';
+import { packedLibrary } from '../setup/packed-library';
 
 // `init` scaffolds a team's IaC repository that works offline at once: tested as a team would use it,
 // with the packed library, npm install from the local cache, npm test and cdktf synth in the new repository.
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu';
 const FLAGS = ['--name', 'acme', '--domain', 'acme.eu', '--location', 'nbg1', '--admin-key', KEY, '--admin-cidrs', '198.51.100.0/24', '--public', 'mistral,jina', '--pseudonymized', 'mistral', '--budget', '40'];
 
@@ -65,10 +66,14 @@ describe('cdktf-sovereign-hetzner init', () => {
     const input = Object.assign(new PassThrough(), { isTTY: true });
     const dir = path.join(work, 'asked');
     const questions: string[] = [];
+    const synths = jest.spyOn(Testing, 'synth');
     const done = initCommand([dir, '--name', 'acme'], { env: {}, out: (l) => questions.push(l), err: () => undefined }, input);
     // domain, location, key, networks, public, pseudonymized, budget
     for (const answer of ['', 'hel1', KEY, '198.51.100.0/24', 'jina', '', '35']) input.write(`${answer}\n`);
     expect(await done).toBe(0);
+    // One synth of each stack (test, staging, production) both checks the answers and lists the variables.
+    expect(synths).toHaveBeenCalledTimes(3);
+    synths.mockRestore();
     expect(questions.slice(0, 2)).toEqual(['Domain your product answers on (for the uptime checks) [acme.eu]:', 'Location of the machines (fsn1, nbg1, hel1) [fsn1]:']);
     const product = fs.readFileSync(path.join(dir, 'product.ts'), 'utf8');
     expect(product).toContain("location: Location.of('hel1')");
@@ -77,12 +82,17 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(product).toContain('Budget.monthly(Money.euros(35))');
   });
 
+  test('scaffolds for the CDK its own package is built for: cdktf, or cdktn for cdktn-sovereign-hetzner', () => {
+    expect(cdkOf({ peerDependencies: { cdktf: '^0.21.0', constructs: '^10.4.2' } })).toEqual({ library: 'cdktf', cliPackage: 'cdktf-cli', command: 'cdktf', nodeMajor: 20 });
+    expect(cdkOf({ peerDependencies: { cdktn: '~0.24.0', constructs: '>=10.6.0 <10.8.0' } })).toEqual({ library: 'cdktn', cliPackage: 'cdktn-cli', command: 'cdktn', nodeMajor: 22 });
+  });
+
   describe('the scaffolded repository, with the packed library', () => {
     const repo = path.join(work, 'acme-iac');
     let tarball: string;
 
     beforeAll(async () => {
-      tarball = path.join(work, JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], ROOT))[0].filename);
+      tarball = packedLibrary();
       const { code, err } = await cli(['init', repo, ...FLAGS, '--library', `file:${tarball}`]);
       expect(err).toBe('');
       expect(code).toBe(0);

@@ -38,7 +38,8 @@ describe('the cdktn build', () => {
       name: 'cdktf-sovereign-hetzner', description: 'CDK for Terraform constructs', bin: { 'cdktf-sovereign-hetzner': 'dist/cli/main.js' },
       peerDependencies: { cdktf: '^0.21.0', constructs: '^10.4.2', '@grpc/grpc-js': '^1.14.7' },
       peerDependenciesMeta: { '@grpc/grpc-js': { optional: true } },
-      scripts: { prepack: 'npm run build' }, devDependencies: { cdktf: '0.21.0' }, overrides: {},
+      scripts: { prepack: 'npm run build' }, devDependencies: { cdktf: '0.21.0', 'cdktf-cli': '0.21.0', '@cdktf/provider-generator': '0.21.0', constructs: '10.8.1', jest: '30.5.2' },
+      overrides: {},
     });
     expect(pkg).toMatchObject({
       name: 'cdktn-sovereign-hetzner',
@@ -49,6 +50,7 @@ describe('the cdktn build', () => {
     });
     expect(pkg.peerDependencies.cdktf).toBeUndefined();
     expect(pkg).not.toHaveProperty('scripts');
-    expect(pkg).not.toHaveProperty('devDependencies');
+    // What `init` pins in a scaffolded repository: cdktn's toolchain, nothing of cdktf's.
+    expect(pkg.devDependencies).toEqual({ cdktn: '0.24.0', 'cdktn-cli': '0.24.0', constructs: '10.7.2', jest: '30.5.2' });
   });
 });

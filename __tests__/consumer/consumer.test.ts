@@ -1,8 +1,9 @@
-import { execFile, execFileSync } from 'child_process';
+import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
+import { packedLibrary } from '../setup/packed-library';
 
 // Proves the way teams import the library, on both CDKs: pack it, build the CDK Terrain package from
 // that tarball (scripts/build-cdktn.js), install each into a fresh project standing in for a team's
@@ -104,16 +105,6 @@ const FLAVOURS: Flavour[] = [
 const ENV = { ...process.env, CHECKPOINT_DISABLE: '1', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
 const execFileAsync = promisify(execFile);
 
-function run(cmd: string, args: string[], cwd: string): string {
-  try {
-    return execFileSync(cmd, args, { cwd, encoding: 'utf8', env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (e) {
-    // tsc (run by npm pack's prepack) reports on stdout: show it with the failure.
-    const { stdout, stderr } = e as { stdout?: string; stderr?: string };
-    throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd}:\n${stdout ?? ''}\n${stderr ?? ''}`);
-  }
-}
-
 async function runAsync(cmd: string, args: string[], cwd: string): Promise<string> {
   return (await execFileAsync(cmd, args, { cwd, encoding: 'utf8', env: ENV, maxBuffer: 64 * 1024 * 1024 })).stdout;
 }
@@ -165,8 +156,7 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'consumer-'));
 const installed = new Map<string, Promise<Installed>>();
 
 beforeAll(async () => {
-  const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], ROOT));
-  const tarballs: Record<string, string> = { cdktf: path.join(work, packed[0].filename) };
+  const tarballs: Record<string, string> = { cdktf: packedLibrary() };
   tarballs.cdktn = cdktnBuild.buildCdktnPackage({ from: tarballs.cdktf, out: work });
 
   // Both installs (and type-checks) run at once: they wait on the network and the disk, not on each other.
@@ -267,6 +257,35 @@ describe.each(FLAVOURS)('a team on $cdk consuming the packed $library', (flavour
       .then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }));
     expect(cli).toEqual({ code: 1, stderr: expect.stringMatching(/^error: The operator report .* Fix: npm install --save-dev @hpcc-js\/wasm-graphviz@/) });
   });
+
+  test(`init scaffolds a repository on ${flavour.cdk}: its packages, its CLI, its Node`, async () => {
+    const { project } = await get();
+    const repo = path.join(project, 'scaffolded');
+    const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu';
+    await execFileAsync(path.join(project, 'node_modules', '.bin', flavour.library),
+      ['init', repo, '--name', 'acme', '--domain', 'acme.eu', '--admin-key', key, '--admin-cidrs', '198.51.100.0/24', '--public', 'mistral', '--budget', '30'],
+      { cwd: project, env: ENV });
+    const other = flavour.cdk === 'cdktf' ? 'cdktn' : 'cdktf';
+    const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
+    const versions = flavour.cdk === 'cdktf'
+      ? { cdk: rootPkg.devDependencies.cdktf, cli: rootPkg.devDependencies['cdktf-cli'], constructs: rootPkg.devDependencies.constructs }
+      : { cdk: cdktnBuild.CDKTN_TOOLCHAIN.cdktn, cli: cdktnBuild.CDKTN_TOOLCHAIN['cdktn-cli'], constructs: cdktnBuild.CDKTN_TOOLCHAIN.constructs };
+    expect(pkg.dependencies).toEqual({ [flavour.library]: expect.any(String), [flavour.cdk]: versions.cdk, constructs: versions.constructs });
+    expect(pkg.devDependencies[`${flavour.cdk}-cli`]).toBe(versions.cli);
+    expect(pkg.devDependencies[`${other}-cli`]).toBeUndefined();
+    expect(pkg.scripts.synth).toBe(`${flavour.cdk} synth`);
+    // Every file speaks of this CDK only: its imports, its commands, its library.
+    for (const file of ['main.ts', 'product.ts', '__tests__/stacks.test.ts', '.github/workflows/infrastructure.yml', '.gitlab-ci.yml', 'README.md']) {
+      const text = fs.readFileSync(path.join(repo, file), 'utf8');
+      expect([file, text.match(new RegExp(`from '${other}|npx ${other} |${other}-sovereign-hetzner`))]).toEqual([file, null]);
+    }
+    expect(fs.readFileSync(path.join(repo, 'main.ts'), 'utf8')).toContain(`import { App } from '${flavour.cdk}';`);
+    const github = fs.readFileSync(path.join(repo, '.github/workflows/infrastructure.yml'), 'utf8');
+    expect(github).toContain(`npx ${flavour.cdk} deploy acme-production --auto-approve`);
+    // cdktn's CLI needs Node >= 22.19.
+    expect(github).toContain(`node-version: ${flavour.cdk === 'cdktf' ? 20 : 22}`);
+    expect(fs.readFileSync(path.join(repo, '.gitlab-ci.yml'), 'utf8')).toContain(`image: node:${flavour.cdk === 'cdktf' ? 20 : 22}-bookworm`);
+  }, 120_000);
 
   test("type-checks and synthesizes the team's app", async () => {
     const { project } = await get();

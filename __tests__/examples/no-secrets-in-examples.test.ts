@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { EXAMPLES } from '../../examples';
-import { secretKindIn, stringsWithPaths } from '../../lib';
+import { secretKindIn, stringsWithPaths } from '../../lib/boundary/secret-patterns';
 import { synthExample } from './synth-examples';
 
 // Every example, every string of every synthesized stack and generated document.

@@ -2,7 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { phase3Traction } from '../../examples/phase3-traction';
 import { App } from 'cdktf';
-import { estimateCost, reportModelOf } from '../../lib';
+import { estimateCost } from '../../lib';
+import { reportModelOf } from '../../lib/report/report-model';
 import { synthesizedBundle } from '../../testing/bundle';
 import { resources, synthExample } from './synth-examples';
 

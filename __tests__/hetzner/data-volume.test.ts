@@ -1,5 +1,7 @@
 import { DataClass, Environment, Location, Machine, ServerType, Size } from '../../lib';
 import { DataVolume } from '../../lib/hetzner/data-volume';
+import { recordVolumeBackup } from '../../lib/hetzner/private/volume-coverage';
+import * as api from '../../lib';
 import { ADMIN_CIDRS, ADMIN_KEY, resourcesOf, synthJson, testStack } from '../setup/stack';
 import { synthesizedBundle } from '../../testing/bundle';
 
@@ -16,7 +18,7 @@ describe('DataVolume', () => {
     const { stack, machine: m } = machine(Environment.TEST);
     const volume = new DataVolume(stack, 'Data', { machine: m, size: Size.gibibytes(20) });
     expect(() => synthJson(stack)).toThrow(/test\/Data\.mountPath: '\/mnt\/data' is not allowed: Hetzner server backups and snapshots do not include attached volumes/);
-    DataVolume.recordBackup(m, { by: stack, filePaths: ['/mnt'] });
+    recordVolumeBackup(m, { by: stack, filePaths: ['/mnt'] });
     const json = synthJson(stack);
     const [v] = resourcesOf(json, 'hcloud_volume');
     expect(v).toMatchObject({ name: 'test-app-data', size: 20, location: 'nbg1', format: 'ext4', automount: false, delete_protection: false });
@@ -45,10 +47,22 @@ describe('DataVolume', () => {
     const { stack, machine: m } = machine();
     const deep = new DataVolume(stack, 'Deep', { machine: m, size: Size.gibibytes(10), mountPath: '/srv/data/uploads' });
     const top = new DataVolume(stack, 'Top', { machine: m, size: Size.gibibytes(10), mountPath: '/srv' });
-    DataVolume.recordBackup(m, { by: stack, filePaths: ['/srv/data'] });
+    recordVolumeBackup(m, { by: stack, filePaths: ['/srv/data'] });
     expect(deep.coveringBackup()).toBe(stack);
     expect(top.coveringBackup()).toBeUndefined();
     expect(() => synthJson(stack)).toThrow(/production\/Top\.mountPath: '\/srv' is not allowed/);
+  });
+
+  test('takes only a Machine, and offers no public way to record a backup the volume does not have', () => {
+    const { stack, machine: m } = machine();
+    // A look-alike of the machine (what a JavaScript caller could hand over) would skip what Machine enforces.
+    const lookAlike = { ...m, node: m.node, server: m.server, environment: m.environment, location: m.location, dataClasses: m.dataClasses, addBundlePart: () => undefined };
+    expect(() => new DataVolume(stack, 'Data', { machine: lookAlike as any, size: Size.gibibytes(10) }))
+      .toThrow(/production\/Data\.machine: .* is not allowed: it is not a machine built with new Machine\(…\)\. Fix: pass the Machine itself/);
+    expect(Machine.isMachine(m)).toBe(true);
+    expect(Machine.isMachine(lookAlike)).toBe(false);
+    expect((DataVolume as any).recordBackup).toBeUndefined();
+    expect(Object.keys(api).filter((k) => /record|coverage/i.test(k))).toEqual([]);
   });
 
   test.each([

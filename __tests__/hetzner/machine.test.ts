@@ -1,6 +1,6 @@
 import { TerraformVariable, Testing } from 'cdktf';
 import {
-  DataClass, Environment, FirewallRule, Location, Machine, PrivateNetwork, ServerType, SshKey,
+  DataClass, Environment, FirewallRule, Location, Machine, Port, PrivateNetwork, ServerType, SshKey,
 } from '../../lib';
 import { ADMIN_CIDRS, ADMIN_KEY, resourcesOf, synthJson, testStack, warningsOf } from '../setup/stack';
 import { synthesizedBundle } from '../../testing/bundle';
@@ -273,21 +273,39 @@ describe('Machine rollout options', () => {
     expect(() => synthJson(stack)).toThrow(/test\/App\.adminCidrs: missing: its bundle \(sovereign machine identity, tooling\) is rolled out over SSH on every deploy, and no admin network may reach SSH\. Fix: pass adminCidrs/);
   });
 
-  test('pins the host key and takes the key from a sensitive variable', () => {
+  test.each([
+    ['a Port', Port.of(2222)],
+    ['a number (JavaScript callers)', 2222],
+  ])('pins the host key, takes the key from a sensitive variable and the SSH port as %s', (_kind, port) => {
     const { stack } = testStack('production');
     const key = new TerraformVariable(stack, 'deploy_key', { type: 'string', sensitive: true });
     const m = new Machine(stack, 'App', {
       environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS,
-      rollout: { sshPrivateKey: key, hostKey: ' ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ', port: 2222 },
+      rollout: { sshPrivateKey: key, hostKey: ' ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ', port },
     });
     m.addBundlePart(tooling);
     const [rollout] = resourcesOf(synthJson(stack), 'terraform_data');
     expect(rollout.connection).toMatchObject({ private_key: '${var.deploy_key}', host_key: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr', port: 2222 });
   });
 
+  test("produces each file's content once per synth, shared by the bundle version, the inputs and their digest", () => {
+    const { stack } = testStack('production');
+    const secret = new TerraformVariable(stack, 'secret', { type: 'string', sensitive: true });
+    const m = new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS });
+    let produced = 0;
+    m.addBundlePart({ name: 'counted', files: [{ path: '/etc/counted', content: () => { produced += 1; return `token=${secret.stringValue}\n`; } }] });
+    const [rollout] = resourcesOf(synthJson(stack), 'terraform_data');
+    expect(produced).toBe(1);
+    // All three producers saw the file: the inputs carry its reference, the digest hashes it.
+    expect(rollout.triggers_replace.inputs).toContain('var.secret');
+    expect(JSON.stringify(rollout.provisioner)).toContain('/etc/counted');
+  });
+
   test.each([
-    [{ port: 70000 }, /production\/App\.rollout\.port: 70000 is not allowed: an SSH port is a whole number from 1 to 65535/],
+    [{ port: 70000 }, /production\/App\.rollout\.port: 70000 is not allowed: an SSH port is one whole number from 1 to 65535/],
     [{ port: Number.NaN }, /production\/App\.rollout\.port: NaN is not allowed/],
+    [{ port: Port.range(2222, 2223) }, /production\/App\.rollout\.port: '2222-2223' is not allowed: an SSH port is one whole number/],
+    [{ port: '22' as any }, /production\/App\.rollout\.port: '22' is not allowed/],
     [{ hostKey: 'SHA256:abc' }, /production\/App\.rollout\.hostKey: 'SHA256:abc' is not allowed: a host key is the public key/],
     [{ sshPrivateKey: 'BEGIN OPENSSH PRIVATE KEY' as any }, /production\/App\.rollout\.sshPrivateKey: '<a value>' is not allowed: a secret must come from a sensitive Terraform variable/],
   ])('fails on bad rollout options: %j', (rollout, message) => {

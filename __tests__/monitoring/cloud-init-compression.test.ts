@@ -2,7 +2,8 @@ import { randomBytes } from 'crypto';
 import { gunzipSync } from 'zlib';
 import { Fn } from 'cdktf';
 import { parse } from 'yaml';
-import { CloudInit, secretKindIn } from '../../lib';
+import { CloudInit } from '../../lib';
+import { secretKindIn } from '../../lib/boundary/secret-patterns';
 
 // CloudInitFile.compress (lib/hetzner/cloud-init.ts), added for the monitoring's larger files.
 describe('CloudInit: compressed files', () => {

@@ -2,8 +2,11 @@ import { TerraformStack, Testing } from 'cdktf';
 import { parse } from 'yaml';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import {
-  CloudInit, Component, Duration, Environment, Machine, Phase, PostponedRegister, ROADMAP_THRESHOLDS, ServerType,
+  CloudInit, Component, DeadMansSwitch, Duration, Environment, Location, Machine, MonitoringPlan, Phase, PostponedRegister, Product, ProductProps, RestoreCheck,
+  ROADMAP_THRESHOLDS, S3Provider, ServerType,
 } from '../../lib';
+import { ProductStacks } from '../../stacks';
+import { policy } from '../boundary/fixtures';
 import { BackupPlan } from '../../lib/backup/backup-plan';
 import { AlertReceiver } from '../../lib/monitoring/alert-receiver';
 import { BACKUP_JOB_UNITS, EnvironmentMonitoring, RESTORE_DRILL_UNIT } from '../../lib/monitoring/environment-monitoring';
@@ -19,6 +22,45 @@ const probeTargets = (userData: string) => prometheusConfig(userData).scrape_con
 const file = (userData: string, path: string) => machineFiles(userData).get(path)?.content;
 
 describe('EnvironmentMonitoring', () => {
+  describe('probes from another location, where one environment probes the other', () => {
+    const monitoring = new MonitoringPlan({
+      uptimeChecks: [UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health'), UptimeCheck.http(Environment.TEST, 'https://test.acme.eu/health')],
+      receivers: [AlertReceiver.webhook('ops', { hostname: 'chat.acme.eu' })],
+      deadMansSwitch: DeadMansSwitch.healthchecksIo(),
+    });
+    const product = (overrides: Partial<ProductProps>) => new Product({
+      name: 'acme', phase: Phase.ONE, stateBucket: 'acme-state', boundary: policy, monitoring,
+      admin: { sshPublicKeys: { ops: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu' }, cidrs: ['198.51.100.0/24'] },
+      backup: { restoreChecks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })], offsite: S3Provider.IONOS },
+      ...overrides,
+    });
+    /** The location warnings of each always-on stack, after a synth with validations (as `cdktf synth` runs them). */
+    const locationWarnings = (p: Product) => {
+      const stacks = new ProductStacks(Testing.app(), p);
+      return Object.fromEntries([stacks.test, stacks.production].map((stack) => {
+        Testing.synth(stack, true);
+        return [stack.node.id, stack.node.findAll().flatMap((c) => c.node.metadata).filter((m) => m.type === '@cdktf/warn')
+          .map((m) => String(m.data)).filter((w) => w.startsWith('Monitoring-ProbeInTargetLocation'))];
+      }));
+    };
+
+    test('test and production in one location: each prober warns that it shares its target\'s location, with the fix', () => {
+      const warnings = locationWarnings(product({ location: Location.NBG1 }));
+      expect(warnings['acme-test']).toEqual([expect.stringMatching(/^Monitoring-ProbeInTargetLocation: acme-test\/Monitoring\.plan\.uptimeChecks \(acme-eu-health\) run on acme-test-app in nbg1, where production runs too: an outage of nbg1 silences the probe with its target, and only the dead-man's switch notices\. Fix: run test and production in different locations \(Product locations: \{ test: Location\.FSN1 \}\), or add an external uptime check\.$/)]);
+      expect(warnings['acme-production']).toEqual([expect.stringMatching(/^Monitoring-ProbeInTargetLocation: acme-production\/Monitoring\.plan\.uptimeChecks \(test-acme-eu-health\) run on acme-production-app in nbg1, where test runs too/)]);
+    });
+
+    test("test in another location than production: no warning, each probe comes from outside its target's location", () => {
+      for (const locations of [{ test: Location.NBG1 }, { production: Location.HEL1 }]) {
+        expect(locationWarnings(product({ locations }))).toEqual({ 'acme-test': [], 'acme-production': [] });
+      }
+    });
+
+    test('Phase 3: the monitoring machine probes from production\'s location, a limit the docs state, not a warning', () => {
+      expect(locationWarnings(product({ phase: Phase.THREE }))).toEqual({ 'acme-test': [], 'acme-production': [] });
+    });
+  });
+
   describe('placement: nothing is judged up by itself', () => {
     test('in Phase 1 the test machine probes production, and production probes test', () => {
       const { test, production } = productFixture({ backups: false });

@@ -1,4 +1,5 @@
-import { boundaryDocument, Processor } from '../../lib';
+import { Processor } from '../../lib';
+import { boundaryDocument } from '../../lib/boundary/boundary-document';
 import { BOUNDARY_RULES } from '../../lib/boundary/rules';
 import { ErrorMonitoringEndpoint } from '../../lib/monitoring/error-monitoring-endpoint';
 import { ERROR_MONITORING_ENDPOINT_RULE_ID, errorMonitoringEndpoint } from '../../lib/monitoring/error-monitoring-rule';

@@ -2,12 +2,17 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { DEADMAN_PATH, durationSeconds, LiveProber, OPS_PATH, runJobHook, startLiveProber, WATCHDOG_TIME_SCALE } from './helpers/live-prober';
-import { waitFor } from './helpers/live-stack';
+import { Notification, waitFor } from './helpers/live-stack';
 
 // Production's Phase 1 prober as the library renders it, live on loopback: Prometheus, the blackbox
 // exporter, Alertmanager and node exporter from Debian, started with the rendered command lines and
 // configuration, probing a local HTTP target and alerting a local webhook receiver. Timing is short
 // (1 s probes and evaluations, alert after 2 s, 1 s grouping); figures go to scripts/bench-monitoring.js.
+//
+// Four probers run at once, each its own daemons, receiver and root, so that the waits of independent
+// scenarios overlap: the main one (alert paths, the watchdog's period, secrets), one whose exporter and
+// Prometheus are killed, one whose Alertmanager is restarted under a critical and its warning, and a
+// clone. Each scenario that waits runs in the background from the start; its tests await its findings.
 const binaries = ['prometheus', 'prometheus-alertmanager', 'prometheus-blackbox-exporter', 'prometheus-node-exporter']
   .every((b) => spawnSync(b, ['--version']).status === 0);
 if (!binaries) console.warn('monitoring end-to-end suite skipped: the Debian prometheus packages are missing (.ci/run installs them)');
@@ -30,37 +35,145 @@ function openDirectories(dir: string): void {
 const BOUND_MS = 30_000;
 const BACKUP_MAX_AGE_S = 6;
 
-describeLive('the monitoring, live on Prometheus, Alertmanager and the blackbox exporter', () => {
-  jest.setTimeout(90_000);
-  let live: LiveProber;
-  let hookAt: number;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+type Alert = ReturnType<LiveProber['receiver']['alerts']>[number];
+const firingAt = (p: LiveProber, alertname: string, at = OPS_PATH): Alert[] => p.receiver.alerts(at).filter((a) => a.labels.alertname === alertname && a.status === 'firing');
 
+/** The Watchdog's pings from now on, over `intervals` gaps: resolves with the gaps, in ms. */
+async function watchdogGaps(p: LiveProber, periodMs: number, intervals: number): Promise<number[]> {
+  const pings = () => p.receiver.alerts(DEADMAN_PATH).filter((a) => a.labels.alertname === 'Watchdog').map((a) => a.at);
+  await waitFor('the first watchdog ping', () => pings().length > 0 || undefined, BOUND_MS);
+  const first = pings().length;
+  await waitFor(`${intervals + 1} more pings`, () => pings().length >= first + intervals + 1 || undefined, BOUND_MS + periodMs * (intervals + 3));
+  const at = pings().slice(first, first + intervals + 1);
+  return at.slice(1).map((t, i) => t - at[i]);
+}
+
+/** What the prober whose node exporter, then Prometheus, is killed told the team. */
+interface OutageFindings {
+  readonly beforeKill: { tooOld: number; jobFailed: number };
+  readonly resolvedAfterExporterDied: Alert[];
+  readonly firingInPrometheus: number;
+  readonly missingDataPending: number;
+  readonly prometheusDown: Alert;
+  readonly prometheusKilledAt: number;
+  readonly resolvedAfterPrometheusDied: Alert[];
+}
+
+async function outages(p: LiveProber): Promise<OutageFindings> {
+  const tooOld = await waitFor('BackupTooOld and BackupJobFailed firing', () => (firingAt(p, 'BackupTooOld').length && firingAt(p, 'BackupJobFailed').length) || undefined, BOUND_MS);
+  const beforeKill = { tooOld, jobFailed: firingAt(p, 'BackupJobFailed').length };
+  const killedAt = Date.now();
+  await p.stack.kill('prometheus-node-exporter');
+  // Past Alertmanager's expiry of the alerts (4 resend delays, 4 s here) and a few flushes.
+  await waitFor('the node target down', async () => (await p.stack.query('up{job="node"} == 0')).length > 0 || undefined, BOUND_MS);
+  await sleep(8000);
+  const resolvedAfterExporterDied = p.receiver.alerts(OPS_PATH).filter((a) => a.status === 'resolved' && a.at >= killedAt && /^Backup/.test(a.labels.alertname));
+  const firingInPrometheus = (await p.stack.query('ALERTS{alertname="BackupTooOld", alertstate="firing"}')).length;
+  const missingDataPending = (await p.stack.query('ALERTS{alertname="MonitoringDataMissing", unit="backup-push"}')).length;
+
+  const prometheusKilledAt = Date.now();
+  await p.stack.kill('prometheus');
+  const prometheusDown = await waitFor('PrometheusDown at the receiver', () => firingAt(p, 'PrometheusDown').find((a) => a.at >= prometheusKilledAt), BOUND_MS);
+  // Alertmanager lets Prometheus's alerts expire 4 resend delays (4 s here) after the last resend.
+  await sleep(8000);
+  const resolvedAfterPrometheusDied = p.receiver.alerts(OPS_PATH).filter((a) => a.status === 'resolved' && a.at >= prometheusKilledAt);
+  return { beforeKill, resolvedAfterExporterDied, firingInPrometheus, missingDataPending, prometheusDown, prometheusKilledAt, resolvedAfterPrometheusDied };
+}
+
+/** What the prober whose Alertmanager restarts under a firing critical disk alert delivered. */
+interface RestartFindings {
+  readonly critical: Alert;
+  readonly warningConditionHolds: number;
+  readonly restartedAt: number;
+  readonly criticalBackInAlertmanager: boolean;
+  readonly notifications: Notification[];
+}
+
+async function alertmanagerRestart(p: LiveProber): Promise<RestartFindings> {
+  const critical = await waitFor('DiskAboveSplitThreshold at the receiver', () => firingAt(p, 'DiskAboveSplitThreshold')[0], BOUND_MS);
+  // The warning's own condition holds (the disk is above its share), so only the suppression keeps it away.
+  const warningConditionHolds = (await p.stack.query(`1 - node_filesystem_avail_bytes / node_filesystem_size_bytes > ${DISK_WARNING_SHARE}`)).length;
+  // Resends and flushes go on for a while before the restart, as they would for hours.
+  await sleep(3000);
+  const restartedAt = Date.now();
+  await p.stack.restart('prometheus-alertmanager');
+  // Alertmanager forgets its alerts on restart; Prometheus resends the firing ones every resend delay (1 s here).
+  const criticalBackInAlertmanager = await waitFor('the critical back in Alertmanager', async () => (await p.stack.alertmanagerAlerts())
+    .some((a) => a.labels.alertname === 'DiskAboveSplitThreshold' && a.status.state === 'active') || undefined, BOUND_MS);
+  // Its group wait (1 s, flushed at once for an alert older than that) and several group intervals (1 s).
+  await sleep(6000);
+  return { critical, warningConditionHolds, restartedAt, criticalBackInAlertmanager, notifications: [...p.receiver.notifications] };
+}
+
+/** How many of the Watchdog's periods the live test measures. */
+const WATCHDOG_INTERVALS = 3;
+/** Disk shares below any real disk's fill level, so that both disk alerts' conditions hold on this machine. */
+const DISK_WARNING_SHARE = 0.01;
+
+let main: LiveProber;
+let outage: LiveProber;
+let restarting: LiveProber;
+let clone: LiveProber;
+let hookAt: number;
+let watchdog: Promise<number[]>;
+let outageFindings: Promise<OutageFindings>;
+let restartFindings: Promise<RestartFindings>;
+let cloneQuiet: Promise<void>;
+
+if (binaries) {
   beforeAll(async () => {
-    live = await startLiveProber({ backupMaxAgeSeconds: BACKUP_MAX_AGE_S });
+    const started = await Promise.allSettled([
+      // The node exporter's job scraped every second (not 30 s), so that a job's outcome and the
+      // exporter's death show at once.
+      startLiveProber({ backupMaxAgeSeconds: BACKUP_MAX_AGE_S, scrapeInterval: '1s' }),
+      startLiveProber({ backupMaxAgeSeconds: BACKUP_MAX_AGE_S, scrapeInterval: '1s' }),
+      startLiveProber({ plan: { diskWarningShare: DISK_WARNING_SHARE, diskCriticalShare: DISK_WARNING_SHARE * 2 }, scrapeInterval: '1s', diskAlertAfter: '2s' }),
+      startLiveProber({ runsAsServerId: '9999' }),
+    ]);
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) {
+      await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+      throw failed.reason;
+    }
+    [main, outage, restarting, clone] = started.map((s) => (s as PromiseFulfilledResult<LiveProber>).value);
     // A backup just succeeded; the check job failed once.
     hookAt = Date.now();
-    runJobHook(live.root, 'backup-push', 'success');
-    runJobHook(live.root, 'backup-check', 'exit-code');
-  });
+    for (const p of [main, outage]) {
+      runJobHook(p.root, 'backup-push', 'success');
+      runJobHook(p.root, 'backup-check', 'exit-code');
+    }
+    // The scenarios that wait run from now on, side by side; a test that needs one awaits it.
+    const periodMs = 5 * 60 * 1000 * WATCHDOG_TIME_SCALE;
+    watchdog = watchdogGaps(main, periodMs, WATCHDOG_INTERVALS);
+    outageFindings = outages(outage);
+    restartFindings = alertmanagerRestart(restarting);
+    cloneQuiet = sleep(5000);
+    // Rejections are reported by the tests that await them, not as unhandled.
+    for (const p of [watchdog, outageFindings, restartFindings]) p.catch(() => undefined);
+  }, 120_000);
   afterAll(async () => {
-    await live?.stop();
+    await Promise.all([main, outage, restarting, clone].map((p) => p?.stop()));
   });
+}
 
-  const firing = (alertname: string, path = OPS_PATH) => live.receiver.alerts(path).filter((a) => a.labels.alertname === alertname && a.status === 'firing');
+describeLive('the monitoring, live on Prometheus, Alertmanager and the blackbox exporter', () => {
+  jest.setTimeout(90_000);
+  const firing = (alertname: string, at = OPS_PATH) => firingAt(main, alertname, at);
 
   test("the watchdog reaches the dead-man's switch, and only it", async () => {
     const ping = await waitFor('the first watchdog ping', () => firing('Watchdog', DEADMAN_PATH)[0], BOUND_MS);
     expect(ping.labels).toMatchObject({ alertname: 'Watchdog', prober: 'acme-production-app', severity: 'none' });
-    expect(live.receiver.alerts(OPS_PATH).filter((a) => a.labels.alertname === 'Watchdog')).toEqual([]);
+    expect(main.receiver.alerts(OPS_PATH).filter((a) => a.labels.alertname === 'Watchdog')).toEqual([]);
   });
 
   test('while the target is up, no uptime alert fires', async () => {
     // The check has run and passed, and then twice as long as it takes to alert has gone by.
-    await waitFor('a passing probe', async () => (await live.stack.query(`probe_success{check="${live.check}"} == 1`)).length > 0, BOUND_MS);
+    await waitFor('a passing probe', async () => (await main.stack.query(`probe_success{check="${main.check}"} == 1`)).length > 0, BOUND_MS);
     const since = Date.now();
-    await waitFor('4 more seconds of evaluations', async () => (await live.stack.lastEvaluation('uptime')) > since + 4000 || undefined, BOUND_MS);
+    await waitFor('4 more seconds of evaluations', async () => (await main.stack.lastEvaluation('uptime')) > since + 4000 || undefined, BOUND_MS);
     expect(firing('UptimeCheckFailed')).toEqual([]);
-    expect((await live.stack.query('ALERTS{alertname="UptimeCheckFailed"}'))).toEqual([]);
+    expect((await main.stack.query('ALERTS{alertname="UptimeCheckFailed"}'))).toEqual([]);
   });
 
   test('a failed backup job and a stale backup alert the receiver', async () => {
@@ -73,113 +186,120 @@ describeLive('the monitoring, live on Prometheus, Alertmanager and the blackbox 
     expect(firing('BackupJobFailed').some((a) => a.labels.unit === 'backup-push')).toBe(false);
   });
 
-  test("the watchdog pings the dead-man's switch once per rendered interval, measured over four intervals", async () => {
+  test('other local users cannot read the web APIs or the secrets; root with the password can', async () => {
+    openDirectories(main.root.dir);
+    const status = `http://127.0.0.1:${main.stack.ports.alertmanager}/api/v2/status`;
+    const get = (url: string) => `import urllib.request, urllib.error\ntry:\n  print(urllib.request.urlopen("${url}").status)\nexcept urllib.error.HTTPError as e:\n  print(e.code)`;
+    expect(asNobody(get(status))).toBe('401');
+    expect(asNobody(get(`http://127.0.0.1:${main.stack.ports.prometheus}/api/v1/status/config`))).toBe('401');
+    for (const file of ['/etc/sovereign-monitoring/secrets/web_password', '/etc/sovereign-monitoring/alertmanager.yml',
+      '/etc/sovereign-monitoring/secrets/monitoring_webhook_ops.b64', '/etc/sovereign-monitoring/web/amtool.yml']) {
+      expect(asNobody(`open("${main.root.path(file)}").read()`)).toMatch(/PermissionError/);
+    }
+    // The daemons' group reads the password (Prometheus authenticates with it); the status holds the URLs.
+    const asPrometheus = spawnSync('setpriv', ['--reuid=prometheus', '--regid=prometheus', '--clear-groups', 'cat', main.root.path('/etc/sovereign-monitoring/secrets/web_password')], { encoding: 'utf8' });
+    expect(asPrometheus.status).toBe(0);
+    const authorized = await fetch(status, { headers: { authorization: main.stack.authorization } });
+    expect(authorized.status).toBe(200);
+    expect(await authorized.text()).toContain(DEADMAN_PATH);
+  });
+
+  test('a stopped target alerts the receiver within the bound, and the alert clears when it is back', async () => {
+    const stoppedAt = Date.now();
+    await main.target.down();
+    const alert = await waitFor('UptimeCheckFailed at the receiver', () => firing('UptimeCheckFailed')[0], BOUND_MS);
+    const detected = alert.at - stoppedAt;
+    expect(alert.labels).toMatchObject({ check: main.check, environment: 'test', prober: 'acme-production-app', severity: 'warning', notify: 'ops' });
+    expect(detected).toBeLessThan(BOUND_MS);
+
+    const restartedAt = Date.now();
+    await main.target.up();
+    const resolved = await waitFor('the resolved notification', () => main.receiver.alerts(OPS_PATH)
+      .find((a) => a.labels.alertname === 'UptimeCheckFailed' && a.status === 'resolved' && a.at >= restartedAt), BOUND_MS);
+    expect(resolved.labels.check).toBe(main.check);
+    console.log(`stop → alert at the receiver: ${detected} ms; back → resolved at the receiver: ${resolved.at - restartedAt} ms`);
+  });
+
+  test("the watchdog pings the dead-man's switch once per rendered interval, measured over three intervals", async () => {
     const rendered = /receiver: "deadmansswitch"\n\s+group_wait: "0s"\n\s+group_interval: "([^"]+)"/.exec(
-      fs.readFileSync(live.root.path('/etc/sovereign-monitoring/alertmanager.yml.in'), 'utf8'))!;
+      fs.readFileSync(main.root.path('/etc/sovereign-monitoring/alertmanager.yml.in'), 'utf8'))!;
     // The rendered route is scaled by WATCHDOG_TIME_SCALE (minutes become seconds); the period must be the plan's interval, scaled.
     const periodMs = 5 * 60 * 1000 * WATCHDOG_TIME_SCALE;
     expect(durationSeconds(rendered[1]) * 1000).toBe(periodMs);
-    const pings = () => live.receiver.alerts(DEADMAN_PATH).filter((a) => a.labels.alertname === 'Watchdog').map((a) => a.at);
-    const first = pings().length;
-    await waitFor('five more pings', () => pings().length >= first + 5 || undefined, periodMs * 8);
-    const at = pings().slice(first);
-    const gaps = at.slice(1).map((t, i) => t - at[i]);
+    const gaps = await watchdog;
     console.log(`watchdog gaps: ${gaps.join(', ')} ms (rendered period ${periodMs} ms scaled)`);
+    expect(gaps).toHaveLength(WATCHDOG_INTERVALS);
     for (const gap of gaps) {
       expect(gap).toBeGreaterThan(periodMs * 0.8);
       expect(gap).toBeLessThan(periodMs * 1.25);
     }
   });
 
-  test('other local users cannot read the web APIs or the secrets; root with the password can', async () => {
-    openDirectories(live.root.dir);
-    const status = `http://127.0.0.1:${live.stack.ports.alertmanager}/api/v2/status`;
-    const get = (url: string) => `import urllib.request, urllib.error\ntry:\n  print(urllib.request.urlopen("${url}").status)\nexcept urllib.error.HTTPError as e:\n  print(e.code)`;
-    expect(asNobody(get(status))).toBe('401');
-    expect(asNobody(get(`http://127.0.0.1:${live.stack.ports.prometheus}/api/v1/status/config`))).toBe('401');
-    for (const file of ['/etc/sovereign-monitoring/secrets/web_password', '/etc/sovereign-monitoring/alertmanager.yml',
-      '/etc/sovereign-monitoring/secrets/monitoring_webhook_ops.b64', '/etc/sovereign-monitoring/web/amtool.yml']) {
-      expect(asNobody(`open("${live.root.path(file)}").read()`)).toMatch(/PermissionError/);
-    }
-    // The daemons' group reads the password (Prometheus authenticates with it); the status holds the URLs.
-    const asPrometheus = spawnSync('setpriv', ['--reuid=prometheus', '--regid=prometheus', '--clear-groups', 'cat', live.root.path('/etc/sovereign-monitoring/secrets/web_password')], { encoding: 'utf8' });
-    expect(asPrometheus.status).toBe(0);
-    const authorized = await fetch(status, { headers: { authorization: live.stack.authorization } });
-    expect(authorized.status).toBe(200);
-    expect(await authorized.text()).toContain(DEADMAN_PATH);
-  });
-
+  // Last on this prober: every delivery fails meanwhile, the watchdog's too.
   test('a failed delivery leaves no URL path (token) in the log', async () => {
-    const logged = live.stack.log('prometheus-alertmanager').length;
-    live.receiver.failing = true;
+    const logged = main.stack.log('prometheus-alertmanager').length;
+    main.receiver.failing = true;
     try {
-      await waitFor('a failed delivery in the log', () => /Notify .*failed|notify retry canceled|Error on notify/i.test(live.stack.log('prometheus-alertmanager').slice(logged)) || undefined, BOUND_MS);
+      await waitFor('a failed delivery in the log', () => /Notify .*failed|notify retry canceled|Error on notify/i.test(main.stack.log('prometheus-alertmanager').slice(logged)) || undefined, BOUND_MS);
     } finally {
-      live.receiver.failing = false;
+      main.receiver.failing = false;
     }
-    const log = live.stack.log('prometheus-alertmanager').slice(logged);
-    expect(log).toContain(`127.0.0.1:${live.receiver.port}/<redacted>`);
+    const log = main.stack.log('prometheus-alertmanager').slice(logged);
+    expect(log).toContain(`127.0.0.1:${main.receiver.port}/<redacted>`);
     expect(log).not.toContain(DEADMAN_PATH);
     expect(log).not.toContain(OPS_PATH);
   });
+});
 
-  test('a stopped target alerts the receiver within the bound, and the alert clears when it is back', async () => {
-    const stoppedAt = Date.now();
-    await live.target.down();
-    const alert = await waitFor('UptimeCheckFailed at the receiver', () => firing('UptimeCheckFailed')[0], BOUND_MS);
-    const detected = alert.at - stoppedAt;
-    expect(alert.labels).toMatchObject({ check: live.check, environment: 'test', prober: 'acme-production-app', severity: 'warning', notify: 'ops' });
-    expect(detected).toBeLessThan(BOUND_MS);
-
-    const restartedAt = Date.now();
-    await live.target.up();
-    const resolved = await waitFor('the resolved notification', () => live.receiver.alerts(OPS_PATH)
-      .find((a) => a.labels.alertname === 'UptimeCheckFailed' && a.status === 'resolved' && a.at >= restartedAt), BOUND_MS);
-    expect(resolved.labels.check).toBe(live.check);
-    console.log(`stop → alert at the receiver: ${detected} ms; back → resolved at the receiver: ${resolved.at - restartedAt} ms`);
-  });
+describeLive('the monitoring when its own parts die', () => {
+  jest.setTimeout(90_000);
 
   test('a dead node exporter resolves nothing: its last values are held, and the missing data is pending', async () => {
-    const before = await waitFor('BackupTooOld and BackupJobFailed firing', () => (firing('BackupTooOld').length && firing('BackupJobFailed').length) || undefined, BOUND_MS);
-    expect(before).toBeTruthy();
-    const killedAt = Date.now();
-    await live.stack.kill('prometheus-node-exporter');
-    // Past Prometheus's staleness, Alertmanager's expiry of the alerts (4 resend delays) and a few flushes.
-    await waitFor('the node target down', async () => (await live.stack.query('up{job="node"} == 0')).length > 0 || undefined, BOUND_MS);
-    await new Promise((r) => setTimeout(r, 10_000));
-    const resolved = live.receiver.alerts(OPS_PATH).filter((a) => a.status === 'resolved' && a.at >= killedAt && /^Backup/.test(a.labels.alertname));
-    expect(resolved).toEqual([]);
-    expect((await live.stack.query('ALERTS{alertname="BackupTooOld", alertstate="firing"}')).length).toBe(1);
-    expect((await live.stack.query('ALERTS{alertname="MonitoringDataMissing", unit="backup-push"}')).length).toBe(1);
+    const found = await outageFindings;
+    expect(found.beforeKill.tooOld).toBeGreaterThan(0);
+    expect(found.beforeKill.jobFailed).toBeGreaterThan(0);
+    expect(found.resolvedAfterExporterDied).toEqual([]);
+    expect(found.firingInPrometheus).toBe(1);
+    expect(found.missingDataPending).toBe(1);
   });
 
   test('a dead Prometheus: the team is told, and no alert is reported resolved', async () => {
-    const killedAt = Date.now();
-    await live.stack.kill('prometheus');
-    const down = await waitFor('PrometheusDown at the receiver', () => firing('PrometheusDown').find((a) => a.at >= killedAt), BOUND_MS);
-    expect(down.labels).toMatchObject({ prober: 'acme-production-app', severity: 'critical' });
-    // Alertmanager lets Prometheus's alerts expire 4 resend delays (4 s here) after the last resend.
-    await new Promise((r) => setTimeout(r, 10_000));
-    const resolved = live.receiver.alerts(OPS_PATH).filter((a) => a.status === 'resolved' && a.at >= killedAt);
-    expect(resolved).toEqual([]);
-    console.log(`Prometheus killed → PrometheusDown at the receiver: ${down.at - killedAt} ms`);
+    const found = await outageFindings;
+    expect(found.prometheusDown.labels).toMatchObject({ prober: 'acme-production-app', severity: 'critical' });
+    expect(found.resolvedAfterPrometheusDied).toEqual([]);
+    console.log(`Prometheus killed → PrometheusDown at the receiver: ${found.prometheusDown.at - found.prometheusKilledAt} ms`);
+  });
+});
+
+describeLive('an Alertmanager restart under a firing critical and the warning it suppresses', () => {
+  jest.setTimeout(90_000);
+
+  test('the critical is delivered, its warning never is: not before the restart, not after it', async () => {
+    const found = await restartFindings;
+    expect(found.critical.labels).toMatchObject({ alertname: 'DiskAboveSplitThreshold', instance: 'acme-production-app', severity: 'critical' });
+    expect(found.warningConditionHolds).toBeGreaterThan(0);
+    expect(found.criticalBackInAlertmanager).toBe(true);
+    const warnings = found.notifications.filter((n) => n.path === OPS_PATH)
+      .flatMap((n) => n.body.alerts.map((a: any) => ({ afterRestart: n.at >= found.restartedAt, status: a.status, alertname: a.labels.alertname })))
+      .filter((a: any) => a.alertname === 'DiskAboveVolumeThreshold');
+    expect(warnings).toEqual([]);
+  });
+
+  test("the critical is not delivered again after the restart: Alertmanager's data directory kept its notification log", async () => {
+    const found = await restartFindings;
+    const again = found.notifications.filter((n) => n.path === OPS_PATH && n.at >= found.restartedAt)
+      .flatMap((n) => n.body.alerts).filter((a: any) => a.labels.alertname === 'DiskAboveSplitThreshold');
+    expect(again).toEqual([]);
   });
 });
 
 describeLive("a clone of production's machine (another server id): nothing runs as production", () => {
   jest.setTimeout(90_000);
-  let clone: LiveProber;
-  beforeAll(async () => {
-    clone = await startLiveProber({ runsAsServerId: '9999' });
-  });
-  afterAll(async () => {
-    await clone?.stop();
-  });
 
   test('the probers and the watch are skipped, production is never pinged, its jobs would not run', async () => {
     expect(clone.stack.skipped.sort()).toEqual(['prometheus', 'prometheus-alertmanager', 'prometheus-blackbox-exporter', 'prometheus-node-exporter', 'sovereign-prometheus-watch']);
     for (const unit of ['backup-push', 'backup-dump', 'backup-prune', 'backup-check', 'backup-bootstrap']) expect(await clone.stack.wouldRun(unit)).toBe(false);
-    await new Promise((r) => setTimeout(r, 5000));
+    await cloneQuiet;
     expect(clone.receiver.notifications).toEqual([]);
     expect(clone.metadata.requests).toBeGreaterThan(0);
   });

@@ -169,6 +169,28 @@ describeWithPromtool('the rendered alert rules, evaluated by promtool', () => {
     });
   });
 
+  test('a disk that passes both shares at once fires the critical alert only: the warning never fires, not even for one evaluation', () => {
+    const file = rules(Phase.ONE, 'production');
+    const fs_ = { ...prod, device: '/dev/sda1', fstype: 'ext4', mountpoint: '/' };
+    const above = ROADMAP_THRESHOLDS.splitDatabaseDiskShare + 0.05;
+    // Below both until 5m, above both from then on: both are pending from 5m, and their 15 minutes end at 20m.
+    expectPass(file, {
+      interval: '1m',
+      series: {
+        [sel('node_filesystem_size_bytes', fs_)]: '100x40',
+        [sel('node_filesystem_avail_bytes', fs_)]: `90x4 ${Math.round(100 * (1 - above))}x35`,
+      },
+      expect: [
+        { at: '19m', alert: 'DiskAboveSplitThreshold', labels: [] },
+        { at: '20m', alert: 'DiskAboveSplitThreshold', labels: [{ ...fs_, severity: 'critical', notify: 'ops' }] },
+        // A warning that fired at 20m (before the critical, in the group's order) would reach Alertmanager
+        // older than its group_wait, be sent at once, and could beat the critical that inhibits it.
+        { at: '20m', alert: 'DiskAboveVolumeThreshold', labels: [] },
+        { at: '30m', alert: 'DiskAboveVolumeThreshold', labels: [] },
+      ],
+    });
+  });
+
   test('an exporter that stops resolves nothing: the last values hold, and MonitoringDataMissing fires', () => {
     const file = rules(Phase.ONE, 'production');
     const labels = { ...prod, unit: 'backup-push' };

@@ -1,17 +1,5 @@
 import { Duration, Phase, Roadmap, RoadmapMetrics, ROADMAP_THRESHOLDS, Size } from '../../lib';
-
-const calm: RoadmapMetrics = {
-  payingCustomers: 0,
-  monthlyModelApiSpendEur: 120,
-  p95Latency: Duration.millis(400),
-  latencySla: Duration.millis(1000),
-  databaseSize: Size.gibibytes(5),
-  databaseGrowthPerMonth: Size.gibibytes(1),
-  diskSize: Size.gibibytes(80),
-  offlineInferenceRequired: false,
-  failedRestoreDrills: 0,
-  releasesPerMonth: 6,
-};
+import { CALM_METRICS as calm } from './helpers/metrics';
 
 const assess = (overrides: Partial<RoadmapMetrics>) => Roadmap.assess({ ...calm, ...overrides });
 const ids = (overrides: Partial<RoadmapMetrics>) => assess(overrides).changes.map((c) => c.id);

@@ -1,17 +1,10 @@
-import { DatabaseStorage, Duration, gpuServerPrice, Phase, Roadmap, RoadmapMetrics, Size } from '../../lib';
+import { DatabaseStorage, Phase, Roadmap, RoadmapMetrics, Size } from '../../lib';
+import { gpuServerPrice } from '../../lib/cost/price-gpu';
+import HETZNER_PRICES from '../../lib/cost/hetzner-prices.json';
+import { CALM_METRICS } from './helpers/metrics';
 
-const metrics: RoadmapMetrics = {
-  payingCustomers: 30,
-  monthlyModelApiSpendEur: 1600,
-  p95Latency: Duration.millis(400),
-  latencySla: Duration.millis(1000),
-  databaseSize: Size.gibibytes(5),
-  databaseGrowthPerMonth: Size.gibibytes(1),
-  diskSize: Size.gibibytes(80),
-  offlineInferenceRequired: false,
-  failedRestoreDrills: 0,
-  releasesPerMonth: 6,
-};
+/** Past the model-spend threshold, in Phase 3 by its customers. */
+const metrics: RoadmapMetrics = { ...CALM_METRICS, payingCustomers: 30, monthlyModelApiSpendEur: 1600 };
 
 describe('Roadmap.assess prices self-hosted inference', () => {
   const gex44 = gpuServerPrice('gex44');
@@ -20,6 +13,9 @@ describe('Roadmap.assess prices self-hosted inference', () => {
     expect(gex44).toMatchObject({ name: 'gex44', asOf: expect.stringMatching(/^\d{4}-\d{2}/), verified: false });
     expect(gex44.setupFee).toBeGreaterThan(0);
     expect(gex44.sources.length).toBeGreaterThan(0);
+    // Every source it names is in the price file, where its date and reliability are.
+    for (const id of [...gex44.sources, ...gpuServerPrice('gex130').sources]) expect(Object.keys(HETZNER_PRICES.sources)).toContain(id);
+    expect(gex44.note).toMatch(/UNVERIFIED/);
     expect(() => gpuServerPrice('gex9000')).toThrow(/'gex9000' is not allowed: .*known: gex44, gex130/);
   });
 

@@ -3,15 +3,18 @@ import { Fn, TerraformVariable } from 'cdktf';
 import { Duration } from '../core/duration';
 import { Environment } from '../core/environment';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
+import { checkOptions, checkProps, is } from '../core/runtime-checks';
 import { BundleFile } from '../hetzner/machine-bundle';
-import { DataVolume } from '../hetzner/data-volume';
+import { recordVolumeBackup } from '../hetzner/private/volume-coverage';
 import { Location } from '../hetzner/location';
-import { Machine } from '../hetzner/machine';
+import { IMachine } from '../hetzner/machine';
+import { requireMachine } from '../hetzner/private/require-machine';
+import { EgressAllowlist } from '../boundary/egress-allowlist';
 import { requireSensitive } from '../hetzner/storage-box';
 import { BackupTarget } from './backup-target';
 import { Heartbeat } from './heartbeat';
 import { PostgresDump } from './postgres-dump';
-import { BACKUP_BOOTSTRAP, BACKUP_CHECK, BACKUP_DUMP, BACKUP_PRUNE, BACKUP_PUSH, BACKUP_ROTATE_KEYS } from './private/scripts';
+import { BACKUP_BOOTSTRAP, BACKUP_CHECK, BACKUP_DUMP, BACKUP_PRUNE, BACKUP_PUSH, BACKUP_RESTORE, BACKUP_ROTATE_KEYS } from './private/scripts';
 import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, targetNames, timer, UNITS } from './private/tooling';
 import { Retention } from './retention';
 import { Schedule, Weekday } from './schedule';
@@ -31,6 +34,7 @@ export interface BackupPlanOptions {
   readonly targets?: BackupTarget[];
 }
 
+/** A plan's props: what every plan needs, and the schedule, retention and checks the presets fix. */
 export interface BackupPlanProps extends BackupPlanOptions {
   /**
    * When the databases are dumped and pushed.
@@ -77,6 +81,7 @@ export interface BackupPlanProps extends BackupPlanOptions {
   readonly requireOffsite?: boolean;
 }
 
+/** What `BackupPlan.protect` backs up on a machine: its PostgreSQL databases and file paths. */
 export interface ProtectOptions {
   /**
    * The PostgreSQL databases to dump.
@@ -90,7 +95,7 @@ export interface ProtectOptions {
   readonly paths?: string[];
 }
 
-const plans = new WeakMap<Machine, BackupPlan>();
+const plans = new WeakMap<IMachine, BackupPlan>();
 const ABSOLUTE_PATH = /^\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 const DUMP_DIR = '/var/backups/sovereign/postgresql';
 
@@ -159,27 +164,49 @@ export class BackupPlan extends Construct {
     });
   }
 
-  /** The plan protecting a machine, if any. */
-  public static of(machine: Machine): BackupPlan | undefined {
+  /** The plan protecting a machine, if any (`undefined` for anything `protect` was not given). */
+  public static of(machine: IMachine): BackupPlan | undefined {
     return plans.get(machine);
   }
 
+  /** The environment whose machines the plan protects. */
   public readonly environment: Environment;
+  /** The remote repositories each dump is streamed to and read back from. */
   public readonly targets: readonly BackupTarget[];
+  /** When the databases are dumped and pushed. */
   public readonly schedule: Schedule;
+  /** How many dumps stay on each machine. */
   public readonly localCopies: number;
+  /** How many remote snapshots the prune job keeps. */
   public readonly retention: Retention;
+  /** When the retention is applied. */
   public readonly pruneSchedule: Schedule;
+  /** When `restic check` runs, reading one slice of the data. */
   public readonly checkSchedule: Schedule;
+  /** The time in which the checks read back every byte stored. */
   public readonly checkReadCycle: Duration;
+  /** A backup older than this fails the push, the check and the drill. */
   public readonly maxBackupAge: Duration;
+  /** Whether one target must be offsite (outside Hetzner, at an EU provider). */
   public readonly requireOffsite: boolean;
   private readonly resticPassword: TerraformVariable;
   private readonly heartbeat: Heartbeat;
-  private readonly protectedMachines: Machine[] = [];
+  private readonly protectedMachines: IMachine[] = [];
 
   constructor(scope: Construct, id: string, props: BackupPlanProps) {
     super(scope, id);
+    const schedule = is.optional(is.instance(Schedule, 'use Schedule.daily({ hour: 3 }) or another Schedule'));
+    const duration = is.optional(is.instance(Duration, 'use Duration.hours(26) or another Duration'));
+    checkProps<BackupPlanProps>(this, props, {
+      environment: is.instance(Environment, 'use Environment.PRODUCTION or Environment.TEST'),
+      resticPassword: is.secret("pass a sensitive variable: new SecretVariable(stack, 'restic_password', { description })"),
+      heartbeat: is.checkedLater(),
+      targets: is.optional(is.list(is.instance(BackupTarget, 'use BackupTarget.storageBox(…) or BackupTarget.s3Compatible(…)'), 'list targets such as [BackupTarget.storageBox(account)]')),
+      schedule, pruneSchedule: schedule, checkSchedule: schedule, checkReadCycle: duration, maxBackupAge: duration,
+      localCopies: is.optional(is.number('keep a whole number of dumps, such as 7', { integer: true })),
+      retention: is.optional(is.instance(Retention, 'use Retention.DEFAULT or Retention.of({ daily: 7, weekly: 4, monthly: 6 })')),
+      requireOffsite: is.optional(is.boolean()),
+    }, 'pass { environment, resticPassword, heartbeat, targets }');
     this.environment = props.environment;
     this.targets = [...(props.targets ?? [])];
     this.schedule = props.schedule ?? Schedule.daily({ hour: 3 });
@@ -226,7 +253,7 @@ export class BackupPlan extends Construct {
   }
 
   /** The machines this plan protects. */
-  public get machines(): readonly Machine[] {
+  public get machines(): readonly IMachine[] {
     return [...this.protectedMachines];
   }
 
@@ -254,10 +281,16 @@ export class BackupPlan extends Construct {
   }
 
   /**
-   * Backs a machine up with this plan: adds the dump, push, prune and check jobs to its
-   * cloud-init. A machine has at most one plan.
+   * Backs a machine up with this plan: adds the dump, push, prune and check jobs (and, when it dumps
+   * PostgreSQL, the `backup-restore` command run by hand after a loss) to its bundle. A machine has
+   * at most one plan. The machine must be a `Machine` (checked at runtime, whatever its static type).
    */
-  public protect(machine: Machine, options: ProtectOptions = {}): void {
+  public protect(machine: IMachine, options: ProtectOptions = {}): void {
+    requireMachine(this, 'machine', machine);
+    checkOptions<ProtectOptions>(this, 'protect.options', options, {
+      postgres: is.optional(is.instance(PostgresDump, 'use PostgresDump.allDatabases() or PostgresDump.databases([…])')),
+      paths: is.optional(is.list(is.text('use a path such as "/srv/uploads"'), "list paths such as ['/srv/uploads']")),
+    }, "pass { paths: ['/srv/uploads'] } or nothing");
     const postgres = options.postgres ?? PostgresDump.allDatabases();
     const paths = options.paths ?? [];
     if (machine.environment !== this.environment) {
@@ -280,12 +313,15 @@ export class BackupPlan extends Construct {
     }
     plans.set(machine, this);
     this.protectedMachines.push(machine);
-    DataVolume.recordBackup(machine, { by: this, filePaths: paths, databaseDirectories: postgres.enabled ? [postgres.dataDirectory] : [] });
+    // The plan declares its own destinations, so the machine's egress allowlist holds them whoever builds the stack.
+    for (const t of this.targets) EgressAllowlist.requireHostnames(machine, [t.destination.host], `backup target (${t.description})`, t.destination.port);
+    EgressAllowlist.requireHostnames(machine, [this.heartbeat.host], 'backup heartbeat', 443);
+    recordVolumeBackup(machine, { by: this, filePaths: paths, databaseDirectories: postgres.enabled ? [postgres.dataDirectory] : [] });
     ensureBasePart(machine);
     machine.addBundlePart(this.jobsPart(machine, postgres, paths));
   }
 
-  private jobsPart(machine: Machine, postgres: PostgresDump, paths: string[]) {
+  private jobsPart(machine: IMachine, postgres: PostgresDump, paths: string[]) {
     const names = targetNames(this.targets);
     const rendered = this.targets.map((t, i) => t.render(this, names[i], { serverName: machine.serverName, writes: true, prop: 'targets' }));
     const tags = [...(postgres.enabled ? ['sovereign-dump'] : []), ...(paths.length > 0 ? ['sovereign-files'] : [])];
@@ -314,6 +350,8 @@ export class BackupPlan extends Construct {
       ...rendered.flatMap((r) => r.files),
       script(`${SBIN}/backup-bootstrap`, BACKUP_BOOTSTRAP),
       ...(postgres.enabled ? [script(`${SBIN}/backup-dump`, BACKUP_DUMP)] : []),
+      // Run by hand after a loss (docs/backup.md, "Restoring by hand"): no unit, no timer.
+      ...(postgres.enabled ? [script(`${SBIN}/backup-restore`, BACKUP_RESTORE)] : []),
       script(`${SBIN}/backup-push`, BACKUP_PUSH),
       script(`${SBIN}/backup-prune`, BACKUP_PRUNE),
       script(`${SBIN}/backup-check`, BACKUP_CHECK),

@@ -6,7 +6,9 @@ import { Location } from '../hetzner/location';
 import { IStorageBoxAccount, requireSensitive, STORAGE_BOX_SSH_PORT } from '../hetzner/storage-box';
 import { ETC, file } from './private/tooling';
 import { S3Provider } from './s3-provider';
+import { checkOptions, checkProps, is } from '../core/runtime-checks';
 
+/** How a Storage Box sub-account holds a repository (`BackupTarget.storageBox`). */
 export interface StorageBoxTargetOptions {
   /**
    * The repository's directory, relative to the account's home.
@@ -21,6 +23,7 @@ export interface StorageBoxTargetOptions {
   readonly hostKeys?: string[];
 }
 
+/** An S3-compatible bucket at an EU provider outside Hetzner (`BackupTarget.s3Compatible`), every value from a sensitive variable. */
 export interface S3TargetOptions {
   /** The company hosting the bucket: outside Hetzner, headquartered in the EU. */
   readonly provider: S3Provider;
@@ -61,7 +64,18 @@ export interface RenderedTarget {
 export class BackupTarget {
   /** A Storage Box account (one per machine, from `StorageBox.addSubaccount`). */
   public static storageBox(account: IStorageBoxAccount, options: StorageBoxTargetOptions = {}): BackupTarget {
-    return new BackupTarget('storagebox', `Storage Box in ${account.location.name}`, account.location, undefined, (scope, name, ctx) => {
+    checkProps<IStorageBoxAccount>('BackupTarget.storageBox', account, {
+      host: is.text('pass an account from StorageBox.addSubaccount(…) or StorageBoxAccount.fromAttributes({ … })'),
+      username: is.text("pass the account's user name"),
+      location: is.instance(Location, 'use Location.FSN1 or Location.HEL1'),
+      readonly: is.boolean(),
+      password: is.optional(is.secret('pass a sensitive variable')),
+    }, 'pass an account from StorageBox.addSubaccount(…) or StorageBoxAccount.fromAttributes({ … })');
+    checkOptions<StorageBoxTargetOptions>('BackupTarget.storageBox', 'options', options, {
+      path: is.optional(is.text("use a path such as 'restic'")),
+      hostKeys: is.optional(is.list(is.text('take the key part of `ssh-keyscan -p 23 <host>`, such as "ssh-ed25519 AAAA…"'), "list keys such as ['ssh-ed25519 AAAA…']")),
+    }, "pass { hostKeys: ['ssh-ed25519 AAAA…'] } or nothing");
+    return new BackupTarget('storagebox', `Storage Box in ${account.location.name}`, account.location, undefined, { host: account.host, port: STORAGE_BOX_SSH_PORT }, (scope, name, ctx) => {
       const path = options.path ?? 'restic';
       if (!PATH.test(path)) {
         throw new ValidationError(invalidValue(scope, ctx.prop, path, 'a repository path is relative, without spaces or ".."', "use a path such as 'restic'"));
@@ -109,7 +123,15 @@ export class BackupTarget {
 
   /** An S3-compatible bucket outside Hetzner: the offsite copy. Every connection detail is a sensitive variable. */
   public static s3Compatible(options: S3TargetOptions): BackupTarget {
-    return new BackupTarget('offsite', `S3 bucket at ${options.provider}`, undefined, options.provider, (scope, name, ctx) => {
+    const secret = is.secret("pass a sensitive variable: new SecretVariable(stack, 'offsite_s3_…', { description })");
+    checkProps<S3TargetOptions>('BackupTarget.s3Compatible', options, {
+      provider: is.instance(S3Provider, 'use S3Provider.SCALEWAY, S3Provider.IONOS, S3Provider.OVHCLOUD or S3Provider.of(name, country)'),
+      endpoint: secret, bucket: secret, accessKeyId: secret, secretAccessKey: secret,
+      path: is.optional(is.text('use a path such as "production-app"')),
+    }, 'pass { provider, endpoint, bucket, accessKeyId, secretAccessKey } with sensitive variables');
+    // The endpoint is a secret URL: its host is derived from it at deploy, for the machine's egress allowlist.
+    const host = Fn.element(Fn.regex('^(?:[a-z]+://)?([^/:]+)', options.endpoint.stringValue), 0);
+    return new BackupTarget('offsite', `S3 bucket at ${options.provider}`, undefined, options.provider, { host, port: 443 }, (scope, name, ctx) => {
       const variables = { endpoint: options.endpoint, bucket: options.bucket, accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey };
       for (const [prop, variable] of Object.entries(variables)) requireSensitive(scope, `${ctx.prop}.${prop}`, variable);
       const path = options.path ?? ctx.serverName;
@@ -139,6 +161,11 @@ export class BackupTarget {
     public readonly location: Location | undefined,
     /** The provider, for targets outside Hetzner. */
     public readonly provider: S3Provider | undefined,
+    /**
+     * The host (a token until deploy) and TCP port a machine reaches the target on, for its egress allowlist.
+     * @internal
+     */
+    public readonly destination: { readonly host: string; readonly port: number },
     private readonly renderer: (scope: IConstruct, name: string, context: { serverName: string; writes: boolean; prop: string }) => RenderedTarget,
   ) {}
 
@@ -155,6 +182,7 @@ export class BackupTarget {
     return this.renderer(scope, name, context);
   }
 
+  /** The target's description, such as the Storage Box account or the provider and bucket. */
   public toString(): string {
     return this.description;
   }

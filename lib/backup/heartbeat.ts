@@ -1,4 +1,5 @@
-import { TerraformVariable } from 'cdktf';
+import { Fn, TerraformVariable } from 'cdktf';
+import { is } from '../core/runtime-checks';
 
 /**
  * Where the backup jobs and the restore drill report: a Healthchecks-style ping service, EU-hosted
@@ -13,6 +14,7 @@ import { TerraformVariable } from 'cdktf';
 export class Heartbeat {
   /** Pings by slug under a Healthchecks ping key; the checks are named `<server>-<job>`. */
   public static healthchecks(pingUrl: TerraformVariable): Heartbeat {
+    is.secret("pass a sensitive variable: new SecretVariable(stack, 'backup_heartbeat_url', { description })")('Heartbeat.healthchecks', 'pingUrl', pingUrl);
     return new Heartbeat(pingUrl);
   }
 
@@ -20,4 +22,13 @@ export class Heartbeat {
     /** The sensitive variable holding the ping URL prefix. */
     public readonly pingUrl: TerraformVariable,
   ) {}
+
+  /**
+   * The ping service's host, derived at deploy from the secret URL (the host is not secret, the key
+   * after it is), for the egress allowlist of the machines that ping.
+   * @internal
+   */
+  public get host(): string {
+    return Fn.element(Fn.regex('^(?:[a-z]+://)?([^/:]+)', this.pingUrl.stringValue), 0);
+  }
 }

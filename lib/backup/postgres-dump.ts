@@ -1,5 +1,7 @@
 import { ValidationError } from '../core/validation-message';
+import { checkOptions, is, requireArray, requireString, Schema } from '../core/runtime-checks';
 
+/** How the machine's PostgreSQL cluster is reached and where it keeps its data. */
 export interface PostgresDumpOptions {
   /**
    * Where the cluster keeps its data; a volume mounted there (or below) counts as covered by the dump.
@@ -18,7 +20,14 @@ export interface PostgresDumpOptions {
   readonly port?: number;
 }
 
-const NAME = /^[A-Za-z0-9_.-]+$/;
+// The names a dump carries (DB_NAME_RE of the tooling): they become parts of file names on the machine.
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/;
+
+const DUMP_OPTIONS: Schema<PostgresDumpOptions> = {
+  dataDirectory: is.optional(is.text("use a path such as '/var/lib/postgresql'")),
+  osUser: is.optional(is.text("use the operating-system user, such as 'postgres'")),
+  port: is.optional(is.number('use a port such as 5432', { integer: true })),
+};
 
 /**
  * The PostgreSQL databases a machine's backup dumps: `pg_dump -Fc` per database, with row
@@ -31,21 +40,27 @@ export class PostgresDump {
 
   /** Every database that accepts connections, except the templates; new databases are covered without a change. */
   public static allDatabases(options: PostgresDumpOptions = {}): PostgresDump {
+    checkOptions<PostgresDumpOptions>('PostgresDump.allDatabases', 'options', options, DUMP_OPTIONS, 'pass { port: 5432 } or nothing');
     return new PostgresDump(undefined, options, true);
   }
 
   /** Only the named databases. */
   public static databases(names: string[], options: PostgresDumpOptions = {}): PostgresDump {
+    requireArray('PostgresDump', 'databases', names, "name the databases, such as ['app']", (n, prop) => requireString('PostgresDump', prop, n, 'name the database, such as "app"'));
+    checkOptions<PostgresDumpOptions>('PostgresDump.databases', 'options', options, DUMP_OPTIONS, 'pass { port: 5432 } or nothing');
     if (names.length === 0) throw new ValidationError('PostgresDump.databases: [] is not allowed: it dumps nothing. Fix: name the databases, or use PostgresDump.allDatabases().');
     const bad = names.find((n) => !NAME.test(n));
     if (bad !== undefined) {
-      throw new ValidationError(`PostgresDump.databases: '${bad}' is not allowed: dump files carry only letters, digits, "_", "." and "-". Fix: rename the database or dump it some other way.`);
+      throw new ValidationError(`PostgresDump.databases: '${bad}' is not allowed: dump files carry only letters, digits, "_", "." and "-", starting with a letter, a digit or "_", at most 63 bytes. Fix: rename the database or dump it some other way.`);
     }
     return new PostgresDump(names, options, true);
   }
 
+  /** Where the cluster keeps its data: a volume mounted there (or below) counts as covered by the dump. */
   public readonly dataDirectory: string;
+  /** The OS user the dump connects as, over the Unix socket (peer authentication). */
   public readonly osUser: string;
+  /** The port of the cluster (its Unix socket's number). */
   public readonly port: number;
 
   private constructor(
@@ -60,6 +75,7 @@ export class PostgresDump {
     this.port = options.port ?? 5432;
   }
 
+  /** What is dumped, such as `PostgreSQL databases app, analytics` or `every PostgreSQL database`. */
   public toString(): string {
     if (!this.enabled) return 'no database';
     return this.databaseNames ? `PostgreSQL databases ${this.databaseNames.join(', ')}` : 'every PostgreSQL database';

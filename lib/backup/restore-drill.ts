@@ -2,7 +2,10 @@ import { Construct } from 'constructs';
 import { Fn, TerraformVariable } from 'cdktf';
 import { Duration } from '../core/duration';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
-import { Machine } from '../hetzner/machine';
+import { checkProps, is } from '../core/runtime-checks';
+import { IMachine } from '../hetzner/machine';
+import { requireMachine } from '../hetzner/private/require-machine';
+import { EgressAllowlist } from '../boundary/egress-allowlist';
 import { requireSensitive } from '../hetzner/storage-box';
 import { BackupTarget } from './backup-target';
 import { Heartbeat } from './heartbeat';
@@ -11,9 +14,10 @@ import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, tim
 import { RestoreCheck } from './restore-check';
 import { Schedule, Weekday } from './schedule';
 
+/** Where the drill runs, where production's backups are, and what it verifies. */
 export interface RestoreDrillProps {
   /** The machine the drill runs on: in the test environment, with PostgreSQL for the scratch databases. */
-  readonly machine: Machine;
+  readonly machine: IMachine;
   /**
    * Where production's backups are, seen from the test machine: best a read-only Storage Box
    * sub-account (`StorageBoxAccount.fromAttributes`), so the test environment cannot change them.
@@ -57,12 +61,27 @@ const SERVER_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
  * It never reports success it did not verify, and fails on a backup older than `maxBackupAge`.
  */
 export class RestoreDrill extends Construct {
-  public readonly machine: Machine;
+  /** The test machine the drill runs on. */
+  public readonly machine: IMachine;
+  /** When the drill runs. */
   public readonly schedule: Schedule;
+  /** The team's verification queries, run on the restored databases. */
   public readonly checks: readonly RestoreCheck[];
 
   constructor(scope: Construct, id: string, props: RestoreDrillProps) {
     super(scope, id);
+    checkProps<RestoreDrillProps>(this, props, {
+      machine: is.checkedLater(),
+      source: is.instance(BackupTarget, 'pass BackupTarget.storageBox(StorageBoxAccount.fromAttributes({ … }))'),
+      sourceHost: is.text("pass the production machine's serverName, such as 'acme-production-app'"),
+      resticPassword: is.secret("pass a sensitive variable: new SecretVariable(stack, 'restic_password', { description })"),
+      heartbeat: is.checkedLater(),
+      checks: is.list(is.instance(RestoreCheck, "use RestoreCheck.sql('name', { database, query })"), "pass [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })]"),
+      schedule: is.optional(is.instance(Schedule, 'use Schedule.weekly({ day: Weekday.MONDAY, hour: 6 }) or another Schedule')),
+      maxBackupAge: is.optional(is.instance(Duration, 'use Duration.hours(26)')),
+      databasePrefix: is.optional(is.text("use 'restore_drill_'")),
+    }, 'pass { machine, source, sourceHost, resticPassword, heartbeat, checks }');
+    requireMachine(this, 'machine', props.machine);
     this.machine = props.machine;
     this.schedule = props.schedule ?? Schedule.weekly({ day: Weekday.MONDAY, hour: 6 });
     this.checks = [...(props.checks ?? [])];
@@ -99,6 +118,9 @@ export class RestoreDrill extends Construct {
       throw new ValidationError(invalidValue(this, 'maxBackupAge', maxAge, 'it must be a whole number of hours', 'use Duration.hours(26)'));
     }
 
+    // The drill declares its own destinations, so the machine's egress allowlist holds them whoever builds the stack.
+    EgressAllowlist.requireHostnames(props.machine, [props.source.destination.host], `restore drill source (${props.source.description})`, props.source.destination.port);
+    EgressAllowlist.requireHostnames(props.machine, [props.heartbeat.host], 'restore drill heartbeat', 443);
     const target = props.source.render(this, 'source', { serverName: props.sourceHost, writes: false, prop: 'source' });
     const conf = shellConf(`sovereign-backup restore drill on ${props.machine.serverName}, from ${this.node.path}. Paths have no spaces.`, [
       ['BACKUP_HOST', props.machine.serverName],

@@ -1,4 +1,5 @@
 import { ValidationError } from '../core/validation-message';
+import { checkProps, is } from '../core/runtime-checks';
 
 /** How many snapshots of each age a remote repository keeps (restic `forget --keep-*`). */
 export interface RetentionCounts {
@@ -31,6 +32,9 @@ export class Retention {
 
   /** Counts are whole numbers >= 0; a plan refuses a policy that keeps no daily snapshot. */
   public static of(counts: RetentionCounts): Retention {
+    const count = is.number('pass a count such as 7', { integer: true });
+    checkProps<RetentionCounts>('Retention.of', counts, { hourly: is.optional(count), daily: count, weekly: is.optional(count), monthly: is.optional(count) },
+      'pass { daily: 7, weekly: 4, monthly: 6 }');
     const all = { hourly: counts.hourly ?? 0, daily: counts.daily, weekly: counts.weekly ?? 0, monthly: counts.monthly ?? 0 };
     for (const [name, n] of Object.entries(all)) {
       if (!Number.isInteger(n) || n < 0) {
@@ -41,9 +45,13 @@ export class Retention {
   }
 
   private constructor(
+    /** How many hourly snapshots stay (the newest of each hour; 0 keeps none for the hour). */
     public readonly hourly: number,
+    /** How many daily snapshots stay (the newest of each day); at least 1 in a `BackupPlan`. */
     public readonly daily: number,
+    /** How many weekly snapshots stay (the newest of each week). */
     public readonly weekly: number,
+    /** How many monthly snapshots stay (the newest of each month). */
     public readonly monthly: number,
   ) {}
 

@@ -1,4 +1,5 @@
 import { EU_COUNTRIES } from '../boundary/eu-countries';
+import { requireString } from '../core/runtime-checks';
 
 /**
  * The company behind an S3-compatible offsite target. An offsite copy exists to survive the loss
@@ -15,10 +16,13 @@ export class S3Provider {
 
   /** Another provider, named with the country of its headquarters (ISO 3166, such as `NL`). */
   public static of(name: string, country: string): S3Provider {
+    requireString('S3Provider.of', 'name', name, "name the company, such as 'Acme Storage'");
+    requireString(`S3Provider.of(${name})`, 'country', country, "write the country of its headquarters as ISO 3166, such as 'NL'");
     return new S3Provider(name, country.toUpperCase());
   }
 
   private constructor(
+    /** The company's name, such as `Scaleway`. */
     public readonly name: string,
     /** Country of the headquarters. */
     public readonly country: string,
@@ -34,6 +38,7 @@ export class S3Provider {
     return /hetzner/i.test(this.name);
   }
 
+  /** The name and country, such as `Scaleway (FR)`. */
   public toString(): string {
     return `${this.name} (${this.country})`;
   }

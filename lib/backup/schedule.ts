@@ -1,14 +1,22 @@
 import { Duration } from '../core/duration';
 import { ValidationError } from '../core/validation-message';
+import { checkOptions, checkProps, is, requireEnum, Schema } from '../core/runtime-checks';
 
 /** A day of the week, as systemd writes it. */
 export enum Weekday {
+  /** Monday (`Mon`). */
   MONDAY = 'Mon',
+  /** Tuesday (`Tue`). */
   TUESDAY = 'Tue',
+  /** Wednesday (`Wed`). */
   WEDNESDAY = 'Wed',
+  /** Thursday (`Thu`). */
   THURSDAY = 'Thu',
+  /** Friday (`Fri`). */
   FRIDAY = 'Fri',
+  /** Saturday (`Sat`). */
   SATURDAY = 'Sat',
+  /** Sunday (`Sun`). */
   SUNDAY = 'Sun',
 }
 
@@ -25,8 +33,14 @@ export interface TimeOfDay {
 
 /** A time of day on one day of the week, in UTC. */
 export interface WeeklyTime extends TimeOfDay {
+  /** The day of the week, in UTC. */
   readonly day: Weekday;
 }
+
+const TIME_OF_DAY: Schema<TimeOfDay> = {
+  hour: is.number('pass an hour from 0 to 23, such as { hour: 3 }', { integer: true }),
+  minute: is.optional(is.number('pass a minute from 0 to 59, such as { hour: 3, minute: 15 }', { integer: true })),
+};
 
 /**
  * When a job runs: a systemd calendar event in UTC.
@@ -36,18 +50,25 @@ export interface WeeklyTime extends TimeOfDay {
 export class Schedule {
   /** Every day at the given time (UTC). */
   public static daily(time: TimeOfDay): Schedule {
+    checkProps<TimeOfDay>('Schedule.daily', time, TIME_OF_DAY, 'pass { hour: 3, minute: 0 }');
     const [h, m] = Schedule.clock(time);
     return new Schedule(`*-*-* ${h}:${m}:00 UTC`, Duration.days(1), `daily at ${h}:${m} UTC`);
   }
 
   /** Once a week on the given day and time (UTC). */
   public static weekly(time: WeeklyTime): Schedule {
+    checkProps<WeeklyTime>('Schedule.weekly', time, {
+      ...TIME_OF_DAY,
+      day: (at, prop, value) => { requireEnum(at, prop, value, Weekday, 'Weekday'); },
+    }, 'pass { day: Weekday.SUNDAY, hour: 4 }');
     const [h, m] = Schedule.clock(time);
     return new Schedule(`${time.day} *-*-* ${h}:${m}:00 UTC`, Duration.days(7), `weekly on ${time.day} at ${h}:${m} UTC`);
   }
 
   /** Every `hours` hours (a divisor of 24), starting at midnight UTC plus `minute`. */
   public static everyHours(hours: number, options: { minute?: number } = {}): Schedule {
+    is.number('use 1, 2, 3, 4, 6, 8, 12 or 24', { integer: true })('Schedule.everyHours', 'hours', hours);
+    checkOptions<{ minute?: number }>('Schedule.everyHours', 'options', options, { minute: TIME_OF_DAY.minute }, 'pass { minute: 15 } or nothing');
     if (!Number.isInteger(hours) || hours < 1 || 24 % hours !== 0) {
       throw new ValidationError(`Schedule.everyHours: ${hours} is not allowed: the interval must divide a day. Fix: use 1, 2, 3, 4, 6, 8, 12 or 24.`);
     }
@@ -72,6 +93,7 @@ export class Schedule {
     private readonly text: string,
   ) {}
 
+  /** The schedule in words, such as `daily at 03:00 UTC`. */
   public toString(): string {
     return this.text;
   }

@@ -8,6 +8,7 @@ import { BOUNDARY_RULES, BoundaryRule, RuleContext } from './rules';
 import { resourcesOf } from './rules/rule';
 import { BoundarySuppressions } from './suppressions';
 
+/** What a boundary rule pack checks against: the policy, and optionally a subset of the rules. */
 export interface BoundaryChecksProps {
   /** The data boundary every stack is checked against. */
   readonly policy: BoundaryPolicy;
@@ -32,6 +33,7 @@ export interface BoundaryChecksProps {
  * the fix, warnings become annotations.
  */
 export class BoundaryChecks implements IAspect, StackCheckingPack {
+  /** Marks the aspect as a rule pack, so that an App-level pack can reach every stack (see app-level-packs). */
   public readonly [RULE_PACK_BRAND] = true as const;
   private readonly rules: readonly BoundaryRule[];
   private readonly policy: BoundaryPolicy;

@@ -8,7 +8,9 @@ import { BoundarySuppressions } from './suppressions';
 
 /** One item of the operating model's "good in the first 90 days" list, evaluated. */
 export interface ChecklistItem {
+  /** The checklist item, as the operating model words it. */
   readonly item: string;
+  /** Whether the app meets it, computed from the same rules the checks run. */
   readonly met: boolean;
   /** What in the app shows it, or what is missing. */
   readonly evidence: string;

@@ -21,11 +21,15 @@ export enum AiActRole {
 
 /** Permission for one data class to leave to some processors, in one form. */
 export interface EgressAllowance {
+  /** The data class that may leave. */
   readonly dataClass: DataClass;
+  /** The processors that may receive it (compared by value). */
   readonly to: Processor[];
+  /** The form it must have when it leaves (raw, pseudonymized, …). */
   readonly form: EgressForm;
 }
 
+/** What the team declares about its data boundary: its AI Act roles and what may leave to whom. */
 export interface BoundaryPolicyProps {
   /** The team's declared AI Act role(s). */
   readonly aiActRoles: AiActRole[];
@@ -55,8 +59,11 @@ export const PACKAGE_MIRROR_HOSTNAMES: readonly string[] = ['deb.debian.org', 's
  * never leave, sensitive data never leaves raw, and one class goes to one processor in one form.
  */
 export class BoundaryPolicy {
+  /** The team's declared AI Act roles. */
   public readonly aiActRoles: readonly AiActRole[];
+  /** Exactly what each processor may receive, as declared. */
   public readonly allowances: readonly EgressAllowance[];
+  /** Hostnames every restricted machine may reach besides the processors' and Debian's mirrors. */
   public readonly extraEgressHostnames: readonly string[];
 
   constructor(props: BoundaryPolicyProps) {
@@ -91,7 +98,7 @@ export class BoundaryPolicy {
   }
 
   /** Exactly what `processor` may receive: each class it may get, and in which form. */
-  public allowancesFor(processor: Processor): Array<{ dataClass: DataClass; form: EgressForm }> {
+  public allowancesFor(processor: Processor): Array<Pick<EgressAllowance, 'dataClass' | 'form'>> {
     return DataClass.all().flatMap((dataClass) => {
       const form = this.formFor(dataClass, processor);
       return form ? [{ dataClass, form }] : [];

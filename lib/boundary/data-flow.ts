@@ -6,8 +6,11 @@ import { Processor } from './processor';
 
 /** A workload sending data of one class to an external processor. */
 export interface DataFlowProps {
+  /** Who receives the data. */
   readonly processor: Processor;
+  /** The data class that leaves. */
   readonly dataClass: DataClass;
+  /** The form it leaves in. */
   readonly form: EgressForm;
   /**
    * What the flow is for, for the boundary document.
@@ -18,6 +21,7 @@ export interface DataFlowProps {
 
 /** A declared data flow and the construct that declared it. */
 export interface DeclaredDataFlow extends DataFlowProps {
+  /** The construct path of the workload that declared it. */
   readonly path: string;
 }
 
@@ -29,6 +33,7 @@ const flows = new WeakMap<IConstruct, DataFlowProps[]>();
  * built from the processors' hostnames.
  */
 export class DataFlow {
+  /** Declares a flow on the workload (a machine or a construct on it) that makes it; the boundary checks hold it against the policy. */
   public static declare(scope: IConstruct, flow: DataFlowProps): void {
     if (!Construct.isConstruct(scope)) fail('DataFlow.declare', 'scope', scope, 'a flow is declared on the construct (machine, stack) that makes it', 'pass the workload construct, such as the app machine');
     flows.set(scope, [...(flows.get(scope) ?? []), DataFlow.checked(`${scope.node.path}.dataFlow`, flow)]);

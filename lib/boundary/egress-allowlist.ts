@@ -1,10 +1,12 @@
 import { Token } from 'cdktf';
 import { DataClass } from '../core/data-class';
-import { ANYWHERE_IPV4, ANYWHERE_IPV6 } from '../core/cidr';
+import { ANYWHERE_IPV4, ANYWHERE_IPV6, coversWholeInternet } from '../core/cidr';
 import { Port } from '../core/port';
 import { fail, optionalArray, requireInstance, requireProps, requireString } from '../core/runtime-checks';
+import { invalidValue } from '../core/validation-message';
 import { FirewallDirection, FirewallProtocol, FirewallRule } from '../hetzner/firewall-rule';
-import { Machine } from '../hetzner/machine';
+import { IMachine } from '../hetzner/machine';
+import { requireMachine } from '../hetzner/private/require-machine';
 import { BoundaryPolicy, PACKAGE_MIRROR_HOSTNAMES } from './boundary-policy';
 import { recordAllowlist } from './private/egress-declarations';
 import { hostnameProblem } from './processor';
@@ -15,6 +17,7 @@ const ALLOWLISTED_TCP_PORTS = [23, 80, 443];
 /** UDP out: DNS and NTP, which every machine needs and which go to resolvers and time servers, not to hostnames. */
 const ALLOWED_UDP_PORTS = [53, 123];
 
+/** What an egress allowlist allows: the policy's processors and any further hostnames. */
 export interface EgressAllowlistOptions {
   /** The policy that decides which processors' hostnames are allowed. */
   readonly policy: BoundaryPolicy;
@@ -27,8 +30,18 @@ export interface EgressAllowlistOptions {
   readonly hostnames?: string[];
 }
 
+/** A destination a construct declared for a machine: who needs it, and the TCP port it is reached on. */
+export interface RequiredDestination {
+  /** The host (a token when it is known only at deploy, such as a Storage Box's). */
+  readonly hostname: string;
+  /** Who needs it, such as "backup target (Storage Box in hel1)". */
+  readonly purpose: string;
+  /** The TCP port it is reached on. */
+  readonly port: number;
+}
+
 /** Hostnames declared on machines by the constructs that need them (backup targets, alert receivers). */
-const required = new WeakMap<Machine, Array<{ hostname: string; purpose: string }>>();
+const required = new WeakMap<IMachine, RequiredDestination[]>();
 
 /**
  * Limits what a machine holding sensitive or secret data can reach, in two layers:
@@ -51,7 +64,7 @@ const required = new WeakMap<Machine, Array<{ hostname: string; purpose: string 
  */
 export class EgressAllowlist {
   /** The hostnames the allowlist for `machine` holds. */
-  public static hostnamesFor(machine: Machine, options: EgressAllowlistOptions): string[] {
+  public static hostnamesFor(machine: IMachine, options: EgressAllowlistOptions): string[] {
     // Derived from the policy, not from declared flows: a machine holding sensitive data may send
     // what the policy allows (scrubbed first) to any processor it names, and nothing else.
     const processors = options.policy.processors.flatMap((p) => p.hostnames);
@@ -60,34 +73,46 @@ export class EgressAllowlist {
   }
 
   /** Whether the boundary requires restricted egress for a machine. */
-  public static isRequiredFor(machine: Machine): boolean {
+  public static isRequiredFor(machine: IMachine): boolean {
     return machine.dataClasses.some((c) => c === DataClass.SENSITIVE || c === DataClass.SECRET);
   }
 
   /**
-   * Declares hostnames `machine` must reach (a backup target, an alert receiver), for its allowlist:
-   * whoever applies the allowlist, these are in it.
+   * Declares hostnames `machine` must reach over TCP `port` (a backup target on 23, an alert
+   * receiver on 443), for its allowlist: whoever applies the allowlist, these are in it. Constructs
+   * that give a machine a destination (BackupPlan, RestoreDrill, EnvironmentMonitoring,
+   * ErrorMonitoring) call it themselves, so no stack can forget one.
+   *
+   * At synth the machine refuses a declared destination its firewall cannot reach: once a machine
+   * has outbound rules, egress is deny-by-default, and `port` must be open to the internet.
    */
-  public static requireHostnames(machine: Machine, hostnames: string[], purpose: string): void {
+  public static requireHostnames(machine: IMachine, hostnames: string[], purpose: string, port = 443): void {
     const at = `${machine?.node?.path ?? 'EgressAllowlist'}.egressHostnames`;
-    requireInstance('EgressAllowlist.requireHostnames', 'machine', machine, Machine, 'pass the Machine that connects', 'a Machine');
+    requireMachine('EgressAllowlist.requireHostnames', 'machine', machine);
     const list = optionalArray(at, 'hostnames', hostnames, "list hostnames such as ['u123.your-storagebox.de']", (h, prop) => checkHostname(at, prop, h)) ?? [];
     requireString(at, 'purpose', purpose, "say what the hosts are for, such as 'backup target'");
-    required.set(machine, [...(required.get(machine) ?? []), ...list.map((hostname) => ({ hostname, purpose }))]);
+    const single = Port.of(port, at);
+    if (!required.has(machine)) machine.node.addValidation({ validate: () => unreachableDestinations(machine) });
+    required.set(machine, [...(required.get(machine) ?? []), ...list.map((hostname) => ({ hostname, purpose, port: single.from }))]);
+  }
+
+  /** The destinations the machine's constructs declared with `requireHostnames`. */
+  public static requiredDestinations(machine: IMachine): readonly RequiredDestination[] {
+    return [...(required.get(machine) ?? [])];
   }
 
   /**
    * Opens one more TCP port out of `machine` (such as 587 for alert e-mail); the host allowlist
    * narrows it to the allowlisted hostnames like 80 and 443.
    */
-  public static allowTcpPort(machine: Machine, port: number, description: string): void {
-    requireInstance('EgressAllowlist.allowTcpPort', 'machine', machine, Machine, 'pass the Machine that connects', 'a Machine');
+  public static allowTcpPort(machine: IMachine, port: number, description: string): void {
+    requireMachine('EgressAllowlist.allowTcpPort', 'machine', machine);
     const single = Port.of(port, `${machine.node.path}.egress`);
     machine.allowOutbound(FirewallRule.tcpOut(single.from, ANYWHERE, { description }));
   }
 
   /** The TCP ports the host allowlist of `machine` narrows: the fixed ones and every single TCP port its firewall opens out. */
-  public static narrowedTcpPorts(machine: Machine): number[] {
+  public static narrowedTcpPorts(machine: IMachine): number[] {
     const opened = machine.egressRules
       .filter((r) => r.direction === FirewallDirection.OUT && r.protocol === FirewallProtocol.TCP && r.ports?.isSingle)
       .map((r) => r.ports!.from);
@@ -96,8 +121,8 @@ export class EgressAllowlist {
   }
 
   /** Applies both layers to `machine`. The hostname list is read at synth, after everything is declared. */
-  public static apply(machine: Machine, options: EgressAllowlistOptions): void {
-    requireInstance('EgressAllowlist.apply', 'machine', machine, Machine, 'pass the Machine to restrict', 'a Machine');
+  public static apply(machine: IMachine, options: EgressAllowlistOptions): void {
+    requireMachine('EgressAllowlist.apply', 'machine', machine);
     const at = `${machine.node.path}.egressAllowlist`;
     requireProps(at, options, 'pass { policy: product.boundary }');
     requireInstance(at, 'policy', options.policy, BoundaryPolicy, 'pass the product\'s BoundaryPolicy', 'a BoundaryPolicy');
@@ -139,6 +164,26 @@ export class EgressAllowlist {
       ],
     });
   }
+}
+
+/**
+ * The declared destinations `machine`'s firewall cannot reach. A machine without outbound rules
+ * reaches everything (Hetzner's default); one with them reaches only what a TCP rule to the whole
+ * internet opens, since a hostname's addresses are not known at synth.
+ */
+function unreachableDestinations(machine: IMachine): string[] {
+  const rules = machine.egressRules;
+  if (rules.length === 0) return [];
+  const open = (port: number) => rules.some((r) => r.protocol === FirewallProtocol.TCP && r.includesPort(port) && coversWholeInternet(r.peers));
+  const errors: string[] = [];
+  for (const d of required.get(machine) ?? []) {
+    if (open(d.port)) continue;
+    const host = Token.isUnresolved(d.hostname) ? `the ${d.purpose} (known at deploy)` : d.hostname;
+    errors.push(invalidValue(machine, 'egress', `${host} on TCP ${d.port}`,
+      `the ${d.purpose} needs it, and the machine's outbound rules (${rules.map((r) => r.description).join('; ')}) do not open TCP ${d.port} to it, so it would fail at runtime`,
+      `restrict egress with EgressAllowlist.apply(machine, { policy }), which opens it and narrows it to the declared hosts, or add FirewallRule.tcpOut(${d.port}, FirewallRule.ANYWHERE)`));
+  }
+  return errors;
 }
 
 function checkHostname(at: string, prop: string, h: unknown): string {

@@ -12,11 +12,13 @@ export function hostnameProblem(value: unknown): string | undefined {
 
 /** Where a processor is legally established. */
 export interface LegalSeat {
+  /** The city of the company's registered seat. */
   readonly city: string;
   /** ISO 3166-1 alpha-2 country code, such as `FR`. */
   readonly country: string;
 }
 
+/** Who a processor is: its name, its legal seat and the hostnames workloads call. */
 export interface ProcessorProps {
   /** The processor's name, as in the data processing agreement. */
   readonly name: string;
@@ -45,6 +47,7 @@ export interface ProcessorProps {
 export class Processor {
   /** Mistral AI SAS, Paris: chat and embedding models. */
   public static mistralAi(purpose?: string): Processor {
+    optionalString('Processor.mistralAi', 'purpose', purpose, "say what it is used for, such as 'chat completions'");
     return new Processor({
       name: 'Mistral AI', legalSeat: { city: 'Paris', country: 'FR' }, hostnames: ['api.mistral.ai'],
       purpose: purpose ?? 'LLM and embedding API',
@@ -53,6 +56,7 @@ export class Processor {
 
   /** Jina AI GmbH, Berlin: embeddings and rerankers. */
   public static jinaAi(purpose?: string): Processor {
+    optionalString('Processor.jinaAi', 'purpose', purpose, "say what it is used for, such as 'embeddings'");
     return new Processor({
       name: 'Jina AI', legalSeat: { city: 'Berlin', country: 'DE' }, hostnames: ['api.jina.ai'],
       purpose: purpose ?? 'embedding and reranking API',
@@ -60,10 +64,15 @@ export class Processor {
     });
   }
 
+  /** The company's name. */
   public readonly name: string;
+  /** Where the company is seated (decides whether it is in the EU). */
   public readonly legalSeat: LegalSeat | undefined = undefined;
+  /** The API hostnames workloads call; they join the egress allowlist. */
   public readonly hostnames: readonly string[];
+  /** What the team uses it for, for the boundary document. */
   public readonly purpose?: string;
+  /** A note for the boundary document, such as a change of owner to check in the DPA. */
   public readonly note?: string;
 
   constructor(props: ProcessorProps) {
@@ -107,6 +116,7 @@ export class Processor {
     return this.legalSeat !== undefined && EU_COUNTRIES.has(this.legalSeat.country);
   }
 
+  /** Its name and seat, such as `Mistral AI (Paris, FR)`. */
   public toString(): string {
     return this.name;
   }

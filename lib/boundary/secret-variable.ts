@@ -1,6 +1,8 @@
 import { Construct } from 'constructs';
 import { TerraformVariable } from 'cdktf';
+import { checkProps, is } from '../core/runtime-checks';
 
+/** What a secret variable is for. */
 export interface SecretVariableProps {
   /** What the secret is and where to get it; shown by `terraform plan` when it is missing. */
   readonly description: string;
@@ -13,7 +15,10 @@ export interface SecretVariableProps {
  */
 export class SecretVariable extends TerraformVariable {
   constructor(scope: Construct, id: string, props: SecretVariableProps) {
-    super(scope, id, { type: 'string', sensitive: true, nullable: false, description: props.description });
+    super(scope, id, { type: 'string', sensitive: true, nullable: false, description: props?.description });
+    checkProps<SecretVariableProps>(this, props, {
+      description: is.text("say what the secret is and where to get it, such as 'Password of the app role'"),
+    }, "pass { description: 'Password of the app role' }");
   }
 
   /** The environment variable that sets it. */

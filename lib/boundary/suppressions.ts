@@ -1,6 +1,7 @@
 import { IConstruct } from 'constructs';
 import { ValidationError } from '../core/validation-message';
 import { BOUNDARY_RULES } from './rules';
+import { checkProps, is, requireArray } from '../core/runtime-checks';
 
 /** A deliberate exception to one boundary rule, with the reason it is safe. */
 export interface BoundarySuppression {
@@ -12,6 +13,7 @@ export interface BoundarySuppression {
 
 /** A suppression and the construct it was added to. */
 export interface PlacedSuppression extends BoundarySuppression {
+  /** The construct path the suppression was placed on. */
   readonly path: string;
 }
 
@@ -23,7 +25,13 @@ const suppressions = new WeakMap<IConstruct, BoundarySuppression[]>();
  * document, and is itself an error when it suppresses nothing.
  */
 export class BoundarySuppressions {
+  /** Accepts findings of the named rules on `scope` and everything below it, each with a reason the boundary document lists. */
   public static add(scope: IConstruct, entries: BoundarySuppression[]): void {
+    const at = `${scope?.node?.path ?? 'BoundarySuppressions'}.suppressions`;
+    requireArray(at, 'entries', entries, "list suppressions such as [{ id: 'Boundary-EuPlacement', reason: '…' }]", (e, prop) => checkProps<BoundarySuppression>(at, e as BoundarySuppression, {
+      id: is.text("use a rule id such as 'Boundary-EuPlacement'"),
+      reason: is.text('say why the finding is acceptable, in at least 20 characters'),
+    }, `write ${prop} as { id: 'Boundary-EuPlacement', reason: '…' }`));
     for (const entry of entries) {
       if (!BOUNDARY_RULES.some((r) => r.id === entry.id)) {
         throw new ValidationError(`${scope.node.path}.suppressions: '${entry.id}' is not allowed: it is not a boundary rule. Fix: use one of ${BOUNDARY_RULES.map((r) => r.id).join(', ')}`);
@@ -36,7 +44,12 @@ export class BoundarySuppressions {
   }
 
   /** The suppression of `ruleId` that applies to `scope` (on it or an ancestor), if any, with where it was placed. */
-  public static find(scope: IConstruct, ruleId: string): { owner: IConstruct; suppression: BoundarySuppression } | undefined {
+  public static find(scope: IConstruct, ruleId: string): {
+    /** Where it was placed. */
+    owner: IConstruct;
+    /** The suppression. */
+    suppression: BoundarySuppression;
+  } | undefined {
     for (const owner of [...scope.node.scopes].reverse()) {
       const suppression = suppressions.get(owner)?.find((s) => s.id === ruleId);
       if (suppression) return { owner, suppression };

@@ -1,40 +1,18 @@
 import * as ipaddr from 'ipaddr.js';
+import { blockText, cidrProblem, Peer } from './peer';
+
+// What a valid block is lives with `Peer`, the block as a value; this module says what a set of blocks opens.
+export { blockText, cidrProblem };
 
 /** The addresses that mean "the whole internet". */
 export const ANYWHERE_IPV4 = '0.0.0.0/0';
 export const ANYWHERE_IPV6 = '::/0';
-
-const IPV4_DOTTED = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 /** An address range as inclusive integer bounds in its family's space. */
 interface Span { readonly from: bigint; readonly to: bigint }
 
 /** A parsed block: its family, its span, and for IPv4-mapped IPv6 blocks, the IPv4 span it maps. */
 interface ParsedBlock { readonly family: 'ipv4' | 'ipv6'; readonly span: Span; readonly mappedIpv4?: Span }
-
-/**
- * Why a CIDR block is invalid, or `undefined` when it is valid.
- *
- * Hetzner rejects blocks with host bits set ("is not the start of the cidr block"),
- * so this checks that too instead of letting the apply fail.
- */
-export function cidrProblem(cidr: unknown): string | undefined {
-  if (typeof cidr !== 'string') return 'a CIDR block is a string, such as "203.0.113.0/24" or "2001:db8::/32"';
-  const match = /^([^/\s]+)\/(\d{1,3})$/.exec(cidr);
-  if (!match) return 'a CIDR block is an address and a prefix length, such as 203.0.113.0/24 or 2001:db8::/32';
-  const [, address, prefixText] = match;
-  const isV4 = IPV4_DOTTED.test(address);
-  // IPv6 without an embedded dotted quad: Hetzner's API takes the plain hexadecimal form.
-  const isV6 = !address.includes('.') && address.includes(':') && ipaddr.IPv6.isValid(address);
-  if (!isV4 && !isV6) return `'${address}' is not an IPv4 or IPv6 address`;
-  const width = isV4 ? 32 : 128;
-  const prefix = Number(prefixText);
-  if (prefix > width) return `the prefix length must be at most ${width}`;
-  const bits = toBigInt(ipaddr.parse(address).toByteArray());
-  const hostMask = (1n << BigInt(width - prefix)) - 1n;
-  if ((bits & hostMask) !== 0n) return 'the address has host bits set; Hetzner only accepts the start of the block';
-  return undefined;
-}
 
 /** Parses a valid block (see `cidrProblem`); `undefined` for an invalid one. */
 function parseBlock(cidr: string): ParsedBlock | undefined {
@@ -65,12 +43,13 @@ const PUBLIC_V6: Span = spanOf('2000::/3');
  * Which address family a set of blocks opens completely to the internet: `'IPv4'`, `'IPv6'`, or
  * `undefined` when neither. Computed as coverage of the public address space (IPv4-mapped IPv6
  * blocks count as the IPv4 addresses they map), never by comparing strings. Invalid blocks count
- * for nothing here; `cidrProblem` reports them.
+ * for nothing here; `cidrProblem` reports them. A `Peer` counts as its block.
  */
 export function wholeInternetCoveredBy(blocks: readonly unknown[]): 'IPv4' | 'IPv6' | undefined {
   const v4: Span[] = [];
   const v6: Span[] = [];
-  for (const block of blocks) {
+  for (const given of blocks) {
+    const block = blockText(given);
     if (typeof block !== 'string') continue;
     const parsed = parseBlock(block.trim());
     if (!parsed) continue;
@@ -90,8 +69,8 @@ export function coversWholeInternet(blocks: readonly unknown[]): boolean {
   return wholeInternetCoveredBy(blocks) !== undefined;
 }
 
-/** Whether one CIDR block on its own covers the whole IPv4 or IPv6 internet. */
-export function isAnywhere(cidr: string): boolean {
+/** Whether one CIDR block (text or `Peer`) on its own covers the whole IPv4 or IPv6 internet. */
+export function isAnywhere(cidr: Peer | string): boolean {
   return coversWholeInternet([cidr]);
 }
 

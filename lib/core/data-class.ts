@@ -1,4 +1,5 @@
 import { IConstruct } from 'constructs';
+import { requireArray, requireInstance } from './runtime-checks';
 
 const declared = new WeakMap<IConstruct, readonly DataClass[]>();
 
@@ -18,12 +19,15 @@ export class DataClass {
   /** Secrets, tokens, credentials and identity data: the hardest boundary. */
   public static readonly SECRET = new DataClass('secret', 3, 'Secrets, tokens, credentials and identity data; the hardest boundary.');
 
+  /** Every data class, from the least to the most strict. */
   public static all(): DataClass[] {
     return [DataClass.PUBLIC, DataClass.PSEUDONYMIZED, DataClass.SENSITIVE, DataClass.SECRET];
   }
 
   /** The class with the hardest boundary among `classes`; `undefined` for an empty list. */
   public static strictest(classes: readonly DataClass[]): DataClass | undefined {
+    requireArray('DataClass.strictest', 'classes', classes, 'list data classes such as [DataClass.PUBLIC, DataClass.SECRET]',
+      (c, prop) => requireInstance('DataClass.strictest', prop, c, DataClass, 'use DataClass.PUBLIC, PSEUDONYMIZED, SENSITIVE or SECRET'));
     return classes.reduce<DataClass | undefined>((max, c) => (max === undefined || c.strictness > max.strictness ? c : max), undefined);
   }
 
@@ -54,9 +58,11 @@ export class DataClass {
     public readonly name: string,
     /** Higher is stricter. */
     public readonly strictness: number,
+    /** What data of the class is, in words. */
     public readonly description: string,
   ) {}
 
+  /** The name, such as `sensitive`. */
   public toString(): string {
     return this.name;
   }

@@ -1,25 +1,31 @@
+import { quote, ValidationError } from './validation-message';
 /**
  * A length of time.
  *
  * Conversions throw instead of rounding, so "36 hours" never silently becomes "1 day".
  */
 export class Duration {
+  /** A duration of `amount` milliseconds. */
   public static millis(amount: number): Duration {
     return new Duration(amount, 0.001);
   }
 
+  /** A duration of `amount` seconds. */
   public static seconds(amount: number): Duration {
     return new Duration(amount, 1);
   }
 
+  /** A duration of `amount` minutes. */
   public static minutes(amount: number): Duration {
     return new Duration(amount, 60);
   }
 
+  /** A duration of `amount` hours. */
   public static hours(amount: number): Duration {
     return new Duration(amount, 3600);
   }
 
+  /** A duration of `amount` days. */
   public static days(amount: number): Duration {
     return new Duration(amount, 86400);
   }
@@ -28,35 +34,42 @@ export class Duration {
 
   private constructor(amount: number, secondsPerUnit: number) {
     if (!Number.isFinite(amount) || amount < 0) {
-      throw new RangeError(`Duration: ${amount} is not allowed: a duration must be a finite, non-negative number. Fix: pass an amount >= 0.`);
+      throw new ValidationError(`Duration: ${quote(amount)} is not allowed: a duration must be a finite, non-negative number. Fix: pass an amount >= 0.`);
     }
     this.secondAmount = amount * secondsPerUnit;
   }
 
+  /** The duration in seconds. */
   public toSeconds(): number {
     return this.secondAmount;
   }
 
+  /** The duration in milliseconds. */
   public toMillis(): number {
     return Math.round(this.secondAmount * 1e6) / 1e3;
   }
 
+  /** The duration in minutes (may be fractional). */
   public toMinutes(): number {
     return this.whole(60, 'minutes');
   }
 
+  /** The duration in hours (may be fractional). */
   public toHours(): number {
     return this.whole(3600, 'hours');
   }
 
+  /** The duration in days (may be fractional). */
   public toDays(): number {
     return this.whole(86400, 'days');
   }
 
+  /** Whether this duration is strictly longer than `other`. */
   public isLongerThan(other: Duration): boolean {
     return this.secondAmount > other.secondAmount;
   }
 
+  /** In the largest whole unit, such as `2 hours` or `90 seconds`. */
   public toString(): string {
     const units: Array<[number, string]> = [[86400, 'day'], [3600, 'hour'], [60, 'minute'], [1, 'second']];
     for (const [size, name] of units) {

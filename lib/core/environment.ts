@@ -13,6 +13,7 @@ export class Environment {
   /** Stable and boring: delete-protected, backed up, never replaced by an edit. */
   public static readonly PRODUCTION = new Environment('production', { alwaysOn: true, protectedFromLoss: true });
 
+  /** Every environment: test, staging and production. */
   public static all(): Environment[] {
     return [Environment.TEST, Environment.STAGING, Environment.PRODUCTION];
   }
@@ -31,6 +32,7 @@ export class Environment {
     this.protectedFromLoss = traits.protectedFromLoss;
   }
 
+  /** The name, such as `production`. */
   public toString(): string {
     return this.name;
   }

@@ -71,6 +71,7 @@ export class Port {
     return other.from >= this.from && other.to <= this.to;
   }
 
+  /** Whether it is one port rather than a range. */
   public get isSingle(): boolean {
     return this.from === this.to;
   }

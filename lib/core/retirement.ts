@@ -1,6 +1,7 @@
 import { IConstruct } from 'constructs';
 import { Annotations } from 'cdktf';
 import { invalidValue, ValidationError } from './validation-message';
+import { optionalBoolean } from './runtime-checks';
 
 /** Why and how an environment is retired. */
 export interface RetirementOptions {
@@ -32,6 +33,8 @@ export class Retirement {
         'retiring lifts the protections that keep production from being deleted, so it needs a reason someone can read later',
         "say why in a sentence, such as 'Product discontinued; customers migrated to acme-v2 on 2026-12-01'"));
     }
+    // Left out means false; anything but true or false is a mistake that would keep the backups protected silently.
+    optionalBoolean(scope, 'retire.includeBackups', options.includeBackups);
     if (scope.node.children.length > 0) {
       throw new ValidationError(invalidValue(scope, 'retire', reason,
         'the stack already has resources, which were created protected',

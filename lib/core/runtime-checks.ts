@@ -1,3 +1,4 @@
+import { TerraformVariable } from 'cdktf';
 import { invalidValue, missingValue, ValidationError } from './validation-message';
 
 /**
@@ -13,6 +14,7 @@ export type At = Parameters<typeof invalidValue>[0];
 // eslint-disable-next-line @typescript-eslint/ban-types
 export type ClassOf<T> = Function & { prototype: T };
 
+/** Throws the library's `ValidationError` for a wrong value: `<at>.<prop>: <value> is not allowed: <why>. Fix: <fix>`. */
 export function fail(at: At, prop: string, value: unknown, why: string, fix: string): never {
   throw new ValidationError(invalidValue(at, prop, value, why, fix));
 }
@@ -31,32 +33,37 @@ export function requireInstance<T>(at: At, prop: string, value: unknown, type: C
   return fail(at, prop, value, `it is not ${what ?? `a ${type.name}`}${typeof value === 'string' ? ' (a string is not one, even with the same name)' : ''}`, fix);
 }
 
+/** `requireInstance`, except that a value left out (`undefined`) passes. */
 export function optionalInstance<T>(at: At, prop: string, value: unknown, type: ClassOf<T>, fix: string, what?: string): T | undefined {
   return value === undefined ? undefined : requireInstance(at, prop, value, type, fix, what);
 }
 
+/** A text value; a missing one and one of another type are refused with `fix`. */
 export function requireString(at: At, prop: string, value: unknown, fix: string): string {
   if (typeof value === 'string') return value;
   if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, 'a text value is required', fix));
-  return fail(at, prop, value, `it is a ${describeType(value)}, not a text value`, fix);
+  return fail(at, prop, value, `it is ${aType(value)}, not a text value`, fix);
 }
 
+/** `requireString`, except that a value left out (`undefined`) passes. */
 export function optionalString(at: At, prop: string, value: unknown, fix: string): string | undefined {
   return value === undefined ? undefined : requireString(at, prop, value, fix);
 }
 
+/** true, false, or left out; anything else (such as the string 'true') is refused. */
 export function optionalBoolean(at: At, prop: string, value: unknown): boolean | undefined {
   if (value === undefined || typeof value === 'boolean') return value;
-  return fail(at, prop, value, `it is a ${describeType(value)}, not true or false`, 'write true or false (without quotes)');
+  return fail(at, prop, value, `it is ${aType(value)}, not true or false`, 'write true or false (without quotes)');
 }
 
 /** A list; each element is checked by `each` with its index in the path. */
 export function requireArray<T>(at: At, prop: string, value: unknown, fix: string, each: (element: unknown, prop: string) => T): T[] {
   if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, 'a list is required', fix));
-  if (!Array.isArray(value)) return fail(at, prop, value, `it is a ${describeType(value)}, not a list`, fix);
+  if (!Array.isArray(value)) return fail(at, prop, value, `it is ${aType(value)}, not a list`, fix);
   return value.map((element, i) => each(element, `${prop}[${i}]`));
 }
 
+/** `requireArray`, except that a value left out (`undefined`) passes. */
 export function optionalArray<T>(at: At, prop: string, value: unknown, fix: string, each: (element: unknown, prop: string) => T): T[] | undefined {
   return value === undefined ? undefined : requireArray(at, prop, value, fix, each);
 }
@@ -66,7 +73,7 @@ export function optionalStringMap(at: At, prop: string, value: unknown, fix: str
   if (value === undefined) return undefined;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return fail(at, prop, value, 'it is not a map of names to text values', fix);
   for (const [key, v] of Object.entries(value)) {
-    if (typeof v !== 'string') fail(at, `${prop}.${key}`, v, `it is a ${describeType(v)}, not a text value`, fix);
+    if (typeof v !== 'string') fail(at, `${prop}.${key}`, v, `it is ${aType(v)}, not a text value`, fix);
   }
   return value as Record<string, string>;
 }
@@ -80,10 +87,98 @@ export function requireEnum<T extends string>(at: At, prop: string, value: unkno
   return fail(at, prop, value, `it is not a ${typeName}`, fix);
 }
 
+/** The type of `value` as a reader names it, with its article: "a number", "an object", "NaN". */
+export function aType(value: unknown): string {
+  const type = describeType(value);
+  if (type === 'NaN' || type === 'null') return type;
+  return /^[aeiou]/i.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+/** The type of `value` as a reader names it: `null`, `list`, `NaN`, a class name, or `typeof`. */
 export function describeType(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'list';
   if (typeof value === 'number' && Number.isNaN(value)) return 'NaN';
   if (typeof value === 'object') return (value as object).constructor?.name && (value as object).constructor !== Object ? (value as object).constructor.name : 'object';
   return typeof value;
+}
+
+/**
+ * A runtime check of one value: returns nothing when the value is acceptable, throws a
+ * `ValidationError` naming `at`, `prop`, the value and `fix` otherwise.
+ */
+export type Check = (at: At, prop: string, value: unknown) => void;
+
+/**
+ * A check for every field of `T`, optional ones included: a props interface that gains a field
+ * does not compile until its schema says how to check it.
+ */
+export type Schema<T> = { readonly [K in keyof Required<T>]: Check };
+
+/** What a field must be, by kind; each returns a `Check` for `checkProps` and `Schema`. */
+export const is = {
+  /** Anything: for fields whose value the construct checks itself (with the same message shape). */
+  checkedLater: (): Check => () => undefined,
+  /** An instance of `type` (enum-like classes, value types, constructs). */
+  instance: <T>(type: ClassOf<T>, fix: string, what?: string): Check => (at, prop, value) => { requireInstance(at, prop, value, type, fix, what); },
+  /**
+   * A secret: a sensitive Terraform variable (`SecretVariable`). Anything else is refused without
+   * printing it, since a JavaScript user may have pasted the secret itself.
+   */
+  secret: (fix: string): Check => (at, prop, value) => {
+    if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, 'a secret comes from a sensitive Terraform variable', fix));
+    if (!(value instanceof TerraformVariable)) fail(at, prop, '<a value>', 'a secret must come from a sensitive Terraform variable, never from the code', fix);
+    if ((value as TerraformVariable).sensitive !== true) {
+      fail(at, prop, `var.${(value as TerraformVariable).friendlyUniqueId}`, 'the variable is not marked sensitive, so Terraform would print the secret in plans and outputs', 'declare it with { sensitive: true } (SecretVariable does)');
+    }
+  },
+  /** A text value (a Terraform token is text too). */
+  text: (fix: string): Check => (at, prop, value) => { requireString(at, prop, value, fix); },
+  /** A finite number; `integer` also refuses fractions. */
+  number: (fix: string, options: { integer?: boolean } = {}): Check => (at, prop, value) => {
+    if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, 'a number is required', fix));
+    if (typeof value !== 'number' || !Number.isFinite(value) || (options.integer && !Number.isInteger(value))) {
+      fail(at, prop, value, typeof value === 'number' ? `it is not a finite ${options.integer ? 'whole ' : ''}number` : `it is ${aType(value)}, not a number`, fix);
+    }
+  },
+  /** true or false. */
+  boolean: (): Check => (at, prop, value) => {
+    if (typeof value !== 'boolean') {
+      if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, 'true or false is required', 'write true or false (without quotes)'));
+      fail(at, prop, value, `it is ${aType(value)}, not true or false`, 'write true or false (without quotes)');
+    }
+  },
+  /** A list whose every element passes `each`. */
+  list: (each: Check, fix: string): Check => (at, prop, value) => { requireArray(at, prop, value, fix, (element, p) => each(at, p, element)); },
+  /** A map of names to text values (labels). */
+  textMap: (fix: string): Check => (at, prop, value) => {
+    if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, 'a map of names to text values is required', fix));
+    optionalStringMap(at, prop, value, fix);
+  },
+  /** A nested props object, checked field by field (paths `prop.field`). */
+  object: <T>(schema: Schema<T>, fix: string): Check => (at, prop, value) => { checkFields(at, prop, value, schema, fix); },
+  /** The check, or nothing at all: `undefined` passes (null does not: a JSON null is not "left out"). */
+  optional: (check: Check): Check => (at, prop, value) => { if (value !== undefined) check(at, prop, value); },
+};
+
+/**
+ * Checks a props object against its schema: `props` is an object, and every field passes its
+ * check (fields the schema does not know are left alone). Returns the props, typed.
+ */
+export function checkProps<T>(at: At, props: T, schema: Schema<T>, fix: string): NonNullable<T> {
+  requireProps(at, props, fix);
+  for (const [key, check] of Object.entries(schema) as Array<[string, Check]>) check(at, key, (props as Record<string, unknown>)[key]);
+  return props as NonNullable<T>;
+}
+
+/** An options argument that may be left out: `undefined` passes, anything else is checked like props. */
+export function checkOptions<T>(at: At, prop: string, options: T | undefined, schema: Schema<T>, fix: string): void {
+  if (options === undefined) return;
+  checkFields(at, prop, options, schema, fix);
+}
+
+function checkFields<T>(at: At, prop: string, value: unknown, schema: Schema<T>, fix: string): void {
+  if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, 'an object of named values is required', fix));
+  if (typeof value !== 'object' || Array.isArray(value)) fail(at, prop, value, `it is ${aType(value)}, not an object of named values`, fix);
+  for (const [key, check] of Object.entries(schema) as Array<[string, Check]>) check(at, `${prop}.${key}`, (value as Record<string, unknown>)[key]);
 }

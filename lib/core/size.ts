@@ -1,3 +1,4 @@
+import { quote, ValidationError } from './validation-message';
 /**
  * An amount of storage, in binary units.
  *
@@ -24,11 +25,12 @@ export class Size {
 
   private constructor(amount: number, mebibytesPerUnit: number) {
     if (!Number.isFinite(amount) || amount < 0) {
-      throw new RangeError(`Size: ${amount} is not allowed: a size must be a finite, non-negative number. Fix: pass an amount >= 0.`);
+      throw new ValidationError(`Size: ${quote(amount)} is not allowed: a size must be a finite, non-negative number. Fix: pass an amount >= 0.`);
     }
     this.mebibyteAmount = amount * mebibytesPerUnit;
   }
 
+  /** The size in MiB. */
   public toMebibytes(): number {
     return this.mebibyteAmount;
   }
@@ -43,6 +45,7 @@ export class Size {
     return this.mebibyteAmount > other.mebibyteAmount;
   }
 
+  /** In the largest whole unit, such as `20 GiB` or `1 TiB`. */
   public toString(): string {
     if (this.mebibyteAmount % (1024 * 1024) === 0 && this.mebibyteAmount > 0) return `${this.mebibyteAmount / (1024 * 1024)} TiB`;
     if (this.mebibyteAmount % 1024 === 0) return `${this.mebibyteAmount / 1024} GiB`;

@@ -6,6 +6,7 @@ import { Money } from './money';
 import { synthesizedStacksOf } from './synthesized-stacks';
 import { UnknownPriceError } from './unknown-price-error';
 
+/** How a budget is declared: when it warns before it is reached. */
 export interface BudgetOptions {
   /**
    * The share of the budget from which synth warns, above 0 and at most 1.
@@ -45,11 +46,13 @@ export class Budget {
     return monthly.ratioTo(this.amount) >= this.warnAt ? 'near' : 'within';
   }
 
+  /** The budget in words, such as `€30.00 a month`. */
   public toString(): string {
     return `${this.amount} a month`;
   }
 }
 
+/** How a `BudgetGuard` estimates the cost it holds to the budget. */
 export interface BudgetGuardOptions {
   /**
    * How the cost is estimated (prices, billing date, rehearsals a month…).

@@ -4,15 +4,25 @@ import { ResolvedPrice } from './price-list';
 
 /** What a line of the estimate prices. */
 export enum CostKind {
+  /** A cloud server, at its server type's price. */
   SERVER = 'server',
+  /** Hetzner's daily server backups: a share of the server's price. */
   SERVER_BACKUPS = 'server backups',
+  /** A primary IPv4 or IPv6 address. */
   PRIMARY_IP = 'primary IP',
+  /** A floating IP address. */
   FLOATING_IP = 'floating IP',
+  /** A block storage volume, by the GB-month. */
   VOLUME = 'volume',
+  /** A server snapshot, by the GB-month. */
   SNAPSHOT = 'snapshot',
+  /** A Storage Box plan. */
   STORAGE_BOX = 'Storage Box',
+  /** A load balancer. */
   LOAD_BALANCER = 'load balancer',
+  /** Object Storage: the base price of the buckets (the Terraform state). */
   OBJECT_STORAGE = 'Object Storage',
+  /** Outgoing traffic above what the servers include. */
   TRAFFIC = 'traffic overage',
 }
 
@@ -24,6 +34,7 @@ export interface CostLine {
   readonly path: string;
   /** The Terraform address, such as `hcloud_server.App_F1B96344`. */
   readonly address: string;
+  /** What the line prices. */
   readonly kind: CostKind;
   /** The priced product, such as `cx33`, `bx11`, `ipv4` or `lb11`. */
   readonly item: string;
@@ -41,21 +52,29 @@ export interface CostLine {
 
 /** A synthesized resource Hetzner does not charge for, and why. */
 export interface FreeResource {
+  /** The stack it is synthesized in. */
   readonly stack: string;
+  /** The construct path, as recorded in the synthesized resource. */
   readonly path: string;
+  /** The Terraform address, such as `hcloud_firewall.App_Firewall_1A2B3C4D`. */
   readonly address: string;
+  /** Why Hetzner does not charge for it, from the price file. */
   readonly basis: string;
 }
 
 /** The cost of one environment stack. */
 export interface EnvironmentCost {
+  /** The stack name. */
   readonly stack: string;
   /** `test`, `staging`, `production`, or `unknown` for a stack that does not say. */
   readonly environment: string;
+  /** The product the stack belongs to, if it says. */
   readonly product?: string;
   /** Whether the environment exists only on demand (staging). */
   readonly onDemand: boolean;
+  /** The priced lines. */
   readonly lines: readonly CostLine[];
+  /** Resources Hetzner does not charge for, each with the basis for saying so. */
   readonly free: readonly FreeResource[];
   /** Resources of other providers, which Hetzner does not bill (listed, never priced). */
   readonly outsideHetzner: readonly string[];
@@ -69,14 +88,17 @@ export interface EnvironmentCost {
 
 /** Rehearsing releases on an on-demand staging environment. */
 export interface RehearsalCost {
+  /** The staging stack. */
   readonly stack: string;
   /** One hour of staging. */
   readonly hourly: Money;
+  /** How long one rehearsal keeps staging up. */
   readonly length: Duration;
   /** The hours billed for one rehearsal: Hetzner bills every started hour. */
   readonly billedHours: number;
   /** One rehearsal: each resource billed per started hour, capped at its monthly price. */
   readonly each: Money;
+  /** Rehearsals a month. */
   readonly perMonth: number;
   /** `perMonth` rehearsals. */
   readonly monthly: Money;
@@ -92,6 +114,7 @@ export interface StagingComparison {
   readonly saving: Money;
   /** What a permanent staging environment would cost a month, and how that figure was obtained. */
   readonly permanentStaging: Money;
+  /** How `permanentStaging` was obtained, in words. */
   readonly permanentStagingBasis: string;
 }
 
@@ -99,15 +122,19 @@ export interface StagingComparison {
 export interface ProductCost {
   /** The product name; `undefined` for stacks that belong to no product. */
   readonly product?: string;
+  /** The product's phase, 1 to 4. */
   readonly phase?: number;
+  /** The phase's title. */
   readonly phaseTitle?: string;
   /** The product's staging mode, such as `production-snapshot`. */
   readonly stagingMode?: string;
+  /** The product's environment stacks. */
   readonly environments: readonly EnvironmentCost[];
   /** Costs of the product as a whole, such as the Object Storage holding the Terraform state. */
   readonly shared: readonly CostLine[];
   /** The always-on environments, a month. */
   readonly alwaysOnMonthly: Money;
+  /** The shared costs, a month. */
   readonly sharedMonthly: Money;
   /** Always-on environments plus shared costs: what the product costs a month before any rehearsal. */
   readonly permanentMonthly: Money;
@@ -117,14 +144,19 @@ export interface ProductCost {
   readonly onDemandMonthly: Money;
   /** Everything a month: permanent plus rehearsals. */
   readonly monthly: Money;
+  /** Three permanent environments against test plus on-demand staging. */
   readonly comparison: StagingComparison;
 }
 
 /** A phase's products and their monthly cost. */
 export interface PhaseCost {
+  /** The phase, 1 to 4. */
   readonly phase: number;
+  /** The phase's title. */
   readonly title?: string;
+  /** The products in the phase. */
   readonly products: readonly string[];
+  /** The phase's products, a month. */
   readonly monthly: Money;
 }
 
@@ -136,7 +168,9 @@ export interface CostEstimate {
   readonly billingDate: string;
   /** Stacks whose servers were priced as existing ones: stack → the day they were ordered or last rescaled. */
   readonly serversOrderedOn: Readonly<Record<string, string>>;
+  /** One cost per product (and one for stacks of no product). */
   readonly products: readonly ProductCost[];
+  /** The products grouped by phase. */
   readonly phases: readonly PhaseCost[];
   /** The whole app, a month: every product's permanent cost plus its rehearsals. */
   readonly monthly: Money;

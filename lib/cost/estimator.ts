@@ -16,6 +16,7 @@ import { SynthesizedStack, synthesizedStacksOf } from './synthesized-stacks';
 const TERRAFORM_BUILT_IN = ['terraform_data'];
 import { MissingPrice, UnknownPriceError } from './unknown-price-error';
 
+/** How a cost estimate is made: the prices, the day, existing servers, rehearsals and traffic. */
 export interface CostEstimateOptions {
   /**
    * The prices.

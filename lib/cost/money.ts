@@ -1,3 +1,4 @@
+import { quote, ValidationError } from '../core/validation-message';
 const MICROS_PER_EURO = 1_000_000;
 
 /**
@@ -7,12 +8,13 @@ const MICROS_PER_EURO = 1_000_000;
  * are exact and a page, a CLI and a test that print the same amount print the same digits.
  */
 export class Money {
+  /** No money: €0. */
   public static readonly ZERO = new Money(0);
 
   /** An amount in euros; negative amounts throw. */
   public static euros(amount: number): Money {
     if (!Number.isFinite(amount) || amount < 0) {
-      throw new RangeError(`Money: ${amount} is not allowed: an amount is a finite, non-negative number of euros. Fix: pass an amount >= 0, such as Money.euros(25).`);
+      throw new ValidationError(`Money: ${quote(amount)} is not allowed: an amount is a finite, non-negative number of euros. Fix: pass an amount >= 0, such as Money.euros(25).`);
     }
     return new Money(Math.round(amount * MICROS_PER_EURO));
   }
@@ -24,6 +26,7 @@ export class Money {
 
   private constructor(private readonly micros: number) {}
 
+  /** This amount and `other` together. */
   public plus(other: Money): Money {
     return new Money(this.micros + other.micros);
   }
@@ -44,10 +47,12 @@ export class Money {
     return this.micros <= other.micros ? this : other;
   }
 
+  /** Whether this amount is more than `other`. */
   public isGreaterThan(other: Money): boolean {
     return this.micros > other.micros;
   }
 
+  /** Whether the amount is €0. */
   public isZero(): boolean {
     return this.micros === 0;
   }
@@ -57,6 +62,7 @@ export class Money {
     return whole.micros === 0 ? 0 : this.micros / whole.micros;
   }
 
+  /** The amount in euros, as a number (such as `12.5`). */
   public toEuros(): number {
     return this.micros / MICROS_PER_EURO;
   }

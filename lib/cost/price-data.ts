@@ -49,6 +49,7 @@ export interface ServerTypePrices extends PricedItem<RegionalPriceEntry> {
 
 /** A dated price list: which prices apply from when, and to what. */
 export interface PriceListSpec {
+  /** The list's id, such as `2026-06-15`. */
   readonly id: string;
   /** The first day the list is billed. */
   readonly effectiveFrom: string;
@@ -58,17 +59,27 @@ export interface PriceListSpec {
   readonly covers?: readonly string[];
   /** In words: which prices apply, and to what. */
   readonly appliesTo: string;
+  /** Source ids (keys of the price file's `sources`). */
   readonly sources: readonly string[];
 }
 
+/** Where a price comes from: a page, an announcement or a repository file, dated. */
 export interface SourceSpec {
+  /** What the source is, in words. */
   readonly title: string;
+  /** The day the source was read or published, `YYYY-MM-DD`. */
   readonly date: string;
+  /** The kind of source, such as `price-page` or `announcement`. @default - not stated */
   readonly kind?: string;
+  /** How far the source can be relied on, in words. @default - not stated */
   readonly reliability?: string;
+  /** Where to read it. @default - no URL (a repository file instead) */
   readonly url?: string;
+  /** The repository holding it, `owner/name`. @default - not a repository file */
   readonly repo?: string;
+  /** The file in the repository. @default - not a repository file */
   readonly path?: string;
+  /** The commit read. @default - not a repository file */
   readonly commit?: string;
 }
 

@@ -4,6 +4,7 @@ import HETZNER_PRICES from './hetzner-prices.json';
 export interface GpuServerPrice {
   /** Hetzner's product name, such as `gex44`. */
   readonly name: string;
+  /** The GPU and its memory. */
   readonly gpu: string;
   /** Net EUR a month. */
   readonly monthly: number;
@@ -13,6 +14,7 @@ export interface GpuServerPrice {
   readonly asOf: string;
   /** False while no dated source confirms the figure. */
   readonly verified: boolean;
+  /** Ids of the price file's `sources` the figure rests on. */
   readonly sources: readonly string[];
   /** What to check before relying on the figure. */
   readonly note: string;

@@ -12,12 +12,22 @@ export interface ResolvedPrice {
   readonly hourly?: Money;
   /** The id of the price list the figure belongs to, such as `2026-06-15`. */
   readonly list: string;
+  /** How sure the figure is. */
   readonly confidence: PriceConfidence;
   /** Source ids, listed in the price file. */
   readonly sources: readonly string[];
   /** Why a figure is used although it is not verified for this list. */
   readonly assumed?: string;
+  /** A remark from the price file, such as what the price includes. */
   readonly note?: string;
+}
+
+/** Why Hetzner does not charge for a resource type. */
+export interface FreeOfCharge {
+  /** The basis for saying so, in words. */
+  readonly basis: string;
+  /** Source ids (keys of the price file's `sources`). */
+  readonly sources: readonly string[];
 }
 
 /** When the resource is billed, and when it was ordered. */
@@ -59,13 +69,15 @@ export class PriceList {
 
   private static bundled?: PriceList;
 
-  private constructor(public readonly data: PriceData) {}
+  // The file's shape is the library's own: a team reads prices through the methods, and passes a file to `fromData`.
+  private constructor(private readonly data: PriceData) {}
 
   /** The date the prices were taken from Hetzner's public price list. */
   public get takenOn(): string {
     return this.data.takenOn;
   }
 
+  /** The dated price lists of the file, oldest first. */
   public get lists(): readonly PriceListSpec[] {
     return this.data.priceLists;
   }
@@ -136,6 +148,7 @@ export class PriceList {
     return this.data.serverBackups.percentOfServerPrice / 100;
   }
 
+  /** The source ids of the server-backup share. */
   public get serverBackupSources(): readonly string[] {
     return this.data.serverBackups.sources;
   }
@@ -198,8 +211,8 @@ export class PriceList {
     return this.data.volumes.minSizeGb;
   }
 
-  /** Why Hetzner does not charge for a resource type, if it does not. */
-  public free(resourceType: string): { basis: string; sources: readonly string[] } | undefined {
+  /** Why Hetzner does not charge for a resource type (the basis in words, and its source ids), if it does not. */
+  public free(resourceType: string): FreeOfCharge | undefined {
     return this.data.freeResourceTypes[resourceType];
   }
 

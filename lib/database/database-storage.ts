@@ -30,6 +30,7 @@ export class DatabaseStorage {
   }
 
   private constructor(
+    /** Which rule decides: the phase's default, the root disk always, or a volume always. */
     public readonly kind: 'phase-default' | 'root-disk' | 'volume',
     private readonly size: Size | undefined,
     /** Why the volume came early, when an assessment called for it. */
@@ -43,6 +44,7 @@ export class DatabaseStorage {
     return phase.number >= 3 ? this.size : undefined;
   }
 
+  /** Where the data directory lives, in words, for messages and the report. */
   public toString(): string {
     return this.kind === 'root-disk' ? 'root disk' : this.kind === 'volume' ? `volume of ${this.size}` : `root disk until Phase 3, then a volume of ${this.size}`;
   }

@@ -3,17 +3,20 @@ import { TerraformVariable, Token } from 'cdktf';
 import { PostgresDump } from '../backup/postgres-dump';
 import { cidrProblem } from '../core/cidr';
 import { invalidValue, ValidationError } from '../core/validation-message';
+import { checkProps, is } from '../core/runtime-checks';
 import { DataVolume } from '../hetzner/data-volume';
-import { Machine } from '../hetzner/machine';
+import { IMachine } from '../hetzner/machine';
+import { requireMachine } from '../hetzner/private/require-machine';
 import { requireSensitive } from '../hetzner/storage-box';
 import { renderDropIn, renderHba, renderSetupConf, renderUnitDropIn, RenderInput } from './private/render';
 import { SETUP_CONF, SETUP_SCRIPT, SETUP_SCRIPT_PATH } from './private/setup-script';
 import { PostgresTuning } from './postgres-tuning';
 import { DEFAULT_IMAGE, PostgresVersion } from './postgres-version';
 
+/** What the product's PostgreSQL is made of: its machine, where it listens, and the app's password. */
 export interface PostgresDatabaseProps {
-  /** The machine the server runs on. */
-  readonly machine: Machine;
+  /** The machine the server runs on (a `Machine`). */
+  readonly machine: IMachine;
   /** The machine's address in its environment's private network; the server listens on it and on localhost only. */
   readonly privateAddress: string;
   /** The environment's private subnet; the app role may connect from it (and from localhost), from nowhere else. */
@@ -49,7 +52,7 @@ export interface PostgresDatabaseProps {
 }
 
 const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-const databases = new WeakMap<Machine, PostgresDatabase>();
+const databases = new WeakMap<IMachine, PostgresDatabase>();
 /** The files the database part writes on the machine. */
 export const POSTGRES_FILES = { setupConf: SETUP_CONF, setupScript: SETUP_SCRIPT_PATH, passwordFile: '/etc/sovereign/postgres/app-password' } as const;
 
@@ -73,23 +76,46 @@ export const POSTGRES_FILES = { setupConf: SETUP_CONF, setupScript: SETUP_SCRIPT
  */
 export class PostgresDatabase extends Construct {
   /** The database on a machine, if any. */
-  public static of(machine: Machine): PostgresDatabase | undefined {
+  public static of(machine: IMachine): PostgresDatabase | undefined {
     return databases.get(machine);
   }
 
-  public readonly machine: Machine;
+  /** The machine the server runs on. */
+  public readonly machine: IMachine;
+  /** The PostgreSQL major it runs (the image's). */
   public readonly version: PostgresVersion;
+  /** Memory and connection settings, from the machine's server type. */
   public readonly tuning: PostgresTuning;
+  /** The app's database. */
   public readonly database: string;
+  /** The app's role, owner of the database. */
   public readonly role: string;
+  /** The port it listens on. */
   public readonly port: number;
+  /** Where the cluster's data lives on the machine. */
   public readonly dataDirectory: string;
+  /** The private address it listens on (besides localhost). */
   public readonly privateAddress: string;
+  /** The private subnet the app role may connect from. */
   public readonly privateSubnet: string;
+  /** The volume the data directory is on, if any. */
   public readonly dataVolume?: DataVolume;
 
+  /** Configures PostgreSQL in the machine's bundle; fails on a name, port, address or subnet the operating model refuses. */
   constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
     super(scope, id);
+    checkProps<PostgresDatabaseProps>(this, props, {
+      // A Machine of any copy of the library; a look-alike would skip what Machine enforces.
+      machine: (_at, prop, value) => { requireMachine(this, prop, value); },
+      privateAddress: is.text("pass the machine's private address, such as '10.0.1.2'"),
+      privateSubnet: is.text("pass the private subnet, such as '10.0.1.0/24'"),
+      password: is.secret("pass a sensitive variable: new SecretVariable(stack, 'database_app_password', { description })"),
+      database: is.optional(is.text("name it such as 'app'")),
+      role: is.optional(is.text("name it such as 'app'")),
+      version: is.optional(is.instance(PostgresVersion, 'use PostgresVersion.of(15)')),
+      dataVolume: is.optional(is.instance(DataVolume, 'pass the DataVolume the data directory is on', 'a DataVolume')),
+      port: is.optional(is.number('use a port such as 5432', { integer: true })),
+    }, "pass { machine, privateAddress: '10.0.1.2', privateSubnet: '10.0.1.0/24', password: <sensitive variable> }");
     this.machine = props.machine;
     this.version = props.version ?? PostgresVersion.forImage(props.machine.server.imageInput ?? DEFAULT_IMAGE);
     this.tuning = PostgresTuning.forServerType(props.machine.serverType);

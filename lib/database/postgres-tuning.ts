@@ -8,6 +8,7 @@ import { ServerType } from '../hetzner/server-type';
  * for its buffers and counts on half as OS cache; connections grow with the cores.
  */
 export class PostgresTuning {
+  /** The settings for a server type, from its memory and cores: the database's share of a machine it shares with the app. */
   public static forServerType(type: ServerType): PostgresTuning {
     const memory = type.memory.toMebibytes();
     const cores = type.cores;
@@ -35,7 +36,9 @@ export class PostgresTuning {
     },
   ) {}
 
+  /** `max_connections`: 20 per core plus 20, from 60 to 400. */
   public get maxConnections(): number { return this.values.maxConnections; }
+  /** `shared_buffers` in MiB: a quarter of the server type's memory. */
   public get sharedBuffersMb(): number { return this.values.sharedBuffersMb; }
 
   /** The settings as `postgresql.conf` lines, in a stable order. */
@@ -56,6 +59,7 @@ export class PostgresTuning {
     ];
   }
 
+  /** The server type and the two settings that matter most, for messages and the report. */
   public toString(): string {
     return `tuned for ${this.serverType}: shared_buffers ${this.values.sharedBuffersMb}MB, max_connections ${this.values.maxConnections}`;
   }

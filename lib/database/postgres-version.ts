@@ -1,5 +1,5 @@
 import { Token } from 'cdktf';
-import { ValidationError } from '../core/validation-message';
+import { invalidValue, ValidationError } from '../core/validation-message';
 
 /** The image the library's machines run unless told otherwise (see `MachineProps.image`). */
 export const DEFAULT_IMAGE = 'debian-12';
@@ -42,12 +42,15 @@ export class PostgresVersion {
   /** A major by number (10 or later). */
   public static of(major: number): PostgresVersion {
     if (!Number.isInteger(major) || major < 10 || major > 99) {
-      throw new ValidationError(`PostgresVersion.of: ${major} is not allowed: a PostgreSQL major is a whole number from 10 on. Fix: pass the major, such as 15.`);
+      throw new ValidationError(invalidValue('PostgresVersion.of', 'major', major, 'a PostgreSQL major is a whole number from 10 on', 'pass the major, such as 15'));
     }
     return major === 15 ? PostgresVersion.V15 : new PostgresVersion(major);
   }
 
-  private constructor(public readonly major: number) {}
+  private constructor(
+    /** The major version, such as 15. */
+    public readonly major: number,
+  ) {}
 
   /** The Debian server package. */
   public get serverPackage(): string {
@@ -79,10 +82,12 @@ export class PostgresVersion {
     return `postgresql@${this.major}-main.service`;
   }
 
+  /** Whether `other` is the same major (versions compare by value: `PostgresVersion.of(15)` equals `V15`). */
   public equals(other: PostgresVersion): boolean {
     return this.major === other.major;
   }
 
+  /** The major as people write it, such as `PostgreSQL 15`. */
   public toString(): string {
     return `PostgreSQL ${this.major}`;
   }

@@ -4,7 +4,7 @@ import { BoundaryChecks } from '../boundary/boundary-checks';
 import { ChecklistItem } from '../boundary/boundary-document';
 import { DataFlow } from '../boundary/data-flow';
 import { BOUNDARY_RULES } from '../boundary/rules';
-import { resourcesOf } from '../boundary/rules/rule';
+import { resourcesOf, SynthesizedResource } from '../boundary/rules/rule';
 import { DataClass } from '../core/data-class';
 import { Environment } from '../core/environment';
 import { Component } from '../roadmap/component';
@@ -24,19 +24,18 @@ export interface ChecklistEnvironment {
  */
 export function ninetyDayChecklist(product: Product, environments: readonly ChecklistEnvironment[]): ChecklistItem[] {
   const stacks = environments.map((e) => e.stack);
-  const resources = stacks.flatMap((s) => resourcesOf(s.toTerraform()).map((r) => ({ ...r, stack: s.node.id })));
   const declared = stacks.flatMap((s) => Component.declaredIn(s));
   const flows = stacks.flatMap((s) => DataFlow.declaredIn(s));
   const policy = product.boundary;
 
-  // The answers come from the rules the stacks are checked against, never from a second reading.
-  const violations = (ids: readonly string[]) => {
-    const checks = new BoundaryChecks({ policy, rules: BOUNDARY_RULES.filter((r) => ids.includes(r.id)) });
-    return stacks.flatMap((s) => checks.checkStack(s));
-  };
+  // The answers come from the rules the stacks are checked against, never from a second reading:
+  // one pack with every rule the checklist asks about, run once per stack, on the stack's
+  // Terraform synthesized once.
+  const { resources, errors } = checkOnce(stacks, new BoundaryChecks({ policy, rules: BOUNDARY_RULES.filter((r) => CHECKLIST_RULES.includes(r.id)) }));
+  const violations = (ids: readonly string[]) => errors.filter((e) => ids.some((id) => isAbout(e, id)));
   const holding = resources.filter((r) => r.body.location && r.body.labels?.['data-class'] !== 'public');
-  const euViolations = violations(['Boundary-EuPlacement', 'Boundary-EuStateBackend']);
-  const leaving = violations(['Boundary-ProcessorAllowed', 'Boundary-RestrictedEgress', 'Boundary-NoPlaintextSecret', 'Boundary-SecretViaVariable']);
+  const euViolations = violations(EU_RULES);
+  const leaving = violations(LEAVING_RULES);
   const unchecked = stacks.filter((s) => !isChecked(s));
 
   const classDecisions = DataClass.all().map((c) => {
@@ -121,6 +120,39 @@ export function ninetyDayChecklist(product: Product, environments: readonly Chec
       evidence: `${product.phase.postponed.length} components postponed with their thresholds; ${product.earlyAdoptions.length} adopted early with a reason`,
     },
   ];
+}
+
+const EU_RULES = ['Boundary-EuPlacement', 'Boundary-EuStateBackend'];
+const LEAVING_RULES = ['Boundary-ProcessorAllowed', 'Boundary-RestrictedEgress', 'Boundary-NoPlaintextSecret', 'Boundary-SecretViaVariable'];
+const CHECKLIST_RULES = [...EU_RULES, ...LEAVING_RULES];
+
+/** Whether an error of `BoundaryChecks.checkStack` concerns the rule: a finding, or a suppression of it that matches nothing. */
+function isAbout(error: string, ruleId: string): boolean {
+  return error.startsWith(`${ruleId}: `) || error.includes(`.suppressions: '${ruleId}' is not allowed`);
+}
+
+/**
+ * Runs the pack on each stack once, with each stack's Terraform synthesized once and shared by the
+ * pack and the checklist's own reading (synthesizing a stack resolves every lazy value and renders
+ * every bundle, which is most of the checklist's cost).
+ */
+function checkOnce(stacks: readonly TerraformStack[], checks: BoundaryChecks): { resources: Array<SynthesizedResource & { stack: string }>; errors: string[] } {
+  const resources: Array<SynthesizedResource & { stack: string }> = [];
+  const errors: string[] = [];
+  for (const stack of stacks) {
+    const terraform = stack.toTerraform();
+    resources.push(...resourcesOf(terraform).map((r) => ({ ...r, stack: stack.node.id })));
+    // checkStack synthesizes the stack itself; for this one call it gets the Terraform just made.
+    const own = Object.getOwnPropertyDescriptor(stack, 'toTerraform');
+    Object.defineProperty(stack, 'toTerraform', { value: () => terraform, configurable: true, writable: true });
+    try {
+      errors.push(...checks.checkStack(stack));
+    } finally {
+      if (own) Object.defineProperty(stack, 'toTerraform', own);
+      else delete (stack as { toTerraform?: unknown }).toTerraform;
+    }
+  }
+  return { resources, errors };
 }
 
 /** Whether a BoundaryChecks pack reaches the stack: added to it or to a scope above it. */

@@ -7,18 +7,39 @@ import { ChecklistEnvironment, ninetyDayChecklist } from './ninety-day-checklist
 import { PostponedRegister } from '../roadmap/postponed';
 import { Product } from './product';
 
-/** What the release path and reports need to know about one environment stack. */
+/** An environment's PostgreSQL, as the release path and reports show it. */
+export interface EnvironmentDatabaseRecord {
+  /** The PostgreSQL major version, such as 15. */
+  readonly major: number;
+  /** Where the cluster keeps its data on the machine. */
+  readonly dataDirectory: string;
+  /** The volume the data directory is on, if it has one. */
+  readonly volume?: string;
+  /** The tuning applied, in words. */
+  readonly tuning: string;
+}
+
+/**
+ * What the release path and reports need to know about one environment stack
+ * (`environments.json` beside the synthesized stacks).
+ */
 export interface EnvironmentRecord {
+  /** The stack's name. */
   readonly stack: string;
+  /** `test`, `staging` or `production`. */
   readonly environment: string;
   /** Where the environment's machines run. */
   readonly location: string;
+  /** The app machine's server type, such as `cx33`. */
   readonly serverType: string;
+  /** The server types the environment's preset names, in order of preference. */
   readonly serverTypePreset: string[];
+  /** Whether the environment exists only on demand (staging). */
   readonly onDemand: boolean;
+  /** For an on-demand environment: the day it expires, `YYYY-MM-DD`. */
   readonly expiresAt?: string;
   /** The environment's PostgreSQL: its major, data directory and settings. */
-  readonly database?: { readonly major: number; readonly dataDirectory: string; readonly volume?: string; readonly tuning: string };
+  readonly database?: EnvironmentDatabaseRecord;
   /** The release path snapshots this environment before each release (production with a backup plan). */
   readonly preReleaseSnapshot?: boolean;
 }

@@ -8,6 +8,7 @@ import { DatabaseStorage } from '../database/database-storage';
 import { Environment } from '../core/environment';
 import { labelValueProblem } from '../core/labels';
 import { cidrProblem, coversWholeInternet } from '../core/cidr';
+import { Peer } from '../core/peer';
 import {
   fail as failAt, optionalArray, optionalInstance, optionalStringMap, requireArray, requireInstance, requireProps, requireString,
 } from '../core/runtime-checks';
@@ -68,6 +69,7 @@ export interface ProductDatabaseOptions {
   readonly storage?: DatabaseStorage;
 }
 
+/** What a product is declared with: name, phase, admin access, state, boundary, and its optional backup, monitoring, database and budget. */
 export interface ProductProps {
   /** Short name; prefixes stacks and resource names (lowercase letters, digits, "-"). */
   readonly name: string;
@@ -151,21 +153,35 @@ const NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
  * reads it from here, so no construct asks the team for the same fact twice.
  */
 export class Product {
+  /** The product's name: part of stack, server and bucket names. */
   public readonly name: string;
+  /** The phase the product is in, which decides what it may build. */
   public readonly phase: Phase;
+  /** Who administers the machines: SSH keys and networks. */
   public readonly admin: AdminAccess;
+  /** The data boundary every stack is checked against. */
   public readonly boundary: BoundaryPolicy;
+  /** The data flows to external processors the product declares. */
   public readonly dataFlows: readonly DataFlowProps[];
+  /** The Object Storage bucket holding the Terraform state. */
   public readonly stateBucket: string;
   /** The default location; `locationFor` gives an environment's. */
   public readonly location: Location;
+  /** Where each environment runs. */
   public readonly locations: EnvironmentLocations;
+  /** The product's PostgreSQL, with every default filled in. */
   public readonly database: Required<ProductDatabaseOptions>;
+  /** The Object Storage location of the state bucket. */
   public readonly stateLocation: Location;
+  /** How the product rehearses a release. */
   public readonly staging: StagingMode;
+  /** Components built before their phase, each with its reason. */
   public readonly earlyAdoptions: readonly EarlyAdoption[];
+  /** The monthly budget the stacks are held to, if any. */
   public readonly budget?: Budget;
+  /** How production is backed up, if declared. */
   public readonly backup?: ProductBackupOptions;
+  /** How the product is monitored, if declared. */
   public readonly monitoring?: MonitoringPlan;
   private readonly unavailable: ReadonlySet<string>;
 
@@ -257,7 +273,7 @@ function checkProductProps(at: string, props: ProductProps): void {
   const cidrs = requireArray(at, 'admin.cidrs', props.admin.cidrs, "list the networks admins and CI connect from, such as ['203.0.113.0/24']", (c, prop) => {
     const problem = cidrProblem(c);
     if (problem) failAt(at, prop, c, problem, "write the block as address/prefix with host bits cleared, such as '203.0.113.0/24'");
-    return c as string;
+    return c as Peer | string;
   });
   if (coversWholeInternet(cidrs)) {
     failAt(at, 'admin.cidrs', cidrs.join(', '), 'together these blocks cover the whole internet, and SSH must never be open to it', 'list only the office, VPN and CI blocks');

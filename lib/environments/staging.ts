@@ -19,11 +19,13 @@ export class StagingMode {
   }
 
   private constructor(
+    /** The mode's name, such as `production-snapshot`. */
     public readonly name: string,
     /** Whether the mode deploys a staging stack of its own. */
     public readonly hasOwnStack: boolean,
   ) {}
 
+  /** The mode's name. */
   public toString(): string {
     return this.name;
   }

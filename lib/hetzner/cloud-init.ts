@@ -75,6 +75,7 @@ export class CloudInit {
     return this.entries.map((p) => p.name);
   }
 
+  /** Whether the document has no part. */
   public get isEmpty(): boolean {
     return this.entries.length === 0;
   }

@@ -7,12 +7,16 @@ import { firstLabelProblem } from '../core/labels';
 import { Retirement } from '../core/retirement';
 import { Size } from '../core/size';
 import { invalidValue, ValidationError } from '../core/validation-message';
-import { Machine } from './machine';
+import { checkProps, is } from '../core/runtime-checks';
+import { IMachine } from './machine';
+import { requireMachine } from './private/require-machine';
 import { standardLabels, withUserLabels } from './private/standard-labels';
+import { volumeBackupsOf } from './private/volume-coverage';
 
+/** What a data volume is made of: its machine, size and mount path. */
 export interface DataVolumeProps {
   /** The machine the volume is attached to; the volume is created in its location. */
-  readonly machine: Machine;
+  readonly machine: IMachine;
   /** Size, 10 GiB to 10 TiB in whole GiB. Volumes can grow but never shrink. */
   readonly size: Size;
   /**
@@ -44,20 +48,9 @@ export interface DataVolumeProps {
   readonly labels?: Record<string, string>;
 }
 
-/** What a backup of a machine covers, as recorded by the backup constructs. */
-export interface VolumeBackupCoverage {
-  /** The construct that backs the paths up, named in messages. */
-  readonly by: IConstruct;
-  /** Directories backed up as files; they cover a volume mounted at or below them. */
-  readonly filePaths?: readonly string[];
-  /** Data directories of dumped databases; a dump covers a volume the database lives on. */
-  readonly databaseDirectories?: readonly string[];
-}
-
 const MIN_GIB = 10;
 const MAX_GIB = 10 * 1024;
 const MOUNT_PATH = /^\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
-const coverage = new WeakMap<Machine, VolumeBackupCoverage[]>();
 
 /**
  * A Hetzner Cloud volume for a machine's data, attached and mounted.
@@ -75,25 +68,34 @@ const coverage = new WeakMap<Machine, VolumeBackupCoverage[]>();
  * (the commands are in its user data).
  */
 export class DataVolume extends Construct {
-  /**
-   * Records what a backup covers on a machine. Called by the backup constructs; a volume checks
-   * the records at synth.
-   */
-  public static recordBackup(machine: Machine, covered: VolumeBackupCoverage): void {
-    coverage.set(machine, [...(coverage.get(machine) ?? []), covered]);
-  }
-
+  /** The `hcloud_volume` resource. */
   public readonly volume: Volume;
+  /** The `hcloud_volume_attachment` resource. */
   public readonly attachment: VolumeAttachment;
-  public readonly machine: Machine;
+  /** The machine the volume is attached to. */
+  public readonly machine: IMachine;
+  /** The volume's size. */
   public readonly size: Size;
+  /** Where the volume is mounted on the machine. */
   public readonly mountPath: string;
   /** The device as the machine sees it (a token until apply). */
   public readonly devicePath: string;
+  /** The data classes the volume holds. */
   public readonly dataClasses: readonly DataClass[];
 
+  /** Creates, attaches and mounts the volume; fails on a size, mount path or opt-out Hetzner or the operating model refuse. */
   constructor(scope: Construct, id: string, props: DataVolumeProps) {
     super(scope, id);
+    requireMachine(this, 'machine', props?.machine);
+    checkProps<DataVolumeProps>(this, props, {
+      machine: is.checkedLater(),
+      size: is.instance(Size, 'use Size.gibibytes(10)'),
+      mountPath: is.optional(is.text("use a path such as '/srv/data'")),
+      name: is.optional(is.text("name it such as 'acme-production-data'")),
+      dataClasses: is.optional(is.list(is.instance(DataClass, 'use DataClass.PUBLIC, PSEUDONYMIZED, SENSITIVE or SECRET'), 'list data classes such as [DataClass.SENSITIVE]')),
+      withoutBackup: is.optional(is.text("say why it needs no backup, such as 'scratch space, rebuilt on demand'")),
+      labels: is.optional(is.textMap("write labels such as { team: 'ml' }")),
+    }, 'pass { machine, size: Size.gibibytes(10) }');
     this.machine = props.machine;
     this.size = props.size;
     this.mountPath = props.mountPath ?? `/mnt/${id.toLowerCase()}`;
@@ -164,7 +166,7 @@ export class DataVolume extends Construct {
   public coveringBackup(): IConstruct | undefined {
     const m = this.mountPath;
     const inside = (path: string, dir: string) => path === dir || path.startsWith(`${dir.replace(/\/+$/, '')}/`);
-    const found = (coverage.get(this.machine) ?? []).find((c) =>
+    const found = volumeBackupsOf(this.machine).find((c) =>
       (c.filePaths ?? []).some((p) => inside(m, p))
       || (c.databaseDirectories ?? []).some((d) => inside(d, m) || inside(m, d)));
     return found?.by;

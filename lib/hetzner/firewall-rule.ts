@@ -1,20 +1,45 @@
-import { ANYWHERE_IPV4, ANYWHERE_IPV6, cidrProblem, coversWholeInternet } from '../core/cidr';
+import { ANYWHERE_IPV4, ANYWHERE_IPV6, blockText, cidrProblem, coversWholeInternet } from '../core/cidr';
+import { Peer } from '../core/peer';
 import { Port } from '../core/port';
 import { fail, optionalString, requireArray } from '../core/runtime-checks';
+import { missingValue, ValidationError } from '../core/validation-message';
 
 /** Protocols a Hetzner Cloud Firewall rule can match. */
 export enum FirewallProtocol {
+  /** TCP, on a port or a range. */
   TCP = 'tcp',
+  /** UDP, on a port or a range. */
   UDP = 'udp',
+  /** ICMP (ping, path-MTU discovery); no ports. */
   ICMP = 'icmp',
+  /** GRE tunnels; no ports. */
   GRE = 'gre',
+  /** IPsec ESP; no ports. */
   ESP = 'esp',
 }
 
 /** Traffic direction of a rule, as seen from the server. */
 export enum FirewallDirection {
+  /** Traffic reaching the server. */
   IN = 'in',
+  /** Traffic the server sends. */
   OUT = 'out',
+}
+
+/** A rule as the `rule` block of `hcloud_firewall` takes it (cdktf's property names). */
+export interface FirewallRuleBlock {
+  /** `in` or `out`. */
+  readonly direction: string;
+  /** `tcp`, `udp`, `icmp`, `gre` or `esp`. */
+  readonly protocol: string;
+  /** A port or a range `a-b`; absent for protocols without ports. */
+  readonly port?: string;
+  /** What the rule is for, shown in the Hetzner console. */
+  readonly description: string;
+  /** The blocks an inbound rule admits. */
+  readonly sourceIps?: string[];
+  /** The blocks an outbound rule reaches. */
+  readonly destinationIps?: string[];
 }
 
 /** Options shared by every rule factory. */
@@ -34,21 +59,21 @@ export interface FirewallRuleOptions {
  * which everything not allowed is denied. They do not filter private-network traffic.
  */
 export class FirewallRule {
-  /** Every IPv4 and IPv6 address. */
+  /** Every IPv4 and IPv6 address, as text; `Peer.anywhere()` is the same as peers. */
   public static readonly ANYWHERE: readonly string[] = [ANYWHERE_IPV4, ANYWHERE_IPV6];
 
-  /** Allows inbound TCP on a port (or range `a-b`) from the given blocks. */
-  public static tcpIn(port: Port | string | number, from: readonly string[], options: FirewallRuleOptions = {}): FirewallRule {
+  /** Allows inbound TCP on a port (or range `a-b`) from the given blocks (`Peer`s or CIDR text). */
+  public static tcpIn(port: Port | string | number, from: ReadonlyArray<Peer | string>, options: FirewallRuleOptions = {}): FirewallRule {
     return FirewallRule.create('FirewallRule.tcpIn', FirewallDirection.IN, FirewallProtocol.TCP, port, from, options);
   }
 
-  /** Allows inbound UDP on a port (or range `a-b`) from the given blocks. */
-  public static udpIn(port: Port | string | number, from: readonly string[], options: FirewallRuleOptions = {}): FirewallRule {
+  /** Allows inbound UDP on a port (or range `a-b`) from the given blocks (`Peer`s or CIDR text). */
+  public static udpIn(port: Port | string | number, from: ReadonlyArray<Peer | string>, options: FirewallRuleOptions = {}): FirewallRule {
     return FirewallRule.create('FirewallRule.udpIn', FirewallDirection.IN, FirewallProtocol.UDP, port, from, options);
   }
 
   /** Allows inbound ICMP (ping, path-MTU discovery) from the given blocks. */
-  public static icmpIn(from: readonly string[] = FirewallRule.ANYWHERE, options: FirewallRuleOptions = {}): FirewallRule {
+  public static icmpIn(from: ReadonlyArray<Peer | string> = FirewallRule.ANYWHERE, options: FirewallRuleOptions = {}): FirewallRule {
     return FirewallRule.create('FirewallRule.icmpIn', FirewallDirection.IN, FirewallProtocol.ICMP, undefined, from, options);
   }
 
@@ -63,31 +88,37 @@ export class FirewallRule {
   }
 
   /** Allows outbound TCP to a port (or range) on the given blocks. Adding any outbound rule denies all other egress. */
-  public static tcpOut(port: Port | string | number, to: readonly string[], options: FirewallRuleOptions = {}): FirewallRule {
+  public static tcpOut(port: Port | string | number, to: ReadonlyArray<Peer | string>, options: FirewallRuleOptions = {}): FirewallRule {
     return FirewallRule.create('FirewallRule.tcpOut', FirewallDirection.OUT, FirewallProtocol.TCP, port, to, options);
   }
 
   /** Allows outbound UDP to a port (or range) on the given blocks. Adding any outbound rule denies all other egress. */
-  public static udpOut(port: Port | string | number, to: readonly string[], options: FirewallRuleOptions = {}): FirewallRule {
+  public static udpOut(port: Port | string | number, to: ReadonlyArray<Peer | string>, options: FirewallRuleOptions = {}): FirewallRule {
     return FirewallRule.create('FirewallRule.udpOut', FirewallDirection.OUT, FirewallProtocol.UDP, port, to, options);
   }
 
   /**
    * Checks what a JavaScript or JSON caller may pass wrongly: the port as a value (`abc`, `70000`
-   * and `6000-5000` are refused), the peers as a list of valid CIDR blocks, the description as text.
+   * and `6000-5000` are refused), the peers as a list of `Peer`s or valid CIDR blocks, the
+   * description as text. Peers are kept as their CIDR text, the one form the rule block, the
+   * boundary rules and the coverage checks read.
    */
   private static create(at: string, direction: FirewallDirection, protocol: FirewallProtocol, port: unknown, peers: unknown, options: unknown): FirewallRule {
+    if (port === undefined && (protocol === FirewallProtocol.TCP || protocol === FirewallProtocol.UDP)) {
+      throw new ValidationError(missingValue(at, 'port', `a ${protocol} rule names its ports, and Hetzner refuses one without`, "pass a port such as 443, a range such as '8000-8080', or 'any'"));
+    }
     const range = port === undefined ? undefined : Port.parse(port, at);
     const list = requireArray(at, direction === FirewallDirection.IN ? 'from' : 'to', peers,
-      "pass a list of CIDR blocks, such as ['203.0.113.0/24'] or FirewallRule.ANYWHERE", (peer, prop) => {
-        const problem = cidrProblem(peer);
+      "pass a list of CIDR blocks, such as [Peer.ipv4('203.0.113.0/24')], ['203.0.113.0/24'] or Peer.anywhere()", (peer, prop) => {
+        const text = blockText(peer);
+        const problem = cidrProblem(text);
         if (problem) fail(at, prop, peer, problem, 'write the block as address/prefix with host bits cleared, such as "203.0.113.0/24"');
-        return peer as string;
+        return text as string;
       });
     if (list.length === 0) {
       fail(at, direction === FirewallDirection.IN ? 'from' : 'to', list, 'a rule without addresses matches nothing, and Hetzner refuses it', "list the blocks, such as ['203.0.113.0/24']");
     }
-    if (options !== undefined && (options === null || typeof options !== 'object')) fail(at, 'options', options, 'options are an object', "pass { description: '…' } or nothing");
+    if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) fail(at, 'options', options, 'options are an object', "pass { description: '…' } or nothing");
     const description = optionalString(at, 'options.description', (options as FirewallRuleOptions | undefined)?.description, "describe the rule in words, such as 'HTTPS from anywhere'");
     return new FirewallRule(direction, protocol, range, list, description);
   }
@@ -96,11 +127,13 @@ export class FirewallRule {
   public readonly port: string | undefined;
 
   private constructor(
+    /** Whether the rule admits traffic in or lets it out. */
     public readonly direction: FirewallDirection,
+    /** The protocol the rule matches. */
     public readonly protocol: FirewallProtocol,
     /** The ports the rule matches; undefined for protocols without ports (ICMP, GRE, ESP), which match every packet of the protocol. */
     public readonly ports: Port | undefined,
-    /** Sources for inbound rules, destinations for outbound ones. */
+    /** Sources for inbound rules, destinations for outbound ones, as CIDR text (a `Peer` as its `toString()`). */
     public readonly peers: readonly string[],
     private readonly explicitDescription: string | undefined,
   ) {
@@ -112,6 +145,7 @@ export class FirewallRule {
     return (this.protocol === FirewallProtocol.TCP || this.protocol === FirewallProtocol.UDP) && this.ports !== undefined && this.ports.includes(port);
   }
 
+  /** What the rule is for: the description given, or one derived from direction, protocol and port. */
   public get description(): string {
     return this.explicitDescription
       ?? `${this.direction === FirewallDirection.IN ? 'allow in' : 'allow out'} ${this.protocol}${this.port ? ` ${this.port}` : ''}`;
@@ -123,9 +157,7 @@ export class FirewallRule {
   }
 
   /** The rule as the `rule` block of `hcloud_firewall`. */
-  public toRuleBlock(): {
-    direction: string; protocol: string; port?: string; description: string; sourceIps?: string[]; destinationIps?: string[];
-  } {
+  public toRuleBlock(): FirewallRuleBlock {
     return {
       direction: this.direction,
       protocol: this.protocol,

@@ -44,6 +44,7 @@ export class Location {
   private constructor(
     /** The API name, such as `fsn1`. */
     public readonly name: string,
+    /** The city, such as `Falkenstein`. */
     public readonly city: string,
     /** ISO 3166 country code. */
     public readonly country: string,
@@ -55,6 +56,7 @@ export class Location {
     public readonly isKnown: boolean = true,
   ) {}
 
+  /** The API name, such as `fsn1`. */
   public toString(): string {
     return this.name;
   }

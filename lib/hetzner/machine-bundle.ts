@@ -65,6 +65,19 @@ export interface RenderedBundle {
   readonly fileCount: number;
 }
 
+/** A file of a bundle as one synth produced it. */
+export interface ProducedBundleFile {
+  /** The name of the part that writes it. */
+  readonly part: string;
+  /** The file as the part declared it. */
+  readonly file: BundleFile;
+  /** Its content, produced; references stay as tokens. */
+  readonly content: string;
+}
+
+/** A bundle's files by path on the machine. */
+export type BundleFiles = Map<string, ProducedBundleFile>;
+
 /** Turns a string with cdktf tokens into Terraform's template text; supplied by the machine's stack. */
 export type TemplateResolver = (text: string) => string;
 
@@ -76,6 +89,8 @@ export type TemplateResolver = (text: string) => string;
 export class MachineBundle {
   private readonly parts: BundlePart[] = [];
   private revisionCount = 0;
+  /** The revision each `files()` result was produced at: `renderFiles` takes only a current one. */
+  private readonly produced = new WeakMap<BundleFiles, number>();
 
   constructor(private readonly machineName: string) {}
 
@@ -99,13 +114,17 @@ export class MachineBundle {
     return this.parts.map((p) => p.name);
   }
 
+  /** Whether the bundle has no part (the machine then has no rollout). */
   public get isEmpty(): boolean {
     return this.parts.length === 0;
   }
 
-  /** The files of every part, content produced, by path. Content with references stays as tokens. */
-  public files(): Map<string, { part: string; file: BundleFile; content: string }> {
-    const files = new Map<string, { part: string; file: BundleFile; content: string }>();
+  /**
+   * The files of every part, content produced, by path. Content with references stays as tokens.
+   * Each call produces every content function again.
+   */
+  public files(): BundleFiles {
+    const files: BundleFiles = new Map();
     for (const part of this.parts) {
       for (const file of part.files ?? []) {
         if (files.has(file.path)) {
@@ -114,6 +133,7 @@ export class MachineBundle {
         files.set(file.path, { part: part.name, file, content: typeof file.content === 'function' ? file.content() : file.content });
       }
     }
+    this.produced.set(files, this.revisionCount);
     return files;
   }
 
@@ -123,7 +143,18 @@ export class MachineBundle {
    * content is left to Terraform.
    */
   public render(resolve: TemplateResolver): RenderedBundle {
-    const files = this.files();
+    return this.renderFiles(this.files(), resolve);
+  }
+
+  /**
+   * Renders the document from files that `files()` produced for the bundle's current revision, so
+   * that a caller needing both produces each content once.
+   * @internal
+   */
+  public renderFiles(files: BundleFiles, resolve: TemplateResolver): RenderedBundle {
+    if (this.produced.get(files) !== this.revisionCount) {
+      throw new Error('MachineBundle: renderFiles takes what files() returned since the last part was added. Fix: call files() again.');
+    }
     const deployTimeContents: Record<string, string> = {};
     const parts = this.parts.map((part) => ({
       name: part.name,

@@ -1,8 +1,9 @@
 import { Construct } from 'constructs';
 import { DataResource, Fn, ITerraformDependable, Lazy, TerraformVariable } from 'cdktf';
 import { Duration } from '../core/duration';
+import { Port } from '../core/port';
 import { invalidValue, ValidationError } from '../core/validation-message';
-import { MachineBundle, RenderedBundle } from './machine-bundle';
+import { BundleFiles, MachineBundle, RenderedBundle } from './machine-bundle';
 import { requireSensitive } from './storage-box';
 import { ROLLOUT_AGENT, ROLLOUT_STATE_DIR } from './private/rollout-agent';
 import { escapeTemplateSequences, resolveTemplate } from './private/terraform-template';
@@ -21,10 +22,11 @@ export interface MachineRolloutOptions {
    */
   readonly hostKey?: string;
   /**
-   * The SSH port of the machine's sshd.
-   * @default 22
+   * The SSH port of the machine's sshd: one port, such as `Port.of(2222)`. A plain number is
+   * accepted too, for JavaScript callers and existing code.
+   * @default Port.of(22)
    */
-  readonly port?: number;
+  readonly port?: Port | number;
   /**
    * How long Terraform keeps trying to connect (a new server needs a minute to boot).
    * @default Duration.minutes(5)
@@ -47,6 +49,7 @@ const TOKEN = /\$\{TfToken\[[^\]]+\]\}/g;
  * `sha256:` version to the next, `triggers_replace.inputs` changes when a secret is rotated.
  */
 export class MachineRollout extends Construct {
+  /** The `terraform_data` resource whose provisioners roll the bundle out. */
   public readonly resource: DataResource;
   private readonly renderBundle: () => RenderedBundle;
 
@@ -59,29 +62,35 @@ export class MachineRollout extends Construct {
     super(scope, id);
     const options = props.options ?? {};
     validateOptions(scope, options);
-    let cached: { revision: number; rendered: RenderedBundle } | undefined;
+    // One snapshot of the bundle per revision feeds all three producers (the version, the inputs
+    // document and its digest): each file's content is produced once per synth, and the three can
+    // never disagree about what the bundle holds.
+    let snapshot: { revision: number; files: BundleFiles; rendered?: RenderedBundle } | undefined;
+    const current = () => {
+      if (snapshot?.revision !== props.bundle.revision) snapshot = { revision: props.bundle.revision, files: props.bundle.files() };
+      return snapshot;
+    };
     const render = () => {
-      if (cached?.revision !== props.bundle.revision) {
-        cached = { revision: props.bundle.revision, rendered: props.bundle.render((text) => resolveTemplate(this, text)) };
-      }
-      return cached.rendered;
+      const s = current();
+      s.rendered ??= props.bundle.renderFiles(s.files, (text) => resolveTemplate(this, text));
+      return s.rendered;
     };
     this.renderBundle = render;
     const version = () => render().version;
     const incoming = () => `${INCOMING}/${version().slice('sha256:'.length, 'sha256:'.length + 16)}`;
-    const inputs = Lazy.stringValue({ produce: () => inputsDocument(props.bundle) });
+    const inputs = Lazy.stringValue({ produce: () => inputsDocument(current().files) });
 
     this.resource = new DataResource(this, 'Resource', {
       triggersReplace: {
         bundle: Lazy.stringValue({ produce: version }),
-        inputs: Lazy.stringValue({ produce: () => inputsDigest(props.bundle) }),
+        inputs: Lazy.stringValue({ produce: () => inputsDigest(current().files) }),
       },
       dependsOn: props.dependsOn,
       connection: {
         type: 'ssh',
         host: props.host,
         user: 'root',
-        port: options.port ?? 22,
+        port: options.port === undefined ? 22 : Port.parse(options.port).from,
         timeout: `${(options.connectTimeout ?? Duration.minutes(5)).toSeconds()}s`,
         ...(options.sshPrivateKey ? { privateKey: options.sshPrivateKey.stringValue } : {}),
         ...(options.hostKey ? { hostKey: options.hostKey.trim() } : {}),
@@ -109,8 +118,8 @@ export class MachineRollout extends Construct {
  * The deploy-time contents as one JSON document that Terraform renders: literal text is escaped at
  * synth, and every reference goes through `jsonencode`, so any value (quotes, newlines) stays valid JSON.
  */
-function inputsDocument(bundle: MachineBundle): string {
-  const entries = [...bundle.files()].filter(([, f]) => isDeployTime(f.content)).map(([path, f]) => {
+function inputsDocument(files: BundleFiles): string {
+  const entries = [...files].filter(([, f]) => isDeployTime(f.content)).map(([path, f]) => {
     const pieces: string[] = [];
     let last = 0;
     for (const match of f.content.matchAll(TOKEN)) {
@@ -128,8 +137,8 @@ function inputsDocument(bundle: MachineBundle): string {
  * What the plan shows when the inputs change: a digest of the referenced values, never the values
  * (`nonsensitive` applies to the hash only). The literal text around them is in the bundle version.
  */
-function inputsDigest(bundle: MachineBundle): string {
-  const references = [...bundle.files().values()].flatMap((f) => f.content.match(TOKEN) ?? []);
+function inputsDigest(files: BundleFiles): string {
+  const references = [...files.values()].flatMap((f) => f.content.match(TOKEN) ?? []);
   if (references.length === 0) return 'none';
   return `sha256:${Fn.nonsensitive(Fn.sha256(Fn.join('\n', references)))}`;
 }
@@ -138,8 +147,12 @@ const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-
 
 function validateOptions(machine: Construct, options: MachineRolloutOptions): void {
   if (options.sshPrivateKey !== undefined) requireSensitive(machine, 'rollout.sshPrivateKey', options.sshPrivateKey);
-  if (options.port !== undefined && !(Number.isInteger(options.port) && options.port >= 1 && options.port <= 65535)) {
-    throw new ValidationError(invalidValue(machine, 'rollout.port', options.port, 'an SSH port is a whole number from 1 to 65535', 'leave it out for 22, or pass the port sshd listens on'));
+  const port = options.port;
+  const isOnePort = port instanceof Port ? port.isSingle
+    : typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535;
+  if (port !== undefined && !isOnePort) {
+    throw new ValidationError(invalidValue(machine, 'rollout.port', port instanceof Port ? port.toString() : port,
+      'an SSH port is one whole number from 1 to 65535', 'leave it out for 22, or pass the port sshd listens on, such as Port.of(2222)'));
   }
   if (options.hostKey !== undefined && (typeof options.hostKey !== 'string' || !HOST_KEY.test(options.hostKey.trim()))) {
     throw new ValidationError(invalidValue(machine, 'rollout.hostKey', options.hostKey,

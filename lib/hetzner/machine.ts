@@ -1,10 +1,11 @@
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { Annotations, Lazy, Token } from 'cdktf';
 import { Firewall } from '../../generated/providers/hcloud/firewall';
 import { PrimaryIp } from '../../generated/providers/hcloud/primary-ip';
 import { Server } from '../../generated/providers/hcloud/server';
 import { reachStackOf } from '../core/app-level-packs';
-import { cidrProblem, coversWholeInternet, isAnywhere } from '../core/cidr';
+import { blockText, cidrProblem, coversWholeInternet, isAnywhere } from '../core/cidr';
+import { Peer } from '../core/peer';
 import { DataClass } from '../core/data-class';
 import { Environment } from '../core/environment';
 import { Retirement } from '../core/retirement';
@@ -25,6 +26,57 @@ import { standardLabels, withUserLabels } from './private/standard-labels';
 import { ServerType } from './server-type';
 import { ISshKey } from './ssh-key';
 
+/**
+ * A machine as the constructs that build on one refer to it (volumes, databases, backups,
+ * monitoring): what they read of it and add to it. `Machine` is the only implementation; a construct
+ * that takes an `IMachine` checks at runtime that it is one (`Machine.isMachine`), so that no
+ * stand-in object skips what `Machine` enforces.
+ */
+export interface IMachine extends IConstruct {
+  /** The `hcloud_server` resource. */
+  readonly server: Server;
+  /** The server's name in the Hetzner project. */
+  readonly serverName: string;
+  /** The environment the machine serves. */
+  readonly environment: Environment;
+  /** What the machine does, such as `app`. */
+  readonly role: string;
+  /** Where the server runs. */
+  readonly location: Location;
+  /** The server type. */
+  readonly serverType: ServerType;
+  /** The data classes the machine holds or processes. */
+  readonly dataClasses: readonly DataClass[];
+  /** The machine's public IPv4 address, a primary IP that survives a replacement. */
+  readonly ipv4: PrimaryIp;
+  /** The machine's public IPv6 network, a primary IP that survives a replacement. */
+  readonly ipv6: PrimaryIp;
+  /** What the machine runs besides its OS, rolled out on every deploy that changes it. */
+  readonly bundle: MachineBundle;
+  /** The inbound rules of the machine's firewall, SSH included. */
+  readonly ingressRules: readonly FirewallRule[];
+  /** The outbound rules of the machine's firewall; empty means all egress is allowed. */
+  readonly egressRules: readonly FirewallRule[];
+  /** Adds a piece of on-machine tooling to the machine's bundle. */
+  addBundlePart(part: BundlePart): void;
+  /** Allows more inbound traffic through the machine's firewall. */
+  allowInbound(rule: FirewallRule): void;
+  /** Allows outbound traffic; the first outbound rule turns egress from allow-all into deny-by-default. */
+  allowOutbound(rule: FirewallRule): void;
+}
+
+/** The size of a machine's user data as Terraform will send it. */
+export interface UserDataSize {
+  /** Bytes, each reference counted at its realistic size. */
+  readonly bytes: number;
+  /** The Terraform references in it, whose values are known only at apply. */
+  readonly references: number;
+}
+
+/** Marks machines across copies of the library, as cdktf marks its stacks. */
+const MACHINE_SYMBOL = Symbol.for('cdktf-sovereign-hetzner/Machine');
+
+/** What a machine is made of: its environment, role, server type and how it is reached. */
 export interface MachineProps {
   /** The environment the machine serves; production machines are protected against loss. */
   readonly environment: Environment;
@@ -49,10 +101,11 @@ export interface MachineProps {
    */
   readonly sshKeys?: ISshKey[];
   /**
-   * IP blocks allowed to reach SSH (TCP 22). Never the whole internet.
+   * IP blocks allowed to reach SSH (TCP 22), as `Peer`s or CIDR text, such as
+   * `[Peer.ipv4('203.0.113.0/24')]`. Never the whole internet.
    * @default - no SSH ingress; a production machine fails synth without one
    */
-  readonly adminCidrs?: string[];
+  readonly adminCidrs?: Array<Peer | string>;
   /**
    * Further inbound rules, such as `FirewallRule.httpsFromAnywhere()`.
    * @default - none: only SSH from `adminCidrs` gets in
@@ -108,6 +161,7 @@ const SSH_PORT = 22;
 /**
  * What one Terraform reference in user data counts for when its size is checked: the value is only
  * known at apply, and secrets, URLs and host names stay below this.
+ * @internal
  */
 export const USER_DATA_REFERENCE_BYTES = 256;
 /** The first-boot document of a machine with a bundle: only what the rollout agent needs. */
@@ -125,16 +179,31 @@ const BOOTSTRAP_PART: CloudInitPart = { name: 'sovereign bootstrap (the tooling 
  *   backups on, and ignores changes to `user_data`, `image` and `ssh_keys`, each of which
  *   would otherwise replace the server and wipe its disk.
  */
-export class Machine extends Construct {
+export class Machine extends Construct implements IMachine {
+  /** Whether `x` is a `Machine` (also one built by another copy of this library). */
+  public static isMachine(x: unknown): x is Machine {
+    return x !== null && typeof x === 'object' && MACHINE_SYMBOL in x;
+  }
+
+  /** The `hcloud_server` resource. */
   public readonly server: Server;
+  /** The machine's own firewall, attached at creation. */
   public readonly firewall: Firewall;
+  /** The machine's public IPv4 address, a primary IP that survives a replacement. */
   public readonly ipv4: PrimaryIp;
+  /** The machine's public IPv6 network, a primary IP that survives a replacement. */
   public readonly ipv6: PrimaryIp;
+  /** The environment the machine serves. */
   public readonly environment: Environment;
+  /** What the machine does, such as `app`. */
   public readonly role: string;
+  /** Where the server runs. */
   public readonly location: Location;
+  /** The server type. */
   public readonly serverType: ServerType;
+  /** The data classes the machine holds or processes (`DataClass.SENSITIVE` when none were declared). */
   public readonly dataClasses: readonly DataClass[];
+  /** The server's name in the Hetzner project. */
   public readonly serverName: string;
   /** The machine's first-boot cloud-init; add parts with `addCloudInitPart`. */
   public readonly cloudInit = new CloudInit();
@@ -146,8 +215,10 @@ export class Machine extends Construct {
   private readonly inboundRules: FirewallRule[] = [];
   private readonly outboundRules: FirewallRule[] = [];
 
+  /** Creates the server, its firewall and its addresses; fails on props Hetzner or the operating model refuse. */
   constructor(scope: Construct, id: string, props: MachineProps) {
     super(scope, id);
+    Object.defineProperty(this, MACHINE_SYMBOL, { value: true });
     checkMachineProps(this, props);
     // Rule packs added to the App reach this machine's stack (cdktf 0.21 does not invoke App-level aspects).
     reachStackOf(this);
@@ -164,7 +235,8 @@ export class Machine extends Construct {
     // Retiring lifts delete protection and prevent_destroy; what would replace the server stays ignored.
     const isProtected = Retirement.keepsProtection(scope, props.environment.protectedFromLoss);
     const isProduction = props.environment.protectedFromLoss;
-    const adminCidrs = props.adminCidrs ?? [];
+    // One form from here on: CIDR text (a Peer as its toString()), read by the rule and by the validation alike.
+    const adminCidrs = (props.adminCidrs ?? []).map((c) => blockText(c) as string);
     const sshKeys = props.sshKeys ?? [];
 
     const labels = withUserLabels(this.node.path, props.environment,
@@ -234,7 +306,7 @@ export class Machine extends Construct {
         : undefined,
     });
 
-    this.node.addValidation({ validate: () => this.validate(props, labels, adminSsh) });
+    this.node.addValidation({ validate: () => this.validate(props, labels, adminSsh, adminCidrs) });
     this.warnAboutDeprecatedType();
     if (sshKeys.length === 0 && !isProduction) {
       Annotations.of(this).addWarning(`Hetzner-NoSshKey: ${this.node.path}.sshKeys is empty, so Hetzner e-mails a root password. Fix: pass sshKeys.`);
@@ -312,7 +384,7 @@ export class Machine extends Construct {
     return [...this.outboundRules];
   }
 
-  private validate(props: MachineProps, labels: Record<string, string>, adminSsh: FirewallRule | undefined): string[] {
+  private validate(props: MachineProps, labels: Record<string, string>, adminSsh: FirewallRule | undefined, adminCidrs: readonly string[]): string[] {
     const errors: string[] = [];
     const location = this.location;
     const type = props.serverType;
@@ -342,7 +414,7 @@ export class Machine extends Construct {
     const labelProblem = firstLabelProblem(labels);
     if (labelProblem) errors.push(invalidValue(this, 'labels', labelProblem[0], labelProblem[1], 'sanitize the label, for example "feat-x" instead of "feat/x"'));
 
-    for (const cidr of props.adminCidrs ?? []) {
+    for (const cidr of adminCidrs) {
       if (isAnywhere(cidr)) {
         errors.push(invalidValue(this, 'adminCidrs', cidr, 'SSH must never be open to the whole internet',
           'list the office or VPN blocks admins connect from, such as "203.0.113.0/24"'));
@@ -351,8 +423,8 @@ export class Machine extends Construct {
       }
     }
     // Coverage, not string comparison: 0.0.0.0/1 + 128.0.0.0/1 or ::ffff:0:0/96 is the whole internet too.
-    if (!(props.adminCidrs ?? []).some(isAnywhere) && coversWholeInternet(props.adminCidrs ?? [])) {
-      errors.push(invalidValue(this, 'adminCidrs', (props.adminCidrs ?? []).join(', '), 'together these blocks cover the whole internet, and SSH must never be open to it',
+    if (!adminCidrs.some(isAnywhere) && coversWholeInternet(adminCidrs)) {
+      errors.push(invalidValue(this, 'adminCidrs', adminCidrs.join(', '), 'together these blocks cover the whole internet, and SSH must never be open to it',
         'list the office or VPN blocks admins connect from, such as "203.0.113.0/24"'));
     }
     // The admin SSH rule is checked through adminCidrs above; these are the rules added on top.
@@ -398,7 +470,7 @@ export class Machine extends Construct {
    * The size Terraform will send: the rendered document with each reference counted at
    * USER_DATA_REFERENCE_BYTES, since cdktf's placeholders are shorter than the values.
    */
-  public userDataSize(): { bytes: number; references: number } | undefined {
+  public userDataSize(): UserDataSize | undefined {
     const text = this.userData();
     if (text === undefined) return undefined;
     const resolved = resolveTemplate(this, text);
@@ -458,7 +530,7 @@ function checkMachineProps(machine: Machine, props: MachineProps): void {
     return k;
   });
   optionalArray(at, 'adminCidrs', props.adminCidrs, "pass a list of CIDR blocks, such as ['203.0.113.0/24']", (c, prop) =>
-    requireString(at, prop, c, "write the block as text, such as '203.0.113.0/24'"));
+    (c instanceof Peer ? c : requireString(at, prop, c, "write the block as text, such as '203.0.113.0/24', or as Peer.ipv4('203.0.113.0/24')")));
   for (const [prop, direction] of [['ingress', FirewallDirection.IN], ['egress', FirewallDirection.OUT]] as const) {
     optionalArray(at, prop, props[prop], `pass FirewallRule values, such as [FirewallRule.${prop === 'ingress' ? 'httpsFromAnywhere()' : "tcpOut(443, ['198.51.100.0/24'])"}]`, (r, p) => {
       const rule = requireInstance(at, p, r, FirewallRule, `build the rule with FirewallRule.${prop === 'ingress' ? 'tcpIn' : 'tcpOut'}(…)`, 'a FirewallRule');

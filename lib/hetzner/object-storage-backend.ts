@@ -8,6 +8,7 @@ import { Location } from './location';
 /** Where Hetzner Object Storage is offered. */
 const OBJECT_STORAGE_LOCATIONS = [Location.FSN1, Location.NBG1, Location.HEL1];
 
+/** Where the Terraform state lives: the bucket, and the Object Storage location. */
 export interface ObjectStorageBackendProps {
   /** The bucket holding the state; create it once, by hand or in a bootstrap stack. */
   readonly bucket: string;

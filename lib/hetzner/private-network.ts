@@ -6,6 +6,7 @@ import { cidrProblem } from '../core/cidr';
 import { Environment } from '../core/environment';
 import { Retirement } from '../core/retirement';
 import { invalidValue } from '../core/validation-message';
+import { checkProps, is } from '../core/runtime-checks';
 import { Location } from './location';
 import { standardLabels, withUserLabels } from './private/standard-labels';
 
@@ -19,6 +20,7 @@ export interface IPrivateNetwork {
   readonly attachmentDependency: ITerraformDependable;
 }
 
+/** What a private network is made of: its environment, address range and zone. */
 export interface PrivateNetworkProps {
   /** The environment the network belongs to; production networks are delete-protected. */
   readonly environment: Environment;
@@ -56,7 +58,9 @@ export interface PrivateNetworkProps {
  * never shared between environments: every machine on it can reach every other.
  */
 export class PrivateNetwork extends Construct implements IPrivateNetwork {
+  /** The `hcloud_network` resource. */
   public readonly network: Network;
+  /** The `hcloud_network_subnet` resource servers attach to. */
   public readonly subnet: NetworkSubnet;
   public readonly subnetId: string;
   public readonly networkZone: string;
@@ -64,6 +68,14 @@ export class PrivateNetwork extends Construct implements IPrivateNetwork {
 
   constructor(scope: Construct, id: string, props: PrivateNetworkProps) {
     super(scope, id);
+    checkProps<PrivateNetworkProps>(this, props, {
+      environment: is.instance(Environment, 'use Environment.PRODUCTION, Environment.TEST or Environment.STAGING'),
+      name: is.optional(is.text("name it such as 'acme-production-network'")),
+      location: is.optional(is.instance(Location, 'use Location.FSN1, Location.NBG1 or Location.HEL1')),
+      ipRange: is.optional(is.text("write a private block such as '10.0.0.0/16'")),
+      subnetRange: is.optional(is.text("write a block inside the range, such as '10.0.1.0/24'")),
+      labels: is.optional(is.textMap("write labels such as { team: 'ml' }")),
+    }, "pass { environment: Environment.PRODUCTION, name: 'acme-production-network' }");
     const location = props.location ?? Location.FSN1;
     const ipRange = props.ipRange ?? '10.0.0.0/16';
     const subnetRange = props.subnetRange ?? '10.0.1.0/24';

@@ -8,6 +8,7 @@ import { firstLabelProblem } from '../core/labels';
 import { Retirement } from '../core/retirement';
 import { Size } from '../core/size';
 import { invalidValue, ValidationError } from '../core/validation-message';
+import { checkProps, is } from '../core/runtime-checks';
 import { Location } from './location';
 import { standardLabels, withUserLabels } from './private/standard-labels';
 
@@ -17,11 +18,16 @@ import { standardLabels, withUserLabels } from './private/standard-labels';
  * @see https://www.hetzner.com/storage/storage-box/
  */
 export class StorageBoxType {
+  /** BX11: 1 TB, up to 10 automatic snapshots. */
   public static readonly BX11 = new StorageBoxType('bx11', Size.tebibytes(1), 10);
+  /** BX21: 5 TB, up to 20 automatic snapshots. */
   public static readonly BX21 = new StorageBoxType('bx21', Size.tebibytes(5), 20);
+  /** BX31: 10 TB, up to 30 automatic snapshots. */
   public static readonly BX31 = new StorageBoxType('bx31', Size.tebibytes(10), 30);
+  /** BX41: 20 TB, up to 40 automatic snapshots. */
   public static readonly BX41 = new StorageBoxType('bx41', Size.tebibytes(20), 40);
 
+  /** Every Storage Box type, smallest first. */
   public static all(): StorageBoxType[] {
     return [StorageBoxType.BX11, StorageBoxType.BX21, StorageBoxType.BX31, StorageBoxType.BX41];
   }
@@ -35,6 +41,7 @@ export class StorageBoxType {
     public readonly maxAutomaticSnapshots: number,
   ) {}
 
+  /** The API name, such as `bx11`. */
   public toString(): string {
     return this.name;
   }
@@ -46,6 +53,7 @@ export const STORAGE_BOX_LOCATIONS: readonly Location[] = [Location.FSN1, Locati
 /** Storage Boxes accept SSH (and restic over SFTP) on this port; 22 speaks SFTP only. */
 export const STORAGE_BOX_SSH_PORT = 23;
 
+/** What a Storage Box is made of: its environment, location and type. */
 export interface StorageBoxProps {
   /** The environment whose data it keeps; in production the box is delete-protected. */
   readonly environment: Environment;
@@ -90,6 +98,7 @@ export interface StorageBoxProps {
   readonly labels?: Record<string, string>;
 }
 
+/** A sub-account's home directory, password and access. */
 export interface StorageBoxSubaccountOptions {
   /**
    * The sub-account's home, relative to the box's root, such as `backups/production/app`.
@@ -149,6 +158,13 @@ export interface StorageBoxAccountAttributes {
 export class StorageBoxAccount {
   /** Refers to an account created in another stack (its host and login are that stack's outputs). */
   public static fromAttributes(attributes: StorageBoxAccountAttributes): IStorageBoxAccount {
+    checkProps<StorageBoxAccountAttributes>('StorageBoxAccount.fromAttributes', attributes, {
+      host: is.text("pass the account's host, such as the other stack's output"),
+      username: is.text("pass the account's user name, such as 'u12345-sub2'"),
+      location: is.instance(Location, 'use Location.FSN1 or Location.HEL1 (where Storage Boxes are)'),
+      readonly: is.optional(is.boolean()),
+      password: is.optional(is.secret('pass a sensitive TerraformVariable')),
+    }, "pass { host, username, location: Location.HEL1 }");
     return { ...attributes, readonly: attributes.readonly ?? true };
   }
 
@@ -168,9 +184,13 @@ export class StorageBoxAccount {
  * Give each machine its own sub-account with `addSubaccount`.
  */
 export class StorageBox extends Construct {
+  /** The `hcloud_storage_box` resource. */
   public readonly resource: StorageBoxResource;
+  /** The environment the box belongs to. */
   public readonly environment: Environment;
+  /** Where the box is. */
   public readonly location: Location;
+  /** The Storage Box product. */
   public readonly type: StorageBoxType;
   /** The main account's SSH host name (a token until apply). */
   public readonly host: string;
@@ -180,6 +200,16 @@ export class StorageBox extends Construct {
 
   constructor(scope: Construct, id: string, props: StorageBoxProps) {
     super(scope, id);
+    checkProps<StorageBoxProps>(this, props, {
+      environment: is.instance(Environment, 'use Environment.PRODUCTION, Environment.TEST or Environment.STAGING'),
+      password: is.secret("pass a sensitive variable: new SecretVariable(stack, 'storage_box_password', { description })"),
+      location: is.optional(is.instance(Location, 'use Location.FSN1 or Location.HEL1 (where Storage Boxes are)')),
+      type: is.optional(is.instance(StorageBoxType, 'use StorageBoxType.BX11 or another StorageBoxType constant')),
+      name: is.optional(is.text("name it such as 'acme-production-backups'")),
+      dailySnapshots: is.optional(is.number('keep a whole number of daily snapshots, such as 7', { integer: true })),
+      dataClasses: is.optional(is.list(is.instance(DataClass, 'use DataClass.PUBLIC, PSEUDONYMIZED, SENSITIVE or SECRET'), 'list data classes such as [DataClass.SENSITIVE]')),
+      labels: is.optional(is.textMap("write labels such as { team: 'ml' }")),
+    }, "pass { environment: Environment.PRODUCTION, location: Location.HEL1, password: <sensitive variable> }");
     this.environment = props.environment;
     this.location = props.location ?? Location.HEL1;
     this.type = props.type ?? StorageBoxType.BX11;
@@ -241,7 +271,9 @@ export class StorageBox extends Construct {
   }
 }
 
-interface StorageBoxSubaccountProps extends StorageBoxSubaccountOptions {
+/** A sub-account's options and the Storage Box it belongs to (usually created with `box.addSubaccount`). */
+export interface StorageBoxSubaccountProps extends StorageBoxSubaccountOptions {
+  /** The Storage Box the sub-account belongs to. */
   readonly box: StorageBox;
 }
 
@@ -252,8 +284,11 @@ interface StorageBoxSubaccountProps extends StorageBoxSubaccountOptions {
  * (`install-ssh-key` over port 23, with the password) into the sub-account's home.
  */
 export class StorageBoxSubaccount extends Construct implements IStorageBoxAccount {
+  /** The `hcloud_storage_box_subaccount` resource. */
   public readonly resource: StorageBoxSubaccountResource;
+  /** The Storage Box the sub-account belongs to. */
   public readonly box: StorageBox;
+  /** The sub-account's home directory on the box, which it is locked to. */
   public readonly homeDirectory: string;
   public readonly host: string;
   public readonly username: string;
@@ -263,6 +298,12 @@ export class StorageBoxSubaccount extends Construct implements IStorageBoxAccoun
 
   constructor(scope: Construct, id: string, props: StorageBoxSubaccountProps) {
     super(scope, id);
+    checkProps<StorageBoxSubaccountOptions>(this, props, {
+      homeDirectory: is.text('use a path such as "backups/production/app"'),
+      password: is.secret("pass a sensitive variable: new SecretVariable(stack, 'storage_box_app_password', { description })"),
+      readonly: is.optional(is.boolean()),
+      description: is.optional(is.text("describe the account, such as 'production app machine backups'")),
+    }, "pass { homeDirectory: 'backups/production/app', password: <sensitive variable> }");
     this.box = props.box;
     this.location = props.box.location;
     this.readonly = props.readonly ?? false;

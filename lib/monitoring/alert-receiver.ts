@@ -1,4 +1,5 @@
 import { ValidationError } from '../core/validation-message';
+import { checkProps, is, requireString } from '../core/runtime-checks';
 
 /** How an alert reaches people. */
 export enum AlertReceiverKind {
@@ -8,6 +9,7 @@ export enum AlertReceiverKind {
   EMAIL = 'email',
 }
 
+/** Where a webhook receiver's alerts go (its URL, with its token, is a secret variable). */
 export interface WebhookReceiverOptions {
   /**
    * The host the webhook URL points to, such as `chat.example.eu`. The URL itself is a secret and
@@ -22,6 +24,7 @@ export interface WebhookReceiverOptions {
   readonly port?: number;
 }
 
+/** Who an e-mail receiver mails, and through which SMTP server (its password is a secret variable). */
 export interface EmailReceiverOptions {
   /** Who gets the e-mail. */
   readonly to: string[];
@@ -48,11 +51,23 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export class AlertReceiver {
   /** A webhook, such as a chat integration or an incident tool; `hostname` is where its URL points. */
   public static webhook(name: string, options: WebhookReceiverOptions): AlertReceiver {
+    requireString('AlertReceiver.webhook', 'name', name, "name it such as 'ops'");
+    checkProps<WebhookReceiverOptions>(`AlertReceiver(${name})`, options, {
+      hostname: is.text("pass the host its URL points to, such as 'chat.example.eu'"),
+      port: is.optional(is.number('use a port such as 443', { integer: true })),
+    }, "pass { hostname: 'chat.example.eu' }");
     return new AlertReceiver(name, AlertReceiverKind.WEBHOOK, options.hostname, options.port ?? 443, undefined);
   }
 
   /** E-mail through an SMTP server that requires STARTTLS. Use port 587: Hetzner blocks outgoing 25 and 465 by default. */
   public static email(name: string, options: EmailReceiverOptions): AlertReceiver {
+    requireString('AlertReceiver.email', 'name', name, "name it such as 'ops'");
+    checkProps<EmailReceiverOptions>(`AlertReceiver(${name})`, options, {
+      to: is.list(is.text("write it as 'ops@example.eu'"), "pass to: ['ops@example.eu']"),
+      from: is.text("write it as 'alerts@example.eu'"),
+      smarthost: is.text("pass 'smtp.example.eu:587'"),
+      username: is.text('pass the SMTP user name'),
+    }, "pass { to: ['ops@example.eu'], from, smarthost: 'smtp.example.eu:587', username }");
     const fail = (prop: string, value: unknown, why: string, fix: string): never => {
       throw new ValidationError(`AlertReceiver(${name}).${prop}: ${JSON.stringify(value)} is not allowed: ${why}. Fix: ${fix}`);
     };
@@ -72,6 +87,7 @@ export class AlertReceiver {
   private constructor(
     /** Lowercase letters, digits and `_`; names the receiver's secret variable. */
     public readonly name: string,
+    /** Webhook or e-mail. */
     public readonly kind: AlertReceiverKind,
     /** The host alerts are sent to: the webhook's host or the SMTP server. */
     public readonly hostname: string,
@@ -97,6 +113,7 @@ export class AlertReceiver {
     return this.kind === AlertReceiverKind.WEBHOOK ? `monitoring_webhook_${this.name}` : `monitoring_smtp_password_${this.name}`;
   }
 
+  /** The name and where alerts go, for documents and messages. */
   public toString(): string {
     return this.kind === AlertReceiverKind.WEBHOOK ? `${this.name} (webhook to ${this.hostname})` : `${this.name} (e-mail to ${this.email!.to.join(', ')})`;
   }

@@ -2,7 +2,9 @@ import { Duration } from '../core/duration';
 import { Environment } from '../core/environment';
 import { ValidationError } from '../core/validation-message';
 import { LegalSeat } from '../boundary/processor';
+import { checkOptions, checkProps, is, Schema } from '../core/runtime-checks';
 
+/** A Healthchecks instance the team runs itself. */
 export interface SelfHostedDeadMansSwitchProps {
   /** The host of the team's Healthchecks instance (or any receiver that takes Healthchecks-style pings), such as `hc.example.eu`. */
   readonly hostname: string;
@@ -13,6 +15,7 @@ export interface SelfHostedDeadMansSwitchProps {
   readonly port?: number;
 }
 
+/** What every dead-man's switch can set. */
 export interface DeadMansSwitchOptions {
   /**
    * How often the prober's watchdog pings: the period of each prober's check at the ping service.
@@ -21,6 +24,8 @@ export interface DeadMansSwitchOptions {
    */
   readonly interval?: Duration;
 }
+
+const SWITCH_OPTIONS: Schema<DeadMansSwitchOptions> = { interval: is.optional(is.instance(Duration, 'use Duration.minutes(5)')) };
 
 /**
  * Watches the prober itself. Every prober carries an always-firing `Watchdog` alert that
@@ -37,11 +42,17 @@ export class DeadMansSwitch {
    * healthchecks.io's ping endpoint (`hc-ping.com`), run by SIA Monkey See Monkey Do, Riga (LV).
    */
   public static healthchecksIo(options: DeadMansSwitchOptions = {}): DeadMansSwitch {
+    checkOptions<DeadMansSwitchOptions>('DeadMansSwitch.healthchecksIo', 'options', options, SWITCH_OPTIONS, 'pass { interval: Duration.minutes(5) } or nothing');
     return new DeadMansSwitch('healthchecks.io', 'hc-ping.com', 443, { city: 'Riga', country: 'LV' }, options);
   }
 
   /** A Healthchecks instance the team runs itself, inside its EU control plane. */
   public static selfHosted(props: SelfHostedDeadMansSwitchProps, options: DeadMansSwitchOptions = {}): DeadMansSwitch {
+    checkProps<SelfHostedDeadMansSwitchProps>('DeadMansSwitch.selfHosted', props, {
+      hostname: is.text("pass the instance's host, such as 'ping.example.eu'"),
+      port: is.optional(is.number('use a port such as 443', { integer: true })),
+    }, "pass { hostname: 'ping.example.eu' }");
+    checkOptions<DeadMansSwitchOptions>('DeadMansSwitch.selfHosted', 'options', options, SWITCH_OPTIONS, 'pass { interval: Duration.minutes(5) } or nothing');
     return new DeadMansSwitch('self-hosted Healthchecks', props.hostname, props.port ?? 443, undefined, options);
   }
 
@@ -53,6 +64,7 @@ export class DeadMansSwitch {
     public readonly service: string,
     /** Where the pings go; joins the prober's egress allowlist. */
     public readonly hostname: string,
+    /** The TCP port of the ping URL; the prober's firewall opens it. */
     public readonly port: number,
     /** Where the service's operator is seated, when it is not the team itself. */
     public readonly legalSeat: LegalSeat | undefined,
@@ -90,6 +102,7 @@ export class DeadMansSwitch {
     return `monitoring_deadman_ping_url_${environment.name}`;
   }
 
+  /** The service, its host and the interval, for documents. */
   public toString(): string {
     return `${this.service} (${this.hostname}), every ${this.interval}`;
   }

@@ -7,8 +7,11 @@ import { SecretVariable } from '../boundary/secret-variable';
 import { Duration } from '../core/duration';
 import { Environment } from '../core/environment';
 import { invalidValue, missingValue } from '../core/validation-message';
+import { checkProps, is } from '../core/runtime-checks';
 import { FirewallRule } from '../hetzner/firewall-rule';
-import { Machine } from '../hetzner/machine';
+import { Location } from '../hetzner/location';
+import { IMachine, Machine } from '../hetzner/machine';
+import { requireMachine } from '../hetzner/private/require-machine';
 import { Component } from '../roadmap/component';
 import { Phase } from '../roadmap/phase';
 import { AlertReceiver, AlertReceiverKind } from './alert-receiver';
@@ -30,6 +33,7 @@ import { secretFile } from './private/secrets';
 import { ensureTooling, monitoringFile } from './private/tooling';
 import { UptimeCheck } from './uptime-check';
 
+/** What one environment stack's monitoring is built from: the plan, the phase, the environment and its machines. */
 export interface EnvironmentMonitoringProps {
   /**
    * The product's monitoring plan.
@@ -40,18 +44,19 @@ export interface EnvironmentMonitoringProps {
   readonly phase: Phase;
   /** The environment this stack is. */
   readonly environment: Environment;
-  /** The environment's app machine: it gets node exporter, and in Phases 1 and 2 the prober. */
-  readonly machine: Machine;
+  /** The environment's app machine (a `Machine`): it gets node exporter, and in Phases 1 and 2 the prober. */
+  readonly machine: IMachine;
   /**
    * Phase 3, production: the machine Prometheus and Alertmanager move to. In other phases it is a
    * postponed component and fails synth unless adopted early.
    * @default - none; a Phase 3 production stack fails synth without one
    */
-  readonly monitoringMachine?: Machine;
+  readonly monitoringMachine?: IMachine;
 }
 
 /** The systemd units of a BackupPlan's jobs and of the RestoreDrill (lib/backup). */
 export const BACKUP_JOB_UNITS = ['backup-dump', 'backup-push', 'backup-prune', 'backup-check'] as const;
+/** The systemd unit of the RestoreDrill (lib/backup). */
 export const RESTORE_DRILL_UNIT = 'restore-drill';
 /** The backup job whose success means a new verified remote copy: the RPO is measured on it. */
 const BACKUP_PUSH_UNIT = 'backup-push';
@@ -75,17 +80,22 @@ const ALWAYS_OPEN = new Set([23, 53, 80, 123, 443]);
  * `monitoring_webhook_<receiver>`, `monitoring_smtp_password_<receiver>` and `error_monitoring_dsn`.
  */
 export class EnvironmentMonitoring extends Construct {
+  /** The product's monitoring plan, if it has one. */
   public readonly plan?: MonitoringPlan;
+  /** The product's phase. */
   public readonly phase: Phase;
+  /** The environment this stack is. */
   public readonly environment: Environment;
-  public readonly machine: Machine;
-  public readonly monitoringMachine?: Machine;
+  /** The environment's app machine. */
+  public readonly machine: IMachine;
+  /** Phase 3, production: the machine Prometheus and Alertmanager run on. */
+  public readonly monitoringMachine?: IMachine;
   /** The machine running this stack's Prometheus and Alertmanager, if any. */
-  public readonly prober?: Machine;
+  public readonly prober?: IMachine;
   /** The uptime checks this stack's prober runs (the checks of the other environments). */
   public readonly checks: readonly UptimeCheck[];
   /** The machines whose node exporter this stack's prober scrapes. */
-  public readonly watchedMachines: readonly Machine[];
+  public readonly watchedMachines: readonly IMachine[];
   /** The error monitoring of the app machine, when the plan has an endpoint. */
   public readonly errorMonitoring?: ErrorMonitoring;
   /** The sensitive variables this stack declares, by name. */
@@ -95,6 +105,14 @@ export class EnvironmentMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: EnvironmentMonitoringProps) {
     super(scope, id);
+    checkProps<EnvironmentMonitoringProps>(this, props, {
+      plan: is.optional(is.instance(MonitoringPlan, 'pass the product\'s new MonitoringPlan({ … })')),
+      phase: is.instance(Phase, 'use Phase.ONE, Phase.TWO or Phase.THREE'),
+      environment: is.instance(Environment, 'use Environment.PRODUCTION, Environment.TEST or Environment.STAGING'),
+      // Machines of any copy of the library; a look-alike would skip what Machine enforces.
+      machine: (_at, prop, value) => { requireMachine(this, prop, value); },
+      monitoringMachine: is.optional((_at, prop, value) => { requireMachine(this, prop, value); }),
+    }, 'pass { plan, phase, environment, machine }');
     this.plan = props.plan;
     this.phase = props.phase;
     this.environment = props.environment;
@@ -183,13 +201,17 @@ export class EnvironmentMonitoring extends Construct {
           ...receivers.filter((r) => r.kind === AlertReceiverKind.EMAIL).map((r) => `${SECRETS}/${r.secretVariableName}`)],
       });
       this.allowAlertEgress(prober, receivers);
+      // The monitoring declares its own destinations, so the prober's egress allowlist holds them whoever builds the stack.
+      for (const c of this.checks) EgressAllowlist.requireHostnames(prober, [c.hostname], `uptime check ${c.name}`, c.port);
+      for (const r of receivers) EgressAllowlist.requireHostnames(prober, [r.hostname], `alert receiver ${r.name}`, r.port);
+      EgressAllowlist.requireHostnames(prober, [plan.deadMansSwitch.hostname], "dead-man's switch", plan.deadMansSwitch.port);
     }
     this.secretVariables = variables;
     this.node.addValidation({ validate: () => this.validate(props) });
   }
 
   /** The hosts `machine` must reach for the monitoring: probed hosts, alert receivers, the ping service, the error-monitoring endpoint. */
-  public egressHostnamesFor(machine: Machine): string[] {
+  public egressHostnamesFor(machine: IMachine): string[] {
     const hosts: string[] = [];
     if (machine === this.prober && this.plan) {
       hosts.push(...this.checks.map((c) => c.hostname), ...receiversOf(this.model()).map((r) => r.hostname), this.plan.deadMansSwitch.hostname);
@@ -199,7 +221,7 @@ export class EnvironmentMonitoring extends Construct {
   }
 
   /** What the monitoring may take on `machine`: a machine of its own is the monitoring machine. */
-  private resourcesOf(machine: Machine): ProberResources {
+  private resourcesOf(machine: IMachine): ProberResources {
     return proberResources(this.phase, machine === this.monitoringMachine);
   }
 
@@ -210,7 +232,7 @@ export class EnvironmentMonitoring extends Construct {
     return check.environment === Environment.PRODUCTION ? Environment.TEST : Environment.PRODUCTION;
   }
 
-  private addNodeExporter(machine: Machine, scrapedRemotely: boolean): void {
+  private addNodeExporter(machine: IMachine, scrapedRemotely: boolean): void {
     ensureTooling(machine);
     guardOnClone(machine, { units: [`${SERVICES.node.unit}.service`] });
     machine.addBundlePart({
@@ -231,9 +253,10 @@ export class EnvironmentMonitoring extends Construct {
   }
 
   /** The backup and drill jobs running on `machine`, found in the construct tree at synth. */
-  private jobsOf(machine: Machine): JobWatch[] {
+  private jobsOf(machine: IMachine): JobWatch[] {
     const jobs: JobWatch[] = [];
-    const plan = BackupPlan.of(machine);
+    // BackupPlan.of still takes a Machine; every machine here is one (checked by requireMachine).
+    const plan = Machine.isMachine(machine) ? BackupPlan.of(machine) : undefined;
     if (plan) {
       const severity = plan.environment.protectedFromLoss ? AlertSeverity.CRITICAL : AlertSeverity.WARNING;
       for (const unit of BACKUP_JOB_UNITS) {
@@ -275,7 +298,7 @@ export class EnvironmentMonitoring extends Construct {
   }
 
   /** Opens the prober's firewall for alert and probe ports the egress allowlist does not open anyway. */
-  private allowAlertEgress(prober: Machine, receivers: AlertReceiver[]): void {
+  private allowAlertEgress(prober: IMachine, receivers: AlertReceiver[]): void {
     if (!EgressAllowlist.isRequiredFor(prober)) return; // no outbound rule at all keeps all egress open
     const ports = new Map<number, string>();
     for (const r of receivers) ports.set(r.port, r.kind === AlertReceiverKind.EMAIL ? 'SMTP for alert e-mail' : 'alert webhook');
@@ -284,6 +307,33 @@ export class EnvironmentMonitoring extends Construct {
     for (const [port, description] of [...ports.entries()].sort(([a], [b]) => a - b)) {
       if (!ALWAYS_OPEN.has(port)) prober.allowOutbound(FirewallRule.tcpOut(port, FirewallRule.ANYWHERE, { description }));
     }
+  }
+
+  /**
+   * Where one environment's app machine probes the other (Phases 1 and 2): a warning for each probed
+   * environment whose machine runs in the prober's location, found through the other environment's
+   * EnvironmentMonitoring of the same plan in this app (each stack deploys on its own; the app holds
+   * them all). A location-wide outage would silence the probe together with its target, and only the
+   * dead-man's switch would notice. A warning, not an error: one location is the default, and a
+   * second one is the team's choice of latency and cost. The monitoring machine of Phase 3 probes
+   * both environments from production's location; that limit is documented, not warned about.
+   */
+  private sameLocationWarnings(): string[] {
+    const prober = this.prober;
+    if (!this.plan || !prober || prober === this.monitoringMachine || this.checks.length === 0) return [];
+    const peers = this.node.root.node.findAll()
+      .filter((c): c is EnvironmentMonitoring => c instanceof EnvironmentMonitoring && c !== this && c.plan === this.plan);
+    const warnings: string[] = [];
+    for (const target of [...new Set(this.checks.map((c) => c.environment))]) {
+      const machine = target === this.environment ? this.machine : peers.find((p) => p.environment === target)?.machine;
+      if (!machine || machine.location.name !== prober.location.name) continue;
+      const names = this.checks.filter((c) => c.environment === target).map((c) => c.name).join(', ');
+      const elsewhere = Location.eu().find((l) => l.name !== prober.location.name) ?? Location.NBG1;
+      warnings.push(`Monitoring-ProbeInTargetLocation: ${this.node.path}.plan.uptimeChecks (${names}) run on ${prober.serverName} in ${prober.location.name}, `
+        + `where ${target} runs too: an outage of ${prober.location.name} silences the probe with its target, and only the dead-man's switch notices. `
+        + `Fix: run test and production in different locations (Product locations: { test: Location.${elsewhere.name.toUpperCase()} }), or add an external uptime check.`);
+    }
+    return warnings;
   }
 
   private validate(props: EnvironmentMonitoringProps): string[] {
@@ -329,6 +379,7 @@ export class EnvironmentMonitoring extends Construct {
           "attach it to the environment's PrivateNetwork"));
       }
     }
+    for (const warning of this.sameLocationWarnings()) Annotations.of(this).addWarning(warning);
     for (const r of this.prober ? receiversOf(this.model()) : []) {
       if (r.kind === AlertReceiverKind.EMAIL && (r.port === 25 || r.port === 465)) {
         Annotations.of(this).addWarning(`Monitoring-BlockedSmtpPort: receiver '${r.name}' sends through ${r.email!.smarthost}, but Hetzner blocks outgoing ports 25 and 465 on new projects. Fix: use the submission port 587.`);

@@ -1,5 +1,6 @@
 import { ValidationError } from '../core/validation-message';
 import { Processor } from '../boundary/processor';
+import { checkProps, is } from '../core/runtime-checks';
 
 /** Who runs the Sentry-protocol service that receives the application's error events. */
 export enum ErrorMonitoringHosting {
@@ -11,6 +12,7 @@ export enum ErrorMonitoringHosting {
   SENTRY_EU_REGION = 'sentry-eu-region',
 }
 
+/** Sentry's EU data region: the organization's ingest host, and the team's acceptance of a processor seated in the US. */
 export interface SentryEuRegionProps {
   /** The organization's EU ingest host from the DSN, such as `o123456.ingest.de.sentry.io`. */
   readonly ingestHostname: string;
@@ -56,6 +58,10 @@ export class ErrorMonitoringEndpoint {
    * reason (`usSeatAccepted`). Self-hosted GlitchTip keeps the events inside the control plane.
    */
   public static sentryEuRegion(props: SentryEuRegionProps): ErrorMonitoringEndpoint {
+    checkProps<SentryEuRegionProps>('ErrorMonitoringEndpoint.sentryEuRegion', props, {
+      ingestHostname: is.text("copy the host from the DSN, such as 'o123456.ingest.de.sentry.io'"),
+      usSeatAccepted: is.optional(is.text('say why a US-seated processor is acceptable (contract, scrubbing), or self-host GlitchTip')),
+    }, "pass { ingestHostname: 'o123456.ingest.de.sentry.io' }");
     if (!SENTRY_EU_INGEST.test(props.ingestHostname ?? '')) {
       throw new ValidationError(`ErrorMonitoringEndpoint.sentryEuRegion.ingestHostname: ${JSON.stringify(props.ingestHostname)} is not allowed: `
         + "events for the EU data region go to the organization's ingest host in the EU. Fix: copy the host from the DSN, such as 'o123456.ingest.de.sentry.io'");
@@ -75,6 +81,7 @@ export class ErrorMonitoringEndpoint {
   }
 
   private constructor(
+    /** Who runs the endpoint: the team, a hosted EU service, or Sentry's EU region. */
     public readonly hosting: ErrorMonitoringHosting,
     /** The processor that receives the events. */
     public readonly processor: Processor,
@@ -96,6 +103,7 @@ export class ErrorMonitoringEndpoint {
     return this.processor.hostnames;
   }
 
+  /** The processor and how it is hosted, for documents. */
   public toString(): string {
     return `${this.processor.name} (${this.hosting})`;
   }

@@ -1,12 +1,15 @@
 import { Construct } from 'constructs';
 import { TerraformVariable } from 'cdktf';
 import { EgressForm } from '../boundary/boundary-policy';
+import { EgressAllowlist } from '../boundary/egress-allowlist';
 import { DataFlow } from '../boundary/data-flow';
 import { BoundarySuppressions } from '../boundary/suppressions';
 import { DataClass } from '../core/data-class';
 import { invalidValue, ValidationError } from '../core/validation-message';
-import { Machine } from '../hetzner/machine';
+import { checkProps, is } from '../core/runtime-checks';
+import { IMachine } from '../hetzner/machine';
 import { guardOnClone } from '../hetzner/private/machine-identity';
+import { requireMachine } from '../hetzner/private/require-machine';
 import { Component } from '../roadmap/component';
 import { ErrorMonitoringEndpoint, ErrorMonitoringHosting } from './error-monitoring-endpoint';
 import { ERROR_MONITORING_ENDPOINT_RULE_ID } from './error-monitoring-rule';
@@ -15,9 +18,10 @@ import { ERROR_MONITORING_ENV, SETUP } from './private/paths';
 import { requireSensitiveVariable, secretFile } from './private/secrets';
 import { ensureTooling } from './private/tooling';
 
+/** What error monitoring needs: the machine, the endpoint and the DSN. */
 export interface ErrorMonitoringProps {
-  /** The machine whose applications report errors. */
-  readonly machine: Machine;
+  /** The machine whose applications report errors (a `Machine`). */
+  readonly machine: IMachine;
   /** The Sentry-protocol endpoint, declared as a processor of the boundary policy. */
   readonly endpoint: ErrorMonitoringEndpoint;
   /** The DSN (it holds the project's key), from a sensitive variable such as `error_monitoring_dsn`. */
@@ -34,11 +38,19 @@ export interface ErrorMonitoringProps {
  * Scrubbing is the application's part: `send_default_pii=False` and a `before_send` hook.
  */
 export class ErrorMonitoring extends Construct {
+  /** The Sentry-protocol endpoint the applications report to. */
   public readonly endpoint: ErrorMonitoringEndpoint;
-  public readonly machine: Machine;
+  /** The machine whose applications report errors. */
+  public readonly machine: IMachine;
 
   constructor(scope: Construct, id: string, props: ErrorMonitoringProps) {
     super(scope, id);
+    checkProps<ErrorMonitoringProps>(this, props, {
+      // A Machine of any copy of the library; a look-alike would skip what Machine enforces.
+      machine: (_at, prop, value) => { requireMachine(this, prop, value); },
+      endpoint: is.checkedLater(),
+      dsn: is.checkedLater(),
+    }, "pass { machine, endpoint: ErrorMonitoringEndpoint.selfHosted(processor), dsn: <sensitive variable> }");
     this.endpoint = props.endpoint;
     this.machine = props.machine;
     if (!(props.endpoint instanceof ErrorMonitoringEndpoint)) {
@@ -47,6 +59,8 @@ export class ErrorMonitoring extends Construct {
     }
     requireSensitiveVariable(this, 'dsn', props.dsn);
 
+    // The events' destination, declared for the machine's egress allowlist whoever builds the stack.
+    EgressAllowlist.requireHostnames(props.machine, [...props.endpoint.hostnames], 'error monitoring', 443);
     declareErrorMonitoring(this, props.endpoint);
     DataFlow.declare(this, {
       processor: props.endpoint.processor,

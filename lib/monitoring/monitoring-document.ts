@@ -70,7 +70,9 @@ export function monitoringPhaseDocument(phase: Phase): string {
       + 'Prometheus restores its alerts within a minute (`--rules.alert.for-grace-period=1m`, after outages of up to a day). A dead machine or Alertmanager is the dead-man\'s switch\'s job.',
     '',
     '**Suppression survives an Alertmanager restart.** A restarted Alertmanager knows no alerts until Prometheus resends them, each on its own schedule, so an inhibit rule alone can let a warning through. '
-      + 'The suppressed alerts therefore also step aside in their expressions: DiskAboveVolumeThreshold while DiskAboveSplitThreshold fires, TlsCertificateExpiring while its UptimeCheckFailed fires.',
+      + 'The suppressed alerts therefore also step aside in their expressions: DiskAboveVolumeThreshold while DiskAboveSplitThreshold fires, TlsCertificateExpiring while its UptimeCheckFailed fires. '
+      + 'The suppressing rule is evaluated first, so when both conditions start together the warning never fires, not even once; and Alertmanager keeps its notification log in its data directory, so a restart does not repeat the critical. '
+      + 'The live test restarts Alertmanager under a firing DiskAboveSplitThreshold: the warning is delivered neither before nor after, the critical not again.',
     '',
     `The restore drill counts as missed ${DRILL_GRACE} after its interval (its longest run time). The disk shares are \`MonitoringPlan\`'s \`diskWarningShare\` and \`diskCriticalShare\`; `
       + 'by default they are `ROADMAP_THRESHOLDS`, the numbers `Roadmap.assess` decides with.',
@@ -140,7 +142,7 @@ function notYetWatched(phase: Phase): string[] {
   items.push(
     phase.monitoringMachine
       ? 'Probes from another location: the monitoring machine probes both environments from its own location; a location-wide outage that takes it down too is caught by the dead-man\'s switch only. Place it in another location than the app machines (`location`), or add an external uptime check the team names.'
-      : "Probes from another location: each environment is probed from the other environment's machine, from that machine's location. Put test and production in different locations (`location`) for probes from outside the target's location; where both share one, a location-wide outage is caught by the dead-man's switch, not by a probe. In Phase 1, if test (production's only prober) dies, production is unprobed and the dead-man's switch of test's prober is the only signal.",
+      : "Probes from another location: each environment is probed from the other environment's machine, from that machine's location. Put test and production in different locations (the Product's `locations`, such as `{ test: Location.NBG1 }`) for probes from outside the target's location; where both share one (the default), synth warns (`Monitoring-ProbeInTargetLocation`), and a location-wide outage is caught by the dead-man's switch, not by a probe. In Phase 1, if test (production's only prober) dies, production is unprobed and the dead-man's switch of test's prober is the only signal.",
     'Whether error events arrive: error monitoring writes the DSN; nothing checks that events reach the endpoint.',
     'Staging: it exists on demand for a rehearsal; the person rehearsing watches it.',
     'Application metrics (request rates, latency percentiles, queue depths): the uptime checks see what a user sees, error monitoring sees exceptions; instrument the application when the SLA needs numbers.',

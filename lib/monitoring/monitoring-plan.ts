@@ -1,12 +1,14 @@
 import { Duration } from '../core/duration';
 import { Environment } from '../core/environment';
 import { ValidationError } from '../core/validation-message';
+import { checkProps, is } from '../core/runtime-checks';
 import { ROADMAP_THRESHOLDS } from '../roadmap/roadmap';
 import { AlertReceiver } from './alert-receiver';
 import { DeadMansSwitch } from './dead-mans-switch';
 import { ErrorMonitoringEndpoint } from './error-monitoring-endpoint';
 import { UptimeCheck } from './uptime-check';
 
+/** A product's monitoring: checks, receivers, the dead-man's switch, error monitoring and thresholds. */
 export interface MonitoringPlanProps {
   /** What is watched from outside: the URLs and ports of test and production. Production needs at least one. */
   readonly uptimeChecks: UptimeCheck[];
@@ -44,15 +46,31 @@ export interface MonitoringPlanProps {
  * the stacks, never part of the plan.
  */
 export class MonitoringPlan {
+  /** The uptime checks of test and production. */
   public readonly uptimeChecks: readonly UptimeCheck[];
+  /** Who is alerted when a check or rule names nobody else. */
   public readonly receivers: readonly AlertReceiver[];
+  /** Where every prober's watchdog pings. */
   public readonly deadMansSwitch: DeadMansSwitch;
+  /** Where applications report errors, if anywhere. */
   public readonly errorMonitoring?: ErrorMonitoringEndpoint;
+  /** The share of a disk that raises a warning. */
   public readonly diskWarningShare: number;
+  /** The share of a disk that raises a critical alert. */
   public readonly diskCriticalShare: number;
+  /** How often Prometheus evaluates the alert rules. */
   public readonly evaluationInterval: Duration;
 
   constructor(props: MonitoringPlanProps) {
+    const share = is.optional(is.number('use a share between 0 and 1, such as 0.8'));
+    checkProps<MonitoringPlanProps>('MonitoringPlan', props, {
+      uptimeChecks: is.optional(is.list(is.instance(UptimeCheck, "use UptimeCheck.http(Environment.PRODUCTION, 'https://…/health')"), "list checks such as [UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health')]")),
+      receivers: is.list(is.instance(AlertReceiver, "use AlertReceiver.webhook('ops', { hostname }) or AlertReceiver.email(…)"), "pass receivers: [AlertReceiver.webhook('ops', { hostname: 'chat.example.eu' })]"),
+      deadMansSwitch: is.checkedLater(),
+      errorMonitoring: is.optional(is.instance(ErrorMonitoringEndpoint, 'use ErrorMonitoringEndpoint.selfHosted(processor), .hosted(processor) or .sentryEuRegion({ ingestHostname })')),
+      diskWarningShare: share, diskCriticalShare: share,
+      evaluationInterval: is.optional(is.instance(Duration, 'use Duration.seconds(15)')),
+    }, 'pass { uptimeChecks, receivers, deadMansSwitch }');
     const fail = (prop: string, value: unknown, why: string, fix: string): never => {
       throw new ValidationError(`MonitoringPlan.${prop}: ${typeof value === 'string' ? `'${value}'` : JSON.stringify(value)} is not allowed: ${why}. Fix: ${fix}`);
     };

@@ -3,6 +3,7 @@ import { Duration } from '../core/duration';
 import { Environment } from '../core/environment';
 import { ValidationError } from '../core/validation-message';
 import { AlertReceiver } from './alert-receiver';
+import { checkOptions, is, requireString, Schema } from '../core/runtime-checks';
 
 /** What every uptime check can set. */
 export interface UptimeCheckOptions {
@@ -73,12 +74,25 @@ export interface TcpCheckOptions extends UptimeCheckOptions {
 
 /** The protocol an uptime check speaks. */
 export enum UptimeCheckProtocol {
+  /** An HTTP(S) request: status, body and certificate. */
   HTTP = 'http',
+  /** A TCP connection, with a TLS handshake for TLS checks. */
   TCP = 'tcp',
 }
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/** The checks of the options every uptime check takes. */
+function checkOptionsSchema(): Schema<UptimeCheckOptions> {
+  const duration = is.optional(is.instance(Duration, 'use Duration.seconds(30) or another Duration'));
+  return {
+    name: is.optional(is.text("name it such as 'acme-health'")),
+    interval: duration, timeout: duration, alertAfter: duration,
+    notify: is.optional(is.list(is.instance(AlertReceiver, "use AlertReceiver.webhook('ops', { hostname })"), 'list receivers of the plan')),
+    probeFrom: is.optional(is.instance(Environment, 'use Environment.PRODUCTION or Environment.TEST')),
+  };
+}
 
 /**
  * An uptime check of one environment: a URL or a TCP port, what counts as up, how often, and who is
@@ -91,6 +105,13 @@ const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,6
 export class UptimeCheck {
   /** Checks a URL (`https://` or `http://`): the status code, and optionally the body and the certificate. */
   public static http(environment: Environment, url: string, options: HttpCheckOptions = {}): UptimeCheck {
+    requireString('UptimeCheck.http', 'url', url, "pass the public URL, such as 'https://acme.eu/health'");
+    checkOptions<HttpCheckOptions>(`UptimeCheck(${url})`, 'options', options, {
+      ...checkOptionsSchema(),
+      expectStatus: is.optional(is.list(is.number('pass the codes that mean up, such as [200]', { integer: true }), 'pass the codes that mean up, such as [200]')),
+      expectBody: is.optional(is.text("pass a regular expression, such as '\"status\":\"ok\"'")),
+      certificateExpiry: is.optional(is.instance(Duration, 'use Duration.days(14)')),
+    }, "pass { expectStatus: [200] } or nothing");
     let parsed: URL | undefined;
     try {
       parsed = new URL(url);
@@ -117,6 +138,13 @@ export class UptimeCheck {
 
   /** Checks that a TCP port accepts connections, such as a mail or database proxy port. */
   public static tcp(environment: Environment, host: string, port: number, options: TcpCheckOptions = {}): UptimeCheck {
+    requireString('UptimeCheck.tcp', 'host', host, "pass the public host name, such as 'mail.acme.eu'");
+    is.number('pass the port the service listens on, such as 993', { integer: true })(`UptimeCheck(${host})`, 'port', port);
+    checkOptions<TcpCheckOptions>(`UptimeCheck(${host}:${port})`, 'options', options, {
+      ...checkOptionsSchema(),
+      tls: is.optional(is.boolean()),
+      certificateExpiry: is.optional(is.instance(Duration, 'use Duration.days(14)')),
+    }, 'pass { tls: true } or nothing');
     const label = `UptimeCheck(${host}:${port})`;
     return new UptimeCheck(environment, UptimeCheckProtocol.TCP, `${host}:${port}`, host, port, options.tls ?? false, {
       ...options,
@@ -124,14 +152,21 @@ export class UptimeCheck {
     }, label);
   }
 
+  /** The `check` label of its metrics and alerts, unique in the product. */
   public readonly name: string;
+  /** How often the check runs. */
   public readonly interval: Duration;
+  /** How long one probe may take before it counts as failed. */
   public readonly timeout: Duration;
+  /** How long the check must keep failing before it alerts. */
   public readonly alertAfter: Duration;
   /** Receivers named by the check; empty means the plan's receivers. */
   public readonly notify: readonly AlertReceiver[];
+  /** The environment whose machine runs the probe, when the check names one. */
   public readonly probeFrom?: Environment;
+  /** The status codes that count as up (HTTP checks). */
   public readonly expectStatus: readonly number[];
+  /** The regular expression the body must match (HTTP checks), if any. */
   public readonly expectBody?: string;
   /** When the certificate's expiry alerts; only for TLS checks. */
   public readonly certificateExpiry?: Duration;
@@ -139,6 +174,7 @@ export class UptimeCheck {
   private constructor(
     /** The environment the check watches. */
     public readonly environment: Environment,
+    /** HTTP or TCP. */
     public readonly protocol: UptimeCheckProtocol,
     /** The URL, or `host:port` for TCP checks. */
     public readonly target: string,
@@ -199,6 +235,7 @@ export class UptimeCheck {
     return !this.expectStatus.some((s) => s >= 300 && s < 400);
   }
 
+  /** The name and the target, for documents and messages. */
   public toString(): string {
     return `${this.name} (${this.target})`;
   }

@@ -6,6 +6,7 @@ import { renderHtml, renderMarkdown } from './render';
 import { Block, reportSections } from './report-document';
 import { ReportModel, reportModelOf, ReportModelOptions } from './report-model';
 
+/** Where the operator's report is written, its title, and how its costs are estimated. */
 export interface OperatorReportOptions extends ReportModelOptions {
   /**
    * Where the report is written.
@@ -16,6 +17,10 @@ export interface OperatorReportOptions extends ReportModelOptions {
 
 /** What was written, and the model it was written from. */
 export interface OperatorReport {
+  /**
+   * What the report was rendered from; its shape follows the report's pages and may change with them.
+   * @internal
+   */
   readonly model: ReportModel;
   /** `<outdir>/index.md` */
   readonly markdownFile: string;

@@ -139,6 +139,7 @@ export interface ReportModel {
   readonly estimate: CostEstimate;
 }
 
+/** The report's title, and how its costs are estimated. */
 export interface ReportModelOptions {
   /**
    * The report's title.

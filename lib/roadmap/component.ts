@@ -1,5 +1,13 @@
 import { IConstruct } from 'constructs';
 
+/** A component declared by a construct of the app. */
+export interface DeclaredComponent {
+  /** The component. */
+  readonly component: Component;
+  /** The path of the construct that declares it. */
+  readonly path: string;
+}
+
 /**
  * A piece of infrastructure the operating model phases in or deliberately postpones.
  *
@@ -7,35 +15,50 @@ import { IConstruct } from 'constructs';
  * with a reason rather than an omission.
  */
 export class Component {
+  /** Kubernetes (`kubernetes`). */
   public static readonly KUBERNETES = new Component('kubernetes', 'Kubernetes',
     'more than 5 services that deploy independently, or more than 3 app machines to schedule');
+  /** Redis (`redis`). */
   public static readonly REDIS = new Component('redis', 'Redis',
     'p95 latency over the SLA with the database as the measured bottleneck, or a queue the database cannot carry');
+  /** Permanent staging environment (`permanent-staging`). */
   public static readonly PERMANENT_STAGING = new Component('permanent-staging', 'Permanent staging environment',
     'more than 20 releases a month, when on-demand staging would be up most of the time anyway');
+  /** Separate monitoring machine (`monitoring-machine`). */
   public static readonly MONITORING_MACHINE = new Component('monitoring-machine', 'Separate monitoring machine',
     'Phase 3, or monitoring using more than a quarter of the machine it shares');
+  /** Dedicated embeddings server (`embeddings-server`). */
   public static readonly EMBEDDINGS_SERVER = new Component('embeddings-server', 'Dedicated embeddings server',
     'embedding API spend over EUR 500/month, or embeddings of data the boundary forbids sending out');
+  /** Dedicated GPU box (`gpu-box`). */
   public static readonly GPU_BOX = new Component('gpu-box', 'Dedicated GPU box',
     'model API spend over EUR 1,500/month, or a regulatory need for offline inference');
+  /** Separate database server (`split-app-db`). */
   public static readonly SPLIT_APP_DB = new Component('split-app-db', 'Separate database server',
     'database over 70% of the app disk, or CPU contention between app and database at the SLA');
+  /** Attached data volume (`data-volume`). */
   public static readonly DATA_VOLUME = new Component('data-volume', 'Attached data volume',
     'database over 50% of the disk, or fewer than 6 months of disk left at the current growth');
+  /** Offsite non-Hetzner backup (`offsite-backup`). */
   public static readonly OFFSITE_BACKUP = new Component('offsite-backup', 'Offsite non-Hetzner backup',
     'first paying customers (Phase 2): recovery must survive losing the Hetzner account');
+  /** Host metrics and alerting (`host-observability`). */
   public static readonly HOST_OBSERVABILITY = new Component('host-observability', 'Host metrics and alerting',
     'first paying customers (Phase 2): someone must know before the customer does');
+  /** Self-hosted model inference (`self-hosted-inference`). */
   public static readonly SELF_HOSTED_INFERENCE = new Component('self-hosted-inference', 'Self-hosted model inference',
     'model API spend over EUR 1,500/month, p95 latency over the SLA caused by the model API, or regulation requiring offline inference');
+  /** Remote backup target (Storage Box) (`remote-backup`). */
   public static readonly REMOTE_BACKUP = new Component('remote-backup', 'Remote backup target (Storage Box)',
     'always: every phase keeps a copy of production off the production machine');
+  /** External uptime checks (`external-uptime-checks`). */
   public static readonly EXTERNAL_UPTIME_CHECKS = new Component('external-uptime-checks', 'External uptime checks',
     'always: production is never judged up by itself');
+  /** Basic error monitoring (`error-monitoring`). */
   public static readonly ERROR_MONITORING = new Component('error-monitoring', 'Basic error monitoring',
     'always: errors reach a person, under the data boundary');
 
+  /** Every component of the roadmap. */
   public static all(): Component[] {
     return [
       Component.KUBERNETES, Component.REDIS, Component.PERMANENT_STAGING, Component.MONITORING_MACHINE,
@@ -56,7 +79,7 @@ export class Component {
   }
 
   /** The components declared on `scope` and everything below it, with where each was declared. */
-  public static declaredIn(scope: IConstruct): Array<{ component: Component; path: string }> {
+  public static declaredIn(scope: IConstruct): DeclaredComponent[] {
     return scope.node.findAll().flatMap((c) => c.node.metadata
       .filter((m) => m.type === COMPONENT_METADATA)
       .map((m) => ({ component: Component.byId(String(m.data)), path: c.node.path })));
@@ -77,6 +100,7 @@ export class Component {
     public readonly threshold: string,
   ) {}
 
+  /** The component's id, such as `kubernetes`. */
   public toString(): string {
     return this.id;
   }

@@ -2,6 +2,7 @@ import { Environment } from '../core/environment';
 import { ServerType } from '../hetzner/server-type';
 import { Component } from './component';
 import { ServerTypeChoice } from './server-type-choice';
+import { invalidValue, quote, ValidationError } from '../core/validation-message';
 
 interface PhaseSpec {
   readonly title: string;
@@ -67,13 +68,15 @@ export class Phase {
     ],
   });
 
+  /** Every phase, in order. */
   public static all(): Phase[] {
     return [Phase.ONE, Phase.TWO, Phase.THREE];
   }
 
+  /** The phase with this number, 1 to 3; throws for any other. */
   public static of(number: number): Phase {
     const phase = Phase.all().find((p) => p.number === number);
-    if (!phase) throw new Error(`Phase: ${number} is not a phase. Fix: use Phase.ONE, Phase.TWO or Phase.THREE.`);
+    if (!phase) throw new ValidationError(invalidValue('Phase.of', 'number', number, `${quote(number)} is not a phase`, 'use Phase.ONE, Phase.TWO or Phase.THREE'));
     return phase;
   }
 
@@ -83,6 +86,7 @@ export class Phase {
     private readonly spec: PhaseSpec,
   ) {}
 
+  /** The phase's title, such as `Pre-revenue or early pilots`. */
   public get title(): string {
     return this.spec.title;
   }
@@ -118,6 +122,7 @@ export class Phase {
     return this.spec.decisionPoints;
   }
 
+  /** The phase in words, such as `Phase 1`. */
   public toString(): string {
     return `Phase ${this.number}`;
   }

@@ -3,6 +3,7 @@ import { Phase } from './phase';
 
 /** A component built before its phase, with the reason the team gave. */
 export interface EarlyAdoption {
+  /** The component adopted early. */
   readonly component: Component;
   /** Why it is needed now; at least 20 characters, specific enough to revisit later. */
   readonly reason: string;
@@ -10,7 +11,9 @@ export interface EarlyAdoption {
 
 /** One line of the honest list. */
 export interface PostponedEntry {
+  /** The component's id. */
   readonly component: string;
+  /** The component's title. */
   readonly title: string;
   /** `postponed`, or `adopted early` when the team built it before its phase, with a reason. */
   readonly status: 'postponed' | 'adopted early';
@@ -22,8 +25,11 @@ export interface PostponedEntry {
 
 /** One required component and whether the app provides it yet. */
 export interface RequiredEntry {
+  /** The component's id. */
   readonly component: string;
+  /** The component's title. */
   readonly title: string;
+  /** Whether a construct of the app provides it. */
   readonly provided: boolean;
   /** Construct paths that provide it. */
   readonly providedBy: string[];
@@ -41,6 +47,7 @@ export class PostponedRegister {
     private readonly declared: ReadonlyArray<{ component: Component; path: string }>,
   ) {}
 
+  /** The postponed components of the phase, and those adopted early. */
   public get entries(): PostponedEntry[] {
     return this.phase.postponed.map((component) => {
       const adoption = this.adoptions.find((a) => a.component === component);
@@ -54,6 +61,7 @@ export class PostponedRegister {
     });
   }
 
+  /** The components the phase requires, each with whether the app provides it. */
   public get required(): RequiredEntry[] {
     return this.phase.required.map((component) => {
       const providedBy = this.declared.filter((d) => d.component === component).map((d) => d.path);
@@ -61,6 +69,7 @@ export class PostponedRegister {
     });
   }
 
+  /** The register as `postponed.json` holds it. */
   public toJson(): object {
     return {
       phase: this.phase.number,
@@ -71,6 +80,7 @@ export class PostponedRegister {
     };
   }
 
+  /** The register as `postponed.md` holds it, for the product named. */
   public toMarkdown(product: string): string {
     const lines = [
       `# ${product}: what ${this.phase} builds, and what it does not yet`,

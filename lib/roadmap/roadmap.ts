@@ -47,6 +47,7 @@ export interface SelfHostingBreakEven {
   readonly serverMonthlyEur: number;
   /** Its one-time setup fee, net EUR, and the months it is spread over. */
   readonly setupFeeEur: number;
+  /** The months the setup fee is spread over. */
   readonly setupFeeMonths: number;
   /** The operations allowance the team stated. */
   readonly operationsEurPerMonth: number;
@@ -60,7 +61,9 @@ export interface SelfHostingBreakEven {
   readonly paybackMonths?: number;
   /** When the GPU price was seen, and whether a dated source confirms it. */
   readonly priceAsOf: string;
+  /** Whether a dated source confirms the GPU price. */
   readonly priceVerified: boolean;
+  /** The GPU price's source ids. */
   readonly priceSources: readonly string[];
 }
 
@@ -98,6 +101,7 @@ export interface RoadmapChange {
   readonly component?: Component;
 }
 
+/** What the measured numbers call for: a phase, changes, and the self-hosting break-even. */
 export interface RoadmapAssessment {
   /** The phase the numbers call for. */
   readonly recommendedPhase: Phase;

@@ -8,12 +8,16 @@ import { ServerType } from '../hetzner/server-type';
  * (for example from a failed apply's `resource_unavailable`) and synth picks the next.
  */
 export class ServerTypeChoice {
+  /** The server types, in order of preference: the first offered in a location is used. */
   public static of(...types: ServerType[]): ServerTypeChoice {
     if (types.length === 0) throw new Error('ServerTypeChoice: at least one server type is needed. Fix: pass the preferred type first, then its fallbacks.');
     return new ServerTypeChoice(types);
   }
 
-  private constructor(public readonly types: readonly ServerType[]) {}
+  private constructor(
+    /** The server types, in order of preference. */
+    public readonly types: readonly ServerType[],
+  ) {}
 
   /** The preferred type. */
   public get preferred(): ServerType {
@@ -28,6 +32,7 @@ export class ServerTypeChoice {
     return this.types.find((t) => !unavailable.has(t.name));
   }
 
+  /** The types in order, such as `cx33 → cpx32`. */
   public toString(): string {
     return this.types.map((t) => t.name).join(' → ');
   }

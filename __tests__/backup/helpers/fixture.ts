@@ -3,12 +3,14 @@ import { HcloudProvider } from '../../../generated/providers/hcloud/provider';
 import { Environment, Location, Machine, ServerType, SshKey } from '../../../lib';
 import { BackupPlan } from '../../../lib/backup/backup-plan';
 import { BackupTarget } from '../../../lib/backup/backup-target';
+import { S3Provider } from '../../../lib/backup/s3-provider';
 import { Heartbeat } from '../../../lib/backup/heartbeat';
 import { RestoreCheck } from '../../../lib/backup/restore-check';
 import { RestoreDrill } from '../../../lib/backup/restore-drill';
 import { machinePayload } from '../../setup/machine-payload';
 import { StorageBox, StorageBoxAccount } from '../../../lib/hetzner/storage-box';
 
+/** How the fixture app's backups and drill are set up. */
 export interface FixtureOptions {
   /** Pinned host keys of the Storage Box. @default - none (trust on first use) */
   readonly hostKeys?: string[];
@@ -21,8 +23,21 @@ export interface FixtureOptions {
    * @default false - key login with the pinned hostKeys
    */
   readonly drillPasswordLogin?: boolean;
+  /**
+   * Production's plan also copies to an offsite S3 bucket (variables offsite_endpoint, offsite_bucket,
+   * offsite_access_key_id, offsite_secret_access_key), as from Phase 2.
+   * @default false - the Storage Box only
+   */
+  readonly offsite?: boolean;
+  /**
+   * Where the drill restores from: production's Storage Box account, or the offsite bucket (variables
+   * drill_offsite_endpoint, drill_offsite_bucket, drill_offsite_access_key_id, drill_offsite_secret_access_key).
+   * @default 'storagebox'
+   */
+  readonly drillSource?: 'storagebox' | 'offsite';
 }
 
+/** A synthesized stack of the fixture app and its machine's payload. */
 export interface SynthesizedMachine {
   readonly json: any;
   /** What the machine receives (its bundle) as one cloud-config document; see machinePayload. */
@@ -30,6 +45,15 @@ export interface SynthesizedMachine {
 }
 
 const secret = (stack: TerraformStack, name: string) => new TerraformVariable(stack, name, { type: 'string', sensitive: true });
+
+/** An offsite bucket at an EU provider, every detail a sensitive variable named `<prefix>_…`. */
+const offsiteTarget = (stack: TerraformStack, prefix: string) => BackupTarget.s3Compatible({
+  provider: S3Provider.SCALEWAY,
+  endpoint: secret(stack, `${prefix}_endpoint`),
+  bucket: secret(stack, `${prefix}_bucket`),
+  accessKeyId: secret(stack, `${prefix}_access_key_id`),
+  secretAccessKey: secret(stack, `${prefix}_secret_access_key`),
+});
 
 /**
  * A product's production and test stacks as a team would write them: production backed up by a
@@ -51,7 +75,7 @@ export function synthBackupApp(options: FixtureOptions = {}): { app: App; produc
     environment: Environment.PRODUCTION,
     resticPassword: secret(production, 'restic_password'),
     heartbeat: Heartbeat.healthchecks(secret(production, 'heartbeat_url')),
-    targets: [BackupTarget.storageBox(account, { hostKeys: options.hostKeys })],
+    targets: [BackupTarget.storageBox(account, { hostKeys: options.hostKeys }), ...(options.offsite ? [offsiteTarget(production, 'offsite')] : [])],
   });
   plan.protect(prodMachine);
 
@@ -62,7 +86,7 @@ export function synthBackupApp(options: FixtureOptions = {}): { app: App; produc
   });
   new RestoreDrill(test, 'RestoreDrill', {
     machine: testMachine,
-    source: BackupTarget.storageBox(StorageBoxAccount.fromAttributes({
+    source: options.drillSource === 'offsite' ? offsiteTarget(test, 'drill_offsite') : BackupTarget.storageBox(StorageBoxAccount.fromAttributes({
       host: options.drillSourceHost ?? 'u12345-sub2.your-storagebox.de',
       username: options.drillSourceUser ?? 'u12345-sub2',
       location: Location.HEL1,

@@ -1,5 +1,5 @@
 import * as http from 'http';
-import { freePort } from '../../setup/ports';
+import { listenOnFreePort } from '../../setup/ports';
 
 export interface Ping {
   readonly path: string;
@@ -9,16 +9,16 @@ export interface Ping {
 /** A local Healthchecks stand-in: records every ping (path and body) and answers 200. */
 export class HeartbeatReceiver {
   public static async start(): Promise<HeartbeatReceiver> {
-    const port = await freePort();
-    const receiver = new HeartbeatReceiver(port);
-    await new Promise<void>((resolve) => receiver.server.listen(port, '127.0.0.1', resolve));
+    const receiver = new HeartbeatReceiver();
+    receiver._port = await listenOnFreePort(receiver.server);
     return receiver;
   }
 
   public readonly pings: Ping[] = [];
   private readonly server: http.Server;
+  private _port = 0;
 
-  private constructor(public readonly port: number) {
+  private constructor() {
     this.server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -28,6 +28,11 @@ export class HeartbeatReceiver {
         res.end('OK');
       });
     });
+  }
+
+  /** The port the kernel gave it on 127.0.0.1. */
+  public get port(): number {
+    return this._port;
   }
 
   /** The base URL a heartbeat variable holds (the part before the check's slug). */

@@ -28,8 +28,8 @@ export class SftpServer {
     const extra = [`ForceCommand internal-sftp -d ${home}`, 'Subsystem sftp internal-sftp', 'PermitTTY no'];
     const login = options.passwordLogin;
     if (login) {
-      if (spawnSync('id', ['-u', login.user]).status !== 0) execFileSync('useradd', ['-M', '-d', login.home, '-s', '/usr/sbin/nologin', login.user]);
-      execFileSync('chpasswd', { input: `${login.user}:${login.password}\n` });
+      if (spawnSync('id', ['-u', login.user]).status !== 0) withAccountsLock(() => execFileSync('useradd', ['-M', '-d', login.home, '-s', '/usr/sbin/nologin', login.user], { stdio: 'pipe' }));
+      withAccountsLock(() => execFileSync('chpasswd', { input: `${login.user}:${login.password}\n`, stdio: ['pipe', 'pipe', 'pipe'] }));
       fs.mkdirSync(login.home, { recursive: true });
       execFileSync('chown', ['-R', `${login.user}:`, login.home]);
       extra.push(`AllowUsers ${login.user}`, `Match User ${login.user}`, '  PasswordAuthentication yes', '  PubkeyAuthentication no',
@@ -57,5 +57,22 @@ export class SftpServer {
 
   public stop(): Promise<void> {
     return stopSshd(this.child);
+  }
+}
+
+/**
+ * Runs an account tool (useradd, chpasswd) again while another suite holds /etc/passwd's lock: those tools
+ * give up at once ("cannot lock /etc/passwd; try again later") instead of waiting, and suites run side by side.
+ */
+function withAccountsLock(command: () => unknown): void {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      command();
+      return;
+    } catch (e) {
+      const said = `${(e as { stderr?: Buffer | string }).stderr ?? ''}`;
+      if (attempt >= 50 || !/cannot lock|try again later/i.test(said)) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
   }
 }

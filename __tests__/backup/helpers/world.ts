@@ -5,19 +5,35 @@ import { synthBackupApp } from './fixture';
 import { HeartbeatReceiver, Ping } from './heartbeat-receiver';
 import { overrideConf, writeMachineFiles } from './machine-root';
 import { PostgresCluster } from './postgres';
+import { S3Server } from './s3-server';
 import { SftpServer } from './sftp-server';
 import { renderTemplate, serverIdValues, templateValues } from './terraform-template';
 
+/** The restic password of every repository the fixture's machines use. */
 export const RESTIC_PASSWORD = 'correct horse battery staple 7#';
+/** The production machine's server name (restic's host of its backups). */
 export const PROD_HOST = 'acme-production-app';
+/** The test machine's server name (where the drill runs). */
 export const TEST_HOST = 'acme-test-app';
-const PATH_ENV = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** The PATH a systemd service runs with. */
+export const PATH_ENV = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+/** What one run of a script did: its exit code, output, and the heartbeat pings it sent. */
 export interface RunResult {
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
   readonly pings: Ping[];
+}
+
+/** Options of a {@link BackupWorld}. */
+export interface WorldOptions {
+  /**
+   * Also start an S3 server (s3rver on loopback) as the offsite bucket: production's plan then
+   * copies to the Storage Box and to the bucket, as from Phase 2.
+   * @default false
+   */
+  readonly offsite?: boolean;
 }
 
 /** A machine's files as the bundle lays them out, and its configuration directory. */
@@ -32,14 +48,16 @@ export interface MachineRoot {
  * server and a heartbeat receiver: the exact scripts the library renders, run as they are.
  */
 export class BackupWorld {
-  public static async start(tmp: string): Promise<BackupWorld> {
+  /** Starts the servers and lays out both machines under `tmp` (which the caller removes). */
+  public static async start(tmp: string, options: WorldOptions = {}): Promise<BackupWorld> {
     fs.chmodSync(tmp, 0o755);
-    const [pg, sftp, receiver] = await Promise.all([
+    const [pg, sftp, receiver, s3] = await Promise.all([
       PostgresCluster.start(path.join(tmp, 'postgres')),
       SftpServer.start(path.join(tmp, 'storage-box')),
       HeartbeatReceiver.start(),
+      options.offsite ? S3Server.start(path.join(tmp, 's3')) : Promise.resolve(undefined),
     ]);
-    const world = new BackupWorld(tmp, pg, sftp, receiver);
+    const world = new BackupWorld(tmp, pg, sftp, receiver, s3);
     world.production = world.layOut('production', { storagebox_PORT: sftp.port });
     world.test = world.layOut('test', { source_PORT: sftp.port, DRILL_KEEP_DATABASES: 1 });
     sftp.authorize(world.generateKey(world.production.etc));
@@ -47,7 +65,9 @@ export class BackupWorld {
     return world;
   }
 
+  /** The production machine: the plan's jobs. */
   public production!: MachineRoot;
+  /** The test machine: the restore drill from the Storage Box. */
   public test!: MachineRoot;
 
   private constructor(
@@ -55,17 +75,24 @@ export class BackupWorld {
     public readonly pg: PostgresCluster,
     public readonly sftp: SftpServer,
     public readonly receiver: HeartbeatReceiver,
+    /** The offsite bucket's server, when the world was started with `offsite`. */
+    public readonly s3: S3Server | undefined,
   ) {}
 
   /**
    * Lays out one machine of a freshly synthesized app. `drillPasswordLogin` renders the drill as a
    * read-only account's: password login, host key trusted on first use, no SSH key of its own.
    */
-  public layOut(name: string, settings: Record<string, string | number>, options: { drillPasswordLogin?: { user: string; password: string } } = {}): MachineRoot {
+  public layOut(name: string, settings: Record<string, string | number>,
+    options: { drillPasswordLogin?: { user: string; password: string }; drillSource?: 'storagebox' | 'offsite' } = {}): MachineRoot {
     const { production, test } = synthBackupApp({
       hostKeys: [this.sftp.hostKey], drillSourceHost: '127.0.0.1', drillSourceUser: options.drillPasswordLogin?.user ?? 'root',
-      drillPasswordLogin: options.drillPasswordLogin !== undefined,
+      drillPasswordLogin: options.drillPasswordLogin !== undefined, offsite: this.s3 !== undefined, drillSource: options.drillSource,
     });
+    const bucket = this.s3 ? {
+      endpoint: this.s3.endpoint, bucket: this.s3.bucket, access_key_id: this.s3.credentials.accessKeyId, secret_access_key: this.s3.credentials.secretAccessKey,
+    } : {};
+    const offsite = Object.fromEntries(Object.entries(bucket).flatMap(([k, v]) => [[`offsite_${k}`, v], [`drill_offsite_${k}`, v]]));
     const subaccount = Object.keys(production.json.resource.hcloud_storage_box_subaccount)[0];
     const values = templateValues({
       restic_password: RESTIC_PASSWORD,
@@ -73,6 +100,7 @@ export class BackupWorld {
       heartbeat_url: this.receiver.url,
       storage_box_app_password: 'Not-used-by-key-login-1',
       storage_box_drill_password: options.drillPasswordLogin?.password ?? 'unused',
+      ...offsite,
     }, {
       [`hcloud_storage_box_subaccount.${subaccount}.server`]: '127.0.0.1',
       [`hcloud_storage_box_subaccount.${subaccount}.username`]: 'root',
@@ -96,6 +124,7 @@ export class BackupWorld {
     return { root, etc };
   }
 
+  /** Generates a machine's backup SSH key in its configuration directory; returns the public key. */
   public generateKey(etc: string): string {
     fs.mkdirSync(path.join(etc, 'ssh'), { recursive: true });
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(etc, 'ssh', 'id_ed25519')]);
@@ -104,24 +133,7 @@ export class BackupWorld {
 
   /** Runs a rendered script of a machine, asynchronously (the heartbeat receiver lives in this process). */
   public run(machine: MachineRoot, script: string, etc: string = machine.etc): Promise<RunResult> {
-    const first = this.receiver.pings.length;
-    return new Promise((resolve, reject) => {
-      const child = spawn(path.join(machine.root, 'usr/local/sbin', script), [], {
-        env: { PATH: PATH_ENV, HOME: '/root', LANG: 'C.UTF-8', TMPDIR: this.tmp, SOVEREIGN_BACKUP_ETC: etc },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-      child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 100_000);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        // A ping's request may still be in flight when the script's process ends; give it a moment.
-        setTimeout(() => resolve({ code, stdout, stderr, pings: this.receiver.since(first) }), 50);
-      });
-    });
+    return runScript(path.join(machine.root, 'usr/local/sbin', script), this.receiver, { TMPDIR: this.tmp, SOVEREIGN_BACKUP_ETC: etc });
   }
 
   /** A copy of a machine's configuration directory with some settings or files changed. */
@@ -133,14 +145,60 @@ export class BackupWorld {
     return copy;
   }
 
+  /** Stops every server of the world. */
   public async stop(): Promise<void> {
-    await Promise.all([this.sftp.stop(), this.receiver.stop()]);
+    await Promise.all([this.sftp.stop(), this.receiver.stop(), this.s3?.stop()]);
     this.pg.destroy();
   }
 }
 
+/**
+ * Runs a script as systemd would (a minimal environment plus `env`), asynchronously, since the
+ * heartbeat receiver lives in this process; returns its output and the pings it sent. With
+ * BACKUP_TEST_TIMING set, prints how long each run took (to find where a suite's time goes).
+ */
+export function runScript(script: string, receiver: HeartbeatReceiver, env: Record<string, string>, timeoutMs = 100_000): Promise<RunResult> {
+  const first = receiver.pings.length;
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(script, [], {
+      env: { PATH: PATH_ENV, HOME: '/root', LANG: 'C.UTF-8', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (process.env.BACKUP_TEST_TIMING) process.stderr.write(`[timing] ${path.basename(script)} ${Date.now() - started} ms (exit ${code})\n`);
+      // A ping's request may still be in flight when the script's process ends; give it a moment.
+      setTimeout(() => resolve({ code, stdout, stderr, pings: receiver.since(first) }), 50);
+    });
+  });
+}
+
+/** The scratch databases a drill kept (DRILL_KEEP_DATABASES=1), by production database, from its summary. */
+export function scratchDatabases(summary: string): Record<string, string> {
+  const names = /kept until the next drill as ([\w ]+)/.exec(summary)![1].split(' ');
+  return Object.fromEntries(names.map((n) => [n.replace(/^restore_drill_\d{8}t\d{6}_[0-9a-f]{6}_/, ''), n]));
+}
+
+/** Row count and an ordered digest of every row of every user table of a database, computed by the test itself. */
+export function fingerprint(pg: PostgresCluster, database: string): string {
+  const tables = pg.sql(database, "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1").split('\n');
+  return tables.map((t) => `${t} ${pg.sql(database, `SELECT count(*) || ' ' || md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '')) FROM ${t} x`)}`).join('\n');
+}
+
+/** A base64 secret file's content, as the bundle writes one. */
+export const b64 = (s: string) => `${Buffer.from(s, 'utf8').toString('base64')}\n`;
+
+/** The path a job's ping reaches the heartbeat receiver at. */
 export const pingPath = (host: string, job: string, suffix = '') => `/ping/test-ping-key/${host}-${job}${suffix}`;
 
+/** Exit 0, and exactly the job's /start and success pings. */
 export function expectSuccess(result: RunResult, host: string, job: string): void {
   if (result.code !== 0) throw new Error(`${job} failed (exit ${result.code}):\n${result.stderr}`);
   expect(result.pings.map((p) => p.path)).toEqual([pingPath(host, job, '/start'), pingPath(host, job)]);
@@ -173,4 +231,48 @@ export function corrupt(file: string): void {
   for (let i = 64; i < data.length - 16; i += 509) data[i] ^= 0xff;
   if (data.length <= 80) data[data.length - 1] ^= 0xff;
   fs.writeFileSync(file, data);
+}
+
+/**
+ * The processes a job left running: every process whose environment carries the job's
+ * configuration directory (`SOVEREIGN_BACKUP_ETC=<etc>`, which everything a job starts inherits),
+ * as "<pid> <command>". After a job exited, there must be none.
+ */
+export function survivorsOf(etc: string): string[] {
+  const marker = Buffer.from(`SOVEREIGN_BACKUP_ETC=${etc}\0`);
+  const found: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (!fs.readFileSync(`/proc/${pid}/environ`).includes(marker)) continue;
+      found.push(`${pid} ${fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()}`);
+    } catch {
+      // The process ended while it was read.
+    }
+  }
+  return found;
+}
+
+/**
+ * The processes holding a machine's repository lock open (`<BACKUP_STATE>/repository.lock`), as
+ * "<pid> <command>", and whether `flock -n` gets it: the next job must not wait for a job that ended.
+ */
+export function repositoryLock(state: string): { holders: string[]; free: boolean } {
+  const lock = path.join(state, 'repository.lock');
+  const holders: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const fds = fs.readdirSync(`/proc/${pid}/fd`);
+      if (!fds.some((fd) => { try { return fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === lock; } catch { return false; } })) continue;
+      holders.push(`${pid} ${fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()}`);
+    } catch {
+      // The process ended while it was read.
+    }
+  }
+  let free = true;
+  try {
+    execFileSync('flock', ['-n', lock, 'true'], { stdio: 'ignore' });
+  } catch {
+    free = false;
+  }
+  return { holders, free };
 }

@@ -3,7 +3,7 @@ import { Testing } from 'cdktf';
 import { Duration, Environment, Phase } from '../../../lib';
 import { AlertReceiver } from '../../../lib/monitoring/alert-receiver';
 import { DeadMansSwitch } from '../../../lib/monitoring/dead-mans-switch';
-import { MonitoringPlan } from '../../../lib/monitoring/monitoring-plan';
+import { MonitoringPlan, MonitoringPlanProps } from '../../../lib/monitoring/monitoring-plan';
 import { UptimeCheck, UptimeCheckOptions } from '../../../lib/monitoring/uptime-check';
 import { synthesizedBundle } from '../../../testing/bundle';
 import { ErrorMonitoringEndpoint } from '../../../lib/monitoring/error-monitoring-endpoint';
@@ -22,6 +22,12 @@ export interface LiveProberOptions {
   readonly backupMaxAgeSeconds?: number;
   /** The server id the metadata service gives: another id than the bundle's makes the machine a clone. @default BUILT_FOR_SERVER_ID */
   readonly runsAsServerId?: string;
+  /** Plan settings besides the checks, receivers and switch, such as disk shares. @default - the plan's defaults */
+  readonly plan?: Partial<Pick<MonitoringPlanProps, 'diskWarningShare' | 'diskCriticalShare'>>;
+  /** Replaces Prometheus's scrape interval and timeout (30s and 10s; the node exporter's job uses them). @default - kept */
+  readonly scrapeInterval?: string;
+  /** Replaces the disk alerts' `for` (15m). @default - kept */
+  readonly diskAlertAfter?: string;
 }
 
 /** A running prober with everything it talks to. */
@@ -75,6 +81,7 @@ export async function startLiveProber(options: LiveProberOptions = {}): Promise<
     deadMansSwitch: DeadMansSwitch.healthchecksIo(),
     errorMonitoring: ErrorMonitoringEndpoint.selfHosted(glitchTip),
     evaluationInterval: options.evaluationInterval ?? Duration.seconds(1),
+    ...options.plan,
   });
   const { production } = productFixture({ phase: Phase.ONE, plan });
   // Without validations: production's backup tooling and the monitoring together exceed Hetzner's
@@ -103,6 +110,13 @@ export async function startLiveProber(options: LiveProberOptions = {}): Promise<
   if (timing !== null) {
     root.override('/etc/sovereign-monitoring/alertmanager.yml.in', /group_wait: "30s"/, `group_wait: "${timing}"`);
     root.override('/etc/sovereign-monitoring/alertmanager.yml.in', /group_interval: "5m"/, `group_interval: "${timing}"`);
+  }
+  if (options.scrapeInterval !== undefined) {
+    root.override('/etc/sovereign-monitoring/prometheus.yml', /^( {2}scrape_interval: )30s$/m, `$1${options.scrapeInterval}`);
+    root.override('/etc/sovereign-monitoring/prometheus.yml', /^( {2}scrape_timeout: )10s$/m, `$1${options.scrapeInterval}`);
+  }
+  if (options.diskAlertAfter !== undefined) {
+    root.override('/etc/sovereign-monitoring/alerts.yml', /(- alert: DiskAbove\w+\n(?: {8}.*\n)*? {8}for: )15m/, `$1${options.diskAlertAfter}`);
   }
   if (options.backupMaxAgeSeconds !== undefined) {
     root.override('/etc/sovereign-monitoring/alerts.yml', /(sovereign_job_watched_since_timestamp_seconds\{instance="acme-production-app", unit="backup-push"\}\[\w+\]\), "series", "sovereign_job_watched_since_timestamp_seconds", "", ""\)\)) > 93600/,

@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
-import { freePort } from '../../setup/ports';
+import { freePort, listenOnFreePort } from '../../setup/ports';
 import { MachineRoot } from './machine-root';
 
 export { freePort };
@@ -28,8 +28,8 @@ export interface Notification {
 /** A local webhook receiver: records every POST (Alertmanager's webhook JSON) and answers 200. */
 export class WebhookReceiver {
   public static async start(): Promise<WebhookReceiver> {
-    const receiver = new WebhookReceiver(await freePort());
-    await new Promise<void>((resolve) => receiver.server.listen(receiver.port, '127.0.0.1', resolve));
+    const receiver = new WebhookReceiver();
+    receiver._port = await listenOnFreePort(receiver.server);
     return receiver;
   }
 
@@ -37,8 +37,9 @@ export class WebhookReceiver {
   /** While true, every request's connection is dropped: a delivery that fails on the way. */
   public failing = false;
   private readonly server: http.Server;
+  private _port = 0;
 
-  private constructor(public readonly port: number) {
+  private constructor() {
     this.server = http.createServer((req, res) => {
       if (this.failing) {
         req.socket.destroy();
@@ -55,6 +56,10 @@ export class WebhookReceiver {
         res.end('OK');
       });
     });
+  }
+
+  public get port(): number {
+    return this._port;
   }
 
   public url(path: string): string {
@@ -75,22 +80,32 @@ export class WebhookReceiver {
 /** The HTTP service an uptime check watches; it can go down and come back on the same port. */
 export class HttpTarget {
   public static async start(): Promise<HttpTarget> {
-    const target = new HttpTarget(await freePort());
+    const target = new HttpTarget();
     await target.up();
     return target;
   }
 
   private server?: http.Server;
+  private _port = 0;
 
-  private constructor(public readonly port: number) {}
+  private constructor() {}
 
-  public up(): Promise<void> {
+  /** The port it first took (the kernel's pick), kept across `down()` and `up()`. */
+  public get port(): number {
+    return this._port;
+  }
+
+  public async up(): Promise<void> {
     const server = http.createServer((req, res) => {
       res.writeHead(req.url === '/health' ? 200 : 404, { 'content-type': 'application/json', connection: 'close' });
       res.end(req.url === '/health' ? '{"status":"ok"}' : '{}');
     });
     this.server = server;
-    return new Promise((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    if (this._port === 0) {
+      this._port = await listenOnFreePort(server);
+      return;
+    }
+    await new Promise<void>((resolve) => server.listen(this._port, '127.0.0.1', resolve));
   }
 
   /** Stops accepting connections and drops open ones, like a crashed service. */
@@ -111,21 +126,26 @@ export class HttpTarget {
  */
 export class MetadataService {
   public static async start(serverId: string): Promise<MetadataService> {
-    const service = new MetadataService(await freePort(), serverId);
-    await new Promise<void>((resolve) => service.server.listen(service.port, '127.0.0.1', resolve));
+    const service = new MetadataService(serverId);
+    service._port = await listenOnFreePort(service.server);
     return service;
   }
 
   public requests = 0;
   private readonly server: http.Server;
+  private _port = 0;
 
-  private constructor(public readonly port: number, public serverId: string) {
+  private constructor(public serverId: string) {
     this.server = http.createServer((req, res) => {
       this.requests += 1;
       const found = req.url === '/hetzner/v1/metadata/instance-id';
       res.writeHead(found ? 200 : 404, { 'content-type': 'text/plain', connection: 'close' });
       res.end(found ? this.serverId : 'not found');
     });
+  }
+
+  public get port(): number {
+    return this._port;
   }
 
   public get url(): string {
@@ -202,6 +222,8 @@ export class LiveStack {
   /** Units whose ExecCondition= skipped them. */
   public readonly skipped: string[] = [];
   private readonly children = new Map<string, ChildProcess>();
+  /** How each unit was started, so that `restart` starts it the same way. */
+  private readonly commands = new Map<string, { binary: string; args: string[]; env: Record<string, string> }>();
 
   private constructor(public readonly root: MachineRoot, public readonly ports: LivePorts, private readonly metadataUrl: string) {}
 
@@ -242,6 +264,26 @@ export class LiveStack {
     return this.conditionsPass(this.root.unitCommands(unit).conditions);
   }
 
+  /** The alerts Alertmanager holds now (its API, as root with the password reads it). */
+  public async alertmanagerAlerts(): Promise<Array<{ labels: Record<string, string>; status: { state: string } }>> {
+    const response = await fetch(`http://127.0.0.1:${this.ports.alertmanager}/api/v2/alerts`, { headers: { authorization: this.authorization } });
+    return (await response.json()) as any;
+  }
+
+  /**
+   * Restarts one unit as `systemctl restart` does: SIGTERM (the daemon saves its state, such as
+   * Alertmanager's notification log and silences), then the same command line again; resolves once it answers.
+   */
+  public async restart(unit: LiveUnit): Promise<void> {
+    const command = this.commands.get(unit);
+    const child = this.children.get(unit);
+    if (!command || !child) throw new Error(`${unit} is not running`);
+    await stopGroup(child, 'SIGTERM');
+    this.children.delete(unit);
+    this.spawn(unit, command.binary, command.args, command.env);
+    await this.ready();
+  }
+
   /** Kills one unit's processes, as a crash would. */
   public async kill(unit: LiveUnit): Promise<void> {
     const child = this.children.get(unit);
@@ -279,6 +321,7 @@ export class LiveStack {
   }
 
   private spawn(unit: string, binary: string, args: string[], env: Record<string, string>): void {
+    this.commands.set(unit, { binary, args, env });
     const logFile = this.root.path(`/var/log/${unit}.log`);
     fs.mkdirSync(this.root.path('/var/log'), { recursive: true });
     const out = fs.openSync(logFile, 'a');

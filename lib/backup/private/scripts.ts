@@ -13,28 +13,74 @@ export LC_ALL=C
 SB_ETC=\${SOVEREIGN_BACKUP_ETC:-\${SOVEREIGN_ROOT:-}/etc/sovereign-backup}
 SB_LIB=$(dirname "$(readlink -f "\${BASH_SOURCE[0]}")")
 PY=/usr/bin/python3
-SB_OK=0 SB_SUMMARY='' SB_FAILURE='' SB_CLEANUP=() SB_STEP='starting' SB_STEP_AT=0 SB_CACHE='' SB_START_PING=''
+SB_OK=0 SB_SUMMARY='' SB_FAILURE='' SB_CLEANUP=() SB_STEP='starting' SB_CACHE='' SB_START_PING=''
 # Snapshot times (restic backup --time) are the dump's UTC time.
 export TZ=UTC
 SB_LOG=$(mktemp "\${TMPDIR:-/tmp}/sovereign-backup.XXXXXX")
 
-log() { printf '%s %s: %s\\n' "$(date -u +%FT%T.%3NZ)" "$SB_JOB" "$*" | tee -a "$SB_LOG" >&2; }
+# Bash builtins only (the clock from EPOCHREALTIME, TZ=UTC): on a busy machine every program a
+# job starts waits for a CPU, and a job logs a few dozen lines.
+log() {
+  local now=$EPOCHREALTIME line
+  printf -v line '%(%Y-%m-%dT%H:%M:%S)T.%sZ %s: %s' "\${now%.*}" "\${now:\${#now}-6:3}" "$SB_JOB" "$*"
+  printf '%s\\n' "$line" >>"$SB_LOG"
+  printf '%s\\n' "$line" >&2
+}
 # Names the step that runs now: a failure ping names it, with what its commands printed last.
-step() { SB_STEP="$*"; SB_STEP_AT=$(stat -c %s "$SB_LOG"); log "step: $*"; }
-# What the commands of the current step printed (the job's own log lines left out), last lines.
+step() { SB_STEP="$*"; log "step: $*"; }
+# What the commands of the current step printed (the job's own log lines left out), last lines:
+# the log after the last line of step().
 step_output() {
-  tail -c "+$((SB_STEP_AT + 1))" "$SB_LOG" | grep -v -E "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z $SB_JOB: " | grep -v '^$' | tail -n "\${1:-12}"
+  local from
+  from=$(sed -n -E "/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z $SB_JOB: step: /=" "$SB_LOG" | tail -n 1)
+  tail -n "+$((\${from:-0} + 1))" "$SB_LOG" | grep -v -E "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z $SB_JOB: " | grep -v '^$' | tail -n "\${1:-12}"
 }
 die() { SB_FAILURE="$*"; log "FAILED: $*"; exit 1; }
 ok() { SB_OK=1; SB_SUMMARY="$*"; }
 at_exit() { SB_CLEANUP+=("$1"); }
+# bg_job <pid>...: background processes that a job ending early stops, with all they started
+# (kill_tree), before the other clean-ups run: all at once, so restic's own clean-up runs in parallel.
+SB_BG=()
+bg_job() { SB_BG+=("$@"); }
 # Runs a command with its output in the log; returns its exit code.
 run() { log "run: $*"; "$@" >>"$SB_LOG" 2>&1; }
+
+# kill_tree <pid>...: stops background processes of this job and everything they started, and
+# waits until all are gone. A background restic runs in a subshell (restic_on does more after
+# restic ends), so killing the subshell alone left restic and its ssh running: restic then saw its
+# input end when the job exited and recorded a cut-off stream, or waited on the Storage Box until
+# ssh's keep-alive gave up (60 s). Each process is stopped before its children are listed (a
+# stopped process starts nothing), then all get TERM: restic cancels and records nothing.
+kill_tree() {
+  local all=() next=() kids p i
+  # Only this shell's running jobs: a PID that was waited for may belong to another process by now.
+  for p in "$@"; do [[ " $(jobs -pr | tr '\\n' ' ') " != *" $p "* ]] || next+=("$p"); done
+  [ "\${#next[@]}" -gt 0 ] || return 0
+  while [ "\${#next[@]}" -gt 0 ]; do
+    kill -STOP "\${next[@]}" 2>/dev/null || true
+    all+=("\${next[@]}")
+    kids=$(IFS=,; pgrep -d ' ' -P "\${next[*]}") || kids=''
+    read -r -a next <<<"$kids" || true
+  done
+  kill -TERM "\${all[@]}" 2>/dev/null || true
+  kill -CONT "\${all[@]}" 2>/dev/null || true
+  # This shell's children are reaped by wait; the others (restic, ssh) are polled, for at most 10 s.
+  for p in "$@"; do wait "$p" 2>/dev/null || true; done
+  for ((i = 0; i < 100; i++)); do
+    kids=''
+    for p in "\${all[@]}"; do if kill -0 "$p" 2>/dev/null; then kids=$p; break; fi; done
+    [ -n "$kids" ] || return 0
+    sleep 0.1
+  done
+  kill -KILL "\${all[@]}" 2>/dev/null || true
+  return 0
+}
 
 sb_exit() {
   local rc=$? c
   trap - EXIT ERR
   set +e
+  [ "\${#SB_BG[@]}" = 0 ] || kill_tree "\${SB_BG[@]}"
   for c in "\${SB_CLEANUP[@]}"; do eval "$c"; done
   # The start ping went out in the background; it arrives before the outcome.
   [ -z "$SB_START_PING" ] || wait "$SB_START_PING" 2>/dev/null
@@ -136,6 +182,8 @@ restic_on() {
   elif [ -n "\${SB_NO_CACHE:-}" ] || [ -z "$SB_CACHE" ]; then set -- --no-cache "$@"
   else set -- --cache-dir "$SB_CACHE" "$@"; fi
   set -- --password-command "base64 -d $pw" "$@"
+  # restic and its ssh leave the job's locks (fd 9, the repository; fd 8, the drill's) behind:
+  # one that outlived the job must not hold them.
   case "$(tv "$t" KIND)" in
     sftp)
       if [ "$(tv "$t" AUTH)" != password ]; then ensure_key || return 1; fi
@@ -145,7 +193,7 @@ restic_on() {
       sshlog="$SB_LOG.ssh.$BASHPID.$RANDOM"
       SSH_ASKPASS="$SB_LIB/askpass" SSH_ASKPASS_REQUIRE=force SB_ASKPASS_FILE="$SB_ETC/secrets/$t.password.b64" \\
         restic -o sftp.command="ssh -E $sshlog $(ssh_options "$t") $(tv "$t" HOST) -s sftp" \\
-        -r "sftp:$(tv "$t" USER)@$(tv "$t" HOST):$(tv "$t" REPO_PATH)" "$@" || rc=$?
+        -r "sftp:$(tv "$t" USER)@$(tv "$t" HOST):$(tv "$t" REPO_PATH)" "$@" 8>&- 9>&- || rc=$?
       if [ "$rc" != 0 ] && [ -s "$sshlog" ]; then sed 's/^/ssh: /' "$sshlog" >&2; fi
       rm -f "$sshlog"
       # Whatever the login method, the host key is pinned from now on: a changed key fails the next run.
@@ -159,7 +207,7 @@ restic_on() {
         AWS_ACCESS_KEY_ID=$(printf %s "$ACCESS_KEY_ID_B64" | base64 -d)
         AWS_SECRET_ACCESS_KEY=$(printf %s "$SECRET_ACCESS_KEY_B64" | base64 -d)
         export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
-        exec restic -r "s3:$(printf %s "$ENDPOINT_B64" | base64 -d)/$(printf %s "$BUCKET_B64" | base64 -d)/$(tv "$t" REPO_PATH)" "$@"
+        exec restic -r "s3:$(printf %s "$ENDPOINT_B64" | base64 -d)/$(printf %s "$BUCKET_B64" | base64 -d)/$(tv "$t" REPO_PATH)" "$@" 8>&- 9>&-
       ) ;;
     *) log "target $t has no known kind"; return 1 ;;
   esac
@@ -207,7 +255,7 @@ for line in sys.stdin.read().splitlines():
 print(ids[-1] if ids else "")'
 }
 
-declare -A SB_STREAM_FD=() SB_STREAM_PID=() SB_MANIFEST_FD=() SB_MANIFEST_PID=()
+declare -A SB_STREAM_FD=() SB_STREAM_PID=() SB_STREAM_OF=() SB_MANIFEST_FD=() SB_MANIFEST_PID=()
 # In a background process: closes the write ends of the streams opened so far. A restic that held
 # another stream's write end open would keep that stream from ever ending.
 close_streams() {
@@ -227,21 +275,58 @@ stream_open() {
     <"$fifo" >"$SB_RUN/stream.$t.json" 2>"$SB_RUN/stream.$t.err" &
   SB_STREAM_PID[$t]=$!
   # A job that fails before closing the stream stops restic first: it must not record a cut-off stream.
-  at_exit "kill \${SB_STREAM_PID[$t]} 2>/dev/null"
+  bg_job "\${SB_STREAM_PID[$t]}"
   exec {fd}>"$fifo"
   SB_STREAM_FD[$t]=$fd
   rm -f "$fifo"
 }
 
-# stream_close <target>: ends the stream and sets SB_STREAM_ID to its snapshot ID; returns 1 when
-# restic failed (its messages are in $SB_RUN/stream.<target>.err).
+# stream_close <target> <INDEX> <SHA256SUMS>: ends the stream and sets SB_STREAM_ID (and
+# SB_STREAM_OF[target]) to its snapshot ID; returns 1 when restic failed (its messages are in
+# $SB_RUN/stream.<target>.err). The read-back of the new snapshot (readback_start) starts at once:
+# it needs nothing that comes later, so the manifest and the rest of the job run while it reads.
 stream_close() {
   local t=$1 rc=0
-  SB_STREAM_ID=''
+  SB_STREAM_ID='' SB_STREAM_OF[$t]=''
   eval "exec \${SB_STREAM_FD[$t]}>&-"
   wait "\${SB_STREAM_PID[$t]}" || rc=$?
   [ "$rc" = 0 ] || return 1
   SB_STREAM_ID=$(snapshot_id <"$SB_RUN/stream.$t.json")
+  SB_STREAM_OF[$t]=$SB_STREAM_ID
+  [ -n "$SB_STREAM_ID" ] || return 1
+  readback_start "$t" "$SB_STREAM_ID" "$2" "$3"
+}
+
+declare -A SB_READBACK_PID=() SB_CHECK_PID=()
+# readback_start <target> <stream ID> <INDEX> <SHA256SUMS>: in the background, \`restic dump\` of the
+# stream snapshot from the target with no cache, every database checked against its checksum as it
+# arrives (SB_STREAM_CHECK_PY). The files INDEX and SHA256SUMS are read at once; readback_wait
+# collects the outcome.
+readback_start() {
+  local t=$1 stream=$2 fifo
+  fifo="$SB_RUN/readback.$t.fifo"
+  rm -f "$fifo" && mkfifo -m 0600 "$fifo"
+  # Both close the write ends of the manifests' streams: holding one open would keep a manifest from ending.
+  { close_streams; exec "$PY" -c "$SB_STREAM_CHECK_PY" "$3" "$4"; } <"$fifo" >"$SB_RUN/readback.$t.out" 2>"$SB_RUN/readback.$t.check" &
+  SB_CHECK_PID[$t]=$!
+  { close_streams; restic_on "$t" --no-cache --no-lock dump "$stream" "$DUMP_STREAM"; } >"$fifo" 2>"$SB_RUN/readback.$t.err" &
+  SB_READBACK_PID[$t]=$!
+  # A job that ends first stops the check; restic then stops at its next write.
+  bg_job "\${SB_CHECK_PID[$t]}" "\${SB_READBACK_PID[$t]}"
+}
+
+# readback_wait <target>: waits for the read-back readback_start began, puts what restic and the check
+# printed into the log (the current step's output) and sets SB_VERIFIED; returns 1 when either failed.
+readback_wait() {
+  local t=$1 rc=0
+  SB_VERIFIED=''
+  if [ -z "\${SB_CHECK_PID[$t]:-}" ]; then log "the read-back of the stream to $t never started"; return 1; fi
+  wait "\${SB_READBACK_PID[$t]}" || { rc=1; printf 'restic dump of the stream from %s failed\\n' "$t" >>"$SB_LOG"; }
+  wait "\${SB_CHECK_PID[$t]}" || rc=1
+  cat "$SB_RUN/readback.$t.err" "$SB_RUN/readback.$t.check" >>"$SB_LOG" 2>/dev/null
+  [ "$rc" = 0 ] || return 1
+  SB_VERIFIED=$(cat "$SB_RUN/readback.$t.out")
+  [ -n "$SB_VERIFIED" ]
 }
 
 # Copies stdin (one database's pg_dump -Fc) to the local copy (argument 1, fsynced), to every
@@ -280,7 +365,9 @@ open(sys.argv[2], "w").write("%s %d\\n" % (digest.hexdigest(), total))
 # Reads a databases stream on stdin and checks every database in it against SHA256SUMS, by the
 # byte lengths of INDEX (arguments 1 and 2); the stream must end where the last database does.
 # With more arguments (<database>=<scratch database>, in INDEX order), pipes each database into
-# pg_restore of its scratch database as it arrives (as $PG_OS_USER when set).
+# pg_restore of its scratch database as it arrives (as $PG_OS_USER when set); with
+# SB_RESTORE_CREATE=<maintenance database> in the environment, pg_restore --create makes the
+# database itself, under its own name (backup-restore).
 SB_STREAM_CHECK_PY='
 import hashlib, os, subprocess, sys
 index = [line.split() for line in open(sys.argv[1]) if line.strip()]
@@ -292,7 +379,11 @@ total = 0
 for db, length in index:
     left, digest, proc = int(length), hashlib.sha256(), None
     if db in into:
-        proc = subprocess.Popen(prefix + ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "-d", into[db]],
+        # SB_RESTORE_CREATE (backup-restore): the database is created by pg_restore from the dump, with
+        # its owner, settings and privileges, through that maintenance database; else into a scratch one.
+        create = os.environ.get("SB_RESTORE_CREATE")
+        args = ["--create", "-d", create] if create else ["--no-owner", "--no-privileges", "-d", into[db]]
+        proc = subprocess.Popen(prefix + ["pg_restore", "--exit-on-error"] + args,
                                 stdin=subprocess.PIPE, stdout=sys.stderr, stderr=sys.stderr)
     while left:
         chunk = inp.read(min(left, 1 << 20))
@@ -333,7 +424,7 @@ manifest_open() {
     --tag sovereign-dump --tag "dump-$stamp" --time "$(stamp_time "$stamp")"; } \\
     <"$fifo" >"$SB_RUN/manifest.$t.json" 2>"$SB_RUN/manifest.$t.err" &
   SB_MANIFEST_PID[$t]=$!
-  at_exit "kill \${SB_MANIFEST_PID[$t]} 2>/dev/null"
+  bg_job "\${SB_MANIFEST_PID[$t]}"
   exec {fd}>"$fifo"
   SB_MANIFEST_FD[$t]=$fd
   rm -f "$fifo"
@@ -351,7 +442,7 @@ manifest_close() {
   printf '%s\n' "$stream" >"$stage/$stamp/STREAM"
   [ "$rc" = 0 ] && tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$(stamp_epoch "$stamp")" -C "$stage" -cf "$stage.tar" "$stamp" || rc=1
   # An empty or partial manifest must not be recorded: restic stops before its input ends.
-  if [ "$rc" = 0 ]; then cat "$stage.tar" >&"\${SB_MANIFEST_FD[$t]}" || rc=1; else kill "\${SB_MANIFEST_PID[$t]}" 2>/dev/null; fi
+  if [ "$rc" = 0 ]; then cat "$stage.tar" >&"\${SB_MANIFEST_FD[$t]}" || rc=1; else kill_tree "\${SB_MANIFEST_PID[$t]}"; fi
   eval "exec \${SB_MANIFEST_FD[$t]}>&-"
   wait "\${SB_MANIFEST_PID[$t]}" || rc=1
   cat "$SB_RUN/manifest.$t.err" >>"$SB_LOG"
@@ -360,20 +451,49 @@ manifest_close() {
   [ -n "$SB_MANIFEST_ID" ]
 }
 
-# read_back <target> <dump directory> <stream ID> <manifest ID>: reads both snapshots back from the
-# target with no cache (in parallel) and checks every byte against the dump's checksums; sets SB_VERIFIED.
+# read_back <target> <manifest ID>: reads the manifest snapshot back from the target with no cache
+# while the stream's read-back (started by stream_close) goes on, then waits for that; every byte of
+# both must match what was written (the stream by the dump's checksums). Sets SB_VERIFIED.
 read_back() {
-  local t=$1 dir=$2 stream=$3 manifest=$4 rc=0 pid want got
-  run_dir
-  restic_on "$t" --no-cache --no-lock dump "$manifest" "$DUMP_MANIFEST" 2>"$SB_RUN/readback.$t.err" >"$SB_RUN/readback.$t.tar" &
-  pid=$!
-  SB_VERIFIED=$(restic_on "$t" --no-cache --no-lock dump "$stream" "$DUMP_STREAM" 2>>"$SB_LOG" | "$PY" -c "$SB_STREAM_CHECK_PY" "$dir/INDEX" "$dir/SHA256SUMS" 2>>"$SB_LOG") || rc=1
-  wait "$pid" || { rc=1; log "restic dump of the manifest $manifest failed"; }
-  cat "$SB_RUN/readback.$t.err" >>"$SB_LOG"
+  local t=$1 manifest=$2 rc=0 want got
+  restic_on "$t" --no-cache --no-lock dump "$manifest" "$DUMP_MANIFEST" 2>"$SB_RUN/readback-manifest.$t.err" >"$SB_RUN/readback.$t.tar" \\
+    || { rc=1; log "restic dump of the manifest $manifest failed"; }
+  cat "$SB_RUN/readback-manifest.$t.err" >>"$SB_LOG"
+  readback_wait "$t" || rc=1
   [ "$rc" = 0 ] || return 1
   want=$(sha256sum <"$SB_RUN/manifest.$t.tar" | cut -d' ' -f1)
   got=$(sha256sum <"$SB_RUN/readback.$t.tar" | cut -d' ' -f1)
   [ "$want" = "$got" ] || { log "the manifest read back from $t differs from the one written"; return 1; }
+}
+
+failures=''
+# target_failed <target> <what failed>: records a target's failure with what the step's commands
+# printed last; the job goes on with the next target and fails at its end.
+target_failed() {
+  local cause
+  cause=$(step_output 4 | tr '\\n' ' ')
+  log "$1: $2 failed: \${cause:-no output}"
+  failures="\${failures:+$failures; }$1: $2 failed (\${cause:-no output})"
+}
+
+# dump_on_target <target> <stamp> <dump directory>: after stream_close of a dump's stream to a
+# target (SB_STREAM_OF[target]), writes its manifest, reads both snapshots back with no cache and,
+# when every byte matches, writes the marker .pushed.<target> naming the repository and the
+# snapshots. One definition for backup-dump and backup-push. Returns 1 after target_failed.
+dump_on_target() {
+  local t=$1 stamp=$2 dir=$3 snap=\${SB_STREAM_OF[$1]:-} manifest
+  cat "$SB_RUN/stream.$t.err" >>"$SB_LOG"
+  if [ -z "$snap" ]; then
+    kill_tree "\${SB_MANIFEST_PID[$t]}"
+    target_failed "$t" "restic backup of dump $stamp"; return 1
+  fi
+  step "writing the manifest of dump $stamp to $t"
+  manifest_close "$t" "$stamp" "$dir" "$snap" || { target_failed "$t" "writing the manifest of dump $stamp"; return 1; }
+  manifest=$SB_MANIFEST_ID
+  step "reading snapshot \${snap:0:8} back from $t without a cache"
+  read_back "$t" "$manifest" || { target_failed "$t" "reading snapshot \${snap:0:8} back (restic dump --no-cache)"; return 1; }
+  printf '%s\\n%s %s\\n' "$(target_identity "$t")" "$snap" "$manifest" >"$dir/.pushed.$t"
+  log "dump $stamp is snapshot \${snap:0:8} (manifest \${manifest:0:8}) on $t; read back from $t: $SB_VERIFIED"
 }
 
 # Reads \`restic snapshots --json\`; prints "<id> <age in hours> <path>" of the newest snapshot, or nothing.
@@ -390,8 +510,51 @@ if snaps:
 '
 }
 
+# The database names a dump carries, and the only ones a restore accepts from a manifest: they
+# become parts of file paths (<name>.dump, <name>.tables) and psql variables. A PostgreSQL
+# identifier of at most 63 bytes made of letters, digits, "_", "." and "-", starting with a letter,
+# a digit or "_": no "/", no "." or "..", nothing read as an option. A manifest read from a remote
+# is checked against it before any of its names is used (a tampered remote could name "../x").
+DB_NAME_RE='^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$'
+valid_db_name() { [[ $1 =~ $DB_NAME_RE ]]; }
+
+# check_manifest <directory of one dump's manifest>: the INDEX of a manifest fetched from a remote
+# names valid databases with byte lengths, once each, and the manifest holds nothing but regular
+# files; dies otherwise, before any of its names is used.
+check_manifest() {
+  local dir=$1 db length extra seen=' '
+  if [ -n "$(find "$dir" -mindepth 1 ! -type f -print -quit)" ]; then
+    die "the manifest holds something other than regular files ($(find "$dir" -mindepth 1 ! -type f -printf '%P ' | head -c 200)); it was not written by backup-dump: the remote repository may have been tampered with"
+  fi
+  [ -s "$dir/INDEX" ] || die "the backup holds no database dump"
+  while read -r db length extra; do
+    valid_db_name "$db" || die "the manifest's INDEX names a database '\${db:0:80}', which is not a database name a dump carries (letters, digits, _ . -, starting with a letter, digit or _, at most 63 bytes); the remote repository may have been tampered with: restore from another target or an older backup, and check who can write to this one"
+    [[ $length =~ ^[0-9]{1,15}$ ]] && [ -z "$extra" ] || die "the manifest's INDEX line of $db is not '<database> <bytes>'; the remote repository may have been tampered with"
+    [[ $seen != *" $db "* ]] || die "the manifest's INDEX names database $db twice; the remote repository may have been tampered with"
+    seen="$seen$db "
+  done <"$dir/INDEX"
+}
+
 # Runs a PostgreSQL client as the database's OS user (peer authentication on Debian).
 pg() { if [ -n "\${PG_OS_USER:-}" ]; then runuser -u "$PG_OS_USER" -- "$@"; else "$@"; fi; }
+
+# Streams the dumps of snapshot $2 on target $1 through the checking restorer (SB_STREAM_CHECK_PY, with
+# the manifest's INDEX and SHA256SUMS in $dir) into the databases named from $4 on; $3, when not empty,
+# is the maintenance database through which pg_restore --create makes each database itself. Dies with
+# restic's or the restorer's cause.
+restore_snapshot() {
+  local t=$1 id=$2 create=$3 cause st
+  shift 3
+  restic_on "$t" --no-lock dump "$id" "$DUMP_STREAM" 2>>"$SB_LOG" \\
+    | SB_RESTORE_CREATE=$create PG_OS_USER=\${PG_OS_USER:-} "$PY" -c "$SB_STREAM_CHECK_PY" "$dir/INDEX" "$dir/SHA256SUMS" "$@" >>"$SB_LOG" 2>&1 \\
+    && st=(0 0) || st=("\${PIPESTATUS[@]}")
+  if [ "\${st[1]}" != 0 ]; then
+    cause=$(step_output 3 | tr '\\n' ' ')
+    [ "\${st[0]}" = 0 ] || die "restic dump of snapshot \${id:0:8} from $t failed ($cause)"
+    die "restoring snapshot \${id:0:8}: $cause"
+  fi
+  [ "\${st[0]}" = 0 ] || die "restic dump of snapshot \${id:0:8} from $t failed"
+}
 `;
 
 /** Row count and order-independent checksum of every table (psql script). */
@@ -482,17 +645,8 @@ else
 fi
 [ -n "$dbs" ] || die "there is no database to dump"
 for db in $dbs; do
-  [[ $db =~ ^[A-Za-z0-9_.-]+$ ]] || die "database name '$db' has characters the dump files cannot carry"
+  valid_db_name "$db" || die "database name '$db' cannot be carried by a dump: it becomes part of file names, so it is letters, digits, _ . - (starting with a letter, digit or _) and at most 63 bytes; rename the database or leave it out with PG_DATABASES"
 done
-
-failures=''
-# target_failed <target> <what failed>: records the failure with what the step's commands printed last.
-target_failed() {
-  local cause
-  cause=$(step_output 4 | tr '\\n' ' ')
-  log "$1: $2 failed: \${cause:-no output}"
-  failures="\${failures:+$failures; }$1: $2 failed (\${cause:-no output})"
-}
 
 step "opening the stream of dump $stamp to $TARGETS"
 outs=()
@@ -513,7 +667,9 @@ for db in $dbs; do
   read -r -t 60 snapshot <&"\${SESSION[0]}" || true
   [[ $snapshot =~ ^[0-9A-F]+-[0-9A-F]+-[0-9]+$ ]] || die "cannot open a snapshot of $db: \${snapshot:-no answer from PostgreSQL}"
   { cat "$SB_LIB/table-digest.sql"; printf '%s\\n' '\\echo __END__'; } >&"\${SESSION[1]}"
-  pg pg_dump -Fc --snapshot="$snapshot" -d "$db" 2>>"$SB_LOG" \\
+  # zlib level 1: a third of the CPU time of pg_dump's default (6) for a dump a few per cent larger;
+  # pg_dump is the slowest part of the pipeline and competes with the database it dumps.
+  pg pg_dump -Fc --compress=1 --snapshot="$snapshot" -d "$db" 2>>"$SB_LOG" \\
     | "$PY" -c "$SB_FANOUT_PY" "$work/$db.dump" "$SB_RUN/$db.sum" "\${outs[@]}" 2>>"$SB_LOG" \\
     | pg_restore --file=/dev/null 2>>"$SB_LOG" && st=(0 0 0) || st=("\${PIPESTATUS[@]}")
   [ "\${st[0]}" = 0 ] || die "pg_dump of $db failed"
@@ -535,10 +691,11 @@ for db in $dbs; do
 done
 
 step "closing the streams"
-declare -A stream_of
+# The read-back of each new snapshot starts here and runs while the roles, the checksums and the
+# manifests are written: it needs only INDEX and the databases' checksums (copied, $work moves).
+cp "$work/INDEX" "$SB_RUN/INDEX"
 for t in $TARGETS; do
-  stream_close "$t" || true
-  stream_of[$t]=$SB_STREAM_ID
+  stream_close "$t" "$SB_RUN/INDEX" "$SB_RUN/SUMS" || true
 done
 step "dumping the roles"
 pg pg_dumpall --globals-only --no-role-passwords >"$work/globals.sql" 2>>"$SB_LOG" || die "pg_dumpall --globals-only failed"
@@ -556,20 +713,7 @@ kept=$(find "$DUMP_DIR" -mindepth 1 -maxdepth 1 -type d -name '2*Z' | wc -l)
 sent=''
 for t in $TARGETS; do
   step "backing up dump $stamp to $t"
-  snap=\${stream_of[$t]}
-  cat "$SB_RUN/stream.$t.err" >>"$SB_LOG"
-  if [ -z "$snap" ]; then
-    kill "\${SB_MANIFEST_PID[$t]}" 2>/dev/null || true
-    target_failed "$t" "restic backup of dump $stamp"; continue
-  fi
-  step "writing the manifest of dump $stamp to $t"
-  manifest_close "$t" "$stamp" "$latest" "$snap" || { target_failed "$t" "writing the manifest of dump $stamp"; continue; }
-  manifest=$SB_MANIFEST_ID
-  step "reading snapshot \${snap:0:8} back from $t without a cache"
-  read_back "$t" "$latest" "$snap" "$manifest" \\
-    || { target_failed "$t" "reading snapshot \${snap:0:8} back (restic dump --no-cache)"; continue; }
-  printf '%s\\n%s %s\\n' "$(target_identity "$t")" "$snap" "$manifest" >"$latest/.pushed.$t"
-  log "dump $stamp is snapshot \${snap:0:8} (manifest \${manifest:0:8}) on $t; read back from $t: $SB_VERIFIED"
+  dump_on_target "$t" "$stamp" "$latest" || continue
   sent="$sent $t"
 done
 
@@ -588,15 +732,6 @@ SB_JOB=push
 load_conf backup.conf
 repo_lock
 heartbeat_start
-
-failures=''
-# target_failed <target> <what failed>: records the failure with what the step's commands printed last.
-target_failed() {
-  local cause
-  cause=$(step_output 4 | tr '\\n' ' ')
-  log "$1: $2 failed: \${cause:-no output}"
-  failures="\${failures:+$failures; }$1: $2 failed (\${cause:-no output})"
-}
 
 latest='' checked=0
 if [ -n "\${DUMP_DIR:-}" ]; then
@@ -629,21 +764,8 @@ push_dump() {
   while read -r db bytes; do
     cat -- "$latest/$db.dump" >&"\${SB_STREAM_FD[$t]}" 2>>"$SB_LOG" || break
   done <"$latest/INDEX"
-  stream_close "$t" || true
-  snap=$SB_STREAM_ID
-  cat "$SB_RUN/stream.$t.err" >>"$SB_LOG"
-  if [ -z "$snap" ]; then
-    kill "\${SB_MANIFEST_PID[$t]}" 2>/dev/null || true
-    target_failed "$t" "restic backup of dump $stamp"; return
-  fi
-  step "writing the manifest of dump $stamp to $t"
-  manifest_close "$t" "$stamp" "$latest" "$snap" || { target_failed "$t" "writing the manifest of dump $stamp"; return; }
-  manifest=$SB_MANIFEST_ID
-  step "reading snapshot \${snap:0:8} back from $t without a cache"
-  read_back "$t" "$latest" "$snap" "$manifest" \\
-    || { target_failed "$t" "reading snapshot \${snap:0:8} back (restic dump --no-cache)"; return; }
-  printf '%s\\n%s %s\\n' "$(target_identity "$t")" "$snap" "$manifest" >"$latest/.pushed.$t"
-  log "dump $stamp is snapshot \${snap:0:8} (manifest \${manifest:0:8}) on $t; read back from $t: $SB_VERIFIED"
+  stream_close "$t" "$latest/INDEX" "$latest/SHA256SUMS" || true
+  dump_on_target "$t" "$stamp" "$latest" || return 0
 }
 
 push_files() {
@@ -777,34 +899,42 @@ load_conf drill.conf
 SB_NO_CACHE=1
 heartbeat_start
 
-step "preparing"
-checks=$(find "$SB_ETC/drill-checks" -maxdepth 1 -name '*.sql' 2>/dev/null | sort)
-[ -n "$checks" ] || die "no verification query in $SB_ETC/drill-checks; a drill that checks nothing proves nothing"
-exec 8>"$BACKUP_STATE/drill.lock"
-flock -n 8 || die "another restore drill is running on this machine"
-# Fail before fetching gigabytes when the scratch databases cannot be created anyway.
-pg psql -X -q -A -t -d postgres -c 'SELECT 1' >/dev/null 2>>"$SB_LOG" \\
-  || die "PostgreSQL on this machine ($PGHOST:$PGPORT) is not reachable for the scratch databases"
-# This run's scratch databases are <prefix><run>_<database>: no other run, earlier or killed, has these names.
-run_id=$(date -u +%Y%m%dt%H%M%S)_$(od -An -N3 -tx1 /dev/urandom | tr -d ' \\n')
-run_re="^$DRILL_DB_PREFIX[0-9]{8}t[0-9]{6}_[0-9a-f]{6}_"
-# Scratch databases of earlier drills (kept with DRILL_KEEP_DATABASES=1, or left by a killed drill) go now.
-leftovers=$(printf '%s\\n' "SELECT datname FROM pg_database WHERE datname ~ :'re';" | pg psql -X -q -A -t -v ON_ERROR_STOP=1 -d postgres -v re="$run_re" 2>>"$SB_LOG") \\
-  || die "cannot list the scratch databases of earlier drills"
-for old in $leftovers; do
-  run pg dropdb --if-exists "$old" || die "cannot drop the scratch database $old of an earlier drill"
-done
 mkdir -p "$DRILL_WORK"
 scratch=$(mktemp -d "$DRILL_WORK/drill.XXXXXX")
 at_exit "rm -rf '$scratch'"
-
 t=$DRILL_SOURCE
-step "fetching the newest backup's manifest of $DRILL_FROM_HOST from $t"
+# The newest backup's manifest is fetched while this machine is prepared: opening the repository
+# (deriving the key, reading the index) takes about a second. Its outcome is judged at its step.
 restic_on "$t" --no-lock dump --host "$DRILL_FROM_HOST" --tag sovereign-dump --path "$DUMP_MANIFEST" latest "$DUMP_MANIFEST" \\
-  >"$scratch/manifest.tar" 2>>"$SB_LOG" || die "cannot fetch the newest backup of $DRILL_FROM_HOST from $t (restic dump of its manifest failed)"
+  >"$scratch/manifest.tar" 2>"$scratch/manifest.err" &
+fetch=$!
+bg_job "$fetch"
+
+step "preparing"
+# (Builtins where they do: on a busy machine every program started waits for a CPU.)
+checks=$(shopt -s nullglob; printf '%s\\n' "$SB_ETC"/drill-checks/*.sql)
+[ -n "$checks" ] || die "no verification query in $SB_ETC/drill-checks; a drill that checks nothing proves nothing"
+exec 8>"$BACKUP_STATE/drill.lock"
+flock -n 8 || die "another restore drill is running on this machine"
+# This run's scratch databases are <prefix><run>_<database>: no other run, earlier or killed, has these names.
+printf -v run_id '%(%Y%m%dt%H%M%S)T_%06x' -1 "$((SRANDOM & 0xffffff))"
+run_re="^$DRILL_DB_PREFIX[0-9]{8}t[0-9]{6}_[0-9a-f]{6}_"
+# Scratch databases of earlier drills (kept with DRILL_KEEP_DATABASES=1, or left by a killed drill)
+# go now. Listing them fails before gigabytes are fetched when PostgreSQL is not reachable.
+leftovers=$(printf '%s\\n' "SELECT datname FROM pg_database WHERE datname ~ :'re';" | pg psql -X -q -A -t -v ON_ERROR_STOP=1 -d postgres -v re="$run_re" 2>>"$SB_LOG") \\
+  || die "PostgreSQL on this machine ($PGHOST:$PGPORT) is not reachable for the scratch databases (listing those of earlier drills failed)"
+for old in $leftovers; do
+  run pg dropdb --if-exists "$old" || die "cannot drop the scratch database $old of an earlier drill"
+done
+
+step "fetching the newest backup's manifest of $DRILL_FROM_HOST from $t"
+rc=0
+wait "$fetch" || rc=$?
+cat "$scratch/manifest.err" >>"$SB_LOG"
+[ "$rc" = 0 ] || die "cannot fetch the newest backup of $DRILL_FROM_HOST from $t (restic dump of its manifest failed)"
 [ -s "$scratch/manifest.tar" ] || die "there is no backup of $DRILL_FROM_HOST on $t"
 mkdir "$scratch/manifest"
-tar -xf "$scratch/manifest.tar" -C "$scratch/manifest" 2>>"$SB_LOG" || die "the newest backup's manifest is not a readable tar"
+tar --no-same-owner --no-same-permissions -xf "$scratch/manifest.tar" -C "$scratch/manifest" 2>>"$SB_LOG" || die "the newest backup's manifest is not a readable tar"
 stamp=$(ls "$scratch/manifest")
 [[ $stamp =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || die "the newest backup's manifest does not name the time of its dump (it holds: $stamp)"
 dir="$scratch/manifest/$stamp"
@@ -813,12 +943,13 @@ age=$(( ($(date +%s) - $(stamp_epoch "$stamp")) / 3600 ))
 [ "$age" -lt "$MAX_AGE_HOURS" ] || die "the newest backup of $DRILL_FROM_HOST holds a dump taken $age hours ago ($stamp, limit $MAX_AGE_HOURS): backups are not arriving"
 id=$(cat "$dir/STREAM" 2>/dev/null) || true
 [[ $id =~ ^[0-9a-f]{8,64}$ ]] || die "the manifest of dump $stamp names no stream snapshot"
-[ -s "$dir/INDEX" ] || die "the backup holds no database dump"
+step "checking the manifest's index"
+check_manifest "$dir"
 step "checking the manifest against its checksums"
 grep -v '\\.dump$' "$dir/SHA256SUMS" | (cd "$dir" && sha256sum --quiet --strict -c -) >>"$SB_LOG" 2>&1 || die "the restored files do not match their checksums"
 
 declare -A scratch_of
-dbs='' i=0 into=()
+dbs='' i=0 into=() names=() create=() drop=() targets=''
 while read -r db _; do
   i=$((i + 1))
   target="$DRILL_DB_PREFIX\${run_id}_$db"
@@ -827,30 +958,52 @@ while read -r db _; do
   scratch_of[$db]=$target
   dbs="$dbs $db"
   into+=("$db=$target")
-  if [ "\${DRILL_KEEP_DATABASES:-0}" != 1 ]; then at_exit "pg dropdb --if-exists '$target' >/dev/null 2>&1"; fi
-  step "creating the scratch database $target"
-  # createdb fails on an existing database: the checks below only ever see what this run restored.
-  run pg createdb "$target" || die "cannot create the scratch database $target"
+  names+=(-v "n$i=$target")
+  create+=("SELECT format('CREATE DATABASE %I', :'n$i') \\\\gexec")
+  # FORCE: a check still reading it when the drill fails must not keep it.
+  drop+=("SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', :'n$i') \\\\gexec")
+  targets="$targets $target"
 done <"$dir/INDEX"
+# At the end, in one session; each drop is tried whatever became of the others.
+drop_scratch() { printf '%s\\n' "\${drop[@]}" | pg psql -X -q -d postgres "\${names[@]}" >/dev/null 2>&1; }
+if [ "\${DRILL_KEEP_DATABASES:-0}" != 1 ]; then at_exit drop_scratch; fi
+step "creating the scratch databases$targets"
+# One session for all; CREATE DATABASE fails on an existing database: the checks below only ever
+# see what this run restored.
+log "run: psql: CREATE DATABASE$targets"
+printf '%s\\n' "\${create[@]}" | pg psql -X -q -v ON_ERROR_STOP=1 -d postgres "\${names[@]}" >>"$SB_LOG" 2>&1 \\
+  || die "cannot create the scratch databases$targets"
 
 step "restoring snapshot \${id:0:8} from $t"
 log "restoring snapshot \${id:0:8} (dump $stamp, $age hours old) from $t into$(printf ' %s' "\${into[@]}")"
-restic_on "$t" --no-lock dump "$id" "$DUMP_STREAM" 2>>"$SB_LOG" \\
-  | PG_OS_USER=\${PG_OS_USER:-} "$PY" -c "$SB_STREAM_CHECK_PY" "$dir/INDEX" "$dir/SHA256SUMS" "\${into[@]}" >>"$SB_LOG" 2>&1 \\
-  && st=(0 0) || st=("\${PIPESTATUS[@]}")
-if [ "\${st[1]}" != 0 ]; then
-  cause=$(step_output 3 | tr '\n' ' ')
-  [ "\${st[0]}" = 0 ] || die "restic dump of snapshot \${id:0:8} from $t failed ($cause)"
-  die "restoring snapshot \${id:0:8}: $cause"
-fi
-[ "\${st[0]}" = 0 ] || die "restic dump of snapshot \${id:0:8} from $t failed"
+restore_snapshot "$t" "$id" '' "\${into[@]}"
+
+# The table digests and the team's queries read the scratch databases at the same time; each
+# outcome is judged at its own step below, in this order.
+declare -A digest_pid=() query_pid=()
+for db in $dbs; do
+  pg psql -X -q -A -t -F '|' -v ON_ERROR_STOP=1 -d "\${scratch_of[$db]}" -f - <"$SB_LIB/table-digest.sql" \\
+    >"$scratch/$db.restored" 2>"$scratch/$db.restored.err" &
+  digest_pid[$db]=$!
+done
+i=0
+for check in $checks; do
+  i=$((i + 1))
+  db=$(sed -n 's/^-- database: *//p' "$check" | head -n 1)
+  if [ -n "$db" ] && [ -n "\${scratch_of[$db]:-}" ]; then
+    pg psql -X -q -A -t -v ON_ERROR_STOP=1 -d "\${scratch_of[$db]}" -f - <"$check" >"$scratch/check.$i.out" 2>"$scratch/check.$i.err" &
+    query_pid[$i]=$!
+  fi
+done
 
 tables=0 rows=0
 for db in $dbs; do
   target=\${scratch_of[$db]}
   step "comparing the row counts and checksums of $target with the dump's"
-  pg psql -X -q -A -t -F '|' -v ON_ERROR_STOP=1 -d "$target" -f - <"$SB_LIB/table-digest.sql" >"$scratch/$db.restored" 2>>"$SB_LOG" \\
-    || die "cannot compute the table digest of $target"
+  rc=0
+  wait "\${digest_pid[$db]}" || rc=$?
+  cat "$scratch/$db.restored.err" >>"$SB_LOG"
+  [ "$rc" = 0 ] || die "cannot compute the table digest of $target"
   if ! diff "$dir/$db.tables" "$scratch/$db.restored" >>"$SB_LOG" 2>&1; then
     die "row counts or checksums of $db differ from the backup (table, rows, checksum; < backup, > restored): $(diff "$dir/$db.tables" "$scratch/$db.restored" | head -n 5 | tr '\\n' ' ')"
   fi
@@ -858,20 +1011,165 @@ for db in $dbs; do
   rows=$((rows + $(awk -F'|' '{ s += $2 } END { print s + 0 }' "$dir/$db.tables")))
 done
 
-passed=0
+passed=0 i=0
 for check in $checks; do
+  i=$((i + 1))
   name=$(basename "$check" .sql)
   db=$(sed -n 's/^-- database: *//p' "$check" | head -n 1)
   step "verification query $name on $db"
-  [ -n "\${scratch_of[$db]:-}" ] || die "verification query $name checks database $db, which this backup does not contain (it holds:$dbs)"
-  result=$(pg psql -X -q -A -t -v ON_ERROR_STOP=1 -d "\${scratch_of[$db]}" -f - <"$check" 2>>"$SB_LOG") \\
-    || die "verification query $name failed on $db"
+  [ -n "$db" ] && [ -n "\${scratch_of[$db]:-}" ] || die "verification query $name checks database \${db:-(none named)}, which this backup does not contain (it holds:$dbs)"
+  rc=0
+  wait "\${query_pid[$i]}" || rc=$?
+  cat "$scratch/check.$i.err" >>"$SB_LOG"
+  [ "$rc" = 0 ] || die "verification query $name failed on $db"
+  result=$(cat "$scratch/check.$i.out")
   [ "$result" = t ] || die "verification query $name returned '$result' instead of true"
   passed=$((passed + 1))
 done
 kept=''
 if [ "\${DRILL_KEEP_DATABASES:-0}" = 1 ]; then kept="; kept until the next drill as$(for db in $dbs; do printf ' %s' "\${scratch_of[$db]}"; done)"; fi
 ok "restored snapshot \${id:0:8} of $DRILL_FROM_HOST (dump $stamp, $age hours old):$(printf ' %s' $(printf '%s\\n' $dbs | sort)); $tables tables and $rows rows match the backup's counts and checksums; $passed verification queries true$kept"
+`;
+
+/**
+ * The production restore, run by hand: the newest (or a named) dump of this machine from a target
+ * into the live PostgreSQL under the databases' own names, with owners and roles; refuses to drop a
+ * database that holds data without --replace; verified against the manifest.
+ */
+export const BACKUP_RESTORE = `#!/bin/bash
+# backup-restore: restores a backup of this machine's databases from a remote target into this
+# machine's PostgreSQL, under their own names, with their owners, privileges and settings, and the
+# roles (globals) the backup holds. Run it by hand (as root) after a loss:
+#   backup-restore [--from <target>] [--snapshot <manifest ID or dump time>] [--database <name>]... [--replace]
+# The newest dump of this machine (restic host BACKUP_HOST) is taken unless --snapshot names one.
+# It refuses when a database it would restore holds data, listing what it would drop, unless
+# --replace is passed. Everything it reads comes from the remote with no cache; the restored
+# databases are checked against the dump's checksums, row counts and table checksums. It holds the
+# repository lock for the whole run, so no dump runs against a half-restored database.
+SB_JOB=restore SB_NO_SUCCESS_PING=1
+. "$(dirname "$(readlink -f "$0")")/../lib/sovereign-backup/common.sh"
+usage="usage: backup-restore [--from <target>] [--snapshot <manifest ID or dump time>] [--database <name>]... [--replace]"
+from='' snapshot='' replace=0 wanted=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --from) [ $# -ge 2 ] || die "--from needs a target name. $usage"; from=$2; shift 2 ;;
+    --snapshot) [ $# -ge 2 ] || die "--snapshot needs a snapshot ID or a dump time. $usage"; snapshot=$2; shift 2 ;;
+    --database) [ $# -ge 2 ] || die "--database needs a database name. $usage"; wanted+=("$2"); shift 2 ;;
+    --replace) replace=1; shift ;;
+    -h|--help) printf '%s\\n' "$usage"; SB_OK=1; SB_SUMMARY='usage printed'; exit 0 ;;
+    *) die "unknown argument '$1'. $usage" ;;
+  esac
+done
+load_conf backup.conf
+# A restore is run by hand: it reports on the terminal, not to the jobs' heartbeat.
+HEARTBEAT=''
+# Everything it reads comes from the remote: a cache would hide corruption there.
+SB_NO_CACHE=1
+step "choosing the target"
+t=\${from:-\${TARGETS%% *}}
+[ -n "$t" ] || die "backup.conf lists no target (TARGETS is empty): there is nothing to restore from"
+[[ " $TARGETS " == *" $t "* ]] || die "target '$t' is not one of this machine's targets ($TARGETS); pass --from with one of them"
+if [ -n "$snapshot" ] && ! [[ $snapshot =~ ^[0-9a-f]{8,64}$ || $snapshot =~ ^[0-9]{8}T[0-9]{6}Z$ ]]; then
+  die "--snapshot '$snapshot' is neither a snapshot ID (8 to 64 hex digits, from restic snapshots --tag sovereign-dump) nor a dump time such as 20260101T030000Z"
+fi
+for db in "\${wanted[@]}"; do valid_db_name "$db" || die "--database '$db' is not a database name a dump carries"; done
+step "waiting for the repository lock"
+repo_lock
+run_dir
+work=$SB_RUN
+
+step "fetching the manifest of \${snapshot:-the newest dump} of $BACKUP_HOST from $t"
+select=(--host "$BACKUP_HOST" --tag sovereign-dump --path "$DUMP_MANIFEST")
+if [ -z "$snapshot" ]; then which=latest
+elif [[ $snapshot =~ Z$ ]]; then which=latest; select+=(--tag "dump-$snapshot")
+else
+  # A named snapshot must be a manifest of this machine's dumps.
+  found=$(restic_on "$t" --no-lock snapshots --json "\${select[@]}" "$snapshot" 2>>"$SB_LOG" | "$PY" -c 'import json, sys; print(" ".join(s["id"] for s in json.load(sys.stdin) or []))') \\
+    || die "cannot list snapshot $snapshot on $t"
+  [ -n "$found" ] || die "snapshot $snapshot on $t is not a dump manifest of $BACKUP_HOST (list them with: restic snapshots --host $BACKUP_HOST --tag sovereign-dump)"
+  which=$snapshot
+fi
+restic_on "$t" --no-lock dump "\${select[@]}" "$which" "$DUMP_MANIFEST" >"$work/manifest.tar" 2>>"$SB_LOG" \\
+  || die "cannot fetch the manifest of \${snapshot:-the newest dump} of $BACKUP_HOST from $t (restic dump failed)"
+[ -s "$work/manifest.tar" ] || die "there is no dump of $BACKUP_HOST\${snapshot:+ matching $snapshot} on $t"
+mkdir "$work/manifest"
+tar --no-same-owner --no-same-permissions -xf "$work/manifest.tar" -C "$work/manifest" 2>>"$SB_LOG" || die "the manifest is not a readable tar"
+stamp=$(ls "$work/manifest")
+[[ $stamp =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || die "the manifest does not name the time of its dump (it holds: $stamp)"
+dir="$work/manifest/$stamp"
+id=$(cat "$dir/STREAM" 2>/dev/null) || true
+[[ $id =~ ^[0-9a-f]{8,64}$ ]] || die "the manifest of dump $stamp names no stream snapshot"
+step "checking the manifest of dump $stamp"
+check_manifest "$dir"
+grep -v '\\.dump$' "$dir/SHA256SUMS" | (cd "$dir" && sha256sum --quiet --strict -c -) >>"$SB_LOG" 2>&1 || die "the manifest's files do not match their checksums"
+# " app postgres": each name after a space.
+all=$(cut -d' ' -f1 "$dir/INDEX" | sed 's/^/ /' | tr -d '\\n')
+if [ "\${#wanted[@]}" -gt 0 ]; then
+  for db in "\${wanted[@]}"; do [[ "$all " == *" $db "* ]] || die "dump $stamp holds no database $db (it holds:$all)"; done
+  dbs=" \${wanted[*]}"
+else
+  dbs=$all
+fi
+
+step "checking the databases on this machine ($PGHOST:$PGPORT)"
+existing=$(pg psql -X -q -A -t -v ON_ERROR_STOP=1 -d template1 -c 'SELECT datname FROM pg_database' 2>>"$SB_LOG") \\
+  || die "PostgreSQL on this machine ($PGHOST:$PGPORT) is not reachable (is it running?)"
+holding='' replaced=''
+for db in $dbs; do
+  grep -qxF -- "$db" <<<"$existing" || continue
+  # What the database holds: relations outside the system schemas, their estimated rows, its size.
+  held=$(pg psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 -d "$db" -c "SELECT count(*), coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint, pg_size_pretty(pg_database_size(current_database()))
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'" 2>>"$SB_LOG") \\
+    || die "cannot read what database $db holds"
+  read -r relations rows size <<<"$held"
+  if [ "$relations" -gt 0 ]; then holding="\${holding:+$holding; }$db ($relations tables, views or sequences, about $rows rows, $size)"
+  else replaced="$replaced $db"; fi
+done
+if [ -n "$holding" ] && [ "$replace" != 1 ]; then
+  die "refusing to restore over databases that hold data: restoring would drop $holding. Fix: pass --replace to drop and replace them with dump $stamp (connections to them are closed), or choose other databases with --database"
+fi
+[ -z "$holding" ] || log "replacing (dropping) $holding"
+[ -z "$replaced" ] || log "replacing the empty databases$replaced"
+
+step "applying the roles of dump $stamp"
+# pg_dumpall --globals-only --no-role-passwords: a role this server has keeps its password and
+# gets the backup's attributes; one it lacks is created without a password.
+"$PY" -c '
+import re, sys
+for line in open(sys.argv[1]):
+    if re.match(r"CREATE ROLE .*;$", line.strip()):
+        print("DO $sovereign$ BEGIN %s EXCEPTION WHEN duplicate_object THEN NULL; END $sovereign$;" % line.strip())
+    else:
+        sys.stdout.write(line)' "$dir/globals.sql" >"$work/globals.sql" || die "cannot read the roles of dump $stamp"
+pg psql -X -q -v ON_ERROR_STOP=1 -d template1 -f - <"$work/globals.sql" >>"$SB_LOG" 2>&1 || die "applying the roles (globals.sql) of dump $stamp failed"
+
+step "dropping$dbs"
+names=() drop=() into=() i=0
+for db in $dbs; do
+  i=$((i + 1))
+  names+=(-v "n$i=$db")
+  drop+=("SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', :'n$i') \\\\gexec")
+  into+=("$db=$db")
+done
+printf '%s\\n' "\${drop[@]}" | pg psql -X -q -v ON_ERROR_STOP=1 -d template1 "\${names[@]}" >>"$SB_LOG" 2>&1 || die "cannot drop$dbs before the restore"
+
+step "restoring snapshot \${id:0:8} (dump $stamp) from $t"
+log "restoring$dbs from snapshot \${id:0:8} (dump $stamp) on $t"
+restore_snapshot "$t" "$id" template1 "\${into[@]}"
+
+tables=0 rows=0
+for db in $dbs; do
+  step "comparing the row counts and checksums of $db with the dump's"
+  pg psql -X -q -A -t -F '|' -v ON_ERROR_STOP=1 -d "$db" -f - <"$SB_LIB/table-digest.sql" >"$work/$db.restored" 2>>"$SB_LOG" \\
+    || die "cannot compute the table digest of $db"
+  if ! diff "$dir/$db.tables" "$work/$db.restored" >>"$SB_LOG" 2>&1; then
+    die "row counts or checksums of $db differ from the backup (table, rows, checksum; < backup, > restored): $(diff "$dir/$db.tables" "$work/$db.restored" | head -n 5 | tr '\\n' ' ')"
+  fi
+  tables=$((tables + $(wc -l <"$dir/$db.tables")))
+  rows=$((rows + $(awk -F'|' '{ s += $2 } END { print s + 0 }' "$dir/$db.tables")))
+done
+ok "restored$dbs of $BACKUP_HOST from snapshot \${id:0:8} (dump $stamp) on $t, with their owners and the backup's roles; $tables tables and $rows rows match the backup's counts and checksums\${holding:+; replaced $holding}"
 `;
 
 /**

@@ -1,5 +1,5 @@
 import { BundleFile } from '../../hetzner/machine-bundle';
-import { Machine } from '../../hetzner/machine';
+import { IMachine } from '../../hetzner/machine';
 import { IDENTITY_UNIT_LINES } from '../../hetzner/private/machine-identity';
 import { Schedule } from '../schedule';
 import { ASKPASS, COMMON, TABLE_DIGEST_SQL } from './scripts';
@@ -76,11 +76,12 @@ table inet sovereign_metadata_guard {
  * The part every machine with backup tooling gets once: the shared functions, the table digest,
  * the askpass helper, and the metadata guard.
  */
-export function ensureBasePart(machine: Machine): void {
+export function ensureBasePart(machine: IMachine): void {
   if (machine.bundle.partNames.includes(BASE_PART)) return;
   machine.addBundlePart({
     name: BASE_PART,
-    packages: ['restic', 'nftables'],
+    // procps: pgrep, with which a job stops what its background restic started.
+    packages: ['restic', 'nftables', 'procps'],
     files: [
       script(`${LIB}/common.sh`, COMMON, '0644'),
       script(`${LIB}/table-digest.sql`, TABLE_DIGEST_SQL, '0644'),

@@ -7,19 +7,27 @@ import { DeclaredDataFlow } from '../data-flow';
 
 /** A resource of the synthesized stack, with the construct path it came from. */
 export interface SynthesizedResource {
+  /** The Terraform resource type, such as `hcloud_server`. */
   readonly type: string;
+  /** The resource's name in the Terraform JSON. */
   readonly name: string;
+  /** The construct path it came from. */
   readonly path: string;
+  /** Its resolved Terraform arguments. */
   readonly body: Record<string, any>;
 }
 
 /** Everything a rule may look at: the stack's final Terraform, the policy and the declared flows. */
 export interface RuleContext {
+  /** The stack being checked. */
   readonly stack: TerraformStack;
   /** The stack's Terraform JSON, resolved. */
   readonly terraform: Record<string, any>;
+  /** Every resource of the stack, with its construct path. */
   readonly resources: readonly SynthesizedResource[];
+  /** The policy the pack was given. */
   readonly policy: BoundaryPolicy;
+  /** The data flows declared in the stack. */
   readonly flows: readonly DeclaredDataFlow[];
   /**
    * The construct at a path of the stack, to read what was declared on the tree.
@@ -32,6 +40,7 @@ export interface RuleContext {
 export interface Finding {
   /** Construct path of the offending construct. */
   readonly path: string;
+  /** The message: `<path>.<prop>: <value> is not allowed: <why>. Fix: <how>`. */
   readonly message: string;
   /**
    * Overrides the rule's level for this finding (a rule that errs on some inputs and only warns on others).
@@ -44,6 +53,7 @@ export interface Finding {
 export interface BoundaryRule {
   /** `Boundary-<RuleName>`: reads on its own, used in suppressions. */
   readonly id: string;
+  /** Whether a finding fails synth (error) or is reported (warning). */
   readonly level: 'error' | 'warning';
   /** What it checks, one line. */
   readonly cause: string;
@@ -51,6 +61,7 @@ export interface BoundaryRule {
   readonly explanation: string;
   /** Where it is enforced: at synth, by the Hetzner firewall, on the host, or only declared. */
   readonly enforcedAt: string;
+  /** The findings of the rule in one stack. */
   evaluate(context: RuleContext): Finding[];
 }
 

@@ -260,11 +260,15 @@ export function renderRules(model: ProberModel): string {
     });
     groups.push({
       name: 'disk',
+      // The critical rule first: a group's rules run in order and each sees the ALERTS of those before
+      // it, so when both cross together the critical fires first and the warning never fires at all.
+      // (Alertmanager sends an alert older than group_wait at once, before it may have seen the
+      // critical that inhibits it: the live test restarts it to show that no warning gets through.)
       rules: [
-        disk(MonitoringAlert.DISK_ABOVE_VOLUME_THRESHOLD, model.diskWarningShare, AlertSeverity.WARNING,
-          'plan the move of the database to a volume (Roadmap: attach-volume).', MonitoringAlert.DISK_ABOVE_SPLIT_THRESHOLD),
         disk(MonitoringAlert.DISK_ABOVE_SPLIT_THRESHOLD, model.diskCriticalShare, AlertSeverity.CRITICAL,
           'move the database off the app disk now (Roadmap: split-app-db).'),
+        disk(MonitoringAlert.DISK_ABOVE_VOLUME_THRESHOLD, model.diskWarningShare, AlertSeverity.WARNING,
+          'plan the move of the database to a volume (Roadmap: attach-volume).', MonitoringAlert.DISK_ABOVE_SPLIT_THRESHOLD),
       ],
     });
   }

@@ -1,5 +1,5 @@
 import { BundleFile } from '../../hetzner/machine-bundle';
-import { Machine } from '../../hetzner/machine';
+import { IMachine } from '../../hetzner/machine';
 import { JOB_METRIC, SETUP } from './paths';
 import { JOB_METRIC_SCRIPT, SETUP_SCRIPT } from './scripts';
 
@@ -14,7 +14,7 @@ export function monitoringFile(path: string, content: string | (() => string), p
  * Adds the setup script and the job hook to a machine's bundle, once. The parts that use them name
  * the setup in their commands, so a new setup re-runs them on the next rollout.
  */
-export function ensureTooling(machine: Machine): void {
+export function ensureTooling(machine: IMachine): void {
   if (machine.bundle.partNames.includes(TOOLING_PART)) return;
   machine.addBundlePart({
     name: TOOLING_PART,

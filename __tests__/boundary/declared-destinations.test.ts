@@ -1,0 +1,149 @@
+import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import {
+  AlertReceiver, BackupPlan, BackupTarget, DataClass, DeadMansSwitch, EgressAllowlist, Environment, EnvironmentMonitoring, FirewallRule, Heartbeat,
+  Location, Machine, MonitoringPlan, Phase, RestoreCheck, RestoreDrill, ServerType, SshKey, StorageBox, StorageBoxAccount, UptimeCheck,
+} from '../../lib';
+import { synthesizedBundle } from '../../testing/bundle';
+import { checkedStack, policy } from './fixtures';
+import { expectRefused, outcomeOf } from './refusal';
+
+// Issue #14, bypass 8: the host allowlist is derived from what the product itself declares. The
+// backup plan, the restore drill and the monitoring declare their own destinations
+// (EgressAllowlist.requireHostnames), so a stack written by hand (no EnvironmentStack) cannot
+// forget them, and a machine whose own outbound rules cannot reach them is refused at synth.
+
+const secret = (stack: TerraformStack, name: string) => new TerraformVariable(stack, name, { type: 'string', sensitive: true });
+const admin = { sshKeys: [SshKey.fromName('admin')], adminCidrs: ['203.0.113.0/24'] };
+
+function app(stack: TerraformStack, props: { dataClasses?: DataClass[]; egress?: FirewallRule[]; environment?: Environment } = {}): Machine {
+  return new Machine(stack, 'App', {
+    environment: props.environment ?? Environment.PRODUCTION, role: 'app', name: 'acme-production-app', serverType: ServerType.CX33, location: Location.FSN1,
+    dataClasses: props.dataClasses ?? [DataClass.SENSITIVE], egress: props.egress, ...admin,
+  });
+}
+
+/** A production backup plan to a Storage Box in hel1, protecting `machine`, as a team would write it without EnvironmentStack. */
+function backUp(stack: TerraformStack, machine: Machine): void {
+  const box = new StorageBox(stack, 'StorageBox', { environment: Environment.PRODUCTION, location: Location.HEL1, password: secret(stack, 'storage_box_password') });
+  const account = box.addSubaccount('App', { homeDirectory: 'backups/production/app', password: secret(stack, 'storage_box_app_password') });
+  BackupPlan.phase1(stack, 'Backups', {
+    environment: Environment.PRODUCTION,
+    resticPassword: secret(stack, 'restic_password'),
+    heartbeat: Heartbeat.healthchecks(secret(stack, 'heartbeat_url')),
+    targets: [BackupTarget.storageBox(account, { hostKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl'] })],
+  }).protect(machine);
+}
+
+function hostnamesFile(stack: TerraformStack, serverName: string): string {
+  const file = synthesizedBundle(JSON.parse(Testing.synth(stack)), serverName).files.get('/etc/sovereign/egress-hostnames')!;
+  return String(file.content ?? file.template);
+}
+
+describe('the allowlist holds what the product declares', () => {
+  test('a hand-written stack whose allowlist lists no hostnames still lets the backups reach their target and heartbeat', () => {
+    const stack = checkedStack();
+    const m = app(stack);
+    // The allowlist comes first and names no hostnames: what the plan declares later is read at synth.
+    EgressAllowlist.apply(m, { policy });
+    backUp(stack, m);
+    expect(outcomeOf(() => stack).kind).toBe('accepted');
+    const hosts = hostnamesFile(stack, 'acme-production-app').split('\n');
+    expect(hosts).toContain('${hcloud_storage_box_subaccount.StorageBox_App_4D343002.server}');
+    expect(hosts).toContain('${element(regex("^(?:[a-z]+://)?([^/:]+)", var.heartbeat_url), 0)}');
+    expect(EgressAllowlist.requiredDestinations(m).map((d) => [d.purpose, d.port])).toEqual([
+      ['backup target (Storage Box in hel1)', 23], ['backup heartbeat', 443],
+    ]);
+  });
+
+  test('the restore drill declares its source and heartbeat on the test machine', () => {
+    const stack = checkedStack('test');
+    const m = new Machine(stack, 'App', {
+      environment: Environment.TEST, role: 'app', name: 'acme-test-app', serverType: ServerType.CX23, location: Location.FSN1, dataClasses: [DataClass.SENSITIVE], ...admin,
+    });
+    EgressAllowlist.apply(m, { policy });
+    new RestoreDrill(stack, 'RestoreDrill', {
+      machine: m,
+      source: BackupTarget.storageBox(StorageBoxAccount.fromAttributes({ host: 'u12345-sub2.your-storagebox.de', username: 'u12345-sub2', location: Location.HEL1, readonly: true, password: secret(stack, 'drill_password') })),
+      sourceHost: 'acme-production-app',
+      resticPassword: secret(stack, 'restic_password'),
+      heartbeat: Heartbeat.healthchecks(secret(stack, 'drill_heartbeat_url')),
+      checks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })],
+    });
+    expect(outcomeOf(() => stack).kind).toBe('accepted');
+    expect(hostnamesFile(stack, 'acme-test-app').split('\n')).toEqual(expect.arrayContaining(['u12345-sub2.your-storagebox.de', '${element(regex("^(?:[a-z]+://)?([^/:]+)", var.drill_heartbeat_url), 0)}']));
+  });
+
+  test('the monitoring declares its probed hosts, receivers and dead-man\'s switch on the prober', () => {
+    const stack = checkedStack();
+    const m = app(stack);
+    EgressAllowlist.apply(m, { policy });
+    monitor(stack, m);
+    const declared = EgressAllowlist.requiredDestinations(m).map((d) => `${d.hostname}:${d.port}`);
+    expect(declared).toEqual(expect.arrayContaining(['test.acme.eu:443', 'smtp.mail.eu:587', 'hc-ping.com:443']));
+    expect(hostnamesFile(stack, 'acme-production-app').split('\n')).toEqual(expect.arrayContaining(['test.acme.eu', 'smtp.mail.eu', 'hc-ping.com']));
+  });
+});
+
+function monitor(stack: TerraformStack, m: Machine): void {
+    new EnvironmentMonitoring(stack, 'Monitoring', {
+      environment: Environment.PRODUCTION, phase: Phase.ONE, machine: m,
+      plan: new MonitoringPlan({
+        uptimeChecks: [UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health'), UptimeCheck.http(Environment.TEST, 'https://test.acme.eu/health')],
+        receivers: [AlertReceiver.email('ops', { smarthost: 'smtp.mail.eu:587', from: 'alerts@acme.eu', to: ['ops@acme.eu'], username: 'alerts@acme.eu' })],
+        deadMansSwitch: DeadMansSwitch.healthchecksIo(),
+      }),
+    });
+}
+
+describe('a destination the machine cannot reach is refused', () => {
+  test('a machine whose own outbound rules forget the Storage Box port is refused with path, value and fix', () => {
+    const message = expectRefused(() => {
+      const stack = checkedStack();
+      // Public data: the boundary does not require the allowlist, so the team restricted egress by hand.
+      backUp(stack, app(stack, { dataClasses: [DataClass.PUBLIC], egress: [FirewallRule.tcpOut(443, FirewallRule.ANYWHERE)] }));
+      return stack;
+    });
+    expect(message).toMatch(/^production\/App\.egress: 'the backup target \(Storage Box in hel1\) \(known at deploy\) on TCP 23' is not allowed: .*do not open TCP 23.* Fix: restrict egress with EgressAllowlist\.apply\(machine, \{ policy \}\).* or add FirewallRule\.tcpOut\(23, FirewallRule\.ANYWHERE\)$/m);
+    // The heartbeat goes out on 443, which is open: only the target is named.
+    expect(message).not.toMatch(/heartbeat/);
+  });
+
+  test('a prober whose own outbound rules forget the alert e-mail port is refused', () => {
+    expectRefused(() => {
+      const stack = checkedStack();
+      monitor(stack, app(stack, { dataClasses: [DataClass.PUBLIC], egress: [FirewallRule.tcpOut(443, FirewallRule.ANYWHERE)] }));
+      return stack;
+    }, /production\/App\.egress: 'smtp\.mail\.eu on TCP 587' is not allowed: the alert receiver ops needs it.* Fix: /);
+  });
+
+  test('an outbound rule to a few addresses does not count as reaching a hostname', () => {
+    expectRefused(() => {
+      const stack = checkedStack();
+      backUp(stack, app(stack, { dataClasses: [DataClass.PUBLIC], egress: [FirewallRule.tcpOut(443, FirewallRule.ANYWHERE), FirewallRule.tcpOut(23, ['198.51.100.0/24'])] }));
+      return stack;
+    }, /production\/App\.egress: .*on TCP 23' is not allowed/);
+  });
+
+  test('the same machine with the port open, or with no outbound rule at all, is accepted', () => {
+    const open = checkedStack();
+    backUp(open, app(open, { dataClasses: [DataClass.PUBLIC], egress: [FirewallRule.tcpOut(443, FirewallRule.ANYWHERE), FirewallRule.tcpOut(23, FirewallRule.ANYWHERE)] }));
+    expect(outcomeOf(() => open).kind).toBe('accepted');
+    const unrestricted = checkedStack();
+    backUp(unrestricted, app(unrestricted, { dataClasses: [DataClass.PUBLIC] }));
+    expect(outcomeOf(() => unrestricted).kind).toBe('accepted');
+  });
+
+  test('a sensitive machine whose stack forgets the allowlist altogether is refused by the boundary', () => {
+    expectRefused(() => {
+      const stack = checkedStack();
+      backUp(stack, app(stack));
+      return stack;
+    }, /Boundary-RestrictedEgress: production\/App/);
+  });
+
+  test('declared ports are values: a bad one is refused where it is declared', () => {
+    const m = app(checkedStack());
+    expectRefused(() => EgressAllowlist.requireHostnames(m, ['u1.your-storagebox.de'], 'backup target', 70000), /production\/App\.egressHostnames\.port: 70000 is not allowed/);
+    expectRefused(() => EgressAllowlist.requireHostnames(m, ['u1.your-storagebox.de'], 'backup target', '23' as any), /egressHostnames\.port: '23' is not allowed/);
+  });
+});

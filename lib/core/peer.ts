@@ -1,0 +1,141 @@
+import * as ipaddr from 'ipaddr.js';
+import { invalidValue, ValidationError } from './validation-message';
+
+const FIX = "write the block as address/prefix with host bits cleared, such as Peer.ipv4('203.0.113.0/24') or Peer.ipv6('2001:db8::/32')";
+const HOST_BITS_SET = 'the address has host bits set; Hetzner only accepts the start of the block';
+const IPV4_DOTTED = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/**
+ * The other side of a firewall rule: one IPv4 or IPv6 block, such as the office network admins
+ * connect from (`Peer.ipv4('203.0.113.0/24')`) or the whole IPv6 internet (`Peer.anyIpv6()`).
+ *
+ * Every API that takes CIDR blocks takes a `Peer` or the block as text; a `Peer` is checked once,
+ * when it is built, for what Hetzner would refuse (not an address and prefix, a prefix longer than
+ * the family allows, host bits set, an IPv6 address written with a dotted quad) and for the family
+ * its factory names. It is written out in one canonical form (IPv6 lowercase and compressed), so
+ * two peers for the same block are equal however they were written.
+ */
+export class Peer {
+  /**
+   * An IPv4 block, such as `'203.0.113.0/24'`, or one address as `'/32'`.
+   * @throws ValidationError when it is not a valid IPv4 block
+   */
+  public static ipv4(cidr: string): Peer {
+    return Peer.checked('Peer.ipv4', 'ipv4', cidr);
+  }
+
+  /**
+   * An IPv6 block in hexadecimal form, such as `'2001:db8::/32'`, or one address as `'/128'`.
+   * IPv4-mapped blocks (inside `::ffff:0:0/96`) count as the IPv4 addresses they map wherever
+   * the library checks what a set of blocks opens.
+   * @throws ValidationError when it is not a valid IPv6 block
+   */
+  public static ipv6(cidr: string): Peer {
+    return Peer.checked('Peer.ipv6', 'ipv6', cidr);
+  }
+
+  /** Every IPv4 address, `0.0.0.0/0`. */
+  public static anyIpv4(): Peer {
+    return new Peer('ipv4', '0.0.0.0/0');
+  }
+
+  /** Every IPv6 address, `::/0`. */
+  public static anyIpv6(): Peer {
+    return new Peer('ipv6', '::/0');
+  }
+
+  /**
+   * Every address of both families: `[Peer.anyIpv4(), Peer.anyIpv6()]`, a list because a peer is
+   * one block; pass it where a rule takes its blocks, such as `FirewallRule.tcpIn(443, Peer.anywhere())`.
+   */
+  public static anywhere(): Peer[] {
+    return [Peer.anyIpv4(), Peer.anyIpv6()];
+  }
+
+  private static checked(at: string, family: 'ipv4' | 'ipv6', cidr: unknown): Peer {
+    const problem = cidrProblem(cidr);
+    if (problem) throw new ValidationError(invalidValue(at, 'cidr', cidr, problem, fixFor(cidr, problem)));
+    const text = cidr as string;
+    if (ipaddr.parseCIDR(text)[0].kind() !== family) {
+      const other = family === 'ipv4' ? 'ipv6' : 'ipv4';
+      throw new ValidationError(invalidValue(at, 'cidr', cidr, `it is an ${other === 'ipv4' ? 'IPv4' : 'IPv6'} block`, `use Peer.${other}('${text}')`));
+    }
+    return new Peer(family, canonical(text));
+  }
+
+  private constructor(
+    /** Whether the block is IPv4 or IPv6. */
+    public readonly family: 'ipv4' | 'ipv6',
+    private readonly cidr: string,
+  ) {}
+
+  /**
+   * Whether `other` is the same block: another `Peer`, or a block as text (`'2001:DB8::/32'`
+   * equals `Peer.ipv6('2001:db8::/32')`); text that is not a valid block equals no peer.
+   */
+  public equals(other: Peer | string): boolean {
+    if (other instanceof Peer) return other.cidr === this.cidr;
+    return cidrProblem(other) === undefined && canonical(other) === this.cidr;
+  }
+
+  /** The block in CIDR notation, as a firewall rule is synthesized with it: `203.0.113.0/24`, `2001:db8::/32`. */
+  public toString(): string {
+    return this.cidr;
+  }
+
+  /** The block in CIDR notation, so that a peer serializes as the text it stands for. */
+  public toJSON(): string {
+    return this.cidr;
+  }
+}
+
+/**
+ * A block as the library carries it internally: a `Peer` as its CIDR text, anything else as it
+ * came (text is passed on unchanged, so configurations written with text synthesize as before).
+ * @internal
+ */
+export function blockText(block: unknown): unknown {
+  return block instanceof Peer ? block.toString() : block;
+}
+
+/**
+ * Why a CIDR block is invalid, or `undefined` when it is valid. A `Peer` is checked as its text,
+ * so something that only pretends to be one is refused like any other non-text value.
+ *
+ * Hetzner rejects blocks with host bits set ("is not the start of the cidr block"),
+ * so this checks that too instead of letting the apply fail.
+ * @internal
+ */
+export function cidrProblem(block: unknown): string | undefined {
+  const cidr = blockText(block);
+  if (typeof cidr !== 'string') return 'a CIDR block is a string, such as "203.0.113.0/24" or "2001:db8::/32"';
+  const match = /^([^/\s]+)\/(\d{1,3})$/.exec(cidr);
+  if (!match) return 'a CIDR block is an address and a prefix length, such as 203.0.113.0/24 or 2001:db8::/32';
+  const [, address, prefixText] = match;
+  const isV4 = IPV4_DOTTED.test(address);
+  // IPv6 without an embedded dotted quad: Hetzner's API takes the plain hexadecimal form.
+  const isV6 = !address.includes('.') && address.includes(':') && ipaddr.IPv6.isValid(address);
+  if (!isV4 && !isV6) return `'${address}' is not an IPv4 or IPv6 address`;
+  const width = isV4 ? 32 : 128;
+  const prefix = Number(prefixText);
+  if (prefix > width) return `the prefix length must be at most ${width}`;
+  const bits = ipaddr.parse(address).toByteArray().reduce((acc, byte) => (acc << 8n) | BigInt(byte), 0n);
+  const hostMask = (1n << BigInt(width - prefix)) - 1n;
+  if ((bits & hostMask) !== 0n) return HOST_BITS_SET;
+  return undefined;
+}
+
+/** A valid block in one form: ipaddr.js writes IPv6 per RFC 5952 (lowercase, longest zero run compressed, also when IPv4-mapped). */
+function canonical(cidr: string): string {
+  const [address, prefix] = ipaddr.parseCIDR(cidr);
+  return `${address.toString()}/${prefix}`;
+}
+
+/** The fix for an invalid block: for host bits set, the block and the one address it may have meant. */
+function fixFor(cidr: unknown, problem: string): string {
+  if (problem !== HOST_BITS_SET || typeof cidr !== 'string') return FIX;
+  const [address, prefix] = ipaddr.parseCIDR(cidr);
+  const width = address.kind() === 'ipv4' ? 32 : 128;
+  const start = address.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(cidr) : ipaddr.IPv6.networkAddressFromCIDR(cidr);
+  return `write the start of the block, '${start.toString()}/${prefix}', or the one address, '${address.toString()}/${width}'`;
+}
