@@ -34,8 +34,10 @@ export interface ProductBackupOptions {
    */
   readonly offsite?: S3Provider;
   /**
-   * The host of the Healthchecks-style service the jobs ping (the ping URLs themselves are secrets).
-   * @default 'hc-ping.com'
+   * The host of the Healthchecks-style service the jobs ping.
+   * @default - the host of the ping URL
+   * @deprecated Not read since 0.2: the backup jobs declare their heartbeat's host from the ping URL itself
+   * (taken from the secret at deploy time), so a host given here could only disagree with it. Leave it out.
    */
   readonly heartbeatHostname?: string;
   /**
