@@ -155,20 +155,23 @@ describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH'
     expect(secondDump).toHaveLength(1);
     expect(secondDump).not.toEqual(firstDump);
     expectSuccess(await run(production, 'backup-push', prodEtc), PROD_HOST, 'push');
-    const snapshots = () => JSON.parse(execFileSync('restic', ['-r', path.join(sftp.home, 'restic'), 'snapshots', '--json', '--no-lock'],
+    // One listing before the prune and one after: each restic call opens the repository (derives the key).
+    const snapshots = (): any[] => JSON.parse(execFileSync('restic', ['-r', path.join(sftp.home, 'restic'), 'snapshots', '--json', '--no-lock'],
       { env: { ...process.env, RESTIC_PASSWORD }, encoding: 'utf8' }));
     // Each dump is two snapshots: the stream of its databases and the manifest that names it.
-    const manifests = () => snapshots().filter((s: any) => s.tags.includes('sovereign-dump'));
-    const streams = () => snapshots().filter((s: any) => s.tags.includes('sovereign-dump-data'));
-    expect(manifests()).toHaveLength(2);
-    expect(streams()).toHaveLength(2);
-    const newest = manifests().sort((a: any, b: any) => a.time.localeCompare(b.time))[1];
+    const manifests = (all: any[]) => all.filter((s: any) => s.tags.includes('sovereign-dump'));
+    const streams = (all: any[]) => all.filter((s: any) => s.tags.includes('sovereign-dump-data'));
+    const before = snapshots();
+    expect(manifests(before)).toHaveLength(2);
+    expect(streams(before)).toHaveLength(2);
+    const newest = manifests(before).sort((a: any, b: any) => a.time.localeCompare(b.time))[1];
     const dumpTag = newest.tags.find((t: string) => t.startsWith('dump-'));
-    const newestStream = streams().find((x: any) => x.tags.includes(dumpTag)).short_id;
+    const newestStream = streams(before).find((x: any) => x.tags.includes(dumpTag)).short_id;
     expectSuccess(await run(production, 'backup-prune', prodEtc), PROD_HOST, 'prune');
     // Both are from today: keep-daily keeps the newest of the day, and the stream of the same dump.
-    expect(manifests().map((s: any) => s.id)).toEqual([newest.id]);
-    expect(streams().map((s: any) => s.short_id)).toEqual([newestStream]);
+    const after = snapshots();
+    expect(manifests(after).map((s: any) => s.id)).toEqual([newest.id]);
+    expect(streams(after).map((s: any) => s.short_id)).toEqual([newestStream]);
 
     const check = await run(production, 'backup-check', variant(prodEtc, 'backup.conf', { CHECK_READ_SLICES: 1 }));
     expectSuccess(check, PROD_HOST, 'check');
