@@ -1,7 +1,7 @@
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import {
   AlertReceiver, BackupPlan, BackupTarget, DataClass, DeadMansSwitch, EgressAllowlist, Environment, EnvironmentMonitoring, FirewallRule, Heartbeat,
-  Location, Machine, MonitoringPlan, Phase, RestoreCheck, RestoreDrill, ServerType, SshKey, StorageBox, StorageBoxAccount, UptimeCheck,
+  Location, Machine, MonitoringPlan, Phase, Port, RestoreCheck, RestoreDrill, S3Provider, ServerType, SshKey, StorageBox, StorageBoxAccount, UptimeCheck,
 } from '../../lib';
 import { synthesizedBundle } from '../../testing/bundle';
 import { checkedStack, policy } from './fixtures';
@@ -145,5 +145,57 @@ describe('a destination the machine cannot reach is refused', () => {
     const m = app(checkedStack());
     expectRefused(() => EgressAllowlist.requireHostnames(m, ['u1.your-storagebox.de'], 'backup target', 70000), /production\/App\.egressHostnames\.port: 70000 is not allowed/);
     expectRefused(() => EgressAllowlist.requireHostnames(m, ['u1.your-storagebox.de'], 'backup target', '23' as any), /egressHostnames\.port: '23' is not allowed/);
+  });
+});
+
+describe('an offsite S3 endpoint is declared on its own port', () => {
+  /** Production's plan with the Storage Box and an offsite bucket whose endpoint (a secret) may name a port. */
+  function backUpOffsite(stack: TerraformStack, machine: Machine, port?: Port): void {
+    const box = new StorageBox(stack, 'StorageBox', { environment: Environment.PRODUCTION, location: Location.HEL1, password: secret(stack, 'storage_box_password') });
+    const account = box.addSubaccount('App', { homeDirectory: 'backups/production/app', password: secret(stack, 'storage_box_app_password') });
+    BackupPlan.phase1(stack, 'Backups', {
+      environment: Environment.PRODUCTION,
+      resticPassword: secret(stack, 'restic_password'),
+      heartbeat: Heartbeat.healthchecks(secret(stack, 'heartbeat_url')),
+      targets: [
+        BackupTarget.storageBox(account, { hostKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl'] }),
+        BackupTarget.s3Compatible({
+          provider: S3Provider.SCALEWAY, endpoint: secret(stack, 's3_endpoint'), bucket: secret(stack, 's3_bucket'),
+          accessKeyId: secret(stack, 's3_key_id'), secretAccessKey: secret(stack, 's3_secret'), port,
+        }),
+      ],
+    }).protect(machine);
+  }
+  const offsitePort = (m: Machine) => EgressAllowlist.requiredDestinations(m).find((d) => d.purpose.startsWith('backup target (S3'))!.port;
+
+  test('on 443 unless the team names the port its endpoint URL carries', () => {
+    const plain = checkedStack();
+    const m1 = app(plain);
+    backUpOffsite(plain, m1);
+    expect(offsitePort(m1)).toBe(443);
+    const custom = checkedStack();
+    const m2 = app(custom);
+    backUpOffsite(custom, m2, Port.of(8443));
+    expect(offsitePort(m2)).toBe(8443);
+  });
+
+  test('a machine whose own outbound rules open 443 and 23 but not the endpoint\'s 8443 is refused', () => {
+    expectRefused(() => {
+      const stack = checkedStack();
+      const egress = [FirewallRule.tcpOut(443, FirewallRule.ANYWHERE), FirewallRule.tcpOut(23, FirewallRule.ANYWHERE)];
+      backUpOffsite(stack, app(stack, { dataClasses: [DataClass.PUBLIC], egress }), Port.of(8443));
+      return stack;
+    }, /production\/App\.egress: 'the backup target \(S3 bucket at .*\) \(known at deploy\) on TCP 8443' is not allowed: .* Fix: .*FirewallRule\.tcpOut\(8443, FirewallRule\.ANYWHERE\)/);
+  });
+
+  test('a range, or a port that is not a Port, is refused with the fix', () => {
+    const options = (stack: TerraformStack, port: unknown) => ({
+      provider: S3Provider.SCALEWAY, endpoint: secret(stack, 's3_endpoint'), bucket: secret(stack, 's3_bucket'),
+      accessKeyId: secret(stack, 's3_key_id'), secretAccessKey: secret(stack, 's3_secret'), port: port as Port,
+    });
+    expect(() => BackupTarget.s3Compatible(options(checkedStack(), Port.range(8000, 8443))))
+      .toThrow(/^BackupTarget\.s3Compatible\.port: '8000-8443' is not allowed: an endpoint listens on one port, not a range\. Fix: use Port\.of\(8443\)/);
+    expect(() => BackupTarget.s3Compatible(options(checkedStack(), 8443)))
+      .toThrow(/BackupTarget\.s3Compatible\.port: .*8443.* Fix: use Port\.of\(8443\)/);
   });
 });

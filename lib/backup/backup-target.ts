@@ -6,6 +6,7 @@ import { Location } from '../hetzner/location';
 import { IStorageBoxAccount, requireSensitive, STORAGE_BOX_SSH_PORT } from '../hetzner/storage-box';
 import { ETC, file } from './private/tooling';
 import { S3Provider } from './s3-provider';
+import { Port } from '../core/port';
 import { checkOptions, checkProps, is } from '../core/runtime-checks';
 
 /** How a Storage Box sub-account holds a repository (`BackupTarget.storageBox`). */
@@ -40,6 +41,12 @@ export interface S3TargetOptions {
    * @default - the machine's server name
    */
   readonly path?: string;
+  /**
+   * The TCP port the endpoint listens on, when its URL names one (`https://s3.example.eu:8443`). The endpoint
+   * is a secret, so synth cannot read the port from it: it is declared here, and the machine's egress must open it.
+   * @default Port.of(443)
+   */
+  readonly port?: Port;
 }
 
 const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,3}$/;
@@ -128,10 +135,15 @@ export class BackupTarget {
       provider: is.instance(S3Provider, 'use S3Provider.SCALEWAY, S3Provider.IONOS, S3Provider.OVHCLOUD or S3Provider.of(name, country)'),
       endpoint: secret, bucket: secret, accessKeyId: secret, secretAccessKey: secret,
       path: is.optional(is.text('use a path such as "production-app"')),
+      port: is.optional(is.instance(Port, "use Port.of(8443), the port the endpoint's URL names")),
     }, 'pass { provider, endpoint, bucket, accessKeyId, secretAccessKey } with sensitive variables');
+    if (options.port !== undefined && !options.port.isSingle) {
+      throw new ValidationError(invalidValue('BackupTarget.s3Compatible', 'port', options.port.toString(),
+        'an endpoint listens on one port, not a range', "use Port.of(8443), the port the endpoint's URL names"));
+    }
     // The endpoint is a secret URL: its host is derived from it at deploy, for the machine's egress allowlist.
     const host = Fn.element(Fn.regex('^(?:[a-z]+://)?([^/:]+)', options.endpoint.stringValue), 0);
-    return new BackupTarget('offsite', `S3 bucket at ${options.provider}`, undefined, options.provider, { host, port: 443 }, (scope, name, ctx) => {
+    return new BackupTarget('offsite', `S3 bucket at ${options.provider}`, undefined, options.provider, { host, port: options.port?.from ?? 443 }, (scope, name, ctx) => {
       const variables = { endpoint: options.endpoint, bucket: options.bucket, accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey };
       for (const [prop, variable] of Object.entries(variables)) requireSensitive(scope, `${ctx.prop}.${prop}`, variable);
       const path = options.path ?? ctx.serverName;
