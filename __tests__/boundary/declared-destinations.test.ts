@@ -22,16 +22,30 @@ function app(stack: TerraformStack, props: { dataClasses?: DataClass[]; egress?:
   });
 }
 
-/** A production backup plan to a Storage Box in hel1, protecting `machine`, as a team would write it without EnvironmentStack. */
-function backUp(stack: TerraformStack, machine: Machine): void {
+/**
+ * A production backup plan to a Storage Box in hel1, protecting `machine`, as a team would write it without
+ * EnvironmentStack; with `offsite`, also to an S3 bucket whose endpoint (a secret) may name a port.
+ */
+function backUp(stack: TerraformStack, machine: Machine, offsite?: { port?: Port }): void {
   const box = new StorageBox(stack, 'StorageBox', { environment: Environment.PRODUCTION, location: Location.HEL1, password: secret(stack, 'storage_box_password') });
   const account = box.addSubaccount('App', { homeDirectory: 'backups/production/app', password: secret(stack, 'storage_box_app_password') });
   BackupPlan.phase1(stack, 'Backups', {
     environment: Environment.PRODUCTION,
     resticPassword: secret(stack, 'restic_password'),
     heartbeat: Heartbeat.healthchecks(secret(stack, 'heartbeat_url')),
-    targets: [BackupTarget.storageBox(account, { hostKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl'] })],
+    targets: [
+      BackupTarget.storageBox(account, { hostKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl'] }),
+      ...(offsite ? [BackupTarget.s3Compatible({ ...s3Secrets(stack), port: offsite.port })] : []),
+    ],
   }).protect(machine);
+}
+
+/** An offsite bucket's provider and connection details, every one a sensitive variable. */
+function s3Secrets(stack: TerraformStack) {
+  return {
+    provider: S3Provider.SCALEWAY, endpoint: secret(stack, 's3_endpoint'), bucket: secret(stack, 's3_bucket'),
+    accessKeyId: secret(stack, 's3_key_id'), secretAccessKey: secret(stack, 's3_secret'),
+  };
 }
 
 function hostnamesFile(stack: TerraformStack, serverName: string): string {
@@ -149,33 +163,16 @@ describe('a destination the machine cannot reach is refused', () => {
 });
 
 describe('an offsite S3 endpoint is declared on its own port', () => {
-  /** Production's plan with the Storage Box and an offsite bucket whose endpoint (a secret) may name a port. */
-  function backUpOffsite(stack: TerraformStack, machine: Machine, port?: Port): void {
-    const box = new StorageBox(stack, 'StorageBox', { environment: Environment.PRODUCTION, location: Location.HEL1, password: secret(stack, 'storage_box_password') });
-    const account = box.addSubaccount('App', { homeDirectory: 'backups/production/app', password: secret(stack, 'storage_box_app_password') });
-    BackupPlan.phase1(stack, 'Backups', {
-      environment: Environment.PRODUCTION,
-      resticPassword: secret(stack, 'restic_password'),
-      heartbeat: Heartbeat.healthchecks(secret(stack, 'heartbeat_url')),
-      targets: [
-        BackupTarget.storageBox(account, { hostKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl'] }),
-        BackupTarget.s3Compatible({
-          provider: S3Provider.SCALEWAY, endpoint: secret(stack, 's3_endpoint'), bucket: secret(stack, 's3_bucket'),
-          accessKeyId: secret(stack, 's3_key_id'), secretAccessKey: secret(stack, 's3_secret'), port,
-        }),
-      ],
-    }).protect(machine);
-  }
   const offsitePort = (m: Machine) => EgressAllowlist.requiredDestinations(m).find((d) => d.purpose.startsWith('backup target (S3'))!.port;
 
   test('on 443 unless the team names the port its endpoint URL carries', () => {
     const plain = checkedStack();
     const m1 = app(plain);
-    backUpOffsite(plain, m1);
+    backUp(plain, m1, {});
     expect(offsitePort(m1)).toBe(443);
     const custom = checkedStack();
     const m2 = app(custom);
-    backUpOffsite(custom, m2, Port.of(8443));
+    backUp(custom, m2, { port: Port.of(8443) });
     expect(offsitePort(m2)).toBe(8443);
   });
 
@@ -183,16 +180,13 @@ describe('an offsite S3 endpoint is declared on its own port', () => {
     expectRefused(() => {
       const stack = checkedStack();
       const egress = [FirewallRule.tcpOut(443, FirewallRule.ANYWHERE), FirewallRule.tcpOut(23, FirewallRule.ANYWHERE)];
-      backUpOffsite(stack, app(stack, { dataClasses: [DataClass.PUBLIC], egress }), Port.of(8443));
+      backUp(stack, app(stack, { dataClasses: [DataClass.PUBLIC], egress }), { port: Port.of(8443) });
       return stack;
     }, /production\/App\.egress: 'the backup target \(S3 bucket at .*\) \(known at deploy\) on TCP 8443' is not allowed: .* Fix: .*FirewallRule\.tcpOut\(8443, FirewallRule\.ANYWHERE\)/);
   });
 
   test('a range, or a port that is not a Port, is refused with the fix', () => {
-    const options = (stack: TerraformStack, port: unknown) => ({
-      provider: S3Provider.SCALEWAY, endpoint: secret(stack, 's3_endpoint'), bucket: secret(stack, 's3_bucket'),
-      accessKeyId: secret(stack, 's3_key_id'), secretAccessKey: secret(stack, 's3_secret'), port: port as Port,
-    });
+    const options = (stack: TerraformStack, port: unknown) => ({ ...s3Secrets(stack), port: port as Port });
     expect(() => BackupTarget.s3Compatible(options(checkedStack(), Port.range(8000, 8443))))
       .toThrow(/^BackupTarget\.s3Compatible\.port: '8000-8443' is not allowed: an endpoint listens on one port, not a range\. Fix: use Port\.of\(8443\)/);
     expect(() => BackupTarget.s3Compatible(options(checkedStack(), 8443)))

@@ -262,24 +262,28 @@ close_streams() {
   local fd
   for fd in "\${SB_STREAM_FD[@]}" "\${SB_MANIFEST_FD[@]}"; do eval "exec $fd>&-"; done
 }
-# stream_open <target> <stamp>: starts \`restic backup --stdin\` of the databases stream to a
-# target; what is written to fd \${SB_STREAM_FD[target]} is the stream. restic's output goes to
-# $SB_RUN/stream.<target>.{json,err}.
-stream_open() {
-  local t=$1 stamp=$2 fifo fd
+# stdin_open <stream|manifest> <target> <stamp> <file name> <tag>: starts \`restic backup --stdin\` to a
+# target in the background, recorded as SB_STREAM_PID/SB_MANIFEST_PID[target]; what is written to fd
+# SB_STREAM_FD/SB_MANIFEST_FD[target] is the file. restic's output goes to $SB_RUN/<kind>.<target>.{json,err}.
+stdin_open() {
+  local kind=$1 t=$2 stamp=$3 name=$4 tag=$5 fifo fd
+  local -n pids="SB_\${kind^^}_PID" fds="SB_\${kind^^}_FD"
   run_dir
-  fifo="$SB_RUN/stream.$t.fifo"
+  fifo="$SB_RUN/$kind.$t.fifo"
   mkfifo -m 0600 "$fifo"
-  { close_streams; restic_on "$t" backup --json --stdin --stdin-filename "\${DUMP_STREAM#/}" --host "$BACKUP_HOST" \\
-    --tag sovereign-dump-data --tag "dump-$stamp" --time "$(stamp_time "$stamp")"; } \\
-    <"$fifo" >"$SB_RUN/stream.$t.json" 2>"$SB_RUN/stream.$t.err" &
-  SB_STREAM_PID[$t]=$!
-  # A job that fails before closing the stream stops restic first: it must not record a cut-off stream.
-  bg_job "\${SB_STREAM_PID[$t]}"
+  { close_streams; restic_on "$t" backup --json --stdin --stdin-filename "\${name#/}" --host "$BACKUP_HOST" \\
+    --tag "$tag" --tag "dump-$stamp" --time "$(stamp_time "$stamp")"; } \\
+    <"$fifo" >"$SB_RUN/$kind.$t.json" 2>"$SB_RUN/$kind.$t.err" &
+  pids[$t]=$!
+  # A job that fails before closing the file stops restic first: it must not record a cut-off one.
+  bg_job "\${pids[$t]}"
   exec {fd}>"$fifo"
-  SB_STREAM_FD[$t]=$fd
+  fds[$t]=$fd
   rm -f "$fifo"
 }
+
+# stream_open <target> <stamp>: the databases stream to a target (stdin_open).
+stream_open() { stdin_open stream "$1" "$2" "$DUMP_STREAM" sovereign-dump-data; }
 
 # stream_close <target> <INDEX> <SHA256SUMS>: ends the stream and sets SB_STREAM_ID (and
 # SB_STREAM_OF[target]) to its snapshot ID; returns 1 when restic failed (its messages are in
@@ -413,22 +417,9 @@ if inp.read(1):
 print("%d databases, %d bytes, every checksum matches" % (len(index), total))
 '
 
-# manifest_open <target> <stamp>: starts \`restic backup --stdin\` of the manifest right away, so that
-# restic opens the repository while the databases are dumped; manifest_close writes it.
-manifest_open() {
-  local t=$1 stamp=$2 fifo fd
-  run_dir
-  fifo="$SB_RUN/manifest.$t.fifo"
-  mkfifo -m 0600 "$fifo"
-  { close_streams; restic_on "$t" backup --json --stdin --stdin-filename "\${DUMP_MANIFEST#/}" --host "$BACKUP_HOST" \\
-    --tag sovereign-dump --tag "dump-$stamp" --time "$(stamp_time "$stamp")"; } \\
-    <"$fifo" >"$SB_RUN/manifest.$t.json" 2>"$SB_RUN/manifest.$t.err" &
-  SB_MANIFEST_PID[$t]=$!
-  bg_job "\${SB_MANIFEST_PID[$t]}"
-  exec {fd}>"$fifo"
-  SB_MANIFEST_FD[$t]=$fd
-  rm -f "$fifo"
-}
+# manifest_open <target> <stamp>: starts the manifest's restic right away (stdin_open), so that it
+# opens the repository while the databases are dumped; manifest_close writes it.
+manifest_open() { stdin_open manifest "$1" "$2" "$DUMP_MANIFEST" sovereign-dump; }
 
 # manifest_close <target> <stamp> <dump directory> <stream ID>: writes the manifest (a tar of
 # <stamp>/ with INDEX, SHA256SUMS, the digests, globals.sql and STREAM) and sets SB_MANIFEST_ID;
