@@ -5,6 +5,7 @@ import { synthBackupApp } from './fixture';
 import { HeartbeatReceiver, Ping } from './heartbeat-receiver';
 import { overrideConf, writeMachineFiles } from './machine-root';
 import { PostgresCluster } from './postgres';
+import { cheapenRepositoryKeys, cheapenS3rverRepositoryKeys } from './restic-key';
 import { S3Server } from './s3-server';
 import { SftpServer } from './sftp-server';
 import { renderTemplate, serverIdValues, templateValues } from './terraform-template';
@@ -34,6 +35,12 @@ export interface WorldOptions {
    * @default false
    */
   readonly offsite?: boolean;
+  /**
+   * Keep the key derivation `restic init` calibrated, as on a real machine (benchmarks). Otherwise
+   * the Storage Box's repositories get a cheap one after each bootstrap (see {@link cheapenRepositoryKeys}).
+   * @default false
+   */
+  readonly calibratedKeys?: boolean;
 }
 
 /** A machine's files as the bundle lays them out, and its configuration directory. */
@@ -57,7 +64,7 @@ export class BackupWorld {
       HeartbeatReceiver.start(),
       options.offsite ? S3Server.start(path.join(tmp, 's3')) : Promise.resolve(undefined),
     ]);
-    const world = new BackupWorld(tmp, pg, sftp, receiver, s3);
+    const world = new BackupWorld(tmp, pg, sftp, receiver, s3, options.calibratedKeys ?? false);
     world.production = world.layOut('production', { storagebox_PORT: sftp.port });
     world.test = world.layOut('test', { source_PORT: sftp.port, DRILL_KEEP_DATABASES: 1 });
     sftp.authorize(world.generateKey(world.production.etc));
@@ -77,6 +84,7 @@ export class BackupWorld {
     public readonly receiver: HeartbeatReceiver,
     /** The offsite bucket's server, when the world was started with `offsite`. */
     public readonly s3: S3Server | undefined,
+    private readonly calibratedKeys: boolean,
   ) {}
 
   /**
@@ -131,9 +139,27 @@ export class BackupWorld {
     return fs.readFileSync(path.join(etc, 'ssh', 'id_ed25519.pub'), 'utf8');
   }
 
-  /** Runs a rendered script of a machine, asynchronously (the heartbeat receiver lives in this process). */
-  public run(machine: MachineRoot, script: string, etc: string = machine.etc): Promise<RunResult> {
-    return runScript(path.join(machine.root, 'usr/local/sbin', script), this.receiver, { TMPDIR: this.tmp, SOVEREIGN_BACKUP_ETC: etc });
+  /**
+   * Runs a rendered script of a machine, asynchronously (the heartbeat receiver lives in this process).
+   * After a bootstrap, the Storage Box's new repositories get a cheap key derivation (see
+   * {@link cheapenRepositoryKeys}) unless the world keeps calibrated keys: the scripts open them
+   * hundreds of times in a suite.
+   */
+  public async run(machine: MachineRoot, script: string, etc: string = machine.etc): Promise<RunResult> {
+    const result = await runScript(path.join(machine.root, 'usr/local/sbin', script), this.receiver, { TMPDIR: this.tmp, SOVEREIGN_BACKUP_ETC: etc });
+    if (script === 'backup-bootstrap' && result.code === 0 && !this.calibratedKeys) this.cheapenStorageBoxKeys();
+    return result;
+  }
+
+  /**
+   * Every repository on the Storage Box (and in the bucket) whose key still has restic's calibrated
+   * derivation gets a cheap one.
+   */
+  public cheapenStorageBoxKeys(): void {
+    for (const repository of resticRepositories(this.sftp.home, '')) cheapenRepositoryKeys(repository, RESTIC_PASSWORD);
+    if (this.s3) {
+      for (const repository of resticRepositories(path.join(this.s3.dir, this.s3.bucket), '._S3rver_object')) cheapenS3rverRepositoryKeys(repository, RESTIC_PASSWORD);
+    }
   }
 
   /** A copy of a machine's configuration directory with some settings or files changed. */
@@ -178,6 +204,19 @@ export function runScript(script: string, receiver: HeartbeatReceiver, env: Reco
       setTimeout(() => resolve({ code, stdout, stderr, pings: receiver.since(first) }), 50);
     });
   });
+}
+
+/** The restic repositories anywhere under `dir` (directories with a `config` file and `keys/`); `suffix` ends a stored file's name. */
+function resticRepositories(dir: string, suffix: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  const found: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const sub = path.join(dir, entry.name);
+    if (fs.existsSync(path.join(sub, `config${suffix}`)) && fs.existsSync(path.join(sub, 'keys'))) found.push(sub);
+    else if (!['data', 'index', 'snapshots', 'locks'].includes(entry.name)) found.push(...resticRepositories(sub, suffix));
+  }
+  return found;
 }
 
 /** The scratch databases a drill kept (DRILL_KEEP_DATABASES=1), by production database, from its summary. */
