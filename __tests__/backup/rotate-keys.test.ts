@@ -186,6 +186,15 @@ describeAsRoot('backup-rotate-keys with real restic over SFTP', () => {
     return result;
   }
 
+  /** A directory holding a `restic` that runs `script` (bash, with restic's arguments), then the real restic: put it first on PATH. */
+  function resticInFront(name: string, script: string): string {
+    const dir = path.join(tmp, name);
+    fs.mkdirSync(dir);
+    const real = execFileSync('bash', ['-c', 'command -v restic'], { env: { PATH: PATH_ENV }, encoding: 'utf8' }).trim();
+    fs.writeFileSync(path.join(dir, 'restic'), `#!/bin/bash\n${script}\nexec '${real}' "$@"\n`, { mode: 0o755 });
+    return dir;
+  }
+
   function expectSuccess(result: RunResult): void {
     if (result.code !== 0) throw new Error(`backup-rotate-keys failed (exit ${result.code}):\n${result.stderr}`);
     expect(result.stderr).toMatch(/rotate-keys: OK: /);
@@ -305,14 +314,26 @@ describeAsRoot('backup-rotate-keys with real restic over SFTP', () => {
     expect(keys('unreachable', A)).toHaveLength(1);
   });
 
+  test('a failed key add fails with restic\'s own reason, and the previous password still opens the repository', async () => {
+    // The Storage Box refuses the new key file (a full or read-only account): restic key add fails as restic does.
+    const refusing = resticInFront('refusing', `[[ " $* " == *' key add '* ]] && { echo 'Fatal: creating key in backend: sftp: "permission denied" (SSH_FX_PERMISSION_DENIED)' >&2; exit 1; }`);
+    repository('add-refused', A);
+    const result = await run(rollout('add-refused', [{ repo: 'add-refused', current: B, previous: A }]), refusing);
+    expect(result.code).not.toBe(0);
+    expect(result.code).not.toBeNull();
+    expect(result.pings.map((p) => p.path)).toEqual([FAIL_PING]);
+    expect(result.pings[0].body).toMatch(
+      /storagebox: adding the new password as a key \(restic key add\) failed: .*SSH_FX_PERMISSION_DENIED.* \(the repository still opens with the previous password only\)/);
+    expect(result.pings[0].body).not.toMatch(/see the log/);
+    expect(opens('add-refused', A)).toBe(true);
+    expect(opens('add-refused', B)).toBe(false);
+  });
+
   // Every run() above already fails on a password in the output or a ping; this one also watches restic's calls.
   test('the passwords never reach the output, the heartbeat, restic\'s argv or its environment', async () => {
     // A restic on PATH before the real one that records how it is called, then runs the real one.
-    const spy = path.join(tmp, 'spy');
-    fs.mkdirSync(spy);
     const calls = path.join(tmp, 'restic-calls');
-    const real = execFileSync('bash', ['-c', 'command -v restic'], { env: { PATH: PATH_ENV }, encoding: 'utf8' }).trim();
-    fs.writeFileSync(path.join(spy, 'restic'), `#!/bin/bash\n{ printf 'argv:'; printf ' %s' "$@"; printf '\\n'; env; } >>'${calls}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+    const spy = resticInFront('spy', `{ printf 'argv:'; printf ' %s' "$@"; printf '\\n'; env; } >>'${calls}'`);
 
     repository('secrecy', A);
     const result = await run(rollout('secrecy', [{ repo: 'secrecy', current: B, previous: A }]), spy);

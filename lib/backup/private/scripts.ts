@@ -1198,6 +1198,13 @@ step_failed() {
   return 1
 }
 
+# The last lines restic printed into the log (what a failure ping carries as its cause).
+restic_cause() {
+  local cause
+  cause=$(step_output 3 | tr '\n' ' ')
+  printf '%s' "\${cause:-restic printed nothing}"
+}
+
 # A password file must be base64 of a password restic can use (restic trims surrounding whitespace).
 usable_password() {
   local n
@@ -1270,7 +1277,7 @@ rotate() {
   if [ -z "$new_id" ]; then
     log "$t: adding the new password as a key, with the previous password (key $old_id)"
     run restic_on "$t" --password-command "base64 -d \\"$old\\"" key add --new-password-file <(base64 -d "$new") \\
-      || { step_failed "$t" "adding the new password as a key (restic key add)" "see the log; the repository still opens with the previous password only"; return; }
+      || { step_failed "$t" "adding the new password as a key (restic key add)" "$(restic_cause) (the repository still opens with the previous password only)"; return; }
     probe "$t" "$new" "verifying the new key" || return
     new_id=$key_id
     [ -n "$new_id" ] || { step_failed "$t" "verifying the new key" "the new password does not open the repository after restic key add; the previous password still does"; return; }
@@ -1284,7 +1291,7 @@ rotate() {
   for i in 1 2 3 4 5; do
     log "$t: removing the previous password's key $old_id"
     run restic_on "$t" key remove "$old_id" \\
-      || { step_failed "$t" "removing the previous key $old_id (restic key remove)" "see the log; both passwords open the repository, run this script again"; return; }
+      || { step_failed "$t" "removing the previous key $old_id (restic key remove)" "$(restic_cause) (both passwords open the repository, run this script again)"; return; }
     probe "$t" "$old" "verifying the previous password no longer opens the repository" || return
     old_id=$key_id
     [ -n "$old_id" ] || break
