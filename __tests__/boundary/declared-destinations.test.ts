@@ -3,6 +3,7 @@ import {
   AlertReceiver, BackupPlan, BackupTarget, DataClass, DeadMansSwitch, EgressAllowlist, Environment, EnvironmentMonitoring, FirewallRule, Heartbeat,
   Location, Machine, MonitoringPlan, Phase, Port, RestoreCheck, RestoreDrill, S3Provider, ServerType, SshKey, StorageBox, StorageBoxAccount, UptimeCheck,
 } from '../../lib';
+import { HetznerStandIn } from '../../testing';
 import { synthesizedBundle } from '../../testing/bundle';
 import { checkedStack, policy } from './fixtures';
 import { expectRefused, outcomeOf } from './refusal';
@@ -184,6 +185,34 @@ describe('an offsite S3 endpoint is declared on its own port', () => {
       return stack;
     }, /production\/App\.egress: 'the backup target \(S3 bucket at .*\) \(known at deploy\) on TCP 8443' is not allowed: .* Fix: .*FirewallRule\.tcpOut\(8443, FirewallRule\.ANYWHERE\)/);
   });
+
+  // The endpoint is a secret, so synth cannot see the port its URL names: Terraform checks it when the
+  // variable gets its value (the variable's validation), before anything is created.
+  test('an endpoint URL on another port than the declared one fails the plan, without printing the URL', () => {
+    const standIn = new HetznerStandIn({ reattach: true });
+    try {
+      const plans = ([[undefined, 'https://s3.fr-par.scw.cloud', true], [undefined, 's3.fr-par.scw.cloud', true],
+        [undefined, 'https://s3.example.eu:8443', false], [Port.of(8443), 'https://s3.example.eu:8443', true],
+        [Port.of(8443), 'https://s3.example.eu/', false]] as Array<[Port | undefined, string, boolean]>).map(([port, endpoint, accepted]) => {
+        const stack = checkedStack();
+        backUp(stack, app(stack), { port });
+        const ws = standIn.workspace(JSON.parse(Testing.synth(stack)));
+        ws.setVariables({ TF_VAR_s3_endpoint: endpoint });
+        const run = ws.plan().run;
+        const errors = run.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.summary}: ${d.detail}`).join('\n');
+        return { port: port?.from ?? 443, endpoint, accepted, ok: run.ok, errors, output: `${run.stdout}\n${run.stderr}` };
+      });
+      for (const plan of plans) {
+        expect({ ...plan, output: undefined }).toEqual({ ...plan, ok: plan.accepted, output: undefined });
+        if (!plan.accepted) {
+          expect(plan.errors).toMatch(new RegExp(`must use port ${plan.port}, the port the machine's egress allowlist opens for it.*port: Port\\.of\\(<port>\\)`));
+        }
+        expect(plan.output).not.toContain(plan.endpoint.replace(/^https:\/\//, ''));
+      }
+    } finally {
+      standIn.stop(true);
+    }
+  }, 120_000);
 
   test('a range, or a port that is not a Port, is refused with the fix', () => {
     const options = (stack: TerraformStack, port: unknown) => ({ ...s3Secrets(stack), port: port as Port });

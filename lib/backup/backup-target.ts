@@ -1,5 +1,5 @@
 import { IConstruct } from 'constructs';
-import { Annotations, Fn, TerraformVariable } from 'cdktf';
+import { Annotations, conditional, DataResource, Fn, Op, TerraformVariable } from 'cdktf';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
 import { BundleFile } from '../hetzner/machine-bundle';
 import { Location } from '../hetzner/location';
@@ -51,6 +51,30 @@ export interface S3TargetOptions {
 
 const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,3}$/;
 const PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+
+/**
+ * Synth cannot read the port an endpoint's URL names (the URL is a secret), so Terraform compares it with the
+ * declared one at plan, in a precondition of a `terraform_data` beside the jobs: a URL on another port than the
+ * machine's egress allowlist opens would only show as every offsite backup failing, at the first run after the
+ * deploy. A URL without a port means 443 (80 for http://); a value that is not a URL is left to restic. A
+ * precondition rather than the variable's own validation: Terraform prints a variable's value when its
+ * validation fails, sensitive or not, and a precondition's references stay "(sensitive value)".
+ */
+function requireEndpointPort(scope: IConstruct, id: string, endpoint: TerraformVariable, port: number): void {
+  if (scope.node.tryFindChild(id)) return;
+  const value = endpoint.stringValue;
+  const named = Fn.tonumber(Fn.element(Fn.regex('^(?:[A-Za-z][A-Za-z0-9+.-]*://)?[^/:]+:([0-9]+)', value), 0));
+  const schemeDefault = conditional(Fn.startswith(Fn.lower(value), 'http://'), 80, 443);
+  new DataResource(scope, id, {
+    lifecycle: {
+      precondition: [{
+        condition: Op.eq(Fn.try([named, schemeDefault]), port),
+        errorMessage: `The offsite S3 endpoint's URL must use port ${port}, the port the machine's egress allowlist opens for it: `
+          + `declare the URL's port with BackupTarget.s3Compatible({ ..., port: Port.of(<port>) }), or use a URL on port ${port}.`,
+      }],
+    },
+  });
+}
 
 /**
  * How a target is written into a machine's configuration.
@@ -143,9 +167,11 @@ export class BackupTarget {
     }
     // The endpoint is a secret URL: its host is derived from it at deploy, for the machine's egress allowlist.
     const host = Fn.element(Fn.regex('^(?:[a-z]+://)?([^/:]+)', options.endpoint.stringValue), 0);
-    return new BackupTarget('offsite', `S3 bucket at ${options.provider}`, undefined, options.provider, { host, port: options.port?.from ?? 443 }, (scope, name, ctx) => {
+    const port = options.port?.from ?? 443;
+    return new BackupTarget('offsite', `S3 bucket at ${options.provider}`, undefined, options.provider, { host, port }, (scope, name, ctx) => {
       const variables = { endpoint: options.endpoint, bucket: options.bucket, accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey };
       for (const [prop, variable] of Object.entries(variables)) requireSensitive(scope, `${ctx.prop}.${prop}`, variable);
+      requireEndpointPort(scope, `${name}-endpoint-port`, options.endpoint, port);
       const path = options.path ?? ctx.serverName;
       if (!PATH.test(path)) {
         throw new ValidationError(invalidValue(scope, ctx.prop, path, 'a repository path is relative, without spaces or ".."', 'use a path such as "production-app"'));
