@@ -11,6 +11,7 @@ import * as path from 'path';
  * data and every script stay as they are; only the key file's scrypt parameters change (restic reads
  * them from the file). The format follows restic's design document: scrypt gives 64 bytes, the
  * AES-256-CTR key then the Poly1305-AES key (k || r); the key file's `data` is nonce || ciphertext || MAC.
+ * Returns how many keys it re-wrapped; a key it cannot re-wrap is left as it was, with a warning.
  */
 export function cheapenRepositoryKeys(repository: string, password: string, cost: KdfCost = CHEAP): number {
   return cheapenKeyFiles(path.join(repository, 'keys'), '', password, cost);
@@ -36,27 +37,37 @@ const CHEAP: KdfCost = { N: 1024, r: 8, p: 1 };
 function cheapenKeyFiles(dir: string, suffix: string, password: string, cost: KdfCost, moved?: (from: string, to: string) => void): number {
   let rewritten = 0;
   for (const name of fs.readdirSync(dir).filter((n) => n.endsWith(suffix))) {
-    const id = name.slice(0, name.length - suffix.length);
-    const file = path.join(dir, name);
-    const key = JSON.parse(fs.readFileSync(file, 'utf8'));
-    if (key.kdf !== 'scrypt') throw new Error(`${file}: key derivation ${key.kdf} is not scrypt`);
-    if (key.N === cost.N && key.r === cost.r && key.p === cost.p) continue;
-    const masterKey = open(Buffer.from(key.data, 'base64'), derive(password, Buffer.from(key.salt, 'base64'), key));
-    const salt = crypto.randomBytes(64);
-    const data = seal(masterKey, derive(password, salt, cost));
-    const content = JSON.stringify({ ...key, ...cost, salt: salt.toString('base64'), data: data.toString('base64') });
-    // restic names a key file by the SHA-256 of its content; the new one keeps the old one's mode and owner.
-    const newId = crypto.createHash('sha256').update(content).digest('hex');
-    const { mode, uid, gid } = fs.statSync(file);
-    const replacement = path.join(dir, `${newId}${suffix}`);
-    fs.writeFileSync(replacement, content);
-    fs.chmodSync(replacement, mode & 0o7777);
-    fs.chownSync(replacement, uid, gid);
-    fs.rmSync(file);
-    moved?.(id, newId);
-    rewritten++;
+    // Only a speed-up: a key this cannot re-wrap (another format, another password) stays as restic made it,
+    // and the suites run slower. Its own test (restic-key.test.ts) fails loudly instead.
+    try {
+      if (rewrap(dir, name, suffix, password, cost, moved)) rewritten++;
+    } catch (e) {
+      console.warn(`restic key ${path.join(dir, name)} keeps its calibrated derivation: ${(e as Error).message}`);
+    }
   }
   return rewritten;
+}
+
+function rewrap(dir: string, name: string, suffix: string, password: string, cost: KdfCost, moved?: (from: string, to: string) => void): boolean {
+  const id = name.slice(0, name.length - suffix.length);
+  const file = path.join(dir, name);
+  const key = JSON.parse(fs.readFileSync(file, 'utf8'));
+  if (key.kdf !== 'scrypt') throw new Error(`key derivation ${key.kdf} is not scrypt`);
+  if (key.N === cost.N && key.r === cost.r && key.p === cost.p) return false;
+  const masterKey = open(Buffer.from(key.data, 'base64'), derive(password, Buffer.from(key.salt, 'base64'), key));
+  const salt = crypto.randomBytes(64);
+  const data = seal(masterKey, derive(password, salt, cost));
+  const content = JSON.stringify({ ...key, ...cost, salt: salt.toString('base64'), data: data.toString('base64') });
+  // restic names a key file by the SHA-256 of its content; the new one keeps the old one's mode and owner.
+  const newId = crypto.createHash('sha256').update(content).digest('hex');
+  const { mode, uid, gid } = fs.statSync(file);
+  const replacement = path.join(dir, `${newId}${suffix}`);
+  fs.writeFileSync(replacement, content);
+  fs.chmodSync(replacement, mode & 0o7777);
+  fs.chownSync(replacement, uid, gid);
+  fs.rmSync(file);
+  moved?.(id, newId);
+  return true;
 }
 
 interface DerivedKey { readonly aes: Buffer; readonly macK: Buffer; readonly macR: Buffer }
