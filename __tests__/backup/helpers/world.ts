@@ -147,7 +147,7 @@ export class BackupWorld {
    */
   public async run(machine: MachineRoot, script: string, etc: string = machine.etc): Promise<RunResult> {
     const result = await runScript(path.join(machine.root, 'usr/local/sbin', script), this.receiver, { TMPDIR: this.tmp, SOVEREIGN_BACKUP_ETC: etc });
-    if (script === 'backup-bootstrap' && result.code === 0 && !this.calibratedKeys) this.cheapenStorageBoxKeys();
+    if (script === 'backup-bootstrap' && result.code === 0 && !this.calibratedKeys) this.cheapenNewRepositoryKeys();
     return result;
   }
 
@@ -155,7 +155,7 @@ export class BackupWorld {
    * Every repository on the Storage Box (and in the bucket) whose key still has restic's calibrated
    * derivation gets a cheap one.
    */
-  public cheapenStorageBoxKeys(): void {
+  private cheapenNewRepositoryKeys(): void {
     for (const repository of resticRepositories(this.sftp.home, '')) cheapenRepositoryKeys(repository, RESTIC_PASSWORD);
     if (this.s3) {
       for (const repository of resticRepositories(path.join(this.s3.dir, this.s3.bucket), '._S3rver_object')) cheapenS3rverRepositoryKeys(repository, RESTIC_PASSWORD);
