@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The slowest test files of a jest run, slowest first, with the share of the run each takes.
-//   node scripts/slowest-tests.js              runs the whole suite once (jest --ci --json) and reports
+//   node scripts/slowest-tests.js              runs the whole suite once (jest --ci --json) and reports, with
+//                                              the CPU time the machine spent meanwhile (from /proc/stat: the
+//                                              daemons the suites start count too) and the floor it sets
 //   node scripts/slowest-tests.js RESULTS.json reports a run you already have (jest --json --outputFile)
 // SLOWEST_COUNT sets how many files are listed (default 15).
 'use strict';
@@ -10,10 +12,26 @@ const os = require('os');
 const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..');
+/** The machine's busy and idle CPU time so far, in seconds (Linux; undefined elsewhere). */
+function cpuTimes() {
+  try {
+    const [, ...fields] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = fields.map(Number);
+    const hz = 100; // USER_HZ, 100 on every Linux architecture jest runs on
+    return { busy: (user + nice + system + irq + softirq + steal) / hz, idle: (idle + iowait) / hz };
+  } catch {
+    return undefined;
+  }
+}
+
 let file = process.argv[2];
+let cpu;
 if (!file) {
   file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'jest-results-')), 'results.json');
+  const before = cpuTimes();
   spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--json', '--outputFile', file], { cwd: ROOT, stdio: 'inherit' });
+  const after = cpuTimes();
+  if (before && after) cpu = { busy: after.busy - before.busy, idle: after.idle - before.idle };
 }
 const results = JSON.parse(fs.readFileSync(file, 'utf8'));
 const files = results.testResults
@@ -22,6 +40,12 @@ const files = results.testResults
 const total = files.reduce((sum, f) => sum + f.seconds, 0);
 const wall = (Math.max(...results.testResults.map((r) => r.endTime)) - results.startTime) / 1000;
 console.log(`${files.length} files, ${results.numTotalTests} tests: ${wall.toFixed(1)} s wall clock, ${total.toFixed(1)} s in the files (workers run them side by side)`);
+if (cpu) {
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  // Whatever the scheduling, the run cannot end before the cores have done its work.
+  console.log(`CPU: ${cpu.busy.toFixed(0)} s busy, ${cpu.idle.toFixed(0)} s idle on ${cores} cores (everything the machine ran meanwhile); `
+    + `floor ${(cpu.busy / cores).toFixed(0)} s of wall clock on ${cores} cores`);
+}
 for (const f of files.slice(0, Number(process.env.SLOWEST_COUNT || 15))) {
   console.log(`${f.seconds.toFixed(1).padStart(7)} s  ${(100 * f.seconds / total).toFixed(1).padStart(5)} %  ${f.file} (${f.tests} tests)${f.failed ? '  FAILED' : ''}`);
 }
