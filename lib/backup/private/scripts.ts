@@ -35,6 +35,13 @@ step_output() {
   from=$(sed -n -E "/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z $SB_JOB: step: /=" "$SB_LOG" | tail -n 1)
   tail -n "+$((\${from:-0} + 1))" "$SB_LOG" | grep -v -E "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z $SB_JOB: " | grep -v '^$' | tail -n "\${1:-12}"
 }
+# step_cause [<lines>]: the last lines (4 by default) of what the current step's commands printed, on one
+# line: the cause a failure message carries ("no output" when there is none).
+step_cause() {
+  local cause
+  cause=$(step_output "\${1:-4}" | tr '\\n' ' ')
+  printf '%s' "\${cause:-no output}"
+}
 die() { SB_FAILURE="$*"; log "FAILED: $*"; exit 1; }
 ok() { SB_OK=1; SB_SUMMARY="$*"; }
 at_exit() { SB_CLEANUP+=("$1"); }
@@ -462,9 +469,9 @@ failures=''
 # printed last; the job goes on with the next target and fails at its end.
 target_failed() {
   local cause
-  cause=$(step_output 4 | tr '\\n' ' ')
-  log "$1: $2 failed: \${cause:-no output}"
-  failures="\${failures:+$failures; }$1: $2 failed (\${cause:-no output})"
+  cause=$(step_cause)
+  log "$1: $2 failed: $cause"
+  failures="\${failures:+$failures; }$1: $2 failed ($cause)"
 }
 
 # dump_on_target <target> <stamp> <dump directory>: after stream_close of a dump's stream to a
@@ -509,6 +516,19 @@ if snaps:
 DB_NAME_RE='^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$'
 valid_db_name() { [[ $1 =~ $DB_NAME_RE ]]; }
 
+# unpack_manifest <manifest tar> <directory>: unpacks a manifest fetched from a remote into <directory>
+# (which must not exist) and sets stamp (its dump's time), dir (its files) and id (its stream snapshot);
+# dies on anything that is not a manifest of one dump.
+unpack_manifest() {
+  mkdir "$2"
+  tar --no-same-owner --no-same-permissions -xf "$1" -C "$2" 2>>"$SB_LOG" || die "the manifest is not a readable tar"
+  stamp=$(ls "$2")
+  [[ $stamp =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || die "the manifest does not name the time of its dump (it holds: $stamp)"
+  dir="$2/$stamp"
+  id=$(cat "$dir/STREAM" 2>/dev/null) || true
+  [[ $id =~ ^[0-9a-f]{8,64}$ ]] || die "the manifest of dump $stamp names no stream snapshot"
+}
+
 # check_manifest <directory of one dump's manifest>: the INDEX of a manifest fetched from a remote
 # names valid databases with byte lengths, once each, and the manifest holds nothing but regular
 # files; dies otherwise, before any of its names is used.
@@ -540,7 +560,7 @@ restore_snapshot() {
     | SB_RESTORE_CREATE=$create PG_OS_USER=\${PG_OS_USER:-} "$PY" -c "$SB_STREAM_CHECK_PY" "$dir/INDEX" "$dir/SHA256SUMS" "$@" >>"$SB_LOG" 2>&1 \\
     && st=(0 0) || st=("\${PIPESTATUS[@]}")
   if [ "\${st[1]}" != 0 ]; then
-    cause=$(step_output 3 | tr '\\n' ' ')
+    cause=$(step_cause 3)
     [ "\${st[0]}" = 0 ] || die "restic dump of snapshot \${id:0:8} from $t failed ($cause)"
     die "restoring snapshot \${id:0:8}: $cause"
   fi
@@ -858,14 +878,14 @@ for t in $TARGETS; do
   n=$(( last % slices + 1 ))
   step "restic check of $t, reading data slice $n/$slices"
   if ! run restic_on "$t" --no-cache check --read-data-subset="$n/$slices"; then
-    failures="\${failures:+$failures; }$t: restic check reading slice $n/$slices failed ($(step_output 4 | tr '\\n' ' '))"
+    failures="\${failures:+$failures; }$t: restic check reading slice $n/$slices failed ($(step_cause))"
     continue
   fi
   printf '%s\\n' "$n" >"$state.new" && mv "$state.new" "$state"
   slices_read="\${slices_read:+$slices_read, }$t slice $n/$slices"
   step "finding the newest backups on $t"
   json=$(restic_on "$t" --no-cache snapshots --json --host "$BACKUP_HOST" 2>>"$SB_LOG") \\
-    || { failures="\${failures:+$failures; }$t: listing the snapshots failed ($(step_output 4 | tr '\\n' ' '))"; continue; }
+    || { failures="\${failures:+$failures; }$t: listing the snapshots failed ($(step_cause))"; continue; }
   for tag in $TAGS; do
     read -r id age _ < <("$PY" -c 'import json, sys; json.dump([s for s in json.load(sys.stdin) or [] if sys.argv[1] in (s.get("tags") or [])], sys.stdout)' "$tag" <<<"$json" | newest_snapshot) || true
     if [ -z "\${id:-}" ]; then failures="\${failures:+$failures; }$t: no $tag snapshot of $BACKUP_HOST"; continue; fi
@@ -924,16 +944,10 @@ wait "$fetch" || rc=$?
 cat "$scratch/manifest.err" >>"$SB_LOG"
 [ "$rc" = 0 ] || die "cannot fetch the newest backup of $DRILL_FROM_HOST from $t (restic dump of its manifest failed)"
 [ -s "$scratch/manifest.tar" ] || die "there is no backup of $DRILL_FROM_HOST on $t"
-mkdir "$scratch/manifest"
-tar --no-same-owner --no-same-permissions -xf "$scratch/manifest.tar" -C "$scratch/manifest" 2>>"$SB_LOG" || die "the newest backup's manifest is not a readable tar"
-stamp=$(ls "$scratch/manifest")
-[[ $stamp =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || die "the newest backup's manifest does not name the time of its dump (it holds: $stamp)"
-dir="$scratch/manifest/$stamp"
+unpack_manifest "$scratch/manifest.tar" "$scratch/manifest"
 # The dump's own time: a dump pushed late is as old as the dump, not the push.
 age=$(( ($(date +%s) - $(stamp_epoch "$stamp")) / 3600 ))
 [ "$age" -lt "$MAX_AGE_HOURS" ] || die "the newest backup of $DRILL_FROM_HOST holds a dump taken $age hours ago ($stamp, limit $MAX_AGE_HOURS): backups are not arriving"
-id=$(cat "$dir/STREAM" 2>/dev/null) || true
-[[ $id =~ ^[0-9a-f]{8,64}$ ]] || die "the manifest of dump $stamp names no stream snapshot"
 step "checking the manifest's index"
 check_manifest "$dir"
 step "checking the manifest against its checksums"
@@ -1083,13 +1097,7 @@ fi
 restic_on "$t" --no-lock dump "\${select[@]}" "$which" "$DUMP_MANIFEST" >"$work/manifest.tar" 2>>"$SB_LOG" \\
   || die "cannot fetch the manifest of \${snapshot:-the newest dump} of $BACKUP_HOST from $t (restic dump failed)"
 [ -s "$work/manifest.tar" ] || die "there is no dump of $BACKUP_HOST\${snapshot:+ matching $snapshot} on $t"
-mkdir "$work/manifest"
-tar --no-same-owner --no-same-permissions -xf "$work/manifest.tar" -C "$work/manifest" 2>>"$SB_LOG" || die "the manifest is not a readable tar"
-stamp=$(ls "$work/manifest")
-[[ $stamp =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || die "the manifest does not name the time of its dump (it holds: $stamp)"
-dir="$work/manifest/$stamp"
-id=$(cat "$dir/STREAM" 2>/dev/null) || true
-[[ $id =~ ^[0-9a-f]{8,64}$ ]] || die "the manifest of dump $stamp names no stream snapshot"
+unpack_manifest "$work/manifest.tar" "$work/manifest"
 step "checking the manifest of dump $stamp"
 check_manifest "$dir"
 grep -v '\\.dump$' "$dir/SHA256SUMS" | (cd "$dir" && sha256sum --quiet --strict -c -) >>"$SB_LOG" 2>&1 || die "the manifest's files do not match their checksums"
@@ -1198,13 +1206,6 @@ step_failed() {
   return 1
 }
 
-# The last lines restic printed into the log (what a failure ping carries as its cause).
-restic_cause() {
-  local cause
-  cause=$(step_output 3 | tr '\n' ' ')
-  printf '%s' "\${cause:-restic printed nothing}"
-}
-
 # A password file must be base64 of a password restic can use (restic trims surrounding whitespace).
 usable_password() {
   local n
@@ -1277,7 +1278,7 @@ rotate() {
   if [ -z "$new_id" ]; then
     log "$t: adding the new password as a key, with the previous password (key $old_id)"
     run restic_on "$t" --password-command "base64 -d \\"$old\\"" key add --new-password-file <(base64 -d "$new") \\
-      || { step_failed "$t" "adding the new password as a key (restic key add)" "$(restic_cause) (the repository still opens with the previous password only)"; return; }
+      || { step_failed "$t" "adding the new password as a key (restic key add)" "$(step_cause 3) (the repository still opens with the previous password only)"; return; }
     probe "$t" "$new" "verifying the new key" || return
     new_id=$key_id
     [ -n "$new_id" ] || { step_failed "$t" "verifying the new key" "the new password does not open the repository after restic key add; the previous password still does"; return; }
@@ -1291,7 +1292,7 @@ rotate() {
   for i in 1 2 3 4 5; do
     log "$t: removing the previous password's key $old_id"
     run restic_on "$t" key remove "$old_id" \\
-      || { step_failed "$t" "removing the previous key $old_id (restic key remove)" "$(restic_cause) (both passwords open the repository, run this script again)"; return; }
+      || { step_failed "$t" "removing the previous key $old_id (restic key remove)" "$(step_cause 3) (both passwords open the repository, run this script again)"; return; }
     probe "$t" "$old" "verifying the previous password no longer opens the repository" || return
     old_id=$key_id
     [ -n "$old_id" ] || break
