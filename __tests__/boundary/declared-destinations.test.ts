@@ -193,7 +193,7 @@ describe('an offsite S3 endpoint is declared on its own port', () => {
     try {
       const plans = ([[undefined, 'https://s3.fr-par.scw.cloud', true], [undefined, 's3.fr-par.scw.cloud', true],
         [undefined, 'https://s3.example.eu:8443', false], [Port.of(8443), 'https://s3.example.eu:8443', true],
-        [Port.of(8443), 'https://s3.example.eu/', false]] as Array<[Port | undefined, string, boolean]>).map(([port, endpoint, accepted]) => {
+        [Port.of(8443), 'https://s3.example.eu/', false], [Port.of(8443), 'HTTPS://s3.example.eu:8443/bucket', true]] as Array<[Port | undefined, string, boolean]>).map(([port, endpoint, accepted]) => {
         const stack = checkedStack();
         backUp(stack, app(stack), { port });
         const ws = standIn.workspace(JSON.parse(Testing.synth(stack)));

@@ -51,6 +51,8 @@ export interface S3TargetOptions {
 
 const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,3}$/;
 const PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+/** The start of an endpoint URL up to its host (Terraform's RE2 syntax): an optional scheme, then the host. */
+const ENDPOINT_HOST = '^(?:[A-Za-z][A-Za-z0-9+.-]*://)?([^/:]+)';
 
 /**
  * Synth cannot read the port an endpoint's URL names (the URL is a secret), so Terraform compares it with the
@@ -63,7 +65,8 @@ const PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 function requireEndpointPort(scope: IConstruct, id: string, endpoint: TerraformVariable, port: number): void {
   if (scope.node.tryFindChild(id)) return;
   const value = endpoint.stringValue;
-  const named = Fn.tonumber(Fn.element(Fn.regex('^(?:[A-Za-z][A-Za-z0-9+.-]*://)?[^/:]+:([0-9]+)', value), 0));
+  // The host's group comes first, the port's second.
+  const named = Fn.tonumber(Fn.element(Fn.regex(`${ENDPOINT_HOST}:([0-9]+)`, value), 1));
   const schemeDefault = conditional(Fn.startswith(Fn.lower(value), 'http://'), 80, 443);
   new DataResource(scope, id, {
     lifecycle: {
@@ -166,7 +169,7 @@ export class BackupTarget {
         'an endpoint listens on one port, not a range', "use Port.of(8443), the port the endpoint's URL names"));
     }
     // The endpoint is a secret URL: its host is derived from it at deploy, for the machine's egress allowlist.
-    const host = Fn.element(Fn.regex('^(?:[a-z]+://)?([^/:]+)', options.endpoint.stringValue), 0);
+    const host = Fn.element(Fn.regex(ENDPOINT_HOST, options.endpoint.stringValue), 0);
     const port = options.port?.from ?? 443;
     return new BackupTarget('offsite', `S3 bucket at ${options.provider}`, undefined, options.provider, { host, port }, (scope, name, ctx) => {
       const variables = { endpoint: options.endpoint, bucket: options.bucket, accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey };
