@@ -6,6 +6,7 @@ import { CloudStore } from '../../testing/provider/cloud/store';
 import { javascriptEntry } from '../../testing/harness/transpile-cache';
 import { HetznerStandIn, placeholderVariables, writeStandInOverride } from '../../testing';
 import { OVERRIDE_FILE } from '../../testing/harness/override';
+import { runTerraform } from '../../testing/harness/terraform-cli';
 
 // `cdktf deploy` and `cdktf destroy` of the Phase 1 example, end to end: the cdktf CLI synthesizes
 // the examples app, runs terraform init/plan/apply, and Terraform installs the stand-in from the
@@ -35,17 +36,6 @@ describe('cdktf deploy / destroy of the Phase 1 example against the stand-in', (
       timeout: 240_000,
     });
     if (process.env.HCLOUD_STANDIN_TERRAFORM_LOG) fs.appendFileSync(process.env.HCLOUD_STANDIN_TERRAFORM_LOG, `cdktf\t${args[0]}\t${Date.now() - started}\n`);
-    return { code: run.status, output: `${run.stdout}\n${run.stderr}` };
-  }
-
-  /** Terraform itself in a synthesized stack's directory (which cdktf initialized), with the same environment. */
-  function terraform(stack: string, ...args: string[]): { code: number | null; output: string } {
-    const run = spawnSync('terraform', args, {
-      cwd: path.join(outdir, 'stacks', stack),
-      env: { ...variables, ...standIn.env(), CHECKPOINT_DISABLE: '1' },
-      encoding: 'utf8',
-      timeout: 240_000,
-    });
     return { code: run.status, output: `${run.stdout}\n${run.stderr}` };
   }
 
@@ -117,10 +107,15 @@ describe('cdktf deploy / destroy of the Phase 1 example against the stand-in', (
     expect(destroy.output).toMatch(/Instance cannot be destroyed|Invoking Terraform CLI failed with exit code 1/);
     expect(servers(`${PREFIX}production`)).toHaveLength(1);
     // Why it failed, in Terraform's own words, from the same directory and state.
-    const plan = terraform(`${PREFIX}production`, 'plan', '-destroy', '-input=false', '-no-color');
-    expect(plan.code).not.toBe(0);
-    expect(plan.output).toMatch(/Instance cannot be destroyed/);
-    expect(plan.output).toMatch(/lifecycle\.prevent_destroy/);
+    const plan = runTerraform(['plan', '-destroy', '-input=false', '-no-color', '-json'], path.join(outdir, 'stacks', `${PREFIX}production`),
+      { ...variables, ...standIn.env() }, 240_000);
+    expect(plan.ok).toBe(false);
+    // Both stores of production's data refuse: the server and the Storage Box.
+    const refusals = plan.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.summary}: ${d.detail}`).sort();
+    expect(refusals).toEqual([
+      expect.stringMatching(/^Instance cannot be destroyed: Resource hcloud_server\.\S+ has lifecycle\.prevent_destroy set/),
+      expect.stringMatching(/^Instance cannot be destroyed: Resource hcloud_storage_box\.\S+ has lifecycle\.prevent_destroy set/),
+    ]);
     expect(servers(`${PREFIX}production`)).toHaveLength(1);
   }, 240_000);
 });
