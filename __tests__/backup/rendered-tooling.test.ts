@@ -94,3 +94,19 @@ test('Terraform sees no template sequence of its own in the deploy-time files: e
   ]));
   expect(production.userData).not.toMatch(/(?<!%)%\{/);
 });
+
+test('the jobs\' Python runs isolated: a PYTHONPATH in the environment cannot put its own json module under them', () => {
+  const root = path.join(tmp, 'python-isolation');
+  const files = writeMachineFiles(machines.production, root);
+  const common = files.find((f) => f.path.endsWith('/sovereign-backup/common.sh'))!;
+  const planted = path.join(tmp, 'planted');
+  fs.mkdirSync(planted, { recursive: true });
+  fs.writeFileSync(path.join(planted, 'json.py'), 'raise SystemExit("planted json imported")\n');
+  const run = (env: NodeJS.ProcessEnv) => spawnSync('bash', ['-c', `. '${path.join(root, common.path)}'; "\${PY[@]}" -c 'import json, sys; print(json.__file__, sys.flags.isolated, sys.flags.no_site)'`],
+    { encoding: 'utf8', env: { PATH: process.env.PATH, TMPDIR: tmp, ...env } });
+  const isolated = run({ PYTHONPATH: planted });
+  expect(isolated.stderr).not.toContain('planted');
+  expect(isolated.stdout.trim()).toMatch(/^\/usr\/lib\/python3[\d.]*\/json\/__init__\.py 1 1$/);
+  // The planted module is what a plain python3 would import.
+  expect(spawnSync('/usr/bin/python3', ['-c', 'import json'], { encoding: 'utf8', env: { PYTHONPATH: planted } }).stderr).toContain('planted json imported');
+});

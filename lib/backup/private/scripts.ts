@@ -12,7 +12,9 @@ umask 077
 export LC_ALL=C
 SB_ETC=\${SOVEREIGN_BACKUP_ETC:-\${SOVEREIGN_ROOT:-}/etc/sovereign-backup}
 SB_LIB=$(dirname "$(readlink -f "\${BASH_SOURCE[0]}")")
-PY=/usr/bin/python3
+# Isolated (-I: no PYTHON* variables, no user site) and without site packages (-S): the snippets use
+# the standard library only, and skipping the site-packages scan makes each of the jobs' many calls start sooner.
+PY=(/usr/bin/python3 -I -S)
 SB_OK=0 SB_SUMMARY='' SB_FAILURE='' SB_CLEANUP=() SB_STEP='starting' SB_CACHE='' SB_START_PING=''
 # Snapshot times (restic backup --time) are the dump's UTC time.
 export TZ=UTC
@@ -130,7 +132,7 @@ heartbeat() {
   if [ -z "\${HEARTBEAT:-}" ]; then cat >/dev/null; return 0; fi
   if [ ! -r "$file" ]; then cat >/dev/null; log "the heartbeat URL file $file is missing"; return 1; fi
   url="$(base64 -d "$file")/\${BACKUP_HOST:-unknown}-\${SB_SLUG:-$SB_JOB}$1"
-  SB_PING_URL=$url "$PY" -c "$SB_PING_PY"
+  SB_PING_URL=$url "\${PY[@]}" -c "$SB_PING_PY"
 }
 # The /start ping, in the background: a heartbeat adds no time to the job.
 heartbeat_start() { heartbeat /start </dev/null >/dev/null 2>&1 & SB_START_PING=$!; }
@@ -249,7 +251,7 @@ target_identity() {
 
 # Prints the snapshot ID from \`restic backup --json\` output.
 snapshot_id() {
-  "$PY" -c '
+  "\${PY[@]}" -c '
 import json, sys
 ids = []
 for line in sys.stdin.read().splitlines():
@@ -318,7 +320,7 @@ readback_start() {
   fifo="$SB_RUN/readback.$t.fifo"
   rm -f "$fifo" && mkfifo -m 0600 "$fifo"
   # Both close the write ends of the manifests' streams: holding one open would keep a manifest from ending.
-  { close_streams; exec "$PY" -c "$SB_STREAM_CHECK_PY" "$3" "$4"; } <"$fifo" >"$SB_RUN/readback.$t.out" 2>"$SB_RUN/readback.$t.check" &
+  { close_streams; exec "\${PY[@]}" -c "$SB_STREAM_CHECK_PY" "$3" "$4"; } <"$fifo" >"$SB_RUN/readback.$t.out" 2>"$SB_RUN/readback.$t.check" &
   SB_CHECK_PID[$t]=$!
   { close_streams; restic_on "$t" --no-cache --no-lock dump "$stream" "$DUMP_STREAM"; } >"$fifo" 2>"$SB_RUN/readback.$t.err" &
   SB_READBACK_PID[$t]=$!
@@ -496,7 +498,7 @@ dump_on_target() {
 
 # Reads \`restic snapshots --json\`; prints "<id> <age in hours> <path>" of the newest snapshot, or nothing.
 newest_snapshot() {
-  "$PY" -c '
+  "\${PY[@]}" -c '
 import json, re, sys, time
 from datetime import datetime
 snaps = json.load(sys.stdin) or []
@@ -557,7 +559,7 @@ restore_snapshot() {
   local t=$1 id=$2 create=$3 cause st
   shift 3
   restic_on "$t" --no-lock dump "$id" "$DUMP_STREAM" 2>>"$SB_LOG" \\
-    | SB_RESTORE_CREATE=$create PG_OS_USER=\${PG_OS_USER:-} "$PY" -c "$SB_STREAM_CHECK_PY" "$dir/INDEX" "$dir/SHA256SUMS" "$@" >>"$SB_LOG" 2>&1 \\
+    | SB_RESTORE_CREATE=$create PG_OS_USER=\${PG_OS_USER:-} "\${PY[@]}" -c "$SB_STREAM_CHECK_PY" "$dir/INDEX" "$dir/SHA256SUMS" "$@" >>"$SB_LOG" 2>&1 \\
     && st=(0 0) || st=("\${PIPESTATUS[@]}")
   if [ "\${st[1]}" != 0 ]; then
     cause=$(step_cause 3)
@@ -681,7 +683,7 @@ for db in $dbs; do
   # zlib level 1: a third of the CPU time of pg_dump's default (6) for a dump a few per cent larger;
   # pg_dump is the slowest part of the pipeline and competes with the database it dumps.
   pg pg_dump -Fc --compress=1 --snapshot="$snapshot" -d "$db" 2>>"$SB_LOG" \\
-    | "$PY" -c "$SB_FANOUT_PY" "$work/$db.dump" "$SB_RUN/$db.sum" "\${outs[@]}" 2>>"$SB_LOG" \\
+    | "\${PY[@]}" -c "$SB_FANOUT_PY" "$work/$db.dump" "$SB_RUN/$db.sum" "\${outs[@]}" 2>>"$SB_LOG" \\
     | pg_restore --file=/dev/null 2>>"$SB_LOG" && st=(0 0 0) || st=("\${PIPESTATUS[@]}")
   [ "\${st[0]}" = 0 ] || die "pg_dump of $db failed"
   [ "\${st[1]}" = 0 ] || die "writing the dump of $db failed"
@@ -833,7 +835,7 @@ for t in $TARGETS; do
       if ! run restic_on "$t" forget --host "$BACKUP_HOST" --tag sovereign-dump --path "$DUMP_MANIFEST" --group-by host,paths $KEEP; then
         log "prune of $tag on $t failed"; failed="$failed $t"; continue
       fi
-      orphans=$(restic_on "$t" snapshots --json --host "$BACKUP_HOST" 2>>"$SB_LOG" | "$PY" -c "$SB_ORPHANS_PY") \\
+      orphans=$(restic_on "$t" snapshots --json --host "$BACKUP_HOST" 2>>"$SB_LOG" | "\${PY[@]}" -c "$SB_ORPHANS_PY") \\
         || { log "listing the snapshots of $t failed"; failed="$failed $t"; continue; }
       # shellcheck disable=SC2086
       if [ -n "$orphans" ] && ! run restic_on "$t" forget $orphans; then
@@ -847,7 +849,7 @@ for t in $TARGETS; do
         log "prune of $tag on $t failed"; failed="$failed $t"; continue
       fi
     fi
-    left=$(restic_on "$t" snapshots --json --host "$BACKUP_HOST" --tag "$tag" 2>>"$SB_LOG" | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin) or []))') || left=0
+    left=$(restic_on "$t" snapshots --json --host "$BACKUP_HOST" --tag "$tag" 2>>"$SB_LOG" | "\${PY[@]}" -c 'import json,sys; print(len(json.load(sys.stdin) or []))') || left=0
     if [ "$left" -lt 1 ]; then log "no $tag snapshot left on $t"; failed="$failed $t"; continue; fi
     log "$t keeps $left $tag snapshots ($KEEP)"
   done
@@ -887,7 +889,7 @@ for t in $TARGETS; do
   json=$(restic_on "$t" --no-cache snapshots --json --host "$BACKUP_HOST" 2>>"$SB_LOG") \\
     || { failures="\${failures:+$failures; }$t: listing the snapshots failed ($(step_cause))"; continue; }
   for tag in $TAGS; do
-    read -r id age _ < <("$PY" -c 'import json, sys; json.dump([s for s in json.load(sys.stdin) or [] if sys.argv[1] in (s.get("tags") or [])], sys.stdout)' "$tag" <<<"$json" | newest_snapshot) || true
+    read -r id age _ < <("\${PY[@]}" -c 'import json, sys; json.dump([s for s in json.load(sys.stdin) or [] if sys.argv[1] in (s.get("tags") or [])], sys.stdout)' "$tag" <<<"$json" | newest_snapshot) || true
     if [ -z "\${id:-}" ]; then failures="\${failures:+$failures; }$t: no $tag snapshot of $BACKUP_HOST"; continue; fi
     if [ "$age" -ge "$MAX_AGE_HOURS" ]; then failures="\${failures:+$failures; }$t: the newest $tag snapshot is $age hours old (limit $MAX_AGE_HOURS)"; continue; fi
     log "$t: repository sound (data slice $n/$slices read), newest $tag snapshot \${id:0:8} is $age hours old"
@@ -1089,7 +1091,7 @@ if [ -z "$snapshot" ]; then which=latest
 elif [[ $snapshot =~ Z$ ]]; then which=latest; select+=(--tag "dump-$snapshot")
 else
   # A named snapshot must be a manifest of this machine's dumps.
-  found=$(restic_on "$t" --no-lock snapshots --json "\${select[@]}" "$snapshot" 2>>"$SB_LOG" | "$PY" -c 'import json, sys; print(" ".join(s["id"] for s in json.load(sys.stdin) or []))') \\
+  found=$(restic_on "$t" --no-lock snapshots --json "\${select[@]}" "$snapshot" 2>>"$SB_LOG" | "\${PY[@]}" -c 'import json, sys; print(" ".join(s["id"] for s in json.load(sys.stdin) or []))') \\
     || die "cannot list snapshot $snapshot on $t"
   [ -n "$found" ] || die "snapshot $snapshot on $t is not a dump manifest of $BACKUP_HOST (list them with: restic snapshots --host $BACKUP_HOST --tag sovereign-dump)"
   which=$snapshot
@@ -1134,7 +1136,7 @@ fi
 step "applying the roles of dump $stamp"
 # pg_dumpall --globals-only --no-role-passwords: a role this server has keeps its password and
 # gets the backup's attributes; one it lacks is created without a password.
-"$PY" -c '
+"\${PY[@]}" -c '
 import re, sys
 for line in open(sys.argv[1]):
     if re.match(r"CREATE ROLE .*;$", line.strip()):
@@ -1227,8 +1229,8 @@ open_with() {
 }
 
 # The ID of the key the last open_with used (restic marks it current), and the number of keys it listed.
-current_key() { "$PY" -c 'import json, sys; print(next((k["id"] for k in json.load(open(sys.argv[1])) if k.get("current")), ""))' "$keys"; }
-key_count() { "$PY" -c 'import json, sys; print(len(json.load(open(sys.argv[1]))))' "$keys"; }
+current_key() { "\${PY[@]}" -c 'import json, sys; print(next((k["id"] for k in json.load(open(sys.argv[1])) if k.get("current")), ""))' "$keys"; }
+key_count() { "\${PY[@]}" -c 'import json, sys; print(len(json.load(open(sys.argv[1]))))' "$keys"; }
 
 # probe <target> <password file> <step>: sets $key_id to the key the password opens, or to ''
 # when restic says the password is wrong; any other outcome fails the step.
