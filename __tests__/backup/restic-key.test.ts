@@ -3,7 +3,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { cheapenRepositoryKeys } from './helpers/restic-key';
+import { addCheapRepositoryKey, cheapenRepositoryKeys } from './helpers/restic-key';
 import { PATH_ENV } from './helpers/world';
 
 // The backup suites re-wrap their repositories' keys under a cheap scrypt cost (helpers/restic-key.ts) and
@@ -72,5 +72,18 @@ describeWithRestic('re-wrapping a restic key under a cheap key derivation (a tes
     // Once cheap, it stays as it is.
     expect(cheapenRepositoryKeys(repo, PASSWORD)).toBe(0);
     expect(keyFiles()).toEqual([name]);
+  });
+
+  test('an added key: restic lists both keys and opens the data with either password; a wrong password adds nothing', () => {
+    const SECOND = 'a second password, for a rotation';
+    expect(() => addCheapRepositoryKey(repo, 'not the password', SECOND)).toThrow(/no key of .* opens with the password given/);
+    expect(keyFiles()).toHaveLength(1);
+    const id = addCheapRepositoryKey(repo, PASSWORD, SECOND);
+    const listed = JSON.parse(restic(SECOND, 'key', 'list', '--json').stdout);
+    // restic lists a key by the first 8 characters of its ID.
+    expect(listed.map((k: any) => k.id).sort()).toEqual(keyFiles().map((f) => f.slice(0, 8)).sort());
+    expect(listed).toContainEqual(expect.objectContaining({ id: id.slice(0, 8), current: true }));
+    expect(restic(SECOND, 'dump', 'latest', path.join(tmp, 'data.txt')).stdout).toBe('every byte comes back\n');
+    expect(restic(PASSWORD, 'cat', 'config').status).toBe(0);
   });
 });

@@ -30,6 +30,25 @@ export function cheapenS3rverRepositoryKeys(repository: string, password: string
   });
 }
 
+/**
+ * Adds a key for `newPassword` to a local repository that `password` opens, as `restic key add` would
+ * but under the cheap derivation: `key add` calibrates scrypt for seconds first. Returns the new key's ID.
+ */
+export function addCheapRepositoryKey(repository: string, password: string, newPassword: string): string {
+  const dir = path.join(repository, 'keys');
+  for (const name of fs.readdirSync(dir)) {
+    const key = JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8'));
+    let masterKey: Buffer;
+    try {
+      masterKey = open(Buffer.from(key.data, 'base64'), derive(password, Buffer.from(key.salt, 'base64'), key));
+    } catch {
+      continue; // another password's key
+    }
+    return writeKeyFile(dir, '', { ...key, created: new Date().toISOString() }, masterKey, newPassword, CHEAP);
+  }
+  throw new Error(`no key of ${repository} opens with the password given`);
+}
+
 /** scrypt's cost parameters, as a restic key file holds them. */
 export interface KdfCost { readonly N: number; readonly r: number; readonly p: number }
 const CHEAP: KdfCost = { N: 1024, r: 8, p: 1 };
@@ -55,19 +74,26 @@ function rewrap(dir: string, name: string, suffix: string, password: string, cos
   if (key.kdf !== 'scrypt') throw new Error(`key derivation ${key.kdf} is not scrypt`);
   if (key.N === cost.N && key.r === cost.r && key.p === cost.p) return false;
   const masterKey = open(Buffer.from(key.data, 'base64'), derive(password, Buffer.from(key.salt, 'base64'), key));
-  const salt = crypto.randomBytes(64);
-  const data = seal(masterKey, derive(password, salt, cost));
-  const content = JSON.stringify({ ...key, ...cost, salt: salt.toString('base64'), data: data.toString('base64') });
-  // restic names a key file by the SHA-256 of its content; the new one keeps the old one's mode and owner.
-  const newId = crypto.createHash('sha256').update(content).digest('hex');
   const { mode, uid, gid } = fs.statSync(file);
+  const newId = writeKeyFile(dir, suffix, key, masterKey, password, cost);
+  // The new file keeps the old one's mode and owner.
   const replacement = path.join(dir, `${newId}${suffix}`);
-  fs.writeFileSync(replacement, content);
   fs.chmodSync(replacement, mode & 0o7777);
   fs.chownSync(replacement, uid, gid);
   fs.rmSync(file);
   moved?.(id, newId);
   return true;
+}
+
+/** Writes `masterKey` sealed under `password` as a key file with `fields`' other fields; returns its ID. */
+function writeKeyFile(dir: string, suffix: string, fields: object, masterKey: Buffer, password: string, cost: KdfCost): string {
+  const salt = crypto.randomBytes(64);
+  const data = seal(masterKey, derive(password, salt, cost));
+  const content = JSON.stringify({ ...fields, kdf: 'scrypt', ...cost, salt: salt.toString('base64'), data: data.toString('base64') });
+  // restic names a key file by the SHA-256 of its content.
+  const id = crypto.createHash('sha256').update(content).digest('hex');
+  fs.writeFileSync(path.join(dir, `${id}${suffix}`), content);
+  return id;
 }
 
 interface DerivedKey { readonly aes: Buffer; readonly macK: Buffer; readonly macR: Buffer }
