@@ -68,7 +68,7 @@ export function addProductionBackups(stack: TerraformStack, product: Product, ap
  * Storage Box account, restoring it into scratch databases and running the team's checks.
  * The stack stays deployable alone: production's account comes in as variables.
  */
-export function addRestoreDrill(stack: TerraformStack, product: Product, app: Machine, options: ProductBackupOptions): void {
+export function addRestoreDrill(stack: TerraformStack, product: Product, app: Machine, options: ProductBackupOptions, database: PostgresDatabase): void {
   const host = new TerraformVariable(stack, 'production_backup_host', { type: 'string', nullable: false, description: "The production stack's backup_drill_host output" });
   const username = new TerraformVariable(stack, 'production_backup_username', { type: 'string', nullable: false, description: "The production stack's backup_drill_username output" });
   new RestoreDrill(stack, 'RestoreDrill', {
@@ -81,5 +81,6 @@ export function addRestoreDrill(stack: TerraformStack, product: Product, app: Ma
     resticPassword: new SecretVariable(stack, 'restic_password', { description: 'Password of production\'s restic repositories' }),
     heartbeat: Heartbeat.healthchecks(new SecretVariable(stack, 'restore_drill_heartbeat_url', { description: 'Healthchecks ping URL prefix for the restore drill' })),
     checks: options.restoreChecks,
+    postgresVersion: database.version,
   });
 }

@@ -152,7 +152,7 @@ export class EnvironmentStack extends TerraformStack {
     });
 
     if (product.backup && environment === Environment.PRODUCTION) addProductionBackups(this, product, this.app, product.backup, this.database);
-    if (product.backup && environment === Environment.TEST) addRestoreDrill(this, product, this.app, product.backup);
+    if (product.backup && environment === Environment.TEST) addRestoreDrill(this, product, this.app, product.backup, this.database);
 
     // Phase 3 production: Prometheus and Alertmanager move to a machine of their own.
     const monitoringTypes = environment === Environment.PRODUCTION ? product.phase.monitoringMachine : undefined;

@@ -178,7 +178,32 @@ describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH'
     expect(check.pings[1].body).toMatch(/repositories sound, read data slice storagebox slice 1\/1 \(every pack is read every 1 runs\), backups fresh/);
   });
 
+  test('the jobs run the client programs of the server\'s major (PG_BIN), not the ones Debian\'s pg_wrapper would pick', async () => {
+    // PG_BIN names a directory of the real PostgreSQL 15 programs, pg_dump and pg_restore wrapped to record each call.
+    const bin = path.join(tmp, 'pg-bin');
+    const calls = path.join(tmp, 'pg-bin-calls');
+    fs.mkdirSync(bin);
+    for (const program of ['psql', 'pg_dumpall']) fs.symlinkSync(`/usr/lib/postgresql/15/bin/${program}`, path.join(bin, program));
+    for (const program of ['pg_dump', 'pg_restore']) {
+      fs.writeFileSync(path.join(bin, program), `#!/bin/sh\necho ${program} >>'${calls}'\nexec /usr/lib/postgresql/15/bin/${program} "$@"\n`, { mode: 0o755 });
+    }
+    fs.writeFileSync(calls, '');
+    fs.chmodSync(calls, 0o666); // pg_restore of the read-back runs as root, pg_dump as the PostgreSQL OS user
+    fs.chmodSync(tmp, 0o755);
+    const dump = await run(production, 'backup-dump', variant(prodEtc, 'backup.conf', { PG_BIN: bin, PG_DATABASES: 'analytics', DUMP_DIR: path.join(tmp, 'dumps-pg-bin') }));
+    expectSuccess(dump, PROD_HOST, 'dump');
+    expect(fs.readFileSync(calls, 'utf8').split('\n').filter(Boolean).sort()).toEqual(['pg_dump', 'pg_restore']);
+    expect(fs.readFileSync(path.join(prodEtc, 'backup.conf'), 'utf8')).toMatch(/^PG_BIN='\/usr\/lib\/postgresql\/15\/bin'$/m);
+  });
+
   describe('failure cases: each ends non-zero, pings /fail and never success', () => {
+    test('PG_BIN names a directory without PostgreSQL\'s client programs: every job fails at once, naming it', async () => {
+      const missing = '/usr/lib/postgresql/99/bin';
+      const result = await run(production, 'backup-dump', variant(prodEtc, 'backup.conf', { PG_BIN: missing }));
+      expectFailure(result, PROD_HOST, 'dump', /PostgreSQL's client programs are not in \/usr\/lib\/postgresql\/99\/bin \(PG_BIN of .*backup\.conf\): install the client package of the server's major/);
+      expectFailure(await run(testMachine, 'restore-drill', variant(testEtc, 'drill.conf', { PG_BIN: missing })), TEST_HOST, 'restore-drill', /PostgreSQL's client programs are not in \/usr\/lib\/postgresql\/99\/bin/);
+    });
+
     test('target unreachable', async () => {
       // Port 1 (tcpmux): privileged and unused, so nothing another test starts can take it.
       const closed = 1;

@@ -4,6 +4,7 @@ import { BackupPlan, BackupPlanOptions } from '../../lib/backup/backup-plan';
 import { BackupTarget } from '../../lib/backup/backup-target';
 import { Heartbeat } from '../../lib/backup/heartbeat';
 import { PostgresDump } from '../../lib/backup/postgres-dump';
+import { PostgresVersion } from '../../lib/database/postgres-version';
 import { Retention } from '../../lib/backup/retention';
 import { S3Provider } from '../../lib/backup/s3-provider';
 import { Schedule, Weekday } from '../../lib/backup/schedule';
@@ -313,6 +314,17 @@ describe('BackupPlan', () => {
     expect(conf(files, 'PG_PORT')).toBe('5433');
     expect(onCalendar(files, 'backup-push.timer')).toBe('Sat *-*-* 01:30:00 UTC');
     expect(conf(files, 'MAX_AGE_HOURS')).toBe(String(7 * 24 + 2));
+  });
+
+  test('runs the client programs of the server\'s major when the dump names it (as a database\'s dump() does); a plain-JavaScript number is refused', () => {
+    const { stack, machine, options } = production();
+    new BackupPlan(stack, 'Backups', options).protect(machine, { postgres: PostgresDump.allDatabases({ version: PostgresVersion.of(16) }) });
+    expect(conf(machineFiles(stack), 'PG_BIN')).toBe("'/usr/lib/postgresql/16/bin'");
+    const unset = production();
+    new BackupPlan(unset.stack, 'Backups', unset.options).protect(unset.machine);
+    expect(conf(machineFiles(unset.stack), 'PG_BIN')).toBe("''");
+    expect(() => PostgresDump.allDatabases({ version: 16 as unknown as PostgresVersion }))
+      .toThrow(/PostgresDump\.allDatabases\.options\.version: 16 is not allowed: it is not a PostgresVersion\. Fix: use PostgresVersion\.of\(15\), or the database's dump\(\)/);
   });
 
   test('a test environment may have a plan without remote targets', () => {

@@ -4,8 +4,10 @@ import { BackupTarget } from '../../lib/backup/backup-target';
 import { Heartbeat } from '../../lib/backup/heartbeat';
 import { RestoreCheck } from '../../lib/backup/restore-check';
 import { RestoreDrill, RestoreDrillProps } from '../../lib/backup/restore-drill';
+import { PostgresVersion } from '../../lib/database/postgres-version';
 import { StorageBoxAccount } from '../../lib/hetzner/storage-box';
 import { ADMIN_CIDRS, ADMIN_KEY, resourcesOf, synthJson, testStack } from '../setup/stack';
+import { synthesizedBundle } from '../../testing/bundle';
 import { machinePayload } from '../setup/machine-payload';
 import { filesByPath } from './helpers/machine-root';
 
@@ -64,6 +66,24 @@ describe('RestoreDrill', () => {
     expect(f['/usr/local/sbin/restore-drill']).toMatch(/^#!\/bin\/bash/);
     // The production jobs are not on the test machine.
     expect(f['/usr/local/sbin/backup-push']).toBeUndefined();
+  });
+
+  test('runs the pg_restore and psql of the test server\'s major when given it, and installs that client; without it, Debian\'s choice', () => {
+    const packagesOf = (stack: TerraformStack) => synthesizedBundle(synthJson(stack), 'test-app').parts.find((p) => p.name === 'sovereign-backup restore drill')!.packages;
+    const given = drillProps();
+    new RestoreDrill(given.stack, 'RestoreDrill', { ...given.props, postgresVersion: PostgresVersion.of(17) });
+    expect(files(given.stack)['/etc/sovereign-backup/drill.conf']).toMatch(/^PG_BIN='\/usr\/lib\/postgresql\/17\/bin'$/m);
+    expect(packagesOf(given.stack)).toEqual(['postgresql-client-17']);
+
+    const unset = drillProps();
+    new RestoreDrill(unset.stack, 'RestoreDrill', unset.props);
+    expect(files(unset.stack)['/etc/sovereign-backup/drill.conf']).toMatch(/^PG_BIN=''$/m);
+    expect(packagesOf(unset.stack)).toEqual(['postgresql-client']);
+
+    // A plain-JavaScript caller passing the number.
+    const bad = drillProps();
+    expect(() => new RestoreDrill(bad.stack, 'RestoreDrill', { ...bad.props, postgresVersion: 17 as unknown as PostgresVersion }))
+      .toThrow(/test\/RestoreDrill\.postgresVersion: 17 is not allowed: it is not a PostgresVersion\. Fix: use the test machine's database\.version, or PostgresVersion\.of\(15\)/);
   });
 
   test('fails when there is no verification query', () => {

@@ -79,6 +79,7 @@ describe('PostgresDatabase', () => {
       dataDirectory: '/srv/postgresql/15/main', packageDataDirectory: '/var/lib/postgresql/15/main', requireMount: '/srv/postgresql',
     });
     expect(database.dump().dataDirectory).toBe('/srv/postgresql/15/main');
+    expect(database.dump().version).toBe(database.version);
     const names = bundle.parts.map((p) => p.name);
     expect(names.indexOf('volume /srv/postgresql')).toBeLessThan(names.indexOf('postgresql 15'));
   });

@@ -34,6 +34,12 @@ describe('the product PostgreSQL in the environment stacks', () => {
     const testBundle = synthesizedBundle(synth(stacks.test), 'acme-test-app');
     const names = testBundle.parts.map((p) => p.name);
     expect(names).toContain('sovereign-backup restore drill');
+    // The dump and the drill run the client programs of the servers' major, not the newest one installed.
+    expect(testBundle.parts.find((p) => p.name === 'sovereign-backup restore drill')!.packages).toEqual(['postgresql-client-15']);
+    const productionBundle = synthesizedBundle(synth(stacks.production), 'acme-production-app');
+    for (const conf of [testBundle.files.get('/etc/sovereign-backup/drill.conf')!, productionBundle.files.get('/etc/sovereign-backup/backup.conf')!]) {
+      expect(conf.content ?? conf.template).toMatch(/^PG_BIN='\/usr\/lib\/postgresql\/15\/bin'$/m);
+    }
   });
 
   test("production's backup plan dumps the database's data directory; Phase 2 keeps it on the root disk", () => {

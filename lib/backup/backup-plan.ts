@@ -337,6 +337,7 @@ export class BackupPlan extends Construct {
       ['PG_OS_USER', postgres.osUser],
       ['PG_HOST', '/var/run/postgresql'],
       ['PG_PORT', postgres.port],
+      ['PG_BIN', postgres.version?.binDirectory ?? ''],
       ['PG_DATABASES', (postgres.databaseNames ?? []).join(' ')],
       ['FILE_PATHS', paths.join(' ')],
       ['HEARTBEAT', 'backup-heartbeat'],

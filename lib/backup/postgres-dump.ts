@@ -1,5 +1,6 @@
 import { ValidationError } from '../core/validation-message';
 import { checkOptions, is, requireArray, requireString, Schema } from '../core/runtime-checks';
+import { PostgresVersion } from '../database/postgres-version';
 
 /** How the machine's PostgreSQL cluster is reached and where it keeps its data. */
 export interface PostgresDumpOptions {
@@ -18,6 +19,14 @@ export interface PostgresDumpOptions {
    * @default 5432
    */
   readonly port?: number;
+  /**
+   * The server's major: the jobs run that major's `pg_dump`, `pg_restore` and `psql`
+   * (`/usr/lib/postgresql/<major>/bin`), and fail naming the directory when it is missing.
+   * `PostgresDatabase.dump()` sets it.
+   * @default - the programs Debian's pg_wrapper picks, which with PGHOST set is the newest major installed: a
+   * newer client installed beside the server writes dumps an older pg_restore cannot read
+   */
+  readonly version?: PostgresVersion;
 }
 
 // The names a dump carries (DB_NAME_RE of the tooling): they become parts of file names on the machine.
@@ -27,6 +36,7 @@ const DUMP_OPTIONS: Schema<PostgresDumpOptions> = {
   dataDirectory: is.optional(is.text("use a path such as '/var/lib/postgresql'")),
   osUser: is.optional(is.text("use the operating-system user, such as 'postgres'")),
   port: is.optional(is.number('use a port such as 5432', { integer: true })),
+  version: is.optional(is.instance(PostgresVersion, 'use PostgresVersion.of(15), or the database\'s dump()')),
 };
 
 /**
@@ -62,6 +72,8 @@ export class PostgresDump {
   public readonly osUser: string;
   /** The port of the cluster (its Unix socket's number). */
   public readonly port: number;
+  /** The server's major, whose client programs the jobs run; undefined: Debian's pg_wrapper picks them. */
+  public readonly version?: PostgresVersion;
 
   private constructor(
     /** The databases, or `undefined` for all. */
@@ -73,6 +85,7 @@ export class PostgresDump {
     this.dataDirectory = options.dataDirectory ?? '/var/lib/postgresql';
     this.osUser = options.osUser ?? 'postgres';
     this.port = options.port ?? 5432;
+    this.version = options.version;
   }
 
   /** What is dumped, such as `PostgreSQL databases app, analytics` or `every PostgreSQL database`. */

@@ -6,6 +6,7 @@ import { checkProps, is } from '../core/runtime-checks';
 import { IMachine } from '../hetzner/machine';
 import { requireMachine } from '../hetzner/private/require-machine';
 import { EgressAllowlist } from '../boundary/egress-allowlist';
+import { PostgresVersion } from '../database/postgres-version';
 import { requireSensitive } from '../hetzner/storage-box';
 import { BackupTarget } from './backup-target';
 import { Heartbeat } from './heartbeat';
@@ -46,6 +47,12 @@ export interface RestoreDrillProps {
    * @default 'restore_drill_'
    */
   readonly databasePrefix?: string;
+  /**
+   * The major of the test machine's PostgreSQL server: the drill installs that major's client package and
+   * runs its `pg_restore` and `psql` (`/usr/lib/postgresql/<major>/bin`). Pass the database's `version`.
+   * @default - `postgresql-client`, and the programs Debian's pg_wrapper picks (the newest major installed)
+   */
+  readonly postgresVersion?: PostgresVersion;
 }
 
 const SERVER_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -80,6 +87,7 @@ export class RestoreDrill extends Construct {
       schedule: is.optional(is.instance(Schedule, 'use Schedule.weekly({ day: Weekday.MONDAY, hour: 6 }) or another Schedule')),
       maxBackupAge: is.optional(is.instance(Duration, 'use Duration.hours(26)')),
       databasePrefix: is.optional(is.text("use 'restore_drill_'")),
+      postgresVersion: is.optional(is.instance(PostgresVersion, "use the test machine's database.version, or PostgresVersion.of(15)")),
     }, 'pass { machine, source, sourceHost, resticPassword, heartbeat, checks }');
     requireMachine(this, 'machine', props.machine);
     this.machine = props.machine;
@@ -135,13 +143,14 @@ export class RestoreDrill extends Construct {
       ['PG_OS_USER', 'postgres'],
       ['PG_HOST', '/var/run/postgresql'],
       ['PG_PORT', 5432],
+      ['PG_BIN', props.postgresVersion?.binDirectory ?? ''],
       ['HEARTBEAT', 'drill-heartbeat'],
       ...target.conf,
     ]);
     ensureBasePart(props.machine);
     props.machine.addBundlePart({
       name: 'sovereign-backup restore drill',
-      packages: ['postgresql-client'],
+      packages: [props.postgresVersion?.clientPackage ?? 'postgresql-client'],
       files: [
         file(`${ETC}/drill.conf`, conf, '0600'),
         file(`${ETC}/secrets/drill-heartbeat.b64`, `${Fn.base64encode(props.heartbeat.pingUrl.stringValue)}\n`, '0600'),

@@ -188,9 +188,9 @@ export class PostgresDatabase extends Construct {
     });
   }
 
-  /** What the backup plan dumps: every database of this server, its data directory covered (a volume included). */
+  /** What the backup plan dumps: every database of this server, its data directory covered (a volume included), with the server's major's client programs. */
   public dump(): PostgresDump {
-    return PostgresDump.allDatabases({ dataDirectory: this.dataDirectory, port: this.port });
+    return PostgresDump.allDatabases({ dataDirectory: this.dataDirectory, port: this.port, version: this.version });
   }
 }
 

@@ -3,6 +3,8 @@ import { HcloudProvider } from '../../../generated/providers/hcloud/provider';
 import { Environment, Location, Machine, ServerType, SshKey } from '../../../lib';
 import { BackupPlan } from '../../../lib/backup/backup-plan';
 import { BackupTarget } from '../../../lib/backup/backup-target';
+import { PostgresDump } from '../../../lib/backup/postgres-dump';
+import { PostgresVersion } from '../../../lib/database/postgres-version';
 import { S3Provider } from '../../../lib/backup/s3-provider';
 import { Heartbeat } from '../../../lib/backup/heartbeat';
 import { RestoreCheck } from '../../../lib/backup/restore-check';
@@ -77,7 +79,8 @@ export function synthBackupApp(options: FixtureOptions = {}): { app: App; produc
     heartbeat: Heartbeat.healthchecks(secret(production, 'heartbeat_url')),
     targets: [BackupTarget.storageBox(account, { hostKeys: options.hostKeys }), ...(options.offsite ? [offsiteTarget(production, 'offsite')] : [])],
   });
-  plan.protect(prodMachine);
+  // The major of the PostgreSQL the suites run, as a PostgresDatabase's dump() and version give it.
+  plan.protect(prodMachine, { postgres: PostgresDump.allDatabases({ version: PostgresVersion.V15 }) });
 
   const test = new TerraformStack(app, 'test');
   new HcloudProvider(test, 'hcloud', {});
@@ -96,6 +99,7 @@ export function synthBackupApp(options: FixtureOptions = {}): { app: App; produc
         : { readonly: false }),
     }), { hostKeys: options.drillPasswordLogin ? undefined : options.hostKeys }),
     sourceHost: prodMachine.serverName,
+    postgresVersion: PostgresVersion.V15,
     resticPassword: secret(test, 'production_restic_password'),
     heartbeat: Heartbeat.healthchecks(secret(test, 'heartbeat_url')),
     checks: [

@@ -13,7 +13,7 @@ export LC_ALL=C
 SB_ETC=\${SOVEREIGN_BACKUP_ETC:-\${SOVEREIGN_ROOT:-}/etc/sovereign-backup}
 SB_LIB=$(dirname "$(readlink -f "\${BASH_SOURCE[0]}")")
 # Isolated (-I: no PYTHON* variables, no user site) and without site packages (-S): the snippets use
-# the standard library only, and skipping the site-packages scan makes each of the jobs' many calls start sooner.
+# the standard library only.
 PY=(/usr/bin/python3 -I -S)
 SB_OK=0 SB_SUMMARY='' SB_FAILURE='' SB_CLEANUP=() SB_STEP='starting' SB_CACHE='' SB_START_PING=''
 # Snapshot times (restic backup --time) are the dump's UTC time.
@@ -148,6 +148,13 @@ load_conf() {
   SB_CACHE=$(mktemp -d "$BACKUP_STATE/cache-run.XXXXXX")
   export PGHOST="\${PG_HOST:-/var/run/postgresql}" PGPORT="\${PG_PORT:-5432}"
   if [ -n "\${PG_USER:-}" ]; then export PGUSER="$PG_USER"; fi
+  # The server's major's own client programs, first on PATH: Debian's pg_wrapper would pick the newest
+  # major installed (PGHOST is set), and start Perl on every call.
+  if [ -n "\${PG_BIN:-}" ]; then
+    [ -x "$PG_BIN/pg_dump" ] && [ -x "$PG_BIN/pg_restore" ] && [ -x "$PG_BIN/psql" ] \\
+      || die "PostgreSQL's client programs are not in $PG_BIN (PG_BIN of $SB_ETC/$1): install the client package of the server's major, or correct the major the plan was given"
+    PATH="$PG_BIN:$PATH"
+  fi
 }
 
 # One job at a time touches the repositories of this machine (prune needs them to itself).
