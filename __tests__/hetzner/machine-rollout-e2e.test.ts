@@ -14,7 +14,7 @@ import { Schedule } from '../../lib/backup/schedule';
 import { StorageBox } from '../../lib/hetzner/storage-box';
 import { EnvironmentMonitoring } from '../../lib/monitoring/environment-monitoring';
 import { UptimeCheck } from '../../lib/monitoring/uptime-check';
-import { HetznerStandIn, LoopbackMachine, StandInWorkspace, TerraformRun } from '../../testing';
+import { HetznerStandIn, LoopbackMachine, PlannedChanges, StandInWorkspace, TerraformRun } from '../../testing';
 import { boundary, plan, RULES } from '../monitoring/helpers/fixture';
 
 // A production stack applied through Terraform with the stand-in provider, its machine's bundle rolled
@@ -103,6 +103,11 @@ function messages(run: TerraformRun): string {
   }).join('\n');
 }
 const decode = (b64: string | undefined) => Buffer.from(String(b64).trim(), 'base64').toString('utf8');
+/** The planned changes, or a failure that says what Terraform said. */
+function changesOf(planned: { run: TerraformRun; changes?: PlannedChanges }): PlannedChanges {
+  if (!planned.changes) throw new Error(`terraform ${planned.run.args[0]} failed (exit ${planned.run.exitCode}, ${planned.run.ms} ms):\n${messages(planned.run)}`.slice(0, 8000));
+  return planned.changes;
+}
 
 describe('day-2 rollout of a production machine\'s bundle (stand-in provider, real sshd on loopback)', () => {
   const standIn = new HetznerStandIn();
@@ -158,7 +163,7 @@ describe('day-2 rollout of a production machine\'s bundle (stand-in provider, re
 
   test('a second deploy with nothing changed plans no change at all', () => {
     const planned = deploy({ keepDaily: 7, teamPart: true }).plan();
-    expect(planned.changes?.resourceChanges.filter((c) => !c.actions.every((a) => a === 'no-op') && !c.actions.every((a) => a === 'read'))).toEqual([]);
+    expect(changesOf(planned).resourceChanges.filter((c) => !c.actions.every((a) => a === 'no-op') && !c.actions.every((a) => a === 'read'))).toEqual([]);
   }, 120_000);
 
   test('day 2: a retention, an uptime check, a rotated secret and a dropped part reach the machine; the server stays', () => {
@@ -167,7 +172,7 @@ describe('day-2 rollout of a production machine\'s bundle (stand-in provider, re
     ws.setVariables({ TF_VAR_monitoring_webhook_ops: 'https://chat.acme.eu/hooks/rotated-token-0002' });
     const next = { keepDaily: 14, extraCheck: true };
     const planned = deploy(next).plan();
-    const changed = planned.changes!.resourceChanges.filter((c) => !c.actions.every((a) => a === 'no-op' || a === 'read'));
+    const changed = changesOf(planned).resourceChanges.filter((c) => !c.actions.every((a) => a === 'no-op' || a === 'read'));
     // Only the rollout is replaced: the plan shows the bundle version going from old to new.
     expect(changed.map((c) => [c.type, c.actions])).toEqual([['terraform_data', ['delete', 'create']]]);
     expect(changed[0].before.triggers_replace.bundle).toBe(old);
