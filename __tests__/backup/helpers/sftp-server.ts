@@ -20,8 +20,9 @@ export class SftpServer {
   /**
    * Starts the server; with `passwordLogin`, that user logs in with its password (and nothing
    * else) into its own home, as the drill's read-only sub-account does. Each start has a new host key.
+   * `defaultKeyExchange`: see {@link startLoopbackSshd}.
    */
-  public static async start(dir: string, options: { passwordLogin?: PasswordLogin } = {}): Promise<SftpServer> {
+  public static async start(dir: string, options: { passwordLogin?: PasswordLogin; defaultKeyExchange?: boolean } = {}): Promise<SftpServer> {
     fs.mkdirSync(dir, { recursive: true });
     const home = path.join(dir, 'home');
     fs.mkdirSync(home, { mode: 0o755 });
@@ -35,7 +36,7 @@ export class SftpServer {
       extra.push(`AllowUsers ${login.user}`, `Match User ${login.user}`, '  PasswordAuthentication yes', '  PubkeyAuthentication no',
         `  ForceCommand internal-sftp -d ${login.home}`);
     }
-    const sshd = await startLoopbackSshd(dir, extra);
+    const sshd = await startLoopbackSshd(dir, extra, { defaultKeyExchange: options.defaultKeyExchange });
     return new SftpServer(dir, home, sshd.port, sshd.hostKey, sshd.child, sshd.log);
   }
 

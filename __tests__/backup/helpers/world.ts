@@ -41,6 +41,12 @@ export interface WorldOptions {
    * @default false
    */
   readonly calibratedKeys?: boolean;
+  /**
+   * The Storage Box offers OpenSSH's own key exchanges, the post-quantum hybrid first, as a real server
+   * may (benchmarks): each connection then costs the client what it costs on a machine.
+   * @default false - X25519 only (see startLoopbackSshd)
+   */
+  readonly defaultKeyExchange?: boolean;
 }
 
 /** A machine's files as the bundle lays them out, and its configuration directory. */
@@ -60,7 +66,7 @@ export class BackupWorld {
     fs.chmodSync(tmp, 0o755);
     const [pg, sftp, receiver, s3] = await Promise.all([
       PostgresCluster.start(path.join(tmp, 'postgres')),
-      SftpServer.start(path.join(tmp, 'storage-box')),
+      SftpServer.start(path.join(tmp, 'storage-box'), { defaultKeyExchange: options.defaultKeyExchange }),
       HeartbeatReceiver.start(),
       options.offsite ? S3Server.start(path.join(tmp, 's3')) : Promise.resolve(undefined),
     ]);
