@@ -197,11 +197,15 @@ export class RecoveryLab {
   public static readonly DRILL_USER = 'sovereign-dbdrill';
   public static readonly DRILL_PASSWORD = 'Drill-sub-account-password-0001';
 
-  public static async start(dir: string): Promise<RecoveryLab> {
+  /** `defaultKeyExchange`: the Storage Box offers OpenSSH's own key exchanges, as a benchmark wants (see SftpServer). */
+  public static async start(dir: string, options: { defaultKeyExchange?: boolean } = {}): Promise<RecoveryLab> {
     fs.chmodSync(dir, 0o755);
     const boxDir = path.join(dir, 'storage-box');
     const [box, receiver] = await Promise.all([
-      SftpServer.start(boxDir, { passwordLogin: { user: RecoveryLab.DRILL_USER, password: RecoveryLab.DRILL_PASSWORD, home: path.join(boxDir, 'home') } }),
+      SftpServer.start(boxDir, {
+        passwordLogin: { user: RecoveryLab.DRILL_USER, password: RecoveryLab.DRILL_PASSWORD, home: path.join(boxDir, 'home') },
+        defaultKeyExchange: options.defaultKeyExchange,
+      }),
       HeartbeatReceiver.start(),
     ]);
     return new RecoveryLab(dir, box, receiver, synthPilot());
