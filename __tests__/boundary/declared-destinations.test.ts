@@ -186,8 +186,8 @@ describe('an offsite S3 endpoint is declared on its own port', () => {
     }, /production\/App\.egress: 'the backup target \(S3 bucket at .*\) \(known at deploy\) on TCP 8443' is not allowed: .* Fix: .*FirewallRule\.tcpOut\(8443, FirewallRule\.ANYWHERE\)/);
   });
 
-  // The endpoint is a secret, so synth cannot see the port its URL names: Terraform checks it when the
-  // variable gets its value (the variable's validation), before anything is created.
+  // The endpoint is a secret, so synth cannot see the port its URL names: Terraform checks it at plan (a
+  // precondition beside the jobs), before anything is created.
   test('an endpoint URL on another port than the declared one fails the plan, without printing the URL', () => {
     const standIn = new HetznerStandIn({ reattach: true });
     try {

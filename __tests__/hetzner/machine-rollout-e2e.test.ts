@@ -14,7 +14,7 @@ import { Schedule } from '../../lib/backup/schedule';
 import { StorageBox } from '../../lib/hetzner/storage-box';
 import { EnvironmentMonitoring } from '../../lib/monitoring/environment-monitoring';
 import { UptimeCheck } from '../../lib/monitoring/uptime-check';
-import { HetznerStandIn, LoopbackMachine, PlannedChanges, StandInWorkspace, TerraformRun } from '../../testing';
+import { HetznerStandIn, LoopbackMachine, PlannedChanges, PlanOutcome, StandInWorkspace, TerraformRun } from '../../testing';
 import { boundary, plan, RULES } from '../monitoring/helpers/fixture';
 
 // A production stack applied through Terraform with the stand-in provider, its machine's bundle rolled
@@ -104,7 +104,7 @@ function messages(run: TerraformRun): string {
 }
 const decode = (b64: string | undefined) => Buffer.from(String(b64).trim(), 'base64').toString('utf8');
 /** The planned changes, or a failure that says what Terraform said. */
-function changesOf(planned: { run: TerraformRun; changes?: PlannedChanges }): PlannedChanges {
+function changesOf(planned: PlanOutcome): PlannedChanges {
   if (!planned.changes) throw new Error(`terraform ${planned.run.args[0]} failed (exit ${planned.run.exitCode}, ${planned.run.ms} ms):\n${messages(planned.run)}`.slice(0, 8000));
   return planned.changes;
 }

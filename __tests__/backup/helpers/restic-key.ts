@@ -40,7 +40,7 @@ export function addCheapRepositoryKey(repository: string, password: string, newP
     const key = JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8'));
     let masterKey: Buffer;
     try {
-      masterKey = open(Buffer.from(key.data, 'base64'), derive(password, Buffer.from(key.salt, 'base64'), key));
+      masterKey = masterKeyOf(key, password);
     } catch {
       continue; // another password's key
     }
@@ -73,7 +73,7 @@ function rewrap(dir: string, name: string, suffix: string, password: string, cos
   const key = JSON.parse(fs.readFileSync(file, 'utf8'));
   if (key.kdf !== 'scrypt') throw new Error(`key derivation ${key.kdf} is not scrypt`);
   if (key.N === cost.N && key.r === cost.r && key.p === cost.p) return false;
-  const masterKey = open(Buffer.from(key.data, 'base64'), derive(password, Buffer.from(key.salt, 'base64'), key));
+  const masterKey = masterKeyOf(key, password);
   const { mode, uid, gid } = fs.statSync(file);
   const newId = writeKeyFile(dir, suffix, key, masterKey, password, cost);
   // The new file keeps the old one's mode and owner.
@@ -97,6 +97,11 @@ function writeKeyFile(dir: string, suffix: string, fields: object, masterKey: Bu
 }
 
 interface DerivedKey { readonly aes: Buffer; readonly macK: Buffer; readonly macR: Buffer }
+
+/** The repository's master key, opened from a key file's JSON with its password; throws on a wrong one. */
+function masterKeyOf(key: { data: string; salt: string } & KdfCost, password: string): Buffer {
+  return open(Buffer.from(key.data, 'base64'), derive(password, Buffer.from(key.salt, 'base64'), key));
+}
 
 function derive(password: string, salt: Buffer, params: KdfCost): DerivedKey {
   const bytes = crypto.scryptSync(password, salt, 64, { N: params.N, r: params.r, p: params.p, maxmem: 512 * 1024 * 1024 });
