@@ -32,26 +32,37 @@ export function peerEnvironment(peer: string): Readonly<Record<string, string>> 
 }
 
 /**
- * The owner of each client socket seen, by inode: Terraform validates and configures over one
- * connection, so one scan of /proc serves every call on it. Socket inodes come from a counter that
- * does not repeat in practice, so an inode seen again is the same socket.
+ * The owner of each client connection seen, by peer (`ipv4:127.0.0.1:port`), with the descriptor that
+ * held its socket. Terraform validates and configures over one connection, so one scan of /proc serves
+ * every call on it. A hit is checked with one readlink: while that descriptor still holds the same socket,
+ * the connection is open and its port cannot belong to another one.
  */
-const ownerBySocket = new Map<string, number>();
+const ownerByPeer = new Map<string, SocketOwner>();
+
+interface SocketOwner { readonly pid: number; readonly fd: string; readonly inode: string }
 
 /** The process owning the client end of a loopback connection (`ipv4:127.0.0.1:port`), on Linux. */
 function peerPid(peer: string): number | undefined {
+  const known = ownerByPeer.get(peer);
+  if (known && stillHolds(known)) return known.pid;
   const m = /(?:^|:)(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(peer);
   if (!m) return undefined;
   const inode = socketInode(m[1], Number(m[2]));
   if (!inode) return undefined;
-  const known = ownerBySocket.get(inode);
-  if (known !== undefined) return known;
-  const pid = pidOwning(inode);
-  if (pid !== undefined) {
-    if (ownerBySocket.size > 1000) ownerBySocket.clear();
-    ownerBySocket.set(inode, pid);
+  const owner = ownerOf(inode);
+  if (owner !== undefined) {
+    if (ownerByPeer.size > 1000) ownerByPeer.clear();
+    ownerByPeer.set(peer, owner);
   }
-  return pid;
+  return owner?.pid;
+}
+
+function stillHolds(owner: SocketOwner): boolean {
+  try {
+    return fs.readlinkSync(`/proc/${owner.pid}/fd/${owner.fd}`) === `socket:[${owner.inode}]`;
+  } catch {
+    return false;
+  }
 }
 
 function environmentOf(pid: number): Record<string, string> | undefined {
@@ -94,7 +105,7 @@ function socketInode(ip: string, port: number): string | undefined {
   return undefined;
 }
 
-function pidOwning(inode: string): number | undefined {
+function ownerOf(inode: string): SocketOwner | undefined {
   const target = `socket:[${inode}]`;
   for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     let fds: string[];
@@ -105,7 +116,7 @@ function pidOwning(inode: string): number | undefined {
     }
     for (const fd of fds) {
       try {
-        if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === target) return Number(pid);
+        if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === target) return { pid: Number(pid), fd, inode };
       } catch {
         // closed meanwhile
       }
