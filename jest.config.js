@@ -4,11 +4,11 @@ const os = require('os');
 module.exports = {
   testEnvironment: 'node',
   // Jest's default is one worker less than the cores, so one on the 2-core build machine. The suites spend
-  // much of their time waiting on the daemons, Terraform and the timers they drive, so one worker more than
-  // the cores keeps both busy: 2 workers took 297 s there, 3 took 261 s and 4 took 257 s
-  // (scripts/slowest-tests.results.md). Suites share nothing but ports (below the ephemeral range, see
-  // testing/harness/ports.ts) and the packed library (packed once per run, __tests__/setup/packed-library.ts).
-  maxWorkers: (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length) + 1,
+  // much of their time waiting on the daemons, Terraform and the timers they drive, so workers beyond the
+  // cores keep both busy: two more than the cores left 6 s of CPU idle in a run (192 s), one more 25-28 s
+  // (202 s) (scripts/slowest-tests.results.md). Suites share nothing but ports (below the ephemeral range,
+  // see testing/harness/ports.ts) and the packed library (packed once per run, __tests__/setup/packed-library.ts).
+  maxWorkers: (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length) + 2,
   roots: ['<rootDir>/__tests__'],
   testMatch: ['**/*.test.ts'],
   // Type-checking happens once in `tsc -p tsconfig.test.json`; here ts-jest only transpiles.
