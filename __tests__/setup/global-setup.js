@@ -1,6 +1,8 @@
 // The last resort against a run that never ends: after JEST_RUN_LIMIT_MINUTES (default 60, below CI's
 // 90-minute limit) the run stops with a message naming the limit, instead of waiting until CI kills it.
-module.exports = async () => {
+const warmTransformCache = require('./warm-transform-cache');
+
+module.exports = async (_globalConfig, projectConfig) => {
   const minutes = Number(process.env.JEST_RUN_LIMIT_MINUTES ?? 60);
   const timer = setTimeout(() => {
     process.stderr.write(`\njest: the run took more than ${minutes} minutes and is stopped (JEST_RUN_LIMIT_MINUTES). A suite hangs: run the suites one by one to find it.\n`);
@@ -8,4 +10,5 @@ module.exports = async () => {
   }, minutes * 60_000);
   // Unreferenced: a run that ends on time is not kept alive by it.
   timer.unref();
+  await warmTransformCache(projectConfig);
 };
