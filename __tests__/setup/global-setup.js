@@ -1,6 +1,8 @@
-// The last resort against a run that never ends: after JEST_RUN_LIMIT_MINUTES (default 60, below CI's
-// 90-minute limit) the run stops with a message naming the limit, instead of waiting until CI kills it.
 const warmTransformCache = require('./warm-transform-cache');
+
+// Before the workers start: the last resort against a run that never ends, and a warm transform cache.
+// After JEST_RUN_LIMIT_MINUTES (default 60, below CI's 90-minute limit) the run stops with a message naming
+// the limit, instead of waiting until CI kills it.
 
 module.exports = async (_globalConfig, projectConfig) => {
   const minutes = Number(process.env.JEST_RUN_LIMIT_MINUTES ?? 60);
