@@ -1,5 +1,6 @@
 const fs = require('fs');
 const path = require('path');
+const vm = require('vm');
 const { createScriptTransformer } = require('@jest/transform');
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -28,7 +29,8 @@ module.exports = async function warmTransformCache(projectConfig) {
   const transformer = await createScriptTransformer(projectConfig);
   const options = {
     isInternalModule: false,
-    supportsDynamicImport: false,
+    // As jest-runtime decides it: true only under node --experimental-vm-modules.
+    supportsDynamicImport: typeof vm.SyntheticModule === 'function',
     supportsExportNamespaceFrom: false,
     supportsStaticESM: false,
     supportsTopLevelAwait: false,
