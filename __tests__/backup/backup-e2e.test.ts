@@ -8,14 +8,13 @@ import {
   b64, BackupWorld, expectFailure, expectSuccess, fingerprint as fingerprintOf, MachineRoot, PATH_ENV, PROD_HOST, repositoryLock, RESTIC_PASSWORD, RunResult,
   scratchDatabases, survivorsOf, TEST_HOST,
 } from './helpers/world';
+import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // The exact scripts the library renders, taken from the synthesized user data (rendered the way
 // Terraform renders it at apply), run against a real PostgreSQL 15, real restic and a real OpenSSH
 // SFTP server on loopback (helpers/world.ts). Needs root: PostgreSQL runs as its own OS user, sshd
 // chroots sessions, and the disk-full case mounts a small tmpfs. CI runs as root.
-const isRoot = process.getuid?.() === 0;
-if (!isRoot) console.warn('backup end-to-end suite skipped: it needs root (runuser, sshd, mount)');
-const describeAsRoot = isRoot ? describe : describe.skip;
+const describeAsRoot = describeWithRealParts(isRoot, 'the backup end-to-end suite', 'root (runuser, sshd, mount)');
 
 describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH', () => {
   jest.setTimeout(120_000);

@@ -3,13 +3,12 @@ import * as os from 'os';
 import * as path from 'path';
 import { SftpServer } from './helpers/sftp-server';
 import { BackupWorld, corrupt, expectFailure, expectSuccess, filesBySize, MachineRoot, PROD_HOST, TEST_HOST } from './helpers/world';
+import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // The four false successes of issue #13, each reproduced against the exact rendered scripts with a
 // real PostgreSQL 15, restic and OpenSSH: each job must now fail and ping /fail where it used to
 // report success. Needs root, as the end-to-end suite does.
-const isRoot = process.getuid?.() === 0;
-if (!isRoot) console.warn('backup false-success suite skipped: it needs root (runuser, sshd, useradd)');
-const describeAsRoot = isRoot ? describe : describe.skip;
+const describeAsRoot = describeWithRealParts(isRoot, 'the backup false-success suite', 'root (runuser, sshd, useradd)');
 
 describeAsRoot('no success without proof', () => {
   jest.setTimeout(180_000);

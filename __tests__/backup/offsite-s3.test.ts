@@ -5,18 +5,14 @@ import { S3Server } from './helpers/s3-server';
 import {
   b64, BackupWorld, corrupt, expectFailure, expectSuccess, filesBySize, fingerprint, MachineRoot, PROD_HOST, RunResult, scratchDatabases, TEST_HOST,
 } from './helpers/world';
+import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // The offsite target (BackupTarget.s3Compatible) against a real S3-compatible server: s3rver on
 // loopback, behind a strict Signature V4 check (see helpers/s3-server.ts). Production's plan copies
 // to the Storage Box and to the bucket; the drill restores from the bucket. The exact rendered
 // scripts, with real PostgreSQL 15 and restic's S3 backend (ListObjectsV2, HEAD, ranged GET, PUT,
 // DELETE). Needs root, as the end-to-end suite does.
-const isRoot = process.getuid?.() === 0;
-if (!isRoot) {
-  if (process.env.CI) throw new Error('the offsite S3 suite needs root (runuser, sshd) in CI');
-  console.warn('offsite S3 suite skipped: it needs root (runuser, sshd)');
-}
-const describeAsRoot = isRoot ? describe : describe.skip;
+const describeAsRoot = describeWithRealParts(isRoot, 'the offsite S3 suite', 'root (runuser, sshd)');
 
 /** The repository's prefix in the bucket: the machine's server name (s3Compatible's default path). */
 const PREFIX = PROD_HOST;

@@ -5,15 +5,12 @@ import * as os from 'os';
 import * as path from 'path';
 import { addCheapRepositoryKey, cheapenRepositoryKeys } from './helpers/restic-key';
 import { PATH_ENV } from './helpers/world';
+import { describeWithRealParts } from '../setup/real-parts';
 
 // The backup suites re-wrap their repositories' keys under a cheap scrypt cost (helpers/restic-key.ts) and
 // carry on with restic's calibrated key when that fails; this suite is where a failure to re-wrap shows.
 const hasRestic = spawnSync('restic', ['version'], { env: { PATH: PATH_ENV } }).status === 0;
-if (!hasRestic) {
-  if (process.env.CI) throw new Error('the restic key suite needs restic in CI');
-  console.warn('restic key suite skipped: restic is not installed');
-}
-const describeWithRestic = hasRestic ? describe : describe.skip;
+const describeWithRestic = describeWithRealParts(hasRestic, 'the restic key suite', 'restic');
 
 describeWithRestic('re-wrapping a restic key under a cheap key derivation (a test helper)', () => {
   const PASSWORD = 'correct horse battery staple 7#';

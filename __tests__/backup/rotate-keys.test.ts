@@ -9,15 +9,14 @@ import { HeartbeatReceiver } from './helpers/heartbeat-receiver';
 import { addCheapRepositoryKey, cheapenRepositoryKeys } from './helpers/restic-key';
 import { SftpServer } from './helpers/sftp-server';
 import { b64, PATH_ENV, PROD_HOST, runScript, RunResult } from './helpers/world';
+import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // backup-rotate-keys as the rollout agent runs it: the tooling laid out in a machine root (the
 // script next to the other jobs, common.sh and askpass where they source them, backup.conf with
 // Storage Box targets as BackupPlan writes it), the replaced password files kept under
 // SOVEREIGN_PREVIOUS_ROOT at their absolute paths, and real restic over a real OpenSSH SFTP server
 // on loopback (the Storage Box stand-in of the end-to-end suite). Needs root, like that suite.
-const isRoot = process.getuid?.() === 0;
-if (!isRoot) console.warn('backup-rotate-keys suite skipped: it needs root (sshd)');
-const describeAsRoot = isRoot ? describe : describe.skip;
+const describeAsRoot = describeWithRealParts(isRoot, 'the backup-rotate-keys suite', 'root (sshd)');
 
 // Characters a shell or restic's command splitting would trip over, so that a leak or a mangling shows.
 const A = 'old horse battery staple 7#';

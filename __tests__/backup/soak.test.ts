@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { BackupWorld, corrupt, expectFailure, expectSuccess, filesBySize, PROD_HOST, scratchDatabases, TEST_HOST } from './helpers/world';
+import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // The soak: 20 backup -> wipe -> drill cycles of the exact rendered scripts against a real
 // PostgreSQL 15, restic and OpenSSH, while pgbench writes to production all along (transfers
@@ -10,14 +11,9 @@ import { BackupWorld, corrupt, expectFailure, expectSuccess, filesBySize, PROD_H
 // its dump began, each with its content, and nothing else; every fifth cycle also drills a copy of
 // the repository with damaged packs, which must fail. 0 rows lost, 0 false successes.
 // Needs root, as the end-to-end suite does; and pgbench (Debian's postgresql-client).
-const isRoot = process.getuid?.() === 0;
 const PGBENCH = '/usr/lib/postgresql/15/bin/pgbench';
 const ready = isRoot && fs.existsSync(PGBENCH);
-if (!ready) {
-  if (process.env.CI) throw new Error(`the backup soak needs root and ${PGBENCH} in CI`);
-  console.warn('backup soak skipped: it needs root and pgbench');
-}
-const describeIfReady = ready ? describe : describe.skip;
+const describeIfReady = describeWithRealParts(ready, 'the backup soak', `root and ${PGBENCH}`);
 const CYCLES = 20;
 
 describeIfReady('soak: 20 backup -> wipe -> drill cycles under a concurrent writer', () => {

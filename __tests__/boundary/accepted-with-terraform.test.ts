@@ -8,6 +8,7 @@ import {
 import { HetznerStandIn } from '../../testing';
 import { checkedStack, policy } from './fixtures';
 import { outcomeOf } from './refusal';
+import { describeWithRealParts } from '../setup/real-parts';
 
 // Issue #14: "0 invalid configurations accepted", judged by Terraform too. Every configuration of
 // this corpus is valid and must be accepted by the library; what it synthesizes then goes through
@@ -28,9 +29,7 @@ const hasTerraform = (() => {
     return false;
   }
 })();
-if (!hasTerraform && process.env.CI) throw new Error('terraform is not on PATH: the accepted corpus cannot be judged by Terraform in CI');
-if (!hasTerraform) console.warn('accepted-with-terraform: skipped, terraform is not on PATH');
-const describeWithTerraform = hasTerraform ? describe : describe.skip;
+const describeWithTerraform = describeWithRealParts(hasTerraform, 'accepted-with-terraform', 'terraform on PATH, to judge the accepted corpus');
 
 interface Config {
   readonly environment: Environment;

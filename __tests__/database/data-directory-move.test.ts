@@ -5,17 +5,14 @@ import * as path from 'path';
 import { synthDatabase } from './helpers/fixture';
 import { createDebianCluster, layOutDatabaseFiles, PG_BIN, serviceByPgCtl } from './helpers/machine-files';
 import { NamespacePair } from './helpers/netns';
+import { describeWithRealParts } from '../setup/real-parts';
 
 // Moving the data directory to a volume, as the first deploy with a DataVolume does it: the exact
 // rendered setup script and files, a real PostgreSQL 15 cluster holding data on the "root disk",
 // and a tmpfs mounted where the volume would be. Paths move under a temp root (SOVEREIGN_ROOT);
 // the drop-in's data_directory is mapped the same way.
 const ready = fs.existsSync(`${PG_BIN}/postgres`) && NamespacePair.available();
-if (!ready) {
-  if (process.env.CI === 'true') throw new Error('PostgreSQL 15 and root with ip netns are required in CI');
-  console.warn('data directory move suite skipped: it needs root, ip netns and PostgreSQL 15');
-}
-const describeReal = ready ? describe : describe.skip;
+const describeReal = describeWithRealParts(ready, 'the data directory move suite', 'root, ip netns and PostgreSQL 15');
 
 describeReal('moving the data directory to a volume', () => {
   jest.setTimeout(120_000);

@@ -5,6 +5,7 @@ import { cheapenRepositoryKeys } from '../backup/helpers/restic-key';
 import { JobRun, LabMachine, fingerprint, PILOT, RecoveryLab, RESTIC_PASSWORD } from './helpers/recovery-lab';
 import { PG_BIN } from './helpers/machine-files';
 import { NamespacePair } from './helpers/netns';
+import { describeWithRealParts } from '../setup/real-parts';
 
 // The whole data path of the example product (examples/phase1-pilot) on loopback, from its rendered
 // files only: production's PostgreSQL configured by its bundle, the app's data loaded over the private
@@ -12,11 +13,7 @@ import { NamespacePair } from './helpers/netns';
 // stopped, files wiped); then the weekly drill of the test stack, on a second cluster configured from
 // the test stack's bundle, restores the backup through the read-only sub-account and passes its checks.
 const ready = fs.existsSync(`${PG_BIN}/postgres`) && fs.existsSync('/usr/bin/restic') && fs.existsSync('/usr/sbin/sshd') && NamespacePair.available();
-if (!ready) {
-  if (process.env.CI === 'true') throw new Error('the full cycle needs root with ip netns, PostgreSQL 15, restic and OpenSSH in CI');
-  console.warn('full-cycle suite skipped: it needs root, ip netns, PostgreSQL 15, restic and OpenSSH');
-}
-const describeReal = ready ? describe : describe.skip;
+const describeReal = describeWithRealParts(ready, 'the full-cycle suite', 'root, ip netns, PostgreSQL 15, restic and OpenSSH');
 
 const pingPath = (host: string, job: string, suffix = '') => `/ping/test-ping-key/${host}-${job}${suffix}`;
 function expectSuccess(run: JobRun, host: string, job: string): void {

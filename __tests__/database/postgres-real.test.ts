@@ -5,6 +5,7 @@ import * as path from 'path';
 import { synthDatabase } from './helpers/fixture';
 import { createDebianCluster, layOutDatabaseFiles, PG_BIN, serviceByPgCtl } from './helpers/machine-files';
 import { NamespacePair } from './helpers/netns';
+import { describeWithRealParts } from '../setup/real-parts';
 
 // The exact files a production machine's bundle installs (conf.d drop-in, pg_hba.conf, the setup script
 // and its settings, the password file rendered as Terraform renders it) run a real PostgreSQL 15
@@ -17,11 +18,7 @@ const OUTSIDE = '192.0.2.2';
 const PASSWORD = "s3cret-app-password-'quoted'-42";
 
 const ready = fs.existsSync(`${PG_BIN}/postgres`) && NamespacePair.available();
-if (!ready) {
-  if (process.env.CI === 'true') throw new Error('PostgreSQL 15 (/usr/lib/postgresql/15/bin) and root with ip netns are required in CI');
-  console.warn('PostgreSQL proof suite skipped: it needs root, ip netns and PostgreSQL 15');
-}
-const describeReal = ready ? describe : describe.skip;
+const describeReal = describeWithRealParts(ready, 'the PostgreSQL proof suite', 'root, ip netns and PostgreSQL 15 (/usr/lib/postgresql/15/bin)');
 
 describeReal('the rendered PostgreSQL configuration, on a real PostgreSQL 15', () => {
   jest.setTimeout(120_000);

@@ -5,6 +5,7 @@ import { synthesizedBundle } from '../../testing/bundle';
 import { productFixture } from './helpers/fixture';
 import { renderTemplate, variableValues } from './helpers/machine-files';
 import { BUILT_FOR_SERVER_ID, FAKE_SECRETS } from './helpers/machine-root';
+import { describeWithRealParts } from '../setup/real-parts';
 
 // The day-2 path of a first deployment whose monitoring setup refuses a secret: production's bundle
 // as the library synthesizes it, delivered as the rollout's provisioners deliver it (the compressed
@@ -14,9 +15,7 @@ import { BUILT_FOR_SERVER_ID, FAKE_SECRETS } from './helpers/machine-root';
 // secret, and leave no half-configured prober behind; the corrected deploy then goes through.
 
 const python = spawnSync('python3', ['--version']).status === 0;
-if (!python) console.warn('first-deploy refusal suite skipped: python3 is missing');
-if (!python && process.env.CI === 'true') throw new Error('python3 is missing in CI');
-const describeWithPython = python ? describe : describe.skip;
+const describeWithPython = describeWithRealParts(python, 'the first-deploy refusal suite', 'python3');
 
 const SERVER = 'acme-production-app';
 /** The check's key: the part of the ping URL that must never be printed. */

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DEADMAN_PATH, durationSeconds, LiveProber, OPS_PATH, runJobHook, startLiveProber, WATCHDOG_TIME_SCALE } from './helpers/live-prober';
 import { Notification, waitFor } from './helpers/live-stack';
+import { describeWithRealParts } from '../setup/real-parts';
 
 // Production's Phase 1 prober as the library renders it, live on loopback: Prometheus, the blackbox
 // exporter, Alertmanager and node exporter from Debian, started with the rendered command lines and
@@ -15,9 +16,7 @@ import { Notification, waitFor } from './helpers/live-stack';
 // clone. Each scenario that waits runs in the background from the start; its tests await its findings.
 const binaries = ['prometheus', 'prometheus-alertmanager', 'prometheus-blackbox-exporter', 'prometheus-node-exporter']
   .every((b) => spawnSync(b, ['--version']).status === 0);
-if (!binaries) console.warn('monitoring end-to-end suite skipped: the Debian prometheus packages are missing (.ci/run installs them)');
-if (!binaries && process.env.CI === 'true') throw new Error('the Debian prometheus packages are missing in CI');
-const describeLive = binaries ? describe : describe.skip;
+const describeLive = describeWithRealParts(binaries, 'the monitoring end-to-end suite', "Debian's prometheus, prometheus-alertmanager, prometheus-blackbox-exporter and prometheus-node-exporter");
 
 /** Runs a Python snippet as the unprivileged user `nobody`; returns what it printed. */
 function asNobody(code: string): string {

@@ -3,15 +3,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { startLoopbackSshd, stopSshd } from '../../testing/harness/sshd';
+import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // The loopback sshd offers X25519 only (the suites open hundreds of connections, and the post-quantum
 // hybrid OpenSSH's client prefers costs it 75 ms of CPU each); a benchmark asks for OpenSSH's own list.
-const isRoot = process.getuid?.() === 0;
-if (!isRoot) {
-  if (process.env.CI) throw new Error('the loopback sshd suite needs root (sshd) in CI');
-  console.warn('loopback sshd suite skipped: it needs root (sshd)');
-}
-const describeAsRoot = isRoot ? describe : describe.skip;
+const describeAsRoot = describeWithRealParts(isRoot, 'the loopback sshd suite', 'root (sshd)');
 
 describeAsRoot('the loopback sshd\'s key exchange', () => {
   let tmp: string;

@@ -1,0 +1,21 @@
+/** Whether the suites run as root, as CI does (runuser, sshd, ip netns and mount need it). */
+export const isRoot = process.getuid?.() === 0;
+
+/** Whether this is a CI run (`CI` set, and not to `false`), where every real part must be there. */
+export function runsInCi(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0';
+}
+
+/**
+ * `describe` for a suite that runs a real part (root, a daemon, a Debian package). Where `available` is
+ * false, the suite fails in CI, whose machine `bash .ci/run` provisions, so a missing part means a broken
+ * machine and not a pass; elsewhere it is skipped with a one-line notice.
+ */
+export function describeWithRealParts(available: boolean, suite: string, needs: string, env: NodeJS.ProcessEnv = process.env): jest.Describe {
+  if (available) return describe;
+  if (runsInCi(env)) {
+    throw new Error(`${suite} needs ${needs}, and CI must have it: run the suites as root after scripts/system-packages.sh (bash .ci/run does both)`);
+  }
+  console.warn(`${suite} skipped: it needs ${needs}`);
+  return describe.skip;
+}
