@@ -1,5 +1,5 @@
 import { IConstruct } from 'constructs';
-import { Annotations, conditional, DataResource, Fn, Op, TerraformVariable } from 'cdktf';
+import { Annotations, conditional, Fn, Op, TerraformVariable } from 'cdktf';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
 import { BundleFile } from '../hetzner/machine-bundle';
 import { Location } from '../hetzner/location';
@@ -7,6 +7,7 @@ import { IStorageBoxAccount, requireSensitive, STORAGE_BOX_SSH_PORT } from '../h
 import { ETC, file } from './private/tooling';
 import { S3Provider } from './s3-provider';
 import { Port } from '../core/port';
+import { TerraformData } from '../core/private/terraform-data';
 import { checkOptions, checkProps, is } from '../core/runtime-checks';
 
 /** How a Storage Box sub-account holds a repository (`BackupTarget.storageBox`). */
@@ -68,7 +69,7 @@ function requireEndpointPort(scope: IConstruct, id: string, endpoint: TerraformV
   // The host's group comes first, the port's second.
   const named = Fn.tonumber(Fn.element(Fn.regex(`${ENDPOINT_HOST}:([0-9]+)`, value), 1));
   const schemeDefault = conditional(Fn.startswith(Fn.lower(value), 'http://'), 80, 443);
-  new DataResource(scope, id, {
+  new TerraformData(scope, id, {
     lifecycle: {
       precondition: [{
         condition: Op.eq(Fn.try([named, schemeDefault]), port),

@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
-import { DataResource, Fn, ITerraformDependable, Lazy, TerraformVariable } from 'cdktf';
+import { Fn, ITerraformDependable, Lazy, TerraformResource, TerraformVariable } from 'cdktf';
 import { Duration } from '../core/duration';
+import { TerraformData } from '../core/private/terraform-data';
 import { Port } from '../core/port';
 import { invalidValue, ValidationError } from '../core/validation-message';
 import { BundleFiles, MachineBundle, RenderedBundle } from './machine-bundle';
@@ -50,7 +51,7 @@ const TOKEN = /\$\{TfToken\[[^\]]+\]\}/g;
  */
 export class MachineRollout extends Construct {
   /** The `terraform_data` resource whose provisioners roll the bundle out. */
-  public readonly resource: DataResource;
+  public readonly resource: TerraformResource;
   private readonly renderBundle: () => RenderedBundle;
 
   constructor(scope: Construct, id: string, props: {
@@ -80,7 +81,7 @@ export class MachineRollout extends Construct {
     const incoming = () => `${INCOMING}/${version().slice('sha256:'.length, 'sha256:'.length + 16)}`;
     const inputs = Lazy.stringValue({ produce: () => inputsDocument(current().files) });
 
-    this.resource = new DataResource(this, 'Resource', {
+    this.resource = new TerraformData(this, 'Resource', {
       triggersReplace: {
         bundle: Lazy.stringValue({ produce: version }),
         inputs: Lazy.stringValue({ produce: () => inputsDigest(current().files) }),

@@ -1,0 +1,83 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { DataResource, TerraformStack, Testing } from 'cdktf';
+import { TerraformData } from '../../lib/core/private/terraform-data';
+
+const ADMIN_SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu';
+
+/**
+ * The times `terraform` ran while `build`'s stack was synthesized with its validations. cdktf reads the binary's
+ * name when it loads and runs it in the real process's environment (not jest's copy), so the modules are loaded
+ * afresh with TERRAFORM_BINARY_NAME naming a stand-in that counts its runs.
+ */
+function terraformRunsDuringSynth(build: (modules: { cdktf: typeof import('cdktf'); lib: typeof import('../../lib'); stacks: typeof import('../../stacks') }) => TerraformStack): number {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'counted-terraform-'));
+  const binary = path.join(dir, 'terraform');
+  fs.writeFileSync(binary, `#!/bin/sh\necho "$*" >> '${dir}/runs'\necho 'Terraform v1.11.4'\n`, { mode: 0o755 });
+  const saved = process.env.TERRAFORM_BINARY_NAME;
+  process.env.TERRAFORM_BINARY_NAME = binary;
+  try {
+    jest.isolateModules(() => {
+      const cdktf = require('cdktf');
+      cdktf.Testing.synth(build({ cdktf, lib: require('../../lib'), stacks: require('../../stacks') }), true);
+    });
+    return fs.existsSync(path.join(dir, 'runs')) ? fs.readFileSync(path.join(dir, 'runs'), 'utf8').trim().split('\n').length : 0;
+  } finally {
+    if (saved === undefined) delete process.env.TERRAFORM_BINARY_NAME;
+    else process.env.TERRAFORM_BINARY_NAME = saved;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('terraform_data without a Terraform at synth', () => {
+  test("cdktf's DataResource runs `terraform version` at every synth (the process this class saves)", () => {
+    expect(terraformRunsDuringSynth(({ cdktf }) => {
+      const stack = new cdktf.TerraformStack(cdktf.Testing.app(), 'control');
+      new cdktf.DataResource(stack, 'Data', { triggersReplace: { a: '1' } });
+      return stack;
+    })).toBe(1);
+  });
+
+  test("a product's stacks (machine rollouts, an offsite target's precondition) synthesize, validations included, without running Terraform", () => {
+    let data: string[] = [];
+    expect(terraformRunsDuringSynth(({ cdktf, lib, stacks }) => {
+      const product = new lib.Product({
+        name: 'acme', phase: lib.Phase.TWO, stateBucket: 'acme-state', boundary: require('../boundary/fixtures').policy,
+        admin: { sshPublicKeys: { ops: ADMIN_SSH_KEY }, cidrs: ['198.51.100.0/24'] },
+        monitoring: new lib.MonitoringPlan({
+          uptimeChecks: [lib.UptimeCheck.http(lib.Environment.PRODUCTION, 'https://acme.eu/health')],
+          receivers: [lib.AlertReceiver.webhook('ops', { hostname: 'chat.acme.eu' })],
+          deadMansSwitch: lib.DeadMansSwitch.healthchecksIo(),
+        }),
+        backup: { offsite: lib.S3Provider.IONOS, restoreChecks: [lib.RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })] },
+      });
+      const { production } = new stacks.ProductStacks(cdktf.Testing.app(), product);
+      data = Object.keys(JSON.parse(cdktf.Testing.synth(production)).resource.terraform_data);
+      return production;
+    })).toBe(0);
+    // The machine's rollout and the offsite endpoint's port precondition.
+    expect(data).toEqual(expect.arrayContaining([expect.stringMatching(/Rollout/), expect.stringMatching(/Endpoint|Port|Offsite/i)]));
+  });
+
+  test('synthesizes what DataResource does: triggers_replace and the meta-arguments, in JSON and in HCL', () => {
+    const build = (kind: 'ours' | 'cdktf') => {
+      const stack = new TerraformStack(Testing.app(), 'same');
+      const config = {
+        triggersReplace: { bundle: 'sha256:abc', inputs: '${var.x}' },
+        connection: { type: 'ssh' as const, host: '203.0.113.7', user: 'root' },
+        provisioners: [{ type: 'remote-exec' as const, inline: ['true'] }],
+        lifecycle: { precondition: [{ condition: 'true', errorMessage: 'never' }] },
+      };
+      if (kind === 'ours') new TerraformData(stack, 'Data', config);
+      else new DataResource(stack, 'Data', config);
+      return stack;
+    };
+    const resources = (stack: TerraformStack) => JSON.parse(Testing.synth(stack)).resource;
+    expect(resources(build('ours')).terraform_data.Data.triggers_replace).toEqual({ bundle: 'sha256:abc', inputs: '${var.x}' });
+    expect(resources(build('ours'))).toEqual(resources(build('cdktf')));
+    const hcl = Testing.synthHcl(build('ours'));
+    expect(hcl).toMatch(/resource "terraform_data" "Data" \{\s*triggers_replace = \{/);
+    expect(hcl).toBe(Testing.synthHcl(build('cdktf')));
+  });
+});
