@@ -9,6 +9,11 @@ module.exports = {
   // (202 s) (scripts/slowest-tests.results.md). Suites share nothing but ports (below the ephemeral range,
   // see testing/harness/ports.ts) and the packed library (packed once per run, __tests__/setup/packed-library.ts).
   maxWorkers: (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length) + 2,
+  // Jest's default of 5 s per test is for unit tests on an idle machine. Here tests start sshd, PostgreSQL and
+  // Terraform while three other workers do the same on 2 cores, and on a virtual machine where process starts are
+  // dear a two-daemon test took over 5 s (scripts/slowest-tests.results.md, 2026-12-04). Suites that wait longer
+  // set their own timeouts; a test that hangs still fails.
+  testTimeout: 30_000,
   roots: ['<rootDir>/__tests__'],
   testMatch: ['**/*.test.ts'],
   // Type-checking happens once in `tsc -p tsconfig.test.json`; here ts-jest only transpiles.
