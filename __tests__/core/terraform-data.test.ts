@@ -6,23 +6,31 @@ import { TerraformData } from '../../lib/core/private/terraform-data';
 
 const ADMIN_SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu';
 
+type Modules = { cdktf: typeof import('cdktf'); lib: typeof import('../../lib'); stacks: typeof import('../../stacks') };
+
 /**
- * The times `terraform` ran while `build`'s stack was synthesized with its validations. cdktf reads the binary's
- * name when it loads and runs it in the real process's environment (not jest's copy), so the modules are loaded
- * afresh with TERRAFORM_BINARY_NAME naming a stand-in that counts its runs.
+ * Synthesizes `build`'s stack with its validations, with TERRAFORM_BINARY_NAME naming a `terraform` that counts its
+ * runs, or one that does not exist (a machine without Terraform). cdktf reads the name when it loads, so the modules
+ * are loaded afresh. Returns the runs counted and what the synth threw.
  */
-function terraformRunsDuringSynth(build: (modules: { cdktf: typeof import('cdktf'); lib: typeof import('../../lib'); stacks: typeof import('../../stacks') }) => TerraformStack): number {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'counted-terraform-'));
+function synthWithTerraform(terraform: 'counting' | 'missing', build: (modules: Modules) => TerraformStack): { runs: number; error?: unknown } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synth-terraform-'));
   const binary = path.join(dir, 'terraform');
-  fs.writeFileSync(binary, `#!/bin/sh\necho "$*" >> '${dir}/runs'\necho 'Terraform v1.11.4'\n`, { mode: 0o755 });
+  if (terraform === 'counting') fs.writeFileSync(binary, `#!/bin/sh\necho "$*" >> '${dir}/runs'\necho 'Terraform v1.11.4'\n`, { mode: 0o755 });
   const saved = process.env.TERRAFORM_BINARY_NAME;
   process.env.TERRAFORM_BINARY_NAME = binary;
+  let error: unknown;
   try {
     jest.isolateModules(() => {
       const cdktf = require('cdktf');
-      cdktf.Testing.synth(build({ cdktf, lib: require('../../lib'), stacks: require('../../stacks') }), true);
+      try {
+        cdktf.Testing.synth(build({ cdktf, lib: require('../../lib'), stacks: require('../../stacks') }), true);
+      } catch (e) {
+        error = e;
+      }
     });
-    return fs.existsSync(path.join(dir, 'runs')) ? fs.readFileSync(path.join(dir, 'runs'), 'utf8').trim().split('\n').length : 0;
+    const runs = fs.existsSync(path.join(dir, 'runs')) ? fs.readFileSync(path.join(dir, 'runs'), 'utf8').trim().split('\n').length : 0;
+    return { runs, error };
   } finally {
     if (saved === undefined) delete process.env.TERRAFORM_BINARY_NAME;
     else process.env.TERRAFORM_BINARY_NAME = saved;
@@ -31,17 +39,19 @@ function terraformRunsDuringSynth(build: (modules: { cdktf: typeof import('cdktf
 }
 
 describe('terraform_data without a Terraform at synth', () => {
-  test("cdktf's DataResource runs `terraform version` at every synth (the process this class saves)", () => {
-    expect(terraformRunsDuringSynth(({ cdktf }) => {
+  test("cdktf's DataResource runs `terraform version` at every synth, and fails the synth without Terraform (what this class avoids)", () => {
+    const control = ({ cdktf }: Modules) => {
       const stack = new cdktf.TerraformStack(cdktf.Testing.app(), 'control');
       new cdktf.DataResource(stack, 'Data', { triggersReplace: { a: '1' } });
       return stack;
-    })).toBe(1);
+    };
+    expect(synthWithTerraform('counting', control)).toEqual({ runs: 1, error: undefined });
+    expect(String(synthWithTerraform('missing', control).error)).toMatch(/Validation failed[\s\S]*Could not determine version of \S*terraform/);
   });
 
   test("a product's stacks (machine rollouts, an offsite target's precondition) synthesize, validations included, without running Terraform", () => {
     let data: string[] = [];
-    expect(terraformRunsDuringSynth(({ cdktf, lib, stacks }) => {
+    const production = ({ cdktf, lib, stacks }: Modules) => {
       const product = new lib.Product({
         name: 'acme', phase: lib.Phase.TWO, stateBucket: 'acme-state', boundary: require('../boundary/fixtures').policy,
         admin: { sshPublicKeys: { ops: ADMIN_SSH_KEY }, cidrs: ['198.51.100.0/24'] },
@@ -52,12 +62,14 @@ describe('terraform_data without a Terraform at synth', () => {
         }),
         backup: { offsite: lib.S3Provider.IONOS, restoreChecks: [lib.RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })] },
       });
-      const { production } = new stacks.ProductStacks(cdktf.Testing.app(), product);
-      data = Object.keys(JSON.parse(cdktf.Testing.synth(production)).resource.terraform_data);
-      return production;
-    })).toBe(0);
+      const stack = new stacks.ProductStacks(cdktf.Testing.app(), product).production;
+      data = Object.keys(JSON.parse(cdktf.Testing.synth(stack)).resource.terraform_data);
+      return stack;
+    };
+    expect(synthWithTerraform('counting', production)).toEqual({ runs: 0, error: undefined });
     // The machine's rollout and the offsite endpoint's port precondition.
     expect(data).toEqual(expect.arrayContaining([expect.stringMatching(/Rollout/), expect.stringMatching(/Endpoint|Port|Offsite/i)]));
+    expect(synthWithTerraform('missing', production)).toEqual({ runs: 0, error: undefined });
   });
 
   test('synthesizes what DataResource does: triggers_replace and the meta-arguments, in JSON and in HCL', () => {
