@@ -11,26 +11,27 @@ type Modules = { cdktf: typeof import('cdktf'); lib: typeof import('../../lib');
 /**
  * Synthesizes `build`'s stack with its validations, with TERRAFORM_BINARY_NAME naming a `terraform` that counts its
  * runs, or one that does not exist (a machine without Terraform). cdktf reads the name when it loads, so the modules
- * are loaded afresh. Returns the runs counted and what the synth threw.
+ * are loaded afresh. Returns the runs counted, the synthesized JSON and what the synth threw.
  */
-function synthWithTerraform(terraform: 'counting' | 'missing', build: (modules: Modules) => TerraformStack): { runs: number; error?: unknown } {
+function synthWithTerraform(terraform: 'counting' | 'missing', build: (modules: Modules) => TerraformStack): { runs: number; json?: any; error?: unknown } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synth-terraform-'));
   const binary = path.join(dir, 'terraform');
   if (terraform === 'counting') fs.writeFileSync(binary, `#!/bin/sh\necho "$*" >> '${dir}/runs'\necho 'Terraform v1.11.4'\n`, { mode: 0o755 });
   const saved = process.env.TERRAFORM_BINARY_NAME;
   process.env.TERRAFORM_BINARY_NAME = binary;
+  let json: any;
   let error: unknown;
   try {
     jest.isolateModules(() => {
       const cdktf = require('cdktf');
       try {
-        cdktf.Testing.synth(build({ cdktf, lib: require('../../lib'), stacks: require('../../stacks') }), true);
+        json = JSON.parse(cdktf.Testing.synth(build({ cdktf, lib: require('../../lib'), stacks: require('../../stacks') }), true));
       } catch (e) {
         error = e;
       }
     });
     const runs = fs.existsSync(path.join(dir, 'runs')) ? fs.readFileSync(path.join(dir, 'runs'), 'utf8').trim().split('\n').length : 0;
-    return { runs, error };
+    return { runs, json, error };
   } finally {
     if (saved === undefined) delete process.env.TERRAFORM_BINARY_NAME;
     else process.env.TERRAFORM_BINARY_NAME = saved;
@@ -45,13 +46,12 @@ describe('terraform_data without a Terraform at synth', () => {
       new cdktf.DataResource(stack, 'Data', { triggersReplace: { a: '1' } });
       return stack;
     };
-    expect(synthWithTerraform('counting', control)).toEqual({ runs: 1, error: undefined });
+    expect(synthWithTerraform('counting', control)).toMatchObject({ runs: 1, error: undefined });
     expect(String(synthWithTerraform('missing', control).error)).toMatch(/Validation failed[\s\S]*Could not determine version of \S*terraform/);
   });
 
   test("a product's stacks (machine rollouts, an offsite target's precondition) synthesize, validations included, without running Terraform", () => {
-    let data: string[] = [];
-    const production = ({ cdktf, lib, stacks }: Modules) => {
+    const { runs, json, error } = synthWithTerraform('counting', ({ cdktf, lib, stacks }) => {
       const product = new lib.Product({
         name: 'acme', phase: lib.Phase.TWO, stateBucket: 'acme-state', boundary: require('../boundary/fixtures').policy,
         admin: { sshPublicKeys: { ops: ADMIN_SSH_KEY }, cidrs: ['198.51.100.0/24'] },
@@ -62,14 +62,12 @@ describe('terraform_data without a Terraform at synth', () => {
         }),
         backup: { offsite: lib.S3Provider.IONOS, restoreChecks: [lib.RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })] },
       });
-      const stack = new stacks.ProductStacks(cdktf.Testing.app(), product).production;
-      data = Object.keys(JSON.parse(cdktf.Testing.synth(stack)).resource.terraform_data);
-      return stack;
-    };
-    expect(synthWithTerraform('counting', production)).toEqual({ runs: 0, error: undefined });
+      return new stacks.ProductStacks(cdktf.Testing.app(), product).production;
+    });
+    // No run at all, so the synth cannot depend on a Terraform being installed.
+    expect({ runs, error }).toEqual({ runs: 0, error: undefined });
     // The machine's rollout and the offsite endpoint's port precondition.
-    expect(data).toEqual(expect.arrayContaining([expect.stringMatching(/Rollout/), expect.stringMatching(/Endpoint|Port|Offsite/i)]));
-    expect(synthWithTerraform('missing', production)).toEqual({ runs: 0, error: undefined });
+    expect(Object.keys(json.resource.terraform_data)).toEqual(expect.arrayContaining([expect.stringMatching(/Rollout/), expect.stringMatching(/Endpoint|Port|Offsite/i)]));
   });
 
   test('synthesizes what DataResource does: triggers_replace and the meta-arguments, in JSON and in HCL', () => {
@@ -85,11 +83,13 @@ describe('terraform_data without a Terraform at synth', () => {
       else new DataResource(stack, 'Data', config);
       return stack;
     };
+    const [ours, theirs] = [build('ours'), build('cdktf')];
     const resources = (stack: TerraformStack) => JSON.parse(Testing.synth(stack)).resource;
-    expect(resources(build('ours')).terraform_data.Data.triggers_replace).toEqual({ bundle: 'sha256:abc', inputs: '${var.x}' });
-    expect(resources(build('ours'))).toEqual(resources(build('cdktf')));
-    const hcl = Testing.synthHcl(build('ours'));
+    const oursJson = resources(ours);
+    expect(oursJson.terraform_data.Data.triggers_replace).toEqual({ bundle: 'sha256:abc', inputs: '${var.x}' });
+    expect(oursJson).toEqual(resources(theirs));
+    const hcl = Testing.synthHcl(ours);
     expect(hcl).toMatch(/resource "terraform_data" "Data" \{\s*triggers_replace = \{/);
-    expect(hcl).toBe(Testing.synthHcl(build('cdktf')));
+    expect(hcl).toBe(Testing.synthHcl(theirs));
   });
 });
