@@ -1,4 +1,4 @@
-import { spawnSync } from 'child_process';
+import { execFile, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { DEADMAN_PATH, durationSeconds, LiveProber, OPS_PATH, runJobHook, startLiveProber, WATCHDOG_TIME_SCALE } from './helpers/live-prober';
@@ -18,11 +18,20 @@ const binaries = ['prometheus', 'prometheus-alertmanager', 'prometheus-blackbox-
   .every((b) => spawnSync(b, ['--version']).status === 0);
 const describeLive = describeWithRealParts(binaries, 'the monitoring end-to-end suite', "Debian's prometheus, prometheus-alertmanager, prometheus-blackbox-exporter and prometheus-node-exporter");
 
-/** Runs a Python snippet as the unprivileged user `nobody`; returns what it printed. */
-function asNobody(code: string): string {
-  const result = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '/usr/bin/python3', '-c', code], { encoding: 'utf8' });
-  return `${result.stdout}${result.stderr}`.trim();
+/**
+ * Runs a command as another user; resolves with what it printed. Asynchronously: the receivers live in
+ * this process and time the Watchdog's pings as they arrive, and a blocked event loop (a synchronous
+ * Python start takes about half a second on a slow machine) would stamp a ping late and shorten its gap.
+ */
+function runAs(user: string, group: string, command: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('setpriv', [`--reuid=${user}`, `--regid=${group}`, '--clear-groups', ...command], { encoding: 'utf8' },
+      (error, stdout, stderr) => (error && typeof error.code !== 'number' ? reject(error) : resolve(`${stdout}${stderr}`.trim())));
+  });
 }
+
+/** Runs a Python snippet as the unprivileged user `nobody`; resolves with what it printed. */
+const asNobody = (code: string): Promise<string> => runAs('nobody', 'nogroup', ['/usr/bin/python3', '-c', code]);
 
 /** Lets other users walk down to the root's files (as /etc is), so that only each file's own mode protects it. */
 function openDirectories(dir: string): void {
@@ -189,15 +198,15 @@ describeLive('the monitoring, live on Prometheus, Alertmanager and the blackbox 
     openDirectories(main.root.dir);
     const status = `http://127.0.0.1:${main.stack.ports.alertmanager}/api/v2/status`;
     const get = (url: string) => `import urllib.request, urllib.error\ntry:\n  print(urllib.request.urlopen("${url}").status)\nexcept urllib.error.HTTPError as e:\n  print(e.code)`;
-    expect(asNobody(get(status))).toBe('401');
-    expect(asNobody(get(`http://127.0.0.1:${main.stack.ports.prometheus}/api/v1/status/config`))).toBe('401');
+    expect(await asNobody(get(status))).toBe('401');
+    expect(await asNobody(get(`http://127.0.0.1:${main.stack.ports.prometheus}/api/v1/status/config`))).toBe('401');
     for (const file of ['/etc/sovereign-monitoring/secrets/web_password', '/etc/sovereign-monitoring/alertmanager.yml',
       '/etc/sovereign-monitoring/secrets/monitoring_webhook_ops.b64', '/etc/sovereign-monitoring/web/amtool.yml']) {
-      expect(asNobody(`open("${main.root.path(file)}").read()`)).toMatch(/PermissionError/);
+      expect(await asNobody(`open("${main.root.path(file)}").read()`)).toMatch(/PermissionError/);
     }
     // The daemons' group reads the password (Prometheus authenticates with it); the status holds the URLs.
-    const asPrometheus = spawnSync('setpriv', ['--reuid=prometheus', '--regid=prometheus', '--clear-groups', 'cat', main.root.path('/etc/sovereign-monitoring/secrets/web_password')], { encoding: 'utf8' });
-    expect(asPrometheus.status).toBe(0);
+    const password = fs.readFileSync(main.root.path('/etc/sovereign-monitoring/secrets/web_password'), 'utf8').trim();
+    expect(await runAs('prometheus', 'prometheus', ['cat', main.root.path('/etc/sovereign-monitoring/secrets/web_password')])).toBe(password);
     const authorized = await fetch(status, { headers: { authorization: main.stack.authorization } });
     expect(authorized.status).toBe(200);
     expect(await authorized.text()).toContain(DEADMAN_PATH);
