@@ -12,5 +12,8 @@ module.exports = async (_globalConfig, projectConfig) => {
   }, minutes * 60_000);
   // Unreferenced: a run that ends on time is not kept alive by it.
   timer.unref();
-  await warmTransformCache(projectConfig);
+  // JEST_WARM_TRANSFORM_CACHE=0: a run of a few files under another configuration (jest-exits.test.ts). Its
+  // transforms are cached under that configuration's keys, so warming would transpile every source again
+  // (about 9 CPU-s on a slow 2-core machine) for the one or two files it loads.
+  if (process.env.JEST_WARM_TRANSFORM_CACHE !== '0') await warmTransformCache(projectConfig);
 };
