@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The slowest test files of a jest run, slowest first, with the share of the run each takes.
+// The slowest test files of a jest run, slowest first, with the share of the run each takes; then the slowest single tests.
 //   node scripts/slowest-tests.js              runs the whole suite once (jest --ci --json) and reports, with
 //                                              the CPU time the machine spent meanwhile (from /proc/stat: the
 //                                              daemons the suites start count too) and the floor it sets
@@ -48,4 +48,14 @@ if (cpu) {
 }
 for (const f of files.slice(0, Number(process.env.SLOWEST_COUNT || 15))) {
   console.log(`${f.seconds.toFixed(1).padStart(7)} s  ${(100 * f.seconds / total).toFixed(1).padStart(5)} %  ${f.file} (${f.tests} tests)${f.failed ? '  FAILED' : ''}`);
+}
+
+// A single test runs against its own timeout (jest.config.js's testTimeout, or the one its suite sets), so
+// the slowest tests are the ones a slower machine would fail first: compare each with its budget.
+const tests = results.testResults
+  .flatMap((r) => r.assertionResults.map((a) => ({ file: path.relative(ROOT, r.name), name: a.fullName, seconds: (a.duration ?? 0) / 1000 })))
+  .sort((a, b) => b.seconds - a.seconds);
+console.log('The slowest single tests:');
+for (const t of tests.slice(0, Number(process.env.SLOWEST_COUNT || 15))) {
+  console.log(`${t.seconds.toFixed(1).padStart(7)} s  ${t.file}: ${t.name.length > 100 ? `${t.name.slice(0, 97)}...` : t.name}`);
 }
