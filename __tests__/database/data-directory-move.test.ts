@@ -21,7 +21,7 @@ describeReal('moving the data directory to a volume', () => {
   const mount = () => path.join(root, 'srv/postgresql');
 
   const setup = () => {
-    const r = spawnSync('ip', ['netns', 'exec', ns.db, 'python3', path.join(root, 'usr/local/sbin/sovereign-postgres-setup')],
+    const r = spawnSync('ip', ['netns', 'exec', ns.db, '/usr/bin/python3', path.join(root, 'usr/local/sbin/sovereign-postgres-setup')],
       { env: { PATH: process.env.PATH, SOVEREIGN_ROOT: root }, encoding: 'utf8' });
     return { code: r.status, out: `${r.stdout}${r.stderr}` };
   };

@@ -27,7 +27,7 @@ describeReal('the rendered PostgreSQL configuration, on a real PostgreSQL 15', (
   let setupOutput: string[] = [];
 
   function setup(): { code: number | null; out: string } {
-    const r = spawnSync(ns.exec(ns.db)[0], [...ns.exec(ns.db).slice(1), 'python3', path.join(root, 'usr/local/sbin/sovereign-postgres-setup')],
+    const r = spawnSync(ns.exec(ns.db)[0], [...ns.exec(ns.db).slice(1), '/usr/bin/python3', path.join(root, 'usr/local/sbin/sovereign-postgres-setup')],
       { env: { PATH: process.env.PATH, SOVEREIGN_ROOT: root, LANG: 'C.UTF-8' }, encoding: 'utf8' });
     const out = `${r.stdout}${r.stderr}`;
     setupOutput.push(out);

@@ -152,7 +152,7 @@ describe('the rollout agent', () => {
 
   test('refuses to run without its arguments', () => {
     const m = machine();
-    const run = spawnSync('python3', [path.join(m.dir, 'sovereign-rollout'), 'apply'], { encoding: 'utf8' });
+    const run = spawnSync('/usr/bin/python3', [path.join(m.dir, 'sovereign-rollout'), 'apply'], { encoding: 'utf8' });
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/usage: sovereign-rollout apply --version sha256:<hex> --dir <incoming> \| status/);
   });

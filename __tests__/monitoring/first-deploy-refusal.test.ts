@@ -14,7 +14,7 @@ import { describeWithRealParts } from '../setup/real-parts';
 // (a non-zero exit fails `terraform apply`), say where, why and how to fix it without printing the
 // secret, and leave no half-configured prober behind; the corrected deploy then goes through.
 
-const python = spawnSync('python3', ['--version']).status === 0;
+const python = spawnSync('/usr/bin/python3', ['--version']).status === 0;
 const describeWithPython = describeWithRealParts(python, 'the first-deploy refusal suite', 'python3');
 
 const SERVER = 'acme-production-app';

@@ -114,7 +114,7 @@ export class LabMachine {
 
   /** Runs the rendered setup script in the machine's namespace; throws on failure. */
   public setup(): string {
-    const r = spawnSync('ip', ['netns', 'exec', this.ns!.db, 'python3', path.join(this.root, 'usr/local/sbin/sovereign-postgres-setup')],
+    const r = spawnSync('ip', ['netns', 'exec', this.ns!.db, '/usr/bin/python3', path.join(this.root, 'usr/local/sbin/sovereign-postgres-setup')],
       { env: { PATH: PATH_ENV, SOVEREIGN_ROOT: this.root, LANG: 'C.UTF-8' }, encoding: 'utf8' });
     const out = `${r.stdout}${r.stderr}`;
     if (r.status !== 0) throw new Error(`sovereign-postgres-setup failed on ${this.name} (exit ${r.status}):\n${out}`);
