@@ -4,7 +4,7 @@
 //                                              the CPU time the machine spent meanwhile (from /proc/stat: the
 //                                              daemons the suites start count too) and the floor it sets
 //   node scripts/slowest-tests.js RESULTS.json reports a run you already have (jest --json --outputFile)
-// SLOWEST_COUNT sets how many files are listed (default 15).
+// SLOWEST_COUNT sets how many files and tests are listed (default 15 each).
 'use strict';
 const { spawnSync } = require('child_process');
 const fs = require('fs');
@@ -46,7 +46,8 @@ if (cpu) {
   console.log(`CPU: ${cpu.busy.toFixed(0)} s busy, ${cpu.idle.toFixed(0)} s idle on ${cores} cores (everything the machine ran meanwhile); `
     + `floor ${(cpu.busy / cores).toFixed(0)} s of wall clock on ${cores} cores`);
 }
-for (const f of files.slice(0, Number(process.env.SLOWEST_COUNT || 15))) {
+const count = Number(process.env.SLOWEST_COUNT || 15);
+for (const f of files.slice(0, count)) {
   console.log(`${f.seconds.toFixed(1).padStart(7)} s  ${(100 * f.seconds / total).toFixed(1).padStart(5)} %  ${f.file} (${f.tests} tests)${f.failed ? '  FAILED' : ''}`);
 }
 
@@ -56,6 +57,6 @@ const tests = results.testResults
   .flatMap((r) => r.assertionResults.map((a) => ({ file: path.relative(ROOT, r.name), name: a.fullName, seconds: (a.duration ?? 0) / 1000 })))
   .sort((a, b) => b.seconds - a.seconds);
 console.log('The slowest single tests:');
-for (const t of tests.slice(0, Number(process.env.SLOWEST_COUNT || 15))) {
+for (const t of tests.slice(0, count)) {
   console.log(`${t.seconds.toFixed(1).padStart(7)} s  ${t.file}: ${t.name.length > 100 ? `${t.name.slice(0, 97)}...` : t.name}`);
 }

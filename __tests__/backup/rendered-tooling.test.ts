@@ -6,6 +6,7 @@ import { USER_DATA_LIMIT_BYTES } from '../../lib/hetzner/cloud-init';
 import { synthBackupApp } from './helpers/fixture';
 import { decodeWriteFiles, writeMachineFiles } from './helpers/machine-root';
 import { renderTemplate, serverIdValues, templateValues } from './helpers/terraform-template';
+import { MACHINE_PYTHON } from '../setup/real-parts';
 
 // What the machines receive, checked with the tools that will read it: Debian's cloud-init
 // schema, bash's parser and systemd's unit verifier.
@@ -108,5 +109,5 @@ test('the jobs\' Python runs isolated: a PYTHONPATH in the environment cannot pu
   expect(isolated.stderr).not.toContain('planted');
   expect(isolated.stdout.trim()).toMatch(/^\/usr\/lib\/python3[\d.]*\/json\/__init__\.py 1 1$/);
   // The planted module is what a plain python3 would import.
-  expect(spawnSync('/usr/bin/python3', ['-c', 'import json'], { encoding: 'utf8', env: { PYTHONPATH: planted } }).stderr).toContain('planted json imported');
+  expect(spawnSync(MACHINE_PYTHON, ['-c', 'import json'], { encoding: 'utf8', env: { PYTHONPATH: planted } }).stderr).toContain('planted json imported');
 });

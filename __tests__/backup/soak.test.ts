@@ -17,7 +17,7 @@ const describeIfReady = describeWithRealParts(ready, 'the backup soak', `root an
 const CYCLES = 20;
 
 describeIfReady('soak: 20 backup -> wipe -> drill cycles under a concurrent writer', () => {
-  jest.setTimeout(120_000);
+  jest.setTimeout(120_000); // per cycle (see below), and for the setup
   let tmp: string;
   let world: BackupWorld;
   let writer: ChildProcess | undefined;
@@ -112,7 +112,7 @@ describeIfReady('soak: 20 backup -> wipe -> drill cycles under a concurrent writ
       fs.rmSync(path.join(world.sftp.home, copy), { recursive: true, force: true });
     }
     totals.cycles++;
-  }, 120_000);
+  });
 
   test(`after ${CYCLES} cycles: 0 rows lost, 0 false successes, and the writer wrote all along`, () => {
     expect(totals.cycles).toBe(CYCLES); // each cycle counts itself when it passed

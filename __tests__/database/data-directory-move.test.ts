@@ -5,7 +5,7 @@ import * as path from 'path';
 import { synthDatabase } from './helpers/fixture';
 import { createDebianCluster, layOutDatabaseFiles, PG_BIN, serviceByPgCtl } from './helpers/machine-files';
 import { NamespacePair } from './helpers/netns';
-import { describeWithRealParts } from '../setup/real-parts';
+import { describeWithRealParts, MACHINE_PYTHON } from '../setup/real-parts';
 
 // Moving the data directory to a volume, as the first deploy with a DataVolume does it: the exact
 // rendered setup script and files, a real PostgreSQL 15 cluster holding data on the "root disk",
@@ -21,7 +21,7 @@ describeReal('moving the data directory to a volume', () => {
   const mount = () => path.join(root, 'srv/postgresql');
 
   const setup = () => {
-    const r = spawnSync('ip', ['netns', 'exec', ns.db, '/usr/bin/python3', path.join(root, 'usr/local/sbin/sovereign-postgres-setup')],
+    const r = spawnSync('ip', ['netns', 'exec', ns.db, MACHINE_PYTHON, path.join(root, 'usr/local/sbin/sovereign-postgres-setup')],
       { env: { PATH: process.env.PATH, SOVEREIGN_ROOT: root }, encoding: 'utf8' });
     return { code: r.status, out: `${r.stdout}${r.stderr}` };
   };

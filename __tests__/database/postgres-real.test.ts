@@ -5,7 +5,7 @@ import * as path from 'path';
 import { synthDatabase } from './helpers/fixture';
 import { createDebianCluster, layOutDatabaseFiles, PG_BIN, serviceByPgCtl } from './helpers/machine-files';
 import { NamespacePair } from './helpers/netns';
-import { describeWithRealParts } from '../setup/real-parts';
+import { describeWithRealParts, MACHINE_PYTHON } from '../setup/real-parts';
 
 // The exact files a production machine's bundle installs (conf.d drop-in, pg_hba.conf, the setup script
 // and its settings, the password file rendered as Terraform renders it) run a real PostgreSQL 15
@@ -27,7 +27,7 @@ describeReal('the rendered PostgreSQL configuration, on a real PostgreSQL 15', (
   let setupOutput: string[] = [];
 
   function setup(): { code: number | null; out: string } {
-    const r = spawnSync(ns.exec(ns.db)[0], [...ns.exec(ns.db).slice(1), '/usr/bin/python3', path.join(root, 'usr/local/sbin/sovereign-postgres-setup')],
+    const r = spawnSync(ns.exec(ns.db)[0], [...ns.exec(ns.db).slice(1), MACHINE_PYTHON, path.join(root, 'usr/local/sbin/sovereign-postgres-setup')],
       { env: { PATH: process.env.PATH, SOVEREIGN_ROOT: root, LANG: 'C.UTF-8' }, encoding: 'utf8' });
     const out = `${r.stdout}${r.stderr}`;
     setupOutput.push(out);

@@ -4,6 +4,7 @@ import * as path from 'path';
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { BundlePart, MachineBundle } from '../../lib';
 import { AgentMachine } from '../setup/agent-machine';
+import { MACHINE_PYTHON } from '../setup/real-parts';
 
 // The rollout agent run directly, as the rollout's last provisioner runs it, on a machine whose file
 // system is a directory (SOVEREIGN_ROOT) and whose systemctl records its calls. The end-to-end suite
@@ -152,7 +153,7 @@ describe('the rollout agent', () => {
 
   test('refuses to run without its arguments', () => {
     const m = machine();
-    const run = spawnSync('/usr/bin/python3', [path.join(m.dir, 'sovereign-rollout'), 'apply'], { encoding: 'utf8' });
+    const run = spawnSync(MACHINE_PYTHON, [path.join(m.dir, 'sovereign-rollout'), 'apply'], { encoding: 'utf8' });
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/usage: sovereign-rollout apply --version sha256:<hex> --dir <incoming> \| status/);
   });

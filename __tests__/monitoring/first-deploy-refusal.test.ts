@@ -5,7 +5,7 @@ import { synthesizedBundle } from '../../testing/bundle';
 import { productFixture } from './helpers/fixture';
 import { renderTemplate, variableValues } from './helpers/machine-files';
 import { BUILT_FOR_SERVER_ID, FAKE_SECRETS } from './helpers/machine-root';
-import { describeWithRealParts } from '../setup/real-parts';
+import { describeWithRealParts, MACHINE_PYTHON } from '../setup/real-parts';
 
 // The day-2 path of a first deployment whose monitoring setup refuses a secret: production's bundle
 // as the library synthesizes it, delivered as the rollout's provisioners deliver it (the compressed
@@ -14,7 +14,7 @@ import { describeWithRealParts } from '../setup/real-parts';
 // (a non-zero exit fails `terraform apply`), say where, why and how to fix it without printing the
 // secret, and leave no half-configured prober behind; the corrected deploy then goes through.
 
-const python = spawnSync('/usr/bin/python3', ['--version']).status === 0;
+const python = spawnSync(MACHINE_PYTHON, ['--version']).status === 0;
 const describeWithPython = describeWithRealParts(python, 'the first-deploy refusal suite', 'python3');
 
 const SERVER = 'acme-production-app';

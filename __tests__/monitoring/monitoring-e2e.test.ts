@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DEADMAN_PATH, durationSeconds, LiveProber, OPS_PATH, runJobHook, startLiveProber, WATCHDOG_TIME_SCALE } from './helpers/live-prober';
 import { Notification, waitFor } from './helpers/live-stack';
-import { describeWithRealParts } from '../setup/real-parts';
+import { describeWithRealParts, MACHINE_PYTHON } from '../setup/real-parts';
 
 // Production's Phase 1 prober as the library renders it, live on loopback: Prometheus, the blackbox
 // exporter, Alertmanager and node exporter from Debian, started with the rendered command lines and
@@ -31,7 +31,7 @@ function runAs(user: string, group: string, command: string[]): Promise<string> 
 }
 
 /** Runs a Python snippet as the unprivileged user `nobody`; resolves with what it printed. */
-const asNobody = (code: string): Promise<string> => runAs('nobody', 'nogroup', ['/usr/bin/python3', '-c', code]);
+const asNobody = (code: string): Promise<string> => runAs('nobody', 'nogroup', [MACHINE_PYTHON, '-c', code]);
 
 /** Lets other users walk down to the root's files (as /etc is), so that only each file's own mode protects it. */
 function openDirectories(dir: string): void {

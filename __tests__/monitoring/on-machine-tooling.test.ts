@@ -5,6 +5,7 @@ import { Phase } from '../../lib';
 import { productFixture, synth, userDataOf } from './helpers/fixture';
 import { runJobHook } from './helpers/live-prober';
 import { FAKE_SECRETS, MachineRoot } from './helpers/machine-root';
+import { MACHINE_PYTHON } from '../setup/real-parts';
 
 // The rendered setup script and job hook, run as cloud-init and systemd run them, against a
 // temporary root (their paths come from the environment, which only tests set).
@@ -63,7 +64,7 @@ describe('the on-machine tooling', () => {
     expect(fs.statSync(root.path('/etc/sovereign-monitoring/secrets/web_password')).mode & 0o777).toBe(0o640);
     const web = root.read('/etc/sovereign-monitoring/web/web.yml');
     const hash = /sovereign: "(\$2b\$10\$[^"]+)"/.exec(web)![1];
-    const verify = spawnSync('/usr/bin/python3', ['-W', 'ignore', '-c', 'import crypt, sys; print(crypt.crypt(sys.argv[1], sys.argv[2]) == sys.argv[2])', password, hash], { encoding: 'utf8' });
+    const verify = spawnSync(MACHINE_PYTHON, ['-W', 'ignore', '-c', 'import crypt, sys; print(crypt.crypt(sys.argv[1], sys.argv[2]) == sys.argv[2])', password, hash], { encoding: 'utf8' });
     expect(verify.stdout.trim()).toBe('True');
     // A second run (a rollout that changed the configuration) keeps both, so the daemons keep talking.
     expect(root.setup('alertmanager').status).toBe(0);

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ROLLOUT_AGENT } from '../../lib/hetzner/private/rollout-agent';
+import { MACHINE_PYTHON } from './real-parts';
 
 /** What one run of the agent did. */
 export interface AgentRun {
@@ -39,7 +40,7 @@ export class AgentMachine {
     fs.writeFileSync(path.join(incoming, 'bundle.gz.b64'), payload);
     fs.writeFileSync(path.join(incoming, 'inputs.json'), JSON.stringify(inputs));
     fs.rmSync(path.join(this.dir, 'systemctl.log'), { force: true });
-    const run = spawnSync('/usr/bin/python3', [this.agent, 'apply', '--version', version, '--dir', incoming], {
+    const run = spawnSync(MACHINE_PYTHON, [this.agent, 'apply', '--version', version, '--dir', incoming], {
       env: { ...process.env, SOVEREIGN_ROOT: this.root, PATH: `${this.bin}:${process.env.PATH}` }, encoding: 'utf8',
     });
     return { status: run.status, output: `${run.stdout}${run.stderr}`, incomingLeft: fs.existsSync(incoming) };
@@ -47,7 +48,7 @@ export class AgentMachine {
 
   /** `sovereign-rollout status`: what the machine runs. */
   public status(): string {
-    const run = spawnSync('/usr/bin/python3', [this.agent, 'status'], { env: { ...process.env, SOVEREIGN_ROOT: this.root }, encoding: 'utf8' });
+    const run = spawnSync(MACHINE_PYTHON, [this.agent, 'status'], { env: { ...process.env, SOVEREIGN_ROOT: this.root }, encoding: 'utf8' });
     return `${run.stdout}${run.stderr}`.trim();
   }
 

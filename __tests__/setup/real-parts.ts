@@ -1,6 +1,12 @@
 /** Whether the suites run as root, as CI does (runuser, sshd, ip netns and mount need it). */
 export const isRoot = process.getuid?.() === 0;
 
+/**
+ * The Python the machine scripts run on: their shebangs and the backup scripts name it. Not `python3` on PATH,
+ * which may be another Python on a developer machine (a pyenv shim: also 0.3 CPU-s per start instead of 0.01).
+ */
+export const MACHINE_PYTHON = '/usr/bin/python3';
+
 /** Whether this is a CI run (`CI` set, and not to `false`), where every real part must be there. */
 export function runsInCi(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0';

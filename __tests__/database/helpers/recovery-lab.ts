@@ -10,6 +10,7 @@ import { SftpServer } from '../../backup/helpers/sftp-server';
 import { renderTemplate, serverIdValues, templateValues } from '../../backup/helpers/terraform-template';
 import { createDebianCluster, PG_BIN } from './machine-files';
 import { NamespacePair } from './netns';
+import { MACHINE_PYTHON } from '../../setup/real-parts';
 
 // A recovery lab on loopback, built from the example product's stacks (examples/phase1-pilot): a
 // Storage Box (OpenSSH's SFTP server: production's sub-account by key, the drill's read-only one by
@@ -114,7 +115,7 @@ export class LabMachine {
 
   /** Runs the rendered setup script in the machine's namespace; throws on failure. */
   public setup(): string {
-    const r = spawnSync('ip', ['netns', 'exec', this.ns!.db, '/usr/bin/python3', path.join(this.root, 'usr/local/sbin/sovereign-postgres-setup')],
+    const r = spawnSync('ip', ['netns', 'exec', this.ns!.db, MACHINE_PYTHON, path.join(this.root, 'usr/local/sbin/sovereign-postgres-setup')],
       { env: { PATH: PATH_ENV, SOVEREIGN_ROOT: this.root, LANG: 'C.UTF-8' }, encoding: 'utf8' });
     const out = `${r.stdout}${r.stderr}`;
     if (r.status !== 0) throw new Error(`sovereign-postgres-setup failed on ${this.name} (exit ${r.status}):\n${out}`);
