@@ -2,7 +2,9 @@
 // The slowest test files of a jest run, slowest first, with the share of the run each takes; then the slowest single tests.
 //   node scripts/slowest-tests.js              runs the whole suite once (jest --ci --json) and reports, with
 //                                              the CPU time the machine spent meanwhile (from /proc/stat: the
-//                                              daemons the suites start count too) and the floor it sets
+//                                              daemons the suites start count too) and the floor it sets; the
+//                                              run's results stay in .tmp/slowest-tests.json, and its exit
+//                                              status is jest's
 //   node scripts/slowest-tests.js RESULTS.json reports a run you already have (jest --json --outputFile)
 // SLOWEST_COUNT sets how many files and tests are listed (default 15 each).
 'use strict';
@@ -27,11 +29,16 @@ function cpuTimes() {
 let file = process.argv[2];
 let cpu;
 if (!file) {
-  file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'jest-results-')), 'results.json');
+  // In the project (ignored by git), replaced by each run: a temp directory would be left behind each time.
+  file = path.join(ROOT, '.tmp', 'slowest-tests.json');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.rmSync(file, { force: true });
   const before = cpuTimes();
-  spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--json', '--outputFile', file], { cwd: ROOT, stdio: 'inherit' });
+  const jest = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--json', '--outputFile', file], { cwd: ROOT, stdio: 'inherit' });
   const after = cpuTimes();
   if (before && after) cpu = { busy: after.busy - before.busy, idle: after.idle - before.idle };
+  process.exitCode = jest.status ?? 1;
+  if (!fs.existsSync(file)) process.exit();
 }
 const results = JSON.parse(fs.readFileSync(file, 'utf8'));
 const files = results.testResults

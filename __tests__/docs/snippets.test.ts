@@ -85,6 +85,8 @@ function localImports(code: string, dir: string): string {
 
 describe('the TypeScript snippets of README.md and docs/', () => {
   const all = snippets();
+  // Inside the project, so that the snippets resolve its packages.
+  fs.mkdirSync(path.join(ROOT, '.tmp'), { recursive: true });
   const dir = fs.mkdtempSync(path.join(ROOT, '.tmp', 'snippets-'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   const fileOf = (s: Snippet) => path.join(dir, `${s.source.replace(/[/.]/g, '_')}_${s.line}.ts`);

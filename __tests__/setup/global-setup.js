@@ -1,3 +1,6 @@
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
 const warmTransformCache = require('./warm-transform-cache');
 
 // Before the workers start: the last resort against a run that never ends, and a warm transform cache.
@@ -5,6 +8,15 @@ const warmTransformCache = require('./warm-transform-cache');
 // the limit, instead of waiting until CI kills it.
 
 module.exports = async (_globalConfig, projectConfig) => {
+  // One temp directory per run, which global-teardown.js removes: cdktf's Testing helpers leave a directory
+  // per synth (about 2,900 a run), and a suite that fails leaves its own. Set here, in jest's main process,
+  // because the workers and every process they start inherit this environment, while a test file's
+  // process.env is jest's copy of it, which os.tmpdir() (and so cdktf and mkdtemp) never reads.
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sovereign-tests-'));
+  // Open to all, sticky, as /tmp is: suites run PostgreSQL, Prometheus and scripts as other users.
+  fs.chmodSync(runDir, 0o1777);
+  process.env.TMPDIR = runDir;
+  process.env.SOVEREIGN_TEST_RUN_DIR = runDir;
   const minutes = Number(process.env.JEST_RUN_LIMIT_MINUTES ?? 60);
   const timer = setTimeout(() => {
     process.stderr.write(`\njest: the run took more than ${minutes} minutes and is stopped (JEST_RUN_LIMIT_MINUTES). A suite hangs: run the suites one by one to find it.\n`);

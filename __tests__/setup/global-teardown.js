@@ -1,11 +1,7 @@
 const fs = require('fs');
-const path = require('path');
 
-// Removes this run's temp directory (see jest-setup.ts); the main process is the workers' parent.
+// Removes this run's temp directory (made by global-setup.js), with whatever a failed suite left in it.
 module.exports = async () => {
-  const root = path.resolve(__dirname, '..', '..', '.tmp');
-  fs.rmSync(path.join(root, `run-${process.pid}`), { recursive: true, force: true });
-  // With --runInBand the tests ran in this process itself, under its parent's id.
-  fs.rmSync(path.join(root, `run-${process.ppid}`), { recursive: true, force: true });
-  try { fs.rmdirSync(root); } catch { /* another run still uses it */ }
+  const runDir = process.env.SOVEREIGN_TEST_RUN_DIR;
+  if (runDir) fs.rmSync(runDir, { recursive: true, force: true });
 };

@@ -1,16 +1,45 @@
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 
+const ROOT = path.resolve(__dirname, '..', '..');
+
 // A failing suite must not keep the run alive: jest exits, non-zero, even when the suite's cleanup fails
-// and leaves a server listening.
-test('a run whose suite fails and leaves a server behind still exits, and reports the failure', () => {
-  const root = path.resolve(__dirname, '..', '..');
-  const run = spawnSync(process.execPath, [
-    path.join(root, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--config', path.join(root, 'jest.config.js'),
-    '--roots', path.join(__dirname, 'fixtures'), '--testMatch', '**/*.fixture.js',
-  ], { cwd: root, encoding: 'utf8', timeout: 120_000, env: { ...process.env, JEST_RUN_LIMIT_MINUTES: '1', JEST_WARM_TRANSFORM_CACHE: '0' } });
-  expect(run.error).toBeUndefined(); // not killed by the timeout: it exited by itself
-  expect(run.status).toBe(1);
-  expect(run.stderr).toMatch(/fails on purpose/);
-  expect(run.stderr).toMatch(/Tests: +1 failed, 1 total/);
-}, 150_000);
+// and leaves a server listening. And the run removes what its suites left in the temp directory.
+describe('a run whose suite fails and leaves a server and temp files behind', () => {
+  const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'jest-exits-')), 'left-behind.json');
+  let run: ReturnType<typeof spawnSync>;
+
+  beforeAll(() => {
+    run = spawnSync(process.execPath, [
+      path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--config', path.join(ROOT, 'jest.config.js'),
+      '--roots', path.join(__dirname, 'fixtures'), '--testMatch', '**/*.fixture.js',
+    ], {
+      cwd: ROOT, encoding: 'utf8', timeout: 120_000,
+      env: { ...process.env, JEST_RUN_LIMIT_MINUTES: '1', JEST_WARM_TRANSFORM_CACHE: '0', LEFT_BEHIND_REPORT: report },
+    });
+  }, 150_000);
+
+  test('still exits, and reports the failure', () => {
+    expect(run.error).toBeUndefined(); // not killed by the timeout: it exited by itself
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/fails on purpose/);
+    expect(run.stderr).toMatch(/Tests: +1 failed, 1 passed, 2 total/);
+  });
+
+  test("removes its temp directory, with cdktf's synth directories and what a suite left there", () => {
+    const { file, outdir } = JSON.parse(fs.readFileSync(report, 'utf8')) as { file: string; outdir: string };
+    // The nested run's directory, inside this run's: the suites' TMPDIR is the run's, not the system's.
+    const runDir = path.dirname(path.dirname(file));
+    expect(path.basename(runDir)).toMatch(/^sovereign-tests-/);
+    expect(path.dirname(runDir)).toBe(os.tmpdir());
+    expect(path.dirname(outdir)).toBe(runDir);
+    for (const left of [file, outdir, runDir]) expect(fs.existsSync(left)).toBe(false);
+  });
+});
+
+test("a test's temp directory is this run's own, which the run removes at its end", () => {
+  expect(process.env.SOVEREIGN_TEST_RUN_DIR).toBeTruthy();
+  expect(os.tmpdir()).toBe(process.env.SOVEREIGN_TEST_RUN_DIR);
+});

@@ -1,5 +1,6 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -11,8 +12,8 @@ const WAIT_LIMIT_MS = 10 * 60_000;
  * writing dist/ side by side (two jest workers) can pack each other's half-written files.
  */
 export function packedLibrary(): string {
-  // TMPDIR is this run's own directory (jest-setup.ts), shared by its workers.
-  const dir = path.join(process.env.TMPDIR ?? path.join(ROOT, '.tmp'), 'packed-library');
+  // This run's own directory (global-setup.js), shared by its workers.
+  const dir = path.join(os.tmpdir(), 'packed-library');
   const done = path.join(dir, 'tarball');
   const failed = path.join(dir, 'failed');
   fs.mkdirSync(path.dirname(dir), { recursive: true });
