@@ -17,7 +17,7 @@ describe('a run whose suite fails and leaves a server and temp files behind', ()
       '--roots', path.join(__dirname, 'fixtures'), '--testMatch', '**/*.fixture.js',
     ], {
       cwd: ROOT, encoding: 'utf8', timeout: 120_000,
-      env: { ...process.env, JEST_RUN_LIMIT_MINUTES: '1', JEST_WARM_TRANSFORM_CACHE: '0', LEFT_BEHIND_REPORT: report },
+      env: { ...process.env, JEST_RUN_LIMIT_MINUTES: '1', JEST_WARM_TRANSFORM_CACHE: '0', JEST_CPU_LOG: '', LEFT_BEHIND_REPORT: report },
     });
   }, 150_000);
 
