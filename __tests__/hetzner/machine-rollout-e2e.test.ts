@@ -90,6 +90,10 @@ const SECRETS = {
 };
 
 const CONF = '/etc/sovereign-backup/backup.conf';
+/** Where the rollout's steps run from (the loopback sshd's own file system, as the provisioners' paths are absolute). */
+const STEP_SCRIPT = '/root/.sovereign-rollout-step.sh';
+/** Terraform's default place for them: world-writable files in /tmp. */
+const stepScriptsInTmp = () => fs.readdirSync('/tmp').filter((f) => /^terraform_\d+\.sh$/.test(f));
 const WEBHOOK_SECRET = '/etc/sovereign-monitoring/secrets/monitoring_webhook_ops.b64';
 /** What Terraform said went wrong, and what the provisioners printed: the messages a deployer reads. */
 function messages(run: TerraformRun): string {
@@ -126,6 +130,7 @@ describe('day-2 rollout of a production machine\'s bundle (stand-in provider, re
     await target?.stop();
     standIn.stop(true);
     fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(STEP_SCRIPT, { force: true });
   });
 
   const deploy = (version: Version) => {
@@ -139,8 +144,13 @@ describe('day-2 rollout of a production machine\'s bundle (stand-in provider, re
   };
 
   test('the first deploy creates the server and installs the bundle: files, modes, secrets decoded by the setup, units enabled', () => {
+    const inTmpBefore = new Set(stepScriptsInTmp());
     const run = ws.apply();
     expect(run.ok ? '' : messages(run)).toBe('');
+    // The steps ran as root from root's own directory, and Terraform blanked the script after the last one;
+    // none went to a world-writable file in /tmp.
+    expect(fs.statSync(STEP_SCRIPT).size).toBe(0);
+    expect(stepScriptsInTmp().filter((f) => !inTmpBefore.has(f))).toEqual([]);
     const current = target.current();
     expect(current.version).toBe(bundleVersionOf({ keepDaily: 7, teamPart: true }));
     expect(target.read(CONF)).toContain("KEEP='--keep-daily 7 --keep-weekly 4 --keep-monthly 6'");

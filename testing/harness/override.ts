@@ -75,18 +75,20 @@ export function writeStandInOverride(stackDir: string, cloudFile: string, stackJ
  * rules: an override's connection block and provisioner blocks replace the original's).
  */
 function rolloutOverrides(config: any, target: RolloutTarget | undefined): Record<string, unknown> | undefined {
-  const names = Object.entries<any>(config?.resource?.terraform_data ?? {})
-    .filter(([, r]) => JSON.stringify(r.provisioner ?? []).includes('sovereign-rollout apply'))
-    .map(([name]) => name);
-  if (names.length === 0) return undefined;
-  const block = target
-    ? {
+  const rollouts = Object.entries<any>(config?.resource?.terraform_data ?? {})
+    .filter(([, r]) => JSON.stringify(r.provisioner ?? []).includes('sovereign-rollout apply'));
+  if (rollouts.length === 0) return undefined;
+  const block = (connection: Record<string, unknown> = {}) => {
+    if (!target) return { provisioner: [{ 'local-exec': { command: 'echo "stand-in: the bundle is not rolled out (no rollout target)"' } }] };
+    // Where and how to reach the machine is the target's; the rest (where the steps run from) stays the stack's.
+    const { host: _host, port: _port, user: _user, timeout: _timeout, private_key: _key, host_key: _hostKey, ...kept } = connection;
+    return {
       connection: {
-        type: 'ssh', host: target.host, port: target.port, user: 'root', timeout: target.timeout ?? '30s',
+        ...kept, type: 'ssh', host: target.host, port: target.port, user: 'root', timeout: target.timeout ?? '30s',
         private_key: `\${file(${JSON.stringify(target.privateKeyFile)})}`,
         ...(target.hostKey ? { host_key: target.hostKey } : {}),
       },
-    }
-    : { provisioner: [{ 'local-exec': { command: 'echo "stand-in: the bundle is not rolled out (no rollout target)"' } }] };
-  return Object.fromEntries(names.map((name) => [name, block]));
+    };
+  };
+  return Object.fromEntries(rollouts.map(([name, r]) => [name, block(r.connection)]));
 }
