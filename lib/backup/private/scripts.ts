@@ -1003,7 +1003,7 @@ done
 i=0
 for check in $checks; do
   i=$((i + 1))
-  db=$(sed -n 's/^-- database: *//p' "$check" | head -n 1)
+  db=$(sed -n '/^-- database: */{s///p;q;}' "$check")
   if [ -n "$db" ] && [ -n "\${scratch_of[$db]:-}" ]; then
     pg psql -X -q -A -t -v ON_ERROR_STOP=1 -d "\${scratch_of[$db]}" -f - <"$check" >"$scratch/check.$i.out" 2>"$scratch/check.$i.err" &
     query_pid[$i]=$!
@@ -1029,7 +1029,7 @@ passed=0 i=0
 for check in $checks; do
   i=$((i + 1))
   name=$(basename "$check" .sql)
-  db=$(sed -n 's/^-- database: *//p' "$check" | head -n 1)
+  db=$(sed -n '/^-- database: */{s///p;q;}' "$check")
   step "verification query $name on $db"
   [ -n "$db" ] && [ -n "\${scratch_of[$db]:-}" ] || die "verification query $name checks database \${db:-(none named)}, which this backup does not contain (it holds:$dbs)"
   rc=0
