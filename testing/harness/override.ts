@@ -72,7 +72,8 @@ export function writeStandInOverride(stackDir: string, cloudFile: string, stackJ
 /**
  * The rollout resources of a stack (`terraform_data` whose provisioners run the rollout agent),
  * pointed at `target`, or with their provisioners replaced by a local no-op (Terraform's override
- * rules: an override's connection block and provisioner blocks replace the original's).
+ * rules: an override's connection block and provisioner blocks replace the original's, so the
+ * override repeats the stack's connection settings that are not the target's, such as `script_path`).
  */
 function rolloutOverrides(config: any, target: RolloutTarget | undefined): Record<string, unknown> | undefined {
   const rollouts = Object.entries<any>(config?.resource?.terraform_data ?? {})
