@@ -17,6 +17,13 @@ module.exports = async (_globalConfig, projectConfig) => {
   fs.chmodSync(runDir, 0o1777);
   process.env.TMPDIR = runDir;
   process.env.SOVEREIGN_TEST_RUN_DIR = runDir;
+  // A Terraform CLI configuration that does not exist is no configuration, except that every Terraform run
+  // then warns about it (and cdktf relays that as an error line): the suites' Terraform runs without it.
+  const cliConfig = process.env.TF_CLI_CONFIG_FILE;
+  if (cliConfig && !fs.existsSync(cliConfig)) {
+    process.stderr.write(`\nTF_CLI_CONFIG_FILE names ${cliConfig}, which does not exist: the tests run Terraform without it.\n`);
+    delete process.env.TF_CLI_CONFIG_FILE;
+  }
   const minutes = Number(process.env.JEST_RUN_LIMIT_MINUTES ?? 60);
   const timer = setTimeout(() => {
     process.stderr.write(`\njest: the run took more than ${minutes} minutes and is stopped (JEST_RUN_LIMIT_MINUTES). A suite hangs: run the suites one by one to find it.\n`);
