@@ -17,6 +17,7 @@ describe('example phase1-pilot', () => {
       const s3 = stack.terraform.backend.s3;
       expect(s3.endpoints.s3).toMatch(/^https:\/\/(fsn1|nbg1|hel1)\.your-objectstorage\.com$/);
       expect(s3.use_lockfile).toBe(true);
+      expect(stack.terraform.required_version).toBe('>= 1.10');
       keys.add(s3.key);
     }
     expect(keys.size).toBe(3);

@@ -23,6 +23,14 @@ describe('ObjectStorageBackend', () => {
     });
   });
 
+  test('declares the Terraform its locking needs (1.10 on), and a stack may narrow it afterwards', () => {
+    const stack = new TerraformStack(new App(), 'production');
+    new ObjectStorageBackend(stack, { bucket: 'acme-state' });
+    expect(JSON.parse(JSON.stringify(stack.toTerraform())).terraform.required_version).toBe('>= 1.10');
+    stack.addOverride('terraform.required_version', '~> 1.11.0');
+    expect(JSON.parse(JSON.stringify(stack.toTerraform())).terraform.required_version).toBe('~> 1.11.0');
+  });
+
   test('never carries credentials in the configuration', () => {
     const stack = new TerraformStack(new App(), 'production');
     new ObjectStorageBackend(stack, { bucket: 'acme-state', location: Location.HEL1 });

@@ -45,6 +45,11 @@ const stateKeys = new WeakMap<IConstruct, Map<string, string>>();
 /**
  * Terraform state in Hetzner Object Storage (S3-compatible, in the EU), with locking.
  *
+ * The locking is S3-native (`use_lockfile`, Terraform 1.10 on), so the stack declares
+ * `terraform.required_version` `>= 1.10`: an older Terraform then says its version is not supported,
+ * instead of refusing an argument it does not know. A stack that needs a narrower range sets its own
+ * with `stack.addOverride('terraform.required_version', …)` after creating the backend.
+ *
  * State holds every attribute of every resource, secrets included: it is data of the
  * most sensitive class and stays in the EU like the rest. Credentials are never part
  * of the configuration; Terraform reads them from `AWS_ACCESS_KEY_ID` and
@@ -95,6 +100,7 @@ export class ObjectStorageBackend extends S3Backend {
     this.location = location;
     // S3-native locking (Terraform >= 1.10): a lock file beside the state, no DynamoDB needed.
     this.addOverride('use_lockfile', true);
+    stack.addOverride('terraform.required_version', '>= 1.10');
     reachStackOf(stack);
   }
 }
