@@ -48,7 +48,7 @@ const stateKeys = new WeakMap<IConstruct, Map<string, string>>();
  * The locking is S3-native (`use_lockfile`, Terraform 1.10 on), so the stack declares
  * `terraform.required_version` `>= 1.10`: an older Terraform then says its version is not supported,
  * instead of refusing an argument it does not know. A stack that needs a narrower range sets its own
- * with `stack.addOverride('terraform.required_version', …)` after creating the backend.
+ * with `stack.addOverride('terraform.required_version', …)`, which wins whenever it is made.
  *
  * State holds every attribute of every resource, secrets included: it is data of the
  * most sensitive class and stays in the EU like the rest. Credentials are never part
@@ -100,7 +100,23 @@ export class ObjectStorageBackend extends S3Backend {
     this.location = location;
     // S3-native locking (Terraform >= 1.10): a lock file beside the state, no DynamoDB needed.
     this.addOverride('use_lockfile', true);
-    stack.addOverride('terraform.required_version', '>= 1.10');
     reachStackOf(stack);
   }
+
+  /** The backend block and the Terraform version it needs; the stack's own overrides apply after it. */
+  public toTerraform(): any {
+    return withRequiredVersion(super.toTerraform());
+  }
+
+  /** The same, for cdktf's HCL output. */
+  public toHclTerraform(): any {
+    return withRequiredVersion(super.toHclTerraform());
+  }
+}
+
+/** S3-native locking (`use_lockfile`) came with Terraform 1.10. */
+const REQUIRED_TERRAFORM = '>= 1.10';
+
+function withRequiredVersion(config: { terraform: Record<string, unknown> }): { terraform: Record<string, unknown> } {
+  return { ...config, terraform: { required_version: REQUIRED_TERRAFORM, ...config.terraform } };
 }
