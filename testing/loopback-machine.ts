@@ -4,6 +4,9 @@ import * as path from 'path';
 import { RolloutTarget } from './harness/override';
 import { startLoopbackSshd, stopSshd } from './harness/sshd';
 
+/** What Debian installs as root's ~/.bashrc, as a fresh server has it. */
+const DEBIAN_BASHRC = '/usr/share/base-files/dot.bashrc';
+
 /**
  * A stand-in for a Hetzner server that a rollout reaches (root needed, OpenSSH's sshd installed):
  * sshd on 127.0.0.1 on a free port, root login with a key made for the test, its own host key (so the
@@ -11,6 +14,10 @@ import { startLoopbackSshd, stopSshd } from './harness/sshd';
  * the machine's files under a directory. systemd does not run in a test container: `systemctl` is a
  * recorder on the session's PATH that logs each call and fails those matching `<dir>/systemctl.fail`
  * (an extended regular expression).
+ *
+ * Sessions get `HOME=<dir>/home`, holding Debian's stock ~/.bashrc: bash reads ~/.bashrc for every command sshd
+ * runs, and this machine's root may have any (a build machine's ran `pyenv init`, 0.7 CPU-s and 60 processes per
+ * session, and put pyenv's shims before /usr/bin on PATH), where a fresh server has Debian's.
  */
 export class LoopbackMachine {
   /** Starts sshd for a machine whose files live under `dir`/root. */
@@ -29,15 +36,18 @@ export class LoopbackMachine {
       'fi',
       '',
     ].join('\n'), { mode: 0o755 });
+    const home = path.join(dir, 'home');
+    fs.mkdirSync(home, { recursive: true });
+    fs.writeFileSync(path.join(home, '.bashrc'), fs.existsSync(DEBIAN_BASHRC) ? fs.readFileSync(DEBIAN_BASHRC) : '');
     const sshd = await startLoopbackSshd(dir, [
-      `SetEnv SOVEREIGN_ROOT=${root} PATH=${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+      `SetEnv SOVEREIGN_ROOT=${root} HOME=${home} PATH=${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
       'Subsystem sftp internal-sftp',
     ]);
     return new LoopbackMachine(dir, root, sshd.port, sshd.hostKey, sshd.child, sshd.log);
   }
 
   private constructor(
-    /** The directory given to `start`: sshd's configuration and keys, the deploy key, the systemctl log and `root`. */
+    /** The directory given to `start`: sshd's configuration and keys, the deploy key, the systemctl log, `root` and `home`. */
     public readonly dir: string,
     /** The machine's file system. */
     public readonly root: string,

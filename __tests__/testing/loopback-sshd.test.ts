@@ -2,15 +2,15 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { LoopbackMachine } from '../../testing';
 import { startLoopbackSshd, stopSshd } from '../../testing/harness/sshd';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // The loopback sshd offers X25519 only (the suites open hundreds of connections, and the post-quantum
 // hybrid OpenSSH's client prefers costs it 75 ms of CPU each); a benchmark asks for OpenSSH's own list.
-// Its sessions see the stock dotfiles of a fresh Debian server, whatever this machine's root has.
 const describeAsRoot = describeWithRealParts(isRoot, 'the loopback sshd suite', 'root (sshd)');
 
-describeAsRoot('the loopback sshd', () => {
+describeAsRoot('the loopback sshd\'s key exchange', () => {
   let tmp: string;
   beforeAll(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'loopback-sshd-'));
@@ -18,40 +18,54 @@ describeAsRoot('the loopback sshd', () => {
   });
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-  /** Starts a loopback sshd in `tmp`/`name` and runs `command` in a root session over it with OpenSSH's client defaults. */
-  async function session(name: string, command: string, options: { defaultKeyExchange?: boolean } = {}) {
+  /** The key exchange an OpenSSH client with its own defaults negotiates with the server. */
+  async function negotiated(name: string, options: { defaultKeyExchange?: boolean }): Promise<string> {
     const dir = path.join(tmp, name);
     fs.mkdirSync(dir);
     fs.copyFileSync(path.join(tmp, 'id_ed25519.pub'), path.join(dir, 'authorized_keys'));
     const sshd = await startLoopbackSshd(dir, [], options);
     try {
       const ssh = spawnSync('ssh', ['-v', '-F', '/dev/null', '-i', path.join(tmp, 'id_ed25519'), '-p', String(sshd.port), '-o', 'BatchMode=yes',
-        '-o', 'StrictHostKeyChecking=no', '-o', `UserKnownHostsFile=${path.join(dir, 'known_hosts')}`, 'root@127.0.0.1', command], { encoding: 'utf8' });
+        '-o', 'StrictHostKeyChecking=no', '-o', `UserKnownHostsFile=${path.join(dir, 'known_hosts')}`, 'root@127.0.0.1', 'true'], { encoding: 'utf8' });
       expect({ status: ssh.status, stderr: ssh.status === 0 ? '' : ssh.stderr }).toEqual({ status: 0, stderr: '' });
-      return ssh;
+      return /debug1: kex: algorithm: (\S+)/.exec(ssh.stderr)![1];
     } finally {
       await stopSshd(sshd.child);
     }
-  }
-
-  /** The key exchange an OpenSSH client with its own defaults negotiates with the server. */
-  async function negotiated(name: string, options: { defaultKeyExchange?: boolean }): Promise<string> {
-    return /debug1: kex: algorithm: (\S+)/.exec((await session(name, 'true', options)).stderr)![1];
   }
 
   test('is X25519 by default, and OpenSSH\'s own choice when a benchmark asks for it', async () => {
     expect(await negotiated('classic', {})).toBe('curve25519-sha256');
     expect(await negotiated('default', { defaultKeyExchange: true })).toMatch(/^sntrup761x25519-sha512(@openssh\.com)?$/);
   });
+});
 
-  // bash reads ~/.bashrc for every command sshd runs. This image's runs pyenv (0.7 CPU-s a session) and puts its
-  // shims first on PATH; a fresh Debian server has the stock file, and so do the loopback sshd's sessions.
-  const stock = '/usr/share/base-files/dot.bashrc';
-  const bashrc = path.join(os.userInfo().homedir, '.bashrc');
-  (fs.existsSync(stock) && fs.existsSync(bashrc) ? test : test.skip)('gives its sessions a fresh Debian root\'s ~/.bashrc and leaves this machine\'s alone', async () => {
-    const before = fs.readFileSync(bashrc, 'utf8');
-    const seen = (await session('dotfiles', 'cat ~/.bashrc')).stdout;
-    expect(seen).toBe(fs.readFileSync(stock, 'utf8'));
-    expect(fs.readFileSync(bashrc, 'utf8')).toBe(before);
+// bash reads ~/.bashrc for every command sshd runs. This image's root has one that runs pyenv (0.7 CPU-s a
+// session) and puts its shims first on PATH; a fresh Debian server has the stock file, and so do the sessions
+// of a LoopbackMachine.
+describeAsRoot('a LoopbackMachine\'s sessions', () => {
+  let tmp: string;
+  let machine: LoopbackMachine;
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'loopback-machine-'));
+    machine = await LoopbackMachine.start(path.join(tmp, 'machine'));
+  });
+  afterAll(async () => {
+    await machine?.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('read Debian\'s stock ~/.bashrc, not this machine\'s, and keep the PATH the machine sets', () => {
+    const target = machine.target();
+    const knownHosts = path.join(tmp, 'known_hosts');
+    fs.writeFileSync(knownHosts, `[127.0.0.1]:${target.port} ${target.hostKey}\n`);
+    const ssh = spawnSync('ssh', ['-F', '/dev/null', '-i', target.privateKeyFile, '-p', String(target.port), '-o', 'BatchMode=yes',
+      '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${knownHosts}`, 'root@127.0.0.1',
+      'cat ~/.bashrc; echo "PATH=$PATH"'], { encoding: 'utf8' });
+    expect({ status: ssh.status, stderr: ssh.stderr }).toEqual({ status: 0, stderr: '' });
+    const stock = '/usr/share/base-files/dot.bashrc';
+    const [bashrc, pathLine] = [ssh.stdout.slice(0, ssh.stdout.lastIndexOf('PATH=')), ssh.stdout.slice(ssh.stdout.lastIndexOf('PATH=')).trim()];
+    expect(bashrc).toBe(fs.existsSync(stock) ? fs.readFileSync(stock, 'utf8') : '');
+    expect(pathLine).toBe(`PATH=${path.join(machine.dir, 'bin')}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`);
   });
 });

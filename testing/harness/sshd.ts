@@ -1,6 +1,5 @@
-import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
+import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { freePort, waitForPort } from './ports';
 
@@ -43,40 +42,12 @@ export async function startLoopbackSshd(dir: string, extra: readonly string[], o
     ...extra, '',
   ].join('\n'));
   execFileSync('/usr/sbin/sshd', ['-t', '-f', config]);
-  const child = spawn(...sshdWithStockDotfiles(dir, ['/usr/sbin/sshd', '-D', '-e', '-f', config]), { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   const log: string[] = [];
   child.stderr!.on('data', (d: Buffer) => log.push(d.toString()));
   await waitForPort(port);
   const hostKey = fs.readFileSync(`${hostKeyFile}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ');
   return { port, child, log, hostKey };
-}
-
-/**
- * The command that starts sshd so that its sessions see a fresh Debian server's root: Debian's stock ~/.bashrc
- * instead of this machine's. bash reads ~/.bashrc for every command sshd runs (scp, the rollout's steps), and a
- * build machine's may do anything: this image's runs `pyenv init` (0.7 CPU-s and 60 processes per session here,
- * hundreds of sessions a test run) and puts pyenv's shims before /usr/bin on the session's PATH, which a real
- * server does not have. So sshd runs in a mount namespace of its own in which the stock file is bound over
- * ~/.bashrc; this machine's own file is untouched. Where no mount namespace can be made, sshd runs as it is.
- */
-function sshdWithStockDotfiles(dir: string, command: readonly string[]): [string, string[]] {
-  const home = os.userInfo().homedir;
-  const bashrc = path.join(home, '.bashrc');
-  if (!fs.existsSync(bashrc) || !mountNamespaces()) return [command[0], command.slice(1)];
-  let stock = '/usr/share/base-files/dot.bashrc'; // what Debian installs as root's ~/.bashrc
-  if (!fs.existsSync(stock)) {
-    stock = path.join(dir, 'stock.bashrc');
-    fs.writeFileSync(stock, '');
-  }
-  // unshare and sh exec what follows, so the process spawned is sshd itself: stopping it stops sshd.
-  return ['unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', 'mount --bind "$1" "$2" && shift 2 && exec "$@"',
-    'sh', stock, bashrc, ...command]];
-}
-
-let mountNamespacesAvailable: boolean | undefined;
-function mountNamespaces(): boolean {
-  mountNamespacesAvailable ??= spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'true'], { stdio: 'ignore' }).status === 0;
-  return mountNamespacesAvailable;
 }
 
 /** Stops a started sshd and waits for it to exit. */
