@@ -3,9 +3,10 @@
 //  1. the user data every example server sends (as Terraform sends it: references counted at their
 //     realistic size) and the size of its bundle, which travels over SSH instead;
 //  2. the time `terraform apply` takes to roll a production update out, through the stand-in provider
-//     with a real sshd on loopback standing in for the server: the first deploy (create + rollout), a
-//     bundle change, a rotated secret, and a deploy with nothing changed.
-// Run it as root after a build (`npm run build && node scripts/bench-rollout.js`); it uses dist/.
+//     with a real sshd on loopback standing in for the server: the first deploy (create + rollout, which
+//     sets up the real PostgreSQL 15 of a new server: scripts/bench-new-server.js), a bundle change, a
+//     rotated secret, and a deploy with nothing changed.
+// Run it as root (sshd, ip netns, runuser) after a build (`npm run build && node scripts/bench-rollout.js`); it uses dist/.
 // BENCH_RUNS sets the runs per figure (default 5). Results go to scripts/bench-rollout.results.md.
 'use strict';
 const fs = require('fs');
@@ -18,7 +19,12 @@ const RUNS = Number(process.env.BENCH_RUNS || 5);
 const lib = require(path.join(ROOT, 'dist', 'lib'));
 const testing = require(path.join(ROOT, 'dist', 'testing'));
 const { deployValuesFor } = require('./bench-deploy-values');
+const { installPostgresSystemctl, serverNamespace, stopPostgres } = require('./bench-new-server');
 const { EXAMPLES } = require(path.join(ROOT, 'dist', 'examples'));
+const { javascriptEntry } = require(path.join(ROOT, 'dist', 'testing', 'harness', 'transpile-cache.js'));
+const machineFiles = require(javascriptEntry(path.join(ROOT, '__tests__', 'database', 'helpers', 'machine-files')));
+const netns = require(javascriptEntry(path.join(ROOT, '__tests__', 'database', 'helpers', 'netns')));
+const { PRIVATE_ADDRESS } = require(javascriptEntry(path.join(ROOT, '__tests__', 'database', 'helpers', 'recovery-lab')));
 
 /** What each example server sent at df843b2, before this change (cdktf placeholders; see the results file). */
 const BEFORE = {
@@ -60,30 +66,50 @@ function stats(samples) {
   return { min: s[0], median: s[Math.floor(s.length / 2)], max: s[s.length - 1] };
 }
 
+/**
+ * A new server for each run: the example's production bundle sets up PostgreSQL, so the server has what
+ * installing postgresql-15 leaves (Debian's cluster `main`) and its private address (scripts/bench-new-server.js).
+ */
+async function newServer(dir, run) {
+  const machine = await testing.LoopbackMachine.start(path.join(dir, `machine-${run}`));
+  const ns = serverNamespace(netns, `${process.pid % 10000}r${run}`, PRIVATE_ADDRESS);
+  installPostgresSystemctl(machine, ns.db, machineFiles.PG_BIN);
+  machineFiles.createDebianCluster(machine.root);
+  return {
+    machine,
+    async stop() {
+      stopPostgres(machine, machineFiles.PG_BIN);
+      ns.destroy();
+      await machine.stop();
+    },
+  };
+}
+
 async function rollouts() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-rollout-'));
-  const machine = await testing.LoopbackMachine.start(path.join(dir, 'machine'));
   const standIn = new testing.HetznerStandIn();
   const timed = (fn) => { const t = process.hrtime.bigint(); const run = fn(); const ms = Number(process.hrtime.bigint() - t) / 1e6; if (!run.ok) throw new Error(`${run.stdout}\n${run.stderr}`.slice(-4000)); return ms; };
   const figures = { first: [], bundle: [], secret: [], unchanged: [] };
   try {
     for (let run = 0; run < RUNS; run++) {
-      const v1 = productionJson(undefined);
-      const ws = standIn.workspace(v1.json);
-      ws.setVariables(deployValuesFor(testing, v1.json, v1.server)).rollOutTo(machine.target()).setConfiguration(v1.json);
-      ws.init();
-      figures.first.push(timed(() => ws.apply()));
-      ws.setConfiguration(productionJson(run).json);
-      figures.bundle.push(timed(() => ws.apply()));
-      ws.setVariables({ TF_VAR_monitoring_webhook_ops: `https://chat.example.eu/rotated-${run}` });
-      ws.setConfiguration(productionJson(run).json);
-      figures.secret.push(timed(() => ws.apply()));
-      figures.unchanged.push(timed(() => ws.apply()));
-      fs.rmSync(machine.root, { recursive: true, force: true });
-      fs.mkdirSync(machine.root);
+      const server = await newServer(dir, run);
+      try {
+        const v1 = productionJson(undefined);
+        const ws = standIn.workspace(v1.json);
+        ws.setVariables(deployValuesFor(testing, v1.json, v1.server)).rollOutTo(server.machine.target({ timeout: '60s' })).setConfiguration(v1.json);
+        ws.init();
+        figures.first.push(timed(() => ws.apply()));
+        ws.setConfiguration(productionJson(run).json);
+        figures.bundle.push(timed(() => ws.apply()));
+        ws.setVariables({ TF_VAR_monitoring_webhook_ops: `https://chat.example.eu/rotated-${run}` });
+        ws.setConfiguration(productionJson(run).json);
+        figures.secret.push(timed(() => ws.apply()));
+        figures.unchanged.push(timed(() => ws.apply()));
+      } finally {
+        await server.stop();
+      }
     }
   } finally {
-    await machine.stop();
     standIn.stop(true);
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -91,13 +117,15 @@ async function rollouts() {
 }
 
 async function main() {
+  if (process.getuid() !== 0) throw new Error('run as root: sshd, ip netns and runuser are needed');
   const rows = sizes();
   const times = await rollouts();
   const ms = (v) => `${(v / 1000).toFixed(2)} s`;
   const out = [
     '# Machines that live: user data and rollout (scripts/bench-rollout.js)',
     '',
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0].model.trim()}), Node ${process.version}, ${RUNS} runs per time.`,
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0].model.trim()}), Node ${process.version}, ${RUNS} runs per time,`,
+    `load average (1 / 5 / 15 min) ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end. Each run deploys to a new server.`,
     '',
     '## User data per example server',
     '',
@@ -115,13 +143,14 @@ async function main() {
     '',
     '| deploy | min | median | max |',
     '|---|---:|---:|---:|',
-    `| first deploy: every resource created, bundle installed | ${ms(times.first.min)} | ${ms(times.first.median)} | ${ms(times.first.max)} |`,
+    `| first deploy: every resource created, bundle installed, PostgreSQL set up (server restarted, role and database created) | ${ms(times.first.min)} | ${ms(times.first.median)} | ${ms(times.first.max)} |`,
     `| bundle changed (one file of a team part) | ${ms(times.bundle.min)} | ${ms(times.bundle.median)} | ${ms(times.bundle.max)} |`,
     `| secret rotated (webhook URL) | ${ms(times.secret.min)} | ${ms(times.secret.median)} | ${ms(times.secret.max)} |`,
     `| nothing changed (refresh and plan only) | ${ms(times.unchanged.min)} | ${ms(times.unchanged.median)} | ${ms(times.unchanged.max)} |`,
     '',
     'On a real server, add the SSH round trips to Hetzner (tens of milliseconds each, about 8 per rollout), the',
-    'package installs of a first rollout, and the restarts of the daemons whose files changed.',
+    'package installs of a first rollout, and the restarts of the daemons whose files changed (systemd is a recorder',
+    'here, except for PostgreSQL, which pg_ctl starts and restarts for real).',
     '',
   ].join('\n');
   fs.writeFileSync(path.join(__dirname, 'bench-rollout.results.md'), out);

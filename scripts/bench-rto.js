@@ -15,7 +15,7 @@
 // Run it as root (ip netns, sshd, runuser): `node scripts/bench-rto.js`. It runs the TypeScript sources
 // (transpiled into node_modules/.cache). Results go to scripts/bench-rto.results.md.
 'use strict';
-const { execFileSync, spawnSync } = require('child_process');
+const { execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -29,6 +29,7 @@ const machineFiles = require(javascriptEntry(path.join(ROOT, '__tests__', 'datab
 const netns = require(javascriptEntry(path.join(ROOT, '__tests__', 'database', 'helpers', 'netns')));
 const testing = require(javascriptEntry(path.join(ROOT, 'testing', 'index')));
 const { deployValuesFor } = require('./bench-deploy-values');
+const { installPostgresSystemctl, serverNamespace, stopPostgres } = require('./bench-new-server');
 const { RecoveryLab, PILOT, APP_PASSWORD, RESTIC_PASSWORD, PRIVATE_ADDRESS } = labModule;
 const PG_BIN = machineFiles.PG_BIN;
 
@@ -52,29 +53,6 @@ function stepsOf(stderr, endMs) {
 }
 
 /**
- * systemd's part for the new server: the recorder LoopbackMachine installs, plus the Debian unit
- * postgresql@15-main run by pg_ctl inside the machine's network namespace (which carries its private
- * address). The rollout agent leaves owners alone under SOVEREIGN_ROOT, so the unit's start gives the
- * cluster's configuration to postgres, as the agent does on a real machine (owner postgres:postgres).
- */
-function installSystemctl(machine, ns) {
-  const root = machine.root;
-  const conf = path.join(root, 'etc/postgresql/15/main');
-  const socket = path.join(root, 'var/run/postgresql');
-  const pgCtl = `ip netns exec ${ns} runuser -u postgres -- ${PG_BIN}/pg_ctl -D ${conf} -l ${path.join(root, 'var/log/postgresql/postgresql.log')} -w -t 300`;
-  fs.writeFileSync(path.join(machine.dir, 'bin', 'systemctl'), [
-    '#!/bin/sh',
-    `echo "$*" >> ${path.join(machine.dir, 'systemctl.log')}`,
-    'case "$1 $2" in',
-    `  "start postgresql@15-main"|"start postgresql@15-main.service") chown -R postgres:postgres ${path.join(root, 'etc/postgresql')}; ${PG_BIN}/pg_isready -q -h ${socket} || exec ${pgCtl} start ;;`,
-    `  "restart postgresql@15-main"|"restart postgresql@15-main.service") chown -R postgres:postgres ${path.join(root, 'etc/postgresql')}; exec ${pgCtl} -m fast restart ;;`,
-    `  "stop postgresql@15-main"|"stop postgresql@15-main.service") ${PG_BIN}/pg_isready -q -h ${socket} || exit 0; exec ${pgCtl} -m fast stop ;;`,
-    'esac',
-    '',
-  ].join('\n'), { mode: 0o755 });
-}
-
-/**
  * One recovery, timed: a new server from the production stack, the rendered restore path, the app's
  * database in place. `cleanup` collects what to undo after the round.
  */
@@ -83,12 +61,10 @@ async function recover({ lab, standIn, tmp, round, rows, cleanup }) {
   const start = now();
   const machine = await testing.LoopbackMachine.start(path.join(tmp, `new-production-${round}`));
   cleanup.push(() => machine.stop());
-  const pair = netns.NamespacePair.create(`${process.pid % 10000}n${round}`, {
-    privateCidr: `${PRIVATE_ADDRESS}/24`, publicAddress: '192.0.2.1', outsideAddress: '192.0.2.2', privateSubnet: '10.0.1.0/24',
-  });
+  const pair = serverNamespace(netns, `${process.pid % 10000}n${round}`, PRIVATE_ADDRESS);
   cleanup.push(() => pair.destroy());
-  cleanup.push(() => spawnSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, '-D', path.join(machine.root, 'etc/postgresql/15/main'), '-m', 'immediate', 'stop'], { cwd: '/' }));
-  installSystemctl(machine, pair.db);
+  cleanup.push(() => stopPostgres(machine, PG_BIN));
+  installPostgresSystemctl(machine, pair.db, PG_BIN);
   let t = now();
   machineFiles.createDebianCluster(machine.root);
   fs.appendFileSync(path.join(machine.root, 'etc/postgresql/15/main/postgresql.conf'), 'fsync = on\n');
