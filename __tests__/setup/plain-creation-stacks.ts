@@ -8,8 +8,8 @@ export const CDKTF_STACK_TRACE_MODULE = 'cdktf/lib/tokens/private/stack-trace';
  * was a fifth of the workers' CPU time, for stacks no test reads.
  *
  * This gives cdktf's `captureStackTrace` V8's own frame text instead, as outside jest (where `cdktf synth`
- * runs): the same frames in the same format, without the mapping. A stack jest prints for a failing test
- * is still mapped. The helper is a private module: plain-creation-stacks.test.ts fails when a release
+ * runs): the same frames in the same format, without the mapping, and formatted only when something reads
+ * them. A stack jest prints for a failing test is still mapped. The helper is a private module: plain-creation-stacks.test.ts fails when a release
  * moves it.
  */
 export function plainCreationStacks(): void {
@@ -23,7 +23,26 @@ export function plainCreationStacks(): void {
   if (typeof helper.captureStackTrace === 'function') helper.captureStackTrace = captureStackTrace;
 }
 
-const framesAsText = (_error: unknown, frames: NodeJS.CallSite[]): string[] => frames.map(String);
+const framesAsText = (_error: unknown, frames: NodeJS.CallSite[]): string[] => formattedOnRead(frames);
+
+/**
+ * The frames as text, formatted when first read. cdktf reads a creation stack only for an error message, and
+ * formatting every frame of every token up front was a twentieth of the synth-heavy suites' CPU.
+ */
+function formattedOnRead(frames: NodeJS.CallSite[]): string[] {
+  let text: string[] | undefined;
+  const read = (): string[] => (text ??= frames.map(String));
+  return new Proxy<string[]>([], {
+    get: (_target, key) => {
+      const value: unknown = Reflect.get(read(), key);
+      return typeof value === 'function' ? value.bind(read()) : value;
+    },
+    set: (_target, key, value) => Reflect.set(read(), key, value),
+    has: (_target, key) => Reflect.has(read(), key),
+    ownKeys: () => Reflect.ownKeys(read()),
+    getOwnPropertyDescriptor: (_target, key) => Reflect.getOwnPropertyDescriptor(read(), key),
+  });
+}
 
 /** The frames below `below` (this function when not given), outermost last, each as V8 prints it after "at ". */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
