@@ -6,7 +6,8 @@
 //     with a real sshd on loopback standing in for the server: the first deploy (create + rollout, which
 //     sets up the real PostgreSQL 15 of a new server: scripts/bench-new-server.js), a bundle change, a
 //     rotated secret, and a deploy with nothing changed.
-// Run it as root (sshd, ip netns, runuser) after a build (`npm run build && node scripts/bench-rollout.js`); it uses dist/.
+// Run it as root (sshd, ip netns, runuser) after a build (`npm run build && node scripts/bench-rollout.js`);
+// it uses dist/.
 // BENCH_RUNS sets the runs per figure (default 5). Results go to scripts/bench-rollout.results.md.
 'use strict';
 const fs = require('fs');
@@ -143,7 +144,7 @@ async function main() {
     '',
     '| deploy | min | median | max |',
     '|---|---:|---:|---:|',
-    `| first deploy: every resource created, bundle installed, PostgreSQL set up (server restarted, role and database created) | ${ms(times.first.min)} | ${ms(times.first.median)} | ${ms(times.first.max)} |`,
+    `| first deploy: every resource created, bundle installed, PostgreSQL set up (server started, role and database created) | ${ms(times.first.min)} | ${ms(times.first.median)} | ${ms(times.first.max)} |`,
     `| bundle changed (one file of a team part) | ${ms(times.bundle.min)} | ${ms(times.bundle.median)} | ${ms(times.bundle.max)} |`,
     `| secret rotated (webhook URL) | ${ms(times.secret.min)} | ${ms(times.secret.median)} | ${ms(times.secret.max)} |`,
     `| nothing changed (refresh and plan only) | ${ms(times.unchanged.min)} | ${ms(times.unchanged.median)} | ${ms(times.unchanged.max)} |`,

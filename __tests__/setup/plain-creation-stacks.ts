@@ -9,8 +9,8 @@ export const CDKTF_STACK_TRACE_MODULE = 'cdktf/lib/tokens/private/stack-trace';
  *
  * This gives cdktf's `captureStackTrace` V8's own frame text instead, as outside jest (where `cdktf synth`
  * runs): the same frames in the same format, without the mapping, and formatted only when something reads
- * them. A stack jest prints for a failing test is still mapped. The helper is a private module: plain-creation-stacks.test.ts fails when a release
- * moves it.
+ * them. A stack jest prints for a failing test is still mapped. The helper is a private module:
+ * plain-creation-stacks.test.ts fails when a release moves it.
  */
 export function plainCreationStacks(): void {
   let helper: { captureStackTrace?: unknown };
