@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { DataResource, TerraformStack, Testing } from 'cdktf';
+import { ObjectStorageBackend } from '../../lib';
 import { TerraformData } from '../../lib/core/private/terraform-data';
 
 const ADMIN_SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu';
@@ -91,5 +92,48 @@ describe('terraform_data without a Terraform at synth', () => {
     const hcl = Testing.synthHcl(ours);
     expect(hcl).toMatch(/resource "terraform_data" "Data" \{\s*triggers_replace = \{/);
     expect(hcl).toBe(Testing.synthHcl(theirs));
+  });
+});
+
+describe('the Terraform version a stack declares', () => {
+  const requiredVersion = (stack: TerraformStack) => JSON.parse(Testing.synth(stack)).terraform?.required_version;
+
+  test('terraform_data needs 1.4: its stack says so, so an older Terraform names the version at init', () => {
+    const stack = new TerraformStack(Testing.app(), 'local-state');
+    expect(requiredVersion(stack)).toBeUndefined();
+    new TerraformData(stack, 'Data', { triggersReplace: { a: 'b' } });
+    new TerraformData(stack, 'Other');
+    expect(requiredVersion(stack)).toBe('>= 1.4');
+  });
+
+  test('the highest need wins, whichever element comes first; a stack\'s own setting wins over all', () => {
+    for (const order of [['data', 'backend'], ['backend', 'data']]) {
+      const stack = new TerraformStack(Testing.app(), 'production');
+      for (const what of order) {
+        if (what === 'data') new TerraformData(stack, 'Data');
+        else new ObjectStorageBackend(stack, { bucket: 'acme-state' });
+      }
+      expect([order, requiredVersion(stack)]).toEqual([order, '>= 1.10']);
+      stack.addOverride('terraform.required_version', '~> 1.11.0');
+      expect([order, requiredVersion(stack)]).toEqual([order, '~> 1.11.0']);
+    }
+  });
+
+  test('each stack has its own: a stack without terraform_data or the backend declares none', () => {
+    const app = Testing.app();
+    const withData = new TerraformStack(app, 'with-data');
+    new TerraformData(withData, 'Data');
+    const plain = new TerraformStack(app, 'plain');
+    expect([requiredVersion(withData), requiredVersion(plain)]).toEqual(['>= 1.4', undefined]);
+  });
+
+  test("cdktf's HCL output carries none: its renderer writes the terraform block's settings as `0 = ...`, which Terraform cannot parse", () => {
+    const stack = new TerraformStack(Testing.app(), 'production');
+    new ObjectStorageBackend(stack, { bucket: 'acme-state' });
+    new TerraformData(stack, 'Data');
+    const hcl = Testing.synthHcl(stack);
+    expect(hcl).toMatch(/backend "s3" \{/);
+    expect(hcl).not.toMatch(/^\s*\d+ = /m);
+    expect(hcl).not.toContain('required_version');
   });
 });

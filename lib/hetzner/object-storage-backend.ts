@@ -1,6 +1,7 @@
 import { Construct, IConstruct } from 'constructs';
 import { S3Backend, TerraformStack } from 'cdktf';
 import { reachStackOf } from '../core/app-level-packs';
+import { requireTerraform, withTerraformFloor } from '../core/private/terraform-floor';
 import { fail, optionalInstance, optionalString, requireProps, requireString } from '../core/runtime-checks';
 import { invalidValue, ValidationError } from '../core/validation-message';
 import { Location } from './location';
@@ -46,9 +47,9 @@ const stateKeys = new WeakMap<IConstruct, Map<string, string>>();
  * Terraform state in Hetzner Object Storage (S3-compatible, in the EU), with locking.
  *
  * The locking is S3-native (`use_lockfile`, Terraform 1.10 on), so the stack declares
- * `terraform.required_version` `>= 1.10`: an older Terraform then says its version is not supported,
- * instead of refusing an argument it does not know. A stack that needs a narrower range sets its own
- * with `stack.addOverride('terraform.required_version', …)`, which wins whenever it is made.
+ * `terraform.required_version` `>= 1.10` in its JSON output: an older Terraform then says its version is
+ * not supported, instead of refusing an argument it does not know. A stack that needs a narrower range sets
+ * its own with `stack.addOverride('terraform.required_version', …)`, which wins whenever it is made.
  *
  * State holds every attribute of every resource, secrets included: it is data of the
  * most sensitive class and stays in the EU like the rest. Credentials are never part
@@ -100,23 +101,15 @@ export class ObjectStorageBackend extends S3Backend {
     this.location = location;
     // S3-native locking (Terraform >= 1.10): a lock file beside the state, no DynamoDB needed.
     this.addOverride('use_lockfile', true);
+    requireTerraform(this, '1.10');
     reachStackOf(stack);
   }
 
-  /** The backend block and the Terraform version it needs; the stack's own overrides apply after it. */
+  /**
+   * The backend block and the Terraform version the stack needs; the stack's own overrides apply after it.
+   * (Not in cdktf's HCL output, whose renderer cannot write that setting: see terraform-floor.ts.)
+   */
   public toTerraform(): any {
-    return withRequiredVersion(super.toTerraform());
+    return withTerraformFloor(this, super.toTerraform());
   }
-
-  /** The same, for cdktf's HCL output. */
-  public toHclTerraform(): any {
-    return withRequiredVersion(super.toHclTerraform());
-  }
-}
-
-/** S3-native locking (`use_lockfile`) came with Terraform 1.10. */
-const REQUIRED_TERRAFORM = '>= 1.10';
-
-function withRequiredVersion(config: { terraform: Record<string, unknown> }): { terraform: Record<string, unknown> } {
-  return { ...config, terraform: { required_version: REQUIRED_TERRAFORM, ...config.terraform } };
 }
