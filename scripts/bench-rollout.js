@@ -119,8 +119,18 @@ async function rollouts() {
 
 async function main() {
   if (process.getuid() !== 0) throw new Error('run as root: sshd, ip netns and runuser are needed');
-  const rows = sizes();
-  const times = await rollouts();
+  // Every temp directory of the run (cdktf's Testing apps make one per synth) goes under this one.
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-rollout-run-'));
+  fs.chmodSync(tmp, 0o1777); // as /tmp: PostgreSQL and the scripts run as other users
+  process.env.TMPDIR = tmp;
+  let rows;
+  let times;
+  try {
+    rows = sizes();
+    times = await rollouts();
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
   const ms = (v) => `${(v / 1000).toFixed(2)} s`;
   const out = [
     '# Machines that live: user data and rollout (scripts/bench-rollout.js)',

@@ -109,6 +109,9 @@ async function recover({ lab, standIn, tmp, round, rows, cleanup }) {
 async function main() {
   if (process.getuid() !== 0) throw new Error('run as root: ip netns, sshd and runuser are needed');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-rto-'));
+  // Every temp directory of the run (cdktf's Testing apps make one per synth) goes under this one, removed at the end.
+  fs.chmodSync(tmp, 0o1777); // as /tmp: PostgreSQL and the scripts run as other users
+  process.env.TMPDIR = tmp;
   const loadAtStart = load();
   // The Storage Box offers OpenSSH's own key exchanges: each connection costs what it costs on a machine.
   const lab = await RecoveryLab.start(tmp, { defaultKeyExchange: true });
