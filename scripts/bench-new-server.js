@@ -1,21 +1,12 @@
 // A new production server for the benchmarks that roll the Phase 1 production bundle out to it (rollout,
 // RTO): the database part of the bundle needs what a Debian server gives it. Its PostgreSQL listens on the
-// server's private address, which a network namespace carries here, and systemd's postgresql@15-main unit
-// is run by pg_ctl inside that namespace. Shared by scripts/bench-rollout.js and scripts/bench-rto.js.
+// server's private address, which a network namespace carries (the recovery lab's `machineNamespace`), and
+// systemd's postgresql@15-main unit is run by pg_ctl inside that namespace. Shared by scripts/bench-rollout.js
+// and scripts/bench-rto.js.
 'use strict';
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
-
-/**
- * The namespaces of a new server: `db` carries `privateAddress` (in 10.0.1.0/24, as the example's network) and a
- * TEST-NET "public" address. `tag` keeps concurrent servers apart.
- */
-function serverNamespace(netns, tag, privateAddress) {
-  return netns.NamespacePair.create(tag, {
-    privateCidr: `${privateAddress}/24`, publicAddress: '192.0.2.1', outsideAddress: '192.0.2.2', privateSubnet: '10.0.1.0/24',
-  });
-}
 
 /**
  * systemd's part for the new server: the recorder LoopbackMachine installs, plus the Debian unit
@@ -45,4 +36,4 @@ function stopPostgres(machine, pgBin) {
   spawnSync('runuser', ['-u', 'postgres', '--', `${pgBin}/pg_ctl`, '-D', path.join(machine.root, 'etc/postgresql/15/main'), '-m', 'immediate', 'stop'], { cwd: '/', stdio: 'ignore' });
 }
 
-module.exports = { serverNamespace, installPostgresSystemctl, stopPostgres };
+module.exports = { installPostgresSystemctl, stopPostgres };

@@ -20,12 +20,11 @@ const RUNS = Number(process.env.BENCH_RUNS || 5);
 const lib = require(path.join(ROOT, 'dist', 'lib'));
 const testing = require(path.join(ROOT, 'dist', 'testing'));
 const { deployValuesFor } = require('./bench-deploy-values');
-const { installPostgresSystemctl, serverNamespace, stopPostgres } = require('./bench-new-server');
+const { installPostgresSystemctl, stopPostgres } = require('./bench-new-server');
 const { EXAMPLES } = require(path.join(ROOT, 'dist', 'examples'));
 const { javascriptEntry } = require(path.join(ROOT, 'dist', 'testing', 'harness', 'transpile-cache.js'));
 const machineFiles = require(javascriptEntry(path.join(ROOT, '__tests__', 'database', 'helpers', 'machine-files')));
-const netns = require(javascriptEntry(path.join(ROOT, '__tests__', 'database', 'helpers', 'netns')));
-const { PRIVATE_ADDRESS } = require(javascriptEntry(path.join(ROOT, '__tests__', 'database', 'helpers', 'recovery-lab')));
+const { machineNamespace } = require(javascriptEntry(path.join(ROOT, '__tests__', 'database', 'helpers', 'recovery-lab')));
 
 /** What each example server sent at df843b2, before this change (cdktf placeholders; see the results file). */
 const BEFORE = {
@@ -73,17 +72,20 @@ function stats(samples) {
  */
 async function newServer(dir, run) {
   const machine = await testing.LoopbackMachine.start(path.join(dir, `machine-${run}`));
-  const ns = serverNamespace(netns, `${process.pid % 10000}r${run}`, PRIVATE_ADDRESS);
-  installPostgresSystemctl(machine, ns.db, machineFiles.PG_BIN);
-  machineFiles.createDebianCluster(machine.root);
-  return {
-    machine,
-    async stop() {
-      stopPostgres(machine, machineFiles.PG_BIN);
-      ns.destroy();
-      await machine.stop();
-    },
+  const ns = machineNamespace(`${process.pid % 10000}r${run}`);
+  const stop = async () => {
+    stopPostgres(machine, machineFiles.PG_BIN);
+    ns.destroy();
+    await machine.stop();
   };
+  try {
+    installPostgresSystemctl(machine, ns.db, machineFiles.PG_BIN);
+    machineFiles.createDebianCluster(machine.root);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { machine, stop };
 }
 
 async function rollouts() {

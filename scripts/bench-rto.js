@@ -26,11 +26,10 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const { javascriptEntry } = require(path.join(ROOT, 'dist', 'testing', 'harness', 'transpile-cache.js'));
 const labModule = require(javascriptEntry(path.join(ROOT, '__tests__', 'database', 'helpers', 'recovery-lab')));
 const machineFiles = require(javascriptEntry(path.join(ROOT, '__tests__', 'database', 'helpers', 'machine-files')));
-const netns = require(javascriptEntry(path.join(ROOT, '__tests__', 'database', 'helpers', 'netns')));
 const testing = require(javascriptEntry(path.join(ROOT, 'testing', 'index')));
 const { deployValuesFor } = require('./bench-deploy-values');
-const { installPostgresSystemctl, serverNamespace, stopPostgres } = require('./bench-new-server');
-const { RecoveryLab, PILOT, APP_PASSWORD, RESTIC_PASSWORD, PRIVATE_ADDRESS } = labModule;
+const { installPostgresSystemctl, stopPostgres } = require('./bench-new-server');
+const { RecoveryLab, PILOT, APP_PASSWORD, RESTIC_PASSWORD, PRIVATE_ADDRESS, machineNamespace } = labModule;
 const PG_BIN = machineFiles.PG_BIN;
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
@@ -61,7 +60,7 @@ async function recover({ lab, standIn, tmp, round, rows, cleanup }) {
   const start = now();
   const machine = await testing.LoopbackMachine.start(path.join(tmp, `new-production-${round}`));
   cleanup.push(() => machine.stop());
-  const pair = serverNamespace(netns, `${process.pid % 10000}n${round}`, PRIVATE_ADDRESS);
+  const pair = machineNamespace(`${process.pid % 10000}n${round}`);
   cleanup.push(() => pair.destroy());
   cleanup.push(() => stopPostgres(machine, PG_BIN));
   installPostgresSystemctl(machine, pair.db, PG_BIN);

@@ -81,8 +81,9 @@ function rolloutOverrides(config: any, target: RolloutTarget | undefined): Recor
   if (rollouts.length === 0) return undefined;
   const block = (connection: Record<string, unknown> = {}) => {
     if (!target) return { provisioner: [{ 'local-exec': { command: 'echo "stand-in: the bundle is not rolled out (no rollout target)"' } }] };
-    // Where and how to reach the machine is the target's; the rest (where the steps run from) stays the stack's.
-    const { host: _host, port: _port, user: _user, timeout: _timeout, private_key: _key, host_key: _hostKey, ...kept } = connection;
+    // Where and how to reach the machine is the target's (the stack's host key goes with the stack's host); the
+    // rest, such as where the steps run from, stays the stack's.
+    const { host_key: _stackHostKey, ...kept } = connection;
     return {
       connection: {
         ...kept, type: 'ssh', host: target.host, port: target.port, user: 'root', timeout: target.timeout ?? '30s',

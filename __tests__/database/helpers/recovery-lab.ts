@@ -31,6 +31,16 @@ export const APP_PASSWORD = "lab-app-password-'quoted'-0001";
 export const PRIVATE_ADDRESS = '10.0.1.2';
 const PATH_ENV = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+/**
+ * The network namespaces of one of the example's machines: `db` carries its private address (the example's
+ * network is 10.0.1.0/24) and a TEST-NET "public" address. `tag` keeps concurrent machines apart.
+ */
+export function machineNamespace(tag: string): NamespacePair {
+  return NamespacePair.create(tag, {
+    privateCidr: `${PRIVATE_ADDRESS}/24`, publicAddress: '192.0.2.1', outsideAddress: '192.0.2.2', privateSubnet: '10.0.1.0/24',
+  });
+}
+
 /** The synthesized production and test stacks of the example product. */
 export function synthPilot(): { production: any; test: any } {
   const app = Testing.app({ stackTraces: false });
@@ -106,9 +116,7 @@ export class LabMachine {
   public configurePostgres(options: { fsync?: boolean } = {}): string {
     createDebianCluster(this.root);
     if (options.fsync) fs.appendFileSync(path.join(this.root, 'etc/postgresql/15/main/postgresql.conf'), 'fsync = on\n');
-    this.ns = NamespacePair.create(`${process.pid % 10000}${this.name.slice(0, 1)}`, {
-      privateCidr: `${PRIVATE_ADDRESS}/24`, publicAddress: '192.0.2.1', outsideAddress: '192.0.2.2', privateSubnet: '10.0.1.0/24',
-    });
+    this.ns = machineNamespace(`${process.pid % 10000}${this.name.slice(0, 1)}`);
     this.pointServiceAtPgCtl();
     return this.setup();
   }
