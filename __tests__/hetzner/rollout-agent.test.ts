@@ -4,7 +4,7 @@ import * as path from 'path';
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { BundlePart, MachineBundle } from '../../lib';
 import { AgentMachine } from '../setup/agent-machine';
-import { MACHINE_PYTHON } from '../setup/real-parts';
+import { isRoot, MACHINE_PYTHON } from '../setup/real-parts';
 
 // The rollout agent run directly, as the rollout's last provisioner runs it, on a machine whose file
 // system is a directory (SOVEREIGN_ROOT) and whose systemctl records its calls. The end-to-end suite
@@ -149,6 +149,95 @@ describe('the rollout agent', () => {
     // The new app config was activated, then the previous one was put back and activated again.
     expect(m.systemctl()).toEqual(['daemon-reload', 'restart acme.service', 'daemon-reload', 'restart acme.service', 'enable --now acme-job.timer']);
     expect(m.read('/var/lib/prometheus/node-exporter/sovereign_rollout.prom')).toMatch(/sovereign_rollout_success 0/);
+  });
+
+  test('keeps no copy of a secret once a rollout has ended: a clone of the disk carries only the live files', () => {
+    const m = machine();
+    m.apply([app('a=1\n'), secrets()], { '/etc/acme/secret.env': secret });
+    m.apply([app('a=1\n'), secrets()], { '/etc/acme/secret.env': 'TOKEN=rotated-0002' });
+    const state = path.join(m.root, 'var/lib/sovereign/rollout');
+    // The staged copy and the replaced one (the previous secret) went with the activation that needed them.
+    expect(fs.readdirSync(state).sort()).toEqual(['current-bundle.json', 'current.json', 'lock']);
+    const everything = fs.readdirSync(m.root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
+      .map((e) => fs.readFileSync(path.join(e.parentPath, e.name), 'utf8'));
+    expect(everything.filter((text) => text.includes('s3cr3t'))).toEqual([]);
+    expect(everything.filter((text) => text.includes('rotated-0002'))).toHaveLength(1);
+  });
+
+  test('a command that cannot be run (a script left at mode 0644) fails the rollout and rolls back; the fixed retry activates', () => {
+    const m = machine();
+    m.apply([app('a=1\n')]);
+    const hook = (mode: string): BundlePart => ({
+      name: 'migrate',
+      files: [{ path: '/usr/local/sbin/acme-migrate', content: '#!/bin/sh\nexit 0\n', permissions: mode }],
+      commands: [[path.join(m.root, 'usr/local/sbin/acme-migrate')]],
+    });
+    const run = m.apply([hook('0644'), app('a=2\n')]);
+    expect(run.status).toBe(1);
+    expect(run.output).toMatch(/FAILED to activate "migrate": .*acme-migrate exited 126:\n {2}\| .*acme-migrate: cannot be run: Permission denied/);
+    expect(run.output).not.toMatch(/Traceback/);
+    expect(m.read('/etc/acme/app.conf')).toBe('a=1\n');
+    expect(m.read('/var/lib/prometheus/node-exporter/sovereign_rollout.prom')).toMatch(/sovereign_rollout_success 0/);
+    const retry = m.apply([hook('0755'), app('a=2\n')]);
+    expect(retry.status).toBe(0);
+    expect(m.read('/etc/acme/app.conf')).toBe('a=2\n');
+    expect(m.systemctl()).toContain('restart acme.service');
+  });
+
+  test('an activation cut short (the agent killed) is finished by the next apply of the same version', () => {
+    const m = machine();
+    const once = path.join(m.dir, 'kill-once');
+    const restarts = path.join(m.dir, 'restarts');
+    const web = (workers: number): BundlePart => ({
+      name: 'web',
+      files: [{ path: '/etc/acme/web.conf', content: `workers=${workers}\n` }],
+      // Killed where an OOM kill or a power cut would stop it: after the switch, before the restart.
+      commands: [['sh', '-c', `if [ -e ${once} ]; then rm ${once}; kill -9 $PPID; exit 1; fi; cat ${m.root}/etc/acme/web.conf >> ${restarts}`]],
+    });
+    m.apply([web(2)]);
+    fs.writeFileSync(once, '');
+    const killed = m.apply([web(8)]);
+    expect(killed.status).not.toBe(0);
+    expect(m.read('/etc/acme/web.conf')).toBe('workers=8\n');
+    expect(m.status()).toMatch(/an activation of 1 files did not end: the next deploy finishes it/);
+    const retry = m.apply([web(8)]);
+    expect(retry.status).toBe(0);
+    expect(retry.output).toMatch(/finishing an activation that did not end \(1 files\)/);
+    expect(fs.readFileSync(restarts, 'utf8')).toBe('workers=2\nworkers=8\n');
+    expect(m.apply([web(8)]).output).toMatch(/nothing to do/);
+    expect(fs.existsSync(path.join(m.root, 'var/lib/sovereign/rollout/releases'))).toBe(false);
+  });
+
+  test('a rollback after an activation cut short restores the files of the last activation that ended', () => {
+    const m = machine();
+    const once = path.join(m.dir, 'kill-once');
+    const web = (workers: number, fail = false): BundlePart => ({
+      name: 'web',
+      files: [{ path: '/etc/acme/web.conf', content: `workers=${workers}\n` }],
+      commands: [['sh', '-c', `if [ -e ${once} ]; then rm ${once}; kill -9 $PPID; fi; ${fail ? 'exit 3' : 'true'}`]],
+    });
+    m.apply([web(2)]);
+    fs.writeFileSync(once, '');
+    m.apply([web(8)]);
+    const run = m.apply([web(16, true)]);
+    expect(run.status).toBe(1);
+    expect(m.read('/etc/acme/web.conf')).toBe('workers=2\n');
+  });
+
+  (isRoot ? test : test.skip)('applies a change of owner alone, and a rollback puts the previous owner back', () => {
+    const m = machine();
+    const owned = (owner: string, fail = false): BundlePart => ({
+      name: 'owned',
+      files: [{ path: '/etc/acme/owned.conf', content: 'x=1\n', owner }],
+      commands: [['sh', '-c', fail ? 'exit 5' : 'true']],
+    });
+    m.apply([owned('root:root')]);
+    const nobody = spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim();
+    const run = m.apply([owned('nobody:nogroup')]);
+    expect(run.output).toMatch(/1 files changed/);
+    expect(String(fs.statSync(path.join(m.root, 'etc/acme/owned.conf')).uid)).toBe(nobody);
+    m.apply([owned('root:root', true)]);
+    expect(String(fs.statSync(path.join(m.root, 'etc/acme/owned.conf')).uid)).toBe(nobody);
   });
 
   test('refuses to run without its arguments', () => {

@@ -323,6 +323,9 @@ describeLive("a clone of production's machine (another server id): nothing runs 
       '/etc/sovereign-monitoring/alertmanager.yml', '/etc/sovereign-monitoring/secrets/web_password', '/etc/sovereign/error-monitoring.env']) {
       expect(fs.existsSync(clone.root.path(file))).toBe(false);
     }
+    // Nor does the rollout's copy of replaced files (an activation cut short when the snapshot was taken) survive.
+    expect(fs.existsSync(clone.root.path('/var/lib/sovereign/rollout/releases'))).toBe(false);
+    expect(fs.existsSync(clone.root.path('/var/lib/sovereign/rollout/pending.json'))).toBe(false);
     expect(fs.existsSync(clone.root.path('/etc/sovereign/identity/server'))).toBe(true);
     expect(clone.root.read('/var/lib/sovereign/identity/clone')).toMatch(/^built for server 4711, runs as server 9999/);
     expect(fs.readFileSync(clone.root.path('/var/log/conditions.log'), 'utf8')).toMatch(/runs as server 9999 but its bundle was built for server 4711/);

@@ -132,6 +132,11 @@ export async function startLiveProber(options: LiveProberOptions = {}): Promise<
     format: 1, machine: installed.machine,
     parts: installed.parts.map((p) => ({ ...p, files: p.files.map((f) => ({ path: f.path, mode: f.permissions, owner: f.owner, ...(f.template !== undefined ? { template: f.template } : { content: f.content }) })) })),
   }), 0o600);
+  if ((options.runsAsServerId ?? BUILT_FOR_SERVER_ID) !== BUILT_FOR_SERVER_ID) {
+    // The original's snapshot was taken during an activation that never ended: the agent still kept the files it replaced.
+    root.write('/var/lib/sovereign/rollout/releases/0123456789abcdef/previous/etc/sovereign-backup/secrets/storage-box.restic.b64', 'cHJldmlvdXM=\n', 0o600);
+    root.write('/var/lib/sovereign/rollout/pending.json', JSON.stringify({ previous: '/var/lib/sovereign/rollout/releases/0123456789abcdef/previous', touched: [] }), 0o600);
+  }
   // systemctl as the tests' recorder: nothing touches the host's units.
   root.write('/test-bin/systemctl', `#!/bin/sh\necho "$*" >> ${root.path('/var/log/systemctl.log')}\n`, 0o755);
   const metadata = await MetadataService.start(options.runsAsServerId ?? BUILT_FOR_SERVER_ID);

@@ -93,7 +93,7 @@ export function identityPart(machine: object, serverId: string): BundlePart {
 export const IDENTITY_SCRIPT = `#!/usr/bin/python3
 # sovereign-identity check|boot, rendered by cdktf-sovereign-hetzner: does this machine run on the
 # server its bundle was built for? See lib/hetzner/private/machine-identity.ts.
-import fcntl, json, os, re, subprocess, sys, time, urllib.request
+import fcntl, json, os, re, shutil, subprocess, sys, time, urllib.request
 
 ROOT = os.environ.get("SOVEREIGN_ROOT", "").rstrip("/")
 IDENTITY = ROOT + "${IDENTITY_FILE}"
@@ -190,6 +190,12 @@ def lock_down(built_for, runs_as):
         if units:
             subprocess.run(["systemctl", "--no-block", "disable", "--now"] + units, stdin=subprocess.DEVNULL,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # The rollout's own copies: an activation that never ended keeps the files it replaced (secrets included).
+        shutil.rmtree(STATE + "/releases", ignore_errors=True)
+        try:
+            os.unlink(STATE + "/pending.json")
+        except FileNotFoundError:
+            pass
         removed = 0
         for path in sorted(set(files)):
             try:

@@ -18,11 +18,17 @@ export const ROLLOUT_AGENT = `#!/usr/bin/python3
 # switches file by file (write + rename) and runs the commands of the parts whose files changed.
 # If anything fails, the files of the previous version are put back and its commands run again, so
 # the previous version keeps running; the exit code is non-zero and the message says what failed.
-# A second apply of the same version changes nothing. Secrets (the inputs) never reach argv or output.
-import base64, fcntl, gzip, hashlib, json, os, shutil, subprocess, sys, tempfile, time
+# An activation that never ended (the agent killed, the machine off) is finished by the next apply,
+# even of the same version. A second apply of the same version changes nothing. Secrets (the inputs)
+# never reach argv or output, and no copy of them outlives the apply that needed it.
+import base64, fcntl, gzip, hashlib, json, os, shutil, signal, subprocess, sys, tempfile, time
 
 ROOT = os.environ.get("SOVEREIGN_ROOT", "").rstrip("/")
 STATE = ROOT + "${ROLLOUT_STATE_DIR}"
+# Written before the switch and removed once an activation has ended: what it switched, and where the
+# files it replaced are kept.
+PENDING = STATE + "/pending.json"
+RELEASES = STATE + "/releases"
 TEXTFILE_DIR = ROOT + "/var/lib/prometheus/node-exporter"
 UNIT_DIR = "/etc/systemd/system/"
 UNIT_SUFFIXES = (".service", ".timer", ".socket", ".path", ".mount", ".target")
@@ -38,7 +44,10 @@ class Failure(Exception):
 
 
 def log(message):
-    print("sovereign-rollout: " + message, flush=True)
+    try:
+        print("sovereign-rollout: " + message, flush=True)
+    except OSError:
+        pass  # the SSH session is gone; the apply goes on and its result stays on the machine
 
 
 def tail(text, lines=15):
@@ -79,16 +88,40 @@ def write_atomic(path, data, mode, owner="root:root"):
         raise
 
 
-def chown(path, owner):
-    if os.geteuid() != 0 or ROOT:
-        return
+def owner_ids(owner):
     import grp, pwd
     user, _, group = owner.partition(":")
     try:
-        os.chown(path, pwd.getpwnam(user).pw_uid, grp.getgrnam(group or user).gr_gid)
+        return pwd.getpwnam(user).pw_uid, grp.getgrnam(group or user).gr_gid
     except KeyError:
+        return None
+
+
+def chown(path, owner):
+    if os.geteuid() != 0:
+        return
+    ids = owner_ids(owner)
+    if ids is None:
+        if ROOT:
+            return  # a test machine under SOVEREIGN_ROOT may lack the service's user
         raise Failure("install " + path, "the owner %s does not exist on the machine" % owner,
                       "add the package that creates the user to the part's packages")
+    os.chown(path, *ids)
+
+
+def copy_kept(source, target):
+    """Copies a file with its mode, times and owner (copy2 keeps no owner; a rollback must)."""
+    shutil.copy2(source, target, follow_symlinks=False)
+    if os.geteuid() == 0:
+        st = os.lstat(source)
+        os.chown(target, st.st_uid, st.st_gid, follow_symlinks=False)
+
+
+def describe(error):
+    """A Failure's message for an unexpected error: its kind and file, never a file's content."""
+    if isinstance(error, OSError):
+        return "%s%s" % (error.strerror or type(error).__name__, " (%s)" % error.filename if error.filename else "")
+    return "%s: %s" % (type(error).__name__, str(error)[:200])
 
 
 def run(argv, env=None, timeout=1800, stdin=None):
@@ -98,6 +131,9 @@ def run(argv, env=None, timeout=1800, stdin=None):
         return p.returncode, p.stdout.decode("utf-8", "replace")
     except FileNotFoundError:
         return 127, "%s: command not found" % argv[0]
+    except OSError as e:
+        # Not executable (a script left at mode 0644), not a program: a failed command, not a crash.
+        return 126, "%s: cannot be run: %s" % (argv[0], e.strerror or type(e).__name__)
     except subprocess.TimeoutExpired:
         return 124, "timed out after %d s" % timeout
 
@@ -177,9 +213,16 @@ def on_disk(path, spec):
     try:
         st = os.stat(real(path))
         with open(real(path), "rb") as f:
-            return f.read() == spec["data"] and (st.st_mode & 0o7777) == spec["mode"]
+            if f.read() != spec["data"] or (st.st_mode & 0o7777) != spec["mode"]:
+                return False
     except OSError:
         return False
+    if os.geteuid() != 0:
+        return True
+    ids = owner_ids(spec["owner"])
+    if ids is None:
+        return bool(ROOT)  # see chown
+    return (st.st_uid, st.st_gid) == ids
 
 
 def check_staged(files, staged):
@@ -266,17 +309,23 @@ def run_parts(parts, previous_root):
 
 
 def apply(version, incoming):
+    # A dropped SSH session must not stop an apply halfway: it runs to its end, which the next deploy reads.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     os.makedirs(STATE, mode=0o700, exist_ok=True)
     with open(STATE + "/lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         current = read_json(STATE + "/current.json", {})
         try:
             summary = apply_locked(version, incoming, current)
-        except Failure as f:
+        except Exception as e:
+            f = e if isinstance(e, Failure) else Failure("apply the bundle", describe(e), "fix the cause shown above and deploy again")
             metric(False, current.get("version"))
-            sys.stderr.write("sovereign-rollout: FAILED to %s: %s\\n" % (f.step, f.message))
-            sys.stderr.write("sovereign-rollout: the machine keeps running %s.\\n" % (current.get("version") or "its previous files (no bundle yet)"))
-            sys.stderr.write("sovereign-rollout: Fix: %s\\n" % f.fix)
+            try:
+                sys.stderr.write("sovereign-rollout: FAILED to %s: %s\\n" % (f.step, f.message))
+                sys.stderr.write("sovereign-rollout: the machine keeps running %s.\\n" % (current.get("version") or "its previous files (no bundle yet)"))
+                sys.stderr.write("sovereign-rollout: Fix: %s\\n" % f.fix)
+            except OSError:
+                pass
             return 1
         finally:
             shutil.rmtree(incoming, ignore_errors=True)  # it holds the inputs, secrets included
@@ -289,28 +338,41 @@ def apply_locked(version, incoming, current):
     bundle, inputs, inputs_digest = load_bundle(version, incoming)
     files = desired_files(bundle, inputs)
     release = digest((version + inputs_digest).encode())[:16]
+    # An activation that never ended left its files switched and its commands not (all) run: its files
+    # count as changed until one ends, and the files it replaced stay the previous version.
+    pending = read_json(PENDING, None)
+    unfinished = set(pending["touched"]) if pending else set()
     changed = {p for p, spec in files.items() if not on_disk(p, spec)}
-    removed = {p for p in current.get("files", {}) if p not in files}
+    removed = {p for p in set(current.get("files", {})) | unfinished if p not in files}
     previous_parts = current.get("parts", {})
-    if current.get("release") == release and not changed and not removed:
+    if current.get("release") == release and not changed and not removed and not unfinished:
         return "%s already runs bundle %s; nothing to do" % (bundle["machine"], version[:19])
+    if pending:
+        log("finishing an activation that did not end (%d files)" % len(unfinished))
     wait_for_first_boot()
 
-    release_dir = "%s/releases/%s" % (STATE, release)
-    shutil.rmtree(release_dir, ignore_errors=True)
-    staged, previous_root = release_dir + "/staged", release_dir + "/previous"
-    for path in changed:
-        write_atomic(staged + path, files[path]["data"], files[path]["mode"])
-    # Packages first: the checks use their tools (promtool), and installing them stops nothing that runs.
-    install_packages(p for part in bundle["parts"] for p in part.get("packages", []))
-    check_staged({p: files[p] for p in changed}, staged)
+    work = "%s/%s" % (RELEASES, release)
+    staged = work + "/staged"
+    previous_root = pending["previous"] if pending else work + "/previous"
+    shutil.rmtree(staged, ignore_errors=True)
+    if not pending:
+        shutil.rmtree(previous_root, ignore_errors=True)
+    try:
+        for path in changed:
+            write_atomic(staged + path, files[path]["data"], files[path]["mode"])
+        # Packages first: the checks use their tools (promtool), and installing them stops nothing that runs.
+        install_packages(p for part in bundle["parts"] for p in part.get("packages", []))
+        check_staged({p: files[p] for p in changed}, staged)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)  # staged secrets never outlive the apply
 
-    # Keep what is replaced or removed, then switch.
-    touched = sorted(changed | removed)
-    for path in touched:
+    # Keep what is replaced or removed (a file the unfinished activation replaced is kept already), then switch.
+    touched = sorted(changed | removed | unfinished)
+    for path in sorted((changed | removed) - unfinished):
         if os.path.lexists(real(path)):
             os.makedirs(os.path.dirname(previous_root + path), mode=0o700, exist_ok=True)
-            shutil.copy2(real(path), previous_root + path, follow_symlinks=False)
+            copy_kept(real(path), previous_root + path)
+    write_atomic(PENDING, json.dumps({"previous": previous_root, "touched": touched}).encode(), 0o600)
     old_bundle = read_json(STATE + "/current-bundle.json", {"parts": []})
     try:
         for path in sorted(changed):
@@ -326,10 +388,12 @@ def apply_locked(version, incoming, current):
                 os.unlink(real(path))
         if any(p.startswith(UNIT_DIR) for p in touched):
             daemon_reload()
-        run_parts(parts_to_run(bundle, changed | removed, previous_parts), previous_root)
-    except Failure as failure:
-        roll_back(touched, previous_root, old_bundle, failure)
-        raise
+        run_parts(parts_to_run(bundle, set(touched), previous_parts), previous_root)
+    except Exception as e:
+        failure = e if isinstance(e, Failure) else Failure("switch to the new files", describe(e), "fix the cause shown above and deploy again")
+        if roll_back(touched, previous_root, old_bundle, failure):
+            end_activation()
+        raise failure
 
     write_atomic(STATE + "/current-bundle.json", json.dumps(bundle).encode(), 0o600)
     write_atomic(STATE + "/current.json", json.dumps({
@@ -337,8 +401,15 @@ def apply_locked(version, incoming, current):
         "files": {p: fingerprint(s) for p, s in sorted(files.items())},
         "parts": {p["name"]: digest(json.dumps(p.get("commands", [])).encode()) for p in bundle["parts"]},
     }, indent=1).encode(), 0o600)
-    prune(release, current.get("release"))
+    end_activation()
     return "%s now runs bundle %s: %d files changed, %d removed" % (bundle["machine"], version[:19], len(changed), len(removed))
+
+
+def end_activation():
+    """The activation ended (activated, or rolled back and re-activated): nothing of it is kept, secrets included."""
+    if os.path.exists(PENDING):
+        os.unlink(PENDING)
+    shutil.rmtree(RELEASES, ignore_errors=True)
 
 
 def daemon_reload():
@@ -348,29 +419,26 @@ def daemon_reload():
 
 
 def roll_back(touched, previous_root, old_bundle, failure):
+    """Puts the previous files back and activates them again; False when that failed too."""
     log("rolling back to the previous files after: " + failure.step)
-    for path in touched:
-        kept = previous_root + path
-        if os.path.lexists(kept):
-            os.makedirs(os.path.dirname(real(path)), exist_ok=True)
-            shutil.copy2(kept, real(path), follow_symlinks=False)
-        elif os.path.lexists(real(path)):
-            os.unlink(real(path))
     try:
+        for path in touched:
+            kept = previous_root + path
+            if os.path.lexists(kept):
+                os.makedirs(os.path.dirname(real(path)), exist_ok=True)
+                copy_kept(kept, real(path))
+            elif os.path.lexists(real(path)):
+                os.unlink(real(path))
         if any(p.startswith(UNIT_DIR) for p in touched):
             daemon_reload()
         restored = set(touched)
         run_parts([p for p in old_bundle["parts"] if p.get("commands") and (
             {f["path"] for f in p.get("files", [])} & restored or any(t in json.dumps(p["commands"]) for t in restored))], previous_root)
-    except Failure as again:
-        failure.message += "\\n(restoring the previous version also failed at %s: %s)" % (again.step, again.message)
-
-
-def prune(keep, previous):
-    releases = STATE + "/releases"
-    for name in os.listdir(releases):
-        if name not in (keep, previous):
-            shutil.rmtree(os.path.join(releases, name), ignore_errors=True)
+        return True
+    except Exception as e:
+        again = e if isinstance(e, Failure) else Failure("restore the previous files", describe(e), "")
+        failure.message += "\\n(restoring the previous version also failed at %s: %s; the next deploy finishes it)" % (again.step, again.message)
+        return False
 
 
 def status():
@@ -381,6 +449,10 @@ def status():
     print("%s runs bundle %s (release %s, installed %s UTC, %d files)" % (
         current["machine"], current["version"], current["release"],
         time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(current["installedAt"])), len(current["files"])))
+    pending = read_json(PENDING, None)
+    if pending:
+        print("an activation of %d files did not end: the next deploy finishes it" % len(pending["touched"]))
+        return 1
     return 0
 
 
