@@ -52,10 +52,10 @@ describe('example phase1-pilot', () => {
     expect(resources(production, 'hcloud_network')[0].delete_protection).toBe(true);
   });
 
-  test('the test server stays cheap to rebuild', () => {
+  test('the test server stays cheap to rebuild, and a key or first-boot edit does not replace it (nor its test database)', () => {
     const [server] = resources(test_, 'hcloud_server');
     expect(server.delete_protection).toBe(false);
-    expect(server.lifecycle).toBeUndefined();
+    expect(server.lifecycle).toEqual({ ignore_changes: ['user_data', 'ssh_keys'] });
   });
 
   test('every server and IP is in an EU location, every resource is labelled', () => {

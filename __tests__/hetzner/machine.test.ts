@@ -267,6 +267,50 @@ test('a machine with a bundle sends only the bootstrap in its user data; the bun
   expect(synthesizedBundle(json, 'production-app').files.get('/usr/local/sbin/job')).toMatchObject({ content: '#!/bin/sh\necho "${HOME}"\n', permissions: '0755', part: 'tooling' });
 });
 
+describe("root's authorized_keys on a running machine", () => {
+  const OPS = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu';
+  const BOB = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBobBobBobBobBobBobBobBobBobBobBobBobBobBob bob@acme.eu';
+  const machineWithKeys = (environment: Environment, keys: string[] | 'by name') => {
+    const { stack } = testStack(environment.name);
+    const sshKeys = keys === 'by name' ? [SshKey.fromName('admin')] : keys.map((k, i) => new SshKey(stack, `Key${i}`, { name: `k${i}`, publicKey: k }));
+    const m = new Machine(stack, 'App', { environment, role: 'app', serverType: ServerType.CX33, sshKeys, adminCidrs: ADMIN_CIDRS });
+    m.addBundlePart({ name: 'tooling', files: [{ path: '/etc/acme/x', content: 'x\n' }] });
+    const json = synthJson(stack);
+    return { stack, json, server: resourcesOf(json, 'hcloud_server')[0], bundle: synthesizedBundle(json, `${environment.name}-app`) };
+  };
+
+  test('are exactly the declared keys, rolled out with the bundle: removing a departed admin\'s key changes the rollout, never the server', () => {
+    const both = machineWithKeys(Environment.PRODUCTION, [OPS, BOB]);
+    const file = both.bundle.files.get('/root/.ssh/authorized_keys')!;
+    expect(file).toMatchObject({ part: 'admin SSH keys', permissions: '0600', owner: 'root:root' });
+    expect(file.content!.split('\n').filter((l) => l && !l.startsWith('#'))).toEqual([OPS, BOB]);
+    const opsOnly = machineWithKeys(Environment.PRODUCTION, [OPS]);
+    expect(opsOnly.bundle.files.get('/root/.ssh/authorized_keys')!.content).not.toContain('bob@acme.eu');
+    expect(opsOnly.bundle.version).not.toBe(both.bundle.version);
+    for (const { server } of [both, opsOnly]) expect(server.lifecycle.ignore_changes).toEqual(expect.arrayContaining(['ssh_keys', 'user_data']));
+  });
+
+  test('on the test machine too, a key change is rolled out and never replaces the server (it holds the test database)', () => {
+    const { server, bundle } = machineWithKeys(Environment.TEST, [OPS]);
+    expect(server.lifecycle).toEqual({ ignore_changes: ['user_data', 'ssh_keys'] });
+    expect(bundle.files.get('/root/.ssh/authorized_keys')!.content).toContain(OPS);
+  });
+
+  test('keys given by name are left as Hetzner wrote them, with a warning that says so', () => {
+    const { stack, bundle } = machineWithKeys(Environment.PRODUCTION, 'by name');
+    expect(bundle.files.has('/root/.ssh/authorized_keys')).toBe(false);
+    expect(warningsOf(stack).join('\n')).toMatch(/Hetzner-AdminKeysNotRolledOut: production\/App\.sshKeys has a key given by name \(SshKey\.fromName\).*a key removed from sshKeys stays on the server\. Fix: register the keys in this app with new SshKey/);
+  });
+
+  test('refuses a forged key object from JavaScript whose text would add lines (options, other keys) to the file', () => {
+    const { stack } = testStack('production');
+    const forged = { sshKeyReference: 'ops', publicKey: `${OPS}\ncommand="curl evil" ssh-ed25519 AAAA` };
+    const m = new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [forged], adminCidrs: ADMIN_CIDRS });
+    expect(() => m.addBundlePart({ name: 'tooling', files: [{ path: '/etc/acme/x', content: 'x\n' }] }))
+      .toThrow(/production\/App.sshKeys\[0\]\.publicKey: 'ssh-ed25519 AAAAC3NzaC1l' is not allowed: it is not one OpenSSH public key line\. Fix: pass SshKey constructs/);
+  });
+});
+
 describe('Machine rollout options', () => {
   const tooling = { name: 'tooling', files: [{ path: '/etc/x', content: 'x\n' }] };
 

@@ -17,6 +17,7 @@ import { invalidValue, missingValue, ValidationError } from '../core/validation-
 import { CloudInit, CloudInitPart, USER_DATA_LIMIT_BYTES } from './cloud-init';
 import { BundlePart, MachineBundle } from './machine-bundle';
 import { MachineRollout, MachineRolloutOptions } from './machine-rollout';
+import { adminKeysPart } from './private/admin-keys-part';
 import { identityPart } from './private/machine-identity';
 import { escapeTemplateSequences, resolveTemplate } from './private/terraform-template';
 import { FirewallDirection, FirewallRule } from './firewall-rule';
@@ -211,6 +212,7 @@ export class Machine extends Construct implements IMachine {
   public readonly bundle: MachineBundle;
   private rolloutConstruct?: MachineRollout;
   private readonly rolloutOptions?: MachineRolloutOptions;
+  private readonly sshKeys: readonly ISshKey[];
 
   private readonly inboundRules: FirewallRule[] = [];
   private readonly outboundRules: FirewallRule[] = [];
@@ -238,6 +240,7 @@ export class Machine extends Construct implements IMachine {
     // One form from here on: CIDR text (a Peer as its toString()), read by the rule and by the validation alike.
     const adminCidrs = (props.adminCidrs ?? []).map((c) => blockText(c) as string);
     const sshKeys = props.sshKeys ?? [];
+    this.sshKeys = sshKeys;
 
     const labels = withUserLabels(this.node.path, props.environment,
       standardLabels({ environment: props.environment, role: props.role, dataClasses: this.dataClasses }), props.labels);
@@ -301,9 +304,12 @@ export class Machine extends Construct implements IMachine {
       shutdownBeforeDeletion: !isProtected,
       deleteProtection: isProtected,
       rebuildProtection: isProtected,
+      // Each of these would replace the server and wipe its disk (the test database too). Keys reach running
+      // machines through the bundle, user data is first boot only; an image change outside production is a
+      // deliberate rebuild (staging from a newer snapshot), so it still replaces.
       lifecycle: isProduction
         ? { preventDestroy: isProtected, ignoreChanges: ['user_data', 'image', 'ssh_keys'] }
-        : undefined,
+        : { ignoreChanges: ['user_data', 'ssh_keys'] },
     });
 
     this.node.addValidation({ validate: () => this.validate(props, labels, adminSsh, adminCidrs) });
@@ -330,6 +336,7 @@ export class Machine extends Construct implements IMachine {
     if (!this.rolloutConstruct) {
       // First part: every machine with a bundle checks that its jobs run on the server they were built for.
       this.bundle.addPart(identityPart(this, this.server.id));
+      this.addAdminKeysPart();
     }
     this.bundle.addPart(part);
     this.rolloutConstruct ??= new MachineRollout(this, 'Rollout', {
@@ -338,6 +345,18 @@ export class Machine extends Construct implements IMachine {
       dependsOn: [this.server],
       options: this.rolloutOptions,
     });
+  }
+
+  /** Keeps root's authorized_keys equal to sshKeys, which Hetzner applies only at creation. */
+  private addAdminKeysPart(): void {
+    const part = adminKeysPart(this, this.sshKeys);
+    if (part) {
+      this.bundle.addPart(part);
+    } else if (this.sshKeys.length > 0) {
+      Annotations.of(this).addWarning(`Hetzner-AdminKeysNotRolledOut: ${this.node.path}.sshKeys has a key given by name (SshKey.fromName), `
+        + "whose text this app does not know, so root's authorized_keys on the running server is never updated: a key removed from sshKeys "
+        + 'stays on the server. Fix: register the keys in this app with new SshKey(this, id, { name, publicKey }).');
+    }
   }
 
   /** The resource that rolls the bundle out, once the machine has a bundle part. */

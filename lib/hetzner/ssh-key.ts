@@ -2,11 +2,18 @@ import { Construct } from 'constructs';
 import { SshKey as SshKeyResource } from '../../generated/providers/hcloud/ssh-key';
 import { invalidValue, ValidationError } from '../core/validation-message';
 import { checkProps, is, requireString } from '../core/runtime-checks';
+import { isOpenSshPublicKey } from './private/openssh-public-key';
 
 /** An SSH key that servers can be created with. */
 export interface ISshKey {
   /** What `hcloud_server.ssh_keys` takes: the key's ID or name. */
   readonly sshKeyReference: string;
+  /**
+   * The OpenSSH public key line, when the app knows it (a key it registers): machines then keep root's
+   * `authorized_keys` equal to their keys on every rollout.
+   * @default - unknown (`SshKey.fromName`): the running servers keep the keys they were created with
+   */
+  readonly publicKey?: string;
 }
 
 /** What an SSH key is made of: its name and public key. */
@@ -21,8 +28,6 @@ export interface SshKeyProps {
    */
   readonly labels?: Record<string, string>;
 }
-
-const PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( .*)?$/;
 
 /**
  * An admin SSH key registered in the Hetzner project.
@@ -40,6 +45,7 @@ export class SshKey extends Construct implements ISshKey {
   /** The `hcloud_ssh_key` resource. */
   public readonly resource: SshKeyResource;
   public readonly sshKeyReference: string;
+  public readonly publicKey: string;
 
   constructor(scope: Construct, id: string, props: SshKeyProps) {
     super(scope, id);
@@ -48,7 +54,7 @@ export class SshKey extends Construct implements ISshKey {
       publicKey: is.text('pass the single line from your id_ed25519.pub (never the private key)'),
       labels: is.optional(is.textMap("write labels such as { team: 'ml' }")),
     }, "pass { name: 'acme-ops', publicKey: 'ssh-ed25519 AAAA… ops@acme.eu' }");
-    if (!PUBLIC_KEY.test(props.publicKey.trim())) {
+    if (!isOpenSshPublicKey(props.publicKey)) {
       throw new ValidationError(invalidValue(this, 'publicKey', `${props.publicKey.slice(0, 24)}…`,
         'it is not an OpenSSH public key', 'pass the single line from your id_ed25519.pub (never the private key)'));
     }
@@ -58,5 +64,6 @@ export class SshKey extends Construct implements ISshKey {
       labels: props.labels,
     });
     this.sshKeyReference = this.resource.id;
+    this.publicKey = props.publicKey.trim();
   }
 }
