@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { BundlePart, MachineBundle } from '../../lib';
+import { adminKeysPart } from '../../lib/hetzner/private/admin-keys-part';
 import { AgentMachine } from '../setup/agent-machine';
 import { isRoot, MACHINE_PYTHON } from '../setup/real-parts';
 
@@ -238,6 +239,20 @@ describe('the rollout agent', () => {
     expect(String(fs.statSync(path.join(m.root, 'etc/acme/owned.conf')).uid)).toBe(nobody);
     m.apply([owned('root:root', true)]);
     expect(String(fs.statSync(path.join(m.root, 'etc/acme/owned.conf')).uid)).toBe(nobody);
+  });
+
+  test("root's authorized_keys: ssh-keygen refuses a file that holds no readable key before it replaces the one that lets admins in", () => {
+    const m = machine();
+    const stack = new TerraformStack(Testing.app(), 'keys');
+    const keys = (publicKey: string) => adminKeysPart(stack, [{ sshKeyReference: 'ops', publicKey }])!;
+    const ops = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu';
+    expect(m.apply([keys(ops)]).status).toBe(0);
+    expect(m.read('/root/.ssh/authorized_keys')).toContain(ops);
+    // Text of the right shape, but no key: the check stops it and the working file stays.
+    const run = m.apply([keys('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBroken ops@acme.eu')]);
+    expect(run.status).toBe(1);
+    expect(run.output).toMatch(/FAILED to check \/root\/\.ssh\/authorized_keys: ssh-keygen exited 255 on the staged file/);
+    expect(m.read('/root/.ssh/authorized_keys')).toContain(ops);
   });
 
   test('refuses to run without its arguments', () => {
