@@ -35,6 +35,21 @@ describe('DataVolume', () => {
     expect(volume.mountPath).toBe('/mnt/data');
   });
 
+  test('a larger volume grows its file system on the next rollout: Hetzner grows only the device', () => {
+    const mountOf = (gib: number) => {
+      const { stack, machine: m } = machine();
+      new DataVolume(stack, 'Data', { machine: m, size: Size.gibibytes(gib), withoutBackup: 'model cache, downloaded again at start' });
+      const json = synthJson(stack);
+      const bundle = synthesizedBundle(json, 'production-app');
+      return { size: resourcesOf(json, 'hcloud_volume')[0].size, version: bundle.version, script: (bundle.parts.find((p) => p.name === 'volume /mnt/data')!.commands as string[][])[0][2] };
+    };
+    const [small, large] = [mountOf(50), mountOf(100)];
+    expect([small.size, large.size]).toEqual([50, 100]);
+    // The resize is in the part's command, so the rollout runs it again; before, the bundle did not change at all.
+    expect(large.version).not.toBe(small.version);
+    expect(large.script.split('\n').slice(-2)).toEqual(['mountpoint -q "$dir" || mount "$dir"', 'resize2fs "$dev" # to 100 GiB']);
+  });
+
   test('in production: delete protection and prevent_destroy', () => {
     const { stack, machine: m } = machine();
     new DataVolume(stack, 'Data', { machine: m, size: Size.gibibytes(20), withoutBackup: 'model cache, downloaded again at start' });

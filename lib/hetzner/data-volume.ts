@@ -143,7 +143,7 @@ export class DataVolume extends Construct {
     props.machine.addBundlePart({
       name: `volume ${this.mountPath}`,
       files: [{ path: deviceFile, content: `${this.devicePath}\n` }],
-      commands: [['sh', '-c', mountScript(deviceFile, this.mountPath)]],
+      commands: [['sh', '-c', mountScript(deviceFile, this.mountPath, gib)]],
     });
 
     this.node.addValidation({
@@ -173,8 +173,12 @@ export class DataVolume extends Construct {
   }
 }
 
-/** Waits for the device (attachment happens after the server exists), then mounts it through fstab. Idempotent. */
-function mountScript(deviceFile: string, mountPath: string): string {
+/**
+ * Waits for the device (attachment happens after the server exists), mounts it through fstab, and grows the
+ * file system to the volume (Hetzner grows the device only). The size is in the command, so a resize reruns it.
+ * Idempotent: resize2fs of a file system that fills its device changes nothing.
+ */
+function mountScript(deviceFile: string, mountPath: string, gib: number): string {
   return [
     `dev=$(cat ${deviceFile}); dir=${mountPath}; i=0`,
     'while [ ! -e "$dev" ] && [ "$i" -lt 150 ]; do sleep 2; i=$((i+1)); done',
@@ -182,5 +186,6 @@ function mountScript(deviceFile: string, mountPath: string): string {
     'mkdir -p "$dir"',
     'grep -q "^$dev " /etc/fstab || echo "$dev $dir ext4 discard,nofail,defaults 0 2" >> /etc/fstab',
     'mountpoint -q "$dir" || mount "$dir"',
+    `resize2fs "$dev" # to ${gib} GiB`,
   ].join('\n');
 }
