@@ -82,6 +82,10 @@ describe('PostgresDatabase', () => {
     expect(database.dump().version).toBe(database.version);
     const names = bundle.parts.map((p) => p.name);
     expect(names.indexOf('volume /srv/postgresql')).toBeLessThan(names.indexOf('postgresql 15'));
+    // After a reboot the server waits for the volume (fstab mounts it with nofail) and never starts without it.
+    const unitDropIn = bundle.files.get('/etc/systemd/system/postgresql@.service.d/50-sovereign-network.conf')!.content!;
+    expect(unitDropIn).toMatch(/^RequiresMountsFor=\/srv\/postgresql$/m);
+    expect(synthDatabase({}).bundle.files.get('/etc/systemd/system/postgresql@.service.d/50-sovereign-network.conf')!.content).not.toContain('RequiresMountsFor');
   });
 
   test('refuses an address outside the subnet, a public subnet, a plain variable, and the superuser as app role', () => {

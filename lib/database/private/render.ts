@@ -80,14 +80,22 @@ export function renderSetupConf(input: RenderInput & { passwordFile: string; pas
   }, null, 2)}\n`;
 }
 
-/** The server waits for the network, so the private address exists when it binds. */
-export function renderUnitDropIn(): string {
+/**
+ * The server waits for the network, so the private address exists when it binds; and for the volume its data
+ * lives on, which fstab mounts with `nofail` (so nothing else orders the mount before the server).
+ */
+export function renderUnitDropIn(volumeMountPath?: string): string {
   return [
     '# Rendered by cdktf-sovereign-hetzner: listen_addresses names the private address, which appears',
     '# only once the private network is up; without this the server would start on localhost alone.',
     '[Unit]',
     'Wants=network-online.target',
     'After=network-online.target',
+    ...(volumeMountPath === undefined ? [] : [
+      '# The data directory is on a volume mounted with nofail: after a reboot the server must wait for it,',
+      '# and not start at all without it (an empty mount point is no cluster).',
+      `RequiresMountsFor=${volumeMountPath}`,
+    ]),
     '',
   ].join('\n');
 }
