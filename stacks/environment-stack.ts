@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { Annotations, Aspects, ISynthesisSession, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { HcloudProvider } from '../generated/providers/hcloud/provider';
 import {
-  BackupPlan, BoundaryChecks, DataVolume, EnvironmentMonitoring, Budget, BudgetGuard, Component, DataClass, DataFlow, EgressAllowlist, Environment, EnvironmentRecord, FirewallRule, Machine,
+  BackupPlan, BoundaryChecks, DataVolume, EnvironmentMonitoring, Budget, BudgetGuard, Component, DataClass, DataFlow, EgressAllowlist, Environment, EnvironmentRecord, FirewallRule, Machine, MachineRolloutOptions,
   ObjectStorageBackend, PostgresDatabase, PrivateNetwork, Product, SecretVariable, SshKey,
 } from '../lib';
 import { writeProductDocuments } from '../lib/environments/product-documents';
@@ -52,6 +52,12 @@ export interface EnvironmentStackProps {
    * @default - not retiring: production stays protected
    */
   readonly retire?: RetirementOptions;
+}
+
+/** The rollout settings of a product's machine: its pinned host key, if the product names one. */
+function rolloutOf(product: Product, serverName: string): MachineRolloutOptions | undefined {
+  const hostKey = product.admin.hostKeys?.[serverName];
+  return hostKey === undefined ? undefined : { hostKey };
 }
 
 /**
@@ -135,6 +141,7 @@ export class EnvironmentStack extends TerraformStack {
       privateNetwork: this.network,
       privateIp: APP_PRIVATE_IP,
       labels: onDemandLabels,
+      rollout: rolloutOf(product, `${prefix}-app`),
     });
 
     // The volume comes first: its mount is a bundle part the database's setup runs after.
@@ -159,6 +166,7 @@ export class EnvironmentStack extends TerraformStack {
     this.monitoringMachine = monitoringTypes && new Machine(this, 'MonitoringMachine', {
       environment, role: 'monitoring', name: `${prefix}-monitoring`, serverType: monitoringTypes.preferred, location,
       dataClasses: [DataClass.SECRET], sshKeys, adminCidrs: product.admin.cidrs, privateNetwork: this.network, privateIp: MONITORING_PRIVATE_IP,
+      rollout: rolloutOf(product, `${prefix}-monitoring`),
     });
     this.monitoring = environment === Environment.STAGING ? undefined : new EnvironmentMonitoring(this, 'Monitoring', {
       plan: product.monitoring, phase: product.phase, environment, machine: this.app, monitoringMachine: this.monitoringMachine,

@@ -219,6 +219,18 @@ describe('day-2 rollout of a production machine\'s bundle (stand-in provider, re
     expect(target.read(CONF)).toContain('--keep-daily 14 ');
   }, 240_000);
 
+  test('fails when the machine answers with another host key than the pinned one, before anything reaches it', () => {
+    const running = target.current().version;
+    // Another host on the machine's address: its key is not the one pinned (admin.hostKeys / rollout.hostKey).
+    ws.rollOutTo(target.target({ hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr', timeout: '3s' }));
+    const run = deploy({ keepDaily: 21, extraCheck: true }).apply();
+    ws.rollOutTo(target.target());
+    expect(run.ok).toBe(false);
+    expect(messages(run)).toMatch(/ssh: handshake failed: knownhosts: key mismatch/);
+    expect(target.current().version).toBe(running);
+    expect(target.read(CONF)).toContain('--keep-daily 14 ');
+  }, 240_000);
+
   test('fails when the bundle does not match its checksum, and the previous version keeps running', () => {
     const running = target.current().version;
     const json = JSON.parse(Testing.synth(productionStack({ keepDaily: 21, extraCheck: true }), true));

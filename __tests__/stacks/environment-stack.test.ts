@@ -5,6 +5,7 @@ import { App, Testing } from 'cdktf';
 import { AlertReceiver, Component, DataVolume, DeadMansSwitch, Environment, MonitoringPlan, UptimeCheck, Location, Phase, Product, ProductProps, RestoreCheck, S3Provider, Size, StagingMode } from '../../lib';
 import { EnvironmentStack, ProductStacks } from '../../stacks';
 import { policy } from '../boundary/fixtures';
+import { warningsOf } from '../setup/stack';
 
 const admin = { sshPublicKeys: { ops: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu' }, cidrs: ['198.51.100.0/24'] };
 const backup = { restoreChecks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })] };
@@ -23,6 +24,23 @@ describe('EnvironmentStack', () => {
     const stacks = new ProductStacks(app, product({ phase: Phase.TWO, backup: { ...backup, offsite: S3Provider.IONOS } }));
     expect(resources(synth(stacks.test), 'hcloud_server')[0].server_type).toBe('cx23');
     expect(resources(synth(stacks.production), 'hcloud_server')[0].server_type).toBe('cx43');
+  });
+
+  test("pins each machine's SSH host key named in admin.hostKeys; production warns about a machine left unpinned", () => {
+    const hostKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr';
+    const unpinned = new ProductStacks(Testing.app(), product());
+    const rollout = (stack: EnvironmentStack) => resources(synth(stack), 'terraform_data').find((r) => r.connection)!;
+    expect(rollout(unpinned.production).connection.host_key).toBeUndefined();
+    expect(warningsOf(unpinned.production).join('\n')).toMatch(/Rollout-UnpinnedHostKey: acme-production\/App's rollouts check no SSH host key .* admin\.hostKeys: \{ 'acme-production-app': 'ssh-ed25519 AAAA…' \}/);
+    const pinned = new ProductStacks(Testing.app(), product({ admin: { ...admin, hostKeys: { 'acme-production-app': hostKey } } }));
+    expect(rollout(pinned.production).connection.host_key).toBe(hostKey);
+    expect(rollout(pinned.test).connection.host_key).toBeUndefined();
+    expect(warningsOf(pinned.production).join('\n')).not.toMatch(/Rollout-UnpinnedHostKey/);
+  });
+
+  test('refuses a host key for a server name the product does not have: the machine it meant would stay unpinned', () => {
+    expect(() => product({ admin: { ...admin, hostKeys: { 'acme-prod-app': 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr' } } }))
+      .toThrow(/admin\.hostKeys\.acme-prod-app: 'acme-prod-app' is not allowed: no machine of the product has this server name\. Fix: use one of acme-test-app, acme-test-monitoring, acme-staging-app/);
   });
 
   test('falls back to the next preset type when the first is sold out', () => {

@@ -277,6 +277,12 @@ function checkProductProps(at: string, props: ProductProps): void {
     if (problem) failAt(at, prop, c, problem, "write the block as address/prefix with host bits cleared, such as '203.0.113.0/24'");
     return c as Peer | string;
   });
+  const hostKeys = optionalStringMap(at, 'admin.hostKeys', props.admin.hostKeys, "pass { 'acme-production-app': 'ssh-ed25519 AAAA…' }");
+  const servers = ['test', 'staging', 'production'].flatMap((e) => ['app', 'monitoring'].map((r) => `${props.name}-${e}-${r}`));
+  for (const name of Object.keys(hostKeys ?? {})) {
+    // A misspelt name would leave the machine it meant unpinned, silently.
+    if (!servers.includes(name)) failAt(at, `admin.hostKeys.${name}`, name, 'no machine of the product has this server name', `use one of ${servers.join(', ')}`);
+  }
   if (coversWholeInternet(cidrs)) {
     failAt(at, 'admin.cidrs', cidrs.join(', '), 'together these blocks cover the whole internet, and SSH must never be open to it', 'list only the office, VPN and CI blocks');
   }

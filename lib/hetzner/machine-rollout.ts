@@ -19,7 +19,7 @@ export interface MachineRolloutOptions {
   /**
    * The machine's SSH host public key (`ssh-ed25519 AAAA…`), which Terraform then requires: a changed
    * host key fails the deploy instead of handing the bundle (and its secrets) to another host.
-   * @default - not pinned: Terraform accepts the host key it meets
+   * @default - not pinned: Terraform checks no host key at all (synth warns in production)
    */
   readonly hostKey?: string;
   /**

@@ -339,6 +339,12 @@ export class Machine extends Construct implements IMachine {
       this.addAdminKeysPart();
     }
     this.bundle.addPart(part);
+    if (!this.rolloutConstruct && this.environment.protectedFromLoss && !this.rolloutOptions?.hostKey) {
+      Annotations.of(this).addWarning(`Rollout-UnpinnedHostKey: ${this.node.path}'s rollouts check no SSH host key (Terraform checks none without one), `
+        + 'so every deploy would hand the bundle and its secrets to whatever answers on the address. Fix: after the first deploy, read the '
+        + "server's /etc/ssh/ssh_host_ed25519_key.pub over a trusted path (the Hetzner console) and pin it: rollout: { hostKey } on the Machine, "
+        + `or admin.hostKeys: { '${this.serverName}': 'ssh-ed25519 AAAA…' } on the Product.`);
+    }
     this.rolloutConstruct ??= new MachineRollout(this, 'Rollout', {
       bundle: this.bundle,
       host: this.ipv4.ipAddress,
