@@ -28,13 +28,13 @@ export const noPlaintextSecret: BoundaryRule = {
       }
     }
     for (const { path, value } of stringsWithPaths(terraform)) {
-      const kind = readableTexts(value).map(secretKindIn).find((k) => k !== undefined);
-      if (!kind) continue;
+      const hit = readableTexts(value).map((t) => ({ within: t.within, kind: secretKindIn(t.text) })).find((h) => h.kind !== undefined);
+      if (!hit) continue;
       const owner = resources.find((r) => path.startsWith(`resource.${r.type}.${r.name}`));
       const at = owner ? owner.path : stack.node.path;
       findings.push({
         path: at,
-        message: `${at} (${path}): '<redacted: looks like a ${kind}>' is not allowed: secrets never appear in plain text in the synthesized configuration. Fix: pass it through a SecretVariable, or read it on the machine from a file that is not in the configuration`,
+        message: `${at} (${path}${hit.within ? `, ${hit.within}` : ''}): '<redacted: looks like a ${hit.kind}>' is not allowed: secrets never appear in plain text in the synthesized configuration. Fix: pass it through a SecretVariable, or read it on the machine from a file that is not in the configuration`,
       });
     }
     return findings;
