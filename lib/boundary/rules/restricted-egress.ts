@@ -1,6 +1,7 @@
 import { DataClass } from '../../core/data-class';
 import { allowlistFor } from '../private/egress-declarations';
 import { BoundaryRule, describeHeld, Finding, heldData } from './rule';
+import { firewallsAttachedTo } from './firewall-attachments';
 import { outboundRules, portRangeOf } from './firewall-rules';
 
 export const restrictedEgress: BoundaryRule = {
@@ -10,14 +11,20 @@ export const restrictedEgress: BoundaryRule = {
   explanation: 'Where nothing may leave, egress is limited to what the machine needs (DNS, NTP, package mirrors, backup targets, allowed processors). Hetzner firewalls match IPs and ports, so they limit ports; the host allowlist limits every allowed TCP port to the allowlisted hostnames.',
   enforcedAt: 'Hetzner Cloud Firewall (ports) and the host nftables allowlist (hostnames), both rendered at synth',
   evaluate: ({ resources, constructAt }) => {
-    const firewalls = new Map(resources.filter((r) => r.type === 'hcloud_firewall').map((f) => [`\${hcloud_firewall.${f.name}.id}`, f]));
     return resources.filter((r) => r.type === 'hcloud_server').flatMap((server): Finding[] => {
       const held = heldData(server, constructAt);
       if (!held.classes.some((c) => c === DataClass.SENSITIVE || c === DataClass.SECRET)) return [];
-      const attached = [server.body.firewall_ids ?? []].flat().map((id: string) => firewalls.get(id)).filter((f) => f !== undefined);
-      const outbound = attached.flatMap((f) => outboundRules(f!));
+      // Every firewall that reaches the server counts, however it is attached: Hetzner adds their rules together.
+      const attached = firewallsAttachedTo(server, resources);
+      // A firewall outside the stack may open any egress: its rules cannot be read, so it is refused.
+      const unknown = attached.unknown.map(({ attribute, id }): Finding => ({
+        path: server.path,
+        message: `${server.path}.egress: 'firewall ${id}' (attached by ${attribute}) is not allowed: the server holds ${describeHeld(held)} data, and that firewall is not defined in this stack, so its outbound rules, which Hetzner adds to the others, cannot be checked. `
+          + 'Fix: attach only firewalls of this stack (the Machine\'s own firewall; add rules with machine.allowOutbound), or remove the attachment',
+      }));
+      const outbound = attached.firewalls.flatMap((f) => outboundRules(f));
       if (outbound.length === 0) {
-        return [{
+        return [...unknown, {
           path: server.path,
           message: `${server.path}.egress: 'allow all' is not allowed: the server holds ${describeHeld(held)} data and its firewall has no outbound rules. Fix: apply EgressAllowlist to the machine (ProductStacks does this for app machines)`,
         }];
@@ -25,13 +32,13 @@ export const restrictedEgress: BoundaryRule = {
       const construct = constructAt?.(server.path);
       const allowlist = construct ? allowlistFor(construct) : undefined;
       if (!allowlist) {
-        return [{
+        return [...unknown, {
           path: server.path,
           message: `${server.path}.egress: '${outbound.map(describe).join('; ')}' is not allowed: the server holds ${describeHeld(held)} data and no host allowlist narrows these rules to known hostnames. Fix: apply EgressAllowlist to the machine`,
         }];
       }
       const narrowed = new Set(allowlist.tcpPorts());
-      return outbound.flatMap((rule): Finding[] => {
+      return [...unknown, ...outbound.flatMap((rule): Finding[] => {
         const [from, to] = portRangeOf(rule.port);
         const single = from === to;
         const ok = (rule.protocol === 'udp' && single && allowlist.udpPorts.includes(from))
@@ -43,7 +50,7 @@ export const restrictedEgress: BoundaryRule = {
             + `TCP ${[...narrowed].sort((a, b) => a - b).join(', ')} to allowlisted hostnames and UDP ${allowlist.udpPorts.join(', ')}. `
             + 'Fix: remove the rule, or open one TCP port at a time with EgressAllowlist.allowTcpPort(machine, port, …), which the host allowlist narrows to its hostnames',
         }];
-      });
+      })];
     });
   },
 };
