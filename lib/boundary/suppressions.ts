@@ -1,5 +1,6 @@
 import { IConstruct } from 'constructs';
-import { ValidationError } from '../core/validation-message';
+import { TerraformStack } from 'cdktf';
+import { quote, ValidationError } from '../core/validation-message';
 import { BOUNDARY_RULES } from './rules';
 import { checkProps, is, requireArray } from '../core/runtime-checks';
 
@@ -25,13 +26,21 @@ const suppressions = new WeakMap<IConstruct, BoundarySuppression[]>();
  * document, and is itself an error when it suppresses nothing.
  */
 export class BoundarySuppressions {
-  /** Accepts findings of the named rules on `scope` and everything below it, each with a reason the boundary document lists. */
+  /** Accepts findings of the named rules on `scope` (a stack or a construct in one) and everything below it, each with a reason the boundary document lists. */
   public static add(scope: IConstruct, entries: BoundarySuppression[]): void {
     const at = `${scope?.node?.path ?? 'BoundarySuppressions'}.suppressions`;
     requireArray(at, 'entries', entries, "list suppressions such as [{ id: 'Boundary-EuPlacement', reason: '…' }]", (e, prop) => checkProps<BoundarySuppression>(at, e as BoundarySuppression, {
       id: is.text("use a rule id such as 'Boundary-EuPlacement'"),
       reason: is.text('say why the finding is acceptable, in at least 20 characters'),
     }, `write ${prop} as { id: 'Boundary-EuPlacement', reason: '…' }`));
+    // Findings and the boundary document are per stack; a suppression above every stack would
+    // silence the rule in all of them while no stack's document listed it.
+    if (!scope.node.scopes.some((c) => TerraformStack.isStack(c))) {
+      const where = scope.node.path || 'App';
+      throw new ValidationError(`${where}.suppressions: ${quote(entries.map((e) => e.id).join(', '))} is not allowed: ${where === 'App' ? 'the App' : `'${where}'`} is above every stack, `
+        + 'so the suppression would apply to every stack below it while no stack\'s boundary document lists it. '
+        + 'Fix: add it to the stack, or to the construct the finding is on, such as BoundarySuppressions.add(stack, [...])');
+    }
     for (const entry of entries) {
       if (!BOUNDARY_RULES.some((r) => r.id === entry.id)) {
         throw new ValidationError(`${scope.node.path}.suppressions: '${entry.id}' is not allowed: it is not a boundary rule. Fix: use one of ${BOUNDARY_RULES.map((r) => r.id).join(', ')}`);
