@@ -29,8 +29,9 @@ export interface BoundaryChecksProps {
  * each stack once per synth, whatever other packs do.
  *
  * The rules read each stack's final Terraform, so they run from a validation once every
- * construct and aspect has done its work; errors fail synth with the construct path and
- * the fix, warnings become annotations.
+ * construct and aspect has done its work, and again on the JSON the stack writes (a later
+ * validation or an `onSynthesize` hook could change it in between); errors fail synth with the
+ * construct path and the fix, warnings become annotations.
  */
 export class BoundaryChecks implements IAspect, StackCheckingPack {
   /** Marks the aspect as a rule pack, so that an App-level pack can reach every stack (see app-level-packs). */
@@ -62,9 +63,11 @@ export class BoundaryChecks implements IAspect, StackCheckingPack {
     node.node.addValidation({ validate: () => this.checkStack(node) });
   }
 
-  /** Runs the pack's rules on one stack's final Terraform; the errors, with warnings added as annotations. */
-  public checkStack(stack: TerraformStack): string[] {
-    const terraform = stack.toTerraform();
+  /**
+   * Runs the pack's rules on one stack's final Terraform; the errors, with warnings added as annotations.
+   * @param terraform what the stack wrote, when checked after the write (see written-stack-check); by default rendered now
+   */
+  public checkStack(stack: TerraformStack, terraform: Record<string, any> = stack.toTerraform()): string[] {
     const constructs = new Map(stack.node.findAll().map((c) => [c.node.path, c]));
     const context: RuleContext = {
       stack, terraform, resources: resourcesOf(terraform), policy: this.policy, flows: DataFlow.declaredIn(stack),

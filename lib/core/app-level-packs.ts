@@ -1,5 +1,6 @@
 import { IConstruct } from 'constructs';
 import { Aspects, TerraformStack } from 'cdktf';
+import { checkWrittenStack } from './written-stack-check';
 
 /**
  * cdktf 0.21 invokes aspects from each stack down (`invokeAspects(stack)`), never from the App:
@@ -16,7 +17,8 @@ export const RULE_PACK_BRAND = Symbol.for('cdktf-sovereign-hetzner.rule-pack');
 /** A rule pack as this module sees it: checks one stack and returns its errors. */
 export interface StackCheckingPack {
   readonly [RULE_PACK_BRAND]: true;
-  checkStack(stack: TerraformStack): string[];
+  /** The errors of one stack; `terraform` is what the stack wrote, when it is checked after the write. */
+  checkStack(stack: TerraformStack, terraform?: Record<string, any>): string[];
 }
 
 const hookedStacks = new WeakSet<TerraformStack>();
@@ -44,6 +46,8 @@ export function reachStackOf(scope: IConstruct): void {
   if (!hookedStacks.has(stack)) {
     hookedStacks.add(stack);
     stack.node.addValidation({ validate: () => packsAbove(stack).flatMap((pack) => pack.checkStack(stack)) });
+    // Every pack of the stack, its own and those above it, checks again what is finally written.
+    checkWrittenStack(stack, (s) => [...new Set([...(Aspects.of(s).all as unknown[]).filter(isPack), ...packsAbove(s)])]);
   }
   const root = stack.node.root;
   if (!hookedRoots.has(root) && root !== stack) {

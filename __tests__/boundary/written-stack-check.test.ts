@@ -1,0 +1,65 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Aspects, TerraformStack, Testing } from 'cdktf';
+import { HcloudProvider } from '../../generated/providers/hcloud/provider';
+import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
+import { BoundaryChecks, Machine, ObjectStorageBackend } from '../../lib';
+import { checkedStack, machine, policy } from './fixtures';
+import { MESSAGE } from './refusal';
+
+// Audit 11: the pack checked the stack from the stack's validation; cdktf then runs the children's
+// validations and the onSynthesize hooks, and renders cdk.tf.json again. A change made in between was
+// written unchecked. The pack now also checks the JSON the stack writes.
+
+/** Moves a machine to Ashburn with no firewall: refused by two rules if anyone checks. */
+function moveOut(m: Machine): void {
+  for (const r of [m.server, m.ipv4, m.ipv6]) r.location = 'ash';
+  m.server.firewallIds = [];
+}
+
+function synthApp(app: ReturnType<typeof Testing.app>): string {
+  try {
+    app.synth();
+    return '';
+  } catch (e) {
+    return String((e as Error).message);
+  }
+}
+
+const written = (app: ReturnType<typeof Testing.app>, stack = 'production') => path.join(app.outdir, 'stacks', stack, 'cdk.tf.json');
+
+describe('the pack checks what the stack writes', () => {
+  test.each<[string, (m: Machine) => void]>([
+    ['a child validation', (m) => m.node.addValidation({ validate: () => { moveOut(m); return []; } })],
+    ['an onSynthesize hook', (m) => addCustomSynthesis(m, { onSynthesize: () => moveOut(m) })],
+  ])('a change made by %s after the stack\'s validation is refused, and nothing is written', (_name, change) => {
+    const app = Testing.app();
+    const m = machine(checkedStack('production', app));
+    change(m);
+    const message = synthApp(app);
+    expect(message).toMatch(/^Validation failed with the following errors:/);
+    expect(message).toMatch(/Boundary-EuPlacement: production\/App\/\w+\.location: 'ash' is not allowed/);
+    expect(message).toMatch(/Boundary-RestrictedEgress: production\/App\/\w+\.egress: 'allow all' is not allowed/);
+    const lines = message.split('\n').map((l) => /^\s*\[[^\]]*\] (.*)$/.exec(l)?.[1]).filter((l): l is string => l !== undefined);
+    for (const line of lines) expect(line).toMatch(MESSAGE);
+    expect(fs.existsSync(written(app))).toBe(false);
+  });
+
+  test('a pack added to the App checks the written stack too', () => {
+    const app = Testing.app();
+    Aspects.of(app).add(new BoundaryChecks({ policy }));
+    const stack = new TerraformStack(app, 'test');
+    new HcloudProvider(stack, 'hcloud', {});
+    new ObjectStorageBackend(stack, { bucket: 'acme-state' });
+    const m = machine(stack);
+    addCustomSynthesis(m, { onSynthesize: () => moveOut(m) });
+    expect(synthApp(app)).toMatch(/Boundary-EuPlacement: test\/App\/\w+\.location: 'ash'/);
+  });
+
+  test('an unchanged compliant stack is written', () => {
+    const app = Testing.app();
+    machine(checkedStack('production', app));
+    expect(synthApp(app)).toBe('');
+    expect(fs.existsSync(written(app))).toBe(true);
+  });
+});

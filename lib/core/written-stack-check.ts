@@ -1,0 +1,50 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { IStackSynthesizer, ISynthesisSession, TerraformStack } from 'cdktf';
+
+/** A rule pack as the written-stack check sees it: checks one stack's Terraform and returns its errors. */
+export interface WrittenStackPack {
+  checkStack(stack: TerraformStack, terraform?: Record<string, any>): string[];
+}
+
+const wrapped = new WeakSet<TerraformStack>();
+
+/**
+ * Checks the Terraform a stack actually writes, not only what it held at validation time.
+ *
+ * cdktf 0.21 runs the stack's validations, then the children's validations and every
+ * `onSynthesize` hook, and only then renders `cdk.tf.json` again: anything changed in between
+ * would be written unchecked. This wraps the stack's synthesizer: after it writes the file, the
+ * packs `packsOf(stack)` names at that moment check the written JSON; on an error the file is
+ * removed and synth fails the way a failed validation does. `skipValidation` skips this too.
+ * Idempotent per stack.
+ */
+export function checkWrittenStack(stack: TerraformStack, packsOf: (stack: TerraformStack) => readonly WrittenStackPack[]): void {
+  if (wrapped.has(stack)) return;
+  wrapped.add(stack);
+  const original = stack.synthesizer;
+  const synthesizer: IStackSynthesizer = {
+    synthesize(session: ISynthesisSession): void {
+      original.synthesize(session);
+      if (session.skipValidation) return;
+      const file = path.join(session.outdir, session.manifest.forStack(stack).synthesizedStackPath);
+      const written = readJson(file) ?? stack.toTerraform();
+      const errors = [...new Set(packsOf(stack))].flatMap((pack) => pack.checkStack(stack, written));
+      if (errors.length === 0) return;
+      fs.rmSync(file, { force: true });
+      throw new Error('Validation failed with the following errors:\n'
+        + errors.map((e) => `  [${stack.node.path}] ${e}`).join('\n')
+        + `\n\nThe stack changed after its validation (a later validation or an onSynthesize hook); ${file} was removed, so that nothing unchecked is deployed.`);
+    },
+  };
+  stack.synthesizer = synthesizer;
+}
+
+/** The JSON a stack wrote, or `undefined` for HCL output (`--hcl`) or no file. */
+function readJson(file: string): Record<string, any> | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
