@@ -133,7 +133,7 @@ export class EgressAllowlist {
     machine.allowOutbound(FirewallRule.tcpOut(80, ANYWHERE, { description: 'HTTP (host allowlist narrows it)' }));
     machine.allowOutbound(FirewallRule.tcpOut(443, ANYWHERE, { description: 'HTTPS (host allowlist narrows it)' }));
     machine.allowOutbound(FirewallRule.tcpOut(23, ANYWHERE, { description: 'Storage Box SSH (host allowlist narrows it)' }));
-    recordAllowlist(machine, {
+    recordAllowlist(machine.server, {
       path: machine.node.path,
       udpPorts: ALLOWED_UDP_PORTS,
       // DNS over TCP goes to resolvers like DNS over UDP.

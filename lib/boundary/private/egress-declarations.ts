@@ -12,17 +12,19 @@ export interface AppliedAllowlist {
   hostnames(): string[];
 }
 
+/** By server: the host table runs on the machine's own server only, never on a server built inside the machine. */
 const applied = new WeakMap<IConstruct, AppliedAllowlist>();
 
-export function recordAllowlist(machine: IConstruct, allowlist: AppliedAllowlist): void {
-  applied.set(machine, allowlist);
+/** Records the allowlist applied to a machine, whose host table runs on `server`, the machine's own. */
+export function recordAllowlist(server: IConstruct, allowlist: AppliedAllowlist): void {
+  applied.set(server, allowlist);
 }
 
-/** The allowlist applied to `scope` or its nearest ancestor. */
-export function allowlistFor(scope: IConstruct): AppliedAllowlist | undefined {
-  for (const c of [...scope.node.scopes].reverse()) {
-    const a = applied.get(c);
-    if (a) return a;
-  }
-  return undefined;
+/**
+ * The allowlist whose host table runs on `server`: only its own machine's. A server nested in a
+ * machine (a raw server, or another Machine's) does not run that machine's table, so an ancestor's
+ * allowlist never counts.
+ */
+export function allowlistFor(server: IConstruct): AppliedAllowlist | undefined {
+  return applied.get(server);
 }
