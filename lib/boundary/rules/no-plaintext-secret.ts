@@ -1,6 +1,6 @@
 import { sensitiveAttributePaths, valuesAt } from '../private/provider-schema';
 import { readableTexts, secretKindIn, stringsWithPaths } from '../secret-patterns';
-import { BoundaryRule, Finding, isExpression } from './rule';
+import { BoundaryRule, Finding, readsAReference } from './rule';
 
 export const noPlaintextSecret: BoundaryRule = {
   id: 'Boundary-NoPlaintextSecret',
@@ -10,21 +10,22 @@ export const noPlaintextSecret: BoundaryRule = {
   enforcedAt: 'synth (Aspect over the whole app)',
   evaluate: ({ resources, terraform, stack }) => {
     const findings: Finding[] = [];
+    const locals: Record<string, unknown> = terraform.locals ?? {};
     for (const r of resources) {
       for (const attributePath of sensitiveAttributePaths(r.type)) {
         for (const value of valuesAt(r.body, attributePath)) {
-          if (value !== null && value !== undefined && !isExpression(value)) {
+          if (value !== null && value !== undefined && !readsAReference(value, locals)) {
             findings.push({
               path: r.path,
-              message: `${r.path}.${attributePath.join('.')}: '<redacted>' is not allowed: the provider marks it sensitive and it is a literal in the configuration. Fix: pass it through a SecretVariable (TF_VAR_… in the environment)`,
+              message: `${r.path}.${attributePath.join('.')}: '<redacted>' is not allowed: the provider marks it sensitive and it is a literal in the configuration (an expression that reads no variable, resource or data source is one too). Fix: pass it through a SecretVariable (TF_VAR_… in the environment)`,
             });
           }
         }
       }
     }
     for (const provider of [terraform.provider?.hcloud ?? []].flat()) {
-      if (provider?.token !== undefined && !isExpression(provider.token)) {
-        findings.push({ path: stack.node.path, message: `${stack.node.path}.provider.hcloud.token: '<redacted>' is not allowed: the API token is a literal in the configuration. Fix: leave it unset and export HCLOUD_TOKEN` });
+      if (provider?.token !== undefined && !readsAReference(provider.token, locals)) {
+        findings.push({ path: stack.node.path, message: `${stack.node.path}.provider.hcloud.token: '<redacted>' is not allowed: the API token is a literal in the configuration (an expression that reads no variable, resource or data source is one too). Fix: leave it unset and export HCLOUD_TOKEN` });
       }
     }
     for (const { path, value } of stringsWithPaths(terraform)) {

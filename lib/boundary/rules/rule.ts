@@ -73,9 +73,19 @@ export function resourcesOf(terraform: Record<string, any>): SynthesizedResource
     })));
 }
 
-/** Whether a value is a Terraform reference or expression rather than a literal. */
-export function isExpression(value: unknown): boolean {
-  return typeof value === 'string' && /^\$\{[\s\S]*\}$/.test(value.trim());
+/**
+ * Whether a value is a Terraform expression that reads a variable, a resource, a data source or a
+ * module, so that its value is not in the configuration. An expression of literals only
+ * (`${"…"}`, `${trimspace("…")}`, `${join("", ["…", "…"])}`) is a literal in disguise; a local
+ * counts through what it holds (`locals` is the stack's `locals` block).
+ */
+export function readsAReference(value: unknown, locals: Record<string, unknown> = {}, seen: ReadonlySet<string> = new Set()): boolean {
+  if (typeof value !== 'string' || !/^\$\{[\s\S]*\}$/.test(value.trim())) return false;
+  // String literals inside the expression name nothing, whatever they hold.
+  const code = value.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  if (/(?<![\w.])(?:var|data|module)\.[A-Za-z_]|(?<![\w.])[a-z][a-z0-9]*_[a-z0-9_]*\.[A-Za-z_]/.test(code)) return true;
+  return [...code.matchAll(/(?<![\w.])local\.([A-Za-z_][\w-]*)/g)].some(([, name]) =>
+    !seen.has(name) && readsAReference(locals[name], locals, new Set([...seen, name])));
 }
 
 /** What a resource holds, as every rule and report reads it. */
