@@ -1,3 +1,5 @@
+import { quote } from '../../core/validation-message';
+import { valuesAt } from '../private/provider-schema';
 import { BoundaryRule, Finding } from './rule';
 import { coversPort, inboundRules, isFromAnywhere } from './firewall-rules';
 
@@ -29,10 +31,14 @@ export const noPublicDataStore: BoundaryRule = {
       }
     }
     for (const box of resources.filter((r) => r.type === 'hcloud_storage_box' || r.type === 'hcloud_storage_box_subaccount')) {
-      if (box.body.access_settings?.reachable_externally === true) {
+      // Terraform converts "true" and expressions to a boolean at plan, so only an absent or literal false is known to be closed.
+      const settings = box.body.access_settings;
+      // access_settings written as one expression may hold reachable_externally = true.
+      for (const value of typeof settings === 'string' ? [settings] : valuesAt(box.body, ['access_settings', 'reachable_externally'])) {
+        if (value === false || value === null) continue;
         findings.push({
           path: box.path,
-          message: `${box.path}.access_settings.reachable_externally: 'true' is not allowed: backups would be reachable from outside Hetzner. Fix: keep it false; Hetzner servers still reach the box`,
+          message: `${box.path}.access_settings.reachable_externally: ${quote(value)} is not allowed: backups would be reachable from outside Hetzner${value === true ? '' : ' (Terraform may read it as true, and synth cannot know it is not)'}. Fix: leave it out or write the literal false; Hetzner servers still reach the box`,
         });
       }
     }
