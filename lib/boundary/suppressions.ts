@@ -45,8 +45,9 @@ export class BoundarySuppressions {
       if (!BOUNDARY_RULES.some((r) => r.id === entry.id)) {
         throw new ValidationError(`${scope.node.path}.suppressions: '${entry.id}' is not allowed: it is not a boundary rule. Fix: use one of ${BOUNDARY_RULES.map((r) => r.id).join(', ')}`);
       }
-      if ((entry.reason ?? '').trim().length < 20) {
-        throw new ValidationError(`${scope.node.path}.suppressions: '${entry.id}' is not allowed: a suppression needs a specific reason of at least 20 characters. Fix: say why the exception is safe here`);
+      // Letters, not characters: twenty spaces, dots or zero-width characters say nothing to an auditor.
+      if (((entry.reason ?? '').match(/\p{L}/gu)?.length ?? 0) < 20) {
+        throw new ValidationError(`${scope.node.path}.suppressions: '${entry.id}' is not allowed: a suppression needs a specific reason of at least 20 characters (letters; spaces, punctuation and invisible characters do not count). Fix: say why the exception is safe here`);
       }
     }
     suppressions.set(scope, [...(suppressions.get(scope) ?? []), ...entries]);
