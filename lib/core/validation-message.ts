@@ -22,9 +22,15 @@ function pathOf(scope: IConstruct | string): string {
 
 /**
  * The value as a reader should see it: strings quoted, NaN and Infinity by name (JSON would print
- * `null`), objects with their own `toString` by it, the rest as JSON; never throws.
+ * `null`), objects with their own `toString` by it, the rest as JSON; never throws. Secrets pasted
+ * by mistake (credentials in a URL, a webhook's token path, an API token) are redacted, since
+ * messages end up in CI logs.
  */
 export function quote(value: unknown): string {
+  return redactSecrets(quoteAsWritten(value));
+}
+
+function quoteAsWritten(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   if (typeof value === 'bigint' || typeof value === 'symbol') return String(value);
@@ -44,6 +50,29 @@ export function quote(value: unknown): string {
   } catch {
     return '<unprintable object>';
   }
+}
+
+/** A URL: its scheme and host, then the rest (path, query, fragment). */
+const URL_PARTS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#'"]*)([/?#][^\s'"]*)?/gi;
+/** A random token: 20+ letters and digits with upper case, lower case and a digit (not a word, not a lowercase hex digest), or a UUID. */
+const TOKEN = /(?=[A-Za-z0-9_-]*[A-Z])(?=[A-Za-z0-9_-]*[a-z])(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{20,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
+/** Query parameters that carry a secret by name. */
+const SECRET_PARAMETER = /[?&](?:token|key|secret|password|sig|signature|auth|access_token|api_key)=/i;
+/** A Hetzner-style API token on its own: 64 letters and digits, mixed case with digits. */
+const BARE_TOKEN = /(?<![A-Za-z0-9])(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])/g;
+
+/**
+ * The text with the secret parts of URLs and tokens replaced by `<redacted>`: the user and password
+ * (or DSN key) before `@`, and the whole path and query of a URL whose path holds a token (webhook
+ * URLs, ping URLs) or whose query names one. The scheme and host stay, so the reader still sees
+ * what was passed.
+ */
+export function redactSecrets(text: string): string {
+  return text.replace(URL_PARTS, (_m, scheme: string, authority: string, rest: string | undefined) => {
+    const host = authority.includes('@') ? `<redacted>@${authority.slice(authority.lastIndexOf('@') + 1)}` : authority;
+    const tail = rest !== undefined && (TOKEN.test(rest) || SECRET_PARAMETER.test(rest)) ? '/<redacted>' : rest ?? '';
+    return `${scheme}${host}${tail}`;
+  }).replace(BARE_TOKEN, '<redacted>');
 }
 
 /**
