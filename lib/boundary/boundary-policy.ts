@@ -83,6 +83,13 @@ export class BoundaryPolicy {
     }) ?? [];
     const problem = this.firstProblem();
     if (problem) throw new ValidationError(problem);
+    // Checked here, once: frozen (with its allowances; the processors freeze themselves), so that
+    // no later edit from JavaScript widens what the rules and the allowlist read at synth.
+    for (const allowance of this.allowances) Object.freeze(Object.freeze(allowance).to);
+    Object.freeze(this.allowances);
+    Object.freeze(this.aiActRoles);
+    Object.freeze(this.extraEgressHostnames);
+    Object.freeze(this);
   }
 
   /** Every processor named in the policy, each once (compared by value). */
@@ -171,5 +178,9 @@ function checkAllowance(at: string, prop: string, value: unknown): EgressAllowan
   if (!Object.values(EgressForm).includes(allowance.form)) fail(at, 'egress', allowance.form, 'it is not an egress form', 'use EgressForm.RAW or EgressForm.PSEUDONYMIZED');
   const to = requireArray(at, `${prop}.to`, allowance.to, 'list the processors, such as [Processor.mistralAi()]', (p, pp) =>
     requireInstance(at, pp, p, Processor, "build it with new Processor({ name, legalSeat, hostnames }) or Processor.mistralAi()", 'a Processor'));
+  // A Processor's constructor checks and freezes it; one that is not frozen was not built by it.
+  to.forEach((p, i) => {
+    if (!Object.isFrozen(p)) fail(at, `${prop}.to[${i}]`, p, 'it was not built by the Processor constructor, which checks it and makes it unchangeable', 'build it with new Processor({ name, legalSeat, hostnames }) or Processor.mistralAi()');
+  });
   return { dataClass: allowance.dataClass, to, form: allowance.form };
 }

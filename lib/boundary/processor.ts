@@ -96,6 +96,11 @@ export class Processor {
     });
     this.purpose = optionalString(at, 'purpose', props.purpose, "say what it is for, such as 'LLM API'");
     this.note = optionalString(at, 'note', props.note, 'write the note as text');
+    // Checked here, once: frozen, so that no later edit from JavaScript (a US seat, another
+    // hostname) changes a processor a policy has already judged and the allowlist trusts.
+    if (this.legalSeat) Object.freeze(this.legalSeat);
+    Object.freeze(this.hostnames);
+    Object.freeze(this);
   }
 
   /**
