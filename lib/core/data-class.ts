@@ -1,5 +1,6 @@
 import { IConstruct } from 'constructs';
 import { requireArray, requireInstance } from './runtime-checks';
+import { invalidValue, ValidationError } from './validation-message';
 
 const declared = new WeakMap<IConstruct, readonly DataClass[]>();
 
@@ -38,9 +39,20 @@ export class DataClass {
 
   /**
    * Records what a construct holds, on the construct tree: the boundary rules read it for every
-   * resource below it, so a label set on a resource can add a class but never remove one.
+   * resource below it, so a label set on a resource can add a class but never remove one. A
+   * declaration may add classes to what the construct or an ancestor declared, never drop one.
    */
   public static declare(scope: IConstruct, classes: readonly DataClass[]): void {
+    // A declaration only adds: one that drops a class already declared here or above (a Machine's
+    // own) would let the rules judge a sensitive machine as public.
+    const before = DataClass.declaredFor(scope);
+    const dropped = (before ?? []).filter((c) => !classes.includes(c));
+    if (dropped.length > 0) {
+      const all = DataClass.all().filter((c) => before!.includes(c) || classes.includes(c));
+      throw new ValidationError(invalidValue(scope, 'dataClasses', classes.map(String),
+        `${scope.node.path} already holds ${before!.join(', ')}, and a declaration can add classes but never remove one (${dropped.join(', ')})`,
+        `declare every class it holds: [${all.map((c) => `DataClass.${c.name.toUpperCase()}`).join(', ')}]`));
+    }
     declared.set(scope, [...classes]);
   }
 
