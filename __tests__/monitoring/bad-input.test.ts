@@ -124,3 +124,23 @@ describe('bad input fails at synth, naming the value and the fix', () => {
     expect(DeadMansSwitch.healthchecksIo().toString()).toBe('healthchecks.io (hc-ping.com), every 5 minutes');
   });
 });
+
+test('a secret pasted where a host or URL belongs is refused without being printed (refusals end up in CI logs)', () => {
+  const refusal = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      return (e as Error).message;
+    }
+    throw new Error('accepted');
+  };
+  const webhook = refusal(() => AlertReceiver.webhook('ops', { hostname: 'https://hooks.slack.com/services/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' }));
+  const dsn = refusal(() => ErrorMonitoringEndpoint.sentryEuRegion({ ingestHostname: 'https://0123456789abcdef0123456789abcdef@o123456.ingest.de.sentry.io/4507' }));
+  const credentials = refusal(() => UptimeCheck.http(Environment.PRODUCTION, 'https://admin:Sup3rSecret@acme.eu/health'));
+  expect(webhook).toMatch(/AlertReceiver\(ops\)\.hostname: .*hooks\.slack\.com.* is not allowed/);
+  expect(webhook).not.toContain('Xq9wZr3TnV8kLmP2sDc4BfHj');
+  expect(dsn).toMatch(/ingestHostname: .*o123456\.ingest\.de\.sentry\.io.* is not allowed/);
+  expect(dsn).not.toContain('0123456789abcdef0123456789abcdef');
+  expect(credentials).toMatch(/\.url: .*acme\.eu.* is not allowed: an HTTP check takes an http:\/\/ or https:\/\/ URL without credentials/);
+  expect(credentials).not.toContain('Sup3rSecret');
+});

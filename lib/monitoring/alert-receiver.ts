@@ -1,4 +1,4 @@
-import { ValidationError } from '../core/validation-message';
+import { redactSecrets, ValidationError } from '../core/validation-message';
 import { checkProps, is, requireString } from '../core/runtime-checks';
 
 /** How an alert reaches people. */
@@ -69,7 +69,7 @@ export class AlertReceiver {
       username: is.text('pass the SMTP user name'),
     }, "pass { to: ['ops@example.eu'], from, smarthost: 'smtp.example.eu:587', username }");
     const fail = (prop: string, value: unknown, why: string, fix: string): never => {
-      throw new ValidationError(`AlertReceiver(${name}).${prop}: ${JSON.stringify(value)} is not allowed: ${why}. Fix: ${fix}`);
+      throw new ValidationError(`AlertReceiver(${name}).${prop}: ${redactSecrets(JSON.stringify(value))} is not allowed: ${why}. Fix: ${fix}`);
     };
     const match = /^([^:\s]+):(\d{1,5})$/.exec(options.smarthost ?? '');
     if (!match) fail('smarthost', options.smarthost, 'the SMTP server is written host:port', "pass 'smtp.example.eu:587'");
@@ -97,7 +97,7 @@ export class AlertReceiver {
     public readonly email: Readonly<EmailReceiverOptions> | undefined,
   ) {
     const fail = (prop: string, value: unknown, why: string, fix: string): never => {
-      throw new ValidationError(`AlertReceiver(${name}).${prop}: ${JSON.stringify(value)} is not allowed: ${why}. Fix: ${fix}`);
+      throw new ValidationError(`AlertReceiver(${name}).${prop}: ${redactSecrets(JSON.stringify(value))} is not allowed: ${why}. Fix: ${fix}`);
     };
     if (!NAME.test(name ?? '')) {
       fail('name', name, 'a receiver name is 1-31 lowercase letters, digits or "_", starting with a letter (it names a Terraform variable)', "use a name such as 'ops'");

@@ -1,4 +1,4 @@
-import { ValidationError } from '../core/validation-message';
+import { redactSecrets, ValidationError } from '../core/validation-message';
 import { Processor } from '../boundary/processor';
 import { checkProps, is } from '../core/runtime-checks';
 
@@ -63,7 +63,7 @@ export class ErrorMonitoringEndpoint {
       usSeatAccepted: is.optional(is.text('say why a US-seated processor is acceptable (contract, scrubbing), or self-host GlitchTip')),
     }, "pass { ingestHostname: 'o123456.ingest.de.sentry.io' }");
     if (!SENTRY_EU_INGEST.test(props.ingestHostname ?? '')) {
-      throw new ValidationError(`ErrorMonitoringEndpoint.sentryEuRegion.ingestHostname: ${JSON.stringify(props.ingestHostname)} is not allowed: `
+      throw new ValidationError(`ErrorMonitoringEndpoint.sentryEuRegion.ingestHostname: ${redactSecrets(JSON.stringify(props.ingestHostname))} is not allowed: `
         + "events for the EU data region go to the organization's ingest host in the EU. Fix: copy the host from the DSN, such as 'o123456.ingest.de.sentry.io'");
     }
     if (props.usSeatAccepted !== undefined && props.usSeatAccepted.trim().length < 20) {

@@ -1,7 +1,7 @@
 import { isIP } from 'net';
 import { Duration } from '../core/duration';
 import { Environment } from '../core/environment';
-import { ValidationError } from '../core/validation-message';
+import { redactSecrets, ValidationError } from '../core/validation-message';
 import { AlertReceiver } from './alert-receiver';
 import { checkOptions, is, requireString, Schema } from '../core/runtime-checks';
 
@@ -120,7 +120,7 @@ export class UptimeCheck {
     }
     const label = `UptimeCheck(${url})`;
     if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') || parsed.username || parsed.password) {
-      throw new ValidationError(`${label}.url: ${JSON.stringify(url)} is not allowed: an HTTP check takes an http:// or https:// URL without credentials. Fix: pass the public URL, such as 'https://acme.eu/health'`);
+      throw new ValidationError(`${redactSecrets(label)}.url: ${redactSecrets(JSON.stringify(url))} is not allowed: an HTTP check takes an http:// or https:// URL without credentials. Fix: pass the public URL, such as 'https://acme.eu/health'`);
     }
     const tls = parsed.protocol === 'https:';
     const port = parsed.port ? Number(parsed.port) : (tls ? 443 : 80);
