@@ -112,6 +112,11 @@ describe('BackupPlan', () => {
     // The push runs the dump first and only after it succeeded.
     expect(files['/etc/systemd/system/backup-push.service']).toMatch(/^Requires=backup-dump\.service$/m);
     expect(files['/etc/systemd/system/backup-push.service']).toMatch(/^After=backup-dump\.service$/m);
+    // Every job that takes or judges a time starts once the clock is synchronized.
+    for (const job of ['dump', 'push', 'prune', 'check']) {
+      expect(files[`/etc/systemd/system/backup-${job}.service`]).toMatch(/^Wants=time-sync\.target systemd-time-wait-sync\.service$/m);
+      expect(files[`/etc/systemd/system/backup-${job}.service`]).toMatch(/^After=time-sync\.target systemd-time-wait-sync\.service$/m);
+    }
   });
 
   test('writes the Storage Box target for port 23 at the sub-account\'s host, with the host key pinned', () => {

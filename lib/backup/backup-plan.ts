@@ -15,7 +15,7 @@ import { BackupTarget } from './backup-target';
 import { Heartbeat } from './heartbeat';
 import { PostgresDump } from './postgres-dump';
 import { BACKUP_BOOTSTRAP, BACKUP_CHECK, BACKUP_DUMP, BACKUP_PRUNE, BACKUP_PUSH, BACKUP_RESTORE, BACKUP_ROTATE_KEYS } from './private/scripts';
-import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, targetNames, timer, UNITS } from './private/tooling';
+import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, targetNames, timer, TIME_SYNC_UNIT_LINES, UNITS } from './private/tooling';
 import { Retention } from './retention';
 import { Schedule, Weekday } from './schedule';
 
@@ -361,17 +361,18 @@ export class BackupPlan extends Construct {
         `${SBIN}/backup-bootstrap`, { unit: ['Wants=network-online.target', 'After=network-online.target'] }), '0644'),
       // The dump streams to the targets as it is written: it needs the network as much as PostgreSQL.
       ...(postgres.enabled ? [file(`${UNITS}/backup-dump.service`, service(`Backup: dump ${postgres}, stream it to the targets and read it back`, `${SBIN}/backup-dump`,
-        { unit: ['Wants=network-online.target', 'After=postgresql.service network-online.target'], service: ['TimeoutStartSec=6h'] }), '0644')] : []),
+        { unit: ['Wants=network-online.target', 'After=postgresql.service network-online.target', ...TIME_SYNC_UNIT_LINES], service: ['TimeoutStartSec=6h'] }), '0644')] : []),
       file(`${UNITS}/backup-push.service`, service('Backup: make sure every target has the newest dump (send it where the dump could not) and back up the paths', `${SBIN}/backup-push`, {
-        unit: [...(postgres.enabled ? ['Requires=backup-dump.service', 'After=backup-dump.service'] : []), 'Wants=network-online.target', 'After=network-online.target'],
+        unit: [...(postgres.enabled ? ['Requires=backup-dump.service', 'After=backup-dump.service'] : []), 'Wants=network-online.target', 'After=network-online.target',
+          ...TIME_SYNC_UNIT_LINES],
         service: ['TimeoutStartSec=6h'],
       }), '0644'),
       file(`${UNITS}/backup-push.timer`, timer(postgres.enabled ? 'Backup: dump and push' : 'Backup: push', this.schedule, '10min'), '0644'),
       file(`${UNITS}/backup-prune.service`, service(`Backup: apply the retention (${this.retention})`, `${SBIN}/backup-prune`,
-        { unit: ['Wants=network-online.target', 'After=network-online.target'], service: ['TimeoutStartSec=6h'] }), '0644'),
+        { unit: ['Wants=network-online.target', 'After=network-online.target', ...TIME_SYNC_UNIT_LINES], service: ['TimeoutStartSec=6h'] }), '0644'),
       file(`${UNITS}/backup-prune.timer`, timer('Backup: prune', this.pruneSchedule, '30min'), '0644'),
       file(`${UNITS}/backup-check.service`, service(`Backup: restic check reading 1/${this.checkReadSlices} of the data (all of it every ${this.checkReadCycle})`, `${SBIN}/backup-check`,
-        { unit: ['Wants=network-online.target', 'After=network-online.target'], service: ['TimeoutStartSec=12h'] }), '0644'),
+        { unit: ['Wants=network-online.target', 'After=network-online.target', ...TIME_SYNC_UNIT_LINES], service: ['TimeoutStartSec=12h'] }), '0644'),
       file(`${UNITS}/backup-check.timer`, timer('Backup: check', this.checkSchedule, '30min'), '0644'),
     ];
     return {

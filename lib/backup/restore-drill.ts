@@ -11,7 +11,7 @@ import { requireSensitive } from '../hetzner/storage-box';
 import { BackupTarget } from './backup-target';
 import { Heartbeat } from './heartbeat';
 import { RESTORE_DRILL } from './private/scripts';
-import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, timer, UNITS } from './private/tooling';
+import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, timer, TIME_SYNC_UNIT_LINES, UNITS } from './private/tooling';
 import { RestoreCheck } from './restore-check';
 import { Schedule, Weekday } from './schedule';
 
@@ -159,7 +159,7 @@ export class RestoreDrill extends Construct {
         ...this.checks.map((c, i) => file(`${ETC}/drill-checks/${String(i + 1).padStart(2, '0')}-${c.name}.sql`, c.renderFile(), '0644')),
         script(`${SBIN}/restore-drill`, RESTORE_DRILL),
         file(`${UNITS}/restore-drill.service`, service(`Restore drill: restore ${props.sourceHost}'s newest backup and verify it`, `${SBIN}/restore-drill`,
-          { unit: ['Wants=network-online.target', 'After=network-online.target postgresql.service'], service: ['TimeoutStartSec=12h'] }), '0644'),
+          { unit: ['Wants=network-online.target', 'After=network-online.target postgresql.service', ...TIME_SYNC_UNIT_LINES], service: ['TimeoutStartSec=12h'] }), '0644'),
         file(`${UNITS}/restore-drill.timer`, timer('Restore drill', this.schedule, '15min'), '0644'),
       ],
       commands: [

@@ -245,6 +245,23 @@ run_dir() {
 # "20260101T030000Z" -> seconds since the epoch.
 stamp_epoch() { date -u -d "$(sed -E 's/^(....)(..)(..)T(..)(..)(..)Z$/\\1-\\2-\\3 \\4:\\5:\\6/' <<<"$1")" +%s; }
 stamp_time() { date -u -d "@$(stamp_epoch "$1")" '+%Y-%m-%d %H:%M:%S'; }
+# hours_since <seconds since the epoch>: the whole hours from then until now. A time more than 10
+# minutes ahead of this clock comes out negative (-1 or less): a dump or snapshot taken while a clock
+# ran ahead would otherwise look fresh for as long as it is ahead, so every caller fails on it.
+# (10 minutes: clocks of synchronized machines differ by far less.)
+SB_CLOCK_TOLERANCE=600
+hours_since() {
+  local now ahead
+  now=$(date +%s)
+  ahead=$(( $1 - now ))
+  if [ "$ahead" -gt "$SB_CLOCK_TOLERANCE" ]; then printf '%s\n' "$(( -(ahead + 3599) / 3600 ))"
+  elif [ "$ahead" -gt 0 ]; then printf '0\n'
+  else printf '%s\n' "$(( -ahead / 3600 ))"; fi
+}
+# What a failure on a future-dated dump tells to do: the clock first, then the dump's traces everywhere.
+future_fix() {
+  printf '%s' "check this machine's clock (timedatectl; the jobs wait for time-sync.target), then forget the dump's snapshots on every target (restic forget --host $1 --tag dump-$2) and move its local copy, if any, out of the dump directory"
+}
 
 # Where a target's repository is, and with which password: a marker of a verified copy names it.
 target_identity() {
@@ -504,16 +521,20 @@ dump_on_target() {
 }
 
 # Reads \`restic snapshots --json\`; prints "<id> <age in hours> <path>" of the newest snapshot, or nothing.
+# The age is negative when the snapshot is dated more than 10 minutes in the future (see hours_since).
 newest_snapshot() {
   "\${PY[@]}" -c '
-import json, re, sys, time
+import json, math, re, sys, time
 from datetime import datetime
 snaps = json.load(sys.stdin) or []
 def epoch(t):
     return datetime.fromisoformat(re.sub(r"(\\.\\d{6})\\d*", r"\\1", t)).timestamp()
 if snaps:
     s = max(snaps, key=lambda s: epoch(s["time"]))
-    print(s["id"], int((time.time() - epoch(s["time"])) // 3600), s["paths"][0])
+    age = time.time() - epoch(s["time"])
+    # As hours_since: more than 10 minutes in the future is a negative age, which the callers fail on.
+    hours = int(age // 3600) if age >= 0 else (0 if -age <= 600 else -math.ceil(-age / 3600))
+    print(s["id"], hours, s["paths"][0])
 '
 }
 
@@ -647,6 +668,18 @@ load_conf backup.conf
 repo_lock
 heartbeat_start
 
+step "checking that the clock is synchronized"
+# A dump's time names it, times its snapshots and is the age every check judges: a dump taken while
+# the clock runs ahead looks fresh for as long as it is ahead. The unit waits for time-sync.target;
+# this catches a clock that lost its synchronization, or a machine without a time service.
+if ! command -v timedatectl >/dev/null 2>&1; then
+  log "timedatectl is not installed: cannot tell whether the clock is synchronized; dumping anyway"
+elif synced=$(timeout 20 timedatectl show -p NTPSynchronized --value 2>&1); then
+  [ "$synced" = yes ] || die "the system clock is not synchronized (timedatectl: NTPSynchronized=$synced): a dump taken with a wrong clock is misdated, and one dated ahead would pass every age check with stale data. Fix: make time synchronization work (timedatectl timesync-status; systemctl status systemd-timesyncd) until timedatectl shows 'System clock synchronized: yes', then run backup-dump again"
+else
+  log "cannot tell whether the clock is synchronized (timedatectl: $(tr '\n' ' ' <<<"$synced")); dumping anyway"
+fi
+
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 work="$DUMP_DIR/.partial-$stamp"
 mkdir -p "$DUMP_DIR"
@@ -760,7 +793,9 @@ if [ -n "\${DUMP_DIR:-}" ]; then
   [ -n "$latest" ] || die "no completed dump in $DUMP_DIR"
   stamp=$(basename "$latest")
   taken=$(stamp_epoch "$stamp") || die "cannot read the time of dump $stamp"
-  age=$(( ($(date +%s) - taken) / 3600 ))
+  age=$(hours_since "$taken")
+  # The newest by name is the newest by time: one dated ahead would pass for fresh until its date.
+  [ "$age" -ge 0 ] || die "the newest dump ($stamp) is dated in the future: it was taken while this machine's clock ran ahead (or the clock is behind now), so whether dumps still arrive cannot be told. Fix: $(future_fix "$BACKUP_HOST" "$stamp")"
   [ "$age" -lt "$MAX_AGE_HOURS" ] || die "the newest dump ($stamp) is $age hours old, the limit is $MAX_AGE_HOURS; the dump job is failing"
   [ -s "$latest/INDEX" ] && [ -s "$latest/SHA256SUMS" ] || die "dump $stamp has no INDEX or SHA256SUMS"
 fi
@@ -898,6 +933,7 @@ for t in $TARGETS; do
   for tag in $TAGS; do
     read -r id age _ < <("\${PY[@]}" -c 'import json, sys; json.dump([s for s in json.load(sys.stdin) or [] if sys.argv[1] in (s.get("tags") or [])], sys.stdout)' "$tag" <<<"$json" | newest_snapshot) || true
     if [ -z "\${id:-}" ]; then failures="\${failures:+$failures; }$t: no $tag snapshot of $BACKUP_HOST"; continue; fi
+    if [ "$age" -lt 0 ]; then failures="\${failures:+$failures; }$t: the newest $tag snapshot \${id:0:8} is dated in the future: it was taken while a clock ran ahead, so whether backups still arrive cannot be told (fix: check the clocks with timedatectl, then restic forget \${id:0:8} on $t)"; continue; fi
     if [ "$age" -ge "$MAX_AGE_HOURS" ]; then failures="\${failures:+$failures; }$t: the newest $tag snapshot is $age hours old (limit $MAX_AGE_HOURS)"; continue; fi
     log "$t: repository sound (data slice $n/$slices read), newest $tag snapshot \${id:0:8} is $age hours old"
   done
@@ -955,7 +991,9 @@ cat "$scratch/manifest.err" >>"$SB_LOG"
 [ -s "$scratch/manifest.tar" ] || die "there is no backup of $DRILL_FROM_HOST on $t"
 unpack_manifest "$scratch/manifest.tar" "$scratch/manifest"
 # The dump's own time: a dump pushed late is as old as the dump, not the push.
-age=$(( ($(date +%s) - $(stamp_epoch "$stamp")) / 3600 ))
+age=$(hours_since "$(stamp_epoch "$stamp")")
+# restic's latest is the newest by time: a dump dated ahead hides every newer one until its date.
+[ "$age" -ge 0 ] || die "the newest backup of $DRILL_FROM_HOST holds a dump dated in the future ($stamp): it was taken while a clock ran ahead, so it may be older than the dumps it hides, and whether backups arrive cannot be told. Fix: on $DRILL_FROM_HOST, $(future_fix "$DRILL_FROM_HOST" "$stamp")"
 [ "$age" -lt "$MAX_AGE_HOURS" ] || die "the newest backup of $DRILL_FROM_HOST holds a dump taken $age hours ago ($stamp, limit $MAX_AGE_HOURS): backups are not arriving"
 step "checking the manifest's index"
 check_manifest "$dir"
@@ -1107,6 +1145,9 @@ restic_on "$t" --no-lock dump "\${select[@]}" "$which" "$DUMP_MANIFEST" >"$work/
   || die "cannot fetch the manifest of \${snapshot:-the newest dump} of $BACKUP_HOST from $t (restic dump failed)"
 [ -s "$work/manifest.tar" ] || die "there is no dump of $BACKUP_HOST\${snapshot:+ matching $snapshot} on $t"
 unpack_manifest "$work/manifest.tar" "$work/manifest"
+if [ -z "$snapshot" ] && [ "$(hours_since "$(stamp_epoch "$stamp")")" -lt 0 ]; then
+  die "the newest dump of $BACKUP_HOST on $t ($stamp) is dated in the future: it was taken while the clock ran ahead, so it may be older than dumps taken after it. Fix: choose the dump by hand (restic snapshots --host $BACKUP_HOST --tag sovereign-dump lists them) and pass --snapshot <ID or dump time>"
+fi
 step "checking the manifest of dump $stamp"
 check_manifest "$dir"
 grep -v '\\.dump$' "$dir/SHA256SUMS" | (cd "$dir" && sha256sum --quiet --strict -c -) >>"$SB_LOG" 2>&1 || die "the manifest's files do not match their checksums"

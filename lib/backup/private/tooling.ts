@@ -33,6 +33,18 @@ export function shellConf(header: string, entries: ReadonlyArray<readonly [strin
 }
 
 /**
+ * Unit lines of a job that reads or writes times: it starts once the clock is synchronized. A dump
+ * taken with a clock that runs ahead (timers with Persistent=true fire right after boot) passes every
+ * age check until its date. time-sync.target alone is reached as soon as the time service starts;
+ * systemd-time-wait-sync (in Debian 12's systemd package) holds it until the kernel clock is
+ * synchronized, whichever service synchronizes it. Without that unit the dump's own check remains.
+ */
+export const TIME_SYNC_UNIT_LINES: readonly string[] = [
+  'Wants=time-sync.target systemd-time-wait-sync.service',
+  'After=time-sync.target systemd-time-wait-sync.service',
+];
+
+/**
  * A oneshot service. It runs only on the server its bundle was built for (ExecCondition=, see
  * lib/hetzner/private/machine-identity.ts): on a clone of production it is skipped, not failed.
  */

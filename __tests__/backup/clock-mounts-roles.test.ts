@@ -1,0 +1,99 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import {
+  BackupWorld, expectFailure, expectSuccess, MachineRoot, PATH_ENV, PROD_HOST, RunResult, runScript, TEST_HOST,
+} from './helpers/world';
+import { describeWithRealParts, isRoot } from '../setup/real-parts';
+
+// False successes found by the backup audit (a clock ahead at dump time, an unmounted volume, a
+// roles dump cut off by a full disk, databases left out of the dump list), each reproduced with
+// the exact rendered scripts against a real PostgreSQL 15, restic and OpenSSH, and a real tmpfs
+// and ext4 file system. Needs root, as the end-to-end suite does (mount, losetup, runuser).
+const describeAsRoot = describeWithRealParts(isRoot, 'the clock, mount and roles suite', 'root (runuser, sshd, mount, losetup)');
+
+describeAsRoot('no success on a wrong clock, a missing volume, a cut-off roles dump or a database left out', () => {
+  jest.setTimeout(300_000);
+  let tmp: string;
+  let world: BackupWorld;
+
+  const prodWith = (name: string, settings: Record<string, string | number> = {}) =>
+    world.variant(world.production.etc, 'backup.conf', { storagebox_REPO_PATH: name, DUMP_DIR: path.join(tmp, `dumps-${name}`), PG_DATABASES: 'app', ...settings });
+  const bootstrapped = (name: string) => fs.cpSync(path.join(world.sftp.home, 'repo-bootstrapped'), path.join(world.sftp.home, name), { recursive: true });
+
+  /** A directory of programs put first on PATH. */
+  const binWith = (name: string, programs: Record<string, string>) => {
+    const bin = path.join(tmp, `bin-${name}`);
+    fs.mkdirSync(bin, { recursive: true });
+    for (const [program, body] of Object.entries(programs)) fs.writeFileSync(path.join(bin, program), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
+    return bin;
+  };
+  /** Runs a rendered script as world.run does, with more environment (another PATH, SOVEREIGN_ROOT). */
+  const runWith = (machine: MachineRoot, script: string, etc: string, env: Record<string, string>, args: string[] = []): Promise<RunResult> => {
+    if (args.length === 0) return runScript(path.join(machine.root, 'usr/local/sbin', script), world.receiver, { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: etc, ...env });
+    // runScript passes no arguments: a wrapper does.
+    const wrapper = path.join(tmp, `run-${script}-${Date.now()}`);
+    fs.writeFileSync(wrapper, `#!/bin/bash\nexec '${path.join(machine.root, 'usr/local/sbin', script)}' ${args.map((a) => `'${a}'`).join(' ')}\n`, { mode: 0o755 });
+    return runScript(wrapper, world.receiver, { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: etc, ...env });
+  };
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-clock-'));
+    world = await BackupWorld.start(tmp);
+    world.pg.sql('postgres', 'CREATE DATABASE app');
+    world.pg.sql('app', `CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL);
+      INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 1000) g;
+      CREATE TABLE orders (id int PRIMARY KEY, user_id int NOT NULL REFERENCES users, body text);
+      INSERT INTO orders SELECT g, 1 + g % 1000, md5(g::text) FROM generate_series(1, 2000) g;`);
+    const bootstrap = await world.run(world.production, 'backup-bootstrap', prodWith('repo-bootstrapped'));
+    if (bootstrap.code !== 0) throw new Error(bootstrap.stderr);
+  });
+
+  afterAll(async () => {
+    await world?.stop();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('a dump taken while the clock ran 400 days ahead fails the push, the check, the drill and an unattended restore', async () => {
+    const name = 'repo-future';
+    const etc = prodWith(name);
+    bootstrapped(name);
+    expectSuccess(await world.run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
+    // The clock is 400 days fast for the next dump only (date is what the scripts read the time with).
+    const fast = binWith('fast-clock', {
+      date: 'for a in "$@"; do case $a in -d*|--date*) exec /usr/bin/date "$@";; esac; done\nexec /usr/bin/date -d "@$(( $(/usr/bin/date +%s) + 400 * 86400 ))" "$@"',
+    });
+    const future = await runWith(world.production, 'backup-dump', etc, { PATH: `${fast}:${PATH_ENV}` });
+    expectSuccess(future, PROD_HOST, 'dump');
+    const stamp = /dumped app into \S+\/(\d{8}T\d{6}Z)/.exec(future.pings[1].body)![1];
+    expect(Number(stamp.slice(0, 4))).toBeGreaterThan(new Date().getUTCFullYear());
+
+    expectFailure(await world.run(world.production, 'backup-push', etc), PROD_HOST, 'push',
+      new RegExp(`the newest dump \\(${stamp}\\) is dated in the future[\\s\\S]*Fix: check this machine's clock`));
+    expectFailure(await world.run(world.production, 'backup-check', etc), PROD_HOST, 'check',
+      /check failed for storagebox: the newest sovereign-dump snapshot \w{8} is dated in the future/);
+    const drillEtc = world.variant(world.test.etc, 'drill.conf', { source_REPO_PATH: name, DRILL_KEEP_DATABASES: 0 });
+    expectFailure(await world.run(world.test, 'restore-drill', drillEtc), TEST_HOST, 'restore-drill',
+      new RegExp(`holds a dump dated in the future \\(${stamp}\\)`));
+    // A restore by hand pings nothing: its outcome is its exit code and its output.
+    const restore = await world.run(world.production, 'backup-restore', etc);
+    expect(restore.code).not.toBe(0);
+    expect(restore.stderr).toMatch(new RegExp(`the newest dump of ${PROD_HOST} on storagebox \\(${stamp}\\) is dated in the future[\\s\\S]*pass --snapshot`));
+  });
+
+  test('backup-dump refuses to run while timedatectl says the clock is not synchronized', async () => {
+    const etc = prodWith('repo-unsynced');
+    bootstrapped('repo-unsynced');
+    const unsynced = binWith('unsynced', { timedatectl: '[ "$*" = "show -p NTPSynchronized --value" ] && echo no' });
+    const dump = await runWith(world.production, 'backup-dump', etc, { PATH: `${unsynced}:${PATH_ENV}` });
+    expectFailure(dump, PROD_HOST, 'dump', /the system clock is not synchronized \(timedatectl: NTPSynchronized=no\)[\s\S]*Fix: make time synchronization work/);
+    expect(fs.existsSync(path.join(tmp, 'dumps-repo-unsynced')) ? fs.readdirSync(path.join(tmp, 'dumps-repo-unsynced')) : []).toEqual([]);
+    // Where timedatectl answers yes the dump runs; where it cannot tell (no systemd, as here), the log says so.
+    const synced = binWith('synced', { timedatectl: '[ "$*" = "show -p NTPSynchronized --value" ] && echo yes' });
+    expectSuccess(await runWith(world.production, 'backup-dump', etc, { PATH: `${synced}:${PATH_ENV}` }), PROD_HOST, 'dump');
+    const unknown = await world.run(world.production, 'backup-dump', etc);
+    expectSuccess(unknown, PROD_HOST, 'dump');
+    expect(unknown.stderr).toMatch(/cannot tell whether the clock is synchronized \(timedatectl: .+\); dumping anyway/);
+  });
+
+});
