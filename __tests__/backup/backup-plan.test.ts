@@ -308,6 +308,8 @@ describe('BackupPlan', () => {
     expect(conf(files, 'DUMP_DIR')).toBe("''");
     expect(conf(files, 'TAGS')).toBe("'sovereign-files'");
     expect(files['/etc/systemd/system/backup-push.service']).not.toMatch(/backup-dump/);
+    // A volume mounted with nofail may still be mounting when the timer fires.
+    expect(files['/etc/systemd/system/backup-push.service']).toMatch(/^RequiresMountsFor=\/srv\/uploads$/m);
   });
 
   test('dumps only the named databases when asked', () => {

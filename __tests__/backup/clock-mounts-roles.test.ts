@@ -1,8 +1,9 @@
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  BackupWorld, expectFailure, expectSuccess, MachineRoot, PATH_ENV, PROD_HOST, RunResult, runScript, TEST_HOST,
+  BackupWorld, expectFailure, expectSuccess, MachineRoot, PATH_ENV, PROD_HOST, RESTIC_PASSWORD, RunResult, runScript, TEST_HOST,
 } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
@@ -36,6 +37,9 @@ describeAsRoot('no success on a wrong clock, a missing volume, a cut-off roles d
     fs.writeFileSync(wrapper, `#!/bin/bash\nexec '${path.join(machine.root, 'usr/local/sbin', script)}' ${args.map((a) => `'${a}'`).join(' ')}\n`, { mode: 0o755 });
     return runScript(wrapper, world.receiver, { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: etc, ...env });
   };
+  /** The snapshots of a repository on the Storage Box with a tag, read by restic directly. */
+  const snapshots = (repo: string, tag: string): Array<{ id: string; time: string }> => JSON.parse(execFileSync('restic',
+    ['-r', path.join(world.sftp.home, repo), '--no-lock', '--no-cache', 'snapshots', '--json', '--tag', tag], { encoding: 'utf8', env: { ...process.env, RESTIC_PASSWORD } }));
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-clock-'));
@@ -94,6 +98,31 @@ describeAsRoot('no success on a wrong clock, a missing volume, a cut-off roles d
     const unknown = await world.run(world.production, 'backup-dump', etc);
     expectSuccess(unknown, PROD_HOST, 'dump');
     expect(unknown.stderr).toMatch(/cannot tell whether the clock is synchronized \(timedatectl: .+\); dumping anyway/);
+  });
+
+  test('a volume that is not mounted fails the file backup instead of recording an empty snapshot', async () => {
+    const name = 'repo-volume';
+    bootstrapped(name);
+    const volume = path.join(tmp, 'volume');
+    const root = path.join(tmp, 'volume-root');
+    fs.mkdirSync(volume, { recursive: true });
+    fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
+    // As DataVolume writes it: the volume by its stable name, nofail.
+    fs.writeFileSync(path.join(root, 'etc/fstab'), `# <file system> <mount point> <type> <options> <dump> <pass>\n/dev/disk/by-id/scsi-0HC_Volume_1 ${volume} ext4 discard,nofail,defaults 0 2\n`);
+    const etc = prodWith(name, { DUMP_DIR: '', FILE_PATHS: volume, TAGS: 'sovereign-files' });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', volume]);
+    try {
+      for (let i = 0; i < 3; i++) fs.writeFileSync(path.join(volume, `upload-${i}.bin`), `file ${i}\n`.repeat(1000));
+      expectSuccess(await runWith(world.production, 'backup-push', etc, { SOVEREIGN_ROOT: root }), PROD_HOST, 'push');
+    } finally {
+      execFileSync('umount', [volume]);
+    }
+    expect(snapshots(name, 'sovereign-files')).toHaveLength(1);
+    // The volume is gone (detached, or its mount failed at boot): an empty directory is left.
+    expect(fs.readdirSync(volume)).toEqual([]);
+    expectFailure(await runWith(world.production, 'backup-push', etc, { SOVEREIGN_ROOT: root }), PROD_HOST, 'push',
+      new RegExp(`push failed for the file backup of ${volume}: /etc/fstab mounts ${volume}, which is not mounted[\\s\\S]*Fix: attach the volume and mount it`));
+    expect(snapshots(name, 'sovereign-files')).toHaveLength(1);
   });
 
 });

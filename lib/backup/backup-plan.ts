@@ -364,7 +364,10 @@ export class BackupPlan extends Construct {
         { unit: ['Wants=network-online.target', 'After=postgresql.service network-online.target', ...TIME_SYNC_UNIT_LINES], service: ['TimeoutStartSec=6h'] }), '0644')] : []),
       file(`${UNITS}/backup-push.service`, service('Backup: make sure every target has the newest dump (send it where the dump could not) and back up the paths', `${SBIN}/backup-push`, {
         unit: [...(postgres.enabled ? ['Requires=backup-dump.service', 'After=backup-dump.service'] : []), 'Wants=network-online.target', 'After=network-online.target',
-          ...TIME_SYNC_UNIT_LINES],
+          ...TIME_SYNC_UNIT_LINES,
+          // A volume mounted with nofail may still be mounting when the timer fires after boot; the job
+          // itself fails when a mount of these paths is missing.
+          ...(paths.length > 0 ? [`RequiresMountsFor=${paths.join(' ')}`] : [])],
         service: ['TimeoutStartSec=6h'],
       }), '0644'),
       file(`${UNITS}/backup-push.timer`, timer(postgres.enabled ? 'Backup: dump and push' : 'Backup: push', this.schedule, '10min'), '0644'),

@@ -823,6 +823,24 @@ push_dump() {
   dump_on_target "$t" "$stamp" "$latest" || return 0
 }
 
+# unmounted_paths: the mount points of /etc/fstab at, inside or above a path of FILE_PATHS that are not
+# mounted now. A DataVolume is mounted with nofail: when it is missing, its mount point is an empty
+# directory, and backing that up would record an empty snapshot that the next prune keeps instead
+# of the last one with the data.
+unmounted_paths() {
+  local dev dir type opts rest p
+  while read -r dev dir type opts rest; do
+    [[ -n $dev && $dev != \\#* && $dir == /?* && ,$opts, != *,noauto,* ]] || continue
+    printf -v dir '%b' "$dir"
+    for p in $FILE_PATHS; do
+      if [ "$dir" = "$p" ] || [[ $dir == "$p"/* || $p == "$dir"/* ]]; then
+        mountpoint -q -- "$dir" || printf ' %s' "$dir"
+        break
+      fi
+    done
+  done <"\${SOVEREIGN_ROOT:-}/etc/fstab"
+}
+
 push_files() {
   local t=$1 out snap
   step "backing up $FILE_PATHS to $t"
@@ -837,9 +855,20 @@ push_files() {
   log "files ($FILE_PATHS) are snapshot \${snap:0:8} on $t, its trees read back"
 }
 
+files=\${FILE_PATHS:-}
+if [ -n "$files" ]; then
+  step "checking that the file systems of $FILE_PATHS are mounted"
+  unmounted=''
+  if [ -r "\${SOVEREIGN_ROOT:-}/etc/fstab" ]; then unmounted=$(unmounted_paths); fi
+  if [ -n "$unmounted" ]; then
+    log "not mounted:$unmounted"
+    failures="\${failures:+$failures; }the file backup of $FILE_PATHS: /etc/fstab mounts$unmounted, which is not mounted (a missing or failed volume: fstab's nofail let the machine boot without it); backing up the empty mount point would record a snapshot without the data, which the next prune keeps instead of the last one with it. Fix: attach the volume and mount it (mount$unmounted; journalctl -b for why it failed), then run backup-push again"
+    files=''
+  fi
+fi
 for t in $TARGETS; do
   if [ -n "$latest" ]; then push_dump "$t"; fi
-  if [ -n "\${FILE_PATHS:-}" ]; then push_files "$t"; fi
+  if [ -n "$files" ]; then push_files "$t"; fi
 done
 [ -z "$failures" ] || die "push failed for $failures"
 ok "pushed\${latest:+ dump $stamp}\${FILE_PATHS:+ and $FILE_PATHS} to $TARGETS, read back from each without a cache"
