@@ -125,4 +125,63 @@ describeAsRoot('no success on a wrong clock, a missing volume, a cut-off roles d
     expect(snapshots(name, 'sovereign-files')).toHaveLength(1);
   });
 
+  test('a roles dump cut off by a nearly full disk is never reported as a success', async () => {
+    const name = 'repo-full-disk';
+    bootstrapped(name);
+    const image = path.join(tmp, 'small.ext4');
+    const dumps = path.join(tmp, 'small-disk');
+    // 64 MB of ext4 with 5% reserved for root: the dump's other files are written by root.
+    execFileSync('truncate', ['-s', '64M', image]);
+    execFileSync('mkfs.ext4', ['-q', '-F', '-m', '5', image]);
+    fs.mkdirSync(dumps, { recursive: true });
+    execFileSync('mount', ['-o', 'loop', image, dumps]);
+    try {
+      // Fill what anyone but root may use.
+      const avail = () => Number(execFileSync('df', ['--output=avail', '-B1', dumps], { encoding: 'utf8' }).split('\n')[1].trim());
+      execFileSync('fallocate', ['-l', String(avail()), path.join(dumps, 'filler')]);
+      for (let i = 0; avail() > 0 && i < 20; i++) execFileSync('fallocate', ['-l', String(avail()), path.join(dumps, `filler-${i}`)]);
+      expect(avail()).toBe(0);
+      const etc = prodWith(name, { DUMP_DIR: path.join(dumps, 'postgresql') });
+      const dump = await world.run(world.production, 'backup-dump', etc);
+      if (dump.code === 0) {
+        // Written in full, or not at all.
+        const [stamp] = fs.readdirSync(path.join(dumps, 'postgresql')).filter((d) => /Z$/.test(d));
+        expect(fs.readFileSync(path.join(dumps, 'postgresql', stamp, 'globals.sql'), 'utf8')).toMatch(/^-- PostgreSQL database cluster dump complete$/m);
+      } else {
+        expectFailure(dump, PROD_HOST, 'dump', /roles/);
+      }
+    } finally {
+      execFileSync('umount', [dumps]);
+    }
+  });
+
+  test('a drill of a backup whose roles dump is cut off fails: a restore of it could not create the owners', async () => {
+    const name = 'repo-cut-roles';
+    bootstrapped(name);
+    const etc = prodWith(name);
+    expectSuccess(await world.run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
+    // What an older backup-dump recorded on a full disk: the manifest of the same dump with an empty
+    // globals.sql, its checksum matching, one second newer (restic's latest).
+    const repo = path.join(world.sftp.home, name);
+    const restic = (args: string[], input?: Buffer) => execFileSync('restic', ['-r', repo, '--no-cache', ...args],
+      { input, env: { ...process.env, RESTIC_PASSWORD, TZ: 'UTC' }, maxBuffer: 64 * 1024 * 1024 });
+    const [manifest] = snapshots(name, 'sovereign-dump');
+    const work = path.join(tmp, 'cut-roles');
+    fs.mkdirSync(work, { recursive: true });
+    fs.writeFileSync(path.join(work, 'manifest.tar'), restic(['dump', manifest.id, '/sovereign-dump/manifest.tar']));
+    execFileSync('tar', ['-xf', path.join(work, 'manifest.tar'), '-C', work]);
+    const [stamp] = fs.readdirSync(work).filter((d) => /Z$/.test(d));
+    fs.writeFileSync(path.join(work, stamp, 'globals.sql'), '');
+    const sums = fs.readFileSync(path.join(work, stamp, 'SHA256SUMS'), 'utf8')
+      .replace(/^\w{64}(  globals\.sql)$/m, 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855$1');
+    fs.writeFileSync(path.join(work, stamp, 'SHA256SUMS'), sums);
+    const tar = execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '-C', work, '-cf', '-', stamp]);
+    const time = new Date(Date.parse(manifest.time) + 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '');
+    restic(['backup', '--stdin', '--stdin-filename', 'sovereign-dump/manifest.tar', '--host', PROD_HOST,
+      '--tag', 'sovereign-dump', '--tag', `dump-${stamp}`, '--time', time], tar);
+    const drillEtc = world.variant(world.test.etc, 'drill.conf', { source_REPO_PATH: name, DRILL_KEEP_DATABASES: 0 });
+    expectFailure(await world.run(world.test, 'restore-drill', drillEtc), TEST_HOST, 'restore-drill',
+      new RegExp(`the roles of dump ${stamp} \\(globals\\.sql\\) are empty or cut off`));
+  });
+
 });

@@ -262,6 +262,9 @@ hours_since() {
 future_fix() {
   printf '%s' "check this machine's clock (timedatectl; the jobs wait for time-sync.target), then forget the dump's snapshots on every target (restic forget --host $1 --tag dump-$2) and move its local copy, if any, out of the dump directory"
 }
+# globals_complete <globals.sql>: pg_dumpall wrote it to the end. pg_dumpall exits 0 when its writes
+# fail (a full disk), so only its closing line proves the roles are all there.
+globals_complete() { [ -s "$1" ] && grep -qxF -- '-- PostgreSQL database cluster dump complete' "$1"; }
 
 # Where a target's repository is, and with which password: a marker of a verified copy names it.
 target_identity() {
@@ -751,7 +754,13 @@ for t in $TARGETS; do
   stream_close "$t" "$SB_RUN/INDEX" "$SB_RUN/SUMS" || true
 done
 step "dumping the roles"
-pg pg_dumpall --globals-only --no-role-passwords >"$work/globals.sql" 2>>"$SB_LOG" || die "pg_dumpall --globals-only failed"
+# pg_dumpall runs as the database's OS user and exits 0 when its writes fail; on a nearly full disk
+# the blocks reserved for root stay writable for every other file of the dump. So root writes the
+# file, and pg_dumpall's closing line proves it complete.
+pg pg_dumpall --globals-only --no-role-passwords 2>>"$SB_LOG" | cat >"$work/globals.sql" && st=(0 0) || st=("\${PIPESTATUS[@]}")
+[ "\${st[0]}" = 0 ] || die "pg_dumpall --globals-only failed"
+[ "\${st[1]}" = 0 ] || die "writing the roles to $work/globals.sql failed (is the disk of $DUMP_DIR full? df -h $DUMP_DIR)"
+globals_complete "$work/globals.sql" || die "the roles' dump (globals.sql) is empty or cut off: it lacks pg_dumpall's closing line '-- PostgreSQL database cluster dump complete', and a restore of this dump could not create the owners of its objects. Fix: free space on the disk of $DUMP_DIR (df -h $DUMP_DIR), then run backup-dump again"
 step "writing the checksums"
 { cat "$SB_RUN/SUMS"; (cd "$work" && sha256sum -- *.tables globals.sql); } >"$work/SHA256SUMS" || die "cannot write checksums"
 sync "$work"/* "$work"
@@ -1028,6 +1037,8 @@ step "checking the manifest's index"
 check_manifest "$dir"
 step "checking the manifest against its checksums"
 grep -v '\\.dump$' "$dir/SHA256SUMS" | (cd "$dir" && sha256sum --quiet --strict -c -) >>"$SB_LOG" 2>&1 || die "the restored files do not match their checksums"
+step "checking the backup's roles"
+globals_complete "$dir/globals.sql" || die "the roles of dump $stamp (globals.sql) are empty or cut off: they lack pg_dumpall's closing line, and a restore of this backup would fail to create the owners of its objects. Fix: on $DRILL_FROM_HOST, free space on the dump directory's disk and run backup-dump (it now refuses to write such a dump)"
 
 declare -A scratch_of
 dbs='' i=0 into=() names=() create=() drop=() targets=''
@@ -1180,6 +1191,7 @@ fi
 step "checking the manifest of dump $stamp"
 check_manifest "$dir"
 grep -v '\\.dump$' "$dir/SHA256SUMS" | (cd "$dir" && sha256sum --quiet --strict -c -) >>"$SB_LOG" 2>&1 || die "the manifest's files do not match their checksums"
+globals_complete "$dir/globals.sql" || die "the roles of dump $stamp (globals.sql) are empty or cut off (no closing line of pg_dumpall): restoring would fail to create the owners of its objects. Fix: restore an older dump with --snapshot (restic snapshots --host $BACKUP_HOST --tag sovereign-dump lists them)"
 # " app postgres": each name after a space.
 all=$(cut -d' ' -f1 "$dir/INDEX" | sed 's/^/ /' | tr -d '\\n')
 if [ "\${#wanted[@]}" -gt 0 ]; then
