@@ -184,4 +184,26 @@ describeAsRoot('no success on a wrong clock, a missing volume, a cut-off roles d
       new RegExp(`the roles of dump ${stamp} \\(globals\\.sql\\) are empty or cut off`));
   });
 
+  test('a database that allows no connections fails the dump unless the databases are named; a template database is dumped', async () => {
+    const name = 'repo-closed-db';
+    bootstrapped(name);
+    world.pg.sql('postgres', 'CREATE DATABASE billing');
+    world.pg.sql('billing', 'CREATE TABLE invoices (id int PRIMARY KEY); INSERT INTO invoices SELECT generate_series(1, 500)');
+    try {
+      world.pg.sql('postgres', 'ALTER DATABASE billing ALLOW_CONNECTIONS false');
+      expectFailure(await world.run(world.production, 'backup-dump', prodWith(name, { PG_DATABASES: '' })), PROD_HOST, 'dump',
+        /database\(s\) billing allow no connections, so pg_dump cannot dump them[\s\S]*Fix: allow connections \(ALTER DATABASE <name> ALLOW_CONNECTIONS true\), or leave them out on purpose by naming the databases/);
+      // Named on purpose: the other databases are dumped.
+      expectSuccess(await world.run(world.production, 'backup-dump', prodWith(name, { PG_DATABASES: 'app postgres' })), PROD_HOST, 'dump');
+
+      world.pg.sql('postgres', 'ALTER DATABASE billing ALLOW_CONNECTIONS true');
+      world.pg.sql('postgres', 'ALTER DATABASE billing IS_TEMPLATE true');
+      const dump = await world.run(world.production, 'backup-dump', prodWith(name, { PG_DATABASES: '' }));
+      expectSuccess(dump, PROD_HOST, 'dump');
+      expect(dump.pings[1].body).toMatch(/dumped app billing postgres into/);
+    } finally {
+      world.pg.sql('postgres', 'ALTER DATABASE billing IS_TEMPLATE false ALLOW_CONNECTIONS true');
+      world.pg.sql('postgres', 'DROP DATABASE billing');
+    }
+  });
 });

@@ -695,9 +695,17 @@ step "listing the databases"
 if [ -n "\${PG_DATABASES:-}" ]; then
   dbs=$PG_DATABASES
 else
-  dbs=$(pg psql -X -A -t -v ON_ERROR_STOP=1 -d postgres \\
-    -c "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1" 2>>"$SB_LOG") \\
+  # Every database but PostgreSQL's own templates: one that allows no connections, or is marked as a
+  # template, holds data as much as any other, and leaving it out silently loses it.
+  listed=$(pg psql -X -A -t -F '|' -v ON_ERROR_STOP=1 -d postgres \\
+    -c "SELECT datname, datallowconn FROM pg_database WHERE datname NOT IN ('template0', 'template1') ORDER BY 1" 2>>"$SB_LOG") \\
     || die "cannot list the databases on $PGHOST:$PGPORT (is PostgreSQL running?)"
+  dbs='' closed=''
+  while IFS='|' read -r db allowed; do
+    [ -n "$db" ] || continue
+    if [ "$allowed" = t ]; then dbs="\${dbs:+$dbs }$db"; else closed="$closed $db"; fi
+  done <<<"$listed"
+  [ -z "$closed" ] || die "database(s)$closed allow no connections, so pg_dump cannot dump them and this dump would leave their data out. Fix: allow connections (ALTER DATABASE <name> ALLOW_CONNECTIONS true), or leave them out on purpose by naming the databases to dump (PostgresDump.databases([...]), PG_DATABASES in backup.conf)"
 fi
 [ -n "$dbs" ] || die "there is no database to dump"
 for db in $dbs; do
