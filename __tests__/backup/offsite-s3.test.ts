@@ -25,12 +25,29 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
   /** The test machine with its drill restoring from the offsite bucket. */
   let drillMachine: MachineRoot;
   const runs: RunResult[] = [];
+  /** The command lines of the processes a job ran, sampled while it ran (what ps shows any local user). */
+  const commandLines = new Set<string>();
 
-  /** Runs a script and keeps its result, so that the last test can look for the S3 secret in all of them. */
+  /** Runs a script and keeps its result, so that the last test can look for the S3 secrets in all of them. */
   const run = async (machine: MachineRoot, script: string, etc?: string) => {
-    const result = await world.run(machine, script, etc);
-    runs.push(result);
-    return result;
+    const marker = Buffer.from(`SOVEREIGN_BACKUP_ETC=${etc ?? machine.etc}\0`);
+    const sample = () => {
+      for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+        try {
+          if (fs.readFileSync(`/proc/${pid}/environ`).includes(marker)) commandLines.add(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' '));
+        } catch {
+          // The process ended while it was read.
+        }
+      }
+    };
+    const sampler = setInterval(sample, 40);
+    try {
+      const result = await world.run(machine, script, etc);
+      runs.push(result);
+      return result;
+    } finally {
+      clearInterval(sampler);
+    }
   };
 
   /** The content of `secrets/<name>.s3.env` for other connection details. */
@@ -154,13 +171,28 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
       /ciphertext verification failed|differs from its checksum|restic dump of snapshot \w{8} from source failed|cannot fetch the newest backup/);
   });
 
-  test('the bucket\'s secret key and access key never reach a job\'s output or a ping', () => {
+  test('restic\'s errors reach the failure ping with the bucket\'s endpoint and name replaced', async () => {
+    const push = await run(world.production, 'backup-push', prodOffsite({ DUMP_DIR: path.join(tmp, 'production-dumps') }, { secretAccessKey: 'not-the-secret-access-key-0123' }));
+    expectFailure(push, PROD_HOST, 'push', /push failed for offsite[\s\S]*s3:<s3-endpoint>\/<bucket>\/acme-production-app/);
+    const fail = push.pings.find((p) => p.path.endsWith('/fail'))!;
+    expect(fail.body).not.toContain(s3.bucket);
+    expect(fail.body).not.toContain(`127.0.0.1:${s3.port}`);
+  });
+
+  test('the bucket\'s secret key and access key, its endpoint and its name never reach a job\'s output, a ping or a command line', () => {
     expect(runs.length).toBeGreaterThan(10);
+    // restic ran (with its arguments) while the jobs were sampled, and no command line named the bucket.
+    const restic = [...commandLines].filter((c) => /^restic /.test(c));
+    expect(restic.length).toBeGreaterThan(0);
+    expect([...commandLines].filter((c) => c.includes(s3.bucket) || c.includes(`127.0.0.1:${s3.port}`))).toEqual([]);
     for (const result of runs) {
       const seen = [result.stdout, result.stderr, ...result.pings.map((p) => `${p.path}\n${p.body}`)].join('\n');
       expect(seen).not.toContain(s3.credentials.secretAccessKey);
       expect(seen).not.toContain(b64(s3.credentials.secretAccessKey).trim());
       expect(seen).not.toContain(s3.credentials.accessKeyId);
+      // docs/backup.md: the endpoint and the bucket are secrets too (restic names its repository in its errors).
+      expect(seen).not.toContain(`127.0.0.1:${s3.port}`);
+      expect(seen).not.toContain(s3.bucket);
     }
   });
 });

@@ -186,6 +186,21 @@ ensure_key() {
   ssh-keygen -q -t ed25519 -N '' -C "sovereign-backup@\${BACKUP_HOST:-unknown}" -f "$SB_ETC/ssh/id_ed25519"
 }
 
+# s3_redact <endpoint> <bucket>: copies stdin to stdout with the endpoint (as configured, and its host
+# with and without the port) and the bucket replaced (bash builtins: it runs for every restic call).
+s3_redact() {
+  local host=\${1#*://} line
+  host=\${host%%/*}
+  local -a secrets=("$1" "$host" "\${host%:*}" "$2")
+  while IFS= read -r line || [ -n "$line" ]; do
+    line=\${line//"\${secrets[0]}"/<s3-endpoint>}
+    line=\${line//"\${secrets[1]}"/<s3-endpoint>}
+    line=\${line//"\${secrets[2]}"/<s3-endpoint>}
+    line=\${line//"\${secrets[3]}"/<bucket>}
+    printf '%s\n' "$line"
+  done
+}
+
 # restic_on <target> [--no-cache] <restic arguments...>: restic against one target's repository.
 # Verifications pass --no-cache (and the drill sets SB_NO_CACHE=1): everything they read comes from
 # the remote. Other calls share a cache that lives for this run only.
@@ -223,7 +238,18 @@ restic_on() {
         AWS_ACCESS_KEY_ID=$(printf %s "$ACCESS_KEY_ID_B64" | base64 -d)
         AWS_SECRET_ACCESS_KEY=$(printf %s "$SECRET_ACCESS_KEY_B64" | base64 -d)
         export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
-        exec restic -r "s3:$(printf %s "$ENDPOINT_B64" | base64 -d)/$(printf %s "$BUCKET_B64" | base64 -d)/$(tv "$t" REPO_PATH)" "$@" 8>&- 9>&-
+        endpoint=$(printf %s "$ENDPOINT_B64" | base64 -d) bucket=$(printf %s "$BUCKET_B64" | base64 -d)
+        # The endpoint and the bucket are secrets: the repository goes through the environment, not
+        # argv (ps shows argv to every user), and restic's messages, which name it, reach the log and
+        # the failure ping with both replaced. stdout (JSON, dumps) is passed on untouched.
+        export RESTIC_REPOSITORY="s3:$endpoint/$bucket/$(tv "$t" REPO_PATH)"
+        rc=0
+        case " $* " in
+          # restic init prints the repository it created.
+          *" init "*) { restic "$@" 2>&1 | s3_redact "$endpoint" "$bucket"; } 8>&- 9>&- || rc=$? ;;
+          *) { restic "$@" 2>&1 >&3 3>&- | s3_redact "$endpoint" "$bucket" >&2; } 3>&1 8>&- 9>&- || rc=$? ;;
+        esac
+        exit "$rc"
       ) ;;
     *) log "target $t has no known kind"; return 1 ;;
   esac
