@@ -492,7 +492,7 @@ manifest_close() {
   stage="$SB_RUN/manifest.$t"
   rm -rf "$stage" && mkdir -p "$stage/$stamp"
   (cd "$dir" && cp -- INDEX SHA256SUMS globals.sql ./*.tables "$stage/$stamp/") || rc=1
-  printf '%s\n' "$stream" >"$stage/$stamp/STREAM"
+  printf '%s\n' "$stream" >"$stage/$stamp/STREAM" || rc=1
   [ "$rc" = 0 ] && tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$(stamp_epoch "$stamp")" -C "$stage" -cf "$stage.tar" "$stamp" || rc=1
   # An empty or partial manifest must not be recorded: restic stops before its input ends.
   if [ "$rc" = 0 ]; then cat "$stage.tar" >&"\${SB_MANIFEST_FD[$t]}" || rc=1; else kill_tree "\${SB_MANIFEST_PID[$t]}"; fi
