@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { synthesizedStackNames } from '../lib/cost/synthesized-stacks';
 import type { CliIo } from './run-cli';
 
 export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out DIR] [--env-example FILE]
@@ -25,7 +26,7 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
   if (!fs.existsSync(stacksDir)) {
     throw new Error(`${stacksDir} not found. Fix: synthesize first (npx cdktf synth, or npm run synth), or pass --out with the output directory.`);
   }
-  const available = fs.readdirSync(stacksDir).filter((s) => fs.existsSync(path.join(stacksDir, s, 'cdk.tf.json'))).sort();
+  const available = synthesizedStackNames(out);
   const unknown = wanted.filter((s) => !available.includes(s));
   if (unknown.length > 0) {
     throw new Error(`no synthesized stack named ${unknown.map((s) => `'${s}'`).join(', ')} in ${stacksDir}. Fix: pass one of ${available.join(', ')}.`);

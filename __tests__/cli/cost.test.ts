@@ -44,6 +44,22 @@ describe('cdktf-sovereign-hetzner cost', () => {
     expect(out).toMatch(/^ {2}Object Storage base price.*\(phase1-pilot\): €6\.49, medium confidence/m);
   });
 
+  test('prices only the stacks of the last synth: a stack directory left by an earlier synth is not counted again', async () => {
+    const stale = fs.mkdtempSync(path.join(os.tmpdir(), 'cost-stale-'));
+    try {
+      fs.cpSync(outdir, stale, { recursive: true });
+      // An earlier synth's stack under another name (a renamed product, a staging expiry since dropped): cdktf leaves it.
+      fs.cpSync(path.join(stale, 'stacks', 'phase1-pilot-production'), path.join(stale, 'stacks', 'acme-production'), { recursive: true });
+      const whole = async (dir: string) => (await cli(['cost', '--out', dir, '--billing-date', '2026-11-25'])).out.split('\n').find((l) => l.startsWith('Whole app'));
+      expect(await whole(stale)).toBe(await whole(outdir));
+      const check = await cli(['check', 'acme-production', '--out', stale]);
+      expect(check.code).not.toBe(0);
+      expect(check.err).toMatch(/no synthesized stack named 'acme-production'/);
+    } finally {
+      fs.rmSync(stale, { recursive: true, force: true });
+    }
+  });
+
   test('--json gives the same estimate, machine-readable, in exact euros', async () => {
     const { code, out } = await cli(['cost', '--out', outdir, '--billing-date', '2026-11-25', '--json', '--rehearsal-hours', '1.5', '--rehearsals', '8']);
     expect(code).toBe(0);

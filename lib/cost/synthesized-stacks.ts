@@ -69,6 +69,23 @@ export function productOf(product: Product): StackProduct {
 }
 
 /**
+ * The names of the stacks the last synth wrote: those of its `manifest.json`. cdktf never removes
+ * `stacks/<name>/` of a stack the app no longer has (or, for staging, had only with an expiry), so a
+ * directory listing counts stale stacks (priced twice, secrets asked for). Output without a manifest
+ * (written by hand or by an older tool) falls back to every directory holding a `cdk.tf.json`.
+ */
+export function synthesizedStackNames(outdir: string): string[] {
+  const stacksDir = path.join(outdir, 'stacks');
+  const written = (name: string) => fs.existsSync(path.join(stacksDir, name, 'cdk.tf.json'));
+  const manifest = path.join(outdir, 'manifest.json');
+  if (fs.existsSync(manifest)) {
+    const stacks = (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { stacks?: Record<string, unknown> }).stacks ?? {};
+    return Object.keys(stacks).filter(written).sort();
+  }
+  return fs.readdirSync(stacksDir).filter(written).sort();
+}
+
+/**
  * The stacks of a synthesized app, read from its output directory (`cdktf.out`): each
  * `stacks/<name>/cdk.tf.json`, with products and environments from the
  * `products/<product>/environments.json` written at synth.
@@ -88,8 +105,7 @@ export function readSynthesizedStacks(outdir: string): SynthesizedStack[] {
       known.set(env.stack, { product: { name: doc.product, phase: doc.phase, staging: doc.staging }, environment: env.environment, onDemand: env.onDemand });
     }
   }
-  return fs.readdirSync(stacksDir).sort()
-    .filter((name) => fs.existsSync(path.join(stacksDir, name, 'cdk.tf.json')))
+  return synthesizedStackNames(outdir)
     .map((name) => {
       const info = known.get(name);
       return {
