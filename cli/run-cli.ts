@@ -5,6 +5,7 @@ import { HcloudApiClient } from '../lib/environments/hcloud-api-client';
 import { EnvironmentRecord } from '../lib/environments/product-documents';
 import { releasePlan, ReleaseStep, shellLine, SNAPSHOT_ID } from '../lib/environments/release-plan';
 import { StagingReaper } from '../lib/environments/staging-reaper';
+import { StagingMode } from '../lib/environments/staging';
 import { CHECK_USAGE, checkCommand } from './check';
 import { INIT_USAGE, initCommand } from './init';
 import { COST_USAGE, costCommand } from './cost';
@@ -88,7 +89,15 @@ function release(args: ParsedArgs, io: CliIo): number {
   const outdir = stringFlag(args, 'out', 'cdktf.out');
   const file = path.join(outdir, 'products', product, 'environments.json');
   if (!fs.existsSync(file)) throw new Error(`${file} not found. Fix: run \`npm run synth\` first, and check the product name.`);
-  const environments = (JSON.parse(fs.readFileSync(file, 'utf8')) as { environments: EnvironmentRecord[] }).environments;
+  const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { staging?: string; environments: EnvironmentRecord[] };
+  const environments = doc.environments;
+  // Without its expiry the app synthesizes no staging stack; the path would then rehearse on the test
+  // machine, against the product's declared staging, without a word.
+  if (doc.staging === StagingMode.fromProductionSnapshot().name && !environments.some((e) => e.environment === 'staging')) {
+    throw new Error(`${product} stages on a server of its own (StagingMode.fromProductionSnapshot()), but ${file} has no staging stack: `
+      + 'the app was synthesized without a staging expiry. Fix: synthesize with one (STAGING_EXPIRES_AT=YYYY-MM-DD npm run synth, '
+      + 'or whatever sets stagingExpiresAt in your app), then run release again.');
+  }
   const dryRun = Boolean(args.flags['dry-run']);
   const rehearseText = args.flags.rehearse;
   // Required in a dry run too: the dry run prints the exact commands of the real one.

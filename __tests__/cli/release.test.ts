@@ -39,6 +39,20 @@ describe('cdktf-sovereign-hetzner release --dry-run', () => {
     expect(out).toMatch(/# 5\. take staging down \(also runs if the rehearsal fails\)/);
   });
 
+  test('refuses to rehearse on the test machine when the product stages on its own server but the synth had no staging expiry', async () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'release-no-expiry-'));
+    fs.cpSync(phase1, outdir, { recursive: true });
+    // What an app that reads STAGING_EXPIRES_AT synthesizes without it: the product's environments, no staging stack.
+    const file = path.join(outdir, 'products', 'phase1-pilot', 'environments.json');
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+    fs.writeFileSync(file, JSON.stringify({ ...doc, environments: doc.environments.filter((e: { environment: string }) => e.environment !== 'staging') }));
+    const { code, err, out } = await release(['--product', 'phase1-pilot', '--out', outdir, '--rehearse', 'make smoke', '--dry-run']);
+    expect(code).not.toBe(0);
+    expect(err).toMatch(/phase1-pilot stages on a server of its own \(StagingMode\.fromProductionSnapshot\(\)\), but .* has no staging stack.*Fix: synthesize with one \(STAGING_EXPIRES_AT=YYYY-MM-DD npm run synth/);
+    expect(out).not.toMatch(/rehearse on the test machine/);
+    fs.rmSync(outdir, { recursive: true, force: true });
+  });
+
   test('without a snapshot, staging is built from the base image', async () => {
     const { out } = await release(['--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'make smoke', '--dry-run', '--no-snapshot', '--now', '2026-11-25T09:00:00Z']);
     expect(out).not.toMatch(/snapshot --server/);
