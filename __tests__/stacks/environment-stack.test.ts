@@ -43,6 +43,12 @@ describe('EnvironmentStack', () => {
       .toThrow(/admin\.hostKeys\.acme-prod-app: 'acme-prod-app' is not allowed: no machine of the product has this server name\. Fix: use one of acme-test-app, acme-test-monitoring, acme-staging-app/);
   });
 
+  test('refuses an unknown location or server type name at the product, once, naming the property', () => {
+    expect(() => product({ location: Location.of('fra1') })).toThrow(/Product\(acme\)\.location: 'fra1' is not allowed: it is not a Hetzner location\. Fix: use Location\.FSN1/);
+    expect(() => product({ locations: { production: Location.of('fra1') } })).toThrow(/Product\(acme\)\.locations\.production: 'fra1' is not allowed: it is not a Hetzner location/);
+    expect(() => product({ unavailableServerTypes: ['cx-33'] })).toThrow(/Product\(acme\)\.unavailableServerTypes\[0\]: 'cx-33' is not allowed: it is not a Hetzner server type\. Fix: write the API name, such as 'cx33'/);
+  });
+
   test('falls back to the next preset type when the first is sold out', () => {
     const stacks = new ProductStacks(Testing.app(), product({ unavailableServerTypes: ['cx23', 'cx33'] }));
     expect(resources(synth(stacks.test), 'hcloud_server')[0].server_type).toBe('cpx22');

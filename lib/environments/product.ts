@@ -297,6 +297,14 @@ function checkProductProps(at: string, props: ProductProps): void {
   if (props.locations !== undefined && (props.locations === null || typeof props.locations !== 'object' || Array.isArray(props.locations))) {
     failAt(at, 'locations', props.locations, 'locations are an object by environment', '{ test: Location.FSN1, production: Location.NBG1 }');
   }
+  // Location.of('fra1') gives a location that is not in the catalog: say so here, once, not as an EU question per resource.
+  const placed: Array<[string, unknown]> = [['location', props.location], ['stateLocation', props.stateLocation],
+    ...Object.entries(props.locations ?? {}).map(([environment, l]): [string, unknown] => [`locations.${environment}`, l])];
+  for (const [prop, location] of placed) {
+    if (location === undefined) continue;
+    if (!(location instanceof Location)) failAt(at, prop, location, 'it is not a Location', 'use Location.FSN1, Location.NBG1 or Location.HEL1');
+    if (!location.isKnown) failAt(at, prop, location.name, 'it is not a Hetzner location', 'use Location.FSN1, Location.NBG1 or Location.HEL1');
+  }
   optionalInstance(at, 'staging', props.staging, StagingMode, 'use StagingMode.reuseTestMachine() or StagingMode.fromProductionSnapshot()', 'a StagingMode');
   optionalArray(at, 'earlyAdoptions', props.earlyAdoptions, "list { component, reason }", (a, prop) => {
     if (a === null || typeof a !== 'object' || !((a as EarlyAdoption).component instanceof Component)) {
@@ -304,7 +312,12 @@ function checkProductProps(at: string, props: ProductProps): void {
     }
     return a;
   });
-  optionalArray(at, 'unavailableServerTypes', props.unavailableServerTypes, "list server type names such as ['cx33']", (t, prop) => requireString(at, prop, t, "write the name, such as 'cx33'"));
+  optionalArray(at, 'unavailableServerTypes', props.unavailableServerTypes, "list server type names such as ['cx33']", (t, prop) => {
+    const name = requireString(at, prop, t, "write the name, such as 'cx33'");
+    // A misspelt name ('cx-33') would leave the sold-out type in the preset, silently.
+    if (!ServerType.of(name).isKnown) failAt(at, prop, name, 'it is not a Hetzner server type', "write the API name, such as 'cx33' or 'cpx32'");
+    return name;
+  });
   if (props.database !== undefined && (props.database === null || typeof props.database !== 'object')) {
     failAt(at, 'database', props.database, 'database options are an object', "pass { name: 'app' } or nothing");
   }
