@@ -223,6 +223,10 @@ describe('Machine', () => {
     expect(key.sshKeyReference).toMatch(/\$\{TfToken/);
     expect(() => new SshKey(stack, 'Bad', { name: 'bob', publicKey: '-----BEGIN OPENSSH PRIVATE KEY-----' }))
       .toThrow(/production\/Bad\.publicKey: .* it is not an OpenSSH public key\. Fix:/);
+    // The right shape, but no key: truncated, or the base64 of another type. Hetzner's API would refuse it at deploy.
+    for (const truncated of ['ssh-ed25519 AAAA', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5', 'ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr']) {
+      expect(() => new SshKey(stack, `Truncated${truncated.length}`, { name: 'carol', publicKey: truncated })).toThrow(/is not an OpenSSH public key/);
+    }
   });
 });
 

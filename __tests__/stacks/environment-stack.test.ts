@@ -49,6 +49,11 @@ describe('EnvironmentStack', () => {
     expect(() => product({ unavailableServerTypes: ['cx-33'] })).toThrow(/Product\(acme\)\.unavailableServerTypes\[0\]: 'cx-33' is not allowed: it is not a Hetzner server type\. Fix: write the API name, such as 'cx33'/);
   });
 
+  test('refuses empty admin keys or networks at the product, naming its own properties (not the machines\' sshKeys and adminCidrs)', () => {
+    expect(() => product({ admin: { ...admin, sshPublicKeys: {} } })).toThrow(/Product\(acme\)\.admin\.sshPublicKeys: .* production needs admin keys\. Fix: pass \{ ops: 'ssh-ed25519/);
+    expect(() => product({ admin: { ...admin, cidrs: [] } })).toThrow(/Product\(acme\)\.admin\.cidrs: .* none is listed\. Fix: list the office, VPN and CI blocks/);
+  });
+
   test('falls back to the next preset type when the first is sold out', () => {
     const stacks = new ProductStacks(Testing.app(), product({ unavailableServerTypes: ['cx23', 'cx33'] }));
     expect(resources(synth(stacks.test), 'hcloud_server')[0].server_type).toBe('cpx22');

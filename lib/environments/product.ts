@@ -271,7 +271,8 @@ function checkProductProps(at: string, props: ProductProps): void {
   requireInstance(at, 'phase', props.phase, Phase, 'use Phase.ONE, Phase.TWO or Phase.THREE (the object, not its name)', 'a Phase');
   requireProps(`${at}.admin`, props.admin, "pass admin: { sshPublicKeys: { ops: 'ssh-ed25519 …' }, cidrs: ['203.0.113.0/24'] }");
   const keys = optionalStringMap(at, 'admin.sshPublicKeys', props.admin.sshPublicKeys, "pass { ops: 'ssh-ed25519 AAAA… ops@acme.eu' }");
-  if (keys === undefined) failAt(at, 'admin.sshPublicKeys', undefined, 'production needs admin keys', "pass { ops: 'ssh-ed25519 AAAA… ops@acme.eu' }");
+  // Empty counts as missing: otherwise the machines' errors name their own props (sshKeys, adminCidrs), not the product's.
+  if (keys === undefined || Object.keys(keys).length === 0) failAt(at, 'admin.sshPublicKeys', keys, 'production needs admin keys', "pass { ops: 'ssh-ed25519 AAAA… ops@acme.eu' }");
   const cidrs = requireArray(at, 'admin.cidrs', props.admin.cidrs, "list the networks admins and CI connect from, such as ['203.0.113.0/24']", (c, prop) => {
     const problem = cidrProblem(c);
     if (problem) failAt(at, prop, c, problem, "write the block as address/prefix with host bits cleared, such as '203.0.113.0/24'");
@@ -282,6 +283,9 @@ function checkProductProps(at: string, props: ProductProps): void {
   for (const name of Object.keys(hostKeys ?? {})) {
     // A misspelt name would leave the machine it meant unpinned, silently.
     if (!servers.includes(name)) failAt(at, `admin.hostKeys.${name}`, name, 'no machine of the product has this server name', `use one of ${servers.join(', ')}`);
+  }
+  if (cidrs.length === 0) {
+    failAt(at, 'admin.cidrs', '[]', 'production is administered and deployed over SSH from these networks, and none is listed', "list the office, VPN and CI blocks, such as ['203.0.113.0/24']");
   }
   if (coversWholeInternet(cidrs)) {
     failAt(at, 'admin.cidrs', cidrs.join(', '), 'together these blocks cover the whole internet, and SSH must never be open to it', 'list only the office, VPN and CI blocks');
