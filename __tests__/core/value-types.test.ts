@@ -13,7 +13,11 @@ describe('Size', () => {
     expect(() => Size.mebibytes(1500).toGibibytes()).toThrow(/not a whole number of GiB/);
   });
   test.each([[-1], [NaN], [Infinity]])('fails when the amount is %p', (amount) => {
-    expect(() => Size.gibibytes(amount)).toThrow(/must be a finite, non-negative number/);
+    expect(() => Size.gibibytes(amount)).toThrow(/is not allowed: an amount is a finite, non-negative number\. Fix: pass an amount >= 0, such as Size\.gibibytes\(50\)/);
+  });
+  test('names text from a JavaScript caller as text, with the call that takes the number', () => {
+    expect(() => Size.gibibytes('50' as unknown as number)).toThrow(/Size: '50' is not allowed: it is text, and an amount is a number\. Fix: pass the number itself, such as Size\.gibibytes\(50\)/);
+    expect(() => Duration.hours('6' as unknown as number)).toThrow(/Duration: '6' is not allowed: it is text.* such as Duration\.hours\(6\)/);
   });
 });
 

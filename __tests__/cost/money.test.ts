@@ -1,5 +1,6 @@
 import * as fc from 'fast-check';
 import { Money } from '../../lib/cost/money';
+import { Budget } from '../../lib/cost/budget';
 
 describe('Money', () => {
   test('sums list prices exactly, as a person adds them', () => {
@@ -19,7 +20,9 @@ describe('Money', () => {
   });
 
   test('fails when an amount is negative or not a number', () => {
-    expect(() => Money.euros(-5)).toThrow(/Money: -5 is not allowed: an amount is a finite, non-negative number of euros\. Fix:/);
+    expect(() => Money.euros(-5)).toThrow(/Money: -5 is not allowed: an amount is a finite, non-negative number\. Fix: pass an amount >= 0, such as Money\.euros\(25\)/);
     expect(() => Money.euros(Number.NaN)).toThrow(/not allowed/);
+    expect(() => Money.euros('30' as unknown as number)).toThrow(/Money: '30' is not allowed: it is text, and an amount is a number\. Fix: pass the number itself, such as Money\.euros\(25\)/);
+    expect(() => Budget.monthly(30 as unknown as Money)).toThrow(/Budget\.monthly: 30 is not allowed: a plain number is not an amount of money\. Fix: pass Money\.euros\(30\)/);
   });
 });

@@ -1,4 +1,4 @@
-import { quote, ValidationError } from './validation-message';
+import { requireAmount } from './private/amount';
 /**
  * A length of time.
  *
@@ -33,9 +33,7 @@ export class Duration {
   private readonly secondAmount: number;
 
   private constructor(amount: number, secondsPerUnit: number) {
-    if (!Number.isFinite(amount) || amount < 0) {
-      throw new ValidationError(`Duration: ${quote(amount)} is not allowed: a duration must be a finite, non-negative number. Fix: pass an amount >= 0.`);
-    }
+    requireAmount('Duration', amount, 'Duration.hours(6)');
     this.secondAmount = amount * secondsPerUnit;
   }
 

@@ -1,4 +1,4 @@
-import { quote, ValidationError } from './validation-message';
+import { requireAmount } from './private/amount';
 /**
  * An amount of storage, in binary units.
  *
@@ -24,9 +24,7 @@ export class Size {
   private readonly mebibyteAmount: number;
 
   private constructor(amount: number, mebibytesPerUnit: number) {
-    if (!Number.isFinite(amount) || amount < 0) {
-      throw new ValidationError(`Size: ${quote(amount)} is not allowed: a size must be a finite, non-negative number. Fix: pass an amount >= 0.`);
-    }
+    requireAmount('Size', amount, 'Size.gibibytes(50)');
     this.mebibyteAmount = amount * mebibytesPerUnit;
   }
 

@@ -22,6 +22,9 @@ export class Budget {
    * (80% unless set) synth warns.
    */
   public static monthly(amount: Money, options: BudgetOptions = {}): Budget {
+    if (typeof amount === 'number') {
+      throw new ValidationError(`Budget.monthly: ${amount} is not allowed: a plain number is not an amount of money. Fix: pass Money.euros(${amount})`);
+    }
     if (!(amount instanceof Money) || amount.isZero()) {
       throw new ValidationError(`Budget.monthly: ${amount instanceof Money ? `'${amount}'` : JSON.stringify(amount)} is not allowed: `
         + 'a budget of nothing fails every stack, and a negative one is not a budget. Fix: pass the most the team will spend a month, such as Money.euros(25)');

@@ -1,4 +1,4 @@
-import { quote, ValidationError } from '../core/validation-message';
+import { requireAmount } from '../core/private/amount';
 const MICROS_PER_EURO = 1_000_000;
 
 /**
@@ -13,9 +13,7 @@ export class Money {
 
   /** An amount in euros; negative amounts throw. */
   public static euros(amount: number): Money {
-    if (!Number.isFinite(amount) || amount < 0) {
-      throw new ValidationError(`Money: ${quote(amount)} is not allowed: an amount is a finite, non-negative number of euros. Fix: pass an amount >= 0, such as Money.euros(25).`);
-    }
+    requireAmount('Money', amount, 'Money.euros(25)');
     return new Money(Math.round(amount * MICROS_PER_EURO));
   }
 
