@@ -136,6 +136,8 @@ describe('the rollout agent', () => {
     expect(run.output).toMatch(/FAILED to check \/etc\/acme\/secret.env: sh exited 3 on the staged file:\n\(output withheld: the file holds deploy-time inputs\)/);
     expect(run.output).not.toContain('s3cr3t');
     expect(m.read('/etc/acme/secret.env')).toBeUndefined();
+    // Nor does a staged copy of it stay behind.
+    expect(fs.existsSync(path.join(m.root, 'var/lib/sovereign/rollout/releases'))).toBe(false);
   });
 
   test('a command that fails in a later part rolls back every file of the rollout and re-activates the previous version', () => {

@@ -363,6 +363,10 @@ def apply_locked(version, incoming, current):
         # Packages first: the checks use their tools (promtool), and installing them stops nothing that runs.
         install_packages(p for part in bundle["parts"] for p in part.get("packages", []))
         check_staged({p: files[p] for p in changed}, staged)
+    except BaseException:
+        if not pending:
+            shutil.rmtree(RELEASES, ignore_errors=True)  # refused before the switch, with no activation pending: nothing is kept
+        raise
     finally:
         shutil.rmtree(staged, ignore_errors=True)  # staged secrets never outlive the apply
 
