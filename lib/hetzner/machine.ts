@@ -337,14 +337,9 @@ export class Machine extends Construct implements IMachine {
       // First part: every machine with a bundle checks that its jobs run on the server they were built for.
       this.bundle.addPart(identityPart(this, this.server.id));
       this.addAdminKeysPart();
+      this.warnIfHostKeyUnpinned();
     }
     this.bundle.addPart(part);
-    if (!this.rolloutConstruct && this.environment.protectedFromLoss && !this.rolloutOptions?.hostKey) {
-      Annotations.of(this).addWarning(`Rollout-UnpinnedHostKey: ${this.node.path}'s rollouts check no SSH host key (Terraform checks none without one), `
-        + 'so every deploy would hand the bundle and its secrets to whatever answers on the address. Fix: after the first deploy, read the '
-        + "server's /etc/ssh/ssh_host_ed25519_key.pub over a trusted path (the Hetzner console) and pin it: rollout: { hostKey } on the Machine, "
-        + `or admin.hostKeys: { '${this.serverName}': 'ssh-ed25519 AAAA…' } on the Product.`);
-    }
     this.rolloutConstruct ??= new MachineRollout(this, 'Rollout', {
       bundle: this.bundle,
       host: this.ipv4.ipAddress,
@@ -363,6 +358,15 @@ export class Machine extends Construct implements IMachine {
         + "whose text this app does not know, so root's authorized_keys on the running server is never updated: a key removed from sshKeys "
         + 'stays on the server. Fix: register the keys in this app with new SshKey(this, id, { name, publicKey }).');
     }
+  }
+
+  /** Production's rollouts carry its secrets: without a pinned host key Terraform checks none, on every deploy. */
+  private warnIfHostKeyUnpinned(): void {
+    if (!this.environment.protectedFromLoss || this.rolloutOptions?.hostKey) return;
+    Annotations.of(this).addWarning(`Rollout-UnpinnedHostKey: ${this.node.path}'s rollouts check no SSH host key (Terraform checks none without one), `
+      + 'so every deploy would hand the bundle and its secrets to whatever answers on the address. Fix: after the first deploy, read the '
+      + "server's /etc/ssh/ssh_host_ed25519_key.pub over a trusted path (the Hetzner console) and pin it: rollout: { hostKey } on the Machine, "
+      + `or admin.hostKeys: { '${this.serverName}': 'ssh-ed25519 AAAA…' } on the Product.`);
   }
 
   /** The resource that rolls the bundle out, once the machine has a bundle part. */
