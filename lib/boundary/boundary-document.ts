@@ -1,9 +1,12 @@
-import { TerraformStack } from 'cdktf';
+import { IConstruct } from 'constructs';
+import { TerraformStack, Token } from 'cdktf';
 import { DataClass } from '../core/data-class';
+import { resolveTemplate } from '../hetzner/private/terraform-template';
 import { BoundaryPolicy } from './boundary-policy';
 import { DataFlow } from './data-flow';
+import { allowlistFor } from './private/egress-declarations';
 import { BOUNDARY_RULES } from './rules';
-import { resourcesOf } from './rules/rule';
+import { describeHeld, heldData, resourcesOf } from './rules/rule';
 import { BoundarySuppressions } from './suppressions';
 
 /** One item of the operating model's "good in the first 90 days" list, evaluated. */
@@ -87,6 +90,8 @@ export function boundaryDocument(props: BoundaryDocumentProps): string {
     lines.push(`| ${f.path} | ${f.dataClass.name} | ${f.processor.name} | ${f.form} | ${policy.allows(f.dataClass, f.processor, f.form) ? 'yes' : '**no**'} |`);
   }
 
+  lines.push('', ...egressAllowlistSection(props.stacks));
+
   lines.push('', '## Enforcement points', '', '| rule | what it checks | enforced at | level |', '|---|---|---|---|');
   for (const rule of BOUNDARY_RULES) lines.push(`| ${rule.id} | ${rule.cause} | ${rule.enforcedAt} | ${rule.level} |`);
   lines.push('', 'Declared, not enforced by the infrastructure:', '', ...DECLARED_ONLY.map((d) => `- ${d}`));
@@ -120,4 +125,51 @@ function holdingsByClass(stacks: readonly TerraformStack[]): Map<string, string[
     }
   }
   return holdings;
+}
+
+/**
+ * Per server holding sensitive or secret data, every hostname its host allowlist lets through and
+ * why: processors are judged by the policy, but mirrors, extra hosts and construct-declared
+ * destinations (backup targets, alert receivers) are not, so the reader must see them here.
+ */
+function egressAllowlistSection(stacks: readonly TerraformStack[]): string[] {
+  const lines = [
+    '## Where machines holding sensitive or secret data may connect',
+    '',
+    'Each host allowlist lets the listed TCP ports reach only these hostnames; DNS and NTP go to resolvers and time servers, and the private network stays open. Only processors are checked against the policy: every other hostname is here so you can judge it.',
+  ];
+  let any = false;
+  for (const stack of stacks) {
+    const constructs = new Map<string, IConstruct>(stack.node.findAll().map((c) => [c.node.path, c]));
+    const constructAt = (at: string) => constructs.get(at);
+    for (const server of resourcesOf(stack.toTerraform()).filter((r) => r.type === 'hcloud_server')) {
+      const held = heldData(server, constructAt);
+      if (!held.classes.some((c) => c === DataClass.SENSITIVE || c === DataClass.SECRET)) continue;
+      any = true;
+      const construct = constructAt(server.path);
+      const allowlist = construct ? allowlistFor(construct) : undefined;
+      lines.push('', `### ${allowlist?.path ?? server.path} (${describeHeld(held)})`, '');
+      if (!construct || !allowlist) {
+        lines.push('**No host allowlist**: its egress is not narrowed to hostnames (Boundary-RestrictedEgress is suppressed or was not checked).');
+        continue;
+      }
+      // DNS over TCP (53) goes to resolvers, like DNS over UDP: the host does not narrow it.
+      const narrowed = allowlist.tcpPorts().filter((p) => p !== 53).sort((a, b) => a - b);
+      lines.push(`TCP ${narrowed.join(', ')} out, narrowed to:`, '', '| hostname | why it is allowed |', '|---|---|');
+      for (const e of allowlist.entries()) lines.push(`| ${cell(hostCell(construct, e.hostname))} | ${cell(e.origins.join('; '))} |`);
+    }
+  }
+  if (!any) lines.push('', 'No machine holds sensitive or secret data.');
+  return lines;
+}
+
+/** A hostname known only at deploy (a Storage Box's) shows as the Terraform expression that gives it. */
+function hostCell(scope: IConstruct, hostname: string): string {
+  if (!Token.isUnresolved(hostname)) return hostname;
+  return `\`${resolveTemplate(scope, hostname)}\` (known at deploy)`;
+}
+
+/** Text safe inside a Markdown table cell. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }

@@ -8,7 +8,7 @@ import { FirewallDirection, FirewallProtocol, FirewallRule } from '../hetzner/fi
 import { IMachine } from '../hetzner/machine';
 import { requireMachine } from '../hetzner/private/require-machine';
 import { BoundaryPolicy, PACKAGE_MIRROR_HOSTNAMES } from './boundary-policy';
-import { recordAllowlist } from './private/egress-declarations';
+import { AllowlistEntry, recordAllowlist } from './private/egress-declarations';
 import { hostnameProblem } from './processor';
 
 const ANYWHERE = [ANYWHERE_IPV4, ANYWHERE_IPV6];
@@ -65,11 +65,7 @@ const required = new WeakMap<IMachine, RequiredDestination[]>();
 export class EgressAllowlist {
   /** The hostnames the allowlist for `machine` holds. */
   public static hostnamesFor(machine: IMachine, options: EgressAllowlistOptions): string[] {
-    // Derived from the policy, not from declared flows: a machine holding sensitive data may send
-    // what the policy allows (scrubbed first) to any processor it names, and nothing else.
-    const processors = options.policy.processors.flatMap((p) => p.hostnames);
-    const declared = (required.get(machine) ?? []).map((r) => r.hostname);
-    return [...new Set([...PACKAGE_MIRROR_HOSTNAMES, ...options.policy.extraEgressHostnames, ...(options.hostnames ?? []), ...declared, ...processors])];
+    return allowlistEntries(machine, options).map((e) => e.hostname);
   }
 
   /** Whether the boundary requires restricted egress for a machine. */
@@ -139,6 +135,7 @@ export class EgressAllowlist {
       // DNS over TCP goes to resolvers like DNS over UDP.
       tcpPorts: () => [53, ...EgressAllowlist.narrowedTcpPorts(machine)],
       hostnames: () => EgressAllowlist.hostnamesFor(machine, options),
+      entries: () => allowlistEntries(machine, options),
     });
     // Delivered again on every rollout: the commands are idempotent, and the table's boot path is
     // a unit (sovereign-egress.service), not a one-time command, so it survives reboots.
@@ -164,6 +161,30 @@ export class EgressAllowlist {
       ],
     });
   }
+}
+
+/**
+ * The allowlist of `machine`, each hostname once (first origin first) with every reason it is on
+ * it: the one list the host table and the boundary document both read, so they cannot disagree.
+ */
+function allowlistEntries(machine: IMachine, options: EgressAllowlistOptions): AllowlistEntry[] {
+  const entries = new Map<string, string[]>();
+  const add = (hostname: string, origin: string) => {
+    const origins = entries.get(hostname) ?? [];
+    if (!origins.includes(origin)) origins.push(origin);
+    entries.set(hostname, origins);
+  };
+  for (const h of PACKAGE_MIRROR_HOSTNAMES) add(h, 'Debian mirror');
+  // Neither list carries a purpose: the document says so rather than inventing one.
+  for (const h of options.policy.extraEgressHostnames) add(h, 'extra host from the policy\'s extraEgressHostnames (no purpose given)');
+  for (const h of options.hostnames ?? []) add(h, 'extra host passed to EgressAllowlist.apply (no purpose given)');
+  for (const r of required.get(machine) ?? []) add(r.hostname, `${r.purpose} (declared for TCP ${r.port})`);
+  // Derived from the policy, not from declared flows: a machine holding sensitive data may send
+  // what the policy allows (scrubbed first) to any processor it names, and nothing else.
+  for (const p of options.policy.processors) {
+    for (const h of p.hostnames) add(h, `declared processor ${p.name} (${p.legalSeat?.city}, ${p.legalSeat?.country})`);
+  }
+  return [...entries].map(([hostname, origins]) => ({ hostname, origins }));
 }
 
 /**

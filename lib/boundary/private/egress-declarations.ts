@@ -10,6 +10,16 @@ export interface AppliedAllowlist {
   tcpPorts(): number[];
   /** The hostnames allowlisted, read at synth. */
   hostnames(): string[];
+  /** The same hostnames, in the same order, each with why it is on the list: for the published boundary document. */
+  entries(): AllowlistEntry[];
+}
+
+/** One allowlisted hostname and every reason it is on the list. */
+export interface AllowlistEntry {
+  /** The host (a token when it is known only at deploy). */
+  readonly hostname: string;
+  /** Where it came from, such as 'Debian mirror' or 'declared processor Mistral AI (Paris, FR)'. */
+  readonly origins: string[];
 }
 
 /** By server: the host table runs on the machine's own server only, never on a server built inside the machine. */

@@ -1,0 +1,76 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, TerraformVariable } from 'cdktf';
+import {
+  AiActRole, AlertReceiver, BoundaryPolicy, DataClass, DeadMansSwitch, EgressAllowlist, EgressForm, Environment, MonitoringPlan,
+  Phase, Processor, Product, RestoreCheck, UptimeCheck,
+} from '../../lib';
+import { boundaryDocument } from '../../lib/boundary/boundary-document';
+import { ProductStacks } from '../../stacks';
+import { checkedStack, machine, policy } from './fixtures';
+
+/** The rows of the allowlist table under a machine's heading in boundary.md, as hostname -> why. */
+function allowlistOf(doc: string, machinePath: string): Map<string, string> {
+  const section = doc.split(/^### /m).find((s) => s.startsWith(`${machinePath} (`));
+  if (!section) throw new Error(`no allowlist section for ${machinePath} in:\n${doc}`);
+  const rows = section.split('\n## ')[0].split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| hostname |'));
+  return new Map(rows.map((l) => l.slice(2, -2).split(' | ') as [string, string]));
+}
+
+describe('the boundary document lists what sensitive machines may reach', () => {
+  // audit 06: hosts outside the declared processors reached the allowlist without appearing in boundary.md.
+  test('every allowlisted hostname of a product\'s sensitive machines, with its origin', () => {
+    const boundary = new BoundaryPolicy({
+      aiActRoles: [AiActRole.DEPLOYER],
+      egress: [{ dataClass: DataClass.PSEUDONYMIZED, to: [Processor.mistralAi()], form: EgressForm.PSEUDONYMIZED }],
+      extraEgressHostnames: ['api.openai.com'],
+    });
+    const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'boundary-doc-')) });
+    const stacks = new ProductStacks(app, new Product({
+      name: 'acme', phase: Phase.ONE, stateBucket: 'acme-tfstate', boundary,
+      admin: { sshPublicKeys: { ops: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu' }, cidrs: ['203.0.113.0/24'] },
+      backup: { restoreChecks: [RestoreCheck.sql('tenants', { database: 'app', query: 'SELECT count(*) > 0 FROM tenants' })] },
+      monitoring: new MonitoringPlan({
+        uptimeChecks: [UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health')],
+        receivers: [AlertReceiver.webhook('ops', { hostname: 'hooks.slack.com' })],
+        deadMansSwitch: DeadMansSwitch.healthchecksIo(),
+      }),
+    }));
+    const appMachine = stacks.production.app;
+    EgressAllowlist.requireHostnames(appMachine, ['generativelanguage.googleapis.com'], 'model fallback');
+    app.synth();
+    const doc = fs.readFileSync(path.join(app.outdir, 'products', 'acme', 'boundary.md'), 'utf8');
+
+    const listed = allowlistOf(doc, appMachine.node.path);
+    // Nothing on the host table is missing from the document.
+    expect([...listed.keys()].filter((h) => !h.endsWith('(known at deploy)')))
+      .toEqual(EgressAllowlist.hostnamesFor(appMachine, { policy: boundary }).filter((h) => !h.includes('${')));
+    expect(listed.get('api.openai.com')).toBe("extra host from the policy's extraEgressHostnames (no purpose given)");
+    expect(listed.get('hooks.slack.com')).toBe('alert receiver ops (declared for TCP 443)');
+    expect(listed.get('generativelanguage.googleapis.com')).toBe('model fallback (declared for TCP 443)');
+    expect(listed.get('deb.debian.org')).toBe('Debian mirror');
+    expect(listed.get('api.mistral.ai')).toBe('declared processor Mistral AI (Paris, FR)');
+    // The Storage Box's host is known at deploy: shown as the expression that gives it.
+    expect([...listed].find(([h]) => h.endsWith('(known at deploy)'))?.[1]).toMatch(/^backup target/);
+    expect(doc).toMatch(/^### acme-production\/App \(secret\)\n\nTCP 23, 80, 443 out, narrowed to:/m);
+  });
+
+  test('names hosts given to EgressAllowlist.apply as extras without a purpose, and a sensitive machine left without an allowlist', () => {
+    const stack = checkedStack();
+    const m = machine(stack, 'App', {}, false);
+    EgressAllowlist.apply(m, { policy, hostnames: ['registry.acme.eu', 'deb.debian.org'] });
+    const bucket = new TerraformVariable(stack, 'bucket_host', { type: 'string' });
+    EgressAllowlist.requireHostnames(m, [bucket.stringValue], 'offsite backup target', 443);
+    machine(stack, 'Worker', { dataClasses: [DataClass.SECRET] }, false);
+    machine(stack, 'Web', { dataClasses: [DataClass.PUBLIC] }, false);
+    const doc = boundaryDocument({ title: 'acme', policy, stacks: [stack] });
+
+    const listed = allowlistOf(doc, 'production/App');
+    expect(listed.get('registry.acme.eu')).toBe('extra host passed to EgressAllowlist.apply (no purpose given)');
+    expect(listed.get('deb.debian.org')).toBe('Debian mirror; extra host passed to EgressAllowlist.apply (no purpose given)');
+    expect(listed.get('`${var.bucket_host}` (known at deploy)')).toBe('offsite backup target (declared for TCP 443)');
+    expect(doc).toMatch(/^### production\/Worker\/Resource \(secret\)\n\n\*\*No host allowlist\*\*/m);
+    expect(doc).not.toMatch(/^### production\/Web/m);
+  });
+});
