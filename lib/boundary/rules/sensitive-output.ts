@@ -9,17 +9,40 @@ export const sensitiveOutput: BoundaryRule = {
   enforcedAt: 'synth (Aspect over the whole app)',
   evaluate: ({ terraform, stack }) => {
     const sensitiveVariables = new Set(Object.entries(terraform.variable ?? {}).filter(([, v]: [string, any]) => v?.sensitive).map(([name]) => name));
+    const locals: Record<string, unknown> = terraform.locals ?? {};
+    const carriesSecret = (text: string) => [...text.matchAll(/var\.([A-Za-z0-9_-]+)/g)].some((m) => sensitiveVariables.has(m[1]))
+      || [...text.matchAll(/(hcloud_[a-z_]+)\.[A-Za-z0-9_-]+\.([a-z_]+)/g)]
+        .some((m) => sensitiveAttributePaths(m[1]).some((p) => p.length === 1 && p[0] === m[2]));
     return Object.entries(terraform.output ?? {}).flatMap(([name, output]: [string, any]) => {
       if (output?.sensitive) return [];
-      const text = JSON.stringify(output?.value ?? '');
-      const viaVariable = [...text.matchAll(/var\.([A-Za-z0-9_-]+)/g)].some((m) => sensitiveVariables.has(m[1]));
-      const viaAttribute = [...text.matchAll(/(hcloud_[a-z_]+)\.[A-Za-z0-9_-]+\.([a-z_]+)/g)]
-        .some((m) => sensitiveAttributePaths(m[1]).some((p) => p.length === 1 && p[0] === m[2]));
-      if (!viaVariable && !viaAttribute) return [];
+      const via = secretPath(output?.value ?? '', locals, carriesSecret);
+      if (!via) return [];
+      const through = via.length > 0 ? ` (through ${via.map((l) => `local.${l}`).join(' → ')})` : '';
       return [{
         path: stack.node.path,
-        message: `${stack.node.path}.output.${name}: 'sensitive: false' is not allowed: the output carries a secret. Fix: mark the output sensitive (new TerraformOutput(…, { sensitive: true })) or do not output it`,
+        message: `${stack.node.path}.output.${name}: 'sensitive: false' is not allowed: the output carries a secret${through}. Fix: mark the output sensitive (new TerraformOutput(…, { sensitive: true })) or do not output it`,
       }];
     });
   },
 };
+
+/**
+ * The chain of locals through which `value` reads a secret ([] when it reads one itself), or
+ * undefined when it reads none. Locals are followed transitively, each once: `nonsensitive()` in
+ * a local lifts Terraform's own mark, so only this check stands between the secret and the log.
+ */
+function secretPath(value: unknown, locals: Record<string, unknown>, carriesSecret: (text: string) => boolean): string[] | undefined {
+  const seen = new Set<string>();
+  const queue: Array<{ value: unknown; via: string[] }> = [{ value, via: [] }];
+  while (queue.length > 0) {
+    const next = queue.shift()!;
+    const text = JSON.stringify(next.value ?? '');
+    if (carriesSecret(text)) return next.via;
+    for (const [, local] of text.matchAll(/(?<![\w.])local\.([A-Za-z_][\w-]*)/g)) {
+      if (seen.has(local) || !(local in locals)) continue;
+      seen.add(local);
+      queue.push({ value: locals[local], via: [...next.via, local] });
+    }
+  }
+  return undefined;
+}
