@@ -4,7 +4,7 @@ import { BoundaryRule } from './rule';
 export const sensitiveOutput: BoundaryRule = {
   id: 'Boundary-SensitiveOutput',
   level: 'error',
-  cause: 'An output carries a sensitive variable or a sensitive provider attribute without being marked sensitive.',
+  cause: 'An output carries a sensitive variable or a sensitive provider attribute, directly or through locals, without being marked sensitive.',
   explanation: 'Outputs are printed by `cdktf deploy` and `terraform output`; a secret in an unmarked output ends up in CI logs.',
   enforcedAt: 'synth (Aspect over the whole app)',
   evaluate: ({ terraform, stack }) => {
