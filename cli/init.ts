@@ -8,7 +8,7 @@ import {
   MonitoringPlan, Money, Phase, Processor, Product, RestoreCheck, StagingMode, UptimeCheck,
 } from '../lib';
 import { ProductStacks } from '../stacks';
-import { requirementsOfStacks, environmentExample } from './check';
+import { requirementsOfStacks, environmentExample, type Requirement } from './check';
 import type { CliIo } from './run-cli';
 
 export const INIT_USAGE = `  cdktf-sovereign-hetzner init [DIR] [--name NAME] [--domain DOMAIN] [--location fsn1|nbg1|hel1]
@@ -204,7 +204,8 @@ function scaffold(a: InitAnswers, stacks: readonly SynthesizedStack[], library: 
   const own = ownPackage();
   const dev = own.devDependencies;
   const cdk = cdkOf(own);
-  const env = environmentExample(requirementsOfStacks(stacks).filter((r) => r.variable));
+  const variables = requirementsOfStacks(stacks).filter((r) => r.variable);
+  const env = environmentExample(variables);
   const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
   return {
     'package.json': json({
@@ -259,9 +260,9 @@ function scaffold(a: InitAnswers, stacks: readonly SynthesizedStack[], library: 
     '__tests__/stacks.test.ts': testSource(a, cdk),
     '.env.example': env,
     '.gitignore': ['node_modules/', 'dist/', 'cdktf.out/', '.env', '*.tfstate*', '.terraform/', ''].join('\n'),
-    '.github/workflows/infrastructure.yml': githubWorkflow(a, cdk),
-    '.gitlab-ci.yml': gitlabPipeline(a, cdk),
-    'README.md': readme(a, cdk),
+    '.github/workflows/infrastructure.yml': githubWorkflow(a, cdk, variables),
+    '.gitlab-ci.yml': gitlabPipeline(a, cdk, variables),
+    'README.md': readme(a, cdk, variables),
   };
 }
 
@@ -347,7 +348,21 @@ function setupSteps(cdk: Cdk): string {
 `;
 }
 
-function githubWorkflow(a: InitAnswers, cdk: Cdk): string {
+/**
+ * The GitHub secret a stack variable comes from: GitHub keeps secret names in upper case (letters,
+ * digits and _ only), while TF_VAR_ must keep the variable's own case for Terraform to find it.
+ */
+function githubSecretOf(r: Requirement): string {
+  return `TF_VAR_${r.name}`.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+}
+
+/** The env lines that map every stack variable to its secret: names only, never a value. */
+function githubVariableEnv(variables: readonly Requirement[]): string {
+  return [...variables].sort((x, y) => x.name.localeCompare(y.name))
+    .map((r) => `  TF_VAR_${r.name}: \${{ secrets.${githubSecretOf(r)} }}\n`).join('');
+}
+
+function githubWorkflow(a: InitAnswers, cdk: Cdk, variables: readonly Requirement[]): string {
   const SETUP_STEPS = setupSteps(cdk);
   return `# ${a.name} infrastructure: synth and test on every push, plan on pull requests (the plan as a comment),
 # deploy test on main, production after a manual approval (environment "production" with required reviewers),
@@ -364,7 +379,9 @@ env:
   HCLOUD_TOKEN: \${{ secrets.HCLOUD_TOKEN }}
   AWS_ACCESS_KEY_ID: \${{ secrets.AWS_ACCESS_KEY_ID }}
   AWS_SECRET_ACCESS_KEY: \${{ secrets.AWS_SECRET_ACCESS_KEY }}
-jobs:
+  # Every variable the stacks declare (.env.example says what each is for), each from the repository secret
+  # of its name in upper case: add them all (Settings > Secrets and variables > Actions), or check fails.
+${githubVariableEnv(variables)}jobs:
   test:
     runs-on: ubuntu-latest
     steps:
@@ -375,7 +392,7 @@ ${SETUP_STEPS}      - run: npm ci && npx ${cdk.command} synth && npm test -- --c
     runs-on: ubuntu-latest
     permissions: { pull-requests: write, contents: read }
     steps:
-${SETUP_STEPS}      - run: npm ci && npx ${cdk.command} synth && npx cdktf-sovereign-hetzner check  # fill TF_VAR_* from secrets first (see .env.example)
+${SETUP_STEPS}      - run: npm ci && npx ${cdk.command} synth && npx cdktf-sovereign-hetzner check  # names any secret still missing
       - run: npx ${cdk.command} plan ${a.name}-test ${a.name}-production --no-color | tee plan.txt
       - uses: actions/github-script@v7
         with:
@@ -415,10 +432,18 @@ ${SETUP_STEPS}      - run: npm ci && npx ${cdk.command} synth && npx cdktf-sover
 `;
 }
 
-function gitlabPipeline(a: InitAnswers, cdk: Cdk): string {
+/** The comment lines naming each stack variable GitLab must hold: GitLab passes CI/CD variables to jobs by name. */
+function gitlabVariableList(variables: readonly Requirement[]): string {
+  return [...variables].sort((x, y) => x.name.localeCompare(y.name))
+    .map((r) => `#   TF_VAR_${r.name}${r.sensitive ? ' (masked)' : ''}\n`).join('');
+}
+
+function gitlabPipeline(a: InitAnswers, cdk: Cdk, variables: readonly Requirement[]): string {
   return `# ${a.name} infrastructure: the same path as .github/workflows/infrastructure.yml, for GitLab.
-# Set HCLOUD_TOKEN, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ADMIN_SSH_KEY and the TF_VAR_* of .env.example as
-# masked CI/CD variables; schedule a pipeline daily for the drift check.
+# Set HCLOUD_TOKEN, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and ADMIN_SSH_KEY as masked CI/CD variables
+# (Settings > CI/CD > Variables), and every variable the stacks declare (.env.example says what each is for):
+# GitLab hands each CI/CD variable to the jobs under its own name, so check fails until all are set.
+${gitlabVariableList(variables)}# Schedule a pipeline daily for the drift check.
 image: node:${cdk.nodeMajor}-bookworm
 variables:
   CHECKPOINT_DISABLE: "1"
@@ -467,7 +492,9 @@ drift:
 `;
 }
 
-function readme(a: InitAnswers, cdk: Cdk): string {
+function readme(a: InitAnswers, cdk: Cdk, variables: readonly Requirement[]): string {
+  const listed = [...variables].sort((x, y) => x.name.localeCompare(y.name))
+    .map((r) => `- \`TF_VAR_${r.name}\`${r.sensitive ? ' (secret)' : ''}: ${r.why}.`).join('\n');
   return `# ${a.name} infrastructure
 
 Built on cdktf-sovereign-hetzner. \`product.ts\` declares the product once; \`main.ts\` turns it into three stacks:
@@ -481,5 +508,23 @@ npx ${cdk.command} deploy ${a.name}-test            # with .env loaded and the a
 
 \`.env.example\` lists every variable the stacks read, with what it is for. The CI files deploy test on main and
 production after a manual approval, and check for drift daily.
+
+## What CI needs
+
+Besides \`HCLOUD_TOKEN\`, \`AWS_ACCESS_KEY_ID\`, \`AWS_SECRET_ACCESS_KEY\` and \`ADMIN_SSH_KEY\`, every variable the
+stacks declare:
+
+${listed}
+
+Where they go:
+
+- GitHub Actions: add each as a repository secret named in upper case (\`TF_VAR_${variables[0]?.name.toUpperCase() ?? 'NAME'}\`);
+  \`.github/workflows/infrastructure.yml\` maps each one into the jobs' environment.
+- GitLab: add each as a CI/CD variable under exactly the name above (masked when it is a secret); GitLab hands
+  CI/CD variables to every job by name.
+
+When you change \`product.ts\` and the stacks declare a new variable, \`npx cdktf-sovereign-hetzner check\` names
+it: add it to \`.env.example\` (\`check --env-example .env.example\` rewrites it), to the secrets, and on GitHub to the
+workflow's \`env\`.
 `;
 }

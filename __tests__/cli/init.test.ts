@@ -82,6 +82,27 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(product).toContain('Budget.monthly(Money.euros(35))');
   });
 
+  test('CI hands every variable the stacks declare to the jobs, by name and never with a value', async () => {
+    const dir = path.join(work, 'ci-variables');
+    expect((await cli(['init', dir, ...FLAGS])).code).toBe(0);
+    const read = (file: string) => fs.readFileSync(path.join(dir, file), 'utf8');
+    const variables = [...read('.env.example').matchAll(/^TF_VAR_(\w+)=$/gm)].map((m) => m[1]);
+    expect(variables.length).toBeGreaterThan(10);
+    const github = read('.github/workflows/infrastructure.yml');
+    const gitlab = read('.gitlab-ci.yml');
+    const readme = read('README.md');
+    for (const name of variables) {
+      // GitHub keeps secret names in upper case; Terraform needs the variable's own case.
+      expect(github).toContain(`\n  TF_VAR_${name}: \${{ secrets.TF_VAR_${name.toUpperCase()} }}\n`);
+      expect(gitlab).toMatch(new RegExp(`^#   TF_VAR_${name}( \\(masked\\))?$`, 'm'));
+      expect(readme).toContain(`\`TF_VAR_${name}\``);
+    }
+    expect(gitlab).toMatch(/^# {3}TF_VAR_database_app_password \(masked\)$/m);
+    expect(gitlab).toMatch(/^# {3}TF_VAR_production_backup_host$/m);
+    // Names only: every TF_VAR_ in the workflow's env comes from a secret.
+    expect(github.match(/^ {2}TF_VAR_\w+: (?!\$\{\{ secrets\.).*$/gm)).toBeNull();
+  });
+
   test('scaffolds for the CDK its own package is built for: cdktf, or cdktn for cdktn-sovereign-hetzner', () => {
     expect(cdkOf({ peerDependencies: { cdktf: '^0.21.0', constructs: '^10.4.2' } })).toEqual({ library: 'cdktf', cliPackage: 'cdktf-cli', command: 'cdktf', nodeMajor: 20 });
     expect(cdkOf({ peerDependencies: { cdktn: '~0.24.0', constructs: '>=10.6.0 <10.8.0' } })).toEqual({ library: 'cdktn', cliPackage: 'cdktn-cli', command: 'cdktn', nodeMajor: 22 });
