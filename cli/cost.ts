@@ -95,7 +95,9 @@ export function appFromModule(args: CostArgs): App {
     ? [[name, exported as (app: App) => unknown]]
     : Object.entries((exported ?? {}) as Record<string, unknown>).filter((e): e is [string, (app: App) => unknown] => typeof e[1] === 'function');
   if (defines.length === 0) {
-    throw new Error(`${file} exports no app definition${name === 'default' ? '' : ` named ${name}`}. Fix: export a function (app) => void, or an object of them, and pass --export NAME.`);
+    throw new Error(`${file} exports no app definition${name === 'default' ? '' : ` named ${name}`}. Fix: export a function (app) => void, or an object of them, and pass --export NAME; `
+      + 'a module that builds and synthesizes its own App exports none, so move that into such a function and synthesize only when run '
+      + '(if (require.main === module)), as the main.ts of `cdktf-sovereign-hetzner init` does.');
   }
   const only = typeof args.flags.only === 'string' ? args.flags.only.split(',').map((s) => s.trim()) : undefined;
   const unknown = (only ?? []).filter((o) => !defines.some(([key]) => key === o));

@@ -219,6 +219,7 @@ function scaffold(a: InitAnswers, stacks: readonly SynthesizedStack[], library: 
         // The first run writes the snapshots (commit them); CI runs `npm test -- --ci`, which never writes new ones.
         test: 'tsc -p tsconfig.json --noEmit && jest',
         cost: 'cdktf-sovereign-hetzner cost',
+        report: 'npm run --silent build && cdktf-sovereign-hetzner report --app dist/main.js --export defineApp',
       },
       dependencies: { [own.name]: library, [cdk.library]: dev[cdk.library], constructs: dev.constructs },
       devDependencies: {
@@ -226,6 +227,8 @@ function scaffold(a: InitAnswers, stacks: readonly SynthesizedStack[], library: 
         '@types/jest': dev['@types/jest'], '@types/node': dev['@types/node'],
         // The stand-in's protocol packages: optional peers of the library, needed by the tests below.
         '@grpc/grpc-js': dev['@grpc/grpc-js'], '@grpc/proto-loader': dev['@grpc/proto-loader'], '@msgpack/msgpack': dev['@msgpack/msgpack'],
+        // The report's diagram (npm run report): another optional peer of the library.
+        '@hpcc-js/wasm-graphviz': dev['@hpcc-js/wasm-graphviz'],
       },
       // jest 30's resolver needs this pin for npm ci on some platforms.
       overrides: { 'unrs-resolver': '1.12.2' },
@@ -252,9 +255,17 @@ function scaffold(a: InitAnswers, stacks: readonly SynthesizedStack[], library: 
       "import { ProductStacks } from 'cdktf-sovereign-hetzner/stacks';",
       "import { product } from './product';",
       '',
-      'const app = new App();',
-      'new ProductStacks(app, product(), { stagingExpiresAt: process.env.STAGING_EXPIRES_AT });',
-      'app.synth();',
+      '/** The stacks, on any app: `npm run report` calls this with its own app (report --app dist/main.js --export defineApp). */',
+      'export function defineApp(app: App): ProductStacks {',
+      '  return new ProductStacks(app, product(), { stagingExpiresAt: process.env.STAGING_EXPIRES_AT });',
+      '}',
+      '',
+      `// Synthesize only when run (by ${cdk.command}), not when the report loads this module for defineApp.`,
+      'if (require.main === module) {',
+      '  const app = new App();',
+      '  defineApp(app);',
+      '  app.synth();',
+      '}',
       '',
     ].join('\n'),
     '__tests__/stacks.test.ts': testSource(a, cdk),
@@ -504,6 +515,7 @@ Built on cdktf-sovereign-hetzner. \`product.ts\` declares the product once; \`ma
 npm install && npm test                  # offline: Terraform validates and plans every stack against a local stand-in
 npx ${cdk.command} synth && npx cdktf-sovereign-hetzner check    # lists every variable and credential a deploy needs
 npx ${cdk.command} deploy ${a.name}-test            # with .env loaded and the admin key in your SSH agent
+npm run report                           # report/index.md and report/index.html: the operator's report
 \`\`\`
 
 \`.env.example\` lists every variable the stacks read, with what it is for. The CI files deploy test on main and

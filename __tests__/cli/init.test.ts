@@ -160,5 +160,14 @@ describe('cdktf-sovereign-hetzner init', () => {
       expect(check.status).toBe(1);
       for (const name of declared) expect(check.stderr).toContain(`TF_VAR_${name}`);
     }, 300_000);
+
+    test('npm run report writes the operator\'s report from the app main.ts defines, without synthesizing', () => {
+      fs.rmSync(path.join(repo, 'cdktf.out'), { recursive: true, force: true });
+      const out = run('npm', ['run', 'report'], repo);
+      expect(out).toMatch(/Wrote report\/index\.md and report\/index\.html \(1 product\(s\), €[\d.]+ a month\)\./);
+      expect(fs.readFileSync(path.join(repo, 'report', 'index.md'), 'utf8')).toContain('acme');
+      // Loading main.ts for its defineApp must not synthesize into the repository.
+      expect(fs.existsSync(path.join(repo, 'cdktf.out'))).toBe(false);
+    }, 300_000);
   });
 });

@@ -25,6 +25,16 @@ describe('cdktf-sovereign-hetzner report', () => {
     fs.rmSync(to, { recursive: true, force: true });
   });
 
+  test('says how to turn a module that only synthesizes into one it can read', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'report-cli-'));
+    // What a plain main.js of an app exports: nothing.
+    fs.writeFileSync(path.join(dir, 'main.js'), 'const app = {};\n');
+    const { code, err } = await cli(['report', '--app', path.join(dir, 'main.js')]);
+    expect(code).toBe(1);
+    expect(err).toMatch(/exports no app definition\. Fix: export a function \(app\) => void.*synthesize only when run \(if \(require\.main === module\)\), as the main\.ts of `cdktf-sovereign-hetzner init` does\./);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   test('fails without the app module', async () => {
     expect(await cli(['report'])).toMatchObject({ code: 1, err: expect.stringMatching(/^error: --app MODULE is required: the report reads the construct tree/) });
   });

@@ -274,12 +274,16 @@ describe.each(FLAVOURS)('a team on $cdk consuming the packed $library', (flavour
     expect(pkg.devDependencies[`${flavour.cdk}-cli`]).toBe(versions.cli);
     expect(pkg.devDependencies[`${other}-cli`]).toBeUndefined();
     expect(pkg.scripts.synth).toBe(`${flavour.cdk} synth`);
+    // report reads the app from main.ts's defineApp, through this flavour's own command.
+    expect(pkg.scripts.report).toBe(`npm run --silent build && ${flavour.library} report --app dist/main.js --export defineApp`);
+    expect(pkg.devDependencies['@hpcc-js/wasm-graphviz']).toBe(rootPkg.devDependencies['@hpcc-js/wasm-graphviz']);
     // Every file speaks of this CDK only: its imports, its commands, its library.
     for (const file of ['main.ts', 'product.ts', '__tests__/stacks.test.ts', '.github/workflows/infrastructure.yml', '.gitlab-ci.yml', 'README.md']) {
       const text = fs.readFileSync(path.join(repo, file), 'utf8');
       expect([file, text.match(new RegExp(`from '${other}|npx ${other} |${other}-sovereign-hetzner`))]).toEqual([file, null]);
     }
     expect(fs.readFileSync(path.join(repo, 'main.ts'), 'utf8')).toContain(`import { App } from '${flavour.cdk}';`);
+    expect(fs.readFileSync(path.join(repo, 'main.ts'), 'utf8')).toContain('export function defineApp(app: App): ProductStacks {');
     const github = fs.readFileSync(path.join(repo, '.github/workflows/infrastructure.yml'), 'utf8');
     expect(github).toContain(`npx ${flavour.cdk} deploy acme-production --auto-approve`);
     // cdktn's CLI needs Node >= 22.19.
