@@ -515,6 +515,7 @@ Built on cdktf-sovereign-hetzner. \`product.ts\` declares the product once; \`ma
 npm install && npm test                  # offline: Terraform validates and plans every stack against a local stand-in
 npx ${cdk.command} synth && npx cdktf-sovereign-hetzner check    # lists every variable and credential a deploy needs
 npx ${cdk.command} deploy ${a.name}-test            # with .env loaded and the admin key in your SSH agent
+npm run cost                             # the monthly estimate, from cdktf.out
 npm run report                           # report/index.md and report/index.html: the operator's report
 \`\`\`
 
@@ -538,5 +539,25 @@ Where they go:
 When you change \`product.ts\` and the stacks declare a new variable, \`npx cdktf-sovereign-hetzner check\` names
 it: add it to \`.env.example\` (\`check --env-example .env.example\` rewrites it), to the secrets, and on GitHub to the
 workflow's \`env\`.
+
+## The warnings of the first synth
+
+Synth and deploy of the scaffold as it is print some of these; each names its fix, and none stops a deploy:
+
+- \`Monitoring-NoErrorMonitoring\`: Phase 1 asks for basic error monitoring, and init does not set it up, since it
+  needs a service you run (or choose). With self-hosted GlitchTip at, say, errors.${a.domain}: in \`product.ts\`, declare
+  \`const errors = new Processor({ name: 'GlitchTip (self-hosted)', legalSeat: { city: 'Berlin', country: 'DE' }, hostnames: ['errors.${a.domain}'], purpose: 'error monitoring' });\`
+  (with your own seat),
+  allow it \`{ dataClass: DataClass.PSEUDONYMIZED, to: [errors], form: EgressForm.PSEUDONYMIZED }\` in \`egress\`, and
+  pass \`errorMonitoring: ErrorMonitoringEndpoint.selfHosted(errors)\` to the \`MonitoringPlan\` (import
+  \`ErrorMonitoringEndpoint\`). The stacks then read \`TF_VAR_error_monitoring_dsn\`: add it as above.
+- \`Cost-NearBudget\`: the estimate (\`npm run cost\`) is 80% or more of the monthly budget (€${a.budget}). Raise
+  \`Budget.monthly(Money.euros(…))\` in \`product.ts\` if that is the plan, or keep it as the early warning it is.
+- \`Monitoring-ProbeInTargetLocation\` (twice): test and production run in one location and probe each other, so an
+  outage of ${a.location} silences both probes (the dead-man's switch still notices). Fix: \`locations: { test: Location.${a.location === 'nbg1' ? 'FSN1' : 'NBG1'} }\` on the Product, or an external uptime check.
+- \`Rollout-UnpinnedHostKey\` and \`Backup-UnpinnedHostKey\`: the first deploy trusts the SSH host keys of the
+  machine and the Storage Box on first use. After it, pin them in \`product.ts\`: \`admin.hostKeys\` with the key from
+  \`/etc/ssh/ssh_host_ed25519_key.pub\` (read it over the Hetzner console), and \`backup.storageBoxHostKeys\` with the
+  key part of \`ssh-keyscan -p 23 <storage box host>\`.
 `;
 }

@@ -103,6 +103,20 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(github.match(/^ {2}TF_VAR_\w+: (?!\$\{\{ secrets\.).*$/gm)).toBeNull();
   });
 
+  test("the scaffold's README explains each warning its first synth prints, with the fix", async () => {
+    const dir = path.join(work, 'warnings');
+    expect((await cli(['init', dir, ...FLAGS, '--budget', '30'])).code).toBe(0);
+    const readme = fs.readFileSync(path.join(dir, 'README.md'), 'utf8');
+    for (const warning of ['Monitoring-NoErrorMonitoring', 'Cost-NearBudget', 'Monitoring-ProbeInTargetLocation', 'Rollout-UnpinnedHostKey', 'Backup-UnpinnedHostKey']) {
+      expect(readme).toContain(`\`${warning}\``);
+    }
+    expect(readme).toContain('errorMonitoring: ErrorMonitoringEndpoint.selfHosted(errors)');
+    expect(readme).toContain('monthly budget (€30)');
+    // FLAGS run in nbg1, so the other location is suggested for test.
+    expect(readme).toContain('locations: { test: Location.FSN1 }');
+    expect(readme).toContain('backup.storageBoxHostKeys');
+  });
+
   test('scaffolds for the CDK its own package is built for: cdktf, or cdktn for cdktn-sovereign-hetzner', () => {
     expect(cdkOf({ peerDependencies: { cdktf: '^0.21.0', constructs: '^10.4.2' } })).toEqual({ library: 'cdktf', cliPackage: 'cdktf-cli', command: 'cdktf', nodeMajor: 20 });
     expect(cdkOf({ peerDependencies: { cdktn: '~0.24.0', constructs: '>=10.6.0 <10.8.0' } })).toEqual({ library: 'cdktn', cliPackage: 'cdktn-cli', command: 'cdktn', nodeMajor: 22 });
@@ -147,7 +161,12 @@ describe('cdktf-sovereign-hetzner init', () => {
 
     test('cdktf synth works, leaves cdktf.json as it was, and .env.example names exactly the variables the stacks declare', () => {
       const before = fs.readFileSync(path.join(repo, 'cdktf.json'), 'utf8');
-      run(path.join(repo, 'node_modules', '.bin', 'cdktf'), ['synth'], repo, { STAGING_EXPIRES_AT: '2099-12-31' });
+      const synth = run(path.join(repo, 'node_modules', '.bin', 'cdktf'), ['synth'], repo, { STAGING_EXPIRES_AT: '2099-12-31' });
+      // Each warning the first synth prints is explained in the scaffold's README.
+      const warnings = [...new Set([...synth.matchAll(/\b([A-Z][a-z]+-[A-Z][A-Za-z]+): /g)].map((m) => m[1]))];
+      expect(warnings).toContain('Monitoring-NoErrorMonitoring');
+      const readme = fs.readFileSync(path.join(repo, 'README.md'), 'utf8');
+      expect(warnings.filter((w) => !readme.includes(`\`${w}\``))).toEqual([]);
       expect(fs.readFileSync(path.join(repo, 'cdktf.json'), 'utf8')).toBe(before);
       const stacks = fs.readdirSync(path.join(repo, 'cdktf.out', 'stacks')).sort();
       expect(stacks).toEqual(['acme-production', 'acme-staging', 'acme-test']);
