@@ -522,6 +522,12 @@ npm run report                           # report/index.md and report/index.html
 \`.env.example\` lists every variable the stacks read, with what it is for. The CI files deploy test on main and
 production after a manual approval, and check for drift daily.
 
+The very first time, deploy production before test (\`npx cdktf deploy ${a.name}-production\` by hand): the test
+machine's restore drill reads production's backups, and its \`TF_VAR_production_backup_host\` and
+\`TF_VAR_production_backup_username\` are production's outputs \`backup_drill_host\` and \`backup_drill_username\`
+(\`terraform -chdir=cdktf.out/stacks/${a.name}-production output -raw backup_drill_host\`). Add them as below; from
+then on the CI's order holds.
+
 ## What CI needs
 
 Besides \`HCLOUD_TOKEN\`, \`AWS_ACCESS_KEY_ID\`, \`AWS_SECRET_ACCESS_KEY\` and \`ADMIN_SSH_KEY\`, every variable the
@@ -555,8 +561,9 @@ Synth and deploy of the scaffold as it is print some of these; each names its fi
   \`Budget.monthly(Money.euros(…))\` in \`product.ts\` if that is the plan, or keep it as the early warning it is.
 - \`Monitoring-ProbeInTargetLocation\` (twice): test and production run in one location and probe each other, so an
   outage of ${a.location} silences both probes (the dead-man's switch still notices). Fix: \`locations: { test: Location.${a.location === 'nbg1' ? 'FSN1' : 'NBG1'} }\` on the Product, or an external uptime check.
-- \`Rollout-UnpinnedHostKey\` and \`Backup-UnpinnedHostKey\`: the first deploy trusts the SSH host keys of the
-  machine and the Storage Box on first use. After it, pin them in \`product.ts\`: \`admin.hostKeys\` with the key from
+- \`Rollout-UnpinnedHostKey\` and \`Backup-UnpinnedHostKey\`: until they are pinned, the deploy's rollouts check no SSH
+  host key at all (Terraform checks none without one), and the machine trusts the Storage Box's key on first use.
+  After the first deploy, pin them in \`product.ts\`: \`admin.hostKeys\` with the key from
   \`/etc/ssh/ssh_host_ed25519_key.pub\` (read it over the Hetzner console), and \`backup.storageBoxHostKeys\` with the
   key part of \`ssh-keyscan -p 23 <storage box host>\`.
 `;
