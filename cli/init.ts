@@ -522,7 +522,7 @@ npm run report                           # report/index.md and report/index.html
 \`.env.example\` lists every variable the stacks read, with what it is for. The CI files deploy test on main and
 production after a manual approval, and check for drift daily.
 
-The very first time, deploy production before test (\`npx cdktf deploy ${a.name}-production\` by hand): the test
+The very first time, deploy production before test (\`npx ${cdk.command} deploy ${a.name}-production\` by hand): the test
 machine's restore drill reads production's backups, and its \`TF_VAR_production_backup_host\` and
 \`TF_VAR_production_backup_username\` are production's outputs \`backup_drill_host\` and \`backup_drill_username\`
 (\`terraform -chdir=cdktf.out/stacks/${a.name}-production output -raw backup_drill_host\`). Add them as below; from
