@@ -22,8 +22,9 @@ const USAGE = `Usage:
       List on-demand staging resources and whether they have expired.
   cdktf-sovereign-hetzner staging delete-expired [--yes] [--now ISO-TIME]
       Delete expired on-demand staging resources. Without --yes it only says what it would delete.
-  cdktf-sovereign-hetzner snapshot --server NAME [--description TEXT]
-      Snapshot a server (by name) and print the image ID.
+  cdktf-sovereign-hetzner snapshot --server NAME [--description TEXT] [--keep N]
+      Snapshot a production server (by name) and print the image ID; pre-release snapshots of the server
+      beyond the newest N (default 3) are deleted, since each is billed by its size every month.
   cdktf-sovereign-hetzner release --product NAME --rehearse "COMMAND" [--dry-run] [--no-snapshot]
                                   [--staging-days N] [--out DIR] [--now ISO-TIME]
       The release path: deploy test, bring staging up, rehearse, take staging down, deploy production.
@@ -79,7 +80,21 @@ async function snapshot(args: ParsedArgs, io: CliIo): Promise<number> {
   const client = HcloudApiClient.fromEnvironment(io.env);
   const [server] = (await client.list('servers', `environment=production`)).filter((s) => s.name === name);
   if (!server) throw new Error(`no production server named '${name}'. Fix: pass the server name, such as acme-production-app.`);
-  const id = await client.snapshotServer(server.id, stringFlag(args, 'description', `snapshot of ${name}`), { purpose: 'pre-release', source: name });
+  const keep = Number(stringFlag(args, 'keep', '3'));
+  if (!Number.isInteger(keep) || keep < 1 || keep > 50) throw new Error(`--keep ${keep} is not allowed: it is how many pre-release snapshots of the server stay. Fix: pass a whole number from 1 to 50.`);
+  const labels = { purpose: 'pre-release', source: name };
+  const id = await client.snapshotServer(server.id, stringFlag(args, 'description', `snapshot of ${name}`), labels);
+  // Each release adds a snapshot of production's disk, billed per GB a month: the oldest beyond --keep go.
+  // stdout is the new image's ID alone (the release path reads it), so this reports on stderr.
+  const older = (await client.list('images', `purpose=pre-release,source=${name}`)).filter((i) => i.id !== id).sort((a, b) => b.id - a.id);
+  for (const image of older.slice(keep - 1)) {
+    if (image.protection?.delete) {
+      io.err(`kept snapshot ${image.id} (${image.name}): it has delete protection`);
+      continue;
+    }
+    await client.delete('images', image.id);
+    io.err(`deleted snapshot ${image.id} (${image.name}): older than the newest ${keep} pre-release snapshots of ${name}`);
+  }
   io.out(String(id));
   return 0;
 }
@@ -150,7 +165,7 @@ interface ParsedArgs {
 function parseArgs(argv: readonly string[]): ParsedArgs {
   const positional: string[] = [];
   const flags: Record<string, string | boolean> = {};
-  const valued = new Set(['now', 'server', 'description', 'product', 'rehearse', 'staging-days', 'out']);
+  const valued = new Set(['now', 'server', 'description', 'keep', 'product', 'rehearse', 'staging-days', 'out']);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith('--')) { positional.push(arg); continue; }

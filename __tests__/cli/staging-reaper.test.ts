@@ -110,3 +110,31 @@ describe('cdktf-sovereign-hetzner staging', () => {
   });
 });
 
+describe('cdktf-sovereign-hetzner snapshot', () => {
+  test('keeps the newest pre-release snapshots of the server (3 by default) and deletes the older ones, printing only the new ID', async () => {
+    const preRelease = (id: number, source: string, protectedImage = false): StandInResource => ({
+      id, name: `pre-release ${id}`, labels: { purpose: 'pre-release', source }, ...(protectedImage ? { protection: { delete: true } } : {}),
+    });
+    const api = new HcloudApiStandIn({
+      servers: [{ id: 2, name: 'acme-production-app', labels: { environment: 'production', role: 'app' } }],
+      images: [preRelease(101, 'acme-production-app'), preRelease(102, 'acme-production-app', true), preRelease(103, 'acme-production-app'),
+        preRelease(104, 'acme-production-app'), preRelease(105, 'other-production-app'), { id: 106, name: 'by hand', labels: {} }],
+    });
+    const endpoint = await api.start();
+    try {
+      const result = await run(['snapshot', '--server', 'acme-production-app', '--description', 'pre-release 2026-12-04'], api, endpoint);
+      expect(result.code).toBe(0);
+      expect(result.out).toBe('4242');
+      // Kept: the new one, 104 and 103; 102 has delete protection; another server's and a hand-made image are not touched.
+      expect(api.collections.images.map((i) => i.id).sort()).toEqual([102, 103, 104, 105, 106, 4242]);
+      expect(result.err).toMatch(/deleted snapshot 101 \(pre-release 101\): older than the newest 3 pre-release snapshots of acme-production-app/);
+      expect(result.err).toMatch(/kept snapshot 102 \(pre-release 102\): it has delete protection/);
+      const again = await run(['snapshot', '--server', 'acme-production-app', '--keep', '1'], api, endpoint);
+      expect(again.out).toBe('4243');
+      expect(api.collections.images.map((i) => i.id).sort()).toEqual([102, 105, 106, 4243]);
+      expect((await run(['snapshot', '--server', 'acme-production-app', '--keep', '0'], api, endpoint)).err).toMatch(/--keep 0 is not allowed/);
+    } finally {
+      await api.stop();
+    }
+  });
+});

@@ -19,6 +19,7 @@ export class HcloudApiStandIn {
   public perPage = 2;
   private readonly server = http.createServer((req, res) => this.handle(req, res));
   private nextActionId = 1000;
+  private nextImageId = 4242;
   private actions = new Map<number, number>(); // action id → polls left while running
 
   constructor(public readonly collections: Record<string, StandInResource[]>, private readonly token = 'test-token') {}
@@ -69,7 +70,16 @@ export class HcloudApiStandIn {
       return send(200, { action: this.startAction() });
     }
     if (req.method === 'POST' && collection === 'servers' && sub === 'actions' && action === 'create_image') {
-      return send(201, { image: { id: 4242 }, action: this.startAction() });
+      // The image joins the project's images (when the test models them), with the labels it was given.
+      let body = '';
+      req.on('data', (chunk) => { body += chunk; });
+      req.on('end', () => {
+        const id = this.nextImageId++;
+        const { description, labels } = JSON.parse(body || '{}');
+        this.collections.images?.push({ id, name: String(description), labels: labels ?? {} });
+        send(201, { image: { id }, action: this.startAction() });
+      });
+      return undefined;
     }
     return send(405, { error: { code: 'method_not_allowed', message: 'not supported by the stand-in' } });
   }

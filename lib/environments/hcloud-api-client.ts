@@ -1,5 +1,5 @@
 /** The resource collections of the Hetzner Cloud API the operational commands touch. */
-export type HcloudCollection = 'servers' | 'load_balancers' | 'volumes' | 'primary_ips' | 'firewalls' | 'networks' | 'ssh_keys' | 'placement_groups';
+export type HcloudCollection = 'servers' | 'load_balancers' | 'volumes' | 'primary_ips' | 'firewalls' | 'networks' | 'ssh_keys' | 'placement_groups' | 'images';
 
 /** The fields of a Hetzner Cloud resource these commands read. */
 export interface HcloudResource {
