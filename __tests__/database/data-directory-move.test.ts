@@ -70,6 +70,25 @@ describeReal('moving the data directory to a volume', () => {
     fs.rmSync(path.join(mount(), '15'), { recursive: true });
   });
 
+  test('refuses a bad password before it moves anything: a refusal after the move left the rollback pointing at an empty directory', () => {
+    const passwordFile = path.join(root, 'etc/sovereign/postgres/app-password');
+    const good = fs.readFileSync(passwordFile, 'utf8');
+    try {
+      for (const [password, said] of [['too-short-12', /shorter than 16 characters/], ['rotated\u00a0password-with-nbsp-\ufb01x-42', /holds characters outside ASCII/]] as const) {
+        fs.writeFileSync(passwordFile, `${password}\n`);
+        const run = setup();
+        expect(run.code).toBe(1);
+        expect(run.out).toMatch(said);
+        expect(run.out).not.toContain(password);
+        // Nothing moved: the cluster is still on the root disk, and nothing was copied to the volume.
+        expect(fs.existsSync(path.join(root, 'var/lib/postgresql/15/main/PG_VERSION'))).toBe(true);
+        expect(fs.existsSync(path.join(mount(), '15/main'))).toBe(false);
+      }
+    } finally {
+      fs.writeFileSync(passwordFile, good);
+    }
+  });
+
   test('moves the cluster with its data, keeps the old directory, and starts from the volume', () => {
     const run = setup();
     expect(run.out).toMatch(/moving the cluster from \/var\/lib\/postgresql\/15\/main to \/srv\/postgresql\/15\/main/);

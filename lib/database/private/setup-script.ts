@@ -137,15 +137,26 @@ def password_matches(current, password):
         return False
 
 
-def ensure_role_and_database(conf):
-    role, database = conf["role"], conf["database"]
+def read_password(conf):
+    """The app role's password, checked before anything changes: a refusal after the cluster moved would leave
+    the rollback's configuration pointing at the directory it left."""
     try:
         with open(ROOT + conf["passwordFile"], encoding="utf-8") as f:
             password = f.read().rstrip("\n")
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         fail("the password file %s cannot be read" % conf["passwordFile"], "set TF_VAR_%s and deploy again" % conf["passwordVariable"])
     if len(password) < 16:
         fail("the app role's password is shorter than 16 characters", "set a longer TF_VAR_%s and deploy again" % conf["passwordVariable"])
+    if not password.isascii():
+        # PostgreSQL and libpq normalize such a password (SASLprep) before hashing; this script's verifier does not,
+        # so the app would be locked out. Never say which characters: the message reaches the deploy log.
+        fail("the app role's password holds characters outside ASCII, which PostgreSQL's clients normalize before hashing",
+             "set TF_VAR_%s to a password of ASCII characters (letters, digits, punctuation) and deploy again" % conf["passwordVariable"])
+    return password
+
+
+def ensure_role_and_database(conf, password):
+    role, database = conf["role"], conf["database"]
     exists = psql(conf, "SELECT 1 FROM pg_roles WHERE rolname = %s;" % literal(role))
     if not exists:
         psql(conf, "CREATE ROLE %s LOGIN;" % ident(role))
@@ -165,6 +176,7 @@ def ensure_role_and_database(conf):
 def main():
     with open(CONF) as f:
         conf = json.load(f)
+    password = read_password(conf)
     place_data_directory(conf)
     run(conf["service"]["start"])
     wait_ready(conf)
@@ -174,7 +186,7 @@ def main():
         log("restarting: a changed setting needs it")
         run(conf["service"]["restart"])
         wait_ready(conf)
-    ensure_role_and_database(conf)
+    ensure_role_and_database(conf, password)
     log("PostgreSQL %s ready: database %s, role %s, data in %s" % (conf["major"], conf["database"], conf["role"], conf["dataDirectory"]))
 
 
