@@ -59,6 +59,15 @@ describe('retiring an environment', () => {
     expect(() => Retirement.declare(stack, { reason: REASON })).toThrow(/acme-production\.retire: .* is not allowed: the stack already has resources, which were created protected\. Fix: declare the retirement first/);
   });
 
+  test('fails when declared on the App or any scope above a stack: it would lift every production\'s protections', () => {
+    const app = Testing.app();
+    expect(() => Retirement.declare(app, { reason: REASON })).toThrow(/retire: .* is not allowed: a retirement is declared on one environment's stack, and this is not a stack/);
+    // Nothing below it was declared retiring: a product built afterwards keeps its protections.
+    const stacks = new ProductStacks(app, product());
+    const server = Object.values<any>(JSON.parse(Testing.synth(stacks.production)).resource.hcloud_server)[0];
+    expect([server.delete_protection, server.lifecycle.prevent_destroy]).toEqual([true, true]);
+  });
+
   test('through Terraform: destroy is refused, the retiring deploy only turns protections off, then destroy goes through', () => {
     const standIn = new HetznerStandIn();
     try {

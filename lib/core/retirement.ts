@@ -1,5 +1,5 @@
 import { IConstruct } from 'constructs';
-import { Annotations } from 'cdktf';
+import { Annotations, TerraformStack } from 'cdktf';
 import { invalidValue, ValidationError } from './validation-message';
 import { optionalBoolean } from './runtime-checks';
 
@@ -35,6 +35,12 @@ export class Retirement {
     }
     // Left out means false; anything but true or false is a mistake that would keep the backups protected silently.
     optionalBoolean(scope, 'retire.includeBackups', options.includeBackups);
+    // One environment at a time: on the App (or a construct grouping stacks) it would retire every production below.
+    if (!TerraformStack.isStack(scope)) {
+      throw new ValidationError(invalidValue(scope, 'retire', scope.node.path || '(the app)',
+        'a retirement is declared on one environment\'s stack, and this is not a stack: it would lift the protections of every stack below it',
+        'declare it on the stack that retires (EnvironmentStack and ProductStacks do so with their retire prop)'));
+    }
     if (scope.node.children.length > 0) {
       throw new ValidationError(invalidValue(scope, 'retire', reason,
         'the stack already has resources, which were created protected',
