@@ -79,6 +79,17 @@ describe('cdktf-sovereign-hetzner staging', () => {
     expect(api.collections.servers.map((s) => s.name)).toEqual(['acme-production-app', 'acme-test-app', 'acme-staging-next', 'hand-made-staging']);
   });
 
+  test('a resource the API refuses to delete does not stop the run: the rest goes, and the run fails naming what stayed', async () => {
+    api.refuseDelete.add('primary_ips/11');
+    const { code, out, err } = await run(['staging', 'delete-expired', '--yes', ...NOW], api, endpoint);
+    expect(code).not.toBe(0);
+    expect(api.deleted).toEqual([
+      'servers/acme-staging-app', 'primary_ips/acme-staging-app-ipv6', 'firewalls/acme-staging-app-firewall', 'networks/acme-staging-network', 'ssh_keys/acme-staging-ops',
+    ]);
+    expect(out).toMatch(/could not delete primary_ips acme-staging-app-ipv4: Hetzner API DELETE \/primary_ips\/11 failed: 409 conflict primary ip is assigned/);
+    expect(err).toMatch(/deleted 5 expired staging resource\(s\), but 1 could not be deleted: primary_ips acme-staging-app-ipv4 \(id 11\).*Fix: remove what holds them/);
+  });
+
   test('asks the API only for labelled staging resources and sends the token as a bearer token, never printing it', async () => {
     const { out, err } = await run(['staging', 'list', ...NOW], api, endpoint);
     const lists = api.requests.filter((r) => r.method === 'GET' && !r.path.startsWith('/v1/actions'));

@@ -17,6 +17,8 @@ export class HcloudApiStandIn {
   public readonly requests: Array<{ method: string; path: string; authorization?: string }> = [];
   public readonly deleted: string[] = [];
   public perPage = 2;
+  /** `<collection>/<id>` whose delete the API refuses with 409 (an address still assigned, say). */
+  public readonly refuseDelete = new Set<string>();
   private readonly server = http.createServer((req, res) => this.handle(req, res));
   private nextActionId = 1000;
   private nextImageId = 4242;
@@ -64,6 +66,7 @@ export class HcloudApiStandIn {
     if (!item) return send(404, { error: { code: 'not_found', message: `${collection} with ID ${idText} not found` } });
     if (req.method === 'DELETE' && sub === undefined) {
       if (item.protection?.delete) return send(423, { error: { code: 'protected', message: 'resource is protected' } });
+      if (this.refuseDelete.has(`${collection}/${item.id}`)) return send(409, { error: { code: 'conflict', message: 'primary ip is assigned' } });
       items.splice(items.indexOf(item), 1);
       this.deleted.push(`${collection}/${item.name}`);
       if (collection !== 'servers') return send(204);

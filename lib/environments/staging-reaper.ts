@@ -48,10 +48,21 @@ export class StagingReaper {
   /** Deletes the expired, unprotected resources in order; returns what it deleted. */
   public async deleteExpired(now: Date, log: (line: string) => void = () => undefined): Promise<StagingResource[]> {
     const deleted: StagingResource[] = [];
+    const failed: string[] = [];
     for (const resource of (await this.find(now)).filter((r) => r.expired && !r.skipReason)) {
       log(`deleting ${resource.collection} ${resource.name} (id ${resource.id}, expired ${resource.expiresAt})`);
-      await this.client.delete(resource.collection, resource.id);
-      deleted.push(resource);
+      // One refusal (an address still assigned to a kept server) must not leave every later resource billed.
+      try {
+        await this.client.delete(resource.collection, resource.id);
+        deleted.push(resource);
+      } catch (e) {
+        failed.push(`${resource.collection} ${resource.name} (id ${resource.id}): ${(e as Error).message}`);
+        log(`could not delete ${resource.collection} ${resource.name}: ${(e as Error).message}`);
+      }
+    }
+    if (failed.length > 0) {
+      throw new Error(`deleted ${deleted.length} expired staging resource(s), but ${failed.length} could not be deleted: ${failed.join('; ')}. `
+        + 'Fix: remove what holds them (delete protection, an attachment) in the Hetzner console or with hcloud, then run delete-expired again.');
     }
     return deleted;
   }
