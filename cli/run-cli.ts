@@ -120,7 +120,9 @@ function release(args: ParsedArgs, io: CliIo): number {
   const days = Number(stringFlag(args, 'staging-days', '2'));
   if (!Number.isInteger(days) || days < 1 || days > 14) throw new Error(`--staging-days ${days} is not allowed: staging lives 1 to 14 days. Fix: pass a whole number of days in that range.`);
   const now = nowFrom(args);
-  const expires = new Date(now.getTime() + days * 86_400_000).toISOString().slice(0, 10);
+  // The reaper deletes from the start of the expiry day (UTC), so the day after now + days: at least the days
+  // asked for (one day from 23:59 used to expire a minute later, in the middle of the rehearsal).
+  const expires = new Date(now.getTime() + (days + 1) * 86_400_000).toISOString().slice(0, 10);
   const steps = releasePlan({
     environments,
     rehearse: ['sh', '-c', rehearseText],

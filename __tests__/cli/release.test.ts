@@ -31,9 +31,9 @@ describe('cdktf-sovereign-hetzner release --dry-run', () => {
     expect(commands).toEqual([
       'npx cdktf deploy phase1-pilot-test --auto-approve',
       "SNAPSHOT_ID=$(npx cdktf-sovereign-hetzner snapshot --server phase1-pilot-production-app --description 'pre-release 2026-11-25')",
-      'STAGING_EXPIRES_AT=2026-11-27 npx cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=${SNAPSHOT_ID}',
+      'STAGING_EXPIRES_AT=2026-11-28 npx cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=${SNAPSHOT_ID}',
       "sh -c 'npm run e2e -- --env staging'",
-      'STAGING_EXPIRES_AT=2026-11-27 npx cdktf destroy phase1-pilot-staging --auto-approve',
+      'STAGING_EXPIRES_AT=2026-11-28 npx cdktf destroy phase1-pilot-staging --auto-approve',
       'npx cdktf deploy phase1-pilot-production --auto-approve',
     ]);
     expect(out).toMatch(/# 5\. take staging down \(also runs if the rehearsal fails\)/);
@@ -53,10 +53,15 @@ describe('cdktf-sovereign-hetzner release --dry-run', () => {
     fs.rmSync(outdir, { recursive: true, force: true });
   });
 
+  test('staging lives at least the days asked for: the expiry is the day after, since the reaper deletes from its start (UTC)', async () => {
+    const { out } = await release(['--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'make smoke', '--dry-run', '--staging-days', '1', '--now', '2026-11-25T23:59:00Z']);
+    expect(out).toMatch(/^STAGING_EXPIRES_AT=2026-11-27 npx cdktf deploy phase1-pilot-staging/m);
+  });
+
   test('without a snapshot, staging is built from the base image', async () => {
     const { out } = await release(['--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'make smoke', '--dry-run', '--no-snapshot', '--now', '2026-11-25T09:00:00Z']);
     expect(out).not.toMatch(/snapshot --server/);
-    expect(out).toMatch(/^STAGING_EXPIRES_AT=2026-11-27 npx cdktf deploy phase1-pilot-staging --auto-approve$/m);
+    expect(out).toMatch(/^STAGING_EXPIRES_AT=2026-11-28 npx cdktf deploy phase1-pilot-staging --auto-approve$/m);
     expect(out).toMatch(/^sh -c 'make smoke'$/m);
   });
 
@@ -117,8 +122,8 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
     expect(calls).toEqual([
       'STAGING_EXPIRES_AT= cdktf deploy phase1-pilot-test --auto-approve',
       "STAGING_EXPIRES_AT= cdktf-sovereign-hetzner snapshot --server phase1-pilot-production-app --description pre-release 2026-11-25",
-      'STAGING_EXPIRES_AT=2026-11-27 cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=4242',
-      'STAGING_EXPIRES_AT=2026-11-27 cdktf destroy phase1-pilot-staging --auto-approve',
+      'STAGING_EXPIRES_AT=2026-11-28 cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=4242',
+      'STAGING_EXPIRES_AT=2026-11-28 cdktf destroy phase1-pilot-staging --auto-approve',
       'STAGING_EXPIRES_AT= cdktf deploy phase1-pilot-production --auto-approve',
     ]);
   });
@@ -126,7 +131,7 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
   test('a failed rehearsal takes staging down and never deploys production', async () => {
     const { code, calls, err } = await run('exit 3');
     expect(code).toBe(1);
-    expect(calls[calls.length - 1]).toBe('STAGING_EXPIRES_AT=2026-11-27 cdktf destroy phase1-pilot-staging --auto-approve');
+    expect(calls[calls.length - 1]).toBe('STAGING_EXPIRES_AT=2026-11-28 cdktf destroy phase1-pilot-staging --auto-approve');
     expect(calls.join('\n')).not.toMatch(/deploy phase1-pilot-production/);
     expect(err).toMatch(/step 4 \(rehearse on staging\) failed with exit code 3[\s\S]*release stopped: production was not deployed/);
   });
