@@ -435,6 +435,8 @@ ${SETUP_STEPS}      - uses: webfactory/ssh-agent@v0.9.0
     runs-on: ubuntu-latest
     steps:
 ${SETUP_STEPS}      - run: npm ci && npx ${cdk.command} synth && npx cdktf-sovereign-hetzner check
+      # Staging that outlived its expiry (a cancelled release never took it down) is deleted, not billed on.
+      - run: npx cdktf-sovereign-hetzner staging delete-expired --yes
       - name: terraform plan -detailed-exitcode (2 means drift, and fails the job)
         run: |
           for stack in ${a.name}-test ${a.name}-production; do
@@ -498,6 +500,7 @@ drift:
   stage: plan
   script:
     - npx cdktf-sovereign-hetzner check
+    - npx cdktf-sovereign-hetzner staging delete-expired --yes   # staging past its expiry is deleted, not billed on
     - for stack in ${a.name}-test ${a.name}-production; do (cd cdktf.out/stacks/$stack && terraform init -input=false >/dev/null && terraform plan -input=false -detailed-exitcode -lock=false) || exit 1; done
   rules: [{ if: '$CI_PIPELINE_SOURCE == "schedule"' }]
 `;

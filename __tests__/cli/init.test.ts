@@ -146,7 +146,10 @@ describe('cdktf-sovereign-hetzner init', () => {
       expect(github).toMatch(/environment: production {20,}# required reviewers/);
       expect(github).toMatch(/terraform plan -input=false -detailed-exitcode/);
       expect(github).toMatch(/schedule: \[\{ cron:/);
+      // The daily job also deletes staging past its expiry: a cancelled release leaves it up otherwise.
+      expect(github).toMatch(/drift:[\s\S]*- run: npx cdktf-sovereign-hetzner staging delete-expired --yes/);
       const gitlab = fs.readFileSync(path.join(repo, '.gitlab-ci.yml'), 'utf8');
+      expect(gitlab).toMatch(/drift:[\s\S]*- npx cdktf-sovereign-hetzner staging delete-expired --yes/);
       expect(gitlab).toMatch(/deploy-production:[\s\S]*when: manual/);
       expect(gitlab).toMatch(/artifacts: \{ paths: \[plan\.txt\]/);
     });
