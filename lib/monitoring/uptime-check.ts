@@ -13,7 +13,8 @@ export interface UptimeCheckOptions {
    */
   readonly name?: string;
   /**
-   * How often the check runs.
+   * How often the check runs: at most every 2 minutes, since Prometheus marks a series stale 5 minutes after
+   * its last scrape (a slower check would flap between data and no data).
    * @default Duration.seconds(30)
    */
   readonly interval?: Duration;
@@ -208,8 +209,11 @@ export class UptimeCheck {
     }
     if (!HOSTNAME.test(hostname)) fail('target', target, 'the host is not a fully qualified lowercase host name', "use the environment's public host name, such as acme.eu");
     if (!Number.isInteger(port) || port < 1 || port > 65535) fail('port', port, 'a TCP port is 1-65535', 'pass the port the service listens on');
-    if (this.interval.toSeconds() < 1 || this.interval.toSeconds() > 3600 || !Number.isInteger(this.interval.toSeconds())) {
-      fail('interval', this.interval, 'a check runs every 1 second to 1 hour, in whole seconds', 'use Duration.seconds(30)');
+    // Prometheus marks a series stale 5 minutes after its last scrape: a check scraped less often than that would have
+    // no data between its runs (MonitoringDataMissing firing every cycle) and a down alert that never holds for long.
+    if (this.interval.toSeconds() < 1 || this.interval.toSeconds() > 120 || !Number.isInteger(this.interval.toSeconds())) {
+      fail('interval', this.interval, 'a check runs every 1 second to 2 minutes, in whole seconds (Prometheus drops a series 5 minutes after its last scrape, so a slower check has no data between its runs)',
+        'use Duration.seconds(30)');
     }
     if (this.timeout.toSeconds() < 1 || this.timeout.isLongerThan(this.interval) || !Number.isInteger(this.timeout.toSeconds())) {
       fail('timeout', this.timeout, `a probe times out after 1 second at least and the interval (${this.interval}) at most, in whole seconds`, 'use Duration.seconds(10)');
