@@ -51,6 +51,17 @@ describe('the on-machine tooling', () => {
     expect(fs.existsSync(root.path('/etc/sovereign-monitoring/alertmanager.yml'))).toBe(false);
   });
 
+  test('setup alertmanager refuses a URL on another port than the declared one, or not https, without printing the secret', () => {
+    // Alerts to port 8443 would be dropped by the egress allowlist, which opens the declared port (443) only.
+    const port = production({ ...FAKE_SECRETS, monitoring_webhook_ops: 'https://chat.acme.eu:8443/hooks/secret-token-value' }).setup('alertmanager');
+    expect(port.status).not.toBe(0);
+    expect(port.output).toMatch(/the URL in monitoring_webhook_ops uses port 8443, not the declared 443; the egress allowlist lets only port 443 to chat\.acme\.eu through/);
+    const clear = production({ ...FAKE_SECRETS, monitoring_deadman_ping_url_production: 'http://hc-ping.com/secret-token-value' }).setup('alertmanager');
+    expect(clear.status).not.toBe(0);
+    expect(clear.output).toMatch(/the URL in monitoring_deadman_ping_url_production is not https:\/\/; its token would travel in clear text/);
+    for (const result of [port, clear]) expect(result.output).not.toContain('secret-token-value');
+  });
+
   test('setup alertmanager refuses an empty secret, exiting non-zero so that the rollout fails the deploy (first deploy included)', () => {
     const root = production({ ...FAKE_SECRETS, monitoring_deadman_ping_url_production: '' });
     expect(root.setup('alertmanager')).toEqual({ status: 1, output: expect.stringMatching(/the secret monitoring_deadman_ping_url_production is empty: set its Terraform variable/) });

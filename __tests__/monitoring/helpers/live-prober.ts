@@ -94,8 +94,8 @@ export async function startLiveProber(options: LiveProberOptions = {}): Promise<
     error_monitoring_dsn: 'https://0123456789abcdef0123456789abcdef@errors.acme.eu/1',
   }, 'monitoring-live-');
   const check = production.monitoring.checks[0].name;
-  // Where the machine would resolve DNS, the test points at loopback.
-  root.override('/etc/sovereign-monitoring/secrets/expected', /(hc-ping\.com|chat\.acme\.eu)$/m, '127.0.0.1');
+  // Where the machine would resolve DNS, the test points at loopback, and its receiver speaks plain HTTP on its own port.
+  root.override('/etc/sovereign-monitoring/secrets/expected', /(hc-ping\.com|chat\.acme\.eu) 443 https$/gm, `127.0.0.1 ${receiver.port} http`);
   root.override('/etc/sovereign-monitoring/prometheus.yml', 'http://test.acme.eu/health', `http://127.0.0.1:${target.port}/health`);
   const am = '/etc/sovereign-monitoring/alertmanager.yml.in';
   const watchdog = /(receiver: "deadmansswitch"\n\s+group_wait: "0s"\n\s+group_interval: )"([^"]+)"(\n\s+repeat_interval: )"([^"]+)"/;

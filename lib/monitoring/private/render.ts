@@ -449,11 +449,17 @@ export function renderAlertmanagerTemplate(model: ProberModel): string {
   return HEADER('Alertmanager configuration template', model) + yaml;
 }
 
-/** The lines of `secrets/expected`: variable, kind (`url` goes into the configuration, `password` into a file) and the declared host. */
+/**
+ * The lines of `secrets/expected`: variable, kind (`url` goes into the configuration, `password` into a file), the
+ * declared host, and for a URL its declared port and scheme: the egress allowlist opens that port alone, and a
+ * URL's token must not travel in clear text.
+ */
 export function expectedSecrets(model: ProberModel): string {
   const lines = [
-    `${model.deadmanVariable} url ${model.deadMansSwitch.hostname}`,
-    ...receiversOf(model).map((r) => `${r.secretVariableName} ${r.kind === AlertReceiverKind.WEBHOOK ? 'url' : 'password'} ${r.hostname}`),
+    `${model.deadmanVariable} url ${model.deadMansSwitch.hostname} ${model.deadMansSwitch.port} https`,
+    ...receiversOf(model).map((r) => (r.kind === AlertReceiverKind.WEBHOOK
+      ? `${r.secretVariableName} url ${r.hostname} ${r.port} https`
+      : `${r.secretVariableName} password ${r.hostname}`)),
   ];
   return `${lines.join('\n')}\n`;
 }

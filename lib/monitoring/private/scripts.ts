@@ -100,7 +100,7 @@ def alertmanager():
         config = f.read()
     with open(ETC + "/secrets/expected") as f:
         expected = [line.split() for line in f if line.strip()]
-    for name, kind, host in expected:
+    for name, kind, host, *url_rules in expected:
         value = secret(name)
         if kind == "password":
             write("%s/secrets/%s" % (ETC, name), value, 0o640, "prometheus")
@@ -108,6 +108,19 @@ def alertmanager():
         if host_of(value) != host:
             fail("the URL in %s points to %r, not to the declared host %s; the egress allowlist lets only %s through"
                  % (name, host_of(value), host, host))
+        if url_rules:
+            port, scheme = int(url_rules[0]), url_rules[1]
+            try:
+                parts = urllib.parse.urlsplit(value)
+                actual_port = parts.port or {"https": 443, "http": 80}.get(parts.scheme, 0)
+            except ValueError:
+                parts, actual_port = None, 0
+            # Only the scheme and port are named: the rest of the URL is the secret.
+            if parts is None or parts.scheme != scheme:
+                fail("the URL in %s is not %s://; its token would travel in clear text" % (name, scheme))
+            if actual_port != port:
+                fail("the URL in %s uses port %d, not the declared %d; the egress allowlist lets only port %d to %s through"
+                     % (name, actual_port, port, port, host))
         placeholder = '"__SECRET_%s__"' % name
         if placeholder not in config:
             fail("the configuration has no place for " + name)
