@@ -14,7 +14,7 @@ export interface WebhookReceiverOptions {
   /**
    * The host the webhook URL points to, such as `chat.example.eu`. The URL itself is a secret and
    * arrives only at plan time, so the egress allowlist of the prober is built from this name; the
-   * setup on the machine refuses a URL whose host differs.
+   * setup on the machine refuses a URL whose host or port differs, or that is not https.
    */
   readonly hostname: string;
   /**

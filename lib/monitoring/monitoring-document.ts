@@ -112,7 +112,7 @@ export function monitoringPhaseDocument(phase: Phase): string {
     '## Changing it',
     '',
     "The configuration travels in each machine's bundle, which every deploy that changes it rolls out over SSH without replacing the server. "
-      + 'A setup that finds a secret empty or pointing to an undeclared host exits non-zero: the rollout fails the deploy with the variable\'s name (never its value) and the machine keeps its previous version. '
+      + 'A setup that finds a secret empty, or a URL pointing to an undeclared host or port or not https, exits non-zero: the rollout fails the deploy with the variable\'s name (never its value) and the machine keeps its previous version. '
       + 'On a first deploy nothing of the monitoring runs then, and a ping service never pings stays "new" and silent: the failed deploy is the signal, so watch the first deploy and check that each dead-man check turned "up". '
       + 'After a change, test the receivers as root on the prober: `amtool alert add Test severity=warning --alertmanager.url=http://127.0.0.1:9093 --http.config.file=/etc/sovereign-monitoring/web/amtool.yml`.',
     '',
