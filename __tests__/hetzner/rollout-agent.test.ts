@@ -117,6 +117,21 @@ describe('the rollout agent', () => {
     expect(m.systemctl()).toEqual(['disable --now acme-job.timer', 'daemon-reload']);
   });
 
+  test("restarts a Debian unit whose drop-in the bundle no longer has, so it stops running with the bundle's settings", () => {
+    const m = machine();
+    const prober: BundlePart = {
+      name: 'prober',
+      files: [{ path: '/etc/systemd/system/prometheus-alertmanager.service.d/50-sovereign.conf', content: '[Service]\nExecStart=\nExecStart=/usr/bin/prometheus-alertmanager --config.file=/etc/acme/am.yml\n' }],
+      commands: [['systemctl', 'restart', 'prometheus-alertmanager']],
+    };
+    m.apply([app('a=1\n'), prober]);
+    // The prober moved to a machine of its own (Phase 3): this machine's Alertmanager must not keep pinging as it.
+    const run = m.apply([app('a=1\n')]);
+    expect(run.status).toBe(0);
+    expect(m.read('/etc/systemd/system/prometheus-alertmanager.service.d/50-sovereign.conf')).toBeUndefined();
+    expect(m.systemctl()).toEqual(['daemon-reload', 'try-restart prometheus-alertmanager.service']);
+  });
+
   test('fails on a bundle that does not match the expected version, before touching anything', () => {
     const m = machine();
     const first = m.apply([app('a=1\n')]);

@@ -393,6 +393,7 @@ def apply_locked(version, incoming, current):
         if any(p.startswith(UNIT_DIR) for p in touched):
             daemon_reload()
         run_parts(parts_to_run(bundle, set(touched), previous_parts), previous_root)
+        restart_undropped(removed, files)
     except Exception as e:
         failure = e if isinstance(e, Failure) else Failure("switch to the new files", describe(e), "fix the cause shown above and deploy again")
         if roll_back(touched, previous_root, old_bundle, failure):
@@ -407,6 +408,22 @@ def apply_locked(version, incoming, current):
     }, indent=1).encode(), 0o600)
     end_activation()
     return "%s now runs bundle %s: %d files changed, %d removed" % (bundle["machine"], version[:19], len(changed), len(removed))
+
+
+def restart_undropped(removed, files):
+    """A unit that lost a drop-in of the bundle (a Debian daemon the bundle had reconfigured, such as a prober
+    moved to another machine) runs with it until restarted: daemon-reload alone changes no running process."""
+    units = set()
+    for path in removed:
+        rest = path[len(UNIT_DIR):]
+        unit = rest.split("/")[0][:-2] if path.startswith(UNIT_DIR) and rest.count("/") == 1 and rest.split("/")[0].endswith(".d") else ""
+        if unit.endswith(UNIT_SUFFIXES) and UNIT_DIR + unit not in files:
+            units.add(unit)
+    if units:
+        code, out = run(["systemctl", "try-restart"] + sorted(units))
+        if code != 0:
+            raise Failure("restart " + " ".join(sorted(units)), "systemctl try-restart exited %d:\\n%s" % (code, tail(out)),
+                          "check the units' own configuration (journalctl -u <unit>), then deploy again")
 
 
 def end_activation():
