@@ -4,6 +4,8 @@ import {
   Environment, FirewallRule, Location, Machine, PostgresDatabase, PostgresTuning, PostgresVersion, SecretVariable, ServerType, SshKey,
 } from '../../lib';
 import { synthDatabase } from './helpers/fixture';
+import { waitForAddressCommand } from '../../lib/database/private/render';
+import { spawnSync } from 'child_process';
 
 const DROP_IN = '/etc/postgresql/15/main/conf.d/50-sovereign.conf';
 
@@ -86,6 +88,18 @@ describe('PostgresDatabase', () => {
     const unitDropIn = bundle.files.get('/etc/systemd/system/postgresql@.service.d/50-sovereign-network.conf')!.content!;
     expect(unitDropIn).toMatch(/^RequiresMountsFor=\/srv\/postgresql$/m);
     expect(synthDatabase({}).bundle.files.get('/etc/systemd/system/postgresql@.service.d/50-sovereign-network.conf')!.content).not.toContain('RequiresMountsFor');
+  });
+
+  test('after a reboot the server waits for its private address (up to 2 minutes), so it does not start on localhost alone', () => {
+    const unitDropIn = synthDatabase({}).bundle.files.get('/etc/systemd/system/postgresql@.service.d/50-sovereign-network.conf')!.content!;
+    const line = /^ExecStartPre=-(.*)$/m.exec(unitDropIn)![1];
+    expect(line).toContain('grep -qF " 10.0.1.2/"');
+    // The command as systemd runs it ($$ is its escape of $): done at once for an address this machine has, and
+    // failing (ignored by the '-') after its limit for one it has not.
+    const asRun = (command: string) => command.replace(/\$\$/g, '$');
+    const run = (command: string) => spawnSync('sh', ['-c', asRun(command)], { encoding: 'utf8', timeout: 20_000 });
+    expect(run(line.replace('10.0.1.2', '127.0.0.1')).status).toBe(0);
+    expect(run(waitForAddressCommand('192.0.2.254', 1)).status).toBe(1);
   });
 
   test('refuses an address outside the subnet, a public subnet, a plain variable, and the superuser as app role', () => {

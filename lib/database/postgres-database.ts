@@ -164,7 +164,7 @@ export class PostgresDatabase extends Construct {
       files: [
         { path: `${conf}/conf.d/50-sovereign.conf`, content: renderDropIn(input), owner: 'postgres:postgres', permissions: '0644' },
         { path: `${conf}/pg_hba.conf`, content: renderHba(input), owner: 'postgres:postgres', permissions: '0640' },
-        { path: `/etc/systemd/system/postgresql@.service.d/50-sovereign-network.conf`, content: renderUnitDropIn(props.dataVolume?.mountPath) },
+        { path: `/etc/systemd/system/postgresql@.service.d/50-sovereign-network.conf`, content: renderUnitDropIn(this.privateAddress, props.dataVolume?.mountPath) },
         { path: POSTGRES_FILES.passwordFile, content: `${props.password.stringValue}\n`, permissions: '0600' },
         {
           path: SETUP_CONF,

@@ -84,7 +84,7 @@ export function renderSetupConf(input: RenderInput & { passwordFile: string; pas
  * The server waits for the network, so the private address exists when it binds; and for the volume its data
  * lives on, which fstab mounts with `nofail` (so nothing else orders the mount before the server).
  */
-export function renderUnitDropIn(volumeMountPath?: string): string {
+export function renderUnitDropIn(privateAddress: string, volumeMountPath?: string): string {
   return [
     '# Rendered by cdktf-sovereign-hetzner: listen_addresses names the private address, which appears',
     '# only once the private network is up; without this the server would start on localhost alone.',
@@ -97,5 +97,18 @@ export function renderUnitDropIn(volumeMountPath?: string): string {
       `RequiresMountsFor=${volumeMountPath}`,
     ]),
     '',
+    '[Service]',
+    "# network-online.target does not wait for Hetzner's private network: wait for the address itself, up to",
+    '# 2 minutes (Debian\'s unit has no start timeout), then start anyway, on localhost (backups, drill).',
+    `ExecStartPre=-${waitForAddressCommand(privateAddress, 120)}`,
+    '',
   ].join('\n');
+}
+
+/**
+ * A command, as a unit file writes it (`$$` is systemd's escape of `$`), that exits 0 once `address` is on an
+ * interface, or 1 after about `seconds`.
+ */
+export function waitForAddressCommand(address: string, seconds: number): string {
+  return `/bin/sh -c 'i=0; until ip -o addr show | grep -qF " ${address}/"; do i=$$((i+1)); [ $$i -le ${seconds} ] || exit 1; sleep 1; done'`;
 }
