@@ -304,10 +304,9 @@ function checkProductProps(at: string, props: ProductProps): void {
   // Location.of('fra1') gives a location that is not in the catalog: say so here, once, not as an EU question per resource.
   const placed: Array<[string, unknown]> = [['location', props.location], ['stateLocation', props.stateLocation],
     ...Object.entries(props.locations ?? {}).map(([environment, l]): [string, unknown] => [`locations.${environment}`, l])];
-  for (const [prop, location] of placed) {
-    if (location === undefined) continue;
-    if (!(location instanceof Location)) failAt(at, prop, location, 'it is not a Location', 'use Location.FSN1, Location.NBG1 or Location.HEL1');
-    if (!location.isKnown) failAt(at, prop, location.name, 'it is not a Hetzner location', 'use Location.FSN1, Location.NBG1 or Location.HEL1');
+  for (const [prop, value] of placed) {
+    const location = optionalInstance(at, prop, value, Location, 'use Location.FSN1, Location.NBG1 or Location.HEL1', 'a Location');
+    if (location && !location.isKnown) failAt(at, prop, location.name, 'it is not a Hetzner location', 'use Location.FSN1, Location.NBG1 or Location.HEL1');
   }
   optionalInstance(at, 'staging', props.staging, StagingMode, 'use StagingMode.reuseTestMachine() or StagingMode.fromProductionSnapshot()', 'a StagingMode');
   optionalArray(at, 'earlyAdoptions', props.earlyAdoptions, "list { component, reason }", (a, prop) => {

@@ -415,8 +415,10 @@ def restart_undropped(removed, files):
     moved to another machine) runs with it until restarted: daemon-reload alone changes no running process."""
     units = set()
     for path in removed:
-        rest = path[len(UNIT_DIR):]
-        unit = rest.split("/")[0][:-2] if path.startswith(UNIT_DIR) and rest.count("/") == 1 and rest.split("/")[0].endswith(".d") else ""
+        directory = os.path.dirname(path)  # /etc/systemd/system/<unit>.d for a drop-in
+        if os.path.dirname(directory) + "/" != UNIT_DIR or not directory.endswith(".d"):
+            continue
+        unit = os.path.basename(directory)[:-len(".d")]
         if unit.endswith(UNIT_SUFFIXES) and UNIT_DIR + unit not in files:
             units.add(unit)
     if units:
