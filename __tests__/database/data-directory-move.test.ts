@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'child_process';
+import { execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -89,8 +89,25 @@ describeReal('moving the data directory to a volume', () => {
     }
   });
 
-  test('moves the cluster with its data, keeps the old directory, and starts from the volume', () => {
-    const run = setup();
+  test('moves the cluster with its data, keeps the old directory, and starts from the volume', async () => {
+    // As in production when a volume comes later: the server runs from the root disk with the app's session open,
+    // and the configuration already names the volume, so stopping the cluster the configuration names fails.
+    const data = path.join(root, 'var/lib/postgresql/15/main');
+    pgCtl('-D', data, '-l', path.join(root, 'var/log/postgresql/before.log'), '-w', '-o', `-c unix_socket_directories=${path.join(root, 'var/run/postgresql')} -c listen_addresses=`, 'start');
+    const session = spawn('ip', ['netns', 'exec', ns.db, 'runuser', '-u', 'postgres', '--', `${PG_BIN}/psql`, '-X', '-h', path.join(root, 'var/run/postgresql'), '-d', 'postgres'],
+      { stdio: ['pipe', 'pipe', 'pipe'] });
+    let sessionOut = '';
+    session.stdout.on('data', (d: Buffer) => { sessionOut += d.toString(); });
+    session.stdin.write("SELECT 'session ' || 'open';\n");
+    for (let i = 0; i < 100 && !sessionOut.includes('session open'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(sessionOut).toContain('session open');
+    let run: ReturnType<typeof setup>;
+    try {
+      run = setup();
+    } finally {
+      session.stdin.end();
+      session.kill();
+    }
     expect(run.out).toMatch(/moving the cluster from \/var\/lib\/postgresql\/15\/main to \/srv\/postgresql\/15\/main/);
     expect(run.code).toBe(0);
     expect(sql('SHOW data_directory')).toBe(path.join(mount(), '15/main'));

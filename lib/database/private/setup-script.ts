@@ -69,6 +69,22 @@ def holds_files(directory):
         return False
 
 
+def pg_ctl(conf, *args):
+    return run(["runuser", "-u", conf["osUser"], "--", conf["bin"] + "/pg_ctl"] + list(args), check=False)
+
+
+def server_runs_from(conf, directory):
+    return pg_ctl(conf, "status", "-D", directory).returncode == 0
+
+
+def stop_server_running_from(conf, directory):
+    # The rollout has already pointed the configuration at the new directory, so Debian's unit would try to stop a
+    # cluster there, fail, and leave systemd to send SIGTERM: a smart shutdown that waits for the app's sessions to
+    # end, up to the unit's hour. Stop the server by the directory it runs from, ending sessions (fast).
+    if server_runs_from(conf, directory):
+        pg_ctl(conf, "stop", "-D", directory, "-m", "fast", "-w", "-t", "300")
+
+
 def place_data_directory(conf):
     target = ROOT + conf["dataDirectory"]
     source = ROOT + conf["packageDataDirectory"]
@@ -92,7 +108,11 @@ def place_data_directory(conf):
         fail("no PostgreSQL %s cluster in %s to move" % (major, conf["packageDataDirectory"]),
              "restore the database from the backups into the new directory (docs/database.md)")
     log("moving the cluster from %s to %s (server stopped meanwhile)" % (conf["packageDataDirectory"], conf["dataDirectory"]))
+    stop_server_running_from(conf, source)
     run(conf["service"]["stop"])
+    if server_runs_from(conf, source):
+        fail("PostgreSQL still runs from %s; a copy of a running cluster is not a backup of it" % conf["packageDataDirectory"],
+             "stop it (runuser -u %s -- %s/pg_ctl stop -D %s -m fast) and deploy again" % (conf["osUser"], conf["bin"], conf["packageDataDirectory"]))
     parent = os.path.dirname(target)
     os.makedirs(parent, exist_ok=True)
     staging = target + ".incoming"
