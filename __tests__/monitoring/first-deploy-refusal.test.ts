@@ -1,10 +1,8 @@
 import { spawnSync } from 'child_process';
 import { Testing } from 'cdktf';
-import { AgentMachine, AgentRun } from '../setup/agent-machine';
-import { synthesizedBundle } from '../../testing/bundle';
+import { FreshMachine } from './helpers/fresh-machine';
 import { productFixture } from './helpers/fixture';
-import { renderTemplate, variableValues } from './helpers/machine-files';
-import { BUILT_FOR_SERVER_ID, FAKE_SECRETS } from './helpers/machine-root';
+import { FAKE_SECRETS } from './helpers/machine-root';
 import { describeWithRealParts, MACHINE_PYTHON } from '../setup/real-parts';
 
 // The day-2 path of a first deployment whose monitoring setup refuses a secret: production's bundle
@@ -20,34 +18,6 @@ const describeWithPython = describeWithRealParts(python, 'the first-deploy refus
 const SERVER = 'acme-production-app';
 /** The check's key: the part of the ping URL that must never be printed. */
 const PING_KEY = '5f0c3b1e-0000-4000-8000-00000000f1a9';
-
-/** What the deploy delivers: the bundle payload and its version, from the synthesized stack. */
-function deliveryOf(json: any): { payload: string; version: string; templates: Map<string, string> } {
-  for (const resource of Object.values<any>(json.resource.terraform_data)) {
-    const file = (resource.provisioner ?? []).map((p: any) => p.file).find((f: any) => f && String(f.destination).endsWith('/bundle.gz.b64'));
-    if (!file) continue;
-    const bundle = synthesizedBundle({ resource: { terraform_data: { r: resource } } }, SERVER);
-    const templates = new Map([...bundle.files.values()].filter((f) => f.template !== undefined).map((f) => [f.path, f.template!] as const));
-    return { payload: String(file.content), version: bundle.version, templates };
-  }
-  throw new Error(`no rollout of ${SERVER}`);
-}
-
-class FreshMachine extends AgentMachine {
-  constructor() {
-    super('monitoring-first-deploy-');
-  }
-
-  /** One deploy: the provisioners' files, then `sovereign-rollout apply`, with the secrets as Terraform renders them. */
-  public deploy(json: any, secrets: Record<string, string>): AgentRun {
-    const { payload, version, templates } = deliveryOf(json);
-    const values = new Proxy(variableValues(secrets), {
-      get: (target, key: string) => target[key] ?? (/^hcloud_server\.[\w-]+\.id$/.test(key) ? BUILT_FOR_SERVER_ID : undefined),
-    });
-    const inputs = Object.fromEntries([...templates].map(([p, template]) => [p, renderTemplate(template, values)]));
-    return this.deliver(payload, version, inputs);
-  }
-}
 
 describeWithPython("a first deployment whose monitoring setup refuses a secret", () => {
   // Production without its backups: their jobs are another suite's; the monitoring's parts are all here.

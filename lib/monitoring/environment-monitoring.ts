@@ -20,7 +20,7 @@ import { AlertSeverity } from './monitoring-alert';
 import { MonitoringPlan } from './monitoring-plan';
 import { guardOnClone } from '../hetzner/private/machine-identity';
 import {
-  AMTOOL_CONFIG, ETC, PORTS, PROMETHEUS_WATCH, PROMETHEUS_WATCH_CONFIG, PROMETHEUS_WATCH_UNIT, REDACT_LOG, SECRETS, SERVICES, SETUP, UNITS, WEB_CONFIG, WEB_PASSWORD,
+  AMTOOL_CONFIG, ETC, PORTS, PROBER_UNITS, PROMETHEUS_WATCH, PROMETHEUS_WATCH_CONFIG, PROMETHEUS_WATCH_UNIT, REDACT_LOG, SECRETS, SERVICES, SETUP, UNITS, WEB_CONFIG, WEB_PASSWORD,
 } from './private/paths';
 import { MonitoringProfile, profileFor, ProberResources, proberResources } from './private/profile';
 import {
@@ -148,6 +148,12 @@ export class EnvironmentMonitoring extends Construct {
       if (this.profile.hostMetrics) Component.declare(this, Component.HOST_OBSERVABILITY);
 
       for (const machine of this.watchedMachines) this.addNodeExporter(machine, machine !== prober);
+      const derivedFromSecrets = [`${ETC}/alertmanager.yml`, WEB_PASSWORD, WEB_CONFIG,
+        ...receiversOf(this.model()).filter((r) => r.kind === AlertReceiverKind.EMAIL).map((r) => `${SECRETS}/${r.secretVariableName}`)];
+      // A machine that probed before (Phase 2's app machine) stops doing so once the monitoring machine takes over.
+      for (const machine of this.watchedMachines.filter((m) => m !== prober)) {
+        machine.addBundlePart({ name: 'sovereign-monitoring no prober here', commands: [[SETUP, 'retire-prober', ...derivedFromSecrets]] });
+      }
 
       const deadmanVariable = plan.deadMansSwitch.secretVariableNameFor(props.environment);
       const deadman = secret(deadmanVariable,
@@ -195,11 +201,7 @@ export class EnvironmentMonitoring extends Construct {
       });
       // On a clone of this machine: the daemons are Debian's units (not files of the bundle), and the
       // setup derived these files from the secrets.
-      guardOnClone(prober, {
-        units: [SERVICES.prometheus.unit, SERVICES.alertmanager.unit, SERVICES.blackbox.unit].map((u) => `${u}.service`),
-        files: [`${ETC}/alertmanager.yml`, WEB_PASSWORD, WEB_CONFIG,
-          ...receivers.filter((r) => r.kind === AlertReceiverKind.EMAIL).map((r) => `${SECRETS}/${r.secretVariableName}`)],
-      });
+      guardOnClone(prober, { units: PROBER_UNITS.map((u) => `${u}.service`), files: derivedFromSecrets });
       this.allowAlertEgress(prober, receivers);
       // The monitoring declares its own destinations, so the prober's egress allowlist holds them whoever builds the stack.
       for (const c of this.checks) EgressAllowlist.requireHostnames(prober, [c.hostname], `uptime check ${c.name}`, c.port);

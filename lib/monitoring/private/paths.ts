@@ -33,3 +33,6 @@ export const SERVICES = {
   blackbox: { package: 'prometheus-blackbox-exporter', unit: 'prometheus-blackbox-exporter', binary: '/usr/bin/prometheus-blackbox-exporter' },
   node: { package: 'prometheus-node-exporter', unit: 'prometheus-node-exporter', binary: '/usr/bin/prometheus-node-exporter' },
 } as const;
+
+/** The units of the prober's daemons, on the machine that probes (SERVICES above). */
+export const PROBER_UNITS: readonly string[] = [SERVICES.prometheus.unit, SERVICES.alertmanager.unit, SERVICES.blackbox.unit];

@@ -3,6 +3,8 @@
 // are by the live test (__tests__/monitoring). SOVEREIGN_ROOT moves every path under a directory,
 // which only the tests do.
 
+import { PROBER_UNITS } from './paths';
+
 /**
  * `sovereign-monitoring-setup <action>`, run by cloud-init at first boot (idempotent):
  * - `unpack`: writes the files of the compressed bundle cloud-init wrote (configuration, job hook);
@@ -12,11 +14,13 @@
  *   refuses a URL whose host is not the declared one (the egress allowlist would block it);
  * - `watch`: hooks the job units listed in `watched-units` (backups, restore drill) so that every
  *   run records its outcome for node exporter's textfile collector, and records when watching began;
- * - `error-monitoring <environment> <hosts>`: writes the DSN into the applications' environment file.
+ * - `error-monitoring <environment> <hosts>`: writes the DSN into the applications' environment file;
+ * - `retire-prober <files>`: on a machine that is not the prober (any longer), stops and disables the
+ *   prober's Debian daemons if installed and removes the files the setup derived from its secrets.
  */
 export const SETUP_SCRIPT = `#!/usr/bin/python3
 # sovereign-monitoring-setup, rendered by cdktf-sovereign-hetzner. Secrets never reach argv or logs.
-import base64, grp, json, os, secrets, sys, time, urllib.parse, warnings
+import base64, grp, json, os, secrets, subprocess, sys, time, urllib.parse, warnings
 
 ROOT = os.environ.get("SOVEREIGN_ROOT", "")
 ETC = ROOT + "/etc/sovereign-monitoring"
@@ -148,9 +152,24 @@ def error_monitoring(environment, hosts):
     write(ROOT + "/etc/sovereign/error-monitoring.env", "SENTRY_DSN=%s\\nSENTRY_ENVIRONMENT=%s\\n" % (dsn, environment), 0o600)
 
 
-actions = {"unpack": unpack, "alertmanager": alertmanager, "watch": watch, "error-monitoring": error_monitoring}
+def retire_prober(*derived):
+    # The prober runs on another machine now (Phase 3's monitoring machine). Its Debian daemons would go on here
+    # with the packages' defaults, holding memory the app needs, and the files made from the alert secrets would
+    # stay. Both go; the metrics history stays in /var/lib/prometheus.
+    for unit in ${JSON.stringify(PROBER_UNITS)}:
+        if any(os.path.exists("%s%s/%s.service" % (ROOT, d, unit)) for d in ("/lib/systemd/system", "/usr/lib/systemd/system")):
+            p = subprocess.run(["systemctl", "disable", "--now", unit + ".service"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            if p.returncode != 0:
+                fail("systemctl disable --now %s.service exited %d: %s" % (unit, p.returncode, p.stdout.decode("utf-8", "replace").strip()[-400:]))
+    for path in derived:
+        if os.path.lexists(ROOT + path):
+            os.unlink(ROOT + path)
+            print("sovereign-monitoring-setup: removed %s (the prober runs elsewhere)" % path)
+
+
+actions = {"unpack": unpack, "alertmanager": alertmanager, "watch": watch, "error-monitoring": error_monitoring, "retire-prober": retire_prober}
 if len(sys.argv) < 2 or sys.argv[1] not in actions:
-    fail("usage: sovereign-monitoring-setup unpack | alertmanager | watch | error-monitoring <environment> <hosts>")
+    fail("usage: sovereign-monitoring-setup unpack | alertmanager | watch | error-monitoring <environment> <hosts> | retire-prober <files>")
 actions[sys.argv[1]](*sys.argv[2:])
 `;
 
