@@ -1,5 +1,6 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { HcloudApiClient } from '../lib/environments/hcloud-api-client';
 import { EnvironmentRecord } from '../lib/environments/product-documents';
@@ -43,7 +44,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const [command, sub] = args.positional;
     if (command === 'staging' && (sub === 'list' || sub === 'delete-expired')) return await staging(sub, args, io);
     if (command === 'snapshot') return await snapshot(args, io);
-    if (command === 'release') return release(args, io);
+    if (command === 'release') return await release(args, io);
     if (command === 'init') return await initCommand(argv.slice(1), io);
     if (command === 'check') return checkCommand(argv.slice(1), io);
     if (command === 'cost') return costCommand(argv.slice(1), io);
@@ -99,7 +100,7 @@ async function snapshot(args: ParsedArgs, io: CliIo): Promise<number> {
   return 0;
 }
 
-function release(args: ParsedArgs, io: CliIo): number {
+function release(args: ParsedArgs, io: CliIo): Promise<number> | number {
   const product = stringFlag(args, 'product');
   const outdir = stringFlag(args, 'out', 'cdktf.out');
   const file = path.join(outdir, 'products', product, 'environments.json');
@@ -135,25 +136,49 @@ function release(args: ParsedArgs, io: CliIo): number {
     steps.forEach((step, i) => io.out(`# ${i + 1}. ${step.title}${step.cleanup ? ' (also runs if the rehearsal fails)' : ''}\n${shellLine(step)}`));
     return 0;
   }
-  return runSteps(steps, io);
+  return runSteps(steps, io, expires);
 }
 
-function runSteps(steps: readonly ReleaseStep[], io: CliIo): number {
+/** The signals that stop a release: Ctrl-C, a CI job's cancel, a closed terminal. */
+const STOPPING_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpiresAt: string): Promise<number> {
   let snapshotId: string | undefined;
   let failed = false;
-  for (const [i, step] of steps.entries()) {
-    if (failed && !step.cleanup) continue;
-    const command = step.command.map((a) => (snapshotId ? a.replace(SNAPSHOT_ID, snapshotId) : a));
-    io.out(`==> ${i + 1}. ${step.title}`);
-    const result = spawnSync(command[0], command.slice(1), {
-      env: { ...io.env, ...step.env }, stdio: step.producesSnapshotId ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8',
-    });
-    if (result.status !== 0) {
-      io.err(`step ${i + 1} (${step.title}) failed with exit code ${result.status ?? result.signal}`);
-      failed = true;
-      continue;
+  // Node's default for these signals ends the process at once, mid-step, with staging up. Caught, the step under
+  // way ends (a terminal's Ctrl-C reaches it too), and only the clean-up steps follow.
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    io.err(interrupted
+      ? `release: ${signal} again: the clean-up steps still run (staging left up expires on ${stagingExpiresAt}; \`staging delete-expired --yes\` deletes it then)`
+      : `release: ${signal}: the step under way ends, then only the clean-up steps run (staging down); production is not deployed`);
+    interrupted = interrupted ?? signal;
+  };
+  STOPPING_SIGNALS.forEach((s) => process.on(s, onSignal));
+  try {
+    for (const [i, step] of steps.entries()) {
+      if ((failed || interrupted) && !step.cleanup) continue;
+      const command = step.command.map((a) => (snapshotId ? a.replace(SNAPSHOT_ID, snapshotId) : a));
+      io.out(`==> ${i + 1}. ${step.title}`);
+      const result = spawnSync(command[0], command.slice(1), {
+        env: { ...io.env, ...step.env }, stdio: step.producesSnapshotId ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8',
+      });
+      // A signal that came during the step waits for the event loop: let it in before deciding what runs next.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (result.status !== 0) {
+        io.err(`step ${i + 1} (${step.title}) failed with exit code ${result.status ?? result.signal}`);
+        if (step.cleanup) io.err(`staging may still be up. Fix: run ${shellLine({ ...step, command })} (or let it expire on ${stagingExpiresAt}: \`staging delete-expired --yes\` deletes it then)`);
+        failed = true;
+        continue;
+      }
+      if (step.producesSnapshotId) snapshotId = String(result.stdout).trim();
     }
-    if (step.producesSnapshotId) snapshotId = String(result.stdout).trim();
+  } finally {
+    STOPPING_SIGNALS.forEach((s) => process.off(s, onSignal));
+  }
+  if (interrupted) {
+    io.err(`release stopped by ${interrupted}: production was not deployed.`);
+    return 128 + os.constants.signals[interrupted];
   }
   if (failed) io.err('release stopped: production was not deployed.');
   return failed ? 1 : 0;

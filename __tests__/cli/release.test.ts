@@ -1,8 +1,10 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdktf';
 import { runCli } from '../../cli/run-cli';
+import { javascriptEntry } from '../../testing/harness/transpile-cache';
 import { phase1Pilot } from '../../examples/phase1-pilot';
 import { phase2PayingCustomers } from '../../examples/phase2-paying-customers';
 
@@ -126,6 +128,32 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
       'STAGING_EXPIRES_AT=2026-11-28 cdktf destroy phase1-pilot-staging --auto-approve',
       'STAGING_EXPIRES_AT= cdktf deploy phase1-pilot-production --auto-approve',
     ]);
+  });
+
+  test('SIGTERM during the rehearsal (a cancelled CI job) still takes staging down, and never deploys production', () => {
+    // The CLI as a process of its own (jest's `process` is a copy, whose signal listeners the kernel never calls).
+    // The rehearsal passes, but its shell sends SIGTERM to the release while it runs.
+    const { bin, log } = fakeNpx();
+    const cli = spawnSync(process.execPath, [javascriptEntry(path.resolve(__dirname, '../../cli/main')), 'release', '--product', 'phase1-pilot', '--out', phase1,
+      '--rehearse', 'kill -TERM $PPID; sleep 0.5', '--now', '2026-11-25T09:00:00Z'], { env: { PATH: `${bin}:${process.env.PATH}` }, encoding: 'utf8' });
+    const calls = fs.readFileSync(log, 'utf8').trim().split('\n');
+    expect(cli.stderr).toMatch(/release: SIGTERM: the step under way ends, then only the clean-up steps run \(staging down\); production is not deployed/);
+    expect(calls[calls.length - 1]).toBe('STAGING_EXPIRES_AT=2026-11-28 cdktf destroy phase1-pilot-staging --auto-approve');
+    expect(calls.join('\n')).not.toMatch(/deploy phase1-pilot-production/);
+    expect(cli.stderr).toMatch(/release stopped by SIGTERM: production was not deployed/);
+    expect(cli.status).toBe(143);
+  });
+
+  test('a failed clean-up says how to take staging down by hand', async () => {
+    const { bin, log } = fakeNpx();
+    // `cdktf destroy` fails (an API error, say).
+    fs.appendFileSync(path.join(bin, 'npx'), 'case "$2 $3" in "destroy phase1-pilot-staging") exit 1;; esac\n');
+    const err: string[] = [];
+    const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'exit 3', '--now', '2026-11-25T09:00:00Z'],
+      { env: { PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
+    expect(code).toBe(1);
+    expect(fs.readFileSync(log, 'utf8')).toMatch(/cdktf destroy phase1-pilot-staging/);
+    expect(err.join('\n')).toMatch(/step 5 \(take staging down\) failed with exit code 1\nstaging may still be up\. Fix: run STAGING_EXPIRES_AT=2026-11-28 npx cdktf destroy phase1-pilot-staging --auto-approve \(or let it expire on 2026-11-28/);
   });
 
   test('a failed rehearsal takes staging down and never deploys production', async () => {
