@@ -188,6 +188,8 @@ describe('day-2 rollout of a production machine\'s bundle (stand-in provider, re
     expect(changed[0].before.triggers_replace.bundle).toBe(old);
     expect(changed[0].after.triggers_replace.bundle).toBe(bundleVersionOf(next));
     expect(changed[0].before.triggers_replace.inputs).not.toBe(changed[0].after.triggers_replace.inputs);
+    // The digest covers secrets, so it stays sensitive: the plan says that it changed, not what it is.
+    expect(changed[0].afterSensitive.triggers_replace.inputs).toBe(true);
     target.clearSystemctl();
     const run = ws.apply();
     expect(messages(run)).not.toMatch(/Error/);

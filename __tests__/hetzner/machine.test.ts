@@ -261,7 +261,7 @@ test('a machine with a bundle sends only the bootstrap in its user data; the bun
   const [rollout] = resourcesOf(json, 'terraform_data');
   expect(rollout.triggers_replace.bundle).toMatch(/^sha256:[0-9a-f]{64}$/);
   // The machine identity (the server id the bundle is built for) is a deploy-time input of every bundle.
-  expect(rollout.triggers_replace.inputs).toMatch(/^sha256:\$\{nonsensitive\(sha256\(join\("\\n", \[hcloud_server\.App_\w+\.id\]\)\)\)\}$/);
+  expect(rollout.triggers_replace.inputs).toMatch(/^sha256:\$\{sha256\(join\("\\n", \[hcloud_server\.App_\w+\.id\]\)\)\}$/);
   // Its steps run as root from a script in root's home, not from a world-writable one in /tmp.
   expect(rollout.connection).toEqual({
     type: 'ssh', host: expect.stringMatching(/^\$\{hcloud_primary_ip\.App_Ipv4_\w+\.ip_address\}$/), user: 'root', port: 22, timeout: '300s',

@@ -145,13 +145,14 @@ function inputsDocument(files: BundleFiles): string {
 }
 
 /**
- * What the plan shows when the inputs change: a digest of the referenced values, never the values
- * (`nonsensitive` applies to the hash only). The literal text around them is in the bundle version.
+ * What the plan shows when the inputs change: a digest of the referenced values, never the values. The
+ * literal text around them is in the bundle version. A digest of a sensitive value stays sensitive (the plan
+ * shows `~ inputs = (sensitive value)`): unsalted, it would let anyone with the plan test guesses of a secret.
  */
 function inputsDigest(files: BundleFiles): string {
   const references = [...files.values()].flatMap((f) => f.content.match(TOKEN) ?? []);
   if (references.length === 0) return 'none';
-  return `sha256:${Fn.nonsensitive(Fn.sha256(Fn.join('\n', references)))}`;
+  return `sha256:${Fn.sha256(Fn.join('\n', references))}`;
 }
 
 const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,2}$/;

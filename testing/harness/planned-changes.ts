@@ -19,6 +19,8 @@ export interface ResourceChange {
   readonly after: any;
   /** Mirrors `after` with `true` wherever a value is known only after apply; `{}` when all are known. */
   readonly afterUnknown: any;
+  /** Mirrors `after` with `true` wherever a value is sensitive (the plan shows `(sensitive value)`); `{}` when none is. */
+  readonly afterSensitive: any;
 }
 
 /**
@@ -39,6 +41,7 @@ export class PlannedChanges {
       before: rc.change?.before ?? null,
       after: rc.change?.after ?? null,
       afterUnknown: rc.change?.after_unknown ?? {},
+      afterSensitive: rc.change?.after_sensitive || {},
     }));
   }
 
