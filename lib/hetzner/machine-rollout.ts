@@ -56,7 +56,8 @@ const TOKEN = /\$\{TfToken\[[^\]]+\]\}/g;
  * checks, stages, switches and activates, or leaves the previous version running and fails the deploy.
  *
  * The plan says what changes in plain words: `triggers_replace.bundle` goes from one
- * `sha256:` version to the next, `triggers_replace.inputs` changes when a secret is rotated.
+ * `sha256:` version to the next, `triggers_replace.inputs` shows as a changed sensitive value when a
+ * secret is rotated.
  */
 export class MachineRollout extends Construct {
   /** The `terraform_data` resource whose provisioners roll the bundle out. */
@@ -145,9 +146,11 @@ function inputsDocument(files: BundleFiles): string {
 }
 
 /**
- * What the plan shows when the inputs change: a digest of the referenced values, never the values. The
- * literal text around them is in the bundle version. A digest of a sensitive value stays sensitive (the plan
- * shows `~ inputs = (sensitive value)`): unsalted, it would let anyone with the plan test guesses of a secret.
+ * What replaces the rollout when a deploy-time value changes: a digest of the referenced values. It stays
+ * as sensitive as they are, so the plan says `~ inputs = (sensitive value)` (only when it changed) and
+ * neither the plan nor the state's readable attributes carry it: an unsalted hash of a password (with
+ * the server id, which the plan shows beside it) is a password that can be guessed offline.
+ * The literal text around the references is in the bundle version.
  */
 function inputsDigest(files: BundleFiles): string {
   const references = [...files.values()].flatMap((f) => f.content.match(TOKEN) ?? []);
