@@ -1,3 +1,5 @@
+import * as http from 'http';
+import { AddressInfo } from 'net';
 import { runCli } from '../../cli/run-cli';
 import { freePort } from '../setup/ports';
 import { HcloudApiStandIn, StandInResource } from '../environments/hcloud-api-stand-in';
@@ -118,6 +120,63 @@ describe('cdktf-sovereign-hetzner staging', () => {
     expect(code).toBe(1);
     expect(err).toMatch(new RegExp(`cannot reach the Hetzner API: GET http://127\\.0\\.0\\.1:${closed}/v1/servers failed \\(ECONNREFUSED.*\\)\\. Fix: check the network and DNS from this machine, or HCLOUD_ENDPOINT`));
     expect(err).not.toContain('test-token');
+  });
+});
+
+// Audit (secrets): an error printed the API's answer as it came. A proxy, or an HCLOUD_ENDPOINT that is
+// not the Cloud API, that echoes the request printed the bearer token into the CI log; credentials in
+// HCLOUD_ENDPOINT were printed with every URL (and fetch refuses such a URL anyway).
+describe('the Hetzner commands never print the token or endpoint credentials', () => {
+  const TOKEN = 'Zq7tokenSentinel0123456789abcdefghijABCDEFGHIJ0123456789abcdefgh';
+  let echo: http.Server;
+  let port: number;
+  let answer: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+  beforeAll(async () => {
+    echo = http.createServer((req, res) => answer(req, res));
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    port = (echo.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise((resolve) => echo.close(resolve)));
+
+  async function cli(args: string[], endpoint: string) {
+    const lines: string[] = [];
+    const code = await runCli(args, { env: { HCLOUD_TOKEN: TOKEN, HCLOUD_ENDPOINT: endpoint }, out: (l) => lines.push(l), err: (l) => lines.push(l) });
+    return { code, text: lines.join('\n') };
+  }
+
+  test.each([
+    ['a page that is not JSON', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`bad gateway: ${req.headers.authorization}`);
+    }, /answered 502 with something that is not JSON: bad gateway: Bearer <redacted>\. Fix: check HCLOUD_ENDPOINT/],
+    ['a JSON error without the API\'s fields', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ detail: req.headers.authorization }));
+    }, /Hetzner API GET \/servers failed: 403 +\{"detail":"Bearer <redacted>"\}/],
+    ['an API error message', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'unauthorized', message: `token ${req.headers.authorization} is not valid` } }));
+    }, /failed: 401 unauthorized token Bearer <redacted> is not valid/],
+  ])('an endpoint that echoes the request in %s', async (_what, handler, message) => {
+    answer = handler;
+    for (const args of [['staging', 'list'], ['snapshot', '--server', 'acme-production-app']]) {
+      const { code, text } = await cli(args, `http://127.0.0.1:${port}/v1`);
+      expect(code).toBe(1);
+      expect(text).toMatch(message);
+      expect(text).not.toContain(TOKEN.slice(0, 12));
+    }
+  });
+
+  test.each([
+    ['user and password', (p: number) => `http://proxy:Pr0xy-Pass%21word@127.0.0.1:${p}/v1`, 'http://<redacted>:<redacted>@127.0.0.1'],
+    ['a query', (p: number) => `http://127.0.0.1:${p}/v1?key=Pr0xy-Pass%21word`, '/v1?<redacted> holds'],
+  ])('refuses an endpoint with credentials (%s), naming them redacted', async (_what, endpoint, shown) => {
+    answer = (_req, res) => res.end('{}');
+    const { code, text } = await cli(['staging', 'list'], endpoint(port));
+    expect(code).toBe(1);
+    expect(text).toContain(shown);
+    expect(text).toMatch(/holds credentials .* Fix: give the plain API base URL, such as https:\/\/api\.hetzner\.cloud\/v1/);
+    expect(text).not.toMatch(/Pr0xy|Pass(%21|!)word/);
   });
 });
 

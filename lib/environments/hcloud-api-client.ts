@@ -43,9 +43,17 @@ export class HcloudApiClient {
   }
 
   private readonly endpoint: string;
+  /** What a message may never contain: the token, and credentials in the endpoint. */
+  private readonly secrets: string[];
 
   constructor(private readonly options: HcloudApiClientOptions) {
     this.endpoint = (options.endpoint ?? 'https://api.hetzner.cloud/v1').replace(/\/+$/, '');
+    // Longest first, so that a secret holding another is replaced whole.
+    this.secrets = [options.token, ...endpointCredentials(this.endpoint)].filter((t) => t.length > 0).sort((a, b) => b.length - a.length);
+    if (endpointCredentials(this.endpoint).length > 0) {
+      throw new Error(`HCLOUD_ENDPOINT ${this.redact(this.endpoint)} holds credentials (user:password@ or a query), which the API client `
+        + 'never sends and would print in its messages. Fix: give the plain API base URL, such as https://api.hetzner.cloud/v1; the token goes in HCLOUD_TOKEN.');
+    }
   }
 
   /** Every resource of a collection matching a label selector, across all pages. */
@@ -86,6 +94,20 @@ export class HcloudApiClient {
   }
 
   private async request(method: string, path: string, body?: unknown): Promise<unknown> {
+    try {
+      return await this.send(method, path, body);
+    } catch (e) {
+      // A proxy, or an HCLOUD_ENDPOINT that is not the API, may echo the request (the Authorization header) back.
+      throw new Error(this.redact((e as Error).message));
+    }
+  }
+
+  /** Replaces every secret in a text with a placeholder. */
+  private redact(text: string): string {
+    return this.secrets.reduce((t, secret) => t.split(secret).join('<redacted>'), text);
+  }
+
+  private async send(method: string, path: string, body?: unknown): Promise<unknown> {
     const url = `${this.endpoint}${path.split('?')[0]}`;
     let response: Response;
     try {
@@ -112,5 +134,25 @@ export class HcloudApiClient {
       throw new Error(`Hetzner API ${method} ${path.split('?')[0]} failed: ${response.status} ${error?.code ?? ''} ${error?.message ?? text}`.trim());
     }
     return parsed;
+  }
+}
+
+/** The user, password and query of a URL, when it has them (each percent-encoded as written, and decoded). */
+function endpointCredentials(endpoint: string): string[] {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return [];
+  }
+  const parts = [url.username, url.password, url.search.slice(1)].filter((p) => p !== '');
+  return [...new Set(parts.flatMap((p) => [p, safeDecode(p)]))];
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
   }
 }
