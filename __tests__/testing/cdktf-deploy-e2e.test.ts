@@ -7,6 +7,7 @@ import { javascriptEntry } from '../../testing/harness/transpile-cache';
 import { HetznerStandIn, placeholderVariables, writeStandInOverride } from '../../testing';
 import { OVERRIDE_FILE } from '../../testing/harness/override';
 import { runTerraform } from '../../testing/harness/terraform-cli';
+import { leakedSecrets, readableStateStrings, sentinelVariables } from '../setup/secret-sentinels';
 
 // `cdktf deploy` and `cdktf destroy` of the Phase 1 example, end to end: the cdktf CLI synthesizes
 // the examples app, runs terraform init/plan/apply, and Terraform installs the stand-in from the
@@ -24,8 +25,12 @@ describe('cdktf deploy / destroy of the Phase 1 example against the stand-in', (
   const outdir = path.join(project, 'cdktf.out');
   const cloudOf = (stack: string) => path.join(project, 'clouds', `${stack}.json`);
   let stacks: string[] = [];
-  // The secrets a real deploy reads from TF_VAR_* (Storage Box and restic passwords, heartbeat URLs): placeholders here.
+  // The secrets a real deploy reads from TF_VAR_* (Storage Box and restic passwords, heartbeat URLs): placeholders here,
+  // distinctive sentinels for the sensitive ones, which nothing the deployer sees may show.
   let variables: Record<string, string> = {};
+  const secrets: Record<string, string> = {};
+  /** Everything the cdktf CLI printed in this suite. */
+  const printed: string[] = [];
 
   function cdktf(...args: string[]): { code: number | null; output: string } {
     const started = Date.now();
@@ -36,6 +41,7 @@ describe('cdktf deploy / destroy of the Phase 1 example against the stand-in', (
       timeout: 240_000,
     });
     if (process.env.HCLOUD_STANDIN_TERRAFORM_LOG) fs.appendFileSync(process.env.HCLOUD_STANDIN_TERRAFORM_LOG, `cdktf\t${args[0]}\t${Date.now() - started}\n`);
+    printed.push(`${run.stdout}\n${run.stderr}`);
     return { code: run.status, output: `${run.stdout}\n${run.stderr}` };
   }
 
@@ -62,7 +68,9 @@ describe('cdktf deploy / destroy of the Phase 1 example against the stand-in', (
     // What teams do too: after synth, one override file per stack (local state, the project file).
     for (const stack of stacks) writeStandInOverride(path.join(outdir, 'stacks', stack), cloudOf(stack));
     for (const stack of stacks) {
-      Object.assign(variables, placeholderVariables(JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8'))));
+      const json = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8'));
+      Object.assign(variables, placeholderVariables(json), sentinelVariables(json));
+      Object.assign(secrets, sentinelVariables(json));
     }
   }, 240_000);
 
@@ -117,5 +125,23 @@ describe('cdktf deploy / destroy of the Phase 1 example against the stand-in', (
       expect.stringMatching(/^Instance cannot be destroyed: Resource hcloud_storage_box\.\S+ has lifecycle\.prevent_destroy set/),
     ]);
     expect(servers(`${PREFIX}production`)).toHaveLength(1);
+  }, 240_000);
+
+  test('no secret reaches what cdktf printed, cdktf output, or an attribute the state does not mark sensitive', () => {
+    expect(Object.keys(secrets)).toEqual(expect.arrayContaining(['TF_VAR_restic_password', 'TF_VAR_storage_box_password', 'TF_VAR_database_app_password']));
+    // The scan finds a secret in any of its forms, so that it can fail.
+    expect(leakedSecrets(`RESTIC=${Buffer.from(secrets.TF_VAR_restic_password).toString('base64')}`, secrets)).toEqual(['TF_VAR_restic_password: base64']);
+    const deployed = [`${PREFIX}test`, `${PREFIX}production`];
+    const outputsFile = path.join(project, 'outputs.json');
+    succeeded(cdktf('output', ...deployed, '--skip-synth', '--skip-provider-lock', '--outputs-file', outputsFile));
+    expect(JSON.parse(fs.readFileSync(outputsFile, 'utf8'))[`${PREFIX}production`]).toHaveProperty('backup_drill_host');
+    expect(leakedSecrets(`${printed.join('\n')}\n${fs.readFileSync(outputsFile, 'utf8')}`, secrets)).toEqual([]);
+    for (const stack of deployed) {
+      const show = runTerraform(['show', '-json'], path.join(outdir, 'stacks', stack), { ...variables, ...standIn.env() }, 240_000);
+      expect(show.ok).toBe(true);
+      const readable = readableStateStrings(JSON.parse(show.stdout));
+      expect(readable.length).toBeGreaterThan(20);
+      expect(readable.flatMap(({ path: at, value }) => leakedSecrets(value, secrets).map((leak) => `${stack} ${at}: ${leak}`))).toEqual([]);
+    }
   }, 240_000);
 });
