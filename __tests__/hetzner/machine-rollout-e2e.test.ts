@@ -16,6 +16,7 @@ import { EnvironmentMonitoring } from '../../lib/monitoring/environment-monitori
 import { UptimeCheck } from '../../lib/monitoring/uptime-check';
 import { HetznerStandIn, LoopbackMachine, PlannedChanges, PlanOutcome, StandInWorkspace, TerraformRun } from '../../testing';
 import { boundary, plan, RULES } from '../monitoring/helpers/fixture';
+import { leakedSecrets } from '../setup/secret-sentinels';
 
 // A production stack applied through Terraform with the stand-in provider, its machine's bundle rolled
 // out over real SSH to a loopback sshd standing in for the server (files under a directory, systemctl
@@ -106,6 +107,11 @@ function messages(run: TerraformRun): string {
     }
   }).join('\n');
 }
+/** Every regular file below a directory. */
+const filesUnder = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+  const full = path.join(dir, e.name);
+  return e.isDirectory() ? filesUnder(full) : e.isFile() ? [full] : [];
+});
 const decode = (b64: string | undefined) => Buffer.from(String(b64).trim(), 'base64').toString('utf8');
 /** The planned changes, or a failure that says what Terraform said. */
 function changesOf(planned: PlanOutcome): PlannedChanges {
@@ -167,7 +173,12 @@ describe('day-2 rollout of a production machine\'s bundle (stand-in provider, re
     // provisioners' paths are absolute), and no secret reached Terraform's output.
     const incoming = `/var/lib/sovereign/rollout/incoming/${current.version.slice(7, 23)}`;
     expect(fs.existsSync(incoming)).toBe(false);
-    for (const value of Object.values(SECRETS)) expect(run.stdout + run.stderr).not.toContain(value);
+    expect(leakedSecrets(run.stdout + run.stderr, SECRETS)).toEqual([]);
+    // Every file on the machine that holds a secret, in any form, is closed to other users.
+    const holders = filesUnder(target.root).map((file) => ({ file, leaks: leakedSecrets(fs.readFileSync(file, 'latin1'), SECRETS) }))
+      .filter(({ leaks }) => leaks.length > 0).map(({ file }) => `${file.slice(target.root.length)} ${(fs.statSync(file).mode & 0o777).toString(8)}`);
+    expect(holders).toEqual(expect.arrayContaining([`${WEBHOOK_SECRET} 600`, '/etc/sovereign-monitoring/alertmanager.yml 640']));
+    expect(holders.filter((h) => !/ [67][0-7]0$/.test(h))).toEqual([]);
     expect(target.read('/var/lib/prometheus/node-exporter/sovereign_rollout.prom')).toMatch(/sovereign_rollout_success 1\n[\s\S]*sovereign_bundle_info\{version="sha256:[0-9a-f]{64}"\} 1/);
   }, 240_000);
 
@@ -199,6 +210,9 @@ describe('day-2 rollout of a production machine\'s bundle (stand-in provider, re
     expect(target.read('/etc/sovereign-monitoring/prometheus.yml')).toContain('https://status.acme.eu/health');
     expect(target.read('/etc/sovereign-monitoring/alertmanager.yml')).toContain('rotated-token-0002');
     expect(target.read('/etc/sovereign-monitoring/alertmanager.yml')).not.toContain('first-token-0001');
+    // Nor does any other file keep the rotated-out secret (the agent's copies of replaced files go with the release).
+    const rotatedOut = { TF_VAR_monitoring_webhook_ops: SECRETS.TF_VAR_monitoring_webhook_ops };
+    expect(filesUnder(target.root).filter((f) => leakedSecrets(fs.readFileSync(f, 'latin1'), rotatedOut).length > 0)).toEqual([]);
     // The team part is gone, files and unit.
     expect(target.read('/usr/local/sbin/acme-report')).toBeUndefined();
     expect(target.read('/etc/systemd/system/acme-report.service')).toBeUndefined();
@@ -280,5 +294,26 @@ describe('day-2 rollout of a production machine\'s bundle (stand-in provider, re
     expect(run.ok).toBe(true);
     expect(target.read(CONF)).toContain('--keep-daily 21 ');
     expect(target.read('/etc/sovereign-monitoring/prometheus.yml')).not.toContain('https://status.acme.eu/health');
+  }, 240_000);
+
+  test('the inputs never land where other users can read them: a leftover at the upload path goes, and the directories are root-only', () => {
+    const next = { keepDaily: 35 };
+    const incoming = `/var/lib/sovereign/rollout/incoming/${bundleVersionOf(next).slice(7, 23)}`;
+    // What an upload whose directory had gone leaves: scp -t wrote the inputs as a file named like the directory, mode 0644.
+    fs.mkdirSync(path.dirname(incoming), { recursive: true, mode: 0o755 });
+    fs.chmodSync(path.dirname(incoming), 0o755);
+    fs.writeFileSync(incoming, '{"/etc/sovereign-backup/secrets/storagebox.restic.b64":"c2VjcmV0Cg==\\n"}', { mode: 0o644 });
+    let run: TerraformRun;
+    try {
+      run = deploy(next).apply();
+    } finally {
+      if (fs.statSync(incoming, { throwIfNoEntry: false })?.isFile()) fs.rmSync(incoming); // never left for the next run
+    }
+    expect(run.ok ? '' : messages(run)).toBe('');
+    expect(target.read(CONF)).toContain('--keep-daily 35 ');
+    expect(fs.existsSync(incoming)).toBe(false);
+    for (const dir of ['/var/lib/sovereign/rollout', '/var/lib/sovereign/rollout/incoming']) {
+      expect(`${dir} ${(fs.statSync(dir).mode & 0o777).toString(8)}`).toBe(`${dir} 700`);
+    }
   }, 240_000);
 });

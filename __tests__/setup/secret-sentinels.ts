@@ -15,16 +15,21 @@ export function sentinelVariables(stackJson: any): Record<string, string> {
     .map(([name]) => [`TF_VAR_${name}`, sentinelFor(name)]));
 }
 
-/** The forms of a secret to look for: itself, base64 (also of the value and a newline), URL-, JSON- and shell-quoted, and its first 10 characters. */
+/**
+ * The forms of a secret to look for: itself, base64 (also of the value and a newline), URL-, JSON- and
+ * shell-quoted, and the first 10 characters of its secret part (of a URL: what follows the scheme and host).
+ */
 export function secretForms(value: string): Record<string, string> {
+  const url = /^[a-z][a-z0-9+.-]*:\/\/(?:([^@/]*)@)?[^/]*(.*)$/is.exec(value);
+  const secretPart = url ? `${url[1] ?? ''}${url[2]}` : value;
   return {
+    ...(secretPart.length >= 8 ? { prefix: secretPart.slice(0, 10) } : {}),
     raw: value,
     base64: Buffer.from(value).toString('base64'),
     base64Line: Buffer.from(`${value}\n`).toString('base64'),
     url: encodeURIComponent(value),
     json: JSON.stringify(value).slice(1, -1),
     shell: `'${value.replace(/'/g, "'\\''")}'`,
-    prefix: value.slice(0, 10),
   };
 }
 

@@ -108,7 +108,11 @@ export class MachineRollout extends Construct {
         ...(options.hostKey ? { hostKey: options.hostKey.trim() } : {}),
       },
       provisioners: [
-        { type: 'remote-exec', inline: [Lazy.stringValue({ produce: () => `install -d -m 0700 ${incoming()}` })] },
+        // Terraform's file uploads (scp -t <directory>) write a file *named* <directory> when the directory is
+        // missing, mode 0644: a leftover at this path (from an upload whose directory went away) goes first, and
+        // the directories above are root's alone (install -d made them 0755), so the inputs are never readable
+        // by other users, wherever they land.
+        { type: 'remote-exec', inline: [Lazy.stringValue({ produce: () => `rm -rf ${incoming()} && install -d -m 0700 ${ROLLOUT_STATE_DIR} ${INCOMING} ${incoming()}` })] },
         { type: 'file', content: escapeTemplateSequences(ROLLOUT_AGENT), destination: Lazy.stringValue({ produce: () => `${incoming()}/sovereign-rollout` }) },
         { type: 'file', content: Lazy.stringValue({ produce: () => render().payload }), destination: Lazy.stringValue({ produce: () => `${incoming()}/bundle.gz.b64` }) },
         { type: 'file', content: inputs, destination: Lazy.stringValue({ produce: () => `${incoming()}/inputs.json` }) },
