@@ -316,6 +316,7 @@ export class BackupPlan extends Construct {
     // The plan declares its own destinations, so the machine's egress allowlist holds them whoever builds the stack.
     for (const t of this.targets) EgressAllowlist.requireHostnames(machine, [t.destination.host], `backup target (${t.description})`, t.destination.port);
     EgressAllowlist.requireHostnames(machine, [this.heartbeat.host], 'backup heartbeat', 443);
+    this.heartbeat.requireHttps(this, 'the backup heartbeat');
     recordVolumeBackup(machine, { by: this, filePaths: paths, databaseDirectories: postgres.enabled ? [postgres.dataDirectory] : [] });
     ensureBasePart(machine);
     machine.addBundlePart(this.jobsPart(machine, postgres, paths));

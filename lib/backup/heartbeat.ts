@@ -1,4 +1,6 @@
-import { Fn, TerraformVariable } from 'cdktf';
+import { IConstruct } from 'constructs';
+import { Fn, Op, TerraformVariable } from 'cdktf';
+import { TerraformData } from '../core/private/terraform-data';
 import { is } from '../core/runtime-checks';
 
 /**
@@ -30,5 +32,27 @@ export class Heartbeat {
    */
   public get host(): string {
     return Fn.element(Fn.regex('^(?:[a-z]+://)?([^/:]+)', this.pingUrl.stringValue), 0);
+  }
+
+  /**
+   * Fails the plan when the URL is `http://`: the ping key (and the failure pings' log tails) would cross the
+   * network in clear text, and the egress allowlist opens port 80 to the ping host as it opens 443. A value
+   * that is no URL at all is left to the jobs, whose pings then fail. A precondition of a `terraform_data`
+   * beside `scope`, not the variable's validation, which Terraform prints with the value; the precondition's
+   * reference stays "(sensitive value)".
+   * @internal
+   */
+  public requireHttps(scope: IConstruct, variableOf: string): void {
+    const id = 'heartbeat-https';
+    if (scope.node.tryFindChild(id)) return;
+    new TerraformData(scope, id, {
+      lifecycle: {
+        precondition: [{
+          condition: Op.not(Fn.startswith(Fn.lower(Fn.trimspace(this.pingUrl.stringValue)), 'http://')),
+          errorMessage: `The ping URL of ${variableOf} (TF_VAR_${this.pingUrl.friendlyUniqueId}) must start with https://: over http:// its ping key `
+            + 'would cross the network in clear text. Set it to the https:// URL the ping service gives, such as https://hc-ping.com/<ping-key>.',
+        }],
+      },
+    });
   }
 }

@@ -129,6 +129,7 @@ export class RestoreDrill extends Construct {
     // The drill declares its own destinations, so the machine's egress allowlist holds them whoever builds the stack.
     EgressAllowlist.requireHostnames(props.machine, [props.source.destination.host], `restore drill source (${props.source.description})`, props.source.destination.port);
     EgressAllowlist.requireHostnames(props.machine, [props.heartbeat.host], 'restore drill heartbeat', 443);
+    props.heartbeat.requireHttps(this, 'the restore drill heartbeat');
     const target = props.source.render(this, 'source', { serverName: props.sourceHost, writes: false, prop: 'source' });
     const conf = shellConf(`sovereign-backup restore drill on ${props.machine.serverName}, from ${this.node.path}. Paths have no spaces.`, [
       ['BACKUP_HOST', props.machine.serverName],
