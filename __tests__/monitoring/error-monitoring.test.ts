@@ -120,5 +120,24 @@ describe(`${ERROR_MONITORING_ENDPOINT_RULE_ID}: error monitoring under the data 
         root.remove();
       }
     });
+
+    // Audit (secrets): an http:// DSN at the declared host was written for the applications, which then
+    // sent its key and every error event in clear text.
+    test('the setup refuses a DSN that is not https://, without printing it', () => {
+      const { production } = productFixture({ backups: false });
+      const root = MachineRoot.create(userDataOf(synth(production.stack), 'acme-production-app'), {
+        error_monitoring_dsn: 'http://0123456789abcdef0123456789abcdef@errors.acme.eu/1',
+        monitoring_deadman_ping_url_production: 'https://hc-ping.com/x', monitoring_webhook_ops: 'https://chat.acme.eu/x',
+      });
+      try {
+        const result = root.setup('error-monitoring', 'production', 'errors.acme.eu');
+        expect(result.status).not.toBe(0);
+        expect(result.output).toMatch(/the DSN is not https:\/\/; its key and the error events would travel in clear text/);
+        expect(result.output).not.toMatch(/0123456789abcdef/);
+        expect(require('fs').existsSync(root.path('/etc/sovereign/error-monitoring.env'))).toBe(false);
+      } finally {
+        root.remove();
+      }
+    });
   });
 });

@@ -149,6 +149,9 @@ def error_monitoring(environment, hosts):
     dsn = secret("error_monitoring_dsn")
     if host_of(dsn) not in hosts.split(","):
         fail("the DSN points to %r, not to the declared error-monitoring host(s) %s" % (host_of(dsn), hosts))
+    # The applications send the DSN's key and their error events (user data) to it.
+    if urllib.parse.urlsplit(dsn).scheme != "https":
+        fail("the DSN is not https://; its key and the error events would travel in clear text")
     write(ROOT + "/etc/sovereign/error-monitoring.env", "SENTRY_DSN=%s\\nSENTRY_ENVIRONMENT=%s\\n" % (dsn, environment), 0o600)
 
 
