@@ -3,9 +3,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { S3Server } from './helpers/s3-server';
 import {
-  b64, BackupWorld, corrupt, expectFailure, expectSuccess, filesBySize, fingerprint, MachineRoot, PROD_HOST, RunResult, scratchDatabases, TEST_HOST,
+  b64, BackupWorld, corrupt, expectFailure, expectSuccess, filesBySize, fingerprint, MachineRoot, PROD_HOST, RunResult, scratchDatabases, TEST_HOST, RESTIC_PASSWORD,
 } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
+import { leakedSecrets } from '../setup/secret-sentinels';
 
 // The offsite target (BackupTarget.s3Compatible) against a real S3-compatible server: s3rver on
 // loopback, behind a strict Signature V4 check (see helpers/s3-server.ts). Production's plan copies
@@ -185,6 +186,10 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
     const restic = [...commandLines].filter((c) => /^restic /.test(c));
     expect(restic.length).toBeGreaterThan(0);
     expect([...commandLines].filter((c) => c.includes(s3.bucket) || c.includes(`127.0.0.1:${s3.port}`))).toEqual([]);
+    // Nor did any command line, output or ping hold a key or the restic password, in any form.
+    const secrets = { restic: RESTIC_PASSWORD, secretAccessKey: s3.credentials.secretAccessKey, accessKeyId: s3.credentials.accessKeyId };
+    expect([...commandLines].flatMap((c) => leakedSecrets(c, secrets).map((leak) => `${c.split(' ')[0]}: ${leak}`))).toEqual([]);
+    expect(runs.flatMap((r) => leakedSecrets([r.stdout, r.stderr, ...r.pings.map((p) => `${p.path}\n${p.body}`)].join('\n'), secrets))).toEqual([]);
     for (const result of runs) {
       const seen = [result.stdout, result.stderr, ...result.pings.map((p) => `${p.path}\n${p.body}`)].join('\n');
       expect(seen).not.toContain(s3.credentials.secretAccessKey);
