@@ -9,6 +9,7 @@ import { writeProductDocuments } from '../lib/environments/product-documents';
 import { EXPIRES_AT_LABEL, expiryProblem, isExpired, ON_DEMAND_LABELS } from '../lib/environments/staging';
 import { invalidValue, missingValue } from '../lib/core/validation-message';
 import { Retirement, RetirementOptions } from '../lib/core/retirement';
+import { checkProps, is } from '../lib/core/runtime-checks';
 import { addProductionBackups, addRestoreDrill } from './environment-backups';
 
 /** The environment's private subnet (PrivateNetwork's default) and the addresses pinned in it. */
@@ -93,6 +94,17 @@ export class EnvironmentStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
     super(scope, id);
+    checkProps<EnvironmentStackProps>(this, props, {
+      product: is.instance(Product, 'pass the product: { product: new Product({ … }), environment: Environment.PRODUCTION }', 'a Product'),
+      environment: is.instance(Environment, 'use Environment.PRODUCTION, Environment.TEST or Environment.STAGING (the object, not its name)', 'an Environment'),
+      // The staging validation checks the date with this stack's path.
+      expiresAt: is.optional(is.text("write the UTC date as YYYY-MM-DD, such as '2026-12-31'")),
+      // The app machine checks these with its own path.
+      dataClasses: is.checkedLater(),
+      ingress: is.checkedLater(),
+      budget: is.optional(is.instance(Budget, 'use Budget.monthly(Money.euros(30))', 'a Budget')),
+      retire: is.optional(is.object<RetirementOptions>({ reason: is.checkedLater(), includeBackups: is.checkedLater() }, "pass retire: { reason: '…' }")),
+    }, 'pass { product, environment }');
     if (props.retire) Retirement.declare(this, props.retire);
     this.product = props.product;
     this.environment = props.environment;

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { DataClass, Environment, FirewallRule, Product, RetirementOptions } from '../lib';
+import { checkOptions, is, requireInstance } from '../lib/core/runtime-checks';
 import { EnvironmentStack } from './environment-stack';
 
 /** What differs between products built from one declaration: staging on demand, the app machines' data and entry points, a retirement. */
@@ -48,8 +49,11 @@ export class ProductStacks {
 
   /** Creates the product's stacks in `scope` (the app), each an `EnvironmentStack` named after the product. */
   constructor(scope: Construct, product: Product, props: ProductStacksProps = {}) {
+    checkProductStacksArguments(product, props);
     const common = { product, dataClasses: props.dataClasses, ingress: props.ingress };
-    const retire = (environment: Environment) => (props.retire?.environment === environment ? { retire: props.retire } : {});
+    // The retirement without its environment: that one chose the stack, the stack's retirement is reason and backups.
+    const retire = (environment: Environment) => (props.retire?.environment === environment
+      ? { retire: { reason: props.retire.reason, includeBackups: props.retire.includeBackups } } : {});
     this.test = new EnvironmentStack(scope, `${product.name}-test`, { ...common, environment: Environment.TEST, ...retire(Environment.TEST) });
     if (props.stagingExpiresAt !== undefined && product.staging.hasOwnStack) {
       this.staging = new EnvironmentStack(scope, `${product.name}-staging`, {
@@ -63,4 +67,26 @@ export class ProductStacks {
   public get all(): EnvironmentStack[] {
     return [this.test, ...(this.staging ? [this.staging] : []), this.production];
   }
+}
+
+/**
+ * What TypeScript checks at compile time, checked for JavaScript callers: a product that is not a
+ * `Product`, options that are not an object, a misspelt option, or a retirement naming an environment by
+ * its name would otherwise crash with a TypeError or be ignored (a retirement that retires nothing).
+ */
+function checkProductStacksArguments(product: Product, props: ProductStacksProps): void {
+  requireInstance('ProductStacks', 'product', product, Product, 'pass the product: new ProductStacks(app, new Product({ … }), { … })', 'a Product');
+  const at = `ProductStacks(${product.name})`;
+  checkOptions<ProductStacksProps>(at, 'props', props, {
+    stagingExpiresAt: is.optional(is.text("write the UTC date as YYYY-MM-DD, such as '2026-12-31'")),
+    // The app machine checks these with its own path.
+    dataClasses: is.checkedLater(),
+    ingress: is.checkedLater(),
+    retire: is.optional(is.object<NonNullable<ProductStacksProps['retire']>>({
+      environment: is.instance(Environment, 'use Environment.PRODUCTION, Environment.TEST or Environment.STAGING (the object, not its name)', 'an Environment'),
+      // Retirement.declare checks these with the stack's path.
+      reason: is.checkedLater(),
+      includeBackups: is.checkedLater(),
+    }, "pass retire: { environment: Environment.PRODUCTION, reason: '…' }")),
+  }, 'pass { stagingExpiresAt, dataClasses, ingress, retire } or nothing');
 }

@@ -239,6 +239,28 @@ describe('every public entry point validates untyped input', () => {
     expect(failures).toEqual([]);
   });
 
+  test.each(ENTRIES.map((e) => [e.name, e] as const))('%s: a misspelt property is refused by name, never ignored for its default', (_name, entry) => {
+    // In JavaScript nothing stops { hetznerBackup: true } or { locaton: … }: the default (no backups, another location) would apply without a word.
+    const failures: string[] = [];
+    const probe = entry.args(checkedStack('probe'));
+    probe.forEach((arg, i) => {
+      if (arg === null || typeof arg !== 'object' || Array.isArray(arg) || Object.getPrototypeOf(arg) !== Object.prototype) return;
+      for (const key of [...Object.keys(arg), 'unknownOption']) {
+        const misspelt = key === 'unknownOption' ? key : key.length > 3 ? key.slice(0, 1) + key.slice(2) : `${key}x`;
+        judgedBad += 1;
+        const outcome = judge(entry, (a) => a.map((v, j) => (j === i ? { ...(v as object), [misspelt]: (v as Record<string, unknown>)[key] ?? true } : v)));
+        const p = problem(outcome);
+        if (p) failures.push(`argument ${i}.${misspelt}: ${p}`);
+        else if (!(outcome as { message: string }).message.includes(`.${misspelt}: '${misspelt}' is not allowed: there is no property of this name`)) {
+          failures.push(`argument ${i}.${misspelt}: refused for another reason: ${(outcome as { message: string }).message}`);
+        } else if (key !== 'unknownOption' && !(outcome as { message: string }).message.includes(`did you mean '${key}'`)) {
+          failures.push(`argument ${i}.${misspelt}: the fix does not name '${key}': ${(outcome as { message: string }).message}`);
+        }
+      }
+    });
+    expect(failures).toEqual([]);
+  });
+
   test('a secret passed as plain text is refused without being printed', () => {
     const pasted = 'hunter2-correct-horse-battery';
     const cases: Array<(s: TerraformStack) => unknown> = [

@@ -1,5 +1,5 @@
 import { DataClass } from '../core/data-class';
-import { fail, optionalArray, requireArray, requireInstance, requireProps } from '../core/runtime-checks';
+import { fail, optionalArray, propNames, refuseUnknownProps, requireArray, requireInstance, requireProps } from '../core/runtime-checks';
 import { invalidValue, ValidationError } from '../core/validation-message';
 import { hostnameProblem, Processor } from './processor';
 
@@ -69,6 +69,7 @@ export class BoundaryPolicy {
   constructor(props: BoundaryPolicyProps) {
     const at = 'BoundaryPolicy';
     requireProps(at, props, 'pass { aiActRoles: [AiActRole.DEPLOYER], egress: [...] }');
+    refuseUnknownProps(at, undefined, props, propNames<BoundaryPolicyProps>({ aiActRoles: true, egress: true, extraEgressHostnames: true }));
     const roles = requireArray(at, 'aiActRoles', props.aiActRoles, 'declare aiActRoles: [AiActRole.DEPLOYER] (and/or AiActRole.PROVIDER)', (role) => {
       if (!Object.values(AiActRole).includes(role as AiActRole)) fail(at, 'aiActRoles', role, 'it is not an AI Act role', 'use AiActRole.PROVIDER or AiActRole.DEPLOYER');
       return role as AiActRole;
@@ -169,6 +170,7 @@ export class BoundaryPolicy {
 function checkAllowance(at: string, prop: string, value: unknown): EgressAllowance {
   const example = '{ dataClass: DataClass.PUBLIC, to: [Processor.mistralAi()], form: EgressForm.RAW }';
   if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(at, prop, value, 'an allowance is an object', `write it as ${example}`);
+  refuseUnknownProps(at, prop, value, propNames<EgressAllowance>({ dataClass: true, to: true, form: true }));
   const allowance = value as EgressAllowance;
   if (!(allowance.dataClass instanceof DataClass) || !DataClass.all().includes(allowance.dataClass)) {
     const shown = (allowance.dataClass as unknown as { name?: unknown })?.name ?? allowance.dataClass;

@@ -1,6 +1,6 @@
 import { Construct, IConstruct } from 'constructs';
 import { DataClass } from '../core/data-class';
-import { fail, optionalString, requireEnum, requireInstance, requireProps } from '../core/runtime-checks';
+import { fail, optionalString, propNames, refuseUnknownProps, requireEnum, requireInstance, requireProps } from '../core/runtime-checks';
 import { EgressForm } from './boundary-policy';
 import { Processor } from './processor';
 
@@ -42,6 +42,7 @@ export class DataFlow {
   /** A flow checked at runtime (a JavaScript or JSON user gets the path, the value and the fix). */
   public static checked(at: string, flow: unknown): DataFlowProps {
     requireProps(at, flow, '{ processor: Processor.mistralAi(), dataClass: DataClass.PSEUDONYMIZED, form: EgressForm.PSEUDONYMIZED }');
+    refuseUnknownProps(at, undefined, flow, propNames<DataFlowProps>({ processor: true, dataClass: true, form: true, purpose: true }));
     const f = flow as DataFlowProps;
     return {
       processor: requireInstance(at, 'processor', f.processor, Processor, 'use a Processor, such as Processor.mistralAi()', 'a Processor'),

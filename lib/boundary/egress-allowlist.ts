@@ -2,7 +2,7 @@ import { Token } from 'cdktf';
 import { DataClass } from '../core/data-class';
 import { ANYWHERE_IPV4, ANYWHERE_IPV6, coversWholeInternet } from '../core/cidr';
 import { Port } from '../core/port';
-import { fail, optionalArray, requireInstance, requireProps, requireString } from '../core/runtime-checks';
+import { fail, optionalArray, propNames, refuseUnknownProps, requireInstance, requireProps, requireString } from '../core/runtime-checks';
 import { invalidValue } from '../core/validation-message';
 import { FirewallDirection, FirewallProtocol, FirewallRule } from '../hetzner/firewall-rule';
 import { IMachine } from '../hetzner/machine';
@@ -121,6 +121,7 @@ export class EgressAllowlist {
     requireMachine('EgressAllowlist.apply', 'machine', machine);
     const at = `${machine.node.path}.egressAllowlist`;
     requireProps(at, options, 'pass { policy: product.boundary }');
+    refuseUnknownProps(at, undefined, options, propNames<EgressAllowlistOptions>({ policy: true, hostnames: true }));
     requireInstance(at, 'policy', options.policy, BoundaryPolicy, 'pass the product\'s BoundaryPolicy', 'a BoundaryPolicy');
     optionalArray(at, 'hostnames', options.hostnames, "list hostnames such as ['u123.your-storagebox.de']", (h, prop) => checkHostname(at, prop, h));
     machine.allowOutbound(FirewallRule.udpOut(53, ANYWHERE, { description: 'DNS' }));

@@ -1,4 +1,4 @@
-import { fail, optionalString, requireArray, requireProps, requireString } from '../core/runtime-checks';
+import { fail, optionalString, propNames, refuseUnknownProps, requireArray, requireProps, requireString } from '../core/runtime-checks';
 import { EU_COUNTRIES } from './eu-countries';
 
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
@@ -78,12 +78,14 @@ export class Processor {
   constructor(props: ProcessorProps) {
     const at = `Processor(${typeof props?.name === 'string' ? props.name : '?'})`;
     requireProps(at, props, "pass { name, legalSeat: { city, country }, hostnames }");
+    refuseUnknownProps(at, undefined, props, propNames<ProcessorProps>({ name: true, legalSeat: true, hostnames: true, purpose: true, note: true }));
     this.name = requireString(at, 'name', props.name, "name it as in the data processing agreement, such as 'Mistral AI'");
     if (this.name.trim() === '') fail(at, 'name', this.name, 'a processor needs a name', "name it as in the data processing agreement, such as 'Mistral AI'");
     // A missing seat is judged by the policy ("a processor needs a legal seat"); a malformed one fails here.
     if (props.legalSeat !== undefined) {
       const seat = props.legalSeat as unknown;
       if (seat === null || typeof seat !== 'object') fail(at, 'legalSeat', seat, 'a legal seat is a city and a country', "write { city: 'Paris', country: 'FR' }");
+      refuseUnknownProps(at, 'legalSeat', seat, propNames<LegalSeat>({ city: true, country: true }));
       const city = requireString(at, 'legalSeat.city', props.legalSeat.city, "name the city, such as 'Paris'");
       const country = requireString(at, 'legalSeat.country', props.legalSeat.country, "use the ISO 3166-1 alpha-2 code, such as 'FR'");
       if (!/^[A-Z]{2}$/.test(country)) fail(at, 'legalSeat.country', country, 'a country is an ISO 3166-1 alpha-2 code in capitals', `write it as '${country.trim().toUpperCase().slice(0, 2) || 'FR'}'`);

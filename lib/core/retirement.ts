@@ -1,7 +1,7 @@
 import { IConstruct } from 'constructs';
 import { Annotations, TerraformStack } from 'cdktf';
 import { invalidValue, ValidationError } from './validation-message';
-import { optionalBoolean } from './runtime-checks';
+import { optionalBoolean, propNames, refuseUnknownProps } from './runtime-checks';
 
 /** Why and how an environment is retired. */
 export interface RetirementOptions {
@@ -33,6 +33,7 @@ export class Retirement {
         'retiring lifts the protections that keep production from being deleted, so it needs a reason someone can read later',
         "say why in a sentence, such as 'Product discontinued; customers migrated to acme-v2 on 2026-12-01'"));
     }
+    refuseUnknownProps(scope, 'retire', options, propNames<RetirementOptions>({ reason: true, includeBackups: true }));
     // Left out means false; anything but true or false is a mistake that would keep the backups protected silently.
     optionalBoolean(scope, 'retire.includeBackups', options.includeBackups);
     // One environment at a time: on the App (or a construct grouping stacks) it would retire every production below.

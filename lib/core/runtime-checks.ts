@@ -26,11 +26,65 @@ export function requireProps<T>(at: At, value: T, fix: string): NonNullable<T> {
   return value as NonNullable<T>;
 }
 
+/**
+ * The property names of a props type, as a compile-checked list: `names` must list every field of
+ * `T`, optional ones included, so a field added to the interface does not compile until it is known here.
+ */
+export function propNames<T>(names: { readonly [K in keyof Required<T>]: true }): readonly string[] {
+  return Object.keys(names);
+}
+
+/**
+ * Refuses a property that `known` does not list. In JavaScript a misspelt optional property
+ * (`hetznerBackup`, `dataClass`, `locaton`) is otherwise ignored and its default used without a word:
+ * a server without backups, a volume classed lower than its data, production in another location.
+ * Only plain objects are checked (a class instance passed for an interface, such as a construct,
+ * has members of its own), and a property set to `undefined` changes nothing, so it passes. The
+ * value is not printed: a misspelt secret property may hold the secret itself.
+ */
+export function refuseUnknownProps(at: At, prop: string | undefined, value: unknown, known: readonly string[]): void {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return;
+  for (const [key, v] of Object.entries(value)) {
+    if (v === undefined || known.includes(key)) continue;
+    const near = nearestName(key, known);
+    const fix = near !== undefined ? `did you mean '${near}'? Rename it` : `remove it; the properties are ${known.join(', ')}`;
+    fail(at, prop === undefined ? key : `${prop}.${key}`, key, 'there is no property of this name, so its value would be ignored and the default used', fix);
+  }
+}
+
+/** The known name closest to `name` (case, one or two typed letters apart), if any is close. */
+function nearestName(name: string, known: readonly string[]): string | undefined {
+  const lower = name.toLowerCase();
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = candidate.toLowerCase() === lower ? 0 : editDistance(lower, candidate.toLowerCase());
+    if (distance <= Math.max(2, Math.floor(candidate.length / 4)) && (best === undefined || distance < best.distance)) best = { name: candidate, distance };
+  }
+  // A plural or singular of a known name ('dataClass' for 'dataClasses') is as likely as a typo.
+  return best?.name ?? (lower.length < 4 ? undefined : known.find((k) => k.length >= 4 && (k.toLowerCase().startsWith(lower) || lower.startsWith(k.toLowerCase()))));
+}
+
+/** Levenshtein distance: the fewest single-letter insertions, deletions and substitutions from `a` to `b`. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
 /** A value that must be one of a class's instances (an enum-like class such as `Environment`). */
 export function requireInstance<T>(at: At, prop: string, value: unknown, type: ClassOf<T>, fix: string, what?: string): T {
   if (value instanceof type) return value as T;
-  if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, `${what ?? `a ${type.name}`} is required`, fix));
-  return fail(at, prop, value, `it is not ${what ?? `a ${type.name}`}${typeof value === 'string' ? ' (a string is not one, even with the same name)' : ''}`, fix);
+  const named = what ?? `${/^[aeiou]/i.test(type.name) ? 'an' : 'a'} ${type.name}`;
+  if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, `${named} is required`, fix));
+  return fail(at, prop, value, `it is not ${named}${typeof value === 'string' ? ' (a string is not one, even with the same name)' : ''}`, fix);
 }
 
 /** `requireInstance`, except that a value left out (`undefined`) passes. */
@@ -162,11 +216,12 @@ export const is = {
 };
 
 /**
- * Checks a props object against its schema: `props` is an object, and every field passes its
- * check (fields the schema does not know are left alone). Returns the props, typed.
+ * Checks a props object against its schema: `props` is an object, it has no field the schema does
+ * not know (a misspelt one, in JavaScript), and every field passes its check. Returns the props, typed.
  */
 export function checkProps<T>(at: At, props: T, schema: Schema<T>, fix: string): NonNullable<T> {
   requireProps(at, props, fix);
+  refuseUnknownProps(at, undefined, props, Object.keys(schema));
   for (const [key, check] of Object.entries(schema) as Array<[string, Check]>) check(at, key, (props as Record<string, unknown>)[key]);
   return props as NonNullable<T>;
 }
@@ -180,5 +235,6 @@ export function checkOptions<T>(at: At, prop: string, options: T | undefined, sc
 function checkFields<T>(at: At, prop: string, value: unknown, schema: Schema<T>, fix: string): void {
   if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, 'an object of named values is required', fix));
   if (typeof value !== 'object' || Array.isArray(value)) fail(at, prop, value, `it is ${aType(value)}, not an object of named values`, fix);
+  refuseUnknownProps(at, prop, value, Object.keys(schema));
   for (const [key, check] of Object.entries(schema) as Array<[string, Check]>) check(at, `${prop}.${key}`, (value as Record<string, unknown>)[key]);
 }

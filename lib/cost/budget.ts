@@ -1,5 +1,6 @@
 import { Annotations, TerraformStack } from 'cdktf';
 import { invalidValue, ValidationError } from '../core/validation-message';
+import { fail, propNames, refuseUnknownProps } from '../core/runtime-checks';
 import { CostLine, largestLines, ProductCost } from './cost-estimate';
 import { CostEstimateOptions, estimateSynthesizedCost } from './estimator';
 import { Money } from './money';
@@ -29,6 +30,8 @@ export class Budget {
       throw new ValidationError(`Budget.monthly: ${amount instanceof Money ? `'${amount}'` : JSON.stringify(amount)} is not allowed: `
         + 'a budget of nothing fails every stack, and a negative one is not a budget. Fix: pass the most the team will spend a month, such as Money.euros(25)');
     }
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) fail('Budget.monthly', 'options', options, 'options are an object of named values', 'pass { warnAt: 0.8 } or nothing');
+    refuseUnknownProps('Budget.monthly', 'options', options, propNames<BudgetOptions>({ warnAt: true }));
     const warnAt = options.warnAt ?? 0.8;
     if (!Number.isFinite(warnAt) || warnAt <= 0 || warnAt > 1) {
       throw new ValidationError(`Budget.warnAt: ${JSON.stringify(warnAt)} is not allowed: it is the share of the budget from which synth warns. Fix: pass a share above 0 and at most 1, such as 0.8`);

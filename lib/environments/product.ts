@@ -1,8 +1,8 @@
 import { BoundaryPolicy } from '../boundary/boundary-policy';
-import type { RestoreCheck } from '../backup/restore-check';
-import type { S3Provider } from '../backup/s3-provider';
-import type { Budget } from '../cost/budget';
-import type { MonitoringPlan } from '../monitoring/monitoring-plan';
+import { RestoreCheck } from '../backup/restore-check';
+import { S3Provider } from '../backup/s3-provider';
+import { Budget } from '../cost/budget';
+import { MonitoringPlan } from '../monitoring/monitoring-plan';
 import { DataFlowProps } from '../boundary/data-flow';
 import { DatabaseStorage } from '../database/database-storage';
 import { Environment } from '../core/environment';
@@ -10,7 +10,8 @@ import { labelValueProblem } from '../core/labels';
 import { cidrProblem, coversWholeInternet } from '../core/cidr';
 import { Peer } from '../core/peer';
 import {
-  fail as failAt, optionalArray, optionalInstance, optionalStringMap, requireArray, requireInstance, requireProps, requireString,
+  fail as failAt, optionalArray, optionalInstance, optionalString, optionalStringMap, propNames, refuseUnknownProps, requireArray, requireInstance, requireProps,
+  requireString,
 } from '../core/runtime-checks';
 import { ValidationError } from '../core/validation-message';
 import { DataFlow } from '../boundary/data-flow';
@@ -267,9 +268,16 @@ export class Product {
 /** What TypeScript checks at compile time, checked at runtime for JavaScript and JSON users. */
 function checkProductProps(at: string, props: ProductProps): void {
   requireProps(at, props, "pass { name, phase, admin, boundary, stateBucket }");
+  // In JavaScript a misspelt option (locaton, budjet, backups) would be ignored and its default used: refused by name instead.
+  refuseUnknownProps(at, undefined, props, propNames<ProductProps>({
+    name: true, phase: true, admin: true, boundary: true, dataFlows: true, stateBucket: true, location: true, locations: true, database: true,
+    stateLocation: true, staging: true, earlyAdoptions: true, backup: true, monitoring: true, budget: true, unavailableServerTypes: true,
+  }));
   requireString(at, 'name', props.name, "use a short name such as 'acme'");
   requireInstance(at, 'phase', props.phase, Phase, 'use Phase.ONE, Phase.TWO or Phase.THREE (the object, not its name)', 'a Phase');
   requireProps(`${at}.admin`, props.admin, "pass admin: { sshPublicKeys: { ops: 'ssh-ed25519 …' }, cidrs: ['203.0.113.0/24'] }");
+  // A misspelt hostKeys would leave every machine's host key unpinned.
+  refuseUnknownProps(at, 'admin', props.admin, propNames<AdminAccess>({ sshPublicKeys: true, cidrs: true, hostKeys: true }));
   const keys = optionalStringMap(at, 'admin.sshPublicKeys', props.admin.sshPublicKeys, "pass { ops: 'ssh-ed25519 AAAA… ops@acme.eu' }");
   // Empty counts as missing: otherwise the machines' errors name their own props (sshKeys, adminCidrs), not the product's.
   if (keys === undefined || Object.keys(keys).length === 0) failAt(at, 'admin.sshPublicKeys', keys, 'production needs admin keys', "pass { ops: 'ssh-ed25519 AAAA… ops@acme.eu' }");
@@ -325,4 +333,25 @@ function checkProductProps(at: string, props: ProductProps): void {
     failAt(at, 'database', props.database, 'database options are an object', "pass { name: 'app' } or nothing");
   }
   if (props.database?.name !== undefined) requireString(at, 'database.name', props.database.name, "use a name such as 'app'");
+  refuseUnknownProps(at, 'database', props.database, propNames<ProductDatabaseOptions>({ name: true, storage: true }));
+  optionalInstance(at, 'database.storage', props.database?.storage, DatabaseStorage,
+    'use DatabaseStorage.PHASE_DEFAULT, DatabaseStorage.rootDisk() or DatabaseStorage.volume(Size.gibibytes(50))', 'a DatabaseStorage');
+  // Read only when the stacks are built (or at synth, for the budget): checked here, so the error names the product, not a TypeError.
+  optionalInstance(at, 'budget', props.budget, Budget, 'use Budget.monthly(Money.euros(30))', 'a Budget');
+  optionalInstance(at, 'monitoring', props.monitoring, MonitoringPlan, 'pass new MonitoringPlan({ uptimeChecks, receivers, deadMansSwitch })', 'a MonitoringPlan');
+  if (props.backup !== undefined) checkBackupOptions(at, props.backup);
+}
+
+/** The product's backup options: each field of its type, and none misspelt (a misspelt offsite would drop the offsite copy). */
+function checkBackupOptions(at: string, backup: unknown): void {
+  const example = "pass backup: { restoreChecks: [RestoreCheck.sql('tenants-present', { database: 'app', query: 'SELECT count(*) > 0 FROM tenants' })] }";
+  requireProps(`${at}.backup`, backup, example);
+  refuseUnknownProps(at, 'backup', backup, propNames<ProductBackupOptions>({ restoreChecks: true, offsite: true, heartbeatHostname: true, storageBoxHostKeys: true }));
+  const options = backup as ProductBackupOptions;
+  requireArray(at, 'backup.restoreChecks', options.restoreChecks, "list the drill's queries, such as [RestoreCheck.sql('tenants-present', { database: 'app', query: 'SELECT count(*) > 0 FROM tenants' })]",
+    (c, prop) => requireInstance(at, prop, c, RestoreCheck, "build it with RestoreCheck.sql(name, { database, query })", 'a RestoreCheck'));
+  optionalInstance(at, 'backup.offsite', options.offsite, S3Provider, 'use S3Provider.SCALEWAY, S3Provider.IONOS, S3Provider.OVHCLOUD or S3Provider.of(name, country)', 'an S3Provider');
+  optionalArray(at, 'backup.storageBoxHostKeys', options.storageBoxHostKeys, "list the keys such as ['ssh-ed25519 AAAA…']",
+    (k, prop) => requireString(at, prop, k, "write the key as text, such as 'ssh-ed25519 AAAA…'"));
+  optionalString(at, 'backup.heartbeatHostname', options.heartbeatHostname, 'leave it out (it is no longer read)');
 }

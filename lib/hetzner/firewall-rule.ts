@@ -1,7 +1,7 @@
 import { ANYWHERE_IPV4, ANYWHERE_IPV6, blockText, cidrProblem, coversWholeInternet } from '../core/cidr';
 import { Peer } from '../core/peer';
 import { Port } from '../core/port';
-import { fail, optionalString, requireArray } from '../core/runtime-checks';
+import { fail, optionalString, propNames, refuseUnknownProps, requireArray } from '../core/runtime-checks';
 import { missingValue, ValidationError } from '../core/validation-message';
 
 /** Protocols a Hetzner Cloud Firewall rule can match. */
@@ -119,6 +119,7 @@ export class FirewallRule {
       fail(at, direction === FirewallDirection.IN ? 'from' : 'to', list, 'a rule without addresses matches nothing, and Hetzner refuses it', "list the blocks, such as ['203.0.113.0/24']");
     }
     if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) fail(at, 'options', options, 'options are an object', "pass { description: '…' } or nothing");
+    refuseUnknownProps(at, 'options', options, propNames<FirewallRuleOptions>({ description: true }));
     const description = optionalString(at, 'options.description', (options as FirewallRuleOptions | undefined)?.description, "describe the rule in words, such as 'HTTPS from anywhere'");
     return new FirewallRule(direction, protocol, range, list, description);
   }

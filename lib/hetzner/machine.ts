@@ -11,7 +11,7 @@ import { Environment } from '../core/environment';
 import { Retirement } from '../core/retirement';
 import { firstLabelProblem, labelValueProblem } from '../core/labels';
 import {
-  fail, optionalArray, optionalBoolean, optionalInstance, optionalString, optionalStringMap, requireInstance, requireProps, requireString,
+  fail, optionalArray, optionalBoolean, optionalInstance, optionalString, optionalStringMap, propNames, refuseUnknownProps, requireInstance, requireProps, requireString,
 } from '../core/runtime-checks';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
 import { CloudInit, CloudInitPart, USER_DATA_LIMIT_BYTES } from './cloud-init';
@@ -546,6 +546,11 @@ const ENVIRONMENT_FIX = 'use Environment.TEST, Environment.STAGING or Environmen
 function checkMachineProps(machine: Machine, props: MachineProps): void {
   const at = machine.node.path;
   requireProps(at, props, 'pass { environment, role, serverType }');
+  // hetznerBackup for hetznerBackups, dataClass for dataClasses: a misspelt option would be ignored.
+  refuseUnknownProps(at, undefined, props, propNames<MachineProps>({
+    environment: true, role: true, serverType: true, location: true, dataClasses: true, sshKeys: true, adminCidrs: true, ingress: true, egress: true,
+    privateNetwork: true, privateIp: true, image: true, name: true, hetznerBackups: true, rollout: true, labels: true,
+  }));
   requireInstance(at, 'environment', props.environment, Environment, ENVIRONMENT_FIX, 'an Environment');
   requireString(at, 'role', props.role, "name what the machine does, such as 'app'");
   requireInstance(at, 'serverType', props.serverType, ServerType, 'use a ServerType constant such as ServerType.CX23', 'a ServerType');
@@ -578,4 +583,5 @@ function checkMachineProps(machine: Machine, props: MachineProps): void {
   if (props.rollout !== undefined && (props.rollout === null || typeof props.rollout !== 'object')) {
     fail(at, 'rollout', props.rollout, 'rollout options are an object', 'pass { hostKey, sshPrivateKey } or nothing');
   }
+  refuseUnknownProps(at, 'rollout', props.rollout, propNames<MachineRolloutOptions>({ sshPrivateKey: true, hostKey: true, port: true, connectTimeout: true }));
 }

@@ -2,7 +2,7 @@ import { Construct, IConstruct } from 'constructs';
 import { S3Backend, TerraformStack } from 'cdktf';
 import { reachStackOf } from '../core/app-level-packs';
 import { requireTerraform, withTerraformFloor } from '../core/private/terraform-floor';
-import { fail, optionalInstance, optionalString, requireProps, requireString } from '../core/runtime-checks';
+import { fail, optionalInstance, optionalString, propNames, refuseUnknownProps, requireProps, requireString } from '../core/runtime-checks';
 import { invalidValue, ValidationError } from '../core/validation-message';
 import { Location } from './location';
 
@@ -64,6 +64,7 @@ export class ObjectStorageBackend extends S3Backend {
     const stack = TerraformStack.of(scope);
     const at = `${stack.node.path}.stateBackend`;
     requireProps(at, props, "pass { bucket: 'acme-tfstate' }");
+    refuseUnknownProps(at, undefined, props, propNames<ObjectStorageBackendProps>({ bucket: true, location: true, key: true }));
     const bucket = requireString(at, 'bucket', props.bucket, "name the bucket, such as 'acme-tfstate'");
     const bucketProblem = bucketNameProblem(bucket);
     if (bucketProblem) fail(at, 'bucket', bucket, bucketProblem, "use a name such as 'acme-tfstate'");

@@ -298,7 +298,8 @@ export class StorageBoxSubaccount extends Construct implements IStorageBoxAccoun
 
   constructor(scope: Construct, id: string, props: StorageBoxSubaccountProps) {
     super(scope, id);
-    checkProps<StorageBoxSubaccountOptions>(this, props, {
+    checkProps<StorageBoxSubaccountProps>(this, props, {
+      box: is.instance(StorageBox, 'add the sub-account with box.addSubaccount(id, { homeDirectory, password })'),
       homeDirectory: is.text('use a path such as "backups/production/app"'),
       password: is.secret("pass a sensitive variable: new SecretVariable(stack, 'storage_box_app_password', { description })"),
       readonly: is.optional(is.boolean()),

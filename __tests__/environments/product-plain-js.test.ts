@@ -1,0 +1,139 @@
+import { TerraformStack, Testing } from 'cdktf';
+import {
+  AlertReceiver, BoundaryPolicy, Budget, DataClass, DeadMansSwitch, DatabaseStorage, EgressForm, Environment, FirewallRule, Location, Machine, MonitoringPlan, Money, Phase,
+  PrivateNetwork, Processor, Product, ProductProps, RestoreCheck, Retirement, S3Provider, ServerType, SshKey, UptimeCheck, ValidationError,
+} from '../../lib';
+import { EnvironmentStack, ProductStacks } from '../../stacks';
+import { checkedStack, policy } from '../boundary/fixtures';
+import { expectRefused, MESSAGE } from '../boundary/refusal';
+
+// What a plain JavaScript caller can pass that TypeScript would have stopped: a misspelt option, a
+// value of another type, or a plain object shaped like a value. Each must be refused with the path,
+// the value and the fix: never ignored for its default, never a TypeError from deep inside the stacks.
+
+const admin = { sshPublicKeys: { ops: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu' }, cidrs: ['198.51.100.0/24'] };
+const backup = { restoreChecks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })] };
+const monitoring = new MonitoringPlan({
+  uptimeChecks: [UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health'), UptimeCheck.http(Environment.TEST, 'https://test.acme.eu/health')],
+  receivers: [AlertReceiver.webhook('ops', { hostname: 'chat.acme.eu' })],
+  deadMansSwitch: DeadMansSwitch.healthchecksIo(),
+});
+const props = (overrides: Record<string, unknown> = {}): ProductProps => ({ name: 'acme', phase: Phase.ONE, admin, stateBucket: 'acme-state', boundary: policy, backup, monitoring, ...overrides } as any);
+
+/** The error `build` throws: a ValidationError whose message has the library's shape. */
+function refusal(build: () => unknown): string {
+  let error: unknown;
+  try {
+    build();
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(ValidationError);
+  const message = (error as Error).message;
+  expect(message).toMatch(MESSAGE);
+  return message;
+}
+
+describe('Product, from plain JavaScript', () => {
+  test.each([
+    // Each would have been ignored: production in the default location, no budget, no pinned host keys, the phase's database storage.
+    ['locaton', { locaton: Location.HEL1 }, /Product\(acme\)\.locaton: 'locaton' is not allowed: there is no property of this name.*Fix: did you mean 'location'\?/],
+    ['budjet', { budjet: Budget.monthly(Money.euros(30)) }, /Product\(acme\)\.budjet: .*did you mean 'budget'\?/],
+    ['admin.hostKey', { admin: { ...admin, hostKey: { 'acme-production-app': 'ssh-ed25519 AAAA' } } }, /Product\(acme\)\.admin\.hostKey: .*did you mean 'hostKeys'\?/],
+    ['database.storgae', { database: { storgae: DatabaseStorage.volume() } }, /Product\(acme\)\.database\.storgae: .*did you mean 'storage'\?/],
+    ['backup.offsit', { phase: Phase.TWO, backup: { ...backup, offsit: S3Provider.SCALEWAY } }, /Product\(acme\)\.backup\.offsit: .*did you mean 'offsite'\?/],
+    ['backup.storageBoxHostKey', { backup: { ...backup, storageBoxHostKey: ['ssh-ed25519 AAAA'] } }, /Product\(acme\)\.backup\.storageBoxHostKey: .*did you mean 'storageBoxHostKeys'\?/],
+  ])('a misspelt %s is refused by name', (_name, overrides, message) => {
+    expect(refusal(() => new Product(props(overrides)))).toMatch(message);
+  });
+
+  test('a misspelt secret-looking property is named, its value never printed', () => {
+    const message = refusal(() => new Product(props({ stateBuckt: 'hunter2-correct-horse-battery' })));
+    expect(message).toMatch(/stateBuckt: 'stateBuckt' is not allowed/);
+    expect(message).not.toContain('hunter2');
+  });
+
+  test.each([
+    // Each crashed later with "budget.judge is not a function" or "volumeSizeFor is not a function", naming no construct.
+    ['budget as a number', { budget: 30 }, /Product\(acme\)\.budget: 30 is not allowed: it is not a Budget\. Fix: use Budget\.monthly\(Money\.euros\(30\)\)/],
+    ['budget as a plain object', { budget: { amount: 30, warnAt: 0.8 } }, /Product\(acme\)\.budget: .* is not allowed: it is not a Budget/],
+    ['database storage as its name', { database: { storage: 'volume' } }, /Product\(acme\)\.database\.storage: 'volume' is not allowed: it is not a DatabaseStorage/],
+    ['monitoring as a plain object', { monitoring: { uptimeChecks: [], receivers: [] } }, /Product\(acme\)\.monitoring: .* is not allowed: it is not a MonitoringPlan/],
+    // Each was refused only when the stacks were built, under a construct the user never named.
+    ['offsite provider as its name', { phase: Phase.TWO, backup: { ...backup, offsite: 'scaleway' } }, /Product\(acme\)\.backup\.offsite: 'scaleway' is not allowed: it is not an S3Provider/],
+    ['backup as text', { backup: 'daily' }, /Product\(acme\)\.backup\.props: 'daily' is not allowed/],
+    ['a single restore check', { backup: { restoreChecks: backup.restoreChecks[0] } }, /Product\(acme\)\.backup\.restoreChecks: .* is not allowed: it is a RestoreCheck, not a list/],
+    ['a restore check as text', { backup: { restoreChecks: ['SELECT 1'] } }, /Product\(acme\)\.backup\.restoreChecks\[0\]: 'SELECT 1' is not allowed: it is not a RestoreCheck/],
+  ])('%s is refused at the product', (_name, overrides, message) => {
+    expect(refusal(() => new Product(props(overrides)))).toMatch(message);
+  });
+
+  test('the valid declaration still builds its stacks', () => {
+    const stacks = new ProductStacks(Testing.app(), new Product(props({ budget: Budget.monthly(Money.euros(200)), database: { storage: DatabaseStorage.rootDisk() } })));
+    expect(() => Testing.synth(stacks.production, true)).not.toThrow();
+  });
+});
+
+describe('ProductStacks and EnvironmentStack, from plain JavaScript', () => {
+  const product = new Product(props());
+
+  test.each([
+    ['a product that is not a Product', () => new ProductStacks(Testing.app(), props() as any), /^ProductStacks\.product: .* is not allowed: it is not a Product/],
+    ['no product', () => new ProductStacks(Testing.app(), undefined as any), /^ProductStacks\.product: missing: a Product is required/],
+    ['null options', () => new ProductStacks(Testing.app(), product, null as any), /^ProductStacks\(acme\)\.props: missing:/],
+    ['a misspelt option', () => new ProductStacks(Testing.app(), product, { stagingExpiresAT: '2026-12-31' } as any), /props\.stagingExpiresAT: .*did you mean 'stagingExpiresAt'\?/],
+    ['an expiry as a number', () => new ProductStacks(Testing.app(), product, { stagingExpiresAt: 20261231 } as any), /props\.stagingExpiresAt: 20261231 is not allowed: it is a number, not a text value/],
+    // A retirement naming its environment by name, leaving it out or misspelling it retired nothing, without a word.
+    ['a retirement of "production"', () => new ProductStacks(Testing.app(), product, { retire: { environment: 'production', reason: 'the pilot customer left; production is retired' } } as any),
+      /props\.retire\.environment: 'production' is not allowed: it is not an Environment \(a string is not one, even with the same name\)/],
+    ['a retirement without its environment', () => new ProductStacks(Testing.app(), product, { retire: { reason: 'the pilot customer left; production is retired' } } as any),
+      /props\.retire\.environment: missing: an Environment is required/],
+    ['EnvironmentStack without props', () => new EnvironmentStack(Testing.app(), 'acme-test', undefined as any), /^acme-test\.props: missing:/],
+    ['EnvironmentStack without an environment', () => new EnvironmentStack(Testing.app(), 'acme-test', { product } as any), /^acme-test\.environment: missing: an Environment is required/],
+    ['EnvironmentStack with a budget as a number', () => new EnvironmentStack(Testing.app(), 'acme-test', { product, environment: Environment.TEST, budget: 20 } as any),
+      /^acme-test\.budget: 20 is not allowed: it is not a Budget/],
+    ['EnvironmentStack with a misspelt retirement', () => new EnvironmentStack(Testing.app(), 'acme-test', { product, environment: Environment.TEST, retire: { reason: 'the pilot customer left; test is retired', includeBackup: true } } as any),
+      /^acme-test\.retire\.includeBackup: .*did you mean 'includeBackups'\?/],
+  ])('%s is refused with path, value and fix', (_name, build, message) => {
+    expect(refusal(build)).toMatch(message);
+  });
+
+  test('a retirement still retires only the environment it names', () => {
+    const stacks = new ProductStacks(Testing.app(), product, { retire: { environment: Environment.TEST, reason: 'the test machine moves to another product' } });
+    expect(Retirement.of(stacks.test)).toEqual({ reason: 'the test machine moves to another product', includeBackups: false });
+    expect(Retirement.of(stacks.production)).toBeUndefined();
+  });
+});
+
+describe('nested options, from plain JavaScript', () => {
+  const mistral = Processor.mistralAi();
+
+  test.each([
+    // A misspelt allowance field would be read as "no data class" or "no form" by the rules.
+    ['an egress allowance', () => new BoundaryPolicy({ aiActRoles: [], egress: [{ dataClass: DataClass.PUBLIC, to: [mistral], form: EgressForm.RAW, fromm: 'x' }] } as any),
+      /^BoundaryPolicy\.egress\[0\]\.fromm: .*did you mean 'form'\?/],
+    ['a legal seat', () => new Processor({ name: 'Acme AI', legalSeat: { city: 'Paris', country: 'FR', contry: 'US' }, hostnames: ['api.acme-ai.eu'] } as any),
+      /^Processor\(Acme AI\)\.legalSeat\.contry: .*did you mean 'country'\?/],
+    ['budget options', () => Budget.monthly(Money.euros(30), { warnat: 0.5 } as any), /^Budget\.monthly\.options\.warnat: .*did you mean 'warnAt'\?/],
+    ['null budget options', () => Budget.monthly(Money.euros(30), null as any), /^Budget\.monthly\.options: null is not allowed/],
+    ['a firewall rule option', () => FirewallRule.tcpIn(443, ['203.0.113.0/24'], { descripton: 'HTTPS' } as any), /^FirewallRule\.tcpIn\.options\.descripton: .*did you mean 'description'\?/],
+  ])('%s: a misspelt field is refused by name', (_name, build, message) => {
+    expect(refusal(build)).toMatch(message);
+  });
+
+  test("a machine's misspelt rollout option is refused by name", () => {
+    expectRefused(() => {
+      const stack = checkedStack();
+      new Machine(stack, 'App', appProps(stack, { rollout: { hostKye: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr' } }));
+      return stack;
+    }, /App\.rollout\.hostKye: 'hostKye' is not allowed: .*did you mean 'hostKey'\?/);
+  });
+});
+
+function appProps(stack: TerraformStack, extra: Record<string, unknown>): any {
+  const network = new PrivateNetwork(stack, 'Network', { environment: Environment.PRODUCTION, name: 'acme-production-network', location: Location.FSN1 });
+  return {
+    environment: Environment.PRODUCTION, role: 'app', name: 'acme-production-app', serverType: ServerType.CX33, location: Location.FSN1,
+    sshKeys: [SshKey.fromName('admin')], adminCidrs: ['203.0.113.0/24'], dataClasses: [DataClass.SENSITIVE], privateNetwork: network, privateIp: '10.0.1.2', ...extra,
+  };
+}
