@@ -1,6 +1,6 @@
 import { TerraformVariable, Testing } from 'cdktf';
 import {
-  DataClass, Environment, FirewallRule, Location, Machine, Port, PrivateNetwork, ServerType, SshKey,
+  DataClass, Duration, Environment, FirewallRule, Location, Machine, Port, PrivateNetwork, ServerType, SshKey,
 } from '../../lib';
 import { ADMIN_CIDRS, ADMIN_KEY, resourcesOf, synthJson, testStack, warningsOf } from '../setup/stack';
 import { synthesizedBundle } from '../../testing/bundle';
@@ -360,6 +360,9 @@ describe('Machine rollout options', () => {
     [{ port: '22' as any }, /production\/App\.rollout\.port: '22' is not allowed/],
     [{ hostKey: 'SHA256:abc' }, /production\/App\.rollout\.hostKey: 'SHA256:abc' is not allowed: a host key is the public key/],
     [{ sshPrivateKey: 'BEGIN OPENSSH PRIVATE KEY' as any }, /production\/App\.rollout\.sshPrivateKey: '<a value>' is not allowed: a secret must come from a sensitive Terraform variable/],
+    // From JavaScript, seconds as a number crashed with "(options.connectTimeout ?? ...).toSeconds is not a function".
+    [{ connectTimeout: 30 as any }, /production\/App\.rollout\.connectTimeout: 30 is not allowed: it is not a Duration\. Fix: pass a Duration, such as Duration\.minutes\(5\)/],
+    [{ connectTimeout: Duration.seconds(0) }, /production\/App\.rollout\.connectTimeout: '0 ms' is not allowed: deploy would give up before the first connection attempt/],
   ])('fails on bad rollout options: %j', (rollout, message) => {
     const { stack } = testStack('production');
     const m = new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS, rollout });

@@ -4,6 +4,7 @@ import { Duration } from '../core/duration';
 import { TerraformData } from '../core/private/terraform-data';
 import { Port } from '../core/port';
 import { invalidValue, ValidationError } from '../core/validation-message';
+import { optionalInstance } from '../core/runtime-checks';
 import { BundleFiles, MachineBundle, RenderedBundle } from './machine-bundle';
 import { requireSensitive } from './storage-box';
 import { ROLLOUT_AGENT, ROLLOUT_STATE_DIR } from './private/rollout-agent';
@@ -176,6 +177,11 @@ function validateOptions(machine: Construct, options: MachineRolloutOptions): vo
   if (options.hostKey !== undefined && (typeof options.hostKey !== 'string' || !HOST_KEY.test(options.hostKey.trim()))) {
     throw new ValidationError(invalidValue(machine, 'rollout.hostKey', options.hostKey,
       'a host key is the public key of the server\'s sshd as `<type> <base64>`', "pass the line of /etc/ssh/ssh_host_ed25519_key.pub without its comment, such as 'ssh-ed25519 AAAAC3Nza…'"));
+  }
+  // A JavaScript caller's 30 (meant as seconds) would otherwise crash the synth with a TypeError naming no construct.
+  const timeout = optionalInstance(machine, 'rollout.connectTimeout', options.connectTimeout, Duration, 'pass a Duration, such as Duration.minutes(5)');
+  if (timeout !== undefined && timeout.toSeconds() <= 0) {
+    throw new ValidationError(invalidValue(machine, 'rollout.connectTimeout', timeout, 'deploy would give up before the first connection attempt', 'leave it out for 5 minutes, or pass Duration.minutes(5)'));
   }
 }
 
