@@ -1,4 +1,5 @@
-import { DataClass, Duration, Size } from '../../lib';
+import { DataClass, Duration, Environment, PrivateNetwork, Product, Size } from '../../lib';
+import { testStack } from '../setup/stack';
 import { cidrProblem, isAnywhere } from '../../lib/core/cidr';
 import { labelKeyProblem, labelValueProblem } from '../../lib/core/labels';
 
@@ -77,5 +78,30 @@ describe('Hetzner labels', () => {
     expect(labelKeyProblem('environment')).toBeUndefined();
     expect(labelKeyProblem('example.eu/')).toBeDefined();
     expect(labelKeyProblem('')).toBeDefined();
+  });
+});
+
+describe('a value from a second copy of the library', () => {
+  // Two versions in node_modules give two Environment classes: the check cannot accept the other's
+  // value (its protections may differ), so it says what happened instead of "it is not an Environment".
+  const second = (): typeof import('../../lib') => {
+    let copy: typeof import('../../lib') | undefined;
+    jest.isolateModules(() => { copy = require('../../lib'); });
+    return copy!;
+  };
+
+  test('is refused naming the second copy and how to install one', () => {
+    const other = second();
+    expect(other.Environment).not.toBe(Environment);
+    const { stack } = testStack('production');
+    expect(() => new PrivateNetwork(stack, 'Network', { environment: other.Environment.PRODUCTION, name: 'acme-production-network' }))
+      .toThrow(/^production\/Network\.environment: 'production' is not allowed: it is an Environment from another copy of cdktf-sovereign-hetzner .*Fix: install the library once \(npm ls cdktf-sovereign-hetzner/);
+    expect(() => new Product({ name: 'acme', phase: other.Phase.ONE } as any)).toThrow(/^Product\(acme\)\.phase: .* is not allowed: it is a Phase from another copy of cdktf-sovereign-hetzner/);
+  });
+
+  test('a plain object shaped like the value is still refused as not being one', () => {
+    const { stack } = testStack('production');
+    expect(() => new PrivateNetwork(stack, 'Network', { environment: { name: 'production', protectedFromLoss: true } as any, name: 'acme-production-network' }))
+      .toThrow(/^production\/Network\.environment: .* is not allowed: it is not an Environment\. Fix:/);
   });
 });

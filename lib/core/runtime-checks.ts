@@ -84,7 +84,20 @@ export function requireInstance<T>(at: At, prop: string, value: unknown, type: C
   if (value instanceof type) return value as T;
   const named = what ?? `${/^[aeiou]/i.test(type.name) ? 'an' : 'a'} ${type.name}`;
   if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, `${named} is required`, fix));
+  if (isFromAnotherCopy(value, type)) {
+    return fail(at, prop, value, `it is ${named} from another copy of cdktf-sovereign-hetzner (the library is installed twice, and this copy does not recognise the other's values)`,
+      'install the library once (npm ls cdktf-sovereign-hetzner, then npm dedupe or align the versions) and import every construct and value from it');
+  }
   return fail(at, prop, value, `it is not ${named}${typeof value === 'string' ? ' (a string is not one, even with the same name)' : ''}`, fix);
+}
+
+/** Whether `value` is an instance of a class of the same name as `type` along its prototype chain: the same class from a second copy of the library. */
+function isFromAnotherCopy(value: unknown, type: ClassOf<unknown>): boolean {
+  if (value === null || typeof value !== 'object' || type.name === '' || type.name === 'Object') return false;
+  for (let proto = Object.getPrototypeOf(value); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    if ((proto as { constructor?: { name?: string } }).constructor?.name === type.name) return true;
+  }
+  return false;
 }
 
 /** `requireInstance`, except that a value left out (`undefined`) passes. */
