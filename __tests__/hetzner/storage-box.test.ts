@@ -70,6 +70,11 @@ describe('StorageBox', () => {
     const box = new StorageBox(stack, 'Backups', { environment: Environment.PRODUCTION, password: secret(stack, 'p') });
     expect(() => box.addSubaccount('Bad', { homeDirectory: '../other', password: secret(stack, 'q') }))
       .toThrow(/production\/Backups\/Bad\.homeDirectory: '\.\.\/other' is not allowed/);
+    // Each of these is (or reads as) the box root, where the account would see and could delete every other account's backups.
+    for (const [i, root] of ['.', './', '', 'backups//app', 'backups/app/', 'backups/./app'].entries()) {
+      expect(() => box.addSubaccount(`Root${i}`, { homeDirectory: root, password: secret(stack, `root${i}`) }))
+        .toThrow(new RegExp(`production/Backups/Root${i}\\.homeDirectory: '${root.replace(/\./g, '\\.')}' is not allowed: a home directory is a path of named directories`));
+    }
     expect(() => new StorageBox(stack, 'Many', { environment: Environment.PRODUCTION, password: secret(stack, 'r'), dailySnapshots: 11 }))
       .toThrow(/production\/Many\.dailySnapshots: 11 is not allowed: a bx11 keeps 0 to 10 automatic snapshots/);
   });
@@ -77,6 +82,13 @@ describe('StorageBox', () => {
   test('refers to an account of another stack, read-only unless said otherwise', () => {
     const account = StorageBoxAccount.fromAttributes({ host: 'u1-sub2.your-storagebox.de', username: 'u1-sub2', location: Location.HEL1 });
     expect(account.readonly).toBe(true);
+  });
+
+  test('refuses a referenced account whose host is not a host name', () => {
+    for (const host of ['u1-sub2@u1-sub2.your-storagebox.de', 'sftp://u1-sub2.your-storagebox.de', '']) {
+      expect(() => StorageBoxAccount.fromAttributes({ host, username: 'u1-sub2', location: Location.HEL1 }))
+        .toThrow(/^StorageBoxAccount\.fromAttributes\.host: .* is not allowed: a hostname is a lowercase DNS name/);
+    }
   });
 
   test('its catalog matches the shared Hetzner facts', () => {

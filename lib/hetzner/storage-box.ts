@@ -8,7 +8,8 @@ import { firstLabelProblem } from '../core/labels';
 import { Retirement } from '../core/retirement';
 import { Size } from '../core/size';
 import { invalidValue, ValidationError } from '../core/validation-message';
-import { checkProps, is } from '../core/runtime-checks';
+import { checkProps, fail, is } from '../core/runtime-checks';
+import { hostnameProblem } from '../boundary/processor';
 import { Location } from './location';
 import { standardLabels, withUserLabels } from './private/standard-labels';
 
@@ -165,6 +166,10 @@ export class StorageBoxAccount {
       readonly: is.optional(is.boolean()),
       password: is.optional(is.secret('pass a sensitive TerraformVariable')),
     }, "pass { host, username, location: Location.HEL1 }");
+    // A host with the user in it ('u1@u1.your-storagebox.de') or a URL would only fail when the backup job first runs.
+    if (!Token.isUnresolved(attributes.host) && hostnameProblem(attributes.host)) {
+      fail('StorageBoxAccount.fromAttributes', 'host', attributes.host, hostnameProblem(attributes.host)!, "pass the host alone, such as 'u12345-sub2.your-storagebox.de', or the other stack's output");
+    }
     return { ...attributes, readonly: attributes.readonly ?? true };
   }
 
@@ -312,9 +317,11 @@ export class StorageBoxSubaccount extends Construct implements IStorageBoxAccoun
     requireSensitive(this, 'password', props.password);
     this.password = props.password;
     const home = props.homeDirectory;
-    if (!Token.isUnresolved(home) && (home.trim() === '' || home.startsWith('/') || home.split('/').includes('..'))) {
+    // '.' (or 'a/', 'a//b' read loosely) is the box root: the sub-account would see, and could delete, every other account's backups.
+    if (!Token.isUnresolved(home) && home.split('/').some((part) => part.trim() === '' || part === '.' || part === '..')) {
       throw new ValidationError(invalidValue(this, 'homeDirectory', home,
-        'a home directory is a path relative to the box root, without ".."', 'use a path such as "backups/production/app"'));
+        'a home directory is a path of named directories relative to the box root: no leading or trailing "/", and no empty, "." or ".." parts '
+        + '(the root would let this account read and delete every other account\'s backups)', 'use a path such as "backups/production/app"'));
     }
     this.resource = new StorageBoxSubaccountResource(this, 'Resource', {
       storageBoxId: Token.asNumber(props.box.resource.id),
