@@ -193,4 +193,15 @@ describe('resources beyond the examples', () => {
     expect(() => estimateCost(app, { billingDate: NOW, serversOrderedOn: { nope: '2026-01-01' } })).toThrow(/serversOrderedOn: "nope" is not allowed: there is no such stack/);
     expect(() => estimateCost(app, { billingDate: NOW, rehearsalsPerMonth: -1 })).toThrow(/rehearsalsPerMonth: -1 is not allowed/);
   });
+
+  test('refuses what a JavaScript caller can pass with path, value and fix, not a TypeError', () => {
+    // Each crashed ("Cannot read properties of null", "length.toSeconds is not a function", "prices.free is not a function") or was ignored.
+    const app = phase1();
+    expect(() => estimateCost(app, null as any)).toThrow(/^CostEstimate\.options: missing: an object of named values is required\. Fix:/);
+    expect(() => estimateCost(app, { billingDate: NOW, rehearsalLength: 2 } as any))
+      .toThrow(/^CostEstimate\.options\.rehearsalLength: 2 is not allowed: it is not a Duration\. Fix: pass a duration such as Duration\.hours\(2\)/);
+    expect(() => estimateCost(app, { billingDate: NOW, prices: {} } as any)).toThrow(/^CostEstimate\.options\.prices: \{\} is not allowed: it is not a PriceList/);
+    expect(() => estimateCost(app, { billingdate: NOW } as any)).toThrow(/^CostEstimate\.options\.billingdate: 'billingdate' is not allowed: .*did you mean 'billingDate'\?/);
+    expect(() => estimateCost('app' as any)).toThrow(/^estimateCost\.scope: 'app' is not allowed: it is not a construct\. Fix: pass the app/);
+  });
 });

@@ -1,8 +1,9 @@
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { resourcesOf, SynthesizedResource } from '../boundary/rules/rule';
 import { Duration } from '../core/duration';
 import { Size } from '../core/size';
 import { ValidationError } from '../core/validation-message';
+import { checkOptions as checkFields, fail as failAt, is } from '../core/runtime-checks';
 import { ServerType } from '../hetzner/server-type';
 import {
   billedFor, CostEstimate, CostKind, CostLine, EnvironmentCost, FreeResource, PhaseCost, ProductCost, RehearsalCost, StagingComparison,
@@ -71,11 +72,23 @@ const PRICE_FILE = 'lib/cost/hetzner-prices.json';
  * unless the price file lists it as free, with the basis.
  */
 export function estimateCost(scope: IConstruct, options: CostEstimateOptions = {}): CostEstimate {
+  if (!Construct.isConstruct(scope)) failAt('estimateCost', 'scope', scope, 'it is not a construct', 'pass the app (or a stack): estimateCost(app)');
   return estimateSynthesizedCost(synthesizedStacksOf(scope), options);
 }
 
 /** Estimates what synthesized stacks cost (from the tree, or read from `cdktf.out`). */
 export function estimateSynthesizedCost(stacks: readonly SynthesizedStack[], options: CostEstimateOptions = {}): CostEstimate {
+  // From JavaScript: null options, rehearsalLength: 2 or prices: {} crashed deep inside with a TypeError; a misspelt option was ignored.
+  checkFields<CostEstimateOptions>('CostEstimate', 'options', options, {
+    prices: is.optional(is.instance(PriceList, 'use PriceList.hetzner() or PriceList.fromData(…)')),
+    // Dates and the rehearsal count are checked below, with their own reasons.
+    billingDate: is.checkedLater(),
+    serversOrderedOn: is.optional(is.textMap("map stack names to dates, such as { 'acme-production': '2026-03-01' }")),
+    rehearsalLength: is.optional(is.instance(Duration, 'pass a duration such as Duration.hours(2)')),
+    rehearsalsPerMonth: is.checkedLater(),
+    stateStorage: is.optional(is.boolean()),
+    egressPerServer: is.optional(is.instance(Size, 'pass a size such as Size.gibibytes(100)')),
+  }, 'pass { billingDate, rehearsalsPerMonth, … } or nothing');
   const prices = options.prices ?? PriceList.hetzner();
   const billingDate = options.billingDate ?? new Date().toISOString().slice(0, 10);
   const rehearsalLength = options.rehearsalLength ?? Duration.hours(2);
