@@ -1,7 +1,7 @@
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import {
-  Environment, FirewallRule, Location, Machine, PostgresDatabase, PostgresTuning, PostgresVersion, SecretVariable, ServerType, SshKey,
+  Environment, FirewallRule, Location, Machine, PostgresDatabase, PostgresDump, PostgresTuning, PostgresVersion, SecretVariable, ServerType, SshKey,
 } from '../../lib';
 import { synthDatabase } from './helpers/fixture';
 import { waitForAddressCommand } from '../../lib/database/private/render';
@@ -103,11 +103,11 @@ describe('PostgresDatabase', () => {
   });
 
   test('refuses an address outside the subnet, a public subnet, a plain variable, and the superuser as app role', () => {
-    const make = (props: Partial<{ privateAddress: string; privateSubnet: string; role: string; sensitive: boolean }>) => {
+    const make = (props: Partial<{ privateAddress: string; privateSubnet: string; role: string; sensitive: boolean; port: number }>) => {
       const stack = new TerraformStack(Testing.app(), 's');
       const machine = machineIn(stack);
       return new PostgresDatabase(stack, 'Database', {
-        machine, privateAddress: props.privateAddress ?? '10.0.1.2', privateSubnet: props.privateSubnet ?? '10.0.1.0/24', role: props.role,
+        machine, privateAddress: props.privateAddress ?? '10.0.1.2', privateSubnet: props.privateSubnet ?? '10.0.1.0/24', role: props.role, port: props.port,
         password: props.sensitive === false ? new TerraformVariable(stack, 'pw', { type: 'string' }) : new SecretVariable(stack, 'pw', { description: 'x' }),
       });
     };
@@ -115,6 +115,11 @@ describe('PostgresDatabase', () => {
     expect(() => make({ privateAddress: '203.0.113.5', privateSubnet: '203.0.113.0/24' })).toThrow(/privateSubnet: '203\.0\.113\.0\/24' is not allowed: it is not a private \(RFC 1918\) block/);
     expect(() => make({ sensitive: false })).toThrow(/password: 'var\.pw' is not allowed: the variable is not marked sensitive/);
     expect(() => make({ role: 'postgres' })).toThrow(/role: 'postgres' is not allowed: the app must not be the superuser/);
+    // Port 0 or 70000 passed as a whole number, and failed only when PostgreSQL (and the dumps) first ran.
+    expect(() => make({ port: 0 })).toThrow(/s\/Database\.port: 0 is not allowed: a port is a whole number from 1 to 65535\. Fix: use a port such as 5432/);
+    expect(() => make({ port: 70000 })).toThrow(/s\/Database\.port: 70000 is not allowed: a port is a whole number from 1 to 65535/);
+    expect(() => make({ port: 5433 })).not.toThrow();
+    expect(() => PostgresDump.allDatabases({ port: 0 })).toThrow(/^PostgresDump\.allDatabases\.options\.port: 0 is not allowed: a port is a whole number from 1 to 65535/);
     expect(() => make({})).not.toThrow();
   });
 

@@ -35,7 +35,7 @@ const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/;
 const DUMP_OPTIONS: Schema<PostgresDumpOptions> = {
   dataDirectory: is.optional(is.text("use a path such as '/var/lib/postgresql'")),
   osUser: is.optional(is.text("use the operating-system user, such as 'postgres'")),
-  port: is.optional(is.number('use a port such as 5432', { integer: true })),
+  port: is.optional(is.port('use a port such as 5432')),
   version: is.optional(is.instance(PostgresVersion, 'use PostgresVersion.of(15), or the database\'s dump()')),
 };
 

@@ -208,6 +208,11 @@ export const is = {
       fail(at, prop, value, typeof value === 'number' ? `it is not a finite ${options.integer ? 'whole ' : ''}number` : `it is ${aType(value)}, not a number`, fix);
     }
   },
+  /** A TCP port: a whole number from 1 to 65535 (0 or 70000 would only fail when the job or service first runs). */
+  port: (fix: string): Check => (at, prop, value) => {
+    is.number(fix, { integer: true })(at, prop, value);
+    if ((value as number) < 1 || (value as number) > 65535) fail(at, prop, value, 'a port is a whole number from 1 to 65535', fix);
+  },
   /** true or false. */
   boolean: (): Check => (at, prop, value) => {
     if (typeof value !== 'boolean') {

@@ -114,7 +114,7 @@ export class PostgresDatabase extends Construct {
       role: is.optional(is.text("name it such as 'app'")),
       version: is.optional(is.instance(PostgresVersion, 'use PostgresVersion.of(15)')),
       dataVolume: is.optional(is.instance(DataVolume, 'pass the DataVolume the data directory is on', 'a DataVolume')),
-      port: is.optional(is.number('use a port such as 5432', { integer: true })),
+      port: is.optional(is.port('use a port such as 5432')),
     }, "pass { machine, privateAddress: '10.0.1.2', privateSubnet: '10.0.1.0/24', password: <sensitive variable> }");
     this.machine = props.machine;
     this.version = props.version ?? PostgresVersion.forImage(props.machine.server.imageInput ?? DEFAULT_IMAGE);
