@@ -109,6 +109,22 @@ describe('Machine', () => {
   });
 
   describe('bad input', () => {
+    test('fails on a private address that is malformed, public, or given without a private network', () => {
+      // Each passed synth: the address was dropped without a network, and a malformed or public one failed only at apply.
+      const inNetwork = (privateIp: string) => {
+        const { stack } = testStack('production');
+        const privateNetwork = new PrivateNetwork(stack, 'Network', { environment: Environment.PRODUCTION, name: 'acme-production-network' });
+        return new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS, privateNetwork, privateIp });
+      };
+      for (const ip of ['10.0.1', '10.0.1.2/24', '203.0.113.5', ' 10.0.1.2', 'ten']) {
+        expect(() => inNetwork(ip)).toThrow(new RegExp(`^production/App\\.privateIp: '${ip.replace(/\./g, '\\.')}' is not allowed: it is not an IPv4 address of a private \\(RFC 1918\\) network\\. Fix:`));
+      }
+      expect(() => inNetwork('10.0.1.2')).not.toThrow();
+      const { stack } = testStack('production');
+      expect(() => new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS, privateIp: '10.0.1.2' }))
+        .toThrow(/^production\/App\.privateIp: '10\.0\.1\.2' is not allowed: a private address is on a private network, and none is given, so it would be ignored\. Fix: pass privateNetwork/);
+    });
+
     test('fails when the location is unknown, naming the value and the EU choices', () => {
       const { stack } = productionMachine({ location: Location.of('fra1') });
       expect(() => synthJson(stack)).toThrow(/production\/App\.location: 'fra1' is not allowed: it is not a Hetzner location\. Fix: use Location\.FSN1/);

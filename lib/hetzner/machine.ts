@@ -1,4 +1,5 @@
 import { Construct, IConstruct } from 'constructs';
+import * as ipaddr from 'ipaddr.js';
 import { Annotations, Lazy, Token } from 'cdktf';
 import { Firewall } from '../../generated/providers/hcloud/firewall';
 import { PrimaryIp } from '../../generated/providers/hcloud/primary-ip';
@@ -575,7 +576,16 @@ function checkMachineProps(machine: Machine, props: MachineProps): void {
   if (props.privateNetwork !== undefined && (props.privateNetwork === null || typeof props.privateNetwork !== 'object' || typeof props.privateNetwork.networkZone !== 'string')) {
     fail(at, 'privateNetwork', props.privateNetwork, 'it is not a private network construct', 'pass new PrivateNetwork(...)');
   }
-  optionalString(at, 'privateIp', props.privateIp, "write the address as text, such as '10.0.1.2'");
+  const privateIp = optionalString(at, 'privateIp', props.privateIp, "write the address as text, such as '10.0.1.2'");
+  if (privateIp !== undefined && !Token.isUnresolved(privateIp)) {
+    // Without a network the address was dropped silently; a malformed or public one failed only at apply.
+    if (props.privateNetwork === undefined) {
+      fail(at, 'privateIp', privateIp, 'a private address is on a private network, and none is given, so it would be ignored', 'pass privateNetwork: new PrivateNetwork(…) too, or leave privateIp out');
+    }
+    if (!ipaddr.IPv4.isValidFourPartDecimal(privateIp) || ipaddr.IPv4.parse(privateIp).range() !== 'private') {
+      fail(at, 'privateIp', privateIp, 'it is not an IPv4 address of a private (RFC 1918) network', "write the address alone, inside the network's subnet, such as '10.0.1.2'");
+    }
+  }
   optionalString(at, 'image', props.image, "name the image, such as 'debian-12'");
   optionalString(at, 'name', props.name, "name the server, such as 'production-app'");
   optionalBoolean(at, 'hetznerBackups', props.hetznerBackups);
