@@ -6,7 +6,7 @@ import { RestoreCheck } from '../../lib/backup/restore-check';
 import { RestoreDrill, RestoreDrillProps } from '../../lib/backup/restore-drill';
 import { PostgresVersion } from '../../lib/database/postgres-version';
 import { StorageBoxAccount } from '../../lib/hetzner/storage-box';
-import { ADMIN_CIDRS, ADMIN_KEY, resourcesOf, synthJson, testStack } from '../setup/stack';
+import { ADMIN_CIDRS, ADMIN_KEY, resourcesOf, synthJson, testStack, warningsOf } from '../setup/stack';
 import { synthesizedBundle } from '../../testing/bundle';
 import { machinePayload } from '../setup/machine-payload';
 import { filesByPath } from './helpers/machine-root';
@@ -110,6 +110,16 @@ describe('RestoreDrill', () => {
     const account = StorageBoxAccount.fromAttributes({ host: 'u1-sub2.your-storagebox.de', username: 'u1-sub2', location: Location.HEL1 });
     expect(() => new RestoreDrill(stack, 'RestoreDrill', { ...props, source: BackupTarget.storageBox(account) }))
       .toThrow(/test\/RestoreDrill\.source: missing: a read-only Storage Box account logs in with its password.*Fix:/);
+  });
+
+  test('warns when the source account is writable: the test machine could delete production\'s backups', () => {
+    const { stack, props } = drillProps();
+    const writable = StorageBoxAccount.fromAttributes({ host: 'u1-sub1.your-storagebox.de', username: 'u1-sub1', location: Location.HEL1, readonly: false, password: secret(stack, 'w') });
+    new RestoreDrill(stack, 'RestoreDrill', { ...props, source: BackupTarget.storageBox(writable) });
+    expect(warningsOf(stack)).toContainEqual(expect.stringMatching(/^Backup-WritableDrillSource: test\/RestoreDrill\.source: the source Storage Box account \(u1-sub1\) is writable.* Fix: give it a read-only sub-account/));
+    const { stack: readOnly, props: readOnlyProps } = drillProps();
+    new RestoreDrill(readOnly, 'RestoreDrill', readOnlyProps);
+    expect(warningsOf(readOnly).filter((w) => w.startsWith('Backup-WritableDrillSource'))).toEqual([]);
   });
 
   test('fails on a bad source host, check or maximum age', () => {

@@ -124,6 +124,12 @@ export class BackupTarget {
         throw new ValidationError(invalidValue(scope, ctx.prop, `read-only Storage Box account in ${account.location.name}`, 'backups cannot be written to a read-only account',
           'give the plan a writable sub-account; read-only accounts are for restore drills'));
       }
+      // The drill runs on the less protected test machine: with a writable account there, its compromise could delete production's backups.
+      if (!account.readonly && !ctx.writes) {
+        Annotations.of(scope).addWarning(`Backup-WritableDrillSource: ${scope.node.path}.${ctx.prop}: the ${name} Storage Box account (${account.username}) is writable, `
+          + 'so the machine that only reads these backups could change or delete them. Fix: give it a read-only sub-account '
+          + "(box.addSubaccount('Drill', { homeDirectory, readonly: true, password }), or StorageBoxAccount.fromAttributes without readonly: false).");
+      }
       // A read-only account cannot install a key in its home: it logs in with its password.
       const auth = account.readonly ? 'password' : 'key';
       if (account.password) requireSensitive(scope, ctx.prop, account.password);
