@@ -5,6 +5,7 @@ import { pathToFileURL } from 'url';
 import { TerraformStack, Testing } from 'cdktf';
 import { installStandIn, STAND_IN_TOKEN } from './harness/provider-install';
 import { ReattachDaemon } from './harness/reattach-daemon';
+import { checkOptions, fail, is } from '../lib/core/runtime-checks';
 import { StandInWorkspace } from './harness/workspace';
 
 /** A stack to put in a workspace: a construct, a synthesized stack directory or file, or its JSON. */
@@ -77,6 +78,10 @@ export class HetznerStandIn {
   private daemon?: ReattachDaemon;
 
   constructor(options: HetznerStandInOptions = {}) {
+    checkOptions<HetznerStandInOptions>('HetznerStandIn', 'options', options, {
+      dir: is.optional(is.text("pass a directory such as fs.mkdtempSync(path.join(os.tmpdir(), 'standin-'))")),
+      reattach: is.optional(is.boolean()),
+    }, 'pass { dir, reattach } or nothing');
     this.dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'hcloud-standin-'));
     fs.mkdirSync(this.dir, { recursive: true });
     this.reattach = options.reattach ?? true;
@@ -132,10 +137,15 @@ export class HetznerStandIn {
 
 /** The synthesized JSON of a stack source. */
 export function stackJson(stack: StackSource): Record<string, unknown> {
-  if (stack instanceof TerraformStack) return JSON.parse(Testing.synth(stack, true));
+  // isStack, not instanceof: a stack built with the app's own copy of cdktf is a stack too (instanceof would pass the construct on as its JSON).
+  if (TerraformStack.isStack(stack)) return JSON.parse(Testing.synth(stack, true));
   if (typeof stack === 'string') {
     const file = fs.statSync(stack).isDirectory() ? path.join(stack, 'cdk.tf.json') : stack;
     return JSON.parse(fs.readFileSync(file, 'utf8'));
+  }
+  if (stack === null || typeof stack !== 'object' || Array.isArray(stack) || 'node' in stack) {
+    fail('stackJson', 'stack', stack === null || typeof stack !== 'object' || Array.isArray(stack) ? stack : '<a construct>',
+      'it is not a stack, a synthesized stack directory or file, or its JSON', 'pass the TerraformStack, its cdktf.out/stacks/<name> directory, or the parsed cdk.tf.json');
   }
   return stack;
 }

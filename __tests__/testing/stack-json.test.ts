@@ -1,0 +1,49 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { TerraformStack, Testing } from 'cdktf';
+import { HetznerStandIn, stackJson } from '../../testing';
+
+// The testing entry point from plain JavaScript: a wrong argument is refused with path, value and fix,
+// not passed on to Terraform as a stack's JSON or crashed on with a TypeError.
+
+describe('stackJson', () => {
+  test('a stack built with another copy of cdktf is synthesized, not passed on as JSON', () => {
+    // A second module instance of cdktf: its TerraformStack is another class, as in an app with its own cdktf.
+    let other: typeof import('cdktf') | undefined;
+    jest.isolateModules(() => { other = require('cdktf'); });
+    expect(other!.TerraformStack).not.toBe(TerraformStack);
+    const stack = new other!.TerraformStack(other!.Testing.app(), 'acme-test');
+    new other!.TerraformOutput(stack, 'app_ipv4', { value: '203.0.113.10' });
+    const json = stackJson(stack as unknown as TerraformStack);
+    expect(json).toEqual({ output: { app_ipv4: { value: '203.0.113.10' } } });
+  });
+
+  test.each([
+    ['null', null, /^stackJson\.stack: null is not allowed: it is not a stack, a synthesized stack directory or file, or its JSON\. Fix: pass the TerraformStack/],
+    ['a number', 42, /^stackJson\.stack: 42 is not allowed/],
+    ['a list', [], /^stackJson\.stack: \[\] is not allowed/],
+    ['a construct that is not a stack', new TerraformStack(Testing.app(), 's').node.scope, /^stackJson\.stack: '<a construct>' is not allowed/],
+  ])('%s is refused', (_name, value, message) => {
+    expect(() => stackJson(value as any)).toThrow(message);
+  });
+});
+
+describe('HetznerStandIn options', () => {
+  test.each([
+    ['null', null, /^HetznerStandIn\.options: missing: an object of named values is required/],
+    ['a misspelt option', { reatach: false }, /^HetznerStandIn\.options\.reatach: 'reatach' is not allowed: .*did you mean 'reattach'\?/],
+    ['reattach as text', { reattach: 'false' }, /^HetznerStandIn\.options\.reattach: 'false' is not allowed: it is a string, not true or false/],
+  ])('%s is refused before anything is created', (_name, options, message) => {
+    expect(() => new HetznerStandIn(options as any)).toThrow(message);
+  });
+
+  test('valid options still make a stand-in in the given directory', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'standin-options-'));
+    try {
+      expect(new HetznerStandIn({ dir, reattach: false }).dir).toBe(dir);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
