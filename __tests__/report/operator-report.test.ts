@@ -133,3 +133,12 @@ test('works for stacks without machines, backups or monitoring', async () => {
   expect(md).toContain('No backup copies in the stacks yet.');
   expect(md).toContain('(empty: no machines)');
 });
+
+test('refuses what a JavaScript caller can pass wrong, before writing anything', async () => {
+  // null crashed reading 'outdir'; a misspelt { outDir } wrote the report to ./report instead.
+  const { app } = testStack('empty');
+  await expect(writeOperatorReport(app, null as any)).rejects.toThrow(/^writeOperatorReport\.options: missing: an object of named values is required/);
+  await expect(writeOperatorReport(app, { outDir: tmp() } as any)).rejects.toThrow(/^writeOperatorReport\.options\.outDir: 'outDir' is not allowed: .*did you mean 'outdir'\?/);
+  await expect(writeOperatorReport('app' as any)).rejects.toThrow(/^writeOperatorReport\.scope: 'app' is not allowed: it is not a construct/);
+  expect(fs.existsSync('report')).toBe(false);
+});

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
+import { checkOptions, fail, is } from '../core/runtime-checks';
 import { productDiagram, renderSvgs } from './diagram';
 import { renderHtml, renderMarkdown } from './render';
 import { Block, reportSections } from './report-document';
@@ -41,6 +42,14 @@ export interface OperatorReport {
  * call; without it this rejects, naming the package and version range to install.
  */
 export async function writeOperatorReport(scope: IConstruct, options: OperatorReportOptions = {}): Promise<OperatorReport> {
+  // From JavaScript: null options crashed reading 'outdir', a misspelt { outDir } wrote the report to ./report.
+  if (!Construct.isConstruct(scope)) fail('writeOperatorReport', 'scope', scope, 'it is not a construct', 'pass the app (or a stack): writeOperatorReport(app, { outdir })');
+  checkOptions<OperatorReportOptions>('writeOperatorReport', 'options', options, {
+    outdir: is.optional(is.text("pass a directory such as 'report'")),
+    title: is.optional(is.text("pass a title such as 'Acme: operator report'")),
+    // estimateCost checks these with their own reasons.
+    estimate: is.checkedLater(),
+  }, "pass { outdir: 'report' } or nothing");
   const outdir = options.outdir ?? 'report';
   const model = reportModelOf(scope, options);
   const sections = reportSections(model);
