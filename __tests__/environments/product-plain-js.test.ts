@@ -1,7 +1,7 @@
 import { TerraformStack, Testing } from 'cdktf';
 import {
   AlertReceiver, BoundaryPolicy, Budget, DataClass, DeadMansSwitch, DatabaseStorage, EgressForm, Environment, FirewallRule, Location, Machine, MonitoringPlan, Money, Phase,
-  PrivateNetwork, Processor, Product, ProductProps, RestoreCheck, Retirement, S3Provider, ServerType, SshKey, UptimeCheck, ValidationError,
+  PrivateNetwork, Processor, Product, ProductProps, RestoreCheck, Retirement, S3Provider, ServerType, Size, SshKey, UptimeCheck, ValidationError,
 } from '../../lib';
 import { EnvironmentStack, ProductStacks } from '../../stacks';
 import { checkedStack, policy } from '../boundary/fixtures';
@@ -66,6 +66,13 @@ describe('Product, from plain JavaScript', () => {
     ['a restore check as text', { backup: { restoreChecks: ['SELECT 1'] } }, /Product\(acme\)\.backup\.restoreChecks\[0\]: 'SELECT 1' is not allowed: it is not a RestoreCheck/],
   ])('%s is refused at the product', (_name, overrides, message) => {
     expect(refusal(() => new Product(props(overrides)))).toMatch(message);
+  });
+
+  test('a database volume size that is not a Size, or one Hetzner cannot make, is refused where it is written', () => {
+    // Each was refused only in production's stack, at acme-production/DatabaseVolume, from Phase 3 on.
+    expect(refusal(() => DatabaseStorage.volume(50 as any))).toMatch(/^DatabaseStorage\.volume\.size: 50 is not allowed: it is not a Size\. Fix: pass a Size, such as Size\.gibibytes\(50\)/);
+    expect(refusal(() => DatabaseStorage.volume(Size.gibibytes(5)))).toMatch(/^DatabaseStorage\.volume\.size: '5 GiB' is not allowed: Hetzner volumes are 10 GiB to 10 TiB, in whole GiB/);
+    expect(DatabaseStorage.volume(Size.gibibytes(100)).volumeSizeFor(Phase.ONE)?.toGibibytes()).toBe(100);
   });
 
   test('the valid declaration still builds its stacks', () => {

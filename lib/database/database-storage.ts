@@ -1,6 +1,7 @@
 import { Size } from '../core/size';
 import type { RoadmapAssessment } from '../roadmap/roadmap';
 import { Phase } from '../roadmap/phase';
+import { fail, requireInstance } from '../core/runtime-checks';
 
 /** Where production's data directory lives: the root disk, or a volume. */
 export class DatabaseStorage {
@@ -17,7 +18,7 @@ export class DatabaseStorage {
    * postponed component: adopt it early with a reason (`earlyAdoptions`).
    */
   public static volume(size: Size = Size.gibibytes(50)): DatabaseStorage {
-    return new DatabaseStorage('volume', size);
+    return new DatabaseStorage('volume', checkVolumeSize('DatabaseStorage.volume', size));
   }
 
   /**
@@ -25,6 +26,7 @@ export class DatabaseStorage {
    * disk threshold is crossed (`attach-volume` or `split-app-db`), otherwise the phase's default.
    */
   public static fromAssessment(assessment: RoadmapAssessment, size: Size = Size.gibibytes(50)): DatabaseStorage {
+    checkVolumeSize('DatabaseStorage.fromAssessment', size);
     const crossed = assessment.changes.find((c) => c.id === 'attach-volume' || c.id === 'split-app-db');
     return crossed ? new DatabaseStorage('volume', size, crossed.reason) : new DatabaseStorage('phase-default', size);
   }
@@ -48,4 +50,15 @@ export class DatabaseStorage {
   public toString(): string {
     return this.kind === 'root-disk' ? 'root disk' : this.kind === 'volume' ? `volume of ${this.size}` : `root disk until Phase 3, then a volume of ${this.size}`;
   }
+}
+
+/**
+ * The volume size, checked where it is written: a JavaScript caller's 50 (meant as GiB) or a size
+ * Hetzner cannot make was otherwise refused only in production's stack, at a construct the caller never named.
+ */
+function checkVolumeSize(at: string, size: unknown): Size {
+  const checked = requireInstance(at, 'size', size, Size, 'pass a Size, such as Size.gibibytes(50)');
+  const gib = checked.toMebibytes() / 1024;
+  if (!Number.isInteger(gib) || gib < 10 || gib > 10 * 1024) fail(at, 'size', checked, 'Hetzner volumes are 10 GiB to 10 TiB, in whole GiB', 'pass a size such as Size.gibibytes(50)');
+  return checked;
 }
