@@ -270,7 +270,8 @@ function scaffold(a: InitAnswers, stacks: readonly SynthesizedStack[], library: 
     ].join('\n'),
     '__tests__/stacks.test.ts': testSource(a, cdk),
     '.env.example': env,
-    '.gitignore': ['node_modules/', 'dist/', 'cdktf.out/', '.env', '*.tfstate*', '.terraform/', ''].join('\n'),
+    // cdktf.out/ also holds saved plans, which carry every secret in clear; .env.* covers .env.production and kin.
+    '.gitignore': ['node_modules/', 'dist/', 'cdktf.out/', '.env', '.env.*', '!.env.example', '*.tfstate*', '.terraform/', ''].join('\n'),
     '.github/workflows/infrastructure.yml': githubWorkflow(a, cdk, variables),
     '.gitlab-ci.yml': gitlabPipeline(a, cdk, variables),
     'README.md': readme(a, cdk, variables),

@@ -10,7 +10,7 @@ import { sentinelVariables } from '../setup/secret-sentinels';
 
 const KEY = 'Zq7pingKeySecret-4b1d';
 
-describe('a heartbeat URL that is not https:// fails the plan, without printing it', () => {
+describe('a heartbeat URL that is not https://, or carries a user name, fails the plan without printing it', () => {
   const { outdir, stacks } = synthExample(EXAMPLES['phase1-pilot']);
   const standIn = HetznerStandIn.shared();
   afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
@@ -25,13 +25,16 @@ describe('a heartbeat URL that is not https:// fails the plan, without printing 
     ws.setVariables({ ...secrets, [`TF_VAR_${variable}`]: `https://hc-ping.com/${KEY}` }).setConfiguration(json);
     expect(ws.plan().run.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
 
-    ws.setVariables({ [`TF_VAR_${variable}`]: `http://hc-ping.com/${KEY}` });
-    const { run } = ws.plan();
-    expect(run.ok).toBe(false);
-    expect(run.diagnostics.map((d) => `${d.summary}: ${d.detail}`)).toEqual([
-      `Resource precondition failed: The ping URL of ${what} (TF_VAR_${variable}) must start with https://: over http:// its ping key would cross `
-      + 'the network in clear text. Set it to the https:// URL the ping service gives, such as https://hc-ping.com/<ping-key>.',
-    ]);
-    expect(run.stdout + run.stderr).not.toContain(KEY);
-  }, 120_000);
+    // Clear text; a user name the allowlist would take for the host.
+    for (const bad of [`http://hc-ping.com/${KEY}`, `https://ops:${KEY}@hc-ping.com/ping`]) {
+      ws.setVariables({ [`TF_VAR_${variable}`]: bad });
+      const { run } = ws.plan();
+      expect(run.ok).toBe(false);
+      expect(run.diagnostics.map((d) => `${d.summary}: ${d.detail}`)).toEqual([
+        `Resource precondition failed: The ping URL of ${what} (TF_VAR_${variable}) must be https://<host>/…, with no user name or password: over http:// `
+        + 'its ping key would cross the network in clear text. Set it to the https:// URL the ping service gives, such as https://hc-ping.com/<ping-key>.',
+      ]);
+      expect(run.stdout + run.stderr).not.toContain(KEY);
+    }
+  }, 240_000);
 });

@@ -139,6 +139,12 @@ describe('cdktf-sovereign-hetzner init', () => {
         expect([file, fs.existsSync(path.join(repo, file))]).toEqual([file, true]);
       }
       expect(fs.readFileSync(path.join(repo, 'product.ts'), 'utf8').trim().split('\n').length).toBeLessThanOrEqual(40);
+      // Every local environment file stays out of git (a .env.production with production's secrets too), the example in.
+      const gitDir = path.join(work, 'check-ignore.git');
+      spawnSync('git', ['init', '-q', '--bare', gitDir]);
+      const ignored = spawnSync('git', ['-c', 'core.excludesFile=/dev/null', 'check-ignore', '--no-index', '.env', '.env.production', 'cdktf.out/stacks/acme-production/plan', '.env.example'],
+        { cwd: repo, encoding: 'utf8', env: { ...process.env, GIT_DIR: gitDir, GIT_WORK_TREE: repo } });
+      expect(ignored.stdout.split('\n').filter(Boolean).sort()).toEqual(['.env', '.env.production', 'cdktf.out/stacks/acme-production/plan']);
       const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
       expect(Object.keys(pkg.dependencies).sort()).toEqual(['cdktf', 'cdktf-sovereign-hetzner', 'constructs']);
       expect(pkg.devDependencies['cdktf-cli']).toBeDefined();

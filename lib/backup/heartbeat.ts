@@ -35,9 +35,11 @@ export class Heartbeat {
   }
 
   /**
-   * Fails the plan when the URL is `http://`: the ping key (and the failure pings' log tails) would cross the
-   * network in clear text, and the egress allowlist opens port 80 to the ping host as it opens 443. A value
-   * that is no URL at all is left to the jobs, whose pings then fail. A precondition of a `terraform_data`
+   * Fails the plan unless the URL is `https://<host>[:port]/…`: over `http://` the ping key (and the failure
+   * pings' log tails) would cross the network in clear text, and the egress allowlist opens port 80 to the ping
+   * host as it opens 443; with a user name or password in it, the host the allowlist reads would be the user
+   * name. A value that is no URL at all (the stand-in's placeholders) is left to the jobs, whose pings then fail.
+   * A precondition of a `terraform_data`
    * beside `scope`, not the variable's validation, which Terraform prints with the value; the precondition's
    * reference stays "(sensitive value)".
    * @internal
@@ -48,9 +50,10 @@ export class Heartbeat {
     new TerraformData(scope, id, {
       lifecycle: {
         precondition: [{
-          condition: Op.not(Fn.startswith(Fn.lower(Fn.trimspace(this.pingUrl.stringValue)), 'http://')),
-          errorMessage: `The ping URL of ${variableOf} (TF_VAR_${this.pingUrl.friendlyUniqueId}) must start with https://: over http:// its ping key `
-            + 'would cross the network in clear text. Set it to the https:// URL the ping service gives, such as https://hc-ping.com/<ping-key>.',
+          condition: Op.and(Op.not(Fn.startswith(Fn.lower(Fn.trimspace(this.pingUrl.stringValue)), 'http://')),
+            Op.not(Fn.can(Fn.regex('^[a-z]+://[^/]*@', Fn.lower(Fn.trimspace(this.pingUrl.stringValue)))))),
+          errorMessage: `The ping URL of ${variableOf} (TF_VAR_${this.pingUrl.friendlyUniqueId}) must be https://<host>/…, with no user name or password: `
+            + 'over http:// its ping key would cross the network in clear text. Set it to the https:// URL the ping service gives, such as https://hc-ping.com/<ping-key>.',
         }],
       },
     });
