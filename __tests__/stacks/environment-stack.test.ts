@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, Testing } from 'cdktf';
-import { AlertReceiver, Component, DataVolume, DeadMansSwitch, Environment, MonitoringPlan, UptimeCheck, Location, Phase, Product, ProductProps, RestoreCheck, S3Provider, Size, StagingMode } from '../../lib';
+import { AlertReceiver, Budget, Component, DataVolume, DeadMansSwitch, Environment, MonitoringPlan, UptimeCheck, Location, Money, Phase, Product, ProductProps, RestoreCheck, S3Provider, Size, StagingMode } from '../../lib';
 import { EnvironmentStack, ProductStacks } from '../../stacks';
 import { policy } from '../boundary/fixtures';
 import { warningsOf } from '../setup/stack';
@@ -52,6 +52,24 @@ describe('EnvironmentStack', () => {
   test('refuses empty admin keys or networks at the product, naming its own properties (not the machines\' sshKeys and adminCidrs)', () => {
     expect(() => product({ admin: { ...admin, sshPublicKeys: {} } })).toThrow(/Product\(acme\)\.admin\.sshPublicKeys: .* production needs admin keys\. Fix: pass \{ ops: 'ssh-ed25519/);
     expect(() => product({ admin: { ...admin, cidrs: [] } })).toThrow(/Product\(acme\)\.admin\.cidrs: .* none is listed\. Fix: list the office, VPN and CI blocks/);
+  });
+
+  test('holds a product that stages on a server of its own to its budget with the rehearsals, also before a staging stack exists', () => {
+    // Always on: €26.36 a month; with 4 rehearsals of 2 hours on a staging server: €26.48. The budget
+    // that passed every plain synth used to fail the day the release path added the staging stack.
+    const budget = Budget.monthly(Money.euros(26.40));
+    const over = /acme-test\.product\.budget: '€26\.40 a month' is not allowed: the estimated cost is €26\.48 a month, €0\.08 over it \(counting always-on environments, shared costs, and 4 rehearsals of 2 hours a month \(€0\.12\)/;
+    const synthApp = (stagingExpiresAt?: string) => {
+      const app = Testing.app();
+      new ProductStacks(app, product({ staging: StagingMode.fromProductionSnapshot(), budget }), { stagingExpiresAt });
+      return () => app.synth();
+    };
+    expect(synthApp()).toThrow(over);
+    expect(synthApp('2026-12-31')).toThrow(over);
+    // Rehearsing on the test machine costs nothing extra.
+    const reuse = Testing.app();
+    new ProductStacks(reuse, product({ staging: StagingMode.reuseTestMachine(), budget }));
+    expect(() => reuse.synth()).not.toThrow();
   });
 
   test('falls back to the next preset type when the first is sold out', () => {
