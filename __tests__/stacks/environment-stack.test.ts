@@ -72,6 +72,17 @@ describe('EnvironmentStack', () => {
     expect(() => reuse.synth()).not.toThrow();
   });
 
+  test('a machine outside the EU fails synth with its own error, not with the budget unable to price it', () => {
+    // The product's budget sits on the test stack, validated first: it used to stop synth with "cx33 in ash has
+    // no known price. Fix: add its us price to lib/cost/hetzner-prices.json", a file inside the installed library.
+    const app = Testing.app();
+    new ProductStacks(app, product({ locations: { production: Location.ASH }, budget: Budget.monthly(Money.euros(60)) }));
+    let message = '';
+    try { app.synth(); } catch (e) { message = (e as Error).message; }
+    expect(message).toMatch(/acme-production\/App\.location: 'ash' is not allowed: it is outside the EU, and the machine holds sensitive, secret data, which must stay in the EU\. Fix: use Location\.FSN1/);
+    expect(message).not.toMatch(/no known price|hetzner-prices\.json/);
+  });
+
   test('falls back to the next preset type when the first is sold out', () => {
     const stacks = new ProductStacks(Testing.app(), product({ unavailableServerTypes: ['cx23', 'cx33'] }));
     expect(resources(synth(stacks.test), 'hcloud_server')[0].server_type).toBe('cpx22');

@@ -117,7 +117,12 @@ export class BudgetGuard {
         try {
           estimate = estimateSynthesizedCost(stacks().flatMap((s) => synthesizedStacksOf(s)), options.estimate);
         } catch (e) {
-          if (e instanceof UnknownPriceError) return [invalidValue(scope, prop, budget, `the cost cannot be checked against it: ${e.message}`, 'price or remove the resources named above')];
+          if (e instanceof UnknownPriceError) {
+            // A resource without a price is often one that fails its own validation (a server outside the EU, where
+            // the price list has no prices): that error names the cause and the fix, and the budget is checked once it is fixed.
+            if (othersFail(scope, stacks())) return [];
+            return [invalidValue(scope, prop, budget, `the cost cannot be checked against it: ${e.message}`, 'price or remove the resources named above')];
+          }
           throw e;
         }
         const product = estimate.products[0];
@@ -138,6 +143,11 @@ export class BudgetGuard {
       },
     });
   }
+}
+
+/** Whether a construct of `stacks` other than `guard` fails its own validation (which stops synth anyway). */
+function othersFail(guard: TerraformStack, stacks: readonly TerraformStack[]): boolean {
+  return stacks.some((stack) => stack.node.findAll().some((c) => c !== guard && c.node.validate().length > 0));
 }
 
 function breakdownOf(product: ProductCost, lines: readonly CostLine[], takenOn: string, basis: string, withShared: boolean): string {
