@@ -86,6 +86,22 @@ describe('RestoreDrill', () => {
       .toThrow(/test\/RestoreDrill\.postgresVersion: 17 is not allowed: it is not a PostgresVersion\. Fix: use the test machine's database\.version, or PostgresVersion\.of\(15\)/);
   });
 
+  test("warns when the test machine's rollouts, which carry production's restic password, check no SSH host key", () => {
+    // Whoever answers on the test machine's address at a deploy gets what reads every production backup.
+    const { stack, props } = drillProps();
+    new RestoreDrill(stack, 'Drill', props);
+    expect(warningsOf(stack)).toContainEqual(expect.stringMatching(new RegExp("^Rollout-UnpinnedHostKey: test/App's rollouts carry the restore drill's secrets "
+      + "\\(production's restic password and the source's login\\), which read every production backup, and check no SSH host key.*"
+      + "Fix: .*rollout: \\{ hostKey \\} on the Machine, or admin\\.hostKeys: \\{ 'test-app': 'ssh-ed25519 AAAA…' \\} on the Product")));
+    const pinned = drillProps();
+    const machine = new Machine(pinned.stack, 'Pinned', {
+      environment: Environment.TEST, role: 'app', serverType: ServerType.CX23, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS,
+      rollout: { hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr' },
+    });
+    new RestoreDrill(pinned.stack, 'Drill', { ...pinned.props, machine });
+    expect(warningsOf(pinned.stack).filter((w) => w.startsWith('Rollout-UnpinnedHostKey: test/Pinned'))).toEqual([]);
+  });
+
   test('fails when there is no verification query', () => {
     const { stack, props } = drillProps();
     expect(() => new RestoreDrill(stack, 'RestoreDrill', { ...props, checks: [] }))

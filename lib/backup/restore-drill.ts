@@ -3,7 +3,7 @@ import { Fn, TerraformVariable } from 'cdktf';
 import { Duration } from '../core/duration';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
 import { checkProps, is } from '../core/runtime-checks';
-import { IMachine } from '../hetzner/machine';
+import { IMachine, Machine } from '../hetzner/machine';
 import { requireMachine } from '../hetzner/private/require-machine';
 import { EgressAllowlist } from '../boundary/egress-allowlist';
 import { PostgresVersion } from '../database/postgres-version';
@@ -149,6 +149,8 @@ export class RestoreDrill extends Construct {
       ...target.conf,
     ]);
     ensureBasePart(props.machine);
+    // The test machine is always on and its host key can be pinned; what its rollouts carry reads production's backups.
+    (props.machine as Machine).warnIfRolloutUnpinned?.("the restore drill's secrets (production's restic password and the source's login), which read every production backup");
     props.machine.addBundlePart({
       name: 'sovereign-backup restore drill',
       packages: [props.postgresVersion?.clientPackage ?? 'postgresql-client'],

@@ -365,9 +365,23 @@ export class Machine extends Construct implements IMachine {
   private warnIfHostKeyUnpinned(): void {
     if (!this.environment.protectedFromLoss || this.rolloutOptions?.hostKey) return;
     Annotations.of(this).addWarning(`Rollout-UnpinnedHostKey: ${this.node.path}'s rollouts check no SSH host key (Terraform checks none without one), `
-      + 'so every deploy would hand the bundle and its secrets to whatever answers on the address. Fix: after the first deploy, read the '
-      + "server's /etc/ssh/ssh_host_ed25519_key.pub over a trusted path (the Hetzner console) and pin it: rollout: { hostKey } on the Machine, "
-      + `or admin.hostKeys: { '${this.serverName}': 'ssh-ed25519 AAAA…' } on the Product.`);
+      + `so every deploy would hand the bundle and its secrets to whatever answers on the address. ${this.pinHostKeyFix()}`);
+  }
+
+  /**
+   * Warns at synth when this machine's rollouts pin no SSH host key although they carry `secrets`, secrets
+   * worth more than the machine's own (the restore drill's, which read production's backups). Production
+   * warns in any case.
+   */
+  public warnIfRolloutUnpinned(secrets: string): void {
+    if (this.environment.protectedFromLoss || this.rolloutOptions?.hostKey) return;
+    Annotations.of(this).addWarning(`Rollout-UnpinnedHostKey: ${this.node.path}'s rollouts carry ${secrets}, and check no SSH host key `
+      + `(Terraform checks none without one), so every deploy would hand them to whatever answers on the address. ${this.pinHostKeyFix()}`);
+  }
+
+  private pinHostKeyFix(): string {
+    return "Fix: after the first deploy, read the server's /etc/ssh/ssh_host_ed25519_key.pub over a trusted path (the Hetzner console) "
+      + `and pin it: rollout: { hostKey } on the Machine, or admin.hostKeys: { '${this.serverName}': 'ssh-ed25519 AAAA…' } on the Product.`;
   }
 
   /** The resource that rolls the bundle out, once the machine has a bundle part. */
