@@ -36,7 +36,8 @@ export function addProductionBackups(stack: TerraformStack, product: Product, ap
 
   const targets = [BackupTarget.storageBox(appAccount, { hostKeys: options.storageBoxHostKeys })];
   // The plan declares its targets' and heartbeat's hosts for the app machine's egress allowlist itself.
-  if (product.phase.number >= 2 && options.offsite) {
+  // Declared in Phase 1 it is built too: the phase then refuses it unless adopted early, with the reason.
+  if (options.offsite) {
     const endpoint = secret('offsite_s3_endpoint', 'Endpoint URL of the offsite S3 bucket (EU, not Hetzner)');
     targets.push(BackupTarget.s3Compatible({
       provider: options.offsite,

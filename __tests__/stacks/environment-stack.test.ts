@@ -203,6 +203,18 @@ describe('EnvironmentStack', () => {
       }
     });
 
+    test('an offsite copy declared in Phase 1 is built when adopted early, and fails synth as a postponed component otherwise', () => {
+      // It used to be dropped without a word in Phase 1, while the postponed list said "adopted early".
+      const offsite = { ...backup, offsite: S3Provider.SCALEWAY };
+      const declared = new ProductStacks(Testing.app(), product({ backup: offsite }));
+      expect(() => synth(declared.production)).toThrow(/acme-production\/Backups: component 'offsite-backup' is not allowed: Phase 1 .* Fix: remove it, or adopt it early with a reason: earlyAdoptions: \[\{ component: Component\.OFFSITE_BACKUP/);
+      const adopted = new ProductStacks(Testing.app(), product({
+        backup: offsite, earlyAdoptions: [{ component: Component.OFFSITE_BACKUP, reason: 'the pilot contract requires a copy outside Hetzner' }],
+      }));
+      const json = synth(adopted.production);
+      expect(json.variable.offsite_s3_endpoint).toMatchObject({ sensitive: true });
+    });
+
     test('the Storage Box goes to the location the machines are not in', () => {
       const inHelsinki = new ProductStacks(Testing.app(), product({ location: Location.HEL1 }));
       expect(resources(synth(inHelsinki.production), 'hcloud_storage_box')[0].location).toBe('fsn1');

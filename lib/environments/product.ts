@@ -31,6 +31,7 @@ export interface ProductBackupOptions {
   readonly restoreChecks: RestoreCheck[];
   /**
    * The offsite S3-compatible provider (EU, not Hetzner); its endpoint, bucket and keys come in as sensitive variables.
+   * In Phase 1 it is a postponed component: adopt `Component.OFFSITE_BACKUP` early, with the reason, to build it.
    * @default - none; required from Phase 2 on
    */
   readonly offsite?: S3Provider;
