@@ -1,6 +1,6 @@
 import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import {
-  BackupPlan, BackupTarget, Component, Environment, Heartbeat, Location, Machine, Phase, PostgresDatabase, Product, ProductBackupOptions,
+  BackupPlan, BackupTarget, Component, EgressAllowlist, Environment, Heartbeat, Location, Machine, Phase, PostgresDatabase, Product, ProductBackupOptions,
   RestoreDrill, SecretVariable, StorageBox, StorageBoxAccount,
 } from '../lib';
 
@@ -45,7 +45,10 @@ export function addProductionBackups(stack: TerraformStack, product: Product, ap
       bucket: secret('offsite_s3_bucket', 'Name of the offsite S3 bucket'),
       accessKeyId: secret('offsite_s3_access_key_id', 'Access key ID for the offsite bucket'),
       secretAccessKey: secret('offsite_s3_secret_access_key', 'Secret access key for the offsite bucket'),
+      ...(options.offsitePort ? { port: options.offsitePort } : {}),
     }));
+    // The app machine's firewall opens 443 out; another port of the endpoint is opened here, narrowed by the host allowlist.
+    if (options.offsitePort && options.offsitePort.from !== 443) EgressAllowlist.allowTcpPort(app, options.offsitePort.from, 'offsite S3 endpoint (host allowlist narrows it)');
   }
   const options_ = {
     environment: Environment.PRODUCTION,

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, Testing } from 'cdktf';
-import { AlertReceiver, Budget, Component, DataVolume, DeadMansSwitch, Environment, MonitoringPlan, UptimeCheck, Location, Money, Phase, Product, ProductProps, RestoreCheck, S3Provider, Size, StagingMode } from '../../lib';
+import { AlertReceiver, Budget, Component, Port, DataVolume, DeadMansSwitch, Environment, MonitoringPlan, UptimeCheck, Location, Money, Phase, Product, ProductProps, RestoreCheck, S3Provider, Size, StagingMode } from '../../lib';
 import { EnvironmentStack, ProductStacks } from '../../stacks';
 import { policy } from '../boundary/fixtures';
 import { warningsOf } from '../setup/stack';
@@ -213,6 +213,15 @@ describe('EnvironmentStack', () => {
       }));
       const json = synth(adopted.production);
       expect(json.variable.offsite_s3_endpoint).toMatchObject({ sensitive: true });
+    });
+
+    test("an offsite endpoint on another port than 443 is declared on the product, and production's egress opens it", () => {
+      const stacks = new ProductStacks(Testing.app(), product({ phase: Phase.TWO, backup: { ...backup, offsite: S3Provider.of('UpCloud', 'FI'), offsitePort: Port.of(8443) } }));
+      const json = synth(stacks.production);
+      const rules = resources(json, 'hcloud_firewall').flatMap((f) => f.rule);
+      expect(rules).toContainEqual(expect.objectContaining({ direction: 'out', protocol: 'tcp', port: '8443' }));
+      const precondition = Object.values<any>(json.resource.terraform_data).flatMap((r) => r.lifecycle?.precondition ?? []);
+      expect(precondition).toContainEqual(expect.objectContaining({ error_message: expect.stringMatching(/must use port 8443/) }));
     });
 
     test('the Storage Box goes to the location the machines are not in', () => {

@@ -1,6 +1,7 @@
 import { BoundaryPolicy } from '../boundary/boundary-policy';
 import { RestoreCheck } from '../backup/restore-check';
 import { S3Provider } from '../backup/s3-provider';
+import { Port } from '../core/port';
 import { Budget } from '../cost/budget';
 import { MonitoringPlan } from '../monitoring/monitoring-plan';
 import { DataFlowProps } from '../boundary/data-flow';
@@ -35,6 +36,13 @@ export interface ProductBackupOptions {
    * @default - none; required from Phase 2 on
    */
   readonly offsite?: S3Provider;
+  /**
+   * The TCP port of the offsite endpoint, when its URL names one other than 443 (`https://s3.example.eu:8443`).
+   * The endpoint is a secret, so synth cannot read it: production's egress opens this port, and the plan
+   * checks the URL against it.
+   * @default Port.of(443)
+   */
+  readonly offsitePort?: Port;
   /**
    * The host of the Healthchecks-style service the jobs ping.
    * @default - the host of the ping URL
@@ -347,11 +355,13 @@ function checkProductProps(at: string, props: ProductProps): void {
 function checkBackupOptions(at: string, backup: unknown): void {
   const example = "pass backup: { restoreChecks: [RestoreCheck.sql('tenants-present', { database: 'app', query: 'SELECT count(*) > 0 FROM tenants' })] }";
   requireProps(`${at}.backup`, backup, example);
-  refuseUnknownProps(at, 'backup', backup, propNames<ProductBackupOptions>({ restoreChecks: true, offsite: true, heartbeatHostname: true, storageBoxHostKeys: true }));
+  refuseUnknownProps(at, 'backup', backup, propNames<ProductBackupOptions>({ restoreChecks: true, offsite: true, offsitePort: true, heartbeatHostname: true, storageBoxHostKeys: true }));
   const options = backup as ProductBackupOptions;
   requireArray(at, 'backup.restoreChecks', options.restoreChecks, "list the drill's queries, such as [RestoreCheck.sql('tenants-present', { database: 'app', query: 'SELECT count(*) > 0 FROM tenants' })]",
     (c, prop) => requireInstance(at, prop, c, RestoreCheck, "build it with RestoreCheck.sql(name, { database, query })", 'a RestoreCheck'));
   optionalInstance(at, 'backup.offsite', options.offsite, S3Provider, 'use S3Provider.SCALEWAY, S3Provider.IONOS, S3Provider.OVHCLOUD or S3Provider.of(name, country)', 'an S3Provider');
+  const port = optionalInstance(at, 'backup.offsitePort', options.offsitePort, Port, 'use Port.of(8443)', 'a Port');
+  if (port && !port.isSingle) failAt(at, 'backup.offsitePort', String(port), 'an S3 endpoint listens on one port', 'use Port.of(8443)');
   optionalArray(at, 'backup.storageBoxHostKeys', options.storageBoxHostKeys, "list the keys such as ['ssh-ed25519 AAAA…']",
     (k, prop) => requireString(at, prop, k, "write the key as text, such as 'ssh-ed25519 AAAA…'"));
   optionalString(at, 'backup.heartbeatHostname', options.heartbeatHostname, 'leave it out (it is no longer read)');
