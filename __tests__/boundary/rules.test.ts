@@ -106,6 +106,21 @@ describe.each(cases)('$rule', ({ rule, bad, good, message, suppressAt }) => {
   });
 });
 
+describe('Boundary-ProcessorAllowed fixes', () => {
+  // "pseudonymize first" was the fix for every refused flow, also for one already pseudonymized.
+  test('name the processors the policy allows for the class, or the form it allows', () => {
+    const otherProcessor = checkedStack();
+    DataFlow.declare(machine(otherProcessor), { processor: jina, dataClass: DataClass.PSEUDONYMIZED, form: EgressForm.PSEUDONYMIZED });
+    expect(synthErrors(otherProcessor)).toMatch(/the policy does not let pseudonymized data go to Jina AI\. Fix: send it to Mistral AI, which the policy allows for pseudonymized data, or change the policy deliberately/);
+    const raw = checkedStack();
+    DataFlow.declare(machine(raw), { processor: mistral, dataClass: DataClass.PSEUDONYMIZED, form: EgressForm.RAW });
+    expect(synthErrors(raw)).toMatch(/the policy lets pseudonymized data go to Mistral AI only pseudonymized\. Fix: send it pseudonymized \(scrub it first\), or change the policy deliberately/);
+    const nowhere = checkedStack();
+    DataFlow.declare(machine(nowhere), { processor: mistral, dataClass: DataClass.SENSITIVE, form: EgressForm.PSEUDONYMIZED });
+    expect(synthErrors(nowhere)).toMatch(/the policy does not let sensitive data go to Mistral AI\. Fix: keep sensitive data inside the control plane \(the policy lets it go to no processor\); once scrubbed, declare what leaves as DataClass\.PSEUDONYMIZED; or change the policy deliberately/);
+  });
+});
+
 describe('Boundary-EuStateBackend', () => {
   test('fails when state lives outside EU object storage', () => {
     const stack = checkedStack();
