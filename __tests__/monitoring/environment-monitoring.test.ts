@@ -31,7 +31,7 @@ describe('EnvironmentMonitoring', () => {
     const product = (overrides: Partial<ProductProps>) => new Product({
       name: 'acme', phase: Phase.ONE, stateBucket: 'acme-state', boundary: policy, monitoring,
       admin: { sshPublicKeys: { ops: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu' }, cidrs: ['198.51.100.0/24'] },
-      backup: { restoreChecks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })], offsite: S3Provider.IONOS },
+      backup: { restoreChecks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })] },
       ...overrides,
     });
     /** The location warnings of each always-on stack, after a synth with validations (as `cdktf synth` runs them). */
@@ -57,7 +57,8 @@ describe('EnvironmentMonitoring', () => {
     });
 
     test('Phase 3: the monitoring machine probes from production\'s location, a limit the docs state, not a warning', () => {
-      expect(locationWarnings(product({ phase: Phase.THREE }))).toEqual({ 'acme-test': [], 'acme-production': [] });
+      const backup = { restoreChecks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })], offsite: S3Provider.IONOS };
+      expect(locationWarnings(product({ phase: Phase.THREE, backup }))).toEqual({ 'acme-test': [], 'acme-production': [] });
     });
   });
 
@@ -249,6 +250,7 @@ describe('EnvironmentMonitoring', () => {
       const warnings = production.stack.node.findAll().flatMap((c) => c.node.metadata).filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
       expect(warnings).toEqual(expect.arrayContaining([expect.stringMatching(/^Monitoring-BlockedSmtpPort: receiver 'mail' sends through smtp\.mail\.eu:465.*Fix: use the submission port 587\.$/)]));
     });
+
   });
 
   test('the Phase 1 monitoring parts of the production machine stay compact', () => {
