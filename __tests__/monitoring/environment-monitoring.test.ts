@@ -251,6 +251,14 @@ describe('EnvironmentMonitoring', () => {
       expect(warnings).toEqual(expect.arrayContaining([expect.stringMatching(/^Monitoring-BlockedSmtpPort: receiver 'mail' sends through smtp\.mail\.eu:465.*Fix: use the submission port 587\.$/)]));
     });
 
+    test('warns when a TCP uptime check probes a port Hetzner blocks outgoing: it would fail, and alert, for good', () => {
+      const checks = [UptimeCheck.http(Environment.TEST, 'https://test.acme.eu/health'), UptimeCheck.tcp(Environment.PRODUCTION, 'mail.acme.eu', 25)];
+      const { test } = productFixture({ plan: plan({ uptimeChecks: checks }), backups: false });
+      synth(test.stack);
+      const warnings = test.stack.node.findAll().flatMap((c) => c.node.metadata).filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
+      expect(warnings).toEqual(expect.arrayContaining([expect.stringMatching(
+        /^Monitoring-BlockedSmtpPort: acme-test\/Monitoring\.plan\.uptimeChecks \(mail-acme-eu-25\) probes mail\.acme\.eu:25 from acme-test-app, but Hetzner blocks outgoing ports 25 and 465 on new projects.* Fix: check the submission port 587/)]));
+    });
   });
 
   test('the Phase 1 monitoring parts of the production machine stay compact', () => {

@@ -387,6 +387,12 @@ export class EnvironmentMonitoring extends Construct {
         Annotations.of(this).addWarning(`Monitoring-BlockedSmtpPort: receiver '${r.name}' sends through ${r.email!.smarthost}, but Hetzner blocks outgoing ports 25 and 465 on new projects. Fix: use the submission port 587.`);
       }
     }
+    // The same block stops a probe: the check would fail from its first run and alert until Hetzner lifts it.
+    for (const c of this.checks.filter((check) => check.port === 25 || check.port === 465)) {
+      Annotations.of(this).addWarning(`Monitoring-BlockedSmtpPort: ${this.node.path}.plan.uptimeChecks (${c.name}) probes ${c.hostname}:${c.port} from ${this.prober!.serverName}, `
+        + 'but Hetzner blocks outgoing ports 25 and 465 on new projects, so the check fails and alerts until Hetzner lifts the block for the project. '
+        + `Fix: check the submission port 587 (UptimeCheck.tcp(environment, '${c.hostname}', 587)), or have Hetzner lift the block first.`);
+    }
     return errors;
   }
 }
