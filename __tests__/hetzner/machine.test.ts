@@ -150,6 +150,12 @@ describe('Machine', () => {
       expect(() => synthJson(stack)).toThrow(/production\/App\.serverType: 'cx23' is not allowed: it is not offered in ash/);
     });
 
+    test('the fix names a type that is offered in the location, at least as large', () => {
+      // It always suggested ServerType.CPX22, which is not offered in ash either.
+      const { stack } = productionMachine({ location: Location.ASH, serverType: ServerType.CX43, dataClasses: [DataClass.PUBLIC] });
+      expect(() => synthJson(stack)).toThrow(/App\.serverType: 'cx43' is not allowed: it is not offered in ash \(only in fsn1, nbg1, hel1\)\. Fix: pick a type offered in ash, such as ServerType\.CPX41, or another location/);
+    });
+
     test.each([['0.0.0.0/0'], ['::/0']])('fails when adminCidrs opens SSH to the internet (%s)', (cidr) => {
       const { stack } = productionMachine({ adminCidrs: [cidr] });
       expect(() => synthJson(stack)).toThrow(new RegExp(`production/App\\.adminCidrs: '${cidr.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}' is not allowed: SSH must never be open to the whole internet\\. Fix:`));

@@ -446,7 +446,7 @@ export class Machine extends Construct implements IMachine {
         `use a ServerType constant such as ServerType.CX23 or ServerType.CPX22 (known: ${ServerType.all().map((t) => t.name).join(', ')})`));
     } else if (location.isKnown && !type.isOfferedIn(location)) {
       errors.push(invalidValue(this, 'serverType', type.name, `it is not offered in ${location.name} (only in ${type.locationNames.join(', ')})`,
-        `pick a type offered in ${location.name}, such as ServerType.CPX22, or another location`));
+        `pick a type offered in ${location.name}${suggestionIn(location, type)}, or another location`));
     }
     if (!SERVER_NAME.test(this.serverName)) {
       errors.push(invalidValue(this, 'name', this.serverName, 'a server name must be a lowercase RFC 1123 label of at most 63 characters',
@@ -608,4 +608,16 @@ function checkMachineProps(machine: Machine, props: MachineProps): void {
     fail(at, 'rollout', props.rollout, 'rollout options are an object', 'pass { hostKey, sshPrivateKey } or nothing');
   }
   refuseUnknownProps(at, 'rollout', props.rollout, propNames<MachineRolloutOptions>({ sshPrivateKey: true, hostKey: true, port: true, connectTimeout: true }));
+}
+
+/**
+ * `, such as ServerType.X`: the smallest type orderable in `location` with the architecture and at least the memory
+ * and cores of `type` (or, failing that, the largest there), so the fix names one that exists where it is asked for.
+ */
+function suggestionIn(location: Location, type: ServerType): string {
+  const there = ServerType.all().filter((t) => t.isKnown && t.isOfferedIn(location) && !t.isDeprecatedIn(location) && t.architecture === type.architecture);
+  const size = (t: ServerType) => t.memory.toGibibytes() * 1000 + t.cores;
+  const fits = there.filter((t) => t.memory.toGibibytes() >= type.memory.toGibibytes() && t.cores >= type.cores).sort((a, b) => size(a) - size(b));
+  const pick = fits[0] ?? there.sort((a, b) => size(b) - size(a))[0];
+  return pick ? `, such as ServerType.${pick.name.toUpperCase()}` : '';
 }
