@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { Annotations, App, Aspects, ISynthesisSession, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import { Annotations, Aspects, ISynthesisSession, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { HcloudProvider } from '../generated/providers/hcloud/provider';
 import {
   BackupPlan, BoundaryChecks, DataVolume, EnvironmentMonitoring, Budget, BudgetGuard, Component, DataClass, DataFlow, EgressAllowlist, Environment, EnvironmentRecord, FirewallRule, Machine, MachineRolloutOptions,
@@ -199,7 +199,7 @@ export class EnvironmentStack extends TerraformStack {
 
     this.node.addValidation({ validate: () => this.validateEnvironment() });
     if (props.budget) BudgetGuard.forEnvironment(this, props.budget);
-    if (product.budget) BudgetGuard.forProduct(this, product, product.budget, () => budgetedStacks(this));
+    if (product.budget) BudgetGuard.forProduct(this, product, product.budget, () => productStacks(this));
     if (isStaging && props.expiresAt && !expiryProblem(props.expiresAt) && isExpired(props.expiresAt, new Date())) {
       Annotations.of(this).addWarning(`Environment-StagingExpired: ${this.node.path}.expiresAt '${props.expiresAt}' has passed; the staging reaper may delete this environment. Fix: set a later date if the rehearsal is still running.`);
     }
@@ -270,23 +270,6 @@ export class EnvironmentStack extends TerraformStack {
 export function productStacks(stack: EnvironmentStack): EnvironmentStack[] {
   return stack.node.root.node.findAll()
     .filter((c): c is EnvironmentStack => c instanceof EnvironmentStack && c.product === stack.product);
-}
-
-/**
- * The stacks a product's budget is held to. A product that rehearses on a server of its own has a
- * staging stack only while a rehearsal is planned (an expiry is given), yet its rehearsals are part of
- * what it costs a month: without one, a staging stack built in a scratch app is priced in its place.
- * Otherwise a budget that passed every plain synth would fail the release path's synth, on release day.
- */
-function budgetedStacks(stack: EnvironmentStack): EnvironmentStack[] {
-  const stacks = productStacks(stack);
-  const product = stack.product;
-  if (!product.staging.hasOwnStack || stacks.some((s) => s.environment === Environment.STAGING)) return stacks;
-  const root = stack.node.root;
-  if (!App.isApp(root)) return stacks;
-  // The app's own outdir: an App creates its directories, and these exist already.
-  const scratch = new App({ outdir: root.outdir, stackTraces: false });
-  return [...stacks, new EnvironmentStack(scratch, `${product.name}-staging`, { product, environment: Environment.STAGING, expiresAt: '9999-12-31' })];
 }
 
 function constantName(component: Component): string {

@@ -13,7 +13,7 @@ import { EXAMPLES } from '../../examples';
 import { Duration, Size } from '../../lib';
 import { CostKind } from '../../lib/cost/cost-estimate';
 import { estimateCost, estimateSynthesizedCost } from '../../lib/cost/estimator';
-import { readSynthesizedStacks } from '../../lib/cost/synthesized-stacks';
+import { readSynthesizedStacks, synthesizedStacksOf } from '../../lib/cost/synthesized-stacks';
 import { UnknownPriceError } from '../../lib/cost/unknown-price-error';
 import { testStack } from '../setup/stack';
 
@@ -113,6 +113,19 @@ describe('estimateCost over the Phase 1 example', () => {
     expect(fromDir.lines.map((l) => `${l.address} ${l.monthly}`).sort()).toEqual(estimate.lines.map((l) => `${l.address} ${l.monthly}`).sort());
     fs.rmSync(outdir, { recursive: true, force: true });
   });
+});
+
+test('a product that rehearses on a server of its own counts its rehearsals also when no staging stack is synthesized', () => {
+  // `cost` and the report read cdktf.out, which has a staging stack only while a rehearsal is planned: they
+  // counted no rehearsal and said "this product rehearses on the test machine" of a production-snapshot product.
+  const app = Testing.app();
+  const stacks = phase1Pilot(app).all.filter((s) => s.environment.name !== 'staging');
+  const withStaging = estimateCost(phase1(), { billingDate: NOW }).products[0];
+  const without = estimateSynthesizedCost(stacks.flatMap((s) => synthesizedStacksOf(s)), { billingDate: NOW }).products[0];
+  expect(without.environments.map((e) => e.environment)).toEqual(['test', 'production']);
+  expect([without.monthly.toString(), without.rehearsal?.each.toString(4), without.rehearsal?.stack])
+    .toEqual([withStaging.monthly.toString(), withStaging.rehearsal?.each.toString(4), 'phase1-pilot-staging (not synthesized: modelled on phase1-pilot-production)']);
+  expect(without.comparison.permanentStagingBasis).not.toMatch(/rehearses on the test machine/);
 });
 
 test('per phase and for the whole app, over all three examples', () => {

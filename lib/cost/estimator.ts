@@ -119,12 +119,17 @@ export function estimateSynthesizedCost(stacks: readonly SynthesizedStack[], opt
     const sharedMonthly = Money.sum(shared.map((l) => l.monthly));
     const permanentMonthly = alwaysOnMonthly.plus(sharedMonthly);
     let rehearsal: RehearsalCost | undefined;
-    if (onDemand.length > 0) {
-      const lines = onDemand.flatMap((e) => e.lines);
+    // A product that rehearses on a server of its own has a staging stack only while a rehearsal is planned; without
+    // one, its rehearsals are modelled on production, whose server types, addresses and volumes staging gets.
+    const production = envs.find((e) => e.environment === 'production');
+    const modelled = onDemand.length === 0 && info?.staging === 'production-snapshot' && production
+      ? { on: production.stack, lines: production.lines.filter((l) => STAGING_KINDS.includes(l.kind)) } : undefined;
+    if (onDemand.length > 0 || modelled) {
+      const lines = modelled?.lines ?? onDemand.flatMap((e) => e.lines);
       const each = billedFor(lines, billedHours);
       rehearsal = {
-        stack: onDemand.map((e) => e.stack).join(', '),
-        hourly: Money.sum(onDemand.map((e) => e.hourly)),
+        stack: modelled ? `${name}-staging (not synthesized: modelled on ${modelled.on})` : onDemand.map((e) => e.stack).join(', '),
+        hourly: modelled ? Money.sum(lines.flatMap((l) => (l.hourly ? [l.hourly] : []))) : Money.sum(onDemand.map((e) => e.hourly)),
         length: rehearsalLength,
         billedHours,
         each,
@@ -146,7 +151,7 @@ export function estimateSynthesizedCost(stacks: readonly SynthesizedStack[], opt
       ...(rehearsal ? { rehearsal } : {}),
       onDemandMonthly,
       monthly: permanentMonthly.plus(onDemandMonthly),
-      comparison: comparisonOf(envs, permanentMonthly, onDemandMonthly),
+      comparison: comparisonOf(envs, permanentMonthly, onDemandMonthly, info?.staging),
     };
   });
 
@@ -364,7 +369,10 @@ function stateStorageLines(product: string | undefined, stacks: readonly Synthes
   }];
 }
 
-function comparisonOf(envs: readonly EnvironmentCost[], permanent: Money, onDemandMonthly: Money): StagingComparison {
+/** What a staging server built from production's snapshot has of production's: servers, addresses, volumes (no Hetzner backups). */
+const STAGING_KINDS: readonly CostKind[] = [CostKind.SERVER, CostKind.PRIMARY_IP, CostKind.VOLUME];
+
+function comparisonOf(envs: readonly EnvironmentCost[], permanent: Money, onDemandMonthly: Money, stagingMode?: string): StagingComparison {
   const onDemand = envs.filter((e) => e.onDemand);
   const production = envs.find((e) => e.environment === 'production');
   let permanentStaging = Money.ZERO;
@@ -373,9 +381,9 @@ function comparisonOf(envs: readonly EnvironmentCost[], permanent: Money, onDema
     permanentStaging = Money.sum(onDemand.map((e) => e.monthly));
     basis = `the staging stack (${onDemand.map((e) => e.stack).join(', ')}) kept up all month`;
   } else if (production) {
-    const kinds = [CostKind.SERVER, CostKind.PRIMARY_IP, CostKind.VOLUME];
-    permanentStaging = Money.sum(production.lines.filter((l) => kinds.includes(l.kind)).map((l) => l.monthly));
-    basis = `modelled on ${production.stack}: its servers, addresses and volumes, without Hetzner backups (staging gets production's server types; this product rehearses on the test machine)`;
+    permanentStaging = Money.sum(production.lines.filter((l) => STAGING_KINDS.includes(l.kind)).map((l) => l.monthly));
+    const rehearses = stagingMode === 'production-snapshot' ? 'no staging stack was synthesized' : 'this product rehearses on the test machine';
+    basis = `modelled on ${production.stack}: its servers, addresses and volumes, without Hetzner backups (staging gets production's server types; ${rehearses})`;
   }
   const threePermanent = permanent.plus(permanentStaging);
   const testPlusOnDemand = permanent.plus(onDemandMonthly);
