@@ -224,6 +224,21 @@ describe('EnvironmentStack', () => {
       expect(precondition).toContainEqual(expect.objectContaining({ error_message: expect.stringMatching(/must use port 8443/) }));
     });
 
+    test("the Storage Box host-key warning names the product's prop, which pins backups and drill together", () => {
+      // It said "pass hostKeys", a prop of BackupTarget.storageBox that a ProductStacks user never calls.
+      const unpinned = new ProductStacks(Testing.app(), product());
+      synth(unpinned.production);
+      synth(unpinned.test);
+      for (const stack of [unpinned.production, unpinned.test]) {
+        expect(warningsOf(stack)).toContainEqual(expect.stringMatching(/^Backup-UnpinnedHostKey: .* Fix: pass hostKeys from `ssh-keyscan -p 23 <host>` \(on a Product: backup: \{ storageBoxHostKeys \}/));
+      }
+      const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr';
+      const pinned = new ProductStacks(Testing.app(), product({ backup: { ...backup, storageBoxHostKeys: [key] } }));
+      synth(pinned.production);
+      synth(pinned.test);
+      expect([...warningsOf(pinned.production), ...warningsOf(pinned.test)].filter((w) => w.startsWith('Backup-UnpinnedHostKey'))).toEqual([]);
+    });
+
     test('the Storage Box goes to the location the machines are not in', () => {
       const inHelsinki = new ProductStacks(Testing.app(), product({ location: Location.HEL1 }));
       expect(resources(synth(inHelsinki.production), 'hcloud_storage_box')[0].location).toBe('fsn1');

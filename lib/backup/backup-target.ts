@@ -145,7 +145,7 @@ export class BackupTarget {
         files.push(file(`${ETC}/ssh/known_hosts.${name}`, options.hostKeys!.map((k) => `sovereign-${name} ${k.trim()}\n`).join(''), '0644'));
       } else {
         Annotations.of(scope).addWarning(`Backup-UnpinnedHostKey: ${scope.node.path}.${ctx.prop}: the ${name} Storage Box's host key is trusted on first use. `
-          + `Fix: pass hostKeys from \`ssh-keyscan -p ${STORAGE_BOX_SSH_PORT} <host>\`.`);
+          + `Fix: pass hostKeys from \`ssh-keyscan -p ${STORAGE_BOX_SSH_PORT} <host>\` (on a Product: backup: { storageBoxHostKeys }, which pins both the backups and the restore drill).`);
       }
       return {
         conf: [
