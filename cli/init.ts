@@ -565,6 +565,9 @@ Synth and deploy of the scaffold as it is print some of these; each names its fi
   \`Budget.monthly(Money.euros(…))\` in \`product.ts\` if that is the plan, or keep it as the early warning it is.
 - \`Monitoring-ProbeInTargetLocation\` (twice): test and production run in one location and probe each other, so an
   outage of ${a.location} silences both probes (the dead-man's switch still notices). Fix: \`locations: { test: Location.${a.location === 'nbg1' ? 'FSN1' : 'NBG1'} }\` on the Product, or an external uptime check.
+- \`Environment-StagingLongLived\`: only when STAGING_EXPIRES_AT is more than 15 days ahead (such as the far date the
+  tests use to keep their snapshots stable): staging kept up that long is permanent staging, which Phase 1 postpones.
+  The release path sets an expiry at most 15 days ahead, and then it does not appear.
 - \`Rollout-UnpinnedHostKey\` and \`Backup-UnpinnedHostKey\`: until they are pinned, the deploy's rollouts check no SSH
   host key at all (Terraform checks none without one), and the machine trusts the Storage Box's key on first use.
   After the first deploy, pin them in \`product.ts\`: \`admin.hostKeys\` with the key from

@@ -17,6 +17,8 @@ const PRIVATE_SUBNET = '10.0.1.0/24';
 /** The app machine's private address: pinned, since PostgreSQL listens on it. Hetzner gives the first server .2 too. */
 export const APP_PRIVATE_IP = '10.0.1.2';
 const MONITORING_PRIVATE_IP = '10.0.1.3';
+/** The furthest expiry the release path gives staging: `--staging-days` at most 14, plus the day the reaper deletes from. */
+const STAGING_MAX_DAYS = 15;
 /** Where a database volume is mounted; the data directory is `<mount>/<major>/main`. */
 export const DATABASE_VOLUME_MOUNT = '/srv/postgresql';
 
@@ -203,6 +205,7 @@ export class EnvironmentStack extends TerraformStack {
     if (isStaging && props.expiresAt && !expiryProblem(props.expiresAt) && isExpired(props.expiresAt, new Date())) {
       Annotations.of(this).addWarning(`Environment-StagingExpired: ${this.node.path}.expiresAt '${props.expiresAt}' has passed; the staging reaper may delete this environment. Fix: set a later date if the rehearsal is still running.`);
     }
+    if (isStaging && props.expiresAt && !expiryProblem(props.expiresAt)) this.warnIfPermanentStaging(props.expiresAt);
 
     this.wrapSynthesizerWithDocuments();
   }
@@ -225,6 +228,21 @@ export class EnvironmentStack extends TerraformStack {
       ...(this.expiresAt ? { expiresAt: this.expiresAt } : {}),
       ...(BackupPlan.of(this.app)?.preReleaseSnapshot ? { preReleaseSnapshot: true } : {}),
     };
+  }
+
+  /**
+   * Staging lives for a rehearsal: the release path gives it at most 15 days (`--staging-days` 14, plus the day the
+   * reaper starts from). An expiry further off keeps it up as permanent staging, a postponed component, without
+   * the early adoption and reason the postponed list would show.
+   */
+  private warnIfPermanentStaging(expiresAt: string): void {
+    const component = Component.PERMANENT_STAGING;
+    if (this.product.phase.permits(component) || this.product.adoptionOf(component)) return;
+    const days = Math.ceil((new Date(`${expiresAt}T00:00:00Z`).getTime() - Date.now()) / 86_400_000);
+    if (days <= STAGING_MAX_DAYS) return;
+    Annotations.of(this).addWarning(`Environment-StagingLongLived: ${this.node.path}.expiresAt '${expiresAt}' is ${days} days away: staging kept up that long `
+      + `is the permanent staging ${this.product.phase} postpones (it comes in when ${component.threshold}). Fix: give the rehearsal its own expiry, `
+      + `at most ${STAGING_MAX_DAYS} days ahead (the release path sets it), or adopt it early with a reason: earlyAdoptions: [{ component: Component.PERMANENT_STAGING, reason: '…' }]`);
   }
 
   private validateEnvironment(): string[] {

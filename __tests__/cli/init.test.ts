@@ -107,7 +107,7 @@ describe('cdktf-sovereign-hetzner init', () => {
     const dir = path.join(work, 'warnings');
     expect((await cli(['init', dir, ...FLAGS, '--budget', '30'])).code).toBe(0);
     const readme = fs.readFileSync(path.join(dir, 'README.md'), 'utf8');
-    for (const warning of ['Monitoring-NoErrorMonitoring', 'Cost-NearBudget', 'Monitoring-ProbeInTargetLocation', 'Rollout-UnpinnedHostKey', 'Backup-UnpinnedHostKey']) {
+    for (const warning of ['Monitoring-NoErrorMonitoring', 'Cost-NearBudget', 'Monitoring-ProbeInTargetLocation', 'Environment-StagingLongLived', 'Rollout-UnpinnedHostKey', 'Backup-UnpinnedHostKey']) {
       expect(readme).toContain(`\`${warning}\``);
     }
     expect(readme).toContain('errorMonitoring: ErrorMonitoringEndpoint.selfHosted(errors)');

@@ -133,6 +133,21 @@ describe('EnvironmentStack', () => {
       expect(() => synth(stagingStack(expiresAt))).toThrow(new RegExp(`acme-staging\\.expiresAt: '${expiresAt.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}' is not allowed: .* Fix: write the date as YYYY-MM-DD`));
     });
 
+    test('warns when the expiry is further off than a rehearsal lasts: that is permanent staging, which the phase postpones', () => {
+      // An expiry years ahead kept staging up for good, billed as 4 rehearsals a month, and nothing said so.
+      const warningsFor = (expiresAt: string, overrides: Partial<ProductProps> = {}) => {
+        const stack = new EnvironmentStack(Testing.app(), 'acme-staging', { product: product(overrides), environment: Environment.STAGING, expiresAt });
+        return stack.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data)).filter((w) => w.startsWith('Environment-StagingLongLived'));
+      };
+      const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+      expect(warningsFor('2030-01-01')).toEqual([expect.stringMatching(new RegExp("^Environment-StagingLongLived: acme-staging\\.expiresAt '2030-01-01' is \\d+ days away: "
+        + 'staging kept up that long is the permanent staging Phase 1 postpones \\(it comes in when more than 20 releases a month.*\\)\\. '
+        + 'Fix: give the rehearsal its own expiry, at most 15 days ahead \\(the release path sets it\\), or adopt it early with a reason: '
+        + "earlyAdoptions: \\[\\{ component: Component\\.PERMANENT_STAGING, reason: '…' \\}\\]$"))]);
+      expect(warningsFor(inDays(15))).toEqual([]);
+      expect(warningsFor('2030-01-01', { earlyAdoptions: [{ component: Component.PERMANENT_STAGING, reason: 'regulated customers audit every release candidate for weeks' }] })).toEqual([]);
+    });
+
     test('warns when the expiry has passed', () => {
       const stack = stagingStack('2020-01-01');
       const warnings = stack.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
