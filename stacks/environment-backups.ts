@@ -1,4 +1,4 @@
-import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import { Annotations, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import {
   BackupPlan, BackupTarget, Component, EgressAllowlist, Environment, Heartbeat, Location, Machine, Phase, PostgresDatabase, Product, ProductBackupOptions,
   RestoreDrill, SecretVariable, StorageBox, StorageBoxAccount,
@@ -75,7 +75,7 @@ export function addProductionBackups(stack: TerraformStack, product: Product, ap
 export function addRestoreDrill(stack: TerraformStack, product: Product, app: Machine, options: ProductBackupOptions, database: PostgresDatabase): void {
   const host = new TerraformVariable(stack, 'production_backup_host', { type: 'string', nullable: false, description: "The production stack's backup_drill_host output" });
   const username = new TerraformVariable(stack, 'production_backup_username', { type: 'string', nullable: false, description: "The production stack's backup_drill_username output" });
-  new RestoreDrill(stack, 'RestoreDrill', {
+  const drill = new RestoreDrill(stack, 'RestoreDrill', {
     machine: app,
     source: BackupTarget.storageBox(StorageBoxAccount.fromAttributes({
       host: host.stringValue, username: username.stringValue, location: backupLocationFor(product.locationFor(Environment.PRODUCTION)), readonly: true,
@@ -87,4 +87,11 @@ export function addRestoreDrill(stack: TerraformStack, product: Product, app: Ma
     checks: options.restoreChecks,
     postgresVersion: database.version,
   });
+  // The product's PostgreSQL has one database the app can reach; a check on another fails the drill every week.
+  for (const check of options.restoreChecks.filter((c) => c.database !== product.database.name)) {
+    Annotations.of(drill).addWarning(`Backup-UnknownDrillDatabase: ${drill.node.path}.checks (${check.name}) queries database '${check.database}', `
+      + `but the product's PostgreSQL has one database, '${product.database.name}' (pg_hba.conf admits the app to it only), and a check on a database `
+      + `the backup lacks fails the weekly drill. Fix: query the product's database: database: '${product.database.name}', with the schema in the query `
+      + `(such as ${check.database}.events), since further data sets live in schemas of it.`);
+  }
 }

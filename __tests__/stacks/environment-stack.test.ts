@@ -254,6 +254,17 @@ describe('EnvironmentStack', () => {
       expect([...warningsOf(pinned.production), ...warningsOf(pinned.test)].filter((w) => w.startsWith('Backup-UnpinnedHostKey'))).toEqual([]);
     });
 
+    test("warns about a restore check on a database the product does not have: the weekly drill would fail on it", () => {
+      const checks = [...backup.restoreChecks, RestoreCheck.sql('events', { database: 'analytics', query: 'SELECT count(*) > 0 FROM events' })];
+      const stacks = new ProductStacks(Testing.app(), product({ backup: { restoreChecks: checks } }));
+      synth(stacks.test);
+      expect(warningsOf(stacks.test)).toContainEqual(expect.stringMatching(new RegExp("^Backup-UnknownDrillDatabase: acme-test/RestoreDrill\\.checks \\(events\\) queries database 'analytics', "
+        + "but the product's PostgreSQL has one database, 'app' .* Fix: .*database: 'app'.*analytics\\.events")));
+      const fine = new ProductStacks(Testing.app(), product());
+      synth(fine.test);
+      expect(warningsOf(fine.test).filter((w) => w.startsWith('Backup-UnknownDrillDatabase'))).toEqual([]);
+    });
+
     test('the Storage Box goes to the location the machines are not in', () => {
       const inHelsinki = new ProductStacks(Testing.app(), product({ location: Location.HEL1 }));
       expect(resources(synth(inHelsinki.production), 'hcloud_storage_box')[0].location).toBe('fsn1');
