@@ -1,7 +1,7 @@
 import { TerraformStack, Testing } from 'cdktf';
 import {
   AlertReceiver, BoundaryPolicy, Budget, DataClass, DeadMansSwitch, DatabaseStorage, EgressForm, Environment, FirewallRule, Location, Machine, MonitoringPlan, Money, Phase,
-  PrivateNetwork, Processor, Product, ProductProps, RestoreCheck, Retirement, S3Provider, ServerType, Size, SshKey, UptimeCheck, ValidationError,
+  PrivateNetwork, Port, Processor, Product, ProductProps, RestoreCheck, Retirement, S3Provider, ServerType, Size, SshKey, UptimeCheck, ValidationError,
 } from '../../lib';
 import { EnvironmentStack, ProductStacks } from '../../stacks';
 import { checkedStack, policy } from '../boundary/fixtures';
@@ -61,6 +61,11 @@ describe('Product, from plain JavaScript', () => {
     ['monitoring as a plain object', { monitoring: { uptimeChecks: [], receivers: [] } }, /Product\(acme\)\.monitoring: .* is not allowed: it is not a MonitoringPlan/],
     // Each was refused only when the stacks were built, under a construct the user never named.
     ['offsite provider as its name', { phase: Phase.TWO, backup: { ...backup, offsite: 'scaleway' } }, /Product\(acme\)\.backup\.offsite: 'scaleway' is not allowed: it is not an S3Provider/],
+    // An offsite port as a number reached the stacks unchecked; a range is no endpoint.
+    ['offsite port as a number', { phase: Phase.TWO, backup: { ...backup, offsite: S3Provider.SCALEWAY, offsitePort: 8443 } },
+      /Product\(acme\)\.backup\.offsitePort: 8443 is not allowed: it is not a Port\. Fix: use Port\.of\(8443\)/],
+    ['offsite port as a range', { phase: Phase.TWO, backup: { ...backup, offsite: S3Provider.SCALEWAY, offsitePort: Port.range(8443, 8444) } },
+      /Product\(acme\)\.backup\.offsitePort: '8443-8444' is not allowed: an S3 endpoint listens on one port\. Fix: use Port\.of\(8443\)/],
     ['backup as text', { backup: 'daily' }, /Product\(acme\)\.backup\.props: 'daily' is not allowed/],
     ['a single restore check', { backup: { restoreChecks: backup.restoreChecks[0] } }, /Product\(acme\)\.backup\.restoreChecks: .* is not allowed: it is a RestoreCheck, not a list/],
     ['a restore check as text', { backup: { restoreChecks: ['SELECT 1'] } }, /Product\(acme\)\.backup\.restoreChecks\[0\]: 'SELECT 1' is not allowed: it is not a RestoreCheck/],
