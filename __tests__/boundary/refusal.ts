@@ -1,4 +1,5 @@
 import { TerraformStack, Testing } from 'cdktf';
+import { ValidationError } from '../../lib';
 
 // How the red-team corpus judges a configuration: refused with the library's message (path, value,
 // fix), crashed (any other error), or accepted (synthesized with validations).
@@ -46,4 +47,18 @@ export function expectRefused(build: () => TerraformStack | TerraformStack[] | v
   for (const line of lines) expect(line).toMatch(MESSAGE);
   if (why) expect(outcome.message).toMatch(why);
   return outcome.message;
+}
+
+/** The error `build` throws, checked to be a ValidationError in the library's one-line shape; returns its message. */
+export function refusal(build: () => unknown): string {
+  let error: unknown;
+  try {
+    build();
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(ValidationError);
+  const message = (error as Error).message;
+  expect(message).toMatch(MESSAGE);
+  return message;
 }

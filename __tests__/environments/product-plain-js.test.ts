@@ -1,38 +1,19 @@
 import { TerraformStack, Testing } from 'cdktf';
 import {
-  AlertReceiver, BoundaryPolicy, Budget, DataClass, DeadMansSwitch, DatabaseStorage, EgressForm, Environment, FirewallRule, Location, Machine, MonitoringPlan, Money, Phase,
-  PrivateNetwork, Port, Processor, Product, ProductProps, RestoreCheck, Retirement, S3Provider, ServerType, Size, SshKey, UptimeCheck, ValidationError,
+  BoundaryPolicy, Budget, DataClass, DatabaseStorage, EgressForm, Environment, FirewallRule, Location, Machine, Money, Phase,
+  PrivateNetwork, Port, Processor, Product, ProductProps, Retirement, S3Provider, ServerType, Size, SshKey,
 } from '../../lib';
 import { EnvironmentStack, ProductStacks } from '../../stacks';
 import { checkedStack, policy } from '../boundary/fixtures';
-import { expectRefused, MESSAGE } from '../boundary/refusal';
+import { expectRefused, refusal } from '../boundary/refusal';
+import { admin, backup, monitoring } from '../setup/product-basics';
 
 // What a plain JavaScript caller can pass that TypeScript would have stopped: a misspelt option, a
 // value of another type, or a plain object shaped like a value. Each must be refused with the path,
 // the value and the fix: never ignored for its default, never a TypeError from deep inside the stacks.
 
-const admin = { sshPublicKeys: { ops: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu' }, cidrs: ['198.51.100.0/24'] };
-const backup = { restoreChecks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })] };
-const monitoring = new MonitoringPlan({
-  uptimeChecks: [UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health'), UptimeCheck.http(Environment.TEST, 'https://test.acme.eu/health')],
-  receivers: [AlertReceiver.webhook('ops', { hostname: 'chat.acme.eu' })],
-  deadMansSwitch: DeadMansSwitch.healthchecksIo(),
-});
 const props = (overrides: Record<string, unknown> = {}): ProductProps => ({ name: 'acme', phase: Phase.ONE, admin, stateBucket: 'acme-state', boundary: policy, backup, monitoring, ...overrides } as any);
 
-/** The error `build` throws: a ValidationError whose message has the library's shape. */
-function refusal(build: () => unknown): string {
-  let error: unknown;
-  try {
-    build();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(ValidationError);
-  const message = (error as Error).message;
-  expect(message).toMatch(MESSAGE);
-  return message;
-}
 
 describe('Product, from plain JavaScript', () => {
   test.each([

@@ -2,18 +2,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, Testing } from 'cdktf';
-import { AlertReceiver, Budget, Component, Port, DataVolume, DeadMansSwitch, Environment, MonitoringPlan, UptimeCheck, Location, Money, Phase, Product, ProductProps, RestoreCheck, S3Provider, Size, StagingMode } from '../../lib';
+import { Budget, Component, Port, DataVolume, Environment, Location, Money, Phase, Product, ProductProps, RestoreCheck, S3Provider, Size, StagingMode } from '../../lib';
 import { EnvironmentStack, ProductStacks } from '../../stacks';
 import { policy } from '../boundary/fixtures';
 import { warningsOf } from '../setup/stack';
+import { admin, backup, monitoring } from '../setup/product-basics';
 
-const admin = { sshPublicKeys: { ops: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu' }, cidrs: ['198.51.100.0/24'] };
-const backup = { restoreChecks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })] };
-const monitoring = new MonitoringPlan({
-  uptimeChecks: [UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health'), UptimeCheck.http(Environment.TEST, 'https://test.acme.eu/health')],
-  receivers: [AlertReceiver.webhook('ops', { hostname: 'chat.acme.eu' })],
-  deadMansSwitch: DeadMansSwitch.healthchecksIo(),
-});
 const product = (overrides: Partial<ProductProps> = {}) => new Product({ name: 'acme', phase: Phase.ONE, admin, stateBucket: 'acme-state', boundary: policy, backup, monitoring, ...overrides });
 const synth = (stack: EnvironmentStack) => JSON.parse(Testing.synth(stack, true));
 const resources = (json: any, type: string): any[] => Object.values(json.resource?.[type] ?? {});
