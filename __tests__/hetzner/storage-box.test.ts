@@ -50,6 +50,18 @@ describe('StorageBox', () => {
     expect(STORAGE_BOX_SSH_PORT).toBe(23);
   });
 
+  test('in production its sub-accounts refuse destruction too (a renamed one would be a new login); in test they do not', () => {
+    const lifecycles = (env: Environment) => {
+      const { stack } = testStack(env.name);
+      const box = new StorageBox(stack, 'Backups', { environment: env, password: secret(stack, 'box_password') });
+      box.addSubaccount('App', { homeDirectory: `backups/${env.name}/app`, password: secret(stack, 'app_password') });
+      box.addSubaccount('Drill', { homeDirectory: `backups/${env.name}/app`, password: secret(stack, 'drill_password'), readonly: true });
+      return resourcesOf(synthJson(stack), 'hcloud_storage_box_subaccount').map((s) => s.lifecycle);
+    };
+    expect(lifecycles(Environment.PRODUCTION)).toEqual([{ prevent_destroy: true }, { prevent_destroy: true }]);
+    expect(lifecycles(Environment.TEST)).toEqual([undefined, undefined]);
+  });
+
   test('fails when the location has no Storage Boxes', () => {
     const { stack } = testStack('production');
     new StorageBox(stack, 'Backups', { environment: Environment.PRODUCTION, password: secret(stack, 'p'), location: Location.NBG1 });

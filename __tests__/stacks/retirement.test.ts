@@ -34,6 +34,7 @@ describe('retiring an environment', () => {
     expect(resources(json, 'hcloud_network')[0]).toMatchObject({ delete_protection: false });
     const [box] = resources(json, 'hcloud_storage_box');
     expect([box.delete_protection, box.lifecycle.prevent_destroy]).toEqual([true, true]);
+    for (const account of resources(json, 'hcloud_storage_box_subaccount')) expect(account.lifecycle).toEqual({ prevent_destroy: true });
   });
 
   test('warns with the reason and the next step', () => {
@@ -45,6 +46,9 @@ describe('retiring an environment', () => {
   test('with includeBackups, the Storage Box loses its protection too', () => {
     const [box] = resources(JSON.parse(Testing.synth(production({ includeBackups: true }), true)), 'hcloud_storage_box');
     expect([box.delete_protection, box.lifecycle.prevent_destroy]).toEqual([false, undefined]);
+    for (const account of resources(JSON.parse(Testing.synth(production({ includeBackups: true }), true)), 'hcloud_storage_box_subaccount')) {
+      expect(account.lifecycle).toBeUndefined();
+    }
   });
 
   test('fails when the reason is missing or says nothing', () => {

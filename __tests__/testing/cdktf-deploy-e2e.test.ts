@@ -118,11 +118,13 @@ describe('cdktf deploy / destroy of the Phase 1 example against the stand-in', (
     const plan = runTerraform(['plan', '-destroy', '-input=false', '-no-color', '-json'], path.join(outdir, 'stacks', `${PREFIX}production`),
       { ...variables, ...standIn.env() }, 240_000);
     expect(plan.ok).toBe(false);
-    // Both stores of production's data refuse: the server and the Storage Box.
+    // Both stores of production's data refuse: the server, and the backups' sub-accounts, which Terraform
+    // would destroy before their Storage Box (so the box, protected too, is not reached).
     const refusals = plan.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.summary}: ${d.detail}`).sort();
     expect(refusals).toEqual([
       expect.stringMatching(/^Instance cannot be destroyed: Resource hcloud_server\.\S+ has lifecycle\.prevent_destroy set/),
-      expect.stringMatching(/^Instance cannot be destroyed: Resource hcloud_storage_box\.\S+ has lifecycle\.prevent_destroy set/),
+      expect.stringMatching(/^Instance cannot be destroyed: Resource hcloud_storage_box_subaccount\.StorageBox_App_\w+ has lifecycle\.prevent_destroy set/),
+      expect.stringMatching(/^Instance cannot be destroyed: Resource hcloud_storage_box_subaccount\.StorageBox_Drill_\w+ has lifecycle\.prevent_destroy set/),
     ]);
     expect(servers(`${PREFIX}production`)).toHaveLength(1);
   }, 240_000);

@@ -78,3 +78,17 @@ describe('upgrading stacks deployed with 0.1', () => {
     for (const c of protectedChanges) expect(describeChange(c)).toMatch(/^update /);
   });
 });
+
+describe('production refuses to replace what holds data or addresses', () => {
+  // A replacement (-/+) of anything that holds data or addresses must fail the plan in production. prevent_destroy
+  // does that while the resource's block is in the configuration; a construct whose ID changed leaves no block at
+  // its old address, which only Hetzner's delete protection stops at apply (the tests above keep our own IDs stable).
+  const HOLDS_DATA = ['hcloud_server', 'hcloud_volume', 'hcloud_primary_ip', 'hcloud_network', 'hcloud_storage_box', 'hcloud_storage_box_subaccount'];
+
+  test.each([...today.keys()].filter((s) => s.endsWith('-production')).sort())('%s: everything that holds data or addresses has prevent_destroy', (stack) => {
+    const json = today.get(stack) as { resource: Record<string, Record<string, { lifecycle?: { prevent_destroy?: boolean } }>> };
+    const unprotected = HOLDS_DATA.flatMap((type) => Object.entries(json.resource[type] ?? {})
+      .filter(([, r]) => r.lifecycle?.prevent_destroy !== true).map(([name]) => `${type}.${name}`));
+    expect(unprotected).toEqual([]);
+  });
+});

@@ -184,7 +184,8 @@ export class StorageBoxAccount {
  *   (Hetzner servers still reach it);
  * - changing `ssh_keys` would replace the box and lose every backup, so keys are never set on
  *   the box (each sub-account installs its own) and changes to them are ignored;
- * - in production: delete protection, `prevent_destroy`, and daily automatic snapshots.
+ * - in production: delete protection, `prevent_destroy`, and daily automatic snapshots; its
+ *   sub-accounts get `prevent_destroy` too.
  *
  * Give each machine its own sub-account with `addSubaccount`.
  */
@@ -336,6 +337,10 @@ export class StorageBoxSubaccount extends Construct implements IStorageBoxAccoun
         webdavEnabled: false,
         readonly: this.readonly,
       },
+      // A renamed or replaced sub-account is deleted and created again under a new login (<box>-subN), which
+      // the backup jobs and the drill would have to pick up: in production the plan refuses that loudly, as for
+      // the box. It stays protected through a retirement as long as the box does.
+      lifecycle: Retirement.keepsProtection(scope, props.box.environment.protectedFromLoss, { backups: true }) ? { preventDestroy: true } : undefined,
     });
     this.host = this.resource.server;
     this.username = this.resource.username;
