@@ -3,6 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { createServerCertificate } from './certificate';
 import { packageFile } from './package-root';
+import { setListeningAddress } from './peer-environment';
 import { ProviderService } from './provider-service';
 
 /**
@@ -79,6 +80,7 @@ export function main(argv: string[] = process.argv.slice(2)): void {
   server.bindAsync('127.0.0.1:0', credentials, (err, port) => {
     if (err) fail(`The Hetzner stand-in could not listen on 127.0.0.1: ${err.message}`);
     const addr = `127.0.0.1:${port}`;
+    setListeningAddress('127.0.0.1', port);
     if (daemon) {
       const reattach = { [ADDRESS]: { Protocol: 'grpc', ProtocolVersion: PROTOCOL_VERSION, Pid: process.pid, Test: true, Addr: { Network: 'tcp', String: addr } } };
       process.stdout.write(`TF_REATTACH_PROVIDERS=${JSON.stringify(reattach)}\n`);

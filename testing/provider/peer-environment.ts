@@ -41,6 +41,18 @@ const ownerByPeer = new Map<string, SocketOwner>();
 
 interface SocketOwner { readonly pid: number; readonly fd: string; readonly inode: string }
 
+/**
+ * Where this stand-in listens (`127.0.0.1:port`), set once it does. A client's port alone does not name its
+ * connection: two Terraform processes can use the same local port towards two stand-ins (two test workers),
+ * and the one found first was read for the token and the project, another test's.
+ */
+let listeningAt: { ip: string; port: number } | undefined;
+
+/** Tells the lookups below which server end a client connection of this stand-in has. */
+export function setListeningAddress(ip: string, port: number): void {
+  listeningAt = { ip, port };
+}
+
 /** The process owning the client end of a loopback connection (`ipv4:127.0.0.1:port`), on Linux. */
 function peerPid(peer: string): number | undefined {
   const known = ownerByPeer.get(peer);
@@ -87,7 +99,7 @@ export function endpointFileIn(dir: string): string | undefined {
   }
 }
 
-/** The inode of the established TCP socket whose local end is `ip:port` (the client's end). */
+/** The inode of the established TCP socket whose local end is `ip:port` (the client's end) and, once known, whose remote end is this stand-in. */
 function socketInode(ip: string, port: number): string | undefined {
   let text: string;
   try {
@@ -95,14 +107,19 @@ function socketInode(ip: string, port: number): string | undefined {
   } catch {
     return undefined;
   }
-  // /proc/net/tcp writes an IPv4 address as the hex of its little-endian 32-bit value.
-  const address = ip.split('.').map((o) => Number(o).toString(16).toUpperCase().padStart(2, '0')).reverse().join('');
-  const local = `${address}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const local = procNetAddress(ip, port);
+  const remote = listeningAt ? procNetAddress(listeningAt.ip, listeningAt.port) : undefined;
   for (const line of text.split('\n').slice(1)) {
     const cols = line.trim().split(/\s+/);
-    if (cols.length > 9 && cols[1] === local && cols[3] === '01') return cols[9];
+    if (cols.length > 9 && cols[1] === local && (remote === undefined || cols[2] === remote) && cols[3] === '01') return cols[9];
   }
   return undefined;
+}
+
+/** An IPv4 end as /proc/net/tcp writes it: the hex of the address's little-endian 32-bit value, then the port. */
+function procNetAddress(ip: string, port: number): string {
+  const address = ip.split('.').map((o) => Number(o).toString(16).toUpperCase().padStart(2, '0')).reverse().join('');
+  return `${address}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 function ownerOf(inode: string): SocketOwner | undefined {

@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'child_process';
 import * as net from 'net';
-import { peerEnvironment } from '../../../testing/provider/peer-environment';
+import { peerEnvironment, setListeningAddress } from '../../../testing/provider/peer-environment';
 
 // A reattached stand-in reads HCLOUD_TOKEN and the endpoint from the process on the other end of each
 // connection, and remembers which process that was. Clients here are real processes on loopback, each
@@ -86,5 +86,29 @@ describe('peerEnvironment (linux /proc)', () => {
     expect(second.peer).toBe(first.peer);
     expect(peerEnvironment(second.peer)?.SOVEREIGN_PEER_MARK).toBe('second');
     await closeFromServer(second);
+  });
+
+  test("names its own client when another stand-in's client has the same local port (two test workers)", async () => {
+    // Another worker's stand-in, and a Terraform of that worker connected to it from the port our client uses.
+    const other = net.createServer();
+    const otherSockets: net.Socket[] = [];
+    other.on('connection', (s) => otherSockets.push(s));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const ours = await connect('ours');
+    const localPort = Number(ours.peer.split(':').pop());
+    const theirs = spawn(process.execPath, ['-e', CLIENT, String((other.address() as net.AddressInfo).port), String(localPort)],
+      { env: { ...process.env, SOVEREIGN_PEER_MARK: 'theirs' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    clients.push(theirs);
+    expect(Number(String(await new Promise((resolve) => theirs.stdout!.once('data', resolve))).trim())).toBe(localPort);
+    try {
+      // A lookup by the client's port alone finds whichever /proc/net/tcp lists first (theirs in about a third of runs here).
+      setListeningAddress('127.0.0.1', port);
+      expect(peerEnvironment(ours.peer)?.SOVEREIGN_PEER_MARK).toBe('ours');
+    } finally {
+      theirs.kill('SIGKILL');
+      otherSockets.forEach((s) => s.destroy());
+      await new Promise((resolve) => other.close(resolve));
+      await closeFromServer(ours);
+    }
   });
 });
