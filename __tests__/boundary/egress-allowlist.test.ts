@@ -148,6 +148,40 @@ describe('the boot path and the refresh, run for real in a private network names
     expect(list.stdout).toMatch(/tcp dport \{ 23, 80, 443 \} counter packets 0 bytes 0 reject with tcp reset/);
   });
 
+  // Red team: a container (Docker, Podman) on the machine sends through the forward hook, which a
+  // table hooked on output alone never sees; the Hetzner firewall then let it reach any host on 443.
+  canRun('a container on the machine reaches only allowlisted hosts, as the host itself does', () => {
+    const h = scratch();
+    const node = process.execPath;
+    const connect = (ns: string, address: string) => `nsenter -t ${ns} -n ${node} -e "const s=require('net').connect(443,'${address}');`
+      + `s.on('connect',()=>{console.log('connected');s.destroy()});s.on('error',(e)=>console.log(e.code));setTimeout(()=>{console.log('timeout');process.exit()},3000).unref()"`;
+    const network = [
+      // A container namespace behind the host (Docker's bridge) and a world namespace holding an
+      // allowlisted address (api.mistral.ai's stand-in) and one that is not.
+      'unshare -n sleep 30 & C=$!; unshare -n sleep 30 & W=$!; sleep 0.3',
+      'echo $C > c.pid; echo $W > w.pid',
+      'ip link add hc type veth peer name cc && ip link set cc netns $C',
+      'ip link add hw type veth peer name ww && ip link set ww netns $W',
+      'ip addr add 172.17.0.1/16 dev hc && ip link set hc up && ip addr add 198.51.100.1/24 dev hw && ip link set hw up && ip link set lo up',
+      'echo 1 > /proc/sys/net/ipv4/ip_forward',
+      'nsenter -t $C -n sh -c "ip addr add 172.17.0.2/16 dev cc && ip link set cc up && ip route add default via 172.17.0.1"',
+      'nsenter -t $W -n sh -c "ip addr add 198.51.100.40/24 dev ww && ip addr add 198.51.100.99/24 dev ww && ip link set ww up && ip route add 172.17.0.0/16 via 198.51.100.1"',
+      // The listener ends itself: nothing outlives the test.
+      `nsenter -t $W -n ${node} -e "require('net').createServer((s)=>s.end()).listen(443,'0.0.0.0');setTimeout(()=>process.exit(),20000)" & echo $! > srv.pid; sleep 0.5`,
+    ].join('\n');
+    const [setup, boot, allowed, other, fromHost] = h.inNetworkNamespace([
+      `cd ${h.root}\n${network}`, h.start(BOOT_UNIT),
+      connect(`$(cat ${h.root}/c.pid)`, '198.51.100.40'), connect(`$(cat ${h.root}/c.pid)`, '198.51.100.99'),
+      `${node} -e "const s=require('net').connect(443,'198.51.100.99');s.on('connect',()=>{console.log('connected');s.destroy()});s.on('error',(e)=>console.log(e.code))"`,
+    ]);
+    spawnSync('sh', ['-c', `kill $(cat ${h.root}/c.pid ${h.root}/w.pid ${h.root}/srv.pid) 2>/dev/null`]);
+    expect({ setup: setup.stderr, allowed: allowed.stderr }).toEqual({ setup: '', allowed: '' });
+    expect(boot.status).toBe(0);
+    expect(allowed.stdout.trim()).toBe('connected');
+    expect(fromHost.stdout.trim()).toBe('ECONNREFUSED');
+    expect(other.stdout.trim()).toBe('ECONNREFUSED');
+  });
+
   canRun('survives a reboot: with all nftables state gone, the boot path brings the table back', () => {
     const h = scratch();
     const before = Math.floor(Date.now() / 1000);
@@ -176,7 +210,7 @@ describe('the boot path and the refresh, run for real in a private network names
     expect(again.stderr).toBe('');
     expect(again.status).toBe(0);
     expect(tables.stdout.trim()).toBe('table inet sovereign_egress');
-    expect(list.stdout.match(/reject with tcp reset/g)).toHaveLength(1); // replaced, not appended to
+    expect(list.stdout.match(/reject with tcp reset/g)).toHaveLength(2); // replaced, not appended to (output and forward)
     expect(setElements(list.stdout, 'allowed_v4')).toEqual(ALL_V4);
   });
 

@@ -51,7 +51,8 @@ const required = new WeakMap<IMachine, RequiredDestination[]>();
  *    single TCP ports opened with `allowTcpPort`. Hetzner firewalls match IP blocks, not
  *    hostnames, so this layer limits ports, not hosts;
  * 2. on the host, an nftables allowlist lets every allowed TCP port reach only the addresses of
- *    allowlisted hostnames, refreshed from DNS by a timer and before apt runs. The hostnames come
+ *    allowlisted hostnames, refreshed from DNS by a timer and before apt runs; what containers or
+ *    VMs on the machine send (the forward hook) is narrowed the same way. The hostnames come
  *    from the policy (every processor it names, whatever flows are declared), Debian's mirrors, the
  *    policy's extra hostnames, and what the machine's constructs declare (`requireHostnames`:
  *    backup targets, alert receivers). A unit (`sovereign-egress.service`) loads the table at every
@@ -233,22 +234,27 @@ const TABLE = 'inet sovereign_egress';
  * open) until `sovereign-egress-refresh` fills them.
  */
 export function egressRuleset(tcpPorts: readonly number[]): string {
+  const narrowing = (hook: string, extra: string[]) => [
+    `  chain ${hook} {`,
+    `    type filter hook ${hook} priority 0; policy accept;`,
+    '    ct state established,related accept',
+    ...extra,
+    '    ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 } accept',
+    `    tcp dport { ${tcpPorts.join(', ')} } ip daddr @allowed_v4 accept`,
+    `    tcp dport { ${tcpPorts.join(', ')} } ip6 daddr @allowed_v6 accept`,
+    `    tcp dport { ${tcpPorts.join(', ')} } counter reject with tcp reset`,
+    '  }',
+  ].join('\n');
   return `# Rendered by cdktf-sovereign-hetzner (EgressAllowlist): TCP ${tcpPorts.join('/')} only to allowlisted hosts.
 # Idempotent: loading it again replaces the table in one transaction.
+# Containers and VMs (Docker, Podman, libvirt) send through the forward hook, not output: both are narrowed.
 table ${TABLE}
 delete table ${TABLE}
 table ${TABLE} {
   set allowed_v4 { type ipv4_addr; flags interval; }
   set allowed_v6 { type ipv6_addr; flags interval; }
-  chain output {
-    type filter hook output priority 0; policy accept;
-    ct state established,related accept
-    oifname "lo" accept
-    ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 } accept
-    tcp dport { ${tcpPorts.join(', ')} } ip daddr @allowed_v4 accept
-    tcp dport { ${tcpPorts.join(', ')} } ip6 daddr @allowed_v6 accept
-    tcp dport { ${tcpPorts.join(', ')} } counter reject with tcp reset
-  }
+${narrowing('output', ['    oifname "lo" accept'])}
+${narrowing('forward', [])}
 }
 `;
 }
