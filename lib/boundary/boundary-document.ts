@@ -75,19 +75,19 @@ export function boundaryDocument(props: BoundaryDocumentProps): string {
   for (const dataClass of DataClass.all()) {
     const allowances = policy.allowances.filter((a) => a.dataClass === dataClass && a.to.length > 0);
     if (allowances.length === 0) lines.push(`| ${dataClass.name} | nobody: never leaves the EU control plane | never |`);
-    for (const a of allowances) lines.push(`| ${dataClass.name} | ${a.to.map((p) => `${p.name} (${p.legalSeat?.city}, ${p.legalSeat?.country})`).join(', ')} | ${a.form} |`);
+    for (const a of allowances) lines.push(`| ${dataClass.name} | ${cell(a.to.map((p) => `${p.name} (${p.legalSeat?.city}, ${p.legalSeat?.country})`).join(', '))} | ${a.form} |`);
   }
 
   lines.push('', '## Processors', '', '| processor | legal seat | API hostnames | purpose | note |', '|---|---|---|---|---|');
   for (const p of policy.processors) {
-    lines.push(`| ${p.name} | ${p.legalSeat?.city}, ${p.legalSeat?.country} (EU) | ${p.hostnames.join(', ')} | ${p.purpose ?? '-'} | ${p.note ?? '-'} |`);
+    lines.push(`| ${cell(p.name)} | ${cell(`${p.legalSeat?.city}, ${p.legalSeat?.country}`)} (EU) | ${p.hostnames.join(', ')} | ${cell(p.purpose ?? '-')} | ${cell(p.note ?? '-')} |`);
   }
 
   lines.push('', '## Declared data flows', '', '| workload | class | processor | form | allowed by the policy |', '|---|---|---|---|---|');
   const flows = props.stacks.flatMap((s) => DataFlow.declaredIn(s));
   if (flows.length === 0) lines.push('| - | - | - | - | - |');
   for (const f of flows) {
-    lines.push(`| ${f.path} | ${f.dataClass.name} | ${f.processor.name} | ${f.form} | ${policy.allows(f.dataClass, f.processor, f.form) ? 'yes' : '**no**'} |`);
+    lines.push(`| ${cell(f.path)} | ${f.dataClass.name} | ${cell(f.processor.name)} | ${f.form} | ${policy.allows(f.dataClass, f.processor, f.form) ? 'yes' : '**no**'} |`);
   }
 
   lines.push('', ...egressAllowlistSection(props.stacks));
@@ -99,11 +99,11 @@ export function boundaryDocument(props: BoundaryDocumentProps): string {
   lines.push('', '## Suppressions', '');
   const suppressions = props.stacks.flatMap((s) => BoundarySuppressions.placedIn(s));
   if (suppressions.length === 0) lines.push('None: every rule applies everywhere.');
-  else lines.push('| rule | where | reason |', '|---|---|---|', ...suppressions.map((s) => `| ${s.id} | ${s.path} | ${s.reason} |`));
+  else lines.push('| rule | where | reason |', '|---|---|---|', ...suppressions.map((s) => `| ${cell(s.id)} | ${cell(s.path)} | ${cell(s.reason)} |`));
 
   if (props.checklist) {
     lines.push('', '## Good in the first 90 days', '', '| | item | evidence |', '|---|---|---|');
-    for (const c of props.checklist) lines.push(`| ${c.met ? 'yes' : '**no**'} | ${c.item} | ${c.evidence} |`);
+    for (const c of props.checklist) lines.push(`| ${c.met ? 'yes' : '**no**'} | ${cell(c.item)} | ${cell(c.evidence)} |`);
   }
   lines.push('');
   return lines.join('\n');
@@ -112,15 +112,22 @@ export function boundaryDocument(props: BoundaryDocumentProps): string {
 // Resources that store data; firewalls and addresses carry the labels of their machine but hold nothing.
 const DATA_HOLDING_TYPES = new Set(['hcloud_server', 'hcloud_volume', 'hcloud_storage_box', 'hcloud_storage_box_subaccount', 'hcloud_snapshot']);
 
+/**
+ * Where each class lives, read as the rules read it (`heldData`): the classes declared on the
+ * construct tree with those the labels name, an undeclared resource as sensitive. Labels alone
+ * could be overridden (`addOverride('labels.data-secret', …)`) while every rule still judged the
+ * machine by its declaration, and the document showed it holding something else.
+ */
 function holdingsByClass(stacks: readonly TerraformStack[]): Map<string, string[]> {
   const holdings = new Map<string, string[]>();
   for (const stack of stacks) {
+    const constructs = new Map<string, IConstruct>(stack.node.findAll().map((c) => [c.node.path, c]));
     for (const r of resourcesOf(stack.toTerraform()).filter((res) => DATA_HOLDING_TYPES.has(res.type))) {
-      const labels: Record<string, string> = r.body.labels ?? {};
-      for (const dataClass of DataClass.all()) {
-        if (labels[`data-${dataClass.name}`] !== 'true') continue;
+      const held = heldData(r, (at) => constructs.get(at));
+      for (const dataClass of held.classes) {
         const where = r.body.location ? ` (${r.body.location})` : '';
-        holdings.set(dataClass.name, [...(holdings.get(dataClass.name) ?? []), `${stack.node.id}: ${r.type} ${r.body.name ?? r.name}${where}`]);
+        const undeclared = held.undeclared ? ', undeclared' : '';
+        holdings.set(dataClass.name, [...(holdings.get(dataClass.name) ?? []), cell(`${stack.node.id}: ${r.type} ${r.body.name ?? r.name}${where}${undeclared}`)]);
       }
     }
   }
@@ -169,7 +176,11 @@ function hostCell(scope: IConstruct, hostname: string): string {
   return `\`${resolveTemplate(scope, hostname)}\` (known at deploy)`;
 }
 
-/** Text safe inside a Markdown table cell. */
+/**
+ * Text safe inside a Markdown table cell: one line, no cell break, no markup. Free text (a
+ * suppression's reason, a processor's note) could otherwise end its row or, with `<!--`, hide the
+ * rest of the document from every reader of the rendered page.
+ */
 function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  return text.replace(/\|/g, '\\|').replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ').replace(/</g, '&lt;');
 }

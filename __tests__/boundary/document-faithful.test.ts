@@ -1,0 +1,43 @@
+import { Testing } from 'cdktf';
+import { BoundarySuppressions, DataClass } from '../../lib';
+import { boundaryDocument } from '../../lib/boundary/boundary-document';
+import { checkedStack, machine, policy } from './fixtures';
+
+/** The lines of one `## ` section of boundary.md. */
+function section(doc: string, title: string): string[] {
+  const found = doc.split(/^## /m).find((s) => s.startsWith(`${title}\n`));
+  if (!found) throw new Error(`no section ${title} in:\n${doc}`);
+  return found.split('\n').slice(1).filter((l) => l.trim() !== '');
+}
+
+describe('red team: boundary.md shows what the stacks hold and suppress, whatever text they carry', () => {
+  // A reason written as a multi-line string (or with a pipe, or an HTML comment) broke its table row:
+  // the row's rest became a loose paragraph, or everything after `<!--` vanished from the rendered page.
+  test('a suppression reason with newlines, pipes or markup stays in its own row, visible', () => {
+    const stack = checkedStack();
+    const m = machine(stack, 'App', {}, false);
+    BoundarySuppressions.add(m, [{
+      id: 'Boundary-RestrictedEgress',
+      reason: 'Temporary until the proxy lands | owner ops\n\nNone: every rule applies everywhere.\n<!-- hidden',
+    }]);
+    Testing.synth(stack, true);
+    const doc = boundaryDocument({ title: 'acme', policy, stacks: [stack] });
+    const rows = section(doc, 'Suppressions');
+    expect(rows).toHaveLength(3); // header, separator, one row
+    expect(rows[2]).toMatch(/^\| Boundary-RestrictedEgress \| production\/App \| Temporary until the proxy lands \\\| owner ops None: every rule applies everywhere\. &lt;!-- hidden \|$/);
+    expect(doc).not.toContain('<!--');
+  });
+
+  // The "lives in" table read only the data labels; a machine's declared classes (which every rule
+  // reads) did not show when an override replaced its labels.
+  test('a machine whose data label an override changed still shows where its sensitive data lives', () => {
+    const stack = checkedStack();
+    const m = machine(stack, 'App', { dataClasses: [DataClass.SECRET] });
+    m.server.addOverride('labels.data-secret', 'false');
+    m.server.addOverride('labels.data-class', 'public');
+    Testing.synth(stack, true);
+    const doc = boundaryDocument({ title: 'acme', policy, stacks: [stack] });
+    const secretRow = section(doc, 'Data classes and where they live').find((l) => l.startsWith('| secret |'));
+    expect(secretRow).toMatch(/production: hcloud_server /);
+  });
+});
