@@ -19,3 +19,17 @@ describe('a suppression reason says something', () => {
     expect(() => BoundarySuppressions.add(checkedStack(), [{ id: 'Boundary-EuPlacement', reason: 'Öffentliche Marketingseite für die USA' }])).not.toThrow();
   });
 });
+
+// Red team (audit boundary3): the entry objects were kept as passed, so a JavaScript caller could
+// shorten the reason (or switch the rule) after the check; the boundary document showed the edit.
+describe('a suppression is fixed once added', () => {
+  test('editing the entry afterwards changes neither its reason nor its rule', () => {
+    const stack = checkedStack();
+    const entry = { id: 'Boundary-EuPlacement', reason: 'US marketing site, public data only' };
+    BoundarySuppressions.add(stack, [entry]);
+    entry.reason = 'ok';
+    entry.id = 'Boundary-RestrictedEgress';
+    expect(BoundarySuppressions.placedIn(stack)).toEqual([{ id: 'Boundary-EuPlacement', reason: 'US marketing site, public data only', path: 'production' }]);
+    expect(BoundarySuppressions.find(stack, 'Boundary-RestrictedEgress')).toBeUndefined();
+  });
+});

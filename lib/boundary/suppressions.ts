@@ -50,7 +50,8 @@ export class BoundarySuppressions {
         throw new ValidationError(`${scope.node.path}.suppressions: '${entry.id}' is not allowed: a suppression needs a specific reason of at least 20 characters (letters; spaces, punctuation and invisible characters do not count). Fix: say why the exception is safe here`);
       }
     }
-    suppressions.set(scope, [...(suppressions.get(scope) ?? []), ...entries]);
+    // Copies, frozen: the caller's objects stay editable from JavaScript after this check.
+    suppressions.set(scope, [...(suppressions.get(scope) ?? []), ...entries.map((e) => Object.freeze({ id: e.id, reason: e.reason }))]);
   }
 
   /** The suppression of `ruleId` that applies to `scope` (on it or an ancestor), if any, with where it was placed. */
