@@ -67,6 +67,8 @@ const badProcessorProps: unknown[] = [
   { name: 'X', legalSeat: { city: 'Paris', country: 'FR' }, hostnames: 'api.x.eu' }, { name: 'X', legalSeat: { city: 'Paris', country: 'FR' }, hostnames: ['https://api.x.eu'] },
   { name: 'X', legalSeat: { city: 'Paris', country: 'FR' }, hostnames: [42] }, { name: 'X', legalSeat: { city: 42, country: 'FR' }, hostnames: ['api.x.eu'] },
   { name: '', legalSeat: { city: 'Paris', country: 'FR' }, hostnames: ['api.x.eu'] }, { name: 'X', legalSeat: { city: 'Paris', country: 'FR' }, hostnames: ['api.x.eu'], purpose: 42 },
+  // IP literals (audit boundary3): a Processor "seated in Paris" at an address says nothing about who is reached.
+  { name: 'X', legalSeat: { city: 'Paris', country: 'FR' }, hostnames: ['203.0.113.7'] }, { name: 'X', legalSeat: { city: 'Paris', country: 'FR' }, hostnames: ['api.x.eu', '10.0.0.5'] },
 ];
 const usModels = new Processor({ name: 'US Models', legalSeat: { city: 'San Francisco', country: 'US' }, hostnames: ['api.us.example'] });
 const badPolicyProps: unknown[] = [
@@ -82,6 +84,7 @@ const badPolicyProps: unknown[] = [
   { aiActRoles: [AiActRole.DEPLOYER], egress: [{ dataClass: DataClass.PUBLIC, to: [Processor.mistralAi()], form: EgressForm.RAW }, { dataClass: DataClass.PUBLIC, to: [Processor.mistralAi()], form: EgressForm.PSEUDONYMIZED }] },
   { aiActRoles: [AiActRole.DEPLOYER], egress: [], extraEgressHostnames: ['https://registry.acme.eu'] },
   { aiActRoles: [AiActRole.DEPLOYER], egress: [], extraEgressHostnames: 'registry.acme.eu' },
+  { aiActRoles: [AiActRole.DEPLOYER], egress: [], extraEgressHostnames: ['192.0.2.1'] },
 ];
 const badFlows: unknown[] = [
   null, 'mistral', { processor: 'mistral', dataClass: DataClass.PUBLIC, form: EgressForm.RAW }, { processor: mistral, dataClass: 'public', form: EgressForm.RAW },

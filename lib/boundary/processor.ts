@@ -6,6 +6,9 @@ const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](
 /** Why a hostname is invalid for the egress allowlist, or `undefined`. */
 export function hostnameProblem(value: unknown): string | undefined {
   if (typeof value !== 'string') return 'a hostname is text, such as api.mistral.ai';
+  // A top-level domain is never all digits: '203.0.113.7' is an address, which names no company in
+  // the boundary document and which the allowlist (it resolves names) cannot look up.
+  if (/\.\d+$/.test(value)) return 'an IP address is not a hostname: the allowlist resolves DNS names, and the boundary document must name who is reached';
   return HOSTNAME.test(value) ? undefined
     : 'a hostname is a lowercase DNS name with at least one dot, such as api.mistral.ai (no scheme, port or path)';
 }
