@@ -10,7 +10,7 @@ describe('boundary rule pack', () => {
   test('has exactly these rules', () => {
     expect(BOUNDARY_RULES.map((r) => r.id)).toEqual([
       'Boundary-EuPlacement', 'Boundary-ProcessorAllowed', 'Boundary-NoPlaintextSecret', 'Boundary-SensitiveOutput',
-      'Boundary-SecretViaVariable', 'Boundary-NoPublicDataStore', 'Boundary-AdminSshOnly', 'Boundary-EuStateBackend', 'Boundary-RestrictedEgress',
+      'Boundary-SecretViaVariable', 'Boundary-NoPublicDataStore', 'Boundary-AdminSshOnly', 'Boundary-EuStateBackend', 'Boundary-RestrictedEgress', 'Boundary-UncheckedSender',
       'Boundary-ErrorMonitoringEndpoint',
     ]);
   });

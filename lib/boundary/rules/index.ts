@@ -9,11 +9,12 @@ import { restrictedEgress } from './restricted-egress';
 import { BoundaryRule } from './rule';
 import { secretViaVariable } from './secret-via-variable';
 import { sensitiveOutput } from './sensitive-output';
+import { uncheckedSender } from './unchecked-sender';
 
 /** The boundary rule pack, in the order findings are reported. */
 export const BOUNDARY_RULES: readonly BoundaryRule[] = [
   euPlacement, processorAllowed, noPlaintextSecret, sensitiveOutput, secretViaVariable,
-  noPublicDataStore, adminSshOnly, euStateBackend, restrictedEgress, errorMonitoringEndpoint,
+  noPublicDataStore, adminSshOnly, euStateBackend, restrictedEgress, uncheckedSender, errorMonitoringEndpoint,
 ];
 
 export type { BoundaryRule, Finding, RuleContext, SynthesizedResource } from './rule';

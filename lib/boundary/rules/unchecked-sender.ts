@@ -1,0 +1,79 @@
+import { BoundaryRule, Finding, SynthesizedResource } from './rule';
+
+/** Providers whose resources compute on the machine that deploys and send nothing anywhere. */
+const LOCAL_PROVIDERS = new Set(['hcloud', 'terraform', 'random', 'tls', 'time', 'null', 'local', 'archive', 'cloudinit']);
+/** Data sources that make a request of their own from the machine that deploys, at every plan. */
+const SENDING_DATA_SOURCES = new Set(['http', 'external']);
+
+const FIX_SUPPRESS = 'or, when it is safe, suppress Boundary-UncheckedSender on it with the reason, so that boundary.md lists it';
+
+/**
+ * What sends data or places it where no other boundary rule looks: the rules read hcloud resources
+ * and the machines' egress, so a command Terraform runs on the machine that deploys (`local-exec`,
+ * an `http` or `external` data source), a provisioner connecting to a host outside the stack,
+ * another cloud's resources and modules (whose resources are not in the configuration) would all
+ * pass synth unread, and boundary.md would not show them.
+ */
+export const uncheckedSender: BoundaryRule = {
+  id: 'Boundary-UncheckedSender',
+  level: 'error',
+  cause: 'Something the other rules cannot read sends or places data: a local-exec provisioner, an http or external data source, a provisioner connecting to a host outside the stack, a resource of a provider other than hcloud (and local-only ones such as random or tls), or a module.',
+  explanation: 'What leaves the EU control plane must be code the rules read. These run on the machine that deploys (often a CI runner outside the EU) or in a provider the rules do not know, so nothing limits what they send or where they place it.',
+  enforcedAt: 'synth (Aspect over the whole app); a suppression lists each exception in boundary.md',
+  evaluate: ({ terraform, resources }) => {
+    const findings: Finding[] = [];
+    const stackHosts = new Set(resources.filter((r) => r.type === 'hcloud_server' || r.type === 'hcloud_primary_ip').map((r) => `${r.type}.${r.name}`));
+    for (const r of resources) {
+      const where = `${r.path}`;
+      if (!LOCAL_PROVIDERS.has(providerOf(r.type))) {
+        findings.push({ path: r.path, message: `${where}.type: '${r.type}' is not allowed: it is a resource of the ${providerOf(r.type)} provider, and no boundary rule reads where it places data or what it sends. Fix: keep the data on Hetzner resources in the EU, ${FIX_SUPPRESS}` });
+      }
+      findings.push(...provisionerFindings(r, stackHosts));
+    }
+    for (const d of blocksOf(terraform.data, 'data.')) {
+      if (SENDING_DATA_SOURCES.has(d.type)) {
+        findings.push({ path: d.path, message: `${d.path}.type: 'data ${d.type}' is not allowed: it makes a request of its own from the machine that deploys at every plan, to any host, with whatever it is given. Fix: fetch it on a machine whose egress the allowlist limits, ${FIX_SUPPRESS}` });
+      } else if (!LOCAL_PROVIDERS.has(providerOf(d.type))) {
+        findings.push({ path: d.path, message: `${d.path}.type: 'data ${d.type}' is not allowed: it reads through the ${providerOf(d.type)} provider, which no boundary rule knows. Fix: read it from Hetzner or another stack's outputs, ${FIX_SUPPRESS}` });
+      }
+    }
+    for (const m of blocksOf({ module: terraform.module }, '')) {
+      findings.push({ path: m.path, message: `${m.path}.source: '${String(m.body.source)}' is not allowed: a module's resources are not in this configuration, so no boundary rule reads where they place data or what they send. Fix: build it from this library's constructs or hcloud resources, ${FIX_SUPPRESS}` });
+    }
+    return findings;
+  },
+};
+
+/** Data sources (by type) or modules, with their construct path, or their address when written by an override. */
+function blocksOf(byType: Record<string, unknown> | undefined, prefix: string): SynthesizedResource[] {
+  return Object.entries(byType ?? {}).flatMap(([type, byName]) => Object.entries((byName ?? {}) as Record<string, any>).map(([name, body]) => ({
+    type, name, body: body ?? {}, path: body?.['//']?.metadata?.path ?? `${prefix}${type}.${name}`,
+  })));
+}
+
+/** The provider a resource or data source type belongs to: the text before its first underscore. */
+function providerOf(type: string): string {
+  return type.split('_')[0];
+}
+
+/** `local-exec` anywhere, and `remote-exec`/`file` provisioners whose host (or bastion) is not a server of the stack. */
+function provisionerFindings(r: SynthesizedResource, stackHosts: ReadonlySet<string>): Finding[] {
+  const provisioners = [r.body.provisioner ?? []].flat().filter((p: unknown) => p !== null && typeof p === 'object');
+  return provisioners.flatMap((p: Record<string, any>): Finding[] => Object.entries(p).flatMap(([kind, body]): Finding[] => {
+    if (kind === 'local-exec') {
+      return [{ path: r.path, message: `${r.path}.provisioner: 'local-exec' is not allowed: it runs a command on the machine that deploys, outside every egress limit the boundary renders, so what it sends and where is unchecked. Fix: run it on the machine through a bundle part (machine.addBundlePart), ${FIX_SUPPRESS}` }];
+    }
+    const connection = { ...(r.body.connection ?? {}), ...(body?.connection ?? {}) };
+    return (['host', 'bastion_host'] as const).filter((key) => connection[key] !== undefined && !namesStackHost(connection[key], stackHosts)).map((key) => ({
+      path: r.path,
+      message: `${r.path}.connection.${key}: '${String(connection[key])}' is not allowed: the ${kind} provisioner connects to a host that is not a server of this stack, so what it uploads or runs leaves every egress limit the boundary checks. Fix: connect to a Machine of the stack (its address reference), ${FIX_SUPPRESS}`,
+    }));
+  }));
+}
+
+/** Whether a connection host is exactly a reference to an address of a server of the stack. */
+function namesStackHost(value: unknown, stackHosts: ReadonlySet<string>): boolean {
+  if (typeof value !== 'string') return false;
+  const m = /^\$\{(hcloud_(?:server|primary_ip)\.[A-Za-z0-9_-]+)\.(ipv4_address|ipv6_address|ip_address)\}$/.exec(value.trim());
+  return m !== null && stackHosts.has(m[1]);
+}
