@@ -182,6 +182,31 @@ describe('the boot path and the refresh, run for real in a private network names
     expect(other.stdout.trim()).toBe('ECONNREFUSED');
   });
 
+  // Red team: the host table narrowed only 23/80/443 and left every other port to the Hetzner
+  // firewall, which filters the public interface only: routed out through a private-network NAT
+  // gateway (hcloud_network_route), a sensitive machine reached any host on any other port.
+  canRun('routed out through a private-network gateway, other ports stay closed; DNS still goes out', () => {
+    const h = scratch();
+    const node = process.execPath;
+    const connect = (port: number) => `${node} -e "const s=require('net').connect(${port},'198.51.100.99');`
+      + `s.on('connect',()=>{console.log('connected');s.destroy()});s.on('error',(e)=>console.log(e.code));setTimeout(()=>{console.log('timeout');process.exit()},3000).unref()"`;
+    const network = [
+      // The host's only route out is a gateway on its private network (10.0.1.1), which forwards to the world.
+      'unshare -n sleep 30 & G=$!; sleep 0.3; echo $G > g.pid',
+      'ip link add priv type veth peer name gw && ip link set gw netns $G',
+      'ip addr add 10.0.1.2/24 dev priv && ip link set priv up && ip link set lo up && ip route add default via 10.0.1.1',
+      'nsenter -t $G -n sh -c "ip addr add 10.0.1.1/24 dev gw && ip link set gw up && ip addr add 198.51.100.99/32 dev lo && ip link set lo up"',
+      `nsenter -t $G -n ${node} -e "const n=require('net');for(const p of [8443,53]){n.createServer((s)=>s.end()).listen(p,'0.0.0.0')};setTimeout(()=>process.exit(),20000)" & echo $! > srv.pid; sleep 0.5`,
+    ].join('\n');
+    const [setup, before, boot, other, dns] = h.inNetworkNamespace([`cd ${h.root}\n${network}`, connect(8443), h.start(BOOT_UNIT), connect(8443), connect(53)]);
+    spawnSync('sh', ['-c', `kill $(cat ${h.root}/g.pid ${h.root}/srv.pid) 2>/dev/null`]);
+    expect(setup.stderr).toBe('');
+    expect(before.stdout.trim()).toBe('connected'); // the path works without the table
+    expect(boot.status).toBe(0);
+    expect(other.stdout.trim()).toBe('ECONNREFUSED');
+    expect(dns.stdout.trim()).toBe('connected');
+  });
+
   canRun('survives a reboot: with all nftables state gone, the boot path brings the table back', () => {
     const h = scratch();
     const before = Math.floor(Date.now() / 1000);
@@ -210,7 +235,7 @@ describe('the boot path and the refresh, run for real in a private network names
     expect(again.stderr).toBe('');
     expect(again.status).toBe(0);
     expect(tables.stdout.trim()).toBe('table inet sovereign_egress');
-    expect(list.stdout.match(/reject with tcp reset/g)).toHaveLength(2); // replaced, not appended to (output and forward)
+    expect(list.stdout.match(/reject with tcp reset/g)).toHaveLength(4); // replaced, not appended to (two per chain, output and forward)
     expect(setElements(list.stdout, 'allowed_v4')).toEqual(ALL_V4);
   });
 

@@ -52,7 +52,9 @@ const required = new WeakMap<IMachine, RequiredDestination[]>();
  *    hostnames, so this layer limits ports, not hosts;
  * 2. on the host, an nftables allowlist lets every allowed TCP port reach only the addresses of
  *    allowlisted hostnames, refreshed from DNS by a timer and before apt runs; what containers or
- *    VMs on the machine send (the forward hook) is narrowed the same way. The hostnames come
+ *    VMs on the machine send (the forward hook) is narrowed the same way, and every other TCP or
+ *    UDP port to a public address is closed on the host too, so a route out through the private
+ *    network (which the Hetzner firewall does not filter) opens nothing more. The hostnames come
  *    from the policy (every processor it names, whatever flows are declared), Debian's mirrors, the
  *    policy's extra hostnames, and what the machine's constructs declare (`requireHostnames`:
  *    backup targets, alert receivers). A unit (`sovereign-egress.service`) loads the table at every
@@ -243,11 +245,20 @@ export function egressRuleset(tcpPorts: readonly number[]): string {
     `    tcp dport { ${tcpPorts.join(', ')} } ip daddr @allowed_v4 accept`,
     `    tcp dport { ${tcpPorts.join(', ')} } ip6 daddr @allowed_v6 accept`,
     `    tcp dport { ${tcpPorts.join(', ')} } counter reject with tcp reset`,
+    // Every other port too: the Hetzner firewall limits ports on the public interface only, and
+    // traffic routed out through the private network (a NAT gateway) never meets it.
+    '    ip6 daddr { fe80::/10, fc00::/7, ff00::/8 } accept',
+    '    ip daddr { 224.0.0.0/4, 255.255.255.255 } accept',
+    '    tcp dport 53 accept',
+    `    udp dport { ${ALLOWED_UDP_PORTS.join(', ')} } accept`,
+    '    meta l4proto tcp counter reject with tcp reset',
+    '    meta l4proto udp counter reject',
     '  }',
   ].join('\n');
   return `# Rendered by cdktf-sovereign-hetzner (EgressAllowlist): TCP ${tcpPorts.join('/')} only to allowlisted hosts.
 # Idempotent: loading it again replaces the table in one transaction.
 # Containers and VMs (Docker, Podman, libvirt) send through the forward hook, not output: both are narrowed.
+# Other TCP and UDP ports are closed here as at the Hetzner firewall (DNS and NTP stay open), which private-network routes bypass.
 table ${TABLE}
 delete table ${TABLE}
 table ${TABLE} {
