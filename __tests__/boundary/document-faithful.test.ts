@@ -40,4 +40,16 @@ describe('red team: boundary.md shows what the stacks hold and suppress, whateve
     const secretRow = section(doc, 'Data classes and where they live').find((l) => l.startsWith('| secret |'));
     expect(secretRow).toMatch(/production: hcloud_server /);
   });
+
+  // What synth cannot enforce is said, so nobody reads the allowlist as a guarantee it is not.
+  test('lists the limits synth cannot enforce: relays on the private network, DNS and NTP to any address, root on the machine', () => {
+    const stack = checkedStack();
+    machine(stack);
+    Testing.synth(stack, true);
+    const declared = boundaryDocument({ title: 'acme', policy, stacks: [stack] }).split('Declared, not enforced by the infrastructure:')[1].split('\n## ')[0];
+    expect(declared).toMatch(/one acting as a gateway .* can pass it on unchecked/);
+    expect(declared).toMatch(/DNS \(53\) and NTP \(123\/udp\) go to any address/);
+    expect(declared).toMatch(/What runs as root on a machine .* can change or remove the host allowlist/);
+    expect(declared).toMatch(/a wildcard DNS service/);
+  });
 });

@@ -36,7 +36,10 @@ export interface BoundaryDocumentProps {
 const DECLARED_ONLY = [
   'That data sent as "pseudonymized" really is pseudonymized: the library checks the declared flow against the policy; the scrubbing itself is application code.',
   'What a processor does with data it receives (retention, training, sub-processors): that is the data processing agreement.',
-  'Traffic on the private network: Hetzner Cloud Firewalls do not filter it, and the host allowlist leaves it open; it stays inside the control plane.',
+  'Traffic on the private network: Hetzner Cloud Firewalls do not filter it, and the host allowlist leaves private addresses open. What a sensitive machine sends to another machine of the network is limited only by that machine\'s own egress: one holding only public data, or one acting as a gateway (a route of the network), can pass it on unchecked.',
+  'DNS (53) and NTP (123/udp) go to any address, since resolvers and time servers are not known at synth: a program on the machine can carry data over them (DNS tunnelling).',
+  'What runs as root on a machine (a bundle part\'s commands, the application if it has root rights, an admin over SSH) can change or remove the host allowlist; it is loaded again at each rollout and boot, and when the table is missing, and its presence is a metric, but nothing watches it in between.',
+  'A hostname on an allowlist is as trustworthy as its DNS: a name that resolves to any address the asker chooses (a wildcard DNS service, a domain the team controls) opens that address. Every allowlisted hostname is listed below so it can be judged.',
 ];
 
 /**
@@ -143,7 +146,7 @@ function egressAllowlistSection(stacks: readonly TerraformStack[]): string[] {
   const lines = [
     '## Where machines holding sensitive or secret data may connect',
     '',
-    'Each host allowlist lets the listed TCP ports reach only these hostnames; DNS and NTP go to resolvers and time servers, and the private network stays open. Only processors are checked against the policy: every other hostname is here so you can judge it.',
+    'Each host allowlist lets the listed TCP ports reach only these hostnames, for the machine and its containers; other TCP and UDP ports are closed, except DNS and NTP, which may go to any address, and the private network, which stays open. Only processors are checked against the policy: every other hostname is here so you can judge it.',
   ];
   let any = false;
   for (const stack of stacks) {
