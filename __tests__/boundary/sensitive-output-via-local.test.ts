@@ -37,4 +37,17 @@ describe('Boundary-SensitiveOutput follows locals', () => {
     new TerraformOutput(stack, 'pw', { value: new TerraformLocal(stack, 'pw_local', pw.stringValue).asString, sensitive: true });
     expect(synthErrors(stack)).toBe('');
   });
+
+  // Red team (audit boundary3): only `type.name.attribute` was read, so nonsensitive() around the
+  // whole resource, or an attribute after an index, printed the password unmarked.
+  test('refuses an unmarked output of a whole resource holding a secret, or of a secret after an index', () => {
+    const stack = checkedStack();
+    new TerraformOutput(stack, 'box', { value: '${nonsensitive(jsonencode(hcloud_storage_box.box))}' });
+    new TerraformOutput(stack, 'first', { value: '${nonsensitive(hcloud_storage_box.boxes[0].password)}' });
+    new TerraformOutput(stack, 'box_id', { value: '${hcloud_storage_box.box.id}' });
+    const errors = synthErrors(stack);
+    expect(errors).toMatch(/production\.output\.box: 'sensitive: false' is not allowed: the output carries a secret/);
+    expect(errors).toMatch(/production\.output\.first: 'sensitive: false' is not allowed/);
+    expect(errors).not.toMatch(/output\.box_id/);
+  });
 });

@@ -11,8 +11,12 @@ export const sensitiveOutput: BoundaryRule = {
     const sensitiveVariables = new Set(Object.entries(terraform.variable ?? {}).filter(([, v]: [string, any]) => v?.sensitive).map(([name]) => name));
     const locals: Record<string, unknown> = terraform.locals ?? {};
     const carriesSecret = (text: string) => [...text.matchAll(/var\.([A-Za-z0-9_-]+)/g)].some((m) => sensitiveVariables.has(m[1]))
-      || [...text.matchAll(/(hcloud_[a-z_]+)\.[A-Za-z0-9_-]+\.([a-z_]+)/g)]
-        .some((m) => sensitiveAttributePaths(m[1]).some((p) => p.length === 1 && p[0] === m[2]));
+      || [...text.matchAll(/(?<![\w.])(hcloud_[a-z_]+)\.[A-Za-z0-9_-]+(?:\[[^\]]*\])*(?:\.([a-z_]+))?/g)].some((m) => {
+        const paths = sensitiveAttributePaths(m[1]);
+        // The whole resource (jsonencode(hcloud_storage_box.box), nonsensitive(…)) holds its secrets
+        // too, and so does a block holding a sensitive attribute.
+        return paths.length > 0 && (m[2] === undefined || paths.some((p) => p[0] === m[2]));
+      });
     return Object.entries(terraform.output ?? {}).flatMap(([name, output]: [string, any]) => {
       if (output?.sensitive) return [];
       const via = secretPath(output?.value ?? '', locals, carriesSecret);
