@@ -1,5 +1,7 @@
 import { Construct } from 'constructs';
-import { DataClass, Environment, FirewallRule, Product, RetirementOptions } from '../lib';
+import { Aspects, TerraformStack } from 'cdktf';
+import { BoundaryChecks, DataClass, Environment, FirewallRule, Product, RetirementOptions } from '../lib';
+import { packsAbove } from '../lib/core/app-level-packs';
 import { checkOptions, is, requireInstance } from '../lib/core/runtime-checks';
 import { EnvironmentStack } from './environment-stack';
 
@@ -61,6 +63,7 @@ export class ProductStacks {
       });
     }
     this.production = new EnvironmentStack(scope, `${product.name}-production`, { ...common, environment: Environment.PRODUCTION, ...retire(Environment.PRODUCTION) });
+    scope.node.root.node.addValidation({ validate: () => uncheckedStacks(scope.node.root, product) });
   }
 
   /** The stacks in release order: test, staging (if any), production. */
@@ -89,4 +92,19 @@ function checkProductStacksArguments(product: Product, props: ProductStacksProps
       includeBackups: is.checkedLater(),
     }, "pass retire: { environment: Environment.PRODUCTION, reason: '…' }")),
   }, 'pass { stagingExpiresAt, dataClasses, ingress, retire } or nothing');
+}
+
+/**
+ * Stacks of the app beside a product's environments that no boundary pack checks. A stack added
+ * next to the product (a quick analytics box) was neither checked nor in boundary.md: its servers
+ * could hold sensitive data with open egress, unseen.
+ */
+function uncheckedStacks(root: Construct, product: Product): string[] {
+  return root.node.findAll().filter(TerraformStack.isStack).flatMap((stack) => {
+    if (stack instanceof EnvironmentStack) return [];
+    const packs = [...Aspects.of(stack).all, ...packsAbove(stack)];
+    if (packs.some((p) => p instanceof BoundaryChecks)) return [];
+    return [`${stack.node.path}.aspects: 'no boundary rule pack' is not allowed: the app publishes the data boundary of product ${product.name}, and this stack is none of its environments and is checked by no rule pack, so what it holds or sends is unchecked. `
+      + 'Fix: add the pack to it, Aspects.of(stack).add(new BoundaryChecks({ policy: product.boundary })) (boundary.md covers the product\'s environment stacks only), or move its resources into an environment stack'];
+  });
 }
