@@ -51,5 +51,6 @@ describe('red team: boundary.md shows what the stacks hold and suppress, whateve
     expect(declared).toMatch(/DNS \(53\) and NTP \(123\/udp\) go to any address/);
     expect(declared).toMatch(/What runs as root on a machine .* can change or remove the host allowlist/);
     expect(declared).toMatch(/a wildcard DNS service/);
+    expect(declared).toMatch(/not that the hostnames belong to that company/);
   });
 });

@@ -36,6 +36,7 @@ export interface BoundaryDocumentProps {
 const DECLARED_ONLY = [
   'That data sent as "pseudonymized" really is pseudonymized: the library checks the declared flow against the policy; the scrubbing itself is application code.',
   'What a processor does with data it receives (retention, training, sub-processors): that is the data processing agreement.',
+  'Who a processor is: its legal seat and hostnames are what the team declares. Synth checks the seat is in the EU, not that the hostnames belong to that company or answer from the EU; the Processors table shows both, to be checked against the contract.',
   'Traffic on the private network: Hetzner Cloud Firewalls do not filter it, and the host allowlist leaves private addresses open. What a sensitive machine sends to another machine of the network is limited only by that machine\'s own egress: one holding only public data, or one acting as a gateway (a route of the network), can pass it on unchecked.',
   'DNS (53) and NTP (123/udp) go to any address, since resolvers and time servers are not known at synth: a program on the machine can carry data over them (DNS tunnelling).',
   'What runs as root on a machine (a bundle part\'s commands, the application if it has root rights, an admin over SSH) can change or remove the host allowlist; it is loaded again at each rollout and boot, and when the table is missing, and its presence is a metric, but nothing watches it in between.',
