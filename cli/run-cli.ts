@@ -25,7 +25,8 @@ const USAGE = `Usage:
       Delete expired on-demand staging resources. Without --yes it only says what it would delete.
   cdktf-sovereign-hetzner snapshot --server NAME [--description TEXT] [--keep N]
       Snapshot a production server (by name) and print the image ID; pre-release snapshots of the server
-      beyond the newest N (default 3) are deleted, since each is billed by its size every month.
+      beyond the newest N (default 3) are deleted, since each is billed by its size every month; one a
+      server was built from (a staging server still up) stays.
   cdktf-sovereign-hetzner release --product NAME --rehearse "COMMAND" [--dry-run] [--no-snapshot]
                                   [--staging-days N] [--out DIR] [--now ISO-TIME]
       The release path: deploy test, bring staging up, rehearse, take staging down, deploy production.
@@ -88,7 +89,14 @@ async function snapshot(args: ParsedArgs, io: CliIo): Promise<number> {
   // Each release adds a snapshot of production's disk, billed per GB a month: the oldest beyond --keep go.
   // stdout is the new image's ID alone (the release path reads it), so this reports on stderr.
   const older = (await client.list('images', `purpose=pre-release,source=${name}`)).filter((i) => i.id !== id).sort((a, b) => b.id - a.id);
+  // A staging server left up (a rehearsal still running, or a failed take-down) runs on an older snapshot: once its
+  // image is gone, Hetzner forgets what it was built from and the rehearsal can no longer be rebuilt the same way.
+  const inUse = new Map((await client.list('servers', '')).filter((s) => s.image?.id !== undefined).map((s) => [s.image!.id, s.name]));
   for (const image of older.slice(keep - 1)) {
+    if (inUse.has(image.id)) {
+      io.err(`kept snapshot ${image.id} (${image.name}): server ${inUse.get(image.id)} was built from it`);
+      continue;
+    }
     if (image.protection?.delete) {
       io.err(`kept snapshot ${image.id} (${image.name}): it has delete protection`);
       continue;

@@ -208,3 +208,29 @@ describe('cdktf-sovereign-hetzner snapshot', () => {
     }
   });
 });
+
+// Audit (lifecycle): --keep deleted the oldest pre-release snapshots by count alone. A staging server still up
+// (a rehearsal running, or a take-down that failed) was built from one of them: the image went from under it.
+describe('cdktf-sovereign-hetzner snapshot --keep and live staging', () => {
+  test('never deletes the snapshot a server was built from, and says why it stayed', async () => {
+    const preRelease = (id: number): StandInResource => ({ id, name: `pre-release ${id}`, labels: { purpose: 'pre-release', source: 'acme-production-app' } });
+    const api = new HcloudApiStandIn({
+      servers: [
+        { id: 2, name: 'acme-production-app', labels: { environment: 'production', role: 'app' }, image: { id: 7 } },
+        { id: 9, name: 'acme-staging-app', labels: onDemand('2026-12-06'), image: { id: 101 } },
+      ],
+      images: [preRelease(101), preRelease(102), preRelease(103)],
+    });
+    const endpoint = await api.start();
+    try {
+      const result = await run(['snapshot', '--server', 'acme-production-app', '--keep', '1'], api, endpoint);
+      expect(result.code).toBe(0);
+      expect(result.out).toBe('4242');
+      expect(api.collections.images.map((i) => i.id).sort()).toEqual([101, 4242]);
+      expect(result.err).toMatch(/kept snapshot 101 \(pre-release 101\): server acme-staging-app was built from it/);
+      expect(result.err).toMatch(/deleted snapshot 102/);
+    } finally {
+      await api.stop();
+    }
+  });
+});

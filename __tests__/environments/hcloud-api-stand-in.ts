@@ -6,6 +6,8 @@ export interface StandInResource {
   name: string;
   labels: Record<string, string>;
   protection?: { delete: boolean };
+  /** Servers: the image the server was created from. */
+  image?: { id: number } | null;
 }
 
 /**

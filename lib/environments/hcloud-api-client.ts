@@ -7,6 +7,8 @@ export interface HcloudResource {
   readonly name: string;
   readonly labels: Record<string, string>;
   readonly protection?: { readonly delete?: boolean };
+  /** Servers only: the image the server was created from (null once that image is deleted). */
+  readonly image?: { readonly id: number } | null;
 }
 
 export interface HcloudApiClientOptions {
@@ -60,7 +62,8 @@ export class HcloudApiClient {
   public async list(collection: HcloudCollection, labelSelector: string): Promise<HcloudResource[]> {
     const all: HcloudResource[] = [];
     for (let page: number | null = 1; page !== null;) {
-      const query = new URLSearchParams({ label_selector: labelSelector, page: String(page), per_page: '50' });
+      // An empty selector lists the whole collection (the API takes no empty label_selector).
+      const query = new URLSearchParams({ ...(labelSelector ? { label_selector: labelSelector } : {}), page: String(page), per_page: '50' });
       const body: any = await this.request('GET', `/${collection}?${query}`);
       all.push(...(body[collection] ?? []));
       page = body.meta?.pagination?.next_page ?? null;
