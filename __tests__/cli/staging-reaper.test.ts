@@ -146,7 +146,8 @@ describe('the Hetzner commands never print the token or endpoint credentials', (
 
   test.each([
     ['a page that is not JSON', (req: http.IncomingMessage, res: http.ServerResponse) => {
-      res.writeHead(502, { 'content-type': 'text/plain' });
+      // Retry-After 0: the client retries a 502, without the default 1, 2, 4 s waits.
+      res.writeHead(502, { 'content-type': 'text/plain', 'retry-after': '0' });
       res.end(`bad gateway: ${req.headers.authorization}`);
     }, /answered 502 with something that is not JSON: bad gateway: Bearer <redacted>\. Fix: check HCLOUD_ENDPOINT/],
     ['a JSON error without the API\'s fields', (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -232,5 +233,47 @@ describe('cdktf-sovereign-hetzner snapshot --keep and live staging', () => {
     } finally {
       await api.stop();
     }
+  });
+});
+
+// Audit (lifecycle): the API client sent every request once. A project's 3600 requests an hour are shared by
+// everything in it, and a 429 or a passing 503 failed the whole listing; during deletion the reaper went on
+// sending a delete per resource into the spent budget.
+describe('the reaper under the API\'s rate limit and outages', () => {
+  let api: HcloudApiStandIn;
+  let endpoint: string;
+  beforeEach(async () => {
+    api = new HcloudApiStandIn(cloud());
+    endpoint = await api.start();
+  });
+  afterEach(() => api.stop());
+  const NOW = ['--now', '2026-11-25T12:00:00Z'];
+
+  test('a rate limit or a 503 that passes is waited out (Retry-After honoured): the listing and the deletes complete', async () => {
+    api.failures.push({ match: 'GET /v1/servers', status: 429, code: 'rate_limit_exceeded', times: 2, retryAfter: '0' });
+    api.failures.push({ match: 'GET /v1/networks', status: 503, code: 'unavailable', times: 1, retryAfter: '0' });
+    api.failures.push({ match: 'DELETE /v1/firewalls', status: 429, code: 'rate_limit_exceeded', times: 1, retryAfter: '0' });
+    const { code, out } = await run(['staging', 'delete-expired', '--yes', ...NOW], api, endpoint);
+    expect(code).toBe(0);
+    expect(out).toMatch(/Deleted 6 expired staging resource\(s\)\./);
+    expect(api.collections.servers.map((s) => s.name)).toEqual(['acme-production-app', 'acme-test-app', 'acme-staging-next', 'hand-made-staging']);
+  });
+
+  test('a rate limit that lasts stops the run at once, deleting nothing more, and says what is left and when to retry', async () => {
+    api.failures.push({ match: 'DELETE /v1/primary_ips', status: 429, code: 'rate_limit_exceeded', times: Infinity, retryAfter: '0' });
+    const { code, err } = await run(['staging', 'delete-expired', '--yes', ...NOW], api, endpoint);
+    expect(code).toBe(1);
+    expect(api.deleted).toEqual(['servers/acme-staging-app']);
+    // One delete and its three retries, then nothing more.
+    expect(api.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual(['/v1/servers/1', ...Array(4).fill('/v1/primary_ips/11')]);
+    expect(err).toMatch(/rate limit stopped the run: deleted 1 expired staging resource\(s\); not deleted: primary_ips acme-staging-app-ipv4 \(id 11\): .*429 rate_limit_exceeded.*; primary_ips acme-staging-app-ipv6 \(id 12\); firewalls acme-staging-app-firewall .*ssh_keys acme-staging-ops \(id 41\)\. Fix: run delete-expired again later/);
+  });
+
+  test('a listing that keeps failing deletes nothing and fails naming the API\'s answer', async () => {
+    api.failures.push({ match: 'GET /v1/firewalls', status: 503, code: 'unavailable', times: Infinity, retryAfter: '0' });
+    const { code, err } = await run(['staging', 'delete-expired', '--yes', ...NOW], api, endpoint);
+    expect(code).toBe(1);
+    expect(api.deleted).toEqual([]);
+    expect(err).toMatch(/Hetzner API GET \/firewalls failed: 503 unavailable service unavailable/);
   });
 });

@@ -21,6 +21,11 @@ export class HcloudApiStandIn {
   public perPage = 2;
   /** `<collection>/<id>` whose delete the API refuses with 409 (an address still assigned, say). */
   public readonly refuseDelete = new Set<string>();
+  /**
+   * Answers to give before serving requests normally, one per matching request: a rate limit (429) or an outage (503),
+   * for requests whose `METHOD /path` starts with `match`. `times` counts down; `Infinity` never lets them through.
+   */
+  public readonly failures: Array<{ match: string; status: number; code: string; times: number; retryAfter?: string }> = [];
   private readonly server = http.createServer((req, res) => this.handle(req, res));
   private nextActionId = 1000;
   private nextImageId = 4242;
@@ -45,6 +50,13 @@ export class HcloudApiStandIn {
       res.end(body === undefined ? '' : JSON.stringify(body));
     };
     if (req.headers.authorization !== `Bearer ${this.token}`) return send(401, { error: { code: 'unauthorized', message: 'unable to authenticate' } });
+    const failure = this.failures.find((f) => f.times > 0 && `${req.method} ${url.pathname}`.startsWith(f.match));
+    if (failure) {
+      failure.times--;
+      res.writeHead(failure.status, { 'Content-Type': 'application/json', ...(failure.retryAfter !== undefined ? { 'Retry-After': failure.retryAfter } : {}) });
+      res.end(JSON.stringify({ error: { code: failure.code, message: failure.status === 429 ? 'limit of 3600 requests per hour reached' : 'service unavailable' } }));
+      return undefined;
+    }
     const [, version, collection, idText, sub, action] = url.pathname.split('/');
     if (version !== 'v1') return send(404, { error: { code: 'not_found', message: 'not found' } });
 

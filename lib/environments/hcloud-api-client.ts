@@ -29,6 +29,26 @@ export interface HcloudApiClientOptions {
    * @default 300000 ms (5 minutes)
    */
   readonly actionTimeoutMs?: number;
+  /**
+   * How often a request the API answered with a rate limit (429) or a passing outage (502, 503, 504) is sent
+   * again, waiting the API's Retry-After or 1, 2, 4… seconds in between.
+   * @default 3
+   */
+  readonly retries?: number;
+}
+
+/** An answer of the API that is an error, with its HTTP status and the API's error code. */
+export class HcloudApiError extends Error {
+  constructor(message: string, public readonly status: number, public readonly code?: string,
+    /** How long the API asked to wait before trying again (its Retry-After), if it said. */
+    public readonly retryAfterMs?: number) {
+    super(message);
+  }
+
+  /** The project's request budget (3600 an hour) is spent: further requests fail too until it refills. */
+  public get isRateLimit(): boolean {
+    return this.status === 429 || this.code === 'rate_limit_exceeded';
+  }
 }
 
 interface Action { readonly id: number; readonly status: 'running' | 'success' | 'error'; readonly error?: { message: string } }
@@ -97,11 +117,26 @@ export class HcloudApiClient {
   }
 
   private async request(method: string, path: string, body?: unknown): Promise<unknown> {
-    try {
-      return await this.send(method, path, body);
-    } catch (e) {
-      // A proxy, or an HCLOUD_ENDPOINT that is not the API, may echo the request (the Authorization header) back.
-      throw new Error(this.redact((e as Error).message));
+    const retries = this.options.retries ?? 3;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.send(method, path, body);
+      } catch (e) {
+        const status = e instanceof HcloudApiError ? e.status : undefined;
+        // A DELETE whose first answer was lost to an outage may have gone through: not found on a retry means gone.
+        if (attempt > 0 && method === 'DELETE' && status === 404) return undefined;
+        // A rate-limited request was not carried out, so any may go again; after an outage only those that
+        // change nothing twice (a second snapshot would be billed).
+        const retryable = e instanceof HcloudApiError
+          && (e.isRateLimit || ([502, 503, 504].includes(e.status) && (method === 'GET' || method === 'DELETE')));
+        if (retryable && attempt < retries) {
+          await new Promise((resolve) => setTimeout(resolve, e.retryAfterMs ?? 1000 * 2 ** attempt));
+          continue;
+        }
+        // A proxy, or an HCLOUD_ENDPOINT that is not the API, may echo the request (the Authorization header) back.
+        const message = this.redact((e as Error).message);
+        throw e instanceof HcloudApiError ? new HcloudApiError(message, e.status, e.code, e.retryAfterMs) : new Error(message);
+      }
     }
   }
 
@@ -126,15 +161,20 @@ export class HcloudApiClient {
         + 'Fix: check the network and DNS from this machine, or HCLOUD_ENDPOINT if you set it (default https://api.hetzner.cloud/v1).');
     }
     const text = await response.text();
+    const failure = (message: string, code?: string): HcloudApiError => {
+      const retryAfter = Number(response.headers.get('retry-after') ?? NaN);
+      // Honoured up to a minute, so that a run waits for the API rather than hang on it.
+      return new HcloudApiError(message, response.status, code, Number.isFinite(retryAfter) && retryAfter >= 0 ? Math.min(retryAfter, 60) * 1000 : undefined);
+    };
     let parsed: any;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
-      throw new Error(`the Hetzner API at ${url} answered ${response.status} with something that is not JSON: ${text.slice(0, 200)}. Fix: check HCLOUD_ENDPOINT points at the Cloud API (https://api.hetzner.cloud/v1).`);
+      throw failure(`the Hetzner API at ${url} answered ${response.status} with something that is not JSON: ${text.slice(0, 200)}. Fix: check HCLOUD_ENDPOINT points at the Cloud API (https://api.hetzner.cloud/v1).`);
     }
     if (!response.ok) {
       const error = parsed?.error;
-      throw new Error(`Hetzner API ${method} ${path.split('?')[0]} failed: ${response.status} ${error?.code ?? ''} ${error?.message ?? text}`.trim());
+      throw failure(`Hetzner API ${method} ${path.split('?')[0]} failed: ${response.status} ${error?.code ?? ''} ${error?.message ?? text}`.trim(), error?.code);
     }
     return parsed;
   }

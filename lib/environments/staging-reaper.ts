@@ -1,4 +1,4 @@
-import { HcloudApiClient, HcloudCollection, HcloudResource } from './hcloud-api-client';
+import { HcloudApiClient, HcloudApiError, HcloudCollection, HcloudResource } from './hcloud-api-client';
 import { EXPIRES_AT_LABEL, expiryProblem, isExpired, ON_DEMAND_LABELS } from './staging';
 
 /** One on-demand staging resource found by the reaper. */
@@ -49,7 +49,8 @@ export class StagingReaper {
   public async deleteExpired(now: Date, log: (line: string) => void = () => undefined): Promise<StagingResource[]> {
     const deleted: StagingResource[] = [];
     const failed: string[] = [];
-    for (const resource of (await this.find(now)).filter((r) => r.expired && !r.skipReason)) {
+    const expired = (await this.find(now)).filter((r) => r.expired && !r.skipReason);
+    for (const [i, resource] of expired.entries()) {
       log(`deleting ${resource.collection} ${resource.name} (id ${resource.id}, expired ${resource.expiresAt})`);
       // One refusal (an address still assigned to a kept server) must not leave every later resource billed.
       try {
@@ -58,6 +59,14 @@ export class StagingReaper {
       } catch (e) {
         failed.push(`${resource.collection} ${resource.name} (id ${resource.id}): ${(e as Error).message}`);
         log(`could not delete ${resource.collection} ${resource.name}: ${(e as Error).message}`);
+        // The project's request budget is spent (after the client's retries): every further request would fail too,
+        // and spend what the project's own deploys need. Stop, and say what is left.
+        if (e instanceof HcloudApiError && e.isRateLimit) {
+          const left = expired.slice(i + 1).map((r) => `${r.collection} ${r.name} (id ${r.id})`);
+          throw new Error(`the Hetzner API's rate limit stopped the run: deleted ${deleted.length} expired staging resource(s); not deleted: `
+            + `${[failed[failed.length - 1], ...left].join('; ')}. Fix: run delete-expired again later (the project's 3600 requests an hour `
+            + 'refill one a second); a project shared by several environments shares that budget.');
+        }
       }
     }
     if (failed.length > 0) {
