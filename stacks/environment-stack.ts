@@ -3,7 +3,7 @@ import { Annotations, Aspects, ISynthesisSession, TerraformOutput, TerraformStac
 import { HcloudProvider } from '../generated/providers/hcloud/provider';
 import {
   BackupPlan, BoundaryChecks, DataVolume, EnvironmentMonitoring, Budget, BudgetGuard, Component, DataClass, DataFlow, EgressAllowlist, Environment, EnvironmentRecord, FirewallRule, Machine, MachineRolloutOptions,
-  ObjectStorageBackend, PostgresDatabase, PrivateNetwork, Product, SecretVariable, SshKey,
+  ISshKey, ObjectStorageBackend, PostgresDatabase, PrivateNetwork, Product, SecretVariable, SshKey, StagingMode,
 } from '../lib';
 import { writeProductDocuments } from '../lib/environments/product-documents';
 import { EXPIRES_AT_LABEL, expiryProblem, isExpired, ON_DEMAND_LABELS } from '../lib/environments/staging';
@@ -130,8 +130,13 @@ export class EnvironmentStack extends TerraformStack {
       subnetRange: PRIVATE_SUBNET,
       labels: onDemandLabels,
     });
-    const sshKeys = Object.entries(product.admin.sshPublicKeys).map(([name, publicKey]) =>
-      new SshKey(this, `AdminKey-${name}`, { name: `${prefix}-${name}`, publicKey, labels: { environment: environment.name, ...onDemandLabels } }));
+    // A snapshot can only be used in the project it was taken in, so staging built from production's lives in production's
+    // project, where production has registered the admin keys; Hetzner allows a key (fingerprint) once per project.
+    // Registered again, staging's deploy failed with uniqueness_error; so it uses production's by name, and never owns them.
+    const inProductionProject = isStaging && product.staging.name === StagingMode.fromProductionSnapshot().name;
+    const sshKeys: ISshKey[] = Object.entries(product.admin.sshPublicKeys).map(([name, publicKey]) => (inProductionProject
+      ? { sshKeyReference: `${product.name}-${Environment.PRODUCTION.name}-${name}`, publicKey: publicKey.trim() }
+      : new SshKey(this, `AdminKey-${name}`, { name: `${prefix}-${name}`, publicKey, labels: { environment: environment.name, ...onDemandLabels } })));
 
     if (isStaging) {
       this.stagingImage = new TerraformVariable(this, 'staging_image', {

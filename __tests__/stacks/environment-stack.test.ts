@@ -107,12 +107,15 @@ describe('EnvironmentStack', () => {
 
     test('carries its purpose and expiry on every labelled resource, and is built from the staging_image variable', () => {
       const json = synth(stagingStack('2026-12-31'));
-      for (const type of ['hcloud_server', 'hcloud_primary_ip', 'hcloud_firewall', 'hcloud_network', 'hcloud_ssh_key']) {
+      for (const type of ['hcloud_server', 'hcloud_primary_ip', 'hcloud_firewall', 'hcloud_network']) {
         for (const r of resources(json, type)) {
           expect(r.labels).toMatchObject({ environment: 'staging', lifecycle: 'on-demand', purpose: 'release-rehearsal', 'expires-at': '2026-12-31' });
         }
       }
       const [server] = resources(json, 'hcloud_server');
+      // Built from production's snapshot, it lives in production's project and uses production's admin keys there.
+      expect(resources(json, 'hcloud_ssh_key')).toEqual([]);
+      expect(server.ssh_keys).toEqual(['acme-production-ops']);
       expect(server.image).toBe('${var.staging_image}');
       expect(server.server_type).toBe('cx33');
       expect(server.delete_protection).toBe(false);

@@ -23,7 +23,8 @@ describe('cdktf deploy / destroy of the Phase 1 example against the stand-in', (
   const standIn = new HetznerStandIn({ reattach: false });
   const project = fs.mkdtempSync(path.join(os.tmpdir(), 'cdktf-e2e-'));
   const outdir = path.join(project, 'cdktf.out');
-  const cloudOf = (stack: string) => path.join(project, 'clouds', `${stack}.json`);
+  // Staging is built from production's snapshot, which exists only in production's project: it deploys there.
+  const cloudOf = (stack: string) => path.join(project, 'clouds', `${stack.replace(/-staging$/, '-production')}.json`);
   let stacks: string[] = [];
   // The secrets a real deploy reads from TF_VAR_* (Storage Box and restic passwords, heartbeat URLs): placeholders here,
   // distinctive sentinels for the sensitive ones, which nothing the deployer sees may show.
@@ -51,6 +52,9 @@ describe('cdktf deploy / destroy of the Phase 1 example against the stand-in', (
     return run.output;
   }
 
+  /** The project's objects, without the collections left empty (a deleted object's type stays as `{}`). */
+  const projectObjects = (stack: string) => JSON.stringify(Object.entries(new CloudStore(cloudOf(stack)).read().objects)
+    .filter(([, byId]) => Object.keys(byId ?? {}).length > 0).sort(([a], [b]) => a.localeCompare(b)));
   const servers = (stack: string) => Object.values(new CloudStore(cloudOf(stack)).read().objects.hcloud_server ?? {});
 
   beforeAll(() => {
@@ -100,11 +104,12 @@ describe('cdktf deploy / destroy of the Phase 1 example against the stand-in', (
     const staging = `${PREFIX}staging`;
     if (!stacks.includes(staging)) return; // the example has no staging stack yet
     // The app is unchanged since the last synth (the deploy above proved overrides survive one): no synth again.
+    const production = projectObjects(`${PREFIX}production`);
     succeeded(cdktf('deploy', staging, '--auto-approve', '--skip-provider-lock', '--skip-synth'));
-    expect(servers(staging)).toHaveLength(1);
+    expect(servers(staging).map((s) => s.name).sort()).toEqual([`${PREFIX}production-app`, `${PREFIX}staging-app`]);
     succeeded(cdktf('destroy', staging, '--auto-approve', '--skip-provider-lock', '--skip-synth'));
-    expect(servers(staging)).toHaveLength(0);
-    expect(servers(`${PREFIX}production`)).toHaveLength(1); // other environments untouched
+    // Production, in the same project, untouched: its server, keys, network and addresses as they were.
+    expect(projectObjects(`${PREFIX}production`)).toBe(production);
   }, 240_000);
 
   test('refuses to destroy production (prevent_destroy), and production stays', () => {
