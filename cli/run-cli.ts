@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { HcloudApiClient } from '../lib/environments/hcloud-api-client';
 import { EnvironmentRecord } from '../lib/environments/product-documents';
-import { releasePlan, ReleaseStep, shellLine, SNAPSHOT_ID } from '../lib/environments/release-plan';
+import { projectTokenVariable, releasePlan, ReleaseStep, shellLine, SNAPSHOT_ID } from '../lib/environments/release-plan';
 import { StagingReaper } from '../lib/environments/staging-reaper';
 import { StagingMode } from '../lib/environments/staging';
 import { CHECK_USAGE, checkCommand } from './check';
@@ -31,7 +31,9 @@ const USAGE = `Usage:
                                   [--staging-days N] [--out DIR] [--now ISO-TIME]
       The release path: deploy test, bring staging up, rehearse, take staging down, deploy production.
       --dry-run prints the exact commands instead of running them. Reads DIR/products/NAME/environments.json
-      (run \`npm run synth\` first; DIR defaults to cdktf.out).
+      (run \`npm run synth\` first; DIR defaults to cdktf.out). With a Hetzner project per environment, export
+      HCLOUD_TOKEN_TEST and HCLOUD_TOKEN_PRODUCTION: test's steps use the first, the others (snapshot, staging,
+      production) the second.
 ${INIT_USAGE}
 ${CHECK_USAGE}
 ${COST_USAGE}
@@ -139,18 +141,35 @@ function release(args: ParsedArgs, io: CliIo): Promise<number> | number {
     releaseDate: now.toISOString().slice(0, 10),
     snapshot: args.flags['no-snapshot'] ? false : undefined,
   });
+  const projectTokens = usesProjectTokens(io.env);
   if (dryRun) {
     io.out(`# release path for ${product} (dry run: nothing is executed)`);
-    steps.forEach((step, i) => io.out(`# ${i + 1}. ${step.title}${step.cleanup ? ' (also runs if the rehearsal fails)' : ''}\n${shellLine(step)}`));
+    steps.forEach((step, i) => io.out(`# ${i + 1}. ${step.title}${step.cleanup ? ' (also runs if the rehearsal fails)' : ''}\n${shellLine(step, { projectTokens })}`));
     return 0;
   }
-  return runSteps(steps, io, expires);
+  return runSteps(steps, io, expires, projectTokens);
+}
+
+/**
+ * Whether each environment has a Hetzner project (and token) of its own, as Hetzner recommends: HCLOUD_TOKEN_TEST for
+ * test's steps, HCLOUD_TOKEN_PRODUCTION for the others (staging built from production's snapshot lives there).
+ * One HCLOUD_TOKEN for every step deployed test into production's project, or production into test's.
+ */
+function usesProjectTokens(env: NodeJS.ProcessEnv): boolean {
+  const names = (['test', 'production'] as const).map(projectTokenVariable);
+  const set = names.filter((name) => (env[name] ?? '') !== '');
+  if (set.length === 0) return false;
+  if (set.length < names.length) {
+    throw new Error(`${set[0]} is set but ${names.find((n) => !set.includes(n))} is not: with a Hetzner project per environment, the release `
+      + `acts in both, and the other steps would use HCLOUD_TOKEN, another environment's project. Fix: export both ${names.join(' and ')}, or neither (one project, HCLOUD_TOKEN).`);
+  }
+  return true;
 }
 
 /** The signals that stop a release: Ctrl-C, a CI job's cancel, a closed terminal. */
 const STOPPING_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpiresAt: string): Promise<number> {
+async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpiresAt: string, projectTokens: boolean): Promise<number> {
   let snapshotId: string | undefined;
   let failed = false;
   // Node's default for these signals ends the process at once, mid-step, with staging up. Caught, the step under
@@ -169,13 +188,13 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
       const command = step.command.map((a) => (snapshotId ? a.replace(SNAPSHOT_ID, snapshotId) : a));
       io.out(`==> ${i + 1}. ${step.title}`);
       const result = spawnSync(command[0], command.slice(1), {
-        env: { ...io.env, ...step.env }, stdio: step.producesSnapshotId ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8',
+        env: { ...io.env, ...step.env, ...(projectTokens && step.project ? { HCLOUD_TOKEN: io.env[projectTokenVariable(step.project)] } : {}) }, stdio: step.producesSnapshotId ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8',
       });
       // A signal that came during the step waits for the event loop: let it in before deciding what runs next.
       await new Promise((resolve) => setImmediate(resolve));
       if (result.status !== 0) {
         io.err(`step ${i + 1} (${step.title}) failed with exit code ${result.status ?? result.signal}`);
-        if (step.cleanup) io.err(`staging may still be up. Fix: run ${shellLine({ ...step, command })} (or let it expire on ${stagingExpiresAt}: \`staging delete-expired --yes\` deletes it then)`);
+        if (step.cleanup) io.err(`staging may still be up. Fix: run ${shellLine({ ...step, command }, { projectTokens })} (or let it expire on ${stagingExpiresAt}: \`staging delete-expired --yes\` deletes it then)`);
         failed = true;
         continue;
       }

@@ -164,3 +164,52 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
     expect(err).toMatch(/step 4 \(rehearse on staging\) failed with exit code 3[\s\S]*release stopped: production was not deployed/);
   });
 });
+
+// Audit (lifecycle): every step ran with the one HCLOUD_TOKEN. With a Hetzner project per environment (what Hetzner
+// and the README recommend), the release deployed test into production's project or production into test's, where
+// its admin keys already exist (uniqueness_error); staging and the snapshot must be in production's project.
+describe('cdktf-sovereign-hetzner release with a Hetzner project per environment', () => {
+  const phase1 = synthesized(phase1Pilot);
+  const TOKENS = { HCLOUD_TOKEN: 'shared-token-value', HCLOUD_TOKEN_TEST: 'test-token-value', HCLOUD_TOKEN_PRODUCTION: 'production-token-value' };
+
+  test('each step runs with its project\'s token: test\'s for test, production\'s for the snapshot, staging and production', async () => {
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-npx-tokens-'));
+    const log = path.join(bin, 'calls.log');
+    fs.writeFileSync(path.join(bin, 'npx'), `#!/bin/sh\necho "$HCLOUD_TOKEN $2 $3 $4" >> "${log}"\ncase "$2" in snapshot) echo 4242;; esac\n`, { mode: 0o755 });
+    const out: string[] = [];
+    const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', `echo "$HCLOUD_TOKEN rehearse" >> ${log}`, '--now', '2026-11-25T09:00:00Z'],
+      { env: { PATH: `${bin}:${process.env.PATH}`, ...TOKENS }, out: (l) => out.push(l), err: (l) => out.push(l) });
+    expect(code).toBe(0);
+    expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toEqual([
+      'test-token-value deploy phase1-pilot-test --auto-approve',
+      'production-token-value snapshot --server phase1-pilot-production-app',
+      'production-token-value deploy phase1-pilot-staging --auto-approve',
+      'shared-token-value rehearse',
+      'production-token-value destroy phase1-pilot-staging --auto-approve',
+      'production-token-value deploy phase1-pilot-production --auto-approve',
+    ]);
+    expect(out.join('\n')).not.toMatch(/token-value/);
+  });
+
+  test('the dry run names each step\'s token variable, never a token', async () => {
+    const out: string[] = [];
+    const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'make smoke', '--dry-run', '--now', '2026-11-25T09:00:00Z'],
+      { env: TOKENS, out: (l) => out.push(l), err: (l) => out.push(l) });
+    expect(code).toBe(0);
+    const commands = out.join('\n').split('\n').filter((l) => !l.startsWith('#'));
+    expect(commands[0]).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_TEST} npx cdktf deploy phase1-pilot-test --auto-approve');
+    expect(commands[2]).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} STAGING_EXPIRES_AT=2026-11-28 npx cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=${SNAPSHOT_ID}');
+    expect(commands[3]).toBe("sh -c 'make smoke'");
+    expect(commands[5]).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} npx cdktf deploy phase1-pilot-production --auto-approve');
+    expect(out.join('\n')).not.toMatch(/token-value/);
+  });
+
+  test('refuses one project token without the other, before running anything', async () => {
+    const err: string[] = [];
+    const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'make smoke', '--dry-run'],
+      { env: { HCLOUD_TOKEN: 'shared-token-value', HCLOUD_TOKEN_TEST: 'test-token-value' }, out: () => undefined, err: (l) => err.push(l) });
+    expect(code).toBe(1);
+    expect(err.join('\n')).toMatch(/HCLOUD_TOKEN_TEST is set but HCLOUD_TOKEN_PRODUCTION is not: .* Fix: export both HCLOUD_TOKEN_TEST and HCLOUD_TOKEN_PRODUCTION, or neither/);
+    expect(err.join('\n')).not.toMatch(/token-value/);
+  });
+});

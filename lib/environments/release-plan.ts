@@ -10,6 +10,11 @@ export interface ReleaseStep {
   readonly cleanup?: boolean;
   /** The step's standard output is the production snapshot ID used by later steps. */
   readonly producesSnapshotId?: boolean;
+  /**
+   * The Hetzner project the step acts in, when it acts in one: test's, or production's (the snapshot, and staging
+   * built from it, which can only use it there).
+   */
+  readonly project?: 'test' | 'production';
 }
 
 export interface ReleasePlanOptions {
@@ -48,13 +53,14 @@ export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
   const productionServer = production.stack.replace(/-production$/, '-production-app');
 
   const steps: ReleaseStep[] = [
-    { title: 'deploy test', command: ['npx', 'cdktf', 'deploy', test.stack, '--auto-approve'] },
+    { title: 'deploy test', command: ['npx', 'cdktf', 'deploy', test.stack, '--auto-approve'], project: 'test' },
   ];
   if (snapshot) {
     steps.push({
       title: staging ? 'snapshot production (pre-release backup, and the image staging is built from)' : 'snapshot production (pre-release backup)',
       command: ['npx', 'cdktf-sovereign-hetzner', 'snapshot', '--server', productionServer, '--description', `pre-release ${options.releaseDate ?? new Date().toISOString().slice(0, 10)}`],
       producesSnapshotId: true,
+      project: 'production',
     });
   }
   if (staging) {
@@ -62,6 +68,7 @@ export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
       title: 'bring staging up',
       command: ['npx', 'cdktf', 'deploy', staging.stack, '--auto-approve', ...(snapshot ? [`--var=staging_image=${SNAPSHOT_ID}`] : [])],
       env: { STAGING_EXPIRES_AT: options.stagingExpiresAt },
+      project: 'production',
     });
   }
   steps.push({ title: staging ? 'rehearse on staging' : 'rehearse on the test machine (staging reuses it)', command: [...options.rehearse] });
@@ -71,16 +78,26 @@ export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
       command: ['npx', 'cdktf', 'destroy', staging.stack, '--auto-approve'],
       env: { STAGING_EXPIRES_AT: options.stagingExpiresAt },
       cleanup: true,
+      project: 'production',
     });
   }
-  steps.push({ title: 'deploy production', command: ['npx', 'cdktf', 'deploy', production.stack, '--auto-approve'] });
+  steps.push({ title: 'deploy production', command: ['npx', 'cdktf', 'deploy', production.stack, '--auto-approve'], project: 'production' });
   return steps;
 }
 
-/** A step as one shell line, quoted so that it can be pasted. */
-export function shellLine(step: ReleaseStep): string {
+/** The variable holding the token of a project's steps, when each environment has a project (and token) of its own. */
+export function projectTokenVariable(project: 'test' | 'production'): string {
+  return `HCLOUD_TOKEN_${project.toUpperCase()}`;
+}
+
+/**
+ * A step as one shell line, quoted so that it can be pasted. With `projectTokens`, a step acting in a project
+ * names that project's token variable (never its value).
+ */
+export function shellLine(step: ReleaseStep, options: { projectTokens?: boolean } = {}): string {
   const quote = (arg: string) => (/^[A-Za-z0-9_\-.,/:=@${}]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
-  const env = Object.entries(step.env ?? {}).map(([k, v]) => `${k}=${quote(v)}`);
+  const token = options.projectTokens && step.project ? [`HCLOUD_TOKEN=\${${projectTokenVariable(step.project)}}`] : [];
+  const env = [...token, ...Object.entries(step.env ?? {}).map(([k, v]) => `${k}=${quote(v)}`)];
   const line = [...env, ...step.command.map(quote)].join(' ');
   return step.producesSnapshotId ? `SNAPSHOT_ID=$(${line})` : line;
 }
