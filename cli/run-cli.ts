@@ -198,7 +198,17 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
         failed = true;
         continue;
       }
-      if (step.producesSnapshotId) snapshotId = String(result.stdout).trim();
+      if (step.producesSnapshotId) {
+        const printed = String(result.stdout).trim();
+        // Anything but an image ID (nothing, or a wrapper's chatter) became staging's image, or the literal placeholder.
+        if (!/^[1-9][0-9]*$/.test(printed)) {
+          io.err(`step ${i + 1} (${step.title}) printed ${JSON.stringify(printed.slice(0, 200))} where the snapshot's image ID belongs. `
+            + 'Fix: make the snapshot command print only the ID on standard output (messages go to standard error), then release again.');
+          failed = true;
+          continue;
+        }
+        snapshotId = printed;
+      }
     }
   } finally {
     STOPPING_SIGNALS.forEach((s) => process.off(s, onSignal));

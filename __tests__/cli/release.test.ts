@@ -213,3 +213,22 @@ describe('cdktf-sovereign-hetzner release with a Hetzner project per environment
     expect(err.join('\n')).not.toMatch(/token-value/);
   });
 });
+
+// Audit (lifecycle): whatever the snapshot step printed became staging's image: nothing left the literal
+// ${SNAPSHOT_ID} in the deploy, a wrapper's chatter became `--var=staging_image=Snapshot created: 4242`.
+describe('cdktf-sovereign-hetzner release when the snapshot step prints no image ID', () => {
+  const phase1 = synthesized(phase1Pilot);
+
+  test.each([[''], ['Snapshot created: 4242']])('stdout %p: staging is not brought up and production not deployed', async (printed) => {
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-npx-snapshot-'));
+    const log = path.join(bin, 'calls.log');
+    fs.writeFileSync(path.join(bin, 'npx'), `#!/bin/sh\necho "$2 $3" >> "${log}"\ncase "$2" in snapshot) printf '%s' '${printed}';; esac\n`, { mode: 0o755 });
+    const err: string[] = [];
+    const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'true', '--now', '2026-11-25T09:00:00Z'],
+      { env: { PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
+    expect(code).toBe(1);
+    // Taking staging down still runs (it is the clean-up step), bringing it up and deploying production do not.
+    expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toEqual(['deploy phase1-pilot-test', 'snapshot --server', 'destroy phase1-pilot-staging']);
+    expect(err.join('\n')).toMatch(/step 2 \(snapshot production .*\) printed ".*" where the snapshot's image ID belongs\. Fix: make the snapshot command print only the ID/);
+  });
+});
