@@ -44,6 +44,15 @@ describe('staging on demand in production\'s project', () => {
     const again = staging.plan().changes!;
     expect(again.resourceChanges.filter((c) => !c.actions.every((a) => a === 'no-op'))).toEqual([]);
 
+    // A second release while the first staging is still up: a newer snapshot (another image here) replaces only the
+    // staging server (and so its bundle's rollout), which keeps its addresses; production is not in the plan.
+    staging.setConfiguration(JSON.parse(Testing.synth(phase1Pilot(Testing.app()).staging!))).setVariables({ TF_VAR_staging_image: 'debian-13' });
+    const next = staging.plan().changes!;
+    expect(next.replacements.map((c) => c.address).sort()).toEqual([expect.stringMatching(/^hcloud_server\.App_/), expect.stringMatching(/^terraform_data\.App_Rollout_/)]);
+    expect(next.deletes).toEqual([]);
+    expect(next.resourceChanges.every((c) => !JSON.stringify(c.before ?? {}).includes('phase1-pilot-production-app"'))).toBe(true);
+    expect(staging.apply().ok).toBe(true);
+
     expect(staging.destroy().ok).toBe(true);
     expect(inventory(production.cloud().objects)).toEqual(before);
     expect(production.plan().changes!.resourceChanges.filter((c) => !c.actions.every((a) => a === 'no-op'))).toEqual([]);
