@@ -211,6 +211,13 @@ export class EnvironmentStack extends TerraformStack {
       Annotations.of(this).addWarning(`Environment-StagingExpired: ${this.node.path}.expiresAt '${props.expiresAt}' has passed; the staging reaper may delete this environment. Fix: set a later date if the rehearsal is still running.`);
     }
     if (isStaging && props.expiresAt && !expiryProblem(props.expiresAt)) this.warnIfPermanentStaging(props.expiresAt);
+    const productionVolume = product.database.storage.volumeSizeFor(product.phase);
+    if (inProductionProject && productionVolume) {
+      // Hetzner snapshots hold the root disk only: staging's database would start empty and the rehearsal pass on no data.
+      Annotations.of(this).addWarning(`Environment-StagingWithoutData: ${this.node.path} is built from production's snapshot, but production's database is on a `
+        + `${productionVolume} volume (${product.database.storage}), which a Hetzner snapshot does not include: staging's PostgreSQL starts without production's data. `
+        + 'Fix: restore the newest backup into staging before the rehearsal (restic restore of the production dump), or keep production\'s data directory on the root disk (database: { storage: DatabaseStorage.rootDisk() }).');
+    }
 
     this.wrapSynthesizerWithDocuments();
   }

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, Testing } from 'cdktf';
-import { Budget, Component, Port, DataVolume, Environment, Location, Money, Phase, Product, ProductProps, RestoreCheck, S3Provider, Size, StagingMode } from '../../lib';
+import { Budget, Component, DatabaseStorage, Port, DataVolume, Environment, Location, Money, Phase, Product, ProductProps, RestoreCheck, S3Provider, Size, StagingMode } from '../../lib';
 import { EnvironmentStack, ProductStacks } from '../../stacks';
 import { policy } from '../boundary/fixtures';
 import { warningsOf } from '../setup/stack';
@@ -120,6 +120,20 @@ describe('EnvironmentStack', () => {
       expect(server.server_type).toBe('cx33');
       expect(server.delete_protection).toBe(false);
       expect(json.variable.staging_image).toMatchObject({ type: 'string', default: 'debian-12' });
+    });
+
+    // Audit (lifecycle): production's database on a volume (Phase 3's default) is not in a Hetzner snapshot, so
+    // staging built from one rehearsed on an empty database, and nothing said so.
+    test('warns when production\'s database is on a volume, which the snapshot staging is built from does not hold', () => {
+      const build = (storage: DatabaseStorage) => new EnvironmentStack(Testing.app(), 'acme-staging', {
+        product: product({ staging: StagingMode.fromProductionSnapshot(), database: { storage } }), environment: Environment.STAGING, expiresAt: '2026-12-31',
+      });
+      const onVolume = build(DatabaseStorage.volume());
+      Testing.synth(onVolume);
+      expect(warningsOf(onVolume)).toContainEqual(expect.stringMatching(/^Environment-StagingWithoutData: acme-staging is built from production's snapshot, but production's database is on a 50 GiB volume .* which a Hetzner snapshot does not include: .* Fix: restore the newest backup into staging/));
+      const onRootDisk = build(DatabaseStorage.rootDisk());
+      Testing.synth(onRootDisk);
+      expect(warningsOf(onRootDisk).join('\n')).not.toMatch(/StagingWithoutData/);
     });
 
     test('fails when staging has no expiry', () => {
