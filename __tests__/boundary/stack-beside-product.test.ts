@@ -3,10 +3,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, Aspects, TerraformStack } from 'cdktf';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
-import {
-  AlertReceiver, BoundaryChecks, DataClass, DeadMansSwitch, Environment, Machine, MonitoringPlan, Phase, Product, RestoreCheck, ServerType, SshKey, UptimeCheck,
-} from '../../lib';
+import { BoundaryChecks, DataClass, Environment, Machine, Phase, Product, ServerType, SshKey } from '../../lib';
 import { ProductStacks } from '../../stacks';
+import { admin, backup, monitoring } from '../setup/product-basics';
 import { policy } from './fixtures';
 
 // Red team (audit boundary3): a stack added to the app beside the product's environments had no
@@ -15,16 +14,7 @@ import { policy } from './fixtures';
 
 function productApp(): App {
   const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'beside-')) });
-  new ProductStacks(app, new Product({
-    name: 'acme', phase: Phase.ONE, stateBucket: 'acme-tfstate', boundary: policy,
-    admin: { sshPublicKeys: { ops: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu' }, cidrs: ['203.0.113.0/24'] },
-    backup: { restoreChecks: [RestoreCheck.sql('tenants', { database: 'app', query: 'SELECT count(*) > 0 FROM tenants' })] },
-    monitoring: new MonitoringPlan({
-      uptimeChecks: [UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health')],
-      receivers: [AlertReceiver.webhook('ops', { hostname: 'hooks.slack.com' })],
-      deadMansSwitch: DeadMansSwitch.healthchecksIo(),
-    }),
-  }));
+  new ProductStacks(app, new Product({ name: 'acme', phase: Phase.ONE, stateBucket: 'acme-tfstate', boundary: policy, admin, backup, monitoring }));
   return app;
 }
 

@@ -121,6 +121,39 @@ describe('cdktf-sovereign-hetzner staging', () => {
     expect(err).toMatch(new RegExp(`cannot reach the Hetzner API: GET http://127\\.0\\.0\\.1:${closed}/v1/servers failed \\(ECONNREFUSED.*\\)\\. Fix: check the network and DNS from this machine, or HCLOUD_ENDPOINT`));
     expect(err).not.toContain('test-token');
   });
+
+  // Audit (lifecycle): the API client sent every request once. A project's 3600 requests an hour are shared by
+  // everything in it, and a 429 or a passing 503 failed the whole listing; during deletion the reaper went on
+  // sending a delete per resource into the spent budget.
+  describe('under the API\'s rate limit and outages', () => {
+    test('a rate limit or a 503 that passes is waited out (Retry-After honoured): the listing and the deletes complete', async () => {
+      api.failures.push({ match: 'GET /v1/servers', status: 429, code: 'rate_limit_exceeded', times: 2, retryAfter: '0' });
+      api.failures.push({ match: 'GET /v1/networks', status: 503, code: 'unavailable', times: 1, retryAfter: '0' });
+      api.failures.push({ match: 'DELETE /v1/firewalls', status: 429, code: 'rate_limit_exceeded', times: 1, retryAfter: '0' });
+      const { code, out } = await run(['staging', 'delete-expired', '--yes', ...NOW], api, endpoint);
+      expect(code).toBe(0);
+      expect(out).toMatch(/Deleted 6 expired staging resource\(s\)\./);
+      expect(api.collections.servers.map((s) => s.name)).toEqual(['acme-production-app', 'acme-test-app', 'acme-staging-next', 'hand-made-staging']);
+    });
+
+    test('a rate limit that lasts stops the run at once, deleting nothing more, and says what is left and when to retry', async () => {
+      api.failures.push({ match: 'DELETE /v1/primary_ips', status: 429, code: 'rate_limit_exceeded', times: Infinity, retryAfter: '0' });
+      const { code, err } = await run(['staging', 'delete-expired', '--yes', ...NOW], api, endpoint);
+      expect(code).toBe(1);
+      expect(api.deleted).toEqual(['servers/acme-staging-app']);
+      // One delete and its three retries, then nothing more.
+      expect(api.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual(['/v1/servers/1', ...Array(4).fill('/v1/primary_ips/11')]);
+      expect(err).toMatch(/rate limit stopped the run: deleted 1 expired staging resource\(s\); not deleted: primary_ips acme-staging-app-ipv4 \(id 11\): .*429 rate_limit_exceeded.*; primary_ips acme-staging-app-ipv6 \(id 12\); firewalls acme-staging-app-firewall .*ssh_keys acme-staging-ops \(id 41\)\. Fix: run delete-expired again later/);
+    });
+
+    test('a listing that keeps failing deletes nothing and fails naming the API\'s answer', async () => {
+      api.failures.push({ match: 'GET /v1/firewalls', status: 503, code: 'unavailable', times: Infinity, retryAfter: '0' });
+      const { code, err } = await run(['staging', 'delete-expired', '--yes', ...NOW], api, endpoint);
+      expect(code).toBe(1);
+      expect(api.deleted).toEqual([]);
+      expect(err).toMatch(/Hetzner API GET \/firewalls failed: 503 unavailable service unavailable/);
+    });
+  });
 });
 
 // Audit (secrets): an error printed the API's answer as it came. A proxy, or an HCLOUD_ENDPOINT that is
@@ -236,44 +269,3 @@ describe('cdktf-sovereign-hetzner snapshot --keep and live staging', () => {
   });
 });
 
-// Audit (lifecycle): the API client sent every request once. A project's 3600 requests an hour are shared by
-// everything in it, and a 429 or a passing 503 failed the whole listing; during deletion the reaper went on
-// sending a delete per resource into the spent budget.
-describe('the reaper under the API\'s rate limit and outages', () => {
-  let api: HcloudApiStandIn;
-  let endpoint: string;
-  beforeEach(async () => {
-    api = new HcloudApiStandIn(cloud());
-    endpoint = await api.start();
-  });
-  afterEach(() => api.stop());
-  const NOW = ['--now', '2026-11-25T12:00:00Z'];
-
-  test('a rate limit or a 503 that passes is waited out (Retry-After honoured): the listing and the deletes complete', async () => {
-    api.failures.push({ match: 'GET /v1/servers', status: 429, code: 'rate_limit_exceeded', times: 2, retryAfter: '0' });
-    api.failures.push({ match: 'GET /v1/networks', status: 503, code: 'unavailable', times: 1, retryAfter: '0' });
-    api.failures.push({ match: 'DELETE /v1/firewalls', status: 429, code: 'rate_limit_exceeded', times: 1, retryAfter: '0' });
-    const { code, out } = await run(['staging', 'delete-expired', '--yes', ...NOW], api, endpoint);
-    expect(code).toBe(0);
-    expect(out).toMatch(/Deleted 6 expired staging resource\(s\)\./);
-    expect(api.collections.servers.map((s) => s.name)).toEqual(['acme-production-app', 'acme-test-app', 'acme-staging-next', 'hand-made-staging']);
-  });
-
-  test('a rate limit that lasts stops the run at once, deleting nothing more, and says what is left and when to retry', async () => {
-    api.failures.push({ match: 'DELETE /v1/primary_ips', status: 429, code: 'rate_limit_exceeded', times: Infinity, retryAfter: '0' });
-    const { code, err } = await run(['staging', 'delete-expired', '--yes', ...NOW], api, endpoint);
-    expect(code).toBe(1);
-    expect(api.deleted).toEqual(['servers/acme-staging-app']);
-    // One delete and its three retries, then nothing more.
-    expect(api.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual(['/v1/servers/1', ...Array(4).fill('/v1/primary_ips/11')]);
-    expect(err).toMatch(/rate limit stopped the run: deleted 1 expired staging resource\(s\); not deleted: primary_ips acme-staging-app-ipv4 \(id 11\): .*429 rate_limit_exceeded.*; primary_ips acme-staging-app-ipv6 \(id 12\); firewalls acme-staging-app-firewall .*ssh_keys acme-staging-ops \(id 41\)\. Fix: run delete-expired again later/);
-  });
-
-  test('a listing that keeps failing deletes nothing and fails naming the API\'s answer', async () => {
-    api.failures.push({ match: 'GET /v1/firewalls', status: 503, code: 'unavailable', times: Infinity, retryAfter: '0' });
-    const { code, err } = await run(['staging', 'delete-expired', '--yes', ...NOW], api, endpoint);
-    expect(code).toBe(1);
-    expect(api.deleted).toEqual([]);
-    expect(err).toMatch(/Hetzner API GET \/firewalls failed: 503 unavailable service unavailable/);
-  });
-});
