@@ -23,6 +23,13 @@ const PROTECTED = new Set([
   'hcloud_storage_box', 'hcloud_storage_box_subaccount', 'hcloud_ssh_key', 'hcloud_firewall',
 ]);
 
+/**
+ * What goes by design. Staging built from production's snapshot lives in production's Hetzner project and
+ * refers to production's admin keys by name (registering them again failed with uniqueness_error), so its own
+ * key goes; staging holds no data.
+ */
+const GOES_BY_DESIGN = new Set(['phase1-pilot-staging hcloud_ssh_key.AdminKey-admin_431408C2']);
+
 function synthesizeToday(): Map<string, unknown> {
   const byStack = new Map<string, unknown>();
   for (const define of Object.values(EXAMPLES)) {
@@ -56,7 +63,8 @@ describe('upgrading stacks deployed with 0.1', () => {
     const now = today.get(stack) as { resource: Record<string, Record<string, unknown>> };
     const missing = Object.entries(old.resource as Record<string, Record<string, unknown>>)
       .filter(([type]) => PROTECTED.has(type))
-      .flatMap(([type, byName]) => Object.keys(byName).filter((name) => !(name in (now.resource[type] ?? {}))).map((name) => `${type}.${name}`));
+      .flatMap(([type, byName]) => Object.keys(byName).filter((name) => !(name in (now.resource[type] ?? {}))).map((name) => `${type}.${name}`))
+      .filter((address) => !GOES_BY_DESIGN.has(`${stack} ${address}`));
     // A renamed construct would need a `moved` block, or Terraform destroys the old address.
     expect(missing).toEqual([]);
   });
@@ -77,7 +85,7 @@ describe('upgrading stacks deployed with 0.1', () => {
     ws.setConfiguration(today.get(stack));
     const { run, changes } = ws.plan();
     expect(run.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    const destructive = changes!.resourceChanges.filter((c) => c.actions.includes('delete')).map(describeChange);
+    const destructive = changes!.resourceChanges.filter((c) => c.actions.includes('delete') && !GOES_BY_DESIGN.has(`${stack} ${c.address}`)).map(describeChange);
     expect(destructive).toEqual([]);
     // What may change: new resources, and protected ones in place only (no server is recreated for its user data).
     const protectedChanges = changes!.resourceChanges

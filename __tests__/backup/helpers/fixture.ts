@@ -18,6 +18,12 @@ export interface FixtureOptions {
   readonly hostKeys?: string[];
   /** The drill's view of production's Storage Box account. */
   readonly drillSourceHost?: string;
+  /**
+   * The drill's source host comes from the variable drill_source_host, as the product gives it from production's
+   * output: a loopback address, which a literal host may not be (the allowlist resolves names).
+   * @default false - drillSourceHost
+   */
+  readonly drillSourceHostFromVariable?: boolean;
   readonly drillSourceUser?: string;
   /**
    * The drill logs in as a read-only Storage Box account does: with its password (variable
@@ -90,7 +96,9 @@ export function synthBackupApp(options: FixtureOptions = {}): { app: App; produc
   new RestoreDrill(test, 'RestoreDrill', {
     machine: testMachine,
     source: options.drillSource === 'offsite' ? offsiteTarget(test, 'drill_offsite') : BackupTarget.storageBox(StorageBoxAccount.fromAttributes({
-      host: options.drillSourceHost ?? 'u12345-sub2.your-storagebox.de',
+      host: options.drillSourceHostFromVariable
+        ? new TerraformVariable(test, 'drill_source_host', { type: 'string', nullable: false }).stringValue
+        : options.drillSourceHost ?? 'u12345-sub2.your-storagebox.de',
       username: options.drillSourceUser ?? 'u12345-sub2',
       location: Location.HEL1,
       ...(options.drillPasswordLogin

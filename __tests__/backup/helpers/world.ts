@@ -100,7 +100,7 @@ export class BackupWorld {
   public layOut(name: string, settings: Record<string, string | number>,
     options: { drillPasswordLogin?: { user: string; password: string }; drillSource?: 'storagebox' | 'offsite' } = {}): MachineRoot {
     const { production, test } = synthBackupApp({
-      hostKeys: [this.sftp.hostKey], drillSourceHost: '127.0.0.1', drillSourceUser: options.drillPasswordLogin?.user ?? 'root',
+      hostKeys: [this.sftp.hostKey], drillSourceHostFromVariable: true, drillSourceUser: options.drillPasswordLogin?.user ?? 'root',
       drillPasswordLogin: options.drillPasswordLogin !== undefined, offsite: this.s3 !== undefined, drillSource: options.drillSource,
     });
     const bucket = this.s3 ? {
@@ -114,6 +114,7 @@ export class BackupWorld {
       heartbeat_url: this.receiver.url,
       storage_box_app_password: 'Not-used-by-key-login-1',
       storage_box_drill_password: options.drillPasswordLogin?.password ?? 'unused',
+      drill_source_host: '127.0.0.1',
       ...offsite,
     }, {
       [`hcloud_storage_box_subaccount.${subaccount}.server`]: '127.0.0.1',
