@@ -148,13 +148,16 @@ describe('the boot path and the refresh, run for real in a private network names
     expect(list.stdout).toMatch(/tcp dport \{ 23, 80, 443 \} counter packets 0 bytes 0 reject with tcp reset/);
   });
 
+  /** A shell command that prints 'connected', the error code, or 'timeout' (after 3 s) for a TCP connect from its namespace. */
+  const tcpProbe = (port: number, address: string) => `${process.execPath} -e "const s=require('net').connect(${port},'${address}');`
+    + `s.on('connect',()=>{console.log('connected');s.destroy()});s.on('error',(e)=>console.log(e.code));setTimeout(()=>{console.log('timeout');process.exit()},3000).unref()"`;
+
   // Red team: a container (Docker, Podman) on the machine sends through the forward hook, which a
   // table hooked on output alone never sees; the Hetzner firewall then let it reach any host on 443.
   canRun('a container on the machine reaches only allowlisted hosts, as the host itself does', () => {
     const h = scratch();
     const node = process.execPath;
-    const connect = (ns: string, address: string) => `nsenter -t ${ns} -n ${node} -e "const s=require('net').connect(443,'${address}');`
-      + `s.on('connect',()=>{console.log('connected');s.destroy()});s.on('error',(e)=>console.log(e.code));setTimeout(()=>{console.log('timeout');process.exit()},3000).unref()"`;
+    const connect = (ns: string, address: string) => `nsenter -t ${ns} -n ${tcpProbe(443, address)}`;
     const network = [
       // A container namespace behind the host (Docker's bridge) and a world namespace holding an
       // allowlisted address (api.mistral.ai's stand-in) and one that is not.
@@ -172,7 +175,7 @@ describe('the boot path and the refresh, run for real in a private network names
     const [setup, boot, allowed, other, fromHost] = h.inNetworkNamespace([
       `cd ${h.root}\n${network}`, h.start(BOOT_UNIT),
       connect(`$(cat ${h.root}/c.pid)`, '198.51.100.40'), connect(`$(cat ${h.root}/c.pid)`, '198.51.100.99'),
-      `${node} -e "const s=require('net').connect(443,'198.51.100.99');s.on('connect',()=>{console.log('connected');s.destroy()});s.on('error',(e)=>console.log(e.code))"`,
+      tcpProbe(443, '198.51.100.99'),
     ]);
     spawnSync('sh', ['-c', `kill $(cat ${h.root}/c.pid ${h.root}/w.pid ${h.root}/srv.pid) 2>/dev/null`]);
     expect({ setup: setup.stderr, allowed: allowed.stderr }).toEqual({ setup: '', allowed: '' });
@@ -188,8 +191,7 @@ describe('the boot path and the refresh, run for real in a private network names
   canRun('routed out through a private-network gateway, other ports stay closed; DNS still goes out', () => {
     const h = scratch();
     const node = process.execPath;
-    const connect = (port: number) => `${node} -e "const s=require('net').connect(${port},'198.51.100.99');`
-      + `s.on('connect',()=>{console.log('connected');s.destroy()});s.on('error',(e)=>console.log(e.code));setTimeout(()=>{console.log('timeout');process.exit()},3000).unref()"`;
+    const connect = (port: number) => tcpProbe(port, '198.51.100.99');
     const network = [
       // The host's only route out is a gateway on its private network (10.0.1.1), which forwards to the world.
       'unshare -n sleep 30 & G=$!; sleep 0.3; echo $G > g.pid',

@@ -148,8 +148,9 @@ export class EnvironmentMonitoring extends Construct {
       if (this.profile.hostMetrics) Component.declare(this, Component.HOST_OBSERVABILITY);
 
       for (const machine of this.watchedMachines) this.addNodeExporter(machine, machine !== prober);
+      const receivers = receiversOf(this.model());
       const derivedFromSecrets = [`${ETC}/alertmanager.yml`, WEB_PASSWORD, WEB_CONFIG,
-        ...receiversOf(this.model()).filter((r) => r.kind === AlertReceiverKind.EMAIL).map((r) => `${SECRETS}/${r.secretVariableName}`)];
+        ...receivers.filter((r) => r.kind === AlertReceiverKind.EMAIL).map((r) => `${SECRETS}/${r.secretVariableName}`)];
       // A machine that probed before (Phase 2's app machine) stops doing so once the monitoring machine takes over.
       for (const machine of this.watchedMachines.filter((m) => m !== prober)) {
         machine.addBundlePart({ name: 'sovereign-monitoring no prober here', commands: [[SETUP, 'retire-prober', ...derivedFromSecrets]] });
@@ -158,7 +159,6 @@ export class EnvironmentMonitoring extends Construct {
       const deadmanVariable = plan.deadMansSwitch.secretVariableNameFor(props.environment);
       const deadman = secret(deadmanVariable,
         `Ping URL (with its key) of the dead-man's switch check of ${prober.serverName}'s prober at ${plan.deadMansSwitch.service}`);
-      const receivers = receiversOf(this.model());
       for (const r of receivers) {
         secret(r.secretVariableName, r.kind === AlertReceiverKind.WEBHOOK
           ? `Webhook URL (with its token) of alert receiver '${r.name}' at ${r.hostname}`
