@@ -4,12 +4,15 @@ import * as os from 'os';
 import * as path from 'path';
 import { DataClass, DataFlow, EgressAllowlist, EgressForm, Processor } from '../../lib';
 import { EGRESS_RULESET } from '../../lib/boundary/egress-allowlist';
-import { applyEgressAllowlist, EgressPart, ScratchHost, setElements, startPath } from './egress-host';
+import { applyEgressAllowlist, EgressPart, ScratchHost, setElements, startPath, Unit } from './egress-host';
 import { checkedStack, machine, mistral, policy } from './fixtures';
 
 const BOOT_UNIT = 'sovereign-egress.service';
 const REFRESH_UNIT = 'sovereign-egress-refresh.service';
 const REFRESH = '/usr/local/sbin/sovereign-egress-refresh';
+const RULESET = '/etc/nftables.d/sovereign-egress.nft';
+const TIME_SERVERS = '/etc/sovereign/egress-time-servers';
+const TIMESYNCD_DROP_IN = '/etc/systemd/timesyncd.conf.d/zz-sovereign-egress.conf';
 const METRICS = ['sovereign_egress_refresh_success', 'sovereign_egress_refresh_timestamp_seconds', 'sovereign_egress_table_present'];
 
 /** The part of a sensitive machine with a storage box target and a flow to Mistral. */
@@ -52,13 +55,51 @@ describe('EgressAllowlist', () => {
     expect(EgressAllowlist.isRequiredFor(machine(stack, 'B', { dataClasses: [DataClass.SECRET] }, false))).toBe(true);
   });
 
+  // Red team: NTP (123/udp) went to any address, so any program could send what it liked to a host of
+  // its choosing on 123. It now reaches only the time servers, and timesyncd is pinned to the same list.
+  test('pins systemd-timesyncd to the time servers NTP may reach: Hetzner\'s unless others are named', () => {
+    const part = egressPart();
+    expect(part.packages).toContain('systemd-timesyncd');
+    expect(part.file(TIME_SERVERS)).toBe('ntp1.hetzner.de\nntp2.hetzner.com\nntp3.hetzner.net\n');
+    const dropIn = new Unit('timesyncd', part.file(TIMESYNCD_DROP_IN));
+    // The empty assignment drops the lists read before (Hetzner's hetzner.conf, Debian's pool), so timesyncd asks only these.
+    expect(dropIn.values('Time', 'NTP')).toEqual(['', 'ntp1.hetzner.de ntp2.hetzner.com ntp3.hetzner.net']);
+    expect(dropIn.values('Time', 'FallbackNTP')).toEqual(['', 'ntp1.hetzner.de ntp2.hetzner.com ntp3.hetzner.net']);
+    // timesyncd reads its drop-ins in file name order: this one comes after Hetzner's.
+    expect(['hetzner.conf', path.basename(TIMESYNCD_DROP_IN)].sort()).toEqual(['hetzner.conf', path.basename(TIMESYNCD_DROP_IN)]);
+
+    const own = applyEgressAllowlist(machine(checkedStack(), 'App', {}, false), { policy, timeServers: ['time.acme.eu'] });
+    expect(own.file(TIME_SERVERS)).toBe('time.acme.eu\n');
+    expect(new Unit('timesyncd', own.file(TIMESYNCD_DROP_IN)).values('Time', 'NTP')).toEqual(['', 'time.acme.eu']);
+  });
+
+  test('refuses a time server that is not a hostname, and no time server at all', () => {
+    const stack = checkedStack();
+    expect(() => EgressAllowlist.apply(machine(stack, 'A', {}, false), { policy, timeServers: ['ntp://ntp1.hetzner.de'] }))
+      .toThrow(/production\/A\.egressAllowlist\.timeServers\[0\]: 'ntp:\/\/ntp1\.hetzner\.de' is not allowed: .* Fix: /);
+    expect(() => EgressAllowlist.apply(machine(stack, 'B', {}, false), { policy, timeServers: [] }))
+      .toThrow(/production\/B\.egressAllowlist\.timeServers: .* no time source.* Fix: leave it out for Hetzner's time servers/);
+  });
+
+  // DNS over TCP goes to the resolvers only; a construct that declares a destination on 53 (a TCP
+  // uptime check of a name server) gets it narrowed to its hostnames, as any other declared port.
+  test('narrows TCP 53 to the allowlisted hostnames as well when a construct declares a destination on it', () => {
+    const m = machine(checkedStack(), 'App', {}, false);
+    const part = applyEgressAllowlist(m, { policy });
+    expect(EgressAllowlist.narrowedTcpPorts(m)).toEqual([23, 80, 443]);
+    EgressAllowlist.requireHostnames(m, ['ns1.acme.eu'], 'uptime check dns', 53);
+    expect(EgressAllowlist.narrowedTcpPorts(m)).toEqual([23, 53, 80, 443]);
+    expect(part.file(RULESET)).toMatch(/tcp dport \{ 23, 53, 80, 443 \} ip daddr @allowed_v4 accept/);
+  });
+
   test('boots from a unit, not from one-time commands, and its commands can run on every rollout', () => {
     const part = egressPart();
     expect(part.commands).toEqual([
       'systemctl daemon-reload',
-      `systemctl enable ${BOOT_UNIT} sovereign-egress-refresh.timer`,
+      `systemctl enable ${BOOT_UNIT} sovereign-egress-refresh.timer sovereign-egress-refresh.path`,
       `systemctl restart ${BOOT_UNIT}`,
-      'systemctl start sovereign-egress-refresh.timer',
+      'systemctl start sovereign-egress-refresh.timer sovereign-egress-refresh.path',
+      'systemctl try-restart systemd-timesyncd.service',
     ]);
     expect(part.commands.join('\n')).not.toMatch(/\bnft\b|sovereign-egress-refresh$/m);
 
@@ -80,6 +121,11 @@ describe('EgressAllowlist', () => {
       { unit: REFRESH_UNIT, commands: [REFRESH] },
     ]);
     expect(part.unit('sovereign-egress-refresh.timer').list('Install', 'WantedBy')).toEqual(['timers.target']);
+    // A changed resolv.conf (or systemd-resolved's list) refreshes at once, not at the next timer run.
+    const watch = part.unit('sovereign-egress-refresh.path');
+    expect(watch.values('Path', 'PathChanged')).toEqual(['/etc/resolv.conf', '/run/systemd/resolve/resolv.conf']);
+    expect(watch.values('Path', 'Unit')).toEqual([REFRESH_UNIT]);
+    expect(watch.list('Install', 'WantedBy')).toEqual(['paths.target']);
   });
 
   test('the refresh script reads its paths from overridable variables and records exactly the agreed metrics', () => {
@@ -87,6 +133,9 @@ describe('EgressAllowlist', () => {
     expect(script).toMatch(/\$\{EGRESS_HOSTNAMES_FILE:-\/etc\/sovereign\/egress-hostnames\}/);
     expect(script).toMatch(/\$\{EGRESS_RULESET_FILE:-\/etc\/nftables\.d\/sovereign-egress\.nft\}/);
     expect(script).toMatch(/\$\{EGRESS_TEXTFILE_DIR:-\/var\/lib\/prometheus\/node-exporter\}/);
+    expect(script).toMatch(/\$\{EGRESS_TIME_SERVERS_FILE:-\/etc\/sovereign\/egress-time-servers\}/);
+    expect(script).toMatch(/\$\{EGRESS_RESOLV_CONF:-\/etc\/resolv\.conf\}/);
+    expect(script).toMatch(/\$\{EGRESS_RESOLVED_UPSTREAM:-\/run\/systemd\/resolve\/resolv\.conf\}/);
     expect([...new Set(script.match(/\bsovereign_egress_[a-z_]+/g))].sort()).toEqual(METRICS);
   });
 
@@ -125,7 +174,13 @@ describe('the boot path and the refresh, run for real in a private network names
     'A security.debian.org': ['198.51.100.20'], 'AAAA security.debian.org': ['2001:db8::20'],
     'A u123.your-storagebox.de': ['203.0.113.30'], 'AAAA u123.your-storagebox.de': ['2001:db8::30'],
     'A api.mistral.ai': ['198.51.100.40'], 'A api.jina.ai': ['198.51.100.41'],
+    'A ntp1.hetzner.de': ['198.51.100.123'], 'AAAA ntp1.hetzner.de': ['2001:db8::123'],
+    'A ntp2.hetzner.com': ['198.51.100.124'], 'A ntp3.hetzner.net': ['198.51.100.125'],
   };
+  const TIME_V4 = ['198.51.100.123', '198.51.100.124', '198.51.100.125'];
+  /** The resolvers the scratch machine's resolv.conf names. */
+  const RESOLVERS_V4 = ['198.51.100.53'];
+  const RESOLVERS_V6 = ['2001:db8::53'];
   const ALL_V4 = ['192.0.2.10', '192.0.2.11', '198.51.100.20', '198.51.100.40', '198.51.100.41', '203.0.113.30'];
   const ALL_V6 = ['2001:db8::10', '2001:db8::20', '2001:db8::30'];
   const LIST = 'nft list table inet sovereign_egress';
@@ -135,7 +190,13 @@ describe('the boot path and the refresh, run for real in a private network names
 
   function scratch(answers: Record<string, readonly string[]> = DNS): ScratchHost {
     host = new ScratchHost(egressPart(), answers);
+    writeResolvConf(host, `# written by the test\nnameserver ${RESOLVERS_V4[0]}\nnameserver ${RESOLVERS_V6[0]}\noptions edns0\n`);
     return host;
+  }
+
+  function writeResolvConf(h: ScratchHost, content: string, file = '/etc/resolv.conf'): void {
+    fs.mkdirSync(path.dirname(h.at(file)), { recursive: true });
+    fs.writeFileSync(h.at(file), content);
   }
 
   canRun('the boot path loads the table and fills it with the addresses of the allowlisted hostnames', () => {
@@ -145,6 +206,10 @@ describe('the boot path and the refresh, run for real in a private network names
     expect(boot.status).toBe(0);
     expect(setElements(list.stdout, 'allowed_v4')).toEqual(ALL_V4);
     expect(setElements(list.stdout, 'allowed_v6')).toEqual(ALL_V6);
+    expect(setElements(list.stdout, 'resolvers_v4')).toEqual(RESOLVERS_V4);
+    expect(setElements(list.stdout, 'resolvers_v6')).toEqual(RESOLVERS_V6);
+    expect(setElements(list.stdout, 'time_servers_v4')).toEqual(TIME_V4);
+    expect(setElements(list.stdout, 'time_servers_v6')).toEqual(['2001:db8::123']);
     expect(list.stdout).toMatch(/tcp dport \{ 23, 80, 443 \} counter packets 0 bytes 0 reject with tcp reset/);
   });
 
@@ -198,15 +263,124 @@ describe('the boot path and the refresh, run for real in a private network names
       'ip link add priv type veth peer name gw && ip link set gw netns $G',
       'ip addr add 10.0.1.2/24 dev priv && ip link set priv up && ip link set lo up && ip route add default via 10.0.1.1',
       'nsenter -t $G -n sh -c "ip addr add 10.0.1.1/24 dev gw && ip link set gw up && ip addr add 198.51.100.99/32 dev lo && ip link set lo up"',
+      `nsenter -t $G -n sh -c "ip addr add ${RESOLVERS_V4[0]}/32 dev lo"`,
       `nsenter -t $G -n ${node} -e "const n=require('net');for(const p of [8443,53]){n.createServer((s)=>s.end()).listen(p,'0.0.0.0')};setTimeout(()=>process.exit(),20000)" & echo $! > srv.pid; sleep 0.5`,
     ].join('\n');
-    const [setup, before, boot, other, dns] = h.inNetworkNamespace([`cd ${h.root}\n${network}`, connect(8443), h.start(BOOT_UNIT), connect(8443), connect(53)]);
+    const [setup, before, dnsBefore, boot, other, dns, dnsElsewhere] = h.inNetworkNamespace([
+      `cd ${h.root}\n${network}`, connect(8443), connect(53), h.start(BOOT_UNIT), connect(8443), tcpProbe(53, RESOLVERS_V4[0]), connect(53),
+    ]);
     spawnSync('sh', ['-c', `kill $(cat ${h.root}/g.pid ${h.root}/srv.pid) 2>/dev/null`]);
     expect(setup.stderr).toBe('');
     expect(before.stdout.trim()).toBe('connected'); // the path works without the table
+    expect(dnsBefore.stdout.trim()).toBe('connected');
     expect(boot.status).toBe(0);
     expect(other.stdout.trim()).toBe('ECONNREFUSED');
-    expect(dns.stdout.trim()).toBe('connected');
+    expect(dns.stdout.trim()).toBe('connected'); // DNS over TCP to the machine's resolver
+    expect(dnsElsewhere.stdout.trim()).toBe('ECONNREFUSED'); // and to no other address
+  });
+
+  /**
+   * A shell command that sends one UDP datagram from its namespace and prints 'answered' when the echo
+   * comes back, the error code when the send or the socket fails, or 'timeout' after 1.5 s.
+   */
+  const udpProbe = (port: number, address: string) => `${process.execPath} -e "const s=require('dgram').createSocket('udp4');`
+    + `const end=(w)=>{console.log(w);process.exit()};s.on('message',()=>end('answered'));s.on('error',(e)=>end(e.code));`
+    + `s.connect(${port},'${address}',()=>s.send('probe',(e)=>{if(e)end(e.code)}));setTimeout(()=>end('timeout'),1500)"`;
+
+  // Red team: DNS (53) and NTP (123/udp) went to any address, so any program on the machine, or in a
+  // container on it, could send arbitrary datagrams to a host of its choosing on those ports; no DNS
+  // or NTP was needed. They now reach only the machine's resolvers and time servers.
+  canRun('DNS and NTP reach only the resolvers and the time servers, from the host and from its containers; the resolvers follow resolv.conf across a second deploy', () => {
+    const h = scratch();
+    const node = process.execPath;
+    const RESOLVER = RESOLVERS_V4[0];
+    const TIME_SERVER = TIME_V4[0];
+    const OTHER = '198.51.100.99';
+    const network = [
+      // A container namespace behind the host (Docker's bridge), and the world: the resolver, a time server and another host.
+      'unshare -n sleep 40 & C=$!; unshare -n sleep 40 & W=$!; sleep 0.3',
+      'echo $C > c.pid; echo $W > w.pid',
+      'ip link add hc type veth peer name cc && ip link set cc netns $C',
+      'ip link add hw type veth peer name ww && ip link set ww netns $W',
+      'ip addr add 172.17.0.1/16 dev hc && ip link set hc up && ip addr add 198.51.100.1/24 dev hw && ip link set hw up && ip link set lo up',
+      'echo 1 > /proc/sys/net/ipv4/ip_forward',
+      'nsenter -t $C -n sh -c "ip addr add 172.17.0.2/16 dev cc && ip link set cc up && ip route add default via 172.17.0.1"',
+      `nsenter -t $W -n sh -c "for a in ${RESOLVER} ${TIME_SERVER} ${OTHER}; do ip addr add \\$a/24 dev ww; done && ip link set ww up && ip route add 172.17.0.0/16 via 198.51.100.1"`,
+      // Every address echoes on 53 and 123 (its own socket, so the answer comes from the address asked); it ends itself.
+      `nsenter -t $W -n ${node} -e "const d=require('dgram');for(const a of ['${RESOLVER}','${TIME_SERVER}','${OTHER}'])for(const p of [53,123]){const s=d.createSocket('udp4');s.on('message',(m,r)=>s.send(m,r.port,r.address));s.bind(p,a)};setTimeout(()=>process.exit(),35000)" & echo $! > srv.pid; sleep 0.5`,
+    ].join('\n');
+    const inContainer = (probe: string) => `nsenter -t $(cat ${h.root}/c.pid) -n ${probe}`;
+    const steps: Record<string, string> = {
+      setup: `cd ${h.root}\n${network}`,
+      dnsElsewhereBefore: udpProbe(53, OTHER), ntpElsewhereBefore: udpProbe(123, OTHER),
+      boot: h.start(BOOT_UNIT),
+      dns: udpProbe(53, RESOLVER), dnsElsewhere: udpProbe(53, OTHER),
+      ntp: udpProbe(123, TIME_SERVER), ntpElsewhere: udpProbe(123, OTHER), ntpToResolver: udpProbe(123, RESOLVER),
+      containerDns: inContainer(udpProbe(53, RESOLVER)), containerDnsElsewhere: inContainer(udpProbe(53, OTHER)),
+      containerNtp: inContainer(udpProbe(123, TIME_SERVER)), containerNtpElsewhere: inContainer(udpProbe(123, OTHER)),
+      // The machine is given another resolver: the path unit starts the refresh.
+      changed: `printf 'nameserver ${OTHER}\\n' > ${h.at('/etc/resolv.conf')}\n${h.start(REFRESH_UNIT)}`,
+      newResolver: udpProbe(53, OTHER), oldResolver: udpProbe(53, RESOLVER),
+      // A second deploy restarts the boot unit, which reloads the table and refreshes it.
+      redeploy: h.start(BOOT_UNIT), listed: LIST,
+      newResolverAfterRedeploy: udpProbe(53, OTHER), oldResolverAfterRedeploy: udpProbe(53, RESOLVER),
+    };
+    const names = Object.keys(steps);
+    const results = h.inNetworkNamespace(Object.values(steps));
+    spawnSync('sh', ['-c', `kill $(cat ${h.root}/c.pid ${h.root}/w.pid ${h.root}/srv.pid) 2>/dev/null`]);
+    const r = Object.fromEntries(names.map((n, i) => [n, results[i]]));
+    const out = (n: string) => r[n].stdout.trim();
+    expect({ setup: r.setup.stderr, boot: r.boot.status, changed: r.changed.status, redeploy: r.redeploy.status })
+      .toEqual({ setup: '', boot: 0, changed: 0, redeploy: 0 });
+    // Without the table every probe is answered: the blocks below are the table's.
+    expect([out('dnsElsewhereBefore'), out('ntpElsewhereBefore')]).toEqual(['answered', 'answered']);
+    expect([out('dns'), out('ntp'), out('containerDns'), out('containerNtp')]).toEqual(['answered', 'answered', 'answered', 'answered']);
+    // Refused by the table's reject: the send fails on the host (EPERM), the container gets port unreachable.
+    for (const blocked of ['dnsElsewhere', 'ntpElsewhere', 'ntpToResolver', 'containerDnsElsewhere', 'containerNtpElsewhere']) {
+      expect({ [blocked]: out(blocked) }).toEqual({ [blocked]: expect.stringMatching(/^(EPERM|ECONNREFUSED)$/) });
+    }
+    // resolv.conf changed: the new resolver is reachable, the old one no longer; a second deploy keeps it so.
+    expect([out('newResolver'), out('oldResolver')]).toEqual(['answered', out('dnsElsewhere')]);
+    expect(setElements(r.listed.stdout, 'resolvers_v4')).toEqual([OTHER]);
+    expect(setElements(r.listed.stdout, 'resolvers_v6')).toEqual([]);
+    expect([out('newResolverAfterRedeploy'), out('oldResolverAfterRedeploy')]).toEqual(['answered', out('dnsElsewhere')]);
+  }, 60_000);
+
+  canRun('reads the resolvers systemd-resolved forwards to when resolv.conf names its stub, and falls back to Hetzner\'s when none is named', () => {
+    const h = scratch();
+    writeResolvConf(h, 'nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch .\n');
+    writeResolvConf(h, 'nameserver 203.0.113.53\nnameserver 2001:db8::5353\nnameserver fe80::1%eth0\n', '/run/systemd/resolve/resolv.conf');
+    const [stub, stubList, none, noneList] = h.inNetworkNamespace([
+      h.start(BOOT_UNIT), LIST,
+      `printf 'nameserver 127.0.0.1\\n' > ${h.at('/etc/resolv.conf')} && ${h.localize(REFRESH)}`, LIST,
+    ]);
+    expect(stub.stderr).toBe('');
+    expect(setElements(stubList.stdout, 'resolvers_v4')).toEqual(['203.0.113.53']);
+    expect(setElements(stubList.stdout, 'resolvers_v6')).toEqual(['2001:db8::5353']);
+    // Only a loopback resolver (and no stub): Hetzner's, and the journal says so.
+    expect(none.status).toBe(0);
+    expect(none.stderr).toMatch(/name no resolver outside this machine; DNS may reach Hetzner's \(185\.12\.64\.1, 185\.12\.64\.2, 2a01:4ff:ff00::add:1, 2a01:4ff:ff00::add:2\)/);
+    expect(setElements(noneList.stdout, 'resolvers_v4')).toEqual(['185.12.64.1', '185.12.64.2']);
+    expect(setElements(noneList.stdout, 'resolvers_v6')).toEqual(['2a01:4ff:ff00::add:1', '2a01:4ff:ff00::add:2']);
+  });
+
+  // Hetzner's metadata service (169.254.169.254) answers cloud-init and the identity check that every
+  // backup and monitoring job runs first (over HTTP, port 80): the table reset it like any host off the allowlist.
+  canRun('the metadata service and the link stay reachable: link-local addresses are not narrowed', () => {
+    const h = scratch();
+    const network = [
+      'unshare -n sleep 30 & M=$!; sleep 0.3; echo $M > m.pid',
+      'ip link add eth0 type veth peer name md && ip link set md netns $M',
+      'ip addr add 172.31.1.100/32 dev eth0 && ip link set eth0 up && ip link set lo up && ip route add 169.254.169.254/32 dev eth0',
+      'nsenter -t $M -n sh -c "ip addr add 169.254.169.254/32 dev md && ip link set md up && ip route add 172.31.1.100/32 dev md"',
+      `nsenter -t $M -n ${process.execPath} -e "require('net').createServer((s)=>s.end()).listen(80,'169.254.169.254');setTimeout(()=>process.exit(),20000)" & echo $! > srv.pid; sleep 0.5`,
+    ].join('\n');
+    const [setup, before, boot, after] = h.inNetworkNamespace([`cd ${h.root}\n${network}`, tcpProbe(80, '169.254.169.254'), h.start(BOOT_UNIT), tcpProbe(80, '169.254.169.254')]);
+    spawnSync('sh', ['-c', `kill $(cat ${h.root}/m.pid ${h.root}/srv.pid) 2>/dev/null`]);
+    expect(setup.stderr).toBe('');
+    expect(before.stdout.trim()).toBe('connected');
+    expect(boot.status).toBe(0);
+    expect(after.stdout.trim()).toBe('connected');
   });
 
   canRun('survives a reboot: with all nftables state gone, the boot path brings the table back', () => {
@@ -280,7 +454,9 @@ describe('the boot path and the refresh, run for real in a private network names
     const h = scratch({});
     const [boot, list] = h.inNetworkNamespace([h.start(BOOT_UNIT), LIST]);
     expect(boot.status).toBe(1);
-    expect(list.stdout).not.toMatch(/elements =/);
+    for (const set of ['allowed_v4', 'allowed_v6', 'time_servers_v4', 'time_servers_v6']) expect({ [set]: setElements(list.stdout, set) }).toEqual({ [set]: [] });
+    // The resolvers come from resolv.conf, not from DNS.
+    expect(setElements(list.stdout, 'resolvers_v4')).toEqual(RESOLVERS_V4);
     expect(h.metrics()).toMatchObject({ sovereign_egress_refresh_success: 0, sovereign_egress_table_present: 1 });
   });
 

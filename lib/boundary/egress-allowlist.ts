@@ -14,8 +14,18 @@ import { hostnameProblem } from './processor';
 const ANYWHERE = [ANYWHERE_IPV4, ANYWHERE_IPV6];
 /** TCP ports the host allowlist always narrows to allowlisted addresses: Storage Box SSH, HTTP, HTTPS. */
 const ALLOWLISTED_TCP_PORTS = [23, 80, 443];
-/** UDP out: DNS and NTP, which every machine needs and which go to resolvers and time servers, not to hostnames. */
+/** UDP out: DNS and NTP, which every machine needs; the host narrows them to its resolvers and time servers. */
 const ALLOWED_UDP_PORTS = [53, 123];
+
+/**
+ * Hetzner's recursive resolvers, which its cloud servers are configured with (DHCP, cloud-init;
+ * docs.hetzner.com, primary IP configuration): the host lets DNS reach them when the machine names
+ * no resolver of its own.
+ */
+export const HETZNER_RESOLVERS: readonly string[] = ['185.12.64.1', '185.12.64.2', '2a01:4ff:ff00::add:1', '2a01:4ff:ff00::add:2'];
+
+/** Hetzner's time servers, which its Debian images configure for systemd-timesyncd. */
+export const HETZNER_TIME_SERVERS: readonly string[] = ['ntp1.hetzner.de', 'ntp2.hetzner.com', 'ntp3.hetzner.net'];
 
 /** What an egress allowlist allows: the policy's processors and any further hostnames. */
 export interface EgressAllowlistOptions {
@@ -28,6 +38,14 @@ export interface EgressAllowlistOptions {
    * @default - none
    */
   readonly hostnames?: string[];
+  /**
+   * The time servers the machine synchronizes with: systemd-timesyncd is pinned to them, and NTP
+   * (123/udp) reaches only their addresses, resolved like the allowlisted hostnames. Use names whose
+   * addresses do not rotate: a pool name that answers differently at each refresh loses the server
+   * timesyncd picked.
+   * @default - Hetzner's: ntp1.hetzner.de, ntp2.hetzner.com, ntp3.hetzner.net (what its Debian images configure)
+   */
+  readonly timeServers?: string[];
 }
 
 /** A destination a construct declared for a machine: who needs it, and the TCP port it is reached on. */
@@ -51,7 +69,10 @@ const required = new WeakMap<IMachine, RequiredDestination[]>();
  *    single TCP ports opened with `allowTcpPort`. Hetzner firewalls match IP blocks, not
  *    hostnames, so this layer limits ports, not hosts;
  * 2. on the host, an nftables allowlist lets every allowed TCP port reach only the addresses of
- *    allowlisted hostnames, refreshed from DNS by a timer and before apt runs; what containers or
+ *    allowlisted hostnames, refreshed from DNS by a timer and before apt runs; DNS reaches only the
+ *    resolvers the machine is configured with (read from resolv.conf, or systemd-resolved's list
+ *    behind its stub, at every refresh and whenever they change; Hetzner's when it names none) and
+ *    NTP only the time servers systemd-timesyncd is pinned to (`timeServers`); what containers or
  *    VMs on the machine send (the forward hook) is narrowed the same way, and every other TCP or
  *    UDP port to a public address is closed on the host too, so a route out through the private
  *    network (which the Hetzner firewall does not filter) opens nothing more. The hostnames come
@@ -115,8 +136,10 @@ export class EgressAllowlist {
     const opened = machine.egressRules
       .filter((r) => r.direction === FirewallDirection.OUT && r.protocol === FirewallProtocol.TCP && r.ports?.isSingle)
       .map((r) => r.ports!.from);
-    // DNS over TCP (53) goes to resolvers by address, like DNS over UDP: the firewall opens it, the host does not narrow it.
-    return [...new Set([...ALLOWLISTED_TCP_PORTS, ...opened])].filter((p) => p !== 53).sort((a, b) => a - b);
+    // DNS over TCP (53) goes to the machine's resolvers, like DNS over UDP (their own set in the table); it
+    // reaches allowlisted hostnames too only when a construct declared a destination on it (a TCP uptime check).
+    const declared53 = (required.get(machine) ?? []).some((d) => d.port === 53);
+    return [...new Set([...ALLOWLISTED_TCP_PORTS, ...opened])].filter((p) => p !== 53 || declared53).sort((a, b) => a - b);
   }
 
   /** Applies both layers to `machine`. The hostname list is read at synth, after everything is declared. */
@@ -124,9 +147,16 @@ export class EgressAllowlist {
     requireMachine('EgressAllowlist.apply', 'machine', machine);
     const at = `${machine.node.path}.egressAllowlist`;
     requireProps(at, options, 'pass { policy: product.boundary }');
-    refuseUnknownProps(at, undefined, options, propNames<EgressAllowlistOptions>({ policy: true, hostnames: true }));
+    refuseUnknownProps(at, undefined, options, propNames<EgressAllowlistOptions>({ policy: true, hostnames: true, timeServers: true }));
     requireInstance(at, 'policy', options.policy, BoundaryPolicy, 'pass the product\'s BoundaryPolicy', 'a BoundaryPolicy');
     optionalArray(at, 'hostnames', options.hostnames, "list hostnames such as ['u123.your-storagebox.de']", (h, prop) => checkHostname(at, prop, h));
+    const timeServers = [...(optionalArray(at, 'timeServers', options.timeServers, "list time servers such as ['ntp1.hetzner.de']", (h, prop) => checkHostname(at, prop, h)) ?? HETZNER_TIME_SERVERS)];
+    if (timeServers.length === 0) fail(at, 'timeServers', [], 'the machine would have no time source, and backups refuse to run on an unsynchronized clock', "leave it out for Hetzner's time servers, or name at least one");
+    // The firewall leaves DNS and NTP open to every address: the host narrows them to the resolvers the
+    // machine reads at runtime and to the time servers' addresses, neither known at synth (a firewall
+    // matches addresses, not names), and Hetzner lets its own resolvers through anyway. Narrowing the
+    // firewall to Hetzner's resolvers would break a machine configured with others and close nothing
+    // the host does not, which also covers routes through the private network the firewall never sees.
     machine.allowOutbound(FirewallRule.udpOut(53, ANYWHERE, { description: 'DNS' }));
     machine.allowOutbound(FirewallRule.tcpOut(53, ANYWHERE, { description: 'DNS over TCP' }));
     machine.allowOutbound(FirewallRule.udpOut(123, ANYWHERE, { description: 'NTP' }));
@@ -136,32 +166,40 @@ export class EgressAllowlist {
     recordAllowlist(machine.server, {
       path: machine.node.path,
       udpPorts: ALLOWED_UDP_PORTS,
-      // DNS over TCP goes to resolvers like DNS over UDP.
-      tcpPorts: () => [53, ...EgressAllowlist.narrowedTcpPorts(machine)],
+      // DNS over TCP goes to the resolvers like DNS over UDP.
+      tcpPorts: () => [...new Set([53, ...EgressAllowlist.narrowedTcpPorts(machine)])],
+      narrowedTcpPorts: () => EgressAllowlist.narrowedTcpPorts(machine),
       hostnames: () => EgressAllowlist.hostnamesFor(machine, options),
       entries: () => allowlistEntries(machine, options),
+      timeServers: () => [...timeServers],
     });
     // Delivered again on every rollout: the commands are idempotent, and the table's boot path is
     // a unit (sovereign-egress.service), not a one-time command, so it survives reboots.
     machine.addBundlePart({
       name: 'egress-allowlist',
-      packages: ['nftables', 'dnsutils'],
+      // systemd-timesyncd: the time client the drop-in pins (Hetzner's images ship it; the backup jobs read its state).
+      packages: ['nftables', 'dnsutils', 'systemd-timesyncd'],
       files: [
         { path: HOSTNAMES_FILE, content: () => `${EgressAllowlist.hostnamesFor(machine, options).join('\n')}\n` },
+        { path: TIME_SERVERS_FILE, content: () => `${timeServers.join('\n')}\n` },
+        { path: TIMESYNCD_DROP_IN, content: () => timesyncdDropIn(timeServers) },
         { path: RULESET_FILE, content: () => egressRuleset(EgressAllowlist.narrowedTcpPorts(machine)), check: ['nft', '-c', '-f', '{}'] },
         { path: REFRESH, content: REFRESH_SCRIPT, permissions: '0755' },
         { path: `${UNITS}/${BOOT_UNIT}`, content: BOOT_SERVICE },
         { path: `${UNITS}/${REFRESH_UNIT}.service`, content: REFRESH_SERVICE },
         { path: `${UNITS}/${REFRESH_UNIT}.timer`, content: REFRESH_TIMER },
+        { path: `${UNITS}/${REFRESH_UNIT}.path`, content: REFRESH_PATH },
         { path: '/etc/apt/apt.conf.d/05sovereign-egress', content: `APT::Update::Pre-Invoke { "${REFRESH} || true"; };\n` },
       ],
       commands: [
         'systemctl daemon-reload',
-        `systemctl enable ${BOOT_UNIT} ${REFRESH_UNIT}.timer`,
+        `systemctl enable ${BOOT_UNIT} ${REFRESH_UNIT}.timer ${REFRESH_UNIT}.path`,
         // Reloads the table in one transaction, then (Wants=) refreshes it; no ExecStop, so the
         // restart never leaves the machine without the table.
         `systemctl restart ${BOOT_UNIT}`,
-        `systemctl start ${REFRESH_UNIT}.timer`,
+        `systemctl start ${REFRESH_UNIT}.timer ${REFRESH_UNIT}.path`,
+        // Picks up the pinned time servers (a no-op when timesyncd is not running).
+        'systemctl try-restart systemd-timesyncd.service',
       ],
     });
   }
@@ -220,6 +258,12 @@ function checkHostname(at: string, prop: string, h: unknown): string {
 }
 
 const HOSTNAMES_FILE = '/etc/sovereign/egress-hostnames';
+const TIME_SERVERS_FILE = '/etc/sovereign/egress-time-servers';
+/** Named to sort after the drop-ins that name servers (Hetzner's hetzner.conf): it resets their lists. */
+const TIMESYNCD_DROP_IN = '/etc/systemd/timesyncd.conf.d/zz-sovereign-egress.conf';
+/** Where the machine names its resolvers, and where systemd-resolved (when /etc/resolv.conf points at its stub) lists the ones it forwards to. */
+const RESOLV_CONF = '/etc/resolv.conf';
+const RESOLVED_UPSTREAM = '/run/systemd/resolve/resolv.conf';
 const RULESET_FILE = '/etc/nftables.d/sovereign-egress.nft';
 const REFRESH = '/usr/local/sbin/sovereign-egress-refresh';
 /** Debian's node exporter reads its textfile collector from here. */
@@ -232,8 +276,9 @@ const TABLE = 'inet sovereign_egress';
 /**
  * The table, loadable again at any time in one `nft -f` transaction: the first line creates the
  * table when it is missing, so the `delete` always succeeds, and the new definition replaces the
- * old one atomically; there is no moment without the table. The sets start empty (nothing is
- * open) until `sovereign-egress-refresh` fills them.
+ * old one atomically; there is no moment without the table. The hostname and time server sets start
+ * empty (nothing is open) and the resolver sets with Hetzner's resolvers, until
+ * `sovereign-egress-refresh` fills them with what the machine uses.
  */
 export function egressRuleset(tcpPorts: readonly number[]): string {
   const narrowing = (hook: string, extra: string[]) => [
@@ -242,54 +287,86 @@ export function egressRuleset(tcpPorts: readonly number[]): string {
     '    ct state established,related accept',
     ...extra,
     '    ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 } accept',
+    // Link-local stays on the link: Hetzner's metadata service (169.254.169.254, which cloud-init and
+    // the identity check ask over HTTP; its own table keeps it root-only) and the gateway.
+    '    ip daddr 169.254.0.0/16 accept',
+    '    ip6 daddr fe80::/10 accept',
+    // DNS only to the machine's resolvers, NTP only to its time servers: to any other address both
+    // would carry whatever a program sends, no DNS or NTP needed.
+    '    meta l4proto { tcp, udp } th dport 53 ip daddr @resolvers_v4 accept',
+    '    meta l4proto { tcp, udp } th dport 53 ip6 daddr @resolvers_v6 accept',
+    '    udp dport 123 ip daddr @time_servers_v4 accept',
+    '    udp dport 123 ip6 daddr @time_servers_v6 accept',
     `    tcp dport { ${tcpPorts.join(', ')} } ip daddr @allowed_v4 accept`,
     `    tcp dport { ${tcpPorts.join(', ')} } ip6 daddr @allowed_v6 accept`,
     `    tcp dport { ${tcpPorts.join(', ')} } counter reject with tcp reset`,
     // Every other port too: the Hetzner firewall limits ports on the public interface only, and
     // traffic routed out through the private network (a NAT gateway) never meets it.
-    '    ip6 daddr { fe80::/10, fc00::/7, ff00::/8 } accept',
+    '    ip6 daddr { fc00::/7, ff00::/8 } accept',
     '    ip daddr { 224.0.0.0/4, 255.255.255.255 } accept',
-    '    tcp dport 53 accept',
-    `    udp dport { ${ALLOWED_UDP_PORTS.join(', ')} } accept`,
     '    meta l4proto tcp counter reject with tcp reset',
     '    meta l4proto udp counter reject',
     '  }',
   ].join('\n');
+  const v4 = HETZNER_RESOLVERS.filter((a) => !a.includes(':'));
+  const v6 = HETZNER_RESOLVERS.filter((a) => a.includes(':'));
   return `# Rendered by cdktf-sovereign-hetzner (EgressAllowlist): TCP ${tcpPorts.join('/')} only to allowlisted hosts.
 # Idempotent: loading it again replaces the table in one transaction.
 # Containers and VMs (Docker, Podman, libvirt) send through the forward hook, not output: both are narrowed.
-# Other TCP and UDP ports are closed here as at the Hetzner firewall (DNS and NTP stay open), which private-network routes bypass.
+# DNS goes only to the machine's resolvers, NTP only to its time servers; other TCP and UDP ports are
+# closed here as at the Hetzner firewall, which private-network routes bypass.
 table ${TABLE}
 delete table ${TABLE}
 table ${TABLE} {
   set allowed_v4 { type ipv4_addr; flags interval; }
   set allowed_v6 { type ipv6_addr; flags interval; }
+  set resolvers_v4 { type ipv4_addr; flags interval; elements = { ${v4.join(', ')} }; }
+  set resolvers_v6 { type ipv6_addr; flags interval; elements = { ${v6.join(', ')} }; }
+  set time_servers_v4 { type ipv4_addr; flags interval; }
+  set time_servers_v6 { type ipv6_addr; flags interval; }
 ${narrowing('output', ['    oifname "lo" accept'])}
 ${narrowing('forward', [])}
 }
 `;
 }
 
+/**
+ * systemd-timesyncd's drop-in: the empty assignments drop the lists read before (Hetzner's
+ * hetzner.conf, Debian's pool as fallback), so timesyncd asks only the servers NTP may reach.
+ */
+function timesyncdDropIn(timeServers: readonly string[]): string {
+  return [
+    '# Rendered by cdktf-sovereign-hetzner (EgressAllowlist): NTP (123/udp) reaches only these servers.',
+    '[Time]', 'NTP=', `NTP=${timeServers.join(' ')}`, 'FallbackNTP=', `FallbackNTP=${timeServers.join(' ')}`, '',
+  ].join('\n');
+}
+
 /** The table for the fixed ports (23, 80, 443); a machine with more TCP ports open gets them narrowed too. */
 export const EGRESS_RULESET = egressRuleset(ALLOWLISTED_TCP_PORTS);
 
 /**
- * `sovereign-egress-refresh`: fills the sets from DNS, first loading the table when it is missing,
- * and records its outcome for node exporter's textfile collector in `sovereign_egress.prom`:
+ * `sovereign-egress-refresh`: fills the sets, first loading the table when it is missing, and
+ * records its outcome for node exporter's textfile collector in `sovereign_egress.prom`:
  * `sovereign_egress_refresh_success` (1/0), `sovereign_egress_refresh_timestamp_seconds` and
- * `sovereign_egress_table_present` (1/0, after the run). `EGRESS_HOSTNAMES_FILE`,
- * `EGRESS_RULESET_FILE` and `EGRESS_TEXTFILE_DIR` override its paths.
+ * `sovereign_egress_table_present` (1/0, after the run). The resolvers come from the machine's own
+ * configuration, read at every run; the allowlisted hostnames and the time servers from DNS, through
+ * those resolvers. `EGRESS_HOSTNAMES_FILE`, `EGRESS_TIME_SERVERS_FILE`, `EGRESS_RULESET_FILE`,
+ * `EGRESS_TEXTFILE_DIR`, `EGRESS_RESOLV_CONF` and `EGRESS_RESOLVED_UPSTREAM` override its paths.
  */
 export const REFRESH_SCRIPT = `#!/bin/sh
 # sovereign-egress-refresh: rendered by cdktf-sovereign-hetzner (EgressAllowlist).
-# Resolves the allowlisted hostnames and replaces the nftables sets with their addresses. When the
-# table is missing (the ruleset was flushed, or the boot unit did not run) it loads it first.
+# Reads the machine's resolvers, then resolves the allowlisted hostnames and the time servers, and
+# replaces the nftables sets with their addresses. When the table is missing (the ruleset was flushed,
+# or the boot unit did not run) it loads it first.
 # A hostname that does not resolve keeps nothing open; the script fails so the timer shows it.
 # Every run records its outcome for node exporter's textfile collector.
 set -eu
 HOSTS_FILE=\${EGRESS_HOSTNAMES_FILE:-${HOSTNAMES_FILE}}
+TIME_SERVERS_FILE=\${EGRESS_TIME_SERVERS_FILE:-${TIME_SERVERS_FILE}}
 RULESET_FILE=\${EGRESS_RULESET_FILE:-${RULESET_FILE}}
 TEXTFILE_DIR=\${EGRESS_TEXTFILE_DIR:-${TEXTFILE_DIR}}
+RESOLV_CONF=\${EGRESS_RESOLV_CONF:-${RESOLV_CONF}}
+RESOLVED_UPSTREAM=\${EGRESS_RESOLVED_UPSTREAM:-${RESOLVED_UPSTREAM}}
 
 table_present() { nft list table ${TABLE} >/dev/null 2>&1; }
 
@@ -326,20 +403,56 @@ if ! table_present; then
   nft -f "$RULESET_FILE"
 fi
 
-v4=""; v6=""; failed=0
-while IFS= read -r host; do
-  [ -n "$host" ] || continue
-  a=$(dig +short A "$host" | grep -E '^[0-9.]+$' || true)
-  aaaa=$(dig +short AAAA "$host" | grep -E '^[0-9a-fA-F:]+$' || true)
-  [ -n "$a$aaaa" ] || { echo "sovereign-egress: $host does not resolve" >&2; failed=1; }
-  for ip in $a; do v4="$v4\${v4:+, }$ip"; done
-  for ip in $aaaa; do v6="$v6\${v6:+, }$ip"; done
-done < "$HOSTS_FILE"
+# The resolvers first, in their own transaction: the lookups below go through them. They are the
+# nameservers of resolv.conf and, when it names systemd-resolved's local stub, the servers resolved
+# forwards to. Loopback needs no rule (lo is open), nor link-local (open on the link).
+sources="$RESOLV_CONF"
+if grep -Eq '^[[:space:]]*nameserver[[:space:]]+127\\.0\\.0\\.5[34]([[:space:]]|$)' "$RESOLV_CONF" 2>/dev/null; then
+  sources="$sources $RESOLVED_UPSTREAM"
+fi
+named=$(sed -n 's/^[[:space:]]*nameserver[[:space:]][[:space:]]*\\([^[:space:]#;]*\\).*$/\\1/p' $sources 2>/dev/null || true)
+r4=""; r6=""
+for ip in $named; do
+  case "$ip" in
+    127.*|::1|*%*) ;;
+    *:*) if printf '%s\\n' "$ip" | grep -Eqx '[0-9a-fA-F:]+'; then r6="$r6\${r6:+, }$ip"; fi ;;
+    *) if printf '%s\\n' "$ip" | grep -Eqx '[0-9]{1,3}([.][0-9]{1,3}){3}'; then r4="$r4\${r4:+, }$ip"; fi ;;
+  esac
+done
+if [ -z "$r4$r6" ]; then
+  echo "sovereign-egress: $sources name no resolver outside this machine; DNS may reach Hetzner's (${HETZNER_RESOLVERS.join(', ')})" >&2
+  r4="${HETZNER_RESOLVERS.filter((a) => !a.includes(':')).join(', ')}"; r6="${HETZNER_RESOLVERS.filter((a) => a.includes(':')).join(', ')}"
+fi
+{
+  echo "flush set ${TABLE} resolvers_v4"
+  echo "flush set ${TABLE} resolvers_v6"
+  [ -z "$r4" ] || echo "add element ${TABLE} resolvers_v4 { $r4 }"
+  [ -z "$r6" ] || echo "add element ${TABLE} resolvers_v6 { $r6 }"
+} | nft -f -
+
+failed=0
+lookup() { # <file of hostnames>: their addresses in $found4 and $found6
+  found4=""; found6=""
+  while IFS= read -r host; do
+    [ -n "$host" ] || continue
+    a=$(dig +short A "$host" | grep -E '^[0-9.]+$' || true)
+    aaaa=$(dig +short AAAA "$host" | grep -E '^[0-9a-fA-F:]+$' || true)
+    [ -n "$a$aaaa" ] || { echo "sovereign-egress: $host does not resolve" >&2; failed=1; }
+    for ip in $a; do found4="$found4\${found4:+, }$ip"; done
+    for ip in $aaaa; do found6="$found6\${found6:+, }$ip"; done
+  done < "$1"
+}
+lookup "$HOSTS_FILE"; v4=$found4; v6=$found6
+lookup "$TIME_SERVERS_FILE"; t4=$found4; t6=$found6
 {
   echo "flush set ${TABLE} allowed_v4"
   echo "flush set ${TABLE} allowed_v6"
+  echo "flush set ${TABLE} time_servers_v4"
+  echo "flush set ${TABLE} time_servers_v6"
   [ -z "$v4" ] || echo "add element ${TABLE} allowed_v4 { $v4 }"
   [ -z "$v6" ] || echo "add element ${TABLE} allowed_v6 { $v6 }"
+  [ -z "$t4" ] || echo "add element ${TABLE} time_servers_v4 { $t4 }"
+  [ -z "$t6" ] || echo "add element ${TABLE} time_servers_v6 { $t6 }"
 } | nft -f -
 exit "$failed"
 `;
@@ -377,6 +490,22 @@ Wants=network-online.target
 [Service]
 Type=oneshot
 ExecStart=${REFRESH}
+`;
+
+/**
+ * Refreshes as soon as the machine's resolvers change (a DHCP lease, an edit, systemd-resolved
+ * learning others): the resolver sets would otherwise block the new ones until the next timer run.
+ */
+const REFRESH_PATH = `[Unit]
+Description=Egress allowlist: refresh when the machine's resolvers change
+
+[Path]
+PathChanged=${RESOLV_CONF}
+PathChanged=${RESOLVED_UPSTREAM}
+Unit=${REFRESH_UNIT}.service
+
+[Install]
+WantedBy=paths.target
 `;
 
 const REFRESH_TIMER = `[Unit]

@@ -4,10 +4,14 @@ import { IConstruct } from 'constructs';
 export interface AppliedAllowlist {
   /** Construct path of the machine. */
   readonly path: string;
-  /** UDP ports allowed out (DNS, NTP); not narrowed by host. */
+  /** UDP ports allowed out (DNS, NTP), narrowed to the machine's resolvers and time servers. */
   readonly udpPorts: readonly number[];
-  /** TCP ports the host allowlist narrows to allowlisted hostnames, read at synth. */
+  /** TCP ports the host allowlist lets out, each narrowed (DNS to the resolvers, the others to allowlisted hostnames), read at synth. */
   tcpPorts(): number[];
+  /** The TCP ports narrowed to the allowlisted hostnames, read at synth. */
+  narrowedTcpPorts(): number[];
+  /** The time servers NTP (123/udp) may reach. */
+  timeServers(): string[];
   /** The hostnames allowlisted, read at synth. */
   hostnames(): string[];
   /** The same hostnames, in the same order, each with why it is on the list: for the published boundary document. */
