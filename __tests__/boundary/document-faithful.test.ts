@@ -42,13 +42,16 @@ describe('red team: boundary.md shows what the stacks hold and suppress, whateve
   });
 
   // What synth cannot enforce is said, so nobody reads the allowlist as a guarantee it is not.
-  test('lists the limits synth cannot enforce: relays on the private network, DNS and NTP to any address, root on the machine', () => {
+  test('lists the limits synth cannot enforce: relays on the private network, DNS tunnelling through the resolvers, root on the machine', () => {
     const stack = checkedStack();
     machine(stack);
     Testing.synth(stack, true);
     const declared = boundaryDocument({ title: 'acme', policy, stacks: [stack] }).split('Declared, not enforced by the infrastructure:')[1].split('\n## ')[0];
     expect(declared).toMatch(/one acting as a gateway .* can pass it on unchecked/);
-    expect(declared).toMatch(/DNS \(53\) and NTP \(123\/udp\) go to any address/);
+    // DNS and NTP no longer go to any address; what is left is tunnelling through the resolvers.
+    expect(declared).not.toMatch(/go to any address/);
+    expect(declared).toMatch(/DNS \(53\) reaches only the resolvers the machine is configured with and NTP \(123\/udp\) only its time servers, but a recursive resolver looks up any name/);
+    expect(declared).toMatch(/encode data in the names it queries/);
     expect(declared).toMatch(/What runs as root on a machine .* can change or remove the host allowlist/);
     expect(declared).toMatch(/a wildcard DNS service/);
     expect(declared).toMatch(/not that the hostnames belong to that company/);

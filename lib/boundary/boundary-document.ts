@@ -38,7 +38,7 @@ const DECLARED_ONLY = [
   'What a processor does with data it receives (retention, training, sub-processors): that is the data processing agreement.',
   'Who a processor is: its legal seat and hostnames are what the team declares. Synth checks the seat is in the EU, not that the hostnames belong to that company or answer from the EU; the Processors table shows both, to be checked against the contract.',
   'Traffic on the private network: Hetzner Cloud Firewalls do not filter it, and the host allowlist leaves private addresses open. What a sensitive machine sends to another machine of the network is limited only by that machine\'s own egress: one holding only public data, or one acting as a gateway (a route of the network), can pass it on unchecked.',
-  'DNS (53) and NTP (123/udp) go to any address, since resolvers and time servers are not known at synth: a program on the machine can carry data over them (DNS tunnelling).',
+  'DNS tunnelling: DNS (53) reaches only the resolvers the machine is configured with and NTP (123/udp) only its time servers, but a recursive resolver looks up any name it is asked for. A program on the machine can encode data in the names it queries, under a domain whose name server its receiver runs, and the resolver carries them there: slowly (a name holds at most 253 characters), but unlimited in time and indistinguishable from lookups to the host allowlist. The resolvers are read on the machine (resolv.conf, systemd-resolved), so whoever may change those files (root) chooses them.',
   'What runs as root on a machine (a bundle part\'s commands, the application if it has root rights, an admin over SSH) can change or remove the host allowlist; it is loaded again at each rollout and boot, and when the table is missing, and its presence is a metric, but nothing watches it in between.',
   'A hostname on an allowlist is as trustworthy as its DNS: a name that resolves to any address the asker chooses (a wildcard DNS service, a domain the team controls) opens that address. Every allowlisted hostname is listed below so it can be judged.',
 ];
@@ -147,7 +147,7 @@ function egressAllowlistSection(stacks: readonly TerraformStack[]): string[] {
   const lines = [
     '## Where machines holding sensitive or secret data may connect',
     '',
-    'Each host allowlist lets the listed TCP ports reach only these hostnames, for the machine and its containers; other TCP and UDP ports are closed, except DNS and NTP, which may go to any address, and the private network, which stays open. Only processors are checked against the policy: every other hostname is here so you can judge it.',
+    'Each host allowlist lets the listed TCP ports reach only these hostnames, for the machine and its containers. DNS (53) reaches only the resolvers the machine is configured with (read on the machine from resolv.conf and systemd-resolved at every refresh and whenever they change; Hetzner\'s when it names none), NTP (123/udp) only the time servers listed; other TCP and UDP ports are closed, and the private network and link-local addresses (the metadata service) stay open. Only processors are checked against the policy: every other hostname is here so you can judge it.',
   ];
   let any = false;
   for (const stack of stacks) {
@@ -164,9 +164,8 @@ function egressAllowlistSection(stacks: readonly TerraformStack[]): string[] {
         lines.push('**No host allowlist**: its egress is not narrowed to hostnames (Boundary-RestrictedEgress is suppressed or was not checked).');
         continue;
       }
-      // DNS over TCP (53) goes to resolvers, like DNS over UDP: the host does not narrow it.
-      const narrowed = allowlist.tcpPorts().filter((p) => p !== 53).sort((a, b) => a - b);
-      lines.push(`TCP ${narrowed.join(', ')} out, narrowed to:`, '', '| hostname | why it is allowed |', '|---|---|');
+      lines.push(`NTP (123/udp) to: ${allowlist.timeServers().map((h) => hostCell(construct, h)).join(', ')} (systemd-timesyncd is pinned to them).`, '');
+      lines.push(`TCP ${allowlist.narrowedTcpPorts().join(', ')} out, narrowed to:`, '', '| hostname | why it is allowed |', '|---|---|');
       for (const e of allowlist.entries()) lines.push(`| ${cell(hostCell(construct, e.hostname))} | ${cell(e.origins.join('; '))} |`);
     }
   }
