@@ -399,6 +399,9 @@ describe('the boot path and the refresh, run for real in a private network names
     expect(bootAgain.status).toBe(0);
     expect(setElements(listedAgain.stdout, 'allowed_v4')).toEqual(ALL_V4);
     expect(setElements(listedAgain.stdout, 'allowed_v6')).toEqual(ALL_V6);
+    // The resolvers are read from resolv.conf again, not left at the ruleset's Hetzner defaults.
+    expect(setElements(listedAgain.stdout, 'resolvers_v4')).toEqual(RESOLVERS_V4);
+    expect(setElements(listedAgain.stdout, 'time_servers_v4')).toEqual(TIME_V4);
     const metrics = h.metrics();
     expect(metrics).toMatchObject({ sovereign_egress_refresh_success: 1, sovereign_egress_table_present: 1 });
     expect(metrics.sovereign_egress_refresh_timestamp_seconds).toBeGreaterThanOrEqual(before);
