@@ -280,7 +280,7 @@ describeAsRoot('backup-rotate-keys with real restic over SFTP', () => {
     expect(repositoryState('same')).toEqual(before);
   });
 
-  test('neither password opens the repository: fails loudly, names the target and the step, leaves that repository untouched and still rotates the others', async () => {
+  test('neither password opens the repository: fails loudly, names the target and the step, leaves that repository untouched and removes no previous key from the others', async () => {
     repository('neither', A);
     repository('neither-other', A);
     const before = repositoryState('neither');
@@ -299,10 +299,46 @@ describeAsRoot('backup-rotate-keys with real restic over SFTP', () => {
     expect(repositoryState('neither')).toEqual(before);
     expect(opens('neither', A)).toBe(true);
     expect(keys('neither', A)).toHaveLength(1);
-    // The failure of one target does not stop the others.
-    expect(result.stderr).toMatch(/storagebox2: restic key rotated/);
+    // The other target gets the new key, and keeps the previous one: the failed rollout puts the previous password back.
+    expect(result.stderr).toMatch(/storagebox2: the new password opens the repository \(key \w{8}\)/);
+    expect(result.stderr).not.toMatch(/storagebox2: restic key rotated/);
+    expect(result.stderr).toMatch(/No previous key was removed from any repository, so the previous password still opens every one of them/);
     expect(opens('neither-other', B)).toBe(true);
-    expect(opens('neither-other', A)).toBe(false);
+    expect(opens('neither-other', A)).toBe(true);
+  });
+
+  test('a target that cannot be reached: no previous key goes anywhere, so the password the failed rollout puts back opens every repository; the next deploy finishes', async () => {
+    // Phase 2: the Storage Box and the offsite copy share the restic password. The second target is down during the deploy.
+    repository('partial-box', A);
+    repository('partial-offsite', A);
+    const machine = rollout('partial', [{ repo: 'partial-box', current: B, previous: A }, { repo: 'partial-offsite', current: B, previous: A }]);
+    const conf = path.join(machine.etc, 'backup.conf');
+    const reachable = fs.readFileSync(conf, 'utf8');
+    // Port 1 (tcpmux): privileged and unused. Later assignments win when backup.conf is sourced.
+    fs.appendFileSync(conf, 'storagebox2_PORT=1\n');
+    const failed = await run(machine);
+    expect(failed.code).not.toBe(0);
+    expect(failed.code).not.toBeNull();
+    expect(failed.pings.map((p) => p.path)).toEqual([FAIL_PING]);
+    // The rollout fails, and its agent puts the previous password files back: A must still open both.
+    // (Before, the Storage Box was rotated first: A no longer opened it, and every backup to it failed.)
+    expect(opens('partial-box', A)).toBe(true);
+    expect(opens('partial-offsite', A)).toBe(true);
+    expect(opens('partial-box', B)).toBe(true);
+    expect(failed.pings[0].body).toMatch(/storagebox2: opening the repository with the new password failed: .*Connection refused/);
+    expect(failed.pings[0].body).toMatch(/No previous key was removed from any repository[^]*a new key added to storagebox stays, and the next deploy with the new password finishes the rotation/);
+    expect(cheapenRepositoryKeys(path.join(sftp.home, 'partial-box'), B)).toBe(1);
+
+    // The next deploy with the new password, the offsite copy reachable again: both rotated.
+    fs.writeFileSync(conf, reachable);
+    const again = await run(machine);
+    expectSuccess(again);
+    expect(again.stderr).toMatch(/storagebox: the new password \(key \w{8}\) and the previous one \(key \w{8}\) both open the repository/);
+    expect(again.stderr).toMatch(/OK: restic keys rotated: storagebox storagebox2; unchanged: none/);
+    for (const repo of ['partial-box', 'partial-offsite']) {
+      expect(opens(repo, A)).toBe(false);
+      expect(keys(repo, B)).toEqual([expect.objectContaining({ current: true })]);
+    }
   });
 
   test('an unreachable repository fails with restic\'s reason, not as a wrong password', async () => {

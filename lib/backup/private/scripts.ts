@@ -255,6 +255,18 @@ restic_on() {
   esac
 }
 
+# unlock_stale <target>: removes the repository's stale locks (\`restic unlock\`, never --remove-all): those
+# of this host whose process is gone, and those not refreshed for 30 minutes (restic refreshes a live
+# one every 5). A job killed mid-run (a hard reset, the OOM killer, the Storage Box's connection lost
+# before restic could delete its lock) leaves its lock behind, and restic 0.14 (Debian 12) never looks
+# past one: a stale lock made every prune, check and key removal fail, and a stale exclusive one (a
+# prune or check killed) every backup too, until someone ran restic unlock by hand. Run under the
+# repository lock (repo_lock), when no other restic of this machine uses the repository.
+unlock_stale() {
+  log "$1: removing stale locks of the repository, if any (restic unlock)"
+  run restic_on "$1" unlock
+}
+
 # The databases of one dump reach each target as two restic snapshots, both timed at the dump
 # (restic backup --time) and tagged dump-<UTC time>: the stream (every database's pg_dump -Fc, one
 # after the other, tagged sovereign-dump-data) and, written only after the stream was complete,
@@ -1369,8 +1381,18 @@ probe() {
   esac
 }
 
-rotate() {
-  local t=$1 new old new_id old_id i
+# Two phases, because a failed rollout puts the previous password files back (the agent's rollback): no
+# previous key may go anywhere until every target opens with the new password. Removing it from one
+# target while another could not be reached left that target opening with the new password only, and
+# the machine, rolled back to the previous one, failed every backup to it (and a team that set the
+# variable back to the previous value, as the failure seemed to ask, locked its repository for good).
+declare -A new_key=() old_key=()
+prepared=''
+
+# prepare <target>: phase 1. The new password becomes a key of the repository (added with the previous
+# password), checked; records new_key/old_key[target] for finish. Removes nothing.
+prepare() {
+  local t=$1 new old new_id old_id
   new="$SB_ETC/secrets/$t.restic.b64"
   old="$PREVIOUS$new"
   if [ ! -e "$old" ]; then log "$t: no previous restic password file ($old): nothing to rotate"; unchanged="$unchanged $t"; return 0; fi
@@ -1411,9 +1433,19 @@ rotate() {
   else
     log "$t: the new password (key $new_id) and the previous one (key $old_id) both open the repository: an earlier rotation stopped before removing the old key"
   fi
+  new_key[$t]=$new_id old_key[$t]=$old_id
+  prepared="$prepared $t"
+}
 
-  # restic refuses to remove the key in use, so the old key goes with the new password. Several
-  # keys may hold the old password (keys added by hand): each goes until the old password opens nothing.
+# finish <target>: phase 2, once every target opens with the new password. restic refuses to remove
+# the key in use, so the old key goes with the new password. Several keys may hold the old password
+# (keys added by hand): each goes until the old password opens nothing.
+finish() {
+  local t=$1 new old new_id=\${new_key[$1]} old_id=\${old_key[$1]} i
+  new="$SB_ETC/secrets/$t.restic.b64"
+  old="$PREVIOUS$new"
+  # restic key remove takes the repository's exclusive lock: a stale lock (a job killed mid-run) would refuse it.
+  unlock_stale "$t" || { step_failed "$t" "removing stale locks (restic unlock)" "$(step_cause 3)"; return; }
   for i in 1 2 3 4 5; do
     log "$t: removing the previous password's key $old_id"
     run restic_on "$t" key remove "$old_id" \\
@@ -1431,8 +1463,16 @@ rotate() {
 }
 
 for t in $TARGETS; do
-  rotate "$t" || true
+  prepare "$t" || true
 done
-[ -z "$failures" ] || die "restic key rotation failed for $failures"
+if [ -n "$failures" ]; then
+  die "restic key rotation failed for $failures. No previous key was removed from any repository, so the previous password still opens every one of them (the machine keeps it when the rollout fails); a new key added to\${prepared:- no repository} stays, and the next deploy with the new password finishes the rotation"
+fi
+for t in $prepared; do
+  finish "$t" || true
+done
+if [ -n "$failures" ]; then
+  die "restic key rotation failed for $failures. The new password opens every repository; the previous one no longer opens\${rotated:- none of them}. Do not set the restic password variable back to the previous value: deploy again with the new one, which removes the previous keys left"
+fi
 ok "restic keys rotated:\${rotated:- none}; unchanged:\${unchanged:- none}"
 `;
