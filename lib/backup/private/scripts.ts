@@ -953,6 +953,9 @@ for s in snaps:
 
 failed=''
 for t in $TARGETS; do
+  # forget and prune take the repository's exclusive lock, which a stale lock refuses.
+  step "removing stale locks on $t"
+  unlock_stale "$t" || { log "restic unlock on $t failed"; failed="$failed $t"; continue; }
   for tag in $TAGS; do
     step "applying the retention to the $tag snapshots on $t"
     if [ "$tag" = sovereign-dump ]; then
@@ -1004,6 +1007,11 @@ for t in $TARGETS; do
   last=$(cat "$state" 2>/dev/null || echo 0)
   [[ $last =~ ^[0-9]+$ ]] || last=0
   n=$(( last % slices + 1 ))
+  step "removing stale locks on $t"
+  if ! unlock_stale "$t"; then
+    failures="\${failures:+$failures; }$t: restic unlock failed ($(step_cause))"
+    continue
+  fi
   step "restic check of $t, reading data slice $n/$slices"
   if ! run restic_on "$t" --no-cache check --read-data-subset="$n/$slices"; then
     failures="\${failures:+$failures; }$t: restic check reading slice $n/$slices failed ($(step_cause))"

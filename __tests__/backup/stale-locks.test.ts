@@ -1,0 +1,127 @@
+import { ChildProcess, spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { BackupWorld, expectFailure, expectSuccess, PATH_ENV, PROD_HOST, RESTIC_PASSWORD } from './helpers/world';
+import { describeWithRealParts, isRoot } from '../setup/real-parts';
+
+// A job killed mid-run (a hard reset, the OOM killer, the Storage Box's connection lost before restic
+// deleted its lock) leaves its restic lock in the repository. Debian 12's restic (0.14) never looks past
+// a lock, stale or not: forget, prune, check and key removal need the exclusive lock and failed every
+// run, and a stale exclusive lock (a prune or check killed) failed every backup, until someone ran
+// restic unlock by hand. The rendered jobs, real restic over a real OpenSSH SFTP server, real PostgreSQL.
+const describeAsRoot = describeWithRealParts(isRoot, 'the stale restic lock suite', 'root (runuser, sshd)');
+
+describeAsRoot('a lock left by a killed job does not stop the backups for good', () => {
+  jest.setTimeout(240_000);
+  let tmp: string;
+  let world: BackupWorld;
+  const running: ChildProcess[] = [];
+
+  const prodWith = (name: string) =>
+    world.variant(world.production.etc, 'backup.conf', { storagebox_REPO_PATH: name, DUMP_DIR: path.join(tmp, `dumps-${name}`), PG_DATABASES: 'app' });
+  const bootstrapped = (name: string) => fs.cpSync(path.join(world.sftp.home, 'repo-bootstrapped'), path.join(world.sftp.home, name), { recursive: true });
+  const locks = (name: string) => fs.readdirSync(path.join(world.sftp.home, name, 'locks'));
+
+  /**
+   * Starts restic on the repository (as this host, the machine's own restic would be) in a way that
+   * takes its lock and then waits on its input: `backup --stdin` takes a shared lock, `key passwd` (which
+   * reads the new password from stdin) the exclusive one. Resolves once the lock file is there.
+   */
+  async function holdLock(name: string, kind: 'shared' | 'exclusive'): Promise<{ child: ChildProcess; lock: string }> {
+    const before = new Set(locks(name));
+    const args = kind === 'shared' ? ['backup', '--stdin', '--stdin-filename', 'held', '--host', 'killed-job'] : ['key', 'passwd'];
+    const child = spawn('restic', ['-r', path.join(world.sftp.home, name), '--no-cache', ...args], {
+      env: { PATH: PATH_ENV, HOME: '/root', RESTIC_PASSWORD }, stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    running.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    for (let i = 0; i < 600; i++) {
+      const added = locks(name).filter((l) => !before.has(l));
+      // restic writes the lock file in place: killed while writing it, it would leave a file no restic can
+      // read, which every restic ignores. The lock counts once restic reads it back.
+      if (added.length === 1 && readable(name, added[0])) return { child, lock: added[0] };
+      if (child.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGKILL');
+    throw new Error(`restic ${args.join(' ')} took no lock on ${name}: ${stderr}`);
+  }
+
+  const readable = (name: string, lock: string) => spawnSync('restic', ['-r', path.join(world.sftp.home, name), '--no-cache', '--no-lock', 'cat', 'lock', lock],
+    { env: { PATH: PATH_ENV, HOME: '/root', RESTIC_PASSWORD }, stdio: 'ignore' }).status === 0;
+
+  /** A lock whose process was killed with no chance to remove it: stale, by restic's own rule (this host, process gone). */
+  async function staleLock(name: string, kind: 'shared' | 'exclusive'): Promise<string> {
+    const { child, lock } = await holdLock(name, kind);
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    expect(locks(name)).toContain(lock);
+    return lock;
+  }
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-locks-'));
+    world = await BackupWorld.start(tmp);
+    world.pg.sql('postgres', 'CREATE DATABASE app');
+    world.pg.sql('app', `CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL);
+      INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 1000) g;`);
+    const bootstrap = await world.run(world.production, 'backup-bootstrap', prodWith('repo-bootstrapped'));
+    if (bootstrap.code !== 0) throw new Error(bootstrap.stderr);
+  });
+
+  afterAll(async () => {
+    for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await world?.stop();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('the lock of a dump killed mid-run: the check and the prune remove it and do their work', async () => {
+    const name = 'repo-shared';
+    bootstrapped(name);
+    const etc = prodWith(name);
+    expectSuccess(await world.run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
+
+    const lock = await staleLock(name, 'shared');
+    const check = await world.run(world.production, 'backup-check', etc);
+    expectSuccess(check, PROD_HOST, 'check');
+    expect(check.stderr).toMatch(/storagebox: removing stale locks of the repository, if any \(restic unlock\)/);
+    expect(locks(name)).not.toContain(lock);
+
+    await staleLock(name, 'shared');
+    expectSuccess(await world.run(world.production, 'backup-prune', etc), PROD_HOST, 'prune');
+    expect(locks(name)).toEqual([]);
+  });
+
+  test('the exclusive lock of a killed prune or check fails the dumps only until the next check removes it', async () => {
+    const name = 'repo-exclusive';
+    bootstrapped(name);
+    const etc = prodWith(name);
+    expectSuccess(await world.run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
+    await staleLock(name, 'exclusive');
+    // The dump fails, and says why (restic's own message), as before.
+    expectFailure(await world.run(world.production, 'backup-dump', etc), PROD_HOST, 'dump', /repository is already locked exclusively by PID \d+/);
+    // The daily check removes the stale lock and checks; the next dump succeeds (before: every one failed until restic unlock by hand).
+    expectSuccess(await world.run(world.production, 'backup-check', etc), PROD_HOST, 'check');
+    expect(locks(name)).toEqual([]);
+    expectSuccess(await world.run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
+  });
+
+  test('a lock whose process still runs is left alone: the check fails and names it', async () => {
+    const name = 'repo-live';
+    bootstrapped(name);
+    const etc = prodWith(name);
+    expectSuccess(await world.run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
+    const { child, lock } = await holdLock(name, 'shared');
+    try {
+      expectFailure(await world.run(world.production, 'backup-check', etc), PROD_HOST, 'check', /repository is already locked by PID \d+/);
+      expect(locks(name)).toContain(lock);
+    } finally {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+});
