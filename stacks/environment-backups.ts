@@ -1,7 +1,7 @@
 import { Annotations, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import {
-  BackupPlan, BackupTarget, Component, EgressAllowlist, Environment, Heartbeat, Location, Machine, Phase, PostgresDatabase, Product, ProductBackupOptions,
-  RestoreDrill, SecretVariable, StorageBox, StorageBoxAccount,
+  BackupPlan, BackupTarget, Component, Duration, EgressAllowlist, Environment, Heartbeat, Location, Machine, Phase, PostgresDatabase, Product,
+  ProductBackupOptions, RestoreDrill, SecretVariable, StorageBox, StorageBoxAccount,
 } from '../lib';
 
 /** Storage Boxes exist in fsn1 and hel1: the backups go to the one production's machines are not in. */
@@ -9,6 +9,14 @@ export function backupLocationFor(machines: Location): Location {
   return machines === Location.HEL1 ? Location.FSN1 : Location.HEL1;
 }
 
+
+/**
+ * The age past which the phase's production plan calls its newest backup missing (its schedule's interval plus
+ * 2 hours): 26 hours in Phase 1, 8 from Phase 2. The drill, in the test stack, judges production's backups by it.
+ */
+function backupMaxAgeFor(phase: Phase): Duration {
+  return phase === Phase.ONE ? Duration.hours(26) : Duration.hours(8);
+}
 
 /**
  * Production: a Storage Box in the other location with a writable sub-account for the app
@@ -86,6 +94,8 @@ export function addRestoreDrill(stack: TerraformStack, product: Product, app: Ma
     heartbeat: Heartbeat.healthchecks(new SecretVariable(stack, 'restore_drill_heartbeat_url', { description: 'Healthchecks ping URL prefix for the restore drill' })),
     checks: options.restoreChecks,
     postgresVersion: database.version,
+    // The drill's default (26 hours) would pass a backup three times older than a Phase 2 plan allows.
+    maxBackupAge: backupMaxAgeFor(product.phase),
   });
   // The product's PostgreSQL has one database the app can reach; a check on another fails the drill every week.
   for (const check of options.restoreChecks.filter((c) => c.database !== product.database.name)) {

@@ -42,6 +42,18 @@ describe('the product PostgreSQL in the environment stacks', () => {
     }
   });
 
+  test.each([
+    ['1', 26, Phase.ONE], ['2', 8, Phase.TWO], ['3', 8, Phase.THREE],
+  ] as const)("Phase %s: the drill calls production's newest backup too old at the age production's plan does (%i hours)", (_, hours, phase) => {
+    // Phase 1 refuses an offsite copy that was not adopted early.
+    const stacks = new ProductStacks(Testing.app(), product({ phase, ...(phase === Phase.ONE ? { backup: { restoreChecks: backup.restoreChecks } } : {}) }));
+    const plan = BackupPlan.of(stacks.production.app)!;
+    expect(plan.maxBackupAge.toSeconds()).toBe(hours * 3600);
+    const drill = synthesizedBundle(synth(stacks.test), 'acme-test-app').files.get('/etc/sovereign-backup/drill.conf')!;
+    // The drill's own default (26 hours) passed a Phase 2 backup three times older than production's limit.
+    expect(drill.content ?? drill.template).toMatch(new RegExp(`^MAX_AGE_HOURS=${hours}$`, 'm'));
+  });
+
   test("production's backup plan dumps the database's data directory; Phase 2 keeps it on the root disk", () => {
     const stacks = new ProductStacks(Testing.app(), product());
     expect(stacks.production.databaseVolume).toBeUndefined();
