@@ -112,6 +112,12 @@ describe('BackupPlan', () => {
     // The push runs the dump first and only after it succeeded.
     expect(files['/etc/systemd/system/backup-push.service']).toMatch(/^Requires=backup-dump\.service$/m);
     expect(files['/etc/systemd/system/backup-push.service']).toMatch(/^After=backup-dump\.service$/m);
+    // The jobs that write to the targets run the (idempotent) bootstrap first: a first-boot bootstrap that failed is not run
+    // again by anything else, and every dump then failed on an uninstalled key or an uninitialized repository.
+    for (const job of ['dump', 'push']) {
+      expect(files[`/etc/systemd/system/backup-${job}.service`]).toMatch(/^Wants=backup-bootstrap\.service$/m);
+      expect(files[`/etc/systemd/system/backup-${job}.service`]).toMatch(/^After=backup-bootstrap\.service$/m);
+    }
     // Every job that takes or judges a time starts once the clock is synchronized.
     for (const job of ['dump', 'push', 'prune', 'check']) {
       expect(files[`/etc/systemd/system/backup-${job}.service`]).toMatch(/^Wants=time-sync\.target systemd-time-wait-sync\.service$/m);
@@ -308,6 +314,7 @@ describe('BackupPlan', () => {
     expect(conf(files, 'DUMP_DIR')).toBe("''");
     expect(conf(files, 'TAGS')).toBe("'sovereign-files'");
     expect(files['/etc/systemd/system/backup-push.service']).not.toMatch(/backup-dump/);
+    expect(files['/etc/systemd/system/backup-push.service']).toMatch(/^After=backup-bootstrap\.service$/m);
     // A volume mounted with nofail may still be mounting when the timer fires.
     expect(files['/etc/systemd/system/backup-push.service']).toMatch(/^RequiresMountsFor=\/srv\/uploads$/m);
   });

@@ -98,6 +98,14 @@ export interface ProtectOptions {
 const plans = new WeakMap<IMachine, BackupPlan>();
 const ABSOLUTE_PATH = /^\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 const DUMP_DIR = '/var/backups/sovereign/postgresql';
+/**
+ * Unit lines of the jobs that write to the targets: the bootstrap runs first, every time. The rollout starts it once
+ * (without waiting), and one that failed then (the Storage Box's new sub-account not reachable yet, the egress
+ * allowlist not yet resolving its host) was never run again: the key stayed uninstalled, the repository
+ * uninitialized, and every dump failed until someone ran it by hand. When all is in place it is a login and a
+ * repository open per target; `Wants=`, so a bootstrap that fails still lets the job run and report its own failure.
+ */
+const BOOTSTRAP_FIRST: readonly string[] = ['Wants=backup-bootstrap.service', 'After=backup-bootstrap.service'];
 
 /**
  * The backups of one environment: database dumps with local retention, encrypted remote copies
@@ -362,10 +370,10 @@ export class BackupPlan extends Construct {
         `${SBIN}/backup-bootstrap`, { unit: ['Wants=network-online.target', 'After=network-online.target'] }), '0644'),
       // The dump streams to the targets as it is written: it needs the network as much as PostgreSQL.
       ...(postgres.enabled ? [file(`${UNITS}/backup-dump.service`, service(`Backup: dump ${postgres}, stream it to the targets and read it back`, `${SBIN}/backup-dump`,
-        { unit: ['Wants=network-online.target', 'After=postgresql.service network-online.target', ...TIME_SYNC_UNIT_LINES], service: ['TimeoutStartSec=6h'] }), '0644')] : []),
+        { unit: ['Wants=network-online.target', 'After=postgresql.service network-online.target', ...BOOTSTRAP_FIRST, ...TIME_SYNC_UNIT_LINES], service: ['TimeoutStartSec=6h'] }), '0644')] : []),
       file(`${UNITS}/backup-push.service`, service('Backup: make sure every target has the newest dump (send it where the dump could not) and back up the paths', `${SBIN}/backup-push`, {
         unit: [...(postgres.enabled ? ['Requires=backup-dump.service', 'After=backup-dump.service'] : []), 'Wants=network-online.target', 'After=network-online.target',
-          ...TIME_SYNC_UNIT_LINES,
+          ...BOOTSTRAP_FIRST, ...TIME_SYNC_UNIT_LINES,
           // A volume mounted with nofail may still be mounting when the timer fires after boot; the job
           // itself fails when a mount of these paths is missing.
           ...(paths.length > 0 ? [`RequiresMountsFor=${paths.join(' ')}`] : [])],
