@@ -1319,15 +1319,17 @@ ok "restored$dbs of $BACKUP_HOST from snapshot \${id:0:8} (dump $stamp) on $t, w
 /**
  * Key rotation after a rollout. The rollout agent keeps every file it replaces under
  * `$SOVEREIGN_PREVIOUS_ROOT` at the same absolute path, then runs this script: for each target
- * whose restic password changed, it adds the new password as a key of the repository, proves it
- * opens the repository, removes the old key and proves the old password no longer opens it.
+ * whose restic password changed, it adds the new password as a key of the repository and proves it
+ * opens the repository; only once that worked on every target does it remove the old keys (a failed
+ * rollout puts the old password back, which must still open every repository) and prove the old
+ * password no longer opens them.
  */
 export const BACKUP_ROTATE_KEYS = `#!/bin/bash
 # backup-rotate-keys (after a rollout): for every target of backup.conf whose restic password file
 # was replaced with a different password (the rollout agent keeps the replaced file under
 # $SOVEREIGN_PREVIOUS_ROOT at the same absolute path), adds the new password as a key with the old
-# one, proves the new one opens the repository, removes the old key and proves the old password
-# no longer opens it. The repository is never re-initialized; a re-run after success changes nothing.
+# one and proves the new one opens the repository; then, only when that worked on every target,
+# removes the old keys and proves the old password no longer opens them. The repository is never re-initialized; a re-run after success changes nothing.
 # Passwords travel only through files and pipes: never argv, the environment or the log.
 # Failures alert through the push job's heartbeat; success is not a backup, so it pings nothing.
 SB_JOB=rotate-keys SB_SLUG=push SB_NO_SUCCESS_PING=1
@@ -1474,7 +1476,7 @@ for t in $TARGETS; do
   prepare "$t" || true
 done
 if [ -n "$failures" ]; then
-  die "restic key rotation failed for $failures. No previous key was removed from any repository, so the previous password still opens every one of them (the machine keeps it when the rollout fails); a new key added to\${prepared:- no repository} stays, and the next deploy with the new password finishes the rotation"
+  die "restic key rotation failed for $failures. No previous key was removed from any repository: the previous password opens every repository it opened before (the machine keeps it when the rollout fails); a new key added to\${prepared:- no repository} stays, and the next deploy with the new password finishes the rotation"
 fi
 for t in $prepared; do
   finish "$t" || true
