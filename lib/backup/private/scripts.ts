@@ -685,13 +685,22 @@ for t in $TARGETS; do
       sftp -b /dev/null $(ssh_options "$t") "$(tv "$t" HOST)" >>"$SB_LOG" 2>&1 || die "the key still does not work on $t"
     fi
   fi
+  # This machine's record that the repository at this place, with this password, opened once (target_identity).
+  seen="$BACKUP_STATE/repository-opened.$t"
   if restic_on "$t" cat config >/dev/null 2>>"$SB_LOG"; then
     log "$t: repository exists and opens"
   else
+    # The bootstrap runs before every dump: a repository that opened before and is gone now (deleted through
+    # this machine's account, a wrong home directory) must alert, not be replaced by an empty one that every
+    # later check and drill would find fresh, with the history lost unnoticed.
+    if [ "$(cat "$seen" 2>/dev/null)" = "$(target_identity "$t")" ]; then
+      die "the repository on $t opened from this machine before and does not open now ($(step_cause 2)); not initializing an empty one in its place. Fix: find out what became of it (restic snapshots from another machine, the Storage Box's snapshots); if it is lost for good, delete $seen and run backup-bootstrap to start a new repository"
+    fi
     # init refuses to overwrite an existing repository, so a wrong password fails here instead.
     run restic_on "$t" init || die "cannot initialize the repository on $t (if it exists, the password is wrong)"
     log "$t: repository initialized"
   fi
+  target_identity "$t" >"$seen.new" && mv "$seen.new" "$seen"
 done
 ok "bootstrapped $TARGETS"
 `;
