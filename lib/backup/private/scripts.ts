@@ -1338,7 +1338,8 @@ export const BACKUP_ROTATE_KEYS = `#!/bin/bash
 # was replaced with a different password (the rollout agent keeps the replaced file under
 # $SOVEREIGN_PREVIOUS_ROOT at the same absolute path), adds the new password as a key with the old
 # one and proves the new one opens the repository; then, only when that worked on every target,
-# removes the old keys and proves the old password no longer opens them. The repository is never re-initialized; a re-run after success changes nothing.
+# removes the old keys and proves the old password no longer opens them. The repository is never
+# re-initialized; a re-run after success changes nothing.
 # Passwords travel only through files and pipes: never argv, the environment or the log.
 # Failures alert through the push job's heartbeat; success is not a backup, so it pings nothing.
 SB_JOB=rotate-keys SB_SLUG=push SB_NO_SUCCESS_PING=1
