@@ -7,7 +7,8 @@ export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out D
       Before \`cdktf deploy\`: lists everything the synthesized stacks in DIR (default cdktf.out) need from
       the environment and do not have: each variable without a default (TF_VAR_<name>) with what it is for,
       HCLOUD_TOKEN, the state bucket's keys, and the SSH agent the machines' rollouts log in with. Exits 1
-      when anything is missing, so a deploy never waits at Terraform's prompt. With --env-example it writes
+      when anything is missing, so a deploy never waits at Terraform's prompt, and when two environments'
+      secrets of one kind (TF_VAR_database_app_password_test and …_production) hold the same value. With --env-example it writes
       FILE listing every variable the stacks declare, with its description, instead.`;
 
 /** One thing a deploy of a stack needs from its environment. */
@@ -39,16 +40,22 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
     io.out(`Wrote ${envExample}: ${requirements.filter((r) => r.variable).length} variables of ${chosen.join(', ')}.`);
     return 0;
   }
+  const shared = sharedAcrossEnvironments(requirements, io.env);
+  for (const names of shared) {
+    io.err(`${names.join(' and ')} hold the same value: whoever reads one environment's secret (the always-on test machine, a test job in CI) `
+      + `then has the other's. Fix: give each environment a value of its own (and deploy, which rotates it), from that environment's secret store.`);
+  }
   const missing = requirements.filter((r) => !isSet(io.env, r));
-  if (missing.length === 0) {
+  if (missing.length === 0 && shared.length === 0) {
     io.out(`Everything ${chosen.join(', ')} need${chosen.length === 1 ? 's' : ''} is set (${requirements.length} variables and credentials).`);
     return 0;
   }
+  if (missing.length === 0) return 1;
   io.err(`Missing for ${chosen.join(', ')}: ${missing.length} of ${requirements.length}. Terraform would stop and wait for them.`);
   for (const r of missing) {
     const env = r.variable ? `TF_VAR_${r.name}` : r.name;
     io.err(`  ${env}${r.sensitive ? ' (secret)' : ''}: ${r.why} [${r.stacks.join(', ')}]`);
-    io.err(`    Fix: ${howToSet(r, env)}`);
+    io.err(`    Fix: ${howToSet(r, env, io.env)}`);
   }
   return 1;
 }
@@ -110,7 +117,36 @@ function isSet(env: NodeJS.ProcessEnv, r: Requirement): boolean {
   return value !== undefined && value !== '';
 }
 
-function howToSet(r: Requirement, env: string): string {
+/** The environments a secret can be one of, as the suffix of its variable (`database_app_password_production`). */
+const ENVIRONMENT_SUFFIX = /^(.+)_(test|staging|production)$/;
+
+/**
+ * The sensitive variables of one kind whose per-environment values are equal (`TF_VAR_database_app_password_test` and
+ * `…_production`): read from the environment, for the stacks checked and for the other environments set beside them.
+ */
+function sharedAcrossEnvironments(requirements: readonly Requirement[], env: NodeJS.ProcessEnv): string[][] {
+  const kinds = new Set(requirements.filter((r) => r.variable && r.sensitive).map((r) => ENVIRONMENT_SUFFIX.exec(r.name)?.[1]).filter((k): k is string => k !== undefined));
+  const shared: string[][] = [];
+  for (const kind of [...kinds].sort()) {
+    const byValue = new Map<string, string[]>();
+    for (const environment of ['test', 'staging', 'production']) {
+      const name = `TF_VAR_${kind}_${environment}`;
+      const value = env[name];
+      if (value === undefined || value === '') continue;
+      byValue.set(value, [...(byValue.get(value) ?? []), name]);
+    }
+    shared.push(...[...byValue.values()].filter((names) => names.length > 1));
+  }
+  return shared;
+}
+
+function howToSet(r: Requirement, env: string, environment: NodeJS.ProcessEnv): string {
+  // Before 0.2 one name served every environment (TF_VAR_database_app_password): a value under it is not read any more.
+  const kind = r.variable ? ENVIRONMENT_SUFFIX.exec(r.name)?.[1] : undefined;
+  if (kind !== undefined && (environment[`TF_VAR_${kind}`] ?? '') !== '') {
+    return `TF_VAR_${kind} is set, but each environment now has its own: export ${env}=… with this environment's own value (not the one of TF_VAR_${kind}, `
+      + 'which other environments had too), from its secret store; see docs/upgrading-from-0.1.md';
+  }
   if (r.name === 'SSH_AUTH_SOCK') return 'eval "$(ssh-agent)" && ssh-add <admin key file>, from a host in the admin networks';
   if (r.sensitive) return `export ${env}=… from your secret store (CI: a masked secret variable); never in a file in the repository`;
   return `export ${env}=…`;

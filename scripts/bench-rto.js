@@ -72,7 +72,7 @@ async function recover({ lab, standIn, tmp, round, rows, cleanup }) {
   const ws = standIn.workspace(json);
   ws.setVariables({
     ...deployValuesFor(testing, json, PILOT.productionServer),
-    TF_VAR_database_app_password: APP_PASSWORD, TF_VAR_restic_password: RESTIC_PASSWORD,
+    TF_VAR_database_app_password_production: APP_PASSWORD, TF_VAR_restic_password: RESTIC_PASSWORD,
   }).rollOutTo(machine.target({ timeout: '60s' })).setConfiguration(json);
   t = now();
   const init = ws.init();

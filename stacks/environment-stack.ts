@@ -173,7 +173,11 @@ export class EnvironmentStack extends TerraformStack {
       privateAddress: APP_PRIVATE_IP,
       privateSubnet: PRIVATE_SUBNET,
       database: product.database.name,
-      password: new SecretVariable(this, 'database_app_password', { description: `Password of the ${product.database.name} role of ${prefix}'s PostgreSQL (at least 16 characters)` }),
+      // One variable per environment: with one name for all, a single exported value (or CI secret) reached every
+      // stack, and the always-on test machine held production's database password.
+      password: new SecretVariable(this, databasePasswordVariable(environment), {
+        description: `Password of the ${product.database.name} role of ${prefix}'s PostgreSQL (at least 16 characters; its own, never another environment's)`,
+      }),
       dataVolume: this.databaseVolume,
     });
 
@@ -294,6 +298,14 @@ export class EnvironmentStack extends TerraformStack {
       },
     };
   }
+}
+
+/**
+ * The variable an environment's database password comes from: `database_app_password_<environment>`, so that
+ * test, staging and production each get their own (`TF_VAR_database_app_password_production`, …).
+ */
+export function databasePasswordVariable(environment: Environment): string {
+  return `database_app_password_${environment.name}`;
 }
 
 /** Every environment stack of the same product in the app, in construction order. */

@@ -49,6 +49,29 @@ describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () =
     expect(err.split('\n').filter((l) => /^ {2}\S/.test(l))).toEqual([expect.stringMatching(/^ {2}TF_VAR_restic_password \(secret\)/)]);
   });
 
+  test("refuses one value for two environments' secrets of a kind, and names the old shared name's successor", async () => {
+    const stacks = ['phase1-pilot-test', 'phase1-pilot-production'];
+    const names = [...new Set(stacks.flatMap(declared))];
+    // Every value distinct, as each environment's secret store would hold them.
+    const env: NodeJS.ProcessEnv = Object.fromEntries([...names.map((n) => [`TF_VAR_${n}`, `value-of-${n}`]),
+      ['HCLOUD_TOKEN', 'x'], ['AWS_ACCESS_KEY_ID', 'x'], ['AWS_SECRET_ACCESS_KEY', 'x'], ['SSH_AUTH_SOCK', '/tmp/agent']]);
+    expect(names).toEqual(expect.arrayContaining(['database_app_password_test', 'database_app_password_production']));
+    expect((await cli(['check', ...stacks, '--out', outdir], env)).code).toBe(0);
+    // Production's password on the test machine too: refused, naming both variables, never the value.
+    const reused = 'one-password-for-every-environment';
+    const same = await cli(['check', ...stacks, '--out', outdir], { ...env, TF_VAR_database_app_password_test: reused, TF_VAR_database_app_password_production: reused });
+    expect(same.code).toBe(1);
+    expect(same.err).toMatch(/^TF_VAR_database_app_password_test and TF_VAR_database_app_password_production hold the same value: .* Fix: give each environment a value of its own/m);
+    expect(`${same.out}${same.err}`).not.toContain(reused);
+    // Checking test alone still sees production's value beside it.
+    expect((await cli(['check', 'phase1-pilot-test', '--out', outdir], { ...env, TF_VAR_database_app_password_production: env.TF_VAR_database_app_password_test })).code).toBe(1);
+    // The name every environment shared before: not read any more, and the fix says so.
+    const { TF_VAR_database_app_password_production: _dropped, ...legacy } = { ...env, TF_VAR_database_app_password: reused };
+    const old = await cli(['check', 'phase1-pilot-production', '--out', outdir], legacy);
+    expect(old.code).toBe(1);
+    expect(old.err).toMatch(/^ {2}TF_VAR_database_app_password_production \(secret\): .*\n {4}Fix: TF_VAR_database_app_password is set, but each environment now has its own/m);
+  });
+
   test('--env-example writes exactly the variables the stacks declare, with their descriptions', async () => {
     const file = path.join(outdir, '.env.example');
     const { code } = await cli(['check', '--out', outdir, '--env-example', file]);

@@ -1,7 +1,7 @@
 import { Testing } from 'cdktf';
 import {
   AlertReceiver, BackupPlan, Component, DatabaseStorage, DeadMansSwitch, Duration, Environment, Location, MonitoringPlan, Phase, Product, ProductProps,
-  RestoreCheck, Roadmap, S3Provider, Size, UptimeCheck,
+  RestoreCheck, Roadmap, S3Provider, Size, StagingMode, UptimeCheck,
 } from '../../lib';
 import { ProductStacks } from '../../stacks';
 import { synthesizedBundle } from '../../testing/bundle';
@@ -28,7 +28,6 @@ describe('the product PostgreSQL in the environment stacks', () => {
       expect(bundle.parts.find((p) => p.name === 'postgresql 15')!.packages).toContain('postgresql-15');
       expect(bundle.files.get(DROP_IN)!.content).toMatch(/^listen_addresses = 'localhost,10\.0\.1\.2'$/m);
       expect(resources(json, 'hcloud_server')[0].network[0].ip).toBe('10.0.1.2');
-      expect(json.variable.database_app_password.sensitive).toBe(true);
     }
     expect(stacks.test.database.version.equals(stacks.production.database.version)).toBe(true);
     const testBundle = synthesizedBundle(synth(stacks.test), 'acme-test-app');
@@ -52,6 +51,21 @@ describe('the product PostgreSQL in the environment stacks', () => {
     const drill = synthesizedBundle(synth(stacks.test), 'acme-test-app').files.get('/etc/sovereign-backup/drill.conf')!;
     // The drill's own default (26 hours) passed a Phase 2 backup three times older than production's limit.
     expect(drill.content ?? drill.template).toMatch(new RegExp(`^MAX_AGE_HOURS=${hours}$`, 'm'));
+  });
+
+  test("each environment's app role has a password variable of its own: test's machine never holds production's", () => {
+    const stacks = new ProductStacks(Testing.app(), product({ staging: StagingMode.fromProductionSnapshot() }), { stagingExpiresAt: '2099-12-31' });
+    const fed: Record<string, string> = {};
+    for (const stack of stacks.all) {
+      const json = synth(stack);
+      const template = synthesizedBundle(json, `acme-${stack.environment.name}-app`).files.get('/etc/sovereign/postgres/app-password')!.template!;
+      const variable = /^\$\{var\.(\w+)\}\n$/.exec(template)![1];
+      expect(json.variable[variable]).toMatchObject({ sensitive: true, nullable: false });
+      expect(json.variable[variable].default).toBeUndefined();
+      fed[stack.environment.name] = variable;
+    }
+    // One TF_VAR_ name per environment: a single exported value (or CI secret) can no longer reach them all.
+    expect(fed).toEqual({ test: 'database_app_password_test', staging: 'database_app_password_staging', production: 'database_app_password_production' });
   });
 
   test("production's backup plan dumps the database's data directory; Phase 2 keeps it on the root disk", () => {

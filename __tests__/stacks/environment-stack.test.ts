@@ -283,7 +283,7 @@ describe('EnvironmentStack', () => {
 
     test('the test stack deploys alone: production\'s read-only account comes in as variables', () => {
       const json = synth(new ProductStacks(Testing.app(), product()).test);
-      expect(Object.keys(json.variable).sort()).toEqual(['database_app_password', 'monitoring_deadman_ping_url_test', 'monitoring_webhook_ops',
+      expect(Object.keys(json.variable).sort()).toEqual(['database_app_password_test', 'monitoring_deadman_ping_url_test', 'monitoring_webhook_ops',
         'production_backup_drill_password', 'production_backup_host', 'production_backup_username', 'restic_password', 'restore_drill_heartbeat_url']);
       expect(json.resource.hcloud_storage_box).toBeUndefined();
     });

@@ -233,7 +233,7 @@ export class RecoveryLab {
     const json = this.stacks.production;
     const [subaccount] = Object.entries<any>(json.resource.hcloud_storage_box_subaccount).find(([, r]) => !r.access_settings?.readonly) ?? [];
     const values = templateValues(allVariables(json, {
-      restic_password: RESTIC_PASSWORD, database_app_password: APP_PASSWORD, backup_heartbeat_url: this.receiver.url,
+      restic_password: RESTIC_PASSWORD, database_app_password_production: APP_PASSWORD, backup_heartbeat_url: this.receiver.url,
     }), {
       [`hcloud_storage_box_subaccount.${subaccount}.server`]: '127.0.0.1',
       [`hcloud_storage_box_subaccount.${subaccount}.username`]: 'root',
@@ -244,7 +244,7 @@ export class RecoveryLab {
   /** The values for the test bundle: production's drill account (its stack's outputs) and the shared restic password. */
   public testValues(): Record<string, string> {
     const values = templateValues(allVariables(this.stacks.test, {
-      restic_password: RESTIC_PASSWORD, database_app_password: APP_PASSWORD, restore_drill_heartbeat_url: this.receiver.url,
+      restic_password: RESTIC_PASSWORD, database_app_password_test: APP_PASSWORD, restore_drill_heartbeat_url: this.receiver.url,
       production_backup_host: '127.0.0.1', production_backup_username: RecoveryLab.DRILL_USER,
       production_backup_drill_password: RecoveryLab.DRILL_PASSWORD,
     }));
