@@ -206,6 +206,12 @@ function scaffold(a: InitAnswers, stacks: readonly SynthesizedStack[], library: 
   const cdk = cdkOf(own);
   const variables = requirementsOfStacks(stacks).filter((r) => r.variable);
   const env = environmentExample(variables);
+  // CI hands each deploying environment its own stack's variables, and nothing of the other's.
+  const ciEnvironment = (name: 'test' | 'production'): CiEnvironment => {
+    const stack = `${a.name}-${name}`;
+    return { name, stack, variables: requirementsOfStacks(stacks.filter((s) => s.name === stack)).filter((r) => r.variable) };
+  };
+  const ci = { test: ciEnvironment('test'), production: ciEnvironment('production') };
   const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
   return {
     'package.json': json({
@@ -272,9 +278,9 @@ function scaffold(a: InitAnswers, stacks: readonly SynthesizedStack[], library: 
     '.env.example': env,
     // cdktf.out/ also holds saved plans, which carry every secret in clear; .env.* covers .env.production and kin.
     '.gitignore': ['node_modules/', 'dist/', 'cdktf.out/', '.env', '.env.*', '!.env.example', '*.tfstate*', '.terraform/', ''].join('\n'),
-    '.github/workflows/infrastructure.yml': githubWorkflow(a, cdk, variables),
-    '.gitlab-ci.yml': gitlabPipeline(a, cdk, variables),
-    'README.md': readme(a, cdk, variables),
+    '.github/workflows/infrastructure.yml': githubWorkflow(a, cdk, ci),
+    '.gitlab-ci.yml': gitlabPipeline(a, cdk, ci),
+    'README.md': readme(a, cdk, ci),
   };
 }
 
@@ -350,15 +356,34 @@ test('the synthesized stacks match their snapshots', () => {
 `;
 }
 
+/** The Terraform version CI installs: the stacks need 1.10 or later (S3 state locking). */
+const TERRAFORM_VERSION = '1.11.4';
+
 /** The steps every job of the GitHub workflow starts with: the repository, Node and Terraform. */
 function setupSteps(cdk: Cdk): string {
   return `      - uses: actions/checkout@v4
       - uses: actions/setup-node@v4
         with: { node-version: ${cdk.nodeMajor} }
       - uses: hashicorp/setup-terraform@v3
-        with: { terraform_version: 1.11.4, terraform_wrapper: false }
+        with: { terraform_version: ${TERRAFORM_VERSION}, terraform_wrapper: false }
 `;
 }
+
+/**
+ * What the deploying environments of the scaffold need, each from its own secrets: test's stack, and production's.
+ * Staging is brought up and down by the release path (`release`), outside CI.
+ */
+interface CiEnvironment {
+  /** `test` or `production`: the environment's name, and the GitHub environment / GitLab scope its secrets live in. */
+  readonly name: 'test' | 'production';
+  /** The stack it deploys. */
+  readonly stack: string;
+  /** The stack's Terraform variables (TF_VAR_…), from its synth. */
+  readonly variables: readonly Requirement[];
+}
+
+/** The credentials every deploying job reads besides the stack's variables: each environment's own values. */
+const CREDENTIALS = ['HCLOUD_TOKEN', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
 
 /**
  * The GitHub secret a stack variable comes from: GitHub keeps secret names in upper case (letters,
@@ -368,147 +393,203 @@ function githubSecretOf(r: Requirement): string {
   return `TF_VAR_${r.name}`.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
 }
 
-/** The env lines that map every stack variable to its secret: names only, never a value. */
-function githubVariableEnv(variables: readonly Requirement[]): string {
-  return [...variables].sort((x, y) => x.name.localeCompare(y.name))
-    .map((r) => `  TF_VAR_${r.name}: \${{ secrets.${githubSecretOf(r)} }}\n`).join('');
+/**
+ * A job's env: the credentials and the stack variables of one environment, each from the secret of its name in the
+ * GitHub environment the job names. Names only, never a value; nothing of another environment.
+ */
+function githubJobEnv(environment: CiEnvironment): string {
+  const variables = [...environment.variables].sort((x, y) => x.name.localeCompare(y.name));
+  return `    env:\n${[
+    ...CREDENTIALS.map((name) => `      ${name}: \${{ secrets.${name} }}\n`),
+    ...variables.map((r) => `      TF_VAR_${r.name}: \${{ secrets.${githubSecretOf(r)} }}\n`),
+  ].join('')}`;
 }
 
-function githubWorkflow(a: InitAnswers, cdk: Cdk, variables: readonly Requirement[]): string {
+/**
+ * `terraform plan` of a synthesized stack, printed and never saved: a saved plan (`cdktf plan`'s
+ * cdktf.out/stacks/<stack>/plan) holds every secret of the stack in clear. Read-only: no lock is taken.
+ */
+function printedPlan(stack: string, flags = ''): string {
+  return `(cd cdktf.out/stacks/${stack} && terraform init -input=false >/dev/null && terraform plan -input=false -no-color -lock=false${flags})`;
+}
+
+function githubWorkflow(a: InitAnswers, cdk: Cdk, environments: { test: CiEnvironment; production: CiEnvironment }): string {
   const SETUP_STEPS = setupSteps(cdk);
-  return `# ${a.name} infrastructure: synth and test on every push, plan on pull requests (the plan as a comment),
-# deploy test on main, production after a manual approval (environment "production" with required reviewers),
-# and a daily drift check that fails (and so notifies) when the real infrastructure differs from the code.
+  const { test, production } = environments;
+  const sshAgent = `      - uses: webfactory/ssh-agent@v0.9.0     # the admin key: rollouts reach the machines over SSH
+        with:                                   # block style: \${{ }} inside a { } flow map is not YAML
+          ssh-private-key: \${{ secrets.ADMIN_SSH_KEY }}
+`;
+  const synthAndCheck = (e: CiEnvironment) => `      - run: npm ci && npx ${cdk.command} synth ${e.stack} && npx cdktf-sovereign-hetzner check ${e.stack}  # names any secret still missing\n`;
+  return `# ${a.name} infrastructure: synth and test on every push, test's plan on pull requests (as a comment),
+# deploy test on main, then production's plan and, after a manual approval, its deploy; and a daily drift check that
+# fails (and so notifies) when the real infrastructure differs from the code.
+#
+# Secrets are GitHub *environment* secrets (Settings > Environments), never repository secrets, and none is set for
+# the whole workflow: each job names one environment and gets that environment's secrets alone, so no test job ever
+# holds production's token, state key or passwords. README.md lists what each environment holds:
+#   test             test's (its own Hetzner project and token): plan-test, deploy-test, drift-test
+#   production-plan  production's, for its plan and drift check: deployment branches main only, so no pull request's code
+#                    runs with them (a read-only Hetzner token is enough: plans only read, and take no lock)
+#   production       production's, for the deploy: required reviewers (the manual approval), deployment branches main only
 name: infrastructure
 on:
   push:
   pull_request:
   schedule: [{ cron: '17 6 * * *' }]
   workflow_dispatch:
+permissions: { contents: read }
 env:
   CHECKPOINT_DISABLE: '1'
   TF_INPUT: '0'
-  HCLOUD_TOKEN: \${{ secrets.HCLOUD_TOKEN }}
-  AWS_ACCESS_KEY_ID: \${{ secrets.AWS_ACCESS_KEY_ID }}
-  AWS_SECRET_ACCESS_KEY: \${{ secrets.AWS_SECRET_ACCESS_KEY }}
-  # Every variable the stacks declare (.env.example says what each is for), each from the repository secret
-  # of its name in upper case: add them all (Settings > Secrets and variables > Actions), or check fails.
-${githubVariableEnv(variables)}jobs:
-  test:
+jobs:
+  test:                                         # no environment: no secrets
     runs-on: ubuntu-latest
     steps:
 ${SETUP_STEPS}      - run: npm ci && npx ${cdk.command} synth && npm test -- --ci
-  plan:
+  plan-test:
     if: github.event_name == 'pull_request'
     needs: test
     runs-on: ubuntu-latest
+    environment: test
     permissions: { pull-requests: write, contents: read }
-    steps:
-${SETUP_STEPS}      - run: npm ci && npx ${cdk.command} synth && npx cdktf-sovereign-hetzner check  # names any secret still missing
-      - run: npx ${cdk.command} plan ${a.name}-test ${a.name}-production --no-color | tee plan.txt
+${githubJobEnv(test)}    steps:
+${SETUP_STEPS}${synthAndCheck(test)}      - run: set -o pipefail; ${printedPlan(test.stack)} | tee plan.txt
       - uses: actions/github-script@v7
         with:
           script: |
             const plan = require('fs').readFileSync('plan.txt', 'utf8').slice(-60000);
-            await github.rest.issues.createComment({ ...context.repo, issue_number: context.issue.number, body: '<details><summary>${cdk.command} plan</summary>\\n\\n\`\`\`\\n' + plan + '\\n\`\`\`\\n</details>' });
+            await github.rest.issues.createComment({ ...context.repo, issue_number: context.issue.number, body: '<details><summary>plan of ${test.stack}</summary>\\n\\n\`\`\`\\n' + plan + '\\n\`\`\`\\n</details>' });
   deploy-test:
     if: github.ref == 'refs/heads/main' && github.event_name == 'push'
     needs: test
     runs-on: ubuntu-latest
     environment: test
-    steps:
-${SETUP_STEPS}      - uses: webfactory/ssh-agent@v0.9.0     # the admin key: rollouts reach the machines over SSH
-        with: { ssh-private-key: \${{ secrets.ADMIN_SSH_KEY }} }
-      - run: npm ci && npx ${cdk.command} synth ${a.name}-test && npx cdktf-sovereign-hetzner check ${a.name}-test
-      - run: npx ${cdk.command} deploy ${a.name}-test --auto-approve
-  deploy-production:
+${githubJobEnv(test)}    steps:
+${SETUP_STEPS}${sshAgent}${synthAndCheck(test)}      - run: npx ${cdk.command} deploy ${test.stack} --auto-approve
+  plan-production:                              # what the approval of deploy-production lets through: read it first
     if: github.ref == 'refs/heads/main' && github.event_name == 'push'
     needs: deploy-test
     runs-on: ubuntu-latest
+    environment: production-plan
+${githubJobEnv(production)}    steps:
+${SETUP_STEPS}${synthAndCheck(production)}      - run: set -o pipefail; ${printedPlan(production.stack)} | tee -a "$GITHUB_STEP_SUMMARY"
+  deploy-production:
+    if: github.ref == 'refs/heads/main' && github.event_name == 'push'
+    needs: plan-production
+    runs-on: ubuntu-latest
     environment: production                     # required reviewers: the manual approval
-    steps:
-${SETUP_STEPS}      - uses: webfactory/ssh-agent@v0.9.0
-        with: { ssh-private-key: \${{ secrets.ADMIN_SSH_KEY }} }
-      - run: npm ci && npx ${cdk.command} synth ${a.name}-production && npx cdktf-sovereign-hetzner check ${a.name}-production
-      - run: npx ${cdk.command} deploy ${a.name}-production --auto-approve
-  drift:
+${githubJobEnv(production)}    steps:
+${SETUP_STEPS}${sshAgent}${synthAndCheck(production)}      - run: npx ${cdk.command} deploy ${production.stack} --auto-approve
+  drift-test:
     if: github.event_name == 'schedule'
     runs-on: ubuntu-latest
-    steps:
-${SETUP_STEPS}      - run: npm ci && npx ${cdk.command} synth && npx cdktf-sovereign-hetzner check
-      # Staging that outlived its expiry (a cancelled release never took it down) is deleted, not billed on.
+    environment: test
+${githubJobEnv(test)}    steps:
+${SETUP_STEPS}${synthAndCheck(test)}      - name: terraform plan -detailed-exitcode (2 means drift, and fails the job)
+        run: ${printedPlan(test.stack, ' -detailed-exitcode')}
+  drift-production:
+    if: github.event_name == 'schedule'
+    runs-on: ubuntu-latest
+    environment: production-plan
+${githubJobEnv(production)}    steps:
+${SETUP_STEPS}${synthAndCheck(production)}      # Staging that outlived its expiry (a cancelled release never took it down) is deleted, not billed on: it lives
+      # in production's project, built from production's snapshot.
       - run: npx cdktf-sovereign-hetzner staging delete-expired --yes
       - name: terraform plan -detailed-exitcode (2 means drift, and fails the job)
-        run: |
-          for stack in ${a.name}-test ${a.name}-production; do
-            (cd cdktf.out/stacks/$stack && terraform init -input=false >/dev/null && terraform plan -input=false -detailed-exitcode -lock=false)
-          done
+        run: ${printedPlan(production.stack, ' -detailed-exitcode')}
 `;
 }
 
-/** The comment lines naming each stack variable GitLab must hold: GitLab passes CI/CD variables to jobs by name. */
-function gitlabVariableList(variables: readonly Requirement[]): string {
-  return [...variables].sort((x, y) => x.name.localeCompare(y.name))
-    .map((r) => `#   TF_VAR_${r.name}${r.sensitive ? ' (masked)' : ''}\n`).join('');
+/** The comment lines naming what one environment's GitLab variables hold: GitLab passes CI/CD variables to jobs by name. */
+function gitlabVariableList(environment: CiEnvironment): string {
+  const variables = [...environment.variables].sort((x, y) => x.name.localeCompare(y.name));
+  return [...[...CREDENTIALS, 'ADMIN_SSH_KEY'].map((name) => `#     ${name}${name === 'AWS_ACCESS_KEY_ID' ? '' : ' (masked)'}\n`),
+    ...variables.map((r) => `#     TF_VAR_${r.name}${r.sensitive ? ' (masked)' : ''}\n`)].join('');
 }
 
-function gitlabPipeline(a: InitAnswers, cdk: Cdk, variables: readonly Requirement[]): string {
+function gitlabPipeline(a: InitAnswers, cdk: Cdk, environments: { test: CiEnvironment; production: CiEnvironment }): string {
+  const { test, production } = environments;
+  const check = (e: CiEnvironment) => `npx cdktf-sovereign-hetzner check ${e.stack}`;
   return `# ${a.name} infrastructure: the same path as .github/workflows/infrastructure.yml, for GitLab.
-# Set HCLOUD_TOKEN, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and ADMIN_SSH_KEY as masked CI/CD variables
-# (Settings > CI/CD > Variables), and every variable the stacks declare (.env.example says what each is for):
-# GitLab hands each CI/CD variable to the jobs under its own name, so check fails until all are set.
-${gitlabVariableList(variables)}# Schedule a pipeline daily for the drift check.
+# Set each variable below under Settings > CI/CD > Variables with the Environment scope of its environment, never
+# "All (*)": a job gets only the variables of the environment it names (the test job names none and gets none),
+# so no test job ever holds production's token, state key or passwords. Mark production's "Protected": only
+# pipelines of protected branches (main) get them, so no merge request's code runs with them.
+# Environment scope "test" (test's own Hetzner project and token; README.md says what each is for):
+${gitlabVariableList(test)}# Environment scope "production":
+${gitlabVariableList(production)}# Schedule a pipeline daily for the drift check.
 image: node:${cdk.nodeMajor}-bookworm
 variables:
   CHECKPOINT_DISABLE: "1"
   TF_INPUT: "0"
 stages: [test, plan, deploy]
 default:
-  before_script:
-    - apt-get update -qq && apt-get install -y -qq --no-install-recommends openssh-client >/dev/null
+  before_script: &setup
+    - apt-get update -qq && apt-get install -y -qq --no-install-recommends openssh-client unzip >/dev/null
+    # Terraform ${TERRAFORM_VERSION} (the stand-in tests and every plan and deploy run it), checked against HashiCorp's checksums.
+    - cd /tmp && curl -fsSLO https://releases.hashicorp.com/terraform/${TERRAFORM_VERSION}/terraform_${TERRAFORM_VERSION}_linux_amd64.zip
+      && curl -fsSL https://releases.hashicorp.com/terraform/${TERRAFORM_VERSION}/terraform_${TERRAFORM_VERSION}_SHA256SUMS | grep linux_amd64.zip | sha256sum -c -
+      && unzip -q -o terraform_${TERRAFORM_VERSION}_linux_amd64.zip -d /usr/local/bin && cd "$CI_PROJECT_DIR"
     - npm ci
     - npx ${cdk.command} synth
 test:
   stage: test
   script: [npm test -- --ci]
   rules: [{ if: '$CI_PIPELINE_SOURCE != "schedule"' }]
-plan:
+plan-test:
   stage: plan
+  environment: { name: test, action: prepare }
   script:
-    - npx cdktf-sovereign-hetzner check
-    - npx ${cdk.command} plan ${a.name}-test ${a.name}-production --no-color | tee plan.txt
-  artifacts: { paths: [plan.txt], expose_as: ${cdk.command} plan }
+    - ${check(test)}
+    - set -o pipefail; ${printedPlan(test.stack)} | tee plan.txt
+  artifacts: { paths: [plan.txt], expose_as: plan of ${test.stack} }
   rules: [{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }]
 .deploy:
   stage: deploy
   before_script:
-    - apt-get update -qq && apt-get install -y -qq --no-install-recommends openssh-client >/dev/null
+    - *setup
     - eval "$(ssh-agent -s)" && echo "$ADMIN_SSH_KEY" | ssh-add -
-    - npm ci
 deploy-test:
   extends: .deploy
-  script: [npx ${cdk.command} synth ${a.name}-test, npx cdktf-sovereign-hetzner check ${a.name}-test, npx ${cdk.command} deploy ${a.name}-test --auto-approve]
-  environment: test
+  environment: { name: test }
+  script: [${check(test)}, npx ${cdk.command} deploy ${test.stack} --auto-approve]
+  rules: [{ if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == "push"' }]
+plan-production:
+  stage: deploy
+  needs: [deploy-test]
+  environment: { name: production, action: prepare }
+  script:
+    - ${check(production)}
+    - set -o pipefail; ${printedPlan(production.stack)} | tee plan.txt
+  artifacts: { paths: [plan.txt], expose_as: plan of ${production.stack} }
   rules: [{ if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == "push"' }]
 deploy-production:
   extends: .deploy
-  needs: [deploy-test]
-  script: [npx ${cdk.command} synth ${a.name}-production, npx cdktf-sovereign-hetzner check ${a.name}-production, npx ${cdk.command} deploy ${a.name}-production --auto-approve]
-  environment: production
-  when: manual
+  needs: [plan-production]
+  environment: { name: production }
+  script: [${check(production)}, npx ${cdk.command} deploy ${production.stack} --auto-approve]
   rules: [{ if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == "push"', when: manual }]
-drift:
+drift-test:
   stage: plan
+  environment: { name: test, action: prepare }
   script:
-    - npx cdktf-sovereign-hetzner check
+    - ${check(test)}
+    - ${printedPlan(test.stack, ' -detailed-exitcode')}
+  rules: [{ if: '$CI_PIPELINE_SOURCE == "schedule"' }]
+drift-production:
+  stage: plan
+  environment: { name: production, action: prepare }
+  script:
+    - ${check(production)}
     - npx cdktf-sovereign-hetzner staging delete-expired --yes   # staging past its expiry is deleted, not billed on
-    - for stack in ${a.name}-test ${a.name}-production; do (cd cdktf.out/stacks/$stack && terraform init -input=false >/dev/null && terraform plan -input=false -detailed-exitcode -lock=false) || exit 1; done
+    - ${printedPlan(production.stack, ' -detailed-exitcode')}
   rules: [{ if: '$CI_PIPELINE_SOURCE == "schedule"' }]
 `;
 }
 
-function readme(a: InitAnswers, cdk: Cdk, variables: readonly Requirement[]): string {
-  const listed = [...variables].sort((x, y) => x.name.localeCompare(y.name))
+function readme(a: InitAnswers, cdk: Cdk, ci: { test: CiEnvironment; production: CiEnvironment }): string {
+  const listed = (list: readonly Requirement[]) => [...list].sort((x, y) => x.name.localeCompare(y.name))
     .map((r) => `- \`TF_VAR_${r.name}\`${r.sensitive ? ' (secret)' : ''}: ${r.why}.`).join('\n');
   return `# ${a.name} infrastructure
 
@@ -534,21 +615,43 @@ then on the CI's order holds.
 
 ## What CI needs
 
-Besides \`HCLOUD_TOKEN\`, \`AWS_ACCESS_KEY_ID\`, \`AWS_SECRET_ACCESS_KEY\` and \`ADMIN_SSH_KEY\`, every variable the
-stacks declare:
+Each environment's secrets live apart, and each CI job gets the secrets of one environment only: a job that
+deploys or plans test never holds production's Hetzner token, state key or passwords. Both environments need
+\`HCLOUD_TOKEN\` (the token of the environment's own Hetzner project), \`AWS_ACCESS_KEY_ID\`, \`AWS_SECRET_ACCESS_KEY\`
+and \`ADMIN_SSH_KEY\`, each with the environment's own value, and the variables of its stack.
 
-${listed}
+Test (\`${ci.test.stack}\`):
+
+${listed(ci.test.variables)}
+
+Production (\`${ci.production.stack}\`):
+
+${listed(ci.production.variables)}
+
+A secret of one kind has a value per environment (\`TF_VAR_database_app_password_test\` and
+\`TF_VAR_database_app_password_production\`): \`check\` refuses the same value in both. Production's restic password
+and its drill sub-account's password are in test's list by design: test's weekly restore drill reads production's
+backups (read-only).
 
 Where they go:
 
-- GitHub Actions: add each as a repository secret named in upper case (\`TF_VAR_${variables[0]?.name.toUpperCase() ?? 'NAME'}\`);
-  \`.github/workflows/infrastructure.yml\` maps each one into the jobs' environment.
-- GitLab: add each as a CI/CD variable under exactly the name above (masked when it is a secret); GitLab hands
-  CI/CD variables to every job by name.
+- GitHub Actions: create the environments \`test\`, \`production-plan\` and \`production\` (Settings > Environments), and
+  add each secret to its environment, named in upper case (\`TF_VAR_${ci.test.variables[0]?.name.toUpperCase() ?? 'NAME'}\`):
+  test's to \`test\`, production's to both \`production-plan\` (production's plan and drift check) and \`production\`
+  (its deploy). Give \`production\` required reviewers, and limit \`production-plan\` and \`production\` to the main
+  branch (deployment branches), so that no pull request runs with production's secrets. No repository secrets:
+  every job would get those. \`.github/workflows/infrastructure.yml\` maps each into the jobs of its environment.
+- GitLab: add each as a CI/CD variable under exactly the name above (masked when it is a secret), with the
+  environment scope \`test\` or \`production\` (never \`*\`); mark production's protected. \`.gitlab-ci.yml\` names the
+  environment of each job, and GitLab hands a job only its environment's variables.
+
+CI plans are printed, never saved: \`cdktf plan\` (and \`cdktf diff\`) save \`cdktf.out/stacks/<stack>/plan\`, which
+holds every secret of the stack in clear. Synth makes each \`cdktf.out/stacks/<stack>\` readable by you alone; still,
+delete a saved plan once you have read it.
 
 When you change \`product.ts\` and the stacks declare a new variable, \`npx cdktf-sovereign-hetzner check\` names
-it: add it to \`.env.example\` (\`check --env-example .env.example\` rewrites it), to the secrets, and on GitHub to the
-workflow's \`env\`.
+it: add it to \`.env.example\` (\`check --env-example .env.example\` rewrites it), to its environment's secrets, and on
+GitHub to the \`env\` of that environment's jobs.
 
 ## The warnings of the first synth
 

@@ -66,7 +66,8 @@ describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () =
     // Checking test alone still sees production's value beside it.
     expect((await cli(['check', 'phase1-pilot-test', '--out', outdir], { ...env, TF_VAR_database_app_password_production: env.TF_VAR_database_app_password_test })).code).toBe(1);
     // The name every environment shared before: not read any more, and the fix says so.
-    const { TF_VAR_database_app_password_production: _dropped, ...legacy } = { ...env, TF_VAR_database_app_password: reused };
+    const legacy: NodeJS.ProcessEnv = { ...env, TF_VAR_database_app_password: reused };
+    delete legacy.TF_VAR_database_app_password_production;
     const old = await cli(['check', 'phase1-pilot-production', '--out', outdir], legacy);
     expect(old.code).toBe(1);
     expect(old.err).toMatch(/^ {2}TF_VAR_database_app_password_production \(secret\): .*\n {4}Fix: TF_VAR_database_app_password is set, but each environment now has its own/m);

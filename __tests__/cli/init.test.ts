@@ -7,6 +7,7 @@ import { runCli } from '../../cli/run-cli';
 import { Testing } from 'cdktf';
 import { cdkOf, initCommand } from '../../cli/init';
 import { packedLibrary } from '../setup/packed-library';
+import * as YAML from 'yaml';
 
 // `init` scaffolds a team's IaC repository that works offline at once: tested as a team would use it,
 // with the packed library, npm install from the local cache, npm test and cdktf synth in the new repository.
@@ -82,25 +83,67 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(product).toContain('Budget.monthly(Money.euros(35))');
   });
 
-  test('CI hands every variable the stacks declare to the jobs, by name and never with a value', async () => {
+  test("CI gives each job the secrets of one environment: test's jobs never hold production's", async () => {
     const dir = path.join(work, 'ci-variables');
     expect((await cli(['init', dir, ...FLAGS])).code).toBe(0);
     const read = (file: string) => fs.readFileSync(path.join(dir, file), 'utf8');
-    const variables = [...read('.env.example').matchAll(/^TF_VAR_(\w+)=$/gm)].map((m) => m[1]);
-    expect(variables.length).toBeGreaterThan(10);
-    const github = read('.github/workflows/infrastructure.yml');
-    const gitlab = read('.gitlab-ci.yml');
-    const readme = read('README.md');
-    for (const name of variables) {
-      // GitHub keeps secret names in upper case; Terraform needs the variable's own case.
-      expect(github).toContain(`\n  TF_VAR_${name}: \${{ secrets.TF_VAR_${name.toUpperCase()} }}\n`);
-      expect(gitlab).toMatch(new RegExp(`^#   TF_VAR_${name}( \\(masked\\))?$`, 'm'));
-      expect(readme).toContain(`\`TF_VAR_${name}\``);
+    // What each stack declares, as .env.example (written from the synth of the same product) says: '# … Read by acme-test, acme-production.'
+    const readBy = [...read('.env.example').matchAll(/^# .* Read by ([\w, -]+)\.\nTF_VAR_(\w+)=$/gm)].map((m) => ({ stacks: m[1].split(', '), name: m[2] }));
+    expect(readBy.length).toBeGreaterThan(10);
+    const declared = (env: 'test' | 'production') => readBy.filter((v) => v.stacks.includes(`acme-${env}`)).map((v) => v.name);
+    const onlyIn = (env: 'test' | 'production') => declared(env).filter((n) => !declared(env === 'test' ? 'production' : 'test').includes(n));
+    expect(onlyIn('production')).toEqual(expect.arrayContaining(['database_app_password_production', 'storage_box_password', 'backup_heartbeat_url']));
+    expect(onlyIn('test')).toContain('database_app_password_test');
+    const stackOf = { test: 'acme-test', 'production-plan': 'acme-production', production: 'acme-production' } as Record<string, string>;
+    const secretOf = (name: string) => `TF_VAR_${name.toUpperCase()}`;
+
+    // GitHub: no secret for the whole workflow; a job with secrets names its environment, and holds only that stack's.
+    const github = YAML.parse(read('.github/workflows/infrastructure.yml'));
+    expect(JSON.stringify(github.env ?? {})).not.toMatch(/secrets\./);
+    const secretsOf = (job: any) => [...JSON.stringify(job).matchAll(/secrets\.(\w+)/g)].map((m) => m[1]);
+    expect(secretsOf(github.jobs.test)).toEqual([]);
+    const jobsOf: Record<string, string[]> = {};
+    for (const [name, job] of Object.entries<any>(github.jobs)) {
+      if (secretsOf(job).length === 0) continue;
+      expect([name, job.environment]).toEqual([name, expect.stringMatching(/^(test|production-plan|production)$/)]);
+      const stack = stackOf[job.environment];
+      const env = stack === 'acme-test' ? 'test' : 'production';
+      jobsOf[job.environment] = [...(jobsOf[job.environment] ?? []), name];
+      // Every variable of its stack, by name from the secret of its name, and nothing of the other environment's.
+      for (const variable of declared(env)) expect([name, job.env[`TF_VAR_${variable}`]]).toEqual([name, `\${{ secrets.${secretOf(variable)} }}`]);
+      for (const variable of onlyIn(env === 'test' ? 'production' : 'test')) expect([name, secretsOf(job)]).not.toEqual([name, expect.arrayContaining([secretOf(variable)])]);
+      // Its commands act on its own stack only.
+      const commands = JSON.stringify(job.steps.map((s: any) => s.run ?? ''));
+      expect([name, commands]).toEqual([name, expect.stringContaining(stack)]);
+      expect([name, commands]).not.toEqual([name, expect.stringContaining(stack === 'acme-test' ? 'acme-production' : 'acme-test')]);
     }
-    expect(gitlab).toMatch(/^# {3}TF_VAR_database_app_password \(masked\)$/m);
-    expect(gitlab).toMatch(/^# {3}TF_VAR_production_backup_host$/m);
-    // Names only: every TF_VAR_ in the workflow's env comes from a secret.
-    expect(github.match(/^ {2}TF_VAR_\w+: (?!\$\{\{ secrets\.).*$/gm)).toBeNull();
+    expect(jobsOf).toEqual({ test: ['plan-test', 'deploy-test', 'drift-test'], 'production-plan': ['plan-production', 'drift-production'], production: ['deploy-production'] });
+    // Production's secrets never reach a pull request's code.
+    for (const job of ['plan-production', 'deploy-production', 'drift-production']) expect(github.jobs[job].if).not.toMatch(/pull_request/);
+
+    // GitLab: variables are scoped to an environment; each job that plans or deploys names the environment of its stack.
+    const gitlabText = read('.gitlab-ci.yml');
+    const gitlab = YAML.parse(gitlabText);
+    expect(JSON.stringify(gitlab.variables)).not.toMatch(/TF_VAR_|HCLOUD_TOKEN|AWS_/);
+    expect(gitlab.test.environment).toBeUndefined();
+    for (const [name, job] of Object.entries<any>(gitlab)) {
+      const script = JSON.stringify(job?.script ?? '');
+      if (!/acme-(test|production)/.test(script)) continue;
+      const stack = /acme-production/.test(script) ? 'acme-production' : 'acme-test';
+      expect([name, script]).not.toEqual([name, expect.stringContaining(stack === 'acme-test' ? 'acme-production' : 'acme-test')]);
+      expect([name, job.environment?.name]).toEqual([name, stack.replace('acme-', '')]);
+    }
+    expect(gitlab['plan-production'].rules).not.toEqual(expect.arrayContaining([expect.objectContaining({ if: expect.stringMatching(/merge_request/) })]));
+    // The comment lists each scope's variables: all of its stack's, none only the other stack has.
+    const [, testScope, productionScope] = gitlabText.split(/^# Environment scope "(?:test|production)".*$/m);
+    const listedIn = (text: string) => [...text.matchAll(/^# {5}TF_VAR_(\w+)/gm)].map((m) => m[1]);
+    expect(listedIn(testScope).sort()).toEqual(declared('test').sort());
+    expect(listedIn(productionScope.split(/^image:/m)[0]).sort()).toEqual(declared('production').sort());
+    expect(gitlabText).toMatch(/^# {5}TF_VAR_database_app_password_production \(masked\)$/m);
+
+    // The README says which environment holds what.
+    const readme = read('README.md');
+    for (const name of [...declared('test'), ...declared('production')]) expect(readme).toContain(`\`TF_VAR_${name}\``);
   });
 
   test("the scaffold's README explains each warning its first synth prints, with the fix", async () => {
@@ -150,12 +193,14 @@ describe('cdktf-sovereign-hetzner init', () => {
       expect(pkg.devDependencies['cdktf-cli']).toBeDefined();
       const github = fs.readFileSync(path.join(repo, '.github/workflows/infrastructure.yml'), 'utf8');
       expect(github).toMatch(/environment: production {20,}# required reviewers/);
-      expect(github).toMatch(/terraform plan -input=false -detailed-exitcode/);
+      expect(github).toMatch(/terraform plan -input=false -no-color -lock=false -detailed-exitcode/);
+      // Plans are printed, never saved: a saved plan holds every secret in clear.
+      for (const ci of [github, fs.readFileSync(path.join(repo, '.gitlab-ci.yml'), 'utf8')]) expect(ci).not.toMatch(/cdktf (plan|diff)|-out\b/);
       expect(github).toMatch(/schedule: \[\{ cron:/);
       // The daily job also deletes staging past its expiry: a cancelled release leaves it up otherwise.
-      expect(github).toMatch(/drift:[\s\S]*- run: npx cdktf-sovereign-hetzner staging delete-expired --yes/);
+      expect(github).toMatch(/drift-production:[\s\S]*- run: npx cdktf-sovereign-hetzner staging delete-expired --yes/);
       const gitlab = fs.readFileSync(path.join(repo, '.gitlab-ci.yml'), 'utf8');
-      expect(gitlab).toMatch(/drift:[\s\S]*- npx cdktf-sovereign-hetzner staging delete-expired --yes/);
+      expect(gitlab).toMatch(/drift-production:[\s\S]*- npx cdktf-sovereign-hetzner staging delete-expired --yes/);
       expect(gitlab).toMatch(/deploy-production:[\s\S]*when: manual/);
       expect(gitlab).toMatch(/artifacts: \{ paths: \[plan\.txt\]/);
     });
