@@ -52,7 +52,8 @@ describe("a rollout's inputs digest", () => {
     ws.setVariables({ TF_VAR_database_app_password: ROTATED });
     const planned = ws.plan();
     expect(planned.changes?.replacements.map((c) => c.type)).toEqual(['terraform_data']);
-    const text = ws.terraformRun(['show', '-no-color', 'tfplan']).stdout;
+    // The plan as a person reads it (ws.plan() removes the plan file it saved, which holds the passwords in clear).
+    const text = ws.terraformRun(['plan', '-input=false', '-no-color']).stdout;
     expect(text).toMatch(/~ inputs = \(sensitive value\)/);
     const printed = planned.run.stdout + planned.run.stderr + text;
     for (const password of [FIRST, ROTATED]) {

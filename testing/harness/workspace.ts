@@ -7,6 +7,9 @@ import { PlannedChanges } from './planned-changes';
 import { runTerraform, TerraformRun } from './terraform-cli';
 import { placeholderVariables } from './variables';
 
+/** The plan file `plan()` reads the changes from, for the moment between Terraform's plan and show. */
+const SAVED_PLAN = 'tfplan';
+
 /** What the stand-in sees of the process running Terraform. */
 export interface TerraformEnvironment {
   /** The environment for a Terraform command in a workspace using `cloudFile`. */
@@ -50,7 +53,9 @@ export class StandInWorkspace {
     /** The simulated project's file. Workspaces may share one, as stacks share a Hetzner project. */
     public readonly cloudFile: string,
   ) {
+    // Its plans and state hold the stack's variables, real secrets too when TF_VAR_… are set: the owner's alone.
     fs.mkdirSync(dir, { recursive: true });
+    fs.chmodSync(dir, 0o700);
   }
 
   /** Replaces the configuration (a new synth of the stack), keeping state and cloud. */
@@ -92,17 +97,24 @@ export class StandInWorkspace {
     return this.ensureInit() ?? this.terraformRun(['validate', '-json', '-no-color']);
   }
 
-  /** `terraform plan` into a plan file, then `terraform show -json` of it. */
+  /**
+   * `terraform plan` into a plan file, then `terraform show -json` of it. The plan file holds every variable's value
+   * in clear, so it is removed once read, also when the show fails.
+   */
   public plan(options: { destroy?: boolean } = {}): PlanOutcome {
     const failedInit = this.ensureInit();
     if (failedInit) return { run: failedInit };
-    const args = ['plan', '-input=false', '-no-color', '-json', '-out=tfplan'];
+    const args = ['plan', '-input=false', '-no-color', '-json', `-out=${SAVED_PLAN}`];
     if (options.destroy) args.push('-destroy');
-    const run = this.terraformRun(args);
-    if (!run.ok) return { run };
-    const show = this.terraformRun(['show', '-json', 'tfplan']);
-    if (!show.ok) return { run: show };
-    return { run, changes: new PlannedChanges(JSON.parse(show.stdout)) };
+    try {
+      const run = this.terraformRun(args);
+      if (!run.ok) return { run };
+      const show = this.terraformRun(['show', '-json', SAVED_PLAN]);
+      if (!show.ok) return { run: show };
+      return { run, changes: new PlannedChanges(JSON.parse(show.stdout)) };
+    } finally {
+      fs.rmSync(path.join(this.dir, SAVED_PLAN), { force: true });
+    }
   }
 
   /** `terraform apply -auto-approve`. */
