@@ -420,7 +420,8 @@ function githubWorkflow(a: InitAnswers, cdk: Cdk, environments: { test: CiEnviro
         with:                                   # block style: \${{ }} inside a { } flow map is not YAML
           ssh-private-key: \${{ secrets.ADMIN_SSH_KEY }}
 `;
-  const synthAndCheck = (e: CiEnvironment) => `      - run: npm ci && npx ${cdk.command} synth ${e.stack} && npx cdktf-sovereign-hetzner check ${e.stack}  # names any secret still missing\n`;
+  // `synth` takes no stack (it synthesizes the app); `check` then looks at the job's own stack only.
+  const synthAndCheck = (e: CiEnvironment) => `      - run: npm ci && npx ${cdk.command} synth && npx cdktf-sovereign-hetzner check ${e.stack}  # names any secret still missing\n`;
   return `# ${a.name} infrastructure: synth and test on every push, test's plan on pull requests (as a comment),
 # deploy test on main, then production's plan and, after a manual approval, its deploy; and a daily drift check that
 # fails (and so notifies) when the real infrastructure differs from the code.
