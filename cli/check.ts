@@ -124,7 +124,7 @@ const ENVIRONMENT_SUFFIX = /^(.+)_(test|staging|production)$/;
  * The sensitive variables of one kind whose per-environment values are equal (`TF_VAR_database_app_password_test` and
  * `…_production`): read from the environment, for the stacks checked and for the other environments set beside them.
  */
-function sharedAcrossEnvironments(requirements: readonly Requirement[], env: NodeJS.ProcessEnv): string[][] {
+export function sharedAcrossEnvironments(requirements: readonly Requirement[], env: NodeJS.ProcessEnv): string[][] {
   const kinds = new Set(requirements.filter((r) => r.variable && r.sensitive).map((r) => ENVIRONMENT_SUFFIX.exec(r.name)?.[1]).filter((k): k is string => k !== undefined));
   const shared: string[][] = [];
   for (const kind of [...kinds].sort()) {

@@ -7,7 +7,7 @@ import { EnvironmentRecord } from '../lib/environments/product-documents';
 import { projectTokenVariable, releasePlan, ReleaseStep, shellLine, SNAPSHOT_ID } from '../lib/environments/release-plan';
 import { StagingReaper } from '../lib/environments/staging-reaper';
 import { StagingMode } from '../lib/environments/staging';
-import { CHECK_USAGE, checkCommand } from './check';
+import { CHECK_USAGE, checkCommand, requirementsOfStacks, sharedAcrossEnvironments } from './check';
 import { INIT_USAGE, initCommand } from './init';
 import { COST_USAGE, costCommand } from './cost';
 import { REPORT_USAGE, reportCommand } from './report';
@@ -33,7 +33,8 @@ const USAGE = `Usage:
       --dry-run prints the exact commands instead of running them. Reads DIR/products/NAME/environments.json
       (run \`npm run synth\` first; DIR defaults to cdktf.out). With a Hetzner project per environment, export
       HCLOUD_TOKEN_TEST and HCLOUD_TOKEN_PRODUCTION: test's steps use the first, the others (snapshot, staging,
-      production) the second.
+      production) the second. Refuses to start when two environments' secrets of one kind (or the two tokens)
+      hold the same value.
 ${INIT_USAGE}
 ${CHECK_USAGE}
 ${COST_USAGE}
@@ -142,6 +143,7 @@ function release(args: ParsedArgs, io: CliIo): Promise<number> | number {
     snapshot: args.flags['no-snapshot'] ? false : undefined,
   });
   const projectTokens = usesProjectTokens(io.env);
+  refuseSharedSecrets(outdir, environments, io.env);
   if (dryRun) {
     io.out(`# release path for ${product} (dry run: nothing is executed)`);
     steps.forEach((step, i) => io.out(`# ${i + 1}. ${step.title}${step.cleanup ? ' (also runs if the rehearsal fails)' : ''}\n${shellLine(step, { projectTokens })}`));
@@ -163,7 +165,24 @@ function usesProjectTokens(env: NodeJS.ProcessEnv): boolean {
     throw new Error(`${set[0]} is set but ${names.find((n) => !set.includes(n))} is not: with a Hetzner project per environment, the release `
       + `acts in both, and the other steps would use HCLOUD_TOKEN, another environment's project. Fix: export both ${names.join(' and ')}, or neither (one project, HCLOUD_TOKEN).`);
   }
+  if (env[names[0]] === env[names[1]]) {
+    throw new Error(`${names.join(' and ')} hold the same token: that is one Hetzner project, not one per environment, and test's steps would `
+      + `act in production's. Fix: export each project's own token, or only HCLOUD_TOKEN (one project for all).`);
+  }
   return true;
+}
+
+/**
+ * The release is the one run that holds every environment's secrets: one value exported for two of them (the
+ * database password of test and of production) would go to both machines. Refused before anything runs.
+ */
+function refuseSharedSecrets(outdir: string, environments: readonly EnvironmentRecord[], env: NodeJS.ProcessEnv): void {
+  const stacks = environments.map((e) => ({ name: e.stack, file: path.join(outdir, 'stacks', e.stack, 'cdk.tf.json') }))
+    .filter((s) => fs.existsSync(s.file)).map((s) => ({ name: s.name, json: JSON.parse(fs.readFileSync(s.file, 'utf8')) }));
+  const shared = sharedAcrossEnvironments(requirementsOfStacks(stacks), env);
+  if (shared.length === 0) return;
+  throw new Error(`${shared.map((names) => names.join(' and ')).join('; ')} hold the same value: the release would give one environment's secret `
+    + 'to the other, the always-on test machine production\'s. Fix: give each environment a value of its own, from its own secret store (`check` lists them), then release again.');
 }
 
 /** The signals that stop a release: Ctrl-C, a CI job's cancel, a closed terminal. */

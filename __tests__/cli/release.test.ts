@@ -130,6 +130,25 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
     ]);
   });
 
+  test("refuses one value for two environments' secrets, or one token for both projects, before running anything", async () => {
+    const attempt = async (env: NodeJS.ProcessEnv) => {
+      const { bin, log } = fakeNpx();
+      const err: string[] = [];
+      const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'true'],
+        { env: { PATH: `${bin}:${process.env.PATH}`, ...env }, out: () => undefined, err: (l) => err.push(l) });
+      return { code, err: err.join('\n'), ran: fs.existsSync(log) };
+    };
+    const reused = 'one-password-for-every-environment';
+    const passwords = await attempt({ TF_VAR_database_app_password_test: reused, TF_VAR_database_app_password_staging: 'staging-own-password-value', TF_VAR_database_app_password_production: reused });
+    expect(passwords).toEqual({ code: 1, ran: false, err: expect.stringMatching(/TF_VAR_database_app_password_test and TF_VAR_database_app_password_production hold the same value: .* Fix: give each environment a value of its own/) });
+    expect(passwords.err).not.toContain(reused);
+    const tokens = await attempt({ HCLOUD_TOKEN_TEST: 'one-token-value', HCLOUD_TOKEN_PRODUCTION: 'one-token-value' });
+    expect(tokens).toEqual({ code: 1, ran: false, err: expect.stringMatching(/HCLOUD_TOKEN_TEST and HCLOUD_TOKEN_PRODUCTION hold the same token: that is one Hetzner project/) });
+    expect(tokens.err).not.toContain('one-token-value');
+    // Each its own: the release runs.
+    expect((await attempt({ TF_VAR_database_app_password_test: 'test-own-password-value', TF_VAR_database_app_password_production: 'production-own-password' })).code).toBe(0);
+  });
+
   test('SIGTERM during the rehearsal (a cancelled CI job) still takes staging down, and never deploys production', () => {
     // The CLI as a process of its own (jest's `process` is a copy, whose signal listeners the kernel never calls).
     // The rehearsal passes, but its shell sends SIGTERM to the release while it runs.
