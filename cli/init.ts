@@ -169,6 +169,7 @@ function productOf(a: InitAnswers): Product {
     location: Location.of(a.location),
     admin: { sshPublicKeys: { admin: a.adminKey }, cidrs: a.adminCidrs },
     stateBucket: `${a.name}-tfstate`,
+    stateBuckets: { production: `${a.name}-production-tfstate` },
     staging: StagingMode.fromProductionSnapshot(),
     boundary: new BoundaryPolicy({
       aiActRoles: [AiActRole.DEPLOYER],
@@ -303,7 +304,8 @@ ${processors.map((p) => `  const ${p} = ${PROCESSORS[p].factory};`).join('\n')}
     phase: Phase.ONE,
     location: Location.of('${a.location}'),
     admin: { sshPublicKeys: { admin: '${a.adminKey}' }, cidrs: ${JSON.stringify(a.adminCidrs).replace(/"/g, "'")} },
-    stateBucket: '${a.name}-tfstate',
+    stateBucket: '${a.name}-tfstate',                         // test's state, in test's Hetzner project
+    stateBuckets: { production: '${a.name}-production-tfstate' },  // production's (and staging's), in production's
     staging: StagingMode.fromProductionSnapshot(),
     boundary: new BoundaryPolicy({
       aiActRoles: [AiActRole.DEPLOYER],
@@ -619,7 +621,12 @@ then on the CI's order holds.
 Each environment's secrets live apart, and each CI job gets the secrets of one environment only: a job that
 deploys or plans test never holds production's Hetzner token, state key or passwords. Both environments need
 \`HCLOUD_TOKEN\` (the token of the environment's own Hetzner project), \`AWS_ACCESS_KEY_ID\`, \`AWS_SECRET_ACCESS_KEY\`
-and \`ADMIN_SSH_KEY\`, each with the environment's own value, and the variables of its stack.
+and \`ADMIN_SSH_KEY\`, each with the environment's own value, and the variables of its stack. The state is
+apart too: an Object Storage key reads every bucket of its Hetzner project, and a stack's state holds its secrets
+in clear, so test's state is in \`${a.name}-tfstate\` in test's project and production's (and staging's) in
+\`${a.name}-production-tfstate\` in production's (\`stateBuckets\` in \`product.ts\`); each environment's
+\`AWS_ACCESS_KEY_ID\` and \`AWS_SECRET_ACCESS_KEY\` are a key of its own project. Create both buckets
+before the first deploy.
 
 Test (\`${ci.test.stack}\`):
 

@@ -123,7 +123,7 @@ export class EnvironmentStack extends TerraformStack {
       : {};
 
     new HcloudProvider(this, 'hcloud', {});
-    new ObjectStorageBackend(this, { bucket: product.stateBucket, location: product.stateLocation });
+    new ObjectStorageBackend(this, { bucket: product.stateBucketFor(environment), location: product.stateLocation });
 
     this.network = new PrivateNetwork(this, 'Network', {
       environment,

@@ -224,6 +224,9 @@ describe('cdktf-sovereign-hetzner init', () => {
       expect(fs.readFileSync(path.join(repo, 'cdktf.json'), 'utf8')).toBe(before);
       const stacks = fs.readdirSync(path.join(repo, 'cdktf.out', 'stacks')).sort();
       expect(stacks).toEqual(['acme-production', 'acme-staging', 'acme-test']);
+      // Production's state (and staging's, in production's project) apart from test's: one key reads every bucket of its project.
+      const bucketOf = (stack: string) => JSON.parse(fs.readFileSync(path.join(repo, 'cdktf.out', 'stacks', stack, 'cdk.tf.json'), 'utf8')).terraform.backend.s3.bucket;
+      expect(stacks.map(bucketOf)).toEqual(['acme-production-tfstate', 'acme-production-tfstate', 'acme-tfstate']);
       const declared = new Set(stacks.flatMap((s) => Object.entries<any>(JSON.parse(fs.readFileSync(path.join(repo, 'cdktf.out', 'stacks', s, 'cdk.tf.json'), 'utf8')).variable ?? {})
         .filter(([, v]) => v.default === undefined).map(([name]) => name)));
       const listed = [...fs.readFileSync(path.join(repo, '.env.example'), 'utf8').matchAll(/^TF_VAR_(\w+)=$/gm)].map((m) => m[1]);

@@ -289,6 +289,17 @@ describe('EnvironmentStack', () => {
     });
   });
 
+  test("production's state can live in a bucket of its own (and staging's with it): test's key never reads it", () => {
+    const bucketOf = (stack: EnvironmentStack) => synth(stack).terraform.backend.s3.bucket;
+    const shared = new ProductStacks(Testing.app(), product({ staging: StagingMode.fromProductionSnapshot() }), { stagingExpiresAt: '2099-12-31' });
+    expect(shared.all.map(bucketOf)).toEqual(['acme-state', 'acme-state', 'acme-state']);
+    const apart = new ProductStacks(Testing.app(), product({ staging: StagingMode.fromProductionSnapshot(), stateBuckets: { production: 'acme-production-state' } }), { stagingExpiresAt: '2099-12-31' });
+    expect(Object.fromEntries(apart.all.map((s) => [s.environment.name, bucketOf(s)])))
+      .toEqual({ test: 'acme-state', staging: 'acme-production-state', production: 'acme-production-state' });
+    expect(() => product({ stateBuckets: { prod: 'acme-production-state' } as any })).toThrow(/Product\(acme\)\.stateBuckets\.prod: .* the environments are test, staging and production/);
+    expect(() => product({ stateBuckets: { production: 'Acme_State' } })).toThrow(/Product\(acme\)\.stateBuckets\.production: .*Acme_State.* Fix: use a name such as 'acme-production-tfstate'/);
+  });
+
   test('fails when the product name cannot name resources', () => {
     expect(() => product({ name: 'Acme Corp' })).toThrow(/Product\(Acme Corp\)\.name: "Acme Corp" is not allowed/);
   });

@@ -67,6 +67,20 @@ export interface EnvironmentLocations {
   readonly production?: Location;
 }
 
+/**
+ * A state bucket per environment. An Object Storage key reads every bucket of its Hetzner project, and a stack's state
+ * holds its secrets in clear: production's bucket in production's project keeps test's key (the always-on test
+ * machine's deploys, test's CI jobs) away from production's state.
+ */
+export interface EnvironmentStateBuckets {
+  /** @default - `ProductProps.stateBucket` */
+  readonly test?: string;
+  /** @default - production's bucket: staging built from production's snapshot lives in production's project */
+  readonly staging?: string;
+  /** @default - `ProductProps.stateBucket` */
+  readonly production?: string;
+}
+
 /** The product's PostgreSQL: what the team states, the rest follows from the phase and the machines. */
 export interface ProductDatabaseOptions {
   /**
@@ -97,8 +111,14 @@ export interface ProductProps {
    * @default - none
    */
   readonly dataFlows?: DataFlowProps[];
-  /** The Object Storage bucket holding every environment's Terraform state (one key per stack). */
+  /** The Object Storage bucket holding every environment's Terraform state (one key per stack), but those `stateBuckets` names. */
   readonly stateBucket: string;
+  /**
+   * A state bucket of its own for an environment, in that environment's Hetzner project, such as
+   * `{ production: 'acme-production-tfstate' }`: with one bucket, the key that reads test's state reads production's too.
+   * @default - every environment's state in `stateBucket`
+   */
+  readonly stateBuckets?: EnvironmentStateBuckets;
   /**
    * Where the machines run.
    * @default Location.FSN1
@@ -175,8 +195,10 @@ export class Product {
   public readonly boundary: BoundaryPolicy;
   /** The data flows to external processors the product declares. */
   public readonly dataFlows: readonly DataFlowProps[];
-  /** The Object Storage bucket holding the Terraform state. */
+  /** The Object Storage bucket holding the Terraform state; `stateBucketFor` gives an environment's. */
   public readonly stateBucket: string;
+  /** The environments whose state has a bucket of its own. */
+  public readonly stateBuckets: EnvironmentStateBuckets;
   /** The default location; `locationFor` gives an environment's. */
   public readonly location: Location;
   /** Where each environment runs. */
@@ -222,6 +244,7 @@ export class Product {
     this.boundary = props.boundary;
     this.dataFlows = props.dataFlows ?? [];
     this.stateBucket = props.stateBucket;
+    this.stateBuckets = { ...props.stateBuckets };
     this.location = props.location ?? Location.FSN1;
     this.locations = { ...props.locations };
     for (const [environment, location] of Object.entries(this.locations)) {
@@ -268,6 +291,13 @@ export class Product {
     return this.locations.production ?? this.location;
   }
 
+  /** The bucket an environment's Terraform state is in. */
+  public stateBucketFor(environment: Environment): string {
+    if (environment === Environment.STAGING) return this.stateBuckets.staging ?? this.stateBucketFor(Environment.PRODUCTION);
+    if (environment === Environment.TEST) return this.stateBuckets.test ?? this.stateBucket;
+    return this.stateBuckets.production ?? this.stateBucket;
+  }
+
   /** The early adoption of a component, if the team made one. */
   public adoptionOf(component: Component): EarlyAdoption | undefined {
     return this.earlyAdoptions.find((a) => a.component === component);
@@ -279,7 +309,7 @@ function checkProductProps(at: string, props: ProductProps): void {
   requireProps(at, props, "pass { name, phase, admin, boundary, stateBucket }");
   // In JavaScript a misspelt option (locaton, budjet, backups) would be ignored and its default used: refused by name instead.
   refuseUnknownProps(at, undefined, props, propNames<ProductProps>({
-    name: true, phase: true, admin: true, boundary: true, dataFlows: true, stateBucket: true, location: true, locations: true, database: true,
+    name: true, phase: true, admin: true, boundary: true, dataFlows: true, stateBucket: true, stateBuckets: true, location: true, locations: true, database: true,
     stateLocation: true, staging: true, earlyAdoptions: true, backup: true, monitoring: true, budget: true, unavailableServerTypes: true,
   }));
   requireString(at, 'name', props.name, "use a short name such as 'acme'");
@@ -312,6 +342,12 @@ function checkProductProps(at: string, props: ProductProps): void {
   const bucket = requireString(at, 'stateBucket', props.stateBucket, "name the state bucket, such as 'acme-tfstate'");
   const bucketProblem = bucketNameProblem(bucket);
   if (bucketProblem) failAt(at, 'stateBucket', bucket, bucketProblem, "use a name such as 'acme-tfstate'");
+  const buckets = optionalStringMap(at, 'stateBuckets', props.stateBuckets, "name a bucket per environment, such as { production: 'acme-production-tfstate' }");
+  for (const [environment, name] of Object.entries(buckets ?? {})) {
+    if (!['test', 'staging', 'production'].includes(environment)) failAt(at, `stateBuckets.${environment}`, environment, 'the environments are test, staging and production', 'use one of these keys');
+    const problem = bucketNameProblem(name);
+    if (problem) failAt(at, `stateBuckets.${environment}`, name, problem, "use a name such as 'acme-production-tfstate'");
+  }
   for (const prop of ['location', 'stateLocation'] as const) {
     optionalInstance(at, prop, props[prop], Location, 'use Location.FSN1, Location.NBG1 or Location.HEL1', 'a Location');
   }
