@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { synthesizedStackNames } from '../lib/cost/synthesized-stacks';
+import { DRILL_ACCOUNT_PASSWORD_VARIABLES } from '../stacks/environment-backups';
 import type { CliIo } from './run-cli';
 
 export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out DIR] [--env-example FILE]
@@ -46,7 +47,9 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
       + `then has the other's. Fix: give each environment a value of its own (and deploy, which rotates it), from that environment's secret store.`);
   }
   const missing = requirements.filter((r) => !isSet(io.env, r));
-  if (missing.length === 0 && shared.length === 0) {
+  const mismatched = mismatchedPairs(requirements, io.env);
+  for (const line of mismatched) io.err(line);
+  if (missing.length === 0 && shared.length === 0 && mismatched.length === 0) {
     io.out(`Everything ${chosen.join(', ')} need${chosen.length === 1 ? 's' : ''} is set (${requirements.length} variables and credentials).`);
     return 0;
   }
@@ -110,6 +113,20 @@ export function requirementsOfStacks(stacks: ReadonlyArray<{ name: string; json:
     }
   }
   return [...byName.values()];
+}
+
+/**
+ * Variables of two stacks that must hold one value and do not (names only, never the values): the test stack's
+ * restore drill logs in to production's read-only sub-account with its own copy of that account's password.
+ */
+function mismatchedPairs(requirements: readonly Requirement[], env: NodeJS.ProcessEnv): string[] {
+  const { production, test } = DRILL_ACCOUNT_PASSWORD_VARIABLES;
+  if (!requirements.some((r) => r.variable && (r.name === production || r.name === test))) return [];
+  const [a, b] = [env[`TF_VAR_${production}`], env[`TF_VAR_${test}`]];
+  if (!a || !b || a === b) return [];
+  return [`TF_VAR_${production} and TF_VAR_${test} differ: production creates the restore drill's read-only Storage Box `
+    + `sub-account with the first, and the test machine's weekly drill logs in with the second, so it would fail every week.`,
+  `    Fix: set TF_VAR_${test} to the value of TF_VAR_${production} (one secret in your store for both).`];
 }
 
 function isSet(env: NodeJS.ProcessEnv, r: Requirement): boolean {

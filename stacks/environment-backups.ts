@@ -4,6 +4,13 @@ import {
   ProductBackupOptions, RestoreDrill, SecretVariable, StorageBox, StorageBoxAccount,
 } from '../lib';
 
+/**
+ * The two names of one password: production's read-only drill sub-account is created with the first, and the test
+ * stack's restore drill logs in with the second. Each stack stays deployable alone, so each declares its own; a
+ * different value in each leaves the weekly drill unable to log in.
+ */
+export const DRILL_ACCOUNT_PASSWORD_VARIABLES = { production: 'storage_box_drill_password', test: 'production_backup_drill_password' } as const;
+
 /** Storage Boxes exist in fsn1 and hel1: the backups go to the one production's machines are not in. */
 export function backupLocationFor(machines: Location): Location {
   return machines === Location.HEL1 ? Location.FSN1 : Location.HEL1;
@@ -38,7 +45,8 @@ export function addProductionBackups(stack: TerraformStack, product: Product, ap
     description: 'production app machine backups',
   });
   const drillAccount = box.addSubaccount('Drill', {
-    homeDirectory: home, readonly: true, password: secret('storage_box_drill_password', 'Password of the read-only sub-account the restore drill reads with'),
+    homeDirectory: home, readonly: true, password: secret(DRILL_ACCOUNT_PASSWORD_VARIABLES.production,
+      `Password of the read-only sub-account the restore drill reads with (the test stack's ${DRILL_ACCOUNT_PASSWORD_VARIABLES.test} must hold the same value)`),
     description: 'read-only access for the restore drill',
   });
 
@@ -87,7 +95,9 @@ export function addRestoreDrill(stack: TerraformStack, product: Product, app: Ma
     machine: app,
     source: BackupTarget.storageBox(StorageBoxAccount.fromAttributes({
       host: host.stringValue, username: username.stringValue, location: backupLocationFor(product.locationFor(Environment.PRODUCTION)), readonly: true,
-      password: new SecretVariable(stack, 'production_backup_drill_password', { description: 'Password of production\'s read-only restore-drill sub-account' }),
+      password: new SecretVariable(stack, DRILL_ACCOUNT_PASSWORD_VARIABLES.test, {
+        description: `Password of production's read-only restore-drill sub-account (the same value as production's ${DRILL_ACCOUNT_PASSWORD_VARIABLES.production})`,
+      }),
     }), { hostKeys: options.storageBoxHostKeys }),
     sourceHost: `${product.name}-production-app`,
     resticPassword: new SecretVariable(stack, 'restic_password', { description: 'Password of production\'s restic repositories' }),

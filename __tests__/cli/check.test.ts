@@ -55,6 +55,8 @@ describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () =
     // Every value distinct, as each environment's secret store would hold them.
     const env: NodeJS.ProcessEnv = Object.fromEntries([...names.map((n) => [`TF_VAR_${n}`, `value-of-${n}`]),
       ['HCLOUD_TOKEN', 'x'], ['AWS_ACCESS_KEY_ID', 'x'], ['AWS_SECRET_ACCESS_KEY', 'x'], ['SSH_AUTH_SOCK', '/tmp/agent']]);
+    // The drill's two variables are one password (checked below).
+    env.TF_VAR_production_backup_drill_password = env.TF_VAR_storage_box_drill_password;
     expect(names).toEqual(expect.arrayContaining(['database_app_password_test', 'database_app_password_production']));
     expect((await cli(['check', ...stacks, '--out', outdir], env)).code).toBe(0);
     // Production's password on the test machine too: refused, naming both variables, never the value.
@@ -71,6 +73,27 @@ describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () =
     const old = await cli(['check', 'phase1-pilot-production', '--out', outdir], legacy);
     expect(old.code).toBe(1);
     expect(old.err).toMatch(/^ {2}TF_VAR_database_app_password_production \(secret\): .*\n {4}Fix: TF_VAR_database_app_password is set, but each environment now has its own/m);
+  });
+
+  test("fails when the test stack's drill password differs from production's drill sub-account password, naming no value", async () => {
+    const stacks = ['phase1-pilot-production', 'phase1-pilot-test'];
+    const names = [...new Set(stacks.flatMap(declared))];
+    expect(names).toEqual(expect.arrayContaining(['storage_box_drill_password', 'production_backup_drill_password']));
+    // Each environment's secrets differ (check refuses one value for two), the drill's pair is one password.
+    const env: NodeJS.ProcessEnv = Object.fromEntries([...names.map((n) => [`TF_VAR_${n}`, `value-of-${n}`]), ['HCLOUD_TOKEN', 'x'], ['AWS_ACCESS_KEY_ID', 'x'], ['AWS_SECRET_ACCESS_KEY', 'x'], ['SSH_AUTH_SOCK', '/tmp/agent']]);
+    env.TF_VAR_production_backup_drill_password = env.TF_VAR_storage_box_drill_password;
+    expect((await cli(['check', ...stacks, '--out', outdir], env)).code).toBe(0);
+    const differing = { ...env, TF_VAR_storage_box_drill_password: 'drill-password-one', TF_VAR_production_backup_drill_password: 'drill-password-two' };
+    const { code, err } = await cli(['check', ...stacks, '--out', outdir], differing);
+    expect(code).toBe(1);
+    expect(err).toMatch(/TF_VAR_storage_box_drill_password and TF_VAR_production_backup_drill_password differ: .*weekly drill.*\n {4}Fix: set TF_VAR_production_backup_drill_password to the value of TF_VAR_storage_box_drill_password/);
+    expect(err).not.toMatch(/drill-password-(one|two)/);
+    // Checking the test stack alone sees it too: the drill is what fails.
+    expect((await cli(['check', 'phase1-pilot-test', '--out', outdir], differing)).code).toBe(1);
+    // Each variable's description names its twin, so .env.example and CI's list say it before a deploy.
+    const json = (stack: string) => JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8'));
+    expect(json('phase1-pilot-production').variable.storage_box_drill_password.description).toContain("the test stack's production_backup_drill_password must hold the same value");
+    expect(json('phase1-pilot-test').variable.production_backup_drill_password.description).toContain("the same value as production's storage_box_drill_password");
   });
 
   test('--env-example writes exactly the variables the stacks declare, with their descriptions', async () => {
