@@ -41,11 +41,20 @@ ${COST_USAGE}
 ${REPORT_USAGE}
 The Hetzner commands read HCLOUD_TOKEN (and HCLOUD_ENDPOINT, if set).`;
 
+/** The usage of the commands `help COMMAND` and `COMMAND --help` can show alone. */
+const COMMAND_USAGE: Readonly<Record<string, string>> = { init: INIT_USAGE, check: CHECK_USAGE, cost: COST_USAGE, report: REPORT_USAGE };
+
 /** Runs one CLI invocation; returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseArgs(argv);
   try {
     const [command, sub] = args.positional;
+    // Asked for help: the usage on stdout, and the command itself never runs (`release … --help` deploys nothing).
+    if (command === undefined || command === 'help' || argv.includes('--help') || argv.includes('-h')) {
+      const topic = command === 'help' ? sub : command;
+      io.out(topic !== undefined && COMMAND_USAGE[topic] ? `Usage:\n${COMMAND_USAGE[topic]}` : USAGE);
+      return 0;
+    }
     if (command === 'staging' && (sub === 'list' || sub === 'delete-expired')) return await staging(sub, args, io);
     if (command === 'snapshot') return await snapshot(args, io);
     if (command === 'release') return await release(args, io);
@@ -53,8 +62,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (command === 'check') return checkCommand(argv.slice(1), io);
     if (command === 'cost') return costCommand(argv.slice(1), io);
     if (command === 'report') return await reportCommand(argv.slice(1), io);
+    io.err(`error: unknown command '${args.positional.join(' ')}'.`);
     io.err(USAGE);
-    return command === undefined || command === 'help' || args.flags.help ? 0 : 2;
+    return 2;
   } catch (e) {
     io.err(`error: ${(e as Error).message}`);
     return 1;

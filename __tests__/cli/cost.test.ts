@@ -111,9 +111,9 @@ describe('cdktf-sovereign-hetzner cost', () => {
   });
 
   test('help lists the cost and report commands', async () => {
-    const { code, err } = await cli(['help']);
+    const { code, out } = await cli(['help']);
     expect(code).toBe(0);
-    expect(err).toMatch(/^ {2}cdktf-sovereign-hetzner cost \[--out DIR/m);
-    expect(err).toMatch(/^ {2}cdktf-sovereign-hetzner report --app MODULE/m);
+    expect(out).toMatch(/^ {2}cdktf-sovereign-hetzner cost \[--out DIR/m);
+    expect(out).toMatch(/^ {2}cdktf-sovereign-hetzner report --app MODULE/m);
   });
 });
