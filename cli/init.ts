@@ -120,8 +120,18 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
     if (fallback !== undefined) return fallback;
     throw new Error(`--${flag} is required${interactive ? '' : ' when init does not run in a terminal'}. Fix: pass --${flag} (see \`cdktf-sovereign-hetzner help\`).`);
   };
+  // Outside a terminal every flag without a default is named at once, not one per attempt.
+  const nameDefault = NAME.test(dirName) ? dirName : undefined;
+  const required: Array<[string, string]> = [['name', '--name acme'], ['admin-key', '--admin-key "ssh-ed25519 AAAA… you@team.eu"'], ['admin-cidrs', '--admin-cidrs 198.51.100.0/24']];
+  const missing = interactive ? [] : required.filter(([flag]) => flags[flag] === undefined && !(flag === 'name' && nameDefault));
+  if (missing.length > 0) {
+    const names = missing.map(([flag]) => `--${flag}`);
+    const listed = names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+    throw new Error(`${listed} ${missing.length === 1 ? 'is' : 'are'} required when init does not run in a terminal. `
+      + `Fix: pass ${missing.map(([, example]) => example).join(' ')} (see \`cdktf-sovereign-hetzner help init\`).`);
+  }
   try {
-    const name = await ask('name', 'Product name (lowercase, used in server and stack names)', NAME.test(dirName) ? dirName : undefined);
+    const name = await ask('name', 'Product name (lowercase, used in server and stack names)', nameDefault);
     const domain = await ask('domain', 'Domain your product answers on (for the uptime checks)', `${name}.eu`);
     const location = await ask('location', 'Location of the machines (fsn1, nbg1, hel1)', 'fsn1');
     const adminKey = await ask('admin-key', 'Admin SSH public key (ssh-ed25519 AAAA…)');

@@ -35,11 +35,16 @@ describe('cdktf-sovereign-hetzner init', () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'init-'));
   afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-  test('fails outside a terminal when a flag without a default is missing, naming the flag', async () => {
+  test('fails outside a terminal when flags without a default are missing, naming all of them at once', async () => {
     const { code, err } = await cli(['init', path.join(work, 'no-key'), '--name', 'acme']);
     expect(code).toBe(1);
-    expect(err).toMatch(/--admin-key is required when init does not run in a terminal\. Fix: pass --admin-key/);
+    expect(err).toMatch(/--admin-key and --admin-cidrs are required when init does not run in a terminal\. Fix: pass --admin-key "ssh-ed25519 AAAA… you@team\.eu" --admin-cidrs 198\.51\.100\.0\/24/);
     expect(fs.existsSync(path.join(work, 'no-key', 'package.json'))).toBe(false);
+    const one = await cli(['init', path.join(work, 'no-cidrs'), '--name', 'acme', '--admin-key', KEY]);
+    expect(one.err).toMatch(/^error: --admin-cidrs is required when init does not run in a terminal\. Fix: pass --admin-cidrs /);
+    // A directory name that is no product name leaves --name to pass as well.
+    const named = await cli(['init', path.join(work, 'Acme IaC')]);
+    expect(named.err).toMatch(/--name, --admin-key and --admin-cidrs are required/);
   });
 
   test.each([
