@@ -18,7 +18,8 @@ export const INIT_USAGE = `  cdktf-sovereign-hetzner init [DIR] [--name NAME] [-
       Phase 1 product in main.ts, tests (snapshot, Terraform validate and plan through the stand-in,
       production refuses destroy), .env.example with every variable the stacks need, and CI for GitHub
       Actions and GitLab. Asks for what the flags leave out when it runs in a terminal; in CI, flags only.
-      --library sets the dependency spec of this library (default: this version from the registry).`;
+      --library sets the dependency spec of this library (default: this version from the registry); a packed
+      tarball (file:…tgz) is copied into the new repository's vendor/, so that CI installs it too.`;
 
 /**
  * The CDK a scaffolded repository runs on: the one this package is built for. cdktf-sovereign-hetzner
@@ -65,6 +66,8 @@ const PROCESSORS: Record<string, { factory: string; make: () => Processor }> = {
   mistral: { factory: 'Processor.mistralAi()', make: () => Processor.mistralAi() },
   jina: { factory: 'Processor.jinaAi()', make: () => Processor.jinaAi() },
 };
+/** Where a packed library given to --library is kept in the new repository, committed with it. */
+const VENDOR_DIR = 'vendor';
 const NAME = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
 const VALUED = new Set(['name', 'domain', 'location', 'admin-key', 'admin-cidrs', 'public', 'pseudonymized', 'budget', 'library']);
 
@@ -74,18 +77,39 @@ export async function initCommand(argv: readonly string[], io: CliIo, input: Nod
   if (fs.existsSync(target) && fs.readdirSync(target).filter((f) => f !== '.git').length > 0) {
     throw new Error(`${target} is not empty. Fix: run init in a new, empty directory: cdktf-sovereign-hetzner init my-iac`);
   }
+  const library = librarySpec(flags.library);
   const answers = await complete(flags, path.basename(target), io, input);
   // One synth both validates the answers and lists the variables for .env.example.
   const stacks = validate(answers);
-  const library = flags.library ?? `^${ownPackage().version}`;
-  const files = scaffold(answers, stacks, library);
+  const files = scaffold(answers, stacks, library.spec);
   for (const [file, content] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(target, file)), { recursive: true });
     fs.writeFileSync(path.join(target, file), content);
   }
-  io.out(`Scaffolded ${answers.name}'s IaC repository in ${target}: ${Object.keys(files).sort().join(', ')}.`);
+  if (library.tarball) {
+    fs.mkdirSync(path.join(target, VENDOR_DIR), { recursive: true });
+    fs.copyFileSync(library.tarball, path.join(target, library.spec.slice('file:'.length)));
+  }
+  const written = [...Object.keys(files), ...(library.tarball ? [library.spec.slice('file:'.length)] : [])];
+  io.out(`Scaffolded ${answers.name}'s IaC repository in ${target}: ${written.sort().join(', ')}.`);
   io.out('Next: npm install && npm test (offline: the stand-in provider plays Hetzner), then read README.md there.');
   return 0;
+}
+
+/**
+ * This library's dependency spec in the new repository. A packed tarball (`file:…tgz`) is copied into its
+ * vendor/ and named relatively: a path on this machine is one that CI's `npm ci` cannot reach, and npm reads a
+ * relative `file:` from the new package.json's directory, not from where init ran.
+ */
+function librarySpec(flag: string | undefined): { spec: string; tarball?: string } {
+  if (flag === undefined) return { spec: `^${ownPackage().version}` };
+  if (!flag.startsWith('file:')) return { spec: flag };
+  const source = path.resolve(flag.slice('file:'.length));
+  if (!fs.existsSync(source)) {
+    throw new Error(`--library ${flag}: ${source} does not exist. Fix: pass the tarball \`npm pack\` wrote in your clone of the library, such as file:/path/to/clone/${ownPackage().name}-${ownPackage().version}.tgz.`);
+  }
+  if (!fs.statSync(source).isFile()) return { spec: `file:${source}` };
+  return { spec: `file:${VENDOR_DIR}/${path.basename(source)}`, tarball: source };
 }
 
 function parse(argv: readonly string[]): { dir: string; flags: Record<string, string> } {
@@ -288,10 +312,11 @@ function scaffold(a: InitAnswers, stacks: readonly SynthesizedStack[], library: 
     '__tests__/stacks.test.ts': testSource(a, cdk),
     '.env.example': env,
     // cdktf.out/ also holds saved plans, which carry every secret in clear; .env.* covers .env.production and kin.
-    '.gitignore': ['node_modules/', 'dist/', 'cdktf.out/', '.env', '.env.*', '!.env.example', '*.tfstate*', '.terraform/', ''].join('\n'),
+    // .hcloud-standin/ holds the simulated projects of an offline deploy (docs/testing.md).
+    '.gitignore': ['node_modules/', 'dist/', 'cdktf.out/', '.env', '.env.*', '!.env.example', '*.tfstate*', '.terraform/', '.hcloud-standin/', ''].join('\n'),
     '.github/workflows/infrastructure.yml': githubWorkflow(a, cdk, ci),
     '.gitlab-ci.yml': gitlabPipeline(a, cdk, ci),
-    'README.md': readme(a, cdk, ci),
+    'README.md': readme(a, cdk, ci, library),
   };
 }
 
@@ -601,7 +626,12 @@ drift-production:
 `;
 }
 
-function readme(a: InitAnswers, cdk: Cdk, ci: { test: CiEnvironment; production: CiEnvironment }): string {
+function readme(a: InitAnswers, cdk: Cdk, ci: { test: CiEnvironment; production: CiEnvironment }, library: string): string {
+  const vendored = library.startsWith(`file:${VENDOR_DIR}/`)
+    ? `\n\`${library.slice('file:'.length)}\` is the library packed from a clone, since the npm registry has no release of it yet: commit it, as
+CI installs from it. Once it is released, \`npm install cdktf-sovereign-hetzner@<version>\` and delete \`${VENDOR_DIR}/\`.\n`
+    : library.startsWith('file:') ? `\npackage.json installs the library from \`${library.slice('file:'.length)}\`, which exists on this machine only: CI cannot
+install it. Pack it (\`npm pack\` there) and copy the tarball into this repository, with a relative \`file:\` in package.json.\n` : '';
   const listed = (list: readonly Requirement[]) => [...list].sort((x, y) => x.name.localeCompare(y.name))
     .map((r) => `- \`TF_VAR_${r.name}\`${r.sensitive ? ' (secret)' : ''}: ${r.why}.`).join('\n');
   return `# ${a.name} infrastructure
@@ -616,6 +646,15 @@ npx ${cdk.command} deploy ${a.name}-test            # with .env loaded and the a
 npm run cost                             # the monthly estimate, from cdktf.out
 npm run report                           # report/index.md and report/index.html: the operator's report
 \`\`\`
+
+Commit what the first \`npm install && npm test\` add too: \`package-lock.json\` (CI runs \`npm ci\`, which needs it) and
+\`__tests__/__snapshots__/\` (CI runs \`npm test -- --ci\`, which compares with the snapshots and never writes them). jest
+treats \`CI=true\` in your shell the same way ("New snapshot was not written"): write them with \`npm test -- --ci=false\`.
+${vendored}
+\`cdktf\` does not read \`.env\`: load it into the shell with \`set -a && . ./.env && set +a\`, and the admin key into
+an agent with \`eval "$(ssh-agent)" && ssh-add <admin key file>\`. To rehearse a deploy offline first, Terraform
+against the library's stand-in for Hetzner, follow "cdktf deploy and destroy against the stand-in" in
+\`node_modules/cdktf-sovereign-hetzner/docs/testing.md\`.
 
 \`.env.example\` lists every variable the stacks read, with what it is for. The CI files deploy test on main and
 production after a manual approval, and check for drift daily.

@@ -9,6 +9,8 @@ import { cdkOf, initCommand } from '../../cli/init';
 import { packedLibrary } from '../setup/packed-library';
 import * as YAML from 'yaml';
 
+const ROOT = path.resolve(__dirname, '..', '..');
+
 // `init` scaffolds a team's IaC repository that works offline at once: tested as a team would use it,
 // with the packed library, npm install from the local cache, npm test and cdktf synth in the new repository.
 
@@ -163,6 +165,40 @@ describe('cdktf-sovereign-hetzner init', () => {
     // FLAGS run in nbg1, so the other location is suggested for test.
     expect(readme).toContain('locations: { test: Location.FSN1 }');
     expect(readme).toContain('backup.storageBoxHostKeys');
+  });
+
+  test('a packed library given as file: is copied into vendor/ and named relatively, so that CI can install it', async () => {
+    const packed = path.join(work, 'clone', 'cdktf-sovereign-hetzner-9.9.9.tgz');
+    fs.mkdirSync(path.dirname(packed), { recursive: true });
+    fs.writeFileSync(packed, 'stand-in for a packed tarball');
+    const dir = path.join(work, 'vendored');
+    const { code, out } = await cli(['init', dir, ...FLAGS, '--library', `file:${packed}`]);
+    expect(code).toBe(0);
+    expect(out).toContain('vendor/cdktf-sovereign-hetzner-9.9.9.tgz');
+    const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    expect(pkg.dependencies['cdktf-sovereign-hetzner']).toBe('file:vendor/cdktf-sovereign-hetzner-9.9.9.tgz');
+    expect(fs.readFileSync(path.join(dir, 'vendor', 'cdktf-sovereign-hetzner-9.9.9.tgz'), 'utf8')).toBe('stand-in for a packed tarball');
+    expect(fs.readFileSync(path.join(dir, 'README.md'), 'utf8')).toMatch(/`vendor\/cdktf-sovereign-hetzner-9\.9\.9\.tgz` is the library packed from a clone.*: commit it/s);
+    // A tarball that is not there fails before anything is asked or written, with the fix.
+    const missing = await cli(['init', path.join(work, 'no-tarball'), ...FLAGS, '--library', `file:${path.join(work, 'nope.tgz')}`]);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/--library file:.*nope\.tgz: .* does not exist\. Fix: pass the tarball `npm pack` wrote/);
+    expect(fs.existsSync(path.join(work, 'no-tarball'))).toBe(false);
+  });
+
+  test("the scaffold's README says what to commit besides the scaffold, how to load .env, and where the offline deploy is", async () => {
+    const dir = path.join(work, 'first-hour');
+    expect((await cli(['init', dir, ...FLAGS])).code).toBe(0);
+    const readme = fs.readFileSync(path.join(dir, 'README.md'), 'utf8');
+    // CI's `npm ci` needs the lock file, and `npm test -- --ci` fails on snapshots that are not committed.
+    expect(readme).toMatch(/Commit .*`package-lock\.json`.*`__tests__\/__snapshots__\/`/s);
+    expect(readme).toContain('npm test -- --ci=false');
+    expect(readme).toContain('set -a && . ./.env && set +a');
+    expect(readme).toContain('node_modules/cdktf-sovereign-hetzner/docs/testing.md');
+    expect(fs.existsSync(path.join(ROOT, 'docs', 'testing.md'))).toBe(true);
+    expect(fs.readFileSync(path.join(ROOT, 'docs', 'testing.md'), 'utf8')).toContain('## cdktf deploy and destroy against the stand-in');
+    expect(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).files).toContain('docs');
+    expect(fs.readFileSync(path.join(dir, '.gitignore'), 'utf8').split('\n')).toContain('.hcloud-standin/');
   });
 
   test('scaffolds for the CDK its own package is built for: cdktf, or cdktn for cdktn-sovereign-hetzner', () => {
