@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { synthesizedStackNames } from '../lib/cost/synthesized-stacks';
-import { DRILL_ACCOUNT_PASSWORD_VARIABLES } from '../stacks/environment-backups';
+import { DRILL_ACCOUNT_PASSWORD_VARIABLES, DRILL_SOURCE_OUTPUTS } from '../stacks/environment-backups';
 import type { CliIo } from './run-cli';
 
 export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out DIR] [--env-example FILE]
@@ -58,7 +58,7 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
   for (const r of missing) {
     const env = r.variable ? `TF_VAR_${r.name}` : r.name;
     io.err(`  ${env}${r.sensitive ? ' (secret)' : ''}: ${r.why} [${r.stacks.join(', ')}]`);
-    io.err(`    Fix: ${howToSet(r, env, io.env)}`);
+    io.err(`    Fix: ${howToSet(r, env, io.env, out, available)}`);
   }
   return 1;
 }
@@ -157,7 +157,13 @@ export function sharedAcrossEnvironments(requirements: readonly Requirement[], e
   return shared;
 }
 
-function howToSet(r: Requirement, env: string, environment: NodeJS.ProcessEnv): string {
+function howToSet(r: Requirement, env: string, environment: NodeJS.ProcessEnv, out: string, stacks: readonly string[]): string {
+  const output = r.variable ? (DRILL_SOURCE_OUTPUTS as Record<string, string>)[r.name] : undefined;
+  // The test stack's drill reads production's read-only account: its address comes from production's state.
+  const production = r.stacks.map((s) => s.replace(/-test$/, '-production')).find((s) => stacks.includes(s));
+  if (output !== undefined && production !== undefined) {
+    return `deploy ${production} first, then export ${env}=$(terraform -chdir=${path.join(out, 'stacks', production)} output -raw ${output})`;
+  }
   // Before 0.2 one name served every environment (TF_VAR_database_app_password): a value under it is not read any more.
   const kind = r.variable ? ENVIRONMENT_SUFFIX.exec(r.name)?.[1] : undefined;
   if (kind !== undefined && (environment[`TF_VAR_${kind}`] ?? '') !== '') {

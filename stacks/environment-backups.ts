@@ -11,6 +11,9 @@ import {
  */
 export const DRILL_ACCOUNT_PASSWORD_VARIABLES = { production: 'storage_box_drill_password', test: 'production_backup_drill_password' } as const;
 
+/** The test stack's variables that take production's outputs (variable → output), for the restore drill's login. */
+export const DRILL_SOURCE_OUTPUTS = { production_backup_host: 'backup_drill_host', production_backup_username: 'backup_drill_username' } as const;
+
 /** Storage Boxes exist in fsn1 and hel1: the backups go to the one production's machines are not in. */
 export function backupLocationFor(machines: Location): Location {
   return machines === Location.HEL1 ? Location.FSN1 : Location.HEL1;
@@ -79,8 +82,8 @@ export function addProductionBackups(stack: TerraformStack, product: Product, ap
   if (targets.some((t) => t.isOffsite)) Component.declare(plan, Component.OFFSITE_BACKUP);
 
   // The test stack's restore drill reads through the read-only account: these are its TF_VAR_production_backup_* inputs.
-  new TerraformOutput(stack, 'backup_drill_host', { value: drillAccount.host, description: 'Set as TF_VAR_production_backup_host for the test stack' });
-  new TerraformOutput(stack, 'backup_drill_username', { value: drillAccount.username, description: 'Set as TF_VAR_production_backup_username for the test stack' });
+  new TerraformOutput(stack, DRILL_SOURCE_OUTPUTS.production_backup_host, { value: drillAccount.host, description: 'Set as TF_VAR_production_backup_host for the test stack' });
+  new TerraformOutput(stack, DRILL_SOURCE_OUTPUTS.production_backup_username, { value: drillAccount.username, description: 'Set as TF_VAR_production_backup_username for the test stack' });
 }
 
 /**
@@ -89,8 +92,11 @@ export function addProductionBackups(stack: TerraformStack, product: Product, ap
  * The stack stays deployable alone: production's account comes in as variables.
  */
 export function addRestoreDrill(stack: TerraformStack, product: Product, app: Machine, options: ProductBackupOptions, database: PostgresDatabase): void {
-  const host = new TerraformVariable(stack, 'production_backup_host', { type: 'string', nullable: false, description: "The production stack's backup_drill_host output" });
-  const username = new TerraformVariable(stack, 'production_backup_username', { type: 'string', nullable: false, description: "The production stack's backup_drill_username output" });
+  const fromOutput = (variable: keyof typeof DRILL_SOURCE_OUTPUTS) => new TerraformVariable(stack, variable, {
+    type: 'string', nullable: false, description: `The production stack's ${DRILL_SOURCE_OUTPUTS[variable]} output`,
+  });
+  const host = fromOutput('production_backup_host');
+  const username = fromOutput('production_backup_username');
   const drill = new RestoreDrill(stack, 'RestoreDrill', {
     machine: app,
     source: BackupTarget.storageBox(StorageBoxAccount.fromAttributes({

@@ -37,6 +37,17 @@ describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () =
     expect(err).not.toMatch(/no description/);
   });
 
+  test("says where the test stack's drill source comes from: production's outputs, read with terraform output", async () => {
+    const { code, err } = await cli(['check', 'phase1-pilot-test', '--out', outdir]);
+    expect(code).toBe(1);
+    for (const [variable, output] of [['production_backup_host', 'backup_drill_host'], ['production_backup_username', 'backup_drill_username']]) {
+      expect(err).toContain(`  TF_VAR_${variable}: `);
+      expect(err).toContain(`    Fix: deploy phase1-pilot-production first, then export TF_VAR_${variable}=$(terraform -chdir=${path.join(outdir, 'stacks', 'phase1-pilot-production')} output -raw ${output})`);
+      // The output it names is one production declares.
+      expect(JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'phase1-pilot-production', 'cdk.tf.json'), 'utf8')).output[output]).toBeDefined();
+    }
+  });
+
   test('passes when everything is set, and then names nothing', async () => {
     const names = declared('phase1-pilot-production');
     const env = Object.fromEntries([...names.map((n) => [`TF_VAR_${n}`, 'x']), ['HCLOUD_TOKEN', 'x'], ['AWS_ACCESS_KEY_ID', 'x'], ['AWS_SECRET_ACCESS_KEY', 'x'], ['SSH_AUTH_SOCK', '/tmp/agent']]);
