@@ -145,7 +145,9 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
     throw new Error(`--${flag} is required${interactive ? '' : ' when init does not run in a terminal'}. Fix: pass --${flag} (see \`cdktf-sovereign-hetzner help\`).`);
   };
   // Outside a terminal every flag without a default is named at once, not one per attempt.
-  const nameDefault = NAME.test(dirName) ? dirName : undefined;
+  // The README's `init acme-iac` names the repository, not the product: servers become acme-production-app.
+  const product = dirName.replace(/-(iac|infra|infrastructure)$/, '');
+  const nameDefault = NAME.test(product) ? product : undefined;
   const required: Array<[string, string]> = [['name', '--name acme'], ['admin-key', '--admin-key "ssh-ed25519 AAAA… you@team.eu"'], ['admin-cidrs', '--admin-cidrs 198.51.100.0/24']];
   const missing = interactive ? [] : required.filter(([flag]) => flags[flag] === undefined && !(flag === 'name' && nameDefault));
   if (missing.length > 0) {

@@ -90,6 +90,19 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(product).toContain('Budget.monthly(Money.euros(35))');
   });
 
+  test("in a terminal, the product name offered for a directory named like the README's acme-iac is acme", async () => {
+    const input = Object.assign(new PassThrough(), { isTTY: true });
+    const dir = path.join(work, 'named-by-dir', 'acme-iac');
+    const questions: string[] = [];
+    const done = initCommand([dir], { env: {}, out: (l) => questions.push(l), err: () => undefined }, input);
+    // name, domain, location, key, networks, public, pseudonymized, budget
+    for (const answer of ['', '', '', KEY, '198.51.100.0/24', '', '', '']) input.write(`${answer}\n`);
+    expect(await done).toBe(0);
+    expect(questions.slice(0, 2)).toEqual(['Product name (lowercase, used in server and stack names) [acme]:', 'Domain your product answers on (for the uptime checks) [acme.eu]:']);
+    expect(fs.readFileSync(path.join(dir, 'product.ts'), 'utf8')).toContain("name: 'acme',");
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).name).toBe('acme-iac');
+  });
+
   test("CI gives each job the secrets of one environment: test's jobs never hold production's", async () => {
     const dir = path.join(work, 'ci-variables');
     expect((await cli(['init', dir, ...FLAGS])).code).toBe(0);
