@@ -86,9 +86,19 @@ function priceFile(file: string): PriceList {
  */
 export function appFromModule(args: CostArgs): App {
   const file = path.resolve(String(args.flags.app));
-  if (!fs.existsSync(file)) throw new Error(`${file} not found. Fix: pass the built JS module that defines the app, such as dist/examples/index.js.`);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const module = require(file) as Record<string, unknown>;
+  const build = 'build it first (npm run build; in a repository from `cdktf-sovereign-hetzner init`, npm run report builds and reports)';
+  if (!fs.existsSync(file)) throw new Error(`${file} not found. Fix: ${build}, or pass the built JS module that defines the app, such as dist/main.js or dist/examples/index.js.`);
+  let module: Record<string, unknown>;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    module = require(file) as Record<string, unknown>;
+  } catch (e) {
+    // Plain node loads no TypeScript: main.ts fails in the loader with "Unexpected token ':'", which names no fix.
+    if (e instanceof SyntaxError && /\.[cm]?tsx?$/.test(file)) {
+      throw new Error(`--app ${args.flags.app} is TypeScript, which node cannot load (${e.message}). Fix: ${build} and pass the compiled module, such as --app dist/main.js.`);
+    }
+    throw e;
+  }
   const name = typeof args.flags.export === 'string' ? args.flags.export : 'default';
   const exported = module[name] ?? (name === 'default' ? module : undefined);
   const defines: Array<[string, (app: App) => unknown]> = typeof exported === 'function'

@@ -298,6 +298,11 @@ describe('cdktf-sovereign-hetzner init', () => {
       expect(fs.readFileSync(path.join(repo, 'report', 'index.md'), 'utf8')).toContain('acme');
       // Loading main.ts for its defineApp must not synthesize into the repository.
       expect(fs.existsSync(path.join(repo, 'cdktf.out'))).toBe(false);
+      // Pointed at the TypeScript source, as a newcomer may, the CLI says to build and which module to pass.
+      const ts = spawnSync(path.join(repo, 'node_modules', '.bin', 'cdktf-sovereign-hetzner'), ['report', '--app', 'main.ts', '--export', 'defineApp'],
+        { cwd: repo, encoding: 'utf8', env: { PATH: process.env.PATH } });
+      expect(ts.status).toBe(1);
+      expect(ts.stderr).toMatch(/^error: --app main\.ts is TypeScript, which node cannot load \(.*\)\. Fix: build it first \(npm run build; .*npm run report builds and reports\) and pass the compiled module, such as --app dist\/main\.js\.$/m);
     }, 300_000);
   });
 });
