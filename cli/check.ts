@@ -102,9 +102,12 @@ export function requirementsOfStacks(stacks: ReadonlyArray<{ name: string; json:
     if (json.provider?.hcloud) {
       need({ name: 'HCLOUD_TOKEN', why: "the Hetzner Cloud project's API token (one project per environment)", sensitive: true, variable: false }, name);
     }
-    if (json.terraform?.backend?.s3) {
-      need({ name: 'AWS_ACCESS_KEY_ID', why: "the Object Storage key of the state bucket's project", sensitive: false, variable: false }, name);
-      need({ name: 'AWS_SECRET_ACCESS_KEY', why: "the Object Storage secret of the state bucket's project", sensitive: true, variable: false }, name);
+    const s3 = json.terraform?.backend?.s3;
+    if (s3) {
+      // Terraform creates no bucket: without it the first `init` stops at "bucket does not exist".
+      const bucket = `the state bucket '${s3.bucket}'${s3.endpoints?.s3 ? ` at ${s3.endpoints.s3}` : ''}, which must exist before the first deploy (create it once in the Hetzner console)`;
+      need({ name: 'AWS_ACCESS_KEY_ID', why: `the Object Storage access key of the project holding ${bucket}`, sensitive: false, variable: false }, name);
+      need({ name: 'AWS_SECRET_ACCESS_KEY', why: `the Object Storage secret key of the project holding ${bucket}`, sensitive: true, variable: false }, name);
     }
     const rollouts = Object.values<any>(json.resource?.terraform_data ?? {})
       .filter((r) => JSON.stringify(r.provisioner ?? []).includes('sovereign-rollout apply'));

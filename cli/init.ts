@@ -50,6 +50,27 @@ interface SynthesizedStack {
   readonly json: any;
 }
 
+/** A state bucket the stacks use, and which stacks keep their state in it. */
+interface StateBucket {
+  readonly bucket: string;
+  readonly endpoint: string;
+  readonly stacks: readonly string[];
+}
+
+/** The state buckets of the synthesized stacks, in their order: each must exist before the first deploy. */
+function stateBuckets(stacks: readonly SynthesizedStack[]): StateBucket[] {
+  const byBucket = new Map<string, { bucket: string; endpoint: string; stacks: string[] }>();
+  for (const stack of stacks) {
+    const s3 = stack.json.terraform?.backend?.s3;
+    if (s3 === undefined) continue;
+    const key = `${s3.endpoints.s3} ${s3.bucket}`;
+    const entry = byBucket.get(key) ?? { bucket: String(s3.bucket), endpoint: String(s3.endpoints.s3), stacks: [] as string[] };
+    entry.stacks.push(stack.name);
+    byBucket.set(key, entry);
+  }
+  return [...byBucket.values()];
+}
+
 /** What the scaffolded product is made of. */
 interface InitAnswers {
   readonly name: string;
@@ -318,7 +339,7 @@ function scaffold(a: InitAnswers, stacks: readonly SynthesizedStack[], library: 
     '.gitignore': ['node_modules/', 'dist/', 'cdktf.out/', '.env', '.env.*', '!.env.example', '*.tfstate*', '.terraform/', '.hcloud-standin/', ''].join('\n'),
     '.github/workflows/infrastructure.yml': githubWorkflow(a, cdk, ci),
     '.gitlab-ci.yml': gitlabPipeline(a, cdk, ci),
-    'README.md': readme(a, cdk, ci, library),
+    'README.md': readme(a, cdk, ci, library, stateBuckets(stacks)),
   };
 }
 
@@ -628,7 +649,7 @@ drift-production:
 `;
 }
 
-function readme(a: InitAnswers, cdk: Cdk, ci: { test: CiEnvironment; production: CiEnvironment }, library: string): string {
+function readme(a: InitAnswers, cdk: Cdk, ci: { test: CiEnvironment; production: CiEnvironment }, library: string, states: readonly StateBucket[]): string {
   const vendored = library.startsWith(`file:${VENDOR_DIR}/`)
     ? `\n\`${library.slice('file:'.length)}\` is the library packed from a clone, since the npm registry has no release of it yet: commit it, as
 CI installs from it. Once it is released, \`npm install cdktf-sovereign-hetzner@<version>\` and delete \`${VENDOR_DIR}/\`.\n`
@@ -660,6 +681,13 @@ against the library's stand-in for Hetzner, follow "cdktf deploy and destroy aga
 
 \`.env.example\` lists every variable the stacks read, with what it is for. The CI files deploy test on main and
 production after a manual approval, and check for drift daily.
+
+Before the first deploy, in the Hetzner console, for each environment's project: a Cloud project and its API token
+(read & write) for \`HCLOUD_TOKEN\`; in Object Storage, the state bucket below (Terraform keeps its state there and
+does not create it; bucket names are shared by all Hetzner customers, so if one is taken, pick another and set it in
+\`stateBuckets\` in \`product.ts\`) and an S3 key pair for \`AWS_ACCESS_KEY_ID\` and \`AWS_SECRET_ACCESS_KEY\`:
+
+${states.map((s) => `- ${s.stacks.map((n) => `\`${n}\``).join(' and ')}: the bucket \`${s.bucket}\` at \`${s.endpoint}\``).join('\n')}
 
 The very first time, deploy production before test (\`npx ${cdk.command} deploy ${a.name}-production\` by hand): the test
 machine's restore drill reads production's backups, and its \`TF_VAR_production_backup_host\` and

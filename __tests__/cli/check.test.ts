@@ -33,6 +33,8 @@ describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () =
     expect(err).toMatch(/^ {2}TF_VAR_restic_password \(secret\): .+\n {4}Fix: export TF_VAR_restic_password=… from your secret store/m);
     expect(err).toMatch(/^ {2}HCLOUD_TOKEN \(secret\): /m);
     expect(err).toMatch(/^ {2}AWS_SECRET_ACCESS_KEY \(secret\): /m);
+    // Terraform creates no state bucket: the first deploy needs it made by hand, under the name the stacks use.
+    expect(err).toMatch(/^ {2}AWS_ACCESS_KEY_ID: .*the state bucket 'pilot-terraform-state' at https:\/\/fsn1\.your-objectstorage\.com, which must exist before the first deploy \(create it once in the Hetzner console\)/m);
     expect(err).toMatch(/^ {2}SSH_AUTH_SOCK: an SSH agent holding the admin key.*\n {4}Fix: eval "\$\(ssh-agent\)" && ssh-add/m);
     expect(err).not.toMatch(/no description/);
   });

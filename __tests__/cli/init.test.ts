@@ -207,6 +207,11 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(readme).toMatch(/Commit .*`package-lock\.json`.*`__tests__\/__snapshots__\/`/s);
     expect(readme).toContain('npm test -- --ci=false');
     expect(readme).toContain('set -a && . ./.env && set +a');
+    // Terraform creates no state bucket: the README names the one the stacks use (state in fsn1 by default), to create first.
+    expect(readme).toMatch(/Terraform keeps its state there and\s+does not create it/);
+    // Each environment's project has a bucket of its own (test's key reads no production state).
+    expect(readme).toMatch(/^- `acme-test`: the bucket `acme-tfstate` at `https:\/\/fsn1\.your-objectstorage\.com`$/m);
+    expect(readme).toMatch(/^- (`acme-staging` and )?`acme-production`: the bucket `acme-production-tfstate` at `https:\/\/fsn1\.your-objectstorage\.com`$/m);
     expect(readme).toContain('node_modules/cdktf-sovereign-hetzner/docs/testing.md');
     expect(fs.existsSync(path.join(ROOT, 'docs', 'testing.md'))).toBe(true);
     expect(fs.readFileSync(path.join(ROOT, 'docs', 'testing.md'), 'utf8')).toContain('## cdktf deploy and destroy against the stand-in');
