@@ -684,8 +684,8 @@ production after a manual approval, and check for drift daily.
 
 Before the first deploy, in the Hetzner console, for each environment's project: a Cloud project and its API token
 (read & write) for \`HCLOUD_TOKEN\`; in Object Storage, the state bucket below (Terraform keeps its state there and
-does not create it; bucket names are shared by all Hetzner customers, so if one is taken, pick another and set it in
-\`stateBuckets\` in \`product.ts\`) and an S3 key pair for \`AWS_ACCESS_KEY_ID\` and \`AWS_SECRET_ACCESS_KEY\`:
+does not create it; if the console says a name is taken, pick another and set it in \`stateBuckets\` in
+\`product.ts\`) and an S3 key pair for \`AWS_ACCESS_KEY_ID\` and \`AWS_SECRET_ACCESS_KEY\`:
 
 ${states.map((s) => `- ${s.stacks.map((n) => `\`${n}\``).join(' and ')}: the bucket \`${s.bucket}\` at \`${s.endpoint}\``).join('\n')}
 
