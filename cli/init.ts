@@ -663,6 +663,7 @@ Built on cdktf-sovereign-hetzner. \`product.ts\` declares the product once; \`ma
 \`${a.name}-test\` (always on), \`${a.name}-staging\` (on demand, when STAGING_EXPIRES_AT is set) and \`${a.name}-production\`.
 
 \`\`\`sh
+export CHECKPOINT_DISABLE=1              # the ${cdk.command} CLI then sends no version check to HashiCorp (the CI files set it too)
 npm install && npm test                  # offline: Terraform validates and plans every stack against a local stand-in
 npx ${cdk.command} synth && npx cdktf-sovereign-hetzner check    # lists every variable and credential a deploy needs
 npx ${cdk.command} deploy ${a.name}-test            # with .env loaded and the admin key in your SSH agent

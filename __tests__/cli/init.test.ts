@@ -207,6 +207,9 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(readme).toMatch(/Commit .*`package-lock\.json`.*`__tests__\/__snapshots__\/`/s);
     expect(readme).toContain('npm test -- --ci=false');
     expect(readme).toContain('set -a && . ./.env && set +a');
+    // The CI files keep cdktf's call home to HashiCorp off; the commands a newcomer runs by hand do too.
+    expect(readme.indexOf('export CHECKPOINT_DISABLE=1')).toBeGreaterThan(-1);
+    expect(readme.indexOf('export CHECKPOINT_DISABLE=1')).toBeLessThan(readme.indexOf('npx cdktf '));
     // Terraform creates no state bucket: the README names the one the stacks use (state in fsn1 by default), to create first.
     expect(readme).toMatch(/Terraform keeps its state there and\s+does not create it/);
     // Each environment's project has a bucket of its own (test's key reads no production state).
