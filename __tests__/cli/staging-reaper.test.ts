@@ -92,6 +92,31 @@ describe('cdktf-sovereign-hetzner staging', () => {
     expect(err).toMatch(/deleted 5 expired staging resource\(s\), but 1 could not be deleted: primary_ips acme-staging-app-ipv4 \(id 11\).*Fix: remove what holds them/);
   });
 
+  // Audit (mutation): nothing exercised the reaper's own label check (the stand-in always honoured the selector),
+  // nor the day an expiry starts: dropping the check, or reaping a day early, passed every test.
+  test('checks the labels itself: an API that ignores the label selector still gets only expired on-demand staging deleted', async () => {
+    api.ignoreLabelSelector = true;
+    // Labelled for a rehearsal, but in the test environment (the machine staging reuses): never the reaper's.
+    api.collections.servers.push({ id: 6, name: 'acme-test-rehearsal', labels: { ...onDemand('2026-11-20'), environment: 'test' } });
+    const { code, out } = await run(['staging', 'delete-expired', '--yes', ...NOW], api, endpoint);
+    expect(code).toBe(0);
+    expect(api.deleted).toEqual([
+      'servers/acme-staging-app', 'primary_ips/acme-staging-app-ipv4', 'primary_ips/acme-staging-app-ipv6',
+      'firewalls/acme-staging-app-firewall', 'networks/acme-staging-network', 'ssh_keys/acme-staging-ops',
+    ]);
+    expect(out).toMatch(/Deleted 6 expired staging resource\(s\)\./);
+    expect(api.collections.servers.map((s) => s.name)).toEqual(['acme-production-app', 'acme-test-app', 'acme-staging-next', 'hand-made-staging', 'acme-test-rehearsal']);
+  });
+
+  test.each([
+    ['the last second before its expiry day', '2026-12-23T23:59:59Z', 'not expired'],
+    ['the first second of its expiry day (UTC)', '2026-12-24T00:00:00Z', 'expired'],
+  ])('staging expiring 2026-12-24 is kept until its day starts: at %s (%s) it is %s', async (_when, now, state) => {
+    const { code, out } = await run(['staging', 'list', '--now', now], api, endpoint);
+    expect(code).toBe(0);
+    expect(out).toMatch(new RegExp(`servers\\tacme-staging-next\\t\\(id 4\\)\\texpires-at 2026-12-24\\t${state}$`, 'm'));
+  });
+
   test('asks the API only for labelled staging resources and sends the token as a bearer token, never printing it', async () => {
     const { out, err } = await run(['staging', 'list', ...NOW], api, endpoint);
     const lists = api.requests.filter((r) => r.method === 'GET' && !r.path.startsWith('/v1/actions'));

@@ -26,6 +26,8 @@ export class HcloudApiStandIn {
    * for requests whose `METHOD /path` starts with `match`. `times` counts down; `Infinity` never lets them through.
    */
   public readonly failures: Array<{ match: string; status: number; code: string; times: number; retryAfter?: string }> = [];
+  /** Answer lists with every resource, as an API (or a proxy that drops the query) that ignores `label_selector` would. */
+  public ignoreLabelSelector = false;
   private readonly server = http.createServer((req, res) => this.handle(req, res));
   private nextActionId = 1000;
   private nextImageId = 4242;
@@ -70,7 +72,7 @@ export class HcloudApiStandIn {
     if (!items) return send(404, { error: { code: 'not_found', message: `unknown collection ${collection}` } });
 
     if (req.method === 'GET' && idText === undefined) {
-      const matching = items.filter((item) => matchesSelector(item.labels, url.searchParams.get('label_selector') ?? ''));
+      const matching = this.ignoreLabelSelector ? items : items.filter((item) => matchesSelector(item.labels, url.searchParams.get('label_selector') ?? ''));
       const page = Number(url.searchParams.get('page') ?? '1');
       const slice = matching.slice((page - 1) * this.perPage, page * this.perPage);
       const next = page * this.perPage < matching.length ? page + 1 : null;
