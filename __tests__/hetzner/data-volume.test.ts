@@ -68,6 +68,29 @@ describe('DataVolume', () => {
     expect(() => synthJson(stack)).toThrow(/production\/Top\.mountPath: '\/srv' is not allowed/);
   });
 
+  // Audit (mutation): a coverage check by bare prefix (/srv/data covering /srv/database), or one that forgot a
+  // volume mounted inside a dumped data directory, passed every test.
+  test('a backup covers a volume by whole path components: /srv/data does not cover /srv/database', () => {
+    const { stack, machine: m } = machine();
+    const sibling = new DataVolume(stack, 'Sibling', { machine: m, size: Size.gibibytes(10), mountPath: '/srv/database' });
+    const dbSibling = new DataVolume(stack, 'DbSibling', { machine: m, size: Size.gibibytes(10), mountPath: '/mnt/pg' });
+    recordVolumeBackup(m, { by: stack, filePaths: ['/srv/data'], databaseDirectories: ['/mnt/pg2/15/main'] });
+    expect(sibling.coveringBackup()).toBeUndefined();
+    expect(dbSibling.coveringBackup()).toBeUndefined();
+    expect(() => synthJson(stack)).toThrow(/production\/Sibling\.mountPath: '\/srv\/database' is not allowed: Hetzner server backups and snapshots do not include attached volumes/);
+    expect(() => synthJson(stack)).toThrow(/production\/DbSibling\.mountPath: '\/mnt\/pg' is not allowed/);
+  });
+
+  test('a database dump covers a volume its data directory is on, and a volume mounted inside the data directory', () => {
+    const { stack, machine: m } = machine();
+    const holding = new DataVolume(stack, 'Holding', { machine: m, size: Size.gibibytes(10), mountPath: '/mnt/pg' });
+    const inside = new DataVolume(stack, 'Inside', { machine: m, size: Size.gibibytes(10), mountPath: '/var/lib/postgresql/15/main/pg_tblspc' });
+    recordVolumeBackup(m, { by: stack, databaseDirectories: ['/mnt/pg/15/main', '/var/lib/postgresql/15/main'] });
+    expect(holding.coveringBackup()).toBe(stack);
+    expect(inside.coveringBackup()).toBe(stack);
+    expect(() => synthJson(stack)).not.toThrow();
+  });
+
   test('takes only a Machine, and offers no public way to record a backup the volume does not have', () => {
     const { stack, machine: m } = machine();
     // A look-alike of the machine (what a JavaScript caller could hand over) would skip what Machine enforces.
