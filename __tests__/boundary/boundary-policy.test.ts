@@ -59,6 +59,17 @@ describe('BoundaryPolicy', () => {
     ['sensitive data allowed to leave raw', { egress: [...valid.egress, { dataClass: DataClass.SENSITIVE, to: [mistral], form: EgressForm.RAW }] }, /'sensitive → Mistral AI \(raw\)' is not allowed: the policy contradicts itself: sensitive data never leaves raw/],
     ['two forms for one class and processor', { egress: [...valid.egress, { dataClass: DataClass.PUBLIC, to: [mistral], form: EgressForm.PSEUDONYMIZED }] }, /'public → Mistral AI' is not allowed: the policy contradicts itself: it allows both raw and pseudonymized/],
   ];
+  // Audit (mutation): only a US seat was ever refused, so an EU list that let in Switzerland, the UK or the EEA
+  // states (European, not EU) passed every test.
+  test.each([
+    ['Zurich', 'CH'], ['London', 'GB'], ['Oslo', 'NO'], ['Reykjavik', 'IS'], ['Vaduz', 'LI'],
+  ])('refuses a processor seated in %s (%s): European, but not in the EU', (city, country) => {
+    const processor = new Processor({ name: 'Nearby AI', legalSeat: { city, country }, hostnames: ['api.nearby.example'] });
+    expect(processor.inEu).toBe(false);
+    expect(() => new BoundaryPolicy({ aiActRoles: [AiActRole.DEPLOYER], egress: [{ dataClass: DataClass.PUBLIC, to: [processor], form: EgressForm.RAW }] }))
+      .toThrow(new RegExp(`BoundaryPolicy\\.egress: 'Nearby AI \\(${city}, ${country}\\)' is not allowed: public data may only go to processors with an EU legal seat`));
+  });
+
   test.each(bad)('fails when the policy has %s', (_name, override, message) => {
     expect(() => new BoundaryPolicy({ ...valid, ...override })).toThrow(message);
   });
