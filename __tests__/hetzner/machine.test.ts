@@ -273,6 +273,42 @@ test('fails when user data fits only with cdktf\'s short placeholders: each refe
   expect(m.userDataSize()).toEqual({ bytes: expect.any(Number), references: 20 });
 });
 
+// Audit (mutation): the size was checked only far above the limit (40,000 bytes) and with ASCII text, so counting
+// characters instead of bytes, or letting a few bytes over the limit through, passed every test.
+describe('user data at the 32 KiB limit', () => {
+  /** A production machine whose user data holds `text` repeated `count` times in one file. */
+  const withUserData = (text: string, count: number) => {
+    const { stack, machine } = productionMachine();
+    machine.addCloudInitPart({ name: 'notes', files: [{ path: '/etc/acme/notes.txt', content: text.repeat(count) }] });
+    return { stack, machine };
+  };
+  /** How many repetitions of `text` make the user data exactly `bytes` long, found from one measurement. */
+  const countFor = (text: string, bytes: number) => {
+    const measured = withUserData(text, 1000).machine.userDataSize()!.bytes;
+    return 1000 + (bytes - measured) / Buffer.byteLength(text);
+  };
+
+  test('exactly 32768 bytes pass synth; one byte more fails', () => {
+    const count = countFor('x', 32_768);
+    const atLimit = withUserData('x', count);
+    expect(atLimit.machine.userDataSize()!.bytes).toBe(32_768);
+    expect(() => synthJson(atLimit.stack)).not.toThrow();
+    const over = withUserData('x', count + 1);
+    expect(over.machine.userDataSize()!.bytes).toBe(32_769);
+    expect(() => synthJson(over.stack)).toThrow(/production\/App\.cloudInit: '32769 bytes as Terraform sends it/);
+  });
+
+  test('counts bytes, not characters: 2-byte letters fail at half the characters', () => {
+    const { stack, machine } = withUserData('ä', 17_000);
+    const [server] = resourcesOf(JSON.parse(Testing.synth(stack)), 'hcloud_server');
+    // The letters travel as they are (2 bytes each in UTF-8), not escaped.
+    expect(server.user_data).toContain('ä'.repeat(100));
+    expect(server.user_data.length).toBeLessThan(32_768);
+    expect(machine.userDataSize()!.bytes).toBe(Buffer.byteLength(server.user_data, 'utf8'));
+    expect(() => synthJson(stack)).toThrow(/production\/App\.cloudInit: '3\d{4} bytes as Terraform sends it \(0 references/);
+  });
+});
+
 test('a machine with a bundle sends only the bootstrap in its user data; the bundle rolls out over SSH', () => {
   const { stack } = testStack('production');
   const m = new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS });
