@@ -134,6 +134,23 @@ describe('Boundary-EuStateBackend', () => {
     BoundarySuppressions.add(stack, [{ id: 'Boundary-EuStateBackend', reason: REASON }]);
     expect(synthErrors(stack)).toBe('');
   });
+  // Audit (mutation): only an AWS endpoint was refused and the missing lock never checked, so accepting Hetzner's
+  // US and Singapore object storage, a look-alike host, or dropping the warning about unlocked state passed.
+  test.each([
+    'https://ash.your-objectstorage.com', 'https://hil.your-objectstorage.com', 'https://sin.your-objectstorage.com',
+    'https://fsn1.your-objectstorage.com.example.net', 'http://fsn1.your-objectstorage.com',
+  ])('fails when state lives at %s, which is not EU object storage', (endpoint) => {
+    const stack = checkedStack();
+    stack.addOverride('terraform.backend.s3.endpoints.s3', endpoint);
+    expect(synthErrors(stack)).toMatch(new RegExp(`Boundary-EuStateBackend: production\\.backend\\.s3\\.endpoints\\.s3: '${endpoint.replace(/[.]/g, '\\.')}' is not allowed: state must stay in EU object storage`));
+  });
+  test('warns when EU object storage keeps state without a lock', () => {
+    const stack = checkedStack();
+    stack.addOverride('terraform.backend.s3.use_lockfile', false);
+    expect(synthErrors(stack)).toBe('');
+    const warnings = stack.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
+    expect(warnings).toContainEqual(expect.stringMatching(/Boundary-EuStateBackend: production\.backend\.s3\.use_lockfile: state without locking can be corrupted by two concurrent applies\. Fix: set use_lockfile/));
+  });
   test('warns on local state, and passes on EU object storage', () => {
     const stack = checkedStack('production', undefined, false);
     expect(synthErrors(stack)).toBe('');
