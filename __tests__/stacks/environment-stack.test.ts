@@ -140,8 +140,15 @@ describe('EnvironmentStack', () => {
       expect(() => synth(stagingStack())).toThrow(/acme-staging\.expiresAt: missing: staging exists on demand and must say when it may be torn down\. Fix: pass expiresAt/);
     });
 
-    test.each([['next week'], ['2026-02-30'], ['2026-12-31T10:00:00Z']])('fails when the expiry is %p', (expiresAt) => {
-      expect(() => synth(stagingStack(expiresAt))).toThrow(new RegExp(`acme-staging\\.expiresAt: '${expiresAt.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}' is not allowed: .* Fix: write the date as YYYY-MM-DD`));
+    // Audit (mutation): the reason was not asserted, so dropping the format check (a text then said only
+    // 'next week is not a calendar date') passed.
+    test.each([
+      ['next week', 'an expiry is a UTC date written YYYY-MM-DD'],
+      ['2026-02-30', '2026-02-30 is not a calendar date'],
+      ['2026-12-31T10:00:00Z', 'an expiry is a UTC date written YYYY-MM-DD'],
+    ])('fails when the expiry is %p: %s', (expiresAt, reason) => {
+      const quote = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      expect(() => synth(stagingStack(expiresAt))).toThrow(new RegExp(`acme-staging\\.expiresAt: '${quote(expiresAt)}' is not allowed: ${quote(reason)}\\. Fix: write the date as YYYY-MM-DD`));
     });
 
     test('warns when the expiry is further off than a rehearsal lasts: that is permanent staging, which the phase postpones', () => {
@@ -156,6 +163,8 @@ describe('EnvironmentStack', () => {
         + 'Fix: give the rehearsal its own expiry, at most 15 days ahead \\(the release path sets it\\), or adopt it early with a reason: '
         + "earlyAdoptions: \\[\\{ component: Component\\.PERMANENT_STAGING, reason: '…' \\}\\]$"))]);
       expect(warningsFor(inDays(15))).toEqual([]);
+      // The first day too many (audit, mutation: a limit of 16 days passed).
+      expect(warningsFor(inDays(16))).toEqual([expect.stringMatching(/^Environment-StagingLongLived: acme-staging\.expiresAt '\d{4}-\d{2}-\d{2}' is 16 days away: /)]);
       expect(warningsFor('2030-01-01', { earlyAdoptions: [{ component: Component.PERMANENT_STAGING, reason: 'regulated customers audit every release candidate for weeks' }] })).toEqual([]);
     });
 
