@@ -111,3 +111,19 @@ test('the jobs\' Python runs isolated: a PYTHONPATH in the environment cannot pu
   // The planted module is what a plain python3 would import.
   expect(spawnSync(MACHINE_PYTHON, ['-c', 'import json'], { encoding: 'utf8', env: { PYTHONPATH: planted } }).stderr).toContain('planted json imported');
 });
+
+// Audit (mutation): every job the suites run ends in ok() or die(), so nothing reached the exit trap's last guard:
+// a job that ended with status 0 without verifying its result could have exited 0 (systemd: success) and passed.
+test('a job that ends without calling ok() on a verified result exits non-zero, naming why; one that called ok() exits 0', () => {
+  const root = path.join(tmp, 'exit-trap');
+  const files = writeMachineFiles(machines.production, root);
+  const common = path.join(root, files.find((f) => f.path.endsWith('/sovereign-backup/common.sh'))!.path);
+  // No HEARTBEAT: the trap pings nothing, and judges the job alone.
+  const job = (body: string) => spawnSync('bash', ['-c', `SB_JOB=probe; . '${common}'; ${body}`],
+    { encoding: 'utf8', env: { PATH: process.env.PATH, TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: path.join(root, 'etc') } });
+  const unverified = job('step "doing nothing"; exit 0');
+  expect(unverified.status).toBe(1);
+  expect(unverified.stderr).toMatch(/FAILED \(exit 1\) at step 'doing nothing': the job ended without verifying its result/);
+  const verified = job('step "checking"; ok "checked"; exit 0');
+  expect([verified.status, verified.stderr]).toEqual([0, expect.stringMatching(/probe: OK: checked/)]);
+});
