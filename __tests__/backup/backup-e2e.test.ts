@@ -273,6 +273,28 @@ describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH'
       expect(pg.sql('postgres', "SELECT count(*) FROM pg_database WHERE datname LIKE '%../x%'")).toBe('0');
     });
 
+    // Audit (mutation): no case changed a manifest file and kept its checksums, so dropping the drill's check of the
+    // manifest against SHA256SUMS passed: a roles file edited after the dump (a role added) was restored as it came.
+    test('a manifest whose roles file changed after its checksums were written fails the drill at the checksum step', async () => {
+      const tampered = path.join(sftp.home, 'restic-tampered-roles');
+      fs.cpSync(path.join(sftp.home, 'restic'), tampered, { recursive: true });
+      const restic = (args: string[], input?: Buffer) => execFileSync('restic', ['-r', tampered, '--no-lock', ...args],
+        { input, env: { ...process.env, RESTIC_PASSWORD }, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+      // The newest real manifest, with one line added to its roles file and its SHA256SUMS left as the dump wrote it.
+      const stage = fs.mkdtempSync(path.join(tmp, 'tampered-roles-'));
+      execFileSync('tar', ['-C', stage, '-xf', '-'], { input: restic(['dump', '--host', PROD_HOST, '--tag', 'sovereign-dump', '--path', '/sovereign-dump/manifest.tar', 'latest', '/sovereign-dump/manifest.tar']) });
+      const [stamp] = fs.readdirSync(stage);
+      const globals = path.join(stage, stamp, 'globals.sql');
+      const text = fs.readFileSync(globals, 'utf8');
+      expect(text).toMatch(/^-- PostgreSQL database cluster dump complete$/m);
+      fs.writeFileSync(globals, text.replace(/^(-- PostgreSQL database cluster dump complete)$/m, 'CREATE ROLE intruder SUPERUSER LOGIN;\n$1'));
+      restic(['backup', '--stdin', '--stdin-filename', 'sovereign-dump/manifest.tar', '--host', PROD_HOST, '--tag', 'sovereign-dump'], execFileSync('tar', ['-C', stage, '-cf', '-', stamp]));
+
+      const drill = await run(testMachine, 'restore-drill', variant(testEtc, 'drill.conf', { source_REPO_PATH: 'restic-tampered-roles' }));
+      expectFailure(drill, TEST_HOST, 'restore-drill', /the restored files do not match their checksums[\s\S]*failed step: checking the manifest against its checksums/);
+      expect(pg.sql('postgres', "SELECT count(*) FROM pg_roles WHERE rolname = 'intruder'")).toBe('0');
+    });
+
     test('dump failing mid-way leaves no dump behind', async () => {
       // The dump role may read every table but one that row-level security guards: pg_dump fails
       // on that table's data, after writing the tables before it.
