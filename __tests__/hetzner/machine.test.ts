@@ -140,6 +140,12 @@ describe('Machine', () => {
       expect(() => synthJson(stack)).toThrow(/production\/App\.location: 'ash' is not allowed: it is outside the EU, and the machine holds sensitive data.*Fix: use Location\.FSN1/);
     });
 
+    // Audit (mutation): only Ashburn was tested, so marking Hillsboro or Singapore as EU passed the machine tests.
+    test.each([[Location.HIL], [Location.SIN]])('fails when a machine holding non-public data is placed in %s', (location) => {
+      const { stack } = productionMachine({ location, serverType: ServerType.CCX13 });
+      expect(() => synthJson(stack)).toThrow(new RegExp(`production/App\\.location: '${location.name}' is not allowed: it is outside the EU, and the machine holds sensitive data`));
+    });
+
     test('allows a non-EU location for a machine that explicitly holds only public data', () => {
       const { stack } = productionMachine({ location: Location.ASH, serverType: ServerType.CCX13, dataClasses: [DataClass.PUBLIC] });
       expect(resourcesOf(synthJson(stack), 'hcloud_server')[0].location).toBe('ash');
