@@ -258,6 +258,9 @@ describe('red team: every bypass of issue #14', () => {
 
   test('5. restricted egress means only the allowlist\'s ports', () => {
     expectRefused(machineWith({ egress: [FirewallRule.tcpOut('1-65535', FirewallRule.ANYWHERE)] }), /Boundary-RestrictedEgress: .*'tcp 1-65535 to 0\.0\.0\.0\/0, ::\/0' is not allowed/);
+    // Audit (mutation): a range that starts at an allowed port was never tried, so judging a range by its first port passed.
+    expectRefused(machineWith({ egress: [FirewallRule.tcpOut('443-8443', FirewallRule.ANYWHERE)] }), /Boundary-RestrictedEgress: .*'tcp 443-8443 to 0\.0\.0\.0\/0, ::\/0' is not allowed/);
+    expectRefused(machineWith({ egress: [FirewallRule.udpOut('53-65535', FirewallRule.ANYWHERE)] }), /Boundary-RestrictedEgress: .*'udp 53-65535 to 0\.0\.0\.0\/0, ::\/0' is not allowed/);
     expectRefused(() => {
       const stack = checkedStack();
       machine(stack, 'App', { egress: [FirewallRule.udpOut(443, FirewallRule.ANYWHERE)] }, false);
