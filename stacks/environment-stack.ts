@@ -136,7 +136,8 @@ export class EnvironmentStack extends TerraformStack {
     // project, where production has registered the admin keys; Hetzner allows a key (fingerprint) once per project.
     // Registered again, staging's deploy failed with uniqueness_error; so it uses production's by name, and never owns them.
     const inProductionProject = isStaging && product.staging.name === StagingMode.fromProductionSnapshot().name;
-    const sshKeys: ISshKey[] = Object.entries(product.admin.sshPublicKeys).map(([name, publicKey]) => (inProductionProject
+    // Each environment's own keys: a key that opens test (held by test's CI job) opens production only when the product says so.
+    const sshKeys: ISshKey[] = Object.entries(product.sshPublicKeysFor(environment)).map(([name, publicKey]) => (inProductionProject
       ? { sshKeyReference: `${product.name}-${Environment.PRODUCTION.name}-${name}`, publicKey: publicKey.trim() }
       : new SshKey(this, `AdminKey-${name}`, { name: `${prefix}-${name}`, publicKey, labels: { environment: environment.name, ...onDemandLabels } })));
 
@@ -217,6 +218,7 @@ export class EnvironmentStack extends TerraformStack {
       Annotations.of(this).addWarning(`Environment-StagingExpired: ${this.node.path}.expiresAt '${props.expiresAt}' has passed; the staging reaper may delete this environment. Fix: set a later date if the rehearsal is still running.`);
     }
     if (isStaging && props.expiresAt && !expiryProblem(props.expiresAt)) this.warnIfPermanentStaging(props.expiresAt);
+    if (environment === Environment.PRODUCTION) this.warnIfTestKeysOpenProduction();
     const productionVolume = product.database.storage.volumeSizeFor(product.phase);
     if (inProductionProject && productionVolume) {
       // Hetzner snapshots hold the root disk only: staging's database would start empty and the rehearsal pass on no data.
@@ -261,6 +263,22 @@ export class EnvironmentStack extends TerraformStack {
     Annotations.of(this).addWarning(`Environment-StagingLongLived: ${this.node.path}.expiresAt '${expiresAt}' is ${days} days away: staging kept up that long `
       + `is the permanent staging ${this.product.phase} postpones (it comes in when ${component.threshold}). Fix: give the rehearsal its own expiry, `
       + `at most ${STAGING_MAX_DAYS} days ahead (the release path sets it), or adopt it early with a reason: earlyAdoptions: [{ component: Component.PERMANENT_STAGING, reason: '…' }]`);
+  }
+
+  /**
+   * Every key that opens test's machines also opens production's: whatever key test's deploys use (test's CI
+   * job, the people who can run it) is root on production. A personal key on both is fine, as long as test
+   * has one key of its own for its deploys. Once per product, on production's stack.
+   */
+  private warnIfTestKeysOpenProduction(): void {
+    const material = (key: string) => key.trim().split(/\s+/).slice(0, 2).join(' ');
+    const production = new Set(Object.values(this.product.sshPublicKeysFor(Environment.PRODUCTION)).map(material));
+    const test = Object.entries(this.product.sshPublicKeysFor(Environment.TEST));
+    if (test.some(([, key]) => !production.has(material(key)))) return;
+    Annotations.of(this).addWarning(`Environment-SharedAdminKey: ${this.node.path}: every admin key of test (${test.map(([name]) => name).join(', ')}) `
+      + "also opens production, so test's deploy key (test's ADMIN_SSH_KEY in CI, held by every test job) is root on production. "
+      + "Fix: give production keys of its own, admin: { environmentSshPublicKeys: { production: { ops: 'ssh-ed25519 AAAA…' } } }, "
+      + "and set production's ADMIN_SSH_KEY to its private key (a GitHub environment secret of production, or a GitLab variable scoped to production).");
   }
 
   private validateEnvironment(): string[] {

@@ -23,7 +23,7 @@ import { Component } from '../roadmap/component';
 import { Phase } from '../roadmap/phase';
 import { EarlyAdoption } from '../roadmap/postponed';
 import { ServerTypeChoice } from '../roadmap/server-type-choice';
-import { AdminAccess } from './admin-access';
+import { AdminAccess, EnvironmentSshPublicKeys } from './admin-access';
 import { StagingMode } from './staging';
 
 /** How a product's production data is backed up and proven restorable. */
@@ -291,6 +291,16 @@ export class Product {
     return this.locations.production ?? this.location;
   }
 
+  /**
+   * The admin public keys, by name, that open an environment's machines: its own (`admin.environmentSshPublicKeys`)
+   * or else `admin.sshPublicKeys`. Staging's are production's: it boots production's image in production's project.
+   */
+  public sshPublicKeysFor(environment: Environment): Readonly<Record<string, string>> {
+    if (environment === Environment.STAGING) return this.sshPublicKeysFor(Environment.PRODUCTION);
+    const own = this.admin.environmentSshPublicKeys;
+    return (environment === Environment.TEST ? own?.test : own?.production) ?? this.admin.sshPublicKeys;
+  }
+
   /** The bucket an environment's Terraform state is in. */
   public stateBucketFor(environment: Environment): string {
     if (environment === Environment.STAGING) return this.stateBuckets.staging ?? this.stateBucketFor(Environment.PRODUCTION);
@@ -316,10 +326,11 @@ function checkProductProps(at: string, props: ProductProps): void {
   requireInstance(at, 'phase', props.phase, Phase, 'use Phase.ONE, Phase.TWO or Phase.THREE (the object, not its name)', 'a Phase');
   requireProps(`${at}.admin`, props.admin, "pass admin: { sshPublicKeys: { ops: 'ssh-ed25519 …' }, cidrs: ['203.0.113.0/24'] }");
   // A misspelt hostKeys would leave every machine's host key unpinned.
-  refuseUnknownProps(at, 'admin', props.admin, propNames<AdminAccess>({ sshPublicKeys: true, cidrs: true, hostKeys: true }));
+  refuseUnknownProps(at, 'admin', props.admin, propNames<AdminAccess>({ sshPublicKeys: true, environmentSshPublicKeys: true, cidrs: true, hostKeys: true }));
   const keys = optionalStringMap(at, 'admin.sshPublicKeys', props.admin.sshPublicKeys, "pass { ops: 'ssh-ed25519 AAAA… ops@acme.eu' }");
   // Empty counts as missing: otherwise the machines' errors name their own props (sshKeys, adminCidrs), not the product's.
   if (keys === undefined || Object.keys(keys).length === 0) failAt(at, 'admin.sshPublicKeys', keys, 'production needs admin keys', "pass { ops: 'ssh-ed25519 AAAA… ops@acme.eu' }");
+  checkEnvironmentSshPublicKeys(at, props.admin.environmentSshPublicKeys);
   const cidrs = requireArray(at, 'admin.cidrs', props.admin.cidrs, "list the networks admins and CI connect from, such as ['203.0.113.0/24']", (c, prop) => {
     const problem = cidrProblem(c);
     if (problem) failAt(at, prop, c, problem, "write the block as address/prefix with host bits cleared, such as '203.0.113.0/24'");
@@ -385,6 +396,26 @@ function checkProductProps(at: string, props: ProductProps): void {
   optionalInstance(at, 'budget', props.budget, Budget, 'use Budget.monthly(Money.euros(30))', 'a Budget');
   optionalInstance(at, 'monitoring', props.monitoring, MonitoringPlan, 'pass new MonitoringPlan({ uptimeChecks, receivers, deadMansSwitch })', 'a MonitoringPlan');
   if (props.backup !== undefined) checkBackupOptions(at, props.backup);
+}
+
+/** An environment's own admin keys: an object by environment, none empty, and none for staging (which follows production). */
+function checkEnvironmentSshPublicKeys(at: string, own: unknown): void {
+  if (own === undefined) return;
+  const example = "pass { production: { ops: 'ssh-ed25519 AAAA… ops@acme.eu' } }";
+  if (own === null || typeof own !== 'object' || Array.isArray(own)) failAt(at, 'admin.environmentSshPublicKeys', own, 'it is an object of keys by environment', example);
+  if ((own as Record<string, unknown>).staging !== undefined) {
+    failAt(at, 'admin.environmentSshPublicKeys.staging', 'staging', "staging uses production's keys: built from production's snapshot, it boots production's image "
+      + "in production's project and refers to production's registered keys by name", "remove it, and give production the keys staging needs");
+  }
+  refuseUnknownProps(at, 'admin.environmentSshPublicKeys', own, propNames<EnvironmentSshPublicKeys>({ test: true, production: true }));
+  for (const environment of ['test', 'production'] as const) {
+    const prop = `admin.environmentSshPublicKeys.${environment}`;
+    const keys = optionalStringMap(at, prop, (own as EnvironmentSshPublicKeys)[environment], "pass { ops: 'ssh-ed25519 AAAA… ops@acme.eu' }");
+    // Empty would not mean "the shared keys" but a machine nobody can log into (Hetzner e-mails a root password instead).
+    if (keys !== undefined && Object.keys(keys).length === 0) {
+      failAt(at, prop, keys, `${environment}'s machines would accept no admin key`, `list ${environment}'s keys, or leave ${environment} out to use admin.sshPublicKeys`);
+    }
+  }
 }
 
 /** The product's backup options: each field of its type, and none misspelt (a misspelt offsite would drop the offsite copy). */
