@@ -12,12 +12,15 @@ import { requirementsOfStacks, environmentExample, type Requirement } from './ch
 import type { CliIo } from './run-cli';
 
 export const INIT_USAGE = `  cdktf-sovereign-hetzner init [DIR] [--name NAME] [--domain DOMAIN] [--location fsn1|nbg1|hel1]
-                               [--admin-key "ssh-ed25519 AAAA… you@team.eu"] [--admin-cidrs CIDR,…]
+                               [--admin-key "ssh-ed25519 AAAA… you@team.eu"] [--production-admin-key "ssh-ed25519 AAAA… prod"]
+                               [--admin-cidrs CIDR,…]
                                [--public mistral,jina] [--pseudonymized mistral] [--budget EUROS] [--library SPEC]
       Scaffolds a team's IaC repository in DIR (default: the current directory, which must be empty): a
       Phase 1 product in main.ts, tests (snapshot, Terraform validate and plan through the stand-in,
       production refuses destroy), .env.example with every variable the stacks need, and CI for GitHub
       Actions and GitLab. Asks for what the flags leave out when it runs in a terminal; in CI, flags only.
+      --admin-key opens test's machines, --production-admin-key (another key) production's and staging's:
+      each environment's CI job holds its own key's private half, so test's never opens production.
       --library sets the dependency spec of this library (default: this version from the registry); a packed
       tarball (file:…tgz) is copied into the new repository's vendor/, so that CI installs it too.`;
 
@@ -76,7 +79,10 @@ interface InitAnswers {
   readonly name: string;
   readonly domain: string;
   readonly location: string;
+  /** Opens test's machines: its private half is test's ADMIN_SSH_KEY. */
   readonly adminKey: string;
+  /** Opens production's (and staging's) machines alone: its private half is production's ADMIN_SSH_KEY. */
+  readonly productionAdminKey: string;
   readonly adminCidrs: string[];
   readonly publicTo: string[];
   readonly pseudonymizedTo: string[];
@@ -90,7 +96,7 @@ const PROCESSORS: Record<string, { factory: string; make: () => Processor }> = {
 /** Where a packed library given to --library is kept in the new repository, committed with it. */
 const VENDOR_DIR = 'vendor';
 const NAME = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
-const VALUED = new Set(['name', 'domain', 'location', 'admin-key', 'admin-cidrs', 'public', 'pseudonymized', 'budget', 'library']);
+const VALUED = new Set(['name', 'domain', 'location', 'admin-key', 'production-admin-key', 'admin-cidrs', 'public', 'pseudonymized', 'budget', 'library']);
 
 export async function initCommand(argv: readonly string[], io: CliIo, input: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin): Promise<number> {
   const { dir, flags } = parse(argv);
@@ -169,7 +175,8 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
   // The README's `init acme-iac` names the repository, not the product: servers become acme-production-app.
   const product = dirName.replace(/-(iac|infra|infrastructure)$/, '');
   const nameDefault = NAME.test(product) ? product : undefined;
-  const required: Array<[string, string]> = [['name', '--name acme'], ['admin-key', '--admin-key "ssh-ed25519 AAAA… you@team.eu"'], ['admin-cidrs', '--admin-cidrs 198.51.100.0/24']];
+  const required: Array<[string, string]> = [['name', '--name acme'], ['admin-key', '--admin-key "ssh-ed25519 AAAA… you@team.eu"'],
+    ['production-admin-key', '--production-admin-key "ssh-ed25519 AAAA… production"'], ['admin-cidrs', '--admin-cidrs 198.51.100.0/24']];
   const missing = interactive ? [] : required.filter(([flag]) => flags[flag] === undefined && !(flag === 'name' && nameDefault));
   if (missing.length > 0) {
     const names = missing.map(([flag]) => `--${flag}`);
@@ -181,13 +188,14 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
     const name = await ask('name', 'Product name (lowercase, used in server and stack names)', nameDefault);
     const domain = await ask('domain', 'Domain your product answers on (for the uptime checks)', `${name}.eu`);
     const location = await ask('location', 'Location of the machines (fsn1, nbg1, hel1)', 'fsn1');
-    const adminKey = await ask('admin-key', 'Admin SSH public key (ssh-ed25519 AAAA…)');
+    const adminKey = await ask('admin-key', "Test's admin SSH public key (ssh-ed25519 AAAA…)");
+    const productionAdminKey = await ask('production-admin-key', "Production's admin SSH public key, another key than test's (ssh-ed25519 AAAA…)");
     const adminCidrs = (await ask('admin-cidrs', 'Networks admins and CI deploy from (CIDRs, comma-separated)')).split(',').map((c) => c.trim()).filter(Boolean);
     const publicTo = list(await ask('public', 'Processors that may receive public data (mistral, jina; none)', 'mistral'));
     const pseudonymizedTo = list(await ask('pseudonymized', 'Processors that may receive pseudonymized data (none)', 'none'));
     const budget = Number(await ask('budget', 'Monthly budget in EUR, excluding VAT', '30'));
     if (!rl) io.out(`init: ${name} in ${location}, public data to ${publicTo.join(', ') || 'nobody'}, pseudonymized to ${pseudonymizedTo.join(', ') || 'nobody'}, budget €${budget}.`);
-    return { name, domain, location, adminKey, adminCidrs, publicTo, pseudonymizedTo, budget };
+    return { name, domain, location, adminKey, productionAdminKey, adminCidrs, publicTo, pseudonymizedTo, budget };
   } finally {
     rl?.close();
   }
@@ -211,6 +219,11 @@ function validate(answers: InitAnswers): SynthesizedStack[] {
   for (const p of [...answers.publicTo, ...answers.pseudonymizedTo]) {
     if (!PROCESSORS[p]) throw new Error(`processor '${p}' is not one init knows. Fix: use ${Object.keys(PROCESSORS).join(' or ')} (or none), and declare others in main.ts.`);
   }
+  const material = (key: string) => key.trim().split(/\s+/).slice(0, 2).join(' ');
+  if (material(answers.productionAdminKey) === material(answers.adminKey)) {
+    throw new Error("--production-admin-key is --admin-key's key: test's CI job would hold a key that is root on production. "
+      + 'Fix: make production a key of its own (ssh-keygen -t ed25519 -f production-admin) and pass its .pub line.');
+  }
   if (!Number.isFinite(answers.budget) || answers.budget <= 0) throw new Error(`--budget '${answers.budget}' is not allowed: a budget is a positive amount of euros. Fix: pass a number such as 30.`);
   // The library checks keys, networks and everything else exactly as at synth.
   return synthesize(answers);
@@ -224,7 +237,7 @@ function productOf(a: InitAnswers): Product {
     name: a.name,
     phase: Phase.ONE,
     location: Location.of(a.location),
-    admin: { sshPublicKeys: { admin: a.adminKey }, cidrs: a.adminCidrs },
+    admin: { sshPublicKeys: { admin: a.adminKey }, environmentSshPublicKeys: { production: { admin: a.productionAdminKey } }, cidrs: a.adminCidrs },
     stateBucket: `${a.name}-tfstate`,
     stateBuckets: { production: `${a.name}-production-tfstate` },
     staging: StagingMode.fromProductionSnapshot(),
@@ -361,7 +374,10 @@ ${processors.map((p) => `  const ${p} = ${PROCESSORS[p].factory};`).join('\n')}
     name: '${a.name}',
     phase: Phase.ONE,
     location: Location.of('${a.location}'),
-    admin: { sshPublicKeys: { admin: '${a.adminKey}' }, cidrs: ${JSON.stringify(a.adminCidrs).replace(/"/g, "'")} },
+    admin: {
+      sshPublicKeys: { admin: '${a.adminKey}' }, cidrs: ${JSON.stringify(a.adminCidrs).replace(/"/g, "'")},  // test's key: test's ADMIN_SSH_KEY
+      environmentSshPublicKeys: { production: { admin: '${a.productionAdminKey}' } },  // production's (and staging's) own: production's ADMIN_SSH_KEY
+    },
     stateBucket: '${a.name}-tfstate',                         // test's state, in test's Hetzner project
     stateBuckets: { production: '${a.name}-production-tfstate' },  // production's (and staging's), in production's
     staging: StagingMode.fromProductionSnapshot(),
@@ -476,7 +492,7 @@ function printedPlan(stack: string, flags = ''): string {
 function githubWorkflow(a: InitAnswers, cdk: Cdk, environments: { test: CiEnvironment; production: CiEnvironment }): string {
   const SETUP_STEPS = setupSteps(cdk);
   const { test, production } = environments;
-  const sshAgent = `      - uses: webfactory/ssh-agent@v0.9.0     # the admin key: rollouts reach the machines over SSH
+  const sshAgent = `      - uses: webfactory/ssh-agent@v0.9.0     # the environment's own admin key: rollouts reach the machines over SSH
         with:                                   # block style: \${{ }} inside a { } flow map is not YAML
           ssh-private-key: \${{ secrets.ADMIN_SSH_KEY }}
 `;
@@ -489,10 +505,11 @@ function githubWorkflow(a: InitAnswers, cdk: Cdk, environments: { test: CiEnviro
 # Secrets are GitHub *environment* secrets (Settings > Environments), never repository secrets, and none is set for
 # the whole workflow: each job names one environment and gets that environment's secrets alone, so no test job ever
 # holds production's token, state key or passwords. README.md lists what each environment holds:
-#   test             test's (its own Hetzner project and token): plan-test, deploy-test, drift-test
+#   test             test's (its own Hetzner project and token, its own admin key): plan-test, deploy-test, drift-test
 #   production-plan  production's, for its plan and drift check: deployment branches main only, so no pull request's code
 #                    runs with them (a read-only Hetzner token is enough: plans only read, and take no lock)
-#   production       production's, for the deploy: required reviewers (the manual approval), deployment branches main only
+#   production       production's, for the deploy, with production's own ADMIN_SSH_KEY: required reviewers (the manual
+#                    approval), deployment branches main only
 name: infrastructure
 on:
   push:
@@ -610,7 +627,7 @@ plan-test:
   stage: deploy
   before_script:
     - *setup
-    - eval "$(ssh-agent -s)" && echo "$ADMIN_SSH_KEY" | ssh-add -
+    - eval "$(ssh-agent -s)" && echo "$ADMIN_SSH_KEY" | ssh-add -   # the job's environment's own admin key
 deploy-test:
   extends: .deploy
   environment: { name: test }
@@ -666,7 +683,7 @@ Built on cdktf-sovereign-hetzner. \`product.ts\` declares the product once; \`ma
 export CHECKPOINT_DISABLE=1              # the ${cdk.command} CLI then sends no version check to HashiCorp (the CI files set it too)
 npm install && npm test                  # offline: Terraform validates and plans every stack against a local stand-in
 npx ${cdk.command} synth && npx cdktf-sovereign-hetzner check    # lists every variable and credential a deploy needs
-npx ${cdk.command} deploy ${a.name}-test            # with .env loaded and the admin key in your SSH agent
+npx ${cdk.command} deploy ${a.name}-test            # with .env loaded and test's admin key in your SSH agent
 npm run cost                             # the monthly estimate, from cdktf.out
 npm run report                           # report/index.md and report/index.html: the operator's report
 \`\`\`
@@ -675,8 +692,9 @@ Commit what the first \`npm install && npm test\` add too: \`package-lock.json\`
 \`__tests__/__snapshots__/\` (CI runs \`npm test -- --ci\`, which compares with the snapshots and never writes them). jest
 treats \`CI=true\` in your shell the same way ("New snapshot was not written"): write them with \`npm test -- --ci=false\`.
 ${vendored}
-\`cdktf\` does not read \`.env\`: load it into the shell with \`set -a && . ./.env && set +a\`, and the admin key into
-an agent with \`eval "$(ssh-agent)" && ssh-add <admin key file>\`. To rehearse a deploy offline first, Terraform
+\`cdktf\` does not read \`.env\`: load it into the shell with \`set -a && . ./.env && set +a\`, and the environment's admin
+key into an agent with \`eval "$(ssh-agent)" && ssh-add <admin key file>\`: test's for test, production's for production
+(\`environmentSshPublicKeys\` in \`product.ts\`; each environment's machines accept only their own). To rehearse a deploy offline first, Terraform
 against the library's stand-in for Hetzner, follow "cdktf deploy and destroy against the stand-in" in
 \`node_modules/cdktf-sovereign-hetzner/docs/testing.md\`.
 
@@ -701,7 +719,11 @@ then on the CI's order holds.
 Each environment's secrets live apart, and each CI job gets the secrets of one environment only: a job that
 deploys or plans test never holds production's Hetzner token, state key or passwords. Both environments need
 \`HCLOUD_TOKEN\` (the token of the environment's own Hetzner project), \`AWS_ACCESS_KEY_ID\`, \`AWS_SECRET_ACCESS_KEY\`
-and \`ADMIN_SSH_KEY\`, each with the environment's own value, and the variables of its stack. The state is
+and \`ADMIN_SSH_KEY\`, each with the environment's own value, and the variables of its stack. \`ADMIN_SSH_KEY\` is the
+private key of the environment's own admin key: test's of \`admin.sshPublicKeys\`, production's of
+\`admin.environmentSshPublicKeys.production\` in \`product.ts\` (staging, built from production's snapshot, takes
+production's). Production's machines accept production's key alone, so the test jobs, and the always-on test
+machine's deploys, hold no key that opens production; never give both environments the same key. The state is
 apart too: an Object Storage key reads every bucket of its Hetzner project, and a stack's state holds its secrets
 in clear, so test's state is in \`${a.name}-tfstate\` in test's project and production's (and staging's) in
 \`${a.name}-production-tfstate\` in production's (\`stateBuckets\` in \`product.ts\`); each environment's

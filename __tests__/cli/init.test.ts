@@ -15,7 +15,8 @@ const ROOT = path.resolve(__dirname, '..', '..');
 // with the packed library, npm install from the local cache, npm test and cdktf synth in the new repository.
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu';
-const FLAGS = ['--name', 'acme', '--domain', 'acme.eu', '--location', 'nbg1', '--admin-key', KEY, '--admin-cidrs', '198.51.100.0/24', '--public', 'mistral,jina', '--pseudonymized', 'mistral', '--budget', '40'];
+const PRODUCTION_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIProdProdProdProdProdProdProdProdProdProdPr ops@acme-production';
+const FLAGS = ['--name', 'acme', '--domain', 'acme.eu', '--location', 'nbg1', '--admin-key', KEY, '--production-admin-key', PRODUCTION_KEY, '--admin-cidrs', '198.51.100.0/24', '--public', 'mistral,jina', '--pseudonymized', 'mistral', '--budget', '40'];
 
 async function cli(args: string[]) {
   const out: string[] = [];
@@ -40,13 +41,13 @@ describe('cdktf-sovereign-hetzner init', () => {
   test('fails outside a terminal when flags without a default are missing, naming all of them at once', async () => {
     const { code, err } = await cli(['init', path.join(work, 'no-key'), '--name', 'acme']);
     expect(code).toBe(1);
-    expect(err).toMatch(/--admin-key and --admin-cidrs are required when init does not run in a terminal\. Fix: pass --admin-key "ssh-ed25519 AAAA… you@team\.eu" --admin-cidrs 198\.51\.100\.0\/24/);
+    expect(err).toMatch(/--admin-key, --production-admin-key and --admin-cidrs are required when init does not run in a terminal\. Fix: pass --admin-key "ssh-ed25519 AAAA… you@team\.eu" --production-admin-key "ssh-ed25519 AAAA… production" --admin-cidrs 198\.51\.100\.0\/24/);
     expect(fs.existsSync(path.join(work, 'no-key', 'package.json'))).toBe(false);
-    const one = await cli(['init', path.join(work, 'no-cidrs'), '--name', 'acme', '--admin-key', KEY]);
+    const one = await cli(['init', path.join(work, 'no-cidrs'), '--name', 'acme', '--admin-key', KEY, '--production-admin-key', PRODUCTION_KEY]);
     expect(one.err).toMatch(/^error: --admin-cidrs is required when init does not run in a terminal\. Fix: pass --admin-cidrs /);
     // A directory name that is no product name leaves --name to pass as well.
     const named = await cli(['init', path.join(work, 'Acme IaC')]);
-    expect(named.err).toMatch(/--name, --admin-key and --admin-cidrs are required/);
+    expect(named.err).toMatch(/--name, --admin-key, --production-admin-key and --admin-cidrs are required/);
   });
 
   test.each([
@@ -76,8 +77,8 @@ describe('cdktf-sovereign-hetzner init', () => {
     const questions: string[] = [];
     const synths = jest.spyOn(Testing, 'synth');
     const done = initCommand([dir, '--name', 'acme'], { env: {}, out: (l) => questions.push(l), err: () => undefined }, input);
-    // domain, location, key, networks, public, pseudonymized, budget
-    for (const answer of ['', 'hel1', KEY, '198.51.100.0/24', 'jina', '', '35']) input.write(`${answer}\n`);
+    // domain, location, test's key, production's key, networks, public, pseudonymized, budget
+    for (const answer of ['', 'hel1', KEY, PRODUCTION_KEY, '198.51.100.0/24', 'jina', '', '35']) input.write(`${answer}\n`);
     expect(await done).toBe(0);
     // One synth of each stack (test, staging, production) both checks the answers and lists the variables.
     expect(synths).toHaveBeenCalledTimes(3);
@@ -95,8 +96,8 @@ describe('cdktf-sovereign-hetzner init', () => {
     const dir = path.join(work, 'named-by-dir', 'acme-iac');
     const questions: string[] = [];
     const done = initCommand([dir], { env: {}, out: (l) => questions.push(l), err: () => undefined }, input);
-    // name, domain, location, key, networks, public, pseudonymized, budget
-    for (const answer of ['', '', '', KEY, '198.51.100.0/24', '', '', '']) input.write(`${answer}\n`);
+    // name, domain, location, test's key, production's key, networks, public, pseudonymized, budget
+    for (const answer of ['', '', '', KEY, PRODUCTION_KEY, '198.51.100.0/24', '', '', '']) input.write(`${answer}\n`);
     expect(await done).toBe(0);
     expect(questions.slice(0, 2)).toEqual(['Product name (lowercase, used in server and stack names) [acme]:', 'Domain your product answers on (for the uptime checks) [acme.eu]:']);
     expect(fs.readFileSync(path.join(dir, 'product.ts'), 'utf8')).toContain("name: 'acme',");
@@ -164,6 +165,31 @@ describe('cdktf-sovereign-hetzner init', () => {
     // The README says which environment holds what.
     const readme = read('README.md');
     for (const name of [...declared('test'), ...declared('production')]) expect(readme).toContain(`\`TF_VAR_${name}\``);
+  });
+
+  test("production's machines accept production's own admin key, which only production's deploy job holds", async () => {
+    const dir = path.join(work, 'admin-keys');
+    expect((await cli(['init', dir, ...FLAGS])).code).toBe(0);
+    const read = (file: string) => fs.readFileSync(path.join(dir, file), 'utf8');
+    // product.ts gives production a key of its own; test keeps --admin-key.
+    expect(read('product.ts')).toContain(`sshPublicKeys: { admin: '${KEY}' }`);
+    expect(read('product.ts')).toContain(`environmentSshPublicKeys: { production: { admin: '${PRODUCTION_KEY}' } }`);
+    // Each deploy job loads ADMIN_SSH_KEY from its own environment: GitHub environment secrets, GitLab scoped variables.
+    const github = YAML.parse(read('.github/workflows/infrastructure.yml'));
+    for (const [job, environment] of [['deploy-test', 'test'], ['deploy-production', 'production']]) {
+      expect([job, github.jobs[job].environment, JSON.stringify(github.jobs[job].steps)]).toEqual([job, environment, expect.stringContaining('secrets.ADMIN_SSH_KEY')]);
+    }
+    const gitlabText = read('.gitlab-ci.yml');
+    const [, testScope, productionScope] = gitlabText.split(/^# Environment scope "(?:test|production)".*$/m);
+    for (const scope of [testScope, productionScope]) expect(scope).toMatch(/^# {5}ADMIN_SSH_KEY \(masked\)$/m);
+    expect(read('README.md')).toMatch(/`ADMIN_SSH_KEY` is the\s+private key of the environment's own admin key: test's of `admin\.sshPublicKeys`, production's of\s+`admin\.environmentSshPublicKeys\.production`/);
+  });
+
+  test('refuses the same key for test and production: test\'s CI job would hold a key that is root on production', async () => {
+    const { code, err } = await cli(['init', path.join(work, 'one-key'), ...FLAGS, '--production-admin-key', KEY.replace(' ops@acme.eu', ' other@acme.eu')]);
+    expect(code).toBe(1);
+    expect(err).toMatch(/--production-admin-key is --admin-key's key: test's CI job would hold a key that is root on production\. Fix: make production a key of its own/);
+    expect(fs.existsSync(path.join(work, 'one-key', 'product.ts'))).toBe(false);
   });
 
   test("the scaffold's README explains each warning its first synth prints, with the fix", async () => {
