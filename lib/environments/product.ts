@@ -101,7 +101,7 @@ export interface ProductProps {
   readonly name: string;
   /** The roadmap phase the product is in; decides machines and components. */
   readonly phase: Phase;
-  /** Admin SSH keys and networks, for every environment. */
+  /** Admin SSH keys (the same for every environment, or an environment's own) and the networks admins and CI connect from. */
   readonly admin: AdminAccess;
   /** The data boundary: what may leave the EU control plane, to whom, in what form. Every stack is checked against it. */
   readonly boundary: BoundaryPolicy;
