@@ -15,7 +15,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 // with the packed library, npm install from the local cache, npm test and cdktf synth in the new repository.
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu';
-const PRODUCTION_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIProdProdProdProdProdProdProdProdProdProdPr ops@acme-production';
+const PRODUCTION_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM8xqk9KKFzjyUm7zn9jN8qK6gUimLQcZv8WO+NIigxr ops@acme-production';
 const FLAGS = ['--name', 'acme', '--domain', 'acme.eu', '--location', 'nbg1', '--admin-key', KEY, '--production-admin-key', PRODUCTION_KEY, '--admin-cidrs', '198.51.100.0/24', '--public', 'mistral,jina', '--pseudonymized', 'mistral', '--budget', '40'];
 
 async function cli(args: string[]) {

@@ -262,7 +262,7 @@ describe.each(FLAVOURS)('a team on $cdk consuming the packed $library', (flavour
     const { project } = await get();
     const repo = path.join(project, 'scaffolded');
     const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu';
-    const productionKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIProdProdProdProdProdProdProdProdProdProdPr ops@acme-production';
+    const productionKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM8xqk9KKFzjyUm7zn9jN8qK6gUimLQcZv8WO+NIigxr ops@acme-production';
     await execFileAsync(path.join(project, 'node_modules', '.bin', flavour.library),
       ['init', repo, '--name', 'acme', '--domain', 'acme.eu', '--admin-key', key, '--production-admin-key', productionKey, '--admin-cidrs', '198.51.100.0/24', '--public', 'mistral', '--budget', '30'],
       { cwd: project, env: ENV });

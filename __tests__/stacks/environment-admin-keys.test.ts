@@ -16,8 +16,8 @@ import { admin, backup, monitoring } from '../setup/product-basics';
 // (test's ADMIN_SSH_KEY) is not root on production.
 
 const OPS = admin.sshPublicKeys.ops;
-const TEST_CI = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBobBobBobBobBobBobBobBobBobBobBobBobBobBob ci@acme-test';
-const PRODUCTION_CI = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIProdProdProdProdProdProdProdProdProdProdPr ci@acme-production';
+const TEST_CI = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILOwC8Enn1nj2Uma3y5GuYBZobXvBXy/TTHctjgN8ePU ci@acme-test';
+const PRODUCTION_CI = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM8xqk9KKFzjyUm7zn9jN8qK6gUimLQcZv8WO+NIigxr ci@acme-production';
 
 const product = (overrides: Partial<ProductProps> = {}) => new Product({
   name: 'acme', phase: Phase.ONE, admin, stateBucket: 'acme-state', boundary: policy, backup, monitoring, ...overrides,
