@@ -20,6 +20,13 @@ describe('PriceList: which prices apply, and to what', () => {
     expect(prices.serverType('cx33', 'fsn1', { billingDate: '2026-02-01', orderedOn: '2025-11-01' }).monthly.toString()).toBe('€4.99');
   });
 
+  test('a price list applies from its effective date itself, not from the day after', () => {
+    expect(prices.primaryIp('ipv4', { billingDate: '2026-03-31' }).list).toBe('2025-10-16');
+    expect(prices.primaryIp('ipv4', { billingDate: '2026-04-01' }).list).toBe('2026-04-01');
+    expect(prices.serverType('cx33', 'fsn1', { billingDate: '2026-06-14' }).list).toBe('2026-04-01');
+    expect(prices.serverType('cx33', 'fsn1', { billingDate: '2026-06-15' }).list).toBe('2026-06-15');
+  });
+
   test('the June change left IPs, volumes, snapshots and storage on the April list', () => {
     expect(prices.primaryIp('ipv4', { billingDate: NOW })).toMatchObject({ list: '2026-04-01' });
     expect(prices.primaryIp('ipv4', { billingDate: NOW }).monthly.toString()).toBe('€0.50');
