@@ -70,6 +70,9 @@ describe('estimateCost over the Phase 1 example', () => {
     expect(product.rehearsal!.each.toString(4)).toBe('€0.0288');
     const ninetyMinutes = estimateCost(phase1(), { billingDate: NOW, rehearsalLength: Duration.minutes(90), rehearsalsPerMonth: 10 }).products[0].rehearsal!;
     expect([ninetyMinutes.billedHours, ninetyMinutes.each.toString(4), ninetyMinutes.monthly.toString()]).toEqual([2, '€0.0288', '€0.29']);
+    // A minute into the second hour is a second billed hour: started hours, not rounded ones.
+    const justOver = estimateCost(phase1(), { billingDate: NOW, rehearsalLength: Duration.minutes(61), rehearsalsPerMonth: 1 }).products[0].rehearsal!;
+    expect([justOver.billedHours, justOver.each.toString(4)]).toEqual([2, '€0.0288']);
   });
 
   test('hourly billing stops at the monthly price', () => {
