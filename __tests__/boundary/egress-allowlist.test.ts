@@ -250,6 +250,37 @@ describe('the boot path and the refresh, run for real in a private network names
     expect(other.stdout.trim()).toBe('ECONNREFUSED');
   });
 
+  // The allowlist has an IPv6 set of its own: a destination outside it must be refused over IPv6 as
+  // over IPv4, or any program reaches any host on 443 through the machine's IPv6 address.
+  canRun('over IPv6 too, TCP 443 reaches only allowlisted addresses, from the host and from a container', () => {
+    const h = scratch();
+    const node = process.execPath;
+    const network = [
+      'unshare -n sleep 30 & C=$!; unshare -n sleep 30 & W=$!; sleep 0.3',
+      'echo $C > c.pid; echo $W > w.pid',
+      'ip link add hc type veth peer name cc && ip link set cc netns $C',
+      'ip link add hw type veth peer name ww && ip link set ww netns $W',
+      'ip link set lo up && ip -6 addr add fd00:17::1/64 dev hc nodad && ip link set hc up',
+      'ip -6 addr add 2001:db8::1/64 dev hw nodad && ip link set hw up',
+      'echo 1 > /proc/sys/net/ipv6/conf/all/forwarding',
+      'nsenter -t $C -n sh -c "ip link set lo up && ip -6 addr add fd00:17::2/64 dev cc nodad && ip link set cc up && ip -6 route add default via fd00:17::1"',
+      // The world: an allowlisted address (deb.debian.org's stand-in) and one that is not.
+      'nsenter -t $W -n sh -c "ip link set lo up && ip -6 addr add 2001:db8::10/64 dev ww nodad && ip -6 addr add 2001:db8::99/64 dev ww nodad && ip link set ww up && ip -6 route add fd00:17::/64 via 2001:db8::1"',
+      `nsenter -t $W -n ${node} -e "require('net').createServer((s)=>s.end()).listen(443,'::');setTimeout(()=>process.exit(),20000)" & echo $! > srv.pid; sleep 0.5`,
+    ].join('\n');
+    const inContainer = (address: string) => `nsenter -t $(cat ${h.root}/c.pid) -n ${tcpProbe(443, address)}`;
+    const [setup, before, boot, allowed, other, allowedFromContainer, otherFromContainer] = h.inNetworkNamespace([
+      `cd ${h.root}\n${network}`, tcpProbe(443, '2001:db8::99'), h.start(BOOT_UNIT),
+      tcpProbe(443, '2001:db8::10'), tcpProbe(443, '2001:db8::99'), inContainer('2001:db8::10'), inContainer('2001:db8::99'),
+    ]);
+    spawnSync('sh', ['-c', `kill $(cat ${h.root}/c.pid ${h.root}/w.pid ${h.root}/srv.pid) 2>/dev/null`]);
+    expect(setup.stderr).toBe('');
+    expect(before.stdout.trim()).toBe('connected'); // the path works without the table
+    expect(boot.status).toBe(0);
+    expect({ allowed: allowed.stdout.trim(), other: other.stdout.trim() }).toEqual({ allowed: 'connected', other: 'ECONNREFUSED' });
+    expect({ allowed: allowedFromContainer.stdout.trim(), other: otherFromContainer.stdout.trim() }).toEqual({ allowed: 'connected', other: 'ECONNREFUSED' });
+  });
+
   // Red team: the host table narrowed only 23/80/443 and left every other port to the Hetzner
   // firewall, which filters the public interface only: routed out through a private-network NAT
   // gateway (hcloud_network_route), a sensitive machine reached any host on any other port.
