@@ -9,6 +9,7 @@ import { ProductStacks } from '../../stacks';
 import { policy } from '../boundary/fixtures';
 import { BackupPlan } from '../../lib/backup/backup-plan';
 import { AlertReceiver } from '../../lib/monitoring/alert-receiver';
+import { MonitoringAlert } from '../../lib/monitoring/monitoring-alert';
 import { BACKUP_JOB_UNITS, EnvironmentMonitoring, RESTORE_DRILL_UNIT } from '../../lib/monitoring/environment-monitoring';
 import { UptimeCheck } from '../../lib/monitoring/uptime-check';
 import { proberResources, SHARED_MEMORY_SHARE } from '../../lib/monitoring/private/profile';
@@ -220,6 +221,17 @@ describe('EnvironmentMonitoring', () => {
       ]));
     });
 
+    test("the prober's firewall opens the port of a self-hosted dead-man's switch, beyond the ports the allowlist opens anyway", () => {
+      const deadMansSwitch = DeadMansSwitch.selfHosted({ hostname: 'hc.acme.eu', port: 8443 });
+      const { test } = productFixture({ backups: false, plan: plan({ deadMansSwitch }) });
+      const json = synth(test.stack);
+      expect(machineFiles(userDataOf(json, 'acme-test-app')).get('/etc/sovereign/egress-hostnames')!.content).toMatch(/^hc\.acme\.eu$/m);
+      const firewall = Object.values(json.resource.hcloud_firewall as Record<string, any>).find((f) => f.name === 'acme-test-app-firewall');
+      expect(firewall.rule).toEqual(expect.arrayContaining([
+        { description: "dead-man's switch pings", destination_ips: ['0.0.0.0/0', '::/0'], direction: 'out', port: '8443', protocol: 'tcp' },
+      ]));
+    });
+
     test("routes each check's alerts to its own receivers, and everything else to the plan's", () => {
       const { test } = productFixture({ backups: false });
       const root = machineFiles(userDataOf(synth(test.stack), 'acme-test-app'));
@@ -241,6 +253,31 @@ describe('EnvironmentMonitoring', () => {
         ['last_over_time(probe_success{check="acme-eu-health"}[1d]) == 0', { severity: 'critical', notify: 'ops' }],
         ['last_over_time(probe_success{check="api-acme-eu-v1-ping"}[1d]) == 0', { severity: 'critical', notify: 'oncall+ops' }],
       ]);
+    });
+
+    test('holds back what a firing alert makes redundant: the certificate alert of a failing check, the disk warning under its critical', () => {
+      const { test } = productFixture({ backups: false });
+      const root = machineFiles(userDataOf(synth(test.stack), 'acme-test-app'));
+      const am = parse(root.get('/etc/sovereign-monitoring/alertmanager.yml.in')!.content);
+      // Matched on the check (or disk) itself: another check's failure never hides this one's certificate.
+      expect(am.inhibit_rules).toEqual(expect.arrayContaining([
+        { source_matchers: ['alertname="UptimeCheckFailed"'], target_matchers: ['alertname="TlsCertificateExpiring"'], equal: ['check'] },
+        { source_matchers: ['alertname="DiskAboveSplitThreshold"'], target_matchers: ['alertname="DiskAboveVolumeThreshold"'], equal: ['instance', 'mountpoint'] },
+      ]));
+    });
+
+    test('the watch beside Prometheus says it is down after the two failed looks 15 s apart that PrometheusDown documents, to the plan\'s receivers', () => {
+      const { test } = productFixture({ backups: false });
+      const root = machineFiles(userDataOf(synth(test.stack), 'acme-test-app'));
+      const watch = JSON.parse(root.get('/etc/sovereign-monitoring/prometheus-watch.json')!.content);
+      expect([watch.everySeconds, watch.failuresToAlert]).toEqual([15, 2]);
+      expect(MonitoringAlert.PROMETHEUS_DOWN.firesWhen).toContain(`twice in a row (${watch.everySeconds} s apart)`);
+      expect(watch.labels).toEqual({ prober: 'acme-test-app', severity: 'critical', notify: 'ops' });
+    });
+
+    test("the dead-man's switch's grace is one interval: a ping one interval late alerts, one lost ping never does", () => {
+      expect(DeadMansSwitch.healthchecksIo().grace.toSeconds()).toBe(Duration.minutes(5).toSeconds());
+      expect(DeadMansSwitch.selfHosted({ hostname: 'hc.acme.eu' }, { interval: Duration.minutes(10) }).grace.toSeconds()).toBe(Duration.minutes(10).toSeconds());
     });
 
     test("warns when an e-mail receiver uses a port Hetzner blocks", () => {
