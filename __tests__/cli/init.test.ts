@@ -141,6 +141,7 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(jobsOf).toEqual({ test: ['plan-test', 'deploy-test', 'drift-test'], 'production-plan': ['plan-production', 'drift-production'], production: ['deploy-production'] });
     // Production's secrets never reach a pull request's code.
     for (const job of ['plan-production', 'deploy-production', 'drift-production']) expect(github.jobs[job].if).not.toMatch(/pull_request/);
+    for (const job of ['plan-production', 'deploy-production']) expect([job, github.jobs[job].if]).toEqual([job, "github.ref == 'refs/heads/main' && github.event_name == 'push'"]);
 
     // GitLab: variables are scoped to an environment; each job that plans or deploys names the environment of its stack.
     const gitlabText = read('.gitlab-ci.yml');
@@ -155,6 +156,11 @@ describe('cdktf-sovereign-hetzner init', () => {
       expect([name, job.environment?.name]).toEqual([name, stack.replace('acme-', '')]);
     }
     expect(gitlab['plan-production'].rules).not.toEqual(expect.arrayContaining([expect.objectContaining({ if: expect.stringMatching(/merge_request/) })]));
+    // Production's plan and deploy run for pushes to the default branch only, and the deploy waits for a person.
+    for (const job of ['plan-production', 'deploy-production']) {
+      expect([job, gitlab[job].rules]).toEqual([job, [expect.objectContaining({ if: "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == \"push\"" })]]);
+    }
+    expect(gitlab['deploy-production'].rules[0].when).toBe('manual');
     // The comment lists each scope's variables: all of its stack's, none only the other stack has.
     const [, testScope, productionScope] = gitlabText.split(/^# Environment scope "(?:test|production)".*$/m);
     const listedIn = (text: string) => [...text.matchAll(/^# {5}TF_VAR_(\w+)/gm)].map((m) => m[1]);
