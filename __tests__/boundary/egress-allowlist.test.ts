@@ -250,11 +250,12 @@ describe('the boot path and the refresh, run for real in a private network names
     expect(other.stdout.trim()).toBe('ECONNREFUSED');
   });
 
-  // The allowlist has an IPv6 set of its own: a destination outside it must be refused over IPv6 as
-  // over IPv4, or any program reaches any host on 443 through the machine's IPv6 address.
-  canRun('over IPv6 too, TCP 443 reaches only allowlisted addresses, from the host and from a container', () => {
+  // The allowlist has IPv6 sets of its own: a destination outside them must be refused over IPv6 as
+  // over IPv4, or any program reaches any host through the machine's IPv6 address.
+  canRun('over IPv6 too: TCP 443 reaches only allowlisted addresses, DNS and NTP only the resolvers and time servers, other ports nothing, from the host and a container', () => {
     const h = scratch();
     const node = process.execPath;
+    const [ALLOWED, RESOLVER, TIME_SERVER, OTHER] = [ALL_V6[0], RESOLVERS_V6[0], '2001:db8::123', '2001:db8::99'];
     const network = [
       'unshare -n sleep 30 & C=$!; unshare -n sleep 30 & W=$!; sleep 0.3',
       'echo $C > c.pid; echo $W > w.pid',
@@ -264,21 +265,35 @@ describe('the boot path and the refresh, run for real in a private network names
       'ip -6 addr add 2001:db8::1/64 dev hw nodad && ip link set hw up',
       'echo 1 > /proc/sys/net/ipv6/conf/all/forwarding',
       'nsenter -t $C -n sh -c "ip link set lo up && ip -6 addr add fd00:17::2/64 dev cc nodad && ip link set cc up && ip -6 route add default via fd00:17::1"',
-      // The world: an allowlisted address (deb.debian.org's stand-in) and one that is not.
-      'nsenter -t $W -n sh -c "ip link set lo up && ip -6 addr add 2001:db8::10/64 dev ww nodad && ip -6 addr add 2001:db8::99/64 dev ww nodad && ip link set ww up && ip -6 route add fd00:17::/64 via 2001:db8::1"',
-      `nsenter -t $W -n ${node} -e "require('net').createServer((s)=>s.end()).listen(443,'::');setTimeout(()=>process.exit(),20000)" & echo $! > srv.pid; sleep 0.5`,
+      // The world: an allowlisted address (deb.debian.org's stand-in), the resolver, a time server and another host.
+      `nsenter -t $W -n sh -c "ip link set lo up && for a in ${ALLOWED} ${RESOLVER} ${TIME_SERVER} ${OTHER}; do ip -6 addr add \\$a/64 dev ww nodad; done && ip link set ww up && ip -6 route add fd00:17::/64 via 2001:db8::1"`,
+      // TCP 443 and 8443 on every address; UDP 53 and 123 echoed from the address asked. It ends itself.
+      `nsenter -t $W -n ${node} -e "const n=require('net'),d=require('dgram');for(const p of [443,8443])n.createServer((s)=>s.end()).listen(p,'::');`
+        + `for(const a of ['${RESOLVER}','${TIME_SERVER}','${OTHER}'])for(const p of [53,123]){const s=d.createSocket('udp6');s.on('message',(m,r)=>s.send(m,r.port,r.address));s.bind(p,a)};setTimeout(()=>process.exit(),25000)" & echo $! > srv.pid; sleep 0.5`,
     ].join('\n');
-    const inContainer = (address: string) => `nsenter -t $(cat ${h.root}/c.pid) -n ${tcpProbe(443, address)}`;
-    const [setup, before, boot, allowed, other, allowedFromContainer, otherFromContainer] = h.inNetworkNamespace([
-      `cd ${h.root}\n${network}`, tcpProbe(443, '2001:db8::99'), h.start(BOOT_UNIT),
-      tcpProbe(443, '2001:db8::10'), tcpProbe(443, '2001:db8::99'), inContainer('2001:db8::10'), inContainer('2001:db8::99'),
+    const udp6 = (port: number, address: string) => udpProbe(port, address).replace("createSocket('udp4')", "createSocket('udp6')");
+    const probes: Record<string, string> = {
+      'tcp 443 allowed': tcpProbe(443, ALLOWED), 'tcp 443 other': tcpProbe(443, OTHER), 'tcp 8443 other': tcpProbe(8443, OTHER),
+      'dns resolver': udp6(53, RESOLVER), 'dns other': udp6(53, OTHER), 'ntp time server': udp6(123, TIME_SERVER), 'ntp other': udp6(123, OTHER),
+    };
+    const names = Object.keys(probes);
+    const inContainer = (probe: string) => `nsenter -t $(cat ${h.root}/c.pid) -n ${probe}`;
+    const [setup, before, boot, ...results] = h.inNetworkNamespace([
+      `cd ${h.root}\n${network}`, tcpProbe(443, OTHER), h.start(BOOT_UNIT),
+      ...names.map((n) => probes[n]), ...names.map((n) => inContainer(probes[n])),
     ]);
     spawnSync('sh', ['-c', `kill $(cat ${h.root}/c.pid ${h.root}/w.pid ${h.root}/srv.pid) 2>/dev/null`]);
     expect(setup.stderr).toBe('');
     expect(before.stdout.trim()).toBe('connected'); // the path works without the table
     expect(boot.status).toBe(0);
-    expect({ allowed: allowed.stdout.trim(), other: other.stdout.trim() }).toEqual({ allowed: 'connected', other: 'ECONNREFUSED' });
-    expect({ allowed: allowedFromContainer.stdout.trim(), other: otherFromContainer.stdout.trim() }).toEqual({ allowed: 'connected', other: 'ECONNREFUSED' });
+    const blocked = expect.stringMatching(/^(EPERM|ECONNREFUSED)$/);
+    const expected = {
+      'tcp 443 allowed': 'connected', 'tcp 443 other': 'ECONNREFUSED', 'tcp 8443 other': 'ECONNREFUSED',
+      // A refused datagram fails the sending socket (EPERM) or comes back unreachable (ECONNREFUSED).
+      'dns resolver': 'answered', 'dns other': blocked, 'ntp time server': 'answered', 'ntp other': blocked,
+    };
+    const seen = (from: number) => Object.fromEntries(names.map((n, i) => [n, results[from + i].stdout.trim()]));
+    expect({ host: seen(0), container: seen(names.length) }).toEqual({ host: expected, container: expected });
   });
 
   // Red team: the host table narrowed only 23/80/443 and left every other port to the Hetzner
