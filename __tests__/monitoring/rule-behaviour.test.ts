@@ -211,12 +211,31 @@ describeWithPromtool('the rendered alert rules, evaluated by promtool', () => {
         { at: '27h', alert: 'BackupTooOld', labels: [alert] },
         { at: '28h', alert: 'BackupTooOld', labels: [alert] },
         { at: '28h', alert: 'DiskAboveSplitThreshold', labels: [{ ...fs_, severity: 'critical', notify: 'ops' }] },
+        // Held for a day (DATA_HOLD) after the last sample at 27 h, then silent.
+        { at: '50h', alert: 'DiskAboveSplitThreshold', labels: [{ ...fs_, severity: 'critical', notify: 'ops' }] },
+        { at: '52h', alert: 'DiskAboveSplitThreshold', labels: [] },
         // Missing: the stopped series, and those this case never fed (the check, the other jobs).
         { at: '28h', alert: 'MonitoringDataMissing', labels: [
           { check: 'test-acme-eu-health', severity: 'warning', notify: 'ops' },
           { instance: prod.instance, severity: 'warning', notify: 'ops' },
           ...['backup-check', 'backup-dump', 'backup-prune', 'backup-push'].map((unit) => ({ instance: prod.instance, unit, severity: 'warning', notify: 'ops' })),
         ] },
+      ],
+    });
+  });
+
+  test('MonitoringTargetDown fires when a node exporter cannot be scraped for 2 minutes; a failing probe is left to UptimeCheckFailed', () => {
+    const file = rules(Phase.ONE, 'production');
+    expectPass(file, {
+      interval: '1m',
+      series: {
+        [sel('up', prod)]: '1 1 0x10',
+        [sel('up', { job: 'alertmanager', instance: prod.instance })]: '1x12',
+        [sel('up', { job: 'check_acme-eu-health', instance: 'https://acme.eu/health' })]: '0x12',
+      },
+      expect: [
+        { at: '3m', alert: 'MonitoringTargetDown', labels: [] },
+        { at: '5m', alert: 'MonitoringTargetDown', labels: [{ ...prod, severity: 'warning', notify: 'ops' }] },
       ],
     });
   });
