@@ -305,7 +305,7 @@ describe('EnvironmentStack', () => {
     const apart = new ProductStacks(Testing.app(), product({ staging: StagingMode.fromProductionSnapshot(), stateBuckets: { production: 'acme-production-state' } }), { stagingExpiresAt: '2099-12-31' });
     expect(Object.fromEntries(apart.all.map((s) => [s.environment.name, bucketOf(s)])))
       .toEqual({ test: 'acme-state', staging: 'acme-production-state', production: 'acme-production-state' });
-    expect(() => product({ stateBuckets: { prod: 'acme-production-state' } as any })).toThrow(/Product\(acme\)\.stateBuckets\.prod: .* the environments are test, staging and production/);
+    expect(() => product({ stateBuckets: { prod: 'acme-production-state' } as any })).toThrow(/Product\(acme\)\.stateBuckets\.prod: .* there is no property of this name.* Fix: did you mean 'production'\? Rename it/);
     expect(() => product({ stateBuckets: { production: 'Acme_State' } })).toThrow(/Product\(acme\)\.stateBuckets\.production: .*Acme_State.* Fix: use a name such as 'acme-production-tfstate'/);
   });
 

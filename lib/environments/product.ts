@@ -354,8 +354,8 @@ function checkProductProps(at: string, props: ProductProps): void {
   const bucketProblem = bucketNameProblem(bucket);
   if (bucketProblem) failAt(at, 'stateBucket', bucket, bucketProblem, "use a name such as 'acme-tfstate'");
   const buckets = optionalStringMap(at, 'stateBuckets', props.stateBuckets, "name a bucket per environment, such as { production: 'acme-production-tfstate' }");
+  refuseUnknownProps(at, 'stateBuckets', buckets, propNames<EnvironmentStateBuckets>({ test: true, staging: true, production: true }));
   for (const [environment, name] of Object.entries(buckets ?? {})) {
-    if (!['test', 'staging', 'production'].includes(environment)) failAt(at, `stateBuckets.${environment}`, environment, 'the environments are test, staging and production', 'use one of these keys');
     const problem = bucketNameProblem(name);
     if (problem) failAt(at, `stateBuckets.${environment}`, name, problem, "use a name such as 'acme-production-tfstate'");
   }
