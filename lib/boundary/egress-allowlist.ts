@@ -23,6 +23,8 @@ const ALLOWED_UDP_PORTS = [53, 123];
  * no resolver of its own.
  */
 export const HETZNER_RESOLVERS: readonly string[] = ['185.12.64.1', '185.12.64.2', '2a01:4ff:ff00::add:1', '2a01:4ff:ff00::add:2'];
+const HETZNER_RESOLVERS_V4 = HETZNER_RESOLVERS.filter((a) => !a.includes(':'));
+const HETZNER_RESOLVERS_V6 = HETZNER_RESOLVERS.filter((a) => a.includes(':'));
 
 /** Hetzner's time servers, which its Debian images configure for systemd-timesyncd. */
 export const HETZNER_TIME_SERVERS: readonly string[] = ['ntp1.hetzner.de', 'ntp2.hetzner.com', 'ntp3.hetzner.net'];
@@ -308,8 +310,6 @@ export function egressRuleset(tcpPorts: readonly number[]): string {
     '    meta l4proto udp counter reject',
     '  }',
   ].join('\n');
-  const v4 = HETZNER_RESOLVERS.filter((a) => !a.includes(':'));
-  const v6 = HETZNER_RESOLVERS.filter((a) => a.includes(':'));
   return `# Rendered by cdktf-sovereign-hetzner (EgressAllowlist): TCP ${tcpPorts.join('/')} only to allowlisted hosts.
 # Idempotent: loading it again replaces the table in one transaction.
 # Containers and VMs (Docker, Podman, libvirt) send through the forward hook, not output: both are narrowed.
@@ -320,8 +320,8 @@ delete table ${TABLE}
 table ${TABLE} {
   set allowed_v4 { type ipv4_addr; flags interval; }
   set allowed_v6 { type ipv6_addr; flags interval; }
-  set resolvers_v4 { type ipv4_addr; flags interval; elements = { ${v4.join(', ')} }; }
-  set resolvers_v6 { type ipv6_addr; flags interval; elements = { ${v6.join(', ')} }; }
+  set resolvers_v4 { type ipv4_addr; flags interval; elements = { ${HETZNER_RESOLVERS_V4.join(', ')} }; }
+  set resolvers_v6 { type ipv6_addr; flags interval; elements = { ${HETZNER_RESOLVERS_V6.join(', ')} }; }
   set time_servers_v4 { type ipv4_addr; flags interval; }
   set time_servers_v6 { type ipv6_addr; flags interval; }
 ${narrowing('output', ['    oifname "lo" accept'])}
@@ -421,7 +421,7 @@ for ip in $named; do
 done
 if [ -z "$r4$r6" ]; then
   echo "sovereign-egress: $sources name no resolver outside this machine; DNS may reach Hetzner's (${HETZNER_RESOLVERS.join(', ')})" >&2
-  r4="${HETZNER_RESOLVERS.filter((a) => !a.includes(':')).join(', ')}"; r6="${HETZNER_RESOLVERS.filter((a) => a.includes(':')).join(', ')}"
+  r4="${HETZNER_RESOLVERS_V4.join(', ')}"; r6="${HETZNER_RESOLVERS_V6.join(', ')}"
 fi
 {
   echo "flush set ${TABLE} resolvers_v4"
