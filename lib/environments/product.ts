@@ -111,7 +111,7 @@ export interface ProductProps {
    * @default - none
    */
   readonly dataFlows?: DataFlowProps[];
-  /** The Object Storage bucket holding every environment's Terraform state (one key per stack), but those `stateBuckets` names. */
+  /** The Object Storage bucket holding every environment's Terraform state (one key per stack), except the environments `stateBuckets` gives a bucket of their own. */
   readonly stateBucket: string;
   /**
    * A state bucket of its own for an environment, in that environment's Hetzner project, such as

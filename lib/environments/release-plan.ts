@@ -5,14 +5,25 @@ export interface ReleaseStep {
   readonly title: string;
   /** The command as argv; `env` holds variables set for it alone. */
   readonly command: readonly string[];
+  /**
+   * Variables set for this step alone, on top of the caller's environment.
+   * @default - none: the caller's environment as it is
+   */
   readonly env?: Readonly<Record<string, string>>;
-  /** Steps that must run even after a later step failed (taking staging down). */
+  /**
+   * Steps that must run even after a later step failed (taking staging down).
+   * @default false
+   */
   readonly cleanup?: boolean;
-  /** The step's standard output is the production snapshot ID used by later steps. */
+  /**
+   * The step's standard output is the production snapshot ID used by later steps.
+   * @default false
+   */
   readonly producesSnapshotId?: boolean;
   /**
    * The Hetzner project the step acts in, when it acts in one: test's, or production's (the snapshot, and staging
    * built from it, which can only use it there).
+   * @default - none: the step runs with the caller's `HCLOUD_TOKEN`, never a project's own token variable
    */
   readonly project?: 'test' | 'production';
 }
