@@ -3,6 +3,7 @@ import {
   BackupPlan, BackupTarget, Component, Duration, EgressAllowlist, Environment, Heartbeat, Location, Machine, Phase, PostgresDatabase, Product,
   ProductBackupOptions, RestoreDrill, SecretVariable, StorageBox, StorageBoxAccount,
 } from '../lib';
+import { defaultMaxBackupAge, PHASE_ONE_SCHEDULE, PHASE_TWO_SCHEDULE } from '../lib/backup/private/phase-schedules';
 
 /**
  * The two names of one password: production's read-only drill sub-account is created with the first, and the test
@@ -19,13 +20,12 @@ export function backupLocationFor(machines: Location): Location {
   return machines === Location.HEL1 ? Location.FSN1 : Location.HEL1;
 }
 
-
 /**
  * The age past which the phase's production plan calls its newest backup missing (its schedule's interval plus
  * 2 hours): 26 hours in Phase 1, 8 from Phase 2. The drill, in the test stack, judges production's backups by it.
  */
 function backupMaxAgeFor(phase: Phase): Duration {
-  return phase === Phase.ONE ? Duration.hours(26) : Duration.hours(8);
+  return defaultMaxBackupAge(phase === Phase.ONE ? PHASE_ONE_SCHEDULE : PHASE_TWO_SCHEDULE);
 }
 
 /**

@@ -14,6 +14,7 @@ import { requireSensitive } from '../hetzner/storage-box';
 import { BackupTarget } from './backup-target';
 import { Heartbeat } from './heartbeat';
 import { PostgresDump } from './postgres-dump';
+import { defaultMaxBackupAge, PHASE_ONE_SCHEDULE, PHASE_TWO_SCHEDULE } from './private/phase-schedules';
 import { BACKUP_BOOTSTRAP, BACKUP_CHECK, BACKUP_DUMP, BACKUP_PRUNE, BACKUP_PUSH, BACKUP_RESTORE, BACKUP_ROTATE_KEYS } from './private/scripts';
 import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, targetNames, timer, TIME_SYNC_UNIT_LINES, UNITS } from './private/tooling';
 import { Retention } from './retention';
@@ -144,7 +145,7 @@ export class BackupPlan extends Construct {
   public static phase1(scope: Construct, id: string, options: BackupPlanOptions): BackupPlan {
     return new BackupPlan(scope, id, {
       ...options,
-      schedule: Schedule.daily({ hour: 3 }),
+      schedule: PHASE_ONE_SCHEDULE,
       localCopies: 7,
       retention: Retention.DEFAULT,
       pruneSchedule: Schedule.weekly({ day: Weekday.SUNDAY, hour: 4 }),
@@ -162,7 +163,7 @@ export class BackupPlan extends Construct {
   public static phase2(scope: Construct, id: string, options: BackupPlanOptions): BackupPlan {
     return new BackupPlan(scope, id, {
       ...options,
-      schedule: Schedule.everyHours(6, { minute: 15 }),
+      schedule: PHASE_TWO_SCHEDULE,
       localCopies: 28,
       retention: Retention.of({ hourly: 12, daily: 7, weekly: 4, monthly: 6 }),
       pruneSchedule: Schedule.weekly({ day: Weekday.SUNDAY, hour: 4 }),
@@ -217,13 +218,13 @@ export class BackupPlan extends Construct {
     }, 'pass { environment, resticPassword, heartbeat, targets }');
     this.environment = props.environment;
     this.targets = [...(props.targets ?? [])];
-    this.schedule = props.schedule ?? Schedule.daily({ hour: 3 });
+    this.schedule = props.schedule ?? PHASE_ONE_SCHEDULE;
     this.localCopies = props.localCopies ?? 7;
     this.retention = props.retention ?? Retention.DEFAULT;
     this.pruneSchedule = props.pruneSchedule ?? Schedule.weekly({ day: Weekday.SUNDAY, hour: 4 });
     this.checkSchedule = props.checkSchedule ?? Schedule.daily({ hour: 5 });
     this.checkReadCycle = props.checkReadCycle ?? Duration.days(7);
-    this.maxBackupAge = props.maxBackupAge ?? Duration.seconds(this.schedule.interval.toSeconds() + 2 * 3600);
+    this.maxBackupAge = props.maxBackupAge ?? defaultMaxBackupAge(this.schedule);
     this.requireOffsite = props.requireOffsite ?? false;
     this.resticPassword = props.resticPassword;
     this.heartbeat = props.heartbeat;
