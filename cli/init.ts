@@ -589,6 +589,10 @@ function gitlabVariableList(environment: CiEnvironment): string {
 function gitlabPipeline(a: InitAnswers, cdk: Cdk, environments: { test: CiEnvironment; production: CiEnvironment }): string {
   const { test, production } = environments;
   const check = (e: CiEnvironment) => `npx cdktf-sovereign-hetzner check ${e.stack}`;
+  // A read-only job of one environment: its check, then what it plans.
+  const planning = (e: CiEnvironment, ...steps: string[]) =>
+    `  environment: { name: ${e.name}, action: prepare }\n  script:\n${[check(e), ...steps].map((step) => `    - ${step}\n`).join('')}`;
+  const deploying = (e: CiEnvironment) => `  environment: { name: ${e.name} }\n  script: [${check(e)}, npx ${cdk.command} deploy ${e.stack} --auto-approve]\n`;
   return `# ${a.name} infrastructure: the same path as .github/workflows/infrastructure.yml, for GitLab.
 # Set each variable below under Settings > CI/CD > Variables with the Environment scope of its environment, never
 # "All (*)": a job gets only the variables of the environment it names (the test job names none and gets none),
@@ -617,11 +621,7 @@ test:
   rules: [{ if: '$CI_PIPELINE_SOURCE != "schedule"' }]
 plan-test:
   stage: plan
-  environment: { name: test, action: prepare }
-  script:
-    - ${check(test)}
-    - set -o pipefail; ${printedPlan(test.stack)} | tee plan.txt
-  artifacts: { paths: [plan.txt], expose_as: plan of ${test.stack} }
+${planning(test, `set -o pipefail; ${printedPlan(test.stack)} | tee plan.txt`)}  artifacts: { paths: [plan.txt], expose_as: plan of ${test.stack} }
   rules: [{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }]
 .deploy:
   stage: deploy
@@ -630,39 +630,23 @@ plan-test:
     - eval "$(ssh-agent -s)" && echo "$ADMIN_SSH_KEY" | ssh-add -   # the job's environment's own admin key
 deploy-test:
   extends: .deploy
-  environment: { name: test }
-  script: [${check(test)}, npx ${cdk.command} deploy ${test.stack} --auto-approve]
-  rules: [{ if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == "push"' }]
+${deploying(test)}  rules: [{ if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == "push"' }]
 plan-production:
   stage: deploy
   needs: [deploy-test]
-  environment: { name: production, action: prepare }
-  script:
-    - ${check(production)}
-    - set -o pipefail; ${printedPlan(production.stack)} | tee plan.txt
-  artifacts: { paths: [plan.txt], expose_as: plan of ${production.stack} }
+${planning(production, `set -o pipefail; ${printedPlan(production.stack)} | tee plan.txt`)}  artifacts: { paths: [plan.txt], expose_as: plan of ${production.stack} }
   rules: [{ if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == "push"' }]
 deploy-production:
   extends: .deploy
   needs: [plan-production]
-  environment: { name: production }
-  script: [${check(production)}, npx ${cdk.command} deploy ${production.stack} --auto-approve]
-  rules: [{ if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == "push"', when: manual }]
+${deploying(production)}  rules: [{ if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == "push"', when: manual }]
 drift-test:
   stage: plan
-  environment: { name: test, action: prepare }
-  script:
-    - ${check(test)}
-    - ${printedPlan(test.stack, ' -detailed-exitcode')}
-  rules: [{ if: '$CI_PIPELINE_SOURCE == "schedule"' }]
+${planning(test, printedPlan(test.stack, ' -detailed-exitcode'))}  rules: [{ if: '$CI_PIPELINE_SOURCE == "schedule"' }]
 drift-production:
   stage: plan
-  environment: { name: production, action: prepare }
-  script:
-    - ${check(production)}
-    - npx cdktf-sovereign-hetzner staging delete-expired --yes   # staging past its expiry is deleted, not billed on
-    - ${printedPlan(production.stack, ' -detailed-exitcode')}
-  rules: [{ if: '$CI_PIPELINE_SOURCE == "schedule"' }]
+${planning(production, 'npx cdktf-sovereign-hetzner staging delete-expired --yes   # staging past its expiry is deleted, not billed on',
+    printedPlan(production.stack, ' -detailed-exitcode'))}  rules: [{ if: '$CI_PIPELINE_SOURCE == "schedule"' }]
 `;
 }
 
