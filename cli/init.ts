@@ -658,6 +658,8 @@ CI installs from it. Once it is released, \`npm install cdktf-sovereign-hetzner@
 install it. Pack it (\`npm pack\` there) and copy the tarball into this repository, with a relative \`file:\` in package.json.\n` : '';
   const listed = (list: readonly Requirement[]) => [...list].sort((x, y) => x.name.localeCompare(y.name))
     .map((r) => `- \`TF_VAR_${r.name}\`${r.sensitive ? ' (secret)' : ''}: ${r.why}.`).join('\n');
+  // Each environment's bucket from the synth, the one source of the list of buckets to create above too.
+  const bucketOf = (e: CiEnvironment) => states.find((s) => s.stacks.includes(e.stack))?.bucket;
   return `# ${a.name} infrastructure
 
 Built on cdktf-sovereign-hetzner. \`product.ts\` declares the product once; \`main.ts\` turns it into three stacks:
@@ -709,8 +711,8 @@ private key of the environment's own admin key: test's of \`admin.sshPublicKeys\
 production's). Production's machines accept production's key alone, so the test jobs, and the always-on test
 machine's deploys, hold no key that opens production; never give both environments the same key. The state is
 apart too: an Object Storage key reads every bucket of its Hetzner project, and a stack's state holds its secrets
-in clear, so test's state is in \`${a.name}-tfstate\` in test's project and production's (and staging's) in
-\`${a.name}-production-tfstate\` in production's (\`stateBuckets\` in \`product.ts\`); each environment's
+in clear, so test's state is in \`${bucketOf(ci.test)}\` in test's project and production's (and staging's) in
+\`${bucketOf(ci.production)}\` in production's (\`stateBuckets\` in \`product.ts\`); each environment's
 \`AWS_ACCESS_KEY_ID\` and \`AWS_SECRET_ACCESS_KEY\` are a key of its own project. Create both buckets
 before the first deploy.
 
