@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { Environment } from '../lib/core/environment';
 import { synthesizedStackNames } from '../lib/cost/synthesized-stacks';
 import { DRILL_ACCOUNT_PASSWORD_VARIABLES, DRILL_SOURCE_OUTPUTS } from '../stacks/environment-backups';
 import type { CliIo } from './run-cli';
@@ -138,7 +139,8 @@ function isSet(env: NodeJS.ProcessEnv, r: Requirement): boolean {
 }
 
 /** The environments a secret can be one of, as the suffix of its variable (`database_app_password_production`). */
-const ENVIRONMENT_SUFFIX = /^(.+)_(test|staging|production)$/;
+const ENVIRONMENT_NAMES = Environment.all().map((e) => e.name);
+const ENVIRONMENT_SUFFIX = new RegExp(`^(.+)_(${ENVIRONMENT_NAMES.join('|')})$`);
 
 /**
  * The sensitive variables of one kind whose per-environment values are equal (`TF_VAR_database_app_password_test` and
@@ -149,7 +151,7 @@ export function sharedAcrossEnvironments(requirements: readonly Requirement[], e
   const shared: string[][] = [];
   for (const kind of [...kinds].sort()) {
     const byValue = new Map<string, string[]>();
-    for (const environment of ['test', 'staging', 'production']) {
+    for (const environment of ENVIRONMENT_NAMES) {
       const name = `TF_VAR_${kind}_${environment}`;
       const value = env[name];
       if (value === undefined || value === '') continue;
