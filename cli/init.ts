@@ -280,7 +280,8 @@ function scaffold(a: InitAnswers, stacks: readonly SynthesizedStack[], library: 
   // CI hands each deploying environment its own stack's variables, and nothing of the other's.
   const ciEnvironment = (name: 'test' | 'production'): CiEnvironment => {
     const stack = `${a.name}-${name}`;
-    return { name, stack, variables: requirementsOfStacks(stacks.filter((s) => s.name === stack)).filter((r) => r.variable) };
+    const variables = requirementsOfStacks(stacks.filter((s) => s.name === stack)).filter((r) => r.variable);
+    return { name, stack, variables: variables.sort((x, y) => x.name.localeCompare(y.name)) };
   };
   const ci = { test: ciEnvironment('test'), production: ciEnvironment('production') };
   const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
@@ -454,7 +455,7 @@ interface CiEnvironment {
   readonly name: 'test' | 'production';
   /** The stack it deploys. */
   readonly stack: string;
-  /** The stack's Terraform variables (TF_VAR_…), from its synth. */
+  /** The stack's Terraform variables (TF_VAR_…), from its synth, by name. */
   readonly variables: readonly Requirement[];
 }
 
@@ -474,10 +475,9 @@ function githubSecretOf(r: Requirement): string {
  * GitHub environment the job names. Names only, never a value; nothing of another environment.
  */
 function githubJobEnv(environment: CiEnvironment): string {
-  const variables = [...environment.variables].sort((x, y) => x.name.localeCompare(y.name));
   return `    env:\n${[
     ...CREDENTIALS.map((name) => `      ${name}: \${{ secrets.${name} }}\n`),
-    ...variables.map((r) => `      TF_VAR_${r.name}: \${{ secrets.${githubSecretOf(r)} }}\n`),
+    ...environment.variables.map((r) => `      TF_VAR_${r.name}: \${{ secrets.${githubSecretOf(r)} }}\n`),
   ].join('')}`;
 }
 
@@ -581,9 +581,8 @@ ${SETUP_STEPS}${synthAndCheck(production)}      # Staging that outlived its expi
 
 /** The comment lines naming what one environment's GitLab variables hold: GitLab passes CI/CD variables to jobs by name. */
 function gitlabVariableList(environment: CiEnvironment): string {
-  const variables = [...environment.variables].sort((x, y) => x.name.localeCompare(y.name));
   return [...[...CREDENTIALS, 'ADMIN_SSH_KEY'].map((name) => `#     ${name}${name === 'AWS_ACCESS_KEY_ID' ? '' : ' (masked)'}\n`),
-    ...variables.map((r) => `#     TF_VAR_${r.name}${r.sensitive ? ' (masked)' : ''}\n`)].join('');
+    ...environment.variables.map((r) => `#     TF_VAR_${r.name}${r.sensitive ? ' (masked)' : ''}\n`)].join('');
 }
 
 function gitlabPipeline(a: InitAnswers, cdk: Cdk, environments: { test: CiEnvironment; production: CiEnvironment }): string {
@@ -656,8 +655,7 @@ function readme(a: InitAnswers, cdk: Cdk, ci: { test: CiEnvironment; production:
 CI installs from it. Once it is released, \`npm install cdktf-sovereign-hetzner@<version>\` and delete \`${VENDOR_DIR}/\`.\n`
     : library.startsWith('file:') ? `\npackage.json installs the library from \`${library.slice('file:'.length)}\`, which exists on this machine only: CI cannot
 install it. Pack it (\`npm pack\` there) and copy the tarball into this repository, with a relative \`file:\` in package.json.\n` : '';
-  const listed = (list: readonly Requirement[]) => [...list].sort((x, y) => x.name.localeCompare(y.name))
-    .map((r) => `- \`TF_VAR_${r.name}\`${r.sensitive ? ' (secret)' : ''}: ${r.why}.`).join('\n');
+  const listed = (list: readonly Requirement[]) => list.map((r) => `- \`TF_VAR_${r.name}\`${r.sensitive ? ' (secret)' : ''}: ${r.why}.`).join('\n');
   // Each environment's bucket from the synth, the one source of the list of buckets to create above too.
   const bucketOf = (e: CiEnvironment) => states.find((s) => s.stacks.includes(e.stack))?.bucket;
   return `# ${a.name} infrastructure
