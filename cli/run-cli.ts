@@ -18,6 +18,9 @@ export interface CliIo {
   readonly err: (line: string) => void;
 }
 
+/** The usage of the commands `help COMMAND` and `COMMAND --help` can show alone; `help` shows them after the others. */
+const COMMAND_USAGE: Readonly<Record<string, string>> = { init: INIT_USAGE, check: CHECK_USAGE, cost: COST_USAGE, report: REPORT_USAGE };
+
 const USAGE = `Usage:
   cdktf-sovereign-hetzner staging list [--now ISO-TIME]
       List on-demand staging resources and whether they have expired.
@@ -35,14 +38,8 @@ const USAGE = `Usage:
       HCLOUD_TOKEN_TEST and HCLOUD_TOKEN_PRODUCTION: test's steps use the first, the others (snapshot, staging,
       production) the second. Refuses to start when two environments' secrets of one kind (or the two tokens)
       hold the same value.
-${INIT_USAGE}
-${CHECK_USAGE}
-${COST_USAGE}
-${REPORT_USAGE}
+${Object.values(COMMAND_USAGE).join('\n')}
 The Hetzner commands read HCLOUD_TOKEN (and HCLOUD_ENDPOINT, if set).`;
-
-/** The usage of the commands `help COMMAND` and `COMMAND --help` can show alone. */
-const COMMAND_USAGE: Readonly<Record<string, string>> = { init: INIT_USAGE, check: CHECK_USAGE, cost: COST_USAGE, report: REPORT_USAGE };
 
 /** Runs one CLI invocation; returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
