@@ -57,9 +57,9 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
   if (missing.length === 0) return 1;
   io.err(`Missing for ${chosen.join(', ')}: ${missing.length} of ${requirements.length}. Terraform would stop and wait for them.`);
   for (const r of missing) {
-    const env = r.variable ? `TF_VAR_${r.name}` : r.name;
-    io.err(`  ${env}${r.sensitive ? ' (secret)' : ''}: ${r.why} [${r.stacks.join(', ')}]`);
-    io.err(`    Fix: ${howToSet(r, env, io.env, out, available)}`);
+    const name = environmentNameOf(r);
+    io.err(`  ${name}${r.sensitive ? ' (secret)' : ''}: ${r.why} [${r.stacks.join(', ')}]`);
+    io.err(`    Fix: ${howToSet(r, name, io.env, out, available)}`);
   }
   return 1;
 }
@@ -133,8 +133,13 @@ function mismatchedPairs(requirements: readonly Requirement[], env: NodeJS.Proce
   `    Fix: set TF_VAR_${test} to the value of TF_VAR_${production} (one secret in your store for both).`];
 }
 
+/** The name a requirement is set under in the environment: TF_VAR_<name> for a Terraform variable. */
+function environmentNameOf(r: Requirement): string {
+  return r.variable ? `TF_VAR_${r.name}` : r.name;
+}
+
 function isSet(env: NodeJS.ProcessEnv, r: Requirement): boolean {
-  const value = env[r.variable ? `TF_VAR_${r.name}` : r.name];
+  const value = env[environmentNameOf(r)];
   return value !== undefined && value !== '';
 }
 
@@ -162,22 +167,23 @@ export function sharedAcrossEnvironments(requirements: readonly Requirement[], e
   return shared;
 }
 
-function howToSet(r: Requirement, env: string, environment: NodeJS.ProcessEnv, out: string, stacks: readonly string[]): string {
+/** How to set `name` (r's name in the environment `env`), for stacks synthesized into `out` (of which `stacks` are there). */
+function howToSet(r: Requirement, name: string, env: NodeJS.ProcessEnv, out: string, stacks: readonly string[]): string {
   const output = r.variable ? (DRILL_SOURCE_OUTPUTS as Record<string, string>)[r.name] : undefined;
   // The test stack's drill reads production's read-only account: its address comes from production's state.
   const production = r.stacks.map((s) => s.replace(/-test$/, '-production')).find((s) => stacks.includes(s));
   if (output !== undefined && production !== undefined) {
-    return `deploy ${production} first, then export ${env}=$(terraform -chdir=${path.join(out, 'stacks', production)} output -raw ${output})`;
+    return `deploy ${production} first, then export ${name}=$(terraform -chdir=${path.join(out, 'stacks', production)} output -raw ${output})`;
   }
   // Before 0.2 one name served every environment (TF_VAR_database_app_password): a value under it is not read any more.
   const kind = r.variable ? ENVIRONMENT_SUFFIX.exec(r.name)?.[1] : undefined;
-  if (kind !== undefined && (environment[`TF_VAR_${kind}`] ?? '') !== '') {
-    return `TF_VAR_${kind} is set, but each environment now has its own: export ${env}=… with this environment's own value (not the one of TF_VAR_${kind}, `
+  if (kind !== undefined && (env[`TF_VAR_${kind}`] ?? '') !== '') {
+    return `TF_VAR_${kind} is set, but each environment now has its own: export ${name}=… with this environment's own value (not the one of TF_VAR_${kind}, `
       + 'which other environments had too), from its secret store; see docs/upgrading-from-0.1.md';
   }
   if (r.name === 'SSH_AUTH_SOCK') return 'eval "$(ssh-agent)" && ssh-add <admin key file>, from a host in the admin networks';
-  if (r.sensitive) return `export ${env}=… from your secret store (CI: a masked secret variable); never in a file in the repository`;
-  return `export ${env}=…`;
+  if (r.sensitive) return `export ${name}=… from your secret store (CI: a masked secret variable); never in a file in the repository`;
+  return `export ${name}=…`;
 }
 
 /** A `.env.example`: every variable the stacks declare, what it is for, and which stacks read it. */
