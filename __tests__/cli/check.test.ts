@@ -2,15 +2,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdktf';
-import { runCli } from '../../cli/run-cli';
 import { phase1Pilot } from '../../examples/phase1-pilot';
-
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(args, { env, out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+import { cli } from './cli';
 
 describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () => {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'check-cli-'));

@@ -2,17 +2,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdktf';
-import { runCli } from '../../cli/run-cli';
 import { phase1Pilot } from '../../examples/phase1-pilot';
+import { cli } from './cli';
 
 const EXAMPLES_MODULE = path.resolve(__dirname, '..', '..', 'examples', 'index.ts');
-
-async function cli(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(args, { env: {}, out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('cdktf-sovereign-hetzner cost', () => {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cost-cli-'));

@@ -1,16 +1,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { runCli } from '../../cli/run-cli';
+import { cli } from './cli';
 
 // A newcomer types `COMMAND --help` first: it shows that command's usage on stdout and runs nothing.
-
-async function cli(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(args, { env: {}, out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('cdktf-sovereign-hetzner help', () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'help-'));

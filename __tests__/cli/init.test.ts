@@ -3,11 +3,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { PassThrough } from 'stream';
-import { runCli } from '../../cli/run-cli';
 import { Testing } from 'cdktf';
 import { cdkOf, initCommand } from '../../cli/init';
 import { packedLibrary } from '../setup/packed-library';
 import * as YAML from 'yaml';
+import { cli } from './cli';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -17,13 +17,6 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu';
 const PRODUCTION_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM8xqk9KKFzjyUm7zn9jN8qK6gUimLQcZv8WO+NIigxr ops@acme-production';
 const FLAGS = ['--name', 'acme', '--domain', 'acme.eu', '--location', 'nbg1', '--admin-key', KEY, '--production-admin-key', PRODUCTION_KEY, '--admin-cidrs', '198.51.100.0/24', '--public', 'mistral,jina', '--pseudonymized', 'mistral', '--budget', '40'];
-
-async function cli(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(args, { env: {}, out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): string {
   const result = spawnSync(cmd, args, {

@@ -1,16 +1,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { runCli } from '../../cli/run-cli';
+import { cli } from './cli';
 
 const EXAMPLES_MODULE = path.resolve(__dirname, '..', '..', 'examples', 'index.ts');
-
-async function cli(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(args, { env: {}, out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('cdktf-sovereign-hetzner report', () => {
   test('writes index.md and a self-contained index.html from the app module', async () => {
