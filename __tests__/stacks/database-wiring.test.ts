@@ -22,20 +22,19 @@ const DROP_IN = '/etc/postgresql/15/main/conf.d/50-sovereign.conf';
 describe('the product PostgreSQL in the environment stacks', () => {
   test('test and production run the same major, each on its pinned private address, the drill restoring into it', () => {
     const stacks = new ProductStacks(Testing.app(), product());
-    for (const [stack, server] of [[stacks.test, 'acme-test-app'], [stacks.production, 'acme-production-app']] as const) {
-      const json = synth(stack);
-      const bundle = synthesizedBundle(json, server);
+    const [testJson, productionJson] = [synth(stacks.test), synth(stacks.production)];
+    const testBundle = synthesizedBundle(testJson, 'acme-test-app');
+    const productionBundle = synthesizedBundle(productionJson, 'acme-production-app');
+    for (const [json, bundle] of [[testJson, testBundle], [productionJson, productionBundle]] as const) {
       expect(bundle.parts.find((p) => p.name === 'postgresql 15')!.packages).toContain('postgresql-15');
       expect(bundle.files.get(DROP_IN)!.content).toMatch(/^listen_addresses = 'localhost,10\.0\.1\.2'$/m);
       expect(resources(json, 'hcloud_server')[0].network[0].ip).toBe('10.0.1.2');
     }
     expect(stacks.test.database.version.equals(stacks.production.database.version)).toBe(true);
-    const testBundle = synthesizedBundle(synth(stacks.test), 'acme-test-app');
     const names = testBundle.parts.map((p) => p.name);
     expect(names).toContain('sovereign-backup restore drill');
     // The dump and the drill run the client programs of the servers' major, not the newest one installed.
     expect(testBundle.parts.find((p) => p.name === 'sovereign-backup restore drill')!.packages).toEqual(['postgresql-client-15']);
-    const productionBundle = synthesizedBundle(synth(stacks.production), 'acme-production-app');
     for (const conf of [testBundle.files.get('/etc/sovereign-backup/drill.conf')!, productionBundle.files.get('/etc/sovereign-backup/backup.conf')!]) {
       expect(conf.content ?? conf.template).toMatch(/^PG_BIN='\/usr\/lib\/postgresql\/15\/bin'$/m);
     }
@@ -99,8 +98,9 @@ describe('the product PostgreSQL in the environment stacks', () => {
 
   test('a location per environment: test in fsn1, production and staging in nbg1, the Storage Box in neither production location', () => {
     const stacks = new ProductStacks(Testing.app(), product({ locations: { test: Location.FSN1, production: Location.NBG1 } }));
-    expect(resources(synth(stacks.test), 'hcloud_server')[0].location).toBe('fsn1');
-    expect(resources(synth(stacks.test), 'hcloud_network_subnet')[0].network_zone).toBe('eu-central');
+    const test = synth(stacks.test);
+    expect(resources(test, 'hcloud_server')[0].location).toBe('fsn1');
+    expect(resources(test, 'hcloud_network_subnet')[0].network_zone).toBe('eu-central');
     const production = synth(stacks.production);
     expect(resources(production, 'hcloud_server')[0].location).toBe('nbg1');
     expect(resources(production, 'hcloud_storage_box')[0].location).toBe('hel1');
