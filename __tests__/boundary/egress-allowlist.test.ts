@@ -199,6 +199,22 @@ describe('the boot path and the refresh, run for real in a private network names
     fs.writeFileSync(h.at(file), content);
   }
 
+  /**
+   * Shell lines, run in the scratch machine's directory, that start a container namespace ($C, its pid in c.pid) joined to
+   * the host by the veth pair hc (host) / cc (container), and a world namespace ($W, w.pid) joined by hw / ww. Each is a
+   * sleep that ends itself after `seconds`; the caller gives the links their addresses and routes.
+   */
+  const containerAndWorld = (seconds: number) => [
+    `unshare -n sleep ${seconds} & C=$!; unshare -n sleep ${seconds} & W=$!; sleep 0.3`,
+    'echo $C > c.pid; echo $W > w.pid',
+    'ip link add hc type veth peer name cc && ip link set cc netns $C',
+    'ip link add hw type veth peer name ww && ip link set ww netns $W',
+  ];
+
+  /** Ends what a test started in its namespaces, by the pid files (c.pid, srv.pid, …) it wrote in the scratch machine's directory. */
+  const stopStarted = (h: ScratchHost, ...pidFiles: string[]) =>
+    spawnSync('sh', ['-c', `kill $(cat ${pidFiles.map((f) => `${h.root}/${f}`).join(' ')}) 2>/dev/null`]);
+
   canRun('the boot path loads the table and fills it with the addresses of the allowlisted hostnames', () => {
     const h = scratch();
     const [boot, list] = h.inNetworkNamespace([h.start(BOOT_UNIT), LIST]);
@@ -226,10 +242,7 @@ describe('the boot path and the refresh, run for real in a private network names
     const network = [
       // A container namespace behind the host (Docker's bridge) and a world namespace holding an
       // allowlisted address (api.mistral.ai's stand-in) and one that is not.
-      'unshare -n sleep 30 & C=$!; unshare -n sleep 30 & W=$!; sleep 0.3',
-      'echo $C > c.pid; echo $W > w.pid',
-      'ip link add hc type veth peer name cc && ip link set cc netns $C',
-      'ip link add hw type veth peer name ww && ip link set ww netns $W',
+      ...containerAndWorld(30),
       'ip addr add 172.17.0.1/16 dev hc && ip link set hc up && ip addr add 198.51.100.1/24 dev hw && ip link set hw up && ip link set lo up',
       'echo 1 > /proc/sys/net/ipv4/ip_forward',
       'nsenter -t $C -n sh -c "ip addr add 172.17.0.2/16 dev cc && ip link set cc up && ip route add default via 172.17.0.1"',
@@ -242,7 +255,7 @@ describe('the boot path and the refresh, run for real in a private network names
       connect(`$(cat ${h.root}/c.pid)`, '198.51.100.40'), connect(`$(cat ${h.root}/c.pid)`, '198.51.100.99'),
       tcpProbe(443, '198.51.100.99'),
     ]);
-    spawnSync('sh', ['-c', `kill $(cat ${h.root}/c.pid ${h.root}/w.pid ${h.root}/srv.pid) 2>/dev/null`]);
+    stopStarted(h, 'c.pid', 'w.pid', 'srv.pid');
     expect({ setup: setup.stderr, allowed: allowed.stderr }).toEqual({ setup: '', allowed: '' });
     expect(boot.status).toBe(0);
     expect(allowed.stdout.trim()).toBe('connected');
@@ -257,10 +270,7 @@ describe('the boot path and the refresh, run for real in a private network names
     const node = process.execPath;
     const [ALLOWED, RESOLVER, TIME_SERVER, OTHER] = [ALL_V6[0], RESOLVERS_V6[0], '2001:db8::123', '2001:db8::99'];
     const network = [
-      'unshare -n sleep 30 & C=$!; unshare -n sleep 30 & W=$!; sleep 0.3',
-      'echo $C > c.pid; echo $W > w.pid',
-      'ip link add hc type veth peer name cc && ip link set cc netns $C',
-      'ip link add hw type veth peer name ww && ip link set ww netns $W',
+      ...containerAndWorld(30),
       'ip link set lo up && ip -6 addr add fd00:17::1/64 dev hc nodad && ip link set hc up',
       'ip -6 addr add 2001:db8::1/64 dev hw nodad && ip link set hw up',
       'echo 1 > /proc/sys/net/ipv6/conf/all/forwarding',
@@ -282,7 +292,7 @@ describe('the boot path and the refresh, run for real in a private network names
       `cd ${h.root}\n${network}`, tcpProbe(443, OTHER), h.start(BOOT_UNIT),
       ...names.map((n) => probes[n]), ...names.map((n) => inContainer(probes[n])),
     ]);
-    spawnSync('sh', ['-c', `kill $(cat ${h.root}/c.pid ${h.root}/w.pid ${h.root}/srv.pid) 2>/dev/null`]);
+    stopStarted(h, 'c.pid', 'w.pid', 'srv.pid');
     expect(setup.stderr).toBe('');
     expect(before.stdout.trim()).toBe('connected'); // the path works without the table
     expect(boot.status).toBe(0);
@@ -315,7 +325,7 @@ describe('the boot path and the refresh, run for real in a private network names
     const [setup, before, dnsBefore, boot, other, dns, dnsElsewhere] = h.inNetworkNamespace([
       `cd ${h.root}\n${network}`, connect(8443), connect(53), h.start(BOOT_UNIT), connect(8443), tcpProbe(53, RESOLVERS_V4[0]), connect(53),
     ]);
-    spawnSync('sh', ['-c', `kill $(cat ${h.root}/g.pid ${h.root}/srv.pid) 2>/dev/null`]);
+    stopStarted(h, 'g.pid', 'srv.pid');
     expect(setup.stderr).toBe('');
     expect(before.stdout.trim()).toBe('connected'); // the path works without the table
     expect(dnsBefore.stdout.trim()).toBe('connected');
@@ -344,10 +354,7 @@ describe('the boot path and the refresh, run for real in a private network names
     const OTHER = '198.51.100.99';
     const network = [
       // A container namespace behind the host (Docker's bridge), and the world: the resolver, a time server and another host.
-      'unshare -n sleep 40 & C=$!; unshare -n sleep 40 & W=$!; sleep 0.3',
-      'echo $C > c.pid; echo $W > w.pid',
-      'ip link add hc type veth peer name cc && ip link set cc netns $C',
-      'ip link add hw type veth peer name ww && ip link set ww netns $W',
+      ...containerAndWorld(40),
       'ip addr add 172.17.0.1/16 dev hc && ip link set hc up && ip addr add 198.51.100.1/24 dev hw && ip link set hw up && ip link set lo up',
       'echo 1 > /proc/sys/net/ipv4/ip_forward',
       'nsenter -t $C -n sh -c "ip addr add 172.17.0.2/16 dev cc && ip link set cc up && ip route add default via 172.17.0.1"',
@@ -373,7 +380,7 @@ describe('the boot path and the refresh, run for real in a private network names
     };
     const names = Object.keys(steps);
     const results = h.inNetworkNamespace(Object.values(steps));
-    spawnSync('sh', ['-c', `kill $(cat ${h.root}/c.pid ${h.root}/w.pid ${h.root}/srv.pid) 2>/dev/null`]);
+    stopStarted(h, 'c.pid', 'w.pid', 'srv.pid');
     const r = Object.fromEntries(names.map((n, i) => [n, results[i]]));
     const out = (n: string) => r[n].stdout.trim();
     expect({ setup: r.setup.stderr, boot: r.boot.status, changed: r.changed.status, redeploy: r.redeploy.status })
@@ -422,7 +429,7 @@ describe('the boot path and the refresh, run for real in a private network names
       `nsenter -t $M -n ${process.execPath} -e "require('net').createServer((s)=>s.end()).listen(80,'169.254.169.254');setTimeout(()=>process.exit(),20000)" & echo $! > srv.pid; sleep 0.5`,
     ].join('\n');
     const [setup, before, boot, after] = h.inNetworkNamespace([`cd ${h.root}\n${network}`, tcpProbe(80, '169.254.169.254'), h.start(BOOT_UNIT), tcpProbe(80, '169.254.169.254')]);
-    spawnSync('sh', ['-c', `kill $(cat ${h.root}/m.pid ${h.root}/srv.pid) 2>/dev/null`]);
+    stopStarted(h, 'm.pid', 'srv.pid');
     expect(setup.stderr).toBe('');
     expect(before.stdout.trim()).toBe('connected');
     expect(boot.status).toBe(0);
