@@ -1,8 +1,7 @@
 import { createHash } from 'crypto';
-import { Testing } from 'cdktf';
 import { Environment, Machine, SecretVariable, ServerType, SshKey } from '../../lib';
 import { HetznerStandIn, StandInWorkspace } from '../../testing';
-import { ADMIN_CIDRS, testStack } from '../setup/stack';
+import { ADMIN_CIDRS, synthJson, testStack } from '../setup/stack';
 
 // Audit (secrets): the rollout's `triggers_replace.inputs` was `nonsensitive(sha256(join("\n", [server id,
 // secrets…])))`. A staging machine's only secret is the database password, so plans (CI logs) and the
@@ -21,7 +20,7 @@ function stagingStack() {
   });
   const password = new SecretVariable(stack, 'database_app_password', { description: 'Password of the app role' });
   machine.addBundlePart({ name: 'app-env', files: [{ path: '/etc/app.env', content: `DATABASE_PASSWORD=${password.stringValue}\n`, permissions: '0600' }] });
-  return JSON.parse(Testing.synth(stack, true));
+  return synthJson(stack);
 }
 
 /** The old digest of a password, as anyone holding the plan could compute it from a guess. */

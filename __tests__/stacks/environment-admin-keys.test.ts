@@ -9,7 +9,7 @@ import { synthesizedBundle } from '../../testing/bundle';
 import { startLoopbackSshd, stopSshd } from '../../testing/harness/sshd';
 import { policy } from '../boundary/fixtures';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
-import { warningsOf } from '../setup/stack';
+import { resourcesOf, synthJson, warningsOf } from '../setup/stack';
 import { admin, backup, monitoring } from '../setup/product-basics';
 
 // Each environment's machines accept that environment's admin keys only: the key test's CI job holds
@@ -25,28 +25,26 @@ const product = (overrides: Partial<ProductProps> = {}) => new Product({
 const separate = (overrides: Partial<ProductProps> = {}) => product({
   admin: { ...admin, sshPublicKeys: { ops: OPS, ci: TEST_CI }, environmentSshPublicKeys: { production: { ops: OPS, ci: PRODUCTION_CI } } }, ...overrides,
 });
-const synth = (stack: EnvironmentStack) => JSON.parse(Testing.synth(stack, true));
-const resources = (json: any, type: string): any[] => Object.values(json.resource?.[type] ?? {});
 /** The registered keys as [name, public key], by name. */
-const registered = (json: any) => resources(json, 'hcloud_ssh_key').map((k) => [k.name, k.public_key]).sort();
+const registered = (json: any) => resourcesOf(json, 'hcloud_ssh_key').map((k) => [k.name, k.public_key]).sort();
 /** Root's authorized_keys on the stack's app server, from its synthesized JSON (synthesized here when not given). */
-const authorizedKeys = (stack: EnvironmentStack, json: any = synth(stack)) => synthesizedBundle(json, `acme-${stack.environment.name}-app`)
+const authorizedKeys = (stack: EnvironmentStack, json: any = synthJson(stack)) => synthesizedBundle(json, `acme-${stack.environment.name}-app`)
   .files.get('/root/.ssh/authorized_keys')!.content!.split('\n').filter((l) => l && !l.startsWith('#'));
 
 describe("an environment's own admin keys", () => {
   test("test's stack never carries production's own keys: not registered, not on its servers, not in root's authorized_keys", () => {
     const stacks = new ProductStacks(Testing.app(), separate());
-    const test = synth(stacks.test);
+    const test = synthJson(stacks.test);
     expect(JSON.stringify(test)).not.toContain(PRODUCTION_CI.split(' ')[1]);
     expect(registered(test)).toEqual([['acme-test-ci', TEST_CI], ['acme-test-ops', OPS]]);
     expect(authorizedKeys(stacks.test, test)).toEqual([OPS, TEST_CI]);
 
-    const production = synth(stacks.production);
+    const production = synthJson(stacks.production);
     expect(JSON.stringify(production)).not.toContain(TEST_CI.split(' ')[1]);
     expect(registered(production)).toEqual([['acme-production-ci', PRODUCTION_CI], ['acme-production-ops', OPS]]);
     expect(authorizedKeys(stacks.production, production)).toEqual([OPS, PRODUCTION_CI]);
     // The server is created with the keys of its own stack.
-    const [server] = resources(production, 'hcloud_server');
+    const [server] = resourcesOf(production, 'hcloud_server');
     const keyOf = (reference: string) => production.resource.hcloud_ssh_key[/^\$\{hcloud_ssh_key\.(.+)\.id\}$/.exec(reference)![1]].public_key;
     expect(server.ssh_keys.map(keyOf)).toEqual([OPS, PRODUCTION_CI]);
   });
@@ -55,17 +53,17 @@ describe("an environment's own admin keys", () => {
     const shared = new ProductStacks(Testing.app(), product());
     const ownTest = new ProductStacks(Testing.app(), product({ admin: { ...admin, environmentSshPublicKeys: { test: { ops: OPS, ci: TEST_CI } } } }));
     expect(authorizedKeys(ownTest.test)).toEqual([OPS, TEST_CI]);
-    const production = synth(ownTest.production);
+    const production = synthJson(ownTest.production);
     expect(JSON.stringify(production)).not.toContain(TEST_CI.split(' ')[1]);
-    expect(production).toEqual(synth(shared.production));
+    expect(production).toEqual(synthJson(shared.production));
   });
 
   test("staging built from production's snapshot uses production's registered keys by name, not test's", () => {
     const stacks = new ProductStacks(Testing.app(), separate({ staging: StagingMode.fromProductionSnapshot() }), { stagingExpiresAt: '2026-12-31' });
-    const staging = synth(stacks.staging!);
+    const staging = synthJson(stacks.staging!);
     // Hetzner allows a key once per project: staging registers none, and names production's.
-    expect(resources(staging, 'hcloud_ssh_key')).toEqual([]);
-    expect(resources(staging, 'hcloud_server')[0].ssh_keys).toEqual(['acme-production-ops', 'acme-production-ci']);
+    expect(resourcesOf(staging, 'hcloud_ssh_key')).toEqual([]);
+    expect(resourcesOf(staging, 'hcloud_server')[0].ssh_keys).toEqual(['acme-production-ops', 'acme-production-ci']);
     expect(authorizedKeys(stacks.staging!, staging)).toEqual([OPS, PRODUCTION_CI]);
     expect(JSON.stringify(staging)).not.toContain(TEST_CI.split(' ')[1]);
   });
