@@ -3,6 +3,7 @@ import { AddressInfo } from 'net';
 import { runCli } from '../../cli/run-cli';
 import { freePort } from '../setup/ports';
 import { HcloudApiStandIn, StandInResource } from '../environments/hcloud-api-stand-in';
+import { cli } from './cli';
 
 const onDemand = (expiresAt: string) => ({ environment: 'staging', lifecycle: 'on-demand', purpose: 'release-rehearsal', 'expires-at': expiresAt });
 
@@ -33,10 +34,7 @@ function cloud(): Record<string, StandInResource[]> {
 }
 
 async function run(args: string[], api: HcloudApiStandIn, endpoint: string, token = 'test-token') {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(args, { env: { HCLOUD_TOKEN: token, HCLOUD_ENDPOINT: endpoint }, out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n'), api };
+  return { ...await cli(args, { HCLOUD_TOKEN: token, HCLOUD_ENDPOINT: endpoint }), api };
 }
 
 describe('cdktf-sovereign-hetzner staging', () => {
