@@ -15,8 +15,7 @@ describeAsRoot('backup-bootstrap, run before every dump', () => {
   let tmp: string;
   let world: BackupWorld;
 
-  const prodWith = (name: string) =>
-    world.variant(world.production.etc, 'backup.conf', { storagebox_REPO_PATH: name, DUMP_DIR: path.join(tmp, `dumps-${name}`), PG_DATABASES: 'app' });
+  const prodWith = (name: string) => world.productionWith(name, { PG_DATABASES: 'app' });
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-bootstrap-'));

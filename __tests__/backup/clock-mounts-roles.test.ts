@@ -18,9 +18,7 @@ describeAsRoot('no success on a wrong clock, a missing volume, a cut-off roles d
   let tmp: string;
   let world: BackupWorld;
 
-  const prodWith = (name: string, settings: Record<string, string | number> = {}) =>
-    world.variant(world.production.etc, 'backup.conf', { storagebox_REPO_PATH: name, DUMP_DIR: path.join(tmp, `dumps-${name}`), PG_DATABASES: 'app', ...settings });
-  const bootstrapped = (name: string) => fs.cpSync(path.join(world.sftp.home, 'repo-bootstrapped'), path.join(world.sftp.home, name), { recursive: true });
+  const prodWith = (name: string, settings: Record<string, string | number> = {}) => world.productionWith(name, { PG_DATABASES: 'app', ...settings });
 
   /** A directory of programs put first on PATH. */
   const binWith = (name: string, programs: Record<string, string>) => {
@@ -61,7 +59,7 @@ describeAsRoot('no success on a wrong clock, a missing volume, a cut-off roles d
   test('a dump taken while the clock ran 400 days ahead fails the push, the check, the drill and an unattended restore', async () => {
     const name = 'repo-future';
     const etc = prodWith(name);
-    bootstrapped(name);
+    world.copyBootstrapped(name);
     expectSuccess(await world.run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
     // The clock is 400 days fast for the next dump only (date is what the scripts read the time with).
     const fast = binWith('fast-clock', {
@@ -87,7 +85,7 @@ describeAsRoot('no success on a wrong clock, a missing volume, a cut-off roles d
 
   test('backup-dump refuses to run while timedatectl says the clock is not synchronized', async () => {
     const etc = prodWith('repo-unsynced');
-    bootstrapped('repo-unsynced');
+    world.copyBootstrapped('repo-unsynced');
     const unsynced = binWith('unsynced', { timedatectl: '[ "$*" = "show -p NTPSynchronized --value" ] && echo no' });
     const dump = await runWith(world.production, 'backup-dump', etc, { PATH: `${unsynced}:${PATH_ENV}` });
     expectFailure(dump, PROD_HOST, 'dump', /the system clock is not synchronized \(timedatectl: NTPSynchronized=no\)[\s\S]*Fix: make time synchronization work/);
@@ -102,7 +100,7 @@ describeAsRoot('no success on a wrong clock, a missing volume, a cut-off roles d
 
   test('a volume that is not mounted fails the file backup instead of recording an empty snapshot', async () => {
     const name = 'repo-volume';
-    bootstrapped(name);
+    world.copyBootstrapped(name);
     const volume = path.join(tmp, 'volume');
     const root = path.join(tmp, 'volume-root');
     fs.mkdirSync(volume, { recursive: true });
@@ -127,7 +125,7 @@ describeAsRoot('no success on a wrong clock, a missing volume, a cut-off roles d
 
   test('a roles dump cut off by a nearly full disk is never reported as a success', async () => {
     const name = 'repo-full-disk';
-    bootstrapped(name);
+    world.copyBootstrapped(name);
     const image = path.join(tmp, 'small.ext4');
     const dumps = path.join(tmp, 'small-disk');
     // 64 MB of ext4 with 5% reserved for root: the dump's other files are written by root.
@@ -157,7 +155,7 @@ describeAsRoot('no success on a wrong clock, a missing volume, a cut-off roles d
 
   test('a drill of a backup whose roles dump is cut off fails: a restore of it could not create the owners', async () => {
     const name = 'repo-cut-roles';
-    bootstrapped(name);
+    world.copyBootstrapped(name);
     const etc = prodWith(name);
     expectSuccess(await world.run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
     // What an older backup-dump recorded on a full disk: the manifest of the same dump with an empty
@@ -186,7 +184,7 @@ describeAsRoot('no success on a wrong clock, a missing volume, a cut-off roles d
 
   test('a database that allows no connections fails the dump unless the databases are named; a template database is dumped', async () => {
     const name = 'repo-closed-db';
-    bootstrapped(name);
+    world.copyBootstrapped(name);
     world.pg.sql('postgres', 'CREATE DATABASE billing');
     world.pg.sql('billing', 'CREATE TABLE invoices (id int PRIMARY KEY); INSERT INTO invoices SELECT generate_series(1, 500)');
     try {

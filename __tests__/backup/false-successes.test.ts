@@ -16,8 +16,7 @@ describeAsRoot('no success without proof', () => {
   let world: BackupWorld;
 
   /** Production's configuration with its own repository and dump directory. */
-  const prodWith = (name: string, settings: Record<string, string | number> = {}) =>
-    world.variant(world.production.etc, 'backup.conf', { storagebox_REPO_PATH: name, DUMP_DIR: path.join(tmp, `dumps-${name}`), ...settings });
+  const prodWith = (name: string, settings: Record<string, string | number> = {}) => world.productionWith(name, settings);
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-proof-'));
@@ -51,7 +50,6 @@ describeAsRoot('no success without proof', () => {
    * loaded machine; what a case proves does not depend on which copy of an empty repository it has
    * (each case has one target, and every job's restic cache lives for that run only).
    */
-  const bootstrapped = (name: string) => fs.cpSync(path.join(world.sftp.home, 'repo-bootstrapped'), path.join(world.sftp.home, name), { recursive: true });
 
   afterAll(async () => {
     await world?.stop();
@@ -61,7 +59,7 @@ describeAsRoot('no success without proof', () => {
   test('a dump that deduplicates onto a corrupted data pack fails: the new snapshot is read back from the remote without a cache', async () => {
     const etc = prodWith('repo-corrupt-pack', { PG_DATABASES: 'app bulk' });
     const repo = path.join(world.sftp.home, 'repo-corrupt-pack');
-    bootstrapped('repo-corrupt-pack');
+    world.copyBootstrapped('repo-corrupt-pack');
     expectSuccess(await world.run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
     expectSuccess(await world.run(world.production, 'backup-push', etc), PROD_HOST, 'push');
     // Bit rot in the stored data: every data pack written so far (tree packs are small and stay sound).
@@ -83,7 +81,7 @@ describeAsRoot('no success without proof', () => {
   test('a drill behind a warm cache fails when the remote index and snapshots are corrupted: it reads only the remote', async () => {
     const etc = prodWith('repo-warm-cache', { PG_DATABASES: 'app' });
     const repo = path.join(world.sftp.home, 'repo-warm-cache');
-    bootstrapped('repo-warm-cache');
+    world.copyBootstrapped('repo-warm-cache');
     expectSuccess(await world.run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
     expectSuccess(await world.run(world.production, 'backup-push', etc), PROD_HOST, 'push');
     const drillEtc = world.variant(world.test.etc, 'drill.conf', { source_REPO_PATH: 'repo-warm-cache', DRILL_KEEP_DATABASES: 0 });
@@ -96,7 +94,7 @@ describeAsRoot('no success without proof', () => {
 
   test('a drill of a backup without the app database fails its app checks, whatever scratch database an earlier drill left', async () => {
     const etc = prodWith('repo-no-app', { PG_DATABASES: 'analytics' });
-    bootstrapped('repo-no-app');
+    world.copyBootstrapped('repo-no-app');
     expectSuccess(await world.run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
     expectSuccess(await world.run(world.production, 'backup-push', etc), PROD_HOST, 'push');
     // What an earlier drill of a complete backup leaves with DRILL_KEEP_DATABASES=1, or when killed:
@@ -114,7 +112,7 @@ describeAsRoot('no success without proof', () => {
   test('a drill logging in with a password fails when the Storage Box host key changed since its first login', async () => {
     const login = { user: 'sovereign-drill', password: 'Drill-password-1-long-enough', home: path.join(tmp, 'drill-account') };
     const etc = prodWith('repo-host-key', { PG_DATABASES: 'app' });
-    bootstrapped('repo-host-key');
+    world.copyBootstrapped('repo-host-key');
     expectSuccess(await world.run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
     expectSuccess(await world.run(world.production, 'backup-push', etc), PROD_HOST, 'push');
     // The read-only account sees the same repository (here: a copy its OS user may read).
@@ -144,7 +142,7 @@ describeAsRoot('no success without proof', () => {
   test('backup-check reads a different slice each run and every pack within N runs: a corrupted pack is found within the cycle', async () => {
     const etc = prodWith('repo-check-cycle', { CHECK_READ_SLICES: 3, PG_DATABASES: 'bulk' });
     const repo = path.join(world.sftp.home, 'repo-check-cycle');
-    bootstrapped('repo-check-cycle');
+    world.copyBootstrapped('repo-check-cycle');
     expectSuccess(await world.run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
     expectSuccess(await world.run(world.production, 'backup-push', etc), PROD_HOST, 'push');
     const slices: string[] = [];

@@ -18,9 +18,7 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
   let world: BackupWorld;
   const running: ChildProcess[] = [];
 
-  const prodWith = (name: string) =>
-    world.variant(world.production.etc, 'backup.conf', { storagebox_REPO_PATH: name, DUMP_DIR: path.join(tmp, `dumps-${name}`), PG_DATABASES: 'app' });
-  const bootstrapped = (name: string) => fs.cpSync(path.join(world.sftp.home, 'repo-bootstrapped'), path.join(world.sftp.home, name), { recursive: true });
+  const prodWith = (name: string) => world.productionWith(name, { PG_DATABASES: 'app' });
   const locks = (name: string) => fs.readdirSync(path.join(world.sftp.home, name, 'locks'));
 
   /**
@@ -80,7 +78,7 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
 
   test('the lock of a dump killed mid-run: the check and the prune remove it and do their work', async () => {
     const name = 'repo-shared';
-    bootstrapped(name);
+    world.copyBootstrapped(name);
     const etc = prodWith(name);
     expectSuccess(await world.run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
 
@@ -97,7 +95,7 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
 
   test('the exclusive lock of a killed prune or check fails the dumps only until the next check removes it', async () => {
     const name = 'repo-exclusive';
-    bootstrapped(name);
+    world.copyBootstrapped(name);
     const etc = prodWith(name);
     expectSuccess(await world.run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
     await staleLock(name, 'exclusive');
@@ -111,7 +109,7 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
 
   test('a lock whose process still runs is left alone: the check fails and names it', async () => {
     const name = 'repo-live';
-    bootstrapped(name);
+    world.copyBootstrapped(name);
     const etc = prodWith(name);
     expectSuccess(await world.run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
     const { child, lock } = await holdLock(name, 'shared');

@@ -178,6 +178,19 @@ export class BackupWorld {
     return copy;
   }
 
+  /**
+   * A copy of production's configuration whose jobs use a restic repository of their own (`repo`, on the Storage
+   * Box) and a dump directory of their own, with `settings` changed besides.
+   */
+  public productionWith(repo: string, settings: Record<string, string | number> = {}): string {
+    return this.variant(this.production.etc, 'backup.conf', { storagebox_REPO_PATH: repo, DUMP_DIR: path.join(this.tmp, `dumps-${repo}`), ...settings });
+  }
+
+  /** Copies the repository the suite bootstrapped as 'repo-bootstrapped' to `repo` on the Storage Box. */
+  public copyBootstrapped(repo: string): void {
+    fs.cpSync(path.join(this.sftp.home, 'repo-bootstrapped'), path.join(this.sftp.home, repo), { recursive: true });
+  }
+
   /** Stops every server of the world. */
   public async stop(): Promise<void> {
     await Promise.all([this.sftp.stop(), this.receiver.stop(), this.s3?.stop()]);
