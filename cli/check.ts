@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Environment } from '../lib/core/environment';
 import { synthesizedStackNames } from '../lib/cost/synthesized-stacks';
-import { DRILL_ACCOUNT_PASSWORD_VARIABLES, DRILL_SOURCE_OUTPUTS } from '../stacks/environment-backups';
+import { DRILL_ACCOUNT_PASSWORD_VARIABLES, DRILL_SOURCE_OUTPUTS, OFFSITE_DRILL_VARIABLES } from '../stacks/environment-backups';
 import type { CliIo } from './run-cli';
 
 export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out DIR] [--env-example FILE]
@@ -120,17 +120,35 @@ export function requirementsOfStacks(stacks: ReadonlyArray<{ name: string; json:
 }
 
 /**
- * Variables of two stacks that must hold one value and do not (names only, never the values): the test stack's
- * restore drill logs in to production's read-only sub-account with its own copy of that account's password.
+ * The test stack's restore drill reads production's backups with its own copies of production's secrets: some must
+ * hold production's value, and some must not.
  */
+const DRILL_PAIRS: ReadonlyArray<{ production: string; test: string; same: boolean; why: string; fix: string }> = [
+  {
+    ...DRILL_ACCOUNT_PASSWORD_VARIABLES, same: true,
+    why: "production creates the restore drill's read-only Storage Box sub-account with the first, and the test machine's weekly drill logs in with the second, so it would fail every week.",
+    fix: `set TF_VAR_${DRILL_ACCOUNT_PASSWORD_VARIABLES.test} to the value of TF_VAR_${DRILL_ACCOUNT_PASSWORD_VARIABLES.production} (one secret in your store for both).`,
+  },
+  ...(['endpoint', 'bucket'] as const).map((detail) => ({
+    ...OFFSITE_DRILL_VARIABLES[detail], same: true,
+    why: `production's backups go to the offsite bucket the first names, and the test machine's weekly drill reads the one the second names, so it would fail every week or prove another bucket.`,
+    fix: `set TF_VAR_${OFFSITE_DRILL_VARIABLES[detail].test} to the value of TF_VAR_${OFFSITE_DRILL_VARIABLES[detail].production}.`,
+  })),
+  ...(['accessKeyId', 'secretAccessKey'] as const).map((detail) => ({
+    ...OFFSITE_DRILL_VARIABLES[detail], same: false,
+    why: "the always-on test machine would hold production's writing key to the offsite bucket, and whoever takes it over could delete the copy that is to survive losing Hetzner.",
+    fix: `create a read-only key for the bucket at its provider and set TF_VAR_${OFFSITE_DRILL_VARIABLES.accessKeyId.test} and TF_VAR_${OFFSITE_DRILL_VARIABLES.secretAccessKey.test} to it.`,
+  })),
+];
+
+/** The drill's pairs of variables (names only, never the values) that differ where they must be one value, or are one where they must differ. */
 function mismatchedPairs(requirements: readonly Requirement[], env: NodeJS.ProcessEnv): string[] {
-  const { production, test } = DRILL_ACCOUNT_PASSWORD_VARIABLES;
-  if (!requirements.some((r) => r.variable && (r.name === production || r.name === test))) return [];
-  const [a, b] = [env[`TF_VAR_${production}`], env[`TF_VAR_${test}`]];
-  if (!a || !b || a === b) return [];
-  return [`TF_VAR_${production} and TF_VAR_${test} differ: production creates the restore drill's read-only Storage Box `
-    + `sub-account with the first, and the test machine's weekly drill logs in with the second, so it would fail every week.`,
-  `    Fix: set TF_VAR_${test} to the value of TF_VAR_${production} (one secret in your store for both).`];
+  return DRILL_PAIRS.flatMap(({ production, test, same, why, fix }) => {
+    if (!requirements.some((r) => r.variable && (r.name === production || r.name === test))) return [];
+    const [a, b] = [env[`TF_VAR_${production}`], env[`TF_VAR_${test}`]];
+    if (!a || !b || (a === b) === same) return [];
+    return [`TF_VAR_${production} and TF_VAR_${test} ${same ? 'differ' : 'hold the same value'}: ${why}`, `    Fix: ${fix}`];
+  });
 }
 
 /** The name a requirement is set under in the environment: TF_VAR_<name> for a Terraform variable. */

@@ -1,7 +1,7 @@
 import { Annotations, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import {
   BackupPlan, BackupTarget, Component, Duration, EgressAllowlist, Environment, Heartbeat, Location, Machine, Phase, PostgresDatabase, Product,
-  ProductBackupOptions, RestoreDrill, SecretVariable, StorageBox, StorageBoxAccount,
+  ProductBackupOptions, RestoreDrill, S3TargetOptions, SecretVariable, StorageBox, StorageBoxAccount,
 } from '../lib';
 import { defaultMaxBackupAge, PHASE_ONE_SCHEDULE, PHASE_TWO_SCHEDULE } from '../lib/backup/private/phase-schedules';
 
@@ -11,6 +11,18 @@ import { defaultMaxBackupAge, PHASE_ONE_SCHEDULE, PHASE_TWO_SCHEDULE } from '../
  * different value in each leaves the weekly drill unable to log in.
  */
 export const DRILL_ACCOUNT_PASSWORD_VARIABLES = { production: 'storage_box_drill_password', test: 'production_backup_drill_password' } as const;
+
+/**
+ * The offsite bucket's details under their two names: production's plan writes with the first, and the test stack's
+ * restore drill reads with the second. The endpoint and the bucket are the same in both; the keys should not be: the
+ * drill needs only a read-only key, and the always-on test machine should not hold one that can delete the copy.
+ */
+export const OFFSITE_DRILL_VARIABLES = {
+  endpoint: { production: 'offsite_s3_endpoint', test: 'production_offsite_s3_endpoint' },
+  bucket: { production: 'offsite_s3_bucket', test: 'production_offsite_s3_bucket' },
+  accessKeyId: { production: 'offsite_s3_access_key_id', test: 'production_offsite_s3_access_key_id' },
+  secretAccessKey: { production: 'offsite_s3_secret_access_key', test: 'production_offsite_s3_secret_access_key' },
+} as const;
 
 /** The test stack's variables that take production's outputs (variable → output), for the restore drill's login. */
 export const DRILL_SOURCE_OUTPUTS = { production_backup_host: 'backup_drill_host', production_backup_username: 'backup_drill_username' } as const;
@@ -26,6 +38,13 @@ export function backupLocationFor(machines: Location): Location {
  */
 function backupMaxAgeFor(phase: Phase): Duration {
   return defaultMaxBackupAge(phase === Phase.ONE ? PHASE_ONE_SCHEDULE : PHASE_TWO_SCHEDULE);
+}
+
+/** The product's offsite bucket as `machine` reaches it, with these details. */
+function offsiteTarget(machine: Machine, options: ProductBackupOptions, details: Pick<S3TargetOptions, 'endpoint' | 'bucket' | 'accessKeyId' | 'secretAccessKey'>): BackupTarget {
+  // The machine's firewall opens 443 out; another port of the endpoint is opened here, narrowed by the host allowlist.
+  if (options.offsitePort && options.offsitePort.from !== 443) EgressAllowlist.allowTcpPort(machine, options.offsitePort.from, 'offsite S3 endpoint (host allowlist narrows it)');
+  return BackupTarget.s3Compatible({ provider: options.offsite!, ...details, ...(options.offsitePort ? { port: options.offsitePort } : {}) });
 }
 
 /**
@@ -57,17 +76,13 @@ export function addProductionBackups(stack: TerraformStack, product: Product, ap
   // The plan declares its targets' and heartbeat's hosts for the app machine's egress allowlist itself.
   // Declared in Phase 1 it is built too: the phase then refuses it unless adopted early, with the reason.
   if (options.offsite) {
-    const endpoint = secret('offsite_s3_endpoint', 'Endpoint URL of the offsite S3 bucket (EU, not Hetzner)');
-    targets.push(BackupTarget.s3Compatible({
-      provider: options.offsite,
-      endpoint,
-      bucket: secret('offsite_s3_bucket', 'Name of the offsite S3 bucket'),
-      accessKeyId: secret('offsite_s3_access_key_id', 'Access key ID for the offsite bucket'),
-      secretAccessKey: secret('offsite_s3_secret_access_key', 'Secret access key for the offsite bucket'),
-      ...(options.offsitePort ? { port: options.offsitePort } : {}),
+    const v = OFFSITE_DRILL_VARIABLES;
+    targets.push(offsiteTarget(app, options, {
+      endpoint: secret(v.endpoint.production, `Endpoint URL of the offsite S3 bucket (EU, not Hetzner; the test stack's ${v.endpoint.test} holds the same)`),
+      bucket: secret(v.bucket.production, `Name of the offsite S3 bucket (the test stack's ${v.bucket.test} holds the same)`),
+      accessKeyId: secret(v.accessKeyId.production, 'Access key ID for the offsite bucket, with write access'),
+      secretAccessKey: secret(v.secretAccessKey.production, 'Secret access key for the offsite bucket, with write access'),
     }));
-    // The app machine's firewall opens 443 out; another port of the endpoint is opened here, narrowed by the host allowlist.
-    if (options.offsitePort && options.offsitePort.from !== 443) EgressAllowlist.allowTcpPort(app, options.offsitePort.from, 'offsite S3 endpoint (host allowlist narrows it)');
   }
   const options_ = {
     environment: Environment.PRODUCTION,
@@ -88,10 +103,12 @@ export function addProductionBackups(stack: TerraformStack, product: Product, ap
 
 /**
  * Test: the weekly restore drill, reading production's newest backup through the read-only
- * Storage Box account, restoring it into scratch databases and running the team's checks.
- * The stack stays deployable alone: production's account comes in as variables.
+ * Storage Box account, restoring it into scratch databases and running the team's checks; from
+ * the offsite bucket as well when there is one (with a read-only key of its own).
+ * The stack stays deployable alone: production's account and bucket come in as variables.
  */
 export function addRestoreDrill(stack: TerraformStack, product: Product, app: Machine, options: ProductBackupOptions, database: PostgresDatabase): void {
+  const secret = (id: string, description: string) => new SecretVariable(stack, id, { description });
   const fromOutput = (variable: keyof typeof DRILL_SOURCE_OUTPUTS) => new TerraformVariable(stack, variable, {
     type: 'string', nullable: false, description: `The production stack's ${DRILL_SOURCE_OUTPUTS[variable]} output`,
   });
@@ -105,6 +122,12 @@ export function addRestoreDrill(stack: TerraformStack, product: Product, app: Ma
         description: `Password of production's read-only restore-drill sub-account (the same value as production's ${DRILL_ACCOUNT_PASSWORD_VARIABLES.production})`,
       }),
     }), { hostKeys: options.storageBoxHostKeys }),
+    ...(options.offsite ? { additionalSources: [offsiteTarget(app, options, {
+      endpoint: secret(OFFSITE_DRILL_VARIABLES.endpoint.test, `Endpoint URL of production's offsite S3 bucket (the same value as production's ${OFFSITE_DRILL_VARIABLES.endpoint.production})`),
+      bucket: secret(OFFSITE_DRILL_VARIABLES.bucket.test, `Name of production's offsite S3 bucket (the same value as production's ${OFFSITE_DRILL_VARIABLES.bucket.production})`),
+      accessKeyId: secret(OFFSITE_DRILL_VARIABLES.accessKeyId.test, 'Access key ID of a read-only key for production\'s offsite bucket (not production\'s writing key)'),
+      secretAccessKey: secret(OFFSITE_DRILL_VARIABLES.secretAccessKey.test, 'Secret access key of that read-only key'),
+    })] } : {}),
     sourceHost: `${product.name}-production-app`,
     resticPassword: new SecretVariable(stack, 'restic_password', { description: 'Password of production\'s restic repositories' }),
     heartbeat: Heartbeat.healthchecks(new SecretVariable(stack, 'restore_drill_heartbeat_url', { description: 'Healthchecks ping URL prefix for the restore drill' })),

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { S3Server } from './helpers/s3-server';
 import {
-  b64, BackupWorld, corrupt, expectFailure, expectSuccess, filesBySize, fingerprint, MachineRoot, PROD_HOST, RunResult, scratchDatabases, TEST_HOST, RESTIC_PASSWORD,
+  b64, BackupWorld, corrupt, expectFailure, expectSuccess, filesBySize, fingerprint, MachineRoot, pingPath, PROD_HOST, RunResult, scratchDatabases, TEST_HOST, RESTIC_PASSWORD,
 } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 import { leakedSecrets } from '../setup/secret-sentinels';
@@ -124,6 +124,53 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
     // And the jobs used what restic's S3 backend needs: PUT and DELETE (its locks) and HEAD.
     const methods = new Set(s3.requests.filter((r) => r.status < 300).map((r) => r.method));
     expect([...methods].sort()).toEqual(expect.arrayContaining(['DELETE', 'GET', 'HEAD', 'PUT']));
+  });
+
+  test('a drill of both copies restores each into its own scratch databases and pings once; either copy failing fails it, named', async () => {
+    // The Storage Box as the drill's source and the bucket as its additional one, as ProductStacks builds it from Phase 2.
+    const both = world.layOut('test-both', { source_PORT: world.sftp.port, DRILL_KEEP_DATABASES: 1 }, { drillSource: 'both' });
+    world.sftp.authorize(world.generateKey(both.etc));
+    const production = { app: fingerprint(world.pg, 'app'), analytics: fingerprint(world.pg, 'analytics') };
+    const scratchNow = () => world.pg.sql('postgres', "SELECT datname FROM pg_database WHERE datname LIKE 'restore\\_drill\\_%' ORDER BY 1").split('\n').filter(Boolean);
+    const before = scratchNow();
+
+    const served = s3.requests.length;
+    const drill = await run(both, 'restore-drill');
+    expectSuccess(drill, TEST_HOST, 'restore-drill');
+    const summary = drill.pings[1].body;
+    expect(summary).toMatch(new RegExp("^every copy of acme-production-app's newest backup restored: "
+      + 'source \\(Storage Box in hel1\\): restored snapshot \\w{8} of acme-production-app \\(dump \\d{8}T\\d{6}Z, 0 hours old\\): analytics app postgres; .*; '
+      + 'source2 \\(S3 bucket at Scaleway \\(FR\\)\\): restored snapshot \\w{8} of acme-production-app \\(dump \\d{8}T\\d{6}Z, 0 hours old\\): analytics app postgres; '));
+    // Each copy came back whole into databases of its own, and the second copy's run left the first's in place.
+    const kept = [...summary.matchAll(/kept until the next drill as ([\w ]+)/g)].map((m) => scratchDatabases(m[0]));
+    expect(kept).toHaveLength(2);
+    for (const scratch of kept) {
+      expect(fingerprint(world.pg, scratch.app)).toBe(production.app);
+      expect(fingerprint(world.pg, scratch.analytics)).toBe(production.analytics);
+    }
+    expect(scratchNow().filter((d) => !before.includes(d)).sort()).toEqual(kept.flatMap((k) => Object.values(k)).sort());
+    // The bucket was read over S3 in this drill: its packs by ranged GETs.
+    expect(s3.since(served).some((r) => r.method === 'GET' && r.url.includes(`/${PREFIX}/data/`) && r.range !== undefined && r.status === 206)).toBe(true);
+
+    // The bucket's key refused: the drill fails, names the copy, its step and the provider's reason, and says which copy passed.
+    const badBucket = world.variant(both.etc, 'drill.conf', {}, { 'secrets/source2.s3.env': s3Env({ secretAccessKey: 'not-the-secret-access-key-0123' }) });
+    const bucketFails = await run(both, 'restore-drill', badBucket);
+    expectFailure(bucketFails, TEST_HOST, 'restore-drill', new RegExp("^the drill failed on 1 of 2 copies of acme-production-app's backups: "
+      + "source2 \\(S3 bucket at Scaleway \\(FR\\)\\) failed at step 'fetching the newest backup's manifest of acme-production-app from source2' \\(exit 1\\): "
+      + 'cannot fetch the newest backup of acme-production-app from source2.*; passed: source \\(Storage Box in hel1\\): restored snapshot'));
+    // One outcome for the run: its start and its failure, no ping of a copy's own.
+    expect(bucketFails.pings.map((p) => p.path)).toEqual([pingPath(TEST_HOST, 'restore-drill', '/start'), pingPath(TEST_HOST, 'restore-drill', '/fail')]);
+    expect(bucketFails.pings[1].body).toMatch(/signature we calculated does not match/);
+    // The earlier drill's scratch databases went first; the passing copy's of this run are kept.
+    expect(scratchNow().filter((d) => kept.some((k) => Object.values(k).includes(d)))).toEqual([]);
+
+    // The first copy failing and the second passing fails too: a later success hides nothing.
+    const boxFails = await run(both, 'restore-drill', world.variant(both.etc, 'drill.conf', { source_PORT: 1 }));
+    expectFailure(boxFails, TEST_HOST, 'restore-drill', new RegExp("^the drill failed on 1 of 2 copies of acme-production-app's backups: "
+      + 'source \\(Storage Box in hel1\\) failed at step .*cannot fetch the newest backup of acme-production-app from source .*; '
+      + 'passed: source2 \\(S3 bucket at Scaleway \\(FR\\)\\): restored snapshot'));
+    expect(boxFails.pings.map((p) => p.path)).toEqual([pingPath(TEST_HOST, 'restore-drill', '/start'), pingPath(TEST_HOST, 'restore-drill', '/fail')]);
+    for (const db of scratchNow().filter((d) => !before.includes(d))) world.pg.sql('postgres', `DROP DATABASE ${db}`);
   });
 
   test('wrong credentials: a wrong secret key or an unknown access key fails the push and the drill with the provider\'s reason', async () => {

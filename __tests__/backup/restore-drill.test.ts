@@ -1,6 +1,7 @@
 import { TerraformStack, TerraformVariable } from 'cdktf';
-import { Duration, Environment, IMachine, Location, Machine, ServerType } from '../../lib';
+import { Duration, EgressAllowlist, Environment, IMachine, Location, Machine, ServerType } from '../../lib';
 import { BackupTarget } from '../../lib/backup/backup-target';
+import { S3Provider } from '../../lib/backup/s3-provider';
 import { Heartbeat } from '../../lib/backup/heartbeat';
 import { RestoreCheck } from '../../lib/backup/restore-check';
 import { RestoreDrill, RestoreDrillProps } from '../../lib/backup/restore-drill';
@@ -136,6 +137,51 @@ describe('RestoreDrill', () => {
     const { stack: readOnly, props: readOnlyProps } = drillProps();
     new RestoreDrill(readOnly, 'RestoreDrill', readOnlyProps);
     expect(warningsOf(readOnly).filter((w) => w.startsWith('Backup-WritableDrillSource'))).toEqual([]);
+  });
+
+  describe('additionalSources: every copy of the backups is drilled', () => {
+    const bucket = (stack: TerraformStack, prefix: string) => BackupTarget.s3Compatible({
+      provider: S3Provider.SCALEWAY, endpoint: secret(stack, `${prefix}_endpoint`), bucket: secret(stack, `${prefix}_bucket`),
+      accessKeyId: secret(stack, `${prefix}_access_key_id`), secretAccessKey: secret(stack, `${prefix}_secret_access_key`),
+    });
+
+    test('renders each copy under its own name, with its own restic password file, label and egress destination', () => {
+      const { stack, props } = drillProps();
+      new RestoreDrill(stack, 'RestoreDrill', { ...props, additionalSources: [bucket(stack, 'drill_offsite')] });
+      const f = files(stack);
+      const conf = f['/etc/sovereign-backup/drill.conf'];
+      expect(conf).toMatch(/^DRILL_SOURCES='source source2'$/m);
+      expect(conf).toMatch(/^source_LABEL='Storage Box in hel1'$/m);
+      expect(conf).toMatch(/^source2_LABEL='S3 bucket at Scaleway \(FR\)'$/m);
+      expect(conf).toMatch(/^source2_KIND='s3'$/m);
+      // The bucket's repository path defaults to the production server's name, as production's plan writes it.
+      expect(conf).toMatch(/^source2_REPO_PATH='acme-production-app'$/m);
+      expect(f['/etc/sovereign-backup/secrets/source2.restic.b64']).toBe('${base64encode(var.production_restic_password)}\n');
+      expect(f['/etc/sovereign-backup/secrets/source2.s3.env']).toContain('ACCESS_KEY_ID_B64=${base64encode(var.drill_offsite_access_key_id)}');
+      // The bucket's host is allowed out of the test machine, as the Storage Box's is.
+      expect(EgressAllowlist.requiredDestinations(props.machine).map((d) => `${d.purpose} ${d.port}`))
+        .toEqual(['restore drill source (Storage Box in hel1) 23', 'restore drill source (S3 bucket at Scaleway (FR)) 443', 'restore drill heartbeat 443']);
+    });
+
+    test('without it, one copy: DRILL_SOURCES names the source alone', () => {
+      const { stack, props } = drillProps();
+      new RestoreDrill(stack, 'RestoreDrill', props);
+      const f = files(stack);
+      expect(f['/etc/sovereign-backup/drill.conf']).toMatch(/^DRILL_SOURCES='source'$/m);
+      expect(f['/etc/sovereign-backup/secrets/source2.restic.b64']).toBeUndefined();
+    });
+
+    test('refuses a copy listed twice, and a value that is not a BackupTarget, naming the prop and the fix', () => {
+      const { stack, props } = drillProps();
+      const offsite = bucket(stack, 'drill_offsite');
+      expect(() => new RestoreDrill(stack, 'A', { ...props, additionalSources: [offsite, offsite] }))
+        .toThrow(/test\/A\.additionalSources\[1\]: 'S3 bucket at Scaleway \(FR\)' is not allowed: that copy is already drilled\. Fix: list each copy of the backups once/);
+      expect(() => new RestoreDrill(stack, 'B', { ...props, additionalSources: [props.source] }))
+        .toThrow(/test\/B\.additionalSources\[0\]: 'Storage Box in hel1' is not allowed: that copy is already drilled/);
+      // A plain-JavaScript caller passing the bucket's options instead of the target.
+      expect(() => new RestoreDrill(stack, 'C', { ...props, additionalSources: [{ provider: S3Provider.SCALEWAY } as unknown as BackupTarget] }))
+        .toThrow(/C.*additionalSources.*BackupTarget\.s3Compatible/);
+    });
   });
 
   test('fails on a bad source host, check or maximum age', () => {

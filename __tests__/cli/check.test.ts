@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdktf';
 import { phase1Pilot } from '../../examples/phase1-pilot';
+import { phase2PayingCustomers } from '../../examples/phase2-paying-customers';
 import { cli } from './cli';
 
 describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () => {
@@ -119,5 +120,54 @@ describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () =
     expect(unknown.err).toMatch(/no synthesized stack named 'phase1-pilot-prod' in .*\. Fix: pass one of phase1-pilot-production, phase1-pilot-staging, phase1-pilot-test\./);
     const none = await cli(['check', '--out', path.join(outdir, 'nothing-here')]);
     expect(none.err).toMatch(/nothing-here\/stacks not found\. Fix: synthesize first/);
+  });
+});
+
+describe('cdktf-sovereign-hetzner check, from Phase 2: the drill of the offsite bucket', () => {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'check-cli-offsite-'));
+  const app = new App({ outdir });
+  phase2PayingCustomers(app);
+  app.synth();
+  afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+  const stacks = ['phase2-paying-production', 'phase2-paying-test'];
+  const variables = (stack: string): Record<string, any> => JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8')).variable;
+
+  /** Every value distinct, as each environment's secret store would hold them, and each pair the drill needs as one. */
+  const soundEnvironment = (): NodeJS.ProcessEnv => {
+    const names = [...new Set(stacks.flatMap((s) => Object.entries(variables(s)).filter(([, v]) => v.default === undefined).map(([n]) => n)))];
+    const env: NodeJS.ProcessEnv = Object.fromEntries([...names.map((n) => [`TF_VAR_${n}`, `value-of-${n}`]),
+      ['HCLOUD_TOKEN', 'x'], ['AWS_ACCESS_KEY_ID', 'x'], ['AWS_SECRET_ACCESS_KEY', 'x'], ['SSH_AUTH_SOCK', '/tmp/agent']]);
+    env.TF_VAR_production_backup_drill_password = env.TF_VAR_storage_box_drill_password;
+    env.TF_VAR_production_offsite_s3_endpoint = env.TF_VAR_offsite_s3_endpoint;
+    env.TF_VAR_production_offsite_s3_bucket = env.TF_VAR_offsite_s3_bucket;
+    return env;
+  };
+
+  test('the test stack declares the bucket with a key of its own, and each description names its twin', () => {
+    const test = variables('phase2-paying-test');
+    for (const name of ['production_offsite_s3_endpoint', 'production_offsite_s3_bucket', 'production_offsite_s3_access_key_id', 'production_offsite_s3_secret_access_key']) {
+      expect(test[name]).toMatchObject({ sensitive: true });
+    }
+    expect(test.production_offsite_s3_bucket.description).toContain("the same value as production's offsite_s3_bucket");
+    expect(test.production_offsite_s3_access_key_id.description).toMatch(/read-only key .*not production's writing key/);
+    expect(variables('phase2-paying-production').offsite_s3_endpoint.description).toContain("the test stack's production_offsite_s3_endpoint holds the same");
+  });
+
+  test('passes with the same bucket and a key of its own; fails naming the pair, never a value, on another bucket or production\'s key', async () => {
+    const env = soundEnvironment();
+    expect((await cli(['check', ...stacks, '--out', outdir], env)).code).toBe(0);
+
+    const otherBucket = await cli(['check', ...stacks, '--out', outdir], { ...env, TF_VAR_production_offsite_s3_bucket: 'another-bucket-name' });
+    expect(otherBucket.code).toBe(1);
+    expect(otherBucket.err).toMatch(/^TF_VAR_offsite_s3_bucket and TF_VAR_production_offsite_s3_bucket differ: .*weekly drill.*\n {4}Fix: set TF_VAR_production_offsite_s3_bucket to the value of TF_VAR_offsite_s3_bucket\.$/m);
+    expect(otherBucket.err).not.toContain('another-bucket-name');
+
+    const writingKey = 'production-writing-key-secret';
+    const shared = await cli(['check', ...stacks, '--out', outdir], { ...env, TF_VAR_offsite_s3_secret_access_key: writingKey, TF_VAR_production_offsite_s3_secret_access_key: writingKey });
+    expect(shared.code).toBe(1);
+    expect(shared.err).toMatch(/^TF_VAR_offsite_s3_secret_access_key and TF_VAR_production_offsite_s3_secret_access_key hold the same value: the always-on test machine would hold production's writing key .*\n {4}Fix: create a read-only key for the bucket/m);
+    expect(`${shared.out}${shared.err}`).not.toContain(writingKey);
+    // The test stack checked alone sees production's key beside it.
+    expect((await cli(['check', 'phase2-paying-test', '--out', outdir], { ...env, TF_VAR_production_offsite_s3_access_key_id: env.TF_VAR_offsite_s3_access_key_id })).code).toBe(1);
   });
 });

@@ -24,6 +24,13 @@ export interface RestoreDrillProps {
    * sub-account (`StorageBoxAccount.fromAttributes`), so the test environment cannot change them.
    */
   readonly source: BackupTarget;
+  /**
+   * Further copies of the same backups, each restored and verified in the same run after `source`, such as
+   * production's offsite bucket from Phase 2 (best with a read-only key): a copy that is never restored is not
+   * known to restore. The run reports once, and fails when any copy fails.
+   * @default - none: only `source` is drilled
+   */
+  readonly additionalSources?: BackupTarget[];
   /** The server name of the production machine whose backups are restored (restic's host). */
   readonly sourceHost: string;
   /** The restic password of production's repositories, from a sensitive variable. */
@@ -58,12 +65,14 @@ export interface RestoreDrillProps {
 const SERVER_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /**
- * The weekly proof that recovery works. On the test machine it:
- * 1. fetches the newest production backup from the remote target;
+ * The weekly proof that recovery works. On the test machine, for `source` and then each of
+ * `additionalSources`, it:
+ * 1. fetches the newest production backup from that copy;
  * 2. restores every database into a scratch database;
  * 3. compares each table's row count and checksum with those taken at dump time, and runs the
  *    team's verification queries;
- * 4. reports success or failure to the heartbeat, and drops the scratch databases.
+ * 4. drops the scratch databases.
+ * It then reports once to the heartbeat: success only when every copy passed.
  *
  * It never reports success it did not verify, and fails on a backup older than `maxBackupAge`.
  */
@@ -80,6 +89,7 @@ export class RestoreDrill extends Construct {
     checkProps<RestoreDrillProps>(this, props, {
       machine: is.checkedLater(),
       source: is.instance(BackupTarget, 'pass BackupTarget.storageBox(StorageBoxAccount.fromAttributes({ … }))'),
+      additionalSources: is.optional(is.list(is.instance(BackupTarget, 'pass BackupTarget.s3Compatible({ … }) with a read-only key'), 'pass [BackupTarget.s3Compatible({ … })] or nothing')),
       sourceHost: is.text("pass the production machine's serverName, such as 'acme-production-app'"),
       resticPassword: is.secret("pass a sensitive variable: new SecretVariable(stack, 'restic_password', { description })"),
       heartbeat: is.checkedLater(),
@@ -126,16 +136,27 @@ export class RestoreDrill extends Construct {
       throw new ValidationError(invalidValue(this, 'maxBackupAge', maxAge, 'it must be a whole number of hours', 'use Duration.hours(26)'));
     }
 
+    // The first copy keeps the name `source` on the machine; the others are source2, source3, ….
+    const sources = [props.source, ...(props.additionalSources ?? [])].map((target, i) => ({
+      target, name: i === 0 ? 'source' : `source${i + 1}`, prop: i === 0 ? 'source' : `additionalSources[${i - 1}]`,
+    }));
+    const again = sources.find((s, i) => sources.findIndex((o) => o.target === s.target) !== i);
+    if (again !== undefined) {
+      throw new ValidationError(invalidValue(this, again.prop, again.target.description, 'that copy is already drilled', 'list each copy of the backups once'));
+    }
     // The drill declares its own destinations, so the machine's egress allowlist holds them whoever builds the stack.
-    EgressAllowlist.requireHostnames(props.machine, [props.source.destination.host], `restore drill source (${props.source.description})`, props.source.destination.port);
+    for (const { target } of sources) {
+      EgressAllowlist.requireHostnames(props.machine, [target.destination.host], `restore drill source (${target.description})`, target.destination.port);
+    }
     EgressAllowlist.requireHostnames(props.machine, [props.heartbeat.host], 'restore drill heartbeat', 443);
     props.heartbeat.requireHttps(this, 'the restore drill heartbeat');
-    const target = props.source.render(this, 'source', { serverName: props.sourceHost, writes: false, prop: 'source' });
+    const rendered = sources.map(({ target, name, prop }) => ({ name, label: target.description, ...target.render(this, name, { serverName: props.sourceHost, writes: false, prop }) }));
     const conf = shellConf(`sovereign-backup restore drill on ${props.machine.serverName}, from ${this.node.path}. Paths have no spaces.`, [
       ['BACKUP_HOST', props.machine.serverName],
       ['BACKUP_STATE', STATE],
       ['DRILL_WORK', '/var/tmp/restore-drill'],
       ['DRILL_SOURCE', 'source'],
+      ['DRILL_SOURCES', rendered.map((r) => r.name).join(' ')],
       ['DRILL_FROM_HOST', props.sourceHost],
       ['DRILL_DB_PREFIX', prefix],
       // 1 keeps the scratch databases until the next drill, for a look at the restored data.
@@ -146,7 +167,7 @@ export class RestoreDrill extends Construct {
       ['PG_PORT', 5432],
       ['PG_BIN', props.postgresVersion?.binDirectory ?? ''],
       ['HEARTBEAT', 'drill-heartbeat'],
-      ...target.conf,
+      ...rendered.flatMap((r) => [[`${r.name}_LABEL`, r.label] as const, ...r.conf]),
     ]);
     ensureBasePart(props.machine);
     // The test machine is always on and its host key can be pinned; what its rollouts carry reads production's backups.
@@ -157,8 +178,7 @@ export class RestoreDrill extends Construct {
       files: [
         file(`${ETC}/drill.conf`, conf, '0600'),
         file(`${ETC}/secrets/drill-heartbeat.b64`, `${Fn.base64encode(props.heartbeat.pingUrl.stringValue)}\n`, '0600'),
-        file(`${ETC}/secrets/source.restic.b64`, `${Fn.base64encode(props.resticPassword.stringValue)}\n`, '0600'),
-        ...target.files,
+        ...rendered.flatMap((r) => [file(`${ETC}/secrets/${r.name}.restic.b64`, `${Fn.base64encode(props.resticPassword.stringValue)}\n`, '0600'), ...r.files]),
         ...this.checks.map((c, i) => file(`${ETC}/drill-checks/${String(i + 1).padStart(2, '0')}-${c.name}.sql`, c.renderFile(), '0644')),
         script(`${SBIN}/restore-drill`, RESTORE_DRILL),
         file(`${UNITS}/restore-drill.service`, service(`Restore drill: restore ${props.sourceHost}'s newest backup and verify it`, `${SBIN}/restore-drill`,

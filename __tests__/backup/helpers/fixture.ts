@@ -38,11 +38,12 @@ export interface FixtureOptions {
    */
   readonly offsite?: boolean;
   /**
-   * Where the drill restores from: production's Storage Box account, or the offsite bucket (variables
-   * drill_offsite_endpoint, drill_offsite_bucket, drill_offsite_access_key_id, drill_offsite_secret_access_key).
+   * Where the drill restores from: production's Storage Box account, the offsite bucket (variables
+   * drill_offsite_endpoint, drill_offsite_bucket, drill_offsite_access_key_id, drill_offsite_secret_access_key),
+   * or both: the Storage Box as its source and the bucket as its additional source.
    * @default 'storagebox'
    */
-  readonly drillSource?: 'storagebox' | 'offsite';
+  readonly drillSource?: 'storagebox' | 'offsite' | 'both';
 }
 
 /** A synthesized stack of the fixture app and its machine's payload. */
@@ -95,6 +96,7 @@ export function synthBackupApp(options: FixtureOptions = {}): { app: App; produc
   });
   new RestoreDrill(test, 'RestoreDrill', {
     machine: testMachine,
+    ...(options.drillSource === 'both' ? { additionalSources: [offsiteTarget(test, 'drill_offsite')] } : {}),
     source: options.drillSource === 'offsite' ? offsiteTarget(test, 'drill_offsite') : BackupTarget.storageBox(StorageBoxAccount.fromAttributes({
       host: options.drillSourceHostFromVariable
         ? new TerraformVariable(test, 'drill_source_host', { type: 'string', nullable: false }).stringValue

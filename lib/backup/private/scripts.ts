@@ -1048,18 +1048,71 @@ export const RESTORE_DRILL = `#!/bin/bash
 # restore-drill: fetches the newest production backup from the remote target with no local cache,
 # streams each of its databases into a scratch database that this run creates under a name of its
 # own, and verifies checksums, row counts, table checksums and the team's SQL checks (each on a
-# database this backup holds).
+# database this backup holds). With several copies (DRILL_SOURCES: the Storage Box and the offsite
+# bucket), it drills each in turn and reports once: a copy never restored is not known to restore.
 SB_JOB=restore-drill
 . "$(dirname "$(readlink -f "$0")")/../lib/sovereign-backup/common.sh"
 load_conf drill.conf
 # Everything the drill reads comes from the remote: a cache would hide corruption there.
 SB_NO_CACHE=1
+
+# Scratch databases of earlier drills (kept with DRILL_KEEP_DATABASES=1, or left by a killed drill)
+# go first. Listing them fails before gigabytes are fetched when PostgreSQL is not reachable.
+scratch_re="^$DRILL_DB_PREFIX[0-9]{8}t[0-9]{6}_[0-9a-f]{6}_"
+drop_earlier_scratch() {
+  local leftovers old
+  leftovers=$(printf '%s\\n' "SELECT datname FROM pg_database WHERE datname ~ :'re';" | pg psql -X -q -A -t -v ON_ERROR_STOP=1 -d postgres -v re="$scratch_re" 2>>"$SB_LOG") \\
+    || die "PostgreSQL on this machine ($PGHOST:$PGPORT) is not reachable for the scratch databases (listing those of earlier drills failed)"
+  for old in $leftovers; do
+    run pg dropdb --if-exists "$old" || die "cannot drop the scratch database $old of an earlier drill"
+  done
+}
+
+copies=\${DRILL_SOURCES:-$DRILL_SOURCE}
+if [ -z "\${SB_DRILL_OF:-}" ] && [ "$copies" != "$DRILL_SOURCE" ]; then
+  # One run of this script per copy, each with the whole drill and none with a heartbeat of its own:
+  # this run pings once, and fails when any copy failed (a later success must not hide it).
+  heartbeat_start
+  exec 8>"$BACKUP_STATE/drill.lock"
+  flock -n 8 || die "another restore drill is running on this machine"
+  step "preparing"
+  drop_earlier_scratch
+  passed=() failed=()
+  for t in $copies; do
+    copy="$t ($(tv "$t" LABEL))"
+    step "drilling the copy $copy"
+    result="$SB_LOG.$t.result"
+    at_exit "rm -f '$result'"
+    rc=0
+    # The copy's lines go to the journal and to this run's log (a failure ping shows its last ones).
+    SB_DRILL_OF=$t SB_DRILL_RESULT=$result "$0" 8>&- 2> >(tee -a "$SB_LOG" >&2) || rc=$?
+    wait "$!" 2>/dev/null || true
+    outcome=$(sed -n 3p "$result" 2>/dev/null) || outcome=''
+    if [ "$rc" = 0 ] && [ "$(sed -n 1p "$result" 2>/dev/null)" = 1 ]; then
+      passed+=("$copy: $outcome")
+    else
+      failed+=("$copy failed at step '$(sed -n 2p "$result" 2>/dev/null)' (exit $rc): \${outcome:-it ended without saying why}")
+    fi
+  done
+  step "reporting"
+  joined() { local all; [ "$#" -gt 0 ] || { printf none; return; }; all=$(printf '%s; ' "$@"); printf '%s' "\${all%; }"; }
+  [ "\${#failed[@]}" = 0 ] || die "the drill failed on \${#failed[@]} of $(wc -w <<<"$copies") copies of $DRILL_FROM_HOST's backups: $(joined "\${failed[@]}"); passed: $(joined "\${passed[@]}")"
+  ok "every copy of $DRILL_FROM_HOST's newest backup restored: $(joined "\${passed[@]}")"
+  exit 0
+fi
+if [ -n "\${SB_DRILL_OF:-}" ]; then
+  # One copy of several: the run that started this one reports. Its lines read restore-drill@<copy>.
+  SB_JOB="$SB_JOB@$SB_DRILL_OF" HEARTBEAT=''
+  at_exit 'printf "%s\\\\n" "$SB_OK" "$SB_STEP" "\${SB_SUMMARY:-$SB_FAILURE}" >"$SB_DRILL_RESULT"'
+  t=$SB_DRILL_OF
+else
+  t=$DRILL_SOURCE
+fi
 heartbeat_start
 
 mkdir -p "$DRILL_WORK"
 scratch=$(mktemp -d "$DRILL_WORK/drill.XXXXXX")
 at_exit "rm -rf '$scratch'"
-t=$DRILL_SOURCE
 # The newest backup's manifest is fetched while this machine is prepared: opening the repository
 # (deriving the key, reading the index) takes about a second. Its outcome is judged at its step.
 restic_on "$t" --no-lock dump --host "$DRILL_FROM_HOST" --tag sovereign-dump --path "$DUMP_MANIFEST" latest "$DUMP_MANIFEST" \\
@@ -1071,18 +1124,15 @@ step "preparing"
 # (Builtins where they do: on a busy machine every program started waits for a CPU.)
 checks=$(shopt -s nullglob; printf '%s\\n' "$SB_ETC"/drill-checks/*.sql)
 [ -n "$checks" ] || die "no verification query in $SB_ETC/drill-checks; a drill that checks nothing proves nothing"
-exec 8>"$BACKUP_STATE/drill.lock"
-flock -n 8 || die "another restore drill is running on this machine"
+# A copy of several runs under the lock of the run that started it, which also dropped the earlier
+# drills' scratch databases: the other copies' of this drill stay until the next (when kept).
+if [ -z "\${SB_DRILL_OF:-}" ]; then
+  exec 8>"$BACKUP_STATE/drill.lock"
+  flock -n 8 || die "another restore drill is running on this machine"
+  drop_earlier_scratch
+fi
 # This run's scratch databases are <prefix><run>_<database>: no other run, earlier or killed, has these names.
 printf -v run_id '%(%Y%m%dt%H%M%S)T_%06x' -1 "$((SRANDOM & 0xffffff))"
-run_re="^$DRILL_DB_PREFIX[0-9]{8}t[0-9]{6}_[0-9a-f]{6}_"
-# Scratch databases of earlier drills (kept with DRILL_KEEP_DATABASES=1, or left by a killed drill)
-# go now. Listing them fails before gigabytes are fetched when PostgreSQL is not reachable.
-leftovers=$(printf '%s\\n' "SELECT datname FROM pg_database WHERE datname ~ :'re';" | pg psql -X -q -A -t -v ON_ERROR_STOP=1 -d postgres -v re="$run_re" 2>>"$SB_LOG") \\
-  || die "PostgreSQL on this machine ($PGHOST:$PGPORT) is not reachable for the scratch databases (listing those of earlier drills failed)"
-for old in $leftovers; do
-  run pg dropdb --if-exists "$old" || die "cannot drop the scratch database $old of an earlier drill"
-done
 
 step "fetching the newest backup's manifest of $DRILL_FROM_HOST from $t"
 rc=0
