@@ -7,6 +7,7 @@ import { EnvironmentStack, ProductStacks } from '../../stacks';
 import { policy } from '../boundary/fixtures';
 import { warningsOf } from '../setup/stack';
 import { admin, backup, monitoring } from '../setup/product-basics';
+import { synthesizedBundle } from '../../testing/bundle';
 
 const product = (overrides: Partial<ProductProps> = {}) => new Product({ name: 'acme', phase: Phase.ONE, admin, stateBucket: 'acme-state', boundary: policy, backup, monitoring, ...overrides });
 const synth = (stack: EnvironmentStack) => JSON.parse(Testing.synth(stack, true));
@@ -257,6 +258,26 @@ describe('EnvironmentStack', () => {
       expect(rules).toContainEqual(expect.objectContaining({ direction: 'out', protocol: 'tcp', port: '8443' }));
       const precondition = Object.values<any>(json.resource.terraform_data).flatMap((r) => r.lifecycle?.precondition ?? []);
       expect(precondition).toContainEqual(expect.objectContaining({ error_message: expect.stringMatching(/must use port 8443/) }));
+    });
+
+    test("the test stack's drill restores the offsite bucket too, from Phase 2, on the endpoint's port; Phase 1's only the Storage Box", () => {
+      const drillOf = (stack: EnvironmentStack) => {
+        const json = synth(stack);
+        const files = synthesizedBundle(json, 'acme-test-app').files;
+        const text = (file: string) => { const f = files.get(file)!; return f.content ?? f.template!; };
+        return { json, conf: text('/etc/sovereign-backup/drill.conf'), hosts: text('/etc/sovereign/egress-hostnames') };
+      };
+      const phase2 = new ProductStacks(Testing.app(), product({ phase: Phase.TWO, backup: { ...backup, offsite: S3Provider.of('UpCloud', 'FI'), offsitePort: Port.of(8443) } }));
+      const { json, conf, hosts } = drillOf(phase2.test);
+      expect(conf).toMatch(/^DRILL_SOURCES='source source2'$/m);
+      expect(conf).toMatch(/^source2_KIND='s3'$/m);
+      expect(conf).toMatch(/^source2_REPO_PATH='acme-production-app'$/m);
+      expect(hosts).toContain('var.production_offsite_s3_endpoint');
+      expect(resources(json, 'hcloud_firewall').flatMap((f) => f.rule)).toContainEqual(expect.objectContaining({ direction: 'out', protocol: 'tcp', port: '8443' }));
+      expect(json.variable.production_offsite_s3_secret_access_key).toMatchObject({ sensitive: true });
+      const phase1 = drillOf(new ProductStacks(Testing.app(), product()).test);
+      expect(phase1.conf).toMatch(/^DRILL_SOURCES='source'$/m);
+      expect(phase1.json.variable.production_offsite_s3_endpoint).toBeUndefined();
     });
 
     test("the Storage Box host-key warning names the product's prop, which pins backups and drill together", () => {
