@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { S3Server } from './helpers/s3-server';
 import {
-  b64, BackupWorld, corrupt, expectFailure, expectSuccess, filesBySize, fingerprint, MachineRoot, pingPath, PROD_HOST, RunResult, scratchDatabases, TEST_HOST, RESTIC_PASSWORD,
+  b64, BackupWorld, corrupt, expectFailure, expectSuccess, filesBySize, fingerprint, MachineRoot, pingPath, PROD_HOST, RunResult, scratchDatabases, survivorsOf, TEST_HOST, RESTIC_PASSWORD,
 } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 import { leakedSecrets } from '../setup/secret-sentinels';
@@ -30,7 +30,7 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
   const commandLines = new Set<string>();
 
   /** Runs a script and keeps its result, so that the last test can look for the S3 secrets in all of them. */
-  const run = async (machine: MachineRoot, script: string, etc?: string) => {
+  const run = async (machine: MachineRoot, script: string, etc?: string, options: { stopWhen?: RegExp } = {}) => {
     const marker = Buffer.from(`SOVEREIGN_BACKUP_ETC=${etc ?? machine.etc}\0`);
     const sample = () => {
       for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
@@ -43,7 +43,7 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
     };
     const sampler = setInterval(sample, 40);
     try {
-      const result = await world.run(machine, script, etc);
+      const result = await world.run(machine, script, etc, options);
       runs.push(result);
       return result;
     } finally {
@@ -171,6 +171,15 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
       + 'passed: source2 \\(S3 bucket at Scaleway \\(FR\\)\\): restored snapshot'));
     expect(boxFails.pings.map((p) => p.path)).toEqual([pingPath(TEST_HOST, 'restore-drill', '/start'), pingPath(TEST_HOST, 'restore-drill', '/fail')]);
     for (const db of scratchNow().filter((d) => !before.includes(d))) world.pg.sql('postgres', `DROP DATABASE ${db}`);
+
+    // Stopped while a copy restores (systemctl stop, the 12-hour timeout, a shutdown: SIGTERM to every process of
+    // the service): it fails and says so, and leaves no process, no scratch database and no partial success behind.
+    const dropping = world.variant(both.etc, 'drill.conf', { DRILL_KEEP_DATABASES: 0 });
+    const stopped = await run(both, 'restore-drill', dropping, { stopWhen: /restore-drill@source: step: restoring snapshot/ });
+    expectFailure(stopped, TEST_HOST, 'restore-drill', /stopped by a signal/);
+    expect(stopped.stderr).not.toMatch(/drilling the copy source2/);
+    expect(survivorsOf(dropping)).toEqual([]);
+    expect(scratchNow().filter((d) => !before.includes(d))).toEqual([]);
   });
 
   test('wrong credentials: a wrong secret key or an unknown access key fails the push and the drill with the provider\'s reason', async () => {

@@ -152,8 +152,8 @@ export class BackupWorld {
    * {@link cheapenRepositoryKeys}) unless the world keeps calibrated keys: the scripts open them
    * hundreds of times in a suite.
    */
-  public async run(machine: MachineRoot, script: string, etc: string = machine.etc): Promise<RunResult> {
-    const result = await runScript(path.join(machine.root, 'usr/local/sbin', script), this.receiver, { TMPDIR: this.tmp, SOVEREIGN_BACKUP_ETC: etc });
+  public async run(machine: MachineRoot, script: string, etc: string = machine.etc, options: { stopWhen?: RegExp } = {}): Promise<RunResult> {
+    const result = await runScript(path.join(machine.root, 'usr/local/sbin', script), this.receiver, { TMPDIR: this.tmp, SOVEREIGN_BACKUP_ETC: etc }, undefined, options);
     if (script === 'backup-bootstrap' && result.code === 0 && !this.calibratedKeys) this.cheapenNewRepositoryKeys();
     return result;
   }
@@ -200,21 +200,33 @@ export class BackupWorld {
 
 /**
  * Runs a script as systemd would (a minimal environment plus `env`), asynchronously, since the
- * heartbeat receiver lives in this process; returns its output and the pings it sent. With
+ * heartbeat receiver lives in this process; returns its output and the pings it sent. `stopWhen`
+ * sends SIGTERM to the script and everything it started once its output matches, as `systemctl stop`
+ * (or a timeout, or a shutdown) does. With
  * BACKUP_TEST_TIMING set, prints how long each run took (to find where a suite's time goes).
  */
-export function runScript(script: string, receiver: HeartbeatReceiver, env: Record<string, string>, timeoutMs = 100_000): Promise<RunResult> {
+export function runScript(script: string, receiver: HeartbeatReceiver, env: Record<string, string>, timeoutMs = 100_000,
+  options: { stopWhen?: RegExp } = {}): Promise<RunResult> {
   const first = receiver.pings.length;
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(script, [], {
       env: { PATH: PATH_ENV, HOME: '/root', LANG: 'C.UTF-8', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // A group of its own, to be stopped as systemd stops a service: every process of it at once.
+      detached: options.stopWhen !== undefined,
     });
     let stdout = '';
     let stderr = '';
+    let stopped = false;
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (options.stopWhen && !stopped && options.stopWhen.test(stderr)) {
+        stopped = true;
+        process.kill(-child.pid!, 'SIGTERM');
+      }
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {

@@ -1085,7 +1085,9 @@ if [ -z "\${SB_DRILL_OF:-}" ] && [ "$copies" != "$DRILL_SOURCE" ]; then
     at_exit "rm -f '$result'"
     rc=0
     # The copy's lines go to the journal and to this run's log (a failure ping shows its last ones).
-    SB_DRILL_OF=$t SB_DRILL_RESULT=$result "$0" 8>&- 2> >(tee -a "$SB_LOG" >&2) || rc=$?
+    # The tee outlives a stop (SIGTERM to every process of the service): the copy's run still writes
+    # as it cleans up, and a write to a tee gone would kill it by SIGPIPE before its clean-up.
+    SB_DRILL_OF=$t SB_DRILL_RESULT=$result "$0" 8>&- 2> >(trap '' TERM INT HUP; exec tee -a "$SB_LOG" >&2) || rc=$?
     wait "$!" 2>/dev/null || true
     outcome=$(sed -n 3p "$result" 2>/dev/null) || outcome=''
     if [ "$rc" = 0 ] && [ "$(sed -n 1p "$result" 2>/dev/null)" = 1 ]; then
