@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { HcloudApiClient } from '../lib/environments/hcloud-api-client';
 import { EnvironmentRecord } from '../lib/environments/product-documents';
+import { DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT } from '../lib/environments/pre-release-snapshots';
 import { projectTokenVariable, releasePlan, ReleaseStep, shellLine, SNAPSHOT_ID } from '../lib/environments/release-plan';
 import { StagingReaper } from '../lib/environments/staging-reaper';
 import { StagingMode } from '../lib/environments/staging';
@@ -18,28 +19,74 @@ export interface CliIo {
   readonly err: (line: string) => void;
 }
 
-/** The usage of the commands `help COMMAND` and `COMMAND --help` can show alone; `help` shows them after the others. */
-const COMMAND_USAGE: Readonly<Record<string, string>> = { init: INIT_USAGE, check: CHECK_USAGE, cost: COST_USAGE, report: REPORT_USAGE };
+const STAGING_LIST_USAGE = `  cdktf-sovereign-hetzner staging list [--now ISO-TIME]
+      Lists the project's on-demand staging resources (labelled environment=staging, lifecycle=on-demand,
+      purpose=release-rehearsal, with an expires-at date), each with its expiry and whether it has expired
+      at --now (default: the current time; a resource expires at the start of its expires-at day, UTC).
+      One that delete-expired would keep says why (delete protection, an invalid expires-at label).
+      Reads only: it deletes nothing. Needs HCLOUD_TOKEN, a token of the Hetzner project staging lives in:
+      with a project per environment, production's (staging built from production's snapshot lives there).
+      Example: HCLOUD_TOKEN="$HCLOUD_TOKEN_PRODUCTION" npx cdktf-sovereign-hetzner staging list`;
+
+const STAGING_DELETE_EXPIRED_USAGE = `  cdktf-sovereign-hetzner staging delete-expired [--yes] [--now ISO-TIME]
+      Deletes the on-demand staging resources (labelled environment=staging, lifecycle=on-demand,
+      purpose=release-rehearsal) whose expires-at day has begun at --now (default: the current time, UTC),
+      servers first; never one with delete protection or an invalid expires-at label. Without --yes it only
+      lists them and says how many it would delete. Needs HCLOUD_TOKEN, a token of the Hetzner project
+      staging lives in: with a project per environment, production's.
+      Example: HCLOUD_TOKEN="$HCLOUD_TOKEN_PRODUCTION" npx cdktf-sovereign-hetzner staging delete-expired --yes`;
+
+const SNAPSHOT_USAGE = `  cdktf-sovereign-hetzner snapshot --server NAME [--description TEXT] [--keep N]
+      Snapshots the production server NAME (labelled environment=production), labels the image
+      purpose=pre-release and source=NAME, and prints its image ID alone on standard output (the release
+      path reads it; messages go to standard error). --description defaults to "snapshot of NAME". Then
+      deletes the server's pre-release snapshots beyond the newest N (--keep, 1 to 50, default ${DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT}):
+      each is billed by its size every month. One a server was built from (a staging server still up), or
+      with delete protection, stays. Needs HCLOUD_TOKEN, a token of production's Hetzner project (with a
+      project per environment, HCLOUD_TOKEN_PRODUCTION's value). The release path runs it for you.
+      Example: HCLOUD_TOKEN="$HCLOUD_TOKEN_PRODUCTION" npx cdktf-sovereign-hetzner snapshot --server acme-production-app --keep 3`;
+
+const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehearse "COMMAND" [--dry-run] [--no-snapshot]
+                                  [--staging-days N] [--out DIR] [--now ISO-TIME]
+      The release path: deploy test, snapshot production (unless --no-snapshot), bring staging up from
+      the snapshot, run COMMAND against it (sh -c), take staging down (also when the rehearsal fails or
+      the release is stopped), deploy production. Without a staging stack it rehearses on the test machine.
+      --dry-run prints the exact commands instead of running them. Reads DIR/products/NAME/environments.json
+      (run \`npm run synth\` first; DIR defaults to cdktf.out). Staging expires after --staging-days days
+      (1 to 14, default 2), counted from --now (default: the current time).
+      Needs what \`check\` lists for each stack: each environment's TF_VAR_… secrets (such as
+      TF_VAR_database_app_password_test and …_production), the state bucket's keys and an SSH agent
+      holding the admin keys the machines' rollouts log in with. With a Hetzner
+      project per environment, export HCLOUD_TOKEN_TEST and HCLOUD_TOKEN_PRODUCTION: test's steps use the
+      first, the others (snapshot, staging, production) the second; otherwise HCLOUD_TOKEN, one project for
+      all. Refuses to start when two environments' secrets of one kind (or the two tokens) hold the same value.
+      Example: npx cdktf-sovereign-hetzner release --product acme --rehearse "npm run e2e" --dry-run`;
+
+const STAGING_USAGE = `${STAGING_LIST_USAGE}\n${STAGING_DELETE_EXPIRED_USAGE}`;
+
+/** The usage of each command (and of both staging commands), which `help COMMAND` and `COMMAND --help` show alone. */
+const COMMAND_USAGE: Readonly<Record<string, string>> = {
+  'staging': STAGING_USAGE,
+  'staging list': STAGING_LIST_USAGE,
+  'staging delete-expired': STAGING_DELETE_EXPIRED_USAGE,
+  'snapshot': SNAPSHOT_USAGE,
+  'release': RELEASE_USAGE,
+  'init': INIT_USAGE,
+  'check': CHECK_USAGE,
+  'cost': COST_USAGE,
+  'report': REPORT_USAGE,
+};
 
 const USAGE = `Usage:
-  cdktf-sovereign-hetzner staging list [--now ISO-TIME]
-      List on-demand staging resources and whether they have expired.
-  cdktf-sovereign-hetzner staging delete-expired [--yes] [--now ISO-TIME]
-      Delete expired on-demand staging resources. Without --yes it only says what it would delete.
-  cdktf-sovereign-hetzner snapshot --server NAME [--description TEXT] [--keep N]
-      Snapshot a production server (by name) and print the image ID; pre-release snapshots of the server
-      beyond the newest N (default 3) are deleted, since each is billed by its size every month; one a
-      server was built from (a staging server still up) stays.
-  cdktf-sovereign-hetzner release --product NAME --rehearse "COMMAND" [--dry-run] [--no-snapshot]
-                                  [--staging-days N] [--out DIR] [--now ISO-TIME]
-      The release path: deploy test, bring staging up, rehearse, take staging down, deploy production.
-      --dry-run prints the exact commands instead of running them. Reads DIR/products/NAME/environments.json
-      (run \`npm run synth\` first; DIR defaults to cdktf.out). With a Hetzner project per environment, export
-      HCLOUD_TOKEN_TEST and HCLOUD_TOKEN_PRODUCTION: test's steps use the first, the others (snapshot, staging,
-      production) the second. Refuses to start when two environments' secrets of one kind (or the two tokens)
-      hold the same value.
-${Object.values(COMMAND_USAGE).join('\n')}
+${[STAGING_USAGE, SNAPSHOT_USAGE, RELEASE_USAGE, INIT_USAGE, CHECK_USAGE, COST_USAGE, REPORT_USAGE].join('\n')}
 The Hetzner commands read HCLOUD_TOKEN (and HCLOUD_ENDPOINT, if set).`;
+
+/** The usage `words` (a command, or `staging` and its subcommand) ask for; the whole usage for anything else. */
+function usageOf(words: readonly string[]): string {
+  const [command, sub] = words;
+  const topic = command === 'staging' && sub !== undefined && COMMAND_USAGE[`staging ${sub}`] ? `staging ${sub}` : command;
+  return topic !== undefined && COMMAND_USAGE[topic] ? `Usage:\n${COMMAND_USAGE[topic]}` : USAGE;
+}
 
 /** Runs one CLI invocation; returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -48,8 +95,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const [command, sub] = args.positional;
     // Asked for help: the usage on stdout, and the command itself never runs (`release … --help` deploys nothing).
     if (command === undefined || command === 'help' || argv.includes('--help') || argv.includes('-h')) {
-      const topic = command === 'help' ? sub : command;
-      io.out(topic !== undefined && COMMAND_USAGE[topic] ? `Usage:\n${COMMAND_USAGE[topic]}` : USAGE);
+      io.out(usageOf(command === 'help' ? args.positional.slice(1) : args.positional));
       return 0;
     }
     if (command === 'staging' && (sub === 'list' || sub === 'delete-expired')) return await staging(sub, args, io);
@@ -92,7 +138,7 @@ async function snapshot(args: ParsedArgs, io: CliIo): Promise<number> {
   const client = HcloudApiClient.fromEnvironment(io.env);
   const [server] = (await client.list('servers', `environment=production`)).filter((s) => s.name === name);
   if (!server) throw new Error(`no production server named '${name}'. Fix: pass the server name, such as acme-production-app.`);
-  const keep = Number(stringFlag(args, 'keep', '3'));
+  const keep = Number(stringFlag(args, 'keep', String(DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT)));
   if (!Number.isInteger(keep) || keep < 1 || keep > 50) throw new Error(`--keep ${keep} is not allowed: it is how many pre-release snapshots of the server stay. Fix: pass a whole number from 1 to 50.`);
   const labels = { purpose: 'pre-release', source: name };
   const id = await client.snapshotServer(server.id, stringFlag(args, 'description', `snapshot of ${name}`), labels);

@@ -1,6 +1,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT } from '../../lib/environments/pre-release-snapshots';
+import { HcloudApiStandIn } from '../environments/hcloud-api-stand-in';
 import { cli } from './cli';
 
 // A newcomer types `COMMAND --help` first: it shows that command's usage on stdout and runs nothing.
@@ -41,5 +43,83 @@ describe('cdktf-sovereign-hetzner help', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.out).toBe('');
     expect(unknown.err).toMatch(/^error: unknown command 'deploy'\.\nUsage:/);
+  });
+});
+
+// Audit (help): release, snapshot and staging printed the whole list of commands for `--help`, with no flag, variable
+// or example of their own. Each now has its usage, and `--help` still runs nothing: no API request, no deploy.
+describe('cdktf-sovereign-hetzner help for the Hetzner commands', () => {
+  let api: HcloudApiStandIn;
+  let endpoint: string;
+  beforeEach(async () => {
+    api = new HcloudApiStandIn({ servers: [{ id: 2, name: 'acme-production-app', labels: { environment: 'production' } }], images: [] });
+    endpoint = await api.start();
+  });
+  afterEach(() => api.stop());
+
+  /** Runs with a token and a reachable stand-in of the API, so that a command that ran would be seen there. */
+  const run = (args: string[]) => cli(args, { HCLOUD_TOKEN: 'test-token', HCLOUD_ENDPOINT: endpoint });
+
+  /** The usage printed, asserted to be that command's alone: its own synopsis, none of another command. */
+  async function usageOf(args: string[], synopsis: string): Promise<string> {
+    const { code, out, err } = await run(args);
+    expect({ code, err }).toEqual({ code: 0, err: '' });
+    expect(out.startsWith(`Usage:\n  cdktf-sovereign-hetzner ${synopsis}`)).toBe(true);
+    for (const other of ['init', 'check', 'cost', 'report', 'release', 'snapshot', 'staging list', 'staging delete-expired']) {
+      if (!synopsis.startsWith(other) && !(synopsis === 'staging' && other.startsWith('staging'))) expect(out).not.toContain(`cdktf-sovereign-hetzner ${other} `);
+    }
+    expect(out).toMatch(/^ {6}Example:/m);
+    return out;
+  }
+
+  test('release --help names its flags, both project tokens and what it refuses, and deploys nothing', async () => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'help-release-'));
+    const marker = path.join(work, 'rehearsed');
+    for (const args of [['release', '--help'], ['release', '-h'], ['help', 'release'],
+      ['release', '--product', 'acme', '--out', work, '--rehearse', `touch ${marker}`, '--help']]) {
+      const out = await usageOf(args, 'release --product NAME --rehearse "COMMAND"');
+      for (const flag of ['--dry-run', '--no-snapshot', '--staging-days N', '--out DIR', '--now ISO-TIME']) expect(out).toContain(flag);
+      expect(out).toMatch(/HCLOUD_TOKEN_TEST/);
+      expect(out).toMatch(/HCLOUD_TOKEN_PRODUCTION/);
+      expect(out).toMatch(/TF_VAR_/);
+      expect(out).toMatch(/npx cdktf-sovereign-hetzner release --product acme --rehearse "npm run e2e" --dry-run/);
+    }
+    // Run, it would have said that environments.json is missing (and, with one, deployed test and rehearsed).
+    expect(fs.existsSync(marker)).toBe(false);
+    expect(api.requests).toEqual([]);
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  test('snapshot --help names --server, --description, --keep with its default, the token, and takes no snapshot', async () => {
+    for (const args of [['snapshot', '--help'], ['snapshot', '-h'], ['help', 'snapshot'], ['snapshot', '--server', 'acme-production-app', '--keep', '1', '--help']]) {
+      const out = await usageOf(args, 'snapshot --server NAME');
+      expect(out).toContain('--description TEXT');
+      expect(out).toContain(`(--keep, 1 to 50, default ${DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT})`);
+      expect(out).toMatch(/HCLOUD_TOKEN_PRODUCTION/);
+      expect(out).toMatch(/standard output/);
+    }
+    expect(api.requests).toEqual([]);
+  });
+
+  test.each([
+    ['staging list', 'staging list [--now ISO-TIME]', /reads only|deletes nothing/i],
+    ['staging delete-expired', 'staging delete-expired [--yes] [--now ISO-TIME]', /without --yes/i],
+  ])('%s --help prints its own usage, with the labels it acts on and the token, and calls no API', async (command, synopsis, safety) => {
+    const words = command.split(' ');
+    for (const args of [[...words, '--help'], [...words, '-h'], ['help', ...words], [...words, '--yes', '--now', '2030-01-01T00:00:00Z', '--help']]) {
+      const out = await usageOf(args, synopsis);
+      expect(out).toMatch(safety);
+      expect(out).toMatch(/environment=staging/);
+      expect(out).toMatch(/HCLOUD_TOKEN\b/);
+      expect(out).toMatch(/HCLOUD_TOKEN_PRODUCTION/);
+    }
+    expect(api.requests).toEqual([]);
+  });
+
+  test('staging --help shows both staging commands, and nothing else', async () => {
+    const out = await usageOf(['staging', '--help'], 'staging');
+    expect(out).toContain('cdktf-sovereign-hetzner staging list');
+    expect(out).toContain('cdktf-sovereign-hetzner staging delete-expired');
+    expect(api.requests).toEqual([]);
   });
 });
