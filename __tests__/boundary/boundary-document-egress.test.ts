@@ -53,7 +53,7 @@ describe('the boundary document lists what sensitive machines may reach', () => 
     expect(listed.get('api.mistral.ai')).toBe('declared processor Mistral AI (Paris, FR)');
     // The Storage Box's host is known at deploy: shown as the expression that gives it.
     expect([...listed].find(([h]) => h.endsWith('(known at deploy)'))?.[1]).toMatch(/^backup target/);
-    expect(doc).toMatch(/^### acme-production\/App \(secret\)\n\nNTP \(123\/udp\) to: ntp1\.hetzner\.de, ntp2\.hetzner\.com, ntp3\.hetzner\.net \(systemd-timesyncd is pinned to them\)\.\n\nTCP 23, 80, 443 out, narrowed to:/m);
+    expect(doc).toMatch(/^### acme-production\/App \(secret\)\n\nDNS \(53, UDP and TCP\) to: the resolvers the machine is configured with[^\n]*\n\nNTP \(123\/udp\) to: ntp1\.hetzner\.de, ntp2\.hetzner\.com, ntp3\.hetzner\.net \(systemd-timesyncd is pinned to them\)\.\n\nTCP 23, 80, 443 out, narrowed to:/m);
   });
 
   test('names hosts given to EgressAllowlist.apply as extras without a purpose, and a sensitive machine left without an allowlist', () => {
@@ -67,7 +67,7 @@ describe('the boundary document lists what sensitive machines may reach', () => 
     const doc = boundaryDocument({ title: 'acme', policy, stacks: [stack] });
 
     // The time servers the host lets NTP reach are the ones the document names.
-    expect(doc).toMatch(/^### production\/App \(sensitive\)\n\nNTP \(123\/udp\) to: ntp1\.hetzner\.de, ntp2\.hetzner\.com, ntp3\.hetzner\.net /m);
+    expect(doc).toMatch(/^### production\/App \(sensitive\)\n\nDNS \(53, UDP and TCP\) to: [^\n]*\n\nNTP \(123\/udp\) to: ntp1\.hetzner\.de, ntp2\.hetzner\.com, ntp3\.hetzner\.net /m);
     const listed = allowlistOf(doc, 'production/App');
     expect(listed.get('registry.acme.eu')).toBe('extra host passed to EgressAllowlist.apply (no purpose given)');
     expect(listed.get('deb.debian.org')).toBe('Debian mirror; extra host passed to EgressAllowlist.apply (no purpose given)');

@@ -4,7 +4,9 @@ import { DataClass } from '../core/data-class';
 import { resolveTemplate } from '../hetzner/private/terraform-template';
 import { BoundaryPolicy } from './boundary-policy';
 import { DataFlow } from './data-flow';
+import { HETZNER_RESOLVERS } from './egress-allowlist';
 import { allowlistFor } from './private/egress-declarations';
+import { DNS_AND_NTP_NARROWED, EGRESS_NOT_NARROWED } from './private/egress-scope';
 import { BOUNDARY_RULES } from './rules';
 import { describeHeld, heldData, resourcesOf } from './rules/rule';
 import { BoundarySuppressions } from './suppressions';
@@ -147,7 +149,9 @@ function egressAllowlistSection(stacks: readonly TerraformStack[]): string[] {
   const lines = [
     '## Where machines holding sensitive or secret data may connect',
     '',
-    'Each host allowlist lets the listed TCP ports reach only these hostnames, for the machine and its containers. DNS (53) reaches only the resolvers the machine is configured with (read on the machine from resolv.conf and systemd-resolved at every refresh and whenever they change; Hetzner\'s when it names none), NTP (123/udp) only the time servers listed; other TCP and UDP ports are closed, and the private network and link-local addresses (the metadata service) stay open. Only processors are checked against the policy: every other hostname is here so you can judge it.',
+    'Each host allowlist lets the listed TCP ports reach only these hostnames, for the machine and its containers (the Hetzner firewall opens those '
+      + `ports, DNS and NTP to every address: it matches addresses, not names). The host lets ${DNS_AND_NTP_NARROWED}, and closes every other `
+      + `TCP and UDP port. ${EGRESS_NOT_NARROWED} Only processors are checked against the policy: every other hostname is here so you can judge it.`,
   ];
   let any = false;
   for (const stack of stacks) {
@@ -164,6 +168,7 @@ function egressAllowlistSection(stacks: readonly TerraformStack[]): string[] {
         lines.push('**No host allowlist**: its egress is not narrowed to hostnames (Boundary-RestrictedEgress is suppressed or was not checked).');
         continue;
       }
+      lines.push(`DNS (53, UDP and TCP) to: the resolvers the machine is configured with, read on the machine (Hetzner's, ${HETZNER_RESOLVERS.join(', ')}, when it names none).`, '');
       lines.push(`NTP (123/udp) to: ${allowlist.timeServers().map((h) => hostCell(construct, h)).join(', ')} (systemd-timesyncd is pinned to them).`, '');
       lines.push(`TCP ${allowlist.narrowedTcpPorts().join(', ')} out, narrowed to:`, '', '| hostname | why it is allowed |', '|---|---|');
       for (const e of allowlist.entries()) lines.push(`| ${cell(hostCell(construct, e.hostname))} | ${cell(e.origins.join('; '))} |`);

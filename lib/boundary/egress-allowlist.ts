@@ -9,6 +9,7 @@ import { IMachine } from '../hetzner/machine';
 import { requireMachine } from '../hetzner/private/require-machine';
 import { BoundaryPolicy, PACKAGE_MIRROR_HOSTNAMES } from './boundary-policy';
 import { AllowlistEntry, recordAllowlist } from './private/egress-declarations';
+import { LINK_LOCAL_V4, LINK_LOCAL_V6, LOCAL_V4, LOCAL_V6, PRIVATE_V4 } from './private/egress-scope';
 import { hostnameProblem } from './processor';
 
 const ANYWHERE = [ANYWHERE_IPV4, ANYWHERE_IPV6];
@@ -288,11 +289,11 @@ export function egressRuleset(tcpPorts: readonly number[]): string {
     `    type filter hook ${hook} priority 0; policy accept;`,
     '    ct state established,related accept',
     ...extra,
-    '    ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 } accept',
+    `    ip daddr { ${PRIVATE_V4.join(', ')} } accept`,
     // Link-local stays on the link: Hetzner's metadata service (169.254.169.254, which cloud-init and
     // the identity check ask over HTTP; its own table keeps it root-only) and the gateway.
-    '    ip daddr 169.254.0.0/16 accept',
-    '    ip6 daddr fe80::/10 accept',
+    `    ip daddr ${LINK_LOCAL_V4} accept`,
+    `    ip6 daddr ${LINK_LOCAL_V6} accept`,
     // DNS only to the machine's resolvers, NTP only to its time servers: to any other address both
     // would carry whatever a program sends, no DNS or NTP needed.
     '    meta l4proto { tcp, udp } th dport 53 ip daddr @resolvers_v4 accept',
@@ -304,8 +305,8 @@ export function egressRuleset(tcpPorts: readonly number[]): string {
     `    tcp dport { ${tcpPorts.join(', ')} } counter reject with tcp reset`,
     // Every other port too: the Hetzner firewall limits ports on the public interface only, and
     // traffic routed out through the private network (a NAT gateway) never meets it.
-    '    ip6 daddr { fc00::/7, ff00::/8 } accept',
-    '    ip daddr { 224.0.0.0/4, 255.255.255.255 } accept',
+    `    ip6 daddr { ${LOCAL_V6.join(', ')} } accept`,
+    `    ip daddr { ${LOCAL_V4.join(', ')} } accept`,
     '    meta l4proto tcp counter reject with tcp reset',
     '    meta l4proto udp counter reject',
     '  }',

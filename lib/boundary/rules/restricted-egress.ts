@@ -1,5 +1,6 @@
 import { DataClass } from '../../core/data-class';
 import { allowlistFor } from '../private/egress-declarations';
+import { DNS_AND_NTP_NARROWED, EGRESS_NOT_NARROWED } from '../private/egress-scope';
 import { BoundaryRule, describeHeld, Finding, heldData } from './rule';
 import { firewallsAttachedTo } from './firewall-attachments';
 import { outboundRules, portRangeOf } from './firewall-rules';
@@ -7,9 +8,13 @@ import { outboundRules, portRangeOf } from './firewall-rules';
 export const restrictedEgress: BoundaryRule = {
   id: 'Boundary-RestrictedEgress',
   level: 'error',
-  cause: 'A server holding sensitive or secret data can send to destinations or ports outside its egress allowlist: no outbound rule (all egress open), no host allowlist, or an outbound rule the allowlist does not narrow (a port range, another protocol, UDP beyond DNS and NTP).',
-  explanation: 'Where nothing may leave, egress is limited to what the machine needs (DNS, NTP, package mirrors, backup targets, allowed processors). Hetzner firewalls match IPs and ports, so they limit ports; the host allowlist limits every allowed TCP port to the allowlisted hostnames.',
-  enforcedAt: 'Hetzner Cloud Firewall (ports) and the host nftables allowlist (hostnames), both rendered at synth',
+  cause: 'A server holding sensitive or secret data can send to destinations or ports outside its egress allowlist: no outbound rule (all egress open), no host allowlist, or an outbound rule the allowlist does not narrow (a port range, another protocol, UDP other than DNS (53) and NTP (123)).',
+  explanation: 'Where nothing may leave, egress is limited to what the machine needs (DNS, NTP, package mirrors, backup targets, allowed processors). '
+    + 'Hetzner firewalls match addresses and ports, not names: the firewall opens only DNS (53, UDP and TCP), NTP (123/udp) and the TCP ports '
+    + 'narrowed to hostnames (23, 80, 443 and each one opened with EgressAllowlist.allowTcpPort), each to every address. The host nftables table '
+    + `narrows them, for the machine and its containers alike: each of those TCP ports only to the addresses of the allowlisted hostnames, ${DNS_AND_NTP_NARROWED}; `
+    + `every other TCP and UDP port is closed. ${EGRESS_NOT_NARROWED}`,
+  enforcedAt: 'Hetzner Cloud Firewall (ports) and the host nftables allowlist (TCP to the allowlisted hostnames, DNS to the machine\'s resolvers, NTP to its time servers), both rendered at synth',
   evaluate: ({ resources, constructAt }) => {
     return resources.filter((r) => r.type === 'hcloud_server').flatMap((server): Finding[] => {
       const held = heldData(server, constructAt);
@@ -37,17 +42,19 @@ export const restrictedEgress: BoundaryRule = {
           message: `${server.path}.egress: '${outbound.map(describe).join('; ')}' is not allowed: the server holds ${describeHeld(held)} data and no host allowlist narrows these rules to known hostnames. Fix: apply EgressAllowlist to the machine`,
         }];
       }
-      const narrowed = new Set(allowlist.tcpPorts());
+      // DNS over TCP (53) is accepted too, but narrowed to the resolvers, not to hostnames.
+      const accepted = new Set(allowlist.tcpPorts());
       return [...unknown, ...outbound.flatMap((rule): Finding[] => {
         const [from, to] = portRangeOf(rule.port);
         const single = from === to;
         const ok = (rule.protocol === 'udp' && single && allowlist.udpPorts.includes(from))
-          || (rule.protocol === 'tcp' && single && narrowed.has(from));
+          || (rule.protocol === 'tcp' && single && accepted.has(from));
         if (ok) return [];
         return [{
           path: server.path,
           message: `${server.path}.egress: '${describe(rule)}' is not allowed: the server holds ${describeHeld(held)} data, and its egress allowlist lets out only `
-            + `TCP ${[...narrowed].sort((a, b) => a - b).join(', ')} to allowlisted hostnames and UDP ${allowlist.udpPorts.join(', ')}. `
+            + `TCP ${allowlist.narrowedTcpPorts().join(', ')} only to the addresses of its allowlisted hostnames, DNS (53, UDP and TCP) only to the resolvers `
+            + `the machine is configured with and NTP (123/udp) only to its time servers (${allowlist.timeServers().join(', ')}). `
             + 'Fix: remove the rule, or open one TCP port at a time with EgressAllowlist.allowTcpPort(machine, port, …), which the host allowlist narrows to its hostnames',
         }];
       })];
