@@ -7,18 +7,21 @@ import { CostEstimate, CostLine } from '../lib/cost/cost-estimate';
 import { CostEstimateOptions, estimateCost, estimateSynthesizedCost } from '../lib/cost/estimator';
 import { PriceList } from '../lib/cost/price-list';
 import { readSynthesizedStacks } from '../lib/cost/synthesized-stacks';
+import { DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT } from '../lib/environments/pre-release-snapshots';
 import type { CliIo } from './run-cli';
 
 export const COST_USAGE = `  cdktf-sovereign-hetzner cost [--out DIR | --app MODULE [--export NAME] [--only A,B]] [--json]
                                [--billing-date YYYY-MM-DD] [--ordered-on STACK=YYYY-MM-DD,...]
                                [--rehearsal-hours N] [--rehearsals N] [--egress-tb N] [--no-state-storage]
-                               [--prices FILE]
+                               [--snapshots-kept N] [--prices FILE]
       What the stacks cost a month at Hetzner's net list prices: per resource, environment, product,
       phase and app; an hour of on-demand staging and one rehearsal; three permanent environments
       versus staging on demand. Reads the synthesized stacks in DIR (default cdktf.out), or builds the
       app's construct tree from MODULE (a JS file exporting a function (app) => void, or an object of
       them, such as dist/examples/index.js --export EXAMPLES). Servers are new orders unless
-      --ordered-on says when a stack's servers were ordered or last rescaled. --prices takes a price file of
+      --ordered-on says when a stack's servers were ordered or last rescaled. The pre-release snapshots
+      of production the release path keeps count as --snapshots-kept snapshots (default ${DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT}, as snapshot
+      --keep), each the size of the app server's disk, their upper bound. --prices takes a price file of
       your own in the format of the bundled one (lib/cost/hetzner-prices.json), for prices it lacks.`;
 
 /** Flags of the cost and report commands. */
@@ -26,7 +29,7 @@ export interface CostArgs {
   readonly flags: Record<string, string | boolean>;
 }
 
-const VALUED = new Set(['out', 'app', 'export', 'only', 'prices', 'billing-date', 'ordered-on', 'rehearsal-hours', 'rehearsals', 'egress-tb', 'to', 'title']);
+const VALUED = new Set(['out', 'app', 'export', 'only', 'prices', 'billing-date', 'ordered-on', 'rehearsal-hours', 'rehearsals', 'egress-tb', 'snapshots-kept', 'to', 'title']);
 
 /** Parses `--name value`, `--name=value` and `--flag`. */
 export function parseFlags(argv: readonly string[]): CostArgs {
@@ -72,6 +75,7 @@ export function estimateOptions(args: CostArgs): CostEstimateOptions {
     ...(f.rehearsals !== undefined ? { rehearsalsPerMonth: number('rehearsals') } : {}),
     ...(f['egress-tb'] !== undefined ? { egressPerServer: Size.gibibytes(Math.round(number('egress-tb') * 1024)) } : {}),
     ...(f['no-state-storage'] ? { stateStorage: false } : {}),
+    ...(f['snapshots-kept'] !== undefined ? { preReleaseSnapshotsKept: number('snapshots-kept') } : {}),
   };
 }
 

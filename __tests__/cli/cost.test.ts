@@ -23,15 +23,16 @@ describe('cdktf-sovereign-hetzner cost', () => {
       'phase1-pilot (Phase 1) a month an hour',
       'phase1-pilot-test (test, always on) €5.99 €0.0096',
       'cx23 in fsn1 €5.49 €0.0088',
-      'phase1-pilot-production (production, always on) €13.89 €0.0222',
+      'phase1-pilot-production (production, always on) €17.32 €0.0222',
       'Storage Box bx11 [low, assumed] €3.20 €0.0051',
       'Hetzner backups of the cx33 (20% of its price) €1.70 €0.0027',
+      "3 pre-release snapshots of phase1-pilot-production-app (snapshot --keep 3 on the release path), each at most 80 GB (the cx33's disk, an upper bound) at €0.0143/GB-month €3.43 -",
       'shared: Object Storage base price: Terraform state in bucket pilot-terraform-state (per Hetzner account, 1 TB included) €6.49',
-      'always-on environments and shared costs €26.37',
+      'always-on environments and shared costs €29.80',
       'staging on demand: €0.0144 an hour; one rehearsal of 2 hours €0.0288; 4 a month €0.12',
-      'three permanent environments €35.36 a month; test always on and staging on demand €26.48; on-demand staging saves €8.87',
-      'Phase 1 (phase1-pilot) €26.48',
-      'Whole app, a month €26.48',
+      'three permanent environments €38.79 a month; test always on and staging on demand €29.92; on-demand staging saves €8.87',
+      'Phase 1 (phase1-pilot) €29.92',
+      'Whole app, a month €29.92',
     ]));
     expect(out).toMatch(/Prices to verify:\n {2}Storage Box bx11 \(phase1-pilot-production\): €3\.20, low confidence/);
     expect(out).toMatch(/^ {2}Object Storage base price.*\(phase1-pilot\): €6\.49, medium confidence/m);
@@ -57,7 +58,7 @@ describe('cdktf-sovereign-hetzner cost', () => {
     const { code, out } = await cli(['cost', '--out', outdir, '--billing-date', '2026-11-25', '--json', '--rehearsal-hours', '1.5', '--rehearsals', '8']);
     expect(code).toBe(0);
     const estimate = JSON.parse(out);
-    expect(estimate.products[0]).toMatchObject({ product: 'phase1-pilot', phase: 1, permanentMonthly: 26.368 });
+    expect(estimate.products[0]).toMatchObject({ product: 'phase1-pilot', phase: 1, permanentMonthly: 29.8 });
     expect(estimate.products[0].rehearsal).toMatchObject({ billedHours: 2, each: 0.0288, perMonth: 8, monthly: 0.2304 });
   });
 
@@ -67,7 +68,18 @@ describe('cdktf-sovereign-hetzner cost', () => {
     expect(code).toBe(0);
     expect(out).toMatch(/^ +cx33 in fsn1 +€8\.49/m);
     expect(out).toMatch(/^ +cx33 in fsn1 +€6\.49/m);
-    expect(out).toMatch(/^ {2}always-on environments and shared costs +€17\.48$/m);
+    expect(out).toMatch(/^ {2}always-on environments and shared costs +€20\.91$/m);
+  });
+
+  test('--snapshots-kept counts as many pre-release snapshots of production as snapshot --keep keeps', async () => {
+    const row = async (...flags: string[]) => (await cli(['cost', '--out', outdir, '--billing-date', '2026-11-25', ...flags])).out
+      .split('\n').map((l) => l.replace(/\s+/g, ' ').trim()).filter((l) => /pre-release snapshots? of|^Whole app/.test(l));
+    expect(await row('--snapshots-kept', '1')).toEqual([
+      "1 pre-release snapshot of phase1-pilot-production-app (snapshot --keep 1 on the release path), each at most 80 GB (the cx33's disk, an upper bound) at €0.0143/GB-month €1.14 -",
+      // €29.9152 with three kept, less two of 80 GB at €0.0143
+      'Whole app, a month €27.63',
+    ]);
+    expect(await cli(['cost', '--out', outdir, '--snapshots-kept', '0'])).toMatchObject({ code: 1, err: expect.stringMatching(/preReleaseSnapshotsKept: 0 is not allowed: .*Fix: pass a whole number from 1 to 50, as given to --keep/) });
   });
 
   test('fails clearly on bad input', async () => {

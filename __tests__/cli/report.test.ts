@@ -13,7 +13,7 @@ describe('cdktf-sovereign-hetzner report', () => {
     expect(out).toBe(`Wrote ${path.join(to, 'index.md')} and ${path.join(to, 'index.html')} (3 product(s), €${'X'} a month).`.replace('€X', out.match(/€[\d.]+/)![0]));
     expect(fs.readdirSync(to).sort()).toEqual(['diagram-phase1-pilot.svg', 'diagram-phase2-paying.svg', 'diagram-phase3-traction.svg', 'index.html', 'index.md']);
     const md = fs.readFileSync(path.join(to, 'index.md'), 'utf8');
-    expect(md).toMatch(/^\| Phase 1: Pre-revenue or early pilots \| phase1-pilot \| \*\*€26\.48\*\* \|$/m);
+    expect(md).toMatch(/^\| Phase 1: Pre-revenue or early pilots \| phase1-pilot \| \*\*€29\.92\*\* \|$/m);
     expect(fs.readFileSync(path.join(to, 'index.html'), 'utf8').match(/<svg /g)).toHaveLength(3);
     fs.rmSync(to, { recursive: true, force: true });
   });

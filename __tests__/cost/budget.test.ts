@@ -40,29 +40,31 @@ describe('BudgetGuard.forEnvironment', () => {
     const production = stacks.find((s) => s.node.id === 'phase1-pilot-production')!;
     BudgetGuard.forEnvironment(production, Budget.monthly(Money.euros(10)), { estimate });
     expect(() => Testing.synth(production, true)).toThrow(new RegExp([
-      "phase1-pilot-production\\.budget: '€10\\.00 a month' is not allowed: the estimated cost is €13\\.89 a month, €3\\.89 over it ",
-      "\\(counting a whole month, at Hetzner's net prices taken on 2026-09-29\\. By environment: phase1-pilot-production €13\\.89\\. ",
-      'Largest items: 1\\. cx33 in fsn1 in phase1-pilot-production: €8\\.49; 2\\. Storage Box bx11 in phase1-pilot-production: €3\\.20; ',
-      '3\\. Hetzner backups of the cx33 \\(20% of its price\\) in phase1-pilot-production: €1\\.70; ',
-      '4\\. primary IPv4 in phase1-pilot-production: €0\\.50.*\\)\\. Fix: raise the budget, or make the stacks smaller',
+      "phase1-pilot-production\\.budget: '€10\\.00 a month' is not allowed: the estimated cost is €17\\.32 a month, €7\\.32 over it ",
+      "\\(counting a whole month, at Hetzner's net prices taken on 2026-09-29\\. By environment: phase1-pilot-production €17\\.32\\. ",
+      'Largest items: 1\\. cx33 in fsn1 in phase1-pilot-production: €8\\.49; ',
+      '2\\. 3 pre-release snapshots of phase1-pilot-production-app \\(snapshot --keep 3 on the release path\\).* in phase1-pilot-production: €3\\.43; ',
+      '3\\. Storage Box bx11 in phase1-pilot-production: €3\\.20; ',
+      '4\\. Hetzner backups of the cx33 \\(20% of its price\\) in phase1-pilot-production: €1\\.70; ',
+      '5\\. primary IPv4 in phase1-pilot-production: €0\\.50\\)\\. Fix: raise the budget, or make the stacks smaller',
     ].join('')));
   });
 
   test('warns near the budget and synthesizes', () => {
     const { stacks } = phase1();
     const production = stacks.find((s) => s.node.id === 'phase1-pilot-production')!;
-    BudgetGuard.forEnvironment(production, Budget.monthly(Money.euros(15)), { estimate });
+    BudgetGuard.forEnvironment(production, Budget.monthly(Money.euros(20)), { estimate });
     expect(() => Testing.synth(production, true)).not.toThrow();
     // Only the cost warnings: other constructs of the example warn about their own concerns.
     expect(warningsOf(production).filter((w) => w.startsWith('Cost-'))).toEqual([
-      expect.stringMatching(/^Cost-NearBudget: phase1-pilot-production\.budget: the estimated cost €13\.89 a month is 93% of the budget of €15\.00 \(a warning from 80%;/),
+      expect.stringMatching(/^Cost-NearBudget: phase1-pilot-production\.budget: the estimated cost €17\.32 a month is 87% of the budget of €20\.00 \(a warning from 80%;/),
     ]);
   });
 
   test('is silent within the budget', () => {
     const { stacks } = phase1();
     // Production, not test: the example's own product budget (€30) is checked on the test stack,
-    // and the product (€26.48) is near it, so the test stack carries that product warning.
+    // and the product (€29.92) is near it, so the test stack carries that product warning.
     const production = stacks.find((s) => s.node.id === 'phase1-pilot-production')!;
     BudgetGuard.forEnvironment(production, Budget.monthly(Money.euros(25)), { estimate });
     Testing.synth(production, true);
@@ -93,7 +95,7 @@ describe('BudgetGuard.forProduct', () => {
     for (const stack of stacks) BudgetGuard.forProduct(stack, product, budget, () => stacks, { estimate });
     const validations = stacks.map((s) => s.node.validate());
     expect(validations.flat()).toEqual([
-      expect.stringMatching(/^phase1-pilot-test\.product\.budget: '€20\.00 a month' is not allowed: the estimated cost is €26\.48 a month, €6\.48 over it \(counting always-on environments, shared costs, and 4 rehearsals of 2 hours a month \(€0\.12\).*By environment: phase1-pilot-test €5\.99; phase1-pilot-staging €8\.99 if kept up all month; phase1-pilot-production €13\.89; Object Storage base price.*€6\.49\. Largest items: 1\. cx33 in fsn1 in phase1-pilot-production: €8\.49; 2\. Object Storage/),
+      expect.stringMatching(/^phase1-pilot-test\.product\.budget: '€20\.00 a month' is not allowed: the estimated cost is €29\.92 a month, €9\.92 over it \(counting always-on environments, shared costs, and 4 rehearsals of 2 hours a month \(€0\.12\).*By environment: phase1-pilot-test €5\.99; phase1-pilot-staging €8\.99 if kept up all month; phase1-pilot-production €17\.32; Object Storage base price.*€6\.49\. Largest items: 1\. cx33 in fsn1 in phase1-pilot-production: €8\.49; 2\. Object Storage/),
     ]);
     expect(() => app.synth()).toThrow(/product\.budget/);
   });
@@ -101,13 +103,13 @@ describe('BudgetGuard.forProduct', () => {
   test('warns once near the budget', () => {
     const { stacks } = phase1();
     const product = {};
-    for (const stack of stacks) BudgetGuard.forProduct(stack, product, Budget.monthly(Money.euros(28)), () => stacks, { estimate });
+    for (const stack of stacks) BudgetGuard.forProduct(stack, product, Budget.monthly(Money.euros(32)), () => stacks, { estimate });
     // Validated twice (a second synth in the same process): still one warning.
     for (const stack of [...stacks, ...stacks]) Testing.synth(stack, true);
     // One warning per guard, not one per stack: the example's own product budget (€30) and this one.
     expect(stacks.flatMap((s) => warningsOf(s)).filter((w) => w.startsWith('Cost-'))).toEqual([
-      expect.stringMatching(/^Cost-NearBudget: phase1-pilot-test\.product\.budget: the estimated cost €26\.48 a month is 88% of the budget of €30\.00/),
-      expect.stringMatching(/^Cost-NearBudget: phase1-pilot-test\.product\.budget: the estimated cost €26\.48 a month is 95% of the budget of €28\.00/),
+      expect.stringMatching(/^Cost-NearBudget: phase1-pilot-test\.product\.budget: the estimated cost €29\.92 a month is 100% of the budget of €30\.00/),
+      expect.stringMatching(/^Cost-NearBudget: phase1-pilot-test\.product\.budget: the estimated cost €29\.92 a month is 93% of the budget of €32\.00/),
     ]);
   });
 });

@@ -77,7 +77,7 @@ describe('the operator report of the Phase 1 example', () => {
     const product = model.estimate.products[0];
     expect(figures['product.phase1-pilot.permanent']).toBe(product.permanentMonthly.toString());
     expect(figures['product.phase1-pilot.rehearsal.hourly']).toBe(product.rehearsal!.hourly.toString(4));
-    expect(shown).toContainEqual(['product.phase1-pilot.permanent', '€26.37']);
+    expect(shown).toContainEqual(['product.phase1-pilot.permanent', '€29.80']);
     expect(shown).toContainEqual(['product.phase1-pilot.rehearsal.hourly', '€0.0144']);
   });
 

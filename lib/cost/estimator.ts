@@ -12,6 +12,9 @@ import { Money } from './money';
 import { isIsoDate } from './price-data';
 import { PriceDates, PriceList, ResolvedPrice } from './price-list';
 import { SynthesizedStack, synthesizedStacksOf } from './synthesized-stacks';
+import { DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT } from '../environments/pre-release-snapshots';
+import { preReleaseSnapshotServer } from '../environments/release-plan';
+import { StagingMode } from '../environments/staging';
 
 /** Resource types of Terraform's built-in provider. */
 const TERRAFORM_BUILT_IN = ['terraform_data'];
@@ -57,6 +60,12 @@ export interface CostEstimateOptions {
    * @default - not estimated; listed under `notCounted`
    */
   readonly egressPerServer?: Size;
+  /**
+   * How many pre-release snapshots of production's app server are kept (`snapshot --keep`), each billed by its
+   * size every month and counted at most the server's disk.
+   * @default 3 - what `snapshot` keeps, and so the release path
+   */
+  readonly preReleaseSnapshotsKept?: number;
 }
 
 /** Which environments come first in tables: the release order. */
@@ -88,15 +97,21 @@ export function estimateSynthesizedCost(stacks: readonly SynthesizedStack[], opt
     rehearsalsPerMonth: is.checkedLater(),
     stateStorage: is.optional(is.boolean()),
     egressPerServer: is.optional(is.instance(Size, 'pass a size such as Size.gibibytes(100)')),
+    preReleaseSnapshotsKept: is.checkedLater(),
   }, 'pass { billingDate, rehearsalsPerMonth, … } or nothing');
   const prices = options.prices ?? PriceList.hetzner();
   const billingDate = options.billingDate ?? new Date().toISOString().slice(0, 10);
   const rehearsalLength = options.rehearsalLength ?? Duration.hours(2);
   const rehearsalsPerMonth = options.rehearsalsPerMonth ?? 4;
   checkOptions(options, stacks, billingDate, rehearsalLength, rehearsalsPerMonth);
+  const kept = options.preReleaseSnapshotsKept ?? DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT;
+  if (!Number.isInteger(kept) || kept < 1 || kept > 50) {
+    throw new ValidationError(`CostEstimate.preReleaseSnapshotsKept: ${JSON.stringify(kept)} is not allowed: it is how many pre-release snapshots \`snapshot --keep\` keeps. `
+      + `Fix: pass a whole number from 1 to 50, as given to --keep (default ${DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT})`);
+  }
 
   const problems: string[] = [];
-  const environments = stacks.map((stack) => environmentCost(stack, prices, billingDate, options, problems));
+  const environments = stacks.map((stack) => environmentCost(stack, prices, billingDate, options, kept, problems));
   if (problems.length > 0) throw new UnknownPriceError(problems);
 
   const groups = new Map<string | undefined, { stacks: SynthesizedStack[]; environments: EnvironmentCost[] }>();
@@ -176,7 +191,7 @@ export function estimateSynthesizedCost(stacks: readonly SynthesizedStack[], opt
     monthly: Money.sum(products.map((p) => p.monthly)),
     lines,
     pricesToVerify: lines.filter((l) => l.price.confidence !== 'high' || l.price.assumed !== undefined),
-    notCounted: notCounted(products, prices, billingDate, options),
+    notCounted: notCounted(products, prices, options),
   };
 }
 
@@ -199,7 +214,7 @@ function rank(environment: string): number {
   return i < 0 ? ENVIRONMENT_ORDER.length : i;
 }
 
-function environmentCost(stack: SynthesizedStack, prices: PriceList, billingDate: string, options: CostEstimateOptions, problems: string[]): EnvironmentCost {
+function environmentCost(stack: SynthesizedStack, prices: PriceList, billingDate: string, options: CostEstimateOptions, snapshotsKept: number, problems: string[]): EnvironmentCost {
   const resources = resourcesOf(stack.terraform);
   const environment = stack.environment ?? labelledEnvironment(resources) ?? 'unknown';
   const dates: PriceDates = { billingDate };
@@ -287,6 +302,8 @@ function environmentCost(stack: SynthesizedStack, prices: PriceList, billingDate
       problems.push(`${r.path} (${address}): ${e.message}`);
     }
   }
+  const snapshots = preReleaseSnapshotsLine(stack, environment, resources, prices, dates, snapshotsKept);
+  if (snapshots) lines.push(snapshots);
   const onDemand = stack.onDemand ?? environment === 'staging';
   return {
     stack: stack.name,
@@ -310,6 +327,35 @@ function literal(r: SynthesizedResource, attribute: string, whyMissing = 'it is 
     throw new MissingPrice(`${attribute} '${text}'`, 'it is a Terraform expression, known only at apply', `give ${attribute} a literal value in the construct`);
   }
   return text;
+}
+
+/**
+ * The pre-release snapshots of production's app server that the release path keeps: not in the stacks (the `snapshot`
+ * command takes them), billed per GB of image size a month. Each is counted at the server's disk, its upper bound.
+ */
+function preReleaseSnapshotsLine(stack: SynthesizedStack, environment: string, resources: readonly SynthesizedResource[], prices: PriceList,
+  dates: PriceDates, kept: number): CostLine | undefined {
+  // The release path snapshots production before each release when it has a backup plan, and always when staging is built from it.
+  const snapshotted = environment === 'production' && (stack.preReleaseSnapshot === true || stack.product?.staging === StagingMode.fromProductionSnapshot().name);
+  if (!snapshotted) return undefined;
+  const name = preReleaseSnapshotServer(stack.name);
+  const server = resources.find((r) => r.type === 'hcloud_server' && r.body.name === name);
+  const type = server ? ServerType.of(String(server.body.server_type)) : undefined;
+  // Without the server (or its type) the bound is unknown: the server's own line already fails the estimate.
+  if (!server || !type?.isKnown) return undefined;
+  const gb = type.disk.toGibibytes();
+  const price = prices.perGbMonth('snapshots', dates);
+  return {
+    stack: stack.name,
+    path: `${server.path}/pre-release-snapshots`,
+    address: `snapshot --server ${name} --keep ${kept} (release path)`,
+    kind: CostKind.SNAPSHOT,
+    item: 'pre-release snapshots',
+    description: `${kept} pre-release snapshot${kept === 1 ? '' : 's'} of ${name} (snapshot --keep ${kept} on the release path), `
+      + `each at most ${gb} GB (the ${type.name}'s disk, an upper bound) at ${price.monthly.toString(4)}/GB-month`,
+    monthly: price.monthly.times(gb * kept),
+    price,
+  };
 }
 
 /** A snapshot is at most as large as the disk of the server it is taken of. */
@@ -390,25 +436,13 @@ function comparisonOf(envs: readonly EnvironmentCost[], permanent: Money, onDema
   return { threePermanent, testPlusOnDemand, saving: threePermanent.minus(testPlusOnDemand), permanentStaging, permanentStagingBasis: basis };
 }
 
-function notCounted(products: readonly ProductCost[], prices: PriceList, billingDate: string, options: CostEstimateOptions): string[] {
+function notCounted(products: readonly ProductCost[], prices: PriceList, options: CostEstimateOptions): string[] {
   const notes: string[] = [];
   if (!options.egressPerServer) {
     const eu = prices.trafficOverage('fsn1').monthly;
     notes.push(`Outgoing traffic above what each server includes (20 TB a month for most types in the EU, then ${eu}/TB): no traffic figure was given.`);
   }
   for (const product of products) {
-    const name = product.product ?? 'stacks without a product';
-    if (product.stagingMode === 'production-snapshot') {
-      const production = product.environments.find((e) => e.environment === 'production');
-      const server = production?.lines.find((l) => l.kind === CostKind.SERVER);
-      const type = server ? ServerType.of(server.item) : undefined;
-      const perGb = prices.perGbMonth('snapshots', { billingDate }).monthly;
-      if (type?.isKnown) {
-        const gb = type.disk.toGibibytes();
-        notes.push(`${name}: the pre-release snapshot of production that staging is built from is taken by the release path, not the stacks: `
-          + `${perGb.toString(4)}/GB-month while it is kept, at most ${gb} GB (the ${type.name}'s disk), so at most ${perGb.times(gb)} a month per snapshot kept.`);
-      }
-    }
     for (const env of product.environments) {
       if (env.outsideHetzner.length > 0) notes.push(`${env.stack}: resources of other providers, not billed by Hetzner: ${env.outsideHetzner.join(', ')}.`);
       if (env.onDemand) {

@@ -35,6 +35,11 @@ export interface SynthesizedStack {
    * @default - true for a staging environment
    */
   readonly onDemand?: boolean;
+  /**
+   * Whether the release path snapshots this environment before each release (production with a backup plan).
+   * @default false
+   */
+  readonly preReleaseSnapshot?: boolean;
 }
 
 /**
@@ -47,12 +52,13 @@ export function synthesizedStacksOf(scope: IConstruct): SynthesizedStack[] {
     : scope.node.findAll().filter((c): c is TerraformStack => TerraformStack.isStack(c));
   return stacks.map((stack) => {
     // Environment stacks live in stacks/, above this layer: recognized by what they carry.
-    const { product, environment } = stack as unknown as { product?: unknown; environment?: unknown };
+    const { product, environment, record } = stack as unknown as { product?: unknown; environment?: unknown; record?: { preReleaseSnapshot?: unknown } };
     return {
       name: stack.node.id,
       terraform: stack.toTerraform(),
       ...(isProduct(product) ? { product: productOf(product) } : {}),
       ...(environment instanceof Environment ? { environment: environment.name, onDemand: !environment.alwaysOn } : {}),
+      ...(record?.preReleaseSnapshot === true ? { preReleaseSnapshot: true } : {}),
     };
   });
 }
@@ -95,14 +101,17 @@ export function readSynthesizedStacks(outdir: string): SynthesizedStack[] {
   if (!fs.existsSync(stacksDir)) {
     throw new Error(`${stacksDir} not found. Fix: synthesize the app first (\`npx cdktf synth\`), or pass the output directory.`);
   }
-  const known = new Map<string, { product: StackProduct; environment: string; onDemand: boolean }>();
+  const known = new Map<string, { product: StackProduct; environment: string; onDemand: boolean; preReleaseSnapshot?: boolean }>();
   const productsDir = path.join(outdir, 'products');
   for (const name of fs.existsSync(productsDir) ? fs.readdirSync(productsDir).sort() : []) {
     const file = path.join(productsDir, name, 'environments.json');
     if (!fs.existsSync(file)) continue;
-    const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { product: string; phase?: number; staging?: string; environments: Array<{ stack: string; environment: string; onDemand: boolean }> };
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { product: string; phase?: number; staging?: string; environments: Array<{ stack: string; environment: string; onDemand: boolean; preReleaseSnapshot?: boolean }> };
     for (const env of doc.environments) {
-      known.set(env.stack, { product: { name: doc.product, phase: doc.phase, staging: doc.staging }, environment: env.environment, onDemand: env.onDemand });
+      known.set(env.stack, {
+        product: { name: doc.product, phase: doc.phase, staging: doc.staging }, environment: env.environment, onDemand: env.onDemand,
+        ...(env.preReleaseSnapshot === true ? { preReleaseSnapshot: true } : {}),
+      });
     }
   }
   return synthesizedStackNames(outdir)
@@ -112,6 +121,7 @@ export function readSynthesizedStacks(outdir: string): SynthesizedStack[] {
         name,
         terraform: JSON.parse(fs.readFileSync(path.join(stacksDir, name, 'cdk.tf.json'), 'utf8')),
         ...(info ? { product: info.product, environment: info.environment, onDemand: info.onDemand } : {}),
+        ...(info?.preReleaseSnapshot ? { preReleaseSnapshot: true } : {}),
       };
     });
 }

@@ -47,6 +47,11 @@ export interface ReleasePlanOptions {
   readonly snapshot?: boolean;
 }
 
+/** The server the release path snapshots before a release: production's app server, such as `acme-production-app`. */
+export function preReleaseSnapshotServer(productionStack: string): string {
+  return productionStack.replace(/-production$/, '-production-app');
+}
+
 /** The placeholder that stands for the snapshot ID until the snapshot step has run. */
 export const SNAPSHOT_ID = '${SNAPSHOT_ID}';
 
@@ -61,7 +66,7 @@ export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
   if (!test || !production) throw new Error('release: the product needs a test and a production stack. Fix: define both (ProductStacks does).');
   const staging = byEnvironment('staging');
   const snapshot = options.snapshot ?? (staging !== undefined || production.preReleaseSnapshot === true);
-  const productionServer = production.stack.replace(/-production$/, '-production-app');
+  const productionServer = preReleaseSnapshotServer(production.stack);
 
   const steps: ReleaseStep[] = [
     { title: 'deploy test', command: ['npx', 'cdktf', 'deploy', test.stack, '--auto-approve'], project: 'test' },
