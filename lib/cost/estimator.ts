@@ -341,7 +341,8 @@ function preReleaseSnapshotsLine(stack: SynthesizedStack, environment: string, r
   const name = preReleaseSnapshotServer(stack.name);
   const server = resources.find((r) => r.type === 'hcloud_server' && r.body.name === name);
   const type = server ? ServerType.of(String(server.body.server_type)) : undefined;
-  // Without the server (or its type) the bound is unknown: the server's own line already fails the estimate.
+  // The release path snapshots the server by this name: a stack without it (not built by ProductStacks) gets no snapshot
+  // from it either. A server type that is not a literal fails the estimate on the server's own line.
   if (!server || !type?.isKnown) return undefined;
   const gb = type.disk.toGibibytes();
   const price = prices.perGbMonth('snapshots', dates);
