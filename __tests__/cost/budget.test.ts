@@ -57,13 +57,13 @@ describe('BudgetGuard.forEnvironment', () => {
     expect(() => Testing.synth(production, true)).not.toThrow();
     // Only the cost warnings: other constructs of the example warn about their own concerns.
     expect(warningsOf(production).filter((w) => w.startsWith('Cost-'))).toEqual([
-      expect.stringMatching(/^Cost-NearBudget: phase1-pilot-production\.budget: the estimated cost €17\.32 a month is 87% of the budget of €20\.00 \(a warning from 80%;/),
+      expect.stringMatching(/^Cost-NearBudget: phase1-pilot-production\.budget: the estimated cost €17\.32 a month is 86% of the budget of €20\.00 \(a warning from 80%;/),
     ]);
   });
 
   test('is silent within the budget', () => {
     const { stacks } = phase1();
-    // Production, not test: the example's own product budget (€30) is checked on the test stack,
+    // Production, not test: the example's own product budget (€35) is checked on the test stack,
     // and the product (€29.92) is near it, so the test stack carries that product warning.
     const production = stacks.find((s) => s.node.id === 'phase1-pilot-production')!;
     BudgetGuard.forEnvironment(production, Budget.monthly(Money.euros(25)), { estimate });
@@ -106,10 +106,20 @@ describe('BudgetGuard.forProduct', () => {
     for (const stack of stacks) BudgetGuard.forProduct(stack, product, Budget.monthly(Money.euros(32)), () => stacks, { estimate });
     // Validated twice (a second synth in the same process): still one warning.
     for (const stack of [...stacks, ...stacks]) Testing.synth(stack, true);
-    // One warning per guard, not one per stack: the example's own product budget (€30) and this one.
+    // One warning per guard, not one per stack: the example's own product budget (€35) and this one.
     expect(stacks.flatMap((s) => warningsOf(s)).filter((w) => w.startsWith('Cost-'))).toEqual([
-      expect.stringMatching(/^Cost-NearBudget: phase1-pilot-test\.product\.budget: the estimated cost €29\.92 a month is 100% of the budget of €30\.00/),
+      expect.stringMatching(/^Cost-NearBudget: phase1-pilot-test\.product\.budget: the estimated cost €29\.92 a month is 85% of the budget of €35\.00/),
       expect.stringMatching(/^Cost-NearBudget: phase1-pilot-test\.product\.budget: the estimated cost €29\.92 a month is 93% of the budget of €32\.00/),
+    ]);
+  });
+
+  test('rounds the share down: an estimate just under the budget is not called 100% of it', () => {
+    const { stacks } = phase1();
+    const product = {};
+    for (const stack of stacks) BudgetGuard.forProduct(stack, product, Budget.monthly(Money.euros(29.93)), () => stacks, { estimate });
+    for (const stack of stacks) Testing.synth(stack, true);
+    expect(stacks.flatMap((s) => warningsOf(s)).filter((w) => w.includes('€29.93'))).toEqual([
+      expect.stringMatching(/the estimated cost €29\.92 a month is 99% of the budget of €29\.93/),
     ]);
   });
 });

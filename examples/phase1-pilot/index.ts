@@ -19,7 +19,7 @@ export function phase1Pilot(app: App): ProductStacks {
     stateBucket: 'pilot-terraform-state',
     staging: StagingMode.fromProductionSnapshot(),
     // Phase 1's promise is a small bill: synth warns from 80% of this and fails above it.
-    budget: Budget.monthly(Money.euros(30)),
+    budget: Budget.monthly(Money.euros(35)),
   });
   return new ProductStacks(app, product, { stagingExpiresAt: STAGING_EXPIRES_AT });
 }

@@ -136,7 +136,7 @@ export class BudgetGuard {
         }
         if (verdict === 'near' && !warned) {
           warned = true;
-          Annotations.of(scope).addWarning(`Cost-NearBudget: ${scope.node.path}.${prop}: the estimated cost ${monthly} a month is ${Math.round(monthly.ratioTo(budget.amount) * 100)}% `
+          Annotations.of(scope).addWarning(`Cost-NearBudget: ${scope.node.path}.${prop}: the estimated cost ${monthly} a month is ${Math.floor(monthly.ratioTo(budget.amount) * 100)}% `
             + `of the budget of ${budget.amount} (a warning from ${Math.round(budget.warnAt * 100)}%; ${breakdown}). Fix: plan the next step before it is over: raise the budget, or make the stacks smaller.`);
         }
         return [];
