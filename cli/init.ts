@@ -725,7 +725,8 @@ ${listed(ci.production.variables)}
 A secret of one kind has a value per environment (\`TF_VAR_database_app_password_test\` and
 \`TF_VAR_database_app_password_production\`): \`check\` refuses the same value in both. Production's restic password
 and its drill sub-account's password are in test's list by design: test's weekly restore drill reads production's
-backups (read-only).
+backups (read-only). With an offsite bucket, so are its endpoint and name, and a key of its own: create a read-only key
+for the drill, since \`check\` refuses production's writing key there.
 
 Where they go:
 
