@@ -326,22 +326,50 @@ describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH'
       }
     });
 
-    test('disk full at the dump location', async () => {
-      const full = path.join(tmp, 'full-disk');
-      fs.mkdirSync(full);
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'tmpfs', full]);
-      try {
-        // The filesystem is full but for 48 KiB: less than one database's dump.
-        execFileSync('dd', ['if=/dev/zero', `of=${path.join(full, 'filler')}`, 'bs=1k', `count=${1024 - 48}`], { stdio: 'ignore' });
-        const streams = streamSnapshots();
-        const etc = variant(prodEtc, 'backup.conf', { DUMP_DIR: full });
-        const result = await run(production, 'backup-dump', etc);
-        expectFailure(result, PROD_HOST, 'dump', /No space left on device|could not write/);
-        expect(fs.readdirSync(full)).toEqual(['filler']);
-        expectCleanFailure(etc, streams);
-      } finally {
-        execFileSync('umount', [full]);
-      }
+    test('disk full at the dump location: the dump still reaches the Storage Box and restores from there, the job fails naming the disk, nothing half-written stays', async () => {
+      const full = world.smallDisk('full-disk', 1024 * 1024);
+      // The filesystem is full but for 48 KiB: less than one database's dump.
+      BackupWorld.fillDisk(full, 48 * 1024);
+      const streams = streamSnapshots();
+      const etc = variant(prodEtc, 'backup.conf', { DUMP_DIR: full });
+      const result = await run(production, 'backup-dump', etc);
+      expectFailure(result, PROD_HOST, 'dump', new RegExp(`no space left on the disk of ${full}: the local copy of dump \\d{8}T\\d{6}Z could not be written `
+        + '\\(writing the dump of app\\), and nothing of it is left there[\\s\\S]*the remote copies are complete: it was streamed to storagebox and read back from it'
+        + `[\\s\\S]*Fix: free space on that disk \\(df -h ${full}`));
+      const fail = result.pings.find((p) => p.path.endsWith('/fail'))!.body;
+      const stamp = /the local copy of dump (\d{8}T\d{6}Z)/.exec(fail)![1];
+      // The failed step is the local copy's, with the cause its command printed.
+      expect(fail).toMatch(new RegExp(`failed step: writing the local copy of dump ${stamp} into ${full} \\(writing the dump of app\\)\nlast lines of the failing command:\n`
+        + `no space left for the local copy ${full}/.partial-${stamp}/app.dump \\(No space left on device\\): removed; the streams go on\n`));
+      // No partial dump that the push, the local retention or a restore by hand could take for a complete one.
+      expect(fs.readdirSync(full)).toEqual(['filler']);
+      expectFailure(await run(production, 'backup-push', etc), PROD_HOST, 'push', new RegExp(`no completed dump in ${full}`));
+      // Nothing the dump started is left running and the lock is free; the stream is the one new snapshot of its kind.
+      expect(survivorsOf(etc)).toEqual([]);
+      expect(repositoryLock(path.join(tmp, 'production-state'))).toEqual({ holders: [], free: true });
+      expect(streamSnapshots().filter((id) => !streams.includes(id))).toHaveLength(1);
+      const drill = await run(testMachine, 'restore-drill', variant(testEtc, 'drill.conf', { DRILL_KEEP_DATABASES: 0 }));
+      expectSuccess(drill, TEST_HOST, 'restore-drill');
+      expect(drill.pings[1].body).toMatch(new RegExp(`\\(dump ${stamp}, 0 hours old\\): analytics app postgres[^;]*; \\d+ tables and \\d+ rows match .*; 2 verification queries true`));
+    });
+
+    test('no inode left at the dump location before the dump begins: it still reaches the Storage Box; a read-only one fails before streaming', async () => {
+      const full = world.smallDisk('no-inodes', 1024 * 1024, ['nr_inodes=2']);
+      fs.writeFileSync(path.join(full, 'filler'), '');
+      expect(() => fs.mkdirSync(path.join(full, 'x'))).toThrow(/ENOSPC/);
+      const streams = streamSnapshots();
+      const result = await run(production, 'backup-dump', variant(prodEtc, 'backup.conf', { DUMP_DIR: full }));
+      expectFailure(result, PROD_HOST, 'dump', new RegExp(`no space left on the disk of ${full}: the local copy of dump (\\d{8}T\\d{6}Z) could not be written `
+        + `\\(creating ${full}/\\.partial-\\1\\)[\\s\\S]*the remote copies are complete: it was streamed to storagebox and read back from it`));
+      expect(fs.readdirSync(full)).toEqual(['filler']);
+      expect(streamSnapshots().filter((id) => !streams.includes(id))).toHaveLength(1);
+
+      // Any other reason the local copy cannot be written fails the dump as before, before anything is streamed.
+      const readOnly = world.smallDisk('read-only', 1024 * 1024, ['ro']);
+      const etc = variant(prodEtc, 'backup.conf', { DUMP_DIR: path.join(readOnly, 'postgresql') });
+      const before = streamSnapshots();
+      expectFailure(await run(production, 'backup-dump', etc), PROD_HOST, 'dump', /cannot create .*Read-only file system/);
+      expectCleanFailure(etc, before);
     });
 
     test('a stale dump is not pushed as if it were today\'s', async () => {

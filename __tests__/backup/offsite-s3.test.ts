@@ -1,3 +1,4 @@
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -226,6 +227,63 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
       /check failed for offsite: restic check reading slice 1\/1 failed/);
     expectFailure(await run(drillMachine, 'restore-drill', drillOffsite({ source_REPO_PATH: prefix })), TEST_HOST, 'restore-drill',
       /ciphertext verification failed|differs from its checksum|restic dump of snapshot \w{8} from source failed|cannot fetch the newest backup/);
+  });
+
+  /** The snapshots of the Storage Box's repository tagged `dump-<stamp>` (its stream and its manifest), by tag. */
+  const storageBoxSnapshotsOf = (stamp: string): string[] => JSON.parse(execFileSync('restic',
+    ['-r', path.join(world.sftp.home, 'restic'), '--no-lock', '--no-cache', 'snapshots', '--json', '--tag', `dump-${stamp}`],
+    { encoding: 'utf8', env: { ...process.env, RESTIC_PASSWORD } })).flatMap((s: { tags: string[] }) => s.tags.filter((t) => t.startsWith('sovereign-'))).sort();
+
+  test('disk full at the dump location: the dump still reaches the Storage Box and the bucket, each copy restores, and the job fails naming the disk', async () => {
+    const disk = world.smallDisk('full-disk', 4 * 1024 * 1024);
+    const dumps = path.join(disk, 'postgresql');
+    const etc = world.variant(world.production.etc, 'backup.conf', { DUMP_DIR: dumps, LOCAL_COPIES: 1 });
+    // An earlier dump that fitted: the only local copy, which the local retention (1 copy) must keep.
+    expectSuccess(await run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
+    const [earlier] = fs.readdirSync(dumps);
+    // Then the disk fills up but for 16 KiB, less than app's dump, and app gets a row the earlier dump lacks.
+    BackupWorld.fillDisk(disk, 16 * 1024);
+    world.pg.sql('app', "INSERT INTO users VALUES (1001, 'after the disk filled up', now(), '{}')");
+    const before = fingerprint(world.pg, 'app');
+
+    const dump = await run(world.production, 'backup-dump', etc);
+    expectFailure(dump, PROD_HOST, 'dump', new RegExp(`no space left on the disk of ${dumps}: the local copy of dump \\d{8}T\\d{6}Z could not be written`
+      + '[\\s\\S]*the remote copies are complete: it was streamed to storagebox offsite and read back from each[\\s\\S]*Fix: free space on that disk'));
+    const stamp = /the local copy of dump (\d{8}T\d{6}Z)/.exec(dump.pings.find((p) => p.path.endsWith('/fail'))!.body)![1];
+    expect(stamp > earlier).toBe(true);
+    // Nothing of the new dump stays where the push, the local retention or a restore by hand would take it for a
+    // complete one; the earlier dump is whole.
+    expect(fs.readdirSync(dumps)).toEqual([earlier]);
+    execFileSync('sha256sum', ['--quiet', '--strict', '-c', 'SHA256SUMS'], { cwd: path.join(dumps, earlier) });
+    const push = await run(world.production, 'backup-push', etc);
+    expectSuccess(push, PROD_HOST, 'push');
+    expect(push.pings[1].body).toContain(`pushed dump ${earlier}`);
+
+    // Each remote copy is the new dump, and restores: from the bucket every row, from the Storage Box as well.
+    expect(storageBoxSnapshotsOf(stamp)).toEqual(['sovereign-dump', 'sovereign-dump-data']);
+    const fromBucket = await run(drillMachine, 'restore-drill');
+    expectSuccess(fromBucket, TEST_HOST, 'restore-drill');
+    expect(fromBucket.pings[1].body).toMatch(new RegExp(`\\(dump ${stamp}, 0 hours old\\): analytics app postgres; .*2 verification queries true`));
+    const scratch = scratchDatabases(fromBucket.pings[1].body);
+    expect(fingerprint(world.pg, scratch.app)).toBe(before);
+    for (const db of Object.values(scratch)) world.pg.sql('postgres', `DROP DATABASE ${db}`);
+    const fromBox = await run(world.test, 'restore-drill', world.variant(world.test.etc, 'drill.conf', { DRILL_KEEP_DATABASES: 0 }));
+    expectSuccess(fromBox, TEST_HOST, 'restore-drill');
+    expect(fromBox.pings[1].body).toMatch(new RegExp(`\\(dump ${stamp}, 0 hours old\\): analytics app postgres; .*2 verification queries true`));
+  });
+
+  test('disk full and the bucket down: the Storage Box gets the dump, and the failure names both the disk and the bucket', async () => {
+    const disk = world.smallDisk('full-disk-bucket-down', 1024 * 1024);
+    BackupWorld.fillDisk(disk, 16 * 1024);
+    const dumps = path.join(disk, 'postgresql');
+    const etc = world.variant(world.production.etc, 'backup.conf', { DUMP_DIR: dumps }, { 'secrets/offsite.s3.env': s3Env({ endpoint: 'http://127.0.0.1:1' }) });
+    const dump = await run(world.production, 'backup-dump', etc);
+    expectFailure(dump, PROD_HOST, 'dump', new RegExp(`no space left on the disk of ${dumps}: the local copy of dump \\d{8}T\\d{6}Z could not be written`
+      + '[\\s\\S]*it was streamed to storagebox and read back from it; it failed for offsite: restic backup of dump \\d{8}T\\d{6}Z failed \\([^)]*connection refused'
+      + '[\\s\\S]*Fix: free space on that disk', 'i'));
+    const stamp = /the local copy of dump (\d{8}T\d{6}Z)/.exec(dump.pings.find((p) => p.path.endsWith('/fail'))!.body)![1];
+    expect(storageBoxSnapshotsOf(stamp)).toEqual(['sovereign-dump', 'sovereign-dump-data']);
+    expect(fs.readdirSync(dumps)).toEqual([]);
   });
 
   test('restic\'s errors reach the failure ping with the bucket\'s endpoint and name replaced', async () => {

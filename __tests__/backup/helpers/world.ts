@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'child_process';
+import { execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { FixtureOptions, synthBackupApp } from './fixture';
@@ -82,6 +82,8 @@ export class BackupWorld {
   public production!: MachineRoot;
   /** The test machine: the restore drill from the Storage Box. */
   public test!: MachineRoot;
+  /** The file systems {@link smallDisk} mounted, which {@link stop} unmounts. */
+  private readonly mounts: string[] = [];
 
   private constructor(
     public readonly tmp: string,
@@ -191,10 +193,42 @@ export class BackupWorld {
     fs.cpSync(path.join(this.sftp.home, 'repo-bootstrapped'), path.join(this.sftp.home, repo), { recursive: true });
   }
 
-  /** Stops every server of the world. */
+  /**
+   * A file system of `bytes` (a tmpfs, root only) mounted at `<tmp>/<name>`: a disk that can be filled. `options`
+   * are more of tmpfs's mount options (`nr_inodes=2`, `ro`). {@link stop} unmounts it whatever a test left in it,
+   * so that the suite's directory can be removed.
+   */
+  public smallDisk(name: string, bytes: number, options: string[] = []): string {
+    const dir = path.join(this.tmp, name);
+    fs.mkdirSync(dir);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', [`size=${bytes}`, 'mode=0700', ...options].join(','), 'tmpfs', dir]);
+    this.mounts.push(dir);
+    return dir;
+  }
+
+  /** Fills the file system of `dir` with a file `filler` until `leave` bytes are left. */
+  public static fillDisk(dir: string, leave: number): void {
+    const available = Number(execFileSync('df', ['--output=avail', '-B1', dir], { encoding: 'utf8' }).split('\n')[1].trim());
+    if (available <= leave) throw new Error(`${dir} has only ${available} bytes left, fewer than the ${leave} to leave`);
+    execFileSync('fallocate', ['-l', String(available - leave), path.join(dir, 'filler')]);
+  }
+
+  /** Stops every server of the world, and unmounts the small disks. */
   public async stop(): Promise<void> {
-    await Promise.all([this.sftp.stop(), this.receiver.stop(), this.s3?.stop()]);
-    this.pg.destroy();
+    try {
+      await Promise.all([this.sftp.stop(), this.receiver.stop(), this.s3?.stop()]);
+      this.pg.destroy();
+    } finally {
+      // A process a failed job left behind may hold a file open there: detached then (umount -l), gone once it ends.
+      for (const dir of this.mounts.splice(0)) {
+        if (spawnSync('mountpoint', ['-q', dir]).status !== 0) continue;
+        try {
+          execFileSync('umount', [dir], { stdio: 'ignore' });
+        } catch {
+          execFileSync('umount', ['-l', dir], { stdio: 'ignore' });
+        }
+      }
+    }
   }
 }
 

@@ -407,15 +407,38 @@ readback_wait() {
   [ -n "$SB_VERIFIED" ]
 }
 
-# Copies stdin (one database's pg_dump -Fc) to the local copy (argument 1, fsynced), to every
-# target's stream (arguments 3…, <target>=<fd>) and to stdout (the read-back by pg_restore);
-# writes "<sha256> <bytes>" to argument 2. A target whose restic stopped reading is left out
-# (its failure is restic's); any other write error fails.
+# Copies stdin (one database's pg_dump -Fc) to the local copy (argument 1, fsynced; "-" for none), to
+# every target's stream (arguments 3…, <target>=<fd>) and to stdout (the read-back by pg_restore);
+# writes "<sha256> <bytes> <local copy: written, no-space or none>" to argument 2. A target whose
+# restic stopped reading is left out (its failure is restic's). A local copy out of space is removed
+# and the rest goes on: the remote copies must not stop because this disk is full. Any other write
+# error fails.
 SB_FANOUT_PY='
-import hashlib, os, sys
-local = open(sys.argv[1], "wb")
+import errno, hashlib, os, sys
+local_path, local, state = sys.argv[1], None, "none"
 outs = dict(a.split("=", 1) for a in sys.argv[3:])
 outs = {n: int(fd) for n, fd in outs.items()}
+def write_all(fd, chunk):
+    view = memoryview(chunk)
+    while view:
+        view = view[os.write(fd, view):]
+def local_lost(error):
+    global local, state
+    if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+        raise error
+    if local is not None:
+        try:
+            os.close(local)
+        except OSError:
+            pass
+        os.unlink(local_path)
+    local, state = None, "no-space"
+    sys.stderr.write("no space left for the local copy %s (%s): removed; the streams go on\\n" % (local_path, error.strerror))
+if local_path != "-":
+    try:
+        local, state = os.open(local_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666), "written"
+    except OSError as e:
+        local_lost(e)
 digest, total, out, inp = hashlib.sha256(), 0, sys.stdout.buffer, sys.stdin.buffer
 while True:
     chunk = inp.read1(1 << 20)
@@ -423,21 +446,26 @@ while True:
         break
     digest.update(chunk)
     total += len(chunk)
-    local.write(chunk)
-    for name, fd in list(outs.items()):
-        view = memoryview(chunk)
+    if local is not None:
         try:
-            while view:
-                view = view[os.write(fd, view):]
+            write_all(local, chunk)
+        except OSError as e:
+            local_lost(e)
+    for name, fd in list(outs.items()):
+        try:
+            write_all(fd, chunk)
         except BrokenPipeError:
             del outs[name]
             sys.stderr.write("the stream to %s stopped reading\\n" % name)
     out.write(chunk)
-local.flush()
-os.fsync(local.fileno())
-local.close()
+if local is not None:
+    try:
+        os.fsync(local)
+        os.close(local)
+    except OSError as e:
+        local_lost(e)
 out.flush()
-open(sys.argv[2], "w").write("%s %d\\n" % (digest.hexdigest(), total))
+open(sys.argv[2], "w").write("%s %d %s\\n" % (digest.hexdigest(), total, state))
 '
 
 # Reads a databases stream on stdin and checks every database in it against SHA256SUMS, by the
@@ -711,7 +739,9 @@ export const BACKUP_DUMP = `#!/bin/bash
 # copy and to every remote target at once (pg_dump -Fc | tee | restic backup --stdin), with row
 # counts and checksums taken in the same snapshot and a read-back by pg_restore in the same pass;
 # then writes each target's manifest and reads both snapshots back from the target with no cache.
-# The local copy is kept when a target fails (backup-push sends it later); LOCAL_COPIES stay.
+# The local copy is kept when a target fails (backup-push sends it later); LOCAL_COPIES stay. When the
+# disk of DUMP_DIR is full, the local copy is given up (nothing of it stays) and the dump still goes
+# to every target and is read back; the job fails all the same, naming the disk.
 SB_JOB=dump
 . "$(dirname "$(readlink -f "$0")")/../lib/sovereign-backup/common.sh"
 load_conf backup.conf
@@ -731,12 +761,29 @@ else
 fi
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
-work="$DUMP_DIR/.partial-$stamp"
-mkdir -p "$DUMP_DIR"
-rm -rf "$DUMP_DIR"/.partial-*
-mkdir -m 0700 "$work"
+# The local copy is written under a name no other job reads ($work) and takes its name only when complete.
+# The dump's other files (INDEX, the digests, globals.sql, SHA256SUMS: what each target's manifest holds)
+# are written to the run's directory ($meta) and copied into the local copy at the end.
+work="$DUMP_DIR/.partial-$stamp" local_copy=1 local_lost='' local_cause=''
+# out_of_space: what the current step's commands printed says that a disk is full.
+out_of_space() { grep -q -e 'No space left on device' -e 'Disk quota exceeded' <<<"$(step_output 4)"; }
+# give_up_local <what failed>: the disk of DUMP_DIR is full. The local copy of this dump goes
+# at once, with what was written of it (no job may take it for a dump, and it holds space); the dump goes on
+# to the targets, and the job fails at its end.
+give_up_local() {
+  [ "$local_copy" = 1 ] || return 0
+  local_copy=0 local_lost=$1 local_cause=$(step_output 3)
+  rm -rf "$work"
+  log "no space left on the disk of $DUMP_DIR ($1): the local copy of dump $stamp is given up and removed; the dump goes on to $TARGETS"
+}
+if ! { mkdir -p "$DUMP_DIR" && rm -rf "$DUMP_DIR"/.partial-* && mkdir -m 0700 "$work"; } 2>>"$SB_LOG"; then
+  out_of_space || die "cannot create $work: $(step_cause 2)"
+  give_up_local "creating $work"
+fi
 at_exit "rm -rf '$work'"
 run_dir
+meta="$SB_RUN/files"
+mkdir "$meta"
 
 step "listing the databases"
 if [ -n "\${PG_DATABASES:-}" ]; then
@@ -767,7 +814,7 @@ for t in $TARGETS; do
   outs+=("$t=\${SB_STREAM_FD[$t]}")
 done
 
-: >"$work/INDEX"
+: >"$meta/INDEX"
 for db in $dbs; do
   step "dumping $db"
   # One session exports a snapshot; pg_dump reads it in its own session while the table digest
@@ -780,52 +827,66 @@ for db in $dbs; do
   { cat "$SB_LIB/table-digest.sql"; printf '%s\\n' '\\echo __END__'; } >&"\${SESSION[1]}"
   # zlib level 1: a third of the CPU time of pg_dump's default (6) for a dump a few per cent larger;
   # pg_dump is the slowest part of the pipeline and competes with the database it dumps.
+  into=-
+  [ "$local_copy" = 0 ] || into="$work/$db.dump"
   pg pg_dump -Fc --compress=1 --snapshot="$snapshot" -d "$db" 2>>"$SB_LOG" \\
-    | "\${PY[@]}" -c "$SB_FANOUT_PY" "$work/$db.dump" "$SB_RUN/$db.sum" "\${outs[@]}" 2>>"$SB_LOG" \\
+    | "\${PY[@]}" -c "$SB_FANOUT_PY" "$into" "$SB_RUN/$db.sum" "\${outs[@]}" 2>>"$SB_LOG" \\
     | pg_restore --file=/dev/null 2>>"$SB_LOG" && st=(0 0 0) || st=("\${PIPESTATUS[@]}")
   [ "\${st[0]}" = 0 ] || die "pg_dump of $db failed"
   [ "\${st[1]}" = 0 ] || die "writing the dump of $db failed"
   [ "\${st[2]}" = 0 ] || die "the dump of $db does not read back completely (pg_restore)"
+  read -r sum bytes copy <"$SB_RUN/$db.sum"
+  [ "$copy" != no-space ] || give_up_local "writing the dump of $db"
   step "table digest of $db"
   complete=0
   while IFS= read -r -t 3600 line <&"\${SESSION[0]}"; do
     if [ "$line" = __END__ ]; then complete=1; break; fi
     [[ $line =~ ^[^|]+\\|[0-9]+\\|-?[0-9]+$ ]] || die "table digest of $db failed: $line"
     printf '%s\\n' "$line"
-  done >"$work/$db.tables"
+  done >"$meta/$db.tables"
   [ "$complete" = 1 ] || die "table digest of $db ended early"
   printf '%s\\n' 'COMMIT;' '\\q' >&"\${SESSION[1]}"
   wait "$SESSION_PID" || die "the snapshot session of $db failed (exit $?)"
-  read -r sum bytes <"$SB_RUN/$db.sum"
   printf '%s  %s\\n' "$sum" "$db.dump" >>"$SB_RUN/SUMS"
-  printf '%s %s\\n' "$db" "$bytes" >>"$work/INDEX"
+  printf '%s %s\\n' "$db" "$bytes" >>"$meta/INDEX"
 done
 
 step "closing the streams"
 # The read-back of each new snapshot starts here and runs while the roles, the checksums and the
-# manifests are written: it needs only INDEX and the databases' checksums (copied, $work moves).
-cp "$work/INDEX" "$SB_RUN/INDEX"
+# manifests are written: it needs only INDEX and the databases' checksums.
 for t in $TARGETS; do
-  stream_close "$t" "$SB_RUN/INDEX" "$SB_RUN/SUMS" || true
+  stream_close "$t" "$meta/INDEX" "$SB_RUN/SUMS" || true
 done
 step "dumping the roles"
 # pg_dumpall runs as the database's OS user and exits 0 when its writes fail; on a nearly full disk
 # the blocks reserved for root stay writable for every other file of the dump. So root writes the
 # file, and pg_dumpall's closing line proves it complete.
-pg pg_dumpall --globals-only --no-role-passwords 2>>"$SB_LOG" | cat >"$work/globals.sql" && st=(0 0) || st=("\${PIPESTATUS[@]}")
+pg pg_dumpall --globals-only --no-role-passwords 2>>"$SB_LOG" | cat >"$meta/globals.sql" && st=(0 0) || st=("\${PIPESTATUS[@]}")
 [ "\${st[0]}" = 0 ] || die "pg_dumpall --globals-only failed"
-[ "\${st[1]}" = 0 ] || die "writing the roles to $work/globals.sql failed (is the disk of $DUMP_DIR full? df -h $DUMP_DIR)"
-globals_complete "$work/globals.sql" || die "the roles' dump (globals.sql) is empty or cut off: it lacks pg_dumpall's closing line '-- PostgreSQL database cluster dump complete', and a restore of this dump could not create the owners of its objects. Fix: free space on the disk of $DUMP_DIR (df -h $DUMP_DIR), then run backup-dump again"
+[ "\${st[1]}" = 0 ] || die "writing the roles to $meta/globals.sql failed (is the disk of \${TMPDIR:-/tmp} full? df -h \${TMPDIR:-/tmp})"
+globals_complete "$meta/globals.sql" || die "the roles' dump (globals.sql) is empty or cut off: it lacks pg_dumpall's closing line '-- PostgreSQL database cluster dump complete', and a restore of this dump could not create the owners of its objects. Fix: free space on the disk of \${TMPDIR:-/tmp} (df -h \${TMPDIR:-/tmp}), then run backup-dump again"
 step "writing the checksums"
-{ cat "$SB_RUN/SUMS"; (cd "$work" && sha256sum -- *.tables globals.sql); } >"$work/SHA256SUMS" || die "cannot write checksums"
-sync "$work"/* "$work"
-mv "$work" "$DUMP_DIR/$stamp"
-sync "$DUMP_DIR"
-latest="$DUMP_DIR/$stamp"
-step "applying the local retention"
-# Local retention: the newest LOCAL_COPIES dumps stay.
-find "$DUMP_DIR" -mindepth 1 -maxdepth 1 -type d -name '2*Z' | sort -r | tail -n "+$((LOCAL_COPIES + 1))" | xargs -r rm -rf --
-kept=$(find "$DUMP_DIR" -mindepth 1 -maxdepth 1 -type d -name '2*Z' | wc -l)
+{ cat "$SB_RUN/SUMS"; (cd "$meta" && sha256sum -- *.tables globals.sql); } >"$meta/SHA256SUMS" || die "cannot write checksums"
+if [ "$local_copy" = 1 ]; then
+  step "completing the local copy of dump $stamp"
+  if ! cp -- "$meta"/* "$work/" 2>>"$SB_LOG"; then
+    out_of_space || die "cannot write the files of dump $stamp into $work: $(step_cause 2)"
+    give_up_local "writing the files of dump $stamp"
+  fi
+fi
+if [ "$local_copy" = 1 ]; then
+  sync "$work"/* "$work"
+  mv "$work" "$DUMP_DIR/$stamp"
+  sync "$DUMP_DIR"
+  latest="$DUMP_DIR/$stamp"
+  step "applying the local retention"
+  # Local retention: the newest LOCAL_COPIES dumps stay.
+  find "$DUMP_DIR" -mindepth 1 -maxdepth 1 -type d -name '2*Z' | sort -r | tail -n "+$((LOCAL_COPIES + 1))" | xargs -r rm -rf --
+  kept=$(find "$DUMP_DIR" -mindepth 1 -maxdepth 1 -type d -name '2*Z' | wc -l)
+else
+  # No local copy: the manifests come from the run's files. The local copies there stay as they are.
+  latest=$meta
+fi
 
 sent=''
 for t in $TARGETS; do
@@ -834,6 +895,24 @@ for t in $TARGETS; do
   sent="$sent $t"
 done
 
+if [ "$local_copy" = 0 ]; then
+  # The failure reports the step that failed for lack of space, with what its commands printed then.
+  step "writing the local copy of dump $stamp into $DUMP_DIR ($local_lost)"
+  printf '%s\\n' "$local_cause" >>"$SB_LOG"
+  read -r -a reached <<<"$sent"
+  from=each
+  [ "\${#reached[@]}" != 1 ] || from=it
+  if [ -z "$TARGETS" ]; then
+    remote="and the plan has no remote target: this dump exists nowhere"
+  elif [ -z "$failures" ]; then
+    remote="the remote copies are complete: it was streamed to \${reached[*]} and read back from $from"
+  elif [ "\${#reached[@]}" -gt 0 ]; then
+    remote="it was streamed to \${reached[*]} and read back from $from; it failed for $failures, and without a local copy backup-push cannot send it there later"
+  else
+    remote="and it reached no target either: $failures"
+  fi
+  die "no space left on the disk of $DUMP_DIR: the local copy of dump $stamp could not be written ($local_lost), and nothing of it is left there (any dump there is an earlier, complete one); $remote. Fix: free space on that disk (df -h $DUMP_DIR; du -sh $DUMP_DIR/*), or keep fewer local copies (the plan's localCopies) or give $DUMP_DIR a larger disk, then run backup-dump again"
+fi
 [ -z "$failures" ] || die "dump $stamp is kept on this machine, but streaming it failed for $failures (backup-push sends it again)"
 ok "dumped $(echo $dbs) into $latest ($(du -sh "$latest" | cut -f1)), verified, streamed to\${sent:- no target} and read back; $kept local copies"
 `;
