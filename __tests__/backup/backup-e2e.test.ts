@@ -6,7 +6,7 @@ import { PostgresCluster } from './helpers/postgres';
 import { SftpServer } from './helpers/sftp-server';
 import {
   b64, BackupWorld, expectFailure, expectSuccess, fingerprint as fingerprintOf, MachineRoot, PATH_ENV, PROD_HOST, repositoryLock, RESTIC_PASSWORD, RunResult,
-  scratchDatabases, survivorsOf, TEST_HOST,
+  runScript, scratchDatabases, survivorsOf, TEST_HOST,
 } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
@@ -331,7 +331,8 @@ describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH'
       // The filesystem is full but for 48 KiB: less than one database's dump.
       BackupWorld.fillDisk(full, 48 * 1024);
       const streams = streamSnapshots();
-      const etc = variant(prodEtc, 'backup.conf', { DUMP_DIR: full });
+      // No reserve: the disk itself runs out (the reserve is the next test's).
+      const etc = variant(prodEtc, 'backup.conf', { DUMP_DIR: full, DUMP_RESERVE_MB: 0 });
       const result = await run(production, 'backup-dump', etc);
       expectFailure(result, PROD_HOST, 'dump', new RegExp(`no space left on the disk of ${full}: the local copy of dump \\d{8}T\\d{6}Z could not be written `
         + '\\(writing the dump of app\\), and nothing of it is left there[\\s\\S]*the remote copies are complete: it was streamed to storagebox and read back from it'
@@ -353,6 +354,33 @@ describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH'
       expect(drill.pings[1].body).toMatch(new RegExp(`\\(dump ${stamp}, 0 hours old\\): analytics app postgres[^;]*; \\d+ tables and \\d+ rows match .*; 2 verification queries true`));
     });
 
+    test('one disk for the dumps, /tmp and the state, as on a machine: the local copy leaves restic room for its packs, so the remote copy is made', async () => {
+      // About 9 MB of pg_dump output that does not compress; restic's pack of it waits in TMPDIR until uploaded.
+      pg.sql('postgres', 'CREATE DATABASE bulk');
+      try {
+        pg.sql('bulk', `CREATE TABLE blobs (id int PRIMARY KEY, body text); INSERT INTO blobs SELECT g, md5(random()::text) || md5(random()::text)
+          || md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) FROM generate_series(1, 60000) g`);
+        const disk = world.smallDisk('one-disk', 32 * 1024 * 1024);
+        for (const dir of ['tmp', 'state', 'postgresql']) fs.mkdirSync(path.join(disk, dir));
+        // Room for the dump or for restic's pack of it, not for both: the local copy keeps 8 MiB free.
+        BackupWorld.fillDisk(disk, 12 * 1024 * 1024);
+        const streams = streamSnapshots();
+        const etc = variant(prodEtc, 'backup.conf', { DUMP_DIR: path.join(disk, 'postgresql'), BACKUP_STATE: path.join(disk, 'state'), PG_DATABASES: 'app bulk', DUMP_RESERVE_MB: 8 });
+        const result = await runScript(path.join(production.root, 'usr/local/sbin/backup-dump'), world.receiver, { TMPDIR: path.join(disk, 'tmp'), SOVEREIGN_BACKUP_ETC: etc });
+        expectFailure(result, PROD_HOST, 'dump', new RegExp(`no space left on the disk of ${disk}/postgresql: the local copy of dump (\\d{8}T\\d{6}Z) could not be written `
+          + `\\(writing the dump of bulk; it leaves 8 MiB free there, for restic's packs in ${disk}/tmp and the run's files\\)`
+          + '[\\s\\S]*the remote copies are complete: it was streamed to storagebox and read back from it'
+          + '[\\s\\S]*no space left for the local copy .*/bulk\\.dump \\(8 MiB would no longer be left free on its disk\\)'));
+        expect(fs.readdirSync(path.join(disk, 'postgresql'))).toEqual([]);
+        expect(streamSnapshots().filter((id) => !streams.includes(id))).toHaveLength(1);
+        const drill = await run(testMachine, 'restore-drill', variant(testEtc, 'drill.conf', { DRILL_KEEP_DATABASES: 0 }));
+        expectSuccess(drill, TEST_HOST, 'restore-drill');
+        expect(drill.pings[1].body).toMatch(/: app bulk; \d+ tables and 6\d{4} rows match .*; 2 verification queries true/);
+      } finally {
+        pg.sql('postgres', 'DROP DATABASE bulk WITH (FORCE)');
+      }
+    });
+
     test('no inode left at the dump location before the dump begins: it still reaches the Storage Box; a read-only one fails before streaming', async () => {
       const full = world.smallDisk('no-inodes', 1024 * 1024, ['nr_inodes=2']);
       fs.writeFileSync(path.join(full, 'filler'), '');
@@ -360,7 +388,7 @@ describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH'
       const streams = streamSnapshots();
       const result = await run(production, 'backup-dump', variant(prodEtc, 'backup.conf', { DUMP_DIR: full }));
       expectFailure(result, PROD_HOST, 'dump', new RegExp(`no space left on the disk of ${full}: the local copy of dump (\\d{8}T\\d{6}Z) could not be written `
-        + `\\(creating ${full}/\\.partial-\\1\\)[\\s\\S]*the remote copies are complete: it was streamed to storagebox and read back from it`));
+        + `\\(creating ${full}/\\.partial-\\1[;)][\\s\\S]*the remote copies are complete: it was streamed to storagebox and read back from it`));
       expect(fs.readdirSync(full)).toEqual(['filler']);
       expect(streamSnapshots().filter((id) => !streams.includes(id))).toHaveLength(1);
 

@@ -139,7 +139,8 @@ describeAsRoot('no success on a wrong clock, a missing volume, a cut-off roles d
       execFileSync('fallocate', ['-l', String(avail()), path.join(dumps, 'filler')]);
       for (let i = 0; avail() > 0 && i < 20; i++) execFileSync('fallocate', ['-l', String(avail()), path.join(dumps, `filler-${i}`)]);
       expect(avail()).toBe(0);
-      const etc = prodWith(name, { DUMP_DIR: path.join(dumps, 'postgresql') });
+      // No reserve for restic's packs (backup-dump's DUMP_RESERVE_MB): the dump's files go into root's reserved blocks.
+      const etc = prodWith(name, { DUMP_DIR: path.join(dumps, 'postgresql'), DUMP_RESERVE_MB: 0 });
       const dump = await world.run(world.production, 'backup-dump', etc);
       if (dump.code === 0) {
         // Written in full, or not at all.

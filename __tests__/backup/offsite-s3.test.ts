@@ -237,7 +237,7 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
   test('disk full at the dump location: the dump still reaches the Storage Box and the bucket, each copy restores, and the job fails naming the disk', async () => {
     const disk = world.smallDisk('full-disk', 4 * 1024 * 1024);
     const dumps = path.join(disk, 'postgresql');
-    const etc = world.variant(world.production.etc, 'backup.conf', { DUMP_DIR: dumps, LOCAL_COPIES: 1 });
+    const etc = world.variant(world.production.etc, 'backup.conf', { DUMP_DIR: dumps, LOCAL_COPIES: 1, DUMP_RESERVE_MB: 0 });
     // An earlier dump that fitted: the only local copy, which the local retention (1 copy) must keep.
     expectSuccess(await run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
     const [earlier] = fs.readdirSync(dumps);
@@ -276,7 +276,7 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
     const disk = world.smallDisk('full-disk-bucket-down', 1024 * 1024);
     BackupWorld.fillDisk(disk, 16 * 1024);
     const dumps = path.join(disk, 'postgresql');
-    const etc = world.variant(world.production.etc, 'backup.conf', { DUMP_DIR: dumps }, { 'secrets/offsite.s3.env': s3Env({ endpoint: 'http://127.0.0.1:1' }) });
+    const etc = world.variant(world.production.etc, 'backup.conf', { DUMP_DIR: dumps, DUMP_RESERVE_MB: 0 }, { 'secrets/offsite.s3.env': s3Env({ endpoint: 'http://127.0.0.1:1' }) });
     const dump = await run(world.production, 'backup-dump', etc);
     expectFailure(dump, PROD_HOST, 'dump', new RegExp(`no space left on the disk of ${dumps}: the local copy of dump \\d{8}T\\d{6}Z could not be written`
       + '[\\s\\S]*it was streamed to storagebox and read back from it; it failed for offsite: restic backup of dump \\d{8}T\\d{6}Z failed \\([^)]*connection refused'

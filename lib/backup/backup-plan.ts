@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { Fn, TerraformVariable } from 'cdktf';
 import { Duration } from '../core/duration';
+import { Size } from '../core/size';
 import { Environment } from '../core/environment';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
 import { checkOptions, checkProps, is } from '../core/runtime-checks';
@@ -99,6 +100,12 @@ export interface ProtectOptions {
 const plans = new WeakMap<IMachine, BackupPlan>();
 const ABSOLUTE_PATH = /^\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 const DUMP_DIR = '/var/backups/sovereign/postgresql';
+/**
+ * What the local copy of a dump leaves free on its disk, which it shares with /tmp by default: restic keeps the
+ * packs it has not uploaded yet there (16 MiB each, a few per target), and the job its log and run files. A local
+ * copy that took the last of it made the remote copies fail; it is given up instead (see backup-dump).
+ */
+const LOCAL_COPY_RESERVE = Size.mebibytes(256);
 /**
  * Unit lines of the jobs that write to the targets: the bootstrap runs first, every time. The rollout starts it once
  * (without waiting), and one that failed then (the Storage Box's new sub-account not reachable yet, the egress
@@ -340,6 +347,7 @@ export class BackupPlan extends Construct {
       ['BACKUP_STATE', STATE],
       ['DUMP_DIR', postgres.enabled ? DUMP_DIR : ''],
       ['LOCAL_COPIES', this.localCopies],
+      ['DUMP_RESERVE_MB', postgres.enabled ? LOCAL_COPY_RESERVE.toMebibytes() : 0],
       ['MAX_AGE_HOURS', this.maxBackupAge.toSeconds() / 3600],
       ['KEEP', this.retention.toResticArguments()],
       ['TAGS', tags.join(' ')],

@@ -410,12 +410,14 @@ readback_wait() {
 # Copies stdin (one database's pg_dump -Fc) to the local copy (argument 1, fsynced; "-" for none), to
 # every target's stream (arguments 3…, <target>=<fd>) and to stdout (the read-back by pg_restore);
 # writes "<sha256> <bytes> <local copy: written, no-space or none>" to argument 2. A target whose
-# restic stopped reading is left out (its failure is restic's). A local copy out of space is removed
-# and the rest goes on: the remote copies must not stop because this disk is full. Any other write
-# error fails.
+# restic stopped reading is left out (its failure is restic's). A local copy out of space, or that
+# would leave less than SB_RESERVE bytes free on its disk (restic's packs wait in TMPDIR, on the same
+# disk by default), is removed and the rest goes on: the remote copies must not stop because this disk
+# is full. Any other write error fails.
 SB_FANOUT_PY='
 import errno, hashlib, os, sys
 local_path, local, state = sys.argv[1], None, "none"
+reserve = int(os.environ.get("SB_RESERVE") or 0)
 outs = dict(a.split("=", 1) for a in sys.argv[3:])
 outs = {n: int(fd) for n, fd in outs.items()}
 def write_all(fd, chunk):
@@ -448,6 +450,9 @@ while True:
     total += len(chunk)
     if local is not None:
         try:
+            disk = os.fstatvfs(local)
+            if reserve and disk.f_bfree * disk.f_frsize - len(chunk) < reserve:
+                raise OSError(errno.ENOSPC, "%d MiB would no longer be left free on its disk" % (reserve >> 20))
             write_all(local, chunk)
         except OSError as e:
             local_lost(e)
@@ -830,7 +835,7 @@ for db in $dbs; do
   into=-
   [ "$local_copy" = 0 ] || into="$work/$db.dump"
   pg pg_dump -Fc --compress=1 --snapshot="$snapshot" -d "$db" 2>>"$SB_LOG" \\
-    | "\${PY[@]}" -c "$SB_FANOUT_PY" "$into" "$SB_RUN/$db.sum" "\${outs[@]}" 2>>"$SB_LOG" \\
+    | SB_RESERVE=$((\${DUMP_RESERVE_MB:-0} << 20)) "\${PY[@]}" -c "$SB_FANOUT_PY" "$into" "$SB_RUN/$db.sum" "\${outs[@]}" 2>>"$SB_LOG" \\
     | pg_restore --file=/dev/null 2>>"$SB_LOG" && st=(0 0 0) || st=("\${PIPESTATUS[@]}")
   [ "\${st[0]}" = 0 ] || die "pg_dump of $db failed"
   [ "\${st[1]}" = 0 ] || die "writing the dump of $db failed"
@@ -911,7 +916,9 @@ if [ "$local_copy" = 0 ]; then
   else
     remote="and it reached no target either: $failures"
   fi
-  die "no space left on the disk of $DUMP_DIR: the local copy of dump $stamp could not be written ($local_lost), and nothing of it is left there (any dump there is an earlier, complete one); $remote. Fix: free space on that disk (df -h $DUMP_DIR; du -sh $DUMP_DIR/*), or keep fewer local copies (the plan's localCopies) or give $DUMP_DIR a larger disk, then run backup-dump again"
+  reserve=''
+  [ "\${DUMP_RESERVE_MB:-0}" = 0 ] || reserve="; it leaves $DUMP_RESERVE_MB MiB free there, for restic's packs in \${TMPDIR:-/tmp} and the run's files"
+  die "no space left on the disk of $DUMP_DIR: the local copy of dump $stamp could not be written ($local_lost$reserve), and nothing of it is left there (any dump there is an earlier, complete one); $remote. Fix: free space on that disk (df -h $DUMP_DIR; du -sh $DUMP_DIR/*), or keep fewer local copies (the plan's localCopies) or give $DUMP_DIR a larger disk, then run backup-dump again"
 fi
 [ -z "$failures" ] || die "dump $stamp is kept on this machine, but streaming it failed for $failures (backup-push sends it again)"
 ok "dumped $(echo $dbs) into $latest ($(du -sh "$latest" | cut -f1)), verified, streamed to\${sent:- no target} and read back; $kept local copies"
