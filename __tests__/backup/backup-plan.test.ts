@@ -76,6 +76,8 @@ describe('BackupPlan', () => {
     expect(onCalendar(files, 'backup-prune.timer')).toBe('Sun *-*-* 04:00:00 UTC');
     expect(onCalendar(files, 'backup-check.timer')).toBe('*-*-* 05:00:00 UTC');
     expect(conf(files, 'LOCAL_COPIES')).toBe('7');
+    // The local copy leaves room on its disk for restic's packs in /tmp (docs/backup.md, "A full disk at the dump location").
+    expect(conf(files, 'DUMP_RESERVE_MB')).toBe('256');
     expect(conf(files, 'KEEP')).toBe("'--keep-daily 7 --keep-weekly 4 --keep-monthly 6'");
     // A daily check reads one seventh of the data: every pack is read back every week.
     expect(conf(files, 'CHECK_READ_SLICES')).toBe('7');
