@@ -56,6 +56,20 @@ describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () =
     expect(err.split('\n').filter((l) => /^ {2}\S/.test(l))).toEqual([expect.stringMatching(/^ {2}TF_VAR_restic_password \(secret\)/)]);
   });
 
+  // Audit (mutation): the drill's pairs are compared only for stacks that declare them. A shell that also serves a
+  // Phase 2 product holds its offsite bucket's variables; checking a Phase 1 product must not fail on them.
+  test('ignores the offsite pairs of the drill when the stacks checked declare none of them', async () => {
+    const names = declared('phase1-pilot-production');
+    const env = Object.fromEntries([...names.map((n) => [`TF_VAR_${n}`, 'x']), ['HCLOUD_TOKEN', 'x'], ['AWS_ACCESS_KEY_ID', 'x'], ['AWS_SECRET_ACCESS_KEY', 'x'], ['SSH_AUTH_SOCK', '/tmp/agent']]);
+    const otherProduct = {
+      TF_VAR_offsite_s3_bucket: 'bucket-a', TF_VAR_production_offsite_s3_bucket: 'bucket-b',
+      TF_VAR_offsite_s3_secret_access_key: 'one-key', TF_VAR_production_offsite_s3_secret_access_key: 'one-key',
+    };
+    const { code, out, err } = await cli(['check', 'phase1-pilot-production', '--out', outdir], { ...env, ...otherProduct });
+    expect({ code, err }).toEqual({ code: 0, err: '' });
+    expect(out).not.toMatch(/offsite/);
+  });
+
   test("refuses one value for two environments' secrets of a kind, and names the old shared name's successor", async () => {
     const stacks = ['phase1-pilot-test', 'phase1-pilot-production'];
     const names = [...new Set(stacks.flatMap(declared))];
