@@ -254,6 +254,36 @@ describe('pre-release snapshots kept by the release path', () => {
       .toThrow(/^CostEstimate\.preReleaseSnapshotsKept: 0 is not allowed: .*Fix: pass a whole number from 1 to 50, as given to --keep \(default 3\)/);
   });
 
+  // Audit (mutation): only 0 was refused in a test; the bounds are those of `snapshot --keep` (1 to 50, whole).
+  test('takes what snapshot --keep takes, 1 to 50, whole, and refuses the rest', () => {
+    expect(snapshotsOf(estimateCost(phase1(), { billingDate: NOW, preReleaseSnapshotsKept: 50 }))[0].monthly.format(4)).toBe('57.2000');
+    for (const kept of [51, 2.5, Number.NaN]) {
+      expect(() => estimateCost(phase1(), { billingDate: NOW, preReleaseSnapshotsKept: kept }))
+        .toThrow(/^CostEstimate\.preReleaseSnapshotsKept: .* is not allowed: .*Fix: pass a whole number from 1 to 50/);
+    }
+  });
+
+  // Audit (mutation): the snapshot line needs the app server's disk; a server type without a price must fail the estimate
+  // on the server's own line, listed with the other unknown prices, not with an error from the snapshot line.
+  test('an unknown server type of the snapshotted server fails the estimate on the server\'s line alone', () => {
+    const stacks = synthesizedStacksOf(phase1()).map((stack) => {
+      if (stack.environment !== 'production') return stack;
+      const terraform = JSON.parse(JSON.stringify(stack.terraform));
+      for (const server of Object.values<any>(terraform.resource.hcloud_server)) server.server_type = 'cx99';
+      return { ...stack, terraform };
+    });
+    let error: unknown;
+    try {
+      estimateSynthesizedCost(stacks, { billingDate: NOW });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UnknownPriceError);
+    expect((error as UnknownPriceError).problems).toEqual([
+      expect.stringMatching(/^phase1-pilot-production\/App\/.* server type 'cx99' has no known price/),
+    ]);
+  });
+
   test('a product that rehearses on the test machine still snapshots production before a release: counted, from the tree and from cdktf.out', () => {
     const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'cost-phase2-')) });
     EXAMPLES['phase2-paying-customers'](app);
