@@ -1172,7 +1172,7 @@ if [ -z "\${SB_DRILL_OF:-}" ] && [ "$copies" != "$DRILL_SOURCE" ]; then
     rc=0
     # The copy's lines go to the journal and to this run's log (a failure ping shows its last ones).
     # The tee outlives a stop (SIGTERM to every process of the service): the copy's run still writes
-    # as it cleans up, and a write to a tee gone would kill it by SIGPIPE before its clean-up.
+    # as it stops and cleans up, and those closing lines belong in the journal and in this run's log.
     SB_DRILL_OF=$t SB_DRILL_RESULT=$result "$0" 8>&- 2> >(trap '' TERM INT HUP; exec tee -a "$SB_LOG" >&2) || rc=$?
     wait "$!" 2>/dev/null || true
     outcome=$(sed -n 3p "$result" 2>/dev/null) || outcome=''
