@@ -381,6 +381,20 @@ describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH'
       }
     });
 
+    test('a full disk under TMPDIR before the job begins: the dump and the push fail at once, naming that disk, and send nothing', async () => {
+      // restic's packs wait there; on a full disk each job used to die at its first write ("printf … exited with 1").
+      const tmp = world.smallDisk('full-tmp', 1024 * 1024);
+      BackupWorld.fillDisk(tmp, 16 * 1024);
+      const streams = streamSnapshots();
+      for (const job of ['dump', 'push']) {
+        const result = await runScript(path.join(production.root, `usr/local/sbin/backup-${job}`), world.receiver, { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: prodEtc });
+        expectFailure(result, PROD_HOST, job, new RegExp(`^the disk of ${tmp} \\(TMPDIR\\) is full: 0 MiB left, .*nothing was sent\\. `
+          + `Fix: free space on that disk \\(df -h ${tmp}; .*\\), then run backup-${job} again\\nfailed step: checking the free space of ${tmp}\\n`));
+        expect(survivorsOf(prodEtc)).toEqual([]);
+      }
+      expect(streamSnapshots()).toEqual(streams);
+    });
+
     test('no inode left at the dump location before the dump begins: it still reaches the Storage Box; a read-only one fails before streaming', async () => {
       const full = world.smallDisk('no-inodes', 1024 * 1024, ['nr_inodes=2']);
       fs.writeFileSync(path.join(full, 'filler'), '');

@@ -25,7 +25,8 @@ SB_LOG=$(mktemp "\${TMPDIR:-/tmp}/sovereign-backup.XXXXXX")
 log() {
   local now=$EPOCHREALTIME line
   printf -v line '%(%Y-%m-%dT%H:%M:%S)T.%sZ %s: %s' "\${now%.*}" "\${now:\${#now}-6:3}" "$SB_JOB" "$*"
-  printf '%s\\n' "$line" >>"$SB_LOG"
+  # On a full disk the log file takes no more lines: the journal (stderr) still does, and the job goes on to say why.
+  printf '%s\\n' "$line" >>"$SB_LOG" 2>/dev/null || true
   printf '%s\\n' "$line" >&2
 }
 # Names the step that runs now: a failure ping names it, with what its commands printed last.
@@ -136,6 +137,17 @@ heartbeat() {
 }
 # The /start ping, in the background: a heartbeat adds no time to the job.
 heartbeat_start() { heartbeat /start </dev/null >/dev/null 2>&1 & SB_START_PING=$!; }
+
+# require_free_tmp: restic keeps the packs it uploads in TMPDIR until they are sent, and a job's run files go
+# there too. On a disk that is full (less than SB_TMP_FLOOR_MB left) the job would fail at its first write with
+# an error that does not say why (a printf, a read), so it fails at once and says so.
+SB_TMP_FLOOR_MB=4
+require_free_tmp() {
+  local dir=\${TMPDIR:-/tmp} free
+  step "checking the free space of $dir"
+  free=$(( $(stat -f -c '%f * %S' "$dir") >> 20 ))
+  [ "$free" -ge "$SB_TMP_FLOOR_MB" ] || die "the disk of $dir (TMPDIR) is full: $free MiB left, and this job needs room there for restic's packs on their way to the targets and for its own files, so nothing was sent. Fix: free space on that disk (df -h $dir; on one-disk machines the local dumps in \${DUMP_DIR:-the dump directory} are often the largest files), then run backup-$SB_JOB again"
+}
 
 load_conf() {
   [ -r "$SB_ETC/$1" ] || die "configuration $SB_ETC/$1 is missing"
@@ -752,6 +764,7 @@ SB_JOB=dump
 load_conf backup.conf
 repo_lock
 heartbeat_start
+require_free_tmp
 
 step "checking that the clock is synchronized"
 # A dump's time names it, times its snapshots and is the age every check judges: a dump taken while
@@ -935,6 +948,7 @@ SB_JOB=push
 load_conf backup.conf
 repo_lock
 heartbeat_start
+require_free_tmp
 
 latest='' checked=0
 if [ -n "\${DUMP_DIR:-}" ]; then
