@@ -24,17 +24,18 @@ const STAGING_LIST_USAGE = `  cdktf-sovereign-hetzner staging list [--now ISO-TI
       purpose=release-rehearsal, with an expires-at date), each with its expiry and whether it has expired
       at --now (default: the current time; a resource expires at the start of its expires-at day, UTC).
       One that delete-expired would keep says why (delete protection, an invalid expires-at label).
-      Reads only: it deletes nothing. Needs HCLOUD_TOKEN, a token of the Hetzner project staging lives in:
-      with a project per environment, production's (staging built from production's snapshot lives there).
-      Example: HCLOUD_TOKEN="$HCLOUD_TOKEN_PRODUCTION" npx cdktf-sovereign-hetzner staging list`;
+      Reads only: it deletes nothing. Needs a token of the Hetzner project staging lives in: with a project
+      per environment, HCLOUD_TOKEN_PRODUCTION (staging built from production's snapshot lives there, as the
+      release path has it); otherwise HCLOUD_TOKEN.
+      Example: npx cdktf-sovereign-hetzner staging list`;
 
 const STAGING_DELETE_EXPIRED_USAGE = `  cdktf-sovereign-hetzner staging delete-expired [--yes] [--now ISO-TIME]
       Deletes the on-demand staging resources (labelled environment=staging, lifecycle=on-demand,
       purpose=release-rehearsal) whose expires-at day has begun at --now (default: the current time, UTC),
       servers first; never one with delete protection or an invalid expires-at label. Without --yes it only
-      lists them and says how many it would delete. Needs HCLOUD_TOKEN, a token of the Hetzner project
-      staging lives in: with a project per environment, production's.
-      Example: HCLOUD_TOKEN="$HCLOUD_TOKEN_PRODUCTION" npx cdktf-sovereign-hetzner staging delete-expired --yes`;
+      lists them and says how many it would delete. Needs a token of the Hetzner project staging lives in:
+      HCLOUD_TOKEN_PRODUCTION with a project per environment, otherwise HCLOUD_TOKEN.
+      Example: npx cdktf-sovereign-hetzner staging delete-expired --yes`;
 
 const SNAPSHOT_USAGE = `  cdktf-sovereign-hetzner snapshot --server NAME [--description TEXT] [--keep N]
       Snapshots the production server NAME (labelled environment=production), labels the image
@@ -42,9 +43,9 @@ const SNAPSHOT_USAGE = `  cdktf-sovereign-hetzner snapshot --server NAME [--desc
       path reads it; messages go to standard error). --description defaults to "snapshot of NAME". Then
       deletes the server's pre-release snapshots beyond the newest N (--keep, 1 to 50, default ${DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT}):
       each is billed by its size every month. One a server was built from (a staging server still up), or
-      with delete protection, stays. Needs HCLOUD_TOKEN, a token of production's Hetzner project (with a
-      project per environment, HCLOUD_TOKEN_PRODUCTION's value). The release path runs it for you.
-      Example: HCLOUD_TOKEN="$HCLOUD_TOKEN_PRODUCTION" npx cdktf-sovereign-hetzner snapshot --server acme-production-app --keep 3`;
+      with delete protection, stays. Needs a token of production's Hetzner project: HCLOUD_TOKEN_PRODUCTION
+      with a project per environment, otherwise HCLOUD_TOKEN. The release path runs it for you.
+      Example: npx cdktf-sovereign-hetzner snapshot --server acme-production-app --keep 3`;
 
 const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehearse "COMMAND" [--dry-run] [--no-snapshot]
                                   [--staging-days N] [--out DIR] [--now ISO-TIME]
@@ -114,8 +115,24 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
+/**
+ * The client of production's Hetzner project, where `snapshot` and `staging` act (staging is built from production's
+ * snapshot): HCLOUD_TOKEN_PRODUCTION when each environment has a project, as `release` reads it; HCLOUD_TOKEN otherwise.
+ * A different HCLOUD_TOKEN beside it is refused: listing another project's staging would say "none" and be wrong.
+ */
+function productionProjectClient(env: NodeJS.ProcessEnv): HcloudApiClient {
+  const name = projectTokenVariable('production');
+  const production = env[name];
+  if (!production) return HcloudApiClient.fromEnvironment(env);
+  if (env.HCLOUD_TOKEN && env.HCLOUD_TOKEN !== production) {
+    throw new Error(`HCLOUD_TOKEN and ${name} are both set, to different tokens: this command acts in production's Hetzner project (its `
+      + `snapshots, and staging built from them), which ${name} names. Fix: unset HCLOUD_TOKEN, or set it to production's token.`);
+  }
+  return HcloudApiClient.fromEnvironment({ ...env, HCLOUD_TOKEN: production });
+}
+
 async function staging(sub: 'list' | 'delete-expired', args: ParsedArgs, io: CliIo): Promise<number> {
-  const reaper = new StagingReaper(HcloudApiClient.fromEnvironment(io.env));
+  const reaper = new StagingReaper(productionProjectClient(io.env));
   const now = nowFrom(args);
   const found = await reaper.find(now);
   if (sub === 'list' || !args.flags.yes) {
@@ -135,7 +152,7 @@ async function staging(sub: 'list' | 'delete-expired', args: ParsedArgs, io: Cli
 
 async function snapshot(args: ParsedArgs, io: CliIo): Promise<number> {
   const name = stringFlag(args, 'server');
-  const client = HcloudApiClient.fromEnvironment(io.env);
+  const client = productionProjectClient(io.env);
   const [server] = (await client.list('servers', `environment=production`)).filter((s) => s.name === name);
   if (!server) throw new Error(`no production server named '${name}'. Fix: pass the server name, such as acme-production-app.`);
   const keep = Number(stringFlag(args, 'keep', String(DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT)));

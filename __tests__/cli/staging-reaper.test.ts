@@ -123,6 +123,29 @@ describe('cdktf-sovereign-hetzner staging', () => {
     expect(`${out}${err}`).not.toContain('test-token');
   });
 
+  test("with a project per environment it acts in production's (HCLOUD_TOKEN_PRODUCTION), as release does; another HCLOUD_TOKEN beside it is refused", async () => {
+    // The stand-in answers production's token ('test-token') only: test's would be refused with 401.
+    const tokens = { HCLOUD_TOKEN_TEST: 'test-project-token', HCLOUD_TOKEN_PRODUCTION: 'test-token', HCLOUD_ENDPOINT: endpoint };
+    const perProject = await cli(['staging', 'list', ...NOW], tokens);
+    expect(perProject.code).toBe(0);
+    expect(perProject.out).toMatch(/servers\tacme-staging-app/);
+    expect(api.requests.length).toBeGreaterThan(0);
+    expect(api.requests.every((r) => r.authorization === 'Bearer test-token')).toBe(true);
+    // The same token under both names is one project: fine.
+    expect((await cli(['staging', 'list', ...NOW], { ...tokens, HCLOUD_TOKEN: 'test-token' })).code).toBe(0);
+
+    const asked = api.requests.length;
+    for (const command of [['staging', 'list', ...NOW], ['staging', 'delete-expired', '--yes', ...NOW], ['snapshot', '--server', 'acme-production-app']]) {
+      const both = await cli(command, { ...tokens, HCLOUD_TOKEN: 'test-project-token' });
+      expect(both.code).toBe(1);
+      expect(both.err).toMatch(/HCLOUD_TOKEN and HCLOUD_TOKEN_PRODUCTION are both set, to different tokens: .*production's Hetzner project.* Fix: unset HCLOUD_TOKEN, or set it to production's token\./);
+      expect(both.err).not.toMatch(/test-token|test-project-token/);
+    }
+    // Refused before any request: no other project was listed, nothing deleted or snapshotted.
+    expect(api.requests.length).toBe(asked);
+    expect(api.deleted).toEqual([]);
+  });
+
   test('fails clearly on a wrong token, without printing it', async () => {
     const { code, err } = await run(['staging', 'list', ...NOW], api, endpoint, 'wrong-token');
     expect(code).toBe(1);
