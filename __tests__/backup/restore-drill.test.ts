@@ -163,6 +163,16 @@ describe('RestoreDrill', () => {
         .toEqual(['restore drill source (Storage Box in hel1) 23', 'restore drill source (S3 bucket at Scaleway (FR)) 443', 'restore drill heartbeat 443']);
     });
 
+    test('gives the run 12 hours for each copy, restored one after the other', () => {
+      const timeoutOf = (f: Record<string, string>) => /^TimeoutStartSec=(.*)$/m.exec(f['/etc/systemd/system/restore-drill.service'])![1];
+      const one = drillProps();
+      new RestoreDrill(one.stack, 'RestoreDrill', one.props);
+      expect(timeoutOf(files(one.stack))).toBe('12h');
+      const two = drillProps();
+      new RestoreDrill(two.stack, 'RestoreDrill', { ...two.props, additionalSources: [bucket(two.stack, 'drill_offsite')] });
+      expect(timeoutOf(files(two.stack))).toBe('24h');
+    });
+
     test('without it, one copy: DRILL_SOURCES names the source alone', () => {
       const { stack, props } = drillProps();
       new RestoreDrill(stack, 'RestoreDrill', props);

@@ -182,7 +182,8 @@ export class RestoreDrill extends Construct {
         ...this.checks.map((c, i) => file(`${ETC}/drill-checks/${String(i + 1).padStart(2, '0')}-${c.name}.sql`, c.renderFile(), '0644')),
         script(`${SBIN}/restore-drill`, RESTORE_DRILL),
         file(`${UNITS}/restore-drill.service`, service(`Restore drill: restore ${props.sourceHost}'s newest backup and verify it`, `${SBIN}/restore-drill`,
-          { unit: ['Wants=network-online.target', 'After=network-online.target postgresql.service', ...TIME_SYNC_UNIT_LINES], service: ['TimeoutStartSec=12h'] }), '0644'),
+          // 12 hours for each copy: they are restored one after the other.
+          { unit: ['Wants=network-online.target', 'After=network-online.target postgresql.service', ...TIME_SYNC_UNIT_LINES], service: [`TimeoutStartSec=${12 * sources.length}h`] }), '0644'),
         file(`${UNITS}/restore-drill.timer`, timer('Restore drill', this.schedule, '15min'), '0644'),
       ],
       commands: [

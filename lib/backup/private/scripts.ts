@@ -783,20 +783,22 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 # The dump's other files (INDEX, the digests, globals.sql, SHA256SUMS: what each target's manifest holds)
 # are written to the run's directory ($meta) and copied into the local copy at the end.
 work="$DUMP_DIR/.partial-$stamp" local_copy=1 local_lost='' local_cause=''
-# out_of_space: what the current step's commands printed says that a disk is full.
-out_of_space() { grep -q -e 'No space left on device' -e 'Disk quota exceeded' <<<"$(step_output 4)"; }
+# out_of_space <what a command printed>: it says that a disk is full. (Taken from the command, not from the
+# log: the log may be on that same disk, and then holds no line of it.)
+out_of_space() { grep -q -e 'No space left on device' -e 'Disk quota exceeded' <<<"$1"; }
 # give_up_local <what failed>: the disk of DUMP_DIR is full. The local copy of this dump goes
 # at once, with what was written of it (no job may take it for a dump, and it holds space); the dump goes on
 # to the targets, and the job fails at its end.
 give_up_local() {
   [ "$local_copy" = 1 ] || return 0
-  local_copy=0 local_lost=$1 local_cause=$(step_output 3)
+  local_copy=0 local_lost=$1 local_cause=\${2:-$(step_output 3)}
   rm -rf "$work"
   log "no space left on the disk of $DUMP_DIR ($1): the local copy of dump $stamp is given up and removed; the dump goes on to $TARGETS"
 }
-if ! { mkdir -p "$DUMP_DIR" && rm -rf "$DUMP_DIR"/.partial-* && mkdir -m 0700 "$work"; } 2>>"$SB_LOG"; then
-  out_of_space || die "cannot create $work: $(step_cause 2)"
-  give_up_local "creating $work"
+if ! err=$({ mkdir -p "$DUMP_DIR" && rm -rf "$DUMP_DIR"/.partial-* && mkdir -m 0700 "$work"; } 2>&1); then
+  printf '%s\\n' "$err" >>"$SB_LOG" 2>/dev/null || true
+  out_of_space "$err" || die "cannot create $work: \${err:-no output}"
+  give_up_local "creating $work" "$err"
 fi
 at_exit "rm -rf '$work'"
 run_dir
@@ -887,9 +889,10 @@ step "writing the checksums"
 { cat "$SB_RUN/SUMS"; (cd "$meta" && sha256sum -- *.tables globals.sql); } >"$meta/SHA256SUMS" || die "cannot write checksums"
 if [ "$local_copy" = 1 ]; then
   step "completing the local copy of dump $stamp"
-  if ! cp -- "$meta"/* "$work/" 2>>"$SB_LOG"; then
-    out_of_space || die "cannot write the files of dump $stamp into $work: $(step_cause 2)"
-    give_up_local "writing the files of dump $stamp"
+  if ! err=$(cp -- "$meta"/* "$work/" 2>&1); then
+    printf '%s\\n' "$err" >>"$SB_LOG" 2>/dev/null || true
+    out_of_space "$err" || die "cannot write the files of dump $stamp into $work: \${err:-no output}"
+    give_up_local "writing the files of dump $stamp" "$err"
   fi
 fi
 if [ "$local_copy" = 1 ]; then
@@ -1187,16 +1190,22 @@ if [ -z "\${SB_DRILL_OF:-}" ] && [ "$copies" != "$DRILL_SOURCE" ]; then
     # The copy's lines go to the journal and to this run's log (a failure ping shows its last ones).
     # The tee outlives a stop (SIGTERM to every process of the service): the copy's run still writes
     # as it stops and cleans up, and those closing lines belong in the journal and in this run's log.
-    SB_DRILL_OF=$t SB_DRILL_RESULT=$result "$0" 8>&- 2> >(trap '' TERM INT HUP; exec tee -a "$SB_LOG" >&2) || rc=$?
+    # (A group, so that this shell starts the tee and $! names it: the copy's last lines are in the log before it is read.)
+    { SB_DRILL_OF=$t SB_DRILL_RESULT=$result "$0" 8>&-; } 2> >(exec 8>&-; trap '' TERM INT HUP; exec tee -a "$SB_LOG" >&2) || rc=$?
     wait "$!" 2>/dev/null || true
-    outcome=$(sed -n 3p "$result" 2>/dev/null) || outcome=''
-    if [ "$rc" = 0 ] && [ "$(sed -n 1p "$result" 2>/dev/null)" = 1 ]; then
+    # A copy killed before it wrote its result (SIGKILL, the OOM killer) has none: it failed, without saying why.
+    verified=$(sed -n 1p "$result" 2>/dev/null) || verified=''
+    at=$(sed -n 2p "$result" 2>/dev/null) || at=''
+    outcome=$(sed -n '3,$p' "$result" 2>/dev/null | tr '\\n' ' ') || outcome=''
+    outcome=\${outcome% }
+    if [ "$rc" = 0 ] && [ "$verified" = 1 ]; then
       passed+=("$copy: $outcome")
     else
-      failed+=("$copy failed at step '$(sed -n 2p "$result" 2>/dev/null)' (exit $rc): \${outcome:-it ended without saying why}")
+      failed+=("$copy failed at step '\${at:-unknown}' (exit $rc): \${outcome:-it ended without saying why}")
     fi
   done
   step "reporting"
+  [ "\${#passed[@]}" -gt 0 ] || [ "\${#failed[@]}" -gt 0 ] || die "no copy of the backups was drilled (DRILL_SOURCES='$copies' in $SB_ETC/drill.conf names none)"
   joined() { local all; [ "$#" -gt 0 ] || { printf none; return; }; all=$(printf '%s; ' "$@"); printf '%s' "\${all%; }"; }
   [ "\${#failed[@]}" = 0 ] || die "the drill failed on \${#failed[@]} of $(wc -w <<<"$copies") copies of $DRILL_FROM_HOST's backups: $(joined "\${failed[@]}"); passed: $(joined "\${passed[@]}")"
   ok "every copy of $DRILL_FROM_HOST's newest backup restored: $(joined "\${passed[@]}")"
