@@ -10,7 +10,9 @@ export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out D
       the environment and do not have: each variable without a default (TF_VAR_<name>) with what it is for,
       HCLOUD_TOKEN, the state bucket's keys, and the SSH agent the machines' rollouts log in with. Exits 1
       when anything is missing, so a deploy never waits at Terraform's prompt, and when two environments'
-      secrets of one kind (TF_VAR_database_app_password_test and …_production) hold the same value. With --env-example it writes
+      secrets of one kind (TF_VAR_database_app_password_test and …_production) hold the same value, and, when both
+      environments' values are set, when the restore drill's copy of a production secret differs from it (its Storage
+      Box password, the offsite bucket) or is production's offsite writing key. With --env-example it writes
       FILE listing every variable the stacks declare, with its description, instead.`;
 
 /** One thing a deploy of a stack needs from its environment. */
@@ -123,7 +125,7 @@ export function requirementsOfStacks(stacks: ReadonlyArray<{ name: string; json:
  * The test stack's restore drill reads production's backups with its own copies of production's secrets: some must
  * hold production's value, and some must not.
  */
-const DRILL_PAIRS: ReadonlyArray<{ production: string; test: string; same: boolean; why: string; fix: string }> = [
+const DRILL_PAIRS: ReadonlyArray<{ production: string; test: string; same: boolean; why: string; fix: string; normalize?: (v: string) => string }> = [
   {
     ...DRILL_ACCOUNT_PASSWORD_VARIABLES, same: true,
     why: "production creates the restore drill's read-only Storage Box sub-account with the first, and the test machine's weekly drill logs in with the second, so it would fail every week.",
@@ -131,6 +133,8 @@ const DRILL_PAIRS: ReadonlyArray<{ production: string; test: string; same: boole
   },
   ...(['endpoint', 'bucket'] as const).map((detail) => ({
     ...OFFSITE_DRILL_VARIABLES[detail], same: true,
+    // https://s3.example.eu and https://s3.example.eu/ name one endpoint.
+    normalize: detail === 'endpoint' ? (v: string) => v.trim().replace(/\/+$/, '') : undefined,
     why: `production's backups go to the offsite bucket the first names, and the test machine's weekly drill reads the one the second names, so it would fail every week or prove another bucket.`,
     fix: `set TF_VAR_${OFFSITE_DRILL_VARIABLES[detail].test} to the value of TF_VAR_${OFFSITE_DRILL_VARIABLES[detail].production}.`,
   })),
@@ -143,10 +147,10 @@ const DRILL_PAIRS: ReadonlyArray<{ production: string; test: string; same: boole
 
 /** The drill's pairs of variables (names only, never the values) that differ where they must be one value, or are one where they must differ. */
 function mismatchedPairs(requirements: readonly Requirement[], env: NodeJS.ProcessEnv): string[] {
-  return DRILL_PAIRS.flatMap(({ production, test, same, why, fix }) => {
+  return DRILL_PAIRS.flatMap(({ production, test, same, why, fix, normalize = (v: string) => v }) => {
     if (!requirements.some((r) => r.variable && (r.name === production || r.name === test))) return [];
     const [a, b] = [env[`TF_VAR_${production}`], env[`TF_VAR_${test}`]];
-    if (!a || !b || (a === b) === same) return [];
+    if (!a || !b || (normalize(a) === normalize(b)) === same) return [];
     return [`TF_VAR_${production} and TF_VAR_${test} ${same ? 'differ' : 'hold the same value'}: ${why}`, `    Fix: ${fix}`];
   });
 }

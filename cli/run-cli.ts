@@ -80,7 +80,8 @@ const COMMAND_USAGE: Readonly<Record<string, string>> = {
 
 const USAGE = `Usage:
 ${[STAGING_USAGE, SNAPSHOT_USAGE, RELEASE_USAGE, INIT_USAGE, CHECK_USAGE, COST_USAGE, REPORT_USAGE].join('\n')}
-The Hetzner commands read HCLOUD_TOKEN (and HCLOUD_ENDPOINT, if set).`;
+The Hetzner commands read HCLOUD_TOKEN (and HCLOUD_ENDPOINT, if set); with a project per environment, release reads
+HCLOUD_TOKEN_TEST and HCLOUD_TOKEN_PRODUCTION, and snapshot and staging production's.`;
 
 /** The usage `words` (a command, or `staging` and its subcommand) ask for; the whole usage for anything else. */
 function usageOf(words: readonly string[]): string {
@@ -121,9 +122,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
  * A different HCLOUD_TOKEN beside it is refused: listing another project's staging would say "none" and be wrong.
  */
 function productionProjectClient(env: NodeJS.ProcessEnv): HcloudApiClient {
+  // The same rules as the release's: both project tokens or neither, and two different ones.
+  if (!usesProjectTokens(env)) return HcloudApiClient.fromEnvironment(env);
   const name = projectTokenVariable('production');
-  const production = env[name];
-  if (!production) return HcloudApiClient.fromEnvironment(env);
+  const production = env[name]!;
   if (env.HCLOUD_TOKEN && env.HCLOUD_TOKEN !== production) {
     throw new Error(`HCLOUD_TOKEN and ${name} are both set, to different tokens: this command acts in production's Hetzner project (its `
       + `snapshots, and staging built from them), which ${name} names. Fix: unset HCLOUD_TOKEN, or set it to production's token.`);

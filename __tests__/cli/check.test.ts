@@ -175,6 +175,9 @@ describe('cdktf-sovereign-hetzner check, from Phase 2: the drill of the offsite 
     expect(otherBucket.code).toBe(1);
     expect(otherBucket.err).toMatch(/^TF_VAR_offsite_s3_bucket and TF_VAR_production_offsite_s3_bucket differ: .*weekly drill.*\n {4}Fix: set TF_VAR_production_offsite_s3_bucket to the value of TF_VAR_offsite_s3_bucket\.$/m);
     expect(otherBucket.err).not.toContain('another-bucket-name');
+    // One endpoint with and without its trailing slash is the same endpoint.
+    expect((await cli(['check', ...stacks, '--out', outdir], { ...env, TF_VAR_offsite_s3_endpoint: 'https://s3.example.eu', TF_VAR_production_offsite_s3_endpoint: 'https://s3.example.eu/' })).code).toBe(0);
+    expect((await cli(['check', ...stacks, '--out', outdir], { ...env, TF_VAR_offsite_s3_endpoint: 'https://s3.example.eu', TF_VAR_production_offsite_s3_endpoint: 'https://s3.other.eu' })).code).toBe(1);
 
     const writingKey = 'production-writing-key-secret';
     const shared = await cli(['check', ...stacks, '--out', outdir], { ...env, TF_VAR_offsite_s3_secret_access_key: writingKey, TF_VAR_production_offsite_s3_secret_access_key: writingKey });

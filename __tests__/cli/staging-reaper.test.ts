@@ -141,6 +141,10 @@ describe('cdktf-sovereign-hetzner staging', () => {
       expect(both.err).toMatch(/HCLOUD_TOKEN and HCLOUD_TOKEN_PRODUCTION are both set, to different tokens: .*production's Hetzner project.* Fix: unset HCLOUD_TOKEN, or set it to production's token\./);
       expect(both.err).not.toMatch(/test-token|test-project-token/);
     }
+    // The release's own rules: one project token alone is refused, as release refuses it.
+    const alone = await cli(['staging', 'list', ...NOW], { HCLOUD_TOKEN_PRODUCTION: 'test-token', HCLOUD_ENDPOINT: endpoint });
+    expect(alone.code).toBe(1);
+    expect(alone.err).toMatch(/HCLOUD_TOKEN_PRODUCTION is set but HCLOUD_TOKEN_TEST is not/);
     // Refused before any request: no other project was listed, nothing deleted or snapshotted.
     expect(api.requests.length).toBe(asked);
     expect(api.deleted).toEqual([]);
