@@ -340,11 +340,11 @@ function preReleaseSnapshotsLine(stack: SynthesizedStack, environment: string, r
   if (!snapshotted) return undefined;
   const name = preReleaseSnapshotServer(stack.name);
   const server = resources.find((r) => r.type === 'hcloud_server' && r.body.name === name);
-  const type = server ? ServerType.of(String(server.body.server_type)) : undefined;
   // The release path snapshots the server by this name: a stack without it (not built by ProductStacks) gets no snapshot
   // from it either. A server type that is not a literal fails the estimate on the server's own line.
-  if (!server || !type?.isKnown) return undefined;
-  const gb = type.disk.toGibibytes();
+  const bound = server ? diskBound(server.body) : undefined;
+  if (!server || !bound) return undefined;
+  const { type, gb } = bound;
   const price = prices.perGbMonth('snapshots', dates);
   return {
     stack: stack.name,
@@ -359,16 +359,22 @@ function preReleaseSnapshotsLine(stack: SynthesizedStack, environment: string, r
   };
 }
 
-/** A snapshot is at most as large as the disk of the server it is taken of. */
+/** A snapshot is at most as large as the disk of the server it is taken of: that disk's size, for a known server type. */
+function diskBound(server: { server_type?: unknown }): { type: ServerType; gb: number } | undefined {
+  const type = ServerType.of(String(server.server_type));
+  return type.isKnown ? { type, gb: type.disk.toGibibytes() } : undefined;
+}
+
+/** The size bound of a snapshot resource of this stack: the disk of the server it is taken of. */
 function snapshotBound(stack: SynthesizedStack, r: SynthesizedResource): number {
   const match = /^\$\{hcloud_server\.([^.]+)\.id\}$/.exec(String(r.body.server_id ?? ''));
   const server = match ? stack.terraform.resource?.hcloud_server?.[match[1]] : undefined;
-  const type = server ? ServerType.of(String(server.server_type)) : undefined;
-  if (!type?.isKnown) {
+  const bound = server ? diskBound(server) : undefined;
+  if (!bound) {
     throw new MissingPrice(`snapshot of ${String(r.body.server_id)}`, 'its size is not known at synth, and it is not of a server of this stack whose disk bounds it',
       'take the snapshot of a server in the same stack, or leave snapshots to the release path');
   }
-  return type.disk.toGibibytes();
+  return bound.gb;
 }
 
 function trafficLine(prices: PriceList, type: string, location: string, egress: Size) {
