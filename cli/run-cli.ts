@@ -11,6 +11,7 @@ import { StagingMode } from '../lib/environments/staging';
 import { CHECK_USAGE, checkCommand, requirementsOfStacks, sharedAcrossEnvironments } from './check';
 import { INIT_USAGE, initCommand } from './init';
 import { COST_USAGE, costCommand } from './cost';
+import { GUARD_USAGE, guardCommand } from './guard';
 import { REPORT_USAGE, reportCommand } from './report';
 
 export interface CliIo {
@@ -49,9 +50,10 @@ const SNAPSHOT_USAGE = `  cdktf-sovereign-hetzner snapshot --server NAME [--desc
 
 const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehearse "COMMAND" [--dry-run] [--no-snapshot]
                                   [--staging-days N] [--out DIR] [--now ISO-TIME]
-      The release path: deploy test, snapshot production (unless --no-snapshot), bring staging up from
-      the snapshot, run COMMAND against it (sh -c), take staging down (also when the rehearsal fails or
-      the release is stopped), deploy production. Without a staging stack it rehearses on the test machine.
+      The release path: guard production's plan (\`guard\`: nothing protected is deleted), deploy test,
+      snapshot production (unless --no-snapshot), bring staging up from the snapshot, run COMMAND against
+      it (sh -c), take staging down (also when the rehearsal fails or the release is stopped), deploy
+      production. Without a staging stack it rehearses on the test machine.
       --dry-run prints the exact commands instead of running them. Reads DIR/products/NAME/environments.json
       (run \`npm run synth\` first; DIR defaults to cdktf.out). Staging expires after --staging-days days
       (1 to 14, default 2), counted from --now (default: the current time).
@@ -74,12 +76,13 @@ const COMMAND_USAGE: Readonly<Record<string, string>> = {
   'release': RELEASE_USAGE,
   'init': INIT_USAGE,
   'check': CHECK_USAGE,
+  'guard': GUARD_USAGE,
   'cost': COST_USAGE,
   'report': REPORT_USAGE,
 };
 
 const USAGE = `Usage:
-${[STAGING_USAGE, SNAPSHOT_USAGE, RELEASE_USAGE, INIT_USAGE, CHECK_USAGE, COST_USAGE, REPORT_USAGE].join('\n')}
+${[STAGING_USAGE, SNAPSHOT_USAGE, RELEASE_USAGE, INIT_USAGE, CHECK_USAGE, GUARD_USAGE, COST_USAGE, REPORT_USAGE].join('\n')}
 The Hetzner commands read HCLOUD_TOKEN (and HCLOUD_ENDPOINT, if set); with a project per environment, release reads
 HCLOUD_TOKEN_TEST and HCLOUD_TOKEN_PRODUCTION, and snapshot and staging production's.`;
 
@@ -105,6 +108,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (command === 'release') return await release(args, io);
     if (command === 'init') return await initCommand(argv.slice(1), io);
     if (command === 'check') return checkCommand(argv.slice(1), io);
+    if (command === 'guard') return guardCommand(argv.slice(1), io);
     if (command === 'cost') return costCommand(argv.slice(1), io);
     if (command === 'report') return await reportCommand(argv.slice(1), io);
     io.err(`error: unknown command '${args.positional.join(' ')}'.`);
@@ -213,6 +217,7 @@ function release(args: ParsedArgs, io: CliIo): Promise<number> | number {
     stagingExpiresAt: expires,
     releaseDate: now.toISOString().slice(0, 10),
     snapshot: args.flags['no-snapshot'] ? false : undefined,
+    outdir,
   });
   const projectTokens = usesProjectTokens(io.env);
   refuseSharedSecrets(outdir, environments, io.env);
@@ -273,9 +278,12 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
     interrupted = interrupted ?? signal;
   };
   STOPPING_SIGNALS.forEach((s) => process.on(s, onSignal));
+  const started = new Set<string>();
   try {
     for (const [i, step] of steps.entries()) {
       if ((failed || interrupted) && !step.cleanup) continue;
+      if (step.undoes !== undefined && !started.has(step.undoes)) continue;
+      started.add(step.title);
       const command = step.command.map((a) => (snapshotId ? a.replace(SNAPSHOT_ID, snapshotId) : a));
       io.out(`==> ${i + 1}. ${step.title}`);
       const result = spawnSync(command[0], command.slice(1), {

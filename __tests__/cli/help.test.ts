@@ -14,6 +14,7 @@ describe('cdktf-sovereign-hetzner help', () => {
   test.each([
     ['init', /^ {2}cdktf-sovereign-hetzner init \[DIR\]/m],
     ['check', /^ {2}cdktf-sovereign-hetzner check \[STACK \.\.\.\]/m],
+    ['guard', /^ {2}cdktf-sovereign-hetzner guard STACK \[--out DIR\] \[--plan-json FILE\]/m],
     ['cost', /^ {2}cdktf-sovereign-hetzner cost \[--out DIR/m],
     ['report', /^ {2}cdktf-sovereign-hetzner report --app MODULE/m],
   ])('%s --help and -h print that command\'s usage on stdout and exit 0', async (command, usage) => {
@@ -38,7 +39,7 @@ describe('cdktf-sovereign-hetzner help', () => {
   test('help prints every command on stdout; an unknown command is named on stderr with exit 2', async () => {
     const help = await cli(['help']);
     expect(help.code).toBe(0);
-    for (const command of ['staging list', 'snapshot', 'release', 'init', 'check', 'cost', 'report']) expect(help.out).toContain(`cdktf-sovereign-hetzner ${command}`);
+    for (const command of ['staging list', 'snapshot', 'release', 'init', 'check', 'guard', 'cost', 'report']) expect(help.out).toContain(`cdktf-sovereign-hetzner ${command}`);
     const unknown = await cli(['deploy']);
     expect(unknown.code).toBe(2);
     expect(unknown.out).toBe('');

@@ -31,6 +31,7 @@ describe('cdktf-sovereign-hetzner release --dry-run', () => {
     expect(code).toBe(0);
     const commands = out.split('\n').filter((l) => !l.startsWith('#'));
     expect(commands).toEqual([
+      `npx cdktf-sovereign-hetzner guard phase1-pilot-production --out ${phase1}`,
       'npx cdktf deploy phase1-pilot-test --auto-approve',
       "SNAPSHOT_ID=$(npx cdktf-sovereign-hetzner snapshot --server phase1-pilot-production-app --description 'pre-release 2026-11-25')",
       'STAGING_EXPIRES_AT=2026-11-28 npx cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=${SNAPSHOT_ID}',
@@ -38,7 +39,8 @@ describe('cdktf-sovereign-hetzner release --dry-run', () => {
       'STAGING_EXPIRES_AT=2026-11-28 npx cdktf destroy phase1-pilot-staging --auto-approve',
       'npx cdktf deploy phase1-pilot-production --auto-approve',
     ]);
-    expect(out).toMatch(/# 5\. take staging down \(also runs if the rehearsal fails\)/);
+    expect(out).toMatch(/# 1\. guard production's plan \(it deletes nothing protected\)\n/);
+    expect(out).toMatch(/# 6\. take staging down \(also runs if the rehearsal fails\)/);
   });
 
   test('refuses to rehearse on the test machine when the product stages on its own server but the synth had no staging expiry', async () => {
@@ -71,6 +73,7 @@ describe('cdktf-sovereign-hetzner release --dry-run', () => {
     const outdir = synthesized(phase2PayingCustomers);
     const { out } = await release(['--product', 'phase2-paying', '--out', outdir, '--rehearse', 'make smoke', '--dry-run']);
     expect(out.split('\n').filter((l) => !l.startsWith('#'))).toEqual([
+      `npx cdktf-sovereign-hetzner guard phase2-paying-production --out ${outdir}`,
       'npx cdktf deploy phase2-paying-test --auto-approve',
       expect.stringMatching(/^SNAPSHOT_ID=\$\(npx cdktf-sovereign-hetzner snapshot --server phase2-paying-production-app --description 'pre-release \d{4}-\d{2}-\d{2}'\)$/),
       "sh -c 'make smoke'",
@@ -122,6 +125,7 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
     const { code, calls } = await run('true');
     expect(code).toBe(0);
     expect(calls).toEqual([
+      `STAGING_EXPIRES_AT= cdktf-sovereign-hetzner guard phase1-pilot-production --out ${phase1}`,
       'STAGING_EXPIRES_AT= cdktf deploy phase1-pilot-test --auto-approve',
       "STAGING_EXPIRES_AT= cdktf-sovereign-hetzner snapshot --server phase1-pilot-production-app --description pre-release 2026-11-25",
       'STAGING_EXPIRES_AT=2026-11-28 cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=4242',
@@ -172,7 +176,19 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
       { env: { PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
     expect(code).toBe(1);
     expect(fs.readFileSync(log, 'utf8')).toMatch(/cdktf destroy phase1-pilot-staging/);
-    expect(err.join('\n')).toMatch(/step 5 \(take staging down\) failed with exit code 1\nstaging may still be up\. Fix: run STAGING_EXPIRES_AT=2026-11-28 npx cdktf destroy phase1-pilot-staging --auto-approve \(or let it expire on 2026-11-28/);
+    expect(err.join('\n')).toMatch(/step 6 \(take staging down\) failed with exit code 1\nstaging may still be up\. Fix: run STAGING_EXPIRES_AT=2026-11-28 npx cdktf destroy phase1-pilot-staging --auto-approve \(or let it expire on 2026-11-28/);
+  });
+
+  test("a guard that refuses production's plan stops the release before anything is deployed", async () => {
+    const { bin, log } = fakeNpx();
+    // The guard refuses (exit 1), as it does for a plan that deletes a protected resource.
+    fs.writeFileSync(path.join(bin, 'npx'), fs.readFileSync(path.join(bin, 'npx'), 'utf8').replace('case "$2" in', 'case "$2" in guard) exit 1;;'));
+    const err: string[] = [];
+    const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'true', '--now', '2026-11-25T09:00:00Z'],
+      { env: { PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
+    expect(code).toBe(1);
+    expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toEqual([`STAGING_EXPIRES_AT= cdktf-sovereign-hetzner guard phase1-pilot-production --out ${phase1}`]);
+    expect(err.join('\n')).toMatch(/step 1 \(guard production's plan \(it deletes nothing protected\)\) failed with exit code 1[\s\S]*production was not deployed/);
   });
 
   test('a failed rehearsal takes staging down and never deploys production', async () => {
@@ -180,7 +196,7 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
     expect(code).toBe(1);
     expect(calls[calls.length - 1]).toBe('STAGING_EXPIRES_AT=2026-11-28 cdktf destroy phase1-pilot-staging --auto-approve');
     expect(calls.join('\n')).not.toMatch(/deploy phase1-pilot-production/);
-    expect(err).toMatch(/step 4 \(rehearse on staging\) failed with exit code 3[\s\S]*release stopped: production was not deployed/);
+    expect(err).toMatch(/step 5 \(rehearse on staging\) failed with exit code 3[\s\S]*release stopped: production was not deployed/);
   });
 });
 
@@ -200,6 +216,7 @@ describe('cdktf-sovereign-hetzner release with a Hetzner project per environment
       { env: { PATH: `${bin}:${process.env.PATH}`, ...TOKENS }, out: (l) => out.push(l), err: (l) => out.push(l) });
     expect(code).toBe(0);
     expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toEqual([
+      'production-token-value guard phase1-pilot-production --out',
       'test-token-value deploy phase1-pilot-test --auto-approve',
       'production-token-value snapshot --server phase1-pilot-production-app',
       'production-token-value deploy phase1-pilot-staging --auto-approve',
@@ -216,10 +233,11 @@ describe('cdktf-sovereign-hetzner release with a Hetzner project per environment
       { env: TOKENS, out: (l) => out.push(l), err: (l) => out.push(l) });
     expect(code).toBe(0);
     const commands = out.join('\n').split('\n').filter((l) => !l.startsWith('#'));
-    expect(commands[0]).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_TEST} npx cdktf deploy phase1-pilot-test --auto-approve');
-    expect(commands[2]).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} STAGING_EXPIRES_AT=2026-11-28 npx cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=${SNAPSHOT_ID}');
-    expect(commands[3]).toBe("sh -c 'make smoke'");
-    expect(commands[5]).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} npx cdktf deploy phase1-pilot-production --auto-approve');
+    expect(commands[0]).toBe(`HCLOUD_TOKEN=\${HCLOUD_TOKEN_PRODUCTION} npx cdktf-sovereign-hetzner guard phase1-pilot-production --out ${phase1}`);
+    expect(commands[1]).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_TEST} npx cdktf deploy phase1-pilot-test --auto-approve');
+    expect(commands[3]).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} STAGING_EXPIRES_AT=2026-11-28 npx cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=${SNAPSHOT_ID}');
+    expect(commands[4]).toBe("sh -c 'make smoke'");
+    expect(commands[6]).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} npx cdktf deploy phase1-pilot-production --auto-approve');
     expect(out.join('\n')).not.toMatch(/token-value/);
   });
 
@@ -246,8 +264,8 @@ describe('cdktf-sovereign-hetzner release when the snapshot step prints no image
     const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'true', '--now', '2026-11-25T09:00:00Z'],
       { env: { PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
     expect(code).toBe(1);
-    // Taking staging down still runs (it is the clean-up step), bringing it up and deploying production do not.
-    expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toEqual(['deploy phase1-pilot-test', 'snapshot --server', 'destroy phase1-pilot-staging']);
-    expect(err.join('\n')).toMatch(/step 2 \(snapshot production .*\) printed ".*" where the snapshot's image ID belongs\. Fix: make the snapshot command print only the ID/);
+    // Staging is never brought up, so there is nothing to take down; production is not deployed.
+    expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toEqual(['guard phase1-pilot-production', 'deploy phase1-pilot-test', 'snapshot --server']);
+    expect(err.join('\n')).toMatch(/step 3 \(snapshot production .*\) printed ".*" where the snapshot's image ID belongs\. Fix: make the snapshot command print only the ID/);
   });
 });

@@ -16,6 +16,12 @@ export interface ReleaseStep {
    */
   readonly cleanup?: boolean;
   /**
+   * The title of the step a clean-up step undoes: it runs only once that step has started (staging is not taken down
+   * when the release stopped before bringing it up).
+   * @default - it runs whenever it is reached
+   */
+  readonly undoes?: string;
+  /**
    * The step's standard output is the production snapshot ID used by later steps.
    * @default false
    */
@@ -45,6 +51,11 @@ export interface ReleasePlanOptions {
    * @default true when the product has a staging stack or production's backup plan asks for it
    */
   readonly snapshot?: boolean;
+  /**
+   * The synthesized output the release read, which the production plan's guard reads too.
+   * @default 'cdktf.out'
+   */
+  readonly outdir?: string;
 }
 
 /** The server the release path snapshots before a release: production's app server, such as `acme-production-app`. */
@@ -56,7 +67,7 @@ export function preReleaseSnapshotServer(productionStack: string): string {
 export const SNAPSHOT_ID = '${SNAPSHOT_ID}';
 
 /**
- * The one release path: deploy test → bring staging up (optionally from a fresh production
+ * The one release path: guard production's plan → deploy test → bring staging up (optionally from a fresh production
  * snapshot) → rehearse → take staging down → deploy production. Pure: it only lists commands.
  */
 export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
@@ -68,7 +79,15 @@ export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
   const snapshot = options.snapshot ?? (staging !== undefined || production.preReleaseSnapshot === true);
   const productionServer = preReleaseSnapshotServer(production.stack);
 
+  const outdir = options.outdir ?? 'cdktf.out';
   const steps: ReleaseStep[] = [
+    // First: a plan that would delete a protected production resource (a renamed construct ID) stops the release
+    // before anything changes, not after test, staging and the rehearsal.
+    {
+      title: "guard production's plan (it deletes nothing protected)",
+      command: ['npx', 'cdktf-sovereign-hetzner', 'guard', production.stack, ...(outdir === 'cdktf.out' ? [] : ['--out', outdir])],
+      project: 'production',
+    },
     { title: 'deploy test', command: ['npx', 'cdktf', 'deploy', test.stack, '--auto-approve'], project: 'test' },
   ];
   if (snapshot) {
@@ -79,9 +98,10 @@ export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
       project: 'production',
     });
   }
+  const stagingUp = 'bring staging up';
   if (staging) {
     steps.push({
-      title: 'bring staging up',
+      title: stagingUp,
       command: ['npx', 'cdktf', 'deploy', staging.stack, '--auto-approve', ...(snapshot ? [`--var=staging_image=${SNAPSHOT_ID}`] : [])],
       env: { STAGING_EXPIRES_AT: options.stagingExpiresAt },
       project: 'production',
@@ -94,6 +114,7 @@ export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
       command: ['npx', 'cdktf', 'destroy', staging.stack, '--auto-approve'],
       env: { STAGING_EXPIRES_AT: options.stagingExpiresAt },
       cleanup: true,
+      undoes: stagingUp,
       project: 'production',
     });
   }

@@ -1,0 +1,146 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { TerraformResource } from 'cdktf';
+import { Environment, Location, Machine, ServerType, SshKey } from '../../lib';
+import { protectedLosses } from '../../cli/guard';
+import { runCli } from '../../cli/run-cli';
+import { HetznerStandIn, placeholderVariables, stackJson, StandInWorkspace } from '../../testing';
+import { ADMIN_CIDRS, testStack } from '../setup/stack';
+
+// A renamed construct ID in production: the old address leaves the configuration, so `prevent_destroy` never sees
+// its deletion, and the plan creates the new server and deletes the old one. Hetzner's delete protection refuses the
+// delete only at apply, by when the new server may exist. `guard` stops such a plan before anything changes.
+
+const ADMIN_PUBLIC_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu';
+
+/** A one-machine stack of `environment`, its machine under construct ID `id`; `moves` maps new resources to old addresses. */
+function oneMachine(environment: Environment, id: string, moves: (machine: Machine) => void = () => undefined) {
+  const { stack } = testStack(`acme-${environment.name}`);
+  const machine = new Machine(stack, id, {
+    environment, role: 'app', serverType: ServerType.CX33, location: Location.NBG1, adminCidrs: ADMIN_CIDRS,
+    sshKeys: [new SshKey(stack, 'Admin', { name: 'admin', publicKey: ADMIN_PUBLIC_KEY })],
+  });
+  moves(machine);
+  return stackJson(stack);
+}
+
+async function guard(args: string[], env: NodeJS.ProcessEnv) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(['guard', ...args], { env, out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('guard: a plan that deletes a protected resource is refused before anything changes', () => {
+  const standIn = HetznerStandIn.shared();
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'guard-'));
+  /** A stack deployed once, laid out as `cdktf synth` writes it (DIR/stacks/STACK), with its own simulated project. */
+  function deployed(environment: Environment): { ws: StandInWorkspace; env: NodeJS.ProcessEnv; stack: string } {
+    const stack = `acme-${environment.name}`;
+    const dir = path.join(outdir, 'stacks', stack);
+    const cloudFile = path.join(outdir, `${stack}.cloud.json`);
+    const json = oneMachine(environment, 'App');
+    const ws = new StandInWorkspace(standIn, dir, cloudFile).setConfiguration(json);
+    const applied = ws.apply();
+    if (!applied.ok) throw new Error(applied.stdout + applied.stderr);
+    return { ws, stack, env: { ...standIn.env(cloudFile), ...placeholderVariables(json) } };
+  }
+  const addressesOf = (ws: StandInWorkspace, type: string): string[] =>
+    ws.state().values.root_module.resources.filter((r: any) => r.type === type).map((r: any) => r.address);
+  const guardFiles = () => fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('sovereign-guard-'));
+
+  let production: ReturnType<typeof deployed>;
+  beforeAll(() => { production = deployed(Environment.PRODUCTION); }, 180_000);
+  afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+
+  test('an unchanged production plan passes', async () => {
+    const result = await guard([production.stack, '--out', outdir], production.env);
+    expect(result).toMatchObject({ code: 0, out: expect.stringMatching(/^guard: acme-production's plan deletes no protected resource \(0 to add, \d+ to change, 0 to destroy\)\.$/) });
+  }, 120_000);
+
+  test('a renamed machine in production: refused, naming each protected address, the new one, and the fix; nothing is applied', async () => {
+    const [oldServer] = addressesOf(production.ws, 'hcloud_server');
+    const oldIps = addressesOf(production.ws, 'hcloud_primary_ip');
+    expect(oldIps).toHaveLength(2);
+    production.ws.setConfiguration(oneMachine(Environment.PRODUCTION, 'Application'));
+    const before = JSON.stringify(production.ws.cloud().objects);
+    const result = await guard([production.stack, '--out', outdir], production.env);
+    expect(result.code).toBe(1);
+    const newServer = result.err.match(/It also creates (hcloud_server\.Application\w+):/)?.[1];
+    expect(newServer).toBeDefined();
+    expect(result.err).toContain(`acme-production's plan deletes ${oldServer}, protected by Hetzner's delete protection, on in the state. `
+      + 'Hetzner refuses the delete only at apply, after Terraform may already have created what takes its place. '
+      + `It also creates ${newServer}: most likely a renamed construct ID, which \`prevent_destroy\` cannot see. `
+      + `Fix: keep the old construct ID; or move the state to the new address (\`moveFromId('${oldServer}')\` on the new resource, `
+      + `or \`terraform state mv '${oldServer}' '${newServer}'\` in cdktf.out/stacks/acme-production)`);
+    for (const ip of oldIps) expect(result.err).toContain(`plan deletes ${ip}, protected by Hetzner's delete protection`);
+    expect(result.err).toMatch(/guard: acme-production's plan would lose 3 protected resources: do not deploy it\.$/);
+    // It planned only: the project is as it was, and the plan file (every variable in clear) is gone.
+    expect(JSON.stringify(production.ws.cloud().objects)).toBe(before);
+    expect(guardFiles()).toEqual([]);
+    expect(fs.readdirSync(path.join(outdir, 'stacks', production.stack)).filter((f) => /plan/.test(f))).toEqual([]);
+  }, 120_000);
+
+  test('the same rename with the state moved to the new addresses passes', async () => {
+    const [oldServer] = addressesOf(production.ws, 'hcloud_server');
+    const oldIp = (id: string) => addressesOf(production.ws, 'hcloud_primary_ip').find((a) => a.startsWith(`hcloud_primary_ip.App_${id}_`))!;
+    const [oldIpv4, oldIpv6] = [oldIp('Ipv4'), oldIp('Ipv6')];
+    expect([oldIpv4, oldIpv6]).toEqual([expect.any(String), expect.any(String)]);
+    production.ws.setConfiguration(oneMachine(Environment.PRODUCTION, 'Application', (m) => {
+      (m.server as TerraformResource).moveFromId(oldServer);
+      (m.ipv4 as TerraformResource).moveFromId(oldIpv4);
+      (m.ipv6 as TerraformResource).moveFromId(oldIpv6);
+    }));
+    const result = await guard([production.stack, '--out', outdir], production.env);
+    expect(result).toMatchObject({ code: 0, out: expect.stringMatching(/deletes no protected resource \(\d+ to add, \d+ to change, [1-9]\d* to destroy\)/) });
+  }, 120_000);
+
+  test('in test nothing is delete-protected: the same rename passes (test data is rebuilt, not kept)', async () => {
+    const test = deployed(Environment.TEST);
+    test.ws.setConfiguration(oneMachine(Environment.TEST, 'Application'));
+    const result = await guard([test.stack, '--out', outdir], test.env);
+    expect(result).toMatchObject({ code: 0, out: expect.stringMatching(/deletes no protected resource \(\d+ to add, \d+ to change, [1-9]\d* to destroy\)/) });
+  }, 180_000);
+
+  test('a plan that cannot be made fails with Terraform\'s words, and a stack that was not synthesized says to synthesize', async () => {
+    const missing = await guard(['acme-nothing', '--out', outdir], production.env);
+    expect(missing).toMatchObject({ code: 1, err: expect.stringMatching(/stacks\/acme-nothing\/cdk\.tf\.json not found\. Fix: synthesize first/) });
+    const broken = path.join(outdir, 'stacks', 'acme-broken');
+    fs.mkdirSync(broken, { recursive: true });
+    fs.writeFileSync(path.join(broken, 'cdk.tf.json'), JSON.stringify({ output: { o: { value: '${var.nope}' } } }));
+    const unplannable = await guard(['acme-broken', '--out', outdir], production.env);
+    expect(unplannable).toMatchObject({ code: 1, err: expect.stringMatching(/terraform plan in .*acme-broken failed \(exit 1\):[\s\S]*Reference to undeclared input variable/) });
+    const noTerraform = await guard([production.stack, '--out', outdir], { ...production.env, TERRAFORM_BINARY_NAME: path.join(outdir, 'no-terraform') });
+    expect(noTerraform).toMatchObject({ code: 1, err: expect.stringMatching(/could not run: .*Fix: install Terraform, or set TERRAFORM_BINARY_NAME/) });
+    expect(guardFiles()).toEqual([]);
+  }, 60_000);
+});
+
+describe('protectedLosses', () => {
+  /** One resource change as `terraform show -json` prints it. */
+  const change = (type: string, name: string, actions: string[], before: Record<string, unknown> | null) =>
+    ({ address: `${type}.${name}`, type, name, change: { actions, before, after: actions.includes('create') ? {} : null } });
+
+  test("a production Storage Box sub-account is protected though it has no delete protection: a new one is a new login", () => {
+    const labels = (environment: string) => ({ 'managed-by': 'cdktf-sovereign-hetzner', environment, role: 'backups' });
+    const plan = { resource_changes: [
+      change('hcloud_storage_box_subaccount', 'Old', ['delete'], { labels: labels('production') }),
+      change('hcloud_storage_box_subaccount', 'New', ['create'], null),
+      change('hcloud_storage_box_subaccount', 'TestOld', ['delete'], { labels: labels('test') }),
+      change('hcloud_firewall', 'Old', ['delete'], { labels: labels('production') }),
+      change('hcloud_volume', 'Data', ['create', 'delete'], { delete_protection: true }),
+      change('hcloud_volume', 'Scratch', ['delete', 'create'], { delete_protection: false }),
+      change('hcloud_server', 'App', ['update'], { delete_protection: true }),
+    ] };
+    expect(protectedLosses(plan).map((l) => [l.address, l.createdOfSameType])).toEqual([
+      ['hcloud_storage_box_subaccount.Old', ['hcloud_storage_box_subaccount.New']],
+      ['hcloud_volume.Data', []],
+    ]);
+  });
+
+  test('a plan without changes, or not a plan, loses nothing', () => {
+    expect(protectedLosses({ format_version: '1.2' })).toEqual([]);
+    expect(protectedLosses(undefined)).toEqual([]);
+  });
+});

@@ -1,0 +1,140 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { CliIo } from './run-cli';
+
+export const GUARD_USAGE = `  cdktf-sovereign-hetzner guard STACK [--out DIR] [--plan-json FILE]
+      Before \`cdktf deploy STACK\`: plans STACK (terraform init and plan -lock=false in DIR/stacks/STACK; DIR
+      defaults to cdktf.out, so synthesize first) and exits 1 when the plan deletes or replaces a protected
+      resource: one with Hetzner's delete protection on in the state (production's servers, primary IPs,
+      volumes, network, Storage Box), or a production Storage Box sub-account (its backups' login).
+      \`prevent_destroy\` does not see such a deletion when a construct ID was renamed (the old address has
+      left the configuration), and Hetzner refuses it only at apply, after Terraform may have created what
+      replaces it. Keep the old ID, or move the state (\`moveFromId\` on the new resource, or terraform state
+      mv); to remove a protected resource on purpose, retire it first (protection off) and deploy that.
+      The plan file holds the stack's secrets in clear: it is written to a private temporary directory and
+      removed once read. --plan-json reads \`terraform show -json\` of a plan made elsewhere instead.
+      Needs what \`cdktf deploy STACK\` needs (\`check\` lists it); a read-only Hetzner token is enough.
+      Example: npx cdktf-sovereign-hetzner guard acme-production`;
+
+/** A planned deletion the guard refuses. */
+export interface ProtectedLoss {
+  /** The resource's address in the state, such as `hcloud_server.App_Server_4C1F2A3B`. */
+  readonly address: string;
+  /** Terraform's actions for it: `['delete']`, or a replacement (`['delete', 'create']` or `['create', 'delete']`). */
+  readonly actions: readonly string[];
+  /** What protects it. */
+  readonly protectedBy: string;
+  /** Resources of the same type the plan creates: where a renamed construct moved to. */
+  readonly createdOfSameType: readonly string[];
+}
+
+/** Sub-accounts have no delete protection of their own; in production a new one is a new login (`<box>-subN`). */
+const PRODUCTION_ONLY_TYPES = new Set(['hcloud_storage_box_subaccount']);
+
+/** The deletions in a plan (`terraform show -json` of it) that would lose a protected resource. */
+export function protectedLosses(plan: any): ProtectedLoss[] {
+  const changes: any[] = Array.isArray(plan?.resource_changes) ? plan.resource_changes : [];
+  const creates = (type: string) => changes
+    .filter((c) => c.type === type && sameActions(c.change?.actions, ['create']))
+    .map((c) => String(c.address));
+  return changes.flatMap((c): ProtectedLoss[] => {
+    const actions: string[] = c.change?.actions ?? [];
+    if (!actions.includes('delete')) return [];
+    const before = c.change?.before ?? {};
+    const protectedBy = before.delete_protection === true
+      ? "Hetzner's delete protection, on in the state"
+      : PRODUCTION_ONLY_TYPES.has(c.type) && before.labels?.environment === 'production'
+        ? 'being production\'s (a replacement is a new login, which the backup jobs and the drill do not have)'
+        : undefined;
+    return protectedBy ? [{ address: String(c.address), actions, protectedBy, createdOfSameType: creates(c.type) }] : [];
+  });
+}
+
+function sameActions(actions: unknown, expected: readonly string[]): boolean {
+  return Array.isArray(actions) && actions.length === expected.length && actions.every((a, i) => a === expected[i]);
+}
+
+/** What the guard prints for one refused deletion: what, why it matters, and the fix. */
+export function describeLoss(stack: string, loss: ProtectedLoss): string {
+  const replaced = loss.actions.includes('create');
+  const what = replaced ? 'replaces (deletes and creates again)' : 'deletes';
+  const likelyRename = !replaced && loss.createdOfSameType.length > 0
+    ? ` It also creates ${loss.createdOfSameType.join(', ')}: most likely a renamed construct ID, which \`prevent_destroy\` cannot see.`
+    : '';
+  const move = loss.createdOfSameType[0] ?? '<new address>';
+  return `${stack}'s plan ${what} ${loss.address}, protected by ${loss.protectedBy}. Hetzner refuses the delete only at apply, `
+    + `after Terraform may already have created what takes its place.${likelyRename} Fix: keep the old construct ID; or move the state `
+    + `to the new address (\`moveFromId('${loss.address}')\` on the new resource, or \`terraform state mv '${loss.address}' '${move}'\` in `
+    + `cdktf.out/stacks/${stack}); to remove it on purpose, retire it first (its protection goes off), deploy that, then remove it.`;
+}
+
+export function guardCommand(argv: readonly string[], io: CliIo): number {
+  const { stack, out, planJson } = parse(argv);
+  const plan = planJson !== undefined ? readPlanJson(planJson) : planOf(path.join(out, 'stacks', stack), io);
+  const losses = protectedLosses(plan);
+  for (const loss of losses) io.err(describeLoss(stack, loss));
+  if (losses.length > 0) {
+    io.err(`guard: ${stack}'s plan would lose ${losses.length} protected resource${losses.length === 1 ? '' : 's'}: do not deploy it.`);
+    return 1;
+  }
+  const changes: any[] = plan.resource_changes ?? [];
+  const count = (action: string) => changes.filter((c) => (c.change?.actions ?? []).includes(action)).length;
+  io.out(`guard: ${stack}'s plan deletes no protected resource (${count('create')} to add, ${count('update')} to change, ${count('delete')} to destroy).`);
+  return 0;
+}
+
+function readPlanJson(file: string): any {
+  if (!fs.existsSync(file)) throw new Error(`${file} not found. Fix: pass the output of \`terraform show -json <planfile>\`.`);
+  const plan = JSON.parse(fs.readFileSync(file, 'utf8'));
+  if (!Array.isArray(plan?.resource_changes) && plan?.format_version === undefined) {
+    throw new Error(`${file} is not a plan as \`terraform show -json <planfile>\` prints it. Fix: pass that output.`);
+  }
+  return plan;
+}
+
+/** Plans the synthesized stack in `dir` and returns `terraform show -json` of the plan; the plan file never outlives the call. */
+function planOf(dir: string, io: CliIo): any {
+  if (!fs.existsSync(path.join(dir, 'cdk.tf.json'))) {
+    throw new Error(`${dir}/cdk.tf.json not found. Fix: synthesize first (npx cdktf synth, or npm run synth), or pass --out with the output directory.`);
+  }
+  const terraform = io.env.TERRAFORM_BINARY_NAME || 'terraform';
+  const run = (args: string[]) => {
+    const result = spawnSync(terraform, args, { cwd: dir, env: { ...io.env, TF_INPUT: '0' }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    if (result.error) throw new Error(`${terraform} could not run: ${result.error.message}. Fix: install Terraform, or set TERRAFORM_BINARY_NAME.`);
+    if (result.status !== 0) throw new Error(`terraform ${args[0]} in ${dir} failed (exit ${result.status ?? result.signal}):\n${(result.stderr || result.stdout).trim().slice(-4000)}`);
+    return result.stdout;
+  };
+  run(['init', '-input=false', '-no-color']);
+  // Every variable's value is in the plan file: the owner's alone, and gone once read.
+  const privateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sovereign-guard-'));
+  try {
+    const file = path.join(privateDir, 'plan');
+    run(['plan', '-input=false', '-no-color', '-lock=false', `-out=${file}`]);
+    return JSON.parse(run(['show', '-json', file]));
+  } finally {
+    fs.rmSync(privateDir, { recursive: true, force: true });
+  }
+}
+
+function parse(argv: readonly string[]): { stack: string; out: string; planJson?: string } {
+  const stacks: string[] = [];
+  let out = 'cdktf.out';
+  let planJson: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--out' || arg === '--plan-json') {
+      const value = argv[++i];
+      if (value === undefined || value === '') throw new Error(`${arg} needs a value. Fix: see \`cdktf-sovereign-hetzner help guard\`.`);
+      if (arg === '--out') out = value;
+      else planJson = value;
+    } else if (arg.startsWith('--')) {
+      throw new Error(`unknown option '${arg}'. Fix: see \`cdktf-sovereign-hetzner help guard\`.`);
+    } else {
+      stacks.push(arg);
+    }
+  }
+  if (stacks.length !== 1) throw new Error(`guard takes one stack, got ${stacks.length === 0 ? 'none' : stacks.join(', ')}. Fix: name the stack to deploy, such as \`guard acme-production\`.`);
+  return { stack: stacks[0], out, planJson };
+}
