@@ -485,6 +485,9 @@ function githubJobEnv(environment: CiEnvironment): string {
  * `terraform plan` of a synthesized stack, printed and never saved: a saved plan (`cdktf plan`'s
  * cdktf.out/stacks/<stack>/plan) holds every secret of the stack in clear. Read-only: no lock is taken.
  */
+/** Why production's plan job runs `guard`, in the pipelines' own words. */
+const GUARD_COMMENT = 'fails when the plan deletes a protected resource (a renamed construct ID): no approval can let that through';
+
 function printedPlan(stack: string, flags = ''): string {
   return `(cd cdktf.out/stacks/${stack} && terraform init -input=false >/dev/null && terraform plan -input=false -no-color -lock=false${flags})`;
 }
@@ -552,6 +555,7 @@ ${SETUP_STEPS}${sshAgent}${synthAndCheck(test)}      - run: npx ${cdk.command} d
     environment: production-plan
 ${githubJobEnv(production)}    steps:
 ${SETUP_STEPS}${synthAndCheck(production)}      - run: set -o pipefail; ${printedPlan(production.stack)} | tee -a "$GITHUB_STEP_SUMMARY"
+      - run: npx cdktf-sovereign-hetzner guard ${production.stack}  # ${GUARD_COMMENT}
   deploy-production:
     if: github.ref == 'refs/heads/main' && github.event_name == 'push'
     needs: plan-production
@@ -633,7 +637,7 @@ ${deploying(test)}  rules: [{ if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $C
 plan-production:
   stage: deploy
   needs: [deploy-test]
-${planning(production, `set -o pipefail; ${printedPlan(production.stack)} | tee plan.txt`)}  artifacts: { paths: [plan.txt], expose_as: plan of ${production.stack} }
+${planning(production, `set -o pipefail; ${printedPlan(production.stack)} | tee plan.txt`, `npx cdktf-sovereign-hetzner guard ${production.stack}   # ${GUARD_COMMENT}`)}  artifacts: { paths: [plan.txt], expose_as: plan of ${production.stack} }
   rules: [{ if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == "push"' }]
 deploy-production:
   extends: .deploy
@@ -743,6 +747,12 @@ Where they go:
 CI plans are printed, never saved: \`cdktf plan\` (and \`cdktf diff\`) save \`cdktf.out/stacks/<stack>/plan\`, which
 holds every secret of the stack in clear. Synth makes each \`cdktf.out/stacks/<stack>\` readable by you alone; still,
 delete a saved plan once you have read it.
+
+Production's plan job also runs \`npx cdktf-sovereign-hetzner guard ${ci.production.stack}\`, and the deploy job needs it: it fails
+when the plan deletes a protected resource (a server, primary IP, volume, network or Storage Box with delete protection,
+or a production sub-account). A renamed construct ID does that, and \`prevent_destroy\` cannot see it: the old address has
+left the code. The guard names the old and the new address and how to keep the resource (the old ID, or \`moveFromId\`).
+\`release\` runs it first, before anything is deployed.
 
 When you change \`product.ts\` and the stacks declare a new variable, \`npx cdktf-sovereign-hetzner check\` names
 it: add it to \`.env.example\` (\`check --env-example .env.example\` rewrites it), to its environment's secrets, and on
