@@ -1,4 +1,3 @@
-import * as path from 'path';
 import { Construct } from 'constructs';
 import { Annotations, Aspects, ISynthesisSession, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { HcloudProvider } from '../generated/providers/hcloud/provider';
@@ -11,7 +10,7 @@ import { EXPIRES_AT_LABEL, expiryProblem, isExpired, ON_DEMAND_LABELS } from '..
 import { invalidValue, missingValue } from '../lib/core/validation-message';
 import { Retirement, RetirementOptions } from '../lib/core/retirement';
 import { checkProps, is } from '../lib/core/runtime-checks';
-import { protectWorkingDirectory } from '../lib/core/private/working-directory';
+import { protectWorkingDirectoryOf } from '../lib/core/private/working-directory';
 import { addProductionBackups, addRestoreDrill } from './environment-backups';
 
 /** The environment's private subnet (PrivateNetwork's default) and the addresses pinned in it. */
@@ -228,6 +227,7 @@ export class EnvironmentStack extends TerraformStack {
     }
 
     this.wrapSynthesizerWithDocuments();
+    protectWorkingDirectoryOf(this);
   }
 
   /** What the release path and reports read about this environment. */
@@ -308,13 +308,11 @@ export class EnvironmentStack extends TerraformStack {
   }
 
   // The product's documents (postponed list, environments) are written with the stacks, so they never drift from them.
-  // The working directory, where Terraform will save plans and state holding the stack's secrets, is its owner's alone.
   private wrapSynthesizerWithDocuments(): void {
     const inner = this.synthesizer;
     this.synthesizer = {
       synthesize: (session: ISynthesisSession) => {
         inner.synthesize(session);
-        protectWorkingDirectory(path.join(session.outdir, session.manifest.forStack(this).workingDirectory));
         const stacks = productStacks(this);
         writeProductDocuments(session.outdir, this.product, stacks.map((s) => ({ stack: s, environment: s.environment, expiresAt: s.expiresAt })), stacks.map((s) => s.record));
       },

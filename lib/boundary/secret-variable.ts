@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { TerraformVariable } from 'cdktf';
 import { checkProps, is } from '../core/runtime-checks';
+import { protectWorkingDirectoryOf } from '../core/private/working-directory';
 
 /** What a secret variable is for. */
 export interface SecretVariableProps {
@@ -19,6 +20,8 @@ export class SecretVariable extends TerraformVariable {
     checkProps<SecretVariableProps>(this, props, {
       description: is.text("say what the secret is and where to get it, such as 'Password of the app role'"),
     }, "pass { description: 'Password of the app role' }");
+    // A plan saved beside the stack holds this secret's value in clear.
+    protectWorkingDirectoryOf(this);
   }
 
   /** The environment variable that sets it. */

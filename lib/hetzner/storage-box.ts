@@ -9,6 +9,7 @@ import { Retirement } from '../core/retirement';
 import { Size } from '../core/size';
 import { invalidValue, ValidationError } from '../core/validation-message';
 import { checkProps, fail, is } from '../core/runtime-checks';
+import { protectWorkingDirectoryOf } from '../core/private/working-directory';
 import { hostnameProblem } from '../boundary/processor';
 import { Location } from './location';
 import { standardLabels, withUserLabels } from './private/standard-labels';
@@ -362,4 +363,5 @@ export function requireSensitive(scope: Construct, prop: string, variable: Terra
       'the variable is not marked sensitive, so Terraform would print the secret in plans and outputs',
       'declare it with { sensitive: true }'));
   }
+  protectWorkingDirectoryOf(scope);
 }

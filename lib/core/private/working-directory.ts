@@ -1,5 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { IConstruct } from 'constructs';
+import { ISynthesisSession, TerraformStack } from 'cdktf';
 
 /** The file `cdktf plan` and `cdktf diff` save their plan in, inside the stack's working directory. */
 export const CDKTF_SAVED_PLAN = 'plan';
@@ -16,4 +18,25 @@ export const CDKTF_SAVED_PLAN = 'plan';
 export function protectWorkingDirectory(directory: string): void {
   fs.chmodSync(directory, 0o700);
   fs.rmSync(path.join(directory, CDKTF_SAVED_PLAN), { force: true });
+}
+
+const protectedStacks = new WeakSet<TerraformStack>();
+
+/**
+ * Protects the working directory of the stack holding `scope` at every synth of that stack (see
+ * {@link protectWorkingDirectory}). Called by what brings a secret into a stack, so that a team's own
+ * `TerraformStack` gets it as `EnvironmentStack` does. Once per stack.
+ * @internal
+ */
+export function protectWorkingDirectoryOf(scope: IConstruct): void {
+  const stack = TerraformStack.of(scope);
+  if (protectedStacks.has(stack)) return;
+  protectedStacks.add(stack);
+  const inner = stack.synthesizer;
+  stack.synthesizer = {
+    synthesize: (session: ISynthesisSession) => {
+      inner.synthesize(session);
+      protectWorkingDirectory(path.join(session.outdir, session.manifest.forStack(stack).workingDirectory));
+    },
+  };
 }
