@@ -4,6 +4,7 @@ import { Environment } from '../lib/core/environment';
 import { synthesizedStackNames } from '../lib/cost/synthesized-stacks';
 import { DRILL_ACCOUNT_PASSWORD_VARIABLES, DRILL_SOURCE_OUTPUTS, OFFSITE_DRILL_VARIABLES } from '../stacks/environment-backups';
 import type { CliIo } from './run-cli';
+import { parseStackArgs } from './stack-args';
 
 export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out DIR] [--env-example FILE]
       Before \`cdktf deploy\`: lists everything the synthesized stacks in DIR (default cdktf.out) need from
@@ -67,23 +68,8 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
 }
 
 function parse(argv: readonly string[]): { stacks: string[]; out: string; envExample?: string } {
-  const stacks: string[] = [];
-  let out = 'cdktf.out';
-  let envExample: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--out' || arg === '--env-example') {
-      const value = argv[++i];
-      if (value === undefined || value === '') throw new Error(`${arg} needs a value. Fix: see \`cdktf-sovereign-hetzner help\`.`);
-      if (arg === '--out') out = value;
-      else envExample = value;
-    } else if (arg.startsWith('--')) {
-      throw new Error(`unknown option '${arg}'. Fix: see \`cdktf-sovereign-hetzner help\`.`);
-    } else {
-      stacks.push(arg);
-    }
-  }
-  return { stacks, out, envExample };
+  const { stacks, values } = parseStackArgs(argv, ['--out', '--env-example'], 'check');
+  return { stacks, out: values.out ?? 'cdktf.out', envExample: values['env-example'] };
 }
 
 /** What deploying these synthesized stacks needs from the environment. */

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { CliIo } from './run-cli';
+import { parseStackArgs } from './stack-args';
 
 export const GUARD_USAGE = `  cdktf-sovereign-hetzner guard STACK [--out DIR] [--plan-json FILE]
       Before \`cdktf deploy STACK\`: plans STACK (terraform init and plan -lock=false in DIR/stacks/STACK; DIR
@@ -119,22 +120,7 @@ function planOf(dir: string, io: CliIo): any {
 }
 
 function parse(argv: readonly string[]): { stack: string; out: string; planJson?: string } {
-  const stacks: string[] = [];
-  let out = 'cdktf.out';
-  let planJson: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--out' || arg === '--plan-json') {
-      const value = argv[++i];
-      if (value === undefined || value === '') throw new Error(`${arg} needs a value. Fix: see \`cdktf-sovereign-hetzner help guard\`.`);
-      if (arg === '--out') out = value;
-      else planJson = value;
-    } else if (arg.startsWith('--')) {
-      throw new Error(`unknown option '${arg}'. Fix: see \`cdktf-sovereign-hetzner help guard\`.`);
-    } else {
-      stacks.push(arg);
-    }
-  }
+  const { stacks, values } = parseStackArgs(argv, ['--out', '--plan-json'], 'guard');
   if (stacks.length !== 1) throw new Error(`guard takes one stack, got ${stacks.length === 0 ? 'none' : stacks.join(', ')}. Fix: name the stack to deploy, such as \`guard acme-production\`.`);
-  return { stack: stacks[0], out, planJson };
+  return { stack: stacks[0], out: values.out ?? 'cdktf.out', planJson: values['plan-json'] };
 }

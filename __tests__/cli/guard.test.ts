@@ -117,6 +117,28 @@ describe('guard: a plan that deletes a protected resource is refused before anyt
   }, 60_000);
 });
 
+describe('guard arguments', () => {
+  test.each([
+    [[], /guard takes one stack, got none\. Fix: name the stack to deploy/],
+    [['acme-test', 'acme-production'], /guard takes one stack, got acme-test, acme-production\./],
+    [['acme-production', '--plan'], /unknown option '--plan'\. Fix: see `cdktf-sovereign-hetzner help guard`/],
+    [['acme-production', '--out'], /--out needs a value\./],
+  ])('%j is refused before anything runs', async (args, message) => {
+    expect(await guard(args, {})).toMatchObject({ code: 1, err: expect.stringMatching(message) });
+  });
+
+  test('--plan-json reads a plan made elsewhere, and refuses a file that is not one', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'guard-json-'));
+    const plan = path.join(dir, 'plan.json');
+    fs.writeFileSync(plan, JSON.stringify({ format_version: '1.2', resource_changes: [
+      { address: 'hcloud_volume.Data', type: 'hcloud_volume', change: { actions: ['delete'], before: { delete_protection: true } } }] }));
+    expect(await guard(['acme-production', '--plan-json', plan], {})).toMatchObject({ code: 1, err: expect.stringMatching(/^acme-production's plan deletes hcloud_volume\.Data, protected by Hetzner's delete protection/) });
+    fs.writeFileSync(plan, JSON.stringify({ values: {} }));
+    expect(await guard(['acme-production', '--plan-json', plan], {})).toMatchObject({ code: 1, err: expect.stringMatching(/is not a plan as `terraform show -json <planfile>` prints it/) });
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
 describe('protectedLosses', () => {
   /** One resource change as `terraform show -json` prints it. */
   const change = (type: string, name: string, actions: string[], before: Record<string, unknown> | null) =>
