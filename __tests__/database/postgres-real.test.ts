@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'child_process';
+import { execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -102,6 +102,128 @@ describeReal('the rendered PostgreSQL configuration, on a real PostgreSQL 15', (
     expect(publicAddress.ok).toBe(false);
     expect(publicAddress.out).toMatch(/Connection refused/);
     expect(superuser('SHOW listen_addresses')).toBe(`localhost,${PRIVATE}`);
+  });
+
+  // The setup's check that the server accepts connections on each configured address (not only on its socket).
+  const inDb = (...argv: string[]) => execFileSync('ip', ['netns', 'exec', ns.db, ...argv], { stdio: 'pipe', cwd: '/' });
+  const setupConf = () => path.join(root, 'etc/sovereign/postgres/setup.json');
+  function waitForAddress(seconds: number): void {
+    const conf = JSON.parse(fs.readFileSync(setupConf(), 'utf8'));
+    fs.writeFileSync(setupConf(), JSON.stringify({ ...conf, addressWaitSeconds: seconds }, null, 2));
+  }
+  /** The server as it runs after a reboot that beat the private network: started without its private address. */
+  function startWithoutPrivateAddress(): void {
+    inDb('ip', 'addr', 'del', `${PRIVATE}/24`, 'dev', ns.dbInterface);
+    inDb('runuser', '-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, '-D', path.join(root, 'etc/postgresql/15/main'),
+      '-l', path.join(root, 'var/log/postgresql/postgresql.log'), '-w', '-m', 'fast', 'restart');
+    expect(connect(ns.db, PRIVATE).ok).toBe(false);
+  }
+  // Never throws: an address already there stays.
+  const addPrivateAddress = () => spawnSync('ip', ['netns', 'exec', ns.db, 'ip', 'addr', 'add', `${PRIVATE}/24`, 'dev', ns.dbInterface]);
+  /** A run that puts everything back and passes, so the next test starts from a correct setup. */
+  function setupPasses(): void {
+    const run = setup();
+    expect(run.out).toMatch(/accepts connections on .*10\.0\.1\.2:5432/);
+    expect(run.code).toBe(0);
+    expect(connect(ns.db, PRIVATE).ok).toBe(true);
+  }
+  const notListening = String.raw`PostgreSQL does not listen on 10\.0\.1\.2:5432 \(it listens on 127\.0\.0\.1:5432(, \[::1\]:5432)? only\)`;
+
+  test('the setup checks that the server accepts connections on localhost and the private address, each at its port', () => {
+    const run = setup();
+    expect(run.code).toBe(0);
+    expect(run.out).toMatch(/accepts connections on 127\.0\.0\.1:5432, (\[::1\]:5432, )?10\.0\.1\.2:5432 \(listen_addresses 'localhost,10\.0\.1\.2'\)/);
+  });
+
+  test('a conf.d file that overrides listen_addresses fails the setup, naming the file, the address and the fix', () => {
+    const override = path.join(root, 'etc/postgresql/15/main/conf.d/60-local.conf');
+    fs.writeFileSync(override, "# a hand-made file\nlisten_addresses = 'localhost'\n");
+    try {
+      const run = setup();
+      expect(run.out).toMatch(/restarting: a changed setting needs it/);
+      expect(connect(ns.db, PRIVATE).out).toMatch(/Connection refused/);
+      expect(run.out).toMatch(new RegExp(String.raw`FAILED: PostgreSQL's listen_addresses is 'localhost', set in \S*/conf\.d/60-local\.conf line 2, `
+        + String.raw`not 'localhost,10\.0\.1\.2' as 50-sovereign\.conf sets it: it does not listen on 10\.0\.1\.2:5432\. `
+        + String.raw`Fix: remove listen_addresses from \S*/conf\.d/60-local\.conf \(conf\.d files are read in name order and the last setting wins\), then deploy again`));
+      expect(run.code).toBe(1);
+    } finally {
+      fs.rmSync(override, { force: true });
+    }
+    setupPasses();
+  });
+
+  test('a server without its private address fails the setup once the address has not come up within the wait', () => {
+    startWithoutPrivateAddress();
+    waitForAddress(2);
+    try {
+      const run = setup();
+      expect(run.out).toMatch(/waiting up to 2 seconds for 10\.0\.1\.2 to come up/);
+      expect(run.out).toMatch(new RegExp(`FAILED: ${notListening}: 10\\.0\\.1\\.2 is on no interface of this machine after 2 seconds\\. `
+        + String.raw`Fix: check that the server is attached to its private network \(hcloud server describe\) and that the interface is up \(ip -o addr\)`));
+      expect(run.code).toBe(1);
+    } finally {
+      addPrivateAddress();
+    }
+    setupPasses();
+  });
+
+  test('a private address that comes up a little late: the setup waits for it and restarts the server onto it', async () => {
+    startWithoutPrivateAddress();
+    waitForAddress(60);
+    // The address comes up 2 seconds after the setup starts waiting, as Hetzner's private network does after a quick reboot.
+    const run = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+      const child = spawn('ip', ['netns', 'exec', ns.db, MACHINE_PYTHON, path.join(root, 'usr/local/sbin/sovereign-postgres-setup')],
+        { env: { PATH: process.env.PATH, SOVEREIGN_ROOT: root, LANG: 'C.UTF-8' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      const collect = (data: Buffer) => {
+        if (!/waiting up to/.test(out) && /waiting up to/.test(out + data.toString())) setTimeout(addPrivateAddress, 2000);
+        out += data.toString();
+      };
+      child.stdout.on('data', collect);
+      child.stderr.on('data', collect);
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, out }));
+    });
+    setupOutput.push(run.out);
+    addPrivateAddress();
+    expect(run.out).toMatch(new RegExp(`waiting up to 60 seconds for 10\\.0\\.1\\.2 to come up[\\s\\S]*restarting: ${notListening}, and 10\\.0\\.1\\.2 is up now`
+      + String.raw`[\s\S]*accepts connections on .*10\.0\.1\.2:5432`));
+    expect(run.code).toBe(0);
+    expect(connect(ns.db, PRIVATE)).toEqual({ ok: true, out: `${PRIVATE}/32 app` });
+  });
+
+  test('another program on the private address and port fails the setup, naming it and how to find it', () => {
+    startWithoutPrivateAddress();
+    addPrivateAddress();
+    // It took the port on the private address while PostgreSQL could not bind there.
+    const squatter = spawn('ip', ['netns', 'exec', ns.db, MACHINE_PYTHON, '-c',
+      `import socket, time\ns = socket.socket()\ns.bind(("${PRIVATE}", 5432))\ns.listen()\ntime.sleep(120)`], { stdio: 'ignore' });
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!/LISTEN/.test(inDb('ss', '-Hltn', `src ${PRIVATE}:5432`).toString()) && Date.now() < deadline) spawnSync('sleep', ['0.1']);
+      const run = setup();
+      expect(run.out).toMatch(new RegExp(`FAILED: ${notListening}: another program listens on 10\\.0\\.1\\.2:5432\\. `
+        + String.raw`Fix: find it with ss -ltnp 'sport = :5432', stop it or move it off port 5432, then deploy again`));
+      expect(run.code).toBe(1);
+    } finally {
+      squatter.kill();
+    }
+    spawnSync('sleep', ['0.5']);
+    setupPasses();
+  });
+
+  test('a private address the server listens on but that drops connections fails the setup, pointing at the firewall', () => {
+    inDb('nft', 'add', 'table', 'inet', 'pglisten');
+    try {
+      inDb('nft', 'add', 'chain', 'inet', 'pglisten', 'input', '{ type filter hook input priority 0; }');
+      inDb('nft', 'add', 'rule', 'inet', 'pglisten', 'input', 'ip', 'daddr', PRIVATE, 'tcp', 'dport', '5432', 'drop');
+      const run = setup();
+      expect(run.out).toMatch(/FAILED: PostgreSQL listens on 10\.0\.1\.2:5432 but a connection got no answer within 5 seconds or was refused\. Fix: check this machine's firewall \(nft list ruleset\) for a rule on port 5432/);
+      expect(run.code).toBe(1);
+    } finally {
+      inDb('nft', 'delete', 'table', 'inet', 'pglisten');
+    }
+    setupPasses();
   });
 
   test('a changed password is set on the next run, and the old one stops working', () => {

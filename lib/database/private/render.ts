@@ -13,11 +13,21 @@ export interface RenderInput {
   readonly source: string;
 }
 
+/**
+ * How long the server waits for its private address: at start (the unit's `ExecStartPre`), and in the setup
+ * when it finds the server running without it.
+ */
+export const ADDRESS_WAIT_SECONDS = 120;
+
+/** Where the server listens: localhost and the environment's private address, never a public one (and never '*'). */
+export function listenAddresses(input: Pick<RenderInput, 'privateAddress'>): string[] {
+  return ['localhost', input.privateAddress];
+}
+
 /** conf.d drop-in: Debian's postgresql.conf includes conf.d last, so these settings win. */
 export function renderDropIn(input: RenderInput): string {
   const settings: Array<[string, string | number]> = [
-    // Localhost and the environment's private address, never a public one (and never '*').
-    ['listen_addresses', `localhost,${input.privateAddress}`],
+    ['listen_addresses', listenAddresses(input).join(',')],
     ['port', input.port],
     ['password_encryption', 'scram-sha-256'],
     ...(input.dataDirectory !== input.version.packageDataDirectory ? [['data_directory', input.dataDirectory] as [string, string]] : []),
@@ -66,6 +76,9 @@ export function renderSetupConf(input: RenderInput & { passwordFile: string; pas
     requireMount: input.requireMount ?? null,
     socketDirectory: '/var/run/postgresql',
     port: input.port,
+    // The setup checks that the server accepts connections on each of these, as the drop-in sets them.
+    listenAddresses: listenAddresses(input),
+    addressWaitSeconds: ADDRESS_WAIT_SECONDS,
     osUser: 'postgres',
     database: input.database,
     role: input.role,
@@ -99,8 +112,9 @@ export function renderUnitDropIn(privateAddress: string, volumeMountPath?: strin
     '',
     '[Service]',
     "# network-online.target does not wait for Hetzner's private network: wait for the address itself, up to",
-    '# 2 minutes (Debian\'s unit has no start timeout), then start anyway, on localhost (backups, drill).',
-    `ExecStartPre=-${waitForAddressCommand(privateAddress, 120)}`,
+    '# 2 minutes (Debian\'s unit has no start timeout), then start anyway, on localhost (backups, drill); the',
+    '# next deploy\'s setup restarts it onto the address, or fails saying the address is not up.',
+    `ExecStartPre=-${waitForAddressCommand(privateAddress, ADDRESS_WAIT_SECONDS)}`,
     '',
   ].join('\n');
 }

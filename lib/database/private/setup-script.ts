@@ -14,8 +14,11 @@ export const SETUP_SCRIPT = String.raw`#!/usr/bin/python3
 #     the old directory as <dir>.moved-<date>; it never overwrites a directory that holds files;
 #  2. starts the server, reloads the configuration, restarts only when a setting needs it;
 #  3. creates the app's role and database if missing and sets the role's password from the password
-#     file, as a SCRAM-SHA-256 verifier computed here: the password never reaches argv, SQL or logs.
-import base64, hashlib, hmac, json, os, shutil, subprocess, sys, time
+#     file, as a SCRAM-SHA-256 verifier computed here: the password never reaches argv, SQL or logs;
+#  4. checks that the server accepts connections on every address of listen_addresses at its port (the
+#     Unix socket alone says nothing of what the app reaches), restarting it once when the private address
+#     came up after it started, and fails naming the address, what it found and the fix otherwise.
+import base64, hashlib, hmac, json, os, shutil, socket, struct, subprocess, sys, time
 
 ROOT = os.environ.get("SOVEREIGN_ROOT", "").rstrip("/")
 CONF = ROOT + "${'/etc/sovereign/postgres/setup.json'}"
@@ -193,6 +196,136 @@ def ensure_role_and_database(conf, password):
     psql(conf, "REVOKE ALL ON DATABASE %s FROM PUBLIC; GRANT CONNECT, TEMPORARY ON DATABASE %s TO %s;" % (ident(database), ident(database), ident(role)))
 
 
+def server_pid(conf):
+    directory = psql(conf, "SHOW data_directory;")
+    try:
+        with open(directory + "/postmaster.pid") as f:
+            return int(f.readline())
+    except (OSError, ValueError):
+        fail("the server's process id cannot be read from %s/postmaster.pid" % directory, "see journalctl -u %s" % conf["serviceName"])
+
+
+def socket_inodes(pid):
+    """The inodes of the sockets process pid holds open."""
+    inodes = set()
+    fds = "/proc/%d/fd" % pid
+    for fd in os.listdir(fds):
+        try:
+            target = os.readlink(fds + "/" + fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:["):-1])
+    return inodes
+
+
+def tcp_listeners(pid):
+    """(address, port, socket inode) of every listening TCP socket in the network namespace of process pid,
+    read from the kernel's tables: nothing is sent anywhere."""
+    found = []
+    for table, family in (("tcp", socket.AF_INET), ("tcp6", socket.AF_INET6)):
+        try:
+            with open("/proc/%d/net/%s" % (pid, table)) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if fields[3] != "0A":  # TCP_LISTEN
+                continue
+            address, port = fields[1].split(":")
+            # The address is in 32-bit words of the kernel's byte order.
+            raw = b"".join(struct.pack("=I", int(address[i:i + 8], 16)) for i in range(0, len(address), 8))
+            found.append((socket.inet_ntop(family, raw), int(port, 16), fields[9]))
+    return found
+
+
+def resolve(entry):
+    """The addresses PostgreSQL binds for one entry of listen_addresses (a host name may stand for several)."""
+    try:
+        return sorted({a[4][0] for a in socket.getaddrinfo(entry, None, socket.AF_UNSPEC, socket.SOCK_STREAM, 0, socket.AI_PASSIVE)})
+    except socket.gaierror:
+        return []
+
+
+def endpoint(address, port):
+    return ("[%s]:%d" if ":" in address else "%s:%d") % (address, port)
+
+
+def in_server_network(pid, argv):
+    # The server's network namespace: the machine's own, unless a stand-in runs the server in another one.
+    return subprocess.run(["nsenter", "--net=/proc/%d/ns/net" % pid, "--"] + argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def on_an_interface(pid, address):
+    shown = in_server_network(pid, ["ip", "-o", "addr", "show"]).stdout.decode("utf-8", "replace")
+    return (" %s/" % address) in shown
+
+
+def wait_for_interface(conf, pid, address):
+    seconds = conf["addressWaitSeconds"]
+    log("waiting up to %d seconds for %s to come up (the private network may be late)" % (seconds, address))
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if on_an_interface(pid, address):
+            return True
+        time.sleep(1)
+    return on_an_interface(pid, address)
+
+
+def verify_listening(conf):
+    port, wanted = conf["port"], conf["listenAddresses"]
+    # The setting in force, and the file that set it: a later conf.d file overrides the rendered drop-in.
+    setting, source, line = psql(conf, "SELECT setting, coalesce(sourcefile, 'the server''s command line'), coalesce(sourceline, 0)"
+                                       " FROM pg_settings WHERE name = 'listen_addresses';").split("|")
+    configured = [a.strip() for a in setting.split(",")]
+    if configured != wanted:
+        lacking = [endpoint(a, port) for a in wanted if a not in configured]
+        effect = ("it does not listen on %s" % ", ".join(lacking) if lacking
+                  else "it listens beyond %s" % ", ".join(endpoint(a, port) for a in wanted))
+        fail("PostgreSQL's listen_addresses is '%s', set in %s line %s, not '%s' as 50-sovereign.conf sets it: %s"
+             % (setting, source, line, ",".join(wanted), effect),
+             "remove listen_addresses from %s (conf.d files are read in name order and the last setting wins), then deploy again" % source)
+    restarted = False
+    while True:
+        pid = server_pid(conf)
+        mine = socket_inodes(pid)
+        listeners = tcp_listeners(pid)
+        held = sorted({a for a, p, inode in listeners if p == port and inode in mine})
+        missing = [(entry, resolve(entry)) for entry in wanted if not set(resolve(entry)) & set(held)]
+        if not missing:
+            break
+        entry, addresses = missing[0]
+        found = "it listens on %s only" % ", ".join(endpoint(a, port) for a in held) if held else "it listens on no TCP address"
+        what = "PostgreSQL does not listen on %s (%s)" % (endpoint(entry, port), found)
+        others = sorted({endpoint(a, p) for a, p, inode in listeners
+                         if p == port and inode not in mine and (a in addresses or a in ("0.0.0.0", "::"))})
+        if others:
+            fail("%s: another program listens on %s" % (what, ", ".join(others)),
+                 "find it with ss -ltnp 'sport = :%d', stop it or move it off port %d, then deploy again (the setup restarts PostgreSQL)" % (port, port))
+        if restarted:
+            fail("%s, even after a restart" % what, "see why it could not bind in journalctl -u %s, then deploy again" % conf["serviceName"])
+        if addresses == [entry] and not on_an_interface(pid, entry) and not wait_for_interface(conf, pid, entry):
+            fail("%s: %s is on no interface of this machine after %d seconds" % (what, entry, conf["addressWaitSeconds"]),
+                 "check that the server is attached to its private network (hcloud server describe) and that the interface is up "
+                 "(ip -o addr), then deploy again")
+        # It started before the address came up (after a reboot that beat the private network, past the unit's wait).
+        log("restarting: %s, and %s is up now" % (what, entry))
+        run(conf["service"]["restart"])
+        wait_ready(conf)
+        restarted = True
+    # In the order of listen_addresses, as an address stands in it.
+    checked = [a for entry in wanted for a in resolve(entry) if a in held]
+    for address in checked:
+        # A connection as the app role makes, to the address the app connects to; pg_isready stops before a password.
+        p = in_server_network(pid, [conf["bin"] + "/pg_isready", "-q", "-h", address, "-p", str(port), "-U", conf["role"], "-d", conf["database"], "-t", "5"])
+        if p.returncode != 0:
+            found = {1: "it rejects connections (starting up or shutting down)", 2: "a connection got no answer within 5 seconds or was refused"}.get(p.returncode, "pg_isready exited %d" % p.returncode)
+            fail("PostgreSQL listens on %s but %s" % (endpoint(address, port), found),
+                 "check this machine's firewall (nft list ruleset) for a rule on port %d, then deploy again" % port)
+    log("accepts connections on %s (listen_addresses '%s')" % (", ".join(endpoint(a, port) for a in checked), setting))
+
+
 def main():
     with open(CONF) as f:
         conf = json.load(f)
@@ -207,6 +340,7 @@ def main():
         run(conf["service"]["restart"])
         wait_ready(conf)
     ensure_role_and_database(conf, password)
+    verify_listening(conf)
     log("PostgreSQL %s ready: database %s, role %s, data in %s" % (conf["major"], conf["database"], conf["role"], conf["dataDirectory"]))
 
 
