@@ -152,6 +152,23 @@ describeReal('the rendered PostgreSQL configuration, on a real PostgreSQL 15', (
     setupPasses();
   });
 
+  test('a conf.d file that moves the port fails the setup at once, naming the file, the addresses and the fix', () => {
+    const override = path.join(root, 'etc/postgresql/15/main/conf.d/60-local.conf');
+    fs.writeFileSync(override, 'port = 5433\n');
+    try {
+      const run = setup();
+      expect(run.out).toMatch(new RegExp(String.raw`FAILED: PostgreSQL runs on port 5433, set in \S*/conf\.d/60-local\.conf line 1, not on 5432 as 50-sovereign\.conf sets it: `
+        + String.raw`it does not listen on localhost:5432, 10\.0\.1\.2:5432\. Fix: remove port from \S*/conf\.d/60-local\.conf, restart the server \(systemctl restart postgresql@15-main\.service\), then deploy again`));
+      expect(run.code).toBe(1);
+    } finally {
+      fs.rmSync(override, { force: true });
+    }
+    // The fix as the message gives it: the restart is pg_ctl's here.
+    inDb('runuser', '-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, '-D', path.join(root, 'etc/postgresql/15/main'),
+      '-l', path.join(root, 'var/log/postgresql/postgresql.log'), '-w', '-m', 'fast', 'restart');
+    setupPasses();
+  });
+
   test('a server without its private address fails the setup once the address has not come up within the wait', () => {
     startWithoutPrivateAddress();
     waitForAddress(2);

@@ -12,7 +12,8 @@ export const SETUP_SCRIPT = String.raw`#!/usr/bin/python3
 #  1. places the cluster's data directory: when it is configured on a volume and the volume holds no
 #     cluster yet, it moves the package's cluster there (server stopped, copied, checked) and keeps
 #     the old directory as <dir>.moved-<date>; it never overwrites a directory that holds files;
-#  2. starts the server, reloads the configuration, restarts only when a setting needs it;
+#  2. starts the server, reloads the configuration, restarts only when a setting needs it (and fails at
+#     once when another file moved it off the configured port);
 #  3. creates the app's role and database if missing and sets the role's password from the password
 #     file, as a SCRAM-SHA-256 verifier computed here: the password never reaches argv, SQL or logs;
 #  4. checks that the server accepts connections on every address of listen_addresses at its port (the
@@ -132,12 +133,30 @@ def place_data_directory(conf):
     log("moved; the previous directory stays as %s until you delete it" % (kept[len(ROOT):] if ROOT else kept))
 
 
+def running_port(conf):
+    """The port of a server that runs, ready, from the configured data directory (its postmaster.pid), if one does."""
+    try:
+        with open(ROOT + conf["dataDirectory"] + "/postmaster.pid") as f:
+            lines = f.read().splitlines()
+        return int(lines[3]) if len(lines) > 7 and lines[7].strip() == "ready" else None
+    except (OSError, ValueError):
+        return None
+
+
 def wait_ready(conf, seconds=60):
     deadline = time.time() + seconds
     argv = [conf["bin"] + "/pg_isready", "-q", "-h", ROOT + conf["socketDirectory"], "-p", str(conf["port"])]
     while time.time() < deadline:
         if subprocess.run(argv).returncode == 0:
             return
+        port = running_port(conf)
+        if port is not None and port != conf["port"]:
+            # Ready on another port: a later conf.d file (or postgresql.conf after the drop-in) sets it.
+            source, line = psql(dict(conf, port=port), "SELECT coalesce(sourcefile, 'the server''s command line'), coalesce(sourceline, 0)"
+                                                       " FROM pg_settings WHERE name = 'port';").split("|")
+            fail("PostgreSQL runs on port %d, set in %s line %s, not on %d as 50-sovereign.conf sets it: it does not listen on %s"
+                 % (port, source, line, conf["port"], ", ".join(endpoint(a, conf["port"]) for a in conf["listenAddresses"])),
+                 "remove port from %s, restart the server (systemctl restart %s), then deploy again" % (source, conf["serviceName"]))
         time.sleep(0.5)
     fail("PostgreSQL did not accept connections within %d seconds" % seconds, "see journalctl -u %s" % conf["serviceName"])
 
