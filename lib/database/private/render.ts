@@ -112,8 +112,8 @@ export function renderUnitDropIn(privateAddress: string, volumeMountPath?: strin
     '',
     '[Service]',
     "# network-online.target does not wait for Hetzner's private network: wait for the address itself, up to",
-    '# 2 minutes (Debian\'s unit has no start timeout), then start anyway, on localhost (backups, drill); the',
-    '# next deploy\'s setup restarts it onto the address, or fails saying the address is not up.',
+    '# 2 minutes (Debian\'s unit has no start timeout), then start anyway, on localhost (backups, drill). The',
+    '# setup, when a deploy changes the database\'s files, restarts it onto the address or fails saying why.',
     `ExecStartPre=-${waitForAddressCommand(privateAddress, ADDRESS_WAIT_SECONDS)}`,
     '',
   ].join('\n');
