@@ -4,7 +4,8 @@ import * as path from 'path';
 import { Aspects, TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import {
-  BoundaryChecks, DataClass, EgressAllowlist, Environment, FirewallRule, Location, Machine, ObjectStorageBackend, Phase, PrivateNetwork, SshKey,
+  BoundaryChecks, DataClass, Duration, EgressAllowlist, Environment, FirewallRule, Location, Machine, ObjectStorageBackend, Phase, Port, PostgresVersion,
+  PrivateNetwork, RestoreCheck, RestoreDrill, S3Provider, SecretVariable, SshKey, StorageBoxAccount,
 } from '../../lib';
 import { BackupPlan } from '../../lib/backup/backup-plan';
 import { BackupTarget } from '../../lib/backup/backup-target';
@@ -12,6 +13,7 @@ import { Heartbeat } from '../../lib/backup/heartbeat';
 import { Retention } from '../../lib/backup/retention';
 import { Schedule } from '../../lib/backup/schedule';
 import { StorageBox } from '../../lib/hetzner/storage-box';
+import { DRILL_ACCOUNT_PASSWORD_VARIABLES, OFFSITE_DRILL_VARIABLES } from '../../stacks/environment-backups';
 import { EnvironmentMonitoring } from '../../lib/monitoring/environment-monitoring';
 import { UptimeCheck } from '../../lib/monitoring/uptime-check';
 import { HetznerStandIn, LoopbackMachine, PlannedChanges, PlanOutcome, StandInWorkspace, TerraformRun } from '../../testing';
@@ -119,8 +121,11 @@ function changesOf(planned: PlanOutcome): PlannedChanges {
   return planned.changes;
 }
 
+/** One stand-in (one provider daemon) for both machines' deploy sequences. */
+const standIn = new HetznerStandIn();
+afterAll(() => standIn.stop(true));
+
 describe('day-2 rollout of a production machine\'s bundle (stand-in provider, real sshd on loopback)', () => {
-  const standIn = new HetznerStandIn();
   let target: LoopbackMachine;
   let ws: StandInWorkspace;
   let dir: string;
@@ -134,7 +139,6 @@ describe('day-2 rollout of a production machine\'s bundle (stand-in provider, re
 
   afterAll(async () => {
     await target?.stop();
-    standIn.stop(true);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.rmSync(STEP_SCRIPT, { force: true });
   });
@@ -316,4 +320,201 @@ describe('day-2 rollout of a production machine\'s bundle (stand-in provider, re
       expect(`${dir} ${(fs.statSync(dir).mode & 0o777).toString(8)}`).toBe(`${dir} 700`);
     }
   }, 240_000);
+});
+
+// The test machine's weekly restore drill, deployed with one copy (the Storage Box, through production's read-only
+// sub-account), then with production's offsite bucket added as ProductStacks adds it from Phase 2 (`backup.offsite`:
+// RestoreDrillProps.additionalSources, a read-only key, the endpoint's port opened and narrowed by the host table).
+// The second deploy reaches the running machine through the rollout; what the first drill left there stays.
+
+/** The offsite endpoint: on another port than 443, so that the egress change is a port as well as a host. */
+const OFFSITE_HOST = 'acme-offsite.fi-hel2.upcloudobjects.com';
+const OFFSITE_PORT = 8443;
+
+function testStack(version: { readonly offsite: boolean }): TerraformStack {
+  const app = Testing.app();
+  const stack = new TerraformStack(app, 'acme-test');
+  new HcloudProvider(stack, 'hcloud', {});
+  new ObjectStorageBackend(stack, { bucket: 'acme-state' });
+  const env = Environment.TEST;
+  const machine = new Machine(stack, 'App', {
+    environment: env, role: 'app', name: 'acme-test-app', serverType: Phase.TWO.machineFor(env).preferred,
+    dataClasses: [DataClass.SENSITIVE], ingress: [FirewallRule.httpsFromAnywhere()],
+    sshKeys: [new SshKey(stack, 'Admin', { name: 'admin', publicKey: ADMIN_KEY })], adminCidrs: ['203.0.113.0/24'],
+  });
+  const secretNamed = (name: string) => new SecretVariable(stack, name, { description: `${name} (test)` });
+  const fromProduction = (name: string) => new TerraformVariable(stack, name, { type: 'string', nullable: false });
+  // As stacks/environment-backups.ts builds the offsite copy of the test stack's drill.
+  const v = OFFSITE_DRILL_VARIABLES;
+  const offsite = version.offsite ? BackupTarget.s3Compatible({
+    provider: S3Provider.of('UpCloud', 'FI'), port: Port.of(OFFSITE_PORT),
+    endpoint: secretNamed(v.endpoint.test), bucket: secretNamed(v.bucket.test),
+    accessKeyId: secretNamed(v.accessKeyId.test), secretAccessKey: secretNamed(v.secretAccessKey.test),
+  }) : undefined;
+  if (offsite) EgressAllowlist.allowTcpPort(machine, OFFSITE_PORT, 'offsite S3 endpoint (host allowlist narrows it)');
+  new RestoreDrill(stack, 'RestoreDrill', {
+    machine,
+    source: BackupTarget.storageBox(StorageBoxAccount.fromAttributes({
+      host: fromProduction('production_backup_host').stringValue, username: fromProduction('production_backup_username').stringValue,
+      location: Location.HEL1, readonly: true, password: secretNamed(DRILL_ACCOUNT_PASSWORD_VARIABLES.test),
+    })),
+    ...(offsite ? { additionalSources: [offsite] } : {}),
+    sourceHost: 'acme-production-app',
+    resticPassword: secretNamed('restic_password'),
+    heartbeat: Heartbeat.healthchecks(secretNamed('restore_drill_heartbeat_url')),
+    checks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })],
+    postgresVersion: PostgresVersion.of(15),
+    maxBackupAge: Duration.hours(8),
+  });
+  EgressAllowlist.apply(machine, { policy: boundary() });
+  Aspects.of(stack).add(new BoundaryChecks({ policy: boundary(), rules: RULES }));
+  return stack;
+}
+
+/** Every variable of both versions (Terraform ignores a TF_VAR_ the configuration does not declare). */
+const DRILL_SECRETS = {
+  TF_VAR_production_backup_host: 'u12345-sub2.your-storagebox.de',
+  TF_VAR_production_backup_username: 'u12345-sub2',
+  [`TF_VAR_${DRILL_ACCOUNT_PASSWORD_VARIABLES.test}`]: 'Drill-Password-0001!',
+  TF_VAR_restic_password: 'restic-password-production-0001',
+  TF_VAR_restore_drill_heartbeat_url: 'https://hc-ping.com/0f7b2c1e-0000-4000-8000-000000000003',
+  [`TF_VAR_${OFFSITE_DRILL_VARIABLES.endpoint.test}`]: `https://${OFFSITE_HOST}:${OFFSITE_PORT}`,
+  [`TF_VAR_${OFFSITE_DRILL_VARIABLES.bucket.test}`]: 'drill-bucket-0001',
+  [`TF_VAR_${OFFSITE_DRILL_VARIABLES.accessKeyId.test}`]: 'AKOFFSITEREADONLY0001',
+  [`TF_VAR_${OFFSITE_DRILL_VARIABLES.secretAccessKey.test}`]: 'offsite-read-only-secret-key-0001',
+};
+const BACKUP_ETC = '/etc/sovereign-backup';
+const DRILL_CONF = `${BACKUP_ETC}/drill.conf`;
+const DRILL_SERVICE = '/etc/systemd/system/restore-drill.service';
+const DRILL_TIMER = '/etc/systemd/system/restore-drill.timer';
+const EGRESS_HOSTNAMES = '/etc/sovereign/egress-hostnames';
+const EGRESS_RULESET = '/etc/nftables.d/sovereign-egress.nft';
+/** What the first drill left on the machine: the Storage Box's host key, pinned at its first login, and its state. */
+const DRILL_RUNTIME_STATE: Record<string, { content: string; mode: number }> = {
+  [`${BACKUP_ETC}/ssh/known_hosts.source`]: { content: 'sovereign-source ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFirstLoginPinnedHostKeyOfTheStorageBox0001\n', mode: 0o600 },
+  '/var/lib/sovereign-backup/drill.lock': { content: '', mode: 0o644 },
+  '/var/lib/sovereign-backup/repository-opened.source': { content: '', mode: 0o644 },
+};
+
+describe("day-2 rollout of a test machine's restore drill: production's offsite copy added (stand-in provider, real sshd on loopback)", () => {
+  let target: LoopbackMachine;
+  let ws: StandInWorkspace;
+  let dir: string;
+  const synth = (version: { offsite: boolean }) => JSON.parse(Testing.synth(testStack(version), true));
+  const deploy = (version: { offsite: boolean }) => ws.setConfiguration(synth(version));
+  const conf = () => target.read(DRILL_CONF) ?? '';
+  const setting = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(conf())?.[1];
+  /** A secret file of the drill, decoded as the drill decodes it. */
+  const secretFile = (name: string) => decode(target.read(`${BACKUP_ETC}/secrets/${name}`));
+  const s3Env = () => Object.fromEntries((target.read(`${BACKUP_ETC}/secrets/source2.s3.env`) ?? '').split('\n').filter(Boolean)
+    .map((line) => [line.slice(0, line.indexOf('=')), decode(line.slice(line.indexOf('=') + 1))]));
+  const serverIds = () => Object.keys(ws.cloud().objects.hcloud_server ?? {});
+  let firstDeploy: { files: Record<string, string>; timer: string | undefined };
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rollout-drill-e2e-'));
+    target = await LoopbackMachine.start(path.join(dir, 'machine'));
+    ws = standIn.workspace(testStack({ offsite: false }));
+    ws.setVariables(DRILL_SECRETS).rollOutTo(target.target());
+  }, 60_000);
+
+  afterAll(async () => {
+    await target?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(STEP_SCRIPT, { force: true });
+  });
+
+  test('the first deploy installs a drill of one copy, the Storage Box, with its 12-hour timeout', () => {
+    const run = deploy({ offsite: false }).apply();
+    expect(run.ok ? '' : messages(run)).toBe('');
+    expect(setting('DRILL_SOURCES')).toBe("'source'");
+    expect(setting('source_LABEL')).toBe("'Storage Box in hel1'");
+    expect(setting('source_HOST')).toBe(`'${DRILL_SECRETS.TF_VAR_production_backup_host}'`);
+    expect(setting('source2_KIND')).toBeUndefined();
+    expect(target.read(`${BACKUP_ETC}/secrets/source2.s3.env`)).toBeUndefined();
+    expect(target.read(DRILL_SERVICE)).toMatch(/^TimeoutStartSec=12h$/m);
+    expect(target.systemctlCalls()).toContain('enable --now restore-drill.timer');
+    expect(target.read(EGRESS_HOSTNAMES)).not.toContain(OFFSITE_HOST);
+    expect(target.read(EGRESS_RULESET)).not.toContain(String(OFFSITE_PORT));
+    // What the first weekly drill leaves on the machine, which no bundle carries.
+    for (const [file, { content, mode }] of Object.entries(DRILL_RUNTIME_STATE)) {
+      fs.mkdirSync(path.dirname(path.join(target.root, file)), { recursive: true });
+      fs.writeFileSync(path.join(target.root, file), content, { mode });
+    }
+    firstDeploy = { files: target.current().files, timer: target.read(DRILL_TIMER) };
+  }, 240_000);
+
+  test('day 2: the offsite copy reaches the running machine: both copies named, their secrets owner-only, egress opened, the timeout doubled', () => {
+    const before = serverIds();
+    const planned = changesOf(deploy({ offsite: true }).plan());
+    const changed = planned.resourceChanges.filter((c) => !c.actions.every((a) => a === 'no-op' || a === 'read'));
+    // The server stays; its firewall opens the endpoint's port, and the rollout is replaced.
+    expect(changed.filter((c) => c.type === 'hcloud_server')).toEqual([]);
+    expect(changed.filter((c) => c.type === 'hcloud_firewall').map((c) => c.actions)).toEqual([['update']]);
+    const rollout = changed.find((c) => c.type === 'terraform_data' && c.before?.triggers_replace?.bundle);
+    expect(rollout?.actions).toEqual(['delete', 'create']);
+    target.clearSystemctl();
+    const run = ws.apply();
+    expect(run.ok ? '' : messages(run)).toBe('');
+    expect(serverIds()).toEqual(before);
+
+    // Both copies, in order, each with its label: the Storage Box keeps the name `source` (its pinned host key with it).
+    expect(setting('DRILL_SOURCES')).toBe("'source source2'");
+    expect(setting('source_LABEL')).toBe("'Storage Box in hel1'");
+    expect(setting('source_KIND')).toBe("'sftp'");
+    expect(setting('source_HOST')).toBe(`'${DRILL_SECRETS.TF_VAR_production_backup_host}'`);
+    expect(setting('source2_LABEL')).toBe("'S3 bucket at UpCloud (FI)'");
+    expect(setting('source2_KIND')).toBe("'s3'");
+    expect(setting('source2_REPO_PATH')).toBe("'acme-production-app'");
+    expect(target.mode(DRILL_CONF)).toBe('0600');
+    // Nothing of the bucket is configuration: its details are in the copy's secret file only.
+    for (const name of Object.keys(DRILL_SECRETS).filter((k) => k.includes('offsite'))) expect(conf()).not.toContain(DRILL_SECRETS[name]);
+
+    // Each copy's secrets, owner-only, decoded as the drill decodes them.
+    const secrets = ['drill-heartbeat.b64', 'source.restic.b64', 'source.password.b64', 'source2.restic.b64', 'source2.s3.env'];
+    expect(secrets.map((f) => `${f} ${target.mode(`${BACKUP_ETC}/secrets/${f}`)}`)).toEqual(secrets.map((f) => `${f} 0600`));
+    expect(secretFile('source.restic.b64')).toBe(DRILL_SECRETS.TF_VAR_restic_password);
+    expect(secretFile('source2.restic.b64')).toBe(DRILL_SECRETS.TF_VAR_restic_password);
+    expect(secretFile('source.password.b64')).toBe(DRILL_SECRETS[`TF_VAR_${DRILL_ACCOUNT_PASSWORD_VARIABLES.test}`]);
+    expect(s3Env()).toEqual({
+      ENDPOINT_B64: DRILL_SECRETS[`TF_VAR_${OFFSITE_DRILL_VARIABLES.endpoint.test}`],
+      BUCKET_B64: DRILL_SECRETS[`TF_VAR_${OFFSITE_DRILL_VARIABLES.bucket.test}`],
+      ACCESS_KEY_ID_B64: DRILL_SECRETS[`TF_VAR_${OFFSITE_DRILL_VARIABLES.accessKeyId.test}`],
+      SECRET_ACCESS_KEY_B64: DRILL_SECRETS[`TF_VAR_${OFFSITE_DRILL_VARIABLES.secretAccessKey.test}`],
+    });
+    // No file on the machine holding the bucket's key is open to other users, and none reached Terraform's output.
+    const offsiteSecrets = Object.fromEntries(Object.entries(DRILL_SECRETS).filter(([k]) => /offsite_s3_(access_key_id|secret_access_key|bucket)/.test(k)));
+    const holders = filesUnder(target.root).filter((f) => leakedSecrets(fs.readFileSync(f, 'latin1'), offsiteSecrets).length > 0)
+      .map((f) => `${f.slice(target.root.length)} ${(fs.statSync(f).mode & 0o777).toString(8)}`);
+    expect(holders).toEqual([`${BACKUP_ETC}/secrets/source2.s3.env 600`]);
+    expect(leakedSecrets(run.stdout + run.stderr, offsiteSecrets)).toEqual([]);
+
+    // Egress: the host table allows the endpoint's host, narrows its port, and was reloaded; the firewall opens the port.
+    expect((target.read(EGRESS_HOSTNAMES) ?? '').split('\n')).toContain(OFFSITE_HOST);
+    expect(target.read(EGRESS_RULESET)).toContain(String(OFFSITE_PORT));
+    expect(target.systemctlCalls()).toContain('restart sovereign-egress.service');
+    const firewallRules = JSON.stringify(ws.cloud().objects.hcloud_firewall ?? {});
+    expect(firewallRules).toContain(`"${OFFSITE_PORT}"`);
+
+    // The units: 12 hours per copy, reloaded, the timer enabled again and otherwise as it was.
+    expect(target.read(DRILL_SERVICE)).toMatch(/^TimeoutStartSec=24h$/m);
+    expect(target.read(DRILL_SERVICE)).not.toMatch(/^TimeoutStartSec=12h$/m);
+    expect(target.read(DRILL_TIMER)).toBe(firstDeploy.timer);
+    expect(target.systemctlCalls()).toEqual(expect.arrayContaining(['daemon-reload', 'enable --now restore-drill.timer']));
+
+    // Nothing of the first drill is lost: its files the bundle still carries are untouched, and what it left stays.
+    const now = target.current().files;
+    const kept = Object.keys(firstDeploy.files).filter((f) => f.startsWith(`${BACKUP_ETC}/`) && f !== DRILL_CONF);
+    expect(kept.filter((f) => now[f] !== firstDeploy.files[f])).toEqual([]);
+    expect(kept.length).toBeGreaterThanOrEqual(4);
+    for (const [file, { content }] of Object.entries(DRILL_RUNTIME_STATE)) expect(`${file}: ${target.read(file)}`).toBe(`${file}: ${content}`);
+  }, 240_000);
+
+  test('a third deploy with nothing changed plans no change at all, and the machine keeps the second deploy', () => {
+    const running = target.current();
+    const planned = deploy({ offsite: true }).plan();
+    expect(changesOf(planned).resourceChanges.filter((c) => !c.actions.every((a) => a === 'no-op' || a === 'read'))
+      .map((c) => `${c.address} ${c.actions.join('/')}`)).toEqual([]);
+    expect(target.current()).toEqual(running);
+  }, 120_000);
 });
