@@ -178,6 +178,21 @@ describe('EnvironmentMonitoring', () => {
       expect(machineFiles(testData).has(`/etc/systemd/system/${RESTORE_DRILL_UNIT}.service`)).toBe(true);
     });
 
+    // Audit (day 2, the offsite copy added): the drill's service may run 12 hours per copy, but RestoreDrillMissed kept a
+    // 12-hour grace, so a drill of two copies still within its timeout was reported as not having run.
+    test("RestoreDrillMissed waits for the drill's longest run: 12 hours for each copy it restores", () => {
+      const missedAfter = (drillOffsite: boolean) => {
+        const { test } = productFixture({ phase: Phase.TWO, drillOffsite });
+        const userData = userDataOf(JSON.parse(Testing.synth(test.stack)), 'acme-test-app');
+        const rules = parse(file(userData, '/etc/sovereign-monitoring/alerts.yml')!).groups.find((g: any) => g.name === 'backups').rules;
+        const missed = rules.find((r: any) => r.alert === 'RestoreDrillMissed');
+        const timeout = /^TimeoutStartSec=(\d+)h$/m.exec(file(userData, '/etc/systemd/system/restore-drill.service')!)![1];
+        return { seconds: Number(/ > (\d+)$/.exec(missed.expr)![1]), description: missed.annotations.description, timeoutHours: Number(timeout) };
+      };
+      expect(missedAfter(false)).toEqual({ seconds: Duration.days(7).toSeconds() + Duration.hours(12).toSeconds(), description: 'It runs at least every 180 hours (its interval plus 12 hours).', timeoutHours: 12 });
+      expect(missedAfter(true)).toEqual({ seconds: Duration.days(7).toSeconds() + Duration.hours(24).toSeconds(), description: 'It runs at least every 8 days (its interval plus 1 day).', timeoutHours: 24 });
+    });
+
     test('the memory caps fit a quarter of the smallest preset type of every phase that shares the app machine', () => {
       // In Phase 3 the test machine still carries a prober beside its app.
       for (const phase of Phase.all()) {

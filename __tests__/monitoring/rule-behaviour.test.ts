@@ -29,8 +29,8 @@ describeWithPromtool('the rendered alert rules, evaluated by promtool', () => {
   afterAll(() => roots.forEach((r) => r.remove()));
 
   /** The rules file of a prober, without annotations. */
-  function rules(phase: Phase, environment: 'test' | 'production'): string {
-    const { test, production } = productFixture({ phase });
+  function rules(phase: Phase, environment: 'test' | 'production', options: { drillOffsite?: boolean } = {}): string {
+    const { test, production } = productFixture({ phase, ...options });
     const stack = environment === 'test' ? test.stack : production.stack;
     // Without validations: the backup tooling and the monitoring together exceed the 32 KiB user data (see rendered-config.test.ts).
     const root = MachineRoot.create(userDataOf(JSON.parse(Testing.synth(stack)), `acme-${environment}-app`));
@@ -120,7 +120,7 @@ describeWithPromtool('the rendered alert rules, evaluated by promtool', () => {
     });
   });
 
-  test('RestoreDrillFailed fires on a failed drill; RestoreDrillMissed when none ran for a week plus 12 hours', () => {
+  test('RestoreDrillFailed fires on a failed drill; RestoreDrillMissed when none ran for a week plus 12 hours (a drill of one copy)', () => {
     const file = rules(Phase.ONE, 'test');
     const drill = { ...testMachine, unit: 'restore-drill' };
     const missed = { instance: testMachine.instance, environment: 'test', unit: 'restore-drill', severity: 'critical', notify: 'ops' };
@@ -142,6 +142,28 @@ describeWithPromtool('the rendered alert rules, evaluated by promtool', () => {
         // A failed drill is a run: it is not missed.
         { at: '181h', alert: 'RestoreDrillMissed', labels: [] },
       ],
+    });
+  });
+
+  // Audit (day 2, the offsite copy added): the drill of two copies may run 24 hours, but the alert said it had not run 12.
+  test('RestoreDrillMissed waits 12 hours per copy: a drill of two copies still restoring the second is not missed', () => {
+    const file = rules(Phase.TWO, 'test', { drillOffsite: true });
+    const drill = { ...testMachine, unit: 'restore-drill' };
+    const missed = { instance: testMachine.instance, environment: 'test', unit: 'restore-drill', severity: 'critical', notify: 'ops' };
+    const watched = { [sel('sovereign_job_watched_since_timestamp_seconds', drill)]: '0x260' };
+    // A drill that ended at 1 h; the next starts a week later and ends 22 hours on (at 191 h), within its 24-hour timeout.
+    expectPass(file, {
+      interval: '1h',
+      evaluation: '30m',
+      series: { ...watched, [sel('sovereign_job_last_success_timestamp_seconds', drill)]: `_ 3600x189 ${191 * 3600}x60` },
+      expect: [{ at: '186h', alert: 'RestoreDrillMissed', labels: [] }, { at: '192h', alert: 'RestoreDrillMissed', labels: [] }],
+    });
+    // None ends after the one at 1 h: missed once the week and both copies' 12 hours have passed.
+    expectPass(file, {
+      interval: '1h',
+      evaluation: '30m',
+      series: { ...watched, [sel('sovereign_job_last_success_timestamp_seconds', drill)]: '_ 3600x250' },
+      expect: [{ at: '192h', alert: 'RestoreDrillMissed', labels: [] }, { at: '194h', alert: 'RestoreDrillMissed', labels: [missed] }],
     });
   });
 

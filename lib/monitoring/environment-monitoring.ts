@@ -24,7 +24,7 @@ import {
 } from './private/paths';
 import { MonitoringProfile, profileFor, ProberResources, proberResources } from './private/profile';
 import {
-  alertmanagerCommand, blackboxCommand, dropIn, DRILL_GRACE, expectedSecrets, JobWatch, NodeTarget, nodeExporterCommand, prometheusCommand,
+  alertmanagerCommand, blackboxCommand, dropIn, expectedSecrets, JobWatch, NodeTarget, nodeExporterCommand, prometheusCommand,
   ProberModel, prometheusWatchUnit, receiversOf, renderAlertmanagerTemplate, renderAmtoolConfig, renderBlackbox, renderNodeTargets, renderPrometheus,
   renderPrometheusWatch, renderRules,
 } from './private/render';
@@ -269,7 +269,8 @@ export class EnvironmentMonitoring extends Construct {
     if (drill) {
       jobs.push({
         unit: RESTORE_DRILL_UNIT, kind: 'drill', severity: AlertSeverity.CRITICAL,
-        maxAge: Duration.seconds(drill.schedule.interval.toSeconds() + DRILL_GRACE.toSeconds()),
+        // Its longest run is 12 hours per copy it restores: a drill of the offsite bucket too may still be running.
+        maxAge: Duration.seconds(drill.schedule.interval.toSeconds() + drill.longestRun.toSeconds()), longestRun: drill.longestRun,
       });
     }
     return jobs;

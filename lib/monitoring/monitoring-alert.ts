@@ -38,7 +38,7 @@ export class MonitoringAlert {
     'the restore drill on the test machine', 'its last run failed', 'critical');
   /** No restore drill finished within its interval plus its longest run time. */
   public static readonly RESTORE_DRILL_MISSED = new MonitoringAlert('RestoreDrillMissed', 1,
-    'the restore drill on the test machine', "no run finished within its schedule's interval plus 12 hours (its longest run time)", 'critical');
+    'the restore drill on the test machine', "no run finished within its schedule's interval plus its longest run time (12 hours for each copy it restores)", 'critical');
   /** A disk is fuller than the plan's `diskWarningShare` (warning). */
   public static readonly DISK_ABOVE_VOLUME_THRESHOLD = new MonitoringAlert('DiskAboveVolumeThreshold', 1,
     'every disk and volume of the watched machines',

@@ -3,7 +3,8 @@ import { Component } from '../roadmap/component';
 import { Phase } from '../roadmap/phase';
 import { MonitoringAlert } from './monitoring-alert';
 import { profileFor, ProberResources, proberResources, SHARED_MEMORY_SHARE } from './private/profile';
-import { DATA_HOLD, DRILL_GRACE, JOB_DATA_HOLD } from './private/render';
+import { DRILL_RUN_TIME_PER_COPY } from '../backup/private/drill-run-time';
+import { DATA_HOLD, JOB_DATA_HOLD } from './private/render';
 
 /**
  * The monitoring of one phase, for people: what runs where, what is watched and from where, who
@@ -74,7 +75,7 @@ export function monitoringPhaseDocument(phase: Phase): string {
       + 'The suppressing rule is evaluated first, so when both conditions start together the warning never fires, not even once; and Alertmanager keeps its notification log in its data directory, so a restart does not repeat the critical. '
       + 'The live test restarts Alertmanager under a firing DiskAboveSplitThreshold: the warning is delivered neither before nor after, the critical not again.',
     '',
-    `The restore drill counts as missed ${DRILL_GRACE} after its interval (its longest run time). The disk shares are \`MonitoringPlan\`'s \`diskWarningShare\` and \`diskCriticalShare\`; `
+    `The restore drill counts as missed its longest run time after its interval: ${DRILL_RUN_TIME_PER_COPY} for each copy of the backups it restores (its service's timeout). The disk shares are \`MonitoringPlan\`'s \`diskWarningShare\` and \`diskCriticalShare\`; `
       + 'by default they are `ROADMAP_THRESHOLDS`, the numbers `Roadmap.assess` decides with.',
     '',
     '## Who is alerted',

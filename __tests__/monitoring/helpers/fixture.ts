@@ -6,6 +6,7 @@ import {
 } from '../../../lib';
 import { BackupPlan } from '../../../lib/backup/backup-plan';
 import { BackupTarget } from '../../../lib/backup/backup-target';
+import { S3Provider } from '../../../lib/backup/s3-provider';
 import { Heartbeat } from '../../../lib/backup/heartbeat';
 import { RestoreCheck } from '../../../lib/backup/restore-check';
 import { RestoreDrill } from '../../../lib/backup/restore-drill';
@@ -65,6 +66,8 @@ export interface FixtureOptions {
   readonly backups?: boolean;
   /** Leave the Phase 3 monitoring machine out. @default false */
   readonly withoutMonitoringMachine?: boolean;
+  /** Test's drill restores production's offsite bucket too (`additionalSources`), as ProductStacks' from Phase 2. @default false */
+  readonly drillOffsite?: boolean;
 }
 
 export interface EnvironmentFixture {
@@ -123,6 +126,10 @@ export function productFixture(options: FixtureOptions = {}): ProductFixture {
       new RestoreDrill(stack, 'RestoreDrill', {
         machine,
         source: BackupTarget.storageBox(StorageBoxAccount.fromAttributes({ host: 'u12345-sub2.your-storagebox.de', username: 'u12345-sub2', location: Location.HEL1, readonly: false })),
+        ...(options.drillOffsite ? { additionalSources: [BackupTarget.s3Compatible({
+          provider: S3Provider.SCALEWAY, endpoint: secret(stack, 'production_offsite_s3_endpoint'), bucket: secret(stack, 'production_offsite_s3_bucket'),
+          accessKeyId: secret(stack, 'production_offsite_s3_access_key_id'), secretAccessKey: secret(stack, 'production_offsite_s3_secret_access_key'),
+        })] } : {}),
         sourceHost: 'acme-production-app',
         resticPassword: secret(stack, 'production_restic_password'),
         heartbeat: Heartbeat.healthchecks(secret(stack, 'heartbeat_url')),

@@ -16,6 +16,8 @@ export interface JobWatch {
   readonly kind: 'backup' | 'drill';
   /** The age of the last success (backup push) or last run (drill) that alerts. */
   readonly maxAge?: Duration;
+  /** A drill's longest run (its service's timeout), which `maxAge` adds to its interval. */
+  readonly longestRun?: Duration;
   readonly severity: AlertSeverity;
 }
 
@@ -50,8 +52,6 @@ export interface ProberModel {
 
 const HEADER = (what: string, model: ProberModel) => `# ${what} of ${model.prober}, rendered by cdktf-sovereign-hetzner (EnvironmentMonitoring).\n`;
 const REAL_FILESYSTEMS = 'fstype!~"tmpfs|ramfs|overlay|squashfs|nsfs"';
-/** The longest a restore drill runs (its TimeoutStartSec): added to its interval before it counts as missed. */
-export const DRILL_GRACE = Duration.hours(12);
 const DEADMAN = 'deadmansswitch';
 /**
  * How long a rule keeps the last value of a series that stopped (its exporter died, its file went):
@@ -240,7 +240,7 @@ export function renderRules(model: ProberModel): string {
             alert: MonitoringAlert.RESTORE_DRILL_MISSED.name,
             expr: `time() - ${newest(['sovereign_job_last_success_timestamp_seconds', 'sovereign_job_last_failure_timestamp_seconds', 'sovereign_job_watched_since_timestamp_seconds'], one)} > ${job.maxAge!.toSeconds()}`,
             labels: { severity: job.severity, notify },
-            annotations: { summary: `The restore drill on ${node.instance} has not run for {{ $value | humanizeDuration }}`, description: `It runs at least every ${job.maxAge} (its interval plus ${DRILL_GRACE}).` },
+            annotations: { summary: `The restore drill on ${node.instance} has not run for {{ $value | humanizeDuration }}`, description: `It runs at least every ${job.maxAge} (its interval plus ${job.longestRun}).` },
           });
       }
     }
