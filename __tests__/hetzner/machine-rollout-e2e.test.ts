@@ -366,7 +366,9 @@ function testStack(version: { readonly offsite: boolean }): TerraformStack {
     postgresVersion: PostgresVersion.of(15),
     maxBackupAge: Duration.hours(8),
   });
-  EgressAllowlist.apply(machine, { policy: boundary() });
+  // Test's prober runs on its app machine and raises RestoreDrillMissed, which must wait for the longer drill.
+  const monitoring = new EnvironmentMonitoring(stack, 'Monitoring', { plan: plan(), phase: Phase.TWO, environment: env, machine });
+  EgressAllowlist.apply(machine, { policy: boundary(), hostnames: monitoring.egressHostnamesFor(machine) });
   Aspects.of(stack).add(new BoundaryChecks({ policy: boundary(), rules: RULES }));
   return stack;
 }
@@ -378,6 +380,9 @@ const DRILL_SECRETS = {
   [`TF_VAR_${DRILL_ACCOUNT_PASSWORD_VARIABLES.test}`]: 'Drill-Password-0001!',
   TF_VAR_restic_password: 'restic-password-production-0001',
   TF_VAR_restore_drill_heartbeat_url: 'https://hc-ping.com/0f7b2c1e-0000-4000-8000-000000000003',
+  TF_VAR_monitoring_webhook_ops: 'https://chat.acme.eu/hooks/test-token-0001',
+  TF_VAR_monitoring_deadman_ping_url_test: 'https://hc-ping.com/0f7b2c1e-0000-4000-8000-000000000004',
+  TF_VAR_error_monitoring_dsn: 'https://key0002@errors.acme.eu/2',
   [`TF_VAR_${OFFSITE_DRILL_VARIABLES.endpoint.test}`]: `https://${OFFSITE_HOST}:${OFFSITE_PORT}`,
   [`TF_VAR_${OFFSITE_DRILL_VARIABLES.bucket.test}`]: 'drill-bucket-0001',
   [`TF_VAR_${OFFSITE_DRILL_VARIABLES.accessKeyId.test}`]: 'AKOFFSITEREADONLY0001',
@@ -389,6 +394,8 @@ const DRILL_SERVICE = '/etc/systemd/system/restore-drill.service';
 const DRILL_TIMER = '/etc/systemd/system/restore-drill.timer';
 const EGRESS_HOSTNAMES = '/etc/sovereign/egress-hostnames';
 const EGRESS_RULESET = '/etc/nftables.d/sovereign-egress.nft';
+/** When RestoreDrillMissed fires: seconds since the drill's last run ended. */
+const drillMissedAfter = (alerts: string | undefined) => Number(/alert: RestoreDrillMissed\n\s+expr: .* > (\d+)\n/.exec(alerts ?? '')?.[1]);
 /** What the first drill left on the machine: the Storage Box's host key, pinned at its first login, and its state. */
 const DRILL_RUNTIME_STATE: Record<string, { content: string; mode: number }> = {
   [`${BACKUP_ETC}/ssh/known_hosts.source`]: { content: 'sovereign-source ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFirstLoginPinnedHostKeyOfTheStorageBox0001\n', mode: 0o600 },
@@ -434,6 +441,7 @@ describe("day-2 rollout of a test machine's restore drill: production's offsite 
     expect(target.read(`${BACKUP_ETC}/secrets/source2.s3.env`)).toBeUndefined();
     expect(target.read(DRILL_SERVICE)).toMatch(/^TimeoutStartSec=12h$/m);
     expect(target.systemctlCalls()).toContain('enable --now restore-drill.timer');
+    expect(drillMissedAfter(target.read('/etc/sovereign-monitoring/alerts.yml'))).toBe(Duration.days(7).toSeconds() + Duration.hours(12).toSeconds());
     expect(target.read(EGRESS_HOSTNAMES)).not.toContain(OFFSITE_HOST);
     expect(target.read(EGRESS_RULESET)).not.toContain(String(OFFSITE_PORT));
     // What the first weekly drill leaves on the machine, which no bundle carries.
@@ -501,6 +509,9 @@ describe("day-2 rollout of a test machine's restore drill: production's offsite 
     expect(target.read(DRILL_SERVICE)).not.toMatch(/^TimeoutStartSec=12h$/m);
     expect(target.read(DRILL_TIMER)).toBe(firstDeploy.timer);
     expect(target.systemctlCalls()).toEqual(expect.arrayContaining(['daemon-reload', 'enable --now restore-drill.timer']));
+    // The prober on this machine waits as long before it calls the drill missed, and runs with the new rule.
+    expect(drillMissedAfter(target.read('/etc/sovereign-monitoring/alerts.yml'))).toBe(Duration.days(7).toSeconds() + Duration.hours(24).toSeconds());
+    expect(target.systemctlCalls()).toContain('restart prometheus prometheus-alertmanager prometheus-blackbox-exporter');
 
     // Nothing of the first drill is lost: its files the bundle still carries are untouched, and what it left stays.
     const now = target.current().files;
