@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -19,6 +20,8 @@ import { UptimeCheck } from '../../lib/monitoring/uptime-check';
 import { HetznerStandIn, LoopbackMachine, PlannedChanges, PlanOutcome, StandInWorkspace, TerraformRun } from '../../testing';
 import { boundary, plan, RULES } from '../monitoring/helpers/fixture';
 import { leakedSecrets } from '../setup/secret-sentinels';
+import { SftpServer } from '../backup/helpers/sftp-server';
+import { b64, BackupWorld, expectSuccess, fingerprint, PROD_HOST, RESTIC_PASSWORD, runScript, scratchDatabases, TEST_HOST } from '../backup/helpers/world';
 
 // A production stack applied through Terraform with the stand-in provider, its machine's bundle rolled
 // out over real SSH to a loopback sshd standing in for the server (files under a directory, systemctl
@@ -325,33 +328,34 @@ describe('day-2 rollout of a production machine\'s bundle (stand-in provider, re
 // The test machine's weekly restore drill, deployed with one copy (the Storage Box, through production's read-only
 // sub-account), then with production's offsite bucket added as ProductStacks adds it from Phase 2 (`backup.offsite`:
 // RestoreDrillProps.additionalSources, a read-only key, the endpoint's port opened and narrowed by the host table).
-// The second deploy reaches the running machine through the rollout; what the first drill left there stays.
+// The second deploy reaches the running machine through the rollout; what the first drill left there stays; and the
+// drill as deployed restores both copies with real restic, from an SFTP server standing in for the Storage Box and
+// an S3 server standing in for the bucket, into a real PostgreSQL 15.
 
-/** The offsite endpoint: on another port than 443, so that the egress change is a port as well as a host. */
-const OFFSITE_HOST = 'acme-offsite.fi-hel2.upcloudobjects.com';
-const OFFSITE_PORT = 8443;
+/** The offsite endpoint's host: a name (the host table resolves names), reached on the S3 server's own port. */
+const OFFSITE_HOST = 'localhost';
 
-function testStack(version: { readonly offsite: boolean }): TerraformStack {
+function testStack(version: { readonly offsite: boolean }, offsitePort: number): TerraformStack {
   const app = Testing.app();
   const stack = new TerraformStack(app, 'acme-test');
   new HcloudProvider(stack, 'hcloud', {});
   new ObjectStorageBackend(stack, { bucket: 'acme-state' });
   const env = Environment.TEST;
   const machine = new Machine(stack, 'App', {
-    environment: env, role: 'app', name: 'acme-test-app', serverType: Phase.TWO.machineFor(env).preferred,
+    environment: env, role: 'app', name: TEST_HOST, serverType: Phase.TWO.machineFor(env).preferred,
     dataClasses: [DataClass.SENSITIVE], ingress: [FirewallRule.httpsFromAnywhere()],
     sshKeys: [new SshKey(stack, 'Admin', { name: 'admin', publicKey: ADMIN_KEY })], adminCidrs: ['203.0.113.0/24'],
   });
   const secretNamed = (name: string) => new SecretVariable(stack, name, { description: `${name} (test)` });
   const fromProduction = (name: string) => new TerraformVariable(stack, name, { type: 'string', nullable: false });
-  // As stacks/environment-backups.ts builds the offsite copy of the test stack's drill.
+  // As stacks/environment-backups.ts builds the offsite copy of the test stack's drill, with an endpoint on another port than 443.
   const v = OFFSITE_DRILL_VARIABLES;
   const offsite = version.offsite ? BackupTarget.s3Compatible({
-    provider: S3Provider.of('UpCloud', 'FI'), port: Port.of(OFFSITE_PORT),
+    provider: S3Provider.of('UpCloud', 'FI'), port: Port.of(offsitePort),
     endpoint: secretNamed(v.endpoint.test), bucket: secretNamed(v.bucket.test),
     accessKeyId: secretNamed(v.accessKeyId.test), secretAccessKey: secretNamed(v.secretAccessKey.test),
   }) : undefined;
-  if (offsite) EgressAllowlist.allowTcpPort(machine, OFFSITE_PORT, 'offsite S3 endpoint (host allowlist narrows it)');
+  if (offsite) EgressAllowlist.allowTcpPort(machine, offsitePort, 'offsite S3 endpoint (host allowlist narrows it)');
   new RestoreDrill(stack, 'RestoreDrill', {
     machine,
     source: BackupTarget.storageBox(StorageBoxAccount.fromAttributes({
@@ -359,7 +363,7 @@ function testStack(version: { readonly offsite: boolean }): TerraformStack {
       location: Location.HEL1, readonly: true, password: secretNamed(DRILL_ACCOUNT_PASSWORD_VARIABLES.test),
     })),
     ...(offsite ? { additionalSources: [offsite] } : {}),
-    sourceHost: 'acme-production-app',
+    sourceHost: PROD_HOST,
     resticPassword: secretNamed('restic_password'),
     heartbeat: Heartbeat.healthchecks(secretNamed('restore_drill_heartbeat_url')),
     checks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })],
@@ -373,41 +377,31 @@ function testStack(version: { readonly offsite: boolean }): TerraformStack {
   return stack;
 }
 
-/** Every variable of both versions (Terraform ignores a TF_VAR_ the configuration does not declare). */
-const DRILL_SECRETS = {
-  TF_VAR_production_backup_host: 'u12345-sub2.your-storagebox.de',
-  TF_VAR_production_backup_username: 'u12345-sub2',
-  [`TF_VAR_${DRILL_ACCOUNT_PASSWORD_VARIABLES.test}`]: 'Drill-Password-0001!',
-  TF_VAR_restic_password: 'restic-password-production-0001',
-  TF_VAR_restore_drill_heartbeat_url: 'https://hc-ping.com/0f7b2c1e-0000-4000-8000-000000000003',
-  TF_VAR_monitoring_webhook_ops: 'https://chat.acme.eu/hooks/test-token-0001',
-  TF_VAR_monitoring_deadman_ping_url_test: 'https://hc-ping.com/0f7b2c1e-0000-4000-8000-000000000004',
-  TF_VAR_error_monitoring_dsn: 'https://key0002@errors.acme.eu/2',
-  [`TF_VAR_${OFFSITE_DRILL_VARIABLES.endpoint.test}`]: `https://${OFFSITE_HOST}:${OFFSITE_PORT}`,
-  [`TF_VAR_${OFFSITE_DRILL_VARIABLES.bucket.test}`]: 'drill-bucket-0001',
-  [`TF_VAR_${OFFSITE_DRILL_VARIABLES.accessKeyId.test}`]: 'AKOFFSITEREADONLY0001',
-  [`TF_VAR_${OFFSITE_DRILL_VARIABLES.secretAccessKey.test}`]: 'offsite-read-only-secret-key-0001',
-};
 const BACKUP_ETC = '/etc/sovereign-backup';
 const DRILL_CONF = `${BACKUP_ETC}/drill.conf`;
 const DRILL_SERVICE = '/etc/systemd/system/restore-drill.service';
 const DRILL_TIMER = '/etc/systemd/system/restore-drill.timer';
 const EGRESS_HOSTNAMES = '/etc/sovereign/egress-hostnames';
 const EGRESS_RULESET = '/etc/nftables.d/sovereign-egress.nft';
+/** The TCP ports the host table narrows to the allowlisted hosts. */
+const narrowedPorts = (ruleset: string | undefined) => (/tcp dport \{ ([\d, ]+) \} ip daddr @allowed_v4 accept/.exec(ruleset ?? '')?.[1] ?? '').split(', ').map(Number);
 /** When RestoreDrillMissed fires: seconds since the drill's last run ended. */
 const drillMissedAfter = (alerts: string | undefined) => Number(/alert: RestoreDrillMissed\n\s+expr: .* > (\d+)\n/.exec(alerts ?? '')?.[1]);
-/** What the first drill left on the machine: the Storage Box's host key, pinned at its first login, and its state. */
-const DRILL_RUNTIME_STATE: Record<string, { content: string; mode: number }> = {
-  [`${BACKUP_ETC}/ssh/known_hosts.source`]: { content: 'sovereign-source ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFirstLoginPinnedHostKeyOfTheStorageBox0001\n', mode: 0o600 },
-  '/var/lib/sovereign-backup/drill.lock': { content: '', mode: 0o644 },
-  '/var/lib/sovereign-backup/repository-opened.source': { content: '', mode: 0o644 },
-};
 
 describe("day-2 rollout of a test machine's restore drill: production's offsite copy added (stand-in provider, real sshd on loopback)", () => {
   let target: LoopbackMachine;
   let ws: StandInWorkspace;
   let dir: string;
-  const synth = (version: { offsite: boolean }) => JSON.parse(Testing.synth(testStack(version), true));
+  let world: BackupWorld;
+  /** Production's read-only Storage Box account: password login into a copy of production's repository. */
+  let box: SftpServer;
+  let secrets: Record<string, string>;
+  const login = { user: 'sovereign-day2-drill', password: 'Drill-Password-0001-long-enough' };
+  /** What the first weekly drill left on the machine, which no bundle carries: the box's host key, pinned at its first login, and its state. */
+  let drillRuntimeState: Record<string, string>;
+  let firstDeploy: { files: Record<string, string>; timer: string | undefined };
+
+  const synth = (version: { offsite: boolean }) => JSON.parse(Testing.synth(testStack(version, world.s3!.port), true));
   const deploy = (version: { offsite: boolean }) => ws.setConfiguration(synth(version));
   const conf = () => target.read(DRILL_CONF) ?? '';
   const setting = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(conf())?.[1];
@@ -416,17 +410,55 @@ describe("day-2 rollout of a test machine's restore drill: production's offsite 
   const s3Env = () => Object.fromEntries((target.read(`${BACKUP_ETC}/secrets/source2.s3.env`) ?? '').split('\n').filter(Boolean)
     .map((line) => [line.slice(0, line.indexOf('=')), decode(line.slice(line.indexOf('=') + 1))]));
   const serverIds = () => Object.keys(ws.cloud().objects.hcloud_server ?? {});
-  let firstDeploy: { files: Record<string, string>; timer: string | undefined };
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rollout-drill-e2e-'));
+    // PostgreSQL's and the drill account's users reach their directories below it.
+    fs.chmodSync(dir, 0o755);
+    fs.mkdirSync(path.join(dir, 'world'));
+    world = await BackupWorld.start(path.join(dir, 'world'), { offsite: true });
+    const s3 = world.s3!;
+    // Production's backup, copied to the Storage Box and to the bucket by the plan's own jobs.
+    world.pg.sql('postgres', 'CREATE DATABASE app');
+    world.pg.sql('app', "CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL); INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 500) g");
+    for (const job of ['backup-bootstrap', 'backup-dump', 'backup-push']) {
+      const run = await world.run(world.production, job);
+      if (run.code !== 0) throw new Error(`${job} failed (exit ${run.code}):\n${run.stderr}`);
+    }
+    // The read-only sub-account sees the same repository (here: a copy its OS user may read).
+    const home = path.join(dir, 'drill-account');
+    fs.cpSync(path.join(world.sftp.home, 'restic'), path.join(home, 'restic'), { recursive: true });
+    box = await SftpServer.start(path.join(dir, 'drill-box'), { passwordLogin: { ...login, home } });
     target = await LoopbackMachine.start(path.join(dir, 'machine'));
-    ws = standIn.workspace(testStack({ offsite: false }));
-    ws.setVariables(DRILL_SECRETS).rollOutTo(target.target());
-  }, 60_000);
+    secrets = {
+      TF_VAR_production_backup_host: '127.0.0.1',
+      TF_VAR_production_backup_username: login.user,
+      [`TF_VAR_${DRILL_ACCOUNT_PASSWORD_VARIABLES.test}`]: login.password,
+      TF_VAR_restic_password: RESTIC_PASSWORD,
+      TF_VAR_restore_drill_heartbeat_url: 'https://hc-ping.com/0f7b2c1e-0000-4000-8000-000000000003',
+      TF_VAR_monitoring_webhook_ops: 'https://chat.acme.eu/hooks/test-token-0001',
+      TF_VAR_monitoring_deadman_ping_url_test: 'https://hc-ping.com/0f7b2c1e-0000-4000-8000-000000000004',
+      TF_VAR_error_monitoring_dsn: 'https://key0002@errors.acme.eu/2',
+      // Set from the first deploy on, as a team sets them before the release that adds the copy (Terraform ignores them until then).
+      [`TF_VAR_${OFFSITE_DRILL_VARIABLES.endpoint.test}`]: `http://${OFFSITE_HOST}:${s3.port}`,
+      [`TF_VAR_${OFFSITE_DRILL_VARIABLES.bucket.test}`]: s3.bucket,
+      [`TF_VAR_${OFFSITE_DRILL_VARIABLES.accessKeyId.test}`]: s3.credentials.accessKeyId,
+      [`TF_VAR_${OFFSITE_DRILL_VARIABLES.secretAccessKey.test}`]: s3.credentials.secretAccessKey,
+    };
+    drillRuntimeState = {
+      [`${BACKUP_ETC}/ssh/known_hosts.source`]: `sovereign-source ${box.hostKey}\n`,
+      '/var/lib/sovereign-backup/drill.lock': '',
+    };
+    ws = standIn.workspace(testStack({ offsite: false }, s3.port));
+    ws.setVariables(secrets).rollOutTo(target.target());
+  }, 120_000);
 
   afterAll(async () => {
     await target?.stop();
+    await box?.stop();
+    await world?.stop();
+    // The drill account's OS user goes with the suite (a locked /etc/passwd leaves it, harmless: no shell, no home).
+    spawnSync('userdel', [login.user], { stdio: 'ignore' });
     fs.rmSync(dir, { recursive: true, force: true });
     fs.rmSync(STEP_SCRIPT, { force: true });
   });
@@ -436,23 +468,24 @@ describe("day-2 rollout of a test machine's restore drill: production's offsite 
     expect(run.ok ? '' : messages(run)).toBe('');
     expect(setting('DRILL_SOURCES')).toBe("'source'");
     expect(setting('source_LABEL')).toBe("'Storage Box in hel1'");
-    expect(setting('source_HOST')).toBe(`'${DRILL_SECRETS.TF_VAR_production_backup_host}'`);
+    expect(setting('source_USER')).toBe(`'${login.user}'`);
     expect(setting('source2_KIND')).toBeUndefined();
     expect(target.read(`${BACKUP_ETC}/secrets/source2.s3.env`)).toBeUndefined();
     expect(target.read(DRILL_SERVICE)).toMatch(/^TimeoutStartSec=12h$/m);
     expect(target.systemctlCalls()).toContain('enable --now restore-drill.timer');
     expect(drillMissedAfter(target.read('/etc/sovereign-monitoring/alerts.yml'))).toBe(Duration.days(7).toSeconds() + Duration.hours(12).toSeconds());
-    expect(target.read(EGRESS_HOSTNAMES)).not.toContain(OFFSITE_HOST);
-    expect(target.read(EGRESS_RULESET)).not.toContain(String(OFFSITE_PORT));
-    // What the first weekly drill leaves on the machine, which no bundle carries.
-    for (const [file, { content, mode }] of Object.entries(DRILL_RUNTIME_STATE)) {
+    expect((target.read(EGRESS_HOSTNAMES) ?? '').split('\n')).not.toContain(OFFSITE_HOST);
+    expect(narrowedPorts(target.read(EGRESS_RULESET))).toEqual(expect.arrayContaining([80, 443]));
+    expect(narrowedPorts(target.read(EGRESS_RULESET))).not.toContain(world.s3!.port);
+    for (const [file, content] of Object.entries(drillRuntimeState)) {
       fs.mkdirSync(path.dirname(path.join(target.root, file)), { recursive: true });
-      fs.writeFileSync(path.join(target.root, file), content, { mode });
+      fs.writeFileSync(path.join(target.root, file), content, { mode: 0o600 });
     }
     firstDeploy = { files: target.current().files, timer: target.read(DRILL_TIMER) };
   }, 240_000);
 
   test('day 2: the offsite copy reaches the running machine: both copies named, their secrets owner-only, egress opened, the timeout doubled', () => {
+    const s3 = world.s3!;
     const before = serverIds();
     const planned = changesOf(deploy({ offsite: true }).plan());
     const changed = planned.resourceChanges.filter((c) => !c.actions.every((a) => a === 'no-op' || a === 'read'));
@@ -470,39 +503,38 @@ describe("day-2 rollout of a test machine's restore drill: production's offsite 
     expect(setting('DRILL_SOURCES')).toBe("'source source2'");
     expect(setting('source_LABEL')).toBe("'Storage Box in hel1'");
     expect(setting('source_KIND')).toBe("'sftp'");
-    expect(setting('source_HOST')).toBe(`'${DRILL_SECRETS.TF_VAR_production_backup_host}'`);
+    expect(setting('source_HOST')).toBe("'127.0.0.1'");
     expect(setting('source2_LABEL')).toBe("'S3 bucket at UpCloud (FI)'");
     expect(setting('source2_KIND')).toBe("'s3'");
-    expect(setting('source2_REPO_PATH')).toBe("'acme-production-app'");
+    expect(setting('source2_REPO_PATH')).toBe(`'${PROD_HOST}'`);
     expect(target.mode(DRILL_CONF)).toBe('0600');
     // Nothing of the bucket is configuration: its details are in the copy's secret file only.
-    for (const name of Object.keys(DRILL_SECRETS).filter((k) => k.includes('offsite'))) expect(conf()).not.toContain(DRILL_SECRETS[name]);
+    expect(conf()).not.toContain(s3.bucket);
+    expect(conf()).not.toContain(String(s3.port));
 
     // Each copy's secrets, owner-only, decoded as the drill decodes them.
-    const secrets = ['drill-heartbeat.b64', 'source.restic.b64', 'source.password.b64', 'source2.restic.b64', 'source2.s3.env'];
-    expect(secrets.map((f) => `${f} ${target.mode(`${BACKUP_ETC}/secrets/${f}`)}`)).toEqual(secrets.map((f) => `${f} 0600`));
-    expect(secretFile('source.restic.b64')).toBe(DRILL_SECRETS.TF_VAR_restic_password);
-    expect(secretFile('source2.restic.b64')).toBe(DRILL_SECRETS.TF_VAR_restic_password);
-    expect(secretFile('source.password.b64')).toBe(DRILL_SECRETS[`TF_VAR_${DRILL_ACCOUNT_PASSWORD_VARIABLES.test}`]);
+    const files = ['drill-heartbeat.b64', 'source.restic.b64', 'source.password.b64', 'source2.restic.b64', 'source2.s3.env'];
+    expect(files.map((f) => `${f} ${target.mode(`${BACKUP_ETC}/secrets/${f}`)}`)).toEqual(files.map((f) => `${f} 0600`));
+    expect(secretFile('source.restic.b64')).toBe(RESTIC_PASSWORD);
+    expect(secretFile('source2.restic.b64')).toBe(RESTIC_PASSWORD);
+    expect(secretFile('source.password.b64')).toBe(login.password);
     expect(s3Env()).toEqual({
-      ENDPOINT_B64: DRILL_SECRETS[`TF_VAR_${OFFSITE_DRILL_VARIABLES.endpoint.test}`],
-      BUCKET_B64: DRILL_SECRETS[`TF_VAR_${OFFSITE_DRILL_VARIABLES.bucket.test}`],
-      ACCESS_KEY_ID_B64: DRILL_SECRETS[`TF_VAR_${OFFSITE_DRILL_VARIABLES.accessKeyId.test}`],
-      SECRET_ACCESS_KEY_B64: DRILL_SECRETS[`TF_VAR_${OFFSITE_DRILL_VARIABLES.secretAccessKey.test}`],
+      ENDPOINT_B64: `http://${OFFSITE_HOST}:${s3.port}`, BUCKET_B64: s3.bucket,
+      ACCESS_KEY_ID_B64: s3.credentials.accessKeyId, SECRET_ACCESS_KEY_B64: s3.credentials.secretAccessKey,
     });
-    // No file on the machine holding the bucket's key is open to other users, and none reached Terraform's output.
-    const offsiteSecrets = Object.fromEntries(Object.entries(DRILL_SECRETS).filter(([k]) => /offsite_s3_(access_key_id|secret_access_key|bucket)/.test(k)));
-    const holders = filesUnder(target.root).filter((f) => leakedSecrets(fs.readFileSync(f, 'latin1'), offsiteSecrets).length > 0)
+    // No file on the machine holding the bucket's key is open to other users, and the key reached no Terraform output.
+    const key = { accessKeyId: s3.credentials.accessKeyId, secretAccessKey: s3.credentials.secretAccessKey };
+    const holders = filesUnder(target.root).filter((f) => leakedSecrets(fs.readFileSync(f, 'latin1'), key).length > 0)
       .map((f) => `${f.slice(target.root.length)} ${(fs.statSync(f).mode & 0o777).toString(8)}`);
     expect(holders).toEqual([`${BACKUP_ETC}/secrets/source2.s3.env 600`]);
-    expect(leakedSecrets(run.stdout + run.stderr, offsiteSecrets)).toEqual([]);
+    expect(leakedSecrets(run.stdout + run.stderr, key)).toEqual([]);
 
-    // Egress: the host table allows the endpoint's host, narrows its port, and was reloaded; the firewall opens the port.
+    // Egress: the host table allows the endpoint's host and narrows its port, and is reloaded; the firewall opens the port.
     expect((target.read(EGRESS_HOSTNAMES) ?? '').split('\n')).toContain(OFFSITE_HOST);
-    expect(target.read(EGRESS_RULESET)).toContain(String(OFFSITE_PORT));
+    expect(narrowedPorts(target.read(EGRESS_RULESET))).toContain(s3.port);
     expect(target.systemctlCalls()).toContain('restart sovereign-egress.service');
-    const firewallRules = JSON.stringify(ws.cloud().objects.hcloud_firewall ?? {});
-    expect(firewallRules).toContain(`"${OFFSITE_PORT}"`);
+    const firewalls = Object.values<any>(ws.cloud().objects.hcloud_firewall ?? {});
+    expect(JSON.stringify(firewalls)).toContain(`"${s3.port}"`);
 
     // The units: 12 hours per copy, reloaded, the timer enabled again and otherwise as it was.
     expect(target.read(DRILL_SERVICE)).toMatch(/^TimeoutStartSec=24h$/m);
@@ -518,7 +550,7 @@ describe("day-2 rollout of a test machine's restore drill: production's offsite 
     const kept = Object.keys(firstDeploy.files).filter((f) => f.startsWith(`${BACKUP_ETC}/`) && f !== DRILL_CONF);
     expect(kept.filter((f) => now[f] !== firstDeploy.files[f])).toEqual([]);
     expect(kept.length).toBeGreaterThanOrEqual(4);
-    for (const [file, { content }] of Object.entries(DRILL_RUNTIME_STATE)) expect(`${file}: ${target.read(file)}`).toBe(`${file}: ${content}`);
+    for (const [file, content] of Object.entries(drillRuntimeState)) expect(`${file}: ${target.read(file)}`).toBe(`${file}: ${content}`);
   }, 240_000);
 
   test('a third deploy with nothing changed plans no change at all, and the machine keeps the second deploy', () => {
@@ -528,4 +560,28 @@ describe("day-2 rollout of a test machine's restore drill: production's offsite 
       .map((c) => `${c.address} ${c.actions.join('/')}`)).toEqual([]);
     expect(target.current()).toEqual(running);
   }, 120_000);
+
+  test('the drill as deployed restores both copies, each into its own scratch databases, and reports once', async () => {
+    const s3 = world.s3!;
+    // The deployed configuration and secrets, with what only a test changes: the box's port (23 on a Storage Box),
+    // this PostgreSQL, directories of the test's own, and the heartbeat (https:// at plan, the receiver here is http).
+    const etc = world.variant(path.join(target.root, BACKUP_ETC), 'drill.conf', {
+      source_PORT: box.port, PG_HOST: world.pg.dir, PG_PORT: world.pg.port, DRILL_KEEP_DATABASES: 1,
+      BACKUP_STATE: path.join(dir, 'drill-state'), DRILL_WORK: path.join(dir, 'drill-work'),
+    }, { 'secrets/drill-heartbeat.b64': b64(world.receiver.url) });
+    const production = fingerprint(world.pg, 'app');
+    const served = s3.requests.length;
+    const drill = await runScript(path.join(target.root, 'usr/local/sbin/restore-drill'), world.receiver, { TMPDIR: world.tmp, SOVEREIGN_BACKUP_ETC: etc });
+    expectSuccess(drill, TEST_HOST, 'restore-drill');
+    const summary = drill.pings[1].body;
+    expect(summary).toMatch(new RegExp(`^every copy of ${PROD_HOST}'s newest backup restored: `
+      + `source \\(Storage Box in hel1\\): restored snapshot \\w{8} of ${PROD_HOST} .*; source2 \\(S3 bucket at UpCloud \\(FI\\)\\): restored snapshot \\w{8} of ${PROD_HOST} `));
+    const kept = [...summary.matchAll(/kept until the next drill as ([\w ]+)/g)].map((m) => scratchDatabases(m[0]));
+    expect(kept).toHaveLength(2);
+    for (const scratch of kept) expect(fingerprint(world.pg, scratch.app)).toBe(production);
+    for (const db of kept.flatMap((k) => Object.values(k))) world.pg.sql('postgres', `DROP DATABASE ${db}`);
+    // The bucket was read over S3 with the deployed key, and the box through the host key the first drill pinned.
+    expect(s3.since(served).some((r) => r.method === 'GET' && r.url.includes(`/${PROD_HOST}/data/`) && r.range !== undefined && r.status === 206)).toBe(true);
+    expect(fs.readFileSync(path.join(etc, 'ssh/known_hosts.source'), 'utf8')).toBe(`sovereign-source ${box.hostKey}\n`);
+  }, 240_000);
 });
