@@ -1,9 +1,9 @@
 import { Environment } from '../core/environment';
+import { DRILL_RUN_TIME_PER_COPY } from '../backup/private/drill-run-time';
 import { Component } from '../roadmap/component';
 import { Phase } from '../roadmap/phase';
 import { MonitoringAlert } from './monitoring-alert';
 import { profileFor, ProberResources, proberResources, SHARED_MEMORY_SHARE } from './private/profile';
-import { DRILL_RUN_TIME_PER_COPY } from '../backup/private/drill-run-time';
 import { DATA_HOLD, JOB_DATA_HOLD } from './private/render';
 
 /**
