@@ -409,7 +409,7 @@ describe('Machine rollout options', () => {
     const secret = new TerraformVariable(stack, 'secret', { type: 'string', sensitive: true });
     const m = new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS });
     let produced = 0;
-    m.addBundlePart({ name: 'counted', files: [{ path: '/etc/counted', content: () => { produced += 1; return `token=${secret.stringValue}\n`; } }] });
+    m.addBundlePart({ name: 'counted', files: [{ path: '/etc/counted', permissions: '0600', content: () => { produced += 1; return `token=${secret.stringValue}\n`; } }] });
     const [rollout] = resourcesOf(synthJson(stack), 'terraform_data');
     expect(produced).toBe(1);
     // All three producers saw the file: the inputs carry its reference, the digest hashes it.

@@ -183,7 +183,8 @@ export class EgressAllowlist {
       // systemd-timesyncd: the time client the drop-in pins (Hetzner's images ship it; the backup jobs read its state).
       packages: ['nftables', 'dnsutils', 'systemd-timesyncd'],
       files: [
-        { path: HOSTNAMES_FILE, content: () => `${EgressAllowlist.hostnamesFor(machine, options).join('\n')}\n` },
+        // Root's alone: some hostnames come from secrets (the heartbeat's URL, the offsite endpoint), and only the refresh (root) reads it.
+        { path: HOSTNAMES_FILE, content: () => `${EgressAllowlist.hostnamesFor(machine, options).join('\n')}\n`, permissions: '0600' },
         { path: TIME_SERVERS_FILE, content: () => `${timeServers.join('\n')}\n` },
         { path: TIMESYNCD_DROP_IN, content: () => timesyncdDropIn(timeServers) },
         { path: RULESET_FILE, content: () => egressRuleset(EgressAllowlist.narrowedTcpPorts(machine)), check: ['nft', '-c', '-f', '{}'] },

@@ -9,6 +9,7 @@ import { BundleFiles, MachineBundle, RenderedBundle } from './machine-bundle';
 import { requireSensitive } from './storage-box';
 import { ROLLOUT_AGENT, ROLLOUT_STATE_DIR } from './private/rollout-agent';
 import { escapeTemplateSequences, resolveTemplate } from './private/terraform-template';
+import { readableSecretFiles } from './private/readable-secret-files';
 
 /** How `cdktf deploy` reaches a machine to roll its bundle out. */
 export interface MachineRolloutOptions {
@@ -88,6 +89,7 @@ export class MachineRollout extends Construct {
       return s.rendered;
     };
     this.renderBundle = render;
+    this.node.addValidation({ validate: () => readableSecretFiles(scope, current().files, render()) });
     const version = () => render().version;
     const incoming = () => `${INCOMING}/${version().slice('sha256:'.length, 'sha256:'.length + 16)}`;
     const inputs = Lazy.stringValue({ produce: () => inputsDocument(current().files) });

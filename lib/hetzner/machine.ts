@@ -334,6 +334,13 @@ export class Machine extends Construct implements IMachine {
    * rolls out to the running machine (checked, staged, switched, and rolled back on failure).
    */
   public addBundlePart(part: BundlePart): void {
+    // The agent reads a mode as an octal string: anything else (a JavaScript number, 'rw-------') passed synth and failed the deploy.
+    for (const file of part?.files ?? []) {
+      if (file?.permissions !== undefined && !(typeof file.permissions === 'string' && /^[0-7]{3,4}$/.test(file.permissions))) {
+        throw new ValidationError(invalidValue(this, `bundle file ${file.path} (part ${part.name}).permissions`, file.permissions,
+          'a mode is written as an octal string of three or four digits', "write it as a string, such as '0600' or '0644'"));
+      }
+    }
     if (!this.rolloutConstruct) {
       // First part: every machine with a bundle checks that its jobs run on the server they were built for.
       this.bundle.addPart(identityPart(this, this.server.id));
