@@ -13,7 +13,8 @@ export interface BundleFile {
    */
   readonly content: string | (() => string);
   /**
-   * Octal permissions.
+   * Octal permissions, as a string of three or four digits. A file whose content holds a sensitive variable must not
+   * be readable by every user (synth refuses it): give it `'0600'`, or `'0640'` with an owner whose group needs it.
    * @default '0644'
    */
   readonly permissions?: string;
