@@ -4,7 +4,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { S3Server } from './helpers/s3-server';
 import {
-  b64, BackupWorld, corrupt, expectFailure, expectSuccess, filesBySize, fingerprint, MachineRoot, pingPath, PROD_HOST, RunResult, scratchDatabases, survivorsOf, TEST_HOST, RESTIC_PASSWORD,
+  b64, BackupWorld, corrupt, drillCopyProcess, expectFailure, expectSuccess, filesBySize, fingerprint, MachineRoot, pingPath, PROD_HOST, RunOptions, RunResult,
+  scratchDatabases, survivorsOf, TEST_HOST, RESTIC_PASSWORD,
 } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 import { leakedSecrets } from '../setup/secret-sentinels';
@@ -31,7 +32,7 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
   const commandLines = new Set<string>();
 
   /** Runs a script and keeps its result, so that the last test can look for the S3 secrets in all of them. */
-  const run = async (machine: MachineRoot, script: string, etc?: string, options: { stopWhen?: RegExp } = {}) => {
+  const run = async (machine: MachineRoot, script: string, etc?: string, options: RunOptions = {}) => {
     const marker = Buffer.from(`SOVEREIGN_BACKUP_ETC=${etc ?? machine.etc}\0`);
     const sample = () => {
       for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
@@ -189,6 +190,46 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
     expect(stopped.pings[1].body).toMatch(copyStopped);
     expect(survivorsOf(dropping)).toEqual([]);
     expect(scratchNow().filter((d) => !before.includes(d))).toEqual([]);
+  });
+
+  // Audit: a copy's run killed before it writes its result (SIGKILL, as the OOM killer does) had no test. Without the
+  // guard on reading that missing result, the run of all copies died at the read ("sed … exited with 2"): the copy
+  // went unnamed and the next copy was never drilled.
+  test('a copy\'s run killed mid-restore: the drill names that copy, still drills the next, and pings one failure listing it as passed', async () => {
+    const both = world.layOut('test-both-killed', { source_PORT: world.sftp.port, DRILL_KEEP_DATABASES: 0 }, { drillSource: 'both' });
+    world.sftp.authorize(world.generateKey(both.etc));
+    const scratchNow = () => world.pg.sql('postgres', "SELECT datname FROM pg_database WHERE datname LIKE 'restore\\_drill\\_%' ORDER BY 1").split('\n').filter(Boolean);
+    const before = scratchNow();
+    let killed: number | undefined;
+    const drill = await run(both, 'restore-drill', undefined, {
+      onOutput: {
+        when: /restore-drill@source: step: restoring snapshot/,
+        act: () => {
+          killed = drillCopyProcess(both.etc, 'source');
+          if (killed !== undefined) process.kill(killed, 'SIGKILL');
+        },
+      },
+    });
+    expect(killed).toBeDefined();
+    // The killed copy wrote nothing after its restore began; the second copy was drilled all the same, and passed.
+    expect(drill.stderr).not.toMatch(/restore-drill@source: (OK|FAILED)/);
+    expect(drill.stderr).toMatch(/step: drilling the copy source2 \(S3 bucket at Scaleway \(FR\)\)/);
+    expect(drill.stderr).toMatch(/restore-drill@source2: OK: restored snapshot \w{8} of acme-production-app/);
+    expectFailure(drill, TEST_HOST, 'restore-drill', new RegExp("^the drill failed on 1 of 2 copies of acme-production-app's backups: "
+      + "source \\(Storage Box in hel1\\) failed at step 'restoring snapshot \\w{8} from source' \\(exit 137\\): it was killed by SIGKILL before it wrote its result "
+      + '\\(the OOM killer sends SIGKILL: journalctl -k shows whether it did\\); '
+      + 'passed: source2 \\(S3 bucket at Scaleway \\(FR\\)\\): restored snapshot \\w{8} of acme-production-app \\(dump \\d{8}T\\d{6}Z, 0 hours old\\): analytics app postgres; '
+      + '.*2 verification queries true\n'));
+    // One outcome for the run: its start and one failure.
+    expect(drill.pings.map((p) => p.path)).toEqual([pingPath(TEST_HOST, 'restore-drill', '/start'), pingPath(TEST_HOST, 'restore-drill', '/fail')]);
+    // The second copy dropped its scratch databases (DRILL_KEEP_DATABASES=0); only the killed copy's are left, for the next drill to drop.
+    const scratchOf = (copy: string) => new RegExp(`restore-drill@${copy}: step: creating the scratch databases ([^\\n]+)`).exec(drill.stderr)![1].split(' ');
+    const second = scratchOf('source2');
+    expect(second).toHaveLength(3);
+    const left = scratchNow().filter((d) => !before.includes(d));
+    expect(left.filter((d) => second.includes(d))).toEqual([]);
+    expect(left.sort()).toEqual(scratchOf('source').sort());
+    for (const db of left) world.pg.sql('postgres', `DROP DATABASE ${db} WITH (FORCE)`);
   });
 
   // Audit (mutation): with several copies the lock moved into the run that starts them, and nothing showed that a

@@ -27,6 +27,22 @@ export interface RunResult {
   readonly pings: Ping[];
 }
 
+/** How {@link runScript} acts on a script while it runs. */
+export interface RunOptions {
+  /**
+   * Once the script's output matches, SIGTERM to the script and everything it started, as `systemctl stop` (or a
+   * timeout, or a shutdown) does.
+   * @default - never stopped
+   */
+  readonly stopWhen?: RegExp;
+  /**
+   * Once the script's output matches `when`, `act` runs (once): to do something to the running job from outside, as
+   * the OOM killer or an operator would.
+   * @default - nothing is done
+   */
+  readonly onOutput?: { readonly when: RegExp; readonly act: () => void };
+}
+
 /** Options of a {@link BackupWorld}. */
 export interface WorldOptions {
   /**
@@ -154,7 +170,7 @@ export class BackupWorld {
    * {@link cheapenRepositoryKeys}) unless the world keeps calibrated keys: the scripts open them
    * hundreds of times in a suite.
    */
-  public async run(machine: MachineRoot, script: string, etc: string = machine.etc, options: { stopWhen?: RegExp } = {}): Promise<RunResult> {
+  public async run(machine: MachineRoot, script: string, etc: string = machine.etc, options: RunOptions = {}): Promise<RunResult> {
     const result = await runScript(path.join(machine.root, 'usr/local/sbin', script), this.receiver, { TMPDIR: this.tmp, SOVEREIGN_BACKUP_ETC: etc }, undefined, options);
     if (script === 'backup-bootstrap' && result.code === 0 && !this.calibratedKeys) this.cheapenNewRepositoryKeys();
     return result;
@@ -235,12 +251,11 @@ export class BackupWorld {
 /**
  * Runs a script as systemd would (a minimal environment plus `env`), asynchronously, since the
  * heartbeat receiver lives in this process; returns its output and the pings it sent. `stopWhen`
- * sends SIGTERM to the script and everything it started once its output matches, as `systemctl stop`
- * (or a timeout, or a shutdown) does. With
+ * and `onOutput` act on it while it runs (see {@link RunOptions}). With
  * BACKUP_TEST_TIMING set, prints how long each run took (to find where a suite's time goes).
  */
 export function runScript(script: string, receiver: HeartbeatReceiver, env: Record<string, string>, timeoutMs = 100_000,
-  options: { stopWhen?: RegExp } = {}): Promise<RunResult> {
+  options: RunOptions = {}): Promise<RunResult> {
   const first = receiver.pings.length;
   const started = Date.now();
   return new Promise((resolve, reject) => {
@@ -253,9 +268,14 @@ export function runScript(script: string, receiver: HeartbeatReceiver, env: Reco
     let stdout = '';
     let stderr = '';
     let stopped = false;
+    let acted = false;
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
+      if (options.onOutput && !acted && options.onOutput.when.test(stderr)) {
+        acted = true;
+        options.onOutput.act();
+      }
       if (options.stopWhen && !stopped && options.stopWhen.test(stderr)) {
         stopped = true;
         process.kill(-child.pid!, 'SIGTERM');
@@ -381,4 +401,26 @@ export function repositoryLock(state: string): { holders: string[]; free: boolea
     free = false;
   }
   return { holders, free };
+}
+
+/**
+ * The process of a drill's run for one copy of several (the script run again with `SB_DRILL_OF=<copy>`, under the
+ * configuration directory `etc`): not its subshells, nor the programs it started.
+ */
+export function drillCopyProcess(etc: string, copy: string): number | undefined {
+  const environ = (pid: string | number) => fs.readFileSync(`/proc/${pid}/environ`);
+  const ofCopy = Buffer.from(`SB_DRILL_OF=${copy}\0`);
+  const ofEtc = Buffer.from(`SOVEREIGN_BACKUP_ETC=${etc}\0`);
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (!environ(pid).includes(ofCopy) || !environ(pid).includes(ofEtc)) continue;
+      if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((arg) => arg.endsWith('/restore-drill'))) continue;
+      // Its subshells (bash forks, the same command line) have it as their parent; it has the run of all copies.
+      const parent = /^\d+ \(.*\) \S (\d+)/s.exec(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))![1];
+      if (!environ(parent).includes(ofCopy)) return Number(pid);
+    } catch {
+      // The process ended while it was read.
+    }
+  }
+  return undefined;
 }

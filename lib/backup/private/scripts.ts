@@ -1193,11 +1193,19 @@ if [ -z "\${SB_DRILL_OF:-}" ] && [ "$copies" != "$DRILL_SOURCE" ]; then
     # (A group, so that this shell starts the tee and $! names it: the copy's last lines are in the log before it is read.)
     { SB_DRILL_OF=$t SB_DRILL_RESULT=$result "$0" 8>&-; } 2> >(exec 8>&-; trap '' TERM INT HUP; exec tee -a "$SB_LOG" >&2) || rc=$?
     wait "$!" 2>/dev/null || true
-    # A copy killed before it wrote its result (SIGKILL, the OOM killer) has none: it failed, without saying why.
+    # A copy killed before it wrote its result (SIGKILL, the OOM killer) has none: it failed, and its last step is
+    # the last one its lines in this run's log name.
     verified=$(sed -n 1p "$result" 2>/dev/null) || verified=''
     at=$(sed -n 2p "$result" 2>/dev/null) || at=''
     outcome=$(sed -n '3,$p' "$result" 2>/dev/null | tr '\\n' ' ') || outcome=''
     outcome=\${outcome% }
+    if [ ! -s "$result" ]; then
+      at=$(sed -n "s/^[^ ]* $SB_JOB@$t: step: //p" "$SB_LOG" | tail -n 1) || at=''
+      if [ "$rc" -gt 128 ]; then
+        sig=$(kill -l "$((rc - 128))" 2>/dev/null) && sig=SIG$sig || sig="signal $((rc - 128))"
+        outcome="it was killed by $sig before it wrote its result (the OOM killer sends SIGKILL: journalctl -k shows whether it did)"
+      fi
+    fi
     if [ "$rc" = 0 ] && [ "$verified" = 1 ]; then
       passed+=("$copy: $outcome")
     else
