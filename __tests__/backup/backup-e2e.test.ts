@@ -395,6 +395,33 @@ describeAsRoot('backup tooling, end to end on PostgreSQL 15, restic and OpenSSH'
       expect(streamSnapshots()).toEqual(streams);
     });
 
+    // Audit: the job's log is the first file a job creates in TMPDIR, before its exit trap exists: on a disk with no
+    // inode (or byte) left, mktemp failed and every job died without a failure ping, leaving the alert to the
+    // heartbeat's grace period.
+    test('no inode left under TMPDIR before the job begins: every job fails at once with its failure ping, naming that disk and the fix', async () => {
+      const noInodes = world.smallDisk('no-inodes-tmp', 1024 * 1024, ['nr_inodes=2']);
+      fs.writeFileSync(path.join(noInodes, 'filler'), '');
+      expect(() => fs.writeFileSync(path.join(noInodes, 'x'), '')).toThrow(/ENOSPC/);
+      // The jobs of the plan (bootstrap and key rotation report through the push job's heartbeat) and the drill.
+      const jobs: Array<[MachineRoot, string, string, string, string]> = [
+        [production, prodEtc, 'backup-dump', PROD_HOST, 'dump'], [production, prodEtc, 'backup-push', PROD_HOST, 'push'],
+        [production, prodEtc, 'backup-prune', PROD_HOST, 'prune'], [production, prodEtc, 'backup-check', PROD_HOST, 'check'],
+        [production, prodEtc, 'backup-bootstrap', PROD_HOST, 'push'], [production, prodEtc, 'backup-rotate-keys', PROD_HOST, 'push'],
+        [testMachine, testEtc, 'restore-drill', TEST_HOST, 'restore-drill'],
+      ];
+      for (const [machine, etc, script, host, slug] of jobs) {
+        const result = await runScript(path.join(machine.root, 'usr/local/sbin', script), world.receiver,
+          { TMPDIR: noInodes, SOVEREIGN_BACKUP_ETC: etc, SOVEREIGN_PREVIOUS_ROOT: path.join(tmp, 'previous') });
+        expectFailure(result, host, slug, new RegExp(`^cannot create the job's files in ${noInodes} \\(TMPDIR\\), so it did nothing: `
+          + `mktemp: failed to create file via template '${noInodes}/sovereign-backup\\.XXXXXX': No space left on device\\. `
+          + `Its disk has 0 inodes and \\d+ MiB free; .*Fix: free inodes or space on that disk \\(df -i ${noInodes} and df -h ${noInodes}; .*\\), then run ${script} again\\n`));
+        // The journal says it as well; the job started nothing and left nothing.
+        expect(result.stderr).toMatch(new RegExp(`FAILED \\(exit 1\\) at step 'starting': cannot create the job's files in ${noInodes} \\(TMPDIR\\)`));
+        expect(survivorsOf(etc)).toEqual([]);
+      }
+      expect(fs.readdirSync(noInodes)).toEqual(['filler']);
+    });
+
     test('no inode left at the dump location before the dump begins: it still reaches the Storage Box; a read-only one fails before streaming', async () => {
       const full = world.smallDisk('no-inodes', 1024 * 1024, ['nr_inodes=2']);
       fs.writeFileSync(path.join(full, 'filler'), '');

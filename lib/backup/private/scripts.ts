@@ -18,7 +18,10 @@ PY=(/usr/bin/python3 -I -S)
 SB_OK=0 SB_SUMMARY='' SB_FAILURE='' SB_CLEANUP=() SB_STEP='starting' SB_CACHE='' SB_START_PING=''
 # Snapshot times (restic backup --time) are the dump's UTC time.
 export TZ=UTC
-SB_LOG=$(mktemp "\${TMPDIR:-/tmp}/sovereign-backup.XXXXXX")
+# The job's log. When it cannot be created (TMPDIR's disk has no space or inode left), the exit trap does not exist
+# yet and the heartbeat is not known: the job goes on without a log file, and load_conf fails it (with its ping).
+SB_NO_TMP=''
+SB_LOG=$(mktemp "\${TMPDIR:-/tmp}/sovereign-backup.XXXXXX" 2>&1) || { SB_NO_TMP=\${SB_LOG:-mktemp failed}; SB_LOG=/dev/null; }
 
 # Bash builtins only (the clock from EPOCHREALTIME, TZ=UTC): on a busy machine every program a
 # job starts waits for a CPU, and a job logs a few dozen lines.
@@ -108,7 +111,7 @@ sb_exit() {
     { printf '%s\\n\\n--- log ---\\n' "$report"; tail -n 60 "$SB_LOG"; } | heartbeat /fail || log "could not report the failure to the heartbeat"
   fi
   [ -z "$SB_CACHE" ] || rm -rf "$SB_CACHE"
-  rm -f "$SB_LOG" "$SB_LOG".ssh.*
+  [ -n "$SB_NO_TMP" ] || rm -f "$SB_LOG" "$SB_LOG".ssh.*
   exit "$rc"
 }
 trap sb_exit EXIT
@@ -149,9 +152,18 @@ require_free_tmp() {
   [ "$free" -ge "$SB_TMP_FLOOR_MB" ] || die "the disk of $dir (TMPDIR) is full: $free MiB left, and this job needs room there for restic's packs on their way to the targets and for its own files, so nothing was sent. Fix: free space on that disk (df -h $dir; on one-disk machines the local dumps in \${DUMP_DIR:-the dump directory} are often the largest files), then run backup-$SB_JOB again"
 }
 
+# no_tmp_files: the job's log could not be created in TMPDIR (SB_NO_TMP holds mktemp's error); fails the job, naming the disk.
+no_tmp_files() {
+  local dir=\${TMPDIR:-/tmp} inodes blocks
+  inodes=$(stat -f -c %d "$dir" 2>/dev/null) || inodes='?'
+  blocks=$(stat -f -c '%f %S' "$dir" 2>/dev/null) && blocks="$(( \${blocks% *} * \${blocks#* } >> 20 )) MiB" || blocks='? MiB'
+  die "cannot create the job's files in $dir (TMPDIR), so it did nothing: $SB_NO_TMP. Its disk has $inodes inodes and $blocks free; every job needs a few files there, and restic its packs. Fix: free inodes or space on that disk (df -i $dir and df -h $dir; many small files use up the inodes), then run \${0##*/} again"
+}
+
 load_conf() {
   [ -r "$SB_ETC/$1" ] || die "configuration $SB_ETC/$1 is missing"
   . "$SB_ETC/$1"
+  [ -z "$SB_NO_TMP" ] || no_tmp_files
   # restic's cache lives for one run only: a cache that survives runs serves snapshot, index and
   # tree files that may no longer match the remote, and hides corruption there (or invents it).
   mkdir -p "$BACKUP_STATE"
