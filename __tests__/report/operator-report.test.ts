@@ -4,6 +4,8 @@ import * as path from 'path';
 import { Construct } from 'constructs';
 import { TerraformStack, Testing } from 'cdktf';
 import { phase1Pilot } from '../../examples/phase1-pilot';
+import { phase2PayingCustomers } from '../../examples/phase2-paying-customers';
+import { estimateCost } from '../../lib/cost/estimator';
 import { Component, DataClass, Duration, Environment, Machine, ServerType } from '../../lib';
 import { costFigures } from '../../lib/report/report-document';
 import { reportModelOf } from '../../lib/report/report-model';
@@ -108,6 +110,17 @@ describe('the operator report of the Phase 1 example', () => {
     expect(md).toContain('![Diagram of phase1-pilot](diagram-phase1-pilot.svg)');
     expect(fs.readFileSync(diagramFiles[0], 'utf8')).toMatch(/^<svg /);
   });
+});
+
+test("a product that rehearses on the test machine still has production's pre-release snapshots in its costs, as `cost` counts them", () => {
+  // Phase 2 has no staging stack, but its release path snapshots production first (the backup plan says so): the
+  // report left those snapshots out and showed a lower month than `cost --app` for the same app.
+  const app = Testing.app();
+  phase2PayingCustomers(app);
+  const report = reportModelOf(app, { estimate }).estimate;
+  const production = (e: typeof report) => e.products[0].environments.find((env) => env.environment === 'production')!;
+  expect(production(report).lines.filter((l) => l.kind === 'snapshot').map((l) => l.description)).toEqual([expect.stringMatching(/^3 pre-release snapshots of phase2-paying-production-app/)]);
+  expect(report.monthly.toString()).toBe(estimateCost(app, estimate).monthly.toString());
 });
 
 test('shows backup plans with RPO and RTO, and monitoring, when the tree has them', () => {

@@ -50,17 +50,24 @@ export function synthesizedStacksOf(scope: IConstruct): SynthesizedStack[] {
   const stacks = TerraformStack.isStack(scope)
     ? [scope as TerraformStack]
     : scope.node.findAll().filter((c): c is TerraformStack => TerraformStack.isStack(c));
-  return stacks.map((stack) => {
-    // Environment stacks live in stacks/, above this layer: recognized by what they carry.
-    const { product, environment, record } = stack as unknown as { product?: unknown; environment?: unknown; record?: { preReleaseSnapshot?: unknown } };
-    return {
-      name: stack.node.id,
-      terraform: stack.toTerraform(),
-      ...(isProduct(product) ? { product: productOf(product) } : {}),
-      ...(environment instanceof Environment ? { environment: environment.name, onDemand: !environment.alwaysOn } : {}),
-      ...(record?.preReleaseSnapshot === true ? { preReleaseSnapshot: true } : {}),
-    };
-  });
+  return stacks.map((stack) => synthesizedStackOf(stack));
+}
+
+/**
+ * One stack as the estimator reads it, from the construct tree: `terraform` is its synthesized JSON, when the
+ * caller has it already. The one reading of a stack for every estimate (`cost`, the report, a budget), so that they
+ * agree on what it costs.
+ */
+export function synthesizedStackOf(stack: TerraformStack, terraform: Record<string, any> = stack.toTerraform()): SynthesizedStack {
+  // Environment stacks live in stacks/, above this layer: recognized by what they carry.
+  const { product, environment, record } = stack as unknown as { product?: unknown; environment?: unknown; record?: { preReleaseSnapshot?: unknown } };
+  return {
+    name: stack.node.id,
+    terraform,
+    ...(isProduct(product) ? { product: productOf(product) } : {}),
+    ...(environment instanceof Environment ? { environment: environment.name, onDemand: !environment.alwaysOn } : {}),
+    ...(record?.preReleaseSnapshot === true ? { preReleaseSnapshot: true } : {}),
+  };
 }
 
 // Structural, not instanceof: Product may refer to this layer (its budget) without an import cycle.

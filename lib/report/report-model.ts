@@ -9,7 +9,7 @@ import { Environment } from '../core/environment';
 import { CostEstimate } from '../cost/cost-estimate';
 import { CostEstimateOptions, estimateSynthesizedCost } from '../cost/estimator';
 import { PriceList } from '../cost/price-list';
-import { productOf, SynthesizedStack } from '../cost/synthesized-stacks';
+import { synthesizedStackOf } from '../cost/synthesized-stacks';
 import { ninetyDayChecklist } from '../environments/ninety-day-checklist';
 import { Product } from '../environments/product';
 import { postponedRegisterOf } from '../environments/product-documents';
@@ -174,7 +174,7 @@ export function reportModelOf(scope: IConstruct, options: ReportModelOptions = {
     const product = productOfStack(stack);
     groups.set(product, [...(groups.get(product) ?? []), stack]);
   }
-  const estimate = estimateSynthesizedCost(stacks.map((s) => synthesizedStack(s, synthesized.get(s)!.terraform)), options.estimate);
+  const estimate = estimateSynthesizedCost(stacks.map((s) => synthesizedStackOf(s, synthesized.get(s)!.terraform)), options.estimate);
   const products = [...groups.entries()].map(([product, group]) => productView(product, group, (s) => synthesized.get(s)!.terraform, estimate));
   return {
     title: options.title ?? products.map((p) => p.name ?? 'stacks without a product').join(', '),
@@ -191,17 +191,6 @@ function productOfStack(stack: TerraformStack): Product | undefined {
 function environmentOfStack(stack: TerraformStack): Environment | undefined {
   const environment = (stack as unknown as { environment?: unknown }).environment;
   return environment instanceof Environment ? environment : undefined;
-}
-
-function synthesizedStack(stack: TerraformStack, terraform: Record<string, any>): SynthesizedStack {
-  const product = productOfStack(stack);
-  const environment = environmentOfStack(stack);
-  return {
-    name: stack.node.id,
-    terraform,
-    ...(product ? { product: productOf(product) } : {}),
-    ...(environment ? { environment: environment.name, onDemand: !environment.alwaysOn } : {}),
-  };
 }
 
 function productView(product: Product | undefined, stacks: readonly TerraformStack[], terraformOf: (s: TerraformStack) => Record<string, any>, estimate: CostEstimate): ProductView {
