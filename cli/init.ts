@@ -671,7 +671,8 @@ Built on cdktf-sovereign-hetzner. \`product.ts\` declares the product once; \`ma
 export CHECKPOINT_DISABLE=1              # the ${cdk.command} CLI then sends no version check to HashiCorp (the CI files set it too)
 npm install && npm test                  # offline: Terraform validates and plans every stack against a local stand-in
 npx ${cdk.command} synth && npx cdktf-sovereign-hetzner check    # lists every variable and credential a deploy needs
-npx ${cdk.command} deploy ${a.name}-test            # with .env loaded and test's admin key in your SSH agent
+npx ${cdk.command} deploy ${a.name}-production      # production first (below); with .env loaded, its admin key in your SSH agent
+npx ${cdk.command} deploy ${a.name}-test            # then test, with test's admin key in your SSH agent
 npm run cost                             # the monthly estimate, from cdktf.out
 npm run report                           # report/index.md and report/index.html: the operator's report
 \`\`\`
@@ -691,8 +692,9 @@ production after a manual approval, and check for drift daily.
 
 Before the first deploy, in the Hetzner console, for each environment's project: a Cloud project and its API token
 (read & write) for \`HCLOUD_TOKEN\`; in Object Storage, the state bucket below (Terraform keeps its state there and
-does not create it; if the console says a name is taken, pick another and set it in \`stateBuckets\` in
-\`product.ts\`) and an S3 key pair for \`AWS_ACCESS_KEY_ID\` and \`AWS_SECRET_ACCESS_KEY\`:
+does not create it; if the console says a name is taken, pick another and set it in
+\`product.ts\`: \`stateBucket\` for test's, \`stateBuckets\` for production's) and an S3 key pair for
+\`AWS_ACCESS_KEY_ID\` and \`AWS_SECRET_ACCESS_KEY\`:
 
 ${states.map((s) => `- ${s.stacks.map((n) => `\`${n}\``).join(' and ')}: the bucket \`${s.bucket}\` at \`${s.endpoint}\``).join('\n')}
 

@@ -245,6 +245,11 @@ describe('cdktf-sovereign-hetzner init', () => {
     // Each environment's project has a bucket of its own (test's key reads no production state).
     expect(readme).toMatch(/^- `acme-test`: the bucket `acme-tfstate` at `https:\/\/fsn1\.your-objectstorage\.com`$/m);
     expect(readme).toMatch(/^- (`acme-staging` and )?`acme-production`: the bucket `acme-production-tfstate` at `https:\/\/fsn1\.your-objectstorage\.com`$/m);
+    // A name that is taken is changed where that bucket is declared: test's is stateBucket, production's stateBuckets.
+    expect(readme).toMatch(/pick another and set it in\s+`product\.ts`: `stateBucket` for test's,\s+`stateBuckets` for production's/);
+    // The first deploy is production's: test's restore drill reads production's outputs. The commands say so in order.
+    expect(readme.indexOf('npx cdktf deploy acme-production')).toBeGreaterThan(-1);
+    expect(readme.indexOf('npx cdktf deploy acme-production')).toBeLessThan(readme.indexOf('npx cdktf deploy acme-test'));
     expect(readme).toContain('node_modules/cdktf-sovereign-hetzner/docs/testing.md');
     expect(fs.existsSync(path.join(ROOT, 'docs', 'testing.md'))).toBe(true);
     expect(fs.readFileSync(path.join(ROOT, 'docs', 'testing.md'), 'utf8')).toContain('## cdktf deploy and destroy against the stand-in');
