@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as ts from 'typescript';
+import { codeSpans, markdownFiles } from './markdown';
 
 // The prose of README.md and docs/ names the API by its members: `Roadmap.assess`, `plan.recoveryPointObjective`,
 // "`retire: { reason }` on the `EnvironmentStack`". The snippets are compiled (snippets.test.ts), the prose is not, and
@@ -15,29 +16,8 @@ const INSTANCE_NAMES: Readonly<Record<string, string>> = {
   plan: 'BackupPlan', machine: 'Machine', admin: 'AdminAccess', backup: 'ProductBackupOptions', product: 'Product', ws: 'StandInWorkspace',
 };
 
-function markdownFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const full = path.join(dir, e.name);
-    return e.isDirectory() ? markdownFiles(full) : e.name.endsWith('.md') ? [full] : [];
-  });
-}
-
-/** The inline code spans of a Markdown text, outside fenced blocks (a span may go on over a line break), with what follows each. */
-export function codeSpans(text: string): Array<{ code: string; after: string; line: number }> {
-  let fenced = false;
-  const prose = text.split('\n').map((line) => {
-    if (/^\s*```/.test(line)) { fenced = !fenced; return ''; }
-    return fenced ? '' : line;
-  }).join('\n');
-  return [...prose.matchAll(/`([^`]+)`/g)].map((m) => ({
-    code: m[1].replace(/\s+/g, ' ').trim(),
-    after: prose.slice(m.index! + m[0].length, m.index! + m[0].length + 80).replace(/\s+/g, ' '),
-    line: prose.slice(0, m.index!).split('\n').length,
-  }));
-}
-
 /** The names a prop's value in a span spells out: `rollout: { sshPrivateKey }` gives rollout, then sshPrivateKey. */
-export function propPath(code: string): string[] | undefined {
+function propPath(code: string): string[] | undefined {
   const m = /^(\w+)(?::\s*\{\s*(\w+)\b[^}]*\})?(?::|$)/.exec(code.trim());
   return m ? [m[1], ...(m[2] ? [m[2]] : [])] : undefined;
 }
