@@ -76,7 +76,7 @@ describe('the API names the prose of README.md and docs/ gives', () => {
     expect(unknown).toEqual([]);
   });
 
-  test('every prop the prose sets "on the `Construct`" is one of its props', () => {
+  test('every prop the prose sets "on the `Construct`", or calls "the `Construct`\'s `prop`", is one of its props', () => {
     const checked: string[] = [];
     const unknown: string[] = [];
     for (const { code, after, where } of spans) {
@@ -87,6 +87,13 @@ describe('the API names the prose of README.md and docs/ gives', () => {
       const types = [...typesOf(`${target}Props`), ...typesOf(target).slice(0, 1)];
       checked.push(`${code} on ${target}`);
       if (!resolves(types, props)) unknown.push(`${where}: \`${code}\` on ${target} (no ${props.join('.')})`);
+    }
+    // "`MonitoringPlan`'s `diskWarningShare`": a member (or prop) of the type just named.
+    for (const { code, after, where } of spans) {
+      const member = /^'s `(\w+)`/.exec(after)?.[1];
+      if (!member || !exported.has(code)) continue;
+      checked.push(`${code}'s ${member}`);
+      if (!resolves([...typesOf(`${code}Props`), ...typesOf(code).slice(0, 1)], [member])) unknown.push(`${where}: \`${code}\`'s \`${member}\` (no ${member})`);
     }
     expect(checked.length).toBeGreaterThan(2);
     expect(unknown).toEqual([]);
