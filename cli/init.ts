@@ -510,7 +510,8 @@ function githubWorkflow(a: InitAnswers, cdk: Cdk, environments: { test: CiEnviro
 # holds production's token, state key or passwords. README.md lists what each environment holds:
 #   test             test's (its own Hetzner project and token, its own admin key): plan-test, deploy-test, drift-test
 #   production-plan  production's, for its plan and drift check: deployment branches main only, so no pull request's code
-#                    runs with them (a read-only Hetzner token is enough: plans only read, and take no lock)
+#                    runs with them (a read & write Hetzner token: the plans only read, but the daily drift check also
+#                    deletes staging past its expiry)
 #   production       production's, for the deploy, with production's own ADMIN_SSH_KEY: required reviewers (the manual
 #                    approval), deployment branches main only
 name: infrastructure
@@ -592,7 +593,7 @@ function gitlabVariableList(environment: CiEnvironment): string {
 function gitlabPipeline(a: InitAnswers, cdk: Cdk, environments: { test: CiEnvironment; production: CiEnvironment }): string {
   const { test, production } = environments;
   const check = (e: CiEnvironment) => `npx cdktf-sovereign-hetzner check ${e.stack}`;
-  // A read-only job of one environment: its check, then what it plans.
+  // A job of one environment that deploys nothing: its check, then what it plans (and, for drift, what it cleans up).
   const planning = (e: CiEnvironment, ...steps: string[]) =>
     `  environment: { name: ${e.name}, action: prepare }\n  script:\n${[check(e), ...steps].map((step) => `    - ${step}\n`).join('')}`;
   const deploying = (e: CiEnvironment) => `  environment: { name: ${e.name} }\n  script: [${check(e)}, npx ${cdk.command} deploy ${e.stack} --auto-approve]\n`;

@@ -132,6 +132,14 @@ describe('cdktf-sovereign-hetzner init', () => {
       expect([name, commands]).not.toEqual([name, expect.stringContaining(stack === 'acme-test' ? 'acme-production' : 'acme-test')]);
     }
     expect(jobsOf).toEqual({ test: ['plan-test', 'deploy-test', 'drift-test'], 'production-plan': ['plan-production', 'drift-production'], production: ['deploy-production'] });
+    // The header says what each environment's token must be allowed: read-only only where no job of it writes.
+    const writes = (job: any) => /\b(deploy|destroy|delete-expired|snapshot)\b/.test(JSON.stringify(job.steps.map((s: any) => s.run ?? '')));
+    const header = `${read('.github/workflows/infrastructure.yml').split('\nname:')[0]}\n`;
+    for (const [environment, jobs] of Object.entries(jobsOf)) {
+      const described = new RegExp(`^#\\s+${environment}\\s[\\s\\S]*?(?=^#\\s{1,3}[a-z]|^#?$)`, 'm').exec(header)?.[0] ?? '';
+      expect(described).not.toBe('');
+      if (jobs.some((job) => writes(github.jobs[job]))) expect([environment, described]).not.toEqual([environment, expect.stringMatching(/read-only Hetzner token is enough/)]);
+    }
     // Production's secrets never reach a pull request's code.
     for (const job of ['plan-production', 'deploy-production', 'drift-production']) expect(github.jobs[job].if).not.toMatch(/pull_request/);
     for (const job of ['plan-production', 'deploy-production']) expect([job, github.jobs[job].if]).toEqual([job, "github.ref == 'refs/heads/main' && github.event_name == 'push'"]);
