@@ -6,15 +6,17 @@ import { DRILL_ACCOUNT_PASSWORD_VARIABLES, DRILL_SOURCE_OUTPUTS, OFFSITE_DRILL_V
 import type { CliIo } from './run-cli';
 import { parseStackArgs } from './stack-args';
 
-export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out DIR] [--env-example FILE]
+export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out DIR] [--plan] [--env-example FILE]
       Before \`cdktf deploy\`: lists everything the synthesized stacks in DIR (default cdktf.out) need from
       the environment and do not have: each variable without a default (TF_VAR_<name>) with what it is for,
       HCLOUD_TOKEN, the state bucket's keys, and the SSH agent the machines' rollouts log in with. Exits 1
       when anything is missing, so a deploy never waits at Terraform's prompt, and when two environments'
       secrets of one kind (TF_VAR_database_app_password_test and …_production) hold the same value, and, when both
       environments' values are set, when the restore drill's copy of a production secret differs from it (its Storage
-      Box password, the offsite bucket) or is production's offsite writing key. With --env-example it writes
-      FILE listing every variable the stacks declare, with its description, instead.`;
+      Box password, the offsite bucket) or is production's offsite writing key. With --plan it checks what
+      \`terraform plan\` needs (a CI job that plans or looks for drift): the SSH agent, which only a deploy's
+      rollouts use, is left out. With --env-example it writes FILE listing every variable the stacks declare,
+      with its description, instead.`;
 
 /** One thing a deploy of a stack needs from its environment. */
 export interface Requirement {
@@ -27,7 +29,7 @@ export interface Requirement {
 }
 
 export function checkCommand(argv: readonly string[], io: CliIo): number {
-  const { stacks: wanted, out, envExample } = parse(argv);
+  const { stacks: wanted, out, envExample, plan } = parse(argv);
   const stacksDir = path.join(out, 'stacks');
   if (!fs.existsSync(stacksDir)) {
     throw new Error(`${stacksDir} not found. Fix: synthesize first (npx cdktf synth, or npm run synth), or pass --out with the output directory.`);
@@ -38,7 +40,9 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
     throw new Error(`no synthesized stack named ${unknown.map((s) => `'${s}'`).join(', ')} in ${stacksDir}. Fix: pass one of ${available.join(', ')}.`);
   }
   const chosen = wanted.length > 0 ? wanted : available;
-  const requirements = requirementsOfStacks(chosen.map((name) => ({ name, json: JSON.parse(fs.readFileSync(path.join(stacksDir, name, 'cdk.tf.json'), 'utf8')) })));
+  const requirements = requirementsOfStacks(chosen.map((name) => ({ name, json: JSON.parse(fs.readFileSync(path.join(stacksDir, name, 'cdk.tf.json'), 'utf8')) })))
+    // A plan connects to no machine: only a deploy's rollouts log in over SSH.
+    .filter((r) => !plan || !DEPLOY_ONLY.includes(r.name));
 
   if (envExample) {
     fs.writeFileSync(envExample, environmentExample(requirements.filter((r) => r.variable)));
@@ -54,7 +58,7 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
   const mismatched = mismatchedPairs(requirements, io.env);
   for (const line of mismatched) io.err(line);
   if (missing.length === 0 && shared.length === 0 && mismatched.length === 0) {
-    io.out(`Everything ${chosen.join(', ')} need${chosen.length === 1 ? 's' : ''} is set (${requirements.length} variables and credentials).`);
+    io.out(`Everything ${chosen.join(', ')} need${chosen.length === 1 ? 's' : ''}${plan ? ' for a plan' : ''} is set (${requirements.length} variables and credentials).`);
     return 0;
   }
   if (missing.length === 0) return 1;
@@ -67,9 +71,12 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
   return 1;
 }
 
-function parse(argv: readonly string[]): { stacks: string[]; out: string; envExample?: string } {
-  const { stacks, values } = parseStackArgs(argv, ['--out', '--env-example'], 'check');
-  return { stacks, out: values.out ?? 'cdktf.out', envExample: values['env-example'] };
+/** What a deploy needs and `terraform plan` does not: the SSH agent the rollouts' provisioners log in with. */
+const DEPLOY_ONLY: readonly string[] = ['SSH_AUTH_SOCK'];
+
+function parse(argv: readonly string[]): { stacks: string[]; out: string; envExample?: string; plan: boolean } {
+  const { stacks, values, switched } = parseStackArgs(argv, ['--out', '--env-example'], 'check', ['--plan']);
+  return { stacks, out: values.out ?? 'cdktf.out', envExample: values['env-example'], plan: switched.has('plan') };
 }
 
 /** What deploying these synthesized stacks needs from the environment. */

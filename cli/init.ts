@@ -499,8 +499,10 @@ function githubWorkflow(a: InitAnswers, cdk: Cdk, environments: { test: CiEnviro
         with:                                   # block style: \${{ }} inside a { } flow map is not YAML
           ssh-private-key: \${{ secrets.ADMIN_SSH_KEY }}
 `;
-  // `synth` takes no stack (it synthesizes the app); `check` then looks at the job's own stack only.
-  const synthAndCheck = (e: CiEnvironment) => `      - run: npm ci && npx ${cdk.command} synth && npx cdktf-sovereign-hetzner check ${e.stack}  # names any secret still missing\n`;
+  // `synth` takes no stack (it synthesizes the app); `check` then looks at the job's own stack only. A job that only
+  // plans has no SSH agent (it holds no admin key), which `check --plan` does not ask for.
+  const synthAndCheck = (e: CiEnvironment, job: 'plan' | 'deploy') =>
+    `      - run: npm ci && npx ${cdk.command} synth && npx cdktf-sovereign-hetzner check ${e.stack}${job === 'plan' ? ' --plan' : ''}  # names any secret still missing\n`;
   return `# ${a.name} infrastructure: synth and test on every push, test's plan on pull requests (as a comment),
 # deploy test on main, then production's plan and, after a manual approval, its deploy; and a daily drift check that
 # fails (and so notifies) when the real infrastructure differs from the code.
@@ -536,7 +538,7 @@ ${SETUP_STEPS}      - run: npm ci && npx ${cdk.command} synth && npm test -- --c
     environment: test
     permissions: { pull-requests: write, contents: read }
 ${githubJobEnv(test)}    steps:
-${SETUP_STEPS}${synthAndCheck(test)}      - run: set -o pipefail; ${printedPlan(test.stack)} | tee plan.txt
+${SETUP_STEPS}${synthAndCheck(test, 'plan')}      - run: set -o pipefail; ${printedPlan(test.stack)} | tee plan.txt
       - uses: actions/github-script@v7
         with:
           script: |
@@ -548,14 +550,14 @@ ${SETUP_STEPS}${synthAndCheck(test)}      - run: set -o pipefail; ${printedPlan(
     runs-on: ubuntu-latest
     environment: test
 ${githubJobEnv(test)}    steps:
-${SETUP_STEPS}${sshAgent}${synthAndCheck(test)}      - run: npx ${cdk.command} deploy ${test.stack} --auto-approve
+${SETUP_STEPS}${sshAgent}${synthAndCheck(test, 'deploy')}      - run: npx ${cdk.command} deploy ${test.stack} --auto-approve
   plan-production:                              # what the approval of deploy-production lets through: read it first
     if: github.ref == 'refs/heads/main' && github.event_name == 'push'
     needs: deploy-test
     runs-on: ubuntu-latest
     environment: production-plan
 ${githubJobEnv(production)}    steps:
-${SETUP_STEPS}${synthAndCheck(production)}      - run: set -o pipefail; ${printedPlan(production.stack)} | tee -a "$GITHUB_STEP_SUMMARY"
+${SETUP_STEPS}${synthAndCheck(production, 'plan')}      - run: set -o pipefail; ${printedPlan(production.stack)} | tee -a "$GITHUB_STEP_SUMMARY"
       - run: npx cdktf-sovereign-hetzner guard ${production.stack}  # ${GUARD_COMMENT}
   deploy-production:
     if: github.ref == 'refs/heads/main' && github.event_name == 'push'
@@ -563,20 +565,20 @@ ${SETUP_STEPS}${synthAndCheck(production)}      - run: set -o pipefail; ${printe
     runs-on: ubuntu-latest
     environment: production                     # required reviewers: the manual approval
 ${githubJobEnv(production)}    steps:
-${SETUP_STEPS}${sshAgent}${synthAndCheck(production)}      - run: npx ${cdk.command} deploy ${production.stack} --auto-approve
+${SETUP_STEPS}${sshAgent}${synthAndCheck(production, 'deploy')}      - run: npx ${cdk.command} deploy ${production.stack} --auto-approve
   drift-test:
     if: github.event_name == 'schedule'
     runs-on: ubuntu-latest
     environment: test
 ${githubJobEnv(test)}    steps:
-${SETUP_STEPS}${synthAndCheck(test)}      - name: terraform plan -detailed-exitcode (2 means drift, and fails the job)
+${SETUP_STEPS}${synthAndCheck(test, 'plan')}      - name: terraform plan -detailed-exitcode (2 means drift, and fails the job)
         run: ${printedPlan(test.stack, ' -detailed-exitcode')}
   drift-production:
     if: github.event_name == 'schedule'
     runs-on: ubuntu-latest
     environment: production-plan
 ${githubJobEnv(production)}    steps:
-${SETUP_STEPS}${synthAndCheck(production)}      # Staging that outlived its expiry (a cancelled release never took it down) is deleted, not billed on: it lives
+${SETUP_STEPS}${synthAndCheck(production, 'plan')}      # Staging that outlived its expiry (a cancelled release never took it down) is deleted, not billed on: it lives
       # in production's project, built from production's snapshot.
       - run: npx cdktf-sovereign-hetzner staging delete-expired --yes
       - name: terraform plan -detailed-exitcode (2 means drift, and fails the job)
@@ -592,11 +594,12 @@ function gitlabVariableList(environment: CiEnvironment): string {
 
 function gitlabPipeline(a: InitAnswers, cdk: Cdk, environments: { test: CiEnvironment; production: CiEnvironment }): string {
   const { test, production } = environments;
-  const check = (e: CiEnvironment) => `npx cdktf-sovereign-hetzner check ${e.stack}`;
+  // A job that only plans has no SSH agent (it holds no admin key), which `check --plan` does not ask for.
+  const check = (e: CiEnvironment, job: 'plan' | 'deploy') => `npx cdktf-sovereign-hetzner check ${e.stack}${job === 'plan' ? ' --plan' : ''}`;
   // A job of one environment that deploys nothing: its check, then what it plans (and, for drift, what it cleans up).
   const planning = (e: CiEnvironment, ...steps: string[]) =>
-    `  environment: { name: ${e.name}, action: prepare }\n  script:\n${[check(e), ...steps].map((step) => `    - ${step}\n`).join('')}`;
-  const deploying = (e: CiEnvironment) => `  environment: { name: ${e.name} }\n  script: [${check(e)}, npx ${cdk.command} deploy ${e.stack} --auto-approve]\n`;
+    `  environment: { name: ${e.name}, action: prepare }\n  script:\n${[check(e, 'plan'), ...steps].map((step) => `    - ${step}\n`).join('')}`;
+  const deploying = (e: CiEnvironment) => `  environment: { name: ${e.name} }\n  script: [${check(e, 'deploy')}, npx ${cdk.command} deploy ${e.stack} --auto-approve]\n`;
   return `# ${a.name} infrastructure: the same path as .github/workflows/infrastructure.yml, for GitLab.
 # Set each variable below under Settings > CI/CD > Variables with the Environment scope of its environment, never
 # "All (*)": a job gets only the variables of the environment it names (the test job names none and gets none),

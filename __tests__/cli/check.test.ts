@@ -33,6 +33,20 @@ describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () =
     expect(err).not.toMatch(/no description/);
   });
 
+  test('--plan checks what a plan needs: no SSH agent, which only a deploy\'s rollouts use (CI\'s plan and drift jobs have none)', async () => {
+    const names = declared('phase1-pilot-production');
+    const env = Object.fromEntries([...names.map((n) => [`TF_VAR_${n}`, `value-of-${n}`]), ['HCLOUD_TOKEN', 'x'], ['AWS_ACCESS_KEY_ID', 'x'], ['AWS_SECRET_ACCESS_KEY', 'x']]);
+    const deploy = await cli(['check', 'phase1-pilot-production', '--out', outdir], env);
+    expect([deploy.code, deploy.err]).toEqual([1, expect.stringMatching(/^ {2}SSH_AUTH_SOCK: /m)]);
+    const plan = await cli(['check', 'phase1-pilot-production', '--out', outdir, '--plan'], env);
+    expect([plan.code, plan.err, plan.out]).toEqual([0, '', expect.stringContaining('Everything phase1-pilot-production needs for a plan is set')]);
+    // Anything else missing still fails a plan's check.
+    const { TF_VAR_restic_password: _left, ...withoutOne } = env;
+    const missing = await cli(['check', 'phase1-pilot-production', '--out', outdir, '--plan'], withoutOne);
+    expect([missing.code, missing.err]).toEqual([1, expect.stringMatching(/^ {2}TF_VAR_restic_password \(secret\): /m)]);
+    expect(missing.err).not.toMatch(/SSH_AUTH_SOCK/);
+  });
+
   test("says where the test stack's drill source comes from: production's outputs, read with terraform output", async () => {
     const { code, err } = await cli(['check', 'phase1-pilot-test', '--out', outdir]);
     expect(code).toBe(1);

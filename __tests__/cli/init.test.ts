@@ -160,6 +160,23 @@ describe('cdktf-sovereign-hetzner init', () => {
       expect([name, job.environment?.name]).toEqual([name, stack.replace('acme-', '')]);
     }
     expect(gitlab['plan-production'].rules).not.toEqual(expect.arrayContaining([expect.objectContaining({ if: expect.stringMatching(/merge_request/) })]));
+
+    // A job without an SSH agent (one that only plans, and holds no admin key) checks with --plan, which asks for
+    // none; a deploying job checks for its agent. Without --plan, check failed every plan and drift job on SSH_AUTH_SOCK.
+    const checks = (job: any, hasAgent: boolean) => [...JSON.stringify(job).matchAll(/cdktf-sovereign-hetzner check ([^"\\,\]]*)/g)]
+      .map((m) => [hasAgent, /--plan\b/.test(m[1])]);
+    const checked: unknown[] = [];
+    for (const [name, job] of Object.entries<any>(github.jobs)) {
+      const hasAgent = JSON.stringify(job.steps).includes('ssh-agent');
+      for (const c of checks(job, hasAgent)) checked.push([name, ...c]);
+    }
+    for (const [name, job] of Object.entries<any>(gitlab)) {
+      if (typeof job !== 'object' || job === null || !job.script) continue;
+      const hasAgent = job.extends === '.deploy';
+      for (const c of checks(job.script, hasAgent)) checked.push([`gitlab ${name}`, ...c]);
+    }
+    expect(checked.length).toBeGreaterThanOrEqual(12);
+    for (const [name, hasAgent, plan] of checked as Array<[string, boolean, boolean]>) expect([name, plan]).toEqual([name, !hasAgent]);
     // Production's plan and deploy run for pushes to the default branch only, and the deploy waits for a person.
     for (const job of ['plan-production', 'deploy-production']) {
       expect([job, gitlab[job].rules]).toEqual([job, [expect.objectContaining({ if: "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == \"push\"" })]]);
