@@ -16,9 +16,9 @@ export const INIT_USAGE = `  cdktf-sovereign-hetzner init [DIR] [--name NAME] [-
                                [--admin-cidrs CIDR,…]
                                [--public mistral,jina] [--pseudonymized mistral] [--budget EUROS] [--library SPEC]
       Scaffolds a team's IaC repository in DIR (default: the current directory, which must be empty): a
-      Phase 1 product in main.ts, tests (snapshot, Terraform validate and plan through the stand-in,
-      production refuses destroy), .env.example with every variable the stacks need, and CI for GitHub
-      Actions and GitLab. Asks for what the flags leave out when it runs in a terminal; in CI, flags only.
+      Phase 1 product in product.ts, which main.ts turns into stacks, tests (snapshot, Terraform validate
+      and plan through the stand-in, production refuses destroy), .env.example with every variable the
+      stacks need, and CI for GitHub Actions and GitLab. Asks for what the flags leave out when it runs in a terminal; in CI, flags only.
       --admin-key opens test's machines, --production-admin-key (another key) production's and staging's:
       each environment's CI job holds its own key's private half, so test's never opens production.
       --library sets the dependency spec of this library (default: this version from the registry); a packed

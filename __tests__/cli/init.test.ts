@@ -276,6 +276,12 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(readme.indexOf('npx cdktf deploy acme-production')).toBeGreaterThan(-1);
     expect(readme.indexOf('npx cdktf deploy acme-production')).toBeLessThan(readme.indexOf('npx cdktf deploy acme-test'));
     expect(readme).toContain('node_modules/cdktf-sovereign-hetzner/docs/testing.md');
+    // Where init's help and the library's README say the product is, it is (it moved from main.ts to product.ts).
+    const productFiles = [
+      /Phase 1 product in (\S+?),/.exec((await cli(['help', 'init'])).out)?.[1],
+      /scaffolds a Phase 1 product \(`([^`]+)`/.exec(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'))?.[1],
+    ];
+    for (const file of productFiles) expect([file, fs.readFileSync(path.join(dir, file ?? 'none'), 'utf8')]).toEqual([file, expect.stringContaining('new Product({')]);
     expect(fs.existsSync(path.join(ROOT, 'docs', 'testing.md'))).toBe(true);
     expect(fs.readFileSync(path.join(ROOT, 'docs', 'testing.md'), 'utf8')).toContain('## cdktf deploy and destroy against the stand-in');
     expect(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).files).toContain('docs');
