@@ -193,7 +193,8 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
     const adminCidrs = (await ask('admin-cidrs', 'Networks admins and CI deploy from (CIDRs, comma-separated)')).split(',').map((c) => c.trim()).filter(Boolean);
     const publicTo = list(await ask('public', 'Processors that may receive public data (mistral, jina; none)', 'mistral'));
     const pseudonymizedTo = list(await ask('pseudonymized', 'Processors that may receive pseudonymized data (none)', 'none'));
-    const budget = Number(await ask('budget', 'Monthly budget in EUR, excluding VAT', '30'));
+    // Phase 1 is about €30 a month (`npm run cost`): €40 keeps a new repository's first synth under Cost-NearBudget's 80%.
+    const budget = Number(await ask('budget', 'Monthly budget in EUR, excluding VAT', '40'));
     if (!rl) io.out(`init: ${name} in ${location}, public data to ${publicTo.join(', ') || 'nobody'}, pseudonymized to ${pseudonymizedTo.join(', ') || 'nobody'}, budget €${budget}.`);
     return { name, domain, location, adminKey, productionAdminKey, adminCidrs, publicTo, pseudonymizedTo, budget };
   } finally {

@@ -94,6 +94,8 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(await done).toBe(0);
     expect(questions.slice(0, 2)).toEqual(['Product name (lowercase, used in server and stack names) [acme]:', 'Domain your product answers on (for the uptime checks) [acme.eu]:']);
     expect(fs.readFileSync(path.join(dir, 'product.ts'), 'utf8')).toContain("name: 'acme',");
+    // The default budget leaves Phase 1's estimate (about €30) under the 80% at which Cost-NearBudget warns.
+    expect(fs.readFileSync(path.join(dir, 'product.ts'), 'utf8')).toContain('Budget.monthly(Money.euros(40))');
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).name).toBe('acme-iac');
   });
 
