@@ -13,9 +13,10 @@ describe('a firewall rule Terraform computes is read at its widest', () => {
   test('a dynamic rule block (TerraformIterator) opening SSH to the internet is refused', () => {
     const stack = checkedStack();
     machine(stack);
-    const fromList = TerraformIterator.fromList([{ port: '22' }]);
-    new Firewall(stack, 'Raw', { name: 'raw', rule: fromList.dynamic({ direction: 'in', protocol: 'tcp', port: fromList.getString('port'), source_ips: ANYWHERE }) });
-    expect(synthErrors(stack)).toMatch(/Boundary-AdminSshOnly: production\/Raw\.rule: 'tcp \$\{each\.value\.port\} from 0\.0\.0\.0\/0, ::\/0' is not allowed: it opens SSH to the whole internet\. Fix: allow SSH only from the admin CIDRs/);
+    const ports = new TerraformVariable(stack, 'ssh_ports', { type: 'list(string)', default: ['22'] });
+    const each = TerraformIterator.fromList(ports.listValue);
+    new Firewall(stack, 'Raw', { name: 'raw', rule: each.dynamic({ direction: 'in', protocol: 'tcp', port: each.value, source_ips: ANYWHERE }) });
+    expect(synthErrors(stack)).toMatch(/Boundary-AdminSshOnly: production\/Raw\.rule: 'tcp \$\{each\.value\} from 0\.0\.0\.0\/0, ::\/0' is not allowed: it opens SSH to the whole internet\. Fix: allow SSH only from the admin CIDRs/);
   });
 
   test('a direction or protocol written as an expression, or sources from a variable, still count', () => {
