@@ -151,9 +151,12 @@ export class EgressAllowlist {
     const at = `${machine.node.path}.egressAllowlist`;
     requireProps(at, options, 'pass { policy: product.boundary }');
     refuseUnknownProps(at, undefined, options, propNames<EgressAllowlistOptions>({ policy: true, hostnames: true, timeServers: true }));
-    requireInstance(at, 'policy', options.policy, BoundaryPolicy, 'pass the product\'s BoundaryPolicy', 'a BoundaryPolicy');
-    optionalArray(at, 'hostnames', options.hostnames, "list hostnames such as ['u123.your-storagebox.de']", (h, prop) => checkHostname(at, prop, h));
+    const policy = requireInstance(at, 'policy', options.policy, BoundaryPolicy, 'pass the product\'s BoundaryPolicy', 'a BoundaryPolicy');
+    const hostnames = optionalArray(at, 'hostnames', options.hostnames, "list hostnames such as ['u123.your-storagebox.de']", (h, prop) => checkHostname(at, prop, h));
     const timeServers = [...(optionalArray(at, 'timeServers', options.timeServers, "list time servers such as ['ntp1.hetzner.de']", (h, prop) => checkHostname(at, prop, h)) ?? HETZNER_TIME_SERVERS)];
+    // What was checked is what is read at synth: a copy, frozen, so that a caller's object edited
+    // afterwards (another policy, a host pushed onto its list) never reaches the table or boundary.md.
+    const checked: EgressAllowlistOptions = Object.freeze({ policy, ...(hostnames ? { hostnames: Object.freeze([...hostnames]) as string[] } : {}) });
     if (timeServers.length === 0) fail(at, 'timeServers', [], 'the machine would have no time source, and backups refuse to run on an unsynchronized clock', "leave it out for Hetzner's time servers, or name at least one");
     // The firewall leaves DNS and NTP open to every address: the host narrows them to the resolvers the
     // machine reads at runtime and to the time servers' addresses, neither known at synth (a firewall
@@ -168,12 +171,13 @@ export class EgressAllowlist {
     machine.allowOutbound(FirewallRule.tcpOut(23, ANYWHERE, { description: 'Storage Box SSH (host allowlist narrows it)' }));
     recordAllowlist(machine.server, {
       path: machine.node.path,
+      policy,
       udpPorts: ALLOWED_UDP_PORTS,
       // DNS over TCP goes to the resolvers like DNS over UDP.
       tcpPorts: () => [...new Set([53, ...EgressAllowlist.narrowedTcpPorts(machine)])],
       narrowedTcpPorts: () => EgressAllowlist.narrowedTcpPorts(machine),
-      hostnames: () => EgressAllowlist.hostnamesFor(machine, options),
-      entries: () => allowlistEntries(machine, options),
+      hostnames: () => EgressAllowlist.hostnamesFor(machine, checked),
+      entries: () => allowlistEntries(machine, checked),
       timeServers: () => [...timeServers],
     });
     // Delivered again on every rollout: the commands are idempotent, and the table's boot path is
@@ -184,7 +188,7 @@ export class EgressAllowlist {
       packages: ['nftables', 'dnsutils', 'systemd-timesyncd'],
       files: [
         // Root's alone: some hostnames come from secrets (the heartbeat's URL, the offsite endpoint), and only the refresh (root) reads it.
-        { path: HOSTNAMES_FILE, content: () => `${EgressAllowlist.hostnamesFor(machine, options).join('\n')}\n`, permissions: '0600' },
+        { path: HOSTNAMES_FILE, content: () => `${EgressAllowlist.hostnamesFor(machine, checked).join('\n')}\n`, permissions: '0600' },
         { path: TIME_SERVERS_FILE, content: () => `${timeServers.join('\n')}\n` },
         { path: TIMESYNCD_DROP_IN, content: () => timesyncdDropIn(timeServers) },
         { path: RULESET_FILE, content: () => egressRuleset(EgressAllowlist.narrowedTcpPorts(machine)), check: ['nft', '-c', '-f', '{}'] },

@@ -1,9 +1,12 @@
 import { IConstruct } from 'constructs';
+import type { BoundaryPolicy } from '../boundary-policy';
 
 /** What an egress allowlist applied to a machine lets out, as the rule compares it. */
 export interface AppliedAllowlist {
   /** Construct path of the machine. */
   readonly path: string;
+  /** The policy whose processors and extra hostnames the allowlist lets through. */
+  readonly policy: BoundaryPolicy;
   /** UDP ports allowed out (DNS, NTP), narrowed to the machine's resolvers and time servers. */
   readonly udpPorts: readonly number[];
   /** TCP ports the host allowlist lets out, each narrowed (DNS to the resolvers, the others to allowlisted hostnames), read at synth. */

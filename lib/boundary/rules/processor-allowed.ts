@@ -1,13 +1,18 @@
 import { EgressForm } from '../boundary-policy';
-import { BoundaryRule } from './rule';
+import { allowlistFor } from '../private/egress-declarations';
+import { BoundaryRule, Finding, RuleContext } from './rule';
 
 export const processorAllowed: BoundaryRule = {
   id: 'Boundary-ProcessorAllowed',
   level: 'error',
-  cause: 'A workload sends a data class to a processor, or in a form, that the policy does not allow.',
+  cause: 'A workload sends a data class to a processor, or in a form, that the policy does not allow; or a machine\'s host allowlist lets through a processor or extra host of another policy than the one the stack is checked against.',
   explanation: 'External EU providers are used only for the classes the boundary permits, in the permitted form; everything else never leaves.',
-  enforcedAt: 'synth (declared flows); on the host, the egress allowlist only lets allowed processors\' hostnames through',
-  evaluate: ({ flows, policy }) => flows.flatMap((flow) => {
+  enforcedAt: 'synth (declared flows, and the policy each host allowlist was built from); on the host, the egress allowlist only lets allowed processors\' hostnames through',
+  evaluate: (context) => [...flowFindings(context), ...allowlistFindings(context)],
+};
+
+function flowFindings({ flows, policy }: RuleContext): Finding[] {
+  return flows.flatMap((flow) => {
     if (policy.allows(flow.dataClass, flow.processor, flow.form)) return [];
     const allowed = policy.formFor(flow.dataClass, flow.processor);
     const why = allowed
@@ -24,5 +29,28 @@ export const processorAllowed: BoundaryRule = {
       path: flow.path,
       message: `${flow.path}.dataFlow: '${flow.dataClass.name} → ${flow.processor.name} (${flow.form})' is not allowed: ${why}. Fix: ${fix}${others.length > 0 || allowed ? ',' : ';'} or change the policy deliberately`,
     }];
-  }),
-};
+  });
+}
+
+/**
+ * A host allowlist lets through every processor and extra host of the policy it was given. Built
+ * from another policy than the stack's (a second policy, an experiment's), it opened processors this
+ * policy never judged, while boundary.md's "What may leave" (this policy) did not name them.
+ */
+function allowlistFindings({ resources, policy, constructAt }: RuleContext): Finding[] {
+  return resources.filter((r) => r.type === 'hcloud_server').flatMap((server): Finding[] => {
+    const construct = constructAt?.(server.path);
+    const allowlist = construct ? allowlistFor(construct) : undefined;
+    if (!allowlist || allowlist.policy === policy) return [];
+    const foreign = [
+      ...allowlist.policy.processors.filter((p) => !policy.hasProcessor(p))
+        .map((p) => `processor ${p.name} (${p.legalSeat?.city}, ${p.legalSeat?.country}): ${p.hostnames.join(', ')}`),
+      ...allowlist.policy.extraEgressHostnames.filter((h) => !policy.extraEgressHostnames.includes(h)).map((h) => `extra host ${h}`),
+    ];
+    return foreign.map((what) => ({
+      path: server.path,
+      message: `${allowlist.path}.egressAllowlist.policy: '${what}' is not allowed: the machine's host allowlist was built from another BoundaryPolicy than the one this stack is checked against, which does not name it, `
+        + 'so the machine could reach it while boundary.md does not list it under what may leave. Fix: pass the same policy to EgressAllowlist.apply and BoundaryChecks (product.boundary), or add it to that policy deliberately',
+    }));
+  });
+}
