@@ -1,8 +1,8 @@
 import { IConstruct } from 'constructs';
 import { Annotations, IAspect, TerraformStack } from 'cdktf';
 import { reachStackOf, RULE_PACK_BRAND, StackCheckingPack } from '../core/app-level-packs';
-import { fail, optionalArray, propNames, refuseUnknownProps, requireInstance, requireProps } from '../core/runtime-checks';
-import { BoundaryPolicy } from './boundary-policy';
+import { fail, optionalArray, propNames, refuseUnknownProps, requireProps } from '../core/runtime-checks';
+import { BoundaryPolicy, requireCheckedPolicy } from './boundary-policy';
 import { DataFlow } from './data-flow';
 import { BOUNDARY_RULES, BoundaryRule, RuleContext } from './rules';
 import { resourcesOf } from './rules/rule';
@@ -45,7 +45,7 @@ export class BoundaryChecks implements IAspect, StackCheckingPack {
     const at = 'BoundaryChecks';
     requireProps(at, props, 'pass { policy: product.boundary }');
     refuseUnknownProps(at, undefined, props, propNames<BoundaryChecksProps>({ policy: true, rules: true }));
-    this.policy = requireInstance(at, 'policy', props.policy, BoundaryPolicy, 'pass new BoundaryPolicy({ ... })', 'a BoundaryPolicy');
+    this.policy = requireCheckedPolicy(at, 'policy', props.policy, 'pass new BoundaryPolicy({ ... })');
     this.rules = optionalArray(at, 'rules', props.rules, 'pass rules from BOUNDARY_RULES, or leave it out', (rule, prop) => {
       const r = rule as BoundaryRule;
       if (!r || typeof r !== 'object' || typeof r.id !== 'string' || typeof r.evaluate !== 'function') {

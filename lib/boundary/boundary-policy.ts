@@ -1,7 +1,7 @@
 import { DataClass } from '../core/data-class';
 import { fail, optionalArray, propNames, refuseUnknownProps, requireArray, requireInstance, requireProps } from '../core/runtime-checks';
 import { invalidValue, ValidationError } from '../core/validation-message';
-import { hostnameProblem, Processor } from './processor';
+import { hostnameProblem, isCheckedProcessor, Processor } from './processor';
 
 /** The form in which data of a class may leave the EU control plane. */
 export enum EgressForm {
@@ -91,6 +91,7 @@ export class BoundaryPolicy {
     Object.freeze(this.aiActRoles);
     Object.freeze(this.extraEgressHostnames);
     Object.freeze(this);
+    checkedPolicies.add(this);
   }
 
   /** Every processor named in the policy, each once (compared by value). */
@@ -167,6 +168,30 @@ export class BoundaryPolicy {
   }
 }
 
+/** Refuses a processor the Processor constructor did not build, or an instance of a subclass (see isCheckedProcessor). */
+export function requireCheckedProcessor(at: string, prop: string, p: Processor): Processor {
+  if (!isCheckedProcessor(p)) {
+    fail(at, prop, p, `it was not built by the Processor constructor, which checks it and makes it unchangeable${Object.getPrototypeOf(p) === Processor.prototype ? '' : ' (it is an instance of a subclass, whose members could change how the policy judges it)'}`,
+      'build it with new Processor({ name, legalSeat, hostnames }) or Processor.mistralAi()');
+  }
+  return p;
+}
+
+/** Policies this module's constructor built and checked. */
+const checkedPolicies = new WeakSet<object>();
+
+/**
+ * A policy the constructor built and checked, and exactly a `BoundaryPolicy`: a subclass could
+ * redefine `processors`, `allows` or `formFor`, which the rules and the host allowlist read.
+ */
+export function requireCheckedPolicy(at: string, prop: string, value: unknown, fix: string): BoundaryPolicy {
+  const policy = requireInstance(at, prop, value, BoundaryPolicy, fix, 'a BoundaryPolicy');
+  if (!checkedPolicies.has(policy) || Object.getPrototypeOf(policy) !== BoundaryPolicy.prototype) {
+    fail(at, prop, policy.constructor?.name ?? 'BoundaryPolicy', 'it was not built by the BoundaryPolicy constructor (a subclass or a copy), so its answers are not the checked policy\'s', fix);
+  }
+  return policy;
+}
+
 function checkAllowance(at: string, prop: string, value: unknown): EgressAllowance {
   const example = '{ dataClass: DataClass.PUBLIC, to: [Processor.mistralAi()], form: EgressForm.RAW }';
   if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(at, prop, value, 'an allowance is an object', `write it as ${example}`);
@@ -180,9 +205,7 @@ function checkAllowance(at: string, prop: string, value: unknown): EgressAllowan
   if (!Object.values(EgressForm).includes(allowance.form)) fail(at, 'egress', allowance.form, 'it is not an egress form', 'use EgressForm.RAW or EgressForm.PSEUDONYMIZED');
   const to = requireArray(at, `${prop}.to`, allowance.to, 'list the processors, such as [Processor.mistralAi()]', (p, pp) =>
     requireInstance(at, pp, p, Processor, "build it with new Processor({ name, legalSeat, hostnames }) or Processor.mistralAi()", 'a Processor'));
-  // A Processor's constructor checks and freezes it; one that is not frozen was not built by it.
-  to.forEach((p, i) => {
-    if (!Object.isFrozen(p)) fail(at, `${prop}.to[${i}]`, p, 'it was not built by the Processor constructor, which checks it and makes it unchangeable', 'build it with new Processor({ name, legalSeat, hostnames }) or Processor.mistralAi()');
-  });
+  // A Processor's constructor checks and freezes it; a copy, or a subclass that redefines how it is judged, was not checked.
+  to.forEach((p, i) => requireCheckedProcessor(at, `${prop}.to[${i}]`, p));
   return { dataClass: allowance.dataClass, to, form: allowance.form };
 }

@@ -1,7 +1,7 @@
 import { Construct, IConstruct } from 'constructs';
 import { DataClass } from '../core/data-class';
 import { fail, optionalString, propNames, refuseUnknownProps, requireEnum, requireInstance, requireProps } from '../core/runtime-checks';
-import { EgressForm } from './boundary-policy';
+import { EgressForm, requireCheckedProcessor } from './boundary-policy';
 import { Processor } from './processor';
 
 /** A workload sending data of one class to an external processor. */
@@ -45,7 +45,7 @@ export class DataFlow {
     refuseUnknownProps(at, undefined, flow, propNames<DataFlowProps>({ processor: true, dataClass: true, form: true, purpose: true }));
     const f = flow as DataFlowProps;
     return {
-      processor: requireInstance(at, 'processor', f.processor, Processor, 'use a Processor, such as Processor.mistralAi()', 'a Processor'),
+      processor: requireCheckedProcessor(at, 'processor', requireInstance(at, 'processor', f.processor, Processor, 'use a Processor, such as Processor.mistralAi()', 'a Processor')),
       dataClass: requireInstance(at, 'dataClass', f.dataClass, DataClass, 'use DataClass.PUBLIC, PSEUDONYMIZED, SENSITIVE or SECRET', 'a DataClass'),
       form: requireEnum(at, 'form', f.form, EgressForm as unknown as Record<string, EgressForm>, 'EgressForm'),
       ...(f.purpose !== undefined ? { purpose: optionalString(at, 'purpose', f.purpose, 'say what the flow is for, as text') } : {}),

@@ -2,12 +2,12 @@ import { Token } from 'cdktf';
 import { DataClass } from '../core/data-class';
 import { ANYWHERE_IPV4, ANYWHERE_IPV6, coversWholeInternet } from '../core/cidr';
 import { Port } from '../core/port';
-import { fail, optionalArray, propNames, refuseUnknownProps, requireInstance, requireProps, requireString } from '../core/runtime-checks';
+import { fail, optionalArray, propNames, refuseUnknownProps, requireProps, requireString } from '../core/runtime-checks';
 import { invalidValue } from '../core/validation-message';
 import { FirewallDirection, FirewallProtocol, FirewallRule } from '../hetzner/firewall-rule';
 import { IMachine } from '../hetzner/machine';
 import { requireMachine } from '../hetzner/private/require-machine';
-import { BoundaryPolicy, PACKAGE_MIRROR_HOSTNAMES } from './boundary-policy';
+import { BoundaryPolicy, PACKAGE_MIRROR_HOSTNAMES, requireCheckedPolicy } from './boundary-policy';
 import { AllowlistEntry, recordAllowlist } from './private/egress-declarations';
 import { LINK_LOCAL_V4, LINK_LOCAL_V6, LOCAL_V4, LOCAL_V6, PRIVATE_V4 } from './private/egress-scope';
 import { hostnameProblem } from './processor';
@@ -151,7 +151,7 @@ export class EgressAllowlist {
     const at = `${machine.node.path}.egressAllowlist`;
     requireProps(at, options, 'pass { policy: product.boundary }');
     refuseUnknownProps(at, undefined, options, propNames<EgressAllowlistOptions>({ policy: true, hostnames: true, timeServers: true }));
-    const policy = requireInstance(at, 'policy', options.policy, BoundaryPolicy, 'pass the product\'s BoundaryPolicy', 'a BoundaryPolicy');
+    const policy = requireCheckedPolicy(at, 'policy', options.policy, 'pass the product\'s BoundaryPolicy');
     const hostnames = optionalArray(at, 'hostnames', options.hostnames, "list hostnames such as ['u123.your-storagebox.de']", (h, prop) => checkHostname(at, prop, h));
     const timeServers = [...(optionalArray(at, 'timeServers', options.timeServers, "list time servers such as ['ntp1.hetzner.de']", (h, prop) => checkHostname(at, prop, h)) ?? HETZNER_TIME_SERVERS)];
     // What was checked is what is read at synth: a copy, frozen, so that a caller's object edited

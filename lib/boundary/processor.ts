@@ -13,6 +13,18 @@ export function hostnameProblem(value: unknown): string | undefined {
     : 'a hostname is a lowercase DNS name with at least one dot, such as api.mistral.ai (no scheme, port or path)';
 }
 
+/** Processors this module's constructor built and checked. */
+const checked = new WeakSet<object>();
+
+/**
+ * Whether `value` is a processor the constructor built and checked, and exactly a `Processor`: not a
+ * copy made with `Object.create` and frozen, which skipped every check, nor an instance of a
+ * subclass, whose getters (`inEu`, `key`) or `equals` could change how the policy judges it.
+ */
+export function isCheckedProcessor(value: unknown): value is Processor {
+  return value instanceof Processor && checked.has(value) && Object.getPrototypeOf(value) === Processor.prototype;
+}
+
 /** Where a processor is legally established. */
 export interface LegalSeat {
   /** The city of the company's registered seat. */
@@ -106,6 +118,7 @@ export class Processor {
     if (this.legalSeat) Object.freeze(this.legalSeat);
     Object.freeze(this.hostnames);
     Object.freeze(this);
+    checked.add(this);
   }
 
   /**

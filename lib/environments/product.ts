@@ -1,4 +1,4 @@
-import { BoundaryPolicy } from '../boundary/boundary-policy';
+import { BoundaryPolicy, requireCheckedPolicy } from '../boundary/boundary-policy';
 import { RestoreCheck } from '../backup/restore-check';
 import { S3Provider } from '../backup/s3-provider';
 import { Port } from '../core/port';
@@ -348,7 +348,7 @@ function checkProductProps(at: string, props: ProductProps): void {
   if (coversWholeInternet(cidrs)) {
     failAt(at, 'admin.cidrs', cidrs.join(', '), 'together these blocks cover the whole internet, and SSH must never be open to it', 'list only the office, VPN and CI blocks');
   }
-  requireInstance(at, 'boundary', props.boundary, BoundaryPolicy, 'pass new BoundaryPolicy({ aiActRoles, egress })', 'a BoundaryPolicy');
+  requireCheckedPolicy(at, 'boundary', props.boundary, 'pass new BoundaryPolicy({ aiActRoles, egress })');
   optionalArray(at, 'dataFlows', props.dataFlows, 'list flows such as [{ processor, dataClass, form }]', (f, prop) => DataFlow.checked(`${at}.${prop}`, f));
   const bucket = requireString(at, 'stateBucket', props.stateBucket, "name the state bucket, such as 'acme-tfstate'");
   const bucketProblem = bucketNameProblem(bucket);
