@@ -1,3 +1,4 @@
+import { quote } from '../../core/validation-message';
 import { BoundaryRule, Finding, SynthesizedResource } from './rule';
 
 /** Providers whose resources compute on the machine that deploys and send nothing anywhere. */
@@ -17,10 +18,10 @@ const FIX_SUPPRESS = 'or, when it is safe, suppress Boundary-UncheckedSender on 
 export const uncheckedSender: BoundaryRule = {
   id: 'Boundary-UncheckedSender',
   level: 'error',
-  cause: 'Something the other rules cannot read sends or places data: a local-exec provisioner, an http or external data source, a provisioner connecting to a host outside the stack, a resource of a provider other than hcloud (and local-only ones such as random or tls), or a module.',
+  cause: 'Something the other rules cannot read sends or places data: a local-exec provisioner, an http or external data source, a provisioner connecting to a host outside the stack, a resource of a provider other than hcloud (and local-only ones such as random or tls), a module, or an hcloud provider that is not Hetzner\'s (an endpoint elsewhere, another source).',
   explanation: 'What leaves the EU control plane must be code the rules read. These run on the machine that deploys (often a CI runner outside the EU) or in a provider the rules do not know, so nothing limits what they send or where they place it.',
   enforcedAt: 'synth (Aspect over the whole app); a suppression lists each exception in boundary.md',
-  evaluate: ({ terraform, resources }) => {
+  evaluate: ({ terraform, resources, stack }) => {
     const findings: Finding[] = [];
     const stackHosts = new Set(resources.filter((r) => r.type === 'hcloud_server' || r.type === 'hcloud_primary_ip').map((r) => `${r.type}.${r.name}`));
     for (const r of resources) {
@@ -40,9 +41,48 @@ export const uncheckedSender: BoundaryRule = {
     for (const m of blocksOf({ module: terraform.module }, '')) {
       findings.push({ path: m.path, message: `${m.path}.source: '${String(m.body.source)}' is not allowed: a module's resources are not in this configuration, so no boundary rule reads where they place data or what they send. Fix: build it from this library's constructs or hcloud resources, ${FIX_SUPPRESS}` });
     }
+    findings.push(...providerFindings(terraform, stack.node.path));
     return findings;
   },
 };
+
+/** Where the hcloud provider sends the token and every resource's attributes, by default and as Hetzner documents it. */
+const HETZNER_ENDPOINTS: Record<string, string> = { endpoint: 'https://api.hetzner.cloud/v1', endpoint_hetzner: 'https://api.hetzner.com/v1' };
+/** Registries a provider source may name before its namespace (none: the public registry). */
+const PUBLIC_REGISTRY = /^(?:(?:registry\.terraform\.io|registry\.opentofu\.org)\/)?/i;
+
+/**
+ * The providers themselves: the rules read hcloud resources trusting that the hcloud provider is
+ * Hetzner's and talks to Hetzner. An `endpoint` elsewhere (a proxy, a mock left in) receives the API
+ * token and every attribute of every resource, user data and secrets included; a `source` naming
+ * another binary for a known provider name runs whatever that binary does with them.
+ */
+function providerFindings(terraform: Record<string, any>, at: string): Finding[] {
+  const findings: Finding[] = [];
+  for (const [i, provider] of [terraform.provider?.hcloud ?? []].flat().entries()) {
+    for (const [attribute, expected] of Object.entries(HETZNER_ENDPOINTS)) {
+      const value = provider?.[attribute];
+      if (value === undefined || value === null || (typeof value === 'string' && value.replace(/\/+$/, '') === expected)) continue;
+      findings.push({
+        path: at,
+        message: `${at}.provider.hcloud${i > 0 ? `[${i}]` : ''}.${attribute}: ${quote(value)} is not allowed: the hcloud provider sends the API token and every attribute of every resource (user data, bundles, secrets) there, and it is not Hetzner's API (${expected})${typeof value === 'string' && value.includes('${') ? ', or synth cannot know it is' : ''}. `
+          + `Fix: leave ${attribute} unset (Hetzner's API), ${FIX_SUPPRESS}`,
+      });
+    }
+  }
+  for (const [name, requirement] of Object.entries((terraform.terraform?.required_providers ?? {}) as Record<string, any>)) {
+    const source = typeof requirement === 'object' && requirement !== null ? requirement.source : undefined;
+    if (!LOCAL_PROVIDERS.has(name) || typeof source !== 'string') continue;
+    const expected = name === 'hcloud' ? 'hetznercloud/hcloud' : `hashicorp/${name}`;
+    if (source.replace(PUBLIC_REGISTRY, '').toLowerCase() === expected) continue;
+    findings.push({
+      path: at,
+      message: `${at}.terraform.required_providers.${name}.source: ${quote(source)} is not allowed: the boundary rules read ${name}_ resources as those of ${expected}, and this source installs another provider under that name, which may place or send their data anywhere. `
+        + `Fix: use ${expected}, ${FIX_SUPPRESS}`,
+    });
+  }
+  return findings;
+}
 
 /** Data sources (by type) or modules, with their construct path, or their address when written by an override. */
 function blocksOf(byType: Record<string, unknown> | undefined, prefix: string): SynthesizedResource[] {
