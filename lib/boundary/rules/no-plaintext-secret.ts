@@ -1,5 +1,5 @@
 import { sensitiveAttributePaths, valuesAt } from '../private/provider-schema';
-import { readableTexts, secretKindIn, stringsWithPaths } from '../secret-patterns';
+import { ReadableText, readableTexts, secretKindIn, stringsWithPaths } from '../secret-patterns';
 import { BoundaryRule, Finding, readsAReference } from './rule';
 
 export const noPlaintextSecret: BoundaryRule = {
@@ -29,7 +29,7 @@ export const noPlaintextSecret: BoundaryRule = {
       }
     }
     for (const { path, value } of stringsWithPaths(terraform)) {
-      const hit = readableTexts(value).map((t) => ({ within: t.within, kind: secretKindIn(t.text) })).find((h) => h.kind !== undefined);
+      const hit = [...readableTexts(value), ...keyedText(path, value)].map((t) => ({ within: t.within, kind: secretKindIn(t.text) })).find((h) => h.kind !== undefined);
       if (!hit) continue;
       const owner = resources.find((r) => path.startsWith(`resource.${r.type}.${r.name}`));
       const at = owner ? owner.path : stack.node.path;
@@ -41,3 +41,17 @@ export const noPlaintextSecret: BoundaryRule = {
     return findings;
   },
 };
+
+/**
+ * A literal read with the name it is stored under, as `name=value`: the JSON key says what it is
+ * when the text alone does not (`variable "db_password" { default = "…" }`, `locals { mistral_api_key
+ * = "…" }`, an `environment` map's `API_TOKEN`), so a secret pasted under a secret's name is found
+ * like `PASSWORD=…` in a file. A variable's default is read under the variable's name.
+ */
+function keyedText(path: string, value: string): ReadableText[] {
+  const keys = path.split('.').map((k) => k.replace(/\[\d+\]$/, ''));
+  const variableDefault = keys.length === 3 && keys[0] === 'variable' && keys[2] === 'default';
+  const key = variableDefault ? keys[1] : keys[keys.length - 1];
+  if (!key) return [];
+  return [{ text: `${key.replace(/[^A-Za-z0-9_]/g, '_')}=${value}`, within: variableDefault ? `the default of variable ${key}` : `the value of ${key}` }];
+}
