@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { Aspects, TerraformStack } from 'cdktf';
-import { BoundaryChecks, DataClass, Environment, FirewallRule, Product, RetirementOptions } from '../lib';
+import { BOUNDARY_RULES, BoundaryChecks, DataClass, Environment, FirewallRule, Product, RetirementOptions } from '../lib';
+import { boundaryRulesRun } from '../lib/boundary/boundary-checks';
 import { packsAbove } from '../lib/core/app-level-packs';
 import { checkOptions, is, requireInstance } from '../lib/core/runtime-checks';
 import { EnvironmentStack } from './environment-stack';
@@ -103,7 +104,17 @@ function uncheckedStacks(root: Construct, product: Product): string[] {
   return root.node.findAll().filter(TerraformStack.isStack).flatMap((stack) => {
     if (stack instanceof EnvironmentStack) return [];
     const packs = [...Aspects.of(stack).all, ...packsAbove(stack)];
-    if (packs.some((p) => p instanceof BoundaryChecks)) return [];
+    const boundaryPacks = packs.filter((p): p is BoundaryChecks => p instanceof BoundaryChecks);
+    // Together, the packs must run every rule against the product's policy: a subset (a rule left out
+    // instead of suppressed with a reason) or another policy would pass what the boundary refuses.
+    const run = new Set(boundaryPacks.flatMap((p) => boundaryRulesRun(p, product.boundary)));
+    const missing = BOUNDARY_RULES.map((r) => r.id).filter((id) => !run.has(id));
+    if (missing.length === 0) return [];
+    if (boundaryPacks.length > 0) {
+      return [`${stack.node.path}.aspects: 'a boundary rule pack that does not run ${missing.join(', ')} against the policy of product ${product.name}' is not allowed: `
+        + 'the app publishes that data boundary, and this stack\'s packs leave those rules out (or judge by another policy), so it passes what the boundary refuses, with no suppression or reason in boundary.md. '
+        + 'Fix: add the whole pack, Aspects.of(stack).add(new BoundaryChecks({ policy: product.boundary })), and accept a finding with BoundarySuppressions.add(construct, [{ id, reason }])'];
+    }
     return [`${stack.node.path}.aspects: 'no boundary rule pack' is not allowed: the app publishes the data boundary of product ${product.name}, and this stack is none of its environments and is checked by no rule pack, so what it holds or sends is unchecked. `
       + 'Fix: add the pack to it, Aspects.of(stack).add(new BoundaryChecks({ policy: product.boundary })) (boundary.md covers the product\'s environment stacks only), or move its resources into an environment stack'];
   });

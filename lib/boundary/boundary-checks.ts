@@ -19,6 +19,28 @@ export interface BoundaryChecksProps {
   readonly rules?: readonly BoundaryRule[];
 }
 
+/** What each pack checks, for `checksWholeBoundary`. */
+const packSettings = new WeakMap<BoundaryChecks, { policy: BoundaryPolicy; rules: readonly BoundaryRule[] }>();
+
+/**
+ * The ids of the rules `pack` runs against `policy`: none when it judges by another policy (one that
+ * differs in roles, processors, forms or extra hosts). A pack of a subset, or of a looser policy,
+ * passes a stack the published boundary would refuse, with no suppression (and no reason) in boundary.md.
+ */
+export function boundaryRulesRun(pack: BoundaryChecks, policy: BoundaryPolicy): string[] {
+  const settings = packSettings.get(pack);
+  if (!settings || !samePolicy(settings.policy, policy)) return [];
+  return settings.rules.map((r) => r.id);
+}
+
+function samePolicy(a: BoundaryPolicy, b: BoundaryPolicy): boolean {
+  if (a === b) return true;
+  const roles = (p: BoundaryPolicy) => JSON.stringify([...p.aiActRoles].sort());
+  const extras = (p: BoundaryPolicy) => JSON.stringify([...p.extraEgressHostnames].sort());
+  const grants = (p: BoundaryPolicy) => JSON.stringify(p.processors.flatMap((proc) => p.allowancesFor(proc).map((g) => `${proc.key}|${g.dataClass.name}|${g.form}`)).sort());
+  return roles(a) === roles(b) && extras(a) === extras(b) && grants(a) === grants(b);
+}
+
 /**
  * The data boundary enforced at synth, as an Aspect (cdk-nag style), on a stack or on the whole
  * app: `Aspects.of(app).add(new BoundaryChecks({ policy }))`.
@@ -53,6 +75,7 @@ export class BoundaryChecks implements IAspect, StackCheckingPack {
       }
       return r;
     }) ?? BOUNDARY_RULES;
+    packSettings.set(this, { policy: this.policy, rules: this.rules });
   }
 
   public visit(node: IConstruct): void {
