@@ -4,19 +4,44 @@ import { BoundaryRule } from './rule';
 export const sensitiveOutput: BoundaryRule = {
   id: 'Boundary-SensitiveOutput',
   level: 'error',
-  cause: 'An output carries a sensitive variable or a sensitive provider attribute, directly or through locals, without being marked sensitive.',
+  cause: 'An output carries a sensitive variable or a sensitive provider attribute, directly or through locals or the attributes of resources it was written into, without being marked sensitive.',
   explanation: 'Outputs are printed by `cdktf deploy` and `terraform output`; a secret in an unmarked output ends up in CI logs.',
   enforcedAt: 'synth (Aspect over the whole app)',
   evaluate: ({ terraform, stack }) => {
     const sensitiveVariables = new Set(Object.entries(terraform.variable ?? {}).filter(([, v]: [string, any]) => v?.sensitive).map(([name]) => name));
     const locals: Record<string, unknown> = terraform.locals ?? {};
-    const carriesSecret = (text: string) => [...text.matchAll(/var\.([A-Za-z0-9_-]+)/g)].some((m) => sensitiveVariables.has(m[1]))
-      || [...text.matchAll(/(?<![\w.])(hcloud_[a-z_]+)\.[A-Za-z0-9_-]+(?:\[[^\]]*\])*(?:\.([a-z_]+))?/g)].some((m) => {
-        const paths = sensitiveAttributePaths(m[1]);
+    const resources: Record<string, Record<string, any>> = terraform.resource ?? {};
+    const known = new Map<string, boolean>();
+    const carriesSecret = (text: string): boolean => [...text.matchAll(/var\.([A-Za-z0-9_-]+)/g)].some((m) => sensitiveVariables.has(m[1]))
+      || [...text.matchAll(/(?<![\w.])([a-z][a-z0-9]*_[a-z0-9_]+)\.([A-Za-z0-9_-]+)(?:\[[^\]]*\])*(?:\.([a-z_]+))?/g)].some((m) => {
+        const [, type, name, attribute] = m;
+        const paths = sensitiveAttributePaths(type);
         // The whole resource (jsonencode(hcloud_storage_box.box), nonsensitive(…)) holds its secrets
         // too, and so does a block holding a sensitive attribute.
-        return paths.length > 0 && (m[2] === undefined || paths.some((p) => p[0] === m[2]));
+        if (paths.length > 0 && (attribute === undefined || paths.some((p) => p[0] === attribute))) return true;
+        return writtenCarries(type, name, attribute);
       });
+    /**
+     * Whether what the configuration writes into a resource's attribute (or any, for the whole resource)
+     * reads a secret: a rollout's `input` holding the bundle with its secret templates, an attribute set
+     * from a sensitive variable. `nonsensitive(terraform_data.rollout.output)` prints them as surely as
+     * the variable itself. Each attribute is read once.
+     */
+    function writtenCarries(type: string, name: string, attribute: string | undefined): boolean {
+      const body = resources[type]?.[name];
+      if (!body || typeof body !== 'object') return false;
+      const key = `${type}.${name}.${attribute ?? '*'}`;
+      // Being followed (a cycle) counts as nothing until it is known.
+      if (known.has(key)) return known.get(key)!;
+      known.set(key, false);
+      // terraform_data's output is its input.
+      const read = type === 'terraform_data' && attribute === 'output' ? 'input' : attribute;
+      const { ['//']: _metadata, ...written } = body;
+      const value = read === undefined ? written : written[read];
+      const carries = value !== undefined && secretPath(value, locals, carriesSecret) !== undefined;
+      known.set(key, carries);
+      return carries;
+    }
     return Object.entries(terraform.output ?? {}).flatMap(([name, output]: [string, any]) => {
       if (output?.sensitive) return [];
       const via = secretPath(output?.value ?? '', locals, carriesSecret);
