@@ -314,7 +314,8 @@ export class EnvironmentStack extends TerraformStack {
       synthesize: (session: ISynthesisSession) => {
         inner.synthesize(session);
         const stacks = productStacks(this);
-        writeProductDocuments(session.outdir, this.product, stacks.map((s) => ({ stack: s, environment: s.environment, expiresAt: s.expiresAt })), stacks.map((s) => s.record));
+        writeProductDocuments(session.outdir, this.product, stacks.map((s) => ({ stack: s, environment: s.environment, expiresAt: s.expiresAt })), stacks.map((s) => s.record),
+          this.node.root.node.findAll().filter((c): c is TerraformStack => TerraformStack.isStack(c) && !(c instanceof EnvironmentStack)));
       },
     };
   }

@@ -116,6 +116,6 @@ function uncheckedStacks(root: Construct, product: Product): string[] {
         + 'Fix: add the whole pack, Aspects.of(stack).add(new BoundaryChecks({ policy: product.boundary })), and accept a finding with BoundarySuppressions.add(construct, [{ id, reason }])'];
     }
     return [`${stack.node.path}.aspects: 'no boundary rule pack' is not allowed: the app publishes the data boundary of product ${product.name}, and this stack is none of its environments and is checked by no rule pack, so what it holds or sends is unchecked. `
-      + 'Fix: add the pack to it, Aspects.of(stack).add(new BoundaryChecks({ policy: product.boundary })) (boundary.md covers the product\'s environment stacks only), or move its resources into an environment stack'];
+      + 'Fix: add the pack to it, Aspects.of(stack).add(new BoundaryChecks({ policy: product.boundary })) (boundary.md then lists it with the environments), or move its resources into an environment stack'];
   });
 }

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { IConstruct } from 'constructs';
+import { TerraformStack } from 'cdktf';
 import { boundaryDocument } from '../boundary/boundary-document';
 import { Component } from '../roadmap/component';
 import { ChecklistEnvironment, ninetyDayChecklist } from './ninety-day-checklist';
@@ -46,14 +47,17 @@ export interface EnvironmentRecord {
 
 /**
  * Writes a product's generated documents into the synth output, beside the stacks:
- * `<outdir>/products/<product>/{boundary.md, postponed.json, postponed.md, environments.json}`.
+ * `<outdir>/products/<product>/{boundary.md, postponed.json, postponed.md, environments.json}`. `besideStacks`, the
+ * app's other stacks checked against the product's boundary, are in boundary.md too.
  */
-export function writeProductDocuments(outdir: string, product: Product, stacks: readonly ChecklistEnvironment[], environments: readonly EnvironmentRecord[]): void {
+export function writeProductDocuments(outdir: string, product: Product, stacks: readonly ChecklistEnvironment[], environments: readonly EnvironmentRecord[], besideStacks: readonly TerraformStack[] = []): void {
   const dir = path.join(outdir, 'products', product.name);
   fs.mkdirSync(dir, { recursive: true });
   const register = postponedRegisterOf(product, stacks.map((s) => s.stack));
+  // The stacks beside the environments run the product's boundary too (ProductStacks refuses them
+  // otherwise): their data, allowlists and suppressions are published with the environments'.
   fs.writeFileSync(path.join(dir, 'boundary.md'), boundaryDocument({
-    title: product.name, policy: product.boundary, stacks: stacks.map((s) => s.stack), checklist: ninetyDayChecklist(product, stacks),
+    title: product.name, policy: product.boundary, stacks: [...stacks.map((s) => s.stack), ...besideStacks], checklist: ninetyDayChecklist(product, stacks),
   }));
   fs.writeFileSync(path.join(dir, 'postponed.json'), `${JSON.stringify(register.toJson(), null, 2)}\n`);
   fs.writeFileSync(path.join(dir, 'postponed.md'), register.toMarkdown(product.name));
