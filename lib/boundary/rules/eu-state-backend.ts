@@ -1,7 +1,8 @@
 import { Location } from '../../hetzner/location';
 import { BoundaryRule, Finding } from './rule';
 
-const EU_OBJECT_STORAGE = new RegExp(`^https://(${Location.eu().map((l) => l.name).join('|')})\\.your-objectstorage\\.com/?$`);
+/** Hetzner Object Storage in an EU location: where state (and remote state read from it) may live. */
+export const EU_OBJECT_STORAGE = new RegExp(`^https://(${Location.eu().map((l) => l.name).join('|')})\\.your-objectstorage\\.com/?$`);
 
 export const euStateBackend: BoundaryRule = {
   id: 'Boundary-EuStateBackend',

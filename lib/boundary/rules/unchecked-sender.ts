@@ -1,4 +1,5 @@
 import { quote } from '../../core/validation-message';
+import { EU_OBJECT_STORAGE } from './eu-state-backend';
 import { BoundaryRule, Finding, SynthesizedResource } from './rule';
 
 /** Providers whose resources compute on the machine that deploys and send nothing anywhere. */
@@ -18,7 +19,7 @@ const FIX_SUPPRESS = 'or, when it is safe, suppress Boundary-UncheckedSender on 
 export const uncheckedSender: BoundaryRule = {
   id: 'Boundary-UncheckedSender',
   level: 'error',
-  cause: 'Something the other rules cannot read sends or places data: a local-exec provisioner, an http or external data source, a provisioner connecting to a host outside the stack, a resource of a provider other than hcloud (and local-only ones such as random or tls), a module, or an hcloud provider that is not Hetzner\'s (an endpoint elsewhere, another source).',
+  cause: 'Something the other rules cannot read sends or places data: a local-exec provisioner, an http or external data source, a terraform_remote_state outside EU object storage, a provisioner connecting to a host outside the stack, a resource of a provider other than hcloud (and local-only ones such as random or tls), a module, or an hcloud provider that is not Hetzner\'s (an endpoint elsewhere, another source).',
   explanation: 'What leaves the EU control plane must be code the rules read. These run on the machine that deploys (often a CI runner outside the EU) or in a provider the rules do not know, so nothing limits what they send or where they place it.',
   enforcedAt: 'synth (Aspect over the whole app); a suppression lists each exception in boundary.md',
   evaluate: ({ terraform, resources, stack }) => {
@@ -32,7 +33,9 @@ export const uncheckedSender: BoundaryRule = {
       findings.push(...provisionerFindings(r, stackHosts));
     }
     for (const d of blocksOf(terraform.data, 'data.')) {
-      if (SENDING_DATA_SOURCES.has(d.type)) {
+      if (d.type === 'terraform_remote_state' && !readsEuState(d.body)) {
+        findings.push({ path: d.path, message: `${d.path}.backend: ${quote(d.body.backend)} is not allowed: a terraform_remote_state makes a request of its own from the machine that deploys at every plan, and only local state or EU Hetzner Object Storage is known to stay in the EU (another backend, such as http, reaches any host with whatever its address carries). Fix: read it from an ObjectStorageBackend bucket (backend s3 with a your-objectstorage.com endpoint in fsn1, nbg1 or hel1), ${FIX_SUPPRESS}` });
+      } else if (SENDING_DATA_SOURCES.has(d.type)) {
         findings.push({ path: d.path, message: `${d.path}.type: 'data ${d.type}' is not allowed: it makes a request of its own from the machine that deploys at every plan, to any host, with whatever it is given. Fix: fetch it on a machine whose egress the allowlist limits, ${FIX_SUPPRESS}` });
       } else if (!LOCAL_PROVIDERS.has(providerOf(d.type))) {
         findings.push({ path: d.path, message: `${d.path}.type: 'data ${d.type}' is not allowed: it reads through the ${providerOf(d.type)} provider, which no boundary rule knows. Fix: read it from Hetzner or another stack's outputs, ${FIX_SUPPRESS}` });
@@ -82,6 +85,15 @@ function providerFindings(terraform: Record<string, any>, at: string): Finding[]
     });
   }
   return findings;
+}
+
+/** Whether a terraform_remote_state reads local state, or state in EU Hetzner Object Storage (as Boundary-EuStateBackend requires of the state itself). */
+function readsEuState(body: Record<string, any>): boolean {
+  if (body.backend === 'local') return true;
+  if (body.backend !== 's3') return false;
+  const config = body.config ?? {};
+  const endpoint: unknown = config.endpoints?.s3 ?? config.endpoint;
+  return typeof endpoint === 'string' && EU_OBJECT_STORAGE.test(endpoint);
 }
 
 /** Data sources (by type) or modules, with their construct path, or their address when written by an override. */
