@@ -33,3 +33,26 @@ describe('a suppression is fixed once added', () => {
     expect(BoundarySuppressions.find(stack, 'Boundary-RestrictedEgress')).toBeUndefined();
   });
 });
+
+// Red team (audit redteam): twenty letters were enough, so one letter or word repeated passed as a
+// reason and was published as one; and each entry was read several times, so a getter (JavaScript)
+// answered the checks with a real reason and the boundary document with an empty one.
+describe('a suppression reason is a sentence, read once', () => {
+  test.each<[string, string]>([
+    ['one letter repeated', 'x'.repeat(30)],
+    ['one word repeated', 'TODO TODO TODO TODO TODO TODO'],
+  ])('%s is refused', (_name, reason) => {
+    expect(() => BoundarySuppressions.add(checkedStack(), [{ id: 'Boundary-EuPlacement', reason }]))
+      .toThrow(/^production\.suppressions: 'Boundary-EuPlacement' is not allowed: a suppression needs a specific reason of at least 20 characters \(letters, at least 8 different ones.*Fix: say why/);
+  });
+
+  test('an entry whose getter answers differently on each read is kept as it was checked', () => {
+    // How many times the library reads a reason while checking and keeping it; the getter below is real for all but the last read.
+    let reads = 0;
+    BoundarySuppressions.add(checkedStack(), [{ id: 'Boundary-EuPlacement', get reason() { reads++; return 'US marketing site, public data only'; } }]);
+    let n = 0;
+    const stack = checkedStack();
+    BoundarySuppressions.add(stack, [{ id: 'Boundary-EuPlacement', get reason() { n++; return n <= Math.max(reads - 1, 1) ? 'US marketing site, public data only' : ''; } }]);
+    expect(BoundarySuppressions.placedIn(stack).map((s) => s.reason)).toEqual(['US marketing site, public data only']);
+  });
+});

@@ -2,7 +2,7 @@ import { IConstruct } from 'constructs';
 import { TerraformStack } from 'cdktf';
 import { quote, ValidationError } from '../core/validation-message';
 import { BOUNDARY_RULES } from './rules';
-import { checkProps, is, requireArray } from '../core/runtime-checks';
+import { checkProps, is, propNames, refuseUnknownProps, requireArray, requireProps } from '../core/runtime-checks';
 
 /** A deliberate exception to one boundary rule, with the reason it is safe. */
 export interface BoundarySuppression {
@@ -18,6 +18,9 @@ export interface PlacedSuppression extends BoundarySuppression {
   readonly path: string;
 }
 
+/** A reason uses at least this many different letters: any real sentence does, a repeated word does not. */
+const MIN_DIFFERENT_LETTERS = 8;
+
 const suppressions = new WeakMap<IConstruct, BoundarySuppression[]>();
 
 /**
@@ -29,29 +32,42 @@ export class BoundarySuppressions {
   /** Accepts findings of the named rules on `scope` (a stack or a construct in one) and everything below it, each with a reason the boundary document lists. */
   public static add(scope: IConstruct, entries: BoundarySuppression[]): void {
     const at = `${scope?.node?.path ?? 'BoundarySuppressions'}.suppressions`;
-    requireArray(at, 'entries', entries, "list suppressions such as [{ id: 'Boundary-EuPlacement', reason: '…' }]", (e, prop) => checkProps<BoundarySuppression>(at, e as BoundarySuppression, {
-      id: is.text("use a rule id such as 'Boundary-EuPlacement'"),
-      reason: is.text('say why the finding is acceptable, in at least 20 characters'),
-    }, `write ${prop} as { id: 'Boundary-EuPlacement', reason: '…' }`));
+    // Each entry is read once, into a frozen copy that is checked and kept: a getter (from JavaScript)
+    // could otherwise answer the checks with a real reason and the boundary document with another.
+    const copies = requireArray(at, 'entries', entries, "list suppressions such as [{ id: 'Boundary-EuPlacement', reason: '…' }]", (e, prop) => {
+      const fix = `write ${prop} as { id: 'Boundary-EuPlacement', reason: '…' }`;
+      requireProps(at, e, fix);
+      // A plain object is read whole, once (its unknown keys are refused from the copy); an instance by its two fields.
+      const read: Record<string, unknown> = Object.getPrototypeOf(e) === Object.prototype
+        ? Object.fromEntries(Object.entries(e as object))
+        : { id: (e as BoundarySuppression).id, reason: (e as BoundarySuppression).reason };
+      refuseUnknownProps(at, prop, read, propNames<BoundarySuppression>({ id: true, reason: true }));
+      return Object.freeze(checkProps<BoundarySuppression>(at, { id: read.id as string, reason: read.reason as string }, {
+        id: is.text("use a rule id such as 'Boundary-EuPlacement'"),
+        reason: is.text('say why the finding is acceptable, in at least 20 characters'),
+      }, fix));
+    });
     // Findings and the boundary document are per stack; a suppression above every stack would
     // silence the rule in all of them while no stack's document listed it.
     if (!scope.node.scopes.some((c) => TerraformStack.isStack(c))) {
       const where = scope.node.path || 'App';
-      throw new ValidationError(`${where}.suppressions: ${quote(entries.map((e) => e.id).join(', '))} is not allowed: ${where === 'App' ? 'the App' : `'${where}'`} is above every stack, `
+      throw new ValidationError(`${where}.suppressions: ${quote(copies.map((e) => e.id).join(', '))} is not allowed: ${where === 'App' ? 'the App' : `'${where}'`} is above every stack, `
         + 'so the suppression would apply to every stack below it while no stack\'s boundary document lists it. '
         + 'Fix: add it to the stack, or to the construct the finding is on, such as BoundarySuppressions.add(stack, [...])');
     }
-    for (const entry of entries) {
+    for (const entry of copies) {
       if (!BOUNDARY_RULES.some((r) => r.id === entry.id)) {
         throw new ValidationError(`${scope.node.path}.suppressions: '${entry.id}' is not allowed: it is not a boundary rule. Fix: use one of ${BOUNDARY_RULES.map((r) => r.id).join(', ')}`);
       }
-      // Letters, not characters: twenty spaces, dots or zero-width characters say nothing to an auditor.
-      if (((entry.reason ?? '').match(/\p{L}/gu)?.length ?? 0) < 20) {
-        throw new ValidationError(`${scope.node.path}.suppressions: '${entry.id}' is not allowed: a suppression needs a specific reason of at least 20 characters (letters; spaces, punctuation and invisible characters do not count). Fix: say why the exception is safe here`);
+      // Letters, not characters: twenty spaces, dots or zero-width characters say nothing to an auditor,
+      // nor does one letter or word repeated ('xxxxxxxxxxxxxxxxxxxx', 'TODO TODO TODO TODO TODO').
+      const letters = (entry.reason ?? '').match(/\p{L}/gu) ?? [];
+      if (letters.length < 20 || new Set(letters.map((l) => l.toLowerCase())).size < MIN_DIFFERENT_LETTERS) {
+        throw new ValidationError(`${scope.node.path}.suppressions: '${entry.id}' is not allowed: a suppression needs a specific reason of at least 20 characters (letters, at least ${MIN_DIFFERENT_LETTERS} different ones; spaces, punctuation and invisible characters do not count). Fix: say why the exception is safe here`);
       }
     }
-    // Copies, frozen: the caller's objects stay editable from JavaScript after this check.
-    suppressions.set(scope, [...(suppressions.get(scope) ?? []), ...entries.map((e) => Object.freeze({ id: e.id, reason: e.reason }))]);
+    // The checked copies: the caller's objects stay editable from JavaScript after this check.
+    suppressions.set(scope, [...(suppressions.get(scope) ?? []), ...copies]);
   }
 
   /** The suppression of `ruleId` that applies to `scope` (on it or an ancestor), if any, with where it was placed. */
