@@ -16,7 +16,8 @@ const wrapped = new WeakSet<TerraformStack>();
  * `onSynthesize` hook, and only then renders `cdk.tf.json` again: anything changed in between
  * would be written unchecked. This wraps the stack's synthesizer: after it writes the file, the
  * packs `packsOf(stack)` names at that moment check the written JSON; on an error the file is
- * removed and synth fails the way a failed validation does. `skipValidation` skips this too.
+ * removed and synth fails the way a failed validation does. `skipValidation` does not skip it: the
+ * packs are the data boundary, which boundary.md publishes as enforced at synth.
  * Idempotent per stack.
  */
 export function checkWrittenStack(stack: TerraformStack, packsOf: (stack: TerraformStack) => readonly WrittenStackPack[]): void {
@@ -26,15 +27,21 @@ export function checkWrittenStack(stack: TerraformStack, packsOf: (stack: Terraf
   const synthesizer: IStackSynthesizer = {
     synthesize(session: ISynthesisSession): void {
       original.synthesize(session);
-      if (session.skipValidation) return;
       const file = path.join(session.outdir, session.manifest.forStack(stack).synthesizedStackPath);
       const written = readJson(file) ?? stack.toTerraform();
       const errors = [...new Set(packsOf(stack))].flatMap((pack) => pack.checkStack(stack, written));
+      // skipValidation (which cdktf's own error message suggests) skips every validation, the packs'
+      // and the App's checks that every stack is reached by one: the rule packs run here anyway, with
+      // the App's, so that the boundary published as enforced at synth is never silently off.
+      if (session.skipValidation) errors.push(...stack.node.root.node.validate());
       if (errors.length === 0) return;
       fs.rmSync(file, { force: true });
       throw new Error('Validation failed with the following errors:\n'
         + errors.map((e) => `  [${stack.node.path}] ${e}`).join('\n')
-        + `\n\nThe stack changed after its validation (a later validation or an onSynthesize hook); ${file} was removed, so that nothing unchecked is deployed.`);
+        + (session.skipValidation
+          ? `\n\nskipValidation skips cdktf's validations, not the rule packs of cdktf-sovereign-hetzner (the data boundary): ${file} was removed, so that nothing unchecked is deployed. `
+            + 'Fix the findings, or accept one with BoundarySuppressions.add(construct, [{ id, reason }]), which boundary.md lists.'
+          : `\n\nThe stack changed after its validation (a later validation or an onSynthesize hook); ${file} was removed, so that nothing unchecked is deployed.`));
     },
   };
   stack.synthesizer = synthesizer;
