@@ -43,6 +43,15 @@ export class DataClass {
    * declaration may add classes to what the construct or an ancestor declared, never drop one.
    */
   public static declare(scope: IConstruct, classes: readonly DataClass[]): void {
+    // Only the four classes: a copy made with Object.create passes instanceof but is none of them, and
+    // every rule would read a resource holding only such copies as holding nothing, that is public.
+    classes.forEach((c, i) => {
+      if (!DataClass.all().includes(c)) {
+        throw new ValidationError(invalidValue(scope, `dataClasses[${i}]`, String((c as { name?: unknown })?.name ?? c),
+          'it is not one of the data classes (a copy or a look-alike is none of them, and would be read as holding nothing)',
+          'use DataClass.PUBLIC, PSEUDONYMIZED, SENSITIVE or SECRET'));
+      }
+    });
     // A declaration only adds: one that drops a class already declared here or above (a Machine's
     // own) would let the rules judge a sensitive machine as public.
     const before = DataClass.declaredFor(scope);
