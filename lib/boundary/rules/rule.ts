@@ -119,3 +119,12 @@ export function holdsOnlyPublic(held: HeldData): boolean {
 export function describeHeld(held: HeldData): string {
   return held.undeclared ? 'sensitive (undeclared)' : DataClass.strictest(held.classes)!.name;
 }
+
+/**
+ * Whether a variable or output is marked sensitive as Terraform reads the flag: `true`, or the text
+ * "true", which Terraform converts. The text "false" (a JavaScript caller passing an environment
+ * variable through) is not a mark, though it is truthy in JavaScript.
+ */
+export function isMarkedSensitive(flag: unknown): boolean {
+  return flag === true || flag === 'true';
+}

@@ -1,5 +1,5 @@
 import { sensitiveAttributePaths } from '../private/provider-schema';
-import { BoundaryRule } from './rule';
+import { BoundaryRule, isMarkedSensitive } from './rule';
 
 export const sensitiveOutput: BoundaryRule = {
   id: 'Boundary-SensitiveOutput',
@@ -8,7 +8,7 @@ export const sensitiveOutput: BoundaryRule = {
   explanation: 'Outputs are printed by `cdktf deploy` and `terraform output`; a secret in an unmarked output ends up in CI logs.',
   enforcedAt: 'synth (Aspect over the whole app)',
   evaluate: ({ terraform, stack }) => {
-    const sensitiveVariables = new Set(Object.entries(terraform.variable ?? {}).filter(([, v]: [string, any]) => v?.sensitive).map(([name]) => name));
+    const sensitiveVariables = new Set(Object.entries(terraform.variable ?? {}).filter(([, v]: [string, any]) => isMarkedSensitive(v?.sensitive)).map(([name]) => name));
     const locals: Record<string, unknown> = terraform.locals ?? {};
     const resources: Record<string, Record<string, any>> = terraform.resource ?? {};
     const known = new Map<string, boolean>();
@@ -43,7 +43,7 @@ export const sensitiveOutput: BoundaryRule = {
       return carries;
     }
     return Object.entries(terraform.output ?? {}).flatMap(([name, output]: [string, any]) => {
-      if (output?.sensitive) return [];
+      if (isMarkedSensitive(output?.sensitive)) return [];
       const via = secretPath(output?.value ?? '', locals, carriesSecret);
       if (!via) return [];
       const through = via.length > 0 ? ` (through ${via.map((l) => `local.${l}`).join(' → ')})` : '';
