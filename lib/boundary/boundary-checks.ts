@@ -26,6 +26,7 @@ const packSettings = new WeakMap<BoundaryChecks, { policy: BoundaryPolicy; rules
  * The ids of the rules `pack` runs against `policy`: none when it judges by another policy (one that
  * differs in roles, processors, forms or extra hosts). A pack of a subset, or of a looser policy,
  * passes a stack the published boundary would refuse, with no suppression (and no reason) in boundary.md.
+ * @internal
  */
 export function boundaryRulesRun(pack: BoundaryChecks, policy: BoundaryPolicy): string[] {
   const settings = packSettings.get(pack);

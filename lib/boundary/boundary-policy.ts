@@ -168,7 +168,10 @@ export class BoundaryPolicy {
   }
 }
 
-/** Refuses a processor the Processor constructor did not build, or an instance of a subclass (see isCheckedProcessor). */
+/**
+ * Refuses a processor the Processor constructor did not build, or an instance of a subclass (see isCheckedProcessor).
+ * @internal
+ */
 export function requireCheckedProcessor(at: string, prop: string, p: Processor): Processor {
   if (!isCheckedProcessor(p)) {
     fail(at, prop, p, `it was not built by the Processor constructor, which checks it and makes it unchangeable${Object.getPrototypeOf(p) === Processor.prototype ? '' : ' (it is an instance of a subclass, whose members could change how the policy judges it)'}`,
@@ -183,6 +186,7 @@ const checkedPolicies = new WeakSet<object>();
 /**
  * A policy the constructor built and checked, and exactly a `BoundaryPolicy`: a subclass could
  * redefine `processors`, `allows` or `formFor`, which the rules and the host allowlist read.
+ * @internal
  */
 export function requireCheckedPolicy(at: string, prop: string, value: unknown, fix: string): BoundaryPolicy {
   const policy = requireInstance(at, prop, value, BoundaryPolicy, fix, 'a BoundaryPolicy');
