@@ -6,6 +6,7 @@ import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import { BoundarySuppressions, Phase, Product } from '../../lib';
 import { ProductStacks } from '../../stacks';
 import { admin, backup, monitoring } from '../setup/product-basics';
+import { appSynthError } from './beside-product';
 import { checkedStack, machine, policy } from './fixtures';
 
 // Red team (audit redteam): every failed synth ends with cdktf's own hint, "pass 'skipValidation:
@@ -13,21 +14,12 @@ import { checkedStack, machine, policy } from './fixtures';
 // off: the stacks were written unchecked, and boundary.md was still published saying every rule is
 // enforced at synth.
 
-function synthError(app: App): string {
-  try {
-    app.synth();
-    return '';
-  } catch (e) {
-    return String((e as Error).message);
-  }
-}
-
 describe('skipValidation does not skip the data boundary', () => {
   test('a sensitive machine with open egress still fails, and its stack is not written', () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'skip-validation-'));
     const app = new App({ outdir, skipValidation: true });
     machine(checkedStack('production', app), 'App', {}, false);
-    const error = synthError(app);
+    const error = appSynthError(app);
     expect(error).toMatch(/\[production\] Boundary-RestrictedEgress: production\/App\/\w+\.egress: 'allow all' is not allowed/);
     expect(error).toMatch(/skipValidation skips cdktf's validations, not the rule packs .* Fix the findings, or accept one with BoundarySuppressions\.add/);
     expect(fs.existsSync(path.join(outdir, 'stacks', 'production', 'cdk.tf.json'))).toBe(false);
@@ -38,7 +30,7 @@ describe('skipValidation does not skip the data boundary', () => {
     const app = new App({ outdir, skipValidation: true });
     new ProductStacks(app, new Product({ name: 'acme', phase: Phase.ONE, stateBucket: 'acme-tfstate', boundary: policy, admin, backup, monitoring }));
     new HcloudProvider(new TerraformStack(app, 'analytics'), 'hcloud', {});
-    expect(synthError(app)).toMatch(/analytics\.aspects: 'no boundary rule pack' is not allowed/);
+    expect(appSynthError(app)).toMatch(/analytics\.aspects: 'no boundary rule pack' is not allowed/);
   });
 
   test('a compliant app, or a finding accepted with a reason, still synthesizes with skipValidation', () => {
@@ -48,6 +40,6 @@ describe('skipValidation does not skip the data boundary', () => {
     machine(stack);
     const open = machine(stack, 'Open', { role: 'batch' }, false);
     BoundarySuppressions.add(open, [{ id: 'Boundary-RestrictedEgress', reason: 'Batch job pulls public datasets until the proxy lands' }]);
-    expect(synthError(app)).toBe('');
+    expect(appSynthError(app)).toBe('');
   });
 });
