@@ -18,6 +18,12 @@ describe('only the four data classes can be declared', () => {
     expect(refusal(() => machine(checkedStack(), 'App', { dataClasses: [forged] }))).toMatch(/^production\/App\.dataClasses\[0\]: 'internal' is not allowed/);
   });
 
+  test('one class passed where a list belongs (JavaScript) is refused with the path, not a TypeError', () => {
+    const raw = new Server(checkedStack(), 'Raw', { name: 'raw', serverType: 'cpx21', image: 'debian-12', location: 'fsn1' });
+    expect(refusal(() => DataClass.declare(raw, DataClass.SECRET as unknown as DataClass[])))
+      .toMatch(/^production\/Raw\.dataClasses: .* is not allowed: it is an? .*, not a list\. Fix: list data classes such as \[DataClass\.SENSITIVE\]$/);
+  });
+
   test('the real classes are accepted', () => {
     const stack = checkedStack();
     DataClass.declare(new Server(stack, 'Raw', { name: 'raw', serverType: 'cpx21', image: 'debian-12', location: 'fsn1' }), [DataClass.PUBLIC, DataClass.SECRET]);

@@ -1,5 +1,5 @@
 import { IConstruct } from 'constructs';
-import { requireArray, requireInstance } from './runtime-checks';
+import { fail, requireArray, requireInstance } from './runtime-checks';
 import { invalidValue, ValidationError } from './validation-message';
 
 const declared = new WeakMap<IConstruct, readonly DataClass[]>();
@@ -45,11 +45,12 @@ export class DataClass {
   public static declare(scope: IConstruct, classes: readonly DataClass[]): void {
     // Only the four classes: a copy made with Object.create passes instanceof but is none of them, and
     // every rule would read a resource holding only such copies as holding nothing, that is public.
-    classes.forEach((c, i) => {
-      if (!DataClass.all().includes(c)) {
-        throw new ValidationError(invalidValue(scope, `dataClasses[${i}]`, String((c as { name?: unknown })?.name ?? c),
+    // A JavaScript caller passing one class, not a list, is told so with the path, not by a TypeError.
+    requireArray(scope, 'dataClasses', classes, 'list data classes such as [DataClass.SENSITIVE]', (c, prop) => {
+      if (!DataClass.all().includes(c as DataClass)) {
+        fail(scope, prop, String((c as { name?: unknown })?.name ?? c),
           'it is not one of the data classes (a copy or a look-alike is none of them, and would be read as holding nothing)',
-          'use DataClass.PUBLIC, PSEUDONYMIZED, SENSITIVE or SECRET'));
+          'use DataClass.PUBLIC, PSEUDONYMIZED, SENSITIVE or SECRET');
       }
     });
     // A declaration only adds: one that drops a class already declared here or above (a Machine's
