@@ -1,5 +1,5 @@
 import { quote } from '../../core/validation-message';
-import { EU_OBJECT_STORAGE } from './eu-state-backend';
+import { inEuObjectStorage } from './eu-state-backend';
 import { BoundaryRule, Finding, SynthesizedResource } from './rule';
 
 /** Providers whose resources compute on the machine that deploys and send nothing anywhere. */
@@ -90,10 +90,7 @@ function providerFindings(terraform: Record<string, any>, at: string): Finding[]
 /** Whether a terraform_remote_state reads local state, or state in EU Hetzner Object Storage (as Boundary-EuStateBackend requires of the state itself). */
 function readsEuState(body: Record<string, any>): boolean {
   if (body.backend === 'local') return true;
-  if (body.backend !== 's3') return false;
-  const config = body.config ?? {};
-  const endpoint: unknown = config.endpoints?.s3 ?? config.endpoint;
-  return typeof endpoint === 'string' && EU_OBJECT_STORAGE.test(endpoint);
+  return body.backend === 's3' && inEuObjectStorage(body.config);
 }
 
 /** Data sources (by type) or modules, with their construct path, or their address when written by an override. */
