@@ -41,9 +41,11 @@ function unknownRule(written: unknown): Record<string, string> {
   return { direction: text, protocol: text, port: text, source_ips: text, destination_ips: text };
 }
 
-/** The protocol as Hetzner reads it; one Terraform computes counts as every protocol. */
 /** How a protocol Terraform computes is read: every protocol, TCP and UDP included. */
-export const ANY_PROTOCOL = 'any (computed by Terraform)';
+const ANY_PROTOCOL = 'any (computed by Terraform)';
+
+/** How addresses Terraform computes are read: the whole internet (the text names it for the message). */
+const ANY_ADDRESS = '0.0.0.0/0 (computed by Terraform: may be any address)';
 
 function protocolOf(value: unknown): string {
   return isExpression(value) ? ANY_PROTOCOL : String(value);
@@ -52,7 +54,7 @@ function protocolOf(value: unknown): string {
 /** The addresses of a rule; a list Terraform computes, or holding an expression, counts as the whole internet. */
 function addressesOf(value: unknown): string[] {
   const list = [value ?? []].flat().map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
-  return isExpression(value) ? [...list, '0.0.0.0/0 (computed by Terraform: may be any address)'] : list;
+  return isExpression(value) ? [...list, ANY_ADDRESS] : list;
 }
 
 function portOf(value: unknown): string | undefined {
@@ -94,5 +96,5 @@ export function coversPort(rule: { protocol: string; port?: string }, port: numb
 
 /** Whether a rule's sources cover the whole IPv4 or IPv6 internet (by coverage, not by the text `/0`). */
 export function isFromAnywhere(rule: InboundRule): boolean {
-  return coversWholeInternet(rule.sourceIps.map((ip) => ip.replace(/ \(computed by Terraform.*$/, '')));
+  return coversWholeInternet(rule.sourceIps.map((ip) => (ip === ANY_ADDRESS ? '0.0.0.0/0' : ip)));
 }
