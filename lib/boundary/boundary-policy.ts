@@ -57,6 +57,9 @@ export const PACKAGE_MIRROR_HOSTNAMES: readonly string[] = ['deb.debian.org', 's
  *
  * The policy checks itself when built: processors need an EU legal seat and hostnames, secrets
  * never leave, sensitive data never leaves raw, and one class goes to one processor in one form.
+ *
+ * Build it with `new BoundaryPolicy({ … })`; do not subclass it: `BoundaryChecks` and `EgressAllowlist`
+ * refuse an instance of a subclass (it could redefine `allows` or `processors`, which the rules read).
  */
 export class BoundaryPolicy {
   /** The team's declared AI Act roles. */

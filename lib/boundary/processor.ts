@@ -58,6 +58,10 @@ export interface ProcessorProps {
  *
  * The catalogue entries carry their public facts; a team still checks its own contract
  * (DPA, data region, retention) and records it in `note`.
+ *
+ * Build it with `new Processor({ … })` or a catalogue entry; do not subclass it: a policy and a data
+ * flow refuse an instance of a subclass (its getters could change how it is judged). A team's own
+ * catalogue is a function returning `new Processor({ … })`.
  */
 export class Processor {
   /** Mistral AI SAS, Paris: chat and embedding models. */
