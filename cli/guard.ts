@@ -57,8 +57,8 @@ function sameActions(actions: unknown, expected: readonly string[]): boolean {
   return Array.isArray(actions) && actions.length === expected.length && actions.every((a, i) => a === expected[i]);
 }
 
-/** What the guard prints for one refused deletion: what, why it matters, and the fix. */
-export function describeLoss(stack: string, loss: ProtectedLoss): string {
+/** What the guard prints for one refused deletion: what, why it matters, and the fix (`out`: the synth output directory, as --out names it). */
+export function describeLoss(stack: string, loss: ProtectedLoss, out = 'cdktf.out'): string {
   const replaced = loss.actions.includes('create');
   const what = replaced ? 'replaces (deletes and creates again)' : 'deletes';
   const likelyRename = !replaced && loss.createdOfSameType.length > 0
@@ -68,14 +68,14 @@ export function describeLoss(stack: string, loss: ProtectedLoss): string {
   return `${stack}'s plan ${what} ${loss.address}, protected by ${loss.protectedBy}. Hetzner refuses the delete only at apply, `
     + `after Terraform may already have created what takes its place.${likelyRename} Fix: keep the old construct ID; or move the state `
     + `to the new address (\`moveFromId('${loss.address}')\` on the new resource, or \`terraform state mv '${loss.address}' '${move}'\` in `
-    + `cdktf.out/stacks/${stack}); to remove it on purpose, retire it first (its protection goes off), deploy that, then remove it.`;
+    + `${path.join(out, 'stacks', stack)}); to remove it on purpose, retire it first (its protection goes off), deploy that, then remove it.`;
 }
 
 export function guardCommand(argv: readonly string[], io: CliIo): number {
   const { stack, out, planJson } = parse(argv);
   const plan = planJson !== undefined ? readPlanJson(planJson) : planOf(path.join(out, 'stacks', stack), io);
   const losses = protectedLosses(plan);
-  for (const loss of losses) io.err(describeLoss(stack, loss));
+  for (const loss of losses) io.err(describeLoss(stack, loss, out));
   if (losses.length > 0) {
     io.err(`guard: ${stack}'s plan would lose ${losses.length} protected resource${losses.length === 1 ? '' : 's'}: do not deploy it.`);
     return 1;

@@ -73,7 +73,7 @@ describe('guard: a plan that deletes a protected resource is refused before anyt
       + 'Hetzner refuses the delete only at apply, after Terraform may already have created what takes its place. '
       + `It also creates ${newServer}: most likely a renamed construct ID, which \`prevent_destroy\` cannot see. `
       + `Fix: keep the old construct ID; or move the state to the new address (\`moveFromId('${oldServer}')\` on the new resource, `
-      + `or \`terraform state mv '${oldServer}' '${newServer}'\` in cdktf.out/stacks/acme-production)`);
+      + `or \`terraform state mv '${oldServer}' '${newServer}'\` in ${path.join(outdir, 'stacks', 'acme-production')})`);
     for (const ip of oldIps) expect(result.err).toContain(`plan deletes ${ip}, protected by Hetzner's delete protection`);
     expect(result.err).toMatch(/guard: acme-production's plan would lose 3 protected resources: do not deploy it\.$/);
     // It planned only: the project is as it was, and the plan file (every variable in clear) is gone.
