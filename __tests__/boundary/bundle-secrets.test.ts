@@ -84,6 +84,13 @@ describe('a bundle file that Terraform fills with a secret', () => {
     expect(hostnames.mode).toBe('0600');
   });
 
+  test('a second part of a name the bundle has is refused with the machine\'s path', () => {
+    const m = machine(checkedStack());
+    m.addBundlePart({ name: 'app-env', files: [] });
+    expect(() => m.addBundlePart({ name: 'app-env', files: [] }))
+      .toThrow(/^production\/App\.bundle\.part\.name: 'app-env' is not allowed: the machine's bundle has a part of that name already \(.*'app-env'\)\. Fix: give each part its own name$/);
+  });
+
   test.each([[0o600], ['rw-------'], ['0o600'], ['06000']])('a mode that is not an octal string (%p, as plain JavaScript may pass) is refused when the part is added', (permissions) => {
     const stack = checkedStack();
     expect(() => machine(stack).addBundlePart({ name: 'app-env', files: [{ path: '/etc/app.env', content: 'A=1\n', permissions: permissions as any }] }))

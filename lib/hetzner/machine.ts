@@ -347,6 +347,11 @@ export class Machine extends Construct implements IMachine {
       this.addAdminKeysPart();
       this.warnIfHostKeyUnpinned();
     }
+    // MachineBundle refuses it too, with a plain Error that names no construct.
+    if (this.bundle.partNames.includes(part?.name)) {
+      throw new ValidationError(invalidValue(this, 'bundle.part.name', part.name,
+        `the machine's bundle has a part of that name already (${this.bundle.partNames.map((n) => `'${n}'`).join(', ')})`, 'give each part its own name'));
+    }
     this.bundle.addPart(part);
     this.rolloutConstruct ??= new MachineRollout(this, 'Rollout', {
       bundle: this.bundle,
