@@ -245,6 +245,13 @@ describe('Machine', () => {
     expect(server.user_data).toContain('/etc/app.conf');
   });
 
+  test('a second cloud-init part of one name is refused with the machine\'s path', () => {
+    const { machine } = productionMachine();
+    machine.addCloudInitPart({ name: 'base', packages: ['unattended-upgrades'] });
+    expect(() => machine.addCloudInitPart({ name: 'base', packages: ['curl'] }))
+      .toThrow(/^production\/App\.cloudInit\.part\.name: 'base' is not allowed: the machine's cloud-init document has a part of that name already \('base'\)\. Fix: give each part its own name$/);
+  });
+
   test('registers an SSH key from its public key and rejects anything else', () => {
     const { stack } = testStack('production');
     const key = new SshKey(stack, 'Key', { name: 'alice', publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr alice@example.eu' });

@@ -326,7 +326,15 @@ export class Machine extends Construct implements IMachine {
    * the bundle instead (`addBundlePart`).
    */
   public addCloudInitPart(part: CloudInitPart): void {
+    this.refuseTakenPartName('cloudInit', this.cloudInit.partNames, part?.name);
     this.cloudInit.addPart(part);
+  }
+
+  /** MachineBundle and CloudInit refuse a second part of one name too, with a plain Error that names no construct. */
+  private refuseTakenPartName(prop: 'bundle' | 'cloudInit', names: readonly string[], name: string): void {
+    if (!names.includes(name)) return;
+    throw new ValidationError(invalidValue(this, `${prop}.part.name`, name,
+      `the machine's ${prop === 'bundle' ? 'bundle' : 'cloud-init document'} has a part of that name already (${names.map((n) => `'${n}'`).join(', ')})`, 'give each part its own name'));
   }
 
   /**
@@ -347,11 +355,7 @@ export class Machine extends Construct implements IMachine {
       this.addAdminKeysPart();
       this.warnIfHostKeyUnpinned();
     }
-    // MachineBundle refuses it too, with a plain Error that names no construct.
-    if (this.bundle.partNames.includes(part?.name)) {
-      throw new ValidationError(invalidValue(this, 'bundle.part.name', part.name,
-        `the machine's bundle has a part of that name already (${this.bundle.partNames.map((n) => `'${n}'`).join(', ')})`, 'give each part its own name'));
-    }
+    this.refuseTakenPartName('bundle', this.bundle.partNames, part?.name);
     this.bundle.addPart(part);
     this.rolloutConstruct ??= new MachineRollout(this, 'Rollout', {
       bundle: this.bundle,
