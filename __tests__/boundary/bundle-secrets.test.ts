@@ -1,5 +1,5 @@
 import { gunzipSync } from 'zlib';
-import { Testing } from 'cdktf';
+import { TerraformVariable, Testing } from 'cdktf';
 import { SecretVariable } from '../../lib';
 import { checkedStack, machine, synthErrors } from './fixtures';
 import { expectRefused } from './refusal';
@@ -64,6 +64,13 @@ describe('a bundle file that Terraform fills with a secret', () => {
 
   test.each([['0600'], ['0640'], ['0400'], ['600']])('its owner\'s, or its group\'s (permissions %p), is accepted', (permissions) => {
     expect(synthErrors(withFile(permissions, 'root:root'))).toBe('');
+  });
+
+  test('a variable marked sensitive with the text "true" (plain JavaScript; Terraform reads it as sensitive) counts as a secret too', () => {
+    const stack = checkedStack();
+    const token = new TerraformVariable(stack, 'app_token', { type: 'string', sensitive: 'true' as unknown as boolean });
+    machine(stack).addBundlePart({ name: 'app-env', files: [{ path: '/etc/app.env', content: `APP_TOKEN=${token.stringValue}\n` }] });
+    expect(synthErrors(stack)).toContain("production/App.bundle file /etc/app.env (part app-env).permissions: '0644' is not allowed: the file holds the secret var.app_token");
   });
 
   test('a file with references that are not secrets (an address) keeps the default mode', () => {

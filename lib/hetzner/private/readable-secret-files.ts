@@ -1,6 +1,7 @@
 import { IConstruct } from 'constructs';
 import { TerraformStack, TerraformVariable } from 'cdktf';
 import { invalidValue } from '../../core/validation-message';
+import { isMarkedSensitive } from '../../boundary/rules/rule';
 import { BundleFiles, RenderedBundle } from '../machine-bundle';
 
 /** A reference to a variable in a Terraform template, as cdktf resolves `variable.stringValue`. */
@@ -14,7 +15,7 @@ const VARIABLE_REFERENCE = /\bvar\.([A-Za-z_][A-Za-z0-9_-]*)/g;
  */
 export function readableSecretFiles(machine: IConstruct, files: BundleFiles, rendered: RenderedBundle): string[] {
   const sensitive = new Set(TerraformStack.of(machine).node.findAll()
-    .filter((c): c is TerraformVariable => c instanceof TerraformVariable && c.sensitive === true)
+    .filter((c): c is TerraformVariable => c instanceof TerraformVariable && isMarkedSensitive(c.sensitive))
     .map((v) => v.friendlyUniqueId));
   if (sensitive.size === 0) return [];
   return Object.entries(rendered.deployTimeContents).flatMap(([path, template]) => {
