@@ -482,13 +482,13 @@ function githubJobEnv(environment: CiEnvironment): string {
   ].join('')}`;
 }
 
+/** Why production's plan job runs `guard`, in the pipelines' own words. */
+const GUARD_COMMENT = 'fails when the plan deletes a protected resource (a renamed construct ID): no approval can let that through';
+
 /**
  * `terraform plan` of a synthesized stack, printed and never saved: a saved plan (`cdktf plan`'s
  * cdktf.out/stacks/<stack>/plan) holds every secret of the stack in clear. Read-only: no lock is taken.
  */
-/** Why production's plan job runs `guard`, in the pipelines' own words. */
-const GUARD_COMMENT = 'fails when the plan deletes a protected resource (a renamed construct ID): no approval can let that through';
-
 function printedPlan(stack: string, flags = ''): string {
   return `(cd cdktf.out/stacks/${stack} && terraform init -input=false >/dev/null && terraform plan -input=false -no-color -lock=false${flags})`;
 }
