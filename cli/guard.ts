@@ -5,7 +5,7 @@ import * as path from 'path';
 import type { CliIo } from './run-cli';
 import { parseStackArgs } from './stack-args';
 
-export const GUARD_USAGE = `  cdktf-sovereign-hetzner guard STACK [--out DIR] [--plan-json FILE]
+export const GUARD_USAGE = `  cdktf-sovereign-hetzner guard STACK [--out DIR] [--print-plan | --plan-json FILE]
       Before \`cdktf deploy STACK\`: plans STACK (terraform init and plan -lock=false in DIR/stacks/STACK; DIR
       defaults to cdktf.out, so synthesize first) and exits 1 when the plan deletes or replaces a protected
       resource: one with Hetzner's delete protection on in the state (production's servers, primary IPs,
@@ -15,7 +15,9 @@ export const GUARD_USAGE = `  cdktf-sovereign-hetzner guard STACK [--out DIR] [-
       replaces it. Keep the old ID, or move the state (\`moveFromId\` on the new resource, or terraform state
       mv); to remove a protected resource on purpose, retire it first (protection off) and deploy that.
       The plan file holds the stack's secrets in clear: it is written to a private temporary directory and
-      removed once read. --plan-json reads \`terraform show -json\` of a plan made elsewhere instead.
+      removed once read. --print-plan prints the plan as \`terraform plan\` shows it (secrets redacted) on
+      standard output first: one plan to read and to guard. --plan-json reads \`terraform show -json\` of a plan
+      made elsewhere instead.
       Needs what \`cdktf deploy STACK\` needs (\`check\` lists it); a read-only Hetzner token is enough.
       Example: npx cdktf-sovereign-hetzner guard acme-production`;
 
@@ -72,8 +74,8 @@ export function describeLoss(stack: string, loss: ProtectedLoss, out = 'cdktf.ou
 }
 
 export function guardCommand(argv: readonly string[], io: CliIo): number {
-  const { stack, out, planJson } = parse(argv);
-  const plan = planJson !== undefined ? readPlanJson(planJson) : planOf(path.join(out, 'stacks', stack), io);
+  const { stack, out, planJson, printPlan } = parse(argv);
+  const plan = planJson !== undefined ? readPlanJson(planJson) : planOf(path.join(out, 'stacks', stack), io, printPlan);
   const losses = protectedLosses(plan);
   for (const loss of losses) io.err(describeLoss(stack, loss, out));
   if (losses.length > 0) {
@@ -95,8 +97,11 @@ function readPlanJson(file: string): any {
   return plan;
 }
 
-/** Plans the synthesized stack in `dir` and returns `terraform show -json` of the plan; the plan file never outlives the call. */
-function planOf(dir: string, io: CliIo): any {
+/**
+ * Plans the synthesized stack in `dir` and returns `terraform show -json` of the plan, printing it as a person reads it
+ * first when asked; the plan file never outlives the call.
+ */
+function planOf(dir: string, io: CliIo, print: boolean): any {
   if (!fs.existsSync(path.join(dir, 'cdk.tf.json'))) {
     throw new Error(`${dir}/cdk.tf.json not found. Fix: synthesize first (npx cdktf synth, or npm run synth), or pass --out with the output directory.`);
   }
@@ -113,14 +118,18 @@ function planOf(dir: string, io: CliIo): any {
   try {
     const file = path.join(privateDir, 'plan');
     run(['plan', '-input=false', '-no-color', '-lock=false', `-out=${file}`]);
+    if (print) io.out(run(['show', '-no-color', file]).trimEnd());
     return JSON.parse(run(['show', '-json', file]));
   } finally {
     fs.rmSync(privateDir, { recursive: true, force: true });
   }
 }
 
-function parse(argv: readonly string[]): { stack: string; out: string; planJson?: string } {
-  const { stacks, values } = parseStackArgs(argv, ['--out', '--plan-json'], 'guard');
+function parse(argv: readonly string[]): { stack: string; out: string; planJson?: string; printPlan: boolean } {
+  const { stacks, values, switched } = parseStackArgs(argv, ['--out', '--plan-json'], 'guard', ['--print-plan']);
   if (stacks.length !== 1) throw new Error(`guard takes one stack, got ${stacks.length === 0 ? 'none' : stacks.join(', ')}. Fix: name the stack to deploy, such as \`guard acme-production\`.`);
-  return { stack: stacks[0], out: values.out ?? 'cdktf.out', planJson: values['plan-json'] };
+  if (switched.has('print-plan') && values['plan-json'] !== undefined) {
+    throw new Error('--print-plan prints the plan guard makes, and --plan-json reads one made elsewhere. Fix: pass one of them.');
+  }
+  return { stack: stacks[0], out: values.out ?? 'cdktf.out', planJson: values['plan-json'], printPlan: switched.has('print-plan') };
 }

@@ -493,6 +493,11 @@ function printedPlan(stack: string, flags = ''): string {
   return `(cd cdktf.out/stacks/${stack} && terraform init -input=false >/dev/null && terraform plan -input=false -no-color -lock=false${flags})`;
 }
 
+/** Production's plan, printed as `printedPlan` prints it, and guarded, from one `terraform plan`. */
+function guardedPlan(stack: string): string {
+  return `npx cdktf-sovereign-hetzner guard ${stack} --print-plan`;
+}
+
 function githubWorkflow(a: InitAnswers, cdk: Cdk, environments: { test: CiEnvironment; production: CiEnvironment }): string {
   const SETUP_STEPS = setupSteps(cdk);
   const { test, production } = environments;
@@ -558,8 +563,7 @@ ${SETUP_STEPS}${sshAgent}${synthAndCheck(test, 'deploy')}      - run: npx ${cdk.
     runs-on: ubuntu-latest
     environment: production-plan
 ${githubJobEnv(production)}    steps:
-${SETUP_STEPS}${synthAndCheck(production, 'plan')}      - run: set -o pipefail; ${printedPlan(production.stack)} | tee -a "$GITHUB_STEP_SUMMARY"
-      - run: npx cdktf-sovereign-hetzner guard ${production.stack}  # ${GUARD_COMMENT}
+${SETUP_STEPS}${synthAndCheck(production, 'plan')}      - run: set -o pipefail; ${guardedPlan(production.stack)} | tee -a "$GITHUB_STEP_SUMMARY"  # ${GUARD_COMMENT}
   deploy-production:
     if: github.ref == 'refs/heads/main' && github.event_name == 'push'
     needs: plan-production
@@ -642,7 +646,7 @@ ${deploying(test)}  rules: [{ if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $C
 plan-production:
   stage: deploy
   needs: [deploy-test]
-${planning(production, `set -o pipefail; ${printedPlan(production.stack)} | tee plan.txt`, `npx cdktf-sovereign-hetzner guard ${production.stack}   # ${GUARD_COMMENT}`)}  artifacts: { paths: [plan.txt], expose_as: plan of ${production.stack} }
+${planning(production, `set -o pipefail; ${guardedPlan(production.stack)} | tee plan.txt   # ${GUARD_COMMENT}`)}  artifacts: { paths: [plan.txt], expose_as: plan of ${production.stack} }
   rules: [{ if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == "push"' }]
 deploy-production:
   extends: .deploy
@@ -755,7 +759,7 @@ CI plans are printed, never saved: \`cdktf plan\` (and \`cdktf diff\`) save \`cd
 holds every secret of the stack in clear. Synth makes each \`cdktf.out/stacks/<stack>\` readable by you alone; still,
 delete a saved plan once you have read it.
 
-Production's plan job also runs \`npx cdktf-sovereign-hetzner guard ${ci.production.stack}\`, and the deploy job needs it: it fails
+Production's plan job prints its plan through \`npx cdktf-sovereign-hetzner guard ${ci.production.stack} --print-plan\`, and the deploy job needs it: it fails
 when the plan deletes a protected resource (a server, primary IP, volume, network or Storage Box with delete protection,
 or a production sub-account). A renamed construct ID does that, and \`prevent_destroy\` cannot see it: the old address has
 left the code. The guard names the old and the new address and how to keep the resource (the old ID, or \`moveFromId\`).

@@ -82,6 +82,14 @@ describe('guard: a plan that deletes a protected resource is refused before anyt
     expect(fs.readdirSync(path.join(outdir, 'stacks', production.stack)).filter((f) => /plan/.test(f))).toEqual([]);
   }, 120_000);
 
+  test('--print-plan prints the plan it guards, as terraform plan shows it, before the verdict', async () => {
+    const result = await guard([production.stack, '--out', outdir, '--print-plan'], production.env);
+    expect(result.code).toBe(1);
+    expect(result.out).toMatch(/Terraform will perform the following actions:[\s\S]*# hcloud_server\.App_\w+ will be destroyed[\s\S]*Plan: \d+ to add, \d+ to change, \d+ to destroy\./);
+    expect(result.err).toMatch(/would lose 3 protected resources/);
+    expect(guardFiles()).toEqual([]);
+  }, 120_000);
+
   test('the same rename with the state moved to the new addresses passes', async () => {
     const [oldServer] = addressesOf(production.ws, 'hcloud_server');
     const oldIp = (id: string) => addressesOf(production.ws, 'hcloud_primary_ip').find((a) => a.startsWith(`hcloud_primary_ip.App_${id}_`))!;
@@ -123,6 +131,7 @@ describe('guard arguments', () => {
     [['acme-test', 'acme-production'], /guard takes one stack, got acme-test, acme-production\./],
     [['acme-production', '--plan'], /unknown option '--plan'\. Fix: see `cdktf-sovereign-hetzner help guard`/],
     [['acme-production', '--out'], /--out needs a value\./],
+    [['acme-production', '--print-plan', '--plan-json', 'plan.json'], /--print-plan prints the plan guard makes, and --plan-json reads one made elsewhere\. Fix: pass one of them\./],
   ])('%j is refused before anything runs', async (args, message) => {
     expect(await guard(args, {})).toMatchObject({ code: 1, err: expect.stringMatching(message) });
   });

@@ -14,7 +14,7 @@ describe('cdktf-sovereign-hetzner help', () => {
   test.each([
     ['init', /^ {2}cdktf-sovereign-hetzner init \[DIR\]/m],
     ['check', /^ {2}cdktf-sovereign-hetzner check \[STACK \.\.\.\]/m],
-    ['guard', /^ {2}cdktf-sovereign-hetzner guard STACK \[--out DIR\] \[--plan-json FILE\]/m],
+    ['guard', /^ {2}cdktf-sovereign-hetzner guard STACK \[--out DIR\] \[--print-plan \| --plan-json FILE\]/m],
     ['cost', /^ {2}cdktf-sovereign-hetzner cost \[--out DIR/m],
     ['report', /^ {2}cdktf-sovereign-hetzner report --app MODULE/m],
   ])('%s --help and -h print that command\'s usage on stdout and exit 0', async (command, usage) => {

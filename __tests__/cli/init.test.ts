@@ -146,7 +146,7 @@ describe('cdktf-sovereign-hetzner init', () => {
     for (const job of ['plan-production', 'deploy-production', 'drift-production']) expect(github.jobs[job].if).not.toMatch(/pull_request/);
     for (const job of ['plan-production', 'deploy-production']) expect([job, github.jobs[job].if]).toEqual([job, "github.ref == 'refs/heads/main' && github.event_name == 'push'"]);
     // Production's plan job guards the plan, and the deploy needs that job: a plan that deletes a protected resource never reaches the approval.
-    expect(github.jobs['plan-production'].steps.map((s: any) => s.run).at(-1)).toBe('npx cdktf-sovereign-hetzner guard acme-production');
+    expect(github.jobs['plan-production'].steps.map((s: any) => s.run).at(-1)).toBe('set -o pipefail; npx cdktf-sovereign-hetzner guard acme-production --print-plan | tee -a "$GITHUB_STEP_SUMMARY"');
     expect(github.jobs['deploy-production'].needs).toBe('plan-production');
 
     // GitLab: variables are scoped to an environment; each job that plans or deploys names the environment of its stack.
@@ -184,7 +184,7 @@ describe('cdktf-sovereign-hetzner init', () => {
       expect([job, gitlab[job].rules]).toEqual([job, [expect.objectContaining({ if: "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == \"push\"" })]]);
     }
     expect(gitlab['deploy-production'].rules[0].when).toBe('manual');
-    expect(gitlab['plan-production'].script.at(-1)).toBe('npx cdktf-sovereign-hetzner guard acme-production');
+    expect(gitlab['plan-production'].script.at(-1)).toBe('set -o pipefail; npx cdktf-sovereign-hetzner guard acme-production --print-plan | tee plan.txt');
     expect(gitlab['deploy-production'].needs).toEqual(['plan-production']);
     // The comment lists each scope's variables: all of its stack's, none only the other stack has.
     const [, testScope, productionScope] = gitlabText.split(/^# Environment scope "(?:test|production)".*$/m);
@@ -289,7 +289,7 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).files).toContain('docs');
     expect(fs.readFileSync(path.join(dir, '.gitignore'), 'utf8').split('\n')).toContain('.hcloud-standin/');
     // Why production's plan job can fail though the plan is valid, and what to do.
-    expect(readme).toMatch(/runs `npx cdktf-sovereign-hetzner guard acme-production`, and the deploy job needs it: it fails\s+when the plan deletes a protected resource/);
+    expect(readme).toMatch(/prints its plan through `npx cdktf-sovereign-hetzner guard acme-production --print-plan`, and the deploy job needs it: it fails\s+when the plan deletes a protected resource/);
   });
 
   test('scaffolds for the CDK its own package is built for: cdktf, or cdktn for cdktn-sovereign-hetzner', () => {
