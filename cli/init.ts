@@ -755,6 +755,14 @@ Where they go:
   environment scope \`test\` or \`production\` (never \`*\`); mark production's protected. \`.gitlab-ci.yml\` names the
   environment of each job, and GitLab hands a job only its environment's variables.
 
+Test's secrets include read access to production's backups: the weekly restore drill on the test machine restores
+them, so test holds production's restic password and the drill's read-only Storage Box login (and, from Phase 2, a
+read-only key of the offsite bucket). \`plan-test\` runs a pull request's code with them (GitHub gives no secrets to
+pull requests from forks; GitLab gives merge request pipelines the \`test\` scope's variables). If not everyone who
+can push a branch may read production's data, give the \`test\` environment required reviewers (GitHub; its deploys
+then wait for one too), or mark test's variables protected (GitLab; merge requests then get no plan), or delete the
+\`plan-test\` job.
+
 CI plans are printed, never saved: \`cdktf plan\` (and \`cdktf diff\`) save \`cdktf.out/stacks/<stack>/plan\`, which
 holds every secret of the stack in clear. Synth makes each \`cdktf.out/stacks/<stack>\` readable by you alone; still,
 delete a saved plan once you have read it.

@@ -288,6 +288,8 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(fs.readFileSync(path.join(ROOT, 'docs', 'testing.md'), 'utf8')).toContain('## cdktf deploy and destroy against the stand-in');
     expect(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).files).toContain('docs');
     expect(fs.readFileSync(path.join(dir, '.gitignore'), 'utf8').split('\n')).toContain('.hcloud-standin/');
+    // A pull request's plan runs with test's secrets, which read production's backups: the README says so, and what to do.
+    expect(readme).toMatch(/Test's secrets include read access to production's backups[\s\S]*`plan-test` runs a pull request's code with them[\s\S]*give the `test` environment required reviewers/);
     // Why production's plan job can fail though the plan is valid, and what to do.
     expect(readme).toMatch(/prints its plan through `npx cdktf-sovereign-hetzner guard acme-production --print-plan`, and the deploy job needs it: it fails\s+when the plan deletes a protected resource/);
   });
