@@ -2,6 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { PlannedChanges } from '../testing/harness/planned-changes';
 import type { CliIo } from './run-cli';
 import { parseStackArgs } from './stack-args';
 
@@ -38,25 +39,19 @@ const PRODUCTION_ONLY_TYPES = new Set(['hcloud_storage_box_subaccount']);
 
 /** The deletions in a plan (`terraform show -json` of it) that would lose a protected resource. */
 export function protectedLosses(plan: any): ProtectedLoss[] {
-  const changes: any[] = Array.isArray(plan?.resource_changes) ? plan.resource_changes : [];
-  const creates = (type: string) => changes
-    .filter((c) => c.type === type && sameActions(c.change?.actions, ['create']))
-    .map((c) => String(c.address));
-  return changes.flatMap((c): ProtectedLoss[] => {
-    const actions: string[] = c.change?.actions ?? [];
+  const changes = new PlannedChanges(Array.isArray(plan?.resource_changes) ? plan : { resource_changes: [] });
+  const creates = (type: string) => changes.creates.filter((c) => c.type === type).map((c) => c.address);
+  return changes.resourceChanges.flatMap((c): ProtectedLoss[] => {
+    const actions = c.actions;
     if (!actions.includes('delete')) return [];
-    const before = c.change?.before ?? {};
+    const before = c.before ?? {};
     const protectedBy = before.delete_protection === true
       ? "Hetzner's delete protection, on in the state"
       : PRODUCTION_ONLY_TYPES.has(c.type) && before.labels?.environment === 'production'
         ? 'being production\'s (a replacement is a new login, which the backup jobs and the drill do not have)'
         : undefined;
-    return protectedBy ? [{ address: String(c.address), actions, protectedBy, createdOfSameType: creates(c.type) }] : [];
+    return protectedBy ? [{ address: c.address, actions, protectedBy, createdOfSameType: creates(c.type) }] : [];
   });
-}
-
-function sameActions(actions: unknown, expected: readonly string[]): boolean {
-  return Array.isArray(actions) && actions.length === expected.length && actions.every((a, i) => a === expected[i]);
 }
 
 /** What the guard prints for one refused deletion: what, why it matters, and the fix (`out`: the synth output directory, as --out names it). */
@@ -82,9 +77,8 @@ export function guardCommand(argv: readonly string[], io: CliIo): number {
     io.err(`guard: ${stack}'s plan would lose ${losses.length} protected resource${losses.length === 1 ? '' : 's'}: do not deploy it.`);
     return 1;
   }
-  const changes: any[] = plan.resource_changes ?? [];
-  const count = (action: string) => changes.filter((c) => (c.change?.actions ?? []).includes(action)).length;
-  io.out(`guard: ${stack}'s plan deletes no protected resource (${count('create')} to add, ${count('update')} to change, ${count('delete')} to destroy).`);
+  const { add, change, destroy } = new PlannedChanges(plan).summary;
+  io.out(`guard: ${stack}'s plan deletes no protected resource (${add} to add, ${change} to change, ${destroy} to destroy).`);
   return 0;
 }
 
