@@ -690,7 +690,7 @@ Commit what the first \`npm install && npm test\` add too: \`package-lock.json\`
 \`__tests__/__snapshots__/\` (CI runs \`npm test -- --ci\`, which compares with the snapshots and never writes them). jest
 treats \`CI=true\` in your shell the same way ("New snapshot was not written"): write them with \`npm test -- --ci=false\`.
 ${vendored}
-\`cdktf\` does not read \`.env\`: load it into the shell with \`set -a && . ./.env && set +a\`, and the environment's admin
+\`${cdk.command}\` does not read \`.env\`: load it into the shell with \`set -a && . ./.env && set +a\`, and the environment's admin
 key into an agent with \`eval "$(ssh-agent)" && ssh-add <admin key file>\`: test's for test, production's for production
 (\`environmentSshPublicKeys\` in \`product.ts\`; each environment's machines accept only their own). To rehearse a deploy offline first, Terraform
 against the library's stand-in for Hetzner, follow "cdktf deploy and destroy against the stand-in" in
@@ -763,7 +763,7 @@ can push a branch may read production's data, give the \`test\` environment requ
 then wait for one too), or mark test's variables protected (GitLab; merge requests then get no plan), or delete the
 \`plan-test\` job.
 
-CI plans are printed, never saved: \`cdktf plan\` (and \`cdktf diff\`) save \`cdktf.out/stacks/<stack>/plan\`, which
+CI plans are printed, never saved: \`${cdk.command} plan\` (and \`${cdk.command} diff\`) save \`cdktf.out/stacks/<stack>/plan\`, which
 holds every secret of the stack in clear. Synth makes each \`cdktf.out/stacks/<stack>\` readable by you alone; still,
 delete a saved plan once you have read it.
 

@@ -281,7 +281,8 @@ describe.each(FLAVOURS)('a team on $cdk consuming the packed $library', (flavour
     // Every file speaks of this CDK only: its imports, its commands, its library.
     for (const file of ['main.ts', 'product.ts', '__tests__/stacks.test.ts', '.github/workflows/infrastructure.yml', '.gitlab-ci.yml', 'README.md']) {
       const text = fs.readFileSync(path.join(repo, file), 'utf8');
-      expect([file, text.match(new RegExp(`from '${other}|npx ${other} |${other}-sovereign-hetzner`))]).toEqual([file, null]);
+      // A command in prose counts too: `cdktf plan`, or `cdktf` alone, in a cdktn team's README.
+      expect([file, text.match(new RegExp(`from '${other}|npx ${other} |\`${other}[ \`]|${other}-sovereign-hetzner`))]).toEqual([file, null]);
     }
     expect(fs.readFileSync(path.join(repo, 'main.ts'), 'utf8')).toContain(`import { App } from '${flavour.cdk}';`);
     expect(fs.readFileSync(path.join(repo, 'main.ts'), 'utf8')).toContain('export function defineApp(app: App): ProductStacks {');
