@@ -473,7 +473,7 @@ describe("day-2 rollout of a test machine's restore drill: production's offsite 
     expect(target.read(`${BACKUP_ETC}/secrets/source2.s3.env`)).toBeUndefined();
     expect(target.read(DRILL_SERVICE)).toMatch(/^TimeoutStartSec=12h$/m);
     expect(target.systemctlCalls()).toContain('enable --now restore-drill.timer');
-    expect(drillMissedAfter(target.read('/etc/sovereign-monitoring/alerts.yml'))).toBe(Duration.days(7).toSeconds() + Duration.hours(12).toSeconds());
+    expect(drillMissedAfter(target.read('/etc/sovereign-monitoring/alerts.yml'))).toBe(Duration.days(7).toSeconds() + Duration.minutes(15).toSeconds() + Duration.hours(12).toSeconds());
     expect((target.read(EGRESS_HOSTNAMES) ?? '').split('\n')).not.toContain(OFFSITE_HOST);
     expect(narrowedPorts(target.read(EGRESS_RULESET))).toEqual(expect.arrayContaining([80, 443]));
     expect(narrowedPorts(target.read(EGRESS_RULESET))).not.toContain(world.s3!.port);
@@ -542,7 +542,7 @@ describe("day-2 rollout of a test machine's restore drill: production's offsite 
     expect(target.read(DRILL_TIMER)).toBe(firstDeploy.timer);
     expect(target.systemctlCalls()).toEqual(expect.arrayContaining(['daemon-reload', 'enable --now restore-drill.timer']));
     // The prober on this machine waits as long before it calls the drill missed, and runs with the new rule.
-    expect(drillMissedAfter(target.read('/etc/sovereign-monitoring/alerts.yml'))).toBe(Duration.days(7).toSeconds() + Duration.hours(24).toSeconds());
+    expect(drillMissedAfter(target.read('/etc/sovereign-monitoring/alerts.yml'))).toBe(Duration.days(7).toSeconds() + Duration.minutes(15).toSeconds() + Duration.hours(24).toSeconds());
     expect(target.systemctlCalls()).toContain('restart prometheus prometheus-alertmanager prometheus-blackbox-exporter');
 
     // Nothing of the first drill is lost: its files the bundle still carries are untouched, and what it left stays.

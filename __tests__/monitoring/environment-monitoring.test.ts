@@ -170,7 +170,7 @@ describe('EnvironmentMonitoring', () => {
       expect(tooOld.expr).toMatch(new RegExp(`unit="backup-push"\\}\\[8d\\]\\), "series", "sovereign_job_watched_since_timestamp_seconds", "", ""\\)\\) > ${plan1.maxBackupAge.toSeconds()}$`));
       expect(plan1.maxBackupAge.toSeconds()).toBe(26 * 3600);
       const missed = rulesOf(testData).find((r: any) => r.alert === 'RestoreDrillMissed');
-      expect(missed.expr).toMatch(new RegExp(`unit="restore-drill"\\}\\[8d\\]\\), "series", "sovereign_job_watched_since_timestamp_seconds", "", ""\\)\\) > ${Duration.days(7).toSeconds() + Duration.hours(12).toSeconds()}$`));
+      expect(missed.expr).toMatch(new RegExp(`unit="restore-drill"\\}\\[8d\\]\\), "series", "sovereign_job_watched_since_timestamp_seconds", "", ""\\)\\) > ${Duration.days(7).toSeconds() + Duration.minutes(15).toSeconds() + Duration.hours(12).toSeconds()}$`));
       expect(file(prodData, '/etc/sovereign-monitoring/watched-units')).toBe(`${BACKUP_JOB_UNITS.join('\n')}\n`);
       expect(file(testData, '/etc/sovereign-monitoring/watched-units')).toBe(`${RESTORE_DRILL_UNIT}\n`);
       // The hooked units are the ones the backup tooling installs.
@@ -187,10 +187,15 @@ describe('EnvironmentMonitoring', () => {
         const rules = parse(file(userData, '/etc/sovereign-monitoring/alerts.yml')!).groups.find((g: any) => g.name === 'backups').rules;
         const missed = rules.find((r: any) => r.alert === 'RestoreDrillMissed');
         const timeout = /^TimeoutStartSec=(\d+)h$/m.exec(file(userData, '/etc/systemd/system/restore-drill.service')!)![1];
-        return { seconds: Number(/ > (\d+)$/.exec(missed.expr)![1]), description: missed.annotations.description, timeoutHours: Number(timeout) };
+        const delay = /^RandomizedDelaySec=(\S+)$/m.exec(file(userData, '/etc/systemd/system/restore-drill.timer')!)![1];
+        return { seconds: Number(/ > (\d+)$/.exec(missed.expr)![1]), description: missed.annotations.description, timeoutHours: Number(timeout), delay };
       };
-      expect(missedAfter(false)).toEqual({ seconds: Duration.days(7).toSeconds() + Duration.hours(12).toSeconds(), description: 'It runs at least every 180 hours (its interval plus 12 hours).', timeoutHours: 12 });
-      expect(missedAfter(true)).toEqual({ seconds: Duration.days(7).toSeconds() + Duration.hours(24).toSeconds(), description: 'It runs at least every 8 days (its interval plus 1 day).', timeoutHours: 24 });
+      // The timer starts a run up to 15 minutes late (RandomizedDelaySec), and a late start ends late.
+      const late = Duration.minutes(15).toSeconds();
+      expect(missedAfter(false)).toEqual({ seconds: Duration.days(7).toSeconds() + late + Duration.hours(12).toSeconds(),
+        description: 'A run ends at least every 7 days, plus a start up to 15 minutes late and a run of up to 12 hours.', timeoutHours: 12, delay: '15min' });
+      expect(missedAfter(true)).toEqual({ seconds: Duration.days(7).toSeconds() + late + Duration.hours(24).toSeconds(),
+        description: 'A run ends at least every 7 days, plus a start up to 15 minutes late and a run of up to 1 day.', timeoutHours: 24, delay: '15min' });
     });
 
     test('the memory caps fit a quarter of the smallest preset type of every phase that shares the app machine', () => {

@@ -145,6 +145,31 @@ describeWithPromtool('the rendered alert rules, evaluated by promtool', () => {
     });
   });
 
+  // The timer starts a run up to 15 minutes late: a quick run, then one that starts 15 minutes late and takes its full
+  // 12 hours, end 180 h 15 min apart. That is not a missed drill.
+  test('RestoreDrillMissed allows for the timer starting a run up to 15 minutes late', () => {
+    const file = rules(Phase.ONE, 'test');
+    const drill = { ...testMachine, unit: 'restore-drill' };
+    const missed = { instance: testMachine.instance, environment: 'test', unit: 'restore-drill', severity: 'critical', notify: 'ops' };
+    expectPass(file, {
+      interval: '5m',
+      evaluation: '5m',
+      series: {
+        [sel('sovereign_job_watched_since_timestamp_seconds', drill)]: '0x2300',
+        // Ended at 0; the next ends at 180 h 15 min (sample 2163).
+        [sel('sovereign_job_last_success_timestamp_seconds', drill)]: `0x2162 ${(180 * 60 + 15) * 60}x140`,
+      },
+      expect: [{ at: '180h10m', alert: 'RestoreDrillMissed', labels: [] }, { at: '180h15m', alert: 'RestoreDrillMissed', labels: [] }],
+    });
+    // No run at all: missed once the 15 minutes have passed too.
+    expectPass(file, {
+      interval: '5m',
+      evaluation: '5m',
+      series: { [sel('sovereign_job_watched_since_timestamp_seconds', drill)]: '0x2300', [sel('sovereign_job_last_success_timestamp_seconds', drill)]: '0x2300' },
+      expect: [{ at: '180h15m', alert: 'RestoreDrillMissed', labels: [] }, { at: '180h25m', alert: 'RestoreDrillMissed', labels: [missed] }],
+    });
+  });
+
   // Audit (day 2, the offsite copy added): the drill of two copies may run 24 hours, but the alert said it had not run 12.
   test('RestoreDrillMissed waits 12 hours per copy: a drill of two copies still restoring the second is not missed', () => {
     const file = rules(Phase.TWO, 'test', { drillOffsite: true });

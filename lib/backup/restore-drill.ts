@@ -10,7 +10,7 @@ import { PostgresVersion } from '../database/postgres-version';
 import { requireSensitive } from '../hetzner/storage-box';
 import { BackupTarget } from './backup-target';
 import { Heartbeat } from './heartbeat';
-import { DRILL_RUN_TIME_PER_COPY } from './private/drill-run-time';
+import { DRILL_RUN_TIME_PER_COPY, DRILL_START_DELAY } from './private/drill-run-time';
 import { RESTORE_DRILL } from './private/scripts';
 import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, timer, TIME_SYNC_UNIT_LINES, UNITS } from './private/tooling';
 import { RestoreCheck } from './restore-check';
@@ -85,10 +85,14 @@ export class RestoreDrill extends Construct {
   /** The team's verification queries, run on the restored databases. */
   public readonly checks: readonly RestoreCheck[];
   /**
-   * The longest one run may take: 12 hours for each copy it restores (the service's timeout). Monitoring counts the
-   * drill missed only when no run ended within its schedule's interval plus this.
+   * The longest one run may take: 12 hours for each copy it restores (the service's timeout).
    */
   public readonly longestRun: Duration;
+  /**
+   * The longest time between the ends of two runs: the schedule's interval, a start up to 15 minutes late (the timer's
+   * random delay) and the longest run. Monitoring counts the drill missed only when no run ended within it.
+   */
+  public readonly maxTimeBetweenRuns: Duration;
 
   constructor(scope: Construct, id: string, props: RestoreDrillProps) {
     super(scope, id);
@@ -147,6 +151,7 @@ export class RestoreDrill extends Construct {
       target, name: i === 0 ? 'source' : `source${i + 1}`, prop: i === 0 ? 'source' : `additionalSources[${i - 1}]`,
     }));
     this.longestRun = Duration.hours(DRILL_RUN_TIME_PER_COPY.toHours() * sources.length);
+    this.maxTimeBetweenRuns = Duration.seconds(this.schedule.interval.toSeconds() + DRILL_START_DELAY.toSeconds() + this.longestRun.toSeconds());
     const again = sources.find((s, i) => sources.findIndex((o) => o.target === s.target) !== i);
     if (again !== undefined) {
       throw new ValidationError(invalidValue(this, again.prop, again.target.description, 'that copy is already drilled', 'list each copy of the backups once'));
@@ -191,7 +196,7 @@ export class RestoreDrill extends Construct {
         file(`${UNITS}/restore-drill.service`, service(`Restore drill: restore ${props.sourceHost}'s newest backup and verify it`, `${SBIN}/restore-drill`,
           // 12 hours for each copy: they are restored one after the other.
           { unit: ['Wants=network-online.target', 'After=network-online.target postgresql.service', ...TIME_SYNC_UNIT_LINES], service: [`TimeoutStartSec=${this.longestRun.toHours()}h`] }), '0644'),
-        file(`${UNITS}/restore-drill.timer`, timer('Restore drill', this.schedule, '15min'), '0644'),
+        file(`${UNITS}/restore-drill.timer`, timer('Restore drill', this.schedule, `${DRILL_START_DELAY.toMinutes()}min`), '0644'),
       ],
       commands: [
         ['systemctl', 'daemon-reload'],

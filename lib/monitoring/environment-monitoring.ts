@@ -2,9 +2,9 @@ import { Construct } from 'constructs';
 import { Annotations, TerraformStack } from 'cdktf';
 import { BackupPlan } from '../backup/backup-plan';
 import { RestoreDrill } from '../backup/restore-drill';
+import { DRILL_START_DELAY } from '../backup/private/drill-run-time';
 import { EgressAllowlist } from '../boundary/egress-allowlist';
 import { SecretVariable } from '../boundary/secret-variable';
-import { Duration } from '../core/duration';
 import { Environment } from '../core/environment';
 import { invalidValue, missingValue } from '../core/validation-message';
 import { checkProps, is } from '../core/runtime-checks';
@@ -270,7 +270,8 @@ export class EnvironmentMonitoring extends Construct {
       jobs.push({
         unit: RESTORE_DRILL_UNIT, kind: 'drill', severity: AlertSeverity.CRITICAL,
         // Its longest run is 12 hours per copy it restores: a drill of the offsite bucket too may still be running.
-        maxAge: Duration.seconds(drill.schedule.interval.toSeconds() + drill.longestRun.toSeconds()), longestRun: drill.longestRun,
+        maxAge: drill.maxTimeBetweenRuns,
+        maxAgeInWords: `${drill.schedule.interval}, plus a start up to ${DRILL_START_DELAY} late and a run of up to ${drill.longestRun}`,
       });
     }
     return jobs;

@@ -36,9 +36,9 @@ export class MonitoringAlert {
   /** The last restore drill failed. */
   public static readonly RESTORE_DRILL_FAILED = new MonitoringAlert('RestoreDrillFailed', 1,
     'the restore drill on the test machine', 'its last run failed', 'critical');
-  /** No restore drill finished within its interval plus its longest run time. */
+  /** No restore drill finished within its interval, its start delay and its longest run time. */
   public static readonly RESTORE_DRILL_MISSED = new MonitoringAlert('RestoreDrillMissed', 1,
-    'the restore drill on the test machine', "no run finished within its schedule's interval plus its longest run time (12 hours for each copy it restores)", 'critical');
+    'the restore drill on the test machine', "no run finished within its schedule's interval, plus a start up to 15 minutes late (the timer's random delay) and its longest run time (12 hours for each copy it restores)", 'critical');
   /** A disk is fuller than the plan's `diskWarningShare` (warning). */
   public static readonly DISK_ABOVE_VOLUME_THRESHOLD = new MonitoringAlert('DiskAboveVolumeThreshold', 1,
     'every disk and volume of the watched machines',

@@ -6,3 +6,9 @@ import { Duration } from '../../core/duration';
  * plus that time.
  */
 export const DRILL_RUN_TIME_PER_COPY = Duration.hours(12);
+
+/**
+ * How late the drill's timer may start a run (its `RandomizedDelaySec`), so that the machines drilling one Storage Box
+ * do not all connect at once. A run that starts late ends late: monitoring's wait includes it.
+ */
+export const DRILL_START_DELAY = Duration.minutes(15);

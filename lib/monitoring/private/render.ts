@@ -16,8 +16,8 @@ export interface JobWatch {
   readonly kind: 'backup' | 'drill';
   /** The age of the last success (backup push) or last run (drill) that alerts. */
   readonly maxAge?: Duration;
-  /** A drill's longest run (its service's timeout), which `maxAge` adds to its interval. */
-  readonly longestRun?: Duration;
+  /** A drill's `maxAge` in words (its interval, start delay and longest run), for the alert's description. */
+  readonly maxAgeInWords?: string;
   readonly severity: AlertSeverity;
 }
 
@@ -240,7 +240,7 @@ export function renderRules(model: ProberModel): string {
             alert: MonitoringAlert.RESTORE_DRILL_MISSED.name,
             expr: `time() - ${newest(['sovereign_job_last_success_timestamp_seconds', 'sovereign_job_last_failure_timestamp_seconds', 'sovereign_job_watched_since_timestamp_seconds'], one)} > ${job.maxAge!.toSeconds()}`,
             labels: { severity: job.severity, notify },
-            annotations: { summary: `The restore drill on ${node.instance} has not run for {{ $value | humanizeDuration }}`, description: `It runs at least every ${job.maxAge} (its interval plus ${job.longestRun}).` },
+            annotations: { summary: `The restore drill on ${node.instance} has not run for {{ $value | humanizeDuration }}`, description: `A run ends at least every ${job.maxAgeInWords}.` },
           });
       }
     }
