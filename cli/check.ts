@@ -4,6 +4,7 @@ import { Environment } from '../lib/core/environment';
 import { synthesizedStackNames } from '../lib/cost/synthesized-stacks';
 import { DRILL_ACCOUNT_PASSWORD_VARIABLES, DRILL_SOURCE_OUTPUTS, OFFSITE_DRILL_VARIABLES } from '../stacks/environment-backups';
 import type { CliIo } from './run-cli';
+import { redirectedEndpoints } from './provider-endpoints';
 import { parseStackArgs } from './stack-args';
 
 export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out DIR] [--plan] [--env-example FILE]
@@ -13,7 +14,8 @@ export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out D
       when anything is missing, so a deploy never waits at Terraform's prompt, and when two environments'
       secrets of one kind (TF_VAR_database_app_password_test and …_production) hold the same value, and, when both
       environments' values are set, when the restore drill's copy of a production secret differs from it (its Storage
-      Box password, the offsite bucket) or is production's offsite writing key. With --plan it checks what
+      Box password, the offsite bucket) or is production's offsite writing key, and when HCLOUD_ENDPOINT (or another
+      HCLOUD_…ENDPOINT) sends the provider somewhere other than Hetzner's API. With --plan it checks what
       \`terraform plan\` needs (a CI job that plans or looks for drift): the SSH agent, which only a deploy's
       rollouts use, is left out. With --env-example it writes FILE listing every variable the stacks declare,
       with its description, instead.`;
@@ -55,7 +57,7 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
       + `then has the other's. Fix: give each environment a value of its own (and deploy, which rotates it), from that environment's secret store.`);
   }
   const missing = requirements.filter((r) => !isSet(io.env, r));
-  const mismatched = mismatchedPairs(requirements, io.env);
+  const mismatched = [...mismatchedPairs(requirements, io.env), ...redirectedEndpoints(io.env, plan ? 'planning' : 'deploying')];
   for (const line of mismatched) io.err(line);
   if (missing.length === 0 && shared.length === 0 && mismatched.length === 0) {
     io.out(`Everything ${chosen.join(', ')} need${chosen.length === 1 ? 's' : ''}${plan ? ' for a plan' : ''} is set (${requirements.length} variables and credentials).`);

@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { PlannedChanges } from '../testing/harness/planned-changes';
 import type { CliIo } from './run-cli';
+import { redirectedEndpoints } from './provider-endpoints';
 import { parseStackArgs } from './stack-args';
 
 export const GUARD_USAGE = `  cdktf-sovereign-hetzner guard STACK [--out DIR] [--print-plan | --plan-json FILE]
@@ -19,7 +20,8 @@ export const GUARD_USAGE = `  cdktf-sovereign-hetzner guard STACK [--out DIR] [-
       removed once read. --print-plan prints the plan as \`terraform plan\` shows it (secrets redacted) on
       standard output first: one plan to read and to guard. --plan-json reads \`terraform show -json\` of a plan
       made elsewhere instead.
-      Needs what \`cdktf deploy STACK\` needs (\`check\` lists it); a read-only Hetzner token is enough.
+      Needs what \`cdktf deploy STACK\` needs (\`check\` lists it); a read-only Hetzner token is enough. Refuses to
+      plan when HCLOUD_ENDPOINT (or another HCLOUD_…ENDPOINT) sends the provider somewhere other than Hetzner's API.
       Example: npx cdktf-sovereign-hetzner guard acme-production`;
 
 /** A planned deletion the guard refuses. */
@@ -99,6 +101,9 @@ function planOf(dir: string, io: CliIo, print: boolean): any {
   if (!fs.existsSync(path.join(dir, 'cdk.tf.json'))) {
     throw new Error(`${dir}/cdk.tf.json not found. Fix: synthesize first (npx cdktf synth, or npm run synth), or pass --out with the output directory.`);
   }
+  // A plan refreshes the state: it already sends the token to the endpoint.
+  const redirected = redirectedEndpoints(io.env, 'planning');
+  if (redirected.length > 0) throw new Error(redirected.join('\n'));
   const terraform = io.env.TERRAFORM_BINARY_NAME || 'terraform';
   const run = (args: string[]) => {
     const result = spawnSync(terraform, args, { cwd: dir, env: { ...io.env, TF_INPUT: '0' }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });

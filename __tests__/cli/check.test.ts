@@ -142,6 +142,18 @@ describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () =
     expect(text).toMatch(/^# Password of the restic repositories .+ \(secret\)\. Read by phase1-pilot-production, phase1-pilot-test\.\nTF_VAR_restic_password=$/m);
   });
 
+  test('fails when an HCLOUD_…ENDPOINT sends the provider, with its token, somewhere other than Hetzner, naming no value', async () => {
+    const names = declared('phase1-pilot-production');
+    const env = Object.fromEntries([...names.map((n) => [`TF_VAR_${n}`, 'x']), ['HCLOUD_TOKEN', 'x'], ['AWS_ACCESS_KEY_ID', 'x'], ['AWS_SECRET_ACCESS_KEY', 'x'], ['SSH_AUTH_SOCK', '/tmp/agent']]);
+    const redirected = await cli(['check', 'phase1-pilot-production', '--out', outdir, '--plan'], { ...env, HCLOUD_ENDPOINT: 'https://api.example.net/v1' });
+    expect(redirected).toMatchObject({ code: 1, err: expect.stringMatching(/^HCLOUD_ENDPOINT is set to a host other than Hetzner's API \(https:\/\/api\.hetzner\.cloud\/v1, https:\/\/api\.hetzner\.com\/v1\): .* Fix: unset HCLOUD_ENDPOINT before planning/) });
+    expect(redirected.err).not.toContain('example.net');
+    const deploy = await cli(['check', 'phase1-pilot-production', '--out', outdir], { ...env, HCLOUD_HETZNER_ENDPOINT: 'http://127.0.0.1:8080' });
+    expect(deploy).toMatchObject({ code: 1, err: expect.stringMatching(/^HCLOUD_HETZNER_ENDPOINT is set to .* Fix: unset HCLOUD_HETZNER_ENDPOINT before deploying/) });
+    // Hetzner's own URL passes.
+    expect((await cli(['check', 'phase1-pilot-production', '--out', outdir], { ...env, HCLOUD_ENDPOINT: 'https://api.hetzner.cloud/v1' })).code).toBe(0);
+  });
+
   test('fails with the fix for an unknown stack or a missing synth', async () => {
     const unknown = await cli(['check', 'phase1-pilot-prod', '--out', outdir]);
     expect(unknown.code).toBe(1);

@@ -136,6 +136,25 @@ describe('guard arguments', () => {
     expect(await guard(args, {})).toMatchObject({ code: 1, err: expect.stringMatching(message) });
   });
 
+  // A plan refreshes the state through the provider, so an HCLOUD_ENDPOINT elsewhere already receives the token.
+  test('refuses to plan when an HCLOUD_…ENDPOINT points the provider away from Hetzner, naming the variable and never its value', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'guard-endpoint-'));
+    fs.mkdirSync(path.join(out, 'stacks', 'acme-production'), { recursive: true });
+    fs.writeFileSync(path.join(out, 'stacks', 'acme-production', 'cdk.tf.json'), '{}');
+    // Terraform is missing: had guard run it, it would say so instead.
+    const noTerraform = { TERRAFORM_BINARY_NAME: path.join(out, 'no-terraform') };
+    for (const name of ['HCLOUD_ENDPOINT', 'HCLOUD_HETZNER_ENDPOINT']) {
+      const result = await guard(['acme-production', '--out', out], { ...noTerraform, [name]: 'https://ops:s3cret@api.example.net/v1' });
+      expect(result).toMatchObject({ code: 1, err: expect.stringMatching(new RegExp(`^error: ${name} is set to a host other than Hetzner's API .*Fix: unset ${name} before planning`)) });
+      expect(result.err).not.toMatch(/s3cret|example\.net/);
+    }
+    // Hetzner's own endpoints (a trailing slash too) and the stand-in's file: URL reach Terraform.
+    for (const [name, value] of [['HCLOUD_ENDPOINT', 'https://api.hetzner.cloud/v1/'], ['HCLOUD_HETZNER_ENDPOINT', 'https://api.hetzner.com/v1'], ['HCLOUD_ENDPOINT', 'file:///tmp/cloud.json']]) {
+      expect(await guard(['acme-production', '--out', out], { ...noTerraform, [name]: value })).toMatchObject({ code: 1, err: expect.stringMatching(/could not run: /) });
+    }
+    fs.rmSync(out, { recursive: true, force: true });
+  });
+
   test('--plan-json reads a plan made elsewhere, and refuses a file that is not one', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'guard-json-'));
     const plan = path.join(dir, 'plan.json');
