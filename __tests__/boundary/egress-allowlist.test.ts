@@ -96,8 +96,11 @@ describe('EgressAllowlist', () => {
     const part = egressPart();
     expect(part.commands).toEqual([
       'systemctl daemon-reload',
-      `systemctl enable ${BOOT_UNIT} sovereign-egress-refresh.timer sovereign-egress-refresh.path`,
-      `systemctl restart ${BOOT_UNIT}`,
+      `systemctl reenable ${BOOT_UNIT} sovereign-egress-refresh.timer sovereign-egress-refresh.path`,
+      // Reloaded, never restarted: the guarded units require it, and a restart would restart them.
+      `systemctl reload-or-restart ${BOOT_UNIT}`,
+      // The sets filled before any other part's command runs; a refresh that fails fails no rollout.
+      `systemctl start ${REFRESH_UNIT} || echo "sovereign-egress: the first refresh failed (journalctl -u sovereign-egress-refresh); the timer retries it" >&2`,
       'systemctl start sovereign-egress-refresh.timer sovereign-egress-refresh.path',
       'systemctl try-restart systemd-timesyncd.service',
     ]);
@@ -107,6 +110,7 @@ describe('EgressAllowlist', () => {
     expect(boot.values('Service', 'Type')).toEqual(['oneshot']);
     expect(boot.values('Service', 'RemainAfterExit')).toEqual(['yes']);
     expect(boot.values('Service', 'ExecStart')).toEqual(['/usr/sbin/nft -f /etc/nftables.d/sovereign-egress.nft']);
+    expect(boot.values('Service', 'ExecReload')).toEqual(['/usr/sbin/nft -f /etc/nftables.d/sovereign-egress.nft']);
     expect(boot.values('Service', 'ExecStop')).toEqual([]); // a restart never removes the table
     expect(boot.values('Unit', 'DefaultDependencies')).toEqual(['no']);
     expect(boot.list('Unit', 'Before')).toEqual(expect.arrayContaining(['network-pre.target', 'shutdown.target']));

@@ -161,6 +161,8 @@ export class RestoreDrill extends Construct {
       EgressAllowlist.requireHostnames(props.machine, [target.destination.host], `restore drill source (${target.description})`, target.destination.port);
     }
     EgressAllowlist.requireHostnames(props.machine, [props.heartbeat.host], 'restore drill heartbeat', 443);
+    // The drill reads the backups over the network: it runs only once the machine's allowlist is loaded.
+    EgressAllowlist.guardUnits(props.machine, ['restore-drill.service']);
     props.heartbeat.requireHttps(this, 'the restore drill heartbeat');
     const rendered = sources.map(({ target, name, prop }) => ({ name, label: target.description, ...target.render(this, name, { serverName: props.sourceHost, writes: false, prop }) }));
     const conf = shellConf(`sovereign-backup restore drill on ${props.machine.serverName}, from ${this.node.path}. Paths have no spaces.`, [

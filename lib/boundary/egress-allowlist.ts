@@ -64,6 +64,11 @@ export interface RequiredDestination {
 /** Hostnames declared on machines by the constructs that need them (backup targets, alert receivers). */
 const required = new WeakMap<IMachine, RequiredDestination[]>();
 
+/** The units of each machine that send data off it, declared with `guardUnits`. */
+const guarded = new WeakMap<IMachine, Set<string>>();
+/** A service unit's name, a template's instance included (`acme@blue.service`). */
+const SERVICE_UNIT = /^[A-Za-z0-9:_.-]+(@[A-Za-z0-9:_.-]*)?\.service$/;
+
 /**
  * Limits what a machine holding sensitive or secret data can reach, in two layers:
  *
@@ -82,7 +87,11 @@ const required = new WeakMap<IMachine, RequiredDestination[]>();
  *    from the policy (every processor it names, whatever flows are declared), Debian's mirrors, the
  *    policy's extra hostnames, and what the machine's constructs declare (`requireHostnames`:
  *    backup targets, alert receivers). A unit (`sovereign-egress.service`) loads the table at every
- *    boot, before the network comes up; the refresh loads it again if it has gone missing, and
+ *    boot, before the network comes up, and the units that send data (`guardUnits`: the backup jobs,
+ *    the restore drill, the prober's Prometheus, Alertmanager and blackbox exporter, your app) start
+ *    only after it and not at all when it failed. On a new server the allowlist is the first part of the
+ *    bundle to activate: the rollout installs and loads it before it installs any other part's packages
+ *    or starts their units. The refresh loads it again if it has gone missing, and
  *    records its outcome for node exporter's textfile collector (`sovereign_egress_refresh_success`,
  *    `sovereign_egress_refresh_timestamp_seconds`, `sovereign_egress_table_present`).
  *
@@ -132,6 +141,27 @@ export class EgressAllowlist {
     requireMachine('EgressAllowlist.allowTcpPort', 'machine', machine);
     const single = Port.of(port, `${machine.node.path}.egress`);
     machine.allowOutbound(FirewallRule.tcpOut(single.from, ANYWHERE, { description }));
+  }
+
+  /**
+   * Declares systemd services of `machine` that send data off it (backup jobs, alert senders, your
+   * app): on a machine with the allowlist they start only after its table is loaded, and not at all
+   * when loading it failed (a failed load at boot leaves them stopped, not running unfiltered). The
+   * constructs that add such units (BackupPlan, RestoreDrill, EnvironmentMonitoring) declare theirs.
+   * On a machine without the allowlist it changes nothing.
+   */
+  public static guardUnits(machine: IMachine, units: string[]): void {
+    const at = `${machine?.node?.path ?? 'EgressAllowlist'}.guardedUnits`;
+    requireMachine('EgressAllowlist.guardUnits', 'machine', machine);
+    const list = optionalArray(at, 'units', units, "list service units such as ['acme.service']", (u, prop) => checkGuardedUnit(at, prop, u)) ?? [];
+    const set = guarded.get(machine) ?? new Set<string>();
+    for (const u of list) set.add(u);
+    guarded.set(machine, set);
+  }
+
+  /** The units of `machine` declared with `guardUnits`, sorted. */
+  public static guardedUnits(machine: IMachine): string[] {
+    return [...(guarded.get(machine) ?? [])].sort();
   }
 
   /** The TCP ports the host allowlist of `machine` narrows: the fixed ones and every single TCP port its firewall opens out. */
@@ -184,6 +214,8 @@ export class EgressAllowlist {
     // a unit (sovereign-egress.service), not a one-time command, so it survives reboots.
     machine.addBundlePart({
       name: 'egress-allowlist',
+      // Before every other part: on a new server, nothing another part installs or starts runs without the table.
+      activatesFirst: true,
       // systemd-timesyncd: the time client the drop-in pins (Hetzner's images ship it; the backup jobs read its state).
       packages: ['nftables', 'dnsutils', 'systemd-timesyncd'],
       files: [
@@ -193,7 +225,7 @@ export class EgressAllowlist {
         { path: TIMESYNCD_DROP_IN, content: () => timesyncdDropIn(timeServers) },
         { path: RULESET_FILE, content: () => egressRuleset(EgressAllowlist.narrowedTcpPorts(machine)), check: ['nft', '-c', '-f', '{}'] },
         { path: REFRESH, content: REFRESH_SCRIPT, permissions: '0755' },
-        { path: `${UNITS}/${BOOT_UNIT}`, content: BOOT_SERVICE },
+        { path: `${UNITS}/${BOOT_UNIT}`, content: () => bootService(EgressAllowlist.guardedUnits(machine)) },
         { path: `${UNITS}/${REFRESH_UNIT}.service`, content: REFRESH_SERVICE },
         { path: `${UNITS}/${REFRESH_UNIT}.timer`, content: REFRESH_TIMER },
         { path: `${UNITS}/${REFRESH_UNIT}.path`, content: REFRESH_PATH },
@@ -201,10 +233,14 @@ export class EgressAllowlist {
       ],
       commands: [
         'systemctl daemon-reload',
-        `systemctl enable ${BOOT_UNIT} ${REFRESH_UNIT}.timer ${REFRESH_UNIT}.path`,
-        // Reloads the table in one transaction, then (Wants=) refreshes it; no ExecStop, so the
-        // restart never leaves the machine without the table.
-        `systemctl restart ${BOOT_UNIT}`,
+        // reenable: the guarded units' requirement (RequiredBy=) follows the unit file when the list changes.
+        `systemctl reenable ${BOOT_UNIT} ${REFRESH_UNIT}.timer ${REFRESH_UNIT}.path`,
+        // Loads the table (or reloads it in one transaction). Never a restart: the guarded units require
+        // the unit, and a restart would restart them too (a running backup among them).
+        `systemctl reload-or-restart ${BOOT_UNIT}`,
+        // Fills the sets before the other parts' commands run (their first backup, their first alert). A
+        // hostname that does not resolve, or DNS still slow, fails no rollout: the timer retries, the alert says so.
+        `systemctl start ${REFRESH_UNIT}.service || echo "sovereign-egress: the first refresh failed (journalctl -u ${REFRESH_UNIT}); the timer retries it" >&2`,
         `systemctl start ${REFRESH_UNIT}.timer ${REFRESH_UNIT}.path`,
         // Picks up the pinned time servers (a no-op when timesyncd is not running).
         'systemctl try-restart systemd-timesyncd.service',
@@ -263,6 +299,17 @@ function checkHostname(at: string, prop: string, h: unknown): string {
   const problem = hostnameProblem(h);
   if (problem) fail(at, prop, h, problem, "write only the host, such as 'u123.your-storagebox.de'");
   return h as string;
+}
+
+function checkGuardedUnit(at: string, prop: string, u: unknown): string {
+  if (typeof u !== 'string' || !SERVICE_UNIT.test(u)) {
+    fail(at, prop, u, 'it is not the name of a systemd service', "name the service with its suffix, such as 'acme.service'");
+  }
+  // Units the table's own unit starts after, or is: requiring the table would be a cycle.
+  if ([BOOT_UNIT, `${REFRESH_UNIT}.service`, 'nftables.service'].includes(u as string)) {
+    fail(at, prop, u, `${BOOT_UNIT} starts after it or is it, so requiring the table would be an ordering cycle`, 'guard only the services that send data off the machine');
+  }
+  return u as string;
 }
 
 const HOSTNAMES_FILE = '/etc/sovereign/egress-hostnames';
@@ -465,28 +512,38 @@ exit "$failed"
 
 /**
  * The boot path: loads the table at every boot, before any interface comes up, and pulls in the
- * refresh, which fills the sets once DNS works. Restarting it (on each rollout) reloads the table
- * atomically and refreshes again. It has no ExecStop: stopping it never removes the allowlist.
+ * refresh, which fills the sets once DNS works. The guarded units start after it and require it
+ * (`RequiredBy=`, made by `systemctl enable`): when the table fails to load they do not start. A
+ * rollout reloads it (`ExecReload=`, atomic) rather than restarting it, which would restart them. It has
+ * no ExecStop: stopping it never removes the allowlist (it stops the guarded units).
  */
-const BOOT_SERVICE = `[Unit]
-Description=Egress allowlist: load the nftables table ${TABLE} before the network comes up
-DefaultDependencies=no
-Wants=network-pre.target
-Before=network-pre.target shutdown.target
-Conflicts=shutdown.target
-# Debian's nftables.service flushes the whole ruleset: when it is enabled, load after it.
-After=nftables.service
-# Fill the sets from DNS (that unit waits for network-online.target), at boot and on every restart.
-Wants=${REFRESH_UNIT}.service
-
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-ExecStart=/usr/sbin/nft -f ${RULESET_FILE}
-
-[Install]
-WantedBy=multi-user.target
-`;
+export function bootService(guardedUnits: readonly string[]): string {
+  const guards = guardedUnits.length > 0 ? guardedUnits.join(' ') : undefined;
+  return [
+    '[Unit]',
+    `Description=Egress allowlist: load the nftables table ${TABLE} before the network comes up`,
+    'DefaultDependencies=no',
+    'Wants=network-pre.target',
+    'Before=network-pre.target shutdown.target',
+    ...(guards ? ['# The units that send data start after the table, and (RequiredBy= below) not at all without it.', `Before=${guards}`] : []),
+    'Conflicts=shutdown.target',
+    "# Debian's nftables.service flushes the whole ruleset: when it is enabled, load after it.",
+    'After=nftables.service',
+    '# Fill the sets from DNS (that unit waits for network-online.target), at boot and on every start.',
+    `Wants=${REFRESH_UNIT}.service`,
+    '',
+    '[Service]',
+    'Type=oneshot',
+    'RemainAfterExit=yes',
+    `ExecStart=/usr/sbin/nft -f ${RULESET_FILE}`,
+    `ExecReload=/usr/sbin/nft -f ${RULESET_FILE}`,
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    ...(guards ? [`RequiredBy=${guards}`] : []),
+    '',
+  ].join('\n');
+}
 
 const REFRESH_SERVICE = `[Unit]
 Description=Egress allowlist: fill the nftables sets from DNS (and load the table if it is missing)

@@ -35,7 +35,8 @@ export interface BundleFile {
 
 /**
  * A named piece of a machine's on-machine tooling: packages, files and the commands that activate
- * them (for example "sovereign-backup jobs"). Parts keep their order.
+ * them (for example "sovereign-backup jobs"). Parts keep their order, except that the parts that
+ * activate first (`activatesFirst`) come before all the others.
  *
  * Commands run on the first rollout of the part and again whenever one of its files, a file a
  * command names, or the commands themselves change, so they must be idempotent
@@ -50,6 +51,15 @@ export interface BundlePart {
   readonly files?: readonly BundleFile[];
   /** Commands that activate the part, in order: an argv array, or a string run by `sh -c`. @default - none */
   readonly commands?: ReadonlyArray<string | readonly string[]>;
+  /**
+   * Activate this part before every other one: its commands run first on every rollout, and on a machine
+   * that has never run it (the first rollout of a new server, or the part newly added) the agent installs
+   * its packages, switches its files and runs its commands before it installs the other parts' packages.
+   * For a part that limits what the others may do, such as the egress allowlist: nothing another part
+   * installs or starts runs before it.
+   * @default false
+   */
+  readonly activatesFirst?: boolean;
 }
 
 /** One synth's rendering of a bundle. */
@@ -157,8 +167,11 @@ export class MachineBundle {
       throw new Error('MachineBundle: renderFiles takes what files() returned since the last part was added. Fix: call files() again.');
     }
     const deployTimeContents: Record<string, string> = {};
-    const parts = this.parts.map((part) => ({
+    // The agent activates parts in the document's order: the ones that activate first lead.
+    const ordered = [...this.parts.filter((p) => p.activatesFirst === true), ...this.parts.filter((p) => p.activatesFirst !== true)];
+    const parts = ordered.map((part) => ({
       name: part.name,
+      ...(part.activatesFirst === true ? { activatesFirst: true } : {}),
       packages: [...(part.packages ?? [])],
       files: (part.files ?? []).map((f) => {
         const { content } = files.get(f.path)!;

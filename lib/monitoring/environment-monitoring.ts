@@ -207,6 +207,9 @@ export class EnvironmentMonitoring extends Construct {
       for (const c of this.checks) EgressAllowlist.requireHostnames(prober, [c.hostname], `uptime check ${c.name}`, c.port);
       for (const r of receivers) EgressAllowlist.requireHostnames(prober, [r.hostname], `alert receiver ${r.name}`, r.port);
       EgressAllowlist.requireHostnames(prober, [plan.deadMansSwitch.hostname], "dead-man's switch", plan.deadMansSwitch.port);
+      // They probe, page and ping outside hosts: they run only once the prober's allowlist is loaded (a table that
+      // failed to load silences the prober; the dead-man's switch, no longer pinged, reports it).
+      EgressAllowlist.guardUnits(prober, PROBER_UNITS.map((u) => `${u}.service`));
     }
     this.secretVariables = variables;
     this.node.addValidation({ validate: () => this.validate(props) });

@@ -16,6 +16,8 @@ export const ROLLOUT_AGENT = `#!/usr/bin/python3
 # apply: checks the bundle against the hash the deploy expects, stages every file, checks the staged
 # files (units, scripts, and each file's own check such as promtool), installs missing packages, then
 # switches file by file (write + rename) and runs the commands of the parts whose files changed.
+# A part that activates first (the egress allowlist) runs its commands before the others; where it never
+# ran, it is installed, switched and activated on its own before the other parts' packages are installed.
 # If anything fails, the files of the previous version are put back and its commands run again, so
 # the previous version keeps running; the exit code is non-zero and the message says what failed.
 # An activation that never ended (the agent killed, the machine off) is finished by the next apply,
@@ -350,7 +352,35 @@ def apply_locked(version, incoming, current):
     if pending:
         log("finishing an activation that did not end (%d files)" % len(unfinished))
     wait_for_first_boot()
+    old_bundle = read_json(STATE + "/current-bundle.json", {"parts": []})
+    switched = len(changed)
 
+    # A part that activates first (the egress allowlist) and never ran here goes through a switch of its own
+    # before the other parts' packages are installed: nothing they install or start runs before it. It stays
+    # active if the rest fails, and its commands then run again on the next apply (idempotent).
+    first = [p for p in bundle["parts"] if p.get("activatesFirst") and p["name"] not in previous_parts]
+    if first and not pending:
+        own = {f["path"] for p in first for f in p.get("files", [])}
+        log("activating %s before the other parts' packages are installed" % ", ".join('"%s"' % p["name"] for p in first))
+        switch({"parts": first}, {p: files[p] for p in own}, changed & own, set(), set(), None, release, previous_parts, old_bundle)
+        end_activation()
+        previous_parts = dict(previous_parts, **{p["name"]: digest(json.dumps(p.get("commands", [])).encode()) for p in first})
+        changed = changed - own
+    switch(bundle, files, changed, removed, unfinished, pending, release, previous_parts, old_bundle)
+
+    write_atomic(STATE + "/current-bundle.json", json.dumps(bundle).encode(), 0o600)
+    write_atomic(STATE + "/current.json", json.dumps({
+        "machine": bundle["machine"], "version": version, "release": release, "installedAt": int(time.time()),
+        "files": {p: fingerprint(s) for p, s in sorted(files.items())},
+        "parts": {p["name"]: digest(json.dumps(p.get("commands", [])).encode()) for p in bundle["parts"]},
+    }, indent=1).encode(), 0o600)
+    end_activation()
+    return "%s now runs bundle %s: %d files changed, %d removed" % (bundle["machine"], version[:19], switched, len(removed))
+
+
+def switch(bundle, files, changed, removed, unfinished, pending, release, previous_parts, old_bundle):
+    """Stages the changed files, installs the bundle's packages, checks, switches, and runs the commands of the parts
+    whose files changed; on a failure puts the previous files back and activates them again, then raises."""
     work = "%s/%s" % (RELEASES, release)
     staged = work + "/staged"
     previous_root = pending["previous"] if pending else work + "/previous"
@@ -377,7 +407,6 @@ def apply_locked(version, incoming, current):
             os.makedirs(os.path.dirname(previous_root + path), mode=0o700, exist_ok=True)
             copy_kept(real(path), previous_root + path)
     write_atomic(PENDING, json.dumps({"previous": previous_root, "touched": touched}).encode(), 0o600)
-    old_bundle = read_json(STATE + "/current-bundle.json", {"parts": []})
     try:
         for path in sorted(changed):
             spec = files[path]
@@ -399,15 +428,6 @@ def apply_locked(version, incoming, current):
         if roll_back(touched, previous_root, old_bundle, failure):
             end_activation()
         raise failure
-
-    write_atomic(STATE + "/current-bundle.json", json.dumps(bundle).encode(), 0o600)
-    write_atomic(STATE + "/current.json", json.dumps({
-        "machine": bundle["machine"], "version": version, "release": release, "installedAt": int(time.time()),
-        "files": {p: fingerprint(s) for p, s in sorted(files.items())},
-        "parts": {p["name"]: digest(json.dumps(p.get("commands", [])).encode()) for p in bundle["parts"]},
-    }, indent=1).encode(), 0o600)
-    end_activation()
-    return "%s now runs bundle %s: %d files changed, %d removed" % (bundle["machine"], version[:19], len(changed), len(removed))
 
 
 def restart_undropped(removed, files):

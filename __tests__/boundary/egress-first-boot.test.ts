@@ -1,0 +1,140 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { BundlePart, EgressAllowlist } from '../../lib';
+import { AgentMachine, AgentRun } from '../setup/agent-machine';
+import { checkedStack, machine, policy } from './fixtures';
+
+// The red team's first-boot window: the allowlist's part was the bundle's last, so on a new server the first
+// rollout installed every package and started the backup jobs and alert senders (their secrets switched in)
+// before the nftables table existed; only the Hetzner firewall (TCP 443 to anywhere) stood in the way. Here the
+// real rollout agent installs a real machine's bundle (SOVEREIGN_ROOT, a recording systemctl) and the timeline
+// of what it installed and started is read back.
+
+/** Any command that loads the table: starting, restarting or reloading its unit. */
+const LOAD = /^(start|restart|reload-or-restart) sovereign-egress\.service$/;
+const REFRESH = 'start sovereign-egress-refresh.service';
+
+/** The agent's machine, where dpkg-query finds every package missing and writes to systemctl's log: one timeline. */
+class NewServer extends AgentMachine {
+  constructor() {
+    super('egress-first-boot-');
+    fs.writeFileSync(path.join(this.dir, 'bin', 'dpkg-query'), `#!/bin/sh\n# dpkg-query -W -f=\${Status} <package>\necho "install $3" >> ${this.dir}/systemctl.log\nexit 1\n`, { mode: 0o755 });
+    this.failUploader(false);
+  }
+
+  /** Makes the uploader's `systemctl enable` fail (a broken part after the allowlist), or work again. */
+  public failUploader(fail: boolean): void {
+    fs.writeFileSync(path.join(this.dir, 'bin', 'systemctl'),
+      `#!/bin/sh\necho "$*" >> ${this.dir}/systemctl.log\n${fail ? 'case "$*" in *acme-upload.timer*) exit 1 ;; esac\n' : ''}`, { mode: 0o755 });
+  }
+
+  /** Rolls out the bundle of `production-app` as its provisioners do: the deploy-time files get plain values. */
+  public rollOut(options: { extraHost?: string; uploaderSchedule?: string } = {}): AgentRun {
+    const m = machine(checkedStack(), 'App', {}, false);
+    // As in EnvironmentStack: the parts that send data are added first, the allowlist last.
+    m.addBundlePart(uploader(options.uploaderSchedule ?? 'hourly'));
+    EgressAllowlist.guardUnits(m, ['acme-upload.service']);
+    if (options.extraHost) EgressAllowlist.requireHostnames(m, [options.extraHost], 'acme uploads');
+    EgressAllowlist.apply(m, { policy });
+    const rendered = m.rollout!.bundle;
+    const inputs = Object.fromEntries(Object.keys(rendered.deployTimeContents).map((p) => [p, p.endsWith('/identity/server') ? 'SERVER_ID=1\n' : 'x\n']));
+    return this.deliver(rendered.payload, rendered.version, inputs);
+  }
+
+  public timeline(): string[] {
+    return this.systemctl();
+  }
+}
+
+/** A part that sends data off the machine: a package, a job and its timer, started at once. */
+function uploader(schedule: string): BundlePart {
+  return {
+    name: 'acme uploader',
+    packages: ['acme-uploader'],
+    files: [
+      { path: '/etc/systemd/system/acme-upload.service', content: '[Unit]\nDescription=Upload\n\n[Service]\nType=oneshot\nExecStart=/bin/true\n' },
+      { path: '/etc/systemd/system/acme-upload.timer', content: `[Unit]\nDescription=Upload\n\n[Timer]\nOnCalendar=${schedule}\n\n[Install]\nWantedBy=timers.target\n` },
+    ],
+    commands: [['systemctl', 'enable', '--now', 'acme-upload.timer'], ['systemctl', 'start', '--no-block', 'acme-upload.service']],
+  };
+}
+
+/** Where `line` first appears in the timeline; fails naming the timeline when it is not there. */
+function at(timeline: string[], line: string | RegExp): number {
+  const i = timeline.findIndex((l) => (typeof line === 'string' ? l === line : line.test(l)));
+  if (i < 0) throw new Error(`'${line}' is not in the rollout's timeline:\n${timeline.join('\n')}`);
+  return i;
+}
+
+describe('the egress allowlist on a new server', () => {
+  const servers: NewServer[] = [];
+  const server = () => {
+    const s = new NewServer();
+    servers.push(s);
+    return s;
+  };
+  afterAll(() => servers.forEach((s) => s.remove()));
+
+  test('the first rollout loads and fills the table before it installs any other part\'s packages or starts their units', () => {
+    const s = server();
+    const run = s.rollOut();
+    expect(run.status).toBe(0);
+    const timeline = s.timeline();
+    // The allowlist's own tools come first (the only packages installed without the table: nft, dig, timesyncd).
+    for (const pkg of ['nftables', 'dnsutils', 'systemd-timesyncd']) expect(at(timeline, `install ${pkg}`)).toBeLessThan(at(timeline, LOAD));
+    // Then the table, before anything else is installed or started.
+    const firstOther = timeline.findIndex((l) => l === 'install acme-uploader' || l === 'install python3' || /acme-upload|sovereign-identity/.test(l));
+    expect(at(timeline, LOAD)).toBeLessThan(firstOther);
+    // And its sets filled (the other parts' first backup or alert finds its hosts open).
+    expect(at(timeline, LOAD)).toBeLessThan(at(timeline, REFRESH));
+    expect(at(timeline, 'install acme-uploader')).toBeGreaterThan(at(timeline, REFRESH));
+    expect(at(timeline, 'enable --now acme-upload.timer')).toBeGreaterThan(at(timeline, REFRESH));
+    expect(at(timeline, 'start --no-block acme-upload.service')).toBeGreaterThan(at(timeline, REFRESH));
+    expect(run.output).toContain('activating "egress-allowlist" before the other parts\' packages are installed');
+    // The whole bundle is recorded, as after any rollout: the next one of the same version does nothing.
+    expect(run.output).toMatch(/now runs bundle sha256:[0-9a-f]{12}: \d+ files changed, 0 removed/);
+    expect(s.rollOut().output).toMatch(/already runs bundle .*; nothing to do/);
+  });
+
+  test('every later rollout activates the allowlist first and reloads the table, never restarting what it guards', () => {
+    const s = server();
+    expect(s.rollOut().status).toBe(0);
+    const run = s.rollOut({ extraHost: 'uploads.example.eu', uploaderSchedule: 'daily' });
+    expect(run.status).toBe(0);
+    const timeline = s.timeline();
+    expect(at(timeline, LOAD)).toBeLessThan(at(timeline, 'enable --now acme-upload.timer'));
+    // A restart of the table's unit would restart every unit that requires it (a running backup among them).
+    expect(timeline.filter((l) => /^(restart|stop|try-restart) .*sovereign-egress\.service/.test(l))).toEqual([]);
+    expect(at(timeline, REFRESH)).toBeLessThan(at(timeline, 'enable --now acme-upload.timer'));
+    expect(run.output).not.toContain('before the other parts\' packages are installed');
+  });
+
+  test('a rollout whose other parts fail leaves the table loaded, and the next one loads it again before installing theirs', () => {
+    const s = server();
+    s.failUploader(true);
+    const failed = s.rollOut();
+    expect(failed.status).toBe(1);
+    expect(failed.output).toMatch(/FAILED to activate "acme uploader"/);
+    const first = s.timeline();
+    expect(at(first, LOAD)).toBeLessThan(at(first, 'install acme-uploader'));
+    // The allowlist stays in place (not rolled back with the part that failed); the uploader's files are gone.
+    expect(s.read('/etc/nftables.d/sovereign-egress.nft')).toMatch(/^table inet sovereign_egress$/m);
+    expect(s.exists('/etc/systemd/system/acme-upload.service')).toBe(false);
+
+    s.failUploader(false);
+    const again = s.rollOut();
+    expect(again.status).toBe(0);
+    const second = s.timeline();
+    expect(at(second, LOAD)).toBeLessThan(at(second, 'install acme-uploader'));
+    expect(at(second, REFRESH)).toBeLessThan(at(second, 'enable --now acme-upload.timer'));
+  });
+
+  test('guardUnits refuses what is not a service, and the units the table starts after', () => {
+    const m = machine(checkedStack(), 'App', {}, false);
+    expect(() => EgressAllowlist.guardUnits(m, ['acme-upload.timer']))
+      .toThrow(/production\/App\.guardedUnits\.units\[0\]: 'acme-upload\.timer' is not allowed: it is not the name of a systemd service\. Fix: name the service with its suffix, such as 'acme\.service'/);
+    expect(() => EgressAllowlist.guardUnits(m, ['nftables.service']))
+      .toThrow(/production\/App\.guardedUnits\.units\[0\]: 'nftables\.service' is not allowed: .*ordering cycle.* Fix: /);
+    expect(() => EgressAllowlist.guardUnits(m, ['acme@blue.service'])).not.toThrow();
+  });
+});
