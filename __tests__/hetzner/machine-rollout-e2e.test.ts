@@ -532,7 +532,7 @@ describe("day-2 rollout of a test machine's restore drill: production's offsite 
     // Egress: the host table allows the endpoint's host and narrows its port, and is reloaded; the firewall opens the port.
     expect((target.read(EGRESS_HOSTNAMES) ?? '').split('\n')).toContain(OFFSITE_HOST);
     expect(narrowedPorts(target.read(EGRESS_RULESET))).toContain(s3.port);
-    expect(target.systemctlCalls()).toContain('restart sovereign-egress.service');
+    expect(target.systemctlCalls()).toContain('reload-or-restart sovereign-egress.service');
     const firewalls = Object.values<any>(ws.cloud().objects.hcloud_firewall ?? {});
     expect(JSON.stringify(firewalls)).toContain(`"${s3.port}"`);
 
