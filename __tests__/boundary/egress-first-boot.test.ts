@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { BundlePart, EgressAllowlist } from '../../lib';
+import { BundlePart, DataClass, EgressAllowlist } from '../../lib';
 import { AgentMachine, AgentRun } from '../setup/agent-machine';
-import { checkedStack, machine, policy } from './fixtures';
+import { checkedStack, machine, policy, synthErrors } from './fixtures';
 
 // The red team's first-boot window: the allowlist's part was the bundle's last, so on a new server the first
 // rollout installed every package and started the backup jobs and alert senders (their secrets switched in)
@@ -127,6 +127,22 @@ describe('the egress allowlist on a new server', () => {
     const second = s.timeline();
     expect(at(second, LOAD)).toBeLessThan(at(second, 'install acme-uploader'));
     expect(at(second, REFRESH)).toBeLessThan(at(second, 'enable --now acme-upload.timer'));
+  });
+
+  test('first-boot cloud-init that installs or starts something is refused where the allowlist applies: it would run before the table', () => {
+    const stack = checkedStack();
+    const m = machine(stack);
+    m.addCloudInitPart({ name: 'app', packages: ['acme-app'], commands: ['systemctl enable --now acme.service'] });
+    m.addCloudInitPart({ name: 'notes', files: [{ path: '/etc/acme/notes.txt', content: 'hello\n' }] });
+    const errors = synthErrors(stack);
+    expect(errors).toContain("production/App.cloudInit: 'part 'app' (packages acme-app; 1 command(s))' is not allowed: first-boot cloud-init runs when the server is created, "
+      + 'before the first rollout loads the egress allowlist');
+    expect(errors).toMatch(/Fix: move the part to the bundle \(machine\.addBundlePart/);
+    expect(errors).not.toContain("part 'notes'");
+    // A machine the allowlist does not restrict (public data only) keeps its first-boot commands.
+    const open = checkedStack('production', undefined);
+    machine(open, 'Public', { dataClasses: [DataClass.PUBLIC] }, false).addCloudInitPart({ name: 'app', commands: ['true'] });
+    expect(synthErrors(open)).not.toContain('cloudInit');
   });
 
   test('guardUnits refuses what is not a service, and the units the table starts after', () => {

@@ -4,6 +4,7 @@ import { ANYWHERE_IPV4, ANYWHERE_IPV6, coversWholeInternet } from '../core/cidr'
 import { Port } from '../core/port';
 import { fail, optionalArray, propNames, refuseUnknownProps, requireProps, requireString } from '../core/runtime-checks';
 import { invalidValue } from '../core/validation-message';
+import { CloudInit } from '../hetzner/cloud-init';
 import { FirewallDirection, FirewallProtocol, FirewallRule } from '../hetzner/firewall-rule';
 import { IMachine } from '../hetzner/machine';
 import { requireMachine } from '../hetzner/private/require-machine';
@@ -199,6 +200,8 @@ export class EgressAllowlist {
     machine.allowOutbound(FirewallRule.tcpOut(80, ANYWHERE, { description: 'HTTP (host allowlist narrows it)' }));
     machine.allowOutbound(FirewallRule.tcpOut(443, ANYWHERE, { description: 'HTTPS (host allowlist narrows it)' }));
     machine.allowOutbound(FirewallRule.tcpOut(23, ANYWHERE, { description: 'Storage Box SSH (host allowlist narrows it)' }));
+    // User data runs at first boot, before the first rollout can load the table: nothing there may run.
+    machine.node.addValidation({ validate: () => firstBootRunners(machine) });
     recordAllowlist(machine.server, {
       path: machine.node.path,
       policy,
@@ -291,6 +294,19 @@ function unreachableDestinations(machine: IMachine): string[] {
       `restrict egress with EgressAllowlist.apply(machine, { policy }), which opens it and narrows it to the declared hosts, or add FirewallRule.tcpOut(${d.port}, FirewallRule.ANYWHERE)`));
   }
   return errors;
+}
+
+/**
+ * The machine's first-boot cloud-init parts that run something (commands, packages, whose maintainer scripts start
+ * services): cloud-init runs them when the server is created, before the first rollout loads the table, with egress
+ * open to every host the Hetzner firewall lets through (TCP 443 to anywhere).
+ */
+function firstBootRunners(machine: IMachine): string[] {
+  const cloudInit = (machine as { cloudInit?: CloudInit }).cloudInit;
+  return (cloudInit?.parts ?? []).filter((p) => (p.commands ?? []).length > 0 || (p.packages ?? []).length > 0).map((p) => invalidValue(machine, 'cloudInit',
+    `part '${p.name}' (${[...((p.packages ?? []).length > 0 ? [`packages ${p.packages!.join(', ')}`] : []), ...((p.commands ?? []).length > 0 ? [`${p.commands!.length} command(s)`] : [])].join('; ')})`,
+    'first-boot cloud-init runs when the server is created, before the first rollout loads the egress allowlist, so what it installs or starts reaches any host the Hetzner firewall lets through (TCP 443 to anywhere)',
+    'move the part to the bundle (machine.addBundlePart with the same packages, files and commands): the rollout activates the allowlist before it installs or starts any other part, and declare its services with EgressAllowlist.guardUnits'));
 }
 
 function checkHostname(at: string, prop: string, h: unknown): string {
