@@ -138,6 +138,7 @@ describe('the egress allowlist on a new server', () => {
     expect(errors).toContain("production/App.cloudInit: 'part 'app' (packages acme-app; 1 command(s))' is not allowed: first-boot cloud-init runs when the server is created, "
       + 'before the first rollout loads the egress allowlist');
     expect(errors).toMatch(/Fix: move the part to the bundle \(machine\.addBundlePart/);
+    expect(errors).not.toContain('part \'sovereign bootstrap');
     expect(errors).not.toContain("part 'notes'");
     // A machine the allowlist does not restrict (public data only) keeps its first-boot commands.
     const open = checkedStack('production', undefined);
@@ -151,6 +152,8 @@ describe('the egress allowlist on a new server', () => {
       .toThrow(/production\/App\.guardedUnits\.units\[0\]: 'acme-upload\.timer' is not allowed: it is not the name of a systemd service\. Fix: name the service with its suffix, such as 'acme\.service'/);
     expect(() => EgressAllowlist.guardUnits(m, ['nftables.service']))
       .toThrow(/production\/App\.guardedUnits\.units\[0\]: 'nftables\.service' is not allowed: .*ordering cycle.* Fix: /);
+    expect(() => EgressAllowlist.guardUnits(m, ['sovereign-identity.service']))
+      .toThrow(/'sovereign-identity\.service' is not allowed: it stops the jobs of a server cloned from another one and must run even when the table failed to load/);
     expect(() => EgressAllowlist.guardUnits(m, ['acme@blue.service'])).not.toThrow();
   });
 });

@@ -7,6 +7,7 @@ import { invalidValue } from '../core/validation-message';
 import { CloudInit } from '../hetzner/cloud-init';
 import { FirewallDirection, FirewallProtocol, FirewallRule } from '../hetzner/firewall-rule';
 import { IMachine } from '../hetzner/machine';
+import { IDENTITY_UNIT } from '../hetzner/private/machine-identity';
 import { requireMachine } from '../hetzner/private/require-machine';
 import { BoundaryPolicy, PACKAGE_MIRROR_HOSTNAMES, requireCheckedPolicy } from './boundary-policy';
 import { AllowlistEntry, recordAllowlist } from './private/egress-declarations';
@@ -303,10 +304,17 @@ function unreachableDestinations(machine: IMachine): string[] {
  */
 function firstBootRunners(machine: IMachine): string[] {
   const cloudInit = (machine as { cloudInit?: CloudInit }).cloudInit;
-  return (cloudInit?.parts ?? []).filter((p) => (p.commands ?? []).length > 0 || (p.packages ?? []).length > 0).map((p) => invalidValue(machine, 'cloudInit',
-    `part '${p.name}' (${[...((p.packages ?? []).length > 0 ? [`packages ${p.packages!.join(', ')}`] : []), ...((p.commands ?? []).length > 0 ? [`${p.commands!.length} command(s)`] : [])].join('; ')})`,
-    'first-boot cloud-init runs when the server is created, before the first rollout loads the egress allowlist, so what it installs or starts reaches any host the Hetzner firewall lets through (TCP 443 to anywhere)',
-    'move the part to the bundle (machine.addBundlePart with the same packages, files and commands): the rollout activates the allowlist before it installs or starts any other part, and declare its services with EgressAllowlist.guardUnits'));
+  return (cloudInit?.parts ?? []).flatMap((part) => {
+    const packages = part.packages ?? [];
+    const commands = part.commands ?? [];
+    if (packages.length === 0 && commands.length === 0) return [];
+    const runs = [...(packages.length > 0 ? [`packages ${packages.join(', ')}`] : []), ...(commands.length > 0 ? [`${commands.length} command(s)`] : [])];
+    return [invalidValue(machine, 'cloudInit', `part '${part.name}' (${runs.join('; ')})`,
+      'first-boot cloud-init runs when the server is created, before the first rollout loads the egress allowlist, so what it installs or starts '
+        + 'reaches any host the Hetzner firewall lets through (TCP 443 to anywhere)',
+      'move the part to the bundle (machine.addBundlePart with the same packages, files and commands): the rollout activates the allowlist '
+        + 'before it installs or starts any other part; declare its services that send data with EgressAllowlist.guardUnits')];
+  });
 }
 
 function checkHostname(at: string, prop: string, h: unknown): string {
@@ -324,6 +332,10 @@ function checkGuardedUnit(at: string, prop: string, u: unknown): string {
   // Units the table's own unit starts after, or is: requiring the table would be a cycle.
   if ([BOOT_UNIT, `${REFRESH_UNIT}.service`, 'nftables.service'].includes(u as string)) {
     fail(at, prop, u, `${BOOT_UNIT} starts after it or is it, so requiring the table would be an ordering cycle`, 'guard only the services that send data off the machine');
+  }
+  // The clone check stops a clone's jobs and removes its secrets: it must run whatever became of the table.
+  if (u === IDENTITY_UNIT) {
+    fail(at, prop, u, 'it stops the jobs of a server cloned from another one and must run even when the table failed to load', 'guard only the services that send data off the machine');
   }
   return u as string;
 }
@@ -533,7 +545,7 @@ exit "$failed"
  * rollout reloads it (`ExecReload=`, atomic) rather than restarting it, which would restart them. It has
  * no ExecStop: stopping it never removes the allowlist (it stops the guarded units).
  */
-export function bootService(guardedUnits: readonly string[]): string {
+function bootService(guardedUnits: readonly string[]): string {
   const guards = guardedUnits.length > 0 ? guardedUnits.join(' ') : undefined;
   return [
     '[Unit]',
