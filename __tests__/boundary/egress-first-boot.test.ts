@@ -24,8 +24,13 @@ class NewServer extends AgentMachine {
 
   /** Makes the uploader's `systemctl enable` fail (a broken part after the allowlist), or work again. */
   public failUploader(fail: boolean): void {
+    this.failing(fail ? 'acme-upload.timer' : undefined);
+  }
+
+  /** Makes every systemctl call naming `unit` fail, or (undefined) none. */
+  public failing(unit: string | undefined): void {
     fs.writeFileSync(path.join(this.dir, 'bin', 'systemctl'),
-      `#!/bin/sh\necho "$*" >> ${this.dir}/systemctl.log\n${fail ? 'case "$*" in *acme-upload.timer*) exit 1 ;; esac\n' : ''}`, { mode: 0o755 });
+      `#!/bin/sh\necho "$*" >> ${this.dir}/systemctl.log\n${unit ? `case "$*" in *${unit}*) exit 1 ;; esac\n` : ''}`, { mode: 0o755 });
   }
 
   /** Rolls out the bundle of `production-app` as its provisioners do: the deploy-time files get plain values. */
@@ -127,6 +132,16 @@ describe('the egress allowlist on a new server', () => {
     const second = s.timeline();
     expect(at(second, LOAD)).toBeLessThan(at(second, 'install acme-uploader'));
     expect(at(second, REFRESH)).toBeLessThan(at(second, 'enable --now acme-upload.timer'));
+  });
+
+  test('a first refresh that fails (DNS slow or down, a host that does not resolve) fails no rollout: the timer retries it', () => {
+    const s = server();
+    s.failing('sovereign-egress-refresh.service');
+    const run = s.rollOut();
+    expect(run.status).toBe(0);
+    const timeline = s.timeline();
+    expect(at(timeline, REFRESH)).toBeLessThan(at(timeline, 'enable --now acme-upload.timer'));
+    expect(at(timeline, 'start sovereign-egress-refresh.timer sovereign-egress-refresh.path')).toBeGreaterThan(at(timeline, REFRESH));
   });
 
   test('first-boot cloud-init that installs or starts something is refused where the allowlist applies: it would run before the table', () => {

@@ -100,6 +100,9 @@ describeWithRealParts(available, 'egress-reboot-order', 'root, systemd and setpr
     expect(boot.jobs).toEqual(expect.arrayContaining(['systemd-networkd.service', 'network.target', 'network-pre.target']));
     expect(boot.jobs).toContain(EGRESS);
     expect(boot.log).not.toMatch(/ordering cycle|Job .* deleted to break/i);
+    // The table's unit resolves nothing: it starts without DNS, and the refresh that needs DNS comes after it.
+    expect(boot.deps(EGRESS, 'After')).not.toContain('sovereign-egress-refresh.service');
+    expect(boot.deps('sovereign-egress-refresh.service', 'After')).toEqual(expect.arrayContaining([EGRESS, 'network-online.target']));
     expect(boot.deps(EGRESS, 'Before')).toContain('network-pre.target');
     // Not held back until basic.target like an ordinary service: it may start as early as the network could.
     expect(boot.field(EGRESS, 'DefaultDependencies')).toBe('no');
@@ -121,6 +124,8 @@ describeWithRealParts(available, 'egress-reboot-order', 'root, systemd and setpr
       expect({ unit, after: start.deps(unit, 'After') }).toEqual({ unit, after: expect.arrayContaining([EGRESS]) });
       expect({ unit, jobs: start.jobs }).toEqual({ unit, jobs: expect.arrayContaining([unit, EGRESS]) });
       expect(start.log).not.toMatch(/ordering cycle|Job .* deleted to break/i);
+      // Nothing waits for DNS: the refresh, which resolves the hostnames, is on no sender's path (a slow DNS delays no boot).
+      expect({ unit, after: start.deps(unit, 'After') }).toEqual({ unit, after: expect.not.arrayContaining(['sovereign-egress-refresh.service']) });
     }
     // Every service of the bundle that asks for the network is among them, but the clone check, which must run
     // whatever the table (it stops a clone's jobs), and the allowlist's own refresh.
