@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { gunzipSync } from 'zlib';
 import { phase2PayingCustomers } from '../../examples/phase2-paying-customers';
+import { phase3Traction } from '../../examples/phase3-traction';
 import { resources, synthExample } from '../examples/synth-examples';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
@@ -23,10 +24,13 @@ interface BundleDocument {
   readonly parts: Array<{ name: string; files: Array<{ path: string; content?: string }>; commands?: Array<string | string[]> }>;
 }
 
-function bundleOf(stack: any): BundleDocument {
-  const rollout = resources(stack, 'terraform_data').find((r: any) => r.provisioner?.some((p: any) => String(p.file?.destination).endsWith('bundle.gz.b64')));
-  const payload = rollout.provisioner.find((p: any) => String(p.file?.destination).endsWith('bundle.gz.b64')).file.content;
-  return JSON.parse(gunzipSync(Buffer.from(payload, 'base64')).toString('utf8'));
+/** The bundle of the machine named `machine` in `stack`. */
+function bundleOf(stack: any, machine: string): BundleDocument {
+  const bundles = resources(stack, 'terraform_data').flatMap((r: any) => (r.provisioner ?? []).filter((p: any) => String(p.file?.destination).endsWith('bundle.gz.b64')))
+    .map((p: any): BundleDocument & { machine: string } => JSON.parse(gunzipSync(Buffer.from(p.file.content, 'base64')).toString('utf8')));
+  const found = bundles.find((b) => b.machine === machine);
+  if (!found) throw new Error(`no bundle for ${machine}; the stack has ${bundles.map((b) => b.machine).join(', ')}`);
+  return found;
 }
 
 /** What systemd made of the units: each unit's dependencies by kind, and the jobs of the transaction. */
@@ -91,8 +95,12 @@ function networkServices(bundle: BundleDocument): string[] {
 
 describeWithRealParts(available, 'egress-reboot-order', 'root, systemd and setpriv')('the egress allowlist at every boot, as systemd orders it', () => {
   const { stacks } = synthExample(phase2PayingCustomers);
-  const production = bundleOf(stacks['phase2-paying-production']);
-  const testEnv = bundleOf(stacks['phase2-paying-test']);
+  const production = bundleOf(stacks['phase2-paying-production'], 'phase2-paying-production-app');
+  const testEnv = bundleOf(stacks['phase2-paying-test'], 'phase2-paying-test-app');
+  // Phase 3: the prober moves to a monitoring machine of its own, which holds secrets and has its own allowlist.
+  const phase3 = synthExample(phase3Traction).stacks['phase3-traction-production'];
+  const phase3App = bundleOf(phase3, 'phase3-traction-production-app');
+  const phase3Monitoring = bundleOf(phase3, 'phase3-traction-production-monitoring');
 
   test('the table loads before the network: before network-pre.target, which the network and network-online.target follow', () => {
     // The network as systemd-networkd brings it up (Hetzner's Debian uses ifupdown's networking.service, ordered the same way).
@@ -115,6 +123,8 @@ describeWithRealParts(available, 'egress-reboot-order', 'root, systemd and setpr
   test.each([
     ['production', production, ['backup-bootstrap', 'backup-dump', 'backup-push', 'backup-prune', 'backup-check', 'prometheus', 'prometheus-alertmanager', 'prometheus-blackbox-exporter']],
     ['test', testEnv, ['restore-drill', 'prometheus', 'prometheus-alertmanager', 'prometheus-blackbox-exporter']],
+    ['phase 3 production app', phase3App, ['backup-bootstrap', 'backup-dump', 'backup-push', 'backup-prune', 'backup-check']],
+    ['phase 3 production monitoring', phase3Monitoring, ['prometheus', 'prometheus-alertmanager', 'prometheus-blackbox-exporter']],
   ])('on %s, every unit that sends data requires the table and starts after it, so a failed load leaves it stopped', (_name, bundle, senders) => {
     const units = senders.map((u) => `${u}.service`);
     // Each is asked separately, as its timer (or multi-user.target) starts it: the transaction pulls the table in first.
