@@ -120,6 +120,7 @@ describe('the egress allowlist on a new server', () => {
     const failed = s.rollOut();
     expect(failed.status).toBe(1);
     expect(failed.output).toMatch(/FAILED to activate "acme uploader"/);
+    expect(failed.output).toContain('"egress-allowlist" active; it stays active if the rest of the bundle fails');
     const first = s.timeline();
     expect(at(first, LOAD)).toBeLessThan(at(first, 'install acme-uploader'));
     // The allowlist stays in place (not rolled back with the part that failed); the uploader's files are gone.

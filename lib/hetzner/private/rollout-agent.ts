@@ -364,6 +364,7 @@ def apply_locked(version, incoming, current):
         log("activating %s before the other parts' packages are installed" % ", ".join('"%s"' % p["name"] for p in first))
         switch({"parts": first}, {p: files[p] for p in own}, changed & own, set(), set(), None, release, previous_parts, old_bundle)
         end_activation()
+        log("%s active; it stays active if the rest of the bundle fails" % ", ".join('"%s"' % p["name"] for p in first))
         previous_parts = dict(previous_parts, **{p["name"]: digest(json.dumps(p.get("commands", [])).encode()) for p in first})
         changed = changed - own
     switch(bundle, files, changed, removed, unfinished, pending, release, previous_parts, old_bundle)
