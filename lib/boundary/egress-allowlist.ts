@@ -1,4 +1,4 @@
-import { Token } from 'cdktf';
+import { Annotations, Token } from 'cdktf';
 import { DataClass } from '../core/data-class';
 import { ANYWHERE_IPV4, ANYWHERE_IPV6, coversWholeInternet } from '../core/cidr';
 import { Port } from '../core/port';
@@ -9,8 +9,9 @@ import { FirewallDirection, FirewallProtocol, FirewallRule } from '../hetzner/fi
 import { IMachine } from '../hetzner/machine';
 import { IDENTITY_UNIT } from '../hetzner/private/machine-identity';
 import { requireMachine } from '../hetzner/private/require-machine';
+import { resolveTemplate } from '../hetzner/private/terraform-template';
 import { BoundaryPolicy, PACKAGE_MIRROR_HOSTNAMES, requireCheckedPolicy } from './boundary-policy';
-import { AllowlistEntry, recordAllowlist } from './private/egress-declarations';
+import { AllowlistEntry, allowlistFor, recordAllowlist } from './private/egress-declarations';
 import { LINK_LOCAL_V4, LINK_LOCAL_V6, LOCAL_V4, LOCAL_V6, PRIVATE_V4 } from './private/egress-scope';
 import { hostnameProblem } from './processor';
 
@@ -124,6 +125,8 @@ export class EgressAllowlist {
     const at = `${machine?.node?.path ?? 'EgressAllowlist'}.egressHostnames`;
     requireMachine('EgressAllowlist.requireHostnames', 'machine', machine);
     const list = optionalArray(at, 'hostnames', hostnames, "list hostnames such as ['u123.your-storagebox.de']", (h, prop) => checkHostname(at, prop, h)) ?? [];
+    // A deploy-time host declared here carries its purpose into boundary.md ("known at deploy"), so it is not warned about.
+    checkTokensAtSynth(machine, at, 'hostnames', list, false);
     requireString(at, 'purpose', purpose, "say what the hosts are for, such as 'backup target'");
     const single = Port.of(port, at);
     if (!required.has(machine)) machine.node.addValidation({ validate: () => unreachableDestinations(machine) });
@@ -181,6 +184,12 @@ export class EgressAllowlist {
   public static apply(machine: IMachine, options: EgressAllowlistOptions): void {
     requireMachine('EgressAllowlist.apply', 'machine', machine);
     const at = `${machine.node.path}.egressAllowlist`;
+    // Refused before anything is added: a second call would open the firewall's ports again and
+    // replace the hostnames the first one recorded, then stop at the bundle's part of the same name.
+    if (allowlistFor(machine.server)) {
+      fail(machine, 'egressAllowlist', 'EgressAllowlist.apply', 'the allowlist is applied to this machine already, and a machine has one',
+        'call EgressAllowlist.apply once per machine, with every extra host in its hostnames; constructs that give the machine a destination add theirs with EgressAllowlist.requireHostnames');
+    }
     requireProps(at, options, 'pass { policy: product.boundary }');
     refuseUnknownProps(at, undefined, options, propNames<EgressAllowlistOptions>({ policy: true, hostnames: true, timeServers: true }));
     const policy = requireCheckedPolicy(at, 'policy', options.policy, 'pass the product\'s BoundaryPolicy');
@@ -189,6 +198,8 @@ export class EgressAllowlist {
     // What was checked is what is read at synth: a copy, frozen, so that a caller's object edited
     // afterwards (another policy, a host pushed onto its list) never reaches the table or boundary.md.
     const checked: EgressAllowlistOptions = Object.freeze({ policy, ...(hostnames ? { hostnames: Object.freeze([...hostnames]) as string[] } : {}) });
+    checkTokensAtSynth(machine, at, 'hostnames', hostnames ?? [], true);
+    checkTokensAtSynth(machine, at, 'timeServers', timeServers, true);
     if (timeServers.length === 0) fail(at, 'timeServers', [], 'the machine would have no time source, and backups refuse to run on an unsynchronized clock', "leave it out for Hetzner's time servers, or name at least one");
     // The firewall leaves DNS and NTP open to every address: the host narrows them to the resolvers the
     // machine reads at runtime and to the time servers' addresses, neither known at synth (a firewall
@@ -318,10 +329,10 @@ function firstBootRunners(machine: IMachine): string[] {
 }
 
 function checkHostname(at: string, prop: string, h: unknown): string {
-  // Deploy-time values (a bucket endpoint from a variable) are tokens: resolved by Terraform, not here.
+  // Tokens (a Lazy value, a bucket endpoint from a variable) are checked at synth, when they resolve: checkTokensAtSynth.
   if (typeof h === 'string' && Token.isUnresolved(h)) return h;
   const problem = hostnameProblem(h);
-  if (problem) fail(at, prop, h, problem, "write only the host, such as 'u123.your-storagebox.de'");
+  if (problem) fail(at, prop, h, problem, HOSTNAME_FIX);
   return h as string;
 }
 
@@ -338,6 +349,39 @@ function checkGuardedUnit(at: string, prop: string, u: unknown): string {
     fail(at, prop, u, 'it stops the jobs of a server cloned from another one and must run even when the table failed to load', 'guard only the services that send data off the machine');
   }
   return u as string;
+}
+
+const HOSTNAME_FIX = "write only the host, such as 'u123.your-storagebox.de'";
+
+/**
+ * The hostnames of `list` given as tokens, checked once the app is built: a `Lazy` that produces
+ * text is held to the same format as a literal (it would otherwise reach the host table and the
+ * boundary document unchecked), and a value Terraform computes at deploy (a variable, an attribute)
+ * cannot be checked here at all. With `warn`, such a value is recorded in a warning: the caller gave
+ * the host no purpose, and a wrong one would only show as a refresh failure on the machine.
+ */
+function checkTokensAtSynth(machine: IMachine, at: string, prop: string, list: readonly string[], warn: boolean): void {
+  const tokens = list.map((hostname, i) => ({ hostname, prop: `${prop}[${i}]` })).filter((t) => Token.isUnresolved(t.hostname));
+  if (tokens.length === 0) return;
+  machine.node.addValidation({
+    validate: () => tokens.flatMap((t) => {
+      const resolved = resolveTemplate(machine, t.hostname);
+      if (typeof resolved === 'string' && resolved.includes('${')) {
+        if (warn) warnOnce(machine, `Egress-UncheckedHostname: ${at}.${t.prop} is \`${resolved}\`, known only at deploy, so synth cannot check that it is a hostname `
+          + 'and the allowlist will let the machine reach whatever it names then. Fix: pass the host as text where you can; otherwise make sure the value is a DNS name '
+          + "such as 'u123.your-storagebox.de' (no scheme, port or path), or declare it with EgressAllowlist.requireHostnames and a purpose.");
+        return [];
+      }
+      const problem = hostnameProblem(resolved);
+      return problem ? [invalidValue(at, t.prop, resolved, `${problem} (the value was given as a token)`, HOSTNAME_FIX)] : [];
+    }),
+  });
+}
+
+/** A warning added from a validation, which runs at every synth: recorded once. */
+function warnOnce(machine: IMachine, message: string): void {
+  if (machine.node.metadata.some((m) => m.data === message)) return;
+  Annotations.of(machine).addWarning(message);
 }
 
 const HOSTNAMES_FILE = '/etc/sovereign/egress-hostnames';

@@ -1,3 +1,4 @@
+import { Token } from 'cdktf';
 import { fail, optionalString, propNames, refuseUnknownProps, requireArray, requireProps, requireString } from '../core/runtime-checks';
 import { EU_COUNTRIES } from './eu-countries';
 
@@ -6,6 +7,10 @@ const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](
 /** Why a hostname is invalid for the egress allowlist, or `undefined`. */
 export function hostnameProblem(value: unknown): string | undefined {
   if (typeof value !== 'string') return 'a hostname is text, such as api.mistral.ai';
+  // Where a literal is needed (a processor, the policy's extra hosts): the policy is judged and published at synth.
+  if (Token.isUnresolved(value)) {
+    return 'it is a Terraform token (a Lazy value, a variable or an attribute), and the boundary policy is judged and published at synth, so it must name the host itself';
+  }
   // A top-level domain is never all digits: '203.0.113.7' is an address, which names no company in
   // the boundary document and which the allowlist (it resolves names) cannot look up.
   if (/\.\d+$/.test(value)) return 'an IP address is not a hostname: the allowlist resolves DNS names, and the boundary document must name who is reached';

@@ -1,0 +1,121 @@
+import { Lazy, TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { AiActRole, BoundaryPolicy, EgressAllowlist, FirewallDirection, Processor } from '../../lib';
+import { warningsOf } from '../setup/stack';
+import { checkedStack, machine, policy, synthErrors } from './fixtures';
+import { expectRefused, refusal } from './refusal';
+
+// What a caller can hand EgressAllowlist that it did not check: a second apply on the same machine,
+// hostnames given as tokens (a Lazy, a variable), and JavaScript values TypeScript would have stopped.
+
+const lazy = (value: unknown) => Lazy.stringValue({ produce: () => value });
+const variable = (stack: TerraformStack, name = 'extra_host') => new TerraformVariable(stack, name, { type: 'string' });
+
+function hostnamesFile(stack: TerraformStack): string {
+  return JSON.stringify(JSON.parse(Testing.synth(stack)));
+}
+
+describe('EgressAllowlist.apply, twice on one machine', () => {
+  test('the second call is refused by name, before it touches the machine', () => {
+    const stack = checkedStack();
+    const m = machine(stack);
+    const rules = m.egressRules.length;
+    const message = refusal(() => EgressAllowlist.apply(m, { policy, hostnames: ['registry.acme.eu'] }));
+    expect(message).toMatch(/^production\/App\.egressAllowlist: 'EgressAllowlist\.apply' is not allowed: the allowlist is applied to this machine already.*Fix: call EgressAllowlist\.apply once per machine, with every extra host in its hostnames/);
+    // Before, the firewall's outbound rules were added a second time, then the bundle refused its part's name.
+    expect(m.egressRules).toHaveLength(rules);
+    expect(m.egressRules.filter((r) => r.direction === FirewallDirection.OUT && r.description === 'DNS')).toHaveLength(1);
+  });
+
+  test('a first call refused for its options leaves the machine free for a correct one', () => {
+    const stack = checkedStack();
+    const m = machine(stack, 'App', {}, false);
+    refusal(() => EgressAllowlist.apply(m, { policy, timeServers: ['ntp://bad'] }));
+    expect(() => EgressAllowlist.apply(m, { policy })).not.toThrow();
+    expect(synthErrors(stack)).toBe('');
+  });
+});
+
+describe('hostnames given as tokens', () => {
+  test.each([
+    ['a URL', 'https://evil.example.com/upload', /a hostname is a lowercase DNS name/],
+    ['an IP address', '203.0.113.7', /an IP address is not a hostname/],
+    ['a number', 42, /a hostname is text/],
+  ])('a Lazy that produces %s is refused at synth like the literal', (_name, value, why) => {
+    const message = expectRefused(() => {
+      const stack = checkedStack();
+      EgressAllowlist.apply(machine(stack, 'App', {}, false), { policy, hostnames: ['registry.acme.eu', lazy(value)] });
+      return stack;
+    }, why);
+    expect(message).toMatch(/production\/App\.egressAllowlist\.hostnames\[1\]: .* is not allowed: .*\(the value was given as a token\)\. Fix: write only the host/);
+  });
+
+  test('a Lazy time server is held to the same format', () => {
+    expectRefused(() => {
+      const stack = checkedStack();
+      EgressAllowlist.apply(machine(stack, 'App', {}, false), { policy, timeServers: [lazy('ntp://ntp1.hetzner.de')] });
+      return stack;
+    }, /production\/App\.egressAllowlist\.timeServers\[0\]: 'ntp:\/\/ntp1\.hetzner\.de' is not allowed/);
+  });
+
+  test('a Lazy destination a construct declares is held to the format too', () => {
+    expectRefused(() => {
+      const stack = checkedStack();
+      EgressAllowlist.requireHostnames(machine(stack), [lazy('u1.your-storagebox.de:23')], 'backup target');
+      return stack;
+    }, /production\/App\.egressHostnames\.hostnames\[0\]: 'u1\.your-storagebox\.de:23' is not allowed/);
+  });
+
+  test('a Lazy that produces a hostname passes, and reaches the host table', () => {
+    const stack = checkedStack();
+    EgressAllowlist.apply(machine(stack, 'App', {}, false), { policy, hostnames: [lazy('registry.acme.eu')] });
+    expect(synthErrors(stack)).toBe('');
+    expect(warningsOf(stack).filter((w) => w.startsWith('Egress-UncheckedHostname'))).toEqual([]);
+    expect(hostnamesFile(stack)).toContain('registry.acme.eu');
+  });
+
+  test('a host only Terraform knows is accepted with a warning that says it is unchecked, once however often synth runs', () => {
+    const stack = checkedStack();
+    EgressAllowlist.apply(machine(stack, 'App', {}, false), { policy, hostnames: [variable(stack).stringValue] });
+    expect(synthErrors(stack)).toBe('');
+    Testing.synth(stack, true);
+    const warnings = warningsOf(stack).filter((w) => w.startsWith('Egress-UncheckedHostname'));
+    expect(warnings).toEqual([expect.stringMatching(
+      /^Egress-UncheckedHostname: production\/App\.egressAllowlist\.hostnames\[0\] is `\$\{var\.extra_host\}`, known only at deploy, so synth cannot check that it is a hostname.*Fix: /)]);
+  });
+
+  test('a deploy-time destination declared with a purpose is not warned about (boundary.md names it with its purpose)', () => {
+    const stack = checkedStack();
+    EgressAllowlist.requireHostnames(machine(stack), [variable(stack).stringValue], 'backup target');
+    expect(synthErrors(stack)).toBe('');
+    expect(warningsOf(stack).filter((w) => w.startsWith('Egress-UncheckedHostname'))).toEqual([]);
+  });
+
+  test.each([
+    ['a processor', () => new Processor({ name: 'X', legalSeat: { city: 'Paris', country: 'FR' }, hostnames: [lazy('api.x.fr')] }), /^Processor\(X\)\.hostnames\[0\]: /],
+    ['the policy\'s extra hosts', () => new BoundaryPolicy({ aiActRoles: [AiActRole.DEPLOYER], egress: [], extraEgressHostnames: [lazy('registry.acme.eu')] }), /^BoundaryPolicy\.extraEgressHostnames\[0\]: /],
+  ])('%s must name its hosts as text: a token is refused saying so', (_name, build, where) => {
+    const message = refusal(build);
+    expect(message).toMatch(where);
+    expect(message).toMatch(/it is a Terraform token \(a Lazy value, a variable or an attribute\), and the boundary policy is judged and published at synth, so it must name the host itself/);
+  });
+});
+
+describe('EgressAllowlist.apply, from plain JavaScript', () => {
+  test.each([
+    ['a misspelt hostnames', { policy, hostname: ['registry.acme.eu'] }, /production\/App\.egressAllowlist\.hostname: 'hostname' is not allowed: there is no property of this name.*did you mean 'hostnames'\?/],
+    ['hostnames as one string', { policy, hostnames: 'registry.acme.eu' }, /production\/App\.egressAllowlist\.hostnames: 'registry\.acme\.eu' is not allowed: it is a string, not a list/],
+    ['a null hostname', { policy, hostnames: [null] }, /production\/App\.egressAllowlist\.hostnames\[0\]: null is not allowed: a hostname is text/],
+    ['null options', null, /production\/App\.egressAllowlist\.props: missing/],
+    ['a policy as a plain object', { policy: { processors: [], extraEgressHostnames: [] } }, /production\/App\.egressAllowlist\.policy: .* is not allowed/],
+  ])('%s is refused by name', (_name, options, message) => {
+    const stack = checkedStack();
+    expect(refusal(() => EgressAllowlist.apply(machine(stack, 'App', {}, false), options as any))).toMatch(message);
+  });
+
+  test('a second apply from JavaScript with other options is refused the same way', () => {
+    const stack = checkedStack();
+    const m = machine(stack);
+    expect(refusal(() => EgressAllowlist.apply(m, { policy: new BoundaryPolicy({ aiActRoles: [AiActRole.DEPLOYER], egress: [] }) } as any)))
+      .toMatch(/^production\/App\.egressAllowlist: 'EgressAllowlist\.apply' is not allowed/);
+  });
+});
