@@ -7,7 +7,7 @@ import { expectRefused, refusal } from './refusal';
 // What a caller can hand EgressAllowlist that it did not check: a second apply on the same machine,
 // hostnames given as tokens (a Lazy, a variable), and JavaScript values TypeScript would have stopped.
 
-const lazy = (value: unknown) => Lazy.stringValue({ produce: () => value });
+const lazy = (value: unknown) => Lazy.stringValue({ produce: () => value as string });
 const variable = (stack: TerraformStack, name = 'extra_host') => new TerraformVariable(stack, name, { type: 'string' });
 
 function hostnamesFile(stack: TerraformStack): string {

@@ -3,6 +3,7 @@ import { gunzipSync } from 'zlib';
 import { Fn } from 'cdktf';
 import { parse } from 'yaml';
 import { CloudInit } from '../../lib';
+import { refusal } from '../boundary/refusal';
 import { secretKindIn } from '../../lib/boundary/secret-patterns';
 
 // CloudInitFile.compress (lib/hetzner/cloud-init.ts), added for the monitoring's larger files.
@@ -30,8 +31,11 @@ describe('CloudInit: compressed files', () => {
     expect(secretKindIn(file.content)).toBeUndefined();
   });
 
-  test('fails when the content holds a Terraform reference, which cannot be resolved inside compressed bytes', () => {
-    const doc = new CloudInit().addPart({ name: 'x', files: [{ path: '/etc/secret', content: Fn.base64encode('x'), compress: true }] });
-    expect(() => doc.render()).toThrow(/CloudInit: '\/etc\/secret' holds a Terraform reference and cannot be compressed\. Fix: keep references in a small uncompressed file\./);
+  test('refuses content that holds a Terraform reference, which cannot be resolved inside compressed bytes: when added, or when produced at render', () => {
+    expect(refusal(() => new CloudInit().addPart({ name: 'x', files: [{ path: '/etc/secret', content: Fn.base64encode('x'), compress: true }] })))
+      .toMatch(/^CloudInit\.part\(x\)\.files\[0\]\.content: '<content with a Terraform reference>' is not allowed: the file is compressed \(compress: true\).*Fix: keep references in a small uncompressed file/);
+    const produced = new CloudInit().addPart({ name: 'y', files: [{ path: '/etc/secret', content: () => Fn.base64encode('x'), compress: true }] });
+    expect(produced.compressedReferenceProblems()).toEqual([expect.stringMatching(/^CloudInit\.part\(y\)\.files\[0\]\.content: /)]);
+    expect(refusal(() => produced.render())).toMatch(/^CloudInit\.part\(y\)\.files\[0\]\.content: /);
   });
 });

@@ -1,6 +1,7 @@
 import { gzipSync } from 'zlib';
-import { Token } from 'cdktf';
 import { stringify } from 'yaml';
+import { invalidValue, ValidationError } from '../core/validation-message';
+import { checkPartShape, compressedReferenceProblem, refuseClashingFiles } from './private/part-checks';
 
 /** A file that cloud-init writes at first boot. */
 export interface CloudInitFile {
@@ -56,13 +57,38 @@ export const USER_DATA_LIMIT_BYTES = 32 * 1024;
 export class CloudInit {
   private readonly entries: CloudInitPart[] = [];
 
-  /** Adds a part; a second part with the same name is an error. */
+  /**
+   * @param where where messages place the document, such as a machine's `production/App.cloudInit`
+   */
+  constructor(private readonly where: string = 'CloudInit') {}
+
+  /**
+   * Adds a part. A second part with the same name, a file another part writes, and a compressed
+   * file whose content holds a Terraform reference are errors.
+   */
   public addPart(part: CloudInitPart): this {
+    checkPartShape(this.where, 'cloudInit', part);
     if (this.entries.some((p) => p.name === part.name)) {
-      throw new Error(`CloudInit: a part named '${part.name}' exists already. Fix: give each part its own name.`);
+      throw new ValidationError(invalidValue(this.where, 'part.name', part.name, `the document has a part of that name already (${this.partNames.map((n) => `'${n}'`).join(', ')})`, 'give each part its own name'));
     }
+    refuseClashingFiles(this.where, this.entries, part);
+    (part.files ?? []).forEach((f, i) => {
+      // Content produced at synth is checked when it renders.
+      const problem = f.compress && typeof f.content === 'string' ? compressedReferenceProblem(this.where, part.name, i, f.content) : undefined;
+      if (problem) throw new ValidationError(problem);
+    });
     this.entries.push(part);
     return this;
+  }
+
+  /**
+   * The compressed files whose produced content holds a Terraform reference, which `render` refuses:
+   * for a validation to report before anything renders.
+   */
+  public compressedReferenceProblems(): string[] {
+    return this.entries.flatMap((part) => (part.files ?? []).map((f, i) => (f.compress
+      ? compressedReferenceProblem(this.where, part.name, i, typeof f.content === 'function' ? f.content() : f.content) : undefined)))
+      .filter((p): p is string => p !== undefined);
   }
 
   /** The parts, in order. */
@@ -83,15 +109,16 @@ export class CloudInit {
   /** Renders the document; the same parts always render to the same bytes. */
   public render(): string {
     const packages = unique(this.entries.flatMap((p) => p.packages ?? []));
-    const files = this.entries.flatMap((p) => (p.files ?? []).map((f) => {
+    const files = this.entries.flatMap((p) => (p.files ?? []).map((f, i) => {
       const content = typeof f.content === 'function' ? f.content() : f.content;
       return {
         path: f.path,
-        ...(f.compress ? { encoding: 'gz+b64', content: compressed(content, f.path) } : { content }),
+        ...(f.compress ? { encoding: 'gz+b64', content: compressed(content, compressedReferenceProblem(this.where, p.name, i, content)) } : { content }),
         permissions: f.permissions ?? '0644',
         owner: f.owner ?? 'root:root',
       };
     }));
+    // addPart refuses a clash; this holds for parts whose files were changed after they were added.
     const duplicate = files.map((f) => f.path).find((path, i, all) => all.indexOf(path) !== i);
     if (duplicate) {
       throw new Error(`CloudInit: two parts write '${duplicate}'. Fix: let one part own each file.`);
@@ -114,10 +141,8 @@ export class CloudInit {
  * characters: cloud-init's base64 decoder skips the line breaks, and no line is long enough to
  * look like a 64-character API token to the boundary's secret scan.
  */
-function compressed(content: string, path: string): string {
-  if (Token.isUnresolved(content)) {
-    throw new Error(`CloudInit: '${path}' holds a Terraform reference and cannot be compressed. Fix: keep references in a small uncompressed file.`);
-  }
+function compressed(content: string, referenceProblem: string | undefined): string {
+  if (referenceProblem) throw new ValidationError(referenceProblem);
   const gzip = gzipSync(Buffer.from(content, 'utf8'), { level: 9 });
   gzip[9] = 0xff; // the OS byte: "unknown" on every platform
   return `${gzip.toString('base64').replace(/.{1,60}/g, '$&\n')}`;

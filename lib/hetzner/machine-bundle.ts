@@ -1,6 +1,8 @@
 import { createHash } from 'crypto';
 import { gzipSync } from 'zlib';
 import { Token } from 'cdktf';
+import { invalidValue, ValidationError } from '../core/validation-message';
+import { checkPartShape, refuseClashingFiles, refuseCommandReferences } from './private/part-checks';
 import { escapeTemplateSequences } from './private/terraform-template';
 
 /** A file of a machine's bundle. */
@@ -103,13 +105,23 @@ export class MachineBundle {
   /** The revision each `files()` result was produced at: `renderFiles` takes only a current one. */
   private readonly produced = new WeakMap<BundleFiles, number>();
 
-  constructor(private readonly machineName: string) {}
+  /**
+   * @param machineName the server the bundle is for, recorded in the document
+   * @param where where messages place the bundle, such as a machine's `production/App.bundle`
+   */
+  constructor(private readonly machineName: string, private readonly where: string = `MachineBundle(${machineName})`) {}
 
-  /** Adds a part; a second part with the same name is an error. */
+  /**
+   * Adds a part. A second part with the same name, a file another part writes, and a command that
+   * holds a Terraform reference are errors.
+   */
   public addPart(part: BundlePart): this {
+    checkPartShape(this.where, 'bundle', part);
     if (this.parts.some((p) => p.name === part.name)) {
-      throw new Error(`MachineBundle: a part named '${part.name}' exists already. Fix: give each part its own name.`);
+      throw new ValidationError(invalidValue(this.where, 'part.name', part.name, `the bundle has a part of that name already (${this.partNames.map((n) => `'${n}'`).join(', ')})`, 'give each part its own name'));
     }
+    refuseClashingFiles(this.where, this.parts, part);
+    refuseCommandReferences(this.where, part);
     this.parts.push(part);
     this.revisionCount += 1;
     return this;
@@ -138,6 +150,7 @@ export class MachineBundle {
     const files: BundleFiles = new Map();
     for (const part of this.parts) {
       for (const file of part.files ?? []) {
+        // addPart refuses a clash; this holds for parts whose files were changed after they were added.
         if (files.has(file.path)) {
           throw new Error(`MachineBundle: parts '${files.get(file.path)!.part}' and '${part.name}' both write '${file.path}'. Fix: let one part own each file.`);
         }
@@ -163,6 +176,7 @@ export class MachineBundle {
    * @internal
    */
   public renderFiles(files: BundleFiles, resolve: TemplateResolver): RenderedBundle {
+    // An invariant of the library's own callers (MachineRollout), not of user input.
     if (this.produced.get(files) !== this.revisionCount) {
       throw new Error('MachineBundle: renderFiles takes what files() returned since the last part was added. Fix: call files() again.');
     }
@@ -187,6 +201,7 @@ export class MachineBundle {
         return entry;
       }),
       commands: (part.commands ?? []).map((c) => {
+        // addPart refuses a reference; this holds for commands changed after their part was added.
         if (Token.isUnresolved(c)) {
           throw new Error(`MachineBundle: a command of part '${part.name}' holds a Terraform reference, which is known only at deploy. `
             + 'Fix: write the value into a file of the part and let the command read it.');

@@ -19,6 +19,7 @@ import { CloudInit, CloudInitPart, USER_DATA_LIMIT_BYTES } from './cloud-init';
 import { BundlePart, MachineBundle } from './machine-bundle';
 import { MachineRollout, MachineRolloutOptions } from './machine-rollout';
 import { adminKeysPart } from './private/admin-keys-part';
+import { checkPartShape } from './private/part-checks';
 import { identityPart } from './private/machine-identity';
 import { escapeTemplateSequences, resolveTemplate } from './private/terraform-template';
 import { FirewallDirection, FirewallRule } from './firewall-rule';
@@ -208,7 +209,7 @@ export class Machine extends Construct implements IMachine {
   /** The server's name in the Hetzner project. */
   public readonly serverName: string;
   /** The machine's first-boot cloud-init; add parts with `addCloudInitPart`. */
-  public readonly cloudInit = new CloudInit();
+  public readonly cloudInit = new CloudInit(`${this.node.path}.cloudInit`);
   /** What the machine runs besides its OS, delivered on every deploy; add parts with `addBundlePart`. */
   public readonly bundle: MachineBundle;
   private rolloutConstruct?: MachineRollout;
@@ -233,7 +234,7 @@ export class Machine extends Construct implements IMachine {
     // The boundary rules read what the machine holds from here, not only from labels a raw override could change.
     DataClass.declare(this, this.dataClasses);
     this.serverName = props.name ?? `${props.environment.name}-${props.role}`;
-    this.bundle = new MachineBundle(this.serverName);
+    this.bundle = new MachineBundle(this.serverName, `${this.node.path}.bundle`);
     this.rolloutOptions = props.rollout;
     // Retiring lifts delete protection and prevent_destroy; what would replace the server stays ignored.
     const isProtected = Retirement.keepsProtection(scope, props.environment.protectedFromLoss);
@@ -326,11 +327,12 @@ export class Machine extends Construct implements IMachine {
    * the bundle instead (`addBundlePart`).
    */
   public addCloudInitPart(part: CloudInitPart): void {
+    checkPartShape(`${this.node.path}.cloudInit`, 'cloudInit', part);
     this.refuseTakenPartName('cloudInit', this.cloudInit.partNames, part?.name);
     this.cloudInit.addPart(part);
   }
 
-  /** MachineBundle and CloudInit refuse a second part of one name too, with a plain Error that names no construct. */
+  /** MachineBundle and CloudInit refuse a second part of one name too; this names the machine's own parts in the message. */
   private refuseTakenPartName(prop: 'bundle' | 'cloudInit', names: readonly string[], name: string): void {
     if (!names.includes(name)) return;
     throw new ValidationError(invalidValue(this, `${prop}.part.name`, name,
@@ -342,6 +344,7 @@ export class Machine extends Construct implements IMachine {
    * rolls out to the running machine (checked, staged, switched, and rolled back on failure).
    */
   public addBundlePart(part: BundlePart): void {
+    checkPartShape(`${this.node.path}.bundle`, 'bundle', part);
     // The agent reads a mode as an octal string: anything else (a JavaScript number, 'rw-------') passed synth and failed the deploy.
     for (const file of part?.files ?? []) {
       if (file?.permissions !== undefined && !(typeof file.permissions === 'string' && /^[0-7]{3,4}$/.test(file.permissions))) {
@@ -349,8 +352,9 @@ export class Machine extends Construct implements IMachine {
           'a mode is written as an octal string of three or four digits', "write it as a string, such as '0600' or '0644'"));
       }
     }
-    if (!this.rolloutConstruct) {
+    if (this.bundle.isEmpty) {
       // First part: every machine with a bundle checks that its jobs run on the server they were built for.
+      // (Once: a first part the bundle refused leaves these in place for the next.)
       this.bundle.addPart(identityPart(this, this.server.id));
       this.addAdminKeysPart();
       this.warnIfHostKeyUnpinned();
@@ -407,7 +411,7 @@ export class Machine extends Construct implements IMachine {
 
   /** The user data as Terraform will send it, references still as `${…}`; undefined when there is none. */
   private userData(): string | undefined {
-    const document = new CloudInit();
+    const document = new CloudInit(`${this.node.path}.cloudInit`);
     if (!this.bundle.isEmpty) document.addPart(BOOTSTRAP_PART);
     for (const part of this.cloudInit.parts) document.addPart(part);
     return document.isEmpty ? undefined : escapeTemplateSequences(document.render());
@@ -516,7 +520,10 @@ export class Machine extends Construct implements IMachine {
       errors.push(missingValue(this, 'adminCidrs', `its bundle (${this.bundle.partNames.join(', ')}) is rolled out over SSH on every deploy, and no admin network may reach SSH`,
         'pass adminCidrs with the networks admins and the deploying CI connect from, such as ["203.0.113.0/24"]'));
     }
-    const size = this.userDataSize();
+    // Content produced at synth: a reference in a compressed file would stop the rendering below.
+    const compressedReferences = this.cloudInit.compressedReferenceProblems();
+    errors.push(...compressedReferences);
+    const size = compressedReferences.length === 0 ? this.userDataSize() : undefined;
     if (size && size.bytes > USER_DATA_LIMIT_BYTES) {
       errors.push(invalidValue(this, 'cloudInit',
         `${size.bytes} bytes as Terraform sends it (${size.references} references counted at ${USER_DATA_REFERENCE_BYTES} bytes each; parts: ${this.cloudInit.partNames.join(', ')})`,
