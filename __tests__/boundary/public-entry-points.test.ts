@@ -155,7 +155,7 @@ const NOT_ENTRY_POINTS: Record<string, string> = {
   Phase: 'covered: Phase.of', Processor: 'covered', SshKey: 'covered', BoundarySuppressions: 'covered: add', Retirement: 'covered: declare', EgressAllowlist: 'covered: apply here, requireHostnames and allowTcpPort in the red-team corpus',
   BackupPlan: 'covered', StorageBox: 'covered', StorageBoxSubaccount: 'built by StorageBox.addSubaccount (covered)', DataFlow: 'covered: DataFlow.declare in the red-team corpus',
   CloudInit: 'a machine\'s own document (machine.cloudInit), no props', MachineBundle: 'a machine\'s own bundle (machine.bundle)', MachineRollout: 'built by Machine from its rollout props',
-  Roadmap: 'assess() reads measured metrics: refuses with a message of its own', ServerTypeChoice: 'built by the roadmap', PostponedRegister: 'built by postponedRegisterOf',
+  Roadmap: 'assess() reads measured metrics: its refusals (ValidationError, path, value, fix) are in the roadmap suite', ServerTypeChoice: 'built by the roadmap', PostponedRegister: 'built by postponedRegisterOf',
   HcloudApiClient: 'the staging reaper\'s HTTP client (CLI), not configuration', StagingReaper: 'CLI', PriceList: 'PriceList.fromData is covered by the cost suite; hetzner() takes nothing',
   BudgetGuard: 'attached by EnvironmentStack', PostgresTuning: 'derived from the server type by PostgresDatabase', Weekday: 'a TypeScript enum',
 };

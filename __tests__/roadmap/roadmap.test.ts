@@ -1,5 +1,6 @@
 import { Duration, Phase, Roadmap, RoadmapMetrics, ROADMAP_THRESHOLDS, Size } from '../../lib';
 import { CALM_METRICS as calm } from './helpers/metrics';
+import { refusal } from '../boundary/refusal';
 
 const assess = (overrides: Partial<RoadmapMetrics>) => Roadmap.assess({ ...calm, ...overrides });
 const ids = (overrides: Partial<RoadmapMetrics>) => assess(overrides).changes.map((c) => c.id);
@@ -89,22 +90,36 @@ describe('Roadmap.assess', () => {
   });
 
   describe('bad metrics get a clear message, never a recommendation', () => {
+    // Each is a ValidationError in the library's shape (path, value, why, fix); before, a plain Error without the why.
     test.each([
-      ['payingCustomers', -1, /RoadmapMetrics\.payingCustomers: -1 is not allowed\. Fix: pass a measured, finite number >= 0/],
-      ['monthlyModelApiSpendEur', NaN, /RoadmapMetrics\.monthlyModelApiSpendEur: NaN is not allowed/],
-      ['releasesPerMonth', Infinity, /RoadmapMetrics\.releasesPerMonth: Infinity is not allowed/],
-      ['failedRestoreDrills', undefined, /RoadmapMetrics\.failedRestoreDrills: missing\. Fix:/],
-      ['databaseSize', undefined, /RoadmapMetrics\.databaseSize: missing\. Fix: pass a Size/],
-      ['databaseSize', 40, /RoadmapMetrics\.databaseSize: 40 is not allowed\. Fix: pass a Size/],
-      ['p95Latency', undefined, /RoadmapMetrics\.p95Latency: missing\. Fix: pass a Duration/],
-      ['offlineInferenceRequired', undefined, /RoadmapMetrics\.offlineInferenceRequired: missing/],
-      ['diskSize', Size.gibibytes(0), /RoadmapMetrics\.diskSize: 0 MiB is not allowed/],
-      ['latencySla', Duration.seconds(0), /RoadmapMetrics\.latencySla: 0 seconds is not allowed/],
+      ['payingCustomers', -1, /^RoadmapMetrics\.payingCustomers: -1 is not allowed: a measured figure is a finite number >= 0\. Fix: pass a measured, finite number >= 0/],
+      ['monthlyModelApiSpendEur', NaN, /^RoadmapMetrics\.monthlyModelApiSpendEur: NaN is not allowed/],
+      ['monthlyModelApiSpendEur', '120', /^RoadmapMetrics\.monthlyModelApiSpendEur: '120' is not allowed/],
+      ['releasesPerMonth', Infinity, /^RoadmapMetrics\.releasesPerMonth: Infinity is not allowed/],
+      ['failedRestoreDrills', undefined, /^RoadmapMetrics\.failedRestoreDrills: missing: .*\. Fix:/],
+      ['databaseSize', undefined, /^RoadmapMetrics\.databaseSize: missing: .*\. Fix: pass a Size/],
+      ['databaseSize', 40, /^RoadmapMetrics\.databaseSize: 40 is not allowed: it is not a Size\. Fix: pass a Size/],
+      ['p95Latency', undefined, /^RoadmapMetrics\.p95Latency: missing: .*\. Fix: pass a Duration/],
+      ['offlineInferenceRequired', undefined, /^RoadmapMetrics\.offlineInferenceRequired: missing/],
+      ['offlineInferenceRequired', 'no', /^RoadmapMetrics\.offlineInferenceRequired: 'no' is not allowed: it is a string, not true or false/],
+      ['diskSize', Size.gibibytes(0), /^RoadmapMetrics\.diskSize: '0 GiB' is not allowed: the database machine has a disk/],
+      ['latencySla', Duration.seconds(0), /^RoadmapMetrics\.latencySla: '0 ms' is not allowed/],
     ])('%s = %p', (field, value, message) => {
-      expect(() => Roadmap.assess({ ...calm, [field]: value } as RoadmapMetrics)).toThrow(message);
+      expect(refusal(() => Roadmap.assess({ ...calm, [field]: value } as RoadmapMetrics))).toMatch(message);
     });
     test('missing metrics altogether', () => {
-      expect(() => Roadmap.assess(undefined as unknown as RoadmapMetrics)).toThrow(/RoadmapMetrics/);
+      expect(refusal(() => Roadmap.assess(undefined as unknown as RoadmapMetrics))).toMatch(/^RoadmapMetrics\.props: missing/);
+    });
+    test('a misspelt metric, from JavaScript, is refused rather than left out of the assessment', () => {
+      expect(refusal(() => Roadmap.assess({ ...calm, selfHostingOperationEurPerMonth: 900 } as unknown as RoadmapMetrics)))
+        .toMatch(/^RoadmapMetrics\.selfHostingOperationEurPerMonth: 'selfHostingOperationEurPerMonth' is not allowed: there is no property of this name.*did you mean 'selfHostingOperationsEurPerMonth'\?/);
+    });
+    test.each([
+      ['a GPU server the price file does not know', 'gex9000', /^RoadmapMetrics\.selfHostingGpuServer: 'gex9000' is not allowed: the price file has no such GPU server \(known: gex44, gex130\)\. Fix: use one of these/],
+      ['a GPU server as a number', 44, /^RoadmapMetrics\.selfHostingGpuServer: 44 is not allowed: it is a number, not a text value/],
+    ])('%s is refused as the metric, not deep in the price file', (_name, value, message) => {
+      expect(refusal(() => Roadmap.assess({ ...calm, selfHostingOperationsEurPerMonth: 900, selfHostingGpuServer: value } as unknown as RoadmapMetrics))).toMatch(message);
     });
   });
+
 });

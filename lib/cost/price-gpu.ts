@@ -26,11 +26,18 @@ interface GpuData {
   readonly servers: Record<string, { gpu: string; monthly: number; setupFee: number; asOf: string; sources: string[] }>;
 }
 
+/** The names of the dedicated GPU servers the price file prices, such as `gex44`. */
+export function gpuServerNames(data: unknown = HETZNER_PRICES): string[] {
+  return Object.keys((data as { dedicatedGpuServers?: GpuData }).dedicatedGpuServers?.servers ?? {});
+}
+
 /**
  * The dedicated GPU servers of the price file (`dedicatedGpuServers`), for pricing self-hosted
  * inference. Throws naming the known servers for an unknown one.
  */
 export function gpuServerPrice(name: string, data: unknown = HETZNER_PRICES): GpuServerPrice {
+  // Reached with a name the roadmap checked (RoadmapMetrics.selfHostingGpuServer) or the library's own;
+  // the other throws guard the price file the library ships, not user input.
   const gpu = (data as { dedicatedGpuServers?: GpuData }).dedicatedGpuServers;
   const server = gpu?.servers?.[name];
   if (!gpu || !server) {

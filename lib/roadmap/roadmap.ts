@@ -1,6 +1,8 @@
 import { Duration } from '../core/duration';
 import { Size } from '../core/size';
-import { gpuServerPrice } from '../cost/price-gpu';
+import { fail, optionalBoolean, optionalString, propNames, refuseUnknownProps, requireInstance, requireProps } from '../core/runtime-checks';
+import { missingValue, ValidationError } from '../core/validation-message';
+import { gpuServerNames, gpuServerPrice } from '../cost/price-gpu';
 import { Component } from './component';
 import { Phase } from './phase';
 
@@ -115,7 +117,7 @@ export interface RoadmapAssessment {
 export class Roadmap {
   /**
    * Assesses measured metrics. Pure: the same metrics always give the same answer.
-   * Throws naming the field when a metric is missing, negative or not a number.
+   * Throws a `ValidationError` naming the field when a metric is missing, negative, not a number or misspelt.
    */
   public static assess(metrics: RoadmapMetrics): RoadmapAssessment {
     checkMetrics(metrics);
@@ -274,26 +276,37 @@ function breakEven(metrics: RoadmapMetrics): SelfHostingBreakEven {
 }
 
 function checkMetrics(metrics: RoadmapMetrics): void {
+  const at = 'RoadmapMetrics';
+  requireProps(at, metrics, 'pass the measured metrics, such as { payingCustomers: 3, monthlyModelApiSpendEur: 120, … }');
+  // From JavaScript a misspelt optional metric (selfHostingOperationEurPerMonth) would drop the break-even without a word.
+  refuseUnknownProps(at, undefined, metrics, propNames<RoadmapMetrics>({
+    payingCustomers: true, monthlyModelApiSpendEur: true, p95Latency: true, latencySla: true, databaseSize: true, databaseGrowthPerMonth: true,
+    diskSize: true, offlineInferenceRequired: true, failedRestoreDrills: true, releasesPerMonth: true, selfHostingOperationsEurPerMonth: true, selfHostingGpuServer: true,
+  }));
   const counts: Array<keyof RoadmapMetrics> = ['payingCustomers', 'monthlyModelApiSpendEur', 'failedRestoreDrills', 'releasesPerMonth'];
   const sizes: Array<keyof RoadmapMetrics> = ['databaseSize', 'databaseGrowthPerMonth', 'diskSize'];
   const durations: Array<keyof RoadmapMetrics> = ['p95Latency', 'latencySla'];
-  const fail = (field: string, value: unknown, fix: string): never => {
-    throw new Error(`RoadmapMetrics.${field}: ${value === undefined ? 'missing' : `${String(value)} is not allowed`}. Fix: ${fix}`);
+  const measured = (field: string, value: unknown, fix: string) => {
+    if (value === undefined || value === null) throw new ValidationError(missingValue(at, field, 'the roadmap decides on measured facts, and this one is required', fix));
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(at, field, value, 'a measured figure is a finite number >= 0', fix);
   };
-  if (metrics === undefined || metrics === null) fail('(all)', undefined, 'pass the measured metrics');
-  for (const field of counts) {
-    const value = metrics[field] as unknown;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(field, value, 'pass a measured, finite number >= 0');
+  for (const field of counts) measured(field, metrics[field], 'pass a measured, finite number >= 0');
+  for (const field of sizes) requireInstance(at, field, metrics[field], Size, 'pass a Size, such as Size.gibibytes(40)');
+  for (const field of durations) requireInstance(at, field, metrics[field], Duration, 'pass a Duration, such as Duration.millis(800)');
+  if (metrics.selfHostingOperationsEurPerMonth !== undefined) {
+    measured('selfHostingOperationsEurPerMonth', metrics.selfHostingOperationsEurPerMonth, 'pass the monthly EUR the team reckons running inference takes beyond the server, >= 0');
   }
-  for (const field of sizes) if (!(metrics[field] instanceof Size)) fail(field, metrics[field], 'pass a Size, such as Size.gibibytes(40)');
-  for (const field of durations) if (!(metrics[field] instanceof Duration)) fail(field, metrics[field], 'pass a Duration, such as Duration.millis(800)');
-  const operations = metrics.selfHostingOperationsEurPerMonth as unknown;
-  if (operations !== undefined && (typeof operations !== 'number' || !Number.isFinite(operations) || operations < 0)) {
-    fail('selfHostingOperationsEurPerMonth', operations, 'pass the monthly EUR the team reckons running inference takes beyond the server, >= 0');
+  const gpuServer = optionalString(at, 'selfHostingGpuServer', metrics.selfHostingGpuServer, "name a GPU server of the price file, such as 'gex44'");
+  if (gpuServer !== undefined && !gpuServerNames().includes(gpuServer)) {
+    fail(at, 'selfHostingGpuServer', gpuServer, `the price file has no such GPU server (known: ${gpuServerNames().join(', ')})`,
+      'use one of these, or add it with its date and source to lib/cost/hetzner-prices.json');
   }
-  if (typeof metrics.offlineInferenceRequired !== 'boolean') fail('offlineInferenceRequired', metrics.offlineInferenceRequired, 'pass true or false');
-  if (metrics.diskSize.toMebibytes() === 0) fail('diskSize', '0 MiB', 'pass the disk size of the database machine');
-  if (metrics.latencySla.toSeconds() === 0) fail('latencySla', '0 seconds', 'pass the p95 latency your SLA promises');
+  if (metrics.offlineInferenceRequired === undefined) {
+    throw new ValidationError(missingValue(at, 'offlineInferenceRequired', 'whether inference must run without external APIs decides self-hosting', 'pass true or false'));
+  }
+  optionalBoolean(at, 'offlineInferenceRequired', metrics.offlineInferenceRequired);
+  if (metrics.diskSize.toMebibytes() === 0) fail(at, 'diskSize', metrics.diskSize, 'the database machine has a disk', 'pass the disk size of the database machine');
+  if (metrics.latencySla.toSeconds() === 0) fail(at, 'latencySla', metrics.latencySla, 'an SLA of no time at all is always missed', 'pass the p95 latency your SLA promises');
 }
 
 function pct(share: number): string {
