@@ -3,6 +3,7 @@ import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import {
   Environment, FirewallRule, Location, Machine, PostgresDatabase, PostgresDump, PostgresTuning, PostgresVersion, SecretVariable, ServerType, SshKey,
 } from '../../lib';
+import { refusal } from '../boundary/refusal';
 import { synthDatabase } from './helpers/fixture';
 import { waitForAddressCommand } from '../../lib/database/private/render';
 import { spawnSync } from 'child_process';
@@ -121,6 +122,27 @@ describe('PostgresDatabase', () => {
     expect(() => make({ port: 5433 })).not.toThrow();
     expect(() => PostgresDump.allDatabases({ port: 0 })).toThrow(/^PostgresDump\.allDatabases\.options\.port: 0 is not allowed: a port is a whole number from 1 to 65535/);
     expect(() => make({})).not.toThrow();
+  });
+
+  test('on a machine whose server type is not in the catalog, is refused naming the database and the type', () => {
+    // Before: a plain Error from the tuning ("ServerType 'cx99' is not in the catalog"), naming no construct.
+    const stack = new TerraformStack(Testing.app(), 's');
+    new HcloudProvider(stack, 'hcloud', {});
+    const machine = new Machine(stack, 'App', {
+      environment: Environment.TEST, role: 'app', serverType: ServerType.of('cx99'), location: Location.FSN1, sshKeys: [SshKey.fromName('admin')], adminCidrs: ['203.0.113.0/24'],
+    });
+    const message = refusal(() => new PostgresDatabase(stack, 'Database', {
+      machine, privateAddress: '10.0.1.2', privateSubnet: '10.0.1.0/24', password: new SecretVariable(stack, 'pw', { description: 'x' }),
+    }));
+    expect(message).toMatch(/^s\/Database\.machine: 's\/App \(server type 'cx99'\)' is not allowed: its server type is not in the catalog.*Fix: give the machine a ServerType constant such as ServerType\.CX33/);
+  });
+
+  test('from plain JavaScript: a server type given as its name on the machine is refused at the machine, never reaching the tuning', () => {
+    const stack = new TerraformStack(Testing.app(), 's');
+    new HcloudProvider(stack, 'hcloud', {});
+    expect(refusal(() => new Machine(stack, 'App', {
+      environment: Environment.TEST, role: 'app', serverType: 'cx33' as any, location: Location.FSN1, sshKeys: [SshKey.fromName('admin')], adminCidrs: ['203.0.113.0/24'],
+    }))).toMatch(/^s\/App\.serverType: 'cx33' is not allowed: it is not a ServerType/);
   });
 
   test('synth fails when a firewall rule opens the database port to the public interface', () => {

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as facts from './hetzner-facts';
-import { Architecture, Location, ServerType } from '../../lib';
+import { Architecture, Location, ServerType, ServerTypeChoice } from '../../lib';
+import { refusal } from '../boundary/refusal';
 
 const testWithFacts = test;
 
@@ -71,6 +72,13 @@ describe('ServerType', () => {
   test('of() returns an unknown type instead of throwing; reading its size throws with the known names', () => {
     const unknown = ServerType.of('cx99');
     expect(unknown.isKnown).toBe(false);
-    expect(() => unknown.cores).toThrow(/'cx99' is not in the catalog\. Fix: use one of cx23/);
+    expect(refusal(() => unknown.cores)).toMatch(/^ServerType\(cx99\)\.cores: 'cx99' is not allowed: it is not in the catalog, so the library knows nothing about it\. Fix: use one of cx23/);
+    expect(refusal(() => unknown.isOfferedIn(Location.FSN1))).toMatch(/^ServerType\(cx99\)\.isOfferedIn: /);
+  });
+
+  test('ServerTypeChoice.of refuses no type, and a type given as its name (JavaScript), in the house shape', () => {
+    expect(refusal(() => ServerTypeChoice.of())).toMatch(/^ServerTypeChoice\.of\.types: missing: at least one server type is needed\. Fix: pass the preferred type first/);
+    expect(refusal(() => ServerTypeChoice.of(ServerType.CX33, 'cpx32' as any))).toMatch(/^ServerTypeChoice\.of\.types\[1\]: 'cpx32' is not allowed: it is not a ServerType/);
+    expect(ServerTypeChoice.of(ServerType.CX33, ServerType.CPX32).toString()).toBe('cx33 → cpx32');
   });
 });

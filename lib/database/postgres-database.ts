@@ -118,6 +118,12 @@ export class PostgresDatabase extends Construct {
     }, "pass { machine, privateAddress: '10.0.1.2', privateSubnet: '10.0.1.0/24', password: <sensitive variable> }");
     this.machine = props.machine;
     this.version = props.version ?? PostgresVersion.forImage(props.machine.server.imageInput ?? DEFAULT_IMAGE);
+    // The machine reports an unknown type at synth; the tuning needs its memory and cores now.
+    if (!props.machine.serverType.isKnown) {
+      throw new ValidationError(invalidValue(this, 'machine', `${props.machine.node.path} (server type '${props.machine.serverType.name}')`,
+        "its server type is not in the catalog, and the database's memory and connections are tuned to the type's memory and cores",
+        'give the machine a ServerType constant such as ServerType.CX33'));
+    }
     this.tuning = PostgresTuning.forServerType(props.machine.serverType);
     this.database = props.database ?? 'app';
     this.role = props.role ?? this.database;

@@ -1,5 +1,6 @@
 import { Location } from './location';
 import { Size } from '../core/size';
+import { invalidValue, ValidationError } from '../core/validation-message';
 
 /** CPU architecture of a server type; an image must match it. */
 export enum Architecture {
@@ -154,42 +155,42 @@ export class ServerType {
 
   /** Number of vCPUs. */
   public get cores(): number {
-    return this.known().cores;
+    return this.known('cores').cores;
   }
 
   /** Memory. */
   public get memory(): Size {
-    return Size.gibibytes(this.known().memoryGb);
+    return Size.gibibytes(this.known('memory').memoryGb);
   }
 
   /** Local disk. */
   public get disk(): Size {
-    return Size.gibibytes(this.known().diskGb);
+    return Size.gibibytes(this.known('disk').diskGb);
   }
 
   /** CPU architecture. */
   public get architecture(): Architecture {
-    return this.known().architecture;
+    return this.known('architecture').architecture;
   }
 
   /** Shared or dedicated vCPUs. */
   public get cpu(): CpuKind {
-    return this.known().cpu;
+    return this.known('cpu').cpu;
   }
 
   /** The locations where the type exists (sold or still billed). */
   public get locationNames(): string[] {
-    return [...this.known().locations];
+    return [...this.known('locationNames').locations];
   }
 
   /** Deprecation facts, if the type is deprecated anywhere. */
   public get deprecation(): ServerTypeDeprecation | undefined {
-    return this.known().deprecation;
+    return this.known('deprecation').deprecation;
   }
 
   /** Whether the type exists in a location at all. */
   public isOfferedIn(location: Location): boolean {
-    return this.known().locations.includes(location.name);
+    return this.known('isOfferedIn').locations.includes(location.name);
   }
 
   /** Whether the type can no longer be ordered in a location. */
@@ -208,9 +209,11 @@ export class ServerType {
     return this.name;
   }
 
-  private known(): ServerTypeSpec {
+  /** The catalog's facts; reading them from a type `of` did not find is a ValidationError naming what was read. */
+  private known(prop: string): ServerTypeSpec {
     if (this.spec === undefined) {
-      throw new Error(`ServerType '${this.name}' is not in the catalog. Fix: use one of ${ServerType.all().map((t) => t.name).join(', ')}.`);
+      throw new ValidationError(invalidValue(`ServerType(${this.name})`, prop, this.name, 'it is not in the catalog, so the library knows nothing about it',
+        `use one of ${ServerType.all().map((t) => t.name).join(', ')} (a ServerType constant such as ServerType.CX33)`));
     }
     return this.spec;
   }

@@ -1,3 +1,5 @@
+import { requireInstance } from '../core/runtime-checks';
+import { missingValue, ValidationError } from '../core/validation-message';
 import { ServerType } from '../hetzner/server-type';
 
 /**
@@ -10,7 +12,9 @@ import { ServerType } from '../hetzner/server-type';
 export class ServerTypeChoice {
   /** The server types, in order of preference: the first offered in a location is used. */
   public static of(...types: ServerType[]): ServerTypeChoice {
-    if (types.length === 0) throw new Error('ServerTypeChoice: at least one server type is needed. Fix: pass the preferred type first, then its fallbacks.');
+    const fix = 'pass the preferred type first, then its fallbacks, such as ServerTypeChoice.of(ServerType.CX33, ServerType.CPX32)';
+    if (types.length === 0) throw new ValidationError(missingValue('ServerTypeChoice.of', 'types', 'at least one server type is needed', fix));
+    types.forEach((t, i) => requireInstance('ServerTypeChoice.of', `types[${i}]`, t, ServerType, fix));
     return new ServerTypeChoice(types);
   }
 
