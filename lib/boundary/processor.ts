@@ -9,7 +9,7 @@ export function hostnameProblem(value: unknown): string | undefined {
   if (typeof value !== 'string') return 'a hostname is text, such as api.mistral.ai';
   // Where a literal is needed (a processor, the policy's extra hosts): the policy is judged and published at synth.
   if (Token.isUnresolved(value)) {
-    return 'it is a Terraform token (a Lazy value, a variable or an attribute), and the boundary policy is judged and published at synth, so it must name the host itself';
+    return 'the boundary policy is judged and published at synth, so it names its hosts as text, not as a value known only later';
   }
   // A top-level domain is never all digits: '203.0.113.7' is an address, which names no company in
   // the boundary document and which the allowlist (it resolves names) cannot look up.
@@ -112,7 +112,11 @@ export class Processor {
       refuseUnknownProps(at, 'legalSeat', seat, propNames<LegalSeat>({ city: true, country: true }));
       const city = requireString(at, 'legalSeat.city', props.legalSeat.city, "name the city, such as 'Paris'");
       const country = requireString(at, 'legalSeat.country', props.legalSeat.country, "use the ISO 3166-1 alpha-2 code, such as 'FR'");
-      if (!/^[A-Z]{2}$/.test(country)) fail(at, 'legalSeat.country', country, 'a country is an ISO 3166-1 alpha-2 code in capitals', `write it as '${country.trim().toUpperCase().slice(0, 2) || 'FR'}'`);
+      if (!/^[A-Z]{2}$/.test(country)) {
+        // A token's placeholder ('${TfToken[…]}') would give a fix of '${'.
+        const suggestion = Token.isUnresolved(country) ? 'FR' : country.trim().toUpperCase().slice(0, 2) || 'FR';
+        fail(at, 'legalSeat.country', country, 'a country is an ISO 3166-1 alpha-2 code in capitals, written as text: the seat decides at synth whether the processor is in the EU', `write it as '${suggestion}'`);
+      }
       this.legalSeat = { city, country };
     }
     this.hostnames = requireArray(at, 'hostnames', props.hostnames, "list the API hostnames workloads call, such as ['api.mistral.ai']", (h, prop) => {

@@ -1,3 +1,4 @@
+import { Token } from 'cdktf';
 import { IConstruct } from 'constructs';
 
 /**
@@ -21,8 +22,8 @@ function pathOf(scope: IConstruct | string): string {
 }
 
 /**
- * The value as a reader should see it: strings quoted, NaN and Infinity by name (JSON would print
- * `null`), objects with their own `toString` by it, the rest as JSON; never throws. Secrets pasted
+ * The value as a reader should see it: strings quoted (a token's placeholder said to be one), NaN and
+ * Infinity by name (JSON would print `null`), objects with their own `toString` by it, the rest as JSON; never throws. Secrets pasted
  * by mistake (credentials in a URL, a webhook's token path, an API token) are redacted, since
  * messages end up in CI logs.
  */
@@ -43,7 +44,8 @@ function quoteAsWritten(value: unknown): string {
       return '<unprintable object>';
     }
   }
-  if (typeof value === 'string') return `'${value}'`;
+  // A token prints as '${TfToken[TOKEN.7]}', which no reader recognises as the value they passed.
+  if (typeof value === 'string') return Token.isUnresolved(value) ? `'${value}' (${TOKEN_NOTE})` : `'${value}'`;
   try {
     const json = JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : typeof v === 'bigint' ? String(v) : v));
     return json === undefined ? String(value) : json.length > 200 ? `${json.slice(0, 197)}...` : json;
@@ -51,6 +53,9 @@ function quoteAsWritten(value: unknown): string {
     return '<unprintable object>';
   }
 }
+
+/** What a value holding a cdktf token is, in a message: its text is a placeholder. */
+const TOKEN_NOTE = 'a Terraform token: a Lazy value, a variable or an attribute, not known when this was checked';
 
 /** A URL: its scheme and host, then the rest (path, query, fragment). */
 const URL_PARTS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#'"]*)([/?#][^\s'"]*)?/gi;
