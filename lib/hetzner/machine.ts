@@ -452,6 +452,12 @@ export class Machine extends Construct implements IMachine {
     const errors: string[] = [];
     const location = this.location;
     const type = props.serverType;
+    if (props.privateIp !== undefined && Token.isUnresolved(props.privateIp)) {
+      // A Lazy address is held to the literal's check once it resolves; a deploy-time one (another stack's output) Hetzner checks at apply.
+      const resolved: unknown = resolveTemplate(this, props.privateIp);
+      const problem = typeof resolved === 'string' && resolved.includes('${') ? undefined : privateIpProblem(resolved);
+      if (problem) errors.push(invalidValue(this, 'privateIp', resolved, `${problem} (the value was given as a token)`, PRIVATE_IP_FIX));
+    }
     const euFix = 'use Location.FSN1, Location.NBG1 or Location.HEL1';
 
     if (!location.isKnown) {
@@ -614,15 +620,12 @@ function checkMachineProps(machine: Machine, props: MachineProps): void {
     fail(at, 'privateNetwork', props.privateNetwork, 'it is not a private network construct', 'pass new PrivateNetwork(...)');
   }
   const privateIp = optionalString(at, 'privateIp', props.privateIp, "write the address as text, such as '10.0.1.2'");
-  if (privateIp !== undefined && !Token.isUnresolved(privateIp)) {
-    // Without a network the address was dropped silently; a malformed or public one failed only at apply.
-    if (props.privateNetwork === undefined) {
-      fail(at, 'privateIp', privateIp, 'a private address is on a private network, and none is given, so it would be ignored', 'pass privateNetwork: new PrivateNetwork(…) too, or leave privateIp out');
-    }
-    if (!ipaddr.IPv4.isValidFourPartDecimal(privateIp) || ipaddr.IPv4.parse(privateIp).range() !== 'private') {
-      fail(at, 'privateIp', privateIp, 'it is not an IPv4 address of a private (RFC 1918) network', "write the address alone, inside the network's subnet, such as '10.0.1.2'");
-    }
+  // Without a network the address was dropped silently, a token's too; a malformed or public one failed only at apply.
+  if (privateIp !== undefined && props.privateNetwork === undefined) {
+    fail(at, 'privateIp', privateIp, 'a private address is on a private network, and none is given, so it would be ignored', 'pass privateNetwork: new PrivateNetwork(…) too, or leave privateIp out');
   }
+  // A token is checked at synth once it resolves (Machine.validate); one Terraform computes, Hetzner checks at apply.
+  if (privateIp !== undefined && !Token.isUnresolved(privateIp)) checkPrivateIp(at, privateIp);
   optionalString(at, 'image', props.image, "name the image, such as 'debian-12'");
   optionalString(at, 'name', props.name, "name the server, such as 'production-app'");
   optionalBoolean(at, 'hetznerBackups', props.hetznerBackups);
@@ -631,6 +634,19 @@ function checkMachineProps(machine: Machine, props: MachineProps): void {
     fail(at, 'rollout', props.rollout, 'rollout options are an object', 'pass { hostKey, sshPrivateKey } or nothing');
   }
   refuseUnknownProps(at, 'rollout', props.rollout, propNames<MachineRolloutOptions>({ sshPrivateKey: true, hostKey: true, port: true, connectTimeout: true }));
+}
+
+/** A private address as Hetzner takes it: IPv4, in an RFC 1918 block. */
+function privateIpProblem(address: unknown): string | undefined {
+  return typeof address === 'string' && ipaddr.IPv4.isValidFourPartDecimal(address) && ipaddr.IPv4.parse(address).range() === 'private'
+    ? undefined : 'it is not an IPv4 address of a private (RFC 1918) network';
+}
+
+const PRIVATE_IP_FIX = "write the address alone, inside the network's subnet, such as '10.0.1.2'";
+
+function checkPrivateIp(at: string, address: string): void {
+  const problem = privateIpProblem(address);
+  if (problem) fail(at, 'privateIp', address, problem, PRIVATE_IP_FIX);
 }
 
 /**

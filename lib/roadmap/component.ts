@@ -87,6 +87,7 @@ export class Component {
 
   private static byId(id: string): Component {
     const found = Component.all().find((c) => c.id === id);
+    // An invariant: only declare() writes this metadata, with a Component's own id.
     if (!found) throw new Error(`Component: unknown component id '${id}'.`);
     return found;
   }
