@@ -112,6 +112,16 @@ describe('EgressAllowlist.apply, from plain JavaScript', () => {
     expect(refusal(() => EgressAllowlist.apply(machine(stack, 'App', {}, false), options as any))).toMatch(message);
   });
 
+  test.each([
+    // Each was a TypeError ("Cannot read properties of null"), or a fix that does not work where one port is asked for.
+    ['hostnamesFor without options', (s: TerraformStack) => EgressAllowlist.hostnamesFor(machine(s), null as any), /^production\/App\.egressAllowlist\.props: missing/],
+    ['hostnamesFor with a plain-object policy', (s: TerraformStack) => EgressAllowlist.hostnamesFor(machine(s), { policy: {} } as any), /^production\/App\.egressAllowlist\.policy: /],
+    ['requireHostnames with its port as text', (s: TerraformStack) => EgressAllowlist.requireHostnames(machine(s), ['a.example.eu'], 'webhook', '443' as any),
+      /^production\/App\.egressHostnames\.port: '443' is not allowed: a port is a whole number from 1 to 65535\. Fix: use a port such as 443, written as a number$/],
+  ])('%s is refused by name', (_name, call, message) => {
+    expect(refusal(() => call(checkedStack()))).toMatch(message);
+  });
+
   test('a second apply from JavaScript with other options is refused the same way', () => {
     const stack = checkedStack();
     const m = machine(stack);

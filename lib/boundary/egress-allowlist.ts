@@ -104,6 +104,12 @@ const SERVICE_UNIT = /^[A-Za-z0-9:_.-]+(@[A-Za-z0-9:_.-]*)?\.service$/;
 export class EgressAllowlist {
   /** The hostnames the allowlist for `machine` holds. */
   public static hostnamesFor(machine: IMachine, options: EgressAllowlistOptions): string[] {
+    // A caller's options are checked like apply's (a null from JavaScript was a TypeError); apply's own pass.
+    requireMachine('EgressAllowlist.hostnamesFor', 'machine', machine);
+    const at = `${machine.node.path}.egressAllowlist`;
+    requireProps(at, options, 'pass { policy: product.boundary }');
+    requireCheckedPolicy(at, 'policy', options.policy, 'pass the product\'s BoundaryPolicy');
+    optionalArray(at, 'hostnames', options.hostnames, "list hostnames such as ['u123.your-storagebox.de']", (h, prop) => checkHostname(at, prop, h));
     return allowlistEntries(machine, options).map((e) => e.hostname);
   }
 

@@ -15,7 +15,8 @@ export class Port {
 
   /** One port. */
   public static of(port: number, at = 'Port.of'): Port {
-    return Port.checked(port, port, port, at);
+    // One port is asked for here: a range would be no fix.
+    return Port.checked(port, port, port, at, 'use a port such as 443, written as a number');
   }
 
   /** The ports from `from` to `to`, both included. */
@@ -40,11 +41,10 @@ export class Port {
       "write it as 443, '443', '8000-8080' or Port.range(8000, 8080)"));
   }
 
-  private static checked(from: number, to: number, written: unknown, at: string): Port {
+  private static checked(from: number, to: number, written: unknown, at: string, fix = 'use a port such as 443, or a range such as Port.range(8000, 8080)'): Port {
     for (const n of [from, to]) {
       if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) {
-        throw new ValidationError(invalidValue(at, 'port', written, 'a port is a whole number from 1 to 65535',
-          'use a port such as 443, or a range such as Port.range(8000, 8080)'));
+        throw new ValidationError(invalidValue(at, 'port', written, 'a port is a whole number from 1 to 65535', fix));
       }
     }
     if (from > to) {
