@@ -37,7 +37,8 @@ export interface BoundaryPolicyProps {
   readonly egress: EgressAllowance[];
   /**
    * Further hostnames machines holding sensitive data may reach over HTTP(S), such as a
-   * private package registry. Debian's mirrors are always allowed.
+   * private package registry. Debian's mirrors are always allowed. Written as text: a token is
+   * refused, since the policy is judged and published at synth.
    * @default - none
    */
   readonly extraEgressHostnames?: string[];

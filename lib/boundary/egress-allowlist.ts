@@ -40,7 +40,9 @@ export interface EgressAllowlistOptions {
   /**
    * Further hostnames this machine needs, such as its backup targets. Constructs that give a
    * machine a target (backups, monitoring) should declare it with `EgressAllowlist.requireHostnames`
-   * instead, so that no caller can forget it.
+   * instead, so that no caller can forget it. A `Lazy` is checked like text once it resolves at
+   * synth; a value only Terraform knows (a variable) cannot be, and synth warns
+   * (`Egress-UncheckedHostname`) that the allowlist opens whatever it names at deploy.
    * @default - none
    */
   readonly hostnames?: string[];

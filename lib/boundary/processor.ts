@@ -44,7 +44,10 @@ export interface ProcessorProps {
   readonly name: string;
   /** Its legal seat; decides whether it is an EU processor. */
   readonly legalSeat: LegalSeat;
-  /** The API hostnames workloads call; they become the host-level egress allowlist. */
+  /**
+   * The API hostnames workloads call; they become the host-level egress allowlist. Written as text:
+   * a token (a `Lazy`, a variable) is refused, since the policy is judged and published at synth.
+   */
   readonly hostnames: string[];
   /**
    * What the team uses it for.

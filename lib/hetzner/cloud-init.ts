@@ -84,6 +84,7 @@ export class CloudInit {
   /**
    * The compressed files whose produced content holds a Terraform reference, which `render` refuses:
    * for a validation to report before anything renders.
+   * @internal
    */
   public compressedReferenceProblems(): string[] {
     return this.entries.flatMap((part) => (part.files ?? []).map((f, i) => (f.compress
