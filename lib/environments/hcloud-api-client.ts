@@ -51,7 +51,7 @@ export class HcloudApiError extends Error {
   }
 }
 
-interface Action { readonly id: number; readonly status: 'running' | 'success' | 'error'; readonly error?: { message: string } }
+interface Action { readonly id: number; readonly command?: string; readonly status: 'running' | 'success' | 'error'; readonly error?: { code?: string; message: string } }
 
 /**
  * A minimal Hetzner Cloud API client: list by label selector (all pages), delete, wait for
@@ -108,12 +108,19 @@ export class HcloudApiClient {
     const interval = this.options.pollIntervalMs ?? 1000;
     const deadline = Date.now() + (this.options.actionTimeoutMs ?? 300_000);
     let current = action;
+    const named = (a: Action) => `Hetzner action ${a.id}${a.command ? ` (${a.command})` : ''}`;
     while (current.status === 'running') {
-      if (Date.now() > deadline) throw new Error(`Hetzner action ${current.id} did not finish in time.`);
+      if (Date.now() > deadline) {
+        throw new Error(`${named(current)} was still running after ${(this.options.actionTimeoutMs ?? 300_000) / 1000} s, so this run stopped waiting for it. `
+          + `Fix: look at it in the Hetzner Cloud console (or GET /actions/${current.id}); once it has finished, run the command again.`);
+      }
       await new Promise((resolve) => setTimeout(resolve, interval));
       current = ((await this.request('GET', `/actions/${current.id}`)) as any).action;
     }
-    if (current.status !== 'success') throw new Error(`Hetzner action ${current.id} failed: ${current.error?.message ?? current.status}`);
+    if (current.status !== 'success') {
+      throw new Error(`${named(current)} failed: ${current.error ? `${current.error.code ? `${current.error.code}: ` : ''}${current.error.message}` : current.status}. `
+        + 'Fix: remove the cause the API names (a locked or protected resource, one still in use), then run the command again.');
+    }
   }
 
   private async request(method: string, path: string, body?: unknown): Promise<unknown> {
