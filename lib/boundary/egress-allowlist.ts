@@ -133,10 +133,10 @@ export class EgressAllowlist {
     const at = `${machine?.node?.path ?? 'EgressAllowlist'}.egressHostnames`;
     requireMachine('EgressAllowlist.requireHostnames', 'machine', machine);
     const list = optionalArray(at, 'hostnames', hostnames, "list hostnames such as ['u123.your-storagebox.de']", (h, prop) => checkHostname(at, prop, h)) ?? [];
-    // A deploy-time host declared here carries its purpose into boundary.md ("known at deploy"), so it is not warned about.
-    checkTokensAtSynth(machine, at, 'hostnames', list, false);
     requireString(at, 'purpose', purpose, "say what the hosts are for, such as 'backup target'");
     const single = Port.of(port, at);
+    // A deploy-time host declared here carries its purpose into boundary.md ("known at deploy"), so it is not warned about.
+    checkTokensAtSynth(machine, at, 'hostnames', list, false);
     if (!required.has(machine)) machine.node.addValidation({ validate: () => unreachableDestinations(machine) });
     required.set(machine, [...(required.get(machine) ?? []), ...list.map((hostname) => ({ hostname, purpose, port: single.from }))]);
   }
@@ -206,9 +206,9 @@ export class EgressAllowlist {
     // What was checked is what is read at synth: a copy, frozen, so that a caller's object edited
     // afterwards (another policy, a host pushed onto its list) never reaches the table or boundary.md.
     const checked: EgressAllowlistOptions = Object.freeze({ policy, ...(hostnames ? { hostnames: Object.freeze([...hostnames]) as string[] } : {}) });
+    if (timeServers.length === 0) fail(at, 'timeServers', [], 'the machine would have no time source, and backups refuse to run on an unsynchronized clock', "leave it out for Hetzner's time servers, or name at least one");
     checkTokensAtSynth(machine, at, 'hostnames', hostnames ?? [], true);
     checkTokensAtSynth(machine, at, 'timeServers', timeServers, true);
-    if (timeServers.length === 0) fail(at, 'timeServers', [], 'the machine would have no time source, and backups refuse to run on an unsynchronized clock', "leave it out for Hetzner's time servers, or name at least one");
     // The firewall leaves DNS and NTP open to every address: the host narrows them to the resolvers the
     // machine reads at runtime and to the time servers' addresses, neither known at synth (a firewall
     // matches addresses, not names), and Hetzner lets its own resolvers through anyway. Narrowing the
