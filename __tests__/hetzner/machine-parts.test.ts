@@ -38,10 +38,15 @@ describe('a bundle part', () => {
     expect(message).toMatch(/^production\/App\.bundle\.part\(mine\)\.commands\[1\]: .* is not allowed: it holds a Terraform reference.*Fix: write the value into a file of the part/);
   });
 
-  test('refused first part leaves the machine able to take a correct one', () => {
+  test('a refused first part leaves the machine able to take a correct one', () => {
     const { stack } = testStack();
     const m = machine(stack);
     refusal(() => m.addBundlePart({ name: 'mine', commands: [Fn.uuid()] }));
+    expect(m.rollout).toBeUndefined();
+    refusal(() => m.addBundlePart({ name: 'mine', files: [{ path: '/etc/x', content: '1' }, { path: '/etc/x', content: '2' }] }));
+    // The machine's own parts went in with the rollout that delivers them; the refused part did not.
+    expect(m.rollout).toBeDefined();
+    expect(m.bundle.partNames).not.toContain('mine');
     m.addBundlePart({ name: 'mine', commands: ['true'] });
     expect(m.bundle.partNames.filter((n) => n === 'sovereign machine identity')).toHaveLength(1);
     expect(() => Testing.synth(stack, true)).not.toThrow();

@@ -19,7 +19,7 @@ import { CloudInit, CloudInitPart, USER_DATA_LIMIT_BYTES } from './cloud-init';
 import { BundlePart, MachineBundle } from './machine-bundle';
 import { MachineRollout, MachineRolloutOptions } from './machine-rollout';
 import { adminKeysPart } from './private/admin-keys-part';
-import { checkPartShape } from './private/part-checks';
+import { checkPartShape, refuseCommandReferences } from './private/part-checks';
 import { identityPart } from './private/machine-identity';
 import { escapeTemplateSequences, resolveTemplate } from './private/terraform-template';
 import { FirewallDirection, FirewallRule } from './firewall-rule';
@@ -352,21 +352,23 @@ export class Machine extends Construct implements IMachine {
           'a mode is written as an octal string of three or four digits', "write it as a string, such as '0600' or '0644'"));
       }
     }
-    if (this.bundle.isEmpty) {
+    // Refused before the machine's own parts are added: it does not depend on them.
+    refuseCommandReferences(`${this.node.path}.bundle`, part);
+    if (!this.rolloutConstruct) {
       // First part: every machine with a bundle checks that its jobs run on the server they were built for.
-      // (Once: a first part the bundle refused leaves these in place for the next.)
       this.bundle.addPart(identityPart(this, this.server.id));
       this.addAdminKeysPart();
       this.warnIfHostKeyUnpinned();
+      // Created with the machine's own parts, so that a part the bundle refuses next leaves a bundle that rolls out.
+      this.rolloutConstruct = new MachineRollout(this, 'Rollout', {
+        bundle: this.bundle,
+        host: this.ipv4.ipAddress,
+        dependsOn: [this.server],
+        options: this.rolloutOptions,
+      });
     }
     this.refuseTakenPartName('bundle', this.bundle.partNames, part?.name);
     this.bundle.addPart(part);
-    this.rolloutConstruct ??= new MachineRollout(this, 'Rollout', {
-      bundle: this.bundle,
-      host: this.ipv4.ipAddress,
-      dependsOn: [this.server],
-      options: this.rolloutOptions,
-    });
   }
 
   /** Keeps root's authorized_keys equal to sshKeys, which Hetzner applies only at creation. */
