@@ -61,6 +61,28 @@ describe('a bundle part', () => {
   });
 });
 
+describe('a part changed after it was added', () => {
+  test('is rendered as it was checked: a clash pushed in later, or a command turned into a reference, never reaches the document', () => {
+    // Before, the part was kept by reference: the later edit passed addPart's checks and failed the render at synth with a plain Error.
+    const { stack } = testStack();
+    const m = machine(stack);
+    const files = [{ path: '/etc/a', content: '1' }];
+    const commands: string[] = ['true'];
+    const part = { name: 'a', files, commands };
+    m.addBundlePart(part);
+    files.push({ path: '/etc/sovereign/machine-id-check', content: 'x' }, { path: '/etc/a', content: '2' });
+    commands.push(`echo ${Fn.uuid()}`);
+    const produced = m.bundle.files();
+    expect(produced.get('/etc/a')!.content).toBe('1');
+    expect([...produced.keys()].filter((p) => p === '/etc/a')).toHaveLength(1);
+    expect(() => Testing.synth(stack, true)).not.toThrow();
+    const cloud = { name: 'c', files: [{ path: '/etc/c', content: '1' }] };
+    m.addCloudInitPart(cloud);
+    cloud.files.push({ path: '/etc/c', content: '2' });
+    expect(() => m.cloudInit.render()).not.toThrow();
+  });
+});
+
 describe('a cloud-init part', () => {
   test('writing a file another part writes is refused when added', () => {
     const { stack } = testStack();

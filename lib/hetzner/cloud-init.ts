@@ -1,7 +1,7 @@
 import { gzipSync } from 'zlib';
 import { stringify } from 'yaml';
 import { invalidValue, ValidationError } from '../core/validation-message';
-import { checkPartShape, compressedReferenceProblem, refuseClashingFiles } from './private/part-checks';
+import { checkPartShape, compressedReferenceProblem, refuseClashingFiles, snapshotPart } from './private/part-checks';
 
 /** A file that cloud-init writes at first boot. */
 export interface CloudInitFile {
@@ -77,7 +77,8 @@ export class CloudInit {
       const problem = f.compress && typeof f.content === 'string' ? compressedReferenceProblem(this.where, part.name, i, f.content) : undefined;
       if (problem) throw new ValidationError(problem);
     });
-    this.entries.push(part);
+    // A copy: what was checked is what renders.
+    this.entries.push(snapshotPart(part));
     return this;
   }
 
@@ -119,7 +120,7 @@ export class CloudInit {
         owner: f.owner ?? 'root:root',
       };
     }));
-    // addPart refuses a clash; this holds for parts whose files were changed after they were added.
+    // An invariant: addPart refused a clash, and keeps a frozen copy of each part.
     const duplicate = files.map((f) => f.path).find((path, i, all) => all.indexOf(path) !== i);
     if (duplicate) {
       throw new Error(`CloudInit: two parts write '${duplicate}'. Fix: let one part own each file.`);

@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import { gzipSync } from 'zlib';
 import { Token } from 'cdktf';
 import { invalidValue, ValidationError } from '../core/validation-message';
-import { checkPartShape, refuseClashingFiles, refuseCommandReferences } from './private/part-checks';
+import { checkPartShape, refuseClashingFiles, refuseCommandReferences, snapshotPart } from './private/part-checks';
 import { escapeTemplateSequences } from './private/terraform-template';
 
 /** A file of a machine's bundle. */
@@ -122,7 +122,8 @@ export class MachineBundle {
     }
     refuseClashingFiles(this.where, this.parts, part);
     refuseCommandReferences(this.where, part);
-    this.parts.push(part);
+    // A copy: what was checked is what renders.
+    this.parts.push(snapshotPart(part));
     this.revisionCount += 1;
     return this;
   }
@@ -150,7 +151,7 @@ export class MachineBundle {
     const files: BundleFiles = new Map();
     for (const part of this.parts) {
       for (const file of part.files ?? []) {
-        // addPart refuses a clash; this holds for parts whose files were changed after they were added.
+        // An invariant: addPart refused a clash, and keeps a frozen copy of each part.
         if (files.has(file.path)) {
           throw new Error(`MachineBundle: parts '${files.get(file.path)!.part}' and '${part.name}' both write '${file.path}'. Fix: let one part own each file.`);
         }
@@ -201,7 +202,7 @@ export class MachineBundle {
         return entry;
       }),
       commands: (part.commands ?? []).map((c) => {
-        // addPart refuses a reference; this holds for commands changed after their part was added.
+        // An invariant: addPart refused a reference, and keeps a frozen copy of each part.
         if (Token.isUnresolved(c)) {
           throw new Error(`MachineBundle: a command of part '${part.name}' holds a Terraform reference, which is known only at deploy. `
             + 'Fix: write the value into a file of the part and let the command read it.');

@@ -82,3 +82,19 @@ export function checkPartShape(where: string, kind: 'bundle' | 'cloudInit', part
     requireArray(at, prop, command, "write a command as text run by sh -c, or as a list of words", (w, wp) => requireString(at, wp, w, 'write each word as text'));
   });
 }
+
+/**
+ * The part as it was checked: a frozen copy, its lists and files copied too, so that a caller's
+ * object changed afterwards (a file pushed onto its list, a path edited from JavaScript) never
+ * reaches the document unchecked.
+ */
+export function snapshotPart<T extends object>(part: T): T {
+  const p = part as unknown as { files?: ReadonlyArray<Record<string, unknown>>; commands?: ReadonlyArray<string | readonly string[]>; packages?: readonly string[] };
+  const copy: Record<string, unknown> = { ...(part as Record<string, unknown>) };
+  if (p.packages) copy.packages = Object.freeze([...p.packages]);
+  if (p.files) {
+    copy.files = Object.freeze(p.files.map((f) => Object.freeze({ ...f, ...(Array.isArray(f.check) ? { check: Object.freeze([...f.check]) } : {}) })));
+  }
+  if (p.commands) copy.commands = Object.freeze(p.commands.map((c) => (typeof c === 'string' ? c : Object.freeze([...c]))));
+  return Object.freeze(copy) as T;
+}
