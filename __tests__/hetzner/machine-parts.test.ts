@@ -118,6 +118,7 @@ describe('parts from plain JavaScript', () => {
     ['a file whose content is a number', { name: 'mine', files: [{ path: '/etc/x', content: 42 }] }, /^production\/App\.bundle\.part\(mine\)\.files\[0\]\.content: 42 is not allowed: it is a number, not a text value/],
     ['a misspelt file option', { name: 'mine', files: [{ path: '/etc/x', content: 'x', permission: '0600' }] }, /^production\/App\.bundle\.part\(mine\)\.files\[0\]\.permission: .*did you mean 'permissions'\?/],
     ['a command word that is a number', { name: 'mine', commands: [['sleep', 5]] }, /^production\/App\.bundle\.part\(mine\)\.commands\[0\]\[1\]: 5 is not allowed: it is a number, not a text value/],
+    ['activatesFirst as a string', { name: 'mine', activatesFirst: 'yes' }, /^production\/App\.bundle\.part\(mine\)\.activatesFirst: 'yes' is not allowed: it is a string, not true or false/],
   ])('%s is refused by name at addBundlePart', (_name, part, message) => {
     const { stack } = testStack();
     const m = machine(stack);
@@ -130,6 +131,7 @@ describe('parts from plain JavaScript', () => {
     ['a misspelt compress', { name: 'mine', files: [{ path: '/etc/x', content: 'x', compressed: true }] }, /^production\/App\.cloudInit\.part\(mine\)\.files\[0\]\.compressed: .*did you mean 'compress'\?/],
     ['compress as a string', { name: 'mine', files: [{ path: '/etc/x', content: 'x', compress: 'yes' }] }, /^production\/App\.cloudInit\.part\(mine\)\.files\[0\]\.compress: 'yes' is not allowed: it is a string, not true or false/],
     ['a bundle-only option', { name: 'mine', files: [{ path: '/etc/x', content: 'x', check: ['true'] }] }, /^production\/App\.cloudInit\.part\(mine\)\.files\[0\]\.check: 'check' is not allowed: there is no property of this name/],
+    ['activatesFirst, which only the bundle orders', { name: 'mine', activatesFirst: true }, /^production\/App\.cloudInit\.part\(mine\)\.activatesFirst: 'activatesFirst' is not allowed: there is no property of this name/],
   ])('%s is refused by name at addCloudInitPart', (_name, part, message) => {
     const { stack } = testStack();
     expect(refusal(() => machine(stack).addCloudInitPart(part as any))).toMatch(message);

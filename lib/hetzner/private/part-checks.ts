@@ -65,7 +65,8 @@ export function checkPartShape(where: string, kind: 'bundle' | 'cloudInit', part
   const p = part as Record<string, unknown>;
   const name = requireString(where, 'part.name', p.name, "name the part, such as 'my-tool'");
   const at = `${where}.part(${name})`;
-  refuseUnknownProps(at, undefined, p, ['name', 'packages', 'files', 'commands']);
+  refuseUnknownProps(at, undefined, p, ['name', 'packages', 'files', 'commands', ...(kind === 'bundle' ? ['activatesFirst'] : [])]);
+  if (kind === 'bundle') optionalBoolean(at, 'activatesFirst', p.activatesFirst);
   optionalArray(at, 'packages', p.packages, "list Debian packages, such as ['curl']", (pkg, prop) => requireString(at, prop, pkg, "name the Debian package, such as 'curl'"));
   optionalArray(at, 'files', p.files, "list files, such as [{ path: '/etc/my-tool.conf', content: '…' }]", (file, prop) => {
     requireProps(`${at}.${prop}`, file, "pass { path: '/etc/my-tool.conf', content: '…' }");
