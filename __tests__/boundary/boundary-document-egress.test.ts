@@ -50,6 +50,8 @@ describe('the boundary document lists what sensitive machines may reach', () => 
     expect(listed.get('hooks.slack.com')).toBe('alert receiver ops (declared for TCP 443)');
     expect(listed.get('generativelanguage.googleapis.com')).toBe('model fallback (declared for TCP 443)');
     expect(listed.get('deb.debian.org')).toBe('Debian mirror');
+    // Hetzner's images name Hetzner's mirror in their apt sources: without it, apt under the allowlist may find no source.
+    expect(listed.get('mirror.hetzner.com')).toBe("Hetzner's Debian mirror (Hetzner's images use it)");
     expect(listed.get('api.mistral.ai')).toBe('declared processor Mistral AI (Paris, FR)');
     // The Storage Box's host is known at deploy: shown as the expression that gives it.
     expect([...listed].find(([h]) => h.endsWith('(known at deploy)'))?.[1]).toMatch(/^backup target/);

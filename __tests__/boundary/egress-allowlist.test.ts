@@ -34,10 +34,10 @@ describe('EgressAllowlist', () => {
     const part = applyEgressAllowlist(m, { policy });
     // No flow declared: the policy alone decides (issue #14: the hosts were blocked without flows).
     expect(EgressAllowlist.hostnamesFor(m, { policy, hostnames: ['u123.your-storagebox.de'] }))
-      .toEqual(['deb.debian.org', 'security.debian.org', 'u123.your-storagebox.de', 'api.mistral.ai', 'api.jina.ai']);
+      .toEqual(['deb.debian.org', 'security.debian.org', 'mirror.hetzner.com', 'u123.your-storagebox.de', 'api.mistral.ai', 'api.jina.ai']);
     // A flow the policy does not allow adds nothing; Processor.mistralAi() again is the same processor.
     DataFlow.declare(m, { processor: Processor.mistralAi(), dataClass: DataClass.SENSITIVE, form: EgressForm.PSEUDONYMIZED });
-    expect(part.file('/etc/sovereign/egress-hostnames')).toBe('deb.debian.org\nsecurity.debian.org\napi.mistral.ai\napi.jina.ai\n');
+    expect(part.file('/etc/sovereign/egress-hostnames')).toBe('deb.debian.org\nsecurity.debian.org\nmirror.hetzner.com\napi.mistral.ai\napi.jina.ai\n');
   });
 
   test('takes the hostnames the machine\'s constructs declare, so no caller can forget a backup target', () => {
@@ -176,6 +176,7 @@ describe('the boot path and the refresh, run for real in a private network names
   const DNS = {
     'A deb.debian.org': ['192.0.2.10', '192.0.2.11'], 'AAAA deb.debian.org': ['2001:db8::10'],
     'A security.debian.org': ['198.51.100.20'], 'AAAA security.debian.org': ['2001:db8::20'],
+    'A mirror.hetzner.com': ['198.51.100.21'], 'AAAA mirror.hetzner.com': ['2001:db8::21'],
     'A u123.your-storagebox.de': ['203.0.113.30'], 'AAAA u123.your-storagebox.de': ['2001:db8::30'],
     'A api.mistral.ai': ['198.51.100.40'], 'A api.jina.ai': ['198.51.100.41'],
     'A ntp1.hetzner.de': ['198.51.100.123'], 'AAAA ntp1.hetzner.de': ['2001:db8::123'],
@@ -185,8 +186,8 @@ describe('the boot path and the refresh, run for real in a private network names
   /** The resolvers the scratch machine's resolv.conf names. */
   const RESOLVERS_V4 = ['198.51.100.53'];
   const RESOLVERS_V6 = ['2001:db8::53'];
-  const ALL_V4 = ['192.0.2.10', '192.0.2.11', '198.51.100.20', '198.51.100.40', '198.51.100.41', '203.0.113.30'];
-  const ALL_V6 = ['2001:db8::10', '2001:db8::20', '2001:db8::30'];
+  const ALL_V4 = ['192.0.2.10', '192.0.2.11', '198.51.100.20', '198.51.100.21', '198.51.100.40', '198.51.100.41', '203.0.113.30'];
+  const ALL_V6 = ['2001:db8::10', '2001:db8::20', '2001:db8::21', '2001:db8::30'];
   const LIST = 'nft list table inet sovereign_egress';
 
   let host: ScratchHost | undefined;

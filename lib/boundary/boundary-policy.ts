@@ -37,15 +37,23 @@ export interface BoundaryPolicyProps {
   readonly egress: EgressAllowance[];
   /**
    * Further hostnames machines holding sensitive data may reach over HTTP(S), such as a
-   * private package registry. Debian's mirrors are always allowed. Written as text: a token is
+   * private package registry. Debian's mirrors (and Hetzner's) are always allowed. Written as text: a token is
    * refused, since the policy is judged and published at synth.
    * @default - none
    */
   readonly extraEgressHostnames?: string[];
 }
 
-/** The hostnames every machine needs: Debian's package mirrors. */
-export const PACKAGE_MIRROR_HOSTNAMES: readonly string[] = ['deb.debian.org', 'security.debian.org'];
+/**
+ * The hostnames every machine needs for its packages, with what each is: Debian's mirrors, and Hetzner's mirror of
+ * them, which Hetzner's images name in their apt sources (it answers only inside Hetzner's network). Hetzner hosts the
+ * data already, so its mirror adds no processor; without it, apt under the allowlist may find no source at all.
+ */
+export const PACKAGE_MIRRORS: Readonly<Record<string, string>> = {
+  'deb.debian.org': 'Debian mirror',
+  'security.debian.org': 'Debian mirror',
+  'mirror.hetzner.com': "Hetzner's Debian mirror (Hetzner's images use it)",
+};
 
 /**
  * The data boundary as a policy object: for each data class, what may leave the EU control

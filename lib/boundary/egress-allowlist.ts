@@ -10,7 +10,7 @@ import { IMachine } from '../hetzner/machine';
 import { IDENTITY_UNIT } from '../hetzner/private/machine-identity';
 import { requireMachine } from '../hetzner/private/require-machine';
 import { resolveTemplate } from '../hetzner/private/terraform-template';
-import { BoundaryPolicy, PACKAGE_MIRROR_HOSTNAMES, requireCheckedPolicy } from './boundary-policy';
+import { BoundaryPolicy, PACKAGE_MIRRORS, requireCheckedPolicy } from './boundary-policy';
 import { AllowlistEntry, allowlistFor, recordAllowlist } from './private/egress-declarations';
 import { LINK_LOCAL_V4, LINK_LOCAL_V6, LOCAL_V4, LOCAL_V6, PRIVATE_V4 } from './private/egress-scope';
 import { hostnameProblem } from './processor';
@@ -89,7 +89,7 @@ const SERVICE_UNIT = /^[A-Za-z0-9:_.-]+(@[A-Za-z0-9:_.-]*)?\.service$/;
  *    VMs on the machine send (the forward hook) is narrowed the same way, and every other TCP or
  *    UDP port to a public address is closed on the host too, so a route out through the private
  *    network (which the Hetzner firewall does not filter) opens nothing more. The hostnames come
- *    from the policy (every processor it names, whatever flows are declared), Debian's mirrors, the
+ *    from the policy (every processor it names, whatever flows are declared), the package mirrors, the
  *    policy's extra hostnames, and what the machine's constructs declare (`requireHostnames`:
  *    backup targets, alert receivers). A unit (`sovereign-egress.service`) loads the table at every
  *    boot, before the network comes up, and the units that send data (`guardUnits`: the backup jobs,
@@ -283,7 +283,7 @@ function allowlistEntries(machine: IMachine, options: EgressAllowlistOptions): A
     if (!origins.includes(origin)) origins.push(origin);
     entries.set(hostname, origins);
   };
-  for (const h of PACKAGE_MIRROR_HOSTNAMES) add(h, 'Debian mirror');
+  for (const [h, what] of Object.entries(PACKAGE_MIRRORS)) add(h, what);
   // Neither list carries a purpose: the document says so rather than inventing one.
   for (const h of options.policy.extraEgressHostnames) add(h, 'extra host from the policy\'s extraEgressHostnames (no purpose given)');
   for (const h of options.hostnames ?? []) add(h, 'extra host passed to EgressAllowlist.apply (no purpose given)');
