@@ -164,4 +164,33 @@ describeAsRoot('no success without proof', () => {
     }
     expect(outcomes).toContain('failed');
   });
+
+  // Audit (full disks): the check records the slice it read on the state disk; on a full one the record failed unseen,
+  // and every check read the same slice while it reported the whole cycle.
+  test('backup-check on a full state disk fails: it cannot record the slice it read, so the next check would read the same one', async () => {
+    const etc = prodWith('repo-check-full-state', { PG_DATABASES: 'analytics' });
+    world.copyBootstrapped('repo-check-full-state');
+    expectSuccess(await world.run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
+    const state = world.smallDisk('check-state', 1024 * 1024);
+    const checkEtc = world.variant(etc, 'backup.conf', { BACKUP_STATE: state });
+    const slice = path.join(state, 'check-slice.storagebox');
+    const first = await world.run(world.production, 'backup-check', checkEtc);
+    expectSuccess(first, PROD_HOST, 'check');
+    expect(first.pings[1].body).toMatch(/read data slice storagebox slice 1\/7 /);
+    expect(fs.readFileSync(slice, 'utf8')).toBe('1\n');
+
+    BackupWorld.fillDisk(state, 0);
+    const full = await world.run(world.production, 'backup-check', checkEtc);
+    expectFailure(full, PROD_HOST, 'check', new RegExp(`^check failed for storagebox: slice 2/7 was read, but recording that in ${slice} failed \\(.*No space left on device.*\\), `
+      + `so the next check would read the same slice again and the other slices never \\(its disk has \\d+ inodes and 0 MiB free\\)\\. Fix: free space on that disk \\(df -h ${state}\\)`));
+    expect(fs.readdirSync(state).sort()).toEqual(['check-slice.storagebox', 'filler', 'repository.lock']);
+    expect(fs.readFileSync(slice, 'utf8')).toBe('1\n');
+
+    // With room again, the slice that was not recorded is read again, and recorded.
+    fs.rmSync(path.join(state, 'filler'));
+    const again = await world.run(world.production, 'backup-check', checkEtc);
+    expectSuccess(again, PROD_HOST, 'check');
+    expect(again.pings[1].body).toMatch(/read data slice storagebox slice 2\/7 /);
+    expect(fs.readFileSync(slice, 'utf8')).toBe('2\n');
+  });
 });

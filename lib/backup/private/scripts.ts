@@ -152,12 +152,18 @@ require_free_tmp() {
   [ "$free" -ge "$SB_TMP_FLOOR_MB" ] || die "the disk of $dir (TMPDIR) is full: $free MiB left, and this job needs room there for restic's packs on their way to the targets and for its own files, so nothing was sent. Fix: free space on that disk (df -h $dir; on one-disk machines the local dumps in \${DUMP_DIR:-the dump directory} are often the largest files), then run backup-$SB_JOB again"
 }
 
+# disk_free <directory>: "<n> inodes and <m> MiB free" of the directory's disk.
+disk_free() {
+  local inodes blocks
+  inodes=$(stat -f -c %d "$1" 2>/dev/null) || inodes='?'
+  blocks=$(stat -f -c '%f %S' "$1" 2>/dev/null) && blocks="$(( \${blocks% *} * \${blocks#* } >> 20 )) MiB" || blocks='? MiB'
+  printf '%s inodes and %s free' "$inodes" "$blocks"
+}
+
 # no_tmp_files: the job's log could not be created in TMPDIR (SB_NO_TMP holds mktemp's error); fails the job, naming the disk.
 no_tmp_files() {
-  local dir=\${TMPDIR:-/tmp} inodes blocks
-  inodes=$(stat -f -c %d "$dir" 2>/dev/null) || inodes='?'
-  blocks=$(stat -f -c '%f %S' "$dir" 2>/dev/null) && blocks="$(( \${blocks% *} * \${blocks#* } >> 20 )) MiB" || blocks='? MiB'
-  die "cannot create the job's files in $dir (TMPDIR), so it did nothing: $SB_NO_TMP. Its disk has $inodes inodes and $blocks free; every job needs a few files there, and restic its packs. Fix: free inodes or space on that disk (df -i $dir and df -h $dir; many small files use up the inodes), then run \${0##*/} again"
+  local dir=\${TMPDIR:-/tmp}
+  die "cannot create the job's files in $dir (TMPDIR), so it did nothing: $SB_NO_TMP. Its disk has $(disk_free "$dir"); every job needs a few files there, and restic its packs. Fix: free inodes or space on that disk (df -i $dir and df -h $dir; many small files use up the inodes), then run \${0##*/} again"
 }
 
 load_conf() {
@@ -1141,7 +1147,12 @@ for t in $TARGETS; do
     failures="\${failures:+$failures; }$t: restic check reading slice $n/$slices failed ($(step_cause))"
     continue
   fi
-  printf '%s\\n' "$n" >"$state.new" && mv "$state.new" "$state"
+  # The next check reads the next slice only once this one is recorded. On a full state disk the record failed unseen:
+  # every check read the same slice and reported the whole cycle, and the other slices were never read.
+  if ! error=$({ printf '%s\\n' "$n" >"$state.new" && mv "$state.new" "$state"; } 2>&1); then
+    rm -f "$state.new"
+    failures="\${failures:+$failures; }$t: slice $n/$slices was read, but recording that in $state failed ($(tr '\\n' ' ' <<<"$error")), so the next check would read the same slice again and the other slices never (its disk has $(disk_free "$BACKUP_STATE")). Fix: free space on that disk (df -h $BACKUP_STATE), then run backup-check again"
+  fi
   slices_read="\${slices_read:+$slices_read, }$t slice $n/$slices"
   step "finding the newest backups on $t"
   json=$(restic_on "$t" --no-cache snapshots --json --host "$BACKUP_HOST" 2>>"$SB_LOG") \\
