@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { SftpServer } from './helpers/sftp-server';
-import { BackupWorld, corrupt, expectFailure, expectSuccess, filesBySize, MachineRoot, PROD_HOST, TEST_HOST } from './helpers/world';
+import { BackupWorld, corrupt, expectFailure, expectSuccess, filesBySize, MachineRoot, pingPath, PROD_HOST, TEST_HOST } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // The four false successes of issue #13, each reproduced against the exact rendered scripts with a
@@ -192,5 +192,25 @@ describeAsRoot('no success without proof', () => {
     expectSuccess(again, PROD_HOST, 'check');
     expect(again.pings[1].body).toMatch(/read data slice storagebox slice 2\/7 /);
     expect(fs.readFileSync(slice, 'utf8')).toBe('2\n');
+  });
+
+  // Audit (full disks): a copy of a drill of several ran load_conf before it knew that another run reports for it: a
+  // failure there (a state disk with no inode left) pinged a /fail of its own per copy, and the run's report said the
+  // copy failed at step 'unknown', "it ended without saying why".
+  test('a drill of two copies whose copies fail reading their configuration pings one failure, naming each copy\'s cause', async () => {
+    const conf = fs.readFileSync(path.join(world.test.etc, 'drill.conf'), 'utf8');
+    // The Storage Box's copy under a second name: a drill of two copies, as ProductStacks renders with the bucket.
+    const second = Object.fromEntries([...conf.matchAll(/^source_(\w+)='?([^'\n]*)'?$/gm)].map(([, key, value]) => [`source2_${key}`, value]));
+    // The state disk holds the drill's lock and the run's cache directory, and no further inode: each copy's cache fails.
+    const state = world.smallDisk('drill-state-no-inodes', 1024 * 1024, ['nr_inodes=3']);
+    const etc = world.variant(world.test.etc, 'drill.conf', { ...second, DRILL_SOURCES: 'source source2', BACKUP_STATE: state },
+      { 'secrets/source2.restic.b64': fs.readFileSync(path.join(world.test.etc, 'secrets/source.restic.b64'), 'utf8') });
+    const drill = await world.run(world.test, 'restore-drill', etc);
+    expectFailure(drill, TEST_HOST, 'restore-drill', /^the drill failed on 2 of 2 copies of acme-production-app's backups: /);
+    expect(drill.pings.map((p) => p.path)).toEqual([pingPath(TEST_HOST, 'restore-drill', '/start'), pingPath(TEST_HOST, 'restore-drill', '/fail')]);
+    const cause = (copy: string) => `${copy} \\(Storage Box in \\w+\\) failed at step 'starting' \\(exit 1\\): cannot create this run's restic cache in ${state}, so it did nothing: `
+      + `mktemp: failed to create directory via template '${state}/cache-run\\.XXXXXX': No space left on device\\. Its disk has 0 inodes and \\d+ MiB free\\. `
+      + `Fix: free inodes or space on that disk \\(df -i ${state} and df -h ${state}\\), then run restore-drill again`;
+    expect(drill.pings[1].body).toMatch(new RegExp(`^the drill failed on 2 of 2 copies of acme-production-app's backups: ${cause('source')}; ${cause('source2')}; passed: none\n`));
   });
 });

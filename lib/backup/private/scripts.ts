@@ -16,6 +16,8 @@ SB_LIB=$(dirname "$(readlink -f "\${BASH_SOURCE[0]}")")
 # the standard library only.
 PY=(/usr/bin/python3 -I -S)
 SB_OK=0 SB_SUMMARY='' SB_FAILURE='' SB_CLEANUP=() SB_STEP='starting' SB_CACHE='' SB_START_PING=''
+# 1 in a run whose outcome another run reports (one copy of a restore drill of several): it pings nothing.
+SB_NO_PINGS=''
 # Snapshot times (restic backup --time) are the dump's UTC time.
 export TZ=UTC
 # The job's log. When it cannot be created (TMPDIR's disk has no space or inode left), the exit trap does not exist
@@ -133,7 +135,7 @@ sys.exit("heartbeat ping failed: " + error)
 # Pings <url>/<host>-<job><suffix> with stdin as the body. The URL is a secret: never in argv or the log.
 heartbeat() {
   local file="$SB_ETC/secrets/\${HEARTBEAT:-}.b64" url
-  if [ -z "\${HEARTBEAT:-}" ]; then cat >/dev/null; return 0; fi
+  if [ -z "\${HEARTBEAT:-}" ] || [ -n "$SB_NO_PINGS" ]; then cat >/dev/null; return 0; fi
   if [ ! -r "$file" ]; then cat >/dev/null; log "the heartbeat URL file $file is missing"; return 1; fi
   url="$(base64 -d "$file")/\${BACKUP_HOST:-unknown}-\${SB_SLUG:-$SB_JOB}$1"
   SB_PING_URL=$url "\${PY[@]}" -c "$SB_PING_PY"
@@ -175,7 +177,12 @@ load_conf() {
   mkdir -p "$BACKUP_STATE"
   rm -rf "$BACKUP_STATE/cache"
   find "$BACKUP_STATE" -maxdepth 1 -name 'cache-run.*' -mmin +1440 -exec rm -rf {} + 2>/dev/null || true
-  SB_CACHE=$(mktemp -d "$BACKUP_STATE/cache-run.XXXXXX")
+  # On a state disk with no inode left the job fails here: it says which disk, not only which line.
+  if ! SB_CACHE=$(mktemp -d "$BACKUP_STATE/cache-run.XXXXXX" 2>&1); then
+    local error=$SB_CACHE
+    SB_CACHE=''
+    die "cannot create this run's restic cache in $BACKUP_STATE, so it did nothing: $error. Its disk has $(disk_free "$BACKUP_STATE"). Fix: free inodes or space on that disk (df -i $BACKUP_STATE and df -h $BACKUP_STATE), then run \${0##*/} again"
+  fi
   export PGHOST="\${PG_HOST:-/var/run/postgresql}" PGPORT="\${PG_PORT:-5432}"
   if [ -n "\${PG_USER:-}" ]; then export PGUSER="$PG_USER"; fi
   # The server's major's own client programs, first on PATH: Debian's pg_wrapper would pick the newest
@@ -1178,6 +1185,13 @@ export const RESTORE_DRILL = `#!/bin/bash
 # bucket), it drills each in turn and reports once: a copy never restored is not known to restore.
 SB_JOB=restore-drill
 . "$(dirname "$(readlink -f "$0")")/../lib/sovereign-backup/common.sh"
+if [ -n "\${SB_DRILL_OF:-}" ]; then
+  # One copy of several: the run that started this one reports, from the first line on. Its lines read
+  # restore-drill@<copy>; it pings nothing, even when it fails reading its configuration (it then pinged a /fail of its
+  # own, and the report named the copy's step 'unknown' and its cause 'it ended without saying why').
+  SB_JOB="$SB_JOB@$SB_DRILL_OF" SB_NO_PINGS=1
+  at_exit 'printf "%s\\\\n" "$SB_OK" "$SB_STEP" "\${SB_SUMMARY:-$SB_FAILURE}" >"$SB_DRILL_RESULT"'
+fi
 load_conf drill.conf
 # Everything the drill reads comes from the remote: a cache would hide corruption there.
 SB_NO_CACHE=1
@@ -1242,14 +1256,8 @@ if [ -z "\${SB_DRILL_OF:-}" ] && [ "$copies" != "$DRILL_SOURCE" ]; then
   ok "every copy of $DRILL_FROM_HOST's newest backup restored: $(joined "\${passed[@]}")"
   exit 0
 fi
-if [ -n "\${SB_DRILL_OF:-}" ]; then
-  # One copy of several: the run that started this one reports. Its lines read restore-drill@<copy>.
-  SB_JOB="$SB_JOB@$SB_DRILL_OF" HEARTBEAT=''
-  at_exit 'printf "%s\\\\n" "$SB_OK" "$SB_STEP" "\${SB_SUMMARY:-$SB_FAILURE}" >"$SB_DRILL_RESULT"'
-  t=$SB_DRILL_OF
-else
-  t=$DRILL_SOURCE
-fi
+# One copy of several drills that copy (see above); a drill of one copy, its source.
+t=\${SB_DRILL_OF:-$DRILL_SOURCE}
 heartbeat_start
 
 mkdir -p "$DRILL_WORK"
