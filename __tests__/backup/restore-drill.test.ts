@@ -58,6 +58,8 @@ describe('RestoreDrill', () => {
     expect(conf).toMatch(/^DRILL_FROM_HOST='acme-production-app'$/m);
     expect(conf).toMatch(/^MAX_AGE_HOURS=26$/m);
     expect(conf).toMatch(/^DRILL_KEEP_DATABASES=0$/m);
+    // The restore leaves 256 MiB on the test server's disk: a PostgreSQL whose disk fills stops, and stays down.
+    expect(conf).toMatch(/^DRILL_RESERVE_MB=256$/m);
     expect(conf).toMatch(/^source_HOST='u12345-sub2\.your-storagebox\.de'$/m);
     expect(conf).toMatch(/^source_PORT=23$/m);
     expect(conf).toMatch(/^source_AUTH='password'$/m);

@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { Fn, TerraformVariable } from 'cdktf';
 import { Duration } from '../core/duration';
+import { Size } from '../core/size';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
 import { checkProps, is } from '../core/runtime-checks';
 import { IMachine, Machine } from '../hetzner/machine';
@@ -64,6 +65,12 @@ export interface RestoreDrillProps {
 }
 
 const SERVER_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/**
+ * What the restore leaves free on the disk of the test machine's PostgreSQL (its data directory and its write-ahead
+ * log): a server whose disk fills stops and starts again only once space is freed by hand. A new WAL segment takes
+ * 16 MiB at once, and the test environment's own database keeps writing meanwhile.
+ */
+const DATABASE_DISK_RESERVE = Size.mebibytes(256);
 
 /**
  * The weekly proof that recovery works. On the test machine, for `source` and then each of
@@ -175,6 +182,7 @@ export class RestoreDrill extends Construct {
       ['DRILL_DB_PREFIX', prefix],
       // 1 keeps the scratch databases until the next drill, for a look at the restored data.
       ['DRILL_KEEP_DATABASES', 0],
+      ['DRILL_RESERVE_MB', DATABASE_DISK_RESERVE.toMebibytes()],
       ['MAX_AGE_HOURS', maxAge.toSeconds() / 3600],
       ['PG_OS_USER', 'postgres'],
       ['PG_HOST', '/var/run/postgresql'],

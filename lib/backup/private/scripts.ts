@@ -515,9 +515,19 @@ open(sys.argv[2], "w").write("%s %d %s\\n" % (digest.hexdigest(), total, state))
 # With more arguments (<database>=<scratch database>, in INDEX order), pipes each database into
 # pg_restore of its scratch database as it arrives (as $PG_OS_USER when set); with
 # SB_RESTORE_CREATE=<maintenance database> in the environment, pg_restore --create makes the
-# database itself, under its own name (backup-restore).
+# database itself, under its own name (backup-restore). With SB_RESTORE_RESERVE=<bytes> and
+# SB_RESTORE_DATA_DIR=<PostgreSQL's data directory> (the drill), the restore stops (exit 3) before the disk of that
+# directory or of its pg_wal has less than that left: a PostgreSQL whose write-ahead log finds its disk full stops,
+# and does not start again until someone frees space, so a drill that did not fit took the test machine's database down.
 SB_STREAM_CHECK_PY='
 import hashlib, os, subprocess, sys
+reserve, data_dir = int(os.environ.get("SB_RESTORE_RESERVE") or 0), os.environ.get("SB_RESTORE_DATA_DIR") or ""
+def short_of_room():
+    for d in ([data_dir, os.path.join(data_dir, "pg_wal")] if reserve and data_dir else []):
+        disk = os.statvfs(d)
+        if disk.f_bavail * disk.f_frsize < reserve:
+            return d, disk.f_bavail * disk.f_frsize
+    return None
 index = [line.split() for line in open(sys.argv[1]) if line.strip()]
 sums = dict(reversed(line.rstrip("\\n").split("  ", 1)) for line in open(sys.argv[2]) if line.strip())
 into = dict(a.split("=", 1) for a in sys.argv[3:])
@@ -540,6 +550,13 @@ for db, length in index:
         digest.update(chunk)
         left -= len(chunk)
         if proc:
+            low = short_of_room()
+            if low:
+                proc.terminate()
+                proc.wait()
+                sys.stderr.write("stopped restoring %s after %d of its %s bytes: the disk of %s has %d MiB left, and the restore leaves %d MiB free there for PostgreSQL (a server whose disk fills stops, and starts again only once space is freed by hand)\\n"
+                                 % (db, int(length) - left - len(chunk), length, low[0], low[1] >> 20, reserve >> 20))
+                sys.exit(3)
             try:
                 proc.stdin.write(chunk)
             except BrokenPipeError:
@@ -692,16 +709,20 @@ pg() { if [ -n "\${PG_OS_USER:-}" ]; then runuser -u "$PG_OS_USER" -- "$@"; else
 
 # Streams the dumps of snapshot $2 on target $1 through the checking restorer (SB_STREAM_CHECK_PY, with
 # the manifest's INDEX and SHA256SUMS in $dir) into the databases named from $4 on; $3, when not empty,
-# is the maintenance database through which pg_restore --create makes each database itself. Dies with
-# restic's or the restorer's cause.
+# is the maintenance database through which pg_restore --create makes each database itself; SB_RESTORE_RESERVE and
+# SB_RESTORE_DATA_DIR, when set, keep room on PostgreSQL's disk (see SB_STREAM_CHECK_PY). Dies with restic's or the
+# restorer's cause.
 restore_snapshot() {
   local t=$1 id=$2 create=$3 cause st
   shift 3
   restic_on "$t" --no-lock dump "$id" "$DUMP_STREAM" 2>>"$SB_LOG" \\
-    | SB_RESTORE_CREATE=$create PG_OS_USER=\${PG_OS_USER:-} "\${PY[@]}" -c "$SB_STREAM_CHECK_PY" "$dir/INDEX" "$dir/SHA256SUMS" "$@" >>"$SB_LOG" 2>&1 \\
+    | SB_RESTORE_CREATE=$create PG_OS_USER=\${PG_OS_USER:-} SB_RESTORE_RESERVE=\${SB_RESTORE_RESERVE:-0} SB_RESTORE_DATA_DIR=\${SB_RESTORE_DATA_DIR:-} \\
+      "\${PY[@]}" -c "$SB_STREAM_CHECK_PY" "$dir/INDEX" "$dir/SHA256SUMS" "$@" >>"$SB_LOG" 2>&1 \\
     && st=(0 0) || st=("\${PIPESTATUS[@]}")
   if [ "\${st[1]}" != 0 ]; then
     cause=$(step_cause 3)
+    # The restorer stopped on its own (PostgreSQL's disk): restic, cut off, is not the cause.
+    if [ "\${st[1]}" = 3 ]; then cause=$(step_cause 1); die "restoring snapshot \${id:0:8}: \${cause% }\${SB_RESTORE_FIX:+. $SB_RESTORE_FIX}"; fi
     [ "\${st[0]}" = 0 ] || die "restic dump of snapshot \${id:0:8} from $t failed ($cause)"
     die "restoring snapshot \${id:0:8}: $cause"
   fi
@@ -1330,6 +1351,12 @@ printf '%s\\n' "\${create[@]}" | pg psql -X -q -v ON_ERROR_STOP=1 -d postgres "\
   || die "cannot create the scratch databases$targets"
 
 step "restoring snapshot \${id:0:8} from $t"
+# The restore stops while PostgreSQL's disk keeps DRILL_RESERVE_MB free: a restore that did not fit filled it, and the
+# test machine's PostgreSQL stopped and stayed down (its own start needs room), with every later drill failing.
+SB_RESTORE_DATA_DIR=$(pg psql -X -q -A -t -v ON_ERROR_STOP=1 -d postgres -c 'SHOW data_directory' 2>>"$SB_LOG") \\
+  || die "cannot read PostgreSQL's data directory (SHOW data_directory), whose disk the restore must not fill"
+SB_RESTORE_RESERVE=$(( \${DRILL_RESERVE_MB:-0} << 20 ))
+SB_RESTORE_FIX="Fix: free space on that disk (df -h $SB_RESTORE_DATA_DIR) or give the test machine's PostgreSQL a larger one: the drill restores every database of the backup, one copy of the backups at a time (each copy's scratch databases are dropped before the next copy, unless DRILL_KEEP_DATABASES=1 in $SB_ETC/drill.conf keeps them all, which needs room for every copy)"
 log "restoring snapshot \${id:0:8} (dump $stamp, $age hours old) from $t into$(printf ' %s' "\${into[@]}")"
 restore_snapshot "$t" "$id" '' "\${into[@]}"
 

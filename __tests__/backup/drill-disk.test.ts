@@ -1,0 +1,95 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { PostgresCluster } from './helpers/postgres';
+import { BackupWorld, expectFailure, expectSuccess, pingPath, PROD_HOST, TEST_HOST } from './helpers/world';
+import { describeWithRealParts, isRoot } from '../setup/real-parts';
+
+// The restore drill on a test machine whose PostgreSQL has too little disk for the backup it restores: the exact
+// rendered script, with real PostgreSQL 15 servers (production's, and the test machine's on a small tmpfs), restic
+// and OpenSSH. A restore that filled that disk stopped the test machine's PostgreSQL, which could not start again
+// until someone freed space by hand (its own start needs room): the test environment was down, and every later drill
+// failed. Needs root, as the end-to-end suite does (mount, runuser, sshd).
+const describeAsRoot = describeWithRealParts(isRoot, 'the drill disk suite', 'root (runuser, sshd, mount)');
+
+describeAsRoot('the restore drill and the disk of the test machine\'s PostgreSQL', () => {
+  jest.setTimeout(180_000);
+  let tmp: string;
+  let world: BackupWorld;
+  const clusters: PostgresCluster[] = [];
+
+  /** The test machine's PostgreSQL, on a disk of `megabytes` of its own (an initdb'd cluster takes about 38 MB of it). */
+  const smallServer = async (name: string, megabytes: number) => {
+    const cluster = await PostgresCluster.start(world.smallDisk(name, megabytes * 1024 * 1024));
+    clusters.push(cluster);
+    return cluster;
+  };
+
+  /** The drill's configuration against `server`: two copies (the Storage Box's, under a second name as well), and `settings`. */
+  const drillOn = (server: PostgresCluster, settings: Record<string, string | number>) => {
+    const etc = world.test.etc;
+    const conf = fs.readFileSync(path.join(etc, 'drill.conf'), 'utf8');
+    const second = Object.fromEntries([...conf.matchAll(/^source_(\w+)='?([^'\n]*)'?$/gm)].map(([, key, value]) => [`source2_${key}`, value]));
+    return world.variant(etc, 'drill.conf', { ...second, DRILL_SOURCES: 'source source2', PG_HOST: server.dir, PG_PORT: server.port, ...settings }, {
+      'secrets/source2.restic.b64': fs.readFileSync(path.join(etc, 'secrets/source.restic.b64'), 'utf8'),
+      'ssh/known_hosts.source2': fs.readFileSync(path.join(etc, 'ssh/known_hosts.source'), 'utf8').replace(/^sovereign-source /gm, 'sovereign-source2 '),
+    });
+  };
+
+  /** What a copy's failure says when its restore stopped short of filling the disk. */
+  const stoppedForRoom = (copy: string, server: PostgresCluster, reserve: number) => `${copy} \\(Storage Box in \\w+\\) failed at step 'restoring snapshot \\w{8} from ${copy}' \\(exit 1\\): `
+    + `restoring snapshot \\w{8}: stopped restoring app after \\d+ of its \\d+ bytes: the disk of ${server.dataDir}(/pg_wal)? has \\d+ MiB left, and the restore leaves ${reserve} MiB free there `
+    + `for PostgreSQL \\(a server whose disk fills stops, and starts again only once space is freed by hand\\)\\. Fix: free space on that disk \\(df -h ${server.dataDir}\\) `
+    + 'or give the test machine\'s PostgreSQL a larger one: .*unless DRILL_KEEP_DATABASES=1 in .*/drill\\.conf keeps them all, which needs room for every copy\\)';
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-drill-disk-'));
+    world = await BackupWorld.start(tmp);
+    const { pg } = world;
+    pg.sql('postgres', 'CREATE DATABASE app');
+    // What the drill's checks query (users, orders): about 30 MB restored, with its write-ahead log.
+    pg.sql('app', `CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL);
+      INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 1000) g;
+      CREATE TABLE orders (id int PRIMARY KEY, user_id int NOT NULL REFERENCES users, body text);
+      INSERT INTO orders SELECT g, 1 + g % 1000, md5(g::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) FROM generate_series(1, 120000) g;`);
+    expect((await world.run(world.production, 'backup-bootstrap')).code).toBe(0);
+    expectSuccess(await world.run(world.production, 'backup-dump', world.variant(world.production.etc, 'backup.conf', { PG_DATABASES: 'app' })), PROD_HOST, 'dump');
+  });
+
+  afterAll(async () => {
+    for (const cluster of clusters) cluster.destroy();
+    await world?.stop();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('a backup that does not fit: each copy\'s restore stops with the reserve left, the drill fails naming the disk, and PostgreSQL stays up', async () => {
+    const server = await smallServer('pg-too-small', 72);
+    const drill = await world.run(world.test, 'restore-drill', drillOn(server, { DRILL_KEEP_DATABASES: 0, DRILL_RESERVE_MB: 24 }));
+    // The server still answers (it used to stop on a full disk, and to stay down).
+    expect(server.sql('postgres', 'SELECT 1')).toBe('1');
+    expectFailure(drill, TEST_HOST, 'restore-drill', new RegExp(`^the drill failed on 2 of 2 copies of acme-production-app's backups: ${stoppedForRoom('source', server, 24)}; `
+      + `${stoppedForRoom('source2', server, 24)}; passed: none\\n`));
+    expect(drill.pings.map((p) => p.path)).toEqual([pingPath(TEST_HOST, 'restore-drill', '/start'), pingPath(TEST_HOST, 'restore-drill', '/fail')]);
+    // Each copy dropped what it had restored.
+    expect(server.sql('postgres', "SELECT count(*) FROM pg_database WHERE datname LIKE 'restore_drill_%'")).toBe('0');
+  });
+
+  test('DRILL_KEEP_DATABASES=1 keeps every copy\'s databases: the copy that no longer fits stops with the reserve left, and the next drill drops them', async () => {
+    // Room for one restored copy and the reserve, not for two.
+    const server = await smallServer('pg-one-copy', 110);
+    const kept = await world.run(world.test, 'restore-drill', drillOn(server, { DRILL_KEEP_DATABASES: 1, DRILL_RESERVE_MB: 24 }));
+    expectFailure(kept, TEST_HOST, 'restore-drill', new RegExp(`^the drill failed on 1 of 2 copies of acme-production-app's backups: ${stoppedForRoom('source2', server, 24)}; `
+      + 'passed: source \\(Storage Box in \\w+\\): restored snapshot .*; kept until the next drill as restore_drill_\\w+_app\\n'));
+    const scratch = () => server.sql('postgres', "SELECT count(*) FROM pg_database WHERE datname LIKE 'restore_drill_%'");
+    // The server still answers (it used to stop at the next drill, which dropped these on a full disk), with the first copy's databases kept (and what the second had restored, as kept ones are).
+    expect(scratch()).toBe('2');
+
+    // The disk grown, as the failure's fix says: the next drill drops the kept databases and restores both copies.
+    execFileSync('mount', ['-o', 'remount,size=200m', server.dir]);
+    const next = await world.run(world.test, 'restore-drill', drillOn(server, { DRILL_KEEP_DATABASES: 0, DRILL_RESERVE_MB: 24 }));
+    expectSuccess(next, TEST_HOST, 'restore-drill');
+    expect(next.pings[1].body).toMatch(/^every copy of acme-production-app's newest backup restored: source \(.*\): restored snapshot .*; source2 \(.*\): restored snapshot /);
+    expect(scratch()).toBe('0');
+  });
+});
