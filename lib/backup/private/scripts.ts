@@ -524,7 +524,11 @@ import hashlib, os, subprocess, sys
 reserve, data_dir = int(os.environ.get("SB_RESTORE_RESERVE") or 0), os.environ.get("SB_RESTORE_DATA_DIR") or ""
 def short_of_room():
     for d in ([data_dir, os.path.join(data_dir, "pg_wal")] if reserve and data_dir else []):
-        disk = os.statvfs(d)
+        try:
+            disk = os.statvfs(d)
+        except OSError:
+            # Not on this machine (a server elsewhere): its disk cannot be watched from here.
+            continue
         if disk.f_bavail * disk.f_frsize < reserve:
             return d, disk.f_bavail * disk.f_frsize
     return None
