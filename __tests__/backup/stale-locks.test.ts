@@ -2,7 +2,7 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BackupWorld, expectFailure, expectSuccess, PATH_ENV, PROD_HOST, RESTIC_PASSWORD } from './helpers/world';
+import { BackupWorld, expectFailure, expectSuccess, PATH_ENV, pingPath, PROD_HOST, RESTIC_PASSWORD, survivorsOf } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // A job killed mid-run (a hard reset, the OOM killer, the Storage Box's connection lost before restic
@@ -121,5 +121,43 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
       child.kill('SIGKILL');
       await exited;
     }
+  });
+
+  // Audit (job overlap): the jobs of a machine take its repositories one at a time, each waiting up to an hour for the
+  // others. A dump, a check or a prune can run for hours, and the one that gave up said only "another backup job".
+  test('a job that waits past its limit for the repository lock fails naming the job that holds it, which goes on', async () => {
+    const name = 'repo-lock-wait';
+    world.copyBootstrapped(name);
+    const etc = world.productionWith(name, { PG_DATABASES: 'app', LOCK_WAIT_SECONDS: 2 });
+    // The dump, stopped while it holds the lock: a job that runs for hours.
+    let held: number[] = [];
+    const signal = (pid: number, name: NodeJS.Signals) => {
+      try {
+        process.kill(pid, name);
+      } catch {
+        // A short-lived program of the job that ended meanwhile.
+      }
+    };
+    const dump = world.run(world.production, 'backup-dump', etc, { onOutput: { when: /step: dumping app/, act: () => {
+      held = survivorsOf(etc).map((p) => Number(p.split(' ')[0]));
+      for (const pid of held) signal(pid, 'SIGSTOP');
+    } } });
+    for (let i = 0; i < 600 && held.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(held.length).toBeGreaterThan(0);
+    let prune;
+    try {
+      prune = await world.run(world.production, 'backup-prune', etc);
+    } finally {
+      for (const pid of held) signal(pid, 'SIGCONT');
+    }
+    expectFailure(prune, PROD_HOST, 'prune', new RegExp('^another backup job has held the repository lock for 2 seconds, so backup-prune did nothing: '
+      + 'backup-dump \\(pid \\d+\\), since \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\. Fix: see what it does \\(systemctl list-units \'backup-\\*\'; '
+      + 'journalctl -u <its unit>\\); when it runs this long on every run, move one of the two schedules away from the other'));
+    // The dump it waited for is not disturbed; the prune runs once the lock is free.
+    // (Its pings include the prune's, sent while it ran.)
+    const dumped = await dump;
+    expect(dumped.code).toBe(0);
+    expect(dumped.pings.map((p) => p.path).filter((p) => p.includes('-dump'))).toEqual([pingPath(PROD_HOST, 'dump', '/start'), pingPath(PROD_HOST, 'dump')]);
+    expectSuccess(await world.run(world.production, 'backup-prune', etc), PROD_HOST, 'prune');
   });
 });

@@ -107,6 +107,11 @@ const DUMP_DIR = '/var/backups/sovereign/postgresql';
  */
 const LOCAL_COPY_RESERVE = Size.mebibytes(256);
 /**
+ * How long a job waits for another of the machine's jobs to release the repositories (one at a time: prune needs
+ * them to itself); then it fails, naming the job it waited for.
+ */
+const REPOSITORY_LOCK_WAIT = Duration.hours(1);
+/**
  * Unit lines of the jobs that write to the targets: the bootstrap runs first, every time. The rollout starts it once
  * (without waiting), and one that failed then (the Storage Box's new sub-account not reachable yet, the egress
  * allowlist not yet resolving its host) was never run again: the key stayed uninstalled, the repository
@@ -350,6 +355,7 @@ export class BackupPlan extends Construct {
       ['DUMP_DIR', postgres.enabled ? DUMP_DIR : ''],
       ['LOCAL_COPIES', this.localCopies],
       ['DUMP_RESERVE_MB', postgres.enabled ? LOCAL_COPY_RESERVE.toMebibytes() : 0],
+      ['LOCK_WAIT_SECONDS', REPOSITORY_LOCK_WAIT.toSeconds()],
       ['MAX_AGE_HOURS', this.maxBackupAge.toSeconds() / 3600],
       ['KEEP', this.retention.toResticArguments()],
       ['TAGS', tags.join(' ')],

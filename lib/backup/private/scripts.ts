@@ -194,11 +194,21 @@ load_conf() {
   fi
 }
 
-# One job at a time touches the repositories of this machine (prune needs them to itself).
+# One job at a time touches the repositories of this machine (prune needs them to itself). A job waits up to
+# LOCK_WAIT_SECONDS (an hour) for the others; the holder writes its name into the lock file, so that a job that gave up
+# names the job it waited for (a dump, a check or a prune can run for hours: their schedules must not meet).
 repo_lock() {
+  local lock="$BACKUP_STATE/repository.lock" wait=\${LOCK_WAIT_SECONDS:-3600} holder
   mkdir -p "$BACKUP_STATE"
-  exec 9>"$BACKUP_STATE/repository.lock"
-  flock -w 3600 9 || die "another backup job has held the repository lock for an hour"
+  # Opened without truncating it: the holder's line stays for the jobs that wait.
+  exec 9<>"$lock"
+  if ! flock -w "$wait" 9; then
+    holder=$(head -n 1 "$lock" 2>/dev/null | tr -cd '[:print:]' | head -c 200) || holder=''
+    if [ "$wait" -ge 120 ]; then wait="$((wait / 60)) minutes"; else wait="$wait seconds"; fi
+    die "another backup job has held the repository lock for $wait, so \${0##*/} did nothing: \${holder:-a job that did not record its name}. Fix: see what it does (systemctl list-units 'backup-*'; journalctl -u <its unit>); when it runs this long on every run, move one of the two schedules away from the other (the plan's schedule, pruneSchedule or checkSchedule)"
+  fi
+  # Truncated as it is opened: on a full state disk the line is empty rather than the previous holder's.
+  printf '%s (pid %s), since %(%Y-%m-%dT%H:%M:%S)TZ\\n' "\${0##*/}" "$$" -1 >"$lock" 2>/dev/null || true
 }
 
 # Per-target settings are <target>_<NAME> variables of the configuration.
