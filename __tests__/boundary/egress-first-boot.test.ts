@@ -171,5 +171,9 @@ describe('the egress allowlist on a new server', () => {
     expect(() => EgressAllowlist.guardUnits(m, ['sovereign-identity.service']))
       .toThrow(/'sovereign-identity\.service' is not allowed: it stops the jobs of a server cloned from another one and must run even when the table failed to load/);
     expect(() => EgressAllowlist.guardUnits(m, ['acme@blue.service'])).not.toThrow();
+    // A template: systemd reads Before=acme@.service in the table's unit as acme@sovereign-egress.service, so its instances
+    // would require the table (acme@.service.requires/) without starting after it.
+    expect(() => EgressAllowlist.guardUnits(m, ['acme@.service']))
+      .toThrow(/production\/App\.guardedUnits\.units\[0\]: 'acme@\.service' is not allowed: it is a template.* Fix: name each instance, such as 'acme@blue\.service'/);
   });
 });

@@ -71,8 +71,12 @@ const required = new WeakMap<IMachine, RequiredDestination[]>();
 
 /** The units of each machine that send data off it, declared with `guardUnits`. */
 const guarded = new WeakMap<IMachine, Set<string>>();
-/** A service unit's name, a template's instance included (`acme@blue.service`). */
-const SERVICE_UNIT = /^[A-Za-z0-9:_.-]+(@[A-Za-z0-9:_.-]*)?\.service$/;
+/**
+ * A service unit's name, a template's instance included (`acme@blue.service`). Not a template itself
+ * (`acme@.service`): systemd reads `Before=acme@.service` in the table's unit as `acme@sovereign-egress.service`,
+ * so its instances would require the table without starting after it.
+ */
+const SERVICE_UNIT = /^[A-Za-z0-9:_.-]+(@[A-Za-z0-9:_.-]+)?\.service$/;
 
 /**
  * Limits what a machine holding sensitive or secret data can reach, in two layers:
@@ -345,6 +349,10 @@ function checkHostname(at: string, prop: string, h: unknown): string {
 }
 
 function checkGuardedUnit(at: string, prop: string, u: unknown): string {
+  if (typeof u === 'string' && /^[^@]+@\.service$/.test(u)) {
+    fail(at, prop, u, 'it is a template, and the table\'s unit cannot be ordered before a template\'s instances (systemd reads the name as its own instance)',
+      "name each instance, such as 'acme@blue.service'");
+  }
   if (typeof u !== 'string' || !SERVICE_UNIT.test(u)) {
     fail(at, prop, u, 'it is not the name of a systemd service', "name the service with its suffix, such as 'acme.service'");
   }
