@@ -34,13 +34,13 @@ class NewServer extends AgentMachine {
   }
 
   /** Rolls out the bundle of `production-app` as its provisioners do: the deploy-time files get plain values. */
-  public rollOut(options: { extraHost?: string; uploaderSchedule?: string } = {}): AgentRun {
+  public rollOut(options: { extraHost?: string; uploaderSchedule?: string; allowlist?: boolean } = {}): AgentRun {
     const m = machine(checkedStack(), 'App', {}, false);
     // As in EnvironmentStack: the parts that send data are added first, the allowlist last.
     m.addBundlePart(uploader(options.uploaderSchedule ?? 'hourly'));
     EgressAllowlist.guardUnits(m, ['acme-upload.service']);
     if (options.extraHost) EgressAllowlist.requireHostnames(m, [options.extraHost], 'acme uploads');
-    EgressAllowlist.apply(m, { policy });
+    if (options.allowlist !== false) EgressAllowlist.apply(m, { policy });
     const rendered = m.rollout!.bundle;
     const inputs = Object.fromEntries(Object.keys(rendered.deployTimeContents).map((p) => [p, p.endsWith('/identity/server') ? 'SERVER_ID=1\n' : 'x\n']));
     return this.deliver(rendered.payload, rendered.version, inputs);
@@ -133,6 +133,34 @@ describe('the egress allowlist on a new server', () => {
     const second = s.timeline();
     expect(at(second, LOAD)).toBeLessThan(at(second, 'install acme-uploader'));
     expect(at(second, REFRESH)).toBeLessThan(at(second, 'enable --now acme-upload.timer'));
+  });
+
+  test('the allowlist a failed rollout left active is recorded: a later bundle without it removes its files and units', () => {
+    // A machine that runs a bundle without the allowlist (day 2), then gets it in a rollout whose other parts fail.
+    const s = server();
+    expect(s.rollOut({ allowlist: false }).status).toBe(0);
+    s.failUploader(true);
+    expect(s.rollOut({ uploaderSchedule: 'daily' }).status).toBe(1);
+    expect(s.exists('/etc/nftables.d/sovereign-egress.nft')).toBe(true);
+    // The allowlist is taken out again (the team rolls back): its files and units go, as any part's do.
+    s.failUploader(false);
+    const back = s.rollOut({ allowlist: false });
+    expect(back.status).toBe(0);
+    expect(back.output).not.toMatch(/nothing to do/);
+    expect(s.exists('/etc/nftables.d/sovereign-egress.nft')).toBe(false);
+    expect(s.exists('/etc/systemd/system/sovereign-egress.service')).toBe(false);
+    expect(s.timeline()).toContain('disable --now sovereign-egress.service');
+    expect(s.status()).toMatch(/runs bundle sha256:/);
+
+    // A new server whose first rollout failed after the allowlist: the status says what is active, and a bundle
+    // without the allowlist removes it.
+    const fresh = server();
+    fresh.failUploader(true);
+    expect(fresh.rollOut().status).toBe(1);
+    expect(fresh.status()).toBe('no bundle installed; active: egress-allowlist (activated first, the rest of the bundle failed)');
+    fresh.failUploader(false);
+    expect(fresh.rollOut({ allowlist: false }).status).toBe(0);
+    expect(fresh.exists('/etc/nftables.d/sovereign-egress.nft')).toBe(false);
   });
 
   test('a first refresh that fails (DNS slow or down, a host that does not resolve) fails no rollout: the timer retries it', () => {

@@ -345,14 +345,16 @@ def apply_locked(version, incoming, current):
     pending = read_json(PENDING, None)
     unfinished = set(pending["touched"]) if pending else set()
     changed = {p for p, spec in files.items() if not on_disk(p, spec)}
-    removed = {p for p in set(current.get("files", {})) | unfinished if p not in files}
+    # What the machine has: the files of the last bundle, and those of a part that activated first when the rest failed.
+    old_bundle = read_json(STATE + "/current-bundle.json", {"parts": []})
+    installed = set(current.get("files", {})) | {f["path"] for p in old_bundle["parts"] for f in p.get("files", [])}
+    removed = {p for p in installed | unfinished if p not in files}
     previous_parts = current.get("parts", {})
     if current.get("release") == release and not changed and not removed and not unfinished:
         return "%s already runs bundle %s; nothing to do" % (bundle["machine"], version[:19])
     if pending:
         log("finishing an activation that did not end (%d files)" % len(unfinished))
     wait_for_first_boot()
-    old_bundle = read_json(STATE + "/current-bundle.json", {"parts": []})
     switched = len(changed)
 
     # A part that activates first (the egress allowlist) and never ran here goes through a switch of its own
@@ -363,6 +365,11 @@ def apply_locked(version, incoming, current):
         own = {f["path"] for p in first for f in p.get("files", [])}
         log("activating %s before the other parts' packages are installed" % ", ".join('"%s"' % p["name"] for p in first))
         switch({"parts": first}, {p: files[p] for p in own}, changed & own, set(), set(), None, release, previous_parts, old_bundle)
+        # Recorded with the bundle the machine runs: if the rest fails, a later bundle without the part removes its files
+        # and units, and a rollback re-activates it. Not in current.json: its commands run again on the next apply with it.
+        names = {p["name"] for p in first}
+        old_bundle = dict(old_bundle, parts=[p for p in old_bundle["parts"] if p["name"] not in names] + first)
+        write_atomic(STATE + "/current-bundle.json", json.dumps(old_bundle).encode(), 0o600)
         end_activation()
         log("%s active; it stays active if the rest of the bundle fails" % ", ".join('"%s"' % p["name"] for p in first))
         previous_parts = dict(previous_parts, **{p["name"]: digest(json.dumps(p.get("commands", [])).encode()) for p in first})
@@ -488,7 +495,8 @@ def roll_back(touched, previous_root, old_bundle, failure):
 def status():
     current = read_json(STATE + "/current.json", None)
     if not current:
-        print("no bundle installed")
+        first = read_json(STATE + "/current-bundle.json", {"parts": []})["parts"]
+        print("no bundle installed" + ("; active: %s (activated first, the rest of the bundle failed)" % ", ".join(p["name"] for p in first) if first else ""))
         return 1
     print("%s runs bundle %s (release %s, installed %s UTC, %d files)" % (
         current["machine"], current["version"], current["release"],
