@@ -163,6 +163,21 @@ describe('the egress allowlist on a new server', () => {
     expect(fresh.exists('/etc/nftables.d/sovereign-egress.nft')).toBe(false);
   });
 
+  test('an activation of the allowlist cut short is finished before the other parts\' packages are installed', () => {
+    const s = server();
+    // The allowlist's activation fails, and so does putting the files back (systemd refuses everything): it stays pending.
+    fs.writeFileSync(path.join(s.dir, 'bin', 'systemctl'), `#!/bin/sh\necho "$*" >> ${s.dir}/systemctl.log\nexit 1\n`, { mode: 0o755 });
+    const cut = s.rollOut();
+    expect(cut.status).toBe(1);
+    expect(s.exists('/var/lib/sovereign/rollout/pending.json')).toBe(true);
+    s.failUploader(false);
+    const run = s.rollOut();
+    expect(run.status).toBe(0);
+    const timeline = s.timeline();
+    expect(at(timeline, LOAD)).toBeLessThan(at(timeline, 'install acme-uploader'));
+    expect(at(timeline, REFRESH)).toBeLessThan(at(timeline, 'enable --now acme-upload.timer'));
+  });
+
   test('a first refresh that fails (DNS slow or down, a host that does not resolve) fails no rollout: the timer retries it', () => {
     const s = server();
     s.failing('sovereign-egress-refresh.service');

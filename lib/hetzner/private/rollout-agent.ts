@@ -361,10 +361,12 @@ def apply_locked(version, incoming, current):
     # before the other parts' packages are installed: nothing they install or start runs before it. It stays
     # active if the rest fails, and its commands then run again on the next apply (idempotent).
     first = [p for p in bundle["parts"] if p.get("activatesFirst") and p["name"] not in previous_parts]
-    if first and not pending:
-        own = {f["path"] for p in first for f in p.get("files", [])}
+    own = {f["path"] for p in first for f in p.get("files", [])}
+    # An activation cut short that touched only their files was their own switch: it is finished by this one.
+    if first and (not pending or unfinished <= own):
         log("activating %s before the other parts' packages are installed" % ", ".join('"%s"' % p["name"] for p in first))
-        switch({"parts": first}, {p: files[p] for p in own}, changed & own, set(), set(), None, release, previous_parts, old_bundle)
+        switch({"parts": first}, {p: files[p] for p in own}, changed & own, set(), unfinished, pending, release, previous_parts, old_bundle)
+        pending, unfinished = None, set()
         # Recorded with the bundle the machine runs: if the rest fails, a later bundle without the part removes its files
         # and units, and a rollback re-activates it. Not in current.json: its commands run again on the next apply with it.
         names = {p["name"] for p in first}
