@@ -1,3 +1,4 @@
+import { DRILL_RUN_TIME_PER_COPY, DRILL_START_DELAY } from '../backup/private/drill-run-time';
 import { ROADMAP_THRESHOLDS } from '../roadmap/roadmap';
 import { Phase } from '../roadmap/phase';
 
@@ -38,7 +39,7 @@ export class MonitoringAlert {
     'the restore drill on the test machine', 'its last run failed', 'critical');
   /** No restore drill finished within its interval, its start delay and its longest run time. */
   public static readonly RESTORE_DRILL_MISSED = new MonitoringAlert('RestoreDrillMissed', 1,
-    'the restore drill on the test machine', "no run finished within its schedule's interval, plus a start up to 15 minutes late (the timer's random delay) and its longest run time (12 hours for each copy it restores)", 'critical');
+    'the restore drill on the test machine', `no run finished within its schedule's interval, plus a start up to ${DRILL_START_DELAY} late (the timer's random delay) and its longest run time (${DRILL_RUN_TIME_PER_COPY} for each copy it restores)`, 'critical');
   /** A disk is fuller than the plan's `diskWarningShare` (warning). */
   public static readonly DISK_ABOVE_VOLUME_THRESHOLD = new MonitoringAlert('DiskAboveVolumeThreshold', 1,
     'every disk and volume of the watched machines',
