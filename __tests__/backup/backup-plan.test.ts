@@ -78,6 +78,8 @@ describe('BackupPlan', () => {
     expect(conf(files, 'LOCAL_COPIES')).toBe('7');
     // The local copy leaves room on its disk for restic's packs in /tmp (docs/backup.md, "A full disk at the dump location").
     expect(conf(files, 'DUMP_RESERVE_MB')).toBe('256');
+    // backup-restore leaves as much free on PostgreSQL's disk as the drill does (one constant): a server whose disk fills stops.
+    expect(conf(files, 'RESTORE_RESERVE_MB')).toBe('256');
     // A job waits an hour for another of the machine's jobs to release the repositories, then fails naming it.
     expect(conf(files, 'LOCK_WAIT_SECONDS')).toBe('3600');
     expect(conf(files, 'KEEP')).toBe("'--keep-daily 7 --keep-weekly 4 --keep-monthly 6'");

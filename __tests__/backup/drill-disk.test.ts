@@ -10,7 +10,9 @@ import { describeWithRealParts, isRoot } from '../setup/real-parts';
 // rendered script, with real PostgreSQL 15 servers (production's, and the test machine's on a small tmpfs), restic
 // and OpenSSH. A restore that filled that disk stopped the test machine's PostgreSQL, which could not start again
 // until someone freed space by hand (its own start needs room): the test environment was down, and every later drill
-// failed. Needs root, as the end-to-end suite does (mount, runuser, sshd).
+// failed. Production's restore by hand (backup-restore) had the same crash, after it had dropped the databases it
+// replaces: it is run here against a PostgreSQL on a small disk as well. Needs root, as the end-to-end suite does
+// (mount, runuser, sshd).
 const describeAsRoot = describeWithRealParts(isRoot, 'the drill disk suite', 'root (runuser, sshd, mount)');
 
 describeAsRoot('the restore drill and the disk of the test machine\'s PostgreSQL', () => {
@@ -42,6 +44,22 @@ describeAsRoot('the restore drill and the disk of the test machine\'s PostgreSQL
     + `restoring snapshot \\w{8}: stopped restoring app after \\d+ of its \\d+ bytes: the disk of ${server.dataDir}(/pg_wal)? has \\d+ MiB left, and the restore leaves ${reserve} MiB free there `
     + `for PostgreSQL \\(a server whose disk fills stops, and starts again only once space is freed by hand\\)\\. Fix: free space on that disk \\(df -h ${server.dataDir}\\) `
     + 'or give the test machine\'s PostgreSQL a larger one: .*unless DRILL_KEEP_DATABASES=1 in .*/drill\\.conf keeps them all, which needs room for every copy\\)';
+
+  /** backup-restore of the backup's app database (--replace) into `server`, leaving `reserve` MiB free on its disk. */
+  const restoreInto = (server: PostgresCluster, reserve: number) => world.run(world.production, 'backup-restore',
+    world.variant(world.production.etc, 'backup.conf', { PG_HOST: server.dir, PG_PORT: server.port, RESTORE_RESERVE_MB: reserve }),
+    { args: ['--replace', '--database', 'app'] });
+
+  /** A server whose app database holds data of its own, which backup-restore replaces only with --replace. */
+  const serverWithApp = async (name: string, megabytes: number) => {
+    const server = await smallServer(name, megabytes);
+    server.sql('postgres', 'CREATE DATABASE app');
+    server.sql('app', "CREATE TABLE before_restore (note text); INSERT INTO before_restore VALUES ('kept')");
+    return server;
+  };
+
+  /** Bytes free on the disk of `dir`, as the restore sees them (df: what an unprivileged writer may use). */
+  const freeBytes = (dir: string) => Number(execFileSync('df', ['--output=avail', '-B1', dir], { encoding: 'utf8' }).split('\n')[1].trim());
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-drill-disk-'));
@@ -91,5 +109,41 @@ describeAsRoot('the restore drill and the disk of the test machine\'s PostgreSQL
     expectSuccess(next, TEST_HOST, 'restore-drill');
     expect(next.pings[1].body).toMatch(/^every copy of acme-production-app's newest backup restored: source \(.*\): restored snapshot .*; source2 \(.*\): restored snapshot /);
     expect(scratch()).toBe('0');
+  });
+
+  test('backup-restore into a PostgreSQL whose disk cannot hold the backup stops with the reserve left, names the disk and the fix, and PostgreSQL stays up', async () => {
+    // Room for the compressed dump and the reserve (so it is not refused up front), not for the restored database.
+    const server = await serverWithApp('pg-restore-too-small', 100);
+    const restore = await restoreInto(server, 40);
+    expect(restore.code).not.toBe(0);
+    expect(restore.pings).toEqual([]); // run by hand: it reports on the terminal
+    expect(restore.stderr).toMatch(new RegExp(`restoring snapshot \\w{8}: stopped restoring app after \\d+ of its \\d+ bytes: the disk of ${server.dataDir}(/pg_wal)? has \\d+ MiB left, `
+      + 'and the restore leaves 40 MiB free there for PostgreSQL \\(a server whose disk fills stops, and starts again only once space is freed by hand\\)\\. '
+      + `Fix: free space on that disk \\(df -h ${server.dataDir}\\) or grow the volume it is on, then run backup-restore again with --replace: `
+      + 'the databases app were dropped before the restore and are partially restored now'));
+    expect(restore.stderr).not.toMatch(/OK: /);
+    // The server still answers (it used to stop with its write-ahead log's disk full, and to stay down), with room left.
+    expect(server.sql('postgres', 'SELECT 1')).toBe('1');
+    // The restorer looks between 1 MiB pieces of the compressed stream and what PostgreSQL already took in still lands,
+    // so the reserve absorbs a little (about 5 MiB of these 40): most of it is still free, where a full disk had none.
+    expect(freeBytes(server.dataDir)).toBeGreaterThan(20 * 1024 * 1024);
+
+    // The volume grown, as the fix says: the same restore with --replace brings the backup's app database back.
+    execFileSync('mount', ['-o', 'remount,size=200m', server.dir]);
+    const again = await restoreInto(server, 40);
+    if (again.code !== 0) throw new Error(`backup-restore --replace failed (exit ${again.code}):\n${again.stderr}`);
+    expect(again.stderr).toMatch(/OK: restored app of acme-production-app from snapshot \w{8} .*; 2 tables and 121000 rows match the backup's counts and checksums; replaced app \(/);
+    expect(server.sql('app', 'SELECT count(*) FROM orders')).toBe('120000');
+  });
+
+  test('backup-restore refuses up front, dropping nothing, when even the compressed dumps and the reserve do not fit', async () => {
+    const server = await serverWithApp('pg-restore-refused', 72);
+    const restore = await restoreInto(server, 40);
+    expect(restore.code).not.toBe(0);
+    expect(restore.stderr).toMatch(new RegExp(`refusing to restore: the dumps of app take \\d+ MiB \\(compressed; restored, they take more\\), and the disk of ${server.dataDir} has \\d+ MiB free `
+      + '\\(\\d+ MiB once the databases it replaces are dropped\\), less than the dumps and the 40 MiB the restore leaves free for PostgreSQL .*Nothing was dropped\\. '
+      + `Fix: free space on that disk \\(df -h ${server.dataDir}\\) or grow the volume it is on, then run backup-restore again[\\s\\S]*failed step: checking the room on PostgreSQL's disk`));
+    // Nothing was dropped: the server's own app database is as it was.
+    expect(server.sql('app', 'SELECT note FROM before_restore')).toBe('kept');
   });
 });

@@ -15,6 +15,7 @@ import { requireSensitive } from '../hetzner/storage-box';
 import { BackupTarget } from './backup-target';
 import { Heartbeat } from './heartbeat';
 import { PostgresDump } from './postgres-dump';
+import { DATABASE_DISK_RESERVE } from './private/database-disk-reserve';
 import { defaultMaxBackupAge, PHASE_ONE_SCHEDULE, PHASE_TWO_SCHEDULE } from './private/phase-schedules';
 import { BACKUP_BOOTSTRAP, BACKUP_CHECK, BACKUP_DUMP, BACKUP_PRUNE, BACKUP_PUSH, BACKUP_RESTORE, BACKUP_ROTATE_KEYS } from './private/scripts';
 import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, targetNames, timer, TIME_SYNC_UNIT_LINES, UNITS } from './private/tooling';
@@ -355,6 +356,8 @@ export class BackupPlan extends Construct {
       ['DUMP_DIR', postgres.enabled ? DUMP_DIR : ''],
       ['LOCAL_COPIES', this.localCopies],
       ['DUMP_RESERVE_MB', postgres.enabled ? LOCAL_COPY_RESERVE.toMebibytes() : 0],
+      // backup-restore (by hand) leaves this free on PostgreSQL's disk, as the drill does on the test machine's.
+      ['RESTORE_RESERVE_MB', postgres.enabled ? DATABASE_DISK_RESERVE.toMebibytes() : 0],
       ['LOCK_WAIT_SECONDS', REPOSITORY_LOCK_WAIT.toSeconds()],
       ['MAX_AGE_HOURS', this.maxBackupAge.toSeconds() / 3600],
       ['KEEP', this.retention.toResticArguments()],

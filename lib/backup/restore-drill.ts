@@ -1,7 +1,6 @@
 import { Construct } from 'constructs';
 import { Fn, TerraformVariable } from 'cdktf';
 import { Duration } from '../core/duration';
-import { Size } from '../core/size';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
 import { checkProps, is } from '../core/runtime-checks';
 import { IMachine, Machine } from '../hetzner/machine';
@@ -11,6 +10,7 @@ import { PostgresVersion } from '../database/postgres-version';
 import { requireSensitive } from '../hetzner/storage-box';
 import { BackupTarget } from './backup-target';
 import { Heartbeat } from './heartbeat';
+import { DATABASE_DISK_RESERVE } from './private/database-disk-reserve';
 import { DRILL_RUN_TIME_PER_COPY, DRILL_START_DELAY } from './private/drill-run-time';
 import { RESTORE_DRILL } from './private/scripts';
 import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, timer, TIME_SYNC_UNIT_LINES, UNITS } from './private/tooling';
@@ -65,12 +65,6 @@ export interface RestoreDrillProps {
 }
 
 const SERVER_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-/**
- * What the restore leaves free on the disk of the test machine's PostgreSQL (its data directory and its write-ahead
- * log): a server whose disk fills stops and starts again only once space is freed by hand. A new WAL segment takes
- * 16 MiB at once, and the test environment's own database keeps writing meanwhile.
- */
-const DATABASE_DISK_RESERVE = Size.mebibytes(256);
 
 /**
  * The weekly proof that recovery works. On the test machine, for `source` and then each of

@@ -30,6 +30,11 @@ export interface RunResult {
 /** How {@link runScript} acts on a script while it runs. */
 export interface RunOptions {
   /**
+   * The script's command-line arguments (backup-restore's --replace, --database).
+   * @default - none
+   */
+  readonly args?: string[];
+  /**
    * Once the script's output matches, SIGTERM to the script and everything it started, as `systemctl stop` (or a
    * timeout, or a shutdown) does.
    * @default - never stopped
@@ -259,7 +264,7 @@ export function runScript(script: string, receiver: HeartbeatReceiver, env: Reco
   const first = receiver.pings.length;
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(script, [], {
+    const child = spawn(script, options.args ?? [], {
       env: { PATH: PATH_ENV, HOME: '/root', LANG: 'C.UTF-8', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       // A group of its own, to be stopped as systemd stops a service: every process of it at once.

@@ -526,7 +526,7 @@ open(sys.argv[2], "w").write("%s %d %s\\n" % (digest.hexdigest(), total, state))
 # pg_restore of its scratch database as it arrives (as $PG_OS_USER when set); with
 # SB_RESTORE_CREATE=<maintenance database> in the environment, pg_restore --create makes the
 # database itself, under its own name (backup-restore). With SB_RESTORE_RESERVE=<bytes> and
-# SB_RESTORE_DATA_DIR=<PostgreSQL's data directory> (the drill), the restore stops (exit 3) before the disk of that
+# SB_RESTORE_DATA_DIR=<PostgreSQL's data directory> (the drill, backup-restore), the restore stops (exit 3) before the disk of that
 # directory or of its pg_wal has less than that left: a PostgreSQL whose write-ahead log finds its disk full stops,
 # and does not start again until someone frees space, so a drill that did not fit took the test machine's database down.
 SB_STREAM_CHECK_PY='
@@ -1441,7 +1441,9 @@ export const BACKUP_RESTORE = `#!/bin/bash
 # It refuses when a database it would restore holds data, listing what it would drop, unless
 # --replace is passed. Everything it reads comes from the remote with no cache; the restored
 # databases are checked against the dump's checksums, row counts and table checksums. It holds the
-# repository lock for the whole run, so no dump runs against a half-restored database.
+# repository lock for the whole run, so no dump runs against a half-restored database. It leaves
+# RESTORE_RESERVE_MB free on PostgreSQL's disk: it refuses up front when even the dumps do not fit,
+# and stops the restore before that disk fills (a server whose disk fills stops, and stays down).
 SB_JOB=restore SB_NO_SUCCESS_PING=1
 . "$(dirname "$(readlink -f "$0")")/../lib/sovereign-backup/common.sh"
 usage="usage: backup-restore [--from <target>] [--snapshot <manifest ID or dump time>] [--database <name>]... [--replace]"
@@ -1508,15 +1510,16 @@ fi
 step "checking the databases on this machine ($PGHOST:$PGPORT)"
 existing=$(pg psql -X -q -A -t -v ON_ERROR_STOP=1 -d template1 -c 'SELECT datname FROM pg_database' 2>>"$SB_LOG") \\
   || die "PostgreSQL on this machine ($PGHOST:$PGPORT) is not reachable (is it running?)"
-holding='' replaced=''
+holding='' replaced='' freed=0
 for db in $dbs; do
   grep -qxF -- "$db" <<<"$existing" || continue
-  # What the database holds: relations outside the system schemas, their estimated rows, its size.
-  held=$(pg psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 -d "$db" -c "SELECT count(*), coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint, pg_size_pretty(pg_database_size(current_database()))
+  # What the database holds: relations outside the system schemas, their estimated rows, its size (what dropping it frees).
+  held=$(pg psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 -d "$db" -c "SELECT count(*), coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint, pg_database_size(current_database()), pg_size_pretty(pg_database_size(current_database()))
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'" 2>>"$SB_LOG") \\
     || die "cannot read what database $db holds"
-  read -r relations rows size <<<"$held"
+  read -r relations rows bytes size <<<"$held"
+  freed=$((freed + bytes))
   if [ "$relations" -gt 0 ]; then holding="\${holding:+$holding; }$db ($relations tables, views or sequences, about $rows rows, $size)"
   else replaced="$replaced $db"; fi
 done
@@ -1525,6 +1528,24 @@ if [ -n "$holding" ] && [ "$replace" != 1 ]; then
 fi
 [ -z "$holding" ] || log "replacing (dropping) $holding"
 [ -z "$replaced" ] || log "replacing the empty databases$replaced"
+
+step "checking the room on PostgreSQL's disk"
+# The restore stops while PostgreSQL's disk keeps RESTORE_RESERVE_MB free (see SB_STREAM_CHECK_PY): a restore that did
+# not fit filled it, and PostgreSQL stopped mid-restore (its write-ahead log full) and stayed down, with the databases
+# it replaces already dropped.
+SB_RESTORE_DATA_DIR=$(pg psql -X -q -A -t -v ON_ERROR_STOP=1 -d template1 -c 'SHOW data_directory' 2>>"$SB_LOG") \\
+  || die "cannot read PostgreSQL's data directory (SHOW data_directory), whose disk the restore must not fill"
+SB_RESTORE_RESERVE=$(( \${RESTORE_RESERVE_MB:-0} << 20 ))
+# The INDEX holds the dumps' sizes, compressed: restored, the databases take more. So the restore is refused before
+# anything is dropped only when even the dumps and the reserve do not fit in what is free once the replaced databases
+# are dropped; a disk this machine cannot see (a server elsewhere) is left to the restore's own watch.
+dumped=$(awk -v dbs="$dbs " 'index(dbs, " " $1 " ") { s += $2 } END { printf "%d", s }' "$dir/INDEX")
+avail=$(df --output=avail -B1 "$SB_RESTORE_DATA_DIR" 2>/dev/null | tail -n 1 | tr -d ' ') || avail=''
+if [[ $avail =~ ^[0-9]+$ ]] && [ $((avail + freed)) -lt $((dumped + SB_RESTORE_RESERVE)) ]; then
+  die "refusing to restore: the dumps of$dbs take $((dumped >> 20)) MiB (compressed; restored, they take more), and the disk of $SB_RESTORE_DATA_DIR has $((avail >> 20)) MiB free ($(( (avail + freed) >> 20 )) MiB once the databases it replaces are dropped), less than the dumps and the \${RESTORE_RESERVE_MB:-0} MiB the restore leaves free for PostgreSQL (a server whose disk fills stops mid-restore, and starts again only once space is freed by hand). Nothing was dropped. Fix: free space on that disk (df -h $SB_RESTORE_DATA_DIR) or grow the volume it is on, then run backup-restore again"
+fi
+log "PostgreSQL's disk ($SB_RESTORE_DATA_DIR): \${avail:-unknown (not on this machine)} bytes free, $freed more once the replaced databases are dropped; the dumps take $dumped bytes; the restore leaves $SB_RESTORE_RESERVE free"
+SB_RESTORE_FIX="Fix: free space on that disk (df -h $SB_RESTORE_DATA_DIR) or grow the volume it is on, then run backup-restore again with --replace: the databases$dbs were dropped before the restore and are partially restored now (the one it stopped in is cut off, those after it are missing), and --replace drops them again"
 
 step "applying the roles of dump $stamp"
 # pg_dumpall --globals-only --no-role-passwords: a role this server has keeps its password and
