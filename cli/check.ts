@@ -4,7 +4,7 @@ import { Environment } from '../lib/core/environment';
 import { synthesizedStackNames } from '../lib/cost/synthesized-stacks';
 import { DRILL_ACCOUNT_PASSWORD_VARIABLES, DRILL_SOURCE_OUTPUTS, OFFSITE_DRILL_VARIABLES } from '../stacks/environment-backups';
 import type { CliIo } from './run-cli';
-import { redirectedEndpoints } from './provider-endpoints';
+import { redirectedEndpoints } from '../lib/environments/private/hetzner-endpoints';
 import { parseStackArgs } from './stack-args';
 
 export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out DIR] [--plan] [--env-example FILE]

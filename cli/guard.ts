@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { PlannedChanges } from '../testing/harness/planned-changes';
 import type { CliIo } from './run-cli';
-import { redirectedEndpoints } from './provider-endpoints';
+import { redirectedEndpoints } from '../lib/environments/private/hetzner-endpoints';
 import { parseStackArgs } from './stack-args';
 
 export const GUARD_USAGE = `  cdktf-sovereign-hetzner guard STACK [--out DIR] [--print-plan | --plan-json FILE]

@@ -83,8 +83,9 @@ const COMMAND_USAGE: Readonly<Record<string, string>> = {
 
 const USAGE = `Usage:
 ${[STAGING_USAGE, SNAPSHOT_USAGE, RELEASE_USAGE, INIT_USAGE, CHECK_USAGE, GUARD_USAGE, COST_USAGE, REPORT_USAGE].join('\n')}
-The Hetzner commands read HCLOUD_TOKEN (and HCLOUD_ENDPOINT, if set); with a project per environment, release reads
-HCLOUD_TOKEN_TEST and HCLOUD_TOKEN_PRODUCTION, and snapshot and staging production's.`;
+The Hetzner commands read HCLOUD_TOKEN (and HCLOUD_ENDPOINT, if set: Hetzner's API or this machine, else they refuse);
+with a project per environment, release reads HCLOUD_TOKEN_TEST and HCLOUD_TOKEN_PRODUCTION, and snapshot and staging
+production's.`;
 
 /** The usage `words` (a command, or `staging` and its subcommand) ask for; the whole usage for anything else. */
 function usageOf(words: readonly string[]): string {

@@ -164,6 +164,15 @@ describe('cdktf-sovereign-hetzner staging', () => {
     expect(err.join()).toMatch(/HCLOUD_TOKEN is not set\. Fix: export HCLOUD_TOKEN/);
   });
 
+  // A variable left over in a shell or in CI would send the token to another host.
+  test('refuses an HCLOUD_ENDPOINT that is neither Hetzner\'s API nor this machine, before any request, naming no value', async () => {
+    const { code, err } = await run(['staging', 'list', ...NOW], api, 'https://ops:s3cret@api.example.net/v1');
+    expect(code).toBe(1);
+    expect(err).toMatch(/^error: HCLOUD_ENDPOINT is set to a host other than Hetzner's API \(https:\/\/api\.hetzner\.cloud\/v1, https:\/\/api\.hetzner\.com\/v1\): the token .* Fix: unset HCLOUD_ENDPOINT before running this command/);
+    expect(err).not.toMatch(/s3cret|example\.net|test-token/);
+    expect(api.requests).toEqual([]);
+  });
+
   test('says which URL could not be reached, why, and what to check, when the API is unreachable', async () => {
     const closed = await freePort();
     const { code, err } = await run(['staging', 'list', ...NOW], api, `http://127.0.0.1:${closed}/v1`);

@@ -1,3 +1,5 @@
+import { redirectedEndpoints } from './private/hetzner-endpoints';
+
 /** The resource collections of the Hetzner Cloud API the operational commands touch. */
 export type HcloudCollection = 'servers' | 'load_balancers' | 'volumes' | 'primary_ips' | 'firewalls' | 'networks' | 'ssh_keys' | 'placement_groups' | 'images';
 
@@ -61,6 +63,8 @@ export class HcloudApiClient {
   public static fromEnvironment(env: NodeJS.ProcessEnv = process.env): HcloudApiClient {
     const token = env.HCLOUD_TOKEN;
     if (!token) throw new Error('HCLOUD_TOKEN is not set. Fix: export HCLOUD_TOKEN with a token of the Hetzner Cloud project (read & write).');
+    const redirected = redirectedEndpoints({ HCLOUD_ENDPOINT: env.HCLOUD_ENDPOINT }, 'running this command');
+    if (redirected.length > 0) throw new Error(redirected.join('\n'));
     return new HcloudApiClient({ token, endpoint: env.HCLOUD_ENDPOINT });
   }
 

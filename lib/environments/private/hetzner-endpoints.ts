@@ -1,0 +1,34 @@
+/**
+ * Where the Hetzner API token may go. The hcloud provider reads `HCLOUD_ENDPOINT` (and a twin for the Hetzner
+ * API of Storage Boxes) when its block sets no endpoint, and the library's API client reads `HCLOUD_ENDPOINT`,
+ * so a variable left in a shell or in CI settings sends the token, and every request with its secrets (user
+ * data, passwords), to another host. Synth cannot see the environment of a later plan; the commands that
+ * use the token check it.
+ */
+const HETZNER_ENDPOINTS: readonly string[] = ['https://api.hetzner.cloud/v1', 'https://api.hetzner.com/v1'];
+
+/** Any `HCLOUD_…ENDPOINT`: the one the provider documents and those it may add, such as the Hetzner API's. */
+const ENDPOINT_VARIABLE = /^HCLOUD_(?:\w+_)?ENDPOINT$/;
+
+/**
+ * The endpoint variables of `env` that send the token away from Hetzner and from this machine, one message each
+ * (naming the variable, never its value: it may carry credentials). Hetzner's own URLs pass, `file:` URLs (the
+ * library's local stand-in for Hetzner) and loopback addresses (a local stand-in of the API).
+ */
+export function redirectedEndpoints(env: NodeJS.ProcessEnv, command: string): string[] {
+  return Object.keys(env).sort()
+    .filter((name) => ENDPOINT_VARIABLE.test(name) && !keepsTokenWithHetzner(env[name] ?? ''))
+    .map((name) => `${name} is set to a host other than Hetzner's API (${HETZNER_ENDPOINTS.join(', ')}): the token and every request, `
+      + `secrets included, would go there. Fix: unset ${name} before ${command} (and remove it from the CI settings).`);
+}
+
+function keepsTokenWithHetzner(value: string): boolean {
+  const url = value.trim().replace(/\/+$/, '');
+  if (url === '' || HETZNER_ENDPOINTS.includes(url) || url.startsWith('file:')) return true;
+  try {
+    const { protocol, hostname } = new URL(url);
+    return (protocol === 'http:' || protocol === 'https:') && (hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname));
+  } catch {
+    return false;
+  }
+}
