@@ -9,7 +9,7 @@ import { Retention } from '../../lib/backup/retention';
 import { S3Provider } from '../../lib/backup/s3-provider';
 import { Schedule, Weekday } from '../../lib/backup/schedule';
 import { DataVolume } from '../../lib/hetzner/data-volume';
-import { StorageBox, StorageBoxAccount } from '../../lib/hetzner/storage-box';
+import { IStorageBoxAccount, StorageBox, StorageBoxAccount } from '../../lib/hetzner/storage-box';
 import { ADMIN_CIDRS, ADMIN_KEY, resourcesOf, synthJson, testStack, warningsOf } from '../setup/stack';
 import { machinePayload } from '../setup/machine-payload';
 import { filesByPath } from './helpers/machine-root';
@@ -195,6 +195,75 @@ describe('BackupPlan', () => {
     const { stack, machine, options } = production();
     new BackupPlan(stack, 'Backups', options).protect(machine);
     expect(resourcesOf(synthJson(stack), 'hcloud_server')[0].backups).toBe(true);
+  });
+
+  describe('two machines sharing one repository', () => {
+    // A second production machine beside production()'s App, in the same location.
+    function worker(stack: TerraformStack): Machine {
+      return new Machine(stack, 'Worker', {
+        environment: Environment.PRODUCTION, role: 'worker', serverType: ServerType.CX33, location: Location.FSN1, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS,
+      });
+    }
+    const shared = (path: string) => new RegExp(`production/Backups2?\\.targets: 'Storage Box in hel1' is not allowed: production/App and production/Worker both back up to `
+      + `production/StorageBox/App at path '${path}': one restic repository.*Fix: give each machine its own repository: .*\\{ path: '[^']+' \\} for production/Worker.*or a sub-account`);
+
+    test('one plan protecting two machines with one Storage Box target fails synth, naming both machines, the account, the path and the fix', () => {
+      const { stack, machine, options } = production();
+      const plan = new BackupPlan(stack, 'Backups', options);
+      plan.protect(machine);
+      plan.protect(worker(stack));
+      expect(() => synthJson(stack)).toThrow(shared('restic'));
+    });
+
+    test('two plans whose targets are the same sub-account and path fail synth, in other stacks of the app too', () => {
+      const { stack, machine, account, options } = production();
+      new BackupPlan(stack, 'Backups', { ...options, targets: [BackupTarget.storageBox(account, { path: 'shared' })] }).protect(machine);
+      new BackupPlan(stack, 'Backups2', { ...options, targets: [BackupTarget.storageBox(account, { path: 'shared' })] }).protect(worker(stack));
+      expect(() => synthJson(stack)).toThrow(shared('shared'));
+
+      // The same account given twice by its attributes, in two stacks of one app.
+      const { app, stack: first } = testStack('first');
+      const second = new TerraformStack(app, 'second');
+      const attributes = { host: 'u1-sub1.your-storagebox.de', username: 'u1-sub1', location: Location.HEL1, readonly: false };
+      for (const [s, id] of [[first, 'A'], [second, 'B']] as const) {
+        const m = new Machine(s, id, { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, location: Location.FSN1, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS });
+        new BackupPlan(s, 'Backups', { ...options, resticPassword: secret(s, 'restic'), heartbeat: Heartbeat.healthchecks(secret(s, 'hb')),
+          targets: [BackupTarget.storageBox(StorageBoxAccount.fromAttributes(attributes))] }).protect(m);
+      }
+      expect(() => app.synth()).toThrow(/second\/Backups\.targets: .* first\/A and second\/B both back up to u1-sub1 at path 'restic'/);
+    });
+
+    test('each machine with its own path, its own sub-account, or the S3 default path (the server name) synthesizes', () => {
+      const own = (make: (stack: TerraformStack, box: StorageBox, account: IStorageBoxAccount) => [BackupTarget, BackupTarget]) => {
+        const { stack, machine, box, account, options } = production();
+        const [a, b] = make(stack, box, account);
+        new BackupPlan(stack, 'Backups', { ...options, targets: [a] }).protect(machine);
+        new BackupPlan(stack, 'Backups2', { ...options, targets: [b] }).protect(worker(stack));
+        return () => synthJson(stack);
+      };
+      expect(own((_s, _b, account) => [BackupTarget.storageBox(account), BackupTarget.storageBox(account, { path: 'worker' })])).not.toThrow();
+      expect(own((stack, box, account) => [BackupTarget.storageBox(account),
+        BackupTarget.storageBox(box.addSubaccount('Worker', { homeDirectory: 'backups/production/worker', password: secret(stack, 'box_worker_password') }))])).not.toThrow();
+      // The S3 target's path defaults to the machine's server name: one bucket, a repository per machine.
+      const { stack, machine, account, options } = production();
+      const s3 = offsite(stack);
+      const plan = new BackupPlan(stack, 'Backups', { ...options, targets: [BackupTarget.storageBox(account), s3] });
+      plan.protect(machine);
+      new BackupPlan(stack, 'Backups2', { ...options, targets: [BackupTarget.storageBox(account, { path: 'worker' }), s3] }).protect(worker(stack));
+      expect(() => synthJson(stack)).not.toThrow();
+    });
+
+    test('an S3 target with one explicit path on two machines fails synth', () => {
+      const { stack, machine, account, options } = production();
+      const s3 = BackupTarget.s3Compatible({
+        provider: S3Provider.SCALEWAY, endpoint: secret(stack, 's3_endpoint'), bucket: secret(stack, 's3_bucket'),
+        accessKeyId: secret(stack, 's3_key_id'), secretAccessKey: secret(stack, 's3_secret'), path: 'backups',
+      });
+      const plan = new BackupPlan(stack, 'Backups', { ...options, targets: [BackupTarget.storageBox(account), s3] });
+      plan.protect(machine);
+      new BackupPlan(stack, 'Backups2', { ...options, targets: [BackupTarget.storageBox(account, { path: 'worker' }), s3] }).protect(worker(stack));
+      expect(() => synthJson(stack)).toThrow(/production\/Backups2\.targets: 'S3 bucket at .*' is not allowed: production\/App and production\/Worker both back up to bucket production\/s3_bucket at path 'backups'.*or a bucket of its own/);
+    });
   });
 
   describe('bad input', () => {

@@ -421,6 +421,34 @@ export class BackupPlan extends Construct {
     };
   }
 
+  /**
+   * Two machines writing one restic repository: restic 0.14 (Debian's) does not wait for a lock, so one machine's
+   * prune or check (exclusive lock) fails the other's dump and push, and each prune and check works on both
+   * machines' data. Every plan of the app is looked at; a pair is reported once, by the plan of the
+   * later machine.
+   */
+  private sharedRepositoryErrors(): string[] {
+    const writers = this.node.root.node.findAll()
+      .filter((c): c is BackupPlan => c instanceof BackupPlan)
+      .flatMap((plan) => plan.protectedMachines.flatMap((machine) => plan.targets.map((target) => ({
+        plan, machine, target, repository: target.repositoryFor(machine.serverName),
+      }))));
+    const errors: string[] = [];
+    writers.forEach((writer, i) => {
+      if (writer.plan !== this) return;
+      const first = writers.slice(0, i).find((w) => w.machine !== writer.machine && w.repository.key === writer.repository.key);
+      if (!first) return;
+      const { account, path } = writer.repository;
+      const own = writer.target.kind === 'storagebox' ? 'sub-account (box.addSubaccount(…))' : 'bucket';
+      errors.push(invalidValue(this, 'targets', writer.target.description,
+        `${first.machine.node.path} and ${writer.machine.node.path} both back up to ${account} at path '${path}': one restic repository, `
+        + "where one machine's prune or check makes the other's backup fail (restic does not wait for the lock), and each prune and check covers both machines' data",
+        `give each machine its own repository: a path of its own on the target (such as { path: '${writer.machine.serverName}' } for ${writer.machine.node.path}; `
+        + `keep the path a deployed machine already uses, or it starts a new, empty repository), or a ${own} of its own`));
+    });
+    return errors;
+  }
+
   private validate(): string[] {
     const errors: string[] = [];
     if (this.protectedMachines.length === 0) {
@@ -448,6 +476,7 @@ export class BackupPlan extends Construct {
           'use a provider headquartered in the EU, such as S3Provider.SCALEWAY, S3Provider.IONOS or S3Provider.OVHCLOUD, with a bucket in an EU region'));
       }
     }
+    errors.push(...this.sharedRepositoryErrors());
     if (this.requireOffsite && !this.targets.some((t) => t.isOffsite)) {
       errors.push(missingValue(this, 'targets', 'from Phase 2 one copy must be offsite: outside Hetzner, at an EU provider',
         'add BackupTarget.s3Compatible({ provider: S3Provider.SCALEWAY, endpoint, bucket, accessKeyId, secretAccessKey }) with sensitive variables'));

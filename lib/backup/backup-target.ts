@@ -1,4 +1,4 @@
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { Annotations, conditional, Fn, Op, TerraformVariable } from 'cdktf';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
 import { BundleFile } from '../hetzner/machine-bundle';
@@ -90,6 +90,20 @@ export interface RenderedTarget {
 }
 
 /**
+ * The restic repository a target resolves to for one machine: the account that holds it and the path in it.
+ * Two machines with the same `key` share one repository.
+ * @internal
+ */
+export interface TargetRepository {
+  /** Equal for the same account (the same construct, or the same host and user name) and path. */
+  readonly key: string;
+  /** The account as a reader knows it: its construct path, else its user name. */
+  readonly account: string;
+  /** The repository's path in the account or bucket. */
+  readonly path: string;
+}
+
+/**
  * A remote repository the backups are copied to, encrypted by restic.
  *
  * - `storageBox`: a Hetzner Storage Box account over SFTP on port 23, in another location than
@@ -110,8 +124,14 @@ export class BackupTarget {
       path: is.optional(is.text("use a path such as 'restic'")),
       hostKeys: is.optional(is.list(is.text('take the key part of `ssh-keyscan -p 23 <host>`, such as "ssh-ed25519 AAAA…"'), "list keys such as ['ssh-ed25519 AAAA…']")),
     }, "pass { hostKeys: ['ssh-ed25519 AAAA…'] } or nothing");
-    return new BackupTarget('storagebox', `Storage Box in ${account.location.name}`, account.location, undefined, { host: account.host, port: STORAGE_BOX_SSH_PORT }, (scope, name, ctx) => {
-      const path = options.path ?? 'restic';
+    // The default stays 'restic' for every machine: changing it would start a new, empty repository on deployed machines.
+    const storageBoxPath = () => options.path ?? 'restic';
+    const accountName = account instanceof Construct ? account.node.path : account.username;
+    // A created sub-account is known by its construct (its user name is a token until apply), one given by its attributes by them.
+    const accountKey = account instanceof Construct ? account.node.path : `${account.host} ${account.username}`;
+    const repository = (): TargetRepository => ({ key: `sftp ${accountKey} ${storageBoxPath()}`, account: accountName, path: storageBoxPath() });
+    return new BackupTarget('storagebox', `Storage Box in ${account.location.name}`, account.location, undefined, { host: account.host, port: STORAGE_BOX_SSH_PORT }, repository, (scope, name, ctx) => {
+      const path = storageBoxPath();
       if (!PATH.test(path)) {
         throw new ValidationError(invalidValue(scope, ctx.prop, path, 'a repository path is relative, without spaces or ".."', "use a path such as 'restic'"));
       }
@@ -178,7 +198,12 @@ export class BackupTarget {
     // The endpoint is a secret URL: its host is derived from it at deploy, for the machine's egress allowlist.
     const host = Fn.element(Fn.regex(ENDPOINT_HOST, options.endpoint.stringValue), 0);
     const port = options.port?.from ?? 443;
-    return new BackupTarget('offsite', `S3 bucket at ${options.provider}`, undefined, options.provider, { host, port }, (scope, name, ctx) => {
+    const repository = (serverName: string): TargetRepository => {
+      const path = options.path ?? serverName;
+      // The bucket is a secret: the same variables mean the same bucket (different ones may hold the same value, unseen at synth).
+      return { key: `s3 ${options.endpoint.node.path} ${options.bucket.node.path} ${path}`, account: `bucket ${options.bucket.node.path}`, path };
+    };
+    return new BackupTarget('offsite', `S3 bucket at ${options.provider}`, undefined, options.provider, { host, port }, repository, (scope, name, ctx) => {
       const variables = { endpoint: options.endpoint, bucket: options.bucket, accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey };
       for (const [prop, variable] of Object.entries(variables)) requireSensitive(scope, `${ctx.prop}.${prop}`, variable);
       requireEndpointPort(scope, `${name}-endpoint-port`, options.endpoint, port);
@@ -214,6 +239,7 @@ export class BackupTarget {
      * @internal
      */
     public readonly destination: { readonly host: string; readonly port: number },
+    private readonly repositoryOf: (serverName: string) => TargetRepository,
     private readonly renderer: (scope: IConstruct, name: string, context: { serverName: string; writes: boolean; prop: string }) => RenderedTarget,
   ) {}
 
@@ -228,6 +254,14 @@ export class BackupTarget {
    */
   public render(scope: IConstruct, name: string, context: { serverName: string; writes: boolean; prop: string }): RenderedTarget {
     return this.renderer(scope, name, context);
+  }
+
+  /**
+   * The repository the target resolves to for the machine named `serverName`.
+   * @internal
+   */
+  public repositoryFor(serverName: string): TargetRepository {
+    return this.repositoryOf(serverName);
   }
 
   /** The target's description, such as the Storage Box account or the provider and bucket. */
