@@ -162,6 +162,13 @@ disk_free() {
   printf '%s inodes and %s free' "$inodes" "$blocks"
 }
 
+# tmpdir_full <what failed, and how>: a file of the run's directory in TMPDIR did not fit (its disk filled during the
+# run); fails the job, naming the disk, its free space and the fix. The log is on that disk too: the message says it all.
+tmpdir_full() {
+  local dir=\${TMPDIR:-/tmp}
+  die "$1. TMPDIR's disk ($(df --output=target "$dir" 2>/dev/null | tail -n 1)) has $(disk_free "$dir"); the job keeps its run's files there, and restic its packs (16 MiB each). Fix: free space on that disk (df -h $dir), or give the job a TMPDIR on a larger disk, then run \${0##*/} again"
+}
+
 # no_tmp_files: the job's log could not be created in TMPDIR (SB_NO_TMP holds mktemp's error); fails the job, naming the disk.
 no_tmp_files() {
   local dir=\${TMPDIR:-/tmp}
@@ -463,6 +470,8 @@ readback_wait() {
 # is full. Any other write error fails.
 SB_FANOUT_PY='
 import errno, hashlib, os, sys
+# The exit status when the checksum file does not fit on its disk (that of TMPDIR): backup-dump names the disk.
+SUMMARY_NO_SPACE = 4
 local_path, local, state = sys.argv[1], None, "none"
 reserve = int(os.environ.get("SB_RESERVE") or 0)
 outs = dict(a.split("=", 1) for a in sys.argv[3:])
@@ -517,7 +526,15 @@ if local is not None:
     except OSError as e:
         local_lost(e)
 out.flush()
-open(sys.argv[2], "w").write("%s %d %s\\n" % (digest.hexdigest(), total, state))
+# Closed here, not at exit: a full disk fails the close, which Python ignores at exit (the file left empty).
+try:
+    with open(sys.argv[2], "w") as summary:
+        summary.write("%s %d %s\\n" % (digest.hexdigest(), total, state))
+except OSError as e:
+    if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+        raise
+    sys.stderr.write("cannot write the checksum to %s: %s\\n" % (sys.argv[2], e.strerror))
+    sys.exit(SUMMARY_NO_SPACE)
 '
 
 # Reads a databases stream on stdin and checks every database in it against SHA256SUMS, by the
@@ -913,9 +930,10 @@ for db in $dbs; do
     | SB_RESERVE=$((\${DUMP_RESERVE_MB:-0} << 20)) "\${PY[@]}" -c "$SB_FANOUT_PY" "$into" "$SB_RUN/$db.sum" "\${outs[@]}" 2>>"$SB_LOG" \\
     | pg_restore --file=/dev/null 2>>"$SB_LOG" && st=(0 0 0) || st=("\${PIPESTATUS[@]}")
   [ "\${st[0]}" = 0 ] || die "pg_dump of $db failed"
+  [ "\${st[1]}" != 4 ] || tmpdir_full "writing the checksum of the dump of $db into $SB_RUN (TMPDIR) failed: No space left on device"
   [ "\${st[1]}" = 0 ] || die "writing the dump of $db failed"
   [ "\${st[2]}" = 0 ] || die "the dump of $db does not read back completely (pg_restore)"
-  read -r sum bytes copy <"$SB_RUN/$db.sum"
+  read -r sum bytes copy <"$SB_RUN/$db.sum" || tmpdir_full "the checksum of the dump of $db in $SB_RUN (TMPDIR) is missing or cut off: its disk may have filled"
   [ "$copy" != no-space ] || give_up_local "writing the dump of $db"
   step "table digest of $db"
   complete=0
