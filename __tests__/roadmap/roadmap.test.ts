@@ -110,6 +110,11 @@ describe('Roadmap.assess', () => {
     test('missing metrics altogether', () => {
       expect(refusal(() => Roadmap.assess(undefined as unknown as RoadmapMetrics))).toMatch(/^RoadmapMetrics\.props: missing/);
     });
+    test('an optional figure given as null, from JavaScript, is refused as what it is, not as a missing required one', () => {
+      expect(refusal(() => Roadmap.assess({ ...calm, selfHostingOperationsEurPerMonth: null } as unknown as RoadmapMetrics)))
+        .toMatch(/^RoadmapMetrics\.selfHostingOperationsEurPerMonth: null is not allowed: it is optional, and null is no figure\. Fix: leave it out until self-hosting is priced/);
+    });
+
     test('a misspelt metric, from JavaScript, is refused rather than left out of the assessment', () => {
       expect(refusal(() => Roadmap.assess({ ...calm, selfHostingOperationEurPerMonth: 900 } as unknown as RoadmapMetrics)))
         .toMatch(/^RoadmapMetrics\.selfHostingOperationEurPerMonth: 'selfHostingOperationEurPerMonth' is not allowed: there is no property of this name.*did you mean 'selfHostingOperationsEurPerMonth'\?/);

@@ -293,6 +293,10 @@ function checkMetrics(metrics: RoadmapMetrics): void {
   for (const field of counts) measured(field, metrics[field], 'pass a measured, finite number >= 0');
   for (const field of sizes) requireInstance(at, field, metrics[field], Size, 'pass a Size, such as Size.gibibytes(40)');
   for (const field of durations) requireInstance(at, field, metrics[field], Duration, 'pass a Duration, such as Duration.millis(800)');
+  // Optional: from JavaScript, null is not "left out" (the break-even would run on it), nor "missing".
+  if (metrics.selfHostingOperationsEurPerMonth === null) {
+    fail(at, 'selfHostingOperationsEurPerMonth', null, 'it is optional, and null is no figure', 'leave it out until self-hosting is priced, or pass the monthly EUR it would take beyond the server, >= 0');
+  }
   if (metrics.selfHostingOperationsEurPerMonth !== undefined) {
     measured('selfHostingOperationsEurPerMonth', metrics.selfHostingOperationsEurPerMonth, 'pass the monthly EUR the team reckons running inference takes beyond the server, >= 0');
   }
