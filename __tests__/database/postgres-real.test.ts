@@ -213,21 +213,24 @@ describeReal('the rendered PostgreSQL configuration, on a real PostgreSQL 15', (
     startWithoutPrivateAddress();
     addPrivateAddress();
     // It took the port on the private address while PostgreSQL could not bind there.
-    // IP_FREEBIND (15): its bind does not depend on when the new address is usable; it retries any other refusal,
+    // IP_FREEBIND (15): its bind does not depend on when the new address is usable. SO_REUSEADDR, as PostgreSQL sets
+    // it: the earlier tests' connections to 10.0.1.2:5432, closed by the server when it stopped, leave it in TIME_WAIT
+    // for a minute, which refuses a plain bind (EADDRINUSE) though nothing listens. It retries any other refusal,
     // and what it printed says why when it never listened.
     const squatter = spawn('ip', ['netns', 'exec', ns.db, MACHINE_PYTHON, '-c', [
       'import socket, sys, time', 's = socket.socket()', 's.setsockopt(socket.IPPROTO_IP, 15, 1)',
+      's.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)',
       'for _ in range(300):', '    try:', `        s.bind(("${PRIVATE}", 5432)); break`,
       '    except OSError as e:', '        print(e, file=sys.stderr); time.sleep(0.1)',
-      's.listen()', 'time.sleep(120)'].join('\n')], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let squatterSaid = '';
-    squatter.stderr!.on('data', (d: Buffer) => { squatterSaid += d.toString(); });
+      's.listen()', 'time.sleep(120)'].join('\n')], { stdio: ['ignore', 'ignore', fs.openSync(path.join(root, 'squatter.err'), 'w')] });
+    // A file, not a pipe: the wait below is synchronous, so a pipe's data would arrive only after the assertion.
+    const squatterSaid = () => fs.readFileSync(path.join(root, 'squatter.err'), 'utf8');
     try {
       const listening = () => /LISTEN/.test(inDb('ss', '-Hltn', `src ${PRIVATE}:5432`).toString());
       const deadline = Date.now() + 30_000;
       while (!listening() && Date.now() < deadline) spawnSync('sleep', ['0.1']);
       // The setup below must meet the other program: without it, this test would test nothing.
-      expect({ listening: listening(), exitCode: squatter.exitCode, squatterSaid }).toMatchObject({ listening: true, exitCode: null });
+      expect({ listening: listening(), exitCode: squatter.exitCode, squatterSaid: squatterSaid() }).toEqual({ listening: true, exitCode: null, squatterSaid: expect.any(String) });
       const run = setup();
       expect(run.out).toMatch(new RegExp(`FAILED: ${notListening}: another program listens on 10\\.0\\.1\\.2:5432\\. `
         + String.raw`Fix: find it with ss -ltnp 'sport = :5432', stop it or move it off port 5432, then deploy again`));
