@@ -7,7 +7,7 @@ import { EnvironmentRecord } from '../lib/environments/product-documents';
 import { DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT } from '../lib/environments/pre-release-snapshots';
 import { projectTokenVariable, releasePlan, ReleaseStep, shellLine, SNAPSHOT_ID } from '../lib/environments/release-plan';
 import { StagingReaper } from '../lib/environments/staging-reaper';
-import { StagingMode } from '../lib/environments/staging';
+import { DEFAULT_STAGING_DAYS, expiryAfterDays, StagingMode } from '../lib/environments/staging';
 import { CHECK_USAGE, checkCommand, requirementsOfStacks, sharedAcrossEnvironments } from './check';
 import { INIT_USAGE, initCommand } from './init';
 import { COST_USAGE, costCommand } from './cost';
@@ -206,12 +206,10 @@ function release(args: ParsedArgs, io: CliIo): Promise<number> | number {
   const rehearseText = args.flags.rehearse;
   // Required in a dry run too: the dry run prints the exact commands of the real one.
   if (typeof rehearseText !== 'string' || rehearseText.trim() === '') throw new Error('--rehearse "COMMAND" is required: a release is rehearsed before production. Fix: pass the command that tests staging, such as --rehearse "npm run e2e".');
-  const days = Number(stringFlag(args, 'staging-days', '2'));
+  const days = Number(stringFlag(args, 'staging-days', String(DEFAULT_STAGING_DAYS)));
   if (!Number.isInteger(days) || days < 1 || days > 14) throw new Error(`--staging-days ${days} is not allowed: staging lives 1 to 14 days. Fix: pass a whole number of days in that range.`);
   const now = nowFrom(args);
-  // The reaper deletes from the start of the expiry day (UTC), so the day after now + days: at least the days
-  // asked for (one day from 23:59 used to expire a minute later, in the middle of the rehearsal).
-  const expires = new Date(now.getTime() + (days + 1) * 86_400_000).toISOString().slice(0, 10);
+  const expires = expiryAfterDays(days, now);
   const steps = releasePlan({
     environments,
     rehearse: ['sh', '-c', rehearseText],

@@ -2,6 +2,7 @@ import {
   AdminAccess, AiActRole, AlertReceiver, BoundaryPolicy, DataClass, DataFlowProps, DeadMansSwitch, EgressForm, Environment,
   ErrorMonitoringEndpoint, MonitoringPlan, Processor, ProductBackupOptions, RestoreCheck, S3Provider, UptimeCheck,
 } from '../lib';
+import { DEFAULT_STAGING_DAYS, expiryAfterDays } from '../lib/environments/staging';
 
 /**
  * The examples' error monitoring: a GlitchTip the team hosts itself in the EU. Error events carry user
@@ -22,9 +23,11 @@ export const EXAMPLE_ADMIN: AdminAccess = {
 
 /**
  * When an example's staging environment expires. The release path sets STAGING_EXPIRES_AT when it
- * brings staging up; without it the examples use a fixed date so that their output is stable.
+ * brings staging up. Without it the examples give staging the release path's default life, from today:
+ * a fixed date turned into a warning as it neared, and into an expired staging after it, on a newcomer's
+ * first synth. The tests pin the variable, so their output is stable.
  */
-export const STAGING_EXPIRES_AT = process.env.STAGING_EXPIRES_AT ?? '2026-12-31';
+export const STAGING_EXPIRES_AT = process.env.STAGING_EXPIRES_AT ?? expiryAfterDays(DEFAULT_STAGING_DAYS, new Date());
 
 /**
  * The examples' data boundary: public data may go raw to Mistral AI and Jina AI, scrubbed

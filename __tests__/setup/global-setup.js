@@ -3,6 +3,8 @@ const os = require('os');
 const path = require('path');
 const warmTransformCache = require('./warm-transform-cache');
 
+const EXAMPLES_STAGING_EXPIRES_AT = '2026-12-31';
+
 // Before the workers start: the last resort against a run that never ends, and a warm transform cache.
 // After JEST_RUN_LIMIT_MINUTES (default 60, below CI's 90-minute limit) the run stops with a message naming
 // the limit, instead of waiting until CI kills it.
@@ -24,6 +26,9 @@ module.exports = async (_globalConfig, projectConfig) => {
     process.stderr.write(`\nTF_CLI_CONFIG_FILE names ${cliConfig}, which does not exist: the tests run Terraform without it.\n`);
     delete process.env.TF_CLI_CONFIG_FILE;
   }
+  // The examples' staging expiry, which without it is counted from today: fixed, so that their output (and every
+  // snapshot of it) is the same on any day, and the same whatever the developer's shell has set.
+  process.env.STAGING_EXPIRES_AT = EXAMPLES_STAGING_EXPIRES_AT;
   const minutes = Number(process.env.JEST_RUN_LIMIT_MINUTES ?? 60);
   const timer = setTimeout(() => {
     process.stderr.write(`\njest: the run took more than ${minutes} minutes and is stopped (JEST_RUN_LIMIT_MINUTES). A suite hangs: run the suites one by one to find it.\n`);

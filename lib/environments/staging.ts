@@ -48,6 +48,18 @@ export function expiryProblem(expiresAt: string | undefined): string | undefined
   return undefined;
 }
 
+/** How many days the release path gives staging when not told (`release --staging-days`). */
+export const DEFAULT_STAGING_DAYS = 2;
+
+/**
+ * The expiry that gives staging at least `days` whole days from `now`: the reaper deletes from the start of the
+ * expiry day (UTC), so it is the day after `now + days` (one day from 23:59 would otherwise end a minute later,
+ * in the middle of the rehearsal).
+ */
+export function expiryAfterDays(days: number, now: Date): string {
+  return new Date(now.getTime() + (days + 1) * 86_400_000).toISOString().slice(0, 10);
+}
+
 /** Whether a resource labelled with `expiresAt` has expired at `now`. */
 export function isExpired(expiresAt: string, now: Date): boolean {
   return now.getTime() >= new Date(`${expiresAt}T00:00:00Z`).getTime();
