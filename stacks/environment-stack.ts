@@ -11,6 +11,7 @@ import { invalidValue, missingValue } from '../lib/core/validation-message';
 import { Retirement, RetirementOptions } from '../lib/core/retirement';
 import { checkProps, is } from '../lib/core/runtime-checks';
 import { protectWorkingDirectoryOf } from '../lib/core/private/working-directory';
+import { HETZNER_API_ENDPOINTS } from '../lib/environments/private/hetzner-endpoints';
 import { addProductionBackups, addRestoreDrill } from './environment-backups';
 
 /** The environment's private subnet (PrivateNetwork's default) and the addresses pinned in it. */
@@ -121,7 +122,8 @@ export class EnvironmentStack extends TerraformStack {
       ? { ...ON_DEMAND_LABELS, ...(expiryProblem(props.expiresAt) ? {} : { [EXPIRES_AT_LABEL]: props.expiresAt! }) }
       : {};
 
-    new HcloudProvider(this, 'hcloud', {});
+    // Hetzner's APIs named, so that no HCLOUD_ENDPOINT left in a shell or CI sends the token elsewhere.
+    new HcloudProvider(this, 'hcloud', { endpoint: HETZNER_API_ENDPOINTS.endpoint, endpointHetzner: HETZNER_API_ENDPOINTS.endpoint_hetzner });
     new ObjectStorageBackend(this, { bucket: product.stateBucketFor(environment), location: product.stateLocation });
 
     this.network = new PrivateNetwork(this, 'Network', {

@@ -17,7 +17,7 @@ describe('the hcloud provider must be Hetzner\'s, talking to Hetzner', () => {
     const stack = checkedStack();
     machine(stack);
     provider(stack).endpoint = 'https://hcloud-proxy.example.com/v1';
-    expect(synthErrors(stack)).toMatch(/Boundary-UncheckedSender: production\.provider\.hcloud\.endpoint: 'https:\/\/hcloud-proxy\.example\.com\/v1' is not allowed: the hcloud provider sends the API token and every attribute .* Fix: leave endpoint unset/);
+    expect(synthErrors(stack)).toMatch(/Boundary-UncheckedSender: production\.provider\.hcloud\.endpoint: 'https:\/\/hcloud-proxy\.example\.com\/v1' is not allowed: the hcloud provider sends the API token and every attribute .* Fix: set endpoint to https:\/\/api\.hetzner\.cloud\/v1, as this library's stacks do/);
   });
 
   test('an endpoint from a variable, and the Hetzner API endpoint elsewhere, are refused too', () => {

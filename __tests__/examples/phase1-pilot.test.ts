@@ -36,10 +36,12 @@ describe('example phase1-pilot', () => {
     expect(server.image).toBe('${var.staging_image}');
   });
 
-  test('pins the hcloud provider to ~> 1.68 and configures no token', () => {
+  // The provider reads HCLOUD_ENDPOINT and HCLOUD_HETZNER_ENDPOINT only when its block names no endpoint
+  // (terraform-provider-hcloud's Configure), so a variable left in a shell or in CI would have received the token.
+  test("pins the hcloud provider to ~> 1.68, names Hetzner's APIs as its endpoints and configures no token", () => {
     for (const stack of [test_, staging, production]) {
       expect(stack.terraform.required_providers.hcloud).toEqual({ source: 'hetznercloud/hcloud', version: '~> 1.68' });
-      expect(stack.provider.hcloud).toEqual([{}]);
+      expect(stack.provider.hcloud).toEqual([{ endpoint: 'https://api.hetzner.cloud/v1', endpoint_hetzner: 'https://api.hetzner.com/v1' }]);
     }
   });
 

@@ -1,4 +1,4 @@
-import { redirectedEndpoints } from './private/hetzner-endpoints';
+import { HETZNER_API_ENDPOINTS, redirectedEndpoints } from './private/hetzner-endpoints';
 
 /** The resource collections of the Hetzner Cloud API the operational commands touch. */
 export type HcloudCollection = 'servers' | 'load_balancers' | 'volumes' | 'primary_ips' | 'firewalls' | 'networks' | 'ssh_keys' | 'placement_groups' | 'images';
@@ -73,7 +73,7 @@ export class HcloudApiClient {
   private readonly secrets: string[];
 
   constructor(private readonly options: HcloudApiClientOptions) {
-    this.endpoint = (options.endpoint ?? 'https://api.hetzner.cloud/v1').replace(/\/+$/, '');
+    this.endpoint = (options.endpoint ?? HETZNER_API_ENDPOINTS.endpoint).replace(/\/+$/, '');
     // Longest first, so that a secret holding another is replaced whole.
     this.secrets = [options.token, ...endpointCredentials(this.endpoint)].filter((t) => t.length > 0).sort((a, b) => b.length - a.length);
     if (endpointCredentials(this.endpoint).length > 0) {

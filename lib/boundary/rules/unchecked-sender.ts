@@ -1,4 +1,5 @@
 import { quote } from '../../core/validation-message';
+import { HETZNER_API_ENDPOINTS } from '../../environments/private/hetzner-endpoints';
 import { inEuObjectStorage } from './eu-state-backend';
 import { BoundaryRule, Finding, SynthesizedResource } from './rule';
 
@@ -49,8 +50,6 @@ export const uncheckedSender: BoundaryRule = {
   },
 };
 
-/** Where the hcloud provider sends the token and every resource's attributes, by default and as Hetzner documents it. */
-const HETZNER_ENDPOINTS: Record<string, string> = { endpoint: 'https://api.hetzner.cloud/v1', endpoint_hetzner: 'https://api.hetzner.com/v1' };
 /** Registries a provider source may name before its namespace (none: the public registry). */
 const PUBLIC_REGISTRY = /^(?:(?:registry\.terraform\.io|registry\.opentofu\.org)\/)?/i;
 
@@ -63,13 +62,13 @@ const PUBLIC_REGISTRY = /^(?:(?:registry\.terraform\.io|registry\.opentofu\.org)
 function providerFindings(terraform: Record<string, any>, at: string): Finding[] {
   const findings: Finding[] = [];
   for (const [i, provider] of [terraform.provider?.hcloud ?? []].flat().entries()) {
-    for (const [attribute, expected] of Object.entries(HETZNER_ENDPOINTS)) {
+    for (const [attribute, expected] of Object.entries(HETZNER_API_ENDPOINTS)) {
       const value = provider?.[attribute];
       if (value === undefined || value === null || (typeof value === 'string' && value.replace(/\/+$/, '') === expected)) continue;
       findings.push({
         path: at,
         message: `${at}.provider.hcloud${i > 0 ? `[${i}]` : ''}.${attribute}: ${quote(value)} is not allowed: the hcloud provider sends the API token and every attribute of every resource (user data, bundles, secrets) there, and it is not Hetzner's API (${expected})${typeof value === 'string' && value.includes('${') ? ', or synth cannot know it is' : ''}. `
-          + `Fix: leave ${attribute} unset (Hetzner's API), ${FIX_SUPPRESS}`,
+          + `Fix: set ${attribute} to ${expected}, as this library's stacks do, ${FIX_SUPPRESS}`,
       });
     }
   }

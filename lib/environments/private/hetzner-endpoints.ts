@@ -1,11 +1,16 @@
 /**
- * Where the Hetzner API token may go. The hcloud provider reads `HCLOUD_ENDPOINT` (and a twin for the Hetzner
- * API of Storage Boxes) when its block sets no endpoint, and the library's API client reads `HCLOUD_ENDPOINT`,
- * so a variable left in a shell or in CI settings sends the token, and every request with its secrets (user
- * data, passwords), to another host. Synth cannot see the environment of a later plan; the commands that
- * use the token check it.
+ * Hetzner's APIs, as the hcloud provider's block names them: the Cloud API and the Hetzner API of Storage Boxes.
+ * The provider reads `HCLOUD_ENDPOINT` and `HCLOUD_HETZNER_ENDPOINT` only when its block sets no endpoint, so
+ * the stacks set both: a variable left in a shell or in CI settings would otherwise send the token, and every
+ * request with its secrets (user data, passwords), to another host on a plain `cdktf deploy`.
  */
-const HETZNER_ENDPOINTS: readonly string[] = ['https://api.hetzner.cloud/v1', 'https://api.hetzner.com/v1'];
+export const HETZNER_API_ENDPOINTS = { endpoint: 'https://api.hetzner.cloud/v1', endpoint_hetzner: 'https://api.hetzner.com/v1' } as const;
+
+/**
+ * Where the Hetzner API token may go. The library's API client reads `HCLOUD_ENDPOINT`, and so does Terraform's
+ * provider in a stack not built by this library; the commands that use the token check it.
+ */
+const HETZNER_ENDPOINTS: readonly string[] = Object.values(HETZNER_API_ENDPOINTS);
 
 /** Any `HCLOUD_…ENDPOINT`: the one the provider documents and those it may add, such as the Hetzner API's. */
 const ENDPOINT_VARIABLE = /^HCLOUD_(?:\w+_)?ENDPOINT$/;
