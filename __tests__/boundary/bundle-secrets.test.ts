@@ -33,7 +33,7 @@ describe('secrets in a machine bundle', () => {
     machine(stack).addBundlePart({ name: 'app-env', files: [{ path: '/etc/app.env', content: 'LOG_LEVEL=info\n' }] });
     expect(synthErrors(stack)).toBe('');
     const json = JSON.parse(Testing.synth(stack));
-    const payload = Object.values<any>(json.resource.terraform_data)[0].provisioner
+    const payload = Object.values<any>(json.resource.terraform_data).find((r) => r.provisioner).provisioner
       .find((p: any) => p.file && /bundle\.gz\.b64/.test(p.file.destination)).file.content;
     expect(gunzipSync(Buffer.from(payload.replace(/\s+/g, ''), 'base64')).toString()).toContain('LOG_LEVEL=info');
   });
@@ -84,7 +84,7 @@ describe('a bundle file that Terraform fills with a secret', () => {
     const stack = checkedStack();
     machine(stack).addBundlePart({ name: 'noop', files: [] });
     const json = JSON.parse(Testing.synth(stack));
-    const payload = Object.values<any>(json.resource.terraform_data)[0].provisioner
+    const payload = Object.values<any>(json.resource.terraform_data).find((r) => r.provisioner).provisioner
       .find((p: any) => p.file && /bundle\.gz\.b64/.test(p.file.destination)).file.content;
     const document = JSON.parse(gunzipSync(Buffer.from(payload.replace(/\s+/g, ''), 'base64')).toString());
     const hostnames = document.parts.flatMap((p: any) => p.files).find((f: any) => f.path === '/etc/sovereign/egress-hostnames');

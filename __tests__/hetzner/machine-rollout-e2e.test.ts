@@ -153,7 +153,7 @@ describe('day-2 rollout of a production machine\'s bundle (stand-in provider, re
   const serverIds = () => Object.keys(ws.cloud().objects.hcloud_server ?? {});
   const bundleVersionOf = (version: Version) => {
     const json = JSON.parse(Testing.synth(productionStack(version), true));
-    return String((Object.values(json.resource.terraform_data)[0] as any).triggers_replace.bundle);
+    return String(Object.values<any>(json.resource.terraform_data).find((r) => r.provisioner).triggers_replace.bundle);
   };
 
   test('the first deploy creates the server and installs the bundle: files, modes, secrets decoded by the setup, units enabled', () => {
@@ -257,10 +257,10 @@ describe('day-2 rollout of a production machine\'s bundle (stand-in provider, re
   test('fails when the bundle does not match its checksum, and the previous version keeps running', () => {
     const running = target.current().version;
     const json = JSON.parse(Testing.synth(productionStack({ keepDaily: 21, extraCheck: true }), true));
-    const rollout: any = Object.values(json.resource.terraform_data)[0];
+    const rollout: any = Object.values<any>(json.resource.terraform_data).find((r) => r.provisioner);
     const file = rollout.provisioner.find((p: any) => p.file && String(p.file.destination).endsWith('/bundle.gz.b64')).file;
     // Another synth's bundle under this synth's version: what a cut or altered transfer looks like.
-    file.content = (Object.values(JSON.parse(Testing.synth(productionStack({ keepDaily: 30 }), true)).resource.terraform_data)[0] as any)
+    file.content = Object.values<any>(JSON.parse(Testing.synth(productionStack({ keepDaily: 30 }), true)).resource.terraform_data).find((r) => r.provisioner)
       .provisioner.find((p: any) => p.file && String(p.file.destination).endsWith('/bundle.gz.b64')).file.content;
     ws.setConfiguration(json);
     const run = ws.apply();

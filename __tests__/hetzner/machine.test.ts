@@ -329,7 +329,7 @@ test('a machine with a bundle sends only the bootstrap in its user data; the bun
   const json = synthJson(stack);
   const [server] = resourcesOf(json, 'hcloud_server');
   expect(server.user_data).toBe('#cloud-config\n# parts: sovereign bootstrap (the tooling arrives as a bundle over SSH)\npackage_update: true\npackages:\n  - python3\n');
-  const [rollout] = resourcesOf(json, 'terraform_data');
+  const rollout = resourcesOf(json, 'terraform_data').find((r) => r.provisioner);
   expect(rollout.triggers_replace.bundle).toMatch(/^sha256:[0-9a-f]{64}$/);
   // The machine identity (the server id the bundle is built for) is a deploy-time input of every bundle.
   expect(rollout.triggers_replace.inputs).toMatch(/^sha256:\$\{sha256\(join\("\\n", \[hcloud_server\.App_\w+\.id\]\)\)\}$/);
@@ -367,7 +367,7 @@ describe("root's authorized_keys on a running machine", () => {
 
   test('on the test machine too, a key change is rolled out and never replaces the server (it holds the test database)', () => {
     const { server, bundle } = machineWithKeys(Environment.TEST, [OPS]);
-    expect(server.lifecycle).toEqual({ ignore_changes: ['user_data', 'ssh_keys'] });
+    expect(server.lifecycle).toEqual({ ignore_changes: ['user_data', 'ssh_keys'], replace_triggered_by: [expect.stringMatching(/^terraform_data\.App_Architecture_/)] });
     expect(bundle.files.get('/root/.ssh/authorized_keys')!.content).toContain(OPS);
   });
 
@@ -407,7 +407,7 @@ describe('Machine rollout options', () => {
       rollout: { sshPrivateKey: key, hostKey: ' ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ', port },
     });
     m.addBundlePart(tooling);
-    const [rollout] = resourcesOf(synthJson(stack), 'terraform_data');
+    const rollout = resourcesOf(synthJson(stack), 'terraform_data').find((r) => r.provisioner);
     expect(rollout.connection).toMatchObject({ private_key: '${var.deploy_key}', host_key: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr', port: 2222 });
   });
 
@@ -417,7 +417,7 @@ describe('Machine rollout options', () => {
     const m = new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS });
     let produced = 0;
     m.addBundlePart({ name: 'counted', files: [{ path: '/etc/counted', permissions: '0600', content: () => { produced += 1; return `token=${secret.stringValue}\n`; } }] });
-    const [rollout] = resourcesOf(synthJson(stack), 'terraform_data');
+    const rollout = resourcesOf(synthJson(stack), 'terraform_data').find((r) => r.provisioner);
     expect(produced).toBe(1);
     // All three producers saw the file: the inputs carry its reference, the digest hashes it.
     expect(rollout.triggers_replace.inputs).toContain('var.secret');

@@ -29,7 +29,7 @@ describe('retiring an environment', () => {
     const json = JSON.parse(Testing.synth(production({}), true));
     const [server] = resources(json, 'hcloud_server');
     expect(server).toMatchObject({ delete_protection: false, rebuild_protection: false, shutdown_before_deletion: true, backups: true });
-    expect(server.lifecycle).toEqual({ prevent_destroy: false, ignore_changes: ['user_data', 'image', 'ssh_keys'] });
+    expect(server.lifecycle).toEqual({ prevent_destroy: false, ignore_changes: ['user_data', 'image', 'ssh_keys'], replace_triggered_by: [expect.stringMatching(/^terraform_data\.App_Architecture_/)] });
     for (const ip of resources(json, 'hcloud_primary_ip')) expect([ip.delete_protection, ip.lifecycle?.prevent_destroy]).toEqual([false, undefined]);
     expect(resources(json, 'hcloud_network')[0]).toMatchObject({ delete_protection: false });
     const [box] = resources(json, 'hcloud_storage_box');

@@ -10,6 +10,7 @@ import { Peer } from '../core/peer';
 import { DataClass } from '../core/data-class';
 import { Environment } from '../core/environment';
 import { Retirement } from '../core/retirement';
+import { TerraformData } from '../core/private/terraform-data';
 import { firstLabelProblem, labelValueProblem } from '../core/labels';
 import {
   fail, optionalArray, optionalBoolean, optionalInstance, optionalString, optionalStringMap, propNames, refuseUnknownProps, requireInstance, requireProps, requireString,
@@ -213,6 +214,8 @@ export class Machine extends Construct implements IMachine {
   /** What the machine runs besides its OS, delivered on every deploy; add parts with `addBundlePart`. */
   public readonly bundle: MachineBundle;
   private rolloutConstruct?: MachineRollout;
+  /** What replaces the server when its architecture changes (x86 ↔ Arm), which no in-place rescale can do. */
+  private readonly architectureMarker: TerraformData;
   private readonly rolloutOptions?: MachineRolloutOptions;
   private readonly sshKeys: readonly ISshKey[];
 
@@ -313,6 +316,15 @@ export class Machine extends Construct implements IMachine {
         ? { preventDestroy: isProtected, ignoreChanges: ['user_data', 'image', 'ssh_keys'] }
         : { ignoreChanges: ['user_data', 'ssh_keys'] },
     });
+    // A rescale between x86 and Arm is no rescale: hcloud powers the server off, then the API refuses the type
+    // (invalid_server_type), leaving it off. Keyed on the architecture, such a change replaces the server
+    // instead, which production's prevent_destroy refuses at plan, before anything is powered off.
+    this.architectureMarker = new TerraformData(this, 'Architecture', {
+      triggersReplace: { architecture: props.serverType.isKnown ? props.serverType.architecture : props.serverType.name },
+    });
+    // As its address: cdktf writes a resource given here as "${…}", which Terraform refuses in replace_triggered_by.
+    const marker = `${this.architectureMarker.terraformResourceType}.${this.architectureMarker.friendlyUniqueId}`;
+    this.server.lifecycle = { ...this.server.lifecycle, replaceTriggeredBy: [marker] };
 
     this.node.addValidation({ validate: () => this.validate(props, labels, adminSsh, adminCidrs) });
     this.warnAboutDeprecatedType();

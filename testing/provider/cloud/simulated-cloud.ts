@@ -45,18 +45,29 @@ export class SimulatedCloud {
   /** Applies an in-place update; the object keeps its ID. */
   public update(schema: ResourceSchema, prior: ObjectValue, planned: ObjectValue): ObjectValue {
     const behaviour = behaviourOf(schema.typeName);
-    return this.store.update((state) => {
+    // A refusal is returned, not thrown, so that what happened before it (a power-off) is stored.
+    const result = this.store.update((state): { object: ObjectValue } | { refusal: unknown } => {
       const key = String(prior.id);
       const existing = objectsOf(state, schema.typeName)[key];
       if (!existing) throw new ApiError('not_found', `${behaviour.noun} with ID ${key} not found`);
-      behaviour.checkUpdate?.(prior, knownOnly(planned), state);
-      this.checkUniqueName(schema.typeName, planned, state, key);
+      try {
+        behaviour.checkUpdate?.(prior, knownOnly(planned), state);
+        this.checkUniqueName(schema.typeName, planned, state, key);
+      } catch (refusal) {
+        // hcloud v1.68 powers a running server off before change_type (internal/server/resource.go resourceServerUpdate)
+        // and returns on the API's refusal without powering it on again: a refused rescale leaves the server off.
+        const aboutType = refusal instanceof ApiError && refusal.attribute === 'server_type';
+        if (schema.typeName === 'hcloud_server' && planned.server_type !== prior.server_type && aboutType) existing.status = 'off';
+        return { refusal };
+      }
       const id = Number(prior.id) || 0;
       const object = fill(schema.shape, planned, { state, typeName: schema.typeName, id, object: planned, element: planned }, behaviour.generators ?? {}, '');
       objectsOf(state, schema.typeName)[key] = object;
       behaviour.afterWrite?.(object, state, existing);
-      return cloneValue(object);
+      return { object: cloneValue(object) };
     });
+    if ('refusal' in result) throw result.refusal;
+    return result.object;
   }
 
   /** Deletes an object, unless the API refuses (delete protection). A missing object is fine. */
