@@ -57,7 +57,7 @@ describe('example phase1-pilot', () => {
   test('the test server stays cheap to rebuild, and a key or first-boot edit does not replace it (nor its test database)', () => {
     const [server] = resources(test_, 'hcloud_server');
     expect(server.delete_protection).toBe(false);
-    expect(server.lifecycle).toEqual({ ignore_changes: ['user_data', 'ssh_keys'] });
+    expect(server.lifecycle).toEqual({ ignore_changes: ['user_data', 'ssh_keys'], replace_triggered_by: [expect.stringMatching(/^terraform_data\.App_Architecture_/)] });
   });
 
   test('every server and IP is in an EU location, every resource is labelled', () => {
