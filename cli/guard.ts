@@ -20,6 +20,8 @@ export const GUARD_USAGE = `  cdktf-sovereign-hetzner guard STACK [--out DIR] [-
       removed once read. --print-plan prints the plan as \`terraform plan\` shows it (secrets redacted) on
       standard output first: one plan to read and to guard. --plan-json reads \`terraform show -json\` of a plan
       made elsewhere instead.
+      It also names, without failing, the in-place changes that take a server down or delete its backups: a
+      new server type or new public addresses (hcloud powers the server off hard first), backups turned off.
       Needs what \`cdktf deploy STACK\` needs (\`check\` lists it); a read-only Hetzner token is enough. Refuses to
       plan when HCLOUD_ENDPOINT (or another HCLOUD_…ENDPOINT) sends the provider somewhere other than Hetzner's API.
       Example: npx cdktf-sovereign-hetzner guard acme-production`;
@@ -70,9 +72,61 @@ export function describeLoss(stack: string, loss: ProtectedLoss, out = 'cdktf.ou
     + `${path.join(out, 'stacks', stack)}); to remove it on purpose, retire it first (its protection goes off), deploy that, then remove it.`;
 }
 
+/** An in-place change of a server that Hetzner carries out with a hard power-off, or that deletes its backups. */
+export interface DisruptiveUpdate {
+  /** The server's address in the state, such as `hcloud_server.App_4C1F2A3B`. */
+  readonly address: string;
+  /** What the change does to the running server. */
+  readonly kind: 'rescale' | 'public-net' | 'backups-off';
+  /** The server type before and after, for a rescale. */
+  readonly serverTypes?: readonly [string, string];
+}
+
+/**
+ * The in-place server changes of a plan (`terraform show -json` of it) that the plan's summary does not show as harm:
+ * hcloud v1.68 powers a running server off hard (Poweroff, not a shutdown) before `change_type` and before it reassigns
+ * `public_net`'s addresses (internal/server/resource.go resourceServerUpdate, updatePublicNet), and turning `backups`
+ * off makes Hetzner delete every backup of the server.
+ */
+export function disruptiveUpdates(plan: any): DisruptiveUpdate[] {
+  const changes = new PlannedChanges(Array.isArray(plan?.resource_changes) ? plan : { resource_changes: [] });
+  const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  const anyUnknown = (v: unknown): boolean => v === true || (typeof v === 'object' && v !== null && Object.values(v).some(anyUnknown));
+  return changes.updates.filter((c) => c.type === 'hcloud_server').flatMap((c): DisruptiveUpdate[] => {
+    const before = c.before ?? {};
+    const after = c.after ?? {};
+    const found: DisruptiveUpdate[] = [];
+    if (typeof before.server_type === 'string' && (before.server_type !== after.server_type || c.afterUnknown?.server_type === true)) {
+      found.push({ address: c.address, kind: 'rescale', serverTypes: [before.server_type, typeof after.server_type === 'string' ? after.server_type : '(known at apply)'] });
+    }
+    if (!same(before.public_net, after.public_net) || anyUnknown(c.afterUnknown?.public_net)) found.push({ address: c.address, kind: 'public-net' });
+    if (before.backups === true && after.backups === false) found.push({ address: c.address, kind: 'backups-off' });
+    return found;
+  });
+}
+
+/** What the guard prints for one disruptive update: what happens to the running server, and what to do. */
+export function describeDisruption(stack: string, update: DisruptiveUpdate): string {
+  switch (update.kind) {
+    case 'rescale':
+      return `${stack}'s plan changes the server type of ${update.address} (${update.serverTypes![0]} → ${update.serverTypes![1]}): hcloud powers the `
+        + 'server off hard (Poweroff, not a shutdown) before the rescale, so it is down, its services stopped without warning, until the rescale '
+        + 'has copied the disk. Deploy it in a maintenance window, after stopping the database cleanly; keep_disk keeps the disk, so a downgrade stays possible.';
+    case 'public-net':
+      return `${stack}'s plan changes the public addresses (public_net) of ${update.address}: hcloud powers the server off hard (Poweroff, not a shutdown) `
+        + 'to reassign them, and DNS records and allowlists naming the old addresses stop reaching it. Deploy it in a maintenance window, or keep the '
+        + 'machine\'s primary IPs as they are.';
+    default:
+      return `${stack}'s plan turns Hetzner's backups of ${update.address} off: Hetzner deletes every backup of the server at once. `
+        + 'Fix: keep hetznerBackups on; or first convert the backups you need into snapshots, which outlive it (hcloud image update --type snapshot <image>).';
+  }
+}
+
 export function guardCommand(argv: readonly string[], io: CliIo): number {
   const { stack, out, planJson, printPlan } = parse(argv);
   const plan = planJson !== undefined ? readPlanJson(planJson) : planOf(path.join(out, 'stacks', stack), io, printPlan);
+  // Allowed, but not silent: the summary line counts these as one change each, like a label.
+  for (const update of disruptiveUpdates(plan)) io.err(`guard: note: ${describeDisruption(stack, update)}`);
   const losses = protectedLosses(plan);
   for (const loss of losses) io.err(describeLoss(stack, loss, out));
   if (losses.length > 0) {
