@@ -1,5 +1,6 @@
-import { TerraformVariable } from 'cdktf';
-import { Environment, Location, PrivateNetwork, StorageBox } from '../../lib';
+import { TerraformVariable, Testing } from 'cdktf';
+import { Environment, Location, Machine, PrivateNetwork, ServerType, SshKey, StorageBox } from '../../lib';
+import { HetznerStandIn } from '../../testing';
 import { resourcesOf, synthJson, testStack } from '../setup/stack';
 
 describe('PrivateNetwork', () => {
@@ -21,6 +22,39 @@ describe('PrivateNetwork', () => {
     const [network] = resourcesOf(synthJson(stack), 'hcloud_network');
     expect(network.delete_protection).toBe(true);
     expect(network.lifecycle).toEqual({ prevent_destroy: true });
+  });
+
+  test('its subnet has prevent_destroy in production too: a new range or zone replaces it, which production refuses at plan', () => {
+    const { stack } = testStack('production');
+    new PrivateNetwork(stack, 'Network', { environment: Environment.PRODUCTION });
+    expect(resourcesOf(synthJson(stack), 'hcloud_network_subnet')[0].lifecycle).toEqual({ prevent_destroy: true });
+    const { stack: test } = testStack('test');
+    new PrivateNetwork(test, 'Network', { environment: Environment.TEST });
+    expect(resourcesOf(synthJson(test), 'hcloud_network_subnet')[0].lifecycle).toBeUndefined();
+  });
+
+  test('through Terraform: a new subnet range in production is refused at plan, and the subnet servers are attached to stays', () => {
+    const standIn = new HetznerStandIn();
+    const production = (subnetRange: string) => {
+      const { stack } = testStack('production');
+      const network = new PrivateNetwork(stack, 'Network', { environment: Environment.PRODUCTION, subnetRange });
+      new Machine(stack, 'App', {
+        environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, adminCidrs: ['203.0.113.0/24'], privateNetwork: network,
+        sshKeys: [new SshKey(stack, 'Admin', { name: 'admin', publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu' })],
+      });
+      return stack;
+    };
+    try {
+      const ws = standIn.workspace(production('10.0.1.0/24'));
+      expect(ws.apply().ok).toBe(true);
+      ws.setConfiguration(Testing.synth(production('10.0.2.0/24')));
+      const { run } = ws.plan();
+      expect(run.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.summary} ${d.detail}`).join('\n'))
+        .toMatch(/Instance cannot be destroyed Resource hcloud_network_subnet\.Network_Subnet_[0-9A-F]{8} has lifecycle\.prevent_destroy set/);
+      expect(Object.values<any>(ws.cloud().objects.hcloud_network_subnet).map((s) => s.ip_range)).toEqual(['10.0.1.0/24']);
+    } finally {
+      standIn.stop(true);
+    }
   });
 
   test('derives the network zone from the location', () => {

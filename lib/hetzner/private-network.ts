@@ -95,6 +95,9 @@ export class PrivateNetwork extends Construct implements IPrivateNetwork {
       type: 'cloud',
       networkZone: this.networkZone,
       ipRange: subnetRange,
+      // Its range and zone force a new subnet, which Hetzner cannot delete while servers are attached: the apply
+      // would stop part-way. In production the plan refuses it instead, as it does for the network.
+      lifecycle: isProtected ? { preventDestroy: true } : undefined,
     });
     this.subnetId = this.subnet.id;
     this.attachmentDependency = this.subnet;
