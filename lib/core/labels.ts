@@ -31,3 +31,30 @@ export function firstLabelProblem(labels: Record<string, string>): [string, stri
   }
   return undefined;
 }
+
+/**
+ * Whether a Hetzner label selector (`k=v`, `k==v`, `k!=v`, `k`, `!k`, `k in (a,b)`, `k notin (a,b)`,
+ * joined by commas) may match the labels. Anything it cannot read (an expression, labels that are
+ * not literal) counts as matching, so an unknown attachment is never read as harmless.
+ */
+export function labelSelectorMayMatch(selector: unknown, labels: unknown): boolean {
+  if (typeof selector !== 'string' || selector.includes('${')) return true;
+  if (typeof labels !== 'object' || labels === null || Array.isArray(labels) || Object.values(labels).some((v) => typeof v !== 'string' || v.includes('${'))) return true;
+  const has = (k: string) => Object.prototype.hasOwnProperty.call(labels, k);
+  // Commas inside `in (…)` lists are not requirement separators.
+  const requirements = selector.match(/[^,(]+(?:\([^)]*\))?/g) ?? [];
+  return requirements.every((raw) => {
+    const r = raw.trim();
+    let m: RegExpExecArray | null;
+    if ((m = /^([^\s!=]+)\s*!=\s*(\S*)$/.exec(r))) return (labels as Record<string, unknown>)[m[1]] !== m[2];
+    if ((m = /^([^\s!=]+)\s*==?\s*(\S*)$/.exec(r))) return (labels as Record<string, unknown>)[m[1]] === m[2];
+    if ((m = /^!\s*(\S+)$/.exec(r))) return !has(m[1]);
+    if ((m = /^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(r))) {
+      const values = m[3].split(',').map((v) => v.trim());
+      const inList = has(m[1]) && values.includes((labels as Record<string, unknown>)[m[1]] as string);
+      return m[2] === 'in' ? inList : !inList;
+    }
+    if ((m = /^(\S+)$/.exec(r))) return has(m[1]);
+    return true;
+  });
+}

@@ -20,6 +20,7 @@ import { CloudInit, CloudInitPart, USER_DATA_LIMIT_BYTES } from './cloud-init';
 import { BundlePart, MachineBundle } from './machine-bundle';
 import { MachineRollout, MachineRolloutOptions } from './machine-rollout';
 import { adminKeysPart } from './private/admin-keys-part';
+import { attachmentConflicts } from './private/attachment-conflicts';
 import { checkPartShape, refuseCommandReferences } from './private/part-checks';
 import { identityPart } from './private/machine-identity';
 import { escapeTemplateSequences, resolveTemplate } from './private/terraform-template';
@@ -540,6 +541,8 @@ export class Machine extends Construct implements IMachine {
       errors.push(missingValue(this, 'adminCidrs', `its bundle (${this.bundle.partNames.join(', ')}) is rolled out over SSH on every deploy, and no admin network may reach SSH`,
         'pass adminCidrs with the networks admins and the deploying CI connect from, such as ["203.0.113.0/24"]'));
     }
+    // Attached at creation through firewall_ids and the inline network block only: anything else attaching breaks the second apply.
+    errors.push(...attachmentConflicts({ machine: this, server: this.server, firewall: this.firewall, labels, inlineNetwork: props.privateNetwork !== undefined }));
     // Content produced at synth: a reference in a compressed file would stop the rendering below.
     const compressedReferences = this.cloudInit.compressedReferenceProblems();
     errors.push(...compressedReferences);
