@@ -40,7 +40,7 @@ describe('retiring an environment', () => {
   test('warns with the reason and the next step', () => {
     const stack = production({});
     Testing.synth(stack, true);
-    expect(warningsOf(stack)).toContainEqual(expect.stringMatching(/^Environment-Retiring: acme-production is retiring \(Product discontinued.*\): .*the backups' Storage Box stays protected\. Next: deploy this \(protections off\), then cdktf destroy/));
+    expect(warningsOf(stack)).toContainEqual(expect.stringMatching(/^Environment-Retiring: acme-production is retiring \(Product discontinued.*\): .*the backups' Storage Box stays protected\. Hetzner's daily server backups are deleted with the servers: snapshot each server first \(cdktf-sovereign-hetzner snapshot --server <name>\) to keep an image\. Next: deploy this \(protections off\), then cdktf destroy/));
   });
 
   test('with includeBackups, the Storage Box loses its protection too', () => {

@@ -50,6 +50,8 @@ export class Retirement {
     scope.node.setContext(CONTEXT_KEY, { reason, includeBackups: options.includeBackups === true });
     Annotations.of(scope).addWarning(`Environment-Retiring: ${scope.node.path} is retiring (${reason}): its delete protection and prevent_destroy are off`
       + `${options.includeBackups === true ? ', the backups\' Storage Box included' : '; the backups\' Storage Box stays protected'}. `
+      // Hetzner deletes a server's own backups with the server; a snapshot outlives it.
+      + "Hetzner's daily server backups are deleted with the servers: snapshot each server first (cdktf-sovereign-hetzner snapshot --server <name>) to keep an image. "
       + 'Next: deploy this (protections off), then cdktf destroy. Fix, if this is not meant: remove the retirement and deploy again.');
   }
 
