@@ -41,7 +41,8 @@ describe('example phase1-pilot', () => {
   test("pins the hcloud provider to ~> 1.68, names Hetzner's APIs as its endpoints and configures no token", () => {
     for (const stack of [test_, staging, production]) {
       expect(stack.terraform.required_providers.hcloud).toEqual({ source: 'hetznercloud/hcloud', version: '~> 1.68' });
-      expect(stack.provider.hcloud).toEqual([{ endpoint: 'https://api.hetzner.cloud/v1', endpoint_hetzner: 'https://api.hetzner.com/v1' }]);
+      // No token: it comes from HCLOUD_TOKEN.
+      expect(stack.provider.hcloud).toEqual([{ endpoint: 'https://api.hetzner.cloud/v1', endpoint_hetzner: 'https://api.hetzner.com/v1', poll_interval: '1000ms' }]);
     }
   });
 

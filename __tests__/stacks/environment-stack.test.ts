@@ -89,6 +89,11 @@ describe('EnvironmentStack', () => {
       .toThrow(/Product\(acme\)\.unavailableServerTypes: every test preset type \(cx23 → cpx22\) is listed as unavailable\. Fix:/);
   });
 
+  test("polls Hetzner's actions from a second apart, not the provider's half second: polls count against the project's 3600 requests an hour", () => {
+    const stacks = new ProductStacks(Testing.app(), product());
+    for (const stack of [stacks.test, stacks.production]) expect(synth(stack).provider.hcloud).toEqual([expect.objectContaining({ poll_interval: '1000ms' })]);
+  });
+
   test('each environment is its own stack with its own state key', () => {
     const stacks = new ProductStacks(Testing.app(), product({ staging: StagingMode.fromProductionSnapshot() }), { stagingExpiresAt: '2026-12-31' });
     expect(stacks.all.map((s) => s.node.id)).toEqual(['acme-test', 'acme-staging', 'acme-production']);
