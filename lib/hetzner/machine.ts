@@ -180,6 +180,9 @@ const BOOTSTRAP_PART: CloudInitPart = { name: 'sovereign bootstrap (the tooling 
  *   SSH is open only to `adminCidrs`, never to the whole internet;
  * - its IPv4 and IPv6 addresses are separate primary IPs that survive a replacement;
  * - `keep_disk` is set, so a rescale can be undone; shutdown is graceful before deletion;
+ * - a server type of another architecture (x86 ↔ Arm), which no rescale can reach, replaces the server
+ *   instead of powering it off for a refused rescale (production refuses the replacement at plan);
+ * - nothing else attaches a firewall or a network to the server: it would be undone on the next apply;
  * - in production it is delete- and rebuild-protected, has `prevent_destroy`, Hetzner
  *   backups on, and ignores changes to `user_data`, `image` and `ssh_keys`, each of which
  *   would otherwise replace the server and wipe its disk.
