@@ -4,7 +4,7 @@ import { Duration } from '../core/duration';
 import { Size } from '../core/size';
 import { Environment } from '../core/environment';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
-import { checkOptions, checkProps, is } from '../core/runtime-checks';
+import { checkOptions, checkProps, fail, is } from '../core/runtime-checks';
 import { BundleFile } from '../hetzner/machine-bundle';
 import { recordVolumeBackup } from '../hetzner/private/volume-coverage';
 import { Location } from '../hetzner/location';
@@ -98,6 +98,24 @@ export interface ProtectOptions {
   readonly paths?: string[];
 }
 
+/** What the presets (`phase1`, `phase2`) set themselves: given to a preset, each was overwritten by the preset's value. */
+const PRESET_FIELDS: ReadonlyArray<Exclude<keyof BackupPlanProps, keyof BackupPlanOptions>> = [
+  'schedule', 'localCopies', 'retention', 'pruneSchedule', 'checkSchedule', 'checkReadCycle', 'maxBackupAge', 'requireOffsite',
+];
+
+/**
+ * Refuses a field a preset sets itself. From JavaScript (or a TypeScript object of the wider `BackupPlanProps` type)
+ * `BackupPlan.phase1(this, 'Backups', { ...options, retention: Retention.of({ daily: 30, monthly: 24 }) })` kept the
+ * preset's 7 daily and 6 monthly snapshots without a word: fewer backups than written down.
+ */
+function refusePresetFields(at: string, options: unknown, phase: string): void {
+  if (options === null || typeof options !== 'object') return;
+  const given = PRESET_FIELDS.find((field) => (options as Record<string, unknown>)[field] !== undefined);
+  if (given === undefined) return;
+  fail(at, `options.${given}`, (options as Record<string, unknown>)[given], `the ${phase} preset sets ${given} itself, so this value would be ignored`,
+    `leave it out to keep the preset's, or build the plan with new BackupPlan(scope, id, { environment, resticPassword, heartbeat, targets, ${given}, … }) and choose every setting`);
+}
+
 const plans = new WeakMap<IMachine, BackupPlan>();
 const ABSOLUTE_PATH = /^\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 const DUMP_DIR = '/var/backups/sovereign/postgresql';
@@ -156,6 +174,7 @@ export class BackupPlan extends Construct {
    * every week. RPO 24 hours.
    */
   public static phase1(scope: Construct, id: string, options: BackupPlanOptions): BackupPlan {
+    refusePresetFields('BackupPlan.phase1', options, 'Phase 1');
     return new BackupPlan(scope, id, {
       ...options,
       schedule: PHASE_ONE_SCHEDULE,
@@ -174,6 +193,7 @@ export class BackupPlan extends Construct {
    * seventh of the data (every byte every week), and an offsite target required. RPO 6 hours.
    */
   public static phase2(scope: Construct, id: string, options: BackupPlanOptions): BackupPlan {
+    refusePresetFields('BackupPlan.phase2', options, 'Phase 2');
     return new BackupPlan(scope, id, {
       ...options,
       schedule: PHASE_TWO_SCHEDULE,
@@ -440,8 +460,11 @@ export class BackupPlan extends Construct {
       if (!first) return;
       const { account, path } = writer.repository;
       const own = writer.target.kind === 'storagebox' ? 'sub-account (box.addSubaccount(…))' : 'bucket';
+      // Two sub-accounts of one box whose homes and paths come to one directory: name both.
+      const where = first.repository.account === account && first.repository.path === path ? `${account} at path '${path}'`
+        : `${first.repository.account} at path '${first.repository.path}' and ${account} at path '${path}', one directory of the Storage Box (the accounts' home directories meet)`;
       errors.push(invalidValue(this, 'targets', writer.target.description,
-        `${first.machine.node.path} and ${writer.machine.node.path} both back up to ${account} at path '${path}': one restic repository, `
+        `${first.machine.node.path} and ${writer.machine.node.path} both back up to ${where}: one restic repository, `
         + "where one machine's prune or check makes the other's backup fail (restic does not wait for the lock), and each prune and check covers both machines' data",
         `give each machine its own repository: a path of its own on the target (such as { path: '${writer.machine.serverName}' } for ${writer.machine.node.path}; `
         + `keep the path a deployed machine already uses, or it starts a new, empty repository), or a ${own} of its own`));

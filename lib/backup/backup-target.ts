@@ -1,9 +1,9 @@
 import { Construct, IConstruct } from 'constructs';
-import { Annotations, conditional, Fn, Op, TerraformVariable } from 'cdktf';
+import { Annotations, conditional, Fn, Op, TerraformVariable, Token } from 'cdktf';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
 import { BundleFile } from '../hetzner/machine-bundle';
 import { Location } from '../hetzner/location';
-import { IStorageBoxAccount, requireSensitive, STORAGE_BOX_SSH_PORT } from '../hetzner/storage-box';
+import { IStorageBoxAccount, requireSensitive, STORAGE_BOX_SSH_PORT, StorageBoxSubaccount } from '../hetzner/storage-box';
 import { ETC, file } from './private/tooling';
 import { S3Provider } from './s3-provider';
 import { Port } from '../core/port';
@@ -52,6 +52,8 @@ export interface S3TargetOptions {
 
 const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,3}$/;
 const PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+/** A repository path as the messages promise it: relative, no spaces, and no "." or ".." part ('../x' left the account's directory). */
+const isRepositoryPath = (path: string): boolean => PATH.test(path) && !path.split('/').some((part) => part === '.' || part === '..');
 /** The start of an endpoint URL up to its host (Terraform's RE2 syntax): an optional scheme, then the host. */
 const ENDPOINT_HOST = '^(?:[A-Za-z][A-Za-z0-9+.-]*://)?([^/:]+)';
 
@@ -95,7 +97,10 @@ export interface RenderedTarget {
  * @internal
  */
 export interface TargetRepository {
-  /** Equal for the same account (the same construct, or the same host and user name) and path. */
+  /**
+   * Equal for one directory: the same account (the same construct, or the same host and user name) and path, or
+   * sub-accounts of one Storage Box whose home directory and path come to the same directory of the box.
+   */
   readonly key: string;
   /** The account as a reader knows it: its construct path, else its user name. */
   readonly account: string;
@@ -112,7 +117,7 @@ export interface TargetRepository {
  */
 export class BackupTarget {
   /** A Storage Box account (one per machine, from `StorageBox.addSubaccount`). */
-  public static storageBox(account: IStorageBoxAccount, options: StorageBoxTargetOptions = {}): BackupTarget {
+  public static storageBox(account: IStorageBoxAccount, given: StorageBoxTargetOptions = {}): BackupTarget {
     checkProps<IStorageBoxAccount>('BackupTarget.storageBox', account, {
       host: is.text('pass an account from StorageBox.addSubaccount(…) or StorageBoxAccount.fromAttributes({ … })'),
       username: is.text("pass the account's user name"),
@@ -120,19 +125,27 @@ export class BackupTarget {
       readonly: is.boolean(),
       password: is.optional(is.secret('pass a sensitive variable')),
     }, 'pass an account from StorageBox.addSubaccount(…) or StorageBoxAccount.fromAttributes({ … })');
-    checkOptions<StorageBoxTargetOptions>('BackupTarget.storageBox', 'options', options, {
+    checkOptions<StorageBoxTargetOptions>('BackupTarget.storageBox', 'options', given, {
       path: is.optional(is.text("use a path such as 'restic'")),
       hostKeys: is.optional(is.list(is.text('take the key part of `ssh-keyscan -p 23 <host>`, such as "ssh-ed25519 AAAA…"'), "list keys such as ['ssh-ed25519 AAAA…']")),
     }, "pass { hostKeys: ['ssh-ed25519 AAAA…'] } or nothing");
+    // The checked copy: the options are read again at synth, and a JavaScript caller's object (a key pushed, the path changed) stays editable.
+    const options: StorageBoxTargetOptions = Object.freeze({ path: given.path, hostKeys: given.hostKeys === undefined ? undefined : Object.freeze([...given.hostKeys]) as string[] });
     // The default stays 'restic' for every machine: changing it would start a new, empty repository on deployed machines.
     const storageBoxPath = () => options.path ?? 'restic';
     const accountName = account instanceof Construct ? account.node.path : account.username;
     // A created sub-account is known by its construct (its user name is a token until apply), one given by its attributes by them.
     const accountKey = account instanceof Construct ? account.node.path : `${account.host} ${account.username}`;
-    const repository = (): TargetRepository => ({ key: `sftp ${accountKey} ${storageBoxPath()}`, account: accountName, path: storageBoxPath() });
+    // Sub-accounts of one box are windows onto its directories: two with the same home (or one home inside the other)
+    // and paths that meet are one repository, whatever their names.
+    const boxDirectory = account instanceof StorageBoxSubaccount && !Token.isUnresolved(account.homeDirectory)
+      ? (path: string) => `sftp box ${account.box.node.path} ${account.homeDirectory}/${path}` : undefined;
+    const repository = (): TargetRepository => ({
+      key: boxDirectory?.(storageBoxPath()) ?? `sftp ${accountKey} ${storageBoxPath()}`, account: accountName, path: storageBoxPath(),
+    });
     return new BackupTarget('storagebox', `Storage Box in ${account.location.name}`, account.location, undefined, { host: account.host, port: STORAGE_BOX_SSH_PORT }, repository, (scope, name, ctx) => {
       const path = storageBoxPath();
-      if (!PATH.test(path)) {
+      if (!isRepositoryPath(path)) {
         throw new ValidationError(invalidValue(scope, ctx.prop, path, 'a repository path is relative, without spaces or ".."', "use a path such as 'restic'"));
       }
       const badKey = (options.hostKeys ?? []).find((k) => !HOST_KEY.test(k.trim()));
@@ -183,14 +196,18 @@ export class BackupTarget {
   }
 
   /** An S3-compatible bucket outside Hetzner: the offsite copy. Every connection detail is a sensitive variable. */
-  public static s3Compatible(options: S3TargetOptions): BackupTarget {
+  public static s3Compatible(given: S3TargetOptions): BackupTarget {
     const secret = is.secret("pass a sensitive variable: new SecretVariable(stack, 'offsite_s3_…', { description })");
-    checkProps<S3TargetOptions>('BackupTarget.s3Compatible', options, {
+    checkProps<S3TargetOptions>('BackupTarget.s3Compatible', given, {
       provider: is.instance(S3Provider, 'use S3Provider.SCALEWAY, S3Provider.IONOS, S3Provider.OVHCLOUD or S3Provider.of(name, country)'),
       endpoint: secret, bucket: secret, accessKeyId: secret, secretAccessKey: secret,
       path: is.optional(is.text('use a path such as "production-app"')),
       port: is.optional(is.instance(Port, "use Port.of(8443), the port the endpoint's URL names")),
     }, 'pass { provider, endpoint, bucket, accessKeyId, secretAccessKey } with sensitive variables');
+    // The checked copy: the options are read again at synth, and a JavaScript caller's object stays editable.
+    const options: S3TargetOptions = Object.freeze({
+      provider: given.provider, endpoint: given.endpoint, bucket: given.bucket, accessKeyId: given.accessKeyId, secretAccessKey: given.secretAccessKey, path: given.path, port: given.port,
+    });
     if (options.port !== undefined && !options.port.isSingle) {
       throw new ValidationError(invalidValue('BackupTarget.s3Compatible', 'port', options.port.toString(),
         'an endpoint listens on one port, not a range', "use Port.of(8443), the port the endpoint's URL names"));
@@ -208,7 +225,7 @@ export class BackupTarget {
       for (const [prop, variable] of Object.entries(variables)) requireSensitive(scope, `${ctx.prop}.${prop}`, variable);
       requireEndpointPort(scope, `${name}-endpoint-port`, options.endpoint, port);
       const path = options.path ?? ctx.serverName;
-      if (!PATH.test(path)) {
+      if (!isRepositoryPath(path)) {
         throw new ValidationError(invalidValue(scope, ctx.prop, path, 'a repository path is relative, without spaces or ".."', 'use a path such as "production-app"'));
       }
       const b64 = (v: TerraformVariable) => Fn.base64encode(v.stringValue);

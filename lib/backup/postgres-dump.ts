@@ -1,5 +1,5 @@
 import { ValidationError } from '../core/validation-message';
-import { checkOptions, is, requireArray, requireString, Schema } from '../core/runtime-checks';
+import { Check, checkOptions, fail, is, requireArray, requireString, Schema } from '../core/runtime-checks';
 import { PostgresVersion } from '../database/postgres-version';
 
 /** How the machine's PostgreSQL cluster is reached and where it keeps its data. */
@@ -32,8 +32,24 @@ export interface PostgresDumpOptions {
 // The names a dump carries (DB_NAME_RE of the tooling): they become parts of file names on the machine.
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/;
 
+/** An absolute directory below the root: named parts (none starting with "."), no spaces, no trailing "/". */
+const DATA_DIRECTORY = /^(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)+$/;
+const DATA_DIRECTORY_FIX = "use the absolute path of PostgreSQL's data directory, such as '/var/lib/postgresql' or '/srv/postgresql/15/main'";
+
+/**
+ * The data directory decides which volumes the dump counts as backed up (DataVolume's backup check): '' or '/' would
+ * contain every mount path, so a volume of plain files passed synth as covered by a dump that never reads it.
+ */
+const dataDirectory: Check = (at, prop, value) => {
+  const path = requireString(at, prop, value, DATA_DIRECTORY_FIX);
+  if (!DATA_DIRECTORY.test(path)) {
+    fail(at, prop, path, 'a data directory is an absolute path below the root, without spaces, "." or ".." parts or a trailing "/" '
+      + '(the root, or a relative path, would count every volume of the machine as backed up by this dump)', DATA_DIRECTORY_FIX);
+  }
+};
+
 const DUMP_OPTIONS: Schema<PostgresDumpOptions> = {
-  dataDirectory: is.optional(is.text("use a path such as '/var/lib/postgresql'")),
+  dataDirectory: is.optional(dataDirectory),
   osUser: is.optional(is.text("use the operating-system user, such as 'postgres'")),
   port: is.optional(is.port('use a port such as 5432')),
   version: is.optional(is.instance(PostgresVersion, 'use PostgresVersion.of(15), or the database\'s dump()')),

@@ -171,7 +171,8 @@ export class StorageBoxAccount {
     if (!Token.isUnresolved(attributes.host) && hostnameProblem(attributes.host)) {
       fail('StorageBoxAccount.fromAttributes', 'host', attributes.host, hostnameProblem(attributes.host)!, "pass the host alone, such as 'u12345-sub2.your-storagebox.de', or the other stack's output");
     }
-    return { ...attributes, readonly: attributes.readonly ?? true };
+    // A frozen copy: a target reads it again at synth.
+    return Object.freeze({ ...attributes, readonly: attributes.readonly ?? true });
   }
 
   private constructor() {}
