@@ -3,6 +3,7 @@ import { TerraformStack } from 'cdktf';
 import { quote, ValidationError } from '../core/validation-message';
 import { BOUNDARY_RULES } from './rules';
 import { checkProps, is, propNames, refuseUnknownProps, requireArray, requireProps } from '../core/runtime-checks';
+import { isReason, MIN_DIFFERENT_REASON_LETTERS } from '../core/reason';
 
 /** A deliberate exception to one boundary rule, with the reason it is safe. */
 export interface BoundarySuppression {
@@ -18,8 +19,6 @@ export interface PlacedSuppression extends BoundarySuppression {
   readonly path: string;
 }
 
-/** A reason uses at least this many different letters: any real sentence does, a repeated word does not. */
-const MIN_DIFFERENT_LETTERS = 8;
 
 const suppressions = new WeakMap<IConstruct, BoundarySuppression[]>();
 
@@ -61,9 +60,8 @@ export class BoundarySuppressions {
       }
       // Letters, not characters: twenty spaces, dots or zero-width characters say nothing to an auditor,
       // nor does one letter or word repeated ('xxxxxxxxxxxxxxxxxxxx', 'TODO TODO TODO TODO TODO').
-      const letters = (entry.reason ?? '').match(/\p{L}/gu) ?? [];
-      if (letters.length < 20 || new Set(letters.map((l) => l.toLowerCase())).size < MIN_DIFFERENT_LETTERS) {
-        throw new ValidationError(`${scope.node.path}.suppressions: '${entry.id}' is not allowed: a suppression needs a specific reason of at least 20 characters (letters, at least ${MIN_DIFFERENT_LETTERS} different ones; spaces, punctuation and invisible characters do not count). Fix: say why the exception is safe here`);
+      if (!isReason(entry.reason)) {
+        throw new ValidationError(`${scope.node.path}.suppressions: '${entry.id}' is not allowed: a suppression needs a specific reason of at least 20 characters (letters, at least ${MIN_DIFFERENT_REASON_LETTERS} different ones; spaces, punctuation and invisible characters do not count). Fix: say why the exception is safe here`);
       }
     }
     // The checked copies: the caller's objects stay editable from JavaScript after this check.

@@ -2,6 +2,7 @@ import { IConstruct } from 'constructs';
 import { Annotations, TerraformStack } from 'cdktf';
 import { invalidValue, ValidationError } from './validation-message';
 import { optionalBoolean, propNames, refuseUnknownProps } from './runtime-checks';
+import { isReason, REASON_RULE } from './reason';
 
 /** Why and how an environment is retired. */
 export interface RetirementOptions {
@@ -28,9 +29,10 @@ export class Retirement {
   /** Declares `scope` (a stack) retiring. Declare it before the stack's resources are created. */
   public static declare(scope: IConstruct, options: RetirementOptions): void {
     const reason = typeof options?.reason === 'string' ? options.reason.trim() : '';
-    if (reason.length < 20) {
+    // Letters, not characters: 20 dots or zero-width spaces lifted production's delete protection with no reason to read.
+    if (!isReason(reason)) {
       throw new ValidationError(invalidValue(scope, 'retire.reason', options?.reason,
-        'retiring lifts the protections that keep production from being deleted, so it needs a reason someone can read later',
+        `retiring lifts the protections that keep production from being deleted, so it needs a reason someone can read later (${REASON_RULE})`,
         "say why in a sentence, such as 'Product discontinued; customers migrated to acme-v2 on 2026-12-01'"));
     }
     refuseUnknownProps(scope, 'retire', options, propNames<RetirementOptions>({ reason: true, includeBackups: true }));

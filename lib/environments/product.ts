@@ -14,6 +14,7 @@ import {
   fail as failAt, optionalArray, optionalInstance, optionalString, optionalStringMap, propNames, refuseUnknownProps, requireArray, requireInstance, requireProps,
   requireString,
 } from '../core/runtime-checks';
+import { isReason, REASON_RULE } from '../core/reason';
 import { ValidationError } from '../core/validation-message';
 import { DataFlow } from '../boundary/data-flow';
 import { bucketNameProblem } from '../hetzner/object-storage-backend';
@@ -232,8 +233,9 @@ export class Product {
       if (props.phase.permits(adoption.component)) {
         fail('earlyAdoptions', adoption.component.id, `${props.phase} already includes it`, 'remove the adoption');
       }
-      if ((adoption.reason ?? '').trim().length < 20) {
-        fail('earlyAdoptions', adoption.component.id, 'an early adoption needs a specific reason of at least 20 characters',
+      // Letters, not characters: 20 dots or zero-width spaces built a postponed component with no reason to revisit.
+      if (!isReason(adoption.reason)) {
+        fail('earlyAdoptions', adoption.component.id, `an early adoption needs a specific reason of at least 20 characters (${REASON_RULE})`,
           `say why it cannot wait for its threshold (${adoption.component.threshold})`);
       }
     }
@@ -377,6 +379,9 @@ function checkProductProps(at: string, props: ProductProps): void {
     if (a === null || typeof a !== 'object' || !((a as EarlyAdoption).component instanceof Component)) {
       failAt(at, prop, a, 'an early adoption names a Component and a reason', "write { component: Component.DATA_VOLUME, reason: '…' }");
     }
+    refuseUnknownProps(at, prop, a, propNames<EarlyAdoption>({ component: true, reason: true }));
+    // A number or a list crashed the reason's check below with a TypeError.
+    requireString(at, `${prop}.reason`, (a as EarlyAdoption).reason, "say why it cannot wait for its threshold, in a sentence: { component, reason: '…' }");
     return a;
   });
   optionalArray(at, 'unavailableServerTypes', props.unavailableServerTypes, "list server type names such as ['cx33']", (t, prop) => {

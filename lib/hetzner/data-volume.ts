@@ -4,6 +4,7 @@ import { Volume } from '../../generated/providers/hcloud/volume';
 import { VolumeAttachment } from '../../generated/providers/hcloud/volume-attachment';
 import { DataClass } from '../core/data-class';
 import { firstLabelProblem } from '../core/labels';
+import { isReason, REASON_RULE } from '../core/reason';
 import { Retirement } from '../core/retirement';
 import { Size } from '../core/size';
 import { invalidValue, ValidationError } from '../core/validation-message';
@@ -111,9 +112,10 @@ export class DataVolume extends Construct {
       throw new ValidationError(invalidValue(this, 'mountPath', this.mountPath, 'a mount path is an absolute directory without spaces, "..", or a trailing "/"',
         'use a path such as "/mnt/data" or "/var/lib/postgresql"'));
     }
-    if (props.withoutBackup !== undefined && props.withoutBackup.trim().length < 20) {
+    // Letters, not characters: 20 zero-width spaces opted a volume out of backups with nothing for a reader to check.
+    if (props.withoutBackup !== undefined && !isReason(props.withoutBackup)) {
       throw new ValidationError(invalidValue(this, 'withoutBackup', props.withoutBackup,
-        'opting a volume out of backups needs a specific reason of at least 20 characters',
+        `opting a volume out of backups needs a specific reason of at least 20 characters (${REASON_RULE})`,
         'say why losing its data is harmless, such as "model cache, re-downloaded at start"'));
     }
 

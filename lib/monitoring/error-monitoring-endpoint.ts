@@ -1,6 +1,7 @@
 import { redactSecrets, ValidationError } from '../core/validation-message';
 import { Processor } from '../boundary/processor';
 import { checkProps, is } from '../core/runtime-checks';
+import { isReason, REASON_RULE } from '../core/reason';
 
 /** Who runs the Sentry-protocol service that receives the application's error events. */
 export enum ErrorMonitoringHosting {
@@ -66,9 +67,9 @@ export class ErrorMonitoringEndpoint {
       throw new ValidationError(`ErrorMonitoringEndpoint.sentryEuRegion.ingestHostname: ${redactSecrets(JSON.stringify(props.ingestHostname))} is not allowed: `
         + "events for the EU data region go to the organization's ingest host in the EU. Fix: copy the host from the DSN, such as 'o123456.ingest.de.sentry.io'");
     }
-    if (props.usSeatAccepted !== undefined && props.usSeatAccepted.trim().length < 20) {
+    if (props.usSeatAccepted !== undefined && !isReason(props.usSeatAccepted)) {
       throw new ValidationError(`ErrorMonitoringEndpoint.sentryEuRegion.usSeatAccepted: ${JSON.stringify(props.usSeatAccepted)} is not allowed: `
-        + 'accepting a US-seated processor needs a specific reason of at least 20 characters. Fix: say why it is acceptable (contract, scrubbing), or self-host GlitchTip');
+        + `accepting a US-seated processor needs a specific reason of at least 20 characters (${REASON_RULE}). Fix: say why it is acceptable (contract, scrubbing), or self-host GlitchTip`);
     }
     const processor = new Processor({
       name: 'Sentry (Functional Software, Inc.)',
