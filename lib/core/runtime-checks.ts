@@ -1,3 +1,4 @@
+import { Construct } from 'constructs';
 import { TerraformVariable } from 'cdktf';
 import { invalidValue, missingValue, ValidationError } from './validation-message';
 
@@ -38,32 +39,43 @@ export function propNames<T>(names: { readonly [K in keyof Required<T>]: true })
  * Refuses a property that `known` does not list. In JavaScript a misspelt optional property
  * (`hetznerBackup`, `dataClass`, `locaton`) is otherwise ignored and its default used without a word:
  * a server without backups, a volume classed lower than its data, production in another location.
- * Only plain objects are checked (a class instance passed for an interface, such as a construct,
- * has members of its own), and a property set to `undefined` changes nothing, so it passes. The
- * value is not printed: a misspelt secret property may hold the secret itself.
+ * A plain object may hold nothing else. A class instance (props built by a JavaScript class, or a
+ * value passed for an interface) may have members of its own, so only its own fields that are a
+ * typo of a known name (`locaton`, `Location`) are refused; a construct is not looked into. A
+ * property set to `undefined` changes nothing, so it passes. The value is not printed: a misspelt
+ * secret property may hold the secret itself.
  */
 export function refuseUnknownProps(at: At, prop: string | undefined, value: unknown, known: readonly string[]): void {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
   const prototype = Object.getPrototypeOf(value);
-  if (prototype !== Object.prototype && prototype !== null) return;
+  const isPlain = prototype === Object.prototype || prototype === null;
+  if (!isPlain && Construct.isConstruct(value)) return;
   for (const [key, v] of Object.entries(value)) {
     if (v === undefined || known.includes(key)) continue;
+    // A class instance's other members are its own business; a near miss of a known name is the misspelling it looks like.
+    if (!isPlain && typoOf(key, known) === undefined) continue;
     const near = nearestName(key, known);
     const fix = near !== undefined ? `did you mean '${near}'? Rename it` : `remove it; the properties are ${known.join(', ')}`;
     fail(at, prop === undefined ? key : `${prop}.${key}`, key, 'there is no property of this name, so its value would be ignored and the default used', fix);
   }
 }
 
-/** The known name closest to `name` (case, one or two typed letters apart), if any is close. */
+/** The known name closest to `name` (case, one or two typed letters apart, or its plural or singular), if any is close. */
 function nearestName(name: string, known: readonly string[]): string | undefined {
+  const lower = name.toLowerCase();
+  // A plural or singular of a known name ('dataClass' for 'dataClasses') is as likely as a typo.
+  return typoOf(name, known) ?? (lower.length < 4 ? undefined : known.find((k) => k.length >= 4 && (k.toLowerCase().startsWith(lower) || lower.startsWith(k.toLowerCase()))));
+}
+
+/** The known name `name` is a typo of (another case, or one or two typed letters apart), if any. */
+function typoOf(name: string, known: readonly string[]): string | undefined {
   const lower = name.toLowerCase();
   let best: { name: string; distance: number } | undefined;
   for (const candidate of known) {
     const distance = candidate.toLowerCase() === lower ? 0 : editDistance(lower, candidate.toLowerCase());
     if (distance <= Math.max(2, Math.floor(candidate.length / 4)) && (best === undefined || distance < best.distance)) best = { name: candidate, distance };
   }
-  // A plural or singular of a known name ('dataClass' for 'dataClasses') is as likely as a typo.
-  return best?.name ?? (lower.length < 4 ? undefined : known.find((k) => k.length >= 4 && (k.toLowerCase().startsWith(lower) || lower.startsWith(k.toLowerCase()))));
+  return best?.name;
 }
 
 /** Levenshtein distance: the fewest single-letter insertions, deletions and substitutions from `a` to `b`. */
