@@ -9,7 +9,7 @@ import { writeProductDocuments } from '../lib/environments/product-documents';
 import { EXPIRES_AT_LABEL, expiryProblem, isExpired, ON_DEMAND_LABELS } from '../lib/environments/staging';
 import { invalidValue, missingValue } from '../lib/core/validation-message';
 import { Retirement, RetirementOptions } from '../lib/core/retirement';
-import { checkProps, is } from '../lib/core/runtime-checks';
+import { Check, checkProps, fail, is } from '../lib/core/runtime-checks';
 import { protectWorkingDirectoryOf } from '../lib/core/private/working-directory';
 import { HETZNER_API_ENDPOINTS } from '../lib/environments/private/hetzner-endpoints';
 import { addProductionBackups, addRestoreDrill } from './environment-backups';
@@ -61,6 +61,14 @@ export interface EnvironmentStackProps {
   readonly retire?: RetirementOptions;
 }
 
+/** A list with at least one element (each checked elsewhere). */
+function nonEmptyList(fix: string): Check {
+  return (at, prop, value) => {
+    is.list(is.checkedLater(), fix)(at, prop, value);
+    if ((value as unknown[]).length === 0) fail(at, prop, value, 'an empty list declares nothing, and the machine would be judged by a default class', fix);
+  };
+}
+
 /** The rollout settings of a product's machine: its pinned host key, if the product names one. */
 function rolloutOf(product: Product, serverName: string): MachineRolloutOptions | undefined {
   const hostKey = product.admin.hostKeys?.[serverName];
@@ -105,9 +113,11 @@ export class EnvironmentStack extends TerraformStack {
       environment: is.instance(Environment, 'use Environment.PRODUCTION, Environment.TEST or Environment.STAGING (the object, not its name)', 'an Environment'),
       // The staging validation checks the date with this stack's path.
       expiresAt: is.optional(is.text("write the UTC date as YYYY-MM-DD, such as '2026-12-31'")),
-      // The app machine checks these with its own path.
-      dataClasses: is.checkedLater(),
-      ingress: is.checkedLater(),
+      // The app machine checks the elements with its own path. A null is no list (it was taken for "left out"), and an
+      // empty list of data classes declares nothing: the machine took DataClass.SENSITIVE for it, dropping the SECRET
+      // of the default, so the boundary judged the machine that holds the database's credentials by a lower class.
+      dataClasses: is.optional(nonEmptyList('list what the app machine holds, such as [DataClass.SENSITIVE, DataClass.SECRET], or leave it out for that default')),
+      ingress: is.optional(is.list(is.checkedLater(), 'list the entry points, such as [FirewallRule.httpsFromAnywhere()], [] for none, or leave it out for HTTPS and HTTP')),
       budget: is.optional(is.instance(Budget, 'use Budget.monthly(Money.euros(30))', 'a Budget')),
       retire: is.optional(is.object<RetirementOptions>({ reason: is.checkedLater(), includeBackups: is.checkedLater() }, "pass retire: { reason: '…' }")),
     }, 'pass { product, environment }');

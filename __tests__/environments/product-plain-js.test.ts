@@ -87,8 +87,24 @@ describe('ProductStacks and EnvironmentStack, from plain JavaScript', () => {
       /^acme-test\.budget: 20 is not allowed: it is not a Budget/],
     ['EnvironmentStack with a misspelt retirement', () => new EnvironmentStack(Testing.app(), 'acme-test', { product, environment: Environment.TEST, retire: { reason: 'the pilot customer left; test is retired', includeBackup: true } } as any),
       /^acme-test\.retire\.includeBackup: .*did you mean 'includeBackups'\?/],
+    // Audit (plain JavaScript): null was taken for "left out", and [] for "nothing declared", which the app machine read as
+    // DataClass.SENSITIVE alone: the machine holding the database's credentials lost the SECRET of the stacks' default.
+    ['app data classes as null', () => new ProductStacks(Testing.app(), product, { dataClasses: null } as any),
+      /^acme-test\.dataClasses: missing: a list is required\. Fix: list what the app machine holds, such as \[DataClass\.SENSITIVE, DataClass\.SECRET\]/],
+    ['no app data classes', () => new ProductStacks(Testing.app(), product, { dataClasses: [] }),
+      /^acme-test\.dataClasses: \[\] is not allowed: an empty list declares nothing, and the machine would be judged by a default class\. Fix: list what the app machine holds/],
+    ['app ingress as null', () => new EnvironmentStack(Testing.app(), 'acme-test', { product, environment: Environment.TEST, ingress: null } as any),
+      /^acme-test\.ingress: missing: a list is required\. Fix: list the entry points, such as \[FirewallRule\.httpsFromAnywhere\(\)\], \[\] for none/],
+    ['one ingress rule, not a list', () => new EnvironmentStack(Testing.app(), 'acme-test', { product, environment: Environment.TEST, ingress: FirewallRule.httpsFromAnywhere() } as any),
+      /^acme-test\.ingress: .* is not allowed: it is a FirewallRule, not a list/],
   ])('%s is refused with path, value and fix', (_name, build, message) => {
     expect(refusal(build)).toMatch(message);
+  });
+
+  test('no public entry point ([]) and the default data classes still build', () => {
+    const stacks = new ProductStacks(Testing.app(), product, { ingress: [] });
+    expect(stacks.production.app.ingressRules.every((r) => !r.isOpenToInternet)).toBe(true);
+    expect(stacks.production.app.dataClasses).toEqual([DataClass.SENSITIVE, DataClass.SECRET]);
   });
 
   test('a retirement still retires only the environment it names', () => {
