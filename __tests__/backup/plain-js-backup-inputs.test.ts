@@ -161,3 +161,13 @@ describe('a target keeps the options it checked', () => {
     }, /production\/Backups\.targets: '.*' is not allowed: a repository path is relative, without spaces or "\.\."/);
   });
 });
+
+describe('one target listed twice', () => {
+  test('the same target twice, or its account and path again, fails synth: one remote copy where the list reads as two', () => {
+    for (const second of [(t: BackupTarget) => t, (_t: BackupTarget, box: StorageBox) => BackupTarget.storageBox(box.node.findChild('App') as any, { hostKeys: [KEY] })]) {
+      const { stack, machine, box, options } = production();
+      new BackupPlan(stack, 'Backups', { ...options, targets: [options.targets![0], second(options.targets![0], box)] }).protect(machine);
+      expectRefused(() => stack, /^production\/Backups\.targets: 'Storage Box in hel1' is not allowed: production\/App's backups would go to production\/StorageBox\/App at path 'restic' twice.*Fix: list each target once/);
+    }
+  });
+});

@@ -456,9 +456,16 @@ export class BackupPlan extends Construct {
     const errors: string[] = [];
     writers.forEach((writer, i) => {
       if (writer.plan !== this) return;
-      const first = writers.slice(0, i).find((w) => w.machine !== writer.machine && w.repository.key === writer.repository.key);
+      const first = writers.slice(0, i).find((w) => w.repository.key === writer.repository.key);
       if (!first) return;
       const { account, path } = writer.repository;
+      if (first.machine === writer.machine) {
+        // One target listed twice (the same value, or the same account and path again): one copy where the list promises two.
+        errors.push(invalidValue(this, 'targets', writer.target.description,
+          `${writer.machine.node.path}'s backups would go to ${account} at path '${path}' twice, as one restic repository: one remote copy, where the list reads as two`,
+          'list each target once; for a second copy, add a target elsewhere (another Storage Box location, or BackupTarget.s3Compatible at an EU provider)'));
+        return;
+      }
       const own = writer.target.kind === 'storagebox' ? 'sub-account (box.addSubaccount(…))' : 'bucket';
       // Two sub-accounts of one box whose homes and paths come to one directory: name both.
       const where = first.repository.account === account && first.repository.path === path ? `${account} at path '${path}'`
