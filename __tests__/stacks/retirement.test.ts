@@ -1,5 +1,7 @@
-import { Testing } from 'cdktf';
-import { AlertReceiver, DeadMansSwitch, Environment, MonitoringPlan, Phase, Product, ProductProps, RestoreCheck, Retirement, UptimeCheck } from '../../lib';
+import { TerraformStack, Testing } from 'cdktf';
+import {
+  AlertReceiver, DeadMansSwitch, Environment, Machine, MonitoringPlan, Phase, Product, ProductProps, RestoreCheck, Retirement, ServerType, UptimeCheck,
+} from '../../lib';
 import { HetznerStandIn } from '../../testing';
 import { ProductStacks } from '../../stacks';
 import { policy } from '../boundary/fixtures';
@@ -70,6 +72,25 @@ describe('retiring an environment', () => {
     const stacks = new ProductStacks(app, product());
     const server = Object.values<any>(JSON.parse(Testing.synth(stacks.production)).resource.hcloud_server)[0];
     expect([server.delete_protection, server.lifecycle.prevent_destroy]).toEqual([true, true]);
+  });
+
+  // Audit (plain JavaScript and JSON callers): the retirement lived in node context, which also comes from outside the
+  // code. A value under its key in cdktf.json's "context" (or CDKTF_CONTEXT_JSON) turned production's delete protection
+  // and prevent_destroy off in every stack of the app: no reason checked, no Environment-Retiring warning.
+  test.each([
+    ['the App\'s context (cdktf.json, CDKTF_CONTEXT_JSON)', () => new ProductStacks(Testing.app({ context: { 'cdktf-sovereign-hetzner:retiring': { reason: 'x', includeBackups: true } } }), product())],
+    ['node.setContext on the stack', () => {
+      const app = Testing.app();
+      const stack = new TerraformStack(app, 'acme-production');
+      stack.node.setContext('cdktf-sovereign-hetzner:retiring', { reason: REASON, includeBackups: false });
+      return new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33 });
+    }],
+  ])('a retirement set through %s, not declared, is refused: production keeps its protections', (_name, build) => {
+    expect(() => build()).toThrow(/^acme-production(\/App)?\.retire: .* is not allowed: a retirement lifts production's delete protection and prevent_destroy, and this one was not declared: it came from the app's context .*Fix: remove the context key 'cdktf-sovereign-hetzner:retiring', and retire the environment with its stack's retire prop/);
+  });
+
+  test('the declared retirement still reads as its reason and backups flag', () => {
+    expect(Retirement.of(production({}))).toEqual({ reason: REASON, includeBackups: false });
   });
 
   test('through Terraform: destroy is refused, the retiring deploy only turns protections off, then destroy goes through', () => {

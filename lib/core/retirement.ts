@@ -16,6 +16,12 @@ export interface RetirementOptions {
 }
 
 const CONTEXT_KEY = 'cdktf-sovereign-hetzner:retiring';
+/**
+ * Marks a retirement that `declare` recorded. Node context also comes from outside the code (cdktf.json's
+ * "context", the CDKTF_CONTEXT_JSON variable), and a value under the key there lifted every production
+ * protection below the app with no reason checked and no warning; JSON cannot carry a symbol.
+ */
+const DECLARED = Symbol.for('cdktf-sovereign-hetzner/Retirement.declared');
 
 /**
  * The first of the two deliberate steps that retire a protected environment: while declared on a
@@ -49,7 +55,9 @@ export class Retirement {
         'the stack already has resources, which were created protected',
         'declare the retirement first, before anything is added to the stack (EnvironmentStack does so with its retire prop)'));
     }
-    scope.node.setContext(CONTEXT_KEY, { reason, includeBackups: options.includeBackups === true });
+    const record = { reason, includeBackups: options.includeBackups === true };
+    Object.defineProperty(record, DECLARED, { value: true });
+    scope.node.setContext(CONTEXT_KEY, Object.freeze(record));
     Annotations.of(scope).addWarning(`Environment-Retiring: ${scope.node.path} is retiring (${reason}): its delete protection and prevent_destroy are off`
       + `${options.includeBackups === true ? ', the backups\' Storage Box included' : '; the backups\' Storage Box stays protected'}. `
       // Hetzner deletes a server's own backups with the server; a snapshot outlives it.
@@ -57,9 +65,17 @@ export class Retirement {
       + 'Next: deploy this (protections off), then cdktf destroy. Fix, if this is not meant: remove the retirement and deploy again.');
   }
 
-  /** The retirement that applies to `scope`, if any. */
+  /** The retirement that applies to `scope`, if any; one that `declare` did not record is refused. */
   public static of(scope: IConstruct): Required<RetirementOptions> | undefined {
-    return scope.node.tryGetContext(CONTEXT_KEY);
+    const retirement: unknown = scope.node.tryGetContext(CONTEXT_KEY);
+    if (retirement === undefined) return undefined;
+    if (retirement === null || typeof retirement !== 'object' || (retirement as { [DECLARED]?: unknown })[DECLARED] !== true) {
+      throw new ValidationError(invalidValue(scope, 'retire', retirement,
+        "a retirement lifts production's delete protection and prevent_destroy, and this one was not declared: it came from the app's context "
+        + '(cdktf.json "context", the CDKTF_CONTEXT_JSON variable or node.setContext), with no reason checked and no warning',
+        `remove the context key '${CONTEXT_KEY}', and retire the environment with its stack's retire prop (EnvironmentStack, ProductStacks)`));
+    }
+    return retirement as Required<RetirementOptions>;
   }
 
   /** Whether a resource of an environment that is protected from loss keeps its protections. */
