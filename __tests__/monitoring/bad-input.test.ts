@@ -1,6 +1,6 @@
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
-import { Duration, Environment, Machine, Phase, Processor, ServerType } from '../../lib';
+import { Duration, Environment, EnvironmentMonitoring, Machine, Phase, Processor, ServerType, SshKey } from '../../lib';
 import { AlertReceiver } from '../../lib/monitoring/alert-receiver';
 import { DeadMansSwitch } from '../../lib/monitoring/dead-mans-switch';
 import { ErrorMonitoring } from '../../lib/monitoring/error-monitoring';
@@ -98,6 +98,16 @@ describe('bad input fails at synth, naming the value and the fix', () => {
   test('fails when Phase 3 production has no monitoring machine', () => {
     const { production } = productFixture({ phase: Phase.THREE, withoutMonitoringMachine: true, backups: false });
     expect(synthErrors(production.stack)).toMatch(/acme-production\/Monitoring\.monitoringMachine: missing: Phase 3 moves Prometheus and Alertmanager off the production app machine\. Fix: create a Machine with role 'monitoring' and serverType cx33 in the production stack and pass it as monitoringMachine/);
+  });
+
+  // Audit (the same object passed twice): the app machine given as its own monitoring machine passed synth in Phase 3,
+  // which moves Prometheus and Alertmanager off it: the prober stayed beside the app and went down with it.
+  test('fails when the monitoring machine is the app machine itself', () => {
+    const stack = new TerraformStack(Testing.app(), 'acme-production');
+    new HcloudProvider(stack, 'hcloud', {});
+    const app = new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [SshKey.fromName('admin')], adminCidrs: ['203.0.113.0/24'] });
+    new EnvironmentMonitoring(stack, 'Monitoring', { plan: plan(), phase: Phase.THREE, environment: Environment.PRODUCTION, machine: app, monitoringMachine: app });
+    expect(synthErrors(stack)).toMatch(/acme-production\/Monitoring\.monitoringMachine: 'acme-production\/App' is not allowed: it is the app machine itself, so Prometheus and Alertmanager would stay on the machine they watch, and go down with it\. Fix: create a Machine of its own with role 'monitoring'/);
   });
 
   test('fails when the DSN is not a sensitive variable, or the endpoint is not a declared processor', () => {

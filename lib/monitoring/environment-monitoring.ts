@@ -350,7 +350,12 @@ export class EnvironmentMonitoring extends Construct {
     if (props.machine.environment !== props.environment) {
       errors.push(invalidValue(this, 'machine', props.machine.node.path, `it is in ${props.machine.environment}, this stack is ${props.environment}`, "pass the environment's app machine"));
     }
-    if (props.monitoringMachine && !production) {
+    if (props.monitoringMachine !== undefined && props.monitoringMachine === props.machine) {
+      // The same machine passed twice satisfied the phase's "a machine of its own" while Prometheus stayed beside the app.
+      errors.push(invalidValue(this, 'monitoringMachine', props.monitoringMachine.node.path,
+        'it is the app machine itself, so Prometheus and Alertmanager would stay on the machine they watch, and go down with it',
+        `create a Machine of its own with role 'monitoring' in the production stack and pass it as monitoringMachine`));
+    } else if (props.monitoringMachine && !production) {
       errors.push(invalidValue(this, 'monitoringMachine', props.monitoringMachine.node.path, 'the monitoring machine belongs to the production stack, which is always on and protected',
         'create it in the production stack only'));
     } else if (props.monitoringMachine && props.monitoringMachine.environment !== props.environment) {
