@@ -76,6 +76,8 @@ export class BoundaryChecks implements IAspect, StackCheckingPack {
       }
       return r;
     }) ?? BOUNDARY_RULES;
+    // An empty list (a filter that matched nothing) made a pack that checks nothing while the stack counts as checked.
+    if (this.rules.length === 0) fail(at, 'rules', [], 'a pack that runs no rule checks nothing, and the stacks it is added to would pass as checked', 'leave rules out to run every rule (BOUNDARY_RULES), or list the rules to run');
     packSettings.set(this, { policy: this.policy, rules: this.rules });
   }
 

@@ -1,4 +1,5 @@
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
+import { requireInstance } from '../core/runtime-checks';
 
 /** A component declared by a construct of the app. */
 export interface DeclaredComponent {
@@ -74,6 +75,10 @@ export class Component {
    * adopted early with a reason.
    */
   public static declare(scope: IConstruct, component: Component): void {
+    // From JavaScript, a name ('redis') was recorded as no component at all: the phase never saw it, and reading the
+    // declarations back failed with an unknown id.
+    requireInstance(Construct.isConstruct(scope) ? scope : 'Component.declare', 'component', component, Component,
+      `use a Component constant: ${Component.all().map((c) => `Component.${c.id.toUpperCase().replace(/-/g, '_')}`).join(', ')}`, 'a Component');
     const declared = scope.node.metadata.some((m) => m.type === COMPONENT_METADATA && m.data === component.id);
     if (!declared) scope.node.addMetadata(COMPONENT_METADATA, component.id);
   }
