@@ -333,6 +333,10 @@ function checkProductProps(at: string, props: ProductProps): void {
   // Empty counts as missing: otherwise the machines' errors name their own props (sshKeys, adminCidrs), not the product's.
   if (keys === undefined || Object.keys(keys).length === 0) failAt(at, 'admin.sshPublicKeys', keys, 'production needs admin keys', "pass { ops: 'ssh-ed25519 AAAA… ops@acme.eu' }");
   checkEnvironmentSshPublicKeys(at, props.admin.environmentSshPublicKeys);
+  refuseRepeatedKeys(at, 'admin.sshPublicKeys', keys);
+  for (const environment of ['test', 'production'] as const) {
+    refuseRepeatedKeys(at, `admin.environmentSshPublicKeys.${environment}`, props.admin.environmentSshPublicKeys?.[environment]);
+  }
   const cidrs = requireArray(at, 'admin.cidrs', props.admin.cidrs, "list the networks admins and CI connect from, such as ['203.0.113.0/24']", (c, prop) => {
     const problem = cidrProblem(c);
     if (problem) failAt(at, prop, c, problem, "write the block as address/prefix with host bits cleared, such as '203.0.113.0/24'");
@@ -401,6 +405,23 @@ function checkProductProps(at: string, props: ProductProps): void {
   optionalInstance(at, 'budget', props.budget, Budget, 'use Budget.monthly(Money.euros(30))', 'a Budget');
   optionalInstance(at, 'monitoring', props.monitoring, MonitoringPlan, 'pass new MonitoringPlan({ uptimeChecks, receivers, deadMansSwitch })', 'a MonitoringPlan');
   if (props.backup !== undefined) checkBackupOptions(at, props.backup);
+}
+
+/**
+ * One key under two names: each name becomes an SSH key of the environment's Hetzner project, which registers a key
+ * (its fingerprint) once, so the deploy failed with uniqueness_error part-way through.
+ */
+function refuseRepeatedKeys(at: string, prop: string, keys: Readonly<Record<string, string>> | undefined): void {
+  const seen = new Map<string, string>();
+  for (const [name, key] of Object.entries(keys ?? {})) {
+    const material = key.trim().split(/\s+/).slice(0, 2).join(' ');
+    const first = seen.get(material);
+    if (first !== undefined) {
+      failAt(at, `${prop}.${name}`, `${key.trim().slice(0, 24)}…`, `it is the key of '${first}' too (comments aside), and Hetzner registers a key once per project, so the deploy would fail with uniqueness_error`,
+        `list each key once, under one name (remove '${name}' or '${first}')`);
+    }
+    seen.set(material, name);
+  }
 }
 
 /** An environment's own admin keys: an object by environment, none empty, and none for staging (which follows production). */

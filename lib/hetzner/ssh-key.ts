@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { TerraformStack, Token } from 'cdktf';
 import { SshKey as SshKeyResource } from '../../generated/providers/hcloud/ssh-key';
 import { invalidValue, ValidationError } from '../core/validation-message';
 import { checkProps, is, requireString } from '../core/runtime-checks';
@@ -65,5 +66,30 @@ export class SshKey extends Construct implements ISshKey {
     });
     this.sshKeyReference = this.resource.id;
     this.publicKey = props.publicKey.trim();
+    this.node.addValidation({ validate: () => this.duplicateErrors(props.name) });
   }
+
+  /**
+   * Hetzner registers a name, and a key (its fingerprint), once per project: a second of either in the stack failed the
+   * deploy with uniqueness_error, part-way through. The same key under two names (admin keys { ops, laptop } holding
+   * one key) is the usual way there.
+   */
+  private duplicateErrors(name: string): string[] {
+    const keys = TerraformStack.of(this).node.findAll().filter((c): c is SshKey => c instanceof SshKey);
+    const earlier = keys.slice(0, keys.indexOf(this));
+    const sameName = earlier.find((k) => k.resource.nameInput === name && !Token.isUnresolved(name));
+    const sameKey = earlier.find((k) => keyMaterial(k.publicKey) === keyMaterial(this.publicKey));
+    return [
+      ...(sameName ? [invalidValue(this, 'name', name, `${sameName.node.path} has this name too, and Hetzner names a key once per project, so the deploy would fail with uniqueness_error`,
+        'give each key its own name')] : []),
+      ...(sameKey ? [invalidValue(this, 'publicKey', `${this.publicKey.slice(0, 24)}…`,
+        `it is the key of ${sameKey.node.path} too (comments aside), and Hetzner registers a key (its fingerprint) once per project, so the deploy would fail with uniqueness_error`,
+        'register the key once, and pass that SshKey wherever it is needed')] : []),
+    ];
+  }
+}
+
+/** A public key without its comment: the type and the base64 that the fingerprint is taken of. */
+function keyMaterial(publicKey: string): string {
+  return publicKey.trim().split(/\s+/).slice(0, 2).join(' ');
 }
