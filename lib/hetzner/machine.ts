@@ -1,6 +1,6 @@
 import { Construct, IConstruct } from 'constructs';
 import * as ipaddr from 'ipaddr.js';
-import { Annotations, Lazy, Token } from 'cdktf';
+import { Annotations, Lazy, TerraformStack, Token } from 'cdktf';
 import { Firewall } from '../../generated/providers/hcloud/firewall';
 import { PrimaryIp } from '../../generated/providers/hcloud/primary-ip';
 import { Server } from '../../generated/providers/hcloud/server';
@@ -495,6 +495,14 @@ export class Machine extends Construct implements IMachine {
     if (!SERVER_NAME.test(this.serverName)) {
       errors.push(invalidValue(this, 'name', this.serverName, 'a server name must be a lowercase RFC 1123 label of at most 63 characters',
         'use lowercase letters, digits and "-", such as "production-app"'));
+    }
+    // Two machines of one role take the same default name (`production-worker`), and their firewalls and addresses
+    // follow it: Hetzner names each once per project, so the deploy failed with uniqueness_error part-way through.
+    const machines = TerraformStack.of(this).node.findAll().filter(Machine.isMachine);
+    const namesake = machines.slice(0, machines.indexOf(this)).find((m) => m.serverName === this.serverName);
+    if (namesake) {
+      errors.push(invalidValue(this, 'name', this.serverName, `${namesake.node.path} has this server name too, and Hetzner names a server (and its firewall and addresses) once per project, `
+        + 'so the deploy would fail with uniqueness_error', `give each machine its own name, such as name: '${this.serverName}-2' (the default is \`<environment>-<role>\`)`));
     }
     if (labelValueProblem(this.role)) {
       errors.push(invalidValue(this, 'role', this.role, labelValueProblem(this.role)!, 'use a short name such as "app" or "db"'));
