@@ -100,6 +100,13 @@ describe('bad input fails at synth, naming the value and the fix', () => {
     expect(synthErrors(production.stack)).toMatch(/acme-production\/Monitoring\.monitoringMachine: missing: Phase 3 moves Prometheus and Alertmanager off the production app machine\. Fix: create a Machine with role 'monitoring' and serverType cx33 in the production stack and pass it as monitoringMachine/);
   });
 
+  test('an alert wait of a fraction of a second is refused as such, not as a wait of a day', () => {
+    expect(() => UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health', { alertAfter: Duration.seconds(90.5) }))
+      .toThrow(/^UptimeCheck\(https:\/\/acme\.eu\/health\)\.alertAfter: .* is not allowed: Prometheus takes the wait before an alert in whole seconds\. Fix: use Duration\.minutes\(2\), or whole seconds/);
+    expect(() => UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health', { alertAfter: Duration.days(2) })).toThrow(/alerts only after a day is not watched/);
+    expect(UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health', { alertAfter: Duration.seconds(90) }).alertAfter.toSeconds()).toBe(90);
+  });
+
   // Audit (the same object passed twice): the app machine given as its own monitoring machine passed synth in Phase 3,
   // which moves Prometheus and Alertmanager off it: the prober stayed beside the app and went down with it.
   test('fails when the monitoring machine is the app machine itself', () => {

@@ -218,7 +218,11 @@ export class UptimeCheck {
     if (this.timeout.toSeconds() < 1 || this.timeout.isLongerThan(this.interval) || !Number.isInteger(this.timeout.toSeconds())) {
       fail('timeout', this.timeout, `a probe times out after 1 second at least and the interval (${this.interval}) at most, in whole seconds`, 'use Duration.seconds(10)');
     }
-    if (this.alertAfter.isLongerThan(Duration.days(1)) || !Number.isInteger(this.alertAfter.toSeconds())) {
+    if (!Number.isInteger(this.alertAfter.toSeconds())) {
+      // Refused before as "alerts only after a day", which a reader of Duration.seconds(90.5) could not match to the value.
+      fail('alertAfter', this.alertAfter, 'Prometheus takes the wait before an alert in whole seconds', 'use Duration.minutes(2), or whole seconds such as Duration.seconds(90)');
+    }
+    if (this.alertAfter.isLongerThan(Duration.days(1))) {
       fail('alertAfter', this.alertAfter, 'an outage that alerts only after a day is not watched', 'use Duration.minutes(2)');
     }
     if (this.certificateExpiry && (this.certificateExpiry.toSeconds() < 86400 || this.certificateExpiry.isLongerThan(Duration.days(90))
