@@ -130,6 +130,16 @@ describe('nested options, from plain JavaScript', () => {
     expect(refusal(build)).toMatch(message);
   });
 
+  test('options given as a list of one object are refused, not ignored for the defaults', () => {
+    // Audit: [{ hostKey }] left the host key unpinned, [{ name: 'crm' }] kept the database 'app'.
+    expect(refusal(() => new Product(props({ database: [{ name: 'crm' }] })))).toMatch(/^Product\(acme\)\.database: \[\{"name":"crm"\}\] is not allowed: database options are an object/);
+    expectRefused(() => {
+      const stack = checkedStack();
+      new Machine(stack, 'App', appProps(stack, { rollout: [{ hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr' }] }));
+      return stack;
+    }, /App\.rollout: .* is not allowed: rollout options are an object\. Fix: pass \{ hostKey, sshPrivateKey \} or nothing/);
+  });
+
   test("a machine's misspelt rollout option is refused by name", () => {
     expectRefused(() => {
       const stack = checkedStack();

@@ -394,7 +394,8 @@ function checkProductProps(at: string, props: ProductProps): void {
     if (!ServerType.of(name).isKnown) failAt(at, prop, name, 'it is not a Hetzner server type', "write the API name, such as 'cx33' or 'cpx32'");
     return name;
   });
-  if (props.database !== undefined && (props.database === null || typeof props.database !== 'object')) {
+  // A list ([{ name: 'crm' }]) passed as well, and its options were ignored.
+  if (props.database !== undefined && (props.database === null || typeof props.database !== 'object' || Array.isArray(props.database))) {
     failAt(at, 'database', props.database, 'database options are an object', "pass { name: 'app' } or nothing");
   }
   if (props.database?.name !== undefined) requireString(at, 'database.name', props.database.name, "use a name such as 'app'");

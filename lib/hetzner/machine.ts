@@ -658,7 +658,8 @@ function checkMachineProps(machine: Machine, props: MachineProps): void {
   optionalString(at, 'name', props.name, "name the server, such as 'production-app'");
   optionalBoolean(at, 'hetznerBackups', props.hetznerBackups);
   optionalStringMap(at, 'labels', props.labels, "pass labels as { key: 'value' }");
-  if (props.rollout !== undefined && (props.rollout === null || typeof props.rollout !== 'object')) {
+  // A list ([{ hostKey }]) passed as well, and its options were ignored: the host key unpinned.
+  if (props.rollout !== undefined && (props.rollout === null || typeof props.rollout !== 'object' || Array.isArray(props.rollout))) {
     fail(at, 'rollout', props.rollout, 'rollout options are an object', 'pass { hostKey, sshPrivateKey } or nothing');
   }
   refuseUnknownProps(at, 'rollout', props.rollout, propNames<MachineRolloutOptions>({ sshPrivateKey: true, hostKey: true, port: true, connectTimeout: true }));
