@@ -54,6 +54,13 @@ describe('Product, from plain JavaScript', () => {
     expect(refusal(() => new Product(props(overrides)))).toMatch(message);
   });
 
+  test.each(['locationFor', 'sshPublicKeysFor', 'stateBucketFor', 'serverTypesFor', 'serverTypeFor'] as const)(
+    "%s('test') is refused: the name fell through to production's answer", (method) => {
+      const product = new Product(props({ locations: { test: Location.FSN1, production: Location.NBG1 }, stateBuckets: { production: 'acme-production-state' } }));
+      expect(refusal(() => (product as any)[method]('test'))).toMatch(new RegExp(`^Product\\(acme\\)\\.${method === 'serverTypeFor' ? 'serverTypesFor' : method}\\.environment: 'test' is not allowed: it is not an Environment.*Fix: use Environment\\.TEST`));
+      expect(product.locationFor(Environment.TEST)).toBe(Location.FSN1);
+    });
+
   test('a database volume size that is not a Size, or one Hetzner cannot make, is refused where it is written', () => {
     // Each was refused only in production's stack, at acme-production/DatabaseVolume, from Phase 3 on.
     expect(refusal(() => DatabaseStorage.volume(50 as any))).toMatch(/^DatabaseStorage\.volume\.size: 50 is not allowed: it is not a Size\. Fix: pass a Size, such as Size\.gibibytes\(50\)/);

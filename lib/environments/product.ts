@@ -269,6 +269,7 @@ export class Product {
 
   /** The preset server types for an environment's app machine, in order of preference. */
   public serverTypesFor(environment: Environment): ServerTypeChoice {
+    this.requireEnvironment('serverTypesFor', environment);
     return this.phase.machineFor(environment);
   }
 
@@ -288,6 +289,7 @@ export class Product {
 
   /** Where an environment's machines run. */
   public locationFor(environment: Environment): Location {
+    this.requireEnvironment('locationFor', environment);
     if (environment === Environment.STAGING) return this.locations.staging ?? this.locationFor(Environment.PRODUCTION);
     if (environment === Environment.TEST) return this.locations.test ?? this.location;
     return this.locations.production ?? this.location;
@@ -298,6 +300,7 @@ export class Product {
    * or else `admin.sshPublicKeys`. Staging's are production's: it boots production's image in production's project.
    */
   public sshPublicKeysFor(environment: Environment): Readonly<Record<string, string>> {
+    this.requireEnvironment('sshPublicKeysFor', environment);
     if (environment === Environment.STAGING) return this.sshPublicKeysFor(Environment.PRODUCTION);
     const own = this.admin.environmentSshPublicKeys;
     return (environment === Environment.TEST ? own?.test : own?.production) ?? this.admin.sshPublicKeys;
@@ -305,9 +308,19 @@ export class Product {
 
   /** The bucket an environment's Terraform state is in. */
   public stateBucketFor(environment: Environment): string {
+    this.requireEnvironment('stateBucketFor', environment);
     if (environment === Environment.STAGING) return this.stateBuckets.staging ?? this.stateBucketFor(Environment.PRODUCTION);
     if (environment === Environment.TEST) return this.stateBuckets.test ?? this.stateBucket;
     return this.stateBuckets.production ?? this.stateBucket;
+  }
+
+  /**
+   * From JavaScript, 'test' (the name, not Environment.TEST) fell through to production's answer: production's
+   * location, keys and state bucket for a test stack built by hand.
+   */
+  private requireEnvironment(method: string, environment: unknown): void {
+    requireInstance(`Product(${this.name}).${method}`, 'environment', environment, Environment,
+      'use Environment.TEST, Environment.STAGING or Environment.PRODUCTION (the object, not its name)', 'an Environment');
   }
 
   /** The early adoption of a component, if the team made one. */
