@@ -61,6 +61,11 @@ describe('Product, from plain JavaScript', () => {
       expect(product.locationFor(Environment.TEST)).toBe(Location.FSN1);
     });
 
+  test("Phase.machineFor('test') is refused: it gave production's server types", () => {
+    expect(refusal(() => Phase.ONE.machineFor('test' as any))).toMatch(/^Phase\.of\(1\)\.machineFor\.environment: 'test' is not allowed: it is not an Environment/);
+    expect(Phase.ONE.machineFor(Environment.TEST)).not.toBe(Phase.ONE.machineFor(Environment.PRODUCTION));
+  });
+
   test('a database volume size that is not a Size, or one Hetzner cannot make, is refused where it is written', () => {
     // Each was refused only in production's stack, at acme-production/DatabaseVolume, from Phase 3 on.
     expect(refusal(() => DatabaseStorage.volume(50 as any))).toMatch(/^DatabaseStorage\.volume\.size: 50 is not allowed: it is not a Size\. Fix: pass a Size, such as Size\.gibibytes\(50\)/);

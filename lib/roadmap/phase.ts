@@ -3,6 +3,7 @@ import { ServerType } from '../hetzner/server-type';
 import { Component } from './component';
 import { ServerTypeChoice } from './server-type-choice';
 import { invalidValue, quote, ValidationError } from '../core/validation-message';
+import { requireInstance } from '../core/runtime-checks';
 
 interface PhaseSpec {
   readonly title: string;
@@ -93,6 +94,9 @@ export class Phase {
 
   /** The server types, in order of preference, for an environment's app machine. */
   public machineFor(environment: Environment): ServerTypeChoice {
+    // From JavaScript, 'test' (the name) fell through to production's types.
+    requireInstance(`Phase.of(${this.number}).machineFor`, 'environment', environment, Environment,
+      'use Environment.TEST, Environment.STAGING or Environment.PRODUCTION (the object, not its name)', 'an Environment');
     // Staging rehearses production: a server built from a production snapshot needs at least production's disk.
     return environment === Environment.TEST ? this.spec.test : this.spec.production;
   }
