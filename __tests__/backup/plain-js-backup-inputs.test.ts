@@ -171,3 +171,17 @@ describe('one target listed twice', () => {
     }
   });
 });
+
+describe('S3Provider.of', () => {
+  // A blank name made an offsite provider the documents could not name; a country that is no code ('France', '')
+  // was refused only at the plan, as a provider outside the EU.
+  test.each([['', 'FR', /^S3Provider\.of\.name: '' is not allowed: the provider needs a name/], ['Acme Storage', 'France', /^S3Provider\.of\(Acme Storage\)\.country: 'France' is not allowed: a country is an ISO 3166-1 alpha-2 code/],
+    ['Acme Storage', '', /^S3Provider\.of\(Acme Storage\)\.country: '' is not allowed/]])('(%j, %j) is refused at the call', (name, country, message) => {
+    expect(refusal(() => S3Provider.of(name, country))).toMatch(message);
+  });
+
+  test('a code in any case is taken in capitals, and judged by it', () => {
+    expect(S3Provider.of('Acme Storage', ' nl ').country).toBe('NL');
+    expect(S3Provider.of('Acme Storage', 'nl').inEu).toBe(true);
+  });
+});

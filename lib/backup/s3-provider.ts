@@ -1,5 +1,5 @@
 import { EU_COUNTRIES } from '../boundary/eu-countries';
-import { requireString } from '../core/runtime-checks';
+import { fail, requireString } from '../core/runtime-checks';
 
 /**
  * The company behind an S3-compatible offsite target. An offsite copy exists to survive the loss
@@ -17,8 +17,15 @@ export class S3Provider {
   /** Another provider, named with the country of its headquarters (ISO 3166, such as `NL`). */
   public static of(name: string, country: string): S3Provider {
     requireString('S3Provider.of', 'name', name, "name the company, such as 'Acme Storage'");
+    // The name is what the boundary document and the messages show, and what tells a Hetzner endpoint apart.
+    if (name.trim() === '') fail('S3Provider.of', 'name', name, 'the provider needs a name', "name the company, such as 'Acme Storage'");
     requireString(`S3Provider.of(${name})`, 'country', country, "write the country of its headquarters as ISO 3166, such as 'NL'");
-    return new S3Provider(name, country.toUpperCase());
+    // '' or 'France' was judged "not in the EU" at the plan, which sent the reader looking for another provider.
+    if (!/^[A-Za-z]{2}$/.test(country.trim())) {
+      fail(`S3Provider.of(${name})`, 'country', country, 'a country is an ISO 3166-1 alpha-2 code, and the provider is judged in or outside the EU by it',
+        "write the two letters of its headquarters' country, such as 'NL' or 'FR'");
+    }
+    return new S3Provider(name, country.trim().toUpperCase());
   }
 
   private constructor(
