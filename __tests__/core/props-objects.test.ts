@@ -1,9 +1,9 @@
 import { TerraformVariable } from 'cdktf';
 import {
-  BackupPlan, BackupTarget, DataClass, Environment, Heartbeat, Location, Machine, Phase, Product, ServerType, SshKey, StorageBox,
+  BackupPlan, BackupTarget, DataClass, DataVolume, Environment, Heartbeat, Location, Machine, Phase, Product, ServerType, Size, SshKey, StorageBox,
 } from '../../lib';
 import { policy } from '../boundary/fixtures';
-import { refusal } from '../boundary/refusal';
+import { expectRefused, refusal } from '../boundary/refusal';
 import { admin, backup, monitoring } from '../setup/product-basics';
 import { ADMIN_CIDRS, testStack } from '../setup/stack';
 
@@ -86,5 +86,33 @@ describe('props built by a class', () => {
       public readonly owner = 'platform team';
     }
     expect(new Machine(stack, 'App', new AppMachine() as any).dataClasses).toEqual([DataClass.PUBLIC]);
+  });
+});
+
+describe('a props object reused and edited for the next construct', () => {
+  // Audit (the same object passed twice): the synth-time checks read the props object again, so an edit made for the
+  // next construct changed what the first one was judged by.
+  test('a volume that must be backed up is still judged so when the object gets withoutBackup for the next volume', () => {
+    const { stack } = testStack();
+    const machine = new Machine(stack, 'App', {
+      environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [SshKey.fromName('admin')], adminCidrs: ADMIN_CIDRS, dataClasses: [DataClass.SENSITIVE],
+    });
+    const props: any = { machine, size: Size.gibibytes(10), mountPath: '/srv/data' };
+    new DataVolume(stack, 'Data', props);
+    props.mountPath = '/srv/cache';
+    props.withoutBackup = 'model cache, downloaded again at start';
+    new DataVolume(stack, 'Cache', props);
+    // Before: synth passed, and /srv/data was in no backup.
+    expectRefused(() => stack, /^production\/Data\.mountPath: '\/srv\/data' is not allowed: Hetzner server backups and snapshots do not include attached volumes/);
+  });
+
+  test('a production machine built without SSH keys is still refused when the object gets keys for the next machine', () => {
+    const { stack } = testStack();
+    const props: any = { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [], adminCidrs: ADMIN_CIDRS, dataClasses: [DataClass.PUBLIC] };
+    new Machine(stack, 'App', props);
+    props.sshKeys.push(SshKey.fromName('admin'));
+    props.role = 'worker';
+    new Machine(stack, 'Worker', props);
+    expectRefused(() => stack, /^production\/App\.sshKeys: missing: a production machine without SSH keys/);
   });
 });

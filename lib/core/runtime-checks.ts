@@ -256,6 +256,20 @@ export function checkProps<T>(at: At, props: T, schema: Schema<T>, fix: string):
   return props as NonNullable<T>;
 }
 
+/**
+ * A frozen copy of checked props: each field read once (a getter's first answer), lists copied. A construct that
+ * validates at synth then judges what it was built from, also when a JavaScript caller reuses the props object and
+ * edits it for the next construct (a volume's withoutBackup set for the second volume excused the first one too).
+ */
+export function checkedCopy<T extends object>(props: T, names: readonly string[]): T {
+  const copy: Record<string, unknown> = {};
+  for (const name of names) {
+    const value = (props as Record<string, unknown>)[name];
+    if (value !== undefined) copy[name] = Array.isArray(value) ? Object.freeze([...value]) : value;
+  }
+  return Object.freeze(copy) as T;
+}
+
 /** An options argument that may be left out: `undefined` passes, anything else is checked like props. */
 export function checkOptions<T>(at: At, prop: string, options: T | undefined, schema: Schema<T>, fix: string): void {
   if (options === undefined) return;

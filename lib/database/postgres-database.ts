@@ -3,7 +3,7 @@ import { TerraformVariable, Token } from 'cdktf';
 import { PostgresDump } from '../backup/postgres-dump';
 import { cidrProblem } from '../core/cidr';
 import { invalidValue, ValidationError } from '../core/validation-message';
-import { checkProps, is } from '../core/runtime-checks';
+import { checkedCopy, checkProps, is, propNames } from '../core/runtime-checks';
 import { DataVolume } from '../hetzner/data-volume';
 import { IMachine } from '../hetzner/machine';
 import { requireMachine } from '../hetzner/private/require-machine';
@@ -116,6 +116,10 @@ export class PostgresDatabase extends Construct {
       dataVolume: is.optional(is.instance(DataVolume, 'pass the DataVolume the data directory is on', 'a DataVolume')),
       port: is.optional(is.port('use a port such as 5432')),
     }, "pass { machine, privateAddress: '10.0.1.2', privateSubnet: '10.0.1.0/24', password: <sensitive variable> }");
+    // What the synth-time check reads is what the database was built from, whatever the caller does with its object next.
+    props = checkedCopy(props, propNames<PostgresDatabaseProps>({
+      machine: true, privateAddress: true, privateSubnet: true, password: true, database: true, role: true, version: true, dataVolume: true, port: true,
+    }));
     this.machine = props.machine;
     this.version = props.version ?? PostgresVersion.forImage(props.machine.server.imageInput ?? DEFAULT_IMAGE);
     // The machine reports an unknown type at synth; the tuning needs its memory and cores now.

@@ -8,7 +8,7 @@ import { isReason, REASON_RULE } from '../core/reason';
 import { Retirement } from '../core/retirement';
 import { Size } from '../core/size';
 import { invalidValue, ValidationError } from '../core/validation-message';
-import { checkProps, is } from '../core/runtime-checks';
+import { checkedCopy, checkProps, is, propNames } from '../core/runtime-checks';
 import { IMachine } from './machine';
 import { requireMachine } from './private/require-machine';
 import { standardLabels, withUserLabels } from './private/standard-labels';
@@ -97,6 +97,8 @@ export class DataVolume extends Construct {
       withoutBackup: is.optional(is.text("say why it needs no backup, such as 'scratch space, rebuilt on demand'")),
       labels: is.optional(is.textMap("write labels such as { team: 'ml' }")),
     }, 'pass { machine, size: Size.gibibytes(10) }');
+    // What the synth-time checks read is what the volume was built from, whatever the caller does with its object next.
+    props = checkedCopy(props, propNames<DataVolumeProps>({ machine: true, size: true, mountPath: true, name: true, dataClasses: true, withoutBackup: true, labels: true }));
     this.machine = props.machine;
     this.size = props.size;
     this.mountPath = props.mountPath ?? `/mnt/${id.toLowerCase()}`;

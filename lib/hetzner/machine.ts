@@ -13,7 +13,7 @@ import { Retirement } from '../core/retirement';
 import { TerraformData } from '../core/private/terraform-data';
 import { firstLabelProblem, labelValueProblem } from '../core/labels';
 import {
-  fail, optionalArray, optionalBoolean, optionalInstance, optionalString, optionalStringMap, propNames, refuseUnknownProps, requireInstance, requireProps, requireString,
+  checkedCopy, fail, optionalArray, optionalBoolean, optionalInstance, optionalString, optionalStringMap, propNames, refuseUnknownProps, requireInstance, requireProps, requireString,
 } from '../core/runtime-checks';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
 import { CloudInit, CloudInitPart, USER_DATA_LIMIT_BYTES } from './cloud-init';
@@ -231,6 +231,8 @@ export class Machine extends Construct implements IMachine {
     super(scope, id);
     Object.defineProperty(this, MACHINE_SYMBOL, { value: true });
     checkMachineProps(this, props);
+    // What the synth-time checks read is what the machine was built from, whatever the caller does with its object next.
+    props = checkedCopy(props, MACHINE_PROPS);
     // Rule packs added to the App reach this machine's stack (cdktf 0.21 does not invoke App-level aspects).
     reachStackOf(this);
     this.environment = props.environment;
@@ -611,6 +613,11 @@ function toTerraformRule(rule: FirewallRule): Record<string, unknown> {
 
 const ENVIRONMENT_FIX = 'use Environment.TEST, Environment.STAGING or Environment.PRODUCTION (the object, not its name)';
 
+const MACHINE_PROPS = propNames<MachineProps>({
+  environment: true, role: true, serverType: true, location: true, dataClasses: true, sshKeys: true, adminCidrs: true, ingress: true, egress: true,
+  privateNetwork: true, privateIp: true, image: true, name: true, hetznerBackups: true, rollout: true, labels: true,
+});
+
 /**
  * What TypeScript checks at compile time, checked at runtime for JavaScript and JSON users: a
  * string `'production'` instead of `Environment.PRODUCTION` would otherwise build an unprotected server.
@@ -619,10 +626,7 @@ function checkMachineProps(machine: Machine, props: MachineProps): void {
   const at = machine.node.path;
   requireProps(at, props, 'pass { environment, role, serverType }');
   // hetznerBackup for hetznerBackups, dataClass for dataClasses: a misspelt option would be ignored.
-  refuseUnknownProps(at, undefined, props, propNames<MachineProps>({
-    environment: true, role: true, serverType: true, location: true, dataClasses: true, sshKeys: true, adminCidrs: true, ingress: true, egress: true,
-    privateNetwork: true, privateIp: true, image: true, name: true, hetznerBackups: true, rollout: true, labels: true,
-  }));
+  refuseUnknownProps(at, undefined, props, MACHINE_PROPS);
   requireInstance(at, 'environment', props.environment, Environment, ENVIRONMENT_FIX, 'an Environment');
   requireString(at, 'role', props.role, "name what the machine does, such as 'app'");
   requireInstance(at, 'serverType', props.serverType, ServerType, 'use a ServerType constant such as ServerType.CX23', 'a ServerType');

@@ -66,7 +66,8 @@ export class SshKey extends Construct implements ISshKey {
     });
     this.sshKeyReference = this.resource.id;
     this.publicKey = props.publicKey.trim();
-    this.node.addValidation({ validate: () => this.duplicateErrors(props.name) });
+    const name = props.name;
+    this.node.addValidation({ validate: () => this.duplicateErrors(name) });
   }
 
   /**

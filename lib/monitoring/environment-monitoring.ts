@@ -7,7 +7,7 @@ import { EgressAllowlist } from '../boundary/egress-allowlist';
 import { SecretVariable } from '../boundary/secret-variable';
 import { Environment } from '../core/environment';
 import { invalidValue, missingValue } from '../core/validation-message';
-import { checkProps, is } from '../core/runtime-checks';
+import { checkedCopy, checkProps, is, propNames } from '../core/runtime-checks';
 import { FirewallRule } from '../hetzner/firewall-rule';
 import { Location } from '../hetzner/location';
 import { IMachine, Machine } from '../hetzner/machine';
@@ -113,6 +113,8 @@ export class EnvironmentMonitoring extends Construct {
       machine: (_at, prop, value) => { requireMachine(this, prop, value); },
       monitoringMachine: is.optional((_at, prop, value) => { requireMachine(this, prop, value); }),
     }, 'pass { plan, phase, environment, machine }');
+    // What the synth-time checks read is what the monitoring was built from, whatever the caller does with its object next.
+    props = checkedCopy(props, propNames<EnvironmentMonitoringProps>({ plan: true, phase: true, environment: true, machine: true, monitoringMachine: true }));
     this.plan = props.plan;
     this.phase = props.phase;
     this.environment = props.environment;
