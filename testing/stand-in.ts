@@ -116,6 +116,11 @@ export class HetznerStandIn {
 
   /** A new working directory holding `stack`, with a local state and its own (or a shared) project. */
   public workspace(stack: StackSource, options: WorkspaceOptions = {}): StandInWorkspace {
+    // A misspelt cloudFile gave the workspace a project of its own: stacks meant to share one did not see each other.
+    checkOptions<WorkspaceOptions>('HetznerStandIn.workspace', 'options', options, {
+      name: is.optional(is.text("name the directory, such as 'acme-production'")),
+      cloudFile: is.optional(is.text("pass the cloud file another workspace uses, such as other.cloudFile")),
+    }, 'pass { name, cloudFile } or nothing');
     const name = (options.name ?? (stack instanceof TerraformStack ? stack.node.id : 'stack')).replace(/[^A-Za-z0-9_.-]/g, '-');
     const dir = path.join(this.dir, 'workspaces', `${name}-${process.pid}-${++counter}`);
     const cloudFile = options.cloudFile ?? path.join(dir, 'hcloud-standin.cloud.json');

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
 import { ENDPOINT_FILE } from '../provider/peer-environment';
+import { checkOptions, is, requireString } from '../../lib/core/runtime-checks';
 
 /** Where the machines' bundles go when a stand-in stack is applied. */
 export interface RolloutTarget {
@@ -50,6 +51,18 @@ export const OVERRIDE_FILE = 'hcloud_standin_override.tf.json';
  * file works for cdktf CLI runs.
  */
 export function writeStandInOverride(stackDir: string, cloudFile: string, stackJson?: any, options: StandInOverrideOptions = {}): string {
+  requireString('writeStandInOverride', 'stackDir', stackDir, "pass the synthesized stack's directory, such as 'cdktf.out/stacks/acme-production'");
+  requireString('writeStandInOverride', 'cloudFile', cloudFile, "pass the simulated project's file, such as path.join(dir, 'cloud.json')");
+  // A misspelt rolloutTarget replaced the rollouts by a local no-op: the test passed without rolling anything out.
+  checkOptions<StandInOverrideOptions>('writeStandInOverride', 'options', options, {
+    rolloutTarget: is.optional(is.object<RolloutTarget>({
+      host: is.text("pass the test sshd's address, such as '127.0.0.1'"),
+      port: is.port('pass its port, such as 2222'),
+      privateKeyFile: is.text('pass the file of the private key Terraform logs in with'),
+      hostKey: is.optional(is.text("pass the sshd's public host key, such as 'ssh-ed25519 AAAA…'")),
+      timeout: is.optional(is.text("write it as Terraform does, such as '30s'")),
+    }, '{ host, port, privateKeyFile }')),
+  }, 'pass { rolloutTarget } or nothing');
   const config = stackJson ?? JSON.parse(fs.readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8'));
   const override: Record<string, unknown> = {};
   const rollouts = rolloutOverrides(config, options.rolloutTarget);
