@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { HetznerStandIn, writeStandInOverride } from '../../testing';
+import { HetznerStandIn, installStandIn, writeStandInOverride } from '../../testing';
 import { refusal } from '../boundary/refusal';
 
 // Audit (the testing entry from plain JavaScript): a misspelt option of the harness was ignored, and the test then
@@ -21,6 +21,10 @@ describe('the stand-in harness checks its options', () => {
     expect(refusal(() => writeStandInOverride(null as any, cloud))).toMatch(/^writeStandInOverride\.stackDir: missing: a text value is required/);
     // The valid call still writes the override.
     expect(fs.existsSync(writeStandInOverride(dir, cloud, {}, { rolloutTarget: { host: '127.0.0.1', port: 2222, privateKeyFile: '/k' } }))).toBe(true);
+  });
+
+  test('installStandIn refuses a directory that is not text', () => {
+    expect(refusal(() => installStandIn(null as any))).toMatch(/^installStandIn\.dir: missing: a text value is required/);
   });
 
   test('HetznerStandIn.workspace refuses a misspelt cloudFile', () => {

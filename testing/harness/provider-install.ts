@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { assertStandInPackages } from '../peer-packages';
 import { javascriptEntry } from './transpile-cache';
+import { requireString } from '../../lib/core/runtime-checks';
 
 /** The provider the stand-in poses as. */
 export const PROVIDER_SOURCE = 'registry.terraform.io/hetznercloud/hcloud';
@@ -76,6 +77,7 @@ export function installStandIn(dir: string): {
   /** The filesystem mirror holding the stand-in (`dir`/mirror), which the configuration names. */
   mirrorDir: string;
 } {
+  requireString('installStandIn', 'dir', dir, "pass a directory of the test's own, such as fs.mkdtempSync(path.join(os.tmpdir(), 'standin-'))");
   const mirrorDir = writeProviderMirror(path.join(dir, 'mirror'));
   const cliConfigFile = path.join(dir, 'terraform.tfrc');
   fs.writeFileSync(cliConfigFile, cliConfig(mirrorDir));
