@@ -6,7 +6,7 @@ import { isReason, REASON_RULE } from './reason';
 
 /** Why and how an environment is retired. */
 export interface RetirementOptions {
-  /** Why the environment goes, for the plan's reader and the warning synth prints (at least 20 characters). */
+  /** Why the environment goes, for the plan's reader and the warning synth prints (at least 20 letters, 8 of them different). */
   readonly reason: string;
   /**
    * Lift the protection of the backups' Storage Box too, so that `cdktf destroy` deletes the backups.

@@ -37,8 +37,9 @@ export interface DataVolumeProps {
   readonly dataClasses?: DataClass[];
   /**
    * Why the volume needs no backup (a cache, or scratch data that is rebuilt from elsewhere), in
-   * at least 20 characters. Hetzner's server backups and snapshots skip volumes, so without this a
-   * volume must be covered by a dump or file backup of a `BackupPlan`, or synth fails.
+   * at least 20 letters, 8 of them different (spaces, digits and punctuation do not count). Hetzner's
+   * server backups and snapshots skip volumes, so without this a volume must be covered by a dump or
+   * file backup of a `BackupPlan`, or synth fails.
    * @default - the volume holds data that must be backed up
    */
   readonly withoutBackup?: string;

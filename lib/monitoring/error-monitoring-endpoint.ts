@@ -19,7 +19,7 @@ export interface SentryEuRegionProps {
   readonly ingestHostname: string;
   /**
    * Why the team accepts a processor seated outside the EU for its error events; at least 20
-   * characters. Without it the boundary checks fail synth. With it, the exception is recorded as
+   * letters, 8 of them different. Without it the boundary checks fail synth. With it, the exception is recorded as
    * suppressions of `Boundary-ErrorMonitoringEndpoint` and `Boundary-ProcessorAllowed`, which the
    * boundary document lists with this reason.
    * @default - not accepted: synth fails

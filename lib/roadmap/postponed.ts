@@ -5,7 +5,7 @@ import { Phase } from './phase';
 export interface EarlyAdoption {
   /** The component adopted early. */
   readonly component: Component;
-  /** Why it is needed now; at least 20 characters, specific enough to revisit later. */
+  /** Why it is needed now; at least 20 letters (8 of them different), specific enough to revisit later. */
   readonly reason: string;
 }
 
