@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
 import { TerraformStack, Testing } from 'cdktf';
-import { installStandIn, STAND_IN_TOKEN } from './harness/provider-install';
+import { installStandIn, standInEnvironment } from './harness/provider-install';
 import { ReattachDaemon } from './harness/reattach-daemon';
 import { checkOptions, fail, is } from '../lib/core/runtime-checks';
 import { StandInWorkspace } from './harness/workspace';
@@ -96,19 +96,18 @@ export class HetznerStandIn {
    * The environment for a Terraform (or cdktf) command against the stand-in: the CLI
    * configuration, no checkpoint calls, no prompts, the simulated project as HCLOUD_ENDPOINT,
    * {@link STAND_IN_TOKEN} as HCLOUD_TOKEN (in place of any real token the process holds: the
-   * stand-in never needs one), and in reattach mode the running plugin in TF_REATTACH_PROVIDERS.
+   * stand-in never needs one), no shared plugin cache (which cdktf would otherwise set: see
+   * {@link installStandIn}), and in reattach mode the running plugin in TF_REATTACH_PROVIDERS.
    */
   public env(cloudFile?: string): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      TF_CLI_CONFIG_FILE: this.cliConfigFile,
+      ...standInEnvironment(this.cliConfigFile),
       CHECKPOINT_DISABLE: '1',
       TF_IN_AUTOMATION: '1',
       TF_INPUT: '0',
-      HCLOUD_TOKEN: STAND_IN_TOKEN,
     };
     delete env.TF_REATTACH_PROVIDERS;
-    delete env.TF_PLUGIN_CACHE_DIR;
     if (cloudFile) env.HCLOUD_ENDPOINT = pathToFileURL(path.resolve(cloudFile)).href;
     if (this.reattach) env.TF_REATTACH_PROVIDERS = this.runningDaemon().reattachProviders;
     return env;

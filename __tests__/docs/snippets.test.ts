@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as ts from 'typescript';
-import { HetznerStandIn } from '../../testing';
+import { HetznerStandIn, installStandIn } from '../../testing';
 import { javascriptEntry } from '../../testing/harness/transpile-cache';
 
 // Every TypeScript snippet in README.md and docs/ is compiled against the library, as a team would
@@ -142,4 +142,37 @@ describe('the TypeScript snippets of README.md and docs/', () => {
       }
     }
   }, 240_000);
+});
+
+describe("docs/testing.md's recipe for cdktf deploy against the stand-in", () => {
+  const block = /^```js\n(\/\/ standin\.js[\s\S]*?)^```/m.exec(fs.readFileSync(path.join(ROOT, 'docs', 'testing.md'), 'utf8'))?.[1];
+  fs.mkdirSync(path.join(ROOT, '.tmp'), { recursive: true });
+  const project = fs.mkdtempSync(path.join(ROOT, '.tmp', 'standin-recipe-'));
+  afterAll(() => fs.rmSync(project, { recursive: true, force: true }));
+
+  test('standin.js exports the environment installStandIn gives: the CLI configuration, the token, no shared plugin cache', () => {
+    expect(block).toBeDefined();
+    // A synthesized stack with one secret, where the recipe runs: after `npx cdktf synth`.
+    const stackDir = path.join(project, 'cdktf.out', 'stacks', 'acme-test');
+    fs.mkdirSync(stackDir, { recursive: true });
+    fs.writeFileSync(path.join(stackDir, 'cdk.tf.json'), JSON.stringify({
+      terraform: { required_providers: { hcloud: { source: 'hetznercloud/hcloud', version: '~> 1.68' } } },
+      variable: { restic_password: { type: 'string', sensitive: true } },
+    }));
+    // The recipe as written, with the package's entry point as the repository's source.
+    const testingEntry = javascriptEntry(path.join(ROOT, 'testing', 'index'));
+    fs.writeFileSync(path.join(project, 'standin.js'), block!.replace(/require\('cdktf-sovereign-hetzner\/testing'\)/, `require(${JSON.stringify(testingEntry)})`));
+    // `eval "$(node standin.js)"` in a shell that has a plugin cache of its own, as a developer's may.
+    const shell = spawnSync('bash', ['-c', 'eval "$(node standin.js)" && node -e "process.stdout.write(JSON.stringify(process.env))"'], {
+      cwd: project, encoding: 'utf8', env: { ...process.env, TF_PLUGIN_CACHE_DIR: path.join(project, 'shared-cache') },
+    });
+    expect(`exit ${shell.status}\n${shell.stderr}`).toBe('exit 0\n');
+    const exported = JSON.parse(shell.stdout) as Record<string, string>;
+    const { environment } = installStandIn(path.join(project, '.hcloud-standin'));
+    expect(environment).toMatchObject({ CDKTF_DISABLE_PLUGIN_CACHE_ENV: '1', TF_PLUGIN_CACHE_DIR: '' });
+    for (const [name, value] of Object.entries(environment)) expect([name, exported[name]]).toEqual([name, value]);
+    expect(fs.existsSync(exported.TF_CLI_CONFIG_FILE)).toBe(true);
+    expect(exported.TF_VAR_restic_password).toEqual(expect.any(String));
+    expect(fs.readdirSync(stackDir)).toContain('hcloud_standin_override.tf.json');
+  });
 });

@@ -6,6 +6,7 @@ import { CloudStore } from '../../testing/provider/cloud/store';
 import { javascriptEntry } from '../../testing/harness/transpile-cache';
 import { HetznerStandIn, placeholderVariables, writeStandInOverride } from '../../testing';
 import { OVERRIDE_FILE } from '../../testing/harness/override';
+import { PROVIDER_VERSION, terraformPlatform } from '../../testing/harness/provider-install';
 import { runTerraform } from '../../testing/harness/terraform-cli';
 import { leakedSecrets, readableStateStrings, sentinelVariables } from '../setup/secret-sentinels';
 
@@ -23,6 +24,11 @@ describe('cdktf deploy / destroy of the Phase 1 example against the stand-in', (
   const standIn = new HetznerStandIn({ reattach: false });
   const project = fs.mkdtempSync(path.join(os.tmpdir(), 'cdktf-e2e-'));
   const outdir = path.join(project, 'cdktf.out');
+  // The deployer's home, of this suite's own: cdktf points Terraform at ~/.terraform.d/plugin-cache unless told not to,
+  // a cache that every project (and this suite) on the machine would share.
+  const home = path.join(project, 'home');
+  const sharedCacheEntry = path.join(home, '.terraform.d', 'plugin-cache', 'registry.terraform.io', 'hetznercloud', 'hcloud',
+    PROVIDER_VERSION, terraformPlatform(), `terraform-provider-hcloud_v${PROVIDER_VERSION}`);
   // Staging is built from production's snapshot, which exists only in production's project: it deploys there.
   const cloudOf = (stack: string) => path.join(project, 'clouds', `${stack.replace(/-staging$/, '-production')}.json`);
   let stacks: string[] = [];
@@ -37,7 +43,7 @@ describe('cdktf deploy / destroy of the Phase 1 example against the stand-in', (
     const started = Date.now();
     const run = spawnSync(CDKTF, args, {
       cwd: project,
-      env: { ...variables, ...standIn.env(), CI: '1', CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: 'true', FORCE_COLOR: '0' },
+      env: { ...variables, ...standIn.env(), HOME: home, CI: '1', CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: 'true', FORCE_COLOR: '0' },
       encoding: 'utf8',
       timeout: 240_000,
     });
@@ -58,6 +64,7 @@ describe('cdktf deploy / destroy of the Phase 1 example against the stand-in', (
   const servers = (stack: string) => Object.values(new CloudStore(cloudOf(stack)).read().objects.hcloud_server ?? {});
 
   beforeAll(() => {
+    fs.mkdirSync(home);
     fs.writeFileSync(path.join(project, 'cdktf.json'), JSON.stringify({
       language: 'typescript',
       app: `${JSON.stringify(process.execPath)} ${JSON.stringify(javascriptEntry(path.join(ROOT, 'examples', 'main')))}`,
@@ -98,6 +105,19 @@ describe('cdktf deploy / destroy of the Phase 1 example against the stand-in', (
       expect(fs.existsSync(path.join(outdir, 'stacks', `${PREFIX}${env}`, 'terraform.tfstate'))).toBe(true);
     }
     expect(servers(`${PREFIX}production`)[0]).toMatchObject({ delete_protection: true, rebuild_protection: true, backups: true });
+  }, 240_000);
+
+  test("another project's stand-in in the machine's shared plugin cache does not break this project's next command", () => {
+    // What another project's `terraform init` against its own stand-in leaves in the cache cdktf shares: the same
+    // provider address and version, a script naming that project's copy of the provider. With the deploys above
+    // linked into that cache, their lock files no longer matched, and even `cdktf output` failed with "Required
+    // plugins are not installed".
+    const otherProject = '#!/bin/sh\nexec /usr/bin/node /home/dev/other-iac/node_modules/cdktf-sovereign-hetzner/dist/testing/provider/main.js "$@"\n';
+    fs.mkdirSync(path.dirname(sharedCacheEntry), { recursive: true });
+    fs.writeFileSync(sharedCacheEntry, otherProject, { mode: 0o755 });
+    succeeded(cdktf('output', `${PREFIX}test`, `${PREFIX}production`, '--skip-synth', '--skip-provider-lock'));
+    // And this project left the other's package as it was.
+    expect(fs.readFileSync(sharedCacheEntry, 'utf8')).toBe(otherProject);
   }, 240_000);
 
   test('brings staging up and down again', () => {

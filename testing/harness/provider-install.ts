@@ -70,18 +70,43 @@ export function cliConfig(mirrorDir: string): string {
   ].join('\n');
 }
 
-/** Writes the mirror and the CLI configuration under `dir`; returns where both are. */
+/**
+ * What a `terraform`, `cdktf` or `cdktn` command against the stand-in needs in its environment: the CLI
+ * configuration, the stand-in's token, and no shared plugin cache.
+ *
+ * The stand-in's package is a script naming this project's copy of the provider, so it differs from one project to
+ * the next. cdktf and cdktn point Terraform at `~/.terraform.d/plugin-cache` unless CDKTF_DISABLE_PLUGIN_CACHE_ENV is
+ * set, and there another project's `terraform init` (or this library's own test suite) replaces the package under a
+ * lock file that recorded this one: the next command, even the `terraform output` after a finished apply, fails with
+ * "Required plugins are not installed". An empty TF_PLUGIN_CACHE_DIR is no cache, for Terraform and for both CLIs.
+ */
+export function standInEnvironment(cliConfigFile: string): Record<string, string> {
+  return {
+    TF_CLI_CONFIG_FILE: cliConfigFile,
+    CDKTF_DISABLE_PLUGIN_CACHE_ENV: '1',
+    TF_PLUGIN_CACHE_DIR: '',
+    HCLOUD_TOKEN: STAND_IN_TOKEN,
+  };
+}
+
+/** Writes the mirror and the CLI configuration under `dir`; returns where both are, and the environment that uses them. */
 export function installStandIn(dir: string): {
   /** The Terraform CLI configuration (`dir`/terraform.tfrc); point TF_CLI_CONFIG_FILE at it. */
   cliConfigFile: string;
   /** The filesystem mirror holding the stand-in (`dir`/mirror), which the configuration names. */
   mirrorDir: string;
+  /**
+   * The variables to export before `cdktf deploy` (or `terraform`) against the stand-in: TF_CLI_CONFIG_FILE, the
+   * stand-in's HCLOUD_TOKEN, and no shared plugin cache (CDKTF_DISABLE_PLUGIN_CACHE_ENV=1, an empty
+   * TF_PLUGIN_CACHE_DIR), which another project's stand-in would replace under this one's lock file.
+   */
+  environment: Record<string, string>;
 } {
   requireString('installStandIn', 'dir', dir, "pass a directory of the test's own, such as fs.mkdtempSync(path.join(os.tmpdir(), 'standin-'))");
   const mirrorDir = writeProviderMirror(path.join(dir, 'mirror'));
   const cliConfigFile = path.join(dir, 'terraform.tfrc');
   fs.writeFileSync(cliConfigFile, cliConfig(mirrorDir));
-  return { cliConfigFile, mirrorDir };
+  return { cliConfigFile, mirrorDir, environment: standInEnvironment(cliConfigFile) };
 }
 
 function shellQuote(s: string): string {
