@@ -61,6 +61,7 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
   for (const line of mismatched) io.err(line);
   if (missing.length === 0 && shared.length === 0 && mismatched.length === 0) {
     io.out(`Everything ${chosen.join(', ')} need${chosen.length === 1 ? 's' : ''}${plan ? ' for a plan' : ''} is set (${requirements.length} variables and credentials).`);
+    for (const line of oneValueForSeveralUses(requirements)) io.out(line);
     return 0;
   }
   if (missing.length === 0) return 1;
@@ -71,6 +72,17 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
     io.err(`    Fix: ${howToSet(r, name, io.env, out, available)}`);
   }
   return 1;
+}
+
+/**
+ * The credentials that one shell holds once but the stacks checked read for different things (only the state
+ * bucket's keys vary by stack: test's bucket and production's): one value is right only if both are in one project.
+ */
+function oneValueForSeveralUses(requirements: readonly Requirement[]): string[] {
+  const credentials = requirements.filter((r) => !r.variable);
+  const names = [...new Set(credentials.map((r) => r.name))].filter((name) => credentials.filter((r) => r.name === name).length > 1);
+  return names.map((name) => `Note: ${name} is read for the state buckets of ${credentials.filter((r) => r.name === name).map((r) => r.stacks.join(' and ')).join(' and of ')}, `
+    + 'which differ: one value is right only if they are in one Hetzner project. Otherwise check and deploy the stacks one at a time, each with its own project\'s key.');
 }
 
 /** What a deploy needs and `terraform plan` does not: the SSH agent the rollouts' provisioners log in with. */
@@ -85,11 +97,15 @@ function parse(argv: readonly string[]): { stacks: string[]; out: string; envExa
 export function requirementsOfStacks(stacks: ReadonlyArray<{ name: string; json: any }>): Requirement[] {
   const byName = new Map<string, Requirement>();
   const need = (r: Omit<Requirement, 'stacks'>, stack: string) => {
-    const existing = byName.get(r.name);
+    // A Terraform variable is one value whatever stack reads it. A credential read for different things is listed
+    // once for each: a state bucket of test's project and one of production's need a key of each project, and one
+    // line naming the first bucket for both stacks sent the reader to make a single key, which cannot read the other.
+    const key = r.variable ? r.name : `${r.name}\n${r.why}`;
+    const existing = byName.get(key);
     if (existing) {
       if (!existing.stacks.includes(stack)) existing.stacks.push(stack);
     } else {
-      byName.set(r.name, { ...r, stacks: [stack] });
+      byName.set(key, { ...r, stacks: [stack] });
     }
   };
   for (const { name, json } of stacks) {

@@ -4,6 +4,9 @@ import * as path from 'path';
 import { App } from 'cdktf';
 import { phase1Pilot } from '../../examples/phase1-pilot';
 import { phase2PayingCustomers } from '../../examples/phase2-paying-customers';
+import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary, exampleMonitoring } from '../../examples/shared';
+import { Phase, Product, StagingMode } from '../../lib';
+import { ProductStacks } from '../../stacks';
 import { cli } from './cli';
 
 describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () => {
@@ -214,5 +217,49 @@ describe('cdktf-sovereign-hetzner check, from Phase 2: the drill of the offsite 
     expect(`${shared.out}${shared.err}`).not.toContain(writingKey);
     // The test stack checked alone sees production's key beside it.
     expect((await cli(['check', 'phase2-paying-test', '--out', outdir], { ...env, TF_VAR_production_offsite_s3_access_key_id: env.TF_VAR_offsite_s3_access_key_id })).code).toBe(1);
+  });
+});
+
+describe('check of stacks whose state is in buckets of different projects (stateBuckets, as init scaffolds)', () => {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'check-buckets-'));
+  const app = new App({ outdir });
+  new ProductStacks(app, new Product({
+    name: 'acme',
+    phase: Phase.ONE,
+    admin: EXAMPLE_ADMIN,
+    ...exampleBoundary(),
+    monitoring: exampleMonitoring('acme.example.eu'),
+    backup: exampleBackup({ offsite: false }),
+    stateBucket: 'acme-tfstate',
+    stateBuckets: { production: 'acme-production-tfstate' },
+    staging: StagingMode.fromProductionSnapshot(),
+  }));
+  app.synth();
+  afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+  const stacks = ['acme-test', 'acme-production'];
+
+  test("names each stack's own bucket for its Object Storage key, never production's for test", async () => {
+    const { code, err } = await cli(['check', ...stacks, '--out', outdir]);
+    expect(code).toBe(1);
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
+      const lines = err.split('\n').filter((l) => l.startsWith(`  ${name}`));
+      expect(lines).toEqual(expect.arrayContaining([
+        expect.stringMatching(/the state bucket 'acme-tfstate' .*\[acme-test\]$/),
+        expect.stringMatching(/the state bucket 'acme-production-tfstate' .*\[acme-production\]$/),
+      ]));
+      expect(lines).toHaveLength(2);
+    }
+  });
+
+  test('when one key is set for both, passes (both buckets may be in one project) and says when that is right', async () => {
+    const names = [...new Set(stacks.flatMap((stack) => Object.entries<any>(JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8')).variable ?? {})
+      .filter(([, v]) => v.default === undefined).map(([name]) => name)))];
+    const env = Object.fromEntries([...names.map((n) => [`TF_VAR_${n}`, `value-of-${n}`]), ['HCLOUD_TOKEN', 'x'], ['AWS_ACCESS_KEY_ID', 'x'], ['AWS_SECRET_ACCESS_KEY', 'x'], ['SSH_AUTH_SOCK', '/tmp/agent']]);
+    env.TF_VAR_production_backup_drill_password = env.TF_VAR_storage_box_drill_password;
+    const { code, out, err } = await cli(['check', ...stacks, '--out', outdir], env);
+    expect({ code, err }).toEqual({ code: 0, err: '' });
+    expect(out).toMatch(/^Note: AWS_ACCESS_KEY_ID is read for the state buckets of acme-test and of acme-production, which differ: one value is right only if they are in one Hetzner project\. Otherwise check and deploy the stacks one at a time/m);
+    // One stack alone, or stacks of one bucket, get no such note.
+    expect((await cli(['check', 'acme-production', '--out', outdir], env)).out).not.toMatch(/Note:/);
   });
 });
