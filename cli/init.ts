@@ -9,6 +9,7 @@ import {
 } from '../lib';
 import { ProductStacks } from '../stacks';
 import { requirementsOfStacks, environmentExample, type Requirement } from './check';
+import { packedPackageName } from './packed-package';
 import type { CliIo } from './run-cli';
 
 export const INIT_USAGE = `  cdktf-sovereign-hetzner init [DIR] [--name NAME] [--domain DOMAIN] [--location fsn1|nbg1|hel1]
@@ -22,7 +23,8 @@ export const INIT_USAGE = `  cdktf-sovereign-hetzner init [DIR] [--name NAME] [-
       --admin-key opens test's machines, --production-admin-key (another key) production's and staging's:
       each environment's CI job holds its own key's private half, so test's never opens production.
       --library sets the dependency spec of this library (default: this version from the registry); a packed
-      tarball (file:…tgz) is copied into the new repository's vendor/, so that CI installs it too.`;
+      tarball (file:…tgz) is copied into the new repository's vendor/, so that CI installs it too. It must be a
+      tarball of this package: each package's init scaffolds for its own CDK (cdktf or cdktn).`;
 
 /**
  * The CDK a scaffolded repository runs on: the one this package is built for. cdktf-sovereign-hetzner
@@ -136,6 +138,17 @@ function librarySpec(flag: string | undefined): { spec: string; tarball?: string
     throw new Error(`--library ${flag}: ${source} does not exist. Fix: pass the tarball \`npm pack\` wrote in your clone of the library, such as file:/path/to/clone/${ownPackage().name}-${ownPackage().version}.tgz.`);
   }
   if (!fs.statSync(source).isFile()) return { spec: `file:${source}` };
+  // cdktn-sovereign-hetzner's tarball under this (cdktf) init, or the reverse, gave a repository on one CDK that
+  // installed the library built for the other under this one's name: two CDKs in one app, which fails, sometimes
+  // silently (aspects that never run).
+  const own = ownPackage();
+  const packed = packedPackageName(source);
+  if (packed !== undefined && packed !== own.name) {
+    const fix = /^cdkt[fn]-sovereign-hetzner$/.test(packed)
+      ? `run the init of the package you pass, with the same arguments: npx --package ${source} ${packed} init … --library ${flag}`
+      : `pass the tarball \`npm pack\` wrote in your clone of the library, such as file:/path/to/clone/${own.name}-${own.version}.tgz`;
+    throw new Error(`--library ${flag} holds ${packed}, but this is ${own.name}'s init, which scaffolds a repository on ${cdkOf(own).library}. Fix: ${fix}.`);
+  }
   return { spec: `file:${VENDOR_DIR}/${path.basename(source)}`, tarball: source };
 }
 

@@ -256,6 +256,26 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(fs.existsSync(path.join(work, 'no-tarball'))).toBe(false);
   });
 
+  test("a tarball of the library built for the other CDK is refused before anything is written, with the other package's own init", async () => {
+    // What `npm run build:cdktn` writes beside the cdktf tarball: a real gzipped tarball, package/package.json inside.
+    const clone = path.join(work, 'clone-cdktn');
+    fs.mkdirSync(path.join(clone, 'package'), { recursive: true });
+    fs.writeFileSync(path.join(clone, 'package', 'package.json'), JSON.stringify({ name: 'cdktn-sovereign-hetzner', version: '9.9.9', peerDependencies: { cdktn: '~0.24.0' } }));
+    const tarball = path.join(clone, 'cdktn-sovereign-hetzner-9.9.9.tgz');
+    run('tar', ['-czf', tarball, 'package'], clone);
+    const dir = path.join(work, 'wrong-cdk');
+    const { code, err } = await cli(['init', dir, ...FLAGS, '--library', `file:${tarball}`]);
+    expect(code).toBe(1);
+    expect(err).toContain(`--library file:${tarball} holds cdktn-sovereign-hetzner, but this is cdktf-sovereign-hetzner's init, which scaffolds a repository on cdktf. `
+      + `Fix: run the init of the package you pass, with the same arguments: npx --package ${tarball} cdktn-sovereign-hetzner init … --library file:${tarball}.`);
+    expect(fs.existsSync(dir)).toBe(false);
+    // Its own package's tarball, packed the same way, is taken.
+    fs.writeFileSync(path.join(clone, 'package', 'package.json'), JSON.stringify({ name: 'cdktf-sovereign-hetzner', version: '9.9.9' }));
+    const own = path.join(clone, 'cdktf-sovereign-hetzner-9.9.9.tgz');
+    run('tar', ['-czf', own, 'package'], clone);
+    expect((await cli(['init', path.join(work, 'right-cdk'), ...FLAGS, '--library', `file:${own}`])).code).toBe(0);
+  });
+
   test("the scaffold's README says what to commit besides the scaffold, how to load .env, and where the offline deploy is", async () => {
     const dir = path.join(work, 'first-hour');
     expect((await cli(['init', dir, ...FLAGS])).code).toBe(0);
