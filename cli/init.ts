@@ -42,6 +42,12 @@ interface Cdk {
   readonly nodeMajor: number;
 }
 
+/**
+ * The oldest Node the cdktn CLI runs on (cdktn-cli's engines). On Node 20 `cdktn synth` crashes with
+ * "markAsUncloneable is not a function", which says nothing of Node; `npm test` runs without the CLI.
+ */
+const CDKTN_CLI_NODE = '22.19';
+
 /** The CDK of a package.json of this library: CDK Terrain when it is a peer dependency. */
 export function cdkOf(pkg: { peerDependencies?: Record<string, string> }): Cdk {
   return pkg.peerDependencies?.cdktn !== undefined
@@ -690,7 +696,7 @@ Built on cdktf-sovereign-hetzner. \`product.ts\` declares the product once; \`ma
 \`${a.name}-test\` (always on), \`${a.name}-staging\` (on demand, when STAGING_EXPIRES_AT is set) and \`${a.name}-production\`.
 
 \`\`\`sh
-export CHECKPOINT_DISABLE=1              # the ${cdk.command} CLI then sends no version check to HashiCorp (the CI files set it too)
+${cdk.library === 'cdktn' ? `node --version                           # ${CDKTN_CLI_NODE} or later: the cdktn CLI needs it (on an older Node it stops at "markAsUncloneable is not a function")\n` : ''}export CHECKPOINT_DISABLE=1              # the ${cdk.command} CLI then sends no version check to HashiCorp (the CI files set it too)
 npm install && npm test                  # offline: Terraform validates and plans every stack against a local stand-in
 npx ${cdk.command} synth && npx cdktf-sovereign-hetzner check    # lists every variable and credential a deploy needs
 npx ${cdk.command} deploy ${a.name}-production      # production first (below); with .env loaded, its admin key in your SSH agent

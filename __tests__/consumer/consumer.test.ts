@@ -154,9 +154,11 @@ interface Installed {
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'consumer-'));
 const installed = new Map<string, Promise<Installed>>();
+/** The packed library of each CDK, as a team installs it. */
+const tarballs: Record<string, string> = {};
 
 beforeAll(async () => {
-  const tarballs: Record<string, string> = { cdktf: packedLibrary() };
+  tarballs.cdktf = packedLibrary();
   tarballs.cdktn = cdktnBuild.buildCdktnPackage({ from: tarballs.cdktf, out: work });
 
   // Both installs (and type-checks) run at once: they wait on the network and the disk, not on each other.
@@ -291,6 +293,19 @@ describe.each(FLAVOURS)('a team on $cdk consuming the packed $library', (flavour
     // cdktn's CLI needs Node >= 22.19.
     expect(github).toContain(`node-version: ${flavour.cdk === 'cdktf' ? 20 : 22}`);
     expect(fs.readFileSync(path.join(repo, '.gitlab-ci.yml'), 'utf8')).toContain(`image: node:${flavour.cdk === 'cdktf' ? 20 : 22}-bookworm`);
+    // On a Node too old for cdktn's CLI, `cdktn synth` stops at "markAsUncloneable is not a function", naming no Node:
+    // the README's first command says which Node it needs.
+    const firstCommand = fs.readFileSync(path.join(repo, 'README.md'), 'utf8').split('```sh\n')[1].split('\n')[0];
+    if (flavour.cdk === 'cdktn') expect(firstCommand).toMatch(/^node --version +# 22\.19 or later: the cdktn CLI needs it \(on an older Node it stops at "markAsUncloneable is not a function"\)$/);
+    else expect(firstCommand).toMatch(/^export CHECKPOINT_DISABLE=1 /);
+    // The other CDK's tarball, which `npm run build:cdktn` leaves beside this one, is refused with that package's own init.
+    const otherLibrary = `${other}-sovereign-hetzner`;
+    const refused = await execFileAsync(path.join(project, 'node_modules', '.bin', flavour.library),
+      ['init', path.join(project, 'scaffolded-other'), '--name', 'acme', '--admin-key', key, '--production-admin-key', productionKey, '--admin-cidrs', '198.51.100.0/24', '--library', `file:${tarballs[other]}`],
+      { cwd: project, env: ENV }).then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }));
+    expect(refused).toEqual({ code: 1, stderr: expect.stringContaining(`holds ${otherLibrary}, but this is ${flavour.library}'s init, which scaffolds a repository on ${flavour.cdk}. `
+      + `Fix: run the init of the package you pass, with the same arguments: npx --package ${tarballs[other]} ${otherLibrary} init …`) });
+    expect(fs.existsSync(path.join(project, 'scaffolded-other'))).toBe(false);
   }, 120_000);
 
   test("type-checks and synthesizes the team's app", async () => {
