@@ -129,10 +129,21 @@ describe('the TypeScript snippets of README.md and docs/', () => {
     const standIn = HetznerStandIn.shared();
     for (const s of runnable) {
       const cwd = fs.mkdtempSync(path.join(dir, 'run-'));
-      const run = spawnSync(process.execPath, [javascriptEntry(fileOf(s).replace(/\.ts$/, ''))], { cwd, encoding: 'utf8', env: { ...process.env, CHECKPOINT_DISABLE: '1' } });
+      // Staging's expiry as the release path and docs/testing.md set it, 2 days ahead, not the far date the suites pin
+      // for stable snapshots, which warns that staging would be permanent.
+      const stagingExpiresAt = new Date(Date.now() + 2 * 864e5).toISOString().slice(0, 10);
+      const run = spawnSync(process.execPath, [javascriptEntry(fileOf(s).replace(/\.ts$/, ''))], { cwd, encoding: 'utf8', env: { ...process.env, CHECKPOINT_DISABLE: '1', STAGING_EXPIRES_AT: stagingExpiresAt } });
       expect(`${s.source}:${s.line}: exit ${run.status}\n${run.stderr}`).toBe(`${s.source}:${s.line}: exit 0\n${run.stderr}`);
       const stacks = fs.readdirSync(path.join(cwd, 'cdktf.out', 'stacks'));
       expect(stacks.length).toBeGreaterThanOrEqual(2);
+      // A newcomer copies the snippet and synthesizes: each warning it prints (the cdktf CLI prints the manifest's) is
+      // one the text around it names, so that it is expected, not a sign of a mistake in the copy.
+      const manifest = JSON.parse(fs.readFileSync(path.join(cwd, 'cdktf.out', 'manifest.json'), 'utf8'));
+      const warned = [...new Set(Object.values<any>(manifest.stacks).flatMap((stack) => (stack.annotations ?? [])
+        .filter((a: any) => a.level === '@cdktf/warn').map((a: any) => /^([\w-]+):/.exec(a.message)?.[1] ?? a.message)))].sort();
+      const named = fs.readFileSync(path.join(ROOT, s.source), 'utf8');
+      expect(`${s.source}:${s.line} warns ${warned.filter((rule) => !named.includes(`\`${rule}\``)).join(', ') || 'nothing unnamed'}`)
+        .toBe(`${s.source}:${s.line} warns nothing unnamed`);
       for (const stack of stacks) {
         const ws = standIn.workspace(path.join(cwd, 'cdktf.out', 'stacks', stack));
         const validate = ws.validate();
