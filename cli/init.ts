@@ -684,7 +684,9 @@ ${planning(production, 'npx cdktf-sovereign-hetzner staging delete-expired --yes
 function readme(a: InitAnswers, cdk: Cdk, ci: { test: CiEnvironment; production: CiEnvironment }, library: string, states: readonly StateBucket[]): string {
   const vendored = library.startsWith(`file:${VENDOR_DIR}/`)
     ? `\n\`${library.slice('file:'.length)}\` is the library packed from a clone, since the npm registry has no release of it yet: commit it, as
-CI installs from it. Once it is released, \`npm install cdktf-sovereign-hetzner@<version>\` and delete \`${VENDOR_DIR}/\`.\n`
+CI installs from it. Once it is released, \`npm install cdktf-sovereign-hetzner@<version>\` and delete \`${VENDOR_DIR}/\`. To take a
+newer build before then, pack it again, copy it over this file and run \`npm install ./${library.slice('file:'.length)}\`, which records it
+in package-lock.json: its version is the same, so a plain \`npm install\` or \`npm ci\` keeps the build the lock file names.\n`
     : library.startsWith('file:') ? `\npackage.json installs the library from \`${library.slice('file:'.length)}\`, which exists on this machine only: CI cannot
 install it. Pack it (\`npm pack\` there) and copy the tarball into this repository, with a relative \`file:\` in package.json.\n` : '';
   const listed = (list: readonly Requirement[]) => list.map((r) => `- \`TF_VAR_${r.name}\`${r.sensitive ? ' (secret)' : ''}: ${r.why}.`).join('\n');

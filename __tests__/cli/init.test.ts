@@ -367,6 +367,20 @@ describe('cdktf-sovereign-hetzner init', () => {
       expect(fs.readdirSync(path.join(repo, '__tests__', '__snapshots__'))).toEqual(['stacks.test.ts.snap']);
     }, 600_000);
 
+    test("a newer build of the library, copied over vendor/'s tarball, is installed by the command the README gives", () => {
+      const command = /`(npm install \.\/vendor\/[^`]+\.tgz)`/.exec(fs.readFileSync(path.join(repo, 'README.md'), 'utf8'))?.[1];
+      expect(command).toBe(`npm install ./vendor/${path.basename(tarball)}`);
+      // A newer build of the same version, as a clone packs it after a pull: one file more.
+      const build = fs.mkdtempSync(path.join(work, 'newer-build-'));
+      run('tar', ['-xzf', tarball, '-C', build], build);
+      fs.writeFileSync(path.join(build, 'package', 'NEWER-BUILD'), 'packed again');
+      run('tar', ['-czf', path.join(repo, 'vendor', path.basename(tarball)), 'package'], build);
+      run('sh', ['-c', `${command} --prefer-offline --no-audit --no-fund`], repo);
+      expect(fs.readFileSync(path.join(repo, 'node_modules', 'cdktf-sovereign-hetzner', 'NEWER-BUILD'), 'utf8')).toBe('packed again');
+      // Still named relatively, so that CI installs the same file.
+      expect(JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')).dependencies['cdktf-sovereign-hetzner']).toBe(`file:vendor/${path.basename(tarball)}`);
+    }, 300_000);
+
     test('cdktf synth works, leaves cdktf.json as it was, and .env.example names exactly the variables the stacks declare', () => {
       const before = fs.readFileSync(path.join(repo, 'cdktf.json'), 'utf8');
       const synth = run(path.join(repo, 'node_modules', '.bin', 'cdktf'), ['synth'], repo, { STAGING_EXPIRES_AT: '2099-12-31' });
