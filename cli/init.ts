@@ -22,9 +22,10 @@ export const INIT_USAGE = `  cdktf-sovereign-hetzner init [DIR] [--name NAME] [-
       stacks need, and CI for GitHub Actions and GitLab. Asks for what the flags leave out when it runs in a terminal; in CI, flags only.
       --admin-key opens test's machines, --production-admin-key (another key) production's and staging's:
       each environment's CI job holds its own key's private half, so test's never opens production.
-      --library sets the dependency spec of this library (default: this version from the registry); a packed
-      tarball (file:…tgz) is copied into the new repository's vendor/, so that CI installs it too. It must be a
-      tarball of this package: each package's init scaffolds for its own CDK (cdktf or cdktn).`;
+      --library sets the dependency spec of this library (default: the tarball this package was installed from,
+      if it was; else this version from the registry); a packed tarball (file:…tgz) is copied into the new
+      repository's vendor/, so that CI installs it too. It must be a tarball of this package: each package's
+      init scaffolds for its own CDK (cdktf or cdktn).`;
 
 /**
  * The CDK a scaffolded repository runs on: the one this package is built for. cdktf-sovereign-hetzner
@@ -112,7 +113,10 @@ export async function initCommand(argv: readonly string[], io: CliIo, input: Nod
   if (fs.existsSync(target) && fs.readdirSync(target).filter((f) => f !== '.git').length > 0) {
     throw new Error(`${target} is not empty. Fix: run init in a new, empty directory: cdktf-sovereign-hetzner init my-iac`);
   }
-  const library = librarySpec(flags.library);
+  // Without --library: the tarball this package was installed from, if it was (the registry has no release of that build).
+  const installedFrom = flags.library === undefined ? installedFromTarball() : undefined;
+  const library = librarySpec(installedFrom ? `file:${installedFrom}` : flags.library);
+  if (installedFrom) io.out(`init: the library from ${installedFrom}, the tarball this package was installed from (--library to choose another).`);
   const answers = await complete(flags, path.basename(target), io, input);
   // One synth both validates the answers and lists the variables for .env.example.
   const stacks = validate(answers);
@@ -127,8 +131,46 @@ export async function initCommand(argv: readonly string[], io: CliIo, input: Nod
   }
   const written = [...Object.keys(files), ...(library.tarball ? [library.spec.slice('file:'.length)] : [])];
   io.out(`Scaffolded ${answers.name}'s IaC repository in ${target}: ${written.sort().join(', ')}.`);
+  if (flags.library === undefined && !runsInstalled()) {
+    // Run from a clone: its version need not be released, and npm install then stops at E404, which says nothing of --library.
+    const own = ownPackage();
+    io.out(`Note: package.json takes ${own.name}@${library.spec} from the npm registry, and this init runs from a clone. If that version is not `
+      + `released there, npm install stops at E404: pack the clone (npm pack there) and init again with --library file:/path/to/clone/${own.name}-${own.version}.tgz.`);
+  }
   io.out('Next: npm install && npm test (offline: the stand-in provider plays Hetzner), then read README.md there.');
   return 0;
+}
+
+/** The directory of this package's package.json. */
+function packageRoot(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+  return dir;
+}
+
+/** Whether this package runs from a node_modules directory (installed from the registry or a tarball), rather than from a clone. */
+function runsInstalled(): boolean {
+  return path.basename(path.dirname(packageRoot())) === 'node_modules';
+}
+
+/**
+ * The tarball this package was installed from (`npm install /path/x.tgz`, `npx --package /path/x.tgz`): the project
+ * that installed it names it as a `file:` dependency. Undefined when it came from the registry or runs from a clone.
+ */
+function installedFromTarball(): string | undefined {
+  if (!runsInstalled()) return undefined;
+  const host = path.dirname(path.dirname(packageRoot()));
+  let manifest: { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+  try {
+    manifest = JSON.parse(fs.readFileSync(path.join(host, 'package.json'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const name = ownPackage().name;
+  const spec = manifest.dependencies?.[name] ?? manifest.devDependencies?.[name];
+  if (typeof spec !== 'string' || !spec.startsWith('file:')) return undefined;
+  const file = path.resolve(host, spec.slice('file:'.length));
+  return fs.existsSync(file) && fs.statSync(file).isFile() ? file : undefined;
 }
 
 /**
@@ -286,9 +328,7 @@ function synthesize(a: InitAnswers): SynthesizedStack[] {
 }
 
 function ownPackage(): { name: string; version: string; peerDependencies: Record<string, string>; devDependencies: Record<string, string> } {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+  return JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8'));
 }
 
 function scaffold(a: InitAnswers, stacks: readonly SynthesizedStack[], library: string): Record<string, string> {

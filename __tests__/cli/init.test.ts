@@ -256,6 +256,17 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(fs.existsSync(path.join(work, 'no-tarball'))).toBe(false);
   });
 
+  test('run from a clone without --library, says that the registry may have no such release and how to pass the packed clone', async () => {
+    const { code, out } = await cli(['init', path.join(work, 'from-clone'), ...FLAGS]);
+    expect(code).toBe(0);
+    const version = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
+    expect(JSON.parse(fs.readFileSync(path.join(work, 'from-clone', 'package.json'), 'utf8')).dependencies['cdktf-sovereign-hetzner']).toBe(`^${version}`);
+    expect(out).toContain(`Note: package.json takes cdktf-sovereign-hetzner@^${version} from the npm registry, and this init runs from a clone. If that version is not `
+      + `released there, npm install stops at E404: pack the clone (npm pack there) and init again with --library file:/path/to/clone/cdktf-sovereign-hetzner-${version}.tgz.`);
+    // With --library, nothing to say.
+    expect((await cli(['init', path.join(work, 'from-clone-registry'), ...FLAGS, '--library', `^${version}`])).out).not.toContain('Note:');
+  });
+
   test("a tarball of the library built for the other CDK is refused before anything is written, with the other package's own init", async () => {
     // What `npm run build:cdktn` writes beside the cdktf tarball: a real gzipped tarball, package/package.json inside.
     const clone = path.join(work, 'clone-cdktn');

@@ -265,11 +265,17 @@ describe.each(FLAVOURS)('a team on $cdk consuming the packed $library', (flavour
     const repo = path.join(project, 'scaffolded');
     const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu';
     const productionKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM8xqk9KKFzjyUm7zn9jN8qK6gUimLQcZv8WO+NIigxr ops@acme-production';
-    await execFileAsync(path.join(project, 'node_modules', '.bin', flavour.library),
+    const { stdout } = await execFileAsync(path.join(project, 'node_modules', '.bin', flavour.library),
       ['init', repo, '--name', 'acme', '--domain', 'acme.eu', '--admin-key', key, '--production-admin-key', productionKey, '--admin-cidrs', '198.51.100.0/24', '--public', 'mistral', '--budget', '30'],
       { cwd: project, env: ENV });
     const other = flavour.cdk === 'cdktf' ? 'cdktn' : 'cdktf';
     const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
+    // Installed from a tarball (the registry has no release of it), init without --library vendors that same build:
+    // the registry's spec it wrote before stopped the new repository's npm install at E404.
+    const vendored = path.join('vendor', path.basename(tarballs[flavour.cdk]));
+    expect(stdout).toContain(`init: the library from ${tarballs[flavour.cdk]}, the tarball this package was installed from (--library to choose another).`);
+    expect(pkg.dependencies[flavour.library]).toBe(`file:${vendored}`);
+    expect(fs.readFileSync(path.join(repo, vendored)).equals(fs.readFileSync(tarballs[flavour.cdk]))).toBe(true);
     const versions = flavour.cdk === 'cdktf'
       ? { cdk: rootPkg.devDependencies.cdktf, cli: rootPkg.devDependencies['cdktf-cli'], constructs: rootPkg.devDependencies.constructs }
       : { cdk: cdktnBuild.CDKTN_TOOLCHAIN.cdktn, cli: cdktnBuild.CDKTN_TOOLCHAIN['cdktn-cli'], constructs: cdktnBuild.CDKTN_TOOLCHAIN.constructs };
