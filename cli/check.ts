@@ -6,6 +6,7 @@ import { DRILL_ACCOUNT_PASSWORD_VARIABLES, DRILL_SOURCE_OUTPUTS, OFFSITE_DRILL_V
 import type { CliIo } from './run-cli';
 import { redirectedEndpoints } from '../lib/environments/private/hetzner-endpoints';
 import { parseStackArgs } from './stack-args';
+import { OVERRIDE_FILE, STAND_IN_TOKEN } from '../testing/harness/stand-in-names';
 
 export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out DIR] [--plan] [--env-example FILE]
       Before \`cdktf deploy\`: lists everything the synthesized stacks in DIR (default cdktf.out) need from
@@ -15,7 +16,8 @@ export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out D
       secrets of one kind (TF_VAR_database_app_password_test and …_production) hold the same value, and, when both
       environments' values are set, when the restore drill's copy of a production secret differs from it (its Storage
       Box password, the offsite bucket) or is production's offsite writing key, and when HCLOUD_ENDPOINT (or another
-      HCLOUD_…ENDPOINT) sends the provider somewhere other than Hetzner's API. With --plan it checks what
+      HCLOUD_…ENDPOINT) sends the provider somewhere other than Hetzner's API, and when a stack's directory still
+      holds the override of a rehearsal against the stand-in (docs/testing.md). With --plan it checks what
       \`terraform plan\` needs (a CI job that plans or looks for drift): the SSH agent, which only a deploy's
       rollouts use, is left out. With --env-example it writes FILE listing every variable the stacks declare,
       with its description, instead.`;
@@ -57,7 +59,8 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
       + `then has the other's. Fix: give each environment a value of its own (and deploy, which rotates it), from that environment's secret store.`);
   }
   const missing = requirements.filter((r) => !isSet(io.env, r));
-  const mismatched = [...mismatchedPairs(requirements, io.env), ...redirectedEndpoints(io.env, plan ? 'planning' : 'deploying')];
+  const mismatched = [...mismatchedPairs(requirements, io.env), ...redirectedEndpoints(io.env, plan ? 'planning' : 'deploying'),
+    ...leftFromRehearsal(stacksDir, chosen, io.env)];
   for (const line of mismatched) io.err(line);
   if (missing.length === 0 && shared.length === 0 && mismatched.length === 0) {
     io.out(`Everything ${chosen.join(', ')} need${chosen.length === 1 ? 's' : ''}${plan ? ' for a plan' : ''} is set (${requirements.length} variables and credentials).`);
@@ -83,6 +86,21 @@ function oneValueForSeveralUses(requirements: readonly Requirement[]): string[] 
   const names = [...new Set(credentials.map((r) => r.name))].filter((name) => credentials.filter((r) => r.name === name).length > 1);
   return names.map((name) => `Note: ${name} is read for the state buckets of ${credentials.filter((r) => r.name === name).map((r) => r.stacks.join(' and ')).join(' and of ')}, `
     + 'which differ: one value is right only if they are in one Hetzner project. Otherwise check and deploy the stacks one at a time, each with its own project\'s key.');
+}
+
+/**
+ * Stack directories still holding a rehearsal's override against the stand-in (docs/testing.md), checked with a real
+ * token. cdktf's synth keeps extra files there, and Terraform merges the override into every command in the directory:
+ * a real deploy would keep the stack's state in a local file instead of its bucket and roll no bundle out, and stops
+ * first, if at all, at init's checksum error, since the lock file names the stand-in's package.
+ */
+function leftFromRehearsal(stacksDir: string, stacks: readonly string[], env: NodeJS.ProcessEnv): string[] {
+  if (env.HCLOUD_TOKEN === STAND_IN_TOKEN) return []; // the rehearsal itself
+  return stacks.filter((stack) => fs.existsSync(path.join(stacksDir, stack, OVERRIDE_FILE))).flatMap((stack) => [
+    `${path.join(stacksDir, stack, OVERRIDE_FILE)} is left from a rehearsal against the stand-in: Terraform merges it into every command `
+      + `in that directory, so a real deploy of ${stack} would keep its state in a local file, not in its bucket, and roll no bundle out.`,
+    `    Fix: rm -rf ${path.join(stacksDir, stack)} and synthesize again (npx cdktf synth) before deploying for real.`,
+  ]);
 }
 
 /** What a deploy needs and `terraform plan` does not: the SSH agent the rollouts' provisioners log in with. */

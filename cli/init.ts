@@ -755,7 +755,7 @@ ${vendored}
 key into an agent with \`eval "$(ssh-agent)" && ssh-add <admin key file>\`: test's for test, production's for production
 (\`environmentSshPublicKeys\` in \`product.ts\`; each environment's machines accept only their own). To rehearse a deploy offline first, Terraform
 against the library's stand-in for Hetzner, follow "cdktf deploy and destroy against the stand-in" in
-\`node_modules/cdktf-sovereign-hetzner/docs/testing.md\`.
+\`node_modules/cdktf-sovereign-hetzner/docs/testing.md\`, and \`rm -rf cdktf.out .hcloud-standin\` before the real deploy (\`check\` says so).
 
 \`.env.example\` lists every variable the stacks read, with what it is for. The CI files deploy test on main and
 production after a manual approval, and check for drift daily.

@@ -7,6 +7,7 @@ import { phase2PayingCustomers } from '../../examples/phase2-paying-customers';
 import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary, exampleMonitoring } from '../../examples/shared';
 import { Phase, Product, StagingMode } from '../../lib';
 import { ProductStacks } from '../../stacks';
+import { STAND_IN_TOKEN, writeStandInOverride } from '../../testing';
 import { cli } from './cli';
 
 describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () => {
@@ -71,6 +72,28 @@ describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () =
     const { code: again, err } = await cli(['check', 'phase1-pilot-production', '--out', outdir], { ...env, TF_VAR_restic_password: '' });
     expect(again).toBe(1);
     expect(err.split('\n').filter((l) => /^ {2}\S/.test(l))).toEqual([expect.stringMatching(/^ {2}TF_VAR_restic_password \(secret\)/)]);
+  });
+
+  test("refuses a stack directory a rehearsal against the stand-in left its override in, unless it checks the rehearsal's own environment", async () => {
+    const names = declared('phase1-pilot-production');
+    const env = Object.fromEntries([...names.map((n) => [`TF_VAR_${n}`, 'x']), ['HCLOUD_TOKEN', 'a-real-token'], ['AWS_ACCESS_KEY_ID', 'x'], ['AWS_SECRET_ACCESS_KEY', 'x'], ['SSH_AUTH_SOCK', '/tmp/agent']]);
+    const stackDir = path.join(outdir, 'stacks', 'phase1-pilot-production');
+    // What docs/testing.md's standin.js writes after the first synth, and cdktf's next synth keeps.
+    const override = writeStandInOverride(stackDir, path.join(outdir, 'rehearsal.cloud.json'));
+    try {
+      const { code, err } = await cli(['check', 'phase1-pilot-production', '--out', outdir], env);
+      expect(code).toBe(1);
+      expect(err).toContain(`${override} is left from a rehearsal against the stand-in: Terraform merges it into every command in that directory, `
+        + "so a real deploy of phase1-pilot-production would keep its state in a local file, not in its bucket, and roll no bundle out.\n"
+        + `    Fix: rm -rf ${stackDir} and synthesize again (npx cdktf synth) before deploying for real.`);
+      // In the rehearsal's own shell (the stand-in's token), the override is what it should be.
+      expect((await cli(['check', 'phase1-pilot-production', '--out', outdir], { ...env, HCLOUD_TOKEN: STAND_IN_TOKEN })).code).toBe(0);
+      // Another stack, without one, is not named.
+      expect(err).not.toContain('phase1-pilot-test');
+    } finally {
+      fs.rmSync(override);
+    }
+    expect((await cli(['check', 'phase1-pilot-production', '--out', outdir], env)).code).toBe(0);
   });
 
   // Audit (mutation): the drill's pairs are compared only for stacks that declare them. A shell that also serves a

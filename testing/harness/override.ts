@@ -3,6 +3,7 @@ import * as path from 'path';
 import { pathToFileURL } from 'url';
 import { ENDPOINT_FILE } from '../provider/peer-environment';
 import { checkOptions, is, requireString } from '../../lib/core/runtime-checks';
+import { OVERRIDE_FILE } from './stand-in-names';
 
 /** Where the machines' bundles go when a stand-in stack is applied. */
 export interface RolloutTarget {
@@ -35,8 +36,7 @@ export interface StandInOverrideOptions {
   readonly rolloutTarget?: RolloutTarget;
 }
 
-/** The override file the stand-in puts beside a synthesized stack. */
-export const OVERRIDE_FILE = 'hcloud_standin_override.tf.json';
+export { OVERRIDE_FILE };
 
 /**
  * Makes a synthesized stack directory deploy against the stand-in without changing what was

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { assertStandInPackages } from '../peer-packages';
+import { STAND_IN_TOKEN } from './stand-in-names';
 import { javascriptEntry } from './transpile-cache';
 import { requireString } from '../../lib/core/runtime-checks';
 
@@ -9,12 +10,7 @@ export const PROVIDER_SOURCE = 'registry.terraform.io/hetznercloud/hcloud';
 /** The version the stand-in poses as. */
 export const PROVIDER_VERSION = '1.68.0';
 
-/**
- * The API token Terraform gets from the stand-in's environment: 64 characters, the only shape the real
- * provider checks (hcloud/provider.go:42), and plainly not a Hetzner token. The real provider refuses
- * to configure without a token (hcloud/plugin_provider.go:144), and so does the stand-in.
- */
-export const STAND_IN_TOKEN = 'stand-in'.repeat(8);
+export { STAND_IN_TOKEN };
 
 /** Terraform's name for this machine's platform, such as linux_amd64. */
 export function terraformPlatform(): string {
