@@ -7,6 +7,9 @@ import type { CliIo } from './run-cli';
 import { redirectedEndpoints } from '../lib/environments/private/hetzner-endpoints';
 import { parseStackArgs } from './stack-args';
 
+/** The start of the private directory's name that guard keeps its plan file in: the process ID follows. */
+export const PRIVATE_DIR_PREFIX = 'sovereign-guard-';
+
 export const GUARD_USAGE = `  cdktf-sovereign-hetzner guard STACK [--out DIR] [--print-plan | --plan-json FILE]
       Before \`cdktf deploy STACK\`: plans STACK (terraform init and plan -lock=false in DIR/stacks/STACK; DIR
       defaults to cdktf.out, so synthesize first) and exits 1 when the plan deletes or replaces a protected
@@ -166,8 +169,9 @@ function planOf(dir: string, io: CliIo, print: boolean): any {
     return result.stdout;
   };
   run(['init', '-input=false', '-no-color']);
-  // Every variable's value is in the plan file: the owner's alone, and gone once read.
-  const privateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sovereign-guard-'));
+  // Every variable's value is in the plan file: the owner's alone, and gone once read. Named with the process
+  // (PRIVATE_DIR_PREFIX), so that a check for leftovers can tell its own from another guard's running beside it.
+  const privateDir = fs.mkdtempSync(path.join(os.tmpdir(), `${PRIVATE_DIR_PREFIX}${process.pid}-`));
   try {
     const file = path.join(privateDir, 'plan');
     run(['plan', '-input=false', '-no-color', '-lock=false', `-out=${file}`]);

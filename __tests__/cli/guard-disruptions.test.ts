@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Environment, Machine, MachineProps, ServerType, SshKey } from '../../lib';
 import { disruptiveUpdates } from '../../cli/guard';
-import { runCli } from '../../cli/run-cli';
+import { cli } from './cli';
 import { HetznerStandIn, placeholderVariables, stackJson, StandInWorkspace } from '../../testing';
 import { ADMIN_CIDRS, testStack } from '../setup/stack';
 
@@ -22,12 +22,7 @@ function production(props: Partial<MachineProps> = {}) {
   return stackJson(stack);
 }
 
-async function guard(args: string[], env: NodeJS.ProcessEnv) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(['guard', ...args], { env, out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const guard = (args: string[], env: NodeJS.ProcessEnv) => cli(['guard', ...args], env);
 
 describe('guard names the changes that take production down or delete its backups (stand-in, real Terraform)', () => {
   const standIn = HetznerStandIn.shared();

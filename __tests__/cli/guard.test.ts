@@ -4,7 +4,8 @@ import * as path from 'path';
 import { TerraformResource } from 'cdktf';
 import { Environment, Location, Machine, ServerType, SshKey } from '../../lib';
 import { protectedLosses } from '../../cli/guard';
-import { runCli } from '../../cli/run-cli';
+import { cli } from './cli';
+import { PRIVATE_DIR_PREFIX } from '../../cli/guard';
 import { HetznerStandIn, placeholderVariables, stackJson, StandInWorkspace } from '../../testing';
 import { ADMIN_CIDRS, testStack } from '../setup/stack';
 
@@ -25,12 +26,7 @@ function oneMachine(environment: Environment, id: string, moves: (machine: Machi
   return stackJson(stack);
 }
 
-async function guard(args: string[], env: NodeJS.ProcessEnv) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(['guard', ...args], { env, out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const guard = (args: string[], env: NodeJS.ProcessEnv) => cli(['guard', ...args], env);
 
 describe('guard: a plan that deletes a protected resource is refused before anything changes', () => {
   const standIn = HetznerStandIn.shared();
@@ -48,7 +44,8 @@ describe('guard: a plan that deletes a protected resource is refused before anyt
   }
   const addressesOf = (ws: StandInWorkspace, type: string): string[] =>
     ws.state().values.root_module.resources.filter((r: any) => r.type === type).map((r: any) => r.address);
-  const guardFiles = () => fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('sovereign-guard-'));
+  // This process's only: another suite's guard may run beside this one, in the run's temp directory.
+  const guardFiles = () => fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith(`${PRIVATE_DIR_PREFIX}${process.pid}-`));
 
   let production: ReturnType<typeof deployed>;
   beforeAll(() => { production = deployed(Environment.PRODUCTION); }, 180_000);
