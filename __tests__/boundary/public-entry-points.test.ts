@@ -72,7 +72,11 @@ const ENTRIES: Entry[] = [
   { name: 'StorageBox.addSubaccount', args: (s) => [{ homeDirectory: 'backups/app', password: secret(s, 'sub_password') }],
     call: (s, [p]) => new StorageBox(s, 'Box', { environment: Environment.PRODUCTION, location: Location.HEL1, password: secret(s, 'box_password') }).addSubaccount('App', p as any) },
   { name: 'new DataVolume', args: (s) => [{ machine: appIn(s), size: Size.gibibytes(10), mountPath: '/srv/data', withoutBackup: 'scratch space for model downloads, rebuilt on demand' }], call: (s, [p]) => new DataVolume(s, 'Volume', p as any) },
-  { name: 'new PostgresDatabase', args: (s) => [{ machine: appIn(s), privateAddress: '10.0.1.2', privateSubnet: '10.0.1.0/24', password: secret(s, 'db_password') }], call: (s, [p]) => new PostgresDatabase(s, 'Database', p as any) },
+  { name: 'new PostgresDatabase', args: (s) => [{ machine: appIn(s), privateAddress: '10.0.1.2', privateSubnet: '10.0.1.0/24', password: secret(s, 'db_password') }], call: (s, [p]) => {
+    // Dumped, as production's database must be (or it gives withoutBackup's reason).
+    const database = new PostgresDatabase(s, 'Database', p as any);
+    BackupPlan.phase1(s, 'Backups', backupOptions(s)).protect((p as any).machine, { postgres: database.dump() });
+  } },
   { name: 'new SecretVariable', args: () => [{ description: 'A password' }], call: (s, [p]) => new SecretVariable(s, 'password', p as any) },
   { name: 'new BackupPlan', args: (s) => [{ ...backupOptions(s), schedule: Schedule.daily({ hour: 3 }) }], call: (s, [p]) => new BackupPlan(s, 'Backups', p as any).protect(appIn(s)) },
   { name: 'BackupPlan.phase1', args: (s) => [backupOptions(s)], call: (s, [p]) => BackupPlan.phase1(s, 'Backups', p as any).protect(appIn(s)) },

@@ -1,7 +1,8 @@
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import {
-  Environment, FirewallRule, Location, Machine, PostgresDatabase, PostgresDump, PostgresTuning, PostgresVersion, SecretVariable, ServerType, SshKey,
+  BackupPlan, BackupTarget, Environment, FirewallRule, Heartbeat, Location, Machine, PostgresDatabase, PostgresDump, PostgresTuning, PostgresVersion, SecretVariable,
+  ServerType, SshKey, StorageBox,
 } from '../../lib';
 import { refusal } from '../boundary/refusal';
 import { synthDatabase } from './helpers/fixture';
@@ -150,5 +151,52 @@ describe('PostgresDatabase', () => {
     const machine = machineIn(stack, { ingress: [FirewallRule.tcpIn('5432', ['198.51.100.0/24'], { description: 'psql from the office' })] });
     new PostgresDatabase(stack, 'Database', { machine, privateAddress: '10.0.1.2', privateSubnet: '10.0.1.0/24', password: new SecretVariable(stack, 'pw', { description: 'x' }) });
     expect(() => Testing.synth(stack, true)).toThrow(/s\/App\.ingress: 'psql from the office' is not allowed: it opens the database port 5432 on the public interface/);
+  });
+
+  // A production database outside EnvironmentStack, dumped by no plan, synthesized without a word: its only copies were
+  // Hetzner's week of whole-disk images, taken while PostgreSQL writes, and none of a volume.
+  describe("production's database must be dumped by a backup plan, or say why not", () => {
+    function production(options: { protect?: (plan: BackupPlan, machine: Machine, database: PostgresDatabase) => void; withoutBackup?: string; environment?: Environment } = {}) {
+      const stack = new TerraformStack(Testing.app(), 'acme-production');
+      new HcloudProvider(stack, 'hcloud', {});
+      const environment = options.environment ?? Environment.PRODUCTION;
+      const machine = new Machine(stack, 'App', {
+        environment, role: 'app', serverType: ServerType.CX33, location: Location.FSN1, sshKeys: [SshKey.fromName('admin')], adminCidrs: ['203.0.113.0/24'],
+      });
+      const database = new PostgresDatabase(stack, 'Database', {
+        machine, privateAddress: '10.0.1.2', privateSubnet: '10.0.1.0/24', password: new SecretVariable(stack, 'pw', { description: 'x' }),
+        ...(options.withoutBackup !== undefined ? { withoutBackup: options.withoutBackup } : {}),
+      });
+      if (options.protect) {
+        const box = new StorageBox(stack, 'Box', { environment, location: Location.FSN1, password: new SecretVariable(stack, 'box_pw', { description: 'x' }) })
+          .addSubaccount('App', { homeDirectory: 'backups/app', password: new SecretVariable(stack, 'box_app_pw', { description: 'x' }) });
+        const plan = BackupPlan.phase1(stack, 'Backups', {
+          environment, resticPassword: new SecretVariable(stack, 'restic_pw', { description: 'x' }),
+          heartbeat: Heartbeat.healthchecks(new SecretVariable(stack, 'hb', { description: 'x' })), targets: [BackupTarget.storageBox(box)],
+        });
+        options.protect(plan, machine, database);
+      }
+      return stack;
+    }
+    const errors = (stack: TerraformStack) => stack.node.findAll().flatMap((c) => c.node.validate()).join('\n');
+
+    test('no plan: synth fails, naming the database, its machine and the fix', () => {
+      expect(errors(production())).toMatch(new RegExp("acme-production/Database\\.machine: 'acme-production/App' is not allowed: production's database is dumped by no backup plan, .*"
+        + 'Fix: protect the machine with a BackupPlan: plan\\.protect\\(machine, \\{ postgres: database\\.dump\\(\\) \\}\\) .*or pass withoutBackup with the reason'));
+    });
+
+    test("a plan that dumps it passes; one that backs up only files does not", () => {
+      expect(errors(production({ protect: (plan, machine, database) => plan.protect(machine, { postgres: database.dump() }) }))).not.toMatch(/dumped by no backup plan/);
+      expect(errors(production({ protect: (plan, machine) => plan.protect(machine) }))).not.toMatch(/dumped by no backup plan/);
+      expect(errors(production({ protect: (plan, machine) => plan.protect(machine, { postgres: PostgresDump.NONE, paths: ['/srv/uploads'] }) })))
+        .toMatch(/production's database is dumped by no backup plan/);
+    });
+
+    test('withoutBackup lifts it with a reason a reader can check; test needs none', () => {
+      expect(errors(production({ withoutBackup: 'demo data, reloaded from fixtures on every deploy' }))).not.toMatch(/dumped by no backup plan/);
+      expect(() => production({ withoutBackup: '....................' }))
+        .toThrow(/acme-production\/Database\.withoutBackup: '\.{20}' is not allowed: opting production's database out of backups needs a specific reason \(at least 20 letters/);
+      expect(errors(production({ environment: Environment.TEST }))).not.toMatch(/dumped by no backup plan/);
+    });
   });
 });

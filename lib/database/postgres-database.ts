@@ -2,11 +2,14 @@ import { Construct } from 'constructs';
 import { TerraformVariable, Token } from 'cdktf';
 import { PostgresDump } from '../backup/postgres-dump';
 import { cidrProblem } from '../core/cidr';
+import { Environment } from '../core/environment';
+import { isReason, REASON_RULE } from '../core/reason';
 import { invalidValue, ValidationError } from '../core/validation-message';
 import { checkedCopy, checkProps, is, propNames } from '../core/runtime-checks';
 import { DataVolume } from '../hetzner/data-volume';
 import { IMachine } from '../hetzner/machine';
 import { requireMachine } from '../hetzner/private/require-machine';
+import { volumeBackupsOf } from '../hetzner/private/volume-coverage';
 import { requireSensitive } from '../hetzner/storage-box';
 import { renderDropIn, renderHba, renderSetupConf, renderUnitDropIn, RenderInput } from './private/render';
 import { SETUP_CONF, SETUP_SCRIPT, SETUP_SCRIPT_PATH } from './private/setup-script';
@@ -49,6 +52,12 @@ export interface PostgresDatabaseProps {
    * @default 5432
    */
   readonly port?: number;
+  /**
+   * Why production's database may go without a dump of a `BackupPlan`: at least 20 letters, 8 of them different.
+   * Hetzner's server backups are a week of whole-disk images taken while PostgreSQL writes, and skip volumes.
+   * @default - production's database must be dumped by a `BackupPlan` (`plan.protect(machine, { postgres: database.dump() })`), or synth fails
+   */
+  readonly withoutBackup?: string;
 }
 
 const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -115,10 +124,11 @@ export class PostgresDatabase extends Construct {
       version: is.optional(is.instance(PostgresVersion, 'use PostgresVersion.of(15)')),
       dataVolume: is.optional(is.instance(DataVolume, 'pass the DataVolume the data directory is on', 'a DataVolume')),
       port: is.optional(is.port('use a port such as 5432')),
+      withoutBackup: is.optional(is.text("say why losing its data is harmless, such as 'demo data, reloaded from fixtures on every deploy'")),
     }, "pass { machine, privateAddress: '10.0.1.2', privateSubnet: '10.0.1.0/24', password: <sensitive variable> }");
     // What the synth-time check reads is what the database was built from, whatever the caller does with its object next.
     props = checkedCopy(props, propNames<PostgresDatabaseProps>({
-      machine: true, privateAddress: true, privateSubnet: true, password: true, database: true, role: true, version: true, dataVolume: true, port: true,
+      machine: true, privateAddress: true, privateSubnet: true, password: true, database: true, role: true, version: true, dataVolume: true, port: true, withoutBackup: true,
     }));
     this.machine = props.machine;
     this.version = props.version ?? PostgresVersion.forImage(props.machine.server.imageInput ?? DEFAULT_IMAGE);
@@ -161,6 +171,11 @@ export class PostgresDatabase extends Construct {
         "pass a DataVolume of the database's machine"));
     }
     requireSensitive(this, 'password', props.password);
+    if (props.withoutBackup !== undefined && !isReason(props.withoutBackup)) {
+      throw new ValidationError(invalidValue(this, 'withoutBackup', props.withoutBackup,
+        `opting production's database out of backups needs a specific reason (${REASON_RULE})`,
+        "say why losing its data is harmless, such as 'demo data, reloaded from fixtures on every deploy'"));
+    }
     databases.set(props.machine, this);
 
     const input: RenderInput = {
@@ -191,11 +206,24 @@ export class PostgresDatabase extends Construct {
     });
 
     this.node.addValidation({
-      validate: () => props.machine.ingressRules
-        .filter((r) => r.port === String(this.port))
-        .map((r) => invalidValue(props.machine, 'ingress', r.description, `it opens the database port ${this.port} on the public interface`,
-          "remove the rule: the app reaches the database over localhost or the private network, admins through an SSH tunnel")),
+      validate: () => [
+        ...props.machine.ingressRules
+          .filter((r) => r.port === String(this.port))
+          .map((r) => invalidValue(props.machine, 'ingress', r.description, `it opens the database port ${this.port} on the public interface`,
+            "remove the rule: the app reaches the database over localhost or the private network, admins through an SSH tunnel")),
+        ...(props.withoutBackup === undefined && props.machine.environment === Environment.PRODUCTION && !this.isDumped()
+          ? [invalidValue(this, 'machine', props.machine.node.path,
+            "production's database is dumped by no backup plan, and Hetzner's server backups are a week of whole-disk images taken while PostgreSQL writes, without volumes",
+            `protect the machine with a BackupPlan: plan.protect(machine, { postgres: database.dump() }) (EnvironmentStack does); or pass withoutBackup with the reason its data may be lost`)]
+          : []),
+      ],
     });
+  }
+
+  /** Whether a backup plan dumps this server: a dump recorded for the machine whose data directory holds this one's. */
+  private isDumped(): boolean {
+    const within = (dir: string) => this.dataDirectory === dir || this.dataDirectory.startsWith(`${dir.replace(/\/+$/, '')}/`);
+    return volumeBackupsOf(this.machine).some((c) => (c.databaseDirectories ?? []).some(within));
   }
 
   /** What the backup plan dumps: every database of this server, its data directory covered (a volume included), with the server's major's client programs. */

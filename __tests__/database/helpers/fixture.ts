@@ -24,6 +24,7 @@ export function synthDatabase(options: DatabaseFixtureOptions = {}): { json: any
   const database = new PostgresDatabase(stack, 'Database', {
     machine, privateAddress: '10.0.1.2', privateSubnet: '10.0.1.0/24', dataVolume: volume,
     password: new SecretVariable(stack, 'database_app_password', { description: 'app role password' }),
+    withoutBackup: 'the fixture has no backup plan; the stacks wire one',
   });
   const json = JSON.parse(Testing.synth(stack, true));
   return { json, bundle: synthesizedBundle(json, machine.serverName), database, app };
