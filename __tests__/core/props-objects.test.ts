@@ -28,6 +28,15 @@ class AcmeProduct {
   }
 }
 
+/** A production app machine's props, as a JavaScript team might build them with a class; the tests add a field. */
+class AppMachineProps {
+  public readonly environment = Environment.PRODUCTION;
+  public readonly role = 'app';
+  public readonly serverType = ServerType.CX33;
+  public readonly sshKeys = [SshKey.fromName('admin')];
+  public readonly adminCidrs = ADMIN_CIDRS;
+}
+
 describe('props built by a class', () => {
   test.each([
     ['locaton', { locaton: Location.HEL1 }, /^Product\(acme\)\.locaton: 'locaton' is not allowed: there is no property of this name.*Fix: did you mean 'location'\?/],
@@ -48,15 +57,10 @@ describe('props built by a class', () => {
 
   test('a misspelt field of Machine and BackupPlan props built by a class is refused', () => {
     const { stack } = testStack();
-    class AppMachine {
-      public readonly environment = Environment.PRODUCTION;
-      public readonly role = 'app';
-      public readonly serverType = ServerType.CX33;
-      public readonly sshKeys = [SshKey.fromName('admin')];
-      public readonly adminCidrs = ADMIN_CIDRS;
+    class MisspeltAppMachine extends AppMachineProps {
       public readonly hetznerBackup = true;
     }
-    expect(refusal(() => new Machine(stack, 'App', new AppMachine() as any))).toMatch(/^production\/App\.hetznerBackup: .*did you mean 'hetznerBackups'\?/);
+    expect(refusal(() => new Machine(stack, 'App', new MisspeltAppMachine() as any))).toMatch(/^production\/App\.hetznerBackup: .*did you mean 'hetznerBackups'\?/);
 
     const secret = (name: string) => new TerraformVariable(stack, name, { type: 'string', sensitive: true });
     const account = new StorageBox(stack, 'Box', { environment: Environment.PRODUCTION, location: Location.HEL1, password: secret('box') })
@@ -76,16 +80,11 @@ describe('props built by a class', () => {
     const product = new Product(new AcmeProduct() as any);
     expect(product.location).toBe(Location.FSN1);
     const { stack } = testStack();
-    class AppMachine {
-      public readonly environment = Environment.PRODUCTION;
-      public readonly role = 'app';
-      public readonly serverType = ServerType.CX33;
-      public readonly sshKeys = [SshKey.fromName('admin')];
-      public readonly adminCidrs = ADMIN_CIDRS;
+    class OwnedAppMachine extends AppMachineProps {
       public readonly dataClasses = [DataClass.PUBLIC];
       public readonly owner = 'platform team';
     }
-    expect(new Machine(stack, 'App', new AppMachine() as any).dataClasses).toEqual([DataClass.PUBLIC]);
+    expect(new Machine(stack, 'App', new OwnedAppMachine() as any).dataClasses).toEqual([DataClass.PUBLIC]);
   });
 });
 
