@@ -56,7 +56,7 @@ const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehear
       production. Without a staging stack it rehearses on the test machine.
       --dry-run prints the exact commands instead of running them. Reads DIR/products/NAME/environments.json
       (run \`npm run synth\` first; DIR defaults to cdktf.out). Staging expires after --staging-days days
-      (1 to 14, default 2), counted from --now (default: the current time).
+      (1 to 14, default ${DEFAULT_STAGING_DAYS}), counted from --now (default: the current time).
       Needs what \`check\` lists for each stack: each environment's TF_VAR_… secrets (such as
       TF_VAR_database_app_password_test and …_production), the state bucket's keys and an SSH agent
       holding the admin keys the machines' rollouts log in with. With a Hetzner
