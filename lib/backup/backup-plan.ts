@@ -353,6 +353,11 @@ export class BackupPlan extends Construct {
       throw new ValidationError(invalidValue(this, 'paths', badPath, 'a backed-up path is absolute, without spaces, ".." or a trailing "/"',
         'use a path such as "/srv/uploads"'));
     }
+    const again = paths.findIndex((p, i) => paths.indexOf(p) !== i);
+    if (again !== -1) {
+      throw new ValidationError(invalidValue(this, `paths[${again}]`, paths[again], `the path is already listed (as paths[${paths.indexOf(paths[again])}]), so it backs up nothing more; `
+        + 'a second path was probably meant', 'list each path once'));
+    }
     plans.set(machine, this);
     this.protectedMachines.push(machine);
     // The plan declares its own destinations, so the machine's egress allowlist holds them whoever builds the stack.

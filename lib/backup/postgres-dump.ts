@@ -79,6 +79,13 @@ export class PostgresDump {
     if (bad !== undefined) {
       throw new ValidationError(`PostgresDump.databases: '${bad}' is not allowed: dump files carry only letters, digits, "_", "." and "-", starting with a letter, a digit or "_", at most 63 bytes. Fix: rename the database or dump it some other way.`);
     }
+    // Names as PostgreSQL compares them: 'App' and 'app' are two databases. A name listed twice was dumped twice into
+    // one dump, whose manifest then named it twice, which the drill and backup-restore refuse (check_manifest).
+    const again = names.findIndex((n, i) => names.indexOf(n) !== i);
+    if (again !== -1) {
+      fail('PostgresDump', `databases[${again}]`, names[again], `the database is already listed (as databases[${names.indexOf(names[again])}]), `
+        + 'and a dump that names a database twice holds it twice, which the restore drill and backup-restore refuse as a tampered manifest', 'list each database once');
+    }
     return new PostgresDump(names, options, true);
   }
 
