@@ -78,6 +78,8 @@ export class AlertReceiver {
     for (const address of [...to, options.from]) {
       if (!EMAIL.test(address ?? '')) fail(address === options.from ? 'from' : 'to', address, 'it is not an e-mail address', "write it as 'ops@example.eu'");
     }
+    const again = to.findIndex((address, i) => to.indexOf(address) !== i);
+    if (again !== -1) fail(`to[${again}]`, to[again], `the address is already listed (as to[${to.indexOf(to[again])}]), so it would get every alert twice`, 'list each address once');
     if (!options.username) fail('username', options.username, 'Alertmanager logs in to the SMTP server', 'pass the SMTP user name');
     return new AlertReceiver(name, AlertReceiverKind.EMAIL, match![1], Number(match![2]), {
       to: [...to], from: options.from, smarthost: options.smarthost, username: options.username,

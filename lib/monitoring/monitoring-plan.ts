@@ -1,6 +1,6 @@
 import { Duration } from '../core/duration';
 import { Environment } from '../core/environment';
-import { ValidationError } from '../core/validation-message';
+import { invalidValue, ValidationError } from '../core/validation-message';
 import { checkProps, is } from '../core/runtime-checks';
 import { ROADMAP_THRESHOLDS } from '../roadmap/roadmap';
 import { AlertReceiver } from './alert-receiver';
@@ -91,8 +91,19 @@ export class MonitoringPlan {
     }
     const all = [...this.receivers, ...this.uptimeChecks.flatMap((c) => c.notify)];
     for (const receiver of all) {
-      const other = all.find((r) => r.name === receiver.name && r !== receiver && (r.kind !== receiver.kind || r.hostname !== receiver.hostname));
-      if (other) fail('receivers', receiver.name, 'two different receivers share a name, and the name picks the secret variable', 'give each receiver its own name');
+      // Any setting counts: the Alertmanager receiver of a name is built from one of them, so another address or port lost its alerts.
+      const other = all.find((r) => r.name === receiver.name && settingsOf(r) !== settingsOf(receiver));
+      if (other) {
+        fail('receivers', receiver.name, 'two different receivers share a name, and the name picks the secret variable and the Alertmanager receiver, so the alerts of one would go to the other',
+          'give each receiver its own name');
+      }
+    }
+    // By name, as Alertmanager's configuration knows them: each entry of a list is one more delivery of every alert.
+    const again = this.receivers.findIndex((r, i) => this.receivers.findIndex((o) => o.name === r.name) !== i);
+    if (again !== -1) {
+      throw new ValidationError(invalidValue('MonitoringPlan', `receivers[${again}]`, this.receivers[again],
+        `the receiver is already listed (as receivers[${this.receivers.findIndex((o) => o.name === this.receivers[again].name)}]), and Alertmanager would send it every alert twice`,
+        'list each receiver once'));
     }
     const names = this.uptimeChecks.map((c) => c.name);
     const duplicate = names.find((n, i) => names.indexOf(n) !== i);
@@ -122,4 +133,9 @@ export class MonitoringPlan {
   public checksOf(environment: Environment): UptimeCheck[] {
     return this.uptimeChecks.filter((c) => c.environment === environment);
   }
+}
+
+/** Everything that decides where a receiver's alerts go: two receivers of one name must agree on all of it. */
+function settingsOf(receiver: AlertReceiver): string {
+  return JSON.stringify([receiver.kind, receiver.hostname, receiver.port, receiver.email ?? null]);
 }

@@ -229,6 +229,11 @@ export class UptimeCheck {
       || !Number.isInteger(this.certificateExpiry.toSeconds()))) {
       fail('certificateExpiry', this.certificateExpiry, 'certificates warn 1 to 90 days ahead (Let\'s Encrypt certificates live 90 days)', 'use Duration.days(14)');
     }
+    const again = this.notify.findIndex((r, i) => this.notify.findIndex((o) => o.name === r.name) !== i);
+    if (again !== -1) {
+      fail(`notify[${again}]`, this.notify[again], `the receiver is already listed (as notify[${this.notify.findIndex((o) => o.name === this.notify[again].name)}]), `
+        + 'and Alertmanager would send it every alert of the check twice', 'list each receiver once');
+    }
     if (this.probeFrom === environment) {
       fail('probeFrom', environment, 'the prober would run on the machine it checks, and a machine is never judged up by itself',
         `probe ${environment} from another always-on environment (${environment === Environment.TEST ? 'Environment.PRODUCTION' : 'Environment.TEST'}), or leave probeFrom unset`);
