@@ -3,6 +3,7 @@ import { Fn, TerraformVariable } from 'cdktf';
 import { Duration } from '../core/duration';
 import { Size } from '../core/size';
 import { Environment } from '../core/environment';
+import { isReason, REASON_RULE } from '../core/reason';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
 import { checkOptions, checkProps, fail, is } from '../core/runtime-checks';
 import { BundleFile } from '../hetzner/machine-bundle';
@@ -16,6 +17,7 @@ import { BackupTarget } from './backup-target';
 import { Heartbeat } from './heartbeat';
 import { PostgresDump } from './postgres-dump';
 import { DATABASE_DISK_RESERVE } from './private/database-disk-reserve';
+import { MAX_BACKUP_AGE_LIMIT } from './private/backup-age-limit';
 import { defaultMaxBackupAge, PHASE_ONE_SCHEDULE, PHASE_TWO_SCHEDULE } from './private/phase-schedules';
 import { BACKUP_BOOTSTRAP, BACKUP_CHECK, BACKUP_DUMP, BACKUP_PRUNE, BACKUP_PUSH, BACKUP_RESTORE, BACKUP_ROTATE_KEYS } from './private/scripts';
 import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, targetNames, timer, TIME_SYNC_UNIT_LINES, UNITS } from './private/tooling';
@@ -73,10 +75,18 @@ export interface BackupPlanProps extends BackupPlanOptions {
    */
   readonly checkReadCycle?: Duration;
   /**
-   * A backup older than this makes the push, the check and the drill fail: backups are not arriving.
+   * A backup older than this makes the push, the check and the drill fail: backups are not arriving. At most 6 days
+   * (without `maxBackupAgeReason`): Hetzner replaces the oldest of its 7 daily server backups every day, and an alert
+   * any later leaves no day to keep an image from before the backups stopped.
    * @default - the schedule's interval plus 2 hours
    */
   readonly maxBackupAge?: Duration;
+  /**
+   * Why backups that stop may go unnoticed for more than 6 days: a `maxBackupAge` above that, or a schedule (weekly)
+   * that needs one. At least 20 letters, 8 of them different.
+   * @default - maxBackupAge is at most 6 days, and backups run at least daily
+   */
+  readonly maxBackupAgeReason?: string;
   /**
    * Whether one target must be offsite (outside Hetzner, at an EU provider), as from Phase 2.
    * @default false
@@ -100,7 +110,7 @@ export interface ProtectOptions {
 
 /** What the presets (`phase1`, `phase2`) set themselves: given to a preset, each was overwritten by the preset's value. */
 const PRESET_FIELDS: ReadonlyArray<Exclude<keyof BackupPlanProps, keyof BackupPlanOptions>> = [
-  'schedule', 'localCopies', 'retention', 'pruneSchedule', 'checkSchedule', 'checkReadCycle', 'maxBackupAge', 'requireOffsite',
+  'schedule', 'localCopies', 'retention', 'pruneSchedule', 'checkSchedule', 'checkReadCycle', 'maxBackupAge', 'maxBackupAgeReason', 'requireOffsite',
 ];
 
 /**
@@ -245,6 +255,7 @@ export class BackupPlan extends Construct {
       heartbeat: is.checkedLater(),
       targets: is.optional(is.list(is.instance(BackupTarget, 'use BackupTarget.storageBox(…) or BackupTarget.s3Compatible(…)'), 'list targets such as [BackupTarget.storageBox(account)]')),
       schedule, pruneSchedule: schedule, checkSchedule: schedule, checkReadCycle: duration, maxBackupAge: duration,
+      maxBackupAgeReason: is.optional(is.text("say why backups may go unnoticed that long, such as 'archive machine, restored from the quarterly export if lost'")),
       localCopies: is.optional(is.number('keep a whole number of dumps, such as 7', { integer: true })),
       retention: is.optional(is.instance(Retention, 'use Retention.DEFAULT or Retention.of({ daily: 7, weekly: 4, monthly: 6 })')),
       requireOffsite: is.optional(is.boolean()),
@@ -290,8 +301,37 @@ export class BackupPlan extends Construct {
         `it must be whole hours and longer than the schedule's interval (${this.schedule.interval}), or every run would fail`,
         `use Duration.hours(${this.schedule.interval.toSeconds() / 3600 + 2})`));
     }
+    this.refuseUnnoticedStop(props.maxBackupAgeReason);
 
     this.node.addValidation({ validate: () => this.validate() });
+  }
+
+  /**
+   * Refuses a plan under which backups that stop go unnoticed for longer than MAX_BACKUP_AGE_LIMIT (why it is 6 days:
+   * there), unless a reason says why that is acceptable.
+   */
+  private refuseUnnoticedStop(reason: string | undefined): void {
+    const limit = MAX_BACKUP_AGE_LIMIT;
+    const optOut = 'pass maxBackupAgeReason with the reason the backups may go unnoticed that long';
+    if (reason !== undefined) {
+      if (!isReason(reason)) {
+        throw new ValidationError(invalidValue(this, 'maxBackupAgeReason', reason, `letting backups go unnoticed for more than ${limit} needs a specific reason (${REASON_RULE})`,
+          "say why, such as 'archive machine, restored from the quarterly export if lost'"));
+      }
+      return;
+    }
+    // maxBackupAge must be longer than the interval, in whole hours: a schedule this rare leaves no value within the limit.
+    if (this.schedule.interval.toSeconds() + 3600 > limit.toSeconds()) {
+      throw new ValidationError(invalidValue(this, 'schedule', this.schedule,
+        `its backups are ${this.schedule.interval} apart, and maxBackupAge, which must be longer, would leave backups that stop unnoticed for more than ${limit} (the operating model dumps daily)`,
+        `dump at least daily, such as Schedule.daily({ hour: 3 }); or ${optOut}`));
+    }
+    if (this.maxBackupAge.isLongerThan(limit)) {
+      throw new ValidationError(invalidValue(this, 'maxBackupAge', this.maxBackupAge,
+        `backups that stop would go unnoticed for more than ${limit}, while Hetzner replaces the oldest of its 7 daily server backups every day: `
+        + "less than a day is left to keep an image from before they stopped (convert it into a snapshot), and the operating model's weekly proof of recovery passes without a new backup",
+        `use at most Duration.days(${limit.toDays()}), such as Duration.hours(26) with a daily schedule; or ${optOut}`));
+    }
   }
 
   /** The machines this plan protects. */
