@@ -21,6 +21,7 @@ import { BundlePart, MachineBundle } from './machine-bundle';
 import { MachineRollout, MachineRolloutOptions } from './machine-rollout';
 import { adminKeysPart } from './private/admin-keys-part';
 import { attachmentConflicts } from './private/attachment-conflicts';
+import { firewallLimitProblems } from './private/firewall-limits';
 import { checkPartShape, refuseCommandReferences } from './private/part-checks';
 import { identityPart } from './private/machine-identity';
 import { escapeTemplateSequences, resolveTemplate } from './private/terraform-template';
@@ -556,6 +557,8 @@ export class Machine extends Construct implements IMachine {
     }
     // Attached at creation through firewall_ids and the inline network block only: anything else attaching breaks the second apply.
     errors.push(...attachmentConflicts({ machine: this, server: this.server, firewall: this.firewall, labels, inlineNetwork: props.privateNetwork !== undefined }));
+    // Hetzner refuses a firewall with too many rules, or a server with too many firewalls, only when Terraform writes them.
+    errors.push(...firewallLimitProblems({ machine: this, server: this.server, firewall: this.firewall }));
     // Content produced at synth: a reference in a compressed file would stop the rendering below.
     const compressedReferences = this.cloudInit.compressedReferenceProblems();
     errors.push(...compressedReferences);
