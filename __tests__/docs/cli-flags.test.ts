@@ -16,7 +16,7 @@ const COMMANDS = ['staging list', 'staging delete-expired', 'snapshot', 'release
 
 /** Flags the prose names of other tools: whose they are. */
 const OTHER_TOOLS_FLAGS: Readonly<Record<string, string>> = {
-  '--config.check': 'blackbox exporter', '--no-cache': 'restic', '--no-lock': 'restic', '--time': 'restic', '--rules.alert.for-grace-period': 'Prometheus',
+  '--config.check': 'blackbox exporter', '--no-cache': 'restic', '--no-lock': 'restic', '--keep-daily': 'restic', '--time': 'restic', '--rules.alert.for-grace-period': 'Prometheus',
   '--web.config.file': 'Prometheus and Alertmanager', '--skip-provider-lock': 'cdktf', '--replace': 'backup-restore',
   '--snapshot': 'backup-restore', '--database': 'backup-restore', '--from': 'backup-restore',
 };
