@@ -11,6 +11,7 @@ import { invalidValue, ValidationError } from '../core/validation-message';
 import { checkedCopy, checkProps, is, propNames } from '../core/runtime-checks';
 import { IMachine } from './machine';
 import { requireMachine } from './private/require-machine';
+import { checkUniquePerProject } from './private/project-uniqueness';
 import { standardLabels, withUserLabels } from './private/standard-labels';
 import { volumeBackupsOf } from './private/volume-coverage';
 
@@ -88,6 +89,8 @@ export class DataVolume extends Construct {
   /** Creates, attaches and mounts the volume; fails on a size, mount path or opt-out Hetzner or the operating model refuse. */
   constructor(scope: Construct, id: string, props: DataVolumeProps) {
     super(scope, id);
+    // Hetzner names it once per project, and other stacks of the App may deploy to this one (staging to production's).
+    checkUniquePerProject(this);
     requireMachine(this, 'machine', props?.machine);
     checkProps<DataVolumeProps>(this, props, {
       machine: is.checkedLater(),

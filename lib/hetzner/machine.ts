@@ -5,6 +5,7 @@ import { Firewall } from '../../generated/providers/hcloud/firewall';
 import { PrimaryIp } from '../../generated/providers/hcloud/primary-ip';
 import { Server } from '../../generated/providers/hcloud/server';
 import { reachStackOf } from '../core/app-level-packs';
+import { checkUniquePerProject } from './private/project-uniqueness';
 import { blockText, cidrProblem, coversWholeInternet, isAnywhere } from '../core/cidr';
 import { Peer } from '../core/peer';
 import { DataClass } from '../core/data-class';
@@ -236,6 +237,8 @@ export class Machine extends Construct implements IMachine {
     props = checkedCopy(props, MACHINE_PROPS);
     // Rule packs added to the App reach this machine's stack (cdktf 0.21 does not invoke App-level aspects).
     reachStackOf(this);
+    // Its server, firewall and addresses are named once per Hetzner project, which other stacks of the App may share.
+    checkUniquePerProject(this);
     this.environment = props.environment;
     this.role = props.role;
     this.location = props.location ?? Location.FSN1;

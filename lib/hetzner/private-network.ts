@@ -9,6 +9,7 @@ import { invalidValue } from '../core/validation-message';
 import { checkProps, is } from '../core/runtime-checks';
 import { Location } from './location';
 import { standardLabels, withUserLabels } from './private/standard-labels';
+import { checkUniquePerProject } from './private/project-uniqueness';
 
 /** A private network that machines can join. */
 export interface IPrivateNetwork {
@@ -68,6 +69,8 @@ export class PrivateNetwork extends Construct implements IPrivateNetwork {
 
   constructor(scope: Construct, id: string, props: PrivateNetworkProps) {
     super(scope, id);
+    // Hetzner names it once per project, and other stacks of the App may deploy to this one (staging to production's).
+    checkUniquePerProject(this);
     checkProps<PrivateNetworkProps>(this, props, {
       environment: is.instance(Environment, 'use Environment.PRODUCTION, Environment.TEST or Environment.STAGING'),
       name: is.optional(is.text("name it such as 'acme-production-network'")),

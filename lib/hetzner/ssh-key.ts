@@ -4,6 +4,7 @@ import { SshKey as SshKeyResource } from '../../generated/providers/hcloud/ssh-k
 import { invalidValue, ValidationError } from '../core/validation-message';
 import { checkProps, is, requireString } from '../core/runtime-checks';
 import { isOpenSshPublicKey } from './private/openssh-public-key';
+import { checkUniquePerProject } from './private/project-uniqueness';
 
 /** An SSH key that servers can be created with. */
 export interface ISshKey {
@@ -68,6 +69,8 @@ export class SshKey extends Construct implements ISshKey {
     this.publicKey = props.publicKey.trim();
     const name = props.name;
     this.node.addValidation({ validate: () => this.duplicateErrors(name) });
+    // The checks above see this stack; staging's stack and a team's other stacks may deploy to the same project.
+    checkUniquePerProject(this);
   }
 
   /**

@@ -13,6 +13,7 @@ import { protectWorkingDirectoryOf } from '../core/private/working-directory';
 import { hostnameProblem } from '../boundary/processor';
 import { Location } from './location';
 import { standardLabels, withUserLabels } from './private/standard-labels';
+import { checkUniquePerProject } from './private/project-uniqueness';
 
 /**
  * A Storage Box product. Sizes and limits as of 2026-06 (shared hetzner-facts.json).
@@ -208,6 +209,8 @@ export class StorageBox extends Construct {
 
   constructor(scope: Construct, id: string, props: StorageBoxProps) {
     super(scope, id);
+    // Hetzner names it once per project, and other stacks of the App may deploy to this one (staging to production's).
+    checkUniquePerProject(this);
     checkProps<StorageBoxProps>(this, props, {
       environment: is.instance(Environment, 'use Environment.PRODUCTION, Environment.TEST or Environment.STAGING'),
       password: is.secret("pass a sensitive variable: new SecretVariable(stack, 'storage_box_password', { description })"),

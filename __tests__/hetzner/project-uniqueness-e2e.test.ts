@@ -1,0 +1,73 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, TerraformStack, Testing } from 'cdktf';
+import { Environment } from '../../lib';
+import { HetznerStandIn } from '../../testing';
+import { KEY, OTHER_KEY, teamStack, TeamStackOptions } from './team-stacks';
+
+// The other half of project-uniqueness.test.ts: what synth now refuses, Hetzner refused at the second deploy. Real
+// Terraform applies each pair of stacks into one simulated project (one cloud file, as one token deploys to one
+// project); the stack synth refuses is taken as synth wrote it before the check (Testing.synth without validations).
+
+/** The App's second stack, built beside `first`: synth refuses it, and its unchecked JSON is what was deployed before. */
+function refusedSecond(options: TeamStackOptions & { id: string }, first: TeamStackOptions & { id: string }): Record<string, unknown> {
+  const app: App = Testing.app();
+  teamStack(app, first.id, first);
+  const second: TerraformStack = teamStack(app, options.id, options);
+  expect(() => Testing.synth(second, true)).toThrow(/would fail with uniqueness_error/);
+  return JSON.parse(Testing.synth(second));
+}
+
+describe('the stand-in, like Hetzner, refuses the second stack\'s namesakes in one project with uniqueness_error', () => {
+  const standIn = HetznerStandIn.shared();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'project-uniqueness-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** A fresh simulated project with `acme-production` (a machine, its key, a volume and a network) deployed in it. */
+  function projectWithProduction(name: string): string {
+    const cloudFile = path.join(dir, `${name}.cloud.json`);
+    const app = Testing.app();
+    const production = standIn.workspace(teamStack(app, 'acme-production', { volumeName: 'acme-data', networkName: 'acme-network' }), { cloudFile });
+    const deployed = production.apply();
+    if (!deployed.ok) throw new Error(deployed.stdout + deployed.stderr);
+    return cloudFile;
+  }
+  const production = { id: 'acme-production', volumeName: 'acme-data', networkName: 'acme-network' };
+
+  test('a second production stack with a machine of the same name: its firewall and addresses are refused', () => {
+    const cloudFile = projectWithProduction('same-machine');
+    const json = refusedSecond({ id: 'acme-workers', keyName: 'acme-workers-admin', publicKey: OTHER_KEY }, production);
+    const run = standIn.workspace(json, { name: 'acme-workers', cloudFile }).apply();
+    expect(run.ok).toBe(false);
+    expect(run.stdout + run.stderr).toMatch(/(firewall|primary ip) name is already used \(uniqueness_error/);
+  }, 180_000);
+
+  test('the admin key registered again under another name is refused by its fingerprint', () => {
+    const cloudFile = projectWithProduction('same-key');
+    const json = refusedSecond({ id: 'acme-workers', machineName: 'acme-worker', keyName: 'acme-workers-admin', publicKey: `${KEY} ci@acme.eu` }, production);
+    const run = standIn.workspace(json, { name: 'acme-workers', cloudFile }).apply();
+    expect(run.ok).toBe(false);
+    expect(run.stdout + run.stderr).toMatch(/SSH key with the same fingerprint already exists/);
+    expect(run.stdout + run.stderr).toMatch(/uniqueness_error/);
+  }, 180_000);
+
+  test('staging, in production\'s project, with production\'s volume and network names: both are refused', () => {
+    const cloudFile = projectWithProduction('staging');
+    const staging = { id: 'acme-staging', environment: Environment.STAGING, machineName: 'acme-staging-web', keyName: 'acme-staging-admin', publicKey: OTHER_KEY, volumeName: 'acme-data', networkName: 'acme-network' };
+    const run = standIn.workspace(refusedSecond(staging, production), { name: 'acme-staging', cloudFile }).apply();
+    expect(run.ok).toBe(false);
+    expect(run.stdout + run.stderr).toMatch(/network name is already used \(uniqueness_error/);
+    expect(run.stdout + run.stderr).toMatch(/volume name is already used \(uniqueness_error/);
+  }, 180_000);
+
+  test('the same stack with names and a key of its own deploys into that project (synth lets it through)', () => {
+    const cloudFile = projectWithProduction('own-names');
+    const app = Testing.app();
+    teamStack(app, 'acme-production', production);
+    const workers = teamStack(app, 'acme-workers', { machineName: 'acme-worker', keyName: 'acme-workers-admin', publicKey: OTHER_KEY, volumeName: 'acme-worker-data', networkName: 'acme-workers-network' });
+    const run = standIn.workspace(workers, { cloudFile }).apply();
+    expect(run.stdout + run.stderr).not.toMatch(/uniqueness_error/);
+    expect(run.ok).toBe(true);
+  }, 180_000);
+});

@@ -1,0 +1,94 @@
+import { App, TerraformStack, Testing } from 'cdktf';
+import { HcloudProvider } from '../../generated/providers/hcloud/provider';
+import { Server } from '../../generated/providers/hcloud/server';
+import { Environment } from '../../lib';
+import { KEY, OTHER_KEY, teamStack } from './team-stacks';
+
+// Audit (uniqueness per Hetzner project, not per stack): Hetzner names a server, an SSH key (and its fingerprint), a
+// network, a volume, a firewall, a primary IP, ... once per project. Machine and SshKey compared only the resources of
+// their own stack; staging's stack lives in production's project (it boots production's snapshot), and a team may
+// deploy several stacks of one environment to one project. Two such stacks synthesized, and the second deploy failed
+// with uniqueness_error part-way through. The stand-in half of the proof is in project-uniqueness-e2e.test.ts.
+
+/** Every validation error of the App's stacks, as synth reports them (all at once, not only the first stack's). */
+function errorsOf(app: App): string[] {
+  return app.node.findAll().flatMap((c) => c.node.validate());
+}
+
+describe('names and SSH keys are unique per Hetzner project, across the stacks of one App', () => {
+  test('two production stacks creating a machine of one name fail synth, naming both paths, the name and the fix', () => {
+    const app = Testing.app();
+    teamStack(app, 'acme-web');
+    const second = teamStack(app, 'acme-workers', { keyName: 'acme-workers-admin', publicKey: OTHER_KEY });
+    const errors = errorsOf(app);
+    expect(errors).toContain(
+      "acme-workers/Web/Resource.name: 'acme-web' is not allowed: acme-web/Web/Resource (stack acme-web) is in production's Hetzner project too (both are production's), "
+      + 'and creates a server of this name too: Hetzner names a server once per project, so deploying acme-workers after acme-web would fail with uniqueness_error. '
+      + "Fix: give one of them a name of its own, such as 'acme-web-acme-workers' (Machine's name prop; its firewall and addresses follow it)");
+    // The machine's firewall and addresses take its name, so they collide too, each named with its path.
+    for (const [path, name] of [['Firewall', 'acme-web-firewall'], ['Ipv4', 'acme-web-ipv4'], ['Ipv6', 'acme-web-ipv6']]) {
+      expect(errors.some((e) => e.startsWith(`acme-workers/Web/${path}.name: '${name}' is not allowed: acme-web/Web/${path} (stack acme-web)`))).toBe(true);
+    }
+    // The first stack is deployed first and is fine: the second reports the pair, once.
+    expect(errors.filter((e) => e.startsWith('acme-web/'))).toEqual([]);
+    expect(() => Testing.synth(second, true)).toThrow(/acme-workers\/Web\/Resource\.name: 'acme-web' is not allowed/);
+  });
+
+  test('one admin key registered by two production stacks under two names fails synth, pointing at SshKey.fromName', () => {
+    const app = Testing.app();
+    teamStack(app, 'acme-web');
+    teamStack(app, 'acme-workers', { machineName: 'acme-worker', keyName: 'acme-workers-admin', publicKey: `${KEY} ci@acme.eu` });
+    expect(errorsOf(app)).toEqual([
+      "acme-workers/Admin/Resource.public_key: 'ssh-ed25519 AAAAC3NzaC1l…' is not allowed: acme-web/Admin/Resource (stack acme-web) is in production's Hetzner project too "
+      + "(both are production's), and registers this key too (comments aside): Hetzner registers a key (its fingerprint) once per project, so deploying "
+      + "acme-workers after acme-web would fail with uniqueness_error. Fix: register the key in one stack only, and refer to it in the other by name: SshKey.fromName('acme-admin')",
+    ]);
+  });
+
+  test('a staging stack is in production\'s project: its volume and network of production\'s names fail synth, saying why', () => {
+    const app = Testing.app();
+    teamStack(app, 'acme-production', { volumeName: 'acme-data', networkName: 'acme-network' });
+    teamStack(app, 'acme-staging', {
+      environment: Environment.STAGING, machineName: 'acme-staging-web', keyName: 'acme-staging-admin', publicKey: OTHER_KEY, volumeName: 'acme-data', networkName: 'acme-network',
+    });
+    const errors = errorsOf(app);
+    expect(errors).toHaveLength(2);
+    expect(errors[0]).toMatch(/^acme-staging\/Network\/Resource\.name: 'acme-network' is not allowed: acme-production\/Network\/Resource \(stack acme-production\) is in production's Hetzner project, where staging lives too \(it is built from production's snapshot, which only that project can use\), and creates a network of this name too.*uniqueness_error\. Fix: give one of them a name of its own/);
+    expect(errors[1]).toMatch(/^acme-staging\/Data\/Resource\.name: 'acme-data' is not allowed: acme-production\/Data\/Resource \(stack acme-production\) is in production's Hetzner project, where staging lives too.*creates a volume of this name too: Hetzner names a volume once per project/);
+    // A real synth of the App (cdk.tf.json written to its output directory) stops at the staging stack.
+    expect(() => app.synth()).toThrow(/\[acme-staging\] acme-staging\/Network\/Resource\.name: 'acme-network' is not allowed/);
+  });
+
+  test('a stack of raw resources without an environment may share any project: its namesake fails synth', () => {
+    const app = Testing.app();
+    const raw = new TerraformStack(app, 'acme-legacy');
+    new HcloudProvider(raw, 'hcloud', {});
+    new Server(raw, 'Server', { name: 'acme-web', serverType: 'cx23', image: 'debian-12', location: 'fsn1' });
+    teamStack(app, 'acme-web', { environment: Environment.TEST });
+    expect(errorsOf(app)).toEqual([expect.stringMatching(
+      /^acme-web\/Web\/Resource\.name: 'acme-web' is not allowed: acme-legacy\/Server \(stack acme-legacy\) is in a stack that may deploy to the same Hetzner project \(acme-legacy\/Server carries no environment label, and one HCLOUD_TOKEN deploys every stack to one project\).*uniqueness_error/)]);
+  });
+
+  test('a later stack without the library\'s constructs is still compared: the stack that has them reports the pair', () => {
+    const app = Testing.app();
+    teamStack(app, 'acme-web', { environment: Environment.TEST });
+    const raw = new TerraformStack(app, 'acme-legacy');
+    new HcloudProvider(raw, 'hcloud', {});
+    new Server(raw, 'Server', { name: 'acme-web', serverType: 'cx23', image: 'debian-12', location: 'fsn1' });
+    expect(errorsOf(app)).toEqual([expect.stringMatching(/^acme-legacy\/Server\.name: 'acme-web' is not allowed: acme-web\/Web\/Resource \(stack acme-web\) is in a stack that may deploy/)]);
+  });
+
+  test('test and production may have projects of their own (HCLOUD_TOKEN_TEST): the same names synthesize', () => {
+    const app = Testing.app();
+    teamStack(app, 'acme-test', { environment: Environment.TEST, volumeName: 'acme-data' });
+    teamStack(app, 'acme-production', { volumeName: 'acme-data' });
+    expect(errorsOf(app)).toEqual([]);
+  });
+
+  test('stacks of one project with names and keys of their own synthesize', () => {
+    const app = Testing.app();
+    teamStack(app, 'acme-web', { volumeName: 'acme-web-data' });
+    teamStack(app, 'acme-workers', { machineName: 'acme-worker', keyName: 'acme-workers-admin', publicKey: OTHER_KEY, volumeName: 'acme-worker-data' });
+    expect(errorsOf(app)).toEqual([]);
+  });
+});

@@ -1,0 +1,164 @@
+import { DefaultTokenResolver, StringConcat, TerraformResource, TerraformStack, Tokenization } from 'cdktf';
+import { IConstruct } from 'constructs';
+import { Environment } from '../../core/environment';
+import { invalidValue } from '../../core/validation-message';
+
+/**
+ * The resource types whose names Hetzner takes once per project (`uniqueness_error` on a second), and the noun its
+ * messages use. The API reference says so for servers, primary and floating IPs, volumes, networks, firewalls, SSH
+ * keys, load balancers and placement groups; Storage Boxes likewise (hetzner-pitfalls 19 and 26).
+ */
+const NAMED_ONCE_PER_PROJECT: Readonly<Record<string, string>> = {
+  hcloud_server: 'server',
+  hcloud_primary_ip: 'primary IP',
+  hcloud_floating_ip: 'floating IP',
+  hcloud_volume: 'volume',
+  hcloud_network: 'network',
+  hcloud_firewall: 'firewall',
+  hcloud_ssh_key: 'SSH key',
+  hcloud_load_balancer: 'load balancer',
+  hcloud_placement_group: 'placement group',
+  hcloud_storage_box: 'Storage Box',
+};
+
+/** Where a stack's resources go: a project one of the environments deploys to, or one the library cannot tell. */
+type Project = 'test' | 'production' | undefined;
+
+/** One resource that Hetzner names once per project, as the checks see it. */
+interface NamedResource {
+  readonly resource: TerraformResource;
+  readonly stack: TerraformStack;
+  readonly noun: string;
+  readonly name?: string;
+  /** The SSH key without its comment: Hetzner registers the key (its fingerprint) once per project too. */
+  readonly keyMaterial?: string;
+  readonly environment?: string;
+}
+
+const RESOLVER = new DefaultTokenResolver(new StringConcat());
+const checkedStacks = new WeakSet<TerraformStack>();
+
+/**
+ * Makes synth fail when a resource of `scope`'s stack takes a name (or, for an SSH key, a key) that a resource of
+ * another stack of the App takes too, and both stacks deploy to one Hetzner project. The per-stack checks
+ * (Machine, SshKey) cannot see that: staging's stack lives in production's project (it boots production's snapshot),
+ * and a team may deploy several stacks of one environment with one token. The second deploy failed with
+ * uniqueness_error part-way through. Idempotent per stack; the library's Hetzner constructs call it.
+ */
+export function checkUniquePerProject(scope: IConstruct): void {
+  let stack: TerraformStack;
+  try {
+    stack = TerraformStack.of(scope);
+  } catch {
+    return; // not inside a stack: cdktf itself refuses to synthesize that
+  }
+  if (checkedStacks.has(stack)) return;
+  checkedStacks.add(stack);
+  stack.node.addValidation({ validate: () => collisionsReportedBy(stack) });
+}
+
+/**
+ * The collisions `stack` reports: those with a stack before it in the App (the later stack's deploy is the one
+ * Hetzner refuses), and those with a later stack that no construct of the library checks itself.
+ */
+function collisionsReportedBy(stack: TerraformStack): string[] {
+  const stacks = stack.node.root.node.findAll().filter(TerraformStack.isStack);
+  const own = namedResourcesOf(stack);
+  if (own.length === 0) return [];
+  const errors: string[] = [];
+  const position = stacks.indexOf(stack);
+  stacks.forEach((other, i) => {
+    if (other === stack || (i > position && checkedStacks.has(other))) return;
+    const theirs = namedResourcesOf(other);
+    const [earlier, later] = i < position ? [theirs, own] : [own, theirs];
+    for (const second of later) {
+      for (const first of earlier) {
+        const shared = sharedProjectReason(first, second);
+        if (shared) errors.push(...collisionErrors(first, second, shared));
+      }
+    }
+  });
+  return errors;
+}
+
+function collisionErrors(first: NamedResource, second: NamedResource, shared: string): string[] {
+  if (first.resource.terraformResourceType !== second.resource.terraformResourceType) return [];
+  const errors: string[] = [];
+  const where = `${first.resource.node.path} (stack ${first.stack.node.id}) ${shared}`;
+  if (first.name !== undefined && first.name === second.name) {
+    errors.push(invalidValue(second.resource, 'name', second.name,
+      `${where}, and creates ${article(second.noun)} of this name too: Hetzner names ${article(second.noun)} once per project, so deploying `
+      + `${second.stack.node.id} after ${first.stack.node.id} would fail with uniqueness_error`,
+      `give one of them a name of its own, such as '${second.name}-${second.stack.node.id}'${second.noun === 'server' ? ' (Machine\'s name prop; its firewall and addresses follow it)' : ''}`));
+  }
+  if (first.keyMaterial !== undefined && first.keyMaterial === second.keyMaterial) {
+    errors.push(invalidValue(second.resource, 'public_key', `${second.keyMaterial.slice(0, 24)}…`,
+      `${where}, and registers this key too (comments aside): Hetzner registers a key (its fingerprint) once per project, `
+      + `so deploying ${second.stack.node.id} after ${first.stack.node.id} would fail with uniqueness_error`,
+      `register the key in one stack only, and refer to it in the other by name: SshKey.fromName('${first.name ?? '<its name>'}')`));
+  }
+  return errors;
+}
+
+/**
+ * Why two resources certainly land in one project, or undefined when they may be in two. Staging lives in production's
+ * project; test may have a project of its own (HCLOUD_TOKEN_TEST), so test and production never count as one here.
+ * A resource without an environment may go anywhere: one HCLOUD_TOKEN deploys every stack to one project.
+ */
+function sharedProjectReason(a: NamedResource, b: NamedResource): string | undefined {
+  const [pa, pb] = [projectOf(a.environment), projectOf(b.environment)];
+  if (pa === undefined || pb === undefined) {
+    const unknown = pa === undefined ? a : b;
+    return `is in a stack that may deploy to the same Hetzner project (${unknown.resource.node.path} carries no environment label, and one HCLOUD_TOKEN deploys every stack to one project)`;
+  }
+  if (pa !== pb) return undefined;
+  const staging = [a, b].some((r) => r.environment === Environment.STAGING.name);
+  return staging
+    ? 'is in production\'s Hetzner project, where staging lives too (it is built from production\'s snapshot, which only that project can use)'
+    : `is in ${pa}'s Hetzner project too (both are ${pa}'s)`;
+}
+
+function projectOf(environment: string | undefined): Project {
+  if (environment === Environment.TEST.name) return 'test';
+  if (environment === Environment.PRODUCTION.name || environment === Environment.STAGING.name) return 'production';
+  return undefined;
+}
+
+/**
+ * The stack's resources that Hetzner names once per project, with their names and environments as synthesized. A
+ * resource without an environment label (an SshKey) is in its stack's environment: an EnvironmentStack's, or the one
+ * environment all the stack's labelled resources carry.
+ */
+function namedResourcesOf(stack: TerraformStack): NamedResource[] {
+  const found = stack.node.findAll().flatMap((c) => {
+    if (!(c instanceof TerraformResource)) return [];
+    const noun = NAMED_ONCE_PER_PROJECT[c.terraformResourceType];
+    return noun ? [{ resource: c, noun, body: bodyOf(c) }] : [];
+  });
+  const labelled = new Set(found.map((f) => f.body.labels?.environment).filter((e): e is string => typeof e === 'string'));
+  const stackEnvironment = (stack as { environment?: unknown }).environment;
+  const fallback = stackEnvironment instanceof Environment ? stackEnvironment.name : labelled.size === 1 ? [...labelled][0] : undefined;
+  return found.map(({ resource, noun, body }) => {
+    const publicKey = resource.terraformResourceType === 'hcloud_ssh_key' ? known(body.public_key) : undefined;
+    return {
+      resource, stack, noun, name: known(body.name),
+      environment: typeof body.labels?.environment === 'string' ? body.labels.environment : fallback,
+      keyMaterial: publicKey?.trim().split(/\s+/).slice(0, 2).join(' '),
+    };
+  });
+}
+
+function bodyOf(resource: TerraformResource): Record<string, any> {
+  const resolved = Tokenization.resolve(resource.toTerraform(), { scope: resource, preparing: false, resolver: RESOLVER }) as { resource?: Record<string, Record<string, any>> };
+  return resolved.resource?.[resource.terraformResourceType]?.[resource.friendlyUniqueId] ?? {};
+}
+
+/** A value known at synth: a string without Terraform references (a variable's value is another stack's business). */
+function known(value: unknown): string | undefined {
+  return typeof value === 'string' && !value.includes('${') ? value : undefined;
+}
+
+/** "a server", "an SSH key". */
+function article(noun: string): string {
+  return `${/^(SSH|[aeiou])/i.test(noun) ? 'an' : 'a'} ${noun}`;
+}
