@@ -23,6 +23,9 @@ export const GUARD_USAGE = `  cdktf-sovereign-hetzner guard STACK [--out DIR] [-
       removed once read. --print-plan prints the plan as \`terraform plan\` shows it (secrets redacted) on
       standard output first: one plan to read and to guard. --plan-json reads \`terraform show -json\` of a plan
       made elsewhere instead.
+      It also exits 1 when the plan shrinks a volume: Hetzner volumes only grow, and the API refuses the resize
+      at apply, after the plan's other changes. Restore the size; to move to a smaller volume, create a new one,
+      copy the data over, then retire the old one.
       It also names, without failing, the in-place changes that take a server down or delete its backups: a
       new server type or new public addresses (hcloud powers the server off hard first), backups turned off.
       Needs what \`cdktf deploy STACK\` needs (\`check\` lists it); a read-only Hetzner token is enough. Refuses to
@@ -125,6 +128,39 @@ export function describeDisruption(stack: string, update: DisruptiveUpdate): str
   }
 }
 
+/** A planned in-place resize of a volume to a smaller size, which Hetzner refuses. */
+export interface VolumeShrink {
+  /** The volume's address in the state, such as `hcloud_volume.DatabaseVolume_4C1F2A3B`. */
+  readonly address: string;
+  /** The volume's name in the Hetzner project. */
+  readonly name?: string;
+  /** The size in GB, in the state and as planned. */
+  readonly sizes: readonly [number, number];
+}
+
+/**
+ * The volumes a plan (`terraform show -json` of it) resizes to a smaller size. hcloud v1.68 plans `size` as an in-place
+ * change (it does not force a new volume) and calls resize at apply, where the API refuses it: volumes grow only
+ * (hetzner-facts addOns.volumes.resize). Terraform has applied the plan's other changes by then.
+ */
+export function volumeShrinks(plan: any): VolumeShrink[] {
+  const changes = new PlannedChanges(Array.isArray(plan?.resource_changes) ? plan : { resource_changes: [] });
+  return changes.updates.filter((c) => c.type === 'hcloud_volume').flatMap((c): VolumeShrink[] => {
+    const [before, after] = [c.before?.size, c.after?.size];
+    if (typeof before !== 'number' || typeof after !== 'number' || after >= before) return [];
+    return [{ address: c.address, name: typeof c.before?.name === 'string' ? c.before.name : undefined, sizes: [before, after] }];
+  });
+}
+
+/** What the guard prints for a volume shrink: why it cannot be applied, and the two ways forward. */
+export function describeShrink(stack: string, shrink: VolumeShrink): string {
+  const [from, to] = shrink.sizes;
+  return `${stack}'s plan shrinks the volume ${shrink.address}${shrink.name ? ` ('${shrink.name}')` : ''} from ${from} GB to ${to} GB: Hetzner volumes only grow, `
+    + 'so the API refuses the resize at apply, after Terraform may have applied the plan\'s other changes. '
+    + `Fix: restore the size (size: Size.gibibytes(${from}) on the DataVolume); to move to a smaller volume, add a new DataVolume beside it, `
+    + 'copy the data over, then retire the old one.';
+}
+
 export function guardCommand(argv: readonly string[], io: CliIo): number {
   const { stack, out, planJson, printPlan } = parse(argv);
   const plan = planJson !== undefined ? readPlanJson(planJson) : planOf(path.join(out, 'stacks', stack), io, printPlan);
@@ -132,10 +168,11 @@ export function guardCommand(argv: readonly string[], io: CliIo): number {
   for (const update of disruptiveUpdates(plan)) io.err(`guard: note: ${describeDisruption(stack, update)}`);
   const losses = protectedLosses(plan);
   for (const loss of losses) io.err(describeLoss(stack, loss, out));
-  if (losses.length > 0) {
-    io.err(`guard: ${stack}'s plan would lose ${losses.length} protected resource${losses.length === 1 ? '' : 's'}: do not deploy it.`);
-    return 1;
-  }
+  const shrinks = volumeShrinks(plan);
+  for (const shrink of shrinks) io.err(describeShrink(stack, shrink));
+  if (losses.length > 0) io.err(`guard: ${stack}'s plan would lose ${losses.length} protected resource${losses.length === 1 ? '' : 's'}: do not deploy it.`);
+  if (shrinks.length > 0) io.err(`guard: ${stack}'s plan shrinks ${shrinks.length} volume${shrinks.length === 1 ? '' : 's'}, which Hetzner refuses: do not deploy it.`);
+  if (losses.length > 0 || shrinks.length > 0) return 1;
   const { add, change, destroy } = new PlannedChanges(plan).summary;
   io.out(`guard: ${stack}'s plan deletes no protected resource (${add} to add, ${change} to change, ${destroy} to destroy).`);
   return 0;
