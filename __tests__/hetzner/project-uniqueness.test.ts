@@ -3,6 +3,8 @@ import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import { Server } from '../../generated/providers/hcloud/server';
 import { Environment } from '../../lib';
 import { KEY, OTHER_KEY, teamStack } from './team-stacks';
+import { EXAMPLES } from '../../examples';
+import { phase1Pilot } from '../../examples/phase1-pilot';
 
 // Audit (uniqueness per Hetzner project, not per stack): Hetzner names a server, an SSH key (and its fingerprint), a
 // network, a volume, a firewall, a primary IP, ... once per project. Machine and SshKey compared only the resources of
@@ -83,6 +85,20 @@ describe('names and SSH keys are unique per Hetzner project, across the stacks o
     teamStack(app, 'acme-test', { environment: Environment.TEST, volumeName: 'acme-data' });
     teamStack(app, 'acme-production', { volumeName: 'acme-data' });
     expect(errorsOf(app)).toEqual([]);
+  });
+
+  test('each product may have projects of its own: the examples, in one App as npm run synth builds them, synthesize', () => {
+    const app = Testing.app();
+    for (const define of Object.values(EXAMPLES)) define(app);
+    expect(errorsOf(app)).toEqual([]);
+  });
+
+  test('a team\'s own production stack beside a product\'s, registering the product\'s admin key again, fails synth', () => {
+    const app = Testing.app();
+    phase1Pilot(app);
+    teamStack(app, 'acme-workers', { machineName: 'acme-worker', keyName: 'acme-workers-admin', publicKey: `${KEY} admin@example.eu` });
+    // (The boundary also asks for a rule pack on a stack beside a product's: that is its own finding.)
+    expect(errorsOf(app).filter((e) => e.includes('uniqueness_error'))).toEqual([expect.stringMatching(/^acme-workers\/Admin\/Resource\.public_key: 'ssh-ed25519 AAAAC3NzaC1l…' is not allowed: phase1-pilot-production\/AdminKey-admin\/Resource \(stack phase1-pilot-production\) is in production's Hetzner project too.*Fix: register the key in one stack only, and refer to it in the other by name: SshKey\.fromName\('phase1-pilot-production-admin'\)$/)]);
   });
 
   test('stacks of one project with names and keys of their own synthesize', () => {

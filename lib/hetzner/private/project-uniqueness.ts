@@ -33,6 +33,8 @@ interface NamedResource {
   /** The SSH key without its comment: Hetzner registers the key (its fingerprint) once per project too. */
   readonly keyMaterial?: string;
   readonly environment?: string;
+  /** The product of its EnvironmentStack: products keep to projects of their own. */
+  readonly product?: string;
 }
 
 const RESOLVER = new DefaultTokenResolver(new StringConcat());
@@ -101,11 +103,13 @@ function collisionErrors(first: NamedResource, second: NamedResource, shared: st
 }
 
 /**
- * Why two resources certainly land in one project, or undefined when they may be in two. Staging lives in production's
- * project; test may have a project of its own (HCLOUD_TOKEN_TEST), so test and production never count as one here.
- * A resource without an environment may go anywhere: one HCLOUD_TOKEN deploys every stack to one project.
+ * Why two resources land in one project, or undefined when they may be in two. Staging lives in production's project;
+ * test may have a project of its own (HCLOUD_TOKEN_TEST), and each product its own, so neither counts as one here.
+ * A resource without an environment, or a team's stack of no product, may go anywhere: one HCLOUD_TOKEN deploys every
+ * stack to one project.
  */
 function sharedProjectReason(a: NamedResource, b: NamedResource): string | undefined {
+  if (a.product !== undefined && b.product !== undefined && a.product !== b.product) return undefined;
   const [pa, pb] = [projectOf(a.environment), projectOf(b.environment)];
   if (pa === undefined || pb === undefined) {
     const unknown = pa === undefined ? a : b;
@@ -136,12 +140,13 @@ function namedResourcesOf(stack: TerraformStack): NamedResource[] {
     return noun ? [{ resource: c, noun, body: bodyOf(c) }] : [];
   });
   const labelled = new Set(found.map((f) => f.body.labels?.environment).filter((e): e is string => typeof e === 'string'));
-  const stackEnvironment = (stack as { environment?: unknown }).environment;
+  const { environment: stackEnvironment, product } = stack as { environment?: unknown; product?: { name?: unknown } };
+  const productName = typeof product?.name === 'string' ? product.name : undefined;
   const fallback = stackEnvironment instanceof Environment ? stackEnvironment.name : labelled.size === 1 ? [...labelled][0] : undefined;
   return found.map(({ resource, noun, body }) => {
     const publicKey = resource.terraformResourceType === 'hcloud_ssh_key' ? known(body.public_key) : undefined;
     return {
-      resource, stack, noun, name: known(body.name),
+      resource, stack, noun, name: known(body.name), product: productName,
       environment: typeof body.labels?.environment === 'string' ? body.labels.environment : fallback,
       keyMaterial: publicKey?.trim().split(/\s+/).slice(0, 2).join(' '),
     };
