@@ -1,7 +1,8 @@
 import { App, TerraformStack, Testing } from 'cdktf';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import { Server } from '../../generated/providers/hcloud/server';
-import { Environment } from '../../lib';
+import { DataVolume, Environment, Machine, PrivateNetwork, ServerType, Size } from '../../lib';
+import { ADMIN_CIDRS, ADMIN_KEY } from '../setup/stack';
 import { KEY, OTHER_KEY, teamStack } from './team-stacks';
 import { EXAMPLES } from '../../examples';
 import { phase1Pilot } from '../../examples/phase1-pilot';
@@ -99,6 +100,26 @@ describe('names and SSH keys are unique per Hetzner project, across the stacks o
     teamStack(app, 'acme-workers', { machineName: 'acme-worker', keyName: 'acme-workers-admin', publicKey: `${KEY} admin@example.eu` });
     // (The boundary also asks for a rule pack on a stack beside a product's: that is its own finding.)
     expect(errorsOf(app).filter((e) => e.includes('uniqueness_error'))).toEqual([expect.stringMatching(/^acme-workers\/Admin\/Resource\.public_key: 'ssh-ed25519 AAAAC3NzaC1l…' is not allowed: phase1-pilot-production\/AdminKey-admin\/Resource \(stack phase1-pilot-production\) is in production's Hetzner project too.*Fix: register the key in one stack only, and refer to it in the other by name: SshKey\.fromName\('phase1-pilot-production-admin'\)$/)]);
+  });
+
+  test('two volumes or two networks of one name in one stack fail synth too (only servers and SSH keys were compared)', () => {
+    const app = Testing.app();
+    const stack = teamStack(app, 'acme-web', { volumeName: 'acme-data', networkName: 'acme-network' });
+    new DataVolume(stack, 'Logs', { machine: stack.node.findChild('Web') as Machine, size: Size.gibibytes(10), name: 'acme-data', withoutBackup: 'logs shipped elsewhere within the minute' });
+    new PrivateNetwork(stack, 'Backend', { environment: Environment.PRODUCTION, name: 'acme-network' });
+    expect(errorsOf(app)).toEqual([
+      "acme-web/Logs/Resource.name: 'acme-data' is not allowed: acme-web/Data/Resource is in the same stack, and creates a volume of this name too: "
+      + "Hetzner names a volume once per project, so the deploy would fail with uniqueness_error part-way through. Fix: give one of them a name of its own, such as 'acme-data-2'",
+      "acme-web/Backend/Resource.name: 'acme-network' is not allowed: acme-web/Network/Resource is in the same stack, and creates a network of this name too: "
+      + "Hetzner names a network once per project, so the deploy would fail with uniqueness_error part-way through. Fix: give one of them a name of its own, such as 'acme-network-2'",
+    ]);
+  });
+
+  test('two machines of one name in one stack are reported once, by the machine\'s own check', () => {
+    const app = Testing.app();
+    const stack = teamStack(app, 'acme-web');
+    new Machine(stack, 'Web2', { environment: Environment.PRODUCTION, role: 'web', name: 'acme-web', serverType: ServerType.CX23, adminCidrs: ADMIN_CIDRS, sshKeys: [ADMIN_KEY] });
+    expect(errorsOf(app)).toEqual([expect.stringMatching(/^acme-web\/Web2\.name: 'acme-web' is not allowed: acme-web\/Web has this server name too/)]);
   });
 
   test('stacks of one project with names and keys of their own synthesize', () => {

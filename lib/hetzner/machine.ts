@@ -237,8 +237,6 @@ export class Machine extends Construct implements IMachine {
     props = checkedCopy(props, MACHINE_PROPS);
     // Rule packs added to the App reach this machine's stack (cdktf 0.21 does not invoke App-level aspects).
     reachStackOf(this);
-    // Its server, firewall and addresses are named once per Hetzner project, which other stacks of the App may share.
-    checkUniquePerProject(this);
     this.environment = props.environment;
     this.role = props.role;
     this.location = props.location ?? Location.FSN1;
@@ -326,6 +324,9 @@ export class Machine extends Construct implements IMachine {
         ? { preventDestroy: isProtected, ignoreChanges: ['user_data', 'image', 'ssh_keys'] }
         : { ignoreChanges: ['user_data', 'ssh_keys'] },
     });
+    // Its server, firewall and addresses are named once per Hetzner project, which other stacks of the App may share;
+    // their namesakes in this stack (another machine of this name) the name check in validate reports.
+    checkUniquePerProject(this, [this.server, this.firewall, this.ipv4, this.ipv6]);
     // A rescale between x86 and Arm is no rescale: hcloud powers the server off, then the API refuses the type
     // (invalid_server_type), leaving it off. Keyed on the architecture, such a change replaces the server
     // instead, which production's prevent_destroy refuses at plan, before anything is powered off.

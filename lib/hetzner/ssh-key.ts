@@ -69,8 +69,8 @@ export class SshKey extends Construct implements ISshKey {
     this.publicKey = props.publicKey.trim();
     const name = props.name;
     this.node.addValidation({ validate: () => this.duplicateErrors(name) });
-    // The checks above see this stack; staging's stack and a team's other stacks may deploy to the same project.
-    checkUniquePerProject(this);
+    // duplicateErrors sees this stack; staging's stack and a team's other stacks may deploy to the same project.
+    checkUniquePerProject(this, [this.resource]);
   }
 
   /**

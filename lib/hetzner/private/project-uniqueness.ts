@@ -39,15 +39,20 @@ interface NamedResource {
 
 const RESOLVER = new DefaultTokenResolver(new StringConcat());
 const checkedStacks = new WeakSet<TerraformStack>();
+/** Resources whose namesakes in their own stack a construct's own check reports already (Machine, SshKey). */
+const checkedInOwnStack = new WeakSet<TerraformResource>();
 
 /**
- * Makes synth fail when a resource of `scope`'s stack takes a name (or, for an SSH key, a key) that a resource of
- * another stack of the App takes too, and both stacks deploy to one Hetzner project. The per-stack checks
- * (Machine, SshKey) cannot see that: staging's stack lives in production's project (it boots production's snapshot),
- * and a team may deploy several stacks of one environment with one token. The second deploy failed with
- * uniqueness_error part-way through. Idempotent per stack; the library's Hetzner constructs call it.
+ * Makes synth fail when a resource of `scope`'s stack takes a name (or, for an SSH key, a key) that another resource
+ * of its stack, or of another stack of the App that deploys to the same Hetzner project, takes too. The per-stack
+ * checks (Machine, SshKey) saw their own stack and type only: staging's stack lives in production's project (it boots
+ * production's snapshot), a team may deploy several stacks of one environment with one token, and two volumes or
+ * networks of one name passed. The second create failed with uniqueness_error part-way through the deploy.
+ * Idempotent per stack; the library's Hetzner constructs call it, naming the resources whose namesakes in their own
+ * stack they report themselves (`checkedInStack`).
  */
-export function checkUniquePerProject(scope: IConstruct): void {
+export function checkUniquePerProject(scope: IConstruct, checkedInStack: readonly TerraformResource[] = []): void {
+  for (const resource of checkedInStack) checkedInOwnStack.add(resource);
   let stack: TerraformStack;
   try {
     stack = TerraformStack.of(scope);
@@ -68,6 +73,12 @@ function collisionsReportedBy(stack: TerraformStack): string[] {
   const own = namedResourcesOf(stack);
   if (own.length === 0) return [];
   const errors: string[] = [];
+  own.forEach((second, j) => {
+    for (const first of own.slice(0, j)) {
+      if (checkedInOwnStack.has(first.resource) && checkedInOwnStack.has(second.resource)) continue;
+      errors.push(...collisionErrors(first, second, ''));
+    }
+  });
   const position = stacks.indexOf(stack);
   stacks.forEach((other, i) => {
     if (other === stack || (i > position && checkedStacks.has(other))) return;
@@ -85,19 +96,22 @@ function collisionsReportedBy(stack: TerraformStack): string[] {
 
 function collisionErrors(first: NamedResource, second: NamedResource, shared: string): string[] {
   if (first.resource.terraformResourceType !== second.resource.terraformResourceType) return [];
+  const sameStack = first.stack === second.stack;
+  const where = sameStack ? `${first.resource.node.path} is in the same stack` : `${first.resource.node.path} (stack ${first.stack.node.id}) ${shared}`;
+  const outcome = sameStack ? 'so the deploy would fail with uniqueness_error part-way through'
+    : `so deploying ${second.stack.node.id} after ${first.stack.node.id} would fail with uniqueness_error`;
   const errors: string[] = [];
-  const where = `${first.resource.node.path} (stack ${first.stack.node.id}) ${shared}`;
   if (first.name !== undefined && first.name === second.name) {
+    const suggestion = `${second.name}-${sameStack ? '2' : second.stack.node.id}`;
     errors.push(invalidValue(second.resource, 'name', second.name,
-      `${where}, and creates ${article(second.noun)} of this name too: Hetzner names ${article(second.noun)} once per project, so deploying `
-      + `${second.stack.node.id} after ${first.stack.node.id} would fail with uniqueness_error`,
-      `give one of them a name of its own, such as '${second.name}-${second.stack.node.id}'${second.noun === 'server' ? ' (Machine\'s name prop; its firewall and addresses follow it)' : ''}`));
+      `${where}, and creates ${article(second.noun)} of this name too: Hetzner names ${article(second.noun)} once per project, ${outcome}`,
+      `give one of them a name of its own, such as '${suggestion}'${second.noun === 'server' ? ' (Machine\'s name prop; its firewall and addresses follow it)' : ''}`));
   }
   if (first.keyMaterial !== undefined && first.keyMaterial === second.keyMaterial) {
     errors.push(invalidValue(second.resource, 'public_key', `${second.keyMaterial.slice(0, 24)}…`,
-      `${where}, and registers this key too (comments aside): Hetzner registers a key (its fingerprint) once per project, `
-      + `so deploying ${second.stack.node.id} after ${first.stack.node.id} would fail with uniqueness_error`,
-      `register the key in one stack only, and refer to it in the other by name: SshKey.fromName('${first.name ?? '<its name>'}')`));
+      `${where}, and registers this key too (comments aside): Hetzner registers a key (its fingerprint) once per project, ${outcome}`,
+      sameStack ? 'register the key once, and pass that SshKey wherever it is needed'
+        : `register the key in one stack only, and refer to it in the other by name: SshKey.fromName('${first.name ?? '<its name>'}')`));
   }
   return errors;
 }
