@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, TerraformStack, Testing } from 'cdktf';
-import { Environment } from '../../lib';
+import { DataVolume, Environment, Machine, Size } from '../../lib';
 import { HetznerStandIn } from '../../testing';
 import { KEY, OTHER_KEY, teamStack, TeamStackOptions } from './team-stacks';
 
@@ -58,6 +58,16 @@ describe('the stand-in, like Hetzner, refuses the second stack\'s namesakes in o
     const run = standIn.workspace(refusedSecond(staging, production), { name: 'acme-staging', cloudFile }).apply();
     expect(run.ok).toBe(false);
     expect(run.stdout + run.stderr).toMatch(/network name is already used \(uniqueness_error/);
+    expect(run.stdout + run.stderr).toMatch(/volume name is already used \(uniqueness_error/);
+  }, 180_000);
+
+  test('two volumes of one name in one stack: the second is refused', () => {
+    const app = Testing.app();
+    const stack = teamStack(app, 'acme-production', { volumeName: 'acme-data' });
+    new DataVolume(stack, 'Logs', { machine: stack.node.findChild('Web') as Machine, size: Size.gibibytes(10), name: 'acme-data', withoutBackup: 'logs shipped elsewhere within the minute' });
+    expect(() => Testing.synth(stack, true)).toThrow(/acme-production\/Logs\/Resource\.name: 'acme-data' is not allowed: acme-production\/Data\/Resource is in the same stack/);
+    const run = standIn.workspace(JSON.parse(Testing.synth(stack)), { name: 'acme-production', cloudFile: path.join(dir, 'one-stack.cloud.json') }).apply();
+    expect(run.ok).toBe(false);
     expect(run.stdout + run.stderr).toMatch(/volume name is already used \(uniqueness_error/);
   }, 180_000);
 
