@@ -5,8 +5,9 @@ import { invalidValue } from '../../core/validation-message';
 
 /**
  * The resource types whose names Hetzner takes once per project (`uniqueness_error` on a second), and the noun its
- * messages use. The API reference says so for servers, primary and floating IPs, volumes, networks, firewalls, SSH
- * keys, load balancers and placement groups; Storage Boxes likewise (hetzner-pitfalls 19 and 26).
+ * messages use: those the stand-in refuses a second name of, as the API does (testing/provider/cloud/behaviours.ts
+ * `uniqueName`; hetzner-pitfalls 19 and 26), and placement groups, whose names other tools suffix for that reason
+ * (cluster-api-provider-hetzner #42).
  */
 const NAMED_ONCE_PER_PROJECT: Readonly<Record<string, string>> = {
   hcloud_server: 'server',
