@@ -1,6 +1,7 @@
-import { DefaultTokenResolver, StringConcat, TerraformResource, Tokenization } from 'cdktf';
+import { TerraformResource } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { invalidValue } from '../../core/validation-message';
+import { synthesizedArgument } from './synthesized-argument';
 
 /**
  * Hetzner's limits of Cloud Firewalls (docs.hetzner.com/cloud/firewalls/faq): "up to 500 (effective) rules per
@@ -8,8 +9,6 @@ import { invalidValue } from '../../core/validation-message';
  */
 const RULES_PER_FIREWALL = 500;
 const FIREWALLS_PER_SERVER = 5;
-
-const RESOLVER = new DefaultTokenResolver(new StringConcat());
 
 /** What a machine sends Terraform for its firewall and its server. */
 export interface FirewallUse {
@@ -30,28 +29,18 @@ export interface FirewallUse {
  */
 export function firewallLimitProblems(use: FirewallUse): string[] {
   const problems: string[] = [];
-  const rules = argumentOf(use.firewall, 'rule');
+  const rules = synthesizedArgument(use.firewall, 'rule');
   if (Array.isArray(rules) && rules.length > RULES_PER_FIREWALL) {
     const inbound = rules.filter((r) => (r as { direction?: unknown } | null)?.direction === 'in').length;
     problems.push(invalidValue(use.machine, 'firewall', `${rules.length} rules (${inbound} inbound, ${rules.length - inbound} outbound)`,
       `Hetzner accepts at most ${RULES_PER_FIREWALL} (effective) rules per firewall, and each rule counts at least once, so Terraform could not write this firewall`,
       "merge rules: one rule for each protocol and port (or range of adjacent ports, such as '8000-8099') listing all its address blocks, and a wider block where one covers several"));
   }
-  const firewallIds = argumentOf(use.server, 'firewall_ids');
+  const firewallIds = synthesizedArgument(use.server, 'firewall_ids');
   if (Array.isArray(firewallIds) && firewallIds.length > FIREWALLS_PER_SERVER) {
     problems.push(invalidValue(use.machine, 'server', `${firewallIds.length} firewalls (firewall_ids)`,
       `Hetzner assigns at most ${FIREWALLS_PER_SERVER} firewalls to a server, so Terraform could not create or update it`,
       "add the rules to the machine's own firewall (ingress/egress props, machine.allowInbound or machine.allowOutbound) and attach no other"));
   }
   return problems;
-}
-
-/**
- * One argument of the resource as synthesized: overrides applied, then its tokens resolved. Only that argument: the
- * server's user data is rendered by its own check, which reports what keeps it from rendering.
- */
-function argumentOf(resource: TerraformResource, name: string): unknown {
-  const written = resource.toTerraform() as { resource?: Record<string, Record<string, Record<string, unknown>>> };
-  const value = written.resource?.[resource.terraformResourceType]?.[resource.friendlyUniqueId]?.[name];
-  return Tokenization.resolve(value, { scope: resource, preparing: false, resolver: RESOLVER });
 }

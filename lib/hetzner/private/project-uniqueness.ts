@@ -1,7 +1,8 @@
-import { DefaultTokenResolver, StringConcat, TerraformResource, TerraformStack, Tokenization } from 'cdktf';
+import { TerraformResource, TerraformStack } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { Environment } from '../../core/environment';
 import { invalidValue } from '../../core/validation-message';
+import { synthesizedArgument } from './synthesized-argument';
 
 /**
  * The resource types whose names Hetzner takes once per project (`uniqueness_error` on a second), and the noun its
@@ -38,7 +39,6 @@ interface NamedResource {
   readonly product?: string;
 }
 
-const RESOLVER = new DefaultTokenResolver(new StringConcat());
 const checkedStacks = new WeakSet<TerraformStack>();
 /** Resources whose namesakes in their own stack a construct's own check reports already (Machine, SshKey). */
 const checkedInOwnStack = new WeakSet<TerraformResource>();
@@ -168,9 +168,14 @@ function namedResourcesOf(stack: TerraformStack): NamedResource[] {
   });
 }
 
-function bodyOf(resource: TerraformResource): Record<string, any> {
-  const resolved = Tokenization.resolve(resource.toTerraform(), { scope: resource, preparing: false, resolver: RESOLVER }) as { resource?: Record<string, Record<string, any>> };
-  return resolved.resource?.[resource.terraformResourceType]?.[resource.friendlyUniqueId] ?? {};
+/** What the checks read of a resource, argument by argument (see synthesizedArgument). */
+function bodyOf(resource: TerraformResource): { name?: unknown; labels?: Record<string, unknown>; public_key?: unknown } {
+  const labels = synthesizedArgument(resource, 'labels');
+  return {
+    name: synthesizedArgument(resource, 'name'),
+    labels: labels !== null && typeof labels === 'object' ? labels as Record<string, unknown> : undefined,
+    public_key: resource.terraformResourceType === 'hcloud_ssh_key' ? synthesizedArgument(resource, 'public_key') : undefined,
+  };
 }
 
 /** A value known at synth: a string without Terraform references (a variable's value is another stack's business). */
