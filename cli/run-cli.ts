@@ -62,7 +62,8 @@ const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehear
       holding the admin keys the machines' rollouts log in with. With a Hetzner
       project per environment, export HCLOUD_TOKEN_TEST and HCLOUD_TOKEN_PRODUCTION: test's steps use the
       first, the others (snapshot, staging, production) the second; otherwise HCLOUD_TOKEN, one project for
-      all. Refuses to start when two environments' secrets of one kind (or the two tokens) hold the same value.
+      all. Refuses to start when two environments' secrets of one kind (or the two tokens) hold the same value,
+      or, with one project, when two environments register one SSH key (Hetzner takes a key once per project).
       Example: npx cdktf-sovereign-hetzner release --product acme --rehearse "npm run e2e" --dry-run`;
 
 const STAGING_USAGE = `${STAGING_LIST_USAGE}\n${STAGING_DELETE_EXPIRED_USAGE}`;
@@ -220,6 +221,7 @@ function release(args: ParsedArgs, io: CliIo): Promise<number> | number {
   });
   const projectTokens = usesProjectTokens(io.env);
   refuseSharedSecrets(outdir, environments, io.env);
+  if (!projectTokens) refuseKeysRegisteredTwice(outdir, environments);
   if (dryRun) {
     io.out(`# release path for ${product} (dry run: nothing is executed)`);
     steps.forEach((step, i) => io.out(`# ${i + 1}. ${step.title}${step.cleanup ? ' (also runs if the rehearsal fails)' : ''}\n${shellLine(step, { projectTokens })}`));
@@ -259,6 +261,32 @@ function refuseSharedSecrets(outdir: string, environments: readonly EnvironmentR
   if (shared.length === 0) return;
   throw new Error(`${shared.map((names) => names.join(' and ')).join('; ')} hold the same value: the release would give one environment's secret `
     + 'to the other, the always-on test machine production\'s. Fix: give each environment a value of its own, from its own secret store (`check` lists them), then release again.');
+}
+
+/**
+ * With one HCLOUD_TOKEN every step acts in one Hetzner project, which registers an SSH key once: a key two of the
+ * environments' stacks register would fail the second deploy with uniqueness_error, after test's deploy, part-way
+ * through the release. Refused before anything runs.
+ */
+function refuseKeysRegisteredTwice(outdir: string, environments: readonly EnvironmentRecord[]): void {
+  const registeredBy = new Map<string, Array<{ stack: string; name: string }>>();
+  for (const { stack } of environments) {
+    const file = path.join(outdir, 'stacks', stack, 'cdk.tf.json');
+    if (!fs.existsSync(file)) continue;
+    const keys = (JSON.parse(fs.readFileSync(file, 'utf8')).resource?.hcloud_ssh_key ?? {}) as Record<string, { name?: unknown; public_key?: unknown }>;
+    for (const key of Object.values(keys)) {
+      if (typeof key.public_key !== 'string' || key.public_key.includes('${')) continue;
+      const material = key.public_key.trim().split(/\s+/).slice(0, 2).join(' ');
+      registeredBy.set(material, [...(registeredBy.get(material) ?? []), { stack, name: String(key.name) }]);
+    }
+  }
+  const twice = [...registeredBy.values()].filter((stacks) => new Set(stacks.map((s) => s.stack)).size > 1);
+  if (twice.length === 0) return;
+  const named = twice.map((stacks) => stacks.map((s) => `${s.stack} as '${s.name}'`).join(' and ')).join('; ');
+  throw new Error(`one SSH key is registered by ${named}: with HCLOUD_TOKEN alone every step acts in one Hetzner project, which registers a key `
+    + 'once, so the second deploy would fail with uniqueness_error, after test is deployed. Fix: give each environment a Hetzner project, and export '
+    + `${(['test', 'production'] as const).map(projectTokenVariable).join(' and ')} (as Hetzner recommends); or give test and production keys of their own `
+    + "(admin: { environmentSshPublicKeys: { test: { deploy: 'ssh-ed25519 AAAA…' } } }), then synthesize and release again.");
 }
 
 /** The signals that stop a release: Ctrl-C, a CI job's cancel, a closed terminal. */

@@ -12,21 +12,18 @@ const EXAMPLE_GLITCHTIP = new Processor({
   name: 'GlitchTip (self-hosted)', legalSeat: { city: 'Berlin', country: 'DE' }, hostnames: ['errors.example.eu'], purpose: 'error monitoring',
 });
 
-const EXAMPLE_ADMIN_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr admin@example.eu';
-
 /**
  * The examples' stand-in admin access: replace the keys with your team's public keys and the
  * blocks with your office or VPN ranges (these are documentation ranges, RFC 5737 / RFC 3849).
- * Test has a deploy key of its own, the private half of test's ADMIN_SSH_KEY: every test CI job holds
- * it, so it must not open production (`Environment-SharedAdminKey`). The admin's own key opens both.
+ * The admin's key opens production (and staging). Test has a deploy key of its own, the private half of
+ * test's ADMIN_SSH_KEY: every test CI job holds it, so it must not open production
+ * (`Environment-SharedAdminKey`); and Hetzner registers a key once per project, so with no key in both,
+ * test and production deploy to one project as well as to a project each.
  */
 export const EXAMPLE_ADMIN: AdminAccess = {
-  sshPublicKeys: { admin: EXAMPLE_ADMIN_KEY },
+  sshPublicKeys: { admin: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr admin@example.eu' },
   environmentSshPublicKeys: {
-    test: {
-      'admin': EXAMPLE_ADMIN_KEY,
-      'test-deploy': 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRuSkE3pmggc+7xLribpi9MlYDzZ4P/b721RyLC8lGy test-deploy@example.eu',
-    },
+    test: { deploy: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRuSkE3pmggc+7xLribpi9MlYDzZ4P/b721RyLC8lGy test-deploy@example.eu' },
   },
   cidrs: ['203.0.113.0/24', '2001:db8::/32'],
 };

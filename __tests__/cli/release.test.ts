@@ -7,6 +7,9 @@ import { runCli } from '../../cli/run-cli';
 import { javascriptEntry } from '../../testing/harness/transpile-cache';
 import { phase1Pilot } from '../../examples/phase1-pilot';
 import { phase2PayingCustomers } from '../../examples/phase2-paying-customers';
+import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary, exampleMonitoring, STAGING_EXPIRES_AT } from '../../examples/shared';
+import { Phase, Product, StagingMode } from '../../lib';
+import { ProductStacks } from '../../stacks';
 
 function synthesized(define: (app: App) => unknown): string {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'release-'));
@@ -203,6 +206,44 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
 // Audit (lifecycle): every step ran with the one HCLOUD_TOKEN. With a Hetzner project per environment (what Hetzner
 // and the README recommend), the release deployed test into production's project or production into test's, where
 // its admin keys already exist (uniqueness_error); staging and the snapshot must be in production's project.
+describe('cdktf-sovereign-hetzner release with one Hetzner project, when test and production register one key', () => {
+  // Phase 1's example, but with the admin's key on test too: a layout the README supports with a project each.
+  const sharedKey = synthesized((app) => new ProductStacks(app, new Product({
+    name: 'phase1-pilot', phase: Phase.ONE, admin: { sshPublicKeys: EXAMPLE_ADMIN.sshPublicKeys, cidrs: EXAMPLE_ADMIN.cidrs },
+    ...exampleBoundary(), monitoring: exampleMonitoring('pilot.example.eu'), backup: exampleBackup({ offsite: false }),
+    stateBucket: 'pilot-terraform-state', staging: StagingMode.fromProductionSnapshot(),
+  }), { stagingExpiresAt: STAGING_EXPIRES_AT }));
+
+  async function attempt(env: NodeJS.ProcessEnv, outdir = sharedKey) {
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-npx-one-project-'));
+    const log = path.join(bin, 'calls.log');
+    fs.writeFileSync(path.join(bin, 'npx'), `#!/bin/sh\necho "$*" >> "${log}"\ncase "$2" in snapshot) echo 4242;; esac\n`, { mode: 0o755 });
+    const err: string[] = [];
+    const code = await runCli(['release', '--product', 'phase1-pilot', '--out', outdir, '--rehearse', 'true', '--now', '2026-11-25T09:00:00Z'],
+      { env: { PATH: `${bin}:${process.env.PATH}`, ...env }, out: () => undefined, err: (l) => err.push(l) });
+    return { code, err: err.join('\n'), ran: fs.existsSync(log) };
+  }
+
+  test('with HCLOUD_TOKEN alone it refuses before anything runs: Hetzner registers a key once per project', async () => {
+    const { code, err, ran } = await attempt({ HCLOUD_TOKEN: 'one-project-token-value' });
+    expect({ code, ran }).toEqual({ code: 1, ran: false });
+    expect(err).toMatch(new RegExp("one SSH key is registered by phase1-pilot-test as 'phase1-pilot-test-admin' and phase1-pilot-production as "
+      + "'phase1-pilot-production-admin': with HCLOUD_TOKEN alone every step acts in one Hetzner project, which registers a key once, so the second "
+      + 'deploy would fail with uniqueness_error, after test is deployed\\. Fix: give each environment a Hetzner project, and export HCLOUD_TOKEN_TEST and HCLOUD_TOKEN_PRODUCTION'));
+    expect(err).not.toContain('one-project-token-value');
+  });
+
+  test('with a project each it runs', async () => {
+    expect((await attempt({ HCLOUD_TOKEN_TEST: 'test-token-value', HCLOUD_TOKEN_PRODUCTION: 'production-token-value' })).code).toBe(0);
+  });
+
+  test('the examples, whose test has a key of its own, release into one project', async () => {
+    const { code, err } = await attempt({ HCLOUD_TOKEN: 'one-project-token-value' }, synthesized(phase1Pilot));
+    expect(err).not.toMatch(/registered by/);
+    expect(code).toBe(0);
+  });
+});
+
 describe('cdktf-sovereign-hetzner release with a Hetzner project per environment', () => {
   const phase1 = synthesized(phase1Pilot);
   const TOKENS = { HCLOUD_TOKEN: 'shared-token-value', HCLOUD_TOKEN_TEST: 'test-token-value', HCLOUD_TOKEN_PRODUCTION: 'production-token-value' };
