@@ -1,14 +1,10 @@
-import { TerraformVariable } from 'cdktf';
-import { Environment, Location, Machine, ServerType } from '../../lib';
 import { BackupPlan } from '../../lib/backup/backup-plan';
-import { BackupTarget } from '../../lib/backup/backup-target';
-import { Heartbeat } from '../../lib/backup/heartbeat';
 import { PostgresDump } from '../../lib/backup/postgres-dump';
-import { StorageBox } from '../../lib/hetzner/storage-box';
 import { refusal } from '../boundary/refusal';
 import { machinePayload } from '../setup/machine-payload';
-import { ADMIN_CIDRS, ADMIN_KEY, synthJson, testStack } from '../setup/stack';
+import { synthJson } from '../setup/stack';
 import { filesByPath } from './helpers/machine-root';
+import { productionMachine } from './helpers/production-machine';
 
 // Audit (limits): list inputs of the backup constructs where an entry given twice is surely a mistake. A database
 // named twice was dumped twice into one dump, whose manifest then named it twice: the restore drill and backup-restore
@@ -16,18 +12,8 @@ import { filesByPath } from './helpers/machine-root';
 // library's own tools. A path named twice backs up nothing more, and usually stands where another path was meant.
 
 function production() {
-  const { stack } = testStack('production');
-  const secret = (name: string) => new TerraformVariable(stack, name, { type: 'string', sensitive: true });
-  const machine = new Machine(stack, 'App', {
-    environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, location: Location.FSN1, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS,
-  });
-  const box = new StorageBox(stack, 'StorageBox', { environment: Environment.PRODUCTION, password: secret('box_password') });
-  const account = box.addSubaccount('App', { homeDirectory: 'backups/production/app', password: secret('box_app_password') });
-  const plan = new BackupPlan(stack, 'Backups', {
-    environment: Environment.PRODUCTION, resticPassword: secret('restic_password'), heartbeat: Heartbeat.healthchecks(secret('heartbeat_url')),
-    targets: [BackupTarget.storageBox(account)],
-  });
-  return { stack, machine, plan };
+  const { stack, machine, options } = productionMachine();
+  return { stack, machine, plan: new BackupPlan(stack, 'Backups', options) };
 }
 
 const conf = (stack: ReturnType<typeof production>['stack'], key: string) => {

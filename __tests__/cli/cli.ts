@@ -1,4 +1,6 @@
+import * as path from 'path';
 import { runCli } from '../../cli/run-cli';
+import { HetznerStandIn, placeholderVariables, StandInWorkspace } from '../../testing';
 
 /** Runs the CLI in-process with `env` as its whole environment, and returns its exit code and what it printed on stdout and stderr. */
 export async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -6,4 +8,19 @@ export async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   const err: string[] = [];
   const code = await runCli(args, { env, out: (l) => out.push(l), err: (l) => err.push(l) });
   return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+/** Runs `guard` in-process (see cli). */
+export const guard = (args: string[], env: NodeJS.ProcessEnv) => cli(['guard', ...args], env);
+
+/**
+ * A stack applied once through the stand-in, laid out as `cdktf synth` writes it (OUTDIR/stacks/STACK) for `guard --out`
+ * to read, with a simulated project of its own; and the environment guard then runs with.
+ */
+export function deployedForGuard(standIn: HetznerStandIn, outdir: string, stack: string, json: unknown): { ws: StandInWorkspace; env: NodeJS.ProcessEnv } {
+  const cloudFile = path.join(outdir, `${stack}.cloud.json`);
+  const ws = new StandInWorkspace(standIn, path.join(outdir, 'stacks', stack), cloudFile).setConfiguration(json);
+  const applied = ws.apply();
+  if (!applied.ok) throw new Error(applied.stdout + applied.stderr);
+  return { ws, env: { ...standIn.env(cloudFile), ...placeholderVariables(json) } };
 }

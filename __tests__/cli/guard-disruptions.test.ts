@@ -3,8 +3,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { Environment, Machine, MachineProps, ServerType, SshKey } from '../../lib';
 import { disruptiveUpdates } from '../../cli/guard';
-import { cli } from './cli';
-import { HetznerStandIn, placeholderVariables, stackJson, StandInWorkspace } from '../../testing';
+import { deployedForGuard, guard } from './cli';
+import { HetznerStandIn, stackJson, StandInWorkspace } from '../../testing';
 import { ADMIN_CIDRS, testStack } from '../setup/stack';
 
 // Pitfall 8: a new server type or new public addresses are planned as an in-place change ("1 to change", like a
@@ -22,21 +22,14 @@ function production(props: Partial<MachineProps> = {}) {
   return stackJson(stack);
 }
 
-const guard = (args: string[], env: NodeJS.ProcessEnv) => cli(['guard', ...args], env);
-
 describe('guard names the changes that take production down or delete its backups (stand-in, real Terraform)', () => {
   const standIn = HetznerStandIn.shared();
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'guard-disruptions-'));
   const stack = 'acme-production';
-  const cloudFile = path.join(outdir, `${stack}.cloud.json`);
   let ws: StandInWorkspace;
   let env: NodeJS.ProcessEnv;
   beforeAll(() => {
-    const json = production();
-    ws = new StandInWorkspace(standIn, path.join(outdir, 'stacks', stack), cloudFile).setConfiguration(json);
-    const applied = ws.apply();
-    if (!applied.ok) throw new Error(applied.stdout + applied.stderr);
-    env = { ...standIn.env(cloudFile), ...placeholderVariables(json) };
+    ({ ws, env } = deployedForGuard(standIn, outdir, stack, production()));
   }, 180_000);
   afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 

@@ -3,8 +3,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { DataVolume, Environment, Machine, ServerType, Size, SshKey } from '../../lib';
 import { volumeShrinks } from '../../cli/guard';
-import { cli } from './cli';
-import { HetznerStandIn, placeholderVariables, stackJson, StandInWorkspace } from '../../testing';
+import { deployedForGuard, guard } from './cli';
+import { HetznerStandIn, stackJson, StandInWorkspace } from '../../testing';
 import { ADMIN_CIDRS, testStack } from '../setup/stack';
 
 // Hetzner volumes grow only (hetzner-facts: "resize": "grow only (no shrink)"). hcloud v1.68 plans a smaller `size` as
@@ -24,21 +24,14 @@ function production(gib: number) {
   return stackJson(stack);
 }
 
-const guard = (args: string[], env: NodeJS.ProcessEnv) => cli(['guard', ...args], env);
-
 describe('guard refuses a plan that shrinks a volume (stand-in, real Terraform)', () => {
   const standIn = HetznerStandIn.shared();
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'guard-volume-shrink-'));
   const stack = 'acme-production';
-  const cloudFile = path.join(outdir, `${stack}.cloud.json`);
   let ws: StandInWorkspace;
   let env: NodeJS.ProcessEnv;
   beforeAll(() => {
-    const json = production(20);
-    ws = new StandInWorkspace(standIn, path.join(outdir, 'stacks', stack), cloudFile).setConfiguration(json);
-    const applied = ws.apply();
-    if (!applied.ok) throw new Error(applied.stdout + applied.stderr);
-    env = { ...standIn.env(cloudFile), ...placeholderVariables(json) };
+    ({ ws, env } = deployedForGuard(standIn, outdir, stack, production(20)));
   }, 180_000);
   afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 

@@ -4,9 +4,9 @@ import * as path from 'path';
 import { TerraformResource } from 'cdktf';
 import { Environment, Location, Machine, ServerType, SshKey } from '../../lib';
 import { protectedLosses } from '../../cli/guard';
-import { cli } from './cli';
+import { deployedForGuard, guard } from './cli';
 import { PRIVATE_DIR_PREFIX } from '../../cli/guard';
-import { HetznerStandIn, placeholderVariables, stackJson, StandInWorkspace } from '../../testing';
+import { HetznerStandIn, stackJson, StandInWorkspace } from '../../testing';
 import { ADMIN_CIDRS, testStack } from '../setup/stack';
 
 // A renamed construct ID in production: the old address leaves the configuration, so `prevent_destroy` never sees
@@ -26,21 +26,13 @@ function oneMachine(environment: Environment, id: string, moves: (machine: Machi
   return stackJson(stack);
 }
 
-const guard = (args: string[], env: NodeJS.ProcessEnv) => cli(['guard', ...args], env);
-
 describe('guard: a plan that deletes a protected resource is refused before anything changes', () => {
   const standIn = HetznerStandIn.shared();
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'guard-'));
   /** A stack deployed once, laid out as `cdktf synth` writes it (DIR/stacks/STACK), with its own simulated project. */
   function deployed(environment: Environment): { ws: StandInWorkspace; env: NodeJS.ProcessEnv; stack: string } {
     const stack = `acme-${environment.name}`;
-    const dir = path.join(outdir, 'stacks', stack);
-    const cloudFile = path.join(outdir, `${stack}.cloud.json`);
-    const json = oneMachine(environment, 'App');
-    const ws = new StandInWorkspace(standIn, dir, cloudFile).setConfiguration(json);
-    const applied = ws.apply();
-    if (!applied.ok) throw new Error(applied.stdout + applied.stderr);
-    return { ws, stack, env: { ...standIn.env(cloudFile), ...placeholderVariables(json) } };
+    return { stack, ...deployedForGuard(standIn, outdir, stack, oneMachine(environment, 'App')) };
   }
   const addressesOf = (ws: StandInWorkspace, type: string): string[] =>
     ws.state().values.root_module.resources.filter((r: any) => r.type === type).map((r: any) => r.address);
