@@ -7,6 +7,7 @@ import {
   AiActRole, AlertReceiver, BoundaryPolicy, Budget, DataClass, DeadMansSwitch, EgressForm, Environment, Location,
   MonitoringPlan, Money, Phase, Processor, Product, RestoreCheck, StagingMode, UptimeCheck,
 } from '../lib';
+import { sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
 import { ProductStacks } from '../stacks';
 import { requirementsOfStacks, environmentExample, type Requirement } from './check';
 import { packedPackageName } from './packed-package';
@@ -281,8 +282,7 @@ function validate(answers: InitAnswers): SynthesizedStack[] {
   for (const p of [...answers.publicTo, ...answers.pseudonymizedTo]) {
     if (!PROCESSORS[p]) throw new Error(`processor '${p}' is not one init knows. Fix: use ${Object.keys(PROCESSORS).join(' or ')} (or none), and declare others in main.ts.`);
   }
-  const material = (key: string) => key.trim().split(/\s+/).slice(0, 2).join(' ');
-  if (material(answers.productionAdminKey) === material(answers.adminKey)) {
+  if (sshKeyMaterial(answers.productionAdminKey) === sshKeyMaterial(answers.adminKey)) {
     throw new Error("--production-admin-key is --admin-key's key: test's CI job would hold a key that is root on production. "
       + 'Fix: make production a key of its own (ssh-keygen -t ed25519 -f production-admin) and pass its .pub line.');
   }

@@ -7,6 +7,7 @@ import { EnvironmentRecord } from '../lib/environments/product-documents';
 import { DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT } from '../lib/environments/pre-release-snapshots';
 import { projectTokenVariable, releasePlan, ReleaseStep, shellLine, SNAPSHOT_ID } from '../lib/environments/release-plan';
 import { StagingReaper } from '../lib/environments/staging-reaper';
+import { sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
 import { DEFAULT_STAGING_DAYS, expiryAfterDays, StagingMode } from '../lib/environments/staging';
 import { CHECK_USAGE, checkCommand, requirementsOfStacks, sharedAcrossEnvironments } from './check';
 import { INIT_USAGE, initCommand } from './init';
@@ -276,7 +277,7 @@ function refuseKeysRegisteredTwice(outdir: string, environments: readonly Enviro
     const keys = (JSON.parse(fs.readFileSync(file, 'utf8')).resource?.hcloud_ssh_key ?? {}) as Record<string, { name?: unknown; public_key?: unknown }>;
     for (const key of Object.values(keys)) {
       if (typeof key.public_key !== 'string' || key.public_key.includes('${')) continue;
-      const material = key.public_key.trim().split(/\s+/).slice(0, 2).join(' ');
+      const material = sshKeyMaterial(key.public_key);
       registeredBy.set(material, [...(registeredBy.get(material) ?? []), { stack, name: String(key.name) }]);
     }
   }

@@ -12,6 +12,7 @@ import { Retirement, RetirementOptions } from '../lib/core/retirement';
 import { Check, checkProps, fail, is } from '../lib/core/runtime-checks';
 import { protectWorkingDirectoryOf } from '../lib/core/private/working-directory';
 import { HETZNER_API_ENDPOINTS } from '../lib/environments/private/hetzner-endpoints';
+import { sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
 import { addProductionBackups, addRestoreDrill } from './environment-backups';
 
 /** The environment's private subnet (PrivateNetwork's default) and the addresses pinned in it. */
@@ -291,10 +292,9 @@ export class EnvironmentStack extends TerraformStack {
    * has one key of its own for its deploys. Once per product, on production's stack.
    */
   private warnIfTestKeysOpenProduction(): void {
-    const material = (key: string) => key.trim().split(/\s+/).slice(0, 2).join(' ');
-    const production = new Set(Object.values(this.product.sshPublicKeysFor(Environment.PRODUCTION)).map(material));
+    const production = new Set(Object.values(this.product.sshPublicKeysFor(Environment.PRODUCTION)).map(sshKeyMaterial));
     const test = Object.entries(this.product.sshPublicKeysFor(Environment.TEST));
-    if (test.some(([, key]) => !production.has(material(key)))) return;
+    if (test.some(([, key]) => !production.has(sshKeyMaterial(key)))) return;
     Annotations.of(this).addWarning(`Environment-SharedAdminKey: ${this.node.path}: every admin key of test (${test.map(([name]) => name).join(', ')}) `
       + "also opens production, so test's deploy key (test's ADMIN_SSH_KEY in CI, held by every test job) is root on production. "
       + "Fix: give production keys of its own, admin: { environmentSshPublicKeys: { production: { ops: 'ssh-ed25519 AAAA…' } } }, "

@@ -20,6 +20,7 @@ import { DataFlow } from '../boundary/data-flow';
 import { bucketNameProblem } from '../hetzner/object-storage-backend';
 import { Location } from '../hetzner/location';
 import { ServerType } from '../hetzner/server-type';
+import { sshKeyMaterial } from '../hetzner/private/openssh-public-key';
 import { Component } from '../roadmap/component';
 import { Phase } from '../roadmap/phase';
 import { EarlyAdoption } from '../roadmap/postponed';
@@ -428,7 +429,7 @@ function checkProductProps(at: string, props: ProductProps): void {
 function refuseRepeatedKeys(at: string, prop: string, keys: Readonly<Record<string, string>> | undefined): void {
   const seen = new Map<string, string>();
   for (const [name, key] of Object.entries(keys ?? {})) {
-    const material = key.trim().split(/\s+/).slice(0, 2).join(' ');
+    const material = sshKeyMaterial(key);
     const first = seen.get(material);
     if (first !== undefined) {
       failAt(at, `${prop}.${name}`, `${key.trim().slice(0, 24)}…`, `it is the key of '${first}' too (comments aside), and Hetzner registers a key once per project, so the deploy would fail with uniqueness_error`,

@@ -3,7 +3,7 @@ import { TerraformStack, Token } from 'cdktf';
 import { SshKey as SshKeyResource } from '../../generated/providers/hcloud/ssh-key';
 import { invalidValue, ValidationError } from '../core/validation-message';
 import { checkProps, is, requireString } from '../core/runtime-checks';
-import { isOpenSshPublicKey } from './private/openssh-public-key';
+import { isOpenSshPublicKey, sshKeyMaterial } from './private/openssh-public-key';
 import { checkUniquePerProject } from './private/project-uniqueness';
 
 /** An SSH key that servers can be created with. */
@@ -82,7 +82,7 @@ export class SshKey extends Construct implements ISshKey {
     const keys = TerraformStack.of(this).node.findAll().filter((c): c is SshKey => c instanceof SshKey);
     const earlier = keys.slice(0, keys.indexOf(this));
     const sameName = earlier.find((k) => k.resource.nameInput === name && !Token.isUnresolved(name));
-    const sameKey = earlier.find((k) => keyMaterial(k.publicKey) === keyMaterial(this.publicKey));
+    const sameKey = earlier.find((k) => sshKeyMaterial(k.publicKey) === sshKeyMaterial(this.publicKey));
     return [
       ...(sameName ? [invalidValue(this, 'name', name, `${sameName.node.path} has this name too, and Hetzner names a key once per project, so the deploy would fail with uniqueness_error`,
         'give each key its own name')] : []),
@@ -91,9 +91,4 @@ export class SshKey extends Construct implements ISshKey {
         'register the key once, and pass that SshKey wherever it is needed')] : []),
     ];
   }
-}
-
-/** A public key without its comment: the type and the base64 that the fingerprint is taken of. */
-function keyMaterial(publicKey: string): string {
-  return publicKey.trim().split(/\s+/).slice(0, 2).join(' ');
 }

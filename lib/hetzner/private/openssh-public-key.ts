@@ -14,3 +14,11 @@ export function isOpenSshPublicKey(text: string): boolean {
   // The type and at least one more length-prefixed field (the key material) must follow.
   return typeLength === m[1].length && blob.length > 4 + typeLength + 4 && blob.toString('latin1', 4, 4 + typeLength) === m[1];
 }
+
+/**
+ * A public key without its comment: the type and the base64 that Hetzner takes the fingerprint of, and registers once
+ * per project. Two lines that differ only in their comments are one key.
+ */
+export function sshKeyMaterial(publicKey: string): string {
+  return publicKey.trim().split(/\s+/).slice(0, 2).join(' ');
+}

@@ -2,6 +2,7 @@ import { TerraformResource, TerraformStack } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { Environment } from '../../core/environment';
 import { invalidValue } from '../../core/validation-message';
+import { sshKeyMaterial } from './openssh-public-key';
 import { synthesizedArgument } from './synthesized-argument';
 
 /**
@@ -163,7 +164,7 @@ function namedResourcesOf(stack: TerraformStack): NamedResource[] {
     return {
       resource, stack, noun, name: known(body.name), product: productName,
       environment: typeof body.labels?.environment === 'string' ? body.labels.environment : fallback,
-      keyMaterial: publicKey?.trim().split(/\s+/).slice(0, 2).join(' '),
+      keyMaterial: publicKey === undefined ? undefined : sshKeyMaterial(publicKey),
     };
   });
 }
