@@ -3,7 +3,7 @@ import { IConstruct } from 'constructs';
 import { Environment } from '../../core/environment';
 import { invalidValue } from '../../core/validation-message';
 import { sshKeyMaterial } from './openssh-public-key';
-import { synthesizedArgument } from './synthesized-argument';
+import { synthesizedArguments } from './synthesized-argument';
 
 /**
  * The resource types whose names Hetzner takes once per project (`uniqueness_error` on a second), and the noun its
@@ -169,14 +169,10 @@ function namedResourcesOf(stack: TerraformStack): NamedResource[] {
   });
 }
 
-/** What the checks read of a resource, argument by argument (see synthesizedArgument). */
+/** What the checks read of a resource: only these arguments (see synthesizedArguments). */
 function bodyOf(resource: TerraformResource): { name?: unknown; labels?: Record<string, unknown>; public_key?: unknown } {
-  const labels = synthesizedArgument(resource, 'labels');
-  return {
-    name: synthesizedArgument(resource, 'name'),
-    labels: labels !== null && typeof labels === 'object' ? labels as Record<string, unknown> : undefined,
-    public_key: resource.terraformResourceType === 'hcloud_ssh_key' ? synthesizedArgument(resource, 'public_key') : undefined,
-  };
+  const { name, labels, public_key } = synthesizedArguments(resource, resource.terraformResourceType === 'hcloud_ssh_key' ? ['name', 'labels', 'public_key'] : ['name', 'labels']);
+  return { name, labels: labels !== null && typeof labels === 'object' ? labels as Record<string, unknown> : undefined, public_key };
 }
 
 /** A value known at synth: a string without Terraform references (a variable's value is another stack's business). */

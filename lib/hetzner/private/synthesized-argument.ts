@@ -3,11 +3,17 @@ import { DefaultTokenResolver, StringConcat, TerraformResource, Tokenization } f
 const RESOLVER = new DefaultTokenResolver(new StringConcat());
 
 /**
- * One argument of a resource as synthesized: overrides applied, then its tokens resolved. Only that argument: a
+ * Some arguments of a resource as synthesized: overrides applied, then their tokens resolved. Only those arguments: a
  * server's user data, resolved with the rest, would throw where it cannot render, which its own check reports.
  */
-export function synthesizedArgument(resource: TerraformResource, name: string): unknown {
+export function synthesizedArguments<K extends string>(resource: TerraformResource, names: readonly K[]): Partial<Record<K, unknown>> {
   const written = resource.toTerraform() as { resource?: Record<string, Record<string, Record<string, unknown>>> };
-  const value = written.resource?.[resource.terraformResourceType]?.[resource.friendlyUniqueId]?.[name];
-  return Tokenization.resolve(value, { scope: resource, preparing: false, resolver: RESOLVER });
+  const body = written.resource?.[resource.terraformResourceType]?.[resource.friendlyUniqueId] ?? {};
+  const picked = Object.fromEntries(names.filter((name) => name in body).map((name) => [name, body[name]]));
+  return (Tokenization.resolve(picked, { scope: resource, preparing: false, resolver: RESOLVER }) ?? {}) as Partial<Record<K, unknown>>;
+}
+
+/** One argument of a resource as synthesized (see synthesizedArguments). */
+export function synthesizedArgument(resource: TerraformResource, name: string): unknown {
+  return synthesizedArguments(resource, [name])[name];
 }
