@@ -1,7 +1,8 @@
-import { DefaultTokenResolver, StringConcat, TerraformResource, TerraformStack, Tokenization } from 'cdktf';
+import { TerraformResource, TerraformStack } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { labelSelectorMayMatch } from '../../core/labels';
 import { invalidValue } from '../../core/validation-message';
+import { synthesizedArguments } from './synthesized-argument';
 
 /** What a machine attaches to its server itself, which other resources of its stack must not attach again. */
 export interface OwnAttachments {
@@ -16,8 +17,6 @@ export interface OwnAttachments {
   /** Whether the server joins a private network through its inline `network` block. */
   readonly inlineNetwork: boolean;
 }
-
-const RESOLVER = new DefaultTokenResolver(new StringConcat());
 
 const FIX_FIREWALL = "add the rules to the machine's own firewall (ingress/egress props, machine.allowInbound or machine.allowOutbound), "
   + 'or attach the other firewall to servers that are not a Machine\'s';
@@ -39,8 +38,7 @@ export function attachmentConflicts(own: OwnAttachments): string[] {
     if (!(c instanceof TerraformResource) || c === own.firewall || c === own.server) continue;
     const type = c.terraformResourceType;
     if (type !== 'hcloud_firewall_attachment' && type !== 'hcloud_firewall' && type !== 'hcloud_server_network') continue;
-    const resolved = Tokenization.resolve(c.toTerraform(), { scope: c, preparing: false, resolver: RESOLVER }) as { resource?: Record<string, Record<string, any>> };
-    const body: Record<string, any> = resolved.resource?.[type]?.[c.friendlyUniqueId] ?? {};
+    const body = synthesizedArguments(c, ['server_ids', 'label_selectors', 'apply_to', 'server_id']);
     const at = (attribute: string) => `${c.node.path}.${attribute}`;
     if (type === 'hcloud_firewall_attachment') {
       if (namesServer(body.server_ids)) {
