@@ -221,8 +221,9 @@ function release(args: ParsedArgs, io: CliIo): Promise<number> | number {
     outdir,
   });
   const projectTokens = usesProjectTokens(io.env);
-  refuseSharedSecrets(outdir, environments, io.env);
-  if (!projectTokens) refuseKeysRegisteredTwice(outdir, environments);
+  const synthesized = synthesizedStacks(outdir, environments);
+  refuseSharedSecrets(synthesized, io.env);
+  if (!projectTokens) refuseKeysRegisteredTwice(synthesized);
   if (dryRun) {
     io.out(`# release path for ${product} (dry run: nothing is executed)`);
     steps.forEach((step, i) => io.out(`# ${i + 1}. ${step.title}${step.cleanup ? ' (also runs if the rehearsal fails)' : ''}\n${shellLine(step, { projectTokens })}`));
@@ -251,13 +252,17 @@ function usesProjectTokens(env: NodeJS.ProcessEnv): boolean {
   return true;
 }
 
+/** The environments' stacks as synthesized (cdk.tf.json), by stack name; a stack not synthesized is left out. */
+function synthesizedStacks(outdir: string, environments: readonly EnvironmentRecord[]): Array<{ name: string; json: any }> {
+  return environments.map((e) => ({ name: e.stack, file: path.join(outdir, 'stacks', e.stack, 'cdk.tf.json') }))
+    .filter((s) => fs.existsSync(s.file)).map((s) => ({ name: s.name, json: JSON.parse(fs.readFileSync(s.file, 'utf8')) }));
+}
+
 /**
  * The release is the one run that holds every environment's secrets: one value exported for two of them (the
  * database password of test and of production) would go to both machines. Refused before anything runs.
  */
-function refuseSharedSecrets(outdir: string, environments: readonly EnvironmentRecord[], env: NodeJS.ProcessEnv): void {
-  const stacks = environments.map((e) => ({ name: e.stack, file: path.join(outdir, 'stacks', e.stack, 'cdk.tf.json') }))
-    .filter((s) => fs.existsSync(s.file)).map((s) => ({ name: s.name, json: JSON.parse(fs.readFileSync(s.file, 'utf8')) }));
+function refuseSharedSecrets(stacks: ReadonlyArray<{ name: string; json: any }>, env: NodeJS.ProcessEnv): void {
   const shared = sharedAcrossEnvironments(requirementsOfStacks(stacks), env);
   if (shared.length === 0) return;
   throw new Error(`${shared.map((names) => names.join(' and ')).join('; ')} hold the same value: the release would give one environment's secret `
@@ -269,12 +274,10 @@ function refuseSharedSecrets(outdir: string, environments: readonly EnvironmentR
  * environments' stacks register would fail the second deploy with uniqueness_error, after test's deploy, part-way
  * through the release. Refused before anything runs.
  */
-function refuseKeysRegisteredTwice(outdir: string, environments: readonly EnvironmentRecord[]): void {
+function refuseKeysRegisteredTwice(stacks: ReadonlyArray<{ name: string; json: any }>): void {
   const registeredBy = new Map<string, Array<{ stack: string; name: string }>>();
-  for (const { stack } of environments) {
-    const file = path.join(outdir, 'stacks', stack, 'cdk.tf.json');
-    if (!fs.existsSync(file)) continue;
-    const keys = (JSON.parse(fs.readFileSync(file, 'utf8')).resource?.hcloud_ssh_key ?? {}) as Record<string, { name?: unknown; public_key?: unknown }>;
+  for (const { name: stack, json } of stacks) {
+    const keys = (json.resource?.hcloud_ssh_key ?? {}) as Record<string, { name?: unknown; public_key?: unknown }>;
     for (const key of Object.values(keys)) {
       if (typeof key.public_key !== 'string' || key.public_key.includes('${')) continue;
       const material = sshKeyMaterial(key.public_key);
