@@ -1,4 +1,4 @@
-import { TerraformResource, TerraformStack } from 'cdktf';
+import { Annotations, TerraformResource, TerraformStack } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { Environment } from '../../core/environment';
 import { invalidValue } from '../../core/validation-message';
@@ -38,6 +38,16 @@ interface NamedResource {
   readonly environment?: string;
   /** The product of its EnvironmentStack: products keep to projects of their own. */
   readonly product?: string;
+  /** The environment of its EnvironmentStack, which decides the product's project; undefined in a team's own stack. */
+  readonly stackEnvironment?: string;
+  /** The provider configuration it is created with (one token, one project); undefined for the stack's default. */
+  readonly provider?: string;
+}
+
+/** Why two resources share a project, and whether the library knows it (an error) or infers it (a warning). */
+interface SharedProject {
+  readonly reason: string;
+  readonly certain: boolean;
 }
 
 const checkedStacks = new WeakSet<TerraformStack>();
@@ -46,12 +56,13 @@ const checkedInOwnStack = new WeakSet<TerraformResource>();
 
 /**
  * Makes synth fail when a resource of `scope`'s stack takes a name (or, for an SSH key, a key) that another resource
- * of its stack, or of another stack of the App that deploys to the same Hetzner project, takes too. The per-stack
- * checks (Machine, SshKey) saw their own stack and type only: staging's stack lives in production's project (it boots
- * production's snapshot), a team may deploy several stacks of one environment with one token, and two volumes or
- * networks of one name passed. The second create failed with uniqueness_error part-way through the deploy.
- * Idempotent per stack; the library's Hetzner constructs call it, naming the resources whose namesakes in their own
- * stack they report themselves (`checkedInStack`).
+ * takes too in a project the library knows they share: its own stack, under one provider, or the stacks of one
+ * product's environments that share a project (staging lives in production's: it boots production's snapshot).
+ * Where the project is inferred (a team's own stacks, one environment or none, which one HCLOUD_TOKEN deploys to one
+ * project, but a token each to two), synth warns instead: such a team may well deploy to projects of its own.
+ * The per-stack checks (Machine, SshKey) saw their own stack and type only, and the second create failed with
+ * uniqueness_error part-way through the deploy. Idempotent per stack; the library's Hetzner constructs call it,
+ * naming the resources whose namesakes in their own stack they report themselves (`checkedInStack`).
  */
 export function checkUniquePerProject(scope: IConstruct, checkedInStack: readonly TerraformResource[] = []): void {
   for (const resource of checkedInStack) checkedInOwnStack.add(resource);
@@ -67,18 +78,25 @@ export function checkUniquePerProject(scope: IConstruct, checkedInStack: readonl
 }
 
 /**
- * The collisions `stack` reports: those with a stack before it in the App (the later stack's deploy is the one
- * Hetzner refuses), and those with a later stack that no construct of the library checks itself.
+ * The collisions `stack` reports, as errors (warnings are annotated on the resource): those with a stack before it
+ * in the App (the later stack's deploy is the one Hetzner refuses), and those with a later stack that no construct of
+ * the library checks itself.
  */
 function collisionsReportedBy(stack: TerraformStack): string[] {
   const stacks = stack.node.root.node.findAll().filter(TerraformStack.isStack);
   const own = namedResourcesOf(stack);
   if (own.length === 0) return [];
   const errors: string[] = [];
+  const report = (first: NamedResource, second: NamedResource, shared: SharedProject) => {
+    const messages = collisionMessages(first, second, shared.reason);
+    if (shared.certain) errors.push(...messages);
+    else for (const message of messages) warnOnce(second.resource, message);
+  };
   own.forEach((second, j) => {
     for (const first of own.slice(0, j)) {
       if (checkedInOwnStack.has(first.resource) && checkedInOwnStack.has(second.resource)) continue;
-      errors.push(...collisionErrors(first, second, ''));
+      // Another provider may hold another project's token (an alias for a second project).
+      if (first.provider === second.provider) report(first, second, { reason: '', certain: true });
     }
   });
   const position = stacks.indexOf(stack);
@@ -88,15 +106,25 @@ function collisionsReportedBy(stack: TerraformStack): string[] {
     const [earlier, later] = i < position ? [theirs, own] : [own, theirs];
     for (const second of later) {
       for (const first of earlier) {
-        const shared = sharedProjectReason(first, second);
-        if (shared) errors.push(...collisionErrors(first, second, shared));
+        const shared = sharedProject(first, second);
+        if (shared) report(first, second, shared);
       }
     }
   });
   return errors;
 }
 
-function collisionErrors(first: NamedResource, second: NamedResource, shared: string): string[] {
+/** Warnings are annotations: validation runs again on a second synth, and a warning is given once. */
+const warned = new WeakMap<TerraformResource, Set<string>>();
+function warnOnce(resource: TerraformResource, message: string): void {
+  const given = warned.get(resource) ?? new Set<string>();
+  warned.set(resource, given);
+  if (given.has(message)) return;
+  given.add(message);
+  Annotations.of(resource).addWarning(`Hetzner-NameTakenInProject: ${message} If the two stacks deploy to two Hetzner projects (a token each), this is no conflict.`);
+}
+
+function collisionMessages(first: NamedResource, second: NamedResource, shared: string): string[] {
   if (first.resource.terraformResourceType !== second.resource.terraformResourceType) return [];
   const sameStack = first.stack === second.stack;
   const where = sameStack ? `${first.resource.node.path} is in the same stack` : `${first.resource.node.path} (stack ${first.stack.node.id}) ${shared}`;
@@ -119,23 +147,28 @@ function collisionErrors(first: NamedResource, second: NamedResource, shared: st
 }
 
 /**
- * Why two resources land in one project, or undefined when they may be in two. Staging lives in production's project;
- * test may have a project of its own (HCLOUD_TOKEN_TEST), and each product its own, so neither counts as one here.
- * A resource without an environment, or a team's stack of no product, may go anywhere: one HCLOUD_TOKEN deploys every
- * stack to one project.
+ * Whether two resources of two stacks land in one project, or undefined when they may be in two. Certain for one
+ * product's environment stacks that share a project: staging lives in production's. Test may have a project of its
+ * own (HCLOUD_TOKEN_TEST), and each product its own, so neither counts as one here. Inferred for the rest: a resource
+ * without an environment, or a team's stack, may go anywhere, and one HCLOUD_TOKEN deploys every stack to one project.
  */
-function sharedProjectReason(a: NamedResource, b: NamedResource): string | undefined {
+function sharedProject(a: NamedResource, b: NamedResource): SharedProject | undefined {
   if (a.product !== undefined && b.product !== undefined && a.product !== b.product) return undefined;
   const [pa, pb] = [projectOf(a.environment), projectOf(b.environment)];
   if (pa === undefined || pb === undefined) {
     const unknown = pa === undefined ? a : b;
-    return `is in a stack that may deploy to the same Hetzner project (${unknown.resource.node.path} carries no environment label, and one HCLOUD_TOKEN deploys every stack to one project)`;
+    return { certain: false, reason: `is in a stack that may deploy to the same Hetzner project (${unknown.resource.node.path} carries no environment label, and one HCLOUD_TOKEN deploys every stack to one project)` };
   }
   if (pa !== pb) return undefined;
+  const certain = a.product !== undefined && a.product === b.product && projectOf(a.stackEnvironment) === projectOf(b.stackEnvironment)
+    && projectOf(a.stackEnvironment) !== undefined;
   const staging = [a, b].some((r) => r.environment === Environment.STAGING.name);
-  return staging
-    ? 'is in production\'s Hetzner project, where staging lives too (it is built from production\'s snapshot, which only that project can use)'
-    : `is in ${pa}'s Hetzner project too (both are ${pa}'s)`;
+  return {
+    certain,
+    reason: staging
+      ? 'is in production\'s Hetzner project, where staging lives too (it is built from production\'s snapshot, which only that project can use)'
+      : `is in ${pa}'s Hetzner project too (both are ${pa}'s)`,
+  };
 }
 
 function projectOf(environment: string | undefined): Project {
@@ -159,11 +192,14 @@ function namedResourcesOf(stack: TerraformStack): NamedResource[] {
   const { environment: stackEnvironment, product } = stack as { environment?: unknown; product?: { name?: unknown } };
   const productName = typeof product?.name === 'string' ? product.name : undefined;
   const fallback = stackEnvironment instanceof Environment ? stackEnvironment.name : labelled.size === 1 ? [...labelled][0] : undefined;
-  return found.map(({ resource, noun, body }) => {
+  // A resource with count or for_each may create none, or name each instance apart: left to Hetzner.
+  return found.filter(({ resource }) => resource.count === undefined && resource.forEach === undefined).map(({ resource, noun, body }) => {
     const publicKey = resource.terraformResourceType === 'hcloud_ssh_key' ? known(body.public_key) : undefined;
     return {
       resource, stack, noun, name: known(body.name), product: productName,
       environment: typeof body.labels?.environment === 'string' ? body.labels.environment : fallback,
+      stackEnvironment: stackEnvironment instanceof Environment ? stackEnvironment.name : undefined,
+      provider: resource.provider?.node.path,
       keyMaterial: publicKey === undefined ? undefined : sshKeyMaterial(publicKey),
     };
   });
