@@ -14,6 +14,7 @@ import { protectWorkingDirectoryOf } from '../lib/core/private/working-directory
 import { HETZNER_API_ENDPOINTS } from '../lib/environments/private/hetzner-endpoints';
 import { sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
 import { addProductionBackups, addRestoreDrill } from './environment-backups';
+import { declareBuiltComponents, PhaseMachines, undeclaredServers } from './environment-components';
 
 /** The environment's private subnet (PrivateNetwork's default) and the addresses pinned in it. */
 const PRIVATE_SUBNET = '10.0.1.0/24';
@@ -225,8 +226,8 @@ export class EnvironmentStack extends TerraformStack {
       if (EgressAllowlist.isRequiredFor(machine)) EgressAllowlist.apply(machine, { policy: product.boundary });
     }
     Aspects.of(this).add(new BoundaryChecks({ policy: product.boundary }));
-    // A volume is a roadmap component (postponed in Phase 1): whoever adds one, the phase judges it.
-    Aspects.of(this).add({ visit: (node) => { if (node instanceof DataVolume) Component.declare(node, Component.DATA_VOLUME); } });
+    // A volume, or a database off the app machine, is a roadmap component: whoever adds one, the phase judges it.
+    declareBuiltComponents(this, this.phaseMachines);
 
     new TerraformOutput(this, 'app_ipv4', { value: this.app.ipv4.ipAddress, description: 'Public IPv4 of the app machine' });
     new TerraformOutput(this, 'app_ipv6', { value: this.app.ipv6.ipAddress, description: 'Public IPv6 of the app machine' });
@@ -249,6 +250,11 @@ export class EnvironmentStack extends TerraformStack {
 
     this.wrapSynthesizerWithDocuments();
     protectWorkingDirectoryOf(this);
+  }
+
+  /** The machines the phase builds in this stack, against which the stack's other servers are judged. */
+  private get phaseMachines(): PhaseMachines {
+    return { app: this.app, monitoringMachine: this.monitoringMachine, phase: this.product.phase };
   }
 
   /** What the release path and reports read about this environment. */
@@ -319,6 +325,7 @@ export class EnvironmentStack extends TerraformStack {
       }
     }
     const phase = this.product.phase;
+    errors.push(...undeclaredServers(this, this.phaseMachines));
     for (const { component, path } of Component.declaredIn(this)) {
       if (phase.permits(component) || this.product.adoptionOf(component)) continue;
       errors.push(`${path}: component '${component.id}' is not allowed: ${phase} postpones ${component.title}; it comes in when ${component.threshold}. `
