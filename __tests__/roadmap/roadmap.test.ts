@@ -38,9 +38,21 @@ describe('Roadmap.assess', () => {
     ])('DB %p GB of 80 GB → %p', (db, expected) => {
       expect(ids({ databaseSize: Size.mebibytes(db * 1024), databaseGrowthPerMonth: Size.gibibytes(0) })).toEqual(expected);
     });
-    test('a volume lifts the recommendation to Phase 2, a split to Phase 3', () => {
-      expect(assess({ databaseSize: Size.gibibytes(45) }).recommendedPhase).toBe(Phase.TWO);
-      expect(assess({ databaseSize: Size.gibibytes(60) }).recommendedPhase).toBe(Phase.THREE);
+    // Audit (roadmap): a full disk lifted a pre-revenue product to Phase 3, whose presets require a separate
+    // monitoring machine and dedicated vCPUs that nothing measured called for. A phase moves on its own threshold.
+    test('a full disk calls for its component, not the next phase: an early adoption below the phase that permits it', () => {
+      const split = assess({ databaseSize: Size.gibibytes(60) });
+      expect(split.recommendedPhase).toBe(Phase.ONE);
+      expect(split.changes.find((c) => c.id === 'split-app-db')!.change)
+        .toMatch(/; Phase 1 postpones Separate database server, so adopt it early with this reason: earlyAdoptions: \[\{ component: Component\.SPLIT_APP_DB, reason: '…' \}\]$/);
+      const volume = assess({ databaseSize: Size.gibibytes(45) });
+      expect(volume.recommendedPhase).toBe(Phase.ONE);
+      expect(volume.changes.find((c) => c.id === 'attach-volume')!.change).toMatch(/Phase 1 postpones Attached data volume.*Component\.DATA_VOLUME/);
+    });
+    test('with paying customers, the phase that permits the volume: no adoption to declare', () => {
+      const result = assess({ payingCustomers: 3, databaseSize: Size.gibibytes(45) });
+      expect(result.recommendedPhase).toBe(Phase.TWO);
+      expect(result.changes.find((c) => c.id === 'attach-volume')!.change).not.toMatch(/adopt/);
     });
     test.each([
       [Size.gibibytes(12.5), []], // (80-5)/12.5 = 6 months left: exactly the reserve
@@ -70,10 +82,17 @@ describe('Roadmap.assess', () => {
     test('pricing self-hosting is a decision point, not a phase change', () => {
       expect(assess({ monthlyModelApiSpendEur: 5000 }).recommendedPhase).toBe(Phase.ONE);
     });
-    test('a regulatory need for offline inference requires self-hosting and Phase 3', () => {
+    test('a regulatory need for offline inference requires self-hosting, adopted early in any phase, and moves no phase', () => {
       const result = assess({ offlineInferenceRequired: true, monthlyModelApiSpendEur: 5000 });
       expect(result.changes.map((c) => c.id)).toEqual(['self-host-inference']);
-      expect(result.recommendedPhase).toBe(Phase.THREE);
+      expect(result.recommendedPhase).toBe(Phase.ONE);
+      expect(result.changes[0].change).toMatch(/Phase 1 postpones Self-hosted model inference.*Component\.SELF_HOSTED_INFERENCE/);
+      // No phase permits it: Phase 3 too needs the adoption.
+      expect(assess({ offlineInferenceRequired: true, payingCustomers: 30 }).changes.find((c) => c.id === 'self-host-inference')!.change)
+        .toMatch(/Phase 3 postpones Self-hosted model inference/);
+    });
+    test('pricing self-hosting builds nothing, so it asks for no adoption', () => {
+      expect(assess({ monthlyModelApiSpendEur: 5000 }).changes[0].change).not.toMatch(/adopt/);
     });
   });
 
@@ -86,6 +105,9 @@ describe('Roadmap.assess', () => {
     });
     test.each([[ROADMAP_THRESHOLDS.permanentStagingReleasesPerMonth, []], [21, ['consider-permanent-staging']]])('%p releases/month → %p', (releasesPerMonth, expected) => {
       expect(ids({ releasesPerMonth })).toEqual(expected);
+    });
+    test('permanent staging, postponed in every phase, is an early adoption', () => {
+      expect(assess({ releasesPerMonth: 21 }).changes[0].change).toMatch(/Component\.PERMANENT_STAGING/);
     });
   });
 

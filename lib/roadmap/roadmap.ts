@@ -97,7 +97,7 @@ export interface RoadmapChange {
   readonly change: string;
   /** Why, with the measured numbers and the threshold they crossed. */
   readonly reason: string;
-  /** The lowest phase in which the change belongs. */
+  /** The lowest phase in which the change belongs; below it, its component is an early adoption. */
   readonly minimumPhase: Phase;
   /** The roadmap component it brings in, if any. */
   readonly component?: Component;
@@ -105,9 +105,15 @@ export interface RoadmapChange {
 
 /** What the measured numbers call for: a phase, changes, and the self-hosting break-even. */
 export interface RoadmapAssessment {
-  /** The phase the numbers call for. */
+  /**
+   * The phase the paying customers call for: a phase is entered on its own threshold, never because one
+   * component's threshold is crossed.
+   */
   readonly recommendedPhase: Phase;
-  /** The changes the numbers call for, most urgent first. */
+  /**
+   * The changes the numbers call for, most urgent first. One that builds a component the recommended phase
+   * postpones says so, with the early adoption to declare.
+   */
   readonly changes: RoadmapChange[];
   /** The self-hosting break-even, when the team stated its operations allowance. */
   readonly selfHosting?: SelfHostingBreakEven;
@@ -242,13 +248,28 @@ export class Roadmap {
       });
     }
 
-    const byCustomers = metrics.payingCustomers >= t.phaseThreePayingCustomers ? Phase.THREE
+    // The phases are stages of the business, entered on their own threshold (paying customers). A full disk or an
+    // offline-inference obligation calls for its component, not for the whole next phase: Phase 3 for a pre-revenue
+    // product with a full disk would have required a monitoring machine and dedicated vCPUs nothing measured asks for.
+    const recommended = metrics.payingCustomers >= t.phaseThreePayingCustomers ? Phase.THREE
       : metrics.payingCustomers >= t.phaseTwoPayingCustomers ? Phase.TWO : Phase.ONE;
-    // Self-hosting is a decision point, not a reason to change phase by itself.
-    const phaseDrivers = changes.filter((c) => c.id !== 'price-self-hosting');
-    const recommended = Math.max(byCustomers.number, ...phaseDrivers.map((c) => c.minimumPhase.number));
-    return { recommendedPhase: Phase.of(recommended), changes, ...(selfHosting ? { selfHosting } : {}) };
+    return { recommendedPhase: recommended, changes: changes.map((c) => asEarlyAdoption(c, recommended)), ...(selfHosting ? { selfHosting } : {}) };
   }
+}
+
+/**
+ * A change that builds a component the recommended phase postpones is an early adoption: it says so, with the
+ * adoption to declare. Pricing self-hosting builds nothing, so it needs none.
+ */
+function asEarlyAdoption(change: RoadmapChange, phase: Phase): RoadmapChange {
+  const component = change.component;
+  if (!component || change.id === 'price-self-hosting' || phase.permits(component)) return change;
+  const constant = component.id.toUpperCase().replace(/-/g, '_');
+  return {
+    ...change,
+    change: `${change.change}; ${phase} postpones ${component.title}, so adopt it early with this reason: `
+      + `earlyAdoptions: [{ component: Component.${constant}, reason: '…' }]`,
+  };
 }
 
 function breakEven(metrics: RoadmapMetrics): SelfHostingBreakEven {
