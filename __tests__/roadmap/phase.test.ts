@@ -1,4 +1,5 @@
-import { Component, Environment, Phase, PostponedRegister, ServerType } from '../../lib';
+import { Component, Environment, Phase, PostponedRegister, Roadmap, ROADMAP_THRESHOLDS, ServerType } from '../../lib';
+import { CALM_METRICS } from './helpers/metrics';
 
 const names = (types: readonly ServerType[]) => types.map((t) => t.name);
 
@@ -80,6 +81,25 @@ describe('PostponedRegister', () => {
       { component: 'external-uptime-checks', title: Component.EXTERNAL_UPTIME_CHECKS.title, provided: false, providedBy: [] },
       { component: 'error-monitoring', title: Component.ERROR_MONITORING.title, provided: false, providedBy: [] },
     ]);
+  });
+
+  // Audit (roadmap): the list said self-hosting and a GPU box come in with spend "over EUR 1,500/month" while assess
+  // flagged exactly EUR 1,500, and it gave a separate monitoring machine "Phase 3" as its threshold, a phase's name
+  // rather than the number that enters it.
+  test('each postponed item states a measured threshold, not a phase name', () => {
+    for (const phase of Phase.all()) {
+      for (const entry of new PostponedRegister(phase, [], []).entries) expect([entry.component, entry.threshold]).not.toEqual([entry.component, expect.stringMatching(/^Phase \d/)]);
+    }
+    expect(Component.MONITORING_MACHINE.threshold).toMatch(new RegExp(`^${ROADMAP_THRESHOLDS.phaseThreePayingCustomers} paying customers or more \\(Phase 3\\)`));
+  });
+
+  test('the spend threshold reads as assess applies it, at the boundary itself', () => {
+    const spend = ROADMAP_THRESHOLDS.selfHostingSpendEur;
+    const flagged = (eur: number) => Roadmap.assess({ ...CALM_METRICS, monthlyModelApiSpendEur: eur }).changes.some((c) => c.component === Component.SELF_HOSTED_INFERENCE);
+    expect([flagged(spend - 0.01), flagged(spend)]).toEqual([false, true]);
+    for (const component of [Component.SELF_HOSTED_INFERENCE, Component.GPU_BOX]) {
+      expect(component.threshold).toContain(`model API spend of EUR ${spend.toLocaleString('en-US')}/month or more`);
+    }
   });
 
   test('renders Markdown with the not-yet-provided components marked', () => {

@@ -1,5 +1,11 @@
 import { Construct, IConstruct } from 'constructs';
 import { requireInstance } from '../core/runtime-checks';
+import { ROADMAP_THRESHOLDS as T } from './thresholds';
+
+// The thresholds Roadmap.assess compares against, in the words the postponed list publishes.
+const percent = (share: number) => `${Math.round(share * 100)}%`;
+const modelSpend = `model API spend of EUR ${T.selfHostingSpendEur.toLocaleString('en-US')}/month or more`;
+const phaseTwo = `${T.phaseTwoPayingCustomers === 1 ? 'the first paying customer' : `${T.phaseTwoPayingCustomers} paying customers`} (Phase 2)`;
 
 /** A component declared by a construct of the app. */
 export interface DeclaredComponent {
@@ -24,31 +30,31 @@ export class Component {
     'p95 latency over the SLA with the database as the measured bottleneck, or a queue the database cannot carry');
   /** Permanent staging environment (`permanent-staging`). */
   public static readonly PERMANENT_STAGING = new Component('permanent-staging', 'Permanent staging environment',
-    'more than 20 releases a month, when on-demand staging would be up most of the time anyway');
+    `more than ${T.permanentStagingReleasesPerMonth} releases a month, when on-demand staging would be up most of the time anyway`);
   /** Separate monitoring machine (`monitoring-machine`). */
   public static readonly MONITORING_MACHINE = new Component('monitoring-machine', 'Separate monitoring machine',
-    'Phase 3, or monitoring using more than a quarter of the machine it shares');
+    `${T.phaseThreePayingCustomers} paying customers or more (Phase 3), or monitoring using more than a quarter of the machine it shares`);
   /** Dedicated embeddings server (`embeddings-server`). */
   public static readonly EMBEDDINGS_SERVER = new Component('embeddings-server', 'Dedicated embeddings server',
     'embedding API spend over EUR 500/month, or embeddings of data the boundary forbids sending out');
   /** Dedicated GPU box (`gpu-box`). */
   public static readonly GPU_BOX = new Component('gpu-box', 'Dedicated GPU box',
-    'model API spend over EUR 1,500/month, or a regulatory need for offline inference');
+    `${modelSpend}, or a regulatory need for offline inference`);
   /** Separate database server (`split-app-db`). */
   public static readonly SPLIT_APP_DB = new Component('split-app-db', 'Separate database server',
-    'database over 70% of the app disk, or CPU contention between app and database at the SLA');
+    `database over ${percent(T.splitDatabaseDiskShare)} of the app disk, or CPU contention between app and database at the SLA`);
   /** Attached data volume (`data-volume`). */
   public static readonly DATA_VOLUME = new Component('data-volume', 'Attached data volume',
-    'database over 50% of the disk, or fewer than 6 months of disk left at the current growth');
+    `database over ${percent(T.volumeDiskShare)} of the disk, or fewer than ${T.minimumMonthsOfDisk} months of disk left at the current growth`);
   /** Offsite non-Hetzner backup (`offsite-backup`). */
   public static readonly OFFSITE_BACKUP = new Component('offsite-backup', 'Offsite non-Hetzner backup',
-    'first paying customers (Phase 2): recovery must survive losing the Hetzner account');
+    `${phaseTwo}: recovery must survive losing the Hetzner account`);
   /** Host metrics and alerting (`host-observability`). */
   public static readonly HOST_OBSERVABILITY = new Component('host-observability', 'Host metrics and alerting',
-    'first paying customers (Phase 2): someone must know before the customer does');
+    `${phaseTwo}: someone must know before the customer does`);
   /** Self-hosted model inference (`self-hosted-inference`). */
   public static readonly SELF_HOSTED_INFERENCE = new Component('self-hosted-inference', 'Self-hosted model inference',
-    'model API spend over EUR 1,500/month, p95 latency over the SLA caused by the model API, or regulation requiring offline inference');
+    `${modelSpend}, p95 latency over the SLA caused by the model API, or regulation requiring offline inference`);
   /** Remote backup target (Storage Box) (`remote-backup`). */
   public static readonly REMOTE_BACKUP = new Component('remote-backup', 'Remote backup target (Storage Box)',
     'always: every phase keeps a copy of production off the production machine');

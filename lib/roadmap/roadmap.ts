@@ -5,6 +5,7 @@ import { missingValue, ValidationError } from '../core/validation-message';
 import { gpuServerNames, gpuServerPrice } from '../cost/price-gpu';
 import { Component } from './component';
 import { Phase } from './phase';
+import { ROADMAP_THRESHOLDS } from './thresholds';
 
 /** What the roadmap decides on: measured facts, not forecasts. */
 export interface RoadmapMetrics {
@@ -69,25 +70,7 @@ export interface SelfHostingBreakEven {
   readonly priceSources: readonly string[];
 }
 
-/** The numbers `Roadmap.assess` compares against. Each is documented where it is used. */
-export const ROADMAP_THRESHOLDS = {
-  /** Paying customers that start Phase 2. */
-  phaseTwoPayingCustomers: 1,
-  /** Paying customers that mean real traction (Phase 3). */
-  phaseThreePayingCustomers: 25,
-  /** Share of the disk the database may fill before it moves to a volume. */
-  volumeDiskShare: 0.5,
-  /** Months of disk that must remain at the current growth. */
-  minimumMonthsOfDisk: 6,
-  /** Share of the disk after which the database leaves the app machine. */
-  splitDatabaseDiskShare: 0.7,
-  /** Monthly model API spend (EUR) from which self-hosting is worth pricing. */
-  selfHostingSpendEur: 1500,
-  /** Months a GPU server's setup fee is spread over in the break-even (a year of commitment). */
-  selfHostingSetupFeeMonths: 12,
-  /** Releases per month from which on-demand staging would be up most of the time. */
-  permanentStagingReleasesPerMonth: 20,
-} as const;
+export { ROADMAP_THRESHOLDS } from './thresholds';
 
 /** One concrete change, with its reason in numbers. */
 export interface RoadmapChange {
