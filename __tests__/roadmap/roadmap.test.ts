@@ -126,8 +126,19 @@ describe('Roadmap.assess', () => {
       ['offlineInferenceRequired', 'no', /^RoadmapMetrics\.offlineInferenceRequired: 'no' is not allowed: it is a string, not true or false/],
       ['diskSize', Size.gibibytes(0), /^RoadmapMetrics\.diskSize: '0 GiB' is not allowed: the database machine has a disk/],
       ['latencySla', Duration.seconds(0), /^RoadmapMetrics\.latencySla: '0 ms' is not allowed/],
+      // Audit (roadmap): a fraction of a customer or of a drill, and a database larger than its disk, gave a recommendation.
+      ['payingCustomers', 0.5, /^RoadmapMetrics\.payingCustomers: 0\.5 is not allowed: it is a count, and a count is a whole number\. Fix: pass how many, such as 0/],
+      ['failedRestoreDrills', 1.5, /^RoadmapMetrics\.failedRestoreDrills: 1\.5 is not allowed: it is a count/],
+      ['databaseSize', Size.gibibytes(81), /^RoadmapMetrics\.databaseSize: '81 GiB' is not allowed: it is larger than the 80 GiB disk it lives on \(diskSize\)\. Fix: pass both sizes of one disk/],
+      ['diskSize', Size.mebibytes(80), /^RoadmapMetrics\.databaseSize: '5 GiB' is not allowed: it is larger than the 80 MiB disk/],
     ])('%s = %p', (field, value, message) => {
       expect(refusal(() => Roadmap.assess({ ...calm, [field]: value } as RoadmapMetrics))).toMatch(message);
+    });
+    test('a database that fills its whole disk is a full disk, not a mix-up', () => {
+      expect(ids({ databaseSize: Size.gibibytes(80) })).toEqual(['split-app-db']);
+    });
+    test('fractional releases a month (an average) are measured figures', () => {
+      expect(ids({ releasesPerMonth: 20.5 })).toEqual(['consider-permanent-staging']);
     });
     test('missing metrics altogether', () => {
       expect(refusal(() => Roadmap.assess(undefined as unknown as RoadmapMetrics))).toMatch(/^RoadmapMetrics\.props: missing/);

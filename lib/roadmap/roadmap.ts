@@ -295,6 +295,10 @@ function checkMetrics(metrics: RoadmapMetrics): void {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(at, field, value, 'a measured figure is a finite number >= 0', fix);
   };
   for (const field of counts) measured(field, metrics[field], 'pass a measured, finite number >= 0');
+  // Customers and failed drills are counted: 0.5 customers (a share of revenue from JSON, say) stayed in Phase 1 unnoticed.
+  for (const field of ['payingCustomers', 'failedRestoreDrills'] as const) {
+    if (!Number.isInteger(metrics[field])) fail(at, field, metrics[field], 'it is a count, and a count is a whole number', `pass how many, such as ${Math.floor(metrics[field])}`);
+  }
   for (const field of sizes) requireInstance(at, field, metrics[field], Size, 'pass a Size, such as Size.gibibytes(40)');
   for (const field of durations) requireInstance(at, field, metrics[field], Duration, 'pass a Duration, such as Duration.millis(800)');
   // Optional: from JavaScript, null is not "left out" (the break-even would run on it), nor "missing".
@@ -314,6 +318,11 @@ function checkMetrics(metrics: RoadmapMetrics): void {
   }
   optionalBoolean(at, 'offlineInferenceRequired', metrics.offlineInferenceRequired);
   if (metrics.diskSize.toMebibytes() === 0) fail(at, 'diskSize', metrics.diskSize, 'the database machine has a disk', 'pass the disk size of the database machine');
+  // A database larger than the disk it lives on is a mix-up of units or of disks, and read as a full disk it called for a split.
+  if (metrics.databaseSize.isLargerThan(metrics.diskSize)) {
+    fail(at, 'databaseSize', metrics.databaseSize, `it is larger than the ${metrics.diskSize} disk it lives on (diskSize)`,
+      'pass both sizes of one disk, in their units, such as databaseSize: Size.gibibytes(12), diskSize: Size.gibibytes(80) (a volume\'s size, if the database is on one)');
+  }
   if (metrics.latencySla.toSeconds() === 0) fail(at, 'latencySla', metrics.latencySla, 'an SLA of no time at all is always missed', 'pass the p95 latency your SLA promises');
 }
 
