@@ -1,4 +1,4 @@
-import { Duration, Phase, Roadmap, RoadmapMetrics, ROADMAP_THRESHOLDS, Size } from '../../lib';
+import { Duration, Environment, Phase, Roadmap, RoadmapMetrics, ROADMAP_THRESHOLDS, Size } from '../../lib';
 import { CALM_METRICS as calm } from './helpers/metrics';
 import { refusal } from '../boundary/refusal';
 
@@ -69,6 +69,15 @@ describe('Roadmap.assess', () => {
   describe('latency', () => {
     test.each([[1000, []], [1001, ['scale-production']]])('p95 %p ms against a 1000 ms SLA → %p', (ms, expected) => {
       expect(ids({ p95Latency: Duration.millis(ms) })).toEqual(expected);
+    });
+    // Audit (roadmap): the change sent the team to "the next type of its preset", a fallback for a sold-out type:
+    // Phase 1 production's cx33 → cpx32 has the same vCPUs and memory, so the rescale changed nothing.
+    test('the rescale it recommends adds capacity, which the preset\'s fallback does not', () => {
+      const [preferred, fallback] = Phase.ONE.machineFor(Environment.PRODUCTION).types;
+      expect([fallback.cores, fallback.memory.toMebibytes()]).toEqual([preferred.cores, preferred.memory.toMebibytes()]);
+      const change = assess({ p95Latency: Duration.millis(1400) }).changes[0].change;
+      expect(change).not.toMatch(/preset/);
+      expect(change).toMatch(/^rescale the production machine to a larger type of its line, with more vCPUs and memory/);
     });
     test('the reason names both numbers', () => {
       expect(assess({ p95Latency: Duration.millis(1400) }).changes[0].reason).toBe('p95 latency 1.4 s is over the 1 s SLA');

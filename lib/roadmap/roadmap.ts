@@ -176,7 +176,8 @@ export class Roadmap {
     if (metrics.p95Latency.isLongerThan(metrics.latencySla)) {
       changes.push({
         id: 'scale-production',
-        change: 'rescale the production machine to the next type of its preset (keep_disk makes it reversible)',
+        // Not "the next type of its preset": a preset lists fallbacks for when a type is sold out, and cx33's is cpx32, no larger.
+        change: 'rescale the production machine to a larger type of its line, with more vCPUs and memory, such as cx33 → cx43 (keep_disk makes it reversible)',
         reason: `p95 latency ${seconds(metrics.p95Latency)} is over the ${seconds(metrics.latencySla)} SLA`,
         minimumPhase: Phase.ONE,
       });
