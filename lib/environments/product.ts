@@ -230,7 +230,11 @@ export class Product {
     };
     checkProductProps(at, props);
     if (!NAME.test(props.name ?? '')) fail('name', props.name, 'a product name is 1-32 lowercase letters, digits or "-"', 'use a short name such as "acme"');
-    for (const adoption of props.earlyAdoptions ?? []) {
+    for (const [i, adoption] of (props.earlyAdoptions ?? []).entries()) {
+      // The postponed list publishes one reason per component: a second adoption's reason was dropped without a word.
+      if (props.earlyAdoptions!.findIndex((a) => a.component === adoption.component) < i) {
+        fail('earlyAdoptions', adoption.component.id, 'it is adopted twice, and the postponed list publishes one reason for it', 'give it one adoption, with both reasons in one sentence');
+      }
       if (props.phase.permits(adoption.component)) {
         fail('earlyAdoptions', adoption.component.id, `${props.phase} already includes it`, 'remove the adoption');
       }
