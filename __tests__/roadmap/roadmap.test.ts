@@ -161,6 +161,11 @@ describe('Roadmap.assess', () => {
       expect(refusal(() => Roadmap.assess({ ...calm, selfHostingOperationEurPerMonth: 900 } as unknown as RoadmapMetrics)))
         .toMatch(/^RoadmapMetrics\.selfHostingOperationEurPerMonth: 'selfHostingOperationEurPerMonth' is not allowed: there is no property of this name.*did you mean 'selfHostingOperationsEurPerMonth'\?/);
     });
+    // Audit (roadmap): a GPU server named without the operations allowance priced nothing and said nothing.
+    test('a GPU server without the operations allowance is refused, not ignored', () => {
+      expect(refusal(() => Roadmap.assess({ ...calm, monthlyModelApiSpendEur: 2000, selfHostingGpuServer: 'gex130' })))
+        .toMatch(/^RoadmapMetrics\.selfHostingGpuServer: 'gex130' is not allowed: it is priced only in the break-even, which needs selfHostingOperationsEurPerMonth.*Fix: state selfHostingOperationsEurPerMonth too/);
+    });
     test.each([
       ['a GPU server the price file does not know', 'gex9000', /^RoadmapMetrics\.selfHostingGpuServer: 'gex9000' is not allowed: the price file has no such GPU server \(known: gex44, gex130\)\. Fix: use one of these/],
       ['a GPU server as a number', 44, /^RoadmapMetrics\.selfHostingGpuServer: 44 is not allowed: it is a number, not a text value/],

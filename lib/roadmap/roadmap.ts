@@ -314,6 +314,10 @@ function checkMetrics(metrics: RoadmapMetrics): void {
     fail(at, 'selfHostingGpuServer', gpuServer, `the price file has no such GPU server (known: ${gpuServerNames().join(', ')})`,
       'use one of these, or add it with its date and source to lib/cost/hetzner-prices.json');
   }
+  if (gpuServer !== undefined && metrics.selfHostingOperationsEurPerMonth === undefined) {
+    fail(at, 'selfHostingGpuServer', gpuServer, 'it is priced only in the break-even, which needs selfHostingOperationsEurPerMonth: alone it was ignored without a word',
+      'state selfHostingOperationsEurPerMonth too (what running inference takes beyond the server, EUR a month), or leave the server out');
+  }
   if (metrics.offlineInferenceRequired === undefined) {
     throw new ValidationError(missingValue(at, 'offlineInferenceRequired', 'whether inference must run without external APIs decides self-hosting', 'pass true or false'));
   }
