@@ -36,7 +36,8 @@ export interface RoadmapMetrics {
    */
   readonly selfHostingOperationsEurPerMonth?: number;
   /**
-   * The dedicated GPU server self-hosting would run on, by its name in the price file.
+   * The dedicated GPU server self-hosting would run on, by its name in the price file; only with
+   * `selfHostingOperationsEurPerMonth`, whose break-even prices it.
    * @default 'gex44'
    */
   readonly selfHostingGpuServer?: string;
