@@ -1,9 +1,8 @@
 import { IConstruct } from 'constructs';
-import { Aspects } from 'cdktf';
+import { Annotations, Aspects } from 'cdktf';
 import { Server } from '../generated/providers/hcloud/server';
 import { Volume } from '../generated/providers/hcloud/volume';
 import { Component, DataVolume, IMachine, Machine, Phase, PostgresDatabase } from '../lib';
-import { invalidValue } from '../lib/core/validation-message';
 
 /** What an environment stack builds by its phase, against which everything else in it is judged. */
 export interface PhaseMachines {
@@ -31,22 +30,27 @@ export function declareBuiltComponents(stack: IConstruct, machines: PhaseMachine
 }
 
 /**
- * Every server of the stack beyond the machines its phase builds, that declares no roadmap component. The model
- * gives an environment one app machine (and Phase 3 production a monitoring machine); a second one is a separate
- * database, monitoring, embeddings or GPU machine, each a component some phase postpones. Undeclared, the phase
- * could not judge it and the postponed list still called it postponed.
+ * Warns about every server of the stack beyond the machines its phase builds that declares no roadmap component. The
+ * model gives an environment one app machine (and Phase 3 production a monitoring machine); a second one may be a
+ * separate database, monitoring, embeddings or GPU machine, each a component some phase postpones, which the phase
+ * judges only when declared (the postponed list would still call it postponed). A warning, not an error: a server may
+ * be none of them (a worker, a bastion), and declaring it as one would make the postponed list wrong the other way.
+ * Called at validation, which a second synth repeats: each server is warned about once.
  */
-export function undeclaredServers(stack: IConstruct, machines: PhaseMachines): string[] {
+export function warnAboutUndeclaredServers(stack: IConstruct, machines: PhaseMachines): void {
   const built = new Set<Server>([machines.app.server, ...(machines.monitoringMachine ? [machines.monitoringMachine.server] : [])]);
   const servers = stack.node.findAll().filter((c): c is Server => c instanceof Server && !built.has(c));
-  return servers.flatMap((server) => {
+  for (const server of servers) {
     const owner: IConstruct = [...server.node.scopes].reverse().find((s) => s instanceof Machine) ?? server;
-    if (Component.declaredIn(owner).length > 0) return [];
+    if (Component.declaredIn(owner).length > 0 || warned.has(owner)) continue;
+    warned.add(owner);
     const name = owner instanceof Machine ? owner.serverName : server.node.id;
     const own = machines.monitoringMachine ? 'its app machine and its monitoring machine' : 'one app machine';
-    return [invalidValue(owner, 'server', name, `a server beyond the ${own} ${machines.phase} builds here declares no roadmap component: a separate database, `
-      + `monitoring, embeddings or GPU machine is one, and ${machines.phase} judges it only when declared (the postponed list would still call it postponed)`,
-    'declare what it is, Component.declare(machine, Component.SPLIT_APP_DB) (or MONITORING_MACHINE, EMBEDDINGS_SERVER, GPU_BOX, REDIS, KUBERNETES), '
-      + `and adopt it early with a reason if ${machines.phase} postpones it; or remove it, and rescale the app machine instead`)];
-  });
+    Annotations.of(owner).addWarning(`Roadmap-UndeclaredServer: ${owner.node.path}.server '${name}' is a server beyond the ${own} ${machines.phase} builds here, and declares `
+      + `no roadmap component: a separate database, monitoring, embeddings or GPU machine is one, and ${machines.phase} judges it only when declared (the `
+      + 'postponed list would still call it postponed). Fix: if it is one, declare it, Component.declare(machine, Component.SPLIT_APP_DB) (or MONITORING_MACHINE, '
+      + `EMBEDDINGS_SERVER, GPU_BOX, REDIS, KUBERNETES), and adopt it early with a reason if ${machines.phase} postpones it; if it is a larger app, rescale the app machine instead.`);
+  }
 }
+
+const warned = new WeakSet<IConstruct>();

@@ -14,7 +14,7 @@ import { protectWorkingDirectoryOf } from '../lib/core/private/working-directory
 import { HETZNER_API_ENDPOINTS } from '../lib/environments/private/hetzner-endpoints';
 import { sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
 import { addProductionBackups, addRestoreDrill } from './environment-backups';
-import { declareBuiltComponents, PhaseMachines, undeclaredServers } from './environment-components';
+import { declareBuiltComponents, PhaseMachines, warnAboutUndeclaredServers } from './environment-components';
 
 /** The environment's private subnet (PrivateNetwork's default) and the addresses pinned in it. */
 const PRIVATE_SUBNET = '10.0.1.0/24';
@@ -325,7 +325,7 @@ export class EnvironmentStack extends TerraformStack {
       }
     }
     const phase = this.product.phase;
-    errors.push(...undeclaredServers(this, this.phaseMachines));
+    warnAboutUndeclaredServers(this, this.phaseMachines);
     for (const { component, path } of Component.declaredIn(this)) {
       if (phase.permits(component) || this.product.adoptionOf(component)) continue;
       errors.push(`${path}: component '${component.id}' is not allowed: ${phase} postpones ${component.title}; it comes in when ${component.threshold}. `
