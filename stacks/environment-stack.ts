@@ -15,6 +15,7 @@ import { HETZNER_API_ENDPOINTS } from '../lib/environments/private/hetzner-endpo
 import { sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
 import { addProductionBackups, addRestoreDrill } from './environment-backups';
 import { declareBuiltComponents, PhaseMachines, warnAboutUndeclaredServers } from './environment-components';
+import { componentConstant } from '../lib/roadmap/private/component-constant';
 
 /** The environment's private subnet (PrivateNetwork's default) and the addresses pinned in it. */
 const PRIVATE_SUBNET = '10.0.1.0/24';
@@ -329,7 +330,7 @@ export class EnvironmentStack extends TerraformStack {
     for (const { component, path } of Component.declaredIn(this)) {
       if (phase.permits(component) || this.product.adoptionOf(component)) continue;
       errors.push(`${path}: component '${component.id}' is not allowed: ${phase} postpones ${component.title}; it comes in when ${component.threshold}. `
-        + `Fix: remove it, or adopt it early with a reason: earlyAdoptions: [{ component: Component.${constantName(component)}, reason: '…' }]`);
+        + `Fix: remove it, or adopt it early with a reason: earlyAdoptions: [{ component: Component.${componentConstant(component)}, reason: '…' }]`);
     }
     return errors;
   }
@@ -360,8 +361,4 @@ export function databasePasswordVariable(environment: Environment): string {
 export function productStacks(stack: EnvironmentStack): EnvironmentStack[] {
   return stack.node.root.node.findAll()
     .filter((c): c is EnvironmentStack => c instanceof EnvironmentStack && c.product === stack.product);
-}
-
-function constantName(component: Component): string {
-  return component.id.toUpperCase().replace(/-/g, '_');
 }

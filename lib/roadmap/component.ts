@@ -1,6 +1,7 @@
 import { Construct, IConstruct } from 'constructs';
 import { requireInstance } from '../core/runtime-checks';
 import { ROADMAP_THRESHOLDS as T } from './thresholds';
+import { componentConstant } from './private/component-constant';
 
 // The thresholds Roadmap.assess compares against, in the words the postponed list publishes.
 const percent = (share: number) => `${Math.round(share * 100)}%`;
@@ -84,7 +85,7 @@ export class Component {
     // From JavaScript, a name ('redis') was recorded as no component at all: the phase never saw it, and reading the
     // declarations back failed with an unknown id.
     requireInstance(Construct.isConstruct(scope) ? scope : 'Component.declare', 'component', component, Component,
-      `use a Component constant: ${Component.all().map((c) => `Component.${c.id.toUpperCase().replace(/-/g, '_')}`).join(', ')}`, 'a Component');
+      `use a Component constant: ${Component.all().map((c) => `Component.${componentConstant(c)}`).join(', ')}`, 'a Component');
     const declared = scope.node.metadata.some((m) => m.type === COMPONENT_METADATA && m.data === component.id);
     if (!declared) scope.node.addMetadata(COMPONENT_METADATA, component.id);
   }

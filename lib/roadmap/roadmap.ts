@@ -6,6 +6,7 @@ import { gpuServerNames, gpuServerPrice } from '../cost/price-gpu';
 import { Component } from './component';
 import { Phase } from './phase';
 import { ROADMAP_THRESHOLDS } from './thresholds';
+import { componentConstant } from './private/component-constant';
 
 /** What the roadmap decides on: measured facts, not forecasts. */
 export interface RoadmapMetrics {
@@ -249,11 +250,10 @@ export class Roadmap {
 function asEarlyAdoption(change: RoadmapChange, phase: Phase): RoadmapChange {
   const component = change.component;
   if (!component || change.id === 'price-self-hosting' || phase.permits(component)) return change;
-  const constant = component.id.toUpperCase().replace(/-/g, '_');
   return {
     ...change,
     change: `${change.change}; ${phase} postpones ${component.title}, so adopt it early with this reason: `
-      + `earlyAdoptions: [{ component: Component.${constant}, reason: '…' }]`,
+      + `earlyAdoptions: [{ component: Component.${componentConstant(component)}, reason: '…' }]`,
   };
 }
 
