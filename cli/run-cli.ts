@@ -278,10 +278,12 @@ function refuseKeysRegisteredTwice(stacks: ReadonlyArray<{ name: string; json: a
   const registeredBy = new Map<string, Array<{ stack: string; name: string }>>();
   for (const { name: stack, json } of stacks) {
     const keys = (json.resource?.hcloud_ssh_key ?? {}) as Record<string, { name?: unknown; public_key?: unknown }>;
-    for (const key of Object.values(keys)) {
+    for (const [id, key] of Object.entries(keys)) {
       if (typeof key.public_key !== 'string' || key.public_key.includes('${')) continue;
       const material = sshKeyMaterial(key.public_key);
-      registeredBy.set(material, [...(registeredBy.get(material) ?? []), { stack, name: String(key.name) }]);
+      // A name the configuration computes is not in the JSON: the key's address names it instead.
+      const name = typeof key.name === 'string' && !key.name.includes('${') ? key.name : `hcloud_ssh_key.${id}`;
+      registeredBy.set(material, [...(registeredBy.get(material) ?? []), { stack, name }]);
     }
   }
   const twice = [...registeredBy.values()].filter((stacks) => new Set(stacks.map((s) => s.stack)).size > 1);
