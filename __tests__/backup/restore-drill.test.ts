@@ -196,6 +196,25 @@ describe('RestoreDrill', () => {
     });
   });
 
+  // The drill's maxBackupAge had no upper bound: a weekly drill with Duration.days(30) passed four Mondays running on
+  // the one backup taken before the backups stopped, each time reporting recovery proven.
+  test('maxBackupAge is at most 6 days unless maxBackupAgeReason says why, as on a BackupPlan', () => {
+    const { stack, props } = drillProps();
+    new RestoreDrill(stack, 'AtLimit', { ...props, maxBackupAge: Duration.days(6) });
+    expect(() => new RestoreDrill(stack, 'Month', { ...props, maxBackupAge: Duration.days(30) })).toThrow(
+      "test/Month.maxBackupAge: '30 days' is not allowed: the drill would pass on a backup up to 30 days old: a weekly drill proves recovery again "
+      + 'without a new backup having arrived, and backups that stop go unnoticed for more than 6 days. '
+      + 'Fix: use at most Duration.days(6), such as Duration.hours(26) with a daily schedule; or pass maxBackupAgeReason with the reason the backups may go unnoticed that long');
+    expect(() => new RestoreDrill(stack, 'Vague', { ...props, maxBackupAge: Duration.days(30), maxBackupAgeReason: 'ok' }))
+      .toThrow(/test\/Vague\.maxBackupAgeReason: 'ok' is not allowed: letting backups go unnoticed for more than 6 days needs a specific reason/);
+    // From JavaScript, a reason that is not text.
+    expect(() => new RestoreDrill(stack, 'Flag', { ...props, maxBackupAge: Duration.days(30), maxBackupAgeReason: true as unknown as string }))
+      .toThrow(/test\/Flag\.maxBackupAgeReason/);
+    const { stack: other, props: reasoned } = drillProps();
+    new RestoreDrill(other, 'RestoreDrill', { ...reasoned, maxBackupAge: Duration.days(8), maxBackupAgeReason: 'archive machine, restored from the quarterly export if lost' });
+    expect(files(other)['/etc/sovereign-backup/drill.conf']).toMatch(/^MAX_AGE_HOURS=192$/m);
+  });
+
   test('fails on a bad source host, check or maximum age', () => {
     const { stack, props } = drillProps();
     expect(() => new RestoreDrill(stack, 'A', { ...props, sourceHost: 'Production App' })).toThrow(/test\/A\.sourceHost: 'Production App' is not allowed/);

@@ -3,7 +3,6 @@ import { Fn, TerraformVariable } from 'cdktf';
 import { Duration } from '../core/duration';
 import { Size } from '../core/size';
 import { Environment } from '../core/environment';
-import { isReason, REASON_RULE } from '../core/reason';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
 import { checkOptions, checkProps, fail, is } from '../core/runtime-checks';
 import { BundleFile } from '../hetzner/machine-bundle';
@@ -17,7 +16,7 @@ import { BackupTarget } from './backup-target';
 import { Heartbeat } from './heartbeat';
 import { PostgresDump } from './postgres-dump';
 import { DATABASE_DISK_RESERVE } from './private/database-disk-reserve';
-import { MAX_BACKUP_AGE_LIMIT } from './private/backup-age-limit';
+import { backupAgeLimitLifted, LIFT_BACKUP_AGE_LIMIT, MAX_BACKUP_AGE_LIMIT, refuseBackupAgeAboveLimit } from './private/backup-age-limit';
 import { defaultMaxBackupAge, PHASE_ONE_SCHEDULE, PHASE_TWO_SCHEDULE } from './private/phase-schedules';
 import { BACKUP_BOOTSTRAP, BACKUP_CHECK, BACKUP_DUMP, BACKUP_PRUNE, BACKUP_PUSH, BACKUP_RESTORE, BACKUP_ROTATE_KEYS } from './private/scripts';
 import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, targetNames, timer, TIME_SYNC_UNIT_LINES, UNITS } from './private/tooling';
@@ -311,27 +310,17 @@ export class BackupPlan extends Construct {
    * there), unless a reason says why that is acceptable.
    */
   private refuseUnnoticedStop(reason: string | undefined): void {
+    if (backupAgeLimitLifted(this, reason)) return;
     const limit = MAX_BACKUP_AGE_LIMIT;
-    const optOut = 'pass maxBackupAgeReason with the reason the backups may go unnoticed that long';
-    if (reason !== undefined) {
-      if (!isReason(reason)) {
-        throw new ValidationError(invalidValue(this, 'maxBackupAgeReason', reason, `letting backups go unnoticed for more than ${limit} needs a specific reason (${REASON_RULE})`,
-          "say why, such as 'archive machine, restored from the quarterly export if lost'"));
-      }
-      return;
-    }
     // maxBackupAge must be longer than the interval, in whole hours: a schedule this rare leaves no value within the limit.
     if (this.schedule.interval.toSeconds() + 3600 > limit.toSeconds()) {
       throw new ValidationError(invalidValue(this, 'schedule', this.schedule,
         `its backups are ${this.schedule.interval} apart, and maxBackupAge, which must be longer, would leave backups that stop unnoticed for more than ${limit} (the operating model dumps daily)`,
-        `dump at least daily, such as Schedule.daily({ hour: 3 }); or ${optOut}`));
+        `dump at least daily, such as Schedule.daily({ hour: 3 }); or ${LIFT_BACKUP_AGE_LIMIT}`));
     }
-    if (this.maxBackupAge.isLongerThan(limit)) {
-      throw new ValidationError(invalidValue(this, 'maxBackupAge', this.maxBackupAge,
-        `backups that stop would go unnoticed for more than ${limit}, while Hetzner replaces the oldest of its 7 daily server backups every day: `
-        + "less than a day is left to keep an image from before they stopped (convert it into a snapshot), and the operating model's weekly proof of recovery passes without a new backup",
-        `use at most Duration.days(${limit.toDays()}), such as Duration.hours(26) with a daily schedule; or ${optOut}`));
-    }
+    refuseBackupAgeAboveLimit(this, this.maxBackupAge,
+      `backups that stop would go unnoticed for more than ${limit}, while Hetzner replaces the oldest of its 7 daily server backups every day: `
+      + "less than a day is left to keep an image from before they stopped (convert it into a snapshot), and the operating model's weekly proof of recovery passes without a new backup");
   }
 
   /** The machines this plan protects. */

@@ -10,6 +10,7 @@ import { PostgresVersion } from '../database/postgres-version';
 import { requireSensitive } from '../hetzner/storage-box';
 import { BackupTarget } from './backup-target';
 import { Heartbeat } from './heartbeat';
+import { backupAgeLimitLifted, MAX_BACKUP_AGE_LIMIT, refuseBackupAgeAboveLimit } from './private/backup-age-limit';
 import { DATABASE_DISK_RESERVE } from './private/database-disk-reserve';
 import { DRILL_RUN_TIME_PER_COPY, DRILL_START_DELAY } from './private/drill-run-time';
 import { RESTORE_DRILL } from './private/scripts';
@@ -47,10 +48,17 @@ export interface RestoreDrillProps {
    */
   readonly schedule?: Schedule;
   /**
-   * The drill fails when the newest backup is older than this: backups are not arriving.
+   * The drill fails when the newest backup is older than this: backups are not arriving. At most 6 days (without
+   * `maxBackupAgeReason`), or a weekly drill could pass twice on the same backup.
    * @default Duration.hours(26)
    */
   readonly maxBackupAge?: Duration;
+  /**
+   * Why the drill may pass on a backup older than 6 days, such as the reason of a plan whose own `maxBackupAge` is
+   * longer. At least 20 letters, 8 of them different.
+   * @default - maxBackupAge is at most 6 days
+   */
+  readonly maxBackupAgeReason?: string;
   /**
    * Prefix of the scratch databases (`<prefix><database>`), dropped after each drill.
    * @default 'restore_drill_'
@@ -107,6 +115,7 @@ export class RestoreDrill extends Construct {
       checks: is.list(is.instance(RestoreCheck, "use RestoreCheck.sql('name', { database, query })"), "pass [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })]"),
       schedule: is.optional(is.instance(Schedule, 'use Schedule.weekly({ day: Weekday.MONDAY, hour: 6 }) or another Schedule')),
       maxBackupAge: is.optional(is.instance(Duration, 'use Duration.hours(26)')),
+      maxBackupAgeReason: is.optional(is.text("say why backups may go unnoticed that long, such as 'archive machine, restored from the quarterly export if lost'")),
       databasePrefix: is.optional(is.text("use 'restore_drill_'")),
       postgresVersion: is.optional(is.instance(PostgresVersion, "use the test machine's database.version, or PostgresVersion.of(15)")),
     }, 'pass { machine, source, sourceHost, resticPassword, heartbeat, checks }');
@@ -145,6 +154,10 @@ export class RestoreDrill extends Construct {
     }
     if (maxAge.toSeconds() % 3600 !== 0 || maxAge.toSeconds() === 0) {
       throw new ValidationError(invalidValue(this, 'maxBackupAge', maxAge, 'it must be a whole number of hours', 'use Duration.hours(26)'));
+    }
+    if (!backupAgeLimitLifted(this, props.maxBackupAgeReason)) {
+      refuseBackupAgeAboveLimit(this, maxAge, `the drill would pass on a backup up to ${maxAge} old: `
+        + `a weekly drill proves recovery again without a new backup having arrived, and backups that stop go unnoticed for more than ${MAX_BACKUP_AGE_LIMIT}`);
     }
 
     // The first copy keeps the name `source` on the machine; the others are source2, source3, ….

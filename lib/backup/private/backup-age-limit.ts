@@ -1,4 +1,7 @@
+import { IConstruct } from 'constructs';
 import { Duration } from '../../core/duration';
+import { isReason, REASON_RULE } from '../../core/reason';
+import { invalidValue, ValidationError } from '../../core/validation-message';
 
 /**
  * The longest `maxBackupAge` a `BackupPlan` takes without `maxBackupAgeReason`: 6 days.
@@ -14,3 +17,27 @@ import { Duration } from '../../core/duration';
  * longer threshold lets pass without a new backup.
  */
 export const MAX_BACKUP_AGE_LIMIT = Duration.days(6);
+
+/** The fix that lifts the limit, named in every refusal of it. */
+export const LIFT_BACKUP_AGE_LIMIT = 'pass maxBackupAgeReason with the reason the backups may go unnoticed that long';
+
+/**
+ * Whether `maxBackupAgeReason` was given, refusing one that is not a specific reason: a construct given one may
+ * go past MAX_BACKUP_AGE_LIMIT.
+ */
+export function backupAgeLimitLifted(scope: IConstruct, reason: string | undefined): boolean {
+  if (reason === undefined) return false;
+  if (!isReason(reason)) {
+    throw new ValidationError(invalidValue(scope, 'maxBackupAgeReason', reason,
+      `letting backups go unnoticed for more than ${MAX_BACKUP_AGE_LIMIT} needs a specific reason (${REASON_RULE})`,
+      "say why, such as 'archive machine, restored from the quarterly export if lost'"));
+  }
+  return true;
+}
+
+/** Refuses a `maxBackupAge` above MAX_BACKUP_AGE_LIMIT; `consequence` says what the longer age would let pass. */
+export function refuseBackupAgeAboveLimit(scope: IConstruct, maxBackupAge: Duration, consequence: string): void {
+  if (!maxBackupAge.isLongerThan(MAX_BACKUP_AGE_LIMIT)) return;
+  throw new ValidationError(invalidValue(scope, 'maxBackupAge', maxBackupAge, consequence,
+    `use at most Duration.days(${MAX_BACKUP_AGE_LIMIT.toDays()}), such as Duration.hours(26) with a daily schedule; or ${LIFT_BACKUP_AGE_LIMIT}`));
+}
