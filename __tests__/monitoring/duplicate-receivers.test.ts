@@ -63,6 +63,13 @@ describe('two different receivers of one name', () => {
     expect(refusal(() => plan({ receivers: [ops], uptimeChecks: [production([otherPort]), testSite] }))).toMatch(/^MonitoringPlan\.receivers: 'ops' is not allowed: two different receivers share a name/);
   });
 
+  // The addresses are a set to Alertmanager: built in another order, the same receiver was refused as a different one.
+  test('built again with the same addresses in another order, it is the same receiver, and each address gets the alerts', () => {
+    const both = (to: string[]) => AlertReceiver.email('oncall', { to, from: 'alerts@acme.eu', smarthost: 'smtp.mail.eu:587', username: 'alerts@acme.eu' });
+    const config = alertmanagerOfTestMachine([both(['oncall@acme.eu', 'ops@acme.eu'])], [production([both(['ops@acme.eu', 'oncall@acme.eu'])]), testSite]);
+    expect(config).toMatch(/to: "(oncall@acme\.eu, ops@acme\.eu|ops@acme\.eu, oncall@acme\.eu)"/);
+  });
+
   test('with their own names, both get their alerts', () => {
     const someoneElse = AlertReceiver.email('someone_else', { to: ['someone-else@acme.eu'], from: 'alerts@acme.eu', smarthost: 'smtp.mail.eu:587', username: 'alerts@acme.eu' });
     const config = alertmanagerOfTestMachine([oncall], [production([someoneElse]), testSite]);

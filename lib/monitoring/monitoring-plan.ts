@@ -135,7 +135,11 @@ export class MonitoringPlan {
   }
 }
 
-/** Everything that decides where a receiver's alerts go: two receivers of one name must agree on all of it. */
+/**
+ * Everything that decides where a receiver's alerts go: two receivers of one name must agree on all of it. The
+ * addresses are a set (their order changes no delivery).
+ */
 function settingsOf(receiver: AlertReceiver): string {
-  return JSON.stringify([receiver.kind, receiver.hostname, receiver.port, receiver.email ?? null]);
+  const email = receiver.email && { ...receiver.email, to: [...receiver.email.to].sort() };
+  return JSON.stringify([receiver.kind, receiver.hostname, receiver.port, email ?? null]);
 }
