@@ -1,10 +1,16 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { Testing } from 'cdktf';
+import { sshKeyFingerprint } from '../../lib/hetzner/private/openssh-public-key';
 import { Phase, Product, ProductProps, SshKey } from '../../lib';
 import { ProductStacks } from '../../stacks';
 import { policy } from '../boundary/fixtures';
 import { expectRefused, refusal } from '../boundary/refusal';
 import { backup, monitoring } from '../setup/product-basics';
 import { synthJson, testStack } from '../setup/stack';
+import { fingerprintOf, fingerprintPattern } from './ssh-keygen-fingerprint';
 
 // Audit (duplicates in lists): Hetzner registers a key's name, and the key itself (its fingerprint), once per project.
 // One key listed under two names (admin keys { ops, laptop }) or two SshKeys of one name synthesized, and the deploy
@@ -14,13 +20,27 @@ const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPx
 const OTHER = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
 
 describe('SshKey: one name and one key per stack', () => {
+  // The key's first 24 characters, as messages named it before, are the same for every ed25519 key ('ssh-ed25519
+  // AAAAC3NzaC1l…'), so a message naming one of a team's keys did not say which.
+  test.each(['ed25519', 'rsa', 'ecdsa'])('a %s key is named by its type and SHA256 fingerprint, exactly as ssh-keygen -l prints it', (type) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fingerprint-'));
+    try {
+      execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', 'ops@acme.eu', '-f', path.join(dir, 'key')]);
+      const publicKey = fs.readFileSync(path.join(dir, 'key.pub'), 'utf8');
+      expect(sshKeyFingerprint(publicKey)).toBe(fingerprintOf(publicKey));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    expect(sshKeyFingerprint(KEY)).toBe('ssh-ed25519 SHA256:zN3y3Zbp9O2euPwhW9fzC0lT8Nj94hCoq3Si14PTxMw');
+  });
+
   test('the same key under a second name (another comment) fails synth, naming both', () => {
     expectRefused(() => {
       const { stack } = testStack();
       new SshKey(stack, 'Ops', { name: 'ops', publicKey: `${KEY} ops@acme.eu` });
       new SshKey(stack, 'Laptop', { name: 'laptop', publicKey: `${KEY} laptop` });
       return stack;
-    }, /^production\/Laptop\.publicKey: 'ssh-ed25519 AAAAC3NzaC1l…' is not allowed: it is the key of production\/Ops too \(comments aside\).*uniqueness_error\. Fix: register the key once/);
+    }, new RegExp(`^production/Laptop\\.publicKey: '${fingerprintPattern(KEY)}' is not allowed: it is the key of production/Ops too \\(comments aside\\).*uniqueness_error\\. Fix: register the key once`));
   });
 
   test('a second key of the same name fails synth', () => {
@@ -47,7 +67,7 @@ describe('Product admin keys', () => {
     ['admin.sshPublicKeys', { sshPublicKeys: { ops: `${KEY} ops@acme.eu`, laptop: `  ${KEY} laptop ` }, cidrs: ['198.51.100.0/24'] }],
     ['admin.environmentSshPublicKeys.production', { sshPublicKeys: { ops: KEY }, environmentSshPublicKeys: { production: { ops: OTHER, ci: `${OTHER} ci` } }, cidrs: ['198.51.100.0/24'] }],
   ])('one key under two names in %s is refused at the product', (prop, admin) => {
-    expect(refusal(() => new Product(props(admin)))).toMatch(new RegExp(`^Product\\(acme\\)\\.${prop.replace(/\./g, '\\.')}\\.(laptop|ci): 'ssh-ed25519 AAAAC3NzaC1l…' is not allowed: it is the key of '(ops)' too \\(comments aside\\).*Fix: list each key once`));
+    expect(refusal(() => new Product(props(admin)))).toMatch(new RegExp(`^Product\\(acme\\)\\.${prop.replace(/\./g, '\\.')}\\.(laptop|ci): '${fingerprintPattern(prop.endsWith('production') ? OTHER : KEY)}' is not allowed: it is the key of '(ops)' too \\(comments aside\\).*Fix: list each key once`));
   });
 
   test('distinct keys build their stacks', () => {

@@ -20,7 +20,7 @@ import { DataFlow } from '../boundary/data-flow';
 import { bucketNameProblem } from '../hetzner/object-storage-backend';
 import { Location } from '../hetzner/location';
 import { ServerType } from '../hetzner/server-type';
-import { sshKeyMaterial } from '../hetzner/private/openssh-public-key';
+import { sshKeyFingerprint, sshKeyMaterial } from '../hetzner/private/openssh-public-key';
 import { Component } from '../roadmap/component';
 import { Phase } from '../roadmap/phase';
 import { EarlyAdoption } from '../roadmap/postponed';
@@ -436,7 +436,7 @@ function refuseRepeatedKeys(at: string, prop: string, keys: Readonly<Record<stri
     const material = sshKeyMaterial(key);
     const first = seen.get(material);
     if (first !== undefined) {
-      failAt(at, `${prop}.${name}`, `${key.trim().slice(0, 24)}…`, `it is the key of '${first}' too (comments aside), and Hetzner registers a key once per project, so the deploy would fail with uniqueness_error`,
+      failAt(at, `${prop}.${name}`, sshKeyFingerprint(key), `it is the key of '${first}' too (comments aside), and Hetzner registers a key once per project, so the deploy would fail with uniqueness_error`,
         `list each key once, under one name (remove '${name}' or '${first}')`);
     }
     seen.set(material, name);

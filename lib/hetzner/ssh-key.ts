@@ -3,7 +3,7 @@ import { TerraformStack, Token } from 'cdktf';
 import { SshKey as SshKeyResource } from '../../generated/providers/hcloud/ssh-key';
 import { invalidValue, ValidationError } from '../core/validation-message';
 import { checkProps, is, requireString } from '../core/runtime-checks';
-import { isOpenSshPublicKey, sshKeyMaterial } from './private/openssh-public-key';
+import { isOpenSshPublicKey, sshKeyFingerprint, sshKeyMaterial } from './private/openssh-public-key';
 import { checkUniquePerProject } from './private/project-uniqueness';
 
 /** An SSH key that servers can be created with. */
@@ -86,7 +86,7 @@ export class SshKey extends Construct implements ISshKey {
     return [
       ...(sameName ? [invalidValue(this, 'name', name, `${sameName.node.path} has this name too, and Hetzner names a key once per project, so the deploy would fail with uniqueness_error`,
         'give each key its own name')] : []),
-      ...(sameKey ? [invalidValue(this, 'publicKey', `${this.publicKey.slice(0, 24)}…`,
+      ...(sameKey ? [invalidValue(this, 'publicKey', sshKeyFingerprint(this.publicKey),
         `it is the key of ${sameKey.node.path} too (comments aside), and Hetzner registers a key (its fingerprint) once per project, so the deploy would fail with uniqueness_error`,
         'register the key once, and pass that SshKey wherever it is needed')] : []),
     ];

@@ -1,3 +1,5 @@
+import { createHash } from 'crypto';
+
 const PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) ([A-Za-z0-9+/]+={0,3})( .*)?$/;
 
 /**
@@ -21,4 +23,13 @@ export function isOpenSshPublicKey(text: string): boolean {
  */
 export function sshKeyMaterial(publicKey: string): string {
   return publicKey.trim().split(/\s+/).slice(0, 2).join(' ');
+}
+
+/**
+ * A key as messages name it: its type and SHA256 fingerprint, as `ssh-keygen -l` prints them. The key's first
+ * characters are the same for every key of a type ('ssh-ed25519 AAAAC3NzaC1l…'), so they name none.
+ */
+export function sshKeyFingerprint(publicKey: string): string {
+  const [type, base64] = sshKeyMaterial(publicKey).split(' ');
+  return `${type} SHA256:${createHash('sha256').update(Buffer.from(base64 ?? '', 'base64')).digest('base64').replace(/=+$/, '')}`;
 }

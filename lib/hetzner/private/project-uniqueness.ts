@@ -2,7 +2,7 @@ import { Annotations, TerraformResource, TerraformStack } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { Environment } from '../../core/environment';
 import { invalidValue } from '../../core/validation-message';
-import { sshKeyMaterial } from './openssh-public-key';
+import { sshKeyFingerprint, sshKeyMaterial } from './openssh-public-key';
 import { synthesizedArguments } from './synthesized-argument';
 
 /**
@@ -138,7 +138,7 @@ function collisionMessages(first: NamedResource, second: NamedResource, shared: 
       `give one of them a name of its own, such as '${suggestion}'${second.noun === 'server' ? ' (Machine\'s name prop; its firewall and addresses follow it)' : ''}`));
   }
   if (first.keyMaterial !== undefined && first.keyMaterial === second.keyMaterial) {
-    errors.push(invalidValue(second.resource, 'public_key', `${second.keyMaterial.slice(0, 24)}…`,
+    errors.push(invalidValue(second.resource, 'public_key', sshKeyFingerprint(second.keyMaterial),
       `${where}, and registers this key too (comments aside): Hetzner registers a key (its fingerprint) once per project, ${outcome}`,
       sameStack ? 'register the key once, and pass that SshKey wherever it is needed'
         : `register the key in one stack only, and refer to it in the other by name: SshKey.fromName('${first.name ?? '<its name>'}')`));
