@@ -68,9 +68,10 @@ describe('maxBackupAge has an upper bound: one day less than Hetzner keeps its d
       .toMatch(/^production\/Backups\.maxBackupAgeReason: .* is not allowed: letting backups go unnoticed for more than 6 days needs a specific reason \(at least 20 letters, 8 of them different; .*\)\. Fix: say why/);
   });
 
-  test('the presets, which fix maxBackupAge, refuse the reason', () => {
+  // The message said the preset set the reason itself, which no preset does.
+  test('the presets, which fix maxBackupAge within the limit, refuse the reason, saying why', () => {
     const { stack, options } = productionMachine();
     expect(refusal(() => BackupPlan.phase1(stack, 'Backups', { ...options, maxBackupAgeReason: REASON } as BackupPlanOptions)))
-      .toMatch(/^BackupPlan\.phase1\.options\.maxBackupAgeReason: .* is not allowed: the Phase 1 preset sets maxBackupAgeReason itself/);
+      .toMatch(/^BackupPlan\.phase1\.options\.maxBackupAgeReason: .* is not allowed: the Phase 1 preset keeps maxBackupAge within 6 days, so a reason to exceed it would lift nothing and be ignored\. Fix: leave it out/);
   });
 });

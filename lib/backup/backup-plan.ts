@@ -121,7 +121,11 @@ function refusePresetFields(at: string, options: unknown, phase: string): void {
   if (options === null || typeof options !== 'object') return;
   const given = PRESET_FIELDS.find((field) => (options as Record<string, unknown>)[field] !== undefined);
   if (given === undefined) return;
-  fail(at, `options.${given}`, (options as Record<string, unknown>)[given], `the ${phase} preset sets ${given} itself, so this value would be ignored`,
+  // The presets set no reason: their maxBackupAge is within the limit, which a reason would only lift.
+  const why = given === 'maxBackupAgeReason'
+    ? `the ${phase} preset keeps maxBackupAge within ${MAX_BACKUP_AGE_LIMIT}, so a reason to exceed it would lift nothing and be ignored`
+    : `the ${phase} preset sets ${given} itself, so this value would be ignored`;
+  fail(at, `options.${given}`, (options as Record<string, unknown>)[given], why,
     `leave it out to keep the preset's, or build the plan with new BackupPlan(scope, id, { environment, resticPassword, heartbeat, targets, ${given}, … }) and choose every setting`);
 }
 
