@@ -22,6 +22,8 @@ const PRIVATE_SUBNET = '10.0.1.0/24';
 /** The app machine's private address: pinned, since PostgreSQL listens on it. Hetzner gives the first server .2 too. */
 export const APP_PRIVATE_IP = '10.0.1.2';
 const MONITORING_PRIVATE_IP = '10.0.1.3';
+/** What an app machine holds unless the stack says otherwise: an app machine with its database holds tenant data and credentials. */
+const DEFAULT_APP_DATA_CLASSES: readonly DataClass[] = [DataClass.SENSITIVE, DataClass.SECRET];
 /** The furthest expiry the release path gives staging: `--staging-days` at most 14, plus the day the reaper deletes from. */
 const STAGING_MAX_DAYS = 15;
 /** The first wait before the provider polls a Hetzner action again (the provider's default is 500ms; later waits grow). */
@@ -178,7 +180,7 @@ export class EnvironmentStack extends TerraformStack {
       serverType: product.serverTypeFor(environment),
       location,
       image: this.stagingImage?.stringValue,
-      dataClasses: props.dataClasses ?? [DataClass.SENSITIVE, DataClass.SECRET],
+      dataClasses: props.dataClasses ?? [...DEFAULT_APP_DATA_CLASSES],
       sshKeys,
       adminCidrs: product.admin.cidrs,
       ingress: props.ingress ?? [FirewallRule.httpsFromAnywhere(), FirewallRule.httpFromAnywhere()],
@@ -308,6 +310,22 @@ export class EnvironmentStack extends TerraformStack {
       + "and set production's ADMIN_SSH_KEY to its private key (a GitHub environment secret of production, or a GitLab variable scoped to production).");
   }
 
+  /**
+   * Staging built from production's snapshot boots a copy of production's disk (its database, its secrets): declared to
+   * hold less, the boundary judged that copy by the lesser classes, outside the EU and with open egress if public.
+   */
+  private stagingDataClassProblems(): string[] {
+    const production = productStacks(this).find((s) => s.environment === Environment.PRODUCTION);
+    const held = production?.app.dataClasses ?? DEFAULT_APP_DATA_CLASSES;
+    const missing = held.filter((c) => !this.app.dataClasses.includes(c));
+    if (missing.length === 0) return [];
+    const names = (classes: readonly DataClass[]) => classes.map((c) => c.name).join(', ');
+    return [invalidValue(this, 'dataClasses', names(this.app.dataClasses),
+      `staging is built from production's snapshot, a copy of production's disk, and so holds what production's app machine holds (${names(held)}); `
+      + `declared without ${names(missing)}, it would be judged by the data boundary as if that copy held less (where it may run, what may leave it)`,
+      `leave dataClasses out of the staging stack, or list production's: [${held.map((c) => `DataClass.${c.name.toUpperCase()}`).join(', ')}]`)];
+  }
+
   private validateEnvironment(): string[] {
     const errors: string[] = [];
     if (this.environment === Environment.STAGING && expiryProblem(this.expiresAt)) {
@@ -316,6 +334,7 @@ export class EnvironmentStack extends TerraformStack {
         ? missingValue(this, 'expiresAt', problem, "pass expiresAt: '2026-12-31' (the day after the planned rehearsal)")
         : invalidValue(this, 'expiresAt', this.expiresAt, problem, "write the date as YYYY-MM-DD, such as '2026-12-31'"));
     }
+    if (this.environment === Environment.STAGING && this.product.staging.name === StagingMode.fromProductionSnapshot().name) errors.push(...this.stagingDataClassProblems());
     if (this.environment === Environment.PRODUCTION) {
       const plan = BackupPlan.of(this.app);
       if (!plan) {
