@@ -25,7 +25,8 @@ const STAGING_LIST_USAGE = `  cdktf-sovereign-hetzner staging list [--now ISO-TI
       Lists the project's on-demand staging resources (labelled environment=staging, lifecycle=on-demand,
       purpose=release-rehearsal, with an expires-at date), each with its expiry and whether it has expired
       at --now (default: the current time; a resource expires at the start of its expires-at day, UTC).
-      One that delete-expired would keep says why (delete protection, an invalid expires-at label).
+      One that delete-expired would keep says why (delete protection, an invalid expires-at label, in use
+      by a staging server that stays).
       Reads only: it deletes nothing. Needs a token of the Hetzner project staging lives in: with a project
       per environment, HCLOUD_TOKEN_PRODUCTION (staging built from production's snapshot lives there, as the
       release path has it); otherwise HCLOUD_TOKEN.
@@ -34,7 +35,8 @@ const STAGING_LIST_USAGE = `  cdktf-sovereign-hetzner staging list [--now ISO-TI
 const STAGING_DELETE_EXPIRED_USAGE = `  cdktf-sovereign-hetzner staging delete-expired [--yes] [--now ISO-TIME]
       Deletes the on-demand staging resources (labelled environment=staging, lifecycle=on-demand,
       purpose=release-rehearsal) whose expires-at day has begun at --now (default: the current time, UTC),
-      servers first; never one with delete protection or an invalid expires-at label. Without --yes it only
+      servers first; never one with delete protection or an invalid expires-at label, nor the addresses,
+      firewalls, network, volumes or placement group of a staging server it keeps. Without --yes it only
       lists them and says how many it would delete. Needs a token of the Hetzner project staging lives in:
       HCLOUD_TOKEN_PRODUCTION with a project per environment, otherwise HCLOUD_TOKEN.
       Example: npx cdktf-sovereign-hetzner staging delete-expired --yes`;

@@ -8,6 +8,10 @@ export interface StandInResource {
   protection?: { delete: boolean };
   /** Servers: the image the server was created from. */
   image?: { id: number } | null;
+  /** Servers: the primary IPs and firewalls they use, as the API shows them. */
+  public_net?: { ipv4?: { id: number } | null; ipv6?: { id: number } | null; firewalls?: Array<{ id: number }> };
+  /** Servers: the private networks they are attached to. */
+  private_net?: Array<{ network: number }>;
 }
 
 /**
@@ -83,6 +87,15 @@ export class HcloudApiStandIn {
     if (req.method === 'DELETE' && sub === undefined) {
       if (item.protection?.delete) return send(423, { error: { code: 'protected', message: 'resource is protected' } });
       if (this.refuseDelete.has(`${collection}/${item.id}`)) return send(409, { error: { code: 'conflict', message: 'primary ip is assigned' } });
+      // What Hetzner does with a resource a server still uses: it refuses to delete an assigned primary IP or an
+      // applied firewall, and deletes a network all the same, detaching its servers in the background.
+      const servers = this.collections.servers ?? [];
+      const primaryIpUser = servers.find((sv) => [sv.public_net?.ipv4?.id, sv.public_net?.ipv6?.id].includes(item.id));
+      if (collection === 'primary_ips' && primaryIpUser) return send(422, { error: { code: 'must_be_unassigned', message: 'primary ip must be unassigned' } });
+      if (collection === 'firewalls' && servers.some((sv) => sv.public_net?.firewalls?.some((f) => f.id === item.id))) {
+        return send(422, { error: { code: 'resource_in_use', message: 'firewall still applied to a resource' } });
+      }
+      if (collection === 'networks') for (const sv of servers) sv.private_net = sv.private_net?.filter((n) => n.network !== item.id);
       items.splice(items.indexOf(item), 1);
       this.deleted.push(`${collection}/${item.name}`);
       if (collection !== 'servers') return send(204);

@@ -11,6 +11,18 @@ export interface HcloudResource {
   readonly protection?: { readonly delete?: boolean };
   /** Servers only: the image the server was created from (null once that image is deleted). */
   readonly image?: { readonly id: number } | null;
+  /** Servers only: the primary IPs and firewalls the server uses. */
+  readonly public_net?: {
+    readonly ipv4?: { readonly id: number } | null;
+    readonly ipv6?: { readonly id: number } | null;
+    readonly firewalls?: ReadonlyArray<{ readonly id: number }>;
+  };
+  /** Servers only: the private networks the server is attached to. */
+  readonly private_net?: ReadonlyArray<{ readonly network: number }>;
+  /** Servers only: the IDs of the volumes attached to the server. */
+  readonly volumes?: readonly number[];
+  /** Servers only: the placement group the server is in. */
+  readonly placement_group?: { readonly id: number } | null;
 }
 
 export interface HcloudApiClientOptions {

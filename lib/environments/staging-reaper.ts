@@ -21,28 +21,39 @@ const SELECTOR = ['environment=staging', ...Object.entries(ON_DEMAND_LABELS).map
  *
  * It touches only resources labelled `environment=staging`, `lifecycle=on-demand` and
  * `purpose=release-rehearsal` with a valid `expires-at` date in the past, checks those labels
- * again itself rather than trusting the API's filter, and never deletes a delete-protected one.
+ * again itself rather than trusting the API's filter, and never deletes a delete-protected one, nor what a server
+ * it keeps uses (its primary IPs, firewalls, network, volumes, placement group).
  */
 export class StagingReaper {
   constructor(private readonly client: HcloudApiClient) {}
 
   /** Every on-demand staging resource, expired or not, in deletion order. */
   public async find(now: Date): Promise<StagingResource[]> {
-    const found: StagingResource[] = [];
+    const found: Array<StagingResource & { readonly resource: HcloudResource }> = [];
     for (const collection of DELETION_ORDER) {
       for (const resource of await this.client.list(collection, SELECTOR)) {
         if (!isOnDemandStaging(resource)) continue;
         const expiresAt = resource.labels[EXPIRES_AT_LABEL];
         const invalid = expiryProblem(expiresAt);
         found.push({
-          collection, id: resource.id, name: resource.name, expiresAt,
+          collection, id: resource.id, name: resource.name, expiresAt, resource,
           expired: !invalid && isExpired(expiresAt, now),
           ...(invalid ? { skipReason: `invalid expires-at label: ${invalid}` }
             : resource.protection?.delete ? { skipReason: 'delete protection is on' } : {}),
         });
       }
     }
-    return found;
+    // A server that stays keeps what it uses. Judged alone, its network went (Hetzner deletes a network in use and
+    // detaches its servers), and its addresses and firewall failed every run (Hetzner refuses those while in use).
+    const heldBy = new Map<string, string>();
+    for (const server of found.filter((r) => r.collection === 'servers' && (!r.expired || r.skipReason))) {
+      const why = `in use by server ${server.name} (id ${server.id}), which stays (${server.skipReason ?? `it expires on ${server.expiresAt}`})`;
+      for (const used of resourcesUsedBy(server.resource)) if (!heldBy.has(used)) heldBy.set(used, why);
+    }
+    return found.map(({ resource: _resource, ...r }) => {
+      const held = heldBy.get(`${r.collection}/${r.id}`);
+      return held && r.expired && !r.skipReason ? { ...r, skipReason: held } : r;
+    });
   }
 
   /** Deletes the expired, unprotected resources in order; returns what it deleted. */
@@ -75,6 +86,18 @@ export class StagingReaper {
     }
     return deleted;
   }
+}
+
+/** What a server uses, as `<collection>/<id>`: its primary IPs, firewalls, networks, volumes and placement group. */
+function resourcesUsedBy(server: HcloudResource): string[] {
+  const net = server.public_net;
+  return [
+    ...[net?.ipv4?.id, net?.ipv6?.id].filter((id): id is number => id !== undefined && id !== null).map((id) => `primary_ips/${id}`),
+    ...(net?.firewalls ?? []).map((f) => `firewalls/${f.id}`),
+    ...(server.private_net ?? []).map((n) => `networks/${n.network}`),
+    ...(server.volumes ?? []).map((id) => `volumes/${id}`),
+    ...(server.placement_group ? [`placement_groups/${server.placement_group.id}`] : []),
+  ];
 }
 
 function isOnDemandStaging(resource: HcloudResource): boolean {

@@ -1,0 +1,62 @@
+import { HcloudApiStandIn, StandInResource } from '../environments/hcloud-api-stand-in';
+import { cli } from './cli';
+
+const onDemand = (expiresAt: string) => ({ environment: 'staging', lifecycle: 'on-demand', purpose: 'release-rehearsal', 'expires-at': expiresAt });
+
+// Audit (staging lifecycle): the reaper keeps a staging server that is delete-protected (the way to keep a rehearsal
+// past its day) or whose expires-at label is invalid, but judged its network, addresses and firewall each alone. It
+// deleted the network, which Hetzner allows and answers by detaching the server in the background (its PostgreSQL
+// listens on the private address), and every daily run then failed on the assigned addresses and applied firewall.
+describe('staging delete-expired and a staging server it keeps', () => {
+  let api: HcloudApiStandIn;
+  let env: NodeJS.ProcessEnv;
+  const NOW = ['--now', '2026-11-25T12:00:00Z'];
+
+  beforeEach(async () => {
+    const kept: StandInResource = {
+      id: 1, name: 'acme-staging-app', labels: onDemand('2026-11-20'), protection: { delete: true },
+      public_net: { ipv4: { id: 11 }, ipv6: { id: 12 }, firewalls: [{ id: 21 }] }, private_net: [{ network: 31 }],
+    };
+    const cloud: Record<string, StandInResource[]> = {
+      servers: [kept, { id: 2, name: 'other-staging-app', labels: onDemand('2026-11-20'), public_net: { ipv4: { id: 13 }, firewalls: [{ id: 22 }] }, private_net: [{ network: 32 }] }],
+      load_balancers: [], volumes: [],
+      primary_ips: [11, 12, 13].map((id) => ({ id, name: `ip-${id}`, labels: onDemand('2026-11-20') })),
+      firewalls: [21, 22].map((id) => ({ id, name: `firewall-${id}`, labels: onDemand('2026-11-20') })),
+      networks: [31, 32].map((id) => ({ id, name: `network-${id}`, labels: onDemand('2026-11-20') })),
+      ssh_keys: [], placement_groups: [],
+    };
+    api = new HcloudApiStandIn(cloud);
+    env = { HCLOUD_TOKEN: 'test-token', HCLOUD_ENDPOINT: await api.start() };
+  });
+  afterEach(() => api.stop());
+
+  test('leaves what the kept server uses, says why, and deletes the rest without failing', async () => {
+    const { code, out, err } = await cli(['staging', 'delete-expired', '--yes', ...NOW], env);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    // The kept server is still on its network, with its addresses and firewall.
+    expect(api.collections.servers.find((s) => s.id === 1)!.private_net).toEqual([{ network: 31 }]);
+    expect(api.deleted).toEqual(['servers/other-staging-app', 'primary_ips/ip-13', 'firewalls/firewall-22', 'networks/network-32']);
+    expect(out).toMatch(/Deleted 4 expired staging resource\(s\)\./);
+  });
+
+  test('list names the server that holds each of them', async () => {
+    const { code, out } = await cli(['staging', 'list', ...NOW], env);
+    expect(code).toBe(0);
+    expect(out).toMatch(/^servers\tacme-staging-app\t\(id 1\)\texpires-at 2026-11-20\tkept: delete protection is on$/m);
+    for (const line of ['primary_ips\tip-11\t(id 11)', 'primary_ips\tip-12\t(id 12)', 'firewalls\tfirewall-21\t(id 21)', 'networks\tnetwork-31\t(id 31)']) {
+      expect(out).toContain(`${line}\texpires-at 2026-11-20\tkept: in use by server acme-staging-app (id 1), which stays (delete protection is on)`);
+    }
+    expect(out).toMatch(/^networks\tnetwork-32\t\(id 32\)\texpires-at 2026-11-20\texpired$/m);
+  });
+
+  test('an unexpired server keeps what it uses even where those labels say it has expired (an apply that stopped part-way)', async () => {
+    const server = api.collections.servers.find((s) => s.id === 1)!;
+    server.protection = { delete: false };
+    server.labels = onDemand('2026-12-24');
+    const { code } = await cli(['staging', 'delete-expired', '--yes', ...NOW], env);
+    expect(code).toBe(0);
+    expect(server.private_net).toEqual([{ network: 31 }]);
+    expect(api.deleted).not.toContain('networks/network-31');
+  });
+});
