@@ -55,7 +55,7 @@ const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehear
                                   [--staging-days N] [--out DIR] [--now ISO-TIME]
       The release path: guard production's plan (\`guard\`: nothing protected is deleted), deploy test,
       snapshot production (unless --no-snapshot), bring staging up from the snapshot, run COMMAND against
-      it (sh -c), take staging down (also when the rehearsal fails or the release is stopped), deploy
+      it (sh -c, with STAGING_EXPIRES_AT set as for bringing staging up), take staging down (also when the rehearsal fails or the release is stopped), deploy
       production. Without a staging stack it rehearses on the test machine.
       --dry-run prints the exact commands instead of running them. Reads DIR/products/NAME/environments.json
       (run \`npm run synth\` first; DIR defaults to cdktf.out). Staging expires after --staging-days days

@@ -38,7 +38,7 @@ describe('cdktf-sovereign-hetzner release --dry-run', () => {
       'npx cdktf deploy phase1-pilot-test --auto-approve',
       "SNAPSHOT_ID=$(npx cdktf-sovereign-hetzner snapshot --server phase1-pilot-production-app --description 'pre-release 2026-11-25')",
       'STAGING_EXPIRES_AT=2026-11-28 npx cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=${SNAPSHOT_ID}',
-      "sh -c 'npm run e2e -- --env staging'",
+      "STAGING_EXPIRES_AT=2026-11-28 sh -c 'npm run e2e -- --env staging'",
       'STAGING_EXPIRES_AT=2026-11-28 npx cdktf destroy phase1-pilot-staging --auto-approve',
       'npx cdktf deploy phase1-pilot-production --auto-approve',
     ]);
@@ -69,7 +69,7 @@ describe('cdktf-sovereign-hetzner release --dry-run', () => {
     const { out } = await release(['--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'make smoke', '--dry-run', '--no-snapshot', '--now', '2026-11-25T09:00:00Z']);
     expect(out).not.toMatch(/snapshot --server/);
     expect(out).toMatch(/^STAGING_EXPIRES_AT=2026-11-28 npx cdktf deploy phase1-pilot-staging --auto-approve$/m);
-    expect(out).toMatch(/^sh -c 'make smoke'$/m);
+    expect(out).toMatch(/^STAGING_EXPIRES_AT=2026-11-28 sh -c 'make smoke'$/m);
   });
 
   test('a product whose staging reuses the test machine rehearses there, with no staging stack', async () => {
@@ -277,7 +277,7 @@ describe('cdktf-sovereign-hetzner release with a Hetzner project per environment
     expect(commands[0]).toBe(`HCLOUD_TOKEN=\${HCLOUD_TOKEN_PRODUCTION} npx cdktf-sovereign-hetzner guard phase1-pilot-production --out ${phase1}`);
     expect(commands[1]).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_TEST} npx cdktf deploy phase1-pilot-test --auto-approve');
     expect(commands[3]).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} STAGING_EXPIRES_AT=2026-11-28 npx cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=${SNAPSHOT_ID}');
-    expect(commands[4]).toBe("sh -c 'make smoke'");
+    expect(commands[4]).toBe("STAGING_EXPIRES_AT=2026-11-28 sh -c 'make smoke'");
     expect(commands[6]).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} npx cdktf deploy phase1-pilot-production --auto-approve');
     expect(out.join('\n')).not.toMatch(/token-value/);
   });

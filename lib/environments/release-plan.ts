@@ -107,7 +107,13 @@ export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
       project: 'production',
     });
   }
-  steps.push({ title: staging ? 'rehearse on staging' : 'rehearse on the test machine (staging reuses it)', command: [...options.rehearse] });
+  // An app that has a staging stack only while STAGING_EXPIRES_AT is set (init's, the README's) has none without it: a
+  // rehearsal that synthesizes it again (`cdktf output <product>-staging`) would find no staging to rehearse on.
+  steps.push({
+    title: staging ? 'rehearse on staging' : 'rehearse on the test machine (staging reuses it)',
+    command: [...options.rehearse],
+    ...(staging ? { env: { STAGING_EXPIRES_AT: options.stagingExpiresAt } } : {}),
+  });
   if (staging) {
     steps.push({
       title: 'take staging down',
