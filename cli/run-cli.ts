@@ -177,16 +177,18 @@ async function snapshot(args: ParsedArgs, io: CliIo): Promise<number> {
   // image is gone, Hetzner forgets what it was built from and the rehearsal can no longer be rebuilt the same way.
   const inUse = new Map((await client.list('servers', '')).filter((s) => s.image?.id !== undefined).map((s) => [s.image!.id, s.name]));
   for (const image of older.slice(keep - 1)) {
+    // Hetzner names no snapshot (its name is null): the description it was taken with says which release it was.
+    const shown = `${image.id} (${image.description ?? image.name ?? 'no description'})`;
     if (inUse.has(image.id)) {
-      io.err(`kept snapshot ${image.id} (${image.name}): server ${inUse.get(image.id)} was built from it`);
+      io.err(`kept snapshot ${shown}: server ${inUse.get(image.id)} was built from it`);
       continue;
     }
     if (image.protection?.delete) {
-      io.err(`kept snapshot ${image.id} (${image.name}): it has delete protection`);
+      io.err(`kept snapshot ${shown}: it has delete protection`);
       continue;
     }
     await client.delete('images', image.id);
-    io.err(`deleted snapshot ${image.id} (${image.name}): older than the newest ${keep} pre-release snapshots of ${name}`);
+    io.err(`deleted snapshot ${shown}: older than the newest ${keep} pre-release snapshots of ${name}`);
   }
   io.out(String(id));
   return 0;

@@ -6,6 +6,8 @@ export interface StandInResource {
   name: string;
   labels: Record<string, string>;
   protection?: { delete: boolean };
+  /** Images: the description a snapshot was taken with (Hetzner gives a snapshot no name: `name` is null). */
+  description?: string;
   /** Servers: the image the server was created from. */
   image?: { id: number } | null;
   /** Servers: the primary IPs and firewalls they use, as the API shows them. */
@@ -108,7 +110,7 @@ export class HcloudApiStandIn {
       req.on('end', () => {
         const id = this.nextImageId++;
         const { description, labels } = JSON.parse(body || '{}');
-        this.collections.images?.push({ id, name: String(description), labels: labels ?? {} });
+        this.collections.images?.push({ id, name: null as unknown as string, description: String(description), labels: labels ?? {} });
         send(201, { image: { id }, action: this.startAction() });
       });
       return undefined;

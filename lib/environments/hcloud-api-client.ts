@@ -6,7 +6,10 @@ export type HcloudCollection = 'servers' | 'load_balancers' | 'volumes' | 'prima
 /** The fields of a Hetzner Cloud resource these commands read. */
 export interface HcloudResource {
   readonly id: number;
+  /** The resource's name; null for a snapshot or backup image (Hetzner names only system images). */
   readonly name: string;
+  /** Images only: the description a snapshot was taken with. */
+  readonly description?: string;
   readonly labels: Record<string, string>;
   readonly protection?: { readonly delete?: boolean };
   /** Servers only: the image the server was created from (null once that image is deleted). */
