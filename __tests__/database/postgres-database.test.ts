@@ -29,6 +29,25 @@ describe('PostgresDatabase', () => {
     expect(() => PostgresVersion.forImage('fedora-40')).toThrow(/'fedora-40' is not allowed: .*debian-12 \(15\)/);
   });
 
+  test('refuses a major the machine\'s image does not ship, naming the database, the major and the fix', () => {
+    // Before: PostgresVersion.of(16) on debian-12 synthesized, and the deploy asked apt for postgresql-16, which
+    // bookworm does not carry ("check that the machine reaches the Debian mirrors"); where a package existed, it
+    // put a second, empty cluster beside the data.
+    const make = (image: string | undefined, version: PostgresVersion | undefined) => {
+      const stack = new TerraformStack(Testing.app(), 's');
+      const machine = machineIn(stack, image === undefined ? {} : { image });
+      return new PostgresDatabase(stack, 'Database', {
+        machine, privateAddress: '10.0.1.2', privateSubnet: '10.0.1.0/24', password: new SecretVariable(stack, 'pw', { description: 'x' }), version,
+      });
+    };
+    expect(refusal(() => make(undefined, PostgresVersion.of(16)))).toMatch(new RegExp("^s/Database\\.version: 'PostgreSQL 16' is not allowed: the machine's image debian-12 ships PostgreSQL 15, "
+      + '.*Fix: leave version out \\(PostgreSQL 15\\), or change the major as docs/database\\.md "Changing the PostgreSQL major" says'));
+    expect(refusal(() => make('debian-13', PostgresVersion.of(15)))).toMatch(/^s\/Database\.version: 'PostgreSQL 15' is not allowed: the machine's image debian-13 ships PostgreSQL 17/);
+    // The image's own major, said explicitly, and an image the library does not know (the caller names its major).
+    expect(make('debian-13', PostgresVersion.of(17)).version.major).toBe(17);
+    expect(make('my-golden-image', PostgresVersion.of(16)).version.major).toBe(16);
+  });
+
   test('listens on localhost and the private address, hashes with SCRAM, and admits the app from the private subnet only', () => {
     const { bundle } = synthDatabase();
     const dropIn = bundle.files.get(DROP_IN)!;

@@ -37,7 +37,8 @@ export interface PostgresDatabaseProps {
    */
   readonly role?: string;
   /**
-   * The PostgreSQL major.
+   * The PostgreSQL major: for an image the library knows, the one it ships (any other is refused); for another
+   * image, the one it carries.
    * @default - the major the machine's image ships (debian-12: 15)
    */
   readonly version?: PostgresVersion;
@@ -131,7 +132,16 @@ export class PostgresDatabase extends Construct {
       machine: true, privateAddress: true, privateSubnet: true, password: true, database: true, role: true, version: true, dataVolume: true, port: true, withoutBackup: true,
     }));
     this.machine = props.machine;
-    this.version = props.version ?? PostgresVersion.forImage(props.machine.server.imageInput ?? DEFAULT_IMAGE);
+    const image = props.machine.server.imageInput ?? DEFAULT_IMAGE;
+    this.version = props.version ?? PostgresVersion.forImage(image);
+    // The server comes from the image's archive, which has no other major: the deploy would ask apt for a package
+    // it cannot find, or (where one exists) start a second, empty cluster beside the one holding the data.
+    const shipped = PostgresVersion.shippedBy(image);
+    if (shipped && !shipped.equals(this.version)) {
+      throw new ValidationError(invalidValue(this, 'version', this.version.toString(),
+        `the machine's image ${image} ships ${shipped}, and the server comes from the image's own archive (a running server's cluster is never upgraded by a deploy)`,
+        `leave version out (${shipped}), or change the major as docs/database.md "Changing the PostgreSQL major" says`));
+    }
     // The machine reports an unknown type at synth; the tuning needs its memory and cores now.
     if (!props.machine.serverType.isKnown) {
       throw new ValidationError(invalidValue(this, 'machine', `${props.machine.node.path} (server type '${props.machine.serverType.name}')`,

@@ -39,6 +39,16 @@ export class PostgresVersion {
     return PostgresVersion.of(major);
   }
 
+  /**
+   * The major an image's own archive ships, or undefined for an image the library does not know or one given as a
+   * Terraform reference (a snapshot ID, whose image only the deploy knows).
+   */
+  public static shippedBy(image: string): PostgresVersion | undefined {
+    if (Token.isUnresolved(image)) return undefined;
+    const major = MAJOR_BY_IMAGE[image];
+    return major === undefined ? undefined : PostgresVersion.of(major);
+  }
+
   /** A major by number (10 or later). */
   public static of(major: number): PostgresVersion {
     if (!Number.isInteger(major) || major < 10 || major > 99) {
