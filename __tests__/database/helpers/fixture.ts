@@ -8,6 +8,8 @@ export interface DatabaseFixtureOptions {
   readonly serverType?: ServerType;
   /** Put the data directory on a volume mounted here. */
   readonly volumeMount?: string;
+  /** The machine's image (production ignores a change of it: the running server keeps its own). */
+  readonly image?: string;
 }
 
 /** A stack with one app machine running the product's PostgreSQL, as EnvironmentStack wires it (private address 10.0.1.2). */
@@ -18,7 +20,7 @@ export function synthDatabase(options: DatabaseFixtureOptions = {}): { json: any
   const environment = options.environment ?? Environment.PRODUCTION;
   const machine = new Machine(stack, 'App', {
     environment, role: 'app', name: `acme-${environment.name}-app`, serverType: options.serverType ?? ServerType.CX23, location: Location.NBG1,
-    sshKeys: [SshKey.fromName('admin')], adminCidrs: ['203.0.113.0/24'],
+    sshKeys: [SshKey.fromName('admin')], adminCidrs: ['203.0.113.0/24'], image: options.image,
   });
   const volume = options.volumeMount ? new DataVolume(stack, 'DatabaseVolume', { machine, size: Size.gibibytes(20), mountPath: options.volumeMount, withoutBackup: 'the fixture has no backup plan; the stacks wire one' }) : undefined;
   const database = new PostgresDatabase(stack, 'Database', {

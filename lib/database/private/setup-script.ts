@@ -9,6 +9,8 @@ export const SETUP_SCRIPT_PATH = '/usr/local/sbin/sovereign-postgres-setup';
 
 export const SETUP_SCRIPT = String.raw`#!/usr/bin/python3
 # sovereign-postgres-setup, rendered by cdktf-sovereign-hetzner. Idempotent; run by the rollout.
+#  0. refuses a configured major whose cluster holds no database while another major's cluster holds the data
+#     (a major declared in code, deployed before the cluster was upgraded): it never upgrades a cluster;
 #  1. places the cluster's data directory: when it is configured on a volume and the volume holds no
 #     cluster yet, it moves the package's cluster there (server stopped, copied, checked) and keeps
 #     the old directory as <dir>.moved-<date>; it never overwrites a directory that holds files;
@@ -71,6 +73,50 @@ def holds_files(directory):
         return [n for n in os.listdir(directory) if n != "lost+found"] != []
     except FileNotFoundError:
         return False
+
+
+# initdb's own databases (template1, template0, postgres): a cluster with no more holds nothing of the app's.
+INITIAL_DATABASES = 3
+
+
+def databases_beyond_initial(directory):
+    """How many databases a cluster's directory holds besides initdb's, read from its base/ (the server may be
+    of a major this machine has no programs for)."""
+    try:
+        return max(0, len([n for n in os.listdir(directory + "/base") if n.isdigit()]) - INITIAL_DATABASES)
+    except OSError:
+        return 0
+
+
+def refuse_major_change(conf):
+    """Refuses, before anything changes, to serve the configured major's empty (or missing) cluster while another
+    major's cluster on this machine holds the data: a major declared in code reaches the machine before its cluster
+    was upgraded. Debian's package of the new major creates an empty cluster, which the setup would otherwise start
+    (or move to the volume) and the app would find empty."""
+    major = str(conf["major"])
+    mine = [ROOT + conf["dataDirectory"], ROOT + conf["packageDataDirectory"]]
+    if any(cluster_major(d) == major and databases_beyond_initial(d) > 0 for d in mine):
+        return
+    others = []
+    for parent in sorted({os.path.dirname(os.path.dirname(d)) for d in mine}):
+        try:
+            names = os.listdir(parent)
+        except OSError:
+            continue
+        for name in names:
+            directory = "%s/%s/main" % (parent, name)
+            found = cluster_major(directory)
+            if found is not None and found != major and databases_beyond_initial(directory) > 0:
+                others.append((int(found) if found.isdigit() else 0, found, directory))
+    if not others:
+        return
+    _, found, directory = max(others)
+    count = databases_beyond_initial(directory)
+    fail("the machine is configured for PostgreSQL %s, whose cluster %s holds no database, but the PostgreSQL %s cluster in %s "
+         "holds the data (%d database%s besides PostgreSQL's own); a deploy never upgrades a cluster, nor starts or moves an "
+         "empty one in its place" % (major, conf["dataDirectory"], found, directory[len(ROOT):], count, "" if count == 1 else "s"),
+         'upgrade the cluster on the machine (pg_upgradecluster %s main) as docs/database.md "Changing the PostgreSQL major" '
+         "says, then deploy again" % found)
 
 
 def pg_ctl(conf, *args):
@@ -349,6 +395,7 @@ def main():
     with open(CONF) as f:
         conf = json.load(f)
     password = read_password(conf)
+    refuse_major_change(conf)
     place_data_directory(conf)
     run(conf["service"]["start"])
     wait_ready(conf)
