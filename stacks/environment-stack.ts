@@ -206,6 +206,8 @@ export class EnvironmentStack extends TerraformStack {
         description: `Password of the ${product.database.name} role of ${prefix}'s PostgreSQL (at least 16 characters; its own, never another environment's)`,
       }),
       dataVolume: this.databaseVolume,
+      // Built from production's snapshot, which skips production's database volume: the root disk holds no cluster.
+      createEmptyClusterIfMissing: inProductionProject && product.database.storage.volumeSizeFor(product.phase) !== undefined,
     });
 
     if (product.backup && environment === Environment.PRODUCTION) addProductionBackups(this, product, this.app, product.backup, this.database);

@@ -54,6 +54,13 @@ export interface PostgresDatabaseProps {
    */
   readonly port?: number;
   /**
+   * Create an empty cluster when the data directory holds none, for a server built from a snapshot that does not
+   * hold the data: staging from production's snapshot when production's data directory is on a volume, which a
+   * Hetzner snapshot skips (EnvironmentStack sets it then). Restore a backup into it before relying on it.
+   * @default false - a missing cluster fails the deploy: it means the data is gone
+   */
+  readonly createEmptyClusterIfMissing?: boolean;
+  /**
    * Why production's database may go without a dump of a `BackupPlan`: at least 20 letters, 8 of them different.
    * Hetzner's server backups are a week of whole-disk images taken while PostgreSQL writes, and skip volumes.
    * @default - production's database must be dumped by a `BackupPlan` (`plan.protect(machine, { postgres: database.dump() })`), or synth fails
@@ -125,11 +132,12 @@ export class PostgresDatabase extends Construct {
       version: is.optional(is.instance(PostgresVersion, 'use PostgresVersion.of(15)')),
       dataVolume: is.optional(is.instance(DataVolume, 'pass the DataVolume the data directory is on', 'a DataVolume')),
       port: is.optional(is.port('use a port such as 5432')),
+      createEmptyClusterIfMissing: is.optional(is.boolean()),
       withoutBackup: is.optional(is.text("say why losing its data is harmless, such as 'demo data, reloaded from fixtures on every deploy'")),
     }, "pass { machine, privateAddress: '10.0.1.2', privateSubnet: '10.0.1.0/24', password: <sensitive variable> }");
     // What the synth-time check reads is what the database was built from, whatever the caller does with its object next.
     props = checkedCopy(props, propNames<PostgresDatabaseProps>({
-      machine: true, privateAddress: true, privateSubnet: true, password: true, database: true, role: true, version: true, dataVolume: true, port: true, withoutBackup: true,
+      machine: true, privateAddress: true, privateSubnet: true, password: true, database: true, role: true, version: true, dataVolume: true, port: true, createEmptyClusterIfMissing: true, withoutBackup: true,
     }));
     this.machine = props.machine;
     const image = props.machine.server.imageInput ?? DEFAULT_IMAGE;
@@ -203,7 +211,10 @@ export class PostgresDatabase extends Construct {
         { path: POSTGRES_FILES.passwordFile, content: `${props.password.stringValue}\n`, permissions: '0600' },
         {
           path: SETUP_CONF,
-          content: renderSetupConf({ ...input, passwordFile: POSTGRES_FILES.passwordFile, passwordVariable: props.password.friendlyUniqueId, requireMount: props.dataVolume?.mountPath }),
+          content: renderSetupConf({
+            ...input, passwordFile: POSTGRES_FILES.passwordFile, passwordVariable: props.password.friendlyUniqueId, requireMount: props.dataVolume?.mountPath,
+            createEmptyClusterIfMissing: props.createEmptyClusterIfMissing === true,
+          }),
           permissions: '0644',
         },
         { path: SETUP_SCRIPT_PATH, content: SETUP_SCRIPT, permissions: '0755' },

@@ -65,7 +65,7 @@ export function renderHba(input: RenderInput): string {
 }
 
 /** What the setup script reads. */
-export function renderSetupConf(input: RenderInput & { passwordFile: string; passwordVariable: string; requireMount?: string }): string {
+export function renderSetupConf(input: RenderInput & { passwordFile: string; passwordVariable: string; requireMount?: string; createEmptyClusterIfMissing?: boolean }): string {
   const unit = input.version.serviceName;
   return `${JSON.stringify({
     major: input.version.major,
@@ -74,6 +74,7 @@ export function renderSetupConf(input: RenderInput & { passwordFile: string; pas
     dataDirectory: input.dataDirectory,
     packageDataDirectory: input.version.packageDataDirectory,
     requireMount: input.requireMount ?? null,
+    createEmptyClusterIfMissing: input.createEmptyClusterIfMissing ?? false,
     socketDirectory: '/var/run/postgresql',
     port: input.port,
     // The setup checks that the server accepts connections on each of these, as the drop-in sets them.

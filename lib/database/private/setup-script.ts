@@ -146,6 +146,9 @@ def place_data_directory(conf):
                  "upgrade the cluster with pg_upgradecluster, or restore a dump into a new one (docs/database.md)")
         return
     if target == source:
+        if conf.get("createEmptyClusterIfMissing") and not holds_files(target):
+            create_empty_cluster(conf, target)
+            return
         fail("no cluster in %s" % conf["dataDirectory"], "reinstall %s or restore from the backups (docs/database.md)" % conf["package"])
     mount = conf.get("requireMount")
     if mount and not os.path.ismount(ROOT + mount):
@@ -177,6 +180,19 @@ def place_data_directory(conf):
     kept = source + ".moved-" + time.strftime("%Y%m%d%H%M%S", time.gmtime())
     os.rename(source, kept)
     log("moved; the previous directory stays as %s until you delete it" % (kept[len(ROOT):] if ROOT else kept))
+
+
+def create_empty_cluster(conf, target):
+    """An empty cluster where the configuration (Debian's, from the snapshot) expects it, as Debian's package creates
+    one: for a server built from a snapshot that does not hold the data (staging from a production on a volume)."""
+    owner = conf["osUser"]
+    parent = os.path.dirname(target)
+    os.makedirs(parent, exist_ok=True)
+    run(["chown", owner + ":" + owner, parent])
+    run(["runuser", "-u", owner, "--", conf["bin"] + "/initdb", "-D", target, "--auth-local=peer", "--auth-host=scram-sha-256",
+         "--encoding=UTF8", "--locale=C.UTF-8"])
+    log("created an empty PostgreSQL %s cluster in %s: this server was built from a snapshot without the data; "
+        "restore a backup into it before relying on it (docs/backup.md, Restoring by hand)" % (conf["major"], conf["dataDirectory"]))
 
 
 def running_port(conf):
