@@ -59,16 +59,15 @@ const MOUNT_PATH = /^\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
  * A Hetzner Cloud volume for a machine's data, attached and mounted.
  *
  * - Created in the machine's location (a volume cannot move) and attached with
- *   `hcloud_volume_attachment`, `automount` off: cloud-init waits for the device and mounts it by
- *   its stable `/dev/disk/by-id` name through `/etc/fstab` with `nofail`, so a missing volume never
- *   blocks a boot. Formatted ext4 once, at creation.
+ *   `hcloud_volume_attachment`, `automount` off: the machine's bundle waits for the device and mounts it
+ *   by its stable `/dev/disk/by-id` name through `/etc/fstab` with `nofail`, so a missing volume never
+ *   blocks a boot. Formatted ext4 once, at creation; a larger `size` grows the file system on the next deploy.
  * - In production: delete protection and `prevent_destroy`.
  * - Hetzner's server backups and snapshots do not include volumes. Synth fails unless a dump or
  *   file backup covers the volume, or `withoutBackup` says why it needs none.
  *
- * The mount is part of the machine's cloud-init, which a production machine ignores after its
- * creation: a volume added to a running production machine must be mounted once by hand
- * (the commands are in its user data).
+ * The mount is a part of the machine's bundle, so a volume added to a running machine (production's
+ * included, whose user data is read only at creation) is mounted by the next deploy.
  */
 export class DataVolume extends Construct {
   /** The `hcloud_volume` resource. */
