@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { synthDatabase } from './helpers/fixture';
+import { ServerType } from '../../lib';
 import { createDebianCluster, layOutDatabaseFiles, PG_BIN, serviceByPgCtl } from './helpers/machine-files';
 import { NamespacePair } from './helpers/netns';
 import { describeWithRealParts, MACHINE_PYTHON } from '../setup/real-parts';
@@ -263,6 +264,26 @@ describeReal('the rendered PostgreSQL configuration, on a real PostgreSQL 15', (
     expect(run.out).toMatch(/set the password of role app/);
     expect(connect(ns.db, PRIVATE).ok).toBe(false);
     expect(connect(ns.db, PRIVATE, { password: 'a-rotated-password-of-enough-length' }).ok).toBe(true);
+  });
+
+  test('a rescale: the next deploy\'s drop-in is in force after the setup, restart included, and the app connects', () => {
+    // What the rollout writes after cx23 -> cx33: the drop-in with the larger type's memory and cores.
+    const dropIn = path.join(root, 'etc/postgresql/15/main/conf.d/50-sovereign.conf');
+    const before = fs.readFileSync(dropIn, 'utf8');
+    const larger = synthDatabase({ serverType: ServerType.CX33 }).bundle.files.get('/etc/postgresql/15/main/conf.d/50-sovereign.conf')!.content!;
+    expect(superuser('SHOW shared_buffers')).toBe('1GB');
+    fs.writeFileSync(dropIn, larger);
+    try {
+      const run = setup();
+      expect(run.out).toMatch(/restarting: a changed setting needs it/);
+      expect(run.code).toBe(0);
+      expect(superuser('SHOW shared_buffers')).toBe('2GB');
+      expect(superuser('SHOW max_connections')).toBe('100');
+      expect(superuser('SELECT count(*) FROM pg_settings WHERE pending_restart')).toBe('0');
+      expect(connect(ns.db, PRIVATE, { password: 'a-rotated-password-of-enough-length' }).ok).toBe(true);
+    } finally {
+      fs.writeFileSync(dropIn, before);
+    }
   });
 
   test('the password reaches neither the output nor the server log', () => {
