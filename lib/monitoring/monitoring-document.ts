@@ -50,7 +50,7 @@ export function monitoringPhaseDocument(phase: Phase): string {
     );
   }
   lines.push(
-    '| staging (on demand) | error monitoring only | not watched: it exists for a rehearsal, which the person rehearsing watches |',
+    '| staging (on demand) | nothing: no prober and no error monitoring (built from production\'s snapshot, it removes production\'s error-monitoring environment at boot: see Clones) | not watched: it exists for a rehearsal, which the person rehearsing watches |',
     '',
     'All daemons are Debian packages, configured by the machine\'s bundle (rolled out on every deploy): systemd drop-ins set their command lines (loopback only, except a node exporter a monitoring machine scrapes) '
       + 'and cap their memory. The backup jobs and the restore drill record each outcome for node exporter\'s textfile collector through a systemd `ExecStopPost` hook on their units: '
@@ -85,7 +85,7 @@ export function monitoringPhaseDocument(phase: Phase): string {
     "- The `Watchdog` alert goes to the dead-man's switch (healthchecks.io, run by SIA Monkey See Monkey Do in Riga, or a self-hosted Healthchecks) once per interval, 5 minutes by default: Alertmanager's route for it has a `repeat_interval` of half the `group_interval`, so every flush pings "
       + '(equal ones ping every other flush, twice the interval). The live test measures the gaps. **Configure each check with period = the interval and grace = the interval** (`DeadMansSwitch.grace`): it alerts when a ping is one interval late (10 minutes by default), never for one ping lost on the way.',
     "- **One check per prober.** Each stack that runs a prober has its own variable, `monitoring_deadman_ping_url_<environment>` (`monitoring_deadman_ping_url_test`, `monitoring_deadman_ping_url_production`): give each a check of its own, or a live prober's pings hide a dead one.",
-    '- Secrets are sensitive variables of each stack that runs a prober: the ping URL above, `monitoring_webhook_<receiver>`, `monitoring_smtp_password_<receiver>`; and `error_monitoring_dsn` on every stack. The bundle writes them root-only; the setup turns them into files only root and the daemons\' group can read.',
+    '- Secrets are sensitive variables of each stack that runs a prober: the ping URL above, `monitoring_webhook_<receiver>`, `monitoring_smtp_password_<receiver>`; and `error_monitoring_dsn` on test\'s and production\'s stacks (staging has none). The bundle writes them root-only; the setup turns them into files only root and the daemons\' group can read.',
     '- **Other local users cannot read them.** Prometheus and Alertmanager answer only with basic auth (`--web.config.file`): the password is made on the machine, readable by root and the daemons\' group only (the live test reads the status endpoint as `nobody`: 401). '
       + 'Alertmanager\'s log passes through `sovereign-redact-log`, which cuts every URL to its host, so a failed delivery leaves no token in the journal.',
     '',
