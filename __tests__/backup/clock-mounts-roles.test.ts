@@ -81,6 +81,18 @@ describeAsRoot('no success on a wrong clock, a missing volume, a cut-off roles d
     const restore = await world.run(world.production, 'backup-restore', etc);
     expect(restore.code).not.toBe(0);
     expect(restore.stderr).toMatch(new RegExp(`the newest dump of ${PROD_HOST} on storagebox \\(${stamp}\\) is dated in the future[\\s\\S]*pass --snapshot`));
+    expect(restore.pings).toEqual([]);
+  });
+
+  // docs/backup.md: backup-restore "pings no heartbeat". A failure while it read backup.conf (here the server's client
+  // programs missing) came after the configuration had named the jobs' heartbeat, and pinged <host>-restore/fail: a
+  // check no team creates, with the log as its body.
+  test('backup-restore pings no heartbeat, also when it fails reading its configuration', async () => {
+    const etc = world.variant(world.production.etc, 'backup.conf', { PG_BIN: path.join(tmp, 'no-such-major', 'bin') });
+    const restore = await world.run(world.production, 'backup-restore', etc);
+    expect(restore.code).not.toBe(0);
+    expect(restore.stderr).toMatch(/PostgreSQL's client programs are not in \S+no-such-major\/bin/);
+    expect(restore.pings).toEqual([]);
   });
 
   test('backup-dump refuses to run while timedatectl says the clock is not synchronized', async () => {

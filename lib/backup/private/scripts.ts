@@ -16,7 +16,8 @@ SB_LIB=$(dirname "$(readlink -f "\${BASH_SOURCE[0]}")")
 # the standard library only.
 PY=(/usr/bin/python3 -I -S)
 SB_OK=0 SB_SUMMARY='' SB_FAILURE='' SB_CLEANUP=() SB_STEP='starting' SB_CACHE='' SB_START_PING=''
-# 1 in a run whose outcome another run reports (one copy of a restore drill of several): it pings nothing.
+# 1 in a run that pings nothing: one whose outcome another run reports (one copy of a restore drill of several), or a
+# restore by hand (backup-restore), which reports on the terminal.
 SB_NO_PINGS=''
 # Snapshot times (restic backup --time) are the dump's UTC time.
 export TZ=UTC
@@ -1464,6 +1465,9 @@ export const BACKUP_RESTORE = `#!/bin/bash
 # and stops the restore before that disk fills (a server whose disk fills stops, and stays down).
 SB_JOB=restore SB_NO_SUCCESS_PING=1
 . "$(dirname "$(readlink -f "$0")")/../lib/sovereign-backup/common.sh"
+# A restore is run by hand: it reports on the terminal, not to the jobs' heartbeat, from its first line on (a failure
+# while it reads backup.conf came after that file named the heartbeat).
+SB_NO_PINGS=1
 usage="usage: backup-restore [--from <target>] [--snapshot <manifest ID or dump time>] [--database <name>]... [--replace]"
 from='' snapshot='' replace=0 wanted=()
 while [ $# -gt 0 ]; do
@@ -1477,8 +1481,6 @@ while [ $# -gt 0 ]; do
   esac
 done
 load_conf backup.conf
-# A restore is run by hand: it reports on the terminal, not to the jobs' heartbeat.
-HEARTBEAT=''
 # Everything it reads comes from the remote: a cache would hide corruption there.
 SB_NO_CACHE=1
 step "choosing the target"
