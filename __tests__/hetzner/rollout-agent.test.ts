@@ -273,6 +273,27 @@ describe('the rollout agent', () => {
     expect(m.read('/root/.ssh/authorized_keys')).toContain(ops);
   });
 
+  // docs/day-2.md and the RolloutFailed alert tell the operator to run `sovereign-rollout status` on the machine. The
+  // deploy copies the agent into the incoming directory, which every apply removes, so the machine had no such command.
+  test('leaves `sovereign-rollout` on the machine, so `sovereign-rollout status` answers after an apply, a failed one too', () => {
+    const m = machine();
+    const command = path.join(m.root, 'usr/local/sbin/sovereign-rollout');
+    const status = () => spawnSync(MACHINE_PYTHON, [command, 'status'], { env: { ...process.env, SOVEREIGN_ROOT: m.root }, encoding: 'utf8' });
+    const failing: BundlePart = { name: 'broken', files: [{ path: '/etc/acme/broken.conf', content: 'x=1\n' }], commands: [['sh', '-c', 'exit 4']] };
+
+    expect(m.apply([failing]).status).toBe(1);
+    expect(fs.statSync(command).mode & 0o777).toBe(0o755);
+    expect(status().stdout).toMatch(/^no bundle installed/);
+
+    const run = m.apply([app('a=1\n')]);
+    expect(run.status).toBe(0);
+    expect(run.incomingLeft).toBe(false);
+    const answer = status();
+    expect(answer.status).toBe(0);
+    expect(answer.stdout).toMatch(new RegExp(`^acme-production-app runs bundle ${run.version} `));
+    expect(fs.readFileSync(command, 'utf8')).toBe(fs.readFileSync(path.join(m.dir, 'sovereign-rollout'), 'utf8'));
+  });
+
   test('refuses to run without its arguments', () => {
     const m = machine();
     const run = spawnSync(MACHINE_PYTHON, [path.join(m.dir, 'sovereign-rollout'), 'apply'], { encoding: 'utf8' });

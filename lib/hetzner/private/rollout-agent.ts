@@ -31,6 +31,9 @@ STATE = ROOT + "${ROLLOUT_STATE_DIR}"
 # files it replaced are kept.
 PENDING = STATE + "/pending.json"
 RELEASES = STATE + "/releases"
+# Where the agent keeps a copy of itself for the operator's \`sovereign-rollout status\`: the deploy delivers it into
+# the incoming directory, which every apply removes.
+COMMAND = ROOT + "/usr/local/sbin/sovereign-rollout"
 TEXTFILE_DIR = ROOT + "/var/lib/prometheus/node-exporter"
 UNIT_DIR = "/etc/systemd/system/"
 UNIT_SUFFIXES = (".service", ".timer", ".socket", ".path", ".mount", ".target")
@@ -310,6 +313,18 @@ def run_parts(parts, previous_root):
                               "fix the cause shown above and deploy again")
 
 
+def install_command():
+    with open(os.path.abspath(__file__), "rb") as f:
+        agent = f.read()
+    try:
+        with open(COMMAND, "rb") as f:
+            if f.read() == agent:
+                return
+    except OSError:
+        pass
+    write_atomic(COMMAND, agent, 0o755)
+
+
 def apply(version, incoming):
     # A dropped SSH session must not stop an apply halfway: it runs to its end, which the next deploy reads.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
@@ -318,6 +333,7 @@ def apply(version, incoming):
         fcntl.flock(lock, fcntl.LOCK_EX)
         current = read_json(STATE + "/current.json", {})
         try:
+            install_command()
             summary = apply_locked(version, incoming, current)
         except Exception as e:
             f = e if isinstance(e, Failure) else Failure("apply the bundle", describe(e), "fix the cause shown above and deploy again")
