@@ -313,19 +313,20 @@ export class EnvironmentStack extends TerraformStack {
   }
 
   /**
-   * Staging built from production's snapshot boots a copy of production's disk (its database, its secrets): declared to
-   * hold less, the boundary judged that copy by the lesser classes, outside the EU and with open egress if public.
+   * A machine that holds a copy of production's data is held to production's classes: staging built from production's
+   * snapshot boots a copy of its disk, and test's restore drill restores its databases every week. Declared to hold
+   * less, the boundary judged that copy by the lesser classes (outside the EU and with open egress if public).
    */
-  private stagingDataClassProblems(): string[] {
+  private productionCopyDataClassProblems(copy: string): string[] {
     const production = productStacks(this).find((s) => s.environment === Environment.PRODUCTION);
     const held = production?.app.dataClasses ?? DEFAULT_APP_DATA_CLASSES;
     const missing = held.filter((c) => !this.app.dataClasses.includes(c));
     if (missing.length === 0) return [];
     const names = (classes: readonly DataClass[]) => classes.map((c) => c.name).join(', ');
     return [invalidValue(this, 'dataClasses', names(this.app.dataClasses),
-      `staging is built from production's snapshot, a copy of production's disk, and so holds what production's app machine holds (${names(held)}); `
+      `${copy}, and so holds what production's app machine holds (${names(held)}); `
       + `declared without ${names(missing)}, it would be judged by the data boundary as if that copy held less (where it may run, what may leave it)`,
-      `leave dataClasses out of the staging stack, or list production's: [${held.map((c) => `DataClass.${c.name.toUpperCase()}`).join(', ')}]`)];
+      `leave dataClasses out of the ${this.environment.name} stack, or list production's: [${held.map((c) => `DataClass.${c.name.toUpperCase()}`).join(', ')}]`)];
   }
 
   private validateEnvironment(): string[] {
@@ -336,7 +337,12 @@ export class EnvironmentStack extends TerraformStack {
         ? missingValue(this, 'expiresAt', problem, "pass expiresAt: '2026-12-31' (the day after the planned rehearsal)")
         : invalidValue(this, 'expiresAt', this.expiresAt, problem, "write the date as YYYY-MM-DD, such as '2026-12-31'"));
     }
-    if (this.environment === Environment.STAGING && this.product.staging.name === StagingMode.fromProductionSnapshot().name) errors.push(...this.stagingDataClassProblems());
+    if (this.environment === Environment.STAGING && this.product.staging.name === StagingMode.fromProductionSnapshot().name) {
+      errors.push(...this.productionCopyDataClassProblems("staging is built from production's snapshot, a copy of production's disk"));
+    }
+    if (this.environment === Environment.TEST && this.product.backup) {
+      errors.push(...this.productionCopyDataClassProblems("test's app machine runs the weekly restore drill, which restores production's databases onto it"));
+    }
     if (this.environment === Environment.PRODUCTION) {
       const plan = BackupPlan.of(this.app);
       if (!plan) {

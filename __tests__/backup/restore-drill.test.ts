@@ -1,5 +1,5 @@
 import { TerraformStack, TerraformVariable } from 'cdktf';
-import { Duration, EgressAllowlist, Environment, IMachine, Location, Machine, ServerType } from '../../lib';
+import { DataClass, Duration, EgressAllowlist, Environment, IMachine, Location, Machine, ServerType } from '../../lib';
 import { BackupTarget } from '../../lib/backup/backup-target';
 import { S3Provider } from '../../lib/backup/s3-provider';
 import { Heartbeat } from '../../lib/backup/heartbeat';
@@ -194,6 +194,20 @@ describe('RestoreDrill', () => {
       expect(() => new RestoreDrill(stack, 'C', { ...props, additionalSources: [{ provider: S3Provider.SCALEWAY } as unknown as BackupTarget] }))
         .toThrow(/C.*additionalSources.*BackupTarget\.s3Compatible/);
     });
+  });
+
+  // A drill on a test machine declared public passed synth: production's databases restored onto a machine the
+  // boundary judged as public (outside the EU allowed, no egress allowlist owed).
+  test('runs only on a machine that declares more than public data', () => {
+    const { stack, props } = drillProps();
+    const machine = (id: string, dataClasses: DataClass[]) =>
+      new Machine(stack, id, { environment: Environment.TEST, role: id.toLowerCase(), serverType: ServerType.CX23, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS, dataClasses });
+    expect(() => new RestoreDrill(stack, 'Drill', { ...props, machine: machine('Public', [DataClass.PUBLIC]) })).toThrow(
+      "test/Drill.machine: 'test/Public (public)' is not allowed: a drill restores production's databases onto it, which are not public data, "
+      + "and the data boundary judges the machine by the classes it declares. Fix: declare on the machine the classes production's database holds, "
+      + 'such as dataClasses: [DataClass.SENSITIVE, DataClass.SECRET]');
+    const pseudonymized = machine('Scrubbed', [DataClass.PUBLIC, DataClass.PSEUDONYMIZED]);
+    expect(new RestoreDrill(stack, 'OnScrubbed', { ...props, machine: pseudonymized }).machine).toBe(pseudonymized);
   });
 
   // The drill's maxBackupAge had no upper bound: a weekly drill with Duration.days(30) passed four Mondays running on

@@ -37,4 +37,14 @@ describe('staging built from production\'s snapshot holds what production holds'
     expect(synthesize(eu, { dataClasses: [DataClass.SENSITIVE] })).toThrow(/acme-staging\.dataClasses: 'sensitive' is not allowed: .*declared without secret/);
   });
 
+  // The same hole in test: its weekly restore drill restores production's databases onto test's app machine, which a
+  // test stack declared public let the boundary judge as public.
+  test("test's app machine, which restores production's databases every week, is held to production's classes too", () => {
+    const eu = product({ locations: {} });
+    const app: App = Testing.app();
+    new EnvironmentStack(app, 'acme-test', { product: eu, environment: Environment.TEST, dataClasses: [DataClass.PSEUDONYMIZED] });
+    new EnvironmentStack(app, 'acme-production', { product: eu, environment: Environment.PRODUCTION });
+    expect(() => app.synth()).toThrow(
+      /acme-test\.dataClasses: 'pseudonymized' is not allowed: test's app machine runs the weekly restore drill, which restores production's databases onto it, and so holds what production's app machine holds \(sensitive, secret\); declared without sensitive, secret, .* Fix: leave dataClasses out of the test stack, or list production's: \[DataClass\.SENSITIVE, DataClass\.SECRET\]/);
+  });
 });

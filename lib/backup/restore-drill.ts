@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { Fn, TerraformVariable } from 'cdktf';
+import { DataClass } from '../core/data-class';
 import { Duration } from '../core/duration';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
 import { checkProps, is } from '../core/runtime-checks';
@@ -129,6 +130,14 @@ export class RestoreDrill extends Construct {
     if (props.machine.environment.protectedFromLoss) {
       throw new ValidationError(invalidValue(this, 'machine', props.machine.node.path,
         'a drill restores into scratch databases and loads the machine; production is not the place', 'run it on the test machine'));
+    }
+    // The drill brings production's databases onto the machine: declared public, the boundary would let that copy run
+    // outside the EU with open egress. (A product's test stack is held to production's own classes.)
+    const held = props.machine.dataClasses;
+    if (held.every((c) => c === DataClass.PUBLIC)) {
+      throw new ValidationError(invalidValue(this, 'machine', `${props.machine.node.path} (${held.map((c) => c.name).join(', ')})`,
+        "a drill restores production's databases onto it, which are not public data, and the data boundary judges the machine by the classes it declares",
+        "declare on the machine the classes production's database holds, such as dataClasses: [DataClass.SENSITIVE, DataClass.SECRET]"));
     }
     if (!(props.heartbeat instanceof Heartbeat)) {
       throw new ValidationError(missingValue(this, 'heartbeat', 'a drill that fails or does not run must alert someone',
