@@ -1,8 +1,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, TerraformResource, TerraformStack, Testing } from 'cdktf';
+import { App, TerraformResource, TerraformStack, Testing, Token } from 'cdktf';
 import { LoadBalancer } from '../../generated/providers/hcloud/load-balancer';
+import { PrimaryIp } from '../../generated/providers/hcloud/primary-ip';
 import { Server } from '../../generated/providers/hcloud/server';
 import { Snapshot } from '../../generated/providers/hcloud/snapshot';
 import { StorageBox } from '../../generated/providers/hcloud/storage-box';
@@ -294,5 +295,37 @@ describe('pre-release snapshots kept by the release path', () => {
     expect(fromTree.map((l) => l.monthly.format(4))).toEqual(['6.8640']);
     expect(fromDir.map((l) => [l.address, l.monthly.format(4)])).toEqual(fromTree.map((l) => [l.address, l.monthly.format(4)]));
     fs.rmSync(app.outdir, { recursive: true, force: true });
+  });
+});
+
+// Audit (cost): Hetzner creates a primary IPv4 (€0.50 a month, not part of the server type's price) for a server whose
+// public_net names none: one without public_net, or with ipv4_enabled and no ipv4. The estimate priced the server
+// alone, so a stack of raw servers missed €0.50 a month each. Machine names its own primary IPs, which are priced once.
+describe('the primary IPv4 Hetzner creates with a server', () => {
+  const ipLines = (stack: TerraformStack) => estimateCost(stack, { billingDate: NOW }).products[0].environments[0].lines
+    .filter((l) => l.kind === CostKind.PRIMARY_IP).map((l) => [l.path, l.description, l.monthly.toString(), l.hourly?.toString(4)]);
+
+  test('is priced for a server without public_net, and for one with ipv4_enabled and no ipv4 of its own', () => {
+    const { stack } = testStack('production');
+    new Server(stack, 'Bare', { name: 'bare', serverType: 'cx23', location: 'fsn1', image: 'debian-12' });
+    new Server(stack, 'Enabled', { name: 'enabled', serverType: 'cx23', location: 'fsn1', image: 'debian-12', publicNet: [{ ipv4Enabled: true, ipv6Enabled: false }] });
+    expect(ipLines(stack)).toEqual([
+      ['production/Bare', 'primary IPv4 Hetzner creates with the server (its public_net names none)', '€0.50', '€0.0008'],
+      ['production/Enabled', 'primary IPv4 Hetzner creates with the server (its public_net names none)', '€0.50', '€0.0008'],
+    ]);
+  });
+
+  test('is not priced twice for a server that names its primary IP, nor for one without IPv4', () => {
+    const { stack } = testStack('production');
+    const ip = new PrimaryIp(stack, 'Ip', { name: 'ip', type: 'ipv4', location: 'fsn1', autoDelete: false });
+    new Server(stack, 'Named', { name: 'named', serverType: 'cx23', location: 'fsn1', image: 'debian-12', publicNet: [{ ipv4Enabled: true, ipv4: Token.asNumber(ip.id) }] });
+    new Server(stack, 'NoIpv4', { name: 'noipv4', serverType: 'cx23', location: 'fsn1', image: 'debian-12', publicNet: [{ ipv4Enabled: false, ipv6Enabled: true }] });
+    expect(ipLines(stack)).toEqual([['production/Ip', 'primary IPv4', '€0.50', '€0.0008']]);
+  });
+
+  test('the examples, whose machines name their primary IPs, cost what they did', () => {
+    const estimate = estimateCost(phase1(), { billingDate: NOW });
+    expect(estimate.lines.filter((l) => l.kind === CostKind.PRIMARY_IP).every((l) => l.address.startsWith('hcloud_primary_ip.'))).toBe(true);
+    expect(estimate.monthly.toString()).toBe('€29.92');
   });
 });

@@ -246,6 +246,10 @@ function environmentCost(stack: SynthesizedStack, prices: PriceList, billingDate
           const location = literal(r, 'location', 'Hetzner would pick the location, and prices differ by region', 'set the location, such as Location.FSN1');
           const price = prices.serverType(type, location, serverDates);
           lines.push({ ...line(CostKind.SERVER, type, `${type} in ${location}`, price), location });
+          // Server type prices exclude the primary IPv4, which Hetzner creates with the server where public_net names none.
+          if (createsPrimaryIpv4(r)) {
+            lines.push(line(CostKind.PRIMARY_IP, 'ipv4', 'primary IPv4 Hetzner creates with the server (its public_net names none)', prices.primaryIp('ipv4', dates)));
+          }
           if (r.body.backups === true) {
             const share = prices.serverBackupShare;
             lines.push(line(CostKind.SERVER_BACKUPS, type, `Hetzner backups of the ${type} (${share * 100}% of its price)`,
@@ -327,6 +331,16 @@ function literal(r: SynthesizedResource, attribute: string, whyMissing = 'it is 
     throw new MissingPrice(`${attribute} '${text}'`, 'it is a Terraform expression, known only at apply', `give ${attribute} a literal value in the construct`);
   }
   return text;
+}
+
+/**
+ * Whether Hetzner creates a primary IPv4 with the server: without public_net, or with ipv4_enabled (the default) and
+ * no `ipv4` of an address of its own (an `hcloud_primary_ip`, priced on its own line).
+ */
+function createsPrimaryIpv4(r: SynthesizedResource): boolean {
+  const publicNet = Array.isArray(r.body.public_net) ? r.body.public_net[0] : r.body.public_net;
+  if (publicNet === undefined || publicNet === null) return true;
+  return publicNet.ipv4_enabled !== false && (publicNet.ipv4 === undefined || publicNet.ipv4 === null);
 }
 
 /**
