@@ -1,9 +1,10 @@
 import { App, TerraformStack, Testing } from 'cdktf';
+import { PrimaryIp } from '../../generated/providers/hcloud/primary-ip';
 import { UploadedCertificate } from '../../generated/providers/hcloud/uploaded-certificate';
 import { phase1Pilot } from '../../examples/phase1-pilot';
 import { Budget, BudgetGuard } from '../../lib/cost/budget';
 import { Money } from '../../lib/cost/money';
-import { warningsOf } from '../setup/stack';
+import { testStack, warningsOf } from '../setup/stack';
 
 const estimate = { billingDate: '2026-11-25' };
 
@@ -120,4 +121,26 @@ describe('BudgetGuard.forProduct', () => {
       expect.stringMatching(/the estimated cost €29\.92 a month is 99% of the budget of €29\.93/),
     ]);
   });
+});
+
+// Audit (cost): the share in the warning was Math.floor(ratio * 100) in floating point: €28.50 of €50 (57%) read
+// "56% of the budget (a warning from 57%)", below the threshold it had just crossed.
+test('the near-budget warning states the share exactly, at the threshold it crossed', () => {
+  const { stack } = testStack('production');
+  for (let i = 0; i < 57; i++) new PrimaryIp(stack, `Ip${i}`, { name: `ip-${i}`, type: 'ipv4', location: 'fsn1', autoDelete: false });
+  BudgetGuard.forEnvironment(stack, Budget.monthly(Money.euros(50), { warnAt: 0.57 }), { estimate });
+  Testing.synth(stack, true);
+  expect(warningsOf(stack).filter((w) => w.startsWith('Cost-'))).toEqual([
+    expect.stringMatching(/^Cost-NearBudget: production\.budget: the estimated cost €28\.50 a month is 57% of the budget of €50\.00 \(a warning from 57%;/),
+  ]);
+});
+
+// Audit (cost): from JavaScript, Budget.monthly('30') (text from an environment variable) or { euros: 30 } was told
+// "a budget of nothing fails every stack, and a negative one is not a budget": the wrong reason, and no way to pass it.
+test('Budget.monthly names text and other non-Money values for what they are, with the call that takes them', () => {
+  expect(() => Budget.monthly('30' as unknown as Money)).toThrow(
+    /^Budget\.monthly: '30' is not allowed: it is text, and a budget is an amount of money\. Fix: pass Money\.euros\(30\) \(Number\(text\) for text from the environment or JSON\)$/);
+  expect(() => Budget.monthly({ euros: 30 } as unknown as Money)).toThrow(
+    /^Budget\.monthly: \{"euros":30\} is not allowed: it is not an amount of money\. Fix: pass Money\.euros\(…\), such as Money\.euros\(25\)$/);
+  expect(() => Budget.monthly(undefined as unknown as Money)).toThrow(/^Budget\.monthly: undefined is not allowed: it is not an amount of money/);
 });

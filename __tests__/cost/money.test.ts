@@ -26,3 +26,19 @@ describe('Money', () => {
     expect(() => Budget.monthly(30 as unknown as Money)).toThrow(/Budget\.monthly: 30 is not allowed: a plain number is not an amount of money\. Fix: pass Money\.euros\(30\)/);
   });
 });
+
+// Audit (cost): format() rounded through floating point (micros / 1e6 * 10^decimals + 1e-9), which rounds half-way
+// amounts down once they are large enough for the nudge to vanish: €2,048.00035 printed €2048.0003, €262,144.035 €262144.03.
+test('rounds half up exactly, whatever the amount', () => {
+  expect(Money.euros(2048.00035).toString(4)).toBe('€2048.0004');
+  expect(Money.euros(262144.035).toString()).toBe('€262144.04');
+  fc.assert(fc.property(fc.integer({ min: 0, max: 100_000_000 }), fc.constantFrom(0, 2, 4), (units, decimals) => {
+    // A half-way amount at the printed precision, in millionths: the digits, then a 5.
+    const unit = 10 ** (6 - decimals);
+    const micros = units * unit + unit / 2;
+    const expected = BigInt(units + 1);
+    const digits = expected.toString().padStart(decimals + 1, '0');
+    const text = decimals === 0 ? digits : `${digits.slice(0, -decimals)}.${digits.slice(-decimals)}`;
+    return Money.euros(micros / 1_000_000).format(decimals) === text;
+  }));
+});

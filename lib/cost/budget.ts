@@ -1,5 +1,5 @@
 import { Annotations, TerraformStack } from 'cdktf';
-import { invalidValue, ValidationError } from '../core/validation-message';
+import { invalidValue, quote, ValidationError } from '../core/validation-message';
 import { fail, propNames, refuseUnknownProps } from '../core/runtime-checks';
 import { CostLine, largestLines, ProductCost } from './cost-estimate';
 import { CostEstimateOptions, estimateSynthesizedCost } from './estimator';
@@ -26,8 +26,16 @@ export class Budget {
     if (typeof amount === 'number') {
       throw new ValidationError(`Budget.monthly: ${amount} is not allowed: a plain number is not an amount of money. Fix: pass Money.euros(${amount})`);
     }
-    if (!(amount instanceof Money) || amount.isZero()) {
-      throw new ValidationError(`Budget.monthly: ${amount instanceof Money ? `'${amount}'` : JSON.stringify(amount)} is not allowed: `
+    // From JavaScript: text from an environment variable, or any other value, is named for what it is.
+    if (typeof amount === 'string') {
+      throw new ValidationError(`Budget.monthly: ${quote(amount)} is not allowed: it is text, and a budget is an amount of money. `
+        + `Fix: pass Money.euros(${Number.isFinite(Number(amount)) && (amount as string).trim() !== '' ? Number(amount) : '…'}) (Number(text) for text from the environment or JSON)`);
+    }
+    if (!(amount instanceof Money)) {
+      throw new ValidationError(`Budget.monthly: ${quote(amount)} is not allowed: it is not an amount of money. Fix: pass Money.euros(…), such as Money.euros(25)`);
+    }
+    if (amount.isZero()) {
+      throw new ValidationError(`Budget.monthly: '${amount}' is not allowed: `
         + 'a budget of nothing fails every stack, and a negative one is not a budget. Fix: pass the most the team will spend a month, such as Money.euros(25)');
     }
     if (options === null || typeof options !== 'object' || Array.isArray(options)) fail('Budget.monthly', 'options', options, 'options are an object of named values', 'pass { warnAt: 0.8 } or nothing');
@@ -136,7 +144,7 @@ export class BudgetGuard {
         }
         if (verdict === 'near' && !warned) {
           warned = true;
-          Annotations.of(scope).addWarning(`Cost-NearBudget: ${scope.node.path}.${prop}: the estimated cost ${monthly} a month is ${Math.floor(monthly.ratioTo(budget.amount) * 100)}% `
+          Annotations.of(scope).addWarning(`Cost-NearBudget: ${scope.node.path}.${prop}: the estimated cost ${monthly} a month is ${monthly.percentOf(budget.amount)}% `
             + `of the budget of ${budget.amount} (a warning from ${Math.round(budget.warnAt * 100)}%; ${breakdown}). Fix: plan the next step before it is over: raise the budget, or make the stacks smaller.`);
         }
         return [];

@@ -70,10 +70,18 @@ export class Money {
     return `€${this.format(decimals)}`;
   }
 
-  /** The amount without the currency sign, rounded half up to `decimals` places. */
+  /** This amount as a whole percentage of `whole`, rounded down (57 for €28.50 of €50); 0 when `whole` is zero. */
+  public percentOf(whole: Money): number {
+    // In whole millionths: ratioTo(whole) * 100 is 56.99999999999999 for €28.50 of €50.
+    return whole.micros === 0 ? 0 : Math.floor((this.micros * 100) / whole.micros);
+  }
+
+  /** The amount without the currency sign, rounded half up to `decimals` places (0 to 6). */
   public format(decimals = 2): string {
-    const scale = 10 ** decimals;
-    const rounded = Math.round((this.micros / MICROS_PER_EURO) * scale + 1e-9) / scale;
-    return rounded.toFixed(decimals);
+    if (!Number.isInteger(decimals) || decimals < 0 || decimals > 6) throw new RangeError(`Money.format: ${decimals} is not a number of decimals from 0 to 6.`);
+    // In whole units of the last printed place, never through a float of euros (which rounds large half-way amounts down).
+    const unit = 10 ** (6 - decimals);
+    const digits = String(Math.floor((this.micros + unit / 2) / unit)).padStart(decimals + 1, '0');
+    return decimals === 0 ? digits : `${digits.slice(0, -decimals)}.${digits.slice(-decimals)}`;
   }
 }
