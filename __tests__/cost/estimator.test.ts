@@ -14,6 +14,7 @@ import { EXAMPLES } from '../../examples';
 import { Duration, Size } from '../../lib';
 import { CostKind } from '../../lib/cost/cost-estimate';
 import { estimateCost, estimateSynthesizedCost } from '../../lib/cost/estimator';
+import { PriceList } from '../../lib/cost/price-list';
 import { readSynthesizedStacks, synthesizedStacksOf } from '../../lib/cost/synthesized-stacks';
 import { UnknownPriceError } from '../../lib/cost/unknown-price-error';
 import { testStack } from '../setup/stack';
@@ -328,4 +329,16 @@ describe('the primary IPv4 Hetzner creates with a server', () => {
     expect(estimate.lines.filter((l) => l.kind === CostKind.PRIMARY_IP).every((l) => l.address.startsWith('hcloud_primary_ip.'))).toBe(true);
     expect(estimate.monthly.toString()).toBe('€29.92');
   });
+});
+
+// Audit (cost): the backups line said `${share * 100}%` of a share divided from the price file's percentage: a file of
+// your own with 7% read "7.000000000000001% of its price". It now says the file's percentage as written.
+test('the backups line states the price file\'s percentage as written', () => {
+  const data = JSON.parse(fs.readFileSync(path.join(__dirname, '../../lib/cost/hetzner-prices.json'), 'utf8'));
+  data.serverBackups.percentOfServerPrice = 7;
+  const { stack } = testStack('production');
+  new Server(stack, 'App', { name: 'app', serverType: 'cx33', location: 'fsn1', image: 'debian-12', backups: true });
+  const lines = estimateCost(stack, { billingDate: NOW, prices: PriceList.fromData(data) }).products[0].environments[0].lines;
+  expect(lines.filter((l) => l.kind === CostKind.SERVER_BACKUPS).map((l) => [l.description, l.monthly.toString(4)]))
+    .toEqual([['Hetzner backups of the cx33 (7% of its price)', '€0.5943']]);
 });

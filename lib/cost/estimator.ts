@@ -252,7 +252,7 @@ function environmentCost(stack: SynthesizedStack, prices: PriceList, billingDate
           }
           if (r.body.backups === true) {
             const share = prices.serverBackupShare;
-            lines.push(line(CostKind.SERVER_BACKUPS, type, `Hetzner backups of the ${type} (${share * 100}% of its price)`,
+            lines.push(line(CostKind.SERVER_BACKUPS, type, `Hetzner backups of the ${type} (${prices.serverBackupPercent}% of its price)`,
               { ...price, sources: [...prices.serverBackupSources] }, price.monthly.times(share), price.hourly?.times(share)));
           }
           if (options.egressPerServer) {

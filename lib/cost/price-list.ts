@@ -148,6 +148,11 @@ export class PriceList {
     return this.data.serverBackups.percentOfServerPrice / 100;
   }
 
+  /** The same share as the price file writes it, in percent (20 for 20%): for saying it. */
+  public get serverBackupPercent(): number {
+    return this.data.serverBackups.percentOfServerPrice;
+  }
+
   /** The source ids of the server-backup share. */
   public get serverBackupSources(): readonly string[] {
     return this.data.serverBackups.sources;
