@@ -7,7 +7,9 @@ import { phase1Pilot } from '../../examples/phase1-pilot';
 import { phase2PayingCustomers } from '../../examples/phase2-paying-customers';
 import { estimateCost } from '../../lib/cost/estimator';
 import { Component, DataClass, Duration, Environment, Machine, ServerType } from '../../lib';
-import { costFigures } from '../../lib/report/report-document';
+import { PriceList } from '../../lib/cost/price-list';
+import { renderMarkdown } from '../../lib/report/render';
+import { costFigures, reportSections } from '../../lib/report/report-document';
 import { reportModelOf } from '../../lib/report/report-model';
 import { writeOperatorReport } from '../../lib/report/operator-report';
 import { ADMIN_CIDRS, ADMIN_KEY, testStack } from '../setup/stack';
@@ -154,4 +156,25 @@ test('refuses what a JavaScript caller can pass wrong, before writing anything',
   await expect(writeOperatorReport(app, { outDir: tmp() } as any)).rejects.toThrow(/^writeOperatorReport\.options\.outDir: 'outDir' is not allowed: .*did you mean 'outdir'\?/);
   await expect(writeOperatorReport('app' as any)).rejects.toThrow(/^writeOperatorReport\.scope: 'app' is not allowed: it is not a construct/);
   expect(fs.existsSync('report')).toBe(false);
+});
+
+// Audit (cost): the report priced with the estimate's prices (`report --prices FILE`, or `estimate.prices`), but its
+// "Prices used", its traffic lines and the Storage Box it proposes came from the bundled file: a team with prices of
+// its own read the bundled date, lists and figures beside totals computed from theirs.
+test('says the prices the estimate used, not the bundled ones, when given a price file of its own', () => {
+  const data = JSON.parse(fs.readFileSync(path.join(__dirname, '../../lib/cost/hetzner-prices.json'), 'utf8'));
+  data.takenOn = '2026-11-30';
+  data.traffic.overagePerTb.eu = 2;
+  data.storageBoxes.bx11.prices['2026-04-01'] = { monthly: 4.1, hourly: 0.0066 };
+  const prices = PriceList.fromData(data);
+  const app = Testing.app();
+  phase1Pilot(app);
+  // Without its backup plan, the product lacks the remote backup Phase 1 requires: the report proposes a Storage Box.
+  const production = app.node.findAll().find((c) => c.node.id === 'phase1-pilot-production')!;
+  expect(production.node.tryRemoveChild('Backups')).toBe(true);
+  const md = renderMarkdown(reportSections(reportModelOf(app, { estimate: { ...estimate, prices } })), (p) => `diagram-${p}.svg`);
+  expect(md).toContain('From your price file, taken on 2026-11-30.');
+  expect(md).not.toContain('2026-09-29');
+  expect(md).toContain('cx33 in fsn1: 20 TB outgoing traffic included a month, then €2.00/TB');
+  expect(md).toContain('a bx11 Storage Box would add €4.10 a month (price list 2026-04-01)');
 });

@@ -73,7 +73,7 @@ function lineKey(l: CostLine): string {
  */
 export function reportSections(model: ReportModel): Section[] {
   const { estimate } = model;
-  const prices = PriceList.hetzner();
+  const { prices } = model;
   const sections: Section[] = [{
     id: 'summary',
     title: `Operator's report: ${model.title}`,
@@ -122,7 +122,7 @@ export function reportSections(model: ReportModel): Section[] {
   }
 
   sections.push({ id: 'prices', title: 'Prices used', level: 2, blocks: [
-    { kind: 'paragraph', text: `From lib/cost/hetzner-prices.json, taken on ${prices.takenOn}. Which list applies to what:` },
+    { kind: 'paragraph', text: `From ${prices === PriceList.hetzner() ? 'lib/cost/hetzner-prices.json' : 'your price file'}, taken on ${prices.takenOn}. Which list applies to what:` },
     { kind: 'table', table: { head: ['price list', 'from', 'applies to'], rows: prices.lists.map((l) => [l.id, l.effectiveFrom, l.appliesTo]) } },
     { kind: 'paragraph', text: estimate.pricesToVerify.length === 0 ? 'Every figure used is of high confidence.' : 'Figures to verify (not high confidence, or assumed):' },
     ...(estimate.pricesToVerify.length > 0 ? [{ kind: 'table' as const, table: {

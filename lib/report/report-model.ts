@@ -137,6 +137,8 @@ export interface ReportModel {
   readonly title: string;
   readonly products: readonly ProductView[];
   readonly estimate: CostEstimate;
+  /** The prices the estimate used: the bundled ones, or the caller's `estimate.prices`. */
+  readonly prices: PriceList;
 }
 
 /** The report's title, and how its costs are estimated. */
@@ -175,11 +177,14 @@ export function reportModelOf(scope: IConstruct, options: ReportModelOptions = {
     groups.set(product, [...(groups.get(product) ?? []), stack]);
   }
   const estimate = estimateSynthesizedCost(stacks.map((s) => synthesizedStackOf(s, synthesized.get(s)!.terraform)), options.estimate);
-  const products = [...groups.entries()].map(([product, group]) => productView(product, group, (s) => synthesized.get(s)!.terraform, estimate));
+  // Checked by the estimate above: a PriceList, or none.
+  const prices = options.estimate?.prices ?? PriceList.hetzner();
+  const products = [...groups.entries()].map(([product, group]) => productView(product, group, (s) => synthesized.get(s)!.terraform, estimate, prices));
   return {
     title: options.title ?? products.map((p) => p.name ?? 'stacks without a product').join(', '),
     products,
     estimate,
+    prices,
   };
 }
 
@@ -193,7 +198,8 @@ function environmentOfStack(stack: TerraformStack): Environment | undefined {
   return environment instanceof Environment ? environment : undefined;
 }
 
-function productView(product: Product | undefined, stacks: readonly TerraformStack[], terraformOf: (s: TerraformStack) => Record<string, any>, estimate: CostEstimate): ProductView {
+function productView(product: Product | undefined, stacks: readonly TerraformStack[], terraformOf: (s: TerraformStack) => Record<string, any>, estimate: CostEstimate,
+  prices: PriceList): ProductView {
   const machines = stacks.flatMap((s) => s.node.findAll().filter((c): c is Machine => c instanceof Machine).map((m) => machineView(m, s)));
   const environments: EnvironmentView[] = stacks.map((stack) => {
     const environment = environmentOfStack(stack);
@@ -263,7 +269,7 @@ function productView(product: Product | undefined, stacks: readonly TerraformSta
     postponed: register?.entries ?? [],
     decisionPoints: [...(product?.phase.decisionPoints ?? [])],
     checklist,
-    notInStacks: notInStacks(register?.required ?? [], productCost !== undefined, estimate),
+    notInStacks: notInStacks(register?.required ?? [], productCost !== undefined, estimate, prices),
   };
 }
 
@@ -375,8 +381,7 @@ function backupFlowsOf(stacks: readonly TerraformStack[], machines: readonly Mac
   return flows;
 }
 
-function notInStacks(required: readonly RequiredEntry[], hasCost: boolean, estimate: CostEstimate): string[] {
-  const prices = PriceList.hetzner();
+function notInStacks(required: readonly RequiredEntry[], hasCost: boolean, estimate: CostEstimate, prices: PriceList): string[] {
   const monitoring = new Set(MONITORING.map((c) => c.id));
   return required.filter((r) => !r.provided && !monitoring.has(r.component)).map((r) => {
     if (r.component === Component.REMOTE_BACKUP.id && hasCost) {
