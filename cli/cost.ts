@@ -142,7 +142,7 @@ function printEstimate(estimate: CostEstimate, io: CliIo): void {
     io.out('');
     io.out(row(`${p.product ?? 'stacks without a product'}${p.phase !== undefined ? ` (Phase ${p.phase})` : ''}`, 'a month', 'an hour'));
     for (const e of p.environments) {
-      io.out(row(`  ${e.stack} (${e.environment}, ${e.onDemand ? 'on demand' : 'always on'})`, e.monthly.toString(), e.hourly.toString(4)));
+      io.out(row(`  ${e.stack} (${e.environment}, ${e.onDemand ? 'on demand; if kept up all month' : 'always on'})`, e.monthly.toString(), e.hourly.toString(4)));
       for (const l of e.lines) io.out(lineRow(l));
     }
     for (const l of p.shared) io.out(row(`  shared: ${l.description}`, l.monthly.toString()));

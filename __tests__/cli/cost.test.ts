@@ -24,6 +24,9 @@ describe('cdktf-sovereign-hetzner cost', () => {
       'phase1-pilot-test (test, always on) €5.99 €0.0096',
       'cx23 in fsn1 €5.49 €0.0088',
       'phase1-pilot-production (production, always on) €17.32 €0.0222',
+      // Audit (cost): the on-demand stack's row read "(staging, on demand) €8.99" in the "a month" column, a month it
+      // does not cost (its rehearsals cost €0.12): the row now says the figure is for staging kept up all month.
+      'phase1-pilot-staging (staging, on demand; if kept up all month) €8.99 €0.0144',
       'Storage Box bx11 [low, assumed] €3.20 €0.0051',
       'Hetzner backups of the cx33 (20% of its price) €1.70 €0.0027',
       "3 pre-release snapshots of phase1-pilot-production-app (snapshot --keep 3 on the release path), each at most 80 GB (the cx33's disk, an upper bound) at €0.0143/GB-month €3.43 -",
