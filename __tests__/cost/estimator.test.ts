@@ -10,6 +10,7 @@ import { StorageBox } from '../../generated/providers/hcloud/storage-box';
 import { UploadedCertificate } from '../../generated/providers/hcloud/uploaded-certificate';
 import { Volume } from '../../generated/providers/hcloud/volume';
 import { phase1Pilot } from '../../examples/phase1-pilot';
+import { phase3Traction } from '../../examples/phase3-traction';
 import { EXAMPLES } from '../../examples';
 import { Duration, Size } from '../../lib';
 import { CostKind } from '../../lib/cost/cost-estimate';
@@ -341,4 +342,18 @@ test('the backups line states the price file\'s percentage as written', () => {
   const lines = estimateCost(stack, { billingDate: NOW, prices: PriceList.fromData(data) }).products[0].environments[0].lines;
   expect(lines.filter((l) => l.kind === CostKind.SERVER_BACKUPS).map((l) => [l.description, l.monthly.toString(4)]))
     .toEqual([['Hetzner backups of the cx33 (7% of its price)', '€0.5943']]);
+});
+
+// Audit (cost): without a synthesized staging stack, rehearsals were modelled on every server, address and volume of
+// production. Staging is built from the app server's snapshot alone: no monitoring machine, and no volume (a snapshot
+// holds the root disk only). Phase 3 counted a cx33, its address and the 50 GB volume (at a whole month each rehearsal)
+// in every rehearsal and in "three permanent environments": €155.44 a month without the staging stack, €143.89 with it.
+test('rehearsals modelled on production count what the staging stack builds: the app server and its addresses', () => {
+  const withStaging = estimateCost((() => { const app = Testing.app(); phase3Traction(app); return app; })(), { billingDate: NOW }).products[0];
+  const stacks = phase3Traction(Testing.app()).all.filter((s) => s.environment.name !== 'staging');
+  const without = estimateSynthesizedCost(stacks.flatMap((s) => synthesizedStacksOf(s)), { billingDate: NOW }).products[0];
+  expect(without.rehearsal?.stack).toBe('phase3-traction-staging (not synthesized: modelled on phase3-traction-production)');
+  const figures = (p: typeof without) => [p.monthly.toString(), p.rehearsal?.hourly.toString(4), p.rehearsal?.each.toString(4),
+    p.comparison.permanentStaging.toString(), p.comparison.threePermanent.toString()];
+  expect(figures(without)).toEqual(figures(withStaging));
 });

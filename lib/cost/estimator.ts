@@ -135,10 +135,11 @@ export function estimateSynthesizedCost(stacks: readonly SynthesizedStack[], opt
     const permanentMonthly = alwaysOnMonthly.plus(sharedMonthly);
     let rehearsal: RehearsalCost | undefined;
     // A product that rehearses on a server of its own has a staging stack only while a rehearsal is planned; without
-    // one, its rehearsals are modelled on production, whose server types, addresses and volumes staging gets.
+    // one, its rehearsals are modelled on production's app server, whose snapshot staging is built from.
     const production = envs.find((e) => e.environment === 'production');
+    const stagingModel = production ? stagingModelOf(production, group.stacks.find((s) => s.name === production.stack)) : [];
     const modelled = onDemand.length === 0 && info?.staging === 'production-snapshot' && production
-      ? { on: production.stack, lines: production.lines.filter((l) => STAGING_KINDS.includes(l.kind)) } : undefined;
+      ? { on: production.stack, lines: stagingModel } : undefined;
     if (onDemand.length > 0 || modelled) {
       const lines = modelled?.lines ?? onDemand.flatMap((e) => e.lines);
       const each = billedFor(lines, billedHours);
@@ -166,7 +167,7 @@ export function estimateSynthesizedCost(stacks: readonly SynthesizedStack[], opt
       ...(rehearsal ? { rehearsal } : {}),
       onDemandMonthly,
       monthly: permanentMonthly.plus(onDemandMonthly),
-      comparison: comparisonOf(envs, permanentMonthly, onDemandMonthly, info?.staging),
+      comparison: comparisonOf(envs, stagingModel, permanentMonthly, onDemandMonthly, info?.staging),
     };
   });
 
@@ -436,10 +437,28 @@ function stateStorageLines(product: string | undefined, stacks: readonly Synthes
   }];
 }
 
-/** What a staging server built from production's snapshot has of production's: servers, addresses, volumes (no Hetzner backups). */
-const STAGING_KINDS: readonly CostKind[] = [CostKind.SERVER, CostKind.PRIMARY_IP, CostKind.VOLUME];
+/** What a staging server built from production's snapshot has of production's: a server and its addresses. */
+const STAGING_KINDS: readonly CostKind[] = [CostKind.SERVER, CostKind.PRIMARY_IP];
 
-function comparisonOf(envs: readonly EnvironmentCost[], permanent: Money, onDemandMonthly: Money, stagingMode?: string): StagingComparison {
+/**
+ * The lines of production a staging stack has: the app server the release path snapshots, of the same type, and its
+ * addresses. Not its Hetzner backups, nor a volume (a snapshot holds the root disk only), nor production's other
+ * machines. A production stack without that server (not built by ProductStacks) is modelled by all its servers and addresses.
+ */
+function stagingModelOf(production: EnvironmentCost, stack: SynthesizedStack | undefined): CostLine[] {
+  const servers = Object.entries((stack?.terraform.resource?.hcloud_server ?? {}) as Record<string, any>);
+  const app = servers.find(([, body]) => body?.name === preReleaseSnapshotServer(production.stack));
+  if (!app) return production.lines.filter((l) => STAGING_KINDS.includes(l.kind));
+  const [id, body] = app;
+  const publicNet = Array.isArray(body.public_net) ? body.public_net[0] : body.public_net;
+  const addresses = new Set([`hcloud_server.${id}`, ...['ipv4', 'ipv6'].flatMap((k) => {
+    const ip = /^\$\{hcloud_primary_ip\.([^.]+)\.id\}$/.exec(String(publicNet?.[k] ?? ''));
+    return ip ? [`hcloud_primary_ip.${ip[1]}`] : [];
+  })]);
+  return production.lines.filter((l) => STAGING_KINDS.includes(l.kind) && addresses.has(l.address));
+}
+
+function comparisonOf(envs: readonly EnvironmentCost[], stagingModel: readonly CostLine[], permanent: Money, onDemandMonthly: Money, stagingMode?: string): StagingComparison {
   const onDemand = envs.filter((e) => e.onDemand);
   const production = envs.find((e) => e.environment === 'production');
   let permanentStaging = Money.ZERO;
@@ -448,9 +467,9 @@ function comparisonOf(envs: readonly EnvironmentCost[], permanent: Money, onDema
     permanentStaging = Money.sum(onDemand.map((e) => e.monthly));
     basis = `the staging stack (${onDemand.map((e) => e.stack).join(', ')}) kept up all month`;
   } else if (production) {
-    permanentStaging = Money.sum(production.lines.filter((l) => STAGING_KINDS.includes(l.kind)).map((l) => l.monthly));
+    permanentStaging = Money.sum(stagingModel.map((l) => l.monthly));
     const rehearses = stagingMode === 'production-snapshot' ? 'no staging stack was synthesized' : 'this product rehearses on the test machine';
-    basis = `modelled on ${production.stack}: its servers, addresses and volumes, without Hetzner backups (staging gets production's server types; ${rehearses})`;
+    basis = `modelled on ${production.stack}: its app server and that server's addresses, without Hetzner backups or volumes (staging is built from the app server's snapshot, of its type; ${rehearses})`;
   }
   const threePermanent = permanent.plus(permanentStaging);
   const testPlusOnDemand = permanent.plus(onDemandMonthly);
