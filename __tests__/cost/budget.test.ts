@@ -144,3 +144,18 @@ test('Budget.monthly names text and other non-Money values for what they are, wi
     /^Budget\.monthly: \{"euros":30\} is not allowed: it is not an amount of money\. Fix: pass Money\.euros\(…\), such as Money\.euros\(25\)$/);
   expect(() => Budget.monthly(undefined as unknown as Money)).toThrow(/^Budget\.monthly: undefined is not allowed: it is not an amount of money/);
 });
+
+// Audit (cost): BudgetGuard took whatever JavaScript passed and failed at synth with a TypeError from inside
+// ("budget.judge is not a function" for a Money where a Budget belongs; "stacks is not a function"), naming no path or fix.
+test('BudgetGuard refuses what a JavaScript caller can pass wrong, when it is called, with path, value and fix', () => {
+  const { stack } = testStack('production');
+  expect(() => BudgetGuard.forEnvironment(stack, Money.euros(30) as unknown as Budget))
+    .toThrow(/^production\.budget: '€30\.00' is not allowed: it is not a Budget\. Fix: pass Budget\.monthly\(Money\.euros\(30\)\)/);
+  expect(() => BudgetGuard.forEnvironment(stack, Budget.monthly(Money.euros(30)), { estimate: { billingdate: '2026-11-25' } } as any))
+    .toThrow(/^production\.options\.estimate\.billingdate: 'billingdate' is not allowed: .*did you mean 'billingDate'\?/);
+  expect(() => BudgetGuard.forEnvironment('production' as any, Budget.monthly(Money.euros(30))))
+    .toThrow(/^BudgetGuard\.stack: 'production' is not allowed: it is not a TerraformStack/);
+  expect(() => BudgetGuard.forProduct(stack, {}, Budget.monthly(Money.euros(30)), [stack] as any))
+    .toThrow(/^production\.stacks: .* is not allowed: it is not a function\. Fix: pass a function that returns the product's stacks, such as \(\) => stacks/);
+  expect(() => Testing.synth(stack, true)).not.toThrow();
+});

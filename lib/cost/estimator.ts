@@ -3,7 +3,7 @@ import { resourcesOf, SynthesizedResource } from '../boundary/rules/rule';
 import { Duration } from '../core/duration';
 import { Size } from '../core/size';
 import { ValidationError } from '../core/validation-message';
-import { checkOptions as checkFields, fail as failAt, is } from '../core/runtime-checks';
+import { At, checkOptions as checkFields, fail as failAt, is } from '../core/runtime-checks';
 import { ServerType } from '../hetzner/server-type';
 import {
   billedFor, CostEstimate, CostKind, CostLine, EnvironmentCost, FreeResource, PhaseCost, ProductCost, RehearsalCost, StagingComparison,
@@ -87,18 +87,7 @@ export function estimateCost(scope: IConstruct, options: CostEstimateOptions = {
 
 /** Estimates what synthesized stacks cost (from the tree, or read from `cdktf.out`). */
 export function estimateSynthesizedCost(stacks: readonly SynthesizedStack[], options: CostEstimateOptions = {}): CostEstimate {
-  // From JavaScript: null options, rehearsalLength: 2 or prices: {} crashed deep inside with a TypeError; a misspelt option was ignored.
-  checkFields<CostEstimateOptions>('CostEstimate', 'options', options, {
-    prices: is.optional(is.instance(PriceList, 'use PriceList.hetzner() or PriceList.fromData(…)')),
-    // Dates and the rehearsal count are checked below, with their own reasons.
-    billingDate: is.checkedLater(),
-    serversOrderedOn: is.optional(is.textMap("map stack names to dates, such as { 'acme-production': '2026-03-01' }")),
-    rehearsalLength: is.optional(is.instance(Duration, 'pass a duration such as Duration.hours(2)')),
-    rehearsalsPerMonth: is.checkedLater(),
-    stateStorage: is.optional(is.boolean()),
-    egressPerServer: is.optional(is.instance(Size, 'pass a size such as Size.gibibytes(100)')),
-    preReleaseSnapshotsKept: is.checkedLater(),
-  }, 'pass { billingDate, rehearsalsPerMonth, … } or nothing');
+  checkCostEstimateOptions('CostEstimate', 'options', options);
   const prices = options.prices ?? PriceList.hetzner();
   const billingDate = options.billingDate ?? new Date().toISOString().slice(0, 10);
   const rehearsalLength = options.rehearsalLength ?? Duration.hours(2);
@@ -194,6 +183,26 @@ export function estimateSynthesizedCost(stacks: readonly SynthesizedStack[], opt
     pricesToVerify: lines.filter((l) => l.price.confidence !== 'high' || l.price.assumed !== undefined),
     notCounted: notCounted(products, prices, options),
   };
+}
+
+/**
+ * Refuses estimate options a JavaScript caller can get wrong (null, a misspelt option, a number for a Duration), naming
+ * `at` and `prop`: the estimate's own calls, and a `BudgetGuard` when it is declared rather than at synth.
+ * @internal
+ */
+export function checkCostEstimateOptions(at: At, prop: string, options: unknown): void {
+  // From JavaScript: null options, rehearsalLength: 2 or prices: {} crashed deep inside with a TypeError; a misspelt option was ignored.
+  checkFields<CostEstimateOptions>(at, prop, options as CostEstimateOptions | undefined, {
+    prices: is.optional(is.instance(PriceList, 'use PriceList.hetzner() or PriceList.fromData(…)')),
+    // Dates and the rehearsal count are checked by the estimate, with their own reasons.
+    billingDate: is.checkedLater(),
+    serversOrderedOn: is.optional(is.textMap("map stack names to dates, such as { 'acme-production': '2026-03-01' }")),
+    rehearsalLength: is.optional(is.instance(Duration, 'pass a duration such as Duration.hours(2)')),
+    rehearsalsPerMonth: is.checkedLater(),
+    stateStorage: is.optional(is.boolean()),
+    egressPerServer: is.optional(is.instance(Size, 'pass a size such as Size.gibibytes(100)')),
+    preReleaseSnapshotsKept: is.checkedLater(),
+  }, 'pass { billingDate, rehearsalsPerMonth, … } or nothing');
 }
 
 function checkOptions(options: CostEstimateOptions, stacks: readonly SynthesizedStack[], billingDate: string, length: Duration, perMonth: number): void {
