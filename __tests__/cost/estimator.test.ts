@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, TerraformResource, TerraformStack, Testing, Token } from 'cdktf';
+import { App, TerraformResource, TerraformStack, TerraformVariable, Testing, Token } from 'cdktf';
 import { LoadBalancer } from '../../generated/providers/hcloud/load-balancer';
 import { PrimaryIp } from '../../generated/providers/hcloud/primary-ip';
 import { Server } from '../../generated/providers/hcloud/server';
@@ -356,4 +356,14 @@ test('rehearsals modelled on production count what the staging stack builds: the
   const figures = (p: typeof without) => [p.monthly.toString(), p.rehearsal?.hourly.toString(4), p.rehearsal?.each.toString(4),
     p.comparison.permanentStaging.toString(), p.comparison.threePermanent.toString()];
   expect(figures(without)).toEqual(figures(withStaging));
+});
+
+// Audit (cost): a server whose `backups` is a Terraform expression (a variable) was priced without backups, silently:
+// the estimate and the budget missed 20% of the server's price whenever the variable turns them on.
+test('fails when whether a server has Hetzner backups is only known at apply', () => {
+  const { stack } = testStack('production');
+  const backups = new TerraformVariable(stack, 'backups', { type: 'bool' });
+  new Server(stack, 'App', { name: 'app', serverType: 'cx33', location: 'fsn1', image: 'debian-12', backups: backups.booleanValue });
+  expect(() => estimateCost(stack, { billingDate: NOW }))
+    .toThrow(/production\/App \(hcloud_server\.App\): backups '\$\{var\.backups\}' has no known price: it is a Terraform expression, known only at apply\. Fix: give backups a literal value in the construct/);
 });

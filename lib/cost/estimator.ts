@@ -260,7 +260,9 @@ function environmentCost(stack: SynthesizedStack, prices: PriceList, billingDate
           if (createsPrimaryIpv4(r)) {
             lines.push(line(CostKind.PRIMARY_IP, 'ipv4', 'primary IPv4 Hetzner creates with the server (its public_net names none)', prices.primaryIp('ipv4', dates)));
           }
-          if (r.body.backups === true) {
+          // An expression decides only at apply whether the 20% is billed: priced neither way, it fails like the type.
+          const backups = r.body.backups === undefined || typeof r.body.backups === 'boolean' ? r.body.backups === true : literal(r, 'backups') === 'true';
+          if (backups) {
             const share = prices.serverBackupShare;
             lines.push(line(CostKind.SERVER_BACKUPS, type, `Hetzner backups of the ${type} (${prices.serverBackupPercent}% of its price)`,
               { ...price, sources: [...prices.serverBackupSources] }, price.monthly.times(share), price.hourly?.times(share)));
