@@ -150,6 +150,7 @@ function printEstimate(estimate: CostEstimate, io: CliIo): void {
     if (p.rehearsal) {
       const r = p.rehearsal;
       io.out(`  staging on demand: ${r.hourly.toString(4)} an hour; one rehearsal of ${r.length} ${r.each.toString(4)}; ${r.perMonth} a month ${r.monthly}`);
+      if (r.untilExpiry) io.out(`  staging left up until the reaper deletes it on ${r.untilExpiry.expiresAt} (${r.untilExpiry.hours} hours from ${estimate.billingDate}): ${r.untilExpiry.cost.toString(4)}`);
     }
     const c = p.comparison;
     io.out(`  three permanent environments ${c.threePermanent} a month; test always on and staging on demand ${c.testPlusOnDemand}; on-demand staging saves ${c.saving}`);

@@ -73,7 +73,7 @@ export type { PriceConfidence, PriceListSpec, SourceSpec } from './cost/price-da
 export * from './cost/price-list';
 export { CostKind } from './cost/cost-estimate';
 export type {
-  CostEstimate, CostLine, EnvironmentCost, FreeResource, PhaseCost, ProductCost, RehearsalCost, StagingComparison,
+  CostEstimate, CostLine, EnvironmentCost, FreeResource, PhaseCost, ProductCost, RehearsalCost, StagingComparison, UntilExpiryCost,
 } from './cost/cost-estimate';
 export { estimateCost } from './cost/estimator';
 export type { CostEstimateOptions } from './cost/estimator';

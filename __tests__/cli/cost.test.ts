@@ -33,6 +33,8 @@ describe('cdktf-sovereign-hetzner cost', () => {
       'shared: Object Storage base price: Terraform state in bucket pilot-terraform-state (per Hetzner account, 1 TB included) €6.49',
       'always-on environments and shared costs €29.80',
       'staging on demand: €0.0144 an hour; one rehearsal of 2 hours €0.0288; 4 a month €0.12',
+      // Audit (cost): what a rehearsal left up costs until the reaper deletes it on its expiry day (each line capped at its month).
+      'staging left up until the reaper deletes it on 2026-12-31 (864 hours from 2026-11-25): €8.9900',
       'three permanent environments €38.79 a month; test always on and staging on demand €29.92; on-demand staging saves €8.87',
       'Phase 1 (phase1-pilot) €29.92',
       'Whole app, a month €29.92',

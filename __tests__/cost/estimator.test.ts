@@ -367,3 +367,23 @@ test('fails when whether a server has Hetzner backups is only known at apply', (
   expect(() => estimateCost(stack, { billingDate: NOW }))
     .toThrow(/production\/App \(hcloud_server\.App\): backups '\$\{var\.backups\}' has no known price: it is a Terraform expression, known only at apply\. Fix: give backups a literal value in the construct/);
 });
+
+// Audit (cost): a staging stack lives until the release path takes it down, or, for a release that stops part-way,
+// until the reaper deletes it on its expires-at day. The estimate priced the 2-hour rehearsal and the whole month, and
+// never the life the stack's own expiry allows, which is what a forgotten rehearsal costs.
+describe('staging left up until its expiry', () => {
+  test('is priced from the billing date to the expires-at day, each line capped at its monthly price', () => {
+    // The tests synthesize staging with expires-at 2026-12-31 (global setup).
+    const soon = estimateCost(phase1(), { billingDate: '2026-12-28' }).products[0].rehearsal!;
+    expect(soon.untilExpiry).toEqual({ expiresAt: '2026-12-31', hours: 72, cost: expect.anything() });
+    expect(soon.untilExpiry!.cost.toString(4)).toBe('€1.0368');
+    const far = estimateCost(phase1(), { billingDate: NOW }).products[0].rehearsal!;
+    expect([far.untilExpiry!.hours, far.untilExpiry!.cost.toString()]).toEqual([864, '€8.99']);
+  });
+
+  test('is not given where staging is modelled (no stack, so no expiry) or already expired', () => {
+    const stacks = phase1Pilot(Testing.app()).all.filter((s) => s.environment.name !== 'staging');
+    expect(estimateSynthesizedCost(stacks.flatMap((s) => synthesizedStacksOf(s)), { billingDate: NOW }).products[0].rehearsal!.untilExpiry).toBeUndefined();
+    expect(estimateCost(phase1(), { billingDate: '2027-01-02' }).products[0].rehearsal!.untilExpiry).toBeUndefined();
+  });
+});

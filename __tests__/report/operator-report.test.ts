@@ -102,6 +102,7 @@ describe('the operator report of the Phase 1 example', () => {
     ]);
     expect(md).toMatch(/\| Hetzner server backups \| daily, in a window Hetzner picks \| 1 day \| a rebuild from the backup image/);
     expect(md).toContain('| one hour of staging (phase1-pilot-staging) | **€0.0144** |');
+    expect(md).toContain('| staging left up until the reaper deletes it on 2026-12-31 (864 hours from 2026-11-25) | €8.9900 |');
     expect(md).toContain('| Kubernetes | postponed | more than 5 services that deploy independently, or more than 3 app machines to schedule | - |');
     expect(md).toContain('| yes | You have backup and restore discipline | remote backup: phase1-pilot-production/Backups; restore drill on phase1-pilot-test |');
     // The Storage Box is in the stacks now: counted in the cost, no longer "would add".

@@ -84,6 +84,21 @@ export interface EnvironmentCost {
   readonly hourly: Money;
   /** Lines Hetzner prices by the month only; a short-lived environment pays at most their monthly price. */
   readonly monthlyOnly: readonly CostLine[];
+  /**
+   * For an on-demand environment: the day the staging reaper may delete it (its `expires-at` label).
+   * @default - none: an always-on environment, or one without the label
+   */
+  readonly expiresAt?: string;
+}
+
+/** What staging costs if left up until the reaper deletes it (a release that stopped before taking it down). */
+export interface UntilExpiryCost {
+  /** The staging's `expires-at` day: the reaper deletes from its start (UTC). */
+  readonly expiresAt: string;
+  /** The hours from the start of the billing date to the start of the expiry day. */
+  readonly hours: number;
+  /** Those hours of staging: each resource billed per started hour, capped at its monthly price. */
+  readonly cost: Money;
 }
 
 /** Rehearsing releases on an on-demand staging environment. */
@@ -102,6 +117,11 @@ export interface RehearsalCost {
   readonly perMonth: number;
   /** `perMonth` rehearsals. */
   readonly monthly: Money;
+  /**
+   * Staging left up from the billing date until its expiry, longer than a rehearsal: what one forgotten rehearsal costs.
+   * @default - none: staging is modelled (no stack, so no expiry), or expires within a rehearsal
+   */
+  readonly untilExpiry?: UntilExpiryCost;
 }
 
 /** The seed's comparison: three permanent environments, or test always on and staging on demand. */

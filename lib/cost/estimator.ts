@@ -6,7 +6,7 @@ import { ValidationError } from '../core/validation-message';
 import { At, checkOptions as checkFields, fail as failAt, is } from '../core/runtime-checks';
 import { ServerType } from '../hetzner/server-type';
 import {
-  billedFor, CostEstimate, CostKind, CostLine, EnvironmentCost, FreeResource, PhaseCost, ProductCost, RehearsalCost, StagingComparison,
+  billedFor, CostEstimate, CostKind, CostLine, EnvironmentCost, FreeResource, PhaseCost, ProductCost, RehearsalCost, StagingComparison, UntilExpiryCost,
 } from './cost-estimate';
 import { Money } from './money';
 import { isIsoDate } from './price-data';
@@ -14,7 +14,7 @@ import { PriceDates, PriceList, ResolvedPrice } from './price-list';
 import { SynthesizedStack, synthesizedStacksOf } from './synthesized-stacks';
 import { DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT } from '../environments/pre-release-snapshots';
 import { preReleaseSnapshotServer } from '../environments/release-plan';
-import { StagingMode } from '../environments/staging';
+import { EXPIRES_AT_LABEL, expiryProblem, StagingMode } from '../environments/staging';
 
 /** Resource types of Terraform's built-in provider. */
 const TERRAFORM_BUILT_IN = ['terraform_data'];
@@ -140,6 +140,7 @@ export function estimateSynthesizedCost(stacks: readonly SynthesizedStack[], opt
         each,
         perMonth: rehearsalsPerMonth,
         monthly: each.times(rehearsalsPerMonth),
+        ...(modelled ? {} : untilExpiryOf(onDemand, lines, billingDate, billedHours)),
       };
     }
     const onDemandMonthly = rehearsal?.monthly ?? Money.ZERO;
@@ -321,6 +322,7 @@ function environmentCost(stack: SynthesizedStack, prices: PriceList, billingDate
   const snapshots = preReleaseSnapshotsLine(stack, environment, resources, prices, dates, snapshotsKept);
   if (snapshots) lines.push(snapshots);
   const onDemand = stack.onDemand ?? environment === 'staging';
+  const expiresAt = onDemand ? labelledExpiry(resources) : undefined;
   return {
     stack: stack.name,
     environment,
@@ -332,7 +334,26 @@ function environmentCost(stack: SynthesizedStack, prices: PriceList, billingDate
     monthly: Money.sum(lines.map((l) => l.monthly)),
     hourly: Money.sum(lines.flatMap((l) => (l.hourly ? [l.hourly] : []))),
     monthlyOnly: lines.filter((l) => l.hourly === undefined),
+    ...(expiresAt ? { expiresAt } : {}),
   };
+}
+
+/** The earliest valid `expires-at` label of the stack's resources: the reaper deletes each from its day on. */
+function labelledExpiry(resources: readonly SynthesizedResource[]): string | undefined {
+  const dates = resources.map((r) => r.body.labels?.[EXPIRES_AT_LABEL]).filter((d): d is string => typeof d === 'string' && expiryProblem(d) === undefined);
+  return dates.sort()[0];
+}
+
+/**
+ * Staging left up from the start of the billing date until the reaper deletes it (the start of its expiry day), where
+ * that is longer than a rehearsal; each line billed per started hour and capped at its monthly price.
+ */
+function untilExpiryOf(onDemand: readonly EnvironmentCost[], lines: readonly CostLine[], billingDate: string, rehearsalHours: number): { untilExpiry?: UntilExpiryCost } {
+  const expiresAt = onDemand.map((e) => e.expiresAt).filter((d): d is string => d !== undefined).sort()[0];
+  if (!expiresAt) return {};
+  const hours = (Date.parse(`${expiresAt}T00:00:00Z`) - Date.parse(`${billingDate}T00:00:00Z`)) / 3_600_000;
+  if (hours <= rehearsalHours) return {};
+  return { untilExpiry: { expiresAt, hours, cost: billedFor(lines, hours) } };
 }
 
 function literal(r: SynthesizedResource, attribute: string, whyMissing = 'it is not set', fixMissing = `set ${attribute}`): string {

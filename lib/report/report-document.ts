@@ -48,6 +48,7 @@ export function costFigures(estimate: CostEstimate): Record<string, string> {
       figures[`${k}.rehearsal.hourly`] = p.rehearsal.hourly.toString(4);
       figures[`${k}.rehearsal.each`] = p.rehearsal.each.toString(4);
       figures[`${k}.rehearsal.monthly`] = p.rehearsal.monthly.toString();
+      if (p.rehearsal.untilExpiry) figures[`${k}.rehearsal.untilExpiry`] = p.rehearsal.untilExpiry.cost.toString(4);
     }
     for (const e of p.environments) {
       figures[`env.${e.stack}.monthly`] = e.monthly.toString();
@@ -111,7 +112,7 @@ export function reportSections(model: ReportModel): Section[] {
     ] });
     sections.push(boundarySection(product, pid));
     sections.push(backupSection(product, pid));
-    if (cost) sections.push(costSection(cost, pid, prices));
+    if (cost) sections.push(costSection(cost, pid, prices, estimate.billingDate));
     sections.push(postponedSection(product, pid));
     if (product.checklist.length > 0) {
       sections.push({ id: `${pid}-checklist`, title: 'Good in the first 90 days', level: 3, blocks: [{ kind: 'table', table: {
@@ -196,7 +197,7 @@ function backupSection(product: ProductView, pid: string): Section {
   return { id: `${pid}-backups`, title: 'Backups and monitoring', level: 3, blocks };
 }
 
-function costSection(cost: ProductCost, pid: string, prices: PriceList): Section {
+function costSection(cost: ProductCost, pid: string, prices: PriceList, billingDate: string): Section {
   const k = productKey(cost);
   const envRows: Cell[][] = cost.environments.map((e) => [e.stack, e.environment, e.onDemand ? 'on demand' : 'always on',
     money(e.monthly, `env.${e.stack}.monthly`), money(e.hourly, `env.${e.stack}.hourly`, 4)]);
@@ -217,6 +218,8 @@ function costSection(cost: ProductCost, pid: string, prices: PriceList): Section
       [`one hour of staging (${r.stack})`, money(r.hourly, `${k}.rehearsal.hourly`, 4, true)],
       [`one rehearsal of ${r.length} (${r.billedHours} billed hours)`, money(r.each, `${k}.rehearsal.each`, 4)],
       [`${r.perMonth} rehearsals a month`, money(r.monthly, `${k}.rehearsal.monthly`)],
+      ...(r.untilExpiry ? [[`staging left up until the reaper deletes it on ${r.untilExpiry.expiresAt} (${r.untilExpiry.hours} hours from ${billingDate})`,
+        money(r.untilExpiry.cost, `${k}.rehearsal.untilExpiry`, 4)]] : []),
     ] } });
   }
   blocks.push({ kind: 'paragraph', text: `Three permanent environments, or test always on and staging on demand (permanent staging: ${cost.comparison.permanentStagingBasis}):` });
