@@ -153,7 +153,7 @@ function printEstimate(estimate: CostEstimate, io: CliIo): void {
       if (r.untilExpiry) io.out(`  staging left up until the reaper deletes it on ${r.untilExpiry.expiresAt} (${r.untilExpiry.hours} hours from ${estimate.billingDate}): ${r.untilExpiry.cost.toString(4)}`);
     }
     const c = p.comparison;
-    io.out(`  three permanent environments ${c.threePermanent} a month; test always on and staging on demand ${c.testPlusOnDemand}; on-demand staging saves ${c.saving}`);
+    io.out(`  three permanent environments ${c.threePermanent} a month; test always on and staging on demand ${c.testPlusOnDemand}; ${c.extraCost.isZero() ? `on-demand staging saves ${c.saving}` : `on-demand staging costs ${c.extraCost} more`}`);
     io.out(row(`  ${p.product ?? 'stacks without a product'}, a month`, p.monthly.toString()));
   }
   io.out('');

@@ -127,3 +127,9 @@ describe('cdktf-sovereign-hetzner cost', () => {
     expect(out).toMatch(/^ {2}cdktf-sovereign-hetzner report --app MODULE/m);
   });
 });
+
+test('cost says what on-demand staging costs more, when its rehearsals cost more than a permanent staging', async () => {
+  const { code, out } = await cli(['cost', '--app', EXAMPLES_MODULE, '--export', 'EXAMPLES', '--only', 'phase1-pilot', '--billing-date', '2026-11-25', '--rehearsal-hours', '24', '--rehearsals', '40']);
+  expect(code).toBe(0);
+  expect(out.replace(/\s+/g, ' ')).toContain('three permanent environments €38.79 a month; test always on and staging on demand €43.62; on-demand staging costs €4.83 more');
+});

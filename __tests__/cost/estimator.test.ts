@@ -387,3 +387,12 @@ describe('staging left up until its expiry', () => {
     expect(estimateCost(phase1(), { billingDate: '2027-01-02' }).products[0].rehearsal!.untilExpiry).toBeUndefined();
   });
 });
+
+// Audit (cost): the comparison's saving is a difference clamped at zero: rehearsals that cost more than a permanent
+// staging (40 day-long rehearsals a month: €13.82 against €8.99) read "on-demand staging saves €0.00", not what it costs more.
+test('says what on-demand staging costs more than a permanent one, when its rehearsals do', () => {
+  const { comparison } = estimateCost(phase1(), { billingDate: NOW, rehearsalsPerMonth: 40, rehearsalLength: Duration.hours(24) }).products[0];
+  expect([comparison.permanentStaging.toString(), comparison.saving.toString(), comparison.extraCost.toString()]).toEqual(['€8.99', '€0.00', '€4.83']);
+  const usual = estimateCost(phase1(), { billingDate: NOW }).products[0].comparison;
+  expect([usual.saving.toString(), usual.extraCost.toString()]).toEqual(['€8.87', '€0.00']);
+});

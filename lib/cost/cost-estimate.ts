@@ -132,6 +132,8 @@ export interface StagingComparison {
   readonly testPlusOnDemand: Money;
   /** What on-demand staging saves a month. */
   readonly saving: Money;
+  /** What on-demand staging costs more a month than a permanent one, when its rehearsals do (zero when it saves). */
+  readonly extraCost: Money;
   /** What a permanent staging environment would cost a month, and how that figure was obtained. */
   readonly permanentStaging: Money;
   /** How `permanentStaging` was obtained, in words. */

@@ -505,7 +505,7 @@ function comparisonOf(envs: readonly EnvironmentCost[], stagingModel: readonly C
   }
   const threePermanent = permanent.plus(permanentStaging);
   const testPlusOnDemand = permanent.plus(onDemandMonthly);
-  return { threePermanent, testPlusOnDemand, saving: threePermanent.minus(testPlusOnDemand), permanentStaging, permanentStagingBasis: basis };
+  return { threePermanent, testPlusOnDemand, saving: threePermanent.minus(testPlusOnDemand), extraCost: testPlusOnDemand.minus(threePermanent), permanentStaging, permanentStagingBasis: basis };
 }
 
 function notCounted(products: readonly ProductCost[], prices: PriceList, options: CostEstimateOptions): string[] {

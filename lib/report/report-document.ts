@@ -43,6 +43,7 @@ export function costFigures(estimate: CostEstimate): Record<string, string> {
     figures[`${k}.comparison.threePermanent`] = p.comparison.threePermanent.toString();
     figures[`${k}.comparison.testPlusOnDemand`] = p.comparison.testPlusOnDemand.toString();
     figures[`${k}.comparison.saving`] = p.comparison.saving.toString();
+    figures[`${k}.comparison.extraCost`] = p.comparison.extraCost.toString();
     figures[`${k}.comparison.permanentStaging`] = p.comparison.permanentStaging.toString();
     if (p.rehearsal) {
       figures[`${k}.rehearsal.hourly`] = p.rehearsal.hourly.toString(4);
@@ -226,7 +227,9 @@ function costSection(cost: ProductCost, pid: string, prices: PriceList, billingD
   blocks.push({ kind: 'table', table: { head: ['setup', 'a month'], rows: [
     ['test, staging and production always on', money(cost.comparison.threePermanent, `${k}.comparison.threePermanent`)],
     [r ? `test and production always on, staging for ${r.perMonth} rehearsals of ${r.length}` : 'test and production always on, rehearsals on the test machine', money(cost.comparison.testPlusOnDemand, `${k}.comparison.testPlusOnDemand`)],
-    ['on-demand staging saves', money(cost.comparison.saving, `${k}.comparison.saving`, 2, true)],
+    cost.comparison.extraCost.isZero()
+      ? ['on-demand staging saves', money(cost.comparison.saving, `${k}.comparison.saving`, 2, true)]
+      : ['on-demand staging costs more', money(cost.comparison.extraCost, `${k}.comparison.extraCost`, 2, true)],
   ] } });
   const included = cost.environments.flatMap((e) => e.lines).filter((l) => l.kind === CostKind.SERVER && l.location !== undefined).map((l) => {
     const location = l.location!;
