@@ -102,6 +102,8 @@ describe('estimateCost over the Phase 1 example', () => {
 
   test('lists what it does not count', () => {
     expect(estimate.notCounted).toEqual([
+      // Audit (cost): prices taken on 2026-09-29 were applied to 2026-11-25 without a word on what may have changed since.
+      "Price changes after 2026-09-29, the day the prices were taken, 57 days before the billing date 2026-11-25: compare with Hetzner's price list before buying.",
       expect.stringMatching(/^Outgoing traffic above what each server includes .* no traffic figure was given\.$/),
     ]);
     // The Storage Box is in the stacks now, priced at an assumed (low-confidence) figure.
@@ -395,4 +397,9 @@ test('says what on-demand staging costs more than a permanent one, when its rehe
   expect([comparison.permanentStaging.toString(), comparison.saving.toString(), comparison.extraCost.toString()]).toEqual(['€8.99', '€0.00', '€4.83']);
   const usual = estimateCost(phase1(), { billingDate: NOW }).products[0].comparison;
   expect([usual.saving.toString(), usual.extraCost.toString()]).toEqual(['€8.87', '€0.00']);
+});
+
+test('prices taken on the billing date, or after it, leave no price change out', () => {
+  const taken = estimateCost(phase1(), { billingDate: '2026-09-29' }).notCounted;
+  expect(taken.some((n) => /^Price changes after/.test(n))).toBe(false);
 });

@@ -182,7 +182,7 @@ export function estimateSynthesizedCost(stacks: readonly SynthesizedStack[], opt
     monthly: Money.sum(products.map((p) => p.monthly)),
     lines,
     pricesToVerify: lines.filter((l) => l.price.confidence !== 'high' || l.price.assumed !== undefined),
-    notCounted: notCounted(products, prices, options),
+    notCounted: notCounted(products, prices, options, billingDate),
   };
 }
 
@@ -508,8 +508,14 @@ function comparisonOf(envs: readonly EnvironmentCost[], stagingModel: readonly C
   return { threePermanent, testPlusOnDemand, saving: threePermanent.minus(testPlusOnDemand), extraCost: testPlusOnDemand.minus(threePermanent), permanentStaging, permanentStagingBasis: basis };
 }
 
-function notCounted(products: readonly ProductCost[], prices: PriceList, options: CostEstimateOptions): string[] {
+function notCounted(products: readonly ProductCost[], prices: PriceList, options: CostEstimateOptions, billingDate: string): string[] {
   const notes: string[] = [];
+  // The newest list in force is applied to any later day: a change Hetzner made since the prices were taken is not in it.
+  if (billingDate > prices.takenOn) {
+    const days = Math.round((Date.parse(`${billingDate}T00:00:00Z`) - Date.parse(`${prices.takenOn}T00:00:00Z`)) / 86_400_000);
+    notes.push(`Price changes after ${prices.takenOn}, the day the prices were taken, ${days} day${days === 1 ? '' : 's'} before the billing date ${billingDate}: `
+      + "compare with Hetzner's price list before buying.");
+  }
   if (!options.egressPerServer) {
     const eu = prices.trafficOverage('fsn1').monthly;
     notes.push(`Outgoing traffic above what each server includes (20 TB a month for most types in the EU, then ${eu}/TB): no traffic figure was given.`);
