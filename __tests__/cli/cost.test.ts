@@ -65,6 +65,8 @@ describe('cdktf-sovereign-hetzner cost', () => {
     const estimate = JSON.parse(out);
     expect(estimate.products[0]).toMatchObject({ product: 'phase1-pilot', phase: 1, permanentMonthly: 29.8 });
     expect(estimate.products[0].rehearsal).toMatchObject({ billedHours: 2, each: 0.0288, perMonth: 8, monthly: 0.2304 });
+    // Audit (cost): the JSON's amounts were bare numbers, with nothing saying they are net EUR, excluding VAT.
+    expect(estimate).toMatchObject({ currency: 'EUR', priceBasis: 'net list prices, excluding VAT; server prices exclude the primary IPv4' });
   });
 
   test('builds the app from a module, and prices existing servers at the price they were ordered at', async () => {

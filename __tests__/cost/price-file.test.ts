@@ -99,3 +99,10 @@ describe('the price file', () => {
     }
   });
 });
+
+// Audit (cost): a price file of one's own without "basis" gave an estimate whose amounts said nothing of VAT.
+test('a price file must say whether its prices are net or include VAT', () => {
+  const data = JSON.parse(fs.readFileSync(path.join(__dirname, '../../lib/cost/hetzner-prices.json'), 'utf8'));
+  delete data.basis;
+  expect(priceDataProblems(data)).toContainEqual(expect.stringMatching(/^basis: undefined is not allowed: every estimate says what its amounts are, net or with VAT\. Fix: set "basis"/));
+});

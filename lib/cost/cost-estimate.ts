@@ -184,6 +184,10 @@ export interface PhaseCost {
 
 /** The estimate of an app. */
 export interface CostEstimate {
+  /** The currency of every amount. */
+  readonly currency: 'EUR';
+  /** What the amounts are, from the price file: net list prices, excluding VAT, and what server prices leave out. */
+  readonly priceBasis: string;
   /** The date the prices were taken from Hetzner's price list. */
   readonly pricesTakenOn: string;
   /** The day the estimate is for. */

@@ -174,6 +174,8 @@ export function estimateSynthesizedCost(stacks: readonly SynthesizedStack[], opt
 
   const lines = [...products.flatMap((p) => p.environments.flatMap((e) => e.lines)), ...products.flatMap((p) => p.shared)];
   return {
+    currency: 'EUR',
+    priceBasis: prices.basis,
     pricesTakenOn: prices.takenOn,
     billingDate,
     serversOrderedOn: { ...(options.serversOrderedOn ?? {}) },

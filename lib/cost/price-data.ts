@@ -132,6 +132,9 @@ export function priceDataProblems(data: unknown): string[] {
   const fail = (where: string, why: string, fix: string) => problems.push(`${where}: ${why}. Fix: ${fix}`);
 
   if (d.currency !== 'EUR') fail('currency', `'${String(d.currency)}' is not allowed: prices are Hetzner's EUR list prices`, "set \"currency\": \"EUR\"");
+  if (typeof d.basis !== 'string' || !/VAT/.test(d.basis)) {
+    fail('basis', `${JSON.stringify(d.basis)} is not allowed: every estimate says what its amounts are, net or with VAT`, 'set "basis", such as "net list prices, excluding VAT"');
+  }
   if (!isIsoDate(d.takenOn)) fail('takenOn', `${JSON.stringify(d.takenOn)} is not a date: every price file says when its prices were taken from the price list`, 'set "takenOn" to the date as YYYY-MM-DD');
   const sources = (typeof d.sources === 'object' && d.sources !== null) ? d.sources as Record<string, SourceSpec> : {};
   if (Object.keys(sources).length === 0) fail('sources', 'missing: every price needs a source', 'list the sources by id');

@@ -77,6 +77,11 @@ export class PriceList {
     return this.data.takenOn;
   }
 
+  /** What the prices are, such as `net list prices, excluding VAT; …` (every price is in EUR). */
+  public get basis(): string {
+    return this.data.basis;
+  }
+
   /** The dated price lists of the file, oldest first. */
   public get lists(): readonly PriceListSpec[] {
     return this.data.priceLists;
