@@ -403,3 +403,13 @@ test('prices taken on the billing date, or after it, leave no price change out',
   const taken = estimateCost(phase1(), { billingDate: '2026-09-29' }).notCounted;
   expect(taken.some((n) => /^Price changes after/.test(n))).toBe(false);
 });
+
+// Audit (cost): Object Storage's base price is per Hetzner account, and the estimate counts it once per product: three
+// products in one account were €12.98 a month over, and nothing said so.
+test('says that the Object Storage base price is counted once per product, where products may share an account', () => {
+  const app = Testing.app();
+  for (const define of Object.values(EXAMPLES)) define(app);
+  expect(estimateCost(app, { billingDate: NOW }).notCounted).toContainEqual(
+    'Object Storage base price: counted once per product (3 times, €19.47 a month); Hetzner bills it once per account, so products that share an account pay it once (€6.49 a month).');
+  expect(estimateCost(phase1(), { billingDate: NOW }).notCounted.some((n) => n.startsWith('Object Storage base price'))).toBe(false);
+});

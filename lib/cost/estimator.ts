@@ -522,6 +522,12 @@ function notCounted(products: readonly ProductCost[], prices: PriceList, options
     const eu = prices.trafficOverage('fsn1').monthly;
     notes.push(`Outgoing traffic above what each server includes (20 TB a month for most types in the EU, then ${eu}/TB): no traffic figure was given.`);
   }
+  const bases = products.flatMap((p) => p.shared.filter((l) => l.kind === CostKind.OBJECT_STORAGE));
+  if (bases.length > 1) {
+    // Which products share a Hetzner account is not in the stacks: each is counted, and the overlap said.
+    notes.push(`Object Storage base price: counted once per product (${bases.length} times, ${Money.sum(bases.map((l) => l.monthly))} a month); `
+      + `Hetzner bills it once per account, so products that share an account pay it once (${bases[0].monthly} a month).`);
+  }
   for (const product of products) {
     for (const env of product.environments) {
       if (env.outsideHetzner.length > 0) notes.push(`${env.stack}: resources of other providers, not billed by Hetzner: ${env.outsideHetzner.join(', ')}.`);
