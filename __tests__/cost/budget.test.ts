@@ -159,3 +159,9 @@ test('BudgetGuard refuses what a JavaScript caller can pass wrong, when it is ca
     .toThrow(/^production\.stacks: .* is not allowed: it is not a function\. Fix: pass a function that returns the product's stacks, such as \(\) => stacks/);
   expect(() => Testing.synth(stack, true)).not.toThrow();
 });
+
+// Audit (cost): text from JavaScript ('0.8' from an environment variable) was refused with "such as 0.8" as the fix.
+test('Budget.monthly names a warnAt given as text for what it is', () => {
+  expect(() => Budget.monthly(Money.euros(30), { warnAt: '0.8' as unknown as number }))
+    .toThrow(/^Budget\.warnAt: '0\.8' is not allowed: it is text, and the share is a number\. Fix: pass the number itself, such as 0\.8 \(Number\(text\) for text from the environment or JSON\)$/);
+});

@@ -413,3 +413,11 @@ test('says that the Object Storage base price is counted once per product, where
     'Object Storage base price: counted once per product (3 times, €19.47 a month); Hetzner bills it once per account, so products that share an account pay it once (€6.49 a month).');
   expect(estimateCost(phase1(), { billingDate: NOW }).notCounted.some((n) => n.startsWith('Object Storage base price'))).toBe(false);
 });
+
+// Audit (cost): text from JavaScript ('4' from an environment variable) was refused with "such as 4" as the fix.
+test('names counts given as text for what they are', () => {
+  expect(() => estimateCost(phase1(), { billingDate: NOW, rehearsalsPerMonth: '4' as unknown as number }))
+    .toThrow(/^CostEstimate\.rehearsalsPerMonth: "4" is not allowed: it is text, and a number of rehearsals is a number\. Fix: pass the number itself, such as 4 \(Number\(text\) for text from the environment or JSON\)$/);
+  expect(() => estimateCost(phase1(), { billingDate: NOW, preReleaseSnapshotsKept: '3' as unknown as number }))
+    .toThrow(/^CostEstimate\.preReleaseSnapshotsKept: "3" is not allowed: it is text, and a number of snapshots is a number\. Fix: pass the number itself, such as 3 \(Number\(text\) for text from the environment or JSON\)$/);
+});

@@ -41,6 +41,9 @@ export class Budget {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) fail('Budget.monthly', 'options', options, 'options are an object of named values', 'pass { warnAt: 0.8 } or nothing');
     refuseUnknownProps('Budget.monthly', 'options', options, propNames<BudgetOptions>({ warnAt: true }));
     const warnAt = options.warnAt ?? 0.8;
+    if (typeof warnAt === 'string') {
+      throw new ValidationError(`Budget.warnAt: ${quote(warnAt)} is not allowed: it is text, and the share is a number. Fix: pass the number itself, such as 0.8 (Number(text) for text from the environment or JSON)`);
+    }
     if (!Number.isFinite(warnAt) || warnAt <= 0 || warnAt > 1) {
       throw new ValidationError(`Budget.warnAt: ${JSON.stringify(warnAt)} is not allowed: it is the share of the budget from which synth warns. Fix: pass a share above 0 and at most 1, such as 0.8`);
     }

@@ -92,6 +92,14 @@ export function estimateSynthesizedCost(stacks: readonly SynthesizedStack[], opt
   const billingDate = options.billingDate ?? new Date().toISOString().slice(0, 10);
   const rehearsalLength = options.rehearsalLength ?? Duration.hours(2);
   const rehearsalsPerMonth = options.rehearsalsPerMonth ?? 4;
+  // From JavaScript: a count from an environment variable is text; said so, not "such as 4" to a caller who passed '4'.
+  for (const [prop, what, example] of [['rehearsalsPerMonth', 'rehearsals', 4], ['preReleaseSnapshotsKept', 'snapshots', DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT]] as const) {
+    const value = options[prop];
+    if (typeof value === 'string') {
+      throw new ValidationError(`CostEstimate.${prop}: ${JSON.stringify(value)} is not allowed: it is text, and a number of ${what} is a number. `
+        + `Fix: pass the number itself, such as ${example} (Number(text) for text from the environment or JSON)`);
+    }
+  }
   checkOptions(options, stacks, billingDate, rehearsalLength, rehearsalsPerMonth);
   const kept = options.preReleaseSnapshotsKept ?? DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT;
   if (!Number.isInteger(kept) || kept < 1 || kept > 50) {
