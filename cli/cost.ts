@@ -15,8 +15,8 @@ export const COST_USAGE = `  cdktf-sovereign-hetzner cost [--out DIR | --app MOD
                                [--rehearsal-hours N] [--rehearsals N] [--egress-tb N] [--no-state-storage]
                                [--snapshots-kept N] [--prices FILE]
       What the stacks cost a month at Hetzner's net list prices: per resource, environment, product,
-      phase and app; an hour of on-demand staging and one rehearsal; three permanent environments
-      versus staging on demand. Reads the synthesized stacks in DIR (default cdktf.out), or builds the
+      phase and app; an hour of on-demand staging, one rehearsal, and staging left up until its expiry;
+      three permanent environments versus staging on demand. Reads the synthesized stacks in DIR (default cdktf.out), or builds the
       app's construct tree from MODULE (a JS file exporting a function (app) => void, or an object of
       them, such as dist/examples/index.js --export EXAMPLES). Servers are new orders unless
       --ordered-on says when a stack's servers were ordered or last rescaled. The pre-release snapshots
