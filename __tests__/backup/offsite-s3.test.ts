@@ -35,9 +35,10 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
   const run = async (machine: MachineRoot, script: string, etc?: string, options: RunOptions = {}) => {
     const marker = Buffer.from(`SOVEREIGN_BACKUP_ETC=${etc ?? machine.etc}\0`);
     const sample = () => {
-      for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+      for (const pid of fs.readdirSync('/proc')) {
+        if (!/^\d+$/.test(pid)) continue;
         try {
-          if (fs.readFileSync(`/proc/${pid}/environ`).includes(marker)) commandLines.add(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' '));
+          if (environOf(pid).includes(marker)) commandLines.add(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' '));
         } catch {
           // The process ended while it was read.
         }
@@ -50,6 +51,27 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
       return result;
     } finally {
       clearInterval(sampler);
+    }
+  };
+
+  /**
+   * A process's environment, read into one buffer kept for every read (the view is valid until the next call). The
+   * sampler reads every process's 25 times a second: readFileSync's fresh buffers for each read (a /proc file's size
+   * reads as 0), tens of MB a second to allocate and collect, cost this file's worker a third of its CPU
+   * (scripts/slowest-tests.results.md).
+   */
+  let environ = Buffer.allocUnsafe(64 * 1024);
+  const environOf = (pid: string): Buffer => {
+    const fd = fs.openSync(`/proc/${pid}/environ`, 'r');
+    try {
+      for (let length = 0; ;) {
+        if (length === environ.length) environ = Buffer.concat([environ, Buffer.allocUnsafe(environ.length)]);
+        const read = fs.readSync(fd, environ, length, environ.length - length, null);
+        if (read === 0) return environ.subarray(0, length);
+        length += read;
+      }
+    } finally {
+      fs.closeSync(fd);
     }
   };
 
