@@ -9,6 +9,7 @@ import { PriceList } from '../lib/cost/price-list';
 import { readSynthesizedStacks } from '../lib/cost/synthesized-stacks';
 import { DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT } from '../lib/environments/pre-release-snapshots';
 import type { CliIo } from './run-cli';
+import { unknownOption } from './unknown-option';
 
 export const COST_USAGE = `  cdktf-sovereign-hetzner cost [--out DIR | --app MODULE [--export NAME] [--only A,B]] [--json]
                                [--billing-date YYYY-MM-DD] [--ordered-on STACK=YYYY-MM-DD,...]
@@ -29,21 +30,34 @@ export interface CostArgs {
   readonly flags: Record<string, string | boolean>;
 }
 
-const VALUED = new Set(['out', 'app', 'export', 'only', 'prices', 'billing-date', 'ordered-on', 'rehearsal-hours', 'rehearsals', 'egress-tb', 'snapshots-kept', 'to', 'title']);
+/** The options of the estimate, which cost and report both take. */
+const ESTIMATE_OPTIONS = ['prices', 'billing-date', 'ordered-on', 'rehearsal-hours', 'rehearsals', 'egress-tb', 'snapshots-kept'];
 
-/** Parses `--name value`, `--name=value` and `--flag`. */
-export function parseFlags(argv: readonly string[]): CostArgs {
+/** The options each command takes: those followed by a value, and switches. */
+const OPTIONS: Readonly<Record<'cost' | 'report', { readonly valued: readonly string[]; readonly switches: readonly string[] }>> = {
+  cost: { valued: ['out', 'app', 'export', 'only', ...ESTIMATE_OPTIONS], switches: ['json', 'no-state-storage'] },
+  report: { valued: ['app', 'export', 'only', 'to', 'title', ...ESTIMATE_OPTIONS], switches: ['no-state-storage'] },
+};
+
+/** Parses `--name value`, `--name=value` and `--flag`, refusing an option `command` does not take (`--jsn` printed text). */
+export function parseFlags(argv: readonly string[], command: 'cost' | 'report'): CostArgs {
+  const { valued, switches } = OPTIONS[command];
   const flags: Record<string, string | boolean> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (!arg.startsWith('--')) throw new Error(`unexpected argument '${arg}'. Fix: see \`cdktf-sovereign-hetzner help\`.`);
+    if (!arg.startsWith('--')) throw new Error(`unexpected argument '${arg}' for ${command}: it takes only options. Fix: see \`cdktf-sovereign-hetzner help ${command}\`.`);
     const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
-    if (VALUED.has(name)) {
+    if (valued.includes(name)) {
       const value = inline ?? argv[++i];
-      if (value === undefined || value === '') throw new Error(`--${name} needs a value. Fix: see \`cdktf-sovereign-hetzner help\`.`);
+      if (value === undefined || value === '' || (inline === undefined && value.startsWith('--'))) {
+        throw new Error(`--${name} needs a value. Fix: see \`cdktf-sovereign-hetzner help ${command}\`.`);
+      }
       flags[name] = value;
-    } else {
+    } else if (switches.includes(name)) {
+      if (inline !== undefined) throw new Error(`--${name} takes no value ('${arg}'): it is on when given, off when left out. Fix: pass --${name} alone, or leave it out.`);
       flags[name] = true;
+    } else {
+      throw unknownOption(arg, [...valued, ...switches], command);
     }
   }
   return { flags };
@@ -123,7 +137,7 @@ export function appFromModule(args: CostArgs): App {
 
 /** `cost`: prints the estimate. */
 export function costCommand(argv: readonly string[], io: CliIo): number {
-  const args = parseFlags(argv);
+  const args = parseFlags(argv, 'cost');
   const options = estimateOptions(args);
   const estimate = args.flags.app
     ? estimateCost(appFromModule(args), options)

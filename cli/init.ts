@@ -12,6 +12,7 @@ import { ProductStacks } from '../stacks';
 import { requirementsOfStacks, environmentExample, type Requirement } from './check';
 import { packedPackageName } from './packed-package';
 import type { CliIo } from './run-cli';
+import { unknownOption } from './unknown-option';
 
 export const INIT_USAGE = `  cdktf-sovereign-hetzner init [DIR] [--name NAME] [--domain DOMAIN] [--location fsn1|nbg1|hel1]
                                [--admin-key "ssh-ed25519 AAAA… you@team.eu"] [--production-admin-key "ssh-ed25519 AAAA… prod"]
@@ -208,9 +209,9 @@ function parse(argv: readonly string[]): { dir: string; flags: Record<string, st
     const arg = argv[i];
     if (!arg.startsWith('--')) { dir = arg; continue; }
     const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
-    if (!VALUED.has(name)) throw new Error(`unknown option '--${name}'. Fix: see \`cdktf-sovereign-hetzner help\`.`);
+    if (!VALUED.has(name)) throw unknownOption(arg, [...VALUED], 'init');
     const value = inline ?? argv[++i];
-    if (value === undefined) throw new Error(`--${name} needs a value. Fix: see \`cdktf-sovereign-hetzner help\`.`);
+    if (value === undefined) throw new Error(`--${name} needs a value. Fix: see \`cdktf-sovereign-hetzner help init\`.`);
     flags[name] = value;
   }
   return { dir, flags };

@@ -12,7 +12,7 @@ export const REPORT_USAGE = `  cdktf-sovereign-hetzner report --app MODULE [--ex
 
 /** `report`: writes the operator's report. */
 export async function reportCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const args = parseFlags(argv);
+  const args = parseFlags(argv, 'report');
   if (typeof args.flags.app !== 'string') {
     throw new Error('--app MODULE is required: the report reads the construct tree. Fix: pass the built module that defines the app, such as --app dist/examples/index.js --export EXAMPLES.');
   }

@@ -14,6 +14,7 @@ import { INIT_USAGE, initCommand } from './init';
 import { COST_USAGE, costCommand } from './cost';
 import { GUARD_USAGE, guardCommand } from './guard';
 import { REPORT_USAGE, reportCommand } from './report';
+import { unknownOption } from './unknown-option';
 
 export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
@@ -103,14 +104,24 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const args = parseArgs(argv);
   try {
     const [command, sub] = args.positional;
+    const asksHelp = argv.includes('--help') || argv.includes('-h');
+    // An option before the command (`--version`, `--out DIR check`) is none the tool takes: the command comes first.
+    if (argv.length > 0 && argv[0].startsWith('-') && !asksHelp) {
+      io.err(`error: unknown option '${argv[0]}': the command comes first, then its options. Fix: see \`cdktf-sovereign-hetzner help\`.`);
+      return 2;
+    }
     // Asked for help: the usage on stdout, and the command itself never runs (`release … --help` deploys nothing).
-    if (command === undefined || command === 'help' || argv.includes('--help') || argv.includes('-h')) {
+    if (command === undefined || command === 'help' || asksHelp) {
       io.out(usageOf(command === 'help' ? args.positional.slice(1) : args.positional));
       return 0;
     }
-    if (command === 'staging' && (sub === 'list' || sub === 'delete-expired')) return await staging(sub, args, io);
-    if (command === 'snapshot') return await snapshot(args, io);
-    if (command === 'release') return await release(args, io);
+    if (command === 'staging' && (sub === 'list' || sub === 'delete-expired')) return await staging(sub, commandArgs(argv, `staging ${sub}`), io);
+    if (command === 'staging') {
+      io.err(`error: staging takes a command: list or delete-expired${sub === undefined ? '' : `, not '${sub}'`}. Fix: run \`cdktf-sovereign-hetzner staging list\`, or see \`cdktf-sovereign-hetzner help staging\`.`);
+      return 2;
+    }
+    if (command === 'snapshot') return await snapshot(commandArgs(argv, 'snapshot'), io);
+    if (command === 'release') return await release(commandArgs(argv, 'release'), io);
     if (command === 'init') return await initCommand(argv.slice(1), io);
     if (command === 'check') return checkCommand(argv.slice(1), io);
     if (command === 'guard') return guardCommand(argv.slice(1), io);
@@ -358,14 +369,25 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
 }
 
 interface ParsedArgs {
+  /** The command the arguments are of, such as `release` or `staging list`. */
+  readonly command?: string;
   readonly positional: string[];
   readonly flags: Record<string, string | boolean>;
 }
 
+/** The options each Hetzner command takes: those followed by a value, and switches. */
+const COMMAND_OPTIONS: Readonly<Record<string, { readonly valued: readonly string[]; readonly switches: readonly string[] }>> = {
+  'staging list': { valued: ['now'], switches: [] },
+  'staging delete-expired': { valued: ['now'], switches: ['yes'] },
+  'snapshot': { valued: ['server', 'description', 'keep'], switches: [] },
+  'release': { valued: ['product', 'rehearse', 'staging-days', 'out', 'now'], switches: ['dry-run', 'no-snapshot'] },
+};
+
+/** The words and options of any command, only to find the command and whether help is asked for. */
 function parseArgs(argv: readonly string[]): ParsedArgs {
   const positional: string[] = [];
   const flags: Record<string, string | boolean> = {};
-  const valued = new Set(['now', 'server', 'description', 'keep', 'product', 'rehearse', 'staging-days', 'out']);
+  const valued = new Set(Object.values(COMMAND_OPTIONS).flatMap((o) => o.valued));
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith('--')) { positional.push(arg); continue; }
@@ -376,11 +398,41 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
   return { positional, flags };
 }
 
+/**
+ * The arguments of one Hetzner command, refusing what it does not take: an option of its own mistyped (`--dryrun`
+ * ran the release for real), a value on a switch (`--yes=false` deleted), an option where a value belongs
+ * (`--rehearse --dry-run` rehearsed "--dry-run" after deploying test) and words beyond the command.
+ */
+function commandArgs(argv: readonly string[], command: string): ParsedArgs {
+  const { valued, switches } = COMMAND_OPTIONS[command];
+  const positional: string[] = [];
+  const flags: Record<string, string | boolean> = {};
+  const help = `Fix: see \`cdktf-sovereign-hetzner help ${command}\`.`;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) { positional.push(arg); continue; }
+    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
+    if (valued.includes(name)) {
+      const value = inline ?? argv[++i] ?? '';
+      if (inline === undefined && value.startsWith('--')) throw new Error(`--${name} needs a value, but the option ${value} follows it. ${help}`);
+      flags[name] = value;
+    } else if (switches.includes(name)) {
+      if (inline !== undefined) throw new Error(`--${name} takes no value ('${arg}'): it is on when given, off when left out. Fix: pass --${name} alone, or leave it out.`);
+      flags[name] = true;
+    } else {
+      throw unknownOption(arg, [...valued, ...switches], command);
+    }
+  }
+  const extra = positional.slice(command.split(' ').length);
+  if (extra.length > 0) throw new Error(`unexpected argument '${extra[0]}' for ${command}: it takes only options. ${help}`);
+  return { command, positional, flags };
+}
+
 function stringFlag(args: ParsedArgs, name: string, fallback?: string): string {
   const value = args.flags[name];
   if (typeof value === 'string' && value !== '') return value;
   if (fallback !== undefined) return fallback;
-  throw new Error(`--${name} is required. Fix: see \`cdktf-sovereign-hetzner help\`.`);
+  throw new Error(`--${name} is required. Fix: see \`cdktf-sovereign-hetzner help${args.command ? ` ${args.command}` : ''}\`.`);
 }
 
 function nowFrom(args: ParsedArgs): Date {
