@@ -189,6 +189,11 @@ function environmentNameOf(r: Requirement): string {
   return r.variable ? `TF_VAR_${r.name}` : r.name;
 }
 
+/** The requirements `env` leaves unset (or empty), by the names they are set under (TF_VAR_<name> for a variable). */
+export function unsetRequirements(requirements: readonly Requirement[], env: NodeJS.ProcessEnv): string[] {
+  return [...new Set(requirements.filter((r) => !isSet(env, r)).map(environmentNameOf))];
+}
+
 function isSet(env: NodeJS.ProcessEnv, r: Requirement): boolean {
   const value = env[environmentNameOf(r)];
   return value !== undefined && value !== '';

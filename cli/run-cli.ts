@@ -9,7 +9,7 @@ import { projectTokenVariable, releasePlan, ReleaseStep, shellLine, SNAPSHOT_ID 
 import { StagingReaper } from '../lib/environments/staging-reaper';
 import { sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
 import { DEFAULT_STAGING_DAYS, expiryAfterDays, StagingMode } from '../lib/environments/staging';
-import { CHECK_USAGE, checkCommand, requirementsOfStacks, sharedAcrossEnvironments } from './check';
+import { CHECK_USAGE, checkCommand, requirementsOfStacks, sharedAcrossEnvironments, unsetRequirements } from './check';
 import { INIT_USAGE, initCommand } from './init';
 import { COST_USAGE, costCommand } from './cost';
 import { GUARD_USAGE, guardCommand } from './guard';
@@ -66,7 +66,7 @@ const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehear
       holding the admin keys the machines' rollouts log in with. With a Hetzner
       project per environment, export HCLOUD_TOKEN_TEST and HCLOUD_TOKEN_PRODUCTION: test's steps use the
       first, the others (snapshot, staging, production) the second; otherwise HCLOUD_TOKEN, one project for
-      all. Refuses to start when two environments' secrets of one kind (or the two tokens) hold the same value,
+      all. Refuses to start when any of these is unset (the dry run says so on stderr), when two environments' secrets of one kind (or the two tokens) hold the same value,
       or, with one project, when two environments register one SSH key (Hetzner takes a key once per project).
       Example: npx cdktf-sovereign-hetzner release --product acme --rehearse "npm run e2e" --dry-run`;
 
@@ -239,6 +239,14 @@ function release(args: ParsedArgs, io: CliIo): Promise<number> | number {
   const synthesized = synthesizedStacks(outdir, environments);
   refuseSharedSecrets(synthesized, io.env);
   if (!projectTokens) refuseKeysRegisteredTwice(synthesized);
+  const unset = unsetForRelease(synthesized, io.env, projectTokens);
+  if (unset.length > 0 && !dryRun) {
+    throw new Error(`${unset.join(', ')} ${unset.length === 1 ? 'is' : 'are'} not set, which the release's stacks need: a step lacking one would stop part-way, `
+      + 'after test is deployed or production snapshotted (Terraform does not prompt here). Nothing was run. '
+      + `Fix: set ${unset.length === 1 ? 'it' : 'them'} (\`cdktf-sovereign-hetzner check${outdir === 'cdktf.out' ? '' : ` --out ${outdir}`}\` says what each is for and how to set it), then release again.`);
+  }
+  // The dry run prints the commands all the same, and says what the real run would refuse for.
+  if (unset.length > 0) io.err(`note: the release would refuse to start: ${unset.join(', ')} ${unset.length === 1 ? 'is' : 'are'} not set.`);
   if (dryRun) {
     io.out(`# release path for ${product} (dry run: nothing is executed)`);
     steps.forEach((step, i) => io.out(`# ${i + 1}. ${step.title}${step.cleanup ? ' (also runs if the rehearsal fails)' : ''}\n${shellLine(step, { projectTokens })}`));
@@ -271,6 +279,14 @@ function usesProjectTokens(env: NodeJS.ProcessEnv): boolean {
 function synthesizedStacks(outdir: string, environments: readonly EnvironmentRecord[]): Array<{ name: string; json: any }> {
   return environments.map((e) => ({ name: e.stack, file: path.join(outdir, 'stacks', e.stack, 'cdk.tf.json') }))
     .filter((s) => fs.existsSync(s.file)).map((s) => ({ name: s.name, json: JSON.parse(fs.readFileSync(s.file, 'utf8')) }));
+}
+
+/**
+ * What the stacks need that `env` does not set, by name (never a value). With a project per environment each step's
+ * HCLOUD_TOKEN comes from its project's variable, which usesProjectTokens has checked.
+ */
+function unsetForRelease(stacks: ReadonlyArray<{ name: string; json: any }>, env: NodeJS.ProcessEnv, projectTokens: boolean): string[] {
+  return unsetRequirements(requirementsOfStacks(stacks), env).filter((name) => !(projectTokens && name === 'HCLOUD_TOKEN'));
 }
 
 /**

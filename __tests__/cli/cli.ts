@@ -1,5 +1,7 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { runCli } from '../../cli/run-cli';
+import { synthesizedStackNames } from '../../lib/cost/synthesized-stacks';
 import { HetznerStandIn, placeholderVariables, StandInWorkspace } from '../../testing';
 
 /** Runs the CLI in-process with `env` as its whole environment, and returns its exit code and what it printed on stdout and stderr. */
@@ -23,4 +25,17 @@ export function deployedForGuard(standIn: HetznerStandIn, outdir: string, stack:
   const applied = ws.apply();
   if (!applied.ok) throw new Error(applied.stdout + applied.stderr);
   return { ws, env: { ...standIn.env(cloudFile), ...placeholderVariables(json) } };
+}
+
+/**
+ * Everything the stacks synthesized in `outdir` need from the environment to deploy (`check` passes): a placeholder
+ * for each variable without a default, the token, the state bucket's keys and an SSH agent's socket.
+ */
+export function deployEnvironment(outdir: string): NodeJS.ProcessEnv {
+  const variables = synthesizedStackNames(outdir)
+    .map((stack) => placeholderVariables(JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8')), {}));
+  return {
+    ...Object.assign({}, ...variables), HCLOUD_TOKEN: 'stand-in-hcloud-token', AWS_ACCESS_KEY_ID: 'stand-in-access-key',
+    AWS_SECRET_ACCESS_KEY: 'stand-in-secret-key', SSH_AUTH_SOCK: path.join(outdir, 'no-agent.sock'),
+  };
 }

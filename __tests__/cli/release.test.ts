@@ -10,6 +10,7 @@ import { phase2PayingCustomers } from '../../examples/phase2-paying-customers';
 import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary, exampleMonitoring, STAGING_EXPIRES_AT } from '../../examples/shared';
 import { Phase, Product, StagingMode } from '../../lib';
 import { ProductStacks } from '../../stacks';
+import { deployEnvironment } from './cli';
 
 function synthesized(define: (app: App) => unknown): string {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'release-'));
@@ -120,7 +121,7 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
     const { bin, log } = fakeNpx();
     const err: string[] = [];
     const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', rehearse, '--now', '2026-11-25T09:00:00Z'],
-      { env: { PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
+      { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
     return { code, calls: fs.readFileSync(log, 'utf8').trim().split('\n'), err: err.join('\n') };
   }
 
@@ -142,7 +143,7 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
       const { bin, log } = fakeNpx();
       const err: string[] = [];
       const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'true'],
-        { env: { PATH: `${bin}:${process.env.PATH}`, ...env }, out: () => undefined, err: (l) => err.push(l) });
+        { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}`, ...env }, out: () => undefined, err: (l) => err.push(l) });
       return { code, err: err.join('\n'), ran: fs.existsSync(log) };
     };
     const reused = 'one-password-for-every-environment';
@@ -161,7 +162,7 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
     // The rehearsal passes, but its shell sends SIGTERM to the release while it runs.
     const { bin, log } = fakeNpx();
     const cli = spawnSync(process.execPath, [javascriptEntry(path.resolve(__dirname, '../../cli/main')), 'release', '--product', 'phase1-pilot', '--out', phase1,
-      '--rehearse', 'kill -TERM $PPID; sleep 0.5', '--now', '2026-11-25T09:00:00Z'], { env: { PATH: `${bin}:${process.env.PATH}` }, encoding: 'utf8' });
+      '--rehearse', 'kill -TERM $PPID; sleep 0.5', '--now', '2026-11-25T09:00:00Z'], { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, encoding: 'utf8' });
     const calls = fs.readFileSync(log, 'utf8').trim().split('\n');
     expect(cli.stderr).toMatch(/release: SIGTERM: the step under way ends, then only the clean-up steps run \(staging down\); production is not deployed/);
     expect(calls[calls.length - 1]).toBe('STAGING_EXPIRES_AT=2026-11-28 cdktf destroy phase1-pilot-staging --auto-approve');
@@ -176,7 +177,7 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
     fs.appendFileSync(path.join(bin, 'npx'), 'case "$2 $3" in "destroy phase1-pilot-staging") exit 1;; esac\n');
     const err: string[] = [];
     const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'exit 3', '--now', '2026-11-25T09:00:00Z'],
-      { env: { PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
+      { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
     expect(code).toBe(1);
     expect(fs.readFileSync(log, 'utf8')).toMatch(/cdktf destroy phase1-pilot-staging/);
     expect(err.join('\n')).toMatch(/step 6 \(take staging down\) failed with exit code 1\nstaging may still be up\. Fix: run STAGING_EXPIRES_AT=2026-11-28 npx cdktf destroy phase1-pilot-staging --auto-approve \(or let it expire on 2026-11-28/);
@@ -188,7 +189,7 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
     fs.writeFileSync(path.join(bin, 'npx'), fs.readFileSync(path.join(bin, 'npx'), 'utf8').replace('case "$2" in', 'case "$2" in guard) exit 1;;'));
     const err: string[] = [];
     const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'true', '--now', '2026-11-25T09:00:00Z'],
-      { env: { PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
+      { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
     expect(code).toBe(1);
     expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toEqual([`STAGING_EXPIRES_AT= cdktf-sovereign-hetzner guard phase1-pilot-production --out ${phase1}`]);
     expect(err.join('\n')).toMatch(/step 1 \(guard production's plan \(it deletes nothing protected\)\) failed with exit code 1[\s\S]*production was not deployed/);
@@ -220,7 +221,7 @@ describe('cdktf-sovereign-hetzner release with one Hetzner project, when test an
     fs.writeFileSync(path.join(bin, 'npx'), `#!/bin/sh\necho "$*" >> "${log}"\ncase "$2" in snapshot) echo 4242;; esac\n`, { mode: 0o755 });
     const err: string[] = [];
     const code = await runCli(['release', '--product', 'phase1-pilot', '--out', outdir, '--rehearse', 'true', '--now', '2026-11-25T09:00:00Z'],
-      { env: { PATH: `${bin}:${process.env.PATH}`, ...env }, out: () => undefined, err: (l) => err.push(l) });
+      { env: { ...deployEnvironment(outdir), PATH: `${bin}:${process.env.PATH}`, ...env }, out: () => undefined, err: (l) => err.push(l) });
     return { code, err: err.join('\n'), ran: fs.existsSync(log) };
   }
 
@@ -254,7 +255,7 @@ describe('cdktf-sovereign-hetzner release with a Hetzner project per environment
     fs.writeFileSync(path.join(bin, 'npx'), `#!/bin/sh\necho "$HCLOUD_TOKEN $2 $3 $4" >> "${log}"\ncase "$2" in snapshot) echo 4242;; esac\n`, { mode: 0o755 });
     const out: string[] = [];
     const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', `echo "$HCLOUD_TOKEN rehearse" >> ${log}`, '--now', '2026-11-25T09:00:00Z'],
-      { env: { PATH: `${bin}:${process.env.PATH}`, ...TOKENS }, out: (l) => out.push(l), err: (l) => out.push(l) });
+      { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}`, ...TOKENS }, out: (l) => out.push(l), err: (l) => out.push(l) });
     expect(code).toBe(0);
     expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toEqual([
       'production-token-value guard phase1-pilot-production --out',
@@ -271,7 +272,7 @@ describe('cdktf-sovereign-hetzner release with a Hetzner project per environment
   test('the dry run names each step\'s token variable, never a token', async () => {
     const out: string[] = [];
     const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'make smoke', '--dry-run', '--now', '2026-11-25T09:00:00Z'],
-      { env: TOKENS, out: (l) => out.push(l), err: (l) => out.push(l) });
+      { env: { ...deployEnvironment(phase1), ...TOKENS }, out: (l) => out.push(l), err: (l) => out.push(l) });
     expect(code).toBe(0);
     const commands = out.join('\n').split('\n').filter((l) => !l.startsWith('#'));
     expect(commands[0]).toBe(`HCLOUD_TOKEN=\${HCLOUD_TOKEN_PRODUCTION} npx cdktf-sovereign-hetzner guard phase1-pilot-production --out ${phase1}`);
@@ -303,10 +304,54 @@ describe('cdktf-sovereign-hetzner release when the snapshot step prints no image
     fs.writeFileSync(path.join(bin, 'npx'), `#!/bin/sh\necho "$2 $3" >> "${log}"\ncase "$2" in snapshot) printf '%s' '${printed}';; esac\n`, { mode: 0o755 });
     const err: string[] = [];
     const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'true', '--now', '2026-11-25T09:00:00Z'],
-      { env: { PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
+      { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
     expect(code).toBe(1);
     // Staging is never brought up, so there is nothing to take down; production is not deployed.
     expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toEqual(['guard phase1-pilot-production', 'deploy phase1-pilot-test', 'snapshot --server']);
     expect(err.join('\n')).toMatch(/step 3 \(snapshot production .*\) printed ".*" where the snapshot's image ID belongs\. Fix: make the snapshot command print only the ID/);
+  });
+});
+
+// Audit (cli): the release checked no variable before it started. One left unset (staging's database password, say)
+// stopped it at that step's deploy: test was deployed and production snapshotted (billed) by then, and Terraform,
+// which cannot prompt there, said only "No value for required variable".
+describe('cdktf-sovereign-hetzner release with a variable unset', () => {
+  const phase1 = synthesized(phase1Pilot);
+
+  async function attempt(env: NodeJS.ProcessEnv, extra: string[] = []) {
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-npx-unset-'));
+    const log = path.join(bin, 'calls.log');
+    fs.writeFileSync(path.join(bin, 'npx'), `#!/bin/sh\necho "$*" >> "${log}"\ncase "$2" in snapshot) echo 4242;; esac\n`, { mode: 0o755 });
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'true', ...extra],
+      { env: { ...env, PATH: `${bin}:${process.env.PATH}` }, out: (l) => out.push(l), err: (l) => err.push(l) });
+    return { code, out: out.join('\n'), err: err.join('\n'), ran: fs.existsSync(log) };
+  }
+
+  test('refuses before any step, naming what is unset (never a value) and the check that explains it', async () => {
+    const { TF_VAR_database_app_password_staging: _unset, SSH_AUTH_SOCK: _agent, ...env } = deployEnvironment(phase1);
+    const { code, err, ran } = await attempt(env);
+    expect({ code, ran }).toEqual({ code: 1, ran: false });
+    expect(err).toMatch(new RegExp('^error: SSH_AUTH_SOCK, TF_VAR_database_app_password_staging are not set, which the release\'s stacks need: a step lacking one '
+      + 'would stop part-way, after test is deployed or production snapshotted .* Nothing was run\\. Fix: set them \\(`cdktf-sovereign-hetzner check --out '));
+    expect(err).not.toMatch(/stand-in-/);
+  });
+
+  test('with a project per environment HCLOUD_TOKEN is not asked for; an empty variable counts as unset', async () => {
+    const { HCLOUD_TOKEN: _token, ...env } = deployEnvironment(phase1);
+    const tokens = { HCLOUD_TOKEN_TEST: 'test-token-value', HCLOUD_TOKEN_PRODUCTION: 'production-token-value' };
+    expect(await attempt({ ...env, ...tokens })).toMatchObject({ code: 0, ran: true });
+    const empty = await attempt({ ...env, ...tokens, TF_VAR_restic_password: '' });
+    expect(empty).toMatchObject({ code: 1, ran: false, err: expect.stringMatching(/^error: TF_VAR_restic_password is not set/) });
+    expect(empty.err).not.toMatch(/token-value/);
+  });
+
+  test('the dry run prints the commands all the same, and says on stderr what the real run would refuse for', async () => {
+    const { code, out, err, ran } = await attempt({}, ['--dry-run']);
+    expect({ code, ran }).toEqual({ code: 0, ran: false });
+    expect(out).toMatch(/^npx cdktf deploy phase1-pilot-production --auto-approve$/m);
+    expect(out).not.toMatch(/not set/);
+    expect(err).toMatch(/^note: the release would refuse to start: .*TF_VAR_database_app_password_test.* are not set\.$/);
   });
 });
