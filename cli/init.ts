@@ -212,7 +212,8 @@ function parse(argv: readonly string[]): { dir: string; flags: Record<string, st
     if (!VALUED.has(name)) throw unknownOption(arg, [...VALUED], 'init');
     const value = inline ?? argv[++i];
     if (value === undefined) throw new Error(`--${name} needs a value. Fix: see \`cdktf-sovereign-hetzner help init\`.`);
-    flags[name] = value;
+    // `--admin-key "$(cat admin.pub)"` of a file with Windows line endings keeps the \r, as a typed answer does not.
+    flags[name] = value.trim();
   }
   return { dir, flags };
 }
@@ -418,6 +419,11 @@ function scaffold(a: InitAnswers, stacks: readonly SynthesizedStack[], library: 
   };
 }
 
+/** `text` as a single-quoted TypeScript string literal: a key's comment may hold a quote (o'brien@team.eu) or a backslash. */
+function literal(text: string): string {
+  return `'${JSON.stringify(text).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'")}'`;
+}
+
 function productSource(a: InitAnswers): string {
   const processors = [...new Set([...a.publicTo, ...a.pseudonymizedTo])];
   const egress = [
@@ -437,8 +443,8 @@ ${processors.map((p) => `  const ${p} = ${PROCESSORS[p].factory};`).join('\n')}
     phase: Phase.ONE,
     location: Location.of('${a.location}'),
     admin: {
-      sshPublicKeys: { admin: '${a.adminKey}' }, cidrs: ${JSON.stringify(a.adminCidrs).replace(/"/g, "'")},  // test's key: test's ADMIN_SSH_KEY
-      environmentSshPublicKeys: { production: { admin: '${a.productionAdminKey}' } },  // production's (and staging's) own: production's ADMIN_SSH_KEY
+      sshPublicKeys: { admin: ${literal(a.adminKey)} }, cidrs: [${a.adminCidrs.map(literal).join(', ')}],  // test's key: test's ADMIN_SSH_KEY
+      environmentSshPublicKeys: { production: { admin: ${literal(a.productionAdminKey)} } },  // production's (and staging's) own: production's ADMIN_SSH_KEY
     },
     stateBucket: '${a.name}-tfstate',                         // test's state, in test's Hetzner project
     stateBuckets: { production: '${a.name}-production-tfstate' },  // production's (and staging's), in production's
