@@ -6,6 +6,7 @@ import { DRILL_ACCOUNT_PASSWORD_VARIABLES, DRILL_SOURCE_OUTPUTS, OFFSITE_DRILL_V
 import type { CliIo } from './run-cli';
 import { redirectedEndpoints } from '../lib/environments/private/hetzner-endpoints';
 import { parseStackArgs } from './stack-args';
+import { shellWord } from './shell-word';
 import { OVERRIDE_FILE, STAND_IN_TOKEN } from '../testing/harness/stand-in-names';
 
 export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out DIR] [--plan] [--env-example FILE]
@@ -99,7 +100,7 @@ function leftFromRehearsal(stacksDir: string, stacks: readonly string[], env: No
   return stacks.filter((stack) => fs.existsSync(path.join(stacksDir, stack, OVERRIDE_FILE))).flatMap((stack) => [
     `${path.join(stacksDir, stack, OVERRIDE_FILE)} is left from a rehearsal against the stand-in: Terraform merges it into every command `
       + `in that directory, so a real deploy of ${stack} would keep its state in a local file, not in its bucket, and roll no bundle out.`,
-    `    Fix: rm -rf ${path.join(stacksDir, stack)} and synthesize again (npx cdktf synth) before deploying for real.`,
+    `    Fix: rm -rf ${shellWord(path.join(stacksDir, stack))} and synthesize again (npx cdktf synth) before deploying for real.`,
   ]);
 }
 
@@ -229,7 +230,7 @@ function howToSet(r: Requirement, name: string, env: NodeJS.ProcessEnv, out: str
   // The test stack's drill reads production's read-only account: its address comes from production's state.
   const production = r.stacks.map((s) => s.replace(/-test$/, '-production')).find((s) => stacks.includes(s));
   if (output !== undefined && production !== undefined) {
-    return `deploy ${production} first, then export ${name}=$(terraform -chdir=${path.join(out, 'stacks', production)} output -raw ${output})`;
+    return `deploy ${production} first, then export ${name}=$(terraform ${shellWord(`-chdir=${path.join(out, 'stacks', production)}`)} output -raw ${output})`;
   }
   // Before 0.2 one name served every environment (TF_VAR_database_app_password): a value under it is not read any more.
   const kind = r.variable ? ENVIRONMENT_SUFFIX.exec(r.name)?.[1] : undefined;
