@@ -8,6 +8,7 @@ import { redirectedEndpoints } from '../lib/environments/private/hetzner-endpoin
 import { parseStackArgs } from './stack-args';
 import { shellWord } from './shell-word';
 import { OVERRIDE_FILE, STAND_IN_TOKEN } from '../testing/harness/stand-in-names';
+import { readJsonFile } from '../lib/core/private/json-file';
 
 export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out DIR] [--plan] [--env-example FILE]
       Before \`cdktf deploy\`: lists everything the synthesized stacks in DIR (default cdktf.out) need from
@@ -45,7 +46,7 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
     throw new Error(`no synthesized stack named ${unknown.map((s) => `'${s}'`).join(', ')} in ${stacksDir}. Fix: pass one of ${available.join(', ')}.`);
   }
   const chosen = wanted.length > 0 ? wanted : available;
-  const requirements = requirementsOfStacks(chosen.map((name) => ({ name, json: JSON.parse(fs.readFileSync(path.join(stacksDir, name, 'cdk.tf.json'), 'utf8')) })))
+  const requirements = requirementsOfStacks(chosen.map((name) => ({ name, json: readJsonFile(path.join(stacksDir, name, 'cdk.tf.json'), 'synthesize again (npx cdktf synth, or npm run synth): a synth cut short leaves such a file') })))
     // A plan connects to no machine: only a deploy's rollouts log in over SSH.
     .filter((r) => !plan || !DEPLOY_ONLY.includes(r.name));
 

@@ -10,6 +10,7 @@ import { readSynthesizedStacks } from '../lib/cost/synthesized-stacks';
 import { DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT } from '../lib/environments/pre-release-snapshots';
 import type { CliIo } from './run-cli';
 import { unknownOption } from './unknown-option';
+import { readJsonFile } from '../lib/core/private/json-file';
 
 export const COST_USAGE = `  cdktf-sovereign-hetzner cost [--out DIR | --app MODULE [--export NAME] [--only A,B]] [--json]
                                [--billing-date YYYY-MM-DD] [--ordered-on STACK=YYYY-MM-DD,...]
@@ -95,7 +96,7 @@ export function estimateOptions(args: CostArgs): CostEstimateOptions {
 
 function priceFile(file: string): PriceList {
   if (!fs.existsSync(file)) throw new Error(`--prices ${file}: no such file. Fix: copy the bundled price file (lib/cost/hetzner-prices.json in the package) into your repository, edit it there, and pass its path.`);
-  return PriceList.fromData(JSON.parse(fs.readFileSync(file, 'utf8')));
+  return PriceList.fromData(readJsonFile(file, 'pass a price file in the format of the bundled one (lib/cost/hetzner-prices.json in the package)'));
 }
 
 /**

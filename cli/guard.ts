@@ -6,6 +6,8 @@ import { PlannedChanges } from '../testing/harness/planned-changes';
 import type { CliIo } from './run-cli';
 import { redirectedEndpoints } from '../lib/environments/private/hetzner-endpoints';
 import { parseStackArgs } from './stack-args';
+import { synthesizedStackNames } from '../lib/cost/synthesized-stacks';
+import { readJsonFile } from '../lib/core/private/json-file';
 
 /** The start of the private directory's name that guard keeps its plan file in: the process ID follows. */
 export const PRIVATE_DIR_PREFIX = 'sovereign-guard-';
@@ -163,6 +165,7 @@ export function describeShrink(stack: string, shrink: VolumeShrink): string {
 
 export function guardCommand(argv: readonly string[], io: CliIo): number {
   const { stack, out, planJson, printPlan } = parse(argv);
+  if (planJson === undefined) refuseUnsynthesized(stack, out);
   const plan = planJson !== undefined ? readPlanJson(planJson) : planOf(path.join(out, 'stacks', stack), io, printPlan);
   // Allowed, but not silent: the summary line counts these as one change each, like a label.
   for (const update of disruptiveUpdates(plan)) io.err(`guard: note: ${describeDisruption(stack, update)}`);
@@ -178,9 +181,22 @@ export function guardCommand(argv: readonly string[], io: CliIo): number {
   return 0;
 }
 
+/**
+ * Refuses a stack the last synth did not write: a name mistyped, or a stack the app no longer has whose directory an
+ * earlier synth left (cdktf never removes one). Planned, that old configuration passed, and said nothing of the one deployed.
+ */
+function refuseUnsynthesized(stack: string, out: string): void {
+  const stacksDir = path.join(out, 'stacks');
+  if (!fs.existsSync(stacksDir)) return; // planOf says to synthesize first
+  const synthesized = synthesizedStackNames(out);
+  if (synthesized.includes(stack)) return;
+  const left = fs.existsSync(path.join(stacksDir, stack, 'cdk.tf.json')) ? ` (${path.join(stacksDir, stack)} is left from an earlier synth)` : '';
+  throw new Error(`no stack named '${stack}' in the last synth into ${out}${left}. Fix: pass one of ${synthesized.join(', ') || '(none)'}, or synthesize the app that defines ${stack} again.`);
+}
+
 function readPlanJson(file: string): any {
   if (!fs.existsSync(file)) throw new Error(`${file} not found. Fix: pass the output of \`terraform show -json <planfile>\`.`);
-  const plan = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const plan = readJsonFile(file, 'pass the output of `terraform show -json <planfile>`');
   if (!Array.isArray(plan?.resource_changes) && plan?.format_version === undefined) {
     throw new Error(`${file} is not a plan as \`terraform show -json <planfile>\` prints it. Fix: pass that output.`);
   }

@@ -2,6 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { synthesizedStackNames } from '../lib/cost/synthesized-stacks';
 import { HcloudApiClient } from '../lib/environments/hcloud-api-client';
 import { EnvironmentRecord } from '../lib/environments/product-documents';
 import { DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT } from '../lib/environments/pre-release-snapshots';
@@ -16,6 +17,7 @@ import { GUARD_USAGE, guardCommand } from './guard';
 import { REPORT_USAGE, reportCommand } from './report';
 import { shellWord } from './shell-word';
 import { unknownOption } from './unknown-option';
+import { readJsonFile } from '../lib/core/private/json-file';
 
 export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
@@ -211,8 +213,16 @@ function release(args: ParsedArgs, io: CliIo): Promise<number> | number {
   const outdir = stringFlag(args, 'out', 'cdktf.out');
   const file = path.join(outdir, 'products', product, 'environments.json');
   if (!fs.existsSync(file)) throw new Error(`${file} not found. Fix: run \`npm run synth\` first, and check the product name.`);
-  const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { staging?: string; environments: EnvironmentRecord[] };
+  const doc = readJsonFile(file, 'synthesize again (npx cdktf synth, or npm run synth): a synth cut short leaves such a file') as { staging?: string; environments: EnvironmentRecord[] };
   const environments = doc.environments;
+  // A product the app no longer has (or renamed) keeps its environments.json and stack directories: cdktf removes neither.
+  const lastSynth = fs.existsSync(path.join(outdir, 'stacks')) ? synthesizedStackNames(outdir) : [];
+  const stale = environments.map((e) => e.stack).filter((stack) => !lastSynth.includes(stack));
+  if (stale.length > 0) {
+    throw new Error(`${file} is left from an earlier synth: the last synth into ${outdir} wrote no stack ${stale.map((s) => `'${s}'`).join(', ')}, so the `
+      + `release would deploy what the app no longer defines. Fix: synthesize the app that defines ${product} (npm run synth), or pass a product it defines`
+      + `${lastSynth.length > 0 ? ` (its stacks: ${lastSynth.join(', ')})` : ''}.`);
+  }
   // Without its expiry the app synthesizes no staging stack; the path would then rehearse on the test
   // machine, against the product's declared staging, without a word.
   if (doc.staging === StagingMode.fromProductionSnapshot().name && !environments.some((e) => e.environment === 'staging')) {
@@ -279,7 +289,7 @@ function usesProjectTokens(env: NodeJS.ProcessEnv): boolean {
 /** The environments' stacks as synthesized (cdk.tf.json), by stack name; a stack not synthesized is left out. */
 function synthesizedStacks(outdir: string, environments: readonly EnvironmentRecord[]): Array<{ name: string; json: any }> {
   return environments.map((e) => ({ name: e.stack, file: path.join(outdir, 'stacks', e.stack, 'cdk.tf.json') }))
-    .filter((s) => fs.existsSync(s.file)).map((s) => ({ name: s.name, json: JSON.parse(fs.readFileSync(s.file, 'utf8')) }));
+    .filter((s) => fs.existsSync(s.file)).map((s) => ({ name: s.name, json: readJsonFile(s.file, 'synthesize again (npx cdktf synth, or npm run synth): a synth cut short leaves such a file') }));
 }
 
 /**

@@ -102,7 +102,7 @@ describe('guard: a plan that deletes a protected resource is refused before anyt
 
   test('a plan that cannot be made fails with Terraform\'s words, and a stack that was not synthesized says to synthesize', async () => {
     const missing = await guard(['acme-nothing', '--out', outdir], production.env);
-    expect(missing).toMatchObject({ code: 1, err: expect.stringMatching(/stacks\/acme-nothing\/cdk\.tf\.json not found\. Fix: synthesize first/) });
+    expect(missing).toMatchObject({ code: 1, err: expect.stringMatching(/no stack named 'acme-nothing' in the last synth into .*\. Fix: pass one of acme-production, acme-test, or synthesize the app that defines acme-nothing again/) });
     const broken = path.join(outdir, 'stacks', 'acme-broken');
     fs.mkdirSync(broken, { recursive: true });
     fs.writeFileSync(path.join(broken, 'cdk.tf.json'), JSON.stringify({ output: { o: { value: '${var.nope}' } } }));
@@ -118,7 +118,7 @@ describe('guard arguments', () => {
   test.each([
     [[], /guard takes one stack, got none\. Fix: name the stack to deploy/],
     [['acme-test', 'acme-production'], /guard takes one stack, got acme-test, acme-production\./],
-    [['acme-production', '--plan'], /unknown option '--plan'\. Fix: see `cdktf-sovereign-hetzner help guard`/],
+    [['acme-production', '--plan'], /unknown option '--plan' for guard\. Fix: see `cdktf-sovereign-hetzner help guard`/],
     [['acme-production', '--out'], /--out needs a value\./],
     [['acme-production', '--print-plan', '--plan-json', 'plan.json'], /--print-plan prints the plan guard makes, and --plan-json reads one made elsewhere\. Fix: pass one of them\./],
   ])('%j is refused before anything runs', async (args, message) => {

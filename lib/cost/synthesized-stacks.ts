@@ -4,6 +4,7 @@ import { IConstruct } from 'constructs';
 import { TerraformStack } from 'cdktf';
 import { Environment } from '../core/environment';
 import type { Product } from '../environments/product';
+import { readJsonFile } from '../core/private/json-file';
 
 /** The product a stack belongs to, as far as cost and reports need it. */
 export interface StackProduct {
@@ -81,6 +82,9 @@ export function productOf(product: Product): StackProduct {
   return { name: product.name, phase: product.phase.number, phaseTitle: product.phase.title, staging: product.staging.name };
 }
 
+/** The fix for a file of the synth output that is not JSON. */
+const SYNTH_AGAIN = 'synthesize again (npx cdktf synth, or npm run synth): a synth cut short leaves such a file';
+
 /**
  * The names of the stacks the last synth wrote: those of its `manifest.json`. cdktf never removes
  * `stacks/<name>/` of a stack the app no longer has (or, for staging, had only with an expiry), so a
@@ -92,7 +96,7 @@ export function synthesizedStackNames(outdir: string): string[] {
   const written = (name: string) => fs.existsSync(path.join(stacksDir, name, 'cdk.tf.json'));
   const manifest = path.join(outdir, 'manifest.json');
   if (fs.existsSync(manifest)) {
-    const stacks = (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { stacks?: Record<string, unknown> }).stacks ?? {};
+    const stacks = (readJsonFile(manifest, SYNTH_AGAIN) as { stacks?: Record<string, unknown> }).stacks ?? {};
     return Object.keys(stacks).filter(written).sort();
   }
   return fs.readdirSync(stacksDir).filter(written).sort();
@@ -113,7 +117,7 @@ export function readSynthesizedStacks(outdir: string): SynthesizedStack[] {
   for (const name of fs.existsSync(productsDir) ? fs.readdirSync(productsDir).sort() : []) {
     const file = path.join(productsDir, name, 'environments.json');
     if (!fs.existsSync(file)) continue;
-    const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { product: string; phase?: number; staging?: string; environments: Array<{ stack: string; environment: string; onDemand: boolean; preReleaseSnapshot?: boolean }> };
+    const doc = readJsonFile(file, SYNTH_AGAIN) as { product: string; phase?: number; staging?: string; environments: Array<{ stack: string; environment: string; onDemand: boolean; preReleaseSnapshot?: boolean }> };
     for (const env of doc.environments) {
       known.set(env.stack, {
         product: { name: doc.product, phase: doc.phase, staging: doc.staging }, environment: env.environment, onDemand: env.onDemand,
@@ -126,7 +130,7 @@ export function readSynthesizedStacks(outdir: string): SynthesizedStack[] {
       const info = known.get(name);
       return {
         name,
-        terraform: JSON.parse(fs.readFileSync(path.join(stacksDir, name, 'cdk.tf.json'), 'utf8')),
+        terraform: readJsonFile(path.join(stacksDir, name, 'cdk.tf.json'), SYNTH_AGAIN),
         ...(info ? { product: info.product, environment: info.environment, onDemand: info.onDemand } : {}),
         ...(info?.preReleaseSnapshot ? { preReleaseSnapshot: true } : {}),
       };

@@ -1,0 +1,46 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App } from 'cdktf';
+import { phase1Pilot } from '../../examples/phase1-pilot';
+import { phase2PayingCustomers } from '../../examples/phase2-paying-customers';
+import { cli } from './cli';
+
+// Audit (cli): cdktf never removes a stack's directory, nor a product's environments.json, that the app no longer
+// defines. guard planned such a left-over stack (a renamed one, or a name mistyped into an old one) and passed, and
+// release read a removed product's environments.json and ran its path, deploying what the app no longer has.
+
+describe('guard and release read only what the last synth wrote', () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-stale-'));
+  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+  // Phase 1's app first, then the app of Phase 2 alone into the same directory: phase1-pilot's files stay.
+  const outdir = path.join(work, 'cdktf.out');
+  for (const define of [phase1Pilot, phase2PayingCustomers]) {
+    const app = new App({ outdir });
+    define(app);
+    app.synth();
+  }
+  // Terraform is never needed: guard refuses before it runs it.
+  const env = { TERRAFORM_BINARY_NAME: path.join(work, 'no-terraform') };
+
+  test('guard refuses a stack directory left from an earlier synth, and a stack name the synth never wrote, naming those it did', async () => {
+    expect(fs.existsSync(path.join(outdir, 'stacks', 'phase1-pilot-production', 'cdk.tf.json'))).toBe(true);
+    const left = await cli(['guard', 'phase1-pilot-production', '--out', outdir], env);
+    expect(left.code).toBe(1);
+    expect(left.err).toMatch(new RegExp(`^error: no stack named 'phase1-pilot-production' in the last synth into ${outdir} \\(${path.join(outdir, 'stacks', 'phase1-pilot-production')} is left from an earlier synth\\)\\. `
+      + 'Fix: pass one of phase2-paying-production, phase2-paying-test, or synthesize the app that defines phase1-pilot-production again\\.$'));
+    const mistyped = await cli(['guard', 'phase2-paying-prod', '--out', outdir], env);
+    expect(mistyped.err).toMatch(/^error: no stack named 'phase2-paying-prod' in the last synth into .*\. Fix: pass one of phase2-paying-production, phase2-paying-test,/);
+    // A stack of the last synth is planned (here: Terraform is missing, so it says so).
+    expect((await cli(['guard', 'phase2-paying-production', '--out', outdir], env)).err).toMatch(/could not run/);
+  });
+
+  test("release refuses a product the last synth did not write, before running anything, even in a dry run", async () => {
+    const { code, out, err } = await cli(['release', '--product', 'phase1-pilot', '--out', outdir, '--rehearse', 'true', '--dry-run']);
+    expect({ code, out }).toEqual({ code: 1, out: '' });
+    expect(err).toMatch(new RegExp(`^error: ${path.join(outdir, 'products', 'phase1-pilot', 'environments.json')} is left from an earlier synth: the last synth into ${outdir} wrote `
+      + "no stack 'phase1-pilot-test', 'phase1-pilot-staging', 'phase1-pilot-production', so the release would deploy what the app no longer defines\\. "
+      + 'Fix: synthesize the app that defines phase1-pilot \\(npm run synth\\), or pass a product it defines \\(its stacks: phase2-paying-production, phase2-paying-test\\)\\.$'));
+    expect((await cli(['release', '--product', 'phase2-paying', '--out', outdir, '--rehearse', 'true', '--dry-run'])).code).toBe(0);
+  });
+});
