@@ -100,10 +100,23 @@ function priceFile(file: string): PriceList {
 }
 
 /**
- * Builds the app defined by a JS module: its default export or `--export NAME`, a function
- * `(app) => unknown` or an object of them (`--only` picks some by key).
+ * Runs `use` with the app defined by a JS module (see appFromModule), in a temporary output directory removed once
+ * `use` has finished: one was left in the temporary directory by every run of cost --app and report.
  */
-export function appFromModule(args: CostArgs): App {
+export async function withAppFromModule<T>(args: CostArgs, use: (app: App) => T | Promise<T>): Promise<T> {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sovereign-app-'));
+  try {
+    return await use(appFromModule(args, outdir));
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Builds the app defined by a JS module, with `outdir` as its output directory: its default export or `--export NAME`,
+ * a function `(app) => unknown` or an object of them (`--only` picks some by key).
+ */
+function appFromModule(args: CostArgs, outdir: string): App {
   const file = path.resolve(String(args.flags.app));
   const build = 'build it first (npm run build; in a repository from `cdktf-sovereign-hetzner init`, npm run report builds and reports)';
   if (!fs.existsSync(file)) throw new Error(`${file} not found. Fix: ${build}, or pass the built JS module that defines the app, such as dist/main.js or dist/examples/index.js.`);
@@ -131,17 +144,17 @@ export function appFromModule(args: CostArgs): App {
   const only = typeof args.flags.only === 'string' ? args.flags.only.split(',').map((s) => s.trim()) : undefined;
   const unknown = (only ?? []).filter((o) => !defines.some(([key]) => key === o));
   if (unknown.length > 0) throw new Error(`--only ${unknown.join(',')}: no such definition. Fix: use one of ${defines.map(([k]) => k).join(', ')}.`);
-  const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'sovereign-app-')) });
+  const app = new App({ outdir });
   for (const [key, define] of defines) if (!only || only.includes(key)) define(app);
   return app;
 }
 
 /** `cost`: prints the estimate. */
-export function costCommand(argv: readonly string[], io: CliIo): number {
+export async function costCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseFlags(argv, 'cost');
   const options = estimateOptions(args);
   const estimate = args.flags.app
-    ? estimateCost(appFromModule(args), options)
+    ? await withAppFromModule(args, (app) => estimateCost(app, options))
     : estimateSynthesizedCost(readSynthesizedStacks(typeof args.flags.out === 'string' ? args.flags.out : 'cdktf.out'), options);
   if (args.flags.json) io.out(JSON.stringify(estimate, (_k, v) => (v && typeof v === 'object' && 'toEuros' in v ? Number(v.toEuros().toFixed(6)) : v), 2));
   else printEstimate(estimate, io);

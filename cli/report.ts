@@ -1,5 +1,5 @@
 import { writeOperatorReport } from '../lib/report/operator-report';
-import { appFromModule, estimateOptions, parseFlags } from './cost';
+import { estimateOptions, parseFlags, withAppFromModule } from './cost';
 import type { CliIo } from './run-cli';
 
 export const REPORT_USAGE = `  cdktf-sovereign-hetzner report --app MODULE [--export NAME] [--only A,B] [--to DIR] [--title TEXT]
@@ -16,11 +16,12 @@ export async function reportCommand(argv: readonly string[], io: CliIo): Promise
   if (typeof args.flags.app !== 'string') {
     throw new Error('--app MODULE is required: the report reads the construct tree. Fix: pass the built module that defines the app, such as --app dist/examples/index.js --export EXAMPLES.');
   }
-  const report = await writeOperatorReport(appFromModule(args), {
+  const estimate = estimateOptions(args);
+  const report = await withAppFromModule(args, (app) => writeOperatorReport(app, {
     outdir: typeof args.flags.to === 'string' ? args.flags.to : 'report',
-    estimate: estimateOptions(args),
+    estimate,
     ...(typeof args.flags.title === 'string' ? { title: args.flags.title } : {}),
-  });
+  }));
   io.out(`Wrote ${report.markdownFile} and ${report.htmlFile} (${report.model.products.length} product(s), ${report.model.estimate.monthly} a month).`);
   return 0;
 }

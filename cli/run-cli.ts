@@ -128,7 +128,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (command === 'init') return await initCommand(argv.slice(1), io);
     if (command === 'check') return checkCommand(argv.slice(1), io);
     if (command === 'guard') return guardCommand(argv.slice(1), io);
-    if (command === 'cost') return costCommand(argv.slice(1), io);
+    if (command === 'cost') return await costCommand(argv.slice(1), io);
     if (command === 'report') return await reportCommand(argv.slice(1), io);
     io.err(`error: unknown command '${args.positional.join(' ')}'.`);
     io.err(USAGE);
