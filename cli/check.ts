@@ -9,9 +9,11 @@ import { parseStackArgs } from './stack-args';
 import { shellWord } from './shell-word';
 import { OVERRIDE_FILE, STAND_IN_TOKEN } from '../testing/harness/stand-in-names';
 import { readJsonFile } from '../lib/core/private/json-file';
+import { defaultSynthOutput } from './synth-output';
 
 export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out DIR] [--plan] [--env-example FILE]
-      Before \`cdktf deploy\`: lists everything the synthesized stacks in DIR (default cdktf.out) need from
+      Before \`cdktf deploy\`: lists everything the synthesized stacks in DIR (default: the output of the
+      nearest cdktf.json, such as cdktf.out) need from
       the environment and do not have: each variable without a default (TF_VAR_<name>) with what it is for,
       HCLOUD_TOKEN, the state bucket's keys, and the SSH agent the machines' rollouts log in with. Exits 1
       when anything is missing, so a deploy never waits at Terraform's prompt, and when two environments'
@@ -110,7 +112,7 @@ const DEPLOY_ONLY: readonly string[] = ['SSH_AUTH_SOCK'];
 
 function parse(argv: readonly string[]): { stacks: string[]; out: string; envExample?: string; plan: boolean } {
   const { stacks, values, switched } = parseStackArgs(argv, ['--out', '--env-example'], 'check', ['--plan']);
-  return { stacks, out: values.out ?? 'cdktf.out', envExample: values['env-example'], plan: switched.has('plan') };
+  return { stacks, out: values.out ?? defaultSynthOutput(), envExample: values['env-example'], plan: switched.has('plan') };
 }
 
 /** What deploying these synthesized stacks needs from the environment. */

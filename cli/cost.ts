@@ -11,6 +11,7 @@ import { DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT } from '../lib/environments/pre-rele
 import type { CliIo } from './run-cli';
 import { unknownOption } from './unknown-option';
 import { readJsonFile } from '../lib/core/private/json-file';
+import { defaultSynthOutput } from './synth-output';
 
 export const COST_USAGE = `  cdktf-sovereign-hetzner cost [--out DIR | --app MODULE [--export NAME] [--only A,B]] [--json]
                                [--billing-date YYYY-MM-DD] [--ordered-on STACK=YYYY-MM-DD,...]
@@ -18,7 +19,8 @@ export const COST_USAGE = `  cdktf-sovereign-hetzner cost [--out DIR | --app MOD
                                [--snapshots-kept N] [--prices FILE]
       What the stacks cost a month at Hetzner's net list prices: per resource, environment, product,
       phase and app; an hour of on-demand staging, one rehearsal, and staging left up until its expiry;
-      three permanent environments versus staging on demand. Reads the synthesized stacks in DIR (default cdktf.out), or builds the
+      three permanent environments versus staging on demand. Reads the synthesized stacks in DIR
+      (default: the output of the nearest cdktf.json, such as cdktf.out), or builds the
       app's construct tree from MODULE (a JS file exporting a function (app) => void, or an object of
       them, such as dist/examples/index.js --export EXAMPLES). Servers are new orders unless
       --ordered-on says when a stack's servers were ordered or last rescaled. The pre-release snapshots
@@ -155,7 +157,7 @@ export async function costCommand(argv: readonly string[], io: CliIo): Promise<n
   const options = estimateOptions(args);
   const estimate = args.flags.app
     ? await withAppFromModule(args, (app) => estimateCost(app, options))
-    : estimateSynthesizedCost(readSynthesizedStacks(typeof args.flags.out === 'string' ? args.flags.out : 'cdktf.out'), options);
+    : estimateSynthesizedCost(readSynthesizedStacks(typeof args.flags.out === 'string' ? args.flags.out : defaultSynthOutput()), options);
   if (args.flags.json) io.out(JSON.stringify(estimate, (_k, v) => (v && typeof v === 'object' && 'toEuros' in v ? Number(v.toEuros().toFixed(6)) : v), 2));
   else printEstimate(estimate, io);
   return 0;

@@ -8,13 +8,14 @@ import { redirectedEndpoints } from '../lib/environments/private/hetzner-endpoin
 import { parseStackArgs } from './stack-args';
 import { synthesizedStackNames } from '../lib/cost/synthesized-stacks';
 import { readJsonFile } from '../lib/core/private/json-file';
+import { defaultSynthOutput } from './synth-output';
 
 /** The start of the private directory's name that guard keeps its plan file in: the process ID follows. */
 export const PRIVATE_DIR_PREFIX = 'sovereign-guard-';
 
 export const GUARD_USAGE = `  cdktf-sovereign-hetzner guard STACK [--out DIR] [--print-plan | --plan-json FILE]
       Before \`cdktf deploy STACK\`: plans STACK (terraform init and plan -lock=false in DIR/stacks/STACK; DIR
-      defaults to cdktf.out, so synthesize first) and exits 1 when the plan deletes or replaces a protected
+      defaults to the output of the nearest cdktf.json, such as cdktf.out, so synthesize first) and exits 1 when the plan deletes or replaces a protected
       resource: one with Hetzner's delete protection on in the state (production's servers, primary IPs,
       volumes, network, Storage Box), or a production Storage Box sub-account (its backups' login).
       \`prevent_destroy\` does not see such a deletion when a construct ID was renamed (the old address has
@@ -241,5 +242,5 @@ function parse(argv: readonly string[]): { stack: string; out: string; planJson?
   if (switched.has('print-plan') && values['plan-json'] !== undefined) {
     throw new Error('--print-plan prints the plan guard makes, and --plan-json reads one made elsewhere. Fix: pass one of them.');
   }
-  return { stack: stacks[0], out: values.out ?? 'cdktf.out', planJson: values['plan-json'], printPlan: switched.has('print-plan') };
+  return { stack: stacks[0], out: values.out ?? defaultSynthOutput(), planJson: values['plan-json'], printPlan: switched.has('print-plan') };
 }

@@ -18,6 +18,7 @@ import { REPORT_USAGE, reportCommand } from './report';
 import { shellWord } from './shell-word';
 import { unknownOption } from './unknown-option';
 import { readJsonFile } from '../lib/core/private/json-file';
+import { cdktfProject, defaultSynthOutput } from './synth-output';
 
 export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
@@ -62,7 +63,8 @@ const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehear
       it (sh -c, with STAGING_EXPIRES_AT set as for bringing staging up), take staging down (also when the rehearsal fails or the release is stopped), deploy
       production. Without a staging stack it rehearses on the test machine.
       --dry-run prints the exact commands instead of running them. Reads DIR/products/NAME/environments.json
-      (run \`npm run synth\` first; DIR defaults to cdktf.out). Staging expires after --staging-days days
+      (run \`npm run synth\` first; DIR defaults to the output of cdktf.json, such as
+      cdktf.out; it runs in cdktf.json's directory). Staging expires after --staging-days days
       (1 to 14, default ${DEFAULT_STAGING_DAYS}), counted from --now (default: the current time).
       Needs what \`check\` lists for each stack: each environment's TF_VAR_… secrets (such as
       TF_VAR_database_app_password_test and …_production), the state bucket's keys and an SSH agent
@@ -210,7 +212,7 @@ async function snapshot(args: ParsedArgs, io: CliIo): Promise<number> {
 
 function release(args: ParsedArgs, io: CliIo): Promise<number> | number {
   const product = stringFlag(args, 'product');
-  const outdir = stringFlag(args, 'out', 'cdktf.out');
+  const outdir = stringFlag(args, 'out', defaultSynthOutput());
   const file = path.join(outdir, 'products', product, 'environments.json');
   if (!fs.existsSync(file)) throw new Error(`${file} not found. Fix: run \`npm run synth\` first, and check the product name.`);
   const doc = readJsonFile(file, 'synthesize again (npx cdktf synth, or npm run synth): a synth cut short leaves such a file') as { staging?: string; environments: EnvironmentRecord[] };
@@ -231,6 +233,14 @@ function release(args: ParsedArgs, io: CliIo): Promise<number> | number {
       + 'or whatever sets stagingExpiresAt in your app), then run release again.');
   }
   const dryRun = Boolean(args.flags['dry-run']);
+  // The steps run cdktf deploy, which reads the cdktf.json of the directory it runs in: from a subdirectory of the
+  // project, test's deploy would fail after the guard, or deploy another app's.
+  const project = cdktfProject();
+  if (project !== undefined && path.resolve(project.dir) !== path.resolve(process.cwd())) {
+    const where = `release runs in ${process.cwd()}, below the project's cdktf.json in ${project.dir}: its steps run cdktf deploy, which reads the cdktf.json of the directory it runs in.`;
+    if (!dryRun) throw new Error(`${where} Nothing was run. Fix: cd ${shellWord(project.dir)}, then release again.`);
+    io.err(`note: ${where} Run the commands from ${project.dir}.`);
+  }
   const rehearseText = args.flags.rehearse;
   // Required in a dry run too: the dry run prints the exact commands of the real one.
   if (typeof rehearseText !== 'string' || rehearseText.trim() === '') throw new Error('--rehearse "COMMAND" is required: a release is rehearsed before production. Fix: pass the command that tests staging, such as --rehearse "npm run e2e".');
