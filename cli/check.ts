@@ -21,10 +21,11 @@ export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out D
       environments' values are set, when the restore drill's copy of a production secret differs from it (its Storage
       Box password, the offsite bucket) or is production's offsite writing key, and when HCLOUD_ENDPOINT (or another
       HCLOUD_…ENDPOINT) sends the provider somewhere other than Hetzner's API, and when a stack's directory still
-      holds the override of a rehearsal against the stand-in (docs/testing.md). With --plan it checks what
+      holds the override of a rehearsal against the stand-in (docs/testing.md), and when a value ends in a carriage
+      return (a .env with Windows line endings). With --plan it checks what
       \`terraform plan\` needs (a CI job that plans or looks for drift): the SSH agent, which only a deploy's
       rollouts use, is left out. With --env-example it writes FILE listing every variable the stacks declare,
-      with its description, instead.`;
+      with its description, instead (never over a file that holds values, such as a filled-in .env).`;
 
 /** One thing a deploy of a stack needs from its environment. */
 export interface Requirement {
@@ -53,6 +54,11 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
     .filter((r) => !plan || !DEPLOY_ONLY.includes(r.name));
 
   if (envExample) {
+    // `--env-example .env` replaced the team's filled-in .env with empty entries: its secrets were gone.
+    if (fs.existsSync(envExample) && /^\s*(export\s+)?[A-Za-z_][A-Za-z0-9_]*=\s*\S/m.test(fs.readFileSync(envExample, 'utf8'))) {
+      throw new Error(`${envExample} holds values (it looks like a filled-in .env), which --env-example would replace with empty entries. `
+        + 'Fix: pass the example file, such as --env-example .env.example, or remove this one first if it is meant to go.');
+    }
     fs.writeFileSync(envExample, environmentExample(requirements.filter((r) => r.variable)));
     io.out(`Wrote ${envExample}: ${requirements.filter((r) => r.variable).length} variables of ${chosen.join(', ')}.`);
     return 0;
@@ -64,7 +70,7 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
   }
   const missing = requirements.filter((r) => !isSet(io.env, r));
   const mismatched = [...mismatchedPairs(requirements, io.env), ...redirectedEndpoints(io.env, plan ? 'planning' : 'deploying'),
-    ...leftFromRehearsal(stacksDir, chosen, io.env)];
+    ...leftFromRehearsal(stacksDir, chosen, io.env), ...withCarriageReturns(requirements, io.env)];
   for (const line of mismatched) io.err(line);
   if (missing.length === 0 && shared.length === 0 && mismatched.length === 0) {
     io.out(`Everything ${chosen.join(', ')} need${chosen.length === 1 ? 's' : ''}${plan ? ' for a plan' : ''} is set (${requirements.length} variables and credentials).`);
@@ -191,6 +197,19 @@ function mismatchedPairs(requirements: readonly Requirement[], env: NodeJS.Proce
 /** The name a requirement is set under in the environment: TF_VAR_<name> for a Terraform variable. */
 function environmentNameOf(r: Requirement): string {
   return r.variable ? `TF_VAR_${r.name}` : r.name;
+}
+
+/**
+ * The requirements whose value holds a carriage return (names only, never the values): a .env saved with Windows line
+ * endings and loaded in a POSIX shell (`set -a; . ./.env`) ends every value with one. Terraform then sets a password
+ * with it, and the provider refuses a token with it in the Authorization header.
+ */
+export function withCarriageReturns(requirements: readonly Requirement[], env: NodeJS.ProcessEnv): string[] {
+  const names = [...new Set(requirements.map(environmentNameOf))].filter((name) => env[name]?.includes('\r'));
+  if (names.length === 0) return [];
+  return [`${names.join(', ')} ${names.length === 1 ? 'holds' : 'hold'} a carriage return (\\r): the file ${names.length === 1 ? 'it was' : 'they were'} loaded from has Windows line endings, `
+    + 'and the value would be deployed with it (a password that no login matches, a token the API refuses).',
+  "    Fix: convert the file to Unix line endings (dos2unix .env, or sed -i 's/\\r$//' .env), load it again, then check again."];
 }
 
 /** The requirements `env` leaves unset (or empty), by the names they are set under (TF_VAR_<name> for a variable). */

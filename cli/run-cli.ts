@@ -10,7 +10,7 @@ import { projectTokenVariable, releasePlan, ReleaseStep, shellLine, SNAPSHOT_ID 
 import { StagingReaper } from '../lib/environments/staging-reaper';
 import { sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
 import { DEFAULT_STAGING_DAYS, expiryAfterDays, StagingMode } from '../lib/environments/staging';
-import { CHECK_USAGE, checkCommand, requirementsOfStacks, sharedAcrossEnvironments, unsetRequirements } from './check';
+import { CHECK_USAGE, checkCommand, requirementsOfStacks, sharedAcrossEnvironments, unsetRequirements, withCarriageReturns } from './check';
 import { INIT_USAGE, initCommand } from './init';
 import { COST_USAGE, costCommand } from './cost';
 import { GUARD_USAGE, guardCommand } from './guard';
@@ -260,6 +260,8 @@ function release(args: ParsedArgs, io: CliIo): Promise<number> | number {
   const synthesized = synthesizedStacks(outdir, environments);
   refuseSharedSecrets(synthesized, io.env);
   if (!projectTokens) refuseKeysRegisteredTwice(synthesized);
+  const carriageReturns = withCarriageReturns(requirementsOfStacks(synthesized), io.env);
+  if (carriageReturns.length > 0 && !dryRun) throw new Error(`${carriageReturns.join('\n')} Nothing was run.`);
   const unset = unsetForRelease(synthesized, io.env, projectTokens);
   if (unset.length > 0 && !dryRun) {
     throw new Error(`${unset.join(', ')} ${unset.length === 1 ? 'is' : 'are'} not set, which the release's stacks need: a step lacking one would stop part-way, `
