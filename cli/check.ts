@@ -21,7 +21,7 @@ export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out D
       environments' values are set, when the restore drill's copy of a production secret differs from it (its Storage
       Box password, the offsite bucket) or is production's offsite writing key, and when HCLOUD_ENDPOINT (or another
       HCLOUD_…ENDPOINT) sends the provider somewhere other than Hetzner's API, and when a stack's directory still
-      holds the override of a rehearsal against the stand-in (docs/testing.md), and when a value ends in a carriage
+      holds the override of a rehearsal against the stand-in (docs/testing.md), and when a value holds a carriage
       return (a .env with Windows line endings). With --plan it checks what
       \`terraform plan\` needs (a CI job that plans or looks for drift): the SSH agent, which only a deploy's
       rollouts use, is left out. With --env-example it writes FILE listing every variable the stacks declare,
