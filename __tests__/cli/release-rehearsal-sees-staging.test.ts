@@ -5,7 +5,7 @@ import { App } from 'cdktf';
 import { Phase, Product, StagingMode } from '../../lib';
 import { ProductStacks } from '../../stacks';
 import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary, exampleMonitoring } from '../../examples/shared';
-import { cli } from './cli';
+import { cli, deployEnvironment } from './cli';
 
 // Audit (staging lifecycle): `init`'s app, like the README's, has a staging stack only while STAGING_EXPIRES_AT is
 // set. The release set it for bringing staging up and taking it down, not for the rehearsal between them: a
@@ -28,8 +28,9 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
     fs.mkdirSync(bin);
     fs.writeFileSync(path.join(bin, 'npx'), '#!/bin/sh\ncase "$2" in snapshot) echo 4242;; esac\n', { mode: 0o755 });
     const seen = path.join(dir, 'rehearsal.env');
+    // Everything the stacks need is set: release refuses to start otherwise.
     const { code } = await cli(['release', '--product', 'acme', '--out', outdir, '--rehearse', `echo "$STAGING_EXPIRES_AT" > ${seen}`, '--now', '2026-11-25T09:00:00Z'],
-      { PATH: `${bin}:${process.env.PATH}` });
+      { ...deployEnvironment(outdir), PATH: `${bin}:${process.env.PATH}` });
     expect(code).toBe(0);
     expect(fs.readFileSync(seen, 'utf8').trim()).toBe('2026-11-28');
   });
