@@ -9,7 +9,7 @@ import { PriceList } from '../lib/cost/price-list';
 import { readSynthesizedStacks } from '../lib/cost/synthesized-stacks';
 import { DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT } from '../lib/environments/pre-release-snapshots';
 import type { CliIo } from './run-cli';
-import { unknownOption } from './unknown-option';
+import { CommandOptions, parseOptions } from './command-options';
 import { readJsonFile } from '../lib/core/private/json-file';
 import { defaultSynthOutput } from './synth-output';
 
@@ -37,33 +37,16 @@ export interface CostArgs {
 const ESTIMATE_OPTIONS = ['prices', 'billing-date', 'ordered-on', 'rehearsal-hours', 'rehearsals', 'egress-tb', 'snapshots-kept'];
 
 /** The options each command takes: those followed by a value, and switches. */
-const OPTIONS: Readonly<Record<'cost' | 'report', { readonly valued: readonly string[]; readonly switches: readonly string[] }>> = {
+const OPTIONS: Readonly<Record<'cost' | 'report', CommandOptions>> = {
   cost: { valued: ['out', 'app', 'export', 'only', ...ESTIMATE_OPTIONS], switches: ['json', 'no-state-storage'] },
   report: { valued: ['app', 'export', 'only', 'to', 'title', ...ESTIMATE_OPTIONS], switches: ['no-state-storage'] },
 };
 
 /** Parses `--name value`, `--name=value` and `--flag`, refusing an option `command` does not take (`--jsn` printed text). */
 export function parseFlags(argv: readonly string[], command: 'cost' | 'report'): CostArgs {
-  const { valued, switches } = OPTIONS[command];
-  const flags: Record<string, string | boolean> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith('--')) throw new Error(`unexpected argument '${arg}' for ${command}: it takes only options. Fix: see \`cdktf-sovereign-hetzner help ${command}\`.`);
-    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
-    if (valued.includes(name)) {
-      const value = inline ?? argv[++i];
-      if (value === undefined || value === '' || (inline === undefined && value.startsWith('--'))) {
-        throw new Error(`--${name} needs a value. Fix: see \`cdktf-sovereign-hetzner help ${command}\`.`);
-      }
-      flags[name] = value;
-    } else if (switches.includes(name)) {
-      if (inline !== undefined) throw new Error(`--${name} takes no value ('${arg}'): it is on when given, off when left out. Fix: pass --${name} alone, or leave it out.`);
-      flags[name] = true;
-    } else {
-      throw unknownOption(arg, [...valued, ...switches], command);
-    }
-  }
-  return { flags };
+  const { words, values, switched } = parseOptions(argv, OPTIONS[command], command);
+  if (words.length > 0) throw new Error(`unexpected argument '${words[0]}' for ${command}: it takes only options. Fix: see \`cdktf-sovereign-hetzner help ${command}\`.`);
+  return { flags: { ...values, ...Object.fromEntries([...switched].map((name) => [name, true])) } };
 }
 
 /** The estimate options the flags ask for. */

@@ -12,7 +12,7 @@ import { ProductStacks } from '../stacks';
 import { requirementsOfStacks, environmentExample, type Requirement } from './check';
 import { packedPackageName } from './packed-package';
 import type { CliIo } from './run-cli';
-import { unknownOption } from './unknown-option';
+import { unknownOption } from './command-options';
 
 export const INIT_USAGE = `  cdktf-sovereign-hetzner init [DIR] [--name NAME] [--domain DOMAIN] [--location fsn1|nbg1|hel1]
                                [--admin-key "ssh-ed25519 AAAA… you@team.eu"] [--production-admin-key "ssh-ed25519 AAAA… prod"]

@@ -16,7 +16,7 @@ import { COST_USAGE, costCommand } from './cost';
 import { GUARD_USAGE, guardCommand } from './guard';
 import { REPORT_USAGE, reportCommand } from './report';
 import { shellWord } from './shell-word';
-import { unknownOption } from './unknown-option';
+import { CommandOptions, parseOptions } from './command-options';
 import { readJsonFile } from '../lib/core/private/json-file';
 import { cdktfProject, defaultSynthOutput } from './synth-output';
 
@@ -415,7 +415,7 @@ interface ParsedArgs {
 }
 
 /** The options each Hetzner command takes: those followed by a value, and switches. */
-const COMMAND_OPTIONS: Readonly<Record<string, { readonly valued: readonly string[]; readonly switches: readonly string[] }>> = {
+const COMMAND_OPTIONS: Readonly<Record<string, CommandOptions>> = {
   'staging list': { valued: ['now'], switches: [] },
   'staging delete-expired': { valued: ['now'], switches: ['yes'] },
   'snapshot': { valued: ['server', 'description', 'keep'], switches: [] },
@@ -443,28 +443,10 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
  * (`--rehearse --dry-run` rehearsed "--dry-run" after deploying test) and words beyond the command.
  */
 function commandArgs(argv: readonly string[], command: string): ParsedArgs {
-  const { valued, switches } = COMMAND_OPTIONS[command];
-  const positional: string[] = [];
-  const flags: Record<string, string | boolean> = {};
-  const help = `Fix: see \`cdktf-sovereign-hetzner help ${command}\`.`;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith('--')) { positional.push(arg); continue; }
-    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
-    if (valued.includes(name)) {
-      const value = inline ?? argv[++i] ?? '';
-      if (inline === undefined && value.startsWith('--')) throw new Error(`--${name} needs a value, but the option ${value} follows it. ${help}`);
-      flags[name] = value;
-    } else if (switches.includes(name)) {
-      if (inline !== undefined) throw new Error(`--${name} takes no value ('${arg}'): it is on when given, off when left out. Fix: pass --${name} alone, or leave it out.`);
-      flags[name] = true;
-    } else {
-      throw unknownOption(arg, [...valued, ...switches], command);
-    }
-  }
-  const extra = positional.slice(command.split(' ').length);
-  if (extra.length > 0) throw new Error(`unexpected argument '${extra[0]}' for ${command}: it takes only options. ${help}`);
-  return { command, positional, flags };
+  const { words, values, switched } = parseOptions(argv, COMMAND_OPTIONS[command], command);
+  const extra = words.slice(command.split(' ').length);
+  if (extra.length > 0) throw new Error(`unexpected argument '${extra[0]}' for ${command}: it takes only options. Fix: see \`cdktf-sovereign-hetzner help ${command}\`.`);
+  return { command, positional: words, flags: { ...values, ...Object.fromEntries([...switched].map((name) => [name, true])) } };
 }
 
 function stringFlag(args: ParsedArgs, name: string, fallback?: string): string {
