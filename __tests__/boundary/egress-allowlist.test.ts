@@ -204,13 +204,24 @@ describe('the boot path and the refresh, run for real in a private network names
     fs.writeFileSync(h.at(file), content);
   }
 
+  // Fixed sleeps raced a loaded machine: a listener 0.5 s after its start was not yet listening (a full run beside
+  // other work read ECONNREFUSED for the path that works without the table), and nsenter into an unshare that had
+  // not yet switched would configure the test's own namespace. Each start now waits for what it needs, at most 20 s.
+  /** Shell: until each process `$VAR` runs in a network namespace of its own (its unshare has switched). */
+  const untilUnshared = (...vars: string[]) => vars
+    .map((v) => `for i in $(seq 200); do [ "$(readlink /proc/$${v}/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break; sleep 0.1; done`).join('; ');
+  /** JavaScript for a listener process: `ready` is the callback of each of its `count` listens; after the last, srv.ready exists. */
+  const listening = (count: number) => `let r=0;const ready=()=>{if(++r===${count})require('fs').writeFileSync('srv.ready','')};`;
+  /** Shell, in the scratch machine's directory: until the listener started last wrote srv.ready. */
+  const UNTIL_LISTENING = 'for i in $(seq 200); do [ -e srv.ready ] && break; sleep 0.1; done';
+
   /**
    * Shell lines, run in the scratch machine's directory, that start a container namespace ($C, its pid in c.pid) joined to
    * the host by the veth pair hc (host) / cc (container), and a world namespace ($W, w.pid) joined by hw / ww. Each is a
    * sleep that ends itself after `seconds`; the caller gives the links their addresses and routes.
    */
   const containerAndWorld = (seconds: number) => [
-    `unshare -n sleep ${seconds} & C=$!; unshare -n sleep ${seconds} & W=$!; sleep 0.3`,
+    `unshare -n sleep ${seconds} & C=$!; unshare -n sleep ${seconds} & W=$!; ${untilUnshared('C', 'W')}`,
     'echo $C > c.pid; echo $W > w.pid',
     'ip link add hc type veth peer name cc && ip link set cc netns $C',
     'ip link add hw type veth peer name ww && ip link set ww netns $W',
@@ -253,7 +264,7 @@ describe('the boot path and the refresh, run for real in a private network names
       'nsenter -t $C -n sh -c "ip addr add 172.17.0.2/16 dev cc && ip link set cc up && ip route add default via 172.17.0.1"',
       'nsenter -t $W -n sh -c "ip addr add 198.51.100.40/24 dev ww && ip addr add 198.51.100.99/24 dev ww && ip link set ww up && ip route add 172.17.0.0/16 via 198.51.100.1"',
       // The listener ends itself: nothing outlives the test.
-      `nsenter -t $W -n ${node} -e "require('net').createServer((s)=>s.end()).listen(443,'0.0.0.0');setTimeout(()=>process.exit(),20000)" & echo $! > srv.pid; sleep 0.5`,
+      `nsenter -t $W -n ${node} -e "${listening(1)}require('net').createServer((s)=>s.end()).listen(443,'0.0.0.0',ready);setTimeout(()=>process.exit(),20000)" & echo $! > srv.pid; ${UNTIL_LISTENING}`,
     ].join('\n');
     const [setup, boot, allowed, other, fromHost] = h.inNetworkNamespace([
       `cd ${h.root}\n${network}`, h.start(BOOT_UNIT),
@@ -283,8 +294,8 @@ describe('the boot path and the refresh, run for real in a private network names
       // The world: an allowlisted address (deb.debian.org's stand-in), the resolver, a time server and another host.
       `nsenter -t $W -n sh -c "ip link set lo up && for a in ${ALLOWED} ${RESOLVER} ${TIME_SERVER} ${OTHER}; do ip -6 addr add \\$a/64 dev ww nodad; done && ip link set ww up && ip -6 route add fd00:17::/64 via 2001:db8::1"`,
       // TCP 443 and 8443 on every address; UDP 53 and 123 echoed from the address asked. It ends itself.
-      `nsenter -t $W -n ${node} -e "const n=require('net'),d=require('dgram');for(const p of [443,8443])n.createServer((s)=>s.end()).listen(p,'::');`
-        + `for(const a of ['${RESOLVER}','${TIME_SERVER}','${OTHER}'])for(const p of [53,123]){const s=d.createSocket('udp6');s.on('message',(m,r)=>s.send(m,r.port,r.address));s.bind(p,a)};setTimeout(()=>process.exit(),25000)" & echo $! > srv.pid; sleep 0.5`,
+      `nsenter -t $W -n ${node} -e "${listening(8)}const n=require('net'),d=require('dgram');for(const p of [443,8443])n.createServer((s)=>s.end()).listen(p,'::',ready);`
+        + `for(const a of ['${RESOLVER}','${TIME_SERVER}','${OTHER}'])for(const p of [53,123]){const s=d.createSocket('udp6');s.on('message',(m,r)=>s.send(m,r.port,r.address));s.bind(p,a,ready)};setTimeout(()=>process.exit(),25000)" & echo $! > srv.pid; ${UNTIL_LISTENING}`,
     ].join('\n');
     const udp6 = (port: number, address: string) => udpProbe(port, address).replace("createSocket('udp4')", "createSocket('udp6')");
     const probes: Record<string, string> = {
@@ -320,12 +331,12 @@ describe('the boot path and the refresh, run for real in a private network names
     const connect = (port: number) => tcpProbe(port, '198.51.100.99');
     const network = [
       // The host's only route out is a gateway on its private network (10.0.1.1), which forwards to the world.
-      'unshare -n sleep 30 & G=$!; sleep 0.3; echo $G > g.pid',
+      `unshare -n sleep 30 & G=$!; ${untilUnshared('G')}; echo $G > g.pid`,
       'ip link add priv type veth peer name gw && ip link set gw netns $G',
       'ip addr add 10.0.1.2/24 dev priv && ip link set priv up && ip link set lo up && ip route add default via 10.0.1.1',
       'nsenter -t $G -n sh -c "ip addr add 10.0.1.1/24 dev gw && ip link set gw up && ip addr add 198.51.100.99/32 dev lo && ip link set lo up"',
       `nsenter -t $G -n sh -c "ip addr add ${RESOLVERS_V4[0]}/32 dev lo"`,
-      `nsenter -t $G -n ${node} -e "const n=require('net');for(const p of [8443,53]){n.createServer((s)=>s.end()).listen(p,'0.0.0.0')};setTimeout(()=>process.exit(),20000)" & echo $! > srv.pid; sleep 0.5`,
+      `nsenter -t $G -n ${node} -e "${listening(2)}const n=require('net');for(const p of [8443,53]){n.createServer((s)=>s.end()).listen(p,'0.0.0.0',ready)};setTimeout(()=>process.exit(),20000)" & echo $! > srv.pid; ${UNTIL_LISTENING}`,
     ].join('\n');
     const [setup, before, dnsBefore, boot, other, dns, dnsElsewhere] = h.inNetworkNamespace([
       `cd ${h.root}\n${network}`, connect(8443), connect(53), h.start(BOOT_UNIT), connect(8443), tcpProbe(53, RESOLVERS_V4[0]), connect(53),
@@ -365,7 +376,7 @@ describe('the boot path and the refresh, run for real in a private network names
       'nsenter -t $C -n sh -c "ip addr add 172.17.0.2/16 dev cc && ip link set cc up && ip route add default via 172.17.0.1"',
       `nsenter -t $W -n sh -c "for a in ${RESOLVER} ${TIME_SERVER} ${OTHER}; do ip addr add \\$a/24 dev ww; done && ip link set ww up && ip route add 172.17.0.0/16 via 198.51.100.1"`,
       // Every address echoes on 53 and 123 (its own socket, so the answer comes from the address asked); it ends itself.
-      `nsenter -t $W -n ${node} -e "const d=require('dgram');for(const a of ['${RESOLVER}','${TIME_SERVER}','${OTHER}'])for(const p of [53,123]){const s=d.createSocket('udp4');s.on('message',(m,r)=>s.send(m,r.port,r.address));s.bind(p,a)};setTimeout(()=>process.exit(),35000)" & echo $! > srv.pid; sleep 0.5`,
+      `nsenter -t $W -n ${node} -e "${listening(6)}const d=require('dgram');for(const a of ['${RESOLVER}','${TIME_SERVER}','${OTHER}'])for(const p of [53,123]){const s=d.createSocket('udp4');s.on('message',(m,r)=>s.send(m,r.port,r.address));s.bind(p,a,ready)};setTimeout(()=>process.exit(),35000)" & echo $! > srv.pid; ${UNTIL_LISTENING}`,
     ].join('\n');
     const inContainer = (probe: string) => `nsenter -t $(cat ${h.root}/c.pid) -n ${probe}`;
     const steps: Record<string, string> = {
@@ -427,11 +438,11 @@ describe('the boot path and the refresh, run for real in a private network names
   canRun('the metadata service and the link stay reachable: link-local addresses are not narrowed', () => {
     const h = scratch();
     const network = [
-      'unshare -n sleep 30 & M=$!; sleep 0.3; echo $M > m.pid',
+      `unshare -n sleep 30 & M=$!; ${untilUnshared('M')}; echo $M > m.pid`,
       'ip link add eth0 type veth peer name md && ip link set md netns $M',
       'ip addr add 172.31.1.100/32 dev eth0 && ip link set eth0 up && ip link set lo up && ip route add 169.254.169.254/32 dev eth0',
       'nsenter -t $M -n sh -c "ip addr add 169.254.169.254/32 dev md && ip link set md up && ip route add 172.31.1.100/32 dev md"',
-      `nsenter -t $M -n ${process.execPath} -e "require('net').createServer((s)=>s.end()).listen(80,'169.254.169.254');setTimeout(()=>process.exit(),20000)" & echo $! > srv.pid; sleep 0.5`,
+      `nsenter -t $M -n ${process.execPath} -e "${listening(1)}require('net').createServer((s)=>s.end()).listen(80,'169.254.169.254',ready);setTimeout(()=>process.exit(),20000)" & echo $! > srv.pid; ${UNTIL_LISTENING}`,
     ].join('\n');
     const [setup, before, boot, after] = h.inNetworkNamespace([`cd ${h.root}\n${network}`, tcpProbe(80, '169.254.169.254'), h.start(BOOT_UNIT), tcpProbe(80, '169.254.169.254')]);
     stopStarted(h, 'm.pid', 'srv.pid');
