@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Environment } from '../lib/core/environment';
-import { synthesizedStackNames } from '../lib/cost/synthesized-stacks';
+import { synthesizedStackNames, SYNTH_AGAIN } from '../lib/cost/synthesized-stacks';
 import { DRILL_ACCOUNT_PASSWORD_VARIABLES, DRILL_SOURCE_OUTPUTS, OFFSITE_DRILL_VARIABLES } from '../stacks/environment-backups';
 import type { CliIo } from './run-cli';
 import { redirectedEndpoints } from '../lib/environments/private/hetzner-endpoints';
@@ -49,7 +49,7 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
     throw new Error(`no synthesized stack named ${unknown.map((s) => `'${s}'`).join(', ')} in ${stacksDir}. Fix: pass one of ${available.join(', ')}.`);
   }
   const chosen = wanted.length > 0 ? wanted : available;
-  const requirements = requirementsOfStacks(chosen.map((name) => ({ name, json: readJsonFile(path.join(stacksDir, name, 'cdk.tf.json'), 'synthesize again (npx cdktf synth, or npm run synth): a synth cut short leaves such a file') })))
+  const requirements = requirementsOfStacks(chosen.map((name) => ({ name, json: readJsonFile(path.join(stacksDir, name, 'cdk.tf.json'), SYNTH_AGAIN) })))
     // A plan connects to no machine: only a deploy's rollouts log in over SSH.
     .filter((r) => !plan || !DEPLOY_ONLY.includes(r.name));
 

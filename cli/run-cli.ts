@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { synthesizedStackNames } from '../lib/cost/synthesized-stacks';
+import { synthesizedStackNames, SYNTH_AGAIN } from '../lib/cost/synthesized-stacks';
 import { HcloudApiClient } from '../lib/environments/hcloud-api-client';
 import { EnvironmentRecord } from '../lib/environments/product-documents';
 import { DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT } from '../lib/environments/pre-release-snapshots';
@@ -215,7 +215,7 @@ function release(args: ParsedArgs, io: CliIo): Promise<number> | number {
   const outdir = stringFlag(args, 'out', defaultSynthOutput());
   const file = path.join(outdir, 'products', product, 'environments.json');
   if (!fs.existsSync(file)) throw new Error(`${file} not found. Fix: run \`npm run synth\` first, and check the product name.`);
-  const doc = readJsonFile(file, 'synthesize again (npx cdktf synth, or npm run synth): a synth cut short leaves such a file') as { staging?: string; environments: EnvironmentRecord[] };
+  const doc = readJsonFile(file, SYNTH_AGAIN) as { staging?: string; environments: EnvironmentRecord[] };
   const environments = doc.environments;
   // A product the app no longer has (or renamed) keeps its environments.json and stack directories: cdktf removes neither.
   const lastSynth = fs.existsSync(path.join(outdir, 'stacks')) ? synthesizedStackNames(outdir) : [];
@@ -301,7 +301,7 @@ function usesProjectTokens(env: NodeJS.ProcessEnv): boolean {
 /** The environments' stacks as synthesized (cdk.tf.json), by stack name; a stack not synthesized is left out. */
 function synthesizedStacks(outdir: string, environments: readonly EnvironmentRecord[]): Array<{ name: string; json: any }> {
   return environments.map((e) => ({ name: e.stack, file: path.join(outdir, 'stacks', e.stack, 'cdk.tf.json') }))
-    .filter((s) => fs.existsSync(s.file)).map((s) => ({ name: s.name, json: readJsonFile(s.file, 'synthesize again (npx cdktf synth, or npm run synth): a synth cut short leaves such a file') }));
+    .filter((s) => fs.existsSync(s.file)).map((s) => ({ name: s.name, json: readJsonFile(s.file, SYNTH_AGAIN) }));
 }
 
 /**

@@ -82,8 +82,8 @@ export function productOf(product: Product): StackProduct {
   return { name: product.name, phase: product.phase.number, phaseTitle: product.phase.title, staging: product.staging.name };
 }
 
-/** The fix for a file of the synth output that is not JSON. */
-const SYNTH_AGAIN = 'synthesize again (npx cdktf synth, or npm run synth): a synth cut short leaves such a file';
+/** The fix for a file of the synth output that is not JSON (for readJsonFile). */
+export const SYNTH_AGAIN = 'synthesize again (npx cdktf synth, or npm run synth): a synth cut short leaves such a file';
 
 /**
  * The names of the stacks the last synth wrote: those of its `manifest.json`. cdktf never removes
