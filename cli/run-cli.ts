@@ -266,7 +266,7 @@ function release(args: ParsedArgs, io: CliIo): Promise<number> | number {
   if (unset.length > 0 && !dryRun) {
     throw new Error(`${unset.join(', ')} ${unset.length === 1 ? 'is' : 'are'} not set, which the release's stacks need: a step lacking one would stop part-way, `
       + 'after test is deployed or production snapshotted (Terraform does not prompt here). Nothing was run. '
-      + `Fix: set ${unset.length === 1 ? 'it' : 'them'} (\`cdktf-sovereign-hetzner check${outdir === 'cdktf.out' ? '' : ` --out ${shellWord(outdir)}`}\` says what each is for and how to set it), then release again.`);
+      + `Fix: set ${unset.length === 1 ? 'it' : 'them'} (\`cdktf-sovereign-hetzner check${outdir === defaultSynthOutput() ? '' : ` --out ${shellWord(outdir)}`}\` says what each is for and how to set it), then release again.`);
   }
   // The dry run prints the commands all the same, and says what the real run would refuse for.
   if (unset.length > 0) io.err(`note: the release would refuse to start: ${unset.join(', ')} ${unset.length === 1 ? 'is' : 'are'} not set.`);
