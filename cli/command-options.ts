@@ -38,6 +38,18 @@ export function parseOptions(argv: readonly string[], options: CommandOptions, c
 }
 
 /**
+ * The command line of a command that takes only options after its own `leading` words (`staging list` has two, `cost`
+ * as its caller passes it none), as one record: each option's value, and `true` for each switch given.
+ */
+export function parseCommandFlags(argv: readonly string[], options: CommandOptions, command: string, leading = 0):
+{ words: string[]; flags: Record<string, string | boolean> } {
+  const { words, values, switched } = parseOptions(argv, options, command);
+  const extra = words.slice(leading);
+  if (extra.length > 0) throw new Error(`unexpected argument '${extra[0]}' for ${command}: it takes only options. Fix: see \`cdktf-sovereign-hetzner help ${command}\`.`);
+  return { words, flags: { ...values, ...Object.fromEntries([...switched].map((name) => [name, true])) } };
+}
+
+/**
  * The refusal of an option a command does not take. Ignored, a typo changed what ran: `release --dryrun` deployed,
  * `cost --jsn` printed text to a parser. Names the closest option the command takes, when one is close.
  */

@@ -9,7 +9,7 @@ import { PriceList } from '../lib/cost/price-list';
 import { readSynthesizedStacks } from '../lib/cost/synthesized-stacks';
 import { DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT } from '../lib/environments/pre-release-snapshots';
 import type { CliIo } from './run-cli';
-import { CommandOptions, parseOptions } from './command-options';
+import { CommandOptions, parseCommandFlags } from './command-options';
 import { readJsonFile } from '../lib/core/private/json-file';
 import { defaultSynthOutput } from './synth-output';
 
@@ -44,9 +44,7 @@ const OPTIONS: Readonly<Record<'cost' | 'report', CommandOptions>> = {
 
 /** Parses `--name value`, `--name=value` and `--flag`, refusing an option `command` does not take (`--jsn` printed text). */
 export function parseFlags(argv: readonly string[], command: 'cost' | 'report'): CostArgs {
-  const { words, values, switched } = parseOptions(argv, OPTIONS[command], command);
-  if (words.length > 0) throw new Error(`unexpected argument '${words[0]}' for ${command}: it takes only options. Fix: see \`cdktf-sovereign-hetzner help ${command}\`.`);
-  return { flags: { ...values, ...Object.fromEntries([...switched].map((name) => [name, true])) } };
+  return { flags: parseCommandFlags(argv, OPTIONS[command], command).flags };
 }
 
 /** The estimate options the flags ask for. */

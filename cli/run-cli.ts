@@ -16,7 +16,7 @@ import { COST_USAGE, costCommand } from './cost';
 import { GUARD_USAGE, guardCommand } from './guard';
 import { REPORT_USAGE, reportCommand } from './report';
 import { shellWord } from './shell-word';
-import { CommandOptions, parseOptions } from './command-options';
+import { CommandOptions, parseCommandFlags } from './command-options';
 import { readJsonFile } from '../lib/core/private/json-file';
 import { cdktfProject, defaultSynthOutput } from './synth-output';
 
@@ -443,10 +443,8 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
  * (`--rehearse --dry-run` rehearsed "--dry-run" after deploying test) and words beyond the command.
  */
 function commandArgs(argv: readonly string[], command: string): ParsedArgs {
-  const { words, values, switched } = parseOptions(argv, COMMAND_OPTIONS[command], command);
-  const extra = words.slice(command.split(' ').length);
-  if (extra.length > 0) throw new Error(`unexpected argument '${extra[0]}' for ${command}: it takes only options. Fix: see \`cdktf-sovereign-hetzner help ${command}\`.`);
-  return { command, positional: words, flags: { ...values, ...Object.fromEntries([...switched].map((name) => [name, true])) } };
+  const { words, flags } = parseCommandFlags(argv, COMMAND_OPTIONS[command], command, command.split(' ').length);
+  return { command, positional: words, flags };
 }
 
 function stringFlag(args: ParsedArgs, name: string, fallback?: string): string {
