@@ -157,6 +157,9 @@ test('BudgetGuard refuses what a JavaScript caller can pass wrong, when it is ca
     .toThrow(/^BudgetGuard\.stack: 'production' is not allowed: it is not a TerraformStack/);
   expect(() => BudgetGuard.forProduct(stack, {}, Budget.monthly(Money.euros(30)), [stack] as any))
     .toThrow(/^production\.stacks: .* is not allowed: it is not a function\. Fix: pass a function that returns the product's stacks, such as \(\) => stacks/);
+  // A count given as text, as the estimate refuses it, but when the guard is declared rather than at synth.
+  expect(() => BudgetGuard.forEnvironment(stack, Budget.monthly(Money.euros(30)), { estimate: { rehearsalsPerMonth: '4' } } as any))
+    .toThrow(/^CostEstimate\.rehearsalsPerMonth: "4" is not allowed: it is text/);
   expect(() => Testing.synth(stack, true)).not.toThrow();
 });
 

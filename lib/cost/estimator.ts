@@ -92,14 +92,6 @@ export function estimateSynthesizedCost(stacks: readonly SynthesizedStack[], opt
   const billingDate = options.billingDate ?? new Date().toISOString().slice(0, 10);
   const rehearsalLength = options.rehearsalLength ?? Duration.hours(2);
   const rehearsalsPerMonth = options.rehearsalsPerMonth ?? 4;
-  // From JavaScript: a count from an environment variable is text; said so, not "such as 4" to a caller who passed '4'.
-  for (const [prop, what, example] of [['rehearsalsPerMonth', 'rehearsals', 4], ['preReleaseSnapshotsKept', 'snapshots', DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT]] as const) {
-    const value = options[prop];
-    if (typeof value === 'string') {
-      throw new ValidationError(`CostEstimate.${prop}: ${JSON.stringify(value)} is not allowed: it is text, and a number of ${what} is a number. `
-        + `Fix: pass the number itself, such as ${example} (Number(text) for text from the environment or JSON)`);
-    }
-  }
   checkOptions(options, stacks, billingDate, rehearsalLength, rehearsalsPerMonth);
   const kept = options.preReleaseSnapshotsKept ?? DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT;
   if (!Number.isInteger(kept) || kept < 1 || kept > 50) {
@@ -214,6 +206,14 @@ export function checkCostEstimateOptions(at: At, prop: string, options: unknown)
     egressPerServer: is.optional(is.instance(Size, 'pass a size such as Size.gibibytes(100)')),
     preReleaseSnapshotsKept: is.checkedLater(),
   }, 'pass { billingDate, rehearsalsPerMonth, … } or nothing');
+  // From JavaScript: a count from an environment variable is text; said so, not "such as 4" to a caller who passed '4'.
+  for (const [count, what, example] of [['rehearsalsPerMonth', 'rehearsals', 4], ['preReleaseSnapshotsKept', 'snapshots', DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT]] as const) {
+    const value = (options as CostEstimateOptions | undefined)?.[count];
+    if (typeof value === 'string') {
+      throw new ValidationError(`CostEstimate.${count}: ${JSON.stringify(value)} is not allowed: it is text, and a number of ${what} is a number. `
+        + `Fix: pass the number itself, such as ${example} (Number(text) for text from the environment or JSON)`);
+    }
+  }
 }
 
 function checkOptions(options: CostEstimateOptions, stacks: readonly SynthesizedStack[], billingDate: string, length: Duration, perMonth: number): void {
