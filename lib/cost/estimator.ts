@@ -381,9 +381,14 @@ function literal(r: SynthesizedResource, attribute: string, whyMissing = 'it is 
  * no `ipv4` of an address of its own (an `hcloud_primary_ip`, priced on its own line).
  */
 function createsPrimaryIpv4(r: SynthesizedResource): boolean {
-  const publicNet = Array.isArray(r.body.public_net) ? r.body.public_net[0] : r.body.public_net;
+  const publicNet = publicNetOf(r.body);
   if (publicNet === undefined || publicNet === null) return true;
   return publicNet.ipv4_enabled !== false && (publicNet.ipv4 === undefined || publicNet.ipv4 === null);
+}
+
+/** A server's `public_net` block: a list of one, as cdktf synthesizes it, or the block itself. */
+function publicNetOf(server: Record<string, any>): Record<string, any> | undefined {
+  return Array.isArray(server.public_net) ? server.public_net[0] : server.public_net;
 }
 
 /**
@@ -492,7 +497,7 @@ function stagingModelOf(production: EnvironmentCost, stack: SynthesizedStack | u
   const app = servers.find(([, body]) => body?.name === preReleaseSnapshotServer(production.stack));
   if (!app) return production.lines.filter((l) => STAGING_KINDS.includes(l.kind));
   const [id, body] = app;
-  const publicNet = Array.isArray(body.public_net) ? body.public_net[0] : body.public_net;
+  const publicNet = publicNetOf(body);
   const addresses = new Set([`hcloud_server.${id}`, ...['ipv4', 'ipv6'].flatMap((k) => {
     const ip = /^\$\{hcloud_primary_ip\.([^.]+)\.id\}$/.exec(String(publicNet?.[k] ?? ''));
     return ip ? [`hcloud_primary_ip.${ip[1]}`] : [];
