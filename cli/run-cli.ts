@@ -10,7 +10,7 @@ import { projectTokenVariable, releasePlan, ReleaseStep, shellLine, SNAPSHOT_ID 
 import { StagingReaper } from '../lib/environments/staging-reaper';
 import { sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
 import { DEFAULT_STAGING_DAYS, expiryAfterDays, StagingMode } from '../lib/environments/staging';
-import { CHECK_USAGE, checkCommand, requirementsOfStacks, sharedAcrossEnvironments, unsetRequirements, withCarriageReturns } from './check';
+import { CHECK_USAGE, checkCommand, type Requirement, requirementsOfStacks, sharedAcrossEnvironments, unsetRequirements, withCarriageReturns } from './check';
 import { INIT_USAGE, initCommand } from './init';
 import { COST_USAGE, costCommand } from './cost';
 import { GUARD_USAGE, guardCommand } from './guard';
@@ -258,11 +258,12 @@ function release(args: ParsedArgs, io: CliIo): Promise<number> | number {
   });
   const projectTokens = usesProjectTokens(io.env);
   const synthesized = synthesizedStacks(outdir, environments);
-  refuseSharedSecrets(synthesized, io.env);
+  const requirements = requirementsOfStacks(synthesized);
+  refuseSharedSecrets(requirements, io.env);
   if (!projectTokens) refuseKeysRegisteredTwice(synthesized);
-  const carriageReturns = withCarriageReturns(requirementsOfStacks(synthesized), io.env);
+  const carriageReturns = withCarriageReturns(requirements, io.env);
   if (carriageReturns.length > 0 && !dryRun) throw new Error(`${carriageReturns.join('\n')} Nothing was run.`);
-  const unset = unsetForRelease(synthesized, io.env, projectTokens);
+  const unset = unsetForRelease(requirements, io.env, projectTokens);
   if (unset.length > 0 && !dryRun) {
     throw new Error(`${unset.join(', ')} ${unset.length === 1 ? 'is' : 'are'} not set, which the release's stacks need: a step lacking one would stop part-way, `
       + 'after test is deployed or production snapshotted (Terraform does not prompt here). Nothing was run. '
@@ -308,16 +309,16 @@ function synthesizedStacks(outdir: string, environments: readonly EnvironmentRec
  * What the stacks need that `env` does not set, by name (never a value). With a project per environment each step's
  * HCLOUD_TOKEN comes from its project's variable, which usesProjectTokens has checked.
  */
-function unsetForRelease(stacks: ReadonlyArray<{ name: string; json: any }>, env: NodeJS.ProcessEnv, projectTokens: boolean): string[] {
-  return unsetRequirements(requirementsOfStacks(stacks), env).filter((name) => !(projectTokens && name === 'HCLOUD_TOKEN'));
+function unsetForRelease(requirements: readonly Requirement[], env: NodeJS.ProcessEnv, projectTokens: boolean): string[] {
+  return unsetRequirements(requirements, env).filter((name) => !(projectTokens && name === 'HCLOUD_TOKEN'));
 }
 
 /**
  * The release is the one run that holds every environment's secrets: one value exported for two of them (the
  * database password of test and of production) would go to both machines. Refused before anything runs.
  */
-function refuseSharedSecrets(stacks: ReadonlyArray<{ name: string; json: any }>, env: NodeJS.ProcessEnv): void {
-  const shared = sharedAcrossEnvironments(requirementsOfStacks(stacks), env);
+function refuseSharedSecrets(requirements: readonly Requirement[], env: NodeJS.ProcessEnv): void {
+  const shared = sharedAcrossEnvironments(requirements, env);
   if (shared.length === 0) return;
   throw new Error(`${shared.map((names) => names.join(' and ')).join('; ')} hold the same value: the release would give one environment's secret `
     + 'to the other, the always-on test machine production\'s. Fix: give each environment a value of its own, from its own secret store (`check` lists them), then release again.');
