@@ -191,7 +191,8 @@ export class EnvironmentStack extends TerraformStack {
     });
 
     // The volume comes first: its mount is a bundle part the database's setup runs after.
-    const volumeSize = environment === Environment.PRODUCTION ? product.database.storage.volumeSizeFor(product.phase) : undefined;
+    const productionVolume = product.database.storage.volumeSizeFor(product.phase);
+    const volumeSize = environment === Environment.PRODUCTION ? productionVolume : undefined;
     this.databaseVolume = volumeSize && new DataVolume(this, 'DatabaseVolume', {
       machine: this.app, size: volumeSize, mountPath: DATABASE_VOLUME_MOUNT, name: `${prefix}-postgresql`,
     });
@@ -207,7 +208,7 @@ export class EnvironmentStack extends TerraformStack {
       }),
       dataVolume: this.databaseVolume,
       // Built from production's snapshot, which skips production's database volume: the root disk holds no cluster.
-      createEmptyClusterIfMissing: inProductionProject && product.database.storage.volumeSizeFor(product.phase) !== undefined,
+      createEmptyClusterIfMissing: inProductionProject && productionVolume !== undefined,
     });
 
     if (product.backup && environment === Environment.PRODUCTION) addProductionBackups(this, product, this.app, product.backup, this.database);
@@ -245,7 +246,6 @@ export class EnvironmentStack extends TerraformStack {
     }
     if (isStaging && props.expiresAt && !expiryProblem(props.expiresAt)) this.warnIfPermanentStaging(props.expiresAt);
     if (environment === Environment.PRODUCTION) this.warnIfTestKeysOpenProduction();
-    const productionVolume = product.database.storage.volumeSizeFor(product.phase);
     if (inProductionProject && productionVolume) {
       // Hetzner snapshots hold the root disk only: staging's database would start empty and the rehearsal pass on no data.
       Annotations.of(this).addWarning(`Environment-StagingWithoutData: ${this.node.path} is built from production's snapshot, but production's database is on a `
