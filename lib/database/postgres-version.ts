@@ -31,12 +31,12 @@ export class PostgresVersion {
    */
   public static forImage(image: string = DEFAULT_IMAGE): PostgresVersion {
     if (Token.isUnresolved(image)) return PostgresVersion.forImage(DEFAULT_IMAGE);
-    const major = MAJOR_BY_IMAGE[image];
-    if (major === undefined) {
+    const shipped = PostgresVersion.shippedBy(image);
+    if (shipped === undefined) {
       throw new ValidationError(`PostgresVersion.forImage: '${image}' is not allowed: the library knows which PostgreSQL major only these images ship: `
         + `${Object.entries(MAJOR_BY_IMAGE).map(([i, m]) => `${i} (${m})`).join(', ')}. Fix: use one of these images, or pass the major the image ships explicitly.`);
     }
-    return PostgresVersion.of(major);
+    return shipped;
   }
 
   /**
