@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Environment } from '../lib/core/environment';
-import { synthesizedStackNames, SYNTH_AGAIN } from '../lib/cost/synthesized-stacks';
+import { stackEnvironments, synthesizedStackNames, SYNTH_AGAIN } from '../lib/cost/synthesized-stacks';
+import { projectStateKeyVariable, projectTokenVariable, RELEASE_PROJECTS, releaseProjectOf, STATE_KEY_VARIABLES, StateKeyVariable } from '../lib/environments/release-plan';
 import { DRILL_ACCOUNT_PASSWORD_VARIABLES, DRILL_SOURCE_OUTPUTS, OFFSITE_DRILL_VARIABLES } from '../stacks/environment-backups';
 import type { CliIo } from './run-cli';
 import { redirectedEndpoints } from '../lib/environments/private/hetzner-endpoints';
@@ -79,10 +80,11 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
   }
   if (missing.length === 0) return 1;
   io.err(`Missing for ${chosen.join(', ')}: ${missing.length} of ${requirements.length}. Terraform would stop and wait for them.`);
+  const environments = stackEnvironments(out);
   for (const r of missing) {
     const name = environmentNameOf(r);
     io.err(`  ${name}${r.sensitive ? ' (secret)' : ''}: ${r.why} [${r.stacks.join(', ')}]`);
-    io.err(`    Fix: ${howToSet(r, name, io.env, out, available)}`);
+    io.err(`    Fix: ${howToSet(r, name, io.env, out, available)}${releaseReads(r, environments)}`);
   }
   return 1;
 }
@@ -95,7 +97,25 @@ function oneValueForSeveralUses(requirements: readonly Requirement[]): string[] 
   const credentials = requirements.filter((r) => !r.variable);
   const names = [...new Set(credentials.map((r) => r.name))].filter((name) => credentials.filter((r) => r.name === name).length > 1);
   return names.map((name) => `Note: ${name} is read for the state buckets of ${credentials.filter((r) => r.name === name).map((r) => r.stacks.join(' and ')).join(' and of ')}, `
-    + 'which differ: one value is right only if they are in one Hetzner project. Otherwise check and deploy the stacks one at a time, each with its own project\'s key.');
+    + 'which differ: one value is right only if they are in one Hetzner project. Otherwise check and deploy the stacks one at a time, each with its own project\'s key; '
+    + `\`release\` reads each project's from ${RELEASE_PROJECTS.map((project) => projectStateKeyVariable(name as StateKeyVariable, project)).join(' and ')}.`);
+}
+
+/**
+ * Where `release` reads a credential of the stacks (their environments by stack, from the synth) when each project has
+ * its own: `; \`release\` reads it from AWS_ACCESS_KEY_ID_TEST (for acme-test) …`, or nothing for a Terraform variable
+ * or a stack of no product's environments.
+ */
+function releaseReads(r: Requirement, environments: ReadonlyMap<string, string>): string {
+  const stateKey = (STATE_KEY_VARIABLES as readonly string[]).includes(r.name);
+  if (r.variable || (!stateKey && r.name !== 'HCLOUD_TOKEN')) return '';
+  const sources = RELEASE_PROJECTS.map((project) => ({
+    variable: stateKey ? projectStateKeyVariable(r.name as StateKeyVariable, project) : projectTokenVariable(project),
+    stacks: r.stacks.filter((stack) => environments.has(stack) && releaseProjectOf(environments.get(stack)!) === project),
+  })).filter((s) => s.stacks.length > 0);
+  if (sources.length === 0) return '';
+  return `; \`release\` reads it from ${sources.map((s) => `${s.variable} (for ${s.stacks.join(', ')})`).join(' and ')} `
+    + (stateKey ? "when each project's state has a key pair of its own" : 'with a Hetzner project per environment');
 }
 
 /**
@@ -205,7 +225,12 @@ function environmentNameOf(r: Requirement): string {
  * with it, and the provider refuses a token with it in the Authorization header.
  */
 export function withCarriageReturns(requirements: readonly Requirement[], env: NodeJS.ProcessEnv): string[] {
-  const names = [...new Set(requirements.map(environmentNameOf))].filter((name) => env[name]?.includes('\r'));
+  return carriageReturnsIn(requirements.map(environmentNameOf), env);
+}
+
+/** The variables of `names` whose value holds a carriage return, as withCarriageReturns says it (names only, never the values). */
+export function carriageReturnsIn(variables: readonly string[], env: NodeJS.ProcessEnv): string[] {
+  const names = [...new Set(variables)].filter((name) => env[name]?.includes('\r'));
   if (names.length === 0) return [];
   return [`${names.join(', ')} ${names.length === 1 ? 'holds' : 'hold'} a carriage return (\\r): the file ${names.length === 1 ? 'it was' : 'they were'} loaded from has Windows line endings, `
     + 'and the value would be deployed with it (a password that no login matches, a token the API refuses).',

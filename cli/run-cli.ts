@@ -6,11 +6,14 @@ import { synthesizedStackNames, SYNTH_AGAIN } from '../lib/cost/synthesized-stac
 import { HcloudApiClient } from '../lib/environments/hcloud-api-client';
 import { EnvironmentRecord } from '../lib/environments/product-documents';
 import { DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT } from '../lib/environments/pre-release-snapshots';
-import { projectTokenVariable, releasePlan, ReleaseStep, shellLine, SNAPSHOT_ID } from '../lib/environments/release-plan';
+import {
+  projectStateKeyVariable, projectTokenVariable, ReleaseCredentials, releasePlan, RELEASE_PROJECTS, ReleaseStep, shellLine, SNAPSHOT_ID,
+  STATE_KEY_VARIABLES, stepCredentialSources,
+} from '../lib/environments/release-plan';
 import { StagingReaper } from '../lib/environments/staging-reaper';
 import { sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
 import { DEFAULT_STAGING_DAYS, expiryAfterDays, StagingMode } from '../lib/environments/staging';
-import { CHECK_USAGE, checkCommand, type Requirement, requirementsOfStacks, sharedAcrossEnvironments, unsetRequirements, withCarriageReturns } from './check';
+import { carriageReturnsIn, CHECK_USAGE, checkCommand, type Requirement, requirementsOfStacks, sharedAcrossEnvironments, unsetRequirements, withCarriageReturns } from './check';
 import { INIT_USAGE, initCommand } from './init';
 import { COST_USAGE, costCommand } from './cost';
 import { GUARD_USAGE, guardCommand } from './guard';
@@ -256,27 +259,53 @@ function release(args: ParsedArgs, io: CliIo): Promise<number> | number {
     snapshot: args.flags['no-snapshot'] ? false : undefined,
     outdir,
   });
-  const projectTokens = usesProjectTokens(io.env);
+  const credentials: ReleaseCredentials = { projectTokens: usesProjectTokens(io.env), projectStateKeys: usesProjectStateKeys(io.env) };
   const synthesized = synthesizedStacks(outdir, environments);
   const requirements = requirementsOfStacks(synthesized);
   refuseSharedSecrets(requirements, io.env);
-  if (!projectTokens) refuseKeysRegisteredTwice(synthesized);
-  const carriageReturns = withCarriageReturns(requirements, io.env);
+  if (!credentials.projectTokens) refuseKeysRegisteredTwice(synthesized);
+  const carriageReturns = [...withCarriageReturns(requirements, io.env), ...carriageReturnsIn(projectVariablesRead(credentials), io.env)];
   if (carriageReturns.length > 0 && !dryRun) throw new Error(`${carriageReturns.join('\n')} Nothing was run.`);
-  const unset = unsetForRelease(requirements, io.env, projectTokens);
+  const unset = unsetForRelease(requirements, io.env, credentials);
+  // With one key pair for every step, test's bucket and production's must be in one Hetzner project: release cannot
+  // tell, but a pair of one project stops the release at the guard or at test's deploy.
+  const apart = credentials.projectStateKeys ? undefined : stateBucketsApart(synthesized, environments);
+  const perProjectPairs = apart === undefined ? '' : ` Note that ${apart}: one pair reads them only if one Hetzner project holds them all; with each in its `
+    + `environment's project, export ${namedList(projectStateKeyVariables())} instead.`;
   if (unset.length > 0 && !dryRun) {
     throw new Error(`${unset.join(', ')} ${unset.length === 1 ? 'is' : 'are'} not set, which the release's stacks need: a step lacking one would stop part-way, `
       + 'after test is deployed or production snapshotted (Terraform does not prompt here). Nothing was run. '
-      + `Fix: set ${unset.length === 1 ? 'it' : 'them'} (\`cdktf-sovereign-hetzner check${outdir === defaultSynthOutput() ? '' : ` --out ${shellWord(outdir)}`}\` says what each is for and how to set it), then release again.`);
+      + `Fix: set ${unset.length === 1 ? 'it' : 'them'} (\`cdktf-sovereign-hetzner check${outdir === defaultSynthOutput() ? '' : ` --out ${shellWord(outdir)}`}\` says what each is for and how to set it), then release again.`
+      + (unset.some((name) => (STATE_KEY_VARIABLES as readonly string[]).includes(name)) ? perProjectPairs : ''));
   }
   // The dry run prints the commands all the same, and says what the real run would refuse for.
   if (unset.length > 0) io.err(`note: the release would refuse to start: ${unset.join(', ')} ${unset.length === 1 ? 'is' : 'are'} not set.`);
+  if (apart !== undefined && !STATE_KEY_VARIABLES.some((name) => unset.includes(name))) {
+    io.err(`note: one state key pair (${STATE_KEY_VARIABLES.join(', ')}) for every step, but ${apart}: that works only if one Hetzner project holds them all `
+      + `(an Object Storage key reads only its own project's buckets), else the release stops at production's guard or at test's deploy. `
+      + `With each bucket in its environment's project, export ${namedList(projectStateKeyVariables())} instead.`);
+  }
   if (dryRun) {
     io.out(`# release path for ${product} (dry run: nothing is executed)`);
-    steps.forEach((step, i) => io.out(`# ${i + 1}. ${step.title}${step.cleanup ? ' (also runs if the rehearsal fails)' : ''}\n${shellLine(step, { projectTokens })}`));
+    steps.forEach((step, i) => io.out(`# ${i + 1}. ${step.title}${step.cleanup ? ' (also runs if the rehearsal fails)' : ''}\n${shellLine(step, credentials)}`));
     return 0;
   }
-  return runSteps(steps, io, expires, projectTokens);
+  return runSteps(steps, io, expires, credentials);
+}
+
+/** Names as a sentence lists them: `A, B and C`. */
+function namedList(names: readonly string[]): string {
+  return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
+/** Every project's state key variables, test's first: AWS_ACCESS_KEY_ID_TEST, AWS_SECRET_ACCESS_KEY_TEST, …_PRODUCTION. */
+function projectStateKeyVariables(): string[] {
+  return RELEASE_PROJECTS.flatMap((project) => STATE_KEY_VARIABLES.map((name) => projectStateKeyVariable(name, project)));
+}
+
+/** The per-project variables the release passes on to its steps (names only). */
+function projectVariablesRead(credentials: ReleaseCredentials): string[] {
+  return [...(credentials.projectTokens ? RELEASE_PROJECTS.map(projectTokenVariable) : []), ...(credentials.projectStateKeys ? projectStateKeyVariables() : [])];
 }
 
 /**
@@ -299,6 +328,39 @@ function usesProjectTokens(env: NodeJS.ProcessEnv): boolean {
   return true;
 }
 
+/**
+ * Whether each project's state has an Object Storage key pair of its own: AWS_ACCESS_KEY_ID_TEST and
+ * AWS_SECRET_ACCESS_KEY_TEST for test's steps, …_PRODUCTION for the others (staging's state is with production's). An
+ * Object Storage key reads only its own project's buckets: with a state bucket in each environment's project, as the
+ * README recommends, no one AWS_ACCESS_KEY_ID reads both, and the release stopped at the guard or at test's deploy.
+ */
+function usesProjectStateKeys(env: NodeJS.ProcessEnv): boolean {
+  const names = projectStateKeyVariables();
+  const set = names.filter((name) => (env[name] ?? '') !== '');
+  if (set.length === 0) return false;
+  const unset = names.filter((name) => !set.includes(name));
+  if (unset.length > 0) {
+    throw new Error(`${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set but ${unset.join(', ')} ${unset.length === 1 ? 'is' : 'are'} not: with a state key pair per environment, `
+      + "each step reads its stack's state with its own project's pair, and a step without one would stop part-way. Nothing was run. "
+      + `Fix: export all four (${names.join(', ')}), or none (one pair, ${STATE_KEY_VARIABLES.join(' and ')}, for every state bucket, when one Hetzner project holds them all).`);
+  }
+  return true;
+}
+
+/**
+ * Where the environments' state is, in words, when it is in more than one bucket ("test's state is in 'acme-tfstate'
+ * and staging's and production's in 'acme-production-tfstate'"); undefined when one bucket holds it all.
+ */
+function stateBucketsApart(stacks: ReadonlyArray<{ name: string; json: any }>, environments: readonly EnvironmentRecord[]): string | undefined {
+  const byBucket = new Map<string, string[]>();
+  for (const e of environments) {
+    const bucket = stacks.find((s) => s.name === e.stack)?.json.terraform?.backend?.s3?.bucket;
+    if (typeof bucket === 'string') byBucket.set(bucket, [...(byBucket.get(bucket) ?? []), `${e.environment}'s`]);
+  }
+  if (byBucket.size < 2) return undefined;
+  return namedList([...byBucket.entries()].map(([bucket, owners], i) => `${owners.join(' and ')}${i === 0 ? ' state is' : ''} in '${bucket}'`));
+}
+
 /** The environments' stacks as synthesized (cdk.tf.json), by stack name; a stack not synthesized is left out. */
 function synthesizedStacks(outdir: string, environments: readonly EnvironmentRecord[]): Array<{ name: string; json: any }> {
   return environments.map((e) => ({ name: e.stack, file: path.join(outdir, 'stacks', e.stack, 'cdk.tf.json') }))
@@ -307,10 +369,12 @@ function synthesizedStacks(outdir: string, environments: readonly EnvironmentRec
 
 /**
  * What the stacks need that `env` does not set, by name (never a value). With a project per environment each step's
- * HCLOUD_TOKEN comes from its project's variable, which usesProjectTokens has checked.
+ * HCLOUD_TOKEN comes from its project's variable, which usesProjectTokens has checked, and with a state key pair per
+ * project its AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, which usesProjectStateKeys has.
  */
-function unsetForRelease(requirements: readonly Requirement[], env: NodeJS.ProcessEnv, projectTokens: boolean): string[] {
-  return unsetRequirements(requirements, env).filter((name) => !(projectTokens && name === 'HCLOUD_TOKEN'));
+function unsetForRelease(requirements: readonly Requirement[], env: NodeJS.ProcessEnv, credentials: ReleaseCredentials): string[] {
+  const fromProjects = [...(credentials.projectTokens ? ['HCLOUD_TOKEN'] : []), ...(credentials.projectStateKeys ? STATE_KEY_VARIABLES : [])];
+  return unsetRequirements(requirements, env).filter((name) => !fromProjects.includes(name));
 }
 
 /**
@@ -353,7 +417,7 @@ function refuseKeysRegisteredTwice(stacks: ReadonlyArray<{ name: string; json: a
 /** The signals that stop a release: Ctrl-C, a CI job's cancel, a closed terminal. */
 const STOPPING_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpiresAt: string, projectTokens: boolean): Promise<number> {
+async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpiresAt: string, credentials: ReleaseCredentials): Promise<number> {
   let snapshotId: string | undefined;
   let failed = false;
   // Node's default for these signals ends the process at once, mid-step, with staging up. Caught, the step under
@@ -375,13 +439,14 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
       const command = step.command.map((a) => (snapshotId ? a.replace(SNAPSHOT_ID, snapshotId) : a));
       io.out(`==> ${i + 1}. ${step.title}`);
       const result = spawnSync(command[0], command.slice(1), {
-        env: { ...io.env, ...step.env, ...(projectTokens && step.project ? { HCLOUD_TOKEN: io.env[projectTokenVariable(step.project)] } : {}) }, stdio: step.producesSnapshotId ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8',
+        // Its project's token and state key pair, over any HCLOUD_TOKEN or AWS_ACCESS_KEY_ID the caller has.
+        env: { ...io.env, ...step.env, ...Object.fromEntries(stepCredentialSources(step, credentials).map(([name, source]) => [name, io.env[source]])) }, stdio: step.producesSnapshotId ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8',
       });
       // A signal that came during the step waits for the event loop: let it in before deciding what runs next.
       await new Promise((resolve) => setImmediate(resolve));
       if (result.status !== 0) {
         io.err(`step ${i + 1} (${step.title}) failed with exit code ${result.status ?? result.signal}`);
-        if (step.cleanup) io.err(`staging may still be up. Fix: run ${shellLine({ ...step, command }, { projectTokens })} (or let it expire on ${stagingExpiresAt}: \`staging delete-expired --yes\` deletes it then)`);
+        if (step.cleanup) io.err(`staging may still be up. Fix: run ${shellLine({ ...step, command }, credentials)} (or let it expire on ${stagingExpiresAt}: \`staging delete-expired --yes\` deletes it then)`);
         failed = true;
         continue;
       }

@@ -103,6 +103,22 @@ export function synthesizedStackNames(outdir: string): string[] {
 }
 
 /**
+ * The environment (`test`, `staging`, `production`) of each stack a product's `environments.json` in `outdir` names,
+ * by stack name; an app's other stacks are not in it.
+ */
+export function stackEnvironments(outdir: string): Map<string, string> {
+  const environments = new Map<string, string>();
+  const productsDir = path.join(outdir, 'products');
+  for (const name of fs.existsSync(productsDir) ? fs.readdirSync(productsDir).sort() : []) {
+    const file = path.join(productsDir, name, 'environments.json');
+    if (!fs.existsSync(file)) continue;
+    const doc = readJsonFile(file, SYNTH_AGAIN) as { environments: Array<{ stack: string; environment: string }> };
+    for (const e of doc.environments) environments.set(e.stack, e.environment);
+  }
+  return environments;
+}
+
+/**
  * The stacks of a synthesized app, read from its output directory (`cdktf.out`): each
  * `stacks/<name>/cdk.tf.json`, with products and environments from the
  * `products/<product>/environments.json` written at synth.

@@ -1,5 +1,11 @@
 import { EnvironmentRecord } from './product-documents';
 
+/** A Hetzner project of the release, when each environment has one: test's, or production's (where staging lives too). */
+export type ReleaseProject = 'test' | 'production';
+
+/** The projects of the release, in the order their variables are named. */
+export const RELEASE_PROJECTS: readonly ReleaseProject[] = ['test', 'production'];
+
 /** One step of the release path: a title and the exact command it runs. */
 export interface ReleaseStep {
   readonly title: string;
@@ -31,7 +37,14 @@ export interface ReleaseStep {
    * built from it, which can only use it there).
    * @default - none: the step runs with the caller's `HCLOUD_TOKEN`, never a project's own token variable
    */
-  readonly project?: 'test' | 'production';
+  readonly project?: ReleaseProject;
+  /**
+   * The Hetzner project whose Object Storage holds the state the step reads: test's for test's stack, production's for
+   * production's and staging's (staging's bucket defaults to production's, and staging lives in production's project).
+   * The rehearsal acts in no project but may read the outputs of the stack it rehearses on (`cdktf output acme-staging`).
+   * @default - none: the step reads no state, and runs with the caller's `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`
+   */
+  readonly stateProject?: ReleaseProject;
 }
 
 export interface ReleasePlanOptions {
@@ -87,8 +100,9 @@ export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
       title: "guard production's plan (it deletes nothing protected)",
       command: ['npx', 'cdktf-sovereign-hetzner', 'guard', production.stack, ...(outdir === 'cdktf.out' ? [] : ['--out', outdir])],
       project: 'production',
+      stateProject: 'production',
     },
-    { title: 'deploy test', command: ['npx', 'cdktf', 'deploy', test.stack, '--auto-approve'], project: 'test' },
+    { title: 'deploy test', command: ['npx', 'cdktf', 'deploy', test.stack, '--auto-approve'], project: 'test', stateProject: 'test' },
   ];
   if (snapshot) {
     steps.push({
@@ -105,6 +119,7 @@ export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
       command: ['npx', 'cdktf', 'deploy', staging.stack, '--auto-approve', ...(snapshot ? [`--var=staging_image=${SNAPSHOT_ID}`] : [])],
       env: { STAGING_EXPIRES_AT: options.stagingExpiresAt },
       project: 'production',
+      stateProject: 'production',
     });
   }
   // An app that has a staging stack only while STAGING_EXPIRES_AT is set (init's, the README's) has none without it: a
@@ -113,6 +128,7 @@ export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
     title: staging ? 'rehearse on staging' : 'rehearse on the test machine (staging reuses it)',
     command: [...options.rehearse],
     ...(staging ? { env: { STAGING_EXPIRES_AT: options.stagingExpiresAt } } : {}),
+    stateProject: staging ? 'production' : 'test',
   });
   if (staging) {
     steps.push({
@@ -122,25 +138,65 @@ export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
       cleanup: true,
       undoes: stagingUp,
       project: 'production',
+      stateProject: 'production',
     });
   }
-  steps.push({ title: 'deploy production', command: ['npx', 'cdktf', 'deploy', production.stack, '--auto-approve'], project: 'production' });
+  steps.push({ title: 'deploy production', command: ['npx', 'cdktf', 'deploy', production.stack, '--auto-approve'], project: 'production', stateProject: 'production' });
   return steps;
 }
 
 /** The variable holding the token of a project's steps, when each environment has a project (and token) of its own. */
-export function projectTokenVariable(project: 'test' | 'production'): string {
+export function projectTokenVariable(project: ReleaseProject): string {
   return `HCLOUD_TOKEN_${project.toUpperCase()}`;
 }
 
+/** The variables Terraform's S3 backend reads a state bucket's Object Storage key pair from. */
+export const STATE_KEY_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const;
+
+/** One of the variables a state bucket's key pair is read from. */
+export type StateKeyVariable = typeof STATE_KEY_VARIABLES[number];
+
 /**
- * A step as one shell line, quoted so that it can be pasted. With `projectTokens`, a step acting in a project
- * names that project's token variable (never its value).
+ * The variable holding a project's part of its state key pair, such as `AWS_ACCESS_KEY_ID_TEST`, when each project's
+ * state has a key pair of its own: an Object Storage key reads only its own project's buckets.
  */
-export function shellLine(step: ReleaseStep, options: { projectTokens?: boolean } = {}): string {
+export function projectStateKeyVariable(name: StateKeyVariable, project: ReleaseProject): string {
+  return `${name}_${project.toUpperCase()}`;
+}
+
+/** The project whose token and state key pair a stack of `environment` is released with: staging's are production's. */
+export function releaseProjectOf(environment: string): ReleaseProject {
+  return environment === 'test' ? 'test' : 'production';
+}
+
+/** Which per-project variables the release reads: project tokens (HCLOUD_TOKEN_…), state key pairs (AWS_…_TEST, …). */
+export interface ReleaseCredentials {
+  /** @default false - every step runs with HCLOUD_TOKEN */
+  readonly projectTokens?: boolean;
+  /** @default false - every step runs with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY */
+  readonly projectStateKeys?: boolean;
+}
+
+/**
+ * What a step's environment takes from the per-project variables, as the names it is set under and the variables the
+ * value comes from: `HCLOUD_TOKEN` from `HCLOUD_TOKEN_TEST`, say.
+ */
+export function stepCredentialSources(step: ReleaseStep, credentials: ReleaseCredentials): Array<[string, string]> {
+  const token: Array<[string, string]> = credentials.projectTokens && step.project ? [['HCLOUD_TOKEN', projectTokenVariable(step.project)]] : [];
+  const stateProject = step.stateProject;
+  const keys: Array<[string, string]> = credentials.projectStateKeys && stateProject
+    ? STATE_KEY_VARIABLES.map((name) => [name, projectStateKeyVariable(name, stateProject)]) : [];
+  return [...token, ...keys];
+}
+
+/**
+ * A step as one shell line, quoted so that it can be pasted. With per-project credentials, a step names the variables
+ * of its project's token and state key pair (never their values).
+ */
+export function shellLine(step: ReleaseStep, options: ReleaseCredentials = {}): string {
   const quote = (arg: string) => (/^[A-Za-z0-9_\-.,/:=@${}]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
-  const token = options.projectTokens && step.project ? [`HCLOUD_TOKEN=\${${projectTokenVariable(step.project)}}`] : [];
-  const env = [...token, ...Object.entries(step.env ?? {}).map(([k, v]) => `${k}=${quote(v)}`)];
+  const credentials = stepCredentialSources(step, options).map(([name, source]) => `${name}=\${${source}}`);
+  const env = [...credentials, ...Object.entries(step.env ?? {}).map(([k, v]) => `${k}=${quote(v)}`)];
   const line = [...env, ...step.command.map(quote)].join(' ');
   return step.producesSnapshotId ? `SNAPSHOT_ID=$(${line})` : line;
 }
