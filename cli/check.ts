@@ -16,7 +16,9 @@ export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out D
       Before \`cdktf deploy\`: lists everything the synthesized stacks in DIR (default: the output of the
       nearest cdktf.json, such as cdktf.out) need from
       the environment and do not have: each variable without a default (TF_VAR_<name>) with what it is for,
-      HCLOUD_TOKEN, the state bucket's keys, and the SSH agent the machines' rollouts log in with. Exits 1
+      HCLOUD_TOKEN, the state bucket's keys (and the variables \`release\` reads each from with a project, or
+      a bucket, per environment: HCLOUD_TOKEN_TEST, AWS_ACCESS_KEY_ID_PRODUCTION, …), and the SSH agent the
+      machines' rollouts log in with. Exits 1
       when anything is missing, so a deploy never waits at Terraform's prompt, and when two environments'
       secrets of one kind (TF_VAR_database_app_password_test and …_production) hold the same value, and, when both
       environments' values are set, when the restore drill's copy of a production secret differs from it (its Storage

@@ -11,6 +11,7 @@ import { sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
 import { ProductStacks } from '../stacks';
 import { requirementsOfStacks, environmentExample, type Requirement } from './check';
 import { packedPackageName } from './packed-package';
+import { projectStateKeyVariable, projectTokenVariable, ReleaseProject, STATE_KEY_VARIABLES } from '../lib/environments/release-plan';
 import type { CliIo } from './run-cli';
 import { unknownOption } from './command-options';
 
@@ -503,6 +504,12 @@ test('the synthesized stacks match their snapshots', () => {
 /** The Terraform version CI installs: the stacks need 1.10 or later (S3 state locking). */
 const TERRAFORM_VERSION = '1.11.4';
 
+/** The variables \`release\` reads a project's token and state key pair from, as the README lists them. */
+function releaseCredentialList(project: ReleaseProject): string {
+  const names = [projectTokenVariable(project), ...STATE_KEY_VARIABLES.map((name) => projectStateKeyVariable(name, project))].map((name) => `\`${name}\``);
+  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
 /** The steps every job of the GitHub workflow starts with: the repository, Node and Terraform. */
 function setupSteps(cdk: Cdk): string {
   return `      - uses: actions/checkout@v4
@@ -840,6 +847,13 @@ when the plan deletes a protected resource (a server, primary IP, volume, networ
 or a production sub-account). A renamed construct ID does that, and \`prevent_destroy\` cannot see it: the old address has
 left the code. The guard names the old and the new address and how to keep the resource (the old ID, or \`moveFromId\`).
 \`release\` runs it first, before anything is deployed.
+
+\`npx cdktf-sovereign-hetzner release --product ${a.name} --rehearse "<your e2e command>"\` runs the whole release path by hand:
+guard, deploy test, snapshot production, bring staging up from the snapshot, rehearse, take staging down, deploy
+production (\`--dry-run\` prints the commands). It acts in both projects and reads both buckets, so it needs both
+environments' values, each under its own name: ${releaseCredentialList('test')} with test's, ${releaseCredentialList('production')}
+with production's (staging's state is in production's bucket), both environments' \`TF_VAR_…\`, and both admin keys in
+your SSH agent. Each step gets its own project's as \`HCLOUD_TOKEN\`, \`AWS_ACCESS_KEY_ID\` and \`AWS_SECRET_ACCESS_KEY\`.
 
 When you change \`product.ts\` and the stacks declare a new variable, \`npx cdktf-sovereign-hetzner check\` names
 it: add it to \`.env.example\` (\`check --env-example .env.example\` rewrites it), to its environment's secrets, and on

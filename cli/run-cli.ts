@@ -70,11 +70,17 @@ const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehear
       cdktf.out; it runs in cdktf.json's directory). Staging expires after --staging-days days
       (1 to 14, default ${DEFAULT_STAGING_DAYS}), counted from --now (default: the current time).
       Needs what \`check\` lists for each stack: each environment's TF_VAR_… secrets (such as
-      TF_VAR_database_app_password_test and …_production), the state bucket's keys and an SSH agent
+      TF_VAR_database_app_password_test and …_production), the state buckets' keys and an SSH agent
       holding the admin keys the machines' rollouts log in with. With a Hetzner
       project per environment, export HCLOUD_TOKEN_TEST and HCLOUD_TOKEN_PRODUCTION: test's steps use the
       first, the others (snapshot, staging, production) the second; otherwise HCLOUD_TOKEN, one project for
-      all. Refuses to start when any of these is unset (the dry run says so on stderr), when two environments' secrets of one kind (or the two tokens) hold the same value,
+      all. Likewise with a state bucket in each environment's project (an Object Storage key reads only its
+      own project's buckets): export AWS_ACCESS_KEY_ID_TEST and AWS_SECRET_ACCESS_KEY_TEST for test's steps,
+      AWS_ACCESS_KEY_ID_PRODUCTION and AWS_SECRET_ACCESS_KEY_PRODUCTION for production's and staging's (its
+      state is with production's, and its rehearsal reads it); otherwise AWS_ACCESS_KEY_ID and
+      AWS_SECRET_ACCESS_KEY, one pair for every bucket. Each step gets its pair as AWS_ACCESS_KEY_ID and
+      AWS_SECRET_ACCESS_KEY. Refuses to start when any of these is unset or only part of the per-project
+      ones is (the dry run says so on stderr), when two environments' secrets of one kind (or the two tokens) hold the same value,
       or, with one project, when two environments register one SSH key (Hetzner takes a key once per project).
       Example: npx cdktf-sovereign-hetzner release --product acme --rehearse "npm run e2e" --dry-run`;
 
@@ -98,7 +104,8 @@ const USAGE = `Usage:
 ${[STAGING_USAGE, SNAPSHOT_USAGE, RELEASE_USAGE, INIT_USAGE, CHECK_USAGE, GUARD_USAGE, COST_USAGE, REPORT_USAGE].join('\n')}
 The Hetzner commands read HCLOUD_TOKEN (and HCLOUD_ENDPOINT, if set: Hetzner's API or this machine, else they refuse);
 with a project per environment, release reads HCLOUD_TOKEN_TEST and HCLOUD_TOKEN_PRODUCTION, and snapshot and staging
-production's.`;
+production's. With a state bucket in each environment's project, release reads AWS_ACCESS_KEY_ID_TEST,
+AWS_SECRET_ACCESS_KEY_TEST, AWS_ACCESS_KEY_ID_PRODUCTION and AWS_SECRET_ACCESS_KEY_PRODUCTION.`;
 
 /** The usage `words` (a command, or `staging` and its subcommand) ask for; the whole usage for anything else. */
 function usageOf(words: readonly string[]): string {

@@ -5,6 +5,7 @@ import * as path from 'path';
 import { PassThrough } from 'stream';
 import { Testing } from 'cdktf';
 import { cdkOf, initCommand } from '../../cli/init';
+import { releasePlan, shellLine } from '../../lib/environments/release-plan';
 import { packedLibrary } from '../setup/packed-library';
 import * as YAML from 'yaml';
 import { cli } from './cli';
@@ -323,6 +324,23 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(readme).toMatch(/Test's secrets include read access to production's backups[\s\S]*`plan-test` runs a pull request's code with them[\s\S]*give the `test` environment required reviewers/);
     // Why production's plan job can fail though the plan is valid, and what to do.
     expect(readme).toMatch(/prints its plan through `npx cdktf-sovereign-hetzner guard acme-production --print-plan`, and the deploy job needs it: it fails\s+when the plan deletes a protected resource/);
+  });
+
+  // Audit (state keys): the scaffold puts each environment's state in its own project's bucket, and its README listed
+  // one AWS_ACCESS_KEY_ID per environment for CI, but not what `release`, which acts in both projects, reads them from.
+  test("the scaffold's README names the per-project variables release reads, and exactly those its steps use", async () => {
+    const dir = path.join(work, 'release-credentials');
+    expect((await cli(['init', dir, ...FLAGS])).code).toBe(0);
+    const readme = fs.readFileSync(path.join(dir, 'README.md'), 'utf8');
+    const paragraph = /^`npx cdktf-sovereign-hetzner release --product acme[\s\S]*?\n\n/m.exec(readme)?.[0] ?? '';
+    const named = [...paragraph.matchAll(/`([A-Z_]+_(?:TEST|PRODUCTION))`/g)].map((m) => m[1]);
+    // What the release's steps take their token and state keys from, with a project and a bucket per environment.
+    const record = (environment: string) => ({ stack: `acme-${environment}`, environment, location: 'nbg1', serverType: 'cx23', serverTypePreset: [], onDemand: environment === 'staging' });
+    const steps = releasePlan({ environments: ['test', 'staging', 'production'].map(record), rehearse: ['true'], stagingExpiresAt: '2026-11-28' });
+    const used = new Set(steps.flatMap((step) => [...shellLine(step, { projectTokens: true, projectStateKeys: true }).matchAll(/=\$\{([A-Z_]+_(?:TEST|PRODUCTION))\}/g)].map((m) => m[1])));
+    expect(new Set(named)).toEqual(used);
+    expect(named).toHaveLength(6);
+    expect(paragraph).toMatch(/staging's state is in production's bucket/);
   });
 
   test('scaffolds for the CDK its own package is built for: cdktf, or cdktn for cdktn-sovereign-hetzner', () => {

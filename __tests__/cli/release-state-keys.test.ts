@@ -142,6 +142,16 @@ if (!readable) { console.error('Error: Failed to get existing workspaces: Access
     expect(err).not.toMatch(/key-value|key-id-value/);
   });
 
+  test("release's usage and the README's release paragraph name each project's state key variables", async () => {
+    const usage = (await cli(['help', 'release'])).out;
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    for (const name of Object.keys(PER_ENVIRONMENT_KEYS)) {
+      expect([name, usage]).toEqual([name, expect.stringContaining(name)]);
+      expect([name, readme]).toEqual([name, expect.stringContaining(`\`${name}\``)]);
+    }
+    expect(usage).toMatch(/AWS_ACCESS_KEY_ID_PRODUCTION and AWS_SECRET_ACCESS_KEY_PRODUCTION for production's and staging's/);
+  });
+
   test('check names, for each bucket, the variables release reads its key pair from', async () => {
     const { code, err } = await cli(['check', '--out', outdir], withoutStateKeys);
     expect(code).toBe(1);
