@@ -6,7 +6,7 @@ import { TerraformStack, Testing } from 'cdktf';
 import { phase1Pilot } from '../../examples/phase1-pilot';
 import { phase2PayingCustomers } from '../../examples/phase2-paying-customers';
 import { estimateCost } from '../../lib/cost/estimator';
-import { Component, DataClass, Duration, Environment, Machine, ServerType } from '../../lib';
+import { Component, DataClass, DataFlow, Duration, EgressForm, Environment, Machine, Processor, ServerType } from '../../lib';
 import { PriceList } from '../../lib/cost/price-list';
 import { renderMarkdown } from '../../lib/report/render';
 import { costFigures, reportSections } from '../../lib/report/report-document';
@@ -178,4 +178,41 @@ test('says the prices the estimate used, not the bundled ones, when given a pric
   expect(md).not.toContain('2026-09-29');
   expect(md).toContain('cx33 in fsn1: 20 TB outgoing traffic included a month, then €2.00/TB');
   expect(md).toContain('a bx11 Storage Box would add €4.10 a month (price list 2026-04-01)');
+});
+
+// Audit (report): names a team chooses reached index.md as written, and Markdown passes inline HTML through: a
+// processor named with <script>, a purpose with <img onerror> or <!-- (which hides the rest of the report wherever
+// the Markdown is rendered), a title with a line break that ends the heading.
+describe('free text a team chooses', () => {
+  const chosen = async () => {
+    const { app, stack } = testStack('production');
+    const processor = new Processor({
+      name: 'Acme <script>alert(1)</script> AI', legalSeat: { city: 'Paris ```', country: 'FR' }, hostnames: ['api.acme.eu'], purpose: '<img src=x onerror=alert(2)> embeddings',
+    });
+    const machine = new Machine(stack, 'App', {
+      environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS, dataClasses: [DataClass.PUBLIC],
+    });
+    DataFlow.declare(machine, { processor, dataClass: DataClass.PUBLIC, form: EgressForm.RAW, purpose: 'docs <!-- hidden from here on\n```' });
+    return writeOperatorReport(app, { outdir: tmp(), estimate, title: 'Acme <b>bold</b>\n# not a heading' });
+  };
+
+  test('is shown as text in the Markdown, never as markup', async () => {
+    const md = fs.readFileSync((await chosen()).markdownFile, 'utf8');
+    // Outside the Graphviz source's code block, which Markdown shows as it is.
+    const text = md.replace(/^(`{3,})dot$[\s\S]*?^\1$/gm, '');
+    expect(text).not.toMatch(/<script|<img|<!--|<b>/);
+    expect(md).not.toMatch(/^# not a heading/m);
+    expect(md).toContain("# Operator's report: Acme &lt;b>bold&lt;/b> # not a heading");
+    expect(md).toContain('| Acme &lt;script>alert(1)&lt;/script> AI | Paris ```, FR | api.acme.eu | &lt;img src=x onerror=alert(2)> embeddings |');
+    expect(md).toContain('| production-app | Acme &lt;script>alert(1)&lt;/script> AI | public | raw | docs &lt;!-- hidden from here on ``` | **no** |');
+    // The Graphviz source stays in one code block: its fence is longer than any run of backticks inside.
+    expect(md).toMatch(/^````dot$/m);
+    expect(md).toContain('## Prices used');
+  });
+
+  test('is shown as text in the HTML, the diagram\'s SVG included', async () => {
+    const html = fs.readFileSync((await chosen()).htmlFile, 'utf8');
+    expect(html).not.toMatch(/<script|<img|<!-- hidden|<b>/);
+    expect(html).toContain('Acme &lt;script&gt;alert(1)&lt;/script&gt; AI');
+  });
 });

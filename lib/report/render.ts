@@ -4,7 +4,7 @@ import { Block, Cell, Section } from './report-document';
 export function renderMarkdown(sections: readonly Section[], diagramFile: (product: string) => string): string {
   const out: string[] = [];
   for (const section of sections) {
-    out.push(`${'#'.repeat(section.level)} ${section.title}`, '');
+    out.push(`${'#'.repeat(section.level)} ${markdownText(section.title)}`, '');
     for (const block of section.blocks) out.push(...markdownBlock(block, diagramFile), '');
   }
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`;
@@ -12,12 +12,16 @@ export function renderMarkdown(sections: readonly Section[], diagramFile: (produ
 
 function markdownBlock(block: Block, diagramFile: (product: string) => string): string[] {
   switch (block.kind) {
-    case 'paragraph': return [block.text];
-    case 'list': return block.items.map((i) => `- ${i}`);
-    case 'diagram': return [`![Diagram of ${block.product}](${diagramFile(block.product)})`, '', '<details><summary>Graphviz source</summary>', '', '```dot', block.dot, '```', '', '</details>'];
+    case 'paragraph': return [markdownText(block.text)];
+    case 'list': return block.items.map((i) => `- ${markdownText(i)}`);
+    case 'diagram': {
+      // A fence longer than any run of backticks in the source: a label with ``` would otherwise end the block.
+      const fence = '`'.repeat(Math.max(3, ...(block.dot.match(/`+/g) ?? []).map((run) => run.length + 1)));
+      return [`![Diagram of ${markdownText(block.product)}](${diagramFile(block.product)})`, '', '<details><summary>Graphviz source</summary>', '', `${fence}dot`, block.dot, fence, '', '</details>'];
+    }
     case 'table': {
       const cell = (c: Cell) => {
-        const text = (typeof c === 'string' ? c : c.text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+        const text = markdownText(typeof c === 'string' ? c : c.text).replace(/\|/g, '\\|');
         return typeof c !== 'string' && c.strong ? `**${text}**` : text;
       };
       return [
@@ -27,6 +31,16 @@ function markdownBlock(block: Block, diagramFile: (product: string) => string): 
       ];
     }
   }
+}
+
+/**
+ * Text as Markdown shows it, not as markup: names and reasons a team chooses (a processor's name, a flow's
+ * purpose, the title) reach the page as written. Markdown passes inline HTML through, so a `<script>`, an
+ * `<img onerror>` or a `<!--` that hides the rest of the report from whoever renders it is written as `&lt;`;
+ * a line break would end a table row or a list item, so it becomes a space.
+ */
+function markdownText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ');
 }
 
 const STYLE = `
