@@ -8,6 +8,7 @@ import { phase2PayingCustomers } from '../../examples/phase2-paying-customers';
 import { estimateCost } from '../../lib/cost/estimator';
 import { Component, DataClass, DataFlow, Duration, EgressForm, Environment, Machine, Processor, ServerType } from '../../lib';
 import { PriceList } from '../../lib/cost/price-list';
+import { productDiagram } from '../../lib/report/diagram';
 import { renderMarkdown } from '../../lib/report/render';
 import { costFigures, reportSections } from '../../lib/report/report-document';
 import { reportModelOf } from '../../lib/report/report-model';
@@ -69,6 +70,24 @@ describe('the operator report of the Phase 1 example', () => {
     for (const id of ['processor-mistral-ai', 'processor-jina-ai', 'hetzner-backups']) expect(html).toContain(`<g id="${id}" class="node">`);
     expect(html).toContain('pseudonymized data, sent pseudonymized');
     expect(html).toContain('public data, sent raw');
+  });
+
+  // Audit (report): error monitoring declares its flow on its own construct (<stack>/Monitoring/ErrorMonitoring), for
+  // the machine it names. The report showed that path as the sender and the diagram drew no arrow to GlitchTip: the
+  // processor stood unconnected, as if nothing were sent there.
+  test('every declared flow leaves from the machine that sends it, with its arrow in the diagram', async () => {
+    const { model } = await written;
+    const product = model.products[0];
+    const machines = new Set(product.environments.flatMap((e) => e.machines.map((m) => m.name)));
+    const glitchtip = product.flows.filter((f) => f.processor === 'GlitchTip (self-hosted)');
+    expect(glitchtip.map((f) => [f.from, f.fromPath])).toEqual([
+      ['phase1-pilot-test-app', 'phase1-pilot-test/Monitoring/ErrorMonitoring'],
+      ['phase1-pilot-production-app', 'phase1-pilot-production/Monitoring/ErrorMonitoring'],
+    ]);
+    for (const f of product.flows) expect([f.from, machines.has(f.from)]).toEqual([f.from, true]);
+    const dot = productDiagram(product, model.estimate);
+    expect(dot).toContain('"machine-phase1-pilot-production-app" -> "processor-glitchtip-self-hosted" [label="pseudonymized data, sent pseudonymized"');
+    expect(dot.match(/-> "processor-/g)).toHaveLength(product.flows.length);
   });
 
   test('every amount on the page is the estimator\'s', async () => {

@@ -214,8 +214,14 @@ function productView(product: Product | undefined, stacks: readonly TerraformSta
       stores: storesOf(stack, terraformOf(stack)),
     };
   });
+  const constructs = new Map(stacks.flatMap((s) => s.node.findAll()).map((c) => [c.node.path, c]));
   const flows: FlowView[] = stacks.flatMap((s) => DataFlow.declaredIn(s)).map((f) => {
-    const machine = machines.find((m) => f.path === m.path || f.path.startsWith(`${m.path}/`) || m.path.startsWith(`${f.path}/`));
+    // A workload that sends for a machine it names (error monitoring, under the stack's Monitoring) is that machine's
+    // flow: by path alone it showed as a construct path, and the diagram drew no arrow to its processor.
+    const sender = (constructs.get(f.path) as { machine?: unknown } | undefined)?.machine;
+    const machine = sender instanceof Machine
+      ? machines.find((m) => m.path === sender.node.path)
+      : machines.find((m) => f.path === m.path || f.path.startsWith(`${m.path}/`) || m.path.startsWith(`${f.path}/`));
     return {
       from: machine?.name ?? f.path,
       fromPath: f.path,
