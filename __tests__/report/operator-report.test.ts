@@ -2,11 +2,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Construct } from 'constructs';
-import { TerraformStack, Testing } from 'cdktf';
+import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { phase1Pilot } from '../../examples/phase1-pilot';
 import { phase2PayingCustomers } from '../../examples/phase2-paying-customers';
 import { estimateCost } from '../../lib/cost/estimator';
-import { Component, DataClass, DataFlow, Duration, EgressForm, Environment, Machine, Processor, ServerType } from '../../lib';
+import {
+  BackupPlan, BackupTarget, Component, DataClass, DataFlow, Duration, EgressForm, Environment, Heartbeat, Location, Machine, Processor, RestoreCheck, RestoreDrill, S3Provider,
+  ServerType, StorageBox, StorageBoxAccount,
+} from '../../lib';
 import { PriceList } from '../../lib/cost/price-list';
 import { productDiagram } from '../../lib/report/diagram';
 import { renderMarkdown } from '../../lib/report/render';
@@ -233,5 +236,51 @@ describe('free text a team chooses', () => {
     const html = fs.readFileSync((await chosen()).htmlFile, 'utf8');
     expect(html).not.toMatch(/<script|<img|<!-- hidden|<b>/);
     expect(html).toContain('Acme &lt;script&gt;alert(1)&lt;/script&gt; AI');
+  });
+});
+
+// Audit (report): every restore drill of the stacks was credited to every backup copy. A drill that restores only the
+// Storage Box left the offsite bucket reading "restore drill weekly on Mon at 06:00 UTC", though no drill ever
+// restored from it: the team lead read recovery from the offsite copy as proven weekly.
+describe('the restore drill a backup copy is verified by', () => {
+  const copies = (app: ReturnType<typeof Testing.app>) => reportModelOf(app, { estimate }).products[0].backupFlows
+    .filter((b) => b.kind === 'backup-plan').map((b) => [b.to, b.verification]);
+
+  test("is named for each copy it restores: Phase 2's drill restores the Storage Box and the offsite bucket", () => {
+    const app = Testing.app();
+    phase2PayingCustomers(app);
+    const weekly = 'restic check daily at 05:00 UTC; restore drill weekly on Mon at 06:00 UTC on phase2-paying-test-app';
+    expect(copies(app)).toEqual([['Storage Box in hel1', weekly], ['S3 bucket at Scaleway (FR)', weekly]]);
+  });
+
+  test('is not named for a copy it does not restore', () => {
+    // Hand-built: production's plan copies to a Storage Box and an offsite bucket; the team's drill reads the box only.
+    const app = Testing.app();
+    const secret = (stack: TerraformStack, id: string) => new TerraformVariable(stack, id, { type: 'string', sensitive: true });
+    const machine = (stack: TerraformStack, environment: Environment) => new Machine(stack, 'App', {
+      environment, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS, dataClasses: [DataClass.SENSITIVE, DataClass.SECRET],
+    });
+    const production = new TerraformStack(app, 'production');
+    const box = new StorageBox(production, 'Box', { environment: Environment.PRODUCTION, name: 'acme-backups', location: Location.HEL1, password: secret(production, 'box_password') });
+    const account = box.addSubaccount('App', { homeDirectory: 'backups/app', password: secret(production, 'box_app_password') });
+    const plan = BackupPlan.phase2(production, 'Backups', {
+      environment: Environment.PRODUCTION, resticPassword: secret(production, 'restic_password'), heartbeat: Heartbeat.healthchecks(secret(production, 'heartbeat_url')),
+      targets: [BackupTarget.storageBox(account), BackupTarget.s3Compatible({
+        provider: S3Provider.SCALEWAY, endpoint: secret(production, 's3_endpoint'), bucket: secret(production, 's3_bucket'),
+        accessKeyId: secret(production, 's3_key_id'), secretAccessKey: secret(production, 's3_secret_key'),
+      })],
+    });
+    plan.protect(machine(production, Environment.PRODUCTION));
+    const test = new TerraformStack(app, 'test');
+    new RestoreDrill(test, 'Drill', {
+      machine: machine(test, Environment.TEST),
+      source: BackupTarget.storageBox(StorageBoxAccount.fromAttributes({ host: 'u1-sub2.your-storagebox.de', username: 'u1-sub2', location: Location.HEL1, password: secret(test, 'drill_password') })),
+      sourceHost: 'production-app', resticPassword: secret(test, 'restic_password'), heartbeat: Heartbeat.healthchecks(secret(test, 'drill_heartbeat_url')),
+      checks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })],
+    });
+    expect(copies(app)).toEqual([
+      ['Storage Box in hel1', 'restic check daily at 05:00 UTC; restore drill weekly on Mon at 06:00 UTC on test-app'],
+      ['S3 bucket at Scaleway (FR)', 'restic check daily at 05:00 UTC; no restore drill restores this copy'],
+    ]);
   });
 });

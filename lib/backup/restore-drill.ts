@@ -94,6 +94,10 @@ export class RestoreDrill extends Construct {
   public readonly schedule: Schedule;
   /** The team's verification queries, run on the restored databases. */
   public readonly checks: readonly RestoreCheck[];
+  /** The copies of the backups it restores and verifies: `source`, then each of `additionalSources`. */
+  public readonly sources: readonly BackupTarget[];
+  /** The server name of the production machine whose backups it restores. */
+  public readonly sourceHost: string;
   /**
    * The longest one run may take: 12 hours for each copy it restores (the service's timeout).
    */
@@ -124,6 +128,8 @@ export class RestoreDrill extends Construct {
     this.machine = props.machine;
     this.schedule = props.schedule ?? Schedule.weekly({ day: Weekday.MONDAY, hour: 6 });
     this.checks = [...(props.checks ?? [])];
+    this.sources = [props.source, ...(props.additionalSources ?? [])];
+    this.sourceHost = props.sourceHost;
     const maxAge = props.maxBackupAge ?? Duration.hours(26);
     const prefix = props.databasePrefix ?? 'restore_drill_';
 

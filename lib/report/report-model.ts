@@ -333,6 +333,10 @@ interface RestoreDrillLike {
   readonly machine: Machine;
   readonly schedule: { toString(): string };
   readonly checks: readonly unknown[];
+  /** The copies it restores; a drill that does not say is taken to restore every copy. */
+  readonly sources?: ReadonlyArray<{ toString(): string }>;
+  /** Whose backups it restores (restic's host); a drill that does not say is taken to restore any machine's. */
+  readonly sourceHost?: string;
 }
 
 function isBackupPlan(c: IConstruct): c is IConstruct & BackupPlanLike {
@@ -348,9 +352,17 @@ function isRestoreDrill(c: IConstruct): c is IConstruct & RestoreDrillLike {
 function backupFlowsOf(stacks: readonly TerraformStack[], machines: readonly MachineView[]): BackupFlowView[] {
   const all = stacks.flatMap((s) => s.node.findAll());
   const drills = all.filter(isRestoreDrill);
-  const drillText = drills.length > 0
-    ? drills.map((d) => `restore drill ${d.schedule} on ${d.machine.serverName}`).join('; ')
-    : 'no restore drill in the stacks';
+  // A copy is proven by the drills that restore this machine's backups from it (a target of the same description: the
+  // drill reads through an account or key of its own). Every drill was credited to every copy: an offsite bucket no
+  // drill reads showed as verified weekly.
+  const drillText = (machine: string, target: string) => {
+    if (drills.length === 0) return 'no restore drill in the stacks';
+    const proving = drills.filter((d) => (d.sourceHost === undefined || d.sourceHost === machine)
+      && (d.sources === undefined || d.sources.some((s) => String(s) === target)));
+    return proving.length > 0
+      ? proving.map((d) => `restore drill ${d.schedule} on ${d.machine.serverName}`).join('; ')
+      : 'no restore drill restores this copy';
+  };
   const flows: BackupFlowView[] = [];
   for (const plan of all.filter(isBackupPlan)) {
     for (const machine of plan.machines) {
@@ -364,7 +376,7 @@ function backupFlowsOf(stacks: readonly TerraformStack[], machines: readonly Mac
           rpo: String(plan.recoveryPointObjective),
           rto: plan.recoveryTimeObjective ? String(plan.recoveryTimeObjective) : 'not declared by the plan',
           retention: plan.retention ? String(plan.retention) : 'not stated',
-          verification: [plan.checkSchedule ? `restic check ${plan.checkSchedule}` : undefined, drillText].filter(Boolean).join('; '),
+          verification: [plan.checkSchedule ? `restic check ${plan.checkSchedule}` : undefined, drillText(machine.serverName, String(target))].filter(Boolean).join('; '),
           declaredBy: plan.node.path,
         });
       }
