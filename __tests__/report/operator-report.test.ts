@@ -284,3 +284,23 @@ describe('the restore drill a backup copy is verified by', () => {
     ]);
   });
 });
+
+// Audit (report): from Phase 2 production's backups go to an S3 bucket at Scaleway as well, a copy of every sensitive
+// row and secret, encrypted by restic. The report's data classes said sensitive and secret data "never leaves the EU
+// control plane" and lived only on Hetzner machines and the Storage Box: the one copy outside Hetzner was missing
+// from where a team lead reads what leaves, to whom, in what form.
+test('says that the classes production holds leave, encrypted, to the offsite backup copy, and live there', () => {
+  const app = Testing.app();
+  phase2PayingCustomers(app);
+  const classes = new Map(reportModelOf(app, { estimate }).products[0].dataClasses.map((c) => [c.name, c]));
+  for (const name of ['sensitive', 'secret']) {
+    expect(classes.get(name)!.livesIn).toContain('S3 bucket at Scaleway (FR) (encrypted backup copy)');
+    expect(classes.get(name)!.mayLeave).toBe('never leaves the EU control plane, except as backup copies encrypted on the machine (restic) to S3 bucket at Scaleway (FR)');
+  }
+  // Production holds no public data: nothing of it is in the copy.
+  expect(classes.get('public')!.livesIn).toEqual([]);
+  expect(classes.get('public')!.mayLeave).toBe('raw to Mistral AI, Jina AI, GlitchTip (self-hosted)');
+  const md = renderMarkdown(reportSections(reportModelOf(app, { estimate })), (p) => `diagram-${p}.svg`);
+  expect(md).toContain('| sensitive | Tenant, user, proposal and audit data; stays inside the EU control plane. | phase2-paying-test-app, phase2-paying-production-app, '
+    + 'phase2-paying-production-backups, S3 bucket at Scaleway (FR) (encrypted backup copy) | never leaves the EU control plane, except as backup copies encrypted on the machine (restic) to S3 bucket at Scaleway (FR) |');
+});

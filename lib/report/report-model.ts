@@ -94,6 +94,8 @@ export interface BackupFlowView {
   /** Where the copy goes, such as `Storage Box in hel1` or `Hetzner server backups`. */
   readonly to: string;
   readonly kind: 'hetzner-backups' | 'backup-plan';
+  /** Whether the copy is kept outside Hetzner (an offsite bucket at another EU provider). */
+  readonly offsite: boolean;
   readonly schedule: string;
   /** The most data a loss can cost. */
   readonly rpo: string;
@@ -241,13 +243,19 @@ function productView(product: Product | undefined, stacks: readonly TerraformSta
     ...(p.purpose ? { purpose: p.purpose } : {}),
   }));
   const stores = environments.flatMap((e) => e.stores);
+  const backupFlows = backupFlowsOf(stacks, machines);
   const dataClasses: DataClassView[] = DataClass.all().map((c) => {
     const allowances = product?.boundary.allowances.filter((a) => a.dataClass === c && a.to.length > 0) ?? [];
+    // A backup copy outside Hetzner holds what its machine holds: the class lives there too, and leaves for it
+    // (encrypted). Read from the policy alone, sensitive data "never left", beside a copy of it at Scaleway.
+    const offsite = [...new Set(backupFlows.filter((b) => b.offsite && machines.some((m) => m.id === b.fromId && m.dataClasses.includes(c.name))).map((b) => b.to))];
+    const policy = allowances.length === 0 ? 'never leaves the EU control plane' : allowances.map((a) => `${a.form} to ${a.to.map((p) => p.name).join(', ')}`).join('; ');
     return {
       name: c.name,
       description: c.description,
-      livesIn: [...machines.filter((m) => m.dataClasses.includes(c.name)).map((m) => m.name), ...stores.filter((s) => s.dataClasses.includes(c.name)).map((s) => s.name)],
-      mayLeave: allowances.length === 0 ? 'never leaves the EU control plane' : allowances.map((a) => `${a.form} to ${a.to.map((p) => p.name).join(', ')}`).join('; '),
+      livesIn: [...machines.filter((m) => m.dataClasses.includes(c.name)).map((m) => m.name), ...stores.filter((s) => s.dataClasses.includes(c.name)).map((s) => s.name),
+        ...offsite.map((to) => `${to} (encrypted backup copy)`)],
+      mayLeave: offsite.length === 0 ? policy : `${policy}, except as backup copies encrypted on the machine (restic) to ${offsite.join(', ')}`,
     };
   });
   const declared = stacks.flatMap((s) => Component.declaredIn(s));
@@ -269,7 +277,7 @@ function productView(product: Product | undefined, stacks: readonly TerraformSta
     flows,
     dataClasses,
     aiActRoles: [...(product?.boundary.aiActRoles ?? [])],
-    backupFlows: backupFlowsOf(stacks, machines),
+    backupFlows,
     monitoring,
     required: register?.required ?? [],
     postponed: register?.entries ?? [],
@@ -321,7 +329,7 @@ interface BackupPlanLike {
   readonly node: IConstruct['node'];
   readonly recoveryPointObjective: Duration;
   readonly machines: readonly Machine[];
-  readonly targets: ReadonlyArray<{ toString(): string }>;
+  readonly targets: ReadonlyArray<{ toString(): string; readonly isOffsite?: boolean }>;
   readonly schedule?: { toString(): string };
   readonly retention?: { toString(): string };
   readonly recoveryTimeObjective?: Duration;
@@ -372,6 +380,7 @@ function backupFlowsOf(stacks: readonly TerraformStack[], machines: readonly Mac
           from: machine.serverName,
           to: String(target),
           kind: 'backup-plan',
+          offsite: target.isOffsite === true,
           schedule: plan.schedule ? String(plan.schedule) : 'not stated',
           rpo: String(plan.recoveryPointObjective),
           rto: plan.recoveryTimeObjective ? String(plan.recoveryTimeObjective) : 'not declared by the plan',
@@ -388,6 +397,7 @@ function backupFlowsOf(stacks: readonly TerraformStack[], machines: readonly Mac
       from: machine.name,
       to: 'Hetzner server backups',
       kind: 'hetzner-backups',
+      offsite: false,
       schedule: 'daily, in a window Hetzner picks',
       rpo: String(Duration.days(1)),
       rto: 'a rebuild from the backup image; not measured by the stacks',
