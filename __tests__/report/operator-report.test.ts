@@ -7,7 +7,7 @@ import { phase1Pilot } from '../../examples/phase1-pilot';
 import { phase2PayingCustomers } from '../../examples/phase2-paying-customers';
 import { estimateCost } from '../../lib/cost/estimator';
 import {
-  BackupPlan, BackupTarget, Component, DataClass, DataFlow, Duration, EgressForm, Environment, Heartbeat, Location, Machine, Processor, RestoreCheck, RestoreDrill, S3Provider,
+  BackupPlan, BackupTarget, Component, DataClass, DataFlow, Duration, EgressForm, Environment, ErrorMonitoringEndpoint, Heartbeat, Location, Machine, Processor, RestoreCheck, RestoreDrill, S3Provider,
   ServerType, StorageBox, StorageBoxAccount,
 } from '../../lib';
 import { PriceList } from '../../lib/cost/price-list';
@@ -303,4 +303,34 @@ test('says that the classes production holds leave, encrypted, to the offsite ba
   const md = renderMarkdown(reportSections(reportModelOf(app, { estimate })), (p) => `diagram-${p}.svg`);
   expect(md).toContain('| sensitive | Tenant, user, proposal and audit data; stays inside the EU control plane. | phase2-paying-test-app, phase2-paying-production-app, '
     + 'phase2-paying-production-backups, S3 bucket at Scaleway (FR) (encrypted backup copy) | never leaves the EU control plane, except as backup copies encrypted on the machine (restic) to S3 bucket at Scaleway (FR) |');
+});
+
+// Audit (report): the diagram put every machine in "EU control plane: Hetzner Cloud" and every processor under
+// "External processors (EU legal seat)". A machine holding public data only may run in Ashburn, and Sentry (seated in
+// San Francisco) passes with usSeatAccepted: the picture a team lead reads said EU of both.
+test('says "EU" only of machines and processors that are in the EU', () => {
+  const { app, stack } = testStack('production');
+  const machine = new Machine(stack, 'App', {
+    environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CPX21, location: Location.ASH, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS, dataClasses: [DataClass.PUBLIC],
+  });
+  const sentry = ErrorMonitoringEndpoint.sentryEuRegion({ ingestHostname: 'o123456.ingest.de.sentry.io', usSeatAccepted: 'events are scrubbed of personal data before they are sent' }).processor;
+  DataFlow.declare(machine, { processor: sentry, dataClass: DataClass.PUBLIC, form: EgressForm.RAW, purpose: 'error events' });
+  const model = reportModelOf(app, { estimate });
+  const dot = productDiagram(model.products[0], model.estimate);
+  expect(dot).not.toContain('EU control plane: Hetzner Cloud"');
+  expect(dot).not.toContain('External processors (EU legal seat)');
+  expect(dot).toContain('label="Hetzner Cloud: the EU control plane, and machines outside the EU"');
+  expect(dot).toContain('production-app\\ncpx21 in ash (outside the EU):');
+  expect(dot).toContain('Sentry (Functional Software, Inc.)\\nSan Francisco, US (outside the EU)\\n');
+  const md = renderMarkdown(reportSections(model), (p) => `diagram-${p}.svg`);
+  expect(md).toMatch(/\| production-app \| cpx21 \| [^|]+ \| ash \(outside the EU\) \|/);
+  expect(md).toContain('| Sentry (Functional Software, Inc.) | San Francisco, US (outside the EU) | o123456.ingest.de.sentry.io |');
+  // In the EU, as before.
+  const phase1 = Testing.app();
+  phase1Pilot(phase1);
+  const pilot = reportModelOf(phase1, { estimate });
+  const pilotDot = productDiagram(pilot.products[0], pilot.estimate);
+  expect(pilotDot).toContain('label="EU control plane: Hetzner Cloud"');
+  expect(pilotDot).toContain('label="External processors (EU legal seat)"');
+  expect(pilotDot).not.toContain('outside the EU');
 });

@@ -11,13 +11,16 @@ import { ProductView } from './report-model';
 export function productDiagram(product: ProductView, estimate: CostEstimate): string {
   const cost = estimate.products.find((p) => p.product === product.name);
   const monthlyOf = (stack: string) => cost?.environments.find((e) => e.stack === stack);
+  const machines = product.environments.flatMap((e) => e.machines);
   const lines: string[] = [
     `digraph ${q(product.name ?? 'app')} {`,
     '  graph [rankdir=LR, compound=true, fontname="Helvetica", fontsize=12, nodesep=0.35, ranksep=0.9, bgcolor="transparent"];',
     '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10, color="#44546a", fillcolor="#ffffff"];',
     '  edge [fontname="Helvetica", fontsize=9, color="#44546a"];',
     '  subgraph cluster_control_plane {',
-    `    label=${q('EU control plane: Hetzner Cloud')}; style="rounded,filled"; fillcolor="#eef4fb"; color="#7a9cc6";`,
+    // The labels say "EU" only of what is: a machine holding public data only may run in Ashburn or Singapore, and a
+    // US-seated processor (Sentry) may be accepted with a reason.
+    `    label=${q(machines.every((m) => m.locationInEu) ? 'EU control plane: Hetzner Cloud' : 'Hetzner Cloud: the EU control plane, and machines outside the EU')}; style="rounded,filled"; fillcolor="#eef4fb"; color="#7a9cc6";`,
   ];
   for (const env of product.environments) {
     const envCost = monthlyOf(env.stack);
@@ -27,7 +30,7 @@ export function productDiagram(product: ProductView, estimate: CostEstimate): st
     lines.push(`    subgraph ${q(`cluster_${env.stack}`)} {`);
     lines.push(`      label=${q(`${env.environment}: ${env.stack} (${when})`)}; style="rounded,filled${env.onDemand ? ',dashed' : ''}"; fillcolor="${env.onDemand ? '#fdf6e3' : '#ffffff'}"; color="#9aa9bd";`);
     for (const m of env.machines) {
-      const label = [m.name, `${m.serverType} in ${m.location}: ${m.size}`, `holds: ${m.dataClasses.join(', ') || 'nothing declared'}`].join('\\n');
+      const label = [m.name, `${m.serverType} in ${m.location}${m.locationInEu ? '' : ' (outside the EU)'}: ${m.size}`, `holds: ${m.dataClasses.join(', ') || 'nothing declared'}`].join('\\n');
       lines.push(`      ${q(m.id)} [id=${q(m.id)}, label=${q(label, false)}, fillcolor="${m.dataClasses.some((c) => c === 'sensitive' || c === 'secret') ? '#fde8e8' : '#ffffff'}"];`);
     }
     for (const s of env.stores) {
@@ -45,9 +48,9 @@ export function productDiagram(product: ProductView, estimate: CostEstimate): st
 
   if (product.processors.length > 0) {
     lines.push('  subgraph cluster_processors {');
-    lines.push(`    label=${q('External processors (EU legal seat)')}; style="rounded,filled"; fillcolor="#f3f9ef"; color="#8fb27a";`);
+    lines.push(`    label=${q(product.processors.every((p) => p.seatInEu) ? 'External processors (EU legal seat)' : 'External processors')}; style="rounded,filled"; fillcolor="#f3f9ef"; color="#8fb27a";`);
     for (const p of product.processors) {
-      lines.push(`    ${q(p.id)} [id=${q(p.id)}, shape=component, label=${q(`${p.name}\\n${p.seat}\\n${p.hostnames.join(', ')}`, false)}, fillcolor="#ffffff"];`);
+      lines.push(`    ${q(p.id)} [id=${q(p.id)}, shape=component, label=${q(`${p.name}\\n${p.seat}${p.seatInEu ? '' : ' (outside the EU)'}\\n${p.hostnames.join(', ')}`, false)}, fillcolor="#ffffff"];`);
     }
     lines.push('  }');
   }

@@ -148,7 +148,8 @@ function environmentsSection(product: ProductView, pid: string): Section {
   const rows: Cell[][] = [];
   for (const env of product.environments) {
     for (const m of env.machines) {
-      rows.push([env.environment, env.onDemand ? `on demand${env.expiresAt ? ` (expires ${env.expiresAt})` : ''}` : 'always on', m.name, m.serverType, m.size, m.location,
+      rows.push([env.environment, env.onDemand ? `on demand${env.expiresAt ? ` (expires ${env.expiresAt})` : ''}` : 'always on', m.name, m.serverType, m.size,
+        `${m.location}${m.locationInEu ? '' : ' (outside the EU)'}`,
         m.dataClasses.join(', '), m.hetznerBackups ? 'on' : 'off', m.bundleVersion ? `${m.bundleVersion.slice(0, 19)}…` : '-']);
     }
     for (const s of env.stores) rows.push([env.environment, env.onDemand ? 'on demand' : 'always on', s.name, `${s.kind} ${s.detail}`, '-', s.location ?? '-', s.dataClasses.join(', ') || '-', '-', '-']);
@@ -176,7 +177,7 @@ function boundarySection(product: ProductView, pid: string): Section {
   if (product.processors.length > 0) {
     blocks.push({ kind: 'table', table: {
       head: ['processor', 'legal seat', 'API hostnames', 'purpose'],
-      rows: product.processors.map((p) => [p.name, p.seat, p.hostnames.join(', '), p.purpose ?? '-']),
+      rows: product.processors.map((p) => [p.name, `${p.seat}${p.seatInEu ? '' : ' (outside the EU)'}`, p.hostnames.join(', '), p.purpose ?? '-']),
     } });
   }
   return { id: `${pid}-boundary`, title: 'Data classes and the boundary', level: 3, blocks };

@@ -30,6 +30,8 @@ export interface MachineView {
   /** Such as `4 vCPU, 8 GiB, 80 GiB disk`. */
   readonly size: string;
   readonly location: string;
+  /** Whether the location is in the EU (Hetzner also has Ashburn, Hillsboro and Singapore). */
+  readonly locationInEu: boolean;
   readonly dataClasses: readonly string[];
   /** Whether Hetzner's daily server backups are on. */
   readonly hetznerBackups: boolean;
@@ -62,6 +64,8 @@ export interface ProcessorView {
   readonly id: string;
   readonly name: string;
   readonly seat: string;
+  /** Whether the legal seat is in the EU (a US-seated Sentry passes with a reason the team gives). */
+  readonly seatInEu: boolean;
   readonly hostnames: readonly string[];
   readonly purpose?: string;
 }
@@ -239,6 +243,7 @@ function productView(product: Product | undefined, stacks: readonly TerraformSta
     id: `processor-${slug(p.name)}`,
     name: p.name,
     seat: p.legalSeat ? `${p.legalSeat.city}, ${p.legalSeat.country}` : 'unknown',
+    seatInEu: p.inEu,
     hostnames: [...p.hostnames],
     ...(p.purpose ? { purpose: p.purpose } : {}),
   }));
@@ -299,6 +304,7 @@ function machineView(machine: Machine, stack: TerraformStack): MachineView {
     serverType: type.name,
     size: type.isKnown ? `${type.cores} vCPU, ${type.memory}, ${type.disk} disk` : 'unknown type',
     location: machine.location.name,
+    locationInEu: machine.location.inEu,
     dataClasses: machine.dataClasses.map((c) => c.name),
     hetznerBackups: machine.server.backupsInput === true,
     bundleVersion: machine.rollout?.bundle.version,
