@@ -8,7 +8,7 @@ import { phase2PayingCustomers } from '../../examples/phase2-paying-customers';
 import { estimateCost } from '../../lib/cost/estimator';
 import {
   BackupPlan, BackupTarget, Component, DataClass, DataFlow, Duration, EgressForm, Environment, ErrorMonitoringEndpoint, Heartbeat, Location, Machine, Processor, RestoreCheck, RestoreDrill, S3Provider,
-  ServerType, StorageBox, StorageBoxAccount,
+  ServerType, StorageBox, StorageBoxAccount, Product, Phase, MonitoringPlan, UptimeCheck, AlertReceiver, DeadMansSwitch,
 } from '../../lib';
 import { PriceList } from '../../lib/cost/price-list';
 import { productDiagram } from '../../lib/report/diagram';
@@ -18,6 +18,8 @@ import { reportModelOf } from '../../lib/report/report-model';
 import { writeOperatorReport } from '../../lib/report/operator-report';
 import { ADMIN_CIDRS, ADMIN_KEY, testStack } from '../setup/stack';
 import { synthesizedBundle } from '../../testing/bundle';
+import { ProductStacks } from '../../stacks';
+import { EXAMPLE_ADMIN, exampleBoundary } from '../../examples/shared';
 
 const estimate = { billingDate: '2026-11-25' };
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'operator-report-'));
@@ -333,4 +335,36 @@ test('says "EU" only of machines and processors that are in the EU', () => {
   expect(pilotDot).toContain('label="EU control plane: Hetzner Cloud"');
   expect(pilotDot).toContain('label="External processors (EU legal seat)"');
   expect(pilotDot).not.toContain('outside the EU');
+});
+
+// Audit (report): monitoring was listed by component only ("External uptime checks: provided by
+// phase1-pilot-test/Monitoring"): which URLs are watched, from which machine, and who is alerted were not in the
+// report, though every one of them is built (each prober's configuration, the receivers' and the dead-man's switch's
+// egress).
+test('lists each uptime check the stacks run, the machine that probes it, and who is alerted', () => {
+  const app = Testing.app();
+  phase1Pilot(app);
+  const product = reportModelOf(app, { estimate }).products[0];
+  expect(product.uptimeChecks.map((c) => [c.name, c.target, c.environment, c.probedFrom, c.notify])).toEqual([
+    ['pilot-example-eu-health', 'https://pilot.example.eu/health', 'production', 'phase1-pilot-test-app', ['ops (webhook to chat.example.eu)']],
+    ['test-pilot-example-eu-health', 'https://test.pilot.example.eu/health', 'test', 'phase1-pilot-production-app', ['ops (webhook to chat.example.eu)']],
+  ]);
+  const md = renderMarkdown(reportSections(reportModelOf(app, { estimate })), (p) => `diagram-${p}.svg`);
+  expect(md).toMatch(/^\| pilot-example-eu-health \| https:\/\/pilot\.example\.eu\/health \| production \| phase1-pilot-test-app \| [^|]+ \| ops \(webhook to chat\.example\.eu\) \|$/m);
+  expect(md).toContain("Alerts go to ops (webhook to chat.example.eu). A prober that dies stops pinging the dead-man's switch: healthchecks.io (hc-ping.com), every 5 minutes.");
+});
+
+test("shows an uptime check's URL without its query, which may hold a key", () => {
+  const app = Testing.app();
+  const product = new Product({
+    name: 'acme', phase: Phase.ONE, admin: EXAMPLE_ADMIN, ...exampleBoundary(), stateBucket: 'acme-terraform-state',
+    monitoring: new MonitoringPlan({
+      uptimeChecks: [UptimeCheck.http(Environment.PRODUCTION, 'https://acme.example.eu/health?key=k3y-0f-the-status-page#x')],
+      receivers: [AlertReceiver.webhook('ops', { hostname: 'chat.example.eu' })], deadMansSwitch: DeadMansSwitch.healthchecksIo(),
+    }),
+  });
+  new ProductStacks(app, product);
+  const model = reportModelOf(app, { estimate });
+  expect(model.products[0].uptimeChecks.map((c) => c.target)).toEqual(['https://acme.example.eu/health?…']);
+  expect(renderMarkdown(reportSections(model), (p) => `diagram-${p}.svg`)).not.toContain('k3y-0f-the-status-page');
 });

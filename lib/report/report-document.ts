@@ -195,6 +195,15 @@ function backupSection(product: ProductView, pid: string): Section {
   }
   const monitoring = product.monitoring.map((m) => `${m.title}${m.required ? ' (required)' : ''}: ${m.providedBy.length > 0 ? `provided by ${m.providedBy.join(', ')}` : 'not in the stacks yet'}`);
   if (monitoring.length > 0) blocks.push({ kind: 'paragraph', text: 'Monitoring:' }, { kind: 'list', items: monitoring });
+  if (product.uptimeChecks.length > 0) {
+    blocks.push({ kind: 'table', table: {
+      head: ['uptime check', 'watches', 'environment', 'probed from', 'alerts after', 'alerts go to'],
+      rows: product.uptimeChecks.map((c) => [c.name, c.target, c.environment, c.probedFrom, c.alertAfter, c.notify.join(', ')]),
+    } });
+  }
+  if (product.alerting) {
+    blocks.push({ kind: 'paragraph', text: `Alerts go to ${product.alerting.receivers.join(', ')}. A prober that dies stops pinging the dead-man's switch: ${product.alerting.deadMansSwitch}.` });
+  }
   if (product.notInStacks.length > 0) blocks.push({ kind: 'paragraph', text: 'Required by the phase but not in the stacks yet:' }, { kind: 'list', items: [...product.notInStacks] });
   return { id: `${pid}-backups`, title: 'Backups and monitoring', level: 3, blocks };
 }

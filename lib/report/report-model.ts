@@ -14,6 +14,7 @@ import { ninetyDayChecklist } from '../environments/ninety-day-checklist';
 import { Product } from '../environments/product';
 import { postponedRegisterOf } from '../environments/product-documents';
 import { Machine } from '../hetzner/machine';
+import { EnvironmentMonitoring } from '../monitoring/environment-monitoring';
 import { Component } from '../roadmap/component';
 import { PostponedEntry, RequiredEntry } from '../roadmap/postponed';
 
@@ -117,6 +118,26 @@ export interface MonitoringView {
   readonly providedBy: readonly string[];
 }
 
+/** An uptime check, and the machine that probes it. */
+export interface UptimeCheckView {
+  readonly name: string;
+  /** The URL (without its query, which may hold a key) or host and port. */
+  readonly target: string;
+  /** The environment it watches. */
+  readonly environment: string;
+  /** The machine whose prober runs it. */
+  readonly probedFrom: string;
+  readonly alertAfter: string;
+  /** Who its alerts go to. */
+  readonly notify: readonly string[];
+}
+
+/** Where the alerts go, and what tells that a prober died. */
+export interface AlertingView {
+  readonly receivers: readonly string[];
+  readonly deadMansSwitch: string;
+}
+
 /** Everything the report shows about one product. */
 export interface ProductView {
   /** `undefined` for stacks that belong to no product. */
@@ -131,6 +152,9 @@ export interface ProductView {
   readonly aiActRoles: readonly string[];
   readonly backupFlows: readonly BackupFlowView[];
   readonly monitoring: readonly MonitoringView[];
+  /** The uptime checks the stacks run, by the prober that runs them. */
+  readonly uptimeChecks: readonly UptimeCheckView[];
+  readonly alerting?: AlertingView;
   readonly required: readonly RequiredEntry[];
   readonly postponed: readonly PostponedEntry[];
   readonly decisionPoints: readonly string[];
@@ -271,6 +295,14 @@ function productView(product: Product | undefined, stacks: readonly TerraformSta
       component: c.id, title: c.title, required: product?.phase.required.includes(c) ?? false,
       providedBy: declared.filter((d) => d.component === c).map((d) => d.path),
     }));
+  // What is watched, from where, and who hears of it: the components alone said "provided by <stack>/Monitoring".
+  const probers = stacks.flatMap((s) => s.node.findAll()).filter((c): c is EnvironmentMonitoring => c instanceof EnvironmentMonitoring && c.prober !== undefined);
+  const uptimeChecks: UptimeCheckView[] = probers.flatMap((m) => m.checks.map((c) => ({
+    name: c.name, target: withoutQuery(c.target), environment: c.environment.name, probedFrom: m.prober!.serverName,
+    alertAfter: String(c.alertAfter), notify: (c.notify.length > 0 ? c.notify : m.plan!.receivers).map(String),
+  })));
+  const plan = probers[0]?.plan;
+  const alerting = plan ? { receivers: plan.receivers.map(String), deadMansSwitch: String(plan.deadMansSwitch) } : undefined;
   const checklist = product
     ? ninetyDayChecklist(product, stacks.map((s) => ({ stack: s, environment: environmentOfStack(s) ?? Environment.TEST, ...(environments.find((e) => e.stack === s.node.id)?.expiresAt ? { expiresAt: environments.find((e) => e.stack === s.node.id)!.expiresAt } : {}) })))
     : [];
@@ -284,6 +316,8 @@ function productView(product: Product | undefined, stacks: readonly TerraformSta
     aiActRoles: [...(product?.boundary.aiActRoles ?? [])],
     backupFlows,
     monitoring,
+    uptimeChecks,
+    ...(alerting ? { alerting } : {}),
     required: register?.required ?? [],
     postponed: register?.entries ?? [],
     decisionPoints: [...(product?.phase.decisionPoints ?? [])],
@@ -424,6 +458,16 @@ function notInStacks(required: readonly RequiredEntry[], hasCost: boolean, estim
     }
     return `${r.title}: not in the stacks yet`;
   });
+}
+
+/** A check's URL without its query or fragment (a key in `?token=` would be printed), or the target as given. */
+function withoutQuery(target: string): string {
+  if (!/^https?:\/\//.test(target)) return target;
+  const url = new URL(target);
+  const cut = url.search !== '' || url.hash !== '';
+  url.search = '';
+  url.hash = '';
+  return `${url.toString()}${cut ? '?…' : ''}`;
 }
 
 /** A lowercase id part: letters, digits and "-". */
