@@ -1,5 +1,5 @@
 import { IConstruct } from 'constructs';
-import { TerraformStack } from 'cdktf';
+import { TerraformStack, Token } from 'cdktf';
 import { ChecklistItem } from '../boundary/boundary-document';
 import { DataFlow } from '../boundary/data-flow';
 import { resourcesOf } from '../boundary/rules/rule';
@@ -14,6 +14,7 @@ import { ninetyDayChecklist } from '../environments/ninety-day-checklist';
 import { Product } from '../environments/product';
 import { postponedRegisterOf } from '../environments/product-documents';
 import { Machine } from '../hetzner/machine';
+import { resolveTemplate } from '../hetzner/private/terraform-template';
 import { EnvironmentMonitoring } from '../monitoring/environment-monitoring';
 import { Component } from '../roadmap/component';
 import { PostponedEntry, RequiredEntry } from '../roadmap/postponed';
@@ -231,6 +232,9 @@ function environmentOfStack(stack: TerraformStack): Environment | undefined {
 function productView(product: Product | undefined, stacks: readonly TerraformStack[], terraformOf: (s: TerraformStack) => Record<string, any>, estimate: CostEstimate,
   prices: PriceList): ProductView {
   const machines = stacks.flatMap((s) => s.node.findAll().filter((c): c is Machine => c instanceof Machine).map((m) => machineView(m, s)));
+  // Text a team gave as a Terraform expression (a purpose from a variable): its expression, never cdktf's internal
+  // placeholder (`${TfToken[TOKEN.8]}`), which said nothing and is no Terraform a reader can look up.
+  const shown = (text: string) => (Token.isUnresolved(text) && stacks.length > 0 ? `${resolveTemplate(stacks[0], text)} (known at deploy)` : text);
   const environments: EnvironmentView[] = stacks.map((stack) => {
     const environment = environmentOfStack(stack);
     const expiresAt = (stack as unknown as { expiresAt?: unknown }).expiresAt;
@@ -255,21 +259,21 @@ function productView(product: Product | undefined, stacks: readonly TerraformSta
     return {
       from: machine?.name ?? f.path,
       fromPath: f.path,
-      processor: f.processor.name,
+      processor: shown(f.processor.name),
       dataClass: f.dataClass.name,
       form: f.form,
-      ...(f.purpose ? { purpose: f.purpose } : {}),
+      ...(f.purpose ? { purpose: shown(f.purpose) } : {}),
       allowed: product ? product.boundary.allows(f.dataClass, f.processor, f.form) : false,
     };
   });
   const processorObjects = [...new Set([...(product?.boundary.processors ?? []), ...stacks.flatMap((s) => DataFlow.declaredIn(s)).map((f) => f.processor)])];
   const processors: ProcessorView[] = [...new Map(processorObjects.map((p) => [p.name, p])).values()].map((p) => ({
-    id: `processor-${slug(p.name)}`,
-    name: p.name,
-    seat: p.legalSeat ? `${p.legalSeat.city}, ${p.legalSeat.country}` : 'unknown',
+    id: `processor-${slug(shown(p.name))}`,
+    name: shown(p.name),
+    seat: p.legalSeat ? `${shown(p.legalSeat.city)}, ${p.legalSeat.country}` : 'unknown',
     seatInEu: p.inEu,
     hostnames: [...p.hostnames],
-    ...(p.purpose ? { purpose: p.purpose } : {}),
+    ...(p.purpose ? { purpose: shown(p.purpose) } : {}),
   }));
   const stores = environments.flatMap((e) => e.stores);
   const backupFlows = backupFlowsOf(stacks, machines);
@@ -278,7 +282,7 @@ function productView(product: Product | undefined, stacks: readonly TerraformSta
     // A backup copy outside Hetzner holds what its machine holds: the class lives there too, and leaves for it
     // (encrypted). Read from the policy alone, sensitive data "never left", beside a copy of it at Scaleway.
     const offsite = [...new Set(backupFlows.filter((b) => b.offsite && machines.some((m) => m.id === b.fromId && m.dataClasses.includes(c.name))).map((b) => b.to))];
-    const policy = allowances.length === 0 ? 'never leaves the EU control plane' : allowances.map((a) => `${a.form} to ${a.to.map((p) => p.name).join(', ')}`).join('; ');
+    const policy = allowances.length === 0 ? 'never leaves the EU control plane' : allowances.map((a) => `${a.form} to ${a.to.map((p) => shown(p.name)).join(', ')}`).join('; ');
     return {
       name: c.name,
       description: c.description,
