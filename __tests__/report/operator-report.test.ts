@@ -368,3 +368,31 @@ test("shows an uptime check's URL without its query, which may hold a key", () =
   expect(model.products[0].uptimeChecks.map((c) => c.target)).toEqual(['https://acme.example.eu/health?…']);
   expect(renderMarkdown(reportSections(model), (p) => `diagram-${p}.svg`)).not.toContain('k3y-0f-the-status-page');
 });
+
+// Audit (report): a purpose given as a Terraform expression (a variable) reached the page as cdktf's internal
+// placeholder, `${TfToken[TOKEN.8]}`: no Terraform a reader can look up.
+test('shows text given as a Terraform expression as that expression, never as an internal token', async () => {
+  const { app, stack } = testStack('production');
+  const purpose = new TerraformVariable(stack, 'embedding_purpose', { type: 'string' });
+  const processor = new Processor({ name: 'Acme AI', legalSeat: { city: 'Paris', country: 'FR' }, hostnames: ['api.acme.eu'], purpose: purpose.stringValue });
+  const machine = new Machine(stack, 'App', {
+    environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS, dataClasses: [DataClass.PUBLIC],
+  });
+  DataFlow.declare(machine, { processor, dataClass: DataClass.PUBLIC, form: EgressForm.RAW, purpose: purpose.stringValue });
+  const report = await writeOperatorReport(app, { outdir: tmp(), estimate });
+  const md = fs.readFileSync(report.markdownFile, 'utf8');
+  const html = fs.readFileSync(report.htmlFile, 'utf8');
+  for (const page of [md, html]) expect(page).not.toContain('TfToken');
+  expect(md).toContain('| production-app | Acme AI | public | raw | ${var.embedding_purpose} (known at deploy) | **no** |');
+  expect(md).toContain('| Acme AI | Paris, FR | api.acme.eu | ${var.embedding_purpose} (known at deploy) |');
+});
+
+// Audit (report): '' as outdir failed with mkdir's bare "ENOENT: no such file or directory, mkdir ''", '' as the title
+// headed the page with nothing, and a title from a Terraform variable printed its placeholder.
+test('refuses an empty outdir or title, or one known only at deploy, naming the option and the fix', async () => {
+  const { app, stack } = testStack('empty');
+  await expect(writeOperatorReport(app, { outdir: '' })).rejects.toThrow(/^writeOperatorReport\.options\.outdir: '' is not allowed: it is empty\. Fix: pass a directory such as 'report'/);
+  await expect(writeOperatorReport(app, { outdir: tmp(), title: ' ' })).rejects.toThrow(/^writeOperatorReport\.options\.title: ' ' is not allowed: it is empty\. Fix: pass a title/);
+  const title = new TerraformVariable(stack, 'title', { type: 'string' });
+  await expect(writeOperatorReport(app, { outdir: tmp(), title: title.stringValue })).rejects.toThrow(/^writeOperatorReport\.options\.title: .* is not allowed: a Terraform token is known only at deploy/);
+});

@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
-import { checkOptions, fail, is } from '../core/runtime-checks';
+import { Token } from 'cdktf';
+import { Check, checkOptions, fail, is } from '../core/runtime-checks';
 import { productDiagram, renderSvgs } from './diagram';
 import { renderHtml, renderMarkdown } from './render';
 import { Block, reportSections } from './report-document';
@@ -14,6 +15,18 @@ export interface OperatorReportOptions extends ReportModelOptions {
    * @default 'report'
    */
   readonly outdir?: string;
+}
+
+/**
+ * Text known now and not blank: '' as outdir failed with mkdir's bare ENOENT, as a title it headed the page with
+ * nothing, and a Terraform token is not known when the report is written (its placeholder reached the page).
+ */
+function knownText(fix: string): Check {
+  return (at, prop, value) => {
+    is.text(fix)(at, prop, value);
+    if (Token.isUnresolved(value)) fail(at, prop, value, 'a Terraform token is known only at deploy, after the report is written', fix);
+    if ((value as string).trim() === '') fail(at, prop, value, 'it is empty', fix);
+  };
 }
 
 /** What was written, and the model it was written from. */
@@ -45,8 +58,8 @@ export async function writeOperatorReport(scope: IConstruct, options: OperatorRe
   // From JavaScript: null options crashed reading 'outdir', a misspelt { outDir } wrote the report to ./report.
   if (!Construct.isConstruct(scope)) fail('writeOperatorReport', 'scope', scope, 'it is not a construct', 'pass the app (or a stack): writeOperatorReport(app, { outdir })');
   checkOptions<OperatorReportOptions>('writeOperatorReport', 'options', options, {
-    outdir: is.optional(is.text("pass a directory such as 'report'")),
-    title: is.optional(is.text("pass a title such as 'Acme: operator report'")),
+    outdir: is.optional(knownText("pass a directory such as 'report'")),
+    title: is.optional(knownText("pass a title such as 'Acme: operator report'")),
     // estimateCost checks these with their own reasons.
     estimate: is.checkedLater(),
   }, "pass { outdir: 'report' } or nothing");
