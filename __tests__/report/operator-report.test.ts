@@ -396,3 +396,29 @@ test('refuses an empty outdir or title, or one known only at deploy, naming the 
   const title = new TerraformVariable(stack, 'title', { type: 'string' });
   await expect(writeOperatorReport(app, { outdir: tmp(), title: title.stringValue })).rejects.toThrow(/^writeOperatorReport\.options\.title: .* is not allowed: a Terraform token is known only at deploy/);
 });
+
+// Audit (report): the release path snapshots production before each release and `snapshot --keep 3` keeps the newest
+// three; the cost section billed them ("3 pre-release snapshots of …-production-app"), but the backups section, where a
+// team lead reads what copies exist, left them out.
+test('lists the pre-release snapshots the cost section bills among the backup copies, with the diagram', () => {
+  const snapshotRow = (app: ReturnType<typeof Testing.app>, options = {}) => {
+    const model = reportModelOf(app, { estimate: { ...estimate, ...options } });
+    const product = model.products[0];
+    return { product, dot: productDiagram(product, model.estimate), flows: product.backupFlows.filter((b) => b.kind === 'pre-release-snapshots') };
+  };
+  const pilot = Testing.app();
+  phase1Pilot(pilot);
+  const phase1 = snapshotRow(pilot, { preReleaseSnapshotsKept: 5 });
+  expect(phase1.flows.map((b) => [b.from, b.to, b.schedule, b.retention, b.verification])).toEqual([[
+    'phase1-pilot-production-app', 'Hetzner snapshots', 'before each release (the release path)',
+    'the newest 5 (snapshot --keep 5); kept until deleted, also when the server is; volumes not included', 'staging is built from the newest for each rehearsal',
+  ]]);
+  expect(phase1.dot).toContain('"machine-phase1-pilot-production-app" -> "hetzner-snapshots" [label="before each release", style=dashed];');
+  const paying = Testing.app();
+  phase2PayingCustomers(paying);
+  expect(snapshotRow(paying).flows.map((b) => [b.from, b.verification])).toEqual([['phase2-paying-production-app', 'none by the stacks (no staging is built from them)']]);
+  // Stacks the release path does not snapshot have none.
+  const { app, stack } = testStack('production');
+  new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS });
+  expect(snapshotRow(app).flows).toEqual([]);
+});

@@ -44,6 +44,10 @@ export function productDiagram(product: ProductView, estimate: CostEstimate): st
   if (hetznerBackups.length > 0) {
     lines.push(`    "hetzner-backups" [id="hetzner-backups", shape=cylinder, label=${q('Hetzner server backups\\n7 daily slots, deleted with the server', false)}, fillcolor="#f4f4f4"];`);
   }
+  const snapshots = product.backupFlows.filter((b) => b.kind === 'pre-release-snapshots');
+  if (snapshots.length > 0) {
+    lines.push(`    "hetzner-snapshots" [id="hetzner-snapshots", shape=cylinder, label=${q(`${snapshots[0].to}\\nbefore each release, kept until deleted`, false)}, fillcolor="#f4f4f4"];`);
+  }
   lines.push('  }');
 
   if (product.processors.length > 0) {
@@ -66,6 +70,10 @@ export function productDiagram(product: ProductView, estimate: CostEstimate): st
   for (const b of product.backupFlows) {
     if (b.kind === 'hetzner-backups') {
       lines.push(`  ${q(b.fromId)} -> "hetzner-backups" [label=${q(`daily, RPO ${b.rpo}`)}, style=dashed];`);
+      continue;
+    }
+    if (b.kind === 'pre-release-snapshots') {
+      lines.push(`  ${q(b.fromId)} -> "hetzner-snapshots" [label=${q('before each release')}, style=dashed];`);
       continue;
     }
     // A plan's target: a Storage Box of the app (by location), or a node of its own (offsite).

@@ -6,12 +6,15 @@ import { resourcesOf } from '../boundary/rules/rule';
 import { DataClass } from '../core/data-class';
 import { Duration } from '../core/duration';
 import { Environment } from '../core/environment';
-import { CostEstimate } from '../cost/cost-estimate';
+import { CostEstimate, CostKind, ProductCost } from '../cost/cost-estimate';
 import { CostEstimateOptions, estimateSynthesizedCost } from '../cost/estimator';
 import { PriceList } from '../cost/price-list';
 import { synthesizedStackOf } from '../cost/synthesized-stacks';
 import { ninetyDayChecklist } from '../environments/ninety-day-checklist';
 import { Product } from '../environments/product';
+import { DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT } from '../environments/pre-release-snapshots';
+import { preReleaseSnapshotServer } from '../environments/release-plan';
+import { StagingMode } from '../environments/staging';
 import { postponedRegisterOf } from '../environments/product-documents';
 import { Machine } from '../hetzner/machine';
 import { resolveTemplate } from '../hetzner/private/terraform-template';
@@ -99,7 +102,7 @@ export interface BackupFlowView {
   readonly from: string;
   /** Where the copy goes, such as `Storage Box in hel1` or `Hetzner server backups`. */
   readonly to: string;
-  readonly kind: 'hetzner-backups' | 'backup-plan';
+  readonly kind: 'hetzner-backups' | 'backup-plan' | 'pre-release-snapshots';
   /** Whether the copy is kept outside Hetzner (an offsite bucket at another EU provider). */
   readonly offsite: boolean;
   readonly schedule: string;
@@ -210,7 +213,8 @@ export function reportModelOf(scope: IConstruct, options: ReportModelOptions = {
   const estimate = estimateSynthesizedCost(stacks.map((s) => synthesizedStackOf(s, synthesized.get(s)!.terraform)), options.estimate);
   // Checked by the estimate above: a PriceList, or none.
   const prices = options.estimate?.prices ?? PriceList.hetzner();
-  const products = [...groups.entries()].map(([product, group]) => productView(product, group, (s) => synthesized.get(s)!.terraform, estimate, prices));
+  const products = [...groups.entries()].map(([product, group]) => productView(product, group, (s) => synthesized.get(s)!.terraform, estimate, prices,
+    options.estimate?.preReleaseSnapshotsKept ?? DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT));
   return {
     title: options.title ?? products.map((p) => p.name ?? 'stacks without a product').join(', '),
     products,
@@ -230,7 +234,7 @@ function environmentOfStack(stack: TerraformStack): Environment | undefined {
 }
 
 function productView(product: Product | undefined, stacks: readonly TerraformStack[], terraformOf: (s: TerraformStack) => Record<string, any>, estimate: CostEstimate,
-  prices: PriceList): ProductView {
+  prices: PriceList, snapshotsKept: number): ProductView {
   const machines = stacks.flatMap((s) => s.node.findAll().filter((c): c is Machine => c instanceof Machine).map((m) => machineView(m, s)));
   // Text a team gave as a Terraform expression (a purpose from a variable): its expression, never cdktf's internal
   // placeholder (`${TfToken[TOKEN.8]}`), which said nothing and is no Terraform a reader can look up.
@@ -276,7 +280,8 @@ function productView(product: Product | undefined, stacks: readonly TerraformSta
     ...(p.purpose ? { purpose: shown(p.purpose) } : {}),
   }));
   const stores = environments.flatMap((e) => e.stores);
-  const backupFlows = backupFlowsOf(stacks, machines);
+  const productCost = estimate.products.find((p) => p.product === product?.name);
+  const backupFlows = [...backupFlowsOf(stacks, machines), ...preReleaseSnapshotFlows(productCost, machines, product, snapshotsKept)];
   const dataClasses: DataClassView[] = DataClass.all().map((c) => {
     const allowances = product?.boundary.allowances.filter((a) => a.dataClass === c && a.to.length > 0) ?? [];
     // A backup copy outside Hetzner holds what its machine holds: the class lives there too, and leaves for it
@@ -310,7 +315,6 @@ function productView(product: Product | undefined, stacks: readonly TerraformSta
   const checklist = product
     ? ninetyDayChecklist(product, stacks.map((s) => ({ stack: s, environment: environmentOfStack(s) ?? Environment.TEST, ...(environments.find((e) => e.stack === s.node.id)?.expiresAt ? { expiresAt: environments.find((e) => e.stack === s.node.id)!.expiresAt } : {}) })))
     : [];
-  const productCost = estimate.products.find((p) => p.product === product?.name);
   return {
     ...(product ? { name: product.name, phase: product.phase.number, phaseTitle: product.phase.title, stagingMode: product.staging.name } : {}),
     environments,
@@ -451,6 +455,32 @@ function backupFlowsOf(stacks: readonly TerraformStack[], machines: readonly Mac
     });
   }
   return flows;
+}
+
+/**
+ * The snapshots the release path takes of production before each release, where the estimate counts them: a copy the
+ * cost section billed while the backups section left it out.
+ */
+function preReleaseSnapshotFlows(cost: ProductCost | undefined, machines: readonly MachineView[], product: Product | undefined, kept: number): BackupFlowView[] {
+  const lines = (cost?.environments ?? []).flatMap((e) => e.lines).filter((l) => l.kind === CostKind.SNAPSHOT);
+  return lines.flatMap((line) => {
+    const machine = machines.find((m) => m.stack === line.stack && m.name === preReleaseSnapshotServer(line.stack));
+    if (!machine) return [];
+    return [{
+      fromId: machine.id,
+      from: machine.name,
+      to: 'Hetzner snapshots',
+      kind: 'pre-release-snapshots' as const,
+      offsite: false,
+      schedule: 'before each release (the release path)',
+      rpo: 'the last release',
+      rto: 'a rebuild from the snapshot; not measured by the stacks',
+      retention: `the newest ${kept} (snapshot --keep ${kept}); kept until deleted, also when the server is; volumes not included`,
+      verification: product?.staging.name === StagingMode.fromProductionSnapshot().name
+        ? 'staging is built from the newest for each rehearsal' : 'none by the stacks (no staging is built from them)',
+      declaredBy: line.address,
+    }];
+  });
 }
 
 function notInStacks(required: readonly RequiredEntry[], hasCost: boolean, estimate: CostEstimate, prices: PriceList): string[] {
