@@ -422,3 +422,17 @@ test('lists the pre-release snapshots the cost section bills among the backup co
   new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS });
   expect(snapshotRow(app).flows).toEqual([]);
 });
+
+// Audit (report): the legend said "dashed purple arrows are backup copies", but the arrows to Hetzner's server backups
+// are dashed and grey: a reader matching colours found production's daily backups unexplained.
+test("the diagram's legend names the colour of every kind of backup arrow it draws", () => {
+  const app = Testing.app();
+  phase1Pilot(app);
+  const model = reportModelOf(app, { estimate });
+  const dot = productDiagram(model.products[0], model.estimate);
+  const dashed = dot.split('\n').filter((l) => l.includes('style=dashed'));
+  expect(dashed.filter((l) => l.includes('color="#6a1b9a"')).map((l) => /-> "([^"]+)"/.exec(l)![1])).toEqual(['store-phase1-pilot-production-phase1-pilot-production-backups']);
+  expect(dashed.filter((l) => !l.includes('color=')).map((l) => /-> "([^"]+)"/.exec(l)![1])).toEqual(['hetzner-backups', 'hetzner-snapshots']);
+  const md = renderMarkdown(reportSections(model), (p) => `diagram-${p}.svg`);
+  expect(md).toContain("dashed arrows are backup copies: purple ones the backup plan's, grey ones Hetzner's server backups and snapshots.");
+});

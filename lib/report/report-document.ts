@@ -108,7 +108,7 @@ export function reportSections(model: ReportModel): Section[] {
     });
     sections.push(environmentsSection(product, pid));
     sections.push({ id: `${pid}-diagram`, title: 'Diagram', level: 3, blocks: [
-      { kind: 'paragraph', text: 'Laid out by Graphviz from the construct tree. Red boxes hold sensitive data or secrets; green arrows are data flows the boundary allows (red ones it does not); dashed purple arrows are backup copies.' },
+      { kind: 'paragraph', text: 'Laid out by Graphviz from the construct tree. Red boxes hold sensitive data or secrets; green arrows are data flows the boundary allows (red ones it does not); dashed arrows are backup copies: purple ones the backup plan\'s, grey ones Hetzner\'s server backups and snapshots.' },
       { kind: 'diagram', product: pid, dot: '' },
     ] });
     sections.push(boundarySection(product, pid));
