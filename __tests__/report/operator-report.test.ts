@@ -436,3 +436,17 @@ test("the diagram's legend names the colour of every kind of backup arrow it dra
   const md = renderMarkdown(reportSections(model), (p) => `diagram-${p}.svg`);
   expect(md).toContain("dashed arrows are backup copies: purple ones the backup plan's, grey ones Hetzner's server backups and snapshots.");
 });
+
+// Audit (report): a team lead reads the report to know when recovery was last proven. Written from the code, it
+// cannot know; it said nothing of it, not even where to look, nor (with no drill at all) that recovery is unproven.
+test('says where the last proof of recovery is, or that there is none', () => {
+  const app = Testing.app();
+  phase1Pilot(app);
+  const md = renderMarkdown(reportSections(reportModelOf(app, { estimate })), (p) => `diagram-${p}.svg`);
+  expect(md).toContain('When recovery was last proven is not known to this report, which is written from the code: the restore drill on phase1-pilot-test-app '
+    + '(weekly on Mon at 06:00 UTC) reports each run to its heartbeat check, and its prober alerts RestoreDrillFailed when a run fails and RestoreDrillMissed when none finished within ');
+  const { app: bare, stack } = testStack('production');
+  new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS });
+  const bareMd = renderMarkdown(reportSections(reportModelOf(bare, { estimate })), (p) => `diagram-${p}.svg`);
+  expect(bareMd).toContain('No restore drill in the stacks: recovery from these copies is not proven.');
+});

@@ -193,6 +193,14 @@ function backupSection(product: ProductView, pid: string): Section {
       rows: product.backupFlows.map((b) => [b.from, b.to, b.schedule, b.rpo, b.rto, b.retention, b.verification]),
     } });
   }
+  // The report is written from the code: the last proof of recovery is on the machines, and it says where.
+  for (const d of product.restoreDrills) {
+    blocks.push({ kind: 'paragraph', text: `When recovery was last proven is not known to this report, which is written from the code: the restore drill on ${d.machine} `
+      + `(${d.schedule}) reports each run to its heartbeat check${product.alerting ? `, and its prober alerts RestoreDrillFailed when a run fails and RestoreDrillMissed when none finished within ${d.missedAfter ?? 'its interval and longest run'}` : ''}.` });
+  }
+  if (product.restoreDrills.length === 0 && product.backupFlows.length > 0) {
+    blocks.push({ kind: 'paragraph', text: 'No restore drill in the stacks: recovery from these copies is not proven.' });
+  }
   const monitoring = product.monitoring.map((m) => `${m.title}${m.required ? ' (required)' : ''}: ${m.providedBy.length > 0 ? `provided by ${m.providedBy.join(', ')}` : 'not in the stacks yet'}`);
   if (monitoring.length > 0) blocks.push({ kind: 'paragraph', text: 'Monitoring:' }, { kind: 'list', items: monitoring });
   if (product.uptimeChecks.length > 0) {

@@ -159,6 +159,8 @@ export interface ProductView {
   /** The uptime checks the stacks run, by the prober that runs them. */
   readonly uptimeChecks: readonly UptimeCheckView[];
   readonly alerting?: AlertingView;
+  /** The restore drills: where each runs, when, and how long a gap between runs means it was missed. */
+  readonly restoreDrills: ReadonlyArray<{ readonly machine: string; readonly schedule: string; readonly missedAfter?: string }>;
   readonly required: readonly RequiredEntry[];
   readonly postponed: readonly PostponedEntry[];
   readonly decisionPoints: readonly string[];
@@ -326,6 +328,9 @@ function productView(product: Product | undefined, stacks: readonly TerraformSta
     monitoring,
     uptimeChecks,
     ...(alerting ? { alerting } : {}),
+    restoreDrills: stacks.flatMap((s) => s.node.findAll()).filter(isRestoreDrill).map((d) => ({
+      machine: d.machine.serverName, schedule: String(d.schedule), ...(d.maxTimeBetweenRuns instanceof Duration ? { missedAfter: String(d.maxTimeBetweenRuns) } : {}),
+    })),
     required: register?.required ?? [],
     postponed: register?.entries ?? [],
     decisionPoints: [...(product?.phase.decisionPoints ?? [])],
@@ -393,6 +398,7 @@ interface RestoreDrillLike {
   readonly sources?: ReadonlyArray<{ toString(): string }>;
   /** Whose backups it restores (restic's host); a drill that does not say is taken to restore any machine's. */
   readonly sourceHost?: string;
+  readonly maxTimeBetweenRuns?: Duration;
 }
 
 function isBackupPlan(c: IConstruct): c is IConstruct & BackupPlanLike {
