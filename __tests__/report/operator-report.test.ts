@@ -19,6 +19,7 @@ import { writeOperatorReport } from '../../lib/report/operator-report';
 import { ADMIN_CIDRS, ADMIN_KEY, testStack } from '../setup/stack';
 import { synthesizedBundle } from '../../testing/bundle';
 import { ProductStacks } from '../../stacks';
+import { Server } from '../../generated/providers/hcloud/server';
 import { EXAMPLE_ADMIN, exampleBoundary } from '../../examples/shared';
 
 const estimate = { billingDate: '2026-11-25' };
@@ -449,4 +450,21 @@ test('says where the last proof of recovery is, or that there is none', () => {
   new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS });
   const bareMd = renderMarkdown(reportSections(reportModelOf(bare, { estimate })), (p) => `diagram-${p}.svg`);
   expect(bareMd).toContain('No restore drill in the stacks: recovery from these copies is not proven.');
+});
+
+// Audit (report): a server the team builds without Machine (the generated bindings' Server, a bastion say) was billed
+// in the cost section but missing from "Environments and machines", the diagram and where data lives: the report
+// showed one machine in a stack that runs two.
+test('shows a server not built with Machine, and the data the boundary judges it to hold', () => {
+  const { app, stack } = testStack('production');
+  new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS, dataClasses: [DataClass.PUBLIC] });
+  new Server(stack, 'Bastion', { name: 'production-bastion', serverType: 'cx23', image: 'debian-12', location: 'fsn1' });
+  const model = reportModelOf(app, { estimate });
+  const product = model.products[0];
+  expect(model.estimate.products[0].environments[0].lines.filter((l) => l.kind === 'server').map((l) => l.description)).toEqual(['cx33 in fsn1', 'cx23 in fsn1']);
+  expect(product.environments[0].stores.map((s) => [s.name, s.kind, s.detail, s.location, s.dataClasses])).toEqual([
+    ['production-bastion', 'server', 'cx23, not built with Machine, declaring no data classes (judged sensitive)', 'fsn1', ['sensitive']],
+  ]);
+  expect(product.dataClasses.find((c) => c.name === 'sensitive')!.livesIn).toEqual(['production-bastion']);
+  expect(productDiagram(product, model.estimate)).toMatch(/"store-production-production-bastion" \[id="store-production-production-bastion", shape=box, label="production-bastion\\nserver cx23, not built with Machine/);
 });

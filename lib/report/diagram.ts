@@ -35,7 +35,8 @@ export function productDiagram(product: ProductView, estimate: CostEstimate): st
     }
     for (const s of env.stores) {
       const label = [s.name, `${s.kind} ${s.detail}${s.location ? ` in ${s.location}` : ''}`, `holds: ${s.dataClasses.join(', ') || 'nothing declared'}`].join('\\n');
-      lines.push(`      ${q(s.id)} [id=${q(s.id)}, shape=cylinder, label=${q(label, false)}];`);
+      const sensitive = s.kind === 'server' && s.dataClasses.some((c) => c === 'sensitive' || c === 'secret');
+      lines.push(`      ${q(s.id)} [id=${q(s.id)}, shape=${s.kind === 'server' ? 'box' : 'cylinder'}, label=${q(label, false)}${sensitive ? ', fillcolor="#fde8e8"' : ''}];`);
     }
     if (env.machines.length + env.stores.length === 0) lines.push(`      ${q(`empty-${env.stack}`)} [label="no machines", shape=plaintext];`);
     lines.push('    }');

@@ -2,7 +2,7 @@ import { IConstruct } from 'constructs';
 import { TerraformStack, Token } from 'cdktf';
 import { ChecklistItem } from '../boundary/boundary-document';
 import { DataFlow } from '../boundary/data-flow';
-import { resourcesOf } from '../boundary/rules/rule';
+import { heldData, resourcesOf } from '../boundary/rules/rule';
 import { DataClass } from '../core/data-class';
 import { Duration } from '../core/duration';
 import { Environment } from '../core/environment';
@@ -49,8 +49,8 @@ export interface StoreView {
   readonly id: string;
   readonly name: string;
   readonly stack: string;
-  readonly kind: 'Storage Box' | 'volume';
-  /** Such as `bx11` or `50 GB`. */
+  readonly kind: 'Storage Box' | 'volume' | 'server';
+  /** Such as `bx11`, `50 GB` or, for a server not built with `Machine`, its type. */
   readonly detail: string;
   readonly location?: string;
   readonly dataClasses: readonly string[];
@@ -238,6 +238,7 @@ function environmentOfStack(stack: TerraformStack): Environment | undefined {
 function productView(product: Product | undefined, stacks: readonly TerraformStack[], terraformOf: (s: TerraformStack) => Record<string, any>, estimate: CostEstimate,
   prices: PriceList, snapshotsKept: number): ProductView {
   const machines = stacks.flatMap((s) => s.node.findAll().filter((c): c is Machine => c instanceof Machine).map((m) => machineView(m, s)));
+  const machinePaths = new Set(stacks.flatMap((s) => s.node.findAll().filter((c): c is Machine => c instanceof Machine)).map((m) => m.server.node.path));
   // Text a team gave as a Terraform expression (a purpose from a variable): its expression, never cdktf's internal
   // placeholder (`${TfToken[TOKEN.8]}`), which said nothing and is no Terraform a reader can look up.
   const shown = (text: string) => (Token.isUnresolved(text) && stacks.length > 0 ? `${resolveTemplate(stacks[0], text)} (known at deploy)` : text);
@@ -251,7 +252,7 @@ function productView(product: Product | undefined, stacks: readonly TerraformSta
       onDemand: environment ? !environment.alwaysOn : false,
       ...(typeof expiresAt === 'string' ? { expiresAt } : {}),
       machines: mine,
-      stores: storesOf(stack, terraformOf(stack)),
+      stores: storesOf(stack, terraformOf(stack), machinePaths),
     };
   });
   const constructs = new Map(stacks.flatMap((s) => s.node.findAll()).map((c) => [c.node.path, c]));
@@ -358,20 +359,30 @@ function machineView(machine: Machine, stack: TerraformStack): MachineView {
   };
 }
 
-function storesOf(stack: TerraformStack, terraform: Record<string, any>): StoreView[] {
+/**
+ * Storage Boxes and volumes, and servers not built with `Machine` (a team's own `Server` of the generated bindings):
+ * those were billed in the cost section but missing from the machines, the diagram and where data lives.
+ */
+function storesOf(stack: TerraformStack, terraform: Record<string, any>, machineServers: ReadonlySet<string>): StoreView[] {
+  const constructs = new Map(stack.node.findAll().map((c) => [c.node.path, c]));
   return resourcesOf(terraform)
-    .filter((r) => r.type === 'hcloud_storage_box' || r.type === 'hcloud_volume')
+    .filter((r) => r.type === 'hcloud_storage_box' || r.type === 'hcloud_volume' || (r.type === 'hcloud_server' && !machineServers.has(r.path)))
     .map((r) => {
       const labels: Record<string, string> = r.body.labels ?? {};
       const name = String(r.body.name ?? r.name);
+      const server = r.type === 'hcloud_server';
+      // Read as the boundary reads it: a server that declares nothing is judged sensitive.
+      const held = server ? heldData(r, (at) => constructs.get(at)) : undefined;
       return {
         id: `store-${slug(`${stack.node.id}-${name}`)}`,
         name,
         stack: stack.node.id,
-        kind: r.type === 'hcloud_storage_box' ? 'Storage Box' as const : 'volume' as const,
-        detail: r.type === 'hcloud_storage_box' ? String(r.body.storage_box_type) : `${r.body.size} GB`,
+        kind: server ? 'server' as const : r.type === 'hcloud_storage_box' ? 'Storage Box' as const : 'volume' as const,
+        detail: server ? `${r.body.server_type}, not built with Machine${held!.undeclared ? ', declaring no data classes (judged sensitive)' : ''}` : r.type === 'hcloud_storage_box' ? String(r.body.storage_box_type) : `${r.body.size} GB`,
         ...(typeof r.body.location === 'string' ? { location: r.body.location } : {}),
-        dataClasses: DataClass.all().filter((c) => labels[`data-${c.name}`] === 'true').map((c) => c.name),
+        dataClasses: held
+          ? held.classes.map((c) => c.name)
+          : DataClass.all().filter((c) => labels[`data-${c.name}`] === 'true').map((c) => c.name),
       };
     });
 }
