@@ -445,7 +445,7 @@ test('says where the last proof of recovery is, or that there is none', () => {
   phase1Pilot(app);
   const md = renderMarkdown(reportSections(reportModelOf(app, { estimate })), (p) => `diagram-${p}.svg`);
   expect(md).toContain('When recovery was last proven is not known to this report, which is written from the code: the restore drill on phase1-pilot-test-app '
-    + '(weekly on Mon at 06:00 UTC) reports each run to its heartbeat check, and its prober alerts RestoreDrillFailed when a run fails and RestoreDrillMissed when none finished within ');
+    + '(weekly on Mon at 06:00 UTC) reports each run to its heartbeat check, and its prober alerts RestoreDrillFailed when a run fails and RestoreDrillMissed when none finished within 180 hours 15 minutes.');
   const { app: bare, stack } = testStack('production');
   new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS });
   const bareMd = renderMarkdown(reportSections(reportModelOf(bare, { estimate })), (p) => `diagram-${p}.svg`);

@@ -330,7 +330,7 @@ function productView(product: Product | undefined, stacks: readonly TerraformSta
     uptimeChecks,
     ...(alerting ? { alerting } : {}),
     restoreDrills: stacks.flatMap((s) => s.node.findAll()).filter(isRestoreDrill).map((d) => ({
-      machine: d.machine.serverName, schedule: String(d.schedule), ...(d.maxTimeBetweenRuns instanceof Duration ? { missedAfter: String(d.maxTimeBetweenRuns) } : {}),
+      machine: d.machine.serverName, schedule: String(d.schedule), ...(d.maxTimeBetweenRuns instanceof Duration ? { missedAfter: hoursAndMinutes(d.maxTimeBetweenRuns) } : {}),
     })),
     required: register?.required ?? [],
     postponed: register?.entries ?? [],
@@ -519,6 +519,13 @@ function withoutQuery(target: string): string {
   url.search = '';
   url.hash = '';
   return `${url.toString()}${cut ? '?…' : ''}`;
+}
+
+/** Such as `180 hours 15 minutes` (a Duration of that size reads `10815 minutes`). */
+function hoursAndMinutes(duration: Duration): string {
+  const minutes = Math.round(duration.toSeconds() / 60);
+  const hours = Math.floor(minutes / 60);
+  return [hours > 0 ? `${hours} hour${hours === 1 ? '' : 's'}` : '', minutes % 60 > 0 ? `${minutes % 60} minutes` : ''].filter(Boolean).join(' ') || '0 minutes';
 }
 
 /** A lowercase id part: letters, digits and "-". */
