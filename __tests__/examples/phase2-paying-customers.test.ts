@@ -24,6 +24,17 @@ describe('example phase2-paying-customers', () => {
     expect(postponed.postponed.map((e: any) => e.component)).toContain('kubernetes');
   });
 
+  // boundary.md said sensitive and secret data "never leave the EU control plane" beside production's offsite copy at
+  // Scaleway: the published boundary now names that copy and its form, as the operator's report does.
+  test('the published boundary names the offsite backup copy the sensitive and secret data leave to, encrypted', () => {
+    const doc = fs.readFileSync(path.join(outdir, 'products', 'phase2-paying', 'boundary.md'), 'utf8');
+    for (const dataClass of ['sensitive', 'secret']) {
+      expect(doc).toContain(`| ${dataClass} | S3 bucket at Scaleway (FR): backup copies only | encrypted on the machine (restic) before it leaves |`);
+      expect(doc).not.toContain(`| ${dataClass} | nobody: never leaves the EU control plane | never |`);
+    }
+    expect(doc).toContain('| pseudonymized | Mistral AI (Paris, FR), GlitchTip (self-hosted) (Berlin, DE) | pseudonymized |');
+  });
+
   test.each(['phase2-paying-test', 'phase2-paying-production'])('%s matches its snapshot', (name) => {
     expect(stacks[name]).toMatchSnapshot();
   });

@@ -32,6 +32,12 @@ export interface BoundaryDocumentProps {
    * @default - no checklist section
    */
   readonly checklist?: readonly ChecklistItem[];
+  /**
+   * Copies of the data kept outside the control plane, encrypted on the machine before they leave (a backup plan's
+   * offsite bucket): the classes each holds and where it goes, such as `S3 bucket at Scaleway (FR)`.
+   * @default - none
+   */
+  readonly encryptedCopies?: ReadonlyArray<{ readonly dataClasses: readonly DataClass[]; readonly to: string }>;
 }
 
 // What only the team's code or contracts can guarantee: listed so nobody mistakes it for enforced.
@@ -80,8 +86,11 @@ export function boundaryDocument(props: BoundaryDocumentProps): string {
   lines.push('', '## What may leave, to whom, in what form', '', '| class | may leave to | form |', '|---|---|---|');
   for (const dataClass of DataClass.all()) {
     const allowances = policy.allowances.filter((a) => a.dataClass === dataClass && a.to.length > 0);
-    if (allowances.length === 0) lines.push(`| ${dataClass.name} | nobody: never leaves the EU control plane | never |`);
+    // A backup copy outside Hetzner holds what its machine holds: "never leaves" read false beside a copy at Scaleway.
+    const copies = [...new Set((props.encryptedCopies ?? []).filter((c) => c.dataClasses.includes(dataClass)).map((c) => c.to))];
+    if (allowances.length === 0 && copies.length === 0) lines.push(`| ${dataClass.name} | nobody: never leaves the EU control plane | never |`);
     for (const a of allowances) lines.push(`| ${dataClass.name} | ${cell(a.to.map((p) => `${p.name} (${p.legalSeat?.city}, ${p.legalSeat?.country})`).join(', '))} | ${a.form} |`);
+    if (copies.length > 0) lines.push(`| ${dataClass.name} | ${cell(copies.join(', '))}: backup copies only | encrypted on the machine (restic) before it leaves |`);
   }
 
   lines.push('', '## Processors', '', '| processor | legal seat | API hostnames | purpose | note |', '|---|---|---|---|---|');

@@ -2,7 +2,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { IConstruct } from 'constructs';
 import { TerraformStack } from 'cdktf';
+import { BackupPlan } from '../backup/backup-plan';
 import { boundaryDocument } from '../boundary/boundary-document';
+import { DataClass } from '../core/data-class';
+import { Machine } from '../hetzner/machine';
 import { Component } from '../roadmap/component';
 import { ChecklistEnvironment, ninetyDayChecklist } from './ninety-day-checklist';
 import { PostponedRegister } from '../roadmap/postponed';
@@ -58,6 +61,7 @@ export function writeProductDocuments(outdir: string, product: Product, stacks: 
   // otherwise): their data, allowlists and suppressions are published with the environments'.
   fs.writeFileSync(path.join(dir, 'boundary.md'), boundaryDocument({
     title: product.name, policy: product.boundary, stacks: [...stacks.map((s) => s.stack), ...besideStacks], checklist: ninetyDayChecklist(product, stacks),
+    encryptedCopies: offsiteBackupCopies([...stacks.map((s) => s.stack), ...besideStacks]),
   }));
   fs.writeFileSync(path.join(dir, 'postponed.json'), `${JSON.stringify(register.toJson(), null, 2)}\n`);
   fs.writeFileSync(path.join(dir, 'postponed.md'), register.toMarkdown(product.name));
@@ -72,4 +76,10 @@ export function writeProductDocuments(outdir: string, product: Product, stacks: 
 /** The product's postponed register, from the components its stacks declare. */
 export function postponedRegisterOf(product: Product, stacks: readonly IConstruct[]): PostponedRegister {
   return new PostponedRegister(product.phase, product.earlyAdoptions, stacks.flatMap((s) => Component.declaredIn(s)));
+}
+
+/** The backup copies the stacks keep outside Hetzner (offsite buckets), each with the classes of the machine it copies. */
+function offsiteBackupCopies(stacks: readonly TerraformStack[]): Array<{ dataClasses: readonly DataClass[]; to: string }> {
+  return stacks.flatMap((s) => s.node.findAll()).filter((c): c is Machine => c instanceof Machine).flatMap((machine) =>
+    (BackupPlan.of(machine)?.targets ?? []).filter((t) => t.isOffsite).map((t) => ({ dataClasses: machine.dataClasses, to: String(t) })));
 }
