@@ -195,6 +195,25 @@ describe('cdktf-sovereign-hetzner staging', () => {
       expect(api.collections.servers.map((s) => s.name)).toEqual(['acme-production-app', 'acme-test-app', 'acme-staging-next', 'hand-made-staging']);
     });
 
+    // A connection that broke failed the daily run at once, as if the API had refused: reads and deletes go again.
+    test('a connection that breaks without an answer is tried again for a read or a delete: the listing and the deletes complete', async () => {
+      api.failures.push({ match: 'GET /v1/servers', status: 0, code: '', times: 1, dropConnection: true });
+      api.failures.push({ match: 'DELETE /v1/firewalls', status: 0, code: '', times: 1, dropConnection: true });
+      const { code, out, err } = await run(['staging', 'delete-expired', '--yes', ...NOW], api, endpoint);
+      expect(err).toBe('');
+      expect(code).toBe(0);
+      expect(out).toMatch(/Deleted 6 expired staging resource\(s\)\./);
+      expect(api.requests.filter((r) => r.method === 'DELETE' && r.path === '/v1/firewalls/21')).toHaveLength(2);
+    });
+
+    test('a snapshot whose connection broke is not taken again (a second would be billed): it fails naming the URL', async () => {
+      api.failures.push({ match: 'POST /v1/servers', status: 0, code: '', times: 1, dropConnection: true });
+      const { code, err } = await run(['snapshot', '--server', 'acme-production-app', '--description', 'pre-release 2026-11-25'], api, endpoint);
+      expect(code).toBe(1);
+      expect(err).toMatch(/cannot reach the Hetzner API: POST http:\/\/127\.0\.0\.1:\d+\/v1\/servers\/2\/actions\/create_image failed \(UND_ERR_SOCKET: other side closed\)/);
+      expect(api.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
+    });
+
     test('a rate limit that lasts stops the run at once, deleting nothing more, and says what is left and when to retry', async () => {
       api.failures.push({ match: 'DELETE /v1/primary_ips', status: 429, code: 'rate_limit_exceeded', times: Infinity, retryAfter: '0' });
       const { code, err } = await run(['staging', 'delete-expired', '--yes', ...NOW], api, endpoint);

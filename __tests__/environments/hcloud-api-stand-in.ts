@@ -31,7 +31,8 @@ export class HcloudApiStandIn {
    * Answers to give before serving requests normally, one per matching request: a rate limit (429) or an outage (503),
    * for requests whose `METHOD /path` starts with `match`. `times` counts down; `Infinity` never lets them through.
    */
-  public readonly failures: Array<{ match: string; status: number; code: string; times: number; retryAfter?: string }> = [];
+  /** Answers to give instead, `times` times; `dropConnection` closes the connection without an answer. */
+  public readonly failures: Array<{ match: string; status: number; code: string; times: number; retryAfter?: string; dropConnection?: boolean }> = [];
   /** Answer lists with every resource, as an API (or a proxy that drops the query) that ignores `label_selector` would. */
   public ignoreLabelSelector = false;
   private readonly server = http.createServer((req, res) => this.handle(req, res));
@@ -61,6 +62,7 @@ export class HcloudApiStandIn {
     const failure = this.failures.find((f) => f.times > 0 && `${req.method} ${url.pathname}`.startsWith(f.match));
     if (failure) {
       failure.times--;
+      if (failure.dropConnection) return void req.socket.destroy();
       res.writeHead(failure.status, { 'Content-Type': 'application/json', ...(failure.retryAfter !== undefined ? { 'Retry-After': failure.retryAfter } : {}) });
       res.end(JSON.stringify({ error: { code: failure.code, message: failure.status === 429 ? 'limit of 3600 requests per hour reached' : 'service unavailable' } }));
       return undefined;

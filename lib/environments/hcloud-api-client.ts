@@ -47,11 +47,24 @@ export interface HcloudApiClientOptions {
    */
   readonly actionTimeoutMs?: number;
   /**
-   * How often a request the API answered with a rate limit (429) or a passing outage (502, 503, 504) is sent
-   * again, waiting the API's Retry-After or 1, 2, 4… seconds in between.
+   * How often a request the API answered with a rate limit (429) or a passing outage (502, 503, 504), or a read or
+   * delete whose connection broke, is sent again, waiting the API's Retry-After or 1, 2, 4… seconds in between.
    * @default 3
    */
   readonly retries?: number;
+}
+
+/**
+ * What fetch reports when a connection broke or a lookup failed for the moment: the request may not have arrived, and
+ * a second try may well get through. A refused connection or an unknown host is a setting to fix, not retried.
+ */
+const TRANSIENT_NETWORK_CODES = ['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT'];
+
+/** No answer came from the API: the connection could not be made or broke; `transient` when a retry may pass. */
+class HcloudApiUnreachable extends Error {
+  constructor(message: string, public readonly transient: boolean) {
+    super(message);
+  }
 }
 
 /** An answer of the API that is an error, with its HTTP status and the API's error code. */
@@ -153,10 +166,12 @@ export class HcloudApiClient {
         if (attempt > 0 && method === 'DELETE' && status === 404) return undefined;
         // A rate-limited request was not carried out, so any may go again; after an outage only those that
         // change nothing twice (a second snapshot would be billed).
-        const retryable = e instanceof HcloudApiError
-          && (e.isRateLimit || ([502, 503, 504].includes(e.status) && (method === 'GET' || method === 'DELETE')));
+        // A broken connection is an outage too: a daily reaper run failed on one reset connection.
+        const idempotent = method === 'GET' || method === 'DELETE';
+        const retryable = (e instanceof HcloudApiError && (e.isRateLimit || ([502, 503, 504].includes(e.status) && idempotent)))
+          || (e instanceof HcloudApiUnreachable && e.transient && idempotent);
         if (retryable && attempt < retries) {
-          await new Promise((resolve) => setTimeout(resolve, e.retryAfterMs ?? 1000 * 2 ** attempt));
+          await new Promise((resolve) => setTimeout(resolve, (e instanceof HcloudApiError ? e.retryAfterMs : undefined) ?? 1000 * 2 ** attempt));
           continue;
         }
         // A proxy, or an HCLOUD_ENDPOINT that is not the API, may echo the request (the Authorization header) back.
@@ -183,8 +198,9 @@ export class HcloudApiClient {
     } catch (e) {
       // fetch says only "fetch failed"; the reason (DNS, refused, TLS) is its cause.
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new Error(`cannot reach the Hetzner API: ${method} ${url} failed (${cause?.code ?? ''}${cause?.code && cause?.message ? ': ' : ''}${cause?.message ?? (e as Error).message}). `
-        + 'Fix: check the network and DNS from this machine, or HCLOUD_ENDPOINT if you set it (default https://api.hetzner.cloud/v1).');
+      throw new HcloudApiUnreachable(`cannot reach the Hetzner API: ${method} ${url} failed (${cause?.code ?? ''}${cause?.code && cause?.message ? ': ' : ''}${cause?.message ?? (e as Error).message}). `
+        + 'Fix: check the network and DNS from this machine, or HCLOUD_ENDPOINT if you set it (default https://api.hetzner.cloud/v1).',
+      TRANSIENT_NETWORK_CODES.includes(cause?.code ?? ''));
     }
     const text = await response.text();
     const failure = (message: string, code?: string): HcloudApiError => {
