@@ -287,6 +287,7 @@ function release(args: ParsedArgs, io: CliIo): Promise<number> | number {
   }
   // The dry run prints the commands all the same, and says what the real run would refuse for.
   if (unset.length > 0) io.err(`note: the release would refuse to start: ${unset.join(', ')} ${unset.length === 1 ? 'is' : 'are'} not set.`);
+  if (carriageReturns.length > 0) io.err(`note: the release would refuse to start: ${carriageReturns[0]}`);
   if (apart !== undefined && !STATE_KEY_VARIABLES.some((name) => unset.includes(name))) {
     io.err(`note: one state key pair (${STATE_KEY_VARIABLES.join(', ')}) for every step, but ${apart}: that works only if one Hetzner project holds them all `
       + `(an Object Storage key reads only its own project's buckets), else the release stops at production's guard or at test's deploy. `

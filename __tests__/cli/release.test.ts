@@ -354,4 +354,13 @@ describe('cdktf-sovereign-hetzner release with a variable unset', () => {
     expect(out).not.toMatch(/not set/);
     expect(err).toMatch(/^note: the release would refuse to start: .*TF_VAR_database_app_password_test.* are not set\.$/);
   });
+
+  // The dry run named unset variables but not a value the real run refuses for its carriage return (a .env with
+  // Windows line endings): a dry run looked clean before a release that would not start.
+  test('the dry run also says on stderr when a value holds a carriage return, naming the variable and never the value', async () => {
+    const { code, err, ran } = await attempt({ ...deployEnvironment(phase1), TF_VAR_restic_password: 'restic-value\r' }, ['--dry-run']);
+    expect({ code, ran }).toEqual({ code: 0, ran: false });
+    expect(err).toMatch(/^note: the release would refuse to start: TF_VAR_restic_password holds a carriage return \(\\r\)/m);
+    expect(err).not.toContain('restic-value');
+  });
 });
