@@ -1,21 +1,13 @@
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { App } from 'cdktf';
-import { phase1Pilot } from '../../examples/phase1-pilot';
-import { cli } from './cli';
+import { cli, synthesizedPilotWorkDirectory } from './cli';
 
 // Audit (cli): a file of cdktf.out cut short (a synth interrupted, a disk full) failed check, cost and release with
 // JSON.parse's own words ("Expected double-quoted property name in JSON at position 500"), naming no file and no fix;
 // --prices given a directory said "EISDIR: illegal operation on a directory, read".
 
 describe('a file the commands read that is broken is named, with the fix', () => {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-broken-'));
-  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
-  const outdir = path.join(work, 'cdktf.out');
-  const app = new App({ outdir });
-  phase1Pilot(app);
-  app.synth();
+  const { work, outdir } = synthesizedPilotWorkDirectory('cli-broken-');
   const stackFile = path.join(outdir, 'stacks', 'phase1-pilot-test', 'cdk.tf.json');
   fs.writeFileSync(stackFile, fs.readFileSync(stackFile, 'utf8').slice(0, 500));
 

@@ -1,5 +1,8 @@
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
+import { App } from 'cdktf';
+import { phase1Pilot } from '../../examples/phase1-pilot';
 import { runCli } from '../../cli/run-cli';
 import { synthesizedStackNames } from '../../lib/cost/synthesized-stacks';
 import { DRILL_ACCOUNT_PASSWORD_VARIABLES, OFFSITE_DRILL_VARIABLES } from '../../stacks/environment-backups';
@@ -44,4 +47,18 @@ export function deployEnvironment(outdir: string): NodeJS.ProcessEnv {
     ...placeholders, HCLOUD_TOKEN: 'stand-in-hcloud-token', AWS_ACCESS_KEY_ID: 'stand-in-access-key',
     AWS_SECRET_ACCESS_KEY: 'stand-in-secret-key', SSH_AUTH_SOCK: path.join(outdir, 'no-agent.sock'),
   };
+}
+
+/**
+ * A fresh work directory holding the Phase 1 example synthesized into its `cdktf.out`, as `cdktf synth` writes it;
+ * removed after the calling file's tests.
+ */
+export function synthesizedPilotWorkDirectory(prefix: string): { work: string; outdir: string } {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+  const outdir = path.join(work, 'cdktf.out');
+  const app = new App({ outdir });
+  phase1Pilot(app);
+  app.synth();
+  return { work, outdir };
 }

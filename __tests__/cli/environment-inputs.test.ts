@@ -1,17 +1,9 @@
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { App } from 'cdktf';
-import { phase1Pilot } from '../../examples/phase1-pilot';
-import { cli, deployEnvironment } from './cli';
+import { cli, deployEnvironment, synthesizedPilotWorkDirectory } from './cli';
 
 describe('check and release with values from a .env', () => {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-env-'));
-  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
-  const outdir = path.join(work, 'cdktf.out');
-  const app = new App({ outdir });
-  phase1Pilot(app);
-  app.synth();
+  const { work, outdir } = synthesizedPilotWorkDirectory('cli-env-');
 
   // Audit (cli): a .env saved with Windows line endings and loaded in a POSIX shell ends every value with \r. check
   // said "Everything … is set", and the release deployed passwords no login matched, and a token the provider refuses.
