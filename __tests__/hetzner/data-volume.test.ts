@@ -47,7 +47,7 @@ describe('DataVolume', () => {
     expect([small.size, large.size]).toEqual([50, 100]);
     // The resize is in the part's command, so the rollout runs it again; before, the bundle did not change at all.
     expect(large.version).not.toBe(small.version);
-    expect(large.script.split('\n').slice(-2)).toEqual(['mountpoint -q "$dir" || mount "$dir"', 'resize2fs "$dev" # to 100 GiB']);
+    expect(large.script.split('\n').slice(-2)).toEqual(['else mount "$dir"; fi', 'resize2fs "$dev" # to 100 GiB']);
   });
 
   test('in production: delete protection and prevent_destroy', () => {

@@ -191,8 +191,16 @@ function mountScript(deviceFile: string, mountPath: string, gib: number): string
     'while [ ! -e "$dev" ] && [ "$i" -lt 150 ]; do sleep 2; i=$((i+1)); done',
     '[ -e "$dev" ] || { echo "volume $dev did not appear within 5 minutes" >&2; exit 1; }',
     'mkdir -p "$dir"',
+    // One line per mount point: a replaced volume's old line stayed first, and systemd mounts the first at boot.
+    'if awk -v dev="$dev" -v dir="$dir" \'$1 !~ /^#/ && $2 == dir && $1 != dev { found = 1 } END { exit !found }\' /etc/fstab; then',
+    '  awk -v dev="$dev" -v dir="$dir" \'!($1 !~ /^#/ && $2 == dir && $1 != dev)\' /etc/fstab > /etc/fstab.sovereign-new && mv /etc/fstab.sovereign-new /etc/fstab',
+    'fi',
     'grep -q "^$dev " /etc/fstab || echo "$dev $dir ext4 discard,nofail,defaults 0 2" >> /etc/fstab',
-    'mountpoint -q "$dir" || mount "$dir"',
+    // A replaced volume's mount outlives its detachment; mounting over it or resizing the new one offline hides that.
+    'if mountpoint -q "$dir"; then',
+    '  source=$(findmnt -n -o SOURCE --mountpoint "$dir"); attached=$(readlink -f "$dev")',
+    '  [ "$source" = "$attached" ] || { echo "$dir is mounted from $source, not from the volume now attached ($dev): stop what uses $dir and umount $dir, then roll out again; or reboot, which mounts the attached volume" >&2; exit 1; }',
+    'else mount "$dir"; fi',
     `resize2fs "$dev" # to ${gib} GiB`,
   ].join('\n');
 }
