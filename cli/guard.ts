@@ -9,6 +9,7 @@ import { parseStackArgs } from './stack-args';
 import { synthesizedStackNames } from '../lib/cost/synthesized-stacks';
 import { readJsonFile } from '../lib/core/private/json-file';
 import { defaultSynthOutput } from './synth-output';
+import { shellWord } from './shell-word';
 
 /** The start of the private directory's name that guard keeps its plan file in: the process ID follows. */
 export const PRIVATE_DIR_PREFIX = 'sovereign-guard-';
@@ -78,7 +79,7 @@ export function describeLoss(stack: string, loss: ProtectedLoss, out = 'cdktf.ou
   return `${stack}'s plan ${what} ${loss.address}, protected by ${loss.protectedBy}. Hetzner refuses the delete only at apply, `
     + `after Terraform may already have created what takes its place.${likelyRename} Fix: keep the old construct ID; or move the state `
     + `to the new address (\`moveFromId('${loss.address}')\` on the new resource, or \`terraform state mv '${loss.address}' '${move}'\` in `
-    + `${path.join(out, 'stacks', stack)}); to remove it on purpose, retire it first (its protection goes off), deploy that, then remove it.`;
+    + `${shellWord(path.join(out, 'stacks', stack))}); to remove it on purpose, retire it first (its protection goes off), deploy that, then remove it.`;
 }
 
 /** An in-place change of a server that Hetzner carries out with a hard power-off, or that deletes its backups. */

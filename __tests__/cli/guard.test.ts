@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { TerraformResource } from 'cdktf';
 import { Environment, Location, Machine, ServerType, SshKey } from '../../lib';
-import { protectedLosses } from '../../cli/guard';
+import { describeLoss, protectedLosses } from '../../cli/guard';
 import { deployedForGuard, guard } from './cli';
 import { PRIVATE_DIR_PREFIX } from '../../cli/guard';
 import { HetznerStandIn, stackJson, StandInWorkspace } from '../../testing';
@@ -176,6 +176,13 @@ describe('protectedLosses', () => {
       ['hcloud_storage_box_subaccount.Old', ['hcloud_storage_box_subaccount.New']],
       ['hcloud_volume.Data', []],
     ]);
+  });
+
+  test("the fix's state directory is a shell word the operator can paste, also with a space in --out", () => {
+    const loss = { address: 'hcloud_server.App_1', actions: ['delete'], protectedBy: "Hetzner's delete protection", createdOfSameType: ['hcloud_server.Application_2'] };
+    expect(describeLoss('acme-production', loss, 'my synth')).toContain(
+      "`terraform state mv 'hcloud_server.App_1' 'hcloud_server.Application_2'` in 'my synth/stacks/acme-production')");
+    expect(describeLoss('acme-production', loss, 'cdktf.out')).toContain('` in cdktf.out/stacks/acme-production)');
   });
 
   test('a plan without changes, or not a plan, loses nothing', () => {
