@@ -7,7 +7,7 @@ export type HcloudCollection = 'servers' | 'load_balancers' | 'volumes' | 'prima
 export interface HcloudResource {
   readonly id: number;
   /** The resource's name; null for a snapshot or backup image (Hetzner names only system images). */
-  readonly name: string;
+  readonly name: string | null;
   /** Images only: the description a snapshot was taken with. */
   readonly description?: string;
   readonly labels: Record<string, string>;

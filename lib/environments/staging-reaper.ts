@@ -36,7 +36,7 @@ export class StagingReaper {
         const expiresAt = resource.labels[EXPIRES_AT_LABEL];
         const invalid = expiryProblem(expiresAt);
         found.push({
-          collection, id: resource.id, name: resource.name, expiresAt, resource,
+          collection, id: resource.id, name: resource.name ?? '(no name)', expiresAt, resource,
           expired: !invalid && isExpired(expiresAt, now),
           ...(invalid ? { skipReason: `invalid expires-at label: ${invalid}` }
             : resource.protection?.delete ? { skipReason: 'delete protection is on' } : {}),
