@@ -13,6 +13,7 @@ import {
 import { StagingReaper } from '../lib/environments/staging-reaper';
 import { sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
 import { DEFAULT_STAGING_DAYS, expiryAfterDays, StagingMode } from '../lib/environments/staging';
+import { parseInstant } from './instant';
 import { carriageReturnsIn, CHECK_USAGE, checkCommand, type Requirement, requirementsOfStacks, sharedAcrossEnvironments, unsetRequirements, withCarriageReturns } from './check';
 import { INIT_USAGE, initCommand } from './init';
 import { COST_USAGE, costCommand } from './cost';
@@ -33,6 +34,7 @@ const STAGING_LIST_USAGE = `  cdktf-sovereign-hetzner staging list [--now ISO-TI
       Lists the project's on-demand staging resources (labelled environment=staging, lifecycle=on-demand,
       purpose=release-rehearsal, with an expires-at date), each with its expiry and whether it has expired
       at --now (default: the current time; a resource expires at the start of its expires-at day, UTC).
+      ISO-TIME carries its zone (2026-12-01T09:00:00Z, 2026-12-01T10:00:00+01:00) or is a date (its start, UTC).
       One that delete-expired would keep says why (delete protection, an invalid expires-at label, in use
       by a staging server that stays).
       Reads only: it deletes nothing. Needs a token of the Hetzner project staging lives in: with a project
@@ -530,7 +532,5 @@ function stringFlag(args: ParsedArgs, name: string, fallback?: string): string {
 
 function nowFrom(args: ParsedArgs): Date {
   const text = args.flags.now;
-  const now = typeof text === 'string' ? new Date(text) : new Date();
-  if (Number.isNaN(now.getTime())) throw new Error(`--now ${String(text)} is not a time. Fix: pass an ISO time such as 2026-12-01T00:00:00Z.`);
-  return now;
+  return typeof text === 'string' ? parseInstant('--now', text) : new Date();
 }
