@@ -89,6 +89,7 @@ export type { ReportModelOptions } from './report/report-model';
 export * from './backup/backup-plan';
 export * from './backup/backup-target';
 export * from './backup/heartbeat';
+export * from './backup/heartbeat-check';
 export * from './backup/postgres-dump';
 export * from './backup/restore-check';
 export * from './backup/restore-drill';

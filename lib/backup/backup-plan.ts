@@ -14,11 +14,13 @@ import { EgressAllowlist } from '../boundary/egress-allowlist';
 import { requireSensitive } from '../hetzner/storage-box';
 import { BackupTarget } from './backup-target';
 import { Heartbeat } from './heartbeat';
+import { HeartbeatCheck } from './heartbeat-check';
 import { PostgresDump } from './postgres-dump';
 import { DATABASE_DISK_RESERVE } from './private/database-disk-reserve';
 import { backupAgeLimitLifted, LIFT_BACKUP_AGE_LIMIT, MAX_BACKUP_AGE_LIMIT, refuseBackupAgeAboveLimit } from './private/backup-age-limit';
 import { defaultMaxBackupAge, PHASE_ONE_SCHEDULE, PHASE_TWO_SCHEDULE } from './private/phase-schedules';
 import { BACKUP_BOOTSTRAP, BACKUP_CHECK, BACKUP_DUMP, BACKUP_PRUNE, BACKUP_PUSH, BACKUP_RESTORE, BACKUP_ROTATE_KEYS } from './private/scripts';
+import { heartbeatCheck, JOB_TIMES, systemdTime } from './private/job-times';
 import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, targetNames, timer, TIME_SYNC_UNIT_LINES, UNITS } from './private/tooling';
 import { Retention } from './retention';
 import { Schedule, Weekday } from './schedule';
@@ -247,6 +249,8 @@ export class BackupPlan extends Construct {
   private readonly resticPassword: TerraformVariable;
   private readonly heartbeat: Heartbeat;
   private readonly protectedMachines: IMachine[] = [];
+  /** The protected machines that dump PostgreSQL (and so have a dump job). */
+  private readonly dumpingMachines = new Set<IMachine>();
 
   constructor(scope: Construct, id: string, props: BackupPlanProps) {
     super(scope, id);
@@ -350,6 +354,25 @@ export class BackupPlan extends Construct {
     return this.checkReadCycle;
   }
 
+  /**
+   * The checks to create at the heartbeat's ping service, one per job of each protected machine (`<server>-dump`,
+   * `-push`, `-prune`, `-check`), each with its period and the grace its longest run needs. The push's grace
+   * includes the dump it waits for; the bootstrap and key rotation report their failures to the push's check.
+   */
+  public get heartbeatChecks(): HeartbeatCheck[] {
+    const t = JOB_TIMES;
+    const plus = (...ds: Duration[]) => Duration.seconds(ds.reduce((sum, d) => sum + d.toSeconds(), 0));
+    return this.protectedMachines.flatMap((m) => {
+      const dumps = this.dumpingMachines.has(m);
+      return [
+        ...(dumps ? [heartbeatCheck(`${m.serverName}-dump`, this.schedule, plus(t.push.startDelay, t.dump.longestRun))] : []),
+        heartbeatCheck(`${m.serverName}-push`, this.schedule, plus(t.push.startDelay, ...(dumps ? [t.dump.longestRun] : []), t.push.longestRun)),
+        heartbeatCheck(`${m.serverName}-prune`, this.pruneSchedule, plus(t.prune.startDelay, t.prune.longestRun)),
+        heartbeatCheck(`${m.serverName}-check`, this.checkSchedule, plus(t.check.startDelay, t.check.longestRun)),
+      ];
+    });
+  }
+
   /** The most data a loss can cost: the time between two pushes. */
   public get recoveryPointObjective(): Duration {
     return this.schedule.interval;
@@ -393,6 +416,7 @@ export class BackupPlan extends Construct {
     }
     plans.set(machine, this);
     this.protectedMachines.push(machine);
+    if (postgres.enabled) this.dumpingMachines.add(machine);
     // The plan declares its own destinations, so the machine's egress allowlist holds them whoever builds the stack.
     for (const t of this.targets) EgressAllowlist.requireHostnames(machine, [t.destination.host], `backup target (${t.description})`, t.destination.port);
     EgressAllowlist.requireHostnames(machine, [this.heartbeat.host], 'backup heartbeat', 443);
@@ -448,22 +472,23 @@ export class BackupPlan extends Construct {
         `${SBIN}/backup-bootstrap`, { unit: ['Wants=network-online.target', 'After=network-online.target'] }), '0644'),
       // The dump streams to the targets as it is written: it needs the network as much as PostgreSQL.
       ...(postgres.enabled ? [file(`${UNITS}/backup-dump.service`, service(`Backup: dump ${postgres}, stream it to the targets and read it back`, `${SBIN}/backup-dump`,
-        { unit: ['Wants=network-online.target', 'After=postgresql.service network-online.target', ...BOOTSTRAP_FIRST, ...TIME_SYNC_UNIT_LINES], service: ['TimeoutStartSec=6h'] }), '0644')] : []),
+        { unit: ['Wants=network-online.target', 'After=postgresql.service network-online.target', ...BOOTSTRAP_FIRST, ...TIME_SYNC_UNIT_LINES], service: [`TimeoutStartSec=${systemdTime(JOB_TIMES.dump.longestRun)}`] }), '0644')] : []),
       file(`${UNITS}/backup-push.service`, service('Backup: make sure every target has the newest dump (send it where the dump could not) and back up the paths', `${SBIN}/backup-push`, {
         unit: [...(postgres.enabled ? ['Requires=backup-dump.service', 'After=backup-dump.service'] : []), 'Wants=network-online.target', 'After=network-online.target',
           ...BOOTSTRAP_FIRST, ...TIME_SYNC_UNIT_LINES,
           // A volume mounted with nofail may still be mounting when the timer fires after boot; the job
           // itself fails when a mount of these paths is missing.
           ...(paths.length > 0 ? [`RequiresMountsFor=${paths.join(' ')}`] : [])],
-        service: ['TimeoutStartSec=6h'],
+        service: [`TimeoutStartSec=${systemdTime(JOB_TIMES.push.longestRun)}`],
       }), '0644'),
-      file(`${UNITS}/backup-push.timer`, timer(postgres.enabled ? 'Backup: dump and push' : 'Backup: push', this.schedule, '10min'), '0644'),
+      // The dump has no timer of its own: the push's starts it, so its random delay is the push's.
+      file(`${UNITS}/backup-push.timer`, timer(postgres.enabled ? 'Backup: dump and push' : 'Backup: push', this.schedule, systemdTime(JOB_TIMES.push.startDelay)), '0644'),
       file(`${UNITS}/backup-prune.service`, service(`Backup: apply the retention (${this.retention})`, `${SBIN}/backup-prune`,
-        { unit: ['Wants=network-online.target', 'After=network-online.target', ...TIME_SYNC_UNIT_LINES], service: ['TimeoutStartSec=6h'] }), '0644'),
-      file(`${UNITS}/backup-prune.timer`, timer('Backup: prune', this.pruneSchedule, '30min'), '0644'),
+        { unit: ['Wants=network-online.target', 'After=network-online.target', ...TIME_SYNC_UNIT_LINES], service: [`TimeoutStartSec=${systemdTime(JOB_TIMES.prune.longestRun)}`] }), '0644'),
+      file(`${UNITS}/backup-prune.timer`, timer('Backup: prune', this.pruneSchedule, systemdTime(JOB_TIMES.prune.startDelay)), '0644'),
       file(`${UNITS}/backup-check.service`, service(`Backup: restic check reading 1/${this.checkReadSlices} of the data (all of it every ${this.checkReadCycle})`, `${SBIN}/backup-check`,
-        { unit: ['Wants=network-online.target', 'After=network-online.target', ...TIME_SYNC_UNIT_LINES], service: ['TimeoutStartSec=12h'] }), '0644'),
-      file(`${UNITS}/backup-check.timer`, timer('Backup: check', this.checkSchedule, '30min'), '0644'),
+        { unit: ['Wants=network-online.target', 'After=network-online.target', ...TIME_SYNC_UNIT_LINES], service: [`TimeoutStartSec=${systemdTime(JOB_TIMES.check.longestRun)}`] }), '0644'),
+      file(`${UNITS}/backup-check.timer`, timer('Backup: check', this.checkSchedule, systemdTime(JOB_TIMES.check.startDelay)), '0644'),
     ];
     return {
       name: 'sovereign-backup jobs',

@@ -11,9 +11,11 @@ import { PostgresVersion } from '../database/postgres-version';
 import { requireSensitive } from '../hetzner/storage-box';
 import { BackupTarget } from './backup-target';
 import { Heartbeat } from './heartbeat';
+import { HeartbeatCheck } from './heartbeat-check';
 import { backupAgeLimitLifted, MAX_BACKUP_AGE_LIMIT, refuseBackupAgeAboveLimit } from './private/backup-age-limit';
 import { DATABASE_DISK_RESERVE } from './private/database-disk-reserve';
 import { DRILL_RUN_TIME_PER_COPY, DRILL_START_DELAY } from './private/drill-run-time';
+import { heartbeatCheck } from './private/job-times';
 import { RESTORE_DRILL } from './private/scripts';
 import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, timer, TIME_SYNC_UNIT_LINES, UNITS } from './private/tooling';
 import { RestoreCheck } from './restore-check';
@@ -107,6 +109,11 @@ export class RestoreDrill extends Construct {
    * random delay) and the longest run. Monitoring counts the drill missed only when no run ended within it.
    */
   public readonly maxTimeBetweenRuns: Duration;
+  /**
+   * The check to create at the heartbeat's ping service (`<test server>-restore-drill`): the schedule's period, and a
+   * grace of the timer's random delay plus the longest run, so a drill that restores for hours is not reported down.
+   */
+  public readonly heartbeatCheck: HeartbeatCheck;
 
   constructor(scope: Construct, id: string, props: RestoreDrillProps) {
     super(scope, id);
@@ -181,6 +188,8 @@ export class RestoreDrill extends Construct {
     }));
     this.longestRun = Duration.hours(DRILL_RUN_TIME_PER_COPY.toHours() * sources.length);
     this.maxTimeBetweenRuns = Duration.seconds(this.schedule.interval.toSeconds() + DRILL_START_DELAY.toSeconds() + this.longestRun.toSeconds());
+    this.heartbeatCheck = heartbeatCheck(`${props.machine.serverName}-restore-drill`, this.schedule,
+      Duration.seconds(DRILL_START_DELAY.toSeconds() + this.longestRun.toSeconds()));
     const again = sources.find((s, i) => sources.findIndex((o) => o.target === s.target) !== i);
     if (again !== undefined) {
       throw new ValidationError(invalidValue(this, again.prop, again.target.description, 'that copy is already drilled', 'list each copy of the backups once'));

@@ -1,0 +1,28 @@
+import { Duration } from '../../core/duration';
+import { HeartbeatCheck } from '../heartbeat-check';
+import { Schedule } from '../schedule';
+
+/**
+ * How late each backup job's timer may start it (`RandomizedDelaySec`: machines sharing a Storage Box do not all
+ * connect at once) and how long its run may take (`TimeoutStartSec`, which includes the wait for the repository
+ * lock). The units are rendered from these, and so are the heartbeat checks' grace times: a check whose grace is
+ * shorter than a run the unit allows reports a slow run as a missed one.
+ */
+export const JOB_TIMES = {
+  /** Started by the push's timer (the push needs it), so its start delay is the push's. */
+  dump: { longestRun: Duration.hours(6) },
+  push: { startDelay: Duration.minutes(10), longestRun: Duration.hours(6) },
+  prune: { startDelay: Duration.minutes(30), longestRun: Duration.hours(6) },
+  check: { startDelay: Duration.minutes(30), longestRun: Duration.hours(12) },
+} as const;
+
+/** A Duration of whole minutes as a unit writes it: `6h`, `10min`. */
+export function systemdTime(d: Duration): string {
+  const minutes = d.toMinutes();
+  return minutes % 60 === 0 ? `${minutes / 60}h` : `${minutes}min`;
+}
+
+/** A check of a job run on `schedule`, whose success may come `latest` after its timer elapsed. */
+export function heartbeatCheck(name: string, schedule: Schedule, latest: Duration): HeartbeatCheck {
+  return { name, schedule, period: schedule.interval, grace: latest };
+}
