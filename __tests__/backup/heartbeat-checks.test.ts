@@ -21,9 +21,13 @@ const line = (content: string, key: string) => {
   if (!m) throw new Error(`no ${key}= in\n${content}`);
   return m[1];
 };
-/** The seconds between the timer's next two elapses, as systemd computes them. */
+/**
+ * The seconds between the timer's next two elapses, as systemd computes them on a machine set to Berlin's time, across
+ * the night its clocks go forward (28 March 2027): a calendar without its UTC zone would elapse 23 hours apart there.
+ */
 function periodOf(calendar: string): number {
-  const out = execFileSync('systemd-analyze', ['calendar', '--iterations=2', calendar], { encoding: 'utf8', env: { ...process.env, TZ: 'Europe/Berlin' } });
+  const out = execFileSync('systemd-analyze', ['calendar', '--iterations=2', '--base-time=2027-03-27 00:00:00 UTC', calendar],
+    { encoding: 'utf8', env: { ...process.env, TZ: 'Europe/Berlin' } });
   const utc = [...out.matchAll(/\(in UTC\): \w{3} (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) UTC/g)].map((m) => Date.parse(`${m[1].replace(' ', 'T')}Z`));
   expect(utc).toHaveLength(2);
   return (utc[1] - utc[0]) / 1000;
