@@ -1,4 +1,6 @@
 import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
 import { BackupPlan, RestoreDrill } from '../../lib';
 import { synthBackupApp } from './helpers/fixture';
 import { decodeWriteFiles } from './helpers/machine-root';
@@ -69,7 +71,7 @@ describe.each([['one copy', 'storagebox'], ['two copies', 'both']] as const)('th
 });
 
 test('docs/backup.md gives the graces the presets\' checks have', () => {
-  const doc = require('fs').readFileSync(require('path').join(__dirname, '../../docs/backup.md'), 'utf8').replace(/\s+/g, ' ') as string;
+  const doc = fs.readFileSync(path.join(__dirname, '../../docs/backup.md'), 'utf8').replace(/\s+/g, ' ');
   const { app } = synthBackupApp();
   const plan = app.node.findAll().find((c): c is BackupPlan => c instanceof BackupPlan)!;
   const words = (seconds: number) => [Math.floor(seconds / 3600) && `${Math.floor(seconds / 3600)} h`, seconds % 3600 && `${(seconds % 3600) / 60} min`].filter(Boolean).join(' ');
