@@ -20,7 +20,7 @@ import { DATABASE_DISK_RESERVE } from './private/database-disk-reserve';
 import { backupAgeLimitLifted, LIFT_BACKUP_AGE_LIMIT, MAX_BACKUP_AGE_LIMIT, refuseBackupAgeAboveLimit } from './private/backup-age-limit';
 import { defaultMaxBackupAge, PHASE_ONE_SCHEDULE, PHASE_TWO_SCHEDULE } from './private/phase-schedules';
 import { BACKUP_BOOTSTRAP, BACKUP_CHECK, BACKUP_DUMP, BACKUP_PRUNE, BACKUP_PUSH, BACKUP_RESTORE, BACKUP_ROTATE_KEYS } from './private/scripts';
-import { heartbeatCheck, JOB_TIMES, systemdTime } from './private/job-times';
+import { heartbeatCheck, JOB_GRACE, JOB_TIMES, systemdTime } from './private/job-times';
 import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, targetNames, timer, TIME_SYNC_UNIT_LINES, UNITS } from './private/tooling';
 import { Retention } from './retention';
 import { Schedule, Weekday } from './schedule';
@@ -360,15 +360,13 @@ export class BackupPlan extends Construct {
    * includes the dump it waits for; the bootstrap and key rotation report their failures to the push's check.
    */
   public get heartbeatChecks(): HeartbeatCheck[] {
-    const t = JOB_TIMES;
-    const plus = (...ds: Duration[]) => Duration.seconds(ds.reduce((sum, d) => sum + d.toSeconds(), 0));
     return this.protectedMachines.flatMap((m) => {
       const dumps = this.dumpingMachines.has(m);
       return [
-        ...(dumps ? [heartbeatCheck(`${m.serverName}-dump`, this.schedule, plus(t.push.startDelay, t.dump.longestRun))] : []),
-        heartbeatCheck(`${m.serverName}-push`, this.schedule, plus(t.push.startDelay, ...(dumps ? [t.dump.longestRun] : []), t.push.longestRun)),
-        heartbeatCheck(`${m.serverName}-prune`, this.pruneSchedule, plus(t.prune.startDelay, t.prune.longestRun)),
-        heartbeatCheck(`${m.serverName}-check`, this.checkSchedule, plus(t.check.startDelay, t.check.longestRun)),
+        ...(dumps ? [heartbeatCheck(`${m.serverName}-dump`, this.schedule, JOB_GRACE.dump)] : []),
+        heartbeatCheck(`${m.serverName}-push`, this.schedule, dumps ? JOB_GRACE.push : JOB_GRACE.pushWithoutDump),
+        heartbeatCheck(`${m.serverName}-prune`, this.pruneSchedule, JOB_GRACE.prune),
+        heartbeatCheck(`${m.serverName}-check`, this.checkSchedule, JOB_GRACE.check),
       ];
     });
   }

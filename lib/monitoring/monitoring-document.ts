@@ -1,5 +1,7 @@
 import { Environment } from '../core/environment';
-import { DRILL_RUN_TIME_PER_COPY } from '../backup/private/drill-run-time';
+import { DRILL_RUN_TIME_PER_COPY, DRILL_START_DELAY } from '../backup/private/drill-run-time';
+import { hoursAndMinutes, JOB_GRACE } from '../backup/private/job-times';
+import { PHASE_ONE_SCHEDULE, PHASE_TWO_SCHEDULE } from '../backup/private/phase-schedules';
 import { Component } from '../roadmap/component';
 import { Phase } from '../roadmap/phase';
 import { MonitoringAlert } from './monitoring-alert';
@@ -84,6 +86,7 @@ export function monitoringPhaseDocument(phase: Phase): string {
     '- Alerts carry `severity` (`critical` for production, `warning` for test), `environment`, `check` or `instance`, and `prober` (the machine that saw it). They are grouped by alert, environment, check and instance, repeated every 4 hours while firing, and followed by a resolved notification.',
     "- The `Watchdog` alert goes to the dead-man's switch (healthchecks.io, run by SIA Monkey See Monkey Do in Riga, or a self-hosted Healthchecks) once per interval, 5 minutes by default: Alertmanager's route for it has a `repeat_interval` of half the `group_interval`, so every flush pings "
       + '(equal ones ping every other flush, twice the interval). The live test measures the gaps. **Configure each check with period = the interval and grace = the interval** (`DeadMansSwitch.grace`): it alerts when a ping is one interval late (10 minutes by default), never for one ping lost on the way.',
+    backupHeartbeats(phase),
     "- **One check per prober.** Each stack that runs a prober has its own variable, `monitoring_deadman_ping_url_<environment>` (`monitoring_deadman_ping_url_test`, `monitoring_deadman_ping_url_production`): give each a check of its own, or a live prober's pings hide a dead one.",
     '- Secrets are sensitive variables of each stack that runs a prober: the ping URL above, `monitoring_webhook_<receiver>`, `monitoring_smtp_password_<receiver>`; and `error_monitoring_dsn` on test\'s and production\'s stacks (staging has none). The bundle writes them root-only; the setup turns them into files only root and the daemons\' group can read.',
     '- **Other local users cannot read them.** Prometheus and Alertmanager answer only with basic auth (`--web.config.file`): the password is made on the machine, readable by root and the daemons\' group only (the live test reads the status endpoint as `nobody`: 401). '
@@ -130,6 +133,17 @@ export function monitoringPhaseDocument(phase: Phase): string {
     '',
   );
   return lines.join('\n');
+}
+
+/** The backup heartbeat checks to create, with their periods and graces (`BackupPlan.heartbeatChecks`). */
+function backupHeartbeats(phase: Phase): string {
+  const backups = phase === Phase.ONE ? PHASE_ONE_SCHEDULE : PHASE_TWO_SCHEDULE;
+  const g = hoursAndMinutes;
+  return "- **The backup jobs' heartbeat checks** (the plan's and the drill's heartbeat URL, not the dead-man's switch): one check per job, named as it pings (`<server>-dump`, `-push`, `-prune`, `-check`, `<test server>-restore-drill`), "
+    + `with period = its schedule's interval and grace = its timer's random delay plus the longest run its units allow (\`plan.heartbeatChecks\`, \`drill.heartbeatCheck\`): `
+    + `dump and push every ${backups.interval}, grace ${g(JOB_GRACE.dump)} and ${g(JOB_GRACE.push)} (the push follows the dump); prune every 7 days, grace ${g(JOB_GRACE.prune)}; check every day, grace ${g(JOB_GRACE.check)}; `
+    + `the drill every 7 days, grace ${g(DRILL_START_DELAY)} plus ${g(DRILL_RUN_TIME_PER_COPY)} per copy it restores. The jobs ping \`/start\`, and Healthchecks counts a job down when no success follows within the grace: `
+    + 'a shorter one (its default is an hour) reports a slow dump, check or drill as missed while it runs. BackupTooOld tells a backup that stopped sooner.';
 }
 
 function notYetWatched(phase: Phase): string[] {

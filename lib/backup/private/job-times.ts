@@ -16,6 +16,26 @@ export const JOB_TIMES = {
   check: { startDelay: Duration.minutes(30), longestRun: Duration.hours(12) },
 } as const;
 
+const sum = (...ds: Duration[]) => Duration.seconds(ds.reduce((total, d) => total + d.toSeconds(), 0));
+
+/**
+ * How late each job's success may come after its timer elapsed, the grace of its heartbeat check: the timer's random
+ * delay and the longest runs of its unit and of what it waits for (the push waits for the dump, when there is one).
+ */
+export const JOB_GRACE = {
+  dump: sum(JOB_TIMES.push.startDelay, JOB_TIMES.dump.longestRun),
+  push: sum(JOB_TIMES.push.startDelay, JOB_TIMES.dump.longestRun, JOB_TIMES.push.longestRun),
+  pushWithoutDump: sum(JOB_TIMES.push.startDelay, JOB_TIMES.push.longestRun),
+  prune: sum(JOB_TIMES.prune.startDelay, JOB_TIMES.prune.longestRun),
+  check: sum(JOB_TIMES.check.startDelay, JOB_TIMES.check.longestRun),
+} as const;
+
+/** A Duration of whole minutes in words, such as `12 h 10 min`. */
+export function hoursAndMinutes(d: Duration): string {
+  const minutes = d.toMinutes();
+  return [Math.floor(minutes / 60) > 0 ? `${Math.floor(minutes / 60)} h` : '', minutes % 60 > 0 ? `${minutes % 60} min` : ''].filter((w) => w !== '').join(' ');
+}
+
 /** A Duration of whole minutes as a unit writes it: `6h`, `10min`. */
 export function systemdTime(d: Duration): string {
   const minutes = d.toMinutes();
