@@ -206,9 +206,9 @@ def running_port(conf):
 
 
 def wait_ready(conf, seconds=60):
-    deadline = time.time() + seconds
+    deadline = time.monotonic() + seconds
     argv = [conf["bin"] + "/pg_isready", "-q", "-h", ROOT + conf["socketDirectory"], "-p", str(conf["port"])]
-    while time.time() < deadline:
+    while time.monotonic() < deadline:
         if subprocess.run(argv).returncode == 0:
             return
         port = running_port(conf)
@@ -346,8 +346,8 @@ def on_an_interface(pid, address):
 def wait_for_interface(conf, pid, address):
     seconds = conf["addressWaitSeconds"]
     log("waiting up to %d seconds for %s to come up (the private network may be late)" % (seconds, address))
-    deadline = time.time() + seconds
-    while time.time() < deadline:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
         if on_an_interface(pid, address):
             return True
         time.sleep(1)

@@ -131,7 +131,8 @@ def actual():
                 return value
     except OSError:
         pass
-    deadline = time.time() + WAIT
+    # Monotonic: a clock stepped by time sync at first boot must not end (or stretch) the wait.
+    deadline = time.monotonic() + WAIT
     while True:
         try:
             with urllib.request.urlopen(URL, timeout=5) as r:
@@ -145,7 +146,7 @@ def actual():
                 return value
         except (OSError, ValueError):
             pass
-        if time.time() >= deadline:
+        if time.monotonic() >= deadline:
             return None
         time.sleep(1)
 
