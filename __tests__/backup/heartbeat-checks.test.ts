@@ -47,8 +47,8 @@ describe.each([['one copy', 'storagebox'], ['two copies', 'both']] as const)('th
   };
   // Each job: the timer that starts it, and the services whose runs come between the timer and its success ping.
   const jobs: Record<string, { timer: string; services: string[] }> = {
-    'acme-production-app-dump': { timer: 'backup-push.timer', services: ['backup-dump.service'] },
-    'acme-production-app-push': { timer: 'backup-push.timer', services: ['backup-dump.service', 'backup-push.service'] },
+    'acme-production-app-dump': { timer: 'backup-push.timer', services: ['backup-bootstrap.service', 'backup-dump.service'] },
+    'acme-production-app-push': { timer: 'backup-push.timer', services: ['backup-bootstrap.service', 'backup-dump.service', 'backup-push.service'] },
     'acme-production-app-prune': { timer: 'backup-prune.timer', services: ['backup-prune.service'] },
     'acme-production-app-check': { timer: 'backup-check.timer', services: ['backup-check.service'] },
     'acme-test-app-restore-drill': { timer: 'restore-drill.timer', services: ['restore-drill.service'] },

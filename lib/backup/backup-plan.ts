@@ -467,7 +467,7 @@ export class BackupPlan extends Construct {
       script(`${SBIN}/backup-check`, BACKUP_CHECK),
       script(`${SBIN}/backup-rotate-keys`, BACKUP_ROTATE_KEYS),
       file(`${UNITS}/backup-bootstrap.service`, service('Backup: SSH key, key install on the Storage Box, repository init (first boot)',
-        `${SBIN}/backup-bootstrap`, { unit: ['Wants=network-online.target', 'After=network-online.target'] }), '0644'),
+        `${SBIN}/backup-bootstrap`, { unit: ['Wants=network-online.target', 'After=network-online.target'], service: [`TimeoutStartSec=${systemdTime(JOB_TIMES.bootstrap.longestRun)}`] }), '0644'),
       // The dump streams to the targets as it is written: it needs the network as much as PostgreSQL.
       ...(postgres.enabled ? [file(`${UNITS}/backup-dump.service`, service(`Backup: dump ${postgres}, stream it to the targets and read it back`, `${SBIN}/backup-dump`,
         { unit: ['Wants=network-online.target', 'After=postgresql.service network-online.target', ...BOOTSTRAP_FIRST, ...TIME_SYNC_UNIT_LINES], service: [`TimeoutStartSec=${systemdTime(JOB_TIMES.dump.longestRun)}`] }), '0644')] : []),

@@ -9,6 +9,12 @@ import { Schedule } from '../schedule';
  * shorter than a run the unit allows reports a slow run as a missed one.
  */
 export const JOB_TIMES = {
+  /**
+   * Runs before the dump and the push: up to an hour's wait for the repository lock (`LOCK_WAIT_SECONDS`), then a
+   * login and a repository open per target. A oneshot unit has no start timeout unless it sets one: a login that
+   * hung held the dump and the push queued behind it for good.
+   */
+  bootstrap: { longestRun: Duration.minutes(90) },
   /** Started by the push's timer (the push needs it), so its start delay is the push's. */
   dump: { longestRun: Duration.hours(6) },
   push: { startDelay: Duration.minutes(10), longestRun: Duration.hours(6) },
@@ -20,12 +26,12 @@ const sum = (...ds: Duration[]) => Duration.seconds(ds.reduce((total, d) => tota
 
 /**
  * How late each job's success may come after its timer elapsed, the grace of its heartbeat check: the timer's random
- * delay and the longest runs of its unit and of what it waits for (the push waits for the dump, when there is one).
+ * delay and the longest runs of its unit and of what it waits for (the bootstrap, and for the push the dump when there is one).
  */
 export const JOB_GRACE = {
-  dump: sum(JOB_TIMES.push.startDelay, JOB_TIMES.dump.longestRun),
-  push: sum(JOB_TIMES.push.startDelay, JOB_TIMES.dump.longestRun, JOB_TIMES.push.longestRun),
-  pushWithoutDump: sum(JOB_TIMES.push.startDelay, JOB_TIMES.push.longestRun),
+  dump: sum(JOB_TIMES.push.startDelay, JOB_TIMES.bootstrap.longestRun, JOB_TIMES.dump.longestRun),
+  push: sum(JOB_TIMES.push.startDelay, JOB_TIMES.bootstrap.longestRun, JOB_TIMES.dump.longestRun, JOB_TIMES.push.longestRun),
+  pushWithoutDump: sum(JOB_TIMES.push.startDelay, JOB_TIMES.bootstrap.longestRun, JOB_TIMES.push.longestRun),
   prune: sum(JOB_TIMES.prune.startDelay, JOB_TIMES.prune.longestRun),
   check: sum(JOB_TIMES.check.startDelay, JOB_TIMES.check.longestRun),
 } as const;
