@@ -1,8 +1,8 @@
 import * as ipaddr from 'ipaddr.js';
-import { blockText, cidrProblem, Peer } from './peer';
+import { blockText, cidrFix, cidrProblem, Peer } from './peer';
 
 // What a valid block is lives with `Peer`, the block as a value; this module says what a set of blocks opens.
-export { blockText, cidrProblem };
+export { blockText, cidrFix, cidrProblem };
 
 /** The addresses that mean "the whole internet". */
 export const ANYWHERE_IPV4 = '0.0.0.0/0';

@@ -54,7 +54,7 @@ export class Peer {
 
   private static checked(at: string, family: 'ipv4' | 'ipv6', cidr: unknown): Peer {
     const problem = cidrProblem(cidr);
-    if (problem) throw new ValidationError(invalidValue(at, 'cidr', cidr, problem, fixFor(cidr, problem)));
+    if (problem) throw new ValidationError(invalidValue(at, 'cidr', cidr, problem, cidrFix(cidr)));
     const text = cidr as string;
     if (ipaddr.parseCIDR(text)[0].kind() !== family) {
       const other = family === 'ipv4' ? 'ipv6' : 'ipv4';
@@ -112,9 +112,17 @@ export function cidrProblem(block: unknown): string | undefined {
   const match = /^([^/\s]+)\/(\d{1,3})$/.exec(cidr);
   if (!match) return 'a CIDR block is an address and a prefix length, such as 203.0.113.0/24 or 2001:db8::/32';
   const [, address, prefixText] = match;
+  // A zone (`fe80::1%eth0`) names an interface of one machine: no firewall block carries one, and the
+  // provider's parser refuses it at plan ("invalid CIDR address"), after synth had passed it on.
+  if (address.includes('%')) return `'${address}' carries a zone (${address.slice(address.indexOf('%'))}), which names an interface of one machine; a firewall block has none`;
   const isV4 = IPV4_DOTTED.test(address);
   // IPv6 without an embedded dotted quad: Hetzner's API takes the plain hexadecimal form.
   const isV6 = !address.includes('.') && address.includes(':') && ipaddr.IPv6.isValid(address);
+  if (!isV4 && !isV6 && dottedIpv6(address)) {
+    return dottedIpv6(address)!.isIPv4MappedAddress()
+      ? `'${address}' is an IPv4-mapped IPv6 address written with a dotted quad; an IPv4 client reaches Hetzner's firewall with its IPv4 address`
+      : `'${address}' is an IPv6 address written with a dotted quad, which Hetzner's API does not take`;
+  }
   if (!isV4 && !isV6) return `'${address}' is not an IPv4 or IPv6 address`;
   const width = isV4 ? 32 : 128;
   const prefix = Number(prefixText);
@@ -131,9 +139,44 @@ function canonical(cidr: string): string {
   return `${address.toString()}/${prefix}`;
 }
 
+/** An IPv6 address with an embedded dotted quad (`::ffff:192.0.2.1`), parsed; `undefined` for anything else. */
+function dottedIpv6(address: string): ipaddr.IPv6 | undefined {
+  return address.includes('.') && address.includes(':') && ipaddr.IPv6.isValid(address) ? ipaddr.IPv6.parse(address) : undefined;
+}
+
+/**
+ * The fix for an invalid block (see `cidrProblem`): for host bits set, the block and the one address it
+ * may have meant; for a zone, the block without it; for a dotted quad, the IPv4 block an IPv4-mapped one
+ * stands for, or the hexadecimal form; otherwise how a block is written, with `example`.
+ * @internal
+ */
+export function cidrFix(block: unknown, example = FIX): string {
+  const cidr = blockText(block);
+  const problem = cidrProblem(cidr);
+  if (problem === undefined || typeof cidr !== 'string') return example;
+  const match = /^([^/\s]+)\/(\d{1,3})$/.exec(cidr);
+  if (!match) return example;
+  const [, address, prefixText] = match;
+  const prefix = Number(prefixText);
+  if (address.includes('%')) {
+    const bare = `${address.slice(0, address.indexOf('%'))}/${prefixText}`;
+    return cidrProblem(bare) === undefined ? `leave the zone out: '${canonical(bare)}'` : `leave the zone out, and ${cidrFix(bare, example)}`;
+  }
+  const dotted = dottedIpv6(address);
+  if (dotted && dotted.isIPv4MappedAddress() && prefix >= 96 && prefix <= 128) {
+    const v4 = `${dotted.toIPv4Address().toString()}/${prefix - 96}`;
+    if (cidrProblem(v4) === undefined) return `write the IPv4 block it maps: Peer.ipv4('${v4}'), or '${v4}'`;
+  }
+  if (dotted && prefix <= 128) {
+    const hex = `${dotted.toString()}/${prefix}`;
+    if (cidrProblem(hex) === undefined) return `write it in hexadecimal form: '${hex}'`;
+  }
+  return fixFor(cidr, problem, example);
+}
+
 /** The fix for an invalid block: for host bits set, the block and the one address it may have meant. */
-function fixFor(cidr: unknown, problem: string): string {
-  if (problem !== HOST_BITS_SET || typeof cidr !== 'string') return FIX;
+function fixFor(cidr: unknown, problem: string, example = FIX): string {
+  if (problem !== HOST_BITS_SET || typeof cidr !== 'string') return example;
   const [address, prefix] = ipaddr.parseCIDR(cidr);
   const width = address.kind() === 'ipv4' ? 32 : 128;
   const start = address.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(cidr) : ipaddr.IPv6.networkAddressFromCIDR(cidr);

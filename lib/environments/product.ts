@@ -8,7 +8,7 @@ import { DataFlowProps } from '../boundary/data-flow';
 import { DatabaseStorage } from '../database/database-storage';
 import { Environment } from '../core/environment';
 import { labelValueProblem } from '../core/labels';
-import { cidrProblem, coversWholeInternet } from '../core/cidr';
+import { cidrFix, cidrProblem, coversWholeInternet } from '../core/cidr';
 import { Peer } from '../core/peer';
 import {
   fail as failAt, optionalArray, optionalInstance, optionalString, optionalStringMap, propNames, refuseUnknownProps, requireArray, requireInstance, requireProps,
@@ -357,7 +357,7 @@ function checkProductProps(at: string, props: ProductProps): void {
   }
   const cidrs = requireArray(at, 'admin.cidrs', props.admin.cidrs, "list the networks admins and CI connect from, such as ['203.0.113.0/24']", (c, prop) => {
     const problem = cidrProblem(c);
-    if (problem) failAt(at, prop, c, problem, "write the block as address/prefix with host bits cleared, such as '203.0.113.0/24'");
+    if (problem) failAt(at, prop, c, problem, cidrFix(c, "write the block as address/prefix with host bits cleared, such as '203.0.113.0/24'"));
     return c as Peer | string;
   });
   const hostKeys = optionalStringMap(at, 'admin.hostKeys', props.admin.hostKeys, "pass { 'acme-production-app': 'ssh-ed25519 AAAA…' }");

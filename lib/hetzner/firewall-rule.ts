@@ -1,4 +1,4 @@
-import { ANYWHERE_IPV4, ANYWHERE_IPV6, blockText, cidrProblem, coversWholeInternet } from '../core/cidr';
+import { ANYWHERE_IPV4, ANYWHERE_IPV6, blockText, cidrFix, cidrProblem, coversWholeInternet } from '../core/cidr';
 import { Peer } from '../core/peer';
 import { Port } from '../core/port';
 import { fail, optionalString, propNames, refuseUnknownProps, requireArray } from '../core/runtime-checks';
@@ -112,7 +112,7 @@ export class FirewallRule {
       "pass a list of CIDR blocks, such as [Peer.ipv4('203.0.113.0/24')], ['203.0.113.0/24'] or Peer.anywhere()", (peer, prop) => {
         const text = blockText(peer);
         const problem = cidrProblem(text);
-        if (problem) fail(at, prop, peer, problem, 'write the block as address/prefix with host bits cleared, such as "203.0.113.0/24"');
+        if (problem) fail(at, prop, peer, problem, cidrFix(text, 'write the block as address/prefix with host bits cleared, such as "203.0.113.0/24"'));
         return text as string;
       });
     if (list.length === 0) {

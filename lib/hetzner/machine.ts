@@ -6,7 +6,7 @@ import { PrimaryIp } from '../../generated/providers/hcloud/primary-ip';
 import { Server } from '../../generated/providers/hcloud/server';
 import { reachStackOf } from '../core/app-level-packs';
 import { checkUniquePerProject } from './private/project-uniqueness';
-import { blockText, cidrProblem, coversWholeInternet, isAnywhere } from '../core/cidr';
+import { blockText, cidrFix, cidrProblem, coversWholeInternet, isAnywhere } from '../core/cidr';
 import { Peer } from '../core/peer';
 import { DataClass } from '../core/data-class';
 import { Environment } from '../core/environment';
@@ -522,7 +522,7 @@ export class Machine extends Construct implements IMachine {
         errors.push(invalidValue(this, 'adminCidrs', cidr, 'SSH must never be open to the whole internet',
           'list the office or VPN blocks admins connect from, such as "203.0.113.0/24"'));
       } else if (cidrProblem(cidr)) {
-        errors.push(invalidValue(this, 'adminCidrs', cidr, cidrProblem(cidr)!, 'write the block as address/prefix with host bits cleared, such as "203.0.113.0/24"'));
+        errors.push(invalidValue(this, 'adminCidrs', cidr, cidrProblem(cidr)!, cidrFix(cidr, 'write the block as address/prefix with host bits cleared, such as "203.0.113.0/24"')));
       }
     }
     // Coverage, not string comparison: 0.0.0.0/1 + 128.0.0.0/1 or ::ffff:0:0/96 is the whole internet too.
