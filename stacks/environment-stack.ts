@@ -236,7 +236,8 @@ export class EnvironmentStack extends TerraformStack {
     declareBuiltComponents(this, this.phaseMachines);
 
     new TerraformOutput(this, 'app_ipv4', { value: this.app.ipv4.ipAddress, description: 'Public IPv4 of the app machine' });
-    new TerraformOutput(this, 'app_ipv6', { value: this.app.ipv6.ipAddress, description: 'Public IPv6 of the app machine' });
+    // The server's own address (`…::1`): its primary IP's ip_address is the start of the /64 (`…::`), where the server does not answer.
+    new TerraformOutput(this, 'app_ipv6', { value: this.app.server.ipv6Address, description: 'Public IPv6 of the app machine (the first address of its /64)' });
 
     this.node.addValidation({ validate: () => this.validateEnvironment() });
     if (props.budget) BudgetGuard.forEnvironment(this, props.budget);

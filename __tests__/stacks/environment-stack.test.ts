@@ -21,6 +21,19 @@ describe('EnvironmentStack', () => {
     expect(resources(synth(stacks.production), 'hcloud_server')[0].server_type).toBe('cx43');
   });
 
+  // hcloud reads an IPv6 primary IP's ip_address as the start of its /64 (`2a01:4f8:…::`), where the server does
+  // not answer; the server's own address is its ipv6_address (`…::1`). app_ipv6 gave the first, so DNS records and
+  // allowlists built from it pointed at no host.
+  test('app_ipv6 is the address the app server answers on, not the start of its /64', () => {
+    const stacks = new ProductStacks(Testing.app(), product());
+    for (const stack of [stacks.test, stacks.production]) {
+      const json = synth(stack);
+      const [serverId] = Object.keys(json.resource.hcloud_server).filter((id) => json.resource.hcloud_server[id].name.endsWith('-app'));
+      expect(json.output.app_ipv6.value).toBe(`\${hcloud_server.${serverId}.ipv6_address}`);
+      expect(json.output.app_ipv4.value).toMatch(/^\$\{hcloud_primary_ip\.[A-Za-z0-9_]+\.ip_address\}$/);
+    }
+  });
+
   test("pins each machine's SSH host key named in admin.hostKeys; production warns about a machine left unpinned", () => {
     const hostKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr';
     const unpinned = new ProductStacks(Testing.app(), product());

@@ -4,6 +4,7 @@ import { DataHcloudImage } from '../../generated/providers/hcloud/data-hcloud-im
 import { DataHcloudLocation } from '../../generated/providers/hcloud/data-hcloud-location';
 import { DataHcloudServerType } from '../../generated/providers/hcloud/data-hcloud-server-type';
 import { DataHcloudSshKey } from '../../generated/providers/hcloud/data-hcloud-ssh-key';
+import { PrimaryIp } from '../../generated/providers/hcloud/primary-ip';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import { Server, ServerConfig } from '../../generated/providers/hcloud/server';
 import { SshKey } from '../../generated/providers/hcloud/ssh-key';
@@ -67,6 +68,32 @@ describe('apply fills in what the cloud decides', () => {
     const cloud = ws.cloud();
     expect(Object.values(cloud.objects.hcloud_volume)[0].server_id).toBe(Number(out.server_id));
     // Applying again changes nothing: what the cloud filled in reads back the same.
+    expect(ws.plan().changes!.isEmpty).toBe(true);
+  });
+});
+
+describe('IPv6 addresses read as hcloud reads them', () => {
+  // hcloud's primary IP model (internal/primaryip/model.go, its model_test "ipv6") sets ip_address to the start of
+  // the /64 the API names, and the server's ipv6_address is that start plus "1". The stand-in gave the primary IP
+  // `::1`, so a stack that published the primary IP's address as the server's passed against it.
+  test("a primary IPv6 is the start of its /64; the server it is assigned to answers on the first address after it", () => {
+    const ws = standIn.workspace(stack((s) => {
+      const v6 = new PrimaryIp(s, 'v6', { name: 'web-ipv6', type: 'ipv6', location: 'fsn1', autoDelete: false });
+      const web = new Server(s, 'web', {
+        name: 'web', serverType: 'cx23', image: 'debian-12', location: 'fsn1',
+        publicNet: [{ ipv4Enabled: false, ipv6Enabled: true, ipv6: v6.id as unknown as number }],
+      });
+      new TerraformOutput(s, 'primary_address', { value: v6.ipAddress });
+      new TerraformOutput(s, 'primary_network', { value: v6.ipNetwork });
+      new TerraformOutput(s, 'server_address', { value: web.ipv6Address });
+      new TerraformOutput(s, 'server_network', { value: web.ipv6Network });
+    }));
+    expect(errorsOf(ws.apply())).toBe('');
+    const out = ws.outputs() as Record<string, string>;
+    expect(out.primary_address).toMatch(/^2001:db8:[0-9a-f]+::$/);
+    expect(out.primary_network).toBe(`${out.primary_address}/64`);
+    expect(out.server_network).toBe(out.primary_network);
+    expect(out.server_address).toBe(`${out.primary_address}1`);
     expect(ws.plan().changes!.isEmpty).toBe(true);
   });
 });

@@ -56,7 +56,11 @@ export interface IMachine extends IConstruct {
   readonly dataClasses: readonly DataClass[];
   /** The machine's public IPv4 address, a primary IP that survives a replacement. */
   readonly ipv4: PrimaryIp;
-  /** The machine's public IPv6 network, a primary IP that survives a replacement. */
+  /**
+   * The machine's public IPv6 network (a /64), a primary IP that survives a replacement. Its `ipAddress`
+   * is the start of the network (`2a01:4f8:…::`), not an address the server answers on: that is
+   * `server.ipv6Address`, the first address after it (`…::1`).
+   */
   readonly ipv6: PrimaryIp;
   /** What the machine runs besides its OS, rolled out on every deploy that changes it. */
   readonly bundle: MachineBundle;
@@ -201,7 +205,11 @@ export class Machine extends Construct implements IMachine {
   public readonly firewall: Firewall;
   /** The machine's public IPv4 address, a primary IP that survives a replacement. */
   public readonly ipv4: PrimaryIp;
-  /** The machine's public IPv6 network, a primary IP that survives a replacement. */
+  /**
+   * The machine's public IPv6 network (a /64), a primary IP that survives a replacement. Its `ipAddress`
+   * is the start of the network (`2a01:4f8:…::`), not an address the server answers on: that is
+   * `server.ipv6Address`, the first address after it (`…::1`).
+   */
   public readonly ipv6: PrimaryIp;
   /** The environment the machine serves. */
   public readonly environment: Environment;

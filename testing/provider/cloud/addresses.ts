@@ -16,6 +16,11 @@ export function publicIpv6Network(n: number): string {
   return `2001:db8:${(0x1000 + n).toString(16)}::/64`;
 }
 
+/** The start of a /64 (`2001:db8:1001::`), which hcloud reads as a primary or floating IPv6's `ip_address`. */
+export function networkAddressOf(network: string): string {
+  return network.replace(/\/64$/, '');
+}
+
 /** The first address of a /64, as Hetzner gives it to the server. */
 export function firstAddressOf(network: string): string {
   return network.replace(/::\/64$/, '::1');

@@ -1,6 +1,6 @@
 import * as crypto from 'crypto';
 import { isObject, ObjectValue, Value } from '../values';
-import { cidrContains, firstAddressOf, intToIpv4, macAddress, parseCidr, publicIpv4, publicIpv6Network } from './addresses';
+import { cidrContains, firstAddressOf, intToIpv4, macAddress, networkAddressOf, parseCidr, publicIpv4, publicIpv6Network } from './addresses';
 import { ApiError, ProviderError } from './api-error';
 import { findDatacenter, findImage, findLocation, findServerType, storageBoxLocations, storageBoxTypes } from './catalog';
 import { CloudState } from './store';
@@ -353,9 +353,11 @@ const primaryIp: Behaviour = {
   generators: {
     location: ({ object }) => locationOf(object),
     datacenter: ({ object }) => findLocation(locationOf(object))?.datacenter ?? null,
+    // hcloud's model sets an IPv6 address's ip_address to the start of its /64 (`2001:db8::`, as the API's `ip`
+    // names the network); the server it is assigned to answers on the first address after it (`::1`).
     ip_address: ({ object, state }) => (object.type === 'ipv6'
-      ? firstAddressOf(publicIpv6Network(nextCounter(state, 'ipv6'))) : publicIpv4(nextCounter(state, 'ipv4'))),
-    ip_network: ({ object }) => (object.type === 'ipv6' && typeof object.ip_address === 'string' ? object.ip_address.replace(/::1$/, '::/64') : null),
+      ? networkAddressOf(publicIpv6Network(nextCounter(state, 'ipv6'))) : publicIpv4(nextCounter(state, 'ipv4'))),
+    ip_network: ({ object }) => (object.type === 'ipv6' && typeof object.ip_address === 'string' ? `${object.ip_address}/64` : null),
     assignee_id: () => null,
     assignee_type: () => 'server',
     auto_delete: () => false,
@@ -558,9 +560,11 @@ const floatingIp: Behaviour = {
   noun: 'floating ip',
   uniqueName: true,
   generators: {
+    // hcloud's model sets an IPv6 address's ip_address to the start of its /64 (`2001:db8::`, as the API's `ip`
+    // names the network); the server it is assigned to answers on the first address after it (`::1`).
     ip_address: ({ object, state }) => (object.type === 'ipv6'
-      ? firstAddressOf(publicIpv6Network(nextCounter(state, 'ipv6'))) : publicIpv4(nextCounter(state, 'ipv4'))),
-    ip_network: ({ object }) => (object.type === 'ipv6' && typeof object.ip_address === 'string' ? object.ip_address.replace(/::1$/, '::/64') : null),
+      ? networkAddressOf(publicIpv6Network(nextCounter(state, 'ipv6'))) : publicIpv4(nextCounter(state, 'ipv4'))),
+    ip_network: ({ object }) => (object.type === 'ipv6' && typeof object.ip_address === 'string' ? `${object.ip_address}/64` : null),
     home_location: ({ object, state }) => str(findObject(state, 'hcloud_server', object.server_id ?? null)?.location) ?? 'fsn1',
   },
   checkCreate: (o) => requireKnownLocation(str(o.home_location), 'home_location'),
