@@ -235,7 +235,7 @@ export class EnvironmentStack extends TerraformStack {
     // A volume, or a database off the app machine, is a roadmap component: whoever adds one, the phase judges it.
     declareBuiltComponents(this, this.phaseMachines);
 
-    new TerraformOutput(this, 'app_ipv4', { value: this.app.ipv4.ipAddress, description: 'Public IPv4 of the app machine' });
+    if (this.app.ipv4) new TerraformOutput(this, 'app_ipv4', { value: this.app.ipv4.ipAddress, description: 'Public IPv4 of the app machine' });
     // The server's own address (`…::1`): its primary IP's ip_address is the start of the /64 (`…::`), where the server does not answer.
     new TerraformOutput(this, 'app_ipv6', { value: this.app.server.ipv6Address, description: 'Public IPv6 of the app machine (the first address of its /64)' });
 

@@ -76,7 +76,7 @@ describe('a bundle file that Terraform fills with a secret', () => {
   test('a file with references that are not secrets (an address) keeps the default mode', () => {
     const stack = checkedStack();
     const app = machine(stack);
-    app.addBundlePart({ name: 'app-env', files: [{ path: '/etc/app.env', content: `PUBLIC_IP=${app.ipv4.ipAddress}\n` }] });
+    app.addBundlePart({ name: 'app-env', files: [{ path: '/etc/app.env', content: `PUBLIC_IP=${app.ipv4!.ipAddress}\n` }] });
     expect(synthErrors(stack)).toBe('');
   });
 

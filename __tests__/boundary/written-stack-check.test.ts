@@ -13,7 +13,7 @@ import { MESSAGE } from './refusal';
 
 /** Moves a machine to Ashburn with no firewall: refused by two rules if anyone checks. */
 function moveOut(m: Machine): void {
-  for (const r of [m.server, m.ipv4, m.ipv6]) r.location = 'ash';
+  for (const r of [m.server, m.ipv4!, m.ipv6]) r.location = 'ash';
   m.server.firewallIds = [];
 }
 

@@ -54,8 +54,8 @@ export interface IMachine extends IConstruct {
   readonly serverType: ServerType;
   /** The data classes the machine holds or processes. */
   readonly dataClasses: readonly DataClass[];
-  /** The machine's public IPv4 address, a primary IP that survives a replacement. */
-  readonly ipv4: PrimaryIp;
+  /** The machine's public IPv4 address, a primary IP that survives a replacement; none when built with `publicIpv4: false`. */
+  readonly ipv4?: PrimaryIp;
   /**
    * The machine's public IPv6 network (a /64), a primary IP that survives a replacement. Its `ipAddress`
    * is the start of the network (`2a01:4f8:…::`), not an address the server answers on: that is
@@ -129,6 +129,15 @@ export interface MachineProps {
    */
   readonly egress?: FirewallRule[];
   /**
+   * Whether the machine has a public IPv4 address (a primary IP Hetzner bills, €0.50 a month). Without
+   * one it is reached over IPv6 alone: its IPv6 /64 is always there (free), the rollout connects to
+   * it, and `adminCidrs` must then name an IPv6 block. It reaches only hosts that publish an IPv6
+   * address (AAAA): Debian's and Hetzner's mirrors, the Storage Box and Hetzner's resolvers do,
+   * github.com and ghcr.io do not (synth warns when the machine's files name them).
+   * @default true
+   */
+  readonly publicIpv4?: boolean;
+  /**
    * A private network to join, through its subnet.
    * @default - no private network
    */
@@ -168,6 +177,8 @@ export interface MachineProps {
 }
 
 const SERVER_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** Hosts without an IPv6 address (no AAAA record), which an IPv6-only machine cannot reach (hetzner-pitfalls #24). */
+const IPV4_ONLY_HOSTS = /\b(?:(?:[a-z0-9-]+\.)*github\.com|ghcr\.io)\b/gi;
 const SSH_PORT = 22;
 /**
  * What one Terraform reference in user data counts for when its size is checked: the value is only
@@ -203,8 +214,8 @@ export class Machine extends Construct implements IMachine {
   public readonly server: Server;
   /** The machine's own firewall, attached at creation. */
   public readonly firewall: Firewall;
-  /** The machine's public IPv4 address, a primary IP that survives a replacement. */
-  public readonly ipv4: PrimaryIp;
+  /** The machine's public IPv4 address, a primary IP that survives a replacement; none when built with `publicIpv4: false`. */
+  public readonly ipv4?: PrimaryIp;
   /**
    * The machine's public IPv6 network (a /64), a primary IP that survives a replacement. Its `ipAddress`
    * is the start of the network (`2a01:4f8:…::`), not an address the server answers on: that is
@@ -232,6 +243,8 @@ export class Machine extends Construct implements IMachine {
   private readonly architectureMarker: TerraformData;
   private readonly rolloutOptions?: MachineRolloutOptions;
   private readonly sshKeys: readonly ISshKey[];
+  /** Whether the machine has a public IPv4 address (`publicIpv4`). */
+  private readonly hasPublicIpv4: boolean;
 
   private readonly inboundRules: FirewallRule[] = [];
   private readonly outboundRules: FirewallRule[] = [];
@@ -293,7 +306,9 @@ export class Machine extends Construct implements IMachine {
       labels,
       lifecycle: isProtected ? { preventDestroy: true } : undefined,
     });
-    this.ipv4 = primaryIp('Ipv4', 'ipv4');
+    // Without a primary IPv4 (publicIpv4: false), Hetzner creates none either: ipv4_enabled is false.
+    this.hasPublicIpv4 = props.publicIpv4 ?? true;
+    this.ipv4 = this.hasPublicIpv4 ? primaryIp('Ipv4', 'ipv4') : undefined;
     this.ipv6 = primaryIp('Ipv6', 'ipv6');
 
     this.server = new Server(this, 'Resource', {
@@ -305,8 +320,8 @@ export class Machine extends Construct implements IMachine {
       sshKeys: sshKeys.map((k) => k.sshKeyReference),
       firewallIds: [Token.asNumber(this.firewall.id)],
       publicNet: [{
-        ipv4Enabled: true,
-        ipv4: Token.asNumber(this.ipv4.id),
+        ipv4Enabled: this.hasPublicIpv4,
+        ipv4: this.ipv4 ? Token.asNumber(this.ipv4.id) : undefined,
         ipv6Enabled: true,
         ipv6: Token.asNumber(this.ipv6.id),
       }],
@@ -334,7 +349,7 @@ export class Machine extends Construct implements IMachine {
     });
     // Its server, firewall and addresses are named once per Hetzner project, which other stacks of the App may share;
     // their namesakes in this stack (another machine of this name) the name check in validate reports.
-    checkUniquePerProject(this, [this.server, this.firewall, this.ipv4, this.ipv6]);
+    checkUniquePerProject(this, [this.server, this.firewall, ...(this.ipv4 ? [this.ipv4] : []), this.ipv6]);
     // A rescale between x86 and Arm is no rescale: hcloud powers the server off, then the API refuses the type
     // (invalid_server_type), leaving it off. Keyed on the architecture, such a change replaces the server
     // instead, which production's prevent_destroy refuses at plan, before anything is powered off.
@@ -393,7 +408,8 @@ export class Machine extends Construct implements IMachine {
       // Created with the machine's own parts, so that a part the bundle refuses next leaves a bundle that rolls out.
       this.rolloutConstruct = new MachineRollout(this, 'Rollout', {
         bundle: this.bundle,
-        host: this.ipv4.ipAddress,
+        // The server's own IPv6 address (…::1) when it has no IPv4: the primary IP's ip_address is the start of the /64.
+        host: this.ipv4?.ipAddress ?? this.server.ipv6Address,
         dependsOn: [this.server],
         options: this.rolloutOptions,
       });
@@ -563,6 +579,14 @@ export class Machine extends Construct implements IMachine {
         'place the machine in a location of the network zone, or give it a network of its own'));
     }
 
+    // Without a public IPv4, SSH (admins', the rollout's) arrives over IPv6 alone: IPv4 blocks admit no one.
+    const validAdmin = adminCidrs.filter((c) => cidrProblem(c) === undefined);
+    if (!this.hasPublicIpv4 && validAdmin.length > 0 && !validAdmin.some((c) => ipaddr.parseCIDR(c)[0].kind() === 'ipv6')) {
+      errors.push(invalidValue(this, 'adminCidrs', validAdmin.join(', '),
+        'the machine has no public IPv4 (publicIpv4: false), so SSH reaches it over IPv6 alone, and none of these blocks is IPv6: no admin and no rollout could connect',
+        "add the IPv6 blocks admins and the deploying CI connect from, such as Peer.ipv6('2001:db8:1234::/48'), or leave publicIpv4 on"));
+    }
+    if (!this.hasPublicIpv4) this.warnAboutIpv4OnlyHosts();
     if (this.rolloutConstruct && (props.adminCidrs ?? []).length === 0) {
       errors.push(missingValue(this, 'adminCidrs', `its bundle (${this.bundle.partNames.join(', ')}) is rolled out over SSH on every deploy, and no admin network may reach SSH`,
         'pass adminCidrs with the networks admins and the deploying CI connect from, such as ["203.0.113.0/24"]'));
@@ -602,6 +626,21 @@ export class Machine extends Construct implements IMachine {
     return { bytes: Buffer.byteLength(literal, 'utf8') + references * USER_DATA_REFERENCE_BYTES, references };
   }
 
+  /**
+   * An IPv6-only machine reaches no host without an IPv6 address: GitHub's (github.com and its subdomains, ghcr.io)
+   * publish none. Their names in its user data or bundle (the egress allowlist's hosts among its files)
+   * are a warning, recorded once although validation runs at every synth.
+   */
+  private warnAboutIpv4OnlyHosts(): void {
+    const texts = [this.userData() ?? '', ...[...this.bundle.files().values()].map((f) => (typeof f.content === 'string' ? f.content : ''))];
+    const hosts = [...new Set(texts.flatMap((t) => [...t.matchAll(IPV4_ONLY_HOSTS)].map((m) => m[0].toLowerCase())))].sort();
+    if (hosts.length === 0) return;
+    const message = `Machine-Ipv6OnlyUnreachableHost: ${this.node.path} has no public IPv4 (publicIpv4: false), and its files name ${hosts.join(', ')}, `
+      + 'which publish no IPv6 address (AAAA record), so the machine cannot reach them. Fix: leave publicIpv4 on, reach them through a NAT gateway '
+      + 'with IPv4 on the private network, or fetch what they serve from a host with IPv6 (Docker Hub is dual-stack).';
+    if (!this.node.metadata.some((m) => m.data === message)) Annotations.of(this).addWarning(message);
+  }
+
   private warnAboutDeprecatedType(): void {
     const type = this.serverType;
     if (type.isKnown && this.location.isKnown && type.isDeprecatedIn(this.location)) {
@@ -630,7 +669,7 @@ const ENVIRONMENT_FIX = 'use Environment.TEST, Environment.STAGING or Environmen
 
 const MACHINE_PROPS = propNames<MachineProps>({
   environment: true, role: true, serverType: true, location: true, dataClasses: true, sshKeys: true, adminCidrs: true, ingress: true, egress: true,
-  privateNetwork: true, privateIp: true, image: true, name: true, hetznerBackups: true, rollout: true, labels: true,
+  privateNetwork: true, privateIp: true, image: true, name: true, hetznerBackups: true, rollout: true, labels: true, publicIpv4: true,
 });
 
 /**
@@ -676,6 +715,7 @@ function checkMachineProps(machine: Machine, props: MachineProps): void {
   optionalString(at, 'image', props.image, "name the image, such as 'debian-12'");
   optionalString(at, 'name', props.name, "name the server, such as 'production-app'");
   optionalBoolean(at, 'hetznerBackups', props.hetznerBackups);
+  optionalBoolean(at, 'publicIpv4', props.publicIpv4);
   optionalStringMap(at, 'labels', props.labels, "pass labels as { key: 'value' }");
   // A list ([{ hostKey }]) passed as well, and its options were ignored: the host key unpinned.
   if (props.rollout !== undefined && (props.rollout === null || typeof props.rollout !== 'object' || Array.isArray(props.rollout))) {
