@@ -57,6 +57,20 @@ describe('Machine without a public IPv4 (publicIpv4: false)', () => {
     expect(dualRollout.connection.host).toMatch(/^\$\{hcloud_primary_ip\.App_Ipv4_[A-Z0-9]+\.ip_address\}$/);
   });
 
+  // Dual stack: the rollout connected to the IPv4 address whatever the admin networks were. With only IPv6 blocks
+  // (an IPv6 VPN, a CI runner with IPv6), the firewall admits SSH over IPv6 alone, and every deploy waited out its
+  // connection timeout on an address that never answers.
+  test('with both addresses, the rollout goes over the family the admin networks allow: IPv6 when all of them are IPv6', () => {
+    const hostFor = (adminCidrs: MachineProps['adminCidrs']) => {
+      const { stack, machine } = production({ adminCidrs });
+      machine.addBundlePart(APP_PART);
+      return resourcesOf(synthJson(stack), 'terraform_data').find((r) => r.connection)!.connection.host;
+    };
+    expect(hostFor([V6_ADMIN, '2001:db8:b0::/48'])).toMatch(/^\$\{hcloud_server\.App_[A-Z0-9]+\.ipv6_address\}$/);
+    expect(hostFor([V4_ADMIN, V6_ADMIN])).toMatch(/^\$\{hcloud_primary_ip\.App_Ipv4_[A-Z0-9]+\.ip_address\}$/);
+    expect(hostFor([V4_ADMIN])).toMatch(/^\$\{hcloud_primary_ip\.App_Ipv4_[A-Z0-9]+\.ip_address\}$/);
+  });
+
   test('with only IPv4 admin networks, is refused at synth: no admin and no rollout could reach SSH', () => {
     const message = expectRefused(() => production({ publicIpv4: false, adminCidrs: [V4_ADMIN, Peer.ipv4('198.51.100.0/24')] }).stack);
     expect(message).toContain("production/App.adminCidrs: '203.0.113.0/24, 198.51.100.0/24' is not allowed: the machine has no public IPv4 (publicIpv4: false), "

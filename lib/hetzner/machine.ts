@@ -243,6 +243,8 @@ export class Machine extends Construct implements IMachine {
   private readonly architectureMarker: TerraformData;
   private readonly rolloutOptions?: MachineRolloutOptions;
   private readonly sshKeys: readonly ISshKey[];
+  /** The admin networks as CIDR text, as given (validation reports the invalid ones). */
+  private readonly adminBlocks: readonly string[];
   /** Whether the machine has a public IPv4 address (`publicIpv4`). */
   private readonly hasPublicIpv4: boolean;
 
@@ -273,6 +275,7 @@ export class Machine extends Construct implements IMachine {
     const isProduction = props.environment.protectedFromLoss;
     // One form from here on: CIDR text (a Peer as its toString()), read by the rule and by the validation alike.
     const adminCidrs = (props.adminCidrs ?? []).map((c) => blockText(c) as string);
+    this.adminBlocks = adminCidrs;
     const sshKeys = props.sshKeys ?? [];
     this.sshKeys = sshKeys;
 
@@ -408,14 +411,25 @@ export class Machine extends Construct implements IMachine {
       // Created with the machine's own parts, so that a part the bundle refuses next leaves a bundle that rolls out.
       this.rolloutConstruct = new MachineRollout(this, 'Rollout', {
         bundle: this.bundle,
-        // The server's own IPv6 address (…::1) when it has no IPv4: the primary IP's ip_address is the start of the /64.
-        host: this.ipv4?.ipAddress ?? this.server.ipv6Address,
+        host: this.rolloutHost(),
         dependsOn: [this.server],
         options: this.rolloutOptions,
       });
     }
     this.refuseTakenPartName('bundle', this.bundle.partNames, part?.name);
     this.bundle.addPart(part);
+  }
+
+  /**
+   * Where the rollout connects: over IPv4 while an admin network is IPv4, over IPv6 when the machine has no IPv4
+   * or every admin network is IPv6 (the firewall then admits SSH over IPv6 alone, and the deploy would wait on an
+   * IPv4 address that never answers). Over IPv6 it is the server's own address (…::1): its primary IP's
+   * ip_address is the start of the /64, where the server does not answer.
+   */
+  private rolloutHost(): string {
+    const families = this.adminBlocks.filter((c) => cidrProblem(c) === undefined).map((c) => ipaddr.parseCIDR(c)[0].kind());
+    const overIpv6 = !this.ipv4 || (families.length > 0 && !families.includes('ipv4'));
+    return overIpv6 ? this.server.ipv6Address : this.ipv4!.ipAddress;
   }
 
   /** Keeps root's authorized_keys equal to sshKeys, which Hetzner applies only at creation. */
