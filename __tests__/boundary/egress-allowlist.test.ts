@@ -191,7 +191,9 @@ describe('the boot path and the refresh, run for real in a private network names
   const LIST = 'nft list table inet sovereign_egress';
 
   let host: ScratchHost | undefined;
-  afterEach(() => host?.dispose());
+  /** The IPv6-only machine's scratch host, which is not built by `scratch()`. */
+  let h6: ScratchHost | undefined;
+  afterEach(() => { host?.dispose(); h6?.dispose(); h6 = undefined; });
 
   function scratch(answers: Record<string, readonly string[]> = DNS): ScratchHost {
     host = new ScratchHost(egressPart(), answers);
@@ -320,6 +322,55 @@ describe('the boot path and the refresh, run for real in a private network names
     };
     const seen = (from: number) => Object.fromEntries(names.map((n, i) => [n, results[from + i].stdout.trim()]));
     expect({ host: seen(0), container: seen(names.length) }).toEqual({ host: expected, container: expected });
+  });
+
+  // A machine without a public IPv4 (publicIpv4: false) has no IPv4 route at all, and its resolv.conf names IPv6
+  // resolvers alone. Its backups (TCP 23 to the Storage Box) and apt (80/443 to the mirrors) go over IPv6, where the
+  // table must let them through, and still refuse every other host on those ports. Addresses are unique-local, on
+  // links inside namespaces the test creates.
+  canRun('on a machine without IPv4: the refresh fills the IPv6 sets from IPv6 resolvers, backups reach the Storage Box and apt its mirror over IPv6, other hosts nothing', () => {
+    const m = machine(checkedStack(), 'App', { publicIpv4: false, adminCidrs: ['2001:db8:a0::/48'] }, false);
+    const part = applyEgressAllowlist(m, { policy, hostnames: ['u123.your-storagebox.de'] });
+    const [BOX, MIRROR, OTHER, RESOLVER] = ['fd00:64::30', 'fd00:64::10', 'fd00:64::99', 'fd00:64::53'];
+    h6 = new ScratchHost(part, {
+      ...DNS, 'AAAA u123.your-storagebox.de': [BOX], 'AAAA deb.debian.org': [MIRROR], 'AAAA security.debian.org': ['fd00:64::20'],
+      'AAAA mirror.hetzner.com': ['fd00:64::21'], 'AAAA ntp1.hetzner.de': ['fd00:64::123'],
+    });
+    const h = h6;
+    writeResolvConf(h, `nameserver ${RESOLVER}\n`);
+    const node = process.execPath;
+    const network = [
+      `unshare -n sleep 30 & W=$!; ${untilUnshared('W')}; echo $W > w.pid`,
+      'ip link add hw type veth peer name ww && ip link set ww netns $W',
+      // IPv6 only: the machine's one address and its default route; lo keeps 127.0.0.1, no other IPv4 exists.
+      'ip link set lo up && ip -6 addr add fd00:64::1/64 dev hw nodad && ip link set hw up && ip -6 route add default via fd00:64::ff',
+      `nsenter -t $W -n sh -c "ip link set lo up && for a in fd00:64::ff ${BOX} ${MIRROR} ${OTHER}; do ip -6 addr add \\$a/64 dev ww nodad; done && ip link set ww up"`,
+      `nsenter -t $W -n ${node} -e "${listening(3)}const n=require('net');for(const p of [23,80,443])n.createServer((s)=>s.end()).listen(p,'::',ready);setTimeout(()=>process.exit(),20000)" & echo $! > srv.pid; ${UNTIL_LISTENING}`,
+    ].join('\n');
+    const steps: Record<string, string> = {
+      setup: `cd ${h.root}\n${network}`,
+      otherBefore: tcpProbe(23, OTHER), noIpv4: tcpProbe(23, '203.0.113.30'),
+      boot: h.start(BOOT_UNIT), listed: LIST,
+      box: tcpProbe(23, BOX), mirrorHttp: tcpProbe(80, MIRROR), mirrorHttps: tcpProbe(443, MIRROR),
+      otherOn23: tcpProbe(23, OTHER), otherOn443: tcpProbe(443, OTHER), boxOn443: tcpProbe(443, BOX),
+    };
+    const names = Object.keys(steps);
+    const results = h.inNetworkNamespace(Object.values(steps));
+    stopStarted(h, 'w.pid', 'srv.pid');
+    const r = Object.fromEntries(names.map((n, i) => [n, results[i]]));
+    const out = (n: string) => r[n].stdout.trim();
+    expect({ setup: r.setup.stderr, boot: r.boot.status, bootErr: r.boot.stderr }).toEqual({ setup: '', boot: 0, bootErr: '' });
+    expect(out('otherBefore')).toBe('connected'); // the path works without the table
+    expect(out('noIpv4')).toBe('ENETUNREACH'); // and nothing goes out over IPv4
+    expect(setElements(r.listed.stdout, 'resolvers_v6')).toEqual([RESOLVER]);
+    expect(setElements(r.listed.stdout, 'resolvers_v4')).toEqual([]);
+    expect(setElements(r.listed.stdout, 'allowed_v6')).toEqual(expect.arrayContaining([BOX, MIRROR]));
+    expect(setElements(r.listed.stdout, 'allowed_v6')).not.toContain(OTHER);
+    expect({ box: out('box'), mirrorHttp: out('mirrorHttp'), mirrorHttps: out('mirrorHttps') })
+      .toEqual({ box: 'connected', mirrorHttp: 'connected', mirrorHttps: 'connected' });
+    // The narrowed ports reach allowlisted addresses only, whatever the port: the box's address is allowlisted on 443 too.
+    expect({ otherOn23: out('otherOn23'), otherOn443: out('otherOn443'), boxOn443: out('boxOn443') })
+      .toEqual({ otherOn23: 'ECONNREFUSED', otherOn443: 'ECONNREFUSED', boxOn443: 'connected' });
   });
 
   // Red team: the host table narrowed only 23/80/443 and left every other port to the Hetzner
