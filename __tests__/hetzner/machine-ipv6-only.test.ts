@@ -1,5 +1,5 @@
 import { Testing } from 'cdktf';
-import { Environment, Machine, MachineProps, Peer, ServerType } from '../../lib';
+import { Environment, FirewallRule, Machine, MachineProps, Peer, ServerType } from '../../lib';
 import { CostKind } from '../../lib/cost/cost-estimate';
 import { estimateCost } from '../../lib/cost/estimator';
 import { expectRefused, refusal } from '../boundary/refusal';
@@ -96,6 +96,20 @@ describe('Machine without a public IPv4 (publicIpv4: false)', () => {
     quiet.machine.addBundlePart(APP_PART);
     Testing.synth(quiet.stack, true);
     expect(warningsOf(quiet.stack).join('\n')).not.toMatch(/Machine-Ipv6OnlyUnreachableHost/);
+  });
+
+  test('warns about an inbound rule that admits IPv4 blocks alone: over IPv6 alone, it admits no one', () => {
+    const v6 = production({
+      publicIpv4: false,
+      ingress: [FirewallRule.tcpIn(5432, ['198.51.100.0/24'], { description: 'partner database' }), FirewallRule.httpsFromAnywhere()],
+    });
+    Testing.synth(v6.stack, true);
+    expect(warningsOf(v6.stack).filter((w) => w.startsWith('Machine-Ipv4OnlyIngress'))).toEqual([
+      "Machine-Ipv4OnlyIngress: production/App.ingress 'partner database' (tcp 5432 from 198.51.100.0/24) admits only IPv4 blocks, and the machine has "
+      + "no public IPv4 (publicIpv4: false), so it admits no one. Fix: add the IPv6 blocks of the same clients, such as Peer.ipv6('2001:db8:1234::/48'), or leave publicIpv4 on."]);
+    const dual = production({ ingress: [FirewallRule.tcpIn(5432, ['198.51.100.0/24'])] });
+    Testing.synth(dual.stack, true);
+    expect(warningsOf(dual.stack).join('\n')).not.toMatch(/Machine-Ipv4OnlyIngress/);
   });
 
   test('publicIpv4 that is not a boolean (a JavaScript caller\'s "false") is refused with path, value and fix', () => {

@@ -600,7 +600,10 @@ export class Machine extends Construct implements IMachine {
         'the machine has no public IPv4 (publicIpv4: false), so SSH reaches it over IPv6 alone, and none of these blocks is IPv6: no admin and no rollout could connect',
         "add the IPv6 blocks admins and the deploying CI connect from, such as Peer.ipv6('2001:db8:1234::/48'), or leave publicIpv4 on"));
     }
-    if (!this.hasPublicIpv4) this.warnAboutIpv4OnlyHosts();
+    if (!this.hasPublicIpv4) {
+      this.warnAboutIpv4OnlyHosts();
+      this.warnAboutIpv4OnlyIngress(adminSsh);
+    }
     if (this.rolloutConstruct && (props.adminCidrs ?? []).length === 0) {
       errors.push(missingValue(this, 'adminCidrs', `its bundle (${this.bundle.partNames.join(', ')}) is rolled out over SSH on every deploy, and no admin network may reach SSH`,
         'pass adminCidrs with the networks admins and the deploying CI connect from, such as ["203.0.113.0/24"]'));
@@ -653,6 +656,21 @@ export class Machine extends Construct implements IMachine {
       + 'which publish no IPv6 address (AAAA record), so the machine cannot reach them. Fix: leave publicIpv4 on, reach them through a NAT gateway '
       + 'with IPv4 on the private network, or fetch what they serve from a host with IPv6 (Docker Hub is dual-stack).';
     if (!this.node.metadata.some((m) => m.data === message)) Annotations.of(this).addWarning(message);
+  }
+
+  /**
+   * An inbound rule whose blocks are all IPv4 admits no one on a machine without IPv4: nothing reaches its public
+   * interface over IPv4, and the private network, where IPv4 does arrive, is not filtered by the firewall at all.
+   */
+  private warnAboutIpv4OnlyIngress(adminSsh: FirewallRule | undefined): void {
+    for (const rule of this.inboundRules.filter((r) => r !== adminSsh)) {
+      const valid = rule.peers.filter((p) => cidrProblem(p) === undefined);
+      if (valid.length === 0 || valid.some((p) => ipaddr.parseCIDR(p)[0].kind() === 'ipv6')) continue;
+      const message = `Machine-Ipv4OnlyIngress: ${this.node.path}.ingress '${rule.description}' (${rule.protocol}${rule.port ? ` ${rule.port}` : ''} from ${rule.peers.join(', ')}) `
+        + 'admits only IPv4 blocks, and the machine has no public IPv4 (publicIpv4: false), so it admits no one. '
+        + "Fix: add the IPv6 blocks of the same clients, such as Peer.ipv6('2001:db8:1234::/48'), or leave publicIpv4 on.";
+      if (!this.node.metadata.some((m) => m.data === message)) Annotations.of(this).addWarning(message);
+    }
   }
 
   private warnAboutDeprecatedType(): void {
