@@ -132,7 +132,7 @@ export interface MachineProps {
    * Whether the machine has a public IPv4 address (a primary IP Hetzner bills, €0.50 a month). Without
    * one it is reached over IPv6 alone: its IPv6 /64 is always there (free), the rollout connects to
    * it, and `adminCidrs` must then name an IPv6 block. It reaches only hosts that publish an IPv6
-   * address (AAAA): Debian's and Hetzner's mirrors, the Storage Box and Hetzner's resolvers do,
+   * address (AAAA): Debian's mirrors (deb.debian.org, security.debian.org), the Storage Box and Hetzner's resolvers do,
    * github.com and ghcr.io do not (synth warns when the machine's files name them).
    * @default true
    */
