@@ -2,6 +2,7 @@ import { Testing } from 'cdktf';
 import { Environment, FirewallRule, Machine, MachineProps, Peer, ServerType } from '../../lib';
 import { CostKind } from '../../lib/cost/cost-estimate';
 import { estimateCost } from '../../lib/cost/estimator';
+import { checkedStack, machine } from '../boundary/fixtures';
 import { expectRefused, refusal } from '../boundary/refusal';
 import { ADMIN_KEY, resourcesOf, synthJson, testStack, warningsOf } from '../setup/stack';
 
@@ -110,6 +111,17 @@ describe('Machine without a public IPv4 (publicIpv4: false)', () => {
     const dual = production({ ingress: [FirewallRule.tcpIn(5432, ['198.51.100.0/24'])] });
     Testing.synth(dual.stack, true);
     expect(warningsOf(dual.stack).join('\n')).not.toMatch(/Machine-Ipv4OnlyIngress/);
+  });
+
+  test('a sensitive machine without IPv4, its egress allowlist and its rollout pass the boundary rule pack', () => {
+    const stack = checkedStack();
+    const m = machine(stack, 'App', { publicIpv4: false, adminCidrs: [V6_ADMIN] });
+    m.addBundlePart(APP_PART);
+    const json = synthJson(stack);
+    const [firewall] = resourcesOf(json, 'hcloud_firewall');
+    // The allowlist's outbound rules reach IPv6 destinations as IPv4 ones; SSH comes in from the IPv6 admin block alone.
+    for (const rule of firewall.rule.filter((r: any) => r.direction === 'out')) expect(rule.destination_ips).toEqual(['0.0.0.0/0', '::/0']);
+    expect(firewall.rule.filter((r: any) => r.direction === 'in')).toEqual([expect.objectContaining({ port: '22', source_ips: ['2001:db8:a0::/48'] })]);
   });
 
   test('publicIpv4 that is not a boolean (a JavaScript caller\'s "false") is refused with path, value and fix', () => {
