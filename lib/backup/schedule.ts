@@ -66,7 +66,13 @@ export class Schedule {
   }
 
   /** Every `hours` hours (a divisor of 24), starting at midnight UTC plus `minute`. */
-  public static everyHours(hours: number, options: { minute?: number } = {}): Schedule {
+  public static everyHours(hours: number, options: {
+    /**
+     * The minute past each start hour, 0-59.
+     * @default 0
+     */
+    readonly minute?: number;
+  } = {}): Schedule {
     is.number('use 1, 2, 3, 4, 6, 8, 12 or 24', { integer: true })('Schedule.everyHours', 'hours', hours);
     checkOptions<{ minute?: number }>('Schedule.everyHours', 'options', options, { minute: TIME_OF_DAY.minute }, 'pass { minute: 15 } or nothing');
     if (!Number.isInteger(hours) || hours < 1 || 24 % hours !== 0) {

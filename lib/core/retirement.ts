@@ -79,7 +79,13 @@ export class Retirement {
   }
 
   /** Whether a resource of an environment that is protected from loss keeps its protections. */
-  public static keepsProtection(scope: IConstruct, protectedFromLoss: boolean, options: { backups?: boolean } = {}): boolean {
+  public static keepsProtection(scope: IConstruct, protectedFromLoss: boolean, options: {
+    /**
+     * Whether the resource holds backups, which a retirement keeps unless it includes them.
+     * @default false
+     */
+    readonly backups?: boolean;
+  } = {}): boolean {
     if (!protectedFromLoss) return false;
     const retirement = Retirement.of(scope);
     if (!retirement) return true;

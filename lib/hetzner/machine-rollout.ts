@@ -67,9 +67,16 @@ export class MachineRollout extends Construct {
   private readonly renderBundle: () => RenderedBundle;
 
   constructor(scope: Construct, id: string, props: {
+    /** The bundle rolled out. */
     readonly bundle: MachineBundle;
+    /** The address SSH connects to. */
     readonly host: string;
+    /** What must exist before the first rollout (the server, its firewall). */
     readonly dependsOn: ITerraformDependable[];
+    /**
+     * How the rollout connects.
+     * @default - each field's own default (the SSH agent, port 22, no pinned host key, 5 minutes to connect)
+     */
     readonly options?: MachineRolloutOptions;
   }) {
     super(scope, id);

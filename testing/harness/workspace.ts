@@ -101,7 +101,13 @@ export class StandInWorkspace {
    * `terraform plan` into a plan file, then `terraform show -json` of it. The plan file holds every variable's value
    * in clear, so it is removed once read, also when the show fails.
    */
-  public plan(options: { destroy?: boolean } = {}): PlanOutcome {
+  public plan(options: {
+    /**
+     * Plan the destruction of everything instead (`terraform plan -destroy`).
+     * @default false
+     */
+    readonly destroy?: boolean;
+  } = {}): PlanOutcome {
     const failedInit = this.ensureInit();
     if (failedInit) return { run: failedInit };
     const args = ['plan', '-input=false', '-no-color', '-json', `-out=${SAVED_PLAN}`];
