@@ -161,4 +161,10 @@ test('a secret pasted where a host or URL belongs is refused without being print
   expect(dsn).not.toContain('0123456789abcdef0123456789abcdef');
   expect(credentials).toMatch(/\.url: .*acme\.eu.* is not allowed: an HTTP check takes an http:\/\/ or https:\/\/ URL without credentials/);
   expect(credentials).not.toContain('Sup3rSecret');
+  // Audit (messages): the DSN itself passed where the endpoint's processor belongs was printed whole, key and all.
+  const dsnAsProcessor = refusal(() => ErrorMonitoringEndpoint.selfHosted('https://0123456789abcdef0123456789abcdef@errors.acme.eu/1' as unknown as Processor));
+  expect(dsnAsProcessor).toMatch(/^ErrorMonitoringEndpoint\.processor: 'https:\/\/<redacted>@errors\.acme\.eu\/1' is not allowed: the endpoint is a processor of the boundary\. Fix: pass new Processor\(/);
+  expect(dsnAsProcessor).not.toContain('0123456789abcdef0123456789abcdef');
+  // A value left out reads as left out, not as the text "undefined".
+  expect(refusal(() => ErrorMonitoringEndpoint.hosted(undefined as unknown as Processor))).toMatch(/^ErrorMonitoringEndpoint\.processor: undefined is not allowed/);
 });

@@ -1,4 +1,4 @@
-import { redactSecrets, ValidationError } from '../core/validation-message';
+import { quote, redactSecrets, ValidationError } from '../core/validation-message';
 import { Processor } from '../boundary/processor';
 import { checkProps, is } from '../core/runtime-checks';
 import { isReason, REASON_RULE } from '../core/reason';
@@ -90,7 +90,7 @@ export class ErrorMonitoringEndpoint {
     public readonly nonEuSeatAccepted?: string,
   ) {
     if (!(processor instanceof Processor)) {
-      throw new ValidationError(`ErrorMonitoringEndpoint.processor: ${JSON.stringify(String(processor))} is not allowed: the endpoint is a processor of the boundary. `
+      throw new ValidationError(`ErrorMonitoringEndpoint.processor: ${quote(processor)} is not allowed: the endpoint is a processor of the boundary. `
         + "Fix: pass new Processor({ name, legalSeat: { city, country }, hostnames: ['errors.example.eu'] })");
     }
     if (processor.hostnames.length === 0) {
