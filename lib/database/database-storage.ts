@@ -2,6 +2,7 @@ import { Size } from '../core/size';
 import type { RoadmapAssessment } from '../roadmap/roadmap';
 import { Phase } from '../roadmap/phase';
 import { fail, requireInstance } from '../core/runtime-checks';
+import { missingValue, ValidationError } from '../core/validation-message';
 
 /** Where production's data directory lives: the root disk, or a volume. */
 export class DatabaseStorage {
@@ -27,6 +28,7 @@ export class DatabaseStorage {
    */
   public static fromAssessment(assessment: RoadmapAssessment, size: Size = Size.gibibytes(50)): DatabaseStorage {
     checkVolumeSize('DatabaseStorage.fromAssessment', size);
+    checkAssessment(assessment);
     const crossed = assessment.changes.find((c) => c.id === 'attach-volume' || c.id === 'split-app-db');
     return crossed ? new DatabaseStorage('volume', size, crossed.reason) : new DatabaseStorage('phase-default', size);
   }
@@ -56,6 +58,17 @@ export class DatabaseStorage {
  * The volume size, checked where it is written: a JavaScript caller's 50 (meant as GiB) or a size
  * Hetzner cannot make was otherwise refused only in production's stack, at a construct the caller never named.
  */
+const ASSESSMENT_FIX = 'pass what Roadmap.assess returns: DatabaseStorage.fromAssessment(Roadmap.assess({ … measured metrics … }))';
+
+/** An assessment, not the metrics it was made from: a JavaScript caller's mix-up would otherwise be a TypeError. */
+function checkAssessment(assessment: unknown): void {
+  const at = 'DatabaseStorage.fromAssessment';
+  if (assessment === undefined || assessment === null) throw new ValidationError(missingValue(at, 'assessment', "the roadmap's assessment decides whether the data needs a volume", ASSESSMENT_FIX));
+  if (typeof assessment !== 'object' || !Array.isArray((assessment as { changes?: unknown }).changes)) {
+    fail(at, 'assessment', assessment, "it is not the roadmap's assessment (that has a list of changes)", ASSESSMENT_FIX);
+  }
+}
+
 function checkVolumeSize(at: string, size: unknown): Size {
   const checked = requireInstance(at, 'size', size, Size, 'pass a Size, such as Size.gibibytes(50)');
   const gib = checked.toMebibytes() / 1024;

@@ -1,4 +1,5 @@
 import { ServerType } from '../hetzner/server-type';
+import { requireInstance } from '../core/runtime-checks';
 
 /**
  * Memory and connection settings derived from a server type, so that rescaling the machine
@@ -10,6 +11,8 @@ import { ServerType } from '../hetzner/server-type';
 export class PostgresTuning {
   /** The settings for a server type, from its memory and cores: the database's share of a machine it shares with the app. */
   public static forServerType(type: ServerType): PostgresTuning {
+    // A JavaScript caller's 'cx33' would otherwise fail deep inside with a TypeError.
+    requireInstance('PostgresTuning.forServerType', 'type', type, ServerType, "pass a ServerType, such as ServerType.CX33 (ServerType.of('cx33') for a name held as text)");
     const memory = type.memory.toMebibytes();
     const cores = type.cores;
     const maxConnections = clamp(20 + 20 * cores, 60, 400);

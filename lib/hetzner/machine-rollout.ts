@@ -4,7 +4,7 @@ import { Duration } from '../core/duration';
 import { TerraformData } from '../core/private/terraform-data';
 import { Port } from '../core/port';
 import { invalidValue, ValidationError } from '../core/validation-message';
-import { optionalInstance } from '../core/runtime-checks';
+import { aType, checkProps, fail, is, optionalInstance } from '../core/runtime-checks';
 import { BundleFiles, MachineBundle, RenderedBundle } from './machine-bundle';
 import { requireSensitive } from './storage-box';
 import { ROLLOUT_AGENT, ROLLOUT_STATE_DIR } from './private/rollout-agent';
@@ -80,6 +80,14 @@ export class MachineRollout extends Construct {
     readonly options?: MachineRolloutOptions;
   }) {
     super(scope, id);
+    // Machine builds its rollout; a JavaScript caller building one directly gets path, value and fix, not a TypeError at synth.
+    checkProps(this, props, {
+      bundle: is.instance(MachineBundle, "pass the machine's bundle (machine.bundle)"),
+      host: is.text("pass the address SSH reaches, such as the server's IPv4 address"),
+      dependsOn: is.list(isDependable, 'list what must exist before the first rollout, such as [server], or pass []'),
+      options: is.optional(is.object<MachineRolloutOptions>({ sshPrivateKey: is.checkedLater(), hostKey: is.checkedLater(), port: is.checkedLater(), connectTimeout: is.checkedLater() },
+        'pass { connectTimeout: Duration.minutes(5) } or leave it out')),
+    }, 'pass { bundle, host, dependsOn }');
     const options = props.options ?? {};
     validateOptions(scope, options);
     // One snapshot of the bundle per revision feeds all three producers (the version, the inputs
@@ -191,6 +199,13 @@ function validateOptions(machine: Construct, options: MachineRolloutOptions): vo
   const timeout = optionalInstance(machine, 'rollout.connectTimeout', options.connectTimeout, Duration, 'pass a Duration, such as Duration.minutes(5)');
   if (timeout !== undefined && timeout.toSeconds() <= 0) {
     throw new ValidationError(invalidValue(machine, 'rollout.connectTimeout', timeout, 'deploy would give up before the first connection attempt', 'leave it out for 5 minutes, or pass Duration.minutes(5)'));
+  }
+}
+
+/** A resource or module Terraform can depend on (it has a fully qualified name). */
+function isDependable(at: Parameters<typeof fail>[0], prop: string, value: unknown): void {
+  if (value === null || typeof value !== 'object' || typeof (value as Partial<ITerraformDependable>).fqn !== 'string') {
+    fail(at, prop, value, `it is ${aType(value)}, not a Terraform resource or module`, 'list resources such as the server, or pass []');
   }
 }
 

@@ -1,6 +1,7 @@
 import { DRILL_RUN_TIME_PER_COPY, DRILL_START_DELAY } from '../backup/private/drill-run-time';
 import { ROADMAP_THRESHOLDS } from '../roadmap/roadmap';
 import { Phase } from '../roadmap/phase';
+import { requireInstance } from '../core/runtime-checks';
 
 /** How urgent an alert is; receivers get both, the severity label lets them page on `critical` only. */
 export enum AlertSeverity {
@@ -103,6 +104,8 @@ export class MonitoringAlert {
 
   /** The alerts a phase ships. */
   public static forPhase(phase: Phase): MonitoringAlert[] {
+    // A JavaScript caller's 1 has no `number`, so every comparison would be false: no alerts, without a word.
+    requireInstance('MonitoringAlert.forPhase', 'phase', phase, Phase, 'use Phase.ONE, Phase.TWO or Phase.THREE (the object, not its number)');
     return MonitoringAlert.all().filter((a) => a.sincePhase <= phase.number);
   }
 
