@@ -165,6 +165,18 @@ test('a secret pasted where a host or URL belongs is refused without being print
   const dsnAsProcessor = refusal(() => ErrorMonitoringEndpoint.selfHosted('https://0123456789abcdef0123456789abcdef@errors.acme.eu/1' as unknown as Processor));
   expect(dsnAsProcessor).toMatch(/^ErrorMonitoringEndpoint\.processor: 'https:\/\/<redacted>@errors\.acme\.eu\/1' is not allowed: the endpoint is a processor of the boundary\. Fix: pass new Processor\(/);
   expect(dsnAsProcessor).not.toContain('0123456789abcdef0123456789abcdef');
+  // Audit (messages): a self-hosted Healthchecks ping URL (whoever has it can ping) pasted where the host belongs was printed whole.
+  const pingUrl = refusal(() => DeadMansSwitch.selfHosted({ hostname: 'https://hc.acme.eu/ping/0c3f5e3a-1b2c-4d5e-8f90-123456789abc' }));
+  expect(pingUrl).toMatch(/^DeadMansSwitch\(self-hosted Healthchecks\)\.hostname: "https:\/\/hc\.acme\.eu\/<redacted>" is not allowed: pings leave through the egress allowlist.*Fix: /);
+  expect(pingUrl).not.toContain('0c3f5e3a');
+  // Audit (messages): a TCP check's host with credentials was printed twice, in the path and as the value.
+  const tcpHost = refusal(() => UptimeCheck.tcp(Environment.PRODUCTION, 'https://monitor:Sup3rSecret@acme.eu/x', 443));
+  expect(tcpHost).toMatch(/^UptimeCheck\(https:\/\/<redacted>@acme\.eu\/x:443\)\.target: 'https:\/\/<redacted>@acme\.eu\/x:443' is not allowed: the host is not a fully qualified lowercase host name\. Fix: /);
+  expect(tcpHost).not.toContain('Sup3rSecret');
+  // The same for a wrong option of an HTTP check whose URL carries a token in its query.
+  const tokenUrl = refusal(() => UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health?token=s3cr3t-t0ken', { interval: Duration.minutes(30) }));
+  expect(tokenUrl).toMatch(/^UptimeCheck\(https:\/\/acme\.eu\/<redacted>\)\.interval: '30 minutes' is not allowed/);
+  expect(tokenUrl).not.toContain('s3cr3t');
   // A value left out reads as left out, not as the text "undefined".
   expect(refusal(() => ErrorMonitoringEndpoint.hosted(undefined as unknown as Processor))).toMatch(/^ErrorMonitoringEndpoint\.processor: undefined is not allowed/);
 });

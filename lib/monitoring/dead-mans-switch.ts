@@ -1,6 +1,6 @@
 import { Duration } from '../core/duration';
 import { Environment } from '../core/environment';
-import { ValidationError } from '../core/validation-message';
+import { redactSecrets, ValidationError } from '../core/validation-message';
 import { LegalSeat } from '../boundary/processor';
 import { checkOptions, checkProps, is, Schema } from '../core/runtime-checks';
 
@@ -72,7 +72,8 @@ export class DeadMansSwitch {
   ) {
     this.interval = options.interval ?? Duration.minutes(5);
     const fail = (prop: string, value: unknown, why: string, fix: string): never => {
-      throw new ValidationError(`DeadMansSwitch(${service}).${prop}: ${JSON.stringify(String(value))} is not allowed: ${why}. Fix: ${fix}`);
+      // Redacted: a ping URL pasted where the host belongs is itself the secret (whoever has it can ping).
+      throw new ValidationError(`DeadMansSwitch(${service}).${prop}: ${redactSecrets(JSON.stringify(String(value)))} is not allowed: ${why}. Fix: ${fix}`);
     };
     if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(hostname ?? '')) {
       fail('hostname', hostname, 'pings leave through the egress allowlist, which holds host names', "pass the ping service's host name, such as 'hc.example.eu'");

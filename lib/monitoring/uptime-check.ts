@@ -107,7 +107,9 @@ export class UptimeCheck {
   /** Checks a URL (`https://` or `http://`): the status code, and optionally the body and the certificate. */
   public static http(environment: Environment, url: string, options: HttpCheckOptions = {}): UptimeCheck {
     requireString('UptimeCheck.http', 'url', url, "pass the public URL, such as 'https://acme.eu/health'");
-    checkOptions<HttpCheckOptions>(`UptimeCheck(${url})`, 'options', options, {
+    // Redacted: a URL with credentials or a token in its query is refused below, and must not be printed meanwhile.
+    const label = `UptimeCheck(${redactSecrets(url)})`;
+    checkOptions<HttpCheckOptions>(label, 'options', options, {
       ...checkOptionsSchema(),
       expectStatus: is.optional(is.list(is.number('pass the codes that mean up, such as [200]', { integer: true }), 'pass the codes that mean up, such as [200]')),
       expectBody: is.optional(is.text("pass a regular expression, such as '\"status\":\"ok\"'")),
@@ -119,9 +121,8 @@ export class UptimeCheck {
     } catch {
       parsed = undefined;
     }
-    const label = `UptimeCheck(${url})`;
     if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') || parsed.username || parsed.password) {
-      throw new ValidationError(`${redactSecrets(label)}.url: ${redactSecrets(JSON.stringify(url))} is not allowed: an HTTP check takes an http:// or https:// URL without credentials. Fix: pass the public URL, such as 'https://acme.eu/health'`);
+      throw new ValidationError(`${label}.url: ${redactSecrets(JSON.stringify(url))} is not allowed: an HTTP check takes an http:// or https:// URL without credentials. Fix: pass the public URL, such as 'https://acme.eu/health'`);
     }
     const tls = parsed.protocol === 'https:';
     const port = parsed.port ? Number(parsed.port) : (tls ? 443 : 80);
@@ -140,13 +141,13 @@ export class UptimeCheck {
   /** Checks that a TCP port accepts connections, such as a mail or database proxy port. */
   public static tcp(environment: Environment, host: string, port: number, options: TcpCheckOptions = {}): UptimeCheck {
     requireString('UptimeCheck.tcp', 'host', host, "pass the public host name, such as 'mail.acme.eu'");
-    is.number('pass the port the service listens on, such as 993', { integer: true })(`UptimeCheck(${host})`, 'port', port);
-    checkOptions<TcpCheckOptions>(`UptimeCheck(${host}:${port})`, 'options', options, {
+    is.number('pass the port the service listens on, such as 993', { integer: true })(`UptimeCheck(${redactSecrets(host)})`, 'port', port);
+    const label = `UptimeCheck(${redactSecrets(`${host}:${port}`)})`;
+    checkOptions<TcpCheckOptions>(label, 'options', options, {
       ...checkOptionsSchema(),
       tls: is.optional(is.boolean()),
       certificateExpiry: is.optional(is.instance(Duration, 'use Duration.days(14)')),
     }, 'pass { tls: true } or nothing');
-    const label = `UptimeCheck(${host}:${port})`;
     return new UptimeCheck(environment, UptimeCheckProtocol.TCP, `${host}:${port}`, host, port, options.tls ?? false, {
       ...options,
       name: options.name ?? deriveName(`${host}-${port}`),
@@ -189,7 +190,7 @@ export class UptimeCheck {
     label: string,
   ) {
     const fail = (prop: string, value: unknown, why: string, fix: string): never => {
-      throw new ValidationError(`${label}.${prop}: ${typeof value === 'number' ? String(value) : `'${String(value)}'`} is not allowed: ${why}. Fix: ${fix}`);
+      throw new ValidationError(`${label}.${prop}: ${redactSecrets(typeof value === 'number' ? String(value) : `'${String(value)}'`)} is not allowed: ${why}. Fix: ${fix}`);
     };
     this.name = options.name;
     this.interval = options.interval ?? Duration.seconds(30);
