@@ -259,7 +259,10 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
     const publicTo = list(await ask('public', 'Processors that may receive public data (mistral, jina; none)', 'mistral'));
     const pseudonymizedTo = list(await ask('pseudonymized', 'Processors that may receive pseudonymized data (none)', 'none'));
     // Phase 1 is about €30 a month (`npm run cost`): €40 keeps a new repository's first synth under Cost-NearBudget's 80%.
-    const budget = Number(await ask('budget', 'Monthly budget in EUR, excluding VAT', '40'));
+    const budgetText = await ask('budget', 'Monthly budget in EUR, excluding VAT', '40');
+    const budget = budgetText.trim() === '' ? Number.NaN : Number(budgetText);
+    // Refused with the text as given: Number('30€') is NaN, which the message would print instead.
+    if (!Number.isFinite(budget) || budget <= 0) throw new Error(`--budget '${budgetText}' is not allowed: a budget is a positive amount of euros. Fix: pass a number such as 30.`);
     if (!rl) io.out(`init: ${name} in ${location}, public data to ${publicTo.join(', ') || 'nobody'}, pseudonymized to ${pseudonymizedTo.join(', ') || 'nobody'}, budget €${budget}.`);
     return { name, domain, location, adminKey, productionAdminKey, adminCidrs, publicTo, pseudonymizedTo, budget };
   } finally {
@@ -289,7 +292,6 @@ function validate(answers: InitAnswers): SynthesizedStack[] {
     throw new Error("--production-admin-key is --admin-key's key: test's CI job would hold a key that is root on production. "
       + 'Fix: make production a key of its own (ssh-keygen -t ed25519 -f production-admin) and pass its .pub line.');
   }
-  if (!Number.isFinite(answers.budget) || answers.budget <= 0) throw new Error(`--budget '${answers.budget}' is not allowed: a budget is a positive amount of euros. Fix: pass a number such as 30.`);
   // The library checks keys, networks and everything else exactly as at synth.
   return synthesize(answers);
 }

@@ -191,11 +191,11 @@ async function staging(sub: 'list' | 'delete-expired', args: ParsedArgs, io: Cli
 
 async function snapshot(args: ParsedArgs, io: CliIo): Promise<number> {
   const name = stringFlag(args, 'server');
+  // Before the API is asked anything: a mistyped --keep is refused without a token or a network.
+  const keep = wholeNumberFlag(args, 'keep', DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT, 1, 50, 'it is how many pre-release snapshots of the server stay', 'pass a whole number from 1 to 50');
   const client = productionProjectClient(io.env);
   const [server] = (await client.list('servers', `environment=production`)).filter((s) => s.name === name);
   if (!server) throw new Error(`no production server named '${name}'. Fix: pass the server name, such as acme-production-app.`);
-  const keep = Number(stringFlag(args, 'keep', String(DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT)));
-  if (!Number.isInteger(keep) || keep < 1 || keep > 50) throw new Error(`--keep ${keep} is not allowed: it is how many pre-release snapshots of the server stay. Fix: pass a whole number from 1 to 50.`);
   const labels = { purpose: 'pre-release', source: name };
   const id = await client.snapshotServer(server.id, stringFlag(args, 'description', `snapshot of ${name}`), labels);
   // Each release adds a snapshot of production's disk, billed per GB a month: the oldest beyond --keep go.
@@ -256,8 +256,7 @@ function release(args: ParsedArgs, io: CliIo): Promise<number> | number {
   const rehearseText = args.flags.rehearse;
   // Required in a dry run too: the dry run prints the exact commands of the real one.
   if (typeof rehearseText !== 'string' || rehearseText.trim() === '') throw new Error('--rehearse "COMMAND" is required: a release is rehearsed before production. Fix: pass the command that tests staging, such as --rehearse "npm run e2e".');
-  const days = Number(stringFlag(args, 'staging-days', String(DEFAULT_STAGING_DAYS)));
-  if (!Number.isInteger(days) || days < 1 || days > 14) throw new Error(`--staging-days ${days} is not allowed: staging lives 1 to 14 days. Fix: pass a whole number of days in that range.`);
+  const days = wholeNumberFlag(args, 'staging-days', DEFAULT_STAGING_DAYS, 1, 14, 'staging lives 1 to 14 days', 'pass a whole number of days in that range');
   const now = nowFrom(args);
   const expires = expiryAfterDays(days, now);
   const steps = releasePlan({
@@ -528,6 +527,17 @@ function stringFlag(args: ParsedArgs, name: string, fallback?: string): string {
   if (typeof value === 'string' && value !== '') return value;
   if (fallback !== undefined) return fallback;
   throw new Error(`--${name} is required. Fix: see \`cdktf-sovereign-hetzner help${args.command ? ` ${args.command}` : ''}\`.`);
+}
+
+/**
+ * A whole-number option from `min` to `max`, refused with its text as given: Number('two') is NaN, which the message
+ * would print instead of what was typed, and Number('0x10') or Number('1e1') would pass as 16 or 10.
+ */
+function wholeNumberFlag(args: ParsedArgs, name: string, fallback: number, min: number, max: number, why: string, fix: string): number {
+  const text = stringFlag(args, name, String(fallback));
+  const n = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
+  if (!(n >= min && n <= max)) throw new Error(`--${name} ${text} is not allowed: ${why}. Fix: ${fix}.`);
+  return n;
 }
 
 function nowFrom(args: ParsedArgs): Date {
