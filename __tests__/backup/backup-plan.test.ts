@@ -347,6 +347,10 @@ describe('BackupPlan', () => {
     test('fails on a schedule or a check share that cannot work', () => {
       expect(() => Schedule.daily({ hour: 24 })).toThrow(/Schedule: 24:0 is not allowed.*Fix:/);
       expect(() => Schedule.everyHours(5)).toThrow(/Schedule\.everyHours: 5 is not allowed: the interval must divide a day/);
+      // Audit (messages): a minute out of range read "Schedule: 0:75", an hour nobody gave, and advised { hour: 3, minute: 0 },
+      // which everyHours refuses as a property it does not have.
+      expect(() => Schedule.everyHours(6, { minute: 75 }))
+        .toThrow(/^Schedule\.everyHours\.options\.minute: 75 is not allowed: the minute past each start hour is 0-59\. Fix: pass \{ minute: 15 \} or nothing$/);
       const { stack, options } = production();
       expect(() => new BackupPlan(stack, 'Backups', { ...options, checkReadCycle: Duration.hours(36) }))
         .toThrow(/production\/Backups\.checkReadCycle: '36 hours' is not allowed: the checks read the data in slices, one per check \(daily at 05:00 UTC\).*Fix: use a multiple of 1 day/);

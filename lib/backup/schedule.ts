@@ -1,6 +1,6 @@
 import { Duration } from '../core/duration';
 import { ValidationError } from '../core/validation-message';
-import { checkOptions, checkProps, is, requireEnum, Schema } from '../core/runtime-checks';
+import { checkOptions, checkProps, fail, is, requireEnum, Schema } from '../core/runtime-checks';
 
 /** A day of the week, as systemd writes it. */
 export enum Weekday {
@@ -77,6 +77,10 @@ export class Schedule {
     checkOptions<{ minute?: number }>('Schedule.everyHours', 'options', options, { minute: TIME_OF_DAY.minute }, 'pass { minute: 15 } or nothing');
     if (!Number.isInteger(hours) || hours < 1 || 24 % hours !== 0) {
       throw new ValidationError(`Schedule.everyHours: ${hours} is not allowed: the interval must divide a day. Fix: use 1, 2, 3, 4, 6, 8, 12 or 24.`);
+    }
+    // Its own message: the time of day's would show an hour nobody gave ("0:75") and advise { hour }, which this refuses.
+    if (options.minute !== undefined && (options.minute < 0 || options.minute > 59)) {
+      fail('Schedule.everyHours', 'options.minute', options.minute, 'the minute past each start hour is 0-59', 'pass { minute: 15 } or nothing');
     }
     const [, m] = Schedule.clock({ hour: 0, minute: options.minute });
     const hoursList = Array.from({ length: 24 / hours }, (_, i) => String(i * hours).padStart(2, '0')).join(',');
