@@ -47,17 +47,17 @@ export class Duration {
     return Math.round(this.secondAmount * 1e6) / 1e3;
   }
 
-  /** The duration in minutes (may be fractional). */
+  /** The duration in whole minutes; throws when it is not a whole number of them (90 seconds in minutes). */
   public toMinutes(): number {
     return this.whole(60, 'minutes');
   }
 
-  /** The duration in hours (may be fractional). */
+  /** The duration in whole hours; throws when it is not a whole number of them (90 minutes in hours). */
   public toHours(): number {
     return this.whole(3600, 'hours');
   }
 
-  /** The duration in days (may be fractional). */
+  /** The duration in whole days; throws when it is not a whole number of them (36 hours in days). */
   public toDays(): number {
     return this.whole(86400, 'days');
   }
