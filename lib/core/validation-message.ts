@@ -67,13 +67,20 @@ const SECRET_PARAMETER = /[?&](?:token|key|secret|password|sig|signature|auth|ac
 const BARE_TOKEN = /(?<![A-Za-z0-9])(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])/g;
 
 /**
+ * A private key (OpenSSH, PEM, PKCS#8) from its BEGIN line through its body, with or without its END line (a value
+ * cut short ends mid-body); newlines raw or escaped as in JSON. Pasted where a public or host key belongs, it is the
+ * one value a refusal must never print: whoever reads the CI log could log in with it.
+ */
+const PRIVATE_KEY = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----(?:[A-Za-z0-9+/=\r\n]|\\.)*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----[\r\n]*|(?=[^A-Za-z0-9+/=\r\n\\])|$)/g;
+
+/**
  * The text with the secret parts of URLs and tokens replaced by `<redacted>`: the user and password
  * (or DSN key) before `@`, and the whole path and query of a URL whose path holds a token (webhook
  * URLs, ping URLs) or whose query names one. The scheme and host stay, so the reader still sees
- * what was passed.
+ * what was passed. A private key keeps its BEGIN line alone, so the reader sees which key it was.
  */
 export function redactSecrets(text: string): string {
-  return text.replace(URL_PARTS, (_m, scheme: string, authority: string, rest: string | undefined) => {
+  return text.replace(PRIVATE_KEY, '-----BEGIN $1PRIVATE KEY----- <redacted>').replace(URL_PARTS, (_m, scheme: string, authority: string, rest: string | undefined) => {
     const host = authority.includes('@') ? `<redacted>@${authority.slice(authority.lastIndexOf('@') + 1)}` : authority;
     const tail = rest !== undefined && (TOKEN.test(rest) || SECRET_PARAMETER.test(rest)) ? '/<redacted>' : rest ?? '';
     return `${scheme}${host}${tail}`;
