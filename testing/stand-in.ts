@@ -6,6 +6,7 @@ import { TerraformStack, Testing } from 'cdktf';
 import { installStandIn, standInEnvironment } from './harness/provider-install';
 import { ReattachDaemon } from './harness/reattach-daemon';
 import { checkOptions, fail, is } from '../lib/core/runtime-checks';
+import { readJsonFile } from '../lib/core/private/json-file';
 import { StandInWorkspace } from './harness/workspace';
 
 /** A stack to put in a workspace: a construct, a synthesized stack directory or file, or its JSON. */
@@ -144,8 +145,9 @@ export function stackJson(stack: StackSource): Record<string, unknown> {
   // isStack, not instanceof: a stack built with the app's own copy of cdktf is a stack too (instanceof would pass the construct on as its JSON).
   if (TerraformStack.isStack(stack)) return JSON.parse(Testing.synth(stack, true));
   if (typeof stack === 'string') {
-    const file = fs.statSync(stack).isDirectory() ? path.join(stack, 'cdk.tf.json') : stack;
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
+    // A directory not synthesized yet, or a file a synth cut short, named with the fix (fs and JSON.parse name neither).
+    const file = fs.existsSync(stack) && fs.statSync(stack).isDirectory() ? path.join(stack, 'cdk.tf.json') : stack;
+    return readJsonFile(file, 'synthesize the app first (npx cdktf synth), or pass the TerraformStack itself');
   }
   if (stack === null || typeof stack !== 'object' || Array.isArray(stack) || 'node' in stack) {
     fail('stackJson', 'stack', stack === null || typeof stack !== 'object' || Array.isArray(stack) ? stack : '<a construct>',

@@ -27,6 +27,21 @@ describe('stackJson', () => {
   ])('%s is refused', (_name, value, message) => {
     expect(() => stackJson(value as any)).toThrow(message);
   });
+
+  // Audit (messages): a stack directory not synthesized yet failed with fs's "ENOENT: no such file or directory, stat …",
+  // and a cdk.tf.json a synth cut short with JSON.parse's "Unexpected end of JSON input", which names no file.
+  test('a stack directory or file that is missing or cut short is named, with the fix', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stack-json-'));
+    try {
+      const missing = path.join(dir, 'cdktf.out', 'stacks', 'acme-test');
+      expect(() => stackJson(missing)).toThrow(`${missing} cannot be read: it does not exist. Fix: synthesize the app first (npx cdktf synth), or pass the TerraformStack itself.`);
+      fs.mkdirSync(missing, { recursive: true });
+      fs.writeFileSync(path.join(missing, 'cdk.tf.json'), '{"resource": {');
+      expect(() => stackJson(missing)).toThrow(new RegExp(`^${path.join(missing, 'cdk.tf.json').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not valid JSON \\(.*\\)\\. Fix: synthesize the app first`));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('HetznerStandIn options', () => {
