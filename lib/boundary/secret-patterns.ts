@@ -51,7 +51,20 @@ export function readableTexts(value: string): ReadableText[] {
   const decoded = gunzippedBase64(value);
   if (decoded === undefined) return [{ text: value }];
   // A bundle's files first, so that the message names the file rather than the whole document.
-  return [{ text: value }, ...bundleFiles(decoded), { text: decoded, within: 'its gzip+base64 content' }];
+  return [{ text: value }, ...bundleFiles(decoded), { text: documentText(decoded), within: 'its gzip+base64 content' }];
+}
+
+/**
+ * The text of a decoded document as the machine reads it: a JSON document's strings unescaped, one a line. Its raw
+ * text writes a line break inside a string as the two characters `\n`, so a key line after one ("\nssh-ed25519 AAAA…")
+ * escaped the public-key mask, and a token after one escaped the token pattern, both anchored where a word begins.
+ */
+function documentText(decoded: string): string {
+  try {
+    return stringsWithPaths(JSON.parse(decoded)).map((s) => s.value).join('\n');
+  } catch {
+    return decoded;
+  }
 }
 
 function cloudConfigFiles(value: string): ReadableText[] {
