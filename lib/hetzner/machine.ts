@@ -22,7 +22,7 @@ import { BundlePart, MachineBundle } from './machine-bundle';
 import { MachineRollout, MachineRolloutOptions } from './machine-rollout';
 import { adminKeysPart } from './private/admin-keys-part';
 import { attachmentConflicts } from './private/attachment-conflicts';
-import { firewallLimitProblems } from './private/firewall-limits';
+import { BLOCKS_PER_RULE, firewallLimitProblems } from './private/firewall-limits';
 import { checkPartShape, refuseCommandReferences } from './private/part-checks';
 import { identityPart } from './private/machine-identity';
 import { escapeTemplateSequences, resolveTemplate } from './private/terraform-template';
@@ -284,10 +284,10 @@ export class Machine extends Construct implements IMachine {
 
     // Invalid blocks are reported by the validation with this machine's path; the rule takes the valid ones.
     const validAdminCidrs = adminCidrs.filter((c) => cidrProblem(c) === undefined);
-    const adminSsh = validAdminCidrs.length > 0
-      ? FirewallRule.tcpIn(SSH_PORT, validAdminCidrs, { description: 'SSH from admin networks' })
-      : undefined;
-    if (adminSsh) this.inboundRules.push(adminSsh);
+    // Hetzner takes at most 100 blocks in a rule: a team with more admin networks gets one SSH rule per hundred.
+    const adminSsh = chunks(validAdminCidrs, BLOCKS_PER_RULE).map((blocks, i, all) => FirewallRule.tcpIn(SSH_PORT, blocks,
+      { description: all.length === 1 ? 'SSH from admin networks' : `SSH from admin networks (${i + 1} of ${all.length})` }));
+    this.inboundRules.push(...adminSsh);
     this.inboundRules.push(...(props.ingress ?? []));
     this.outboundRules.push(...(props.egress ?? []));
 
@@ -511,7 +511,7 @@ export class Machine extends Construct implements IMachine {
     return [...this.outboundRules];
   }
 
-  private validate(props: MachineProps, labels: Record<string, string>, adminSsh: FirewallRule | undefined, adminCidrs: readonly string[]): string[] {
+  private validate(props: MachineProps, labels: Record<string, string>, adminSsh: readonly FirewallRule[], adminCidrs: readonly string[]): string[] {
     const errors: string[] = [];
     const location = this.location;
     const type = props.serverType;
@@ -569,7 +569,7 @@ export class Machine extends Construct implements IMachine {
         'list the office or VPN blocks admins connect from, such as "203.0.113.0/24"'));
     }
     // The admin SSH rule is checked through adminCidrs above; these are the rules added on top.
-    for (const rule of this.inboundRules.filter((r) => r !== adminSsh)) {
+    for (const rule of this.inboundRules.filter((r) => !adminSsh.includes(r))) {
       if (rule.isOpenToInternet && rule.includesPort(SSH_PORT)) {
         errors.push(invalidValue(this, 'ingress', `${rule.protocol} ${rule.port} from ${rule.peers.join(', ')}`, 'its ports include 22, so it opens SSH to the whole internet',
           'remove the rule (or narrow its ports to exclude 22) and list admin networks in adminCidrs instead'));
@@ -683,6 +683,11 @@ export class Machine extends Construct implements IMachine {
       );
     }
   }
+}
+
+/** The items in lists of at most `size`, in order. */
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  return Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 }
 
 function toTerraformRule(rule: FirewallRule): Record<string, unknown> {

@@ -9,6 +9,12 @@ import { synthesizedArgument } from './synthesized-argument';
  */
 const RULES_PER_FIREWALL = 500;
 const FIREWALLS_PER_SERVER = 5;
+/**
+ * Hetzner Cloud API reference, a firewall rule's `source_ips` and `destination_ips`: "You can specify 100 CIDR blocks
+ * at most".
+ * @internal
+ */
+export const BLOCKS_PER_RULE = 100;
 
 /** What a machine sends Terraform for its firewall and its server. */
 export interface FirewallUse {
@@ -35,6 +41,15 @@ export function firewallLimitProblems(use: FirewallUse): string[] {
     problems.push(invalidValue(use.machine, 'firewall', `${rules.length} rules (${inbound} inbound, ${rules.length - inbound} outbound)`,
       `Hetzner accepts at most ${RULES_PER_FIREWALL} (effective) rules per firewall, and each rule counts at least once, so Terraform could not write this firewall`,
       "merge rules: one rule for each protocol and port (or range of adjacent ports, such as '8000-8099') listing all its address blocks, and a wider block where one covers several"));
+  }
+  for (const rule of Array.isArray(rules) ? rules : []) {
+    const r = (rule ?? {}) as { direction?: unknown; protocol?: unknown; port?: unknown; description?: unknown; source_ips?: unknown; destination_ips?: unknown };
+    const blocks = r.direction === 'out' ? r.destination_ips : r.source_ips;
+    if (!Array.isArray(blocks) || blocks.length <= BLOCKS_PER_RULE) continue;
+    const what = `${r.direction === 'out' ? 'destination_ips' : 'source_ips'} of the rule '${String(r.description ?? `${r.direction} ${r.protocol} ${r.port ?? ''}`.trim())}'`;
+    problems.push(invalidValue(use.machine, 'firewall', `${blocks.length} address blocks in the ${what}`,
+      `Hetzner accepts at most ${BLOCKS_PER_RULE} address blocks in one rule, so Terraform could not write this firewall`,
+      `split the blocks over rules of at most ${BLOCKS_PER_RULE} each, for the same protocol and port, or merge adjacent blocks into wider ones`));
   }
   const firewallIds = synthesizedArgument(use.server, 'firewall_ids');
   if (Array.isArray(firewallIds) && firewallIds.length > FIREWALLS_PER_SERVER) {
