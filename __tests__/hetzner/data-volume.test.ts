@@ -1,9 +1,11 @@
+import * as fs from 'fs';
 import { DataClass, Environment, Location, Machine, ServerType, Size } from '../../lib';
 import { DataVolume } from '../../lib/hetzner/data-volume';
 import { recordVolumeBackup } from '../../lib/hetzner/private/volume-coverage';
 import * as api from '../../lib';
 import { ADMIN_CIDRS, ADMIN_KEY, resourcesOf, synthJson, testStack } from '../setup/stack';
 import { synthesizedBundle } from '../../testing/bundle';
+import { FACTS_FILE } from './hetzner-facts';
 
 function machine(environment = Environment.PRODUCTION) {
   const { stack } = testStack(environment.name);
@@ -111,5 +113,35 @@ describe('DataVolume', () => {
   ])('fails on %s', (_, props, message) => {
     const { stack, machine: m } = machine();
     expect(() => new DataVolume(stack, 'Data', { machine: m, ...props })).toThrow(message);
+  });
+});
+
+// Audit (scale): Hetzner attaches at most 16 volumes to a server (reference facts, limits.perServer.volumes). A machine
+// took any number of DataVolumes, and synth passed a 17th that Hetzner refuses when Terraform attaches it, part-way
+// through a deploy.
+describe('the volumes of one machine', () => {
+  const LIMIT = JSON.parse(fs.readFileSync(FACTS_FILE, 'utf8')).limits.perServer.volumes as number;
+  function withVolumes(n: number) {
+    const { stack, machine: m } = machine();
+    recordVolumeBackup(m, { by: stack, filePaths: ['/srv'] });
+    for (let i = 1; i <= n; i += 1) new DataVolume(stack, `Data${i}`, { machine: m, size: Size.gibibytes(10), mountPath: `/srv/data${i}` });
+    return stack;
+  }
+
+  test(`${LIMIT} pass synth; the next fails, naming the volume, the machine, the count and the fix`, () => {
+    expect(LIMIT).toBe(16);
+    expect(resourcesOf(synthJson(withVolumes(LIMIT)), 'hcloud_volume_attachment')).toHaveLength(LIMIT);
+    expect(() => synthJson(withVolumes(LIMIT + 1))).toThrow("production/Data17.machine: 'production/App' is not allowed: it is volume 17 of 17 on that machine, "
+      + 'and Hetzner attaches at most 16 volumes to a server. Fix: keep the data of several mount paths on one larger volume (a volume grows to 10 TiB), or put some of it on another machine');
+  });
+
+  test('volumes of other machines do not count', () => {
+    const stack = withVolumes(LIMIT);
+    const other = new Machine(stack, 'Worker', {
+      environment: Environment.PRODUCTION, role: 'worker', serverType: ServerType.CX33, location: Location.NBG1, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS,
+    });
+    recordVolumeBackup(other, { by: stack, filePaths: ['/srv'] });
+    new DataVolume(stack, 'WorkerData', { machine: other, size: Size.gibibytes(10), mountPath: '/srv/worker' });
+    expect(resourcesOf(synthJson(stack), 'hcloud_volume_attachment')).toHaveLength(LIMIT + 1);
   });
 });

@@ -51,6 +51,8 @@ export interface DataVolumeProps {
   readonly labels?: Record<string, string>;
 }
 
+/** Hetzner attaches at most 16 volumes to a server (reference facts: limits.perServer.volumes, from its servers overview). */
+const VOLUMES_PER_SERVER = 16;
 const MIN_GIB = 10;
 const MAX_GIB = 10 * 1024;
 const MOUNT_PATH = /^\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
@@ -156,6 +158,13 @@ export class DataVolume extends Construct {
     this.node.addValidation({
       validate: () => {
         const errors: string[] = [];
+        // Hetzner refuses the attachment only when Terraform makes it, part-way through a deploy.
+        const onMachine = this.node.root.node.findAll().filter((c): c is DataVolume => c instanceof DataVolume && c.machine === this.machine);
+        if (onMachine.indexOf(this) >= VOLUMES_PER_SERVER) {
+          errors.push(invalidValue(this, 'machine', props.machine.node.path,
+            `it is volume ${onMachine.indexOf(this) + 1} of ${onMachine.length} on that machine, and Hetzner attaches at most ${VOLUMES_PER_SERVER} volumes to a server`,
+            'keep the data of several mount paths on one larger volume (a volume grows to 10 TiB), or put some of it on another machine'));
+        }
         const labelProblem = firstLabelProblem(labels);
         if (labelProblem) errors.push(invalidValue(this, 'labels', labelProblem[0], labelProblem[1], 'sanitize the label, for example "feat-x" instead of "feat/x"'));
         if (props.withoutBackup === undefined && !this.coveringBackup()) {
