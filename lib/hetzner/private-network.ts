@@ -9,6 +9,7 @@ import { invalidValue } from '../core/validation-message';
 import { checkProps, is } from '../core/runtime-checks';
 import { Location } from './location';
 import { standardLabels, withUserLabels } from './private/standard-labels';
+import { firstLabelProblem } from '../core/labels';
 import { checkUniquePerProject } from './private/project-uniqueness';
 
 /** A private network that machines can join. */
@@ -85,12 +86,13 @@ export class PrivateNetwork extends Construct implements IPrivateNetwork {
     this.networkZone = location.networkZone;
     const isProtected = Retirement.keepsProtection(scope, props.environment.protectedFromLoss);
 
+    // The standard labels win: the boundary rules and the staging reaper read them.
+    const labels = withUserLabels(this.node.path, props.environment, standardLabels({ environment: props.environment, role: 'network' }), props.labels);
     this.network = new Network(this, 'Resource', {
       name: props.name ?? `${props.environment.name}-network`,
       ipRange,
       deleteProtection: isProtected,
-      // The standard labels win: the boundary rules and the staging reaper read them.
-      labels: withUserLabels(this.node.path, props.environment, standardLabels({ environment: props.environment, role: 'network' }), props.labels),
+      labels,
       lifecycle: isProtected ? { preventDestroy: true } : undefined,
     });
     this.subnet = new NetworkSubnet(this, 'Subnet', {
@@ -115,6 +117,9 @@ export class PrivateNetwork extends Construct implements IPrivateNetwork {
           const problem = cidrProblem(cidr);
           if (problem) errors.push(invalidValue(this, prop, cidr, problem, 'use a private IPv4 block such as 10.0.0.0/16'));
         }
+        // Hetzner refuses a malformed label only when Terraform writes the network.
+        const labelProblem = firstLabelProblem(labels);
+        if (labelProblem) errors.push(invalidValue(this, 'labels', labelProblem[0], labelProblem[1], 'sanitize the label, for example "feat-x" instead of "feat/x"'));
         if (!cidrProblem(ipRange) && !cidrProblem(subnetRange) && !ipv4Contains(ipRange, subnetRange)) {
           errors.push(invalidValue(this, 'subnetRange', subnetRange, `it is not inside the network's ipRange ${ipRange}`, `pick a subnet of ${ipRange}, such as the default 10.0.1.0/24 inside 10.0.0.0/16`));
         }

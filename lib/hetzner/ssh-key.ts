@@ -3,6 +3,7 @@ import { TerraformStack, Token } from 'cdktf';
 import { SshKey as SshKeyResource } from '../../generated/providers/hcloud/ssh-key';
 import { invalidValue, ValidationError } from '../core/validation-message';
 import { checkProps, is, requireString } from '../core/runtime-checks';
+import { firstLabelProblem } from '../core/labels';
 import { isOpenSshPublicKey, sshKeyFingerprint, sshKeyMaterial } from './private/openssh-public-key';
 import { checkUniquePerProject } from './private/project-uniqueness';
 
@@ -69,6 +70,11 @@ export class SshKey extends Construct implements ISshKey {
     this.publicKey = props.publicKey.trim();
     const name = props.name;
     this.node.addValidation({ validate: () => this.duplicateErrors(name) });
+    // Hetzner refuses a malformed label only when Terraform writes the key.
+    const labelProblem = props.labels === undefined ? undefined : firstLabelProblem(props.labels);
+    if (labelProblem) {
+      this.node.addValidation({ validate: () => [invalidValue(this, 'labels', labelProblem[0], labelProblem[1], 'sanitize the label, for example "feat-x" instead of "feat/x"')] });
+    }
     // duplicateErrors sees this stack; staging's stack and a team's other stacks may deploy to the same project.
     checkUniquePerProject(this, [this.resource]);
   }
