@@ -364,11 +364,18 @@ export class EnvironmentStack extends TerraformStack {
   }
 
   // The product's documents (postponed list, environments) are written with the stacks, so they never drift from them.
+  // Once per synth and product, by whichever of its stacks synthesizes first: every stack is built and prepared by then,
+  // and the documents read all of them. Written again by each stack, they ran every stack's boundary checks once per
+  // stack, which grew with the square of the stacks and was most of a large product's synth.
   private wrapSynthesizerWithDocuments(): void {
     const inner = this.synthesizer;
     this.synthesizer = {
       synthesize: (session: ISynthesisSession) => {
         inner.synthesize(session);
+        const written = documentsWritten.get(session) ?? new Set<Product>();
+        documentsWritten.set(session, written);
+        if (written.has(this.product)) return;
+        written.add(this.product);
         const stacks = productStacks(this);
         writeProductDocuments(session.outdir, this.product, stacks.map((s) => ({ stack: s, environment: s.environment, expiresAt: s.expiresAt })), stacks.map((s) => s.record),
           this.node.root.node.findAll().filter((c): c is TerraformStack => TerraformStack.isStack(c) && !(c instanceof EnvironmentStack)));
@@ -376,6 +383,9 @@ export class EnvironmentStack extends TerraformStack {
     };
   }
 }
+
+/** The products whose documents a synth (its session) has written. */
+const documentsWritten = new WeakMap<ISynthesisSession, Set<Product>>();
 
 /**
  * The variable an environment's database password comes from: `database_app_password_<environment>`, so that

@@ -93,7 +93,10 @@ export class MachineRollout extends Construct {
     // One snapshot of the bundle per revision feeds all three producers (the version, the inputs
     // document and its digest): each file's content is produced once per synth, and the three can
     // never disagree about what the bundle holds.
-    let snapshot: { revision: number; files: BundleFiles; rendered?: RenderedBundle } | undefined;
+    // The inputs document and its digest are kept with it too: each builds a Terraform function call per reference, and
+    // cdktf records a full stack trace for every one it creates, so building them again at each of the many resolutions
+    // of a synth (the checks, the documents, the written stack) was most of a large product's synth time.
+    let snapshot: { revision: number; files: BundleFiles; rendered?: RenderedBundle; inputs?: string; inputsDigest?: string } | undefined;
     const current = () => {
       if (snapshot?.revision !== props.bundle.revision) snapshot = { revision: props.bundle.revision, files: props.bundle.files() };
       return snapshot;
@@ -107,12 +110,20 @@ export class MachineRollout extends Construct {
     this.node.addValidation({ validate: () => readableSecretFiles(scope, current().files, render()) });
     const version = () => render().version;
     const incoming = () => `${INCOMING}/${version().slice('sha256:'.length, 'sha256:'.length + 16)}`;
-    const inputs = Lazy.stringValue({ produce: () => inputsDocument(current().files) });
+    const inputs = Lazy.stringValue({ produce: () => {
+      const s = current();
+      s.inputs ??= inputsDocument(s.files);
+      return s.inputs;
+    } });
 
     this.resource = new TerraformData(this, 'Resource', {
       triggersReplace: {
         bundle: Lazy.stringValue({ produce: version }),
-        inputs: Lazy.stringValue({ produce: () => inputsDigest(current().files) }),
+        inputs: Lazy.stringValue({ produce: () => {
+          const s = current();
+          s.inputsDigest ??= inputsDigest(s.files);
+          return s.inputsDigest;
+        } }),
       },
       dependsOn: props.dependsOn,
       connection: {
