@@ -1,3 +1,5 @@
+import { gunzipSync } from 'zlib';
+import { parse } from 'yaml';
 import { TerraformVariable, Testing } from 'cdktf';
 import {
   DataClass, Duration, Environment, FirewallRule, Location, Machine, Port, PrivateNetwork, ServerType, SshKey,
@@ -185,7 +187,7 @@ describe('Machine', () => {
     test('fails when cloud-init exceeds the 32 KiB user_data limit', () => {
       const { stack, machine } = productionMachine();
       machine.addCloudInitPart({ name: 'huge', files: [{ path: '/opt/blob', content: 'x'.repeat(40_000) }] });
-      expect(() => synthJson(stack)).toThrow(/production\/App\.cloudInit: '40\d{3} bytes as Terraform sends it \(0 references counted at 256 bytes each; parts: huge\)' is not allowed: Hetzner rejects user_data above 32768 bytes\. Fix: move files .* into the bundle \(machine\.addBundlePart\)/);
+      expect(() => synthJson(stack)).toThrow(/production\/App\.cloudInit: '40\d{3} bytes as Terraform sends it \(0 references counted at 256 bytes each; parts: huge\)' is not allowed: Hetzner rejects user_data above 32768 bytes, and its largest files are \/opt\/blob \(part huge, 40000 bytes\)\. Fix: move files .* into the bundle \(machine\.addBundlePart\)/);
     });
 
     test('reports every problem at once', () => {
@@ -441,3 +443,35 @@ describe('Machine rollout options', () => {
   });
 });
 
+
+// Audit (scale): a growing team's first-boot document has many parts, and the refusal over 32 KiB named the parts but
+// neither which files made it large nor the way out for a file that must be there at first boot (compress: true).
+describe('user data over 32 KiB, in a document of many parts', () => {
+  const config = (i: number) => Array.from({ length: 400 + 10 * i }, (_, j) => `setting_${i}_${j} = value ${j} of service ${i}`).join('\n');
+  function manyParts(compress: boolean) {
+    const { stack, machine } = productionMachine();
+    for (let i = 1; i <= 12; i += 1) machine.addCloudInitPart({ name: `service-${i}`, files: [{ path: `/etc/service-${i}/small.conf`, content: `id = ${i}\n` }] });
+    machine.addCloudInitPart({ name: 'service-7-settings', files: [{ path: '/etc/service-7/settings.conf', content: config(7), compress }] });
+    machine.addCloudInitPart({ name: 'service-9-settings', files: [{ path: '/etc/service-9/settings.conf', content: config(9), compress }] });
+    return { stack, machine };
+  }
+
+  test('the refusal names the largest files with their parts and sizes, and both ways out: the bundle, or compress: true', () => {
+    const { stack } = manyParts(false);
+    const bytes = (i: number) => Buffer.byteLength(config(i));
+    expect(bytes(9)).toBeGreaterThan(bytes(7));
+    expect(() => synthJson(stack)).toThrow(`Hetzner rejects user_data above 32768 bytes, and its largest files are /etc/service-9/settings.conf (part service-9-settings, ${bytes(9)} bytes), `
+      + `/etc/service-7/settings.conf (part service-7-settings, ${bytes(7)} bytes), /etc/service-10/small.conf (part service-10, 8 bytes). `
+      + 'Fix: move files that are not needed before the first deploy into the bundle (machine.addBundlePart), which has no size limit and reaches production on every deploy; '
+      + 'store a text file that must be there at first boot compressed (compress: true on the file)');
+  });
+
+  test('the way out for files needed at first boot works: compressed, the same files pass synth, and cloud-init gets their text back', () => {
+    const { stack, machine } = manyParts(true);
+    expect(machine.userDataSize()!.bytes).toBeLessThan(32_768);
+    const [server] = resourcesOf(synthJson(stack), 'hcloud_server');
+    const file = (parse(server.user_data) as { write_files: Array<{ path: string; encoding?: string; content: string }> }).write_files.find((f) => f.path === '/etc/service-7/settings.conf')!;
+    expect(file.encoding).toBe('gz+b64');
+    expect(gunzipSync(Buffer.from(file.content.replace(/\s+/g, ''), 'base64')).toString('utf8')).toBe(config(7));
+  });
+});

@@ -1,4 +1,5 @@
 import { Construct, IConstruct } from 'constructs';
+import { gzipSync } from 'zlib';
 import * as ipaddr from 'ipaddr.js';
 import { Annotations, Lazy, TerraformStack, Token } from 'cdktf';
 import { Firewall } from '../../generated/providers/hcloud/firewall';
@@ -619,8 +620,9 @@ export class Machine extends Construct implements IMachine {
     if (size && size.bytes > USER_DATA_LIMIT_BYTES) {
       errors.push(invalidValue(this, 'cloudInit',
         `${size.bytes} bytes as Terraform sends it (${size.references} references counted at ${USER_DATA_REFERENCE_BYTES} bytes each; parts: ${this.cloudInit.partNames.join(', ')})`,
-        `Hetzner rejects user_data above ${USER_DATA_LIMIT_BYTES} bytes`,
-        'move files that are not needed before the first deploy into the bundle (machine.addBundlePart), which has no size limit and reaches production on every deploy'));
+        `Hetzner rejects user_data above ${USER_DATA_LIMIT_BYTES} bytes${largestFiles(this.cloudInit.parts)}`,
+        'move files that are not needed before the first deploy into the bundle (machine.addBundlePart), which has no size limit and reaches production on every deploy; '
+        + 'store a text file that must be there at first boot compressed (compress: true on the file)'));
     }
     return errors;
   }
@@ -683,6 +685,20 @@ export class Machine extends Construct implements IMachine {
       );
     }
   }
+}
+
+/**
+ * `, and its largest files are …`: the three largest files of the parts, each with its part and its size as the document
+ * carries it (a compressed file's gzip+base64), so that a document of many parts says what to move.
+ */
+function largestFiles(parts: readonly CloudInitPart[]): string {
+  const files = parts.flatMap((part) => (part.files ?? []).map((f) => {
+    const content = typeof f.content === 'function' ? f.content() : f.content;
+    const bytes = f.compress ? Math.ceil(gzipSync(Buffer.from(content, 'utf8'), { level: 9 }).length / 3) * 4 : Buffer.byteLength(content, 'utf8');
+    return { path: f.path, part: part.name, bytes, compressed: f.compress === true };
+  })).sort((a, b) => b.bytes - a.bytes).slice(0, 3);
+  if (files.length === 0) return '';
+  return `, and its largest files are ${files.map((f) => `${f.path} (part ${f.part}, ${f.bytes} bytes${f.compressed ? ' compressed' : ''})`).join(', ')}`;
 }
 
 /** The items in lists of at most `size`, in order. */
