@@ -4,6 +4,7 @@ import { DataHcloudImage } from '../../generated/providers/hcloud/data-hcloud-im
 import { DataHcloudLocation } from '../../generated/providers/hcloud/data-hcloud-location';
 import { DataHcloudServerType } from '../../generated/providers/hcloud/data-hcloud-server-type';
 import { DataHcloudSshKey } from '../../generated/providers/hcloud/data-hcloud-ssh-key';
+import { Firewall } from '../../generated/providers/hcloud/firewall';
 import { PrimaryIp } from '../../generated/providers/hcloud/primary-ip';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import { Server, ServerConfig } from '../../generated/providers/hcloud/server';
@@ -185,6 +186,17 @@ describe('the API refuses what Hetzner refuses, in the provider\'s words', () =>
       .toMatch(/\[server_type => \[server type cx23 is not available in location ash \(offered in fsn1, nbg1, hel1\)\]\]/);
     expect(errorsOf(standIn.workspace(serverStack({ serverType: 'cx22' })).apply()))
       .toMatch(/Server Type "cx22" is unavailable in "fsn1" and can no longer be ordered\./);
+  });
+
+  // Audit (scale): the API takes at most 100 CIDR blocks in a rule; the stand-in took any number, so a firewall Hetzner
+  // refuses applied here.
+  test('a firewall rule with more than 100 address blocks', () => {
+    const blocks = (n: number) => Array.from({ length: n }, (_, i) => `198.18.${i}.0/24`);
+    const firewall = (n: number) => stack((s) => {
+      new Firewall(s, 'fw', { name: 'fw', rule: [{ direction: 'in', protocol: 'tcp', port: '22', sourceIps: blocks(n) }] });
+    });
+    expect(errorsOf(standIn.workspace(firewall(100)).apply())).toBe('');
+    expect(errorsOf(standIn.workspace(firewall(101)).apply())).toMatch(/^invalid input in field .rules. \(invalid_input, [0-9a-f]+\): \[rules => \[source_ips has 101 CIDR blocks, at most 100 are allowed\]\]/);
   });
 
   test('a volume attached to a server in another location', () => {

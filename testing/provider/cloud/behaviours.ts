@@ -173,6 +173,11 @@ function checkFirewallRules(o: ObjectValue): void {
     }
     if (rule.direction === 'in' && !(Array.isArray(rule.source_ips) && rule.source_ips.length > 0)) throw invalidInput('rules', 'source_ips is required for direction in', 'rule');
     if (rule.direction === 'out' && !(Array.isArray(rule.destination_ips) && rule.destination_ips.length > 0)) throw invalidInput('rules', 'destination_ips is required for direction out', 'rule');
+    // "You can specify 100 CIDR blocks at most" (API reference, a rule's source_ips and destination_ips).
+    const blocks = rule.direction === 'out' ? rule.destination_ips : rule.source_ips;
+    if (Array.isArray(blocks) && blocks.length > 100) {
+      throw invalidInput('rules', `${rule.direction === 'out' ? 'destination_ips' : 'source_ips'} has ${blocks.length} CIDR blocks, at most 100 are allowed`, 'rule');
+    }
   }
 }
 
