@@ -664,8 +664,8 @@ export class Machine extends Construct implements IMachine {
    * An inbound rule whose blocks are all IPv4 admits no one on a machine without IPv4: nothing reaches its public
    * interface over IPv4, and the private network, where IPv4 does arrive, is not filtered by the firewall at all.
    */
-  private warnAboutIpv4OnlyIngress(adminSsh: FirewallRule | undefined): void {
-    for (const rule of this.inboundRules.filter((r) => r !== adminSsh)) {
+  private warnAboutIpv4OnlyIngress(adminSsh: readonly FirewallRule[]): void {
+    for (const rule of this.inboundRules.filter((r) => !adminSsh.includes(r))) {
       const valid = rule.peers.filter((p) => cidrProblem(p) === undefined);
       if (valid.length === 0 || valid.some((p) => ipaddr.parseCIDR(p)[0].kind() === 'ipv6')) continue;
       const message = `Machine-Ipv4OnlyIngress: ${this.node.path}.ingress '${rule.description}' (${rule.protocol}${rule.port ? ` ${rule.port}` : ''} from ${rule.peers.join(', ')}) `
