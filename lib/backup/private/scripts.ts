@@ -839,6 +839,15 @@ export const BACKUP_DUMP = `#!/bin/bash
 # to every target and is read back; the job fails all the same, naming the disk.
 SB_JOB=dump
 . "$(dirname "$(readlink -f "$0")")/../lib/sovereign-backup/common.sh"
+# --start-empty: this machine starts with empty databases on purpose (see "checking that this machine's databases are
+# not an unrestored rebuild" below); given once, by hand.
+start_empty=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    --start-empty) start_empty=1; shift ;;
+    *) die "unknown argument '$1'. usage: backup-dump [--start-empty]" ;;
+  esac
+done
 load_conf backup.conf
 repo_lock
 heartbeat_start
@@ -903,6 +912,54 @@ fi
 for db in $dbs; do
   valid_db_name "$db" || die "database name '$db' cannot be carried by a dump: it becomes part of file names, so it is letters, digits, _ . - (starting with a letter, digit or _) and at most 63 bytes; rename the database or leave it out with PG_DATABASES"
 done
+
+# A machine that has dumped before records it here; so does one with a complete local dump (a machine upgraded from a
+# version without the record, or rebuilt from a Hetzner backup of its disk).
+dumped_record="$BACKUP_STATE/dumped-from-this-machine"
+if [ "$start_empty" = 1 ]; then
+  log "--start-empty: this machine's databases are dumped as they are, whatever the targets hold"
+elif [ ! -e "$dumped_record" ] && [ -z "$(find "$DUMP_DIR" -mindepth 1 -maxdepth 1 -type d -name '2*Z' -print -quit 2>/dev/null)" ]; then
+  step "checking that this machine's databases are not an unrestored rebuild"
+  # A rebuilt production machine gets its bundle (an empty app database, the timers) before anyone restores its data:
+  # a dump of it that ran first became the newest backup, the one backup-restore and the drill take, and the restore
+  # gave back an empty database with a success. So a first dump with no row at all refuses while the newest dump of
+  # this host on a target holds rows.
+  held_here=0
+  for db in $dbs; do
+    rows=$(pg psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$db" 2>>"$SB_LOG" <<'SQL'
+SELECT format('SELECT EXISTS (SELECT 1 FROM %I.%I)', n.nspname, c.relname)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'm') AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
+\\gexec
+SQL
+    ) || die "cannot read whether database $db holds rows"
+    if grep -qx t <<<"$rows"; then held_here=1; break; fi
+  done
+  if [ "$held_here" = 0 ]; then
+    for t in $TARGETS; do
+      remote="$SB_RUN/remote-newest"
+      rm -rf "$remote" "$remote.tar"
+      select=(--host "$BACKUP_HOST" --tag sovereign-dump --path "$DUMP_MANIFEST")
+      listed=$(restic_on "$t" --no-lock snapshots --json "\${select[@]}" 2>>"$SB_LOG") || { log "$t: cannot list its dumps of $BACKUP_HOST; its check is left to the dump's own"; continue; }
+      [ "$listed" != "[]" ] && [ -n "$listed" ] || continue
+      restic_on "$t" --no-lock dump "\${select[@]}" latest "$DUMP_MANIFEST" >"$remote.tar" 2>>"$SB_LOG" \\
+        || die "cannot fetch the newest dump's manifest of $BACKUP_HOST from $t, to compare it with this machine's empty databases"
+      mkdir "$remote"
+      tar --no-same-owner --no-same-permissions -xf "$remote.tar" -C "$remote" 2>>"$SB_LOG" || die "the newest dump's manifest on $t is not a readable tar"
+      newest=$(ls "$remote")
+      [[ $newest =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || die "the newest dump's manifest on $t does not name the time of its dump"
+      check_manifest "$remote/$newest"
+      remote_rows=0
+      for db in $dbs; do
+        [ -r "$remote/$newest/$db.tables" ] || continue
+        remote_rows=$((remote_rows + $(awk -F'|' '{ s += $2 } END { printf "%d", s }' "$remote/$newest/$db.tables")))
+      done
+      if [ "$remote_rows" -gt 0 ]; then
+        die "refusing to dump: this machine has not dumped before, and its databases ($(echo $dbs)) hold no row, while the newest dump of $BACKUP_HOST on $t ($newest) holds $remote_rows rows. This looks like a rebuilt machine whose data was not restored yet: this dump would become the newest backup, the one backup-restore and the restore drill take. Nothing was sent. Fix: restore it first (backup-restore; docs/backup.md, Restoring by hand), then run backup-dump again; if this machine is meant to start empty, giving up the data of those dumps, run backup-dump --start-empty once"
+      fi
+    done
+  fi
+fi
 
 step "opening the stream of dump $stamp to $TARGETS"
 outs=()
@@ -1016,6 +1073,7 @@ if [ "$local_copy" = 0 ]; then
   die "no space left on the disk of $DUMP_DIR: the local copy of dump $stamp could not be written ($local_lost$reserve), and nothing of it is left there (any dump there is an earlier, complete one); $remote. Fix: free space on that disk (df -h $DUMP_DIR; du -sh $DUMP_DIR/*), or keep fewer local copies (the plan's localCopies) or give $DUMP_DIR a larger disk, then run backup-dump again"
 fi
 [ -z "$failures" ] || die "dump $stamp is kept on this machine, but streaming it failed for $failures (backup-push sends it again)"
+: >"$dumped_record" 2>>"$SB_LOG" || log "cannot record in $dumped_record that this machine dumped (its local dumps say so while they last)"
 ok "dumped $(echo $dbs) into $latest ($(du -sh "$latest" | cut -f1)), verified, streamed to\${sent:- no target} and read back; $kept local copies"
 `;
 
