@@ -144,6 +144,13 @@ def place_data_directory(conf):
         if found != major:
             fail("%s holds a PostgreSQL %s cluster, the machine runs %s" % (conf["dataDirectory"], found, major),
                  "upgrade the cluster with pg_upgradecluster, or restore a dump into a new one (docs/database.md)")
+        if target != source and server_runs_from(conf, source):
+            # A new server whose volume already holds the cluster (production rebuilt after a loss): apt's package
+            # started its own empty cluster from the root disk before the rollout pointed the configuration at the
+            # volume. That server is stopped by the directory it runs from, so that the start below serves the volume's
+            # data: restarting the unit would look for it on the volume, as when the cluster is moved.
+            log("stopping the server running from %s: the cluster is on %s" % (conf["packageDataDirectory"], conf["dataDirectory"]))
+            stop_server_running_from(conf, source)
         return
     if target == source:
         if conf.get("createEmptyClusterIfMissing") and not holds_files(target):
