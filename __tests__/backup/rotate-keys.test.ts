@@ -364,6 +364,46 @@ describeAsRoot('backup-rotate-keys with real restic over SFTP', () => {
     expect(opens('stale-lock', B)).toBe(true);
   });
 
+  // Audit (job overlap): the rollout runs backup-rotate-keys whenever the backup tooling changes, and it waited for the
+  // repository lock before looking at the passwords. A deploy during a dump or a check (which runs for hours) waited
+  // with it, until the agent stopped the command after 30 minutes and rolled the deploy back.
+  test('no password changed: it neither waits for the repository lock nor opens a repository, while another job holds the lock', async () => {
+    repository('busy-same', B);
+    repository('busy-changed', A);
+    const lock = path.join(tmp, 'state', 'repository.lock');
+    fs.mkdirSync(path.dirname(lock), { recursive: true });
+    // A job of the machine that holds the lock (a check reading its slice), as flock(1) holds it: until it is killed.
+    const holder = spawn('flock', [lock, 'sleep', '300'], { stdio: 'ignore' });
+    const held = () => spawnSync('flock', ['-n', lock, 'true']).status !== 0;
+    for (let i = 0; i < 200 && !held(); i++) await new Promise((r) => setTimeout(r, 50));
+    try {
+      expect(held()).toBe(true);
+      const wait = (machine: MachineAfterRollout) => {
+        fs.appendFileSync(path.join(machine.etc, 'backup.conf'), 'LOCK_WAIT_SECONDS=3\n');
+        return machine;
+      };
+      const before = repositoryState('busy-same');
+      const same = await run(wait(rollout('busy-same', [{ repo: 'busy-same', current: B, previous: B }, { repo: 'busy-same', current: B, previous: null }])));
+      expectSuccess(same);
+      expect(same.stderr).toMatch(/storagebox: the restic password did not change: nothing to rotate/);
+      expect(same.stderr).toMatch(/storagebox2: no previous restic password file \(.*\): nothing to rotate/);
+      expect(same.stderr).toMatch(/OK: restic keys rotated: none; unchanged: storagebox storagebox2/);
+      expect(same.stderr).not.toMatch(/repository lock|run: restic_on/);
+      expect(repositoryState('busy-same')).toEqual(before);
+
+      // A changed password still takes the lock: the rotation waits for the job, and gives up naming it.
+      const changed = await run(wait(rollout('busy-changed', [{ repo: 'busy-changed', current: B, previous: A }])));
+      expect(changed.code).not.toBe(0);
+      expect(changed.stderr).toMatch(/FAILED: another backup job has held the repository lock for 3 seconds, so backup-rotate-keys did nothing/);
+      expect(opens('busy-changed', A)).toBe(true);
+      expect(opens('busy-changed', B)).toBe(false);
+    } finally {
+      const exited = new Promise((r) => holder.once('exit', r));
+      holder.kill('SIGKILL');
+      await exited;
+    }
+  });
+
   test('an unreachable repository fails with restic\'s reason, not as a wrong password', async () => {
     repository('unreachable', A);
     const machine = rollout('unreachable', [{ repo: 'unreachable', current: B, previous: A }]);

@@ -1690,7 +1690,6 @@ unset RESTIC_PASSWORD RESTIC_PASSWORD_FILE RESTIC_PASSWORD_COMMAND RESTIC_KEY_HI
 [ -n "\${SOVEREIGN_PREVIOUS_ROOT:-}" ] || die "SOVEREIGN_PREVIOUS_ROOT is not set: it names where the rollout kept the replaced files, without it the previous restic passwords are unknown"
 case $SB_ETC in /*) ;; *) die "the configuration directory $SB_ETC is not an absolute path" ;; esac
 PREVIOUS=\${SOVEREIGN_PREVIOUS_ROOT%/}
-repo_lock
 
 keys=$(mktemp "\${TMPDIR:-/tmp}/sovereign-backup-keys.XXXXXX")
 at_exit "rm -f '$keys'"
@@ -1755,13 +1754,9 @@ prepare() {
   local t=$1 new old new_id old_id
   new="$SB_ETC/secrets/$t.restic.b64"
   old="$PREVIOUS$new"
-  if [ ! -e "$old" ]; then log "$t: no previous restic password file ($old): nothing to rotate"; unchanged="$unchanged $t"; return 0; fi
   [[ $old$new != *[\\"\\\\]* ]] || { step_failed "$t" "reading the passwords" "the path $old or $new holds a quote or a backslash"; return; }
   usable_password "$new" || { step_failed "$t" "reading the new password" "$new is missing, unreadable, not base64 or empty"; return; }
   usable_password "$old" || { step_failed "$t" "reading the previous password" "$old is unreadable, not base64 or empty"; return; }
-  if cmp -s "$old" "$new" || cmp -s <(base64 -d "$old") <(base64 -d "$new"); then
-    log "$t: the restic password did not change: nothing to rotate"; unchanged="$unchanged $t"; return 0
-  fi
 
   log "$t: the restic password changed; trying both passwords on the repository"
   probe "$t" "$new" "opening the repository with the new password" || return
@@ -1822,7 +1817,32 @@ finish() {
   rotated="$rotated $t"
 }
 
+# unchanged_password <target>: the rollout replaced no restic password file of the target, or replaced it with the same
+# password (logged, and counted unchanged); returns 1 when the target may need a rotation, which prepare decides.
+unchanged_password() {
+  local t=$1 new old
+  new="$SB_ETC/secrets/$t.restic.b64"
+  old="$PREVIOUS$new"
+  if [ ! -e "$old" ]; then log "$t: no previous restic password file ($old): nothing to rotate"; unchanged="$unchanged $t"; return 0; fi
+  usable_password "$new" && usable_password "$old" || return 1
+  if cmp -s "$old" "$new" || cmp -s <(base64 -d "$old") <(base64 -d "$new"); then
+    log "$t: the restic password did not change: nothing to rotate"; unchanged="$unchanged $t"; return 0
+  fi
+  return 1
+}
+
+changed=''
 for t in $TARGETS; do
+  unchanged_password "$t" || changed="$changed $t"
+done
+# Only a changed password needs the repositories, and the repository lock. The rollout runs this script whenever the
+# backup tooling changes, nearly always with no password changed: waiting for the lock then held the deploy for as long
+# as a dump or a check ran (hours), past the agent's 30 minutes for a command, and the deploy failed and rolled back.
+if [ -n "$changed" ]; then
+  step "waiting for the repository lock"
+  repo_lock
+fi
+for t in $changed; do
   prepare "$t" || true
 done
 if [ -n "$failures" ]; then
