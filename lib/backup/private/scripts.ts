@@ -901,11 +901,23 @@ else
   listed=$(pg psql -X -A -t -F '|' -v ON_ERROR_STOP=1 -d postgres \\
     -c "SELECT datname, datallowconn FROM pg_database WHERE datname NOT IN ('template0', 'template1') ORDER BY 1" 2>>"$SB_LOG") \\
     || die "cannot list the databases on $PGHOST:$PGPORT (is PostgreSQL running?)"
-  dbs='' closed=''
+  # On a machine that runs the restore drill as well (a test machine with a plan of its own), the drill's scratch
+  # databases hold a copy of production's backup: half restored while it runs, dropped WITH (FORCE) at its end (which
+  # failed the dump that was reading one), kept until the next drill with DRILL_KEEP_DATABASES=1. They are not this
+  # machine's data, and this machine's backups must not carry production's for months: left out, and named.
+  drill_prefix=''
+  if [ -r "$SB_ETC/drill.conf" ]; then
+    drill_prefix=$(. "$SB_ETC/drill.conf" >/dev/null 2>&1; printf '%s' "\${DRILL_DB_PREFIX:-}") || drill_prefix=''
+    [[ $drill_prefix =~ ^[a-z_][a-z0-9_]{0,30}$ ]] || drill_prefix=''
+  fi
+  dbs='' closed='' scratch=''
   while IFS='|' read -r db allowed; do
     [ -n "$db" ] || continue
+    # The drill's names: <prefix><UTC time>_<random>_<database or number> (restore-drill).
+    if [ -n "$drill_prefix" ] && [[ $db =~ ^$drill_prefix[0-9]{8}t[0-9]{6}_[0-9a-f]{6}_ ]]; then scratch="$scratch $db"; continue; fi
     if [ "$allowed" = t ]; then dbs="\${dbs:+$dbs }$db"; else closed="$closed $db"; fi
   done <<<"$listed"
+  [ -z "$scratch" ] || log "leaving out the restore drill's scratch database(s)$scratch: copies of the backup it restores, not this machine's data"
   [ -z "$closed" ] || die "database(s)$closed allow no connections, so pg_dump cannot dump them and this dump would leave their data out. Fix: allow connections (ALTER DATABASE <name> ALLOW_CONNECTIONS true), or leave them out on purpose by naming the databases to dump (PostgresDump.databases([...]), PG_DATABASES in backup.conf)"
 fi
 [ -n "$dbs" ] || die "there is no database to dump"

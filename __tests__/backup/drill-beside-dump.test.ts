@@ -1,0 +1,62 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { BackupWorld, expectSuccess, PROD_HOST, scratchDatabases, TEST_HOST } from './helpers/world';
+import { describeWithRealParts, isRoot } from '../setup/real-parts';
+
+// Audit (job overlap): a machine that runs the restore drill and is protected by a plan of its own (a test machine
+// with its own backups) has one PostgreSQL for both. The dump of every database took the drill's scratch databases
+// too: a copy of production's backup, half restored while the drill runs, dropped WITH (FORCE) under a pg_dump that
+// was reading one, and kept until the next drill with DRILL_KEEP_DATABASES=1, so that the machine's own backups
+// carried production's data for as long as their retention. The rendered jobs, real restic over a real OpenSSH SFTP
+// server, real PostgreSQL.
+const describeAsRoot = describeWithRealParts(isRoot, 'the drill-beside-dump suite', 'root (runuser, sshd)');
+
+describeAsRoot('a dump on a machine that also runs the restore drill', () => {
+  jest.setTimeout(240_000);
+  let tmp: string;
+  let world: BackupWorld;
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'drill-beside-dump-'));
+    world = await BackupWorld.start(tmp);
+    world.pg.sql('postgres', 'CREATE DATABASE app');
+    // What the fixture's verification queries look for.
+    world.pg.sql('app', `CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL);
+      INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 1000) g;
+      CREATE TABLE orders (id int PRIMARY KEY, user_id int NOT NULL REFERENCES users);
+      INSERT INTO orders SELECT g, (g % 1000) + 1 FROM generate_series(1, 2000) g;`);
+    const bootstrap = await world.run(world.production, 'backup-bootstrap', world.productionWith('repo-bootstrapped'));
+    if (bootstrap.code !== 0) throw new Error(bootstrap.stderr);
+  });
+
+  afterAll(async () => {
+    await world?.stop();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test("leaves out the drill's scratch databases, names them, and dumps the machine's own", async () => {
+    // Production's backup, and a drill of it that keeps its scratch databases (as DRILL_KEEP_DATABASES=1 does).
+    world.copyBootstrapped('repo-production');
+    expectSuccess(await world.run(world.production, 'backup-dump', world.productionWith('repo-production', { PG_DATABASES: 'app' })), PROD_HOST, 'dump');
+    const drillEtc = world.variant(world.test.etc, 'drill.conf', { source_REPO_PATH: 'repo-production', DRILL_KEEP_DATABASES: 1 });
+    const drill = await world.run(world.test, 'restore-drill', drillEtc);
+    expectSuccess(drill, TEST_HOST, 'restore-drill');
+    const scratch = scratchDatabases(drill.pings[1].body).app;
+    expect(world.pg.sql('postgres', 'SELECT datname FROM pg_database ORDER BY 1').split('\n')).toContain(scratch);
+
+    // The machine's own plan, dumping every database (PostgresDump.allDatabases()), beside the drill's configuration.
+    world.copyBootstrapped('repo-own');
+    const ownEtc = world.variant(world.productionWith('repo-own', { PG_DATABASES: '' }), 'backup.conf', {},
+      { 'drill.conf': fs.readFileSync(path.join(drillEtc, 'drill.conf'), 'utf8') });
+    const dump = await world.run(world.production, 'backup-dump', ownEtc);
+    expectSuccess(dump, PROD_HOST, 'dump');
+    const dumps = path.join(tmp, 'dumps-repo-own');
+    const [stamp] = fs.readdirSync(dumps).filter((d) => /^\d{8}T\d{6}Z$/.test(d));
+    const index = fs.readFileSync(path.join(dumps, stamp, 'INDEX'), 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[0]);
+    expect(index).toEqual(['app', 'postgres']);
+    expect(fs.existsSync(path.join(dumps, stamp, `${scratch}.dump`))).toBe(false);
+    expect(dump.pings[1].body).toMatch(/^dumped app postgres into /);
+    expect(dump.stderr).toContain(`leaving out the restore drill's scratch database(s) ${scratch}: copies of the backup it restores, not this machine's data`);
+  });
+});
