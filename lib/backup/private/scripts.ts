@@ -191,6 +191,14 @@ load_conf() {
     SB_CACHE=''
     die "cannot create this run's restic cache in $BACKUP_STATE, so it did nothing: $error. Its disk has $(disk_free "$BACKUP_STATE"). Fix: free inodes or space on that disk (df -i $BACKUP_STATE and df -h $BACKUP_STATE), then run \${0##*/} again"
   fi
+  # Each target's restic password as the job found it, for all of its restic calls. A deploy that changes the password
+  # replaces the file while a job runs, and backup-rotate-keys adds the new password to the repositories only once the
+  # job let go of the repository lock: the job's later calls (the read-back of a dump) opened the repository with a
+  # password it did not know yet, and the job failed. (In the run's cache directory: root's alone, gone with the run.)
+  SB_PASSWORDS="$SB_CACHE/.passwords"
+  if ! mkdir "$SB_PASSWORDS" 2>/dev/null || ! cp -p -- "$SB_ETC"/secrets/*.restic.b64 "$SB_PASSWORDS/" 2>/dev/null; then
+    SB_PASSWORDS="$SB_ETC/secrets"
+  fi
   export PGHOST="\${PG_HOST:-/var/run/postgresql}" PGPORT="\${PG_PORT:-5432}"
   if [ -n "\${PG_USER:-}" ]; then export PGUSER="$PG_USER"; fi
   # The server's major's own client programs, first on PATH: Debian's pg_wrapper would pick the newest
@@ -262,8 +270,8 @@ s3_redact() {
 restic_on() {
   local t=$1 pw rc=0 sshlog
   shift
-  pw="$SB_ETC/secrets/$t.restic.b64"
-  [ -r "$pw" ] || { log "the restic password of $t is missing ($pw)"; return 1; }
+  pw="\${SB_PASSWORDS:-$SB_ETC/secrets}/$t.restic.b64"
+  [ -r "$pw" ] || { log "the restic password of $t is missing ($SB_ETC/secrets/$t.restic.b64)"; return 1; }
   if [ "\${1:-}" = --no-cache ]; then shift; set -- --no-cache "$@"
   elif [ -n "\${SB_NO_CACHE:-}" ] || [ -z "$SB_CACHE" ]; then set -- --no-cache "$@"
   else set -- --cache-dir "$SB_CACHE" "$@"; fi
@@ -366,7 +374,7 @@ target_identity() {
     sftp) printf 'sftp %s@%s:%s/%s' "$(tv "$t" USER)" "$(tv "$t" HOST)" "$(tv "$t" PORT)" "$(tv "$t" REPO_PATH)" ;;
     *) printf '%s %s %s' "$(tv "$t" KIND)" "$(sha256sum <"$SB_ETC/secrets/$t.s3.env" 2>/dev/null | cut -c1-16)" "$(tv "$t" REPO_PATH)" ;;
   esac
-  printf ' key %s\\n' "$(sha256sum <"$SB_ETC/secrets/$t.restic.b64" 2>/dev/null | cut -c1-16)"
+  printf ' key %s\\n' "$(sha256sum <"\${SB_PASSWORDS:-$SB_ETC/secrets}/$t.restic.b64" 2>/dev/null | cut -c1-16)"
 }
 
 # Prints the snapshot ID from \`restic backup --json\` output.
