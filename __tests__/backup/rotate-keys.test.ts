@@ -372,8 +372,8 @@ describeAsRoot('backup-rotate-keys with real restic over SFTP', () => {
     repository('busy-changed', A);
     const lock = path.join(tmp, 'state', 'repository.lock');
     fs.mkdirSync(path.dirname(lock), { recursive: true });
-    // A job of the machine that holds the lock (a check reading its slice), as flock(1) holds it: until it is killed.
-    const holder = spawn('flock', [lock, 'sleep', '300'], { stdio: 'ignore' });
+    // A job of the machine that holds the lock (a check reading its slice): one process, so that killing it frees the lock.
+    const holder = spawn('bash', ['-c', 'exec 9<>"$1" && flock 9 && exec sleep 300', 'holder', lock], { stdio: 'ignore' });
     const held = () => spawnSync('flock', ['-n', lock, 'true']).status !== 0;
     for (let i = 0; i < 200 && !held(); i++) await new Promise((r) => setTimeout(r, 50));
     try {
