@@ -1874,5 +1874,7 @@ done
 if [ -n "$failures" ]; then
   die "restic key rotation failed for $failures. The new password opens every repository; the previous one no longer opens\${rotated:- none of them}. Do not set the restic password variable back to the previous value: deploy again with the new one, which removes the previous keys left"
 fi
+# In the order of TARGETS: the targets with no new password are found before the others are looked at.
+unchanged=$(for t in $TARGETS; do [[ " $unchanged " != *" $t "* ]] || printf ' %s' "$t"; done)
 ok "restic keys rotated:\${rotated:- none}; unchanged:\${unchanged:- none}"
 `;
