@@ -10,7 +10,7 @@ import {
   projectStateKeyVariable, projectTokenVariable, ReleaseCredentials, releasePlan, RELEASE_PROJECTS, ReleaseStep, shellLine, SNAPSHOT_ID,
   STATE_KEY_VARIABLES, stepCredentialSources,
 } from '../lib/environments/release-plan';
-import { StagingReaper } from '../lib/environments/staging-reaper';
+import { StagingReaper, StagingResource } from '../lib/environments/staging-reaper';
 import { sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
 import { DEFAULT_STAGING_DAYS, expiryAfterDays, StagingMode } from '../lib/environments/staging';
 import { parseInstant } from './instant';
@@ -30,13 +30,16 @@ export interface CliIo {
   readonly err: (line: string) => void;
 }
 
-const STAGING_LIST_USAGE = `  cdktf-sovereign-hetzner staging list [--now ISO-TIME]
+const STAGING_LIST_USAGE = `  cdktf-sovereign-hetzner staging list [--now ISO-TIME] [--stack NAME --none-up]
       Lists the project's on-demand staging resources (labelled environment=staging, lifecycle=on-demand,
       purpose=release-rehearsal, with an expires-at date), each with its expiry and whether it has expired
       at --now (default: the current time; a resource expires at the start of its expires-at day, UTC).
       ISO-TIME carries its zone (2026-12-01T09:00:00Z, 2026-12-01T10:00:00+01:00) or is a date (its start, UTC).
       One that delete-expired would keep says why (delete protection, an invalid expires-at label, in use
       by a staging server that stays).
+      With --none-up it fails (exit 1) when a staging server of the stack --stack names (NAME-…) is up:
+      the release path runs it before bringing staging up, so that a second release never rebuilds the
+      staging another one rehearses on, nor takes it down at its end.
       Reads only: it deletes nothing. Needs a token of the Hetzner project staging lives in: with a project
       per environment, HCLOUD_TOKEN_PRODUCTION (staging built from production's snapshot lives there, as the
       release path has it); otherwise HCLOUD_TOKEN.
@@ -173,7 +176,9 @@ function productionProjectClient(env: NodeJS.ProcessEnv): HcloudApiClient {
 async function staging(sub: 'list' | 'delete-expired', args: ParsedArgs, io: CliIo): Promise<number> {
   const reaper = new StagingReaper(productionProjectClient(io.env));
   const now = nowFrom(args);
+  const mustBeDown = sub === 'list' && args.flags['none-up'] ? stringFlag(args, 'stack') : undefined;
   const found = await reaper.find(now);
+  if (mustBeDown !== undefined) return noneUp(found, mustBeDown, io);
   if (sub === 'list' || !args.flags.yes) {
     if (found.length === 0) io.out('No on-demand staging resources.');
     for (const r of found) {
@@ -187,6 +192,25 @@ async function staging(sub: 'list' | 'delete-expired', args: ParsedArgs, io: Cli
   const deleted = await reaper.deleteExpired(now, io.out);
   io.out(`Deleted ${deleted.length} expired staging resource(s).`);
   return 0;
+}
+
+/**
+ * `staging list --stack NAME --none-up`: exit 1, naming them, when staging servers of the stack are up. Two releases at
+ * once shared one staging stack: the second rebuilt staging from its own snapshot under the first one's rehearsal, and
+ * whichever ended first took staging down under the other's. A staging server up before a release brings staging up
+ * belongs to a release still running, or to one that stopped without taking it down.
+ */
+function noneUp(found: readonly StagingResource[], stack: string, io: CliIo): number {
+  const up = found.filter((r) => r.collection === 'servers' && r.name.startsWith(`${stack}-`));
+  if (up.length === 0) {
+    io.out(`No staging server of ${stack} is up.`);
+    return 0;
+  }
+  io.err(`error: staging of ${stack} is up already: ${up.map((r) => `server ${r.name} (id ${r.id}, expires-at ${r.expiresAt})`).join(', ')}. `
+    + 'Another release is rehearsing on it, or one stopped without taking it down; bringing staging up again would rebuild it under '
+    + 'that rehearsal, and this release would take it down at its end. Nothing was changed. Fix: let the other release end; '
+    + `if none runs, take staging down (STAGING_EXPIRES_AT=<its expires-at> npx cdktf destroy ${stack} --auto-approve), then release again.`);
+  return 1;
 }
 
 async function snapshot(args: ParsedArgs, io: CliIo): Promise<number> {
@@ -491,7 +515,7 @@ interface ParsedArgs {
 
 /** The options each Hetzner command takes: those followed by a value, and switches. */
 const COMMAND_OPTIONS: Readonly<Record<string, CommandOptions>> = {
-  'staging list': { valued: ['now'], switches: [] },
+  'staging list': { valued: ['now', 'stack'], switches: ['none-up'] },
   'staging delete-expired': { valued: ['now'], switches: ['yes'] },
   'snapshot': { valued: ['server', 'description', 'keep'], switches: [] },
   'release': { valued: ['product', 'rehearse', 'staging-days', 'out', 'now'], switches: ['dry-run', 'no-snapshot'] },

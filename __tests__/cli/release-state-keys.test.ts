@@ -53,6 +53,7 @@ const path = require('path');
 const projects = ${JSON.stringify(Object.values(PROJECTS))};
 const [tool, command, ...rest] = process.argv.slice(2);
 if (command === 'snapshot') { fs.appendFileSync(${JSON.stringify(log)}, 'snapshot\\n'); console.log('4242'); process.exit(0); }
+if (command === 'staging') { fs.appendFileSync(${JSON.stringify(log)}, 'staging ' + rest.join(' ') + '\\n'); process.exit(0); }
 const stack = rest[0];
 const json = JSON.parse(fs.readFileSync(path.join(${JSON.stringify(outdir)}, 'stacks', stack, 'cdk.tf.json'), 'utf8'));
 const bucket = json.terraform.backend.s3.bucket;
@@ -80,6 +81,7 @@ if (!readable) { console.error('Error: Failed to get existing workspaces: Access
       'guard acme-production acme-production-tfstate ok',
       'deploy acme-test acme-tfstate ok',
       'snapshot',
+      'staging list --stack acme-staging --none-up',
       'deploy acme-staging acme-production-tfstate ok',
       'output acme-staging acme-production-tfstate ok',
       'destroy acme-staging acme-production-tfstate ok',
@@ -107,6 +109,7 @@ if (!readable) { console.error('Error: Failed to get existing workspaces: Access
       `HCLOUD_TOKEN=\${HCLOUD_TOKEN_PRODUCTION} ${keys('PRODUCTION')} npx cdktf-sovereign-hetzner guard acme-production --out ${outdir}`,
       `HCLOUD_TOKEN=\${HCLOUD_TOKEN_TEST} ${keys('TEST')} npx cdktf deploy acme-test --auto-approve`,
       "SNAPSHOT_ID=$(HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} npx cdktf-sovereign-hetzner snapshot --server acme-production-app --description 'pre-release 2026-11-25')",
+      'HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} npx cdktf-sovereign-hetzner staging list --stack acme-staging --none-up',
       `HCLOUD_TOKEN=\${HCLOUD_TOKEN_PRODUCTION} ${keys('PRODUCTION')} STAGING_EXPIRES_AT=2026-11-28 npx cdktf deploy acme-staging --auto-approve --var=staging_image=\${SNAPSHOT_ID}`,
       `${keys('PRODUCTION')} STAGING_EXPIRES_AT=2026-11-28 sh -c 'npx cdktf output acme-staging'`,
       `HCLOUD_TOKEN=\${HCLOUD_TOKEN_PRODUCTION} ${keys('PRODUCTION')} STAGING_EXPIRES_AT=2026-11-28 npx cdktf destroy acme-staging --auto-approve`,

@@ -38,13 +38,14 @@ describe('cdktf-sovereign-hetzner release --dry-run', () => {
       `npx cdktf-sovereign-hetzner guard phase1-pilot-production --out ${phase1}`,
       'npx cdktf deploy phase1-pilot-test --auto-approve',
       "SNAPSHOT_ID=$(npx cdktf-sovereign-hetzner snapshot --server phase1-pilot-production-app --description 'pre-release 2026-11-25')",
+      'npx cdktf-sovereign-hetzner staging list --stack phase1-pilot-staging --none-up',
       'STAGING_EXPIRES_AT=2026-11-28 npx cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=${SNAPSHOT_ID}',
       "STAGING_EXPIRES_AT=2026-11-28 sh -c 'npm run e2e -- --env staging'",
       'STAGING_EXPIRES_AT=2026-11-28 npx cdktf destroy phase1-pilot-staging --auto-approve',
       'npx cdktf deploy phase1-pilot-production --auto-approve',
     ]);
     expect(out).toMatch(/# 1\. guard production's plan \(it deletes nothing protected\)\n/);
-    expect(out).toMatch(/# 6\. take staging down \(also runs if the rehearsal fails\)/);
+    expect(out).toMatch(/# 7\. take staging down \(also runs if the rehearsal fails\)/);
   });
 
   test('refuses to rehearse on the test machine when the product stages on its own server but the synth had no staging expiry', async () => {
@@ -132,6 +133,7 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
       `STAGING_EXPIRES_AT= cdktf-sovereign-hetzner guard phase1-pilot-production --out ${phase1}`,
       'STAGING_EXPIRES_AT= cdktf deploy phase1-pilot-test --auto-approve',
       "STAGING_EXPIRES_AT= cdktf-sovereign-hetzner snapshot --server phase1-pilot-production-app --description pre-release 2026-11-25",
+      'STAGING_EXPIRES_AT= cdktf-sovereign-hetzner staging list --stack phase1-pilot-staging --none-up',
       'STAGING_EXPIRES_AT=2026-11-28 cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=4242',
       'STAGING_EXPIRES_AT=2026-11-28 cdktf destroy phase1-pilot-staging --auto-approve',
       'STAGING_EXPIRES_AT= cdktf deploy phase1-pilot-production --auto-approve',
@@ -180,7 +182,7 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
       { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
     expect(code).toBe(1);
     expect(fs.readFileSync(log, 'utf8')).toMatch(/cdktf destroy phase1-pilot-staging/);
-    expect(err.join('\n')).toMatch(/step 6 \(take staging down\) failed with exit code 1\nstaging may still be up\. Fix: run STAGING_EXPIRES_AT=2026-11-28 npx cdktf destroy phase1-pilot-staging --auto-approve \(or let it expire on 2026-11-28/);
+    expect(err.join('\n')).toMatch(/step 7 \(take staging down\) failed with exit code 1\nstaging may still be up\. Fix: run STAGING_EXPIRES_AT=2026-11-28 npx cdktf destroy phase1-pilot-staging --auto-approve \(or let it expire on 2026-11-28/);
   });
 
   test("a guard that refuses production's plan stops the release before anything is deployed", async () => {
@@ -195,12 +197,29 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
     expect(err.join('\n')).toMatch(/step 1 \(guard production's plan \(it deletes nothing protected\)\) failed with exit code 1[\s\S]*production was not deployed/);
   });
 
+  // Audit (job overlap): with one staging stack for every release, a second release at once rebuilt staging under the
+  // first one's rehearsal, and took it down at its end (or told the operator to). The check finds staging up.
+  test("staging already up (another release's) stops the release before staging is touched: not rebuilt, not taken down", async () => {
+    const { bin, log } = fakeNpx();
+    // `staging list --none-up` finds a staging server of the stack, as it does while another release rehearses.
+    fs.writeFileSync(path.join(bin, 'npx'), fs.readFileSync(path.join(bin, 'npx'), 'utf8').replace('case "$2" in', 'case "$2" in staging) exit 1;;'));
+    const err: string[] = [];
+    const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'true', '--now', '2026-11-25T09:00:00Z'],
+      { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
+    expect(code).toBe(1);
+    const calls = fs.readFileSync(log, 'utf8').trim().split('\n');
+    expect(calls[calls.length - 1]).toBe('STAGING_EXPIRES_AT= cdktf-sovereign-hetzner staging list --stack phase1-pilot-staging --none-up');
+    expect(calls.join('\n')).not.toMatch(/phase1-pilot-staging --auto-approve|deploy phase1-pilot-production/);
+    expect(err.join('\n')).toMatch(/step 4 \(check that staging is down \(no other release rehearses on it\)\) failed with exit code 1[\s\S]*production was not deployed/);
+    expect(err.join('\n')).not.toMatch(/staging may still be up/);
+  });
+
   test('a failed rehearsal takes staging down and never deploys production', async () => {
     const { code, calls, err } = await run('exit 3');
     expect(code).toBe(1);
     expect(calls[calls.length - 1]).toBe('STAGING_EXPIRES_AT=2026-11-28 cdktf destroy phase1-pilot-staging --auto-approve');
     expect(calls.join('\n')).not.toMatch(/deploy phase1-pilot-production/);
-    expect(err).toMatch(/step 5 \(rehearse on staging\) failed with exit code 3[\s\S]*release stopped: production was not deployed/);
+    expect(err).toMatch(/step 6 \(rehearse on staging\) failed with exit code 3[\s\S]*release stopped: production was not deployed/);
   });
 });
 
@@ -261,6 +280,7 @@ describe('cdktf-sovereign-hetzner release with a Hetzner project per environment
       'production-token-value guard phase1-pilot-production --out',
       'test-token-value deploy phase1-pilot-test --auto-approve',
       'production-token-value snapshot --server phase1-pilot-production-app',
+      'production-token-value staging list --stack',
       'production-token-value deploy phase1-pilot-staging --auto-approve',
       'shared-token-value rehearse',
       'production-token-value destroy phase1-pilot-staging --auto-approve',
@@ -277,9 +297,10 @@ describe('cdktf-sovereign-hetzner release with a Hetzner project per environment
     const commands = out.join('\n').split('\n').filter((l) => !l.startsWith('#'));
     expect(commands[0]).toBe(`HCLOUD_TOKEN=\${HCLOUD_TOKEN_PRODUCTION} npx cdktf-sovereign-hetzner guard phase1-pilot-production --out ${phase1}`);
     expect(commands[1]).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_TEST} npx cdktf deploy phase1-pilot-test --auto-approve');
-    expect(commands[3]).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} STAGING_EXPIRES_AT=2026-11-28 npx cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=${SNAPSHOT_ID}');
-    expect(commands[4]).toBe("STAGING_EXPIRES_AT=2026-11-28 sh -c 'make smoke'");
-    expect(commands[6]).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} npx cdktf deploy phase1-pilot-production --auto-approve');
+    expect(commands[3]).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} npx cdktf-sovereign-hetzner staging list --stack phase1-pilot-staging --none-up');
+    expect(commands[4]).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} STAGING_EXPIRES_AT=2026-11-28 npx cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=${SNAPSHOT_ID}');
+    expect(commands[5]).toBe("STAGING_EXPIRES_AT=2026-11-28 sh -c 'make smoke'");
+    expect(commands[7]).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} npx cdktf deploy phase1-pilot-production --auto-approve');
     expect(out.join('\n')).not.toMatch(/token-value/);
   });
 

@@ -59,6 +59,22 @@ describe('cdktf-sovereign-hetzner staging', () => {
     expect(api.deleted).toEqual([]);
   });
 
+  // Audit (job overlap): two releases at once shared one staging stack. The second rebuilt staging from its own snapshot
+  // under the first one's rehearsal, and whichever ended first took staging down under the other's. The release path
+  // now runs this check before it brings staging up.
+  test('list --stack NAME --none-up fails naming the staging servers of that stack that are up, and passes when none is', async () => {
+    const up = await run(['staging', 'list', '--stack', 'acme-staging', '--none-up', ...NOW], api, endpoint);
+    expect(up.code).toBe(1);
+    expect(up.err).toMatch(new RegExp('^error: staging of acme-staging is up already: server acme-staging-app \\(id 1, expires-at 2026-11-20\\), '
+      + 'server acme-staging-next \\(id 4, expires-at 2026-12-24\\)\\. Another release is rehearsing on it, or one stopped without taking it down; '
+      + '.*Nothing was changed\\. Fix: let the other release end; if none runs, take staging down \\(STAGING_EXPIRES_AT=<its expires-at> '
+      + 'npx cdktf destroy acme-staging --auto-approve\\), then release again\\.$'));
+    // Another product's staging in the same project is not this one's.
+    const other = await run(['staging', 'list', '--stack', 'shop-staging', '--none-up', ...NOW], api, endpoint);
+    expect(other).toMatchObject({ code: 0, out: 'No staging server of shop-staging is up.', err: '' });
+    expect(api.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+
   test('delete-expired without --yes deletes nothing and says so', async () => {
     const { code, out } = await run(['staging', 'delete-expired', ...NOW], api, endpoint);
     expect(code).toBe(0);

@@ -80,8 +80,9 @@ export function preReleaseSnapshotServer(productionStack: string): string {
 export const SNAPSHOT_ID = '${SNAPSHOT_ID}';
 
 /**
- * The one release path: guard production's plan → deploy test → bring staging up (optionally from a fresh production
- * snapshot) → rehearse → take staging down → deploy production. Pure: it only lists commands.
+ * The one release path: guard production's plan → deploy test → (optionally) snapshot production → check that no other
+ * release has staging up → bring staging up (from the snapshot, if taken) → rehearse → take staging down → deploy
+ * production. Pure: it only lists commands.
  */
 export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
   const byEnvironment = (name: string) => options.environments.find((e) => e.environment === name);
@@ -114,6 +115,13 @@ export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
   }
   const stagingUp = 'bring staging up';
   if (staging) {
+    // One staging stack for every release: a second release at once rebuilt staging from its own snapshot under the
+    // first one's rehearsal, and whichever ended first took staging down under the other. Refused before it is touched.
+    steps.push({
+      title: 'check that staging is down (no other release rehearses on it)',
+      command: ['npx', 'cdktf-sovereign-hetzner', 'staging', 'list', '--stack', staging.stack, '--none-up'],
+      project: 'production',
+    });
     steps.push({
       title: stagingUp,
       command: ['npx', 'cdktf', 'deploy', staging.stack, '--auto-approve', ...(snapshot ? [`--var=staging_image=${SNAPSHOT_ID}`] : [])],
