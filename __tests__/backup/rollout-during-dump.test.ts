@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BackupWorld, b64, expectSuccess, PROD_HOST } from './helpers/world';
+import { BackupWorld, b64, expectSuccess, pingPath, PROD_HOST } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // Audit (job overlap): a deploy that changes the restic password replaces the password file on the machine while a
@@ -44,7 +44,32 @@ describeAsRoot('a rollout that changes the restic password while a dump runs', (
     expect(fs.readFileSync(secret, 'utf8')).toBe(b64('the password of the next deploy 9%'));
     expectSuccess(dump, PROD_HOST, 'dump');
     expect(dump.pings[1].body).toMatch(/verified, streamed to storagebox and read back/);
-    // The run's copy of the passwords went with it.
+    // Nothing of the run is left.
     expect(fs.readdirSync(path.join(tmp, 'production-state')).filter((f) => f.startsWith('cache-run.'))).toEqual([]);
+  });
+
+  // Every job's start removes run directories older than a day, as left by killed jobs: a run that lasts longer (a drill
+  // of several copies, a run by hand) must not lose its passwords with them (a copy kept there did).
+  test("a job's start leaves the run directory of a job still going alone, however old", async () => {
+    world.copyBootstrapped('repo-cleared');
+    const etc = world.productionWith('repo-cleared', { PG_DATABASES: 'app' });
+    const state = path.join(tmp, 'production-state');
+    let aged = false;
+    const dump = world.run(world.production, 'backup-dump', etc, { onOutput: { when: /step: dumping app/, act: () => {
+      // The dump's run directory, as it is a day and more into a long run.
+      const old = new Date(Date.now() - 2 * 86400_000);
+      for (const dir of fs.readdirSync(state).filter((f) => f.startsWith('cache-run.'))) fs.utimesSync(path.join(state, dir), old, old);
+      aged = true;
+    } } });
+    for (let i = 0; i < 600 && !aged; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(aged).toBe(true);
+    // Another job starts meanwhile (it clears stale run directories, then waits for the repository lock in vain).
+    const check = await world.run(world.production, 'backup-check', world.productionWith('repo-cleared', { LOCK_WAIT_SECONDS: 1 }));
+    expect(check.stderr).toMatch(/another backup job has held the repository lock for 1 seconds, so backup-check did nothing: backup-dump/);
+    const dumped = await dump;
+    if (dumped.code !== 0) throw new Error(`dump failed (exit ${dumped.code}):\n${dumped.stderr}`);
+    expect(dumped.pings.map((p) => p.path).filter((p) => p.includes('-dump'))).toEqual([pingPath(PROD_HOST, 'dump', '/start'), pingPath(PROD_HOST, 'dump')]);
+    // Once it ended, its directory went.
+    expect(fs.readdirSync(state).filter((f) => f.startsWith('cache-run.'))).toEqual([]);
   });
 });

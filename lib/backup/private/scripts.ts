@@ -16,6 +16,7 @@ SB_LIB=$(dirname "$(readlink -f "\${BASH_SOURCE[0]}")")
 # the standard library only.
 PY=(/usr/bin/python3 -I -S)
 SB_OK=0 SB_SUMMARY='' SB_FAILURE='' SB_CLEANUP=() SB_STEP='starting' SB_CACHE='' SB_START_PING=''
+declare -A SB_PASSWORD_FD=()
 # 1 in a run that pings nothing: one whose outcome another run reports (one copy of a restore drill of several), or a
 # restore by hand (backup-restore), which reports on the terminal.
 SB_NO_PINGS=''
@@ -194,11 +195,15 @@ load_conf() {
   # Each target's restic password as the job found it, for all of its restic calls. A deploy that changes the password
   # replaces the file while a job runs, and backup-rotate-keys adds the new password to the repositories only once the
   # job let go of the repository lock: the job's later calls (the read-back of a dump) opened the repository with a
-  # password it did not know yet, and the job failed. (In the run's cache directory: root's alone, gone with the run.)
-  SB_PASSWORDS="$SB_CACHE/.passwords"
-  if ! mkdir "$SB_PASSWORDS" 2>/dev/null || ! cp -p -- "$SB_ETC"/secrets/*.restic.b64 "$SB_PASSWORDS/" 2>/dev/null; then
-    SB_PASSWORDS="$SB_ETC/secrets"
-  fi
+  # password it did not know yet, and the job failed. The job keeps each file open, and its restic reads the file it
+  # opened (/proc/<job>/fd/<n>, root's alone): the rollout renames a new file into place, which leaves the open one as it
+  # was. (No copy: it would need an inode and room on a disk that may have none left.)
+  local f
+  for f in "$SB_ETC"/secrets/*.restic.b64; do
+    [ -r "$f" ] || continue
+    f=\${f##*/}
+    exec {SB_PASSWORD_FD[\${f%.restic.b64}]}<"$SB_ETC/secrets/$f" || true
+  done
   export PGHOST="\${PG_HOST:-/var/run/postgresql}" PGPORT="\${PG_PORT:-5432}"
   if [ -n "\${PG_USER:-}" ]; then export PGUSER="$PG_USER"; fi
   # The server's major's own client programs, first on PATH: Debian's pg_wrapper would pick the newest
@@ -264,13 +269,19 @@ s3_redact() {
   done
 }
 
+# password_file <target>: the target's restic password file as the job opened it (load_conf), else the file itself.
+password_file() {
+  if [ -n "\${SB_PASSWORD_FD[$1]:-}" ]; then printf '/proc/%s/fd/%s' "$$" "\${SB_PASSWORD_FD[$1]}"
+  else printf '%s' "$SB_ETC/secrets/$1.restic.b64"; fi
+}
+
 # restic_on <target> [--no-cache] <restic arguments...>: restic against one target's repository.
 # Verifications pass --no-cache (and the drill sets SB_NO_CACHE=1): everything they read comes from
 # the remote. Other calls share a cache that lives for this run only.
 restic_on() {
   local t=$1 pw rc=0 sshlog
   shift
-  pw="\${SB_PASSWORDS:-$SB_ETC/secrets}/$t.restic.b64"
+  pw=$(password_file "$t")
   [ -r "$pw" ] || { log "the restic password of $t is missing ($SB_ETC/secrets/$t.restic.b64)"; return 1; }
   if [ "\${1:-}" = --no-cache ]; then shift; set -- --no-cache "$@"
   elif [ -n "\${SB_NO_CACHE:-}" ] || [ -z "$SB_CACHE" ]; then set -- --no-cache "$@"
@@ -374,7 +385,7 @@ target_identity() {
     sftp) printf 'sftp %s@%s:%s/%s' "$(tv "$t" USER)" "$(tv "$t" HOST)" "$(tv "$t" PORT)" "$(tv "$t" REPO_PATH)" ;;
     *) printf '%s %s %s' "$(tv "$t" KIND)" "$(sha256sum <"$SB_ETC/secrets/$t.s3.env" 2>/dev/null | cut -c1-16)" "$(tv "$t" REPO_PATH)" ;;
   esac
-  printf ' key %s\\n' "$(sha256sum <"\${SB_PASSWORDS:-$SB_ETC/secrets}/$t.restic.b64" 2>/dev/null | cut -c1-16)"
+  printf ' key %s\\n' "$(sha256sum <"$(password_file "$t")" 2>/dev/null | cut -c1-16)"
 }
 
 # Prints the snapshot ID from \`restic backup --json\` output.
