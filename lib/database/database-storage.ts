@@ -54,10 +54,6 @@ export class DatabaseStorage {
   }
 }
 
-/**
- * The volume size, checked where it is written: a JavaScript caller's 50 (meant as GiB) or a size
- * Hetzner cannot make was otherwise refused only in production's stack, at a construct the caller never named.
- */
 const ASSESSMENT_FIX = 'pass what Roadmap.assess returns: DatabaseStorage.fromAssessment(Roadmap.assess({ … measured metrics … }))';
 
 /** An assessment, not the metrics it was made from: a JavaScript caller's mix-up would otherwise be a TypeError. */
@@ -69,6 +65,10 @@ function checkAssessment(assessment: unknown): void {
   }
 }
 
+/**
+ * The volume size, checked where it is written: a JavaScript caller's 50 (meant as GiB) or a size
+ * Hetzner cannot make was otherwise refused only in production's stack, at a construct the caller never named.
+ */
 function checkVolumeSize(at: string, size: unknown): Size {
   const checked = requireInstance(at, 'size', size, Size, 'pass a Size, such as Size.gibibytes(50)');
   const gib = checked.toMebibytes() / 1024;
