@@ -20,7 +20,7 @@ import { DATABASE_DISK_RESERVE } from './private/database-disk-reserve';
 import { backupAgeLimitLifted, LIFT_BACKUP_AGE_LIMIT, MAX_BACKUP_AGE_LIMIT, refuseBackupAgeAboveLimit } from './private/backup-age-limit';
 import { defaultMaxBackupAge, PHASE_ONE_SCHEDULE, PHASE_TWO_SCHEDULE } from './private/phase-schedules';
 import { BACKUP_BOOTSTRAP, BACKUP_CHECK, BACKUP_DUMP, BACKUP_PRUNE, BACKUP_PUSH, BACKUP_RESTORE, BACKUP_ROTATE_KEYS } from './private/scripts';
-import { heartbeatCheck, JOB_GRACE, JOB_TIMES, systemdTime } from './private/job-times';
+import { heartbeatCheck, JOB_GRACE, JOB_TIMES, REPOSITORY_LOCK_WAIT, systemdTime } from './private/job-times';
 import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, targetNames, timer, TIME_SYNC_UNIT_LINES, UNITS } from './private/tooling';
 import { Retention } from './retention';
 import { Schedule, Weekday } from './schedule';
@@ -140,11 +140,6 @@ const DUMP_DIR = '/var/backups/sovereign/postgresql';
  * copy that took the last of it made the remote copies fail; it is given up instead (see backup-dump).
  */
 const LOCAL_COPY_RESERVE = Size.mebibytes(256);
-/**
- * How long a job waits for another of the machine's jobs to release the repositories (one at a time: prune needs
- * them to itself); then it fails, naming the job it waited for.
- */
-const REPOSITORY_LOCK_WAIT = Duration.hours(1);
 /**
  * Unit lines of the jobs that write to the targets: the bootstrap runs first, every time. The rollout starts it once
  * (without waiting), and one that failed then (the Storage Box's new sub-account not reachable yet, the egress

@@ -2,6 +2,17 @@ import { Duration } from '../../core/duration';
 import { HeartbeatCheck } from '../heartbeat-check';
 import { Schedule } from '../schedule';
 
+/** The durations added up. */
+export function total(...ds: Duration[]): Duration {
+  return Duration.seconds(ds.reduce((seconds, d) => seconds + d.toSeconds(), 0));
+}
+
+/**
+ * How long a job waits for another of the machine's jobs to release the repositories (one at a time: prune needs
+ * them to itself); then it fails, naming the job it waited for. Rendered as `LOCK_WAIT_SECONDS`.
+ */
+export const REPOSITORY_LOCK_WAIT = Duration.hours(1);
+
 /**
  * How late each backup job's timer may start it (`RandomizedDelaySec`: machines sharing a Storage Box do not all
  * connect at once) and how long its run may take (`TimeoutStartSec`, which includes the wait for the repository
@@ -10,11 +21,11 @@ import { Schedule } from '../schedule';
  */
 export const JOB_TIMES = {
   /**
-   * Runs before the dump and the push: up to an hour's wait for the repository lock (`LOCK_WAIT_SECONDS`), then a
-   * login and a repository open per target. A oneshot unit has no start timeout unless it sets one: a login that
-   * hung held the dump and the push queued behind it for good.
+   * Runs before the dump and the push: the wait for the repository lock, then half an hour for a login and a
+   * repository open per target. A oneshot unit has no start timeout unless it sets one: a login that hung held the
+   * dump and the push queued behind it for good.
    */
-  bootstrap: { longestRun: Duration.minutes(90) },
+  bootstrap: { longestRun: total(REPOSITORY_LOCK_WAIT, Duration.minutes(30)) },
   /** Started by the push's timer (the push needs it), so its start delay is the push's. */
   dump: { longestRun: Duration.hours(6) },
   push: { startDelay: Duration.minutes(10), longestRun: Duration.hours(6) },
@@ -22,18 +33,16 @@ export const JOB_TIMES = {
   check: { startDelay: Duration.minutes(30), longestRun: Duration.hours(12) },
 } as const;
 
-const sum = (...ds: Duration[]) => Duration.seconds(ds.reduce((total, d) => total + d.toSeconds(), 0));
-
 /**
  * How late each job's success may come after its timer elapsed, the grace of its heartbeat check: the timer's random
  * delay and the longest runs of its unit and of what it waits for (the bootstrap, and for the push the dump when there is one).
  */
 export const JOB_GRACE = {
-  dump: sum(JOB_TIMES.push.startDelay, JOB_TIMES.bootstrap.longestRun, JOB_TIMES.dump.longestRun),
-  push: sum(JOB_TIMES.push.startDelay, JOB_TIMES.bootstrap.longestRun, JOB_TIMES.dump.longestRun, JOB_TIMES.push.longestRun),
-  pushWithoutDump: sum(JOB_TIMES.push.startDelay, JOB_TIMES.bootstrap.longestRun, JOB_TIMES.push.longestRun),
-  prune: sum(JOB_TIMES.prune.startDelay, JOB_TIMES.prune.longestRun),
-  check: sum(JOB_TIMES.check.startDelay, JOB_TIMES.check.longestRun),
+  dump: total(JOB_TIMES.push.startDelay, JOB_TIMES.bootstrap.longestRun, JOB_TIMES.dump.longestRun),
+  push: total(JOB_TIMES.push.startDelay, JOB_TIMES.bootstrap.longestRun, JOB_TIMES.dump.longestRun, JOB_TIMES.push.longestRun),
+  pushWithoutDump: total(JOB_TIMES.push.startDelay, JOB_TIMES.bootstrap.longestRun, JOB_TIMES.push.longestRun),
+  prune: total(JOB_TIMES.prune.startDelay, JOB_TIMES.prune.longestRun),
+  check: total(JOB_TIMES.check.startDelay, JOB_TIMES.check.longestRun),
 } as const;
 
 /** A Duration of whole minutes in words, such as `12 h 10 min`. */
