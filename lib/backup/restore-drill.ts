@@ -15,7 +15,7 @@ import { HeartbeatCheck } from './heartbeat-check';
 import { backupAgeLimitLifted, MAX_BACKUP_AGE_LIMIT, refuseBackupAgeAboveLimit } from './private/backup-age-limit';
 import { DATABASE_DISK_RESERVE } from './private/database-disk-reserve';
 import { DRILL_RUN_TIME_PER_COPY, DRILL_START_DELAY } from './private/drill-run-time';
-import { heartbeatCheck } from './private/job-times';
+import { heartbeatCheck, systemdTime, total } from './private/job-times';
 import { RESTORE_DRILL } from './private/scripts';
 import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, timer, TIME_SYNC_UNIT_LINES, UNITS } from './private/tooling';
 import { RestoreCheck } from './restore-check';
@@ -187,9 +187,10 @@ export class RestoreDrill extends Construct {
       target, name: i === 0 ? 'source' : `source${i + 1}`, prop: i === 0 ? 'source' : `additionalSources[${i - 1}]`,
     }));
     this.longestRun = Duration.hours(DRILL_RUN_TIME_PER_COPY.toHours() * sources.length);
-    this.maxTimeBetweenRuns = Duration.seconds(this.schedule.interval.toSeconds() + DRILL_START_DELAY.toSeconds() + this.longestRun.toSeconds());
-    this.heartbeatCheck = heartbeatCheck(`${props.machine.serverName}-restore-drill`, this.schedule,
-      Duration.seconds(DRILL_START_DELAY.toSeconds() + this.longestRun.toSeconds()));
+    // A run may start late by the timer's random delay, then take its longest run: its heartbeat's grace.
+    const latestSuccess = total(DRILL_START_DELAY, this.longestRun);
+    this.maxTimeBetweenRuns = total(this.schedule.interval, latestSuccess);
+    this.heartbeatCheck = heartbeatCheck(`${props.machine.serverName}-restore-drill`, this.schedule, latestSuccess);
     const again = sources.find((s, i) => sources.findIndex((o) => o.target === s.target) !== i);
     if (again !== undefined) {
       throw new ValidationError(invalidValue(this, again.prop, again.target.description, 'that copy is already drilled', 'list each copy of the backups once'));
@@ -236,8 +237,8 @@ export class RestoreDrill extends Construct {
         script(`${SBIN}/restore-drill`, RESTORE_DRILL),
         file(`${UNITS}/restore-drill.service`, service(`Restore drill: restore ${props.sourceHost}'s newest backup and verify it`, `${SBIN}/restore-drill`,
           // 12 hours for each copy: they are restored one after the other.
-          { unit: ['Wants=network-online.target', 'After=network-online.target postgresql.service', ...TIME_SYNC_UNIT_LINES], service: [`TimeoutStartSec=${this.longestRun.toHours()}h`] }), '0644'),
-        file(`${UNITS}/restore-drill.timer`, timer('Restore drill', this.schedule, `${DRILL_START_DELAY.toMinutes()}min`), '0644'),
+          { unit: ['Wants=network-online.target', 'After=network-online.target postgresql.service', ...TIME_SYNC_UNIT_LINES], service: [`TimeoutStartSec=${systemdTime(this.longestRun)}`] }), '0644'),
+        file(`${UNITS}/restore-drill.timer`, timer('Restore drill', this.schedule, systemdTime(DRILL_START_DELAY)), '0644'),
       ],
       commands: [
         ['systemctl', 'daemon-reload'],
