@@ -3,7 +3,7 @@ import { Duration } from '../core/duration';
 import { Environment } from '../core/environment';
 import { redactSecrets, ValidationError } from '../core/validation-message';
 import { AlertReceiver } from './alert-receiver';
-import { checkOptions, is, requireString, Schema } from '../core/runtime-checks';
+import { checkOptions, fail as refuse, is, requireString, Schema } from '../core/runtime-checks';
 
 /** What every uptime check can set. */
 export interface UptimeCheckOptions {
@@ -189,9 +189,8 @@ export class UptimeCheck {
     options: HttpCheckOptions & TcpCheckOptions & { name: string },
     label: string,
   ) {
-    const fail = (prop: string, value: unknown, why: string, fix: string): never => {
-      throw new ValidationError(`${label}.${prop}: ${redactSecrets(typeof value === 'number' ? String(value) : `'${String(value)}'`)} is not allowed: ${why}. Fix: ${fix}`);
-    };
+    // Quoted and redacted as every refusal is: a target may carry credentials or a token.
+    const fail = (prop: string, value: unknown, why: string, fix: string): never => refuse(label, prop, value, why, fix);
     this.name = options.name;
     this.interval = options.interval ?? Duration.seconds(30);
     this.timeout = options.timeout ?? (this.interval.isLongerThan(Duration.seconds(10)) ? Duration.seconds(10) : this.interval);
