@@ -18,12 +18,12 @@ import { HeartbeatCheck } from './heartbeat-check';
 import { PostgresDump } from './postgres-dump';
 import { DATABASE_DISK_RESERVE } from './private/database-disk-reserve';
 import { backupAgeLimitLifted, LIFT_BACKUP_AGE_LIMIT, MAX_BACKUP_AGE_LIMIT, refuseBackupAgeAboveLimit } from './private/backup-age-limit';
-import { defaultMaxBackupAge, PHASE_ONE_SCHEDULE, PHASE_TWO_SCHEDULE } from './private/phase-schedules';
+import { defaultMaxBackupAge, PHASE_ONE_SCHEDULE, PHASE_TWO_SCHEDULE, PRESET_CHECK_SCHEDULE, PRESET_PRUNE_SCHEDULE } from './private/phase-schedules';
 import { BACKUP_BOOTSTRAP, BACKUP_CHECK, BACKUP_DUMP, BACKUP_PRUNE, BACKUP_PUSH, BACKUP_RESTORE, BACKUP_ROTATE_KEYS } from './private/scripts';
 import { heartbeatCheck, JOB_GRACE, JOB_TIMES, REPOSITORY_LOCK_WAIT, systemdTime } from './private/job-times';
 import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, targetNames, timer, TIME_SYNC_UNIT_LINES, UNITS } from './private/tooling';
 import { Retention } from './retention';
-import { Schedule, Weekday } from './schedule';
+import { Schedule } from './schedule';
 
 /** What every plan needs; the presets fill in the rest. */
 export interface BackupPlanOptions {
@@ -190,8 +190,8 @@ export class BackupPlan extends Construct {
       schedule: PHASE_ONE_SCHEDULE,
       localCopies: 7,
       retention: Retention.DEFAULT,
-      pruneSchedule: Schedule.weekly({ day: Weekday.SUNDAY, hour: 4 }),
-      checkSchedule: Schedule.daily({ hour: 5 }),
+      pruneSchedule: PRESET_PRUNE_SCHEDULE,
+      checkSchedule: PRESET_CHECK_SCHEDULE,
       checkReadCycle: Duration.days(7),
     });
   }
@@ -209,8 +209,8 @@ export class BackupPlan extends Construct {
       schedule: PHASE_TWO_SCHEDULE,
       localCopies: 28,
       retention: Retention.of({ hourly: 12, daily: 7, weekly: 4, monthly: 6 }),
-      pruneSchedule: Schedule.weekly({ day: Weekday.SUNDAY, hour: 4 }),
-      checkSchedule: Schedule.daily({ hour: 5 }),
+      pruneSchedule: PRESET_PRUNE_SCHEDULE,
+      checkSchedule: PRESET_CHECK_SCHEDULE,
       checkReadCycle: Duration.days(7),
       requireOffsite: true,
     });
@@ -267,8 +267,8 @@ export class BackupPlan extends Construct {
     this.schedule = props.schedule ?? PHASE_ONE_SCHEDULE;
     this.localCopies = props.localCopies ?? 7;
     this.retention = props.retention ?? Retention.DEFAULT;
-    this.pruneSchedule = props.pruneSchedule ?? Schedule.weekly({ day: Weekday.SUNDAY, hour: 4 });
-    this.checkSchedule = props.checkSchedule ?? Schedule.daily({ hour: 5 });
+    this.pruneSchedule = props.pruneSchedule ?? PRESET_PRUNE_SCHEDULE;
+    this.checkSchedule = props.checkSchedule ?? PRESET_CHECK_SCHEDULE;
     this.checkReadCycle = props.checkReadCycle ?? Duration.days(7);
     this.maxBackupAge = props.maxBackupAge ?? defaultMaxBackupAge(this.schedule);
     this.requireOffsite = props.requireOffsite ?? false;

@@ -14,12 +14,12 @@ import { Heartbeat } from './heartbeat';
 import { HeartbeatCheck } from './heartbeat-check';
 import { backupAgeLimitLifted, MAX_BACKUP_AGE_LIMIT, refuseBackupAgeAboveLimit } from './private/backup-age-limit';
 import { DATABASE_DISK_RESERVE } from './private/database-disk-reserve';
-import { DRILL_RUN_TIME_PER_COPY, DRILL_START_DELAY } from './private/drill-run-time';
+import { DRILL_DEFAULT_SCHEDULE, DRILL_RUN_TIME_PER_COPY, DRILL_START_DELAY } from './private/drill-run-time';
 import { heartbeatCheck, systemdTime, total } from './private/job-times';
 import { RESTORE_DRILL } from './private/scripts';
 import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, timer, TIME_SYNC_UNIT_LINES, UNITS } from './private/tooling';
 import { RestoreCheck } from './restore-check';
-import { Schedule, Weekday } from './schedule';
+import { Schedule } from './schedule';
 
 /** Where the drill runs, where production's backups are, and what it verifies. */
 export interface RestoreDrillProps {
@@ -133,7 +133,7 @@ export class RestoreDrill extends Construct {
     }, 'pass { machine, source, sourceHost, resticPassword, heartbeat, checks }');
     requireMachine(this, 'machine', props.machine);
     this.machine = props.machine;
-    this.schedule = props.schedule ?? Schedule.weekly({ day: Weekday.MONDAY, hour: 6 });
+    this.schedule = props.schedule ?? DRILL_DEFAULT_SCHEDULE;
     this.checks = [...(props.checks ?? [])];
     this.sources = [props.source, ...(props.additionalSources ?? [])];
     this.sourceHost = props.sourceHost;

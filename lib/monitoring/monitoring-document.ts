@@ -1,7 +1,7 @@
 import { Environment } from '../core/environment';
-import { DRILL_RUN_TIME_PER_COPY, DRILL_START_DELAY } from '../backup/private/drill-run-time';
+import { DRILL_DEFAULT_SCHEDULE, DRILL_RUN_TIME_PER_COPY, DRILL_START_DELAY } from '../backup/private/drill-run-time';
 import { hoursAndMinutes, JOB_GRACE } from '../backup/private/job-times';
-import { PHASE_ONE_SCHEDULE, PHASE_TWO_SCHEDULE } from '../backup/private/phase-schedules';
+import { PHASE_ONE_SCHEDULE, PHASE_TWO_SCHEDULE, PRESET_CHECK_SCHEDULE, PRESET_PRUNE_SCHEDULE } from '../backup/private/phase-schedules';
 import { Component } from '../roadmap/component';
 import { Phase } from '../roadmap/phase';
 import { MonitoringAlert } from './monitoring-alert';
@@ -141,8 +141,8 @@ function backupHeartbeats(phase: Phase): string {
   const g = hoursAndMinutes;
   return "- **The backup jobs' heartbeat checks** (the plan's and the drill's heartbeat URL, not the dead-man's switch): one check per job, named as it pings (`<server>-dump`, `-push`, `-prune`, `-check`, `<test server>-restore-drill`), "
     + `with period = its schedule's interval and grace = its timer's random delay plus the longest run its units allow (\`plan.heartbeatChecks\`, \`drill.heartbeatCheck\`): `
-    + `dump and push every ${backups.interval}, grace ${g(JOB_GRACE.dump)} and ${g(JOB_GRACE.push)} (the push follows the dump); prune every 7 days, grace ${g(JOB_GRACE.prune)}; check every day, grace ${g(JOB_GRACE.check)}; `
-    + `the drill every 7 days, grace ${g(DRILL_START_DELAY)} plus ${g(DRILL_RUN_TIME_PER_COPY)} per copy it restores. The jobs ping \`/start\`, and Healthchecks counts a job down when no success follows within the grace: `
+    + `dump and push ${backups}, grace ${g(JOB_GRACE.dump)} and ${g(JOB_GRACE.push)} (the push follows the dump); prune ${PRESET_PRUNE_SCHEDULE}, grace ${g(JOB_GRACE.prune)}; check ${PRESET_CHECK_SCHEDULE}, grace ${g(JOB_GRACE.check)}; `
+    + `the drill ${DRILL_DEFAULT_SCHEDULE}, grace ${g(DRILL_START_DELAY)} plus ${g(DRILL_RUN_TIME_PER_COPY)} per copy it restores. The jobs ping \`/start\`, and Healthchecks counts a job down when no success follows within the grace: `
     + 'a shorter one (its default is an hour) reports a slow dump, check or drill as missed while it runs. BackupTooOld tells a backup that stopped sooner.';
 }
 

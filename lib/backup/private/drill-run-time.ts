@@ -1,4 +1,5 @@
 import { Duration } from '../../core/duration';
+import { Schedule, Weekday } from '../schedule';
 
 /**
  * The longest the restore drill may take for one copy of the backups (fetch, restore, verify): its service's timeout is
@@ -12,3 +13,6 @@ export const DRILL_RUN_TIME_PER_COPY = Duration.hours(12);
  * do not all connect at once. A run that starts late ends late: monitoring's wait includes it.
  */
 export const DRILL_START_DELAY = Duration.minutes(15);
+
+/** When the restore drill runs when its props name no schedule: Mondays at 06:00 UTC. */
+export const DRILL_DEFAULT_SCHEDULE = Schedule.weekly({ day: Weekday.MONDAY, hour: 6 });
