@@ -573,6 +573,43 @@ function guardedPlan(stack: string): string {
   return `npx cdktf-sovereign-hetzner guard ${stack} --print-plan`;
 }
 
+/**
+ * A deploy job's concurrency group on GitHub: one per environment, shared by every run of the workflow, so that two
+ * deploys of one stack never overlap. `cancel-in-progress: false`: a deploy stopped half-way leaves Terraform's
+ * state lock held and the stack part-applied. GitHub still cancels a deploy that is only pending in the group when a
+ * newer one queues: the newer commit deploys instead.
+ */
+function githubDeployConcurrency(environment: CiEnvironment): string {
+  return `    concurrency: { group: deploy-${environment.stack}, cancel-in-progress: false }  # one deploy of ${environment.stack} at a time, never cancelled half-way\n`;
+}
+
+/**
+ * The shell line a deploy job starts with: it refuses unless the commit checked out is still the newest of the
+ * branch it deploys from. A pipeline approved after a newer one, or an old pipeline run again, would otherwise deploy
+ * the older commit last and roll the stack back. Inside the job's concurrency group (resource group) the newer
+ * commit's deploy can only follow, never precede, the one that passed this check.
+ *
+ * @param remote where the branch's newest commit is read from (`git ls-remote`)
+ * @param ref the branch, as a full ref (`refs/heads/main`), in shell syntax
+ */
+function newestCommitCheck(remote: string, ref: string, environment: CiEnvironment): string[] {
+  const refused = `deploy of ${environment.stack} refused`;
+  return [
+    `newest=$(git ls-remote --exit-code ${remote} "${ref}" | cut -f1 || true)`,
+    'head=$(git rev-parse HEAD)',
+    'if [ -z "$newest" ]; then',
+    `  echo "${refused}: cannot read the newest commit of ${ref}, so cannot tell whether $head is older. Nothing was deployed. Fix: run the job again once the repository answers." >&2; exit 1`,
+    'elif [ "$newest" != "$head" ]; then',
+    `  echo "${refused}: this pipeline's commit $head is not the newest of ${ref} ($newest), and deployed after it would roll ${environment.stack} back. Nothing was deployed. Fix: deploy from the pipeline of $newest; to undo a change, revert it on the branch." >&2; exit 1`,
+    'fi',
+  ];
+}
+
+/** `lines` as a YAML literal block, its lines indented by `indent` spaces. */
+function literalBlock(lines: readonly string[], indent: number): string {
+  return `|\n${lines.map((line) => `${' '.repeat(indent)}${line}\n`).join('')}`;
+}
+
 function githubWorkflow(a: InitAnswers, cdk: Cdk, environments: { test: CiEnvironment; production: CiEnvironment }): string {
   const SETUP_STEPS = setupSteps(cdk);
   const { test, production } = environments;
@@ -582,6 +619,9 @@ function githubWorkflow(a: InitAnswers, cdk: Cdk, environments: { test: CiEnviro
 `;
   // `synth` takes no stack (it synthesizes the app); `check` then looks at the job's own stack only. A job that only
   // plans has no SSH agent (it holds no admin key), which `check --plan` does not ask for.
+  // Read through the credentials actions/checkout keeps in the clone's git config.
+  const newestOnly = (e: CiEnvironment) => `      - name: refuse a commit older than the branch's newest (an old run again, or one approved after a newer one)
+        run: ${literalBlock(newestCommitCheck('origin', '$GITHUB_REF', e), 10)}`;
   const synthAndCheck = (e: CiEnvironment, job: 'plan' | 'deploy') =>
     `      - run: npm ci && npx ${cdk.command} synth && npx cdktf-sovereign-hetzner check ${e.stack}${job === 'plan' ? ' --plan' : ''}  # names any secret still missing\n`;
   return `# ${a.name} infrastructure: synth and test on every push, test's plan on pull requests (as a comment),
@@ -630,8 +670,8 @@ ${SETUP_STEPS}${synthAndCheck(test, 'plan')}      - run: set -o pipefail; ${prin
     needs: test
     runs-on: ubuntu-latest
     environment: test
-${githubJobEnv(test)}    steps:
-${SETUP_STEPS}${sshAgent}${synthAndCheck(test, 'deploy')}      - run: npx ${cdk.command} deploy ${test.stack} --auto-approve
+${githubDeployConcurrency(test)}${githubJobEnv(test)}    steps:
+${SETUP_STEPS}${newestOnly(test)}${sshAgent}${synthAndCheck(test, 'deploy')}      - run: npx ${cdk.command} deploy ${test.stack} --auto-approve
   plan-production:                              # what the approval of deploy-production lets through: read it first
     if: github.ref == 'refs/heads/main' && github.event_name == 'push'
     needs: deploy-test
@@ -644,8 +684,8 @@ ${SETUP_STEPS}${synthAndCheck(production, 'plan')}      - run: set -o pipefail; 
     needs: plan-production
     runs-on: ubuntu-latest
     environment: production                     # required reviewers: the manual approval
-${githubJobEnv(production)}    steps:
-${SETUP_STEPS}${sshAgent}${synthAndCheck(production, 'deploy')}      - run: npx ${cdk.command} deploy ${production.stack} --auto-approve
+${githubDeployConcurrency(production)}${githubJobEnv(production)}    steps:
+${SETUP_STEPS}${newestOnly(production)}${sshAgent}${synthAndCheck(production, 'deploy')}      - run: npx ${cdk.command} deploy ${production.stack} --auto-approve
   drift-test:
     if: github.event_name == 'schedule'
     runs-on: ubuntu-latest
@@ -679,7 +719,11 @@ function gitlabPipeline(a: InitAnswers, cdk: Cdk, environments: { test: CiEnviro
   // A job of one environment that deploys nothing: its check, then what it plans (and, for drift, what it cleans up).
   const planning = (e: CiEnvironment, ...steps: string[]) =>
     `  environment: { name: ${e.name}, action: prepare }\n  script:\n${[check(e, 'plan'), ...steps].map((step) => `    - ${step}\n`).join('')}`;
-  const deploying = (e: CiEnvironment) => `  environment: { name: ${e.name} }\n  script: [${check(e, 'deploy')}, npx ${cdk.command} deploy ${e.stack} --auto-approve]\n`;
+  // One deploy of an environment at a time (its resource group), and none of a commit older than the branch's newest;
+  // CI_REPOSITORY_URL carries the job's token, so ls-remote reads a private repository too.
+  const deploying = (e: CiEnvironment) => `  environment: { name: ${e.name} }\n  resource_group: ${e.name}\n  script:\n`
+    + `    - ${literalBlock(newestCommitCheck('"$CI_REPOSITORY_URL"', 'refs/heads/$CI_COMMIT_BRANCH', e), 6)}`
+    + `    - ${check(e, 'deploy')}\n    - npx ${cdk.command} deploy ${e.stack} --auto-approve\n`;
   return `# ${a.name} infrastructure: the same path as .github/workflows/infrastructure.yml, for GitLab.
 # Set each variable below under Settings > CI/CD > Variables with the Environment scope of its environment, never
 # "All (*)": a job gets only the variables of the environment it names (the test job names none and gets none),
@@ -712,6 +756,7 @@ ${planning(test, `set -o pipefail; ${printedPlan(test.stack)} | tee plan.txt`)} 
   rules: [{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }]
 .deploy:
   stage: deploy
+  interruptible: false                          # a newer pipeline never cancels a deploy under way (auto-cancel)
   before_script:
     - *setup
     - eval "$(ssh-agent -s)" && echo "$ADMIN_SSH_KEY" | ssh-add -   # the job's environment's own admin key
@@ -774,7 +819,8 @@ against the library's stand-in for Hetzner, follow "cdktf deploy and destroy aga
 \`node_modules/cdktf-sovereign-hetzner/docs/testing.md\`, and \`rm -rf cdktf.out .hcloud-standin\` before the real deploy (\`check\` says so).
 
 \`.env.example\` lists every variable the stacks read, with what it is for. The CI files deploy test on main and
-production after a manual approval, and check for drift daily.
+production after a manual approval, one deploy of a stack at a time and never a commit older than main's newest
+("Overlapping pipelines" below), and check for drift daily.
 
 Before the first deploy, in the Hetzner console, for each environment's project: a Cloud project and its API token
 (read & write) for \`HCLOUD_TOKEN\`; in Object Storage, the state bucket below (Terraform keeps its state there and
@@ -861,6 +907,29 @@ your SSH agent. Each step gets its own project's as \`HCLOUD_TOKEN\`, \`AWS_ACCE
 When you change \`product.ts\` and the stacks declare a new variable, \`npx cdktf-sovereign-hetzner check\` names
 it: add it to \`.env.example\` (\`check --env-example .env.example\` rewrites it), to its environment's secrets, and on
 GitHub to the \`env\` of that environment's jobs.
+
+## Overlapping pipelines
+
+Two pushes to main in quick succession start two pipelines, and production's approval can come after a newer
+pipeline's. The CI files keep that from deploying two versions at once, or the older one last:
+
+- One deploy of a stack at a time. On GitHub the deploy jobs hold the concurrency groups \`deploy-${ci.test.stack}\` and
+  \`deploy-${ci.production.stack}\`, one per environment, with \`cancel-in-progress: false\`: a running deploy is never
+  cancelled, since one stopped half-way leaves the stack part-applied and its state locked. A deploy that only waits in
+  its group is cancelled when a newer one joins: the newer commit deploys instead. On GitLab they hold the
+  \`resource_group\` of their environment (\`${ci.test.name}\` and \`${ci.production.name}\`) and are not \`interruptible\`, so
+  auto-cancelling redundant pipelines never stops one under way. GitLab runs the jobs waiting for a resource group in
+  any order (its \`process_mode\` is \`unordered\` unless changed through the API); the check below makes the order harmless.
+- No commit older than the newest. Each deploy job first reads the newest commit of its branch (\`git ls-remote\`) and
+  fails, deploying nothing, when the pipeline's commit is not the newest of its branch: an old pipeline run again, or
+  one approved after a newer one, would roll the stack back. Approve the newest pipeline's deploy instead (and reject
+  the older one still waiting); to undo a change, revert it on main, which takes the whole path again.
+- The plan jobs and the daily drift check join no group: they plan with \`-lock=false\` and never write state, and on
+  GitHub a job joining a deploy's group would cancel the deploy waiting there. A drift check that runs during a
+  deploy can report what it caught half-applied: run it again.
+- \`release\`, run by hand, is outside these groups. Terraform's state lock makes a second deploy of a stack fail rather
+  than overlap, but nothing stops a release from an older checkout: release from an up-to-date main, while no CI
+  deploy runs.
 
 ## The warnings of the first synth
 
