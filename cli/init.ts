@@ -626,7 +626,9 @@ function githubWorkflow(a: InitAnswers, cdk: Cdk, environments: { test: CiEnviro
     `      - run: npm ci && npx ${cdk.command} synth && npx cdktf-sovereign-hetzner check ${e.stack}${job === 'plan' ? ' --plan' : ''}  # names any secret still missing\n`;
   return `# ${a.name} infrastructure: synth and test on every push, test's plan on pull requests (as a comment),
 # deploy test on main, then production's plan and, after a manual approval, its deploy; and a daily drift check that
-# fails (and so notifies) when the real infrastructure differs from the code.
+# fails (and so notifies) when the real infrastructure differs from the code. A stack's deploys run one at a time and
+# are never cancelled half-way (concurrency), and none deploys a commit older than main's newest (README.md,
+# "Overlapping pipelines").
 #
 # Secrets are GitHub *environment* secrets (Settings > Environments), never repository secrets, and none is set for
 # the whole workflow: each job names one environment and gets that environment's secrets alone, so no test job ever
@@ -728,7 +730,8 @@ function gitlabPipeline(a: InitAnswers, cdk: Cdk, environments: { test: CiEnviro
 # Set each variable below under Settings > CI/CD > Variables with the Environment scope of its environment, never
 # "All (*)": a job gets only the variables of the environment it names (the test job names none and gets none),
 # so no test job ever holds production's token, state key or passwords. Mark production's "Protected": only
-# pipelines of protected branches (main) get them, so no merge request's code runs with them.
+# pipelines of protected branches (main) get them, so no merge request's code runs with them. A stack's deploys run one
+# at a time (resource_group), and none deploys a commit older than main's newest (README.md, "Overlapping pipelines").
 # Environment scope "test" (test's own Hetzner project and token; README.md says what each is for):
 ${gitlabVariableList(test)}# Environment scope "production":
 ${gitlabVariableList(production)}# Schedule a pipeline daily for the drift check.

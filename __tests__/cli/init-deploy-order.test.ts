@@ -95,9 +95,13 @@ function repositoryWithTwoCommits(): { origin: string; clone: string; older: str
   return { origin, clone, older, newest };
 }
 
-/** Runs a job's check as the runner would (bash, stop on error), in `cwd` with `env`. */
-function runCheck(script: string, cwd: string, env: Record<string, string>) {
-  return spawnSync('bash', ['-eo', 'pipefail', '-c', script], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: work, ...env } });
+/**
+ * Runs a job's check as the runner would (bash, stopping on errors), in `cwd` with `env`; `sh` as a GitLab runner does
+ * in an image without bash.
+ */
+function runCheck(script: string, cwd: string, env: Record<string, string>, shell: 'bash' | 'sh' = 'bash') {
+  const args = shell === 'bash' ? ['-eo', 'pipefail', '-c', script] : ['-e', '-c', script];
+  return spawnSync(shell, args, { cwd, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: work, ...env } });
 }
 
 /** A deploy job's check, from the parsed YAML: the step or script line before any other that reads the stack. */
@@ -140,11 +144,13 @@ describe.each(['deploy-test', 'deploy-production'])('%s refuses a commit older t
     // GitLab's clone has no origin to rely on: CI_REPOSITORY_URL (with the job's token) names the repository.
     spawnSync('git', ['remote', 'remove', 'origin'], { cwd: repo.clone });
     const env = { CI_REPOSITORY_URL: repo.origin, CI_COMMIT_BRANCH: 'main' };
-    const older = runCheck(gitlabCheck(job), repo.clone, env);
-    expect(older.status).toBe(1);
-    expect(older.stderr).toContain(`deploy of ${stack} refused: this pipeline's commit ${repo.older} is not the newest of refs/heads/main (${repo.newest})`);
+    for (const shell of ['bash', 'sh'] as const) {
+      const older = runCheck(gitlabCheck(job), repo.clone, env, shell);
+      expect([shell, older.status]).toEqual([shell, 1]);
+      expect(older.stderr).toContain(`deploy of ${stack} refused: this pipeline's commit ${repo.older} is not the newest of refs/heads/main (${repo.newest})`);
+    }
     spawnSync('git', ['checkout', '-q', '--detach', repo.newest], { cwd: repo.clone });
-    expect(runCheck(gitlabCheck(job), repo.clone, env).status).toBe(0);
+    for (const shell of ['bash', 'sh'] as const) expect([shell, runCheck(gitlabCheck(job), repo.clone, env, shell).status]).toEqual([shell, 0]);
   });
 
   test('and refuses when it cannot read the branch, rather than deploying blind', () => {
