@@ -175,4 +175,7 @@ test("the scaffold's README says how overlapping and out-of-order pipelines depl
   expect(section).toMatch(/`resource_group`/);
   expect(section).toMatch(/not the newest of its branch/);
   expect(section).toMatch(/revert/);
+  // The library's README says what the scaffolded CI does too.
+  const library = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+  expect(library).toMatch(/Its CI deploys each\s+stack one run at a time, never cancelling a deploy under way \(GitHub's `concurrency`, GitLab's `resource_group`\), and\s+refuses to deploy a commit older than main's newest/);
 });
