@@ -1,7 +1,8 @@
+import { execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BackupWorld, b64, expectSuccess, pingPath, PROD_HOST } from './helpers/world';
+import { BackupWorld, b64, expectSuccess, pingPath, PROD_HOST, RESTIC_PASSWORD } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // Audit (job overlap): a deploy that changes the restic password replaces the password file on the machine while a
@@ -46,6 +47,49 @@ describeAsRoot('a rollout that changes the restic password while a dump runs', (
     expect(dump.pings[1].body).toMatch(/verified, streamed to storagebox and read back/);
     // Nothing of the run is left.
     expect(fs.readdirSync(path.join(tmp, 'production-state')).filter((f) => f.startsWith('cache-run.'))).toEqual([]);
+  });
+
+  // The other order: the job opened its password, then waited for the lock, and the rotation the deploy started took the
+  // lock first and removed that password from the repository. The job's restic calls all failed ("wrong password").
+  test('a job that waited for the lock while the deploy rotated the password opens the repository with the new one', async () => {
+    world.copyBootstrapped('repo-waited');
+    const etc = world.productionWith('repo-waited', { PG_DATABASES: 'app' });
+    const state = path.join(tmp, 'production-state');
+    fs.mkdirSync(state, { recursive: true });
+    const lock = path.join(state, 'repository.lock');
+    const holder = spawn('bash', ['-c', 'exec 9<>"$1" && flock 9 && exec sleep 300', 'holder', lock], { stdio: 'ignore' });
+    // A job waits in `flock -w <seconds> 9` on this lock file (other suites' jobs may wait on theirs meanwhile).
+    const lockWaits = () => spawnSync('pgrep', ['-f', '^flock -w [0-9]+ 9$'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).some((pid) => {
+      try { return fs.readlinkSync(`/proc/${pid}/fd/9`) === lock; } catch { return false; }
+    });
+    try {
+      for (let i = 0; i < 200 && spawnSync('flock', ['-n', lock, 'true']).status === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      const dump = world.run(world.production, 'backup-dump', etc);
+      for (let i = 0; i < 600 && !lockWaits(); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(lockWaits()).toBe(true);
+      // What the deploy does meanwhile: the new password file renamed into place, then the rotation (here by restic
+      // itself, on the Storage Box's directory): the new password added, the one the job opened removed.
+      const next = 'the password of the next deploy 10%';
+      const secret = path.join(etc, 'secrets', 'storagebox.restic.b64');
+      fs.writeFileSync(`${secret}.new`, b64(next), { mode: 0o600 });
+      fs.renameSync(`${secret}.new`, secret);
+      const repository = path.join(world.sftp.home, 'repo-waited');
+      const restic = (password: string, ...args: string[]) => execFileSync('restic', ['--no-cache', '-r', repository, ...args],
+        { env: { PATH: process.env.PATH, RESTIC_PASSWORD: password }, encoding: 'utf8' });
+      const newPasswordFile = path.join(tmp, 'next-password');
+      fs.writeFileSync(newPasswordFile, next, { mode: 0o600 });
+      const before = JSON.parse(restic(RESTIC_PASSWORD, 'key', 'list', '--json')) as Array<{ id: string; current: boolean }>;
+      restic(RESTIC_PASSWORD, 'key', 'add', '--new-password-file', newPasswordFile);
+      restic(next, 'key', 'remove', before.find((k) => k.current)!.id);
+      expect(() => restic(RESTIC_PASSWORD, 'cat', 'config')).toThrow();
+      holder.kill();
+      const result = await dump;
+      expectSuccess(result, PROD_HOST, 'dump');
+      expect(result.pings[1].body).toMatch(/verified, streamed to storagebox and read back/);
+      expect(result.stderr).toMatch(/storagebox: the restic password was replaced while this job waited for the repository lock, and the repository was rotated to the new one meanwhile: using the new one/);
+    } finally {
+      holder.kill();
+    }
   });
 
   // Every job's start removes run directories older than a day, as left by killed jobs: a run that lasts longer (a drill

@@ -230,6 +230,29 @@ repo_lock() {
   fi
   # Truncated as it is opened: on a full state disk the line is empty rather than the previous holder's.
   printf '%s (pid %s), since %(%Y-%m-%dT%H:%M:%S)TZ\\n' "\${0##*/}" "$$" -1 >"$lock" 2>/dev/null || true
+  reopen_rotated_passwords
+}
+
+# reopen_rotated_passwords: once the lock is this job's. A deploy may have replaced a restic password file while the job
+# waited for the lock, and backup-rotate-keys, taking the lock first, then removed the password the job had opened (load_conf
+# keeps it open for the run): every restic call of the job failed. A target whose file changed and whose repository no
+# longer opens with the job's password, but opens with the file's, is used with the file's from here on.
+reopen_rotated_passwords() {
+  local t current held fresh
+  for t in "\${!SB_PASSWORD_FD[@]}"; do
+    current="$SB_ETC/secrets/$t.restic.b64" held=\${SB_PASSWORD_FD[$t]}
+    if [ ! -r "$current" ] || cmp -s "/proc/$$/fd/$held" "$current"; then continue; fi
+    restic_on "$t" --no-cache cat config >/dev/null 2>&1 && continue
+    exec {fresh}<"$current" || continue
+    SB_PASSWORD_FD[$t]=$fresh
+    if restic_on "$t" --no-cache cat config >/dev/null 2>&1; then
+      exec {held}<&-
+      log "$t: the restic password was replaced while this job waited for the repository lock, and the repository was rotated to the new one meanwhile: using the new one"
+    else
+      SB_PASSWORD_FD[$t]=$held
+      exec {fresh}<&-
+    fi
+  done
 }
 
 # Per-target settings are <target>_<NAME> variables of the configuration.
