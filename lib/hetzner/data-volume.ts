@@ -3,7 +3,6 @@ import { Token } from 'cdktf';
 import { Volume } from '../../generated/providers/hcloud/volume';
 import { VolumeAttachment } from '../../generated/providers/hcloud/volume-attachment';
 import { DataClass } from '../core/data-class';
-import { firstLabelProblem } from '../core/labels';
 import { isReason, REASON_RULE } from '../core/reason';
 import { Retirement } from '../core/retirement';
 import { Size } from '../core/size';
@@ -12,7 +11,7 @@ import { checkedCopy, checkProps, is, propNames } from '../core/runtime-checks';
 import { IMachine } from './machine';
 import { requireMachine } from './private/require-machine';
 import { checkUniquePerProject } from './private/project-uniqueness';
-import { standardLabels, withUserLabels } from './private/standard-labels';
+import { labelErrors, standardLabels, withUserLabels } from './private/standard-labels';
 import { volumeBackupsOf } from './private/volume-coverage';
 
 /** What a data volume is made of: its machine, size and mount path. */
@@ -165,8 +164,7 @@ export class DataVolume extends Construct {
             `it is volume ${onMachine.indexOf(this) + 1} of ${onMachine.length} on that machine, and Hetzner attaches at most ${VOLUMES_PER_SERVER} volumes to a server`,
             'keep the data of several mount paths on one larger volume (a volume grows to 10 TiB), or put some of it on another machine'));
         }
-        const labelProblem = firstLabelProblem(labels);
-        if (labelProblem) errors.push(invalidValue(this, 'labels', labelProblem[0], labelProblem[1], 'sanitize the label, for example "feat-x" instead of "feat/x"'));
+        errors.push(...labelErrors(this, labels));
         if (props.withoutBackup === undefined && !this.coveringBackup()) {
           errors.push(invalidValue(this, 'mountPath', this.mountPath,
             `Hetzner server backups and snapshots do not include attached volumes, and no dump or file backup covers this volume on ${props.machine.node.path}`,

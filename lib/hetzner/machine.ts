@@ -13,7 +13,7 @@ import { DataClass } from '../core/data-class';
 import { Environment } from '../core/environment';
 import { Retirement } from '../core/retirement';
 import { TerraformData } from '../core/private/terraform-data';
-import { firstLabelProblem, labelValueProblem } from '../core/labels';
+import { labelValueProblem } from '../core/labels';
 import {
   checkedCopy, fail, optionalArray, optionalBoolean, optionalInstance, optionalString, optionalStringMap, propNames, refuseUnknownProps, requireInstance, requireProps, requireString,
 } from '../core/runtime-checks';
@@ -30,7 +30,7 @@ import { escapeTemplateSequences, resolveTemplate } from './private/terraform-te
 import { FirewallDirection, FirewallRule } from './firewall-rule';
 import { Location } from './location';
 import { IPrivateNetwork } from './private-network';
-import { standardLabels, withUserLabels } from './private/standard-labels';
+import { labelErrors, standardLabels, withUserLabels } from './private/standard-labels';
 import { ServerType } from './server-type';
 import { ISshKey } from './ssh-key';
 
@@ -553,8 +553,7 @@ export class Machine extends Construct implements IMachine {
     if (labelValueProblem(this.role)) {
       errors.push(invalidValue(this, 'role', this.role, labelValueProblem(this.role)!, 'use a short name such as "app" or "db"'));
     }
-    const labelProblem = firstLabelProblem(labels);
-    if (labelProblem) errors.push(invalidValue(this, 'labels', labelProblem[0], labelProblem[1], 'sanitize the label, for example "feat-x" instead of "feat/x"'));
+    errors.push(...labelErrors(this, labels));
 
     for (const cidr of adminCidrs) {
       if (isAnywhere(cidr)) {

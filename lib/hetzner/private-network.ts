@@ -8,8 +8,7 @@ import { Retirement } from '../core/retirement';
 import { invalidValue } from '../core/validation-message';
 import { checkProps, is } from '../core/runtime-checks';
 import { Location } from './location';
-import { standardLabels, withUserLabels } from './private/standard-labels';
-import { firstLabelProblem } from '../core/labels';
+import { labelErrors, standardLabels, withUserLabels } from './private/standard-labels';
 import { checkUniquePerProject } from './private/project-uniqueness';
 
 /** A private network that machines can join. */
@@ -117,9 +116,7 @@ export class PrivateNetwork extends Construct implements IPrivateNetwork {
           const problem = cidrProblem(cidr);
           if (problem) errors.push(invalidValue(this, prop, cidr, problem, 'use a private IPv4 block such as 10.0.0.0/16'));
         }
-        // Hetzner refuses a malformed label only when Terraform writes the network.
-        const labelProblem = firstLabelProblem(labels);
-        if (labelProblem) errors.push(invalidValue(this, 'labels', labelProblem[0], labelProblem[1], 'sanitize the label, for example "feat-x" instead of "feat/x"'));
+        errors.push(...labelErrors(this, labels));
         if (!cidrProblem(ipRange) && !cidrProblem(subnetRange) && !ipv4Contains(ipRange, subnetRange)) {
           errors.push(invalidValue(this, 'subnetRange', subnetRange, `it is not inside the network's ipRange ${ipRange}`, `pick a subnet of ${ipRange}, such as the default 10.0.1.0/24 inside 10.0.0.0/16`));
         }

@@ -3,8 +3,8 @@ import { TerraformStack, Token } from 'cdktf';
 import { SshKey as SshKeyResource } from '../../generated/providers/hcloud/ssh-key';
 import { invalidValue, ValidationError } from '../core/validation-message';
 import { checkProps, is, requireString } from '../core/runtime-checks';
-import { firstLabelProblem } from '../core/labels';
 import { isOpenSshPublicKey, sshKeyFingerprint, sshKeyMaterial } from './private/openssh-public-key';
+import { labelErrors } from './private/standard-labels';
 import { checkUniquePerProject } from './private/project-uniqueness';
 
 /** An SSH key that servers can be created with. */
@@ -70,11 +70,8 @@ export class SshKey extends Construct implements ISshKey {
     this.publicKey = props.publicKey.trim();
     const name = props.name;
     this.node.addValidation({ validate: () => this.duplicateErrors(name) });
-    // Hetzner refuses a malformed label only when Terraform writes the key.
-    const labelProblem = props.labels === undefined ? undefined : firstLabelProblem(props.labels);
-    if (labelProblem) {
-      this.node.addValidation({ validate: () => [invalidValue(this, 'labels', labelProblem[0], labelProblem[1], 'sanitize the label, for example "feat-x" instead of "feat/x"')] });
-    }
+    const labels = props.labels;
+    this.node.addValidation({ validate: () => labelErrors(this, labels) });
     // duplicateErrors sees this stack; staging's stack and a team's other stacks may deploy to the same project.
     checkUniquePerProject(this, [this.resource]);
   }

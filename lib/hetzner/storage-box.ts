@@ -4,7 +4,6 @@ import { StorageBox as StorageBoxResource } from '../../generated/providers/hclo
 import { StorageBoxSubaccount as StorageBoxSubaccountResource } from '../../generated/providers/hcloud/storage-box-subaccount';
 import { DataClass } from '../core/data-class';
 import { Environment } from '../core/environment';
-import { firstLabelProblem } from '../core/labels';
 import { Retirement } from '../core/retirement';
 import { Size } from '../core/size';
 import { invalidValue, ValidationError } from '../core/validation-message';
@@ -12,7 +11,7 @@ import { checkProps, fail, is } from '../core/runtime-checks';
 import { protectWorkingDirectoryOf } from '../core/private/working-directory';
 import { hostnameProblem } from '../boundary/processor';
 import { Location } from './location';
-import { standardLabels, withUserLabels } from './private/standard-labels';
+import { labelErrors, standardLabels, withUserLabels } from './private/standard-labels';
 import { checkUniquePerProject } from './private/project-uniqueness';
 
 /**
@@ -264,8 +263,7 @@ export class StorageBox extends Construct {
           errors.push(invalidValue(this, 'location', this.location.name, 'Storage Boxes exist only in fsn1 and hel1',
             'use Location.HEL1 or Location.FSN1, whichever is not where the machines run'));
         }
-        const labelProblem = firstLabelProblem(this.labels);
-        if (labelProblem) errors.push(invalidValue(this, 'labels', labelProblem[0], labelProblem[1], 'sanitize the label, for example "feat-x" instead of "feat/x"'));
+        errors.push(...labelErrors(this, this.labels));
         return errors;
       },
     });

@@ -1,4 +1,6 @@
+import { IConstruct } from 'constructs';
 import { DataClass } from '../../core/data-class';
+import { firstLabelProblem } from '../../core/labels';
 import { Environment } from '../../core/environment';
 import { invalidValue, ValidationError } from '../../core/validation-message';
 
@@ -50,6 +52,15 @@ export function withUserLabels(at: string, environment: Environment, standard: R
     }
   }
   return { ...user, ...standard };
+}
+
+/**
+ * The refusal of the first label Hetzner would refuse (a key or value it does not take), as a validation error of
+ * `construct.labels`, or none. Hetzner refuses it only when Terraform writes the resource, part-way through a deploy.
+ */
+export function labelErrors(construct: IConstruct, labels: Record<string, string> | undefined): string[] {
+  const problem = labels === undefined ? undefined : firstLabelProblem(labels);
+  return problem ? [invalidValue(construct, 'labels', problem[0], problem[1], 'sanitize the label, for example "feat-x" instead of "feat/x"')] : [];
 }
 
 /**
