@@ -14,6 +14,7 @@ import { packedPackageName } from './packed-package';
 import { projectStateKeyVariable, projectTokenVariable, ReleaseProject, STATE_KEY_VARIABLES } from '../lib/environments/release-plan';
 import type { CliIo } from './run-cli';
 import { unknownOption } from './command-options';
+import { decimalNumber } from './number-text';
 
 export const INIT_USAGE = `  cdktf-sovereign-hetzner init [DIR] [--name NAME] [--domain DOMAIN] [--location fsn1|nbg1|hel1]
                                [--admin-key "ssh-ed25519 AAAA… you@team.eu"] [--production-admin-key "ssh-ed25519 AAAA… prod"]
@@ -260,8 +261,8 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
     const pseudonymizedTo = list(await ask('pseudonymized', 'Processors that may receive pseudonymized data (none)', 'none'));
     // Phase 1 is about €30 a month (`npm run cost`): €40 keeps a new repository's first synth under Cost-NearBudget's 80%.
     const budgetText = await ask('budget', 'Monthly budget in EUR, excluding VAT', '40');
-    const budget = budgetText.trim() === '' ? Number.NaN : Number(budgetText);
     // Refused with the text as given: Number('30€') is NaN, which the message would print instead.
+    const budget = decimalNumber(budgetText);
     if (!Number.isFinite(budget) || budget <= 0) throw new Error(`--budget '${budgetText}' is not allowed: a budget is a positive amount of euros. Fix: pass a number such as 30.`);
     if (!rl) io.out(`init: ${name} in ${location}, public data to ${publicTo.join(', ') || 'nobody'}, pseudonymized to ${pseudonymizedTo.join(', ') || 'nobody'}, budget €${budget}.`);
     return { name, domain, location, adminKey, productionAdminKey, adminCidrs, publicTo, pseudonymizedTo, budget };

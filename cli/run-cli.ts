@@ -14,6 +14,7 @@ import { StagingReaper, StagingResource } from '../lib/environments/staging-reap
 import { sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
 import { DEFAULT_STAGING_DAYS, expiryAfterDays, StagingMode } from '../lib/environments/staging';
 import { parseInstant } from './instant';
+import { wholeNumber } from './number-text';
 import { carriageReturnsIn, CHECK_USAGE, checkCommand, type Requirement, requirementsOfStacks, sharedAcrossEnvironments, unsetRequirements, withCarriageReturns } from './check';
 import { INIT_USAGE, initCommand } from './init';
 import { COST_USAGE, costCommand } from './cost';
@@ -559,7 +560,7 @@ function stringFlag(args: ParsedArgs, name: string, fallback?: string): string {
  */
 function wholeNumberFlag(args: ParsedArgs, name: string, fallback: number, min: number, max: number, why: string, fix: string): number {
   const text = stringFlag(args, name, String(fallback));
-  const n = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
+  const n = wholeNumber(text);
   if (!(n >= min && n <= max)) throw new Error(`--${name} ${text} is not allowed: ${why}. Fix: ${fix}.`);
   return n;
 }

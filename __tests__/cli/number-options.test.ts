@@ -25,7 +25,7 @@ describe('a number option is refused with the text as given, and the fix', () =>
     expect(err).toContain(`error: --staging-days ${days} is not allowed: staging lives 1 to 14 days. Fix: pass a whole number of days in that range.`);
   });
 
-  test.each([['30€'], ['thirty'], ['-5']])('init --budget %s, writing nothing', async (budget) => {
+  test.each([['30€'], ['thirty'], ['-5'], ['0x10'], ['1e1']])('init --budget %s, writing nothing', async (budget) => {
     const dir = path.join(work, `init-${budget.replace(/\W/g, '_')}`);
     const { code, err } = await cli(['init', dir, '--name', 'acme', '--admin-key', KEY, '--production-admin-key', PRODUCTION_KEY, '--admin-cidrs', '198.51.100.0/24', '--budget', budget]);
     expect(code).toBe(1);
