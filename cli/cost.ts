@@ -12,6 +12,7 @@ import type { CliIo } from './run-cli';
 import { CommandOptions, parseCommandFlags } from './command-options';
 import { readJsonFile } from '../lib/core/private/json-file';
 import { defaultSynthOutput } from './synth-output';
+import { decimalNumber } from './number-text';
 
 export const COST_USAGE = `  cdktf-sovereign-hetzner cost [--out DIR | --app MODULE [--export NAME] [--only A,B]] [--json]
                                [--billing-date YYYY-MM-DD] [--ordered-on STACK=YYYY-MM-DD,...]
@@ -51,7 +52,8 @@ export function parseFlags(argv: readonly string[], command: 'cost' | 'report'):
 export function estimateOptions(args: CostArgs): CostEstimateOptions {
   const f = args.flags;
   const number = (name: string) => {
-    const n = Number(f[name]);
+    // Plain decimal digits only: Number() read '0x10' as 16 and '1e1' as 10.
+    const n = typeof f[name] === 'string' ? decimalNumber(f[name]) : Number.NaN;
     if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} ${String(f[name])} is not allowed: it is a number of at least 0. Fix: pass a number such as 2.`);
     return n;
   };

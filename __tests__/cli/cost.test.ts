@@ -94,6 +94,7 @@ describe('cdktf-sovereign-hetzner cost', () => {
       code: 1, err: expect.stringMatching(/^error: --only phase9: no such definition\. Fix: use one of phase1-pilot, phase2-paying-customers, phase3-traction\.$/),
     });
     expect(await cli(['cost', '--out', outdir, '--rehearsal-hours', '0'])).toMatchObject({ code: 1, err: expect.stringMatching(/--rehearsal-hours 0 is not allowed/) });
+    expect(await cli(['cost', '--out', outdir, '--rehearsals', '0x10'])).toMatchObject({ code: 1, err: expect.stringMatching(/--rehearsals 0x10 is not allowed: it is a number of at least 0/) });
     expect(await cli(['cost', '--out', outdir, '--ordered-on', 'phase1-pilot-production'])).toMatchObject({ code: 1, err: expect.stringMatching(/--ordered-on phase1-pilot-production is not allowed: it is STACK=YYYY-MM-DD/) });
     expect(await cli(['cost', '--out', path.join(outdir, 'nowhere')])).toMatchObject({ code: 1, err: expect.stringMatching(/stacks not found\. Fix: synthesize the app first/) });
   });
