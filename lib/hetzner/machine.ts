@@ -244,10 +244,8 @@ export class Machine extends Construct implements IMachine {
   private readonly architectureMarker: TerraformData;
   private readonly rolloutOptions?: MachineRolloutOptions;
   private readonly sshKeys: readonly ISshKey[];
-  /** The admin networks as CIDR text, as given (validation reports the invalid ones). */
-  private readonly adminBlocks: readonly string[];
-  /** Whether the machine has a public IPv4 address (`publicIpv4`). */
-  private readonly hasPublicIpv4: boolean;
+  /** The valid admin networks as CIDR text, which the SSH rules admit (validation reports the invalid ones). */
+  private readonly validAdminCidrs: readonly string[];
 
   private readonly inboundRules: FirewallRule[] = [];
   private readonly outboundRules: FirewallRule[] = [];
@@ -276,7 +274,6 @@ export class Machine extends Construct implements IMachine {
     const isProduction = props.environment.protectedFromLoss;
     // One form from here on: CIDR text (a Peer as its toString()), read by the rule and by the validation alike.
     const adminCidrs = (props.adminCidrs ?? []).map((c) => blockText(c) as string);
-    this.adminBlocks = adminCidrs;
     const sshKeys = props.sshKeys ?? [];
     this.sshKeys = sshKeys;
 
@@ -285,6 +282,7 @@ export class Machine extends Construct implements IMachine {
 
     // Invalid blocks are reported by the validation with this machine's path; the rule takes the valid ones.
     const validAdminCidrs = adminCidrs.filter((c) => cidrProblem(c) === undefined);
+    this.validAdminCidrs = validAdminCidrs;
     // Hetzner takes at most 100 blocks in a rule: a team with more admin networks gets one SSH rule per hundred.
     const adminSsh = chunks(validAdminCidrs, BLOCKS_PER_RULE).map((blocks, i, all) => FirewallRule.tcpIn(SSH_PORT, blocks,
       { description: all.length === 1 ? 'SSH from admin networks' : `SSH from admin networks (${i + 1} of ${all.length})` }));
@@ -311,8 +309,7 @@ export class Machine extends Construct implements IMachine {
       lifecycle: isProtected ? { preventDestroy: true } : undefined,
     });
     // Without a primary IPv4 (publicIpv4: false), Hetzner creates none either: ipv4_enabled is false.
-    this.hasPublicIpv4 = props.publicIpv4 ?? true;
-    this.ipv4 = this.hasPublicIpv4 ? primaryIp('Ipv4', 'ipv4') : undefined;
+    this.ipv4 = (props.publicIpv4 ?? true) ? primaryIp('Ipv4', 'ipv4') : undefined;
     this.ipv6 = primaryIp('Ipv6', 'ipv6');
 
     this.server = new Server(this, 'Resource', {
@@ -324,7 +321,7 @@ export class Machine extends Construct implements IMachine {
       sshKeys: sshKeys.map((k) => k.sshKeyReference),
       firewallIds: [Token.asNumber(this.firewall.id)],
       publicNet: [{
-        ipv4Enabled: this.hasPublicIpv4,
+        ipv4Enabled: this.ipv4 !== undefined,
         ipv4: this.ipv4 ? Token.asNumber(this.ipv4.id) : undefined,
         ipv6Enabled: true,
         ipv6: Token.asNumber(this.ipv6.id),
@@ -428,8 +425,7 @@ export class Machine extends Construct implements IMachine {
    * ip_address is the start of the /64, where the server does not answer.
    */
   private rolloutHost(): string {
-    const families = this.adminBlocks.filter((c) => cidrProblem(c) === undefined).map((c) => ipaddr.parseCIDR(c)[0].kind());
-    const overIpv6 = !this.ipv4 || (families.length > 0 && !families.includes('ipv4'));
+    const overIpv6 = !this.ipv4 || (this.validAdminCidrs.length > 0 && this.validAdminCidrs.every(isIpv6Block));
     return overIpv6 ? this.server.ipv6Address : this.ipv4!.ipAddress;
   }
 
@@ -594,13 +590,13 @@ export class Machine extends Construct implements IMachine {
     }
 
     // Without a public IPv4, SSH (admins', the rollout's) arrives over IPv6 alone: IPv4 blocks admit no one.
-    const validAdmin = adminCidrs.filter((c) => cidrProblem(c) === undefined);
-    if (!this.hasPublicIpv4 && validAdmin.length > 0 && !validAdmin.some((c) => ipaddr.parseCIDR(c)[0].kind() === 'ipv6')) {
+    const validAdmin = this.validAdminCidrs;
+    if (!this.ipv4 && validAdmin.length > 0 && !validAdmin.some(isIpv6Block)) {
       errors.push(invalidValue(this, 'adminCidrs', validAdmin.join(', '),
         'the machine has no public IPv4 (publicIpv4: false), so SSH reaches it over IPv6 alone, and none of these blocks is IPv6: no admin and no rollout could connect',
         "add the IPv6 blocks admins and the deploying CI connect from, such as Peer.ipv6('2001:db8:1234::/48'), or leave publicIpv4 on"));
     }
-    if (!this.hasPublicIpv4) {
+    if (!this.ipv4) {
       this.warnAboutIpv4OnlyHosts();
       this.warnAboutIpv4OnlyIngress(adminSsh);
     }
@@ -666,7 +662,7 @@ export class Machine extends Construct implements IMachine {
   private warnAboutIpv4OnlyIngress(adminSsh: readonly FirewallRule[]): void {
     for (const rule of this.inboundRules.filter((r) => !adminSsh.includes(r))) {
       const valid = rule.peers.filter((p) => cidrProblem(p) === undefined);
-      if (valid.length === 0 || valid.some((p) => ipaddr.parseCIDR(p)[0].kind() === 'ipv6')) continue;
+      if (valid.length === 0 || valid.some(isIpv6Block)) continue;
       const message = `Machine-Ipv4OnlyIngress: ${this.node.path}.ingress '${rule.description}' (${rule.protocol}${rule.port ? ` ${rule.port}` : ''} from ${rule.peers.join(', ')}) `
         + 'admits only IPv4 blocks, and the machine has no public IPv4 (publicIpv4: false), so it admits no one. '
         + "Fix: add the IPv6 blocks of the same clients, such as Peer.ipv6('2001:db8:1234::/48'), or leave publicIpv4 on.";
@@ -698,6 +694,11 @@ function largestFiles(parts: readonly CloudInitPart[]): string {
   })).sort((a, b) => b.bytes - a.bytes).slice(0, 3);
   if (files.length === 0) return '';
   return `, and its largest files are ${files.map((f) => `${f.path} (part ${f.part}, ${f.bytes} bytes${f.compressed ? ' compressed' : ''})`).join(', ')}`;
+}
+
+/** Whether a valid CIDR block (see `cidrProblem`) is an IPv6 one. */
+function isIpv6Block(cidr: string): boolean {
+  return ipaddr.parseCIDR(cidr)[0].kind() === 'ipv6';
 }
 
 /** The items in lists of at most `size`, in order. */
