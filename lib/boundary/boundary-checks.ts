@@ -1,5 +1,6 @@
 import { IConstruct } from 'constructs';
-import { Annotations, IAspect, TerraformStack } from 'cdktf';
+import { IAspect, TerraformStack } from 'cdktf';
+import { warnOnce } from '../core/private/warn-once';
 import { reachStackOf, RULE_PACK_BRAND, StackCheckingPack } from '../core/app-level-packs';
 import { fail, optionalArray, propNames, refuseUnknownProps, requireProps } from '../core/runtime-checks';
 import { BoundaryPolicy, requireCheckedPolicy } from './boundary-policy';
@@ -112,7 +113,7 @@ export class BoundaryChecks implements IAspect, StackCheckingPack {
         }
         const message = `${rule.id}: ${finding.message}`;
         if ((finding.level ?? rule.level) === 'error') errors.push(message);
-        else if (!construct.node.metadata.some((m) => m.data === message)) Annotations.of(construct).addWarning(message);
+        else warnOnce(construct, message);
       }
     }
     for (const placed of BoundarySuppressions.placedIn(stack)) {

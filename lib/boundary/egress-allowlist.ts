@@ -1,4 +1,5 @@
-import { Annotations, Token } from 'cdktf';
+import { Token } from 'cdktf';
+import { warnOnce } from '../core/private/warn-once';
 import { DataClass } from '../core/data-class';
 import { ANYWHERE_IPV4, ANYWHERE_IPV6, coversWholeInternet } from '../core/cidr';
 import { Port } from '../core/port';
@@ -392,12 +393,6 @@ function checkTokensAtSynth(machine: IMachine, at: string, prop: string, list: r
       return problem ? [invalidValue(at, t.prop, resolved, `${problem} (the value was given as a token)`, HOSTNAME_FIX)] : [];
     }),
   });
-}
-
-/** A warning added from a validation, which runs at every synth: recorded once. */
-function warnOnce(machine: IMachine, message: string): void {
-  if (machine.node.metadata.some((m) => m.data === message)) return;
-  Annotations.of(machine).addWarning(message);
 }
 
 const HOSTNAMES_FILE = '/etc/sovereign/egress-hostnames';

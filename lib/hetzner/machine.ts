@@ -13,6 +13,7 @@ import { DataClass } from '../core/data-class';
 import { Environment } from '../core/environment';
 import { Retirement } from '../core/retirement';
 import { TerraformData } from '../core/private/terraform-data';
+import { warnOnce } from '../core/private/warn-once';
 import { labelValueProblem } from '../core/labels';
 import {
   checkedCopy, fail, optionalArray, optionalBoolean, optionalInstance, optionalString, optionalStringMap, propNames, refuseUnknownProps, requireInstance, requireProps, requireString,
@@ -652,7 +653,7 @@ export class Machine extends Construct implements IMachine {
     const message = `Machine-Ipv6OnlyUnreachableHost: ${this.node.path} has no public IPv4 (publicIpv4: false), and its files name ${hosts.join(', ')}, `
       + 'which publish no IPv6 address (AAAA record), so the machine cannot reach them. Fix: leave publicIpv4 on, reach them through a NAT gateway '
       + 'with IPv4 on the private network, or fetch what they serve from a host with IPv6 (Docker Hub is dual-stack).';
-    if (!this.node.metadata.some((m) => m.data === message)) Annotations.of(this).addWarning(message);
+    warnOnce(this, message);
   }
 
   /**
@@ -666,7 +667,7 @@ export class Machine extends Construct implements IMachine {
       const message = `Machine-Ipv4OnlyIngress: ${this.node.path}.ingress '${rule.description}' (${rule.protocol}${rule.port ? ` ${rule.port}` : ''} from ${rule.peers.join(', ')}) `
         + 'admits only IPv4 blocks, and the machine has no public IPv4 (publicIpv4: false), so it admits no one. '
         + "Fix: add the IPv6 blocks of the same clients, such as Peer.ipv6('2001:db8:1234::/48'), or leave publicIpv4 on.";
-      if (!this.node.metadata.some((m) => m.data === message)) Annotations.of(this).addWarning(message);
+      warnOnce(this, message);
     }
   }
 
