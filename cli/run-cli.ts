@@ -175,9 +175,14 @@ function productionProjectClient(env: NodeJS.ProcessEnv): HcloudApiClient {
 }
 
 async function staging(sub: 'list' | 'delete-expired', args: ParsedArgs, io: CliIo): Promise<number> {
+  // Read alone, --stack would look like a filter of the list, which it is not: the list would name every product's staging.
+  if (args.flags.stack !== undefined && !args.flags['none-up']) {
+    throw new Error('--stack is read only with --none-up: staging list lists the on-demand staging resources of every stack. '
+      + 'Fix: add --none-up to check that no staging server of the stack is up, or leave --stack out.');
+  }
   const reaper = new StagingReaper(productionProjectClient(io.env));
   const now = nowFrom(args);
-  const mustBeDown = sub === 'list' && args.flags['none-up'] ? stringFlag(args, 'stack') : undefined;
+  const mustBeDown = args.flags['none-up'] ? stringFlag(args, 'stack') : undefined;
   const found = await reaper.find(now);
   if (mustBeDown !== undefined) return noneUp(found, mustBeDown, io);
   if (sub === 'list' || !args.flags.yes) {

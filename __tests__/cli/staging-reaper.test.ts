@@ -75,6 +75,14 @@ describe('cdktf-sovereign-hetzner staging', () => {
     expect(api.requests.filter((r) => r.method !== 'GET')).toEqual([]);
   });
 
+  test('list --stack without --none-up is refused: it would read as a filter of the list, which lists every stack', async () => {
+    const { code, err } = await run(['staging', 'list', '--stack', 'acme-staging', ...NOW], api, endpoint);
+    expect(code).toBe(1);
+    expect(err).toBe('error: --stack is read only with --none-up: staging list lists the on-demand staging resources of every stack. '
+      + 'Fix: add --none-up to check that no staging server of the stack is up, or leave --stack out.');
+    expect(api.requests).toEqual([]);
+  });
+
   test('delete-expired without --yes deletes nothing and says so', async () => {
     const { code, out } = await run(['staging', 'delete-expired', ...NOW], api, endpoint);
     expect(code).toBe(0);
