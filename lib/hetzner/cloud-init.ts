@@ -145,9 +145,22 @@ export class CloudInit {
  */
 function compressed(content: string, referenceProblem: string | undefined): string {
   if (referenceProblem) throw new ValidationError(referenceProblem);
+  return gzipBase64(content);
+}
+
+function gzipBase64(content: string): string {
   const gzip = gzipSync(Buffer.from(content, 'utf8'), { level: 9 });
   gzip[9] = 0xff; // the OS byte: "unknown" on every platform
   return `${gzip.toString('base64').replace(/.{1,60}/g, '$&\n')}`;
+}
+
+/**
+ * A file's content as the document carries it: its text, or for a compressed file the gzip+base64 `render` writes.
+ * @internal
+ */
+export function carriedContent(file: CloudInitFile): string {
+  const content = typeof file.content === 'function' ? file.content() : file.content;
+  return file.compress ? gzipBase64(content) : content;
 }
 
 function unique(values: string[]): string[] {

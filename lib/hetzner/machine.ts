@@ -1,5 +1,4 @@
 import { Construct, IConstruct } from 'constructs';
-import { gzipSync } from 'zlib';
 import * as ipaddr from 'ipaddr.js';
 import { Annotations, Lazy, TerraformStack, Token } from 'cdktf';
 import { Firewall } from '../../generated/providers/hcloud/firewall';
@@ -19,7 +18,7 @@ import {
   checkedCopy, fail, optionalArray, optionalBoolean, optionalInstance, optionalString, optionalStringMap, propNames, refuseUnknownProps, requireInstance, requireProps, requireString,
 } from '../core/runtime-checks';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
-import { CloudInit, CloudInitPart, USER_DATA_LIMIT_BYTES } from './cloud-init';
+import { carriedContent, CloudInit, CloudInitPart, USER_DATA_LIMIT_BYTES } from './cloud-init';
 import { BundlePart, MachineBundle } from './machine-bundle';
 import { MachineRollout, MachineRolloutOptions } from './machine-rollout';
 import { adminKeysPart } from './private/admin-keys-part';
@@ -688,11 +687,9 @@ export class Machine extends Construct implements IMachine {
  * carries it (a compressed file's gzip+base64), so that a document of many parts says what to move.
  */
 function largestFiles(parts: readonly CloudInitPart[]): string {
-  const files = parts.flatMap((part) => (part.files ?? []).map((f) => {
-    const content = typeof f.content === 'function' ? f.content() : f.content;
-    const bytes = f.compress ? Math.ceil(gzipSync(Buffer.from(content, 'utf8'), { level: 9 }).length / 3) * 4 : Buffer.byteLength(content, 'utf8');
-    return { path: f.path, part: part.name, bytes, compressed: f.compress === true };
-  })).sort((a, b) => b.bytes - a.bytes).slice(0, 3);
+  const files = parts.flatMap((part) => (part.files ?? []).map((f) => (
+    { path: f.path, part: part.name, bytes: Buffer.byteLength(carriedContent(f), 'utf8'), compressed: f.compress === true }
+  ))).sort((a, b) => b.bytes - a.bytes).slice(0, 3);
   if (files.length === 0) return '';
   return `, and its largest files are ${files.map((f) => `${f.path} (part ${f.part}, ${f.bytes} bytes${f.compressed ? ' compressed' : ''})`).join(', ')}`;
 }
