@@ -86,3 +86,25 @@ describe.each(KEYS)('%s pasted where a public or host key belongs is refused wit
     expectRedacted(message, /production\/Backups\.targets: '-----BEGIN .*PRIVATE KEY----- <redacted>.*' is not allowed: a host key is a key type and base64 key.*Fix: /s);
   });
 });
+
+// Review: the redaction stopped at the first character outside base64 and line breaks, so a key whose line breaks had
+// become spaces (an unquoted `echo $KEY` in CI) printed its whole body, and a passphrase-protected PEM key its headers
+// and body after `Proc`.
+describe('a private key in another shape is refused without its body too', () => {
+  const [, openSsh] = KEYS[0];
+  const encrypted = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey
+    .export({ format: 'pem', type: 'pkcs1', cipher: 'aes-128-cbc', passphrase: 'correct horse battery staple' }).toString();
+
+  test.each([
+    ['with its line breaks turned into spaces', openSsh.trim().replace(/\n/g, ' '), bodyLines(openSsh), 'OPENSSH '],
+    ['with its line breaks turned into spaces and no END line', openSsh.trim().replace(/\n/g, ' ').replace(/ -----END.*$/, ''), bodyLines(openSsh), 'OPENSSH '],
+    ['encrypted, in PEM with its Proc-Type and DEK-Info headers', encrypted, bodyLines(encrypted), 'RSA '],
+  ])('%s', (_name, key, lines, kind) => {
+    expect(lines.length).toBeGreaterThan(0);
+    for (const value of [key, [key]]) {
+      const quoted = quote(value);
+      expect(quoted).toContain(`-----BEGIN ${kind}PRIVATE KEY----- <redacted>`);
+      for (const line of lines) expect(quoted).not.toContain(line.slice(0, 40));
+    }
+  });
+});

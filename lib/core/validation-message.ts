@@ -67,11 +67,12 @@ const SECRET_PARAMETER = /[?&](?:token|key|secret|password|sig|signature|auth|ac
 const BARE_TOKEN = /(?<![A-Za-z0-9])(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])/g;
 
 /**
- * A private key (OpenSSH, PEM, PKCS#8) from its BEGIN line through its body, with or without its END line (a value
- * cut short ends mid-body); newlines raw or escaped as in JSON. Pasted where a public or host key belongs, it is the
- * one value a refusal must never print: whoever reads the CI log could log in with it.
+ * A private key (OpenSSH, PEM, PKCS#8) from its BEGIN line through its END line; without one (a value cut short ends
+ * mid-body), through the run of base64, PEM headers (`Proc-Type: 4,ENCRYPTED`) and line breaks that follow. Line
+ * breaks may be raw, escaped as in JSON, or spaces (a key put through an unquoted `echo $KEY`). Pasted where a public
+ * or host key belongs, it is the one value a refusal must never print: whoever reads the CI log could log in with it.
  */
-const PRIVATE_KEY = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----(?:[A-Za-z0-9+/=\r\n]|\\.)*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----[\r\n]*|(?=[^A-Za-z0-9+/=\r\n\\])|$)/g;
+const PRIVATE_KEY = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----[\r\n]*|(?:[A-Za-z0-9+/=:,\- \t\r\n]|\\.)*)/g;
 
 /**
  * The text with the secret parts of URLs and tokens replaced by `<redacted>`: the user and password
