@@ -25,8 +25,8 @@ export function parseInstant(flag: string, text: string): Date {
   let offsetMinutes = 0;
   if (zone !== 'Z') {
     const [h, mm] = zone.slice(1).split(':').map(Number);
-    if (h > 14 || mm > 59 || (h === 14 && mm > 0)) throw refuse(`${zone} is not a time zone offset (they run from -12:00 to +14:00)`);
     offsetMinutes = (zone.startsWith('-') ? -1 : 1) * (h * 60 + mm);
+    if (mm > 59 || offsetMinutes < -12 * 60 || offsetMinutes > 14 * 60) throw refuse(`${zone} is not a time zone offset (they run from -12:00 to +14:00)`);
   }
   const milliseconds = Number(fraction.padEnd(3, '0').slice(0, 3));
   return new Date(utc.getTime() + milliseconds - offsetMinutes * 60_000);

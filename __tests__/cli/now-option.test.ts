@@ -30,6 +30,7 @@ describe('--now names one instant, whatever the time zone of whoever runs the co
     ['2026-02-30T00:00:00Z', /is not a calendar date/],
     ['2026-11-20T24:00:00Z', /is not a calendar date/],
     ['2026-11-20T00:00:00+15:00', /is not a time zone offset/],
+    ['2026-11-20T00:00:00-13:00', /is not a time zone offset/],
   ])('staging delete-expired --yes --now %s is refused before any request, naming the value and the fix', async (now, why) => {
     process.env.TZ = 'Pacific/Kiritimati';
     const { code, err } = await run(['staging', 'delete-expired', '--yes', '--now', now]);
