@@ -19,7 +19,7 @@ import { PostgresDump } from './postgres-dump';
 import { DATABASE_DISK_RESERVE } from './private/database-disk-reserve';
 import { backupAgeLimitLifted, LIFT_BACKUP_AGE_LIMIT, MAX_BACKUP_AGE_LIMIT, refuseBackupAgeAboveLimit } from './private/backup-age-limit';
 import { defaultMaxBackupAge, PHASE_ONE_SCHEDULE, PHASE_TWO_SCHEDULE, PRESET_CHECK_SCHEDULE, PRESET_PRUNE_SCHEDULE } from './private/phase-schedules';
-import { BACKUP_BOOTSTRAP, BACKUP_CHECK, BACKUP_DUMP, BACKUP_PRUNE, BACKUP_PUSH, BACKUP_RESTORE, BACKUP_ROTATE_KEYS } from './private/scripts';
+import { BACKUP_BOOTSTRAP, BACKUP_CHECK, BACKUP_DUMP, BACKUP_PRUNE, BACKUP_PUSH, BACKUP_RESTORE, BACKUP_RESTORE_FILES, BACKUP_ROTATE_KEYS } from './private/scripts';
 import { heartbeatCheck, JOB_GRACE, JOB_TIMES, REPOSITORY_LOCK_WAIT, systemdTime } from './private/job-times';
 import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, targetNames, timer, TIME_SYNC_UNIT_LINES, UNITS } from './private/tooling';
 import { Retention } from './retention';
@@ -372,8 +372,8 @@ export class BackupPlan extends Construct {
   }
 
   /**
-   * Backs a machine up with this plan: adds the dump, push, prune and check jobs (and, when it dumps
-   * PostgreSQL, the `backup-restore` command run by hand after a loss) to its bundle. A machine has
+   * Backs a machine up with this plan: adds the dump, push, prune and check jobs (and the commands run by hand after
+   * a loss: `backup-restore` when it dumps PostgreSQL, `backup-restore-files` when it backs up paths) to its bundle. A machine has
    * at most one plan. The machine must be a `Machine` (checked at runtime, whatever its static type).
    */
   public protect(machine: IMachine, options: ProtectOptions = {}): void {
@@ -457,6 +457,7 @@ export class BackupPlan extends Construct {
       ...(postgres.enabled ? [script(`${SBIN}/backup-dump`, BACKUP_DUMP)] : []),
       // Run by hand after a loss (docs/backup.md, "Restoring by hand"): no unit, no timer.
       ...(postgres.enabled ? [script(`${SBIN}/backup-restore`, BACKUP_RESTORE)] : []),
+      ...(paths.length > 0 ? [script(`${SBIN}/backup-restore-files`, BACKUP_RESTORE_FILES)] : []),
       script(`${SBIN}/backup-push`, BACKUP_PUSH),
       script(`${SBIN}/backup-prune`, BACKUP_PRUNE),
       script(`${SBIN}/backup-check`, BACKUP_CHECK),

@@ -44,6 +44,11 @@ export interface FixtureOptions {
    * @default 'storagebox'
    */
   readonly drillSource?: 'storagebox' | 'offsite' | 'both';
+  /**
+   * Directories production's plan backs up as files besides its databases (`plan.protect(machine, { paths })`).
+   * @default - none
+   */
+  readonly filePaths?: string[];
 }
 
 /** A synthesized stack of the fixture app and its machine's payload. */
@@ -87,7 +92,7 @@ export function synthBackupApp(options: FixtureOptions = {}): { app: App; produc
     targets: [BackupTarget.storageBox(account, { hostKeys: options.hostKeys }), ...(options.offsite ? [offsiteTarget(production, 'offsite')] : [])],
   });
   // The major of the PostgreSQL the suites run, as a PostgresDatabase's dump() and version give it.
-  plan.protect(prodMachine, { postgres: PostgresDump.allDatabases({ version: PostgresVersion.V15 }) });
+  plan.protect(prodMachine, { postgres: PostgresDump.allDatabases({ version: PostgresVersion.V15 }), paths: options.filePaths });
 
   const test = new TerraformStack(app, 'test');
   new HcloudProvider(test, 'hcloud', {});

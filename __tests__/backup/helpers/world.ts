@@ -121,10 +121,11 @@ export class BackupWorld {
    * read-only account's: password login, host key trusted on first use, no SSH key of its own.
    */
   public layOut(name: string, settings: Record<string, string | number>,
-    options: { drillPasswordLogin?: { user: string; password: string }; drillSource?: FixtureOptions['drillSource'] } = {}): MachineRoot {
+    options: { drillPasswordLogin?: { user: string; password: string }; drillSource?: FixtureOptions['drillSource']; filePaths?: string[] } = {}): MachineRoot {
     const { production, test } = synthBackupApp({
       hostKeys: [this.sftp.hostKey], drillSourceHostFromVariable: true, drillSourceUser: options.drillPasswordLogin?.user ?? 'root',
       drillPasswordLogin: options.drillPasswordLogin !== undefined, offsite: this.s3 !== undefined, drillSource: options.drillSource,
+      filePaths: options.filePaths,
     });
     const bucket = this.s3 ? {
       endpoint: this.s3.endpoint, bucket: this.s3.bucket, access_key_id: this.s3.credentials.accessKeyId, secret_access_key: this.s3.credentials.secretAccessKey,

@@ -778,6 +778,67 @@ check_manifest() {
   done <"$dir/INDEX"
 }
 
+# The file backups (FILE_PATHS, tag sovereign-files), from restic's JSON on stdin. A file system's own lost+found, and
+# the directories a restore works in (.sovereign-restore.*), are left out everywhere.
+#   choose <snapshot ID or ''> <path>...: of \`restic snapshots --json\`, for each path the newest snapshot that holds it
+#     (or the named one): "<path> <ID> <epoch> <UTC time>", with "-" for each field when none does;
+#   count <path>: of \`restic ls --json\`, the files with content under the path: "<files> <bytes>";
+#   compare <path> <directory>: of \`restic ls --json\`, the tree under the path against the directory's, every entry's
+#     type and every file's size: "<files> files, <directories> directories, <bytes> bytes", or exits naming differences.
+SB_FILES_PY='
+import json, os, re, stat, sys
+from datetime import datetime, timezone
+mode, args = sys.argv[1], sys.argv[2:]
+def left_out(rel):
+    return any(c == "lost+found" or c.startswith(".sovereign-restore.") for c in rel.split("/"))
+if mode == "choose":
+    want, snaps = args[0], json.load(sys.stdin) or []
+    epoch = lambda s: datetime.fromisoformat(re.sub(r"(\\.\\d{6})\\d*", r"\\1", s["time"])).timestamp()
+    for p in args[1:]:
+        held = [s for s in snaps if p in (s.get("paths") or []) and s["id"].startswith(want)]
+        s = max(held, key=epoch) if held else None
+        print(p, *((s["id"], int(epoch(s)), datetime.fromtimestamp(epoch(s), timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")) if s else ("-", "-", "-")))
+    sys.exit(0)
+top, nodes = args[0], {}
+for line in sys.stdin:
+    try:
+        n = json.loads(line)
+    except ValueError:
+        continue
+    p = n.get("path", "") if isinstance(n, dict) and n.get("struct_type") == "node" else ""
+    if (p == top or p.startswith(top + "/")) and not left_out(p[len(top):]):
+        nodes[p[len(top):]] = (n.get("type"), n.get("size", 0) if n.get("type") == "file" else 0)
+if mode == "count":
+    files = [size for kind, size in nodes.values() if kind == "file" and size > 0]
+    print(len(files), sum(files))
+    sys.exit(0)
+kinds = ((stat.S_ISREG, "file"), (stat.S_ISDIR, "dir"), (stat.S_ISLNK, "symlink"), (stat.S_ISBLK, "dev"),
+         (stat.S_ISCHR, "chardev"), (stat.S_ISFIFO, "fifo"), (stat.S_ISSOCK, "socket"))
+here = {}
+def walk(directory, rel):
+    st = os.lstat(directory)
+    here[rel] = next((k for test, k in kinds if test(st.st_mode)), "?"), st.st_size if stat.S_ISREG(st.st_mode) else 0
+    if stat.S_ISDIR(st.st_mode):
+        for name in os.listdir(directory):
+            if not left_out(name):
+                walk(os.path.join(directory, name), rel + "/" + name)
+walk(args[1], "")
+wrong = ["%s: %s in the snapshot, %s here" % (top + rel, "%s of %d bytes" % nodes[rel] if rel in nodes else "missing",
+         "%s of %d bytes" % here[rel] if rel in here else "missing")
+         for rel in sorted(set(nodes) | set(here)) if nodes.get(rel) != here.get(rel)]
+if wrong:
+    sys.exit("%d entries differ: %s" % (len(wrong), "; ".join(wrong[:5])))
+print("%d files, %d directories, %d bytes" % (sum(k == "file" for k, _ in nodes.values()), sum(k == "dir" for k, _ in nodes.values()), sum(s for _, s in nodes.values())))
+'
+# files_with_content <path>: "<files> <bytes>" of the regular files of at least one byte under the path on this machine
+# (as SB_FILES_PY counts them in a snapshot); "0 0" when the path does not exist.
+files_with_content() {
+  [ -e "$1" ] || { printf '0 0\\n'; return 0; }
+  find "$1" \\( -name lost+found -o -name '.sovereign-restore.*' \\) -prune -o -type f -size +0c -printf '%s\\n' | awk '{ n++; s += $1 } END { printf "%d %d\\n", n, s }'
+}
+# bytes <number>: a size as people read it (12KiB, 3.4MiB).
+bytes() { numfmt --to=iec-i --suffix=B "$1"; }
+
 # Runs a PostgreSQL client as the database's OS user (peer authentication on Debian).
 pg() { if [ -n "\${PG_OS_USER:-}" ]; then runuser -u "$PG_OS_USER" -- "$@"; else "$@"; fi; }
 
@@ -1139,6 +1200,15 @@ export const BACKUP_PUSH = `#!/bin/bash
 # are listed back from the target with no cache.
 SB_JOB=push
 . "$(dirname "$(readlink -f "$0")")/../lib/sovereign-backup/common.sh"
+# --start-empty: this machine's paths start empty on purpose (see "checking that this machine's paths are not an
+# unrestored rebuild" below); given once, by hand.
+start_empty=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    --start-empty) start_empty=1; shift ;;
+    *) die "unknown argument '$1'. usage: backup-push [--start-empty]" ;;
+  esac
+done
 load_conf backup.conf
 repo_lock
 heartbeat_start
@@ -1211,6 +1281,27 @@ push_files() {
     target_failed "$t" "listing file snapshot \${snap:-?}"; return
   fi
   log "files ($FILE_PATHS) are snapshot \${snap:0:8} on $t, its trees read back"
+  : >"$files_record" 2>>"$SB_LOG" || log "cannot record in $files_record that this machine backed up its paths"
+}
+
+# A machine that has backed up its paths before records it here (as backup-dump records its dumps).
+files_record="$BACKUP_STATE/files-backed-up-from-this-machine"
+# unrestored_paths <target> <path>...: adds to $unrestored each path given (those with no file of content here) whose
+# newest snapshot of this host on the target holds files, with that snapshot.
+unrestored_paths() {
+  local t=$1 listed p id epoch time n size
+  shift
+  run_dir
+  listed=$(restic_on "$t" --no-lock snapshots --json --host "$BACKUP_HOST" --tag sovereign-files 2>>"$SB_LOG") \
+    || { log "$t: cannot list its file snapshots of $BACKUP_HOST; its check is left to the backup's own"; return 0; }
+  while read -r p id epoch time; do
+    [ "$id" != - ] || continue
+    restic_on "$t" --no-lock ls --json "$id" >"$SB_RUN/listing.$t" 2>>"$SB_LOG" \
+      || die "cannot list snapshot \${id:0:8} on $t, to compare it with this machine's empty $p"
+    read -r n size < <("\${PY[@]}" -c "$SB_FILES_PY" count "$p" <"$SB_RUN/listing.$t")
+    [ "$n" -gt 0 ] || continue
+    unrestored="\${unrestored:+$unrestored; }$p holds no file with content here, while the newest snapshot of $BACKUP_HOST that holds it on $t (\${id:0:8}, $time UTC) holds $n files ($(bytes "$size"))"
+  done < <("\${PY[@]}" -c "$SB_FILES_PY" choose '' "$@" <<<"$listed")
 }
 
 files=\${FILE_PATHS:-}
@@ -1221,6 +1312,30 @@ if [ -n "$files" ]; then
   if [ -n "$unmounted" ]; then
     log "not mounted:$unmounted"
     failures="\${failures:+$failures; }the file backup of $FILE_PATHS: /etc/fstab mounts$unmounted, which is not mounted (a missing or failed volume: fstab's nofail let the machine boot without it); backing up the empty mount point would record a snapshot without the data, which the next prune keeps instead of the last one with it. Fix: attach the volume and mount it (mount$unmounted; journalctl -b for why it failed), then run backup-push again"
+    files=''
+  fi
+fi
+if [ -n "$files" ] && [ "$start_empty" = 1 ]; then
+  log "--start-empty: $FILE_PATHS are backed up as they are, whatever the targets hold"
+elif [ -n "$files" ] && [ ! -e "$files_record" ]; then
+  step "checking that this machine's paths are not an unrestored rebuild"
+  # A rebuilt machine gets its bundle (the app's directories, empty, and the timers) before anyone restores its files: a
+  # file backup that ran first became the newest snapshot of the paths, the one a restore takes, and the next prune
+  # could keep it instead of the one with the files. So the first file backup of a machine (none recorded) refuses
+  # while a path holds no file with content (directories, empty files and lost+found only, if anything) and the newest
+  # snapshot of this host that holds it on a target holds files. Only the files are held back: the dump goes on.
+  empty=()
+  for p in $FILE_PATHS; do
+    read -r n _ < <(files_with_content "$p")
+    [ "$n" != 0 ] || empty+=("$p")
+  done
+  unrestored=''
+  if [ "\${#empty[@]}" -gt 0 ]; then
+    for t in $TARGETS; do unrestored_paths "$t" "\${empty[@]}"; done
+  fi
+  if [ -n "$unrestored" ]; then
+    log "not restored: $unrestored"
+    failures="\${failures:+$failures; }the file backup of $FILE_PATHS: refusing to back up the paths, since this machine has not backed them up before and $unrestored. This looks like a rebuilt machine whose files were not restored yet: this backup would become the newest snapshot, the one a restore takes, and the next prune could keep it instead of the one with the files. Nothing of the files was sent. Fix: restore them first (backup-restore-files; docs/backup.md, Restoring by hand), then run backup-push again; if this machine is meant to start with these paths empty, giving up the files of those snapshots, run backup-push --start-empty once"
     files=''
   fi
 fi
@@ -1717,6 +1832,126 @@ for db in $dbs; do
   rows=$((rows + $(awk -F'|' '{ s += $2 } END { print s + 0 }' "$dir/$db.tables")))
 done
 ok "restored$dbs of $BACKUP_HOST from snapshot \${id:0:8} (dump $stamp) on $t, with their owners and the backup's roles; $tables tables and $rows rows match the backup's counts and checksums\${holding:+; replaced $holding}"
+`;
+
+/**
+ * The restore of the file paths, run by hand: each path of the plan (or those named) from the newest file snapshot of
+ * this machine that holds it (or a named one), read back and compared with the snapshot before it takes the place of
+ * what the path held; refuses to replace a path that holds files without --replace.
+ */
+export const BACKUP_RESTORE_FILES = `#!/bin/bash
+# backup-restore-files: restores this machine's file paths (FILE_PATHS of backup.conf: the plan's paths) from a remote
+# target, each from the newest file snapshot of this machine (restic host BACKUP_HOST, tag sovereign-files) that holds
+# it, or from a named one. Run it by hand (as root) after a loss:
+#   backup-restore-files [--from <target>] [--snapshot <ID>] [--path <path>]... [--replace]
+# It refuses when a path holds a file with content, naming what it holds, unless --replace is passed (the path then
+# holds exactly the snapshot's files: those the snapshot lacks go). Each path is restored into a directory of its own
+# inside it (on its disk), read back against the repository (restic restore --verify) and compared with the snapshot's
+# listing before it takes the place of what the path held: a restore that fails leaves the path as it was. Everything it
+# reads comes from the remote with no cache; it holds the repository lock for the whole run, so no file backup records
+# a half-restored path.
+SB_JOB=restore-files SB_NO_SUCCESS_PING=1
+. "$(dirname "$(readlink -f "$0")")/../lib/sovereign-backup/common.sh"
+# Run by hand: it reports on the terminal, not to the jobs' heartbeat.
+SB_NO_PINGS=1
+usage="usage: backup-restore-files [--from <target>] [--snapshot <ID>] [--path <path>]... [--replace]"
+from='' snapshot='' replace=0 wanted=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --from) [ $# -ge 2 ] || die "--from needs a target name. $usage"; from=$2; shift 2 ;;
+    --snapshot) [ $# -ge 2 ] || die "--snapshot needs a snapshot ID. $usage"; snapshot=$2; shift 2 ;;
+    --path) [ $# -ge 2 ] || die "--path needs one of this machine's file paths. $usage"; wanted+=("$2"); shift 2 ;;
+    --replace) replace=1; shift ;;
+    -h|--help) printf '%s\\n' "$usage"; SB_OK=1; SB_SUMMARY='usage printed'; exit 0 ;;
+    *) die "unknown argument '$1'. $usage" ;;
+  esac
+done
+load_conf backup.conf
+# Everything it reads comes from the remote: a cache would hide corruption there.
+SB_NO_CACHE=1
+[ -n "\${FILE_PATHS:-}" ] || die "backup.conf names no file paths (FILE_PATHS is empty): this machine's plan backs up no files (its databases come back with backup-restore)"
+step "choosing the target"
+t=\${from:-\${TARGETS%% *}}
+[ -n "$t" ] || die "backup.conf lists no target (TARGETS is empty): there is nothing to restore from"
+[[ " $TARGETS " == *" $t "* ]] || die "target '$t' is not one of this machine's targets ($TARGETS); pass --from with one of them"
+[ -z "$snapshot" ] || [[ $snapshot =~ ^[0-9a-f]{8,64}$ ]] || die "--snapshot '$snapshot' is not a snapshot ID (8 to 64 hex digits, from restic snapshots --host $BACKUP_HOST --tag sovereign-files)"
+for p in "\${wanted[@]}"; do [[ " $FILE_PATHS " == *" $p "* ]] || die "--path '$p' is not one of this machine's file paths ($FILE_PATHS)"; done
+paths=\${wanted[*]:-$FILE_PATHS}
+step "waiting for the repository lock"
+repo_lock
+run_dir
+
+step "choosing the snapshots of $BACKUP_HOST on $t"
+listed=$(restic_on "$t" --no-lock snapshots --json --host "$BACKUP_HOST" --tag sovereign-files 2>>"$SB_LOG") \\
+  || die "cannot list the file snapshots of $BACKUP_HOST on $t"
+declare -A snap_of=() time_of=()
+while read -r p id epoch time; do
+  if [ "$id" = - ]; then
+    [ -z "$snapshot" ] || die "snapshot $snapshot on $t is not a file snapshot of $BACKUP_HOST that holds $p (restic snapshots --host $BACKUP_HOST --tag sovereign-files lists them, with their paths)"
+    die "there is no file snapshot of $BACKUP_HOST that holds $p on $t"
+  fi
+  # restic's newest by time: one dated ahead hides those taken after it.
+  if [ -z "$snapshot" ] && [ "$(hours_since "$epoch")" -lt 0 ]; then
+    die "the newest file snapshot of $p on $t (\${id:0:8}, $time UTC) is dated in the future: it was taken while the clock ran ahead, so it may be older than the snapshots taken after it. Fix: choose the snapshot by hand (restic snapshots --host $BACKUP_HOST --tag sovereign-files lists them) and pass --snapshot <ID>"
+  fi
+  snap_of[$p]=$id time_of[$p]=$time
+done < <("\${PY[@]}" -c "$SB_FILES_PY" choose "$snapshot" $paths <<<"$listed")
+
+step "checking what $paths hold on this machine"
+holding=''
+for p in $paths; do
+  [ ! -e "$p" ] || [ -d "$p" ] || die "$p is not a directory on this machine; move it away, then run backup-restore-files again"
+  read -r n size < <(files_with_content "$p")
+  [ "$n" = 0 ] || holding="\${holding:+$holding; }$p ($n files with content, $(bytes "$size"))"
+done
+if [ -n "$holding" ] && [ "$replace" != 1 ]; then
+  die "refusing to restore over paths that hold files: restoring would replace what $holding hold. Fix: pass --replace to replace it with the snapshot's files (a file the snapshot lacks goes too), or choose other paths with --path"
+fi
+[ -z "$holding" ] || log "replacing what $holding hold"
+
+restored=''
+for p in $paths; do
+  id=\${snap_of[$p]}
+  step "listing snapshot \${id:0:8} on $t"
+  restic_on "$t" --no-lock ls --json "$id" >"$SB_RUN/listing" 2>>"$SB_LOG" || die "cannot list snapshot \${id:0:8} on $t"
+  read -r n size < <("\${PY[@]}" -c "$SB_FILES_PY" count "$p" <"$SB_RUN/listing")
+
+  step "checking the room on the disk of $p"
+  mkdir -p "$p"
+  # An earlier restore's directory, left when it was killed.
+  rm -rf "$p"/.sovereign-restore.*
+  avail=$(df --output=avail -B1 "$p" | tail -n 1 | tr -d ' ')
+  # The restored files are written beside what the path holds now, which goes only once they are complete.
+  [ "$avail" -ge "$size" ] || die "refusing to restore $p: the files of snapshot \${id:0:8} take $(bytes "$size") and its disk has $(bytes "$avail") free (what the path holds now goes only once the restored files are complete). Nothing was changed. Fix: free space on that disk (df -h $p) or grow the volume it is on, then run backup-restore-files again"
+
+  step "restoring $p from snapshot \${id:0:8} on $t"
+  stage=$(mktemp -d "$p/.sovereign-restore.XXXXXX")
+  placing=0
+  # Removed at exit unless the restored files were being moved into place: then they are what is left of the path.
+  at_exit "[ \\"\\$placing\\" = 1 ] || rm -rf '$stage'"
+  log "restoring $p from snapshot \${id:0:8} (\${time_of[$p]} UTC) on $t into $stage"
+  run restic_on "$t" --no-lock restore "$id" --target "$stage" --include "$p" --verify \\
+    || die "restic restore of $p from snapshot \${id:0:8} on $t failed ($(step_cause 3)); $p is as it was"
+  step "comparing the restored $p with snapshot \${id:0:8}"
+  "\${PY[@]}" -c "$SB_FILES_PY" compare "$p" "$stage$p" <"$SB_RUN/listing" >>"$SB_LOG" 2>&1 \\
+    || die "the files restored from snapshot \${id:0:8} differ from its listing: $(step_cause 1); $p is as it was"
+
+  step "putting the restored $p in place"
+  placing=1
+  find "$p" -mindepth 1 -maxdepth 1 ! -path "$stage" ! -name lost+found -exec rm -rf -- {} +
+  find "$stage$p" -mindepth 1 -maxdepth 1 ! -name lost+found -exec mv -t "$p" -- {} +
+  chown --reference="$stage$p" -- "$p"
+  chmod --reference="$stage$p" -- "$p"
+  touch -r "$stage$p" -- "$p"
+  rm -rf "$stage"
+  placing=0
+  step "comparing $p with snapshot \${id:0:8}"
+  summary=$("\${PY[@]}" -c "$SB_FILES_PY" compare "$p" "$p" <"$SB_RUN/listing" 2>&1) \\
+    || die "after the restore, $p differs from snapshot \${id:0:8}: $summary"
+  log "$p: restored from snapshot \${id:0:8}: $summary"
+  restored="\${restored:+$restored; }$p from snapshot \${id:0:8} (\${time_of[$p]} UTC): $summary"
+done
+ok "restored the files of $BACKUP_HOST from $t: $restored; read back against the repository and matching the snapshots' listings\${holding:+; replaced what $holding held}"
 `;
 
 /**

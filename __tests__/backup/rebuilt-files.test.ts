@@ -1,0 +1,204 @@
+import { createHash } from 'crypto';
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { BackupWorld, expectFailure, expectSuccess, MachineRoot, PATH_ENV, PROD_HOST, RESTIC_PASSWORD, RunResult } from './helpers/world';
+import { describeWithRealParts, isRoot } from '../setup/real-parts';
+
+// The file side of a rebuilt machine (docs/backup.md, "Production is lost"). The new server gets its bundle and the
+// backup timers before anyone restores; its paths are empty directories (the app's skeleton, a new volume's
+// lost+found). The first push backed them up as they were: the newest file snapshot was the empty tree, the one a
+// restore of the newest takes, and the next prune could keep it instead of the one with the files. And nothing
+// restored the paths: docs/backup.md covered the databases only. Real restic, OpenSSH on loopback and the rendered
+// scripts of a plan that protects two paths besides the databases.
+const describeAsRoot = describeWithRealParts(isRoot, 'the rebuilt-files suite', 'root (runuser, sshd, chown)');
+
+/** Every entry under a directory as the test sees it: type, mode, owner, size, content digest, link target, mtime. */
+function tree(dir: string): string {
+  const lines: string[] = [];
+  const walk = (at: string, rel: string) => {
+    const st = fs.lstatSync(at);
+    const mode = (st.mode & 0o7777).toString(8);
+    if (st.isSymbolicLink()) lines.push(`${rel} link ${mode} ${st.uid}:${st.gid} -> ${fs.readlinkSync(at)}`);
+    else if (st.isFile()) {
+      lines.push(`${rel} file ${mode} ${st.uid}:${st.gid} ${st.size} ${createHash('sha256').update(fs.readFileSync(at)).digest('hex')} ${Math.floor(st.mtimeMs)}`);
+    } else if (st.isDirectory()) {
+      lines.push(`${rel} dir ${mode} ${st.uid}:${st.gid}`);
+      for (const name of fs.readdirSync(at).sort()) if (name !== 'lost+found') walk(path.join(at, name), `${rel}/${name}`);
+    }
+  };
+  walk(dir, '');
+  return lines.join('\n');
+}
+
+describeAsRoot('a rebuilt machine before its files are restored', () => {
+  jest.setTimeout(300_000);
+  let tmp: string;
+  let world: BackupWorld;
+  let uploads: string;
+  let exports: string;
+  let production: MachineRoot;
+  let rebuilt: MachineRoot;
+  const before: Record<string, string> = {};
+  const repo = 'repo-files';
+
+  /** The file snapshots of production's host on the Storage Box, oldest first, read by restic directly. */
+  const fileSnapshots = (): Array<{ id: string; paths: string[] }> => JSON.parse(execFileSync('restic',
+    ['-r', path.join(world.sftp.home, repo), '--no-lock', '--no-cache', 'snapshots', '--json', '--host', PROD_HOST, '--tag', 'sovereign-files'],
+    { encoding: 'utf8', env: { ...process.env, RESTIC_PASSWORD } })) ?? [];
+  const run = (machine: MachineRoot, script: string, args: string[] = []): Promise<RunResult> => world.run(machine, script, machine.etc, { args });
+  /** A machine of production's plan with two paths, its key authorized on the Storage Box. */
+  const machine = (name: string): MachineRoot => {
+    const laidOut = world.layOut(name, { storagebox_PORT: world.sftp.port, storagebox_REPO_PATH: repo, PG_DATABASES: 'app' }, { filePaths: [uploads, exports] });
+    world.sftp.authorize(world.generateKey(laidOut.etc));
+    return laidOut;
+  };
+  /** What a redeploy leaves in a path: the app's empty directories and an empty marker file, a new volume's lost+found. */
+  const skeleton = (dir: string) => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(path.join(dir, 'lost+found'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'avatars', 'thumbnails'), { recursive: true });
+    fs.writeFileSync(path.join(dir, '.keep'), '');
+  };
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-files-'));
+    world = await BackupWorld.start(tmp);
+    world.pg.sql('postgres', 'CREATE DATABASE app');
+    world.pg.sql('app', "CREATE TABLE users (id int PRIMARY KEY, name text); INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 300) g;");
+    uploads = path.join(tmp, 'srv', 'uploads');
+    exports = path.join(tmp, 'srv', 'exports');
+    fs.mkdirSync(uploads, { recursive: true });
+    fs.mkdirSync(exports, { recursive: true });
+    production = machine('production-files');
+    const bootstrap = await run(production, 'backup-bootstrap');
+    if (bootstrap.code !== 0) throw new Error(bootstrap.stderr);
+  });
+
+  afterAll(async () => {
+    await world?.stop();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('a new machine whose paths are empty and have no history backs them up as they are', async () => {
+    expectSuccess(await run(production, 'backup-dump'), PROD_HOST, 'dump');
+    expectSuccess(await run(production, 'backup-push'), PROD_HOST, 'push');
+    // The files arrive: uploads of several owners and modes, nested, a binary one, an empty one, a link; an export.
+    fs.mkdirSync(path.join(uploads, 'avatars', 'thumbnails'), { recursive: true });
+    fs.writeFileSync(path.join(uploads, 'avatars', 'u1.png'), Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7919) % 251)));
+    fs.writeFileSync(path.join(uploads, 'avatars', 'thumbnails', 'u1.png'), 'thumbnail\n'.repeat(50));
+    fs.writeFileSync(path.join(uploads, 'contract.pdf'), '%PDF-1.4 contract\n'.repeat(200), { mode: 0o640 });
+    fs.writeFileSync(path.join(uploads, 'empty.txt'), '');
+    fs.symlinkSync('contract.pdf', path.join(uploads, 'latest.pdf'));
+    execFileSync('chown', ['-R', '65534:65534', path.join(uploads, 'avatars')]);
+    fs.chmodSync(uploads, 0o750);
+    fs.writeFileSync(path.join(exports, 'report-2026-11.csv'), 'month,revenue\n2026-11,1200\n');
+    expectSuccess(await run(production, 'backup-push'), PROD_HOST, 'push');
+    before.uploads = tree(uploads);
+    before.exports = tree(exports);
+    expect(fileSnapshots()).toHaveLength(2);
+  });
+
+  test("the rebuilt machine's first push refuses to record its empty uploads, names them and the fix, and still sends the dump", async () => {
+    // Production is lost; its successor gets the bundle and the same paths. Its database came back (the dump finds
+    // rows), and the exports are on a volume that outlived the server; the uploads were on the lost disk.
+    skeleton(uploads);
+    rebuilt = machine('production-rebuilt');
+    const bootstrap = await run(rebuilt, 'backup-bootstrap');
+    if (bootstrap.code !== 0) throw new Error(bootstrap.stderr);
+    const manifests = () => JSON.parse(execFileSync('restic', ['-r', path.join(world.sftp.home, repo), '--no-lock', '--no-cache', 'snapshots', '--json',
+      '--tag', 'sovereign-dump'], { encoding: 'utf8', env: { ...process.env, RESTIC_PASSWORD } })).length;
+    const dumps = manifests();
+    expectSuccess(await run(rebuilt, 'backup-dump'), PROD_HOST, 'dump');
+    expect(manifests()).toBe(dumps + 1);
+
+    const push = await run(rebuilt, 'backup-push');
+    expectFailure(push, PROD_HOST, 'push', new RegExp(`refusing to back up the paths, since this machine has not backed them up before and ${uploads} holds no file with content here, `
+      + `while the newest snapshot of ${PROD_HOST} that holds it on storagebox \\(\\w{8}, \\d{4}-\\d\\d-\\d\\dT[\\d:]{8} UTC\\) holds 3 files \\([\\d.]+KiB\\)\\. `
+      + 'This looks like a rebuilt machine whose files were not restored yet'));
+    expect(push.pings.find((p) => p.path.endsWith('/fail'))!.body)
+      .toMatch(/Fix: restore them first \(backup-restore-files; docs\/backup\.md, Restoring by hand\), then run backup-push again; [\s\S]*run backup-push --start-empty once/);
+    // The exports, which hold their files, are not named; nothing of the files was sent, the dump was.
+    expect(push.stderr).not.toMatch(new RegExp(`${exports} holds no file`));
+    expect(push.stderr).toMatch(/dump \d{8}T\d{6}Z is snapshot \w{8} on storagebox: streamed and read back/);
+    expect(fileSnapshots()).toHaveLength(2);
+    // It is no one-off: the next scheduled push refuses as well.
+    expectFailure(await run(rebuilt, 'backup-push'), PROD_HOST, 'push', /refusing to back up the paths/);
+    expect(fileSnapshots()).toHaveLength(2);
+  });
+
+  test('backup-restore-files refuses a path that holds files, restores the uploads as they were, and the next push records them', async () => {
+    const all = await run(rebuilt, 'backup-restore-files');
+    expect(all.code).not.toBe(0);
+    expect(all.stderr).toMatch(new RegExp(`refusing to restore over paths that hold files: restoring would replace what ${exports} \\(1 files with content, 27B\\) hold\\. Fix: pass --replace`));
+    expect(all.stderr).toMatch(/failed step: checking what .* hold on this machine/);
+    // A restore by hand reports on the terminal only.
+    expect(all.pings).toEqual([]);
+    expect(tree(uploads)).not.toBe(before.uploads);
+
+    const restore = await run(rebuilt, 'backup-restore-files', ['--path', uploads]);
+    if (restore.code !== 0) throw new Error(restore.stderr);
+    expect(restore.stderr).toMatch(new RegExp(`OK: restored the files of ${PROD_HOST} from storagebox: ${uploads} from snapshot \\w{8} \\([\\dT:-]+ UTC\\): 4 files, 3 directories, \\d+ bytes; read back against the repository`));
+    expect(restore.pings).toEqual([]);
+    // Every entry as it was: content, modes, owners, times; the redeploy's empty marker is gone, lost+found stays.
+    expect(tree(uploads)).toBe(before.uploads);
+    expect(fs.existsSync(path.join(uploads, 'lost+found'))).toBe(true);
+    expect(fs.readdirSync(uploads).filter((n) => n.startsWith('.sovereign-restore'))).toEqual([]);
+    expect(tree(exports)).toBe(before.exports);
+
+    expectSuccess(await run(rebuilt, 'backup-push'), PROD_HOST, 'push');
+    expect(fileSnapshots()).toHaveLength(3);
+  });
+
+  test('--replace with --snapshot gives back an older snapshot exactly, files it lacks removed; a wrong snapshot or path changes nothing', async () => {
+    const [, withFiles] = fileSnapshots();
+    fs.writeFileSync(path.join(uploads, 'contract.pdf'), 'changed since\n');
+    fs.writeFileSync(path.join(uploads, 'avatars', 'new.png'), 'a newer upload\n');
+    const changed = tree(uploads);
+    const wrongPath = await run(rebuilt, 'backup-restore-files', ['--path', path.join(tmp, 'srv', 'other'), '--replace']);
+    expect(wrongPath.stderr).toMatch(/--path '\S+\/srv\/other' is not one of this machine's file paths/);
+    const [manifest] = JSON.parse(execFileSync('restic', ['-r', path.join(world.sftp.home, repo), '--no-lock', '--no-cache', 'snapshots', '--json',
+      '--tag', 'sovereign-dump'], { encoding: 'utf8', env: { ...process.env, RESTIC_PASSWORD } }));
+    const notFiles = await run(rebuilt, 'backup-restore-files', ['--path', uploads, '--snapshot', manifest.id.slice(0, 8), '--replace']);
+    expect(notFiles.stderr).toMatch(new RegExp(`snapshot ${manifest.id.slice(0, 8)} on storagebox is not a file snapshot of ${PROD_HOST} that holds ${uploads}`));
+    expect(tree(uploads)).toBe(changed);
+
+    const refused = await run(rebuilt, 'backup-restore-files', ['--path', uploads, '--snapshot', withFiles.id.slice(0, 8)]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(new RegExp(`restoring would replace what ${uploads} \\(4 files with content`));
+    expect(tree(uploads)).toBe(changed);
+    const replaced = await run(rebuilt, 'backup-restore-files', ['--path', uploads, '--snapshot', withFiles.id.slice(0, 8), '--replace']);
+    if (replaced.code !== 0) throw new Error(replaced.stderr);
+    expect(replaced.stderr).toMatch(new RegExp(`from snapshot ${withFiles.id.slice(0, 8)} .*replaced what ${uploads} \\(4 files with content, [\\d.]+KiB\\) held`));
+    expect(tree(uploads)).toBe(before.uploads);
+  });
+
+  test('a machine meant to start with empty paths says so once, with --start-empty; later pushes need nothing', async () => {
+    fs.rmSync(path.join(tmp, 'production-rebuilt-state'), { recursive: true, force: true });
+    skeleton(uploads);
+    expectFailure(await run(rebuilt, 'backup-push'), PROD_HOST, 'push', /refusing to back up the paths/);
+    const started = await run(rebuilt, 'backup-push', ['--start-empty']);
+    expectSuccess(started, PROD_HOST, 'push');
+    expect(started.stderr).toMatch(/--start-empty: .* are backed up as they are, whatever the targets hold/);
+    expectSuccess(await run(rebuilt, 'backup-push'), PROD_HOST, 'push');
+    expect(fileSnapshots()).toHaveLength(5);
+  });
+
+  test('the file restore of docs/backup.md, run as written, gives back the uploads', async () => {
+    // The block of "By hand, without the tooling" that restores the paths, with only this machine's paths and port put in.
+    const doc = fs.readFileSync(path.join(__dirname, '../../docs/backup.md'), 'utf8');
+    const block = /```sh\n(# the file paths[\s\S]*?)```/.exec(doc)![1];
+    const [, withFiles] = fileSnapshots();
+    const target = path.join(tmp, 'manual-files');
+    // The state a rebuilt machine's path is in: empty.
+    fs.rmSync(uploads, { recursive: true, force: true });
+    fs.mkdirSync(uploads);
+    const commands = block.replace(/\/etc\/sovereign-backup/g, rebuilt.etc).replace('-p 23', `-p ${world.sftp.port}`)
+      .replace(/\/var\/tmp\/restore-files/g, target).replace(/\/srv\/uploads/g, uploads).replace('<snapshot ID>', withFiles.id.slice(0, 8))
+      .replace(/r "sftp:\$box:restic"/, `r "sftp:$box:${repo}"`);
+    expect(commands).toMatch(/--verify/);
+    execFileSync('bash', ['-euo', 'pipefail', '-c', `. ${rebuilt.etc}/backup.conf\n${commands}`], { env: { PATH: PATH_ENV, HOME: '/root' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(tree(uploads)).toBe(before.uploads);
+  });
+});
