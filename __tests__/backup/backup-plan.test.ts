@@ -396,6 +396,16 @@ describe('BackupPlan', () => {
     expect(files['/etc/systemd/system/backup-push.service']).toMatch(/^After=backup-bootstrap\.service$/m);
     // A volume mounted with nofail may still be mounting when the timer fires.
     expect(files['/etc/systemd/system/backup-push.service']).toMatch(/^RequiresMountsFor=\/srv\/uploads$/m);
+    // The paths come back by hand after a loss (docs/backup.md, "backup-restore-files"): no unit starts it.
+    expect(files['/usr/local/sbin/backup-restore-files']).toMatch(/^#!\/bin\/bash\n# backup-restore-files: /);
+    expect(files['/usr/local/sbin/backup-restore']).toBeUndefined();
+    expect(Object.keys(files).filter((f) => /backup-restore-files\.(service|timer)$/.test(f))).toEqual([]);
+  });
+
+  test('a machine that backs up no paths gets no file restore', () => {
+    const { stack, machine, options } = production();
+    new BackupPlan(stack, 'Backups', options).protect(machine);
+    expect(machineFiles(stack)['/usr/local/sbin/backup-restore-files']).toBeUndefined();
   });
 
   test('dumps only the named databases when asked', () => {
