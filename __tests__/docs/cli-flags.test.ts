@@ -18,7 +18,8 @@ const COMMANDS = ['staging list', 'staging delete-expired', 'snapshot', 'release
 const OTHER_TOOLS_FLAGS: Readonly<Record<string, string>> = {
   '--config.check': 'blackbox exporter', '--no-cache': 'restic', '--no-lock': 'restic', '--keep-daily': 'restic', '--time': 'restic', '--rules.alert.for-grace-period': 'Prometheus',
   '--web.config.file': 'Prometheus and Alertmanager', '--skip-provider-lock': 'cdktf', '--replace': 'backup-restore',
-  '--snapshot': 'backup-restore', '--database': 'backup-restore', '--from': 'backup-restore', '--start-empty': 'backup-dump',
+  '--snapshot': 'backup-restore', '--database': 'backup-restore', '--from': 'backup-restore', '--start-empty': 'backup-dump and backup-push',
+  '--path': 'backup-restore-files', '--verify': 'restic',
 };
 
 /** Words that follow the program's name in prose, not as a command. */

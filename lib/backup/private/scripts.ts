@@ -53,6 +53,25 @@ step_cause() {
   printf '%s' "\${cause:-no output}"
 }
 die() { SB_FAILURE="$*"; log "FAILED: $*"; exit 1; }
+
+# restore_arguments <usage> <item option> <what it takes> <what --snapshot takes> <arguments...>: the options of a
+# restore run by hand (backup-restore, backup-restore-files). Sets from, snapshot, replace and wanted (the item option's
+# values, in order); --help prints the usage and ends the run.
+restore_arguments() {
+  local usage=$1 option=$2 item=$3 snapshot_of=$4
+  shift 4
+  from='' snapshot='' replace=0 wanted=()
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --from) [ $# -ge 2 ] || die "--from needs a target name. $usage"; from=$2; shift 2 ;;
+      --snapshot) [ $# -ge 2 ] || die "--snapshot needs $snapshot_of. $usage"; snapshot=$2; shift 2 ;;
+      "$option") [ $# -ge 2 ] || die "$option needs $item. $usage"; wanted+=("$2"); shift 2 ;;
+      --replace) replace=1; shift ;;
+      -h|--help) printf '%s\\n' "$usage"; SB_OK=1; SB_SUMMARY='usage printed'; exit 0 ;;
+      *) die "unknown argument '$1'. $usage" ;;
+    esac
+  done
+}
 ok() { SB_OK=1; SB_SUMMARY="$*"; }
 at_exit() { SB_CLEANUP+=("$1"); }
 # bg_job <pid>...: background processes that a job ending early stops, with all they started
@@ -1696,17 +1715,7 @@ SB_JOB=restore SB_NO_SUCCESS_PING=1
 # while it reads backup.conf came after that file named the heartbeat).
 SB_NO_PINGS=1
 usage="usage: backup-restore [--from <target>] [--snapshot <manifest ID or dump time>] [--database <name>]... [--replace]"
-from='' snapshot='' replace=0 wanted=()
-while [ $# -gt 0 ]; do
-  case $1 in
-    --from) [ $# -ge 2 ] || die "--from needs a target name. $usage"; from=$2; shift 2 ;;
-    --snapshot) [ $# -ge 2 ] || die "--snapshot needs a snapshot ID or a dump time. $usage"; snapshot=$2; shift 2 ;;
-    --database) [ $# -ge 2 ] || die "--database needs a database name. $usage"; wanted+=("$2"); shift 2 ;;
-    --replace) replace=1; shift ;;
-    -h|--help) printf '%s\\n' "$usage"; SB_OK=1; SB_SUMMARY='usage printed'; exit 0 ;;
-    *) die "unknown argument '$1'. $usage" ;;
-  esac
-done
+restore_arguments "$usage" --database 'a database name' 'a snapshot ID or a dump time' "$@"
 load_conf backup.conf
 # Everything it reads comes from the remote: a cache would hide corruption there.
 SB_NO_CACHE=1
@@ -1855,17 +1864,7 @@ SB_JOB=restore-files SB_NO_SUCCESS_PING=1
 # Run by hand: it reports on the terminal, not to the jobs' heartbeat.
 SB_NO_PINGS=1
 usage="usage: backup-restore-files [--from <target>] [--snapshot <ID>] [--path <path>]... [--replace]"
-from='' snapshot='' replace=0 wanted=()
-while [ $# -gt 0 ]; do
-  case $1 in
-    --from) [ $# -ge 2 ] || die "--from needs a target name. $usage"; from=$2; shift 2 ;;
-    --snapshot) [ $# -ge 2 ] || die "--snapshot needs a snapshot ID. $usage"; snapshot=$2; shift 2 ;;
-    --path) [ $# -ge 2 ] || die "--path needs one of this machine's file paths. $usage"; wanted+=("$2"); shift 2 ;;
-    --replace) replace=1; shift ;;
-    -h|--help) printf '%s\\n' "$usage"; SB_OK=1; SB_SUMMARY='usage printed'; exit 0 ;;
-    *) die "unknown argument '$1'. $usage" ;;
-  esac
-done
+restore_arguments "$usage" --path "one of this machine's file paths" 'a snapshot ID' "$@"
 load_conf backup.conf
 # Everything it reads comes from the remote: a cache would hide corruption there.
 SB_NO_CACHE=1
