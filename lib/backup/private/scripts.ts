@@ -54,6 +54,18 @@ step_cause() {
 }
 die() { SB_FAILURE="$*"; log "FAILED: $*"; exit 1; }
 
+# start_empty_argument <arguments...>: the one option of backup-dump and backup-push, --start-empty (sets start_empty):
+# the machine starts empty on purpose, given once, by hand.
+start_empty_argument() {
+  start_empty=0
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --start-empty) start_empty=1; shift ;;
+      *) die "unknown argument '$1'. usage: \${0##*/} [--start-empty]" ;;
+    esac
+  done
+}
+
 # restore_arguments <usage> <item option> <what it takes> <what --snapshot takes> <arguments...>: the options of a
 # restore run by hand (backup-restore, backup-restore-files). Sets from, snapshot, replace and wanted (the item option's
 # values, in order); --help prints the usage and ends the run.
@@ -963,13 +975,7 @@ SB_JOB=dump
 . "$(dirname "$(readlink -f "$0")")/../lib/sovereign-backup/common.sh"
 # --start-empty: this machine starts with empty databases on purpose (see "checking that this machine's databases are
 # not an unrestored rebuild" below); given once, by hand.
-start_empty=0
-while [ $# -gt 0 ]; do
-  case $1 in
-    --start-empty) start_empty=1; shift ;;
-    *) die "unknown argument '$1'. usage: backup-dump [--start-empty]" ;;
-  esac
-done
+start_empty_argument "$@"
 load_conf backup.conf
 repo_lock
 heartbeat_start
@@ -1221,13 +1227,7 @@ SB_JOB=push
 . "$(dirname "$(readlink -f "$0")")/../lib/sovereign-backup/common.sh"
 # --start-empty: this machine's paths start empty on purpose (see "checking that this machine's paths are not an
 # unrestored rebuild" below); given once, by hand.
-start_empty=0
-while [ $# -gt 0 ]; do
-  case $1 in
-    --start-empty) start_empty=1; shift ;;
-    *) die "unknown argument '$1'. usage: backup-push [--start-empty]" ;;
-  esac
-done
+start_empty_argument "$@"
 load_conf backup.conf
 repo_lock
 heartbeat_start
