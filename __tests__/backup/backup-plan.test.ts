@@ -13,6 +13,7 @@ import { IStorageBoxAccount, StorageBox, StorageBoxAccount } from '../../lib/het
 import { ADMIN_CIDRS, ADMIN_KEY, resourcesOf, synthJson, testStack, warningsOf } from '../setup/stack';
 import { machinePayload } from '../setup/machine-payload';
 import { filesByPath } from './helpers/machine-root';
+import { ROLLOUT_AGENT } from '../../lib/hetzner/private/rollout-agent';
 
 const secret = (stack: TerraformStack, name: string) => new TerraformVariable(stack, name, { type: 'string', sensitive: true });
 
@@ -65,6 +66,21 @@ describe('BackupPlan', () => {
     // The production restore is rendered with the jobs, by hand only: no unit starts it.
     expect(files['/usr/local/sbin/backup-restore']).toMatch(/^#!\/bin\/bash\n# backup-restore: /);
     expect(Object.keys(files).filter((f) => /backup-restore\.(service|timer)$/.test(f))).toEqual([]);
+  });
+
+  test("backup-rotate-keys gives up waiting for the repository lock before the rollout agent stops it, leaving time for the rotation", () => {
+    const { stack, machine, options } = production();
+    BackupPlan.phase1(stack, 'Backups', options).protect(machine);
+    const files = machineFiles(stack);
+    // The agent's limit for one command, as the machine runs it: past it the command is killed and the deploy rolled
+    // back, with no word of the job the rotation waited for.
+    const agentLimit = Number(/^def run\(argv, env=None, timeout=(\d+), stdin=None\):$/m.exec(ROLLOUT_AGENT)![1]);
+    expect(agentLimit).toBe(1800);
+    const rotationWait = Number(conf(files, 'ROTATE_LOCK_WAIT_SECONDS') ?? conf(files, 'LOCK_WAIT_SECONDS'));
+    // A rotation that got the lock at the end of its wait still adds, checks and removes a key per target.
+    expect(agentLimit - rotationWait).toBeGreaterThanOrEqual(10 * 60);
+    // The other jobs keep their hour: the rotation's shorter wait is its own.
+    expect(conf(files, 'LOCK_WAIT_SECONDS')).toBe('3600');
   });
 
   test('phase1 pins its numbers: daily 03:00 UTC, 7 local copies, keep-daily 7 / weekly 4 / monthly 6, weekly prune and check reading 10%', () => {

@@ -373,13 +373,15 @@ describeAsRoot('backup-rotate-keys with real restic over SFTP', () => {
     const lock = path.join(tmp, 'state', 'repository.lock');
     fs.mkdirSync(path.dirname(lock), { recursive: true });
     // A job of the machine that holds the lock (a check reading its slice): one process, so that killing it frees the lock.
-    const holder = spawn('bash', ['-c', 'exec 9<>"$1" && flock 9 && exec sleep 300', 'holder', lock], { stdio: 'ignore' });
+    // It writes its name into the lock file, as repo_lock does.
+    const holder = spawn('bash', ['-c', 'exec 9<>"$1" && flock 9 && echo "backup-check (pid $$), since 2026-12-07T05:10:00" >"$1" && exec sleep 300', 'holder', lock], { stdio: 'ignore' });
     const held = () => spawnSync('flock', ['-n', lock, 'true']).status !== 0;
     for (let i = 0; i < 200 && !held(); i++) await new Promise((r) => setTimeout(r, 50));
     try {
       expect(held()).toBe(true);
       const wait = (machine: MachineAfterRollout) => {
-        fs.appendFileSync(path.join(machine.etc, 'backup.conf'), 'LOCK_WAIT_SECONDS=3\n');
+        // The rotation's own wait (the plan renders 20 minutes, within the agent's 30 for a command); the other jobs' hour stays.
+        fs.appendFileSync(path.join(machine.etc, 'backup.conf'), 'LOCK_WAIT_SECONDS=3600\nROTATE_LOCK_WAIT_SECONDS=3\n');
         return machine;
       };
       const before = repositoryState('busy-same');
@@ -394,7 +396,7 @@ describeAsRoot('backup-rotate-keys with real restic over SFTP', () => {
       // A changed password still takes the lock: the rotation waits for the job, and gives up naming it.
       const changed = await run(wait(rollout('busy-changed', [{ repo: 'busy-changed', current: B, previous: A }])));
       expect(changed.code).not.toBe(0);
-      expect(changed.stderr).toMatch(/FAILED: another backup job has held the repository lock for 3 seconds, so backup-rotate-keys did nothing/);
+      expect(changed.stderr).toMatch(/FAILED: another backup job has held the repository lock for 3 seconds, so backup-rotate-keys did nothing: backup-check \(pid \d+\), since 2026-12-07T05:10:00\. Fix: deploy again once it has ended .*The rollout rolls back, and the machine keeps the previous restic password/);
       expect(opens('busy-changed', A)).toBe(true);
       expect(opens('busy-changed', B)).toBe(false);
     } finally {

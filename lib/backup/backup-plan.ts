@@ -10,6 +10,7 @@ import { recordVolumeBackup } from '../hetzner/private/volume-coverage';
 import { Location } from '../hetzner/location';
 import { IMachine } from '../hetzner/machine';
 import { requireMachine } from '../hetzner/private/require-machine';
+import { ROLLOUT_COMMAND_TIMEOUT } from '../hetzner/private/rollout-agent';
 import { EgressAllowlist } from '../boundary/egress-allowlist';
 import { requireSensitive } from '../hetzner/storage-box';
 import { BackupTarget } from './backup-target';
@@ -140,6 +141,14 @@ const DUMP_DIR = '/var/backups/sovereign/postgresql';
  * copy that took the last of it made the remote copies fail; it is given up instead (see backup-dump).
  */
 const LOCAL_COPY_RESERVE = Size.mebibytes(256);
+/**
+ * How long `backup-rotate-keys` waits for the repository lock. The rollout runs it, and the agent stops a command after
+ * ROLLOUT_COMMAND_TIMEOUT and rolls the deploy back: a wait of REPOSITORY_LOCK_WAIT was cut off there, with no word of
+ * the job it waited for. It gives up first, naming the holder, and leaves KEY_ROTATION_WORK for the rotation itself
+ * (a few restic calls per target).
+ */
+const KEY_ROTATION_WORK = Duration.minutes(10);
+const KEY_ROTATION_LOCK_WAIT = Duration.seconds(ROLLOUT_COMMAND_TIMEOUT.toSeconds() - KEY_ROTATION_WORK.toSeconds());
 /**
  * Unit lines of the jobs that write to the targets: the bootstrap runs first, every time. The rollout starts it once
  * (without waiting), and one that failed then (the Storage Box's new sub-account not reachable yet, the egress
@@ -434,6 +443,7 @@ export class BackupPlan extends Construct {
       // backup-restore (by hand) leaves this free on PostgreSQL's disk, as the drill does on the test machine's.
       ['RESTORE_RESERVE_MB', postgres.enabled ? DATABASE_DISK_RESERVE.toMebibytes() : 0],
       ['LOCK_WAIT_SECONDS', REPOSITORY_LOCK_WAIT.toSeconds()],
+      ['ROTATE_LOCK_WAIT_SECONDS', KEY_ROTATION_LOCK_WAIT.toSeconds()],
       ['MAX_AGE_HOURS', this.maxBackupAge.toSeconds() / 3600],
       ['KEEP', this.retention.toResticArguments()],
       ['TAGS', tags.join(' ')],

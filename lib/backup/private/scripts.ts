@@ -249,15 +249,17 @@ load_conf() {
 # One job at a time touches the repositories of this machine (prune needs them to itself). A job waits up to
 # LOCK_WAIT_SECONDS (an hour) for the others; the holder writes its name into the lock file, so that a job that gave up
 # names the job it waited for (a dump, a check or a prune can run for hours: their schedules must not meet).
+# repo_lock [<seconds to wait> [<what to do when the wait ran out>]]
 repo_lock() {
-  local lock="$BACKUP_STATE/repository.lock" wait=\${LOCK_WAIT_SECONDS:-3600} holder
+  local lock="$BACKUP_STATE/repository.lock" wait=\${1:-\${LOCK_WAIT_SECONDS:-3600}} holder
+  local fix=\${2:-"see what it does (systemctl list-units 'backup-*'; journalctl -u <its unit>); when it runs this long on every run, move one of the two schedules away from the other (the plan's schedule, pruneSchedule or checkSchedule)"}
   mkdir -p "$BACKUP_STATE"
   # Opened without truncating it: the holder's line stays for the jobs that wait.
   exec 9<>"$lock"
   if ! flock -w "$wait" 9; then
     holder=$(head -n 1 "$lock" 2>/dev/null | tr -cd '[:print:]' | head -c 200) || holder=''
     if [ "$wait" -ge 120 ]; then wait="$((wait / 60)) minutes"; else wait="$wait seconds"; fi
-    die "another backup job has held the repository lock for $wait, so \${0##*/} did nothing: \${holder:-a job that did not record its name}. Fix: see what it does (systemctl list-units 'backup-*'; journalctl -u <its unit>); when it runs this long on every run, move one of the two schedules away from the other (the plan's schedule, pruneSchedule or checkSchedule)"
+    die "another backup job has held the repository lock for $wait, so \${0##*/} did nothing: \${holder:-a job that did not record its name}. Fix: $fix"
   fi
   # Truncated as it is opened: on a full state disk the line is empty rather than the previous holder's.
   printf '%s (pid %s), since %(%Y-%m-%dT%H:%M:%S)TZ\\n' "\${0##*/}" "$$" -1 >"$lock" 2>/dev/null || true
@@ -1595,7 +1597,16 @@ unpack_manifest "$scratch/manifest.tar" "$scratch/manifest"
 age=$(hours_since "$(stamp_epoch "$stamp")")
 # restic's latest is the newest by time: a dump dated ahead hides every newer one until its date.
 [ "$age" -ge 0 ] || die "the newest backup of $DRILL_FROM_HOST holds a dump dated in the future ($stamp): it was taken while a clock ran ahead, so it may be older than the dumps it hides, and whether backups arrive cannot be told. Fix: on $DRILL_FROM_HOST, $(future_fix "$DRILL_FROM_HOST" "$stamp")"
-[ "$age" -lt "$MAX_AGE_HOURS" ] || die "the newest backup of $DRILL_FROM_HOST holds a dump taken $age hours ago ($stamp, limit $MAX_AGE_HOURS): backups are not arriving"
+# A dump reaches the repository only when it ends, hours after its timer: a drill that starts while production dumps
+# finds the dump before it, up to DUMP_IN_PROGRESS_HOURS older than MAX_AGE_HOURS allows. Past that it is not a dump
+# in progress (its unit is stopped by then): backups are not arriving.
+running=\${DUMP_IN_PROGRESS_HOURS:-0}
+[ "$age" -lt "$((MAX_AGE_HOURS + running))" ] || die "the newest backup of $DRILL_FROM_HOST holds a dump taken $age hours ago ($stamp; limit $MAX_AGE_HOURS hours, and $running more for a dump still running): backups are not arriving"
+late=''
+if [ "$age" -ge "$MAX_AGE_HOURS" ]; then
+  late=" (older than the limit of $MAX_AGE_HOURS hours: a dump of $DRILL_FROM_HOST was probably running; the drill fails past $((MAX_AGE_HOURS + running)))"
+  log "the newest backup of $DRILL_FROM_HOST holds a dump taken $age hours ago ($stamp), past the limit of $MAX_AGE_HOURS hours: a dump still running has not reached $t yet, if one runs (up to $running hours); drilling this one"
+fi
 step "checking the manifest's index"
 check_manifest "$dir"
 step "checking the manifest against its checksums"
@@ -1689,7 +1700,7 @@ for check in $checks; do
 done
 kept=''
 if [ "\${DRILL_KEEP_DATABASES:-0}" = 1 ]; then kept="; kept until the next drill as$(for db in $dbs; do printf ' %s' "\${scratch_of[$db]}"; done)"; fi
-ok "restored snapshot \${id:0:8} of $DRILL_FROM_HOST (dump $stamp, $age hours old):$(printf ' %s' $(printf '%s\\n' $dbs | sort)); $tables tables and $rows rows match the backup's counts and checksums; $passed verification queries true$kept"
+ok "restored snapshot \${id:0:8} of $DRILL_FROM_HOST (dump $stamp, $age hours old$late):$(printf ' %s' $(printf '%s\\n' $dbs | sort)); $tables tables and $rows rows match the backup's counts and checksums; $passed verification queries true$kept"
 `;
 
 /**
@@ -2126,9 +2137,11 @@ done
 # Only a changed password needs the repositories, and the repository lock. The rollout runs this script whenever the
 # backup tooling changes, nearly always with no password changed: waiting for the lock then held the deploy for as long
 # as a dump or a check ran (hours), past the agent's 30 minutes for a command, and the deploy failed and rolled back.
+# It waits ROTATE_LOCK_WAIT_SECONDS, less than the agent gives a command (which then stops it and rolls back without
+# a word of why), so that the failure names the job it waited for.
 if [ -n "$changed" ]; then
   step "waiting for the repository lock"
-  repo_lock
+  repo_lock "\${ROTATE_LOCK_WAIT_SECONDS:-1200}" "deploy again once it has ended (a dump or push runs up to 6 hours, a check up to 12: systemctl list-units 'backup-*'). The rollout rolls back, and the machine keeps the previous restic password, which still opens every repository"
 fi
 for t in $changed; do
   prepare "$t" || true

@@ -2,6 +2,13 @@
 // it. `MachineRollout` copies it next to the bundle on every deploy (the machine needs nothing
 // installed beforehand but Debian's python3), and the end-to-end suite runs it as it is.
 // SOVEREIGN_ROOT moves every path it writes under a directory, which only the tests do.
+import { Duration } from '../../core/duration';
+
+/**
+ * How long the agent lets one command of a part run before it stops it and rolls the deploy back. A command that
+ * waits for something (backup-rotate-keys for the repository lock) gives up before this, naming what it waited for.
+ */
+export const ROLLOUT_COMMAND_TIMEOUT = Duration.minutes(30);
 
 /** Where the agent keeps its state on the machine: current version, staged releases, the lock. */
 export const ROLLOUT_STATE_DIR = '/var/lib/sovereign/rollout';
@@ -129,7 +136,7 @@ def describe(error):
     return "%s: %s" % (type(error).__name__, str(error)[:200])
 
 
-def run(argv, env=None, timeout=1800, stdin=None):
+def run(argv, env=None, timeout=${ROLLOUT_COMMAND_TIMEOUT.toSeconds()}, stdin=None):
     try:
         p = subprocess.run(argv, stdin=subprocess.DEVNULL if stdin is None else stdin, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, env=env, timeout=timeout)
