@@ -21,7 +21,7 @@ import { DATABASE_DISK_RESERVE } from './private/database-disk-reserve';
 import { backupAgeLimitLifted, LIFT_BACKUP_AGE_LIMIT, MAX_BACKUP_AGE_LIMIT, refuseBackupAgeAboveLimit } from './private/backup-age-limit';
 import { defaultMaxBackupAge, PHASE_ONE_SCHEDULE, PHASE_TWO_SCHEDULE, PRESET_CHECK_SCHEDULE, PRESET_PRUNE_SCHEDULE } from './private/phase-schedules';
 import { BACKUP_BOOTSTRAP, BACKUP_CHECK, BACKUP_DUMP, BACKUP_PRUNE, BACKUP_PUSH, BACKUP_RESTORE, BACKUP_RESTORE_FILES, BACKUP_ROTATE_KEYS } from './private/scripts';
-import { heartbeatCheck, JOB_GRACE, JOB_TIMES, REPOSITORY_LOCK_WAIT, systemdTime } from './private/job-times';
+import { GIVE_WAY_WAIT, heartbeatCheck, JOB_GRACE, JOB_TIMES, REPOSITORY_LOCK_WAIT, systemdTime } from './private/job-times';
 import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, targetNames, timer, TIME_SYNC_UNIT_LINES, UNITS } from './private/tooling';
 import { Retention } from './retention';
 import { Schedule } from './schedule';
@@ -444,6 +444,7 @@ export class BackupPlan extends Construct {
       ['RESTORE_RESERVE_MB', postgres.enabled ? DATABASE_DISK_RESERVE.toMebibytes() : 0],
       ['LOCK_WAIT_SECONDS', REPOSITORY_LOCK_WAIT.toSeconds()],
       ['ROTATE_LOCK_WAIT_SECONDS', KEY_ROTATION_LOCK_WAIT.toSeconds()],
+      ['GIVE_WAY_WAIT_SECONDS', GIVE_WAY_WAIT.toSeconds()],
       ['MAX_AGE_HOURS', this.maxBackupAge.toSeconds() / 3600],
       ['KEEP', this.retention.toResticArguments()],
       ['TAGS', tags.join(' ')],

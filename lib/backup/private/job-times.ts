@@ -29,9 +29,18 @@ export const JOB_TIMES = {
   /** Started by the push's timer (the push needs it), so its start delay is the push's. */
   dump: { longestRun: Duration.hours(6) },
   push: { startDelay: Duration.minutes(10), longestRun: Duration.hours(6) },
+  /** Includes the times it gave way to the jobs that make the backups (GIVE_WAY_WAIT): a prune that cannot finish fails. */
   prune: { startDelay: Duration.minutes(30), longestRun: Duration.hours(6) },
+  /** Includes the times it gave way to the jobs that make the backups (GIVE_WAY_WAIT): a check that cannot finish fails. */
   check: { startDelay: Duration.minutes(30), longestRun: Duration.hours(12) },
 } as const;
+
+/**
+ * How long a check or a prune that gave way to the jobs that make the backups (the bootstrap, the dump, the push: they
+ * come first for the repository lock) waits to have it back: their longest runs. The check's and the prune's own
+ * timeouts include that time; one that gives way so often that it cannot finish fails, and its heartbeat alerts.
+ */
+export const GIVE_WAY_WAIT = total(JOB_TIMES.bootstrap.longestRun, JOB_TIMES.dump.longestRun, JOB_TIMES.push.longestRun);
 
 /**
  * How late each job's success may come after its timer elapsed, the grace of its heartbeat check: the timer's random

@@ -256,11 +256,22 @@ repo_lock() {
   mkdir -p "$BACKUP_STATE"
   # Opened without truncating it: the holder's line stays for the jobs that wait.
   exec 9<>"$lock"
+  # The jobs that make the backups come first (SB_LOCK_FIRST: the bootstrap, the dump, the push). While one waits it
+  # holds repository.wanted (shared), and a check or a prune that holds the lock stops its long step and lets go
+  # (gives_way). Otherwise a check that took the lock first (the missed jobs all run at boot, in a random order) or ran
+  # long (Phase 2 dumps every 6 hours) held the dump past its hour's wait, and the dump failed.
+  if [ -n "\${SB_LOCK_FIRST:-}" ] && ! flock -n 9; then
+    exec {SB_WANTED_FD}<>"$BACKUP_STATE/repository.wanted"
+    flock -s "$SB_WANTED_FD"
+    holder=$(head -n 1 "$lock" 2>/dev/null | tr -cd '[:print:]' | head -c 200) || holder=''
+    log "waiting for the repository lock, held by \${holder:-a job that did not record its name}: a check or a prune gives way"
+  fi
   if ! flock -w "$wait" 9; then
     holder=$(head -n 1 "$lock" 2>/dev/null | tr -cd '[:print:]' | head -c 200) || holder=''
     if [ "$wait" -ge 120 ]; then wait="$((wait / 60)) minutes"; else wait="$wait seconds"; fi
     die "another backup job has held the repository lock for $wait, so \${0##*/} did nothing: \${holder:-a job that did not record its name}. Fix: $fix"
   fi
+  if [ -n "\${SB_WANTED_FD:-}" ]; then exec {SB_WANTED_FD}>&-; SB_WANTED_FD=''; fi
   # Truncated as it is opened: on a full state disk the line is empty rather than the previous holder's.
   printf '%s (pid %s), since %(%Y-%m-%dT%H:%M:%S)TZ\\n' "\${0##*/}" "$$" -1 >"$lock" 2>/dev/null || true
   reopen_rotated_passwords
@@ -285,6 +296,47 @@ reopen_rotated_passwords() {
       SB_PASSWORD_FD[$t]=$held
       exec {fresh}<&-
     fi
+  done
+}
+
+# gives_way <target> <command>...: runs a long step of a check or a prune (restic check, restic prune) on <target>
+# under the repository lock, and stops it when a dump, push or bootstrap waits for the lock (repo_lock). Then it
+# removes the stopped restic's lock from the repository (restic 0.14 would refuse the dump on it), lets go of the
+# repository lock, waits until the jobs that waited have taken it and let go (GIVE_WAY_WAIT_SECONDS: the longest a
+# dump and a push run), takes it again, and runs the step again from its start. It gives way as often as a dump comes:
+# a check or prune that never finishes between two dumps runs into its unit's timeout, and its heartbeat alerts.
+SB_GAVE_WAY=0
+gave_way_note() { [ "$SB_GAVE_WAY" = 0 ] || printf '; gave way %s time(s) to a job that makes the backups and ran the step again' "$SB_GAVE_WAY"; }
+gives_way() {
+  local t=$1 pid rc wanted waited=\${GIVE_WAY_WAIT_SECONDS:-43200} took
+  shift
+  while :; do
+    "$@" &
+    pid=$!
+    bg_job "$pid"
+    exec {wanted}<>"$BACKUP_STATE/repository.wanted"
+    while [[ " $(jobs -pr | tr '\\n' ' ') " == *" $pid "* ]]; do
+      if ! flock -n -x "$wanted"; then break; fi
+      flock -u "$wanted"
+      sleep 1
+    done
+    if [[ " $(jobs -pr | tr '\\n' ' ') " != *" $pid "* ]]; then
+      exec {wanted}>&-
+      rc=0; wait "$pid" || rc=$?
+      return "$rc"
+    fi
+    SB_GAVE_WAY=$((SB_GAVE_WAY + 1))
+    log "$t: a job that makes the backups waits for the repository lock: stopping this step ($SB_STEP) to let it go first, then running it again"
+    kill_tree "$pid"
+    wait "$pid" 2>/dev/null || true
+    unlock_stale "$t" || log "$t: restic unlock failed: the lock of the stopped step may stay until the next check or prune"
+    flock -u 9
+    # The waiting jobs hold repository.wanted until they have the lock: this one takes it again only after them.
+    took=$SECONDS
+    flock -w "$waited" -x "$wanted" || die "the jobs this \${0##*/} gave way to still wait for the repository lock after \${waited}s: see what holds it (systemctl list-units 'backup-*')"
+    exec {wanted}>&-
+    repo_lock "$(( waited > SECONDS - took ? waited - (SECONDS - took) : 1 ))" "see what the job that came first does (journalctl -u <its unit>): a dump and a push together take at most GIVE_WAY_WAIT_SECONDS"
+    log "$t: the repository lock is back after $((SECONDS - took))s; running the step again ($SB_STEP)"
   done
 }
 
@@ -924,7 +976,7 @@ export const BACKUP_BOOTSTRAP = `#!/bin/bash
 # backup-bootstrap (first boot): creates this machine's SSH key, installs it on each Storage Box
 # sub-account (once, with the password over port 23) and initializes each repository.
 # Failures alert through the push job's heartbeat; success is not a backup, so it pings nothing.
-SB_JOB=bootstrap SB_SLUG=push SB_NO_SUCCESS_PING=1
+SB_JOB=bootstrap SB_SLUG=push SB_NO_SUCCESS_PING=1 SB_LOCK_FIRST=1
 . "$(dirname "$(readlink -f "$0")")/../lib/sovereign-backup/common.sh"
 load_conf backup.conf
 repo_lock
@@ -973,7 +1025,7 @@ export const BACKUP_DUMP = `#!/bin/bash
 # The local copy is kept when a target fails (backup-push sends it later); LOCAL_COPIES stay. When the
 # disk of DUMP_DIR is full, the local copy is given up (nothing of it stays) and the dump still goes
 # to every target and is read back; the job fails all the same, naming the disk.
-SB_JOB=dump
+SB_JOB=dump SB_LOCK_FIRST=1
 . "$(dirname "$(readlink -f "$0")")/../lib/sovereign-backup/common.sh"
 # --start-empty: this machine starts with empty databases on purpose (see "checking that this machine's databases are
 # not an unrestored rebuild" below); given once, by hand.
@@ -1225,7 +1277,7 @@ export const BACKUP_PUSH = `#!/bin/bash
 # file paths. backup-dump streams each dump to the targets and reads it back; a target it could
 # not reach gets the local copy now, sent and read back the same way (no cache). File snapshots
 # are listed back from the target with no cache.
-SB_JOB=push
+SB_JOB=push SB_LOCK_FIRST=1
 . "$(dirname "$(readlink -f "$0")")/../lib/sovereign-backup/common.sh"
 # --start-empty: this machine's paths start empty on purpose (see "checking that this machine's paths are not an
 # unrestored rebuild" below); given once, by hand.
@@ -1409,11 +1461,11 @@ for t in $TARGETS; do
       if [ -n "$orphans" ] && ! run restic_on "$t" forget $orphans; then
         log "forgetting the streams of forgotten dumps on $t failed"; failed="$failed $t"; continue
       fi
-      run restic_on "$t" prune || { log "prune on $t failed"; failed="$failed $t"; continue; }
+      gives_way "$t" run restic_on "$t" prune || { log "prune on $t failed"; failed="$failed $t"; continue; }
     else
       # Grouped by host and tags: the default grouping by path would keep every path set ever backed up.
       # shellcheck disable=SC2086
-      if ! run restic_on "$t" forget --host "$BACKUP_HOST" --tag "$tag" --group-by host,tags $KEEP --prune; then
+      if ! gives_way "$t" run restic_on "$t" forget --host "$BACKUP_HOST" --tag "$tag" --group-by host,tags $KEEP --prune; then
         log "prune of $tag on $t failed"; failed="$failed $t"; continue
       fi
     fi
@@ -1423,7 +1475,7 @@ for t in $TARGETS; do
   done
 done
 [ -z "$failed" ] || die "prune failed for:$failed"
-ok "pruned $TARGETS with $KEEP"
+ok "pruned $TARGETS with $KEEP$(gave_way_note)"
 `;
 
 /** The check job. */
@@ -1452,7 +1504,7 @@ for t in $TARGETS; do
     continue
   fi
   step "restic check of $t, reading data slice $n/$slices"
-  if ! run restic_on "$t" --no-cache check --read-data-subset="$n/$slices"; then
+  if ! gives_way "$t" run restic_on "$t" --no-cache check --read-data-subset="$n/$slices"; then
     failures="\${failures:+$failures; }$t: restic check reading slice $n/$slices failed ($(step_cause))"
     continue
   fi
@@ -1475,7 +1527,7 @@ for t in $TARGETS; do
   done
 done
 [ -z "$failures" ] || die "check failed for $failures"
-ok "checked $TARGETS: repositories sound, read data slice $slices_read (every pack is read every $slices runs), backups fresh"
+ok "checked $TARGETS: repositories sound, read data slice $slices_read (every pack is read every $slices runs), backups fresh$(gave_way_note)"
 `;
 
 /** The restore drill. */

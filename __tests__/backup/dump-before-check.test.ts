@@ -1,0 +1,94 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { BackupWorld, expectSuccess, PATH_ENV, pingPath, PROD_HOST, RunResult, runScript } from './helpers/world';
+import { describeWithRealParts, isRoot } from '../setup/real-parts';
+
+// Audit (timing): one job at a time holds a machine's repositories. After downtime the missed push (with its dump),
+// check and prune all run at boot, each after its timer's random delay: a check that took the lock first and read for
+// more than an hour failed the catch-up dump on its hour's wait; so did a long daily check Phase 2's 06:15 dump. The
+// dump now comes first: the check stops its restic, clears the lock it left in the repository, lets the dump go and
+// reads its slice again. The rendered jobs, real restic over a real OpenSSH SFTP server, real PostgreSQL; the check's
+// link to the Storage Box is slow (its ssh's output trickles) while the test says so.
+const describeAsRoot = describeWithRealParts(isRoot, 'the dump-before-check suite', 'root (runuser, sshd)');
+
+describeAsRoot('a dump that comes while a long check holds the repository lock', () => {
+  jest.setTimeout(300_000);
+  let tmp: string;
+  let world: BackupWorld;
+
+  /** A PATH whose ssh passes the Storage Box's answers on at 640 bytes a second while `slow` exists. */
+  const slowLink = (slow: string) => {
+    const bin = path.join(tmp, 'bin-slow-link');
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, 'trickle.py'), [
+      'import os, sys, time',
+      'while True:',
+      '    slow = os.path.exists(sys.argv[1])',
+      '    chunk = sys.stdin.buffer.read1(64 if slow else 65536)',
+      '    if not chunk:',
+      '        break',
+      '    sys.stdout.buffer.write(chunk)',
+      '    sys.stdout.buffer.flush()',
+      '    if slow:',
+      '        time.sleep(0.1)',
+      '',
+    ].join('\n'));
+    fs.writeFileSync(path.join(bin, 'ssh'), `#!/bin/bash\nset -o pipefail\n/usr/bin/ssh "$@" | python3 '${bin}/trickle.py' '${slow}'\n`, { mode: 0o755 });
+    return `${bin}:${PATH_ENV}`;
+  };
+  const run = (script: string, etc: string, env: Record<string, string> = {}): Promise<RunResult> =>
+    runScript(path.join(world.production.root, 'usr/local/sbin', script), world.receiver, { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: etc, ...env }, 280_000);
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dump-before-check-'));
+    world = await BackupWorld.start(tmp);
+    world.pg.sql('postgres', 'CREATE DATABASE app');
+    world.pg.sql('app', `CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL);
+      INSERT INTO users SELECT g, md5(g::text) FROM generate_series(1, 3000) g;`);
+    const bootstrap = await world.run(world.production, 'backup-bootstrap', world.productionWith('repo-bootstrapped'));
+    if (bootstrap.code !== 0) throw new Error(bootstrap.stderr);
+  });
+
+  afterAll(async () => {
+    await world?.stop();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('renders how long a check or prune that gave way waits to have the lock back: the bootstrap, a dump and a push', () => {
+    const conf = fs.readFileSync(path.join(world.production.etc, 'backup.conf'), 'utf8');
+    expect(conf).toMatch(/^GIVE_WAY_WAIT_SECONDS=48600$/m);
+    expect(conf).toMatch(/^LOCK_WAIT_SECONDS=3600$/m);
+  });
+
+  test('the check gives way: the dump runs at once, and the check reads its slice again and passes', async () => {
+    world.copyBootstrapped('repo-busy');
+    const etc = world.productionWith('repo-busy', { PG_DATABASES: 'app', CHECK_READ_SLICES: 1 });
+    expectSuccess(await run('backup-dump', etc), PROD_HOST, 'dump');
+
+    const slow = path.join(tmp, 'link-is-slow');
+    fs.writeFileSync(slow, '');
+    const check = run('backup-check', etc, { PATH: slowLink(slow) });
+    // The check's restic has the repository's exclusive lock and reads, slowly.
+    const locks = path.join(world.sftp.home, 'repo-busy', 'locks');
+    for (let i = 0; i < 600 && fs.readdirSync(locks).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(fs.readdirSync(locks)).toHaveLength(1);
+
+    // The dump waits far less than the check would hold it (minutes at this speed).
+    const dump = await run('backup-dump', world.variant(etc, 'backup.conf', { LOCK_WAIT_SECONDS: 60 }));
+    expectSuccess(dump, PROD_HOST, 'dump');
+    expect(dump.stderr).toMatch(/waiting for the repository lock, held by backup-check \(pid \d+\), since [\dT:-]+Z: a check or a prune gives way/);
+
+    fs.rmSync(slow);
+    const checked = await check;
+    // Its pings among the dump's, which came while it ran.
+    const ofCheck = checked.pings.filter((p) => p.path.includes(`${PROD_HOST}-check`));
+    expect(checked.code).toBe(0);
+    expect(ofCheck.map((p) => p.path)).toEqual([pingPath(PROD_HOST, 'check', '/start'), pingPath(PROD_HOST, 'check')]);
+    expect(checked.stderr).toMatch(/storagebox: a job that makes the backups waits for the repository lock: stopping this step \(restic check of storagebox, reading data slice 1\/1\)/);
+    expect(checked.stderr).toMatch(/storagebox: the repository lock is back after \d+s; running the step again/);
+    expect(ofCheck[1].body).toMatch(/read data slice storagebox slice 1\/1 .*backups fresh; gave way 1 time\(s\) to a job that makes the backups and ran the step again/);
+    // Nothing of the stopped check is left in the repository.
+    expect(fs.readdirSync(locks)).toEqual([]);
+  });
+});
