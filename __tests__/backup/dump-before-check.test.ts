@@ -91,4 +91,38 @@ describeAsRoot('a dump that comes while a long check holds the repository lock',
     // Nothing of the stopped check is left in the repository.
     expect(fs.readdirSync(locks)).toEqual([]);
   });
+
+  test('the prune gives way too: restic prune stopped midway leaves a repository the dump writes to and the prune finishes', async () => {
+    world.copyBootstrapped('repo-pruning');
+    const etc = world.productionWith('repo-pruning', { PG_DATABASES: 'app' });
+    for (let i = 0; i < 2; i++) expectSuccess(await run('backup-dump', etc), PROD_HOST, 'dump');
+
+    const slow = path.join(tmp, 'link-is-slow-for-prune');
+    let dump: Promise<RunResult> | undefined;
+    // The dump comes once the prune's restic prune runs (its forget is done), slowly.
+    const prune = runScript(path.join(world.production.root, 'usr/local/sbin/backup-prune'), world.receiver,
+      { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: etc, PATH: slowLink(slow) }, 280_000, {
+        onOutput: {
+          when: /run: restic_on storagebox prune/,
+          act: () => {
+            fs.writeFileSync(slow, '');
+            setTimeout(() => { dump = run('backup-dump', world.variant(etc, 'backup.conf', { LOCK_WAIT_SECONDS: 60 })); }, 1500);
+          },
+        },
+      });
+    for (let i = 0; i < 1200 && dump === undefined; i++) await new Promise((r) => setTimeout(r, 100));
+    const dumped = await dump!;
+    expectSuccess(dumped, PROD_HOST, 'dump');
+    expect(dumped.stderr).toMatch(/waiting for the repository lock, held by backup-prune \(pid \d+\)/);
+    fs.rmSync(slow);
+    const pruned = await prune;
+    const ofPrune = pruned.pings.filter((p) => p.path.includes(`${PROD_HOST}-prune`));
+    expect(pruned.code).toBe(0);
+    expect(ofPrune.map((p) => p.path)).toEqual([pingPath(PROD_HOST, 'prune', '/start'), pingPath(PROD_HOST, 'prune')]);
+    expect(pruned.stderr).toMatch(/storagebox: a job that makes the backups waits for the repository lock: stopping this step/);
+    expect(ofPrune[1].body).toMatch(/gave way 1 time\(s\) to a job that makes the backups and ran the step again/);
+    // The repository is sound after the stopped prune, and holds the dump that came.
+    const check = await run('backup-check', world.variant(etc, 'backup.conf', { CHECK_READ_SLICES: 1 }));
+    expectSuccess(check, PROD_HOST, 'check');
+  });
 });
