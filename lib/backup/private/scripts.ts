@@ -303,12 +303,12 @@ reopen_rotated_passwords() {
 # under the repository lock, and stops it when a dump, push or bootstrap waits for the lock (repo_lock). Then it
 # removes the stopped restic's lock from the repository (restic 0.14 would refuse the dump on it), lets go of the
 # repository lock, waits until the jobs that waited have taken it and let go (GIVE_WAY_WAIT_SECONDS: the longest a
-# dump and a push run), takes it again, and runs the step again from its start. It gives way as often as a dump comes:
+# bootstrap, a dump and a push run), takes it again, and runs the step again from its start. It gives way as often as a dump comes:
 # a check or prune that never finishes between two dumps runs into its unit's timeout, and its heartbeat alerts.
 SB_GAVE_WAY=0
 gave_way_note() { [ "$SB_GAVE_WAY" = 0 ] || printf '; gave way %s time(s) to a job that makes the backups and ran the step again' "$SB_GAVE_WAY"; }
 gives_way() {
-  local t=$1 pid rc wanted waited=\${GIVE_WAY_WAIT_SECONDS:-43200} took
+  local t=$1 pid rc wanted waited=\${GIVE_WAY_WAIT_SECONDS:-48600} took
   shift
   while :; do
     "$@" &
@@ -335,7 +335,7 @@ gives_way() {
     took=$SECONDS
     flock -w "$waited" -x "$wanted" || die "the jobs this \${0##*/} gave way to still wait for the repository lock after \${waited}s: see what holds it (systemctl list-units 'backup-*')"
     exec {wanted}>&-
-    repo_lock "$(( waited > SECONDS - took ? waited - (SECONDS - took) : 1 ))" "see what the job that came first does (journalctl -u <its unit>): a dump and a push together take at most GIVE_WAY_WAIT_SECONDS"
+    repo_lock "$(( waited > SECONDS - took ? waited - (SECONDS - took) : 1 ))" "see what the job that came first does (journalctl -u <its unit>): a bootstrap, a dump and a push together take at most GIVE_WAY_WAIT_SECONDS"
     log "$t: the repository lock is back after $((SECONDS - took))s; running the step again ($SB_STEP)"
   done
 }
