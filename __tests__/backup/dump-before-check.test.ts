@@ -88,8 +88,10 @@ describeAsRoot('a dump that comes while a long check holds the repository lock',
     expect(checked.stderr).toMatch(/storagebox: a job that makes the backups waits for the repository lock: stopping this step \(restic check of storagebox, reading data slice 1\/1\)/);
     expect(checked.stderr).toMatch(/storagebox: the repository lock is back after \d+s; running the step again/);
     expect(ofCheck[1].body).toMatch(/read data slice storagebox slice 1\/1 .*backups fresh; gave way 1 time\(s\) to a job that makes the backups and ran the step again/);
-    // Nothing of the stopped check is left in the repository.
-    expect(fs.readdirSync(locks)).toEqual([]);
+    // No lock of the stopped check is left in the repository. (A restic stopped while it wrote a lock over SFTP may
+    // leave its half-written `<id>-restic-temp-<random>` file, which restic does not read as a lock: the dump and the
+    // check above ran beside it.)
+    expect(fs.readdirSync(locks).filter((f) => /^[0-9a-f]{64}$/.test(f))).toEqual([]);
   });
 
   test('the prune gives way too: restic prune stopped midway leaves a repository the dump writes to and the prune finishes', async () => {

@@ -261,8 +261,8 @@ repo_lock() {
   # (gives_way). Otherwise a check that took the lock first (the missed jobs all run at boot, in a random order) or ran
   # long (Phase 2 dumps every 6 hours) held the dump past its hour's wait, and the dump failed.
   if [ -n "\${SB_LOCK_FIRST:-}" ] && ! flock -n 9; then
-    exec {SB_WANTED_FD}<>"$BACKUP_STATE/repository.wanted"
-    flock -s "$SB_WANTED_FD"
+    # (Without it, on a state disk with no inode left, the job waits as the others do.)
+    if exec {SB_WANTED_FD}<>"$BACKUP_STATE/repository.wanted"; then flock -s "$SB_WANTED_FD"; else SB_WANTED_FD=''; fi
     holder=$(head -n 1 "$lock" 2>/dev/null | tr -cd '[:print:]' | head -c 200) || holder=''
     log "waiting for the repository lock, held by \${holder:-a job that did not record its name}: a check or a prune gives way"
   fi
@@ -311,6 +311,13 @@ gives_way() {
   local t=$1 pid rc wanted waited=\${GIVE_WAY_WAIT_SECONDS:-48600} took
   shift
   while :; do
+    # Without the file (a state disk with no inode left) the step runs as before, giving way to nobody.
+    if ! exec {wanted}<>"$BACKUP_STATE/repository.wanted"; then
+      log "cannot open $BACKUP_STATE/repository.wanted: this step does not give way to a dump or push that comes"
+      "$@"
+      return
+    fi
+    exec {wanted}>&-
     "$@" &
     pid=$!
     bg_job "$pid"
