@@ -20,14 +20,8 @@ describeAsRoot('a dump on a machine that also runs the restore drill', () => {
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'drill-beside-dump-'));
     world = await BackupWorld.start(tmp);
-    world.pg.sql('postgres', 'CREATE DATABASE app');
-    // What the fixture's verification queries look for.
-    world.pg.sql('app', `CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL);
-      INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 1000) g;
-      CREATE TABLE orders (id int PRIMARY KEY, user_id int NOT NULL REFERENCES users);
-      INSERT INTO orders SELECT g, (g % 1000) + 1 FROM generate_series(1, 2000) g;`);
-    const bootstrap = await world.run(world.production, 'backup-bootstrap', world.productionWith('repo-bootstrapped'));
-    if (bootstrap.code !== 0) throw new Error(bootstrap.stderr);
+    world.seedAppWithOrders();
+    await world.bootstrapForCopies();
   });
 
   afterAll(async () => {

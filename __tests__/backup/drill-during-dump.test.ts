@@ -29,13 +29,8 @@ describeAsRoot('a restore drill that starts while production dumps', () => {
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'drill-during-dump-'));
     world = await BackupWorld.start(tmp);
-    world.pg.sql('postgres', 'CREATE DATABASE app');
-    world.pg.sql('app', `CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL);
-      INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 1000) g;
-      CREATE TABLE orders (id int PRIMARY KEY, user_id int NOT NULL REFERENCES users);
-      INSERT INTO orders SELECT g, (g % 1000) + 1 FROM generate_series(1, 2000) g;`);
-    const bootstrap = await world.run(world.production, 'backup-bootstrap', world.productionWith('repo-bootstrapped'));
-    if (bootstrap.code !== 0) throw new Error(bootstrap.stderr);
+    world.seedAppWithOrders();
+    await world.bootstrapForCopies();
     world.copyBootstrapped('repo-production');
     expectSuccess(await world.run(world.production, 'backup-dump', world.productionWith('repo-production', { PG_DATABASES: 'app' })), PROD_HOST, 'dump');
     drillEtc = world.variant(world.test.etc, 'drill.conf', { source_REPO_PATH: 'repo-production' });

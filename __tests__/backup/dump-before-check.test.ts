@@ -46,8 +46,7 @@ describeAsRoot('a dump that comes while a long check holds the repository lock',
     world.pg.sql('postgres', 'CREATE DATABASE app');
     world.pg.sql('app', `CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL);
       INSERT INTO users SELECT g, md5(g::text) FROM generate_series(1, 3000) g;`);
-    const bootstrap = await world.run(world.production, 'backup-bootstrap', world.productionWith('repo-bootstrapped'));
-    if (bootstrap.code !== 0) throw new Error(bootstrap.stderr);
+    await world.bootstrapForCopies();
   });
 
   afterAll(async () => {

@@ -24,8 +24,7 @@ describeAsRoot('a rollout that changes the restic password while a dump runs', (
     world.pg.sql('postgres', 'CREATE DATABASE app');
     world.pg.sql('app', `CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL);
       INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 1000) g;`);
-    const bootstrap = await world.run(world.production, 'backup-bootstrap', world.productionWith('repo-bootstrapped'));
-    if (bootstrap.code !== 0) throw new Error(bootstrap.stderr);
+    await world.bootstrapForCopies();
   });
 
   afterAll(async () => {

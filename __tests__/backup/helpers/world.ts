@@ -210,6 +210,21 @@ export class BackupWorld {
     return this.variant(this.production.etc, 'backup.conf', { storagebox_REPO_PATH: repo, DUMP_DIR: path.join(this.tmp, `dumps-${repo}`), ...settings });
   }
 
+  /** Runs production's backup-bootstrap on the repository 'repo-bootstrapped', which {@link copyBootstrapped} copies; throws its log if it fails. */
+  public async bootstrapForCopies(): Promise<void> {
+    const bootstrap = await this.run(this.production, 'backup-bootstrap', this.productionWith('repo-bootstrapped'));
+    if (bootstrap.code !== 0) throw new Error(bootstrap.stderr);
+  }
+
+  /** Production's `app` database as the fixture's verification queries expect it: 1,000 users and 2,000 orders that reference them. */
+  public seedAppWithOrders(): void {
+    this.pg.sql('postgres', 'CREATE DATABASE app');
+    this.pg.sql('app', `CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL);
+      INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 1000) g;
+      CREATE TABLE orders (id int PRIMARY KEY, user_id int NOT NULL REFERENCES users);
+      INSERT INTO orders SELECT g, (g % 1000) + 1 FROM generate_series(1, 2000) g;`);
+  }
+
   /** Copies the repository the suite bootstrapped as 'repo-bootstrapped' to `repo` on the Storage Box. */
   public copyBootstrapped(repo: string): void {
     fs.cpSync(path.join(this.sftp.home, 'repo-bootstrapped'), path.join(this.sftp.home, repo), { recursive: true });
