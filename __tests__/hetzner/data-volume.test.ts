@@ -144,4 +144,20 @@ describe('the volumes of one machine', () => {
     new DataVolume(stack, 'WorkerData', { machine: other, size: Size.gibibytes(10), mountPath: '/srv/worker' });
     expect(resourcesOf(synthJson(stack), 'hcloud_volume_attachment')).toHaveLength(LIMIT + 1);
   });
+
+  test('are attached one after another, each waiting for the one before; another machine\'s are not held up', () => {
+    const stack = withVolumes(3);
+    const other = new Machine(stack, 'Worker', {
+      environment: Environment.PRODUCTION, role: 'worker', serverType: ServerType.CX33, location: Location.NBG1, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS,
+    });
+    recordVolumeBackup(other, { by: stack, filePaths: ['/srv'] });
+    new DataVolume(stack, 'WorkerData', { machine: other, size: Size.gibibytes(10), mountPath: '/srv/worker' });
+    const attachments: Record<string, any> = synthJson(stack).resource.hcloud_volume_attachment;
+    const nameOf = (volume: string) => Object.keys(attachments).find((k) => k.startsWith(`${volume}_Attachment`))!;
+    // Hetzner locks a server during an attachment; a second one made at the same moment fails with `locked`.
+    expect(attachments[nameOf('Data1')].depends_on).toBeUndefined();
+    expect(attachments[nameOf('Data2')].depends_on).toEqual([`hcloud_volume_attachment.${nameOf('Data1')}`]);
+    expect(attachments[nameOf('Data3')].depends_on).toEqual([`hcloud_volume_attachment.${nameOf('Data2')}`]);
+    expect(attachments[nameOf('WorkerData')].depends_on).toBeUndefined();
+  });
 });

@@ -1,5 +1,5 @@
 import { Construct, IConstruct } from 'constructs';
-import { Token } from 'cdktf';
+import { TerraformStack, Token } from 'cdktf';
 import { Volume } from '../../generated/providers/hcloud/volume';
 import { VolumeAttachment } from '../../generated/providers/hcloud/volume-attachment';
 import { DataClass } from '../core/data-class';
@@ -57,12 +57,19 @@ const MAX_GIB = 10 * 1024;
 const MOUNT_PATH = /^\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
 /**
+ * The newest attachment to each machine. The next volume's attachment waits for it: Hetzner locks a server while
+ * it attaches a volume, and the provider does not retry `locked` on every path (reference pitfalls, 14).
+ */
+const lastAttachment = new WeakMap<IMachine, VolumeAttachment>();
+
+/**
  * A Hetzner Cloud volume for a machine's data, attached and mounted.
  *
  * - Created in the machine's location (a volume cannot move) and attached with
  *   `hcloud_volume_attachment`, `automount` off: the machine's bundle waits for the device and mounts it
  *   by its stable `/dev/disk/by-id` name through `/etc/fstab` with `nofail`, so a missing volume never
  *   blocks a boot. Formatted ext4 once, at creation; a larger `size` grows the file system on the next deploy.
+ *   The attachments of one machine's volumes are made one after another (Hetzner locks the server during each).
  * - In production: delete protection and `prevent_destroy`.
  * - Hetzner's server backups and snapshots do not include volumes. Synth fails unless a dump or
  *   file backup covers the volume, or `withoutBackup` says why it needs none.
@@ -139,11 +146,15 @@ export class DataVolume extends Construct {
       deleteProtection: isProtected,
       lifecycle: isProtected ? { preventDestroy: true } : undefined,
     });
+    const previous = lastAttachment.get(props.machine);
     this.attachment = new VolumeAttachment(this, 'Attachment', {
       volumeId: Token.asNumber(this.volume.id),
       serverId: Token.asNumber(props.machine.server.id),
       automount: false,
+      // One attachment to a server at a time; only within a stack, where Terraform can order them.
+      dependsOn: previous && TerraformStack.of(previous) === TerraformStack.of(this) ? [previous] : undefined,
     });
+    lastAttachment.set(props.machine, this.attachment);
     this.devicePath = `/dev/disk/by-id/scsi-0HC_Volume_${this.volume.id}`;
 
     // The device path holds the volume's id, known at deploy: it travels in a file, not in the command.
