@@ -286,6 +286,46 @@ describeReal('the rendered PostgreSQL configuration, on a real PostgreSQL 15', (
     }
   });
 
+  test('a tuned setting ALTER SYSTEM sets: the setup says it wins over the tuning, and how to hand it back', () => {
+    superuser("ALTER SYSTEM SET work_mem = '64MB'");
+    try {
+      const run = setup();
+      expect(run.code).toBe(0);
+      // A rescale re-tunes the drop-in, never postgresql.auto.conf: each deploy says which setting stays the DBA's.
+      expect(run.out).toMatch(/ALTER SYSTEM sets work_mem = 64MB, which wins over this server type's tuning \(\d+MB\); ALTER SYSTEM RESET work_mem hands it back/);
+      expect(superuser('SHOW work_mem')).toBe('64MB');
+    } finally {
+      superuser('ALTER SYSTEM RESET work_mem');
+      superuser('SELECT pg_reload_conf()');
+    }
+    expect(setup().out).not.toMatch(/ALTER SYSTEM/);
+  });
+
+  test('a server that does not start on an ALTER SYSTEM setting: the setup names it, the tuned value and the line to remove', () => {
+    // shared_buffers set by hand for a larger type, after a rescale to a smaller one: more than the machine holds.
+    const swap = Number(/SwapTotal:\s+(\d+) kB/.exec(fs.readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) * 1024;
+    const tooLarge = `${Math.ceil((os.totalmem() + swap) / 2 ** 30) * 2}GB`;
+    superuser(`ALTER SYSTEM SET shared_buffers = '${tooLarge}'`);
+    // The kernel refuses a map that large unless it overcommits always; then huge pages it has none of refuse it.
+    if (fs.readFileSync('/proc/sys/vm/overcommit_memory', 'utf8').trim() === '1') superuser("ALTER SYSTEM SET huge_pages = 'on'");
+    const autoConf = path.join(root, 'var/lib/postgresql/15/main/postgresql.auto.conf');
+    expect(fs.readFileSync(autoConf, 'utf8')).toContain(`shared_buffers = '${tooLarge}'`);
+    spawnSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, '-D', path.join(root, 'etc/postgresql/15/main'), '-m', 'fast', '-w', 'stop']);
+    try {
+      const run = setup();
+      expect(run.code).toBe(1);
+      expect(run.out).toMatch(new RegExp(`FAILED: PostgreSQL did not start \\(.*\\), and ALTER SYSTEM sets shared_buffers = ${tooLarge} in /var/lib/postgresql/15/main/postgresql.auto.conf, `
+        + 'which wins over the tuning for this server type \\(shared_buffers = \\d+MB\\)\\. Fix: see journalctl -u postgresql@15-main\\.service; if one of them is why, '
+        + 'remove its line from postgresql.auto.conf \\(ALTER SYSTEM cannot run while the server is down\\), then deploy again'));
+    } finally {
+      fs.writeFileSync(autoConf, fs.readFileSync(autoConf, 'utf8').split('\n').filter((l) => !/^(shared_buffers|huge_pages) =/.test(l)).join('\n'));
+    }
+    const again = setup();
+    expect(again.code).toBe(0);
+    expect(again.out).not.toMatch(/ALTER SYSTEM/);
+    expect(superuser('SHOW shared_buffers')).toBe('1GB');
+  });
+
   test('the password reaches neither the output nor the server log', () => {
     const log = fs.readFileSync(path.join(root, 'var/log/postgresql/postgresql.log'), 'utf8');
     for (const text of [...setupOutput, log]) {

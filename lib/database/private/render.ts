@@ -80,6 +80,8 @@ export function renderSetupConf(input: RenderInput & { passwordFile: string; pas
     // The setup checks that the server accepts connections on each of these, as the drop-in sets them.
     listenAddresses: listenAddresses(input),
     addressWaitSeconds: ADDRESS_WAIT_SECONDS,
+    // What the drop-in tunes for the server type: the setup names those ALTER SYSTEM overrides.
+    tuning: Object.fromEntries(input.tuning.toSettings().map(([name, value]) => [name, String(value)])),
     osUser: 'postgres',
     database: input.database,
     role: input.role,

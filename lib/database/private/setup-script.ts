@@ -15,13 +15,14 @@ export const SETUP_SCRIPT = String.raw`#!/usr/bin/python3
 #     cluster yet, it moves the package's cluster there (server stopped, copied, checked) and keeps
 #     the old directory as <dir>.moved-<date>; it never overwrites a directory that holds files;
 #  2. starts the server, reloads the configuration, restarts only when a setting needs it (and fails at
-#     once when another file moved it off the configured port);
+#     once when another file moved it off the configured port); names the tuned settings ALTER SYSTEM overrides,
+#     and when the server does not start, the ones that may be why;
 #  3. creates the app's role and database if missing and sets the role's password from the password
 #     file, as a SCRAM-SHA-256 verifier computed here: the password never reaches argv, SQL or logs;
 #  4. checks that the server accepts connections on every address of listen_addresses at its port (the
 #     Unix socket alone says nothing of what the app reaches), restarting it once when the private address
 #     came up after it started, and fails naming the address, what it found and the fix otherwise.
-import base64, hashlib, hmac, json, os, shutil, socket, struct, subprocess, sys, time
+import base64, hashlib, hmac, json, os, re, shutil, socket, struct, subprocess, sys, time
 
 ROOT = os.environ.get("SOVEREIGN_ROOT", "").rstrip("/")
 CONF = ROOT + "${'/etc/sovereign/postgres/setup.json'}"
@@ -200,6 +201,45 @@ def create_empty_cluster(conf, target):
          "--encoding=UTF8", "--locale=C.UTF-8"])
     log("created an empty PostgreSQL %s cluster in %s: this server was built from a snapshot without the data; "
         "restore a backup into it before relying on it (docs/backup.md, Restoring by hand)" % (conf["major"], conf["dataDirectory"]))
+
+
+def altered_tuning(conf):
+    """The tuned settings ALTER SYSTEM sets, as postgresql.auto.conf holds them: read after every other file, they win."""
+    altered = {}
+    try:
+        with open(ROOT + conf["dataDirectory"] + "/postgresql.auto.conf") as f:
+            for line in f:
+                m = re.match(r"\s*([A-Za-z_][A-Za-z0-9_.]*)\s*=?\s*'?([^'#]*?)'?\s*(#.*)?$", line)
+                if m and m.group(1).lower() in conf["tuning"]:
+                    altered[m.group(1).lower()] = m.group(2)
+    except OSError:
+        pass
+    return altered
+
+
+def control_service(conf, action):
+    """Starts or restarts the server; when it does not come up, names the ALTER SYSTEM settings that may be why (a
+    shared_buffers set for a larger type no longer fits after a rescale to a smaller one)."""
+    p = run(conf["service"][action], check=False)
+    if p.returncode == 0:
+        return
+    why = " ".join(p.stderr.decode("utf-8", "replace").split())[-800:]
+    altered = altered_tuning(conf)
+    if altered:
+        fail("PostgreSQL did not %s (%s), and ALTER SYSTEM sets %s in %s/postgresql.auto.conf, which wins over the tuning for "
+             "this server type (%s)" % (action, why, ", ".join("%s = %s" % kv for kv in sorted(altered.items())), conf["dataDirectory"],
+                                        ", ".join("%s = %s" % (k, conf["tuning"][k]) for k in sorted(altered))),
+             "see journalctl -u %s; if one of them is why, remove its line from postgresql.auto.conf (ALTER SYSTEM cannot run "
+             "while the server is down), then deploy again" % conf["serviceName"])
+    fail("%s exited %d: %s" % (" ".join(conf["service"][action][:6]), p.returncode, why),
+         "see the PostgreSQL log (journalctl -u postgresql@*) and deploy again")
+
+
+def report_altered_tuning(conf):
+    # Not a failure: ALTER SYSTEM is the DBA's way to decide. But a rescale re-tunes nothing it sets, so say so each time.
+    for name, value in sorted(altered_tuning(conf).items()):
+        log("ALTER SYSTEM sets %s = %s, which wins over this server type's tuning (%s); ALTER SYSTEM RESET %s hands it back"
+            % (name, value, conf["tuning"][name], name))
 
 
 def running_port(conf):
@@ -420,14 +460,15 @@ def main():
     password = read_password(conf)
     refuse_major_change(conf)
     place_data_directory(conf)
-    run(conf["service"]["start"])
+    control_service(conf, "start")
     wait_ready(conf)
     psql(conf, "SELECT pg_reload_conf();")
     time.sleep(0.5)
     if psql(conf, "SELECT count(*) FROM pg_settings WHERE pending_restart;") != "0":
         log("restarting: a changed setting needs it")
-        run(conf["service"]["restart"])
+        control_service(conf, "restart")
         wait_ready(conf)
+    report_altered_tuning(conf)
     ensure_role_and_database(conf, password)
     verify_listening(conf)
     log("PostgreSQL %s ready: database %s, role %s, data in %s" % (conf["major"], conf["database"], conf["role"], conf["dataDirectory"]))
