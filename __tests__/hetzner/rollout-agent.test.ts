@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { BundlePart, MachineBundle } from '../../lib';
+import { Duration } from '../../lib/core/duration';
 import { adminKeysPart } from '../../lib/hetzner/private/admin-keys-part';
 import { AgentMachine } from '../setup/agent-machine';
 import { isRoot, MACHINE_PYTHON, runsInCi } from '../setup/real-parts';
@@ -15,12 +16,21 @@ const secret = 'TOKEN=s3cr3t-value-0001';
 
 class Machine extends AgentMachine {
   /** Delivers a bundle as the provisioners do and runs the agent; `inputs` are the deploy-time contents. */
-  public apply(parts: BundlePart[], inputs: Record<string, string> = {}, options: { version?: string } = {}) {
+  public apply(parts: BundlePart[], inputs: Record<string, string> = {}, options: { version?: string; commandTimeout?: Duration } = {}) {
     const bundle = new MachineBundle('acme-production-app');
     for (const part of parts) bundle.addPart(part);
     // Templates stay as they are: the deploy-time contents come from `inputs`, as Terraform renders them.
     const rendered = bundle.render((text) => text);
-    return { ...this.deliver(rendered.payload, options.version ?? rendered.version, inputs), version: rendered.version };
+    return { ...this.deliver(rendered.payload, options.version ?? rendered.version, inputs, { commandTimeout: options.commandTimeout }), version: rendered.version };
+  }
+}
+
+/** Whether a process runs (a zombie has ended: it only waits for its parent to read its exit). */
+function running(pid: string): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
   }
 }
 
@@ -240,6 +250,46 @@ describe('the rollout agent', () => {
     const run = m.apply([web(16, true)]);
     expect(run.status).toBe(1);
     expect(m.read('/etc/acme/web.conf')).toBe('workers=2\n');
+  });
+
+  // A step that hangs is stopped at the timeout and rolled back. Killing only the command left what its script had
+  // started (a psql, a restic, a sleep) running: here one holds the lock the previous version's activation takes, so the
+  // rollback failed too, and the survivors kept running after the deploy had failed.
+  test('a command that times out is stopped with everything it started, so the rollback finds no lock held and no process left', () => {
+    const m = machine();
+    const lock = path.join(m.dir, 'repository.lock');
+    const pids = path.join(m.dir, 'descendants');
+    const migrate = (script: string): BundlePart => ({
+      name: 'migrate',
+      files: [{ path: '/usr/local/sbin/acme-migrate', content: `#!/bin/bash\n${script}\n`, permissions: '0755' }],
+      commands: [[path.join(m.root, 'usr/local/sbin/acme-migrate')]],
+    });
+    // The previous version's activation takes the lock, and fails when something else holds it.
+    expect(m.apply([migrate(`flock -n ${lock} true`)]).status).toBe(0);
+    // A grandchild holding the lock, one a level further down, and an orphan that left the process group (a daemon's
+    // setsid, its parent gone): each hangs.
+    const hanging = migrate([
+      `flock ${lock} sh -c 'echo $$ >> ${pids}; exec sleep 300' &`,
+      `bash -c 'sleep 300 & echo $! >> ${pids}; wait' &`,
+      `(setsid sleep 300 & echo $! >> ${pids})`,
+      'wait',
+    ].join('\n'));
+    try {
+      const run = m.apply([hanging], {}, { commandTimeout: Duration.seconds(3) });
+      expect(run.status).toBe(1);
+      expect(run.output).toMatch(/FAILED to activate "migrate": .*acme-migrate exited 124:\n {2}\| timed out after 3 s/);
+      expect(run.output).not.toMatch(/restoring the previous version also failed/);
+      expect(m.read('/usr/local/sbin/acme-migrate')).toContain(`flock -n ${lock} true`);
+      const started = fs.readFileSync(pids, 'utf8').trim().split('\n');
+      expect(started).toHaveLength(3);
+      expect(started.filter(running)).toEqual([]);
+      expect(spawnSync('flock', ['-n', lock, 'true']).status).toBe(0);
+    } finally {
+      // On a failure, the survivors do not outlive the suite.
+      for (const pid of fs.existsSync(pids) ? fs.readFileSync(pids, 'utf8').trim().split('\n') : []) {
+        try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+      }
+    }
   });
 
   // In CI it runs (and fails when not root): a skip there would hide the owner rollback.

@@ -2,6 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Duration } from '../../lib/core/duration';
 import { ROLLOUT_AGENT } from '../../lib/hetzner/private/rollout-agent';
 import { MACHINE_PYTHON } from './real-parts';
 
@@ -34,14 +35,20 @@ export class AgentMachine {
     fs.writeFileSync(path.join(this.bin, 'systemctl'), `#!/bin/sh\necho "$*" >> ${this.dir}/systemctl.log\n`, { mode: 0o755 });
   }
 
-  /** Delivers a compressed bundle and the rendered deploy-time inputs as the provisioners do, then runs `apply`. */
-  public deliver(payload: string, version: string, inputs: Record<string, string>): AgentRun {
+  /**
+   * Delivers a compressed bundle and the rendered deploy-time inputs as the provisioners do, then runs `apply`.
+   * `commandTimeout` shortens how long the agent lets one command run; the agent itself is stopped a minute after it.
+   */
+  public deliver(payload: string, version: string, inputs: Record<string, string>, options: { commandTimeout?: Duration } = {}): AgentRun {
     const incoming = fs.mkdtempSync(path.join(this.dir, 'incoming-'));
     fs.writeFileSync(path.join(incoming, 'bundle.gz.b64'), payload);
     fs.writeFileSync(path.join(incoming, 'inputs.json'), JSON.stringify(inputs));
     fs.rmSync(path.join(this.dir, 'systemctl.log'), { force: true });
+    const timeout = options.commandTimeout?.toSeconds();
     const run = spawnSync(MACHINE_PYTHON, [this.agent, 'apply', '--version', version, '--dir', incoming], {
-      env: { ...process.env, SOVEREIGN_ROOT: this.root, PATH: `${this.bin}:${process.env.PATH}` }, encoding: 'utf8',
+      env: { ...process.env, SOVEREIGN_ROOT: this.root, PATH: `${this.bin}:${process.env.PATH}`, ...(timeout === undefined ? {} : { SOVEREIGN_COMMAND_TIMEOUT: String(timeout) }) },
+      encoding: 'utf8',
+      ...(timeout === undefined ? {} : { timeout: (timeout + 60) * 1000 }),
     });
     return { status: run.status, output: `${run.stdout}${run.stderr}`, incomingLeft: fs.existsSync(incoming) };
   }

@@ -43,6 +43,8 @@ RELEASES = STATE + "/releases"
 COMMAND = ROOT + "/usr/local/sbin/sovereign-rollout"
 TEXTFILE_DIR = ROOT + "/var/lib/prometheus/node-exporter"
 UNIT_DIR = "/etc/systemd/system/"
+# How long one command may run (ROLLOUT_COMMAND_TIMEOUT); tests shorten it.
+COMMAND_TIMEOUT = int(os.environ.get("SOVEREIGN_COMMAND_TIMEOUT", "${ROLLOUT_COMMAND_TIMEOUT.toSeconds()}"))
 UNIT_SUFFIXES = (".service", ".timer", ".socket", ".path", ".mount", ".target")
 # Lines of systemd-analyze verify that mean the unit file itself is wrong (not the machine around it).
 UNIT_ERRORS = ("Unknown section", "Unknown key", "Unknown lvalue", "bad unit file setting", "Failed to parse",
@@ -136,18 +138,100 @@ def describe(error):
     return "%s: %s" % (type(error).__name__, str(error)[:200])
 
 
-def run(argv, env=None, timeout=${ROLLOUT_COMMAND_TIMEOUT.toSeconds()}, stdin=None):
+def run(argv, env=None, timeout=COMMAND_TIMEOUT, stdin=None):
+    # In a process group of its own, so that a timeout stops the command and everything it started.
+    before = children(os.getpid())
     try:
-        p = subprocess.run(argv, stdin=subprocess.DEVNULL if stdin is None else stdin, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, env=env, timeout=timeout)
-        return p.returncode, p.stdout.decode("utf-8", "replace")
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL if stdin is None else stdin, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, env=env, start_new_session=True)
     except FileNotFoundError:
         return 127, "%s: command not found" % argv[0]
     except OSError as e:
         # Not executable (a script left at mode 0644), not a program: a failed command, not a crash.
         return 126, "%s: cannot be run: %s" % (argv[0], e.strerror or type(e).__name__)
+    try:
+        out = p.communicate(timeout=timeout)[0]
     except subprocess.TimeoutExpired:
+        stop_tree(p, before)
         return 124, "timed out after %d s" % timeout
+    except BaseException:
+        stop_tree(p, before)  # the agent interrupted (Ctrl-C): nothing it started outlives it
+        raise
+    return p.returncode, out.decode("utf-8", "replace")
+
+
+def processes():
+    """pid -> (state, parent, process group) of every process, from /proc."""
+    found = {}
+    for name in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/stat" % name) as f:
+                fields = f.read().rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+            found[int(name)] = (fields[0], int(fields[1]), int(fields[2]))
+        except (OSError, ValueError, IndexError):
+            pass
+    return found
+
+
+def children(parent):
+    return {pid for pid, (_, ppid, _) in processes().items() if ppid == parent}
+
+
+def stop_tree(p, before):
+    """Kills a command and every process it started: killing the command alone left a script's psql, restic or sleep
+    running, holding its locks and ports while the rollback ran. The tree is its process group, what is below it, and
+    what the agent adopted meanwhile (an orphan that left the group with setsid). Each is stopped first, so none forks
+    past the kill."""
+    me, stopped = os.getpid(), set()
+    while True:
+        procs = processes()
+        tree = {p.pid}
+        grew = True
+        while grew:
+            grew = False
+            for pid, (_, ppid, pgid) in procs.items():
+                if pid != me and pid not in tree and (ppid in tree or pgid == p.pid or (ppid == me and pid not in before)):
+                    tree.add(pid)
+                    grew = True
+        new = tree - stopped
+        if not new:
+            break
+        for pid in new:
+            signal_quietly(pid, signal.SIGSTOP)
+        stopped |= new
+    for pid in stopped:
+        signal_quietly(pid, signal.SIGKILL)
+    p.stdout.close()  # not read to its end: a process that escaped all this must not hold the agent
+    p.wait()
+    # The killed orphans come to the agent (subreaper) and are reaped here; none is left when the rollback starts.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                pass
+        except ChildProcessError:
+            pass
+        procs = processes()
+        if not any(pid in procs and procs[pid][0] != "Z" for pid in stopped):
+            return
+        time.sleep(0.05)
+
+
+def signal_quietly(pid, sig):
+    try:
+        os.kill(pid, sig)
+    except OSError:
+        pass  # gone already
+
+
+def adopt_orphans():
+    """Makes the agent the parent of every orphan of its commands (PR_SET_CHILD_SUBREAPER), so that a timeout finds
+    a daemon that left its command's process group, and the agent reaps what it killed."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: the process group alone
 
 
 def metric(success, version):
@@ -335,6 +419,7 @@ def install_command():
 def apply(version, incoming):
     # A dropped SSH session must not stop an apply halfway: it runs to its end, which the next deploy reads.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    adopt_orphans()
     os.makedirs(STATE, mode=0o700, exist_ok=True)
     with open(STATE + "/lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
