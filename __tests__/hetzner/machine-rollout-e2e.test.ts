@@ -18,6 +18,7 @@ import { DRILL_ACCOUNT_PASSWORD_VARIABLES, OFFSITE_DRILL_VARIABLES } from '../..
 import { EnvironmentMonitoring } from '../../lib/monitoring/environment-monitoring';
 import { UptimeCheck } from '../../lib/monitoring/uptime-check';
 import { HetznerStandIn, LoopbackMachine, PlannedChanges, PlanOutcome, StandInWorkspace, TerraformRun } from '../../testing';
+import { CloudStore } from '../../testing/provider/cloud/store';
 import { boundary, plan, RULES } from '../monitoring/helpers/fixture';
 import { leakedSecrets } from '../setup/secret-sentinels';
 import { SftpServer } from '../backup/helpers/sftp-server';
@@ -322,6 +323,43 @@ describe('day-2 rollout of a production machine\'s bundle (stand-in provider, re
     for (const dir of ['/var/lib/sovereign/rollout', '/var/lib/sovereign/rollout/incoming']) {
       expect(`${dir} ${(fs.statSync(dir).mode & 0o777).toString(8)}`).toBe(`${dir} 700`);
     }
+  }, 240_000);
+
+  // A disk rebuilt from one of Hetzner's backup images, outside Terraform (a corrupt disk, docs/backup.md), holds the
+  // bundle of the day the backup was taken, on the same server: same id, so the identity check lets its older jobs run.
+  // Terraform's state still said the newest bundle was installed, so no deploy rolled it out again until the bundle
+  // changed or someone ran -replace.
+  test('a disk rebuilt from an older backup image gets the newest bundle again on the next deploy, and the drift check sees it', () => {
+    const backupDay = path.join(dir, 'backup-image');
+    fs.cpSync(target.root, backupDay, { recursive: true });
+    const older = target.current().version;
+    const newest = { keepDaily: 42 };
+    const deployed = deploy(newest).apply();
+    expect(deployed.ok ? '' : messages(deployed)).toBe('');
+    expect(target.current().version).toBe(bundleVersionOf(newest));
+
+    // The rebuild, as Hetzner does it: the backup's files on the disk, the backup image reported as the server's image.
+    const [id] = serverIds();
+    fs.rmSync(target.root, { recursive: true });
+    fs.cpSync(backupDay, target.root, { recursive: true });
+    new CloudStore(ws.cloudFile).update((cloud) => { cloud.objects.hcloud_server[id].image = '312345678'; });
+    expect(target.current().version).toBe(older);
+
+    // The daily drift check's plan (and the next deploy's) replaces the rollout, and only it.
+    const planned = deploy(newest).plan();
+    const changed = changesOf(planned).resourceChanges.filter((c) => !c.actions.every((a) => a === 'no-op' || a === 'read'));
+    expect(changed.map((c) => [c.type, c.actions])).toEqual([['terraform_data', ['delete', 'create']]]);
+    expect([changed[0].before.triggers_replace.image, changed[0].after.triggers_replace.image]).toEqual(['debian-12', '312345678']);
+    expect(changed[0].after.triggers_replace.bundle).toBe(bundleVersionOf(newest));
+
+    const run = ws.apply();
+    expect(run.ok ? '' : messages(run)).toBe('');
+    expect(serverIds()).toEqual([id]);
+    expect(target.current().version).toBe(bundleVersionOf(newest));
+    expect(target.read(CONF)).toContain('--keep-daily 42 ');
+    // Healed: the next plan is empty again.
+    const after = changesOf(deploy(newest).plan()).resourceChanges.filter((c) => !c.actions.every((a) => a === 'no-op' || a === 'read'));
+    expect(after).toEqual([]);
   }, 240_000);
 });
 

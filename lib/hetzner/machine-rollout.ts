@@ -59,7 +59,7 @@ const TOKEN = /\$\{TfToken\[[^\]]+\]\}/g;
  *
  * The plan says what changes in plain words: `triggers_replace.bundle` goes from one
  * `sha256:` version to the next, `triggers_replace.inputs` shows as a changed sensitive value when a
- * secret is rotated.
+ * secret is rotated, and `triggers_replace.image` changes when the server's disk was rebuilt from another image.
  */
 export class MachineRollout extends Construct {
   /** The `terraform_data` resource whose provisioners roll the bundle out. */
@@ -74,6 +74,14 @@ export class MachineRollout extends Construct {
     /** What must exist before the first rollout (the server, its firewall). */
     readonly dependsOn: ITerraformDependable[];
     /**
+     * The image the server's disk was last built from: the server's `image` attribute, which Hetzner changes when
+     * the disk is rebuilt from a backup or snapshot outside Terraform. Such a disk holds the bundle of the day the
+     * image was taken while the server keeps its id, so the rollout is keyed on it too and the next deploy (and the
+     * drift check's plan) rolls the bundle out again.
+     * @default - not watched: a disk rebuilt outside Terraform keeps its older bundle until the bundle changes
+     */
+    readonly image?: string;
+    /**
      * How the rollout connects.
      * @default - each field's own default (the SSH agent, port 22, no pinned host key, 5 minutes to connect)
      */
@@ -85,6 +93,7 @@ export class MachineRollout extends Construct {
       bundle: is.instance(MachineBundle, "pass the machine's bundle (machine.bundle)"),
       host: is.text("pass the address SSH reaches, such as the server's IPv4 address"),
       dependsOn: is.list(isDependable, 'list what must exist before the first rollout, such as [server], or pass []'),
+      image: is.optional(is.text("pass the server's image attribute (server.image), or leave it out")),
       options: is.optional(is.object<MachineRolloutOptions>({ sshPrivateKey: is.checkedLater(), hostKey: is.checkedLater(), port: is.checkedLater(), connectTimeout: is.checkedLater() },
         'pass { connectTimeout: Duration.minutes(5) } or leave it out')),
     }, 'pass { bundle, host, dependsOn }');
@@ -124,6 +133,7 @@ export class MachineRollout extends Construct {
           s.inputsDigest ??= inputsDigest(s.files);
           return s.inputsDigest;
         } }),
+        ...(props.image === undefined ? {} : { image: props.image }),
       },
       dependsOn: props.dependsOn,
       connection: {

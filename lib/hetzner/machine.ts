@@ -411,6 +411,7 @@ export class Machine extends Construct implements IMachine {
         bundle: this.bundle,
         host: this.rolloutHost(),
         dependsOn: [this.server],
+        image: this.server.image,
         options: this.rolloutOptions,
       });
     }
