@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { Construct } from 'constructs';
 import { Fn, ITerraformDependable, Lazy, TerraformResource, TerraformVariable } from 'cdktf';
 import { Duration } from '../core/duration';
@@ -49,6 +50,11 @@ const INCOMING = `${ROLLOUT_STATE_DIR}/incoming`;
  */
 const STEP_SCRIPT = '/root/.sovereign-rollout-step.sh';
 const TOKEN = /\$\{TfToken\[[^\]]+\]\}/g;
+/**
+ * A trigger of every rollout: a library version whose agent changed, and nothing of the bundle, rolls out once, so the
+ * machine runs the new agent and keeps it (`sovereign-rollout status`).
+ */
+const AGENT_VERSION = `sha256:${createHash('sha256').update(ROLLOUT_AGENT).digest('hex')}`;
 
 /**
  * Delivers a machine's bundle on every deploy that changes it, without touching the server: a
@@ -59,7 +65,8 @@ const TOKEN = /\$\{TfToken\[[^\]]+\]\}/g;
  *
  * The plan says what changes in plain words: `triggers_replace.bundle` goes from one
  * `sha256:` version to the next, `triggers_replace.inputs` shows as a changed sensitive value when a
- * secret is rotated, and `triggers_replace.image` changes when the server's disk was rebuilt from another image.
+ * secret is rotated, `triggers_replace.image` when the server's disk was rebuilt from another image, and
+ * `triggers_replace.agent` when a library version brings another rollout agent.
  */
 export class MachineRollout extends Construct {
   /** The `terraform_data` resource whose provisioners roll the bundle out. */
@@ -134,6 +141,7 @@ export class MachineRollout extends Construct {
           return s.inputsDigest;
         } }),
         ...(props.image === undefined ? {} : { image: props.image }),
+        agent: AGENT_VERSION,
       },
       dependsOn: props.dependsOn,
       connection: {
