@@ -164,6 +164,8 @@ def processes():
     """pid -> (state, parent, process group) of every process, from /proc."""
     found = {}
     for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
         try:
             with open("/proc/%s/stat" % name) as f:
                 fields = f.read().rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
