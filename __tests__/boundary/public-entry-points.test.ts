@@ -94,7 +94,7 @@ const ENTRIES: Entry[] = [
     args: (s) => {
       const machine = appIn(s);
       const bundle = new MachineBundle('acme-production-app').addPart({ name: 'app', files: [{ path: '/etc/acme/app.conf', content: 'port=8080\n' }] });
-      return [{ bundle, host: machine.ipv4!.ipAddress, dependsOn: [machine.server], options: { connectTimeout: Duration.minutes(2) } }];
+      return [{ bundle, host: machine.ipv4!.ipAddress, dependsOn: [machine.server], image: machine.server.image, options: { connectTimeout: Duration.minutes(2) } }];
     } },
   { name: 'new BoundaryChecks', args: () => [{ policy }], call: (_s, [p]) => new BoundaryChecks(p as any) },
   // Values
