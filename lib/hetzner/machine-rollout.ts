@@ -59,8 +59,8 @@ const AGENT_VERSION = `sha256:${createHash('sha256').update(ROLLOUT_AGENT).diges
 /**
  * Delivers a machine's bundle on every deploy that changes it, without touching the server: a
  * `terraform_data` resource keyed on the bundle's version, a digest of its deploy-time inputs (secrets,
- * addresses), the server's image and the agent's version. When one changes, Terraform replaces this resource (not the server) and
- * its provisioners copy the agent, the bundle and the inputs over SSH and run the agent, which
+ * addresses), the server's image and the agent's version. When one changes, Terraform replaces this
+ * resource (not the server) and its provisioners copy the agent, the bundle and the inputs over SSH and run the agent, which
  * checks, stages, switches and activates, or leaves the previous version running and fails the deploy.
  *
  * The plan says what changes in plain words: `triggers_replace.bundle` goes from one
