@@ -901,8 +901,8 @@ left the code. The guard names the old and the new address and how to keep the r
 \`release\` runs it first, before anything is deployed.
 
 \`npx cdktf-sovereign-hetzner release --product ${a.name} --rehearse "<your e2e command>"\` runs the whole release path by hand:
-guard, deploy test, snapshot production, check that no other release has staging up, bring staging up from the snapshot,
-rehearse, take staging down, deploy
+guard, deploy test, snapshot production, claim staging (refused while another release holds it), bring staging up
+from the snapshot, rehearse, take staging down, give up the claim, deploy
 production (\`--dry-run\` prints the commands). It acts in both projects and reads both buckets, so it needs both
 environments' values, each under its own name: ${releaseCredentialList('test')} with test's, ${releaseCredentialList('production')}
 with production's (staging's state is in production's bucket), both environments' \`TF_VAR_…\`, and both admin keys in

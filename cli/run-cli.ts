@@ -12,7 +12,9 @@ import {
 } from '../lib/environments/release-plan';
 import { StagingReaper, StagingResource } from '../lib/environments/staging-reaper';
 import { sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
-import { DEFAULT_STAGING_DAYS, expiryAfterDays, StagingMode } from '../lib/environments/staging';
+import { DEFAULT_STAGING_DAYS, expiryAfterDays, expiryProblem, StagingMode } from '../lib/environments/staging';
+import { newReleaseId, StagingClaims, stagingServersOf } from '../lib/environments/staging-claim';
+import { labelValueProblem } from '../lib/core/labels';
 import { parseInstant } from './instant';
 import { wholeNumber } from './number-text';
 import { carriageReturnsIn, CHECK_USAGE, checkCommand, type Requirement, requirementsOfStacks, sharedAcrossEnvironments, unsetRequirements, withCarriageReturns } from './check';
@@ -38,9 +40,8 @@ const STAGING_LIST_USAGE = `  cdktf-sovereign-hetzner staging list [--now ISO-TI
       ISO-TIME carries its zone (2026-12-01T09:00:00Z, 2026-12-01T10:00:00+01:00) or is a date (its start, UTC).
       One that delete-expired would keep says why (delete protection, an invalid expires-at label, in use
       by a staging server that stays).
-      With --none-up it fails (exit 1) when a staging server of the stack --stack names (NAME-…) is up:
-      the release path runs it before bringing staging up, so that a second release never rebuilds the
-      staging another one rehearses on, nor takes it down at its end.
+      With --none-up it fails (exit 1) when a staging server of the stack --stack names is up (labelled
+      stack=NAME: a name prefix would take another stack's, acme-staging-lab-staging-app for acme-staging).
       Reads only: it deletes nothing. Needs a token of the Hetzner project staging lives in: with a project
       per environment, HCLOUD_TOKEN_PRODUCTION (staging built from production's snapshot lives there, as the
       release path has it); otherwise HCLOUD_TOKEN.
@@ -54,6 +55,25 @@ const STAGING_DELETE_EXPIRED_USAGE = `  cdktf-sovereign-hetzner staging delete-e
       lists them and says how many it would delete. Needs a token of the Hetzner project staging lives in:
       HCLOUD_TOKEN_PRODUCTION with a project per environment, otherwise HCLOUD_TOKEN.
       Example: npx cdktf-sovereign-hetzner staging delete-expired --yes`;
+
+const STAGING_CLAIM_USAGE = `  cdktf-sovereign-hetzner staging claim --stack NAME --release ID --expires-at YYYY-MM-DD
+      Claims the staging of the stack --stack names for the release --release names, before staging is
+      brought up: a placement group NAME-release-claim (free) labelled stack=NAME, release=ID and as
+      on-demand staging expiring with it (delete-expired deletes a claim a killed release left). Hetzner
+      takes a name once per project, so of two releases claiming at once exactly one wins; the other fails
+      (exit 1) naming the release that holds staging, before it touches anything. It also fails, giving
+      the claim up again, when a staging server of the stack (labelled stack=NAME) is up: a release stopped
+      without taking it down. The release path runs it for you, and staging unclaim at its end.
+      Needs a token of the Hetzner project staging lives in, as staging list does.
+      Example: npx cdktf-sovereign-hetzner staging claim --stack acme-staging --release 20261125-090000-3fa2c1 --expires-at 2026-11-28`;
+
+const STAGING_UNCLAIM_USAGE = `  cdktf-sovereign-hetzner staging unclaim --stack NAME --release ID
+      Gives up the claim of the release --release names on the stack's staging, once staging is down: it
+      fails (exit 1), keeping the claim, while a staging server of the stack is up, so that no other
+      release is built on staging that was not taken down. A claim another release holds, or none, is
+      left alone (exit 0): a release only ever gives up its own. The release path runs it after taking
+      staging down. Needs a token of the Hetzner project staging lives in, as staging list does.
+      Example: npx cdktf-sovereign-hetzner staging unclaim --stack acme-staging --release 20261125-090000-3fa2c1`;
 
 const SNAPSHOT_USAGE = `  cdktf-sovereign-hetzner snapshot --server NAME [--description TEXT] [--keep N]
       Snapshots the production server NAME (labelled environment=production), labels the image
@@ -90,13 +110,18 @@ const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehear
       or, with one project, when two environments register one SSH key (Hetzner takes a key once per project).
       Example: npx cdktf-sovereign-hetzner release --product acme --rehearse "npm run e2e" --dry-run`;
 
-const STAGING_USAGE = `${STAGING_LIST_USAGE}\n${STAGING_DELETE_EXPIRED_USAGE}`;
+const STAGING_USAGE = [STAGING_LIST_USAGE, STAGING_DELETE_EXPIRED_USAGE, STAGING_CLAIM_USAGE, STAGING_UNCLAIM_USAGE].join('\n');
+
+/** The subcommands of `staging`. */
+const STAGING_COMMANDS = ['list', 'delete-expired', 'claim', 'unclaim'] as const;
 
 /** The usage of each command (and of both staging commands), which `help COMMAND` and `COMMAND --help` show alone. */
 const COMMAND_USAGE: Readonly<Record<string, string>> = {
   'staging': STAGING_USAGE,
   'staging list': STAGING_LIST_USAGE,
   'staging delete-expired': STAGING_DELETE_EXPIRED_USAGE,
+  'staging claim': STAGING_CLAIM_USAGE,
+  'staging unclaim': STAGING_UNCLAIM_USAGE,
   'snapshot': SNAPSHOT_USAGE,
   'release': RELEASE_USAGE,
   'init': INIT_USAGE,
@@ -136,9 +161,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.out(usageOf(command === 'help' ? args.positional.slice(1) : args.positional));
       return 0;
     }
+    if (command === 'staging' && (sub === 'claim' || sub === 'unclaim')) return await stagingClaim(sub, commandArgs(argv, `staging ${sub}`), io);
     if (command === 'staging' && (sub === 'list' || sub === 'delete-expired')) return await staging(sub, commandArgs(argv, `staging ${sub}`), io);
     if (command === 'staging') {
-      io.err(`error: staging takes a command: list or delete-expired${sub === undefined ? '' : `, not '${sub}'`}. Fix: run \`cdktf-sovereign-hetzner staging list\`, or see \`cdktf-sovereign-hetzner help staging\`.`);
+      io.err(`error: staging takes a command: ${namedList([...STAGING_COMMANDS]).replace(/ and /, ' or ')}${sub === undefined ? '' : `, not '${sub}'`}. Fix: run \`cdktf-sovereign-hetzner staging list\`, or see \`cdktf-sovereign-hetzner help staging\`.`);
       return 2;
     }
     if (command === 'snapshot') return await snapshot(commandArgs(argv, 'snapshot'), io);
@@ -201,13 +227,12 @@ async function staging(sub: 'list' | 'delete-expired', args: ParsedArgs, io: Cli
 }
 
 /**
- * `staging list --stack NAME --none-up`: exit 1, naming them, when staging servers of the stack are up. Two releases at
- * once shared one staging stack: the second rebuilt staging from its own snapshot under the first one's rehearsal, and
- * whichever ended first took staging down under the other's. A staging server up before a release brings staging up
- * belongs to a release still running, or to one that stopped without taking it down.
+ * `staging list --stack NAME --none-up`: exit 1, naming them, when staging servers of the stack are up (`staging claim`
+ * runs the same check). A staging server up before a release brings staging up belongs to a release still running, or
+ * to one that stopped without taking it down.
  */
 function noneUp(found: readonly StagingResource[], stack: string, io: CliIo): number {
-  const up = found.filter((r) => r.collection === 'servers' && r.name.startsWith(`${stack}-`));
+  const up = stagingServersOf(found, stack);
   if (up.length === 0) {
     io.out(`No staging server of ${stack} is up.`);
     return 0;
@@ -217,6 +242,63 @@ function noneUp(found: readonly StagingResource[], stack: string, io: CliIo): nu
     + 'that rehearsal, and this release would take it down at its end. Nothing was changed. Fix: let the other release end; '
     + `if none runs, take staging down (STAGING_EXPIRES_AT=<its expires-at> npx cdktf destroy ${stack} --auto-approve), then release again.`);
   return 1;
+}
+
+/**
+ * `staging claim` and `staging unclaim`: the release that claims a stack's staging is the one that brings it up and
+ * takes it down. Two releases at once both passed `--none-up` before either brought staging up, and the one that
+ * ended first took staging down under the other's rehearsal (or, its deploy refused, destroyed the other's staging).
+ */
+async function stagingClaim(sub: 'claim' | 'unclaim', args: ParsedArgs, io: CliIo): Promise<number> {
+  const stack = labelValueFlag(args, 'stack');
+  const release = labelValueFlag(args, 'release');
+  const expiresAt = sub === 'claim' ? stringFlag(args, 'expires-at') : undefined;
+  const expiry = expiresAt === undefined ? undefined : expiryProblem(expiresAt);
+  if (expiry) throw new Error(`--expires-at ${expiresAt} is not allowed: ${expiry}. Fix: pass staging's expiry, such as --expires-at 2026-11-28.`);
+  const client = productionProjectClient(io.env);
+  const claims = new StagingClaims(client);
+  const up = async () => stagingServersOf(await new StagingReaper(client).find(new Date()), stack);
+  const servers = (found: readonly StagingResource[]) => found.map((r) => `server ${r.name} (id ${r.id}, expires-at ${r.expiresAt})`).join(', ');
+  const unclaim = `npx cdktf-sovereign-hetzner staging unclaim --stack ${stack}`;
+  if (sub === 'claim') {
+    const holder = await claims.take(stack, release, expiresAt!);
+    if (holder) {
+      io.err(`error: staging of ${stack} is claimed by release ${holder.release} (expires-at ${holder.expiresAt}): it is bringing staging up, rehearsing on it or `
+        + 'taking it down. Nothing was changed. Fix: let that release end, then release again; if it no longer runs (it was killed), take staging down '
+        + `(STAGING_EXPIRES_AT=${holder.expiresAt} npx cdktf destroy ${stack} --auto-approve), give up its claim (${unclaim} --release ${holder.release}), then release again.`);
+      return 1;
+    }
+    const left = await up();
+    if (left.length > 0) {
+      await claims.drop((await claims.find(stack))!);
+      noneUp(left, stack, io);
+      return 1;
+    }
+    io.out(`Staging of ${stack} is claimed by release ${release} until ${expiresAt}.`);
+    return 0;
+  }
+  const claim = await claims.find(stack);
+  if (claim === undefined || claim.release !== release) {
+    io.out(claim === undefined ? `No release holds staging of ${stack}: nothing to give up.` : `Staging of ${stack} is claimed by release ${claim.release}, not ${release}: left alone.`);
+    return 0;
+  }
+  const left = await up();
+  if (left.length > 0) {
+    io.err(`error: staging of ${stack} is still up: ${servers(left)}. The claim of release ${release} stays, so that no other release is built on it. `
+      + `Fix: take staging down (STAGING_EXPIRES_AT=${claim.expiresAt} npx cdktf destroy ${stack} --auto-approve), then run ${unclaim} --release ${release}.`);
+    return 1;
+  }
+  await claims.drop(claim);
+  io.out(`Release ${release} gave up its claim on staging of ${stack}.`);
+  return 0;
+}
+
+/** A valued option that becomes a label value (a stack's name, a release's ID): refused here, not by the API. */
+function labelValueFlag(args: ParsedArgs, name: string): string {
+  const value = stringFlag(args, name);
+  const problem = labelValueProblem(value);
+  if (problem) throw new Error(`--${name} ${value} is not allowed: ${problem}. Fix: see \`cdktf-sovereign-hetzner help ${args.command}\`.`);
+  return value;
 }
 
 async function snapshot(args: ParsedArgs, io: CliIo): Promise<number> {
@@ -293,6 +375,7 @@ function release(args: ParsedArgs, io: CliIo): Promise<number> | number {
     environments,
     rehearse: ['sh', '-c', rehearseText],
     stagingExpiresAt: expires,
+    releaseId: newReleaseId(now),
     releaseDate: now.toISOString().slice(0, 10),
     snapshot: args.flags['no-snapshot'] ? false : undefined,
     outdir,
@@ -523,6 +606,8 @@ interface ParsedArgs {
 const COMMAND_OPTIONS: Readonly<Record<string, CommandOptions>> = {
   'staging list': { valued: ['now', 'stack'], switches: ['none-up'] },
   'staging delete-expired': { valued: ['now'], switches: ['yes'] },
+  'staging claim': { valued: ['stack', 'release', 'expires-at'], switches: [] },
+  'staging unclaim': { valued: ['stack', 'release'], switches: [] },
   'snapshot': { valued: ['server', 'description', 'keep'], switches: [] },
   'release': { valued: ['product', 'rehearse', 'staging-days', 'out', 'now'], switches: ['dry-run', 'no-snapshot'] },
 };

@@ -6,7 +6,7 @@ import {
   ISshKey, ObjectStorageBackend, PostgresDatabase, PrivateNetwork, Product, SecretVariable, SshKey, StagingMode,
 } from '../lib';
 import { writeProductDocuments } from '../lib/environments/product-documents';
-import { EXPIRES_AT_LABEL, expiryProblem, isExpired, ON_DEMAND_LABELS } from '../lib/environments/staging';
+import { EXPIRES_AT_LABEL, expiryProblem, isExpired, ON_DEMAND_LABELS, STACK_LABEL } from '../lib/environments/staging';
 import { invalidValue, missingValue } from '../lib/core/validation-message';
 import { Retirement, RetirementOptions } from '../lib/core/retirement';
 import { Check, checkProps, fail, is } from '../lib/core/runtime-checks';
@@ -135,8 +135,9 @@ export class EnvironmentStack extends TerraformStack {
     const isStaging = environment === Environment.STAGING;
     const prefix = `${product.name}-${environment.name}`;
     const location = product.locationFor(environment);
+    // The stack's name, so that a release tells its staging from another stack's (`staging list --none-up`).
     const onDemandLabels: Record<string, string> = isStaging
-      ? { ...ON_DEMAND_LABELS, ...(expiryProblem(props.expiresAt) ? {} : { [EXPIRES_AT_LABEL]: props.expiresAt! }) }
+      ? { ...ON_DEMAND_LABELS, [STACK_LABEL]: id, ...(expiryProblem(props.expiresAt) ? {} : { [EXPIRES_AT_LABEL]: props.expiresAt! }) }
       : {};
 
     // Hetzner's APIs named, so that no HCLOUD_ENDPOINT left in a shell or CI sends the token elsewhere. Every action

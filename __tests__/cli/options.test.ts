@@ -93,10 +93,10 @@ describe('the Hetzner commands refuse an option they do not take, before any req
     expect(api.deleted).toEqual([]);
   });
 
-  test('staging without list or delete-expired names both, with exit 2', async () => {
+  test('staging without a command names its commands, with exit 2', async () => {
     const { code, err } = await run(['staging']);
     expect(code).toBe(2);
-    expect(err).toMatch(/^error: staging takes a command: list or delete-expired\. Fix: .*staging list/);
+    expect(err).toMatch(/^error: staging takes a command: list, delete-expired, claim or unclaim\. Fix: .*staging list/);
     expect(api.requests).toEqual([]);
   });
 });

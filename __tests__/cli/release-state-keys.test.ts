@@ -70,7 +70,9 @@ if (!readable) { console.error('Error: Failed to get existing workspaces: Access
     // The rehearsal reads staging's outputs, as an e2e suite that asks for staging's address does.
     const result = await cli(['release', '--product', 'acme', '--out', outdir, '--rehearse', 'npx cdktf output acme-staging', '--now', '2026-11-25T09:00:00Z', ...extra],
       { ...withoutStateKeys, ...TOKENS, PATH: `${bin}:${process.env.PATH}`, ...env });
-    return { ...result, calls: fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : [] };
+    // The release's ID is new on each run: read as RELEASE_ID.
+    const sameId = (text: string) => text.replace(/--release \d{8}-\d{6}-[0-9a-f]{6}/g, '--release RELEASE_ID');
+    return { ...result, out: sameId(result.out), calls: fs.existsSync(log) ? sameId(fs.readFileSync(log, 'utf8')).trim().split('\n') : [] };
   }
 
   test("with each project's key pair exported, every step reads its state with its own project's pair, and the release completes", async () => {
@@ -81,10 +83,11 @@ if (!readable) { console.error('Error: Failed to get existing workspaces: Access
       'guard acme-production acme-production-tfstate ok',
       'deploy acme-test acme-tfstate ok',
       'snapshot',
-      'staging list --stack acme-staging --none-up',
+      'staging claim --stack acme-staging --release RELEASE_ID --expires-at 2026-11-28',
       'deploy acme-staging acme-production-tfstate ok',
       'output acme-staging acme-production-tfstate ok',
       'destroy acme-staging acme-production-tfstate ok',
+      'staging unclaim --stack acme-staging --release RELEASE_ID',
       'deploy acme-production acme-production-tfstate ok',
     ]);
     expect(out + err).not.toMatch(/key-value|key-id-value/);
@@ -109,10 +112,11 @@ if (!readable) { console.error('Error: Failed to get existing workspaces: Access
       `HCLOUD_TOKEN=\${HCLOUD_TOKEN_PRODUCTION} ${keys('PRODUCTION')} npx cdktf-sovereign-hetzner guard acme-production --out ${outdir}`,
       `HCLOUD_TOKEN=\${HCLOUD_TOKEN_TEST} ${keys('TEST')} npx cdktf deploy acme-test --auto-approve`,
       "SNAPSHOT_ID=$(HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} npx cdktf-sovereign-hetzner snapshot --server acme-production-app --description 'pre-release 2026-11-25')",
-      'HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} npx cdktf-sovereign-hetzner staging list --stack acme-staging --none-up',
+      'HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} npx cdktf-sovereign-hetzner staging claim --stack acme-staging --release RELEASE_ID --expires-at 2026-11-28',
       `HCLOUD_TOKEN=\${HCLOUD_TOKEN_PRODUCTION} ${keys('PRODUCTION')} STAGING_EXPIRES_AT=2026-11-28 npx cdktf deploy acme-staging --auto-approve --var=staging_image=\${SNAPSHOT_ID}`,
       `${keys('PRODUCTION')} STAGING_EXPIRES_AT=2026-11-28 sh -c 'npx cdktf output acme-staging'`,
       `HCLOUD_TOKEN=\${HCLOUD_TOKEN_PRODUCTION} ${keys('PRODUCTION')} STAGING_EXPIRES_AT=2026-11-28 npx cdktf destroy acme-staging --auto-approve`,
+      'HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} npx cdktf-sovereign-hetzner staging unclaim --stack acme-staging --release RELEASE_ID',
       `HCLOUD_TOKEN=\${HCLOUD_TOKEN_PRODUCTION} ${keys('PRODUCTION')} npx cdktf deploy acme-production --auto-approve`,
     ]);
     expect(err).toBe('');

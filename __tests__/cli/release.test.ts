@@ -20,11 +20,14 @@ function synthesized(define: (app: App) => unknown): string {
   return outdir;
 }
 
+/** The release's ID, new on each run, read as RELEASE_ID. */
+const sameId = (text: string) => text.replace(/--release \d{8}-\d{6}-[0-9a-f]{6}/g, '--release RELEASE_ID');
+
 async function release(args: string[]) {
   const out: string[] = [];
   const err: string[] = [];
   const code = await runCli(['release', ...args], { env: {}, out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+  return { code, out: sameId(out.join('\n')), err: err.join('\n') };
 }
 
 describe('cdktf-sovereign-hetzner release --dry-run', () => {
@@ -38,14 +41,16 @@ describe('cdktf-sovereign-hetzner release --dry-run', () => {
       `npx cdktf-sovereign-hetzner guard phase1-pilot-production --out ${phase1}`,
       'npx cdktf deploy phase1-pilot-test --auto-approve',
       "SNAPSHOT_ID=$(npx cdktf-sovereign-hetzner snapshot --server phase1-pilot-production-app --description 'pre-release 2026-11-25')",
-      'npx cdktf-sovereign-hetzner staging list --stack phase1-pilot-staging --none-up',
+      'npx cdktf-sovereign-hetzner staging claim --stack phase1-pilot-staging --release RELEASE_ID --expires-at 2026-11-28',
       'STAGING_EXPIRES_AT=2026-11-28 npx cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=${SNAPSHOT_ID}',
       "STAGING_EXPIRES_AT=2026-11-28 sh -c 'npm run e2e -- --env staging'",
       'STAGING_EXPIRES_AT=2026-11-28 npx cdktf destroy phase1-pilot-staging --auto-approve',
+      'npx cdktf-sovereign-hetzner staging unclaim --stack phase1-pilot-staging --release RELEASE_ID',
       'npx cdktf deploy phase1-pilot-production --auto-approve',
     ]);
     expect(out).toMatch(/# 1\. guard production's plan \(it deletes nothing protected\)\n/);
     expect(out).toMatch(/# 7\. take staging down \(also runs if the rehearsal fails\)/);
+    expect(out).toMatch(/# 8\. give up the claim on staging \(also runs if the rehearsal fails\)/);
   });
 
   test('refuses to rehearse on the test machine when the product stages on its own server but the synth had no staging expiry', async () => {
@@ -123,7 +128,7 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
     const err: string[] = [];
     const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', rehearse, '--now', '2026-11-25T09:00:00Z'],
       { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
-    return { code, calls: fs.readFileSync(log, 'utf8').trim().split('\n'), err: err.join('\n') };
+    return { code, calls: sameId(fs.readFileSync(log, 'utf8')).trim().split('\n'), err: err.join('\n') };
   }
 
   test('runs every step in order and builds staging from the snapshot it took', async () => {
@@ -133,9 +138,10 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
       `STAGING_EXPIRES_AT= cdktf-sovereign-hetzner guard phase1-pilot-production --out ${phase1}`,
       'STAGING_EXPIRES_AT= cdktf deploy phase1-pilot-test --auto-approve',
       "STAGING_EXPIRES_AT= cdktf-sovereign-hetzner snapshot --server phase1-pilot-production-app --description pre-release 2026-11-25",
-      'STAGING_EXPIRES_AT= cdktf-sovereign-hetzner staging list --stack phase1-pilot-staging --none-up',
+      'STAGING_EXPIRES_AT= cdktf-sovereign-hetzner staging claim --stack phase1-pilot-staging --release RELEASE_ID --expires-at 2026-11-28',
       'STAGING_EXPIRES_AT=2026-11-28 cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=4242',
       'STAGING_EXPIRES_AT=2026-11-28 cdktf destroy phase1-pilot-staging --auto-approve',
+      'STAGING_EXPIRES_AT= cdktf-sovereign-hetzner staging unclaim --stack phase1-pilot-staging --release RELEASE_ID',
       'STAGING_EXPIRES_AT= cdktf deploy phase1-pilot-production --auto-approve',
     ]);
   });
@@ -165,9 +171,10 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
     const { bin, log } = fakeNpx();
     const cli = spawnSync(process.execPath, [javascriptEntry(path.resolve(__dirname, '../../cli/main')), 'release', '--product', 'phase1-pilot', '--out', phase1,
       '--rehearse', 'kill -TERM $PPID; sleep 0.5', '--now', '2026-11-25T09:00:00Z'], { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, encoding: 'utf8' });
-    const calls = fs.readFileSync(log, 'utf8').trim().split('\n');
+    const calls = sameId(fs.readFileSync(log, 'utf8')).trim().split('\n');
     expect(cli.stderr).toMatch(/release: SIGTERM: the step under way ends, then only the clean-up steps run \(staging down\); production is not deployed/);
-    expect(calls[calls.length - 1]).toBe('STAGING_EXPIRES_AT=2026-11-28 cdktf destroy phase1-pilot-staging --auto-approve');
+    expect(calls.slice(-2)).toEqual(['STAGING_EXPIRES_AT=2026-11-28 cdktf destroy phase1-pilot-staging --auto-approve',
+      'STAGING_EXPIRES_AT= cdktf-sovereign-hetzner staging unclaim --stack phase1-pilot-staging --release RELEASE_ID']);
     expect(calls.join('\n')).not.toMatch(/deploy phase1-pilot-production/);
     expect(cli.stderr).toMatch(/release stopped by SIGTERM: production was not deployed/);
     expect(cli.status).toBe(143);
@@ -198,26 +205,28 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
   });
 
   // Audit (job overlap): with one staging stack for every release, a second release at once rebuilt staging under the
-  // first one's rehearsal, and took it down at its end (or told the operator to). The check finds staging up.
-  test("staging already up (another release's) stops the release before staging is touched: not rebuilt, not taken down", async () => {
+  // first one's rehearsal, and took it down at its end (or told the operator to). The claim is refused.
+  test("staging claimed (by another release) stops the release before staging is touched: not rebuilt, not taken down", async () => {
     const { bin, log } = fakeNpx();
-    // `staging list --none-up` finds a staging server of the stack, as it does while another release rehearses.
-    fs.writeFileSync(path.join(bin, 'npx'), fs.readFileSync(path.join(bin, 'npx'), 'utf8').replace('case "$2" in', 'case "$2" in staging) exit 1;;'));
+    // `staging claim` is refused, as it is while another release holds staging; `staging unclaim` leaves its claim alone.
+    fs.writeFileSync(path.join(bin, 'npx'), fs.readFileSync(path.join(bin, 'npx'), 'utf8').replace('case "$2" in', 'case "$2" in staging) [ "$3" != claim ] || exit 1;;'));
     const err: string[] = [];
     const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'true', '--now', '2026-11-25T09:00:00Z'],
       { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
     expect(code).toBe(1);
-    const calls = fs.readFileSync(log, 'utf8').trim().split('\n');
-    expect(calls[calls.length - 1]).toBe('STAGING_EXPIRES_AT= cdktf-sovereign-hetzner staging list --stack phase1-pilot-staging --none-up');
+    const calls = sameId(fs.readFileSync(log, 'utf8')).trim().split('\n');
+    expect(calls.slice(-2)).toEqual(['STAGING_EXPIRES_AT= cdktf-sovereign-hetzner staging claim --stack phase1-pilot-staging --release RELEASE_ID --expires-at 2026-11-28',
+      'STAGING_EXPIRES_AT= cdktf-sovereign-hetzner staging unclaim --stack phase1-pilot-staging --release RELEASE_ID']);
     expect(calls.join('\n')).not.toMatch(/phase1-pilot-staging --auto-approve|deploy phase1-pilot-production/);
-    expect(err.join('\n')).toMatch(/step 4 \(check that staging is down \(no other release rehearses on it\)\) failed with exit code 1[\s\S]*production was not deployed/);
+    expect(err.join('\n')).toMatch(/step 4 \(claim staging \(no other release holds it, and none left it up\)\) failed with exit code 1[\s\S]*production was not deployed/);
     expect(err.join('\n')).not.toMatch(/staging may still be up/);
   });
 
   test('a failed rehearsal takes staging down and never deploys production', async () => {
     const { code, calls, err } = await run('exit 3');
     expect(code).toBe(1);
-    expect(calls[calls.length - 1]).toBe('STAGING_EXPIRES_AT=2026-11-28 cdktf destroy phase1-pilot-staging --auto-approve');
+    expect(calls.slice(-2)).toEqual(['STAGING_EXPIRES_AT=2026-11-28 cdktf destroy phase1-pilot-staging --auto-approve',
+      'STAGING_EXPIRES_AT= cdktf-sovereign-hetzner staging unclaim --stack phase1-pilot-staging --release RELEASE_ID']);
     expect(calls.join('\n')).not.toMatch(/deploy phase1-pilot-production/);
     expect(err).toMatch(/step 6 \(rehearse on staging\) failed with exit code 3[\s\S]*release stopped: production was not deployed/);
   });
@@ -280,10 +289,11 @@ describe('cdktf-sovereign-hetzner release with a Hetzner project per environment
       'production-token-value guard phase1-pilot-production --out',
       'test-token-value deploy phase1-pilot-test --auto-approve',
       'production-token-value snapshot --server phase1-pilot-production-app',
-      'production-token-value staging list --stack',
+      'production-token-value staging claim --stack',
       'production-token-value deploy phase1-pilot-staging --auto-approve',
       'shared-token-value rehearse',
       'production-token-value destroy phase1-pilot-staging --auto-approve',
+      'production-token-value staging unclaim --stack',
       'production-token-value deploy phase1-pilot-production --auto-approve',
     ]);
     expect(out.join('\n')).not.toMatch(/token-value/);
@@ -297,10 +307,11 @@ describe('cdktf-sovereign-hetzner release with a Hetzner project per environment
     const commands = out.join('\n').split('\n').filter((l) => !l.startsWith('#'));
     expect(commands[0]).toBe(`HCLOUD_TOKEN=\${HCLOUD_TOKEN_PRODUCTION} npx cdktf-sovereign-hetzner guard phase1-pilot-production --out ${phase1}`);
     expect(commands[1]).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_TEST} npx cdktf deploy phase1-pilot-test --auto-approve');
-    expect(commands[3]).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} npx cdktf-sovereign-hetzner staging list --stack phase1-pilot-staging --none-up');
+    expect(sameId(commands[3])).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} npx cdktf-sovereign-hetzner staging claim --stack phase1-pilot-staging --release RELEASE_ID --expires-at 2026-11-28');
     expect(commands[4]).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} STAGING_EXPIRES_AT=2026-11-28 npx cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=${SNAPSHOT_ID}');
     expect(commands[5]).toBe("STAGING_EXPIRES_AT=2026-11-28 sh -c 'make smoke'");
-    expect(commands[7]).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} npx cdktf deploy phase1-pilot-production --auto-approve');
+    expect(sameId(commands[7])).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} npx cdktf-sovereign-hetzner staging unclaim --stack phase1-pilot-staging --release RELEASE_ID');
+    expect(commands[8]).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} npx cdktf deploy phase1-pilot-production --auto-approve');
     expect(out.join('\n')).not.toMatch(/token-value/);
   });
 

@@ -5,7 +5,7 @@ import { freePort } from '../setup/ports';
 import { HcloudApiStandIn, StandInResource } from '../environments/hcloud-api-stand-in';
 import { cli } from './cli';
 
-const onDemand = (expiresAt: string) => ({ environment: 'staging', lifecycle: 'on-demand', purpose: 'release-rehearsal', 'expires-at': expiresAt });
+const onDemand = (expiresAt: string) => ({ environment: 'staging', lifecycle: 'on-demand', purpose: 'release-rehearsal', 'expires-at': expiresAt, stack: 'acme-staging' });
 
 function cloud(): Record<string, StandInResource[]> {
   return {
@@ -73,6 +73,23 @@ describe('cdktf-sovereign-hetzner staging', () => {
     const other = await run(['staging', 'list', '--stack', 'shop-staging', '--none-up', ...NOW], api, endpoint);
     expect(other).toMatchObject({ code: 0, out: 'No staging server of shop-staging is up.', err: '' });
     expect(api.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+
+  // Audit (release): --none-up matched the servers whose names start with `NAME-`: the staging of a product named
+  // acme-staging-lab (stack acme-staging-lab-staging) stopped every release of acme, and a product's own staging
+  // server under another name went unseen. It reads the stack label each staging resource carries.
+  test('list --none-up finds a stack\'s staging by its stack label, not by a name that shares a prefix', async () => {
+    api.collections.servers.splice(0, api.collections.servers.length,
+      { id: 6, name: 'acme-staging-lab-staging-app', labels: { ...onDemand('2026-12-24'), stack: 'acme-staging-lab-staging' } },
+      { id: 7, name: 'renamed-app', labels: onDemand('2026-12-24') });
+    const up = await run(['staging', 'list', '--stack', 'acme-staging', '--none-up', ...NOW], api, endpoint);
+    expect(up.code).toBe(1);
+    expect(up.err).toMatch(/^error: staging of acme-staging is up already: server renamed-app \(id 7, expires-at 2026-12-24\)\. /);
+    const lab = await run(['staging', 'list', '--stack', 'acme-staging-lab-staging', '--none-up', ...NOW], api, endpoint);
+    expect(lab.err).toMatch(/^error: staging of acme-staging-lab-staging is up already: server acme-staging-lab-staging-app \(id 6, expires-at 2026-12-24\)\. /);
+    api.collections.servers.splice(1, 1);
+    expect(await run(['staging', 'list', '--stack', 'acme-staging', '--none-up', ...NOW], api, endpoint))
+      .toMatchObject({ code: 0, out: 'No staging server of acme-staging is up.', err: '' });
   });
 
   test('list --stack without --none-up is refused: it would read as a filter of the list, which lists every stack', async () => {

@@ -12,7 +12,7 @@ import { codeSpans, markdownFiles } from './markdown';
 const ROOT = path.resolve(__dirname, '..', '..');
 
 /** The commands the CLI has, each with its own usage (`help COMMAND`). */
-const COMMANDS = ['staging list', 'staging delete-expired', 'snapshot', 'release', 'init', 'check', 'guard', 'cost', 'report'];
+const COMMANDS = ['staging list', 'staging delete-expired', 'staging claim', 'staging unclaim', 'snapshot', 'release', 'init', 'check', 'guard', 'cost', 'report'];
 
 /** Flags the prose names of other tools: whose they are. */
 const OTHER_TOOLS_FLAGS: Readonly<Record<string, string>> = {
@@ -46,7 +46,7 @@ function invocations(text: string): Array<{ words: string[]; flags: string[] }> 
   };
   for (const m of text.matchAll(/(?:cdktf-sovereign-hetzner|dist\/cli\/main\.js)[ \t]+([^\n]*)/g)) parse(m[1]);
   for (const { code } of codeSpans(text)) {
-    const m = /^(?:… )?((?:help )?(?:staging (?:list|delete-expired)|snapshot|release|init|check|guard|cost|report)\b.*)$/.exec(code);
+    const m = /^(?:… )?((?:help )?(?:staging (?:list|delete-expired|claim|unclaim)|snapshot|release|init|check|guard|cost|report)\b.*)$/.exec(code);
     if (m) parse(m[1]);
   }
   return found;

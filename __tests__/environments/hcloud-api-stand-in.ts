@@ -18,12 +18,14 @@ export interface StandInResource {
 
 /**
  * A loopback stand-in for the Hetzner Cloud API endpoints the operational commands call:
- * paginated lists with label selectors, deletes (servers answer with an action), actions,
- * and server snapshots. It records every request so tests can check what was deleted.
+ * paginated lists with label selectors, creates (a name once per collection), deletes (servers answer with an
+ * action), actions, and server snapshots. It records every request so tests can check what was deleted.
  */
 export class HcloudApiStandIn {
   public readonly requests: Array<{ method: string; path: string; authorization?: string }> = [];
   public readonly deleted: string[] = [];
+  /** `<collection>/<name>` of each resource created through the stand-in, in order. */
+  public readonly created: string[] = [];
   public perPage = 2;
   /** `<collection>/<id>` whose delete the API refuses with 409 (an address still assigned, say). */
   public readonly refuseDelete = new Set<string>();
@@ -38,6 +40,7 @@ export class HcloudApiStandIn {
   private readonly server = http.createServer((req, res) => this.handle(req, res));
   private nextActionId = 1000;
   private nextImageId = 4242;
+  private nextCreatedId = 9000;
   private actions = new Map<number, number>(); // action id → polls left while running
 
   constructor(public readonly collections: Record<string, StandInResource[]>, private readonly token = 'test-token') {}
@@ -79,6 +82,20 @@ export class HcloudApiStandIn {
     const items = this.collections[collection];
     if (!items) return send(404, { error: { code: 'not_found', message: `unknown collection ${collection}` } });
 
+    if (req.method === 'POST' && idText === undefined) {
+      // Hetzner refuses a second resource of a name in a project (uniqueness_error), whoever asks first wins.
+      let body = '';
+      req.on('data', (chunk) => { body += chunk; });
+      req.on('end', () => {
+        const { name, labels } = JSON.parse(body || '{}');
+        if (items.some((i) => i.name === name)) return send(409, { error: { code: 'uniqueness_error', message: 'name is already used' } });
+        const created: StandInResource = { id: this.nextCreatedId++, name: String(name), labels: labels ?? {} };
+        items.push(created);
+        this.created.push(`${collection}/${created.name}`);
+        return send(201, { [collection.replace(/s$/, '')]: created });
+      });
+      return undefined;
+    }
     if (req.method === 'GET' && idText === undefined) {
       const matching = this.ignoreLabelSelector ? items : items.filter((item) => matchesSelector(item.labels, url.searchParams.get('label_selector') ?? ''));
       const page = Number(url.searchParams.get('page') ?? '1');

@@ -124,11 +124,13 @@ describe('EnvironmentStack', () => {
       product: product({ staging: StagingMode.fromProductionSnapshot() }), environment: Environment.STAGING, expiresAt,
     });
 
-    test('carries its purpose and expiry on every labelled resource, and is built from the staging_image variable', () => {
+    // The stack label is how a release finds its stack's staging (`staging list --none-up`, `staging claim`): a name
+    // prefix matched another stack's.
+    test('carries its stack, purpose and expiry on every labelled resource, and is built from the staging_image variable', () => {
       const json = synth(stagingStack('2026-12-31'));
       for (const type of ['hcloud_server', 'hcloud_primary_ip', 'hcloud_firewall', 'hcloud_network']) {
         for (const r of resources(json, type)) {
-          expect(r.labels).toMatchObject({ environment: 'staging', lifecycle: 'on-demand', purpose: 'release-rehearsal', 'expires-at': '2026-12-31' });
+          expect(r.labels).toMatchObject({ environment: 'staging', lifecycle: 'on-demand', purpose: 'release-rehearsal', 'expires-at': '2026-12-31', stack: 'acme-staging' });
         }
       }
       const [server] = resources(json, 'hcloud_server');

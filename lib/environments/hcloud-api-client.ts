@@ -84,7 +84,7 @@ export class HcloudApiError extends Error {
 interface Action { readonly id: number; readonly command?: string; readonly status: 'running' | 'success' | 'error'; readonly error?: { code?: string; message: string } }
 
 /**
- * A minimal Hetzner Cloud API client: list by label selector (all pages), delete, wait for
+ * A minimal Hetzner Cloud API client: list by label selector (all pages), create, delete, wait for
  * actions, take snapshots. Errors carry the API's own code and message, never the token.
  */
 export class HcloudApiClient {
@@ -127,6 +127,17 @@ export class HcloudApiClient {
   public async delete(collection: HcloudCollection, id: number): Promise<void> {
     const body: any = await this.request('DELETE', `/${collection}/${id}`);
     if (body?.action) await this.waitFor(body.action);
+  }
+
+  /**
+   * Creates a resource and returns it. Not sent again after an outage (a second one would be created, or refused as a
+   * duplicate name): only a rate-limited request, which the API did not carry out, is.
+   */
+  public async create(collection: HcloudCollection, fields: Record<string, unknown>): Promise<HcloudResource> {
+    const body: any = await this.request('POST', `/${collection}`, fields);
+    if (body?.action) await this.waitFor(body.action);
+    // The answer holds the resource under its singular name (`placement_group`), beside its actions.
+    return Object.entries(body ?? {}).find(([key]) => key !== 'action' && key !== 'actions')?.[1] as HcloudResource;
   }
 
   /** Snapshots a server and waits until the image exists; returns the image ID. */

@@ -54,6 +54,8 @@ export interface ReleasePlanOptions {
   readonly rehearse: readonly string[];
   /** When the staging environment expires (`YYYY-MM-DD`), if one is brought up. */
   readonly stagingExpiresAt: string;
+  /** The release's ID, which its claim on staging carries (`newReleaseId`). */
+  readonly releaseId: string;
   /**
    * The release's date (`YYYY-MM-DD`), in the pre-release snapshot's description.
    * @default - today, UTC
@@ -80,9 +82,9 @@ export function preReleaseSnapshotServer(productionStack: string): string {
 export const SNAPSHOT_ID = '${SNAPSHOT_ID}';
 
 /**
- * The one release path: guard production's plan → deploy test → (optionally) snapshot production → check that no other
- * release has staging up → bring staging up (from the snapshot, if taken) → rehearse → take staging down → deploy
- * production. Pure: it only lists commands.
+ * The one release path: guard production's plan → deploy test → (optionally) snapshot production → claim staging (no
+ * other release holds it, none left it up) → bring staging up (from the snapshot, if taken) → rehearse → take staging
+ * down → give up the claim → deploy production. Pure: it only lists commands.
  */
 export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
   const byEnvironment = (name: string) => options.environments.find((e) => e.environment === name);
@@ -114,12 +116,15 @@ export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
     });
   }
   const stagingUp = 'bring staging up';
+  const claim = 'claim staging (no other release holds it, and none left it up)';
+  const claimed = ['--stack', staging?.stack ?? '', '--release', options.releaseId];
   if (staging) {
     // One staging stack for every release: a second release at once rebuilt staging from its own snapshot under the
-    // first one's rehearsal, and whichever ended first took staging down under the other. Refused before it is touched.
+    // first one's rehearsal, and whichever ended first took staging down under the other. A check that staging is
+    // down let two releases at once both pass; a claim is taken by one of them only, before staging is touched.
     steps.push({
-      title: 'check that staging is down (no other release rehearses on it)',
-      command: ['npx', 'cdktf-sovereign-hetzner', 'staging', 'list', '--stack', staging.stack, '--none-up'],
+      title: claim,
+      command: ['npx', 'cdktf-sovereign-hetzner', 'staging', 'claim', ...claimed, '--expires-at', options.stagingExpiresAt],
       project: 'production',
     });
     steps.push({
@@ -147,6 +152,14 @@ export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
       undoes: stagingUp,
       project: 'production',
       stateProject: 'production',
+    });
+    // Only once staging is down (the command refuses otherwise), and only this release's claim.
+    steps.push({
+      title: 'give up the claim on staging',
+      command: ['npx', 'cdktf-sovereign-hetzner', 'staging', 'unclaim', ...claimed],
+      cleanup: true,
+      undoes: claim,
+      project: 'production',
     });
   }
   steps.push({ title: 'deploy production', command: ['npx', 'cdktf', 'deploy', production.stack, '--auto-approve'], project: 'production', stateProject: 'production' });

@@ -1,5 +1,5 @@
 import { HcloudApiClient, HcloudApiError, HcloudCollection, HcloudResource } from './hcloud-api-client';
-import { EXPIRES_AT_LABEL, expiryProblem, isExpired, ON_DEMAND_LABELS } from './staging';
+import { EXPIRES_AT_LABEL, expiryProblem, isExpired, ON_DEMAND_LABELS, STACK_LABEL } from './staging';
 
 /** One on-demand staging resource found by the reaper. */
 export interface StagingResource {
@@ -8,6 +8,11 @@ export interface StagingResource {
   readonly name: string;
   readonly expiresAt: string;
   readonly expired: boolean;
+  /**
+   * The stack it belongs to, as its `stack` label names it.
+   * @default - none: a resource from before the label, or made by hand
+   */
+  readonly stack?: string;
   /** Why it will not be deleted even if expired, if so. */
   readonly skipReason?: string;
 }
@@ -37,6 +42,7 @@ export class StagingReaper {
         const invalid = expiryProblem(expiresAt);
         found.push({
           collection, id: resource.id, name: resource.name ?? '(no name)', expiresAt, resource,
+          ...(resource.labels[STACK_LABEL] !== undefined ? { stack: resource.labels[STACK_LABEL] } : {}),
           expired: !invalid && isExpired(expiresAt, now),
           ...(invalid ? { skipReason: `invalid expires-at label: ${invalid}` }
             : resource.protection?.delete ? { skipReason: 'delete protection is on' } : {}),

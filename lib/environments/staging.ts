@@ -33,6 +33,11 @@ export class StagingMode {
 
 /** Labels that mark on-demand resources: the staging reaper deletes only what carries all of them. */
 export const ON_DEMAND_LABELS = { lifecycle: 'on-demand', purpose: 'release-rehearsal' } as const;
+/**
+ * The label naming the stack an on-demand staging resource belongs to, such as `acme-staging`: a release finds its
+ * stack's staging by it. A name prefix also matched another stack's (`acme-staging-…` of a product `acme-staging-lab`).
+ */
+export const STACK_LABEL = 'stack';
 /** The label holding the expiry date (`YYYY-MM-DD`, UTC): the resource may be deleted from that day on. */
 export const EXPIRES_AT_LABEL = 'expires-at';
 
