@@ -88,9 +88,12 @@ const SNAPSHOT_USAGE = `  cdktf-sovereign-hetzner snapshot --server NAME [--desc
 const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehearse "COMMAND" [--dry-run] [--no-snapshot]
                                   [--staging-days N] [--out DIR] [--now ISO-TIME]
       The release path: guard production's plan (\`guard\`: nothing protected is deleted), deploy test,
-      snapshot production (unless --no-snapshot), bring staging up from the snapshot, run COMMAND against
-      it (sh -c, with STAGING_EXPIRES_AT set as for bringing staging up), take staging down (also when the rehearsal fails or the release is stopped), deploy
-      production. Without a staging stack it rehearses on the test machine.
+      snapshot production (unless --no-snapshot), claim staging (\`staging claim\`: refused while another
+      release holds it), bring staging up from the snapshot, run COMMAND against it (sh -c, with
+      STAGING_EXPIRES_AT set as for bringing staging up), take staging down and give up the claim (also when
+      the rehearsal fails or the release is stopped), deploy production. Any failed step stops the release
+      before production, a failed take-down too: it then names the commands that finish it, and the deploy
+      of production to run after them. Without a staging stack it rehearses on the test machine.
       --dry-run prints the exact commands instead of running them. Reads DIR/products/NAME/environments.json
       (run \`npm run synth\` first; DIR defaults to the output of cdktf.json, such as
       cdktf.out; it runs in cdktf.json's directory). Staging expires after --staging-days days
@@ -553,9 +556,16 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
   };
   STOPPING_SIGNALS.forEach((s) => process.on(s, onSignal));
   const started = new Set<string>();
+  // What is left to do by hand after a failed take-down: the clean-up steps that failed, then the steps it stopped.
+  const unfinishedCleanup: string[] = [];
+  const skipped: string[] = [];
+  let failedBeforeCleanup = false;
   try {
     for (const [i, step] of steps.entries()) {
-      if ((failed || interrupted) && !step.cleanup) continue;
+      if ((failed || interrupted) && !step.cleanup) {
+        skipped.push(shellLine(step, credentials));
+        continue;
+      }
       if (step.undoes !== undefined && !started.has(step.undoes)) continue;
       started.add(step.title);
       const command = step.command.map((a) => (snapshotId ? a.replace(SNAPSHOT_ID, snapshotId) : a));
@@ -568,7 +578,8 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
       await new Promise((resolve) => setImmediate(resolve));
       if (result.status !== 0) {
         io.err(`step ${i + 1} (${step.title}) failed with exit code ${result.status ?? result.signal}`);
-        if (step.cleanup) io.err(`staging may still be up. Fix: run ${shellLine({ ...step, command }, credentials)} (or let it expire on ${stagingExpiresAt}: \`staging delete-expired --yes\` deletes it then)`);
+        if (step.cleanup) unfinishedCleanup.push(shellLine({ ...step, command }, credentials));
+        else failedBeforeCleanup = true;
         failed = true;
         continue;
       }
@@ -586,6 +597,14 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
     }
   } finally {
     STOPPING_SIGNALS.forEach((s) => process.off(s, onSignal));
+  }
+  // Production is not deployed after a failed take-down either, though the rehearsal passed: staging still up is still
+  // claimed and billed, and an API that refused the destroy would likely stop production's deploy part-way. The
+  // operator finishes the take-down, then deploys production with the command named.
+  if (unfinishedCleanup.length > 0) {
+    const then = !failedBeforeCleanup && !interrupted && skipped.length > 0 ? `, then deploy production as the release would have: ${skipped.join(', then ')}` : '';
+    io.err(`staging was not taken down${failedBeforeCleanup || interrupted ? '' : ' (the rehearsal passed)'}, so the release deploys nothing more. `
+      + `Fix: finish the take-down: ${unfinishedCleanup.join(', then ')}${then}. Staging left up expires on ${stagingExpiresAt}: \`staging delete-expired --yes\` deletes it then.`);
   }
   if (interrupted) {
     io.err(`release stopped by ${interrupted}: production was not deployed.`);

@@ -189,7 +189,33 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
       { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
     expect(code).toBe(1);
     expect(fs.readFileSync(log, 'utf8')).toMatch(/cdktf destroy phase1-pilot-staging/);
-    expect(err.join('\n')).toMatch(/step 7 \(take staging down\) failed with exit code 1\nstaging may still be up\. Fix: run STAGING_EXPIRES_AT=2026-11-28 npx cdktf destroy phase1-pilot-staging --auto-approve \(or let it expire on 2026-11-28/);
+    expect(err.join('\n')).toMatch(/step 7 \(take staging down\) failed with exit code 1\n/);
+    // The rehearsal failed: production is not offered.
+    expect(err.join('\n')).toMatch(/\nstaging was not taken down, so the release deploys nothing more\. Fix: finish the take-down: STAGING_EXPIRES_AT=2026-11-28 npx cdktf destroy phase1-pilot-staging --auto-approve\. Staging left up expires on 2026-11-28: `staging delete-expired --yes` deletes it then\.\nrelease stopped: production was not deployed\.$/);
+  });
+
+  // Audit (release): a take-down that failed after a passed rehearsal said only "staging may still be up", with the
+  // destroy command: not that production was not deployed because of it, nor that the claim stays until staging is
+  // down, nor the deploy that was left. The release stops before production (the safe choice: the API that refused
+  // the destroy would likely stop production's deploy part-way), and names each command left, in order.
+  test('a failed take-down after a passed rehearsal stops before production, naming the take-down, the unclaim and the deploy left', async () => {
+    const { bin, log } = fakeNpx();
+    // `cdktf destroy` fails, so staging stays up, and `staging unclaim` keeps the claim while it is.
+    fs.appendFileSync(path.join(bin, 'npx'), 'case "$2 $3" in "destroy phase1-pilot-staging"|"staging unclaim") exit 1;; esac\n');
+    const err: string[] = [];
+    const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'true', '--now', '2026-11-25T09:00:00Z'],
+      { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
+    expect(code).toBe(1);
+    expect(fs.readFileSync(log, 'utf8')).not.toMatch(/deploy phase1-pilot-production/);
+    expect(sameId(err.join('\n'))).toBe([
+      'step 7 (take staging down) failed with exit code 1',
+      'step 8 (give up the claim on staging) failed with exit code 1',
+      'staging was not taken down (the rehearsal passed), so the release deploys nothing more. Fix: finish the take-down: '
+        + 'STAGING_EXPIRES_AT=2026-11-28 npx cdktf destroy phase1-pilot-staging --auto-approve, then npx cdktf-sovereign-hetzner staging unclaim --stack phase1-pilot-staging --release RELEASE_ID, '
+        + 'then deploy production as the release would have: npx cdktf deploy phase1-pilot-production --auto-approve. '
+        + 'Staging left up expires on 2026-11-28: `staging delete-expired --yes` deletes it then.',
+      'release stopped: production was not deployed.',
+    ].join('\n'));
   });
 
   test("a guard that refuses production's plan stops the release before anything is deployed", async () => {
