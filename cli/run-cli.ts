@@ -26,6 +26,7 @@ import { shellWord } from './shell-word';
 import { CommandOptions, parseCommandFlags } from './command-options';
 import { readJsonFile } from '../lib/core/private/json-file';
 import { cdktfProject, defaultSynthOutput } from './synth-output';
+import { rehearsalEnvironment } from './rehearsal-environment';
 
 export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
@@ -89,11 +90,16 @@ const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehear
                                   [--staging-days N] [--out DIR] [--now ISO-TIME]
       The release path: guard production's plan (\`guard\`: nothing protected is deleted), deploy test,
       snapshot production (unless --no-snapshot), claim staging (\`staging claim\`: refused while another
-      release holds it), bring staging up from the snapshot, run COMMAND against it (sh -c, with
-      STAGING_EXPIRES_AT set as for bringing staging up), take staging down and give up the claim (also when
+      release holds it), bring staging up from the snapshot, run COMMAND against it, take staging down and give up the claim (also when
       the rehearsal fails or the release is stopped), deploy production. Any failed step stops the release
       before production, a failed take-down too: it then names the commands that finish it, and the deploy
       of production to run after them. Without a staging stack it rehearses on the test machine.
+      COMMAND runs with sh -c, STAGING_EXPIRES_AT set as for bringing staging up, and REHEARSAL_OUTPUTS
+      naming a JSON file of the rehearsed stack's outputs (its deploy's --outputs-file, sensitive ones left
+      out, removed at the end: {"acme-staging": {"app_ipv4": …}}). It gets the caller's environment without
+      any HCLOUD_TOKEN…, AWS_ACCESS_KEY_ID…, AWS_SECRET_ACCESS_KEY…, AWS_SESSION_TOKEN…, SSH_AUTH_SOCK, or
+      TF_VAR_ that only other stacks read: with them it could touch production (production's token, the
+      state key pair that reads and writes production's state, the agent holding production's admin key).
       --dry-run prints the exact commands instead of running them. Reads DIR/products/NAME/environments.json
       (run \`npm run synth\` first; DIR defaults to the output of cdktf.json, such as
       cdktf.out; it runs in cdktf.json's directory). Staging expires after --staging-days days
@@ -106,7 +112,7 @@ const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehear
       all. Likewise with a state bucket in each environment's project (an Object Storage key reads only its
       own project's buckets): export AWS_ACCESS_KEY_ID_TEST and AWS_SECRET_ACCESS_KEY_TEST for test's steps,
       AWS_ACCESS_KEY_ID_PRODUCTION and AWS_SECRET_ACCESS_KEY_PRODUCTION for production's and staging's (its
-      state is with production's, and its rehearsal reads it); otherwise AWS_ACCESS_KEY_ID and
+      state is with production's); otherwise AWS_ACCESS_KEY_ID and
       AWS_SECRET_ACCESS_KEY, one pair for every bucket. Each step gets its pair as AWS_ACCESS_KEY_ID and
       AWS_SECRET_ACCESS_KEY. Refuses to start when any of these is unset or only part of the per-project
       ones is (the dry run says so on stderr), when two environments' secrets of one kind (or the two tokens) hold the same value,
@@ -337,7 +343,7 @@ async function snapshot(args: ParsedArgs, io: CliIo): Promise<number> {
   return 0;
 }
 
-function release(args: ParsedArgs, io: CliIo): Promise<number> | number {
+async function release(args: ParsedArgs, io: CliIo): Promise<number> {
   const product = stringFlag(args, 'product');
   const outdir = stringFlag(args, 'out', defaultSynthOutput());
   const file = path.join(outdir, 'products', product, 'environments.json');
@@ -374,11 +380,15 @@ function release(args: ParsedArgs, io: CliIo): Promise<number> | number {
   const days = wholeNumberFlag(args, 'staging-days', DEFAULT_STAGING_DAYS, 1, 14, 'staging lives 1 to 14 days', 'pass a whole number of days in that range');
   const now = nowFrom(args);
   const expires = expiryAfterDays(days, now);
+  const releaseId = newReleaseId(now);
+  // Outside the project, where nothing commits it; sensitive outputs are left out of it.
+  const outputsFile = path.join(os.tmpdir(), `release-${releaseId}-outputs.json`);
   const steps = releasePlan({
     environments,
     rehearse: ['sh', '-c', rehearseText],
     stagingExpiresAt: expires,
-    releaseId: newReleaseId(now),
+    releaseId,
+    outputsFile,
     releaseDate: now.toISOString().slice(0, 10),
     snapshot: args.flags['no-snapshot'] ? false : undefined,
     outdir,
@@ -412,10 +422,16 @@ function release(args: ParsedArgs, io: CliIo): Promise<number> | number {
   }
   if (dryRun) {
     io.out(`# release path for ${product} (dry run: nothing is executed)`);
-    steps.forEach((step, i) => io.out(`# ${i + 1}. ${step.title}${step.cleanup ? ' (also runs if the rehearsal fails)' : ''}\n${shellLine(step, credentials)}`));
+    const notes = (step: ReleaseStep) => `${step.cleanup ? ' (also runs if the rehearsal fails)' : ''}`
+      + `${step.rehearsesOn ? ` (without Hetzner tokens, state keys, the SSH agent or the TF_VAR_ secrets ${step.rehearsesOn} does not read)` : ''}`;
+    steps.forEach((step, i) => io.out(`# ${i + 1}. ${step.title}${notes(step)}\n${shellLine(step, credentials)}`));
     return 0;
   }
-  return runSteps(steps, io, expires, credentials);
+  try {
+    return await runSteps(steps, io, expires, credentials, requirements);
+  } finally {
+    fs.rmSync(outputsFile, { force: true });
+  }
 }
 
 /** Names as a sentence lists them: `A, B and C`. */
@@ -542,7 +558,7 @@ function refuseKeysRegisteredTwice(stacks: ReadonlyArray<{ name: string; json: a
 /** The signals that stop a release: Ctrl-C, a CI job's cancel, a closed terminal. */
 const STOPPING_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpiresAt: string, credentials: ReleaseCredentials): Promise<number> {
+async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpiresAt: string, credentials: ReleaseCredentials, requirements: readonly Requirement[]): Promise<number> {
   let snapshotId: string | undefined;
   let failed = false;
   // Node's default for these signals ends the process at once, mid-step, with staging up. Caught, the step under
@@ -572,7 +588,8 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
       io.out(`==> ${i + 1}. ${step.title}`);
       const result = spawnSync(command[0], command.slice(1), {
         // Its project's token and state key pair, over any HCLOUD_TOKEN or AWS_ACCESS_KEY_ID the caller has.
-        env: { ...io.env, ...step.env, ...Object.fromEntries(stepCredentialSources(step, credentials).map(([name, source]) => [name, io.env[source]])) }, stdio: step.producesSnapshotId ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8',
+        env: { ...(step.rehearsesOn ? rehearsalEnvironment(io.env, requirements, step.rehearsesOn) : io.env), ...step.env,
+          ...Object.fromEntries(stepCredentialSources(step, credentials).map(([name, source]) => [name, io.env[source]])) }, stdio: step.producesSnapshotId ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8',
       });
       // A signal that came during the step waits for the event loop: let it in before deciding what runs next.
       await new Promise((resolve) => setImmediate(resolve));

@@ -16,6 +16,11 @@ export async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
+/** A release's text with what changes on each run read as the same: its ID as RELEASE_ID, its outputs file's directory as $TMP. */
+export function sameRelease(text: string): string {
+  return text.replace(/\d{8}-\d{6}-[0-9a-f]{6}/g, 'RELEASE_ID').split(path.join(os.tmpdir(), 'release-RELEASE_ID-outputs.json')).join('$TMP/release-RELEASE_ID-outputs.json');
+}
+
 /** Runs `guard` in-process (see cli). */
 export const guard = (args: string[], env: NodeJS.ProcessEnv) => cli(['guard', ...args], env);
 

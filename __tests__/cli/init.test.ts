@@ -336,7 +336,7 @@ describe('cdktf-sovereign-hetzner init', () => {
     const named = [...paragraph.matchAll(/`([A-Z_]+_(?:TEST|PRODUCTION))`/g)].map((m) => m[1]);
     // What the release's steps take their token and state keys from, with a project and a bucket per environment.
     const record = (environment: string) => ({ stack: `acme-${environment}`, environment, location: 'nbg1', serverType: 'cx23', serverTypePreset: [], onDemand: environment === 'staging' });
-    const steps = releasePlan({ environments: ['test', 'staging', 'production'].map(record), rehearse: ['true'], stagingExpiresAt: '2026-11-28', releaseId: '20261125-090000-3fa2c1' });
+    const steps = releasePlan({ environments: ['test', 'staging', 'production'].map(record), rehearse: ['true'], stagingExpiresAt: '2026-11-28', releaseId: '20261125-090000-3fa2c1', outputsFile: '/tmp/outputs.json' });
     const used = new Set(steps.flatMap((step) => [...shellLine(step, { projectTokens: true, projectStateKeys: true }).matchAll(/=\$\{([A-Z_]+_(?:TEST|PRODUCTION))\}/g)].map((m) => m[1])));
     expect(new Set(named)).toEqual(used);
     expect(named).toHaveLength(6);

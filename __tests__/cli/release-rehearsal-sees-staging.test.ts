@@ -7,31 +7,62 @@ import { ProductStacks } from '../../stacks';
 import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary, exampleMonitoring } from '../../examples/shared';
 import { cli, deployEnvironment } from './cli';
 
-// Audit (staging lifecycle): `init`'s app, like the README's, has a staging stack only while STAGING_EXPIRES_AT is
-// set. The release set it for bringing staging up and taking it down, not for the rehearsal between them: a
-// rehearsal that asks for staging's address (`cdktf output acme-staging`, which synthesizes the app again) found
-// no staging stack, failed, and production was never deployed.
 describe('release: the rehearsal sees the app that brought staging up', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'release-rehearsal-'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const outdir = path.join(dir, 'cdktf.out');
+  const app = new App({ outdir });
+  new ProductStacks(app, new Product({
+    name: 'acme', phase: Phase.ONE, admin: EXAMPLE_ADMIN, ...exampleBoundary(), monitoring: exampleMonitoring('acme.example.eu'),
+    backup: exampleBackup({ offsite: false }), stateBucket: 'acme-tfstate', staging: StagingMode.fromProductionSnapshot(),
+  }), { stagingExpiresAt: '2026-11-28' });
+  app.synth();
+  // A stand-in `npx` that prints an image ID for the snapshot step, and writes staging's outputs where its deploy is told.
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin);
+  fs.writeFileSync(path.join(bin, 'npx'), '#!/bin/sh\ncase "$2" in snapshot) echo 4242;; esac\n'
+    + 'case "$2 $3" in "deploy acme-staging") shift 4; [ "$2" = --outputs-file ] && printf \'{"acme-staging":{"app_ipv4":"203.0.113.10"}}\' > "$3";; esac\n', { mode: 0o755 });
+  // Everything the stacks need is set: release refuses to start otherwise.
+  const release = (rehearse: string, env: NodeJS.ProcessEnv = {}) => cli(['release', '--product', 'acme', '--out', outdir, '--rehearse', rehearse, '--now', '2026-11-25T09:00:00Z'],
+    { ...deployEnvironment(outdir), PATH: `${bin}:${process.env.PATH}`, ...env });
 
+  // Audit (staging lifecycle): `init`'s app, like the README's, has a staging stack only while STAGING_EXPIRES_AT is
+  // set. The release set it for bringing staging up and taking it down, not for the rehearsal between them: a
+  // rehearsal that synthesizes the app again found no staging stack, failed, and production was never deployed.
   test("the rehearsal runs with staging's expiry, so a synth in it has the staging stack", async () => {
-    const outdir = path.join(dir, 'cdktf.out');
-    const app = new App({ outdir });
-    new ProductStacks(app, new Product({
-      name: 'acme', phase: Phase.ONE, admin: EXAMPLE_ADMIN, ...exampleBoundary(), monitoring: exampleMonitoring('acme.example.eu'),
-      backup: exampleBackup({ offsite: false }), stateBucket: 'acme-tfstate', staging: StagingMode.fromProductionSnapshot(),
-    }), { stagingExpiresAt: '2026-11-28' });
-    app.synth();
-    // A stand-in `npx` that does nothing but print an image ID for the snapshot step.
-    const bin = path.join(dir, 'bin');
-    fs.mkdirSync(bin);
-    fs.writeFileSync(path.join(bin, 'npx'), '#!/bin/sh\ncase "$2" in snapshot) echo 4242;; esac\n', { mode: 0o755 });
     const seen = path.join(dir, 'rehearsal.env');
-    // Everything the stacks need is set: release refuses to start otherwise.
-    const { code } = await cli(['release', '--product', 'acme', '--out', outdir, '--rehearse', `echo "$STAGING_EXPIRES_AT" > ${seen}`, '--now', '2026-11-25T09:00:00Z'],
-      { ...deployEnvironment(outdir), PATH: `${bin}:${process.env.PATH}` });
+    const { code } = await release(`echo "$STAGING_EXPIRES_AT" > ${seen}`);
     expect(code).toBe(0);
     expect(fs.readFileSync(seen, 'utf8').trim()).toBe('2026-11-28');
+  });
+
+  // Audit (release): the rehearsal, the app team's script run against staging, inherited the whole environment of the
+  // release: production's token (HCLOUD_TOKEN_PRODUCTION, or HCLOUD_TOKEN with one project), production's state key
+  // pair (which reads and writes production's state, secrets included), the SSH agent holding production's admin key
+  // and production's TF_VAR_ secrets. It gets none of them now, and staging's outputs in a file instead.
+  test.each([
+    ['one project', { HCLOUD_TOKEN: 'production-project-token-value' }],
+    ['a project and a state key pair per environment', {
+      HCLOUD_TOKEN_TEST: 'test-token-value', HCLOUD_TOKEN_PRODUCTION: 'production-token-value',
+      AWS_ACCESS_KEY_ID_TEST: 'test-key-id-value', AWS_SECRET_ACCESS_KEY_TEST: 'test-secret-value',
+      AWS_ACCESS_KEY_ID_PRODUCTION: 'production-key-id-value', AWS_SECRET_ACCESS_KEY_PRODUCTION: 'production-secret-value',
+    }],
+  ])('with %s, the rehearsal gets no token, state key, SSH agent or secret of another stack, and reads staging\'s outputs', async (_layout, credentials) => {
+    const seen = path.join(dir, `rehearsal-${Object.keys(credentials).length}.env`);
+    const { code, err } = await release(`env > ${seen}; echo "outputs=$(cat "$REHEARSAL_OUTPUTS")" >> ${seen}`, { ...credentials, E2E_USER: 'e2e-user' });
+    expect({ code, err }).toEqual({ code: 0, err: '' });
+    const env = fs.readFileSync(seen, 'utf8');
+    const names = env.split('\n').map((line) => line.split('=')[0]);
+    expect(names.filter((name) => /^(HCLOUD_|AWS_|SSH_AUTH_SOCK)/.test(name))).toEqual([]);
+    expect(env).not.toMatch(/token-value|key-id-value|secret-value|stand-in-(access|secret)-key/);
+    // Staging's own secret stays (an e2e suite may log in with it); production's and test's are gone.
+    expect(names).toContain('TF_VAR_database_app_password_staging');
+    expect(names.filter((name) => /^TF_VAR_.*(production|test)/.test(name))).toEqual([]);
+    expect(env).toMatch(/^E2E_USER=e2e-user$/m);
+    expect(env).toMatch(/^STAGING_EXPIRES_AT=2026-11-28$/m);
+    expect(env).toMatch(/^outputs=\{"acme-staging":\{"app_ipv4":"203\.0\.113\.10"\}\}$/m);
+    // The outputs file goes with the release.
+    const file = /^REHEARSAL_OUTPUTS=(.*)$/m.exec(env)![1];
+    expect(fs.existsSync(file)).toBe(false);
   });
 });

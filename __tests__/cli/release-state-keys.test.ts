@@ -5,7 +5,7 @@ import { App } from 'cdktf';
 import { Phase, Product, StagingMode } from '../../lib';
 import { ProductStacks } from '../../stacks';
 import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary, exampleMonitoring } from '../../examples/shared';
-import { cli, deployEnvironment } from './cli';
+import { cli, deployEnvironment, sameRelease } from './cli';
 
 // Audit (state keys): release gave each step its project's Hetzner token, but one AWS_ACCESS_KEY_ID and
 // AWS_SECRET_ACCESS_KEY to all. With a state bucket per environment in each environment's own project (what the README
@@ -24,6 +24,7 @@ const PER_ENVIRONMENT_KEYS = {
   AWS_ACCESS_KEY_ID_PRODUCTION: PROJECTS.production.accessKeyId, AWS_SECRET_ACCESS_KEY_PRODUCTION: PROJECTS.production.secretAccessKey,
 };
 const TOKENS = { HCLOUD_TOKEN_TEST: 'test-token-value', HCLOUD_TOKEN_PRODUCTION: 'production-token-value' };
+const REHEARSAL = 'npx cdktf output acme-production; grep -q 203.0.113.10 "$REHEARSAL_OUTPUTS"';
 
 describe('release with a state bucket in each environment\'s Hetzner project', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'release-state-keys-'));
@@ -61,18 +62,19 @@ const holder = projects.find((p) => p.bucket === bucket);
 const readable = holder !== undefined && process.env.AWS_ACCESS_KEY_ID === holder.accessKeyId && process.env.AWS_SECRET_ACCESS_KEY === holder.secretAccessKey;
 fs.appendFileSync(${JSON.stringify(log)}, [command, stack, bucket, readable ? 'ok' : 'AccessDenied'].join(' ') + '\\n');
 if (!readable) { console.error('Error: Failed to get existing workspaces: AccessDenied'); process.exit(1); }
+const outputs = rest.indexOf('--outputs-file');
+if (outputs >= 0) fs.writeFileSync(rest[outputs + 1], JSON.stringify({ [stack]: { app_ipv4: '203.0.113.10' } }));
 `, { mode: 0o755 });
     return { bin, log };
   }
 
   async function release(env: NodeJS.ProcessEnv, extra: string[] = []) {
     const { bin, log } = standInObjectStorage();
-    // The rehearsal reads staging's outputs, as an e2e suite that asks for staging's address does.
-    const result = await cli(['release', '--product', 'acme', '--out', outdir, '--rehearse', 'npx cdktf output acme-staging', '--now', '2026-11-25T09:00:00Z', ...extra],
+    // The rehearsal reads staging's address from the outputs staging's deploy wrote, as an e2e suite does; it tries
+    // production's state too, which it must not reach.
+    const result = await cli(['release', '--product', 'acme', '--out', outdir, '--rehearse', REHEARSAL, '--now', '2026-11-25T09:00:00Z', ...extra],
       { ...withoutStateKeys, ...TOKENS, PATH: `${bin}:${process.env.PATH}`, ...env });
-    // The release's ID is new on each run: read as RELEASE_ID.
-    const sameId = (text: string) => text.replace(/--release \d{8}-\d{6}-[0-9a-f]{6}/g, '--release RELEASE_ID');
-    return { ...result, out: sameId(result.out), calls: fs.existsSync(log) ? sameId(fs.readFileSync(log, 'utf8')).trim().split('\n') : [] };
+    return { ...result, out: sameRelease(result.out), calls: fs.existsSync(log) ? sameRelease(fs.readFileSync(log, 'utf8')).trim().split('\n') : [] };
   }
 
   test("with each project's key pair exported, every step reads its state with its own project's pair, and the release completes", async () => {
@@ -85,7 +87,8 @@ if (!readable) { console.error('Error: Failed to get existing workspaces: Access
       'snapshot',
       'staging claim --stack acme-staging --release RELEASE_ID --expires-at 2026-11-28',
       'deploy acme-staging acme-production-tfstate ok',
-      'output acme-staging acme-production-tfstate ok',
+      // Audit (release): the rehearsal ran with production's state key pair, which reads and writes production's state.
+      'output acme-production acme-production-tfstate AccessDenied',
       'destroy acme-staging acme-production-tfstate ok',
       'staging unclaim --stack acme-staging --release RELEASE_ID',
       'deploy acme-production acme-production-tfstate ok',
@@ -113,8 +116,8 @@ if (!readable) { console.error('Error: Failed to get existing workspaces: Access
       `HCLOUD_TOKEN=\${HCLOUD_TOKEN_TEST} ${keys('TEST')} npx cdktf deploy acme-test --auto-approve`,
       "SNAPSHOT_ID=$(HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} npx cdktf-sovereign-hetzner snapshot --server acme-production-app --description 'pre-release 2026-11-25')",
       'HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} npx cdktf-sovereign-hetzner staging claim --stack acme-staging --release RELEASE_ID --expires-at 2026-11-28',
-      `HCLOUD_TOKEN=\${HCLOUD_TOKEN_PRODUCTION} ${keys('PRODUCTION')} STAGING_EXPIRES_AT=2026-11-28 npx cdktf deploy acme-staging --auto-approve --var=staging_image=\${SNAPSHOT_ID}`,
-      `${keys('PRODUCTION')} STAGING_EXPIRES_AT=2026-11-28 sh -c 'npx cdktf output acme-staging'`,
+      `HCLOUD_TOKEN=\${HCLOUD_TOKEN_PRODUCTION} ${keys('PRODUCTION')} STAGING_EXPIRES_AT=2026-11-28 npx cdktf deploy acme-staging --auto-approve --var=staging_image=\${SNAPSHOT_ID} --outputs-file $TMP/release-RELEASE_ID-outputs.json`,
+      `STAGING_EXPIRES_AT=2026-11-28 REHEARSAL_OUTPUTS=$TMP/release-RELEASE_ID-outputs.json sh -c '${REHEARSAL}'`,
       `HCLOUD_TOKEN=\${HCLOUD_TOKEN_PRODUCTION} ${keys('PRODUCTION')} STAGING_EXPIRES_AT=2026-11-28 npx cdktf destroy acme-staging --auto-approve`,
       'HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} npx cdktf-sovereign-hetzner staging unclaim --stack acme-staging --release RELEASE_ID',
       `HCLOUD_TOKEN=\${HCLOUD_TOKEN_PRODUCTION} ${keys('PRODUCTION')} npx cdktf deploy acme-production --auto-approve`,

@@ -10,7 +10,7 @@ import { phase2PayingCustomers } from '../../examples/phase2-paying-customers';
 import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary, exampleMonitoring, STAGING_EXPIRES_AT } from '../../examples/shared';
 import { Phase, Product, StagingMode } from '../../lib';
 import { ProductStacks } from '../../stacks';
-import { deployEnvironment } from './cli';
+import { deployEnvironment, sameRelease } from './cli';
 
 function synthesized(define: (app: App) => unknown): string {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'release-'));
@@ -20,14 +20,11 @@ function synthesized(define: (app: App) => unknown): string {
   return outdir;
 }
 
-/** The release's ID, new on each run, read as RELEASE_ID. */
-const sameId = (text: string) => text.replace(/--release \d{8}-\d{6}-[0-9a-f]{6}/g, '--release RELEASE_ID');
-
 async function release(args: string[]) {
   const out: string[] = [];
   const err: string[] = [];
   const code = await runCli(['release', ...args], { env: {}, out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: sameId(out.join('\n')), err: err.join('\n') };
+  return { code, out: sameRelease(out.join('\n')), err: err.join('\n') };
 }
 
 describe('cdktf-sovereign-hetzner release --dry-run', () => {
@@ -42,8 +39,8 @@ describe('cdktf-sovereign-hetzner release --dry-run', () => {
       'npx cdktf deploy phase1-pilot-test --auto-approve',
       "SNAPSHOT_ID=$(npx cdktf-sovereign-hetzner snapshot --server phase1-pilot-production-app --description 'pre-release 2026-11-25')",
       'npx cdktf-sovereign-hetzner staging claim --stack phase1-pilot-staging --release RELEASE_ID --expires-at 2026-11-28',
-      'STAGING_EXPIRES_AT=2026-11-28 npx cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=${SNAPSHOT_ID}',
-      "STAGING_EXPIRES_AT=2026-11-28 sh -c 'npm run e2e -- --env staging'",
+      'STAGING_EXPIRES_AT=2026-11-28 npx cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=${SNAPSHOT_ID} --outputs-file $TMP/release-RELEASE_ID-outputs.json',
+      "STAGING_EXPIRES_AT=2026-11-28 REHEARSAL_OUTPUTS=$TMP/release-RELEASE_ID-outputs.json sh -c 'npm run e2e -- --env staging'",
       'STAGING_EXPIRES_AT=2026-11-28 npx cdktf destroy phase1-pilot-staging --auto-approve',
       'npx cdktf-sovereign-hetzner staging unclaim --stack phase1-pilot-staging --release RELEASE_ID',
       'npx cdktf deploy phase1-pilot-production --auto-approve',
@@ -75,8 +72,8 @@ describe('cdktf-sovereign-hetzner release --dry-run', () => {
   test('without a snapshot, staging is built from the base image', async () => {
     const { out } = await release(['--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'make smoke', '--dry-run', '--no-snapshot', '--now', '2026-11-25T09:00:00Z']);
     expect(out).not.toMatch(/snapshot --server/);
-    expect(out).toMatch(/^STAGING_EXPIRES_AT=2026-11-28 npx cdktf deploy phase1-pilot-staging --auto-approve$/m);
-    expect(out).toMatch(/^STAGING_EXPIRES_AT=2026-11-28 sh -c 'make smoke'$/m);
+    expect(out).toMatch(/^STAGING_EXPIRES_AT=2026-11-28 npx cdktf deploy phase1-pilot-staging --auto-approve --outputs-file \$TMP\/release-RELEASE_ID-outputs\.json$/m);
+    expect(out).toMatch(/^STAGING_EXPIRES_AT=2026-11-28 REHEARSAL_OUTPUTS=\$TMP\/release-RELEASE_ID-outputs\.json sh -c 'make smoke'$/m);
   });
 
   test('a product whose staging reuses the test machine rehearses there, with no staging stack', async () => {
@@ -84,9 +81,9 @@ describe('cdktf-sovereign-hetzner release --dry-run', () => {
     const { out } = await release(['--product', 'phase2-paying', '--out', outdir, '--rehearse', 'make smoke', '--dry-run']);
     expect(out.split('\n').filter((l) => !l.startsWith('#'))).toEqual([
       `npx cdktf-sovereign-hetzner guard phase2-paying-production --out ${outdir}`,
-      'npx cdktf deploy phase2-paying-test --auto-approve',
+      'npx cdktf deploy phase2-paying-test --auto-approve --outputs-file $TMP/release-RELEASE_ID-outputs.json',
       expect.stringMatching(/^SNAPSHOT_ID=\$\(npx cdktf-sovereign-hetzner snapshot --server phase2-paying-production-app --description 'pre-release \d{4}-\d{2}-\d{2}'\)$/),
-      "sh -c 'make smoke'",
+      "REHEARSAL_OUTPUTS=$TMP/release-RELEASE_ID-outputs.json sh -c 'make smoke'",
       'npx cdktf deploy phase2-paying-production --auto-approve',
     ]);
     expect(out).toMatch(/rehearse on the test machine \(staging reuses it\)/);
@@ -128,7 +125,7 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
     const err: string[] = [];
     const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', rehearse, '--now', '2026-11-25T09:00:00Z'],
       { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
-    return { code, calls: sameId(fs.readFileSync(log, 'utf8')).trim().split('\n'), err: err.join('\n') };
+    return { code, calls: sameRelease(fs.readFileSync(log, 'utf8')).trim().split('\n'), err: err.join('\n') };
   }
 
   test('runs every step in order and builds staging from the snapshot it took', async () => {
@@ -139,7 +136,7 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
       'STAGING_EXPIRES_AT= cdktf deploy phase1-pilot-test --auto-approve',
       "STAGING_EXPIRES_AT= cdktf-sovereign-hetzner snapshot --server phase1-pilot-production-app --description pre-release 2026-11-25",
       'STAGING_EXPIRES_AT= cdktf-sovereign-hetzner staging claim --stack phase1-pilot-staging --release RELEASE_ID --expires-at 2026-11-28',
-      'STAGING_EXPIRES_AT=2026-11-28 cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=4242',
+      'STAGING_EXPIRES_AT=2026-11-28 cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=4242 --outputs-file $TMP/release-RELEASE_ID-outputs.json',
       'STAGING_EXPIRES_AT=2026-11-28 cdktf destroy phase1-pilot-staging --auto-approve',
       'STAGING_EXPIRES_AT= cdktf-sovereign-hetzner staging unclaim --stack phase1-pilot-staging --release RELEASE_ID',
       'STAGING_EXPIRES_AT= cdktf deploy phase1-pilot-production --auto-approve',
@@ -171,7 +168,7 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
     const { bin, log } = fakeNpx();
     const cli = spawnSync(process.execPath, [javascriptEntry(path.resolve(__dirname, '../../cli/main')), 'release', '--product', 'phase1-pilot', '--out', phase1,
       '--rehearse', 'kill -TERM $PPID; sleep 0.5', '--now', '2026-11-25T09:00:00Z'], { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, encoding: 'utf8' });
-    const calls = sameId(fs.readFileSync(log, 'utf8')).trim().split('\n');
+    const calls = sameRelease(fs.readFileSync(log, 'utf8')).trim().split('\n');
     expect(cli.stderr).toMatch(/release: SIGTERM: the step under way ends, then only the clean-up steps run \(staging down\); production is not deployed/);
     expect(calls.slice(-2)).toEqual(['STAGING_EXPIRES_AT=2026-11-28 cdktf destroy phase1-pilot-staging --auto-approve',
       'STAGING_EXPIRES_AT= cdktf-sovereign-hetzner staging unclaim --stack phase1-pilot-staging --release RELEASE_ID']);
@@ -207,7 +204,7 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
       { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
     expect(code).toBe(1);
     expect(fs.readFileSync(log, 'utf8')).not.toMatch(/deploy phase1-pilot-production/);
-    expect(sameId(err.join('\n'))).toBe([
+    expect(sameRelease(err.join('\n'))).toBe([
       'step 7 (take staging down) failed with exit code 1',
       'step 8 (give up the claim on staging) failed with exit code 1',
       'staging was not taken down (the rehearsal passed), so the release deploys nothing more. Fix: finish the take-down: '
@@ -240,7 +237,7 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
     const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'true', '--now', '2026-11-25T09:00:00Z'],
       { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
     expect(code).toBe(1);
-    const calls = sameId(fs.readFileSync(log, 'utf8')).trim().split('\n');
+    const calls = sameRelease(fs.readFileSync(log, 'utf8')).trim().split('\n');
     expect(calls.slice(-2)).toEqual(['STAGING_EXPIRES_AT= cdktf-sovereign-hetzner staging claim --stack phase1-pilot-staging --release RELEASE_ID --expires-at 2026-11-28',
       'STAGING_EXPIRES_AT= cdktf-sovereign-hetzner staging unclaim --stack phase1-pilot-staging --release RELEASE_ID']);
     expect(calls.join('\n')).not.toMatch(/phase1-pilot-staging --auto-approve|deploy phase1-pilot-production/);
@@ -317,7 +314,8 @@ describe('cdktf-sovereign-hetzner release with a Hetzner project per environment
       'production-token-value snapshot --server phase1-pilot-production-app',
       'production-token-value staging claim --stack',
       'production-token-value deploy phase1-pilot-staging --auto-approve',
-      'shared-token-value rehearse',
+      // The rehearsal, the app team's script, gets no token at all: HCLOUD_TOKEN may be production's project too.
+      ' rehearse',
       'production-token-value destroy phase1-pilot-staging --auto-approve',
       'production-token-value staging unclaim --stack',
       'production-token-value deploy phase1-pilot-production --auto-approve',
@@ -333,10 +331,10 @@ describe('cdktf-sovereign-hetzner release with a Hetzner project per environment
     const commands = out.join('\n').split('\n').filter((l) => !l.startsWith('#'));
     expect(commands[0]).toBe(`HCLOUD_TOKEN=\${HCLOUD_TOKEN_PRODUCTION} npx cdktf-sovereign-hetzner guard phase1-pilot-production --out ${phase1}`);
     expect(commands[1]).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_TEST} npx cdktf deploy phase1-pilot-test --auto-approve');
-    expect(sameId(commands[3])).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} npx cdktf-sovereign-hetzner staging claim --stack phase1-pilot-staging --release RELEASE_ID --expires-at 2026-11-28');
-    expect(commands[4]).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} STAGING_EXPIRES_AT=2026-11-28 npx cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=${SNAPSHOT_ID}');
-    expect(commands[5]).toBe("STAGING_EXPIRES_AT=2026-11-28 sh -c 'make smoke'");
-    expect(sameId(commands[7])).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} npx cdktf-sovereign-hetzner staging unclaim --stack phase1-pilot-staging --release RELEASE_ID');
+    expect(sameRelease(commands[3])).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} npx cdktf-sovereign-hetzner staging claim --stack phase1-pilot-staging --release RELEASE_ID --expires-at 2026-11-28');
+    expect(sameRelease(commands[4])).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} STAGING_EXPIRES_AT=2026-11-28 npx cdktf deploy phase1-pilot-staging --auto-approve --var=staging_image=${SNAPSHOT_ID} --outputs-file $TMP/release-RELEASE_ID-outputs.json');
+    expect(sameRelease(commands[5])).toBe("STAGING_EXPIRES_AT=2026-11-28 REHEARSAL_OUTPUTS=$TMP/release-RELEASE_ID-outputs.json sh -c 'make smoke'");
+    expect(sameRelease(commands[7])).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} npx cdktf-sovereign-hetzner staging unclaim --stack phase1-pilot-staging --release RELEASE_ID');
     expect(commands[8]).toBe('HCLOUD_TOKEN=${HCLOUD_TOKEN_PRODUCTION} npx cdktf deploy phase1-pilot-production --auto-approve');
     expect(out.join('\n')).not.toMatch(/token-value/);
   });

@@ -41,10 +41,16 @@ export interface ReleaseStep {
   /**
    * The Hetzner project whose Object Storage holds the state the step reads: test's for test's stack, production's for
    * production's and staging's (staging's bucket defaults to production's, and staging lives in production's project).
-   * The rehearsal acts in no project but may read the outputs of the stack it rehearses on (`cdktf output acme-staging`).
    * @default - none: the step reads no state, and runs with the caller's `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`
    */
   readonly stateProject?: ReleaseProject;
+  /**
+   * The stack the step rehearses on: the step is the app team's command, and runs without any Hetzner token, state key
+   * pair, SSH agent or `TF_VAR_` that stack does not read. Production's token or state key pair (which staging's state
+   * is read with) let a rehearsal script touch production; it reads the stack's outputs from REHEARSAL_OUTPUTS instead.
+   * @default - none: a step of the release's own, run with the caller's environment
+   */
+  readonly rehearsesOn?: string;
 }
 
 export interface ReleasePlanOptions {
@@ -56,6 +62,11 @@ export interface ReleasePlanOptions {
   readonly stagingExpiresAt: string;
   /** The release's ID, which its claim on staging carries (`newReleaseId`). */
   readonly releaseId: string;
+  /**
+   * The file the deploy of the stack rehearsed on writes its outputs to (`--outputs-file`, sensitive ones left out),
+   * which the rehearsal reads as REHEARSAL_OUTPUTS.
+   */
+  readonly outputsFile: string;
   /**
    * The release's date (`YYYY-MM-DD`), in the pre-release snapshot's description.
    * @default - today, UTC
@@ -96,6 +107,7 @@ export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
   const productionServer = preReleaseSnapshotServer(production.stack);
 
   const outdir = options.outdir ?? 'cdktf.out';
+  const outputs = ['--outputs-file', options.outputsFile];
   const steps: ReleaseStep[] = [
     // First: a plan that would delete a protected production resource (a renamed construct ID) stops the release
     // before anything changes, not after test, staging and the rehearsal.
@@ -105,7 +117,7 @@ export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
       project: 'production',
       stateProject: 'production',
     },
-    { title: 'deploy test', command: ['npx', 'cdktf', 'deploy', test.stack, '--auto-approve'], project: 'test', stateProject: 'test' },
+    { title: 'deploy test', command: ['npx', 'cdktf', 'deploy', test.stack, '--auto-approve', ...(staging ? [] : outputs)], project: 'test', stateProject: 'test' },
   ];
   if (snapshot) {
     steps.push({
@@ -129,19 +141,19 @@ export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
     });
     steps.push({
       title: stagingUp,
-      command: ['npx', 'cdktf', 'deploy', staging.stack, '--auto-approve', ...(snapshot ? [`--var=staging_image=${SNAPSHOT_ID}`] : [])],
+      command: ['npx', 'cdktf', 'deploy', staging.stack, '--auto-approve', ...(snapshot ? [`--var=staging_image=${SNAPSHOT_ID}`] : []), ...outputs],
       env: { STAGING_EXPIRES_AT: options.stagingExpiresAt },
       project: 'production',
       stateProject: 'production',
     });
   }
   // An app that has a staging stack only while STAGING_EXPIRES_AT is set (init's, the README's) has none without it: a
-  // rehearsal that synthesizes it again (`cdktf output <product>-staging`) would find no staging to rehearse on.
+  // rehearsal that synthesizes the app again (`cdktf synth`) would find no staging to rehearse on.
   steps.push({
     title: staging ? 'rehearse on staging' : 'rehearse on the test machine (staging reuses it)',
     command: [...options.rehearse],
-    ...(staging ? { env: { STAGING_EXPIRES_AT: options.stagingExpiresAt } } : {}),
-    stateProject: staging ? 'production' : 'test',
+    env: { ...(staging ? { STAGING_EXPIRES_AT: options.stagingExpiresAt } : {}), REHEARSAL_OUTPUTS: options.outputsFile },
+    rehearsesOn: (staging ?? test).stack,
   });
   if (staging) {
     steps.push({
