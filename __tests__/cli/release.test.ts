@@ -120,8 +120,10 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
     return { bin, log };
   }
 
-  async function run(rehearse: string) {
+  /** A release with the stand-in `npx`; `fails` names the commands (`case "$2 $3"` patterns) it fails, as an API error would. */
+  async function run(rehearse: string, fails?: string) {
     const { bin, log } = fakeNpx();
+    if (fails) fs.appendFileSync(path.join(bin, 'npx'), `case "$2 $3" in ${fails}) exit 1;; esac\n`);
     const err: string[] = [];
     const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', rehearse, '--now', '2026-11-25T09:00:00Z'],
       { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
@@ -178,17 +180,13 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
   });
 
   test('a failed clean-up says how to take staging down by hand', async () => {
-    const { bin, log } = fakeNpx();
     // `cdktf destroy` fails (an API error, say).
-    fs.appendFileSync(path.join(bin, 'npx'), 'case "$2 $3" in "destroy phase1-pilot-staging") exit 1;; esac\n');
-    const err: string[] = [];
-    const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'exit 3', '--now', '2026-11-25T09:00:00Z'],
-      { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
+    const { code, calls, err } = await run('exit 3', '"destroy phase1-pilot-staging"');
     expect(code).toBe(1);
-    expect(fs.readFileSync(log, 'utf8')).toMatch(/cdktf destroy phase1-pilot-staging/);
-    expect(err.join('\n')).toMatch(/step 7 \(take staging down\) failed with exit code 1\n/);
+    expect(calls.join('\n')).toMatch(/cdktf destroy phase1-pilot-staging/);
+    expect(err).toMatch(/step 7 \(take staging down\) failed with exit code 1\n/);
     // The rehearsal failed: production is not offered.
-    expect(err.join('\n')).toMatch(/\nstaging was not taken down, so the release deploys nothing more\. Fix: finish the take-down: STAGING_EXPIRES_AT=2026-11-28 npx cdktf destroy phase1-pilot-staging --auto-approve\. Staging left up expires on 2026-11-28: `staging delete-expired --yes` deletes it then\.\nrelease stopped: production was not deployed\.$/);
+    expect(err).toMatch(/\nstaging was not taken down, so the release deploys nothing more\. Fix: finish the take-down: STAGING_EXPIRES_AT=2026-11-28 npx cdktf destroy phase1-pilot-staging --auto-approve\. Staging left up expires on 2026-11-28: `staging delete-expired --yes` deletes it then\.\nrelease stopped: production was not deployed\.$/);
   });
 
   // Audit (release): a take-down that failed after a passed rehearsal said only "staging may still be up", with the
@@ -196,15 +194,11 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
   // down, nor the deploy that was left. The release stops before production (the safe choice: the API that refused
   // the destroy would likely stop production's deploy part-way), and names each command left, in order.
   test('a failed take-down after a passed rehearsal stops before production, naming the take-down, the unclaim and the deploy left', async () => {
-    const { bin, log } = fakeNpx();
     // `cdktf destroy` fails, so staging stays up, and `staging unclaim` keeps the claim while it is.
-    fs.appendFileSync(path.join(bin, 'npx'), 'case "$2 $3" in "destroy phase1-pilot-staging"|"staging unclaim") exit 1;; esac\n');
-    const err: string[] = [];
-    const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'true', '--now', '2026-11-25T09:00:00Z'],
-      { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
+    const { code, calls, err } = await run('true', '"destroy phase1-pilot-staging"|"staging unclaim"');
     expect(code).toBe(1);
-    expect(fs.readFileSync(log, 'utf8')).not.toMatch(/deploy phase1-pilot-production/);
-    expect(sameRelease(err.join('\n'))).toBe([
+    expect(calls.join('\n')).not.toMatch(/deploy phase1-pilot-production/);
+    expect(sameRelease(err)).toBe([
       'step 7 (take staging down) failed with exit code 1',
       'step 8 (give up the claim on staging) failed with exit code 1',
       'staging was not taken down (the rehearsal passed), so the release deploys nothing more. Fix: finish the take-down: '
