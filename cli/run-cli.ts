@@ -40,7 +40,8 @@ const STAGING_LIST_USAGE = `  cdktf-sovereign-hetzner staging list [--now ISO-TI
       at --now (default: the current time; a resource expires at the start of its expires-at day, UTC).
       ISO-TIME carries its zone (2026-12-01T09:00:00Z, 2026-12-01T10:00:00+01:00) or is a date (its start, UTC).
       One that delete-expired would keep says why (delete protection, an invalid expires-at label, in use
-      by a staging server that stays).
+      by a staging server that stays). A release's claim on staging (staging claim) is among them, as the
+      placement group NAME-release-claim.
       With --none-up it fails (exit 1) when a staging server of the stack --stack names is up (labelled
       stack=NAME: a name prefix would take another stack's, acme-staging-lab-staging-app for acme-staging).
       Reads only: it deletes nothing. Needs a token of the Hetzner project staging lives in: with a project
@@ -279,7 +280,8 @@ async function stagingClaim(sub: 'claim' | 'unclaim', args: ParsedArgs, io: CliI
     }
     const left = await up();
     if (left.length > 0) {
-      await claims.drop((await claims.find(stack))!);
+      const mine = await claims.find(stack);
+      if (mine?.release === release) await claims.drop(mine);
       noneUp(left, stack, io);
       return 1;
     }
