@@ -91,10 +91,11 @@ const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehear
                                   [--staging-days N] [--out DIR] [--now ISO-TIME]
       The release path: guard production's plan (\`guard\`: nothing protected is deleted), deploy test,
       snapshot production (unless --no-snapshot), claim staging (\`staging claim\`: refused while another
-      release holds it), bring staging up from the snapshot, run COMMAND against it, take staging down and give up the claim (also when
-      the rehearsal fails or the release is stopped), deploy production. Any failed step stops the release
-      before production, a failed take-down too: it then names the commands that finish it, and the deploy
-      of production to run after them. Without a staging stack it rehearses on the test machine.
+      release holds it), bring staging up from the snapshot, run COMMAND against it, take staging down and
+      give up the claim (also when the rehearsal fails or the release is stopped), deploy production. Any
+      failed step stops the release before production, a failed take-down too: it then names the commands
+      that finish it, and the deploy of production to run after them. Without a staging stack it rehearses
+      on the test machine.
       COMMAND runs with sh -c, STAGING_EXPIRES_AT set as for bringing staging up, and REHEARSAL_OUTPUTS
       naming a JSON file of the rehearsed stack's outputs (its deploy's --outputs-file, sensitive ones left
       out, removed at the end: {"acme-staging": {"app_ipv4": …}}). It gets the caller's environment without
