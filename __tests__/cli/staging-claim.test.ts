@@ -54,6 +54,16 @@ describe('cdktf-sovereign-hetzner staging claim and unclaim', () => {
     expect(api.collections.placement_groups).toHaveLength(1);
   });
 
+  test('a claim a killed release left is deleted with its staging once it expires, and not before', async () => {
+    expect((await claim('rel-killed')).code).toBe(0);
+    const before = await cli(['staging', 'delete-expired', '--yes', '--now', '2026-11-27T23:59:00Z'], env);
+    expect(before).toMatchObject({ code: 0, out: 'Deleted 0 expired staging resource(s).' });
+    const after = await cli(['staging', 'delete-expired', '--yes', '--now', '2026-11-28T00:00:00Z'], env);
+    expect(after.code).toBe(0);
+    expect(api.deleted).toEqual(['placement_groups/acme-staging-release-claim']);
+    expect((await claim('rel-next')).code).toBe(0);
+  });
+
   test('a placement group of the claim\'s name that is no claim is named, and left alone', async () => {
     api.collections.placement_groups.push({ id: 5, name: 'acme-staging-release-claim', labels: {} });
     const { code, err } = await claim('rel-one');
