@@ -362,7 +362,7 @@ describe('BackupPlan', () => {
     });
 
     test('fails on a schedule or a check share that cannot work', () => {
-      expect(() => Schedule.daily({ hour: 24 })).toThrow(/Schedule: 24:0 is not allowed.*Fix:/);
+      expect(() => Schedule.daily({ hour: 24 })).toThrow(/^Schedule\.daily\.hour: 24 is not allowed: an hour is 0 to 23, in UTC\. Fix: write midnight as \{ hour: 0 \}$/);
       expect(() => Schedule.everyHours(5)).toThrow(/Schedule\.everyHours: 5 is not allowed: the interval must divide a day/);
       // Audit (messages): a minute out of range read "Schedule: 0:75", an hour nobody gave, and advised { hour: 3, minute: 0 },
       // which everyHours refuses as a property it does not have.

@@ -51,7 +51,7 @@ export class Schedule {
   /** Every day at the given time (UTC). */
   public static daily(time: TimeOfDay): Schedule {
     checkProps<TimeOfDay>('Schedule.daily', time, TIME_OF_DAY, 'pass { hour: 3, minute: 0 }');
-    const [h, m] = Schedule.clock(time);
+    const [h, m] = Schedule.clock('Schedule.daily', time);
     return new Schedule(`*-*-* ${h}:${m}:00 UTC`, Duration.days(1), `daily at ${h}:${m} UTC`);
   }
 
@@ -61,7 +61,7 @@ export class Schedule {
       ...TIME_OF_DAY,
       day: (at, prop, value) => { requireEnum(at, prop, value, Weekday, 'Weekday'); },
     }, 'pass { day: Weekday.SUNDAY, hour: 4 }');
-    const [h, m] = Schedule.clock(time);
+    const [h, m] = Schedule.clock('Schedule.weekly', time);
     return new Schedule(`${time.day} *-*-* ${h}:${m}:00 UTC`, Duration.days(7), `weekly on ${time.day} at ${h}:${m} UTC`);
   }
 
@@ -82,16 +82,21 @@ export class Schedule {
     if (options.minute !== undefined && (options.minute < 0 || options.minute > 59)) {
       fail('Schedule.everyHours', 'options.minute', options.minute, 'the minute past each start hour is 0-59', 'pass { minute: 15 } or nothing');
     }
-    const [, m] = Schedule.clock({ hour: 0, minute: options.minute });
+    const [, m] = Schedule.clock('Schedule.everyHours', { hour: 0, minute: options.minute });
     const hoursList = Array.from({ length: 24 / hours }, (_, i) => String(i * hours).padStart(2, '0')).join(',');
     return new Schedule(`*-*-* ${hoursList}:${m}:00 UTC`, Duration.hours(hours), `every ${hours} hours at minute ${m} UTC`);
   }
 
-  private static clock(time: TimeOfDay): [string, string] {
+  /**
+   * The hour and minute as systemd writes them. Each refused by its own name: `Schedule: 24:0` named neither the
+   * prop nor the method, and hour 24 (midnight, to many) is `{ hour: 0 }`.
+   */
+  private static clock(at: string, time: TimeOfDay): [string, string] {
     const minute = time.minute ?? 0;
-    if (!Number.isInteger(time.hour) || time.hour < 0 || time.hour > 23 || !Number.isInteger(minute) || minute < 0 || minute > 59) {
-      throw new ValidationError(`Schedule: ${time.hour}:${minute} is not allowed: the hour is 0-23 and the minute 0-59, in UTC. Fix: pass { hour: 3, minute: 0 }.`);
+    if (time.hour < 0 || time.hour > 23) {
+      fail(at, 'hour', time.hour, 'an hour is 0 to 23, in UTC', time.hour === 24 ? 'write midnight as { hour: 0 }' : 'pass an hour from 0 to 23, such as { hour: 3 }');
     }
+    if (minute < 0 || minute > 59) fail(at, 'minute', minute, 'a minute is 0 to 59', 'pass a minute from 0 to 59, such as { hour: 3, minute: 15 }');
     return [String(time.hour).padStart(2, '0'), String(minute).padStart(2, '0')];
   }
 

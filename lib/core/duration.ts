@@ -1,4 +1,5 @@
 import { requireAmount } from './private/amount';
+import { requireInstance } from './runtime-checks';
 /**
  * A length of time.
  *
@@ -64,6 +65,8 @@ export class Duration {
 
   /** Whether this duration is strictly longer than `other`. */
   public isLongerThan(other: Duration): boolean {
+    // From JavaScript, a bare number (30) compared as undefined and answered false without a word.
+    requireInstance('Duration.isLongerThan', 'other', other, Duration, 'pass a Duration, such as Duration.seconds(30), not a bare number');
     return this.secondAmount > other.secondAmount;
   }
 

@@ -1,3 +1,4 @@
+import { is, requireInstance } from './runtime-checks';
 import { invalidValue, ValidationError } from './validation-message';
 
 const PORT_TEXT = /^(\d{1,5})(?:-(\d{1,5}))?$/;
@@ -63,11 +64,14 @@ export class Port {
 
   /** Whether `port` is in the range. */
   public includes(port: number): boolean {
+    // From JavaScript, undefined or a Port answered false and '443' true: a question of the wrong type is refused.
+    is.number('pass the port as a whole number, such as 443 (use contains for a Port)', { integer: true })('Port.includes', 'port', port);
     return port >= this.from && port <= this.to;
   }
 
   /** Whether every port of `other` is in this range. */
   public contains(other: Port): boolean {
+    requireInstance('Port.contains', 'other', other, Port, 'pass a Port, such as Port.of(443) (use includes for a number)');
     return other.from >= this.from && other.to <= this.to;
   }
 

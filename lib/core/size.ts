@@ -1,4 +1,5 @@
 import { requireAmount } from './private/amount';
+import { requireInstance } from './runtime-checks';
 /**
  * An amount of storage, in binary units.
  *
@@ -40,6 +41,8 @@ export class Size {
 
   /** Whether this size is strictly larger than `other`. */
   public isLargerThan(other: Size): boolean {
+    // From JavaScript, a bare number (20) compared as undefined and answered false without a word.
+    requireInstance('Size.isLargerThan', 'other', other, Size, 'pass a Size, such as Size.gibibytes(20), not a bare number');
     return this.mebibyteAmount > other.mebibyteAmount;
   }
 

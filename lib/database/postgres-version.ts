@@ -1,4 +1,5 @@
 import { Token } from 'cdktf';
+import { requireInstance } from '../core/runtime-checks';
 import { invalidValue, ValidationError } from '../core/validation-message';
 
 /** The image the library's machines run unless told otherwise (see `MachineProps.image`). */
@@ -94,6 +95,8 @@ export class PostgresVersion {
 
   /** Whether `other` is the same major (versions compare by value: `PostgresVersion.of(15)` equals `V15`). */
   public equals(other: PostgresVersion): boolean {
+    // From JavaScript, 15 (the major, not PostgresVersion.of(15)) answered false for every version.
+    requireInstance('PostgresVersion.equals', 'other', other, PostgresVersion, 'pass a PostgresVersion, such as PostgresVersion.of(15), not a bare number');
     return this.major === other.major;
   }
 

@@ -1,7 +1,7 @@
 import { ANYWHERE_IPV4, ANYWHERE_IPV6, blockText, cidrFix, cidrProblem, coversWholeInternet } from '../core/cidr';
 import { Peer } from '../core/peer';
 import { Port } from '../core/port';
-import { fail, optionalString, propNames, refuseUnknownProps, requireArray } from '../core/runtime-checks';
+import { fail, is, optionalString, propNames, refuseUnknownProps, requireArray } from '../core/runtime-checks';
 import { missingValue, ValidationError } from '../core/validation-message';
 
 /** Protocols a Hetzner Cloud Firewall rule can match. */
@@ -143,6 +143,8 @@ export class FirewallRule {
 
   /** Whether the rule lets traffic to `port` through (for TCP and UDP). */
   public includesPort(port: number): boolean {
+    // Checked here too: an ICMP rule never asks its ports, and answered false to anything.
+    is.number('pass the port as a whole number, such as 22', { integer: true })('FirewallRule.includesPort', 'port', port);
     return (this.protocol === FirewallProtocol.TCP || this.protocol === FirewallProtocol.UDP) && this.ports !== undefined && this.ports.includes(port);
   }
 

@@ -1,5 +1,6 @@
 import { Location } from './location';
 import { Size } from '../core/size';
+import { requireInstance } from '../core/runtime-checks';
 import { invalidValue, ValidationError } from '../core/validation-message';
 
 /** CPU architecture of a server type; an image must match it. */
@@ -190,11 +191,14 @@ export class ServerType {
 
   /** Whether the type exists in a location at all. */
   public isOfferedIn(location: Location): boolean {
+    // From JavaScript, 'fsn1' (the name, not Location.FSN1) answered false: offered nowhere.
+    requireInstance('ServerType.isOfferedIn', 'location', location, Location, 'use Location.FSN1, Location.NBG1 or Location.HEL1 (the object, not its name)', 'a Location');
     return this.known('isOfferedIn').locations.includes(location.name);
   }
 
   /** Whether the type can no longer be ordered in a location. */
   public isDeprecatedIn(location: Location): boolean {
+    requireInstance('ServerType.isDeprecatedIn', 'location', location, Location, 'use Location.FSN1, Location.NBG1 or Location.HEL1 (the object, not its name)', 'a Location');
     return this.deprecation?.locations.includes(location.name) ?? false;
   }
 

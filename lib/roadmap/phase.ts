@@ -113,6 +113,8 @@ export class Phase {
 
   /** Whether a component may be built in this phase (required or allowed). */
   public permits(component: Component): boolean {
+    // From JavaScript, 'data-volume' (the id, not Component.DATA_VOLUME) answered false: postponed, whatever the phase.
+    requireInstance('Phase.permits', 'component', component, Component, 'use a Component constant such as Component.DATA_VOLUME (the object, not its id)', 'a Component');
     return this.spec.required.includes(component) || this.spec.allowed.includes(component);
   }
 
