@@ -1,0 +1,42 @@
+import { Environment, Port, UptimeCheck } from '../../lib';
+import { MESSAGE, refusal } from '../boundary/refusal';
+import { plan, productFixture, synth } from './helpers/fixture';
+
+// UptimeCheck.tcp took a number alone, where every other construct takes a Port (FirewallRule, the offsite port):
+// Port.of(993) was refused as "not a number". It takes a Port now, one port of it, and numbers as before.
+
+describe('UptimeCheck.tcp takes a Port', () => {
+  test('Port.of(993) builds the check a number builds', () => {
+    const fromPort = UptimeCheck.tcp(Environment.PRODUCTION, 'mail.acme.eu', Port.of(993), { tls: true });
+    const fromNumber = UptimeCheck.tcp(Environment.PRODUCTION, 'mail.acme.eu', 993, { tls: true });
+    expect(fromPort).toEqual(fromNumber);
+    expect([fromPort.name, fromPort.target, fromPort.port, fromPort.tls]).toEqual(['mail-acme-eu-993', 'mail.acme.eu:993', 993, true]);
+  });
+
+  test("the prober probes the Port's host and port, and its firewall opens the port", () => {
+    const { production } = productFixture({
+      plan: plan({ uptimeChecks: [UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health'), UptimeCheck.tcp(Environment.TEST, 'mail.acme.eu', Port.of(993))] }),
+    });
+    const json = synth(production.stack);
+    const prometheus = production.monitoring.checks.map((c) => c.target);
+    expect(prometheus).toEqual(['mail.acme.eu:993']);
+    const rules = Object.values(json.resource.hcloud_firewall as Record<string, any>).flatMap((f) => f.rule ?? []);
+    expect(rules).toContainEqual(expect.objectContaining({ direction: 'out', protocol: 'tcp', port: '993', description: 'uptime check mail-acme-eu-993' }));
+  });
+
+  test('a range is refused: a TCP check connects to one port', () => {
+    expect(refusal(() => UptimeCheck.tcp(Environment.PRODUCTION, 'mail.acme.eu', Port.range(993, 995))))
+      .toBe("UptimeCheck(mail.acme.eu).port: '993-995' is not allowed: a TCP check connects to one port, and this is a range. Fix: pass one port of it, such as Port.of(993)");
+  });
+
+  test.each([['a string', '993'], ['null', null], ['NaN', NaN], ['an object', { port: 993 }], ['a fraction', 993.5], ['undefined', undefined]])(
+    'a JavaScript caller passing %s gets the path, the value and the fix', (_label, port) => {
+      const message = refusal(() => UptimeCheck.tcp(Environment.PRODUCTION, 'mail.acme.eu', port as never));
+      expect(message).toMatch(MESSAGE);
+      expect(message).toMatch(/^UptimeCheck\(mail\.acme\.eu\)\.port: .*Fix: pass the port the service listens on, such as Port\.of\(993\) or 993$/);
+    });
+
+  test('a number out of range is still refused by the check', () => {
+    expect(refusal(() => UptimeCheck.tcp(Environment.PRODUCTION, 'mail.acme.eu', 70000))).toMatch(/^UptimeCheck\(mail\.acme\.eu:70000\)\.port: 70000 is not allowed: a TCP port is 1-65535/);
+  });
+});
