@@ -184,6 +184,7 @@ export class EnvironmentStack extends TerraformStack {
       dataClasses: props.dataClasses ?? [...DEFAULT_APP_DATA_CLASSES],
       sshKeys,
       adminCidrs: product.admin.cidrs,
+      publicIpv4: product.publicIpv4For(environment),
       ingress: props.ingress ?? [FirewallRule.httpsFromAnywhere(), FirewallRule.httpFromAnywhere()],
       privateNetwork: this.network,
       privateIp: APP_PRIVATE_IP,
@@ -219,7 +220,7 @@ export class EnvironmentStack extends TerraformStack {
     const monitoringTypes = environment === Environment.PRODUCTION ? product.phase.monitoringMachine : undefined;
     this.monitoringMachine = monitoringTypes && new Machine(this, 'MonitoringMachine', {
       environment, role: 'monitoring', name: `${prefix}-monitoring`, serverType: monitoringTypes.preferred, location,
-      dataClasses: [DataClass.SECRET], sshKeys, adminCidrs: product.admin.cidrs, privateNetwork: this.network, privateIp: MONITORING_PRIVATE_IP,
+      dataClasses: [DataClass.SECRET], sshKeys, adminCidrs: product.admin.cidrs, publicIpv4: product.publicIpv4For(environment), privateNetwork: this.network, privateIp: MONITORING_PRIVATE_IP,
       rollout: rolloutOf(product, `${prefix}-monitoring`),
     });
     this.monitoring = environment === Environment.STAGING ? undefined : new EnvironmentMonitoring(this, 'Monitoring', {

@@ -19,7 +19,9 @@ import { cloudConfig, machineFiles } from './helpers/machine-files';
 const prometheusConfig = (userData: string) => parse(machineFiles(userData).get('/etc/sovereign-monitoring/prometheus.yml')!.content);
 const probeTargets = (userData: string) => prometheusConfig(userData).scrape_configs
   .filter((j: any) => j.metrics_path === '/probe')
-  .map((j: any) => [j.static_configs[0].labels.environment, j.static_configs[0].targets[0]]);
+  .map((j: any) => [j.static_configs[0].labels.environment, j.static_configs[0].targets[0]])
+  // One job per address family of a check (tested in __tests__/stacks/ipv6-only-product.test.ts): each check once here.
+  .filter(([environment, target]: string[], i: number, all: string[][]) => all.findIndex(([e, t]) => e === environment && t === target) === i);
 const file = (userData: string, path: string) => machineFiles(userData).get(path)?.content;
 
 describe('EnvironmentMonitoring', () => {

@@ -263,7 +263,9 @@ describeWithPromtool('the rendered alert rules, evaluated by promtool', () => {
         { at: '52h', alert: 'DiskAboveSplitThreshold', labels: [] },
         // Missing: the stopped series, and those this case never fed (the check, the other jobs).
         { at: '28h', alert: 'MonitoringDataMissing', labels: [
-          { check: 'test-acme-eu-health', severity: 'warning', notify: 'ops' },
+          // One per family the check is probed over: a family whose probe stopped is missed on its own.
+          { check: 'test-acme-eu-health', ip_family: 'ipv4', severity: 'warning', notify: 'ops' },
+          { check: 'test-acme-eu-health', ip_family: 'ipv6', severity: 'warning', notify: 'ops' },
           { instance: prod.instance, severity: 'warning', notify: 'ops' },
           ...['backup-check', 'backup-dump', 'backup-prune', 'backup-push'].map((unit) => ({ instance: prod.instance, unit, severity: 'warning', notify: 'ops' })),
         ] },
@@ -278,7 +280,7 @@ describeWithPromtool('the rendered alert rules, evaluated by promtool', () => {
       series: {
         [sel('up', prod)]: '1 1 0x10',
         [sel('up', { job: 'alertmanager', instance: prod.instance })]: '1x12',
-        [sel('up', { job: 'check_acme-eu-health', instance: 'https://acme.eu/health' })]: '0x12',
+        [sel('up', { job: 'check_acme-eu-health_ipv4', instance: 'https://acme.eu/health' })]: '0x12',
       },
       expect: [
         { at: '3m', alert: 'MonitoringTargetDown', labels: [] },
@@ -289,12 +291,17 @@ describeWithPromtool('the rendered alert rules, evaluated by promtool', () => {
 
   test('UptimeCheckFailed fires after the check failed for alertAfter (2 minutes); the certificate alert 14 days ahead', () => {
     const file = rules(Phase.ONE, 'test');
-    const probe = { check: 'acme-eu-health', environment: 'production', instance: 'https://acme.eu/health', job: 'check_acme-eu-health' };
+    const check = { check: 'acme-eu-health', environment: 'production', instance: 'https://acme.eu/health' };
+    const probe = { ...check, job: 'check_acme-eu-health_ipv4', ip_family: 'ipv4' };
+    const probe6 = { ...check, job: 'check_acme-eu-health_ipv6', ip_family: 'ipv6' };
     const alert = { ...probe, severity: 'critical', notify: 'ops' };
+    // One certificate, whichever family served it: one alert, without the family.
+    const certificate = { ...check, severity: 'critical', notify: 'ops' };
     expectPass(file, {
       interval: '30s',
       series: {
         [sel('probe_success', probe)]: '1x10 0x10',
+        [sel('probe_success', probe6)]: '1x20',
         [sel('probe_ssl_earliest_cert_expiry', probe)]: `${15 * 86400}x60`,
       },
       expect: [
@@ -308,8 +315,25 @@ describeWithPromtool('the rendered alert rules, evaluated by promtool', () => {
     });
     expectPass(file, {
       interval: '1m',
-      series: { [sel('probe_ssl_earliest_cert_expiry', probe)]: `${13 * 86400}x30` },
-      expect: [{ at: '11m', alert: 'TlsCertificateExpiring', labels: [alert] }],
+      series: { [sel('probe_ssl_earliest_cert_expiry', probe)]: `${13 * 86400}x30`, [sel('probe_ssl_earliest_cert_expiry', probe6)]: `${13 * 86400}x30` },
+      expect: [{ at: '11m', alert: 'TlsCertificateExpiring', labels: [certificate] }],
+    });
+  });
+
+  // The exporter preferred IPv6 and fell back to IPv4: one probe per check, over one family, so an outage of the
+  // other went unseen. Each family is its own series now, and an outage of one fires while the other answers.
+  test('UptimeCheckFailed fires for the family that fails while the other answers', () => {
+    const file = rules(Phase.ONE, 'test');
+    const check = { check: 'acme-eu-health', environment: 'production', instance: 'https://acme.eu/health' };
+    const probe4 = { ...check, job: 'check_acme-eu-health_ipv4', ip_family: 'ipv4' };
+    const probe6 = { ...check, job: 'check_acme-eu-health_ipv6', ip_family: 'ipv6' };
+    expectPass(file, {
+      interval: '30s',
+      series: { [sel('probe_success', probe4)]: '1x20', [sel('probe_success', probe6)]: '1x10 0x10' },
+      expect: [
+        { at: '7m', alert: 'UptimeCheckFailed', labels: [] },
+        { at: '8m', alert: 'UptimeCheckFailed', labels: [{ ...probe6, severity: 'critical', notify: 'ops' }] },
+      ],
     });
   });
 

@@ -30,6 +30,11 @@ function parseBlock(cidr: string): ParsedBlock | undefined {
   return { family: 'ipv6', span, ...(lo <= hi ? { mappedIpv4: { from: lo - mappedStart, to: hi - mappedStart } } : {}) };
 }
 
+/** Whether a block is a valid IPv6 one (see `cidrProblem`); a `Peer` counts as its block. */
+export function isIpv6Block(block: Peer | string): boolean {
+  return parseBlock(String(blockText(block)))?.family === 'ipv6';
+}
+
 /**
  * The public address space: what "anyone on the internet" can come from. For IPv4 everything but the
  * special-purpose blocks of RFC 6890 that are never routed on the internet; for IPv6 the global

@@ -8,10 +8,10 @@ import { DataFlowProps } from '../boundary/data-flow';
 import { DatabaseStorage } from '../database/database-storage';
 import { Environment } from '../core/environment';
 import { labelValueProblem } from '../core/labels';
-import { cidrFix, cidrProblem, coversWholeInternet } from '../core/cidr';
+import { cidrFix, cidrProblem, coversWholeInternet, isIpv6Block } from '../core/cidr';
 import { Peer } from '../core/peer';
 import {
-  fail as failAt, optionalArray, optionalInstance, optionalString, optionalStringMap, propNames, refuseUnknownProps, requireArray, requireInstance, requireProps,
+  fail as failAt, optionalArray, optionalBoolean, optionalInstance, optionalString, optionalStringMap, propNames, refuseUnknownProps, requireArray, requireInstance, requireProps,
   requireString,
 } from '../core/runtime-checks';
 import { isReason, REASON_RULE } from '../core/reason';
@@ -83,6 +83,20 @@ export interface EnvironmentStateBuckets {
   readonly production?: string;
 }
 
+/**
+ * Which environments' machines have a public IPv4 address (a primary IP Hetzner bills, €0.50 a month each). Without
+ * one, a machine is reached over its IPv6 /64 alone: `admin.cidrs` must then hold an IPv6 block (SSH and the
+ * rollout arrive over IPv6), its uptime checks probe IPv6 alone, and the stack has no `app_ipv4` output.
+ */
+export interface EnvironmentPublicIpv4 {
+  /** @default true */
+  readonly test?: boolean;
+  /** @default - production's: staging rehearses what production runs */
+  readonly staging?: boolean;
+  /** @default true */
+  readonly production?: boolean;
+}
+
 /** The product's PostgreSQL: what the team states, the rest follows from the phase and the machines. */
 export interface ProductDatabaseOptions {
   /**
@@ -133,6 +147,12 @@ export interface ProductProps {
    * @default - every environment in `location`
    */
   readonly locations?: EnvironmentLocations;
+  /**
+   * Whether each environment's machines (the app machine, and production's monitoring machine in Phase 3) have a
+   * public IPv4 address, such as `{ test: false }` for an IPv6-only test machine. Every machine keeps its IPv6 /64.
+   * @default - every environment's machines have a public IPv4 (staging follows production)
+   */
+  readonly publicIpv4?: EnvironmentPublicIpv4;
   /**
    * The PostgreSQL every environment's app machine runs (the same major everywhere, so the test
    * machine's drill restores production's dumps into it).
@@ -205,6 +225,8 @@ export class Product {
   public readonly location: Location;
   /** Where each environment runs. */
   public readonly locations: EnvironmentLocations;
+  /** The environments whose machines' public IPv4 was set; `publicIpv4For` gives an environment's. */
+  public readonly publicIpv4: EnvironmentPublicIpv4;
   /** The product's PostgreSQL, with every default filled in. */
   public readonly database: Required<ProductDatabaseOptions>;
   /** The Object Storage location of the state bucket. */
@@ -254,6 +276,8 @@ export class Product {
     this.stateBuckets = { ...props.stateBuckets };
     this.location = props.location ?? Location.FSN1;
     this.locations = { ...props.locations };
+    // Frozen: the admin networks were checked against these settings above.
+    this.publicIpv4 = Object.freeze({ ...props.publicIpv4 });
     for (const [environment, location] of Object.entries(this.locations)) {
       if (!['test', 'staging', 'production'].includes(environment)) fail(`locations.${environment}`, environment, 'the environments are test, staging and production', 'use one of these keys');
       if (!(location instanceof Location)) fail(`locations.${environment}`, location, 'a location is a Location', 'use Location.FSN1, Location.NBG1 or Location.HEL1');
@@ -301,6 +325,16 @@ export class Product {
   }
 
   /**
+   * Whether an environment's machines have a public IPv4 address: its own setting in `publicIpv4`, production's
+   * for staging without one, and true otherwise.
+   */
+  public publicIpv4For(environment: Environment): boolean {
+    this.requireEnvironment('publicIpv4For', environment);
+    if (environment === Environment.STAGING) return this.publicIpv4.staging ?? this.publicIpv4For(Environment.PRODUCTION);
+    return (environment === Environment.TEST ? this.publicIpv4.test : this.publicIpv4.production) ?? true;
+  }
+
+  /**
    * The admin public keys, by name, that open an environment's machines: its own (`admin.environmentSshPublicKeys`)
    * or else `admin.sshPublicKeys`. Staging's are production's: it boots production's image in production's project.
    */
@@ -339,7 +373,7 @@ function checkProductProps(at: string, props: ProductProps): void {
   requireProps(at, props, "pass { name, phase, admin, boundary, stateBucket }");
   // In JavaScript a misspelt option (locaton, budjet, backups) would be ignored and its default used: refused by name instead.
   refuseUnknownProps(at, undefined, props, propNames<ProductProps>({
-    name: true, phase: true, admin: true, boundary: true, dataFlows: true, stateBucket: true, stateBuckets: true, location: true, locations: true, database: true,
+    name: true, phase: true, admin: true, boundary: true, dataFlows: true, stateBucket: true, stateBuckets: true, location: true, locations: true, publicIpv4: true, database: true,
     stateLocation: true, staging: true, earlyAdoptions: true, backup: true, monitoring: true, budget: true, unavailableServerTypes: true,
   }));
   requireString(at, 'name', props.name, "use a short name such as 'acme'");
@@ -369,6 +403,7 @@ function checkProductProps(at: string, props: ProductProps): void {
   if (cidrs.length === 0) {
     failAt(at, 'admin.cidrs', '[]', 'production is administered and deployed over SSH from these networks, and none is listed', "list the office, VPN and CI blocks, such as ['203.0.113.0/24']");
   }
+  checkPublicIpv4(at, props.publicIpv4, cidrs);
   if (coversWholeInternet(cidrs)) {
     failAt(at, 'admin.cidrs', cidrs.join(', '), 'together these blocks cover the whole internet, and SSH must never be open to it', 'list only the office, VPN and CI blocks');
   }
@@ -424,6 +459,26 @@ function checkProductProps(at: string, props: ProductProps): void {
   optionalInstance(at, 'budget', props.budget, Budget, 'use Budget.monthly(Money.euros(30))', 'a Budget');
   optionalInstance(at, 'monitoring', props.monitoring, MonitoringPlan, 'pass new MonitoringPlan({ uptimeChecks, receivers, deadMansSwitch })', 'a MonitoringPlan');
   if (props.backup !== undefined) checkBackupOptions(at, props.backup);
+}
+
+/**
+ * Each environment's `publicIpv4`: true or false, by environment. An environment without IPv4 is administered and deployed
+ * over IPv6 alone, so `admin.cidrs` needs an IPv6 block: said here, with the product's props, rather than as each
+ * machine's `adminCidrs` at synth.
+ */
+function checkPublicIpv4(at: string, publicIpv4: unknown, cidrs: ReadonlyArray<Peer | string>): void {
+  if (publicIpv4 === undefined) return;
+  if (publicIpv4 === null || typeof publicIpv4 !== 'object' || Array.isArray(publicIpv4)) {
+    failAt(at, 'publicIpv4', publicIpv4, 'it is an object of true or false by environment', '{ test: false } for an IPv6-only test machine, or leave it out');
+  }
+  refuseUnknownProps(at, 'publicIpv4', publicIpv4, propNames<EnvironmentPublicIpv4>({ test: true, staging: true, production: true }));
+  const ipv6Admin = cidrs.some(isIpv6Block);
+  for (const [environment, value] of Object.entries(publicIpv4 as EnvironmentPublicIpv4)) {
+    if (optionalBoolean(at, `publicIpv4.${environment}`, value) === false && !ipv6Admin) {
+      failAt(at, `publicIpv4.${environment}`, false, `${environment}'s machines would have no public IPv4, so SSH and the deploy's rollout reach them over IPv6 alone, and admin.cidrs holds no IPv6 block: no admin and no rollout could connect`,
+        "add the IPv6 blocks admins and CI connect from to admin.cidrs, such as Peer.ipv6('2001:db8:1234::/48'), or leave publicIpv4 out");
+    }
+  }
 }
 
 /**

@@ -6,7 +6,7 @@ import { PrimaryIp } from '../../generated/providers/hcloud/primary-ip';
 import { Server } from '../../generated/providers/hcloud/server';
 import { reachStackOf } from '../core/app-level-packs';
 import { checkUniquePerProject } from './private/project-uniqueness';
-import { blockText, cidrFix, cidrProblem, coversWholeInternet, isAnywhere } from '../core/cidr';
+import { blockText, cidrFix, cidrProblem, coversWholeInternet, isAnywhere, isIpv6Block } from '../core/cidr';
 import { Peer } from '../core/peer';
 import { DataClass } from '../core/data-class';
 import { Environment } from '../core/environment';
@@ -693,11 +693,6 @@ function largestFiles(parts: readonly CloudInitPart[]): string {
   ))).sort((a, b) => b.bytes - a.bytes).slice(0, 3);
   if (files.length === 0) return '';
   return `, and its largest files are ${files.map((f) => `${f.path} (part ${f.part}, ${f.bytes} bytes${f.compressed ? ' compressed' : ''})`).join(', ')}`;
-}
-
-/** Whether a valid CIDR block (see `cidrProblem`) is an IPv6 one. */
-function isIpv6Block(cidr: string): boolean {
-  return ipaddr.parseCIDR(cidr)[0].kind() === 'ipv6';
 }
 
 /** The items in lists of at most `size`, in order. */

@@ -31,7 +31,7 @@ import {
 import { PROMETHEUS_WATCH_SCRIPT, REDACT_LOG_SCRIPT } from './private/scripts';
 import { secretFile } from './private/secrets';
 import { ensureTooling, monitoringFile } from './private/tooling';
-import { UptimeCheck } from './uptime-check';
+import { IpFamily, UptimeCheck } from './uptime-check';
 
 /** What one environment stack's monitoring is built from: the plan, the phase, the environment and its machines. */
 export interface EnvironmentMonitoringProps {
@@ -296,6 +296,7 @@ export class EnvironmentMonitoring extends Construct {
       prober: prober.serverName,
       profile: this.profile,
       checks: this.checks,
+      probes: this.checks.flatMap((check) => this.probedFamiliesOf(check).map((family) => ({ check, family }))),
       defaultReceivers: plan.receivers,
       deadMansSwitch: plan.deadMansSwitch,
       deadmanVariable: plan.deadMansSwitch.secretVariableNameFor(this.environment),
@@ -304,6 +305,29 @@ export class EnvironmentMonitoring extends Construct {
       diskCriticalShare: plan.diskCriticalShare,
       evaluationInterval: plan.evaluationInterval,
     };
+  }
+
+  /**
+   * The families a check's environment serves: those the check names, else its machine's (IPv4 and IPv6, or IPv6 alone
+   * without a public IPv4). The machine is found as `sameLocationWarnings` finds it; one not in this app is taken
+   * for a dual-stack machine, `Machine`'s default.
+   */
+  private servedFamiliesOf(check: UptimeCheck): IpFamily[] {
+    if (check.ipFamilies) return [...check.ipFamilies];
+    const machine = this.checkedMachineOf(check.environment);
+    return machine && machine.ipv4 === undefined ? ['ipv6'] : ['ipv4', 'ipv6'];
+  }
+
+  /** What the prober can probe of them: a prober without a public IPv4 reaches no IPv4 address (validate says so). */
+  private probedFamiliesOf(check: UptimeCheck): IpFamily[] {
+    return this.servedFamiliesOf(check).filter((f) => f === 'ipv6' || this.prober?.ipv4 !== undefined);
+  }
+
+  /** The app machine of a checked environment: this stack's, or the one of its EnvironmentMonitoring of the same plan in this app. */
+  private checkedMachineOf(environment: Environment): IMachine | undefined {
+    if (environment === this.environment) return this.machine;
+    return this.node.root.node.findAll()
+      .find((c): c is EnvironmentMonitoring => c instanceof EnvironmentMonitoring && c !== this && c.plan === this.plan && c.environment === environment)?.machine;
   }
 
   /** Opens the prober's firewall for alert and probe ports the egress allowlist does not open anyway. */
@@ -330,11 +354,9 @@ export class EnvironmentMonitoring extends Construct {
   private sameLocationWarnings(): string[] {
     const prober = this.prober;
     if (!this.plan || !prober || prober === this.monitoringMachine || this.checks.length === 0) return [];
-    const peers = this.node.root.node.findAll()
-      .filter((c): c is EnvironmentMonitoring => c instanceof EnvironmentMonitoring && c !== this && c.plan === this.plan);
     const warnings: string[] = [];
     for (const target of [...new Set(this.checks.map((c) => c.environment))]) {
-      const machine = target === this.environment ? this.machine : peers.find((p) => p.environment === target)?.machine;
+      const machine = this.checkedMachineOf(target);
       if (!machine || machine.location.name !== prober.location.name) continue;
       const names = this.checks.filter((c) => c.environment === target).map((c) => c.name).join(', ');
       const elsewhere = Location.eu().find((l) => l.name !== prober.location.name) ?? Location.NBG1;
@@ -394,6 +416,15 @@ export class EnvironmentMonitoring extends Construct {
       }
     }
     for (const warning of this.sameLocationWarnings()) Annotations.of(this).addWarning(warning);
+    for (const c of this.checks.filter((check) => this.servedFamiliesOf(check).includes('ipv4') && this.prober?.ipv4 === undefined)) {
+      const prober = this.prober!.serverName;
+      const watched = this.probedFamiliesOf(c).length > 0;
+      const why = `${prober}, which probes it, has no public IPv4 (publicIpv4: false) and reaches no IPv4 address: `
+        + (watched ? `only ${c.hostname}'s IPv6 is probed, and an IPv4 outage of ${c.environment} goes unseen` : 'the check would watch nothing');
+      const fix = `give ${prober}'s environment a public IPv4, or probe the check from another environment (probeFrom)${watched ? ", or check IPv6 alone (ipFamilies: ['ipv6'])" : ''}`;
+      if (watched) Annotations.of(this).addWarning(`Monitoring-ProberWithoutIpv4: ${this.node.path}.plan.uptimeChecks (${c.name}): ${why}. Fix: ${fix}.`);
+      else errors.push(invalidValue(this, `plan.uptimeChecks (${c.name}).ipFamilies`, c.ipFamilies, why, fix));
+    }
     for (const r of this.prober ? receiversOf(this.model()) : []) {
       if (r.kind === AlertReceiverKind.EMAIL && (r.port === 25 || r.port === 465)) {
         Annotations.of(this).addWarning(`Monitoring-BlockedSmtpPort: receiver '${r.name}' sends through ${r.email!.smarthost}, but Hetzner blocks outgoing ports 25 and 465 on new projects. Fix: use the submission port 587.`);

@@ -21,7 +21,8 @@ export class MonitoringAlert {
   /** An uptime check fails from its prober. */
   public static readonly UPTIME_CHECK_FAILED = new MonitoringAlert('UptimeCheckFailed', 1,
     'an uptime check: its URL or port, from a machine other than the one it checks',
-    "the probe fails (no connection, wrong status, body not matching, timeout) for the check's alertAfter (default 2 minutes)",
+    "the probe fails (no connection, wrong status, body not matching, timeout) for the check's alertAfter (default 2 minutes); "
+      + "each address family the checked machine serves is probed on its own (IPv4 and IPv6, IPv6 alone without a public IPv4; a check's ipFamilies narrows it), and the alert names the family (ip_family)",
     'critical for production, warning for test');
   /** A checked certificate expires within the check's `certificateExpiry`. */
   public static readonly TLS_CERTIFICATE_EXPIRING = new MonitoringAlert('TlsCertificateExpiring', 1,

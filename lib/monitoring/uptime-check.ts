@@ -6,6 +6,9 @@ import { redactSecrets, ValidationError } from '../core/validation-message';
 import { AlertReceiver } from './alert-receiver';
 import { checkOptions, fail as refuse, is, requireString, Schema } from '../core/runtime-checks';
 
+/** An IP address family, as `Peer.family` names it. */
+export type IpFamily = 'ipv4' | 'ipv6';
+
 /** What every uptime check can set. */
 export interface UptimeCheckOptions {
   /**
@@ -39,6 +42,13 @@ export interface UptimeCheckOptions {
    * @default - test probes production and production probes test; in Phase 3 the monitoring machine probes both
    */
   readonly probeFrom?: Environment;
+  /**
+   * The address families probed, each on its own (no fallback to the other), so that an outage of one is seen
+   * while the other answers. Narrow it to `['ipv4']` when the host name publishes no AAAA record (an IPv6 probe
+   * would fail on it), or to what a CDN in front of the machine serves.
+   * @default - what the checked environment's machine serves: IPv4 and IPv6, or IPv6 alone on a machine without public IPv4
+   */
+  readonly ipFamilies?: IpFamily[];
 }
 
 /** An HTTP(S) check: status and body. */
@@ -93,6 +103,9 @@ function checkOptionsSchema(): Schema<UptimeCheckOptions> {
     interval: duration, timeout: duration, alertAfter: duration,
     notify: is.optional(is.list(is.instance(AlertReceiver, "use AlertReceiver.webhook('ops', { hostname })"), 'list receivers of the plan')),
     probeFrom: is.optional(is.instance(Environment, 'use Environment.PRODUCTION or Environment.TEST')),
+    ipFamilies: is.optional(is.list((at, prop, value) => {
+      if (value !== 'ipv4' && value !== 'ipv6') refuse(at, prop, value, "an address family is 'ipv4' or 'ipv6'", "list 'ipv4', 'ipv6' or both");
+    }, "list 'ipv4', 'ipv6' or both, such as ['ipv4']")),
   };
 }
 
@@ -165,6 +178,8 @@ export class UptimeCheck {
   public readonly alertAfter: Duration;
   /** Receivers named by the check; empty means the plan's receivers. */
   public readonly notify: readonly AlertReceiver[];
+  /** The address families the check names, if any; the prober otherwise probes what the checked machine serves. */
+  public readonly ipFamilies?: readonly IpFamily[];
   /** The environment whose machine runs the probe, when the check names one. */
   public readonly probeFrom?: Environment;
   /** The status codes that count as up (HTTP checks). */
@@ -198,6 +213,7 @@ export class UptimeCheck {
     this.alertAfter = options.alertAfter ?? Duration.minutes(2);
     this.notify = [...(options.notify ?? [])];
     this.probeFrom = options.probeFrom;
+    this.ipFamilies = options.ipFamilies && [...new Set(options.ipFamilies)];
     this.expectStatus = options.expectStatus ?? [];
     this.expectBody = options.expectBody;
     this.certificateExpiry = tls ? (options.certificateExpiry ?? Duration.days(14)) : undefined;
@@ -234,6 +250,9 @@ export class UptimeCheck {
     if (again !== -1) {
       fail(`notify[${again}]`, this.notify[again], `the receiver is already listed (as notify[${this.notify.findIndex((o) => o.name === this.notify[again].name)}]), `
         + 'and Alertmanager would send it every alert of the check twice', 'list each receiver once');
+    }
+    if (this.ipFamilies && this.ipFamilies.length === 0) {
+      fail('ipFamilies', [], 'a check that probes no address family watches nothing', "list 'ipv4', 'ipv6' or both, or leave ipFamilies out");
     }
     if (this.probeFrom === environment) {
       fail('probeFrom', environment, 'the prober would run on the machine it checks, and a machine is never judged up by itself',

@@ -74,7 +74,8 @@ export async function startLiveProber(options: LiveProberOptions = {}): Promise<
     uptimeChecks: [
       UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health'),
       UptimeCheck.http(Environment.TEST, 'http://test.acme.eu/health', {
-        interval: Duration.seconds(1), timeout: Duration.seconds(1), alertAfter: Duration.seconds(2), expectBody: '"status":\\s*"ok"', ...options.check,
+        // The loopback target listens on 127.0.0.1: the check's IPv4 probe is the one the suite drives.
+        interval: Duration.seconds(1), timeout: Duration.seconds(1), alertAfter: Duration.seconds(2), expectBody: '"status":\\s*"ok"', ipFamilies: ['ipv4'], ...options.check,
       }),
     ],
     receivers: [AlertReceiver.webhook('ops', { hostname: 'chat.acme.eu' })],

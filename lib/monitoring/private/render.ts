@@ -4,7 +4,7 @@ import { Environment } from '../../core/environment';
 import { AlertReceiver, AlertReceiverKind } from '../alert-receiver';
 import { DeadMansSwitch } from '../dead-mans-switch';
 import { AlertSeverity, MonitoringAlert } from '../monitoring-alert';
-import { UptimeCheck, UptimeCheckProtocol } from '../uptime-check';
+import { IpFamily, UptimeCheck, UptimeCheckProtocol } from '../uptime-check';
 import { IDENTITY_UNIT_LINES } from '../../hetzner/private/machine-identity';
 import { ETC, PORTS, PROMETHEUS_WATCH, REDACT_LOG, SECRETS, SERVICES, TEXTFILE_DIR, WEB_CONFIG, WEB_PASSWORD, WEB_USER } from './paths';
 import { MonitoringProfile, ProberResources } from './profile';
@@ -33,12 +33,20 @@ export interface NodeTarget {
   readonly jobs: readonly JobWatch[];
 }
 
+/** One address family of one check: probed on its own, as its own Prometheus job and blackbox module. */
+export interface Probe {
+  readonly check: UptimeCheck;
+  readonly family: IpFamily;
+}
+
 /** Everything one prober's configuration is rendered from. */
 export interface ProberModel {
   /** The server name of the machine running Prometheus and Alertmanager: the `prober` label of every alert. */
   readonly prober: string;
   readonly profile: MonitoringProfile;
   readonly checks: readonly UptimeCheck[];
+  /** The probes of the checks: each check once per address family it is probed over. */
+  readonly probes: readonly Probe[];
   /** Who gets every alert that names no receivers. */
   readonly defaultReceivers: readonly AlertReceiver[];
   readonly deadMansSwitch: DeadMansSwitch;
@@ -92,9 +100,9 @@ function severityOf(environment: Environment): AlertSeverity {
   return environment.protectedFromLoss ? AlertSeverity.CRITICAL : AlertSeverity.WARNING;
 }
 
-/** The blackbox exporter's module of a check. */
-export function moduleName(check: UptimeCheck): string {
-  return `check_${check.name}`;
+/** The blackbox exporter's module, and the Prometheus job, of one family of a check. */
+export function moduleName(probe: Probe): string {
+  return `check_${probe.check.name}_${probe.family}`;
 }
 
 export function renderPrometheus(model: ProberModel): string {
@@ -117,13 +125,13 @@ export function renderPrometheus(model: ProberModel): string {
         ...(local.length > 0 ? { static_configs: local.map((n) => ({ targets: [n.address], labels: { instance: n.instance, environment: n.environment.name } })) } : {}),
         ...(remote.length > 0 ? { file_sd_configs: [{ files: [`${ETC}/targets/*.json`], refresh_interval: '5m' }] } : {}),
       },
-      ...model.checks.map((check) => ({
-        job_name: moduleName(check),
-        scrape_interval: promDuration(check.interval),
-        scrape_timeout: promDuration(check.timeout),
+      ...model.probes.map((probe) => ({
+        job_name: moduleName(probe),
+        scrape_interval: promDuration(probe.check.interval),
+        scrape_timeout: promDuration(probe.check.timeout),
         metrics_path: '/probe',
-        params: { module: [moduleName(check)] },
-        static_configs: [{ targets: [check.target], labels: { check: check.name, environment: check.environment.name } }],
+        params: { module: [moduleName(probe)] },
+        static_configs: [{ targets: [probe.check.target], labels: { check: probe.check.name, environment: probe.check.environment.name, ip_family: probe.family } }],
         relabel_configs: [
           { source_labels: ['__address__'], target_label: '__param_target' },
           { source_labels: ['__param_target'], target_label: 'instance' },
@@ -144,22 +152,25 @@ export function renderNodeTargets(model: ProberModel): string | undefined {
 
 export function renderBlackbox(model: ProberModel): string {
   const modules: Record<string, unknown> = {};
-  for (const check of model.checks) {
-    modules[moduleName(check)] = check.protocol === UptimeCheckProtocol.HTTP
+  for (const { check, family } of model.probes) {
+    // The exporter prefers IPv6 and falls back to IPv4: a dual-stack host was probed over IPv6 alone, its IPv4 outage unseen.
+    const ip = { preferred_ip_protocol: family === 'ipv4' ? 'ip4' : 'ip6', ip_protocol_fallback: false };
+    modules[moduleName({ check, family })] = check.protocol === UptimeCheckProtocol.HTTP
       ? {
         prober: 'http',
         timeout: promDuration(check.timeout),
         http: {
+          ...ip,
           valid_status_codes: [...check.expectStatus],
           follow_redirects: check.followRedirects,
           fail_if_not_ssl: check.tls,
           ...(check.expectBody !== undefined ? { fail_if_body_not_matches_regexp: [check.expectBody] } : {}),
         },
       }
-      : { prober: 'tcp', timeout: promDuration(check.timeout), tcp: { tls: check.tls } };
+      : { prober: 'tcp', timeout: promDuration(check.timeout), tcp: { ...ip, tls: check.tls } };
   }
   // The exporter needs at least one module to start; a prober without checks still serves its own health.
-  if (model.checks.length === 0) modules.tcp_connect = { prober: 'tcp', timeout: '5s' };
+  if (model.probes.length === 0) modules.tcp_connect = { prober: 'tcp', timeout: '5s' };
   return HEADER('Blackbox exporter configuration', model) + stringify({ modules }, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
@@ -184,7 +195,7 @@ export function renderRules(model: ProberModel): string {
       ...(check.alertAfter.toSeconds() > 0 ? { for: promDuration(check.alertAfter) } : {}),
       labels,
       annotations: {
-        summary: `${check.environment.name} is down: ${check.target} fails its check from ${model.prober}`,
+        summary: `${check.environment.name} is down over {{ $labels.ip_family }}: ${check.target} fails its check from ${model.prober}`,
         description: `Expected ${check.protocol === UptimeCheckProtocol.HTTP ? `status ${check.expectStatus.join(' or ')}${check.expectBody !== undefined ? ' and a matching body' : ''}` : 'an open port'}; failing for at least ${check.alertAfter}.`,
       },
     });
@@ -193,7 +204,8 @@ export function renderRules(model: ProberModel): string {
         alert: MonitoringAlert.TLS_CERTIFICATE_EXPIRING.name,
         // Not while the check fails: a firing UptimeCheckFailed suppresses it by its expression too, so
         // the suppression holds after an Alertmanager restart (which forgets alerts until Prometheus resends them).
-        expr: `${hold(`probe_ssl_earliest_cert_expiry{check="${check.name}"}`)} - time() < ${check.certificateExpiry.toSeconds()}`
+        // One certificate, whichever family served it: one alert, not one per family.
+        expr: `min without (job, ip_family) (${hold(`probe_ssl_earliest_cert_expiry{check="${check.name}"}`)}) - time() < ${check.certificateExpiry.toSeconds()}`
           + ` unless on (check) ALERTS{alertname="${MonitoringAlert.UPTIME_CHECK_FAILED.name}", alertstate="firing", check="${check.name}"}`,
         for: '10m',
         labels,
@@ -377,7 +389,7 @@ function newest(metrics: string[], selector: string): string {
 
 /** The series that must exist while the prober works: each check's result, each node's disks, each watched job's record. */
 function requiredSeries(model: ProberModel): string[] {
-  const series = model.checks.map((c) => `probe_success{check="${c.name}"}`);
+  const series = model.probes.map((p) => `probe_success{check="${p.check.name}", ip_family="${p.family}"}`);
   for (const node of model.nodes) {
     series.push(`node_filesystem_size_bytes{instance="${node.instance}"}`);
     for (const job of node.jobs) series.push(`sovereign_job_watched_since_timestamp_seconds{instance="${node.instance}", unit="${job.unit}"}`);
