@@ -1,4 +1,7 @@
 import { AiActRole, BoundaryPolicy, DataClass, EgressAllowlist, EgressForm, Processor } from '../../lib';
+import { Testing } from 'cdktf';
+import * as lib from '../../lib';
+import { LoadBalancer } from '../../generated/providers/hcloud/load-balancer';
 import { checkedStack, machine } from './fixtures';
 
 // Audit 07: BoundaryPolicy and Processor checked themselves once, in the constructor, and stayed
@@ -40,5 +43,26 @@ describe('a checked policy and its processors cannot be edited afterwards', () =
     const forged = Object.assign(Object.create(Processor.prototype), { name: 'Mistral AI', legalSeat: { city: 'Paris', country: 'FR' }, hostnames: ['api.mistral.ai'] });
     expect(() => new BoundaryPolicy({ aiActRoles: [AiActRole.DEPLOYER], egress: [{ dataClass: DataClass.PUBLIC, to: [forged], form: EgressForm.RAW }] }))
       .toThrow(/^BoundaryPolicy\.egress\[0\]\.to\[0\]: 'Mistral AI' is not allowed: it was not built by the Processor constructor.*Fix: build it with new Processor/);
+  });
+});
+
+// The rule pack is every BoundaryChecks' default: from JavaScript, BOUNDARY_RULES.splice(0) or a rule's evaluate
+// replaced left every stack of the process checked by no rule, and each still passed as checked.
+describe('the rule pack and the Storage Box locations cannot be edited', () => {
+  test('BOUNDARY_RULES keeps its rules, and each rule its evaluate', () => {
+    const rules = lib.BOUNDARY_RULES as any;
+    const count = rules.length;
+    expect(() => rules.splice(0)).toThrow(TypeError);
+    expect(() => rules.push({ id: 'Boundary-Nothing', evaluate: () => [] })).toThrow(TypeError);
+    expect(() => { rules[0].evaluate = () => []; }).toThrow(TypeError);
+    expect(rules.length).toBe(count);
+    const stack = checkedStack();
+    new LoadBalancer(stack, 'Lb', { name: 'lb', loadBalancerType: 'lb11', location: 'ash' });
+    expect(() => Testing.synth(stack, true)).toThrow(/Boundary-EuPlacement/);
+  });
+
+  test('STORAGE_BOX_LOCATIONS takes no location Hetzner has no Storage Box in', () => {
+    expect(() => (lib.STORAGE_BOX_LOCATIONS as any).push(lib.Location.of('ash'))).toThrow(TypeError);
+    expect(lib.STORAGE_BOX_LOCATIONS.map((l) => l.name)).toEqual(['fsn1', 'hel1']);
   });
 });

@@ -50,7 +50,7 @@ export class StorageBoxType {
 }
 
 /** Storage Boxes exist only in these locations. */
-export const STORAGE_BOX_LOCATIONS: readonly Location[] = [Location.FSN1, Location.HEL1];
+export const STORAGE_BOX_LOCATIONS: readonly Location[] = Object.freeze([Location.FSN1, Location.HEL1]);
 
 /** Storage Boxes accept SSH (and restic over SFTP) on this port; 22 speaks SFTP only. */
 export const STORAGE_BOX_SSH_PORT = 23;

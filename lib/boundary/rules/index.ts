@@ -11,10 +11,14 @@ import { secretViaVariable } from './secret-via-variable';
 import { sensitiveOutput } from './sensitive-output';
 import { uncheckedSender } from './unchecked-sender';
 
-/** The boundary rule pack, in the order findings are reported. */
-export const BOUNDARY_RULES: readonly BoundaryRule[] = [
+/**
+ * The boundary rule pack, in the order findings are reported. Frozen, the list and each rule: it is the default of every
+ * BoundaryChecks, and from JavaScript `BOUNDARY_RULES.splice(0)` (or a rule's `evaluate` replaced) silently left every
+ * stack of the process checked by no rule, though it still passed as checked.
+ */
+export const BOUNDARY_RULES: readonly BoundaryRule[] = Object.freeze([
   euPlacement, processorAllowed, noPlaintextSecret, sensitiveOutput, secretViaVariable,
   noPublicDataStore, adminSshOnly, euStateBackend, restrictedEgress, uncheckedSender, errorMonitoringEndpoint,
-];
+].map((rule) => Object.freeze(rule)));
 
 export type { BoundaryRule, Finding, RuleContext, SynthesizedResource } from './rule';
