@@ -86,6 +86,16 @@ describe('an IPv6-only environment of a product', () => {
   });
 });
 
+test('a check narrowed to IPv4 on a prober without IPv4 fails synth: it would watch nothing', () => {
+  const plan = new MonitoringPlan({
+    uptimeChecks: [UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health', { ipFamilies: ['ipv4'] }), UptimeCheck.http(Environment.TEST, 'https://test.acme.eu/health')],
+    receivers: [AlertReceiver.webhook('ops', { hostname: 'chat.acme.eu' })],
+    deadMansSwitch: DeadMansSwitch.healthchecksIo(),
+  });
+  const stacks = new ProductStacks(Testing.app(), product({ monitoring: plan, publicIpv4: { test: false } }));
+  expect(() => synth(stacks.test)).toThrow(/acme-test\/Monitoring\.plan\.uptimeChecks \(acme-eu-health\)\.ipFamilies: \["ipv4"\] is not allowed: acme-test-app, which probes it, has no public IPv4 .*the check would watch nothing\. Fix: give acme-test-app's environment a public IPv4, or probe the check from another environment \(probeFrom\)/);
+});
+
 describe('a dual-stack machine is probed over IPv4 and over IPv6, each on its own', () => {
   test('one job and one module per family, neither falling back to the other', () => {
     const stacks = new ProductStacks(Testing.app(), product());
