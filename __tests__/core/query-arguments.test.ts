@@ -1,6 +1,8 @@
 import {
   Component, Duration, FirewallRule, Location, Phase, Port, PostgresVersion, Schedule, ServerType, Size, Weekday,
 } from '../../lib';
+import { DataClass, EgressForm, Processor } from '../../lib';
+import { policy } from '../boundary/fixtures';
 import { MESSAGE, refusal } from '../boundary/refusal';
 
 // A plain-JavaScript caller asks the value types questions with what it has at hand: a number for a Duration,
@@ -38,6 +40,16 @@ const QUERIES: Query[] = [
     ask: (a) => Phase.THREE.permits(a as Component), wrong: ['data-volume', undefined, { id: 'data-volume' }] },
   { name: 'PostgresVersion.equals', valid: () => PostgresVersion.of(15).equals(PostgresVersion.of(15)), answer: true,
     ask: (a) => PostgresVersion.of(15).equals(a as PostgresVersion), wrong: [15, '15', undefined] },
+  { name: 'BoundaryPolicy.mayLeave', valid: () => policy.mayLeave(DataClass.SECRET), answer: false,
+    ask: (a) => policy.mayLeave(a as DataClass), wrong: ['pseudonymized', undefined, { name: 'public' }] },
+  { name: 'BoundaryPolicy.allows', valid: () => policy.allows(DataClass.SECRET, Processor.mistralAi(), EgressForm.RAW), answer: false,
+    ask: (a) => policy.allows(a as DataClass, Processor.mistralAi(), EgressForm.RAW), wrong: ['public', undefined] },
+  { name: 'BoundaryPolicy.allows', valid: () => policy.allows(DataClass.SECRET, Processor.mistralAi(), EgressForm.RAW), answer: false,
+    ask: (a) => policy.allows(DataClass.PUBLIC, Processor.mistralAi(), a as EgressForm), wrong: ['plain', undefined] },
+  { name: 'BoundaryPolicy.hasProcessor', valid: () => policy.hasProcessor(Processor.mistralAi()), answer: true,
+    ask: (a) => policy.hasProcessor(a as Processor), wrong: ['Mistral AI', 'api.mistral.ai', undefined] },
+  { name: 'BoundaryPolicy.formFor', valid: () => policy.formFor(DataClass.SECRET, Processor.mistralAi()) === undefined, answer: true,
+    ask: (a) => policy.formFor(DataClass.PUBLIC, a as Processor) === undefined, wrong: ['Mistral AI', undefined] },
 ];
 
 describe.each(QUERIES)('$name', (query) => {

@@ -1,5 +1,5 @@
 import { DataClass } from '../core/data-class';
-import { fail, optionalArray, propNames, refuseUnknownProps, requireArray, requireInstance, requireProps } from '../core/runtime-checks';
+import { fail, optionalArray, propNames, refuseUnknownProps, requireArray, requireEnum, requireInstance, requireProps } from '../core/runtime-checks';
 import { invalidValue, ValidationError } from '../core/validation-message';
 import { hostnameProblem, isCheckedProcessor, Processor } from './processor';
 
@@ -115,6 +115,7 @@ export class BoundaryPolicy {
 
   /** Whether the policy names `processor` (compared by value). */
   public hasProcessor(processor: Processor): boolean {
+    askedAbout('hasProcessor', { processor });
     return this.processors.some((p) => p.equals(processor));
   }
 
@@ -128,17 +129,20 @@ export class BoundaryPolicy {
 
   /** The form in which `dataClass` may go to `processor`, or `undefined` if it may not. */
   public formFor(dataClass: DataClass, processor: Processor): EgressForm | undefined {
+    askedAbout('formFor', { dataClass, processor });
     return this.allowances.find((a) => a.dataClass === dataClass && a.to.some((p) => p.equals(processor)))?.form;
   }
 
   /** Whether data of `dataClass`, in `form`, may go to `processor`. */
   public allows(dataClass: DataClass, processor: Processor, form: EgressForm): boolean {
+    askedAbout('allows', { dataClass, processor, form });
     const allowed = this.formFor(dataClass, processor);
     return allowed === EgressForm.RAW || (allowed !== undefined && allowed === form);
   }
 
   /** Whether any data of `dataClass` may leave at all. */
   public mayLeave(dataClass: DataClass): boolean {
+    askedAbout('mayLeave', { dataClass });
     return this.allowances.some((a) => a.dataClass === dataClass && a.to.length > 0);
   }
 
@@ -224,4 +228,15 @@ function checkAllowance(at: string, prop: string, value: unknown): EgressAllowan
   // A Processor's constructor checks and freezes it; a copy, or a subclass that redefines how it is judged, was not checked.
   to.forEach((p, i) => requireCheckedProcessor(at, `${prop}.to[${i}]`, p));
   return { dataClass: allowance.dataClass, to, form: allowance.form };
+}
+
+/**
+ * The arguments of the policy's questions, checked: from JavaScript, mayLeave('public') or allows('secret', …) (names, not
+ * the objects) answered false, or undefined, without a word, whatever the policy said.
+ */
+function askedAbout(method: string, args: { dataClass?: unknown; processor?: unknown; form?: unknown }): void {
+  const at = `BoundaryPolicy.${method}`;
+  if ('dataClass' in args) requireInstance(at, 'dataClass', args.dataClass, DataClass, 'use DataClass.PUBLIC, PSEUDONYMIZED, SENSITIVE or SECRET (the object, not its name)', 'a DataClass');
+  if ('processor' in args) requireInstance(at, 'processor', args.processor, Processor, 'pass the Processor the policy names, such as Processor.mistralAi()', 'a Processor');
+  if ('form' in args) requireEnum(at, 'form', args.form, EgressForm, 'EgressForm');
 }
