@@ -87,7 +87,9 @@ const SERVER_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
  * 2. restores every database into a scratch database;
  * 3. compares each table's row count and checksum with those taken at dump time, and runs the
  *    team's verification queries;
- * 4. drops the scratch databases.
+ * 4. drops the scratch databases;
+ * 5. when production backs up `paths`, restores the newest file snapshot into scratch space, every file read back, and
+ *    compares it with the record its push wrote (files and bytes) and with the snapshot's listing.
  * It then reports once to the heartbeat: success only when every copy passed.
  *
  * It never reports success it did not verify, and fails on a backup older than `maxBackupAge` plus the time a dump in
@@ -222,6 +224,8 @@ export class RestoreDrill extends Construct {
       ['MAX_AGE_HOURS', maxAge.toSeconds() / 3600],
       // A drill that meets a dump in progress finds the one before it, up to this much older.
       ['DUMP_IN_PROGRESS_HOURS', Math.ceil(JOB_GRACE.dump.toSeconds() / 3600)],
+      // A file snapshot is made by the push, after the dump: its limit allows a push in progress.
+      ['FILES_IN_PROGRESS_HOURS', Math.ceil(JOB_GRACE.push.toSeconds() / 3600)],
       ['PG_OS_USER', 'postgres'],
       ['PG_HOST', '/var/run/postgresql'],
       ['PG_PORT', 5432],

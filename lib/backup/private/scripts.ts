@@ -464,6 +464,11 @@ unlock_stale() {
 # tagged sovereign-dump. A backup exists when its manifest does.
 DUMP_STREAM=/sovereign-dump/databases.dumps
 DUMP_MANIFEST=/sovereign-dump/manifest.tar
+# Each file snapshot (tag sovereign-files) has a record beside it, written by the push once the snapshot was listed back:
+# a restic snapshot of one small file (tag sovereign-files-record, timed as the file snapshot, so that the retention
+# keeps the records of the snapshots it keeps), naming the snapshot and the files and bytes restic read into it. The
+# restore drill checks the newest file snapshot, restored, against it.
+FILES_RECORD=/sovereign-files/record
 SB_RUN=''
 run_dir() {
   if [ -z "$SB_RUN" ]; then SB_RUN=$(mktemp -d "\${TMPDIR:-/tmp}/sovereign-backup-run.XXXXXX"); at_exit "rm -rf '$SB_RUN'"; fi
@@ -503,19 +508,20 @@ target_identity() {
   printf ' key %s\\n' "$(sha256sum <"$(password_file "$t")" 2>/dev/null | cut -c1-16)"
 }
 
-# Prints the snapshot ID from \`restic backup --json\` output.
+# Prints the snapshot ID from \`restic backup --json\` output; \`snapshot_id counts\` adds the files and bytes the backup
+# read ("<id> <files> <bytes>": regular files, empty ones too; restic counts them as it reads them, not from the tree).
 snapshot_id() {
   "\${PY[@]}" -c '
 import json, sys
-ids = []
+found = []
 for line in sys.stdin.read().splitlines():
     try:
         m = json.loads(line)
     except ValueError:
         continue
     if isinstance(m, dict) and m.get("message_type") == "summary":
-        ids.append(m.get("snapshot_id", ""))
-print(ids[-1] if ids else "")'
+        found.append([m.get("snapshot_id", "")] + ([str(m.get("total_files_processed", 0)), str(m.get("total_bytes_processed", 0))] if sys.argv[1:] == ["counts"] else []))
+print(" ".join(found[-1]) if found else "")' "$@"
 }
 
 declare -A SB_STREAM_FD=() SB_STREAM_PID=() SB_STREAM_OF=() SB_MANIFEST_FD=() SB_MANIFEST_PID=()
@@ -814,13 +820,14 @@ dump_on_target() {
   log "dump $stamp is snapshot \${snap:0:8} (manifest \${manifest:0:8}) on $t; read back from $t: $SB_VERIFIED"
 }
 
-# Reads \`restic snapshots --json\`; prints "<id> <age in hours> <path>" of the newest snapshot, or nothing.
-# The age is negative when the snapshot is dated more than 10 minutes in the future (see hours_since).
+# newest_snapshot [<tag>]: reads \`restic snapshots --json\`; prints "<id> <age in hours> <path>..." of the newest snapshot
+# (of those tagged <tag>, when given), or nothing. The age is negative when the snapshot is dated more than 10 minutes in
+# the future (see hours_since).
 newest_snapshot() {
   "\${PY[@]}" -c '
 import json, math, re, sys, time
 from datetime import datetime
-snaps = json.load(sys.stdin) or []
+snaps = [s for s in json.load(sys.stdin) or [] if not sys.argv[1:] or sys.argv[1] in (s.get("tags") or [])]
 def epoch(t):
     return datetime.fromisoformat(re.sub(r"(\\.\\d{6})\\d*", r"\\1", t)).timestamp()
 if snaps:
@@ -828,8 +835,8 @@ if snaps:
     age = time.time() - epoch(s["time"])
     # As hours_since: more than 10 minutes in the future is a negative age, which the callers fail on.
     hours = int(age // 3600) if age >= 0 else (0 if -age <= 600 else -math.ceil(-age / 3600))
-    print(s["id"], hours, s["paths"][0])
-'
+    print(s["id"], hours, *s["paths"])
+' "$@"
 }
 
 # The database names a dump carries, and the only ones a restore accepts from a manifest: they
@@ -1350,17 +1357,23 @@ unmounted_paths() {
 }
 
 push_files() {
-  local t=$1 out snap
+  local t=$1 out snap n size when
   step "backing up $FILE_PATHS to $t"
+  printf -v when '%(%Y-%m-%d %H:%M:%S)T' -1
   # shellcheck disable=SC2086
-  out=$(restic_on "$t" backup --json --host "$BACKUP_HOST" --tag sovereign-files $FILE_PATHS 2>>"$SB_LOG") \\
+  out=$(restic_on "$t" backup --json --time "$when" --host "$BACKUP_HOST" --tag sovereign-files $FILE_PATHS 2>>"$SB_LOG") \\
     || { target_failed "$t" "restic backup of $FILE_PATHS"; return; }
-  snap=$(snapshot_id <<<"$out")
+  read -r snap n size < <(snapshot_id counts <<<"$out") || true
   step "listing file snapshot \${snap:-?} on $t without a cache"
   if [ -z "$snap" ] || ! restic_on "$t" --no-cache ls "$snap" >/dev/null 2>>"$SB_LOG"; then
     target_failed "$t" "listing file snapshot \${snap:-?}"; return
   fi
-  log "files ($FILE_PATHS) are snapshot \${snap:0:8} on $t, its trees read back"
+  step "writing the record of file snapshot \${snap:0:8} to $t"
+  if ! printf 'snapshot %s\\nfiles %s\\nbytes %s\\npaths %s\\n' "$snap" "$n" "$size" "$FILE_PATHS" \\
+    | restic_on "$t" backup --stdin --stdin-filename "\${FILES_RECORD#/}" --time "$when" --host "$BACKUP_HOST" --tag sovereign-files-record >/dev/null 2>>"$SB_LOG"; then
+    target_failed "$t" "writing the record of file snapshot \${snap:0:8}"; return
+  fi
+  log "files ($FILE_PATHS) are snapshot \${snap:0:8} on $t ($n files, $(bytes "$size")), its trees read back, its record written"
   : >"$files_record" 2>>"$SB_LOG" || log "cannot record in $files_record that this machine backed up its paths"
 }
 
@@ -1470,9 +1483,12 @@ for t in $TARGETS; do
       fi
       gives_way "$t" run restic_on "$t" prune || { log "prune on $t failed"; failed="$failed $t"; continue; }
     else
-      # Grouped by host and tags: the default grouping by path would keep every path set ever backed up.
+      # Grouped by host and tags: the default grouping by path would keep every path set ever backed up. The file
+      # snapshots' records (timed as their snapshots) are a group of their own, kept by the same policy.
+      records=()
+      [ "$tag" != sovereign-files ] || records=(--tag sovereign-files-record)
       # shellcheck disable=SC2086
-      if ! gives_way "$t" run restic_on "$t" forget --host "$BACKUP_HOST" --tag "$tag" --group-by host,tags $KEEP --prune; then
+      if ! gives_way "$t" run restic_on "$t" forget --host "$BACKUP_HOST" --tag "$tag" "\${records[@]}" --group-by host,tags $KEEP --prune; then
         log "prune of $tag on $t failed"; failed="$failed $t"; continue
       fi
     fi
@@ -1526,7 +1542,7 @@ for t in $TARGETS; do
   json=$(restic_on "$t" --no-cache snapshots --json --host "$BACKUP_HOST" 2>>"$SB_LOG") \\
     || { failures="\${failures:+$failures; }$t: listing the snapshots failed ($(step_cause))"; continue; }
   for tag in $TAGS; do
-    read -r id age _ < <("\${PY[@]}" -c 'import json, sys; json.dump([s for s in json.load(sys.stdin) or [] if sys.argv[1] in (s.get("tags") or [])], sys.stdout)' "$tag" <<<"$json" | newest_snapshot) || true
+    read -r id age _ < <(newest_snapshot "$tag" <<<"$json") || true
     if [ -z "\${id:-}" ]; then failures="\${failures:+$failures; }$t: no $tag snapshot of $BACKUP_HOST"; continue; fi
     if [ "$age" -lt 0 ]; then failures="\${failures:+$failures; }$t: the newest $tag snapshot \${id:0:8} is dated in the future: it was taken while a clock ran ahead, so whether backups still arrive cannot be told (fix: check the clocks with timedatectl, then restic forget \${id:0:8} on $t)"; continue; fi
     if [ "$age" -ge "$MAX_AGE_HOURS" ]; then failures="\${failures:+$failures; }$t: the newest $tag snapshot is $age hours old (limit $MAX_AGE_HOURS)"; continue; fi
@@ -1757,9 +1773,70 @@ for check in $checks; do
   [ "$result" = t ] || die "verification query $name returned '$result' instead of true"
   passed=$((passed + 1))
 done
+
+# The files of production's paths (backup-push, tag sovereign-files), when its plan backs any up: the newest file
+# snapshot, restored into this run's scratch directory with every file read back against the repository (restic restore
+# --verify), then held to the record its push wrote (the files and bytes restic read) and to its own listing (every
+# entry's type and size). It shares the databases' limits on age: a file backup that stopped fails the drill.
+step "finding the newest file snapshot of $DRILL_FROM_HOST on $t"
+listed=$(restic_on "$t" --no-lock snapshots --json --host "$DRILL_FROM_HOST" 2>>"$SB_LOG") \\
+  || die "cannot list the snapshots of $DRILL_FROM_HOST on $t, to find its file backups"
+fid='' fage='' fpaths='' rid=''
+read -r fid fage fpaths < <(newest_snapshot sovereign-files <<<"$listed") || true
+read -r rid _ < <(newest_snapshot sovereign-files-record <<<"$listed") || true
+if [ -z "$fid" ]; then
+  log "$DRILL_FROM_HOST has no file snapshot on $t: its plan backs up no paths"
+  files_done=''
+else
+  [ "$fage" -ge 0 ] || die "the newest file snapshot of $DRILL_FROM_HOST on $t (\${fid:0:8}) is dated in the future: it was taken while a clock ran ahead, so it may be older than the snapshots it hides. Fix: check the clock of $DRILL_FROM_HOST (timedatectl), then forget that snapshot (restic forget \${fid:0:8}) on every target"
+  running=\${FILES_IN_PROGRESS_HOURS:-0}
+  [ "$fage" -lt "$((MAX_AGE_HOURS + running))" ] || die "the newest file snapshot of $DRILL_FROM_HOST on $t (\${fid:0:8}, of $fpaths) is $fage hours old (limit $MAX_AGE_HOURS hours, and $running more for a push still running): file backups are not arriving. Fix: see why backup-push on $DRILL_FROM_HOST backs up no files (its heartbeat's failures; journalctl -u backup-push); if its plan no longer backs up paths, forget its file snapshots on every target (restic snapshots --host $DRILL_FROM_HOST --tag sovereign-files lists them)"
+  if [ -z "$rid" ]; then
+    # Pushes of tooling older than the records wrote none: the snapshot's own listing is all there is to hold it to.
+    log "no record of a file snapshot of $DRILL_FROM_HOST on $t (backup-push writes one with each since the drill restores files): file snapshot \${fid:0:8} is held to its own listing only"
+  else
+    step "fetching the record of file snapshot \${fid:0:8} from $t"
+    restic_on "$t" --no-lock dump "$rid" "$FILES_RECORD" >"$scratch/files.record" 2>>"$SB_LOG" \\
+      || die "cannot fetch the record of the file snapshots of $DRILL_FROM_HOST from $t (restic dump of snapshot \${rid:0:8} failed)"
+    rsnap=$(sed -n 's/^snapshot //p' "$scratch/files.record") rn=$(sed -n 's/^files //p' "$scratch/files.record") rbytes=$(sed -n 's/^bytes //p' "$scratch/files.record")
+    [[ $rsnap =~ ^[0-9a-f]{8,64}$ && $rn =~ ^[0-9]{1,15}$ && $rbytes =~ ^[0-9]{1,18}$ ]] \\
+      || die "the record of the file snapshots of $DRILL_FROM_HOST on $t (snapshot \${rid:0:8}) is not one backup-push writes (snapshot, files and bytes); the remote repository may have been tampered with"
+    [ "\${rsnap:0:8}" = "\${fid:0:8}" ] || die "the newest file snapshot of $DRILL_FROM_HOST on $t (\${fid:0:8}) has no record: the newest record names snapshot \${rsnap:0:8}. The push that made it failed before writing the record (its heartbeat reported it), so what it holds cannot be checked. Fix: run backup-push on $DRILL_FROM_HOST (its next file snapshot comes with a record), then the drill again"
+  fi
+
+  step "listing file snapshot \${fid:0:8} from $t"
+  restic_on "$t" --no-lock ls --json "$fid" >"$scratch/files.listing" 2>>"$SB_LOG" || die "cannot list file snapshot \${fid:0:8} on $t"
+  need=0
+  for p in $fpaths; do
+    read -r _ size < <("\${PY[@]}" -c "$SB_FILES_PY" count "$p" <"$scratch/files.listing")
+    need=$((need + size))
+  done
+  # The scratch databases go first (unless kept): on a test machine they are on the same disk, as a rule.
+  if [ "\${DRILL_KEEP_DATABASES:-0}" != 1 ]; then drop_scratch || true; fi
+  step "checking the room for file snapshot \${fid:0:8} in $DRILL_WORK"
+  avail=$(df --output=avail -B1 "$scratch" | tail -n 1 | tr -d ' ')
+  reserve=$(( \${DRILL_RESERVE_MB:-0} << 20 ))
+  [ "$avail" -ge "$((need + reserve))" ] || die "the files of snapshot \${fid:0:8} ($fpaths) take $(bytes "$need"), and the disk of $DRILL_WORK has $(bytes "$avail") free, of which the drill leaves $(bytes "$reserve") (DRILL_RESERVE_MB) for PostgreSQL when they share it. Fix: free space on that disk (df -h $DRILL_WORK) or give the test machine a larger one"
+
+  step "restoring file snapshot \${fid:0:8} from $t"
+  run restic_on "$t" --no-lock restore "$fid" --target "$scratch/files" --verify \\
+    || die "restic restore of file snapshot \${fid:0:8} ($fpaths) from $t failed: $(step_cause 3)"
+  step "comparing the restored files of snapshot \${fid:0:8} with its record and its listing"
+  read -r got_n got_bytes < <(find "$scratch/files" -type f -printf '%s\\n' | awk '{ n++; s += $1 } END { printf "%d %d\\n", n, s }')
+  if [ -n "$rid" ] && { [ "$got_n" != "$rn" ] || [ "$got_bytes" != "$rbytes" ]; }; then
+    die "file snapshot \${fid:0:8} of $DRILL_FROM_HOST restored $got_n files, $got_bytes bytes from $t, where its push recorded $rn files, $rbytes bytes: the snapshot does not give back what was backed up"
+  fi
+  held=''
+  for p in $fpaths; do
+    summary=$("\${PY[@]}" -c "$SB_FILES_PY" compare "$p" "$scratch/files$p" <"$scratch/files.listing" 2>&1) \\
+      || die "the files of $p restored from snapshot \${fid:0:8} on $t differ from its listing: $summary"
+    held="\${held:+$held, }$p ($summary)"
+  done
+  files_done="; file snapshot \${fid:0:8} ($fage hours old): $got_n files, $(bytes "$got_bytes") restored and read back\${rid:+, matching the record of its push}: $held"
+fi
 kept=''
 if [ "\${DRILL_KEEP_DATABASES:-0}" = 1 ]; then kept="; kept until the next drill as$(for db in $dbs; do printf ' %s' "\${scratch_of[$db]}"; done)"; fi
-ok "restored snapshot \${id:0:8} of $DRILL_FROM_HOST (dump $stamp, $age hours old$late):$(printf ' %s' $(printf '%s\\n' $dbs | sort)); $tables tables and $rows rows match the backup's counts and checksums; $passed verification queries true$kept"
+ok "restored snapshot \${id:0:8} of $DRILL_FROM_HOST (dump $stamp, $age hours old$late):$(printf ' %s' $(printf '%s\\n' $dbs | sort)); $tables tables and $rows rows match the backup's counts and checksums; $passed verification queries true$kept$files_done"
 `;
 
 /**

@@ -1,0 +1,121 @@
+import { execFileSync } from 'child_process';
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { BackupWorld, corrupt, expectFailure, expectSuccess, MachineRoot, PROD_HOST, RESTIC_PASSWORD, RunResult, TEST_HOST } from './helpers/world';
+import { describeWithRealParts, isRoot } from '../setup/real-parts';
+
+// The weekly drill proved the database dumps only: the files a plan backs up (`paths`) were never restored by it, so a
+// damaged or missing pack of the uploads went unnoticed until someone needed them. Production's plan backs up a path
+// besides its database; the test machine's drill restores from the same Storage Box. Real restic, OpenSSH on loopback,
+// PostgreSQL, the rendered scripts.
+const describeAsRoot = describeWithRealParts(isRoot, 'the drill-files suite', 'root (runuser, sshd)');
+
+describeAsRoot('the restore drill restores the newest file snapshot as well', () => {
+  jest.setTimeout(300_000);
+  let tmp: string;
+  let world: BackupWorld;
+  let uploads: string;
+  let production: MachineRoot;
+  let drillEtc: string;
+  let work: string;
+  const repo = 'repo-drill-files';
+  const repository = () => path.join(world.sftp.home, repo);
+
+  /** The pack files of the Storage Box's repository. */
+  const packs = (): string[] => fs.readdirSync(path.join(repository(), 'data'), { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile()).map((e) => path.join(e.parentPath ?? (e as any).path, e.name));
+  const drill = (): Promise<RunResult> => world.run(world.test, 'restore-drill', drillEtc);
+  /** Runs `act` on the largest pack the file backup added (the uploads' content), then puts the pack back as it was. */
+  let filePacks: string[] = [];
+  let push: RunResult;
+  const withDamagedPack = async (act: (pack: string) => void, check: (result: RunResult) => void) => {
+    const [pack] = filePacks.sort((a, b) => fs.statSync(b).size - fs.statSync(a).size);
+    const saved = fs.readFileSync(pack);
+    act(pack);
+    try {
+      check(await drill());
+    } finally {
+      fs.writeFileSync(pack, saved);
+    }
+  };
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'drill-files-'));
+    world = await BackupWorld.start(tmp);
+    world.seedAppWithOrders();
+    uploads = path.join(tmp, 'srv', 'uploads');
+    fs.mkdirSync(path.join(uploads, 'avatars'), { recursive: true });
+    // Content restic can neither compress nor deduplicate against anything else in the repository: the largest pack.
+    fs.writeFileSync(path.join(uploads, 'avatars', 'u1.png'), randomBytes(400_000));
+    fs.writeFileSync(path.join(uploads, 'contract.pdf'), '%PDF-1.4 contract\n'.repeat(300));
+    fs.writeFileSync(path.join(uploads, 'empty.txt'), '');
+    production = world.layOut('production-files', { storagebox_PORT: world.sftp.port, storagebox_REPO_PATH: repo, PG_DATABASES: 'app' }, { filePaths: [uploads] });
+    world.sftp.authorize(world.generateKey(production.etc));
+    work = path.join(tmp, 'drill-files-work');
+    drillEtc = world.variant(world.test.etc, 'drill.conf', { source_REPO_PATH: repo, DRILL_WORK: work, DRILL_KEEP_DATABASES: 0 });
+    const bootstrap = await world.run(production, 'backup-bootstrap');
+    if (bootstrap.code !== 0) throw new Error(bootstrap.stderr);
+    expectSuccess(await world.run(production, 'backup-dump'), PROD_HOST, 'dump');
+    const beforeFiles = new Set(packs());
+    push = await world.run(production, 'backup-push');
+    expectSuccess(push, PROD_HOST, 'push');
+    filePacks = packs().filter((p) => !beforeFiles.has(p));
+  });
+
+  afterAll(async () => {
+    await world?.stop();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('a good run restores the uploads, holds them to the push\'s record and its listing, and reports them', async () => {
+    // The push recorded what restic read: 3 files (the empty one too).
+    expect(push.stderr).toMatch(/files \(\S+uploads\) are snapshot \w{8} on storagebox \(3 files, [\d.]+KiB\), its trees read back, its record written/);
+    const result = await drill();
+    expectSuccess(result, TEST_HOST, 'restore-drill');
+    const size = 400_000 + '%PDF-1.4 contract\n'.length * 300;
+    expect(result.pings[1].body).toMatch(new RegExp(`2 verification queries true; file snapshot (\\w{8}) \\(0 hours old\\): 3 files, [\\d.]+KiB restored and read back, `
+      + `matching the record of its push: ${uploads} \\(3 files, 2 directories, ${size} bytes\\)`));
+    // The restored copy goes with the run.
+    expect(fs.readdirSync(work)).toEqual([]);
+  });
+
+  test('a damaged pack of the uploads fails the drill, naming the file snapshot; the databases alone would have passed', async () => {
+    await withDamagedPack(corrupt, (result) => {
+      expectFailure(result, TEST_HOST, 'restore-drill', /restic restore of file snapshot \w{8} \(\S+uploads\) from source failed/);
+      // The databases were restored and verified first: only the files failed it.
+      expect(result.stderr).toMatch(/step: verification query 02-users-present on app[\s\S]*step: restoring file snapshot/);
+    });
+    expect(fs.readdirSync(work)).toEqual([]);
+  });
+
+  test('a pack of the uploads cut short on the remote fails the drill, after restic\'s retries', async () => {
+    await withDamagedPack((pack) => fs.truncateSync(pack, Math.floor(fs.statSync(pack).size / 2)),
+      (result) => expectFailure(result, TEST_HOST, 'restore-drill', /restic restore of file snapshot \w{8} \(\S+uploads\) from source failed/));
+    // The pack put back: the drill passes again.
+    expectSuccess(await drill(), TEST_HOST, 'restore-drill');
+  });
+
+  test('a newest file snapshot without its record (its push failed before writing it) fails the drill, naming the fix', async () => {
+    // What a push that died between the file backup and its record leaves: the snapshot, no record.
+    execFileSync('restic', ['-r', repository(), '--no-cache', 'backup', '--host', PROD_HOST, '--tag', 'sovereign-files', uploads],
+      { env: { ...process.env, RESTIC_PASSWORD }, stdio: 'pipe' });
+    expectFailure(await drill(), TEST_HOST, 'restore-drill',
+      /the newest file snapshot of acme-production-app on source \(\w{8}\) has no record: the newest record names snapshot \w{8}\. .*Fix: run backup-push on acme-production-app/);
+    // The next push writes a snapshot with its record, and the drill passes.
+    expectSuccess(await world.run(production, 'backup-push'), PROD_HOST, 'push');
+    expectSuccess(await drill(), TEST_HOST, 'restore-drill');
+  });
+
+  test('the prune keeps the records of the file snapshots it keeps, and the drill still finds the newest one\'s', async () => {
+    const tagged = (tag: string): number => JSON.parse(execFileSync('restic', ['-r', repository(), '--no-lock', '--no-cache', 'snapshots', '--json', '--host', PROD_HOST, '--tag', tag],
+      { encoding: 'utf8', env: { ...process.env, RESTIC_PASSWORD } })).length;
+    expect(tagged('sovereign-files')).toBeGreaterThan(1);
+    expect(tagged('sovereign-files-record')).toBeGreaterThan(1);
+    expectSuccess(await world.run(production, 'backup-prune'), PROD_HOST, 'prune');
+    // keep-daily: one of each a day, the newest; the records, not listed in the retention's tags, would stay for ever.
+    expect([tagged('sovereign-files'), tagged('sovereign-files-record')]).toEqual([1, 1]);
+    expectSuccess(await drill(), TEST_HOST, 'restore-drill');
+  });
+});
