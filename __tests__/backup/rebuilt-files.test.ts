@@ -201,4 +201,25 @@ describeAsRoot('a rebuilt machine before its files are restored', () => {
     execFileSync('bash', ['-euo', 'pipefail', '-c', `. ${rebuilt.etc}/backup.conf\n${commands}`], { env: { PATH: PATH_ENV, HOME: '/root' }, stdio: ['ignore', 'pipe', 'pipe'] });
     expect(tree(uploads)).toBe(before.uploads);
   });
+
+  test("a rebuilt machine's path seeded with a few files (a default configuration cloud-init wrote) is refused as an empty one is", async () => {
+    // The uploads are back (the manual restore above) and recorded: the newest snapshot of the path holds them.
+    expectSuccess(await run(rebuilt, 'backup-push'), PROD_HOST, 'push');
+    const recorded = fileSnapshots().length;
+    // Lost again; the new server's cloud-init writes the app's default configuration into the path before anyone restores.
+    fs.rmSync(path.join(tmp, 'production-rebuilt-state'), { recursive: true, force: true });
+    skeleton(uploads);
+    fs.mkdirSync(path.join(uploads, 'config'));
+    fs.writeFileSync(path.join(uploads, 'config', 'default.yml'), 'max_upload_mb: 20\n');
+    const push = await run(rebuilt, 'backup-push');
+    expectFailure(push, PROD_HOST, 'push', new RegExp(`refusing to back up the paths, since this machine has not backed them up before and ${uploads} holds only 1 files `
+      + `with content \\(18B, less than half of the snapshot's files and bytes\\) here, while the newest snapshot of ${PROD_HOST} that holds it on storagebox `
+      + '\\(\\w{8}, [\\dT:-]+ UTC\\) holds 3 files \\([\\d.]+KiB\\)\\. This looks like a rebuilt machine whose files were not restored yet'));
+    // The exports hold what their snapshot holds: not named. Nothing of the files was sent.
+    expect(push.stderr).not.toMatch(new RegExp(`${exports} holds`));
+    expect(fileSnapshots()).toHaveLength(recorded);
+    // A machine meant to keep only the seeded files says so once.
+    expectSuccess(await run(rebuilt, 'backup-push', ['--start-empty']), PROD_HOST, 'push');
+    expect(fileSnapshots()).toHaveLength(recorded + 1);
+  });
 });

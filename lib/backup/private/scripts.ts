@@ -1293,7 +1293,7 @@ export const BACKUP_PUSH = `#!/bin/bash
 # are listed back from the target with no cache.
 SB_JOB=push SB_LOCK_FIRST=1
 . "$(dirname "$(readlink -f "$0")")/../lib/sovereign-backup/common.sh"
-# --start-empty: this machine's paths start empty on purpose (see "checking that this machine's paths are not an
+# --start-empty: this machine's paths start empty (or as they are) on purpose (see "checking that this machine's paths are not an
 # unrestored rebuild" below); given once, by hand.
 start_empty_argument "$@"
 load_conf backup.conf
@@ -1379,10 +1379,11 @@ push_files() {
 
 # A machine that has backed up its paths before records it here (as backup-dump records its dumps).
 files_record="$BACKUP_STATE/files-backed-up-from-this-machine"
-# unrestored_paths <target> <path>...: adds to $unrestored each path given (those with no file of content here) whose
-# newest snapshot of this host on the target holds files, with that snapshot.
+# unrestored_paths <target> <path>...: adds to $unrestored each path given whose newest snapshot of this host on the
+# target holds files, and more than twice the files and twice the bytes with content the path holds here (here_n and
+# here_size, by path), with that snapshot.
 unrestored_paths() {
-  local t=$1 listed p id epoch time n size
+  local t=$1 listed p id epoch time n size hn hs
   shift
   run_dir
   listed=$(restic_on "$t" --no-lock snapshots --json --host "$BACKUP_HOST" --tag sovereign-files 2>>"$SB_LOG") \
@@ -1390,10 +1391,12 @@ unrestored_paths() {
   while read -r p id epoch time; do
     [ "$id" != - ] || continue
     restic_on "$t" --no-lock ls --json "$id" >"$SB_RUN/listing.$t" 2>>"$SB_LOG" \
-      || die "cannot list snapshot \${id:0:8} on $t, to compare it with this machine's empty $p"
+      || die "cannot list snapshot \${id:0:8} on $t, to compare it with what this machine's $p holds"
     read -r n size < <("\${PY[@]}" -c "$SB_FILES_PY" count "$p" <"$SB_RUN/listing.$t")
-    [ "$n" -gt 0 ] || continue
-    unrestored="\${unrestored:+$unrestored; }$p holds no file with content here, while the newest snapshot of $BACKUP_HOST that holds it on $t (\${id:0:8}, $time UTC) holds $n files ($(bytes "$size"))"
+    hn=\${here_n[$p]} hs=\${here_size[$p]}
+    [ "$n" -gt 0 ] && [ "$((hn * 2))" -lt "$n" ] && [ "$((hs * 2))" -lt "$size" ] || continue
+    if [ "$hn" = 0 ]; then hn='no file with content'; else hn="only $hn files with content ($(bytes "$hs"), less than half of the snapshot's files and bytes)"; fi
+    unrestored="\${unrestored:+$unrestored; }$p holds $hn here, while the newest snapshot of $BACKUP_HOST that holds it on $t (\${id:0:8}, $time UTC) holds $n files ($(bytes "$size"))"
   done < <("\${PY[@]}" -c "$SB_FILES_PY" choose '' "$@" <<<"$listed")
 }
 
@@ -1415,20 +1418,19 @@ elif [ -n "$files" ] && [ ! -e "$files_record" ]; then
   # A rebuilt machine gets its bundle (the app's directories, empty, and the timers) before anyone restores its files: a
   # file backup that ran first became the newest snapshot of the paths, the one a restore takes, and the next prune
   # could keep it instead of the one with the files. So the first file backup of a machine (none recorded) refuses
-  # while a path holds no file with content (directories, empty files and lost+found only, if anything) and the newest
-  # snapshot of this host that holds it on a target holds files. Only the files are held back: the dump goes on.
-  empty=()
+  # while a path holds less than half of the files and less than half of the bytes with content (directories, empty
+  # files and lost+found left out) of the newest snapshot of this host that holds it on a target: nothing at all, or
+  # what the rebuild seeded, such as a default configuration cloud-init wrote. Only the files are held back: the dump
+  # goes on.
+  declare -A here_n=() here_size=()
   for p in $FILE_PATHS; do
-    read -r n _ < <(files_with_content "$p")
-    [ "$n" != 0 ] || empty+=("$p")
+    read -r "here_n[$p]" "here_size[$p]" < <(files_with_content "$p")
   done
   unrestored=''
-  if [ "\${#empty[@]}" -gt 0 ]; then
-    for t in $TARGETS; do unrestored_paths "$t" "\${empty[@]}"; done
-  fi
+  for t in $TARGETS; do unrestored_paths "$t" $FILE_PATHS; done
   if [ -n "$unrestored" ]; then
     log "not restored: $unrestored"
-    failures="\${failures:+$failures; }the file backup of $FILE_PATHS: refusing to back up the paths, since this machine has not backed them up before and $unrestored. This looks like a rebuilt machine whose files were not restored yet: this backup would become the newest snapshot, the one a restore takes, and the next prune could keep it instead of the one with the files. Nothing of the files was sent. Fix: restore them first (backup-restore-files; docs/backup.md, Restoring by hand), then run backup-push again; if this machine is meant to start with these paths empty, giving up the files of those snapshots, run backup-push --start-empty once"
+    failures="\${failures:+$failures; }the file backup of $FILE_PATHS: refusing to back up the paths, since this machine has not backed them up before and $unrestored. This looks like a rebuilt machine whose files were not restored yet: this backup would become the newest snapshot, the one a restore takes, and the next prune could keep it instead of the one with the files. Nothing of the files was sent. Fix: restore them first (backup-restore-files; docs/backup.md, Restoring by hand), then run backup-push again; if this machine is meant to start with these paths as they are now, giving up the files of those snapshots, run backup-push --start-empty once"
     files=''
   fi
 fi
