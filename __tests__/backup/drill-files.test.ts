@@ -118,4 +118,47 @@ describeAsRoot('the restore drill restores the newest file snapshot as well', ()
     expect([tagged('sovereign-files'), tagged('sovereign-files-record')]).toEqual([1, 1]);
     expectSuccess(await drill(), TEST_HOST, 'restore-drill');
   });
+
+  describe('on a copy of the repository', () => {
+    let copy: string;
+    const restic = (args: string[], input?: string): string => execFileSync('restic', ['-r', path.join(world.sftp.home, copy), '--no-cache', ...args],
+      { encoding: 'utf8', env: { ...process.env, RESTIC_PASSWORD }, input, stdio: ['pipe', 'pipe', 'pipe'] });
+    const ids = (tag: string): string[] => JSON.parse(restic(['snapshots', '--json', '--host', PROD_HOST, '--tag', tag])).map((x: { id: string }) => x.id);
+    const drillCopy = (): Promise<RunResult> => world.run(world.test, 'restore-drill', world.variant(drillEtc, 'drill.conf', { source_REPO_PATH: copy }));
+    /** A record as backup-push writes one, with `lines` and timed `time`. */
+    const record = (lines: string, time: string) => restic(['backup', '--stdin', '--stdin-filename', 'sovereign-files/record', '--host', PROD_HOST,
+      '--tag', 'sovereign-files-record', '--time', time], lines);
+    let n = 0;
+    beforeEach(() => {
+      copy = `repo-copy-${n += 1}`;
+      fs.cpSync(repository(), path.join(world.sftp.home, copy), { recursive: true });
+    });
+
+    test('file snapshots of tooling older than the records (none at all) are held to their listing, and pass', async () => {
+      restic(['forget', ...ids('sovereign-files-record')]);
+      const result = await drillCopy();
+      expectSuccess(result, TEST_HOST, 'restore-drill');
+      expect(result.stderr).toMatch(/no record of a file snapshot of acme-production-app on source .*held to its own listing only/);
+      expect(result.pings[1].body).toMatch(/file snapshot \w{8} \(0 hours old\): 3 files, [\d.]+KiB restored and read back: /);
+    });
+
+    test('a restore that gives back other files or bytes than the record fails the drill', async () => {
+      const [newest] = ids('sovereign-files').slice(-1);
+      // A record naming the newest file snapshot with one file more than it holds.
+      record(`snapshot ${newest.slice(0, 8)}\nfiles 4\nbytes 405400\npaths ${uploads}\n`, new Date(Date.now() + 60_000).toISOString().replace('T', ' ').slice(0, 19));
+      expectFailure(await drillCopy(), TEST_HOST, 'restore-drill',
+        /file snapshot \w{8} of acme-production-app restored 3 files, \d+ bytes from source, where its push recorded 4 files, 405400 bytes/);
+    });
+
+    test('a newest file snapshot past the limit fails the drill: file backups are not arriving', async () => {
+      restic(['forget', ...ids('sovereign-files'), ...ids('sovereign-files-record')]);
+      // 41 hours ago: past the 26 hours and the 14 a push may still be running.
+      const old = new Date(Date.now() - 41 * 3600_000).toISOString().replace('T', ' ').slice(0, 19);
+      const made = restic(['backup', '--json', '--time', old, '--host', PROD_HOST, '--tag', 'sovereign-files', uploads]);
+      const id = /"snapshot_id":"(\w+)"/.exec(made)![1];
+      record(`snapshot ${id}\nfiles 3\nbytes 405400\npaths ${uploads}\n`, old);
+      expectFailure(await drillCopy(), TEST_HOST, 'restore-drill',
+        /the newest file snapshot of acme-production-app on source \(\w{8}, of \S+uploads\) is 41 hours old \(limit 26 hours, and 14 more for a push still running\): file backups are not arriving/);
+    });
+  });
 });
