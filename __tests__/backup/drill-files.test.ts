@@ -119,6 +119,14 @@ describeAsRoot('the restore drill restores the newest file snapshot as well', ()
     expectSuccess(await drill(), TEST_HOST, 'restore-drill');
   });
 
+  test('a scratch disk without room for the files fails the drill before restoring them, naming the disk and the fix', async () => {
+    const small = world.smallDisk('small-drill-work', 300_000);
+    const result = await world.run(world.test, 'restore-drill', world.variant(drillEtc, 'drill.conf', { DRILL_WORK: small, DRILL_RESERVE_MB: 0 }));
+    expectFailure(result, TEST_HOST, 'restore-drill', new RegExp(`the files of snapshot \\w{8} \\(\\S+uploads\\) take 396KiB, and the disk of ${small} has [\\d.]+KiB free, `
+      + 'of which the drill leaves 0B \\(DRILL_RESERVE_MB\\) for PostgreSQL when they share it\\. Fix: free space on that disk'));
+    expect(fs.readdirSync(small)).toEqual([]);
+  });
+
   describe('on a copy of the repository', () => {
     let copy: string;
     const restic = (args: string[], input?: string): string => execFileSync('restic', ['-r', path.join(world.sftp.home, copy), '--no-cache', ...args],
