@@ -55,7 +55,9 @@ export interface RestoreDrillProps {
    * `maxBackupAgeReason`), or a weekly drill could pass twice on the same backup. A dump reaches the backups only
    * when it ends, so a drill that starts while production dumps allows on top the longest a dump takes to arrive
    * after its timer (7 h 40 min: the timer's delay, the bootstrap, the dump's run), in whole hours, and says so in its
-   * report: with the default, a newest backup of 34 hours fails it.
+   * report: with the default, a newest backup of 34 hours fails it. A file snapshot of production's `paths`, which the
+   * push makes after the dump, is allowed the longest a push takes to arrive instead (13 h 40 min, so 14 hours): with
+   * the default, one of 40 hours fails it.
    * @default Duration.hours(26)
    */
   readonly maxBackupAge?: Duration;
