@@ -6,7 +6,7 @@ import {
 } from '../../lib';
 import { refusal } from '../boundary/refusal';
 import { synthDatabase } from './helpers/fixture';
-import { waitForAddressCommand } from '../../lib/database/private/render';
+import { waitForAddressCommand } from '../../lib/hetzner/private/private-address';
 import { spawnSync } from 'child_process';
 
 const DROP_IN = '/etc/postgresql/15/main/conf.d/50-sovereign.conf';

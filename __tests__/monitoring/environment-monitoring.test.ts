@@ -101,7 +101,7 @@ describe('EnvironmentMonitoring', () => {
       const app = userDataOf(json, 'acme-production-app');
       expect(cloudConfig(app).packages).toEqual(expect.arrayContaining(['prometheus-node-exporter']));
       expect(cloudConfig(app).packages).not.toContain('prometheus');
-      expect(file(app, '/etc/systemd/system/prometheus-node-exporter.service.d/sovereign-monitoring.conf')).toMatch(/--web\.listen-address=:9100 /);
+      expect(file(app, '/etc/systemd/system/prometheus-node-exporter.service.d/sovereign-monitoring.conf')).toMatch(/--web\.listen-address=127\.0\.0\.1:9100 --web\.listen-address=\$\{tolist\(hcloud_server\.App_[A-F0-9]+\.network\)\.0\.ip\}:9100 /);
       // The test machine keeps its own small stack for test's host and restore drill, and probes nothing.
       expect(probeTargets(userDataOf(synth(test.stack), 'acme-test-app'))).toEqual([]);
     });

@@ -19,12 +19,13 @@ import { ErrorMonitoring } from './error-monitoring';
 import { AlertSeverity } from './monitoring-alert';
 import { MonitoringPlan } from './monitoring-plan';
 import { guardOnClone } from '../hetzner/private/machine-identity';
+import { privateAddressOf } from '../hetzner/private/private-address';
 import {
   AMTOOL_CONFIG, ETC, PORTS, PROBER_UNITS, PROMETHEUS_WATCH, PROMETHEUS_WATCH_CONFIG, PROMETHEUS_WATCH_UNIT, REDACT_LOG, SECRETS, SERVICES, SETUP, UNITS, WEB_CONFIG, WEB_PASSWORD,
 } from './private/paths';
 import { MonitoringProfile, profileFor, ProberResources, proberResources } from './private/profile';
 import {
-  alertmanagerCommand, blackboxCommand, dropIn, expectedSecrets, JobWatch, NodeTarget, nodeExporterCommand, prometheusCommand,
+  alertmanagerCommand, blackboxCommand, dropIn, expectedSecrets, JobWatch, NodeTarget, nodeExporterCommand, nodeExporterWaitsFor, prometheusCommand,
   ProberModel, prometheusWatchUnit, receiversOf, renderAlertmanagerTemplate, renderAmtoolConfig, renderBlackbox, renderNodeTargets, renderPrometheus,
   renderPrometheusWatch, renderRules,
 } from './private/render';
@@ -227,6 +228,14 @@ export class EnvironmentMonitoring extends Construct {
     return [...new Set(hosts)];
   }
 
+  /**
+   * Where the prober reaches `machine`'s node exporter, and where it listens: its private address (a machine without
+   * a network fails validation; its server's address then stands in, as Terraform would fail on it at deploy).
+   */
+  private privateAddressOf(machine: IMachine): string {
+    return privateAddressOf(machine) ?? machine.server.network.get(0).ip;
+  }
+
   /** What the monitoring may take on `machine`: a machine of its own is the monitoring machine. */
   private resourcesOf(machine: IMachine): ProberResources {
     return proberResources(this.phase, machine === this.monitoringMachine);
@@ -242,13 +251,16 @@ export class EnvironmentMonitoring extends Construct {
   private addNodeExporter(machine: IMachine, scrapedRemotely: boolean): void {
     ensureTooling(machine);
     guardOnClone(machine, { units: [`${SERVICES.node.unit}.service`] });
+    // Scraped over the private network: on the machine's private address, which the prober's target names too.
+    const privateAddress = scrapedRemotely ? this.privateAddressOf(machine) : undefined;
     machine.addBundlePart({
       name: 'sovereign-monitoring node exporter',
       packages: [SERVICES.node.package],
       files: [
         monitoringFile(`${ETC}/watched-units`, () => `${this.jobsOf(machine).map((j) => j.unit).join('\n')}\n`),
         monitoringFile(`${UNITS}/${SERVICES.node.unit}.service.d/sovereign-monitoring.conf`,
-          dropIn(nodeExporterCommand(this.profile, scrapedRemotely), this.resourcesOf(machine).memoryMaxMib.node)),
+          dropIn(nodeExporterCommand(this.profile, privateAddress), this.resourcesOf(machine).memoryMaxMib.node,
+            privateAddress === undefined ? {} : nodeExporterWaitsFor(privateAddress))),
       ],
       commands: [
         [SETUP, 'watch'],
@@ -288,7 +300,7 @@ export class EnvironmentMonitoring extends Construct {
     const nodes: NodeTarget[] = this.watchedMachines.map((m) => ({
       instance: m.serverName,
       environment: m.environment,
-      address: m === prober ? `127.0.0.1:${PORTS.node}` : `${m.server.network.get(0).ip}:${PORTS.node}`,
+      address: m === prober ? `127.0.0.1:${PORTS.node}` : `${this.privateAddressOf(m)}:${PORTS.node}`,
       remote: m !== prober,
       jobs: this.jobsOf(m),
     }));

@@ -42,7 +42,7 @@ export function monitoringPhaseDocument(phase: Phase): string {
   if (monitoring) {
     lines.push(
       `| production monitoring machine (${monitoring}) | ${daemons.replace(' (all host collectors)', '')} | the uptime checks of test and production; production's node exporters over the private network; its own host |`,
-      `| production app machine (${production}) | node exporter (all host collectors), listening on the private network; the Hetzner firewall keeps it off the internet | - (scraped by the monitoring machine): its host, disks and backup jobs |`,
+      `| production app machine (${production}) | node exporter (all host collectors), listening on loopback and its private address only, never the public interface (it waits for the address at boot) | - (scraped by the monitoring machine): its host, disks and backup jobs |`,
       `| test app machine (${test}) | Prometheus, Alertmanager, blackbox exporter, ${nodeExporter} | its own host, disks and restore drill; checks with \`probeFrom: Environment.TEST\` |`,
     );
   } else {

@@ -1,3 +1,4 @@
+import { ADDRESS_WAIT_SECONDS, waitForAddressCommand } from '../../hetzner/private/private-address';
 import { PostgresTuning } from '../postgres-tuning';
 import { PostgresVersion } from '../postgres-version';
 
@@ -12,12 +13,6 @@ export interface RenderInput {
   readonly dataDirectory: string;
   readonly source: string;
 }
-
-/**
- * How long the server waits for its private address: at start (the unit's `ExecStartPre`), and in the setup
- * when it finds the server running without it.
- */
-export const ADDRESS_WAIT_SECONDS = 120;
 
 /** Where the server listens: localhost and the environment's private address, never a public one (and never '*'). */
 export function listenAddresses(input: Pick<RenderInput, 'privateAddress'>): string[] {
@@ -122,10 +117,3 @@ export function renderUnitDropIn(privateAddress: string, volumeMountPath?: strin
   ].join('\n');
 }
 
-/**
- * A command, as a unit file writes it (`$$` is systemd's escape of `$`), that exits 0 once `address` is on an
- * interface, or 1 after about `seconds`.
- */
-export function waitForAddressCommand(address: string, seconds: number): string {
-  return `/bin/sh -c 'i=0; until ip -o addr show | grep -qF " ${address}/"; do i=$$((i+1)); [ $$i -le ${seconds} ] || exit 1; sleep 1; done'`;
-}

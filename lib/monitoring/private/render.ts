@@ -6,6 +6,7 @@ import { DeadMansSwitch } from '../dead-mans-switch';
 import { AlertSeverity, MonitoringAlert } from '../monitoring-alert';
 import { IpFamily, UptimeCheck, UptimeCheckProtocol } from '../uptime-check';
 import { IDENTITY_UNIT_LINES } from '../../hetzner/private/machine-identity';
+import { ADDRESS_WAIT_SECONDS, waitForAddressCommand } from '../../hetzner/private/private-address';
 import { ETC, PORTS, PROMETHEUS_WATCH, REDACT_LOG, SECRETS, SERVICES, TEXTFILE_DIR, WEB_CONFIG, WEB_PASSWORD, WEB_USER } from './paths';
 import { MonitoringProfile, ProberResources } from './profile';
 
@@ -476,12 +477,20 @@ export function expectedSecrets(model: ProberModel): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Lines a drop-in adds to its unit's [Unit] and [Service] sections, besides the command line and the memory cap. */
+export interface DropInExtras {
+  readonly unit?: readonly string[];
+  readonly service?: readonly string[];
+}
+
 /**
  * A systemd drop-in that replaces a Debian unit's command line and caps its memory. GOMEMLIMIT makes
  * the Go runtime collect garbage harder before the cap, rather than be killed at it.
  */
-export function dropIn(execStart: string[], memoryMaxMib: number): string {
-  return `[Unit]\n${IDENTITY_UNIT_LINES.unit.join('\n')}\n\n[Service]\n${IDENTITY_UNIT_LINES.service.join('\n')}\nExecStart=\nExecStart=${execStart.join(' ')}\n`
+export function dropIn(execStart: string[], memoryMaxMib: number, extras: DropInExtras = {}): string {
+  const unit = [...IDENTITY_UNIT_LINES.unit, ...(extras.unit ?? [])];
+  const service = [...IDENTITY_UNIT_LINES.service, ...(extras.service ?? [])];
+  return `[Unit]\n${unit.join('\n')}\n\n[Service]\n${service.join('\n')}\nExecStart=\nExecStart=${execStart.join(' ')}\n`
     + `MemoryMax=${memoryMaxMib}M\nEnvironment=GOMEMLIMIT=${Math.floor(memoryMaxMib * 0.8)}MiB\n`;
 }
 
@@ -504,11 +513,29 @@ export function blackboxCommand(): string[] {
   return [SERVICES.blackbox.binary, `--config.file=${ETC}/blackbox.yml`, `--web.listen-address=127.0.0.1:${PORTS.blackbox}`];
 }
 
-/** Node exporter: loopback, or every interface when a monitoring machine scrapes it over the private network (the firewall keeps it off the internet). */
-export function nodeExporterCommand(profile: MonitoringProfile, scrapedRemotely: boolean): string[] {
-  return [SERVICES.node.binary, `--web.listen-address=${scrapedRemotely ? '' : '127.0.0.1'}:${PORTS.node}`,
+/**
+ * Node exporter: on loopback, and when a monitoring machine scrapes it over the private network also on the
+ * machine's private address (`privateAddress`), never on every interface: the Hetzner firewall does not
+ * filter the private network, and a detached firewall would leave the public interface open.
+ */
+export function nodeExporterCommand(profile: MonitoringProfile, privateAddress?: string): string[] {
+  return [SERVICES.node.binary, `--web.listen-address=127.0.0.1:${PORTS.node}`,
+    ...(privateAddress === undefined ? [] : [`--web.listen-address=${privateAddress}:${PORTS.node}`]),
     `--collector.textfile.directory=${TEXTFILE_DIR}`,
     ...(profile.hostMetrics ? [] : ['--collector.disable-defaults', '--collector.textfile', '--collector.filesystem'])];
+}
+
+/**
+ * What node exporter's unit adds when it listens on the private address: it cannot bind the address before
+ * Hetzner's private network brings it up, which network-online.target does not wait for. It waits for the
+ * address (up to 2 minutes); should it still be missing, the bind fails and Debian's `Restart=on-failure`
+ * starts it again, which waits again, until the address is there.
+ */
+export function nodeExporterWaitsFor(privateAddress: string): DropInExtras {
+  return {
+    unit: ['Wants=network-online.target', 'After=network-online.target'],
+    service: [`ExecStartPre=-${waitForAddressCommand(privateAddress, ADDRESS_WAIT_SECONDS)}`],
+  };
 }
 
 /** The watch of Prometheus: where to look, what to tell Alertmanager, and how often. */
