@@ -30,6 +30,8 @@ export * from './hetzner/machine-rollout';
 export { ObjectStorageBackend } from './hetzner/object-storage-backend';
 export type { ObjectStorageBackendProps } from './hetzner/object-storage-backend';
 export * from './hetzner/private-network';
+export { PrivateIngress } from './hetzner/private-ingress';
+export type { PrivateIngressRule } from './hetzner/private/private-ingress-table';
 export * from './hetzner/server-type';
 export * from './hetzner/ssh-key';
 export * from './hetzner/data-volume';

@@ -35,6 +35,16 @@ function appIn(stack: TerraformStack, environment = Environment.PRODUCTION): Mac
   return m;
 }
 
+/** A second machine in the network of `appIn`'s machine (the monitoring machine's place). */
+function peerOf(stack: TerraformStack): Machine {
+  const m = new Machine(stack, 'Monitoring', {
+    environment: Environment.PRODUCTION, role: 'monitoring', name: 'acme-production-monitoring', serverType: ServerType.CX33, location: Location.FSN1,
+    sshKeys: [SshKey.fromName('admin')], adminCidrs: ADMIN, dataClasses: [DataClass.SECRET], privateNetwork: stack.node.findChild('Network') as PrivateNetwork, privateIp: '10.0.1.3',
+  });
+  lib.EgressAllowlist.apply(m, { policy });
+  return m;
+}
+
 interface Entry {
   /** How the entry point is written, such as `new StorageBox` or `Schedule.daily`. */
   readonly name: string;
@@ -155,6 +165,8 @@ const ENTRIES: Entry[] = [
   { name: 'BoundarySuppressions.add', args: () => [[{ id: 'Boundary-EuPlacement', reason: 'a load balancer in ash for the US marketing site only' }]],
     call: (s, [e]) => BoundarySuppressions.add(new LoadBalancer(s, 'Lb', { name: 'lb', loadBalancerType: 'lb11', location: 'ash' }), e as any) },
   { name: 'Retirement.declare', stack: () => new TerraformStack(Testing.app(), 'production'), args: () => [{ reason: 'the pilot customer left; production is retired', includeBackups: false }], call: (s, [o]) => Retirement.declare(s, o as any) },
+  { name: 'PrivateIngress.allowTcp', args: (s) => [appIn(s), peerOf(s), 9100, 'node exporter, scraped by the monitoring machine'],
+    call: (_s, [m, f, p, w]) => lib.PrivateIngress.allowTcp(m as any, f as any, p as any, w as any) },
   { name: 'EgressAllowlist.apply', args: (s) => [new Machine(s, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [SshKey.fromName('admin')], adminCidrs: ADMIN, dataClasses: [DataClass.SENSITIVE] }), { policy }], call: (_s, [m, o]) => lib.EgressAllowlist.apply(m as any, o as any) },
 ];
 
@@ -175,7 +187,7 @@ const NOT_ENTRY_POINTS: Record<string, string> = {
   Retention: 'covered: Retention.of', Schedule: 'covered', Port: 'covered', Peer: 'covered: ipv4, ipv6 (anyIpv4, anyIpv6, anywhere take nothing)', FirewallRule: 'covered', Duration: 'covered', Size: 'covered', Money: 'covered',
   Budget: 'covered', BackupTarget: 'covered', StorageBoxAccount: 'covered', Heartbeat: 'covered', AlertReceiver: 'covered', DeadMansSwitch: 'covered',
   ErrorMonitoringEndpoint: 'covered', UptimeCheck: 'covered', PostgresDump: 'covered', PostgresVersion: 'covered', RestoreCheck: 'covered', S3Provider: 'covered',
-  Phase: 'covered: Phase.of', Processor: 'covered', SshKey: 'covered', BoundarySuppressions: 'covered: add', Retirement: 'covered: declare', EgressAllowlist: 'covered: apply here, requireHostnames and allowTcpPort in the red-team corpus',
+  Phase: 'covered: Phase.of', Processor: 'covered', SshKey: 'covered', BoundarySuppressions: 'covered: add', Retirement: 'covered: declare', EgressAllowlist: 'covered: apply here, requireHostnames and allowTcpPort in the red-team corpus', PrivateIngress: 'covered: allowTcp here, rulesFor reads what was declared',
   BackupPlan: 'covered', StorageBox: 'covered', StorageBoxSubaccount: 'built by StorageBox.addSubaccount (covered)', DataFlow: 'covered: DataFlow.declare in the red-team corpus',
   CloudInit: 'a machine\'s own document (machine.cloudInit), no props', MachineBundle: 'a machine\'s own bundle (machine.bundle)',
   Roadmap: 'assess() reads measured metrics: its refusals (ValidationError, path, value, fix) are in the roadmap suite', ServerTypeChoice: 'built by the roadmap', PostponedRegister: 'built by postponedRegisterOf',

@@ -10,6 +10,7 @@ import { FirewallDirection, FirewallProtocol, FirewallRule } from '../hetzner/fi
 import { IMachine } from '../hetzner/machine';
 import { IDENTITY_UNIT } from '../hetzner/private/machine-identity';
 import { requireMachine } from '../hetzner/private/require-machine';
+import { replacingTable, tableBootUnit } from '../hetzner/private/nftables-table';
 import { resolveTemplate } from '../hetzner/private/terraform-template';
 import { BoundaryPolicy, PACKAGE_MIRRORS, requireCheckedPolicy } from './boundary-policy';
 import { AllowlistEntry, allowlistFor, recordAllowlist } from './private/egress-declarations';
@@ -105,8 +106,8 @@ const SERVICE_UNIT = /^[A-Za-z0-9:_.-]+(@[A-Za-z0-9:_.-]+)?\.service$/;
  *    records its outcome for node exporter's textfile collector (`sovereign_egress_refresh_success`,
  *    `sovereign_egress_refresh_timestamp_seconds`, `sovereign_egress_table_present`).
  *
- * Private-network traffic is not filtered by Hetzner and is left open on the host too: it
- * stays inside the control plane.
+ * Private-network traffic is not filtered by Hetzner, and this table leaves it open: it stays inside the
+ * control plane. What reaches the machine over the private network is narrowed by its `PrivateIngress` table.
  */
 export class EgressAllowlist {
   /** The hostnames the allowlist for `machine` holds. */
@@ -451,10 +452,7 @@ export function egressRuleset(tcpPorts: readonly number[]): string {
 # Containers and VMs (Docker, Podman, libvirt) send through the forward hook, not output: both are narrowed.
 # DNS goes only to the machine's resolvers, NTP only to its time servers; other TCP and UDP ports are
 # closed here as at the Hetzner firewall, which private-network routes bypass.
-table ${TABLE}
-delete table ${TABLE}
-table ${TABLE} {
-  set allowed_v4 { type ipv4_addr; flags interval; }
+${replacingTable(TABLE, `  set allowed_v4 { type ipv4_addr; flags interval; }
   set allowed_v6 { type ipv6_addr; flags interval; }
   set resolvers_v4 { type ipv4_addr; flags interval; elements = { ${HETZNER_RESOLVERS_V4.join(', ')} }; }
   set resolvers_v6 { type ipv6_addr; flags interval; elements = { ${HETZNER_RESOLVERS_V6.join(', ')} }; }
@@ -462,8 +460,7 @@ table ${TABLE} {
   set time_servers_v6 { type ipv6_addr; flags interval; }
 ${narrowing('output', ['    oifname "lo" accept'])}
 ${narrowing('forward', [])}
-}
-`;
+`)}`;
 }
 
 /**
@@ -594,38 +591,19 @@ exit "$failed"
 `;
 
 /**
- * The boot path: loads the table at every boot, before any interface comes up, and pulls in the
- * refresh, which fills the sets once DNS works. The guarded units start after it and require it
- * (`RequiredBy=`, made by `systemctl enable`): when the table fails to load they do not start. A
- * rollout reloads it (`ExecReload=`, atomic) rather than restarting it, which would restart them. It has
- * no ExecStop: stopping it never removes the allowlist (it stops the guarded units).
+ * The boot path (`tableBootUnit`), which also pulls in the refresh, which fills the sets once DNS works. The guarded
+ * units start after it and require it (`RequiredBy=`, made by `systemctl enable`): when the table fails to load they
+ * do not start. A rollout reloads it rather than restarting it, which would restart them; stopping it stops them.
  */
 function bootService(guardedUnits: readonly string[]): string {
   const guards = guardedUnits.length > 0 ? guardedUnits.join(' ') : undefined;
-  return [
-    '[Unit]',
-    `Description=Egress allowlist: load the nftables table ${TABLE} before the network comes up`,
-    'DefaultDependencies=no',
-    'Wants=network-pre.target',
-    'Before=network-pre.target shutdown.target',
-    ...(guards ? ['# The units that send data start after the table, and (RequiredBy= below) not at all without it.', `Before=${guards}`] : []),
-    'Conflicts=shutdown.target',
-    "# Debian's nftables.service flushes the whole ruleset: when it is enabled, load after it.",
-    'After=nftables.service',
-    '# Fill the sets from DNS (that unit waits for network-online.target), at boot and on every start.',
-    `Wants=${REFRESH_UNIT}.service`,
-    '',
-    '[Service]',
-    'Type=oneshot',
-    'RemainAfterExit=yes',
-    `ExecStart=/usr/sbin/nft -f ${RULESET_FILE}`,
-    `ExecReload=/usr/sbin/nft -f ${RULESET_FILE}`,
-    '',
-    '[Install]',
-    'WantedBy=multi-user.target',
-    ...(guards ? [`RequiredBy=${guards}`] : []),
-    '',
-  ].join('\n');
+  return tableBootUnit({
+    description: `Egress allowlist: load the nftables table ${TABLE} before the network comes up`,
+    rulesetFile: RULESET_FILE,
+    orderLines: guards ? ['# The units that send data start after the table, and (RequiredBy= below) not at all without it.', `Before=${guards}`] : [],
+    unitLines: ['# Fill the sets from DNS (that unit waits for network-online.target), at boot and on every start.', `Wants=${REFRESH_UNIT}.service`],
+    installLines: guards ? [`RequiredBy=${guards}`] : [],
+  });
 }
 
 const REFRESH_SERVICE = `[Unit]

@@ -8,6 +8,7 @@ import { invalidValue, ValidationError } from '../core/validation-message';
 import { checkedCopy, checkProps, is, propNames } from '../core/runtime-checks';
 import { DataVolume } from '../hetzner/data-volume';
 import { IMachine } from '../hetzner/machine';
+import { PrivateIngress } from '../hetzner/private-ingress';
 import { requireMachine } from '../hetzner/private/require-machine';
 import { volumeBackupsOf } from '../hetzner/private/volume-coverage';
 import { requireSensitive } from '../hetzner/storage-box';
@@ -61,6 +62,13 @@ export interface PostgresDatabaseProps {
    */
   readonly createEmptyClusterIfMissing?: boolean;
   /**
+   * Machines whose apps connect to the database over the private network (a worker on a machine of its own). The
+   * machine's private-network table admits them on the database's port, and no one else: the app on the database's
+   * own machine connects over localhost.
+   * @default - none: nothing reaches the database over the private network
+   */
+  readonly networkClients?: IMachine[];
+  /**
    * Why production's database may go without a dump of a `BackupPlan`: at least 20 letters, 8 of them different.
    * Hetzner's server backups are a week of whole-disk images taken while PostgreSQL writes, and skip volumes.
    * @default - production's database must be dumped by a `BackupPlan` (`plan.protect(machine, { postgres: database.dump() })`), or synth fails
@@ -82,6 +90,8 @@ export const POSTGRES_FILES = { setupConf: SETUP_CONF, setupScript: SETUP_SCRIPT
  *   port, and synth fails if one does);
  * - `pg_hba.conf` admits the app role with SCRAM-SHA-256 from localhost and the private subnet,
  *   `postgres` over the Unix socket by peer, and rejects everything else;
+ * - over the private network, which Hetzner's firewalls do not filter, the machine's table (`PrivateIngress`)
+ *   admits only the `networkClients` to its port;
  * - the app's role and database are created if missing, and the role's password comes from a
  *   sensitive variable through a root-only file, set as a SCRAM verifier computed on the machine
  *   (never in argv, SQL text or logs);
@@ -134,10 +144,11 @@ export class PostgresDatabase extends Construct {
       port: is.optional(is.port('use a port such as 5432')),
       createEmptyClusterIfMissing: is.optional(is.boolean()),
       withoutBackup: is.optional(is.text("say why losing its data is harmless, such as 'demo data, reloaded from fixtures on every deploy'")),
+      networkClients: is.optional(is.list((_at, prop, value) => { requireMachine(this, prop, value); }, 'list the client Machines, such as [worker]')),
     }, "pass { machine, privateAddress: '10.0.1.2', privateSubnet: '10.0.1.0/24', password: <sensitive variable> }");
     // What the synth-time check reads is what the database was built from, whatever the caller does with its object next.
     props = checkedCopy(props, propNames<PostgresDatabaseProps>({
-      machine: true, privateAddress: true, privateSubnet: true, password: true, database: true, role: true, version: true, dataVolume: true, port: true, createEmptyClusterIfMissing: true, withoutBackup: true,
+      machine: true, privateAddress: true, privateSubnet: true, password: true, database: true, role: true, version: true, dataVolume: true, port: true, createEmptyClusterIfMissing: true, withoutBackup: true, networkClients: true,
     }));
     this.machine = props.machine;
     const image = props.machine.server.imageInput ?? DEFAULT_IMAGE;
@@ -195,6 +206,9 @@ export class PostgresDatabase extends Construct {
         "say why losing its data is harmless, such as 'demo data, reloaded from fixtures on every deploy'"));
     }
     databases.set(props.machine, this);
+    for (const client of props.networkClients ?? []) {
+      PrivateIngress.allowTcp(props.machine, client, this.port, `PostgreSQL ${this.node.path}, for the app on ${client.serverName}`);
+    }
 
     const input: RenderInput = {
       version: this.version, tuning: this.tuning, privateAddress: this.privateAddress, privateSubnet: this.privateSubnet,

@@ -26,6 +26,8 @@ import { attachmentConflicts } from './private/attachment-conflicts';
 import { BLOCKS_PER_RULE, firewallLimitProblems } from './private/firewall-limits';
 import { checkPartShape, refuseCommandReferences } from './private/part-checks';
 import { identityPart } from './private/machine-identity';
+import { privateAddressOf } from './private/private-address';
+import { privateIngressPart } from './private/private-ingress-table';
 import { escapeTemplateSequences, resolveTemplate } from './private/terraform-template';
 import { FirewallDirection, FirewallRule } from './firewall-rule';
 import { Location } from './location';
@@ -405,6 +407,8 @@ export class Machine extends Construct implements IMachine {
       // First part: every machine with a bundle checks that its jobs run on the server they were built for.
       this.bundle.addPart(identityPart(this, this.server.id));
       this.addAdminKeysPart();
+      // In a private network, which Hetzner's firewalls do not filter: only the declared peers reach the private address.
+      if (privateAddressOf(this) !== undefined) this.bundle.addPart(privateIngressPart(this));
       this.warnIfHostKeyUnpinned();
       // Created with the machine's own parts, so that a part the bundle refuses next leaves a bundle that rolls out.
       this.rolloutConstruct = new MachineRollout(this, 'Rollout', {

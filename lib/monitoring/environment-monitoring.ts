@@ -9,6 +9,7 @@ import { Environment } from '../core/environment';
 import { invalidValue, missingValue } from '../core/validation-message';
 import { checkedCopy, checkProps, is, propNames } from '../core/runtime-checks';
 import { FirewallRule } from '../hetzner/firewall-rule';
+import { PrivateIngress } from '../hetzner/private-ingress';
 import { Location } from '../hetzner/location';
 import { IMachine, Machine } from '../hetzner/machine';
 import { requireMachine } from '../hetzner/private/require-machine';
@@ -253,6 +254,8 @@ export class EnvironmentMonitoring extends Construct {
     guardOnClone(machine, { units: [`${SERVICES.node.unit}.service`] });
     // Scraped over the private network: on the machine's private address, which the prober's target names too.
     const privateAddress = scrapedRemotely ? this.privateAddressOf(machine) : undefined;
+    // The private network's only way in to it: the machine's table admits the prober alone.
+    if (scrapedRemotely) PrivateIngress.allowTcp(machine, this.prober!, PORTS.node, `node exporter, scraped by ${this.prober!.serverName}`);
     machine.addBundlePart({
       name: 'sovereign-monitoring node exporter',
       packages: [SERVICES.node.package],

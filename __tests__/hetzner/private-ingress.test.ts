@@ -1,0 +1,152 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { TerraformStack, Testing } from 'cdktf';
+import { HcloudProvider } from '../../generated/providers/hcloud/provider';
+import { Environment, Location, Machine, PostgresDatabase, PrivateIngress, PrivateNetwork, SecretVariable, ServerType, SshKey } from '../../lib';
+import { PRIVATE_INGRESS_RULESET, PRIVATE_INGRESS_UNIT } from '../../lib/hetzner/private/private-ingress-table';
+import { phase3Traction } from '../../examples/phase3-traction';
+import { Unit } from '../boundary/egress-host';
+import { refusal } from '../boundary/refusal';
+import { describeWithRealParts, isRoot } from '../setup/real-parts';
+
+// Hetzner's Cloud Firewalls do not filter private networks: every server in the network reached every port of every
+// other one (PostgreSQL, node exporter, sshd). A machine in a private network now loads a table that admits only the
+// peers the constructs declared. Asked of real nftables in network namespaces of the test's own: the machine, and the
+// private network with the machine's peers on it.
+
+const APP = '10.0.1.2';
+const MONITORING = '10.0.1.3';
+const WORKER = '10.0.1.4';
+const OTHER = '10.0.1.9';
+
+/** An environment: the app machine (PostgreSQL, reached by the worker), a worker, and a monitoring machine that reads the app's node exporter. */
+function environment() {
+  const stack = new TerraformStack(Testing.app(), 'acme-production');
+  new HcloudProvider(stack, 'hcloud', {});
+  const network = new PrivateNetwork(stack, 'Network', { environment: Environment.PRODUCTION, subnetRange: '10.0.1.0/24' });
+  const machine = (id: string, role: string, privateIp: string) => new Machine(stack, id, {
+    environment: Environment.PRODUCTION, role, serverType: ServerType.CX23, location: Location.FSN1, sshKeys: [SshKey.fromName('admin')],
+    adminCidrs: ['203.0.113.0/24'], privateNetwork: network, privateIp,
+  });
+  const app = machine('App', 'app', APP);
+  const worker = machine('Worker', 'worker', WORKER);
+  const monitoring = machine('Monitoring', 'monitoring', MONITORING);
+  new PostgresDatabase(stack, 'Database', {
+    machine: app, privateAddress: APP, privateSubnet: '10.0.1.0/24', password: new SecretVariable(stack, 'pw', { description: 'x' }), networkClients: [worker],
+    withoutBackup: 'demo data, reloaded from fixtures on every deploy',
+  });
+  PrivateIngress.allowTcp(app, monitoring, 9100, 'node exporter, scraped by the monitoring machine');
+  return { stack, app, worker, monitoring };
+}
+
+const text = (m: Machine, file: string) => {
+  const content = m.bundle.files().get(file)?.content;
+  if (typeof content !== 'string') throw new Error(`${m.node.path} has no ${file} as text`);
+  return content;
+};
+
+describe('PrivateIngress: what the constructs declare is what the table admits', () => {
+  test("EnvironmentMonitoring admits the monitoring machine to the app's node exporter, and nothing else reaches the app", () => {
+    const production = phase3Traction(Testing.app({ stackTraces: false })).production;
+    expect(PrivateIngress.rulesFor(production.app).map((r) => ({ from: r.from, port: r.port })))
+      .toEqual([{ from: production.monitoringMachine, port: 9100 }]);
+    const ruleset = text(production.app, PRIVATE_INGRESS_RULESET);
+    expect(ruleset.split('\n').filter((l) => /^\s+ip saddr/.test(l)).map((l) => l.trim())).toEqual([`ip saddr ${MONITORING} tcp dport 9100 accept`]);
+    // The monitoring machine runs no service for the network: its table admits no one.
+    expect(PrivateIngress.rulesFor(production.monitoringMachine!)).toEqual([]);
+    expect(text(production.monitoringMachine!, PRIVATE_INGRESS_RULESET)).toMatch(/ip daddr != 10\.0\.1\.3 accept/);
+  });
+
+  test('PostgresDatabase admits its networkClients on its port', () => {
+    const { app } = environment();
+    expect(text(app, PRIVATE_INGRESS_RULESET)).toContain(`ip saddr ${WORKER} tcp dport 5432 accept`);
+  });
+
+  test('a peer outside the private network, or the machine itself, is refused with the path and the fix', () => {
+    const { stack, app } = environment();
+    const loner = new Machine(stack, 'Loner', {
+      environment: Environment.PRODUCTION, role: 'loner', serverType: ServerType.CX23, location: Location.FSN1, sshKeys: [SshKey.fromName('admin')], adminCidrs: ['203.0.113.0/24'],
+    });
+    PrivateIngress.allowTcp(app, loner, 8080, 'the loner');
+    expect(app.node.validate().join('\n')).toMatch(/acme-production\/App\.privateIngress: 'acme-production\/Loner on TCP 8080 \(the loner\)' is not allowed: acme-production\/Loner is in no private network.*Fix: attach both machines/);
+    expect(refusal(() => PrivateIngress.allowTcp(app, app, 8080, 'itself'))).toMatch(/acme-production\/App\.privateIngress\.from: .*a machine reaches itself over loopback/);
+    expect(refusal(() => PrivateIngress.allowTcp(app, loner, 8080, 'two\nlines'))).toMatch(/purpose.*one-line comment/);
+  });
+});
+
+const canRun = isRoot && spawnSync('unshare', ['-n', 'nft', 'list', 'ruleset']).status === 0;
+
+describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshare and nft')('the table, loaded by its unit in network namespaces', () => {
+  let dir: string | undefined;
+  afterEach(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
+
+  /** Shell: prints `<label> connected`, or the error code, or `timeout` (1.5 s), for a TCP connect from `from` to `address:port`. */
+  const probe = (label: string, from: string, address: string, port: number) => `${process.execPath} -e "const s=require('net').connect({port:${port},host:'${address}',localAddress:'${from}'});`
+    + `s.on('connect',()=>{console.log('${label} connected');s.destroy()});s.on('error',(e)=>console.log('${label} '+e.code));setTimeout(()=>{console.log('${label} timeout');process.exit()},1500).unref()"`;
+
+  test('the monitoring machine reaches node exporter and the worker PostgreSQL; any other private address nothing; after a reload and on a second boot too', () => {
+    const { app } = environment();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'private-ingress-'));
+    const ruleset = path.join(dir, 'ingress.nft');
+    fs.writeFileSync(ruleset, text(app, PRIVATE_INGRESS_RULESET));
+    const unit = new Unit(PRIVATE_INGRESS_UNIT, text(app, `/etc/systemd/system/${PRIVATE_INGRESS_UNIT}`));
+    const [start] = unit.values('Service', 'ExecStart').map((c) => c.split(PRIVATE_INGRESS_RULESET).join(ruleset));
+    const [reload] = unit.values('Service', 'ExecReload').map((c) => c.split(PRIVATE_INGRESS_RULESET).join(ruleset));
+    const node = process.execPath;
+    // From the private network: the monitoring machine, the worker and another server of the network, each with its address.
+    const checks = (round: string) => [
+      probe(`${round}:monitoring-9100`, MONITORING, APP, 9100), probe(`${round}:worker-5432`, WORKER, APP, 5432),
+      probe(`${round}:other-9100`, OTHER, APP, 9100), probe(`${round}:other-5432`, OTHER, APP, 5432), probe(`${round}:other-22`, OTHER, APP, 22),
+      probe(`${round}:monitoring-22`, MONITORING, APP, 22), probe(`${round}:worker-9100`, WORKER, APP, 9100),
+      // The machine's own connections into the network get their answers.
+      `nsenter -t $N -n ${node} -e "require('net').createServer((s)=>s.end()).listen(7000,'${OTHER}',()=>{});setTimeout(()=>process.exit(),2500)" & sleep 0.5; `
+        + `nsenter -t $M -n ${probe(`${round}:outbound`, APP, OTHER, 7000)}; wait $!`,
+      `nsenter -t $M -n nft list table ip sovereign_private_ingress 2>/dev/null | grep -c 'tcp dport' | sed 's/^/${round}:rules /'`,
+    ].map((c) => (c.startsWith('nsenter') ? c : `nsenter -t $N -n ${c}`));
+    const script = [
+      'set -u',
+      // The machine ($M) and the private network ($N), joined by a veth pair; both namespaces end with the script.
+      'unshare -n sleep 60 & M=$!; unshare -n sleep 60 & N=$!',
+      'for i in $(seq 200); do [ "$(readlink /proc/$M/ns/net)" != "$(readlink /proc/self/ns/net)" ] && [ "$(readlink /proc/$N/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break; sleep 0.1; done',
+      'ip link add priv type veth peer name net && ip link set priv netns $M && ip link set net netns $N',
+      `nsenter -t $M -n sh -c "ip link set lo up && ip addr add ${APP}/24 dev priv && ip link set priv up"`,
+      `nsenter -t $N -n sh -c "ip link set lo up && for a in ${MONITORING} ${WORKER} ${OTHER}; do ip addr add \\$a/24 dev net; done && ip link set net up"`,
+      // The machine's services, on every interface as sshd does: what the table must narrow.
+      `nsenter -t $M -n ${node} -e "let r=0;const n=require('net');for(const p of [22,5432,9100])n.createServer((s)=>s.end()).listen(p,'0.0.0.0',()=>{if(++r===3)require('fs').writeFileSync('${dir}/ready','')});setTimeout(()=>process.exit(),50000)" & S=$!`,
+      `for i in $(seq 200); do [ -e ${dir}/ready ] && break; sleep 0.1; done`,
+      ...checks('before'),
+      `nsenter -t $M -n ${start} && echo boot:ok`,
+      ...checks('boot'),
+      // The rollout reloads the table: replaced in one transaction, never doubled.
+      `nsenter -t $M -n ${reload} && nsenter -t $M -n ${reload} && echo reload:ok`,
+      ...checks('reload'),
+      // A second boot starts from an empty ruleset (Debian's nftables.service flushes it too), then the unit loads the table.
+      `nsenter -t $M -n nft flush ruleset && nsenter -t $M -n ${start} && echo second-boot:ok`,
+      ...checks('second-boot'),
+      'kill $S $M $N 2>/dev/null; wait',
+    ].join('\n');
+    const run = spawnSync('sh', ['-c', script], { encoding: 'utf8', timeout: 120_000 });
+    const seen: Record<string, string> = {};
+    for (const line of run.stdout.trim().split('\n')) {
+      const space = line.indexOf(' ');
+      seen[space < 0 ? line : line.slice(0, space)] = space < 0 ? line : line.slice(space + 1);
+    }
+    const round = (name: string, expected: Record<string, string>) => Object.fromEntries(Object.entries(expected).map(([k, v]) => [`${name}:${k}`, v]));
+    const narrowed = {
+      'monitoring-9100': 'connected', 'worker-5432': 'connected', 'other-9100': 'timeout', 'other-5432': 'timeout', 'other-22': 'timeout',
+      'monitoring-22': 'timeout', 'worker-9100': 'timeout', outbound: 'connected', rules: '2',
+    };
+    expect({ stderr: run.stderr, status: run.status }).toEqual({ stderr: '', status: 0 });
+    expect(seen).toEqual({
+      ...round('before', {
+        'monitoring-9100': 'connected', 'worker-5432': 'connected', 'other-9100': 'connected', 'other-5432': 'connected', 'other-22': 'connected',
+        'monitoring-22': 'connected', 'worker-9100': 'connected', outbound: 'connected', rules: '0',
+      }),
+      'boot:ok': 'boot:ok', ...round('boot', narrowed),
+      'reload:ok': 'reload:ok', ...round('reload', narrowed),
+      'second-boot:ok': 'second-boot:ok', ...round('second-boot', narrowed),
+    });
+  }, 120_000);
+});

@@ -1,0 +1,56 @@
+/**
+ * What the host tables (the egress allowlist, the private-network ingress) share: a table loadable again at any
+ * time in one `nft -f` transaction, and the unit that loads it at every boot, before any interface comes up.
+ */
+
+/**
+ * The lines that replace `table` (`inet sovereign_egress`) in one transaction: the first creates it when it is
+ * missing, so the `delete` always succeeds, and the new definition replaces the old one atomically; there is no
+ * moment without the table. `body` is the definition's inside.
+ */
+export function replacingTable(table: string, body: string): string {
+  return `table ${table}\ndelete table ${table}\ntable ${table} {\n${body}}\n`;
+}
+
+/** What a table's boot unit adds to the shared lines. */
+export interface TableBootUnitOptions {
+  readonly description: string;
+  readonly rulesetFile: string;
+  /** [Unit] lines after the ordering before the network. @default - none */
+  readonly orderLines?: readonly string[];
+  /** [Unit] lines at its end. @default - none */
+  readonly unitLines?: readonly string[];
+  /** [Install] lines after WantedBy=. @default - none */
+  readonly installLines?: readonly string[];
+}
+
+/**
+ * A table's boot unit: loads it at every boot, before the network comes up (so no packet arrives or leaves before
+ * it), and after Debian's nftables.service, which flushes the whole ruleset when it is enabled. A rollout reloads it
+ * (`ExecReload=`, atomic). It has no ExecStop: stopping it never removes the table.
+ */
+export function tableBootUnit(options: TableBootUnitOptions): string {
+  return [
+    '[Unit]',
+    `Description=${options.description}`,
+    'DefaultDependencies=no',
+    'Wants=network-pre.target',
+    'Before=network-pre.target shutdown.target',
+    ...(options.orderLines ?? []),
+    'Conflicts=shutdown.target',
+    "# Debian's nftables.service flushes the whole ruleset: when it is enabled, load after it.",
+    'After=nftables.service',
+    ...(options.unitLines ?? []),
+    '',
+    '[Service]',
+    'Type=oneshot',
+    'RemainAfterExit=yes',
+    `ExecStart=/usr/sbin/nft -f ${options.rulesetFile}`,
+    `ExecReload=/usr/sbin/nft -f ${options.rulesetFile}`,
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    ...(options.installLines ?? []),
+    '',
+  ].join('\n');
+}

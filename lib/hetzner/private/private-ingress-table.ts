@@ -1,0 +1,98 @@
+import type { IMachine } from '../machine';
+import type { BundlePart } from '../machine-bundle';
+import { replacingTable, tableBootUnit } from './nftables-table';
+import { privateAddressOf } from './private-address';
+
+// The host table that narrows what reaches a machine over its private network, which Hetzner's Cloud Firewalls do
+// not filter. The constructs that open a port there declare who may reach it (PrivateIngress.allowTcp); the table
+// admits those peers on those ports, replies, ICMP and DHCP, and drops everything else addressed to the private address.
+
+/** One peer a construct declared: `from` may reach TCP `port` of the machine over the private network. */
+export interface PrivateIngressRule {
+  /** The peer machine. */
+  readonly from: IMachine;
+  /** The TCP port. */
+  readonly port: number;
+  /** Who needs it, such as "node exporter, scraped by acme-production-monitoring". */
+  readonly purpose: string;
+}
+
+export const PRIVATE_INGRESS_TABLE = 'ip sovereign_private_ingress';
+export const PRIVATE_INGRESS_RULESET = '/etc/nftables.d/sovereign-private-ingress.nft';
+export const PRIVATE_INGRESS_UNIT = 'sovereign-private-ingress.service';
+export const PRIVATE_INGRESS_PART = 'private-network ingress';
+
+const declared = new WeakMap<IMachine, PrivateIngressRule[]>();
+
+/** Records a declared peer for `machine`'s table. */
+export function declarePrivateIngress(machine: IMachine, rule: PrivateIngressRule): void {
+  declared.set(machine, [...(declared.get(machine) ?? []), rule]);
+}
+
+/** The peers declared for `machine`, in declaration order. */
+export function privateIngressRules(machine: IMachine): readonly PrivateIngressRule[] {
+  return [...(declared.get(machine) ?? [])];
+}
+
+/** A rule as the table writes it: the peer's private address (text, or a reference filled in at deploy). */
+export interface RenderedIngressRule {
+  readonly from: string;
+  readonly port: number;
+  readonly purpose: string;
+}
+
+/**
+ * The table. Only what arrives for `address` (the machine's private address) is narrowed: the public interface is
+ * the Hetzner firewall's, and containers' bridges are the machine's own. The private network is IPv4 only, so the
+ * table is of family `ip` and leaves IPv6 alone.
+ */
+export function privateIngressRuleset(address: string, rules: readonly RenderedIngressRule[]): string {
+  const allowed = rules.flatMap((r) => [`    # ${r.purpose}`, `    ip saddr ${r.from} tcp dport ${r.port} accept`]);
+  return `# Rendered by cdktf-sovereign-hetzner (PrivateIngress): what reaches this machine over its private network.
+# Hetzner's Cloud Firewalls do not filter private networks; this table does, on the machine itself.
+# Idempotent: loading it again replaces the table in one transaction.
+${replacingTable(PRIVATE_INGRESS_TABLE, `  chain input {
+    type filter hook input priority 0; policy accept;
+    ip daddr != ${address} accept
+    iif "lo" accept
+    ct state established,related accept
+    # Ping, and the errors path MTU discovery needs (the private network's MTU is 1450).
+    ip protocol icmp accept
+    # DHCP's answers: the private address is leased, and renewed, over the private network.
+    udp sport 67 udp dport 68 accept
+${allowed.length > 0 ? `${allowed.join('\n')}\n` : ''}    counter drop
+  }
+`)}`;
+}
+
+/**
+ * The machine's part: the table, and the unit that loads it at every boot before the network (and so before the
+ * private address exists). It activates first, so that on a new server nothing listens on the private address
+ * before the table is there. The table is rendered at synth, once every construct has declared its peers.
+ */
+export function privateIngressPart(machine: IMachine): BundlePart {
+  const address = privateAddressOf(machine);
+  if (address === undefined) throw new Error(`privateIngressPart: ${machine.node.path} has no private network`);
+  const rendered = () => privateIngressRules(machine).map((r) => ({ from: privateAddressOf(r.from)!, port: r.port, purpose: r.purpose }));
+  return {
+    name: PRIVATE_INGRESS_PART,
+    activatesFirst: true,
+    packages: ['nftables'],
+    files: [
+      { path: PRIVATE_INGRESS_RULESET, content: () => privateIngressRuleset(address, rendered()), check: ['nft', '-c', '-f', '{}'] },
+      {
+        path: `/etc/systemd/system/${PRIVATE_INGRESS_UNIT}`,
+        content: tableBootUnit({
+          description: `Private-network ingress: load the nftables table ${PRIVATE_INGRESS_TABLE} before the network comes up`,
+          rulesetFile: PRIVATE_INGRESS_RULESET,
+        }),
+      },
+    ],
+    commands: [
+      'systemctl daemon-reload',
+      `systemctl enable ${PRIVATE_INGRESS_UNIT}`,
+      // Loads the table, or replaces it in one transaction.
+      `systemctl reload-or-restart ${PRIVATE_INGRESS_UNIT}`,
+    ],
+  };
+}
