@@ -38,6 +38,7 @@ function environment() {
     withoutBackup: 'demo data, reloaded from fixtures on every deploy',
   });
   PrivateIngress.allowTcp(app, monitoring, 9100, 'node exporter, scraped by the monitoring machine');
+  PrivateIngress.allowTcp(app, worker, 8080, 'the app container, published on 8080');
   return { stack, app, worker, monitoring };
 }
 
@@ -53,7 +54,8 @@ describe('PrivateIngress: what the constructs declare is what the table admits',
     expect(PrivateIngress.rulesFor(production.app).map((r) => ({ from: r.from, port: r.port })))
       .toEqual([{ from: production.monitoringMachine, port: 9100 }]);
     const ruleset = text(production.app, PRIVATE_INGRESS_RULESET);
-    expect(ruleset.split('\n').filter((l) => /^\s+ip saddr/.test(l)).map((l) => l.trim())).toEqual([`ip saddr ${MONITORING} tcp dport 9100 accept`]);
+    expect(ruleset.split('\n').filter((l) => /^\s+ip saddr/.test(l)).map((l) => l.trim())).toEqual([
+      `ip saddr ${MONITORING} tcp dport 9100 accept`, `ip saddr ${MONITORING} meta l4proto tcp ct original proto-dst 9100 accept`]);
     // The monitoring machine runs no service for the network: its table admits no one.
     expect(PrivateIngress.rulesFor(production.monitoringMachine!)).toEqual([]);
     expect(text(production.monitoringMachine!, PRIVATE_INGRESS_RULESET)).toMatch(/ip daddr != 10\.0\.1\.3 accept/);
@@ -61,7 +63,10 @@ describe('PrivateIngress: what the constructs declare is what the table admits',
 
   test('PostgresDatabase admits its networkClients on its port', () => {
     const { app } = environment();
-    expect(text(app, PRIVATE_INGRESS_RULESET)).toContain(`ip saddr ${WORKER} tcp dport 5432 accept`);
+    const ruleset = text(app, PRIVATE_INGRESS_RULESET);
+    expect(ruleset).toContain(`ip saddr ${WORKER} tcp dport 5432 accept`);
+    // Forwarded to a container, judged by the connection's original destination port.
+    expect(ruleset).toContain(`ip saddr ${WORKER} meta l4proto tcp ct original proto-dst 5432 accept`);
   });
 
   test('a peer outside the private network, or the machine itself, is refused with the path and the fix', () => {
@@ -86,7 +91,7 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
   const probe = (label: string, from: string, address: string, port: number) => `${process.execPath} -e "const s=require('net').connect({port:${port},host:'${address}',localAddress:'${from}'});`
     + `s.on('connect',()=>{console.log('${label} connected');s.destroy()});s.on('error',(e)=>console.log('${label} '+e.code));setTimeout(()=>{console.log('${label} timeout');process.exit()},1500).unref()"`;
 
-  test('the monitoring machine reaches node exporter and the worker PostgreSQL; any other private address nothing; after a reload and on a second boot too', () => {
+  test('the monitoring machine reaches node exporter, the worker PostgreSQL and a published container port; any other private address nothing; after a reload and on a second boot too', () => {
     const { app } = environment();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'private-ingress-'));
     const ruleset = path.join(dir, 'ingress.nft');
@@ -100,6 +105,8 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
       probe(`${round}:monitoring-9100`, MONITORING, APP, 9100), probe(`${round}:worker-5432`, WORKER, APP, 5432),
       probe(`${round}:other-9100`, OTHER, APP, 9100), probe(`${round}:other-5432`, OTHER, APP, 5432), probe(`${round}:other-22`, OTHER, APP, 22),
       probe(`${round}:monitoring-22`, MONITORING, APP, 22), probe(`${round}:worker-9100`, WORKER, APP, 9100),
+      // A port published to a container (Docker's DNAT), which input never sees: the declared peer only.
+      probe(`${round}:worker-8080`, WORKER, APP, 8080), probe(`${round}:other-8080`, OTHER, APP, 8080),
       // The machine's own connections into the network get their answers.
       `nsenter -t $N -n ${node} -e "require('net').createServer((s)=>s.end()).listen(7000,'${OTHER}',()=>{});setTimeout(()=>process.exit(),2500)" & sleep 0.5; `
         + `nsenter -t $M -n ${probe(`${round}:outbound`, APP, OTHER, 7000)}; wait $!`,
@@ -113,6 +120,14 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
       'ip link add priv type veth peer name net && ip link set priv netns $M && ip link set net netns $N',
       `nsenter -t $M -n sh -c "ip link set lo up && ip addr add ${APP}/24 dev priv && ip link set priv up"`,
       `nsenter -t $N -n sh -c "ip link set lo up && for a in ${MONITORING} ${WORKER} ${OTHER}; do ip addr add \\$a/24 dev net; done && ip link set net up"`,
+      // A container behind the machine ($C), its port 8080 published on the machine's addresses as Docker does (DNAT).
+      'unshare -n sleep 60 & C=$!; for i in $(seq 200); do [ "$(readlink /proc/$C/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break; sleep 0.1; done',
+      'ip link add docker0 type veth peer name eth0 && ip link set docker0 netns $M && ip link set eth0 netns $C',
+      'nsenter -t $M -n sh -c "ip addr add 172.17.0.1/16 dev docker0 && ip link set docker0 up && echo 1 > /proc/sys/net/ipv4/ip_forward"',
+      'nsenter -t $M -n nft -f - <<EOF\ntable ip nat {\n  chain prerouting {\n    type nat hook prerouting priority -100;\n    tcp dport 8080 dnat to 172.17.0.2:8080\n  }\n}\nEOF',
+      'nsenter -t $C -n sh -c "ip link set lo up && ip addr add 172.17.0.2/16 dev eth0 && ip link set eth0 up && ip route add default via 172.17.0.1"',
+      `nsenter -t $C -n ${node} -e "require('net').createServer((s)=>s.end()).listen(8080,'0.0.0.0',()=>require('fs').writeFileSync('${dir}/container-ready',''));setTimeout(()=>process.exit(),50000)" & CS=$!`,
+      `for i in $(seq 200); do [ -e ${dir}/container-ready ] && break; sleep 0.1; done`,
       // The machine's services, on every interface as sshd does: what the table must narrow.
       `nsenter -t $M -n ${node} -e "let r=0;const n=require('net');for(const p of [22,5432,9100])n.createServer((s)=>s.end()).listen(p,'0.0.0.0',()=>{if(++r===3)require('fs').writeFileSync('${dir}/ready','')});setTimeout(()=>process.exit(),50000)" & S=$!`,
       `for i in $(seq 200); do [ -e ${dir}/ready ] && break; sleep 0.1; done`,
@@ -122,12 +137,15 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
       // The rollout reloads the table: replaced in one transaction, never doubled.
       `nsenter -t $M -n ${reload} && nsenter -t $M -n ${reload} && echo reload:ok`,
       ...checks('reload'),
-      // A second boot starts from an empty ruleset (Debian's nftables.service flushes it too), then the unit loads the table.
+      // A second boot starts from an empty ruleset (Debian's nftables.service flushes it too), then the unit loads the table
+      // (and Docker its NAT again).
       `nsenter -t $M -n nft flush ruleset && nsenter -t $M -n ${start} && echo second-boot:ok`,
+      'nsenter -t $M -n nft -f - <<EOF\ntable ip nat {\n  chain prerouting {\n    type nat hook prerouting priority -100;\n    tcp dport 8080 dnat to 172.17.0.2:8080\n  }\n}\nEOF',
       ...checks('second-boot'),
-      'kill $S $M $N 2>/dev/null; wait',
+      'kill $S $CS $M $N $C 2>/dev/null; wait',
     ].join('\n');
-    const run = spawnSync('sh', ['-c', script], { encoding: 'utf8', timeout: 120_000 });
+    // In a namespace of its own too: the links are made there before they move, never in the test's own namespace.
+    const run = spawnSync('unshare', ['-n', 'sh', '-c', script], { encoding: 'utf8', timeout: 120_000 });
     const seen: Record<string, string> = {};
     for (const line of run.stdout.trim().split('\n')) {
       const space = line.indexOf(' ');
@@ -136,13 +154,13 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
     const round = (name: string, expected: Record<string, string>) => Object.fromEntries(Object.entries(expected).map(([k, v]) => [`${name}:${k}`, v]));
     const narrowed = {
       'monitoring-9100': 'connected', 'worker-5432': 'connected', 'other-9100': 'timeout', 'other-5432': 'timeout', 'other-22': 'timeout',
-      'monitoring-22': 'timeout', 'worker-9100': 'timeout', outbound: 'connected', rules: '2',
+      'monitoring-22': 'timeout', 'worker-9100': 'timeout', 'worker-8080': 'connected', 'other-8080': 'timeout', outbound: 'connected', rules: '3',
     };
     expect({ stderr: run.stderr, status: run.status }).toEqual({ stderr: '', status: 0 });
     expect(seen).toEqual({
       ...round('before', {
         'monitoring-9100': 'connected', 'worker-5432': 'connected', 'other-9100': 'connected', 'other-5432': 'connected', 'other-22': 'connected',
-        'monitoring-22': 'connected', 'worker-9100': 'connected', outbound: 'connected', rules: '0',
+        'monitoring-22': 'connected', 'worker-9100': 'connected', 'worker-8080': 'connected', 'other-8080': 'connected', outbound: 'connected', rules: '0',
       }),
       'boot:ok': 'boot:ok', ...round('boot', narrowed),
       'reload:ok': 'reload:ok', ...round('reload', narrowed),

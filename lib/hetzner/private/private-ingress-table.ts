@@ -44,10 +44,13 @@ export interface RenderedIngressRule {
 /**
  * The table. Only what arrives for `address` (the machine's private address) is narrowed: the public interface is
  * the Hetzner firewall's, and containers' bridges are the machine's own. The private network is IPv4 only, so the
- * table is of family `ip` and leaves IPv6 alone.
+ * table is of family `ip` and leaves IPv6 alone. A port Docker or Podman publishes is translated (DNAT) to a
+ * container's address before input would see it: the forward chain narrows what was addressed to the private
+ * address by the connection's original destination, with the same peers.
  */
 export function privateIngressRuleset(address: string, rules: readonly RenderedIngressRule[]): string {
-  const allowed = rules.flatMap((r) => [`    # ${r.purpose}`, `    ip saddr ${r.from} tcp dport ${r.port} accept`]);
+  const allowed = (port: string) => rules.flatMap((r) => [`    # ${r.purpose}`, `    ip saddr ${r.from} ${port} ${r.port} accept`]);
+  const lines = (list: string[]) => (list.length > 0 ? `${list.join('\n')}\n` : '');
   return `# Rendered by cdktf-sovereign-hetzner (PrivateIngress): what reaches this machine over its private network.
 # Hetzner's Cloud Firewalls do not filter private networks; this table does, on the machine itself.
 # Idempotent: loading it again replaces the table in one transaction.
@@ -60,7 +63,14 @@ ${replacingTable(PRIVATE_INGRESS_TABLE, `  chain input {
     ip protocol icmp accept
     # DHCP's answers: the private address is leased, and renewed, over the private network.
     udp sport 67 udp dport 68 accept
-${allowed.length > 0 ? `${allowed.join('\n')}\n` : ''}    counter drop
+${lines(allowed('tcp dport'))}    counter drop
+  }
+  chain forward {
+    type filter hook forward priority 0; policy accept;
+    # Ports published to containers on the private address: judged by where the connection was sent.
+    ct original ip daddr != ${address} accept
+    ct state established,related accept
+${lines(allowed('meta l4proto tcp ct original proto-dst'))}    counter drop
   }
 `)}`;
 }
