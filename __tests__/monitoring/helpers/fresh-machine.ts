@@ -34,7 +34,9 @@ export class FreshMachine extends AgentMachine {
   public deploy(json: any, secrets: Record<string, string>): AgentRun {
     const { payload, version, templates } = deliveryOf(json, this.server);
     const values = new Proxy(variableValues(secrets), {
-      get: (target, key: string) => target[key] ?? (/^hcloud_server\.[\w-]+\.id$/.test(key) ? BUILT_FOR_SERVER_ID : undefined),
+      // A machine's private address (an unpinned one is known at deploy), as MachineRoot renders it.
+      get: (target, key: string) => target[key] ?? (/\.network\)\.0\.ip$/.test(key) ? '10.0.1.2' : undefined)
+        ?? (/^hcloud_server\.[\w-]+\.id$/.test(key) ? BUILT_FOR_SERVER_ID : undefined),
     });
     const inputs = Object.fromEntries([...templates].map(([p, template]) => [p, renderTemplate(template, values)]));
     return this.deliver(payload, version, inputs);
