@@ -7,7 +7,9 @@ import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import { Environment, Location, Machine, PostgresDatabase, PrivateIngress, PrivateNetwork, SecretVariable, ServerType, SshKey } from '../../lib';
 import { PRIVATE_INGRESS_RULESET, PRIVATE_INGRESS_UNIT } from '../../lib/hetzner/private/private-ingress-table';
 import { phase3Traction } from '../../examples/phase3-traction';
+import { bootTransaction, bundleOf, systemdTestAvailable } from '../boundary/boot-transaction';
 import { Unit } from '../boundary/egress-host';
+import { synthExample } from '../examples/synth-examples';
 import { refusal } from '../boundary/refusal';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
@@ -167,4 +169,25 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
       'second-boot:ok': 'second-boot:ok', ...round('second-boot', narrowed),
     });
   }, 120_000);
+});
+
+describeWithRealParts(systemdTestAvailable, 'the private-network ingress table at boot', 'root, systemd and setpriv')('the table at every boot, as systemd orders it', () => {
+  const phase3 = synthExample(phase3Traction).stacks['phase3-traction-production'];
+
+  test.each(['phase3-traction-production-app', 'phase3-traction-production-monitoring'])('on %s it loads at every boot, before the network brings the private address up', (machine) => {
+    const bundle = bundleOf(phase3, machine);
+    // The network as systemd-networkd brings it up (Hetzner's Debian uses ifupdown's networking.service, ordered the same way).
+    const boot = bootTransaction(bundle, 'multi-user.target', ['systemd-networkd.service']);
+    expect(boot.jobs).toEqual(expect.arrayContaining([PRIVATE_INGRESS_UNIT, 'systemd-networkd.service', 'network-pre.target']));
+    expect(boot.log).not.toMatch(/ordering cycle|Job .* deleted to break/i);
+    expect(boot.deps(PRIVATE_INGRESS_UNIT, 'Before')).toContain('network-pre.target');
+    expect(boot.field(PRIVATE_INGRESS_UNIT, 'DefaultDependencies')).toBe('no');
+    expect(boot.deps('systemd-networkd.service', 'After')).toContain('network-pre.target');
+  });
+
+  test('node exporter, on the app machine\'s private address, starts after the network', () => {
+    const start = bootTransaction(bundleOf(phase3, 'phase3-traction-production-app'), 'prometheus-node-exporter.service');
+    expect(start.deps('prometheus-node-exporter.service', 'After')).toEqual(expect.arrayContaining(['network-online.target']));
+    expect(start.log).not.toMatch(/ordering cycle|Job .* deleted to break/i);
+  });
 });
