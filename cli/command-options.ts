@@ -1,3 +1,5 @@
+import { UsageError } from './usage-error';
+
 /** The options a command takes, by name without the leading `--`: those with a value, and switches. */
 export interface CommandOptions {
   readonly valued: readonly string[];
@@ -24,11 +26,11 @@ export function parseOptions(argv: readonly string[], options: CommandOptions, c
     const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
     if (options.valued.includes(name)) {
       const value = inline ?? argv[++i];
-      if (inline === undefined && value?.startsWith('--')) throw new Error(`--${name} needs a value, but the option ${value} follows it. ${help}`);
-      if (value === undefined || value === '') throw new Error(`--${name} needs a value. ${help}`);
+      if (inline === undefined && value?.startsWith('--')) throw new UsageError(`--${name} needs a value, but the option ${value} follows it. ${help}`);
+      if (value === undefined || value === '') throw new UsageError(`--${name} needs a value. ${help}`);
       parsed.values[name] = value;
     } else if (options.switches.includes(name)) {
-      if (inline !== undefined) throw new Error(`--${name} takes no value ('${arg}'): it is on when given, off when left out. Fix: pass --${name} alone, or leave it out.`);
+      if (inline !== undefined) throw new UsageError(`--${name} takes no value ('${arg}'): it is on when given, off when left out. Fix: pass --${name} alone, or leave it out.`);
       parsed.switched.add(name);
     } else {
       throw unknownOption(arg, [...options.valued, ...options.switches], command);
@@ -45,7 +47,7 @@ export function parseCommandFlags(argv: readonly string[], options: CommandOptio
 { words: string[]; flags: Record<string, string | boolean> } {
   const { words, values, switched } = parseOptions(argv, options, command);
   const extra = words.slice(leading);
-  if (extra.length > 0) throw new Error(`unexpected argument '${extra[0]}' for ${command}: it takes only options. Fix: see \`cdktf-sovereign-hetzner help ${command}\`.`);
+  if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}' for ${command}: it takes only options. Fix: see \`cdktf-sovereign-hetzner help ${command}\`.`);
   return { words, flags: { ...values, ...Object.fromEntries([...switched].map((name) => [name, true])) } };
 }
 
@@ -53,12 +55,12 @@ export function parseCommandFlags(argv: readonly string[], options: CommandOptio
  * The refusal of an option a command does not take. Ignored, a typo changed what ran: `release --dryrun` deployed,
  * `cost --jsn` printed text to a parser. Names the closest option the command takes, when one is close.
  */
-export function unknownOption(given: string, known: readonly string[], command: string): Error {
+export function unknownOption(given: string, known: readonly string[], command: string): UsageError {
   const name = given.replace(/^-+/, '').split('=')[0];
   const closest = known.map((k) => k.replace(/^-+/, '')).map((k) => ({ k, d: distance(normalized(name), normalized(k)) }))
     .filter(({ d }) => d <= 2).sort((a, b) => a.d - b.d)[0]?.k;
   const suggestion = closest !== undefined ? `--${closest}` : undefined;
-  return new Error(`unknown option '--${name}' for ${command}${suggestion ? ` (did you mean ${suggestion}?)` : ''}. `
+  return new UsageError(`unknown option '--${name}' for ${command}${suggestion ? ` (did you mean ${suggestion}?)` : ''}. `
     + `Fix: ${suggestion ? `pass ${suggestion}, or ` : ''}see \`cdktf-sovereign-hetzner help ${command}\` for the options it takes.`);
 }
 

@@ -12,7 +12,9 @@ import type { CliIo } from './run-cli';
 import { CommandOptions, parseCommandFlags } from './command-options';
 import { readJsonFile } from '../lib/core/private/json-file';
 import { defaultSynthOutput } from './synth-output';
-import { decimalNumber } from './number-text';
+import { decimalNumber, wholeNumberOption } from './number-text';
+import { isIsoDate } from '../lib/cost/price-data';
+import { UsageError } from './usage-error';
 
 export const COST_USAGE = `  cdktf-sovereign-hetzner cost [--out DIR | --app MODULE [--export NAME] [--only A,B]] [--json]
                                [--billing-date YYYY-MM-DD] [--ordered-on STACK=YYYY-MM-DD,...]
@@ -54,19 +56,23 @@ export function estimateOptions(args: CostArgs): CostEstimateOptions {
   const number = (name: string) => {
     // Plain decimal digits only: Number() read '0x10' as 16 and '1e1' as 10.
     const n = typeof f[name] === 'string' ? decimalNumber(f[name]) : Number.NaN;
-    if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} ${String(f[name])} is not allowed: it is a number of at least 0. Fix: pass a number such as 2.`);
+    if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} ${String(f[name])} is not allowed: it is a number of at least 0. Fix: pass a number such as 2.`);
     return n;
   };
   const orderedOn: Record<string, string> = {};
   if (typeof f['ordered-on'] === 'string') {
     for (const pair of f['ordered-on'].split(',')) {
       const [stack, date] = pair.split('=');
-      if (!stack || !date) throw new Error(`--ordered-on ${pair} is not allowed: it is STACK=YYYY-MM-DD. Fix: pass such as acme-production=2026-05-01.`);
+      if (!stack || !date) throw new UsageError(`--ordered-on ${pair} is not allowed: it is STACK=YYYY-MM-DD. Fix: pass such as acme-production=2026-05-01.`);
       orderedOn[stack.trim()] = date.trim();
     }
   }
+  const billingDate = f['billing-date'];
+  if (typeof billingDate === 'string' && !isIsoDate(billingDate)) {
+    throw new UsageError(`--billing-date ${billingDate} is not allowed: it is not a date. Fix: write it as YYYY-MM-DD, such as 2026-12-01.`);
+  }
   const hours = f['rehearsal-hours'] !== undefined ? number('rehearsal-hours') : undefined;
-  if (hours === 0) throw new Error('--rehearsal-hours 0 is not allowed: a rehearsal lasts some time. Fix: pass the hours staging is up, such as 2.');
+  if (hours === 0) throw new UsageError('--rehearsal-hours 0 is not allowed: a rehearsal lasts some time. Fix: pass the hours staging is up, such as 2.');
   return {
     ...(typeof f.prices === 'string' ? { prices: priceFile(f.prices) } : {}),
     ...(typeof f['billing-date'] === 'string' ? { billingDate: f['billing-date'] } : {}),
@@ -75,7 +81,10 @@ export function estimateOptions(args: CostArgs): CostEstimateOptions {
     ...(f.rehearsals !== undefined ? { rehearsalsPerMonth: number('rehearsals') } : {}),
     ...(f['egress-tb'] !== undefined ? { egressPerServer: Size.gibibytes(Math.round(number('egress-tb') * 1024)) } : {}),
     ...(f['no-state-storage'] ? { stateStorage: false } : {}),
-    ...(f['snapshots-kept'] !== undefined ? { preReleaseSnapshotsKept: number('snapshots-kept') } : {}),
+    ...(f['snapshots-kept'] !== undefined ? {
+      preReleaseSnapshotsKept: wholeNumberOption('snapshots-kept', String(f['snapshots-kept']), 1, 50,
+        'it is how many pre-release snapshots `snapshot --keep` keeps', 'pass a whole number from 1 to 50, as given to --keep'),
+    } : {}),
   };
 }
 

@@ -10,6 +10,7 @@ import { synthesizedStackNames } from '../lib/cost/synthesized-stacks';
 import { readJsonFile } from '../lib/core/private/json-file';
 import { defaultSynthOutput } from './synth-output';
 import { shellWord } from './shell-word';
+import { UsageError } from './usage-error';
 
 /** The start of the private directory's name that guard keeps its plan file in: the process ID follows. */
 export const PRIVATE_DIR_PREFIX = 'sovereign-guard-';
@@ -239,9 +240,9 @@ function planOf(dir: string, io: CliIo, print: boolean): any {
 
 function parse(argv: readonly string[]): { stack: string; out: string; planJson?: string; printPlan: boolean } {
   const { stacks, values, switched } = parseStackArgs(argv, ['--out', '--plan-json'], 'guard', ['--print-plan']);
-  if (stacks.length !== 1) throw new Error(`guard takes one stack, got ${stacks.length === 0 ? 'none' : stacks.join(', ')}. Fix: name the stack to deploy, such as \`guard acme-production\`.`);
+  if (stacks.length !== 1) throw new UsageError(`guard takes one stack, got ${stacks.length === 0 ? 'none' : stacks.join(', ')}. Fix: name the stack to deploy, such as \`guard acme-production\`.`);
   if (switched.has('print-plan') && values['plan-json'] !== undefined) {
-    throw new Error('--print-plan prints the plan guard makes, and --plan-json reads one made elsewhere. Fix: pass one of them.');
+    throw new UsageError('--print-plan prints the plan guard makes, and --plan-json reads one made elsewhere. Fix: pass one of them.');
   }
   return { stack: stacks[0], out: values.out ?? defaultSynthOutput(), planJson: values['plan-json'], printPlan: switched.has('print-plan') };
 }

@@ -15,6 +15,7 @@ import { projectStateKeyVariable, projectTokenVariable, ReleaseProject, STATE_KE
 import type { CliIo } from './run-cli';
 import { unknownOption } from './command-options';
 import { decimalNumber } from './number-text';
+import { UsageError } from './usage-error';
 
 export const INIT_USAGE = `  cdktf-sovereign-hetzner init [DIR] [--name NAME] [--domain DOMAIN] [--location fsn1|nbg1|hel1]
                                [--admin-key "ssh-ed25519 AAAA… you@team.eu"] [--production-admin-key "ssh-ed25519 AAAA… prod"]
@@ -213,7 +214,7 @@ function parse(argv: readonly string[]): { dir: string; flags: Record<string, st
     const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
     if (!VALUED.has(name)) throw unknownOption(arg, [...VALUED], 'init');
     const value = inline ?? argv[++i];
-    if (value === undefined) throw new Error(`--${name} needs a value. Fix: see \`cdktf-sovereign-hetzner help init\`.`);
+    if (value === undefined) throw new UsageError(`--${name} needs a value. Fix: see \`cdktf-sovereign-hetzner help init\`.`);
     // `--admin-key "$(cat admin.pub)"` of a file with Windows line endings keeps the \r, as a typed answer does not.
     flags[name] = value.trim();
   }
@@ -235,7 +236,7 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
       if (answer !== '' || fallback !== undefined) return answer || fallback!;
     }
     if (fallback !== undefined) return fallback;
-    throw new Error(`--${flag} is required${interactive ? '' : ' when init does not run in a terminal'}. Fix: pass --${flag} (see \`cdktf-sovereign-hetzner help\`).`);
+    throw new UsageError(`--${flag} is required${interactive ? '' : ' when init does not run in a terminal'}. Fix: pass --${flag} (see \`cdktf-sovereign-hetzner help\`).`);
   };
   // Outside a terminal every flag without a default is named at once, not one per attempt.
   // The README's `init acme-iac` names the repository, not the product: servers become acme-production-app.
@@ -247,7 +248,7 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
   if (missing.length > 0) {
     const names = missing.map(([flag]) => `--${flag}`);
     const listed = names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
-    throw new Error(`${listed} ${missing.length === 1 ? 'is' : 'are'} required when init does not run in a terminal. `
+    throw new UsageError(`${listed} ${missing.length === 1 ? 'is' : 'are'} required when init does not run in a terminal. `
       + `Fix: pass ${missing.map(([, example]) => example).join(' ')} (see \`cdktf-sovereign-hetzner help init\`).`);
   }
   try {
@@ -263,7 +264,7 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
     const budgetText = await ask('budget', 'Monthly budget in EUR, excluding VAT', '40');
     // Refused with the text as given: Number('30€') is NaN, which the message would print instead.
     const budget = decimalNumber(budgetText);
-    if (!Number.isFinite(budget) || budget <= 0) throw new Error(`--budget '${budgetText}' is not allowed: a budget is a positive amount of euros. Fix: pass a number such as 30.`);
+    if (!Number.isFinite(budget) || budget <= 0) throw new UsageError(`--budget '${budgetText}' is not allowed: a budget is a positive amount of euros. Fix: pass a number such as 30.`);
     if (!rl) io.out(`init: ${name} in ${location}, public data to ${publicTo.join(', ') || 'nobody'}, pseudonymized to ${pseudonymizedTo.join(', ') || 'nobody'}, budget €${budget}.`);
     return { name, domain, location, adminKey, productionAdminKey, adminCidrs, publicTo, pseudonymizedTo, budget };
   } finally {
@@ -281,20 +282,24 @@ function list(text: string): string[] {
  */
 function validate(answers: InitAnswers): SynthesizedStack[] {
   if (!NAME.test(answers.name)) {
-    throw new Error(`--name '${answers.name}' is not allowed: it becomes part of server and stack names. Fix: use 3 to 32 lowercase letters, digits and "-", such as acme.`);
+    throw new UsageError(`--name '${answers.name}' is not allowed: it becomes part of server and stack names. Fix: use 3 to 32 lowercase letters, digits and "-", such as acme.`);
   }
-  if (!/^[a-z0-9.-]+\.[a-z]{2,}$/.test(answers.domain)) throw new Error(`--domain '${answers.domain}' is not a domain name. Fix: pass the host your product answers on, such as acme.eu.`);
+  if (!/^[a-z0-9.-]+\.[a-z]{2,}$/.test(answers.domain)) throw new UsageError(`--domain '${answers.domain}' is not a domain name. Fix: pass the host your product answers on, such as acme.eu.`);
   const location = Location.of(answers.location);
-  if (!location.isKnown || !location.inEu) throw new Error(`--location '${answers.location}' is not allowed: the product's data stays in the EU. Fix: use fsn1, nbg1 or hel1.`);
+  if (!location.isKnown || !location.inEu) throw new UsageError(`--location '${answers.location}' is not allowed: the product's data stays in the EU. Fix: use fsn1, nbg1 or hel1.`);
   for (const p of [...answers.publicTo, ...answers.pseudonymizedTo]) {
-    if (!PROCESSORS[p]) throw new Error(`processor '${p}' is not one init knows. Fix: use ${Object.keys(PROCESSORS).join(' or ')} (or none), and declare others in main.ts.`);
+    if (!PROCESSORS[p]) throw new UsageError(`processor '${p}' is not one init knows. Fix: use ${Object.keys(PROCESSORS).join(' or ')} (or none), and declare others in main.ts.`);
   }
   if (sshKeyMaterial(answers.productionAdminKey) === sshKeyMaterial(answers.adminKey)) {
-    throw new Error("--production-admin-key is --admin-key's key: test's CI job would hold a key that is root on production. "
+    throw new UsageError("--production-admin-key is --admin-key's key: test's CI job would hold a key that is root on production. "
       + 'Fix: make production a key of its own (ssh-keygen -t ed25519 -f production-admin) and pass its .pub line.');
   }
-  // The library checks keys, networks and everything else exactly as at synth.
-  return synthesize(answers);
+  // The library checks keys, networks and everything else exactly as at synth: what it refuses is a flag's value.
+  try {
+    return synthesize(answers);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
 
 function productOf(a: InitAnswers): Product {

@@ -1,3 +1,5 @@
+import { UsageError } from './usage-error';
+
 /**
  * A point in time given on the command line (`--now`): an ISO 8601 date and time with its zone (`Z` or `±HH:MM`),
  * or a bare date, which is the start of that day in UTC.
@@ -8,9 +10,9 @@
  */
 const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2}))?$/;
 
-/** The time `text` names, or an Error saying why it names none (with `flag` and the fix). */
+/** The time `text` names, or a UsageError saying why it names none (with `flag` and the fix). */
 export function parseInstant(flag: string, text: string): Date {
-  const refuse = (why: string) => new Error(`${flag} ${text} is not allowed: ${why}. Fix: pass an ISO time with its zone, such as 2026-12-01T00:00:00Z, or a date such as 2026-12-01 (its start, UTC).`);
+  const refuse = (why: string) => new UsageError(`${flag} ${text} is not allowed: ${why}. Fix: pass an ISO time with its zone, such as 2026-12-01T00:00:00Z, or a date such as 2026-12-01 (its start, UTC).`);
   const m = INSTANT.exec(text);
   if (!m) {
     if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text)) throw refuse('it names no time zone, so it would be read in the zone of the machine that runs the command');

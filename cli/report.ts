@@ -1,6 +1,7 @@
 import { writeOperatorReport } from '../lib/report/operator-report';
 import { estimateOptions, parseFlags, withAppFromModule } from './cost';
 import type { CliIo } from './run-cli';
+import { UsageError } from './usage-error';
 
 export const REPORT_USAGE = `  cdktf-sovereign-hetzner report --app MODULE [--export NAME] [--only A,B] [--to DIR] [--title TEXT]
                                  [cost flags: --billing-date, --ordered-on, --rehearsal-hours, --rehearsals, ...]
@@ -14,7 +15,7 @@ export const REPORT_USAGE = `  cdktf-sovereign-hetzner report --app MODULE [--ex
 export async function reportCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseFlags(argv, 'report');
   if (typeof args.flags.app !== 'string') {
-    throw new Error('--app MODULE is required: the report reads the construct tree. Fix: pass the built module that defines the app, such as --app dist/examples/index.js --export EXAMPLES.');
+    throw new UsageError('--app MODULE is required: the report reads the construct tree. Fix: pass the built module that defines the app, such as --app dist/examples/index.js --export EXAMPLES.');
   }
   const estimate = estimateOptions(args);
   const report = await withAppFromModule(args, (app) => writeOperatorReport(app, {

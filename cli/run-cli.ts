@@ -16,7 +16,7 @@ import { DEFAULT_STAGING_DAYS, expiryAfterDays, expiryProblem, StagingMode } fro
 import { newReleaseId, StagingClaims, stagingServersOf } from '../lib/environments/staging-claim';
 import { labelValueProblem } from '../lib/core/labels';
 import { parseInstant } from './instant';
-import { wholeNumber } from './number-text';
+import { wholeNumberOption } from './number-text';
 import { carriageReturnsIn, CHECK_USAGE, checkCommand, type Requirement, requirementsOfStacks, sharedAcrossEnvironments, unsetRequirements, withCarriageReturns } from './check';
 import { INIT_USAGE, initCommand } from './init';
 import { COST_USAGE, costCommand } from './cost';
@@ -27,6 +27,7 @@ import { CommandOptions, parseCommandFlags } from './command-options';
 import { readJsonFile } from '../lib/core/private/json-file';
 import { cdktfProject, defaultSynthOutput } from './synth-output';
 import { rehearsalEnvironment } from './rehearsal-environment';
+import { exitCodeOf, UsageError } from './usage-error';
 
 export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
@@ -149,11 +150,17 @@ with a project per environment, release reads HCLOUD_TOKEN_TEST and HCLOUD_TOKEN
 production's. With a state bucket in each environment's project, release reads AWS_ACCESS_KEY_ID_TEST,
 AWS_SECRET_ACCESS_KEY_TEST, AWS_ACCESS_KEY_ID_PRODUCTION and AWS_SECRET_ACCESS_KEY_PRODUCTION.`;
 
+/** What each exit code says, under every usage: a script or CI step tells a mistyped call from a failed one. */
+const EXIT_CODES = `Exit codes: 0 done; 1 the command ran and failed, or found what it checks for (check: a variable unset, guard: a
+protected resource deleted, staging list --none-up: staging up, release: a step failed); 2 the command line is wrong
+(an unknown command or option, an option without its value, a required option left out, a value of the wrong form),
+and nothing was run; 128+N release stopped by signal N (staging taken down first).`;
+
 /** The usage `words` (a command, or `staging` and its subcommand) ask for; the whole usage for anything else. */
 function usageOf(words: readonly string[]): string {
   const [command, sub] = words;
   const topic = command === 'staging' && sub !== undefined && COMMAND_USAGE[`staging ${sub}`] ? `staging ${sub}` : command;
-  return topic !== undefined && COMMAND_USAGE[topic] ? `Usage:\n${COMMAND_USAGE[topic]}` : USAGE;
+  return `${topic !== undefined && COMMAND_USAGE[topic] ? `Usage:\n${COMMAND_USAGE[topic]}` : USAGE}\n${EXIT_CODES}`;
 }
 
 /** Runs one CLI invocation; returns the exit code. */
@@ -185,12 +192,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (command === 'guard') return guardCommand(argv.slice(1), io);
     if (command === 'cost') return await costCommand(argv.slice(1), io);
     if (command === 'report') return await reportCommand(argv.slice(1), io);
-    io.err(`error: unknown command '${args.positional.join(' ')}'.`);
-    io.err(USAGE);
+    io.err(`error: unknown command '${args.positional.join(' ')}'. Fix: run one of the commands below.`);
+    io.err(usageOf([]));
     return 2;
   } catch (e) {
     io.err(`error: ${(e as Error).message}`);
-    return 1;
+    return exitCodeOf(e);
   }
 }
 
@@ -214,11 +221,12 @@ function productionProjectClient(env: NodeJS.ProcessEnv): HcloudApiClient {
 async function staging(sub: 'list' | 'delete-expired', args: ParsedArgs, io: CliIo): Promise<number> {
   // Read alone, --stack would look like a filter of the list, which it is not: the list would name every product's staging.
   if (args.flags.stack !== undefined && !args.flags['none-up']) {
-    throw new Error('--stack is read only with --none-up: staging list lists the on-demand staging resources of every stack. '
+    throw new UsageError('--stack is read only with --none-up: staging list lists the on-demand staging resources of every stack. '
       + 'Fix: add --none-up to check that no staging server of the stack is up, or leave --stack out.');
   }
-  const reaper = new StagingReaper(productionProjectClient(io.env));
+  // Before the client: a mistyped --now is refused without a token.
   const now = nowFrom(args);
+  const reaper = new StagingReaper(productionProjectClient(io.env));
   const mustBeDown = args.flags['none-up'] ? stringFlag(args, 'stack') : undefined;
   const found = await reaper.find(now);
   if (mustBeDown !== undefined) return noneUp(found, mustBeDown, io);
@@ -379,7 +387,7 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
   }
   const rehearseText = args.flags.rehearse;
   // Required in a dry run too: the dry run prints the exact commands of the real one.
-  if (typeof rehearseText !== 'string' || rehearseText.trim() === '') throw new Error('--rehearse "COMMAND" is required: a release is rehearsed before production. Fix: pass the command that tests staging, such as --rehearse "npm run e2e".');
+  if (typeof rehearseText !== 'string' || rehearseText.trim() === '') throw new UsageError('--rehearse "COMMAND" is required: a release is rehearsed before production. Fix: pass the command that tests staging, such as --rehearse "npm run e2e".');
   const days = wholeNumberFlag(args, 'staging-days', DEFAULT_STAGING_DAYS, 1, 14, 'staging lives 1 to 14 days', 'pass a whole number of days in that range');
   const now = nowFrom(args);
   const expires = expiryAfterDays(days, now);
@@ -680,18 +688,12 @@ function stringFlag(args: ParsedArgs, name: string, fallback?: string): string {
   const value = args.flags[name];
   if (typeof value === 'string' && value !== '') return value;
   if (fallback !== undefined) return fallback;
-  throw new Error(`--${name} is required. Fix: see \`cdktf-sovereign-hetzner help${args.command ? ` ${args.command}` : ''}\`.`);
+  throw new UsageError(`--${name} is required. Fix: see \`cdktf-sovereign-hetzner help${args.command ? ` ${args.command}` : ''}\`.`);
 }
 
-/**
- * A whole-number option from `min` to `max`, refused with its text as given: Number('two') is NaN, which the message
- * would print instead of what was typed, and Number('0x10') or Number('1e1') would pass as 16 or 10.
- */
+/** A whole-number option from `min` to `max` (see wholeNumberOption), `fallback` when it is left out. */
 function wholeNumberFlag(args: ParsedArgs, name: string, fallback: number, min: number, max: number, why: string, fix: string): number {
-  const text = stringFlag(args, name, String(fallback));
-  const n = wholeNumber(text);
-  if (!(n >= min && n <= max)) throw new Error(`--${name} ${text} is not allowed: ${why}. Fix: ${fix}.`);
-  return n;
+  return wholeNumberOption(name, stringFlag(args, name, String(fallback)), min, max, why, fix);
 }
 
 function nowFrom(args: ParsedArgs): Date {

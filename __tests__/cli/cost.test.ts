@@ -86,16 +86,16 @@ describe('cdktf-sovereign-hetzner cost', () => {
       // €29.9152 with three kept, less two of 80 GB at €0.0143
       'Whole app, a month €27.63',
     ]);
-    expect(await cli(['cost', '--out', outdir, '--snapshots-kept', '0'])).toMatchObject({ code: 1, err: expect.stringMatching(/preReleaseSnapshotsKept: 0 is not allowed: .*Fix: pass a whole number from 1 to 50, as given to --keep/) });
+    expect(await cli(['cost', '--out', outdir, '--snapshots-kept', '0'])).toMatchObject({ code: 2, err: expect.stringMatching(/--snapshots-kept 0 is not allowed: .*Fix: pass a whole number from 1 to 50, as given to --keep/) });
   });
 
   test('fails clearly on bad input', async () => {
     expect(await cli(['cost', '--app', EXAMPLES_MODULE, '--export', 'EXAMPLES', '--only', 'phase9'])).toMatchObject({
       code: 1, err: expect.stringMatching(/^error: --only phase9: no such definition\. Fix: use one of phase1-pilot, phase2-paying-customers, phase3-traction\.$/),
     });
-    expect(await cli(['cost', '--out', outdir, '--rehearsal-hours', '0'])).toMatchObject({ code: 1, err: expect.stringMatching(/--rehearsal-hours 0 is not allowed/) });
-    expect(await cli(['cost', '--out', outdir, '--rehearsals', '0x10'])).toMatchObject({ code: 1, err: expect.stringMatching(/--rehearsals 0x10 is not allowed: it is a number of at least 0/) });
-    expect(await cli(['cost', '--out', outdir, '--ordered-on', 'phase1-pilot-production'])).toMatchObject({ code: 1, err: expect.stringMatching(/--ordered-on phase1-pilot-production is not allowed: it is STACK=YYYY-MM-DD/) });
+    expect(await cli(['cost', '--out', outdir, '--rehearsal-hours', '0'])).toMatchObject({ code: 2, err: expect.stringMatching(/--rehearsal-hours 0 is not allowed/) });
+    expect(await cli(['cost', '--out', outdir, '--rehearsals', '0x10'])).toMatchObject({ code: 2, err: expect.stringMatching(/--rehearsals 0x10 is not allowed: it is a number of at least 0/) });
+    expect(await cli(['cost', '--out', outdir, '--ordered-on', 'phase1-pilot-production'])).toMatchObject({ code: 2, err: expect.stringMatching(/--ordered-on phase1-pilot-production is not allowed: it is STACK=YYYY-MM-DD/) });
     expect(await cli(['cost', '--out', path.join(outdir, 'nowhere')])).toMatchObject({ code: 1, err: expect.stringMatching(/stacks not found\. Fix: synthesize the app first/) });
   });
 

@@ -122,7 +122,7 @@ describe('guard arguments', () => {
     [['acme-production', '--out'], /--out needs a value\./],
     [['acme-production', '--print-plan', '--plan-json', 'plan.json'], /--print-plan prints the plan guard makes, and --plan-json reads one made elsewhere\. Fix: pass one of them\./],
   ])('%j is refused before anything runs', async (args, message) => {
-    expect(await guard(args, {})).toMatchObject({ code: 1, err: expect.stringMatching(message) });
+    expect(await guard(args, {})).toMatchObject({ code: 2, err: expect.stringMatching(message) });
   });
 
   // A plan refreshes the state through the provider, so an HCLOUD_ENDPOINT elsewhere already receives the token.

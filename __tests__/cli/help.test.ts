@@ -43,7 +43,7 @@ describe('cdktf-sovereign-hetzner help', () => {
     const unknown = await cli(['deploy']);
     expect(unknown.code).toBe(2);
     expect(unknown.out).toBe('');
-    expect(unknown.err).toMatch(/^error: unknown command 'deploy'\.\nUsage:/);
+    expect(unknown.err).toMatch(/^error: unknown command 'deploy'\. Fix: run one of the commands below\.\nUsage:/);
   });
 });
 

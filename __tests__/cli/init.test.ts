@@ -34,7 +34,7 @@ describe('cdktf-sovereign-hetzner init', () => {
 
   test('fails outside a terminal when flags without a default are missing, naming all of them at once', async () => {
     const { code, err } = await cli(['init', path.join(work, 'no-key'), '--name', 'acme']);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(err).toMatch(/--admin-key, --production-admin-key and --admin-cidrs are required when init does not run in a terminal\. Fix: pass --admin-key "ssh-ed25519 AAAA… you@team\.eu" --production-admin-key "ssh-ed25519 AAAA… production" --admin-cidrs 198\.51\.100\.0\/24/);
     expect(fs.existsSync(path.join(work, 'no-key', 'package.json'))).toBe(false);
     const one = await cli(['init', path.join(work, 'no-cidrs'), '--name', 'acme', '--admin-key', KEY, '--production-admin-key', PRODUCTION_KEY]);
@@ -52,7 +52,7 @@ describe('cdktf-sovereign-hetzner init', () => {
   ])('fails on bad input with the library\'s own message: %j', async (bad, message) => {
     const dir = path.join(work, `bad-${Math.random().toString(36).slice(2)}`);
     const { code, err } = await cli(['init', dir, ...FLAGS, ...bad]);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(err).toMatch(message);
   });
 
@@ -219,7 +219,7 @@ describe('cdktf-sovereign-hetzner init', () => {
 
   test('refuses the same key for test and production: test\'s CI job would hold a key that is root on production', async () => {
     const { code, err } = await cli(['init', path.join(work, 'one-key'), ...FLAGS, '--production-admin-key', KEY.replace(' ops@acme.eu', ' other@acme.eu')]);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(err).toMatch(/--production-admin-key is --admin-key's key: test's CI job would hold a key that is root on production\. Fix: make production a key of its own/);
     expect(fs.existsSync(path.join(work, 'one-key', 'product.ts'))).toBe(false);
   });

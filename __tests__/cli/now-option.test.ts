@@ -34,7 +34,7 @@ describe('--now names one instant, whatever the time zone of whoever runs the co
   ])('staging delete-expired --yes --now %s is refused before any request, naming the value and the fix', async (now, why) => {
     process.env.TZ = 'Pacific/Kiritimati';
     const { code, err } = await run(['staging', 'delete-expired', '--yes', '--now', now]);
-    expect({ code, deleted: api.deleted, requests: api.requests }).toEqual({ code: 1, deleted: [], requests: [] });
+    expect({ code, deleted: api.deleted, requests: api.requests }).toEqual({ code: 2, deleted: [], requests: [] });
     expect(err).toMatch(why);
     expect(err).toContain(`--now ${now} is not allowed`);
     expect(err).toMatch(/Fix: pass an ISO time with its zone, such as 2026-12-01T00:00:00Z/);

@@ -47,13 +47,13 @@ describe('release refuses an option it does not take, before running anything', 
     [['--rehearse', 'true', 'production'], /unexpected argument 'production' for release: it takes only options/],
   ])('%j', async (extra, message) => {
     const { code, err, ran } = await release(extra);
-    expect({ code, ran }).toEqual({ code: 1, ran: false });
+    expect({ code, ran }).toEqual({ code: 2, ran: false });
     expect(err).toMatch(message);
   });
 
   test('a required option left out names the command whose help lists it', async () => {
     const { code, err } = await cli(['release', '--out', outdir, '--rehearse', 'true', '--dry-run']);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(err).toBe('error: --product is required. Fix: see `cdktf-sovereign-hetzner help release`.');
   });
 
@@ -87,7 +87,7 @@ describe('the Hetzner commands refuse an option they do not take, before any req
     [['snapshot', '--server', 'acme-production-app', '--kep', '1'], /unknown option '--kep' for snapshot \(did you mean --keep\?\)/],
   ])('%j', async (args, message) => {
     const { code, err } = await run(args);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(err).toMatch(message);
     expect(api.requests).toEqual([]);
     expect(api.deleted).toEqual([]);
@@ -106,15 +106,15 @@ describe('cost, report, check and guard refuse what they do not take', () => {
 
   test('cost --jsn fails instead of printing text where JSON was asked for', async () => {
     const { code, out, err } = await cli(['cost', '--out', outdir, '--jsn']);
-    expect({ code, out }).toEqual({ code: 1, out: '' });
+    expect({ code, out }).toEqual({ code: 2, out: '' });
     expect(err).toMatch(/unknown option '--jsn' for cost \(did you mean --json\?\)/);
-    expect(await cli(['cost', '--out', outdir, '--json=false'])).toMatchObject({ code: 1, err: expect.stringMatching(/--json takes no value/) });
+    expect(await cli(['cost', '--out', outdir, '--json=false'])).toMatchObject({ code: 2, err: expect.stringMatching(/--json takes no value/) });
     expect(JSON.parse((await cli(['cost', '--out', outdir, '--json'])).out).monthly).toEqual(expect.any(Number));
   });
 
   test('report --too fails instead of writing the report into ./report', async () => {
     const { code, err } = await cli(['report', '--app', path.join(work, 'none.js'), '--too', path.join(work, 'report')]);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(err).toMatch(/unknown option '--too' for report \(did you mean --to\?\)/);
   });
 

@@ -98,13 +98,13 @@ describe('cdktf-sovereign-hetzner release --dry-run', () => {
 
   test.each([[[]], [['--dry-run']], [['--dry-run', '--rehearse', ' ']]])('refuses to plan a release without a rehearsal: %j', async (extra) => {
     const { code, err } = await release(['--product', 'phase1-pilot', '--out', phase1, ...extra]);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(err).toMatch(/--rehearse "COMMAND" is required: a release is rehearsed before production\. Fix: pass the command that tests staging/);
   });
 
   test.each([['0'], ['15'], ['two']])('fails when --staging-days is %p', async (days) => {
     const { code, err } = await release(['--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'make smoke', '--dry-run', '--staging-days', days]);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(err).toMatch(/--staging-days .* is not allowed: staging lives 1 to 14 days/);
   });
 });

@@ -29,6 +29,6 @@ describe('cdktf-sovereign-hetzner report', () => {
   });
 
   test('fails without the app module', async () => {
-    expect(await cli(['report'])).toMatchObject({ code: 1, err: expect.stringMatching(/^error: --app MODULE is required: the report reads the construct tree/) });
+    expect(await cli(['report'])).toMatchObject({ code: 2, err: expect.stringMatching(/^error: --app MODULE is required: the report reads the construct tree/) });
   });
 });

@@ -94,7 +94,7 @@ describe('cdktf-sovereign-hetzner staging', () => {
 
   test('list --stack without --none-up is refused: it would read as a filter of the list, which lists every stack', async () => {
     const { code, err } = await run(['staging', 'list', '--stack', 'acme-staging', ...NOW], api, endpoint);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(err).toBe('error: --stack is read only with --none-up: staging list lists the on-demand staging resources of every stack. '
       + 'Fix: add --none-up to check that no staging server of the stack is up, or leave --stack out.');
     expect(api.requests).toEqual([]);
