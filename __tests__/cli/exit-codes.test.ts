@@ -1,8 +1,12 @@
+import { spawn } from 'child_process';
+import * as path from 'path';
+import { javascriptEntry } from '../../testing/harness/transpile-cache';
 import { cli, synthesizedPilotWorkDirectory } from './cli';
 
 // Audit (first hour): a mistyped command exited 2 but a mistyped option, a missing value or a required option left out
-// exited 1, as a command that ran and failed does, so a script could not tell them apart. Usage errors now exit 2,
-// failures 1, as `help` says.
+// exited 1, as a command that ran and failed does, so a script could not tell them apart. And `… | head` ended the
+// command with Node's EPIPE stack trace (`cost | head -2`, `check 2>&1 | head -1`). Usage errors now exit 2, failures
+// 1, as `help` says; output to a closed pipe is dropped.
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu';
 const PRODUCTION_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM8xqk9KKFzjyUm7zn9jN8qK6gUimLQcZv8WO+NIigxr ops@acme-production';
@@ -66,4 +70,30 @@ test('help, for every command, says what each exit code means', async () => {
     const { out } = await cli(['help', ...words]);
     expect(out).toMatch(/Exit codes: 0 done; 1 the command ran and failed[^]*; 2 the command line is wrong[^]*nothing was run/);
   }
+});
+
+describe('output into a pipe whose reader is gone (| head)', () => {
+  const main = javascriptEntry(path.resolve(__dirname, '../../cli/main'));
+
+  /** Runs the CLI as its own process with `closed` (stdout or stderr) read by nobody from the start, as after `| head` has exited. */
+  function withClosed(closed: 'stdout' | 'stderr', args: string[]): Promise<{ status: number | null; other: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH } });
+      child[closed].destroy();
+      let other = '';
+      child[closed === 'stdout' ? 'stderr' : 'stdout'].on('data', (c) => { other += c; });
+      child.on('error', reject);
+      child.on('close', (status) => resolve({ status, other }));
+    });
+  }
+
+  test('stdout closed: no stack trace, and the command\'s own exit code', async () => {
+    expect(await withClosed('stdout', ['help'])).toEqual({ status: 0, other: '' });
+    expect(await withClosed('stdout', ['cost', '--out', outdir])).toEqual({ status: 0, other: '' });
+  });
+
+  test('stderr closed (2>&1 | head): no stack trace, and the command\'s own exit code', async () => {
+    expect(await withClosed('stderr', ['bogus'])).toEqual({ status: 2, other: '' });
+    expect(await withClosed('stderr', ['check', '--out', outdir])).toEqual({ status: 1, other: '' });
+  });
 });
