@@ -4,25 +4,9 @@ import {
   ProductBackupOptions, RestoreDrill, S3TargetOptions, SecretVariable, StorageBox, StorageBoxAccount,
 } from '../lib';
 import { defaultMaxBackupAge, PHASE_ONE_SCHEDULE, PHASE_TWO_SCHEDULE } from '../lib/backup/private/phase-schedules';
+import { DRILL_ACCOUNT_PASSWORD_VARIABLES, OFFSITE_DRILL_VARIABLES } from './drill-variables';
 
-/**
- * The two names of one password: production's read-only drill sub-account is created with the first, and the test
- * stack's restore drill logs in with the second. Each stack stays deployable alone, so each declares its own; a
- * different value in each leaves the weekly drill unable to log in.
- */
-export const DRILL_ACCOUNT_PASSWORD_VARIABLES = { production: 'storage_box_drill_password', test: 'production_backup_drill_password' } as const;
-
-/**
- * The offsite bucket's details under their two names: production's plan writes with the first, and the test stack's
- * restore drill reads with the second. The endpoint and the bucket are the same in both; the keys should not be: the
- * drill needs only a read-only key, and the always-on test machine should not hold one that can delete the copy.
- */
-export const OFFSITE_DRILL_VARIABLES = {
-  endpoint: { production: 'offsite_s3_endpoint', test: 'production_offsite_s3_endpoint' },
-  bucket: { production: 'offsite_s3_bucket', test: 'production_offsite_s3_bucket' },
-  accessKeyId: { production: 'offsite_s3_access_key_id', test: 'production_offsite_s3_access_key_id' },
-  secretAccessKey: { production: 'offsite_s3_secret_access_key', test: 'production_offsite_s3_secret_access_key' },
-} as const;
+export { DRILL_ACCOUNT_PASSWORD_VARIABLES, OFFSITE_DRILL_VARIABLES } from './drill-variables';
 
 /** The test stack's variables that take production's outputs (variable → output), for the restore drill's login. */
 export const DRILL_SOURCE_OUTPUTS = { production_backup_host: 'backup_drill_host', production_backup_username: 'backup_drill_username' } as const;

@@ -5,7 +5,6 @@ import { App } from 'cdktf';
 import { phase1Pilot } from '../../examples/phase1-pilot';
 import { runCli } from '../../cli/run-cli';
 import { synthesizedStackNames } from '../../lib/cost/synthesized-stacks';
-import { DRILL_ACCOUNT_PASSWORD_VARIABLES, OFFSITE_DRILL_VARIABLES } from '../../stacks/environment-backups';
 import { HetznerStandIn, placeholderVariables, StandInWorkspace } from '../../testing';
 
 /** Runs the CLI in-process with `env` as its whole environment, and returns its exit code and what it printed on stdout and stderr. */
@@ -44,10 +43,6 @@ export function deployEnvironment(outdir: string): NodeJS.ProcessEnv {
   const variables = synthesizedStackNames(outdir)
     .map((stack) => placeholderVariables(JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8')), {}));
   const placeholders: Record<string, string> = Object.assign({}, ...variables);
-  // The restore drill's copies of production's values hold the same value, as check asks.
-  for (const { production, test } of [DRILL_ACCOUNT_PASSWORD_VARIABLES, OFFSITE_DRILL_VARIABLES.endpoint, OFFSITE_DRILL_VARIABLES.bucket]) {
-    if (placeholders[`TF_VAR_${test}`] !== undefined && placeholders[`TF_VAR_${production}`] !== undefined) placeholders[`TF_VAR_${test}`] = placeholders[`TF_VAR_${production}`];
-  }
   return {
     ...placeholders, HCLOUD_TOKEN: 'stand-in-hcloud-token', AWS_ACCESS_KEY_ID: 'stand-in-access-key',
     AWS_SECRET_ACCESS_KEY: 'stand-in-secret-key', SSH_AUTH_SOCK: path.join(outdir, 'no-agent.sock'),
