@@ -15,6 +15,7 @@ import { projectStateKeyVariable, projectTokenVariable, ReleaseProject, STATE_KE
 import type { CliIo } from './run-cli';
 import { unknownOption } from './command-options';
 import { decimalNumber } from './number-text';
+import { shellWord } from './shell-word';
 import { UsageError } from './usage-error';
 
 export const INIT_USAGE = `  cdktf-sovereign-hetzner init [DIR] [--name NAME] [--domain DOMAIN] [--location fsn1|nbg1|hel1]
@@ -142,7 +143,10 @@ export async function initCommand(argv: readonly string[], io: CliIo, input: Nod
     io.out(`Note: package.json takes ${own.name}@${library.spec} from the npm registry, and this init runs from a clone. If that version is not `
       + `released there, npm install stops at E404: pack the clone (npm pack there) and init again with --library file:/path/to/clone/${own.name}-${own.version}.tgz.`);
   }
-  io.out('Next: npm install && npm test (offline: the stand-in provider plays Hetzner), then read README.md there.');
+  // From elsewhere (`init acme-iac`), npm install here would install this directory's project, or fail for want of one.
+  const below = path.relative(process.cwd(), target);
+  const cd = below === '' ? '' : `cd ${shellWord(below.startsWith('..') ? target : below)} && `;
+  io.out(`Next: ${cd}npm install && npm test (offline: the stand-in provider plays Hetzner), then read README.md there.`);
   return 0;
 }
 
