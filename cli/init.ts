@@ -342,7 +342,7 @@ function synthesize(a: InitAnswers): SynthesizedStack[] {
   return stacks.all.map((s) => ({ name: s.node.id, json: JSON.parse(Testing.synth(s, true)) }));
 }
 
-function ownPackage(): { name: string; version: string; peerDependencies: Record<string, string>; devDependencies: Record<string, string> } {
+function ownPackage(): { name: string; version: string; peerDependencies: Record<string, string>; devDependencies: Record<string, string>; allowScripts?: Record<string, boolean> } {
   return JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8'));
 }
 
@@ -385,6 +385,9 @@ function scaffold(a: InitAnswers, stacks: readonly SynthesizedStack[], library: 
       },
       // jest 30's resolver needs this pin for npm ci on some platforms.
       overrides: { 'unrs-resolver': '1.12.2' },
+      // npm 11 runs no dependency's install script that this does not allow, and ends each install listing those it
+      // skipped: the library's own list, whose CDK CLI and test tooling this repository installs too, none of them needed.
+      ...(own.allowScripts ? { allowScripts: own.allowScripts } : {}),
     }),
     'cdktf.json': json({
       language: 'typescript', app: 'npm run --silent build && node dist/main.js', output: 'cdktf.out', terraformProviders: [], terraformModules: [],
@@ -824,6 +827,8 @@ npm run report                           # report/index.md and report/index.html
 Commit what the first \`npm install && npm test\` add too: \`package-lock.json\` (CI runs \`npm ci\`, which needs it) and
 \`__tests__/__snapshots__/\` (CI runs \`npm test -- --ci\`, which compares with the snapshots and never writes them). jest
 treats \`CI=true\` in your shell the same way ("New snapshot was not written"): write them with \`npm test -- --ci=false\`.
+\`allowScripts\` in \`package.json\` turns off the install scripts of four packages of the CDK CLI and the test tooling (npm 11
+skips them anyway, and lists each one it skipped): nothing here needs them. A package of yours that does: \`npm install-scripts approve <package>\`.
 ${vendored}
 \`${cdk.command}\` does not read \`.env\`: load it into the shell with \`set -a && . ./.env && set +a\`, and the environment's admin
 key into an agent with \`eval "$(ssh-agent)" && ssh-add <admin key file>\`: test's for test, production's for production
