@@ -274,7 +274,7 @@ async function stagingClaim(sub: 'claim' | 'unclaim', args: ParsedArgs, io: CliI
   const release = labelValueFlag(args, 'release');
   const expiresAt = sub === 'claim' ? stringFlag(args, 'expires-at') : undefined;
   const expiry = expiresAt === undefined ? undefined : expiryProblem(expiresAt);
-  if (expiry) throw new Error(`--expires-at ${expiresAt} is not allowed: ${expiry}. Fix: pass staging's expiry, such as --expires-at 2026-11-28.`);
+  if (expiry) throw new UsageError(`--expires-at ${expiresAt} is not allowed: ${expiry}. Fix: pass staging's expiry, such as --expires-at 2026-11-28.`);
   const client = productionProjectClient(io.env);
   const claims = new StagingClaims(client);
   const up = async () => stagingServersOf(await new StagingReaper(client).find(new Date()), stack);
@@ -318,7 +318,7 @@ async function stagingClaim(sub: 'claim' | 'unclaim', args: ParsedArgs, io: CliI
 function labelValueFlag(args: ParsedArgs, name: string): string {
   const value = stringFlag(args, name);
   const problem = labelValueProblem(value);
-  if (problem) throw new Error(`--${name} ${value} is not allowed: ${problem}. Fix: see \`cdktf-sovereign-hetzner help ${args.command}\`.`);
+  if (problem) throw new UsageError(`--${name} ${value} is not allowed: ${problem}. Fix: see \`cdktf-sovereign-hetzner help ${args.command}\`.`);
   return value;
 }
 

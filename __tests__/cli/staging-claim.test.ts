@@ -76,9 +76,9 @@ describe('cdktf-sovereign-hetzner staging claim and unclaim', () => {
     [['--stack', 'acme/staging', '--release', 'r', '--expires-at', '2026-11-28'], /--stack acme\/staging is not allowed: a Hetzner label value/],
     [['--stack', 'acme-staging', '--release', 'r', '--expires-at', '28.11.2026'], /--expires-at 28\.11\.2026 is not allowed: an expiry is a UTC date written YYYY-MM-DD/],
     [['--stack', 'acme-staging', '--expires-at', '2026-11-28'], /--release is required/],
-  ])('claim refuses %j before any request', async (args, message) => {
+  ])('claim refuses %j before any request, as a usage error (exit 2)', async (args, message) => {
     const { code, err } = await cli(['staging', 'claim', ...args], env);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(err).toMatch(message);
     expect(api.requests).toEqual([]);
   });
