@@ -15,7 +15,7 @@ import { HeartbeatCheck } from './heartbeat-check';
 import { backupAgeLimitLifted, MAX_BACKUP_AGE_LIMIT, refuseBackupAgeAboveLimit } from './private/backup-age-limit';
 import { DATABASE_DISK_RESERVE } from './private/database-disk-reserve';
 import { DRILL_DEFAULT_SCHEDULE, DRILL_RUN_TIME_PER_COPY, DRILL_START_DELAY } from './private/drill-run-time';
-import { heartbeatCheck, JOB_GRACE, systemdTime, total } from './private/job-times';
+import { DUMP_STARTS_WRITING, heartbeatCheck, JOB_GRACE, systemdTime, total } from './private/job-times';
 import { RESTORE_DRILL } from './private/scripts';
 import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, timer, TIME_SYNC_UNIT_LINES, UNITS } from './private/tooling';
 import { RestoreCheck } from './restore-check';
@@ -228,6 +228,9 @@ export class RestoreDrill extends Construct {
       ['DUMP_IN_PROGRESS_HOURS', Math.ceil(JOB_GRACE.dump.toSeconds() / 3600)],
       // A file snapshot is made by the push, after the dump: its limit allows a push in progress.
       ['FILES_IN_PROGRESS_HOURS', Math.ceil(JOB_GRACE.push.toSeconds() / 3600)],
+      // With no dump writing to the source (none of its restic locks live), up to this much older: the time a dump may
+      // take after its timer to start writing.
+      ['DUMP_START_HOURS', Math.ceil(DUMP_STARTS_WRITING.toSeconds() / 3600)],
       ['PG_OS_USER', 'postgres'],
       ['PG_HOST', '/var/run/postgresql'],
       ['PG_PORT', 5432],

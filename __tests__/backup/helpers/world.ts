@@ -445,3 +445,16 @@ export function drillCopyProcess(etc: string, copy: string): number | undefined 
   }
   return undefined;
 }
+
+/**
+ * A PATH whose `date` runs `hours` ahead of the real clock (behind, when negative), for the times a job reads with
+ * `date` (a dump's time, a drill's now); calls that convert a given date (`-d`, `--date`) are left alone. The
+ * directory is made under `dir`.
+ */
+export function shiftedClock(dir: string, hours: number): string {
+  const bin = path.join(dir, `clock-${hours}h`);
+  fs.mkdirSync(bin, { recursive: true });
+  fs.writeFileSync(path.join(bin, 'date'), '#!/bin/bash\nfor a in "$@"; do case $a in -d*|--date*) exec /usr/bin/date "$@";; esac; done\n'
+    + `exec /usr/bin/date -d "@$(( $(/usr/bin/date +%s) + ${hours} * 3600 ))" "$@"\n`, { mode: 0o755 });
+  return `${bin}:${PATH_ENV}`;
+}

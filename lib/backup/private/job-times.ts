@@ -36,6 +36,14 @@ export const JOB_TIMES = {
 } as const;
 
 /**
+ * How long after its timer a dump may start writing to the targets, under a restic lock that a drill of its repository
+ * sees: the push timer's delay, the bootstrap it waits for, its own wait for the repository lock, and half an hour for
+ * its steps before the stream opens (the clock, the databases, a first dump's check for an unrestored rebuild). A drill
+ * that finds the newest dump past its age limit and no dump writing fails once this much more has passed.
+ */
+export const DUMP_STARTS_WRITING = total(JOB_TIMES.push.startDelay, JOB_TIMES.bootstrap.longestRun, REPOSITORY_LOCK_WAIT, Duration.minutes(30));
+
+/**
  * How long a check or a prune that gave way to the jobs that make the backups (the bootstrap, the dump, the push: they
  * come first for the repository lock) waits to have it back: their longest runs. The check's and the prune's own
  * timeouts include that time; one that gives way so often that it cannot finish fails, and its heartbeat alerts.

@@ -1575,6 +1575,43 @@ load_conf drill.conf
 # Everything the drill reads comes from the remote: a cache would hide corruption there.
 SB_NO_CACHE=1
 
+# Reads the repository's locks (the JSON of each \`restic cat lock\`, one a line) and the time now (argument 1); prints
+# "live <host> <pid> <minutes>" for the most recently refreshed lock that is not exclusive (restic backup: a dump's
+# streams, a push; a check and a prune lock exclusively) and less than 30 minutes old, else "stale <host> <pid>
+# <minutes>" for the most recent older one, else "none". restic refreshes the lock of a running process every 5
+# minutes, and takes one older than 30 for stale: its process died without removing it (SIGKILL, a crash).
+SB_LOCKS_PY='
+import json, re, sys
+from datetime import datetime
+now, found = int(sys.argv[1]), {}
+for line in sys.stdin:
+    try:
+        lock = json.loads(line)
+        at = datetime.fromisoformat(re.sub(r"(\\.\\d{6})\\d*", r"\\1", lock["time"]).replace("Z", "+00:00")).timestamp()
+    except (ValueError, KeyError, TypeError, AttributeError):
+        continue
+    if lock.get("exclusive"):
+        continue
+    minutes = max(0, int(now - at) // 60)
+    kind = "live" if minutes < 30 else "stale"
+    seen = (minutes, "%s %s %s %d" % (kind, re.sub(r"[^A-Za-z0-9.-]", "?", str(lock.get("hostname")))[:64] or "?", re.sub(r"[^0-9]", "", str(lock.get("pid")))[:10] or "?", minutes))
+    found[kind] = min(found.get(kind, seen), seen)
+print((found.get("live") or found.get("stale") or (0, "none"))[1])
+'
+# dump_writer <target>: whether a backup job of DRILL_FROM_HOST writes to the target's repository now (SB_LOCKS_PY), by
+# the repository's locks (the drill takes none: the source's account may be read-only); returns 1 when they cannot be read.
+dump_writer() {
+  local id ids locks="$scratch/locks"
+  ids=$(restic_on "$1" --no-lock list locks 2>>"$SB_LOG") || return 1
+  : >"$locks"
+  # A lock that goes between the list and its read (its job ended) is left out.
+  for id in $ids; do
+    [[ $id =~ ^[0-9a-f]{64}$ ]] || continue
+    { restic_on "$1" --no-lock cat lock "$id" 2>>"$SB_LOG" | tr -d '\\n' || true; printf '\\n'; } >>"$locks"
+  done
+  "\${PY[@]}" -c "$SB_LOCKS_PY" "$(date +%s)" <"$locks"
+}
+
 # Scratch databases of earlier drills (kept with DRILL_KEEP_DATABASES=1, or left by a killed drill)
 # go first. Listing them fails before gigabytes are fetched when PostgreSQL is not reachable.
 scratch_re="^$DRILL_DB_PREFIX[0-9]{8}t[0-9]{6}_[0-9a-f]{6}_"
@@ -1675,14 +1712,37 @@ age=$(hours_since "$(stamp_epoch "$stamp")")
 # restic's latest is the newest by time: a dump dated ahead hides every newer one until its date.
 [ "$age" -ge 0 ] || die "the newest backup of $DRILL_FROM_HOST holds a dump dated in the future ($stamp): it was taken while a clock ran ahead, so it may be older than the dumps it hides, and whether backups arrive cannot be told. Fix: on $DRILL_FROM_HOST, $(future_fix "$DRILL_FROM_HOST" "$stamp")"
 # A dump reaches the repository only when it ends, hours after its timer: a drill that starts while production dumps
-# finds the dump before it, up to DUMP_IN_PROGRESS_HOURS older than MAX_AGE_HOURS allows. Past that it is not a dump
-# in progress (its unit is stopped by then): backups are not arriving.
-running=\${DUMP_IN_PROGRESS_HOURS:-0}
-[ "$age" -lt "$((MAX_AGE_HOURS + running))" ] || die "the newest backup of $DRILL_FROM_HOST holds a dump taken $age hours ago ($stamp; limit $MAX_AGE_HOURS hours, and $running more for a dump still running): backups are not arriving"
+# finds the dump before it, past MAX_AGE_HOURS. The repository's restic locks tell whether one runs (dump_writer): a
+# dump writes under a lock from the moment its stream opens, at most DUMP_START_HOURS after its timer (the push timer's
+# delay, the bootstrap, its wait for the repository lock), and it has arrived DUMP_IN_PROGRESS_HOURS after its timer
+# (its unit stops it then). With no dump writing, the drill fails DUMP_START_HOURS past the limit, not
+# DUMP_IN_PROGRESS_HOURS: a dump that died (killed, a crash) leaves no writer, only a stale lock at most.
 late=''
 if [ "$age" -ge "$MAX_AGE_HOURS" ]; then
-  late=" (older than the limit of $MAX_AGE_HOURS hours: a dump of $DRILL_FROM_HOST was probably running; the drill fails past $((MAX_AGE_HOURS + running)))"
-  log "the newest backup of $DRILL_FROM_HOST holds a dump taken $age hours ago ($stamp), past the limit of $MAX_AGE_HOURS hours: a dump still running has not reached $t yet, if one runs (up to $running hours); drilling this one"
+  step "looking for a dump of $DRILL_FROM_HOST in progress on $t (the repository's restic locks)"
+  running=\${DUMP_IN_PROGRESS_HOURS:-0}
+  starting=\${DUMP_START_HOURS:-$running}
+  writer=$(dump_writer "$t") || writer=unknown
+  read -r state host pid minutes <<<"$writer"
+  older="the newest backup of $DRILL_FROM_HOST holds a dump taken $age hours ago ($stamp; limit $MAX_AGE_HOURS hours)"
+  case $state in
+    live)
+      limit=$((MAX_AGE_HOURS + running))
+      [ "$age" -lt "$limit" ] || die "$older: backups are not arriving. A backup job of $DRILL_FROM_HOST writes to $t now (restic pid $pid on $host, its lock refreshed $minutes minutes ago), but no dump arrives later than $running hours past the limit (its unit stops it): it is a push, or a job that hangs. Fix: on $DRILL_FROM_HOST, see what the backup jobs do (systemctl list-units 'backup-*'; journalctl -u backup-dump -u backup-push)"
+      seen="a backup job of $DRILL_FROM_HOST is writing to $t now (restic pid $pid on $host, its lock refreshed $minutes minutes ago)" ;;
+    unknown)
+      limit=$((MAX_AGE_HOURS + running))
+      [ "$age" -lt "$limit" ] || die "$older, and $running more for a dump still running: backups are not arriving"
+      seen="the locks of $t could not be read, so a dump of $DRILL_FROM_HOST may be running" ;;
+    *)
+      limit=$((MAX_AGE_HOURS + starting))
+      stale=''
+      [ "$state" != stale ] || stale="; a stale lock of restic pid $pid on $host, last refreshed $minutes minutes ago, is what a job killed mid-run leaves"
+      [ "$age" -lt "$limit" ] || die "$older, and no dump of $DRILL_FROM_HOST is writing to $t: no backup's restic lock there was refreshed in the last 30 minutes$stale, and a dump writes under one from at most $starting hours after its timer. Backups are not arriving. Fix: on $DRILL_FROM_HOST, see why the dump fails or does not run (systemctl status backup-push.timer backup-dump; journalctl -u backup-dump), then run backup-dump"
+      seen="no dump of $DRILL_FROM_HOST writes to $t yet, and one may be starting$stale" ;;
+  esac
+  late=" (older than the limit of $MAX_AGE_HOURS hours: $seen; the drill fails past $limit)"
+  log "$older, past the limit: $seen; drilling this one, up to $limit hours"
 fi
 step "checking the manifest's index"
 check_manifest "$dir"

@@ -1,0 +1,83 @@
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { BackupWorld, expectFailure, expectSuccess, PROD_HOST, RunResult, runScript, shiftedClock, survivorsOf, TEST_HOST } from './helpers/world';
+import { describeWithRealParts, isRoot } from '../setup/real-parts';
+
+// Audit (timing): the drill allowed a fixed 8 hours past the age limit for a dump in progress, whether or not a dump
+// ran. It now reads the source repository's restic locks: a dump writes under one that its restic refreshes every 5
+// minutes. The rendered jobs, real restic over a real OpenSSH SFTP server, real PostgreSQL: yesterday's dump is taken
+// with the dump's clock 31 hours back; today's is held in pg_dump by a table lock (a long dump), then SIGKILLed with
+// everything it started (a dump that died: its restic's lock stays, and is no longer refreshed).
+const describeAsRoot = describeWithRealParts(isRoot, 'the drill-dump-writer suite', 'root (runuser, sshd)');
+
+describeAsRoot('a restore drill that reads whether a dump writes to its source', () => {
+  jest.setTimeout(240_000);
+  let tmp: string;
+  let world: BackupWorld;
+  let prodEtc: string;
+  let drillEtc: string;
+  let holder: ChildProcess | undefined;
+  let today: Promise<RunResult> | undefined;
+
+  const drillAt = (hours: number) => runScript(path.join(world.test.root, 'usr/local/sbin/restore-drill'), world.receiver,
+    { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: drillEtc, PATH: shiftedClock(tmp, hours) });
+  const locks = () => fs.readdirSync(path.join(world.sftp.home, 'repo-production', 'locks'));
+  const until = async (done: () => boolean, what: string) => {
+    for (let i = 0; i < 600 && !done(); i++) await new Promise((r) => setTimeout(r, 50));
+    if (!done()) throw new Error(`timed out waiting until ${what}`);
+  };
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'drill-dump-writer-'));
+    world = await BackupWorld.start(tmp);
+    world.seedAppWithOrders();
+    await world.bootstrapForCopies();
+    world.copyBootstrapped('repo-production');
+    prodEtc = world.productionWith('repo-production', { PG_DATABASES: 'app' });
+    const yesterday = await runScript(path.join(world.production.root, 'usr/local/sbin/backup-dump'), world.receiver,
+      { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: prodEtc, PATH: shiftedClock(tmp, -31) });
+    expectSuccess(yesterday, PROD_HOST, 'dump');
+    drillEtc = world.variant(world.test.etc, 'drill.conf', { source_REPO_PATH: 'repo-production' });
+  });
+
+  afterAll(async () => {
+    holder?.kill();
+    for (const p of survivorsOf(prodEtc ?? '-')) process.kill(Number(p.split(' ')[0]), 'SIGKILL');
+    await today;
+    await world?.stop();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test("passes on yesterday's dump 31 hours old while today's writes for hours, and names the writer", async () => {
+    // A session that holds the table: today's pg_dump waits for it, with its streams to the Storage Box open.
+    holder = spawn('/usr/lib/postgresql/15/bin/psql', ['-X', '-q', '-h', world.pg.dir, '-p', String(world.pg.port), '-U', 'postgres', '-d', 'app'],
+      { stdio: ['pipe', 'ignore', 'ignore'] });
+    holder.stdin!.write('BEGIN;\nLOCK TABLE users IN ACCESS EXCLUSIVE MODE;\n');
+    await until(() => world.pg.sql('app', "SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation = 'users'::regclass") === '1', 'the table is held');
+    let dumping = false;
+    today = world.run(world.production, 'backup-dump', prodEtc, { onOutput: { when: /step: dumping app/, act: () => { dumping = true; } } });
+    await until(() => dumping && locks().length === 2, "today's dump streams to the Storage Box (its two restic locks)");
+
+    const drill = await drillAt(0);
+    expectSuccess(drill, TEST_HOST, 'restore-drill');
+    expect(drill.pings[1].body).toMatch(/\(dump \d{8}T\d{6}Z, 31 hours old \(older than the limit of 26 hours: a backup job of acme-production-app is writing to source now \(restic pid \d+ on [\w.-]+, its lock refreshed 0 minutes ago\); the drill fails past 34\)\)/);
+  });
+
+  test('fails on it once the dump that wrote died (SIGKILL): its lock is no longer refreshed, and no dump arrives', async () => {
+    // The OOM killer or a crash: every process of the job at once, restic and its ssh with it.
+    for (let round = 0; round < 20 && survivorsOf(prodEtc).length > 0; round++) {
+      for (const p of survivorsOf(prodEtc)) {
+        try { process.kill(Number(p.split(' ')[0]), 'SIGKILL'); } catch { /* gone */ }
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await today)!.code).toBeNull();
+    expect(locks().length).toBe(2);
+    // An hour later (32 hours): the fixed window of 8 hours passed this drill.
+    const drill = await drillAt(1);
+    expectFailure(drill, TEST_HOST, 'restore-drill',
+      /holds a dump taken 32 hours ago \(\d{8}T\d{6}Z; limit 26 hours\), and no dump of acme-production-app is writing to source: no backup's restic lock there was refreshed in the last 30 minutes; a stale lock of restic pid \d+ on [\w.-]+, last refreshed 60 minutes ago, is what a job killed mid-run leaves, and a dump writes under one from at most 4 hours after its timer\. Backups are not arriving/);
+  });
+});
