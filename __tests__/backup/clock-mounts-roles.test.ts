@@ -39,6 +39,28 @@ describeAsRoot('no success on a wrong clock, a missing volume, a cut-off roles d
   const snapshots = (repo: string, tag: string): Array<{ id: string; time: string }> => JSON.parse(execFileSync('restic',
     ['-r', path.join(world.sftp.home, repo), '--no-lock', '--no-cache', 'snapshots', '--json', '--tag', tag], { encoding: 'utf8', env: { ...process.env, RESTIC_PASSWORD } }));
 
+  /**
+   * Records the newest dump's manifest of a repository on the Storage Box again, one second newer (restic's latest),
+   * after `change` edited its files (in the dump's directory, which it may rename: it returns the new name, if any).
+   * Returns the dump's time the new manifest names.
+   */
+  const recordManifestAgain = (repo: string, change: (dir: string) => string | void): string => {
+    const restic = (args: string[], input?: Buffer) => execFileSync('restic', ['-r', path.join(world.sftp.home, repo), '--no-cache', ...args],
+      { input, env: { ...process.env, RESTIC_PASSWORD, TZ: 'UTC' }, maxBuffer: 64 * 1024 * 1024 });
+    const [manifest] = snapshots(repo, 'sovereign-dump');
+    const work = fs.mkdtempSync(path.join(tmp, `manifest-${repo}-`));
+    fs.writeFileSync(path.join(work, 'manifest.tar'), restic(['dump', manifest.id, '/sovereign-dump/manifest.tar']));
+    execFileSync('tar', ['-xf', path.join(work, 'manifest.tar'), '-C', work]);
+    const [stamp] = fs.readdirSync(work).filter((d) => /Z$/.test(d));
+    const renamed = change(path.join(work, stamp)) || stamp;
+    if (renamed !== stamp) fs.renameSync(path.join(work, stamp), path.join(work, renamed));
+    const tar = execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '-C', work, '-cf', '-', renamed]);
+    const time = new Date(Date.parse(manifest.time) + 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '');
+    restic(['backup', '--stdin', '--stdin-filename', 'sovereign-dump/manifest.tar', '--host', PROD_HOST,
+      '--tag', 'sovereign-dump', '--tag', `dump-${renamed}`, '--time', time], tar);
+    return renamed;
+  };
+
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-clock-'));
     world = await BackupWorld.start(tmp);
@@ -76,12 +98,31 @@ describeAsRoot('no success on a wrong clock, a missing volume, a cut-off roles d
       /check failed for storagebox: the newest sovereign-dump snapshot \w{8} is dated in the future/);
     const drillEtc = world.variant(world.test.etc, 'drill.conf', { source_REPO_PATH: name, DRILL_KEEP_DATABASES: 0 });
     expectFailure(await world.run(world.test, 'restore-drill', drillEtc), TEST_HOST, 'restore-drill',
-      new RegExp(`holds a dump dated in the future \\(${stamp}\\)`));
+      new RegExp(`the newest backup of ${PROD_HOST} on source \\(stream snapshot [0-9a-f]{8}\\) holds a dump dated in the future \\(${stamp}\\)`));
     // A restore by hand pings nothing: its outcome is its exit code and its output.
     const restore = await world.run(world.production, 'backup-restore', etc);
     expect(restore.code).not.toBe(0);
-    expect(restore.stderr).toMatch(new RegExp(`the newest dump of ${PROD_HOST} on storagebox \\(${stamp}\\) is dated in the future[\\s\\S]*pass --snapshot`));
+    expect(restore.stderr).toMatch(new RegExp(`the newest dump of ${PROD_HOST} on storagebox \\(${stamp}, stream snapshot [0-9a-f]{8}\\) is dated in the future[\\s\\S]*pass --snapshot`));
     expect(restore.pings).toEqual([]);
+  });
+
+  // Audit (day 2): a manifest whose dump time is no time (a damaged or forged one) passed the pattern check, and its
+  // age was counted from 1970: the drill reported "a dump taken 494000 hours ago: backups are not arriving", and a
+  // restore, which refuses a newest dump dated ahead, took it for an old one and went on.
+  test("a manifest whose dump's time is no time fails the drill and the restore, naming the snapshot and the value", async () => {
+    const name = 'repo-no-time';
+    const etc = prodWith(name);
+    world.copyBootstrapped(name);
+    expectSuccess(await world.run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
+    recordManifestAgain(name, () => '20261340T250000Z');
+    const no = "names its dump's time as '20261340T250000Z', which is not a time: backup-dump names each dump by the UTC time it took it";
+    const drillEtc = world.variant(world.test.etc, 'drill.conf', { source_REPO_PATH: name, DRILL_KEEP_DATABASES: 0 });
+    expectFailure(await world.run(world.test, 'restore-drill', drillEtc), TEST_HOST, 'restore-drill',
+      new RegExp(`the manifest of the newest backup of ${PROD_HOST} on source \\(stream snapshot [0-9a-f]{8}\\) ${no}[\\s\\S]*failed step: fetching the newest backup's manifest`));
+    const restore = await world.run(world.production, 'backup-restore', etc);
+    expect(restore.code).not.toBe(0);
+    expect(restore.stderr).toMatch(new RegExp(`FAILED: the manifest of the newest dump of ${PROD_HOST} on storagebox \\(stream snapshot [0-9a-f]{8}\\) ${no}`));
+    expect(restore.stderr).not.toMatch(/OK: restored/);
   });
 
   // docs/backup.md: backup-restore "pings no heartbeat". A failure while it read backup.conf (here the server's client
@@ -172,24 +213,13 @@ describeAsRoot('no success on a wrong clock, a missing volume, a cut-off roles d
     const etc = prodWith(name);
     expectSuccess(await world.run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
     // What an older backup-dump recorded on a full disk: the manifest of the same dump with an empty
-    // globals.sql, its checksum matching, one second newer (restic's latest).
-    const repo = path.join(world.sftp.home, name);
-    const restic = (args: string[], input?: Buffer) => execFileSync('restic', ['-r', repo, '--no-cache', ...args],
-      { input, env: { ...process.env, RESTIC_PASSWORD, TZ: 'UTC' }, maxBuffer: 64 * 1024 * 1024 });
-    const [manifest] = snapshots(name, 'sovereign-dump');
-    const work = path.join(tmp, 'cut-roles');
-    fs.mkdirSync(work, { recursive: true });
-    fs.writeFileSync(path.join(work, 'manifest.tar'), restic(['dump', manifest.id, '/sovereign-dump/manifest.tar']));
-    execFileSync('tar', ['-xf', path.join(work, 'manifest.tar'), '-C', work]);
-    const [stamp] = fs.readdirSync(work).filter((d) => /Z$/.test(d));
-    fs.writeFileSync(path.join(work, stamp, 'globals.sql'), '');
-    const sums = fs.readFileSync(path.join(work, stamp, 'SHA256SUMS'), 'utf8')
-      .replace(/^\w{64}(  globals\.sql)$/m, 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855$1');
-    fs.writeFileSync(path.join(work, stamp, 'SHA256SUMS'), sums);
-    const tar = execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '-C', work, '-cf', '-', stamp]);
-    const time = new Date(Date.parse(manifest.time) + 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '');
-    restic(['backup', '--stdin', '--stdin-filename', 'sovereign-dump/manifest.tar', '--host', PROD_HOST,
-      '--tag', 'sovereign-dump', '--tag', `dump-${stamp}`, '--time', time], tar);
+    // globals.sql, its checksum matching.
+    const stamp = recordManifestAgain(name, (dir) => {
+      fs.writeFileSync(path.join(dir, 'globals.sql'), '');
+      const sums = fs.readFileSync(path.join(dir, 'SHA256SUMS'), 'utf8')
+        .replace(/^\w{64}(  globals\.sql)$/m, 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855$1');
+      fs.writeFileSync(path.join(dir, 'SHA256SUMS'), sums);
+    });
     const drillEtc = world.variant(world.test.etc, 'drill.conf', { source_REPO_PATH: name, DRILL_KEEP_DATABASES: 0 });
     expectFailure(await world.run(world.test, 'restore-drill', drillEtc), TEST_HOST, 'restore-drill',
       new RegExp(`the roles of dump ${stamp} \\(globals\\.sql\\) are empty or cut off`));

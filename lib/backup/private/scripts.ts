@@ -474,8 +474,15 @@ run_dir() {
   if [ -z "$SB_RUN" ]; then SB_RUN=$(mktemp -d "\${TMPDIR:-/tmp}/sovereign-backup-run.XXXXXX"); at_exit "rm -rf '$SB_RUN'"; fi
 }
 
-# "20260101T030000Z" -> seconds since the epoch.
-stamp_epoch() { date -u -d "$(sed -E 's/^(....)(..)(..)T(..)(..)(..)Z$/\\1-\\2-\\3 \\4:\\5:\\6/' <<<"$1")" +%s; }
+# "20260101T030000Z" -> seconds since the epoch; returns 1 for anything else, such as 20261340T250000Z (date refuses
+# some of those and reads others as another time: only a stamp that comes back as itself is a time).
+stamp_epoch() {
+  local e
+  [[ $1 =~ ^([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})Z$ ]] || return 1
+  e=$(date -u -d "\${BASH_REMATCH[1]}-\${BASH_REMATCH[2]}-\${BASH_REMATCH[3]} \${BASH_REMATCH[4]}:\${BASH_REMATCH[5]}:\${BASH_REMATCH[6]}" +%s 2>/dev/null) || return 1
+  [ "$(date -u -d "@$e" +%Y%m%dT%H%M%SZ)" = "$1" ] || return 1
+  printf '%s\n' "$e"
+}
 stamp_time() { date -u -d "@$(stamp_epoch "$1")" '+%Y-%m-%d %H:%M:%S'; }
 # hours_since <seconds since the epoch>: the whole hours from then until now. A time more than 10
 # minutes ahead of this clock comes out negative (-1 or less): a dump or snapshot taken while a clock
@@ -484,6 +491,8 @@ stamp_time() { date -u -d "@$(stamp_epoch "$1")" '+%Y-%m-%d %H:%M:%S'; }
 SB_CLOCK_TOLERANCE=600
 hours_since() {
   local now ahead
+  # Not a time (an empty one came out as the hours since 1970): the caller's own check says which.
+  [[ $1 =~ ^-?[0-9]+$ ]] || return 1
   now=$(date +%s)
   ahead=$(( $1 - now ))
   if [ "$ahead" -gt "$SB_CLOCK_TOLERANCE" ]; then printf '%s\n' "$(( -(ahead + 3599) / 3600 ))"
@@ -847,17 +856,20 @@ if snaps:
 DB_NAME_RE='^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$'
 valid_db_name() { [[ $1 =~ $DB_NAME_RE ]]; }
 
-# unpack_manifest <manifest tar> <directory>: unpacks a manifest fetched from a remote into <directory>
-# (which must not exist) and sets stamp (its dump's time), dir (its files) and id (its stream snapshot);
-# dies on anything that is not a manifest of one dump.
+# unpack_manifest <manifest tar> <directory> <what it is, for messages>: unpacks a manifest fetched from a remote into
+# <directory> (which must not exist) and sets stamp (its dump's time), epoch (that time in seconds), dir (its files)
+# and id (its stream snapshot); dies on anything that is not a manifest of one dump, naming <what it is>.
 unpack_manifest() {
+  local what=$3
   mkdir "$2"
-  tar --no-same-owner --no-same-permissions -xf "$1" -C "$2" 2>>"$SB_LOG" || die "the manifest is not a readable tar"
+  tar --no-same-owner --no-same-permissions -xf "$1" -C "$2" 2>>"$SB_LOG" || die "the manifest of $what is not a readable tar"
   stamp=$(ls "$2")
-  [[ $stamp =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || die "the manifest does not name the time of its dump (it holds: $stamp)"
+  [[ $stamp =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || die "the manifest of $what does not name the time of its dump (it holds: \${stamp:0:200})"
   dir="$2/$stamp"
   id=$(cat "$dir/STREAM" 2>/dev/null) || true
-  [[ $id =~ ^[0-9a-f]{8,64}$ ]] || die "the manifest of dump $stamp names no stream snapshot"
+  [[ $id =~ ^[0-9a-f]{8,64}$ ]] || die "the manifest of $what (dump $stamp) names no stream snapshot"
+  # A time that is no time gave an age counted from 1970 ("taken 494000 hours ago"), or none.
+  epoch=$(stamp_epoch "$stamp") || die "the manifest of $what (stream snapshot \${id:0:8}) names its dump's time as '$stamp', which is not a time: backup-dump names each dump by the UTC time it took it (YYYYMMDDTHHMMSSZ), so it did not write this one, or it was damaged; the remote repository may have been tampered with. Fix: restore from another target or an older backup (restic snapshots --tag sovereign-dump lists them), forget this one (restic forget with its ID), and check who can write to this repository"
 }
 
 # check_manifest <directory of one dump's manifest>: the INDEX of a manifest fetched from a remote
@@ -1706,11 +1718,11 @@ wait "$fetch" || rc=$?
 cat "$scratch/manifest.err" >>"$SB_LOG"
 [ "$rc" = 0 ] || die "cannot fetch the newest backup of $DRILL_FROM_HOST from $t (restic dump of its manifest failed)"
 [ -s "$scratch/manifest.tar" ] || die "there is no backup of $DRILL_FROM_HOST on $t"
-unpack_manifest "$scratch/manifest.tar" "$scratch/manifest"
+unpack_manifest "$scratch/manifest.tar" "$scratch/manifest" "the newest backup of $DRILL_FROM_HOST on $t"
 # The dump's own time: a dump pushed late is as old as the dump, not the push.
-age=$(hours_since "$(stamp_epoch "$stamp")")
+age=$(hours_since "$epoch")
 # restic's latest is the newest by time: a dump dated ahead hides every newer one until its date.
-[ "$age" -ge 0 ] || die "the newest backup of $DRILL_FROM_HOST holds a dump dated in the future ($stamp): it was taken while a clock ran ahead, so it may be older than the dumps it hides, and whether backups arrive cannot be told. Fix: on $DRILL_FROM_HOST, $(future_fix "$DRILL_FROM_HOST" "$stamp")"
+[ "$age" -ge 0 ] || die "the newest backup of $DRILL_FROM_HOST on $t (stream snapshot \${id:0:8}) holds a dump dated in the future ($stamp): it was taken while a clock ran ahead, so it may be older than the dumps it hides, and whether backups arrive cannot be told. Fix: on $DRILL_FROM_HOST, $(future_fix "$DRILL_FROM_HOST" "$stamp")"
 # A dump reaches the repository only when it ends, hours after its timer: a drill that starts while production dumps
 # finds the dump before it, past MAX_AGE_HOURS. The repository's restic locks tell whether one runs (dump_writer): a
 # dump writes under a lock from the moment its stream opens, at most DUMP_START_HOURS after its timer (the push timer's
@@ -1955,9 +1967,9 @@ fi
 restic_on "$t" --no-lock dump "\${select[@]}" "$which" "$DUMP_MANIFEST" >"$work/manifest.tar" 2>>"$SB_LOG" \\
   || die "cannot fetch the manifest of \${snapshot:-the newest dump} of $BACKUP_HOST from $t (restic dump failed)"
 [ -s "$work/manifest.tar" ] || die "there is no dump of $BACKUP_HOST\${snapshot:+ matching $snapshot} on $t"
-unpack_manifest "$work/manifest.tar" "$work/manifest"
-if [ -z "$snapshot" ] && [ "$(hours_since "$(stamp_epoch "$stamp")")" -lt 0 ]; then
-  die "the newest dump of $BACKUP_HOST on $t ($stamp) is dated in the future: it was taken while the clock ran ahead, so it may be older than dumps taken after it. Fix: choose the dump by hand (restic snapshots --host $BACKUP_HOST --tag sovereign-dump lists them) and pass --snapshot <ID or dump time>"
+unpack_manifest "$work/manifest.tar" "$work/manifest" "\${snapshot:-the newest dump} of $BACKUP_HOST on $t"
+if [ -z "$snapshot" ] && [ "$(hours_since "$epoch")" -lt 0 ]; then
+  die "the newest dump of $BACKUP_HOST on $t ($stamp, stream snapshot \${id:0:8}) is dated in the future: it was taken while the clock ran ahead, so it may be older than dumps taken after it. Fix: choose the dump by hand (restic snapshots --host $BACKUP_HOST --tag sovereign-dump lists them) and pass --snapshot <ID or dump time>"
 fi
 step "checking the manifest of dump $stamp"
 check_manifest "$dir"
