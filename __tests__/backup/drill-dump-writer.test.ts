@@ -1,4 +1,3 @@
-import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -18,7 +17,7 @@ describeAsRoot('a restore drill that reads whether a dump writes to its source',
   let world: BackupWorld;
   let prodEtc: string;
   let drillEtc: string;
-  let holder: ChildProcess | undefined;
+  let release: (() => void) | undefined;
   let today: Promise<RunResult> | undefined;
 
   const drillAt = (hours: number) => runScript(path.join(world.test.root, 'usr/local/sbin/restore-drill'), world.receiver,
@@ -43,7 +42,7 @@ describeAsRoot('a restore drill that reads whether a dump writes to its source',
   });
 
   afterAll(async () => {
-    holder?.kill();
+    release?.();
     for (const p of survivorsOf(prodEtc ?? '-')) process.kill(Number(p.split(' ')[0]), 'SIGKILL');
     await today;
     await world?.stop();
@@ -52,10 +51,7 @@ describeAsRoot('a restore drill that reads whether a dump writes to its source',
 
   test("passes on yesterday's dump 31 hours old while today's writes for hours, and names the writer", async () => {
     // A session that holds the table: today's pg_dump waits for it, with its streams to the Storage Box open.
-    holder = spawn('/usr/lib/postgresql/15/bin/psql', ['-X', '-q', '-h', world.pg.dir, '-p', String(world.pg.port), '-U', 'postgres', '-d', 'app'],
-      { stdio: ['pipe', 'ignore', 'ignore'] });
-    holder.stdin!.write('BEGIN;\nLOCK TABLE users IN ACCESS EXCLUSIVE MODE;\n');
-    await until(() => world.pg.sql('app', "SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation = 'users'::regclass") === '1', 'the table is held');
+    release = await world.pg.holdTable('app', 'users');
     let dumping = false;
     today = world.run(world.production, 'backup-dump', prodEtc, { onOutput: { when: /step: dumping app/, act: () => { dumping = true; } } });
     await until(() => dumping && locks().length === 2, "today's dump streams to the Storage Box (its two restic locks)");

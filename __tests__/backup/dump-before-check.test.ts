@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BackupWorld, expectSuccess, PATH_ENV, pingPath, PROD_HOST, RunResult, runScript } from './helpers/world';
+import { BackupWorld, expectSuccess, pingPath, PROD_HOST, RunResult, runScript, slowStorageBoxLink } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // Audit (timing): one job at a time holds a machine's repositories. After downtime the missed push (with its dump),
@@ -17,26 +17,7 @@ describeAsRoot('a dump that comes while a long check holds the repository lock',
   let tmp: string;
   let world: BackupWorld;
 
-  /** A PATH whose ssh passes the Storage Box's answers on at 640 bytes a second while `slow` exists. */
-  const slowLink = (slow: string) => {
-    const bin = path.join(tmp, 'bin-slow-link');
-    fs.mkdirSync(bin, { recursive: true });
-    fs.writeFileSync(path.join(bin, 'trickle.py'), [
-      'import os, sys, time',
-      'while True:',
-      '    slow = os.path.exists(sys.argv[1])',
-      '    chunk = sys.stdin.buffer.read1(64 if slow else 65536)',
-      '    if not chunk:',
-      '        break',
-      '    sys.stdout.buffer.write(chunk)',
-      '    sys.stdout.buffer.flush()',
-      '    if slow:',
-      '        time.sleep(0.1)',
-      '',
-    ].join('\n'));
-    fs.writeFileSync(path.join(bin, 'ssh'), `#!/bin/bash\nset -o pipefail\n/usr/bin/ssh "$@" | python3 '${bin}/trickle.py' '${slow}'\n`, { mode: 0o755 });
-    return `${bin}:${PATH_ENV}`;
-  };
+  const slowLink = (slow: string) => slowStorageBoxLink(tmp, slow);
   const run = (script: string, etc: string, env: Record<string, string> = {}): Promise<RunResult> =>
     runScript(path.join(world.production.root, 'usr/local/sbin', script), world.receiver, { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: etc, ...env }, 280_000);
 

@@ -1,4 +1,4 @@
-import { execFileSync } from 'child_process';
+import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { freePort } from '../../setup/ports';
@@ -47,6 +47,20 @@ export class PostgresCluster {
   public sql(database: string, sql: string): string {
     return execFileSync(`${BIN}/psql`, ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', this.dir, '-p', String(this.port), '-U', 'postgres', '-d', database, '-c', sql],
       { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 }).trim();
+  }
+
+  /**
+   * Holds `table` of `database` in ACCESS EXCLUSIVE mode, in a session of its own, until the returned function is
+   * called: a pg_dump of it waits (a dump that runs for hours, for a test).
+   */
+  public async holdTable(database: string, table: string): Promise<() => void> {
+    const session = spawn(`${BIN}/psql`, ['-X', '-q', '-h', this.dir, '-p', String(this.port), '-U', 'postgres', '-d', database],
+      { stdio: ['pipe', 'ignore', 'ignore'] });
+    session.stdin.write(`BEGIN;\nLOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE;\n`);
+    const held = () => this.sql(database, `SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation = '${table}'::regclass`) === '1';
+    for (let i = 0; i < 600 && !held(); i++) await new Promise((r) => setTimeout(r, 50));
+    if (!held()) throw new Error(`could not hold ${database}.${table}`);
+    return () => { session.kill(); };
   }
 
   /** Stops the server if it runs; the directory goes with the test's temp directory. */

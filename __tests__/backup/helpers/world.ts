@@ -458,3 +458,27 @@ export function shiftedClock(dir: string, hours: number): string {
     + `exec /usr/bin/date -d "@$(( $(/usr/bin/date +%s) + ${hours} * 3600 ))" "$@"\n`, { mode: 0o755 });
   return `${bin}:${PATH_ENV}`;
 }
+
+/**
+ * A PATH whose ssh passes the Storage Box's answers on at 640 bytes a second while the file `slow` exists: a job's
+ * restic reads for minutes (a long check, a long prune). The programs are written under `dir`.
+ */
+export function slowStorageBoxLink(dir: string, slow: string): string {
+  const bin = path.join(dir, 'bin-slow-link');
+  fs.mkdirSync(bin, { recursive: true });
+  fs.writeFileSync(path.join(bin, 'trickle.py'), [
+    'import os, sys, time',
+    'while True:',
+    '    slow = os.path.exists(sys.argv[1])',
+    '    chunk = sys.stdin.buffer.read1(64 if slow else 65536)',
+    '    if not chunk:',
+    '        break',
+    '    sys.stdout.buffer.write(chunk)',
+    '    sys.stdout.buffer.flush()',
+    '    if slow:',
+    '        time.sleep(0.1)',
+    '',
+  ].join('\n'));
+  fs.writeFileSync(path.join(bin, 'ssh'), `#!/bin/bash\nset -o pipefail\n/usr/bin/ssh "$@" | python3 '${bin}/trickle.py' '${slow}'\n`, { mode: 0o755 });
+  return `${bin}:${PATH_ENV}`;
+}

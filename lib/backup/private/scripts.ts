@@ -256,18 +256,19 @@ repo_lock() {
   mkdir -p "$BACKUP_STATE"
   # Opened without truncating it: the holder's line stays for the jobs that wait.
   exec 9<>"$lock"
-  # The jobs that make the backups come first (SB_LOCK_FIRST: the bootstrap, the dump, the push). While one waits it
-  # holds repository.wanted (shared), and a check or a prune that holds the lock stops its long step and lets go
-  # (gives_way). Otherwise a check that took the lock first (the missed jobs all run at boot, in a random order) or ran
-  # long (Phase 2 dumps every 6 hours) held the dump past its hour's wait, and the dump failed.
-  if [ -n "\${SB_LOCK_FIRST:-}" ] && ! flock -n 9; then
+  # The jobs that make the backups come first (SB_LOCK_FIRST: the bootstrap, the dump, the push; and a restore run by
+  # hand). While one waits it holds repository.wanted (shared), and a check or a prune that holds the lock stops its
+  # long step and lets go (gives_way). Otherwise a check that took the lock first (the missed jobs all run at boot, in a
+  # random order) or ran long (Phase 2 dumps every 6 hours) held the dump past its hour's wait, and the dump failed.
+  if { [ -n "\${SB_LOCK_FIRST:-}" ] || [ -n "\${SB_LOCK_BY_HAND:-}" ]; } && ! flock -n 9; then
+    holder=$(lock_holder "$lock")
+    [ -z "\${SB_LOCK_BY_HAND:-}" ] || lock_held_by_hand "$holder"
     # (Without it, on a state disk with no inode left, the job waits as the others do.)
     if exec {SB_WANTED_FD}<>"$BACKUP_STATE/repository.wanted"; then flock -s "$SB_WANTED_FD"; else SB_WANTED_FD=''; fi
-    holder=$(head -n 1 "$lock" 2>/dev/null | tr -cd '[:print:]' | head -c 200) || holder=''
     log "waiting for the repository lock, held by \${holder:-a job that did not record its name}: a check or a prune gives way"
   fi
   if ! flock -w "$wait" 9; then
-    holder=$(head -n 1 "$lock" 2>/dev/null | tr -cd '[:print:]' | head -c 200) || holder=''
+    holder=$(lock_holder "$lock")
     if [ "$wait" -ge 120 ]; then wait="$((wait / 60)) minutes"; else wait="$wait seconds"; fi
     die "another backup job has held the repository lock for $wait, so \${0##*/} did nothing: \${holder:-a job that did not record its name}. Fix: $fix"
   fi
@@ -275,6 +276,22 @@ repo_lock() {
   # Truncated as it is opened: on a full state disk the line is empty rather than the previous holder's.
   printf '%s (pid %s), since %(%Y-%m-%dT%H:%M:%S)TZ\\n' "\${0##*/}" "$$" -1 >"$lock" 2>/dev/null || true
   reopen_rotated_passwords
+}
+
+# lock_holder <lock file>: the line its holder wrote ("backup-dump (pid 1234), since <time>"), printable, or nothing.
+lock_holder() { head -n 1 "$1" 2>/dev/null | tr -cd '[:print:]' | head -c 200 || true; }
+
+# lock_held_by_hand <holder>: a restore run by hand (SB_LOCK_BY_HAND: backup-restore, backup-restore-files) found the
+# repository lock held. A check or a prune gives way to it, as to a dump: it only verifies or trims the repositories.
+# Any other holder (a dump, a push, the bootstrap, a key rotation, another restore) fails it at once, before it changed
+# anything: it waited up to an hour without a word, and a dump or push that ended meanwhile became the newest backup,
+# of this machine as it is now (what the operator restores over), which the restore then took.
+lock_held_by_hand() {
+  local job=\${1%% *}
+  case $job in
+    backup-check|backup-prune) return 0 ;;
+  esac
+  die "\${1:-a job that did not record its name} holds this machine's repository lock, and \${0##*/} waits for no job but a check or a prune (they give way to it): a dump or a push that ended while it waited would be the newest backup, of this machine as it is now, and the restore would take it. Nothing was changed. Fix: see what it does (systemctl list-units 'backup-*'; journalctl -u \${job:-<its unit>}) and wait until it has ended, or stop it (systemctl stop \${job:-<its unit>}); then run \${0##*/} again, and pass --snapshot to name the backup to restore (restic snapshots --host $BACKUP_HOST lists them)"
 }
 
 # reopen_rotated_passwords: once the lock is this job's. A deploy may have replaced a restic password file while the job
@@ -1927,10 +1944,11 @@ export const BACKUP_RESTORE = `#!/bin/bash
 # It refuses when a database it would restore holds data, listing what it would drop, unless
 # --replace is passed. Everything it reads comes from the remote with no cache; the restored
 # databases are checked against the dump's checksums, row counts and table checksums. It holds the
-# repository lock for the whole run, so no dump runs against a half-restored database. It leaves
+# repository lock for the whole run, so no dump runs against a half-restored database; a check or a prune that holds it
+# gives way, and any other job holding it fails the restore at once (lock_held_by_hand). It leaves
 # RESTORE_RESERVE_MB free on PostgreSQL's disk: it refuses up front when even the dumps do not fit,
 # and stops the restore before that disk fills (a server whose disk fills stops, and stays down).
-SB_JOB=restore SB_NO_SUCCESS_PING=1
+SB_JOB=restore SB_NO_SUCCESS_PING=1 SB_LOCK_BY_HAND=1
 . "$(dirname "$(readlink -f "$0")")/../lib/sovereign-backup/common.sh"
 # A restore is run by hand: it reports on the terminal, not to the jobs' heartbeat, from its first line on (a failure
 # while it reads backup.conf came after that file named the heartbeat).
@@ -2080,7 +2098,7 @@ export const BACKUP_RESTORE_FILES = `#!/bin/bash
 # listing before it takes the place of what the path held: a restore that fails leaves the path as it was. Everything it
 # reads comes from the remote with no cache; it holds the repository lock for the whole run, so no file backup records
 # a half-restored path.
-SB_JOB=restore-files SB_NO_SUCCESS_PING=1
+SB_JOB=restore-files SB_NO_SUCCESS_PING=1 SB_LOCK_BY_HAND=1
 . "$(dirname "$(readlink -f "$0")")/../lib/sovereign-backup/common.sh"
 # Run by hand: it reports on the terminal, not to the jobs' heartbeat.
 SB_NO_PINGS=1

@@ -1,0 +1,85 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { BackupWorld, expectSuccess, fingerprint, pingPath, PROD_HOST, RunOptions, RunResult, runScript, slowStorageBoxLink } from './helpers/world';
+import { describeWithRealParts, isRoot } from '../setup/real-parts';
+
+// Audit (day 2, job overlap): backup-restore, run by hand after a loss, took no part in the lock order. It waited up to
+// an hour, without a word, for whatever held the repository lock: behind a long check, as long as the check read; behind
+// a dump or a push, until it ended, and that backup (of the machine as it is now, what the operator restores over)
+// became the newest, which the restore then took. Now a check or a prune gives way to it, as to a dump, and any other
+// holder fails it at once, naming the holder and the fix. The rendered jobs, real restic over a real OpenSSH SFTP
+// server, real PostgreSQL: the dump is held in pg_dump by a table lock, the check's link to the Storage Box is slow.
+const describeAsRoot = describeWithRealParts(isRoot, 'the restore-lock-order suite', 'root (runuser, sshd)');
+
+describeAsRoot('backup-restore, run by hand while a job holds the repository lock', () => {
+  jest.setTimeout(300_000);
+  let tmp: string;
+  let world: BackupWorld;
+  let etc: string;
+
+  const run = (script: string, conf: string, env: Record<string, string> = {}, options: RunOptions = {}): Promise<RunResult> =>
+    runScript(path.join(world.production.root, 'usr/local/sbin', script), world.receiver, { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: conf, ...env }, 280_000, options);
+  const until = async (done: () => boolean, what: string) => {
+    for (let i = 0; i < 1200 && !done(); i++) await new Promise((r) => setTimeout(r, 50));
+    if (!done()) throw new Error(`timed out waiting until ${what}`);
+  };
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'restore-lock-order-'));
+    world = await BackupWorld.start(tmp);
+    world.seedAppWithOrders();
+    await world.bootstrapForCopies();
+    world.copyBootstrapped('repo-restore');
+    // A short wait for the lock: the code before this change waited it out in silence.
+    etc = world.productionWith('repo-restore', { PG_DATABASES: 'app', CHECK_READ_SLICES: 1, LOCK_WAIT_SECONDS: 60 });
+    expectSuccess(await run('backup-dump', etc), PROD_HOST, 'dump');
+  });
+
+  afterAll(async () => {
+    await world?.stop();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('a dump holds the lock: the restore fails at once, naming it, and changes nothing; the dump goes on', async () => {
+    const before = fingerprint(world.pg, 'app');
+    const release = await world.pg.holdTable('app', 'users');
+    let dumping = false;
+    let dump: Promise<RunResult> | undefined;
+    try {
+      dump = run('backup-dump', etc, {}, { onOutput: { when: /step: dumping app/, act: () => { dumping = true; } } });
+      await until(() => dumping && fs.readdirSync(path.join(world.sftp.home, 'repo-restore', 'locks')).length > 0, 'the dump streams (its restic lock)');
+      const started = Date.now();
+      const restore = await run('backup-restore', etc, {}, { args: ['--replace'] });
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect(restore.code).not.toBe(0);
+      expect(restore.stderr).toMatch(/FAILED: backup-dump \(pid \d+\), since [\dT:-]+Z holds this machine's repository lock, and backup-restore waits for no job but a check or a prune \(they give way to it\): a dump or a push that ended while it waited would be the newest backup, of this machine as it is now, and the restore would take it\. Nothing was changed\. Fix: see what it does \(systemctl list-units 'backup-\*'; journalctl -u backup-dump\)/);
+      expect(restore.pings).toEqual([]);
+    } finally {
+      release();
+    }
+    expectSuccess(await dump!, PROD_HOST, 'dump');
+    expect(fingerprint(world.pg, 'app')).toBe(before);
+  });
+
+  test('a check holds the lock: it gives way, the restore runs at once and succeeds, and the check reads again and passes', async () => {
+    const slow = path.join(tmp, 'link-is-slow');
+    fs.writeFileSync(slow, '');
+    const check = run('backup-check', etc, { PATH: slowStorageBoxLink(tmp, slow) });
+    // The check's restic has the repository's exclusive lock and reads, slowly.
+    const locks = path.join(world.sftp.home, 'repo-restore', 'locks');
+    await until(() => fs.readdirSync(locks).length === 1, "the check's restic reads");
+
+    const restore = await run('backup-restore', etc, {}, { args: ['--replace'] });
+    if (restore.code !== 0) throw new Error(`backup-restore failed (exit ${restore.code}):\n${restore.stderr}`);
+    expect(restore.stderr).toMatch(/waiting for the repository lock, held by backup-check \(pid \d+\), since [\dT:-]+Z: a check or a prune gives way/);
+    expect(restore.stderr).toMatch(/OK: restored app of acme-production-app from snapshot/);
+
+    fs.rmSync(slow);
+    const checked = await check;
+    const ofCheck = checked.pings.filter((p) => p.path.includes(`${PROD_HOST}-check`));
+    expect(checked.code).toBe(0);
+    expect(ofCheck.map((p) => p.path)).toEqual([pingPath(PROD_HOST, 'check', '/start'), pingPath(PROD_HOST, 'check')]);
+    expect(ofCheck[1].body).toMatch(/gave way 1 time\(s\) to a job that makes the backups and ran the step again/);
+  });
+});
