@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BackupWorld, expectFailure, expectSuccess, PROD_HOST, RunResult, runScript, shiftedClock, survivorsOf, TEST_HOST } from './helpers/world';
+import { BackupWorld, expectFailure, expectSuccess, PROD_HOST, RunResult, killJob, runScript, shiftedClock, TEST_HOST, waitUntil } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // Audit (timing): the drill allowed a fixed 8 hours past the age limit for a dump in progress, whether or not a dump
@@ -23,10 +23,6 @@ describeAsRoot('a restore drill that reads whether a dump writes to its source',
   const drillAt = (hours: number) => runScript(path.join(world.test.root, 'usr/local/sbin/restore-drill'), world.receiver,
     { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: drillEtc, PATH: shiftedClock(tmp, hours) });
   const locks = () => fs.readdirSync(path.join(world.sftp.home, 'repo-production', 'locks'));
-  const until = async (done: () => boolean, what: string) => {
-    for (let i = 0; i < 600 && !done(); i++) await new Promise((r) => setTimeout(r, 50));
-    if (!done()) throw new Error(`timed out waiting until ${what}`);
-  };
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'drill-dump-writer-'));
@@ -43,7 +39,7 @@ describeAsRoot('a restore drill that reads whether a dump writes to its source',
 
   afterAll(async () => {
     release?.();
-    for (const p of survivorsOf(prodEtc ?? '-')) process.kill(Number(p.split(' ')[0]), 'SIGKILL');
+    if (prodEtc) await killJob(prodEtc);
     await today;
     await world?.stop();
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
@@ -54,7 +50,7 @@ describeAsRoot('a restore drill that reads whether a dump writes to its source',
     release = await world.pg.holdTable('app', 'users');
     let dumping = false;
     today = world.run(world.production, 'backup-dump', prodEtc, { onOutput: { when: /step: dumping app/, act: () => { dumping = true; } } });
-    await until(() => dumping && locks().length === 2, "today's dump streams to the Storage Box (its two restic locks)");
+    await waitUntil(() => dumping && locks().length === 2, "today's dump streams to the Storage Box (its two restic locks)");
 
     const drill = await drillAt(0);
     expectSuccess(drill, TEST_HOST, 'restore-drill');
@@ -63,12 +59,7 @@ describeAsRoot('a restore drill that reads whether a dump writes to its source',
 
   test('fails on it once the dump that wrote died (SIGKILL): its lock is no longer refreshed, and no dump arrives', async () => {
     // The OOM killer or a crash: every process of the job at once, restic and its ssh with it.
-    for (let round = 0; round < 20 && survivorsOf(prodEtc).length > 0; round++) {
-      for (const p of survivorsOf(prodEtc)) {
-        try { process.kill(Number(p.split(' ')[0]), 'SIGKILL'); } catch { /* gone */ }
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await killJob(prodEtc);
     expect((await today)!.code).toBeNull();
     expect(locks().length).toBe(2);
     // An hour later (32 hours): the fixed window of 8 hours passed this drill.

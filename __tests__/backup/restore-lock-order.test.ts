@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BackupWorld, expectSuccess, fingerprint, pingPath, PROD_HOST, RunOptions, RunResult, runScript, slowStorageBoxLink } from './helpers/world';
+import { BackupWorld, expectSuccess, fingerprint, pingPath, PROD_HOST, RunOptions, RunResult, runScript, slowStorageBoxLink, waitUntil } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // Audit (day 2, job overlap): backup-restore, run by hand after a loss, took no part in the lock order. It waited up to
@@ -20,10 +20,6 @@ describeAsRoot('backup-restore, run by hand while a job holds the repository loc
 
   const run = (script: string, conf: string, env: Record<string, string> = {}, options: RunOptions = {}): Promise<RunResult> =>
     runScript(path.join(world.production.root, 'usr/local/sbin', script), world.receiver, { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: conf, ...env }, 280_000, options);
-  const until = async (done: () => boolean, what: string) => {
-    for (let i = 0; i < 1200 && !done(); i++) await new Promise((r) => setTimeout(r, 50));
-    if (!done()) throw new Error(`timed out waiting until ${what}`);
-  };
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'restore-lock-order-'));
@@ -48,7 +44,7 @@ describeAsRoot('backup-restore, run by hand while a job holds the repository loc
     let dump: Promise<RunResult> | undefined;
     try {
       dump = run('backup-dump', etc, {}, { onOutput: { when: /step: dumping app/, act: () => { dumping = true; } } });
-      await until(() => dumping && fs.readdirSync(path.join(world.sftp.home, 'repo-restore', 'locks')).length > 0, 'the dump streams (its restic lock)');
+      await waitUntil(() => dumping && fs.readdirSync(path.join(world.sftp.home, 'repo-restore', 'locks')).length > 0, 'the dump streams (its restic lock)');
       const started = Date.now();
       const restore = await run('backup-restore', etc, {}, { args: ['--replace'] });
       expect(Date.now() - started).toBeLessThan(30_000);
@@ -68,7 +64,7 @@ describeAsRoot('backup-restore, run by hand while a job holds the repository loc
     const check = run('backup-check', etc, { PATH: slowStorageBoxLink(tmp, slow) });
     // The check's restic has the repository's exclusive lock and reads, slowly.
     const locks = path.join(world.sftp.home, 'repo-restore', 'locks');
-    await until(() => fs.readdirSync(locks).length === 1, "the check's restic reads");
+    await waitUntil(() => fs.readdirSync(locks).length === 1, "the check's restic reads");
 
     const restore = await run('backup-restore', etc, {}, { args: ['--replace'] });
     if (restore.code !== 0) throw new Error(`backup-restore failed (exit ${restore.code}):\n${restore.stderr}`);

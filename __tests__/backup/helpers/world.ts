@@ -482,3 +482,23 @@ export function slowStorageBoxLink(dir: string, slow: string): string {
   fs.writeFileSync(path.join(bin, 'ssh'), `#!/bin/bash\nset -o pipefail\n/usr/bin/ssh "$@" | python3 '${bin}/trickle.py' '${slow}'\n`, { mode: 0o755 });
   return `${bin}:${PATH_ENV}`;
 }
+
+/** Waits until `done` holds (polling every 50 ms, at most a minute); throws naming `what` otherwise. */
+export async function waitUntil(done: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 1200 && !done(); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!done()) throw new Error(`timed out waiting until ${what}`);
+}
+
+/**
+ * SIGKILLs every process of the job run with the configuration directory `etc` (see {@link survivorsOf}), as the OOM
+ * killer, a unit's last kill at its timeout or a crash does: no exit trap runs. Returns once none is left.
+ */
+export async function killJob(etc: string): Promise<void> {
+  for (let round = 0; round < 20 && survivorsOf(etc).length > 0; round++) {
+    for (const p of survivorsOf(etc)) {
+      try { process.kill(Number(p.split(' ')[0]), 'SIGKILL'); } catch { /* gone */ }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (survivorsOf(etc).length > 0) throw new Error(`processes of the job survived SIGKILL: ${survivorsOf(etc).join('; ')}`);
+}

@@ -26,6 +26,21 @@ export TZ=UTC
 # yet and the heartbeat is not known: the job goes on without a log file, and load_conf fails it (with its ping).
 SB_NO_TMP=''
 SB_LOG=$(mktemp "\${TMPDIR:-/tmp}/sovereign-backup.XXXXXX" 2>&1) || { SB_NO_TMP=\${SB_LOG:-mktemp failed}; SB_LOG=/dev/null; }
+# A job killed with SIGKILL (the OOM killer, its unit's last kill at the timeout, a crash) runs no exit trap: its log,
+# its run directory (the dump's indexes, digests and roles, copies of its manifests) and its ssh logs stayed in TMPDIR
+# until someone removed them (the units have no private /tmp, and Debian 12's /tmp is cleaned only at boot, if at
+# all). Each job holds a lock on its log for its whole run, and each job's start removes the files of the runs whose
+# log nobody holds (clean_killed_runs; one untouched for a minute: a job that just created its log locks it at once).
+if [ -z "$SB_NO_TMP" ] && exec {SB_LOG_FD}<"$SB_LOG"; then flock -n "$SB_LOG_FD" || true; fi
+clean_killed_runs() {
+  local f dir=\${TMPDIR:-/tmp}
+  for f in "$dir"/sovereign-backup.??????; do
+    [ -f "$f" ] && [ "$f" != "$SB_LOG" ] || continue
+    [ -n "$(find "$f" -maxdepth 0 -mmin +1 2>/dev/null)" ] && flock -n "$f" true 2>/dev/null || continue
+    rm -rf -- "$f" "$f".* "$dir/sovereign-backup-run.\${f##*.}" 2>/dev/null || true
+  done
+}
+[ -n "$SB_NO_TMP" ] || clean_killed_runs
 
 # Bash builtins only (the clock from EPOCHREALTIME, TZ=UTC): on a busy machine every program a
 # job starts waits for a CPU, and a job logs a few dozen lines.
@@ -487,8 +502,12 @@ DUMP_MANIFEST=/sovereign-dump/manifest.tar
 # restore drill checks the newest file snapshot, restored, against it.
 FILES_RECORD=/sovereign-files/record
 SB_RUN=''
+# The run directory is named as the log is (sovereign-backup-run.<its suffix>), so that clean_killed_runs finds it.
 run_dir() {
-  if [ -z "$SB_RUN" ]; then SB_RUN=$(mktemp -d "\${TMPDIR:-/tmp}/sovereign-backup-run.XXXXXX"); at_exit "rm -rf '$SB_RUN'"; fi
+  [ -z "$SB_RUN" ] || return 0
+  SB_RUN="\${TMPDIR:-/tmp}/sovereign-backup-run.\${SB_LOG##*.}"
+  mkdir -m 0700 "$SB_RUN" 2>/dev/null || SB_RUN=$(mktemp -d "\${TMPDIR:-/tmp}/sovereign-backup-run.XXXXXX")
+  at_exit "rm -rf '$SB_RUN'"
 }
 
 # "20260101T030000Z" -> seconds since the epoch; returns 1 for anything else, such as 20261340T250000Z (date refuses

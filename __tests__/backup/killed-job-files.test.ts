@@ -1,0 +1,89 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { BackupWorld, expectSuccess, pingPath, PROD_HOST, killJob, RunOptions, RunResult, runScript, waitUntil } from './helpers/world';
+import { describeWithRealParts, isRoot } from '../setup/real-parts';
+
+// Audit (day 2, a killed process): a job killed with SIGKILL (the OOM killer, its unit's last kill at the timeout, a
+// crash) runs no exit trap. Its log and its run directory (the dump's INDEX, digests and roles, copies of its manifests)
+// stayed in TMPDIR: the units have no private /tmp, and nothing removed them. Now each job's start removes the files of
+// the runs whose log no job holds. The rendered dump, real restic over a real OpenSSH SFTP server, real PostgreSQL;
+// the dump is held in pg_dump by a table lock, then killed with everything it started.
+const describeAsRoot = describeWithRealParts(isRoot, 'the killed-job-files suite', 'root (runuser, sshd)');
+
+describeAsRoot("the files a SIGKILLed job left in TMPDIR", () => {
+  jest.setTimeout(240_000);
+  let tmp: string;
+  let jobTmp: string;
+  let world: BackupWorld;
+  let etc: string;
+
+  const run = (script: string, conf: string, options: RunOptions = {}): Promise<RunResult> =>
+    runScript(path.join(world.production.root, 'usr/local/sbin', script), world.receiver, { TMPDIR: jobTmp, SOVEREIGN_BACKUP_ETC: conf }, 200_000, options);
+  /** A dump that has reached pg_dump of app (held there by the table lock), with its log and run directory in TMPDIR. */
+  const heldDump = async (): Promise<{ result: Promise<RunResult>; files: string[] }> => {
+    const before = new Set(fs.readdirSync(jobTmp));
+    let dumping = false;
+    const result = run('backup-dump', etc, { onOutput: { when: /step: dumping app/, act: () => { dumping = true; } } });
+    await waitUntil(() => dumping, 'the dump reaches pg_dump');
+    return { result, files: fs.readdirSync(jobTmp).filter((f) => !before.has(f)) };
+  };
+  /** Dates files of TMPDIR two minutes back: the start of a job leaves alone those touched in the last minute. */
+  const age = (files: string[]) => {
+    const then = new Date(Date.now() - 120_000);
+    for (const f of files) fs.utimesSync(path.join(jobTmp, f), then, then);
+  };
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'killed-job-files-'));
+    jobTmp = path.join(tmp, 'job-tmp');
+    fs.mkdirSync(jobTmp);
+    world = await BackupWorld.start(tmp);
+    world.seedAppWithOrders();
+    await world.bootstrapForCopies();
+    world.copyBootstrapped('repo-killed');
+    etc = world.productionWith('repo-killed', { PG_DATABASES: 'app', LOCK_WAIT_SECONDS: 1 });
+    // The machine has dumped before: the next dumps go straight to pg_dump (no check for an unrestored rebuild).
+    expectSuccess(await run('backup-dump', etc), PROD_HOST, 'dump');
+    expect(fs.readdirSync(jobTmp)).toEqual([]);
+  });
+
+  afterAll(async () => {
+    if (etc) await killJob(etc);
+    await world?.stop();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test("the next job's start removes a killed dump's log and run directory, and leaves a running dump's alone", async () => {
+    const release = await world.pg.holdTable('app', 'users');
+    let running: Promise<RunResult> | undefined;
+    try {
+      const killed = await heldDump();
+      expect(killed.files.filter((f) => /^sovereign-backup\.\w{6}$/.test(f))).toHaveLength(1);
+      expect(killed.files.filter((f) => /^sovereign-backup-run\.\w{6}$/.test(f))).toHaveLength(1);
+      // The OOM killer or the unit's timeout: every process of the job at once.
+      await killJob(etc);
+      expect((await killed.result).code).toBeNull();
+      expect(fs.readdirSync(jobTmp)).toEqual(expect.arrayContaining(killed.files));
+
+      // Another dump runs (held as the first was), and a check starts meanwhile: it finds the repository lock taken,
+      // and fails, after its start cleaned up.
+      const live = await heldDump();
+      running = live.result;
+      age([...killed.files, ...live.files]);
+      const check = await run('backup-check', etc);
+      expect(check.stderr).toMatch(/another backup job has held the repository lock for 1 seconds, so backup-check did nothing: backup-dump/);
+      const left = fs.readdirSync(jobTmp);
+      expect(left.filter((f) => killed.files.includes(f))).toEqual([]);
+      expect(left).toEqual(expect.arrayContaining(live.files));
+    } finally {
+      release();
+    }
+    // The running dump's files were left alone: it finishes, and its own exit removes them.
+    const dumped = await running!;
+    if (dumped.code !== 0) throw new Error(`dump failed (exit ${dumped.code}):\n${dumped.stderr}`);
+    // Its pings among the check's, which came while it ran.
+    expect(dumped.pings.map((p) => p.path).filter((p) => p.includes('-dump'))).toEqual([pingPath(PROD_HOST, 'dump', '/start'), pingPath(PROD_HOST, 'dump')]);
+    expect(fs.readdirSync(jobTmp)).toEqual([]);
+  });
+});
