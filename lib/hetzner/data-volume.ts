@@ -204,14 +204,16 @@ export class DataVolume extends Construct {
  * Idempotent: resize2fs of a file system that fills its device changes nothing.
  */
 function mountScript(deviceFile: string, mountPath: string, gib: number): string {
+  // An fstab line (not a comment) that mounts another device at this mount point.
+  const otherLine = '$1 !~ /^#/ && $2 == dir && $1 != dev';
   return [
     `dev=$(cat ${deviceFile}); dir=${mountPath}; i=0`,
     'while [ ! -e "$dev" ] && [ "$i" -lt 150 ]; do sleep 2; i=$((i+1)); done',
     '[ -e "$dev" ] || { echo "volume $dev did not appear within 5 minutes" >&2; exit 1; }',
     'mkdir -p "$dir"',
     // One line per mount point: a replaced volume's old line stayed first, and systemd mounts the first at boot.
-    'if awk -v dev="$dev" -v dir="$dir" \'$1 !~ /^#/ && $2 == dir && $1 != dev { found = 1 } END { exit !found }\' /etc/fstab; then',
-    '  awk -v dev="$dev" -v dir="$dir" \'!($1 !~ /^#/ && $2 == dir && $1 != dev)\' /etc/fstab > /etc/fstab.sovereign-new && mv /etc/fstab.sovereign-new /etc/fstab',
+    `if awk -v dev="$dev" -v dir="$dir" '${otherLine} { found = 1 } END { exit !found }' /etc/fstab; then`,
+    `  awk -v dev="$dev" -v dir="$dir" '!(${otherLine})' /etc/fstab > /etc/fstab.sovereign-new && mv /etc/fstab.sovereign-new /etc/fstab`,
     'fi',
     'grep -q "^$dev " /etc/fstab || echo "$dev $dir ext4 discard,nofail,defaults 0 2" >> /etc/fstab',
     // A replaced volume's mount outlives its detachment; mounting over it or resizing the new one offline hides that.

@@ -542,6 +542,15 @@ future_fix() {
 # globals_complete <globals.sql>: pg_dumpall wrote it to the end. pg_dumpall exits 0 when its writes
 # fail (a full disk), so only its closing line proves the roles are all there.
 globals_complete() { [ -s "$1" ] && grep -qxF -- '-- PostgreSQL database cluster dump complete' "$1"; }
+# table_rows <.tables digest>: the rows its tables hold (the second field of each "table|rows|checksum" line).
+table_rows() { awk -F'|' '{ s += $2 } END { printf "%d", s }' "$1"; }
+
+# A machine that has backed up before records it in BACKUP_STATE (backup-dump: <what> dumped, backup-push:
+# files-backed-up): a first backup that finds nothing to back up refuses while the targets hold the data of this host
+# (an unrestored rebuild). backed_up_before <what>: whether it is recorded. record_backed_up <what> <what it did, for
+# the log>: records it (a full state disk only costs the record).
+backed_up_before() { [ -e "$BACKUP_STATE/$1-from-this-machine" ]; }
+record_backed_up() { : >"$BACKUP_STATE/$1-from-this-machine" 2>>"$SB_LOG" || log "cannot record in $BACKUP_STATE/$1-from-this-machine that this machine $2"; }
 
 # Where a target's repository is, and with which password: a marker of a verified copy names it.
 target_identity() {
@@ -884,6 +893,12 @@ if snaps:
 ' "$@"
 }
 
+# The restore drill's scratch databases are <DRILL_DB_PREFIX><run>_<database, or its number when the name would pass 63
+# bytes>, a run being <UTC time>_<random> (drill_run_id): no other run, earlier or killed, has these names.
+# drill_scratch_re <prefix>: the pattern of every run's names (backup-dump leaves them out, the drill drops earlier runs').
+drill_run_id() { printf '%(%Y%m%dt%H%M%S)T_%06x' -1 "$((SRANDOM & 0xffffff))"; }
+drill_scratch_re() { printf '^%s[0-9]{8}t[0-9]{6}_[0-9a-f]{6}_' "$1"; }
+
 # The database names a dump carries, and the only ones a restore accepts from a manifest: they
 # become parts of file paths (<name>.dump, <name>.tables) and psql variables. A PostgreSQL
 # identifier of at most 63 bytes made of letters, digits, "_", "." and "-", starting with a letter,
@@ -1154,11 +1169,13 @@ else
     drill_prefix=$(. "$SB_ETC/drill.conf" >/dev/null 2>&1; printf '%s' "\${DRILL_DB_PREFIX:-}") || drill_prefix=''
     [[ $drill_prefix =~ ^[a-z_][a-z0-9_]{0,30}$ ]] || drill_prefix=''
   fi
+  scratch_re=''
+  [ -z "$drill_prefix" ] || scratch_re=$(drill_scratch_re "$drill_prefix")
   dbs='' closed='' scratch=''
   while IFS='|' read -r db allowed; do
     [ -n "$db" ] || continue
-    # The drill's names: <prefix><UTC time>_<random>_<database or number> (restore-drill).
-    if [ -n "$drill_prefix" ] && [[ $db =~ ^$drill_prefix[0-9]{8}t[0-9]{6}_[0-9a-f]{6}_ ]]; then scratch="$scratch $db"; continue; fi
+    # The drill's names (drill_scratch_re).
+    if [ -n "$scratch_re" ] && [[ $db =~ $scratch_re ]]; then scratch="$scratch $db"; continue; fi
     if [ "$allowed" = t ]; then dbs="\${dbs:+$dbs }$db"; else closed="$closed $db"; fi
   done <<<"$listed"
   [ -z "$scratch" ] || log "leaving out the restore drill's scratch database(s)$scratch: copies of the backup it restores, not this machine's data"
@@ -1169,12 +1186,11 @@ for db in $dbs; do
   valid_db_name "$db" || die "database name '$db' cannot be carried by a dump: it becomes part of file names, so it is letters, digits, _ . - (starting with a letter, digit or _) and at most 63 bytes; rename the database or leave it out with PG_DATABASES"
 done
 
-# A machine that has dumped before records it here; so does one with a complete local dump (a machine upgraded from a
-# version without the record, or rebuilt from a Hetzner backup of its disk).
-dumped_record="$BACKUP_STATE/dumped-from-this-machine"
+# A machine that has dumped before records it (backed_up_before); so does one with a complete local dump (a machine
+# upgraded from a version without the record, or rebuilt from a Hetzner backup of its disk).
 if [ "$start_empty" = 1 ]; then
   log "--start-empty: this machine's databases are dumped as they are, whatever the targets hold"
-elif [ ! -e "$dumped_record" ] && [ -z "$(find "$DUMP_DIR" -mindepth 1 -maxdepth 1 -type d -name '2*Z' -print -quit 2>/dev/null)" ]; then
+elif ! backed_up_before dumped && [ -z "$(find "$DUMP_DIR" -mindepth 1 -maxdepth 1 -type d -name '2*Z' -print -quit 2>/dev/null)" ]; then
   step "checking that this machine's databases are not an unrestored rebuild"
   # A rebuilt production machine gets its bundle (an empty app database, the timers) before anyone restores its data:
   # a dump of it that ran first became the newest backup, the one backup-restore and the drill take, and the restore
@@ -1191,6 +1207,19 @@ SQL
     ) || die "cannot read whether database $db holds rows"
     if grep -qx t <<<"$rows"; then held_here=1; break; fi
   done
+  # remote_newest <target> <manifest tar> <directory>: unpacks the newest dump's manifest of this host on the target
+  # (unpack_manifest, check_manifest) and sets newest (its dump's time) and remote_rows (the rows its digests count in
+  # the databases of this dump). unpack_manifest's variables are this function's: its stamp is not this dump's.
+  remote_newest() {
+    local stamp dir id epoch db
+    unpack_manifest "$2" "$3" "the newest dump of $BACKUP_HOST on $1"
+    check_manifest "$dir"
+    newest=$stamp remote_rows=0
+    for db in $dbs; do
+      [ -r "$dir/$db.tables" ] || continue
+      remote_rows=$((remote_rows + $(table_rows "$dir/$db.tables")))
+    done
+  }
   if [ "$held_here" = 0 ]; then
     for t in $TARGETS; do
       remote="$SB_RUN/remote-newest"
@@ -1200,16 +1229,7 @@ SQL
       [ "$listed" != "[]" ] && [ -n "$listed" ] || continue
       restic_on "$t" --no-lock dump "\${select[@]}" latest "$DUMP_MANIFEST" >"$remote.tar" 2>>"$SB_LOG" \\
         || die "cannot fetch the newest dump's manifest of $BACKUP_HOST from $t, to compare it with this machine's empty databases"
-      mkdir "$remote"
-      tar --no-same-owner --no-same-permissions -xf "$remote.tar" -C "$remote" 2>>"$SB_LOG" || die "the newest dump's manifest on $t is not a readable tar"
-      newest=$(ls "$remote")
-      [[ $newest =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || die "the newest dump's manifest on $t does not name the time of its dump"
-      check_manifest "$remote/$newest"
-      remote_rows=0
-      for db in $dbs; do
-        [ -r "$remote/$newest/$db.tables" ] || continue
-        remote_rows=$((remote_rows + $(awk -F'|' '{ s += $2 } END { printf "%d", s }' "$remote/$newest/$db.tables")))
-      done
+      remote_newest "$t" "$remote.tar" "$remote"
       if [ "$remote_rows" -gt 0 ]; then
         die "refusing to dump: this machine has not dumped before, and its databases ($(echo $dbs)) hold no row, while the newest dump of $BACKUP_HOST on $t ($newest) holds $remote_rows rows. This looks like a rebuilt machine whose data was not restored yet: this dump would become the newest backup, the one backup-restore and the restore drill take. Nothing was sent. Fix: restore it first (backup-restore; docs/backup.md, Restoring by hand), then run backup-dump again; if this machine is meant to start empty, giving up the data of those dumps, run backup-dump --start-empty once"
       fi
@@ -1329,7 +1349,7 @@ if [ "$local_copy" = 0 ]; then
   die "no space left on the disk of $DUMP_DIR: the local copy of dump $stamp could not be written ($local_lost$reserve), and nothing of it is left there (any dump there is an earlier, complete one); $remote. Fix: free space on that disk (df -h $DUMP_DIR; du -sh $DUMP_DIR/*), or keep fewer local copies (the plan's localCopies) or give $DUMP_DIR a larger disk, then run backup-dump again"
 fi
 [ -z "$failures" ] || die "dump $stamp is kept on this machine, but streaming it failed for $failures (backup-push sends it again)"
-: >"$dumped_record" 2>>"$SB_LOG" || log "cannot record in $dumped_record that this machine dumped (its local dumps say so while they last)"
+record_backed_up dumped 'dumped (its local dumps say so while they last)'
 ok "dumped $(echo $dbs) into $latest ($(du -sh "$latest" | cut -f1)), verified, streamed to\${sent:- no target} and read back; $kept local copies"
 `;
 
@@ -1422,11 +1442,9 @@ push_files() {
     target_failed "$t" "writing the record of file snapshot \${snap:0:8}"; return
   fi
   log "files ($FILE_PATHS) are snapshot \${snap:0:8} on $t ($n files, $(bytes "$size")), its trees read back, its record written"
-  : >"$files_record" 2>>"$SB_LOG" || log "cannot record in $files_record that this machine backed up its paths"
+  record_backed_up files-backed-up 'backed up its paths'
 }
 
-# A machine that has backed up its paths before records it here (as backup-dump records its dumps).
-files_record="$BACKUP_STATE/files-backed-up-from-this-machine"
 # unrestored_paths <target> <path>...: adds to $unrestored each path given whose newest snapshot of this host on the
 # target holds files, and more than twice the files and twice the bytes with content the path holds here (here_n and
 # here_size, by path), with that snapshot.
@@ -1461,7 +1479,7 @@ if [ -n "$files" ]; then
 fi
 if [ -n "$files" ] && [ "$start_empty" = 1 ]; then
   log "--start-empty: $FILE_PATHS are backed up as they are, whatever the targets hold"
-elif [ -n "$files" ] && [ ! -e "$files_record" ]; then
+elif [ -n "$files" ] && ! backed_up_before files-backed-up; then
   step "checking that this machine's paths are not an unrestored rebuild"
   # A rebuilt machine gets its bundle (the app's directories, empty, and the timers) before anyone restores its files: a
   # file backup that ran first became the newest snapshot of the paths, the one a restore takes, and the next prune
@@ -1662,7 +1680,7 @@ dump_writer() {
 
 # Scratch databases of earlier drills (kept with DRILL_KEEP_DATABASES=1, or left by a killed drill)
 # go first. Listing them fails before gigabytes are fetched when PostgreSQL is not reachable.
-scratch_re="^$DRILL_DB_PREFIX[0-9]{8}t[0-9]{6}_[0-9a-f]{6}_"
+scratch_re=$(drill_scratch_re "$DRILL_DB_PREFIX")
 drop_earlier_scratch() {
   local leftovers old
   leftovers=$(printf '%s\\n' "SELECT datname FROM pg_database WHERE datname ~ :'re';" | pg psql -X -q -A -t -v ON_ERROR_STOP=1 -d postgres -v re="$scratch_re" 2>>"$SB_LOG") \\
@@ -1746,7 +1764,7 @@ if [ -z "\${SB_DRILL_OF:-}" ]; then
   drop_earlier_scratch
 fi
 # This run's scratch databases are <prefix><run>_<database>: no other run, earlier or killed, has these names.
-printf -v run_id '%(%Y%m%dt%H%M%S)T_%06x' -1 "$((SRANDOM & 0xffffff))"
+run_id=$(drill_run_id)
 
 step "fetching the newest backup's manifest of $DRILL_FROM_HOST from $t"
 rc=0
@@ -1865,7 +1883,7 @@ for db in $dbs; do
     die "row counts or checksums of $db differ from the backup (table, rows, checksum; < backup, > restored): $(diff "$dir/$db.tables" "$scratch/$db.restored" | head -n 5 | tr '\\n' ' ')"
   fi
   tables=$((tables + $(wc -l <"$dir/$db.tables")))
-  rows=$((rows + $(awk -F'|' '{ s += $2 } END { print s + 0 }' "$dir/$db.tables")))
+  rows=$((rows + $(table_rows "$dir/$db.tables")))
 done
 
 passed=0 i=0
@@ -2096,7 +2114,7 @@ for db in $dbs; do
     die "row counts or checksums of $db differ from the backup (table, rows, checksum; < backup, > restored): $(diff "$dir/$db.tables" "$work/$db.restored" | head -n 5 | tr '\\n' ' ')"
   fi
   tables=$((tables + $(wc -l <"$dir/$db.tables")))
-  rows=$((rows + $(awk -F'|' '{ s += $2 } END { print s + 0 }' "$dir/$db.tables")))
+  rows=$((rows + $(table_rows "$dir/$db.tables")))
 done
 ok "restored$dbs of $BACKUP_HOST from snapshot \${id:0:8} (dump $stamp) on $t, with their owners and the backup's roles; $tables tables and $rows rows match the backup's counts and checksums\${holding:+; replaced $holding}"
 `;
