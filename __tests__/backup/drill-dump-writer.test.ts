@@ -55,6 +55,12 @@ describeAsRoot('a restore drill that reads whether a dump writes to its source',
     const drill = await drillAt(0);
     expectSuccess(drill, TEST_HOST, 'restore-drill');
     expect(drill.pings[1].body).toMatch(/\(dump \d{8}T\d{6}Z, 31 hours old \(older than the limit of 26 hours: a backup job of acme-production-app is writing to source now \(restic pid \d+ on [\w.-]+, its lock refreshed 0 minutes ago\); the drill fails past 34\)\)/);
+
+    // With a limit of 20 hours, 31 is more than a dump in progress explains (20 + 8): one before it did not arrive.
+    const strict = await runScript(path.join(world.test.root, 'usr/local/sbin/restore-drill'), world.receiver,
+      { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: world.variant(drillEtc, 'drill.conf', { MAX_AGE_HOURS: 20 }) });
+    expectFailure(strict, TEST_HOST, 'restore-drill',
+      /holds a dump taken 31 hours ago \(\d{8}T\d{6}Z; limit 20 hours\): backups are not arriving\. A backup job of acme-production-app writes to source now \(restic pid \d+ on [\w.-]+, its lock refreshed \d+ minutes ago\), but a dump in progress explains a backup at most 8 hours past the limit/);
   });
 
   test('fails on it once the dump that wrote died (SIGKILL): its lock is no longer refreshed, and no dump arrives', async () => {

@@ -1794,7 +1794,7 @@ if [ "$age" -ge "$MAX_AGE_HOURS" ]; then
   case $state in
     live)
       limit=$((MAX_AGE_HOURS + running))
-      [ "$age" -lt "$limit" ] || die "$older: backups are not arriving. A backup job of $DRILL_FROM_HOST writes to $t now (restic pid $pid on $host, its lock refreshed $minutes minutes ago), but no dump arrives later than $running hours past the limit (its unit stops it): it is a push, or a job that hangs. Fix: on $DRILL_FROM_HOST, see what the backup jobs do (systemctl list-units 'backup-*'; journalctl -u backup-dump -u backup-push)"
+      [ "$age" -lt "$limit" ] || die "$older: backups are not arriving. A backup job of $DRILL_FROM_HOST writes to $t now (restic pid $pid on $host, its lock refreshed $minutes minutes ago), but a dump in progress explains a backup at most $running hours past the limit (its unit stops it then): the dumps before it failed or did not run, or this is a push or a job that hangs. Fix: on $DRILL_FROM_HOST, see what the backup jobs did (systemctl list-units 'backup-*'; journalctl -u backup-dump -u backup-push)"
       seen="a backup job of $DRILL_FROM_HOST is writing to $t now (restic pid $pid on $host, its lock refreshed $minutes minutes ago)" ;;
     unknown)
       limit=$((MAX_AGE_HOURS + running))
