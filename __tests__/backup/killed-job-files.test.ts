@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BackupWorld, expectSuccess, pingPath, PROD_HOST, killJob, RunOptions, RunResult, runScript, waitUntil } from './helpers/world';
+import { BackupWorld, expectSuccess, pingPath, PROD_HOST, TEST_HOST, killJob, RunOptions, RunResult, runScript, waitUntil } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // Audit (day 2, a killed process): a job killed with SIGKILL (the OOM killer, its unit's last kill at the timeout, a
@@ -85,5 +85,25 @@ describeAsRoot("the files a SIGKILLed job left in TMPDIR", () => {
     // Its pings among the check's, which came while it ran.
     expect(dumped.pings.map((p) => p.path).filter((p) => p.includes('-dump'))).toEqual([pingPath(PROD_HOST, 'dump', '/start'), pingPath(PROD_HOST, 'dump')]);
     expect(fs.readdirSync(jobTmp)).toEqual([]);
+  });
+
+  // The drill works in DRILL_WORK (/var/tmp/restore-drill), not in TMPDIR: a drill killed there left its directory (the
+  // fetched manifest, the digests) until someone removed it. The next drill removes it, as it drops the scratch databases.
+  test("the next drill removes a killed drill's work directory", async () => {
+    const drillEtc = world.variant(world.test.etc, 'drill.conf', { source_REPO_PATH: 'repo-killed', DRILL_KEEP_DATABASES: 0 });
+    const work = path.join(tmp, 'test-drill-work');
+    const drill = (options: RunOptions = {}) => runScript(path.join(world.test.root, 'usr/local/sbin/restore-drill'), world.receiver,
+      { TMPDIR: jobTmp, SOVEREIGN_BACKUP_ETC: drillEtc }, 200_000, options);
+    let restoring = false;
+    const killed = drill({ onOutput: { when: /step: restoring snapshot/, act: () => { restoring = true; } } });
+    await waitUntil(() => restoring, 'the drill restores');
+    await killJob(drillEtc);
+    expect((await killed).code).toBeNull();
+    const left = fs.readdirSync(work);
+    expect(left.filter((d) => d.startsWith('drill.'))).toHaveLength(1);
+    expect(fs.readdirSync(path.join(work, left[0]))).toContain('manifest.tar');
+
+    expectSuccess(await drill(), TEST_HOST, 'restore-drill');
+    expect(fs.readdirSync(work)).toEqual([]);
   });
 });

@@ -1688,6 +1688,12 @@ drop_earlier_scratch() {
   for old in $leftovers; do
     run pg dropdb --if-exists "$old" || die "cannot drop the scratch database $old of an earlier drill"
   done
+  # So do the work directories of earlier drills (the fetched manifest, the restored digests): a drill killed with
+  # SIGKILL left its own in DRILL_WORK. This run holds the drill lock: no other drill uses one.
+  if [ -d "$DRILL_WORK" ]; then
+    find "$DRILL_WORK" -mindepth 1 -maxdepth 1 -name 'drill.*' ! -path "\${scratch:-$DRILL_WORK}" -exec rm -rf {} + 2>>"$SB_LOG" \\
+      || log "cannot remove the work directories of earlier drills in $DRILL_WORK"
+  fi
 }
 
 copies=\${DRILL_SOURCES:-$DRILL_SOURCE}
