@@ -7,12 +7,13 @@ import { fail, optionalArray, propNames, refuseUnknownProps, requireProps, requi
 import { invalidValue } from '../core/validation-message';
 import { CloudInit } from '../hetzner/cloud-init';
 import { FirewallDirection, FirewallProtocol, FirewallRule } from '../hetzner/firewall-rule';
-import { IMachine } from '../hetzner/machine';
+import type { IMachine, Machine } from '../hetzner/machine';
 import { IDENTITY_UNIT } from '../hetzner/private/machine-identity';
 import { requireMachine } from '../hetzner/private/require-machine';
 import { replacingTable, tableBootUnit } from '../hetzner/private/nftables-table';
 import { resolveTemplate } from '../hetzner/private/terraform-template';
 import { BoundaryPolicy, PACKAGE_MIRRORS, requireCheckedPolicy } from './boundary-policy';
+import { rolloutCarrier, userDataCarrier } from './private/allowlist-delivery';
 import { AllowlistEntry, allowlistFor, recordAllowlist } from './private/egress-declarations';
 import { LINK_LOCAL_V4, LINK_LOCAL_V6, LOCAL_V4, LOCAL_V6, PRIVATE_V4 } from './private/egress-scope';
 import { hostnameProblem } from './processor';
@@ -238,6 +239,8 @@ export class EgressAllowlist {
       hostnames: () => EgressAllowlist.hostnamesFor(machine, checked),
       entries: () => allowlistEntries(machine, checked),
       timeServers: () => [...timeServers],
+      // Read at synth: the rollout exists once the bundle has a part (the allowlist's, added below).
+      carriers: () => [userDataCarrier(machine.server), ...((machine as Machine).rollout ? [rolloutCarrier((machine as Machine).rollout!.resource)] : [])],
     });
     // Delivered again on every rollout: the commands are idempotent, and the table's boot path is
     // a unit (sovereign-egress.service), not a one-time command, so it survives reboots.

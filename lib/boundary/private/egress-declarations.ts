@@ -1,5 +1,6 @@
 import { IConstruct } from 'constructs';
 import type { BoundaryPolicy } from '../boundary-policy';
+import type { AllowlistCarrier } from './allowlist-delivery';
 
 /** What an egress allowlist applied to a machine lets out, as the rule compares it. */
 export interface AppliedAllowlist {
@@ -19,6 +20,8 @@ export interface AppliedAllowlist {
   hostnames(): string[];
   /** The same hostnames, in the same order, each with why it is on the list: for the published boundary document. */
   entries(): AllowlistEntry[];
+  /** What carries the table to the server (its user data, its rollout), as the library built them. */
+  carriers(): AllowlistCarrier[];
 }
 
 /** One allowlisted hostname and every reason it is on the list. */

@@ -1,4 +1,5 @@
 import { DataClass } from '../../core/data-class';
+import { deliveryFindings } from '../private/allowlist-delivery';
 import { allowlistFor } from '../private/egress-declarations';
 import { DNS_AND_NTP_NARROWED, EGRESS_NOT_NARROWED } from '../private/egress-scope';
 import { BoundaryRule, describeHeld, Finding, heldData } from './rule';
@@ -8,7 +9,7 @@ import { outboundRules, portRangeOf } from './firewall-rules';
 export const restrictedEgress: BoundaryRule = {
   id: 'Boundary-RestrictedEgress',
   level: 'error',
-  cause: 'A server holding sensitive or secret data can send to destinations or ports outside its egress allowlist: no outbound rule (all egress open), no host allowlist, or an outbound rule the allowlist does not narrow (a port range, another protocol, UDP other than DNS (53) and NTP (123)).',
+  cause: 'A server holding sensitive or secret data can send to destinations or ports outside its egress allowlist: no outbound rule (all egress open), no host allowlist, an outbound rule the allowlist does not narrow (a port range, another protocol, UDP other than DNS (53) and NTP (123)), or a host allowlist that may never reach the server: its user data or its rollout is not what the library built (an override or an Aspect changed it).',
   explanation: 'Where nothing may leave, egress is limited to what the machine needs (DNS, NTP, package mirrors, backup targets, allowed processors). '
     + 'Hetzner firewalls match addresses and ports, not names: the firewall opens only DNS (53, UDP and TCP), NTP (123/udp) and the TCP ports '
     + 'narrowed to hostnames (23, 80, 443 and each one opened with EgressAllowlist.allowTcpPort), each to every address. The host nftables table '
@@ -44,7 +45,9 @@ export const restrictedEgress: BoundaryRule = {
       }
       // DNS over TCP (53) is accepted too, but narrowed to the resolvers, not to hostnames.
       const accepted = new Set(allowlist.tcpPorts());
-      return [...unknown, ...outbound.flatMap((rule): Finding[] => {
+      // The allowlist is read from the construct tree: it counts only if what carries it reaches Terraform as built.
+      const undelivered = deliveryFindings(server.path, allowlist.carriers(), resources);
+      return [...unknown, ...undelivered, ...outbound.flatMap((rule): Finding[] => {
         const [from, to] = portRangeOf(rule.port);
         const single = from === to;
         const ok = (rule.protocol === 'udp' && single && allowlist.udpPorts.includes(from))

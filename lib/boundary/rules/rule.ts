@@ -67,8 +67,10 @@ export interface BoundaryRule {
 
 /** Every resource in a stack's Terraform JSON, with its construct path. */
 export function resourcesOf(terraform: Record<string, any>): SynthesizedResource[] {
+  // A resource an override wrote as null (`stack.addOverride('resource.<type>.<name>', null)`) is no resource: the
+  // rules read every body as an object, and the checks that expect it (the allowlist's rollout) find it missing.
   return Object.entries(terraform.resource ?? {}).flatMap(([type, byName]) =>
-    Object.entries(byName as Record<string, any>).map(([name, body]) => ({
+    Object.entries((byName ?? {}) as Record<string, any>).filter(([, body]) => body !== null && typeof body === 'object').map(([name, body]) => ({
       type, name, body, path: body?.['//']?.metadata?.path ?? `${type}.${name}`,
     })));
 }

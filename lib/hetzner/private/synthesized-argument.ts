@@ -7,13 +7,28 @@ const RESOLVER = new DefaultTokenResolver(new StringConcat());
  * server's user data, resolved with the rest, would throw where it cannot render, which its own check reports.
  */
 export function synthesizedArguments<K extends string>(resource: TerraformResource, names: readonly K[]): Partial<Record<K, unknown>> {
-  const written = resource.toTerraform() as { resource?: Record<string, Record<string, Record<string, unknown>>> };
-  const body = written.resource?.[resource.terraformResourceType]?.[resource.friendlyUniqueId] ?? {};
-  const picked = Object.fromEntries(names.filter((name) => name in body).map((name) => [name, body[name]]));
-  return (Tokenization.resolve(picked, { scope: resource, preparing: false, resolver: RESOLVER }) ?? {}) as Partial<Record<K, unknown>>;
+  return picked(resource, resource, names);
 }
 
 /** One argument of a resource as synthesized (see synthesizedArguments). */
 export function synthesizedArgument(resource: TerraformResource, name: string): unknown {
   return synthesizedArguments(resource, [name])[name];
+}
+
+/**
+ * Some arguments (or `'all'`) of a resource as its construct built them, before any override (`addOverride`,
+ * `addPropertyOverride`), their tokens resolved: what the library meant Terraform to receive, to hold
+ * against what the stack writes. cdktf keeps a resource's overrides apart and merges them in only when it
+ * writes the resource, so a view of the resource with none writes what was built.
+ */
+export function builtArguments<K extends string>(resource: TerraformResource, names: readonly K[] | 'all'): Partial<Record<K, unknown>> {
+  const withoutOverrides = Object.create(resource, { rawOverrides: { value: {} } }) as TerraformResource;
+  return picked(withoutOverrides, resource, names);
+}
+
+function picked<K extends string>(writer: TerraformResource, resource: TerraformResource, names: readonly K[] | 'all'): Partial<Record<K, unknown>> {
+  const written = writer.toTerraform() as { resource?: Record<string, Record<string, Record<string, unknown>>> };
+  const body = written.resource?.[resource.terraformResourceType]?.[resource.friendlyUniqueId] ?? {};
+  const chosen = Object.fromEntries((names === 'all' ? Object.keys(body) : names.filter((name) => name in body)).map((name) => [name, body[name]]));
+  return (Tokenization.resolve(chosen, { scope: resource, preparing: false, resolver: RESOLVER }) ?? {}) as Partial<Record<K, unknown>>;
 }
