@@ -20,7 +20,7 @@ const FIX_SUPPRESS = 'or, when it is safe, suppress Boundary-UncheckedSender on 
 export const uncheckedSender: BoundaryRule = {
   id: 'Boundary-UncheckedSender',
   level: 'error',
-  cause: 'Something the other rules cannot read sends or places data: a local-exec provisioner, an http or external data source, a terraform_remote_state outside EU object storage, a provisioner connecting to a host outside the stack, a resource of a provider other than hcloud (and local-only ones such as random or tls), a module, or an hcloud provider that is not Hetzner\'s (an endpoint elsewhere, another source).',
+  cause: 'Something the other rules cannot read sends or places data: a local-exec provisioner, an http or external data source (a check block\'s own included), a terraform_remote_state outside EU object storage, an ephemeral resource of a provider other than hcloud and the local ones, a provisioner connecting to a host outside the stack, a resource of a provider other than hcloud (and local-only ones such as random or tls), a module, or an hcloud provider that is not Hetzner\'s (an endpoint elsewhere, another source).',
   explanation: 'What leaves the EU control plane must be code the rules read. These run on the machine that deploys (often a CI runner outside the EU) or in a provider the rules do not know, so nothing limits what they send or where they place it.',
   enforcedAt: 'synth (Aspect over the whole app); a suppression lists each exception in boundary.md',
   evaluate: ({ terraform, resources, stack }) => {
@@ -33,7 +33,9 @@ export const uncheckedSender: BoundaryRule = {
       }
       findings.push(...provisionerFindings(r, stackHosts));
     }
-    for (const d of blocksOf(terraform.data, 'data.')) {
+    // A check block's own data sources run at every plan like any other (Terraform's example of a check is a `data "http"`).
+    const checkScoped = Object.entries((terraform.check ?? {}) as Record<string, any>).flatMap(([name, check]) => blocksOf(check?.data, `check.${name}.data.`));
+    for (const d of [...blocksOf(terraform.data, 'data.'), ...checkScoped]) {
       if (d.type === 'terraform_remote_state' && !readsEuState(d.body)) {
         findings.push({ path: d.path, message: `${d.path}.backend: ${quote(d.body.backend)} is not allowed: a terraform_remote_state makes a request of its own from the machine that deploys at every plan, and only local state or EU Hetzner Object Storage is known to stay in the EU (another backend, such as http, reaches any host with whatever its address carries). Fix: read it from an ObjectStorageBackend bucket (backend s3 with a your-objectstorage.com endpoint in fsn1, nbg1 or hel1), ${FIX_SUPPRESS}` });
       } else if (SENDING_DATA_SOURCES.has(d.type)) {
@@ -41,6 +43,10 @@ export const uncheckedSender: BoundaryRule = {
       } else if (!LOCAL_PROVIDERS.has(providerOf(d.type))) {
         findings.push({ path: d.path, message: `${d.path}.type: 'data ${d.type}' is not allowed: it reads through the ${providerOf(d.type)} provider, which no boundary rule knows. Fix: read it from Hetzner or another stack's outputs, ${FIX_SUPPRESS}` });
       }
+    }
+    // Terraform opens an ephemeral resource at every plan and apply, through its provider, with the arguments it is given.
+    for (const e of blocksOf(terraform.ephemeral, 'ephemeral.').filter((e) => !LOCAL_PROVIDERS.has(providerOf(e.type)))) {
+      findings.push({ path: e.path, message: `${e.path}.type: 'ephemeral ${e.type}' is not allowed: Terraform opens it through the ${providerOf(e.type)} provider from the machine that deploys, at every plan and apply, and no boundary rule reads what it sends or where. Fix: keep to Hetzner and the local providers (random, tls, …), ${FIX_SUPPRESS}` });
     }
     for (const m of blocksOf({ module: terraform.module }, '')) {
       findings.push({ path: m.path, message: `${m.path}.source: '${String(m.body.source)}' is not allowed: a module's resources are not in this configuration, so no boundary rule reads where they place data or what they send. Fix: build it from this library's constructs or hcloud resources, ${FIX_SUPPRESS}` });
