@@ -8,6 +8,7 @@ import { HETZNER_RESOLVERS } from './egress-allowlist';
 import { allowlistFor } from './private/egress-declarations';
 import { DNS_AND_NTP_NARROWED, EGRESS_NOT_NARROWED } from './private/egress-scope';
 import { BOUNDARY_RULES } from './rules';
+import { cloudHostOf, stateBackendsOf } from './rules/eu-state-backend';
 import { describeHeld, heldData, resourcesOf } from './rules/rule';
 import { BoundarySuppressions } from './suppressions';
 
@@ -78,9 +79,9 @@ export function boundaryDocument(props: BoundaryDocumentProps): string {
   }
   lines.push('', 'Terraform state holds every attribute of every resource of its stack, so each state file holds every class its stack holds:', '');
   for (const stack of props.stacks) {
-    const backend = Object.entries((stack.toTerraform() as any).terraform?.backend ?? { local: {} })[0] as [string, any];
-    const where = backend[0] === 's3' ? `${backend[1].endpoints?.s3 ?? 'S3'} bucket ${backend[1].bucket}, key ${backend[1].key}` : `${backend[0]} backend`;
-    lines.push(`- ${stack.node.id}: ${where}`);
+    const where = stateBackendsOf(stack.toTerraform()).map(([type, config]) => (type === 's3' ? `${config.endpoints?.s3 ?? 'S3'} bucket ${config.bucket}, key ${config.key}`
+      : type === 'cloud' ? `cloud block: HCP Terraform or Terraform Enterprise at ${cloudHostOf(config)}` : `${type} backend`));
+    lines.push(`- ${stack.node.id}: ${where.join('; ')}`);
   }
 
   lines.push('', '## What may leave, to whom, in what form', '', '| class | may leave to | form |', '|---|---|---|');
