@@ -1,4 +1,3 @@
-import { execFileSync } from 'child_process';
 import * as fc from 'fast-check';
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import {
@@ -8,7 +7,7 @@ import {
 import { HetznerStandIn } from '../../testing';
 import { checkedStack, policy } from './fixtures';
 import { outcomeOf } from './refusal';
-import { describeWithRealParts } from '../setup/real-parts';
+import { describeWithRealParts, hasTerraform } from '../setup/real-parts';
 
 // Issue #14: "0 invalid configurations accepted", judged by Terraform too. Every configuration of
 // this corpus is valid and must be accepted by the library; what it synthesizes then goes through
@@ -21,15 +20,7 @@ import { describeWithRealParts } from '../setup/real-parts';
 const GENERATED = 64;
 const PLAN_EVERY = 8;
 
-const hasTerraform = (() => {
-  try {
-    execFileSync('terraform', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const describeWithTerraform = describeWithRealParts(hasTerraform, 'accepted-with-terraform', 'terraform on PATH, to judge the accepted corpus');
+const describeWithTerraform = describeWithRealParts(hasTerraform(), 'accepted-with-terraform', 'terraform on PATH, to judge the accepted corpus');
 
 interface Config {
   readonly environment: Environment;

@@ -7,7 +7,7 @@ import { promisify } from 'util';
 import { SecretVariable } from '../../lib';
 import { listenOnFreePort } from '../../testing/harness/ports';
 import { terraformBinary } from '../../testing/harness/terraform-cli';
-import { describeWithRealParts } from '../setup/real-parts';
+import { describeWithRealParts, hasTerraform } from '../setup/real-parts';
 import { checkedStack, machine, synthErrors } from './fixtures';
 
 // Audit (unread blocks): Boundary-UncheckedSender read the top-level data sources, but a check block's own data
@@ -47,16 +47,8 @@ describe('what a check block or an ephemeral resource sends is read like a data 
   });
 });
 
-const hasTerraform = (() => {
-  try {
-    require('child_process').execFileSync(terraformBinary(), ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
-describeWithRealParts(hasTerraform, 'check-block-sender', 'terraform on PATH, to plan the refused check block')('the refused check block, planned by Terraform', () => {
+describeWithRealParts(hasTerraform(), 'check-block-sender', 'terraform on PATH, to plan the refused check block')('the refused check block, planned by Terraform', () => {
   test('sends the sensitive variable to the address at plan time', async () => {
     const requests: string[] = [];
     const server = http.createServer((req, res) => {

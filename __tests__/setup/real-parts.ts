@@ -1,3 +1,6 @@
+import { execFileSync } from 'child_process';
+import { terraformBinary } from '../../testing/harness/terraform-cli';
+
 /** Whether the suites run as root, as CI does (runuser, sshd, ip netns and mount need it). */
 export const isRoot = process.getuid?.() === 0;
 
@@ -24,4 +27,14 @@ export function describeWithRealParts(available: boolean, suite: string, needs: 
   }
   console.warn(`${suite} skipped: it needs ${needs}`);
   return describe.skip;
+}
+
+/** Whether Terraform runs here (TERRAFORM_BINARY_NAME, else terraform on PATH), for the suites that judge configurations with it. */
+export function hasTerraform(): boolean {
+  try {
+    execFileSync(terraformBinary(), ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -20,7 +20,7 @@ const FIX_SUPPRESS = 'or, when it is safe, suppress Boundary-UncheckedSender on 
 export const uncheckedSender: BoundaryRule = {
   id: 'Boundary-UncheckedSender',
   level: 'error',
-  cause: 'Something the other rules cannot read sends or places data: a local-exec provisioner, an http or external data source (a check block\'s own included), a terraform_remote_state outside EU object storage, an ephemeral resource of a provider other than hcloud and the local ones, a provisioner connecting to a host outside the stack, a resource of a provider other than hcloud (and local-only ones such as random or tls), a module, or an hcloud provider that is not Hetzner\'s (an endpoint elsewhere, another source).',
+  cause: 'Something the other rules cannot read sends or places data: a local-exec provisioner, an http or external data source (a check block\'s own included), a terraform_remote_state outside EU object storage, an ephemeral resource of a provider other than hcloud and the local ones, a provisioner connecting to a host outside the stack, a resource of a provider other than hcloud (and local-only ones such as random or tls), a module, or an hcloud provider that is not Hetzner\'s (an endpoint elsewhere, another source, a resource handed to a provider under another name).',
   explanation: 'What leaves the EU control plane must be code the rules read. These run on the machine that deploys (often a CI runner outside the EU) or in a provider the rules do not know, so nothing limits what they send or where they place it.',
   enforcedAt: 'synth (Aspect over the whole app); a suppression lists each exception in boundary.md',
   evaluate: ({ terraform, resources, stack }) => {
@@ -35,7 +35,10 @@ export const uncheckedSender: BoundaryRule = {
     }
     // A check block's own data sources run at every plan like any other (Terraform's example of a check is a `data "http"`).
     const checkScoped = Object.entries((terraform.check ?? {}) as Record<string, any>).flatMap(([name, check]) => blocksOf(check?.data, `check.${name}.data.`));
-    for (const d of [...blocksOf(terraform.data, 'data.'), ...checkScoped]) {
+    const dataSources = [...blocksOf(terraform.data, 'data.'), ...checkScoped];
+    const ephemerals = blocksOf(terraform.ephemeral, 'ephemeral.');
+    findings.push(...[...resources, ...dataSources, ...ephemerals].flatMap(providerArgumentFindings));
+    for (const d of dataSources) {
       if (d.type === 'terraform_remote_state' && !readsEuState(d.body)) {
         findings.push({ path: d.path, message: `${d.path}.backend: ${quote(d.body.backend)} is not allowed: a terraform_remote_state makes a request of its own from the machine that deploys at every plan, and only local state or EU Hetzner Object Storage is known to stay in the EU (another backend, such as http, reaches any host with whatever its address carries). Fix: read it from an ObjectStorageBackend bucket (backend s3 with a your-objectstorage.com endpoint in fsn1, nbg1 or hel1), ${FIX_SUPPRESS}` });
       } else if (SENDING_DATA_SOURCES.has(d.type)) {
@@ -45,7 +48,7 @@ export const uncheckedSender: BoundaryRule = {
       }
     }
     // Terraform opens an ephemeral resource at every plan and apply, through its provider, with the arguments it is given.
-    for (const e of blocksOf(terraform.ephemeral, 'ephemeral.').filter((e) => !LOCAL_PROVIDERS.has(providerOf(e.type)))) {
+    for (const e of ephemerals.filter((e) => !LOCAL_PROVIDERS.has(providerOf(e.type)))) {
       findings.push({ path: e.path, message: `${e.path}.type: 'ephemeral ${e.type}' is not allowed: Terraform opens it through the ${providerOf(e.type)} provider from the machine that deploys, at every plan and apply, and no boundary rule reads what it sends or where. Fix: keep to Hetzner and the local providers (random, tls, …), ${FIX_SUPPRESS}` });
     }
     for (const m of blocksOf({ module: terraform.module }, '')) {
@@ -55,6 +58,24 @@ export const uncheckedSender: BoundaryRule = {
     return findings;
   },
 };
+
+/**
+ * A resource or data source handed to a provider under another local name (`provider = hetzner` on an hcloud_server,
+ * beside `required_providers.hetzner`): the provider checks below read the configurations and sources of the
+ * provider named by each type (`provider.hcloud`, its aliases included), so one under another name, with any
+ * endpoint, received the resources unchecked.
+ */
+function providerArgumentFindings(r: SynthesizedResource): Finding[] {
+  const provider = r.body.provider;
+  if (provider === undefined || provider === null) return [];
+  const localName = typeof provider === 'string' ? provider.replace(/^\$\{(.*)\}$/, '$1').split('.')[0] : undefined;
+  if (localName === providerOf(r.type)) return [];
+  return [{
+    path: r.path,
+    message: `${r.path}.provider: ${quote(provider)} is not allowed: it hands ${r.type} to the provider configured as '${localName ?? '?'}', while the boundary checks the endpoint and source of the ${providerOf(r.type)} provider (and its aliases) only. `
+      + `Fix: use the ${providerOf(r.type)} provider or an alias of it (provider = ${providerOf(r.type)}.<alias>), ${FIX_SUPPRESS}`,
+  }];
+}
 
 /** Registries a provider source may name before its namespace (none: the public registry). */
 const PUBLIC_REGISTRY = /^(?:(?:registry\.terraform\.io|registry\.opentofu\.org)\/)?/i;
