@@ -1,4 +1,5 @@
 import { Construct, IConstruct } from 'constructs';
+import { TerraformStack } from 'cdktf';
 import { DataClass } from '../core/data-class';
 import { fail, optionalString, propNames, refuseUnknownProps, requireEnum, requireInstance, requireProps } from '../core/runtime-checks';
 import { EgressForm, requireCheckedProcessor } from './boundary-policy';
@@ -36,7 +37,15 @@ export class DataFlow {
   /** Declares a flow on the workload (a machine or a construct on it) that makes it; the boundary checks hold it against the policy. */
   public static declare(scope: IConstruct, flow: DataFlowProps): void {
     if (!Construct.isConstruct(scope)) fail('DataFlow.declare', 'scope', scope, 'a flow is declared on the construct (machine, stack) that makes it', 'pass the workload construct, such as the app machine');
-    flows.set(scope, [...(flows.get(scope) ?? []), DataFlow.checked(`${scope.node.path}.dataFlow`, flow)]);
+    const checked = DataFlow.checked(`${scope.node.path}.dataFlow`, flow);
+    // The rules and boundary.md read the flows of each stack: one declared above every stack was neither checked nor published.
+    if (!scope.node.scopes.some((c) => TerraformStack.isStack(c))) {
+      const where = scope.node.path || 'App';
+      fail(where, 'dataFlow', `${checked.dataClass.name} → ${checked.processor.name} (${checked.form})`,
+        `${where === 'App' ? 'the App' : `'${where}'`} is above every stack, and each stack's boundary checks and boundary.md read only the flows declared in it, so this one would be neither checked nor published`,
+        'declare it on the machine or construct that sends the data, inside its stack');
+    }
+    flows.set(scope, [...(flows.get(scope) ?? []), checked]);
   }
 
   /** A flow checked at runtime (a JavaScript or JSON user gets the path, the value and the fix). */
