@@ -1,5 +1,6 @@
 import { Token } from 'cdktf';
-import { optionalArray, optionalBoolean, optionalString, refuseUnknownProps, requireArray, requireProps, requireString } from '../../core/runtime-checks';
+import { posix } from 'path';
+import { fail, optionalArray, optionalBoolean, optionalString, refuseUnknownProps, requireArray, requireProps, requireString } from '../../core/runtime-checks';
 import { invalidValue, ValidationError } from '../../core/validation-message';
 
 /** What the part checks read of a cloud-init or bundle part. */
@@ -55,6 +56,19 @@ export function compressedReferenceProblem(where: string, partName: string, inde
 }
 
 /**
+ * Refuses a file path that is not absolute or not written the one way the machine's file system reads it
+ * (`//`, `.`, `..`, a trailing `/`): two parts would then write one file under two names, past the check that
+ * a file has one owner, and the later would replace the other's, the egress allowlist's ruleset among them.
+ */
+function refuseUnnormalPath(at: string, prop: string, path: string): void {
+  if (Token.isUnresolved(path)) return;
+  const normal = posix.normalize(`/${path}`).replace(/(.)\/+$/, '$1');
+  if (path === normal) return;
+  fail(at, prop, path, 'a file path is absolute and written one way only (no //, ./, ../ or trailing /): under another spelling, two parts '
+    + 'could write one file, the later one replacing the other\'s (the egress allowlist\'s ruleset among them)', `write it as '${normal}'`);
+}
+
+/**
  * A part as JavaScript may pass it: an object with a name, lists where lists go, text where text goes,
  * and no misspelt field (`command` for `commands` would leave the commands out without a word).
  */
@@ -73,6 +87,7 @@ export function checkPartShape(where: string, kind: 'bundle' | 'cloudInit', part
     const f = file as Record<string, unknown>;
     refuseUnknownProps(at, prop, f, fileFields);
     requireString(at, `${prop}.path`, f.path, "write the absolute path, such as '/etc/my-tool.conf'");
+    refuseUnnormalPath(at, `${prop}.path`, f.path as string);
     if (typeof f.content !== 'function') requireString(at, `${prop}.content`, f.content, 'pass the text, or a function that returns it at synth');
     optionalString(at, `${prop}.owner`, f.owner, "write it as 'user:group', such as 'root:root'");
     if (kind === 'cloudInit') optionalBoolean(at, `${prop}.compress`, f.compress);
