@@ -54,7 +54,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * Whether a server id may be the server's: a reference to it, or anything that references no
  * other server of the stack (a literal id or an expression could be this server once it exists).
  */
-function mayName(id: unknown, name: string, serverNames: ReadonlySet<string>): boolean {
+export function mayName(id: unknown, name: string, serverNames: ReadonlySet<string>): boolean {
   const text = typeof id === 'string' ? id : JSON.stringify(id);
   const named = [...text.matchAll(/hcloud_server\.([A-Za-z0-9_-]+)\.id/g)].map((m) => m[1]);
   if (named.includes(name)) return true;
