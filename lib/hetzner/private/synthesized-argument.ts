@@ -22,6 +22,12 @@ export function synthesizedArgument(resource: TerraformResource, name: string): 
  * writes the resource, so a view of the resource with none writes what was built.
  */
 export function builtArguments<K extends string>(resource: TerraformResource, names: readonly K[] | 'all'): Partial<Record<K, unknown>> {
+  // cdktf's (and cdktn's) own field, not public API: were it renamed, the view below would still write the overrides and
+  // every check comparing it with the written resource would pass unseen. Fail loudly instead.
+  if (!Object.prototype.hasOwnProperty.call(resource, 'rawOverrides')) {
+    throw new Error(`${resource.node.path}: this CDK keeps a resource's overrides outside \`rawOverrides\`, so the library cannot tell what it built `
+      + 'from what an override changed. Fix: use cdktf 0.21 or cdktn 0.24, the versions this library supports.');
+  }
   const withoutOverrides = Object.create(resource, { rawOverrides: { value: {} } }) as TerraformResource;
   return picked(withoutOverrides, resource, names);
 }
