@@ -98,17 +98,24 @@ describeAsRoot('a rollout that changes the restic password while a dump runs', (
     const etc = world.productionWith('repo-cleared', { PG_DATABASES: 'app' });
     const state = path.join(tmp, 'production-state');
     let aged = false;
+    // The dump waits in pg_dump for the table while the other job starts: a small database dumps in well under a
+    // second, which a check started on its step's output could miss.
+    const release = await world.pg.holdTable('app', 'users');
     const dump = world.run(world.production, 'backup-dump', etc, { onOutput: { when: /step: dumping app/, act: () => {
       // The dump's run directory, as it is a day and more into a long run.
       const old = new Date(Date.now() - 2 * 86400_000);
       for (const dir of fs.readdirSync(state).filter((f) => f.startsWith('cache-run.'))) fs.utimesSync(path.join(state, dir), old, old);
       aged = true;
     } } });
-    for (let i = 0; i < 600 && !aged; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(aged).toBe(true);
-    // Another job starts meanwhile (it clears stale run directories, then waits for the repository lock in vain).
-    const check = await world.run(world.production, 'backup-check', world.productionWith('repo-cleared', { LOCK_WAIT_SECONDS: 1 }));
-    expect(check.stderr).toMatch(/another backup job has held the repository lock for 1 seconds, so backup-check did nothing: backup-dump/);
+    try {
+      for (let i = 0; i < 600 && !aged; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(aged).toBe(true);
+      // Another job starts meanwhile (it clears stale run directories, then waits for the repository lock in vain).
+      const check = await world.run(world.production, 'backup-check', world.productionWith('repo-cleared', { LOCK_WAIT_SECONDS: 1 }));
+      expect(check.stderr).toMatch(/another backup job has held the repository lock for 1 seconds, so backup-check did nothing: backup-dump/);
+    } finally {
+      release();
+    }
     const dumped = await dump;
     if (dumped.code !== 0) throw new Error(`dump failed (exit ${dumped.code}):\n${dumped.stderr}`);
     expect(dumped.pings.map((p) => p.path).filter((p) => p.includes('-dump'))).toEqual([pingPath(PROD_HOST, 'dump', '/start'), pingPath(PROD_HOST, 'dump')]);
