@@ -26,6 +26,17 @@ describe('a server holds what the volumes attached to it hold', () => {
     expect(synthErrors(stack)).toMatch(/production\/Web\/Resource\.egress: 'allow all' is not allowed: the server holds sensitive \(on production\/Scratch, attached to it\) data/);
   });
 
+  test('a volume of another stack beside a secret volume: the finding names the secret class and both', () => {
+    const stack = checkedStack();
+    const web = machine(stack, 'Web', { dataClasses: [DataClass.PUBLIC] }, false);
+    new VolumeAttachment(stack, 'ForeignAttachment', { serverId: web.server.id as unknown as number, volumeId: 4711 });
+    new DataVolume(stack, 'Keys', { machine: web, size: Size.gibibytes(10), dataClasses: [DataClass.SECRET], withoutBackup: NO_BACKUP });
+    const errors = synthErrors(stack);
+    expect(errors).toMatch(/production\/Web\/Resource\.egress: 'allow all' is not allowed: the server holds secret/);
+    expect(errors).toContain('production/Keys/Resource');
+    expect(errors).toContain('production/ForeignAttachment (a volume not in this stack)');
+  });
+
   test('a volume the machine\'s own classes cover passes: public on public, sensitive under the allowlist', () => {
     const stack = checkedStack();
     const web = machine(stack, 'Web', { dataClasses: [DataClass.PUBLIC] }, false);

@@ -14,19 +14,24 @@ export function heldByServer(server: SynthesizedResource, resources: readonly Sy
   const serverNames = new Set(resources.filter((r) => r.type === 'hcloud_server').map((r) => r.name));
   const volumes = new Map(resources.filter((r) => r.type === 'hcloud_volume').map((v) => [v.name, v]));
   const attached = new Set<SynthesizedResource>();
+  // Attachments of a volume that is not in this stack (a literal id, a variable): what nothing declared, so sensitive.
+  const foreign: string[] = [];
   for (const v of volumes.values()) if (v.body.server_id !== undefined && v.body.server_id !== null && mayName(v.body.server_id, server.name, serverNames)) attached.add(v);
   for (const a of resources.filter((r) => r.type === 'hcloud_volume_attachment' && mayName(r.body.server_id, server.name, serverNames))) {
     const named = [...JSON.stringify(a.body.volume_id ?? '').matchAll(/hcloud_volume\.([A-Za-z0-9_-]+)\.id/g)].map((m) => volumes.get(m[1]));
-    // A volume id that names no volume of the stack (a literal, a variable) holds what nothing declared: sensitive.
-    if (named.length === 0 || named.some((v) => v === undefined)) {
-      return { classes: DataClass.all().filter((c) => own.classes.includes(c) || c === DataClass.SENSITIVE), undeclared: own.undeclared, widenedBy: [`${a.path} (a volume not in this stack)`] };
-    }
-    for (const v of named) attached.add(v!);
+    if (named.length === 0 || named.some((v) => v === undefined)) foreign.push(`${a.path} (a volume not in this stack)`);
+    for (const v of named) if (v) attached.add(v);
   }
   const wider = [...attached].filter((v) => heldData(v, constructAt).classes.some((c) => !own.classes.includes(c)));
-  if (wider.length === 0) return own;
-  const classes = new Set([...own.classes, ...wider.flatMap((v) => heldData(v, constructAt).classes)]);
-  return { classes: DataClass.all().filter((c) => classes.has(c)), undeclared: false, widenedBy: wider.map((v) => v.path) };
+  const widensToSensitive = foreign.length > 0 && !own.classes.includes(DataClass.SENSITIVE);
+  if (wider.length === 0 && !widensToSensitive) return own;
+  // Every volume counts, also beside one not in the stack: a secret volume is not reported as merely sensitive.
+  const classes = new Set([...own.classes, ...wider.flatMap((v) => heldData(v, constructAt).classes), ...(foreign.length > 0 ? [DataClass.SENSITIVE] : [])]);
+  return {
+    classes: DataClass.all().filter((c) => classes.has(c)),
+    undeclared: wider.length === 0 ? own.undeclared : false,
+    widenedBy: [...wider.map((v) => v.path), ...(widensToSensitive ? foreign : [])],
+  };
 }
 
 /** What a server holds, with the attached volumes that hold more than it declares. */
