@@ -5,7 +5,7 @@ import * as readline from 'readline';
 import { Testing } from 'cdktf';
 import {
   AiActRole, AlertReceiver, BoundaryPolicy, Budget, DataClass, DeadMansSwitch, EgressForm, Environment, Location,
-  MonitoringPlan, Money, Phase, Processor, Product, RestoreCheck, StagingMode, UptimeCheck,
+  MonitoringPlan, Money, Phase, Processor, Product, RestoreCheck, StagingMode, UptimeCheck, ValidationError,
 } from '../lib';
 import { sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
 import { ProductStacks } from '../stacks';
@@ -299,11 +299,21 @@ function validate(answers: InitAnswers): SynthesizedStack[] {
       + 'Fix: make production a key of its own (ssh-keygen -t ed25519 -f production-admin) and pass its .pub line.');
   }
   // The library checks keys, networks and everything else exactly as at synth: what it refuses is a flag's value.
+  // Only its refusals: anything else thrown here (a TypeError) is a bug, not a usage error, and keeps its exit code.
   try {
     return synthesize(answers);
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    if (isRefusal(e)) throw new UsageError((e as Error).message);
+    throw e;
   }
+}
+
+/**
+ * A refusal of the library's: a ValidationError thrown while the app is built, or the error cdktf throws at synth for
+ * what the constructs' `node.addValidation` checks found (a plain Error, known by its opening words).
+ */
+function isRefusal(e: unknown): boolean {
+  return e instanceof ValidationError || (e instanceof Error && e.message.startsWith('Validation failed with the following errors'));
 }
 
 function productOf(a: InitAnswers): Product {

@@ -12,6 +12,19 @@ import { cli } from './cli';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
+// A bug inside init's own synth (a TypeError), switched on by one test: the real ProductStacks otherwise.
+const mockBug = { on: false };
+jest.mock('../../stacks', () => {
+  const actual = jest.requireActual('../../stacks');
+  const ProductStacks = new Proxy(actual.ProductStacks, {
+    construct: (target, args) => {
+      if (mockBug.on) throw new TypeError("Cannot read properties of undefined (reading 'node')");
+      return Reflect.construct(target, args);
+    },
+  });
+  return { ...actual, ProductStacks };
+});
+
 // `init` scaffolds a team's IaC repository that works offline at once: tested as a team would use it,
 // with the packed library, npm install from the local cache, npm test and cdktf synth in the new repository.
 
@@ -54,6 +67,17 @@ describe('cdktf-sovereign-hetzner init', () => {
     const { code, err } = await cli(['init', dir, ...FLAGS, ...bad]);
     expect(code).toBe(2);
     expect(err).toMatch(message);
+  });
+
+  test("a bug in init's own synth is no usage error: it exits 1, where only the library's refusals exit 2", async () => {
+    mockBug.on = true;
+    try {
+      const { code, err } = await cli(['init', path.join(work, 'bug'), ...FLAGS]);
+      expect(err).toMatch(/TypeError|Cannot read properties of undefined/);
+      expect(code).toBe(1);
+    } finally {
+      mockBug.on = false;
+    }
   });
 
   test('refuses a directory that is not empty', async () => {
