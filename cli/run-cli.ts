@@ -127,7 +127,7 @@ const STAGING_USAGE = [STAGING_LIST_USAGE, STAGING_DELETE_EXPIRED_USAGE, STAGING
 /** The subcommands of `staging`. */
 const STAGING_COMMANDS = ['list', 'delete-expired', 'claim', 'unclaim'] as const;
 
-/** The usage of each command (and of both staging commands), which `help COMMAND` and `COMMAND --help` show alone. */
+/** The usage of each command (and of each staging subcommand), which `help COMMAND` and `COMMAND --help` show alone. */
 const COMMAND_USAGE: Readonly<Record<string, string>> = {
   'staging': STAGING_USAGE,
   'staging list': STAGING_LIST_USAGE,
