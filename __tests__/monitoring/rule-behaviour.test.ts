@@ -337,6 +337,38 @@ describeWithPromtool('the rendered alert rules, evaluated by promtool', () => {
     });
   });
 
+  // The certificate alert was suppressed while UptimeCheckFailed fired for any family of the check: an IPv6 outage
+  // (or a name without AAAA) hid the expiry of the certificate IPv4 still served. Only a check down on every family hides it.
+  test('TlsCertificateExpiring fires while IPv4 serves the expiring certificate and IPv6 is down; not when both are down', () => {
+    const file = rules(Phase.ONE, 'test');
+    const check = { check: 'acme-eu-health', environment: 'production', instance: 'https://acme.eu/health' };
+    const probe4 = { ...check, job: 'check_acme-eu-health_ipv4', ip_family: 'ipv4' };
+    const probe6 = { ...check, job: 'check_acme-eu-health_ipv6', ip_family: 'ipv6' };
+    const certificate = { ...check, severity: 'critical', notify: 'ops' };
+    expectPass(file, {
+      interval: '1m',
+      series: {
+        [sel('probe_success', probe4)]: '1x40',
+        [sel('probe_success', probe6)]: '0x40',
+        [sel('probe_ssl_earliest_cert_expiry', probe4)]: `${13 * 86400}x40`,
+      },
+      expect: [
+        { at: '5m', alert: 'UptimeCheckFailed', labels: [{ ...probe6, severity: 'critical', notify: 'ops' }] },
+        { at: '30m', alert: 'TlsCertificateExpiring', labels: [certificate] },
+      ],
+    });
+    // Down on both families (a 500 over TLS still reports the certificate): UptimeCheckFailed says it all.
+    expectPass(file, {
+      interval: '1m',
+      series: {
+        [sel('probe_success', probe4)]: '0x40',
+        [sel('probe_success', probe6)]: '0x40',
+        [sel('probe_ssl_earliest_cert_expiry', probe4)]: `${13 * 86400}x40`,
+      },
+      expect: [{ at: '30m', alert: 'TlsCertificateExpiring', labels: [] }],
+    });
+  });
+
   test('Phase 2 adds host alerts: memory', () => {
     const file = rules(Phase.TWO, 'production');
     expectPass(file, {

@@ -73,7 +73,7 @@ export function monitoringPhaseDocument(phase: Phase): string {
       + 'Prometheus restores its alerts within a minute (`--rules.alert.for-grace-period=1m`, after outages of up to a day). A dead machine or Alertmanager is the dead-man\'s switch\'s job.',
     '',
     '**Suppression survives an Alertmanager restart.** A restarted Alertmanager knows no alerts until Prometheus resends them, each on its own schedule, so an inhibit rule alone can let a warning through. '
-      + 'The suppressed alerts therefore also step aside in their expressions: DiskAboveVolumeThreshold while DiskAboveSplitThreshold fires, TlsCertificateExpiring while its UptimeCheckFailed fires. '
+      + 'The suppressed alerts therefore also step aside in their expressions: DiskAboveVolumeThreshold while DiskAboveSplitThreshold fires, TlsCertificateExpiring while its UptimeCheckFailed fires for every address family of the check (it has no inhibit rule: one family failing, an IPv6 outage or a name without AAAA, hides no expiry of the certificate the other family serves). '
       + 'The suppressing rule is evaluated first, so when both conditions start together the warning never fires, not even once; and Alertmanager keeps its notification log in its data directory, so a restart does not repeat the critical. '
       + 'The live test restarts Alertmanager under a firing DiskAboveSplitThreshold: the warning is delivered neither before nor after, the critical not again.',
     '',

@@ -201,13 +201,17 @@ export function renderRules(model: ProberModel): string {
       },
     });
     if (check.certificateExpiry) {
+      const down = `ALERTS{alertname="${MonitoringAlert.UPTIME_CHECK_FAILED.name}", alertstate="firing", check="${check.name}"}`;
       uptime.push({
         alert: MonitoringAlert.TLS_CERTIFICATE_EXPIRING.name,
-        // Not while the check fails: a firing UptimeCheckFailed suppresses it by its expression too, so
-        // the suppression holds after an Alertmanager restart (which forgets alerts until Prometheus resends them).
+        // Not while every family of the check fails: then UptimeCheckFailed says it all. It is kept while one family
+        // still answers (and serves the certificate), so a family that keeps failing (a name without AAAA, an IPv6
+        // outage silenced in Alertmanager, which does not clear ALERTS) hides no expiry. Suppressed by the expression,
+        // so it holds after an Alertmanager restart (which forgets alerts until Prometheus resends them).
         // One certificate, whichever family served it: one alert, not one per family.
         expr: `min without (job, ip_family) (${hold(`probe_ssl_earliest_cert_expiry{check="${check.name}"}`)}) - time() < ${check.certificateExpiry.toSeconds()}`
-          + ` unless on (check) ALERTS{alertname="${MonitoringAlert.UPTIME_CHECK_FAILED.name}", alertstate="firing", check="${check.name}"}`,
+          // Suppressed when it fires for some family and there is no family it does not fire for.
+          + ` unless on (check) (${down} unless on (check) (${hold(`probe_success{check="${check.name}"}`)} unless on (check, ip_family) ${down}))`,
         for: '10m',
         labels,
         annotations: {
@@ -450,7 +454,8 @@ export function renderAlertmanagerTemplate(model: ProberModel): string {
       { source_matchers: [`alertname="${MonitoringAlert.PROMETHEUS_DOWN.name}"`], target_matchers: [`alertname!~"${MonitoringAlert.PROMETHEUS_DOWN.name}|${MonitoringAlert.WATCHDOG.name}"`], equal: ['prober'] },
       { source_matchers: [`alertname="${MonitoringAlert.MONITORING_TARGET_DOWN.name}"`], target_matchers: [`alertname="${MonitoringAlert.MONITORING_DATA_MISSING.name}"`], equal: ['instance'] },
       { source_matchers: [`alertname="${MonitoringAlert.DISK_ABOVE_SPLIT_THRESHOLD.name}"`], target_matchers: [`alertname="${MonitoringAlert.DISK_ABOVE_VOLUME_THRESHOLD.name}"`], equal: ['instance', 'mountpoint'] },
-      { source_matchers: [`alertname="${MonitoringAlert.UPTIME_CHECK_FAILED.name}"`], target_matchers: [`alertname="${MonitoringAlert.TLS_CERTIFICATE_EXPIRING.name}"`], equal: ['check'] },
+      // No inhibit rule for TlsCertificateExpiring: one check fails once per address family, and an inhibit rule (equal
+      // on the check) would hide the certificate while one family fails and the other serves it. Its expression steps aside.
     ],
     receivers: [
       { name: DEADMAN, webhook_configs: [{ url: `__SECRET_${model.deadmanVariable}__`, send_resolved: false }] },
