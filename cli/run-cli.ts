@@ -1,4 +1,4 @@
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -33,6 +33,13 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
+  /**
+   * Where a release's steps write their standard output, as it comes, when the CLI's own is a pipe: relayed, so that
+   * a reader gone (`release | head`) drops the rest, where the steps writing into the closed pipe themselves would die
+   * of SIGPIPE or EPIPE mid-deploy (and the take-down with them).
+   * @default the steps inherit the CLI's standard output
+   */
+  readonly stepOut?: (chunk: Buffer) => void;
 }
 
 const STAGING_LIST_USAGE = `  cdktf-sovereign-hetzner staging list [--now ISO-TIME] [--stack NAME --none-up]
@@ -155,7 +162,7 @@ const EXIT_CODES = `Exit codes: 0 done; 1 the command ran and failed, or found w
 protected resource deleted, staging list --none-up: staging up, release: a step failed); 2 the command line is wrong
 (an unknown command or option, an option without its value, a required option left out, a value of the wrong form),
 and nothing was run; 128+N release stopped by signal N (staging taken down first). Output to a closed pipe (| head) is
-dropped: the command still runs to its end.`;
+dropped, a release's steps' too: the command still runs to its end.`;
 
 /** The usage `words` (a command, or `staging` and its subcommand) ask for; the whole usage for anything else. */
 function usageOf(words: readonly string[]): string {
@@ -570,6 +577,17 @@ function refuseKeysRegisteredTwice(stacks: ReadonlyArray<{ name: string; json: a
 /** The signals that stop a release: Ctrl-C, a CI job's cancel, a closed terminal. */
 const STOPPING_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
+/** Runs a step with its standard output sent to `out` as it comes (see CliIo.stepOut); its exit status or signal. */
+function relayed(command: readonly string[], env: NodeJS.ProcessEnv, out: (chunk: Buffer) => void): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout?: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command[0], command.slice(1), { env, stdio: ['inherit', 'pipe', 'inherit'] });
+    child.stdout.on('data', out);
+    // A command that cannot start (ENOENT) ends as spawnSync reports it: no status.
+    child.on('error', () => resolve({ status: null, signal: null }));
+    child.on('close', (status, signal) => resolve({ status, signal }));
+  });
+}
+
 async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpiresAt: string, credentials: ReleaseCredentials, requirements: readonly Requirement[]): Promise<number> {
   let snapshotId: string | undefined;
   let failed = false;
@@ -598,11 +616,12 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
       started.add(step.title);
       const command = step.command.map((a) => (snapshotId ? a.replace(SNAPSHOT_ID, snapshotId) : a));
       io.out(`==> ${i + 1}. ${step.title}`);
-      const result = spawnSync(command[0], command.slice(1), {
-        // Its project's token and state key pair, over any HCLOUD_TOKEN or AWS_ACCESS_KEY_ID the caller has.
-        env: { ...(step.rehearsesOn ? rehearsalEnvironment(io.env, requirements, step.rehearsesOn) : io.env), ...step.env,
-          ...Object.fromEntries(stepCredentialSources(step, credentials).map(([name, source]) => [name, io.env[source]])) }, stdio: step.producesSnapshotId ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8',
-      });
+      // Its project's token and state key pair, over any HCLOUD_TOKEN or AWS_ACCESS_KEY_ID the caller has.
+      const env = { ...(step.rehearsesOn ? rehearsalEnvironment(io.env, requirements, step.rehearsesOn) : io.env), ...step.env,
+        ...Object.fromEntries(stepCredentialSources(step, credentials).map(([name, source]) => [name, io.env[source]])) };
+      const result = step.producesSnapshotId
+        ? spawnSync(command[0], command.slice(1), { env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' })
+        : io.stepOut ? await relayed(command, env, io.stepOut) : spawnSync(command[0], command.slice(1), { env, stdio: 'inherit' });
       // A signal that came during the step waits for the event loop: let it in before deciding what runs next.
       await new Promise((resolve) => setImmediate(resolve));
       if (result.status !== 0) {

@@ -1,7 +1,9 @@
 import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { javascriptEntry } from '../../testing/harness/transpile-cache';
-import { cli, synthesizedPilotWorkDirectory } from './cli';
+import { cli, deployEnvironment, synthesizedPilotWorkDirectory } from './cli';
 
 // Audit (first hour): a mistyped command exited 2 but a mistyped option, a missing value or a required option left out
 // exited 1, as a command that ran and failed does, so a script could not tell them apart. And `… | head` ended the
@@ -76,9 +78,9 @@ describe('output into a pipe whose reader is gone (| head)', () => {
   const main = javascriptEntry(path.resolve(__dirname, '../../cli/main'));
 
   /** Runs the CLI as its own process with `closed` (stdout or stderr) read by nobody from the start, as after `| head` has exited. */
-  function withClosed(closed: 'stdout' | 'stderr', args: string[]): Promise<{ status: number | null; other: string }> {
+  function withClosed(closed: 'stdout' | 'stderr', args: string[], env: NodeJS.ProcessEnv = { PATH: process.env.PATH }): Promise<{ status: number | null; other: string }> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH } });
+      const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
       child[closed].destroy();
       let other = '';
       child[closed === 'stdout' ? 'stderr' : 'stdout'].on('data', (c) => { other += c; });
@@ -90,6 +92,27 @@ describe('output into a pipe whose reader is gone (| head)', () => {
   test('stdout closed: no stack trace, and the command\'s own exit code', async () => {
     expect(await withClosed('stdout', ['help'])).toEqual({ status: 0, other: '' });
     expect(await withClosed('stdout', ['cost', '--out', outdir])).toEqual({ status: 0, other: '' });
+  });
+
+  // The release's steps inherited the closed stdout: the first to print died of SIGPIPE (terraform; `npx cdktf` of
+  // EPIPE), mid-deploy, and the take-down with it. They write through the CLI now, which drops what nobody reads.
+  test('stdout closed (release | head): every step runs, output and all, staging is taken down and production deployed', async () => {
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'closed-npx-'));
+    try {
+      const log = path.join(bin, 'calls.log');
+      // A stand-in `npx` that prints, as cdktf does; the snapshot step prints only the image ID.
+      fs.writeFileSync(path.join(bin, 'npx'), `#!/bin/sh\necho "$*" >> "${log}"\ncase "$2" in snapshot) echo 4242;; *) echo "applying $*"; echo done;; esac\n`, { mode: 0o755 });
+      const result = await withClosed('stdout', ['release', '--product', 'phase1-pilot', '--out', outdir, '--rehearse', `echo rehearsed; echo "rehearse" >> ${log}`,
+        '--now', '2026-11-25T09:00:00Z'], { ...deployEnvironment(outdir), PATH: `${bin}:${process.env.PATH}` });
+      expect(result).toEqual({ status: 0, other: '' });
+      expect(fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' ').slice(0, 3).join(' '))).toEqual([
+        'cdktf-sovereign-hetzner guard phase1-pilot-production', 'cdktf deploy phase1-pilot-test', 'cdktf-sovereign-hetzner snapshot --server',
+        'cdktf-sovereign-hetzner staging claim', 'cdktf deploy phase1-pilot-staging', 'rehearse', 'cdktf destroy phase1-pilot-staging',
+        'cdktf-sovereign-hetzner staging unclaim', 'cdktf deploy phase1-pilot-production',
+      ]);
+    } finally {
+      fs.rmSync(bin, { recursive: true, force: true });
+    }
   });
 
   test('stderr closed (2>&1 | head): no stack trace, and the command\'s own exit code', async () => {
