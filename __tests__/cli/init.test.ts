@@ -62,6 +62,8 @@ describe('cdktf-sovereign-hetzner init', () => {
     [['--public', 'openai'], /processor 'openai' is not one init knows\. Fix: use mistral or jina/],
     [['--name', 'Acme Corp'], /--name 'Acme Corp' is not allowed: .* Fix: use 3 to 32 lowercase letters/],
     [['--admin-cidrs', '0.0.0.0/1,128.0.0.0/1'], /admin\.cidrs: .* is not allowed: together these blocks cover the whole internet, and SSH must never be open to it\. Fix:/],
+    // Refused by a construct's validation at synth (cdktf's report), not by a ValidationError: still a flag's value.
+    [['--budget', '1'], /product\.budget: '€1\.00 a month' is not allowed: the estimated cost is €[\d.]+ a month/],
   ])('fails on bad input with the library\'s own message: %j', async (bad, message) => {
     const dir = path.join(work, `bad-${Math.random().toString(36).slice(2)}`);
     const { code, err } = await cli(['init', dir, ...FLAGS, ...bad]);
