@@ -20,9 +20,11 @@ function writer(stream: NodeJS.WriteStream): { line: (line: string) => void; chu
 }
 
 const out = writer(process.stdout);
+const err = writer(process.stderr);
 runCli(process.argv.slice(2), {
-  env: process.env, out: out.line, err: writer(process.stderr).line,
+  env: process.env, out: out.line, err: err.line,
   // Into a pipe, a release's steps write through the CLI, so that `release | head` drops their output instead of
   // killing them mid-deploy: a release still runs to its end and takes staging down. A terminal they get as it is.
   ...(process.stdout.isTTY ? {} : { stepOut: out.chunk }),
+  ...(process.stderr.isTTY ? {} : { stepErr: err.chunk }),
 }).then((code) => { process.exitCode = code; });

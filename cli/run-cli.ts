@@ -40,6 +40,11 @@ export interface CliIo {
    * @default the steps inherit the CLI's standard output
    */
   readonly stepOut?: (chunk: Buffer) => void;
+  /**
+   * The same for their standard error, when the CLI's own is a pipe (`release 2>&1 | head`).
+   * @default the steps inherit the CLI's standard error
+   */
+  readonly stepErr?: (chunk: Buffer) => void;
 }
 
 const STAGING_LIST_USAGE = `  cdktf-sovereign-hetzner staging list [--now ISO-TIME] [--stack NAME --none-up]
@@ -577,11 +582,12 @@ function refuseKeysRegisteredTwice(stacks: ReadonlyArray<{ name: string; json: a
 /** The signals that stop a release: Ctrl-C, a CI job's cancel, a closed terminal. */
 const STOPPING_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-/** Runs a step with its standard output sent to `out` as it comes (see CliIo.stepOut); its exit status or signal. */
-function relayed(command: readonly string[], env: NodeJS.ProcessEnv, out: (chunk: Buffer) => void): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout?: string }> {
+/** Runs a step with its output sent to `io.stepOut` and `io.stepErr` as it comes (inherited without them); its exit status or signal. */
+function relayed(command: readonly string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout?: string }> {
   return new Promise((resolve) => {
-    const child = spawn(command[0], command.slice(1), { env, stdio: ['inherit', 'pipe', 'inherit'] });
-    child.stdout.on('data', out);
+    const child = spawn(command[0], command.slice(1), { env, stdio: ['inherit', io.stepOut ? 'pipe' : 'inherit', io.stepErr ? 'pipe' : 'inherit'] });
+    if (io.stepOut) child.stdout!.on('data', io.stepOut);
+    if (io.stepErr) child.stderr!.on('data', io.stepErr);
     // A command that cannot start (ENOENT) ends as spawnSync reports it: no status.
     child.on('error', () => resolve({ status: null, signal: null }));
     child.on('close', (status, signal) => resolve({ status, signal }));
@@ -621,7 +627,7 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
         ...Object.fromEntries(stepCredentialSources(step, credentials).map(([name, source]) => [name, io.env[source]])) };
       const result = step.producesSnapshotId
         ? spawnSync(command[0], command.slice(1), { env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' })
-        : io.stepOut ? await relayed(command, env, io.stepOut) : spawnSync(command[0], command.slice(1), { env, stdio: 'inherit' });
+        : io.stepOut || io.stepErr ? await relayed(command, env, io) : spawnSync(command[0], command.slice(1), { env, stdio: 'inherit' });
       // A signal that came during the step waits for the event loop: let it in before deciding what runs next.
       await new Promise((resolve) => setImmediate(resolve));
       if (result.status !== 0) {

@@ -96,15 +96,19 @@ describe('output into a pipe whose reader is gone (| head)', () => {
 
   // The release's steps inherited the closed stdout: the first to print died of SIGPIPE (terraform; `npx cdktf` of
   // EPIPE), mid-deploy, and the take-down with it. They write through the CLI now, which drops what nobody reads.
-  test('stdout closed (release | head): every step runs, output and all, staging is taken down and production deployed', async () => {
+  test.each(['stdout', 'stderr'] as const)('%s closed (release | head, release 2>&1 | head): every step runs, output and all, staging is taken down and production deployed', async (closed) => {
     const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'closed-npx-'));
     try {
       const log = path.join(bin, 'calls.log');
-      // A stand-in `npx` that prints, as cdktf does; the snapshot step prints only the image ID.
-      fs.writeFileSync(path.join(bin, 'npx'), `#!/bin/sh\necho "$*" >> "${log}"\ncase "$2" in snapshot) echo 4242;; *) echo "applying $*"; echo done;; esac\n`, { mode: 0o755 });
-      const result = await withClosed('stdout', ['release', '--product', 'phase1-pilot', '--out', outdir, '--rehearse', `echo rehearsed; echo "rehearse" >> ${log}`,
+      // A stand-in `npx` that prints on both streams, as cdktf does; the snapshot step prints only the image ID.
+      fs.writeFileSync(path.join(bin, 'npx'), `#!/bin/sh\necho "$*" >> "${log}"\ncase "$2" in snapshot) echo 4242;; *) echo "applying $*"; echo "a warning" >&2; echo done;; esac\n`, { mode: 0o755 });
+      const result = await withClosed(closed, ['release', '--product', 'phase1-pilot', '--out', outdir, '--rehearse', `echo rehearsed; echo "rehearse" >> ${log}`,
         '--now', '2026-11-25T09:00:00Z'], { ...deployEnvironment(outdir), PATH: `${bin}:${process.env.PATH}` });
-      expect(result).toEqual({ status: 0, other: '' });
+      expect(result.status).toBe(0);
+      // The other stream carries what goes there, and no failure: the steps' warnings on stderr, or the release's and
+      // the steps' output on stdout.
+      if (closed === 'stdout') expect(result.other).toMatch(/^(a warning\n)+$/);
+      else expect(result.other).toMatch(/==> 9\. .*\napplying cdktf deploy phase1-pilot-production/s);
       expect(fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' ').slice(0, 3).join(' '))).toEqual([
         'cdktf-sovereign-hetzner guard phase1-pilot-production', 'cdktf deploy phase1-pilot-test', 'cdktf-sovereign-hetzner snapshot --server',
         'cdktf-sovereign-hetzner staging claim', 'cdktf deploy phase1-pilot-staging', 'rehearse', 'cdktf destroy phase1-pilot-staging',
