@@ -75,6 +75,48 @@ describe('the host allowlist counts only when what carries it reaches Terraform 
       /Boundary-RestrictedEgress: production\/App\/Rollout\/Resource: missing: it carries the host allowlist to production\/App\/Resource, and the configuration no longer has terraform_data\.App_Rollout_[A-Z0-9]+\. Fix: remove what removed it/);
   });
 
+  // Review: "what the library built" was the live resource with its overrides left out, so a change made through the
+  // generated setters (what an Aspect normally uses) counted as built, and passed.
+  test('user data set through the server\'s setter, typed or from an Aspect, is refused', () => {
+    const typed = restricted();
+    typed.m.server.userData = RUNCMD;
+    expect(synthErrors(typed.stack)).toMatch(/Boundary-RestrictedEgress: production\/App\/Resource\.user_data: '<user data of \d+ characters>' is not allowed: it is not what the library built/);
+    expect(synthErrors(typed.stack)).not.toContain('collector.example.com');
+
+    const late = restricted();
+    const aspect: IAspect = { visit: (node: IConstruct) => { if (node === late.m.server) late.m.server.userData = RUNCMD; } };
+    Aspects.of(late.stack).add(aspect);
+    expect(synthErrors(late.stack)).toMatch(/production\/App\/Resource\.user_data: '<user data of \d+ characters>' is not allowed/);
+  });
+
+  test('a rollout changed through its setters (count, lifecycle, provisioners, depends_on), typed or from an Aspect, is refused', () => {
+    const rollout = (m: Machine) => m.rollout!.resource;
+    const changes: [string, (m: Machine, other: Machine) => void, RegExp][] = [
+      ['count', (m) => { rollout(m).count = 0; }, /Rollout\/Resource\.count: 0 is not allowed/],
+      ['lifecycle', (m) => { rollout(m).lifecycle = { ignoreChanges: 'all' }; }, /Rollout\/Resource\.lifecycle: .* is not allowed/],
+      ['provisioners', (m) => { rollout(m).provisioners = [{ type: 'remote-exec', inline: ['true'] }]; },
+        /Rollout\/Resource\.provisioner: 'remote-exec' \(the library wrote remote-exec, file, file, file, remote-exec\) is not allowed/],
+      // The list the library built, changed in place: a failed activation (the table did not load) would pass the deploy.
+      ['a provisioner in place', (m) => { Object.assign(rollout(m).provisioners![4], { onFailure: 'continue' }); },
+        /Rollout\/Resource\.provisioner\[4\]\.remote-exec\.on_failure: 'continue' is not allowed/],
+      ['a provisioner pushed', (m) => { rollout(m).provisioners!.push({ type: 'remote-exec', inline: ['systemctl stop sovereign-egress.service'] }); },
+        /Rollout\/Resource\.provisioner: 'remote-exec, file, file, file, remote-exec, remote-exec' \(the library wrote remote-exec, file, file, file, remote-exec\) is not allowed/],
+      ['dependsOn', (m, other) => { rollout(m).dependsOn = [other.server.fqn]; }, /Rollout\/Resource\.depends_on\[0\]: .* is not allowed/],
+      ['dependsOn in place', (m, other) => { rollout(m).dependsOn!.push(other.server.fqn); }, /Rollout\/Resource\.depends_on: .* is not allowed/],
+    ];
+    for (const [what, change, error] of changes) {
+      const typed = restricted();
+      change(typed.m, machine(typed.stack, 'Other', { role: 'worker' }));
+      expect([what, synthErrors(typed.stack)]).toEqual([what, expect.stringMatching(error)]);
+
+      const late = restricted();
+      const other = machine(late.stack, 'Other', { role: 'worker' });
+      const aspect: IAspect = { visit: (node: IConstruct) => { if (node === late.m.rollout!.resource) change(late.m, other); } };
+      Aspects.of(late.stack).add(aspect);
+      expect([what, synthErrors(late.stack)]).toEqual([what, expect.stringMatching(error)]);
+    }
+  });
+
   test('how SSH reaches the host (a timeout, the agent) and other arguments may still be overridden', () => {
     const { stack, m } = restricted();
     m.rollout!.resource.addOverride('connection.timeout', '10m');

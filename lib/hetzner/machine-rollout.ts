@@ -11,6 +11,7 @@ import { requireSensitive } from './storage-box';
 import { ROLLOUT_AGENT, ROLLOUT_STATE_DIR } from './private/rollout-agent';
 import { escapeTemplateSequences, resolveTemplate } from './private/terraform-template';
 import { readableSecretFiles } from './private/readable-secret-files';
+import { recordBuilt } from './private/synthesized-argument';
 
 /** How `cdktf deploy` reaches a machine to roll its bundle out. */
 export interface MachineRolloutOptions {
@@ -169,6 +170,8 @@ export class MachineRollout extends Construct {
         },
       ],
     });
+    // What the allowlist-delivery check holds the written rollout against (the bundle reaches it through the Lazy values above).
+    recordBuilt(this.resource);
   }
 
   /** The bundle as it renders now (after synth: as synthesized). */

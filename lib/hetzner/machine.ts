@@ -27,6 +27,7 @@ import { BLOCKS_PER_RULE, firewallLimitProblems } from './private/firewall-limit
 import { checkPartShape, refuseCommandReferences } from './private/part-checks';
 import { identityPart } from './private/machine-identity';
 import { privateAddressOf } from './private/private-address';
+import { recordBuilt } from './private/synthesized-argument';
 import { privateIngressPart } from './private/private-ingress-table';
 import { escapeTemplateSequences, resolveTemplate } from './private/terraform-template';
 import { FirewallDirection, FirewallRule } from './firewall-rule';
@@ -362,6 +363,8 @@ export class Machine extends Construct implements IMachine {
     // As its address: cdktf writes a resource given here as "${…}", which Terraform refuses in replace_triggered_by.
     const marker = `${this.architectureMarker.terraformResourceType}.${this.architectureMarker.friendlyUniqueId}`;
     this.server.lifecycle = { ...this.server.lifecycle, replaceTriggeredBy: [marker] };
+    // The library changes the server no further: what the allowlist-delivery check holds its user data against.
+    recordBuilt(this.server);
 
     this.node.addValidation({ validate: () => this.validate(props, labels, adminSsh, adminCidrs) });
     this.warnAboutDeprecatedType();
