@@ -74,7 +74,8 @@ describe('BackupPlan', () => {
     const files = machineFiles(stack);
     // The agent's limit for one command, as the machine runs it: past it the command is killed and the deploy rolled
     // back, with no word of the job the rotation waited for.
-    const agentLimit = Number(/^COMMAND_TIMEOUT = int\(os\.environ\.get\("SOVEREIGN_COMMAND_TIMEOUT", "(\d+)"\)\)$/m.exec(ROLLOUT_AGENT)![1]);
+    const agentLimit = Number(/^def command_timeout\(default=(\d+)\):$/m.exec(ROLLOUT_AGENT)![1]);
+    expect(ROLLOUT_AGENT).toMatch(/^COMMAND_TIMEOUT = command_timeout\(\)$/m);
     expect(ROLLOUT_AGENT).toMatch(/^def run\(argv, env=None, timeout=COMMAND_TIMEOUT, stdin=None\):$/m);
     expect(agentLimit).toBe(1800);
     const rotationWait = Number(conf(files, 'ROTATE_LOCK_WAIT_SECONDS') ?? conf(files, 'LOCK_WAIT_SECONDS'));

@@ -87,6 +87,22 @@ describe('the rollout agent', () => {
     expect(m.systemctl()).toEqual([]);
   });
 
+  // Review: the agent read SOVEREIGN_COMMAND_TIMEOUT (the tests' knob) with a bare int() when it loaded, so a stray
+  // export on the machine stopped every deploy before the agent took its lock; 0 or less let no command finish.
+  test.each(['abc', '', '0', '-5', '2.5'])('a SOVEREIGN_COMMAND_TIMEOUT of %p leaves the default, and the rollout applies', (value) => {
+    const m = machine();
+    const before = process.env.SOVEREIGN_COMMAND_TIMEOUT;
+    process.env.SOVEREIGN_COMMAND_TIMEOUT = value;
+    try {
+      const run = m.apply([{ ...app('port = 8080\n'), commands: [['sleep', '0.2'], ['systemctl', 'restart', 'acme.service']] }]);
+      expect([run.status, run.output]).toEqual([0, expect.not.stringMatching(/Traceback|timed out/)]);
+      expect(m.read('/etc/acme/app.conf')).toBe('port = 8080\n');
+    } finally {
+      if (before === undefined) delete process.env.SOVEREIGN_COMMAND_TIMEOUT;
+      else process.env.SOVEREIGN_COMMAND_TIMEOUT = before;
+    }
+  });
+
   test('reloads and restarts only what changed: a new schedule touches the timer, not the app', () => {
     const m = machine();
     m.apply([app('a=1\n'), jobs('daily')]);

@@ -43,8 +43,19 @@ RELEASES = STATE + "/releases"
 COMMAND = ROOT + "/usr/local/sbin/sovereign-rollout"
 TEXTFILE_DIR = ROOT + "/var/lib/prometheus/node-exporter"
 UNIT_DIR = "/etc/systemd/system/"
-# How long one command may run (ROLLOUT_COMMAND_TIMEOUT); tests shorten it.
-COMMAND_TIMEOUT = int(os.environ.get("SOVEREIGN_COMMAND_TIMEOUT", "${ROLLOUT_COMMAND_TIMEOUT.toSeconds()}"))
+
+# How long one command may run, in seconds (ROLLOUT_COMMAND_TIMEOUT); tests shorten it. Anything but a positive
+# whole number there (a stray export on the machine) leaves the default: read at load, it would otherwise stop the
+# agent before it takes the lock, or let no command run at all.
+def command_timeout(default=${ROLLOUT_COMMAND_TIMEOUT.toSeconds()}):
+    try:
+        seconds = int(os.environ.get("SOVEREIGN_COMMAND_TIMEOUT", default))
+    except ValueError:
+        return default
+    return seconds if seconds > 0 else default
+
+
+COMMAND_TIMEOUT = command_timeout()
 UNIT_SUFFIXES = (".service", ".timer", ".socket", ".path", ".mount", ".target")
 # Lines of systemd-analyze verify that mean the unit file itself is wrong (not the machine around it).
 UNIT_ERRORS = ("Unknown section", "Unknown key", "Unknown lvalue", "bad unit file setting", "Failed to parse",
