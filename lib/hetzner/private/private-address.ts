@@ -7,6 +7,13 @@ import type { IMachine } from '../machine';
 export const ADDRESS_WAIT_SECONDS = 120;
 
 /**
+ * The start timeout of a unit that waits for the address (TimeoutStartSec=, in seconds): the wait, and a minute for
+ * the service itself. systemd's default of 90 s would stop the wait first (and a restart by a deploy with it), where
+ * the unit sets none.
+ */
+export const ADDRESS_WAIT_START_TIMEOUT_SECONDS = ADDRESS_WAIT_SECONDS + 60;
+
+/**
  * A command, as a unit file writes it (`$$` is systemd's escape of `$`), that exits 0 once `address` is on an
  * interface, or 1 after about `seconds`. `address` may be a Terraform reference (a file filled in at deploy).
  */

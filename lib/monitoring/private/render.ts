@@ -6,7 +6,7 @@ import { DeadMansSwitch } from '../dead-mans-switch';
 import { AlertSeverity, MonitoringAlert } from '../monitoring-alert';
 import { IpFamily, UptimeCheck, UptimeCheckProtocol } from '../uptime-check';
 import { IDENTITY_UNIT_LINES } from '../../hetzner/private/machine-identity';
-import { ADDRESS_WAIT_SECONDS, waitForAddressCommand } from '../../hetzner/private/private-address';
+import { ADDRESS_WAIT_SECONDS, ADDRESS_WAIT_START_TIMEOUT_SECONDS, waitForAddressCommand } from '../../hetzner/private/private-address';
 import { ETC, PORTS, PROMETHEUS_WATCH, REDACT_LOG, SECRETS, SERVICES, TEXTFILE_DIR, WEB_CONFIG, WEB_PASSWORD, WEB_USER } from './paths';
 import { MonitoringProfile, ProberResources } from './profile';
 
@@ -534,12 +534,13 @@ export function nodeExporterCommand(profile: MonitoringProfile, privateAddress?:
  * What node exporter's unit adds when it listens on the private address: it cannot bind the address before
  * Hetzner's private network brings it up, which network-online.target does not wait for. It waits for the
  * address (up to 2 minutes); should it still be missing, the bind fails and Debian's `Restart=on-failure`
- * starts it again, which waits again, until the address is there.
+ * starts it again, which waits again, until the address is there. Debian's unit sets no start timeout, and
+ * systemd's default (90 s) would kill the wait before it ends: the drop-in sets one that covers it.
  */
 export function nodeExporterWaitsFor(privateAddress: string): DropInExtras {
   return {
     unit: ['Wants=network-online.target', 'After=network-online.target'],
-    service: [`ExecStartPre=-${waitForAddressCommand(privateAddress, ADDRESS_WAIT_SECONDS)}`],
+    service: [`ExecStartPre=-${waitForAddressCommand(privateAddress, ADDRESS_WAIT_SECONDS)}`, `TimeoutStartSec=${ADDRESS_WAIT_START_TIMEOUT_SECONDS}s`],
   };
 }
 
