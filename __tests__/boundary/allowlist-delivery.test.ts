@@ -2,6 +2,7 @@ import { Aspects, IAspect, TerraformStack, Testing } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { BoundarySuppressions, Machine } from '../../lib';
 import { boundaryDocument } from '../../lib/boundary/boundary-document';
+import { builtArguments } from '../../lib/hetzner/private/synthesized-argument';
 import { checkedStack, machine, policy, synthErrors } from './fixtures';
 
 // Audit (escape hatches): Boundary-RestrictedEgress read a machine's host allowlist from the construct tree, and
@@ -115,6 +116,18 @@ describe('the host allowlist counts only when what carries it reaches Terraform 
       Aspects.of(late.stack).add(aspect);
       expect([what, synthErrors(late.stack)]).toEqual([what, expect.stringMatching(error)]);
     }
+  });
+
+  // requireMachine takes a Machine of another copy of the library: what that copy recorded is read here too.
+  test('what another copy of the library recorded is what it built', () => {
+    const { m } = restricted();
+    let other: typeof import('../../lib/hetzner/private/synthesized-argument') | undefined;
+    jest.isolateModules(() => { other = require('../../lib/hetzner/private/synthesized-argument'); });
+    expect(other!.builtArguments).not.toBe(builtArguments);
+    m.server.userData = RUNCMD;
+    const built = other!.builtArguments(m.server, ['user_data']).user_data;
+    expect(built).toEqual(builtArguments(m.server, ['user_data']).user_data);
+    expect(built).not.toContain('collector.example.com');
   });
 
   test('how SSH reaches the host (a timeout, the agent) and other arguments may still be overridden', () => {

@@ -15,8 +15,12 @@ export function synthesizedArgument(resource: TerraformResource, name: string): 
   return synthesizedArguments(resource, [name])[name];
 }
 
-/** What the library built of a resource, field by field, recorded when it finished building it (see recordBuilt). */
-const built = new WeakMap<TerraformResource, PropertyDescriptorMap>();
+/**
+ * Where a resource keeps what the library built of it, field by field (see recordBuilt): on the resource, under a
+ * symbol of the global registry, so that a machine built by another copy of the library is read too (requireMachine
+ * accepts one); neither writable nor removable.
+ */
+const BUILT = Symbol.for('cdktf-sovereign-hetzner/built-fields');
 
 /**
  * Records `resource` as the library built it, once it has finished: every field of its own (its configuration, its
@@ -26,7 +30,7 @@ const built = new WeakMap<TerraformResource, PropertyDescriptorMap>();
  * an Aspect or the caller) is not what the library built.
  */
 export function recordBuilt(resource: TerraformResource): void {
-  built.set(resource, copiedDescriptors(Object.getOwnPropertyDescriptors(resource)));
+  Object.defineProperty(resource, BUILT, { value: copiedDescriptors(Object.getOwnPropertyDescriptors(resource)), enumerable: false, writable: false, configurable: false });
 }
 
 /**
@@ -42,7 +46,7 @@ export function builtArguments<K extends string>(resource: TerraformResource, na
     throw new Error(`${resource.node.path}: this CDK keeps a resource's overrides outside \`rawOverrides\`, so the library cannot tell what it built `
       + 'from what an override changed. Fix: use cdktf 0.21 or cdktn 0.24, the versions this library supports.');
   }
-  const fields = built.get(resource);
+  const fields = Object.prototype.hasOwnProperty.call(resource, BUILT) ? (resource as unknown as Record<symbol, PropertyDescriptorMap>)[BUILT] : undefined;
   // Read from the live resource instead, a change through a setter would count as built: fail loudly.
   if (!fields) throw new Error(`${resource.node.path}: the library did not record what it built of this resource (recordBuilt), so it cannot tell it from what changed it later`);
   const asBuilt = Object.create(resource, { ...copiedDescriptors(fields), rawOverrides: { value: {} } }) as TerraformResource;
