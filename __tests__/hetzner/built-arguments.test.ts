@@ -1,18 +1,29 @@
 import { TerraformStack, Testing } from 'cdktf';
 import { Firewall } from '../../generated/providers/hcloud/firewall';
-import { builtArguments, synthesizedArgument } from '../../lib/hetzner/private/synthesized-argument';
+import { builtArguments, recordBuilt, synthesizedArgument } from '../../lib/hetzner/private/synthesized-argument';
 
 describe('builtArguments: what the library built, apart from what an override changed', () => {
   function firewall() {
     const stack = new TerraformStack(Testing.app(), 'stack');
-    return new Firewall(stack, 'Fw', { name: 'built' });
+    const fw = new Firewall(stack, 'Fw', { name: 'built' });
+    recordBuilt(fw);
+    return fw;
   }
 
-  test('leaves the overrides out, where the synthesized arguments carry them', () => {
+  test('leaves the overrides and later setters out, where the synthesized arguments carry them', () => {
     const fw = firewall();
     fw.addOverride('name', 'overridden');
     expect(builtArguments(fw, ['name'])).toEqual({ name: 'built' });
     expect(synthesizedArgument(fw, 'name')).toBe('overridden');
+    const set = firewall();
+    set.name = 'set later';
+    expect(builtArguments(set, ['name'])).toEqual({ name: 'built' });
+    expect(synthesizedArgument(set, 'name')).toBe('set later');
+  });
+
+  test('refuses a resource whose build was never recorded', () => {
+    const stack = new TerraformStack(Testing.app(), 'stack');
+    expect(() => builtArguments(new Firewall(stack, 'Raw', { name: 'x' }), ['name'])).toThrow(/stack\/Raw: the library did not record what it built/);
   });
 
   test('fails loudly on a CDK that keeps overrides elsewhere, rather than taking the overridden resource for the built one', () => {
