@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { TerraformStack, Testing } from 'cdktf';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
-import { Environment, Location, Machine, PostgresDatabase, PrivateIngress, PrivateNetwork, SecretVariable, ServerType, SshKey } from '../../lib';
+import { Environment, Location, Machine, Port, PostgresDatabase, PrivateIngress, PrivateNetwork, SecretVariable, ServerType, SshKey } from '../../lib';
 import { PRIVATE_INGRESS_RULESET, PRIVATE_INGRESS_UNIT } from '../../lib/hetzner/private/private-ingress-table';
 import { phase3Traction } from '../../examples/phase3-traction';
 import { bootTransaction, bundleOf, systemdTestAvailable } from '../boundary/boot-transaction';
@@ -80,6 +80,41 @@ describe('PrivateIngress: what the constructs declare is what the table admits',
     expect(app.node.validate().join('\n')).toMatch(/acme-production\/App\.privateIngress: 'acme-production\/Loner on TCP 8080 \(the loner\)' is not allowed: acme-production\/Loner is in no private network.*Fix: attach both machines/);
     expect(refusal(() => PrivateIngress.allowTcp(app, app, 8080, 'itself'))).toMatch(/acme-production\/App\.privateIngress\.from: .*a machine reaches itself over loopback/);
     expect(refusal(() => PrivateIngress.allowTcp(app, loner, 8080, 'two\nlines'))).toMatch(/purpose.*one-line comment/);
+  });
+
+  test('a machine in a private network with no bundle part of its own loads the table too, and what is declared for it is in it', () => {
+    const { worker, app } = environment();
+    // The worker runs nothing of the library's: before, it had no bundle, no table, and a declaration enforced nothing.
+    expect(worker.bundle.partNames).toContain('private-network ingress');
+    expect(worker.rollout).toBeDefined();
+    expect(text(worker, PRIVATE_INGRESS_RULESET)).toMatch(/ip daddr != 10\.0\.1\.4 accept[\s\S]*counter drop/);
+    PrivateIngress.allowTcp(worker, app, Port.of(7000), 'the job queue, fed by the app');
+    expect(text(worker, PRIVATE_INGRESS_RULESET)).toContain(`ip saddr ${APP} tcp dport 7000 accept`);
+    expect(worker.node.validate()).toEqual([]);
+  });
+
+  test('a port is a Port or a number, never a range', () => {
+    const { app, worker } = environment();
+    PrivateIngress.allowTcp(app, worker, Port.of(6379), 'redis');
+    expect(PrivateIngress.rulesFor(app).map((r) => r.port)).toContain(6379);
+    expect(refusal(() => PrivateIngress.allowTcp(app, worker, Port.range(8000, 8080), 'a range')))
+      .toMatch(/acme-production\/App\.privateIngress\.port: '8000-8080' is not allowed: a peer is admitted to one port, and this is a range.*Fix: pass one port of it, such as Port\.of\(8000\)/);
+    expect(refusal(() => PrivateIngress.allowTcp(app, worker, 70000, 'too high'))).toMatch(/App\.privateIngress\.port: '?70000'? is not allowed/);
+  });
+
+  test("a PostgresDatabase's networkClients are refused under its own prop: the database's machine, a machine outside the network", () => {
+    const { stack, worker, monitoring } = environment();
+    const loner = new Machine(stack, 'Loner', {
+      environment: Environment.PRODUCTION, role: 'loner', serverType: ServerType.CX23, location: Location.FSN1, sshKeys: [SshKey.fromName('admin')], adminCidrs: ['203.0.113.0/24'],
+    });
+    const database = (id: string, machine: Machine, privateAddress: string, networkClients: Machine[]) => () => new PostgresDatabase(stack, id, {
+      machine, privateAddress, privateSubnet: '10.0.1.0/24', password: new SecretVariable(stack, `${id}pw`, { description: 'x' }), networkClients,
+      withoutBackup: 'demo data, reloaded from fixtures on every deploy',
+    });
+    expect(refusal(database('Own', worker, WORKER, [monitoring, worker]))).toMatch(/acme-production\/Own\.networkClients\[1\]: 'acme-production\/Worker' is not allowed: it is the database's own machine.*Fix: list only the other machines/);
+    // Refused before anything was declared: the monitoring machine, listed first, was not admitted to the worker.
+    expect(PrivateIngress.rulesFor(worker)).toEqual([]);
+    expect(refusal(database('Outside', monitoring, MONITORING, [loner]))).toMatch(/acme-production\/Outside\.networkClients\[0\]: 'acme-production\/Loner' is not allowed: acme-production\/Loner is in no private network.*Fix: attach both machines/);
   });
 });
 

@@ -1,4 +1,4 @@
-import { is, requireInstance } from './runtime-checks';
+import { fail, is, requireInstance } from './runtime-checks';
 import { invalidValue, ValidationError } from './validation-message';
 
 const PORT_TEXT = /^(\d{1,5})(?:-(\d{1,5}))?$/;
@@ -84,4 +84,17 @@ export class Port {
   public toString(): string {
     return this.isSingle ? String(this.from) : `${this.from}-${this.to}`;
   }
+}
+
+/**
+ * One port, from a `Port` (as every construct takes one) or a number, for what connects to or admits a single port:
+ * a range is refused, saying what `what` does (such as 'a TCP check connects to'). The number's range is the caller's to check.
+ */
+export function onePort(at: string, port: unknown, what: string): number {
+  if (port instanceof Port) {
+    if (!port.isSingle) fail(at, 'port', port.toString(), `${what} one port, and this is a range`, `pass one port of it, such as Port.of(${port.from})`);
+    return port.from;
+  }
+  is.number('pass the port the service listens on, such as Port.of(993) or 993', { integer: true })(at, 'port', port);
+  return port as number;
 }

@@ -8,7 +8,7 @@ import { invalidValue, ValidationError } from '../core/validation-message';
 import { checkedCopy, checkProps, is, propNames } from '../core/runtime-checks';
 import { DataVolume } from '../hetzner/data-volume';
 import { IMachine } from '../hetzner/machine';
-import { PrivateIngress } from '../hetzner/private-ingress';
+import { PrivateIngress, UNREACHABLE_FIX, unreachablePeer } from '../hetzner/private-ingress';
 import { requireMachine } from '../hetzner/private/require-machine';
 import { volumeBackupsOf } from '../hetzner/private/volume-coverage';
 import { requireSensitive } from '../hetzner/storage-box';
@@ -205,10 +205,21 @@ export class PostgresDatabase extends Construct {
         `opting production's database out of backups needs a specific reason (${REASON_RULE})`,
         "say why losing its data is harmless, such as 'demo data, reloaded from fixtures on every deploy'"));
     }
-    databases.set(props.machine, this);
-    for (const client of props.networkClients ?? []) {
+    const clients = props.networkClients ?? [];
+    clients.forEach((client, i) => {
+      // Refused here, under this prop, before any is declared: PrivateIngress would name the machine's table, which the caller never wrote.
+      if (client === props.machine) {
+        throw new ValidationError(invalidValue(this, `networkClients[${i}]`, client.node.path, "it is the database's own machine, which reaches PostgreSQL over localhost",
+          'list only the other machines that connect over the private network'));
+      }
+      const unreachable = unreachablePeer(props.machine, client);
+      if (unreachable !== undefined) throw new ValidationError(invalidValue(this, `networkClients[${i}]`, client.node.path, unreachable, UNREACHABLE_FIX));
+    });
+    for (const client of clients) {
       PrivateIngress.allowTcp(props.machine, client, this.port, `PostgreSQL ${this.node.path}, for the app on ${client.serverName}`);
     }
+    // Registered once its clients are accepted: a refused database leaves the machine free for a corrected one.
+    databases.set(props.machine, this);
 
     const input: RenderInput = {
       version: this.version, tuning: this.tuning, privateAddress: this.privateAddress, privateSubnet: this.privateSubnet,

@@ -366,6 +366,9 @@ export class Machine extends Construct implements IMachine {
     // The library changes the server no further: what the allowlist-delivery check holds its user data against.
     recordBuilt(this.server);
 
+    // Hetzner's firewalls leave the private network open: the table loads on every machine there, bundle parts or not.
+    if (props.privateNetwork) this.startBundle();
+
     this.node.addValidation({ validate: () => this.validate(props, labels, adminSsh, adminCidrs) });
     this.warnAboutDeprecatedType();
     if (sshKeys.length === 0 && !isProduction) {
@@ -406,24 +409,31 @@ export class Machine extends Construct implements IMachine {
     }
     // Refused before the machine's own parts are added: it does not depend on them.
     refuseCommandReferences(`${this.node.path}.bundle`, part);
-    if (!this.rolloutConstruct) {
-      // First part: every machine with a bundle checks that its jobs run on the server they were built for.
-      this.bundle.addPart(identityPart(this, this.server.id));
-      this.addAdminKeysPart();
-      // In a private network, which Hetzner's firewalls do not filter: only the declared peers reach the private address.
-      if (privateAddressOf(this) !== undefined) this.bundle.addPart(privateIngressPart(this));
-      this.warnIfHostKeyUnpinned();
-      // Created with the machine's own parts, so that a part the bundle refuses next leaves a bundle that rolls out.
-      this.rolloutConstruct = new MachineRollout(this, 'Rollout', {
-        bundle: this.bundle,
-        host: this.rolloutHost(),
-        dependsOn: [this.server],
-        image: this.server.image,
-        options: this.rolloutOptions,
-      });
-    }
+    this.startBundle();
     this.refuseTakenPartName('bundle', this.bundle.partNames, part?.name);
     this.bundle.addPart(part);
+  }
+
+  /**
+   * The machine's own parts and the rollout that delivers them, once: with the first part added, or at creation for
+   * a machine in a private network, whose ingress table must load whether or not anything else runs there.
+   */
+  private startBundle(): void {
+    if (this.rolloutConstruct) return;
+    // Every machine with a bundle checks that its jobs run on the server they were built for.
+    this.bundle.addPart(identityPart(this, this.server.id));
+    this.addAdminKeysPart();
+    // In a private network, which Hetzner's firewalls do not filter: only the declared peers reach the private address.
+    if (privateAddressOf(this) !== undefined) this.bundle.addPart(privateIngressPart(this));
+    this.warnIfHostKeyUnpinned();
+    // Created with the machine's own parts, so that a part the bundle refuses next leaves a bundle that rolls out.
+    this.rolloutConstruct = new MachineRollout(this, 'Rollout', {
+      bundle: this.bundle,
+      host: this.rolloutHost(),
+      dependsOn: [this.server],
+      image: this.server.image,
+      options: this.rolloutOptions,
+    });
   }
 
   /**

@@ -1,6 +1,6 @@
 import { isIP } from 'net';
 import { Duration } from '../core/duration';
-import { Port } from '../core/port';
+import { onePort, Port } from '../core/port';
 import { Environment } from '../core/environment';
 import { redactSecrets, ValidationError } from '../core/validation-message';
 import { AlertReceiver } from './alert-receiver';
@@ -155,7 +155,7 @@ export class UptimeCheck {
   /** Checks that a TCP port accepts connections, such as a mail or database proxy port: `Port.of(993)`, or the number. */
   public static tcp(environment: Environment, host: string, port: Port | number, options: TcpCheckOptions = {}): UptimeCheck {
     requireString('UptimeCheck.tcp', 'host', host, "pass the public host name, such as 'mail.acme.eu'");
-    port = onePort(`UptimeCheck(${redactSecrets(host)})`, port);
+    port = onePort(`UptimeCheck(${redactSecrets(host)})`, port, 'a TCP check connects to');
     const label = `UptimeCheck(${redactSecrets(`${host}:${port}`)})`;
     checkOptions<TcpCheckOptions>(label, 'options', options, {
       ...checkOptionsSchema(),
@@ -272,20 +272,6 @@ export class UptimeCheck {
   public toString(): string {
     return `${this.name} (${this.target})`;
   }
-}
-
-/**
- * The port a TCP check connects to, from a `Port` (as every other construct takes one) or a number. A `Port` was
- * refused as "not a number"; a range is no port to connect to.
- */
-function onePort(at: string, port: unknown): number {
-  const fix = 'pass the port the service listens on, such as Port.of(993) or 993';
-  if (port instanceof Port) {
-    if (!port.isSingle) refuse(at, 'port', port.toString(), 'a TCP check connects to one port, and this is a range', `pass one port of it, such as Port.of(${port.from})`);
-    return port.from;
-  }
-  is.number(fix, { integer: true })(at, 'port', port);
-  return port as number;
 }
 
 function deriveName(text: string): string {
