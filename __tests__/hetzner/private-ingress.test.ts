@@ -137,6 +137,8 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
     const [start] = unit.values('Service', 'ExecStart').map((c) => c.split(PRIVATE_INGRESS_RULESET).join(ruleset));
     const [reload] = unit.values('Service', 'ExecReload').map((c) => c.split(PRIVATE_INGRESS_RULESET).join(ruleset));
     const node = process.execPath;
+    /** Shell: waits up to 30 s for `file` in the test's directory, printing `<label> not-ready` if it never comes. */
+    const waitFor = (file: string, label: string) => `i=0; until [ -e ${dir}/${file} ]; do i=$((i+1)); [ $i -le 300 ] || { echo '${label} not-ready'; break; }; sleep 0.1; done`;
     // From the private network: the monitoring machine, the worker and another server of the network, each with its address.
     const checks = (round: string) => [
       probe(`${round}:monitoring-9100`, MONITORING, APP, 9100), probe(`${round}:worker-5432`, WORKER, APP, 5432),
@@ -144,30 +146,36 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
       probe(`${round}:monitoring-22`, MONITORING, APP, 22), probe(`${round}:worker-9100`, WORKER, APP, 9100),
       // A port published to a container (Docker's DNAT), which input never sees: the declared peer only.
       probe(`${round}:worker-8080`, WORKER, APP, 8080), probe(`${round}:other-8080`, OTHER, APP, 8080),
+      // A container on the machine reaches the machine's private address over its bridge, not over the private network.
+      `nsenter -t $C -n ${probe(`${round}:container-9100`, '172.17.0.2', APP, 9100)}`,
       // The machine's own connections into the network get their answers.
-      `nsenter -t $N -n ${node} -e "require('net').createServer((s)=>s.end()).listen(7000,'${OTHER}',()=>{});setTimeout(()=>process.exit(),2500)" & sleep 0.5; `
-        + `nsenter -t $M -n ${probe(`${round}:outbound`, APP, OTHER, 7000)}; wait $!`,
+      // The peer's server is ready before the probe, and ends with its first connection (or is ended after the probe).
+      `nsenter -t $N -n ${node} -e "const v=require('net').createServer((s)=>{s.end();v.close()}).listen(7000,'${OTHER}',()=>require('fs').writeFileSync('${dir}/${round}-outbound-ready',''))" & O=$!; `
+        + `${waitFor(`${round}-outbound-ready`, `${round}:outbound-server`)}; nsenter -t $M -n ${probe(`${round}:outbound`, APP, OTHER, 7000)}; `
+        + `i=0; while kill -0 $O 2>/dev/null && [ $i -lt 100 ]; do i=$((i+1)); sleep 0.1; done; { kill $O; wait $O; } 2>/dev/null`,
       `nsenter -t $M -n nft list table ip sovereign_private_ingress 2>/dev/null | grep -c 'tcp dport' | sed 's/^/${round}:rules /'`,
     ].map((c) => (c.startsWith('nsenter') ? c : `nsenter -t $N -n ${c}`));
     const script = [
       'set -u',
+      // Everything started here lives until the script ends it, however long the rounds take on a loaded machine.
+      "P=''; trap 'kill $P 2>/dev/null' EXIT; trap 'exit 1' TERM INT",
       // The machine ($M) and the private network ($N), joined by a veth pair; both namespaces end with the script.
-      'unshare -n sleep 60 & M=$!; unshare -n sleep 60 & N=$!',
+      'unshare -n sleep infinity & M=$!; unshare -n sleep infinity & N=$!; P="$M $N"',
       'for i in $(seq 200); do [ "$(readlink /proc/$M/ns/net)" != "$(readlink /proc/self/ns/net)" ] && [ "$(readlink /proc/$N/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break; sleep 0.1; done',
       'ip link add priv type veth peer name net && ip link set priv netns $M && ip link set net netns $N',
       `nsenter -t $M -n sh -c "ip link set lo up && ip addr add ${APP}/24 dev priv && ip link set priv up"`,
       `nsenter -t $N -n sh -c "ip link set lo up && for a in ${MONITORING} ${WORKER} ${OTHER}; do ip addr add \\$a/24 dev net; done && ip link set net up"`,
       // A container behind the machine ($C), its port 8080 published on the machine's addresses as Docker does (DNAT).
-      'unshare -n sleep 60 & C=$!; for i in $(seq 200); do [ "$(readlink /proc/$C/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break; sleep 0.1; done',
+      'unshare -n sleep infinity & C=$!; P="$P $C"; for i in $(seq 200); do [ "$(readlink /proc/$C/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break; sleep 0.1; done',
       'ip link add docker0 type veth peer name eth0 && ip link set docker0 netns $M && ip link set eth0 netns $C',
       'nsenter -t $M -n sh -c "ip addr add 172.17.0.1/16 dev docker0 && ip link set docker0 up && echo 1 > /proc/sys/net/ipv4/ip_forward"',
       'nsenter -t $M -n nft -f - <<EOF\ntable ip nat {\n  chain prerouting {\n    type nat hook prerouting priority -100;\n    tcp dport 8080 dnat to 172.17.0.2:8080\n  }\n}\nEOF',
       'nsenter -t $C -n sh -c "ip link set lo up && ip addr add 172.17.0.2/16 dev eth0 && ip link set eth0 up && ip route add default via 172.17.0.1"',
-      `nsenter -t $C -n ${node} -e "require('net').createServer((s)=>s.end()).listen(8080,'0.0.0.0',()=>require('fs').writeFileSync('${dir}/container-ready',''));setTimeout(()=>process.exit(),50000)" & CS=$!`,
-      `for i in $(seq 200); do [ -e ${dir}/container-ready ] && break; sleep 0.1; done`,
+      `nsenter -t $C -n ${node} -e "require('net').createServer((s)=>s.end()).listen(8080,'0.0.0.0',()=>require('fs').writeFileSync('${dir}/container-ready',''))" & P="$P $!"`,
+      waitFor('container-ready', 'setup:container-server'),
       // The machine's services, on every interface as sshd does: what the table must narrow.
-      `nsenter -t $M -n ${node} -e "let r=0;const n=require('net');for(const p of [22,5432,9100])n.createServer((s)=>s.end()).listen(p,'0.0.0.0',()=>{if(++r===3)require('fs').writeFileSync('${dir}/ready','')});setTimeout(()=>process.exit(),50000)" & S=$!`,
-      `for i in $(seq 200); do [ -e ${dir}/ready ] && break; sleep 0.1; done`,
+      `nsenter -t $M -n ${node} -e "let r=0;const n=require('net');for(const p of [22,5432,9100])n.createServer((s)=>s.end()).listen(p,'0.0.0.0',()=>{if(++r===3)require('fs').writeFileSync('${dir}/ready','')})" & P="$P $!"`,
+      waitFor('ready', 'setup:machine-servers'),
       ...checks('before'),
       `nsenter -t $M -n ${start} && echo boot:ok`,
       ...checks('boot'),
@@ -179,10 +187,10 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
       `nsenter -t $M -n nft flush ruleset && nsenter -t $M -n ${start} && echo second-boot:ok`,
       'nsenter -t $M -n nft -f - <<EOF\ntable ip nat {\n  chain prerouting {\n    type nat hook prerouting priority -100;\n    tcp dport 8080 dnat to 172.17.0.2:8080\n  }\n}\nEOF',
       ...checks('second-boot'),
-      'kill $S $CS $M $N $C 2>/dev/null; wait',
+      'kill $P 2>/dev/null; wait',
     ].join('\n');
     // In a namespace of its own too: the links are made there before they move, never in the test's own namespace.
-    const run = spawnSync('unshare', ['-n', 'sh', '-c', script], { encoding: 'utf8', timeout: 120_000 });
+    const run = spawnSync('unshare', ['-n', 'sh', '-c', script], { encoding: 'utf8', timeout: 170_000 });
     const seen: Record<string, string> = {};
     for (const line of run.stdout.trim().split('\n')) {
       const space = line.indexOf(' ');
@@ -191,19 +199,19 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
     const round = (name: string, expected: Record<string, string>) => Object.fromEntries(Object.entries(expected).map(([k, v]) => [`${name}:${k}`, v]));
     const narrowed = {
       'monitoring-9100': 'connected', 'worker-5432': 'connected', 'other-9100': 'timeout', 'other-5432': 'timeout', 'other-22': 'timeout',
-      'monitoring-22': 'timeout', 'worker-9100': 'timeout', 'worker-8080': 'connected', 'other-8080': 'timeout', outbound: 'connected', rules: '3',
+      'monitoring-22': 'timeout', 'worker-9100': 'timeout', 'worker-8080': 'connected', 'other-8080': 'timeout', 'container-9100': 'connected', outbound: 'connected', rules: '3',
     };
     expect({ stderr: run.stderr, status: run.status }).toEqual({ stderr: '', status: 0 });
     expect(seen).toEqual({
       ...round('before', {
         'monitoring-9100': 'connected', 'worker-5432': 'connected', 'other-9100': 'connected', 'other-5432': 'connected', 'other-22': 'connected',
-        'monitoring-22': 'connected', 'worker-9100': 'connected', 'worker-8080': 'connected', 'other-8080': 'connected', outbound: 'connected', rules: '0',
+        'monitoring-22': 'connected', 'worker-9100': 'connected', 'worker-8080': 'connected', 'other-8080': 'connected', 'container-9100': 'connected', outbound: 'connected', rules: '0',
       }),
       'boot:ok': 'boot:ok', ...round('boot', narrowed),
       'reload:ok': 'reload:ok', ...round('reload', narrowed),
       'second-boot:ok': 'second-boot:ok', ...round('second-boot', narrowed),
     });
-  }, 120_000);
+  }, 180_000);
 });
 
 describeWithRealParts(systemdTestAvailable, 'the private-network ingress table at boot', 'root, systemd and setpriv')('the table at every boot, as systemd orders it', () => {

@@ -42,8 +42,10 @@ export interface RenderedIngressRule {
 }
 
 /**
- * The table. Only what arrives for `address` (the machine's private address) is narrowed: the public interface is
- * the Hetzner firewall's, and containers' bridges are the machine's own. The private network is IPv4 only, so the
+ * The table. Only what arrives for `address` (the machine's private address) over the interface that holds it is
+ * narrowed: the public interface is the Hetzner firewall's, and loopback and containers' bridges (a container that
+ * connects to the machine's private address) are the machine's own. The interface is found by the kernel at each
+ * packet (`fib daddr . iif`), so the table names none: Hetzner's is `enp7s0` or `ens10` by server type. The private network is IPv4 only, so the
  * table is of family `ip` and leaves IPv6 alone. A port Docker or Podman publishes is translated (DNAT) to a
  * container's address before input would see it: the forward chain narrows what was addressed to the private
  * address by the connection's original destination, with the same peers.
@@ -57,7 +59,8 @@ export function privateIngressRuleset(address: string, rules: readonly RenderedI
 ${replacingTable(PRIVATE_INGRESS_TABLE, `  chain input {
     type filter hook input priority 0; policy accept;
     ip daddr != ${address} accept
-    iif "lo" accept
+    # Not arriving on the interface the private address is on (loopback, containers' bridges): not from the private network.
+    fib daddr . iif type != local accept
     ct state established,related accept
     # Ping, and the errors path MTU discovery needs (the private network's MTU is 1450).
     ip protocol icmp accept
