@@ -93,6 +93,16 @@ describe('PrivateIngress: what the constructs declare is what the table admits',
     expect(worker.node.validate()).toEqual([]);
   });
 
+  test('such a machine is rolled out over SSH, so it needs adminCidrs; a machine outside any network still gets no bundle of its own', () => {
+    const { stack } = environment();
+    const network = new PrivateNetwork(stack, 'Other', { environment: Environment.PRODUCTION, name: 'acme-production-other', subnetRange: '10.0.2.0/24' });
+    const base = { environment: Environment.PRODUCTION, serverType: ServerType.CX23, location: Location.FSN1, sshKeys: [SshKey.fromName('admin')] };
+    const unreachable = new Machine(stack, 'Batch', { ...base, role: 'batch', privateNetwork: network });
+    expect(unreachable.node.validate().join('\n')).toMatch(/acme-production\/Batch\.adminCidrs: .*its bundle \(.*private-network ingress.*\) is rolled out over SSH/);
+    const loner = new Machine(stack, 'Loner', { ...base, role: 'loner', adminCidrs: ['203.0.113.0/24'] });
+    expect(loner.rollout).toBeUndefined();
+  });
+
   test('a port is a Port or a number, never a range', () => {
     const { app, worker } = environment();
     PrivateIngress.allowTcp(app, worker, Port.of(6379), 'redis');
