@@ -1,7 +1,8 @@
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BackupWorld, expectSuccess, fingerprint, pingPath, PROD_HOST, RunOptions, RunResult, runScript, slowStorageBoxLink, waitUntil } from './helpers/world';
+import { BackupWorld, expectSuccess, fingerprint, PATH_ENV, pingPath, PROD_HOST, RunOptions, RunResult, runScript, slowStorageBoxLink, waitUntil } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // Audit (day 2, job overlap): backup-restore, run by hand after a loss, took no part in the lock order. It waited up to
@@ -77,5 +78,50 @@ describeAsRoot('backup-restore, run by hand while a job holds the repository loc
     expect(checked.code).toBe(0);
     expect(ofCheck.map((p) => p.path)).toEqual([pingPath(PROD_HOST, 'check', '/start'), pingPath(PROD_HOST, 'check')]);
     expect(ofCheck[1].body).toMatch(/gave way 1 time\(s\) to a job that makes the backups and ran the step again/);
+  });
+  // Review (day 2): the restore named the holder once, before it waited. A check held the lock, the restore waited for
+  // it, a dump timer fired and waited too, the check gave way, and the two raced for the lock: when the dump won, the
+  // restore waited for it without a word and then restored it (the machine as it is now). The race is made certain
+  // here: the restore's flock calls start only once the dump has the lock (a shim on its PATH), as a busy scheduler may.
+  test('a check holds the lock, the restore and then a dump wait, the dump wins the lock: the restore fails naming it', async () => {
+    const state = path.join(tmp, 'production-state');
+    const lock = path.join(state, 'repository.lock');
+    const go = path.join(tmp, 'restore-may-flock');
+    const shim = path.join(tmp, 'bin-late-flock');
+    fs.mkdirSync(shim, { recursive: true });
+    fs.writeFileSync(path.join(shim, 'flock'), `#!/bin/bash\nif [[ " $* " == *" -w "* ]]; then while [ ! -e '${go}' ]; do sleep 0.1; done; fi\nexec /usr/bin/flock "$@"\n`, { mode: 0o755 });
+    // A check that holds the repository lock, as backup-check writes it; it lets go when killed (it gave way).
+    const check = spawn('bash', ['-c', `exec 9<>'${lock}'; flock 9; printf 'backup-check (pid %s), since 2026-12-06T00:00:00Z\\n' $$ >'${lock}'; echo held; exec sleep 600`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => check.stdout!.once('data', () => resolve()));
+    const before = fingerprint(world.pg, 'app');
+    const snapshotsBefore = fs.readdirSync(path.join(world.sftp.home, 'repo-restore', 'snapshots')).length;
+    const release = await world.pg.holdTable('app', 'users');
+    let restoreWaits = false;
+    let dumpWaits = false;
+    let dumping = false;
+    let dump: Promise<RunResult> | undefined;
+    try {
+      const restore = run('backup-restore', etc, { PATH: `${shim}:${PATH_ENV}` }, {
+        args: ['--replace'], onOutput: { when: /waiting for the repository lock, held by backup-check/, act: () => { restoreWaits = true; } },
+      });
+      await waitUntil(() => restoreWaits, 'the restore waits for the check');
+      dump = run('backup-dump', etc, {}, { onOutput: { when: /waiting for the repository lock, held by backup-check/, act: () => { dumpWaits = true; } } });
+      await waitUntil(() => dumpWaits, 'the dump waits for the check');
+      check.kill('SIGKILL');
+      await waitUntil(() => fs.readFileSync(lock, 'utf8').startsWith('backup-dump'), 'the dump takes the lock');
+      fs.writeFileSync(go, '');
+      const restored = await Promise.race([restore, new Promise<RunResult>((resolve) => setTimeout(() => resolve({ code: -1, stdout: '', stderr: 'still waiting after 20s', pings: [] }), 20_000))]);
+      expect(restored.stderr).toMatch(/FAILED: backup-dump \(pid \d+\), since [\dT:-]+Z holds this machine's repository lock, and backup-restore waits for no job but a check or a prune/);
+      expect(restored.code).not.toBe(0);
+      release();
+      const ended = await restore;
+      expect(ended.stderr).not.toMatch(/OK: restored/);
+    } finally {
+      check.kill('SIGKILL');
+      release();
+    }
+    expectSuccess(await dump!, PROD_HOST, 'dump');
+    expect(fs.readdirSync(path.join(world.sftp.home, 'repo-restore', 'snapshots')).length).toBeGreaterThan(snapshotsBefore);
+    expect(fingerprint(world.pg, 'app')).toBe(before);
   });
 });

@@ -282,7 +282,7 @@ repo_lock() {
     if exec {SB_WANTED_FD}<>"$BACKUP_STATE/repository.wanted"; then flock -s "$SB_WANTED_FD"; else SB_WANTED_FD=''; fi
     log "waiting for the repository lock, held by \${holder:-a job that did not record its name}: a check or a prune gives way"
   fi
-  if ! flock -w "$wait" 9; then
+  if ! lock_wait "$wait" "$lock"; then
     holder=$(lock_holder "$lock")
     if [ "$wait" -ge 120 ]; then wait="$((wait / 60)) minutes"; else wait="$wait seconds"; fi
     die "another backup job has held the repository lock for $wait, so \${0##*/} did nothing: \${holder:-a job that did not record its name}. Fix: $fix"
@@ -291,6 +291,19 @@ repo_lock() {
   # Truncated as it is opened: on a full state disk the line is empty rather than the previous holder's.
   printf '%s (pid %s), since %(%Y-%m-%dT%H:%M:%S)TZ\\n' "\${0##*/}" "$$" -1 >"$lock" 2>/dev/null || true
   reopen_rotated_passwords
+}
+
+# lock_wait <seconds> <lock file>: waits for the repository lock (fd 9). A restore run by hand waits in slices of 2s
+# and names the holder again after each: the check it waited for gives way to a dump or a push as
+# well, and one that took the lock first (they race for it) fails the restore at once, as at its start. In one long
+# wait the restore went on waiting without a word, and restored the dump of this machine as it is now.
+lock_wait() {
+  [ -n "\${SB_LOCK_BY_HAND:-}" ] || { flock -w "$1" 9; return; }
+  local end=$((SECONDS + $1))
+  until flock -w 2 9; do
+    lock_held_by_hand "$(lock_holder "$2")"
+    [ "$SECONDS" -lt "$end" ] || return 1
+  done
 }
 
 # lock_holder <lock file>: the line its holder wrote ("backup-dump (pid 1234), since <time>"), printable, or nothing.
