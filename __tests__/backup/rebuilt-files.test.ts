@@ -202,7 +202,7 @@ describeAsRoot('a rebuilt machine before its files are restored', () => {
     expect(tree(uploads)).toBe(before.uploads);
   });
 
-  test("a rebuilt machine's path seeded with a few files (a default configuration cloud-init wrote) is refused as an empty one is", async () => {
+  test("a rebuilt machine's path seeded with a few files (a default configuration cloud-init wrote) is refused as an empty one is, even with as many files as half the snapshot's", async () => {
     // The uploads are back (the manual restore above) and recorded: the newest snapshot of the path holds them.
     expectSuccess(await run(rebuilt, 'backup-push'), PROD_HOST, 'push');
     const recorded = fileSnapshots().length;
@@ -211,9 +211,12 @@ describeAsRoot('a rebuilt machine before its files are restored', () => {
     skeleton(uploads);
     fs.mkdirSync(path.join(uploads, 'config'));
     fs.writeFileSync(path.join(uploads, 'config', 'default.yml'), 'max_upload_mb: 20\n');
+    // Two of the snapshot's three files in number, but a few bytes of its KiB: the bytes alone tell (a path whose
+    // snapshot holds one or two files, an SQLite file or a key store, has as many here once one is seeded).
+    fs.writeFileSync(path.join(uploads, 'config', 'limits.yml'), 'max_files: 9\n');
     const push = await run(rebuilt, 'backup-push');
-    expectFailure(push, PROD_HOST, 'push', new RegExp(`refusing to back up the paths, since this machine has not backed them up before and ${uploads} holds only 1 files `
-      + `with content \\(18B, less than half of the snapshot's files and bytes\\) here, while the newest snapshot of ${PROD_HOST} that holds it on storagebox `
+    expectFailure(push, PROD_HOST, 'push', new RegExp(`refusing to back up the paths, since this machine has not backed them up before and ${uploads} holds only 2 files `
+      + `with content \\(31B, less than half of the snapshot's files or of its bytes\\) here, while the newest snapshot of ${PROD_HOST} that holds it on storagebox `
       + '\\(\\w{8}, [\\dT:-]+ UTC\\) holds 3 files \\([\\d.]+KiB\\)\\. This looks like a rebuilt machine whose files were not restored yet'));
     // The exports hold what their snapshot holds: not named. Nothing of the files was sent.
     expect(push.stderr).not.toMatch(new RegExp(`${exports} holds`));

@@ -98,7 +98,6 @@ describeAsRoot('backup-restore, run by hand while a job holds the repository loc
     const release = await world.pg.holdTable('app', 'users');
     let restoreWaits = false;
     let dumpWaits = false;
-    let dumping = false;
     let dump: Promise<RunResult> | undefined;
     try {
       const restore = run('backup-restore', etc, { PATH: `${shim}:${PATH_ENV}` }, {

@@ -1459,7 +1459,7 @@ push_files() {
 }
 
 # unrestored_paths <target> <path>...: adds to $unrestored each path given whose newest snapshot of this host on the
-# target holds files, and more than twice the files and twice the bytes with content the path holds here (here_n and
+# target holds files, and more than twice the files or twice the bytes with content the path holds here (here_n and
 # here_size, by path), with that snapshot.
 unrestored_paths() {
   local t=$1 listed p id epoch time n size hn hs
@@ -1473,8 +1473,10 @@ unrestored_paths() {
       || die "cannot list snapshot \${id:0:8} on $t, to compare it with what this machine's $p holds"
     read -r n size < <("\${PY[@]}" -c "$SB_FILES_PY" count "$p" <"$SB_RUN/listing.$t")
     hn=\${here_n[$p]} hs=\${here_size[$p]}
-    [ "$n" -gt 0 ] && [ "$((hn * 2))" -lt "$n" ] && [ "$((hs * 2))" -lt "$size" ] || continue
-    if [ "$hn" = 0 ]; then hn='no file with content'; else hn="only $hn files with content ($(bytes "$hs"), less than half of the snapshot's files and bytes)"; fi
+    # Either count below half: a path whose snapshot holds one or two files (an SQLite file, a key store) has as many
+    # files here once the rebuild seeded one, and only its bytes tell.
+    [ "$n" -gt 0 ] && { [ "$((hn * 2))" -lt "$n" ] || [ "$((hs * 2))" -lt "$size" ]; } || continue
+    if [ "$hn" = 0 ]; then hn='no file with content'; else hn="only $hn files with content ($(bytes "$hs"), less than half of the snapshot's files or of its bytes)"; fi
     unrestored="\${unrestored:+$unrestored; }$p holds $hn here, while the newest snapshot of $BACKUP_HOST that holds it on $t (\${id:0:8}, $time UTC) holds $n files ($(bytes "$size"))"
   done < <("\${PY[@]}" -c "$SB_FILES_PY" choose '' "$@" <<<"$listed")
 }
@@ -1497,7 +1499,7 @@ elif [ -n "$files" ] && ! backed_up_before files-backed-up; then
   # A rebuilt machine gets its bundle (the app's directories, empty, and the timers) before anyone restores its files: a
   # file backup that ran first became the newest snapshot of the paths, the one a restore takes, and the next prune
   # could keep it instead of the one with the files. So the first file backup of a machine (none recorded) refuses
-  # while a path holds less than half of the files and less than half of the bytes with content (directories, empty
+  # while a path holds less than half of the files or less than half of the bytes with content (directories, empty
   # files and lost+found left out) of the newest snapshot of this host that holds it on a target: nothing at all, or
   # what the rebuild seeded, such as a default configuration cloud-init wrote. Only the files are held back: the dump
   # goes on.
