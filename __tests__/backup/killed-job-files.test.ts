@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { BackupWorld, expectSuccess, pingPath, PROD_HOST, TEST_HOST, killJob, RunOptions, RunResult, runScript, waitUntil } from './helpers/world';
+import { KILLED_RUN_MINUTES } from '../../lib/backup/private/scripts';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // Audit (day 2, a killed process): a job killed with SIGKILL (the OOM killer, its unit's last kill at the timeout, a
@@ -28,9 +29,9 @@ describeAsRoot("the files a SIGKILLed job left in TMPDIR", () => {
     await waitUntil(() => dumping, 'the dump reaches pg_dump');
     return { result, files: fs.readdirSync(jobTmp).filter((f) => !before.has(f)) };
   };
-  /** Dates files of TMPDIR two minutes back: the start of a job leaves alone those touched in the last minute. */
-  const age = (files: string[]) => {
-    const then = new Date(Date.now() - 120_000);
+  /** Dates files of TMPDIR `minutes` back (by default past the longest job run: the start of a job leaves younger ones alone). */
+  const age = (files: string[], minutes = KILLED_RUN_MINUTES + 1) => {
+    const then = new Date(Date.now() - minutes * 60_000);
     for (const f of files) fs.utimesSync(path.join(jobTmp, f), then, then);
   };
 
@@ -85,6 +86,23 @@ describeAsRoot("the files a SIGKILLed job left in TMPDIR", () => {
     // Its pings among the check's, which came while it ran.
     expect(dumped.pings.map((p) => p.path).filter((p) => p.includes('-dump'))).toEqual([pingPath(PROD_HOST, 'dump', '/start'), pingPath(PROD_HOST, 'dump')]);
     expect(fs.readdirSync(jobTmp)).toEqual([]);
+  });
+
+  // Review (day 2, an upgrade): a job of the previous version holds no lock on its log, and the rollout runs the new
+  // tooling (backup-rotate-keys) while it runs. The start removed its log once a minute had passed without a line (a
+  // long pg_dump step), with its ssh logs, which the job reads when a step fails. Now only a log unwritten for longer
+  // than any job runs goes.
+  test("a job's start leaves alone an unlocked log written 2 minutes ago (a previous version's running job), and removes one older than any run", async () => {
+    const running = ['sovereign-backup.Old1ab', 'sovereign-backup.Old1ab.ssh.storagebox'];
+    const dead = ['sovereign-backup.Old2cd', 'sovereign-backup.Old2cd.ssh.storagebox'];
+    for (const f of [...running, ...dead]) fs.writeFileSync(path.join(jobTmp, f), '2026-12-06T03:00:00.000Z dump: step: dumping app\n');
+    age(running, 2);
+    age(dead);
+    expectSuccess(await run('backup-check', etc), PROD_HOST, 'check');
+    const left = fs.readdirSync(jobTmp);
+    expect(left).toEqual(expect.arrayContaining(running));
+    expect(left.filter((f) => dead.includes(f))).toEqual([]);
+    for (const f of running) fs.rmSync(path.join(jobTmp, f));
   });
 
   // The drill works in DRILL_WORK (/var/tmp/restore-drill), not in TMPDIR: a drill killed there left its directory (the

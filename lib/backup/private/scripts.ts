@@ -3,6 +3,14 @@
 // are by the end-to-end suite (__tests__/backup/e2e). Paths and hosts come from the configuration
 // files, never from the scripts.
 
+import { JOB_TIMES } from './job-times';
+
+/**
+ * The longest a backup job runs (its unit's timeout, JOB_TIMES): a log in TMPDIR that no job locks and that nothing
+ * wrote for this long belongs to no running job, even to one of a previous version, which did not lock its log.
+ */
+export const KILLED_RUN_MINUTES = Math.max(...Object.values(JOB_TIMES).map((times) => times.longestRun.toMinutes()));
+
 /** Functions shared by every job: logging, the exit trap that pings the heartbeat, restic per target. */
 export const COMMON = `# sovereign-backup: functions shared by the jobs (sourced, never run).
 # Every job logs each step, exits non-zero on any failure, pings <heartbeat>/<host>-<job>/fail,
@@ -30,13 +38,15 @@ SB_LOG=$(mktemp "\${TMPDIR:-/tmp}/sovereign-backup.XXXXXX" 2>&1) || { SB_NO_TMP=
 # its run directory (the dump's indexes, digests and roles, copies of its manifests) and its ssh logs stayed in TMPDIR
 # until someone removed them (the units have no private /tmp, and Debian 12's /tmp is cleaned only at boot, if at
 # all). Each job holds a lock on its log for its whole run, and each job's start removes the files of the runs whose
-# log nobody holds (clean_killed_runs; one untouched for a minute: a job that just created its log locks it at once).
+# log nobody holds and nothing wrote for longer than a job runs (clean_killed_runs): a job of the previous version,
+# still running through an upgrade, holds no lock on its log and may write nothing to it for hours (a long pg_dump);
+# removing its log and its ssh logs failed it.
 if [ -z "$SB_NO_TMP" ] && exec {SB_LOG_FD}<"$SB_LOG"; then flock -n "$SB_LOG_FD" || true; fi
 clean_killed_runs() {
   local f dir=\${TMPDIR:-/tmp}
   for f in "$dir"/sovereign-backup.??????; do
     [ -f "$f" ] && [ "$f" != "$SB_LOG" ] || continue
-    [ -n "$(find "$f" -maxdepth 0 -mmin +1 2>/dev/null)" ] && flock -n "$f" true 2>/dev/null || continue
+    [ -n "$(find "$f" -maxdepth 0 -mmin +${KILLED_RUN_MINUTES} 2>/dev/null)" ] && flock -n "$f" true 2>/dev/null || continue
     rm -rf -- "$f" "$f".* "$dir/sovereign-backup-run.\${f##*.}" 2>/dev/null || true
   done
 }
