@@ -1689,17 +1689,24 @@ for line in sys.stdin:
     found[kind] = min(found.get(kind, seen), seen)
 print((found.get("live") or found.get("stale") or (0, "none"))[1])
 '
-# dump_writer <target>: whether a backup job of DRILL_FROM_HOST writes to the target's repository now (SB_LOCKS_PY), by
-# the repository's locks (the drill takes none: the source's account may be read-only); returns 1 when they cannot be read.
+# dump_writer <target>: whether a restic process (a backup of DRILL_FROM_HOST, or a reader such as the push's ls) holds a
+# lock on the target's repository now (SB_LOCKS_PY), by the repository's locks (the drill takes none: the source's account
+# may be read-only); returns 1 when they cannot be read.
 dump_writer() {
-  local id ids locks="$scratch/locks"
+  local id ids unread='' locks="$scratch/locks"
   ids=$(restic_on "$1" --no-lock list locks 2>>"$SB_LOG") || return 1
   : >"$locks"
-  # A lock that goes between the list and its read (its job ended) is left out.
   for id in $ids; do
     [[ $id =~ ^[0-9a-f]{64}$ ]] || continue
-    { restic_on "$1" --no-lock cat lock "$id" 2>>"$SB_LOG" | tr -d '\\n' || true; printf '\\n'; } >>"$locks"
+    restic_on "$1" --no-lock cat lock "$id" 2>>"$SB_LOG" | tr -d '\\n' >>"$locks" || unread+=" $id"
+    printf '\\n' >>"$locks"
   done
+  # A lock that goes between the list and its read (its job ended) is left out; one still listed that cannot be read
+  # (damaged, a read that failed) may be a writer's: unknown, which keeps the longer window, rather than none.
+  if [ -n "$unread" ]; then
+    ids=$(restic_on "$1" --no-lock list locks 2>>"$SB_LOG") || return 1
+    for id in $unread; do if grep -qxF -- "$id" <<<"$ids"; then return 1; fi; done
+  fi
   "\${PY[@]}" -c "$SB_LOCKS_PY" "$(date +%s)" <"$locks"
 }
 
@@ -1825,12 +1832,12 @@ if [ "$age" -ge "$MAX_AGE_HOURS" ]; then
   case $state in
     live)
       limit=$((MAX_AGE_HOURS + running))
-      [ "$age" -lt "$limit" ] || die "$older: backups are not arriving. A backup job of $DRILL_FROM_HOST writes to $t now (restic pid $pid on $host, its lock refreshed $minutes minutes ago), but a dump in progress explains a backup at most $running hours past the limit (its unit stops it then): the dumps before it failed or did not run, or this is a push or a job that hangs. Fix: on $DRILL_FROM_HOST, see what the backup jobs did (systemctl list-units 'backup-*'; journalctl -u backup-dump -u backup-push)"
-      seen="a backup job of $DRILL_FROM_HOST is writing to $t now (restic pid $pid on $host, its lock refreshed $minutes minutes ago)" ;;
+      [ "$age" -lt "$limit" ] || die "$older: backups are not arriving. A restic process (a backup or a reader) holds a lock on $t now (restic pid $pid on $host, its lock refreshed $minutes minutes ago), but a dump in progress explains a backup at most $running hours past the limit (its unit stops it then): the dumps before it failed or did not run, or this is a push or a job that hangs. Fix: on $DRILL_FROM_HOST, see what the backup jobs did (systemctl list-units 'backup-*'; journalctl -u backup-dump -u backup-push)"
+      seen="a restic process (a backup or a reader) holds a lock on $t now (restic pid $pid on $host, its lock refreshed $minutes minutes ago), so a dump of $DRILL_FROM_HOST may be writing" ;;
     unknown)
       limit=$((MAX_AGE_HOURS + running))
       [ "$age" -lt "$limit" ] || die "$older, and $running more for a dump still running: backups are not arriving"
-      seen="the locks of $t could not be read, so a dump of $DRILL_FROM_HOST may be running" ;;
+      seen="the locks of $t could not all be read, so a dump of $DRILL_FROM_HOST may be running" ;;
     *)
       limit=$((MAX_AGE_HOURS + starting))
       stale=''
