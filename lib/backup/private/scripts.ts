@@ -904,7 +904,8 @@ newest_snapshot() {
   "\${PY[@]}" -c '
 import json, math, re, sys, time
 from datetime import datetime
-snaps = [s for s in json.load(sys.stdin) or [] if not sys.argv[1:] or sys.argv[1] in (s.get("tags") or [])]
+snaps = [s for s in json.load(sys.stdin) or [] if (not sys.argv[1:] or sys.argv[1] in (s.get("tags") or []))
+         and (not sys.argv[2:] or s["id"].startswith(sys.argv[2]))]
 def epoch(t):
     return datetime.fromisoformat(re.sub(r"(\\.\\d{6})\\d*", r"\\1", t)).timestamp()
 if snaps:
@@ -1955,7 +1956,7 @@ if [ -z "$fid" ]; then
   files_done=''
 else
   [ "$fage" -ge 0 ] || die "the newest file snapshot of $DRILL_FROM_HOST on $t (\${fid:0:8}) is dated in the future: it was taken while a clock ran ahead, so it may be older than the snapshots it hides. Fix: check the clock of $DRILL_FROM_HOST (timedatectl), then forget that snapshot (restic forget \${fid:0:8}) on every target"
-  running=\${FILES_IN_PROGRESS_HOURS:-0}
+  running=\${FILES_IN_PROGRESS_HOURS:-0} unrecorded=''
   [ "$fage" -lt "$((MAX_AGE_HOURS + running))" ] || die "the newest file snapshot of $DRILL_FROM_HOST on $t (\${fid:0:8}, of $fpaths) is $fage hours old (limit $MAX_AGE_HOURS hours, and $running more for a push still running): file backups are not arriving. Fix: see why backup-push on $DRILL_FROM_HOST backs up no files (its heartbeat's failures; journalctl -u backup-push); if its plan no longer backs up paths, forget its file snapshots on every target (restic snapshots --host $DRILL_FROM_HOST --tag sovereign-files lists them)"
   if [ -z "$rid" ]; then
     # Pushes of tooling older than the records wrote none: the snapshot's own listing is all there is to hold it to.
@@ -1967,7 +1968,20 @@ else
     rsnap=$(sed -n 's/^snapshot //p' "$scratch/files.record") rn=$(sed -n 's/^files //p' "$scratch/files.record") rbytes=$(sed -n 's/^bytes //p' "$scratch/files.record")
     [[ $rsnap =~ ^[0-9a-f]{8,64}$ && $rn =~ ^[0-9]{1,15}$ && $rbytes =~ ^[0-9]{1,18}$ ]] \\
       || die "the record of the file snapshots of $DRILL_FROM_HOST on $t (snapshot \${rid:0:8}) is not one backup-push writes (snapshot, files and bytes); the remote repository may have been tampered with"
-    [ "\${rsnap:0:8}" = "\${fid:0:8}" ] || die "the newest file snapshot of $DRILL_FROM_HOST on $t (\${fid:0:8}) has no record: the newest record names snapshot \${rsnap:0:8}. The push that made it failed before writing the record (its heartbeat reported it), so what it holds cannot be checked. Fix: run backup-push on $DRILL_FROM_HOST (its next file snapshot comes with a record), then the drill again"
+    # A push writes the record after its snapshot, once restic listed the snapshot back (minutes on a large tree): a
+    # newest snapshot with no record, younger than a push's run, may be that push's. The newest with a record is drilled.
+    rfid='' rfage='' rfpaths='' past=''
+    if [ "\${rsnap:0:8}" != "\${fid:0:8}" ] && [ "$fage" -ge "$running" ]; then
+      past=", and it is $fage hours old, longer than a push runs ($running hours)"
+    elif [ "\${rsnap:0:8}" != "\${fid:0:8}" ]; then
+      read -r rfid rfage rfpaths < <(newest_snapshot sovereign-files "$rsnap" <<<"$listed") || true
+      if [ -n "$rfid" ] && [ "$rfage" -lt "$((MAX_AGE_HOURS + running))" ]; then
+        unrecorded=", the newest with a record: \${fid:0:8} ($fage hours old) has none yet, which its push may be writing"
+        log "file snapshot \${fid:0:8} of $DRILL_FROM_HOST on $t has no record yet ($fage hours old: a push may still be writing it, up to $running hours); drilling \${rfid:0:8}, the newest with a record"
+        fid=$rfid fage=$rfage fpaths=$rfpaths
+      fi
+    fi
+    [ "\${rsnap:0:8}" = "\${fid:0:8}" ] || die "the newest file snapshot of $DRILL_FROM_HOST on $t (\${fid:0:8}) has no record: the newest record names snapshot \${rsnap:0:8}$past. The push that made it failed before writing the record (its heartbeat reported it), so what it holds cannot be checked. Fix: run backup-push on $DRILL_FROM_HOST (its next file snapshot comes with a record), then the drill again"
   fi
 
   step "listing file snapshot \${fid:0:8} from $t"
@@ -1998,7 +2012,7 @@ else
       || die "the files of $p restored from snapshot \${fid:0:8} on $t differ from its listing: $summary"
     held="\${held:+$held, }$p ($summary)"
   done
-  files_done="; file snapshot \${fid:0:8} ($fage hours old): $got_n files, $(bytes "$got_bytes") restored and read back\${rid:+, matching the record of its push}: $held"
+  files_done="; file snapshot \${fid:0:8} ($fage hours old$unrecorded): $got_n files, $(bytes "$got_bytes") restored and read back\${rid:+, matching the record of its push}: $held"
 fi
 kept=''
 if [ "\${DRILL_KEEP_DATABASES:-0}" = 1 ]; then kept="; kept until the next drill as$(for db in $dbs; do printf ' %s' "\${scratch_of[$db]}"; done)"; fi
