@@ -83,32 +83,45 @@ describeAsRoot('backup-restore, run by hand while a job holds the repository loc
   // it, a dump timer fired and waited too, the check gave way, and the two raced for the lock: when the dump won, the
   // restore waited for it without a word and then restored it (the machine as it is now). The race is made certain
   // here: the restore's flock calls start only once the dump has the lock (a shim on its PATH), as a busy scheduler may.
-  test('a check holds the lock, the restore and then a dump wait, the dump wins the lock: the restore fails naming it', async () => {
-    const state = path.join(tmp, 'production-state');
-    const lock = path.join(state, 'repository.lock');
-    const go = path.join(tmp, 'restore-may-flock');
-    const shim = path.join(tmp, 'bin-late-flock');
+  /**
+   * A check that holds the repository lock (its line as backup-check writes it; it lets go when killed, as when it gave
+   * way), a restore and then a dump that wait for it. The restore's flock calls start only once `go` exists (a shim on
+   * its PATH), as a busy scheduler may delay them: the dump wins the lock the check let go.
+   */
+  const raceBehindCheck = async (name: string) => {
+    const lock = path.join(tmp, 'production-state', 'repository.lock');
+    const go = path.join(tmp, `${name}-may-flock`);
+    const shim = path.join(tmp, `${name}-bin`);
     fs.mkdirSync(shim, { recursive: true });
     fs.writeFileSync(path.join(shim, 'flock'), `#!/bin/bash\nif [[ " $* " == *" -w "* ]]; then while [ ! -e '${go}' ]; do sleep 0.1; done; fi\nexec /usr/bin/flock "$@"\n`, { mode: 0o755 });
-    // A check that holds the repository lock, as backup-check writes it; it lets go when killed (it gave way).
     const check = spawn('bash', ['-c', `exec 9<>'${lock}'; flock 9; printf 'backup-check (pid %s), since 2026-12-06T00:00:00Z\\n' $$ >'${lock}'; echo held; exec sleep 600`], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve) => check.stdout!.once('data', () => resolve()));
-    const before = fingerprint(world.pg, 'app');
-    const snapshotsBefore = fs.readdirSync(path.join(world.sftp.home, 'repo-restore', 'snapshots')).length;
-    const release = await world.pg.holdTable('app', 'users');
     let restoreWaits = false;
     let dumpWaits = false;
+    const waiting = /waiting for the repository lock, held by backup-check/;
+    const restore = run('backup-restore', etc, { PATH: `${shim}:${PATH_ENV}` }, { args: ['--replace'], onOutput: { when: waiting, act: () => { restoreWaits = true; } } });
+    await waitUntil(() => restoreWaits, 'the restore waits for the check');
+    const dump = run('backup-dump', etc, {}, { onOutput: { when: waiting, act: () => { dumpWaits = true; } } });
+    await waitUntil(() => dumpWaits, 'the dump waits for the check');
+    check.kill('SIGKILL');
+    await waitUntil(() => fs.readFileSync(lock, 'utf8').startsWith('backup-dump'), 'the dump takes the lock');
+    return { restore, dump, letRestoreFlock: () => fs.writeFileSync(go, '') };
+  };
+  const snapshots = () => fs.readdirSync(path.join(world.sftp.home, 'repo-restore', 'snapshots')).length;
+
+  // Review (day 2): the restore named the holder once, before it waited. A check held the lock, the restore waited for
+  // it, a dump timer fired and waited too, the check gave way, and the two raced for the lock: when the dump won, the
+  // restore waited for it without a word and then restored it (the machine as it is now).
+  test('a check holds the lock, the restore and then a dump wait, the dump wins the lock: the restore fails naming it', async () => {
+    const before = fingerprint(world.pg, 'app');
+    const snapshotsBefore = snapshots();
+    const release = await world.pg.holdTable('app', 'users');
     let dump: Promise<RunResult> | undefined;
     try {
-      const restore = run('backup-restore', etc, { PATH: `${shim}:${PATH_ENV}` }, {
-        args: ['--replace'], onOutput: { when: /waiting for the repository lock, held by backup-check/, act: () => { restoreWaits = true; } },
-      });
-      await waitUntil(() => restoreWaits, 'the restore waits for the check');
-      dump = run('backup-dump', etc, {}, { onOutput: { when: /waiting for the repository lock, held by backup-check/, act: () => { dumpWaits = true; } } });
-      await waitUntil(() => dumpWaits, 'the dump waits for the check');
-      check.kill('SIGKILL');
-      await waitUntil(() => fs.readFileSync(lock, 'utf8').startsWith('backup-dump'), 'the dump takes the lock');
-      fs.writeFileSync(go, '');
+      const race = await raceBehindCheck('dump-holds');
+      dump = race.dump;
+      const restore = race.restore;
+      race.letRestoreFlock();
       const restored = await Promise.race([restore, new Promise<RunResult>((resolve) => setTimeout(() => resolve({ code: -1, stdout: '', stderr: 'still waiting after 20s', pings: [] }), 20_000))]);
       expect(restored.stderr).toMatch(/FAILED: backup-dump \(pid \d+\), since [\dT:-]+Z holds this machine's repository lock, and backup-restore waits for no job but a check or a prune/);
       expect(restored.code).not.toBe(0);
@@ -116,11 +129,23 @@ describeAsRoot('backup-restore, run by hand while a job holds the repository loc
       const ended = await restore;
       expect(ended.stderr).not.toMatch(/OK: restored/);
     } finally {
-      check.kill('SIGKILL');
       release();
     }
     expectSuccess(await dump!, PROD_HOST, 'dump');
-    expect(fs.readdirSync(path.join(world.sftp.home, 'repo-restore', 'snapshots')).length).toBeGreaterThan(snapshotsBefore);
+    expect(snapshots()).toBeGreaterThan(snapshotsBefore);
+    expect(fingerprint(world.pg, 'app')).toBe(before);
+  });
+
+  // A dump that won the lock and ended before the restore looked again (within one slice of its wait) is seen by its
+  // time: taken after the restore started.
+  test('the dump wins the lock and ends before the restore looks again: the restore refuses its dump, naming why', async () => {
+    const before = fingerprint(world.pg, 'app');
+    const race = await raceBehindCheck('dump-ended');
+    expectSuccess(await race.dump, PROD_HOST, 'dump');
+    race.letRestoreFlock();
+    const restore = await race.restore;
+    expect(restore.code).not.toBe(0);
+    expect(restore.stderr).toMatch(/FAILED: the newest dump of acme-production-app on storagebox \(\d{8}T\d{6}Z, stream snapshot \w{8}\) was taken after this restore started, while it waited for the repository lock: it is of this machine as it is now, not the backup to restore\. Nothing was changed\. Fix: pass --snapshot/);
     expect(fingerprint(world.pg, 'app')).toBe(before);
   });
 });

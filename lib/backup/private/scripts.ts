@@ -2056,6 +2056,7 @@ if [ -n "$snapshot" ] && ! [[ $snapshot =~ ^[0-9a-f]{8,64}$ || $snapshot =~ ^[0-
 fi
 for db in "\${wanted[@]}"; do valid_db_name "$db" || die "--database '$db' is not a database name a dump carries"; done
 step "waiting for the repository lock"
+started=$EPOCHSECONDS
 repo_lock
 run_dir
 work=$SB_RUN
@@ -2077,6 +2078,11 @@ restic_on "$t" --no-lock dump "\${select[@]}" "$which" "$DUMP_MANIFEST" >"$work/
 unpack_manifest "$work/manifest.tar" "$work/manifest" "\${snapshot:-the newest dump} of $BACKUP_HOST on $t"
 if [ -z "$snapshot" ] && [ "$(hours_since "$epoch")" -lt 0 ]; then
   die "the newest dump of $BACKUP_HOST on $t ($stamp, stream snapshot \${id:0:8}) is dated in the future: it was taken while the clock ran ahead, so it may be older than dumps taken after it. Fix: choose the dump by hand (restic snapshots --host $BACKUP_HOST --tag sovereign-dump lists them) and pass --snapshot <ID or dump time>"
+fi
+# A dump taken after this restore started ran while it waited for the lock (one that won it and ended within a slice of
+# lock_wait): of this machine as it is now, what the restore is meant to replace.
+if [ -z "$snapshot" ] && [ "$epoch" -ge "$started" ]; then
+  die "the newest dump of $BACKUP_HOST on $t ($stamp, stream snapshot \${id:0:8}) was taken after this restore started, while it waited for the repository lock: it is of this machine as it is now, not the backup to restore. Nothing was changed. Fix: pass --snapshot with the dump to restore (restic snapshots --host $BACKUP_HOST --tag sovereign-dump lists them)"
 fi
 step "checking the manifest of dump $stamp"
 check_manifest "$dir"
