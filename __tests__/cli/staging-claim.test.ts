@@ -64,6 +64,13 @@ describe('cdktf-sovereign-hetzner staging claim and unclaim', () => {
     expect((await claim('rel-next')).code).toBe(0);
   });
 
+  test('a holder that gives its claim up between the refused create and the look at it: the claim is taken, not called foreign', async () => {
+    // What Hetzner answers while the other release still holds the name; by the time this one looks, it has given it up.
+    api.failures.push({ match: 'POST /v1/placement_groups', status: 409, code: 'uniqueness_error', times: 1 });
+    expect(await claim('rel-one')).toMatchObject({ code: 0, out: 'Staging of acme-staging is claimed by release rel-one until 2026-11-28.' });
+    expect(api.collections.placement_groups).toEqual([expect.objectContaining({ name: 'acme-staging-release-claim', labels: { ...onDemand('acme-staging'), release: 'rel-one' } })]);
+  });
+
   test('a placement group of the claim\'s name that is no claim is named, and left alone', async () => {
     api.collections.placement_groups.push({ id: 5, name: 'acme-staging-release-claim', labels: {} });
     const { code, err } = await claim('rel-one');

@@ -3,6 +3,9 @@ import { HcloudApiClient, HcloudApiError, HcloudResource } from './hcloud-api-cl
 import { EXPIRES_AT_LABEL, ON_DEMAND_LABELS, STACK_LABEL } from './staging';
 import { StagingResource } from './staging-reaper';
 
+/** How often a claim is tried when its name is taken but no claim holds it (a holder that just gave it up). */
+const CLAIM_ATTEMPTS = 3;
+
 /** The label holding the ID of the release that holds a stack's staging. */
 export const RELEASE_LABEL = 'release';
 
@@ -54,13 +57,18 @@ export class StagingClaims {
    */
   public async take(stack: string, release: string, expiresAt: string): Promise<StagingClaim | undefined> {
     const labels = { environment: 'staging', ...ON_DEMAND_LABELS, [EXPIRES_AT_LABEL]: expiresAt, [STACK_LABEL]: stack, [RELEASE_LABEL]: release };
-    try {
-      await this.client.create('placement_groups', { name: claimName(stack), type: 'spread', labels });
-      return undefined;
-    } catch (e) {
-      if (!(e instanceof HcloudApiError && e.code === 'uniqueness_error')) throw e;
+    // A holder may give its claim up between our refused create and the look at who holds it: then the name is free,
+    // and taking it again is right. A name still taken with no claim behind it, time after time, is no claim.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.create('placement_groups', { name: claimName(stack), type: 'spread', labels });
+        return undefined;
+      } catch (e) {
+        if (!(e instanceof HcloudApiError && e.code === 'uniqueness_error')) throw e;
+      }
       const holder = await this.find(stack);
       if (holder) return holder;
+      if (attempt < CLAIM_ATTEMPTS) continue;
       throw new Error(`a placement group named ${claimName(stack)} exists, but it is no release's claim (it lacks the labels ${STACK_LABEL}=${stack} and ${RELEASE_LABEL}). `
         + 'Nothing was changed. Fix: rename or delete that placement group (the release path takes the name for its claim), then release again.');
     }
