@@ -3,7 +3,8 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BackupWorld, expectFailure, expectSuccess, MachineRoot, PATH_ENV, PROD_HOST, RESTIC_PASSWORD, RunResult } from './helpers/world';
+import { BackupWorld, expectFailure, expectSuccess, MachineRoot, PATH_ENV, PROD_HOST, RESTIC_PASSWORD, RunResult, runScript } from './helpers/world';
+import { raceBehindCheck, StartScript } from './helpers/lock-race';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // The file side of a rebuilt machine (docs/backup.md, "Production is lost"). The new server gets its bundle and the
@@ -224,5 +225,25 @@ describeAsRoot('a rebuilt machine before its files are restored', () => {
     // A machine meant to keep only the seeded files says so once.
     expectSuccess(await run(rebuilt, 'backup-push', ['--start-empty']), PROD_HOST, 'push');
     expect(fileSnapshots()).toHaveLength(recorded + 1);
+  });
+
+  // Review (day 2): backup-restore refuses a dump taken while it waited for the lock; backup-restore-files restored such a
+  // push's snapshot, of the paths as they are now. A check holds the lock, the restore and then a push wait, the push
+  // wins the lock the check let go and ends before the restore's next look (its flock calls held back by a shim).
+  test('a push that won the lock and ended while backup-restore-files waited: its snapshot is refused, naming why, and nothing changes', async () => {
+    const start = (script: string, args: string[] = []): StartScript => (env, options) =>
+      runScript(path.join(rebuilt.root, 'usr/local/sbin', script), world.receiver, { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: rebuilt.etc, ...env }, undefined, { args, ...options });
+    const held = tree(uploads);
+    const snapshotsBefore = fileSnapshots().length;
+    const race = await raceBehindCheck(tmp, 'push-ended', path.join(tmp, 'production-rebuilt-state'),
+      start('backup-restore-files', ['--path', uploads, '--replace']), start('backup-push'), 'backup-push');
+    expectSuccess(await race.job, PROD_HOST, 'push');
+    expect(fileSnapshots().length).toBeGreaterThan(snapshotsBefore);
+    race.letRestoreFlock();
+    const restore = await race.restore;
+    expect(restore.code).not.toBe(0);
+    expect(restore.stderr).toMatch(new RegExp(`FAILED: the newest file snapshot of ${uploads} on storagebox \\(\\w{8}, [\\dT:-]+ UTC\\) was taken after this restore started, `
+      + 'while it waited for the repository lock: it is of this machine as it is now, not the backup to restore\\. Nothing was changed\\. Fix: pass --snapshot'));
+    expect(tree(uploads)).toBe(held);
   });
 });

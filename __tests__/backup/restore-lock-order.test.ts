@@ -1,8 +1,8 @@
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BackupWorld, expectSuccess, fingerprint, PATH_ENV, pingPath, PROD_HOST, RunOptions, RunResult, runScript, slowStorageBoxLink, waitUntil } from './helpers/world';
+import { BackupWorld, expectSuccess, fingerprint, pingPath, PROD_HOST, RunOptions, RunResult, runScript, slowStorageBoxLink, waitUntil } from './helpers/world';
+import { raceBehindCheck as raceBehindCheckOf } from './helpers/lock-race';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // Audit (day 2, job overlap): backup-restore, run by hand after a loss, took no part in the lock order. It waited up to
@@ -83,29 +83,10 @@ describeAsRoot('backup-restore, run by hand while a job holds the repository loc
   // it, a dump timer fired and waited too, the check gave way, and the two raced for the lock: when the dump won, the
   // restore waited for it without a word and then restored it (the machine as it is now). The race is made certain
   // here: the restore's flock calls start only once the dump has the lock (a shim on its PATH), as a busy scheduler may.
-  /**
-   * A check that holds the repository lock (its line as backup-check writes it; it lets go when killed, as when it gave
-   * way), a restore and then a dump that wait for it. The restore's flock calls start only once `go` exists (a shim on
-   * its PATH), as a busy scheduler may delay them: the dump wins the lock the check let go.
-   */
   const raceBehindCheck = async (name: string) => {
-    const lock = path.join(tmp, 'production-state', 'repository.lock');
-    const go = path.join(tmp, `${name}-may-flock`);
-    const shim = path.join(tmp, `${name}-bin`);
-    fs.mkdirSync(shim, { recursive: true });
-    fs.writeFileSync(path.join(shim, 'flock'), `#!/bin/bash\nif [[ " $* " == *" -w "* ]]; then while [ ! -e '${go}' ]; do sleep 0.1; done; fi\nexec /usr/bin/flock "$@"\n`, { mode: 0o755 });
-    const check = spawn('bash', ['-c', `exec 9<>'${lock}'; flock 9; printf 'backup-check (pid %s), since 2026-12-06T00:00:00Z\\n' $$ >'${lock}'; echo held; exec sleep 600`], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve) => check.stdout!.once('data', () => resolve()));
-    let restoreWaits = false;
-    let dumpWaits = false;
-    const waiting = /waiting for the repository lock, held by backup-check/;
-    const restore = run('backup-restore', etc, { PATH: `${shim}:${PATH_ENV}` }, { args: ['--replace'], onOutput: { when: waiting, act: () => { restoreWaits = true; } } });
-    await waitUntil(() => restoreWaits, 'the restore waits for the check');
-    const dump = run('backup-dump', etc, {}, { onOutput: { when: waiting, act: () => { dumpWaits = true; } } });
-    await waitUntil(() => dumpWaits, 'the dump waits for the check');
-    check.kill('SIGKILL');
-    await waitUntil(() => fs.readFileSync(lock, 'utf8').startsWith('backup-dump'), 'the dump takes the lock');
-    return { restore, dump, letRestoreFlock: () => fs.writeFileSync(go, '') };
+    const race = await raceBehindCheckOf(tmp, name, path.join(tmp, 'production-state'),
+      (env, options) => run('backup-restore', etc, env, { args: ['--replace'], ...options }), (env, options) => run('backup-dump', etc, env, options), 'backup-dump');
+    return { restore: race.restore, dump: race.job, letRestoreFlock: race.letRestoreFlock };
   };
   const snapshots = () => fs.readdirSync(path.join(world.sftp.home, 'repo-restore', 'snapshots')).length;
 

@@ -2211,6 +2211,7 @@ t=\${from:-\${TARGETS%% *}}
 for p in "\${wanted[@]}"; do [[ " $FILE_PATHS " == *" $p "* ]] || die "--path '$p' is not one of this machine's file paths ($FILE_PATHS)"; done
 paths=\${wanted[*]:-$FILE_PATHS}
 step "waiting for the repository lock"
+started=$EPOCHSECONDS
 repo_lock
 run_dir
 
@@ -2226,6 +2227,11 @@ while read -r p id epoch time; do
   # restic's newest by time: one dated ahead hides those taken after it.
   if [ -z "$snapshot" ] && [ "$(hours_since "$epoch")" -lt 0 ]; then
     die "the newest file snapshot of $p on $t (\${id:0:8}, $time UTC) is dated in the future: it was taken while the clock ran ahead, so it may be older than the snapshots taken after it. Fix: choose the snapshot by hand (restic snapshots --host $BACKUP_HOST --tag sovereign-files lists them) and pass --snapshot <ID>"
+  fi
+  # A snapshot taken after this restore started was made while it waited for the lock (a push that won it and ended
+  # within a slice of lock_wait): of this machine as it is now, what the restore is meant to replace.
+  if [ -z "$snapshot" ] && [ "$epoch" -ge "$started" ]; then
+    die "the newest file snapshot of $p on $t (\${id:0:8}, $time UTC) was taken after this restore started, while it waited for the repository lock: it is of this machine as it is now, not the backup to restore. Nothing was changed. Fix: pass --snapshot with the snapshot to restore (restic snapshots --host $BACKUP_HOST --tag sovereign-files lists them)"
   fi
   snap_of[$p]=$id time_of[$p]=$time
 done < <("\${PY[@]}" -c "$SB_FILES_PY" choose "$snapshot" $paths <<<"$listed")
