@@ -109,6 +109,22 @@ restore_arguments() {
     esac
   done
 }
+# restore_target: the target a restore run by hand reads (--from, or the first of TARGETS), refused when it is not one
+# of this machine's. Sets t.
+restore_target() {
+  step "choosing the target"
+  t=\${from:-\${TARGETS%% *}}
+  [ -n "$t" ] || die "backup.conf lists no target (TARGETS is empty): there is nothing to restore from"
+  [[ " $TARGETS " == *" $t "* ]] || die "target '$t' is not one of this machine's targets ($TARGETS); pass --from with one of them"
+}
+# restore_lock: the repository lock for a restore run by hand, and when it started to wait for it (started): a backup
+# taken after that was made while it waited, of the machine as it is now, and is not the one to restore.
+restore_lock() {
+  step "waiting for the repository lock"
+  started=$EPOCHSECONDS
+  repo_lock
+  run_dir
+}
 ok() { SB_OK=1; SB_SUMMARY="$*"; }
 at_exit() { SB_CLEANUP+=("$1"); }
 # bg_job <pid>...: background processes that a job ending early stops, with all they started
@@ -2047,18 +2063,12 @@ restore_arguments "$usage" --database 'a database name' 'a snapshot ID or a dump
 load_conf backup.conf
 # Everything it reads comes from the remote: a cache would hide corruption there.
 SB_NO_CACHE=1
-step "choosing the target"
-t=\${from:-\${TARGETS%% *}}
-[ -n "$t" ] || die "backup.conf lists no target (TARGETS is empty): there is nothing to restore from"
-[[ " $TARGETS " == *" $t "* ]] || die "target '$t' is not one of this machine's targets ($TARGETS); pass --from with one of them"
+restore_target
 if [ -n "$snapshot" ] && ! [[ $snapshot =~ ^[0-9a-f]{8,64}$ || $snapshot =~ ^[0-9]{8}T[0-9]{6}Z$ ]]; then
   die "--snapshot '$snapshot' is neither a snapshot ID (8 to 64 hex digits, from restic snapshots --tag sovereign-dump) nor a dump time such as 20260101T030000Z"
 fi
 for db in "\${wanted[@]}"; do valid_db_name "$db" || die "--database '$db' is not a database name a dump carries"; done
-step "waiting for the repository lock"
-started=$EPOCHSECONDS
-repo_lock
-run_dir
+restore_lock
 work=$SB_RUN
 
 step "fetching the manifest of \${snapshot:-the newest dump} of $BACKUP_HOST from $t"
@@ -2203,17 +2213,11 @@ load_conf backup.conf
 # Everything it reads comes from the remote: a cache would hide corruption there.
 SB_NO_CACHE=1
 [ -n "\${FILE_PATHS:-}" ] || die "backup.conf names no file paths (FILE_PATHS is empty): this machine's plan backs up no files (its databases come back with backup-restore)"
-step "choosing the target"
-t=\${from:-\${TARGETS%% *}}
-[ -n "$t" ] || die "backup.conf lists no target (TARGETS is empty): there is nothing to restore from"
-[[ " $TARGETS " == *" $t "* ]] || die "target '$t' is not one of this machine's targets ($TARGETS); pass --from with one of them"
+restore_target
 [ -z "$snapshot" ] || [[ $snapshot =~ ^[0-9a-f]{8,64}$ ]] || die "--snapshot '$snapshot' is not a snapshot ID (8 to 64 hex digits, from restic snapshots --host $BACKUP_HOST --tag sovereign-files)"
 for p in "\${wanted[@]}"; do [[ " $FILE_PATHS " == *" $p "* ]] || die "--path '$p' is not one of this machine's file paths ($FILE_PATHS)"; done
 paths=\${wanted[*]:-$FILE_PATHS}
-step "waiting for the repository lock"
-started=$EPOCHSECONDS
-repo_lock
-run_dir
+restore_lock
 
 step "choosing the snapshots of $BACKUP_HOST on $t"
 listed=$(restic_on "$t" --no-lock snapshots --json --host "$BACKUP_HOST" --tag sovereign-files 2>>"$SB_LOG") \\
