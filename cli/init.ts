@@ -928,8 +928,8 @@ left the code. The guard names the old and the new address and how to keep the r
 guard, deploy test, snapshot production, claim staging (refused while another release holds it), bring staging up
 from the snapshot, rehearse, take staging down, give up the claim, deploy
 production (\`--dry-run\` prints the commands). Your e2e command reads staging's addresses from the JSON file
-\`REHEARSAL_OUTPUTS\` names; it runs without the Hetzner tokens, state keys, SSH agent or other environments'
-secrets, which would let it touch production. It acts in both projects and reads both buckets, so it needs both
+\`REHEARSAL_OUTPUTS\` names; it runs without the Hetzner tokens, state keys, SSH agent, your AWS and hcloud
+configuration (profiles, contexts, \`~/.aws\`) or other environments' secrets, which would let it touch production. It acts in both projects and reads both buckets, so it needs both
 environments' values, each under its own name: ${releaseCredentialList('test')} with test's, ${releaseCredentialList('production')}
 with production's (staging's state is in production's bucket), both environments' \`TF_VAR_…\`, and both admin keys in
 your SSH agent. Each step gets its own project's as \`HCLOUD_TOKEN\`, \`AWS_ACCESS_KEY_ID\` and \`AWS_SECRET_ACCESS_KEY\`.

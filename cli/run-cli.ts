@@ -113,8 +113,12 @@ const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehear
       naming a JSON file of the rehearsed stack's outputs (its deploy's --outputs-file, sensitive ones left
       out, removed at the end: {"acme-staging": {"app_ipv4": …}}). It gets the caller's environment without
       any HCLOUD_TOKEN…, AWS_ACCESS_KEY_ID…, AWS_SECRET_ACCESS_KEY…, AWS_SESSION_TOKEN…, SSH_AUTH_SOCK, or
-      TF_VAR_ that only other stacks read: with them it could touch production (production's token, the
-      state key pair that reads and writes production's state, the agent holding production's admin key).
+      TF_VAR_ that only other stacks read, without AWS_PROFILE, AWS_DEFAULT_PROFILE, AWS_ROLE_ARN (and the
+      other AWS variables that pick credentials) or HCLOUD_CONTEXT, and with AWS_CONFIG_FILE,
+      AWS_SHARED_CREDENTIALS_FILE and HCLOUD_CONFIG naming an empty file (${os.devNull}), so that the
+      runner's ~/.aws and ~/.config/hcloud/cli.toml are not read (HOME stays): with them it could touch
+      production (production's token, the state key pair that reads and writes production's state, the
+      agent holding production's admin key).
       --dry-run prints the exact commands instead of running them. Reads DIR/products/NAME/environments.json
       (run \`npm run synth\` first; DIR defaults to the output of cdktf.json, such as
       cdktf.out; it runs in cdktf.json's directory). Staging expires after --staging-days days
@@ -447,7 +451,7 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
   if (dryRun) {
     io.out(`# release path for ${product} (dry run: nothing is executed)`);
     const notes = (step: ReleaseStep) => `${step.cleanup ? ' (also runs if the rehearsal fails)' : ''}`
-      + `${step.rehearsesOn ? ` (without Hetzner tokens, state keys, the SSH agent or the TF_VAR_ secrets ${step.rehearsesOn} does not read)` : ''}`;
+      + `${step.rehearsesOn ? ` (without Hetzner tokens, state keys, the SSH agent, the runner's AWS and hcloud configuration or the TF_VAR_ secrets ${step.rehearsesOn} does not read)` : ''}`;
     steps.forEach((step, i) => io.out(`# ${i + 1}. ${step.title}${notes(step)}\n${shellLine(step, credentials)}`));
     return 0;
   }

@@ -5,6 +5,7 @@ import { App } from 'cdktf';
 import { Phase, Product, StagingMode } from '../../lib';
 import { ProductStacks } from '../../stacks';
 import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary, exampleMonitoring } from '../../examples/shared';
+import { EMPTIED_CONFIG_FILES } from '../../cli/rehearsal-environment';
 import { cli, deployEnvironment } from './cli';
 
 describe('release: the rehearsal sees the app that brought staging up', () => {
@@ -53,7 +54,8 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
     expect({ code, err }).toEqual({ code: 0, err: '' });
     const env = fs.readFileSync(seen, 'utf8');
     const names = env.split('\n').map((line) => line.split('=')[0]);
-    expect(names.filter((name) => /^(HCLOUD_|AWS_|SSH_AUTH_SOCK)/.test(name))).toEqual([]);
+    // Only the configuration files, emptied (see the test below).
+    expect(names.filter((name) => /^(HCLOUD_|AWS_|SSH_AUTH_SOCK)/.test(name)).sort()).toEqual([...EMPTIED_CONFIG_FILES].sort());
     expect(env).not.toMatch(/token-value|key-id-value|secret-value|stand-in-(access|secret)-key/);
     // Staging's own secret stays (an e2e suite may log in with it); production's and test's are gone.
     expect(names).toContain('TF_VAR_database_app_password_staging');
@@ -64,5 +66,36 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
     // The outputs file goes with the release.
     const file = /^REHEARSAL_OUTPUTS=(.*)$/m.exec(env)![1];
     expect(fs.existsSync(file)).toBe(false);
+  });
+  // Audit (release): stripped of the token and key variables, the rehearsal still had the runner's HOME, and with it
+  // ~/.aws/credentials and ~/.config/hcloud/cli.toml, or the files AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE and
+  // HCLOUD_CONFIG name, and the AWS_PROFILE and HCLOUD_CONTEXT that pick production's out of them: any AWS tool or
+  // hcloud in the rehearsal read production's state bucket or acted in its project with the runner's credentials.
+  test.each([
+    ['in HOME', (home: string) => ({ HOME: home })],
+    ['named by variables', (home: string) => ({
+      HOME: path.join(dir, 'empty-home'), AWS_PROFILE: 'production', AWS_DEFAULT_PROFILE: 'production', HCLOUD_CONTEXT: 'production',
+      AWS_SHARED_CREDENTIALS_FILE: path.join(home, '.aws', 'credentials'), AWS_CONFIG_FILE: path.join(home, '.aws', 'config'),
+      HCLOUD_CONFIG: path.join(home, '.config', 'hcloud', 'cli.toml'),
+    })],
+  ])("the rehearsal reads none of the runner's AWS or hcloud credential files (%s), nor the profile or context picking them", async (layout, runner) => {
+    const home = path.join(dir, `home-${layout.replace(/\W/g, '-')}`);
+    fs.mkdirSync(path.join(home, '.aws'), { recursive: true });
+    fs.mkdirSync(path.join(home, '.config', 'hcloud'), { recursive: true });
+    fs.writeFileSync(path.join(home, '.aws', 'credentials'), '[production]\naws_access_key_id = runner-key-id\naws_secret_access_key = runner-secret\n');
+    fs.writeFileSync(path.join(home, '.aws', 'config'), '[profile production]\ncredential_process = echo runner-credential-process\n');
+    fs.writeFileSync(path.join(home, '.config', 'hcloud', 'cli.toml'), 'active_context = "production"\n[[contexts]]\nname = "production"\ntoken = "runner-hcloud-token"\n');
+    const seen = path.join(dir, `rehearsal-files-${layout.replace(/\W/g, '-')}`);
+    // Each file as the tools find it: the variable naming it, else its place in HOME.
+    const read = ['"${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}"', '"${AWS_CONFIG_FILE:-$HOME/.aws/config}"', '"${HCLOUD_CONFIG:-$HOME/.config/hcloud/cli.toml}"']
+      .map((file) => `cat ${file} 2>/dev/null >> ${seen};`).join(' ');
+    const { code, err } = await release(`${read} env | grep -E '^(AWS_|HCLOUD_|HOME=)' >> ${seen}; true`, runner(home));
+    expect({ code, err }).toEqual({ code: 0, err: '' });
+    const text = fs.readFileSync(seen, 'utf8');
+    expect(text).not.toMatch(/runner-|production/);
+    expect(text).not.toMatch(/^(AWS_(DEFAULT_)?PROFILE|HCLOUD_CONTEXT)=/m);
+    for (const name of EMPTIED_CONFIG_FILES) expect(text).toContain(`${name}=${os.devNull}\n`);
+    // HOME itself stays: the rehearsal's own tools keep their caches and settings there (npm's, a browser test's).
+    expect(text).toContain(`HOME=${runner(home).HOME}\n`);
   });
 });
