@@ -29,7 +29,10 @@ export const COST_USAGE = `  cdktf-sovereign-hetzner cost [--out DIR | --app MOD
       --ordered-on says when a stack's servers were ordered or last rescaled. The pre-release snapshots
       of production the release path keeps count as --snapshots-kept snapshots (default ${DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT}, as snapshot
       --keep), each the size of the app server's disk, their upper bound. --prices takes a price file of
-      your own in the format of the bundled one (lib/cost/hetzner-prices.json), for prices it lacks.`;
+      your own in the format of the bundled one (lib/cost/hetzner-prices.json), for prices it lacks.
+      --rehearsals is a whole number a month (default 4), --rehearsal-hours the hours of each (default 2,
+      counted in whole minutes), --egress-tb each server's outgoing traffic a month in TB (default: not
+      estimated); a value of another form is refused as a usage error (exit 2).`;
 
 /** Flags of the cost and report commands. */
 export interface CostArgs {
@@ -64,6 +67,8 @@ export function estimateOptions(args: CostArgs): CostEstimateOptions {
     for (const pair of f['ordered-on'].split(',')) {
       const [stack, date] = pair.split('=');
       if (!stack || !date) throw new UsageError(`--ordered-on ${pair} is not allowed: it is STACK=YYYY-MM-DD. Fix: pass such as acme-production=2026-05-01.`);
+      // Left to the estimator, a date that is none failed as a run (exit 1), naming CostEstimate.serversOrderedOn.
+      if (!isIsoDate(date.trim())) throw new UsageError(`--ordered-on ${pair} is not allowed: ${date.trim()} is not a date. Fix: write it as YYYY-MM-DD, such as ${stack.trim()}=2026-05-01.`);
       orderedOn[stack.trim()] = date.trim();
     }
   }
@@ -72,13 +77,19 @@ export function estimateOptions(args: CostArgs): CostEstimateOptions {
     throw new UsageError(`--billing-date ${billingDate} is not allowed: it is not a date. Fix: write it as YYYY-MM-DD, such as 2026-12-01.`);
   }
   const hours = f['rehearsal-hours'] !== undefined ? number('rehearsal-hours') : undefined;
-  if (hours === 0) throw new UsageError('--rehearsal-hours 0 is not allowed: a rehearsal lasts some time. Fix: pass the hours staging is up, such as 2.');
+  // Counted in whole minutes: under half a minute (0.001) was 0, which the estimator refused as a run (exit 1).
+  const minutes = hours === undefined ? undefined : Math.round(hours * 60);
+  if (minutes === 0) throw new UsageError(`--rehearsal-hours ${String(f['rehearsal-hours'])} is not allowed: a rehearsal lasts some time, a minute at least. Fix: pass the hours staging is up, such as 2.`);
   return {
     ...(typeof f.prices === 'string' ? { prices: priceFile(f.prices) } : {}),
     ...(typeof f['billing-date'] === 'string' ? { billingDate: f['billing-date'] } : {}),
     ...(Object.keys(orderedOn).length > 0 ? { serversOrderedOn: orderedOn } : {}),
-    ...(hours !== undefined ? { rehearsalLength: Duration.minutes(Math.round(hours * 60)) } : {}),
-    ...(f.rehearsals !== undefined ? { rehearsalsPerMonth: number('rehearsals') } : {}),
+    ...(minutes !== undefined ? { rehearsalLength: Duration.minutes(minutes) } : {}),
+    // A whole number: 2.5 passed here and failed in the estimator as a run (exit 1), naming CostEstimate.rehearsalsPerMonth.
+    ...(f.rehearsals !== undefined ? {
+      rehearsalsPerMonth: wholeNumberOption('rehearsals', String(f.rehearsals), 0, Number.MAX_SAFE_INTEGER,
+        'it is a whole number of rehearsals a month, 0 or more', 'pass a whole number such as 4'),
+    } : {}),
     ...(f['egress-tb'] !== undefined ? { egressPerServer: Size.gibibytes(Math.round(number('egress-tb') * 1024)) } : {}),
     ...(f['no-state-storage'] ? { stateStorage: false } : {}),
     ...(f['snapshots-kept'] !== undefined ? {
