@@ -11,6 +11,7 @@ import { shellWord } from './shell-word';
 import { OVERRIDE_FILE, STAND_IN_TOKEN } from '../testing/harness/stand-in-names';
 import { readJsonFile } from '../lib/core/private/json-file';
 import { defaultSynthOutput } from './synth-output';
+import { asRehearsed } from './stand-in-rehearsal';
 
 export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out DIR] [--plan] [--env-example FILE]
       Before \`cdktf deploy\`: lists everything the synthesized stacks in DIR (default: the output of the
@@ -25,7 +26,9 @@ export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out D
       Box password, the offsite bucket) or is production's offsite writing key, and when HCLOUD_ENDPOINT (or another
       HCLOUD_…ENDPOINT) sends the provider somewhere other than Hetzner's API, and when a stack's directory still
       holds the override of a rehearsal against the stand-in (docs/testing.md), and when a value holds a carriage
-      return (a .env with Windows line endings). With --plan it checks what
+      return (a .env with Windows line endings). In a rehearsal against the stand-in (HCLOUD_TOKEN is its
+      token, and its override is beside the stack), what the override makes unneeded (the state bucket's keys,
+      the SSH agent) is named apart, as a real deploy's, and fails nothing. With --plan it checks what
       \`terraform plan\` needs (a CI job that plans or looks for drift): the SSH agent, which only a deploy's
       rollouts use, is left out. With --env-example it writes FILE listing every variable the stacks declare,
       with its description, instead (never over a file that holds values, such as a filled-in .env).`;
@@ -52,9 +55,14 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
     throw new Error(`no synthesized stack named ${unknown.map((s) => `'${s}'`).join(', ')} in ${stacksDir}. Fix: pass one of ${available.join(', ')}.`);
   }
   const chosen = wanted.length > 0 ? wanted : available;
-  const requirements = requirementsOfStacks(chosen.map((name) => ({ name, json: readJsonFile(path.join(stacksDir, name, 'cdk.tf.json'), SYNTH_AGAIN) })))
-    // A plan connects to no machine: only a deploy's rollouts log in over SSH.
-    .filter((r) => !plan || !DEPLOY_ONLY.includes(r.name));
+  const synthesized = chosen.map((name) => ({ name, json: readJsonFile(path.join(stacksDir, name, 'cdk.tf.json'), SYNTH_AGAIN) }));
+  // A plan connects to no machine: only a deploy's rollouts log in over SSH.
+  const forCommand = (r: Requirement) => !plan || !DEPLOY_ONLY.includes(r.name);
+  const requirements = requirementsOfStacks(synthesized).filter(forCommand);
+  // In a rehearsal against the stand-in, what its overrides make unneeded (the state bucket's keys, the SSH agent) is
+  // a real deploy's, and is named apart from what is missing.
+  const rehearsed = requirementsOfStacks(synthesized.map(({ name, json }) => ({ name, json: asRehearsed(path.join(stacksDir, name), json, io.env) })));
+  const realDeployOnly = (r: Requirement) => !rehearsed.some((x) => x.name === r.name && x.stacks.some((stack) => r.stacks.includes(stack)));
 
   if (envExample) {
     // `--env-example .env` replaced the team's filled-in .env with empty entries: its secrets were gone.
@@ -71,15 +79,25 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
     io.err(`${names.join(' and ')} hold the same value: whoever reads one environment's secret (the always-on test machine, a test job in CI) `
       + `then has the other's. Fix: give each environment a value of its own (and deploy, which rotates it), from that environment's secret store.`);
   }
-  const missing = requirements.filter((r) => !isSet(io.env, r));
+  const missing = requirements.filter((r) => !isSet(io.env, r) && !realDeployOnly(r));
+  const notForRehearsal = requirements.filter((r) => !isSet(io.env, r) && realDeployOnly(r));
   const mismatched = [...mismatchedPairs(requirements, io.env), ...redirectedEndpoints(io.env, plan ? 'planning' : 'deploying'),
     ...leftFromRehearsal(stacksDir, chosen, io.env), ...withCarriageReturns(requirements, io.env)];
   for (const line of mismatched) io.err(line);
+  const realDeployNote = () => {
+    if (notForRehearsal.length === 0) return;
+    io.out(`Not needed in this rehearsal against the stand-in, only by a real deploy: ${[...new Set(notForRehearsal.map(environmentNameOf))].join(', ')} `
+      + `[${[...new Set(notForRehearsal.flatMap((r) => r.stacks))].join(', ')}]. The stand-in's override beside the stack (${OVERRIDE_FILE}) keeps the state `
+      + 'in a local file and rolls no bundle out with an SSH agent; a real deploy needs them, from a fresh synth (see docs/testing.md).');
+  };
   if (missing.length === 0 && shared.length === 0 && mismatched.length === 0) {
-    io.out(`Everything ${chosen.join(', ')} need${chosen.length === 1 ? 's' : ''}${plan ? ' for a plan' : ''} is set (${requirements.length} variables and credentials).`);
-    for (const line of oneValueForSeveralUses(requirements)) io.out(line);
+    const rehearsal = notForRehearsal.length > 0 ? ' in this rehearsal against the stand-in' : '';
+    io.out(`Everything ${chosen.join(', ')} need${chosen.length === 1 ? 's' : ''}${plan ? ' for a plan' : ''}${rehearsal} is set (${requirements.length - notForRehearsal.length} variables and credentials).`);
+    realDeployNote();
+    for (const line of oneValueForSeveralUses(requirements.filter((r) => !realDeployOnly(r)))) io.out(line);
     return 0;
   }
+  realDeployNote();
   if (missing.length === 0) return 1;
   io.err(`Missing for ${chosen.join(', ')}: ${missing.length} of ${requirements.length}. Terraform would stop and wait for them.`);
   const environments = stackEnvironments(out);

@@ -96,6 +96,40 @@ describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () =
     expect((await cli(['check', 'phase1-pilot-production', '--out', outdir], env)).code).toBe(0);
   });
 
+  // Audit (rehearsal): in the shell of a rehearsal against the stand-in (docs/testing.md's standin.js exports its token
+  // and the placeholders, no state key and no agent), check listed AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+  // SSH_AUTH_SOCK as missing and exited 1, though the override beside each stack keeps the state in a local file and
+  // rolls no bundle out. They are named apart now, as a real deploy's, and only where the override says so.
+  test('in a rehearsal against the stand-in, names the state keys and the SSH agent its override makes unneeded apart from what is missing', async () => {
+    const names = declared('phase1-pilot-production');
+    const env = Object.fromEntries([...names.map((n) => [`TF_VAR_${n}`, 'x']), ['HCLOUD_TOKEN', STAND_IN_TOKEN]]);
+    const stackDir = path.join(outdir, 'stacks', 'phase1-pilot-production');
+    const check = () => cli(['check', 'phase1-pilot-production', '--out', outdir], env);
+    const missingLines = (err: string) => err.split('\n').filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim().split(/[ :]/)[0]);
+    // The stand-in's token alone is no rehearsal: without the override, Terraform would read the bucket and roll out.
+    const before = await check();
+    expect(before.code).toBe(1);
+    expect(missingLines(before.err)).toEqual(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'SSH_AUTH_SOCK']);
+    const override = writeStandInOverride(stackDir, path.join(outdir, 'rehearsal.cloud.json'));
+    try {
+      const { code, out, err } = await check();
+      expect({ code, err }).toEqual({ code: 0, err: '' });
+      expect(out).toMatch(/^Everything phase1-pilot-production needs in this rehearsal against the stand-in is set \(\d+ variables and credentials\)\.$/m);
+      expect(out).toContain('Not needed in this rehearsal against the stand-in, only by a real deploy: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, SSH_AUTH_SOCK '
+        + `[phase1-pilot-production]. The stand-in's override beside the stack (${path.basename(override)}) keeps the state in a local file`);
+      // What the rehearsal does need is still missing when unset, and only that.
+      const { TF_VAR_restic_password: _left, ...withoutOne } = env;
+      const missing = await cli(['check', 'phase1-pilot-production', '--out', outdir], withoutOne);
+      expect(missing.code).toBe(1);
+      expect(missingLines(missing.err)).toEqual(['TF_VAR_restic_password']);
+      // Rolled out to a test sshd with a key file, the rehearsal needs no agent either; its state is still local.
+      writeStandInOverride(stackDir, path.join(outdir, 'rehearsal.cloud.json'), undefined, { rolloutTarget: { host: '127.0.0.1', port: 2222, privateKeyFile: path.join(outdir, 'id') } });
+      expect((await check()).out).toContain('only by a real deploy: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, SSH_AUTH_SOCK [');
+    } finally {
+      fs.rmSync(override);
+    }
+  });
+
   // Audit (mutation): the drill's pairs are compared only for stacks that declare them. A shell that also serves a
   // Phase 2 product holds its offsite bucket's variables; checking a Phase 1 product must not fail on them.
   test('ignores the offsite pairs of the drill when the stacks checked declare none of them', async () => {
