@@ -3,18 +3,16 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { synthesizedStackNames, SYNTH_AGAIN } from '../lib/cost/synthesized-stacks';
-import { HcloudApiClient } from '../lib/environments/hcloud-api-client';
 import { EnvironmentRecord } from '../lib/environments/product-documents';
 import { DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT } from '../lib/environments/pre-release-snapshots';
 import {
   projectStateKeyVariable, projectTokenVariable, ReleaseCredentials, releasePlan, RELEASE_PROJECTS, ReleaseStep, shellLine, SNAPSHOT_ID,
   STATE_KEY_VARIABLES, stepCredentialSources,
 } from '../lib/environments/release-plan';
-import { StagingReaper, StagingResource } from '../lib/environments/staging-reaper';
+import { StagingReaper } from '../lib/environments/staging-reaper';
 import { sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
-import { DEFAULT_STAGING_DAYS, expiryAfterDays, expiryProblem, StagingMode } from '../lib/environments/staging';
-import { newReleaseId, StagingClaims, stagingServersOf } from '../lib/environments/staging-claim';
-import { labelValueProblem } from '../lib/core/labels';
+import { DEFAULT_STAGING_DAYS, expiryAfterDays, StagingMode } from '../lib/environments/staging';
+import { newReleaseId } from '../lib/environments/staging-claim';
 import { parseInstant } from './instant';
 import { wholeNumberOption } from './number-text';
 import { carriageReturnsIn, CHECK_USAGE, checkCommand, type Requirement, requirementsOfStacks, sharedAcrossEnvironments, unsetRequirements, withCarriageReturns } from './check';
@@ -28,6 +26,10 @@ import { readJsonFile } from '../lib/core/private/json-file';
 import { cdktfProject, defaultSynthOutput } from './synth-output';
 import { rehearsalEnvironment } from './rehearsal-environment';
 import { exitCodeOf, UsageError } from './usage-error';
+import { ParsedArgs, stringFlag } from './parsed-args';
+import { productionProjectClient, usesProjectTokens } from './production-project';
+import { noneUp } from './staging-none-up';
+import { STAGING_CLAIM_USAGE, STAGING_UNCLAIM_USAGE, stagingClaimCommand } from './staging-claim-command';
 
 export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
@@ -70,25 +72,6 @@ const STAGING_DELETE_EXPIRED_USAGE = `  cdktf-sovereign-hetzner staging delete-e
       lists them and says how many it would delete. Needs a token of the Hetzner project staging lives in:
       HCLOUD_TOKEN_PRODUCTION with a project per environment, otherwise HCLOUD_TOKEN.
       Example: npx cdktf-sovereign-hetzner staging delete-expired --yes`;
-
-const STAGING_CLAIM_USAGE = `  cdktf-sovereign-hetzner staging claim --stack NAME --release ID --expires-at YYYY-MM-DD
-      Claims the staging of the stack --stack names for the release --release names, before staging is
-      brought up: a placement group NAME-release-claim (free) labelled stack=NAME, release=ID and as
-      on-demand staging expiring with it (delete-expired deletes a claim a killed release left). Hetzner
-      takes a name once per project, so of two releases claiming at once exactly one wins; the other fails
-      (exit 1) naming the release that holds staging, before it touches anything. It also fails, giving
-      the claim up again, when a staging server of the stack (labelled stack=NAME) is up: a release stopped
-      without taking it down. The release path runs it for you, and staging unclaim at its end.
-      Needs a token of the Hetzner project staging lives in, as staging list does.
-      Example: npx cdktf-sovereign-hetzner staging claim --stack acme-staging --release 20261125-090000-3fa2c1 --expires-at 2026-11-28`;
-
-const STAGING_UNCLAIM_USAGE = `  cdktf-sovereign-hetzner staging unclaim --stack NAME --release ID
-      Gives up the claim of the release --release names on the stack's staging, once staging is down: it
-      fails (exit 1), keeping the claim, while a staging server of the stack is up, so that no other
-      release is built on staging that was not taken down. A claim another release holds, or none, is
-      left alone (exit 0): a release only ever gives up its own. The release path runs it after taking
-      staging down. Needs a token of the Hetzner project staging lives in, as staging list does.
-      Example: npx cdktf-sovereign-hetzner staging unclaim --stack acme-staging --release 20261125-090000-3fa2c1`;
 
 const SNAPSHOT_USAGE = `  cdktf-sovereign-hetzner snapshot --server NAME [--description TEXT] [--keep N]
       Snapshots the production server NAME (labelled environment=production), labels the image
@@ -196,7 +179,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.out(usageOf(command === 'help' ? args.positional.slice(1) : args.positional));
       return 0;
     }
-    if (command === 'staging' && (sub === 'claim' || sub === 'unclaim')) return await stagingClaim(sub, commandArgs(argv, `staging ${sub}`), io);
+    if (command === 'staging' && (sub === 'claim' || sub === 'unclaim')) return await stagingClaimCommand(sub, commandArgs(argv, `staging ${sub}`), io);
     if (command === 'staging' && (sub === 'list' || sub === 'delete-expired')) return await staging(sub, commandArgs(argv, `staging ${sub}`), io);
     if (command === 'staging') {
       io.err(`error: staging takes a command: ${namedList([...STAGING_COMMANDS]).replace(/ and /, ' or ')}${sub === undefined ? '' : `, not '${sub}'`}. Fix: run \`cdktf-sovereign-hetzner staging list\`, or see \`cdktf-sovereign-hetzner help staging\`.`);
@@ -216,23 +199,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.err(`error: ${(e as Error).message}`);
     return exitCodeOf(e);
   }
-}
-
-/**
- * The client of production's Hetzner project, where `snapshot` and `staging` act (staging is built from production's
- * snapshot): HCLOUD_TOKEN_PRODUCTION when each environment has a project, as `release` reads it; HCLOUD_TOKEN otherwise.
- * A different HCLOUD_TOKEN beside it is refused: listing another project's staging would say "none" and be wrong.
- */
-function productionProjectClient(env: NodeJS.ProcessEnv): HcloudApiClient {
-  // The same rules as the release's: both project tokens or neither, and two different ones.
-  if (!usesProjectTokens(env)) return HcloudApiClient.fromEnvironment(env);
-  const name = projectTokenVariable('production');
-  const production = env[name]!;
-  if (env.HCLOUD_TOKEN && env.HCLOUD_TOKEN !== production) {
-    throw new Error(`HCLOUD_TOKEN and ${name} are both set, to different tokens: this command acts in production's Hetzner project (its `
-      + `snapshots, and staging built from them), which ${name} names. Fix: unset HCLOUD_TOKEN, or set it to production's token.`);
-  }
-  return HcloudApiClient.fromEnvironment({ ...env, HCLOUD_TOKEN: production });
 }
 
 async function staging(sub: 'list' | 'delete-expired', args: ParsedArgs, io: CliIo): Promise<number> {
@@ -260,82 +226,6 @@ async function staging(sub: 'list' | 'delete-expired', args: ParsedArgs, io: Cli
   const deleted = await reaper.deleteExpired(now, io.out);
   io.out(`Deleted ${deleted.length} expired staging resource(s).`);
   return 0;
-}
-
-/**
- * `staging list --stack NAME --none-up`: exit 1, naming them, when staging servers of the stack are up (`staging claim`
- * runs the same check). A staging server up before a release brings staging up belongs to a release still running, or
- * to one that stopped without taking it down.
- */
-function noneUp(found: readonly StagingResource[], stack: string, io: CliIo): number {
-  const up = stagingServersOf(found, stack);
-  if (up.length === 0) {
-    io.out(`No staging server of ${stack} is up.`);
-    return 0;
-  }
-  io.err(`error: staging of ${stack} is up already: ${up.map((r) => `server ${r.name} (id ${r.id}, expires-at ${r.expiresAt})`).join(', ')}. `
-    + 'Another release is rehearsing on it, or one stopped without taking it down; bringing staging up again would rebuild it under '
-    + 'that rehearsal, and this release would take it down at its end. Nothing was changed. Fix: let the other release end; '
-    + `if none runs, take staging down (STAGING_EXPIRES_AT=<its expires-at> npx cdktf destroy ${stack} --auto-approve), then release again.`);
-  return 1;
-}
-
-/**
- * `staging claim` and `staging unclaim`: the release that claims a stack's staging is the one that brings it up and
- * takes it down. Two releases at once both passed `--none-up` before either brought staging up, and the one that
- * ended first took staging down under the other's rehearsal (or, its deploy refused, destroyed the other's staging).
- */
-async function stagingClaim(sub: 'claim' | 'unclaim', args: ParsedArgs, io: CliIo): Promise<number> {
-  const stack = labelValueFlag(args, 'stack');
-  const release = labelValueFlag(args, 'release');
-  const expiresAt = sub === 'claim' ? stringFlag(args, 'expires-at') : undefined;
-  const expiry = expiresAt === undefined ? undefined : expiryProblem(expiresAt);
-  if (expiry) throw new UsageError(`--expires-at ${expiresAt} is not allowed: ${expiry}. Fix: pass staging's expiry, such as --expires-at 2026-11-28.`);
-  const client = productionProjectClient(io.env);
-  const claims = new StagingClaims(client);
-  const up = async () => stagingServersOf(await new StagingReaper(client).find(new Date()), stack);
-  const servers = (found: readonly StagingResource[]) => found.map((r) => `server ${r.name} (id ${r.id}, expires-at ${r.expiresAt})`).join(', ');
-  const unclaim = `npx cdktf-sovereign-hetzner staging unclaim --stack ${stack}`;
-  if (sub === 'claim') {
-    const holder = await claims.take(stack, release, expiresAt!);
-    if (holder) {
-      io.err(`error: staging of ${stack} is claimed by release ${holder.release} (expires-at ${holder.expiresAt}): it is bringing staging up, rehearsing on it or `
-        + 'taking it down. Nothing was changed. Fix: let that release end, then release again; if it no longer runs (it was killed), take staging down '
-        + `(STAGING_EXPIRES_AT=${holder.expiresAt} npx cdktf destroy ${stack} --auto-approve), give up its claim (${unclaim} --release ${holder.release}), then release again.`);
-      return 1;
-    }
-    const left = await up();
-    if (left.length > 0) {
-      const mine = await claims.find(stack);
-      if (mine?.release === release) await claims.drop(mine);
-      noneUp(left, stack, io);
-      return 1;
-    }
-    io.out(`Staging of ${stack} is claimed by release ${release} until ${expiresAt}.`);
-    return 0;
-  }
-  const claim = await claims.find(stack);
-  if (claim === undefined || claim.release !== release) {
-    io.out(claim === undefined ? `No release holds staging of ${stack}: nothing to give up.` : `Staging of ${stack} is claimed by release ${claim.release}, not ${release}: left alone.`);
-    return 0;
-  }
-  const left = await up();
-  if (left.length > 0) {
-    io.err(`error: staging of ${stack} is still up: ${servers(left)}. The claim of release ${release} stays, so that no other release is built on it. `
-      + `Fix: take staging down (STAGING_EXPIRES_AT=${claim.expiresAt} npx cdktf destroy ${stack} --auto-approve), then run ${unclaim} --release ${release}.`);
-    return 1;
-  }
-  await claims.drop(claim);
-  io.out(`Release ${release} gave up its claim on staging of ${stack}.`);
-  return 0;
-}
-
-/** A valued option that becomes a label value (a stack's name, a release's ID): refused here, not by the API. */
-function labelValueFlag(args: ParsedArgs, name: string): string {
-  const value = stringFlag(args, name);
-  const problem = labelValueProblem(value);
-  if (problem) throw new UsageError(`--${name} ${value} is not allowed: ${problem}. Fix: see \`cdktf-sovereign-hetzner help ${args.command}\`.`);
-  return value;
 }
 
 async function snapshot(args: ParsedArgs, io: CliIo): Promise<number> {
@@ -475,26 +365,6 @@ function projectStateKeyVariables(): string[] {
 /** The per-project variables the release passes on to its steps (names only). */
 function projectVariablesRead(credentials: ReleaseCredentials): string[] {
   return [...(credentials.projectTokens ? RELEASE_PROJECTS.map(projectTokenVariable) : []), ...(credentials.projectStateKeys ? projectStateKeyVariables() : [])];
-}
-
-/**
- * Whether each environment has a Hetzner project (and token) of its own, as Hetzner recommends: HCLOUD_TOKEN_TEST for
- * test's steps, HCLOUD_TOKEN_PRODUCTION for the others (staging built from production's snapshot lives there).
- * One HCLOUD_TOKEN for every step deployed test into production's project, or production into test's.
- */
-function usesProjectTokens(env: NodeJS.ProcessEnv): boolean {
-  const names = (['test', 'production'] as const).map(projectTokenVariable);
-  const set = names.filter((name) => (env[name] ?? '') !== '');
-  if (set.length === 0) return false;
-  if (set.length < names.length) {
-    throw new Error(`${set[0]} is set but ${names.find((n) => !set.includes(n))} is not: with a Hetzner project per environment, the release `
-      + `acts in both, and the other steps would use HCLOUD_TOKEN, another environment's project. Fix: export both ${names.join(' and ')}, or neither (one project, HCLOUD_TOKEN).`);
-  }
-  if (env[names[0]] === env[names[1]]) {
-    throw new Error(`${names.join(' and ')} hold the same token: that is one Hetzner project, not one per environment, and test's steps would `
-      + `act in production's. Fix: export each project's own token, or only HCLOUD_TOKEN (one project for all).`);
-  }
-  return true;
 }
 
 /**
@@ -672,13 +542,6 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
   return failed ? 1 : 0;
 }
 
-interface ParsedArgs {
-  /** The command the arguments are of, such as `release` or `staging list`. */
-  readonly command?: string;
-  readonly positional: string[];
-  readonly flags: Record<string, string | boolean>;
-}
-
 /** The options each Hetzner command takes: those followed by a value, and switches. */
 const COMMAND_OPTIONS: Readonly<Record<string, CommandOptions>> = {
   'staging list': { valued: ['now', 'stack'], switches: ['none-up'] },
@@ -712,13 +575,6 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
 function commandArgs(argv: readonly string[], command: string): ParsedArgs {
   const { words, flags } = parseCommandFlags(argv, COMMAND_OPTIONS[command], command, command.split(' ').length);
   return { command, positional: words, flags };
-}
-
-function stringFlag(args: ParsedArgs, name: string, fallback?: string): string {
-  const value = args.flags[name];
-  if (typeof value === 'string' && value !== '') return value;
-  if (fallback !== undefined) return fallback;
-  throw new UsageError(`--${name} is required. Fix: see \`cdktf-sovereign-hetzner help${args.command ? ` ${args.command}` : ''}\`.`);
 }
 
 /** A whole-number option from `min` to `max` (see wholeNumberOption), `fallback` when it is left out. */

@@ -1,0 +1,39 @@
+import { HcloudApiClient } from '../lib/environments/hcloud-api-client';
+import { projectTokenVariable } from '../lib/environments/release-plan';
+
+/**
+ * The client of production's Hetzner project, where `snapshot` and `staging` act (staging is built from production's
+ * snapshot): HCLOUD_TOKEN_PRODUCTION when each environment has a project, as `release` reads it; HCLOUD_TOKEN otherwise.
+ * A different HCLOUD_TOKEN beside it is refused: listing another project's staging would say "none" and be wrong.
+ */
+export function productionProjectClient(env: NodeJS.ProcessEnv): HcloudApiClient {
+  // The same rules as the release's: both project tokens or neither, and two different ones.
+  if (!usesProjectTokens(env)) return HcloudApiClient.fromEnvironment(env);
+  const name = projectTokenVariable('production');
+  const production = env[name]!;
+  if (env.HCLOUD_TOKEN && env.HCLOUD_TOKEN !== production) {
+    throw new Error(`HCLOUD_TOKEN and ${name} are both set, to different tokens: this command acts in production's Hetzner project (its `
+      + `snapshots, and staging built from them), which ${name} names. Fix: unset HCLOUD_TOKEN, or set it to production's token.`);
+  }
+  return HcloudApiClient.fromEnvironment({ ...env, HCLOUD_TOKEN: production });
+}
+
+/**
+ * Whether each environment has a Hetzner project (and token) of its own, as Hetzner recommends: HCLOUD_TOKEN_TEST for
+ * test's steps, HCLOUD_TOKEN_PRODUCTION for the others (staging built from production's snapshot lives there).
+ * One HCLOUD_TOKEN for every step deployed test into production's project, or production into test's.
+ */
+export function usesProjectTokens(env: NodeJS.ProcessEnv): boolean {
+  const names = (['test', 'production'] as const).map(projectTokenVariable);
+  const set = names.filter((name) => (env[name] ?? '') !== '');
+  if (set.length === 0) return false;
+  if (set.length < names.length) {
+    throw new Error(`${set[0]} is set but ${names.find((n) => !set.includes(n))} is not: with a Hetzner project per environment, the release `
+      + `acts in both, and the other steps would use HCLOUD_TOKEN, another environment's project. Fix: export both ${names.join(' and ')}, or neither (one project, HCLOUD_TOKEN).`);
+  }
+  if (env[names[0]] === env[names[1]]) {
+    throw new Error(`${names.join(' and ')} hold the same token: that is one Hetzner project, not one per environment, and test's steps would `
+      + `act in production's. Fix: export each project's own token, or only HCLOUD_TOKEN (one project for all).`);
+  }
+  return true;
+}
