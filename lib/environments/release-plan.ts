@@ -46,8 +46,9 @@ export interface ReleaseStep {
   readonly stateProject?: ReleaseProject;
   /**
    * The stack the step rehearses on: the step is the app team's command, and runs without any Hetzner token, state key
-   * pair, SSH agent or `TF_VAR_` that stack does not read. Production's token or state key pair (which staging's state
-   * is read with) let a rehearsal script touch production; it reads the stack's outputs from REHEARSAL_OUTPUTS instead.
+   * pair, SSH agent, AWS or hcloud configuration of the runner's (profiles, contexts, `~/.aws`) or `TF_VAR_` that stack
+   * does not read. Production's token or state key pair (which staging's state is read with) let a rehearsal script
+   * touch production; it reads the stack's outputs from REHEARSAL_OUTPUTS instead.
    * @default - none: a step of the release's own, run with the caller's environment
    */
   readonly rehearsesOn?: string;
