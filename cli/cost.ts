@@ -30,14 +30,17 @@ export const COST_USAGE = `  cdktf-sovereign-hetzner cost [--out DIR | --app MOD
       of production the release path keeps count as --snapshots-kept snapshots (default ${DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT}, as snapshot
       --keep), each the size of the app server's disk, their upper bound. --prices takes a price file of
       your own in the format of the bundled one (lib/cost/hetzner-prices.json), for prices it lacks.
-      --rehearsals is a whole number a month (default 4), --rehearsal-hours the hours of each (default 2,
-      counted in whole minutes), --egress-tb each server's outgoing traffic a month in TB (default: not
+      --rehearsals is a whole number a month (default 4, at most 744), --rehearsal-hours the hours of each
+      (default 2, counted in whole minutes, at most 744), --egress-tb each server's outgoing traffic a month in TB (default: not
       estimated); a value of another form is refused as a usage error (exit 2).`;
 
 /** Flags of the cost and report commands. */
 export interface CostArgs {
   readonly flags: Record<string, string | boolean>;
 }
+
+/** The hours of the longest month: staging, claimed by one release at a time, is up for at most these. */
+const HOURS_A_MONTH = 31 * 24;
 
 /** The options of the estimate, which cost and report both take. */
 const ESTIMATE_OPTIONS = ['prices', 'billing-date', 'ordered-on', 'rehearsal-hours', 'rehearsals', 'egress-tb', 'snapshots-kept'];
@@ -77,9 +80,13 @@ export function estimateOptions(args: CostArgs): CostEstimateOptions {
     throw new UsageError(`--billing-date ${billingDate} is not allowed: it is not a date. Fix: write it as YYYY-MM-DD, such as 2026-12-01.`);
   }
   const hours = f['rehearsal-hours'] !== undefined ? number('rehearsal-hours') : undefined;
-  // Counted in whole minutes: under half a minute (0.001) was 0, which the estimator refused as a run (exit 1).
+  // Counted in whole minutes: under half a minute (0.001) was 0, which the estimator refused as a run (exit 1), and
+  // so was a length past what a price can count.
   const minutes = hours === undefined ? undefined : Math.round(hours * 60);
-  if (minutes === 0) throw new UsageError(`--rehearsal-hours ${String(f['rehearsal-hours'])} is not allowed: a rehearsal lasts some time, a minute at least. Fix: pass the hours staging is up, such as 2.`);
+  if (minutes === 0 || (hours ?? 0) > HOURS_A_MONTH) {
+    throw new UsageError(`--rehearsal-hours ${String(f['rehearsal-hours'])} is not allowed: a rehearsal lasts a minute at least, and at most a month (${HOURS_A_MONTH} hours). `
+      + 'Fix: pass the hours staging is up, such as 2.');
+  }
   return {
     ...(typeof f.prices === 'string' ? { prices: priceFile(f.prices) } : {}),
     ...(typeof f['billing-date'] === 'string' ? { billingDate: f['billing-date'] } : {}),
@@ -87,8 +94,9 @@ export function estimateOptions(args: CostArgs): CostEstimateOptions {
     ...(minutes !== undefined ? { rehearsalLength: Duration.minutes(minutes) } : {}),
     // A whole number: 2.5 passed here and failed in the estimator as a run (exit 1), naming CostEstimate.rehearsalsPerMonth.
     ...(f.rehearsals !== undefined ? {
-      rehearsalsPerMonth: wholeNumberOption('rehearsals', String(f.rehearsals), 0, Number.MAX_SAFE_INTEGER,
-        'it is a whole number of rehearsals a month, 0 or more', 'pass a whole number such as 4'),
+      rehearsalsPerMonth: wholeNumberOption('rehearsals', String(f.rehearsals), 0, HOURS_A_MONTH,
+        `it is a whole number of rehearsals a month, from 0 to ${HOURS_A_MONTH} (one release holds staging at a time, each billed an hour at least)`,
+        'pass a whole number such as 4'),
     } : {}),
     ...(f['egress-tb'] !== undefined ? { egressPerServer: Size.gibibytes(Math.round(number('egress-tb') * 1024)) } : {}),
     ...(f['no-state-storage'] ? { stateStorage: false } : {}),

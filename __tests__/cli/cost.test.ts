@@ -94,13 +94,19 @@ describe('cdktf-sovereign-hetzner cost', () => {
       code: 1, err: expect.stringMatching(/^error: --only phase9: no such definition\. Fix: use one of phase1-pilot, phase2-paying-customers, phase3-traction\.$/),
     });
     expect(await cli(['cost', '--out', outdir, '--rehearsal-hours', '0'])).toMatchObject({ code: 2, err: expect.stringMatching(/--rehearsal-hours 0 is not allowed/) });
-    expect(await cli(['cost', '--out', outdir, '--rehearsals', '0x10'])).toMatchObject({ code: 2, err: expect.stringMatching(/--rehearsals 0x10 is not allowed: it is a whole number of rehearsals a month, 0 or more/) });
+    expect(await cli(['cost', '--out', outdir, '--rehearsals', '0x10'])).toMatchObject({ code: 2, err: expect.stringMatching(/--rehearsals 0x10 is not allowed: it is a whole number of rehearsals a month, from 0 to 744/) });
     // Audit (usage errors): these passed the CLI and were refused by the estimator, as a failed run (exit 1) naming
     // CostEstimate's options instead of the flag.
-    expect(await cli(['cost', '--out', outdir, '--rehearsals', '2.5'])).toEqual({ code: 2, out: '',
-      err: 'error: --rehearsals 2.5 is not allowed: it is a whole number of rehearsals a month, 0 or more. Fix: pass a whole number such as 4.' });
-    expect(await cli(['cost', '--out', outdir, '--rehearsal-hours', '0.001'])).toEqual({ code: 2, out: '',
-      err: 'error: --rehearsal-hours 0.001 is not allowed: a rehearsal lasts some time, a minute at least. Fix: pass the hours staging is up, such as 2.' });
+    for (const rehearsals of ['2.5', '745']) {
+      expect(await cli(['cost', '--out', outdir, '--rehearsals', rehearsals])).toEqual({ code: 2, out: '',
+        err: `error: --rehearsals ${rehearsals} is not allowed: it is a whole number of rehearsals a month, from 0 to 744 (one release holds staging at a time, `
+          + 'each billed an hour at least). Fix: pass a whole number such as 4.' });
+    }
+    // A length past what a price counts (Money.times.factor: Infinity) failed as a run, too.
+    for (const hours of ['0.001', '744.5', `1${'0'.repeat(306)}`]) {
+      expect(await cli(['cost', '--out', outdir, '--rehearsal-hours', hours])).toEqual({ code: 2, out: '',
+        err: `error: --rehearsal-hours ${hours} is not allowed: a rehearsal lasts a minute at least, and at most a month (744 hours). Fix: pass the hours staging is up, such as 2.` });
+    }
     expect(await cli(['cost', '--out', outdir, '--ordered-on', 'phase1-pilot-production=2026-13-01'])).toEqual({ code: 2, out: '',
       err: 'error: --ordered-on phase1-pilot-production=2026-13-01 is not allowed: 2026-13-01 is not a date. Fix: write it as YYYY-MM-DD, such as phase1-pilot-production=2026-05-01.' });
     expect(await cli(['cost', '--out', outdir, '--ordered-on', 'phase1-pilot-production'])).toMatchObject({ code: 2, err: expect.stringMatching(/--ordered-on phase1-pilot-production is not allowed: it is STACK=YYYY-MM-DD/) });
