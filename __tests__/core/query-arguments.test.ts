@@ -1,5 +1,5 @@
 import {
-  Component, Duration, FirewallRule, Location, Phase, Port, PostgresVersion, Schedule, ServerType, Size, Weekday,
+  Component, Duration, FirewallRule, Location, Peer, Phase, Port, PostgresVersion, Schedule, ServerType, Size, Weekday,
 } from '../../lib';
 import { DataClass, EgressForm, Processor } from '../../lib';
 import { policy } from '../boundary/fixtures';
@@ -40,6 +40,8 @@ const QUERIES: Query[] = [
     ask: (a) => Phase.THREE.permits(a as Component), wrong: ['data-volume', undefined, { id: 'data-volume' }] },
   { name: 'PostgresVersion.equals', valid: () => PostgresVersion.of(15).equals(PostgresVersion.of(15)), answer: true,
     ask: (a) => PostgresVersion.of(15).equals(a as PostgresVersion), wrong: [15, '15', undefined] },
+  { name: 'Peer.equals', valid: () => Peer.ipv4('203.0.113.0/24').equals('203.0.113.0/24'), answer: true,
+    ask: (a) => Peer.ipv4('203.0.113.0/24').equals(a as Peer), wrong: [123, undefined, null, { cidr: '203.0.113.0/24' }, Port.of(443)] },
   { name: 'BoundaryPolicy.mayLeave', valid: () => policy.mayLeave(DataClass.SECRET), answer: false,
     ask: (a) => policy.mayLeave(a as DataClass), wrong: ['pseudonymized', undefined, { name: 'public' }] },
   { name: 'BoundaryPolicy.allows', valid: () => policy.allows(DataClass.SECRET, Processor.mistralAi(), EgressForm.RAW), answer: false,

@@ -1,4 +1,5 @@
 import * as ipaddr from 'ipaddr.js';
+import { requireInstance } from './runtime-checks';
 import { invalidValue, ValidationError } from './validation-message';
 
 const FIX = "write the block as address/prefix with host bits cleared, such as Peer.ipv4('203.0.113.0/24') or Peer.ipv6('2001:db8::/32')";
@@ -72,9 +73,14 @@ export class Peer {
   /**
    * Whether `other` is the same block: another `Peer`, or a block as text (`'2001:DB8::/32'`
    * equals `Peer.ipv6('2001:db8::/32')`); text that is not a valid block equals no peer.
+   * @throws ValidationError when `other` is neither a `Peer` nor text (a number, `undefined`, `null`)
    */
   public equals(other: Peer | string): boolean {
     if (other instanceof Peer) return other.cidr === this.cidr;
+    // From JavaScript, 123 or undefined answered false without a word, as the other value types' questions no longer do.
+    if (typeof other !== 'string') {
+      requireInstance('Peer.equals', 'other', other, Peer, "pass a Peer, such as Peer.ipv4('203.0.113.0/24'), or the block as text", 'a Peer or a CIDR block as text');
+    }
     return cidrProblem(other) === undefined && canonical(other) === this.cidr;
   }
 
