@@ -10,7 +10,22 @@ describe('UptimeCheck.tcp takes a Port', () => {
     const fromPort = UptimeCheck.tcp(Environment.PRODUCTION, 'mail.acme.eu', Port.of(993), { tls: true });
     const fromNumber = UptimeCheck.tcp(Environment.PRODUCTION, 'mail.acme.eu', 993, { tls: true });
     expect(fromPort).toEqual(fromNumber);
-    expect([fromPort.name, fromPort.target, fromPort.port, fromPort.tls]).toEqual(['mail-acme-eu-993', 'mail.acme.eu:993', 993, true]);
+    expect([fromPort.name, fromPort.target, fromPort.port.toString(), fromPort.tls]).toEqual(['mail-acme-eu-993', 'mail.acme.eu:993', '993', true]);
+  });
+
+  // The check took a Port and handed back a number: a caller could not ask it Port's questions (contains,
+  // FirewallRule's port) and compared numbers where the rest of the library compares Ports.
+  test('its port is a Port, for TCP and HTTP checks alike; portNumber (deprecated) is the number', () => {
+    const tcp = UptimeCheck.tcp(Environment.PRODUCTION, 'mail.acme.eu', 993);
+    const http = UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu:8443/health');
+    const plain = UptimeCheck.http(Environment.PRODUCTION, 'http://acme.eu/health');
+    for (const [check, port] of [[tcp, 993], [http, 8443], [plain, 80]] as const) {
+      expect(check.port).toBeInstanceOf(Port);
+      expect(check.port.isSingle).toBe(true);
+      expect(check.port.from).toBe(port);
+      expect(Port.ALL.contains(check.port)).toBe(true);
+      expect(check.portNumber).toBe(port);
+    }
   });
 
   test("the prober probes the Port's host and port, and its firewall opens the port", () => {

@@ -208,7 +208,7 @@ export class EnvironmentMonitoring extends Construct {
       guardOnClone(prober, { units: PROBER_UNITS.map((u) => `${u}.service`), files: derivedFromSecrets });
       this.allowAlertEgress(prober, receivers);
       // The monitoring declares its own destinations, so the prober's egress allowlist holds them whoever builds the stack.
-      for (const c of this.checks) EgressAllowlist.requireHostnames(prober, [c.hostname], `uptime check ${c.name}`, c.port);
+      for (const c of this.checks) EgressAllowlist.requireHostnames(prober, [c.hostname], `uptime check ${c.name}`, c.port.from);
       for (const r of receivers) EgressAllowlist.requireHostnames(prober, [r.hostname], `alert receiver ${r.name}`, r.port);
       EgressAllowlist.requireHostnames(prober, [plan.deadMansSwitch.hostname], "dead-man's switch", plan.deadMansSwitch.port);
       // They probe, page and ping outside hosts: they run only once the prober's allowlist is loaded (a table that
@@ -351,7 +351,7 @@ export class EnvironmentMonitoring extends Construct {
     const ports = new Map<number, string>();
     for (const r of receivers) ports.set(r.port, r.kind === AlertReceiverKind.EMAIL ? 'SMTP for alert e-mail' : 'alert webhook');
     ports.set(this.plan!.deadMansSwitch.port, "dead-man's switch pings");
-    for (const c of this.checks) ports.set(c.port, `uptime check ${c.name}`);
+    for (const c of this.checks) ports.set(c.port.from, `uptime check ${c.name}`);
     for (const [port, description] of [...ports.entries()].sort(([a], [b]) => a - b)) {
       if (!ALWAYS_OPEN.has(port)) prober.allowOutbound(FirewallRule.tcpOut(port, FirewallRule.ANYWHERE, { description }));
     }
@@ -446,7 +446,7 @@ export class EnvironmentMonitoring extends Construct {
       }
     }
     // The same block stops a probe: the check would fail from its first run and alert until Hetzner lifts it.
-    for (const c of this.checks.filter((check) => check.port === 25 || check.port === 465)) {
+    for (const c of this.checks.filter((check) => check.port.from === 25 || check.port.from === 465)) {
       Annotations.of(this).addWarning(`Monitoring-BlockedSmtpPort: ${this.node.path}.plan.uptimeChecks (${c.name}) probes ${c.hostname}:${c.port} from ${this.prober!.serverName}, `
         + 'but Hetzner blocks outgoing ports 25 and 465 on new projects, so the check fails and alerts until Hetzner lifts the block for the project. '
         + `Fix: check the submission port 587 (UptimeCheck.tcp(environment, '${c.hostname}', 587)), or have Hetzner lift the block first.`);

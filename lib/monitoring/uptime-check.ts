@@ -145,7 +145,7 @@ export class UptimeCheck {
       throw new ValidationError(`${label}.expectStatus: ${JSON.stringify(status)} is not allowed: status codes are 100-599. Fix: pass the codes that mean up, such as [200]`);
     }
     if (options.expectBody !== undefined) checkRegex(label, options.expectBody);
-    return new UptimeCheck(environment, UptimeCheckProtocol.HTTP, url, parsed.hostname, port, tls, {
+    return new UptimeCheck(environment, UptimeCheckProtocol.HTTP, url, parsed.hostname, Port.of(port, label), tls, {
       ...options,
       name: options.name ?? deriveName(`${parsed.hostname}${parsed.pathname}`),
       expectStatus: [...status],
@@ -155,16 +155,18 @@ export class UptimeCheck {
   /** Checks that a TCP port accepts connections, such as a mail or database proxy port: `Port.of(993)`, or the number. */
   public static tcp(environment: Environment, host: string, port: Port | number, options: TcpCheckOptions = {}): UptimeCheck {
     requireString('UptimeCheck.tcp', 'host', host, "pass the public host name, such as 'mail.acme.eu'");
-    port = onePort(`UptimeCheck(${redactSecrets(host)})`, port, 'a TCP check connects to');
-    const label = `UptimeCheck(${redactSecrets(`${host}:${port}`)})`;
+    const number = onePort(`UptimeCheck(${redactSecrets(host)})`, port, 'a TCP check connects to');
+    const label = `UptimeCheck(${redactSecrets(`${host}:${number}`)})`;
+    // Refused here, as a TCP port, before a Port is built from it (whose own refusal would not say which check).
+    if (!Number.isInteger(number) || number < 1 || number > 65535) refuse(label, 'port', number, 'a TCP port is 1-65535', 'pass the port the service listens on');
     checkOptions<TcpCheckOptions>(label, 'options', options, {
       ...checkOptionsSchema(),
       tls: is.optional(is.boolean()),
       certificateExpiry: is.optional(is.instance(Duration, 'use Duration.days(14)')),
     }, 'pass { tls: true } or nothing');
-    return new UptimeCheck(environment, UptimeCheckProtocol.TCP, `${host}:${port}`, host, port, options.tls ?? false, {
+    return new UptimeCheck(environment, UptimeCheckProtocol.TCP, `${host}:${number}`, host, Port.of(number, label), options.tls ?? false, {
       ...options,
-      name: options.name ?? deriveName(`${host}-${port}`),
+      name: options.name ?? deriveName(`${host}-${number}`),
     }, label);
   }
 
@@ -198,8 +200,8 @@ export class UptimeCheck {
     public readonly target: string,
     /** The host name the probe connects to; joins the prober's egress allowlist. */
     public readonly hostname: string,
-    /** The TCP port the probe connects to. */
-    public readonly port: number,
+    /** The TCP port the probe connects to: one port, such as `Port.of(443)` (`port.from` is its number). */
+    public readonly port: Port,
     /** Whether the probe speaks TLS. */
     public readonly tls: boolean,
     options: HttpCheckOptions & TcpCheckOptions & { name: string },
@@ -225,7 +227,6 @@ export class UptimeCheck {
         'check the public host name of the environment, such as https://acme.eu/health');
     }
     if (!HOSTNAME.test(hostname)) fail('target', target, 'the host is not a fully qualified lowercase host name', "use the environment's public host name, such as acme.eu");
-    if (!Number.isInteger(port) || port < 1 || port > 65535) fail('port', port, 'a TCP port is 1-65535', 'pass the port the service listens on');
     // Prometheus marks a series stale 5 minutes after its last scrape: a check scraped less often than that would have
     // no data between its runs (MonitoringDataMissing firing every cycle) and a down alert that never holds for long.
     if (this.interval.toSeconds() < 1 || this.interval.toSeconds() > 120 || !Number.isInteger(this.interval.toSeconds())) {
@@ -261,6 +262,14 @@ export class UptimeCheck {
     if (this.probeFrom && !this.probeFrom.alwaysOn) {
       fail('probeFrom', this.probeFrom, 'an on-demand environment is gone most of the time, and its checks with it', 'probe from Environment.TEST or Environment.PRODUCTION');
     }
+  }
+
+  /**
+   * The TCP port the probe connects to, as a number.
+   * @deprecated use `port`, a `Port` since 0.2.0 (`port.from` is this number)
+   */
+  public get portNumber(): number {
+    return this.port.from;
   }
 
   /** Whether the check follows redirects: not when a 3xx code is the expected answer. */
