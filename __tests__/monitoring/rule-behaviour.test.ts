@@ -21,37 +21,36 @@ interface Case {
   readonly interval: string;
   /** Between two rule evaluations. @default '1m' */
   readonly evaluation?: string;
-  readonly expect: Array<{ at: string; alert: string; labels: Array<Record<string, string>> }>;
+  /** Each alert's labels at `at`; with `annotations`, each alert's annotations too, in the same order. */
+  readonly expect: Array<{ at: string; alert: string; labels: Array<Record<string, string>>; annotations?: Array<Record<string, string>> }>;
 }
 
 describeWithPromtool('the rendered alert rules, evaluated by promtool', () => {
   const roots: MachineRoot[] = [];
   afterAll(() => roots.forEach((r) => r.remove()));
 
-  /** The rules file of a prober, without annotations. */
-  function rules(phase: Phase, environment: 'test' | 'production', options: { drillOffsite?: boolean } = {}): string {
+  /** The rules file of a prober, without annotations unless `annotations` keeps them (promtool then checks them all). */
+  function rules(phase: Phase, environment: 'test' | 'production', options: { drillOffsite?: boolean; annotations?: boolean } = {}): string {
     const { test, production } = productFixture({ phase, ...options });
     const stack = environment === 'test' ? test.stack : production.stack;
     // Without validations: the backup tooling and the monitoring together exceed the 32 KiB user data (see rendered-config.test.ts).
     const root = MachineRoot.create(userDataOf(JSON.parse(Testing.synth(stack)), `acme-${environment}-app`));
     roots.push(root);
     const doc = parse(root.read('/etc/sovereign-monitoring/alerts.yml'));
-    for (const group of doc.groups) for (const rule of group.rules) delete rule.annotations;
+    if (!options.annotations) for (const group of doc.groups) for (const rule of group.rules) delete rule.annotations;
     const file = root.path('/rules-without-annotations.yml');
     fs.writeFileSync(file, stringify(doc));
     return file;
   }
 
   function run(rulesFile: string, c: Case): { status: number | null; output: string } {
-    const byTime = new Map<string, Array<{ alert: string; labels: Array<Record<string, string>> }>>();
-    for (const e of c.expect) byTime.set(e.at, [...(byTime.get(e.at) ?? []), e]);
     const test = {
       rule_files: [rulesFile],
       evaluation_interval: c.evaluation ?? '1m',
       tests: [{
         interval: c.interval,
         input_series: Object.entries(c.series).map(([series, values]) => ({ series, values })),
-        alert_rule_test: c.expect.map((e) => ({ eval_time: e.at, alertname: e.alert, exp_alerts: e.labels.map((l) => ({ exp_labels: l })) })),
+        alert_rule_test: c.expect.map((e) => ({ eval_time: e.at, alertname: e.alert, exp_alerts: e.labels.map((l, i) => ({ exp_labels: l, ...(e.annotations ? { exp_annotations: e.annotations[i] } : {}) })) })),
       }],
     };
     const file = path.join(path.dirname(rulesFile), `test-${Math.random().toString(36).slice(2)}.yml`);
@@ -317,6 +316,24 @@ describeWithPromtool('the rendered alert rules, evaluated by promtool', () => {
       interval: '1m',
       series: { [sel('probe_ssl_earliest_cert_expiry', probe)]: `${13 * 86400}x30`, [sel('probe_ssl_earliest_cert_expiry', probe6)]: `${13 * 86400}x30` },
       expect: [{ at: '11m', alert: 'TlsCertificateExpiring', labels: [certificate] }],
+    });
+  });
+
+  // The summary wrote the label as it is ("down over ipv6"); an alert a person reads names the family as it is written.
+  test("UptimeCheckFailed's summary names the failing family as IPv4 or IPv6", () => {
+    const file = rules(Phase.ONE, 'test', { annotations: true });
+    const check = { check: 'acme-eu-health', environment: 'production', instance: 'https://acme.eu/health' };
+    const alert = (family: string) => ({ ...check, job: `check_acme-eu-health_${family}`, ip_family: family });
+    const annotations = (family: string) => ({
+      summary: `production is down over ${family}: https://acme.eu/health fails its check from acme-test-app`,
+      description: 'Expected status 200 and a matching body; failing for at least 2 minutes.',
+    });
+    expectPass(file, {
+      interval: '1m',
+      series: { [sel('probe_success', alert('ipv4'))]: '0x10', [sel('probe_success', alert('ipv6'))]: '0x10' },
+      expect: [{ at: '5m', alert: 'UptimeCheckFailed', labels: [
+        { ...alert('ipv4'), severity: 'critical', notify: 'ops' }, { ...alert('ipv6'), severity: 'critical', notify: 'ops' },
+      ], annotations: [annotations('IPv4'), annotations('IPv6')] }],
     });
   });
 

@@ -183,6 +183,9 @@ interface Rule {
   annotations: Record<string, string>;
 }
 
+/** The failing family as a person writes it (IPv4, IPv6), from the `ip_family` label (ipv4, ipv6) of the probe. */
+const FAMILY_IN_WORDS = '{{ reReplaceAll "^ipv" "IPv" $labels.ip_family }}';
+
 export function renderRules(model: ProberModel): string {
   const notify = notifyOf(model);
   const groups: Array<{ name: string; rules: Rule[] }> = [];
@@ -196,7 +199,7 @@ export function renderRules(model: ProberModel): string {
       ...(check.alertAfter.toSeconds() > 0 ? { for: promDuration(check.alertAfter) } : {}),
       labels,
       annotations: {
-        summary: `${check.environment.name} is down over {{ $labels.ip_family }}: ${check.target} fails its check from ${model.prober}`,
+        summary: `${check.environment.name} is down over ${FAMILY_IN_WORDS}: ${check.target} fails its check from ${model.prober}`,
         description: `Expected ${check.protocol === UptimeCheckProtocol.HTTP ? `status ${check.expectStatus.join(' or ')}${check.expectBody !== undefined ? ' and a matching body' : ''}` : 'an open port'}; failing for at least ${check.alertAfter}.`,
       },
     });
