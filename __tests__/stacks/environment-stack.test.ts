@@ -350,6 +350,54 @@ describe('EnvironmentStack', () => {
     expect(() => product({ stateBuckets: { production: 'Acme_State' } })).toThrow(/Product\(acme\)\.stateBuckets\.production: .*Acme_State.* Fix: use a name such as 'acme-production-tfstate'/);
   });
 
+  // Product handed out the caller's admin object and its own unfrozen locations and stateBuckets: from JavaScript, an
+  // edit after the product was checked (a CI script adding its runner's block to the props it passed, or to
+  // product.admin) reached the stacks unchecked, such as SSH opened to the whole internet, which the product refuses.
+  describe('what the product checked cannot be changed afterwards', () => {
+    const build = () => {
+      const props = {
+        admin: { ...admin, cidrs: [...admin.cidrs], hostKeys: { 'acme-production-app': admin.sshPublicKeys.ops.split(' ').slice(0, 2).join(' ') } },
+        locations: { test: Location.NBG1 }, stateBuckets: { production: 'acme-production-state' },
+      };
+      return { props, built: product(props) };
+    };
+    const sshSources = (stack: EnvironmentStack) => resources(synth(stack), 'hcloud_firewall')
+      .flatMap((f) => f.rule ?? []).filter((r: any) => r.direction === 'in' && r.port === '22').flatMap((r: any) => r.source_ips);
+
+    test("an edit of the caller's props after the build changes nothing", () => {
+      const { props, built } = build();
+      props.admin.cidrs.push('0.0.0.0/0', '::/0');
+      (props.admin.sshPublicKeys as Record<string, string>).intruder = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yx';
+      props.admin.hostKeys['acme-production-app'] = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yx';
+      props.locations.test = Location.HEL1;
+      expect(built.admin.cidrs).toEqual(['198.51.100.0/24']);
+      expect(Object.keys(built.admin.sshPublicKeys)).toEqual(['ops']);
+      expect(built.admin.hostKeys!['acme-production-app']).toMatch(/Yr$/);
+      expect(built.locationFor(Environment.TEST)).toBe(Location.NBG1);
+      const stacks = new ProductStacks(Testing.app(), built);
+      expect(sshSources(stacks.production)).not.toContain('0.0.0.0/0');
+      expect(sshSources(stacks.production)).toContain('198.51.100.0/24');
+    });
+
+    test("the product's own admin, locations and stateBuckets are frozen: an edit throws (strict mode) or has no effect", () => {
+      const { built } = build();
+      const p = built as any;
+      expect(() => p.admin.cidrs.push('0.0.0.0/0')).toThrow(TypeError);
+      expect(() => { p.admin.cidrs = ['0.0.0.0/0']; }).toThrow(TypeError);
+      expect(() => { p.admin.sshPublicKeys.intruder = 'ssh-ed25519 AAAA'; }).toThrow(TypeError);
+      expect(() => { p.admin.hostKeys['acme-production-app'] = 'ssh-ed25519 AAAA'; }).toThrow(TypeError);
+      expect(() => { p.locations.production = Location.HEL1; }).toThrow(TypeError);
+      expect(() => { p.stateBuckets.production = 'someone-elses-bucket'; }).toThrow(TypeError);
+      // A plain script outside strict mode: the same edits are ignored without a word, and change nothing.
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval
+      new Function('p', "p.admin.cidrs[1] = '0.0.0.0/0'; p.locations.production = arguments[1]; p.stateBuckets.test = 'x-state'; delete p.stateBuckets.production;")(p, Location.HEL1);
+      expect(built.admin.cidrs).toEqual(['198.51.100.0/24']);
+      expect(built.locationFor(Environment.PRODUCTION)).toBe(Location.FSN1);
+      expect(built.stateBucketFor(Environment.TEST)).toBe('acme-state');
+      expect(built.stateBucketFor(Environment.PRODUCTION)).toBe('acme-production-state');
+    });
+  });
+
   test('fails when the product name cannot name resources', () => {
     expect(() => product({ name: 'Acme Corp' })).toThrow(/Product\(Acme Corp\)\.name: "Acme Corp" is not allowed/);
   });

@@ -25,7 +25,7 @@ import { Component } from '../roadmap/component';
 import { Phase } from '../roadmap/phase';
 import { EarlyAdoption } from '../roadmap/postponed';
 import { ServerTypeChoice } from '../roadmap/server-type-choice';
-import { AdminAccess, EnvironmentSshPublicKeys } from './admin-access';
+import { AdminAccess, EnvironmentSshPublicKeys, readOnlyAdmin } from './admin-access';
 import { StagingMode } from './staging';
 
 /** How a product's production data is backed up and proven restorable. */
@@ -211,7 +211,7 @@ export class Product {
   public readonly name: string;
   /** The phase the product is in, which decides what it may build. */
   public readonly phase: Phase;
-  /** Who administers the machines: SSH keys and networks. */
+  /** Who administers the machines: SSH keys and networks (a frozen copy of what was checked). */
   public readonly admin: AdminAccess;
   /** The data boundary every stack is checked against. */
   public readonly boundary: BoundaryPolicy;
@@ -219,11 +219,11 @@ export class Product {
   public readonly dataFlows: readonly DataFlowProps[];
   /** The Object Storage bucket holding the Terraform state; `stateBucketFor` gives an environment's. */
   public readonly stateBucket: string;
-  /** The environments whose state has a bucket of its own. */
+  /** The environments whose state has a bucket of its own (frozen). */
   public readonly stateBuckets: EnvironmentStateBuckets;
   /** The default location; `locationFor` gives an environment's. */
   public readonly location: Location;
-  /** Where each environment runs. */
+  /** Where each environment runs, when it does not run in `location` (frozen). */
   public readonly locations: EnvironmentLocations;
   /** The environments whose machines' public IPv4 was set; `publicIpv4For` gives an environment's. */
   public readonly publicIpv4: EnvironmentPublicIpv4;
@@ -269,13 +269,15 @@ export class Product {
     if (labelValueProblem(props.name)) fail('name', props.name, labelValueProblem(props.name)!, 'use a short name such as "acme"');
     this.name = props.name;
     this.phase = props.phase;
-    this.admin = props.admin;
+    // Frozen copies, here and below: the product was checked against these, and a later edit (the caller's
+    // object, or the product's from JavaScript) would reach the stacks unchecked.
+    this.admin = readOnlyAdmin(props.admin);
     this.boundary = props.boundary;
-    this.dataFlows = props.dataFlows ?? [];
+    this.dataFlows = Object.freeze([...props.dataFlows ?? []]);
     this.stateBucket = props.stateBucket;
-    this.stateBuckets = { ...props.stateBuckets };
+    this.stateBuckets = Object.freeze({ ...props.stateBuckets });
     this.location = props.location ?? Location.FSN1;
-    this.locations = { ...props.locations };
+    this.locations = Object.freeze({ ...props.locations });
     // Frozen: the admin networks were checked against these settings above.
     this.publicIpv4 = Object.freeze({ ...props.publicIpv4 });
     for (const [environment, location] of Object.entries(this.locations)) {
@@ -289,7 +291,7 @@ export class Product {
     this.database = { name: databaseName, storage: props.database?.storage ?? DatabaseStorage.PHASE_DEFAULT };
     this.stateLocation = props.stateLocation ?? Location.FSN1;
     this.staging = props.staging ?? StagingMode.reuseTestMachine();
-    this.earlyAdoptions = props.earlyAdoptions ?? [];
+    this.earlyAdoptions = Object.freeze([...props.earlyAdoptions ?? []]);
     this.budget = props.budget;
     this.backup = props.backup;
     this.monitoring = props.monitoring;
