@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, TerraformStack, Testing } from 'cdktf';
 import { DataVolume, Environment, Machine, Size } from '../../lib';
+import { Firewall } from '../../generated/providers/hcloud/firewall';
 import { HetznerStandIn } from '../../testing';
 import { warningsOf } from '../setup/stack';
 import { KEY, OTHER_KEY, teamStack, TeamStackOptions } from './team-stacks';
@@ -73,6 +74,24 @@ describe('the stand-in, like Hetzner, refuses the second stack\'s namesakes in o
     expect(run.ok).toBe(false);
     expect(run.stdout + run.stderr).toMatch(/volume name is already used \(uniqueness_error/);
   }, 180_000);
+
+  // What project-uniqueness.test.ts now reports at synth: the 51st firewall of a project, refused by Hetzner at apply.
+  test('two stacks with 26 firewalls each: the second deploy is refused at its 51st firewall (resource_limit_exceeded)', () => {
+    const cloudFile = path.join(dir, 'firewall-limit.cloud.json');
+    const app = Testing.app();
+    const stacks = [teamStack(app, 'acme-web'), teamStack(app, 'acme-workers', { machineName: 'acme-worker', keyName: 'acme-workers-admin', publicKey: OTHER_KEY })];
+    stacks.forEach((stack) => {
+      for (let i = 0; i < 25; i += 1) new Firewall(stack, `Extra${i}`, { name: `${stack.node.id}-extra-${i}-firewall` });
+    });
+    const jsons = stacks.map((stack) => JSON.parse(Testing.synth(stack, true)));
+    expect(stacks.flatMap(warningsOf).filter((w) => w.startsWith("Hetzner-FirewallsInProject: acme-workers.firewalls: '52 firewalls' is not allowed"))).toHaveLength(1);
+    const first = standIn.workspace(jsons[0], { name: 'acme-web', cloudFile }).apply();
+    expect(first.stdout + first.stderr).not.toMatch(/resource_limit_exceeded/);
+    expect(first.ok).toBe(true);
+    const second = standIn.workspace(jsons[1], { name: 'acme-workers', cloudFile }).apply();
+    expect(second.ok).toBe(false);
+    expect(second.stdout + second.stderr).toMatch(/firewall limit exceeded.*\(resource_limit_exceeded/);
+  }, 300_000);
 
   test('the same stack with names and a key of its own deploys into that project (synth lets it through)', () => {
     const cloudFile = projectWithProduction('own-names');

@@ -1,5 +1,6 @@
 import { App, TerraformStack, Testing } from 'cdktf';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
+import { Firewall } from '../../generated/providers/hcloud/firewall';
 import { Server } from '../../generated/providers/hcloud/server';
 import { DataVolume, Environment, Machine, PrivateNetwork, ServerType, Size } from '../../lib';
 import { SshKey } from '../../lib';
@@ -171,5 +172,64 @@ describe('names and SSH keys are unique per Hetzner project, across the stacks o
     teamStack(app, 'acme-web', { volumeName: 'acme-web-data' });
     teamStack(app, 'acme-workers', { machineName: 'acme-worker', keyName: 'acme-workers-admin', publicKey: OTHER_KEY, volumeName: 'acme-worker-data' });
     expect(errorsOf(app)).toEqual([]);
+  });
+});
+
+// Hetzner allows 50 firewalls per project (docs.hetzner.com/cloud/firewalls/faq; hetzner-facts firewall.limits
+// .firewallsTotal). Every Machine brings a firewall of its own, and staging's stack lives in production's project:
+// each stack alone synthesized, and Hetzner refused the 51st firewall at apply, part-way through the deploy.
+describe('at most 50 firewalls per Hetzner project, across the stacks of one App', () => {
+  /** `n` firewalls more in `stack` (the bulk of a team's further machines, without their servers). */
+  const addFirewalls = (stack: TerraformStack, n: number, prefix: string) => {
+    for (let i = 0; i < n; i += 1) new Firewall(stack, `${prefix}-extra-${i}`, { name: `${prefix}-extra-${i}-firewall` });
+  };
+  const limitWarningsOf = (app: App) => app.node.findAll().filter(TerraformStack.isStack).flatMap(warningsOf).filter((w) => w.startsWith('Hetzner-FirewallsInProject: '));
+
+  test("a product's production and staging stacks with 51 firewalls in production's project fail synth, naming the count, the stacks and the fix", () => {
+    const app = Testing.app();
+    const stacks = phase1Pilot(app);
+    const own = (stack: TerraformStack) => Object.keys(JSON.parse(Testing.synth(stack)).resource.hcloud_firewall).length;
+    const [production, staging] = [own(stacks.production), own(stacks.staging!)];
+    addFirewalls(stacks.production, 26 - production, 'phase1-pilot-production');
+    addFirewalls(stacks.staging!, 25 - staging, 'phase1-pilot-staging');
+    const errors = errorsOf(app).filter((e) => e.includes('firewalls per project'));
+    expect(errors).toEqual(['phase1-pilot-staging', 'phase1-pilot-production'].map((id) => `${id}.firewalls: '51 firewalls' is not allowed: `
+      + `${id} creates ${id.endsWith('staging') ? 25 : 26} firewalls and ${id.endsWith('staging') ? 'phase1-pilot-production 26' : 'phase1-pilot-staging 25'} `
+      + "in production's Hetzner project, where staging lives too (it is built from production's snapshot, which only that project can use), and Hetzner allows 50 firewalls per project, "
+      + 'so the deploy that creates the next one fails part-way through. Fix: create at most 50 firewalls in one project: fewer machines (each Machine has a firewall of its own), '
+      + "staging on test's machine (StagingMode.reuseTestMachine()), or some of the stacks in a Hetzner project of their own (a provider with its token)"));
+    // Test has a project of its own: its stack is not counted, nor refused.
+    expect(errorsOf(app).filter((e) => e.startsWith('phase1-pilot-test'))).toEqual([]);
+  });
+
+  test('50 firewalls in one project pass; 51 in one stack fail', () => {
+    const app = Testing.app();
+    const stacks = phase1Pilot(app);
+    const own = (stack: TerraformStack) => Object.keys(JSON.parse(Testing.synth(stack)).resource.hcloud_firewall).length;
+    addFirewalls(stacks.production, 25 - own(stacks.production), 'phase1-pilot-production');
+    addFirewalls(stacks.staging!, 25 - own(stacks.staging!), 'phase1-pilot-staging');
+    // Test's project is another one: 50 more there are no problem for production's.
+    addFirewalls(stacks.test, 49, 'phase1-pilot-test');
+    expect(errorsOf(app).filter((e) => e.includes('firewalls per project'))).toEqual([]);
+    addFirewalls(stacks.test, 1, 'phase1-pilot-test-more');
+    expect(errorsOf(app).filter((e) => e.includes('firewalls per project'))).toEqual([expect.stringMatching(
+      /^phase1-pilot-test\.firewalls: '51 firewalls' is not allowed: phase1-pilot-test creates 51 firewalls in one Hetzner project \(one provider, one token\), and Hetzner allows 50 firewalls per project/)]);
+  });
+
+  test("a team's own stacks, which one token deploys to one project (a token each, to two), warn instead", () => {
+    const app = Testing.app();
+    addFirewalls(teamStack(app, 'acme-web'), 25, 'acme-web');
+    addFirewalls(teamStack(app, 'acme-workers', { machineName: 'acme-worker', keyName: 'acme-workers-admin', publicKey: OTHER_KEY }), 25, 'acme-workers');
+    expect(errorsOf(app)).toEqual([]);
+    expect(limitWarningsOf(app)).toEqual([
+      "Hetzner-FirewallsInProject: acme-web.firewalls: '52 firewalls' is not allowed: acme-web creates 26 firewalls and acme-workers 26 may deploy to one Hetzner project "
+      + '(one HCLOUD_TOKEN deploys every stack to one project), and Hetzner allows 50 firewalls per project, so the deploy that creates the next one would fail part-way through. '
+      + 'Fix: create at most 50 firewalls in one project: fewer machines (each Machine has a firewall of its own), or some of the stacks in a Hetzner project of their own (a provider with its token) '
+      + 'If these stacks deploy to Hetzner projects of their own (a token each), this is no problem.',
+      expect.stringMatching(/^Hetzner-FirewallsInProject: acme-workers\.firewalls: '52 firewalls' is not allowed: acme-workers creates 26 firewalls and acme-web 26 may deploy/),
+    ]);
+    // Once, however often the App is validated.
+    errorsOf(app);
+    expect(limitWarningsOf(app)).toHaveLength(2);
   });
 });

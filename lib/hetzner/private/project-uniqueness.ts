@@ -28,7 +28,7 @@ const NAMED_ONCE_PER_PROJECT: Readonly<Record<string, string>> = {
 type Project = 'test' | 'production' | undefined;
 
 /** One resource that Hetzner names once per project, as the checks see it. */
-interface NamedResource {
+export interface NamedResource {
   readonly resource: TerraformResource;
   readonly stack: TerraformStack;
   readonly noun: string;
@@ -45,7 +45,7 @@ interface NamedResource {
 }
 
 /** Why two resources share a project, and whether the library knows it (an error) or infers it (a warning). */
-interface SharedProject {
+export interface SharedProject {
   readonly reason: string;
   readonly certain: boolean;
 }
@@ -90,7 +90,7 @@ function collisionsReportedBy(stack: TerraformStack): string[] {
   const report = (first: NamedResource, second: NamedResource, shared: SharedProject) => {
     const messages = collisionMessages(first, second, shared.reason);
     if (shared.certain) errors.push(...messages);
-    else for (const message of messages) warnOnce(second.resource, message);
+    else for (const message of messages) warnOnce(second.resource, `Hetzner-NameTakenInProject: ${message} If the two stacks deploy to two Hetzner projects (a token each), this is no conflict.`);
   };
   own.forEach((second, j) => {
     for (const first of own.slice(0, j)) {
@@ -115,13 +115,13 @@ function collisionsReportedBy(stack: TerraformStack): string[] {
 }
 
 /** Warnings are annotations: validation runs again on a second synth, and a warning is given once. */
-const warned = new WeakMap<TerraformResource, Set<string>>();
-function warnOnce(resource: TerraformResource, message: string): void {
-  const given = warned.get(resource) ?? new Set<string>();
-  warned.set(resource, given);
+const warned = new WeakMap<IConstruct, Set<string>>();
+export function warnOnce(scope: IConstruct, message: string): void {
+  const given = warned.get(scope) ?? new Set<string>();
+  warned.set(scope, given);
   if (given.has(message)) return;
   given.add(message);
-  Annotations.of(resource).addWarning(`Hetzner-NameTakenInProject: ${message} If the two stacks deploy to two Hetzner projects (a token each), this is no conflict.`);
+  Annotations.of(scope).addWarning(message);
 }
 
 function collisionMessages(first: NamedResource, second: NamedResource, shared: string): string[] {
@@ -152,7 +152,7 @@ function collisionMessages(first: NamedResource, second: NamedResource, shared: 
  * own (HCLOUD_TOKEN_TEST), and each product its own, so neither counts as one here. Inferred for the rest: a resource
  * without an environment, or a team's stack, may go anywhere, and one HCLOUD_TOKEN deploys every stack to one project.
  */
-function sharedProject(a: NamedResource, b: NamedResource): SharedProject | undefined {
+export function sharedProject(a: NamedResource, b: NamedResource): SharedProject | undefined {
   if (a.product !== undefined && b.product !== undefined && a.product !== b.product) return undefined;
   const [pa, pb] = [projectOf(a.environment), projectOf(b.environment)];
   if (pa === undefined || pb === undefined) {
@@ -182,7 +182,7 @@ function projectOf(environment: string | undefined): Project {
  * resource without an environment label (an SshKey) is in its stack's environment: an EnvironmentStack's, or the one
  * environment all the stack's labelled resources carry.
  */
-function namedResourcesOf(stack: TerraformStack): NamedResource[] {
+export function namedResourcesOf(stack: TerraformStack): NamedResource[] {
   const found = stack.node.findAll().flatMap((c) => {
     if (!(c instanceof TerraformResource)) return [];
     const noun = NAMED_ONCE_PER_PROJECT[c.terraformResourceType];

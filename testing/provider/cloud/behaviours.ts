@@ -485,11 +485,20 @@ const networkSubnet: Behaviour = {
   },
 };
 
+/** Hetzner's limit of firewalls in one project (docs.hetzner.com/cloud/firewalls/faq: 50 in all). */
+const FIREWALLS_PER_PROJECT = 50;
+
 const firewall: Behaviour = {
   noun: 'firewall',
   uniqueName: true,
   generators: { labels: () => ({}) },
-  checkCreate: (o) => checkFirewallRules(o),
+  checkCreate: (o, state) => {
+    checkFirewallRules(o);
+    // The code Hetzner's API gives a resource past its limit; the message is the stand-in's.
+    if (Object.keys(objectsOf(state, 'hcloud_firewall')).length >= FIREWALLS_PER_PROJECT) {
+      throw new ApiError('resource_limit_exceeded', `firewall limit exceeded: a project holds at most ${FIREWALLS_PER_PROJECT} firewalls`);
+    }
+  },
   checkUpdate: (_prior, planned) => checkFirewallRules(planned),
 };
 
