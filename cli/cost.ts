@@ -31,8 +31,9 @@ export const COST_USAGE = `  cdktf-sovereign-hetzner cost [--out DIR | --app MOD
       --keep), each the size of the app server's disk, their upper bound. --prices takes a price file of
       your own in the format of the bundled one (lib/cost/hetzner-prices.json), for prices it lacks.
       --rehearsals is a whole number a month (default 4, at most 744), --rehearsal-hours the hours of each
-      (default 2, counted in whole minutes, at most 744), --egress-tb each server's outgoing traffic a month in TB (default: not
-      estimated); a value of another form is refused as a usage error (exit 2).`;
+      (default 2, counted in whole minutes, at most 744), --egress-tb each server's outgoing traffic a month in TB
+      (10^12 bytes; default: not estimated); Hetzner counts its allowance in TiB (its "20 TB" is 20 TiB, 21.99 TB),
+      and so does the estimate. A value of another form is refused as a usage error (exit 2).`;
 
 /** Flags of the cost and report commands. */
 export interface CostArgs {
@@ -98,7 +99,8 @@ export function estimateOptions(args: CostArgs): CostEstimateOptions {
         `it is a whole number of rehearsals a month, from 0 to ${HOURS_A_MONTH} (one release holds staging at a time, each billed an hour at least)`,
         'pass a whole number such as 4'),
     } : {}),
-    ...(f['egress-tb'] !== undefined ? { egressPerServer: Size.gibibytes(Math.round(number('egress-tb') * 1024)) } : {}),
+    // TB as the flag says (10^12 bytes); it was read as TiB, 10% more, and priced traffic within the 20 TiB allowance.
+    ...(f['egress-tb'] !== undefined ? { egressPerServer: Size.mebibytes(number('egress-tb') * 1e12 / 2 ** 20) } : {}),
     ...(f['no-state-storage'] ? { stateStorage: false } : {}),
     ...(f['snapshots-kept'] !== undefined ? {
       preReleaseSnapshotsKept: wholeNumberOption('snapshots-kept', String(f['snapshots-kept']), 1, 50,

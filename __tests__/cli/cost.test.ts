@@ -89,6 +89,20 @@ describe('cdktf-sovereign-hetzner cost', () => {
     expect(await cli(['cost', '--out', outdir, '--snapshots-kept', '0'])).toMatchObject({ code: 2, err: expect.stringMatching(/--snapshots-kept 0 is not allowed: .*Fix: pass a whole number from 1 to 50, as given to --keep/) });
   });
 
+  // --egress-tb 21 was read as 21 TiB (23.09 TB) and priced a TiB above the 20 TiB allowance, where 21 TB is 19.10 TiB,
+  // within it; the lines wrote TB of TiB figures. The flag is TB now, the allowance and the overage TiB, as Hetzner's API counts them.
+  test('--egress-tb is TB (10^12 bytes), held against the allowance in TiB', async () => {
+    const traffic = async (tb: string) => (await cli(['cost', '--out', outdir, '--billing-date', '2026-11-25', '--egress-tb', tb])).out
+      .split('\n').map((l) => l.replace(/\s+/g, ' ').trim()).filter((l) => l.startsWith('outgoing traffic'));
+    expect(await traffic('21')).toEqual([]);
+    // 23 TB is 20.92 TiB: 0.92 TiB above the allowance, for each of the three servers.
+    expect(await traffic('23')).toEqual([
+      'outgoing traffic of the cx23 above its 20 TiB: 0.92 TiB at €1.00/TiB €0.92 -',
+      'outgoing traffic of the cx33 above its 20 TiB: 0.92 TiB at €1.00/TiB €0.92 -',
+      'outgoing traffic of the cx33 above its 20 TiB: 0.92 TiB at €1.00/TiB €0.92 -',
+    ]);
+  });
+
   test('fails clearly on bad input', async () => {
     expect(await cli(['cost', '--app', EXAMPLES_MODULE, '--export', 'EXAMPLES', '--only', 'phase9'])).toMatchObject({
       code: 1, err: expect.stringMatching(/^error: --only phase9: no such definition\. Fix: use one of phase1-pilot, phase2-paying-customers, phase3-traction\.$/),

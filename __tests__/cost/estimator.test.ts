@@ -162,7 +162,7 @@ describe('resources beyond the examples', () => {
     const lines = estimate.products[0].environments[0].lines.map((l) => [l.kind, l.description, l.monthly.toString(), l.price.confidence]);
     expect(lines).toEqual(expect.arrayContaining([
       [CostKind.SERVER, 'cpx32 in nbg1', '€35.49', 'high'],
-      [CostKind.TRAFFIC, 'outgoing traffic of the cpx32 above its 20 TB: 5.00 TB at €1.00/TB', '€5.00', 'high'],
+      [CostKind.TRAFFIC, 'outgoing traffic of the cpx32 above its 20 TiB: 5.00 TiB at €1.00/TiB', '€5.00', 'high'],
       [CostKind.STORAGE_BOX, 'Storage Box bx21', '€10.90', 'low'],
       [CostKind.VOLUME, 'volume of 50 GB at €0.0572/GB-month', '€2.86', 'high'],
       [CostKind.LOAD_BALANCER, 'load balancer lb11 in nbg1', '€7.49', 'high'],

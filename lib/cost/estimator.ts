@@ -56,7 +56,8 @@ export interface CostEstimateOptions {
    */
   readonly stateStorage?: boolean;
   /**
-   * Outgoing traffic of each server a month, to price traffic above what its type includes.
+   * Outgoing traffic of each server a month, to price traffic above what its type includes (Hetzner counts the
+   * allowance and the overage in TiB, which it writes "TB": `Size.tebibytes(20)` is the allowance of most EU types).
    * @default - not estimated; listed under `notCounted`
    */
   readonly egressPerServer?: Size;
@@ -439,14 +440,18 @@ function snapshotBound(stack: SynthesizedStack, r: SynthesizedResource): number 
   return bound.gb;
 }
 
+/**
+ * The traffic above a server's allowance, all in TiB: Hetzner's "20 TB" is 20 TiB in its API (included_traffic,
+ * 20 * 2^40 bytes), and its overage price per TB is per that TB. The description said TB of TiB figures.
+ */
 function trafficLine(prices: PriceList, type: string, location: string, egress: Size) {
   const included = prices.includedTrafficTb(type, location);
-  const tb = egress.toMebibytes() / (1024 * 1024);
-  if (tb <= included) return undefined;
+  const tib = egress.toMebibytes() / (1024 * 1024);
+  if (tib <= included) return undefined;
   const price = prices.trafficOverage(location);
-  const over = tb - included;
+  const over = tib - included;
   return {
-    description: `outgoing traffic of the ${type} above its ${included} TB: ${over.toFixed(2)} TB at ${price.monthly}/TB`,
+    description: `outgoing traffic of the ${type} above its ${included} TiB: ${over.toFixed(2)} TiB at ${price.monthly}/TiB`,
     price,
     monthly: price.monthly.times(over),
   };
@@ -533,7 +538,7 @@ function notCounted(products: readonly ProductCost[], prices: PriceList, options
   }
   if (!options.egressPerServer) {
     const eu = prices.trafficOverage('fsn1').monthly;
-    notes.push(`Outgoing traffic above what each server includes (20 TB a month for most types in the EU, then ${eu}/TB): no traffic figure was given.`);
+    notes.push(`Outgoing traffic above what each server includes (20 TiB a month for most types in the EU, then ${eu}/TiB): no traffic figure was given.`);
   }
   const bases = products.flatMap((p) => p.shared.filter((l) => l.kind === CostKind.OBJECT_STORAGE));
   if (bases.length > 1) {

@@ -39,7 +39,7 @@ export interface PricedItem<P = PriceEntry> {
 }
 
 export interface ServerTypePrices extends PricedItem<RegionalPriceEntry> {
-  /** Traffic included per month, in TB, per price region. */
+  /** Traffic included per month, per price region, in Hetzner's TB: TiB (2^40 bytes), as its API counts it. */
   readonly includedTrafficTb: Record<string, number>;
   /** The last day the type could be ordered, where it is deprecated. */
   readonly orderableUntil?: string;
@@ -103,6 +103,7 @@ export interface PriceData {
   readonly storageBoxes: Record<string, PricedItem & { readonly sizeTb: number }>;
   readonly loadBalancers: Record<string, PricedItem<RegionalPriceEntry> & { readonly includedTrafficTb: Record<string, number> }>;
   readonly objectStorage: PricedItem & { readonly scope: string; readonly included: Record<string, number> };
+  /** The price of outgoing traffic above the allowance, per Hetzner's TB (a TiB, as the allowance), per price region. */
   readonly traffic: { readonly overagePerTb: Record<string, number>; readonly charged: string; readonly sources: readonly string[]; readonly confidence: PriceConfidence };
   /** Resource types Hetzner does not charge for, each with the basis for saying so. */
   readonly freeResourceTypes: Record<string, { readonly basis: string; readonly sources: readonly string[] }>;

@@ -135,14 +135,14 @@ export class PriceList {
     return this.resolve(price, entry, list, item.sources, item.confidence);
   }
 
-  /** Traffic included with a server type in a location, in TB per month. */
+  /** Traffic included with a server type in a location, in TiB per month (Hetzner's "TB"; its API gives 20 * 2^40 bytes). */
   public includedTrafficTb(serverType: string, location: string): number {
     const tb = this.data.serverTypes[serverType]?.includedTrafficTb[this.region(location)];
     if (tb === undefined) throw new MissingPrice(`traffic included with '${serverType}' in ${location}`, 'it is not in the price file', `add it to ${FILE}`);
     return tb;
   }
 
-  /** The price of one TB of outgoing traffic above what is included, in a location. */
+  /** The price of one TiB (Hetzner's "TB") of outgoing traffic above what is included, in a location. */
   public trafficOverage(location: string): ResolvedPrice {
     const perTb = this.data.traffic.overagePerTb[this.region(location)];
     return { monthly: Money.euros(perTb), list: 'traffic', confidence: this.data.traffic.confidence, sources: this.data.traffic.sources };
