@@ -1,5 +1,6 @@
 import { IConstruct } from 'constructs';
 import { Aspects, TerraformStack } from 'cdktf';
+import { stackOf } from './private/stack-of';
 import { checkWrittenStack } from './written-stack-check';
 
 /**
@@ -37,12 +38,8 @@ export function packsAbove(stack: TerraformStack): StackCheckingPack[] {
 
 /** Makes the packs added above `scope`'s stack check it. Idempotent; called by the library's constructs. */
 export function reachStackOf(scope: IConstruct): void {
-  let stack: TerraformStack;
-  try {
-    stack = TerraformStack.of(scope);
-  } catch {
-    return; // not inside a stack: cdktf itself refuses to synthesize that
-  }
+  const stack = stackOf(scope);
+  if (!stack) return;
   if (!hookedStacks.has(stack)) {
     hookedStacks.add(stack);
     stack.node.addValidation({ validate: () => packsAbove(stack).flatMap((pack) => pack.checkStack(stack)) });

@@ -1,8 +1,10 @@
 import { TerraformStack } from 'cdktf';
 import { IConstruct } from 'constructs';
+import { stackOf } from '../../core/private/stack-of';
 import { invalidValue } from '../../core/validation-message';
 import { FIREWALLS_PER_PROJECT } from './firewall-limits';
-import { NamedResource, namedResourcesOf, sharedProject, warnOnce } from './project-uniqueness';
+import { warnOnce } from '../../core/private/warn-once';
+import { NamedResource, namedResourcesOf, sharedProject } from './project-uniqueness';
 
 const checkedStacks = new WeakSet<TerraformStack>();
 
@@ -15,13 +17,8 @@ const checkedStacks = new WeakSet<TerraformStack>();
  * `count` or `for_each` are not counted (their number may be computed). Idempotent per stack.
  */
 export function checkFirewallsPerProject(scope: IConstruct): void {
-  let stack: TerraformStack;
-  try {
-    stack = TerraformStack.of(scope);
-  } catch {
-    return; // not inside a stack: cdktf itself refuses to synthesize that
-  }
-  if (checkedStacks.has(stack)) return;
+  const stack = stackOf(scope);
+  if (!stack || checkedStacks.has(stack)) return;
   checkedStacks.add(stack);
   stack.node.addValidation({ validate: () => firewallCountProblems(stack) });
 }

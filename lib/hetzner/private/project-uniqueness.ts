@@ -1,6 +1,7 @@
 import { Annotations, TerraformResource, TerraformStack } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { Environment } from '../../core/environment';
+import { stackOf } from '../../core/private/stack-of';
 import { invalidValue } from '../../core/validation-message';
 import { sshKeyFingerprint, sshKeyMaterial } from './openssh-public-key';
 import { synthesizedArguments } from './synthesized-argument';
@@ -66,13 +67,8 @@ const checkedInOwnStack = new WeakSet<TerraformResource>();
  */
 export function checkUniquePerProject(scope: IConstruct, checkedInStack: readonly TerraformResource[] = []): void {
   for (const resource of checkedInStack) checkedInOwnStack.add(resource);
-  let stack: TerraformStack;
-  try {
-    stack = TerraformStack.of(scope);
-  } catch {
-    return; // not inside a stack: cdktf itself refuses to synthesize that
-  }
-  if (checkedStacks.has(stack)) return;
+  const stack = stackOf(scope);
+  if (!stack || checkedStacks.has(stack)) return;
   checkedStacks.add(stack);
   stack.node.addValidation({ validate: () => collisionsReportedBy(stack) });
 }
@@ -90,7 +86,7 @@ function collisionsReportedBy(stack: TerraformStack): string[] {
   const report = (first: NamedResource, second: NamedResource, shared: SharedProject) => {
     const messages = collisionMessages(first, second, shared.reason);
     if (shared.certain) errors.push(...messages);
-    else for (const message of messages) warnOnce(second.resource, `Hetzner-NameTakenInProject: ${message} If the two stacks deploy to two Hetzner projects (a token each), this is no conflict.`);
+    else for (const message of messages) warnOnce(second.resource, message);
   };
   own.forEach((second, j) => {
     for (const first of own.slice(0, j)) {
@@ -115,13 +111,13 @@ function collisionsReportedBy(stack: TerraformStack): string[] {
 }
 
 /** Warnings are annotations: validation runs again on a second synth, and a warning is given once. */
-const warned = new WeakMap<IConstruct, Set<string>>();
-export function warnOnce(scope: IConstruct, message: string): void {
-  const given = warned.get(scope) ?? new Set<string>();
-  warned.set(scope, given);
+const warned = new WeakMap<TerraformResource, Set<string>>();
+function warnOnce(resource: TerraformResource, message: string): void {
+  const given = warned.get(resource) ?? new Set<string>();
+  warned.set(resource, given);
   if (given.has(message)) return;
   given.add(message);
-  Annotations.of(scope).addWarning(message);
+  Annotations.of(resource).addWarning(`Hetzner-NameTakenInProject: ${message} If the two stacks deploy to two Hetzner projects (a token each), this is no conflict.`);
 }
 
 function collisionMessages(first: NamedResource, second: NamedResource, shared: string): string[] {
