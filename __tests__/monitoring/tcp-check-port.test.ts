@@ -53,5 +53,6 @@ describe('UptimeCheck.tcp takes a Port', () => {
 
   test('a number out of range is still refused by the check', () => {
     expect(refusal(() => UptimeCheck.tcp(Environment.PRODUCTION, 'mail.acme.eu', 70000))).toMatch(/^UptimeCheck\(mail\.acme\.eu:70000\)\.port: 70000 is not allowed: a TCP port is 1-65535/);
+    expect(refusal(() => UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu:0/health'))).toMatch(/^UptimeCheck\(https:\/\/acme\.eu:0\/health\)\.port: 0 is not allowed: a TCP port is 1-65535/);
   });
 });

@@ -145,7 +145,7 @@ export class UptimeCheck {
       throw new ValidationError(`${label}.expectStatus: ${JSON.stringify(status)} is not allowed: status codes are 100-599. Fix: pass the codes that mean up, such as [200]`);
     }
     if (options.expectBody !== undefined) checkRegex(label, options.expectBody);
-    return new UptimeCheck(environment, UptimeCheckProtocol.HTTP, url, parsed.hostname, Port.of(port, label), tls, {
+    return new UptimeCheck(environment, UptimeCheckProtocol.HTTP, url, parsed.hostname, probePort(label, port), tls, {
       ...options,
       name: options.name ?? deriveName(`${parsed.hostname}${parsed.pathname}`),
       expectStatus: [...status],
@@ -157,14 +157,12 @@ export class UptimeCheck {
     requireString('UptimeCheck.tcp', 'host', host, "pass the public host name, such as 'mail.acme.eu'");
     const number = onePort(`UptimeCheck(${redactSecrets(host)})`, port, 'a TCP check connects to');
     const label = `UptimeCheck(${redactSecrets(`${host}:${number}`)})`;
-    // Refused here, as a TCP port, before a Port is built from it (whose own refusal would not say which check).
-    if (!Number.isInteger(number) || number < 1 || number > 65535) refuse(label, 'port', number, 'a TCP port is 1-65535', 'pass the port the service listens on');
     checkOptions<TcpCheckOptions>(label, 'options', options, {
       ...checkOptionsSchema(),
       tls: is.optional(is.boolean()),
       certificateExpiry: is.optional(is.instance(Duration, 'use Duration.days(14)')),
     }, 'pass { tls: true } or nothing');
-    return new UptimeCheck(environment, UptimeCheckProtocol.TCP, `${host}:${number}`, host, Port.of(number, label), options.tls ?? false, {
+    return new UptimeCheck(environment, UptimeCheckProtocol.TCP, `${host}:${number}`, host, probePort(label, number), options.tls ?? false, {
       ...options,
       name: options.name ?? deriveName(`${host}-${number}`),
     }, label);
@@ -281,6 +279,12 @@ export class UptimeCheck {
   public toString(): string {
     return `${this.name} (${this.target})`;
   }
+}
+
+/** The port a probe connects to, refused as a TCP port (`https://acme.eu:0/`, 70000) with the check's label. */
+function probePort(label: string, port: number): Port {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) refuse(label, 'port', port, 'a TCP port is 1-65535', 'pass the port the service listens on');
+  return Port.of(port, label);
 }
 
 function deriveName(text: string): string {
