@@ -25,7 +25,8 @@ import { Component } from '../roadmap/component';
 import { Phase } from '../roadmap/phase';
 import { EarlyAdoption } from '../roadmap/postponed';
 import { ServerTypeChoice } from '../roadmap/server-type-choice';
-import { AdminAccess, EnvironmentSshPublicKeys, readOnlyAdmin } from './admin-access';
+import { AdminAccess, EnvironmentSshPublicKeys } from './admin-access';
+import { readOnlyAdmin } from './private/read-only-admin';
 import { StagingMode } from './staging';
 
 /** How a product's production data is backed up and proven restorable. */
