@@ -1,4 +1,8 @@
-import { DataClass } from '../../lib';
+import { Construct } from 'constructs';
+import { Server } from '../../generated/providers/hcloud/server';
+import { Volume } from '../../generated/providers/hcloud/volume';
+import { VolumeAttachment } from '../../generated/providers/hcloud/volume-attachment';
+import { DataClass, DataVolume, Size } from '../../lib';
 import { checkedStack, machine, synthErrors } from './fixtures';
 
 // Audit 04: DataClass.declare replaced a Machine's own declaration, so with its labels replaced too, a
@@ -23,5 +27,48 @@ describe('a data class declaration never narrows', () => {
     DataClass.declare(m, [DataClass.SENSITIVE, DataClass.SECRET]);
     expect(DataClass.declaredFor(m.server)).toEqual([DataClass.SENSITIVE, DataClass.SECRET]);
     expect(synthErrors(stack)).toBe('');
+  });
+});
+
+// Second pass: a declaration inherited down the tree. DataClass.declare(stack, [DataClass.PUBLIC]) made every
+// undeclared raw store below the stack public: a team's raw Server in Ashburn and a raw Volume (holding whatever the
+// team put on it) attached to a public machine, open egress, passed synth. An ancestor's declaration now reaches a
+// raw server, volume, snapshot or Storage Box only when it holds sensitive or secret data.
+describe('an inherited declaration never makes a raw store public', () => {
+  test('public on the stack: a raw server outside the EU and a raw volume on a public machine are judged sensitive (undeclared)', () => {
+    const stack = checkedStack();
+    DataClass.declare(stack, [DataClass.PUBLIC]);
+    new Server(stack, 'Batch', { name: 'batch', serverType: 'cpx21', image: 'debian-12', location: 'ash' });
+    const web = machine(stack, 'Web', { dataClasses: [DataClass.PUBLIC] }, false);
+    const team = new Construct(stack, 'Team');
+    const raw = new Volume(team, 'Scratch', { name: 'scratch', size: 10, location: 'fsn1' });
+    new VolumeAttachment(team, 'ScratchAttachment', { serverId: web.server.id as unknown as number, volumeId: raw.id as unknown as number });
+    const errors = synthErrors(stack);
+    expect(errors).toMatch(/Boundary-EuPlacement: production\/Batch\.location: 'ash' is not allowed: hcloud_server holds sensitive \(undeclared\) data, which must stay in the EU.*on a raw resource the label data-class=public/);
+    expect(errors).toMatch(/production\/Web\/Resource\.egress: 'allow all' is not allowed: the server holds sensitive \(on production\/Team\/Scratch, attached to it\) data/);
+  });
+
+  test('a raw volume inside a public Machine is not the machine\'s server: it is judged sensitive too', () => {
+    const stack = checkedStack();
+    const web = machine(stack, 'Web', { dataClasses: [DataClass.PUBLIC] }, false);
+    new Volume(web, 'Extra', { name: 'extra', size: 10, location: 'fsn1', serverId: web.server.id as unknown as number });
+    expect(synthErrors(stack)).toMatch(/production\/Web\/Resource\.egress: 'allow all' is not allowed: the server holds sensitive \(on production\/Web\/Extra, attached to it\)/);
+  });
+
+  test('declared on the store itself, by its label, by a Machine or DataVolume, or stricter from above, it still counts', () => {
+    const stack = checkedStack();
+    DataClass.declare(stack, [DataClass.PUBLIC]);
+    DataClass.declare(new Server(stack, 'Mirror', { name: 'mirror', serverType: 'cpx21', image: 'debian-12', location: 'ash' }), [DataClass.PUBLIC]);
+    new Server(stack, 'Docs', { name: 'docs', serverType: 'cpx21', image: 'debian-12', location: 'ash', labels: { 'data-class': 'public' } });
+    const web = machine(stack, 'Web', { dataClasses: [DataClass.PUBLIC] }, false);
+    new DataVolume(stack, 'Assets', { machine: web, size: Size.gibibytes(20), withoutBackup: 'Assets are rebuilt from the repository' });
+    expect(synthErrors(stack)).toBe('');
+
+    const strict = checkedStack('strict');
+    const team = new Construct(strict, 'Team');
+    DataClass.declare(team, [DataClass.SENSITIVE, DataClass.SECRET]);
+    const vault = new Server(team, 'Vault', { name: 'vault', serverType: 'cpx21', image: 'debian-12', location: 'ash' });
+    expect(synthErrors(strict)).toMatch(/strict\/Team\/Vault\.location: 'ash' is not allowed: hcloud_server holds secret data/);
+    expect(DataClass.declaredFor(vault)).toEqual([DataClass.SENSITIVE, DataClass.SECRET]);
   });
 });

@@ -41,6 +41,11 @@ export class DataClass {
    * Records what a construct holds, on the construct tree: the boundary rules read it for every
    * resource below it, so a label set on a resource can add a class but never remove one. A
    * declaration may add classes to what the construct or an ancestor declared, never drop one.
+   *
+   * A server, volume, snapshot or Storage Box (or subaccount) counts as holding less than sensitive data only by a
+   * declaration on itself, or on the construct it is the default child of (a `Machine`'s server): one on a stack or
+   * a construct above reaches such a raw resource only when it holds sensitive or secret data. A `[DataClass.PUBLIC]`
+   * on a stack left a raw `Volume` a team added beside the library's constructs public, whatever it held.
    */
   public static declare(scope: IConstruct, classes: readonly DataClass[]): void {
     // Only the four classes: a copy made with Object.create passes instanceof but is none of them, and
@@ -68,9 +73,19 @@ export class DataClass {
 
   /** The classes declared on `scope` or its nearest declaring ancestor; `undefined` when none declares any. */
   public static declaredFor(scope: IConstruct): readonly DataClass[] | undefined {
+    return DataClass.declarationOf(scope)?.classes;
+  }
+
+  /**
+   * The declaration that reaches `scope`: the classes, and the construct they were declared on (`scope` or its
+   * nearest declaring ancestor). The rules need the second: an ancestor's declaration reaches a raw store only
+   * where it is stricter than an undeclared one (see `heldData`).
+   * @internal
+   */
+  public static declarationOf(scope: IConstruct): { readonly classes: readonly DataClass[]; readonly on: IConstruct } | undefined {
     for (const c of [...scope.node.scopes].reverse()) {
       const classes = declared.get(c);
-      if (classes) return classes;
+      if (classes) return { classes, on: c };
     }
     return undefined;
   }

@@ -105,11 +105,31 @@ export interface HeldData {
  */
 export function heldData(resource: SynthesizedResource, constructAt?: (path: string) => IConstruct | undefined): HeldData {
   const construct = constructAt?.(resource.path);
-  const declared = construct ? DataClass.declaredFor(construct) : undefined;
+  const declared = construct ? treeDeclaration(resource.type, construct) : undefined;
   const labelled = dataClassesFromLabels(resource.body.labels);
   if (!declared && !labelled) return { classes: [DataClass.SENSITIVE], undeclared: true };
   const all = new Set([...(declared ?? []), ...(labelled ?? [])]);
   return { classes: DataClass.all().filter((c) => all.has(c)), undeclared: false };
+}
+
+/** Resource types that hold data themselves: a server's disks, a volume, a Storage Box, and their snapshots. */
+const DATA_HOLDING_TYPES: ReadonlySet<string> = new Set([
+  'hcloud_server', 'hcloud_volume', 'hcloud_snapshot', 'hcloud_storage_box', 'hcloud_storage_box_snapshot', 'hcloud_storage_box_subaccount',
+]);
+
+/**
+ * The classes the construct tree declares for a resource. A declaration on a stack or a construct above reaches a
+ * raw store (a `Volume` from the generated bindings added beside the library's constructs) only when it holds
+ * sensitive or secret data: `[DataClass.PUBLIC]` on a stack made every such volume and server below it public,
+ * whatever it held. Looser than sensitive, a store is declared on itself (`DataClass.declare(volume, …)`, or the
+ * label data-class), or by the construct it is the default child of (a `Machine` for its server).
+ */
+function treeDeclaration(type: string, construct: IConstruct): readonly DataClass[] | undefined {
+  const declaration = DataClass.declarationOf(construct);
+  if (!declaration || !DATA_HOLDING_TYPES.has(type)) return declaration?.classes;
+  const own = declaration.on === construct || (declaration.on === construct.node.scope && declaration.on.node.defaultChild === construct);
+  const strict = declaration.classes.some((c) => c.strictness >= DataClass.SENSITIVE.strictness);
+  return own || strict ? declaration.classes : undefined;
 }
 
 /** Whether a resource holds only public data. */
