@@ -1,3 +1,5 @@
+import { Fn, TerraformLocal, TerraformVariable } from 'cdktf';
+import { UploadedCertificate } from '../../generated/providers/hcloud/uploaded-certificate';
 import { SecretVariable } from '../../lib';
 import { checkedStack, machine, synthErrors } from './fixtures';
 
@@ -23,5 +25,43 @@ describe('a sensitive variable never goes into a label or a name', () => {
     m.server.addOverride('labels.team', '${var.team}');
     stack.addOverride('variable.team', { type: 'string', default: 'search' });
     expect(synthErrors(stack)).toBe('');
+  });
+
+  // Second pass: the check read `var.X` in the label itself, so a TerraformLocal holding the secret (or an expression
+  // built from one) carried it into Hetzner's labels and names in clear, synth passing.
+  test('through a local, and through locals built from locals, it is refused, naming the chain', () => {
+    const stack = checkedStack();
+    const m = machine(stack);
+    const token = new SecretVariable(stack, 'deploy_token', { description: 'Token the deploy hook checks' });
+    const raw = new TerraformLocal(stack, 'hook_token', Fn.nonsensitive(token.stringValue));
+    const tag = new TerraformLocal(stack, 'hook_tag', `hook-${Fn.lower(Fn.substr(raw.asString, 0, 12))}`);
+    m.server.addOverride('labels.deploy-token', raw.asString);
+    m.ipv6.addOverride('name', `production-app-${tag.asString}`);
+    m.ipv4!.addOverride('labels.box', new TerraformLocal(stack, 'box_login', '${nonsensitive(hcloud_storage_box.box.password)}').asString);
+    const errors = synthErrors(stack);
+    expect(errors).toMatch(/Boundary-SecretViaVariable: production\/App\/Resource\.labels: 'var\.deploy_token' is not allowed: the variable is sensitive \(through local\.hook_token\), and Hetzner keeps a resource's labels in clear.*Fix: give the secret to the machine in a bundle file/);
+    expect(errors).toMatch(/production\/App\/Ipv6\.name: 'var\.deploy_token' is not allowed: the variable is sensitive \(through local\.hook_tag → local\.hook_token\)/);
+    expect(errors).toMatch(/production\/App\/Ipv4\.labels: 'hcloud_storage_box\.box\.password' is not allowed: the attribute holds a secret \(through local\.box_login\)/);
+  });
+
+  test('locals that read each other end, and locals of plain values pass', () => {
+    const stack = checkedStack();
+    const m = machine(stack);
+    const a = new TerraformLocal(stack, 'a', '');
+    const b = new TerraformLocal(stack, 'b', a.asString);
+    a.expression = b.asString;
+    m.server.addOverride('labels.loop', a.asString);
+    m.server.addOverride('labels.team', new TerraformLocal(stack, 'team', Fn.lower('Search')).asString);
+    new SecretVariable(stack, 'deploy_token', { description: 'Token the deploy hook checks' });
+    expect(synthErrors(stack)).not.toMatch(/Boundary-SecretViaVariable/);
+  });
+
+  test('a variable not marked sensitive feeding a sensitive attribute through a local is refused too', () => {
+    const stack = checkedStack();
+    machine(stack);
+    const key = new TerraformVariable(stack, 'tls_key', { type: 'string' });
+    const pem = new TerraformLocal(stack, 'tls_pem', Fn.trimspace(key.stringValue));
+    new UploadedCertificate(stack, 'Cert', { name: 'app', certificate: '-----BEGIN CERTIFICATE-----', privateKey: pem.asString });
+    expect(synthErrors(stack)).toMatch(/Boundary-SecretViaVariable: production\/Cert\.private_key: 'var\.tls_key' is not allowed: the variable feeding a sensitive attribute \(through local\.tls_pem\) is not marked sensitive/);
   });
 });

@@ -1,10 +1,11 @@
 import { sensitiveAttributePaths, valuesAt } from '../private/provider-schema';
 import { BoundaryRule, Finding, isMarkedSensitive } from './rule';
+import { describeVia, readsThroughLocals, secretsReadBy } from './secret-reach';
 
 export const secretViaVariable: BoundaryRule = {
   id: 'Boundary-SecretViaVariable',
   level: 'error',
-  cause: 'A secret variable has a default, is written into a label or name Hetzner shows in clear, or a sensitive provider attribute is fed by a variable not marked sensitive.',
+  cause: 'A secret variable has a default, a secret is written into a label, name or description Hetzner shows in clear (directly or through locals), or a sensitive provider attribute is fed by a variable not marked sensitive.',
   explanation: 'Tokens and passwords arrive only through sensitive variables or the environment: a default writes the secret into the configuration, and an unmarked variable is printed in plans.',
   enforcedAt: 'synth (Aspect over the whole app)',
   evaluate: ({ terraform, resources, stack }) => {
@@ -15,24 +16,26 @@ export const secretViaVariable: BoundaryRule = {
         findings.push({ path: stack.node.path, message: `${stack.node.path}.variable.${name}: '<redacted default>' is not allowed: a sensitive variable with a default writes the secret into the configuration. Fix: remove the default and set TF_VAR_${name} in the environment` });
       }
     }
+    const locals: Record<string, unknown> = terraform.locals ?? {};
+    const unmarked = (text: string) => [...text.matchAll(/var\.([A-Za-z0-9_-]+)/g)]
+      .filter((m) => variables[m[1]] && !isMarkedSensitive(variables[m[1]].sensitive)).map((m) => `var.${m[1]}`);
     for (const r of resources) {
       for (const attributePath of sensitiveAttributePaths(r.type)) {
         for (const value of valuesAt(r.body, attributePath)) {
-          for (const m of String(value ?? '').matchAll(/var\.([A-Za-z0-9_-]+)/g)) {
-            if (variables[m[1]] && !isMarkedSensitive(variables[m[1]].sensitive)) {
-              findings.push({ path: r.path, message: `${r.path}.${attributePath.join('.')}: 'var.${m[1]}' is not allowed: the variable feeding a sensitive attribute is not marked sensitive. Fix: declare it with SecretVariable` });
-            }
+          for (const reach of readsThroughLocals(value, locals, unmarked)) {
+            findings.push({ path: r.path, message: `${r.path}.${attributePath.join('.')}: '${reach.reference}' is not allowed: the variable feeding a sensitive attribute${describeVia(reach)} is not marked sensitive. Fix: declare it with SecretVariable` });
           }
         }
       }
     }
     // Hetzner keeps labels and names in clear: its console, every token of the project and the reports show them.
-    const sensitive = new Set(Object.entries(variables).filter(([, v]) => isMarkedSensitive(v?.sensitive)).map(([name]) => name));
+    // Followed through locals (a TerraformLocal holding the variable, or an expression built from it), each once.
+    const secretsOf = secretsReadBy(terraform);
     for (const r of resources.filter((x) => x.type.startsWith('hcloud_'))) {
       for (const attribute of SHOWN_IN_CLEAR) {
-        const named = new Set([...JSON.stringify(r.body[attribute] ?? '').matchAll(/var\.([A-Za-z0-9_-]+)/g)].map((m) => m[1]).filter((n) => sensitive.has(n)));
-        for (const name of named) {
-          findings.push({ path: r.path, message: `${r.path}.${attribute}: 'var.${name}' is not allowed: the variable is sensitive, and Hetzner keeps a resource's ${attribute} in clear, shown in its console, to every token of the project and in listings and reports. Fix: give the secret to the machine in a bundle file built from the SecretVariable, never in a label or a name` });
+        for (const reach of secretsOf(r.body[attribute] ?? '')) {
+          const what = reach.reference.startsWith('var.') ? 'the variable is sensitive' : 'the attribute holds a secret';
+          findings.push({ path: r.path, message: `${r.path}.${attribute}: '${reach.reference}' is not allowed: ${what}${describeVia(reach)}, and Hetzner keeps a resource's ${attribute} in clear, shown in its console, to every token of the project and in listings and reports. Fix: give the secret to the machine in a bundle file built from the SecretVariable, never in a label or a name` });
         }
       }
     }
