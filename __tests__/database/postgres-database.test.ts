@@ -1,7 +1,7 @@
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import {
-  BackupPlan, BackupTarget, Environment, FirewallRule, Heartbeat, Location, Machine, PostgresDatabase, PostgresDump, PostgresTuning, PostgresVersion, SecretVariable,
+  BackupPlan, BackupTarget, DataClass, Environment, FirewallRule, Heartbeat, Location, Machine, PostgresDatabase, PostgresDump, PostgresTuning, PostgresVersion, SecretVariable,
   ServerType, SshKey, StorageBox,
 } from '../../lib';
 import { refusal } from '../boundary/refusal';
@@ -11,7 +11,7 @@ import { spawnSync } from 'child_process';
 
 const DROP_IN = '/etc/postgresql/15/main/conf.d/50-sovereign.conf';
 
-function machineIn(stack: TerraformStack, props: Partial<{ image: string; ingress: FirewallRule[] }> = {}) {
+function machineIn(stack: TerraformStack, props: Partial<{ image: string; ingress: FirewallRule[]; dataClasses: DataClass[] }> = {}) {
   new HcloudProvider(stack, 'hcloud', {});
   return new Machine(stack, 'App', {
     environment: Environment.TEST, role: 'app', serverType: ServerType.CX23, location: Location.FSN1,
@@ -216,6 +216,34 @@ describe('PostgresDatabase', () => {
       expect(() => production({ withoutBackup: '....................' }))
         .toThrow(/acme-production\/Database\.withoutBackup: '\.{20}' is not allowed: opting production's database out of backups needs a specific reason \(at least 20 letters/);
       expect(errors(production({ environment: Environment.TEST }))).not.toMatch(/dumped by no backup plan/);
+    });
+  });
+
+  // Second pass: a database on a machine declared public got no error of its own, and the rules judged the machine
+  // public: outside the EU, egress open to every address, the tenants' rows on it.
+  describe('its machine is never declared public', () => {
+    const errors = (stack: TerraformStack) => stack.node.findAll().flatMap((c) => c.node.validate()).join('\n');
+    function on(dataClasses?: DataClass[], widen?: DataClass[]) {
+      const stack = new TerraformStack(Testing.app(), 'acme-test');
+      const machine = machineIn(stack, dataClasses ? { dataClasses } : {});
+      if (widen) DataClass.declare(machine, widen);
+      new PostgresDatabase(stack, 'Database', {
+        machine, privateAddress: '10.0.1.2', privateSubnet: '10.0.1.0/24', password: new SecretVariable(stack, 'pw', { description: 'x' }),
+      });
+      return stack;
+    }
+
+    test('on a machine declared public, synth fails naming the database, the machine, its classes and the fix', () => {
+      expect(errors(on([DataClass.PUBLIC]))).toMatch(new RegExp("^acme-test/Database\\.machine: 'acme-test/App \\(public\\)' is not allowed: a database holds the product's users and their data, which are not public, .*"
+        + 'Fix: declare on the machine the classes the database holds, such as dataClasses: \\[DataClass\\.SENSITIVE\\]', 'm'));
+      expect(() => Testing.synth(on([DataClass.PUBLIC]), true)).toThrow(/acme-test\/Database\.machine: 'acme-test\/App \(public\)' is not allowed/);
+    });
+
+    test('a machine left at its default, declared sensitive, secret or pseudonymized, or widened before synth, passes', () => {
+      expect(errors(on())).toBe('');
+      expect(errors(on([DataClass.SENSITIVE, DataClass.SECRET]))).toBe('');
+      expect(errors(on([DataClass.PSEUDONYMIZED]))).toBe('');
+      expect(errors(on([DataClass.PUBLIC], [DataClass.PUBLIC, DataClass.SENSITIVE]))).toBe('');
     });
   });
 });

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { TerraformVariable, Token } from 'cdktf';
 import { PostgresDump } from '../backup/postgres-dump';
 import { cidrProblem } from '../core/cidr';
+import { DataClass } from '../core/data-class';
 import { Environment } from '../core/environment';
 import { isReason, REASON_RULE } from '../core/reason';
 import { invalidValue, ValidationError } from '../core/validation-message';
@@ -96,7 +97,9 @@ export const POSTGRES_FILES = { setupConf: SETUP_CONF, setupScript: SETUP_SCRIPT
  *   sensitive variable through a root-only file, set as a SCRAM verifier computed on the machine
  *   (never in argv, SQL text or logs);
  * - memory and connections follow the server type (`PostgresTuning`);
- * - the data directory is on the root disk, or on a `DataVolume` (moved there once, never replaced).
+ * - the data directory is on the root disk, or on a `DataVolume` (moved there once, never replaced);
+ * - it holds the product's users and their data, never public data: synth fails on a machine declared to hold only
+ *   public data (a machine holds sensitive data by default).
  *
  * Back it up with `plan.protect(machine, { postgres: database.dump() })`: the dump covers the data
  * directory, and so a volume it lives on.
@@ -253,6 +256,7 @@ export class PostgresDatabase extends Construct {
 
     this.node.addValidation({
       validate: () => [
+        ...this.heldDataProblems(),
         ...props.machine.ingressRules
           .filter((r) => r.port === String(this.port))
           .map((r) => invalidValue(props.machine, 'ingress', r.description, `it opens the database port ${this.port} on the public interface`,
@@ -264,6 +268,20 @@ export class PostgresDatabase extends Construct {
           : []),
       ],
     });
+  }
+
+  /**
+   * A database holds the product's users and what they write, never public data, and the rules judge its machine by
+   * the classes the machine declares: on a machine declared public, the database got no error of its own and the
+   * machine could run outside the EU, with open egress. (Pseudonymized, a product that keeps only scrubbed data,
+   * stays allowed.) Read at synth, so a class declared on the machine later counts.
+   */
+  private heldDataProblems(): string[] {
+    const held = DataClass.declaredFor(this.machine) ?? this.machine.dataClasses;
+    if (held.some((c) => c !== DataClass.PUBLIC)) return [];
+    return [invalidValue(this, 'machine', `${this.machine.node.path} (${held.map((c) => c.name).join(', ')})`,
+      "a database holds the product's users and their data, which are not public, and the data boundary judges the machine by the classes it declares (where it may run, where it may send)",
+      'declare on the machine the classes the database holds, such as dataClasses: [DataClass.SENSITIVE] (the default), and keep public work on a machine of its own')];
   }
 
   /** Whether a backup plan dumps this server: a dump recorded for the machine whose data directory holds this one's. */
