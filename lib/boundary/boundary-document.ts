@@ -9,7 +9,7 @@ import { allowlistFor } from './private/egress-declarations';
 import { DNS_AND_NTP_NARROWED, EGRESS_NOT_NARROWED } from './private/egress-scope';
 import { BOUNDARY_RULES } from './rules';
 import { cloudHostOf, stateBackendsOf } from './rules/eu-state-backend';
-import { describeHeld, heldData, resourcesOf } from './rules/rule';
+import { DATA_HOLDING_TYPES, describeHeld, heldData, resourcesOf } from './rules/rule';
 import { BoundarySuppressions } from './suppressions';
 
 /** One item of the operating model's "good in the first 90 days" list, evaluated. */
@@ -124,9 +124,6 @@ export function boundaryDocument(props: BoundaryDocumentProps): string {
   lines.push('');
   return lines.join('\n');
 }
-
-// Resources that store data; firewalls and addresses carry the labels of their machine but hold nothing.
-const DATA_HOLDING_TYPES = new Set(['hcloud_server', 'hcloud_volume', 'hcloud_storage_box', 'hcloud_storage_box_subaccount', 'hcloud_snapshot']);
 
 /**
  * Where each class lives, read as the rules read it (`heldData`): the classes declared on the

@@ -112,8 +112,8 @@ export function heldData(resource: SynthesizedResource, constructAt?: (path: str
   return { classes: DataClass.all().filter((c) => all.has(c)), undeclared: false };
 }
 
-/** Resource types that hold data themselves: a server's disks, a volume, a Storage Box, and their snapshots. */
-const DATA_HOLDING_TYPES: ReadonlySet<string> = new Set([
+/** Resource types that hold data themselves: a server's disks, a volume, a Storage Box, and their snapshots (firewalls and addresses carry a machine's labels but hold nothing). */
+export const DATA_HOLDING_TYPES: ReadonlySet<string> = new Set([
   'hcloud_server', 'hcloud_volume', 'hcloud_snapshot', 'hcloud_storage_box', 'hcloud_storage_box_snapshot', 'hcloud_storage_box_subaccount',
 ]);
 
