@@ -1,8 +1,8 @@
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import {
-  BackupPlan, BackupTarget, DataClass, Environment, FirewallRule, Heartbeat, Location, Machine, PostgresDatabase, PostgresDump, PostgresTuning, PostgresVersion, SecretVariable,
-  ServerType, SshKey, StorageBox,
+  BackupPlan, BackupTarget, DataClass, DataVolume, Environment, FirewallRule, Heartbeat, Location, Machine, PostgresDatabase, PostgresDump, PostgresTuning, PostgresVersion, SecretVariable,
+  ServerType, Size, SshKey, StorageBox,
 } from '../../lib';
 import { refusal } from '../boundary/refusal';
 import { synthDatabase } from './helpers/fixture';
@@ -237,6 +237,16 @@ describe('PostgresDatabase', () => {
       expect(errors(on([DataClass.PUBLIC]))).toMatch(new RegExp("^acme-test/Database\\.machine: 'acme-test/App \\(public\\)' is not allowed: a database holds the product's users and their data, which are not public, .*"
         + 'Fix: declare on the machine the classes the database holds, such as dataClasses: \\[DataClass\\.SENSITIVE\\]', 'm'));
       expect(() => Testing.synth(on([DataClass.PUBLIC]), true)).toThrow(/acme-test\/Database\.machine: 'acme-test\/App \(public\)' is not allowed/);
+    });
+
+    test('its data directory on a volume declared public is refused too, under dataVolume', () => {
+      const stack = new TerraformStack(Testing.app(), 'acme-test');
+      const machine = machineIn(stack);
+      const volume = new DataVolume(stack, 'DatabaseVolume', { machine, size: Size.gibibytes(20), mountPath: '/mnt/db', dataClasses: [DataClass.PUBLIC], withoutBackup: 'the test has no backup plan' });
+      new PostgresDatabase(stack, 'Database', {
+        machine, privateAddress: '10.0.1.2', privateSubnet: '10.0.1.0/24', dataVolume: volume, password: new SecretVariable(stack, 'pw', { description: 'x' }),
+      });
+      expect(errors(stack)).toMatch(/^acme-test\/Database\.dataVolume: 'acme-test\/DatabaseVolume \(public\)' is not allowed: a database holds the product's users .* Fix: leave the volume's dataClasses out/m);
     });
 
     test('a machine left at its default, declared sensitive, secret or pseudonymized, or widened before synth, passes', () => {

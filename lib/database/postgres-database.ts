@@ -277,11 +277,20 @@ export class PostgresDatabase extends Construct {
    * stays allowed.) Read at synth, so a class declared on the machine later counts.
    */
   private heldDataProblems(): string[] {
+    const onlyPublic = (classes: readonly DataClass[]) => classes.every((c) => c === DataClass.PUBLIC);
+    const why = "a database holds the product's users and their data, which are not public, and the data boundary judges where it lives by the classes declared there (where it may run, where it may send)";
+    const problems: string[] = [];
     const held = DataClass.declaredFor(this.machine) ?? this.machine.dataClasses;
-    if (held.some((c) => c !== DataClass.PUBLIC)) return [];
-    return [invalidValue(this, 'machine', `${this.machine.node.path} (${held.map((c) => c.name).join(', ')})`,
-      "a database holds the product's users and their data, which are not public, and the data boundary judges the machine by the classes it declares (where it may run, where it may send)",
-      'declare on the machine the classes the database holds, such as dataClasses: [DataClass.SENSITIVE] (the default), and keep public work on a machine of its own')];
+    if (onlyPublic(held)) {
+      problems.push(invalidValue(this, 'machine', `${this.machine.node.path} (${held.map((c) => c.name).join(', ')})`, why,
+        'declare on the machine the classes the database holds, such as dataClasses: [DataClass.SENSITIVE] (the default), and keep public work on a machine of its own'));
+    }
+    // The data directory's volume, declared public, is listed and judged as public data however its machine is declared.
+    if (this.dataVolume && onlyPublic(this.dataVolume.dataClasses)) {
+      problems.push(invalidValue(this, 'dataVolume', `${this.dataVolume.node.path} (${this.dataVolume.dataClasses.map((c) => c.name).join(', ')})`, why,
+        "leave the volume's dataClasses out (it holds its machine's), or declare what the database holds, such as [DataClass.SENSITIVE]"));
+    }
+    return problems;
   }
 
   /** Whether a backup plan dumps this server: a dump recorded for the machine whose data directory holds this one's. */
