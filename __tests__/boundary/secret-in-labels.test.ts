@@ -1,4 +1,4 @@
-import { Fn, TerraformLocal, TerraformVariable } from 'cdktf';
+import { DataResource, Fn, TerraformLocal, TerraformVariable } from 'cdktf';
 import { UploadedCertificate } from '../../generated/providers/hcloud/uploaded-certificate';
 import { SecretVariable } from '../../lib';
 import { checkedStack, machine, synthErrors } from './fixtures';
@@ -38,9 +38,12 @@ describe('a sensitive variable never goes into a label or a name', () => {
     m.server.addOverride('labels.deploy-token', raw.asString);
     m.ipv6.addOverride('name', `production-app-${tag.asString}`);
     m.ipv4!.addOverride('labels.box', new TerraformLocal(stack, 'box_login', '${nonsensitive(hcloud_storage_box.box.password)}').asString);
+    const hook = new DataResource(stack, 'hook', { input: Fn.nonsensitive(raw.asString) });
+    m.ipv6.addOverride('labels.hook', hook.getStringAttribute('output'));
     const errors = synthErrors(stack);
     expect(errors).toMatch(/Boundary-SecretViaVariable: production\/App\/Resource\.labels: 'var\.deploy_token' is not allowed: the variable is sensitive \(through local\.hook_token\), and Hetzner keeps a resource's labels in clear.*Fix: give the secret to the machine in a bundle file/);
     expect(errors).toMatch(/production\/App\/Ipv6\.name: 'var\.deploy_token' is not allowed: the variable is sensitive \(through local\.hook_tag → local\.hook_token\)/);
+    expect(errors).toMatch(/production\/App\/Ipv6\.labels: 'terraform_data\.hook\.output' is not allowed: the attribute holds a secret, and Hetzner/);
     expect(errors).toMatch(/production\/App\/Ipv4\.labels: 'hcloud_storage_box\.box\.password' is not allowed: the attribute holds a secret \(through local\.box_login\)/);
   });
 
