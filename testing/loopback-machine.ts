@@ -20,8 +20,11 @@ const DEBIAN_BASHRC = '/usr/share/base-files/dot.bashrc';
  * session, and put pyenv's shims before /usr/bin on PATH), where a fresh server has Debian's.
  */
 export class LoopbackMachine {
-  /** Starts sshd for a machine whose files live under `dir`/root. */
-  public static async start(dir: string): Promise<LoopbackMachine> {
+  /**
+   * Starts sshd for a machine whose files live under `dir`/root. `env` adds variables to every session, such as
+   * `SOVEREIGN_COMMAND_TIMEOUT` (seconds), which shortens how long the rollout agent lets one command run.
+   */
+  public static async start(dir: string, options: { env?: Record<string, string> } = {}): Promise<LoopbackMachine> {
     const root = path.join(dir, 'root');
     const bin = path.join(dir, 'bin');
     fs.mkdirSync(root, { recursive: true });
@@ -40,7 +43,7 @@ export class LoopbackMachine {
     fs.mkdirSync(home, { recursive: true });
     fs.writeFileSync(path.join(home, '.bashrc'), fs.existsSync(DEBIAN_BASHRC) ? fs.readFileSync(DEBIAN_BASHRC) : '');
     const sshd = await startLoopbackSshd(dir, [
-      `SetEnv SOVEREIGN_ROOT=${root} HOME=${home} PATH=${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+      `SetEnv SOVEREIGN_ROOT=${root} HOME=${home} PATH=${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${Object.entries(options.env ?? {}).map(([k, v]) => ` ${k}=${v}`).join('')}`,
       'Subsystem sftp internal-sftp',
     ]);
     return new LoopbackMachine(dir, root, sshd.port, sshd.hostKey, sshd.child, sshd.log);

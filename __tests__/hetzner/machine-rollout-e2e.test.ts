@@ -34,6 +34,8 @@ interface Version {
   readonly extraCheck?: boolean;
   /** A team part that v1 has and v2 drops: its files must go. */
   readonly teamPart?: boolean;
+  /** A team part whose command starts a daemon in the background, its output not redirected. */
+  readonly daemonPart?: string;
   /** A team part whose unit systemd refuses. */
   readonly brokenUnit?: boolean;
 }
@@ -75,6 +77,13 @@ function productionStack(version: Version): TerraformStack {
       commands: [['systemctl', 'daemon-reload']],
     });
   }
+  if (version.daemonPart) {
+    machine.addBundlePart({
+      name: 'team: worker',
+      files: [{ path: '/etc/acme/worker.conf', content: 'threads=2\n' }],
+      commands: [['sh', '-c', `sleep 600 & echo $! > ${version.daemonPart}; echo worker started`]],
+    });
+  }
   if (version.brokenUnit) {
     machine.addBundlePart({
       name: 'team: broken unit',
@@ -97,6 +106,8 @@ const SECRETS = {
 };
 
 const CONF = '/etc/sovereign-backup/backup.conf';
+/** How long the agent lets one command run on the production machine below. */
+const COMMAND_TIMEOUT = Duration.minutes(1);
 /** Where the rollout's steps run from (the loopback sshd's own file system, as the provisioners' paths are absolute). */
 const STEP_SCRIPT = '/root/.sovereign-rollout-step.sh';
 /** Terraform's default place for them: world-writable files in /tmp. */
@@ -136,7 +147,8 @@ describe('day-2 rollout of a production machine\'s bundle (stand-in provider, re
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rollout-e2e-'));
-    target = await LoopbackMachine.start(path.join(dir, 'machine'));
+    // A command that hangs fails in a minute, not the 30 of a real machine.
+    target = await LoopbackMachine.start(path.join(dir, 'machine'), { env: { SOVEREIGN_COMMAND_TIMEOUT: String(COMMAND_TIMEOUT.toSeconds()) } });
     ws = standIn.workspace(productionStack({ keepDaily: 7, teamPart: true }));
     ws.setVariables(SECRETS).rollOutTo(target.target()).setConfiguration(JSON.parse(Testing.synth(productionStack({ keepDaily: 7, teamPart: true }), true)));
   }, 60_000);
@@ -302,6 +314,27 @@ describe('day-2 rollout of a production machine\'s bundle (stand-in provider, re
     expect(run.ok).toBe(true);
     expect(target.read(CONF)).toContain('--keep-daily 21 ');
     expect(target.read('/etc/sovereign-monitoring/prometheus.yml')).not.toContain('https://status.acme.eu/health');
+  }, 240_000);
+
+  // A step that started a daemon with `&`, its output not redirected, kept the agent reading that output until the
+  // command timeout (30 minutes on a server), although the step had exited 0; then the daemon was killed and the
+  // deploy rolled back. The step's own exit judges it now, and the daemon, started on purpose, keeps running.
+  test('a step that leaves a daemon holding its output: the deploy ends when the step does, names the daemon, and leaves it running', () => {
+    const pidFile = path.join(dir, 'worker.pid');
+    const started = Date.now();
+    try {
+      const run = deploy({ keepDaily: 21, daemonPart: pidFile }).apply();
+      expect(run.ok ? '' : messages(run)).toBe('');
+      expect(Date.now() - started).toBeLessThan(COMMAND_TIMEOUT.toMillis());
+      const pid = fs.readFileSync(pidFile, 'utf8').trim();
+      expect(messages(run)).toMatch(new RegExp(`exited 0; pid ${pid} \\(sleep 600\\) it left in the background still held its output 2 s later: it keeps running, unsupervised`));
+      expect(messages(run)).not.toMatch(/timed out|rolling back/);
+      expect(target.current().version).toBe(bundleVersionOf({ keepDaily: 21, daemonPart: pidFile }));
+      expect(target.read('/etc/acme/worker.conf')).toBe('threads=2\n');
+      expect(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toBe('sleep\u0000600\u0000');
+    } finally {
+      if (fs.existsSync(pidFile)) try { process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL'); } catch { /* gone */ }
+    }
   }, 240_000);
 
   test('the inputs never land where other users can read them: a leftover at the upload path goes, and the directories are root-only', () => {

@@ -308,6 +308,35 @@ describe('the rollout agent', () => {
     }
   });
 
+  // A step that starts a daemon with `&` and no redirection left it holding the step's output: the agent read that output
+  // to its end, so it waited out the timeout although the step had exited 0, then killed the daemon and rolled back.
+  test('a step that leaves a daemon holding its output is judged by its own exit: the daemon is named, keeps running, and may still write', () => {
+    const m = machine();
+    const ticks = path.join(m.dir, 'ticks');
+    const pidFile = path.join(m.dir, 'daemon.pid');
+    const worker: BundlePart = {
+      name: 'worker',
+      files: [{ path: '/etc/acme/worker.conf', content: 'x=1\n' }],
+      // Each tick is written to the step's output first: a daemon whose writes failed (SIGPIPE) would count no more.
+      commands: [['sh', '-c', `while echo tick && echo >> ${ticks}; do sleep 0.1; done & echo $! > ${pidFile}; echo started`]],
+    };
+    try {
+      const started = Date.now();
+      const run = m.apply([app('a=1\n'), worker], {}, { commandTimeout: Duration.seconds(20) });
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect([run.status, run.output]).toEqual([0, expect.not.stringMatching(/timed out|rolling back/)]);
+      const pid = fs.readFileSync(pidFile, 'utf8').trim();
+      expect(run.output).toMatch(new RegExp(`sh -c while echo tick .* exited 0; pid ${pid} \\(sh -c while echo tick.*\\).* it left in the background still held its output 2 s later: it keeps running`));
+      expect(m.read('/etc/acme/worker.conf')).toBe('x=1\n');
+      // The agent has exited; the daemon still runs and still writes to the output it was given.
+      const count = fs.readFileSync(ticks, 'utf8').length;
+      expect(spawnSync('sh', ['-c', `until [ $(wc -c < ${ticks}) -ge ${count + 3} ]; do sleep 0.05; done`], { timeout: 5000 }).status).toBe(0);
+      expect(running(pid)).toBe(true);
+    } finally {
+      if (fs.existsSync(pidFile)) try { process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL'); } catch { /* gone */ }
+    }
+  });
+
   // In CI it runs (and fails when not root): a skip there would hide the owner rollback.
   (isRoot || runsInCi() ? test : test.skip)('applies a change of owner alone, and a rollback puts the previous owner back', () => {
     const m = machine();

@@ -10,6 +10,12 @@ import { Duration } from '../../core/duration';
  */
 export const ROLLOUT_COMMAND_TIMEOUT = Duration.minutes(30);
 
+/**
+ * How long the agent still reads a command's output once the command itself has exited: what it started in the
+ * background and left holding that output (a daemon started with `&`) may not keep the rollout waiting.
+ */
+export const ROLLOUT_OUTPUT_DRAIN = Duration.seconds(2);
+
 /** Where the agent keeps its state on the machine: current version, staged releases, the lock. */
 export const ROLLOUT_STATE_DIR = '/var/lib/sovereign/rollout';
 
@@ -30,7 +36,7 @@ export const ROLLOUT_AGENT = `#!/usr/bin/python3
 # An activation that never ended (the agent killed, the machine off) is finished by the next apply,
 # even of the same version. A second apply of the same version changes nothing. Secrets (the inputs)
 # never reach argv or output, and no copy of them outlives the apply that needed it.
-import base64, fcntl, gzip, hashlib, json, os, shutil, signal, subprocess, sys, tempfile, time
+import base64, fcntl, gzip, hashlib, json, os, selectors, shutil, signal, subprocess, sys, tempfile, time
 
 ROOT = os.environ.get("SOVEREIGN_ROOT", "").rstrip("/")
 STATE = ROOT + "${ROLLOUT_STATE_DIR}"
@@ -56,6 +62,8 @@ def command_timeout(default=${ROLLOUT_COMMAND_TIMEOUT.toSeconds()}):
 
 
 COMMAND_TIMEOUT = command_timeout()
+# How long a command's output is still read after the command exited (ROLLOUT_OUTPUT_DRAIN).
+OUTPUT_DRAIN = ${ROLLOUT_OUTPUT_DRAIN.toSeconds()}
 UNIT_SUFFIXES = (".service", ".timer", ".socket", ".path", ".mount", ".target")
 # Lines of systemd-analyze verify that mean the unit file itself is wrong (not the machine around it).
 UNIT_ERRORS = ("Unknown section", "Unknown key", "Unknown lvalue", "bad unit file setting", "Failed to parse",
@@ -161,14 +169,86 @@ def run(argv, env=None, timeout=COMMAND_TIMEOUT, stdin=None):
         # Not executable (a script left at mode 0644), not a program: a failed command, not a crash.
         return 126, "%s: cannot be run: %s" % (argv[0], e.strerror or type(e).__name__)
     try:
-        out = p.communicate(timeout=timeout)[0]
+        out, held = read_output(p, timeout)
     except subprocess.TimeoutExpired:
         stop_tree(p, before)
         return 124, "timed out after %d s" % timeout
     except BaseException:
         stop_tree(p, before)  # the agent interrupted (Ctrl-C): nothing it started outlives it
         raise
+    if held:
+        hand_over(p, argv)
+    p.stdout.close()
     return p.returncode, out.decode("utf-8", "replace")
+
+
+def read_output(p, timeout):
+    """The command's output and whether something else still holds it. The command's own exit judges it: reading to
+    the end of its output waited as long as a daemon it started in the background (\`some-daemon &\`) kept that output
+    open, so a command that had exited 0 ran into the timeout and was rolled back, the daemon killed. Once the command
+    has exited, what follows within OUTPUT_DRAIN is read, and no more."""
+    deadline = time.monotonic() + timeout
+    fd, chunks, drained_by = p.stdout.fileno(), [], None
+    try:
+        exited = os.pidfd_open(p.pid)  # readable once the command exits: no polling
+    except (AttributeError, OSError):
+        exited = None  # before Linux 5.3: the loop below looks every 0.1 s
+    with selectors.DefaultSelector() as waiting:
+        waiting.register(fd, selectors.EVENT_READ)
+        if exited is not None:
+            waiting.register(exited, selectors.EVENT_READ)
+        try:
+            while True:
+                if drained_by is None and p.poll() is not None:
+                    drained_by = time.monotonic() + OUTPUT_DRAIN
+                left = (deadline if drained_by is None else drained_by) - time.monotonic()
+                if left <= 0:
+                    if drained_by is None:
+                        raise subprocess.TimeoutExpired(p.args, timeout)
+                    return b"".join(chunks), True
+                for key, _ in waiting.select(left if exited is not None or drained_by is not None else min(left, 0.1)):
+                    if key.fd != fd:
+                        waiting.unregister(exited)  # stays readable: it said what it had to
+                        continue
+                    data = os.read(fd, 65536)
+                    if not data:  # everything that held the output closed it; the command may still run (exec >/dev/null)
+                        p.wait(timeout=max(0, deadline - time.monotonic()))
+                        return b"".join(chunks), False
+                    chunks.append(data)
+        finally:
+            if exited is not None:
+                os.close(exited)
+
+
+def output_holders(fd):
+    """pid -> command line of every process but the agent that holds the other end of the pipe \`fd\` reads."""
+    pipe, me, found = os.readlink("/proc/self/fd/%d" % fd), os.getpid(), {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == me:
+            continue
+        try:
+            if any(os.readlink("/proc/%s/fd/%s" % (name, f)) == pipe for f in os.listdir("/proc/%s/fd" % name)):
+                with open("/proc/%s/cmdline" % name, "rb") as f:
+                    found[int(name)] = f.read().replace(b"\\0", b" ").decode("utf-8", "replace").strip()[:120]
+        except OSError:
+            pass  # gone meanwhile, or a kernel thread
+    return found
+
+
+def hand_over(p, argv):
+    """The command exited and left a process holding its output. A step may start a daemon on purpose, so it is not
+    killed; its output goes on to syslog (logger reads it to its end), where closing it would end the daemon with SIGPIPE
+    on its next write. Said in the log, with the process, as a unit would supervise it and this does not."""
+    holders = output_holders(p.stdout.fileno())
+    shown = ", ".join("pid %d (%s)" % h for h in sorted(holders.items())) or "a process that ended meanwhile"
+    log("%s exited %d; %s it left in the background still held its output %d s later: it keeps running, unsupervised"
+        " (not restarted, not started at boot), its output going to syslog (journalctl -t sovereign-rollout-step);"
+        " start a daemon as a systemd unit instead" % (" ".join(argv)[:200], p.returncode, shown, OUTPUT_DRAIN))
+    try:
+        subprocess.Popen(["logger", "-t", "sovereign-rollout-step"], stdin=p.stdout, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    except OSError:
+        pass  # no logger: the output is closed, and the daemon learns it when it next writes
 
 
 def processes():
