@@ -1,4 +1,4 @@
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
@@ -335,6 +335,55 @@ describe('the rollout agent', () => {
     } finally {
       if (fs.existsSync(pidFile)) try { process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL'); } catch { /* gone */ }
     }
+  });
+
+  // An apt-get stopped at the timeout takes its dpkg with it (the process tree is killed), and dpkg's journal keeps the
+  // interrupted operation: apt-get then refuses every install until someone runs dpkg --configure -a by hand. Here a
+  // real dpkg works on the machine's own database (under its root, never this machine's), and is killed as a timeout kills it.
+  test('a dpkg killed at a timeout is finished by the next rollout (dpkg --configure -a) before its packages and steps; a running one is left alone', async () => {
+    const m = machine();
+    const admin = path.join(m.root, 'var/lib/dpkg');
+    for (const dir of ['updates', 'info']) fs.mkdirSync(path.join(admin, dir), { recursive: true });
+    fs.writeFileSync(path.join(admin, 'status'), '');
+    // A package whose configuration hangs the first time, as a postinst waiting on a mirror or a lock does.
+    const once = path.join(m.dir, 'hang-once');
+    const configured = path.join(m.dir, 'configured');
+    const pkg = path.join(m.dir, 'acme-probe');
+    fs.mkdirSync(path.join(pkg, 'DEBIAN'), { recursive: true });
+    fs.writeFileSync(path.join(pkg, 'DEBIAN/control'), 'Package: acme-probe\nVersion: 1.0\nArchitecture: all\nMaintainer: Acme <ops@acme.eu>\nDescription: probe\n');
+    fs.writeFileSync(path.join(pkg, 'DEBIAN/postinst'), `#!/bin/sh\necho configured >> ${configured}\nif [ -e ${once} ]; then rm ${once}; exec sleep 300; fi\n`, { mode: 0o755 });
+    expect(spawnSync('dpkg-deb', ['--build', '--root-owner-group', pkg, `${pkg}.deb`]).status).toBe(0);
+    const state = () => spawnSync('dpkg-query', [`--root=${m.root}`, '-W', '-f=${Status}', 'acme-probe'], { encoding: 'utf8' }).stdout;
+    fs.writeFileSync(once, '');
+    const install: BundlePart = { name: 'probe', commands: [['dpkg', `--root=${m.root}`, '--force-script-chrootless', '-i', `${pkg}.deb`]] };
+    const killed = m.apply([app('a=1\n'), install], {}, { commandTimeout: Duration.seconds(3) });
+    expect(killed.output).toMatch(/FAILED to activate "probe": dpkg .* exited 124:\n {2}\| timed out after 3 s/);
+    expect(state()).toBe('install ok half-configured');
+    expect(fs.readdirSync(path.join(admin, 'updates')).filter((f) => /^\d+$/.test(f)).length).toBeGreaterThan(0);
+
+    // While a dpkg runs (unattended-upgrades) its journal holds entries too, and it holds dpkg's lock: that is left alone.
+    const ready = path.join(m.dir, 'locked');
+    const holder = spawn(MACHINE_PYTHON, ['-c', `import fcntl, sys\nf = open("${admin}/lock", "a+")\nfcntl.lockf(f, fcntl.LOCK_EX)\nopen("${ready}", "w").close()\nsys.stdin.read()`],
+      { stdio: ['pipe', 'ignore', 'inherit'] });
+    try {
+      expect(spawnSync('sh', ['-c', `until [ -e ${ready} ]; do sleep 0.05; done`], { timeout: 10_000 }).status).toBe(0);
+      const during = m.apply([app('a=2\n')]);
+      expect([during.status, during.output]).toEqual([0, expect.stringMatching(/dpkg is running \(another apt-get, or unattended-upgrades\)/)]);
+      expect(state()).toBe('install ok half-configured');
+    } finally {
+      holder.stdin!.end();
+    }
+    await new Promise((done) => holder.once('exit', done));
+
+    const next = m.apply([app('a=3\n')]);
+    expect(next.output).toMatch(/dpkg was interrupted \(\d+ journal entries in .*\/var\/lib\/dpkg\/updates\): running dpkg --configure -a/);
+    expect(next.status).toBe(0);
+    expect(state()).toBe('install ok installed');
+    expect(fs.readFileSync(configured, 'utf8')).toBe('configured\nconfigured\n');
+    expect(fs.readdirSync(path.join(admin, 'updates')).filter((f) => /^\d+$/.test(f))).toEqual([]);
+    expect(m.read('/etc/acme/app.conf')).toBe('a=3\n');
+    // Nothing left to finish: the next rollout says nothing of dpkg.
+    expect(m.apply([app('a=4\n')]).output).not.toMatch(/dpkg/);
   });
 
   // In CI it runs (and fails when not root): a skip there would hide the owner rollback.

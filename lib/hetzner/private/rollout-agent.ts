@@ -445,7 +445,48 @@ def check_staged(files, staged):
                               "correct the file in the bundle part, synthesize and deploy again")
 
 
+def repair_dpkg():
+    """Finishes what an interrupted dpkg left (an apt-get stopped at the timeout takes its dpkg with it). dpkg keeps a
+    journal in updates/ until an operation ends; while it holds an entry, apt-get refuses every install ("dpkg was
+    interrupted, you must manually run 'dpkg --configure -a'"), so each later deploy that adds a package failed, and
+    unattended-upgrades stopped too."""
+    admin = real("/var/lib/dpkg")
+    try:
+        journal = [n for n in os.listdir(admin + "/updates") if n.isdigit()]
+    except OSError:
+        return
+    if not journal or dpkg_running(admin):
+        return
+    log("dpkg was interrupted (%d journal entries in %s/updates): running dpkg --configure -a" % (len(journal), admin))
+    # Under SOVEREIGN_ROOT (tests) dpkg works on that directory's own database, and runs the packages' scripts there
+    # without a chroot (the directory holds no shell).
+    root = ["--root=" + ROOT, "--force-script-chrootless"] if ROOT else []
+    code, out = run(["dpkg"] + root + ["--force-confdef", "--force-confold", "--configure", "-a"],
+                    env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    if code != 0:
+        raise Failure("finish the interrupted dpkg", "dpkg --configure -a exited %d:\\n%s" % (code, tail(out)),
+                      "run dpkg --configure -a on the machine, correct what it reports, then deploy again")
+
+
+def dpkg_running(admin):
+    """Whether a dpkg runs now (unattended-upgrades): its journal holds entries until it ends, and is no sign of an
+    interruption. dpkg holds an fcntl lock on lock while it works; trying that lock tells, and it is released at once."""
+    try:
+        fd = os.open(admin + "/lock", os.O_RDWR)
+    except OSError:
+        return False  # never created: no dpkg has run here
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except OSError:
+        log("dpkg is running (another apt-get, or unattended-upgrades): its journal is its own, the next rollout looks again")
+        return True
+    finally:
+        os.close(fd)
+
+
 def install_packages(packages):
+    repair_dpkg()
     wanted = sorted(set(packages))
     missing = [p for p in wanted if run(["dpkg-query", "-W", "-f=\${Status}", p])[1].strip() != "install ok installed"]
     if not missing:
