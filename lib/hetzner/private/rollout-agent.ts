@@ -470,19 +470,21 @@ def repair_dpkg():
 
 def dpkg_running(admin):
     """Whether a dpkg runs now (unattended-upgrades): its journal holds entries until it ends, and is no sign of an
-    interruption. dpkg holds an fcntl lock on lock while it works; trying that lock tells, and it is released at once."""
-    try:
-        fd = os.open(admin + "/lock", os.O_RDWR)
-    except OSError:
-        return False  # never created: no dpkg has run here
-    try:
-        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return False
-    except OSError:
-        log("dpkg is running (another apt-get, or unattended-upgrades): its journal is its own, the next rollout looks again")
-        return True
-    finally:
-        os.close(fd)
+    interruption. dpkg holds an fcntl lock on lock while it works, and apt on lock-frontend between its dpkg runs;
+    trying them tells, and each is released at once."""
+    for name in ("lock-frontend", "lock"):
+        try:
+            fd = os.open(admin + "/" + name, os.O_RDWR)
+        except OSError:
+            continue  # never created: nothing has taken it
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            log("dpkg is running (another apt-get, or unattended-upgrades): its journal is its own, the next rollout looks again")
+            return True
+        finally:
+            os.close(fd)
+    return False
 
 
 def install_packages(packages):
