@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, TerraformVariable } from 'cdktf';
 import {
-  AiActRole, AlertReceiver, BoundaryPolicy, DataClass, DeadMansSwitch, EgressAllowlist, EgressForm, Environment, MonitoringPlan,
+  AiActRole, AlertReceiver, BoundaryPolicy, DataClass, DataFlow, DeadMansSwitch, EgressAllowlist, EgressForm, Environment, MonitoringPlan,
   Phase, Processor, Product, RestoreCheck, UptimeCheck,
 } from '../../lib';
 import { boundaryDocument } from '../../lib/boundary/boundary-document';
@@ -76,5 +76,18 @@ describe('the boundary document lists what sensitive machines may reach', () => 
     expect(listed.get('`${var.bucket_host}` (known at deploy)')).toBe('offsite backup target (declared for TCP 443)');
     expect(doc).toMatch(/^### production\/Worker\/Resource \(secret\)\n\n\*\*No host allowlist\*\*/m);
     expect(doc).not.toMatch(/^### production\/Web/m);
+  });
+
+  // Audit, second pass: a DataFlow's purpose was checked and kept, but boundary.md's flow table never showed it.
+  test('the declared data flows table publishes each flow\'s purpose', () => {
+    const stack = checkedStack();
+    const m = machine(stack);
+    DataFlow.declare(m, { processor: Processor.mistralAi(), dataClass: DataClass.PSEUDONYMIZED, form: EgressForm.PSEUDONYMIZED, purpose: 'drafting answers | from scrubbed tickets' });
+    DataFlow.declare(m, { processor: Processor.jinaAi(), dataClass: DataClass.PUBLIC, form: EgressForm.RAW });
+    const doc = boundaryDocument({ title: 'acme', policy, stacks: [stack] });
+    const flows = doc.slice(doc.indexOf('## Declared data flows'), doc.indexOf('## Where machines'));
+    expect(flows).toContain('| workload | class | processor | form | purpose | allowed by the policy |');
+    expect(flows).toContain('| production/App | pseudonymized | Mistral AI | pseudonymized | drafting answers \\| from scrubbed tickets | yes |');
+    expect(flows).toContain('| production/App | public | Jina AI | raw | - | yes |');
   });
 });

@@ -32,6 +32,6 @@ describe('a data flow is declared inside the stack that makes it', () => {
     const m = machine(stack);
     DataFlow.declare(m, { processor: Processor.mistralAi(), dataClass: DataClass.PSEUDONYMIZED, form: EgressForm.PSEUDONYMIZED, purpose: 'scrubbed ticket summaries' });
     Testing.synth(stack, true);
-    expect(boundaryDocument({ title: 'acme', policy, stacks: [stack] })).toContain('| production/App | pseudonymized | Mistral AI | pseudonymized | yes |');
+    expect(boundaryDocument({ title: 'acme', policy, stacks: [stack] })).toContain('| production/App | pseudonymized | Mistral AI | pseudonymized | scrubbed ticket summaries | yes |');
   });
 });

@@ -27,7 +27,7 @@ describe(`${ERROR_MONITORING_ENDPOINT_RULE_ID}: error monitoring under the data 
     const { test, production } = productFixture({ backups: false });
     expect(synthErrors(production.stack)).toBe('');
     const doc = boundaryDocument({ title: 'acme', policy: boundary(), stacks: [test.stack, production.stack] });
-    expect(doc).toContain('| acme-production/Monitoring/ErrorMonitoring | pseudonymized | GlitchTip (self-hosted by Acme) | pseudonymized | yes |');
+    expect(doc).toContain('| acme-production/Monitoring/ErrorMonitoring | pseudonymized | GlitchTip (self-hosted by Acme) | pseudonymized | error events (scrubbed) of the production applications | yes |');
     expect(doc).toContain(`| ${ERROR_MONITORING_ENDPOINT_RULE_ID} |`);
   });
 
@@ -79,7 +79,7 @@ describe(`${ERROR_MONITORING_ENDPOINT_RULE_ID}: error monitoring under the data 
     const doc = boundaryDocument({ title: 'acme', policy: boundary(), stacks: [test.stack, production.stack] });
     expect(doc).toContain(`| ${ERROR_MONITORING_ENDPOINT_RULE_ID} | acme-production/Monitoring/ErrorMonitoring | ${reason} |`);
     expect(doc).toContain(`| Boundary-ProcessorAllowed | acme-production/Monitoring/ErrorMonitoring | ${reason} |`);
-    expect(doc).toContain('| acme-production/Monitoring/ErrorMonitoring | pseudonymized | Sentry (Functional Software, Inc.) | pseudonymized | **no** |');
+    expect(doc).toContain('| acme-production/Monitoring/ErrorMonitoring | pseudonymized | Sentry (Functional Software, Inc.) | pseudonymized | error events (scrubbed) of the production applications | **no** |');
     // The app can reach the ingest host: it is in the egress allowlist.
     const root = MachineRoot.create(userDataOf(synth(production.stack), 'acme-production-app'));
     try {

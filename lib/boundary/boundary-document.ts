@@ -99,11 +99,11 @@ export function boundaryDocument(props: BoundaryDocumentProps): string {
     lines.push(`| ${cell(p.name)} | ${cell(`${p.legalSeat?.city}, ${p.legalSeat?.country}`)} (EU) | ${p.hostnames.join(', ')} | ${cell(p.purpose ?? '-')} | ${cell(p.note ?? '-')} |`);
   }
 
-  lines.push('', '## Declared data flows', '', '| workload | class | processor | form | allowed by the policy |', '|---|---|---|---|---|');
+  lines.push('', '## Declared data flows', '', '| workload | class | processor | form | purpose | allowed by the policy |', '|---|---|---|---|---|---|');
   const flows = props.stacks.flatMap((s) => DataFlow.declaredIn(s));
-  if (flows.length === 0) lines.push('| - | - | - | - | - |');
+  if (flows.length === 0) lines.push('| - | - | - | - | - | - |');
   for (const f of flows) {
-    lines.push(`| ${cell(f.path)} | ${f.dataClass.name} | ${cell(f.processor.name)} | ${f.form} | ${policy.allows(f.dataClass, f.processor, f.form) ? 'yes' : '**no**'} |`);
+    lines.push(`| ${cell(f.path)} | ${f.dataClass.name} | ${cell(f.processor.name)} | ${f.form} | ${cell(f.purpose ?? '-')} | ${policy.allows(f.dataClass, f.processor, f.form) ? 'yes' : '**no**'} |`);
   }
 
   lines.push('', ...egressAllowlistSection(props.stacks));
