@@ -61,6 +61,8 @@ export type { ChecklistItem } from './boundary/boundary-document';
 export * from './boundary/boundary-policy';
 export * from './boundary/data-flow';
 export { EgressAllowlist } from './boundary/egress-allowlist';
+export { EgressHost } from './boundary/egress-host';
+export type { PublicOnlyEgressHostOptions } from './boundary/egress-host';
 export type { EgressAllowlistOptions, RequiredDestination } from './boundary/egress-allowlist';
 export { LegalSeat, Processor } from './boundary/processor';
 export type { ProcessorProps } from './boundary/processor';

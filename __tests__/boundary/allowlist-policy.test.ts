@@ -2,7 +2,7 @@ import { Testing } from 'cdktf';
 import { AiActRole, BoundaryPolicy, DataClass, EgressAllowlist, EgressForm, Processor } from '../../lib';
 import { boundaryDocument } from '../../lib/boundary/boundary-document';
 import { allowlistFor } from '../../lib/boundary/private/egress-declarations';
-import { checkedStack, machine, policy, synthErrors } from './fixtures';
+import { checkedStack, machine, policy, publicHost, synthErrors } from './fixtures';
 
 // Red team (audit redteam): the host allowlist let through every processor of the policy given to
 // EgressAllowlist.apply, and read that policy (and its extra hosts) only at synth, from the caller's
@@ -14,7 +14,7 @@ const aleph = new Processor({ name: 'Aleph Alpha', legalSeat: { city: 'Heidelber
 const experiment = new BoundaryPolicy({
   aiActRoles: [AiActRole.DEPLOYER],
   egress: [{ dataClass: DataClass.PSEUDONYMIZED, to: [aleph], form: EgressForm.PSEUDONYMIZED }],
-  extraEgressHostnames: ['paste.example.com'],
+  extraEgressHostnames: [publicHost('paste.example.com')],
 });
 
 describe('a host allowlist opens only what the checked policy names', () => {
@@ -37,7 +37,7 @@ describe('a host allowlist opens only what the checked policy names', () => {
   test('options edited after apply (from JavaScript) change neither the table nor boundary.md', () => {
     const stack = checkedStack();
     const m = machine(stack, 'App', {}, false);
-    const options: any = { policy, hostnames: ['registry.acme.eu'] };
+    const options: any = { policy, hostnames: [publicHost('registry.acme.eu')] };
     EgressAllowlist.apply(m, options);
     options.hostnames.push('1.2.3.4', '*.example.com');
     options.policy = { extraEgressHostnames: [], processors: [{ name: 'OpenAI', legalSeat: { city: 'San Francisco', country: 'US' }, hostnames: ['api.openai.com'] }] };

@@ -8,7 +8,7 @@ import {
 } from '../../lib';
 import { boundaryDocument } from '../../lib/boundary/boundary-document';
 import { ProductStacks } from '../../stacks';
-import { checkedStack, machine, policy } from './fixtures';
+import { checkedStack, machine, policy, PUBLIC_ONLY, publicHost } from './fixtures';
 
 /** The rows of the allowlist table under a machine's heading in boundary.md, as hostname -> why. */
 function allowlistOf(doc: string, machinePath: string): Map<string, string> {
@@ -24,7 +24,7 @@ describe('the boundary document lists what sensitive machines may reach', () => 
     const boundary = new BoundaryPolicy({
       aiActRoles: [AiActRole.DEPLOYER],
       egress: [{ dataClass: DataClass.PSEUDONYMIZED, to: [Processor.mistralAi()], form: EgressForm.PSEUDONYMIZED }],
-      extraEgressHostnames: ['api.openai.com'],
+      extraEgressHostnames: [publicHost('registry.acme.eu')],
     });
     const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'boundary-doc-')) });
     const stacks = new ProductStacks(app, new Product({
@@ -38,7 +38,7 @@ describe('the boundary document lists what sensitive machines may reach', () => 
       }),
     }));
     const appMachine = stacks.production.app;
-    EgressAllowlist.requireHostnames(appMachine, ['generativelanguage.googleapis.com'], 'model fallback');
+    EgressAllowlist.requireHostnames(appMachine, ['status.acme.eu'], 'status page updates');
     app.synth();
     const doc = fs.readFileSync(path.join(app.outdir, 'products', 'acme', 'boundary.md'), 'utf8');
 
@@ -46,9 +46,10 @@ describe('the boundary document lists what sensitive machines may reach', () => 
     // Nothing on the host table is missing from the document.
     expect([...listed.keys()].filter((h) => !h.endsWith('(known at deploy)')))
       .toEqual(EgressAllowlist.hostnamesFor(appMachine, { policy: boundary }).filter((h) => !h.includes('${')));
-    expect(listed.get('api.openai.com')).toBe("extra host from the policy's extraEgressHostnames (no purpose given)");
+    // Audit, second pass: an extra host was published as "no purpose given"; it carries its reason now.
+    expect(listed.get('registry.acme.eu')).toBe(`extra host from the policy's extraEgressHostnames, public data only: ${PUBLIC_ONLY}`);
     expect(listed.get('hooks.slack.com')).toBe('alert receiver ops (declared for TCP 443)');
-    expect(listed.get('generativelanguage.googleapis.com')).toBe('model fallback (declared for TCP 443)');
+    expect(listed.get('status.acme.eu')).toBe('status page updates (declared for TCP 443)');
     expect(listed.get('deb.debian.org')).toBe('Debian mirror');
     // Hetzner's images name Hetzner's mirror in their apt sources: without it, apt under the allowlist may find no source.
     expect(listed.get('mirror.hetzner.com')).toBe("Hetzner's Debian mirror (Hetzner's images use it)");
@@ -58,10 +59,10 @@ describe('the boundary document lists what sensitive machines may reach', () => 
     expect(doc).toMatch(/^### acme-production\/App \(secret\)\n\nDNS \(53, UDP and TCP\) to: the resolvers the machine is configured with[^\n]*\n\nNTP \(123\/udp\) to: ntp1\.hetzner\.de, ntp2\.hetzner\.com, ntp3\.hetzner\.net \(systemd-timesyncd is pinned to them\)\.\n\nTCP 23, 80, 443 out, narrowed to:/m);
   });
 
-  test('names hosts given to EgressAllowlist.apply as extras without a purpose, and a sensitive machine left without an allowlist', () => {
+  test('names hosts given to EgressAllowlist.apply as extras with their reason, and a sensitive machine left without an allowlist', () => {
     const stack = checkedStack();
     const m = machine(stack, 'App', {}, false);
-    EgressAllowlist.apply(m, { policy, hostnames: ['registry.acme.eu', 'deb.debian.org'] });
+    EgressAllowlist.apply(m, { policy, hostnames: [publicHost('registry.acme.eu'), publicHost('deb.debian.org')] });
     const bucket = new TerraformVariable(stack, 'bucket_host', { type: 'string' });
     EgressAllowlist.requireHostnames(m, [bucket.stringValue], 'offsite backup target', 443);
     machine(stack, 'Worker', { dataClasses: [DataClass.SECRET] }, false);
@@ -71,8 +72,8 @@ describe('the boundary document lists what sensitive machines may reach', () => 
     // The time servers the host lets NTP reach are the ones the document names.
     expect(doc).toMatch(/^### production\/App \(sensitive\)\n\nDNS \(53, UDP and TCP\) to: [^\n]*\n\nNTP \(123\/udp\) to: ntp1\.hetzner\.de, ntp2\.hetzner\.com, ntp3\.hetzner\.net /m);
     const listed = allowlistOf(doc, 'production/App');
-    expect(listed.get('registry.acme.eu')).toBe('extra host passed to EgressAllowlist.apply (no purpose given)');
-    expect(listed.get('deb.debian.org')).toBe('Debian mirror; extra host passed to EgressAllowlist.apply (no purpose given)');
+    expect(listed.get('registry.acme.eu')).toBe(`extra host from EgressAllowlist.apply, public data only: ${PUBLIC_ONLY}`);
+    expect(listed.get('deb.debian.org')).toBe(`Debian mirror; extra host from EgressAllowlist.apply, public data only: ${PUBLIC_ONLY}`);
     expect(listed.get('`${var.bucket_host}` (known at deploy)')).toBe('offsite backup target (declared for TCP 443)');
     expect(doc).toMatch(/^### production\/Worker\/Resource \(secret\)\n\n\*\*No host allowlist\*\*/m);
     expect(doc).not.toMatch(/^### production\/Web/m);

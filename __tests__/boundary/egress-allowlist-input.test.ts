@@ -1,7 +1,8 @@
 import { Lazy, TerraformStack, TerraformVariable, Testing } from 'cdktf';
-import { AiActRole, BoundaryPolicy, EgressAllowlist, FirewallDirection, Processor } from '../../lib';
+import { AiActRole, BoundaryPolicy, DataClass, DataFlow, EgressAllowlist, EgressForm, EgressHost, FirewallDirection, Processor } from '../../lib';
+import { allowlistFor } from '../../lib/boundary/private/egress-declarations';
 import { warningsOf } from '../setup/stack';
-import { checkedStack, machine, policy, synthErrors } from './fixtures';
+import { checkedStack, machine, policy, PUBLIC_ONLY, publicHost, synthErrors } from './fixtures';
 import { expectRefused, refusal } from './refusal';
 
 // What a caller can hand EgressAllowlist that it did not check: a second apply on the same machine,
@@ -19,7 +20,7 @@ describe('EgressAllowlist.apply, twice on one machine', () => {
     const stack = checkedStack();
     const m = machine(stack);
     const rules = m.egressRules.length;
-    const message = refusal(() => EgressAllowlist.apply(m, { policy, hostnames: ['registry.acme.eu'] }));
+    const message = refusal(() => EgressAllowlist.apply(m, { policy, hostnames: [publicHost('registry.acme.eu')] }));
     expect(message).toMatch(/^production\/App\.egressAllowlist: 'EgressAllowlist\.apply' is not allowed: the allowlist is applied to this machine already.*Fix: call EgressAllowlist\.apply once per machine, with every extra host in its hostnames/);
     // Before, the firewall's outbound rules were added a second time, then the bundle refused its part's name.
     expect(m.egressRules).toHaveLength(rules);
@@ -43,7 +44,7 @@ describe('hostnames given as tokens', () => {
   ])('a Lazy that produces %s is refused at synth like the literal', (_name, value, why) => {
     const message = expectRefused(() => {
       const stack = checkedStack();
-      EgressAllowlist.apply(machine(stack, 'App', {}, false), { policy, hostnames: ['registry.acme.eu', lazy(value)] });
+      EgressAllowlist.apply(machine(stack, 'App', {}, false), { policy, hostnames: [publicHost('registry.acme.eu'), publicHost(lazy(value))] });
       return stack;
     }, why);
     expect(message).toMatch(/production\/App\.egressAllowlist\.hostnames\[1\]: .* is not allowed: .*\(the value was given as a token\)\. Fix: write only the host/);
@@ -67,7 +68,7 @@ describe('hostnames given as tokens', () => {
 
   test('a Lazy that produces a hostname passes, and reaches the host table', () => {
     const stack = checkedStack();
-    EgressAllowlist.apply(machine(stack, 'App', {}, false), { policy, hostnames: [lazy('registry.acme.eu')] });
+    EgressAllowlist.apply(machine(stack, 'App', {}, false), { policy, hostnames: [publicHost(lazy('registry.acme.eu'))] });
     expect(synthErrors(stack)).toBe('');
     expect(warningsOf(stack).filter((w) => w.startsWith('Egress-UncheckedHostname'))).toEqual([]);
     expect(hostnamesFile(stack)).toContain('registry.acme.eu');
@@ -75,7 +76,7 @@ describe('hostnames given as tokens', () => {
 
   test('a host only Terraform knows is accepted with a warning that says it is unchecked, once however often synth runs', () => {
     const stack = checkedStack();
-    EgressAllowlist.apply(machine(stack, 'App', {}, false), { policy, hostnames: [variable(stack).stringValue] });
+    EgressAllowlist.apply(machine(stack, 'App', {}, false), { policy, hostnames: [publicHost(variable(stack).stringValue)] });
     expect(synthErrors(stack)).toBe('');
     Testing.synth(stack, true);
     const warnings = warningsOf(stack).filter((w) => w.startsWith('Egress-UncheckedHostname'));
@@ -92,7 +93,7 @@ describe('hostnames given as tokens', () => {
 
   test.each([
     ['a processor', () => new Processor({ name: 'X', legalSeat: { city: 'Paris', country: 'FR' }, hostnames: [lazy('api.x.fr')] }), /^Processor\(X\)\.hostnames\[0\]: /],
-    ['the policy\'s extra hosts', () => new BoundaryPolicy({ aiActRoles: [AiActRole.DEPLOYER], egress: [], extraEgressHostnames: [lazy('registry.acme.eu')] }), /^BoundaryPolicy\.extraEgressHostnames\[0\]: /],
+    ['the policy\'s extra hosts', () => new BoundaryPolicy({ aiActRoles: [AiActRole.DEPLOYER], egress: [], extraEgressHostnames: [publicHost(lazy('registry.acme.eu'))] }), /^BoundaryPolicy\.extraEgressHostnames\[0\]: /],
   ])('%s must name its hosts as text: a token is refused saying so', (_name, build, where) => {
     const message = refusal(build);
     expect(message).toMatch(where);
@@ -104,7 +105,7 @@ describe('EgressAllowlist.apply, from plain JavaScript', () => {
   test.each([
     ['a misspelt hostnames', { policy, hostname: ['registry.acme.eu'] }, /production\/App\.egressAllowlist\.hostname: 'hostname' is not allowed: there is no property of this name.*did you mean 'hostnames'\?/],
     ['hostnames as one string', { policy, hostnames: 'registry.acme.eu' }, /production\/App\.egressAllowlist\.hostnames: 'registry\.acme\.eu' is not allowed: it is a string, not a list/],
-    ['a null hostname', { policy, hostnames: [null] }, /production\/App\.egressAllowlist\.hostnames\[0\]: null is not allowed: a hostname is text/],
+    ['a null hostname', { policy, hostnames: [null] }, /production\/App\.egressAllowlist\.hostnames\[0\]: null is not allowed: it was not built by EgressHost\.publicOnly/],
     ['null options', null, /production\/App\.egressAllowlist\.props: missing/],
     ['a policy as a plain object', { policy: { processors: [], extraEgressHostnames: [] } }, /production\/App\.egressAllowlist\.policy: .* is not allowed/],
   ])('%s is refused by name', (_name, options, message) => {
@@ -127,5 +128,103 @@ describe('EgressAllowlist.apply, from plain JavaScript', () => {
     const m = machine(stack);
     expect(refusal(() => EgressAllowlist.apply(m, { policy: new BoundaryPolicy({ aiActRoles: [AiActRole.DEPLOYER], egress: [] }) } as any)))
       .toMatch(/^production\/App\.egressAllowlist: 'EgressAllowlist\.apply' is not allowed/);
+  });
+});
+
+// Audit, second pass: an extra egress host (the policy's extraEgressHostnames, EgressAllowlist.apply's hostnames) was a
+// bare string with "no purpose given": any host opened, a US model API included, and synth judged none of them.
+describe('an extra egress host says what it is for, and synth judges it', () => {
+  const acmeModels = new Processor({ name: 'Acme Models', legalSeat: { city: 'Lyon', country: 'FR' }, hostnames: ['api.acme-models.eu'] });
+  const policyWith = (extra: unknown[], to: Processor[] = []) => new BoundaryPolicy({
+    aiActRoles: [AiActRole.DEPLOYER], egress: to.length > 0 ? [{ dataClass: DataClass.PUBLIC, to, form: EgressForm.RAW }] : [], extraEgressHostnames: extra as EgressHost[],
+  });
+  const applyTo = (extra: unknown[]) => EgressAllowlist.apply(machine(checkedStack(), 'App', {}, false), { policy, hostnames: extra as EgressHost[] });
+
+  test.each([
+    ['the policy', policyWith, /^BoundaryPolicy\.extraEgressHostnames\[0\]: /],
+    ['EgressAllowlist.apply', applyTo, /^production\/App\.egressAllowlist\.hostnames\[0\]: /],
+  ])('a bare string given to %s from plain JavaScript is refused, naming the host and how to write it', (_where, build, at) => {
+    for (const host of ['registry.acme.eu', 'api.openai.com']) {
+      const message = refusal(() => build([host]));
+      expect(message).toMatch(at);
+      expect(message).toContain(`'${host}' is not allowed: an extra egress host given as bare text says neither what it is for nor what it receives`);
+      expect(message).toContain(`Fix: write EgressHost.publicOnly('${host}', { reason: '…' }) for a host that receives nothing beyond public data`);
+    }
+  });
+
+  test.each([
+    ['api.openai.com', 'OpenAI'], ['eu.api.openai.com', 'OpenAI'], ['api.anthropic.com', 'Anthropic'],
+    ['generativelanguage.googleapis.com', 'Google (Gemini API)'], ['europe-west4-aiplatform.googleapis.com', 'Google (Vertex AI)'],
+    ['bedrock-runtime.eu-central-1.amazonaws.com', 'Amazon Bedrock'],
+  ])('%s, a model provider\'s API, is refused as a public-only extra host in the policy and in apply', (host, provider) => {
+    const why = `'${host}' is not allowed: it is the API of ${provider}, a model provider: what a machine sends it is a data flow to a processor`;
+    const fix = `Fix: declare ${provider} as a Processor with its EU legal seat in the policy's egress`;
+    for (const [build, at] of [[() => policyWith([publicHost(host)]), 'BoundaryPolicy.extraEgressHostnames[0]: '],
+      [() => applyTo([publicHost('registry.acme.eu'), publicHost(host)]), 'production/App.egressAllowlist.hostnames[1]: ']] as const) {
+      const message = refusal(build);
+      expect(message.startsWith(at + why)).toBe(true);
+      expect(message).toContain(fix);
+    }
+  });
+
+  test('a declared processor\'s API is refused as an extra host: in the policy that names it, in apply, and (at synth) when only a flow names it', () => {
+    const fix = /Fix: remove it from the extra hosts: the allowlist lets through every processor the policy allows, and a workload declares what it sends with DataFlow\.declare/;
+    expect(refusal(() => policyWith([publicHost('api.acme-models.eu')], [acmeModels])))
+      .toMatch(new RegExp(`^BoundaryPolicy\\.extraEgressHostnames\\[0\\]: 'api\\.acme-models\\.eu' is not allowed: it is the API of the declared processor Acme Models \\(Lyon, FR\\).*${fix.source}`));
+    const withAcme = policyWith([], [acmeModels]);
+    expect(refusal(() => EgressAllowlist.apply(machine(checkedStack(), 'App', {}, false), { policy: withAcme, hostnames: [publicHost('api.acme-models.eu')] })))
+      .toMatch(/^production\/App\.egressAllowlist\.hostnames\[0\]: 'api\.acme-models\.eu' is not allowed: it is the API of the declared processor Acme Models/);
+    // The policy does not name it; a flow of the stack does (Boundary-ProcessorAllowed refuses the flow too).
+    expectRefused(() => {
+      const stack = checkedStack();
+      const m = machine(stack, 'App', {}, false);
+      EgressAllowlist.apply(m, { policy, hostnames: [publicHost('api.acme-models.eu')] });
+      DataFlow.declare(m, { processor: acmeModels, dataClass: DataClass.PUBLIC, form: EgressForm.RAW });
+      return stack;
+    }, /production\/App\.egressAllowlist\.hostnames\[0\]: 'api\.acme-models\.eu' is not allowed: it is the API of the declared processor Acme Models \(Lyon, FR\)/);
+  });
+
+  test('a Lazy that resolves to a model provider\'s API is refused at synth', () => {
+    expectRefused(() => {
+      const stack = checkedStack();
+      EgressAllowlist.apply(machine(stack, 'App', {}, false), { policy, hostnames: [publicHost(lazy('api.anthropic.com'))] });
+      return stack;
+    }, /production\/App\.egressAllowlist\.hostnames\[0\]: 'api\.anthropic\.com' is not allowed: it is the API of Anthropic/);
+  });
+
+  test('a model provider\'s API declared as a construct\'s destination is refused at synth, unless the policy names its processor', () => {
+    expectRefused(() => {
+      const stack = checkedStack();
+      const m = machine(stack);
+      EgressAllowlist.requireHostnames(m, ['generativelanguage.googleapis.com'], 'model fallback');
+      return stack;
+    }, /production\/App\.egressHostnames\.hostnames: 'generativelanguage\.googleapis\.com \(model fallback\)' is not allowed: it is the API of Google \(Gemini API\), a model provider/);
+    const stack = checkedStack();
+    EgressAllowlist.requireHostnames(machine(stack), ['api.mistral.ai'], 'chat completions');
+    expect(synthErrors(stack)).toBe('');
+  });
+
+  test.each([
+    ['no reason', () => EgressHost.publicOnly('pypi.org', {} as any), /^EgressHost\(pypi\.org\)\.reason: undefined is not allowed: an extra host needs a specific reason/],
+    ['a placeholder reason', () => EgressHost.publicOnly('pypi.org', { reason: 'TODO TODO TODO TODO TODO' }), /^EgressHost\(pypi\.org\)\.reason: 'TODO TODO TODO TODO TODO' is not allowed/],
+    ['no options, from JavaScript', () => (EgressHost.publicOnly as any)('pypi.org'), /^EgressHost\(pypi\.org\)\.props: missing/],
+    ['a URL', () => EgressHost.publicOnly('https://pypi.org/simple', { reason: PUBLIC_ONLY }), /^EgressHost\(https:\/\/pypi\.org\/simple\)\.hostname: 'https:\/\/pypi\.org\/simple' is not allowed: a hostname is a lowercase DNS name/],
+    ['a look-alike object, in the policy', () => policyWith([{ hostname: 'pypi.org', reason: PUBLIC_ONLY }]),
+      /^BoundaryPolicy\.extraEgressHostnames\[0\]: .* is not allowed: it was not built by EgressHost\.publicOnly/],
+    ['a look-alike object, in apply', () => applyTo([Object.freeze(Object.assign(Object.create(EgressHost.prototype), { hostname: 'pypi.org', reason: PUBLIC_ONLY }))]),
+      /^production\/App\.egressAllowlist\.hostnames\[0\]: .* is not allowed: it was not built by EgressHost\.publicOnly/],
+  ])('%s is refused with path, value and fix', (_name, build, message) => {
+    expect(refusal(build)).toMatch(message);
+  });
+
+  test('a public-only host with its reason passes, frozen, and reaches the host table', () => {
+    const host = publicHost('pypi.org');
+    expect(Object.isFrozen(host)).toBe(true);
+    expect(() => { (host as any).hostname = 'api.openai.com'; }).toThrow(TypeError);
+    const stack = checkedStack();
+    const m = machine(stack, 'App', {}, false);
+    EgressAllowlist.apply(m, { policy, hostnames: [host] });
+    expect(synthErrors(stack)).toBe('');
+    expect(allowlistFor(m.server)!.hostnames()).toContain('pypi.org');
   });
 });

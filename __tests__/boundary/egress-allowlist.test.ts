@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DataClass, DataFlow, EgressAllowlist, EgressForm, Processor } from '../../lib';
+import { DataClass, DataFlow, EgressAllowlist, EgressForm, EgressHost, Processor } from '../../lib';
 import { EGRESS_RULESET } from '../../lib/boundary/egress-allowlist';
 import { applyEgressAllowlist, EgressPart, ScratchHost, setElements, startPath, Unit } from './egress-host';
 import { checkedStack, machine, mistral, policy } from './fixtures';
@@ -18,7 +18,8 @@ const METRICS = ['sovereign_egress_refresh_success', 'sovereign_egress_refresh_t
 /** The part of a sensitive machine with a storage box target and a flow to Mistral. */
 function egressPart(): EgressPart {
   const m = machine(checkedStack(), 'App', {}, false);
-  const part = applyEgressAllowlist(m, { policy, hostnames: ['u123.your-storagebox.de'] });
+  const part = applyEgressAllowlist(m, { policy });
+  EgressAllowlist.requireHostnames(m, ['u123.your-storagebox.de'], 'backup target', 23);
   DataFlow.declare(m, { processor: mistral, dataClass: DataClass.PSEUDONYMIZED, form: EgressForm.PSEUDONYMIZED });
   return part;
 }
@@ -33,8 +34,8 @@ describe('EgressAllowlist', () => {
     const m = machine(checkedStack(), 'App', {}, false);
     const part = applyEgressAllowlist(m, { policy });
     // No flow declared: the policy alone decides (issue #14: the hosts were blocked without flows).
-    expect(EgressAllowlist.hostnamesFor(m, { policy, hostnames: ['u123.your-storagebox.de'] }))
-      .toEqual(['deb.debian.org', 'security.debian.org', 'mirror.hetzner.com', 'u123.your-storagebox.de', 'api.mistral.ai', 'api.jina.ai']);
+    expect(EgressAllowlist.hostnamesFor(m, { policy, hostnames: [EgressHost.publicOnly('registry.acme.eu', { reason: 'package registry: the machine only downloads from it' })] }))
+      .toEqual(['deb.debian.org', 'security.debian.org', 'mirror.hetzner.com', 'registry.acme.eu', 'api.mistral.ai', 'api.jina.ai']);
     // A flow the policy does not allow adds nothing; Processor.mistralAi() again is the same processor.
     DataFlow.declare(m, { processor: Processor.mistralAi(), dataClass: DataClass.SENSITIVE, form: EgressForm.PSEUDONYMIZED });
     expect(part.file('/etc/sovereign/egress-hostnames')).toBe('deb.debian.org\nsecurity.debian.org\nmirror.hetzner.com\napi.mistral.ai\napi.jina.ai\n');
@@ -330,7 +331,8 @@ describe('the boot path and the refresh, run for real in a private network names
   // links inside namespaces the test creates.
   canRun('on a machine without IPv4: the refresh fills the IPv6 sets from IPv6 resolvers, backups reach the Storage Box and apt its mirror over IPv6, other hosts nothing', () => {
     const m = machine(checkedStack(), 'App', { publicIpv4: false, adminCidrs: ['2001:db8:a0::/48'] }, false);
-    const part = applyEgressAllowlist(m, { policy, hostnames: ['u123.your-storagebox.de'] });
+    const part = applyEgressAllowlist(m, { policy });
+    EgressAllowlist.requireHostnames(m, ['u123.your-storagebox.de'], 'backup target', 23);
     const [BOX, MIRROR, OTHER, RESOLVER] = ['fd00:64::30', 'fd00:64::10', 'fd00:64::99', 'fd00:64::53'];
     h6 = new ScratchHost(part, {
       ...DNS, 'AAAA u123.your-storagebox.de': [BOX], 'AAAA deb.debian.org': [MIRROR], 'AAAA security.debian.org': ['fd00:64::20'],

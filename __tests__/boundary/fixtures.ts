@@ -1,7 +1,7 @@
 import { App, Aspects, TerraformStack, Testing } from 'cdktf';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import {
-  AiActRole, BoundaryChecks, BoundaryPolicy, DataClass, EgressAllowlist, EgressForm, Environment, Machine, MachineProps,
+  AiActRole, BoundaryChecks, BoundaryPolicy, DataClass, EgressAllowlist, EgressForm, EgressHost, Environment, Machine, MachineProps,
   ObjectStorageBackend, Processor, ServerType, SshKey,
 } from '../../lib';
 
@@ -14,6 +14,14 @@ export const policy = new BoundaryPolicy({
     { dataClass: DataClass.PSEUDONYMIZED, to: [mistral], form: EgressForm.PSEUDONYMIZED },
   ],
 });
+
+/** The reason the tests give an extra host that receives only public data. */
+export const PUBLIC_ONLY = 'package registry: the machines only download packages from it';
+
+/** An extra egress host declared public-only, with a real reason. */
+export function publicHost(hostname: string): EgressHost {
+  return EgressHost.publicOnly(hostname, { reason: PUBLIC_ONLY });
+}
 
 /** A checked production stack with an EU backend; `compliant` machines get the egress allowlist. */
 export function checkedStack(name = 'production', app: App = Testing.app(), withBackend = true): TerraformStack {

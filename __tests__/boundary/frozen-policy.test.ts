@@ -2,7 +2,7 @@ import { AiActRole, BoundaryPolicy, DataClass, EgressAllowlist, EgressForm, Proc
 import { Testing } from 'cdktf';
 import * as lib from '../../lib';
 import { LoadBalancer } from '../../generated/providers/hcloud/load-balancer';
-import { checkedStack, machine } from './fixtures';
+import { checkedStack, machine, publicHost } from './fixtures';
 
 // Audit 07: BoundaryPolicy and Processor checked themselves once, in the constructor, and stayed
 // editable: from JavaScript, a secret allowance pushed afterwards, a US seat or another hostname
@@ -32,7 +32,7 @@ describe('a checked policy and its processors cannot be edited afterwards', () =
 
   test('the caller\'s own lists stay theirs', () => {
     const egress = [{ dataClass: DataClass.PUBLIC, to: [Processor.mistralAi()], form: EgressForm.RAW }];
-    const extra = ['registry.acme.eu'];
+    const extra = [publicHost('registry.acme.eu')];
     new BoundaryPolicy({ aiActRoles: [AiActRole.DEPLOYER], egress, extraEgressHostnames: extra });
     expect(Object.isFrozen(egress)).toBe(false);
     expect(Object.isFrozen(egress[0])).toBe(false);

@@ -114,6 +114,7 @@ const ENTRIES: Entry[] = [
   { name: 'new MonitoringPlan', args: () => [monitoringPlan()], call: (_s, [p]) => new MonitoringPlan(p as any) },
   // Static factories
   { name: 'Processor.mistralAi', args: () => ['chat completions'], optional: [0], call: (_s, [p]) => Processor.mistralAi(p as any) },
+  { name: 'EgressHost.publicOnly', args: () => ['pypi.org', { reason: 'Python package index: the machine only downloads packages' }], call: (_s, [h, o]) => lib.EgressHost.publicOnly(h as any, o as any) },
   { name: 'FirewallRule.tcpIn', args: () => [443, ADMIN, { description: 'HTTPS' }], optional: [2], call: (_s, a) => (FirewallRule.tcpIn as any)(...a) },
   { name: 'FirewallRule.udpOut', args: () => [53, FirewallRule.ANYWHERE], call: (_s, a) => (FirewallRule.udpOut as any)(...a) },
   { name: 'Port.of', args: () => [22], call: (_s, [p]) => Port.of(p as any) },

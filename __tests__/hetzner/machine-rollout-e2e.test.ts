@@ -65,8 +65,8 @@ function productionStack(version: Version): TerraformStack {
   const monitoringPlan = version.extraCheck
     ? plan({ uptimeChecks: [...plan().uptimeChecks, UptimeCheck.http(Environment.TEST, 'https://status.acme.eu/health')] })
     : plan();
-  const monitoring = new EnvironmentMonitoring(stack, 'Monitoring', { plan: monitoringPlan, phase: Phase.ONE, environment: env, machine });
-  EgressAllowlist.apply(machine, { policy: boundary(), hostnames: [...monitoring.egressHostnamesFor(machine), 'u12345.your-storagebox.de'] });
+  new EnvironmentMonitoring(stack, 'Monitoring', { plan: monitoringPlan, phase: Phase.ONE, environment: env, machine });
+  EgressAllowlist.apply(machine, { policy: boundary() });
   if (version.teamPart) {
     machine.addBundlePart({
       name: 'team: report job',
@@ -442,8 +442,8 @@ function testStack(version: { readonly offsite: boolean }, offsitePort: number):
     maxBackupAge: Duration.hours(8),
   });
   // Test's prober runs on its app machine and raises RestoreDrillMissed, which must wait for the longer drill.
-  const monitoring = new EnvironmentMonitoring(stack, 'Monitoring', { plan: plan(), phase: Phase.TWO, environment: env, machine });
-  EgressAllowlist.apply(machine, { policy: boundary(), hostnames: monitoring.egressHostnamesFor(machine) });
+  new EnvironmentMonitoring(stack, 'Monitoring', { plan: plan(), phase: Phase.TWO, environment: env, machine });
+  EgressAllowlist.apply(machine, { policy: boundary() });
   Aspects.of(stack).add(new BoundaryChecks({ policy: boundary(), rules: RULES }));
   return stack;
 }

@@ -38,7 +38,7 @@ export function boundaryRulesRun(pack: BoundaryChecks, policy: BoundaryPolicy): 
 function samePolicy(a: BoundaryPolicy, b: BoundaryPolicy): boolean {
   if (a === b) return true;
   const roles = (p: BoundaryPolicy) => JSON.stringify([...p.aiActRoles].sort());
-  const extras = (p: BoundaryPolicy) => JSON.stringify([...p.extraEgressHostnames].sort());
+  const extras = (p: BoundaryPolicy) => JSON.stringify(p.extraEgressHostnames.map((h) => h.hostname).sort());
   const grants = (p: BoundaryPolicy) => JSON.stringify(p.processors.flatMap((proc) => p.allowancesFor(proc).map((g) => `${proc.key}|${g.dataClass.name}|${g.form}`)).sort());
   return roles(a) === roles(b) && extras(a) === extras(b) && grants(a) === grants(b);
 }

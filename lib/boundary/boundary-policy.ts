@@ -1,6 +1,7 @@
 import { DataClass } from '../core/data-class';
 import { fail, optionalArray, propNames, refuseUnknownProps, requireArray, requireEnum, requireInstance, requireProps } from '../core/runtime-checks';
 import { invalidValue, ValidationError } from '../core/validation-message';
+import { EgressHost, extraHostConflict, requireEgressHost } from './egress-host';
 import { hostnameProblem, isCheckedProcessor, Processor } from './processor';
 
 /** The form in which data of a class may leave the EU control plane. */
@@ -36,12 +37,14 @@ export interface BoundaryPolicyProps {
   /** What may leave, to whom, in what form. A class without an allowance never leaves. */
   readonly egress: EgressAllowance[];
   /**
-   * Further hostnames machines holding sensitive data may reach over HTTP(S), such as a
-   * private package registry. Debian's mirrors (and Hetzner's) are always allowed. Written as text: a token is
-   * refused, since the policy is judged and published at synth.
+   * Further hosts every machine holding sensitive data may reach over HTTP(S), each with what it is for, such as
+   * `EgressHost.publicOnly('registry.acme.eu', { reason: 'package registry: machines only download from it' })`.
+   * Debian's mirrors (and Hetzner's) are always allowed. A bare string is refused (it said nothing about what the
+   * host receives), and so is a processor's API or a known model provider's: that is a data flow. The host is
+   * written as text: a token is refused, since the policy is judged and published at synth.
    * @default - none
    */
-  readonly extraEgressHostnames?: string[];
+  readonly extraEgressHostnames?: EgressHost[];
 }
 
 /**
@@ -75,8 +78,8 @@ export class BoundaryPolicy {
   public readonly aiActRoles: readonly AiActRole[];
   /** Exactly what each processor may receive, as declared. */
   public readonly allowances: readonly EgressAllowance[];
-  /** Hostnames every restricted machine may reach besides the processors' and Debian's mirrors. */
-  public readonly extraEgressHostnames: readonly string[];
+  /** Hosts every restricted machine may reach besides the processors' and Debian's mirrors, each with its reason. */
+  public readonly extraEgressHostnames: readonly EgressHost[];
 
   constructor(props: BoundaryPolicyProps) {
     const at = 'BoundaryPolicy';
@@ -89,13 +92,20 @@ export class BoundaryPolicy {
     this.aiActRoles = [...new Set(roles)];
     this.allowances = requireArray(at, 'egress', props.egress, 'list what may leave, such as [{ dataClass: DataClass.PUBLIC, to: [Processor.mistralAi()], form: EgressForm.RAW }], or [] when nothing may',
       (allowance, prop) => checkAllowance(at, prop, allowance));
-    this.extraEgressHostnames = optionalArray(at, 'extraEgressHostnames', props.extraEgressHostnames, "list hostnames such as ['registry.acme.eu']", (h, prop) => {
-      const problem = hostnameProblem(h);
-      if (problem) fail(at, prop, h, problem, "write only the host, such as 'registry.acme.eu'");
-      return h as string;
-    }) ?? [];
+    this.extraEgressHostnames = optionalArray(at, 'extraEgressHostnames', props.extraEgressHostnames,
+      "list hosts such as [EgressHost.publicOnly('registry.acme.eu', { reason: '…' })]", (h, prop) => {
+        const host = requireEgressHost(at, prop, h);
+        const problem = hostnameProblem(host.hostname);
+        if (problem) fail(at, prop, host.hostname, problem, "write only the host, such as 'registry.acme.eu'");
+        return host;
+      }) ?? [];
     const problem = this.firstProblem();
     if (problem) throw new ValidationError(problem);
+    // Judged once the processors are known: a processor's API, or a model provider's, is a data flow.
+    this.extraEgressHostnames.forEach((h, i) => {
+      const conflict = extraHostConflict(h.hostname, this.processors);
+      if (conflict) fail(at, `extraEgressHostnames[${i}]`, h.hostname, ...conflict);
+    });
     // Checked here, once: frozen (with its allowances; the processors freeze themselves), so that
     // no later edit from JavaScript widens what the rules and the allowlist read at synth.
     for (const allowance of this.allowances) Object.freeze(Object.freeze(allowance).to);

@@ -1,4 +1,4 @@
-import { Token } from 'cdktf';
+import { TerraformStack, Token } from 'cdktf';
 import { warnOnce } from '../core/private/warn-once';
 import { DataClass } from '../core/data-class';
 import { ANYWHERE_IPV4, ANYWHERE_IPV6, coversWholeInternet } from '../core/cidr';
@@ -13,6 +13,8 @@ import { requireMachine } from '../hetzner/private/require-machine';
 import { replacingTable, tableBootUnit } from '../hetzner/private/nftables-table';
 import { resolveTemplate } from '../hetzner/private/terraform-template';
 import { BoundaryPolicy, PACKAGE_MIRRORS, requireCheckedPolicy } from './boundary-policy';
+import { DataFlow } from './data-flow';
+import { EgressHost, extraHostConflict, requireEgressHost } from './egress-host';
 import { rolloutCarrier, userDataCarrier } from './private/allowlist-delivery';
 import { AllowlistEntry, allowlistFor, recordAllowlist } from './private/egress-declarations';
 import { LINK_LOCAL_V4, LINK_LOCAL_V6, LOCAL_V4, LOCAL_V6, PRIVATE_V4 } from './private/egress-scope';
@@ -41,14 +43,15 @@ export interface EgressAllowlistOptions {
   /** The policy that decides which processors' hostnames are allowed. */
   readonly policy: BoundaryPolicy;
   /**
-   * Further hostnames this machine needs, such as its backup targets. Constructs that give a
-   * machine a target (backups, monitoring) should declare it with `EgressAllowlist.requireHostnames`
-   * instead, so that no caller can forget it. A `Lazy` is checked like text once it resolves at
-   * synth; a value only Terraform knows (a variable) cannot be, and synth warns
-   * (`Egress-UncheckedHostname`) that the allowlist opens whatever it names at deploy.
+   * Further hosts this machine needs, each with what it is for: `EgressHost.publicOnly('pypi.org', { reason })`
+   * for a host that receives nothing beyond public data, published with its reason in boundary.md. A bare string
+   * is refused, and so is a processor's API or a known model provider's (that is a `DataFlow`). Constructs that
+   * give a machine a destination (backups, monitoring) declare it themselves with `EgressAllowlist.requireHostnames`.
+   * A `Lazy` host is checked like text once it resolves at synth; a value only Terraform knows (a variable) cannot
+   * be, and synth warns (`Egress-UncheckedHostname`) that the allowlist opens whatever it names at deploy.
    * @default - none
    */
-  readonly hostnames?: string[];
+  readonly hostnames?: EgressHost[];
   /**
    * The time servers the machine synchronizes with: systemd-timesyncd is pinned to them, and NTP
    * (123/udp) reaches only their addresses, resolved like the allowlisted hostnames. Use names whose
@@ -118,7 +121,7 @@ export class EgressAllowlist {
     const at = `${machine.node.path}.egressAllowlist`;
     requireProps(at, options, 'pass { policy: product.boundary }');
     requireCheckedPolicy(at, 'policy', options.policy, 'pass the product\'s BoundaryPolicy');
-    optionalArray(at, 'hostnames', options.hostnames, "list hostnames such as ['u123.your-storagebox.de']", (h, prop) => checkHostname(at, prop, h));
+    checkExtraHosts(at, options.hostnames, options.policy);
     return allowlistEntries(machine, options).map((e) => e.hostname);
   }
 
@@ -144,7 +147,7 @@ export class EgressAllowlist {
     const single = Port.of(port, at);
     // A deploy-time host declared here carries its purpose into boundary.md ("known at deploy"), so it is not warned about.
     checkTokensAtSynth(machine, at, 'hostnames', list, false);
-    if (!required.has(machine)) machine.node.addValidation({ validate: () => unreachableDestinations(machine) });
+    if (!required.has(machine)) machine.node.addValidation({ validate: () => [...unreachableDestinations(machine), ...modelApiDestinations(machine)] });
     required.set(machine, [...(required.get(machine) ?? []), ...list.map((hostname) => ({ hostname, purpose, port: single.from }))]);
   }
 
@@ -208,13 +211,15 @@ export class EgressAllowlist {
     requireProps(at, options, 'pass { policy: product.boundary }');
     refuseUnknownProps(at, undefined, options, propNames<EgressAllowlistOptions>({ policy: true, hostnames: true, timeServers: true }));
     const policy = requireCheckedPolicy(at, 'policy', options.policy, 'pass the product\'s BoundaryPolicy');
-    const hostnames = optionalArray(at, 'hostnames', options.hostnames, "list hostnames such as ['u123.your-storagebox.de']", (h, prop) => checkHostname(at, prop, h));
+    const hostnames = checkExtraHosts(at, options.hostnames, policy);
     const timeServers = [...(optionalArray(at, 'timeServers', options.timeServers, "list time servers such as ['ntp1.hetzner.de']", (h, prop) => checkHostname(at, prop, h)) ?? HETZNER_TIME_SERVERS)];
     // What was checked is what is read at synth: a copy, frozen, so that a caller's object edited
     // afterwards (another policy, a host pushed onto its list) never reaches the table or boundary.md.
-    const checked: EgressAllowlistOptions = Object.freeze({ policy, ...(hostnames ? { hostnames: Object.freeze([...hostnames]) as string[] } : {}) });
+    const checked: EgressAllowlistOptions = Object.freeze({ policy, ...(hostnames ? { hostnames: Object.freeze([...hostnames]) as EgressHost[] } : {}) });
     if (timeServers.length === 0) fail(at, 'timeServers', [], 'the machine would have no time source, and backups refuse to run on an unsynchronized clock', "leave it out for Hetzner's time servers, or name at least one");
-    checkTokensAtSynth(machine, at, 'hostnames', hostnames ?? [], true);
+    checkTokensAtSynth(machine, at, 'hostnames', (hostnames ?? []).map((h) => h.hostname), true);
+    // A flow's processor is known once the stack is built: an extra host that is its API is a flow, not an extra.
+    if (hostnames?.length) machine.node.addValidation({ validate: () => flowConflicts(machine, at, hostnames) });
     checkTokensAtSynth(machine, at, 'timeServers', timeServers, true);
     // The firewall leaves DNS and NTP open to every address: the host narrows them to the resolvers the
     // machine reads at runtime and to the time servers' addresses, neither known at synth (a firewall
@@ -293,9 +298,8 @@ function allowlistEntries(machine: IMachine, options: EgressAllowlistOptions): A
     entries.set(hostname, origins);
   };
   for (const [h, what] of Object.entries(PACKAGE_MIRRORS)) add(h, what);
-  // Neither list carries a purpose: the document says so rather than inventing one.
-  for (const h of options.policy.extraEgressHostnames) add(h, 'extra host from the policy\'s extraEgressHostnames (no purpose given)');
-  for (const h of options.hostnames ?? []) add(h, 'extra host passed to EgressAllowlist.apply (no purpose given)');
+  for (const h of options.policy.extraEgressHostnames) add(h.hostname, h.describe("the policy's extraEgressHostnames"));
+  for (const h of options.hostnames ?? []) add(h.hostname, h.describe('EgressAllowlist.apply'));
   for (const r of required.get(machine) ?? []) add(r.hostname, `${r.purpose} (declared for TCP ${r.port})`);
   // Derived from the policy, not from declared flows: a machine holding sensitive data may send
   // what the policy allows (scrubbed first) to any processor it names, and nothing else.
@@ -326,6 +330,22 @@ function unreachableDestinations(machine: IMachine): string[] {
 }
 
 /**
+ * The declared destinations of a machine with the allowlist that are a model provider's API its policy does not name:
+ * a purpose would publish them, but what a machine sends a model is a data flow, judged by seat, class and form.
+ */
+function modelApiDestinations(machine: IMachine): string[] {
+  const allowlist = allowlistFor(machine.server);
+  if (!allowlist) return [];
+  const processors = allowlist.policy.processors;
+  return (required.get(machine) ?? []).flatMap((d) => {
+    const resolved = hostAtSynth(machine, d.hostname);
+    if (resolved === undefined || processors.some((p) => p.hostnames.includes(resolved))) return [];
+    const conflict = extraHostConflict(resolved, []);
+    return conflict ? [invalidValue(`${machine.node.path}.egressHostnames`, 'hostnames', `${resolved} (${d.purpose})`, ...conflict)] : [];
+  });
+}
+
+/**
  * The machine's first-boot cloud-init parts that run something (commands, packages, whose maintainer scripts start
  * services): cloud-init runs them when the server is created, before the first rollout loads the table, with egress
  * open to every host the Hetzner firewall lets through (TCP 443 to anywhere).
@@ -343,6 +363,41 @@ function firstBootRunners(machine: IMachine): string[] {
       'move the part to the bundle (machine.addBundlePart with the same packages, files and commands): the rollout activates the allowlist '
         + 'before it installs or starts any other part; declare its services that send data with EgressAllowlist.guardUnits')];
   });
+}
+
+/**
+ * The extra hosts given to `apply` (or `hostnamesFor`): each an `EgressHost`, in the allowlist's format, and
+ * neither a processor's API of `policy` nor a known model provider's (a token's value is judged at synth).
+ */
+function checkExtraHosts(at: string, list: unknown, policy: BoundaryPolicy): EgressHost[] | undefined {
+  return optionalArray(at, 'hostnames', list, "list hosts such as [EgressHost.publicOnly('pypi.org', { reason: '…' })]", (h, prop) => {
+    const host = requireEgressHost(at, prop, h);
+    checkHostname(at, prop, host.hostname);
+    const conflict = Token.isUnresolved(host.hostname) ? undefined : extraHostConflict(host.hostname, policy.processors);
+    if (conflict) fail(at, prop, host.hostname, ...conflict);
+    return host;
+  });
+}
+
+/**
+ * The extra hosts of `machine` that are the API of a processor a flow of its stack names, or (given as a `Lazy`)
+ * of the policy's processors or a model provider: judged at synth, when the flows are declared and tokens resolve.
+ */
+function flowConflicts(machine: IMachine, at: string, hosts: readonly EgressHost[]): string[] {
+  const policy = allowlistFor(machine.server)?.policy;
+  const processors = [...(policy?.processors ?? []), ...DataFlow.declaredIn(TerraformStack.of(machine)).map((f) => f.processor)];
+  return hosts.flatMap((h, i) => {
+    const resolved = hostAtSynth(machine, h.hostname);
+    if (resolved === undefined) return [];
+    const conflict = extraHostConflict(resolved, processors);
+    return conflict ? [invalidValue(at, `hostnames[${i}]`, resolved, ...conflict)] : [];
+  });
+}
+
+/** The host as synth knows it (a `Lazy` resolved), or `undefined` when only Terraform knows it (Egress-UncheckedHostname says so). */
+function hostAtSynth(machine: IMachine, hostname: string): string | undefined {
+  const resolved = Token.isUnresolved(hostname) ? resolveTemplate(machine, hostname) : hostname;
+  return typeof resolved === 'string' && !resolved.includes('${') ? resolved : undefined;
 }
 
 function checkHostname(at: string, prop: string, h: unknown): string {
@@ -378,8 +433,8 @@ const HOSTNAME_FIX = "write only the host, such as 'u123.your-storagebox.de'";
  * The hostnames of `list` given as tokens, checked once the app is built: a `Lazy` that produces
  * text is held to the same format as a literal (it would otherwise reach the host table and the
  * boundary document unchecked), and a value Terraform computes at deploy (a variable, an attribute)
- * cannot be checked here at all. With `warn`, such a value is recorded in a warning: the caller gave
- * the host no purpose, and a wrong one would only show as a refresh failure on the machine.
+ * cannot be checked here at all. With `warn`, such a value is recorded in a warning: whatever reason the
+ * caller gave, synth cannot judge the host, and a wrong one would only show as a refresh failure on the machine.
  */
 function checkTokensAtSynth(machine: IMachine, at: string, prop: string, list: readonly string[], warn: boolean): void {
   const tokens = list.map((hostname, i) => ({ hostname, prop: `${prop}[${i}]` })).filter((t) => Token.isUnresolved(t.hostname));

@@ -219,7 +219,10 @@ export class EnvironmentMonitoring extends Construct {
     this.node.addValidation({ validate: () => this.validate(props) });
   }
 
-  /** The hosts `machine` must reach for the monitoring: probed hosts, alert receivers, the ping service, the error-monitoring endpoint. */
+  /**
+   * The hosts `machine` must reach for the monitoring: probed hosts, alert receivers, the ping service, the error-monitoring
+   * endpoint. The constructs declare them on the machine's egress allowlist themselves (`EgressAllowlist.requireHostnames`).
+   */
   public egressHostnamesFor(machine: IMachine): string[] {
     const hosts: string[] = [];
     if (machine === this.prober && this.plan) {

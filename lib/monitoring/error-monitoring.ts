@@ -33,7 +33,7 @@ export interface ErrorMonitoringProps {
  * `/etc/sovereign/error-monitoring.env` (root-only; `SENTRY_DSN`, `SENTRY_ENVIRONMENT`, which
  * Sentry SDKs read) for the applications' systemd units, and declares the flow of pseudonymized
  * (scrubbed) error events to the endpoint's processor, which the boundary checks hold against the
- * policy. The endpoint's hosts must join the machine's egress allowlist (`egressHostnames`).
+ * policy. The endpoint's hosts join the machine's egress allowlist by themselves (`EgressAllowlist.requireHostnames`).
  *
  * Scrubbing is the application's part: `send_default_pii=False` and a `before_send` hook.
  */
@@ -87,7 +87,10 @@ export class ErrorMonitoring extends Construct {
     });
   }
 
-  /** The hosts the applications send events to (HTTPS): add them to the machine's egress allowlist. */
+  /**
+   * The hosts the applications send events to (HTTPS), declared on the machine's egress allowlist already. Not an extra host
+   * for `EgressAllowlist.apply`: they are the processor's API, which synth refuses there.
+   */
   public get egressHostnames(): string[] {
     return [...this.endpoint.hostnames];
   }

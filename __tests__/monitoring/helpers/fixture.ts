@@ -138,7 +138,7 @@ export function productFixture(options: FixtureOptions = {}): ProductFixture {
     }
     const monitoring = new EnvironmentMonitoring(stack, 'Monitoring', { plan: monitoringPlan, phase, environment: env, machine, monitoringMachine });
     for (const m of [machine, ...(monitoringMachine ? [monitoringMachine] : [])]) {
-      if (EgressAllowlist.isRequiredFor(m)) EgressAllowlist.apply(m, { policy, hostnames: [...monitoring.egressHostnamesFor(m), 'u12345.your-storagebox.de'] });
+      if (EgressAllowlist.isRequiredFor(m)) EgressAllowlist.apply(m, { policy });
     }
     Aspects.of(stack).add(new BoundaryChecks({ policy, rules: RULES }));
     return { stack, app: machine, monitoringMachine, monitoring };

@@ -45,7 +45,7 @@ function allowlistFindings({ resources, policy, constructAt }: RuleContext): Fin
     const foreign = [
       ...allowlist.policy.processors.filter((p) => !policy.hasProcessor(p))
         .map((p) => `processor ${p.name} (${p.legalSeat?.city}, ${p.legalSeat?.country}): ${p.hostnames.join(', ')}`),
-      ...allowlist.policy.extraEgressHostnames.filter((h) => !policy.extraEgressHostnames.includes(h)).map((h) => `extra host ${h}`),
+      ...allowlist.policy.extraEgressHostnames.filter((h) => !policy.extraEgressHostnames.some((o) => o.hostname === h.hostname)).map((h) => `extra host ${h.hostname}`),
     ];
     return foreign.map((what) => ({
       path: server.path,
