@@ -10,7 +10,7 @@ export type { ResourceChange } from './harness/planned-changes';
 export { terraformBinary } from './harness/terraform-cli';
 export type { TerraformRun, TerraformDiagnostic } from './harness/terraform-cli';
 export { synthesizedBundle } from './bundle';
-export { LoopbackMachine } from './loopback-machine';
+export { LoopbackMachine, LoopbackMachineOptions } from './loopback-machine';
 export type { SynthesizedBundle, SynthesizedBundleFile, SynthesizedBundlePart } from './bundle';
 export { writeStandInOverride } from './harness/override';
 export type { RolloutTarget, StandInOverrideOptions } from './harness/override';

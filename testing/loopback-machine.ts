@@ -7,6 +7,16 @@ import { startLoopbackSshd, stopSshd } from './harness/sshd';
 /** What Debian installs as root's ~/.bashrc, as a fresh server has it. */
 const DEBIAN_BASHRC = '/usr/share/base-files/dot.bashrc';
 
+/** How a `LoopbackMachine`'s sessions differ from a server's. */
+export interface LoopbackMachineOptions {
+  /**
+   * Variables added to every session, such as `SOVEREIGN_COMMAND_TIMEOUT` (seconds), which shortens how long the
+   * rollout agent lets one command run.
+   * @default - none beyond the session's own
+   */
+  readonly env?: Record<string, string>;
+}
+
 /**
  * A stand-in for a Hetzner server that a rollout reaches (root needed, OpenSSH's sshd installed):
  * sshd on 127.0.0.1 on a free port, root login with a key made for the test, its own host key (so the
@@ -20,11 +30,8 @@ const DEBIAN_BASHRC = '/usr/share/base-files/dot.bashrc';
  * session, and put pyenv's shims before /usr/bin on PATH), where a fresh server has Debian's.
  */
 export class LoopbackMachine {
-  /**
-   * Starts sshd for a machine whose files live under `dir`/root. `env` adds variables to every session, such as
-   * `SOVEREIGN_COMMAND_TIMEOUT` (seconds), which shortens how long the rollout agent lets one command run.
-   */
-  public static async start(dir: string, options: { env?: Record<string, string> } = {}): Promise<LoopbackMachine> {
+  /** Starts sshd for a machine whose files live under `dir`/root. */
+  public static async start(dir: string, options: LoopbackMachineOptions = {}): Promise<LoopbackMachine> {
     const root = path.join(dir, 'root');
     const bin = path.join(dir, 'bin');
     fs.mkdirSync(root, { recursive: true });
