@@ -48,7 +48,7 @@ describe('PostgresDatabase', () => {
     expect(make('my-golden-image', PostgresVersion.of(16)).version.major).toBe(16);
   });
 
-  test('listens on localhost and the private address, hashes with SCRAM, and admits the app from the private subnet only', () => {
+  test('listens on localhost and the private address, hashes with SCRAM, and admits the app from localhost and its own private address only (no networkClients)', () => {
     const { bundle } = synthDatabase();
     const dropIn = bundle.files.get(DROP_IN)!;
     expect(dropIn.owner).toBe('postgres:postgres');
@@ -61,7 +61,7 @@ describe('PostgresDatabase', () => {
       ['local', 'app', 'app', 'scram-sha-256'],
       ['host', 'app', 'app', '127.0.0.1/32', 'scram-sha-256'],
       ['host', 'app', 'app', '::1/128', 'scram-sha-256'],
-      ['host', 'app', 'app', '10.0.1.0/24', 'scram-sha-256'],
+      ['host', 'app', 'app', '10.0.1.2/32', 'scram-sha-256'],
       ['host', 'all', 'all', '0.0.0.0/0', 'reject'],
       ['host', 'all', 'all', '::/0', 'reject'],
     ]);

@@ -98,6 +98,40 @@ describeReal('the rendered PostgreSQL configuration, on a real PostgreSQL 15', (
     expect(outside.out).toMatch(/pg_hba.conf rejects connection for host "192\.0\.2\.2"/);
   });
 
+  test('over the private network only the declared networkClients connect; a second deploy that replaces one refuses it from then on', () => {
+    // Two machines of the private subnet on the link: a declared worker, and one nobody declared. The table is not
+    // loaded here: pg_hba.conf alone must refuse what no construct declared.
+    const [worker, undeclared] = ['10.0.1.3', '10.0.1.4'];
+    const inOutside = (...argv: string[]) => execFileSync('ip', ['netns', 'exec', ns.outside, 'ip', ...argv], { stdio: 'pipe' });
+    const hba = path.join(root, 'etc/postgresql/15/main/pg_hba.conf');
+    const before = fs.readFileSync(hba, 'utf8');
+    /** A deploy whose database declares `clients`: the rollout writes pg_hba.conf and runs the setup. */
+    const deploy = (clients: string[]) => {
+      fs.writeFileSync(hba, synthDatabase({ networkClients: clients }).bundle.files.get('/etc/postgresql/15/main/pg_hba.conf')!.content!);
+      expect(setup().code).toBe(0);
+    };
+    const from = (source: string) => {
+      inOutside('route', 'replace', `${PRIVATE}/32`, 'dev', ns.outsideInterface, 'src', source);
+      return connect(ns.outside, PRIVATE);
+    };
+    for (const address of [worker, undeclared]) inOutside('addr', 'add', `${address}/32`, 'dev', ns.outsideInterface);
+    try {
+      deploy([worker]);
+      expect(from(worker)).toEqual({ ok: true, out: `${PRIVATE}/32 app` });
+      expect(from(undeclared).out).toMatch(/pg_hba.conf rejects connection for host "10\.0\.1\.4"/);
+      deploy([undeclared]);
+      expect(from(undeclared)).toEqual({ ok: true, out: `${PRIVATE}/32 app` });
+      expect(from(worker).out).toMatch(/pg_hba.conf rejects connection for host "10\.0\.1\.3"/);
+      // The machine's own private address stays admitted: the setup's check and an app that connects to it.
+      expect(connect(ns.db, PRIVATE).ok).toBe(true);
+    } finally {
+      spawnSync('ip', ['netns', 'exec', ns.outside, 'ip', 'route', 'del', `${PRIVATE}/32`]);
+      for (const address of [worker, undeclared]) spawnSync('ip', ['netns', 'exec', ns.outside, 'ip', 'addr', 'del', `${address}/32`, 'dev', ns.outsideInterface]);
+      fs.writeFileSync(hba, before);
+      superuser('SELECT pg_reload_conf()');
+    }
+  });
+
   test('the server does not listen on any other address of the machine', () => {
     const publicAddress = connect(ns.db, PUBLIC);
     expect(publicAddress.ok).toBe(false);

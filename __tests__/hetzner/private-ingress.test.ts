@@ -63,12 +63,17 @@ describe('PrivateIngress: what the constructs declare is what the table admits',
     expect(text(production.monitoringMachine!, PRIVATE_INGRESS_RULESET)).toMatch(/ip daddr != 10\.0\.1\.3 accept/);
   });
 
-  test('PostgresDatabase admits its networkClients on its port', () => {
-    const { app } = environment();
+  test('PostgresDatabase admits its networkClients on its port, in the table and in pg_hba.conf; a peer declared later on the port too', () => {
+    const { app, monitoring } = environment();
     const ruleset = text(app, PRIVATE_INGRESS_RULESET);
     expect(ruleset).toContain(`ip saddr ${WORKER} tcp dport 5432 accept`);
     // Forwarded to a container, judged by the connection's original destination port.
     expect(ruleset).toContain(`ip saddr ${WORKER} meta l4proto tcp ct original proto-dst 5432 accept`);
+    const hbaHosts = () => text(app, '/etc/postgresql/15/main/pg_hba.conf').split('\n').filter((l) => /^host\s+app\s/.test(l)).map((l) => l.split(/\s+/)[3]);
+    // The monitoring machine reaches 9100 only: it is no client of the database.
+    expect(hbaHosts()).toEqual(['127.0.0.1/32', '::1/128', `${APP}/32`, `${WORKER}/32`]);
+    PrivateIngress.allowTcp(app, monitoring, 5432, 'a PostgreSQL exporter on the monitoring machine');
+    expect(hbaHosts()).toEqual(['127.0.0.1/32', '::1/128', `${APP}/32`, `${WORKER}/32`, `${MONITORING}/32`]);
   });
 
   test('a peer outside the private network, or the machine itself, is refused with the path and the fix', () => {

@@ -9,10 +9,12 @@ import { invalidValue, ValidationError } from '../core/validation-message';
 import { checkedCopy, checkProps, is, propNames } from '../core/runtime-checks';
 import { DataVolume } from '../hetzner/data-volume';
 import { IMachine } from '../hetzner/machine';
-import { PrivateIngress, UNREACHABLE_FIX, unreachablePeer } from '../hetzner/private-ingress';
+import { PrivateIngress } from '../hetzner/private-ingress';
+import { privateAddressOf } from '../hetzner/private/private-address';
 import { requireMachine } from '../hetzner/private/require-machine';
 import { volumeBackupsOf } from '../hetzner/private/volume-coverage';
 import { requireSensitive } from '../hetzner/storage-box';
+import { checkNetworkClients, NETWORK_CLIENTS_FIX } from './private/network-clients';
 import { renderDropIn, renderHba, renderSetupConf, renderUnitDropIn, RenderInput } from './private/render';
 import { SETUP_CONF, SETUP_SCRIPT, SETUP_SCRIPT_PATH } from './private/setup-script';
 import { PostgresTuning } from './postgres-tuning';
@@ -24,7 +26,10 @@ export interface PostgresDatabaseProps {
   readonly machine: IMachine;
   /** The machine's address in its environment's private network; the server listens on it and on localhost only. */
   readonly privateAddress: string;
-  /** The environment's private subnet; the app role may connect from it (and from localhost), from nowhere else. */
+  /**
+   * The environment's private subnet, which holds `privateAddress`. The app role connects from localhost, from this
+   * address and from the `networkClients` in it, from nowhere else.
+   */
   readonly privateSubnet: string;
   /** The app role's password, from a sensitive variable (at least 16 characters; checked on the machine). */
   readonly password: TerraformVariable;
@@ -64,8 +69,9 @@ export interface PostgresDatabaseProps {
   readonly createEmptyClusterIfMissing?: boolean;
   /**
    * Machines whose apps connect to the database over the private network (a worker on a machine of its own). The
-   * machine's private-network table admits them on the database's port, and no one else: the app on the database's
-   * own machine connects over localhost.
+   * machine's private-network table admits them on the database's port, and `pg_hba.conf` their private addresses,
+   * and no one else: the app on the database's own machine connects over localhost. A peer declared later with
+   * `PrivateIngress.allowTcp(machine, peer, port)` on the database's port is admitted by both the same way.
    * @default - none: nothing reaches the database over the private network
    */
   readonly networkClients?: IMachine[];
@@ -89,10 +95,11 @@ export const POSTGRES_FILES = { setupConf: SETUP_CONF, setupScript: SETUP_SCRIPT
  *
  * - listens on localhost and the environment's private address only (no firewall rule opens its
  *   port, and synth fails if one does);
- * - `pg_hba.conf` admits the app role with SCRAM-SHA-256 from localhost and the private subnet,
- *   `postgres` over the Unix socket by peer, and rejects everything else;
+ * - `pg_hba.conf` admits the app role with SCRAM-SHA-256 from localhost, the machine's private address and the
+ *   private addresses of its `networkClients`, `postgres` over the Unix socket by peer, and rejects everything else;
  * - over the private network, which Hetzner's firewalls do not filter, the machine's table (`PrivateIngress`)
- *   admits only the `networkClients` to its port;
+ *   admits only the `networkClients` to its port: two layers, so that a machine of the subnet nobody declared is
+ *   refused by PostgreSQL too when the table is gone;
  * - the app's role and database are created if missing, and the role's password comes from a
  *   sensitive variable through a root-only file, set as a SCRAM verifier computed on the machine
  *   (never in argv, SQL text or logs);
@@ -147,7 +154,7 @@ export class PostgresDatabase extends Construct {
       port: is.optional(is.port('use a port such as 5432')),
       createEmptyClusterIfMissing: is.optional(is.boolean()),
       withoutBackup: is.optional(is.text("say why losing its data is harmless, such as 'demo data, reloaded from fixtures on every deploy'")),
-      networkClients: is.optional(is.list((_at, prop, value) => { requireMachine(this, prop, value); }, 'list the client Machines, such as [worker]')),
+      networkClients: is.optional(is.list((_at, prop, value) => { requireMachine(this, prop, value); }, NETWORK_CLIENTS_FIX)),
     }, "pass { machine, privateAddress: '10.0.1.2', privateSubnet: '10.0.1.0/24', password: <sensitive variable> }");
     // What the synth-time check reads is what the database was built from, whatever the caller does with its object next.
     props = checkedCopy(props, propNames<PostgresDatabaseProps>({
@@ -208,16 +215,7 @@ export class PostgresDatabase extends Construct {
         `opting production's database out of backups needs a specific reason (${REASON_RULE})`,
         "say why losing its data is harmless, such as 'demo data, reloaded from fixtures on every deploy'"));
     }
-    const clients = props.networkClients ?? [];
-    clients.forEach((client, i) => {
-      // Refused here, under this prop, before any is declared: PrivateIngress would name the machine's table, which the caller never wrote.
-      if (client === props.machine) {
-        throw new ValidationError(invalidValue(this, `networkClients[${i}]`, client.node.path, "it is the database's own machine, which reaches PostgreSQL over localhost",
-          'list only the other machines that connect over the private network'));
-      }
-      const unreachable = unreachablePeer(props.machine, client);
-      if (unreachable !== undefined) throw new ValidationError(invalidValue(this, `networkClients[${i}]`, client.node.path, unreachable, UNREACHABLE_FIX));
-    });
+    const clients = checkNetworkClients(this, 'networkClients', props.machine, props.networkClients ?? []);
     for (const client of clients) {
       PrivateIngress.allowTcp(props.machine, client, this.port, `PostgreSQL ${this.node.path}, for the app on ${client.serverName}`);
     }
@@ -234,7 +232,8 @@ export class PostgresDatabase extends Construct {
       packages: [this.version.serverPackage, this.version.clientPackage],
       files: [
         { path: `${conf}/conf.d/50-sovereign.conf`, content: renderDropIn(input), owner: 'postgres:postgres', permissions: '0644' },
-        { path: `${conf}/pg_hba.conf`, content: renderHba(input), owner: 'postgres:postgres', permissions: '0640' },
+        // At synth: the peers on the database's port include those declared after it (PrivateIngress.allowTcp).
+        { path: `${conf}/pg_hba.conf`, content: () => renderHba(input, this.networkClientAddresses()), owner: 'postgres:postgres', permissions: '0640' },
         { path: `/etc/systemd/system/postgresql@.service.d/50-sovereign-network.conf`, content: renderUnitDropIn(this.privateAddress, props.dataVolume?.mountPath) },
         { path: POSTGRES_FILES.passwordFile, content: `${props.password.stringValue}\n`, permissions: '0600' },
         {
@@ -297,6 +296,11 @@ export class PostgresDatabase extends Construct {
   private isDumped(): boolean {
     const within = (dir: string) => this.dataDirectory === dir || this.dataDirectory.startsWith(`${dir.replace(/\/+$/, '')}/`);
     return volumeBackupsOf(this.machine).some((c) => (c.databaseDirectories ?? []).some(within));
+  }
+
+  /** The private addresses of the machines the machine's table admits to the database's port, as pg_hba.conf admits them. */
+  private networkClientAddresses(): string[] {
+    return PrivateIngress.rulesFor(this.machine).filter((r) => r.port === this.port).flatMap((r) => privateAddressOf(r.from) ?? []);
   }
 
   /** What the backup plan dumps: every database of this server, its data directory covered (a volume included), with the server's major's client programs. */

@@ -9,13 +9,13 @@ import { execFileSync, spawnSync } from 'child_process';
 export class NamespacePair {
   public static create(tag: string, addresses: { privateCidr: string; publicAddress: string; outsideAddress: string; privateSubnet: string }): NamespacePair {
     const a = `vd${tag}`.slice(0, 15);
-    const pair = new NamespacePair(`pgdb-${tag}`, `pgout-${tag}`, a);
+    const b = `vo${tag}`.slice(0, 15);
+    const pair = new NamespacePair(`pgdb-${tag}`, `pgout-${tag}`, a, b);
     const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
     const inDb = (...args: string[]) => ip('netns', 'exec', pair.db, 'ip', ...args);
     const inOut = (...args: string[]) => ip('netns', 'exec', pair.outside, 'ip', ...args);
     ip('netns', 'add', pair.db);
     ip('netns', 'add', pair.outside);
-    const b = `vo${tag}`.slice(0, 15);
     ip('link', 'add', a, 'type', 'veth', 'peer', 'name', b);
     ip('link', 'set', a, 'netns', pair.db);
     ip('link', 'set', b, 'netns', pair.outside);
@@ -44,6 +44,8 @@ export class NamespacePair {
     public readonly outside: string,
     /** The interface in `db` that carries the private and "public" addresses. */
     public readonly dbInterface: string,
+    /** The interface in `outside`, on the same link as `dbInterface`. */
+    public readonly outsideInterface: string,
   ) {}
 
   /** argv prefix that runs a command inside a namespace. */

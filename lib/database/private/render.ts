@@ -38,14 +38,20 @@ export function renderDropIn(input: RenderInput): string {
   ].join('\n');
 }
 
-/** The whole pg_hba.conf: first match wins, and anything not listed is rejected. */
-export function renderHba(input: RenderInput): string {
+/**
+ * The whole pg_hba.conf: first match wins, and anything not listed is rejected. Over the private network the app
+ * role is admitted from the machine's own private address and from each of `clients` (the private addresses of the
+ * machines its table admits to the port), never from the whole subnet: a machine nobody declared is refused by
+ * PostgreSQL too, should the table be gone (flushed, or never loaded on a server built without the library).
+ */
+export function renderHba(input: RenderInput, clients: readonly string[]): string {
   const rows: string[][] = [
     ['local', 'all', 'postgres', '', 'peer'],
     ['local', input.database, input.role, '', 'scram-sha-256'],
     ['host', input.database, input.role, '127.0.0.1/32', 'scram-sha-256'],
     ['host', input.database, input.role, '::1/128', 'scram-sha-256'],
-    ['host', input.database, input.role, input.privateSubnet, 'scram-sha-256'],
+    ['host', input.database, input.role, `${input.privateAddress}/32`, 'scram-sha-256'],
+    ...[...new Set(clients)].map((address) => ['host', input.database, input.role, `${address}/32`, 'scram-sha-256']),
     ['host', 'all', 'all', '0.0.0.0/0', 'reject'],
     ['host', 'all', 'all', '::/0', 'reject'],
   ];
@@ -53,7 +59,8 @@ export function renderHba(input: RenderInput): string {
   return [
     `# Rendered by cdktf-sovereign-hetzner from ${input.source}; edits are replaced on the next deploy.`,
     '# postgres over the Unix socket as the postgres OS user (backups, the drill); the app role with',
-    `# SCRAM-SHA-256 from localhost and the environment's private network ${input.privateSubnet}; nothing else.`,
+    `# SCRAM-SHA-256 from localhost, this machine's private address and the machines declared to reach it over the`,
+    `# private network ${input.privateSubnet} (networkClients); nothing else.`,
     ...rows.map((r) => r.map((c, i) => (i < 4 ? c.padEnd(widths[i]) : c)).join('').trimEnd()),
     '',
   ].join('\n');
