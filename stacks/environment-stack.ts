@@ -3,7 +3,7 @@ import { Annotations, Aspects, ISynthesisSession, TerraformOutput, TerraformStac
 import { HcloudProvider } from '../generated/providers/hcloud/provider';
 import {
   BackupPlan, BoundaryChecks, DataVolume, Duration, EnvironmentMonitoring, Budget, BudgetGuard, Component, DataClass, DataFlow, EgressAllowlist, Environment, EnvironmentRecord, FirewallRule, Machine, MachineRolloutOptions,
-  ISshKey, ObjectStorageBackend, PostgresDatabase, PrivateNetwork, Product, SecretVariable, SshKey, StagingMode,
+  IMachine, ISshKey, ObjectStorageBackend, PostgresDatabase, PrivateNetwork, Product, SecretVariable, SshKey, StagingMode,
 } from '../lib';
 import { writeProductDocuments } from '../lib/environments/product-documents';
 import { EXPIRES_AT_LABEL, expiryProblem, isExpired, ON_DEMAND_LABELS, STACK_LABEL } from '../lib/environments/staging';
@@ -16,6 +16,7 @@ import { sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
 import { addProductionBackups, addRestoreDrill } from './environment-backups';
 import { declareBuiltComponents, PhaseMachines, warnAboutUndeclaredServers } from './environment-components';
 import { componentConstant } from '../lib/roadmap/private/component-constant';
+import { checkNetworkClients } from '../lib/database/private/network-clients';
 
 /** The environment's private subnet (PrivateNetwork's default) and the addresses pinned in it. */
 const PRIVATE_SUBNET = '10.0.1.0/24';
@@ -64,7 +65,18 @@ export interface EnvironmentStackProps {
    * @default - not retiring: production stays protected
    */
   readonly retire?: RetirementOptions;
+  /**
+   * The machines whose apps connect to the database over the private network (a worker on a machine of its own), as
+   * `PostgresDatabaseProps.networkClients`: the app machine's private-network table and `pg_hba.conf` admit their
+   * private addresses on the database's port, and no other machine's. They are in the stack's private network, which
+   * the stack creates, so this is a function that builds them in the stack, called once its network and app machine
+   * exist and before its database: `(stack) => [new Machine(stack, 'Worker', { …, privateNetwork: stack.network })]`.
+   * @default - none: nothing reaches the database over the private network
+   */
+  readonly networkClients?: (stack: EnvironmentStack) => IMachine[];
 }
+
+const NETWORK_CLIENTS_FACTORY = "pass a function that builds them in the stack: networkClients: (stack) => [new Machine(stack, 'Worker', { …, privateNetwork: stack.network })]";
 
 /** A list with at least one element (each checked elsewhere). */
 function nonEmptyList(fix: string): Check {
@@ -125,6 +137,11 @@ export class EnvironmentStack extends TerraformStack {
       ingress: is.optional(is.list(is.checkedLater(), 'list the entry points, such as [FirewallRule.httpsFromAnywhere()], [] for none, or leave it out for HTTPS and HTTP')),
       budget: is.optional(is.instance(Budget, 'use Budget.monthly(Money.euros(30))', 'a Budget')),
       retire: is.optional(is.object<RetirementOptions>({ reason: is.checkedLater(), includeBackups: is.checkedLater() }, "pass retire: { reason: '…' }")),
+      networkClients: is.optional((at, prop, value) => {
+        if (typeof value !== 'function') {
+          fail(at, prop, value, `it is ${Array.isArray(value) ? 'a list, and a client must be a machine in the private network this stack creates' : 'not a function'}`, NETWORK_CLIENTS_FACTORY);
+        }
+      }),
     }, 'pass { product, environment }');
     if (props.retire) Retirement.declare(this, props.retire);
     this.product = props.product;
@@ -192,6 +209,9 @@ export class EnvironmentStack extends TerraformStack {
       rollout: rolloutOf(product, `${prefix}-app`),
     });
 
+    // Built once the network and the app machine exist, checked under this stack's prop, before the database declares them.
+    const networkClients = props.networkClients && checkNetworkClients(this, 'networkClients', this.app, props.networkClients(this));
+
     // The volume comes first: its mount is a bundle part the database's setup runs after.
     const productionVolume = product.database.storage.volumeSizeFor(product.phase);
     const volumeSize = environment === Environment.PRODUCTION ? productionVolume : undefined;
@@ -211,6 +231,7 @@ export class EnvironmentStack extends TerraformStack {
       dataVolume: this.databaseVolume,
       // Built from production's snapshot, which skips production's database volume: the root disk holds no cluster.
       createEmptyClusterIfMissing: inProductionProject && productionVolume !== undefined,
+      networkClients,
     });
 
     if (product.backup && environment === Environment.PRODUCTION) addProductionBackups(this, product, this.app, product.backup, this.database);

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, Testing } from 'cdktf';
-import { Budget, Component, DatabaseStorage, Port, DataVolume, Environment, Location, Money, Phase, Product, ProductProps, RestoreCheck, S3Provider, Size, StagingMode } from '../../lib';
+import { Budget, Component, DatabaseStorage, Port, DataVolume, Environment, Location, Machine, Money, Phase, Product, ProductProps, RestoreCheck, S3Provider, ServerType, Size, SshKey, StagingMode } from '../../lib';
 import { EnvironmentStack, ProductStacks } from '../../stacks';
 import { policy } from '../boundary/fixtures';
 import { warningsOf } from '../setup/stack';
@@ -89,6 +89,25 @@ describe('EnvironmentStack', () => {
     try { app.synth(); } catch (e) { message = (e as Error).message; }
     expect(message).toMatch(/acme-production\/App\.location: 'ash' is not allowed: it is outside the EU, and the machine holds sensitive, secret data, which must stay in the EU\. Fix: use Location\.FSN1/);
     expect(message).not.toMatch(/no known price|hetzner-prices\.json/);
+  });
+
+  // A worker on a machine of its own reached the app machine's database only through PrivateIngress.allowTcp written
+  // after the stack: the stack had no networkClients, as PostgresDatabase has.
+  test('networkClients: the machines it builds in the stack reach the database (table and pg_hba.conf); refused at the stack as the database refuses them', () => {
+    const worker = (stack: EnvironmentStack, id = 'Worker', inNetwork = true) => new Machine(stack, id, {
+      environment: stack.environment, role: 'worker', serverType: ServerType.CX23, location: stack.app.location, sshKeys: [SshKey.fromName('admin')],
+      adminCidrs: admin.cidrs, ...(inNetwork ? { privateNetwork: stack.network, privateIp: '10.0.1.5' } : {}),
+    });
+    const build = (networkClients: unknown) => new EnvironmentStack(Testing.app(), 'acme-test', { product: product(), environment: Environment.TEST, networkClients: networkClients as any });
+    const stack = build((s: EnvironmentStack) => [worker(s)]);
+    const files = stack.app.bundle.files();
+    expect(files.get('/etc/nftables.d/sovereign-private-ingress.nft')!.content).toContain('ip saddr 10.0.1.5 tcp dport 5432 accept');
+    expect(files.get('/etc/postgresql/15/main/pg_hba.conf')!.content).toMatch(/^host\s+app\s+app\s+10\.0\.1\.5\/32\s+scram-sha-256$/m);
+    expect(() => build([])).toThrow(/acme-test\.networkClients: \[\] is not allowed: it is a list, and a client must be a machine in the private network this stack creates\. Fix: pass a function that builds them in the stack/);
+    expect(() => build((s: EnvironmentStack) => [s.app])).toThrow(/acme-test\.networkClients\[0\]: 'acme-test\/App' is not allowed: it is the database's own machine/);
+    expect(() => build((s: EnvironmentStack) => [worker(s, 'Loner', false)])).toThrow(/acme-test\.networkClients\[0\]: 'acme-test\/Loner' is not allowed: acme-test\/Loner is in no private network\. Fix: attach both machines/);
+    expect(() => build(() => 'worker')).toThrow(/acme-test\.networkClients: 'worker' is not allowed: it is a string, not a list\. Fix: list the client Machines/);
+    expect(() => build(() => [{ node: {} }])).toThrow(/acme-test\.networkClients\[0\]: .* is not allowed: it is not a machine built with new Machine/);
   });
 
   test('falls back to the next preset type when the first is sold out', () => {
