@@ -5,7 +5,7 @@ import * as path from 'path';
 import { TerraformStack, Testing } from 'cdktf';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import { Environment, Location, Machine, Port, PostgresDatabase, PrivateIngress, PrivateNetwork, SecretVariable, ServerType, SshKey } from '../../lib';
-import { PRIVATE_INGRESS_RULESET, PRIVATE_INGRESS_UNIT } from '../../lib/hetzner/private/private-ingress-table';
+import { PRIVATE_INGRESS_NFTABLES_DROP_IN, PRIVATE_INGRESS_RULESET, PRIVATE_INGRESS_UNIT } from '../../lib/hetzner/private/private-ingress-table';
 import { phase3Traction } from '../../examples/phase3-traction';
 import { bootTransaction, bundleOf, systemdTestAvailable } from '../boundary/boot-transaction';
 import { Unit } from '../boundary/egress-host';
@@ -143,7 +143,7 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
   const probe = (label: string, from: string, address: string, port: number) => `${process.execPath} -e "const s=require('net').connect({port:${port},host:'${address}',localAddress:'${from}'});`
     + `s.on('connect',()=>{console.log('${label} connected');s.destroy()});s.on('error',(e)=>console.log('${label} '+e.code));setTimeout(()=>{console.log('${label} timeout');process.exit()},1500).unref()"`;
 
-  test('the monitoring machine reaches node exporter, the worker PostgreSQL and a published container port; any other private address nothing; after a reload and on a second boot too', () => {
+  test('the monitoring machine reaches node exporter, the worker PostgreSQL and a published container port; any other private address nothing; after a reload, on a second boot and after systemctl restart nftables too', () => {
     const { app } = environment();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'private-ingress-'));
     const ruleset = path.join(dir, 'ingress.nft');
@@ -151,6 +151,15 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
     const unit = new Unit(PRIVATE_INGRESS_UNIT, text(app, `/etc/systemd/system/${PRIVATE_INGRESS_UNIT}`));
     const [start] = unit.values('Service', 'ExecStart').map((c) => c.split(PRIVATE_INGRESS_RULESET).join(ruleset));
     const [reload] = unit.values('Service', 'ExecReload').map((c) => c.split(PRIVATE_INGRESS_RULESET).join(ruleset));
+    // Debian's nftables.service, as `systemctl restart nftables` runs it: ExecStop, ExecStart (its nftables.conf, which
+    // flushes the ruleset first), then what the drop-ins add: ExecStartPost; a reload runs its ExecReload, then theirs.
+    const nftablesConf = path.join(dir, 'nftables.conf');
+    fs.writeFileSync(nftablesConf, '#!/usr/sbin/nft -f\n\nflush ruleset\n\ntable inet filter {\n  chain input {\n    type filter hook input priority filter;\n  }\n}\n');
+    // Without the drop-in (before it existed), nftables.service runs its own commands alone.
+    const dropIn = new Unit('nftables.service', String(app.bundle.files().get(PRIVATE_INGRESS_NFTABLES_DROP_IN)?.content ?? ''));
+    const inMachine = (commands: string[]) => commands.map((c) => `nsenter -t $M -n ${c.split(PRIVATE_INGRESS_RULESET).join(ruleset)}`).join(' && ');
+    const nftablesRestart = inMachine(['nft flush ruleset', `nft -f ${nftablesConf}`, ...dropIn.values('Service', 'ExecStartPost')]);
+    const nftablesReload = inMachine([`nft -f ${nftablesConf}`, ...dropIn.values('Service', 'ExecReload')]);
     const node = process.execPath;
     /** Shell: waits up to 30 s for `file` in the test's directory, printing `<label> not-ready` if it never comes. */
     const waitFor = (file: string, label: string) => `i=0; until [ -e ${dir}/${file} ]; do i=$((i+1)); [ $i -le 300 ] || { echo '${label} not-ready'; break; }; sleep 0.1; done`;
@@ -202,6 +211,12 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
       `nsenter -t $M -n nft flush ruleset && nsenter -t $M -n ${start} && echo second-boot:ok`,
       'nsenter -t $M -n nft -f - <<EOF\ntable ip nat {\n  chain prerouting {\n    type nat hook prerouting priority -100;\n    tcp dport 8080 dnat to 172.17.0.2:8080\n  }\n}\nEOF',
       ...checks('second-boot'),
+      // Between boots and deploys, someone restarts nftables.service (Docker's NAT goes with it, and Docker adds it again).
+      `${nftablesRestart} && echo nftables-restart:ok`,
+      'nsenter -t $M -n nft -f - <<EOF\ntable ip nat {\n  chain prerouting {\n    type nat hook prerouting priority -100;\n    tcp dport 8080 dnat to 172.17.0.2:8080\n  }\n}\nEOF',
+      ...checks('nftables-restart'),
+      `${nftablesReload} && echo nftables-reload:ok`,
+      `nsenter -t $M -n nft list table ip sovereign_private_ingress 2>/dev/null | grep -c 'tcp dport' | sed 's/^/nftables-reload:rules /'`,
       'kill $P 2>/dev/null; wait',
     ].join('\n');
     // In a namespace of its own too: the links are made there before they move, never in the test's own namespace.
@@ -225,6 +240,8 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
       'boot:ok': 'boot:ok', ...round('boot', narrowed),
       'reload:ok': 'reload:ok', ...round('reload', narrowed),
       'second-boot:ok': 'second-boot:ok', ...round('second-boot', narrowed),
+      'nftables-restart:ok': 'nftables-restart:ok', ...round('nftables-restart', narrowed),
+      'nftables-reload:ok': 'nftables-reload:ok', 'nftables-reload:rules': '3',
     });
   }, 180_000);
 });

@@ -54,3 +54,25 @@ export function tableBootUnit(options: TableBootUnitOptions): string {
     '',
   ].join('\n');
 }
+
+/** Where a table's drop-in for Debian's nftables.service goes (`nftablesServiceDropIn`). */
+export function nftablesDropInPath(name: string): string {
+  return `/etc/systemd/system/nftables.service.d/50-${name}.conf`;
+}
+
+/**
+ * A drop-in for Debian's nftables.service, which loads /etc/nftables.conf (it starts with `flush ruleset`) on every
+ * start, restart and reload: the table is loaded again right after, in the unit's own job, so that
+ * `systemctl restart nftables` between boots and deploys never leaves the machine without it until the next boot.
+ * (Its stop, `nft flush ruleset`, and a flush by hand are the table's check's to find: nothing runs then.)
+ */
+export function nftablesServiceDropIn(owner: string, rulesetFile: string): string {
+  return [
+    `# Rendered by cdktf-sovereign-hetzner (${owner}): /etc/nftables.conf flushes the whole ruleset when nftables.service`,
+    '# starts, restarts or reloads; load this table again after it.',
+    '[Service]',
+    `ExecStartPost=/usr/sbin/nft -f ${rulesetFile}`,
+    `ExecReload=/usr/sbin/nft -f ${rulesetFile}`,
+    '',
+  ].join('\n');
+}

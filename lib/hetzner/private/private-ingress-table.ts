@@ -1,6 +1,6 @@
 import type { IMachine } from '../machine';
 import type { BundlePart } from '../machine-bundle';
-import { replacingTable, tableBootUnit } from './nftables-table';
+import { nftablesDropInPath, nftablesServiceDropIn, replacingTable, tableBootUnit } from './nftables-table';
 import { privateAddressOf } from './private-address';
 
 // The host table that narrows what reaches a machine over its private network, which Hetzner's Cloud Firewalls do
@@ -21,6 +21,8 @@ export const PRIVATE_INGRESS_TABLE = 'ip sovereign_private_ingress';
 export const PRIVATE_INGRESS_RULESET = '/etc/nftables.d/sovereign-private-ingress.nft';
 export const PRIVATE_INGRESS_UNIT = 'sovereign-private-ingress.service';
 export const PRIVATE_INGRESS_PART = 'private-network ingress';
+/** Loads the table again after Debian's nftables.service flushed the ruleset (`systemctl restart nftables`). */
+export const PRIVATE_INGRESS_NFTABLES_DROP_IN = nftablesDropInPath('sovereign-private-ingress');
 
 const declared = new WeakMap<IMachine, PrivateIngressRule[]>();
 
@@ -79,8 +81,8 @@ ${lines(allowed('meta l4proto tcp ct original proto-dst'))}    counter drop
 }
 
 /**
- * The machine's part: the table, and the unit that loads it at every boot before the network (and so before the
- * private address exists). It activates first, so that on a new server nothing listens on the private address
+ * The machine's part: the table, the unit that loads it at every boot before the network (and so before the
+ * private address exists), and the drop-in that loads it again whenever nftables.service loads /etc/nftables.conf. It activates first, so that on a new server nothing listens on the private address
  * before the table is there. The table is rendered at synth, once every construct has declared its peers.
  */
 export function privateIngressPart(machine: IMachine): BundlePart {
@@ -100,6 +102,7 @@ export function privateIngressPart(machine: IMachine): BundlePart {
           rulesetFile: PRIVATE_INGRESS_RULESET,
         }),
       },
+      { path: PRIVATE_INGRESS_NFTABLES_DROP_IN, content: nftablesServiceDropIn('PrivateIngress', PRIVATE_INGRESS_RULESET) },
     ],
     commands: [
       'systemctl daemon-reload',
