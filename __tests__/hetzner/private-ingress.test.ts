@@ -5,6 +5,7 @@ import * as path from 'path';
 import { TerraformStack, Testing } from 'cdktf';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import { Environment, Location, Machine, Port, PostgresDatabase, PrivateIngress, PrivateNetwork, SecretVariable, ServerType, SshKey } from '../../lib';
+import { PRIVATE_INGRESS_CHECK } from '../../lib/hetzner/private/private-ingress-check';
 import { PRIVATE_INGRESS_NFTABLES_DROP_IN, PRIVATE_INGRESS_RULESET, PRIVATE_INGRESS_UNIT } from '../../lib/hetzner/private/private-ingress-table';
 import { phase3Traction } from '../../examples/phase3-traction';
 import { bootTransaction, bundleOf, systemdTestAvailable } from '../boundary/boot-transaction';
@@ -244,6 +245,29 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
       'nftables-reload:ok': 'nftables-reload:ok', 'nftables-reload:rules': '3',
     });
   }, 180_000);
+
+  test('a flush no drop-in follows (nft flush ruleset): the check loads the table again and records for node exporter whether it is there', () => {
+    const { app } = environment();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'private-ingress-check-'));
+    const ruleset = path.join(dir, 'ingress.nft');
+    fs.writeFileSync(ruleset, text(app, PRIVATE_INGRESS_RULESET));
+    const check = path.join(dir, 'check');
+    fs.writeFileSync(check, text(app, `/usr/local/sbin/${PRIVATE_INGRESS_CHECK}`), { mode: 0o755 });
+    const textfiles = path.join(dir, 'textfiles');
+    /** In a network namespace of its own: `before`, then the check; its exit code, the table's rules and the metric. */
+    const run = (before: string, rulesetFile = ruleset) => {
+      const r = spawnSync('unshare', ['-n', 'sh', '-c', `${before}; PRIVATE_INGRESS_RULESET_FILE=${rulesetFile} PRIVATE_INGRESS_TEXTFILE_DIR=${textfiles} ${check}; `
+        + `echo "rc=$?"; nft list table ip sovereign_private_ingress 2>/dev/null | grep -c 'tcp dport'`], { encoding: 'utf8' });
+      const metric = fs.readFileSync(path.join(textfiles, 'sovereign_private_ingress.prom'), 'utf8');
+      return { out: r.stdout.trim().split('\n'), stderr: r.stderr, metric: /^sovereign_private_ingress_table_present (\d)$/m.exec(metric)?.[1] };
+    };
+    expect(run(`nft -f ${ruleset}`)).toEqual({ out: ['rc=0', '3'], stderr: '', metric: '1' });
+    const flushed = run(`nft -f ${ruleset} && nft flush ruleset`);
+    expect(flushed).toMatchObject({ out: ['rc=0', '3'], metric: '1' });
+    expect(flushed.stderr).toMatch(/table ip sovereign_private_ingress is missing; loading/);
+    // A ruleset that does not load: the check fails, and the metric says the table is not there.
+    expect(run('true', path.join(dir, 'missing.nft'))).toMatchObject({ out: ['rc=1', '0'], metric: '0' });
+  });
 });
 
 describeWithRealParts(systemdTestAvailable, 'the private-network ingress table at boot', 'root, systemd and setpriv')('the table at every boot, as systemd orders it', () => {
@@ -258,6 +282,8 @@ describeWithRealParts(systemdTestAvailable, 'the private-network ingress table a
     expect(boot.deps(PRIVATE_INGRESS_UNIT, 'Before')).toContain('network-pre.target');
     expect(boot.field(PRIVATE_INGRESS_UNIT, 'DefaultDependencies')).toBe('no');
     expect(boot.deps('systemd-networkd.service', 'After')).toContain('network-pre.target');
+    // The check that loads it again after a flush, and records whether it is there, runs from every boot on.
+    expect(bootTransaction(bundle, 'timers.target').jobs).toContain(`${PRIVATE_INGRESS_CHECK}.timer`);
   });
 
   test('node exporter, on the app machine\'s private address, starts after the network', () => {

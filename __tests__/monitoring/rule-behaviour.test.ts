@@ -414,6 +414,18 @@ describeWithPromtool('the rendered alert rules, evaluated by promtool', () => {
     });
   });
 
+  test('the private-network table: missing after its check for 5 minutes is critical', () => {
+    // A flush the check could not repair (the ruleset does not load) at 10m.
+    expectPass(rules(Phase.ONE, 'production'), {
+      interval: '1m',
+      series: { [sel('sovereign_private_ingress_table_present', prod)]: '1x10 0x30' },
+      expect: [
+        { at: '14m', alert: 'PrivateIngressNotLoaded', labels: [] },
+        { at: '16m', alert: 'PrivateIngressNotLoaded', labels: [{ ...prod, severity: 'critical', notify: 'ops' }] },
+      ],
+    });
+  });
+
   test('the egress allowlist: a missing table is critical after 5 minutes, a failing or stopped refresh a warning after 20', () => {
     const file = rules(Phase.ONE, 'production');
     // A reboot without the boot unit: the refresh finds no table at 10m (and then fails to load it).

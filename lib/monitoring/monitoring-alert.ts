@@ -78,6 +78,10 @@ export class MonitoringAlert {
   public static readonly EGRESS_ALLOWLIST_REFRESH_FAILING = new MonitoringAlert('EgressAllowlistRefreshFailing', 1,
     "the refresh of the host egress allowlist from DNS (every 10 minutes)",
     'the last refresh failed (a hostname does not resolve: its addresses stay blocked) for 20 minutes, or none ran for 30 minutes', 'warning');
+  /** A machine's private-network ingress table is not loaded. */
+  public static readonly PRIVATE_INGRESS_NOT_LOADED = new MonitoringAlert('PrivateIngressNotLoaded', 1,
+    'the private-network ingress table of every watched machine in a private network (checked every 2 minutes)',
+    'its nftables table was missing after the last check, which loads it again, so every machine of the private network reaches every port, for 5 minutes', 'critical');
   /** A machine has less than 10% of its memory available (Phase 2). */
   public static readonly MEMORY_ALMOST_EXHAUSTED = new MonitoringAlert('MemoryAlmostExhausted', 2,
     'the memory of every watched machine', 'less than 10% is available for 10 minutes', 'warning');
@@ -97,7 +101,7 @@ export class MonitoringAlert {
       MonitoringAlert.UPTIME_CHECK_FAILED, MonitoringAlert.TLS_CERTIFICATE_EXPIRING, MonitoringAlert.BACKUP_TOO_OLD,
       MonitoringAlert.BACKUP_JOB_FAILED, MonitoringAlert.RESTORE_DRILL_FAILED, MonitoringAlert.RESTORE_DRILL_MISSED,
       MonitoringAlert.ROLLOUT_FAILED, MonitoringAlert.EGRESS_ALLOWLIST_NOT_LOADED, MonitoringAlert.EGRESS_ALLOWLIST_REFRESH_FAILING,
-      MonitoringAlert.DISK_ABOVE_VOLUME_THRESHOLD, MonitoringAlert.DISK_ABOVE_SPLIT_THRESHOLD, MonitoringAlert.MONITORING_TARGET_DOWN,
+      MonitoringAlert.PRIVATE_INGRESS_NOT_LOADED, MonitoringAlert.DISK_ABOVE_VOLUME_THRESHOLD, MonitoringAlert.DISK_ABOVE_SPLIT_THRESHOLD, MonitoringAlert.MONITORING_TARGET_DOWN,
       MonitoringAlert.MONITORING_DATA_MISSING, MonitoringAlert.PROMETHEUS_DOWN, MonitoringAlert.WATCHDOG, MonitoringAlert.MEMORY_ALMOST_EXHAUSTED, MonitoringAlert.OUT_OF_MEMORY_KILL,
       MonitoringAlert.DISK_WILL_FILL, MonitoringAlert.CPU_SATURATED,
     ];

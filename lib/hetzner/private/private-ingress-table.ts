@@ -2,6 +2,7 @@ import type { IMachine } from '../machine';
 import type { BundlePart } from '../machine-bundle';
 import { nftablesDropInPath, nftablesServiceDropIn, replacingTable, tableBootUnit } from './nftables-table';
 import { privateAddressOf } from './private-address';
+import { PRIVATE_INGRESS_CHECK, privateIngressCheckFiles } from './private-ingress-check';
 
 // The host table that narrows what reaches a machine over its private network, which Hetzner's Cloud Firewalls do
 // not filter. The constructs that open a port there declare who may reach it (PrivateIngress.allowTcp); the table
@@ -82,7 +83,8 @@ ${lines(allowed('meta l4proto tcp ct original proto-dst'))}    counter drop
 
 /**
  * The machine's part: the table, the unit that loads it at every boot before the network (and so before the
- * private address exists), and the drop-in that loads it again whenever nftables.service loads /etc/nftables.conf. It activates first, so that on a new server nothing listens on the private address
+ * private address exists), the drop-in that loads it again whenever nftables.service loads /etc/nftables.conf, and
+ * the check that loads it again after any other flush and records whether it is there (`private-ingress-check.ts`). It activates first, so that on a new server nothing listens on the private address
  * before the table is there. The table is rendered at synth, once every construct has declared its peers.
  */
 export function privateIngressPart(machine: IMachine): BundlePart {
@@ -103,12 +105,14 @@ export function privateIngressPart(machine: IMachine): BundlePart {
         }),
       },
       { path: PRIVATE_INGRESS_NFTABLES_DROP_IN, content: nftablesServiceDropIn('PrivateIngress', PRIVATE_INGRESS_RULESET) },
+      ...privateIngressCheckFiles(),
     ],
     commands: [
       'systemctl daemon-reload',
-      `systemctl enable ${PRIVATE_INGRESS_UNIT}`,
+      `systemctl enable ${PRIVATE_INGRESS_UNIT} ${PRIVATE_INGRESS_CHECK}.timer`,
       // Loads the table, or replaces it in one transaction.
       `systemctl reload-or-restart ${PRIVATE_INGRESS_UNIT}`,
+      `systemctl start ${PRIVATE_INGRESS_CHECK}.timer`,
     ],
   };
 }

@@ -9,6 +9,8 @@ import { IDENTITY_UNIT_LINES } from '../../hetzner/private/machine-identity';
 import { ADDRESS_WAIT_SECONDS, ADDRESS_WAIT_START_TIMEOUT_SECONDS, waitForAddressCommand } from '../../hetzner/private/private-address';
 import { ETC, PORTS, PROMETHEUS_WATCH, REDACT_LOG, SECRETS, SERVICES, TEXTFILE_DIR, WEB_CONFIG, WEB_PASSWORD, WEB_USER } from './paths';
 import { MonitoringProfile, ProberResources } from './profile';
+import { PRIVATE_INGRESS_CHECK, PRIVATE_INGRESS_PRESENT_METRIC } from '../../hetzner/private/private-ingress-check';
+import { PRIVATE_INGRESS_UNIT } from '../../hetzner/private/private-ingress-table';
 
 /** A job unit whose outcomes a prober alerts on (backups, restore drill). */
 export interface JobWatch {
@@ -294,7 +296,7 @@ export function renderRules(model: ProberModel): string {
   }
 
   if (model.nodes.length > 0) {
-    // Written by the rollout agent and the egress allowlist's refresh into node exporter's textfile collector.
+    // Written by the rollout agent, the egress allowlist's refresh and the private-network table's check into node exporter's textfile collector.
     groups.push({
       name: 'machine tooling',
       rules: [
@@ -317,6 +319,13 @@ export function renderRules(model: ProberModel): string {
           for: '20m',
           labels: { severity: AlertSeverity.WARNING, notify },
           annotations: { summary: 'The egress allowlist of {{ $labels.instance }} is not refreshed', description: 'A hostname does not resolve or the timer stopped: journalctl -u sovereign-egress-refresh.service.' },
+        },
+        {
+          alert: MonitoringAlert.PRIVATE_INGRESS_NOT_LOADED.name,
+          expr: `${hold(PRIVATE_INGRESS_PRESENT_METRIC)} == 0`,
+          for: '5m',
+          labels: { severity: AlertSeverity.CRITICAL, notify },
+          annotations: { summary: 'The private-network ingress table of {{ $labels.instance }} is not loaded', description: `Every machine of the private network reaches every port of it. Read journalctl -u ${PRIVATE_INGRESS_CHECK}.service, fix the ruleset and run systemctl reload ${PRIVATE_INGRESS_UNIT}.` },
         },
       ],
     });
