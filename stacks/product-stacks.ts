@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { Aspects, TerraformStack } from 'cdktf';
-import { BOUNDARY_RULES, BoundaryChecks, DataClass, Environment, FirewallRule, Product, RetirementOptions } from '../lib';
+import { BOUNDARY_RULES, BoundaryChecks, DataClass, Environment, FirewallRule, IMachine, Product, RetirementOptions } from '../lib';
 import { boundaryRulesRun } from '../lib/boundary/boundary-checks';
 import { packsAbove } from '../lib/core/app-level-packs';
 import { checkOptions, is, requireInstance } from '../lib/core/runtime-checks';
@@ -32,6 +32,12 @@ export interface ProductStacksProps {
     /** The environment whose stack is retired; the other stacks keep their protections. */
     readonly environment: Environment;
   };
+  /**
+   * The machines whose apps connect to each environment's database over its private network, built in each stack
+   * (`EnvironmentStackProps.networkClients`): `(stack) => [new Machine(stack, 'Worker', { …, privateNetwork: stack.network })]`.
+   * @default - none: nothing reaches a database over the private network
+   */
+  readonly networkClients?: (stack: EnvironmentStack) => IMachine[];
 }
 
 /**
@@ -53,7 +59,7 @@ export class ProductStacks {
   /** Creates the product's stacks in `scope` (the app), each an `EnvironmentStack` named after the product. */
   constructor(scope: Construct, product: Product, props: ProductStacksProps = {}) {
     checkProductStacksArguments(product, props);
-    const common = { product, dataClasses: props.dataClasses, ingress: props.ingress };
+    const common = { product, dataClasses: props.dataClasses, ingress: props.ingress, networkClients: props.networkClients };
     // The retirement without its environment: that one chose the stack, the stack's retirement is reason and backups.
     const retire = (environment: Environment) => (props.retire?.environment === environment
       ? { retire: { reason: props.retire.reason, includeBackups: props.retire.includeBackups } } : {});
@@ -83,16 +89,17 @@ function checkProductStacksArguments(product: Product, props: ProductStacksProps
   const at = `ProductStacks(${product.name})`;
   checkOptions<ProductStacksProps>(at, 'props', props, {
     stagingExpiresAt: is.optional(is.text("write the UTC date as YYYY-MM-DD, such as '2026-12-31'")),
-    // The app machine checks these with its own path.
+    // The app machine and the stack check these with their own paths.
     dataClasses: is.checkedLater(),
     ingress: is.checkedLater(),
+    networkClients: is.checkedLater(),
     retire: is.optional(is.object<NonNullable<ProductStacksProps['retire']>>({
       environment: is.instance(Environment, 'use Environment.PRODUCTION, Environment.TEST or Environment.STAGING (the object, not its name)', 'an Environment'),
       // Retirement.declare checks these with the stack's path.
       reason: is.checkedLater(),
       includeBackups: is.checkedLater(),
     }, "pass retire: { environment: Environment.PRODUCTION, reason: '…' }")),
-  }, 'pass { stagingExpiresAt, dataClasses, ingress, retire } or nothing');
+  }, 'pass { stagingExpiresAt, dataClasses, ingress, retire, networkClients } or nothing');
 }
 
 /**

@@ -108,6 +108,9 @@ describe('EnvironmentStack', () => {
     expect(() => build((s: EnvironmentStack) => [worker(s, 'Loner', false)])).toThrow(/acme-test\.networkClients\[0\]: 'acme-test\/Loner' is not allowed: acme-test\/Loner is in no private network\. Fix: attach both machines/);
     expect(() => build(() => 'worker')).toThrow(/acme-test\.networkClients: 'worker' is not allowed: it is a string, not a list\. Fix: list the client Machines/);
     expect(() => build(() => [{ node: {} }])).toThrow(/acme-test\.networkClients\[0\]: .* is not allowed: it is not a machine built with new Machine/);
+    // ProductStacks builds them in each of its stacks.
+    const stacks = new ProductStacks(Testing.app(), product(), { networkClients: (s) => [worker(s)] });
+    for (const s of stacks.all) expect(s.app.bundle.files().get('/etc/postgresql/15/main/pg_hba.conf')!.content).toMatch(/^host\s+app\s+app\s+10\.0\.1\.5\/32\s/m);
   });
 
   test('falls back to the next preset type when the first is sold out', () => {
