@@ -1,4 +1,4 @@
-import { execFileSync, spawn, spawnSync } from 'child_process';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -98,7 +98,7 @@ describeReal('the rendered PostgreSQL configuration, on a real PostgreSQL 15', (
     expect(outside.out).toMatch(/pg_hba.conf rejects connection for host "192\.0\.2\.2"/);
   });
 
-  test('over the private network only the declared networkClients connect; a second deploy that replaces one refuses it from then on', () => {
+  test('over the private network only the declared networkClients connect; a second deploy that replaces one refuses it and ends its open session', async () => {
     // Two machines of the private subnet on the link: a declared worker, and one nobody declared. The table is not
     // loaded here: pg_hba.conf alone must refuse what no construct declared.
     const [worker, undeclared] = ['10.0.1.3', '10.0.1.4'];
@@ -108,23 +108,39 @@ describeReal('the rendered PostgreSQL configuration, on a real PostgreSQL 15', (
     /** A deploy whose database declares `clients`: the rollout writes pg_hba.conf and runs the setup. */
     const deploy = (clients: string[]) => {
       fs.writeFileSync(hba, synthDatabase({ networkClients: clients }).bundle.files.get('/etc/postgresql/15/main/pg_hba.conf')!.content!);
-      expect(setup().code).toBe(0);
+      const run = setup();
+      expect(run.code).toBe(0);
+      return run.out;
     };
     const from = (source: string) => {
       inOutside('route', 'replace', `${PRIVATE}/32`, 'dev', ns.outsideInterface, 'src', source);
       return connect(ns.outside, PRIVATE);
     };
     for (const address of [worker, undeclared]) inOutside('addr', 'add', `${address}/32`, 'dev', ns.outsideInterface);
+    let open: ChildProcess | undefined;
     try {
-      deploy([worker]);
+      expect(deploy([worker])).not.toMatch(/ended a session/);
       expect(from(worker)).toEqual({ ok: true, out: `${PRIVATE}/32 app` });
       expect(from(undeclared).out).toMatch(/pg_hba.conf rejects connection for host "10\.0\.1\.4"/);
-      deploy([undeclared]);
+      // The worker's pool holds a session open across the deploy that removes it.
+      inOutside('route', 'replace', `${PRIVATE}/32`, 'dev', ns.outsideInterface, 'src', worker);
+      open = spawn('ip', ['netns', 'exec', ns.outside, `${PG_BIN}/psql`, '-X', '-w', `host=${PRIVATE} port=5432 user=app dbname=app sslmode=disable`,
+        '-c', 'SELECT pg_sleep(120)'], { env: { PATH: process.env.PATH, PGPASSWORD: PASSWORD } });
+      let openErr = '';
+      open.stderr!.on('data', (d) => { openErr += d.toString(); });
+      const ended = new Promise<number | null>((resolve) => open!.on('exit', resolve));
+      const sessions = () => superuser(`SELECT count(*) FROM pg_stat_activity WHERE client_addr = '${worker}' AND query LIKE 'SELECT pg_sleep%'`);
+      for (let i = 0; i < 100 && sessions() !== '1'; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(sessions()).toBe('1');
+      expect(deploy([undeclared])).toMatch(/ended a session of role app from 10\.0\.1\.3: pg_hba.conf no longer admits that address/);
+      expect(await ended).not.toBe(0);
+      expect(openErr).toMatch(/terminating connection due to administrator command/);
       expect(from(undeclared)).toEqual({ ok: true, out: `${PRIVATE}/32 app` });
       expect(from(worker).out).toMatch(/pg_hba.conf rejects connection for host "10\.0\.1\.3"/);
       // The machine's own private address stays admitted: the setup's check and an app that connects to it.
       expect(connect(ns.db, PRIVATE).ok).toBe(true);
     } finally {
+      if (open?.exitCode === null) open.kill();
       spawnSync('ip', ['netns', 'exec', ns.outside, 'ip', 'route', 'del', `${PRIVATE}/32`]);
       for (const address of [worker, undeclared]) spawnSync('ip', ['netns', 'exec', ns.outside, 'ip', 'addr', 'del', `${address}/32`, 'dev', ns.outsideInterface]);
       fs.writeFileSync(hba, before);

@@ -16,7 +16,8 @@ export const SETUP_SCRIPT = String.raw`#!/usr/bin/python3
 #     the old directory as <dir>.moved-<date>; it never overwrites a directory that holds files;
 #  2. starts the server, reloads the configuration, restarts only when a setting needs it (and fails at
 #     once when another file moved it off the configured port); names the tuned settings ALTER SYSTEM overrides,
-#     and when the server does not start, the ones that may be why;
+#     and when the server does not start, the ones that may be why; ends the app role's open sessions from an
+#     address pg_hba.conf no longer admits (a client removed from the declaration);
 #  3. creates the app's role and database if missing and sets the role's password from the password
 #     file, as a SCRAM-SHA-256 verifier computed here: the password never reaches argv, SQL or logs;
 #  4. checks that the server accepts connections on every address of listen_addresses at its port (the
@@ -233,6 +234,19 @@ def control_service(conf, action):
              "while the server is down), then deploy again" % conf["serviceName"])
     fail("%s exited %d: %s" % (" ".join(conf["service"][action][:6]), p.returncode, why),
          "see the PostgreSQL log (journalctl -u postgresql@*) and deploy again")
+
+
+def end_sessions_no_longer_admitted(conf):
+    # pg_hba.conf is read at each connection: a client the reloaded file no longer admits (removed from the
+    # database's networkClients) would keep the sessions it has open, and a pool keeps them for hours. The app
+    # role's sessions from an address no host line admits end now. A keyword address has no netmask: never cast.
+    ended = psql(conf, "SELECT host(a.client_addr), pg_terminate_backend(a.pid) FROM pg_stat_activity a "
+                 "WHERE a.usename = %s AND a.client_addr IS NOT NULL AND NOT EXISTS ("
+                 "SELECT 1 FROM pg_hba_file_rules r WHERE r.type = 'host' AND r.auth_method <> 'reject' AND r.error IS NULL "
+                 "AND CASE WHEN r.netmask IS NULL THEN false ELSE family(r.address::inet) = family(a.client_addr) "
+                 "AND (a.client_addr & r.netmask::inet) = (r.address::inet & r.netmask::inet) END);" % literal(conf["role"]))
+    for line in ended.splitlines():
+        log("ended a session of role %s from %s: pg_hba.conf no longer admits that address" % (conf["role"], line.split("|")[0]))
 
 
 def report_altered_tuning(conf):
@@ -468,6 +482,7 @@ def main():
         log("restarting: a changed setting needs it")
         control_service(conf, "restart")
         wait_ready(conf)
+    end_sessions_no_longer_admitted(conf)
     report_altered_tuning(conf)
     ensure_role_and_database(conf, password)
     verify_listening(conf)
