@@ -13,6 +13,7 @@ import { Unit } from '../boundary/egress-host';
 import { synthExample } from '../examples/synth-examples';
 import { refusal } from '../boundary/refusal';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
+import { synthesizedBundle } from '../../testing/bundle';
 
 // Hetzner's Cloud Firewalls do not filter private networks: every server in the network reached every port of every
 // other one (PostgreSQL, node exporter, sshd). A machine in a private network now loads a table that admits only the
@@ -75,6 +76,24 @@ describe('PrivateIngress: what the constructs declare is what the table admits',
     expect(hbaHosts()).toEqual(['127.0.0.1/32', '::1/128', `${APP}/32`, `${WORKER}/32`]);
     PrivateIngress.allowTcp(app, monitoring, 5432, 'a PostgreSQL exporter on the monitoring machine');
     expect(hbaHosts()).toEqual(['127.0.0.1/32', '::1/128', `${APP}/32`, `${WORKER}/32`, `${MONITORING}/32`]);
+  });
+
+  test('a client whose private address Hetzner chooses is admitted by pg_hba.conf at the address Terraform fills in', () => {
+    const stack = new TerraformStack(Testing.app(), 'acme-production');
+    new HcloudProvider(stack, 'hcloud', {});
+    const network = new PrivateNetwork(stack, 'Network', { environment: Environment.PRODUCTION, subnetRange: '10.0.1.0/24' });
+    const machine = (id: string, privateIp?: string) => new Machine(stack, id, {
+      environment: Environment.PRODUCTION, role: id.toLowerCase(), serverType: ServerType.CX23, location: Location.FSN1, sshKeys: [SshKey.fromName('admin')],
+      adminCidrs: ['203.0.113.0/24'], privateNetwork: network, privateIp,
+    });
+    const app = machine('App', APP);
+    const worker = machine('Worker');
+    new PostgresDatabase(stack, 'Database', {
+      machine: app, privateAddress: APP, privateSubnet: '10.0.1.0/24', password: new SecretVariable(stack, 'pw', { description: 'x' }), networkClients: [worker],
+      withoutBackup: 'demo data, reloaded from fixtures on every deploy',
+    });
+    const hba = synthesizedBundle(JSON.parse(Testing.synth(stack, true)), app.serverName).files.get('/etc/postgresql/15/main/pg_hba.conf')!;
+    expect(hba.template).toMatch(/^host\s+app\s+app\s+\$\{tolist\(hcloud_server\.Worker_\w+\.network\)\.0\.ip\}\/32\s+scram-sha-256$/m);
   });
 
   test('a peer outside the private network, or the machine itself, is refused with the path and the fix', () => {
