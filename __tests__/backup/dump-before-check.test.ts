@@ -65,9 +65,9 @@ describeAsRoot('a dump that comes while a long check holds the repository lock',
     const ofCheck = checked.pings.filter((p) => p.path.includes(`${PROD_HOST}-check`));
     expect(checked.code).toBe(0);
     expect(ofCheck.map((p) => p.path)).toEqual([pingPath(PROD_HOST, 'check', '/start'), pingPath(PROD_HOST, 'check')]);
-    expect(checked.stderr).toMatch(/storagebox: a job that makes the backups waits for the repository lock: stopping this step \(restic check of storagebox, reading data slice 1\/1\)/);
+    expect(checked.stderr).toMatch(/storagebox: backup-dump \(pid \d+\) waits for the repository lock: stopping this step \(restic check of storagebox, reading data slice 1\/1\)/);
     expect(checked.stderr).toMatch(/storagebox: the repository lock is back after \d+s; running the step again/);
-    expect(ofCheck[1].body).toMatch(/read data slice storagebox slice 1\/1 .*backups fresh; gave way 1 time\(s\) to a job that makes the backups and ran the step again/);
+    expect(ofCheck[1].body).toMatch(/read data slice storagebox slice 1\/1 .*backups fresh; gave way 1 time\(s\) to backup-dump \(pid \d+\) and ran the step again/);
     // No lock of the stopped check is left in the repository. (A restic stopped while it wrote a lock over SFTP may
     // leave its half-written `<id>-restic-temp-<random>` file, which restic does not read as a lock: the dump and the
     // check above ran beside it.)
@@ -101,8 +101,8 @@ describeAsRoot('a dump that comes while a long check holds the repository lock',
     const ofPrune = pruned.pings.filter((p) => p.path.includes(`${PROD_HOST}-prune`));
     expect(pruned.code).toBe(0);
     expect(ofPrune.map((p) => p.path)).toEqual([pingPath(PROD_HOST, 'prune', '/start'), pingPath(PROD_HOST, 'prune')]);
-    expect(pruned.stderr).toMatch(/storagebox: a job that makes the backups waits for the repository lock: stopping this step/);
-    expect(ofPrune[1].body).toMatch(/gave way 1 time\(s\) to a job that makes the backups and ran the step again/);
+    expect(pruned.stderr).toMatch(/storagebox: backup-dump \(pid \d+\) waits for the repository lock: stopping this step/);
+    expect(ofPrune[1].body).toMatch(/gave way 1 time\(s\) to backup-dump \(pid \d+\) and ran the step again/);
     // The repository is sound after the stopped prune, and holds the dump that came.
     const check = await run('backup-check', world.variant(etc, 'backup.conf', { CHECK_READ_SLICES: 1 }));
     expectSuccess(check, PROD_HOST, 'check');

@@ -304,6 +304,11 @@ repo_lock() {
   if { [ -n "\${SB_LOCK_FIRST:-}" ] || [ -n "\${SB_LOCK_BY_HAND:-}" ]; } && ! flock -n 9; then
     holder=$(lock_holder "$lock")
     [ -z "\${SB_LOCK_BY_HAND:-}" ] || lock_held_by_hand "$holder"
+    # Its name, for the check or prune that gives way to it (lock_wanted_by): written before it wants the lock, so that
+    # one that sees it wanting finds the name.
+    SB_WANTED_NAME="$BACKUP_STATE/repository.wanted.$$"
+    at_exit 'rm -f "$SB_WANTED_NAME"'
+    printf '%s (pid %s)\\n' "\${0##*/}" "$$" >"$SB_WANTED_NAME" 2>/dev/null || true
     # (Without it, on a state disk with no inode left, the job waits as the others do.)
     if exec {SB_WANTED_FD}<>"$BACKUP_STATE/repository.wanted"; then flock -s "$SB_WANTED_FD"; else SB_WANTED_FD=''; fi
     log "waiting for the repository lock, held by \${holder:-a job that did not record its name}: a check or a prune gives way"
@@ -314,6 +319,7 @@ repo_lock() {
     die "another backup job has held the repository lock for $wait, so \${0##*/} did nothing: \${holder:-a job that did not record its name}. Fix: $fix"
   fi
   if [ -n "\${SB_WANTED_FD:-}" ]; then exec {SB_WANTED_FD}>&-; SB_WANTED_FD=''; fi
+  rm -f "\${SB_WANTED_NAME:-}"
   # Truncated as it is opened: on a full state disk the line is empty rather than the previous holder's.
   printf '%s (pid %s), since %(%Y-%m-%dT%H:%M:%S)TZ\\n' "\${0##*/}" "$$" -1 >"$lock" 2>/dev/null || true
   reopen_rotated_passwords
@@ -330,6 +336,20 @@ lock_wait() {
     lock_held_by_hand "$(lock_holder "$2")"
     [ "$SECONDS" -lt "$end" ] || return 1
   done
+}
+
+# lock_wanted_by: who waits for the repository lock (each waiter's repository.wanted.<pid>, written by repo_lock), those
+# still running; a waiter that wrote no name (a job of an earlier version, a state disk with no inode left) is said to be
+# unknown. Names of waiters that are gone (killed while they waited) are removed.
+lock_wanted_by() {
+  local f pid names=''
+  for f in "$BACKUP_STATE"/repository.wanted.*; do
+    pid=\${f##*.}
+    [[ $pid =~ ^[0-9]+$ ]] || continue
+    if [ ! -d "/proc/$pid" ]; then rm -f "$f"; continue; fi
+    names="\${names:+$names, }$(lock_holder "$f")"
+  done
+  printf '%s' "\${names:-a job that did not record its name (a bootstrap, a dump, a push, or a restore run by hand)}"
 }
 
 # lock_holder <lock file>: the line its holder wrote ("backup-dump (pid 1234), since <time>"), printable, or nothing.
@@ -376,10 +396,10 @@ reopen_rotated_passwords() {
 # repository lock, waits until the jobs that waited have taken it and let go (GIVE_WAY_WAIT_SECONDS: the longest a
 # bootstrap, a dump and a push run), takes it again, and runs the step again from its start. It gives way as often as a dump comes:
 # a check or prune that never finishes between two dumps runs into its unit's timeout, and its heartbeat alerts.
-SB_GAVE_WAY=0
-gave_way_note() { [ "$SB_GAVE_WAY" = 0 ] || printf '; gave way %s time(s) to a job that makes the backups and ran the step again' "$SB_GAVE_WAY"; }
+SB_GAVE_WAY=0 SB_GAVE_WAY_TO=''
+gave_way_note() { [ "$SB_GAVE_WAY" = 0 ] || printf '; gave way %s time(s) to %s and ran the step again' "$SB_GAVE_WAY" "$SB_GAVE_WAY_TO"; }
 gives_way() {
-  local t=$1 pid rc wanted waited=\${GIVE_WAY_WAIT_SECONDS:-48600} took
+  local t=$1 pid rc wanted waited=\${GIVE_WAY_WAIT_SECONDS:-48600} took who
   shift
   while :; do
     # Without the file (a state disk with no inode left) the step runs as before, giving way to nobody.
@@ -404,7 +424,9 @@ gives_way() {
       return "$rc"
     fi
     SB_GAVE_WAY=$((SB_GAVE_WAY + 1))
-    log "$t: a job that makes the backups waits for the repository lock: stopping this step ($SB_STEP) to let it go first, then running it again"
+    who=$(lock_wanted_by)
+    SB_GAVE_WAY_TO="\${SB_GAVE_WAY_TO:+$SB_GAVE_WAY_TO, }$who"
+    log "$t: $who waits for the repository lock: stopping this step ($SB_STEP) to let it go first, then running it again"
     kill_tree "$pid"
     wait "$pid" 2>/dev/null || true
     unlock_stale "$t" || log "$t: restic unlock failed: the lock of the stopped step may stay until the next check or prune"
