@@ -1,11 +1,13 @@
-import { execFileSync, spawn } from 'child_process';
+import { execFile, execFileSync, spawn } from 'child_process';
+import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { promisify } from 'util';
 import { S3Server } from './helpers/s3-server';
 import {
   b64, BackupWorld, corrupt, drillCopyProcess, expectFailure, expectSuccess, filesBySize, fingerprint, MachineRoot, pingPath, PROD_HOST, RunOptions, RunResult,
-  scratchDatabases, survivorsOf, TEST_HOST, RESTIC_PASSWORD,
+  scratchDatabases, survivorsOf, TEST_HOST, RESTIC_PASSWORD, waitUntil,
 } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 import { leakedSecrets } from '../setup/secret-sentinels';
@@ -384,6 +386,114 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
     const stamp = /the local copy of dump (\d{8}T\d{6}Z)/.exec(dump.pings.find((p) => p.path.endsWith('/fail'))!.body)![1];
     expect(storageBoxSnapshotsOf(stamp)).toEqual(['sovereign-dump', 'sovereign-dump-data']);
     expect(fs.readdirSync(dumps)).toEqual([]);
+  });
+
+  // Audit (second pass): the drill tells a dump that runs from one that died by the repository's restic locks
+  // (dump_writer), proved over SFTP only (drill-dump-writer). On the bucket the locks are objects under <prefix>/locks/,
+  // listed and read over S3. A limit of 0 hours makes every dump late, so the drill reads the locks on each run here.
+  test('the drill reads the bucket\'s restic locks: a running dump\'s is seen, an unreadable one counts as unknown, none is none', async () => {
+    const prefix = 'locks-on-s3';
+    const etc = prodOffsite({ offsite_REPO_PATH: prefix, DUMP_DIR: path.join(tmp, 'dumps-s3-locks'), PG_DATABASES: 'app' });
+    expect((await run(world.production, 'backup-bootstrap', etc)).code).toBe(0);
+    expectSuccess(await run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
+    const drillEtc = drillOffsite({ source_REPO_PATH: prefix, MAX_AGE_HOURS: 0, DRILL_KEEP_DATABASES: 0 });
+    const late = (seen: string) => new RegExp(`\\(dump \\d{8}T\\d{6}Z, 0 hours old \\(older than the limit of 0 hours: ${seen}; the drill fails past \\d+\\)\\)`);
+    const locksDir = path.join(s3.objects(prefix), 'locks');
+    const lockObjects = () => (fs.existsSync(locksDir) ? fs.readdirSync(locksDir).filter((f) => f.endsWith('._S3rver_object')) : []);
+
+    // No job runs: the bucket holds no lock, and the drill says that no dump writes.
+    expect(lockObjects()).toEqual([]);
+    const idle = await run(drillMachine, 'restore-drill', drillEtc);
+    expectSuccess(idle, TEST_HOST, 'restore-drill');
+    expect(idle.pings[1].body).toMatch(late('no dump of acme-production-app writes to source yet, and one may be starting'));
+
+    // A dump held in pg_dump by a table lock: its restic backup streams to the bucket under a lock it refreshes.
+    const release = await world.pg.holdTable('app', 'users');
+    let dumping = false;
+    let dump: Promise<RunResult> | undefined;
+    try {
+      dump = run(world.production, 'backup-dump', etc, { onOutput: { when: /step: dumping app/, act: () => { dumping = true; } } });
+      await waitUntil(() => dumping && lockObjects().length > 0, "the dump's restic holds a lock in the bucket");
+      const served = s3.requests.length;
+      const writing = await run(drillMachine, 'restore-drill', drillEtc);
+      expectSuccess(writing, TEST_HOST, 'restore-drill');
+      expect(writing.pings[1].body).toMatch(late('a restic process \\(a backup or a reader\\) holds a lock on source now \\(restic pid \\d+ on [\\w.-]+, '
+        + 'its lock refreshed 0 minutes ago\\), so a dump of acme-production-app may be writing'));
+      // The drill read the locks over S3: their listing and each lock object.
+      const read = s3.since(served);
+      expect(read.some((r) => r.method === 'GET' && /[?&]prefix=[^&]*locks/.test(r.url) && r.status === 200)).toBe(true);
+      expect(read.some((r) => r.method === 'GET' && r.url.includes(`/${prefix}/locks/`) && r.status < 300)).toBe(true);
+
+      // A lock object that cannot be read (damaged in the bucket) may be a writer's: unknown, not none.
+      const [lock] = lockObjects();
+      const file = path.join(locksDir, lock);
+      const saved = fs.readFileSync(file);
+      corrupt(file);
+      try {
+        const unreadable = await run(drillMachine, 'restore-drill', drillEtc);
+        expectSuccess(unreadable, TEST_HOST, 'restore-drill');
+        expect(unreadable.pings[1].body).toMatch(late('the locks of source could not all be read, so a dump of acme-production-app may be running'));
+      } finally {
+        fs.writeFileSync(file, saved);
+      }
+    } finally {
+      release();
+    }
+    // The dump the drills ran beside was not disturbed by them (its pings among theirs, which came while it ran).
+    const dumped = await dump!;
+    expect(dumped.code).toBe(0);
+    expect(dumped.pings.filter((p) => p.path.includes(`${PROD_HOST}-dump`)).map((p) => p.path)).toEqual([pingPath(PROD_HOST, 'dump', '/start'), pingPath(PROD_HOST, 'dump')]);
+  });
+
+  // Audit (second pass): the file backup (tag sovereign-files), its record (sovereign-files-record) and the drill's
+  // restore --verify of them were proved over SFTP only (drill-files). Here a plan backs up a path to the bucket alone,
+  // and the test machine drills it from there; then a pack of the files is damaged in the bucket, as bit rot at the
+  // provider would.
+  test('files to the bucket: the push backs them up with their record, the drill restores them from it; a damaged pack there fails the drill', async () => {
+    const prefix = 'files-on-s3';
+    const uploads = path.join(tmp, 'srv-s3', 'uploads');
+    fs.mkdirSync(path.join(uploads, 'avatars'), { recursive: true });
+    // Content restic can neither compress nor deduplicate: the largest pack the push adds.
+    fs.writeFileSync(path.join(uploads, 'avatars', 'u1.png'), randomBytes(300_000));
+    fs.writeFileSync(path.join(uploads, 'contract.pdf'), '%PDF-1.4 contract\n'.repeat(200));
+    const files = world.layOut('production-files-s3', {
+      storagebox_PORT: world.sftp.port, TARGETS: 'offsite', offsite_REPO_PATH: prefix, PG_DATABASES: 'app',
+    }, { filePaths: [uploads] });
+    expect((await run(files, 'backup-bootstrap')).code).toBe(0);
+    expectSuccess(await run(files, 'backup-dump'), PROD_HOST, 'dump');
+    const packsNow = () => filesBySize(path.join(s3.objects(prefix), 'data')).filter((f) => f.endsWith('._S3rver_object'));
+    const beforeFiles = new Set(packsNow());
+    const push = await run(files, 'backup-push');
+    expectSuccess(push, PROD_HOST, 'push');
+    expect(push.stderr).toMatch(/files \(\S+uploads\) are snapshot \w{8} on offsite \(2 files, [\d.]+KiB\), its trees read back, its record written/);
+    // The file snapshot and its record are in the bucket, under the machine's host.
+    // (Asynchronously: the S3 server answers from this process.)
+    const tagged = async (tag: string) => JSON.parse((await promisify(execFile)('restic', ['--no-lock', '--no-cache', 'snapshots', '--json', '--host', PROD_HOST, '--tag', tag], {
+      env: {
+        ...process.env, RESTIC_PASSWORD, RESTIC_REPOSITORY: `s3:${s3.endpoint}/${s3.bucket}/${prefix}`,
+        AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+      },
+    })).stdout).length;
+    expect([await tagged('sovereign-files'), await tagged('sovereign-files-record')]).toEqual([1, 1]);
+
+    const drillEtc = drillOffsite({ source_REPO_PATH: prefix, DRILL_KEEP_DATABASES: 0 });
+    const served = s3.requests.length;
+    const drill = await run(drillMachine, 'restore-drill', drillEtc);
+    expectSuccess(drill, TEST_HOST, 'restore-drill');
+    const size = 300_000 + '%PDF-1.4 contract\n'.length * 200;
+    expect(drill.pings[1].body).toMatch(new RegExp('verification queries true; file snapshot \\w{8} \\(0 hours old\\): 2 files, [\\d.]+KiB restored and read back, '
+      + `matching the record of its push: ${uploads} \\(2 files, 2 directories, ${size} bytes\\)`));
+    // The files came from the bucket, their packs by ranged GETs.
+    const filePacks = packsNow().filter((p) => !beforeFiles.has(p));
+    expect(filePacks.length).toBeGreaterThan(0);
+    expect(s3.since(served).some((r) => r.method === 'GET' && filePacks.some((p) => r.url.endsWith(`/data/${path.basename(path.dirname(p))}/${path.basename(p, '._S3rver_object')}`)) && r.status === 206)).toBe(true);
+
+    // Bit rot at the provider in the files' largest pack: the databases still restore, the files do not, and the drill fails.
+    const [pack] = filePacks.sort((a, b) => fs.statSync(b).size - fs.statSync(a).size);
+    corrupt(pack);
+    const damaged = await run(drillMachine, 'restore-drill', drillEtc);
+    expectFailure(damaged, TEST_HOST, 'restore-drill', /restic restore of file snapshot \w{8} \(\S+uploads\) from source failed/);
+    expect(damaged.stderr).toMatch(/step: verification query 02-users-present on app[\s\S]*step: restoring file snapshot/);
   });
 
   test('restic\'s errors reach the failure ping with the bucket\'s endpoint and name replaced', async () => {
