@@ -7,7 +7,7 @@ import { promisify } from 'util';
 import { S3Server } from './helpers/s3-server';
 import {
   b64, BackupWorld, corrupt, drillCopyProcess, expectFailure, expectSuccess, filesBySize, fingerprint, MachineRoot, pingPath, PROD_HOST, RunOptions, RunResult,
-  scratchDatabases, survivorsOf, TEST_HOST, RESTIC_PASSWORD, waitUntil,
+  scratchDatabases, survivorsOf, TEST_HOST, RESTIC_PASSWORD, runScript, PATH_ENV, waitUntil,
 } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 import { leakedSecrets } from '../setup/secret-sentinels';
@@ -443,6 +443,50 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
     const dumped = await dump!;
     expect(dumped.code).toBe(0);
     expect(dumped.pings.filter((p) => p.path.includes(`${PROD_HOST}-dump`)).map((p) => p.path)).toEqual([pingPath(PROD_HOST, 'dump', '/start'), pingPath(PROD_HOST, 'dump')]);
+    expect(lockObjects()).toEqual([]);
+
+    // restic refreshes a running backup's lock every 5 minutes by writing it under a new name and removing the old
+    // one. A refresh between the drill's listing and its read of the lock made the drill read no lock (the old one
+    // gone, the new one never read) and take a writing dump for none: the short window, a false alarm. Here the
+    // refresh comes exactly there: the drill's first `restic cat lock` waits (a shim on its PATH) while a second
+    // restic backup takes a lock and the first one goes with its lock, as a refreshed lock does.
+    const resticEnv = {
+      ...process.env, RESTIC_PASSWORD, RESTIC_REPOSITORY: `s3:${s3.endpoint}/${s3.bucket}/${prefix}`,
+      AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+    };
+    /** A restic backup of stdin on the bucket, writing until it is killed (its stdin stays open). */
+    const backup = () => spawn('restic', ['--no-cache', 'backup', '--stdin', '--stdin-filename', 'held', '--host', PROD_HOST, '--tag', 'held'],
+      { env: resticEnv, stdio: ['pipe', 'ignore', 'ignore'] });
+    const shim = path.join(tmp, 'bin-refresh');
+    const asked = path.join(shim, 'asked');
+    const go = path.join(shim, 'go');
+    fs.mkdirSync(shim);
+    execFileSync('mkfifo', [go]);
+    fs.writeFileSync(path.join(shim, 'restic'), '#!/bin/bash\n'
+      + `if [[ " $* " == *" cat lock "* ]] && [ ! -e ${asked} ]; then : >${asked}; read -r _ <${go}; fi\n`
+      + 'exec /usr/bin/restic "$@"\n', { mode: 0o755 });
+    const first = backup();
+    const second: { process?: ReturnType<typeof spawn> } = {};
+    try {
+      await waitUntil(() => lockObjects().length === 1, "a restic backup's lock in the bucket");
+      const [old] = lockObjects();
+      const refreshing = runScript(path.join(drillMachine.root, 'usr/local/sbin/restore-drill'), world.receiver,
+        { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: drillEtc, PATH: `${shim}:${PATH_ENV}` });
+      await waitUntil(() => fs.existsSync(asked), 'the drill listed the locks and reads the first');
+      second.process = backup();
+      await waitUntil(() => lockObjects().length === 2, "the refreshed lock's new name");
+      first.kill('SIGKILL');
+      await new Promise((resolve) => first.once('exit', resolve));
+      for (const f of fs.readdirSync(locksDir).filter((f) => f.startsWith(old.replace(/\._S3rver_object$/, '')))) fs.rmSync(path.join(locksDir, f));
+      fs.writeFileSync(go, 'go\n');
+      const refreshed = await refreshing;
+      runs.push(refreshed);
+      expectSuccess(refreshed, TEST_HOST, 'restore-drill');
+      expect(refreshed.pings[1].body).toMatch(late(`a restic process \\(a backup or a reader\\) holds a lock on source now \\(restic pid ${second.process.pid} on [\\w.-]+, `
+        + 'its lock refreshed 0 minutes ago\\), so a dump of acme-production-app may be writing'));
+    } finally {
+      for (const p of [first, second.process]) p?.kill('SIGKILL');
+    }
   });
 
   // Audit (second pass): the file backup (tag sovereign-files), its record (sovereign-files-record) and the drill's

@@ -1732,20 +1732,25 @@ print((found.get("live") or found.get("stale") or (0, "none"))[1])
 # lock on the target's repository now (SB_LOCKS_PY), by the repository's locks (the drill takes none: the source's account
 # may be read-only); returns 1 when they cannot be read.
 dump_writer() {
-  local id ids unread='' locks="$scratch/locks"
-  ids=$(restic_on "$1" --no-lock list locks 2>>"$SB_LOG") || return 1
+  local id ids unread='' seen=' ' round locks="$scratch/locks"
   : >"$locks"
-  for id in $ids; do
-    [[ $id =~ ^[0-9a-f]{64}$ ]] || continue
-    restic_on "$1" --no-lock cat lock "$id" 2>>"$SB_LOG" | tr -d '\\n' >>"$locks" || unread+=" $id"
-    printf '\\n' >>"$locks"
-  done
-  # A lock that goes between the list and its read (its job ended) is left out; one still listed that cannot be read
-  # (damaged, a read that failed) may be a writer's: unknown, which keeps the longer window, rather than none.
-  if [ -n "$unread" ]; then
+  # A lock that goes between the list and its read is left out: its job ended, or its restic refreshed it (restic 0.14
+  # writes the refreshed lock under a new name, then removes the old one), so the locks are listed again and the new
+  # ones read. One still listed that cannot be read (damaged, a read that failed) may be a writer's: unknown, which
+  # keeps the longer window, rather than none; so are locks that still go faster than they are read.
+  for round in 1 2 3 4; do
+    [ "$round" = 1 ] || [ -n "$unread" ] || break
+    [ "$round" != 4 ] || return 1
     ids=$(restic_on "$1" --no-lock list locks 2>>"$SB_LOG") || return 1
     for id in $unread; do if grep -qxF -- "$id" <<<"$ids"; then return 1; fi; done
-  fi
+    unread=''
+    for id in $ids; do
+      [[ $id =~ ^[0-9a-f]{64}$ && $seen != *" $id "* ]] || continue
+      seen+="$id "
+      restic_on "$1" --no-lock cat lock "$id" 2>>"$SB_LOG" | tr -d '\\n' >>"$locks" || unread+=" $id"
+      printf '\\n' >>"$locks"
+    done
+  done
   "\${PY[@]}" -c "$SB_LOCKS_PY" "$(date +%s)" <"$locks"
 }
 
