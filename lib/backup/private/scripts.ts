@@ -308,7 +308,7 @@ repo_lock() {
     # one that sees it wanting finds the name.
     SB_WANTED_NAME="$BACKUP_STATE/repository.wanted.$$"
     at_exit 'rm -f "$SB_WANTED_NAME"'
-    printf '%s (pid %s)\\n' "\${0##*/}" "$$" >"$SB_WANTED_NAME" 2>/dev/null || true
+    printf '%s (pid %s)\\n' "\${0##*/}" "$$" 2>/dev/null >"$SB_WANTED_NAME" || true
     # (Without it, on a state disk with no inode left, the job waits as the others do.)
     if exec {SB_WANTED_FD}<>"$BACKUP_STATE/repository.wanted"; then flock -s "$SB_WANTED_FD"; else SB_WANTED_FD=''; fi
     log "waiting for the repository lock, held by \${holder:-a job that did not record its name}: a check or a prune gives way"
