@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { DataClass, DataFlow, EgressAllowlist, EgressForm, EgressHost, Processor } from '../../lib';
 import { EGRESS_RULESET } from '../../lib/boundary/egress-allowlist';
-import { applyEgressAllowlist, EgressPart, ScratchHost, setElements, startPath, Unit } from './egress-host';
+import { applyEgressAllowlist, DEBIAN_NFTABLES_CONF, EgressPart, nftablesService, ScratchHost, setElements, startPath, Unit } from './egress-host';
 import { checkedStack, machine, mistral, policy } from './fixtures';
 
 const BOOT_UNIT = 'sovereign-egress.service';
@@ -13,6 +13,7 @@ const REFRESH = '/usr/local/sbin/sovereign-egress-refresh';
 const RULESET = '/etc/nftables.d/sovereign-egress.nft';
 const TIME_SERVERS = '/etc/sovereign/egress-time-servers';
 const TIMESYNCD_DROP_IN = '/etc/systemd/timesyncd.conf.d/zz-sovereign-egress.conf';
+const NFTABLES_DROP_IN = '/etc/systemd/system/nftables.service.d/50-sovereign-egress.conf';
 const METRICS = ['sovereign_egress_refresh_success', 'sovereign_egress_refresh_timestamp_seconds', 'sovereign_egress_table_present'];
 
 /** The part of a sensitive machine with a storage box target and a flow to Mistral. */
@@ -141,6 +142,7 @@ describe('EgressAllowlist', () => {
     expect(script).toMatch(/\$\{EGRESS_TIME_SERVERS_FILE:-\/etc\/sovereign\/egress-time-servers\}/);
     expect(script).toMatch(/\$\{EGRESS_RESOLV_CONF:-\/etc\/resolv\.conf\}/);
     expect(script).toMatch(/\$\{EGRESS_RESOLVED_UPSTREAM:-\/run\/systemd\/resolve\/resolv\.conf\}/);
+    expect(script).toMatch(/\$\{EGRESS_KEPT_SETS_FILE:-\/var\/lib\/sovereign\/egress\/last-sets\.nft\}/);
     expect([...new Set(script.match(/\bsovereign_egress_[a-z_]+/g))].sort()).toEqual(METRICS);
   });
 
@@ -229,6 +231,16 @@ describe('the boot path and the refresh, run for real in a private network names
     'ip link add hc type veth peer name cc && ip link set cc netns $C',
     'ip link add hw type veth peer name ww && ip link set ww netns $W',
   ];
+
+  /** Shell lines, as `containerAndWorld`, for the world namespace alone ($W, w.pid), joined to the host by hw / ww. */
+  const worldAlone = (seconds: number) => [
+    `unshare -n sleep ${seconds} & W=$!; ${untilUnshared('W')}; echo $W > w.pid`,
+    'ip link add hw type veth peer name ww && ip link set ww netns $W',
+  ];
+
+  /** Shell: in the world namespace ($W), a TCP server on each of `ports` at `address` that answers and closes; it ends itself after `ms`. */
+  const worldListens = (ports: number[], address: string, ms: number) => `nsenter -t $W -n ${process.execPath} -e "${listening(ports.length)}const n=require('net');`
+    + `for(const p of [${ports.join(',')}])n.createServer((s)=>s.end()).listen(p,'${address}',ready);setTimeout(()=>process.exit(),${ms})" & echo $! > srv.pid; ${UNTIL_LISTENING}`;
 
   /** Ends what a test started in its namespaces, by the pid files (c.pid, srv.pid, …) it wrote in the scratch machine's directory. */
   const stopStarted = (h: ScratchHost, ...pidFiles: string[]) =>
@@ -340,14 +352,12 @@ describe('the boot path and the refresh, run for real in a private network names
     });
     const h = h6;
     writeResolvConf(h, `nameserver ${RESOLVER}\n`);
-    const node = process.execPath;
     const network = [
-      `unshare -n sleep 30 & W=$!; ${untilUnshared('W')}; echo $W > w.pid`,
-      'ip link add hw type veth peer name ww && ip link set ww netns $W',
+      ...worldAlone(30),
       // IPv6 only: the machine's one address and its default route; lo keeps 127.0.0.1, no other IPv4 exists.
       'ip link set lo up && ip -6 addr add fd00:64::1/64 dev hw nodad && ip link set hw up && ip -6 route add default via fd00:64::ff',
       `nsenter -t $W -n sh -c "ip link set lo up && for a in fd00:64::ff ${BOX} ${MIRROR} ${OTHER}; do ip -6 addr add \\$a/64 dev ww nodad; done && ip link set ww up"`,
-      `nsenter -t $W -n ${node} -e "${listening(3)}const n=require('net');for(const p of [23,80,443])n.createServer((s)=>s.end()).listen(p,'::',ready);setTimeout(()=>process.exit(),20000)" & echo $! > srv.pid; ${UNTIL_LISTENING}`,
+      worldListens([23, 80, 443], '::', 20000),
     ].join('\n');
     const steps: Record<string, string> = {
       setup: `cd ${h.root}\n${network}`,
@@ -544,6 +554,65 @@ describe('the boot path and the refresh, run for real in a private network names
     expect(list.stdout.match(/reject with tcp reset/g)).toHaveLength(4); // replaced, not appended to (two per chain, output and forward)
     expect(setElements(list.stdout, 'allowed_v4')).toEqual(ALL_V4);
   });
+
+  // Debian's /etc/nftables.conf starts with `flush ruleset`: `systemctl restart nftables` (or its reload) removed the
+  // table, and only the next refresh, up to 10 minutes later, loaded it again; until then every host was reachable.
+  canRun('after systemctl restart or reload nftables the table is back at once with the last addresses, DNS down; never with a removed host\'s', () => {
+    const h = scratch();
+    const conf = h.at('/etc/nftables.conf');
+    fs.writeFileSync(conf, DEBIAN_NFTABLES_CONF);
+    // Without the drop-in (before it existed), nftables.service runs its own commands alone.
+    const nftables = nftablesService(egressPart().files.find((f) => f.path === NFTABLES_DROP_IN)?.content ?? '', conf);
+    // DNS is down while nftables restarts: a dig that answers nothing comes first on PATH.
+    const noDns = path.join(h.root, 'no-dns');
+    fs.mkdirSync(noDns);
+    fs.writeFileSync(path.join(noDns, 'dig'), '#!/bin/sh\nexit 9\n', { mode: 0o755 });
+    const run = (commands: string[]) => ['set -e', `PATH=${noDns}:$PATH`, ...commands.map((c) => h.localize(c))].join('\n');
+    const ALLOWED = '198.51.100.40'; // api.mistral.ai's stand-in
+    const OTHER = '198.51.100.99';
+    const network = [
+      ...worldAlone(30),
+      'ip link set lo up && ip addr add 198.51.100.1/24 dev hw && ip link set hw up',
+      `nsenter -t $W -n sh -c "ip link set lo up && ip addr add ${ALLOWED}/24 dev ww && ip addr add ${OTHER}/24 dev ww && ip link set ww up"`,
+      worldListens([443], '0.0.0.0', 25000),
+    ].join('\n');
+    const probes = (round: string) => ({ [`${round}:allowed`]: tcpProbe(443, ALLOWED), [`${round}:other`]: tcpProbe(443, OTHER), [`${round}:listed`]: LIST });
+    const steps: Record<string, string> = {
+      setup: `cd ${h.root}\n${network}`,
+      // Before any refresh kept addresses: the table, its address sets empty.
+      'first:restart': run(nftables.restart), 'first:listed': LIST,
+      boot: h.start(BOOT_UNIT), ...probes('boot'),
+      restart: run(nftables.restart), ...probes('restart'),
+      reload: run(nftables.reload), ...probes('reload'),
+      // A deploy changed the hostnames (one removed, say) and its refresh has not kept theirs yet: none come back.
+      deployed: `touch -d "@$(($(date +%s) + 60))" ${h.at('/etc/sovereign/egress-hostnames')}`,
+      'deployed:restart': run(nftables.restart), 'deployed:other': tcpProbe(443, OTHER), 'deployed:listed': LIST,
+    };
+    const names = Object.keys(steps);
+    const results = h.inNetworkNamespace(Object.values(steps));
+    stopStarted(h, 'w.pid', 'srv.pid');
+    const r = Object.fromEntries(names.map((n, i) => [n, results[i]]));
+    const allowed = (listed: string) => (r[listed].status === 0 ? setElements(r[listed].stdout, 'allowed_v4') : 'no table');
+    const round = (name: string) => ({
+      [name]: r[name].status, [`${name}:allowed`]: r[`${name}:allowed`].stdout.trim(), [`${name}:other`]: r[`${name}:other`].stdout.trim(), [`${name}:listed`]: allowed(`${name}:listed`),
+    });
+    const narrowed = (name: string) => ({ [name]: 0, [`${name}:allowed`]: 'connected', [`${name}:other`]: 'ECONNREFUSED', [`${name}:listed`]: ALL_V4 });
+    expect(r.setup.stderr).toBe('');
+    expect({
+      'first:restart': r['first:restart'].status, 'first:listed': allowed('first:listed'), ...round('boot'), ...round('restart'), ...round('reload'),
+      'deployed:restart': r['deployed:restart'].status, 'deployed:other': r['deployed:other'].stdout.trim(), 'deployed:listed': allowed('deployed:listed'),
+    }).toEqual({
+      'first:restart': 0, 'first:listed': [], ...narrowed('boot'), ...narrowed('restart'), ...narrowed('reload'),
+      'deployed:restart': 0, 'deployed:other': 'ECONNREFUSED', 'deployed:listed': [],
+    });
+    // The resolvers and time servers come back too, and nothing asked DNS.
+    for (const listed of ['restart:listed', 'reload:listed']) {
+      expect(setElements(r[listed].stdout, 'resolvers_v4')).toEqual(RESOLVERS_V4);
+      expect(setElements(r[listed].stdout, 'time_servers_v4')).toEqual(TIME_V4);
+      expect(setElements(r[listed].stdout, 'allowed_v6')).toEqual(ALL_V6);
+    }
+    expect(r['deployed:restart'].stderr).toMatch(/loading .*sovereign-egress\.nft with its address sets empty until the next refresh/);
+  }, 60_000);
 
   canRun('the refresh recreates a missing table, fills it and records success', () => {
     const h = scratch();

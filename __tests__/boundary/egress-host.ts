@@ -131,6 +131,23 @@ export class Unit {
   }
 }
 
+/** Debian's /etc/nftables.conf as its nftables package ships it: it flushes the whole ruleset first. */
+export const DEBIAN_NFTABLES_CONF = '#!/usr/sbin/nft -f\n\nflush ruleset\n\ntable inet filter {\n  chain input {\n    type filter hook input priority filter;\n  }\n}\n';
+
+/**
+ * What Debian's nftables.service runs, with the lines of a table's drop-in (`dropIn`, a unit file's text; '' for none,
+ * as before there was one) after its own, `conf` standing for /etc/nftables.conf: `systemctl restart nftables` runs its
+ * ExecStop (`nft flush ruleset`), its ExecStart (`nft -f <conf>`), then the drop-in's ExecStartPost; `systemctl reload
+ * nftables` its ExecReload (`nft -f <conf>`), then the drop-in's.
+ */
+export function nftablesService(dropIn: string, conf: string): { restart: string[]; reload: string[] } {
+  const unit = new Unit('nftables.service', dropIn);
+  return {
+    restart: ['nft flush ruleset', `nft -f ${conf}`, ...unit.values('Service', 'ExecStartPost')],
+    reload: [`nft -f ${conf}`, ...unit.values('Service', 'ExecReload')],
+  };
+}
+
 /**
  * What systemd runs, in order, when it starts `unitName`: its ExecStart lines, then those of each unit
  * of the part that it pulls in with Wants= and that is ordered after it (as systemd would order them).
@@ -240,19 +257,30 @@ export class ScratchHost {
   }
 
   /**
-   * The part's systemd units with their paths moved into the scratch root (see `localize`), written
-   * side by side in one directory, as `systemd-analyze verify` wants them; returns their paths.
+   * The part's systemd units with their paths moved into the scratch root (see `localize`), written side by side in
+   * one directory, their drop-ins (`nftables.service.d/50-….conf`) beside them, as `systemd-analyze verify` wants
+   * them; returns the units' paths. A drop-in for a unit the part does not ship (Debian's nftables.service) is
+   * verified with the unit installed on this machine, when there is one.
    */
   public localizedUnits(): string[] {
     const dir = path.join(path.dirname(this.root), 'units');
-    fs.mkdirSync(dir, { recursive: true });
-    return this.part.files
-      .filter((f) => f.path.startsWith('/etc/systemd/system/'))
-      .map((f) => {
-        const file = path.join(dir, path.basename(f.path));
-        fs.writeFileSync(file, this.localize(f.content));
-        return file;
-      });
+    const units = new Set<string>();
+    for (const f of this.part.files.filter((file) => file.path.startsWith('/etc/systemd/system/'))) {
+      const relative = path.relative('/etc/systemd/system', f.path);
+      const file = path.join(dir, relative);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, this.localize(f.content));
+      const droppedInto = /^([^/]+)\.d\/[^/]+\.conf$/.exec(relative)?.[1];
+      if (!droppedInto) units.add(file);
+      else if (!this.part.hasUnit(droppedInto)) {
+        const installed = ['/lib/systemd/system', '/usr/lib/systemd/system'].map((d) => path.join(d, droppedInto)).find((u) => fs.existsSync(u));
+        if (installed) {
+          fs.copyFileSync(installed, path.join(dir, droppedInto));
+          units.add(path.join(dir, droppedInto));
+        }
+      }
+    }
+    return [...units];
   }
 
   /** The samples of `sovereign_egress.prom` in the textfile directory, by metric name. */

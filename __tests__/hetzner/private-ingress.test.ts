@@ -9,7 +9,7 @@ import { PRIVATE_INGRESS_CHECK } from '../../lib/hetzner/private/private-ingress
 import { PRIVATE_INGRESS_NFTABLES_DROP_IN, PRIVATE_INGRESS_RULESET, PRIVATE_INGRESS_UNIT } from '../../lib/hetzner/private/private-ingress-table';
 import { phase3Traction } from '../../examples/phase3-traction';
 import { bootTransaction, bundleOf, systemdTestAvailable } from '../boundary/boot-transaction';
-import { Unit } from '../boundary/egress-host';
+import { DEBIAN_NFTABLES_CONF, nftablesService, Unit } from '../boundary/egress-host';
 import { synthExample } from '../examples/synth-examples';
 import { refusal } from '../boundary/refusal';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
@@ -174,12 +174,12 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
     // Debian's nftables.service, as `systemctl restart nftables` runs it: ExecStop, ExecStart (its nftables.conf, which
     // flushes the ruleset first), then what the drop-ins add: ExecStartPost; a reload runs its ExecReload, then theirs.
     const nftablesConf = path.join(dir, 'nftables.conf');
-    fs.writeFileSync(nftablesConf, '#!/usr/sbin/nft -f\n\nflush ruleset\n\ntable inet filter {\n  chain input {\n    type filter hook input priority filter;\n  }\n}\n');
+    fs.writeFileSync(nftablesConf, DEBIAN_NFTABLES_CONF);
     // Without the drop-in (before it existed), nftables.service runs its own commands alone.
-    const dropIn = new Unit('nftables.service', String(app.bundle.files().get(PRIVATE_INGRESS_NFTABLES_DROP_IN)?.content ?? ''));
+    const nftables = nftablesService(String(app.bundle.files().get(PRIVATE_INGRESS_NFTABLES_DROP_IN)?.content ?? ''), nftablesConf);
     const inMachine = (commands: string[]) => commands.map((c) => `nsenter -t $M -n ${c.split(PRIVATE_INGRESS_RULESET).join(ruleset)}`).join(' && ');
-    const nftablesRestart = inMachine(['nft flush ruleset', `nft -f ${nftablesConf}`, ...dropIn.values('Service', 'ExecStartPost')]);
-    const nftablesReload = inMachine([`nft -f ${nftablesConf}`, ...dropIn.values('Service', 'ExecReload')]);
+    const nftablesRestart = inMachine(nftables.restart);
+    const nftablesReload = inMachine(nftables.reload);
     const node = process.execPath;
     /** Shell: waits up to 30 s for `file` in the test's directory, printing `<label> not-ready` if it never comes. */
     const waitFor = (file: string, label: string) => `i=0; until [ -e ${dir}/${file} ]; do i=$((i+1)); [ $i -le 300 ] || { echo '${label} not-ready'; break; }; sleep 0.1; done`;

@@ -10,7 +10,7 @@ import { FirewallDirection, FirewallProtocol, FirewallRule } from '../hetzner/fi
 import type { IMachine, Machine } from '../hetzner/machine';
 import { IDENTITY_UNIT } from '../hetzner/private/machine-identity';
 import { requireMachine } from '../hetzner/private/require-machine';
-import { replacingTable, tableBootUnit } from '../hetzner/private/nftables-table';
+import { nftablesDropInPath, nftablesServiceDropIn, replacingTable, tableBootUnit } from '../hetzner/private/nftables-table';
 import { resolveTemplate } from '../hetzner/private/terraform-template';
 import { BoundaryPolicy, PACKAGE_MIRRORS, requireCheckedPolicy } from './boundary-policy';
 import { DataFlow } from './data-flow';
@@ -106,8 +106,9 @@ const SERVICE_UNIT = /^[A-Za-z0-9:_.-]+(@[A-Za-z0-9:_.-]+)?\.service$/;
  *    the restore drill, the prober's Prometheus, Alertmanager and blackbox exporter, your app) start
  *    only after it and not at all when it failed. On a new server the allowlist is the first part of the
  *    bundle to activate: the rollout installs and loads it before it installs any other part's packages
- *    or starts their units. The refresh loads it again if it has gone missing, and
- *    records its outcome for node exporter's textfile collector (`sovereign_egress_refresh_success`,
+ *    or starts their units. `systemctl restart nftables` (or reload), whose /etc/nftables.conf flushes the
+ *    ruleset, loads it again at once through a drop-in, with the addresses the last refresh loaded. The
+ *    refresh loads it again if it has gone missing any other way, and records its outcome for node exporter's textfile collector (`sovereign_egress_refresh_success`,
  *    `sovereign_egress_refresh_timestamp_seconds`, `sovereign_egress_table_present`).
  *
  * Private-network traffic is not filtered by Hetzner, and this table leaves it open: it stays inside the
@@ -262,6 +263,7 @@ export class EgressAllowlist {
         { path: TIMESYNCD_DROP_IN, content: () => timesyncdDropIn(timeServers) },
         { path: RULESET_FILE, content: () => egressRuleset(EgressAllowlist.narrowedTcpPorts(machine)), check: ['nft', '-c', '-f', '{}'] },
         { path: REFRESH, content: REFRESH_SCRIPT, permissions: '0755' },
+        { path: EGRESS_NFTABLES_DROP_IN, content: NFTABLES_DROP_IN },
         { path: `${UNITS}/${BOOT_UNIT}`, content: () => bootService(EgressAllowlist.guardedUnits(machine)) },
         { path: `${UNITS}/${REFRESH_UNIT}.service`, content: REFRESH_SERVICE },
         { path: `${UNITS}/${REFRESH_UNIT}.timer`, content: REFRESH_TIMER },
@@ -463,6 +465,10 @@ const RESOLV_CONF = '/etc/resolv.conf';
 const RESOLVED_UPSTREAM = '/run/systemd/resolve/resolv.conf';
 const RULESET_FILE = '/etc/nftables.d/sovereign-egress.nft';
 const REFRESH = '/usr/local/sbin/sovereign-egress-refresh';
+/** The addresses the last refresh loaded into the sets, kept for the drop-in to load with the table (`--restore`). */
+const KEPT_SETS_FILE = '/var/lib/sovereign/egress/last-sets.nft';
+/** Loads the table again, with the addresses the last refresh loaded, after Debian's nftables.service flushed the ruleset. */
+export const EGRESS_NFTABLES_DROP_IN = nftablesDropInPath('sovereign-egress');
 /** Debian's node exporter reads its textfile collector from here. */
 const TEXTFILE_DIR = '/var/lib/prometheus/node-exporter';
 const UNITS = '/etc/systemd/system';
@@ -550,7 +556,9 @@ export const REFRESH_SCRIPT = `#!/bin/sh
 # replaces the nftables sets with their addresses. When the table is missing (the ruleset was flushed,
 # or the boot unit did not run) it loads it first.
 # A hostname that does not resolve keeps nothing open; the script fails so the timer shows it.
-# Every run records its outcome for node exporter's textfile collector.
+# Every run records its outcome for node exporter's textfile collector, and keeps the addresses it
+# loaded: with --restore (nftables.service's drop-in, after /etc/nftables.conf flushed the ruleset) it
+# loads the table with them at once, asking no DNS and writing nothing.
 set -eu
 HOSTS_FILE=\${EGRESS_HOSTNAMES_FILE:-${HOSTNAMES_FILE}}
 TIME_SERVERS_FILE=\${EGRESS_TIME_SERVERS_FILE:-${TIME_SERVERS_FILE}}
@@ -558,8 +566,27 @@ RULESET_FILE=\${EGRESS_RULESET_FILE:-${RULESET_FILE}}
 TEXTFILE_DIR=\${EGRESS_TEXTFILE_DIR:-${TEXTFILE_DIR}}
 RESOLV_CONF=\${EGRESS_RESOLV_CONF:-${RESOLV_CONF}}
 RESOLVED_UPSTREAM=\${EGRESS_RESOLVED_UPSTREAM:-${RESOLVED_UPSTREAM}}
+KEPT_SETS_FILE=\${EGRESS_KEPT_SETS_FILE:-${KEPT_SETS_FILE}}
 
 table_present() { nft list table ${TABLE} >/dev/null 2>&1; }
+
+# The table with the addresses the last refresh loaded, in one transaction. The table alone (its
+# address sets empty: nothing open) when none were kept, when the hostnames or time servers changed
+# since (a deploy that removed a host: its addresses must not come back), or when they do not load.
+load_table() {
+  if [ -s "$KEPT_SETS_FILE" ] && [ ! "$HOSTS_FILE" -nt "$KEPT_SETS_FILE" ] && [ ! "$TIME_SERVERS_FILE" -nt "$KEPT_SETS_FILE" ]; then
+    cat "$RULESET_FILE" "$KEPT_SETS_FILE" | nft -f - && return 0
+    echo "sovereign-egress: the addresses kept in $KEPT_SETS_FILE do not load" >&2
+  fi
+  echo "sovereign-egress: loading $RULESET_FILE with its address sets empty until the next refresh" >&2
+  nft -f "$RULESET_FILE"
+}
+
+if [ "\${1:-}" = --restore ]; then
+  # DNS may be down, or not up yet at boot: the last addresses, never none and never all. The timer refreshes them.
+  load_table
+  exit 0
+fi
 
 write_metrics() { # <success 1|0> <table present 1|0>
   mkdir -p "$TEXTFILE_DIR" || return 1
@@ -591,7 +618,7 @@ trap 'exit 1' HUP INT TERM
 
 if ! table_present; then
   echo "sovereign-egress: table ${TABLE} is missing; loading $RULESET_FILE" >&2
-  nft -f "$RULESET_FILE"
+  load_table
 fi
 
 # The resolvers first, in their own transaction: the lookups below go through them. They are the
@@ -614,12 +641,13 @@ if [ -z "$r4$r6" ]; then
   echo "sovereign-egress: $sources name no resolver outside this machine; DNS may reach Hetzner's (${HETZNER_RESOLVERS.join(', ')})" >&2
   r4="${HETZNER_RESOLVERS_V4.join(', ')}"; r6="${HETZNER_RESOLVERS_V6.join(', ')}"
 fi
-{
+resolver_sets=$(
   echo "flush set ${TABLE} resolvers_v4"
   echo "flush set ${TABLE} resolvers_v6"
   [ -z "$r4" ] || echo "add element ${TABLE} resolvers_v4 { $r4 }"
   [ -z "$r6" ] || echo "add element ${TABLE} resolvers_v6 { $r6 }"
-} | nft -f -
+)
+printf '%s\n' "$resolver_sets" | nft -f -
 
 failed=0
 lookup() { # <file of hostnames>: their addresses in $found4 and $found6
@@ -635,7 +663,7 @@ lookup() { # <file of hostnames>: their addresses in $found4 and $found6
 }
 lookup "$HOSTS_FILE"; v4=$found4; v6=$found6
 lookup "$TIME_SERVERS_FILE"; t4=$found4; t6=$found6
-{
+address_sets=$(
   echo "flush set ${TABLE} allowed_v4"
   echo "flush set ${TABLE} allowed_v6"
   echo "flush set ${TABLE} time_servers_v4"
@@ -644,7 +672,13 @@ lookup "$TIME_SERVERS_FILE"; t4=$found4; t6=$found6
   [ -z "$v6" ] || echo "add element ${TABLE} allowed_v6 { $v6 }"
   [ -z "$t4" ] || echo "add element ${TABLE} time_servers_v4 { $t4 }"
   [ -z "$t6" ] || echo "add element ${TABLE} time_servers_v6 { $t6 }"
-} | nft -f -
+)
+printf '%s\n' "$address_sets" | nft -f -
+
+# What the sets hold now, kept (root's alone) for --restore; a file that cannot be kept fails the run.
+mkdir -p "$(dirname "$KEPT_SETS_FILE")"
+kept=$(mktemp "$KEPT_SETS_FILE.XXXXXX")
+printf '%s\n' "$resolver_sets" "$address_sets" >"$kept" && mv -f "$kept" "$KEPT_SETS_FILE" || { rm -f "$kept"; exit 1; }
 exit "$failed"
 `;
 
@@ -663,6 +697,10 @@ function bootService(guardedUnits: readonly string[]): string {
     installLines: guards ? [`RequiredBy=${guards}`] : [],
   });
 }
+
+/** nftables.service's drop-in: the table, with the last addresses, right after /etc/nftables.conf flushed the ruleset. */
+const NFTABLES_DROP_IN = nftablesServiceDropIn('EgressAllowlist', `${REFRESH} --restore`,
+  'load this table again after it, with the addresses the last refresh loaded (no DNS asked: nothing open, nothing lost).');
 
 const REFRESH_SERVICE = `[Unit]
 Description=Egress allowlist: fill the nftables sets from DNS (and load the table if it is missing)

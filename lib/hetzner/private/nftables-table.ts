@@ -45,14 +45,19 @@ export function tableBootUnit(options: TableBootUnitOptions): string {
     '[Service]',
     'Type=oneshot',
     'RemainAfterExit=yes',
-    `ExecStart=/usr/sbin/nft -f ${options.rulesetFile}`,
-    `ExecReload=/usr/sbin/nft -f ${options.rulesetFile}`,
+    `ExecStart=${nftLoad(options.rulesetFile)}`,
+    `ExecReload=${nftLoad(options.rulesetFile)}`,
     '',
     '[Install]',
     'WantedBy=multi-user.target',
     ...(options.installLines ?? []),
     '',
   ].join('\n');
+}
+
+/** The command that loads a table's ruleset file, in one transaction. */
+export function nftLoad(rulesetFile: string): string {
+  return `/usr/sbin/nft -f ${rulesetFile}`;
 }
 
 /** Where a table's drop-in for Debian's nftables.service goes (`nftablesServiceDropIn`). */
@@ -65,14 +70,16 @@ export function nftablesDropInPath(name: string): string {
  * start, restart and reload: the table is loaded again right after, in the unit's own job, so that
  * `systemctl restart nftables` between boots and deploys never leaves the machine without it until the next boot.
  * (Its stop, `nft flush ruleset`, and a flush by hand are the table's check's to find: nothing runs then.)
+ * `load` is the command that loads it (`nftLoad(rulesetFile)`, or one that loads what fills its sets with it); it
+ * runs in nftables.service's sandbox (`ProtectSystem=full`: /etc and /usr read-only), and `what` says what it brings back.
  */
-export function nftablesServiceDropIn(owner: string, rulesetFile: string): string {
+export function nftablesServiceDropIn(owner: string, load: string, what = 'load this table again after it.'): string {
   return [
     `# Rendered by cdktf-sovereign-hetzner (${owner}): /etc/nftables.conf flushes the whole ruleset when nftables.service`,
-    '# starts, restarts or reloads; load this table again after it.',
+    `# starts, restarts or reloads; ${what}`,
     '[Service]',
-    `ExecStartPost=/usr/sbin/nft -f ${rulesetFile}`,
-    `ExecReload=/usr/sbin/nft -f ${rulesetFile}`,
+    `ExecStartPost=${load}`,
+    `ExecReload=${load}`,
     '',
   ].join('\n');
 }

@@ -1,6 +1,6 @@
 import type { IMachine } from '../machine';
 import type { BundlePart } from '../machine-bundle';
-import { nftablesDropInPath, nftablesServiceDropIn, replacingTable, tableBootUnit } from './nftables-table';
+import { nftablesDropInPath, nftablesServiceDropIn, nftLoad, replacingTable, tableBootUnit } from './nftables-table';
 import { privateAddressOf } from './private-address';
 import { PRIVATE_INGRESS_CHECK, privateIngressCheckFiles } from './private-ingress-check';
 
@@ -104,7 +104,7 @@ export function privateIngressPart(machine: IMachine): BundlePart {
           rulesetFile: PRIVATE_INGRESS_RULESET,
         }),
       },
-      { path: PRIVATE_INGRESS_NFTABLES_DROP_IN, content: nftablesServiceDropIn('PrivateIngress', PRIVATE_INGRESS_RULESET) },
+      { path: PRIVATE_INGRESS_NFTABLES_DROP_IN, content: nftablesServiceDropIn('PrivateIngress', nftLoad(PRIVATE_INGRESS_RULESET)) },
       ...privateIngressCheckFiles(),
     ],
     commands: [
