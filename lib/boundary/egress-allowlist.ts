@@ -108,7 +108,8 @@ const SERVICE_UNIT = /^[A-Za-z0-9:_.-]+(@[A-Za-z0-9:_.-]+)?\.service$/;
  *    bundle to activate: the rollout installs and loads it before it installs any other part's packages
  *    or starts their units. `systemctl restart nftables` (or reload), whose /etc/nftables.conf flushes the
  *    ruleset, loads it again at once through a drop-in, with the addresses the last refresh loaded. The
- *    refresh loads it again if it has gone missing any other way, and records its outcome for node exporter's textfile collector (`sovereign_egress_refresh_success`,
+ *    refresh loads it again if it has gone missing any other way, and records its outcome for node
+ *    exporter's textfile collector (`sovereign_egress_refresh_success`,
  *    `sovereign_egress_refresh_timestamp_seconds`, `sovereign_egress_table_present`).
  *
  * Private-network traffic is not filtered by Hetzner, and this table leaves it open: it stays inside the
