@@ -33,6 +33,8 @@ export function bundleOf(stack: any, machine: string): BundleDocument {
 export interface Transaction {
   deps(unit: string, kind: string): string[];
   field(unit: string, key: string): string | undefined;
+  /** The command lines of `unit`'s `kind` (ExecStart, ExecStartPost, ExecReload…), in the order systemd runs them, drop-ins merged. */
+  commands(unit: string, kind: string): string[];
   readonly jobs: string[];
   /** What systemd logged while it built the transaction (an ordering cycle would be reported here). */
   readonly log: string;
@@ -73,6 +75,8 @@ export function bootTransaction(bundle: BundleDocument, unit: string, alsoEnable
     return {
       deps: (name, kind) => [...(blocks.get(name) ?? '').matchAll(new RegExp(`^\\t\\t${kind}: (\\S+) \\(`, 'gm'))].map((m) => m[1]),
       field: (name, key) => new RegExp(`^\\t\\t${key}: (.*)$`, 'm').exec(blocks.get(name) ?? '')?.[1],
+      commands: (name, kind) => [...((new RegExp(`^\\t\\t-> ${kind}:\\n((?:\\t\\t\\t.*\\n)*)`, 'm').exec(blocks.get(name) ?? '')?.[1] ?? '')
+        .matchAll(/^\t\t\tCommand Line: (.*)$/gm))].map((m) => m[1]),
       jobs: [...run.stdout.matchAll(/^\t\t\tAction: (\S+) -> start$/gm)].map((m) => m[1]),
       log: run.stderr,
     };

@@ -47,6 +47,15 @@ describeWithRealParts(available, 'egress-reboot-order', 'root, systemd and setpr
     expect(boot.deps('systemd-networkd.service', 'After')).toContain('network-pre.target');
   });
 
+  test('systemctl restart or reload nftables loads both tables again after Debian\'s nftables.conf, as systemd merges the drop-ins', () => {
+    const nftables = bootTransaction(phase3App, 'nftables.service');
+    const restore = '/usr/local/sbin/sovereign-egress-refresh --restore';
+    const ingress = '/usr/sbin/nft -f /etc/nftables.d/sovereign-private-ingress.nft';
+    expect(nftables.commands('nftables.service', 'ExecStart')).toEqual(['/usr/sbin/nft -f /etc/nftables.conf']);
+    expect(nftables.commands('nftables.service', 'ExecStartPost')).toEqual([restore, ingress]);
+    expect(nftables.commands('nftables.service', 'ExecReload')).toEqual(['/usr/sbin/nft -f /etc/nftables.conf', restore, ingress]);
+  });
+
   test.each([
     ['production', production, ['backup-bootstrap', 'backup-dump', 'backup-push', 'backup-prune', 'backup-check', 'prometheus', 'prometheus-alertmanager', 'prometheus-blackbox-exporter']],
     ['test', testEnv, ['restore-drill', 'prometheus', 'prometheus-alertmanager', 'prometheus-blackbox-exporter']],
