@@ -16,6 +16,8 @@ export * from './core/size';
 export { ValidationError } from './core/validation-message';
 
 // Hetzner building blocks
+export { HetznerAccountLimits } from './hetzner/account-limits';
+export type { RaisedFirewallLimit } from './hetzner/account-limits';
 export { CloudInit } from './hetzner/cloud-init';
 export type { CloudInitFile, CloudInitPart } from './hetzner/cloud-init';
 export * from './hetzner/firewall-rule';

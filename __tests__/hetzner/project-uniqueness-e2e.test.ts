@@ -75,7 +75,7 @@ describe('the stand-in, like Hetzner, refuses the second stack\'s namesakes in o
     expect(run.stdout + run.stderr).toMatch(/volume name is already used \(uniqueness_error/);
   }, 180_000);
 
-  // What project-uniqueness.test.ts now reports at synth: the 51st firewall of a project, refused by Hetzner at apply.
+  // What project-uniqueness.test.ts now reports at synth: the 51st firewall of an account (here one project), refused by Hetzner at apply.
   test('two stacks with 26 firewalls each: the second deploy is refused at its 51st firewall (resource_limit_exceeded)', () => {
     const cloudFile = path.join(dir, 'firewall-limit.cloud.json');
     const app = Testing.app();
@@ -84,7 +84,7 @@ describe('the stand-in, like Hetzner, refuses the second stack\'s namesakes in o
       for (let i = 0; i < 25; i += 1) new Firewall(stack, `Extra${i}`, { name: `${stack.node.id}-extra-${i}-firewall` });
     });
     const jsons = stacks.map((stack) => JSON.parse(Testing.synth(stack, true)));
-    expect(stacks.flatMap(warningsOf).filter((w) => w.startsWith("Hetzner-FirewallsInProject: acme-workers.firewalls: '52 firewalls' is not allowed"))).toHaveLength(1);
+    expect(stacks.flatMap(warningsOf).filter((w) => w.startsWith("Hetzner-FirewallsInAccount: acme-workers.firewalls: '52 firewalls' is not allowed"))).toHaveLength(1);
     const first = standIn.workspace(jsons[0], { name: 'acme-web', cloudFile }).apply();
     expect(first.stdout + first.stderr).not.toMatch(/resource_limit_exceeded/);
     expect(first.ok).toBe(true);

@@ -3,7 +3,7 @@ import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import { Firewall } from '../../generated/providers/hcloud/firewall';
 import { Server } from '../../generated/providers/hcloud/server';
 import { DataVolume, Environment, Machine, PrivateNetwork, ServerType, Size } from '../../lib';
-import { SshKey } from '../../lib';
+import { HetznerAccountLimits, SshKey } from '../../lib';
 import { ADMIN_CIDRS, ADMIN_KEY, warningsOf } from '../setup/stack';
 import { KEY, OTHER_KEY, teamStack } from './team-stacks';
 import { fingerprintOf, fingerprintPattern } from './ssh-keygen-fingerprint';
@@ -175,61 +175,96 @@ describe('names and SSH keys are unique per Hetzner project, across the stacks o
   });
 });
 
-// Hetzner allows 50 firewalls per project (docs.hetzner.com/cloud/firewalls/faq; hetzner-facts firewall.limits
-// .firewallsTotal). Every Machine brings a firewall of its own, and staging's stack lives in production's project:
-// each stack alone synthesized, and Hetzner refused the 51st firewall at apply, part-way through the deploy.
-describe('at most 50 firewalls per Hetzner project, across the stacks of one App', () => {
+// Hetzner allows "up to 50 Firewalls total across your projects" (docs.hetzner.com/cloud/firewalls/faq; hetzner-facts
+// firewall.limits.firewallsTotal): per account, not per project. Every Machine brings a firewall of its own; each stack
+// alone synthesized, and Hetzner refused the 51st firewall of the account at apply, part-way through the deploy. The
+// check counted per project, so 50 in production's project and 50 more in test's passed.
+describe("at most 50 firewalls per Hetzner account, across the stacks of one App", () => {
   /** `n` firewalls more in `stack` (the bulk of a team's further machines, without their servers). */
   const addFirewalls = (stack: TerraformStack, n: number, prefix: string) => {
     for (let i = 0; i < n; i += 1) new Firewall(stack, `${prefix}-extra-${i}`, { name: `${prefix}-extra-${i}-firewall` });
   };
-  const limitWarningsOf = (app: App) => app.node.findAll().filter(TerraformStack.isStack).flatMap(warningsOf).filter((w) => w.startsWith('Hetzner-FirewallsInProject: '));
+  const own = (stack: TerraformStack) => Object.keys(JSON.parse(Testing.synth(stack)).resource.hcloud_firewall).length;
+  const limitErrorsOf = (app: App) => errorsOf(app).filter((e) => e.includes('firewalls per account') || e.includes('raised the account'));
+  const limitWarningsOf = (app: App) => app.node.findAll().filter(TerraformStack.isStack).flatMap(warningsOf).filter((w) => w.startsWith('Hetzner-FirewallsInAccount: '));
+  const FIX = 'Fix: create fewer firewalls in the account: fewer machines (each Machine has a firewall of its own), '
+    + "staging on test's machine (StagingMode.reuseTestMachine()), or some of the stacks in another Hetzner account; "
+    + "or ask Hetzner to raise the limit and declare it: HetznerAccountLimits.raiseFirewalls(app, { firewalls: 100, reason: '<the ticket>' }).";
 
-  test("a product's production and staging stacks with 51 firewalls in production's project fail synth, naming the count, the stacks and the fix", () => {
+  test("a product's test, staging and production stacks with 51 firewalls in all fail synth, naming the count, the stacks and the fix", () => {
     const app = Testing.app();
     const stacks = phase1Pilot(app);
-    const own = (stack: TerraformStack) => Object.keys(JSON.parse(Testing.synth(stack)).resource.hcloud_firewall).length;
-    const [production, staging] = [own(stacks.production), own(stacks.staging!)];
-    addFirewalls(stacks.production, 26 - production, 'phase1-pilot-production');
-    addFirewalls(stacks.staging!, 25 - staging, 'phase1-pilot-staging');
-    const errors = errorsOf(app).filter((e) => e.includes('firewalls per project'));
-    expect(errors).toEqual(['phase1-pilot-staging', 'phase1-pilot-production'].map((id) => `${id}.firewalls: '51 firewalls' is not allowed: `
-      + `${id} creates ${id.endsWith('staging') ? 25 : 26} firewalls and ${id.endsWith('staging') ? 'phase1-pilot-production 26' : 'phase1-pilot-staging 25'} `
-      + "in production's Hetzner project, where staging lives too (it is built from production's snapshot, which only that project can use), and Hetzner allows 50 firewalls per project, "
-      + 'so the deploy that creates the next one fails part-way through. Fix: create at most 50 firewalls in one project: fewer machines (each Machine has a firewall of its own), '
-      + "staging on test's machine (StagingMode.reuseTestMachine()), or some of the stacks in a Hetzner project of their own (a provider with its token)"));
-    // Test has a project of its own: its stack is not counted, nor refused.
-    expect(errorsOf(app).filter((e) => e.startsWith('phase1-pilot-test'))).toEqual([]);
+    // 25 in production's project and 26 in test's: each project holds fewer than 50, the account 51.
+    addFirewalls(stacks.production, 13 - own(stacks.production), 'phase1-pilot-production');
+    addFirewalls(stacks.staging!, 12 - own(stacks.staging!), 'phase1-pilot-staging');
+    addFirewalls(stacks.test, 26 - own(stacks.test), 'phase1-pilot-test');
+    expect(limitErrorsOf(app)).toEqual(['phase1-pilot-test', 'phase1-pilot-staging', 'phase1-pilot-production'].map((id) => {
+      const shares = { 'phase1-pilot-test': 26, 'phase1-pilot-staging': 12, 'phase1-pilot-production': 13 } as Record<string, number>;
+      const rest = Object.keys(shares).filter((k) => k !== id).map((k) => `${k} ${shares[k]}`).join(' and ');
+      return `${id}.firewalls: '51 firewalls' is not allowed: ${id} creates ${shares[id]} firewalls, ${rest} `
+        + "in one Hetzner account (the projects of product 'phase1-pilot': test's, and production's, where staging lives), "
+        + 'and Hetzner allows 50 firewalls per account, across its projects, so the deploy that creates the next one fails part-way through. ' + FIX;
+    }));
   });
 
-  test('50 firewalls in one project pass; 51 in one stack fail', () => {
+  test('50 firewalls in a product\'s account pass; 51 in one stack fail', () => {
     const app = Testing.app();
     const stacks = phase1Pilot(app);
-    const own = (stack: TerraformStack) => Object.keys(JSON.parse(Testing.synth(stack)).resource.hcloud_firewall).length;
-    addFirewalls(stacks.production, 25 - own(stacks.production), 'phase1-pilot-production');
-    addFirewalls(stacks.staging!, 25 - own(stacks.staging!), 'phase1-pilot-staging');
-    // Test's project is another one: 50 more there are no problem for production's.
-    addFirewalls(stacks.test, 49, 'phase1-pilot-test');
-    expect(errorsOf(app).filter((e) => e.includes('firewalls per project'))).toEqual([]);
+    addFirewalls(stacks.production, 15 - own(stacks.production), 'phase1-pilot-production');
+    addFirewalls(stacks.staging!, 15 - own(stacks.staging!), 'phase1-pilot-staging');
+    addFirewalls(stacks.test, 20 - own(stacks.test), 'phase1-pilot-test');
+    expect(limitErrorsOf(app)).toEqual([]);
     addFirewalls(stacks.test, 1, 'phase1-pilot-test-more');
-    expect(errorsOf(app).filter((e) => e.includes('firewalls per project'))).toEqual([expect.stringMatching(
-      /^phase1-pilot-test\.firewalls: '51 firewalls' is not allowed: phase1-pilot-test creates 51 firewalls in one Hetzner project \(one provider, one token\), and Hetzner allows 50 firewalls per project/)]);
+    expect(limitErrorsOf(app)).toHaveLength(3);
+    const alone = Testing.app();
+    const single = phase1Pilot(alone);
+    addFirewalls(single.test, 51 - own(single.test), 'phase1-pilot-test');
+    // Staging and production's share is counted into each of their errors too, so only test's own count is 51 alone.
+    expect(limitErrorsOf(alone)[0]).toMatch(/^phase1-pilot-test\.firewalls: '5\d firewalls' is not allowed: phase1-pilot-test creates 5\d firewalls/);
   });
 
-  test("a team's own stacks, which one token deploys to one project (a token each, to two), warn instead", () => {
+  test('a raise Hetzner granted, declared with its reason, is the limit; a raise that says nothing is refused', () => {
+    const app = Testing.app();
+    const stacks = phase1Pilot(app);
+    addFirewalls(stacks.test, 60 - own(stacks.test) - own(stacks.production) - own(stacks.staging!), 'phase1-pilot-test');
+    expect(limitErrorsOf(app)).toHaveLength(3);
+    HetznerAccountLimits.raiseFirewalls(stacks.test, { firewalls: 60, reason: 'raised by Hetzner support, ticket 123456 of 2026-11-02' });
+    expect(limitErrorsOf(app)).toEqual([]);
+    addFirewalls(stacks.production, 1, 'phase1-pilot-production-more');
+    expect(limitErrorsOf(app)[0]).toContain("'61 firewalls' is not allowed");
+    expect(limitErrorsOf(app)[0]).toContain('Hetzner allows the 60 firewalls Hetzner raised the account\'s limit to (HetznerAccountLimits.raiseFirewalls)');
+    expect(() => HetznerAccountLimits.raiseFirewalls(stacks.test, { firewalls: 100, reason: 'TODO TODO TODO TODO TODO' }))
+      .toThrow(/^phase1-pilot-test\.raiseFirewalls\.reason: 'TODO TODO TODO TODO TODO' is not allowed: a raised limit needs a specific reason/);
+    expect(() => HetznerAccountLimits.raiseFirewalls(stacks.test, { firewalls: 50, reason: 'raised by Hetzner support, ticket 123456' }))
+      .toThrow(/^phase1-pilot-test\.raiseFirewalls\.firewalls: 50 is not allowed: Hetzner allows 50 firewalls per account without a raise/);
+    expect(() => HetznerAccountLimits.raiseFirewalls(stacks.test, { firewalls: 60.5, reason: 'raised by Hetzner support, ticket 123456' }))
+      .toThrow(/raiseFirewalls\.firewalls: 60\.5 is not allowed: it is not a finite whole number/);
+  });
+
+  test("a team's own stacks, which may deploy to one account (or to two), warn instead", () => {
     const app = Testing.app();
     addFirewalls(teamStack(app, 'acme-web'), 25, 'acme-web');
     addFirewalls(teamStack(app, 'acme-workers', { machineName: 'acme-worker', keyName: 'acme-workers-admin', publicKey: OTHER_KEY }), 25, 'acme-workers');
     expect(errorsOf(app)).toEqual([]);
     expect(limitWarningsOf(app)).toEqual([
-      "Hetzner-FirewallsInProject: acme-web.firewalls: '52 firewalls' is not allowed: acme-web creates 26 firewalls and acme-workers 26 may deploy to one Hetzner project "
-      + '(one HCLOUD_TOKEN deploys every stack to one project), and Hetzner allows 50 firewalls per project, so the deploy that creates the next one would fail part-way through. '
-      + 'Fix: create at most 50 firewalls in one project: fewer machines (each Machine has a firewall of its own), or some of the stacks in a Hetzner project of their own (a provider with its token) '
-      + 'If these stacks deploy to Hetzner projects of their own (a token each), this is no problem.',
-      expect.stringMatching(/^Hetzner-FirewallsInProject: acme-workers\.firewalls: '52 firewalls' is not allowed: acme-workers creates 26 firewalls and acme-web 26 may deploy/),
+      "Hetzner-FirewallsInAccount: acme-web.firewalls: '52 firewalls' is not allowed: acme-web creates 26 firewalls and acme-workers 26 may deploy to one Hetzner account "
+      + '(a token of any of its projects deploys there), and Hetzner allows 50 firewalls per account, across its projects, so the deploy that creates the next one would fail part-way through. '
+      + 'Fix: create fewer firewalls in the account: fewer machines (each Machine has a firewall of its own), or some of the stacks in another Hetzner account; '
+      + "or ask Hetzner to raise the limit and declare it: HetznerAccountLimits.raiseFirewalls(app, { firewalls: 100, reason: '<the ticket>' }). "
+      + 'If these stacks deploy to Hetzner accounts of their own, this is no problem.',
+      expect.stringMatching(/^Hetzner-FirewallsInAccount: acme-workers\.firewalls: '52 firewalls' is not allowed: acme-workers creates 26 firewalls and acme-web 26 may deploy/),
     ]);
     // Once, however often the App is validated.
     errorsOf(app);
     expect(limitWarningsOf(app)).toHaveLength(2);
+  });
+
+  test("a product's stacks and a team's own stack past the limit together warn; the product alone within it fails nothing", () => {
+    const app = Testing.app();
+    const stacks = phase1Pilot(app);
+    addFirewalls(stacks.test, 30 - own(stacks.test) - own(stacks.production) - own(stacks.staging!), 'phase1-pilot-test');
+    addFirewalls(teamStack(app, 'acme-web', { machineName: 'acme-web-2', keyName: 'acme-web-admin', publicKey: OTHER_KEY }), 25, 'acme-web');
+    expect(limitErrorsOf(app)).toEqual([]);
+    expect(limitWarningsOf(app).filter((w) => w.startsWith("Hetzner-FirewallsInAccount: phase1-pilot-test.firewalls: '56 firewalls'"))).toHaveLength(1);
   });
 });

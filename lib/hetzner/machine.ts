@@ -5,7 +5,7 @@ import { Firewall } from '../../generated/providers/hcloud/firewall';
 import { PrimaryIp } from '../../generated/providers/hcloud/primary-ip';
 import { Server } from '../../generated/providers/hcloud/server';
 import { reachStackOf } from '../core/app-level-packs';
-import { checkFirewallsPerProject } from './private/project-limits';
+import { checkFirewallsPerAccount } from './private/firewalls-per-account';
 import { checkUniquePerProject } from './private/project-uniqueness';
 import { blockText, cidrFix, cidrProblem, coversWholeInternet, isAnywhere, isIpv6Block } from '../core/cidr';
 import { Peer } from '../core/peer';
@@ -356,7 +356,7 @@ export class Machine extends Construct implements IMachine {
     // their namesakes in this stack (another machine of this name) the name check in validate reports.
     checkUniquePerProject(this, [this.server, this.firewall, ...(this.ipv4 ? [this.ipv4] : []), this.ipv6]);
     // Its firewall counts against the 50 firewalls of that project, with those of the stacks sharing it.
-    checkFirewallsPerProject(this);
+    checkFirewallsPerAccount(this);
     // A rescale between x86 and Arm is no rescale: hcloud powers the server off, then the API refuses the type
     // (invalid_server_type), leaving it off. Keyed on the architecture, such a change replaces the server
     // instead, which production's prevent_destroy refuses at plan, before anything is powered off.

@@ -5,13 +5,11 @@ import { synthesizedArgument } from './synthesized-argument';
 
 /**
  * Hetzner's limits of Cloud Firewalls (docs.hetzner.com/cloud/firewalls/faq): "up to 500 (effective) rules per
- * Firewall", "up to 5 active Firewalls per server" and 50 Firewalls in all, per project (hetzner-facts.json
- * `firewall.limits.firewallsTotal`; see project-limits.ts).
+ * Firewall" and "up to 5 active Firewalls per server"; its 50 firewalls per account are counted over the App's stacks
+ * (firewalls-per-account.ts).
  */
 const RULES_PER_FIREWALL = 500;
 const FIREWALLS_PER_SERVER = 5;
-/** @internal */
-export const FIREWALLS_PER_PROJECT = 50;
 /**
  * Hetzner Cloud API reference, a firewall rule's `source_ips` and `destination_ips`: "You can specify 100 CIDR blocks
  * at most".

@@ -485,7 +485,11 @@ const networkSubnet: Behaviour = {
   },
 };
 
-/** Hetzner's limit of firewalls in one project (docs.hetzner.com/cloud/firewalls/faq: 50 in all). */
+/**
+ * Hetzner's limit of firewalls: "up to 50 Firewalls total across your projects" (docs.hetzner.com/cloud/firewalls/faq),
+ * per account. The stand-in knows one project (one cloud file) and no account, so it counts the project's firewalls:
+ * stacks deployed to two cloud files may hold 50 each here, which Hetzner refuses in one account (synth counts those).
+ */
 const FIREWALLS_PER_PROJECT = 50;
 
 const firewall: Behaviour = {
@@ -496,7 +500,7 @@ const firewall: Behaviour = {
     checkFirewallRules(o);
     // The code Hetzner's API gives a resource past its limit; the message is the stand-in's.
     if (Object.keys(objectsOf(state, 'hcloud_firewall')).length >= FIREWALLS_PER_PROJECT) {
-      throw new ApiError('resource_limit_exceeded', `firewall limit exceeded: a project holds at most ${FIREWALLS_PER_PROJECT} firewalls`);
+      throw new ApiError('resource_limit_exceeded', `firewall limit exceeded: at most ${FIREWALLS_PER_PROJECT} firewalls (the stand-in counts its project's; Hetzner counts the account's)`);
     }
   },
   checkUpdate: (_prior, planned) => checkFirewallRules(planned),
