@@ -418,6 +418,34 @@ describe('EnvironmentStack', () => {
       expect(built.stateBucketFor(Environment.TEST)).toBe('acme-state');
       expect(built.stateBucketFor(Environment.PRODUCTION)).toBe('acme-production-state');
     });
+
+    // The product checked the props, then copied them: a plain-JavaScript getter read twice could answer the check
+    // with the office's block and the copy with the whole internet, which the product refuses.
+    test('a getter that answers differently on its second read builds from what was checked', () => {
+      let reads = 0;
+      const shifting = { sshPublicKeys: admin.sshPublicKeys, get cidrs() { reads += 1; return reads === 1 ? ['198.51.100.0/24'] : ['0.0.0.0/0', '::/0']; } };
+      const built = product({ admin: shifting as any });
+      expect(reads).toBe(1);
+      expect(built.admin.cidrs).toEqual(['198.51.100.0/24']);
+      const stacks = new ProductStacks(Testing.app(), built);
+      expect(sshSources(stacks.production)).toEqual(expect.arrayContaining(['198.51.100.0/24']));
+      expect(sshSources(stacks.production)).not.toContain('0.0.0.0/0');
+    });
+
+    // Product kept the caller's backup object: its lists and offsite could be edited after the product checked them.
+    test("an edit of the caller's backup after the build changes nothing, and the product's backup is frozen", () => {
+      const given = { ...backup, restoreChecks: [...backup.restoreChecks], storageBoxHostKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yx'], offsite: S3Provider.SCALEWAY };
+      const built = product({ phase: Phase.TWO, backup: given });
+      given.storageBoxHostKeys.push('ssh-ed25519 AAAA-attacker');
+      given.restoreChecks.length = 0;
+      (given as any).offsite = S3Provider.IONOS;
+      expect(built.backup!.storageBoxHostKeys).toHaveLength(1);
+      expect(built.backup!.restoreChecks).toHaveLength(1);
+      expect(built.backup!.offsite).toBe(S3Provider.SCALEWAY);
+      const p = built as any;
+      expect(() => p.backup.storageBoxHostKeys.push('ssh-ed25519 AAAA')).toThrow(TypeError);
+      expect(() => { p.backup.offsite = S3Provider.IONOS; }).toThrow(TypeError);
+    });
   });
 
   test('fails when the product name cannot name resources', () => {

@@ -16,6 +16,7 @@ import {
 } from '../core/runtime-checks';
 import { isReason, REASON_RULE } from '../core/reason';
 import { ValidationError } from '../core/validation-message';
+import { frozenSnapshot } from '../core/private/frozen-snapshot';
 import { DataFlow } from '../boundary/data-flow';
 import { bucketNameProblem } from '../hetzner/object-storage-backend';
 import { Location } from '../hetzner/location';
@@ -244,7 +245,10 @@ export class Product {
   public readonly monitoring?: MonitoringPlan;
   private readonly unavailable: ReadonlySet<string>;
 
-  constructor(props: ProductProps) {
+  constructor(given: ProductProps) {
+    // Copied first, each prop read once, then checked and kept: from JavaScript a getter could otherwise answer the
+    // check with a safe list and the copy with '0.0.0.0/0', and the caller's objects (props.backup's lists) stay editable.
+    const props = frozenSnapshot(given, PRODUCT_PROP_NAMES);
     const at = `Product(${typeof props?.name === 'string' ? props.name : '?'})`;
     const fail = (prop: string, value: unknown, why: string, fix: string): never => {
       // These messages quote the value as JSON (as they always have); NaN and Infinity by name.
@@ -294,6 +298,7 @@ export class Product {
     this.staging = props.staging ?? StagingMode.reuseTestMachine();
     this.earlyAdoptions = Object.freeze([...props.earlyAdoptions ?? []]);
     this.budget = props.budget;
+    // The snapshot's: frozen, its lists (restoreChecks, storageBoxHostKeys) and offsite no longer the caller's.
     this.backup = props.backup;
     this.monitoring = props.monitoring;
     this.unavailable = new Set(props.unavailableServerTypes ?? []);
@@ -372,13 +377,15 @@ export class Product {
 }
 
 /** What TypeScript checks at compile time, checked at runtime for JavaScript and JSON users. */
+const PRODUCT_PROP_NAMES = propNames<ProductProps>({
+  name: true, phase: true, admin: true, boundary: true, dataFlows: true, stateBucket: true, stateBuckets: true, location: true, locations: true, publicIpv4: true, database: true,
+  stateLocation: true, staging: true, earlyAdoptions: true, backup: true, monitoring: true, budget: true, unavailableServerTypes: true,
+});
+
 function checkProductProps(at: string, props: ProductProps): void {
   requireProps(at, props, "pass { name, phase, admin, boundary, stateBucket }");
   // In JavaScript a misspelt option (locaton, budjet, backups) would be ignored and its default used: refused by name instead.
-  refuseUnknownProps(at, undefined, props, propNames<ProductProps>({
-    name: true, phase: true, admin: true, boundary: true, dataFlows: true, stateBucket: true, stateBuckets: true, location: true, locations: true, publicIpv4: true, database: true,
-    stateLocation: true, staging: true, earlyAdoptions: true, backup: true, monitoring: true, budget: true, unavailableServerTypes: true,
-  }));
+  refuseUnknownProps(at, undefined, props, PRODUCT_PROP_NAMES);
   requireString(at, 'name', props.name, "use a short name such as 'acme'");
   requireInstance(at, 'phase', props.phase, Phase, 'use Phase.ONE, Phase.TWO or Phase.THREE (the object, not its name)', 'a Phase');
   requireProps(`${at}.admin`, props.admin, "pass admin: { sshPublicKeys: { ops: 'ssh-ed25519 …' }, cidrs: ['203.0.113.0/24'] }");

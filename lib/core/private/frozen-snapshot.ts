@@ -1,0 +1,23 @@
+/**
+ * A frozen copy of props as they are now: each field read once (a getter answers once), plain objects and lists
+ * copied down to `depth` levels, class instances (value types, constructs) kept. A construct checks the copy and
+ * keeps it, so a JavaScript caller cannot pass the check with one answer and be built from another (a getter that
+ * answers the check with a safe list and the copy with '0.0.0.0/0'), nor edit what was checked afterwards.
+ * `names` are read too when they are not own enumerable fields (a getter on a class's prototype).
+ * @internal
+ */
+export function frozenSnapshot<T>(props: T, names: readonly string[] = [], depth = 5): T {
+  if (props === null || typeof props !== 'object' || Array.isArray(props)) return props;
+  const source = props as Record<string, unknown>;
+  const copy: Record<string, unknown> = {};
+  for (const key of new Set([...Object.keys(source), ...names.filter((n) => n in source)])) copy[key] = frozenCopy(source[key], depth - 1);
+  return Object.freeze(copy) as T;
+}
+
+function frozenCopy(value: unknown, depth: number): unknown {
+  if (depth <= 0 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return Object.freeze(value.map((v) => frozenCopy(v, depth - 1)));
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return value;
+  return Object.freeze(Object.fromEntries(Object.entries(value).map(([k, v]) => [k, frozenCopy(v, depth - 1)])));
+}
