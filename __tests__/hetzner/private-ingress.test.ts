@@ -278,6 +278,9 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
       const r = spawnSync('unshare', ['-n', 'sh', '-c', `${before}; PRIVATE_INGRESS_RULESET_FILE=${rulesetFile} PRIVATE_INGRESS_TEXTFILE_DIR=${textfiles} ${check}; `
         + `echo "rc=$?"; nft list table ip sovereign_private_ingress 2>/dev/null | grep -c 'tcp dport'`], { encoding: 'utf8' });
       const metric = fs.readFileSync(path.join(textfiles, 'sovereign_private_ingress.prom'), 'utf8');
+      // When it ran too: the alert tells a stopped check by this timestamp, not by "present", which node exporter keeps.
+      const ranAt = Number(/^sovereign_private_ingress_check_timestamp_seconds (\d+)$/m.exec(metric)?.[1]);
+      expect(Math.abs(ranAt - Date.now() / 1000)).toBeLessThan(60);
       return { out: r.stdout.trim().split('\n'), stderr: r.stderr, metric: /^sovereign_private_ingress_table_present (\d)$/m.exec(metric)?.[1] };
     };
     expect(run(`nft -f ${ruleset}`)).toEqual({ out: ['rc=0', '3'], stderr: '', metric: '1' });

@@ -424,6 +424,19 @@ describeWithPromtool('the rendered alert rules, evaluated by promtool', () => {
         { at: '16m', alert: 'PrivateIngressNotLoaded', labels: [{ ...prod, severity: 'critical', notify: 'ops' }] },
       ],
     });
+    // The timer stopped (or the check was killed before it wrote) at 10m, the table flushed after: node exporter keeps
+    // exporting the last file, "present 1", and only its timestamp, no longer moving, tells. Stale past 10 minutes.
+    expectPass(rules(Phase.ONE, 'production'), {
+      interval: '1m',
+      series: {
+        [sel('sovereign_private_ingress_table_present', prod)]: '1x40',
+        [sel('sovereign_private_ingress_check_timestamp_seconds', prod)]: '0+60x10 600x30',
+      },
+      expect: [
+        { at: '19m', alert: 'PrivateIngressNotLoaded', labels: [] },
+        { at: '26m', alert: 'PrivateIngressNotLoaded', labels: [{ ...prod, severity: 'critical', notify: 'ops' }] },
+      ],
+    });
   });
 
   test('the egress allowlist: a missing table is critical after 5 minutes, a failing or stopped refresh a warning after 20', () => {

@@ -78,10 +78,10 @@ export class MonitoringAlert {
   public static readonly EGRESS_ALLOWLIST_REFRESH_FAILING = new MonitoringAlert('EgressAllowlistRefreshFailing', 1,
     "the refresh of the host egress allowlist from DNS (every 10 minutes)",
     'the last refresh failed (a hostname does not resolve: its addresses stay blocked) for 20 minutes, or none ran for 30 minutes', 'warning');
-  /** A machine's private-network ingress table is not loaded. */
+  /** A machine's private-network ingress table is not loaded, or its check stopped. */
   public static readonly PRIVATE_INGRESS_NOT_LOADED = new MonitoringAlert('PrivateIngressNotLoaded', 1,
     'the private-network ingress table of every watched machine in a private network (checked every 2 minutes)',
-    'its nftables table was missing after the last check, which loads it again, so every machine of the private network reaches every port, for 5 minutes', 'critical');
+    'its nftables table was missing after the last check, which loads it again, so every machine of the private network reaches every port, or no check ran for 10 minutes (its last answer is stale), for 5 minutes', 'critical');
   /** A machine has less than 10% of its memory available (Phase 2). */
   public static readonly MEMORY_ALMOST_EXHAUSTED = new MonitoringAlert('MemoryAlmostExhausted', 2,
     'the memory of every watched machine', 'less than 10% is available for 10 minutes', 'warning');

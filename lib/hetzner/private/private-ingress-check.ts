@@ -10,6 +10,11 @@ export const PRIVATE_INGRESS_CHECK = 'sovereign-private-ingress-check';
 const SCRIPT = `/usr/local/sbin/${PRIVATE_INGRESS_CHECK}`;
 /** The metric: whether the table was there after the last check (1) or not (0). */
 export const PRIVATE_INGRESS_PRESENT_METRIC = 'sovereign_private_ingress_table_present';
+/**
+ * When the last check ran: node exporter keeps exporting the last file written, so a timer that stopped, or a check
+ * killed before it wrote, left "present 1" standing forever; the alert reads this to tell a stale answer.
+ */
+export const PRIVATE_INGRESS_CHECK_TIMESTAMP_METRIC = 'sovereign_private_ingress_check_timestamp_seconds';
 
 /**
  * The check: loads the table when it is missing, then writes `sovereign_private_ingress.prom`. Fails when the table
@@ -36,7 +41,10 @@ if mkdir -p "$TEXTFILE_DIR" && tmp=$(mktemp "$TEXTFILE_DIR/.sovereign_private_in
   printf '%s\\n' \\
     "# HELP ${PRIVATE_INGRESS_PRESENT_METRIC} Whether the nftables table ${PRIVATE_INGRESS_TABLE} was loaded after the last check (1) or not (0)." \\
     "# TYPE ${PRIVATE_INGRESS_PRESENT_METRIC} gauge" \\
-    "${PRIVATE_INGRESS_PRESENT_METRIC} $value" >"$tmp" && chmod 0644 "$tmp" && mv -f "$tmp" "$out" || { rm -f "$tmp"; echo "${PRIVATE_INGRESS_CHECK}: cannot write $out" >&2; }
+    "${PRIVATE_INGRESS_PRESENT_METRIC} $value" \\
+    "# HELP ${PRIVATE_INGRESS_CHECK_TIMESTAMP_METRIC} When the last check ran (Unix time)." \\
+    "# TYPE ${PRIVATE_INGRESS_CHECK_TIMESTAMP_METRIC} gauge" \\
+    "${PRIVATE_INGRESS_CHECK_TIMESTAMP_METRIC} $(date +%s)" >"$tmp" && chmod 0644 "$tmp" && mv -f "$tmp" "$out" || { rm -f "$tmp"; echo "${PRIVATE_INGRESS_CHECK}: cannot write $out" >&2; }
 else
   echo "${PRIVATE_INGRESS_CHECK}: cannot write $out" >&2
 fi

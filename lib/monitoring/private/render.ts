@@ -9,7 +9,7 @@ import { IDENTITY_UNIT_LINES } from '../../hetzner/private/machine-identity';
 import { ADDRESS_WAIT_SECONDS, ADDRESS_WAIT_START_TIMEOUT_SECONDS, waitForAddressCommand } from '../../hetzner/private/private-address';
 import { ETC, PORTS, PROMETHEUS_WATCH, REDACT_LOG, SECRETS, SERVICES, TEXTFILE_DIR, WEB_CONFIG, WEB_PASSWORD, WEB_USER } from './paths';
 import { MonitoringProfile, ProberResources } from './profile';
-import { PRIVATE_INGRESS_CHECK, PRIVATE_INGRESS_PRESENT_METRIC } from '../../hetzner/private/private-ingress-check';
+import { PRIVATE_INGRESS_CHECK, PRIVATE_INGRESS_CHECK_TIMESTAMP_METRIC, PRIVATE_INGRESS_PRESENT_METRIC } from '../../hetzner/private/private-ingress-check';
 import { PRIVATE_INGRESS_UNIT } from '../../hetzner/private/private-ingress-table';
 
 /** A job unit whose outcomes a prober alerts on (backups, restore drill). */
@@ -322,10 +322,11 @@ export function renderRules(model: ProberModel): string {
         },
         {
           alert: MonitoringAlert.PRIVATE_INGRESS_NOT_LOADED.name,
-          expr: `${hold(PRIVATE_INGRESS_PRESENT_METRIC)} == 0`,
+          // The check runs every 2 minutes; none for 10 means its last answer is stale (a stopped timer, a killed check).
+          expr: `${hold(PRIVATE_INGRESS_PRESENT_METRIC)} == 0 or time() - ${hold(PRIVATE_INGRESS_CHECK_TIMESTAMP_METRIC)} > 600`,
           for: '5m',
           labels: { severity: AlertSeverity.CRITICAL, notify },
-          annotations: { summary: 'The private-network ingress table of {{ $labels.instance }} is not loaded', description: `Every machine of the private network reaches every port of it. Read journalctl -u ${PRIVATE_INGRESS_CHECK}.service, fix the ruleset and run systemctl reload ${PRIVATE_INGRESS_UNIT}.` },
+          annotations: { summary: 'The private-network ingress table of {{ $labels.instance }} is not loaded, or no check ran for 10 minutes', description: `Every machine of the private network may reach every port of it. Read systemctl status ${PRIVATE_INGRESS_CHECK}.timer and journalctl -u ${PRIVATE_INGRESS_CHECK}.service, fix the ruleset and run systemctl reload ${PRIVATE_INGRESS_UNIT}.` },
         },
       ],
     });
