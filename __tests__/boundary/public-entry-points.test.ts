@@ -168,6 +168,8 @@ const ENTRIES: Entry[] = [
   { name: 'Retirement.declare', stack: () => new TerraformStack(Testing.app(), 'production'), args: () => [{ reason: 'the pilot customer left; production is retired', includeBackups: false }], call: (s, [o]) => Retirement.declare(s, o as any) },
   { name: 'PrivateIngress.allowTcp', args: (s) => [appIn(s), peerOf(s), 9100, 'node exporter, scraped by the monitoring machine'],
     call: (_s, [m, f, p, w]) => lib.PrivateIngress.allowTcp(m as any, f as any, p as any, w as any) },
+  { name: 'HetznerAccountLimits.raiseFirewalls', args: () => [{ firewalls: 100, reason: 'raised by Hetzner support, ticket 123456 of 2026-11-02' }],
+    call: (s, [p]) => lib.HetznerAccountLimits.raiseFirewalls(s, p as any) },
   { name: 'EgressAllowlist.apply', args: (s) => [new Machine(s, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [SshKey.fromName('admin')], adminCidrs: ADMIN, dataClasses: [DataClass.SENSITIVE] }), { policy }], call: (_s, [m, o]) => lib.EgressAllowlist.apply(m as any, o as any) },
 ];
 

@@ -1,6 +1,7 @@
 import { IConstruct } from 'constructs';
 import { isReason, REASON_RULE } from '../core/reason';
-import { checkedCopy, checkProps, fail, is, requireProps } from '../core/runtime-checks';
+import { frozenSnapshot } from '../core/private/frozen-snapshot';
+import { checkProps, fail, is, requireProps } from '../core/runtime-checks';
 
 /** A limit Hetzner raised for the account on request, and why the team knows it did. */
 export interface RaisedFirewallLimit {
@@ -32,7 +33,7 @@ export class HetznerAccountLimits {
     const fix = "write { firewalls: 100, reason: 'raised by Hetzner support, ticket 123456 of 2026-11-02' }";
     requireProps(at, props, fix);
     // Read once, then checked: a getter (from JavaScript) cannot answer the check with one value and the count with another.
-    const copy = checkedCopy<RaisedFirewallLimit>(props, ['firewalls', 'reason']);
+    const copy = frozenSnapshot(props, ['firewalls', 'reason']);
     checkProps<RaisedFirewallLimit>(at, copy, { firewalls: is.number(fix, { integer: true }), reason: is.text(fix) }, fix);
     if (copy.firewalls <= DEFAULT_FIREWALLS) {
       fail(at, 'firewalls', copy.firewalls, `Hetzner allows ${DEFAULT_FIREWALLS} firewalls per account without a raise, so this raises nothing`, 'declare the limit Hetzner granted, above 50, or remove the declaration');
