@@ -321,11 +321,9 @@ describe('day-2 rollout of a production machine\'s bundle (stand-in provider, re
   // deploy rolled back. The step's own exit judges it now, and the daemon, started on purpose, keeps running.
   test('a step that leaves a daemon holding its output: the deploy ends when the step does, names the daemon, and leaves it running', () => {
     const pidFile = path.join(dir, 'worker.pid');
-    const started = Date.now();
     try {
       const run = deploy({ keepDaily: 21, daemonPart: pidFile }).apply();
       expect(run.ok ? '' : messages(run)).toBe('');
-      expect(Date.now() - started).toBeLessThan(COMMAND_TIMEOUT.toMillis());
       const pid = fs.readFileSync(pidFile, 'utf8').trim();
       expect(messages(run)).toMatch(new RegExp(`exited 0; pid ${pid} \\(sleep 600\\) it left in the background still held its output 2 s later: it keeps running, unsupervised`));
       expect(messages(run)).not.toMatch(/timed out|rolling back/);

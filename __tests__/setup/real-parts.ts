@@ -29,6 +29,17 @@ export function describeWithRealParts(available: boolean, suite: string, needs: 
   return describe.skip;
 }
 
+/**
+ * `test` for one case of a suite that otherwise runs anywhere, where that case needs a real part (root): as
+ * `describeWithRealParts`, it runs in CI (and fails there without the part, since a skip would hide it), and
+ * elsewhere it is skipped with a one-line notice.
+ */
+export function testWithRealParts(available: boolean, name: string, needs: string, env: NodeJS.ProcessEnv = process.env): jest.It {
+  if (available || runsInCi(env)) return test;
+  console.warn(`"${name}" skipped: it needs ${needs}`);
+  return test.skip;
+}
+
 /** Whether Terraform runs here (TERRAFORM_BINARY_NAME, else terraform on PATH), for the suites that judge configurations with it. */
 export function hasTerraform(): boolean {
   try {

@@ -65,6 +65,12 @@ COMMAND_TIMEOUT = command_timeout()
 # How long a command's output is still read after the command exited (ROLLOUT_OUTPUT_DRAIN).
 OUTPUT_DRAIN = ${ROLLOUT_OUTPUT_DRAIN.toSeconds()}
 UNIT_SUFFIXES = (".service", ".timer", ".socket", ".path", ".mount", ".target")
+# Units a removed drop-in never restarts, and why: the reload is enough for what their drop-ins do.
+NEVER_RESTARTED = {
+    # Its start loads /etc/nftables.conf, which flushes the whole ruleset: every other table (the egress allowlist until
+    # its refresh, Docker's NAT until Docker restarts) would go. Its drop-ins only load a table again after that flush.
+    "nftables.service": "its restart flushes every nftables table",
+}
 # Lines of systemd-analyze verify that mean the unit file itself is wrong (not the machine around it).
 UNIT_ERRORS = ("Unknown section", "Unknown key", "Unknown lvalue", "bad unit file setting", "Failed to parse",
                "Refusing", "Invalid", "Missing '='", "has no ExecStart")
@@ -169,26 +175,30 @@ def run(argv, env=None, timeout=COMMAND_TIMEOUT, stdin=None):
         # Not executable (a script left at mode 0644), not a program: a failed command, not a crash.
         return 126, "%s: cannot be run: %s" % (argv[0], e.strerror or type(e).__name__)
     try:
-        out, held = read_output(p, timeout)
+        out, later, held = read_output(p, timeout)
     except subprocess.TimeoutExpired:
         stop_tree(p, before)
         return 124, "timed out after %d s" % timeout
     except BaseException:
         stop_tree(p, before)  # the agent interrupted (Ctrl-C): nothing it started outlives it
         raise
+    if later:
+        to_syslog(later)
     if held:
-        hand_over(p, argv)
+        hand_over(p, argv, before)
     p.stdout.close()
     return p.returncode, out.decode("utf-8", "replace")
 
 
 def read_output(p, timeout):
-    """The command's output and whether something else still holds it. The command's own exit judges it: reading to
-    the end of its output waited as long as a daemon it started in the background (\`some-daemon &\`) kept that output
-    open, so a command that had exited 0 ran into the timeout and was rolled back, the daemon killed. Once the command
-    has exited, what follows within OUTPUT_DRAIN is read, and no more."""
+    """The command's output, what came after its exit, and whether something else still holds the output. The command's
+    own exit judges it: reading to the end of its output waited as long as a daemon it started in the background
+    (\`some-daemon &\`) kept that output open, so a command that had exited 0 ran into the timeout and was rolled back,
+    the daemon killed. Its output is what the pipe holds when its exit is seen (it wrote all of it before exiting);
+    what follows within OUTPUT_DRAIN, and no more, is read as the background's: kept out of the command's output, where
+    a chatty daemon's lines pushed the command's own error out of the failure message's last lines."""
     deadline = time.monotonic() + timeout
-    fd, chunks, drained_by = p.stdout.fileno(), [], None
+    fd, chunks, later, drained_by = p.stdout.fileno(), [], [], None
     try:
         exited = os.pidfd_open(p.pid)  # readable once the command exits: no polling
     except (AttributeError, OSError):
@@ -201,11 +211,14 @@ def read_output(p, timeout):
             while True:
                 if drained_by is None and p.poll() is not None:
                     drained_by = time.monotonic() + OUTPUT_DRAIN
+                    if read_waiting(fd, chunks):
+                        p.wait()
+                        return b"".join(chunks), b"", False
                 left = (deadline if drained_by is None else drained_by) - time.monotonic()
                 if left <= 0:
                     if drained_by is None:
                         raise subprocess.TimeoutExpired(p.args, timeout)
-                    return b"".join(chunks), True
+                    return b"".join(chunks), b"".join(later), True
                 for key, _ in waiting.select(left if exited is not None or drained_by is not None else min(left, 0.1)):
                     if key.fd != fd:
                         waiting.unregister(exited)  # stays readable: it said what it had to
@@ -213,11 +226,36 @@ def read_output(p, timeout):
                     data = os.read(fd, 65536)
                     if not data:  # everything that held the output closed it; the command may still run (exec >/dev/null)
                         p.wait(timeout=max(0, deadline - time.monotonic()))
-                        return b"".join(chunks), False
-                    chunks.append(data)
+                        return b"".join(chunks), b"".join(later), False
+                    (chunks if drained_by is None else later).append(data)
         finally:
             if exited is not None:
                 os.close(exited)
+
+
+def read_waiting(fd, chunks):
+    """Appends what the pipe holds now, without waiting for more; True when it reached the end (nothing holds it)."""
+    os.set_blocking(fd, False)
+    try:
+        while True:
+            try:
+                data = os.read(fd, 65536)
+            except BlockingIOError:
+                return False
+            if not data:
+                return True
+            chunks.append(data)
+    finally:
+        os.set_blocking(fd, True)
+
+
+def to_syslog(data):
+    """What a command's background processes wrote after it exited: the step's log, not its output."""
+    try:
+        subprocess.run(["logger", "-t", "sovereign-rollout-step"], input=data, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        pass
 
 
 def output_holders(fd):
@@ -235,15 +273,27 @@ def output_holders(fd):
     return found
 
 
-def hand_over(p, argv):
-    """The command exited and left a process holding its output. A step may start a daemon on purpose, so it is not
-    killed; its output goes on to syslog (logger reads it to its end), where closing it would end the daemon with SIGPIPE
-    on its next write. Said in the log, with the process, as a unit would supervise it and this does not."""
+def hand_over(p, argv, before):
+    """The command exited and left a process holding its output. A step that succeeded may have started a daemon on
+    purpose, so it is not killed; its output goes on to syslog (logger reads it to its end), where closing it would end
+    the daemon with SIGPIPE on its next write. Said in the log, with the process, as a unit would supervise it and this
+    does not. A step that failed is rolled back: what it started is stopped first, as at a timeout, or the new
+    version's daemon kept running beside the previous version's, holding its ports and locks."""
     holders = output_holders(p.stdout.fileno())
-    shown = ", ".join("pid %d (%s)" % h for h in sorted(holders.items())) or "a process that ended meanwhile"
-    log("%s exited %d; %s it left in the background still held its output %d s later: it keeps running, unsupervised"
-        " (not restarted, not started at boot), its output going to syslog (journalctl -t sovereign-rollout-step);"
-        " start a daemon as a systemd unit instead" % (" ".join(argv)[:200], p.returncode, shown, OUTPUT_DRAIN))
+    shown = ", ".join("pid %d (%s)" % h for h in sorted(holders.items()))
+    command = " ".join(argv)[:200]
+    if p.returncode != 0:
+        stop_tree(p, before)
+        log("%s exited %d; %s it left in the background, stopped with it before the rollback" % (
+            command, p.returncode, shown or "what it had started"))
+        return
+    if not holders:
+        log("%s exited 0; what it left in the background held its output %d s later and has ended since; its last output"
+            " goes to syslog (journalctl -t sovereign-rollout-step)" % (command, OUTPUT_DRAIN))
+    else:
+        log("%s exited 0; %s it left in the background still held its output %d s later: it keeps running, unsupervised"
+            " (not restarted, not started at boot), its output going to syslog (journalctl -t sovereign-rollout-step);"
+            " start a daemon as a systemd unit instead" % (command, shown, OUTPUT_DRAIN))
     try:
         subprocess.Popen(["logger", "-t", "sovereign-rollout-step"], stdin=p.stdout, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, start_new_session=True)
@@ -449,23 +499,26 @@ def repair_dpkg():
     """Finishes what an interrupted dpkg left (an apt-get stopped at the timeout takes its dpkg with it). dpkg keeps a
     journal in updates/ until an operation ends; while it holds an entry, apt-get refuses every install ("dpkg was
     interrupted, you must manually run 'dpkg --configure -a'"), so each later deploy that adds a package failed, and
-    unattended-upgrades stopped too."""
+    unattended-upgrades stopped too. Returns the Failure when dpkg stays broken, for the caller to raise only when
+    packages are to be installed: a deploy that installs none does not need dpkg."""
     admin = real("/var/lib/dpkg")
     try:
         journal = [n for n in os.listdir(admin + "/updates") if n.isdigit()]
     except OSError:
-        return
+        return None
     if not journal or dpkg_running(admin):
-        return
+        return None
     log("dpkg was interrupted (%d journal entries in %s/updates): running dpkg --configure -a" % (len(journal), admin))
     # Under SOVEREIGN_ROOT (tests) dpkg works on that directory's own database, and runs the packages' scripts there
     # without a chroot (the directory holds no shell).
     root = ["--root=" + ROOT, "--force-script-chrootless"] if ROOT else []
     code, out = run(["dpkg"] + root + ["--force-confdef", "--force-confold", "--configure", "-a"],
                     env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
-    if code != 0:
-        raise Failure("finish the interrupted dpkg", "dpkg --configure -a exited %d:\\n%s" % (code, tail(out)),
-                      "run dpkg --configure -a on the machine, correct what it reports, then deploy again")
+    # unattended-upgrades may have started between the look at the locks and dpkg (which then finds them taken): its own.
+    if code == 0 or dpkg_running(admin):
+        return None
+    return Failure("finish the interrupted dpkg", "dpkg --configure -a exited %d:\\n%s" % (code, tail(out)),
+                   "run dpkg --configure -a on the machine, correct what it reports, then deploy again")
 
 
 def dpkg_running(admin):
@@ -488,9 +541,13 @@ def dpkg_running(admin):
 
 
 def install_packages(packages):
-    repair_dpkg()
+    broken = repair_dpkg()
     wanted = sorted(set(packages))
     missing = [p for p in wanted if run(["dpkg-query", "-W", "-f=\${Status}", p])[1].strip() != "install ok installed"]
+    if broken and missing:
+        raise broken
+    if broken:
+        log("%s (%s); no package to install, so the rollout goes on" % (broken.message.replace("\\n", " "), broken.fix))
     if not missing:
         return
     if ROOT:
@@ -693,7 +750,10 @@ def restart_undropped(removed, files):
         if os.path.dirname(directory) + "/" != UNIT_DIR or not directory.endswith(".d"):
             continue
         unit = os.path.basename(directory)[:-len(".d")]
-        if unit.endswith(UNIT_SUFFIXES) and UNIT_DIR + unit not in files:
+        if unit in NEVER_RESTARTED:
+            log("%s lost its drop-in %s: not restarted (%s); the reload applies it from its next start" % (
+                unit, os.path.basename(path), NEVER_RESTARTED[unit]))
+        elif unit.endswith(UNIT_SUFFIXES) and UNIT_DIR + unit not in files:
             units.add(unit)
     if units:
         code, out = run(["systemctl", "try-restart"] + sorted(units))
