@@ -6,6 +6,7 @@ import { BundlePart, MachineBundle } from '../../lib';
 import { Duration } from '../../lib/core/duration';
 import { adminKeysPart } from '../../lib/hetzner/private/admin-keys-part';
 import { nftablesDropInPath, nftablesServiceDropIn } from '../../lib/hetzner/private/nftables-table';
+import { PRIVATE_INGRESS_TEXTFILE } from '../../lib/hetzner/private/private-ingress-check';
 import { PRIVATE_INGRESS_NFTABLES_DROP_IN } from '../../lib/hetzner/private/private-ingress-table';
 import { AgentMachine } from '../setup/agent-machine';
 import { isRoot, MACHINE_PYTHON, testWithRealParts } from '../setup/real-parts';
@@ -392,6 +393,29 @@ describe('the rollout agent', () => {
     expect(m.read(PRIVATE_INGRESS_NFTABLES_DROP_IN)).toBeUndefined();
     expect(m.systemctl()).toEqual(['daemon-reload']);
     expect(run.output).toMatch(/nftables.service lost its drop-in 50-sovereign-private-ingress.conf: not restarted \(its restart flushes every nftables table\)/);
+  });
+
+  // Review: the private-network check's metric file stayed when its part was removed or rolled back, and its last value
+  // (0) kept PrivateIngressNotLoaded firing for a machine that no longer has the table.
+  test("a part's runtime files (its textfile metric) go when the part leaves the bundle, and when a rollout that added it rolls back", () => {
+    const m = machine();
+    const metric = PRIVATE_INGRESS_TEXTFILE;
+    const check = (fail = false): BundlePart => ({
+      name: 'check',
+      runtimeFiles: [metric],
+      files: [{ path: '/etc/acme/check.conf', content: 'x=1\n' }],
+      // The check runs as its first activation does, and writes its metric; a later part may still fail the rollout.
+      commands: [['sh', '-c', `mkdir -p ${path.dirname(path.join(m.root, metric))} && echo 'present 0' > ${path.join(m.root, metric)}`], ...(fail ? [['false']] : [])],
+    });
+    // Added with a failing step: the rollback takes the metric it wrote along with its files.
+    expect(m.apply([app('a=1\n'), check(true)]).status).toBe(1);
+    expect(m.read(metric)).toBeUndefined();
+    expect(m.apply([app('a=1\n'), check()]).status).toBe(0);
+    expect(m.read(metric)).toBe('present 0\n');
+    const run = m.apply([app('a=1\n')]);
+    expect(run.status).toBe(0);
+    expect(m.read(metric)).toBeUndefined();
+    expect(run.output).toContain(`removed ${metric}, written by a part that is gone`);
   });
 
   // Review: a failed dpkg --configure -a failed every deploy, one that installs no package too, and so did the race in

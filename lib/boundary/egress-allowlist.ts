@@ -257,6 +257,8 @@ export class EgressAllowlist {
       activatesFirst: true,
       // systemd-timesyncd: the time client the drop-in pins (Hetzner's images ship it; the backup jobs read its state).
       packages: ['nftables', 'dnsutils', 'systemd-timesyncd'],
+      // The refresh's metric: left behind, its last value kept the egress alerts firing for a machine without the allowlist.
+      runtimeFiles: [`${TEXTFILE_DIR}/sovereign_egress.prom`],
       files: [
         // Root's alone: some hostnames come from secrets (the heartbeat's URL, the offsite endpoint), and only the refresh (root) reads it.
         { path: HOSTNAMES_FILE, content: () => `${EgressAllowlist.hostnamesFor(machine, checked).join('\n')}\n`, permissions: '0600' },

@@ -62,6 +62,13 @@ export interface BundlePart {
    * @default false
    */
   readonly activatesFirst?: boolean;
+  /**
+   * Files the part's own programs write on the machine (a textfile metric for node exporter): the agent removes them
+   * when the part leaves the bundle, and when a rollout that added the part rolls back. A metric left behind kept its
+   * last value, and its alert fired for a part that was gone.
+   * @default - none
+   */
+  readonly runtimeFiles?: readonly string[];
 }
 
 /** One synth's rendering of a bundle. */
@@ -187,6 +194,7 @@ export class MachineBundle {
     const parts = ordered.map((part) => ({
       name: part.name,
       ...(part.activatesFirst === true ? { activatesFirst: true } : {}),
+      ...(part.runtimeFiles?.length ? { runtimeFiles: [...part.runtimeFiles] } : {}),
       packages: [...(part.packages ?? [])],
       files: (part.files ?? []).map((f) => {
         const { content } = files.get(f.path)!;

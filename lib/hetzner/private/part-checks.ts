@@ -79,8 +79,14 @@ export function checkPartShape(where: string, kind: 'bundle' | 'cloudInit', part
   const p = part as Record<string, unknown>;
   const name = requireString(where, 'part.name', p.name, "name the part, such as 'my-tool'");
   const at = `${where}.part(${name})`;
-  refuseUnknownProps(at, undefined, p, ['name', 'packages', 'files', 'commands', ...(kind === 'bundle' ? ['activatesFirst'] : [])]);
+  refuseUnknownProps(at, undefined, p, ['name', 'packages', 'files', 'commands', ...(kind === 'bundle' ? ['activatesFirst', 'runtimeFiles'] : [])]);
   if (kind === 'bundle') optionalBoolean(at, 'activatesFirst', p.activatesFirst);
+  if (kind === 'bundle') {
+    optionalArray(at, 'runtimeFiles', p.runtimeFiles, "list absolute paths, such as ['/var/lib/prometheus/node-exporter/my-tool.prom']", (file, prop) => {
+      requireString(at, prop, file, "write the absolute path, such as '/var/lib/prometheus/node-exporter/my-tool.prom'");
+      refuseUnnormalPath(at, prop, file as string);
+    });
+  }
   optionalArray(at, 'packages', p.packages, "list Debian packages, such as ['curl']", (pkg, prop) => requireString(at, prop, pkg, "name the Debian package, such as 'curl'"));
   optionalArray(at, 'files', p.files, "list files, such as [{ path: '/etc/my-tool.conf', content: '…' }]", (file, prop) => {
     requireProps(`${at}.${prop}`, file, "pass { path: '/etc/my-tool.conf', content: '…' }");
@@ -105,9 +111,10 @@ export function checkPartShape(where: string, kind: 'bundle' | 'cloudInit', part
  * reaches the document unchecked.
  */
 export function snapshotPart<T extends object>(part: T): T {
-  const p = part as unknown as { files?: ReadonlyArray<Record<string, unknown>>; commands?: ReadonlyArray<string | readonly string[]>; packages?: readonly string[] };
+  const p = part as unknown as { files?: ReadonlyArray<Record<string, unknown>>; commands?: ReadonlyArray<string | readonly string[]>; packages?: readonly string[]; runtimeFiles?: readonly string[] };
   const copy: Record<string, unknown> = { ...(part as Record<string, unknown>) };
   if (p.packages) copy.packages = Object.freeze([...p.packages]);
+  if (p.runtimeFiles) copy.runtimeFiles = Object.freeze([...p.runtimeFiles]);
   if (p.files) {
     copy.files = Object.freeze(p.files.map((f) => Object.freeze({ ...f, ...(Array.isArray(f.check) ? { check: Object.freeze([...f.check]) } : {}) })));
   }

@@ -15,6 +15,8 @@ export const PRIVATE_INGRESS_PRESENT_METRIC = 'sovereign_private_ingress_table_p
  * killed before it wrote, left "present 1" standing forever; the alert reads this to tell a stale answer.
  */
 export const PRIVATE_INGRESS_CHECK_TIMESTAMP_METRIC = 'sovereign_private_ingress_check_timestamp_seconds';
+/** The file the check writes for node exporter; it goes when the part does (`BundlePart.runtimeFiles`). */
+export const PRIVATE_INGRESS_TEXTFILE = `${TEXTFILE_DIR}/sovereign_private_ingress.prom`;
 
 /**
  * The check: loads the table when it is missing, then writes `sovereign_private_ingress.prom`. Fails when the table

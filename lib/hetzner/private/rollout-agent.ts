@@ -666,7 +666,7 @@ def apply_locked(version, incoming, current):
     # An activation cut short that touched only their files was their own switch: it is finished by this one.
     if first and (not pending or unfinished <= own):
         log("activating %s before the other parts' packages are installed" % ", ".join('"%s"' % p["name"] for p in first))
-        switch({"parts": first}, {p: files[p] for p in own}, changed & own, set(), unfinished, pending, release, previous_parts, old_bundle)
+        switch({"parts": first}, {p: files[p] for p in own}, changed & own, set(), set(), unfinished, pending, release, previous_parts, old_bundle)
         pending, unfinished = None, set()
         # Recorded with the bundle the machine runs: if the rest fails, a later bundle without the part removes its files
         # and units, and a rollback re-activates it. Not in current.json: its commands run again on the next apply with it.
@@ -677,7 +677,8 @@ def apply_locked(version, incoming, current):
         log("%s active; it stays active if the rest of the bundle fails" % ", ".join('"%s"' % p["name"] for p in first))
         previous_parts = dict(previous_parts, **{p["name"]: digest(json.dumps(p.get("commands", [])).encode()) for p in first})
         changed = changed - own
-    switch(bundle, files, changed, removed, unfinished, pending, release, previous_parts, old_bundle)
+    switch(bundle, files, changed, removed, runtime_files(old_bundle) - runtime_files(bundle), unfinished, pending, release,
+           previous_parts, old_bundle)
 
     write_atomic(STATE + "/current-bundle.json", json.dumps(bundle).encode(), 0o600)
     write_atomic(STATE + "/current.json", json.dumps({
@@ -689,9 +690,25 @@ def apply_locked(version, incoming, current):
     return "%s now runs bundle %s: %d files changed, %d removed" % (bundle["machine"], version[:19], switched, len(removed))
 
 
-def switch(bundle, files, changed, removed, unfinished, pending, release, previous_parts, old_bundle):
+def runtime_files(bundle):
+    """What the parts' own programs write on the machine (a textfile metric): it goes with the part."""
+    return {f for p in bundle["parts"] for f in p.get("runtimeFiles", [])}
+
+
+def remove_runtime_files(paths):
+    for path in sorted(paths):
+        try:
+            os.unlink(real(path))
+            log("removed %s, written by a part that is gone" % path)
+        except FileNotFoundError:
+            pass
+
+
+def switch(bundle, files, changed, removed, runtime_gone, unfinished, pending, release, previous_parts, old_bundle):
     """Stages the changed files, installs the bundle's packages, checks, switches, and runs the commands of the parts
-    whose files changed; on a failure puts the previous files back and activates them again, then raises."""
+    whose files changed; on a failure puts the previous files back and activates them again, then raises. What the
+    removed parts' programs wrote (runtime_gone) goes once the switch has succeeded; what the bundle's new parts wrote
+    before a rollback goes with it."""
     work = "%s/%s" % (RELEASES, release)
     staged = work + "/staged"
     previous_root = pending["previous"] if pending else work + "/previous"
@@ -734,8 +751,10 @@ def switch(bundle, files, changed, removed, unfinished, pending, release, previo
             daemon_reload()
         run_parts(parts_to_run(bundle, set(touched), previous_parts), previous_root)
         restart_undropped(removed, files)
+        remove_runtime_files(runtime_gone)
     except Exception as e:
         failure = e if isinstance(e, Failure) else Failure("switch to the new files", describe(e), "fix the cause shown above and deploy again")
+        remove_runtime_files(runtime_files(bundle) - runtime_files(old_bundle))
         if roll_back(touched, previous_root, old_bundle, failure):
             end_activation()
         raise failure
