@@ -8,6 +8,7 @@ import { adminKeysPart } from '../../lib/hetzner/private/admin-keys-part';
 import { nftablesDropInPath, nftablesServiceDropIn } from '../../lib/hetzner/private/nftables-table';
 import { PRIVATE_INGRESS_TEXTFILE } from '../../lib/hetzner/private/private-ingress-check';
 import { PRIVATE_INGRESS_NFTABLES_DROP_IN } from '../../lib/hetzner/private/private-ingress-table';
+import { ROLLOUT_AGENT } from '../../lib/hetzner/private/rollout-agent';
 import { AgentMachine } from '../setup/agent-machine';
 import { isRoot, MACHINE_PYTHON, testWithRealParts } from '../setup/real-parts';
 
@@ -336,6 +337,22 @@ describe('the rollout agent', () => {
     } finally {
       if (fs.existsSync(pidFile)) try { process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL'); } catch { /* gone */ }
     }
+  });
+
+  // Review: when what held the output ended between the drain and the look at /proc, the log said "a process that ended
+  // meanwhile … keeps running, unsupervised". The agent's own hand_over, on a command whose output nothing holds any more.
+  test('a background process that ended before the agent looked is said to have ended, not to keep running', () => {
+    const harness = [
+      'import subprocess, sys',
+      'agent = {"__name__": "sovereign_rollout"}',
+      'exec(compile(sys.stdin.read(), "sovereign-rollout", "exec"), agent)',
+      'p = subprocess.Popen(["true"], stdout=subprocess.PIPE)',
+      'p.wait()',
+      'agent["hand_over"](p, ["sh", "-c", "some-daemon &"], set())',
+    ].join('\n');
+    const run = spawnSync(MACHINE_PYTHON, ['-c', harness], { input: ROLLOUT_AGENT, encoding: 'utf8' });
+    expect(run.stdout).toMatch(/sh -c some-daemon & exited 0; what it left in the background held its output 2 s later and has ended since/);
+    expect(run.stdout).not.toMatch(/keeps running/);
   });
 
   // Review: the daemon was handed over whatever the step's exit, so a failed step's new daemon kept running beside the
