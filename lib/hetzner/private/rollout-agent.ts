@@ -326,6 +326,8 @@ def stop_tree(p, before):
     what the agent adopted meanwhile (an orphan that left the group with setsid). Each is stopped first, so none forks
     past the kill."""
     me, stopped = os.getpid(), set()
+    # A command that exited has been reaped (a failed step's): its pid may be another process's now, never signalled.
+    reaped = {p.pid} if p.returncode is not None else set()
     while True:
         procs = processes()
         tree = {p.pid}
@@ -336,7 +338,7 @@ def stop_tree(p, before):
                 if pid != me and pid not in tree and (ppid in tree or pgid == p.pid or (ppid == me and pid not in before)):
                     tree.add(pid)
                     grew = True
-        new = tree - stopped
+        new = tree - stopped - reaped
         if not new:
             break
         for pid in new:
