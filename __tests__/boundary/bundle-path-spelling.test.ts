@@ -26,6 +26,13 @@ describe('a file path is written one way only', () => {
       + `Fix: write it as '${normal}'`);
   });
 
+  // A part's runtime files are removed by the agent when the part goes: a relative or doubled path would remove another file.
+  test('a runtime file (what the agent removes with its part) is held to the same', () => {
+    const m = machine(checkedStack());
+    expect(refusal(() => m.addBundlePart({ name: 'check', runtimeFiles: ['var/lib/prometheus/node-exporter/check.prom'] }))).toMatch(
+      /^production\/App\.bundle\.part\(check\)\.runtimeFiles\[0\]: 'var\/lib\/prometheus\/node-exporter\/check\.prom' is not allowed: .*Fix: write it as '\/var\/lib\/prometheus\/node-exporter\/check\.prom'$/);
+  });
+
   test('first-boot cloud-init parts (from JavaScript too) are held to the same', () => {
     const stack = checkedStack();
     const m = machine(stack, 'App', {}, false);

@@ -753,10 +753,10 @@ def switch(bundle, files, changed, removed, runtime_gone, unfinished, pending, r
             daemon_reload()
         run_parts(parts_to_run(bundle, set(touched), previous_parts), previous_root)
         restart_undropped(removed, files)
-        remove_runtime_files(runtime_gone)
+        remove_runtime_files(runtime_gone - set(files))  # never a file the bundle installs
     except Exception as e:
         failure = e if isinstance(e, Failure) else Failure("switch to the new files", describe(e), "fix the cause shown above and deploy again")
-        remove_runtime_files(runtime_files(bundle) - runtime_files(old_bundle))
+        remove_runtime_files(runtime_files(bundle) - runtime_files(old_bundle) - {f["path"] for p in old_bundle["parts"] for f in p.get("files", [])})
         if roll_back(touched, previous_root, old_bundle, failure):
             end_activation()
         raise failure
