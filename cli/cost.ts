@@ -4,7 +4,7 @@ import * as path from 'path';
 import { App } from 'cdktf';
 import { Duration, Size } from '../lib';
 import { CostEstimate, CostLine } from '../lib/cost/cost-estimate';
-import { CostEstimateOptions, estimateCost, estimateSynthesizedCost } from '../lib/cost/estimator';
+import { CostEstimateOptions, DEFAULT_REHEARSAL_HOURS, DEFAULT_REHEARSALS_PER_MONTH, estimateCost, estimateSynthesizedCost } from '../lib/cost/estimator';
 import { PriceList } from '../lib/cost/price-list';
 import { readSynthesizedStacks } from '../lib/cost/synthesized-stacks';
 import { DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT } from '../lib/environments/pre-release-snapshots';
@@ -15,6 +15,15 @@ import { defaultSynthOutput } from './synth-output';
 import { decimalNumber, wholeNumberOption } from './number-text';
 import { isIsoDate } from '../lib/cost/price-data';
 import { UsageError } from './usage-error';
+
+/** The hours of the longest month: staging, claimed by one release at a time, is up for at most these. */
+const HOURS_A_MONTH = 31 * 24;
+
+/**
+ * The most traffic `--egress-tb` takes, in TB a server a month: a 10 Gbit/s link kept full for a month carries about
+ * 3,350 TB, so this is far past any server's, and far below where the size overflows (1e307 TB became an infinite Size).
+ */
+const MAX_EGRESS_TB = 1e6;
 
 export const COST_USAGE = `  cdktf-sovereign-hetzner cost [--out DIR | --app MODULE [--export NAME] [--only A,B]] [--json]
                                [--billing-date YYYY-MM-DD] [--ordered-on STACK=YYYY-MM-DD,...]
@@ -30,18 +39,16 @@ export const COST_USAGE = `  cdktf-sovereign-hetzner cost [--out DIR | --app MOD
       of production the release path keeps count as --snapshots-kept snapshots (default ${DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT}, as snapshot
       --keep), each the size of the app server's disk, their upper bound. --prices takes a price file of
       your own in the format of the bundled one (lib/cost/hetzner-prices.json), for prices it lacks.
-      --rehearsals is a whole number a month (default 4, at most 744), --rehearsal-hours the hours of each
-      (default 2, counted in whole minutes, at most 744), --egress-tb each server's outgoing traffic a month in TB
-      (10^12 bytes; default: not estimated); Hetzner counts its allowance in TiB (its "20 TB" is 20 TiB, 21.99 TB),
+      --rehearsals is a whole number a month (default ${DEFAULT_REHEARSALS_PER_MONTH}), --rehearsal-hours the hours of each
+      (default ${DEFAULT_REHEARSAL_HOURS}, counted in whole minutes), the two multiplied at most ${HOURS_A_MONTH} (one release holds
+      staging at a time); --egress-tb each server's outgoing traffic a month in TB
+      (10^12 bytes, at most ${MAX_EGRESS_TB}; default: not estimated); Hetzner counts its allowance in TiB (its "20 TB" is 20 TiB, 21.99 TB),
       and so does the estimate. A value of another form is refused as a usage error (exit 2).`;
 
 /** Flags of the cost and report commands. */
 export interface CostArgs {
   readonly flags: Record<string, string | boolean>;
 }
-
-/** The hours of the longest month: staging, claimed by one release at a time, is up for at most these. */
-const HOURS_A_MONTH = 31 * 24;
 
 /** The options of the estimate, which cost and report both take. */
 const ESTIMATE_OPTIONS = ['prices', 'billing-date', 'ordered-on', 'rehearsal-hours', 'rehearsals', 'egress-tb', 'snapshots-kept'];
@@ -88,19 +95,30 @@ export function estimateOptions(args: CostArgs): CostEstimateOptions {
     throw new UsageError(`--rehearsal-hours ${String(f['rehearsal-hours'])} is not allowed: a rehearsal lasts a minute at least, and at most a month (${HOURS_A_MONTH} hours). `
       + 'Fix: pass the hours staging is up, such as 2.');
   }
+  // A whole number: 2.5 passed here and failed in the estimator as a run (exit 1), naming CostEstimate.rehearsalsPerMonth.
+  const rehearsals = f.rehearsals === undefined ? undefined : wholeNumberOption('rehearsals', String(f.rehearsals), 0, HOURS_A_MONTH,
+    `it is a whole number of rehearsals a month, from 0 to ${HOURS_A_MONTH} (one release holds staging at a time, each billed an hour at least)`,
+    'pass a whole number such as 4');
+  // Each flag alone was held to a month, not the two together: 744 rehearsals of 744 hours priced staging up 744 times over.
+  if ((rehearsals ?? DEFAULT_REHEARSALS_PER_MONTH) * (hours ?? DEFAULT_REHEARSAL_HOURS) > HOURS_A_MONTH) {
+    throw new UsageError(`--rehearsals ${rehearsals ?? DEFAULT_REHEARSALS_PER_MONTH} and --rehearsal-hours ${hours ?? DEFAULT_REHEARSAL_HOURS} are not allowed together: `
+      + `staging, held by one release at a time, is up ${(rehearsals ?? DEFAULT_REHEARSALS_PER_MONTH) * (hours ?? DEFAULT_REHEARSAL_HOURS)} hours a month by them, and a month has ${HOURS_A_MONTH} at most. `
+      + `Fix: pass fewer rehearsals or shorter ones (rehearsals times hours at most ${HOURS_A_MONTH}).`);
+  }
+  // Unbounded, 1e307 TB became an infinite Size, refused by the library as a run (exit 1) naming Size.gibibytes.
+  const egressTb = f['egress-tb'] === undefined ? undefined : number('egress-tb');
+  if (egressTb !== undefined && egressTb > MAX_EGRESS_TB) {
+    throw new UsageError(`--egress-tb ${String(f['egress-tb'])} is not allowed: it is the TB one server sends a month, at most ${MAX_EGRESS_TB} (far past what any server's link carries). `
+      + 'Fix: pass the TB a server sends a month, such as 2.');
+  }
   return {
     ...(typeof f.prices === 'string' ? { prices: priceFile(f.prices) } : {}),
     ...(typeof f['billing-date'] === 'string' ? { billingDate: f['billing-date'] } : {}),
     ...(Object.keys(orderedOn).length > 0 ? { serversOrderedOn: orderedOn } : {}),
     ...(minutes !== undefined ? { rehearsalLength: Duration.minutes(minutes) } : {}),
-    // A whole number: 2.5 passed here and failed in the estimator as a run (exit 1), naming CostEstimate.rehearsalsPerMonth.
-    ...(f.rehearsals !== undefined ? {
-      rehearsalsPerMonth: wholeNumberOption('rehearsals', String(f.rehearsals), 0, HOURS_A_MONTH,
-        `it is a whole number of rehearsals a month, from 0 to ${HOURS_A_MONTH} (one release holds staging at a time, each billed an hour at least)`,
-        'pass a whole number such as 4'),
-    } : {}),
+    ...(rehearsals !== undefined ? { rehearsalsPerMonth: rehearsals } : {}),
     // TB as the flag says (10^12 bytes); it was read as TiB, 10% more, and priced traffic within the 20 TiB allowance.
-    ...(f['egress-tb'] !== undefined ? { egressPerServer: Size.mebibytes(number('egress-tb') * 1e12 / 2 ** 20) } : {}),
+    ...(egressTb !== undefined ? { egressPerServer: Size.mebibytes(egressTb * 1e12 / 2 ** 20) } : {}),
     ...(f['no-state-storage'] ? { stateStorage: false } : {}),
     ...(f['snapshots-kept'] !== undefined ? {
       preReleaseSnapshotsKept: wholeNumberOption('snapshots-kept', String(f['snapshots-kept']), 1, 50,

@@ -121,6 +121,20 @@ describe('cdktf-sovereign-hetzner cost', () => {
       expect(await cli(['cost', '--out', outdir, '--rehearsal-hours', hours])).toEqual({ code: 2, out: '',
         err: `error: --rehearsal-hours ${hours} is not allowed: a rehearsal lasts a minute at least, and at most a month (744 hours). Fix: pass the hours staging is up, such as 2.` });
     }
+    // Each was held to a month, not the two together: 744 rehearsals of 744 hours priced staging up 744 months a month.
+    expect(await cli(['cost', '--out', outdir, '--rehearsals', '744', '--rehearsal-hours', '744'])).toEqual({ code: 2, out: '',
+      err: 'error: --rehearsals 744 and --rehearsal-hours 744 are not allowed together: staging, held by one release at a time, is up 553536 hours a month by them, '
+        + 'and a month has 744 at most. Fix: pass fewer rehearsals or shorter ones (rehearsals times hours at most 744).' });
+    // The estimator's defaults (4 rehearsals, 2 hours) count when one flag is left out.
+    expect(await cli(['cost', '--out', outdir, '--rehearsal-hours', '187'])).toMatchObject({ code: 2, err: expect.stringMatching(/^error: --rehearsals 4 and --rehearsal-hours 187 are not allowed together/) });
+    expect(await cli(['cost', '--out', outdir, '--rehearsals', '373'])).toMatchObject({ code: 2, err: expect.stringMatching(/^error: --rehearsals 373 and --rehearsal-hours 2 are not allowed together/) });
+    expect(await cli(['cost', '--out', outdir, '--rehearsals', '372', '--rehearsal-hours', '2'])).toMatchObject({ code: 0 });
+    // Unbounded, a 307-digit TB became an infinite Size, refused by the library as a run (exit 1) naming Size.gibibytes.
+    for (const tb of ['1000000.5', `1${'0'.repeat(306)}`]) {
+      expect(await cli(['cost', '--out', outdir, '--egress-tb', tb])).toEqual({ code: 2, out: '',
+        err: `error: --egress-tb ${tb} is not allowed: it is the TB one server sends a month, at most 1000000 (far past what any server's link carries). Fix: pass the TB a server sends a month, such as 2.` });
+    }
+    expect(await cli(['cost', '--out', outdir, '--egress-tb', '1000000'])).toMatchObject({ code: 0 });
     expect(await cli(['cost', '--out', outdir, '--ordered-on', 'phase1-pilot-production=2026-13-01'])).toEqual({ code: 2, out: '',
       err: 'error: --ordered-on phase1-pilot-production=2026-13-01 is not allowed: 2026-13-01 is not a date. Fix: write it as YYYY-MM-DD, such as phase1-pilot-production=2026-05-01.' });
     expect(await cli(['cost', '--out', outdir, '--ordered-on', 'phase1-pilot-production'])).toMatchObject({ code: 2, err: expect.stringMatching(/--ordered-on phase1-pilot-production is not allowed: it is STACK=YYYY-MM-DD/) });
@@ -160,7 +174,8 @@ describe('cdktf-sovereign-hetzner cost', () => {
 });
 
 test('cost says what on-demand staging costs more, when its rehearsals cost more than a permanent staging', async () => {
-  const { code, out } = await cli(['cost', '--app', EXAMPLES_MODULE, '--export', 'EXAMPLES', '--only', 'phase1-pilot', '--billing-date', '2026-11-25', '--rehearsal-hours', '24', '--rehearsals', '40']);
+  // 744 hours of staging at most (one release holds it at a time), but each rehearsal of 90 minutes is billed two hours.
+  const { code, out } = await cli(['cost', '--app', EXAMPLES_MODULE, '--export', 'EXAMPLES', '--only', 'phase1-pilot', '--billing-date', '2026-11-25', '--rehearsal-hours', '1.5', '--rehearsals', '496']);
   expect(code).toBe(0);
-  expect(out.replace(/\s+/g, ' ')).toContain('three permanent environments €38.79 a month; test always on and staging on demand €43.62; on-demand staging costs €4.83 more');
+  expect(out.replace(/\s+/g, ' ')).toContain('three permanent environments €38.79 a month; test always on and staging on demand €44.08; on-demand staging costs €5.29 more');
 });

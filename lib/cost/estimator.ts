@@ -20,6 +20,11 @@ import { EXPIRES_AT_LABEL, expiryProblem, StagingMode } from '../environments/st
 const TERRAFORM_BUILT_IN = ['terraform_data'];
 import { MissingPrice, UnknownPriceError } from './unknown-price-error';
 
+/** The hours of one rehearsal when `rehearsalLength` is not given (the CLI holds its flags to these too). */
+export const DEFAULT_REHEARSAL_HOURS = 2;
+/** The rehearsals a month when `rehearsalsPerMonth` is not given: about one release a week. */
+export const DEFAULT_REHEARSALS_PER_MONTH = 4;
+
 /** How a cost estimate is made: the prices, the day, existing servers, rehearsals and traffic. */
 export interface CostEstimateOptions {
   /**
@@ -91,8 +96,8 @@ export function estimateSynthesizedCost(stacks: readonly SynthesizedStack[], opt
   checkCostEstimateOptions('CostEstimate', 'options', options);
   const prices = options.prices ?? PriceList.hetzner();
   const billingDate = options.billingDate ?? new Date().toISOString().slice(0, 10);
-  const rehearsalLength = options.rehearsalLength ?? Duration.hours(2);
-  const rehearsalsPerMonth = options.rehearsalsPerMonth ?? 4;
+  const rehearsalLength = options.rehearsalLength ?? Duration.hours(DEFAULT_REHEARSAL_HOURS);
+  const rehearsalsPerMonth = options.rehearsalsPerMonth ?? DEFAULT_REHEARSALS_PER_MONTH;
   checkOptions(options, stacks, billingDate, rehearsalLength, rehearsalsPerMonth);
   const kept = options.preReleaseSnapshotsKept ?? DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT;
   if (!Number.isInteger(kept) || kept < 1 || kept > 50) {
