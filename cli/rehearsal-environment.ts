@@ -1,4 +1,6 @@
+import * as fs from 'fs';
 import * as os from 'os';
+import * as path from 'path';
 import { Requirement } from './check';
 
 /** Variables that reach a Hetzner project, a state bucket or the machines: a rehearsal gets none of them. */
@@ -17,10 +19,47 @@ const CREDENTIAL_CHOOSERS = [
 /**
  * The configuration files the AWS tools (Terraform's S3 backend, the AWS CLI and SDKs) and the hcloud CLI read
  * credentials from, `~/.aws/credentials`, `~/.aws/config` and `~/.config/hcloud/cli.toml` unless these name others:
- * pointed at an empty file, so that the runner's (through HOME, which the rehearsal keeps for its own tools' caches
- * and settings) are never read.
+ * pointed at an empty file, so that the runner's are never read (with `--keep-home` too, where HOME is the runner's).
  */
 export const EMPTIED_CONFIG_FILES = ['AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'HCLOUD_CONFIG'] as const;
+
+/**
+ * Variables that move a tool's configuration or data out of HOME (rclone's, s3cmd's and mc's configuration live under
+ * XDG_CONFIG_HOME; key rings under XDG_DATA_HOME): with a scratch HOME, unset, so that they follow it. XDG_CACHE_HOME
+ * stays: caches hold no credentials, and a rehearsal without the runner's would download its browsers again.
+ */
+const HOME_MOVERS = [/^XDG_(CONFIG|DATA|STATE)_HOME$/];
+
+/**
+ * The caches in the runner's HOME that a scratch HOME links to, for the tools that find them by HOME alone (npm's
+ * `~/.npm`; Playwright's, Cypress's and Puppeteer's browsers under `~/.cache`): they hold downloads, no credentials.
+ */
+export const SHARED_CACHES = ['.cache', '.npm'] as const;
+
+/** An empty HOME made for one rehearsal, and its removal. */
+export interface ScratchHome {
+  readonly path: string;
+  /** Removes it, its links to the runner's caches but not what they link to. */
+  remove(): void;
+}
+
+/**
+ * A HOME of the rehearsal's own, empty but for links to the runner's caches (SHARED_CACHES): the runner's HOME holds
+ * what reaches production beyond the files EMPTIED_CONFIG_FILES names, such as `~/.s3cfg`,
+ * `~/.config/rclone/rclone.conf` and `~/.mc/config.json` (the tools Hetzner documents for Object Storage, holding the
+ * state bucket's keys) and `~/.ssh/id_*` (production's admin key, which staging built from production's snapshot
+ * accepts). OpenSSH finds `~/.ssh` by the account's entry in the password database, not by HOME: this does not hide
+ * the account's own default identities from `ssh` (the README's release section says so).
+ */
+export function scratchHome(runnerHome: string | undefined): ScratchHome {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'sovereign-rehearsal-home-'));
+  for (const cache of runnerHome ? SHARED_CACHES : []) {
+    const target = path.join(runnerHome!, cache);
+    if (fs.existsSync(target)) fs.symlinkSync(target, path.join(home, cache));
+  }
+  // rmSync removes a link, not its target: the runner's caches stay.
+  return { path: home, remove: () => fs.rmSync(home, { recursive: true, force: true }) };
+}
 
 /**
  * The environment of the rehearsal on `stack`: the caller's, without any Hetzner token, state key pair or SSH agent,
@@ -29,13 +68,14 @@ export const EMPTIED_CONFIG_FILES = ['AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_
  * token (HCLOUD_TOKEN alone is production's project too), production's state key pair (the one staging's state is
  * read with, which reads and writes production's state and the secrets in it), a profile or context holding either,
  * or the agent holding production's admin key (staging built from production's snapshot accepts it), it could touch
- * production.
+ * production. With `home` (a scratchHome), HOME is that, not the runner's.
  */
-export function rehearsalEnvironment(env: NodeJS.ProcessEnv, requirements: readonly Requirement[], stack: string): NodeJS.ProcessEnv {
+export function rehearsalEnvironment(env: NodeJS.ProcessEnv, requirements: readonly Requirement[], stack: string, home?: string): NodeJS.ProcessEnv {
   const otherStacks = new Set(requirements.filter((r) => r.variable && !r.stacks.includes(stack)).map((r) => `TF_VAR_${r.name}`));
-  const dropped = [...ACCESS_VARIABLES, ...CREDENTIAL_CHOOSERS];
+  const dropped = [...ACCESS_VARIABLES, ...CREDENTIAL_CHOOSERS, ...(home === undefined ? [] : HOME_MOVERS)];
   return {
     ...Object.fromEntries(Object.entries(env).filter(([name]) => !otherStacks.has(name) && !dropped.some((pattern) => pattern.test(name)))),
     ...Object.fromEntries(EMPTIED_CONFIG_FILES.map((name) => [name, os.devNull])),
+    ...(home === undefined ? {} : { HOME: home }),
   };
 }

@@ -24,7 +24,7 @@ import { shellWord } from './shell-word';
 import { CommandOptions, parseCommandFlags } from './command-options';
 import { readJsonFile } from '../lib/core/private/json-file';
 import { cdktfProject, defaultSynthOutput } from './synth-output';
-import { rehearsalEnvironment } from './rehearsal-environment';
+import { rehearsalEnvironment, scratchHome } from './rehearsal-environment';
 import { exitCodeOf, UsageError } from './usage-error';
 import { ParsedArgs, stringFlag } from './parsed-args';
 import { productionProjectClient, usesProjectTokens } from './production-project';
@@ -84,7 +84,7 @@ const SNAPSHOT_USAGE = `  cdktf-sovereign-hetzner snapshot --server NAME [--desc
       Example: npx cdktf-sovereign-hetzner snapshot --server acme-production-app --keep 3`;
 
 const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehearse "COMMAND" [--dry-run] [--no-snapshot]
-                                  [--staging-days N] [--out DIR] [--now ISO-TIME]
+                                  [--staging-days N] [--out DIR] [--now ISO-TIME] [--keep-home]
       The release path: guard production's plan (\`guard\`: nothing protected is deleted), deploy test,
       snapshot production (unless --no-snapshot), claim staging (\`staging claim\`: refused while another
       release holds it), bring staging up from the snapshot, run COMMAND against it, take staging down and
@@ -97,11 +97,16 @@ const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehear
       out, removed at the end: {"acme-staging": {"app_ipv4": …}}). It gets the caller's environment without
       any HCLOUD_TOKEN…, AWS_ACCESS_KEY_ID…, AWS_SECRET_ACCESS_KEY…, AWS_SESSION_TOKEN…, SSH_AUTH_SOCK, or
       TF_VAR_ that only other stacks read, without AWS_PROFILE, AWS_DEFAULT_PROFILE, AWS_ROLE_ARN (and the
-      other AWS variables that pick credentials) or HCLOUD_CONTEXT, and with AWS_CONFIG_FILE,
-      AWS_SHARED_CREDENTIALS_FILE and HCLOUD_CONFIG naming an empty file (${os.devNull}), so that the
-      runner's ~/.aws and ~/.config/hcloud/cli.toml are not read (HOME stays): with them it could touch
-      production (production's token, the state key pair that reads and writes production's state, the
-      agent holding production's admin key).
+      other AWS variables that pick credentials) or HCLOUD_CONTEXT, with AWS_CONFIG_FILE,
+      AWS_SHARED_CREDENTIALS_FILE and HCLOUD_CONFIG naming an empty file (${os.devNull}), and with a HOME
+      of its own, made for it and removed after it (XDG_CONFIG_HOME and XDG_DATA_HOME unset), so that
+      the runner's ~/.aws, ~/.config/hcloud/cli.toml, ~/.s3cfg, ~/.config/rclone, ~/.mc and ~/.ssh are
+      not read through HOME: with them it could touch production (production's token, the state key pair
+      that reads and writes production's state, the agent or key file holding production's admin key).
+      That HOME links to the runner's ~/.cache and ~/.npm (downloads, no credentials); XDG_CACHE_HOME
+      stays. OpenSSH reads ~/.ssh from the account's home in the password database, not HOME: keep
+      production's admin key in the agent, not in that ~/.ssh. --keep-home keeps the runner's HOME (the
+      files named above are then readable, but for ~/.aws and ~/.config/hcloud/cli.toml).
       --dry-run prints the exact commands instead of running them. Reads DIR/products/NAME/environments.json
       (run \`npm run synth\` first; DIR defaults to the output of cdktf.json, such as
       cdktf.out; it runs in cdktf.json's directory). Staging expires after --staging-days days
@@ -341,12 +346,13 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
   if (dryRun) {
     io.out(`# release path for ${product} (dry run: nothing is executed)`);
     const notes = (step: ReleaseStep) => `${step.cleanup ? ' (also runs if the rehearsal fails)' : ''}`
-      + `${step.rehearsesOn ? ` (without Hetzner tokens, state keys, the SSH agent, the runner's AWS and hcloud configuration or the TF_VAR_ secrets ${step.rehearsesOn} does not read)` : ''}`;
+      + `${step.rehearsesOn ? ` (without Hetzner tokens, state keys, the SSH agent, the runner's AWS and hcloud configuration or the TF_VAR_ secrets ${step.rehearsesOn} does not read`
+        + `${args.flags['keep-home'] ? '; in the runner\'s HOME' : ', in a HOME of its own'})` : ''}`;
     steps.forEach((step, i) => io.out(`# ${i + 1}. ${step.title}${notes(step)}\n${shellLine(step, credentials)}`));
     return 0;
   }
   try {
-    return await runSteps(steps, io, expires, credentials, requirements);
+    return await runSteps(steps, io, expires, credentials, requirements, Boolean(args.flags['keep-home']));
   } finally {
     fs.rmSync(outputsFile, { force: true });
   }
@@ -468,7 +474,8 @@ function relayed(command: readonly string[], env: NodeJS.ProcessEnv, io: CliIo):
   });
 }
 
-async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpiresAt: string, credentials: ReleaseCredentials, requirements: readonly Requirement[]): Promise<number> {
+async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpiresAt: string, credentials: ReleaseCredentials, requirements: readonly Requirement[],
+  keepHome: boolean): Promise<number> {
   let snapshotId: string | undefined;
   let failed = false;
   // Node's default for these signals ends the process at once, mid-step, with staging up. Caught, the step under
@@ -497,11 +504,19 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
       const command = step.command.map((a) => (snapshotId ? a.replace(SNAPSHOT_ID, snapshotId) : a));
       io.out(`==> ${i + 1}. ${step.title}`);
       // Its project's token and state key pair, over any HCLOUD_TOKEN or AWS_ACCESS_KEY_ID the caller has.
-      const env = { ...(step.rehearsesOn ? rehearsalEnvironment(io.env, requirements, step.rehearsesOn) : io.env), ...step.env,
+      // The rehearsal's HOME is its own, made for it and removed after it (see scratchHome), unless --keep-home.
+      const home = step.rehearsesOn && !keepHome ? scratchHome(io.env.HOME) : undefined;
+      const env = { ...(step.rehearsesOn ? rehearsalEnvironment(io.env, requirements, step.rehearsesOn, home?.path) : io.env), ...step.env,
         ...Object.fromEntries(stepCredentialSources(step, credentials).map(([name, source]) => [name, io.env[source]])) };
-      const result = step.producesSnapshotId
-        ? spawnSync(command[0], command.slice(1), { env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' })
-        : io.stepOut || io.stepErr ? await relayed(command, env, io) : spawnSync(command[0], command.slice(1), { env, stdio: 'inherit' });
+      const result = await (async () => {
+        try {
+          return step.producesSnapshotId
+            ? spawnSync(command[0], command.slice(1), { env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' })
+            : io.stepOut || io.stepErr ? await relayed(command, env, io) : spawnSync(command[0], command.slice(1), { env, stdio: 'inherit' });
+        } finally {
+          home?.remove();
+        }
+      })();
       // A signal that came during the step waits for the event loop: let it in before deciding what runs next.
       await new Promise((resolve) => setImmediate(resolve));
       if (result.status !== 0) {
@@ -549,7 +564,7 @@ const COMMAND_OPTIONS: Readonly<Record<string, CommandOptions>> = {
   'staging claim': { valued: ['stack', 'release', 'expires-at'], switches: [] },
   'staging unclaim': { valued: ['stack', 'release'], switches: [] },
   'snapshot': { valued: ['server', 'description', 'keep'], switches: [] },
-  'release': { valued: ['product', 'rehearse', 'staging-days', 'out', 'now'], switches: ['dry-run', 'no-snapshot'] },
+  'release': { valued: ['product', 'rehearse', 'staging-days', 'out', 'now'], switches: ['dry-run', 'no-snapshot', 'keep-home'] },
 };
 
 /** The words and options of any command, only to find the command and whether help is asked for. */

@@ -24,7 +24,7 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
   fs.writeFileSync(path.join(bin, 'npx'), '#!/bin/sh\ncase "$2" in snapshot) echo 4242;; esac\n'
     + 'case "$2 $3" in "deploy acme-staging") shift 4; [ "$2" = --outputs-file ] && printf \'{"acme-staging":{"app_ipv4":"203.0.113.10"}}\' > "$3";; esac\n', { mode: 0o755 });
   // Everything the stacks need is set: release refuses to start otherwise.
-  const release = (rehearse: string, env: NodeJS.ProcessEnv = {}) => cli(['release', '--product', 'acme', '--out', outdir, '--rehearse', rehearse, '--now', '2026-11-25T09:00:00Z'],
+  const release = (rehearse: string, env: NodeJS.ProcessEnv = {}, flags: string[] = []) => cli(['release', '--product', 'acme', '--out', outdir, '--rehearse', rehearse, '--now', '2026-11-25T09:00:00Z', ...flags],
     { ...deployEnvironment(outdir), PATH: `${bin}:${process.env.PATH}`, ...env });
 
   // Audit (staging lifecycle): `init`'s app, like the README's, has a staging stack only while STAGING_EXPIRES_AT is
@@ -95,7 +95,49 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
     expect(text).not.toMatch(/runner-|production/);
     expect(text).not.toMatch(/^(AWS_(DEFAULT_)?PROFILE|HCLOUD_CONTEXT)=/m);
     for (const name of EMPTIED_CONFIG_FILES) expect(text).toContain(`${name}=${os.devNull}\n`);
-    // HOME itself stays: the rehearsal's own tools keep their caches and settings there (npm's, a browser test's).
-    expect(text).toContain(`HOME=${runner(home).HOME}\n`);
+    // HOME is not the runner's (see the test below).
+    expect(text).not.toContain(`HOME=${runner(home).HOME}\n`);
+  });
+
+  // Review (release): with the AWS and hcloud files emptied, the rehearsal still had the runner's HOME, and in it the
+  // files of the tools Hetzner documents for Object Storage (s3cmd, rclone, mc: the state bucket's keys) and the
+  // identity files of ~/.ssh (production's admin key, which staging built from production's snapshot accepts). The
+  // rehearsal gets a HOME of its own, removed after it, linking only the runner's caches; --keep-home keeps the runner's.
+  test.each([
+    ['a HOME of its own', [] as string[]],
+    ["the runner's HOME with --keep-home", ['--keep-home']],
+  ])("the rehearsal reads none of the runner's other credential files through HOME, and keeps its caches (%s)", async (layout, flags) => {
+    const keep = flags.length > 0;
+    const home = path.join(dir, `home-files-${keep ? 'kept' : 'own'}`);
+    const files: Record<string, string> = {
+      '.ssh/id_ed25519': 'runner-identity', '.s3cfg': 'runner-s3cmd-secret', '.config/rclone/rclone.conf': 'runner-rclone-secret',
+      '.mc/config.json': 'runner-mc-secret', '.cache/ms-playwright/browser': 'cached-browser', '.npm/_cacache/index': 'cached-package',
+    };
+    for (const [file, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(home, file)), { recursive: true });
+      fs.writeFileSync(path.join(home, file), text);
+    }
+    const seen = path.join(dir, `rehearsal-home-${keep ? 'kept' : 'own'}`);
+    // Each file as its tool finds it (rclone under XDG_CONFIG_HOME, which the runner set to its own); a file left in HOME.
+    const read = Object.keys(files).map((file) => `cat "${file.startsWith('.config/') ? `\${XDG_CONFIG_HOME:-$HOME/.config}${file.slice('.config'.length)}` : `$HOME/${file}`}" 2>/dev/null >> ${seen}; echo >> ${seen};`).join(' ');
+    const { code, err } = await release(`${read} echo "HOME=$HOME" >> ${seen}; touch "$HOME/left-by-the-rehearsal"`, { HOME: home, XDG_CONFIG_HOME: path.join(home, '.config') }, flags);
+    expect({ code, err }).toEqual({ code: 0, err: '' });
+    const text = fs.readFileSync(seen, 'utf8');
+    const rehearsalHome = /^HOME=(.*)$/m.exec(text)![1];
+    // The caches, downloads without credentials, are the runner's either way.
+    expect(text).toContain('cached-browser');
+    expect(text).toContain('cached-package');
+    if (keep) {
+      expect(rehearsalHome).toBe(home);
+      expect(text).toMatch(/runner-identity[\s\S]*runner-s3cmd-secret[\s\S]*runner-rclone-secret[\s\S]*runner-mc-secret/);
+      return;
+    }
+    expect(text).not.toMatch(/runner-/);
+    expect(rehearsalHome).not.toBe(home);
+    // Made for the rehearsal and removed after it, its links with it, not the runner's caches they pointed to.
+    expect(fs.existsSync(rehearsalHome)).toBe(false);
+    expect(fs.existsSync(path.join(home, 'left-by-the-rehearsal'))).toBe(false);
+    expect(fs.readFileSync(path.join(home, '.cache/ms-playwright/browser'), 'utf8')).toBe('cached-browser');
+    expect(fs.readFileSync(path.join(home, '.npm/_cacache/index'), 'utf8')).toBe('cached-package');
   });
 });
