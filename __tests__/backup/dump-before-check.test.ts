@@ -79,7 +79,7 @@ describeAsRoot('a dump that comes while a long check holds the repository lock',
   // name before it waits (the dump above is named); one that wrote none (a job of an earlier version, which only
   // holds repository.wanted; a state disk with no inode left) is said to be unknown, and a name left by a waiter that
   // is gone (killed while it waited) is not given, and is removed.
-  test('a waiter that wrote no name: the check gives way saying it does not know whom, not naming a waiter that is gone', async () => {
+  test('a waiter that wrote no name: the check gives way saying it does not know whom, not naming a waiter that is gone or whose pid is another\'s', async () => {
     world.copyBootstrapped('repo-unnamed');
     const etc = world.productionWith('repo-unnamed', { PG_DATABASES: 'app', CHECK_READ_SLICES: 1 });
     expectSuccess(await run('backup-dump', etc), PROD_HOST, 'dump');
@@ -88,31 +88,49 @@ describeAsRoot('a dump that comes while a long check holds the repository lock',
     while (fs.existsSync(`/proc/${gone}`)) gone--;
     const leftOver = path.join(state, `repository.wanted.${gone}`);
     fs.writeFileSync(leftOver, `backup-push (pid ${gone})\n`);
+    // Review: a waiter killed by SIGKILL (no exit trap) left its name, and another process has its pid now: it was named.
+    const reusedBy = spawn('sleep', ['120'], { stdio: 'ignore' });
+    const reused = path.join(state, `repository.wanted.${reusedBy.pid}`);
+    fs.writeFileSync(reused, `backup-dump (pid ${reusedBy.pid})\n`);
+    // Review: a waiter that could not write its name (a full state disk) beside one that did gave "backup-restore (pid N), ".
+    const named = spawn('bash', ['-c', 'exec -a backup-restore sleep 120'], { stdio: 'ignore' });
+    const unnamed = spawn('sleep', ['120'], { stdio: 'ignore' });
+    fs.writeFileSync(path.join(state, `repository.wanted.${named.pid}`), `backup-restore (pid ${named.pid})\n`);
+    fs.writeFileSync(path.join(state, `repository.wanted.${unnamed.pid}`), '');
+    try {
 
-    const slow = path.join(tmp, 'link-is-slow-unnamed');
-    fs.writeFileSync(slow, '');
-    let holder: ReturnType<typeof spawn> | undefined;
-    const check = runScript(path.join(world.production.root, 'usr/local/sbin/backup-check'), world.receiver,
-      { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: etc, PATH: slowLink(slow) }, 280_000, {
-        // Once it stopped its step for the waiter, the waiter goes (as a dump of an earlier version would, with the lock).
-        onOutput: { when: /waits for the repository lock: stopping this step/, act: () => { fs.rmSync(slow); holder?.kill('SIGKILL'); } },
-      });
-    const locks = path.join(world.sftp.home, 'repo-unnamed', 'locks');
-    await waitUntil(() => fs.readdirSync(locks).length === 1, "the check's restic reads");
-    // A dump of an earlier version waiting: it holds repository.wanted (shared) and wrote no name.
-    holder = spawn('bash', ['-c', 'exec 7<>"$1"; flock -s 7; echo held; exec sleep 120', 'holder', path.join(state, 'repository.wanted')], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve) => holder!.stdout!.once('data', () => resolve()));
+      const slow = path.join(tmp, 'link-is-slow-unnamed');
+      fs.writeFileSync(slow, '');
+      let holder: ReturnType<typeof spawn> | undefined;
+      const check = runScript(path.join(world.production.root, 'usr/local/sbin/backup-check'), world.receiver,
+        { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: etc, PATH: slowLink(slow) }, 280_000, {
+          // Once it stopped its step for the waiter, the waiter goes (as a dump of an earlier version would, with the lock).
+          onOutput: { when: /waits for the repository lock: stopping this step/, act: () => { fs.rmSync(slow); holder?.kill('SIGKILL'); } },
+        });
+      const locks = path.join(world.sftp.home, 'repo-unnamed', 'locks');
+      await waitUntil(() => fs.readdirSync(locks).length === 1, "the check's restic reads");
+      // A dump of an earlier version waiting: it holds repository.wanted (shared) and wrote no name.
+      holder = spawn('bash', ['-c', 'exec 7<>"$1"; flock -s 7; echo held; exec sleep 120', 'holder', path.join(state, 'repository.wanted')], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((resolve) => holder!.stdout!.once('data', () => resolve()));
 
-    const checked = await check;
-    holder.kill('SIGKILL');
-    const ofCheck = checked.pings.filter((p) => p.path.includes(`${PROD_HOST}-check`));
-    expect(checked.code).toBe(0);
-    expect(ofCheck.map((p) => p.path)).toEqual([pingPath(PROD_HOST, 'check', '/start'), pingPath(PROD_HOST, 'check')]);
-    const unknown = 'a job that did not record its name \\(a bootstrap, a dump, a push, or a restore run by hand\\)';
-    expect(checked.stderr).toMatch(new RegExp(`storagebox: ${unknown} waits for the repository lock: stopping this step`));
-    expect(ofCheck[1].body).toMatch(new RegExp(`gave way 1 time\\(s\\) to ${unknown} and ran the step again`));
-    expect(checked.stderr).not.toContain(`pid ${gone}`);
-    expect(fs.existsSync(leftOver)).toBe(false);
+      const checked = await check;
+      holder.kill('SIGKILL');
+      const ofCheck = checked.pings.filter((p) => p.path.includes(`${PROD_HOST}-check`));
+      expect(checked.code).toBe(0);
+      expect(ofCheck.map((p) => p.path)).toEqual([pingPath(PROD_HOST, 'check', '/start'), pingPath(PROD_HOST, 'check')]);
+      const waiters = `backup-restore \\(pid ${named.pid}\\), a job that did not record its name`;
+      expect(checked.stderr).toMatch(new RegExp(`storagebox: ${waiters} waits for the repository lock: stopping this step`));
+      expect(ofCheck[1].body).toMatch(new RegExp(`gave way 1 time\\(s\\) to ${waiters} and ran the step again`));
+      expect(checked.stderr).not.toContain(`pid ${gone}`);
+      expect(checked.stderr).not.toContain(`pid ${reusedBy.pid}`);
+      expect(fs.existsSync(leftOver)).toBe(false);
+      expect(fs.existsSync(reused)).toBe(false);
+    } finally {
+      for (const waiter of [reusedBy, named, unnamed]) {
+        waiter.kill('SIGKILL');
+        fs.rmSync(path.join(state, `repository.wanted.${waiter.pid}`), { force: true });
+      }
+    }
   });
 
   test('the prune gives way too: restic prune stopped midway leaves a repository the dump writes to and the prune finishes', async () => {

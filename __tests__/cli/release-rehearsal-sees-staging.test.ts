@@ -106,7 +106,7 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
   test.each([
     ['a HOME of its own', [] as string[]],
     ["the runner's HOME with --keep-home", ['--keep-home']],
-  ])("the rehearsal reads none of the runner's other credential files through HOME, and keeps its caches (%s)", async (layout, flags) => {
+  ])("the rehearsal reads none of the runner's other credential files through HOME, and keeps its caches (%s)", async (_layout, flags) => {
     const keep = flags.length > 0;
     const home = path.join(dir, `home-files-${keep ? 'kept' : 'own'}`);
     const files: Record<string, string> = {

@@ -340,15 +340,23 @@ lock_wait() {
 
 # lock_wanted_by: who waits for the repository lock (each waiter's repository.wanted.<pid>, written by repo_lock), those
 # still running; a waiter that wrote no name (a job of an earlier version, a state disk with no inode left) is said to be
-# unknown. Names of waiters that are gone (killed while they waited) are removed.
+# unknown. Names of waiters that are gone (killed while they waited) are removed: a waiter killed by SIGKILL runs no
+# exit trap, and its pid, used again by another process, is no longer the waiter unless that runs the job it named.
 lock_wanted_by() {
-  local f pid names=''
+  local f pid name arg running names='' unnamed=''
   for f in "$BACKUP_STATE"/repository.wanted.*; do
     pid=\${f##*.}
     [[ $pid =~ ^[0-9]+$ ]] || continue
-    if [ ! -d "/proc/$pid" ]; then rm -f "$f"; continue; fi
-    names="\${names:+$names, }$(lock_holder "$f")"
+    name=$(lock_holder "$f") running=''
+    # (A file without a name yet, or on a full disk, has no job to match: its pid alone says it runs.)
+    if [ -r "/proc/$pid/cmdline" ] && [ -z "$name" ]; then running=1; fi
+    if [ -n "$name" ] && [ -r "/proc/$pid/cmdline" ]; then
+      { while IFS= read -r -d '' arg; do [ "\${arg##*/}" != "\${name%% *}" ] || running=1; done <"/proc/$pid/cmdline"; } 2>/dev/null || true
+    fi
+    if [ -z "$running" ]; then rm -f "$f"; continue; fi
+    if [ -n "$name" ]; then names="\${names:+$names, }$name"; else unnamed=1; fi
   done
+  if [ -n "$unnamed" ] && [ -n "$names" ]; then names="$names, a job that did not record its name"; fi
   printf '%s' "\${names:-a job that did not record its name (a bootstrap, a dump, a push, or a restore run by hand)}"
 }
 
