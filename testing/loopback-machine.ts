@@ -7,11 +7,22 @@ import { startLoopbackSshd, stopSshd } from './harness/sshd';
 /** What Debian installs as root's ~/.bashrc, as a fresh server has it. */
 const DEBIAN_BASHRC = '/usr/share/base-files/dot.bashrc';
 
+/**
+ * `NAME=VALUE` as one word of sshd_config's `SetEnv`: sshd splits its lines at blanks outside quotes and takes `\"` and
+ * `\\` inside them, so a value with blanks, quotes or `#` is quoted; unquoted, `A=a b` set A to `a` and B to nothing.
+ * A line holds no line break, and a name is a shell variable's: anything else is refused.
+ */
+function setEnvWord(name: string, value: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`LoopbackMachine env: ${JSON.stringify(name)} is not a variable name. Fix: use letters, digits and _, not starting with a digit.`);
+  if (/[\n\r\0]/.test(value)) throw new Error(`LoopbackMachine env: ${name}'s value ${JSON.stringify(value)} holds a line break or NUL, which sshd_config's SetEnv cannot carry. Fix: pass a value on one line.`);
+  return `"${name}=${value.replace(/[\\"]/g, '\\$&')}"`;
+}
+
 /** How a `LoopbackMachine`'s sessions differ from a server's. */
 export interface LoopbackMachineOptions {
   /**
    * Variables added to every session, such as `SOVEREIGN_COMMAND_TIMEOUT` (seconds), which shortens how long the
-   * rollout agent lets one command run.
+   * rollout agent lets one command run. Values are quoted for sshd; one with a line break is refused.
    * @default - none beyond the session's own
    */
   readonly env?: Record<string, string>;
@@ -50,7 +61,8 @@ export class LoopbackMachine {
     fs.mkdirSync(home, { recursive: true });
     fs.writeFileSync(path.join(home, '.bashrc'), fs.existsSync(DEBIAN_BASHRC) ? fs.readFileSync(DEBIAN_BASHRC) : '');
     const sshd = await startLoopbackSshd(dir, [
-      `SetEnv SOVEREIGN_ROOT=${root} HOME=${home} PATH=${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${Object.entries(options.env ?? {}).map(([k, v]) => ` ${k}=${v}`).join('')}`,
+      `SetEnv ${Object.entries({ SOVEREIGN_ROOT: root, HOME: home, PATH: `${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, ...options.env })
+        .map(([name, value]) => setEnvWord(name, value)).join(' ')}`,
       'Subsystem sftp internal-sftp',
     ]);
     return new LoopbackMachine(dir, root, sshd.port, sshd.hostKey, sshd.child, sshd.log);

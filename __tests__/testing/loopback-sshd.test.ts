@@ -44,15 +44,35 @@ describeAsRoot('the loopback sshd\'s key exchange', () => {
 // session) and puts its shims first on PATH; a fresh Debian server has the stock file, and so do the sessions
 // of a LoopbackMachine.
 describeAsRoot('a LoopbackMachine\'s sessions', () => {
+  // Review: options.env went into sshd's SetEnv line as written: a value with a blank split into two variables (or
+  // none), a quote opened a quoted word, and `#` ended the line.
+  const VARIABLES = { SPACED: 'two  words', QUOTED: 'say "hi", it\'s', BACKSLASHED: 'C:\\dir\\', HASHED: 'a #b', EMPTY: '' };
   let tmp: string;
   let machine: LoopbackMachine;
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'loopback-machine-'));
-    machine = await LoopbackMachine.start(path.join(tmp, 'machine'));
+    machine = await LoopbackMachine.start(path.join(tmp, 'machine'), { env: VARIABLES });
   });
   afterAll(async () => {
     await machine?.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('get the variables of options.env as given, blanks, quotes, backslashes and # included', () => {
+    const target = machine.target();
+    const knownHosts = path.join(tmp, 'known_hosts-env');
+    fs.writeFileSync(knownHosts, `[127.0.0.1]:${target.port} ${target.hostKey}\n`);
+    const ssh = spawnSync('ssh', ['-F', '/dev/null', '-i', target.privateKeyFile, '-p', String(target.port), '-o', 'BatchMode=yes',
+      '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${knownHosts}`, 'root@127.0.0.1',
+      `node -e 'console.log(JSON.stringify(Object.fromEntries(${JSON.stringify(Object.keys(VARIABLES))}.map((n) => [n, process.env[n]]))))'`], { encoding: 'utf8' });
+    expect({ status: ssh.status, stderr: ssh.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(JSON.parse(ssh.stdout)).toEqual(VARIABLES);
+  });
+
+  test('refuse a variable sshd_config cannot carry, naming it and the fix', async () => {
+    await expect(LoopbackMachine.start(path.join(tmp, 'refused'), { env: { TWO_LINES: 'a\nb' } })).rejects
+      .toThrow('LoopbackMachine env: TWO_LINES\'s value "a\\nb" holds a line break or NUL, which sshd_config\'s SetEnv cannot carry. Fix: pass a value on one line.');
+    await expect(LoopbackMachine.start(path.join(tmp, 'refused-name'), { env: { 'A B': 'x' } })).rejects.toThrow(/LoopbackMachine env: "A B" is not a variable name/);
   });
 
   test('read Debian\'s stock ~/.bashrc, not this machine\'s, and keep the PATH the machine sets', () => {
