@@ -58,15 +58,20 @@ describeAsRoot('a LoopbackMachine\'s sessions', () => {
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  test('get the variables of options.env as given, blanks, quotes, backslashes and # included', () => {
+  /** Runs `command` in a session of the machine, over ssh with its host key pinned; what it printed. */
+  function inSession(command: string): string {
     const target = machine.target();
-    const knownHosts = path.join(tmp, 'known_hosts-env');
+    const knownHosts = path.join(tmp, 'known_hosts');
     fs.writeFileSync(knownHosts, `[127.0.0.1]:${target.port} ${target.hostKey}\n`);
     const ssh = spawnSync('ssh', ['-F', '/dev/null', '-i', target.privateKeyFile, '-p', String(target.port), '-o', 'BatchMode=yes',
-      '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${knownHosts}`, 'root@127.0.0.1',
-      `node -e 'console.log(JSON.stringify(Object.fromEntries(${JSON.stringify(Object.keys(VARIABLES))}.map((n) => [n, process.env[n]]))))'`], { encoding: 'utf8' });
+      '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${knownHosts}`, 'root@127.0.0.1', command], { encoding: 'utf8' });
     expect({ status: ssh.status, stderr: ssh.stderr }).toEqual({ status: 0, stderr: '' });
-    expect(JSON.parse(ssh.stdout)).toEqual(VARIABLES);
+    return ssh.stdout;
+  }
+
+  test('get the variables of options.env as given, blanks, quotes, backslashes and # included', () => {
+    const printed = inSession(`node -e 'console.log(JSON.stringify(Object.fromEntries(${JSON.stringify(Object.keys(VARIABLES))}.map((n) => [n, process.env[n]]))))'`);
+    expect(JSON.parse(printed)).toEqual(VARIABLES);
   });
 
   test('refuse a variable sshd_config cannot carry, naming it and the fix', async () => {
@@ -76,15 +81,9 @@ describeAsRoot('a LoopbackMachine\'s sessions', () => {
   });
 
   test('read Debian\'s stock ~/.bashrc, not this machine\'s, and keep the PATH the machine sets', () => {
-    const target = machine.target();
-    const knownHosts = path.join(tmp, 'known_hosts');
-    fs.writeFileSync(knownHosts, `[127.0.0.1]:${target.port} ${target.hostKey}\n`);
-    const ssh = spawnSync('ssh', ['-F', '/dev/null', '-i', target.privateKeyFile, '-p', String(target.port), '-o', 'BatchMode=yes',
-      '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${knownHosts}`, 'root@127.0.0.1',
-      'cat ~/.bashrc; echo "PATH=$PATH"'], { encoding: 'utf8' });
-    expect({ status: ssh.status, stderr: ssh.stderr }).toEqual({ status: 0, stderr: '' });
+    const printed = inSession('cat ~/.bashrc; echo "PATH=$PATH"');
     const stock = '/usr/share/base-files/dot.bashrc';
-    const [bashrc, pathLine] = [ssh.stdout.slice(0, ssh.stdout.lastIndexOf('PATH=')), ssh.stdout.slice(ssh.stdout.lastIndexOf('PATH=')).trim()];
+    const [bashrc, pathLine] = [printed.slice(0, printed.lastIndexOf('PATH=')), printed.slice(printed.lastIndexOf('PATH=')).trim()];
     expect(bashrc).toBe(fs.existsSync(stock) ? fs.readFileSync(stock, 'utf8') : '');
     expect(pathLine).toBe(`PATH=${path.join(machine.dir, 'bin')}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`);
   });
