@@ -24,7 +24,7 @@ import { shellWord } from './shell-word';
 import { CommandOptions, parseCommandFlags } from './command-options';
 import { readJsonFile } from '../lib/core/private/json-file';
 import { cdktfProject, defaultSynthOutput } from './synth-output';
-import { rehearsalEnvironment, scratchHome } from './rehearsal-environment';
+import { rehearsalEnvironment, ScratchHome, scratchHome } from './rehearsal-environment';
 import { exitCodeOf, UsageError } from './usage-error';
 import { ParsedArgs, stringFlag } from './parsed-args';
 import { productionProjectClient, usesProjectTokens } from './production-project';
@@ -505,7 +505,17 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
       io.out(`==> ${i + 1}. ${step.title}`);
       // Its project's token and state key pair, over any HCLOUD_TOKEN or AWS_ACCESS_KEY_ID the caller has.
       // The rehearsal's HOME is its own, made for it and removed after it (see scratchHome), unless --keep-home.
-      const home = step.rehearsesOn && !keepHome ? scratchHome(io.env.HOME) : undefined;
+      let home: ScratchHome | undefined;
+      try {
+        home = step.rehearsesOn && !keepHome ? scratchHome(io.env.HOME) : undefined;
+      } catch (e) {
+        // Thrown out of the loop, it skipped the take-down too, and left staging up and claimed.
+        io.err(`step ${i + 1} (${step.title}) failed: its HOME could not be made in ${os.tmpdir()} (${e instanceof Error ? e.message : String(e)}). `
+          + 'Fix: free room there (or point TMPDIR elsewhere), or pass --keep-home.');
+        failedBeforeCleanup = true;
+        failed = true;
+        continue;
+      }
       const env = { ...(step.rehearsesOn ? rehearsalEnvironment(io.env, requirements, step.rehearsesOn, home?.path) : io.env), ...step.env,
         ...Object.fromEntries(stepCredentialSources(step, credentials).map(([name, source]) => [name, io.env[source]])) };
       const result = await (async () => {

@@ -21,7 +21,8 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
   // A stand-in `npx` that prints an image ID for the snapshot step, and writes staging's outputs where its deploy is told.
   const bin = path.join(dir, 'bin');
   fs.mkdirSync(bin);
-  fs.writeFileSync(path.join(bin, 'npx'), '#!/bin/sh\ncase "$2" in snapshot) echo 4242;; esac\n'
+  const npxLog = path.join(dir, 'npx.log');
+  fs.writeFileSync(path.join(bin, 'npx'), `#!/bin/sh\necho "$*" >> ${npxLog}\n` + 'case "$2" in snapshot) echo 4242;; esac\n'
     + 'case "$2 $3" in "deploy acme-staging") shift 4; [ "$2" = --outputs-file ] && printf \'{"acme-staging":{"app_ipv4":"203.0.113.10"}}\' > "$3";; esac\n', { mode: 0o755 });
   // Everything the stacks need is set: release refuses to start otherwise.
   const release = (rehearse: string, env: NodeJS.ProcessEnv = {}, flags: string[] = []) => cli(['release', '--product', 'acme', '--out', outdir, '--rehearse', rehearse, '--now', '2026-11-25T09:00:00Z', ...flags],
@@ -97,6 +98,28 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
     for (const name of EMPTIED_CONFIG_FILES) expect(text).toContain(`${name}=${os.devNull}\n`);
     // HOME is not the runner's (see the test below).
     expect(text).not.toContain(`HOME=${runner(home).HOME}\n`);
+  });
+
+  // A HOME that cannot be made (a full temporary directory) fails the rehearsal's step: thrown, it skipped the take-down.
+  test('a HOME that cannot be made fails the rehearsal, and staging is still taken down', async () => {
+    // The module itself: the test's import of it is a copy whose properties cannot be redefined.
+    const nodeFs = jest.requireActual<typeof fs>('fs');
+    const mkdtemp = nodeFs.mkdtempSync;
+    const spy = jest.spyOn(nodeFs, 'mkdtempSync').mockImplementation((prefix, options) => {
+      if (String(prefix).includes('sovereign-rehearsal-home-')) throw Object.assign(new Error('ENOSPC: no space left on device, mkdtemp'), { code: 'ENOSPC' });
+      return mkdtemp(prefix, options as fs.EncodingOption) as string;
+    });
+    fs.rmSync(npxLog, { force: true });
+    try {
+      const { code, err } = await release('true');
+      expect(code).toBe(1);
+      expect(err).toMatch(/failed: its HOME could not be made in .*ENOSPC.*Fix: free room there \(or point TMPDIR elsewhere\), or pass --keep-home\./);
+      const ran = fs.readFileSync(npxLog, 'utf8');
+      expect(ran).toMatch(/destroy acme-staging/);
+      expect(ran).not.toMatch(/deploy acme-production/);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   // Review (release): with the AWS and hcloud files emptied, the rehearsal still had the runner's HOME, and in it the
