@@ -489,6 +489,7 @@ const networkSubnet: Behaviour = {
  * Hetzner's limit of firewalls: "up to 50 Firewalls total across your projects" (docs.hetzner.com/cloud/firewalls/faq),
  * per account. The stand-in knows one project (one cloud file) and no account, so it counts the project's firewalls:
  * stacks deployed to two cloud files may hold 50 each here, which Hetzner refuses in one account (synth counts those).
+ * Written here, not read from the library: the stand-in checks the library, so it must not share its mistakes.
  */
 const FIREWALLS_PER_PROJECT = 50;
 
