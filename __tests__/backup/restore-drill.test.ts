@@ -162,7 +162,7 @@ describe('RestoreDrill', () => {
       expect(f['/etc/sovereign-backup/secrets/source2.s3.env']).toContain('ACCESS_KEY_ID_B64=${base64encode(var.drill_offsite_access_key_id)}');
       // The bucket's host is allowed out of the test machine, as the Storage Box's is.
       expect(EgressAllowlist.requiredDestinations(props.machine).map((d) => `${d.purpose} ${d.port}`))
-        .toEqual(['restore drill source (Storage Box in hel1) 23', 'restore drill source (S3 bucket at Scaleway (FR)) 443', 'restore drill heartbeat 443']);
+        .toEqual(['restore drill source (Storage Box in hel1) the drill restores from 23', 'restore drill source (S3 bucket at Scaleway (FR)) the drill restores from 443', 'restore drill heartbeat pinged after each drill 443']);
     });
 
     test('gives the run 12 hours for each copy, restored one after the other', () => {

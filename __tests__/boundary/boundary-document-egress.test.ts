@@ -38,7 +38,7 @@ describe('the boundary document lists what sensitive machines may reach', () => 
       }),
     }));
     const appMachine = stacks.production.app;
-    EgressAllowlist.requireHostnames(appMachine, ['status.acme.eu'], 'status page updates');
+    EgressAllowlist.requireHostnames(appMachine, ['status.acme.eu'], 'status page updates the app posts incidents to');
     app.synth();
     const doc = fs.readFileSync(path.join(app.outdir, 'products', 'acme', 'boundary.md'), 'utf8');
 
@@ -48,8 +48,8 @@ describe('the boundary document lists what sensitive machines may reach', () => 
       .toEqual(EgressAllowlist.hostnamesFor(appMachine, { policy: boundary }).filter((h) => !h.includes('${')));
     // Audit, second pass: an extra host was published as "no purpose given"; it carries its reason now.
     expect(listed.get('registry.acme.eu')).toBe(`extra host from the policy's extraEgressHostnames, public data only: ${PUBLIC_ONLY}`);
-    expect(listed.get('hooks.slack.com')).toBe('alert receiver ops (declared for TCP 443)');
-    expect(listed.get('status.acme.eu')).toBe('status page updates (declared for TCP 443)');
+    expect(listed.get('hooks.slack.com')).toBe('alert receiver ops that Alertmanager notifies (declared for TCP 443)');
+    expect(listed.get('status.acme.eu')).toBe('status page updates the app posts incidents to (declared for TCP 443)');
     expect(listed.get('deb.debian.org')).toBe('Debian mirror');
     // Hetzner's images name Hetzner's mirror in their apt sources: without it, apt under the allowlist may find no source.
     expect(listed.get('mirror.hetzner.com')).toBe("Hetzner's Debian mirror (Hetzner's images use it)");
@@ -64,7 +64,7 @@ describe('the boundary document lists what sensitive machines may reach', () => 
     const m = machine(stack, 'App', {}, false);
     EgressAllowlist.apply(m, { policy, hostnames: [publicHost('registry.acme.eu'), publicHost('deb.debian.org')] });
     const bucket = new TerraformVariable(stack, 'bucket_host', { type: 'string' });
-    EgressAllowlist.requireHostnames(m, [bucket.stringValue], 'offsite backup target', 443);
+    EgressAllowlist.requireHostnames(m, [bucket.stringValue], 'offsite backup target the nightly backups go to', 443);
     machine(stack, 'Worker', { dataClasses: [DataClass.SECRET] }, false);
     machine(stack, 'Web', { dataClasses: [DataClass.PUBLIC] }, false);
     const doc = boundaryDocument({ title: 'acme', policy, stacks: [stack] });
@@ -74,7 +74,7 @@ describe('the boundary document lists what sensitive machines may reach', () => 
     const listed = allowlistOf(doc, 'production/App');
     expect(listed.get('registry.acme.eu')).toBe(`extra host from EgressAllowlist.apply, public data only: ${PUBLIC_ONLY}`);
     expect(listed.get('deb.debian.org')).toBe(`Debian mirror; extra host from EgressAllowlist.apply, public data only: ${PUBLIC_ONLY}`);
-    expect(listed.get('`${var.bucket_host}` (known at deploy)')).toBe('offsite backup target (declared for TCP 443)');
+    expect(listed.get('`${var.bucket_host}` (known at deploy)')).toBe('offsite backup target the nightly backups go to (declared for TCP 443)');
     expect(doc).toMatch(/^### production\/Worker\/Resource \(secret\)\n\n\*\*No host allowlist\*\*/m);
     expect(doc).not.toMatch(/^### production\/Web/m);
   });

@@ -66,7 +66,7 @@ describe('the allowlist holds what the product declares', () => {
     expect(hosts).toContain('${hcloud_storage_box_subaccount.StorageBox_App_4D343002.server}');
     expect(hosts).toContain('${element(regex("^(?:[a-z]+://)?([^/:]+)", var.heartbeat_url), 0)}');
     expect(EgressAllowlist.requiredDestinations(m).map((d) => [d.purpose, d.port])).toEqual([
-      ['backup target (Storage Box in hel1)', 23], ['backup heartbeat', 443],
+      ['backup target (Storage Box in hel1) the backup jobs write to', 23], ['backup heartbeat pinged after each backup', 443],
     ]);
   });
 
@@ -118,7 +118,7 @@ describe('a destination the machine cannot reach is refused', () => {
       backUp(stack, app(stack, { dataClasses: [DataClass.PUBLIC], egress: [FirewallRule.tcpOut(443, FirewallRule.ANYWHERE)] }));
       return stack;
     });
-    expect(message).toMatch(/^production\/App\.egress: 'the backup target \(Storage Box in hel1\) \(known at deploy\) on TCP 23' is not allowed: .*do not open TCP 23.* Fix: restrict egress with EgressAllowlist\.apply\(machine, \{ policy \}\).* or add FirewallRule\.tcpOut\(23, FirewallRule\.ANYWHERE\)$/m);
+    expect(message).toMatch(/^production\/App\.egress: 'the backup target \(Storage Box in hel1\) the backup jobs write to \(known at deploy\) on TCP 23' is not allowed: .*do not open TCP 23.* Fix: restrict egress with EgressAllowlist\.apply\(machine, \{ policy \}\).* or add FirewallRule\.tcpOut\(23, FirewallRule\.ANYWHERE\)$/m);
     // The heartbeat goes out on 443, which is open: only the target is named.
     expect(message).not.toMatch(/heartbeat/);
   });
@@ -128,7 +128,7 @@ describe('a destination the machine cannot reach is refused', () => {
       const stack = checkedStack();
       monitor(stack, app(stack, { dataClasses: [DataClass.PUBLIC], egress: [FirewallRule.tcpOut(443, FirewallRule.ANYWHERE)] }));
       return stack;
-    }, /production\/App\.egress: 'smtp\.mail\.eu on TCP 587' is not allowed: the alert receiver ops needs it.* Fix: /);
+    }, /production\/App\.egress: 'smtp\.mail\.eu on TCP 587' is not allowed: the alert receiver ops that Alertmanager notifies needs it.* Fix: /);
   });
 
   test('an outbound rule to a few addresses does not count as reaching a hostname', () => {
@@ -158,8 +158,8 @@ describe('a destination the machine cannot reach is refused', () => {
 
   test('declared ports are values: a bad one is refused where it is declared', () => {
     const m = app(checkedStack());
-    expectRefused(() => EgressAllowlist.requireHostnames(m, ['u1.your-storagebox.de'], 'backup target', 70000), /production\/App\.egressHostnames\.port: 70000 is not allowed/);
-    expectRefused(() => EgressAllowlist.requireHostnames(m, ['u1.your-storagebox.de'], 'backup target', '23' as any), /egressHostnames\.port: '23' is not allowed/);
+    expectRefused(() => EgressAllowlist.requireHostnames(m, ['u1.your-storagebox.de'], 'backup target the nightly backups are written to', 70000), /production\/App\.egressHostnames\.port: 70000 is not allowed/);
+    expectRefused(() => EgressAllowlist.requireHostnames(m, ['u1.your-storagebox.de'], 'backup target the nightly backups are written to', '23' as any), /egressHostnames\.port: '23' is not allowed/);
   });
 });
 
@@ -183,7 +183,7 @@ describe('an offsite S3 endpoint is declared on its own port', () => {
       const egress = [FirewallRule.tcpOut(443, FirewallRule.ANYWHERE), FirewallRule.tcpOut(23, FirewallRule.ANYWHERE)];
       backUp(stack, app(stack, { dataClasses: [DataClass.PUBLIC], egress }), { port: Port.of(8443) });
       return stack;
-    }, /production\/App\.egress: 'the backup target \(S3 bucket at .*\) \(known at deploy\) on TCP 8443' is not allowed: .* Fix: .*FirewallRule\.tcpOut\(8443, FirewallRule\.ANYWHERE\)/);
+    }, /production\/App\.egress: 'the backup target \(S3 bucket at .*\) the backup jobs write to \(known at deploy\) on TCP 8443' is not allowed: .* Fix: .*FirewallRule\.tcpOut\(8443, FirewallRule\.ANYWHERE\)/);
   });
 
   // The endpoint is a secret, so synth cannot see the port its URL names: Terraform checks it at plan (a

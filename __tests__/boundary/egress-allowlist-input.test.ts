@@ -2,7 +2,7 @@ import { Lazy, TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { AiActRole, BoundaryPolicy, DataClass, DataFlow, EgressAllowlist, EgressForm, EgressHost, FirewallDirection, Processor } from '../../lib';
 import { allowlistFor } from '../../lib/boundary/private/egress-declarations';
 import { warningsOf } from '../setup/stack';
-import { checkedStack, machine, policy, PUBLIC_ONLY, publicHost, synthErrors } from './fixtures';
+import { checkedStack, machine, mistral, policy, PUBLIC_ONLY, publicHost, synthErrors } from './fixtures';
 import { expectRefused, refusal } from './refusal';
 
 // What a caller can hand EgressAllowlist that it did not check: a second apply on the same machine,
@@ -61,7 +61,7 @@ describe('hostnames given as tokens', () => {
   test('a Lazy destination a construct declares is held to the format too', () => {
     expectRefused(() => {
       const stack = checkedStack();
-      EgressAllowlist.requireHostnames(machine(stack), [lazy('u1.your-storagebox.de:23')], 'backup target');
+      EgressAllowlist.requireHostnames(machine(stack), [lazy('u1.your-storagebox.de:23')], 'backup target the nightly backups are written to');
       return stack;
     }, /production\/App\.egressHostnames\.hostnames\[0\]: 'u1\.your-storagebox\.de:23' is not allowed/);
   });
@@ -86,7 +86,7 @@ describe('hostnames given as tokens', () => {
 
   test('a deploy-time destination declared with a purpose is not warned about (boundary.md names it with its purpose)', () => {
     const stack = checkedStack();
-    EgressAllowlist.requireHostnames(machine(stack), [variable(stack).stringValue], 'backup target');
+    EgressAllowlist.requireHostnames(machine(stack), [variable(stack).stringValue], 'backup target the nightly backups are written to');
     expect(synthErrors(stack)).toBe('');
     expect(warningsOf(stack).filter((w) => w.startsWith('Egress-UncheckedHostname'))).toEqual([]);
   });
@@ -117,7 +117,7 @@ describe('EgressAllowlist.apply, from plain JavaScript', () => {
     // Each was a TypeError ("Cannot read properties of null"), or a fix that does not work where one port is asked for.
     ['hostnamesFor without options', (s: TerraformStack) => EgressAllowlist.hostnamesFor(machine(s), null as any), /^production\/App\.egressAllowlist\.props: missing/],
     ['hostnamesFor with a plain-object policy', (s: TerraformStack) => EgressAllowlist.hostnamesFor(machine(s), { policy: {} } as any), /^production\/App\.egressAllowlist\.policy: /],
-    ['requireHostnames with its port as text', (s: TerraformStack) => EgressAllowlist.requireHostnames(machine(s), ['a.example.eu'], 'webhook', '443' as any),
+    ['requireHostnames with its port as text', (s: TerraformStack) => EgressAllowlist.requireHostnames(machine(s), ['a.example.eu'], 'webhook receiver the app posts events to', '443' as any),
       /^production\/App\.egressHostnames\.port: '443' is not allowed: a port is a whole number from 1 to 65535\. Fix: use a port such as 443, written as a number$/],
   ])('%s is refused by name', (_name, call, message) => {
     expect(refusal(() => call(checkedStack()))).toMatch(message);
@@ -192,16 +192,38 @@ describe('an extra egress host says what it is for, and synth judges it', () => 
     }, /production\/App\.egressAllowlist\.hostnames\[0\]: 'api\.anthropic\.com' is not allowed: it is the API of Anthropic/);
   });
 
-  test('a model provider\'s API declared as a construct\'s destination is refused at synth, unless the policy names its processor', () => {
+  test('a model provider\'s API declared as a destination is refused at synth under the machine\'s egressHostnames[i], the host alone', () => {
     expectRefused(() => {
       const stack = checkedStack();
       const m = machine(stack);
-      EgressAllowlist.requireHostnames(m, ['generativelanguage.googleapis.com'], 'model fallback');
+      EgressAllowlist.requireHostnames(m, ['u1.your-storagebox.de'], 'backup target the nightly backups are written to', 23);
+      EgressAllowlist.requireHostnames(m, ['generativelanguage.googleapis.com'], 'model fallback the app asks when Mistral is down');
       return stack;
-    }, /production\/App\.egressHostnames\.hostnames: 'generativelanguage\.googleapis\.com \(model fallback\)' is not allowed: it is the API of Google \(Gemini API\), a model provider/);
+    }, /^production\/App\.egressHostnames\[1\]: 'generativelanguage\.googleapis\.com' is not allowed: it is declared as the model fallback the app asks when Mistral is down, but is the API of Google \(Gemini API\), a model provider/m);
+  });
+
+  test('a policy processor\'s API declared as a destination is refused at synth unless the stack declares a flow to it', () => {
+    expectRefused(() => {
+      const stack = checkedStack();
+      EgressAllowlist.requireHostnames(machine(stack), ['api.mistral.ai'], 'chat completions the app requests for users');
+      return stack;
+    }, /^production\/App\.egressHostnames\[0\]: 'api\.mistral\.ai' is not allowed: it is declared as the chat completions the app requests for users, but is the API of the declared processor Mistral AI .*Fix: do not declare it with EgressAllowlist\.requireHostnames/m);
     const stack = checkedStack();
-    EgressAllowlist.requireHostnames(machine(stack), ['api.mistral.ai'], 'chat completions');
+    const m = machine(stack);
+    EgressAllowlist.requireHostnames(m, ['api.mistral.ai'], 'chat completions the app requests for users');
+    DataFlow.declare(m, { processor: mistral, dataClass: DataClass.PSEUDONYMIZED, form: EgressForm.PSEUDONYMIZED, purpose: 'chat completions' });
     expect(synthErrors(stack)).toBe('');
+  });
+
+  test.each([
+    ['empty', ''],
+    ['vague', 'alerts'],
+    ['a repeated word', 'host host host host host host'],
+    ['not text, from JavaScript', 42],
+  ])('a destination\'s purpose that is %s is refused: it is published in boundary.md', (_what, purpose) => {
+    const stack = checkedStack();
+    expect(() => EgressAllowlist.requireHostnames(machine(stack), ['status.acme.eu'], purpose as any))
+      .toThrow(/^production\/App\.egressHostnames\.purpose: .* is not allowed: a declared destination needs a specific purpose/);
   });
 
   test.each([

@@ -20,7 +20,7 @@ const METRICS = ['sovereign_egress_refresh_success', 'sovereign_egress_refresh_t
 function egressPart(): EgressPart {
   const m = machine(checkedStack(), 'App', {}, false);
   const part = applyEgressAllowlist(m, { policy });
-  EgressAllowlist.requireHostnames(m, ['u123.your-storagebox.de'], 'backup target', 23);
+  EgressAllowlist.requireHostnames(m, ['u123.your-storagebox.de'], 'backup target the nightly backups are written to', 23);
   DataFlow.declare(m, { processor: mistral, dataClass: DataClass.PSEUDONYMIZED, form: EgressForm.PSEUDONYMIZED });
   return part;
 }
@@ -45,9 +45,9 @@ describe('EgressAllowlist', () => {
   test('takes the hostnames the machine\'s constructs declare, so no caller can forget a backup target', () => {
     const m = machine(checkedStack(), 'App', {}, false);
     const part = applyEgressAllowlist(m, { policy });
-    EgressAllowlist.requireHostnames(m, ['u123.your-storagebox.de'], 'backup target');
+    EgressAllowlist.requireHostnames(m, ['u123.your-storagebox.de'], 'backup target the nightly backups are written to');
     expect(part.file('/etc/sovereign/egress-hostnames')).toContain('u123.your-storagebox.de\n');
-    expect(() => EgressAllowlist.requireHostnames(m, ['https://u123.your-storagebox.de:23'], 'backup target'))
+    expect(() => EgressAllowlist.requireHostnames(m, ['https://u123.your-storagebox.de:23'], 'backup target the nightly backups are written to'))
       .toThrow(/production\/App\.egressHostnames\.hostnames\[0\]: 'https:\/\/u123\.your-storagebox\.de:23' is not allowed: .* Fix: /);
   });
 
@@ -89,7 +89,7 @@ describe('EgressAllowlist', () => {
     const m = machine(checkedStack(), 'App', {}, false);
     const part = applyEgressAllowlist(m, { policy });
     expect(EgressAllowlist.narrowedTcpPorts(m)).toEqual([23, 80, 443]);
-    EgressAllowlist.requireHostnames(m, ['ns1.acme.eu'], 'uptime check dns', 53);
+    EgressAllowlist.requireHostnames(m, ['ns1.acme.eu'], 'uptime check of the DNS server over TCP', 53);
     expect(EgressAllowlist.narrowedTcpPorts(m)).toEqual([23, 53, 80, 443]);
     expect(part.file(RULESET)).toMatch(/tcp dport \{ 23, 53, 80, 443 \} ip daddr @allowed_v4 accept/);
   });
@@ -344,7 +344,7 @@ describe('the boot path and the refresh, run for real in a private network names
   canRun('on a machine without IPv4: the refresh fills the IPv6 sets from IPv6 resolvers, backups reach the Storage Box and apt its mirror over IPv6, other hosts nothing', () => {
     const m = machine(checkedStack(), 'App', { publicIpv4: false, adminCidrs: ['2001:db8:a0::/48'] }, false);
     const part = applyEgressAllowlist(m, { policy });
-    EgressAllowlist.requireHostnames(m, ['u123.your-storagebox.de'], 'backup target', 23);
+    EgressAllowlist.requireHostnames(m, ['u123.your-storagebox.de'], 'backup target the nightly backups are written to', 23);
     const [BOX, MIRROR, OTHER, RESOLVER] = ['fd00:64::30', 'fd00:64::10', 'fd00:64::99', 'fd00:64::53'];
     h6 = new ScratchHost(part, {
       ...DNS, 'AAAA u123.your-storagebox.de': [BOX], 'AAAA deb.debian.org': [MIRROR], 'AAAA security.debian.org': ['fd00:64::20'],

@@ -39,7 +39,7 @@ class NewServer extends AgentMachine {
     // As in EnvironmentStack: the parts that send data are added first, the allowlist last.
     m.addBundlePart(uploader(options.uploaderSchedule ?? 'hourly'));
     EgressAllowlist.guardUnits(m, ['acme-upload.service']);
-    if (options.extraHost) EgressAllowlist.requireHostnames(m, [options.extraHost], 'acme uploads');
+    if (options.extraHost) EgressAllowlist.requireHostnames(m, [options.extraHost], 'acme uploads endpoint the app posts files to');
     if (options.allowlist !== false) EgressAllowlist.apply(m, { policy });
     const rendered = m.rollout!.bundle;
     const inputs = Object.fromEntries(Object.keys(rendered.deployTimeContents).map((p) => [p, p.endsWith('/identity/server') ? 'SERVER_ID=1\n' : 'x\n']));

@@ -37,7 +37,7 @@ describe('refusal messages never print a pasted secret', () => {
     const m = machine(checkedStack());
     let message = '';
     try {
-      EgressAllowlist.requireHostnames(m, [SLACK], 'alerts');
+      EgressAllowlist.requireHostnames(m, [SLACK], 'alert receiver Alertmanager posts alerts to');
     } catch (e) {
       message = (e as Error).message;
     }

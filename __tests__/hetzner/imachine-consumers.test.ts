@@ -50,7 +50,7 @@ const CONSUMERS: Array<[string, (stack: TerraformStack, machine: IMachine) => un
     environment: Environment.PRODUCTION, phase: Phase.THREE, machine: app(s, 'Other'), monitoringMachine: m, plan: monitoringPlan(),
   }), /production\/Monitoring\.monitoringMachine: /],
   ['EgressAllowlist.apply', (_s, m) => EgressAllowlist.apply(m, { policy }), /^EgressAllowlist\.apply\.machine: /],
-  ['EgressAllowlist.requireHostnames', (_s, m) => EgressAllowlist.requireHostnames(m, ['u1.your-storagebox.de'], 'backup target', 23), /^EgressAllowlist\.requireHostnames\.machine: /],
+  ['EgressAllowlist.requireHostnames', (_s, m) => EgressAllowlist.requireHostnames(m, ['u1.your-storagebox.de'], 'backup target the nightly backups are written to', 23), /^EgressAllowlist\.requireHostnames\.machine: /],
   ['EgressAllowlist.allowTcpPort', (_s, m) => EgressAllowlist.allowTcpPort(m, 587, 'SMTP submission'), /^EgressAllowlist\.allowTcpPort\.machine: /],
 ];
 

@@ -420,8 +420,8 @@ export class BackupPlan extends Construct {
     this.protectedMachines.push(machine);
     if (postgres.enabled) this.dumpingMachines.add(machine);
     // The plan declares its own destinations, so the machine's egress allowlist holds them whoever builds the stack.
-    for (const t of this.targets) EgressAllowlist.requireHostnames(machine, [t.destination.host], `backup target (${t.description})`, t.destination.port);
-    EgressAllowlist.requireHostnames(machine, [this.heartbeat.host], 'backup heartbeat', 443);
+    for (const t of this.targets) EgressAllowlist.requireHostnames(machine, [t.destination.host], `backup target (${t.description}) the backup jobs write to`, t.destination.port);
+    EgressAllowlist.requireHostnames(machine, [this.heartbeat.host], 'backup heartbeat pinged after each backup', 443);
     // The jobs send the backups out: they run only once the machine's allowlist is loaded.
     EgressAllowlist.guardUnits(machine, ['backup-bootstrap', ...(postgres.enabled ? ['backup-dump'] : []), 'backup-push', 'backup-prune', 'backup-check'].map((u) => `${u}.service`));
     this.heartbeat.requireHttps(this, 'the backup heartbeat');

@@ -205,9 +205,9 @@ export class RestoreDrill extends Construct {
     }
     // The drill declares its own destinations, so the machine's egress allowlist holds them whoever builds the stack.
     for (const { target } of sources) {
-      EgressAllowlist.requireHostnames(props.machine, [target.destination.host], `restore drill source (${target.description})`, target.destination.port);
+      EgressAllowlist.requireHostnames(props.machine, [target.destination.host], `restore drill source (${target.description}) the drill restores from`, target.destination.port);
     }
-    EgressAllowlist.requireHostnames(props.machine, [props.heartbeat.host], 'restore drill heartbeat', 443);
+    EgressAllowlist.requireHostnames(props.machine, [props.heartbeat.host], 'restore drill heartbeat pinged after each drill', 443);
     // The drill reads the backups over the network: it runs only once the machine's allowlist is loaded.
     EgressAllowlist.guardUnits(props.machine, ['restore-drill.service']);
     props.heartbeat.requireHttps(this, 'the restore drill heartbeat');

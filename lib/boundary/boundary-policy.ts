@@ -103,7 +103,7 @@ export class BoundaryPolicy {
     if (problem) throw new ValidationError(problem);
     // Judged once the processors are known: a processor's API, or a model provider's, is a data flow.
     this.extraEgressHostnames.forEach((h, i) => {
-      const conflict = extraHostConflict(h.hostname, this.processors);
+      const conflict = extraHostConflict(h.hostname, this.processors, 'remove it from the extra hosts');
       if (conflict) fail(at, `extraEgressHostnames[${i}]`, h.hostname, ...conflict);
     });
     // Checked here, once: frozen (with its allowances; the processors freeze themselves), so that

@@ -3,7 +3,8 @@ import { warnOnce } from '../core/private/warn-once';
 import { DataClass } from '../core/data-class';
 import { ANYWHERE_IPV4, ANYWHERE_IPV6, coversWholeInternet } from '../core/cidr';
 import { Port } from '../core/port';
-import { fail, optionalArray, propNames, refuseUnknownProps, requireProps, requireString } from '../core/runtime-checks';
+import { isReason, REASON_RULE } from '../core/reason';
+import { fail, optionalArray, propNames, refuseUnknownProps, requireProps } from '../core/runtime-checks';
 import { invalidValue } from '../core/validation-message';
 import { CloudInit } from '../hetzner/cloud-init';
 import { FirewallDirection, FirewallProtocol, FirewallRule } from '../hetzner/firewall-rule';
@@ -140,16 +141,25 @@ export class EgressAllowlist {
    *
    * At synth the machine refuses a declared destination its firewall cannot reach: once a machine
    * has outbound rules, egress is deny-by-default, and `port` must be open to the internet.
+   *
+   * It is the constructs' route, judged like an extra host of `apply`: `purpose` is published beside the hosts in
+   * boundary.md and must be a specific reason (at least 20 letters), and a host that is a processor's API (the
+   * policy's) or a known model provider's is refused unless the stack declares a `DataFlow` to that processor. A
+   * host of your own that receives only public data is an `EgressHost.publicOnly` in `apply`'s hostnames.
    */
   public static requireHostnames(machine: IMachine, hostnames: string[], purpose: string, port = 443): void {
     const at = `${machine?.node?.path ?? 'EgressAllowlist'}.egressHostnames`;
     requireMachine('EgressAllowlist.requireHostnames', 'machine', machine);
     const list = optionalArray(at, 'hostnames', hostnames, "list hostnames such as ['u123.your-storagebox.de']", (h, prop) => checkHostname(at, prop, h)) ?? [];
-    requireString(at, 'purpose', purpose, "say what the hosts are for, such as 'backup target'");
+    // Published beside the hosts in boundary.md and the only thing said of them: held to a reason like an extra host's.
+    if (!isReason(purpose)) {
+      fail(at, 'purpose', purpose, `a declared destination needs a specific purpose, published beside it in boundary.md (${REASON_RULE})`,
+        "say what the host is and what the machine sends it, such as 'backup target the nightly restic backups are written to'");
+    }
     const single = Port.of(port, at);
     // A deploy-time host declared here carries its purpose into boundary.md ("known at deploy"), so it is not warned about.
     checkTokensAtSynth(machine, at, 'hostnames', list, false);
-    if (!required.has(machine)) machine.node.addValidation({ validate: () => [...unreachableDestinations(machine), ...modelApiDestinations(machine)] });
+    if (!required.has(machine)) machine.node.addValidation({ validate: () => [...unreachableDestinations(machine), ...processorDestinations(machine)] });
     required.set(machine, [...(required.get(machine) ?? []), ...list.map((hostname) => ({ hostname, purpose, port: single.from }))]);
   }
 
@@ -335,18 +345,21 @@ function unreachableDestinations(machine: IMachine): string[] {
 }
 
 /**
- * The declared destinations of a machine with the allowlist that are a model provider's API its policy does not name:
- * a purpose would publish them, but what a machine sends a model is a data flow, judged by seat, class and form.
+ * The declared destinations of a machine with the allowlist that are a processor's API (the policy's or a flow's) or a
+ * known model provider's, judged like an extra host: a purpose would publish them, but what a machine sends a
+ * processor is a data flow, judged by seat, class and form. A processor's API passes when a flow to that processor is
+ * declared in the machine's stack (ErrorMonitoring declares its endpoint's flow beside the destination).
  */
-function modelApiDestinations(machine: IMachine): string[] {
+function processorDestinations(machine: IMachine): string[] {
   const allowlist = allowlistFor(machine.server);
   if (!allowlist) return [];
-  const processors = allowlist.policy.processors;
-  return (required.get(machine) ?? []).flatMap((d) => {
+  const flows = DataFlow.declaredIn(TerraformStack.of(machine)).map((f) => f.processor);
+  const processors = [...allowlist.policy.processors, ...flows];
+  return (required.get(machine) ?? []).flatMap((d, i) => {
     const resolved = hostAtSynth(machine, d.hostname);
-    if (resolved === undefined || processors.some((p) => p.hostnames.includes(resolved))) return [];
-    const conflict = extraHostConflict(resolved, []);
-    return conflict ? [invalidValue(`${machine.node.path}.egressHostnames`, 'hostnames', `${resolved} (${d.purpose})`, ...conflict)] : [];
+    if (resolved === undefined || flows.some((p) => p.hostnames.includes(resolved))) return [];
+    const conflict = extraHostConflict(resolved, processors, 'do not declare it with EgressAllowlist.requireHostnames');
+    return conflict ? [invalidValue(machine, `egressHostnames[${i}]`, resolved, `it is declared as the ${d.purpose}, but ${conflict[0].replace(/^it /, '')}`, conflict[1])] : [];
   });
 }
 
@@ -378,7 +391,7 @@ function checkExtraHosts(at: string, list: unknown, policy: BoundaryPolicy): Egr
   return optionalArray(at, 'hostnames', list, "list hosts such as [EgressHost.publicOnly('pypi.org', { reason: '…' })]", (h, prop) => {
     const host = requireEgressHost(at, prop, h);
     checkHostname(at, prop, host.hostname);
-    const conflict = Token.isUnresolved(host.hostname) ? undefined : extraHostConflict(host.hostname, policy.processors);
+    const conflict = Token.isUnresolved(host.hostname) ? undefined : extraHostConflict(host.hostname, policy.processors, 'remove it from the extra hosts');
     if (conflict) fail(at, prop, host.hostname, ...conflict);
     return host;
   });
@@ -394,7 +407,7 @@ function flowConflicts(machine: IMachine, at: string, hosts: readonly EgressHost
   return hosts.flatMap((h, i) => {
     const resolved = hostAtSynth(machine, h.hostname);
     if (resolved === undefined) return [];
-    const conflict = extraHostConflict(resolved, processors);
+    const conflict = extraHostConflict(resolved, processors, 'remove it from the extra hosts');
     return conflict ? [invalidValue(at, `hostnames[${i}]`, resolved, ...conflict)] : [];
   });
 }

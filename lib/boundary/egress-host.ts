@@ -80,7 +80,7 @@ export function requireEgressHost(at: At, prop: string, value: unknown): EgressH
     const shown = Token.isUnresolved(value) ? 'the host' : value;
     fail(at, prop, value, 'an extra egress host given as bare text says neither what it is for nor what it receives, so synth can judge nothing about it and boundary.md could publish no reason',
       `write EgressHost.publicOnly('${shown}', { reason: '…' }) for a host that receives nothing beyond public data (a package registry); a processor's API goes in the policy's egress with DataFlow.declare; `
-      + "a construct's own destination is declared with EgressAllowlist.requireHostnames(machine, hosts, purpose, port)");
+      + "a host another construct of this library gives the machine (a backup target, an alert receiver) is declared by that construct");
   }
   if (!(value instanceof EgressHost) || !checked.has(value) || Object.getPrototypeOf(value) !== EgressHost.prototype) {
     fail(at, prop, value, 'it was not built by EgressHost.publicOnly, which checks the host and its reason', "write EgressHost.publicOnly('pypi.org', { reason: '…' })");
@@ -89,14 +89,15 @@ export function requireEgressHost(at: At, prop: string, value: unknown): EgressH
 }
 
 /**
- * Why `hostname`, given as an extra host, must go through a data flow instead, as `[why, fix]`: it is the API of one
- * of `processors` (declared in the policy or by a flow), or of a known model provider. `undefined` when it is neither.
+ * Why `hostname`, given as an extra host (or a declared destination), must go through a data flow instead, as
+ * `[why, fix]`: it is the API of one of `processors` (declared in the policy or by a flow), or of a known model
+ * provider. `undefined` when it is neither. `remove` says how to take it off where it was given.
  */
-export function extraHostConflict(hostname: string, processors: readonly Processor[]): [string, string] | undefined {
+export function extraHostConflict(hostname: string, processors: readonly Processor[], remove: string): [string, string] | undefined {
   const processor = processors.find((p) => p.hostnames.includes(hostname));
   if (processor) {
     return [`it is the API of the declared processor ${processor.name} (${processor.legalSeat?.city}, ${processor.legalSeat?.country}): what a machine sends it is a data flow, judged by class and form, not an extra host`,
-      'remove it from the extra hosts: the allowlist lets through every processor the policy allows, and a workload declares what it sends with DataFlow.declare(workload, { processor, dataClass, form, purpose })'];
+      `${remove}: the allowlist lets through every processor the policy allows, and a workload declares what it sends with DataFlow.declare(workload, { processor, dataClass, form, purpose })`];
   }
   const provider = modelProviderOf(hostname);
   if (provider) {
