@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { LoadBalancer } from '../../generated/providers/hcloud/load-balancer';
 import { Server } from '../../generated/providers/hcloud/server';
 import { Volume } from '../../generated/providers/hcloud/volume';
 import { VolumeAttachment } from '../../generated/providers/hcloud/volume-attachment';
@@ -48,11 +49,32 @@ describe('an inherited declaration never makes a raw store public', () => {
     expect(errors).toMatch(/production\/Web\/Resource\.egress: 'allow all' is not allowed: the server holds sensitive \(on production\/Team\/Scratch, attached to it\) data/);
   });
 
-  test('a raw volume inside a public Machine is not the machine\'s server: it is judged sensitive too', () => {
+  test('a raw volume inside a public Machine is not the machine\'s server: it is judged sensitive too, and the fix offers declaring it', () => {
     const stack = checkedStack();
     const web = machine(stack, 'Web', { dataClasses: [DataClass.PUBLIC] }, false);
     new Volume(web, 'Extra', { name: 'extra', size: 10, location: 'fsn1', serverId: web.server.id as unknown as number });
-    expect(synthErrors(stack)).toMatch(/production\/Web\/Resource\.egress: 'allow all' is not allowed: the server holds sensitive \(on production\/Web\/Extra, attached to it\)/);
+    expect(synthErrors(stack)).toMatch(/production\/Web\/Resource\.egress: 'allow all' is not allowed: the server holds sensitive \(on production\/Web\/Extra, attached to it\).* Fix: apply EgressAllowlist to the machine.*; or, if production\/Web\/Extra holds only public data, declare so on the volume: DataClass\.declare\(volume, \[DataClass\.PUBLIC\]\), or its label data-class=public/);
+  });
+
+  test('a volume declared sensitive that widens a public Machine is not offered to be declared public', () => {
+    const stack = checkedStack();
+    const web = machine(stack, 'Web', { dataClasses: [DataClass.PUBLIC] }, false);
+    DataClass.declare(new Volume(stack, 'Extra', { name: 'extra', size: 10, location: 'fsn1', serverId: web.server.id as unknown as number }), [DataClass.SENSITIVE]);
+    const errors = synthErrors(stack);
+    expect(errors).toMatch(/production\/Web\/Resource\.egress: 'allow all' is not allowed: the server holds sensitive \(on production\/Extra, attached to it\)/);
+    expect(errors).not.toMatch(/declare so on the volume/);
+  });
+
+  test('public on the stack: a raw load balancer outside the EU, which carries users\' traffic and can terminate TLS, is judged sensitive (undeclared)', () => {
+    const stack = checkedStack();
+    DataClass.declare(stack, [DataClass.PUBLIC]);
+    new LoadBalancer(stack, 'Edge', { name: 'edge', loadBalancerType: 'lb11', location: 'ash' });
+    expect(synthErrors(stack)).toMatch(/Boundary-EuPlacement: production\/Edge\.location: 'ash' is not allowed: hcloud_load_balancer holds sensitive \(undeclared\) data, which must stay in the EU/);
+    // Declared on itself, it may stand in Ashburn.
+    const own = checkedStack('own');
+    DataClass.declare(own, [DataClass.PUBLIC]);
+    DataClass.declare(new LoadBalancer(own, 'Edge', { name: 'edge', loadBalancerType: 'lb11', location: 'ash' }), [DataClass.PUBLIC]);
+    expect(synthErrors(own)).toBe('');
   });
 
   test('declared on the store itself, by its label, by a Machine or DataVolume, or stricter from above, it still counts', () => {

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { Fn, TerraformVariable } from 'cdktf';
-import { DataClass } from '../core/data-class';
+import { holdsOnlyPublic } from '../core/private/only-public';
 import { Duration } from '../core/duration';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
 import { checkProps, is } from '../core/runtime-checks';
@@ -155,7 +155,7 @@ export class RestoreDrill extends Construct {
     // The drill brings production's databases onto the machine: declared public, the boundary would let that copy run
     // outside the EU with open egress. (A product's test stack is held to production's own classes.)
     const held = props.machine.dataClasses;
-    if (held.every((c) => c === DataClass.PUBLIC)) {
+    if (holdsOnlyPublic(held)) {
       throw new ValidationError(invalidValue(this, 'machine', `${props.machine.node.path} (${held.map((c) => c.name).join(', ')})`,
         "a drill restores production's databases onto it, which are not public data, and the data boundary judges the machine by the classes it declares",
         "declare on the machine the classes production's database holds, such as dataClasses: [DataClass.SENSITIVE, DataClass.SECRET]"));

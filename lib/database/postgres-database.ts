@@ -3,6 +3,7 @@ import { TerraformVariable, Token } from 'cdktf';
 import { PostgresDump } from '../backup/postgres-dump';
 import { cidrProblem } from '../core/cidr';
 import { DataClass } from '../core/data-class';
+import { holdsOnlyPublic } from '../core/private/only-public';
 import { Environment } from '../core/environment';
 import { isReason, REASON_RULE } from '../core/reason';
 import { invalidValue, ValidationError } from '../core/validation-message';
@@ -276,16 +277,15 @@ export class PostgresDatabase extends Construct {
    * stays allowed.) Read at synth, so a class declared on the machine later counts.
    */
   private heldDataProblems(): string[] {
-    const onlyPublic = (classes: readonly DataClass[]) => classes.every((c) => c === DataClass.PUBLIC);
     const why = "a database holds the product's users and their data, which are not public, and the data boundary judges where it lives by the classes declared there (where it may run, where it may send)";
     const problems: string[] = [];
     const held = DataClass.declaredFor(this.machine) ?? this.machine.dataClasses;
-    if (onlyPublic(held)) {
+    if (holdsOnlyPublic(held)) {
       problems.push(invalidValue(this, 'machine', `${this.machine.node.path} (${held.map((c) => c.name).join(', ')})`, why,
         'declare on the machine the classes the database holds, such as dataClasses: [DataClass.SENSITIVE] (the default), and keep public work on a machine of its own'));
     }
     // The data directory's volume, declared public, is listed and judged as public data however its machine is declared.
-    if (this.dataVolume && onlyPublic(this.dataVolume.dataClasses)) {
+    if (this.dataVolume && holdsOnlyPublic(this.dataVolume.dataClasses)) {
       problems.push(invalidValue(this, 'dataVolume', `${this.dataVolume.node.path} (${this.dataVolume.dataClasses.map((c) => c.name).join(', ')})`, why,
         "leave the volume's dataClasses out (it holds its machine's), or declare what the database holds, such as [DataClass.SENSITIVE]"));
     }

@@ -1,5 +1,6 @@
 import { Location } from '../../hetzner/location';
-import { BoundaryRule, describeHeld, heldData, holdsOnlyPublic, SynthesizedResource } from './rule';
+import { holdsOnlyPublic } from '../../core/private/only-public';
+import { BoundaryRule, describeHeld, heldData, SynthesizedResource } from './rule';
 
 /** Every attribute that places a resource somewhere, and how to read the place it names. */
 const PLACING_ATTRIBUTES: Record<string, (value: string) => Location | 'eu-zone' | 'non-eu-zone'> = {
@@ -59,7 +60,7 @@ export const euPlacement: BoundaryRule = {
       const outside = placements(r, byReference).filter((p) => !p.inEu);
       if (outside.length === 0) return [];
       const held = heldData(r, constructAt);
-      if (holdsOnlyPublic(held)) return [];
+      if (holdsOnlyPublic(held.classes)) return [];
       return outside.map((p) => ({
         path: r.path,
         message: p.computed

@@ -3,7 +3,7 @@ import { deliveryFindings } from '../private/allowlist-delivery';
 import { allowlistFor } from '../private/egress-declarations';
 import { DNS_AND_NTP_NARROWED, EGRESS_NOT_NARROWED } from '../private/egress-scope';
 import { BoundaryRule, Finding } from './rule';
-import { describeServerHoldings, heldByServer } from './server-holdings';
+import { declareVolumesFix, describeServerHoldings, heldByServer } from './server-holdings';
 import { firewallsAttachedTo } from './firewall-attachments';
 import { outboundRules, portRangeOf } from './firewall-rules';
 
@@ -34,7 +34,7 @@ export const restrictedEgress: BoundaryRule = {
       if (outbound.length === 0) {
         return [...unknown, {
           path: server.path,
-          message: `${server.path}.egress: 'allow all' is not allowed: the server holds ${describeServerHoldings(held)} data and its firewall has no outbound rules. Fix: apply EgressAllowlist to the machine (ProductStacks does this for app machines)`,
+          message: `${server.path}.egress: 'allow all' is not allowed: the server holds ${describeServerHoldings(held)} data and its firewall has no outbound rules. Fix: apply EgressAllowlist to the machine (ProductStacks does this for app machines)${declareVolumesFix(held)}`,
         }];
       }
       const construct = constructAt?.(server.path);
@@ -42,7 +42,7 @@ export const restrictedEgress: BoundaryRule = {
       if (!allowlist) {
         return [...unknown, {
           path: server.path,
-          message: `${server.path}.egress: '${outbound.map(describe).join('; ')}' is not allowed: the server holds ${describeServerHoldings(held)} data and no host allowlist narrows these rules to known hostnames. Fix: apply EgressAllowlist to the machine`,
+          message: `${server.path}.egress: '${outbound.map(describe).join('; ')}' is not allowed: the server holds ${describeServerHoldings(held)} data and no host allowlist narrows these rules to known hostnames. Fix: apply EgressAllowlist to the machine${declareVolumesFix(held)}`,
         }];
       }
       // DNS over TCP (53) is accepted too, but narrowed to the resolvers, not to hostnames.

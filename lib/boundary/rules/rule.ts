@@ -118,23 +118,24 @@ export const DATA_HOLDING_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * Resource types that hold or process data: the stores above, and a load balancer, which carries the users' traffic
+ * and can terminate TLS (it sees requests in the clear). Primary and floating IPs only route packets to a server.
+ */
+export const HOLDS_OR_PROCESSES_DATA_TYPES: ReadonlySet<string> = new Set([...DATA_HOLDING_TYPES, 'hcloud_load_balancer']);
+
+/**
  * The classes the construct tree declares for a resource. A declaration on a stack or a construct above reaches a
- * raw store (a `Volume` from the generated bindings added beside the library's constructs) only when it holds
- * sensitive or secret data: `[DataClass.PUBLIC]` on a stack made every such volume and server below it public,
- * whatever it held. Looser than sensitive, a store is declared on itself (`DataClass.declare(volume, …)`, or the
+ * raw store or load balancer (a `Volume` from the generated bindings added beside the library's constructs) only when
+ * it holds sensitive or secret data: `[DataClass.PUBLIC]` on a stack made every such volume, server and load balancer
+ * below it public, whatever it held or carried. Looser than sensitive, a store is declared on itself (`DataClass.declare(volume, …)`, or the
  * label data-class), or by the construct it is the default child of (a `Machine` for its server).
  */
 function treeDeclaration(type: string, construct: IConstruct): readonly DataClass[] | undefined {
   const declaration = DataClass.declarationOf(construct);
-  if (!declaration || !DATA_HOLDING_TYPES.has(type)) return declaration?.classes;
+  if (!declaration || !HOLDS_OR_PROCESSES_DATA_TYPES.has(type)) return declaration?.classes;
   const own = declaration.on === construct || (declaration.on === construct.node.scope && declaration.on.node.defaultChild === construct);
   const strict = declaration.classes.some((c) => c.strictness >= DataClass.SENSITIVE.strictness);
   return own || strict ? declaration.classes : undefined;
-}
-
-/** Whether a resource holds only public data. */
-export function holdsOnlyPublic(held: HeldData): boolean {
-  return held.classes.every((c) => c === DataClass.PUBLIC);
 }
 
 /** How a finding names what a resource holds: its strictest class. */

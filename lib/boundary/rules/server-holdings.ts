@@ -31,6 +31,7 @@ export function heldByServer(server: SynthesizedResource, resources: readonly Sy
     classes: DataClass.all().filter((c) => classes.has(c)),
     undeclared: wider.length === 0 ? own.undeclared : false,
     widenedBy: [...wider.map((v) => v.path), ...(widensToSensitive ? foreign : [])],
+    undeclaredVolumes: wider.filter((v) => heldData(v, constructAt).undeclared).map((v) => v.path),
   };
 }
 
@@ -41,6 +42,22 @@ export interface ServerHoldings extends HeldData {
    * @default - none: the server's own classes cover everything attached
    */
   readonly widenedBy?: readonly string[];
+  /**
+   * The volumes of `widenedBy` that nothing declared (counted as sensitive): declaring them may be the fix.
+   * @default - none
+   */
+  readonly undeclaredVolumes?: readonly string[];
+}
+
+/**
+ * The fix for a server judged by what undeclared attached volumes hold, as a clause to append to a finding's fix: a
+ * volume that holds only public data is declared so, and the server needs no allowlist. Empty when there is none.
+ */
+export function declareVolumesFix(held: ServerHoldings): string {
+  const volumes = held.undeclaredVolumes ?? [];
+  if (volumes.length === 0) return '';
+  return `; or, if ${volumes.join(', ')} ${volumes.length === 1 ? 'holds' : 'hold'} only public data, declare so on the volume: `
+    + 'DataClass.declare(volume, [DataClass.PUBLIC]), or its label data-class=public';
 }
 
 /** How a finding names what a server holds: its strictest class, and the volumes it comes from when its own declaration does not cover them. */
