@@ -11,6 +11,7 @@ import { invalidValue, missingValue } from '../lib/core/validation-message';
 import { Retirement, RetirementOptions } from '../lib/core/retirement';
 import { Check, checkProps, fail, is } from '../lib/core/runtime-checks';
 import { protectWorkingDirectoryOf } from '../lib/core/private/working-directory';
+import { holdsOnlyPublic } from '../lib/core/private/only-public';
 import { HETZNER_API_ENDPOINTS } from '../lib/environments/private/hetzner-endpoints';
 import { sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
 import { addProductionBackups, addRestoreDrill } from './environment-backups';
@@ -133,7 +134,17 @@ export class EnvironmentStack extends TerraformStack {
       // The app machine checks the elements with its own path. A null is no list (it was taken for "left out"), and an
       // empty list of data classes declares nothing: the machine took DataClass.SENSITIVE for it, dropping the SECRET
       // of the default, so the boundary judged the machine that holds the database's credentials by a lower class.
-      dataClasses: is.optional(nonEmptyList('list what the app machine holds, such as [DataClass.SENSITIVE, DataClass.SECRET], or leave it out for that default')),
+      dataClasses: is.optional((at, prop, value) => {
+        nonEmptyList('list what the app machine holds, such as [DataClass.SENSITIVE, DataClass.SECRET], or leave it out for that default')(at, prop, value);
+        // The stack always builds the app machine's PostgreSQL database, which refuses a public-only machine at synth
+        // (under <stack>/Database.machine, naming another default): said here, once, with this stack's default.
+        if (holdsOnlyPublic(value as DataClass[])) {
+          fail(at, prop, (value as DataClass[]).map(String), "the stack runs the product's PostgreSQL database on its app machine, and a database holds the product's users and their data, never public data alone; "
+            + 'declared public, the boundary would let that machine run outside the EU with open egress',
+          'leave dataClasses out for the default [DataClass.SENSITIVE, DataClass.SECRET], or list what the database holds too, such as [DataClass.PUBLIC, DataClass.SENSITIVE]; '
+            + 'put public-only work on a Machine of its own');
+        }
+      }),
       ingress: is.optional(is.list(is.checkedLater(), 'list the entry points, such as [FirewallRule.httpsFromAnywhere()], [] for none, or leave it out for HTTPS and HTTP')),
       budget: is.optional(is.instance(Budget, 'use Budget.monthly(Money.euros(30))', 'a Budget')),
       retire: is.optional(is.object<RetirementOptions>({ reason: is.checkedLater(), includeBackups: is.checkedLater() }, "pass retire: { reason: '…' }")),

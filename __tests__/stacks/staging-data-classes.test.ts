@@ -21,9 +21,16 @@ describe('staging built from production\'s snapshot holds what production holds'
     return () => app.synth();
   };
 
-  test('a staging declared public is refused, naming the stack, the classes it leaves out and the fix', () => {
-    expect(synthesize(product(), { dataClasses: [DataClass.PUBLIC] })).toThrow(
-      /acme-staging\.dataClasses: 'public' is not allowed: staging is built from production's snapshot, a copy of production's disk, and so holds what production's app machine holds \(sensitive, secret\); declared without sensitive, secret, it would be judged .* Fix: leave dataClasses out of the staging stack, or list production's: \[DataClass\.SENSITIVE, DataClass\.SECRET\]/);
+  test('a staging declared without production\'s classes is refused, naming the stack, the classes it leaves out and the fix', () => {
+    expect(synthesize(product(), { dataClasses: [DataClass.PUBLIC, DataClass.PSEUDONYMIZED] })).toThrow(
+      /acme-staging\.dataClasses: 'public, pseudonymized' is not allowed: staging is built from production's snapshot, a copy of production's disk, and so holds what production's app machine holds \(sensitive, secret\); declared without sensitive, secret, it would be judged .* Fix: leave dataClasses out of the staging stack, or list production's: \[DataClass\.SENSITIVE, DataClass\.SECRET\]/);
+  });
+
+  // Second pass: a stack declared public always builds its database, which refused the machine at synth under
+  // <stack>/Database.machine, naming [DataClass.SENSITIVE] as "the default" where the stack's is [SENSITIVE, SECRET].
+  test.each([Environment.PRODUCTION, Environment.TEST, Environment.STAGING])('a %s stack declared public alone is refused under the stack\'s dataClasses, with the stack\'s default', (environment) => {
+    expect(() => new EnvironmentStack(Testing.app(), 'acme-x', { product: product({ locations: {} }), environment, expiresAt: '2026-12-31', dataClasses: [DataClass.PUBLIC] }))
+      .toThrow(/^acme-x\.dataClasses: \["public"\] is not allowed: the stack runs the product's PostgreSQL database on its app machine.* Fix: leave dataClasses out for the default \[DataClass\.SENSITIVE, DataClass\.SECRET\]/);
   });
 
   test("judged by production's classes, it may not leave the EU", () => {
