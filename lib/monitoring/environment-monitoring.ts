@@ -222,13 +222,16 @@ export class EnvironmentMonitoring extends Construct {
   /**
    * The hosts `machine` must reach for the monitoring: probed hosts, alert receivers, the ping service, the error-monitoring
    * endpoint. The constructs declare them on the machine's egress allowlist themselves (`EgressAllowlist.requireHostnames`).
+   * @deprecated Passing them to `EgressAllowlist.apply` is refused (they are declared destinations, the error endpoint a
+   * processor's API), and nothing else needs them: leave them out of `apply`. `EgressAllowlist.requiredDestinations(machine)`
+   * lists them with their purposes, and `EgressAllowlist.hostnamesFor` what the allowlist holds.
    */
   public egressHostnamesFor(machine: IMachine): string[] {
     const hosts: string[] = [];
     if (machine === this.prober && this.plan) {
       hosts.push(...this.checks.map((c) => c.hostname), ...receiversOf(this.model()).map((r) => r.hostname), this.plan.deadMansSwitch.hostname);
     }
-    if (this.errorMonitoring && machine === this.errorMonitoring.machine) hosts.push(...this.errorMonitoring.egressHostnames);
+    if (this.errorMonitoring && machine === this.errorMonitoring.machine) hosts.push(...this.errorMonitoring.endpoint.hostnames);
     return [...new Set(hosts)];
   }
 

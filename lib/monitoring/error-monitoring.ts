@@ -90,6 +90,8 @@ export class ErrorMonitoring extends Construct {
   /**
    * The hosts the applications send events to (HTTPS), declared on the machine's egress allowlist already. Not an extra host
    * for `EgressAllowlist.apply`: they are the processor's API, which synth refuses there.
+   * @deprecated Passing them to `EgressAllowlist.apply` is refused, and nothing else needs them: ErrorMonitoring declares
+   * them on the machine's allowlist itself. Read `endpoint.hostnames` to show them; `EgressAllowlist.hostnamesFor` lists what the allowlist holds.
    */
   public get egressHostnames(): string[] {
     return [...this.endpoint.hostnames];
