@@ -156,6 +156,12 @@ describe('an extra egress host says what it is for, and synth judges it', () => 
     ['api.openai.com', 'OpenAI'], ['eu.api.openai.com', 'OpenAI'], ['api.anthropic.com', 'Anthropic'],
     ['generativelanguage.googleapis.com', 'Google (Gemini API)'], ['europe-west4-aiplatform.googleapis.com', 'Google (Vertex AI)'],
     ['bedrock-runtime.eu-central-1.amazonaws.com', 'Amazon Bedrock'],
+    // Second pass: providers the list missed.
+    ['acme-ai.services.ai.azure.com', 'Azure AI Foundry (Microsoft)'], ['acme-ai.cognitiveservices.azure.com', 'Azure AI Foundry (Microsoft)'],
+    ['models.inference.ai.azure.com', 'Azure AI Foundry (Microsoft)'], ['acme.openai.azure.com', 'Azure OpenAI (Microsoft)'],
+    ['x1y2z3.eu-west-1.aws.endpoints.huggingface.cloud', 'Hugging Face (Inference Endpoints)'], ['api-inference.huggingface.co', 'Hugging Face (inference)'],
+    ['api.replicate.com', 'Replicate'], ['api.voyageai.com', 'Voyage AI'], ['api.ai21.com', 'AI21 Labs'], ['api.cerebras.ai', 'Cerebras'],
+    ['integrate.api.nvidia.com', 'NVIDIA (API catalog)'], ['dashscope.aliyuncs.com', 'Alibaba Cloud (DashScope)'], ['dashscope-intl.aliyuncs.com', 'Alibaba Cloud (DashScope)'],
   ])('%s, a model provider\'s API, is refused as a public-only extra host in the policy and in apply', (host, provider) => {
     const why = `'${host}' is not allowed: it is the API of ${provider}, a model provider: what a machine sends it is a data flow to a processor`;
     const fix = `Fix: declare ${provider} as a Processor with its EU legal seat in the policy's egress`;
