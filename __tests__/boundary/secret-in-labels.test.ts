@@ -1,4 +1,6 @@
 import { DataResource, Fn, TerraformLocal, TerraformVariable } from 'cdktf';
+import { Firewall } from '../../generated/providers/hcloud/firewall';
+import { Rdns } from '../../generated/providers/hcloud/rdns';
 import { UploadedCertificate } from '../../generated/providers/hcloud/uploaded-certificate';
 import { SecretVariable } from '../../lib';
 import { checkedStack, machine, synthErrors } from './fixtures';
@@ -45,6 +47,20 @@ describe('a sensitive variable never goes into a label or a name', () => {
     expect(errors).toMatch(/production\/App\/Ipv6\.name: 'var\.deploy_token' is not allowed: the variable is sensitive \(through local\.hook_tag → local\.hook_token\)/);
     expect(errors).toMatch(/production\/App\/Ipv6\.labels: 'terraform_data\.hook\.output' is not allowed: the attribute holds a secret, and Hetzner/);
     expect(errors).toMatch(/production\/App\/Ipv4\.labels: 'hcloud_storage_box\.box\.password' is not allowed: the attribute holds a secret \(through local\.box_login\)/);
+  });
+
+  // Second pass: a firewall rule's description (nested in the rule blocks) and a reverse DNS name are shown in clear
+  // too, the name to anyone who looks the address up, and were not read.
+  test('in a firewall rule\'s description or a reverse DNS name, through a local, it is refused', () => {
+    const stack = checkedStack();
+    const m = machine(stack);
+    const token = new SecretVariable(stack, 'deploy_token', { description: 'Token the deploy hook checks' });
+    const raw = new TerraformLocal(stack, 'hook_token', Fn.nonsensitive(token.stringValue));
+    new Firewall(stack, 'Hooks', { name: 'hooks', rule: [{ direction: 'in', protocol: 'tcp', port: '8443', sourceIps: ['198.51.100.0/24'], description: `hook ${raw.asString}` }] });
+    new Rdns(stack, 'Ptr', { serverId: m.server.id as unknown as number, ipAddress: '203.0.113.7', dnsPtr: `${raw.asString}.acme.eu` });
+    const errors = synthErrors(stack);
+    expect(errors).toMatch(/Boundary-SecretViaVariable: production\/Hooks\.rule\.description: 'var\.deploy_token' is not allowed: the variable is sensitive \(through local\.hook_token\), and Hetzner keeps a resource's rule\.description in clear/);
+    expect(errors).toMatch(/Boundary-SecretViaVariable: production\/Ptr\.dns_ptr: 'var\.deploy_token' is not allowed: the variable is sensitive \(through local\.hook_token\)/);
   });
 
   test('locals that read each other end, and locals of plain values pass', () => {
