@@ -63,6 +63,20 @@ describe('a sensitive variable never goes into a label or a name', () => {
     expect(errors).toMatch(/Boundary-SecretViaVariable: production\/Ptr\.dns_ptr: 'var\.deploy_token' is not allowed: the variable is sensitive \(through local\.hook_token\)/);
   });
 
+  test('a generated password or private key (random, tls) through a local into a label is refused', () => {
+    const stack = checkedStack();
+    const m = machine(stack);
+    stack.addOverride('resource.random_password.db', { length: 32 });
+    stack.addOverride('resource.tls_private_key.hook', { algorithm: 'ED25519' });
+    m.server.addOverride('labels.db', new TerraformLocal(stack, 'db_pw', '${nonsensitive(random_password.db.result)}').asString);
+    m.ipv6.addOverride('labels.key', new TerraformLocal(stack, 'hook_key', '${substr(nonsensitive(tls_private_key.hook.private_key_pem), 40, 20)}').asString);
+    m.ipv6.addOverride('labels.algorithm', '${tls_private_key.hook.algorithm}');
+    const errors = synthErrors(stack);
+    expect(errors).toMatch(/production\/App\/Resource\.labels: 'random_password\.db\.result' is not allowed: the attribute holds a secret \(through local\.db_pw\)/);
+    expect(errors).toMatch(/production\/App\/Ipv6\.labels: 'tls_private_key\.hook\.private_key_pem' is not allowed: the attribute holds a secret \(through local\.hook_key\)/);
+    expect(errors).not.toMatch(/algorithm/);
+  });
+
   test('locals that read each other end, and locals of plain values pass', () => {
     const stack = checkedStack();
     const m = machine(stack);

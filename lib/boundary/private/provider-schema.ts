@@ -17,13 +17,23 @@ function sensitivePaths(block: Block, prefix: string[] = []): string[][] {
 const cache = new Map<string, string[][]>();
 
 /**
+ * The secrets that resources of the local providers the rules let through (random, tls) compute, as their providers
+ * mark them sensitive: their schemas are not committed, and a generated password or key written through a local into
+ * a label passed the checks.
+ */
+const LOCAL_PROVIDER_SECRETS: Readonly<Record<string, string[][]>> = {
+  random_password: [['result'], ['bcrypt_hash']],
+  tls_private_key: [['private_key_pem'], ['private_key_openssh'], ['private_key_pem_pkcs8']],
+};
+
+/**
  * The attribute paths the hcloud provider marks sensitive for a resource type (or `provider`),
- * read from the committed provider schema.
+ * read from the committed provider schema, and the secrets of random_password and tls_private_key.
  */
 export function sensitiveAttributePaths(type: string): string[][] {
   if (!cache.has(type)) {
     const block = type === 'provider' ? provider.provider.block : provider.resource_schemas[type]?.block;
-    cache.set(type, block ? sensitivePaths(block) : []);
+    cache.set(type, block ? sensitivePaths(block) : LOCAL_PROVIDER_SECRETS[type] ?? []);
   }
   return cache.get(type)!;
 }
