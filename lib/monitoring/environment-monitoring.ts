@@ -208,7 +208,7 @@ export class EnvironmentMonitoring extends Construct {
       guardOnClone(prober, { units: PROBER_UNITS.map((u) => `${u}.service`), files: derivedFromSecrets });
       this.allowAlertEgress(prober, receivers);
       // The monitoring declares its own destinations, so the prober's egress allowlist holds them whoever builds the stack.
-      for (const c of this.checks) EgressAllowlist.requireHostnames(prober, [c.hostname], `uptime check ${c.name} (a host the prober probes)`, c.port.from);
+      for (const c of this.checks) EgressAllowlist.requireHostnames(prober, [c.hostname], `host the prober probes for uptime check ${c.name}`, c.port.from);
       for (const r of receivers) EgressAllowlist.requireHostnames(prober, [r.hostname], `alert receiver ${r.name} that Alertmanager notifies`, r.port);
       EgressAllowlist.requireHostnames(prober, [plan.deadMansSwitch.hostname], "dead-man's switch that Alertmanager pings while it runs", plan.deadMansSwitch.port);
       // They probe, page and ping outside hosts: they run only once the prober's allowlist is loaded (a table that
@@ -357,7 +357,7 @@ export class EnvironmentMonitoring extends Construct {
     const ports = new Map<number, string>();
     for (const r of receivers) ports.set(r.port, r.kind === AlertReceiverKind.EMAIL ? 'SMTP for alert e-mail' : 'alert webhook');
     ports.set(this.plan!.deadMansSwitch.port, "dead-man's switch pings");
-    for (const c of this.checks) ports.set(c.port.from, `uptime check ${c.name} (a host the prober probes)`);
+    for (const c of this.checks) ports.set(c.port.from, `uptime check ${c.name}`);
     for (const [port, description] of [...ports.entries()].sort(([a], [b]) => a - b)) {
       if (!ALWAYS_OPEN.has(port)) prober.allowOutbound(FirewallRule.tcpOut(port, FirewallRule.ANYWHERE, { description }));
     }
