@@ -9,8 +9,14 @@
 export function frozenSnapshot<T>(props: T, names: readonly string[] = [], depth = 5): T {
   if (props === null || typeof props !== 'object' || Array.isArray(props)) return props;
   const source = props as Record<string, unknown>;
-  const copy: Record<string, unknown> = {};
-  for (const key of new Set([...Object.keys(source), ...names.filter((n) => n in source)])) copy[key] = frozenCopy(source[key], depth - 1);
+  // Props built by a class keep its prototype: the checks judge a class instance's other members by their own rule
+  // (only a near miss of a known name is refused), which a plain copy would turn into "unknown property".
+  const prototype = Object.getPrototypeOf(source);
+  const copy: Record<string, unknown> = Object.create(prototype);
+  for (const key of new Set([...Object.keys(source), ...names.filter((n) => n in source)])) {
+    // Defined, not assigned: a getter of the same name on the class's prototype would refuse the assignment.
+    Object.defineProperty(copy, key, { value: frozenCopy(source[key], depth - 1), enumerable: true });
+  }
   return Object.freeze(copy) as T;
 }
 
