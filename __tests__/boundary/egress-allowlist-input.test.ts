@@ -63,7 +63,7 @@ describe('hostnames given as tokens', () => {
       const stack = checkedStack();
       EgressAllowlist.requireHostnames(machine(stack), [lazy('u1.your-storagebox.de:23')], 'backup target the nightly backups are written to');
       return stack;
-    }, /production\/App\.egressHostnames\.hostnames\[0\]: 'u1\.your-storagebox\.de:23' is not allowed/);
+    }, /production\/App\.egressHostnames\[0\]: 'u1\.your-storagebox\.de:23' is not allowed/);
   });
 
   test('a Lazy that produces a hostname passes, and reaches the host table', () => {

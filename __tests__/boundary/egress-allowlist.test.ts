@@ -48,7 +48,7 @@ describe('EgressAllowlist', () => {
     EgressAllowlist.requireHostnames(m, ['u123.your-storagebox.de'], 'backup target the nightly backups are written to');
     expect(part.file('/etc/sovereign/egress-hostnames')).toContain('u123.your-storagebox.de\n');
     expect(() => EgressAllowlist.requireHostnames(m, ['https://u123.your-storagebox.de:23'], 'backup target the nightly backups are written to'))
-      .toThrow(/production\/App\.egressHostnames\.hostnames\[0\]: 'https:\/\/u123\.your-storagebox\.de:23' is not allowed: .* Fix: /);
+      .toThrow(/production\/App\.egressHostnames\[1\]: 'https:\/\/u123\.your-storagebox\.de:23' is not allowed: .* Fix: /);
   });
 
   test('is required only for machines holding sensitive or secret data', () => {

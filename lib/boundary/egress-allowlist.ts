@@ -148,9 +148,14 @@ export class EgressAllowlist {
    * host of your own that receives only public data is an `EgressHost.publicOnly` in `apply`'s hostnames.
    */
   public static requireHostnames(machine: IMachine, hostnames: string[], purpose: string, port = 443): void {
-    const at = `${machine?.node?.path ?? 'EgressAllowlist'}.egressHostnames`;
+    const path = machine?.node?.path ?? 'EgressAllowlist';
+    const at = `${path}.egressHostnames`;
     requireMachine('EgressAllowlist.requireHostnames', 'machine', machine);
-    const list = optionalArray(at, 'hostnames', hostnames, "list hostnames such as ['u123.your-storagebox.de']", (h, prop) => checkHostname(at, prop, h)) ?? [];
+    // Each host is named as the machine's destination, egressHostnames[i] counted across every call, as the refusal
+    // of a model provider's API names it, not by its place in this call's list.
+    const declared = required.get(machine)?.length ?? 0;
+    const list = (optionalArray(at, 'hostnames', hostnames, "list hostnames such as ['u123.your-storagebox.de']", (h) => h) ?? [])
+      .map((h, i) => checkHostname(path, `egressHostnames[${declared + i}]`, h));
     // Published beside the hosts in boundary.md and the only thing said of them: held to a reason like an extra host's.
     if (!isReason(purpose)) {
       fail(at, 'purpose', purpose, `a declared destination needs a specific purpose, published beside it in boundary.md (${REASON_RULE})`,
@@ -158,7 +163,7 @@ export class EgressAllowlist {
     }
     const single = Port.of(port, at);
     // A deploy-time host declared here carries its purpose into boundary.md ("known at deploy"), so it is not warned about.
-    checkTokensAtSynth(machine, at, 'hostnames', list, false);
+    checkTokensAtSynth(machine, path, 'egressHostnames', list, false, declared);
     if (!required.has(machine)) machine.node.addValidation({ validate: () => [...unreachableDestinations(machine), ...processorDestinations(machine)] });
     required.set(machine, [...(required.get(machine) ?? []), ...list.map((hostname) => ({ hostname, purpose, port: single.from }))]);
   }
@@ -454,8 +459,8 @@ const HOSTNAME_FIX = "write only the host, such as 'u123.your-storagebox.de'";
  * cannot be checked here at all. With `warn`, such a value is recorded in a warning: whatever reason the
  * caller gave, synth cannot judge the host, and a wrong one would only show as a refresh failure on the machine.
  */
-function checkTokensAtSynth(machine: IMachine, at: string, prop: string, list: readonly string[], warn: boolean): void {
-  const tokens = list.map((hostname, i) => ({ hostname, prop: `${prop}[${i}]` })).filter((t) => Token.isUnresolved(t.hostname));
+function checkTokensAtSynth(machine: IMachine, at: string, prop: string, list: readonly string[], warn: boolean, first = 0): void {
+  const tokens = list.map((hostname, i) => ({ hostname, prop: `${prop}[${first + i}]` })).filter((t) => Token.isUnresolved(t.hostname));
   if (tokens.length === 0) return;
   machine.node.addValidation({
     validate: () => tokens.flatMap((t) => {
