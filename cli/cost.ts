@@ -4,9 +4,9 @@ import * as path from 'path';
 import { App } from 'cdktf';
 import { Duration, Size } from '../lib';
 import { CostEstimate, CostLine } from '../lib/cost/cost-estimate';
-import { CostEstimateOptions, DEFAULT_REHEARSAL_HOURS, DEFAULT_REHEARSALS_PER_MONTH, estimateCost, estimateSynthesizedCost } from '../lib/cost/estimator';
+import { CostEstimateOptions, DEFAULT_REHEARSAL_HOURS, DEFAULT_REHEARSALS_PER_MONTH, estimateSynthesizedCost } from '../lib/cost/estimator';
 import { PriceList } from '../lib/cost/price-list';
-import { readSynthesizedStacks } from '../lib/cost/synthesized-stacks';
+import { readSynthesizedStacks, SynthesizedStack, synthesizedStacksOf } from '../lib/cost/synthesized-stacks';
 import { DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT } from '../lib/environments/pre-release-snapshots';
 import type { CliIo } from './run-cli';
 import { CommandOptions, parseCommandFlags } from './command-options';
@@ -127,6 +127,19 @@ export function estimateOptions(args: CostArgs): CostEstimateOptions {
   };
 }
 
+/**
+ * Refuses an --ordered-on stack that is none of `stacks`, as a usage error naming the flag and the stacks there are:
+ * left to the estimator, it failed as a run (exit 1), naming CostEstimate.serversOrderedOn.
+ */
+function checkOrderedOnStacks(options: CostEstimateOptions, stacks: readonly SynthesizedStack[]): void {
+  for (const [stack, date] of Object.entries(options.serversOrderedOn ?? {})) {
+    if (stacks.some((s) => s.name === stack)) continue;
+    const names = stacks.map((s) => s.name);
+    throw new UsageError(`--ordered-on ${stack}=${date} is not allowed: there is no stack ${stack} `
+      + `(the stacks are ${names.length > 0 ? names.join(', ') : 'none'}). Fix: name one of them, such as ${names[0] ?? 'acme-production'}=${date}.`);
+  }
+}
+
 function priceFile(file: string): PriceList {
   if (!fs.existsSync(file)) throw new Error(`--prices ${file}: no such file. Fix: copy the bundled price file (lib/cost/hetzner-prices.json in the package) into your repository, edit it there, and pass its path.`);
   return PriceList.fromData(readJsonFile(file, 'pass a price file in the format of the bundled one (lib/cost/hetzner-prices.json in the package)'));
@@ -186,9 +199,13 @@ function appFromModule(args: CostArgs, outdir: string): App {
 export async function costCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseFlags(argv, 'cost');
   const options = estimateOptions(args);
+  const estimateOf = (stacks: readonly SynthesizedStack[]) => {
+    checkOrderedOnStacks(options, stacks);
+    return estimateSynthesizedCost(stacks, options);
+  };
   const estimate = args.flags.app
-    ? await withAppFromModule(args, (app) => estimateCost(app, options))
-    : estimateSynthesizedCost(readSynthesizedStacks(typeof args.flags.out === 'string' ? args.flags.out : defaultSynthOutput()), options);
+    ? await withAppFromModule(args, (app) => estimateOf(synthesizedStacksOf(app)))
+    : estimateOf(readSynthesizedStacks(typeof args.flags.out === 'string' ? args.flags.out : defaultSynthOutput()));
   if (args.flags.json) io.out(JSON.stringify(estimate, (_k, v) => (v && typeof v === 'object' && 'toEuros' in v ? Number(v.toEuros().toFixed(6)) : v), 2));
   else printEstimate(estimate, io);
   return 0;

@@ -138,6 +138,9 @@ describe('cdktf-sovereign-hetzner cost', () => {
     expect(await cli(['cost', '--out', outdir, '--ordered-on', 'phase1-pilot-production=2026-13-01'])).toEqual({ code: 2, out: '',
       err: 'error: --ordered-on phase1-pilot-production=2026-13-01 is not allowed: 2026-13-01 is not a date. Fix: write it as YYYY-MM-DD, such as phase1-pilot-production=2026-05-01.' });
     expect(await cli(['cost', '--out', outdir, '--ordered-on', 'phase1-pilot-production'])).toMatchObject({ code: 2, err: expect.stringMatching(/--ordered-on phase1-pilot-production is not allowed: it is STACK=YYYY-MM-DD/) });
+    // A stack that is none was left to the estimator, which failed as a run (exit 1) naming CostEstimate.serversOrderedOn.
+    expect(await cli(['cost', '--out', outdir, '--ordered-on', 'phase1-pilot-prod=2026-05-01'])).toEqual({ code: 2, out: '',
+      err: expect.stringMatching(/^error: --ordered-on phase1-pilot-prod=2026-05-01 is not allowed: there is no stack phase1-pilot-prod \(the stacks are [^)]*phase1-pilot-production[^)]*\)\. Fix: name one of them, such as [a-z0-9-]+=2026-05-01\.$/) });
     expect(await cli(['cost', '--out', path.join(outdir, 'nowhere')])).toMatchObject({ code: 1, err: expect.stringMatching(/stacks not found\. Fix: synthesize the app first/) });
   });
 
