@@ -1,5 +1,6 @@
 import { redactSecrets, ValidationError } from '../core/validation-message';
 import { checkProps, is, requireString } from '../core/runtime-checks';
+import { onePort, Port } from '../core/port';
 
 /** How an alert reaches people. */
 export enum AlertReceiverKind {
@@ -18,10 +19,10 @@ export interface WebhookReceiverOptions {
    */
   readonly hostname: string;
   /**
-   * The TCP port of the URL.
+   * The TCP port of the URL: `Port.of(8443)`, or the number.
    * @default 443
    */
-  readonly port?: number;
+  readonly port?: Port | number;
 }
 
 /** Who an e-mail receiver mails, and through which SMTP server (its password is a secret variable). */
@@ -54,9 +55,11 @@ export class AlertReceiver {
     requireString('AlertReceiver.webhook', 'name', name, "name it such as 'ops'");
     checkProps<WebhookReceiverOptions>(`AlertReceiver(${name})`, options, {
       hostname: is.text("pass the host its URL points to, such as 'chat.example.eu'"),
-      port: is.optional(is.number('use a port such as 443', { integer: true })),
+      // A Port or a number: onePort checks it below, naming the receiver.
+      port: is.checkedLater(),
     }, "pass { hostname: 'chat.example.eu' }");
-    return new AlertReceiver(name, AlertReceiverKind.WEBHOOK, options.hostname, options.port ?? 443, undefined);
+    const port = options.port === undefined ? 443 : onePort(`AlertReceiver(${name})`, options.port, 'a webhook URL has');
+    return new AlertReceiver(name, AlertReceiverKind.WEBHOOK, options.hostname, port, undefined);
   }
 
   /** E-mail through an SMTP server that requires STARTTLS. Use port 587: Hetzner blocks outgoing 25 and 465 by default. */
@@ -86,6 +89,9 @@ export class AlertReceiver {
     });
   }
 
+  /** The TCP port alerts are sent to: one port, such as `Port.of(443)` (`port.from` is its number). */
+  public readonly port: Port;
+
   private constructor(
     /** Lowercase letters, digits and `_`; names the receiver's secret variable. */
     public readonly name: string,
@@ -93,8 +99,7 @@ export class AlertReceiver {
     public readonly kind: AlertReceiverKind,
     /** The host alerts are sent to: the webhook's host or the SMTP server. */
     public readonly hostname: string,
-    /** The TCP port alerts are sent to. */
-    public readonly port: number,
+    port: number,
     /** E-mail settings, for e-mail receivers. */
     public readonly email: Readonly<EmailReceiverOptions> | undefined,
   ) {
@@ -108,6 +113,15 @@ export class AlertReceiver {
       fail('hostname', hostname, 'alerts leave through the egress allowlist, which holds host names', "pass the receiver's host name, such as 'chat.example.eu'");
     }
     if (!Number.isInteger(port) || port < 1 || port > 65535) fail('port', port, 'a TCP port is 1-65535', 'pass the port of the URL, such as 443');
+    this.port = Port.of(port, `AlertReceiver(${name})`);
+  }
+
+  /**
+   * The TCP port alerts are sent to, as a number.
+   * @deprecated use `port`, a `Port` since 0.2.0 (`port.from` is this number)
+   */
+  public get portNumber(): number {
+    return this.port.from;
   }
 
   /** The name of the sensitive variable that holds the receiver's secret in each stack that sends alerts. */

@@ -3,16 +3,17 @@ import { Environment } from '../core/environment';
 import { redactSecrets, ValidationError } from '../core/validation-message';
 import { LegalSeat } from '../boundary/processor';
 import { checkOptions, checkProps, is, Schema } from '../core/runtime-checks';
+import { onePort, Port } from '../core/port';
 
 /** A Healthchecks instance the team runs itself. */
 export interface SelfHostedDeadMansSwitchProps {
   /** The host of the team's Healthchecks instance (or any receiver that takes Healthchecks-style pings), such as `hc.example.eu`. */
   readonly hostname: string;
   /**
-   * The TCP port of the ping URL.
+   * The TCP port of the ping URL: `Port.of(8443)`, or the number.
    * @default 443
    */
-  readonly port?: number;
+  readonly port?: Port | number;
 }
 
 /** What every dead-man's switch can set. */
@@ -50,22 +51,25 @@ export class DeadMansSwitch {
   public static selfHosted(props: SelfHostedDeadMansSwitchProps, options: DeadMansSwitchOptions = {}): DeadMansSwitch {
     checkProps<SelfHostedDeadMansSwitchProps>('DeadMansSwitch.selfHosted', props, {
       hostname: is.text("pass the instance's host, such as 'ping.example.eu'"),
-      port: is.optional(is.number('use a port such as 443', { integer: true })),
+      // A Port or a number: onePort checks it below.
+      port: is.checkedLater(),
     }, "pass { hostname: 'ping.example.eu' }");
+    const port = props.port === undefined ? 443 : onePort('DeadMansSwitch.selfHosted', props.port, 'a ping URL has');
     checkOptions<DeadMansSwitchOptions>('DeadMansSwitch.selfHosted', 'options', options, SWITCH_OPTIONS, 'pass { interval: Duration.minutes(5) } or nothing');
-    return new DeadMansSwitch('self-hosted Healthchecks', props.hostname, props.port ?? 443, undefined, options);
+    return new DeadMansSwitch('self-hosted Healthchecks', props.hostname, port, undefined, options);
   }
 
   /** How often the watchdog pings. */
   public readonly interval: Duration;
+  /** The TCP port of the ping URL, one port such as `Port.of(443)` (`port.from` is its number); the prober's firewall opens it. */
+  public readonly port: Port;
 
   private constructor(
     /** What the service is, for documents. */
     public readonly service: string,
     /** Where the pings go; joins the prober's egress allowlist. */
     public readonly hostname: string,
-    /** The TCP port of the ping URL; the prober's firewall opens it. */
-    public readonly port: number,
+    port: number,
     /** Where the service's operator is seated, when it is not the team itself. */
     public readonly legalSeat: LegalSeat | undefined,
     options: DeadMansSwitchOptions,
@@ -79,6 +83,7 @@ export class DeadMansSwitch {
       fail('hostname', hostname, 'pings leave through the egress allowlist, which holds host names', "pass the ping service's host name, such as 'hc.example.eu'");
     }
     if (!Number.isInteger(port) || port < 1 || port > 65535) fail('port', port, 'a TCP port is 1-65535', 'pass the port of the ping URL, such as 443');
+    this.port = Port.of(port, `DeadMansSwitch(${service})`);
     const seconds = this.interval.toSeconds();
     if (seconds < 60 || seconds > 3600 || seconds % 60 !== 0) {
       fail('interval', this.interval, 'Alertmanager repeats the watchdog in whole minutes, and a ping rarer than hourly leaves a dead prober unnoticed too long',
@@ -101,6 +106,14 @@ export class DeadMansSwitch {
    */
   public secretVariableNameFor(environment: Environment): string {
     return `monitoring_deadman_ping_url_${environment.name}`;
+  }
+
+  /**
+   * The TCP port of the ping URL, as a number.
+   * @deprecated use `port`, a `Port` since 0.2.0 (`port.from` is this number)
+   */
+  public get portNumber(): number {
+    return this.port.from;
   }
 
   /** The service, its host and the interval, for documents. */

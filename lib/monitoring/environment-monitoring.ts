@@ -209,8 +209,8 @@ export class EnvironmentMonitoring extends Construct {
       this.allowAlertEgress(prober, receivers);
       // The monitoring declares its own destinations, so the prober's egress allowlist holds them whoever builds the stack.
       for (const c of this.checks) EgressAllowlist.requireHostnames(prober, [c.hostname], `host the prober probes for uptime check ${c.name}`, c.port.from);
-      for (const r of receivers) EgressAllowlist.requireHostnames(prober, [r.hostname], `alert receiver ${r.name} that Alertmanager notifies`, r.port);
-      EgressAllowlist.requireHostnames(prober, [plan.deadMansSwitch.hostname], "dead-man's switch that Alertmanager pings while it runs", plan.deadMansSwitch.port);
+      for (const r of receivers) EgressAllowlist.requireHostnames(prober, [r.hostname], `alert receiver ${r.name} that Alertmanager notifies`, r.port.from);
+      EgressAllowlist.requireHostnames(prober, [plan.deadMansSwitch.hostname], "dead-man's switch that Alertmanager pings while it runs", plan.deadMansSwitch.port.from);
       // They probe, page and ping outside hosts: they run only once the prober's allowlist is loaded (a table that
       // failed to load silences the prober; the dead-man's switch, no longer pinged, reports it).
       EgressAllowlist.guardUnits(prober, PROBER_UNITS.map((u) => `${u}.service`));
@@ -355,8 +355,8 @@ export class EnvironmentMonitoring extends Construct {
   private allowAlertEgress(prober: IMachine, receivers: AlertReceiver[]): void {
     if (!EgressAllowlist.isRequiredFor(prober)) return; // no outbound rule at all keeps all egress open
     const ports = new Map<number, string>();
-    for (const r of receivers) ports.set(r.port, r.kind === AlertReceiverKind.EMAIL ? 'SMTP for alert e-mail' : 'alert webhook');
-    ports.set(this.plan!.deadMansSwitch.port, "dead-man's switch pings");
+    for (const r of receivers) ports.set(r.port.from, r.kind === AlertReceiverKind.EMAIL ? 'SMTP for alert e-mail' : 'alert webhook');
+    ports.set(this.plan!.deadMansSwitch.port.from, "dead-man's switch pings");
     for (const c of this.checks) ports.set(c.port.from, `uptime check ${c.name}`);
     for (const [port, description] of [...ports.entries()].sort(([a], [b]) => a - b)) {
       if (!ALWAYS_OPEN.has(port)) prober.allowOutbound(FirewallRule.tcpOut(port, FirewallRule.ANYWHERE, { description }));
@@ -447,7 +447,7 @@ export class EnvironmentMonitoring extends Construct {
       else errors.push(invalidValue(this, `plan.uptimeChecks (${c.name}).ipFamilies`, c.ipFamilies, why, fix));
     }
     for (const r of this.prober ? receiversOf(this.model()) : []) {
-      if (r.kind === AlertReceiverKind.EMAIL && (r.port === 25 || r.port === 465)) {
+      if (r.kind === AlertReceiverKind.EMAIL && (r.port.from === 25 || r.port.from === 465)) {
         Annotations.of(this).addWarning(`Monitoring-BlockedSmtpPort: receiver '${r.name}' sends through ${r.email!.smarthost}, but Hetzner blocks outgoing ports 25 and 465 on new projects. Fix: use the submission port 587.`);
       }
     }

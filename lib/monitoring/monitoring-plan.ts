@@ -141,5 +141,5 @@ export class MonitoringPlan {
  */
 function settingsOf(receiver: AlertReceiver): string {
   const email = receiver.email && { ...receiver.email, to: [...receiver.email.to].sort() };
-  return JSON.stringify([receiver.kind, receiver.hostname, receiver.port, email ?? null]);
+  return JSON.stringify([receiver.kind, receiver.hostname, receiver.port.from, email ?? null]);
 }

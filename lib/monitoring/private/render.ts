@@ -487,9 +487,9 @@ export function renderAlertmanagerTemplate(model: ProberModel): string {
  */
 export function expectedSecrets(model: ProberModel): string {
   const lines = [
-    `${model.deadmanVariable} url ${model.deadMansSwitch.hostname} ${model.deadMansSwitch.port} https`,
+    `${model.deadmanVariable} url ${model.deadMansSwitch.hostname} ${model.deadMansSwitch.port.from} https`,
     ...receiversOf(model).map((r) => (r.kind === AlertReceiverKind.WEBHOOK
-      ? `${r.secretVariableName} url ${r.hostname} ${r.port} https`
+      ? `${r.secretVariableName} url ${r.hostname} ${r.port.from} https`
       : `${r.secretVariableName} password ${r.hostname}`)),
   ];
   return `${lines.join('\n')}\n`;
