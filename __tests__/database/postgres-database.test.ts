@@ -1,7 +1,7 @@
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import {
-  BackupPlan, BackupTarget, DataClass, DataVolume, Environment, FirewallRule, Heartbeat, Location, Machine, PostgresDatabase, PostgresDump, PostgresTuning, PostgresVersion, SecretVariable,
+  BackupPlan, BackupTarget, DataClass, DataVolume, Environment, FirewallRule, Heartbeat, Location, Machine, Port, PostgresDatabase, PostgresDump, PostgresTuning, PostgresVersion, SecretVariable,
   ServerType, Size, SshKey, StorageBox,
 } from '../../lib';
 import { refusal } from '../boundary/refusal';
@@ -142,6 +142,30 @@ describe('PostgresDatabase', () => {
     expect(() => make({ port: 5433 })).not.toThrow();
     expect(() => PostgresDump.allDatabases({ port: 0 })).toThrow(/^PostgresDump\.allDatabases\.options\.port: 0 is not allowed: a port is a whole number from 1 to 65535/);
     expect(() => make({})).not.toThrow();
+  });
+
+  // The port was a bare number where UptimeCheck.port and the firewall's props are a Port: a typed caller could not ask
+  // it Port's questions, and the prop refused Port.of(5433) as "not a number".
+  test('its port is a Port, taken as a Port or a number; portNumber (deprecated) and plain JavaScript read the number', () => {
+    const make = (port: Port | number | undefined) => {
+      const stack = new TerraformStack(Testing.app(), 's');
+      return new PostgresDatabase(stack, 'Database', {
+        machine: machineIn(stack), privateAddress: '10.0.1.2', privateSubnet: '10.0.1.0/24', port, password: new SecretVariable(stack, 'pw', { description: 'x' }),
+      });
+    };
+    for (const [given, number] of [[undefined, 5432], [5433, 5433], [Port.of(5433), 5433]] as const) {
+      const database = make(given);
+      expect(database.port).toBeInstanceOf(Port);
+      expect(database.port.from).toBe(number);
+      expect(`${database.port}`).toBe(String(number));
+      expect(database.portNumber).toBe(number);
+      expect(database.dump().port).toBe(number);
+      // What a JavaScript caller of 0.1 writes: the number read as a number.
+      expect(new Function('database', 'return database.portNumber + 1')(database)).toBe(number + 1);
+    }
+    expect(refusal(() => make(Port.range(5432, 5434)))).toBe("s/Database.port: '5432-5434' is not allowed: PostgreSQL listens on one port, and this is a range. Fix: pass one port of it, such as Port.of(5432)");
+    expect(refusal(() => make(Port.of(80)))).toBe('s/Database.port: 80 is not allowed: a port is a whole number from 1024 to 65535. Fix: use 5432');
+    expect(refusal(() => make('5432' as never))).toMatch(/^s\/Database\.port: '5432' is not allowed: .*Fix: use a port such as 5432 or Port\.of\(5432\)$/);
   });
 
   test('on a machine whose server type is not in the catalog, is refused naming the database and the type', () => {

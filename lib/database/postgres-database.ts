@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { TerraformVariable, Token } from 'cdktf';
 import { PostgresDump } from '../backup/postgres-dump';
 import { cidrProblem } from '../core/cidr';
+import { onePort, Port } from '../core/port';
 import { DataClass } from '../core/data-class';
 import { holdsOnlyPublic } from '../core/private/only-public';
 import { Environment } from '../core/environment';
@@ -57,10 +58,10 @@ export interface PostgresDatabaseProps {
    */
   readonly dataVolume?: DataVolume;
   /**
-   * The port.
+   * The port it listens on, from 1024: `Port.of(5433)`, or the number.
    * @default 5432
    */
-  readonly port?: number;
+  readonly port?: Port | number;
   /**
    * Create an empty cluster when the data directory holds none, for a server built from a snapshot that does not
    * hold the data: staging from production's snapshot when production's data directory is on a volume, which a
@@ -128,8 +129,8 @@ export class PostgresDatabase extends Construct {
   public readonly database: string;
   /** The app's role, owner of the database. */
   public readonly role: string;
-  /** The port it listens on. */
-  public readonly port: number;
+  /** The port it listens on: one port, such as `Port.of(5432)` (`port.from` is its number). */
+  public readonly port: Port;
   /** Where the cluster's data lives on the machine. */
   public readonly dataDirectory: string;
   /** The private address it listens on (besides localhost). */
@@ -152,7 +153,8 @@ export class PostgresDatabase extends Construct {
       role: is.optional(is.text("name it such as 'app'")),
       version: is.optional(is.instance(PostgresVersion, 'use PostgresVersion.of(15)')),
       dataVolume: is.optional(is.instance(DataVolume, 'pass the DataVolume the data directory is on', 'a DataVolume')),
-      port: is.optional(is.port('use a port such as 5432')),
+      // A Port (onePort refuses a range below) or a number from 1 to 65535.
+      port: is.optional((at, prop, value) => { if (!(value instanceof Port)) is.port('use a port such as 5432 or Port.of(5432)')(at, prop, value); }),
       createEmptyClusterIfMissing: is.optional(is.boolean()),
       withoutBackup: is.optional(is.text("say why losing its data is harmless, such as 'demo data, reloaded from fixtures on every deploy'")),
       networkClients: is.optional(is.list((_at, prop, value) => { requireMachine(this, prop, value); }, NETWORK_CLIENTS_FIX)),
@@ -181,7 +183,7 @@ export class PostgresDatabase extends Construct {
     this.tuning = PostgresTuning.forServerType(props.machine.serverType);
     this.database = props.database ?? 'app';
     this.role = props.role ?? this.database;
-    this.port = props.port ?? 5432;
+    const port = props.port === undefined ? 5432 : onePort(this.node.path, props.port, 'PostgreSQL listens on');
     this.privateAddress = props.privateAddress;
     this.privateSubnet = props.privateSubnet;
     this.dataVolume = props.dataVolume;
@@ -197,9 +199,10 @@ export class PostgresDatabase extends Construct {
       }
     }
     if (this.role === 'postgres') throw new ValidationError(invalidValue(this, 'role', this.role, 'the app must not be the superuser', "use a role of its own such as 'app'"));
-    if (!Number.isInteger(this.port) || this.port < 1024 || this.port > 65535) {
-      throw new ValidationError(invalidValue(this, 'port', this.port, 'a port is a whole number from 1024 to 65535', 'use 5432'));
+    if (!Number.isInteger(port) || port < 1024 || port > 65535) {
+      throw new ValidationError(invalidValue(this, 'port', port, 'a port is a whole number from 1024 to 65535', 'use 5432'));
     }
+    this.port = Port.of(port, this.node.path);
     const subnetProblem = privateBlockProblem(props.privateSubnet);
     if (subnetProblem) throw new ValidationError(invalidValue(this, 'privateSubnet', props.privateSubnet, subnetProblem, "pass the environment's private subnet, such as '10.0.1.0/24'"));
     if (Token.isUnresolved(props.privateAddress) || !inBlock(props.privateAddress, props.privateSubnet)) {
@@ -225,7 +228,7 @@ export class PostgresDatabase extends Construct {
 
     const input: RenderInput = {
       version: this.version, tuning: this.tuning, privateAddress: this.privateAddress, privateSubnet: this.privateSubnet,
-      database: this.database, role: this.role, port: this.port, dataDirectory: this.dataDirectory, source: this.node.path,
+      database: this.database, role: this.role, port: this.port.from, dataDirectory: this.dataDirectory, source: this.node.path,
     };
     const conf = this.version.configDirectory;
     props.machine.addBundlePart({
@@ -258,7 +261,7 @@ export class PostgresDatabase extends Construct {
       validate: () => [
         ...this.heldDataProblems(),
         ...props.machine.ingressRules
-          .filter((r) => r.port === String(this.port))
+          .filter((r) => r.port === String(this.port.from))
           .map((r) => invalidValue(props.machine, 'ingress', r.description, `it opens the database port ${this.port} on the public interface`,
             "remove the rule: the app reaches the database over localhost or the private network, admins through an SSH tunnel")),
         ...(props.withoutBackup === undefined && props.machine.environment === Environment.PRODUCTION && !this.isDumped()
@@ -300,12 +303,20 @@ export class PostgresDatabase extends Construct {
 
   /** The private addresses of the machines the machine's table admits to the database's port, as pg_hba.conf admits them. */
   private networkClientAddresses(): string[] {
-    return PrivateIngress.rulesFor(this.machine).filter((r) => r.port === this.port).flatMap((r) => privateAddressOf(r.from) ?? []);
+    return PrivateIngress.rulesFor(this.machine).filter((r) => r.port === this.port.from).flatMap((r) => privateAddressOf(r.from) ?? []);
   }
 
   /** What the backup plan dumps: every database of this server, its data directory covered (a volume included), with the server's major's client programs. */
   public dump(): PostgresDump {
-    return PostgresDump.allDatabases({ dataDirectory: this.dataDirectory, port: this.port, version: this.version });
+    return PostgresDump.allDatabases({ dataDirectory: this.dataDirectory, port: this.port.from, version: this.version });
+  }
+
+  /**
+   * The port it listens on, as a number.
+   * @deprecated use `port`, a `Port` since 0.2.0 (`port.from` is this number)
+   */
+  public get portNumber(): number {
+    return this.port.from;
   }
 }
 
