@@ -128,13 +128,12 @@ export function estimateOptions(args: CostArgs): CostEstimateOptions {
 }
 
 /**
- * Refuses an --ordered-on stack that is none of `stacks`, as a usage error naming the flag and the stacks there are:
- * left to the estimator, it failed as a run (exit 1), naming CostEstimate.serversOrderedOn.
+ * Refuses an --ordered-on stack that is none of `names` (the stacks estimated), as a usage error naming the flag and
+ * the stacks there are: left to the estimator, it failed as a run (exit 1), naming CostEstimate.serversOrderedOn.
  */
-function checkOrderedOnStacks(options: CostEstimateOptions, stacks: readonly SynthesizedStack[]): void {
+export function checkOrderedOnStacks(options: CostEstimateOptions, names: readonly string[]): void {
   for (const [stack, date] of Object.entries(options.serversOrderedOn ?? {})) {
-    if (stacks.some((s) => s.name === stack)) continue;
-    const names = stacks.map((s) => s.name);
+    if (names.includes(stack)) continue;
     throw new UsageError(`--ordered-on ${stack}=${date} is not allowed: there is no stack ${stack} `
       + `(the stacks are ${names.length > 0 ? names.join(', ') : 'none'}). Fix: name one of them, such as ${names[0] ?? 'acme-production'}=${date}.`);
   }
@@ -200,7 +199,7 @@ export async function costCommand(argv: readonly string[], io: CliIo): Promise<n
   const args = parseFlags(argv, 'cost');
   const options = estimateOptions(args);
   const estimateOf = (stacks: readonly SynthesizedStack[]) => {
-    checkOrderedOnStacks(options, stacks);
+    checkOrderedOnStacks(options, stacks.map((s) => s.name));
     return estimateSynthesizedCost(stacks, options);
   };
   const estimate = args.flags.app

@@ -1,5 +1,6 @@
 import { writeOperatorReport } from '../lib/report/operator-report';
-import { estimateOptions, parseFlags, withAppFromModule } from './cost';
+import { TerraformStack } from 'cdktf';
+import { checkOrderedOnStacks, estimateOptions, parseFlags, withAppFromModule } from './cost';
 import type { CliIo } from './run-cli';
 import { UsageError } from './usage-error';
 
@@ -18,11 +19,15 @@ export async function reportCommand(argv: readonly string[], io: CliIo): Promise
     throw new UsageError('--app MODULE is required: the report reads the construct tree. Fix: pass the built module that defines the app, such as --app dist/examples/index.js --export EXAMPLES.');
   }
   const estimate = estimateOptions(args);
-  const report = await withAppFromModule(args, (app) => writeOperatorReport(app, {
-    outdir: typeof args.flags.to === 'string' ? args.flags.to : 'report',
-    estimate,
-    ...(typeof args.flags.title === 'string' ? { title: args.flags.title } : {}),
-  }));
+  const report = await withAppFromModule(args, (app) => {
+    // The report estimates every stack of the app: their names, known before anything is synthesized.
+    checkOrderedOnStacks(estimate, app.node.findAll().filter((c) => TerraformStack.isStack(c)).map((s) => s.node.id));
+    return writeOperatorReport(app, {
+      outdir: typeof args.flags.to === 'string' ? args.flags.to : 'report',
+      estimate,
+      ...(typeof args.flags.title === 'string' ? { title: args.flags.title } : {}),
+    });
+  });
   io.out(`Wrote ${report.markdownFile} and ${report.htmlFile} (${report.model.products.length} product(s), ${report.model.estimate.monthly} a month).`);
   return 0;
 }

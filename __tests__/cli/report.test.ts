@@ -28,6 +28,12 @@ describe('cdktf-sovereign-hetzner report', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  test('an --ordered-on stack the app does not have is a usage error naming the flag and the stacks', async () => {
+    // Left to the estimator, it failed as a run (exit 1), naming CostEstimate.serversOrderedOn.
+    const { code, err } = await cli(['report', '--app', EXAMPLES_MODULE, '--export', 'EXAMPLES', '--only', 'phase1-pilot', '--ordered-on', 'phase1-pilot-prod=2026-05-01']);
+    expect({ code, err }).toEqual({ code: 2, err: expect.stringMatching(/^error: --ordered-on phase1-pilot-prod=2026-05-01 is not allowed: there is no stack phase1-pilot-prod \(the stacks are [^)]*phase1-pilot-production[^)]*\)\. Fix: name one of them/) });
+  });
+
   test('fails without the app module', async () => {
     expect(await cli(['report'])).toMatchObject({ code: 2, err: expect.stringMatching(/^error: --app MODULE is required: the report reads the construct tree/) });
   });
