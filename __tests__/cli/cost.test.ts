@@ -141,6 +141,9 @@ describe('cdktf-sovereign-hetzner cost', () => {
     // A stack that is none was left to the estimator, which failed as a run (exit 1) naming CostEstimate.serversOrderedOn.
     expect(await cli(['cost', '--out', outdir, '--ordered-on', 'phase1-pilot-prod=2026-05-01'])).toEqual({ code: 2, out: '',
       err: expect.stringMatching(/^error: --ordered-on phase1-pilot-prod=2026-05-01 is not allowed: there is no stack phase1-pilot-prod \(the stacks are [^)]*phase1-pilot-production[^)]*\)\. Fix: name one of them, such as [a-z0-9-]+=2026-05-01\.$/) });
+    // The same from the app's tree (--app), whose stacks are known once it is built.
+    expect(await cli(['cost', '--app', EXAMPLES_MODULE, '--export', 'EXAMPLES', '--only', 'phase1-pilot', '--ordered-on', 'phase1-pilot-prod=2026-05-01'])).toEqual({ code: 2, out: '',
+      err: expect.stringMatching(/^error: --ordered-on phase1-pilot-prod=2026-05-01 is not allowed: there is no stack phase1-pilot-prod \(the stacks are [^)]*phase1-pilot-production[^)]*\)/) });
     expect(await cli(['cost', '--out', path.join(outdir, 'nowhere')])).toMatchObject({ code: 1, err: expect.stringMatching(/stacks not found\. Fix: synthesize the app first/) });
   });
 
