@@ -14,6 +14,7 @@ const RULESET = '/etc/nftables.d/sovereign-egress.nft';
 const TIME_SERVERS = '/etc/sovereign/egress-time-servers';
 const TIMESYNCD_DROP_IN = '/etc/systemd/timesyncd.conf.d/zz-sovereign-egress.conf';
 const NFTABLES_DROP_IN = '/etc/systemd/system/nftables.service.d/50-sovereign-egress.conf';
+const CHECK_UNIT = 'sovereign-egress-check';
 const METRICS = ['sovereign_egress_refresh_success', 'sovereign_egress_refresh_timestamp_seconds', 'sovereign_egress_table_present'];
 
 /** The part of a sensitive machine with a storage box target and a flow to Mistral. */
@@ -613,6 +614,57 @@ describe('the boot path and the refresh, run for real in a private network names
     }
     expect(r['deployed:restart'].stderr).toMatch(/loading .*sovereign-egress\.nft with its address sets empty until the next refresh/);
   }, 60_000);
+
+  // `nft flush ruleset` or `systemctl stop nftables` (no drop-in follows them) removed the table until the next
+  // refresh, up to 10 minutes later, with every host reachable; the check, every 2 minutes, loads it again at once.
+  canRun('after nft flush ruleset the check loads the table at once with the last addresses, DNS down, and records it; none kept: nothing open', () => {
+    const h = scratch();
+    const noDns = path.join(h.root, 'no-dns');
+    fs.mkdirSync(noDns);
+    fs.writeFileSync(path.join(noDns, 'dig'), '#!/bin/sh\nexit 9\n', { mode: 0o755 });
+    // Without a check (before it existed), nothing ran: the step finds no unit and changes nothing.
+    const check = egressPart().hasUnit(`${CHECK_UNIT}.service`) ? `PATH=${noDns}:$PATH\n${h.start(`${CHECK_UNIT}.service`)}` : 'true';
+    const ALLOWED = '198.51.100.40'; // api.mistral.ai's stand-in
+    const OTHER = '198.51.100.99';
+    const network = [
+      ...worldAlone(30),
+      'ip link set lo up && ip addr add 198.51.100.1/24 dev hw && ip link set hw up',
+      `nsenter -t $W -n sh -c "ip link set lo up && ip addr add ${ALLOWED}/24 dev ww && ip addr add ${OTHER}/24 dev ww && ip link set ww up"`,
+      worldListens([443], '0.0.0.0', 25000),
+    ].join('\n');
+    const steps: Record<string, string> = {
+      setup: `cd ${h.root}\n${network}`,
+      // Before any refresh kept addresses: the table, its address sets empty (fail closed).
+      'first:flush': 'nft flush ruleset', 'first:check': check, 'first:listed': LIST, 'first:allowed': tcpProbe(443, ALLOWED),
+      boot: h.start(BOOT_UNIT),
+      flush: 'nft flush ruleset', check, listed: LIST, allowed: tcpProbe(443, ALLOWED), other: tcpProbe(443, OTHER),
+    };
+    const names = Object.keys(steps);
+    const results = h.inNetworkNamespace(Object.values(steps));
+    stopStarted(h, 'w.pid', 'srv.pid');
+    const r = Object.fromEntries(names.map((n, i) => [n, results[i]]));
+    const allowed = (listed: string) => (r[listed].status === 0 ? setElements(r[listed].stdout, 'allowed_v4') : 'no table');
+    expect(r.setup.stderr).toBe('');
+    expect({
+      'first:check': r['first:check'].status, 'first:listed': allowed('first:listed'), 'first:allowed': r['first:allowed'].stdout.trim(),
+      boot: r.boot.status, check: r.check.status, listed: allowed('listed'), allowed: r.allowed.stdout.trim(), other: r.other.stdout.trim(),
+    }).toEqual({
+      'first:check': 0, 'first:listed': [], 'first:allowed': 'ECONNREFUSED',
+      boot: 0, check: 0, listed: ALL_V4, allowed: 'connected', other: 'ECONNREFUSED',
+    });
+    expect(r.check.stderr).toMatch(/sovereign-egress-check: table inet sovereign_egress is missing; loading it with the addresses the last refresh kept/);
+    expect(setElements(r.listed.stdout, 'resolvers_v4')).toEqual(RESOLVERS_V4);
+    expect(setElements(r.listed.stdout, 'time_servers_v4')).toEqual(TIME_V4);
+    expect(h.metrics('sovereign_egress_check.prom')).toMatchObject({ sovereign_egress_check_table_present: 1 });
+  }, 60_000);
+
+  canRun('the check records a missing table when it cannot load it, and fails', () => {
+    const h = scratch();
+    const [check, list] = h.inNetworkNamespace([`EGRESS_RULESET_FILE=${h.at('/nonexistent.nft')} ${h.localize(`/usr/local/sbin/${CHECK_UNIT}`)}`, LIST]);
+    expect(check.status).not.toBe(0);
+    expect(list.status).not.toBe(0);
+    expect(h.metrics('sovereign_egress_check.prom')).toMatchObject({ sovereign_egress_check_table_present: 0 });
+  });
 
   canRun('the refresh recreates a missing table, fills it and records success', () => {
     const h = scratch();

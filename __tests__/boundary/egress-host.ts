@@ -203,9 +203,10 @@ export class ScratchHost {
 
   /** The environment the steps run with: the stand-in dig first on PATH, the script's path overrides. */
   public get env(): Record<string, string> {
-    const script = this.part.file('/usr/local/sbin/sovereign-egress-refresh');
+    // Every script of the part: the refresh's paths, and the check's path to the refresh.
+    const scripts = this.part.files.filter((f) => f.path.startsWith('/usr/local/sbin/')).map((f) => f.content).join('\n');
     const overrides: Record<string, string> = {};
-    for (const m of script.matchAll(/\$\{(EGRESS_[A-Z_]+):-(\/[^}]*)\}/g)) overrides[m[1]] = this.at(m[2]);
+    for (const m of scripts.matchAll(/\$\{(EGRESS_[A-Z_]+):-(\/[^}]*)\}/g)) overrides[m[1]] = this.at(m[2]);
     return { PATH: `${this.bin}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`, ...overrides };
   }
 
@@ -283,9 +284,9 @@ export class ScratchHost {
     return [...units];
   }
 
-  /** The samples of `sovereign_egress.prom` in the textfile directory, by metric name. */
-  public metrics(): Record<string, number> {
-    const file = path.join(this.env.EGRESS_TEXTFILE_DIR, 'sovereign_egress.prom');
+  /** The samples of `textfile` (the refresh's `sovereign_egress.prom`) in the textfile directory, by metric name. */
+  public metrics(textfile = 'sovereign_egress.prom'): Record<string, number> {
+    const file = path.join(this.env.EGRESS_TEXTFILE_DIR, textfile);
     const samples: Record<string, number> = {};
     for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
       const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*) (\S+)$/.exec(line);

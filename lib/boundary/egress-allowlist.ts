@@ -12,6 +12,7 @@ import type { IMachine, Machine } from '../hetzner/machine';
 import { IDENTITY_UNIT } from '../hetzner/private/machine-identity';
 import { requireMachine } from '../hetzner/private/require-machine';
 import { nftablesDropInPath, nftablesServiceDropIn, replacingTable, tableBootUnit } from '../hetzner/private/nftables-table';
+import { TableCheckOptions, tableCheckFiles, tableCheckTextfile } from '../hetzner/private/table-check';
 import { resolveTemplate } from '../hetzner/private/terraform-template';
 import { BoundaryPolicy, PACKAGE_MIRRORS, requireCheckedPolicy } from './boundary-policy';
 import { DataFlow } from './data-flow';
@@ -273,7 +274,7 @@ export class EgressAllowlist {
       // systemd-timesyncd: the time client the drop-in pins (Hetzner's images ship it; the backup jobs read its state).
       packages: ['nftables', 'dnsutils', 'systemd-timesyncd'],
       // The refresh's metric: left behind, its last value kept the egress alerts firing for a machine without the allowlist.
-      runtimeFiles: [`${TEXTFILE_DIR}/sovereign_egress.prom`],
+      runtimeFiles: [`${TEXTFILE_DIR}/sovereign_egress.prom`, EGRESS_CHECK_TEXTFILE],
       files: [
         // Root's alone: some hostnames come from secrets (the heartbeat's URL, the offsite endpoint), and only the refresh (root) reads it.
         { path: HOSTNAMES_FILE, content: () => `${EgressAllowlist.hostnamesFor(machine, checked).join('\n')}\n`, permissions: '0600' },
@@ -286,19 +287,20 @@ export class EgressAllowlist {
         { path: `${UNITS}/${REFRESH_UNIT}.service`, content: REFRESH_SERVICE },
         { path: `${UNITS}/${REFRESH_UNIT}.timer`, content: REFRESH_TIMER },
         { path: `${UNITS}/${REFRESH_UNIT}.path`, content: REFRESH_PATH },
+        ...tableCheckFiles(EGRESS_CHECK),
         { path: '/etc/apt/apt.conf.d/05sovereign-egress', content: `APT::Update::Pre-Invoke { "${REFRESH} || true"; };\n` },
       ],
       commands: [
         'systemctl daemon-reload',
         // reenable: the guarded units' requirement (RequiredBy=) follows the unit file when the list changes.
-        `systemctl reenable ${BOOT_UNIT} ${REFRESH_UNIT}.timer ${REFRESH_UNIT}.path`,
+        `systemctl reenable ${BOOT_UNIT} ${REFRESH_UNIT}.timer ${REFRESH_UNIT}.path ${EGRESS_CHECK_UNIT}.timer`,
         // Loads the table (or reloads it in one transaction). Never a restart: the guarded units require
         // the unit, and a restart would restart them too (a running backup among them).
         `systemctl reload-or-restart ${BOOT_UNIT}`,
         // Fills the sets before the other parts' commands run (their first backup, their first alert). A
         // hostname that does not resolve, or DNS still slow, fails no rollout: the timer retries, the alert says so.
         `systemctl start ${REFRESH_UNIT}.service || echo "sovereign-egress: the first refresh failed (journalctl -u ${REFRESH_UNIT}); the timer retries it" >&2`,
-        `systemctl start ${REFRESH_UNIT}.timer ${REFRESH_UNIT}.path`,
+        `systemctl start ${REFRESH_UNIT}.timer ${REFRESH_UNIT}.path ${EGRESS_CHECK_UNIT}.timer`,
         // Picks up the pinned time servers (a no-op when timesyncd is not running).
         'systemctl try-restart systemd-timesyncd.service',
       ],
@@ -722,6 +724,29 @@ function bootService(guardedUnits: readonly string[]): string {
 /** nftables.service's drop-in: the table, with the last addresses, right after /etc/nftables.conf flushed the ruleset. */
 const NFTABLES_DROP_IN = nftablesServiceDropIn('EgressAllowlist', `${REFRESH} --restore`,
   'load this table again after it, with the addresses the last refresh loaded (no DNS asked: nothing open, nothing lost).');
+
+/** The table's check: its refresh runs every 10 minutes, and a flush no drop-in follows left outbound traffic open until then. */
+export const EGRESS_CHECK_UNIT = 'sovereign-egress-check';
+/** Whether the table was there after the last check (1) or not (0); the refresh's own metric is written every 10 minutes only. */
+export const EGRESS_CHECK_PRESENT_METRIC = 'sovereign_egress_check_table_present';
+/** When the last check ran: the alert reads it to tell a stale answer (a stopped timer, a killed check). */
+export const EGRESS_CHECK_TIMESTAMP_METRIC = 'sovereign_egress_check_timestamp_seconds';
+const EGRESS_CHECK: TableCheckOptions = {
+  name: EGRESS_CHECK_UNIT,
+  owner: 'EgressAllowlist',
+  table: TABLE,
+  what: 'Egress allowlist',
+  presentMetric: EGRESS_CHECK_PRESENT_METRIC,
+  timestampMetric: EGRESS_CHECK_TIMESTAMP_METRIC,
+  textfile: 'sovereign_egress_check',
+  textfileDirVariable: 'EGRESS_TEXTFILE_DIR',
+  variables: [`REFRESH=\${EGRESS_REFRESH:-${REFRESH}}`],
+  // The addresses the last refresh kept, asking no DNS (it may be what is down); none kept: the sets empty, nothing open.
+  load: '"$REFRESH" --restore',
+  loading: 'loading it with the addresses the last refresh kept ($REFRESH --restore)',
+};
+/** The file the check writes for node exporter; it goes when the part does (`BundlePart.runtimeFiles`). */
+const EGRESS_CHECK_TEXTFILE = tableCheckTextfile(EGRESS_CHECK);
 
 const REFRESH_SERVICE = `[Unit]
 Description=Egress allowlist: fill the nftables sets from DNS (and load the table if it is missing)

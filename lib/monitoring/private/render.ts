@@ -9,6 +9,7 @@ import { IDENTITY_UNIT_LINES } from '../../hetzner/private/machine-identity';
 import { ADDRESS_WAIT_SECONDS, ADDRESS_WAIT_START_TIMEOUT_SECONDS, waitForAddressCommand } from '../../hetzner/private/private-address';
 import { ETC, PORTS, PROMETHEUS_WATCH, REDACT_LOG, SECRETS, SERVICES, TEXTFILE_DIR, WEB_CONFIG, WEB_PASSWORD, WEB_USER } from './paths';
 import { MonitoringProfile, ProberResources } from './profile';
+import { EGRESS_CHECK_PRESENT_METRIC, EGRESS_CHECK_TIMESTAMP_METRIC, EGRESS_CHECK_UNIT } from '../../boundary/egress-allowlist';
 import { PRIVATE_INGRESS_CHECK, PRIVATE_INGRESS_CHECK_TIMESTAMP_METRIC, PRIVATE_INGRESS_PRESENT_METRIC } from '../../hetzner/private/private-ingress-check';
 import { PRIVATE_INGRESS_UNIT } from '../../hetzner/private/private-ingress-table';
 
@@ -308,10 +309,11 @@ export function renderRules(model: ProberModel): string {
         },
         {
           alert: MonitoringAlert.EGRESS_ALLOWLIST_NOT_LOADED.name,
-          expr: `${hold('sovereign_egress_table_present')} == 0`,
+          // The refresh writes its metric every 10 minutes, the check every 2 (and none for 10 means its answer is stale).
+          expr: `${hold('sovereign_egress_table_present')} == 0 or ${hold(EGRESS_CHECK_PRESENT_METRIC)} == 0 or time() - ${hold(EGRESS_CHECK_TIMESTAMP_METRIC)} > 600`,
           for: '5m',
           labels: { severity: AlertSeverity.CRITICAL, notify },
-          annotations: { summary: 'The egress allowlist of {{ $labels.instance }} is not loaded', description: 'Outbound traffic is not narrowed to the allowlist. Run systemctl restart sovereign-egress.service and read its journal.' },
+          annotations: { summary: 'The egress allowlist of {{ $labels.instance }} is not loaded, or no check ran for 10 minutes', description: `Outbound traffic is not narrowed to the allowlist. Read systemctl status ${EGRESS_CHECK_UNIT}.timer and journalctl -u ${EGRESS_CHECK_UNIT}.service, run systemctl restart sovereign-egress.service and read its journal.` },
         },
         {
           alert: MonitoringAlert.EGRESS_ALLOWLIST_REFRESH_FAILING.name,

@@ -1,0 +1,100 @@
+import { TEXTFILE_DIR } from '../../monitoring/private/paths';
+import type { BundleFile } from '../machine-bundle';
+
+// A host table's check (the private-network ingress, the egress allowlist): the table is loaded again when something
+// flushed the ruleset between boots and deploys (`nft flush ruleset`, `systemctl stop nftables`, which no drop-in
+// follows), and whether it is there is recorded for node exporter, where an alert reads it.
+
+/** What a table's check is made of. */
+export interface TableCheckOptions {
+  /** The script's and its units' name (`sovereign-private-ingress-check`). */
+  readonly name: string;
+  /** The construct that renders it, for the script's header. */
+  readonly owner: string;
+  /** The table (`inet sovereign_private_ingress`). */
+  readonly table: string;
+  /** What the table is, for the units' descriptions (`Private-network ingress`). */
+  readonly what: string;
+  /** Whether the table was there after the last check (1) or not (0). */
+  readonly presentMetric: string;
+  /** When the last check ran: the alert reads it to tell a stale answer (a stopped timer, a killed check). */
+  readonly timestampMetric: string;
+  /** The textfile's name without `.prom`. */
+  readonly textfile: string;
+  /** The variable that overrides the textfile directory. */
+  readonly textfileDirVariable: string;
+  /** Shell lines that set the variables `load` reads (each overridable). */
+  readonly variables: readonly string[];
+  /** The shell command that loads the table. */
+  readonly load: string;
+  /** What `load` does, for the message (`loading $RULESET_FILE`). */
+  readonly loading: string;
+}
+
+/** The file a check writes for node exporter; it goes when the part does (`BundlePart.runtimeFiles`). */
+export function tableCheckTextfile(options: Pick<TableCheckOptions, 'textfile'>): string {
+  return `${TEXTFILE_DIR}/${options.textfile}.prom`;
+}
+
+/** The check: loads the table when it is missing, then writes its textfile. Fails when the table is still missing, so the unit shows it too. */
+export function tableCheckScript(o: TableCheckOptions): string {
+  return `#!/bin/sh
+# ${o.name}: rendered by cdktf-sovereign-hetzner (${o.owner}).
+# Loads the table ${o.table} when it is missing (the ruleset was flushed) and records whether
+# it is there for node exporter's textfile collector.
+set -u
+${o.variables.join('\n')}
+TEXTFILE_DIR=\${${o.textfileDirVariable}:-${TEXTFILE_DIR}}
+present() { nft list table ${o.table} >/dev/null 2>&1; }
+if ! present; then
+  echo "${o.name}: table ${o.table} is missing; ${o.loading}" >&2
+  ${o.load}
+fi
+value=0; rc=1
+if present; then value=1; rc=0; fi
+out="$TEXTFILE_DIR/${o.textfile}.prom"
+if mkdir -p "$TEXTFILE_DIR" && tmp=$(mktemp "$TEXTFILE_DIR/.${o.textfile}.XXXXXX"); then
+  printf '%s\\n' \\
+    "# HELP ${o.presentMetric} Whether the nftables table ${o.table} was loaded after the last check (1) or not (0)." \\
+    "# TYPE ${o.presentMetric} gauge" \\
+    "${o.presentMetric} $value" \\
+    "# HELP ${o.timestampMetric} When the last check ran (Unix time)." \\
+    "# TYPE ${o.timestampMetric} gauge" \\
+    "${o.timestampMetric} $(date +%s)" >"$tmp" && chmod 0644 "$tmp" && mv -f "$tmp" "$out" || { rm -f "$tmp"; echo "${o.name}: cannot write $out" >&2; }
+else
+  echo "${o.name}: cannot write $out" >&2
+fi
+exit "$rc"
+`;
+}
+
+/** The check's files: the script, its service, and the timer that runs it every 2 minutes. */
+export function tableCheckFiles(o: TableCheckOptions): BundleFile[] {
+  const script = `/usr/local/sbin/${o.name}`;
+  return [
+    { path: script, content: tableCheckScript(o), permissions: '0755' },
+    {
+      path: `/etc/systemd/system/${o.name}.service`,
+      content: `[Unit]
+Description=${o.what}: load the nftables table ${o.table} if it is missing, and record whether it is there
+
+[Service]
+Type=oneshot
+ExecStart=${script}
+`,
+    },
+    {
+      path: `/etc/systemd/system/${o.name}.timer`,
+      content: `[Unit]
+Description=Check the ${o.what.toLowerCase()} table every 2 minutes
+
+[Timer]
+OnBootSec=1min
+OnUnitActiveSec=2min
+
+[Install]
+WantedBy=timers.target
+`,
+    },
+  ];
+}
