@@ -99,12 +99,12 @@ describe('EgressAllowlist', () => {
     const part = egressPart();
     expect(part.commands).toEqual([
       'systemctl daemon-reload',
-      `systemctl reenable ${BOOT_UNIT} sovereign-egress-refresh.timer sovereign-egress-refresh.path`,
+      `systemctl reenable ${BOOT_UNIT} sovereign-egress-refresh.timer sovereign-egress-refresh.path ${CHECK_UNIT}.timer`,
       // Reloaded, never restarted: the guarded units require it, and a restart would restart them.
       `systemctl reload-or-restart ${BOOT_UNIT}`,
       // The sets filled before any other part's command runs; a refresh that fails fails no rollout.
       `systemctl start ${REFRESH_UNIT} || echo "sovereign-egress: the first refresh failed (journalctl -u sovereign-egress-refresh); the timer retries it" >&2`,
-      'systemctl start sovereign-egress-refresh.timer sovereign-egress-refresh.path',
+      `systemctl start sovereign-egress-refresh.timer sovereign-egress-refresh.path ${CHECK_UNIT}.timer`,
       'systemctl try-restart systemd-timesyncd.service',
     ]);
     expect(part.commands.join('\n')).not.toMatch(/\bnft\b|sovereign-egress-refresh$/m);
@@ -133,6 +133,12 @@ describe('EgressAllowlist', () => {
     expect(watch.values('Path', 'PathChanged')).toEqual(['/etc/resolv.conf', '/run/systemd/resolve/resolv.conf']);
     expect(watch.values('Path', 'Unit')).toEqual([REFRESH_UNIT]);
     expect(watch.list('Install', 'WantedBy')).toEqual(['paths.target']);
+    // The check runs every 2 minutes; its metric goes with the part.
+    const timer = part.unit(`${CHECK_UNIT}.timer`);
+    expect(timer.values('Timer', 'OnUnitActiveSec')).toEqual(['2min']);
+    expect(timer.list('Install', 'WantedBy')).toEqual(['timers.target']);
+    expect(part.unit(`${CHECK_UNIT}.service`).values('Service', 'ExecStart')).toEqual([`/usr/local/sbin/${CHECK_UNIT}`]);
+    expect(part.runtimeFiles).toEqual(['/var/lib/prometheus/node-exporter/sovereign_egress.prom', '/var/lib/prometheus/node-exporter/sovereign_egress_check.prom']);
   });
 
   test('the refresh script reads its paths from overridable variables and records exactly the agreed metrics', () => {

@@ -19,6 +19,7 @@ interface Part {
   readonly name: string;
   readonly packages?: readonly string[];
   readonly files?: readonly PartFile[];
+  readonly runtimeFiles?: readonly string[];
   readonly commands?: ReadonlyArray<string | readonly string[]>;
 }
 
@@ -32,6 +33,11 @@ export class EgressPart {
 
   public get packages(): readonly string[] {
     return this.part.packages ?? [];
+  }
+
+  /** The files the part's programs write, which go when the part does. */
+  public get runtimeFiles(): readonly string[] {
+    return this.part.runtimeFiles ?? [];
   }
 
   /** The commands, as shell text. */
