@@ -439,7 +439,7 @@ describeWithPromtool('the rendered alert rules, evaluated by promtool', () => {
     });
   });
 
-  test('the egress allowlist: a missing table is critical after 5 minutes, a failing or stopped refresh a warning after 20', () => {
+  test('the egress allowlist: a missing table (by the refresh or the 2-minute check) or a stale check is critical after 5 minutes, a failing or stopped refresh a warning after 20', () => {
     const file = rules(Phase.ONE, 'production');
     // A reboot without the boot unit: the refresh finds no table at 10m (and then fails to load it).
     expectPass(file, {
@@ -454,6 +454,32 @@ describeWithPromtool('the rendered alert rules, evaluated by promtool', () => {
         { at: '16m', alert: 'EgressAllowlistNotLoaded', labels: [{ ...prod, severity: 'critical', notify: 'ops' }] },
         { at: '29m', alert: 'EgressAllowlistRefreshFailing', labels: [] },
         { at: '31m', alert: 'EgressAllowlistRefreshFailing', labels: [{ ...prod, severity: 'warning', notify: 'ops' }] },
+      ],
+    });
+    // The ruleset flushed at 10m and the check, every 2 minutes, cannot load the table again: the refresh's last
+    // file (10 minutes apart) still says present, the check's does not.
+    expectPass(file, {
+      interval: '1m',
+      series: {
+        [sel('sovereign_egress_table_present', prod)]: '1x40',
+        [sel('sovereign_egress_check_table_present', prod)]: '1x10 0x30',
+        [sel('sovereign_egress_check_timestamp_seconds', prod)]: '0+60x40',
+      },
+      expect: [
+        { at: '14m', alert: 'EgressAllowlistNotLoaded', labels: [] },
+        { at: '16m', alert: 'EgressAllowlistNotLoaded', labels: [{ ...prod, severity: 'critical', notify: 'ops' }] },
+      ],
+    });
+    // The check's timer stopped at 10m: its last "present 1" is stale past 10 minutes.
+    expectPass(file, {
+      interval: '1m',
+      series: {
+        [sel('sovereign_egress_check_table_present', prod)]: '1x40',
+        [sel('sovereign_egress_check_timestamp_seconds', prod)]: '0+60x10 600x30',
+      },
+      expect: [
+        { at: '19m', alert: 'EgressAllowlistNotLoaded', labels: [] },
+        { at: '26m', alert: 'EgressAllowlistNotLoaded', labels: [{ ...prod, severity: 'critical', notify: 'ops' }] },
       ],
     });
     // A timer that stopped: the last refresh succeeded, but 30 minutes ago and more.
