@@ -73,7 +73,7 @@ export class MonitoringAlert {
   /** A machine's egress allowlist is not loaded. */
   public static readonly EGRESS_ALLOWLIST_NOT_LOADED = new MonitoringAlert('EgressAllowlistNotLoaded', 1,
     "the host egress allowlist of every watched machine that holds sensitive data",
-    'its nftables table was missing after the last refresh, so outbound traffic is not narrowed to the allowlist, for 5 minutes', 'critical');
+    'its nftables table was missing after the last refresh or the last 2-minute check (or no check ran for 10 minutes), so outbound traffic may not be narrowed to the allowlist, for 5 minutes', 'critical');
   /** A machine's egress allowlist is not refreshed from DNS. */
   public static readonly EGRESS_ALLOWLIST_REFRESH_FAILING = new MonitoringAlert('EgressAllowlistRefreshFailing', 1,
     "the refresh of the host egress allowlist from DNS (every 10 minutes)",
