@@ -562,6 +562,24 @@ describe('the boot path and the refresh, run for real in a private network names
     expect(setElements(list.stdout, 'allowed_v4')).toEqual(ALL_V4);
   });
 
+  /** api.mistral.ai's stand-in, and a host on no allowlist, both in the world namespace of `allowedAndOther`. */
+  const ALLOWED = '198.51.100.40';
+  const OTHER = '198.51.100.99';
+  /** Shell: the world namespace alone with ALLOWED and OTHER listening on 443, the machine routed to them. */
+  const allowedAndOther = [
+    ...worldAlone(30),
+    'ip link set lo up && ip addr add 198.51.100.1/24 dev hw && ip link set hw up',
+    `nsenter -t $W -n sh -c "ip link set lo up && ip addr add ${ALLOWED}/24 dev ww && ip addr add ${OTHER}/24 dev ww && ip link set ww up"`,
+    worldListens([443], '0.0.0.0', 25000),
+  ].join('\n');
+  /** Shell: DNS down from here on, a dig that answers nothing first on PATH. */
+  function withoutDns(h: ScratchHost): string {
+    const noDns = path.join(h.root, 'no-dns');
+    fs.mkdirSync(noDns, { recursive: true });
+    fs.writeFileSync(path.join(noDns, 'dig'), '#!/bin/sh\nexit 9\n', { mode: 0o755 });
+    return `PATH=${noDns}:$PATH`;
+  }
+
   // Debian's /etc/nftables.conf starts with `flush ruleset`: `systemctl restart nftables` (or its reload) removed the
   // table, and only the next refresh, up to 10 minutes later, loaded it again; until then every host was reachable.
   canRun('after systemctl restart or reload nftables the table is back at once with the last addresses, DNS down; never with a removed host\'s', () => {
@@ -570,22 +588,12 @@ describe('the boot path and the refresh, run for real in a private network names
     fs.writeFileSync(conf, DEBIAN_NFTABLES_CONF);
     // Without the drop-in (before it existed), nftables.service runs its own commands alone.
     const nftables = nftablesService(egressPart().files.find((f) => f.path === NFTABLES_DROP_IN)?.content ?? '', conf);
-    // DNS is down while nftables restarts: a dig that answers nothing comes first on PATH.
-    const noDns = path.join(h.root, 'no-dns');
-    fs.mkdirSync(noDns);
-    fs.writeFileSync(path.join(noDns, 'dig'), '#!/bin/sh\nexit 9\n', { mode: 0o755 });
-    const run = (commands: string[]) => ['set -e', `PATH=${noDns}:$PATH`, ...commands.map((c) => h.localize(c))].join('\n');
-    const ALLOWED = '198.51.100.40'; // api.mistral.ai's stand-in
-    const OTHER = '198.51.100.99';
-    const network = [
-      ...worldAlone(30),
-      'ip link set lo up && ip addr add 198.51.100.1/24 dev hw && ip link set hw up',
-      `nsenter -t $W -n sh -c "ip link set lo up && ip addr add ${ALLOWED}/24 dev ww && ip addr add ${OTHER}/24 dev ww && ip link set ww up"`,
-      worldListens([443], '0.0.0.0', 25000),
-    ].join('\n');
+    // DNS is down while nftables restarts.
+    const noDns = withoutDns(h);
+    const run = (commands: string[]) => ['set -e', noDns, ...commands.map((c) => h.localize(c))].join('\n');
     const probes = (round: string) => ({ [`${round}:allowed`]: tcpProbe(443, ALLOWED), [`${round}:other`]: tcpProbe(443, OTHER), [`${round}:listed`]: LIST });
     const steps: Record<string, string> = {
-      setup: `cd ${h.root}\n${network}`,
+      setup: `cd ${h.root}\n${allowedAndOther}`,
       // Before any refresh kept addresses: the table, its address sets empty.
       'first:restart': run(nftables.restart), 'first:listed': LIST,
       boot: h.start(BOOT_UNIT), ...probes('boot'),
@@ -625,21 +633,10 @@ describe('the boot path and the refresh, run for real in a private network names
   // refresh, up to 10 minutes later, with every host reachable; the check, every 2 minutes, loads it again at once.
   canRun('after nft flush ruleset the check loads the table at once with the last addresses, DNS down, and records it; none kept: nothing open', () => {
     const h = scratch();
-    const noDns = path.join(h.root, 'no-dns');
-    fs.mkdirSync(noDns);
-    fs.writeFileSync(path.join(noDns, 'dig'), '#!/bin/sh\nexit 9\n', { mode: 0o755 });
-    // Without a check (before it existed), nothing ran: the step finds no unit and changes nothing.
-    const check = egressPart().hasUnit(`${CHECK_UNIT}.service`) ? `PATH=${noDns}:$PATH\n${h.start(`${CHECK_UNIT}.service`)}` : 'true';
-    const ALLOWED = '198.51.100.40'; // api.mistral.ai's stand-in
-    const OTHER = '198.51.100.99';
-    const network = [
-      ...worldAlone(30),
-      'ip link set lo up && ip addr add 198.51.100.1/24 dev hw && ip link set hw up',
-      `nsenter -t $W -n sh -c "ip link set lo up && ip addr add ${ALLOWED}/24 dev ww && ip addr add ${OTHER}/24 dev ww && ip link set ww up"`,
-      worldListens([443], '0.0.0.0', 25000),
-    ].join('\n');
+    // Without a check (before it existed), nothing ran: the step finds no unit and changes nothing. DNS is down.
+    const check = egressPart().hasUnit(`${CHECK_UNIT}.service`) ? `${withoutDns(h)}\n${h.start(`${CHECK_UNIT}.service`)}` : 'true';
     const steps: Record<string, string> = {
-      setup: `cd ${h.root}\n${network}`,
+      setup: `cd ${h.root}\n${allowedAndOther}`,
       // Before any refresh kept addresses: the table, its address sets empty (fail closed).
       'first:flush': 'nft flush ruleset', 'first:check': check, 'first:listed': LIST, 'first:allowed': tcpProbe(443, ALLOWED),
       boot: h.start(BOOT_UNIT),
