@@ -185,7 +185,7 @@ describe('the egress allowlist on a new server', () => {
     expect(run.status).toBe(0);
     const timeline = s.timeline();
     expect(at(timeline, REFRESH)).toBeLessThan(at(timeline, 'enable --now acme-upload.timer'));
-    expect(at(timeline, 'start sovereign-egress-refresh.timer sovereign-egress-refresh.path')).toBeGreaterThan(at(timeline, REFRESH));
+    expect(at(timeline, 'start sovereign-egress-refresh.timer sovereign-egress-refresh.path sovereign-egress-check.timer')).toBeGreaterThan(at(timeline, REFRESH));
   });
 
   test('first-boot cloud-init that installs or starts something is refused where the allowlist applies: it would run before the table', () => {
