@@ -20,7 +20,7 @@ import { EgressHost, extraHostConflict, requireEgressHost } from './egress-host'
 import { rolloutCarrier, userDataCarrier } from './private/allowlist-delivery';
 import { AllowlistEntry, allowlistFor, recordAllowlist } from './private/egress-declarations';
 import { LINK_LOCAL_V4, LINK_LOCAL_V6, LOCAL_V4, LOCAL_V6, PRIVATE_V4 } from './private/egress-scope';
-import { hostnameProblem } from './processor';
+import { hostnameProblem, Processor } from './processor';
 
 const ANYWHERE = [ANYWHERE_IPV4, ANYWHERE_IPV6];
 /** TCP ports the host allowlist always narrows to allowlisted addresses: Storage Box SSH, HTTP, HTTPS. */
@@ -360,8 +360,7 @@ function unreachableDestinations(machine: IMachine): string[] {
 function processorDestinations(machine: IMachine): string[] {
   const allowlist = allowlistFor(machine.server);
   if (!allowlist) return [];
-  const flows = DataFlow.declaredIn(TerraformStack.of(machine)).map((f) => f.processor);
-  const processors = [...allowlist.policy.processors, ...flows];
+  const { flows, processors } = processorsOf(machine);
   return (required.get(machine) ?? []).flatMap((d, i) => {
     const resolved = hostAtSynth(machine, d.hostname);
     if (resolved === undefined || flows.some((p) => p.hostnames.includes(resolved))) return [];
@@ -409,14 +408,19 @@ function checkExtraHosts(at: string, list: unknown, policy: BoundaryPolicy): Egr
  * of the policy's processors or a model provider: judged at synth, when the flows are declared and tokens resolve.
  */
 function flowConflicts(machine: IMachine, at: string, hosts: readonly EgressHost[]): string[] {
-  const policy = allowlistFor(machine.server)?.policy;
-  const processors = [...(policy?.processors ?? []), ...DataFlow.declaredIn(TerraformStack.of(machine)).map((f) => f.processor)];
+  const { processors } = processorsOf(machine);
   return hosts.flatMap((h, i) => {
     const resolved = hostAtSynth(machine, h.hostname);
     if (resolved === undefined) return [];
     const conflict = extraHostConflict(resolved, processors, 'remove it from the extra hosts');
     return conflict ? [invalidValue(at, `hostnames[${i}]`, resolved, ...conflict)] : [];
   });
+}
+
+/** The processors `machine` may send to: those its stack's flows name, and with them its allowlist policy's. */
+function processorsOf(machine: IMachine): { readonly flows: readonly Processor[]; readonly processors: readonly Processor[] } {
+  const flows = DataFlow.declaredIn(TerraformStack.of(machine)).map((f) => f.processor);
+  return { flows, processors: [...(allowlistFor(machine.server)?.policy.processors ?? []), ...flows] };
 }
 
 /** The host as synth knows it (a `Lazy` resolved), or `undefined` when only Terraform knows it (Egress-UncheckedHostname says so). */

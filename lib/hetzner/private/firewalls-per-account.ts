@@ -4,7 +4,7 @@ import { stackOf } from '../../core/private/stack-of';
 import { invalidValue } from '../../core/validation-message';
 import { warnOnce } from '../../core/private/warn-once';
 import { HetznerAccountLimits } from '../account-limits';
-import { NamedResource, namedResourcesOf } from './project-uniqueness';
+import { NamedResource, namedResourcesOf, productOf } from './project-uniqueness';
 
 const checkedStacks = new WeakSet<TerraformStack>();
 
@@ -56,11 +56,6 @@ function firewallCountProblems(stack: TerraformStack): string[] {
     }
   }
   return errors;
-}
-
-function productOf(stack: TerraformStack): string | undefined {
-  const name = (stack as { product?: { name?: unknown } }).product?.name;
-  return typeof name === 'string' ? name : undefined;
 }
 
 /** "acme-production creates 26 firewalls and acme-staging 26". */

@@ -185,8 +185,8 @@ export function namedResourcesOf(stack: TerraformStack): NamedResource[] {
     return noun ? [{ resource: c, noun, body: bodyOf(c) }] : [];
   });
   const labelled = new Set(found.map((f) => f.body.labels?.environment).filter((e): e is string => typeof e === 'string'));
-  const { environment: stackEnvironment, product } = stack as { environment?: unknown; product?: { name?: unknown } };
-  const productName = typeof product?.name === 'string' ? product.name : undefined;
+  const stackEnvironment = (stack as { environment?: unknown }).environment;
+  const productName = productOf(stack);
   const fallback = stackEnvironment instanceof Environment ? stackEnvironment.name : labelled.size === 1 ? [...labelled][0] : undefined;
   // A resource with count or for_each may create none, or name each instance apart: left to Hetzner.
   return found.filter(({ resource }) => resource.count === undefined && resource.forEach === undefined).map(({ resource, noun, body }) => {
@@ -215,4 +215,10 @@ function known(value: unknown): string | undefined {
 /** "a server", "an SSH key". */
 function article(noun: string): string {
   return `${/^(SSH|[aeiou])/i.test(noun) ? 'an' : 'a'} ${noun}`;
+}
+
+/** The product of an EnvironmentStack (products keep to projects, and an account, of their own); undefined for a team's own stack. */
+export function productOf(stack: TerraformStack): string | undefined {
+  const name = (stack as { product?: { name?: unknown } }).product?.name;
+  return typeof name === 'string' ? name : undefined;
 }
