@@ -350,6 +350,20 @@ export function expectSuccess(result: RunResult, host: string, job: string): voi
   expect(result.pings.map((p) => p.path)).toEqual([pingPath(host, job, '/start'), pingPath(host, job)]);
 }
 
+/**
+ * A check or prune that gave way once to the jobs waiting for the repository lock and ran its step again: it
+ * succeeded (its own pings among the other jobs'), and its log and its success ping name them as `waiters` says (a
+ * regular expression's source, such as `backup-dump \\(pid \\d+\\)`). Returns its success ping's body.
+ */
+export function expectGaveWay(result: RunResult, host: string, job: string, waiters: string): string {
+  const own = result.pings.filter((p) => p.path.includes(`${host}-${job}`));
+  expect(result.code).toBe(0);
+  expect(own.map((p) => p.path)).toEqual([pingPath(host, job, '/start'), pingPath(host, job)]);
+  expect(result.stderr).toMatch(new RegExp(`storagebox: ${waiters} waits for the repository lock: stopping this step`));
+  expect(own[1].body).toMatch(new RegExp(`gave way 1 time\\(s\\) to ${waiters} and ran the step again`));
+  return own[1].body;
+}
+
 /** Non-zero, a /fail ping matching `reason`, never a success ping or an OK line. */
 export function expectFailure(result: RunResult, host: string, job: string, reason: RegExp): void {
   const paths = result.pings.map((p) => p.path);
