@@ -10,6 +10,7 @@ import { CloudInit } from '../hetzner/cloud-init';
 import { FirewallDirection, FirewallProtocol, FirewallRule } from '../hetzner/firewall-rule';
 import type { IMachine, Machine } from '../hetzner/machine';
 import { IDENTITY_UNIT } from '../hetzner/private/machine-identity';
+import { TEXTFILE_DIR } from '../monitoring/private/paths';
 import { requireMachine } from '../hetzner/private/require-machine';
 import { nftablesDropInPath, nftablesServiceDropIn, replacingTable, tableBootUnit } from '../hetzner/private/nftables-table';
 import { TableCheckOptions, tableCheckFiles, tableCheckTextfile } from '../hetzner/private/table-check';
@@ -496,8 +497,6 @@ const REFRESH = '/usr/local/sbin/sovereign-egress-refresh';
 const KEPT_SETS_FILE = '/var/lib/sovereign/egress/last-sets.nft';
 /** Loads the table again, with the addresses the last refresh loaded, after Debian's nftables.service flushed the ruleset. */
 export const EGRESS_NFTABLES_DROP_IN = nftablesDropInPath('sovereign-egress');
-/** Debian's node exporter reads its textfile collector from here. */
-const TEXTFILE_DIR = '/var/lib/prometheus/node-exporter';
 const UNITS = '/etc/systemd/system';
 const BOOT_UNIT = 'sovereign-egress.service';
 const REFRESH_UNIT = 'sovereign-egress-refresh';
