@@ -596,11 +596,15 @@ KEPT_SETS_FILE=\${EGRESS_KEPT_SETS_FILE:-${KEPT_SETS_FILE}}
 
 table_present() { nft list table ${TABLE} >/dev/null 2>&1; }
 
+# What addresses are resolved from: the hostnames' and time servers' contents. Their file times cannot tell
+# (a rollback copies the previous files back with their old times, the clock steps, two writes share one tick).
+sources_id() { cat "$HOSTS_FILE" "$TIME_SERVERS_FILE" 2>/dev/null | sha256sum | cut -d ' ' -f 1; }
+
 # The table with the addresses the last refresh loaded, in one transaction. The table alone (its
-# address sets empty: nothing open) when none were kept, when the hostnames or time servers changed
-# since (a deploy that removed a host: its addresses must not come back), or when they do not load.
+# address sets empty: nothing open) when none were kept, when they were resolved from other hostnames
+# or time servers (a deploy that removed a host: its addresses must not come back), or when they do not load.
 load_table() {
-  if [ -s "$KEPT_SETS_FILE" ] && [ ! "$HOSTS_FILE" -nt "$KEPT_SETS_FILE" ] && [ ! "$TIME_SERVERS_FILE" -nt "$KEPT_SETS_FILE" ]; then
+  if [ -s "$KEPT_SETS_FILE" ] && [ "$(sed -n '1s/^# sources //p' "$KEPT_SETS_FILE")" = "$(sources_id)" ]; then
     cat "$RULESET_FILE" "$KEPT_SETS_FILE" | nft -f - && return 0
     echo "sovereign-egress: the addresses kept in $KEPT_SETS_FILE do not load" >&2
   fi
@@ -675,6 +679,8 @@ resolver_sets=$(
 )
 printf '%s\n' "$resolver_sets" | nft -f -
 
+# Read before the lookups: what the kept addresses below are resolved from, even if a deploy writes the files meanwhile.
+resolved_from=$(sources_id)
 failed=0
 lookup() { # <file of hostnames>: their addresses in $found4 and $found6
   found4=""; found6=""
@@ -704,7 +710,7 @@ printf '%s\n' "$address_sets" | nft -f -
 # What the sets hold now, kept (root's alone) for --restore; a file that cannot be kept fails the run.
 mkdir -p "$(dirname "$KEPT_SETS_FILE")"
 kept=$(mktemp "$KEPT_SETS_FILE.XXXXXX")
-printf '%s\n' "$resolver_sets" "$address_sets" >"$kept" && mv -f "$kept" "$KEPT_SETS_FILE" || { rm -f "$kept"; exit 1; }
+printf '%s\n' "# sources $resolved_from" "$resolver_sets" "$address_sets" >"$kept" && mv -f "$kept" "$KEPT_SETS_FILE" || { rm -f "$kept"; exit 1; }
 exit "$failed"
 `;
 
