@@ -664,6 +664,45 @@ describe('the boot path and the refresh, run for real in a private network names
     expect(h.metrics('sovereign_egress_check.prom')).toMatchObject({ sovereign_egress_check_table_present: 1 });
   }, 60_000);
 
+  // The check's restore and the refresh did not lock against each other: a refresh loaded fresh addresses, a flush came
+  // before it kept them, and the check restored the ones kept before, which stayed loaded until the next refresh (a host
+  // that had moved: its old address open, its new one closed). Real concurrent runs: the refresh is held between its load
+  // and its save (a stand-in mv that waits on a FIFO), the ruleset is flushed, and the check runs meanwhile.
+  canRun('a check that finds the table flushed while a refresh is between loading and keeping fresh addresses waits for it, and loads the fresh ones', () => {
+    const h = scratch();
+    const MOVED = '198.51.100.140'; // api.mistral.ai's new address
+    const slow = path.join(h.root, 'slow');
+    fs.mkdirSync(slow, { recursive: true });
+    fs.writeFileSync(path.join(slow, 'dig'), `#!/bin/sh\n[ "$2 $3" = "A api.mistral.ai" ] && { echo ${MOVED}; exit 0; }\nexec ${h.env.PATH.split(':')[0]}/dig "$@"\n`, { mode: 0o755 });
+    // The save of the kept addresses tells the test it got there, then waits for its word.
+    fs.writeFileSync(path.join(slow, 'mv'), `#!/bin/sh\ncase "$*" in *last-sets.nft) echo >${h.root}/reached; read go <${h.root}/go ;; esac\nexec /bin/mv "$@"\n`, { mode: 0o755 });
+    const lockFile = h.env.EGRESS_LOCK_FILE ?? h.at('/run/lock/sovereign-egress.lock');
+    // Until the check ended, or waits for the refresh's lock (a blocked flock on its inode in /proc/locks).
+    const untilDoneOrWaiting = `until ! kill -0 $C 2>/dev/null || { i=$(stat -c %i ${lockFile} 2>/dev/null) && grep -Eq -- "-> FLOCK +ADVISORY +WRITE +[0-9]+ +[0-9a-f]+:[0-9a-f]+:$i " /proc/locks; }; do sleep 0.02; done`;
+    const [boot, race, listed] = h.inNetworkNamespace([
+      h.start(BOOT_UNIT),
+      [
+        `cd ${h.root} && mkfifo reached go`,
+        `PATH=${slow}:$PATH ${h.localize(REFRESH)} >refresh.out 2>&1 & R=$!`,
+        'read reached <reached',
+        'nft flush ruleset',
+        `${withoutDns(h)} ${h.localize(`/usr/local/sbin/${CHECK_UNIT}`)} >check.out 2>&1 & C=$!`,
+        untilDoneOrWaiting,
+        'echo go >go',
+        'wait $R; echo "refresh $?"; wait $C; echo "check $?"',
+      ].join('\n'),
+      LIST,
+    ]);
+    expect(boot.status).toBe(0);
+    expect({ race: race.stdout, check: fs.readFileSync(h.at('check.out'), 'utf8') }).toEqual({
+      race: 'refresh 0\ncheck 0\n', check: expect.stringMatching(/table inet sovereign_egress is missing; loading it with the addresses the last refresh kept/),
+    });
+    // The fresh addresses, loaded and kept: the moved host's old address closed, its new one open.
+    const fresh = [...ALL_V4.filter((a) => a !== ALLOWED), MOVED].sort();
+    expect(setElements(listed.stdout, 'allowed_v4')).toEqual(fresh);
+    expect(fs.readFileSync(h.at('/var/lib/sovereign/egress/last-sets.nft'), 'utf8')).toContain(MOVED);
+  }, 60_000);
+
   canRun('the check records a missing table when it cannot load it, and fails', () => {
     const h = scratch();
     const [check, list] = h.inNetworkNamespace([`EGRESS_RULESET_FILE=${h.at('/nonexistent.nft')} ${h.localize(`/usr/local/sbin/${CHECK_UNIT}`)}`, LIST]);

@@ -495,6 +495,8 @@ const RULESET_FILE = '/etc/nftables.d/sovereign-egress.nft';
 const REFRESH = '/usr/local/sbin/sovereign-egress-refresh';
 /** The addresses the last refresh loaded into the sets, kept for the drop-in to load with the table (`--restore`). */
 const KEPT_SETS_FILE = '/var/lib/sovereign/egress/last-sets.nft';
+/** The refresh's lock: its loads and its save of the kept addresses, and its `--restore` (the check's, the drop-in's), one at a time. */
+const LOCK_FILE = '/run/lock/sovereign-egress.lock';
 /** Loads the table again, with the addresses the last refresh loaded, after Debian's nftables.service flushed the ruleset. */
 export const EGRESS_NFTABLES_DROP_IN = nftablesDropInPath('sovereign-egress');
 const UNITS = '/etc/systemd/system';
@@ -593,6 +595,18 @@ TEXTFILE_DIR=\${EGRESS_TEXTFILE_DIR:-${TEXTFILE_DIR}}
 RESOLV_CONF=\${EGRESS_RESOLV_CONF:-${RESOLV_CONF}}
 RESOLVED_UPSTREAM=\${EGRESS_RESOLVED_UPSTREAM:-${RESOLVED_UPSTREAM}}
 KEPT_SETS_FILE=\${EGRESS_KEPT_SETS_FILE:-${KEPT_SETS_FILE}}
+LOCK_FILE=\${EGRESS_LOCK_FILE:-${LOCK_FILE}}
+
+# One at a time: the table's loads with the sets, and the save of the addresses kept (a refresh, a --restore from
+# the check or after nftables.service flushed). Unlocked, a restore could load the addresses kept before a refresh
+# that had just loaded fresher ones and not yet kept them, and leave the stale ones until the next refresh. Held
+# for the nft transactions and the save only, never across DNS: a restore after a flush waits milliseconds.
+# A lock that cannot be had is no reason to leave the table unloaded: the load goes on, and says so.
+lock() {
+  if mkdir -p "$(dirname "$LOCK_FILE")" && touch "$LOCK_FILE" && exec 9>>"$LOCK_FILE" && flock -w 30 9; then return 0; fi
+  echo "sovereign-egress: cannot lock $LOCK_FILE; loading anyway" >&2
+}
+unlock() { exec 9>&-; }
 
 table_present() { nft list table ${TABLE} >/dev/null 2>&1; }
 
@@ -614,6 +628,7 @@ load_table() {
 
 if [ "\${1:-}" = --restore ]; then
   # DNS may be down, or not up yet at boot: the last addresses, never none and never all. The timer refreshes them.
+  lock
   load_table
   exit 0
 fi
@@ -646,11 +661,6 @@ finish() {
 trap finish EXIT
 trap 'exit 1' HUP INT TERM
 
-if ! table_present; then
-  echo "sovereign-egress: table ${TABLE} is missing; loading $RULESET_FILE" >&2
-  load_table
-fi
-
 # The resolvers first, in their own transaction: the lookups below go through them. They are the
 # nameservers of resolv.conf and, when it names systemd-resolved's local stub, the servers resolved
 # forwards to. Loopback needs no rule (lo is open), nor link-local (open on the link).
@@ -677,7 +687,13 @@ resolver_sets=$(
   [ -z "$r4" ] || echo "add element ${TABLE} resolvers_v4 { $r4 }"
   [ -z "$r6" ] || echo "add element ${TABLE} resolvers_v6 { $r6 }"
 )
+lock
+if ! table_present; then
+  echo "sovereign-egress: table ${TABLE} is missing; loading $RULESET_FILE" >&2
+  load_table
+fi
 printf '%s\n' "$resolver_sets" | nft -f -
+unlock
 
 # Read before the lookups: what the kept addresses below are resolved from, even if a deploy writes the files meanwhile.
 resolved_from=$(sources_id)
@@ -705,7 +721,14 @@ address_sets=$(
   [ -z "$t4" ] || echo "add element ${TABLE} time_servers_v4 { $t4 }"
   [ -z "$t6" ] || echo "add element ${TABLE} time_servers_v6 { $t6 }"
 )
-printf '%s\n' "$address_sets" | nft -f -
+# With the resolvers again, and the table again when something flushed it while DNS answered; then kept, under the
+# same lock: a restore loads these addresses or the ones this refresh replaces, never the older after the newer.
+lock
+if ! table_present; then
+  echo "sovereign-egress: table ${TABLE} went missing during the refresh; loading $RULESET_FILE" >&2
+  load_table
+fi
+printf '%s\n' "$resolver_sets" "$address_sets" | nft -f -
 
 # What the sets hold now, kept (root's alone) for --restore; a file that cannot be kept fails the run.
 mkdir -p "$(dirname "$KEPT_SETS_FILE")"
