@@ -661,7 +661,10 @@ describe('the boot path and the refresh, run for real in a private network names
     expect(r.check.stderr).toMatch(/sovereign-egress-check: table inet sovereign_egress is missing; loading it with the addresses the last refresh kept/);
     expect(setElements(r.listed.stdout, 'resolvers_v4')).toEqual(RESOLVERS_V4);
     expect(setElements(r.listed.stdout, 'time_servers_v4')).toEqual(TIME_V4);
-    expect(h.metrics('sovereign_egress_check.prom')).toMatchObject({ sovereign_egress_check_table_present: 1 });
+    // Both flushes show, though the table is present again after each check: counted, and when (the repair alert reads it).
+    const recorded = h.metrics('sovereign_egress_check.prom');
+    expect(recorded).toMatchObject({ sovereign_egress_check_table_present: 1, sovereign_egress_check_repairs_total: 2 });
+    expect(Math.abs(recorded.sovereign_egress_check_last_repair_timestamp_seconds - Date.now() / 1000)).toBeLessThan(60);
   }, 60_000);
 
   // The check's restore and the refresh did not lock against each other: a refresh loaded fresh addresses, a flush came
@@ -716,7 +719,9 @@ describe('the boot path and the refresh, run for real in a private network names
     const before = Math.floor(Date.now() / 1000);
     const [missing, refresh, list] = h.inNetworkNamespace([LIST, h.start(REFRESH_UNIT), LIST]);
     expect(missing.status).not.toBe(0);
-    expect(refresh.stderr).toMatch(/table inet sovereign_egress is missing; loading .*sovereign-egress\.nft/);
+    // Loaded by the check, which records the repair: a flush the refresh repaired by itself showed nowhere.
+    expect(refresh.stderr).toMatch(/sovereign-egress-check: table inet sovereign_egress is missing; loading it/);
+    expect(h.metrics('sovereign_egress_check.prom')).toMatchObject({ sovereign_egress_check_table_present: 1, sovereign_egress_check_repairs_total: 1 });
     expect(refresh.status).toBe(0);
     expect(setElements(list.stdout, 'allowed_v4')).toEqual(ALL_V4);
     expect(setElements(list.stdout, 'allowed_v6')).toEqual(ALL_V6);
@@ -726,7 +731,7 @@ describe('the boot path and the refresh, run for real in a private network names
     expect(metrics.sovereign_egress_refresh_timestamp_seconds).toBeGreaterThanOrEqual(before);
     expect(metrics.sovereign_egress_refresh_timestamp_seconds).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
     // Written to a temporary file and renamed: nothing else is left for the collector to read.
-    expect(fs.readdirSync(h.env.EGRESS_TEXTFILE_DIR)).toEqual(['sovereign_egress.prom']);
+    expect(fs.readdirSync(h.env.EGRESS_TEXTFILE_DIR).sort()).toEqual(['sovereign_egress.prom', 'sovereign_egress_check.prom']);
     expect(fs.statSync(path.join(h.env.EGRESS_TEXTFILE_DIR, 'sovereign_egress.prom')).mode & 0o777).toBe(0o644);
   });
 
@@ -773,12 +778,14 @@ describe('the boot path and the refresh, run for real in a private network names
     expect(result.status).toBe(0);
   });
 
-  promtool('writes a metrics file that promtool accepts', () => {
+  promtool('writes metrics files (the refresh\'s, the check\'s with a repair counted) that promtool accepts', () => {
     const h = scratch();
-    h.inNetworkNamespace([h.start(BOOT_UNIT)]);
-    const file = path.join(h.env.EGRESS_TEXTFILE_DIR, 'sovereign_egress.prom');
-    const result = spawnSync('promtool', ['check', 'metrics'], { input: fs.readFileSync(file), encoding: 'utf8' });
-    expect(`${result.stdout}${result.stderr}`).toBe('');
-    expect(result.status).toBe(0);
+    h.inNetworkNamespace([h.start(BOOT_UNIT), 'nft flush ruleset', h.start(`${CHECK_UNIT}.service`)]);
+    for (const textfile of ['sovereign_egress.prom', 'sovereign_egress_check.prom']) {
+      const file = path.join(h.env.EGRESS_TEXTFILE_DIR, textfile);
+      const result = spawnSync('promtool', ['check', 'metrics'], { input: fs.readFileSync(file), encoding: 'utf8' });
+      expect({ textfile, out: `${result.stdout}${result.stderr}`, status: result.status }).toEqual({ textfile, out: '', status: 0 });
+    }
+    expect(h.metrics('sovereign_egress_check.prom')).toMatchObject({ sovereign_egress_check_repairs_total: 1 });
   });
 });

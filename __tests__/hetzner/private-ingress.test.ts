@@ -281,14 +281,20 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
       // When it ran too: the alert tells a stopped check by this timestamp, not by "present", which node exporter keeps.
       const ranAt = Number(/^sovereign_private_ingress_check_timestamp_seconds (\d+)$/m.exec(metric)?.[1]);
       expect(Math.abs(ranAt - Date.now() / 1000)).toBeLessThan(60);
-      return { out: r.stdout.trim().split('\n'), stderr: r.stderr, metric: /^sovereign_private_ingress_table_present (\d)$/m.exec(metric)?.[1] };
+      // A repair shows too: "present" is 1 again after the check loaded the table, so it alone never told that it had been gone.
+      const repairs = /^sovereign_private_ingress_check_repairs_total (\d+)$/m.exec(metric)?.[1];
+      const lastRepair = Number(/^sovereign_private_ingress_check_last_repair_timestamp_seconds (\d+)$/m.exec(metric)?.[1]);
+      const repairedNow = Math.abs(lastRepair - Date.now() / 1000) < 60 ? 'now' : lastRepair;
+      return { out: r.stdout.trim().split('\n'), stderr: r.stderr, metric: /^sovereign_private_ingress_table_present (\d)$/m.exec(metric)?.[1], repairs, repairedNow };
     };
-    expect(run(`nft -f ${ruleset}`)).toEqual({ out: ['rc=0', '3'], stderr: '', metric: '1' });
+    expect(run(`nft -f ${ruleset}`)).toEqual({ out: ['rc=0', '3'], stderr: '', metric: '1', repairs: '0', repairedNow: 0 });
     const flushed = run(`nft -f ${ruleset} && nft flush ruleset`);
-    expect(flushed).toMatchObject({ out: ['rc=0', '3'], metric: '1' });
+    expect(flushed).toMatchObject({ out: ['rc=0', '3'], metric: '1', repairs: '1', repairedNow: 'now' });
     expect(flushed.stderr).toMatch(/table ip sovereign_private_ingress is missing; loading/);
-    // A ruleset that does not load: the check fails, and the metric says the table is not there.
-    expect(run('true', path.join(dir, 'missing.nft'))).toMatchObject({ out: ['rc=1', '0'], metric: '0' });
+    // The count and the time stay with the next check that finds the table in place.
+    expect(run(`nft -f ${ruleset}`)).toMatchObject({ out: ['rc=0', '3'], metric: '1', repairs: '1', repairedNow: 'now' });
+    // A ruleset that does not load: the check fails, and the metric says the table is not there (and counts the attempt).
+    expect(run('true', path.join(dir, 'missing.nft'))).toMatchObject({ out: ['rc=1', '0'], metric: '0', repairs: '2' });
   });
 });
 

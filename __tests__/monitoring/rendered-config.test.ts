@@ -88,8 +88,8 @@ withTools('the rendered configuration passes its own checker', () => {
       return [...root.read('/etc/sovereign-monitoring/alerts.yml').matchAll(/- alert: (\w+)/g)].map((m) => m[1]);
     };
     const all = probers();
-    // The rollout agent's, the egress allowlist's and the private-network table's own records, on every watched machine.
-    const TOOLING = ['RolloutFailed', 'EgressAllowlistNotLoaded', 'EgressAllowlistRefreshFailing', 'PrivateIngressNotLoaded'];
+    // The rollout agent's, the egress allowlist's and the private-network table's own records (and their checks' repairs), on every watched machine.
+    const TOOLING = ['RolloutFailed', 'EgressAllowlistNotLoaded', 'EgressAllowlistRefreshFailing', 'PrivateIngressNotLoaded', 'HostTableRepaired'];
     const phase1Test = names(all[0]);
     const phase1Production = names(all[1]);
     const phase2Production = names(all[3]);

@@ -439,6 +439,34 @@ describeWithPromtool('the rendered alert rules, evaluated by promtool', () => {
     });
   });
 
+  // A flush the 2-minute check repaired at once: "present" is 1 at every scrape, so the alerts above never fired, and
+  // nobody learned that the table had been gone. The time of the last repair says it, for an hour, naming the table.
+  test('a table its check found missing and loaded again fires HostTableRepaired at once, for an hour, naming the table', () => {
+    const repaired = (table: string, check: string) => [{ ...prod, table, check, severity: 'warning', notify: 'ops' }];
+    expectPass(rules(Phase.ONE, 'production'), {
+      interval: '1m',
+      series: {
+        // Present at every check; the egress check repaired at 10m (never before: 0), the private-network one at 30m.
+        [sel('sovereign_egress_check_table_present', prod)]: '1x100',
+        [sel('sovereign_egress_check_timestamp_seconds', prod)]: '0+60x100',
+        [sel('sovereign_egress_check_last_repair_timestamp_seconds', prod)]: '0x10 600x90',
+        [sel('sovereign_private_ingress_table_present', prod)]: '1x100',
+        [sel('sovereign_private_ingress_check_timestamp_seconds', prod)]: '0+60x100',
+        [sel('sovereign_private_ingress_check_last_repair_timestamp_seconds', prod)]: '0x30 1800x70',
+      },
+      expect: [
+        { at: '9m', alert: 'HostTableRepaired', labels: [] },
+        { at: '11m', alert: 'HostTableRepaired', labels: repaired('egress allowlist', 'sovereign-egress-check') },
+        { at: '31m', alert: 'HostTableRepaired', labels: [...repaired('egress allowlist', 'sovereign-egress-check'), ...repaired('private-network ingress', 'sovereign-private-ingress-check')] },
+        { at: '71m', alert: 'HostTableRepaired', labels: repaired('private-network ingress', 'sovereign-private-ingress-check') },
+        { at: '91m', alert: 'HostTableRepaired', labels: [] },
+        // The table was back at every check: the alerts on a missing one stay quiet.
+        { at: '11m', alert: 'EgressAllowlistNotLoaded', labels: [] },
+        { at: '31m', alert: 'PrivateIngressNotLoaded', labels: [] },
+      ],
+    });
+  });
+
   test('the egress allowlist: a missing table (by the refresh or the 2-minute check) or a stale check is critical after 5 minutes, a failing or stopped refresh a warning after 20', () => {
     const file = rules(Phase.ONE, 'production');
     // A reboot without the boot unit: the refresh finds no table at 10m (and then fails to load it).

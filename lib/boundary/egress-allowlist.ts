@@ -13,7 +13,7 @@ import { IDENTITY_UNIT } from '../hetzner/private/machine-identity';
 import { TEXTFILE_DIR } from '../monitoring/private/paths';
 import { requireMachine } from '../hetzner/private/require-machine';
 import { nftablesDropInPath, nftablesServiceDropIn, replacingTable, tableBootUnit } from '../hetzner/private/nftables-table';
-import { TableCheckOptions, tableCheckFiles, tableCheckTextfile } from '../hetzner/private/table-check';
+import { TableCheckOptions, tableCheckFiles, tableCheckPath, tableCheckTextfile } from '../hetzner/private/table-check';
 import { resolveTemplate } from '../hetzner/private/terraform-template';
 import { BoundaryPolicy, PACKAGE_MIRRORS, requireCheckedPolicy } from './boundary-policy';
 import { DataFlow } from './data-flow';
@@ -497,6 +497,8 @@ const REFRESH = '/usr/local/sbin/sovereign-egress-refresh';
 const KEPT_SETS_FILE = '/var/lib/sovereign/egress/last-sets.nft';
 /** The refresh's lock: its loads and its save of the kept addresses, and its `--restore` (the check's, the drop-in's), one at a time. */
 const LOCK_FILE = '/run/lock/sovereign-egress.lock';
+/** The table's check: its refresh runs every 10 minutes, and a flush no drop-in follows left outbound traffic open until then. */
+export const EGRESS_CHECK_UNIT = 'sovereign-egress-check';
 /** Loads the table again, with the addresses the last refresh loaded, after Debian's nftables.service flushed the ruleset. */
 export const EGRESS_NFTABLES_DROP_IN = nftablesDropInPath('sovereign-egress');
 const UNITS = '/etc/systemd/system';
@@ -596,6 +598,7 @@ RESOLV_CONF=\${EGRESS_RESOLV_CONF:-${RESOLV_CONF}}
 RESOLVED_UPSTREAM=\${EGRESS_RESOLVED_UPSTREAM:-${RESOLVED_UPSTREAM}}
 KEPT_SETS_FILE=\${EGRESS_KEPT_SETS_FILE:-${KEPT_SETS_FILE}}
 LOCK_FILE=\${EGRESS_LOCK_FILE:-${LOCK_FILE}}
+CHECK=\${EGRESS_CHECK:-${tableCheckPath(EGRESS_CHECK_UNIT)}}
 
 # One at a time: the table's loads with the sets, and the save of the addresses kept (a refresh, a --restore from
 # the check or after nftables.service flushed). Unlocked, a restore could load the addresses kept before a refresh
@@ -660,6 +663,10 @@ finish() {
 }
 trap finish EXIT
 trap 'exit 1' HUP INT TERM
+
+# A missing table is the check's to load, and to record as a repair for the alert: a flush this refresh repaired
+# by itself showed nowhere. Before the lock below (the check's load takes it); when the check cannot, the load below does.
+if ! table_present; then "$CHECK" || true; fi
 
 # The resolvers first, in their own transaction: the lookups below go through them. They are the
 # nameservers of resolv.conf and, when it names systemd-resolved's local stub, the servers resolved
@@ -757,12 +764,14 @@ function bootService(guardedUnits: readonly string[]): string {
 const NFTABLES_DROP_IN = nftablesServiceDropIn('EgressAllowlist', `${REFRESH} --restore`,
   'load this table again after it, with the addresses the last refresh loaded (no DNS asked: nothing open, nothing lost).');
 
-/** The table's check: its refresh runs every 10 minutes, and a flush no drop-in follows left outbound traffic open until then. */
-export const EGRESS_CHECK_UNIT = 'sovereign-egress-check';
 /** Whether the table was there after the last check (1) or not (0); the refresh's own metric is written every 10 minutes only. */
 export const EGRESS_CHECK_PRESENT_METRIC = 'sovereign_egress_check_table_present';
 /** When the last check ran: the alert reads it to tell a stale answer (a stopped timer, a killed check). */
 export const EGRESS_CHECK_TIMESTAMP_METRIC = 'sovereign_egress_check_timestamp_seconds';
+/** How many times the check (or the refresh, through it) found the table missing and loaded it again. */
+export const EGRESS_CHECK_REPAIRS_METRIC = 'sovereign_egress_check_repairs_total';
+/** When the check last found the table missing and loaded it again (0: never); the repair alert reads it. */
+export const EGRESS_CHECK_LAST_REPAIR_METRIC = 'sovereign_egress_check_last_repair_timestamp_seconds';
 const EGRESS_CHECK: TableCheckOptions = {
   name: EGRESS_CHECK_UNIT,
   owner: 'EgressAllowlist',
@@ -770,6 +779,8 @@ const EGRESS_CHECK: TableCheckOptions = {
   what: 'Egress allowlist',
   presentMetric: EGRESS_CHECK_PRESENT_METRIC,
   timestampMetric: EGRESS_CHECK_TIMESTAMP_METRIC,
+  repairsMetric: EGRESS_CHECK_REPAIRS_METRIC,
+  lastRepairMetric: EGRESS_CHECK_LAST_REPAIR_METRIC,
   textfile: 'sovereign_egress_check',
   textfileDirVariable: 'EGRESS_TEXTFILE_DIR',
   variables: [`REFRESH=\${EGRESS_REFRESH:-${REFRESH}}`],

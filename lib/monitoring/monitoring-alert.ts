@@ -82,6 +82,10 @@ export class MonitoringAlert {
   public static readonly PRIVATE_INGRESS_NOT_LOADED = new MonitoringAlert('PrivateIngressNotLoaded', 1,
     'the private-network ingress table of every watched machine in a private network (checked every 2 minutes)',
     'its nftables table was missing after the last check, which loads it again, so every machine of the private network reaches every port, or no check ran for 10 minutes (its last answer is stale), for 5 minutes', 'critical');
+  /** A host table's check found it missing and loaded it again: the alerts above never see a flush it repaired at once. */
+  public static readonly HOST_TABLE_REPAIRED = new MonitoringAlert('HostTableRepaired', 1,
+    'the host egress allowlist and the private-network ingress table of every watched machine (their 2-minute checks)',
+    'a check found its nftables table missing and loaded it again within the last hour: something flushed the ruleset (nft flush ruleset, systemctl stop nftables, a firewall tool) and the table was gone for up to 2 minutes, which the alerts on a missing table never see, as it is back when they read', 'warning');
   /** A machine has less than 10% of its memory available (Phase 2). */
   public static readonly MEMORY_ALMOST_EXHAUSTED = new MonitoringAlert('MemoryAlmostExhausted', 2,
     'the memory of every watched machine', 'less than 10% is available for 10 minutes', 'warning');
@@ -101,7 +105,7 @@ export class MonitoringAlert {
       MonitoringAlert.UPTIME_CHECK_FAILED, MonitoringAlert.TLS_CERTIFICATE_EXPIRING, MonitoringAlert.BACKUP_TOO_OLD,
       MonitoringAlert.BACKUP_JOB_FAILED, MonitoringAlert.RESTORE_DRILL_FAILED, MonitoringAlert.RESTORE_DRILL_MISSED,
       MonitoringAlert.ROLLOUT_FAILED, MonitoringAlert.EGRESS_ALLOWLIST_NOT_LOADED, MonitoringAlert.EGRESS_ALLOWLIST_REFRESH_FAILING,
-      MonitoringAlert.PRIVATE_INGRESS_NOT_LOADED, MonitoringAlert.DISK_ABOVE_VOLUME_THRESHOLD, MonitoringAlert.DISK_ABOVE_SPLIT_THRESHOLD, MonitoringAlert.MONITORING_TARGET_DOWN,
+      MonitoringAlert.PRIVATE_INGRESS_NOT_LOADED, MonitoringAlert.HOST_TABLE_REPAIRED, MonitoringAlert.DISK_ABOVE_VOLUME_THRESHOLD, MonitoringAlert.DISK_ABOVE_SPLIT_THRESHOLD, MonitoringAlert.MONITORING_TARGET_DOWN,
       MonitoringAlert.MONITORING_DATA_MISSING, MonitoringAlert.PROMETHEUS_DOWN, MonitoringAlert.WATCHDOG, MonitoringAlert.MEMORY_ALMOST_EXHAUSTED, MonitoringAlert.OUT_OF_MEMORY_KILL,
       MonitoringAlert.DISK_WILL_FILL, MonitoringAlert.CPU_SATURATED,
     ];

@@ -12,6 +12,10 @@ export const PRIVATE_INGRESS_PRESENT_METRIC = 'sovereign_private_ingress_table_p
  * killed before it wrote, left "present 1" standing forever; the alert reads this to tell a stale answer.
  */
 export const PRIVATE_INGRESS_CHECK_TIMESTAMP_METRIC = 'sovereign_private_ingress_check_timestamp_seconds';
+/** How many times the check found the table missing and loaded it again: "present" never shows a flush it repaired. */
+export const PRIVATE_INGRESS_REPAIRS_METRIC = 'sovereign_private_ingress_check_repairs_total';
+/** When the check last found the table missing and loaded it again (0: never); the repair alert reads it. */
+export const PRIVATE_INGRESS_LAST_REPAIR_METRIC = 'sovereign_private_ingress_check_last_repair_timestamp_seconds';
 /** The file the check writes for node exporter; it goes when the part does (`BundlePart.runtimeFiles`). */
 export const PRIVATE_INGRESS_TEXTFILE = tableCheckTextfile({ textfile: 'sovereign_private_ingress' });
 
@@ -24,6 +28,8 @@ function options(): TableCheckOptions {
     what: 'Private-network ingress',
     presentMetric: PRIVATE_INGRESS_PRESENT_METRIC,
     timestampMetric: PRIVATE_INGRESS_CHECK_TIMESTAMP_METRIC,
+    repairsMetric: PRIVATE_INGRESS_REPAIRS_METRIC,
+    lastRepairMetric: PRIVATE_INGRESS_LAST_REPAIR_METRIC,
     textfile: 'sovereign_private_ingress',
     textfileDirVariable: 'PRIVATE_INGRESS_TEXTFILE_DIR',
     variables: [`RULESET_FILE=\${PRIVATE_INGRESS_RULESET_FILE:-${PRIVATE_INGRESS_RULESET}}`],

@@ -3,7 +3,8 @@ import type { BundleFile } from '../machine-bundle';
 
 // A host table's check (the private-network ingress, the egress allowlist): the table is loaded again when something
 // flushed the ruleset between boots and deploys (`nft flush ruleset`, `systemctl stop nftables`, which no drop-in
-// follows), and whether it is there is recorded for node exporter, where an alert reads it.
+// follows), and whether it is there is recorded for node exporter, where an alert reads it. A repair is recorded too
+// (counted, and when): the check loads the table at once, so "present" alone never showed that it had been gone.
 
 /** What a table's check is made of. */
 export interface TableCheckOptions {
@@ -19,6 +20,10 @@ export interface TableCheckOptions {
   readonly presentMetric: string;
   /** When the last check ran: the alert reads it to tell a stale answer (a stopped timer, a killed check). */
   readonly timestampMetric: string;
+  /** How many times a check found the table missing and loaded it again (a counter, kept across runs in the textfile). */
+  readonly repairsMetric: string;
+  /** When a check last found the table missing and loaded it again (Unix time; 0: never): the repair alert reads it. */
+  readonly lastRepairMetric: string;
   /** The textfile's name without `.prom`. */
   readonly textfile: string;
   /** The variable that overrides the textfile directory. */
@@ -46,13 +51,18 @@ set -u
 ${o.variables.join('\n')}
 TEXTFILE_DIR=\${${o.textfileDirVariable}:-${TEXTFILE_DIR}}
 present() { nft list table ${o.table} >/dev/null 2>&1; }
+out="$TEXTFILE_DIR/${o.textfile}.prom"
+# The repairs so far, read back from the file the last check wrote (node exporter keeps no state of its own).
+previous() { sed -n "s/^$1 \\([0-9][0-9]*\\)$/\\1/p" "$out" 2>/dev/null | head -n 1; }
+repairs=$(previous ${o.repairsMetric}); repairs=\${repairs:-0}
+last_repair=$(previous ${o.lastRepairMetric}); last_repair=\${last_repair:-0}
 if ! present; then
   echo "${o.name}: table ${o.table} is missing; ${o.loading}" >&2
+  repairs=$((repairs + 1)); last_repair=$(date +%s)
   ${o.load}
 fi
 value=0; rc=1
 if present; then value=1; rc=0; fi
-out="$TEXTFILE_DIR/${o.textfile}.prom"
 if mkdir -p "$TEXTFILE_DIR" && tmp=$(mktemp "$TEXTFILE_DIR/.${o.textfile}.XXXXXX"); then
   printf '%s\\n' \\
     "# HELP ${o.presentMetric} Whether the nftables table ${o.table} was loaded after the last check (1) or not (0)." \\
@@ -60,7 +70,13 @@ if mkdir -p "$TEXTFILE_DIR" && tmp=$(mktemp "$TEXTFILE_DIR/.${o.textfile}.XXXXXX
     "${o.presentMetric} $value" \\
     "# HELP ${o.timestampMetric} When the last check ran (Unix time)." \\
     "# TYPE ${o.timestampMetric} gauge" \\
-    "${o.timestampMetric} $(date +%s)" >"$tmp" && chmod 0644 "$tmp" && mv -f "$tmp" "$out" || { rm -f "$tmp"; echo "${o.name}: cannot write $out" >&2; }
+    "${o.timestampMetric} $(date +%s)" \\
+    "# HELP ${o.repairsMetric} How many times the check found the nftables table ${o.table} missing and loaded it again." \\
+    "# TYPE ${o.repairsMetric} counter" \\
+    "${o.repairsMetric} $repairs" \\
+    "# HELP ${o.lastRepairMetric} When the check last found the nftables table ${o.table} missing and loaded it again (Unix time; 0 for never)." \\
+    "# TYPE ${o.lastRepairMetric} gauge" \\
+    "${o.lastRepairMetric} $last_repair" >"$tmp" && chmod 0644 "$tmp" && mv -f "$tmp" "$out" || { rm -f "$tmp"; echo "${o.name}: cannot write $out" >&2; }
 else
   echo "${o.name}: cannot write $out" >&2
 fi
@@ -68,9 +84,14 @@ exit "$rc"
 `;
 }
 
+/** Where the check named `name` is installed. */
+export function tableCheckPath(name: string): string {
+  return `/usr/local/sbin/${name}`;
+}
+
 /** The check's files: the script, its service, and the timer that runs it every 2 minutes. */
 export function tableCheckFiles(o: TableCheckOptions): BundleFile[] {
-  const script = `/usr/local/sbin/${o.name}`;
+  const script = tableCheckPath(o.name);
   return [
     { path: script, content: tableCheckScript(o), permissions: '0755' },
     {
