@@ -1,5 +1,5 @@
 import { TerraformStack, TerraformVariable } from 'cdktf';
-import { DataClass, Duration, Environment, IMachine, Location, Machine, ServerType, Size } from '../../lib';
+import { DataClass, Duration, Environment, IMachine, Location, Machine, Port, ServerType, Size } from '../../lib';
 import { BackupPlan, BackupPlanOptions } from '../../lib/backup/backup-plan';
 import { BackupTarget } from '../../lib/backup/backup-target';
 import { Heartbeat } from '../../lib/backup/heartbeat';
@@ -435,6 +435,25 @@ describe('BackupPlan', () => {
     expect(conf(files, 'PG_PORT')).toBe('5433');
     expect(onCalendar(files, 'backup-push.timer')).toBe('Sat *-*-* 01:30:00 UTC');
     expect(conf(files, 'MAX_AGE_HOURS')).toBe(String(7 * 24 + 2));
+  });
+
+  // The dump's port was a bare number where PostgresDatabase.port (whose dump() it is) and every other construct's is
+  // a Port: PostgresDump.databases([...], { port: Port.of(5433) }) was refused as "not a number".
+  test('its port is a Port, taken as a Port or a number, and backup.conf gets the number; portNumber (deprecated) and plain JavaScript read it', () => {
+    for (const given of [5433, Port.of(5433)]) {
+      const dump = PostgresDump.databases(['app'], { port: given });
+      expect(dump.port).toBeInstanceOf(Port);
+      expect(`${dump.port}`).toBe('5433');
+      expect(dump.portNumber).toBe(5433);
+      expect(new Function('dump', 'return dump.portNumber + 1')(dump)).toBe(5434);
+      const { stack, machine, options } = production();
+      new BackupPlan(stack, 'Backups', options).protect(machine, { postgres: dump });
+      expect(conf(machineFiles(stack), 'PG_PORT')).toBe('5433');
+    }
+    expect(PostgresDump.allDatabases().port.from).toBe(5432);
+    expect(() => PostgresDump.allDatabases({ port: Port.range(5432, 5434) })).toThrow(
+      "PostgresDump.allDatabases.options.port: '5432-5434' is not allowed: PostgreSQL listens on one port, and this is a range. Fix: pass one port of it, such as Port.of(5432)");
+    expect(() => PostgresDump.allDatabases({ port: '5432' as never })).toThrow(/^PostgresDump\.allDatabases\.options\.port: '5432' is not allowed: .*Fix: use a port such as 5432 or Port\.of\(5432\)$/);
   });
 
   test('runs the client programs of the server\'s major when the dump names it (as a database\'s dump() does); a plain-JavaScript number is refused', () => {

@@ -451,7 +451,7 @@ export class BackupPlan extends Construct {
       ['CHECK_READ_SLICES', this.checkReadSlices],
       ['PG_OS_USER', postgres.osUser],
       ['PG_HOST', '/var/run/postgresql'],
-      ['PG_PORT', postgres.port],
+      ['PG_PORT', postgres.port.from],
       ['PG_BIN', postgres.version?.binDirectory ?? ''],
       ['PG_DATABASES', (postgres.databaseNames ?? []).join(' ')],
       ['FILE_PATHS', paths.join(' ')],

@@ -1,3 +1,4 @@
+import { onePortProp, Port } from '../core/port';
 import { ValidationError } from '../core/validation-message';
 import { Check, checkOptions, fail, is, requireArray, requireString, Schema } from '../core/runtime-checks';
 import { PostgresVersion } from '../database/postgres-version';
@@ -15,10 +16,10 @@ export interface PostgresDumpOptions {
    */
   readonly osUser?: string;
   /**
-   * The cluster's port.
-   * @default 5432
+   * The cluster's port (its Unix socket's number): `Port.of(5433)`, or the number.
+   * @default Port.of(5432)
    */
-  readonly port?: number;
+  readonly port?: Port | number;
   /**
    * The server's major: the jobs run that major's `pg_dump`, `pg_restore` and `psql`
    * (`/usr/lib/postgresql/<major>/bin`), and fail naming the directory when it is missing.
@@ -51,7 +52,7 @@ const dataDirectory: Check = (at, prop, value) => {
 const DUMP_OPTIONS: Schema<PostgresDumpOptions> = {
   dataDirectory: is.optional(dataDirectory),
   osUser: is.optional(is.text("use the operating-system user, such as 'postgres'")),
-  port: is.optional(is.port('use a port such as 5432')),
+  port: is.optional(onePortProp('PostgreSQL listens on', 'use a port such as 5432 or Port.of(5432)')),
   version: is.optional(is.instance(PostgresVersion, 'use PostgresVersion.of(15), or the database\'s dump()')),
 };
 
@@ -93,8 +94,8 @@ export class PostgresDump {
   public readonly dataDirectory: string;
   /** The OS user the dump connects as, over the Unix socket (peer authentication). */
   public readonly osUser: string;
-  /** The port of the cluster (its Unix socket's number). */
-  public readonly port: number;
+  /** The port of the cluster (its Unix socket's number): one port, such as `Port.of(5432)` (`port.from` is its number). */
+  public readonly port: Port;
   /** The server's major, whose client programs the jobs run; undefined: Debian's pg_wrapper picks them. */
   public readonly version?: PostgresVersion;
 
@@ -107,8 +108,18 @@ export class PostgresDump {
   ) {
     this.dataDirectory = options.dataDirectory ?? '/var/lib/postgresql';
     this.osUser = options.osUser ?? 'postgres';
-    this.port = options.port ?? 5432;
+    // Checked by the factories (onePortProp): a Port of one port, or a port's number. Read once.
+    const port = options.port;
+    this.port = port instanceof Port ? port : Port.of(port ?? 5432);
     this.version = options.version;
+  }
+
+  /**
+   * The port of the cluster, as a number.
+   * @deprecated use `port`, a `Port` since 0.2.0 (`port.from` is this number)
+   */
+  public get portNumber(): number {
+    return this.port.from;
   }
 
   /** What is dumped, such as `PostgreSQL databases app, analytics` or `every PostgreSQL database`. */

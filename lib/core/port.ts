@@ -1,4 +1,4 @@
-import { fail, is, requireInstance } from './runtime-checks';
+import { At, Check, fail, is, requireInstance } from './runtime-checks';
 import { invalidValue, ValidationError } from './validation-message';
 
 const PORT_TEXT = /^(\d{1,5})(?:-(\d{1,5}))?$/;
@@ -91,10 +91,23 @@ export class Port {
  * a range is refused, saying what `what` does (such as 'a TCP check connects to'). The number's range is the caller's to check.
  */
 export function onePort(at: string, port: unknown, what: string): number {
-  if (port instanceof Port) {
-    if (!port.isSingle) fail(at, 'port', port.toString(), `${what} one port, and this is a range`, `pass one port of it, such as Port.of(${port.from})`);
-    return port.from;
-  }
+  if (port instanceof Port) return singleOf(at, 'port', port, what);
   is.number('pass the port the service listens on, such as Port.of(993) or 993', { integer: true })(at, 'port', port);
   return port as number;
+}
+
+/**
+ * The check of a prop that takes one port as a `Port` or its number (`Port | number`): a range is refused, saying
+ * what `what` does (such as 'PostgreSQL listens on'), and a number that is no port with `fix`.
+ */
+export function onePortProp(what: string, fix: string): Check {
+  return (at, prop, value) => {
+    if (value instanceof Port) singleOf(at, prop, value, what);
+    else is.port(fix)(at, prop, value);
+  };
+}
+
+function singleOf(at: At, prop: string, port: Port, what: string): number {
+  if (!port.isSingle) fail(at, prop, port.toString(), `${what} one port, and this is a range`, `pass one port of it, such as Port.of(${port.from})`);
+  return port.from;
 }

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { TerraformVariable, Token } from 'cdktf';
 import { PostgresDump } from '../backup/postgres-dump';
 import { cidrProblem } from '../core/cidr';
-import { onePort, Port } from '../core/port';
+import { onePort, onePortProp, Port } from '../core/port';
 import { DataClass } from '../core/data-class';
 import { holdsOnlyPublic } from '../core/private/only-public';
 import { Environment } from '../core/environment';
@@ -153,8 +153,7 @@ export class PostgresDatabase extends Construct {
       role: is.optional(is.text("name it such as 'app'")),
       version: is.optional(is.instance(PostgresVersion, 'use PostgresVersion.of(15)')),
       dataVolume: is.optional(is.instance(DataVolume, 'pass the DataVolume the data directory is on', 'a DataVolume')),
-      // A Port (onePort refuses a range below) or a number from 1 to 65535.
-      port: is.optional((at, prop, value) => { if (!(value instanceof Port)) is.port('use a port such as 5432 or Port.of(5432)')(at, prop, value); }),
+      port: is.optional(onePortProp('PostgreSQL listens on', 'use a port such as 5432 or Port.of(5432)')),
       createEmptyClusterIfMissing: is.optional(is.boolean()),
       withoutBackup: is.optional(is.text("say why losing its data is harmless, such as 'demo data, reloaded from fixtures on every deploy'")),
       networkClients: is.optional(is.list((_at, prop, value) => { requireMachine(this, prop, value); }, NETWORK_CLIENTS_FIX)),
@@ -308,7 +307,7 @@ export class PostgresDatabase extends Construct {
 
   /** What the backup plan dumps: every database of this server, its data directory covered (a volume included), with the server's major's client programs. */
   public dump(): PostgresDump {
-    return PostgresDump.allDatabases({ dataDirectory: this.dataDirectory, port: this.port.from, version: this.version });
+    return PostgresDump.allDatabases({ dataDirectory: this.dataDirectory, port: this.port, version: this.version });
   }
 
   /**
