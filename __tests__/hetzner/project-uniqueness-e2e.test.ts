@@ -84,7 +84,7 @@ describe('the stand-in, like Hetzner, refuses the second stack\'s namesakes in o
       for (let i = 0; i < 25; i += 1) new Firewall(stack, `Extra${i}`, { name: `${stack.node.id}-extra-${i}-firewall` });
     });
     const jsons = stacks.map((stack) => JSON.parse(Testing.synth(stack, true)));
-    expect(stacks.flatMap(warningsOf).filter((w) => w.startsWith("Hetzner-FirewallsInAccount: acme-workers.firewalls: '52 firewalls' is not allowed"))).toHaveLength(1);
+    expect(stacks.flatMap(warningsOf).filter((w) => w.startsWith("Hetzner-FirewallsInAccount: acme-web.firewalls: '52 firewalls' is not allowed"))).toHaveLength(1);
     const first = standIn.workspace(jsons[0], { name: 'acme-web', cloudFile }).apply();
     expect(first.stdout + first.stderr).not.toMatch(/resource_limit_exceeded/);
     expect(first.ok).toBe(true);

@@ -2,6 +2,8 @@ import { IConstruct } from 'constructs';
 import { isReason, REASON_RULE } from '../core/reason';
 import { frozenSnapshot } from '../core/private/frozen-snapshot';
 import { checkProps, fail, is, requireProps } from '../core/runtime-checks';
+import { stackOf } from '../core/private/stack-of';
+import { productOf } from './private/project-uniqueness';
 
 /** A limit Hetzner raised for the account on request, and why the team knows it did. */
 export interface RaisedFirewallLimit {
@@ -13,12 +15,15 @@ export interface RaisedFirewallLimit {
 
 /** Hetzner's default: "Create up to 50 Firewalls total across your projects" (docs.hetzner.com/cloud/firewalls/faq). */
 const DEFAULT_FIREWALLS = 50;
-const raised = new WeakMap<IConstruct, RaisedFirewallLimit>();
+/** The raises declared in an App, by the product whose account Hetzner raised ('': every account of the App). */
+const raised = new WeakMap<IConstruct, Map<string, RaisedFirewallLimit>>();
 
 /**
  * Hetzner's limits that hold per account, across its projects, and the raises Hetzner granted on request. Synth
  * counts the firewalls of every stack of the App against the limit (each `Machine` has one): a product's stacks
- * fail synth past it, a team's other stacks warn. A raise applies to the whole App (the account's stacks).
+ * fail synth past it, a team's other stacks warn. A raise is Hetzner's for one account: declared in a product's
+ * stack it holds for that product's account (a product's stacks are one account's, and an App may hold products of
+ * several accounts), declared on the App (or a team's own stack) for every account of the App.
  */
 export class HetznerAccountLimits {
   /** Hetzner's default limit of firewalls per account. */
@@ -26,7 +31,10 @@ export class HetznerAccountLimits {
 
   /**
    * Declares that Hetzner raised the account's firewall limit (a limit request in the Cloud Console or to support),
-   * so synth counts against `firewalls` instead of 50. Placed on any construct of the App; it holds for the App.
+   * so synth counts against `firewalls` instead of 50. Placed in a product's stack (the stack, or any construct in
+   * it), it holds for that product's account only: another product of the App may deploy to an account Hetzner did
+   * not raise. Placed on the App, or in a team's own stack (whose account the library cannot tell), it holds for
+   * every account of the App that declares no raise of its own: right when the App deploys to one account.
    */
   public static raiseFirewalls(scope: IConstruct, props: RaisedFirewallLimit): void {
     const at = `${scope?.node?.path || 'App'}.raiseFirewalls`;
@@ -39,15 +47,25 @@ export class HetznerAccountLimits {
       fail(at, 'firewalls', copy.firewalls, `Hetzner allows ${DEFAULT_FIREWALLS} firewalls per account without a raise, so this raises nothing`, 'declare the limit Hetzner granted, above 50, or remove the declaration');
     }
     if (!isReason(copy.reason)) fail(at, 'reason', copy.reason, `a raised limit needs a specific reason (${REASON_RULE})`, 'say where Hetzner granted it (the ticket, its date)');
-    raised.set(scope.node.root, copy);
+    const declared = raised.get(scope.node.root) ?? new Map<string, RaisedFirewallLimit>();
+    raised.set(scope.node.root, declared);
+    declared.set(productOfScope(scope) ?? '', copy);
   }
 
   /**
-   * The firewall limit the App's stacks are counted against, and the declared raise, if any.
+   * The firewall limit of the account of `product`'s stacks (undefined: a team's own stack), and the raise declared
+   * for it, if any: the product's own, else the App's.
    * @internal
    */
-  public static _firewallsOf(scope: IConstruct): { readonly limit: number; readonly raise?: RaisedFirewallLimit } {
-    const raise = raised.get(scope.node.root);
+  public static _firewallsOf(scope: IConstruct, product: string | undefined): { readonly limit: number; readonly raise?: RaisedFirewallLimit } {
+    const declared = raised.get(scope.node.root);
+    const raise = (product === undefined ? undefined : declared?.get(product)) ?? declared?.get('');
     return { limit: raise?.firewalls ?? DEFAULT_FIREWALLS, raise };
   }
+}
+
+/** The product whose stack `scope` is in; undefined on the App or in a team's own stack. */
+function productOfScope(scope: IConstruct): string | undefined {
+  const stack = stackOf(scope);
+  return stack === undefined ? undefined : productOf(stack);
 }

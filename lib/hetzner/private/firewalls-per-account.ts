@@ -4,22 +4,38 @@ import { stackOf } from '../../core/private/stack-of';
 import { invalidValue } from '../../core/validation-message';
 import { warnOnce } from '../../core/private/warn-once';
 import { HetznerAccountLimits } from '../account-limits';
-import { NamedResource, namedResourcesOf, productOf } from './project-uniqueness';
+import { instancesOf } from './instance-count';
+import { synthesizedArgument } from './synthesized-argument';
+import { NamedResource, namedResourcesOf } from './project-uniqueness';
 
 const checkedStacks = new WeakSet<TerraformStack>();
 
+/** A firewall resource of the App, and how many firewalls it creates (undefined: unknown at synth). */
+interface Counted extends NamedResource {
+  readonly instances: number | undefined;
+}
+
+/** The firewalls the library knows to be in one Hetzner account. */
+interface Account {
+  readonly firewalls: readonly Counted[];
+  /** The product whose account it is; undefined for one provider of a team's stack. */
+  readonly product?: string;
+}
+
 /**
- * Makes synth fail when the stacks of the App that are surely in `scope`'s Hetzner account create more firewalls than
+ * Makes synth fail when the stacks of the App that are surely in one Hetzner account create more firewalls than
  * Hetzner allows: "up to 50 Firewalls total across your projects" (its firewall FAQ; hetzner-facts.json
  * `firewall.limits.firewallsTotal`), unless HetznerAccountLimits.raiseFirewalls declares a raise. Hetzner refuses the
  * next firewall at apply, part-way through a deploy, and each stack (each project) alone looked fine.
  *
- * Surely one account: one provider of one stack (one token), and a product's own stacks, test's, staging's and
- * production's: the projects of one product are the team's, created in its one account (project tokens
- * HCLOUD_TOKEN_TEST and HCLOUD_TOKEN), and a product split over two accounts would declare nothing the library
- * could read. A team's other stacks (another product's, its own), and a stack's other providers, may hold another
- * account's token: they are counted for a warning only. Firewalls with `count` or `for_each` are not counted (their
- * number may be computed). Idempotent per stack.
+ * Surely one account: a product's own stacks, test's, staging's and production's (their default provider): the
+ * projects of one product are the team's, created in its one account (project tokens HCLOUD_TOKEN_TEST and
+ * HCLOUD_TOKEN), and a product split over two accounts would declare nothing the library could read; and one
+ * provider of a team's stack (one token). The rest (another product's stacks, a team's own, a stack's other
+ * providers) may hold another account's token: the App's total only warns. Each account over its limit is reported
+ * once, by the first stack of the App that creates its firewalls (naming every stack's share), not by each of them.
+ * A resource with `count` or `for_each` counts as the firewalls it creates (instancesOf); one whose number synth
+ * cannot know warns, naming its path. Idempotent per stack.
  */
 export function checkFirewallsPerAccount(scope: IConstruct): void {
   const stack = stackOf(scope);
@@ -29,38 +45,68 @@ export function checkFirewallsPerAccount(scope: IConstruct): void {
 }
 
 function firewallCountProblems(stack: TerraformStack): string[] {
-  const firewallsOf = (s: TerraformStack) => namedResourcesOf(s).filter((r) => r.resource.terraformResourceType === 'hcloud_firewall');
-  const product = productOf(stack);
-  const others = stack.node.root.node.findAll().filter(TerraformStack.isStack).filter((s) => s !== stack);
-  const sameProduct = product === undefined ? [] : others.filter((s) => productOf(s) === product).flatMap(firewallsOf);
-  const { limit, raise } = HetznerAccountLimits._firewallsOf(stack);
-  const allowed = raise ? `the ${limit} firewalls Hetzner raised the account's limit to (HetznerAccountLimits.raiseFirewalls)`
-    : `${limit} firewalls per account, across its projects`;
+  const stacks = stack.node.root.node.findAll().filter(TerraformStack.isStack);
+  // Reported by the first stack of the App whose validation runs this (it creates a Machine), once for the App.
+  const reporter = (among: readonly TerraformStack[]) => among.find((s) => checkedStacks.has(s)) ?? stacks.find((s) => checkedStacks.has(s));
+  if (reporter(stacks) !== stack) return [];
+  const all: Counted[] = stacks.flatMap((s) => namedResourcesOf(s, true))
+    .filter((r) => r.resource.terraformResourceType === 'hcloud_firewall')
+    .map((r) => ({ ...r, instances: instancesOf(r.resource) }));
+  for (const unknown of all.filter((f) => f.instances === undefined)) warnUncounted(unknown);
+
   const errors: string[] = [];
-  const own = firewallsOf(stack);
-  // One provider of a stack holds one token, so its resources are in one project, of one account.
-  for (const group of groupBy(own, (r) => r.provider ?? '')) {
-    const certain = [...group, ...sameProduct];
-    const all = [...certain, ...own.filter((f) => !group.includes(f)), ...others.filter((s) => product === undefined || productOf(s) !== product).flatMap(firewallsOf)];
-    if (certain.length > limit) {
-      const where = sameProduct.length > 0 ? `in one Hetzner account (the projects of product '${product}': test's, and production's, where staging lives)`
-        : 'in one Hetzner account (one provider, one token)';
-      errors.push(invalidValue(stack, 'firewalls', `${certain.length} firewalls`,
-        `${perStack(certain)} ${where}, and Hetzner allows ${allowed}, so the deploy that creates the next one fails part-way through`,
-        fixFor(certain)));
-    } else if (all.length > limit) {
-      warnOnce(stack, `Hetzner-FirewallsInAccount: ${invalidValue(stack, 'firewalls', `${all.length} firewalls`,
-        `${perStack(all)} may deploy to one Hetzner account (a token of any of its projects deploys there), and Hetzner allows `
-        + `${allowed}, so the deploy that creates the next one would fail part-way through`, fixFor(all))} `
-        + 'If these stacks deploy to Hetzner accounts of their own, this is no problem.');
-    }
+  const accounts = accountsOf(all);
+  for (const account of accounts) {
+    const count = total(account.firewalls);
+    const { limit, raise } = HetznerAccountLimits._firewallsOf(stack, account.product);
+    if (count <= limit) continue;
+    const at = reporter(stacks.filter((s) => account.firewalls.some((f) => f.stack === s)))!;
+    const where = account.product !== undefined ? `in one Hetzner account (the projects of product '${account.product}': test's, and production's, where staging lives)`
+      : 'in one Hetzner account (one provider, one token)';
+    errors.push(invalidValue(at, 'firewalls', `${count} firewalls`,
+      `${perStack(account.firewalls)} ${where}, and Hetzner allows ${allowed(limit, raise !== undefined)}, so the deploy that creates the next one fails part-way through`,
+      fixFor(account.firewalls)));
+  }
+  // Another product's stacks, a team's own and a stack's other providers may all deploy to one account: their total
+  // warns, against the highest limit declared for any of them (if they share an account, it is the raised one).
+  const count = total(all);
+  const limits = accounts.map((a) => HetznerAccountLimits._firewallsOf(stack, a.product));
+  const limit = Math.max(HetznerAccountLimits.DEFAULT_FIREWALLS, ...limits.map((l) => l.limit));
+  if (errors.length === 0 && accounts.length > 1 && count > limit) {
+    warnOnce(stack, `Hetzner-FirewallsInAccount: ${invalidValue(stack, 'firewalls', `${count} firewalls`,
+      `${perStack(all)} may deploy to one Hetzner account (a token of any of its projects deploys there), and Hetzner allows `
+      + `${allowed(limit, limits.some((l) => l.raise !== undefined && l.limit === limit))}, so the deploy that creates the next one would fail part-way through`, fixFor(all))} `
+      + 'If these stacks deploy to Hetzner accounts of their own, this is no problem.');
   }
   return errors;
 }
 
+/** The accounts the library knows: each product's stacks under their default provider, and each provider of a stack apart. */
+function accountsOf(firewalls: readonly Counted[]): Account[] {
+  const key = (f: Counted) => (f.product !== undefined && f.provider === undefined ? `product\0${f.product}` : `stack\0${f.stack.node.path}\0${f.provider ?? ''}`);
+  return groupBy(firewalls, key).map((group) => ({ firewalls: group, product: key(group[0]).startsWith('product\0') ? group[0].product : undefined }));
+}
+
+function allowed(limit: number, raised: boolean): string {
+  return raised ? `the ${limit} firewalls Hetzner raised the account's limit to (HetznerAccountLimits.raiseFirewalls)` : `${limit} firewalls per account, across its projects`;
+}
+
+/** The firewalls created, those synth cannot count aside (each warned of). */
+function total(firewalls: readonly Counted[]): number {
+  return firewalls.reduce((sum, f) => sum + (f.instances ?? 0), 0);
+}
+
+function warnUncounted(firewall: Counted): void {
+  const multiplied = synthesizedArgument(firewall.resource, 'count') !== undefined ? 'count' : 'for_each';
+  warnOnce(firewall.resource, `Hetzner-FirewallsUncounted: ${firewall.resource.node.path}: the number of firewalls its ${multiplied} creates is only `
+    + `known at plan (it reads a variable, a resource or a data source), so synth cannot count them against Hetzner's limit of firewalls per account, `
+    + 'and a deploy past it fails part-way through. Fix: declare the number at synth: count as a number (count: 3, or TerraformCount.of(3)), '
+    + "or for_each over a literal list or map (TerraformIterator.fromList(['a', 'b']), TerraformIterator.fromMap({ a: … })).");
+}
+
 /** "acme-production creates 26 firewalls and acme-staging 26". */
-function perStack(firewalls: readonly NamedResource[]): string {
-  const counts = groupBy(firewalls, (f) => f.stack.node.id).map((g) => [g[0].stack.node.id, g.length] as const);
+function perStack(firewalls: readonly Counted[]): string {
+  const counts = groupBy(firewalls, (f) => f.stack.node.id).map((g) => [g[0].stack.node.id, total(g)] as const);
   const parts = counts.map(([id, n], i) => (i === 0 ? `${id} creates ${n} firewall${n === 1 ? '' : 's'}` : `${id} ${n}`));
   return parts.length === 1 ? parts[0] : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
 }

@@ -176,9 +176,10 @@ function projectOf(environment: string | undefined): Project {
 /**
  * The stack's resources that Hetzner names once per project, with their names and environments as synthesized. A
  * resource without an environment label (an SshKey) is in its stack's environment: an EnvironmentStack's, or the one
- * environment all the stack's labelled resources carry.
+ * environment all the stack's labelled resources carry. Those with `count` or `for_each` only when `multiplied` (the
+ * firewall count reads how many they create; the name checks leave them to Hetzner).
  */
-export function namedResourcesOf(stack: TerraformStack): NamedResource[] {
+export function namedResourcesOf(stack: TerraformStack, multiplied = false): NamedResource[] {
   const found = stack.node.findAll().flatMap((c) => {
     if (!(c instanceof TerraformResource)) return [];
     const noun = NAMED_ONCE_PER_PROJECT[c.terraformResourceType];
@@ -189,7 +190,7 @@ export function namedResourcesOf(stack: TerraformStack): NamedResource[] {
   const productName = productOf(stack);
   const fallback = stackEnvironment instanceof Environment ? stackEnvironment.name : labelled.size === 1 ? [...labelled][0] : undefined;
   // A resource with count or for_each may create none, or name each instance apart: left to Hetzner.
-  return found.filter(({ resource }) => resource.count === undefined && resource.forEach === undefined).map(({ resource, noun, body }) => {
+  return found.filter(({ resource }) => multiplied || (resource.count === undefined && resource.forEach === undefined)).map(({ resource, noun, body }) => {
     const publicKey = resource.terraformResourceType === 'hcloud_ssh_key' ? known(body.public_key) : undefined;
     return {
       resource, stack, noun, name: known(body.name), product: productName,
