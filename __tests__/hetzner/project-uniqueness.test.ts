@@ -280,6 +280,11 @@ describe("at most 50 firewalls per Hetzner account, across the stacks of one App
     expect(limitErrorsOf(app)).toEqual([expect.stringMatching(/^phase2-paying-test\.firewalls: '55 firewalls' is not allowed: .* and Hetzner allows 50 firewalls per account, across its projects/)]);
     HetznerAccountLimits.raiseFirewalls(app, { firewalls: 56, reason: 'raised by Hetzner support, ticket 123457 of 2026-11-03' });
     expect(limitErrorsOf(app)).toEqual([]);
+    // One account, one limit: another number for it in another of its stacks is refused, the same one accepted.
+    expect(() => HetznerAccountLimits.raiseFirewalls(pilot.test, { firewalls: 80, reason: 'raised by Hetzner support, ticket 123458 of 2026-11-04' })).toThrow(
+      "phase1-pilot-test.raiseFirewalls.firewalls: 80 is not allowed: a raise to 60 is declared already for the account of product 'phase1-pilot' "
+      + "('raised by Hetzner support, ticket 123456 of 2026-11-02'), and an account has one limit. Fix: declare the limit Hetzner granted once");
+    HetznerAccountLimits.raiseFirewalls(pilot.test, { firewalls: 60, reason: 'raised by Hetzner support, ticket 123456 of 2026-11-02' });
   });
 
   test("a team's own stacks, which may deploy to one account (or to two), warn instead", () => {

@@ -49,7 +49,14 @@ export class HetznerAccountLimits {
     if (!isReason(copy.reason)) fail(at, 'reason', copy.reason, `a raised limit needs a specific reason (${REASON_RULE})`, 'say where Hetzner granted it (the ticket, its date)');
     const declared = raised.get(scope.node.root) ?? new Map<string, RaisedFirewallLimit>();
     raised.set(scope.node.root, declared);
-    declared.set(productOfScope(scope) ?? '', copy);
+    const product = productOfScope(scope);
+    const earlier = declared.get(product ?? '');
+    // An account has one limit: a second, other number (in another of the product's stacks) would silently win.
+    if (earlier && earlier.firewalls !== copy.firewalls) {
+      fail(at, 'firewalls', copy.firewalls, `a raise to ${earlier.firewalls} is declared already for ${product === undefined ? "the App's accounts" : `the account of product '${product}'`} ('${earlier.reason}'), and an account has one limit`,
+        'declare the limit Hetzner granted once');
+    }
+    declared.set(product ?? '', copy);
   }
 
   /**
