@@ -99,6 +99,7 @@ export function onePort(at: string, port: unknown, what: string): number {
 /**
  * The check of a prop that takes one port as a `Port` or its number (`Port | number`): a range is refused, saying
  * what `what` does (such as 'PostgreSQL listens on'), and a number that is no port with `fix`.
+ * @internal
  */
 export function onePortProp(what: string, fix: string): Check {
   return (at, prop, value) => {
