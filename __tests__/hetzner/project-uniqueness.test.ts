@@ -278,6 +278,8 @@ describe("at most 50 firewalls per Hetzner account, across the stacks of one App
     expect(limitErrorsOf(app).map((e) => e.slice(0, e.indexOf(' is not allowed')))).toEqual(["phase1-pilot-test.firewalls: '55 firewalls'", "phase2-paying-test.firewalls: '55 firewalls'"]);
     HetznerAccountLimits.raiseFirewalls(pilot.production, { firewalls: 60, reason: 'raised by Hetzner support, ticket 123456 of 2026-11-02' });
     expect(limitErrorsOf(app)).toEqual([expect.stringMatching(/^phase2-paying-test\.firewalls: '55 firewalls' is not allowed: .* and Hetzner allows 50 firewalls per account, across its projects/)]);
+    // Reported by the product's own first stack, which cdktf names beside the error, not by the App's first.
+    expect(paying.test.node.validate()).toEqual(limitErrorsOf(app));
     HetznerAccountLimits.raiseFirewalls(app, { firewalls: 56, reason: 'raised by Hetzner support, ticket 123457 of 2026-11-03' });
     expect(limitErrorsOf(app)).toEqual([]);
     // One account, one limit: another number for it in another of its stacks is refused, the same one accepted.

@@ -46,33 +46,33 @@ export function checkFirewallsPerAccount(scope: IConstruct): void {
 
 function firewallCountProblems(stack: TerraformStack): string[] {
   const stacks = stack.node.root.node.findAll().filter(TerraformStack.isStack);
-  // Reported by the first stack of the App whose validation runs this (it creates a Machine), once for the App.
+  // What is reported once is reported by the first of the stacks concerned whose validation runs this (it creates a
+  // Machine), else by the App's first: cdktf names the stack whose validation failed beside the message.
   const reporter = (among: readonly TerraformStack[]) => among.find((s) => checkedStacks.has(s)) ?? stacks.find((s) => checkedStacks.has(s));
-  if (reporter(stacks) !== stack) return [];
   const all: Counted[] = stacks.flatMap((s) => namedResourcesOf(s, true))
     .filter((r) => r.resource.terraformResourceType === 'hcloud_firewall')
     .map((r) => ({ ...r, instances: instancesOf(r.resource) }));
-  for (const unknown of all.filter((f) => f.instances === undefined)) warnUncounted(unknown);
-
-  const errors: string[] = [];
   const accounts = accountsOf(all);
-  for (const account of accounts) {
+  const limits = accounts.map((a) => HetznerAccountLimits._firewallsOf(stack, a.product));
+  const over = accounts.filter((a, i) => total(a.firewalls) > limits[i].limit);
+  const errors: string[] = [];
+  for (const account of over) {
     const count = total(account.firewalls);
-    const { limit, raise } = HetznerAccountLimits._firewallsOf(stack, account.product);
-    if (count <= limit) continue;
-    const at = reporter(stacks.filter((s) => account.firewalls.some((f) => f.stack === s)))!;
+    const { limit, raise } = limits[accounts.indexOf(account)];
+    if (reporter(stacks.filter((s) => account.firewalls.some((f) => f.stack === s))) !== stack) continue;
     const where = account.product !== undefined ? `in one Hetzner account (the projects of product '${account.product}': test's, and production's, where staging lives)`
       : 'in one Hetzner account (one provider, one token)';
-    errors.push(invalidValue(at, 'firewalls', `${count} firewalls`,
+    errors.push(invalidValue(stack, 'firewalls', `${count} firewalls`,
       `${perStack(account.firewalls)} ${where}, and Hetzner allows ${allowed(limit, raise !== undefined)}, so the deploy that creates the next one fails part-way through`,
       fixFor(account.firewalls)));
   }
+  if (reporter(stacks) !== stack) return errors;
+  for (const unknown of all.filter((f) => f.instances === undefined)) warnUncounted(unknown);
   // Another product's stacks, a team's own and a stack's other providers may all deploy to one account: their total
   // warns, against the highest limit declared for any of them (if they share an account, it is the raised one).
   const count = total(all);
-  const limits = accounts.map((a) => HetznerAccountLimits._firewallsOf(stack, a.product));
   const limit = Math.max(HetznerAccountLimits.DEFAULT_FIREWALLS, ...limits.map((l) => l.limit));
-  if (errors.length === 0 && accounts.length > 1 && count > limit) {
+  if (over.length === 0 && accounts.length > 1 && count > limit) {
     warnOnce(stack, `Hetzner-FirewallsInAccount: ${invalidValue(stack, 'firewalls', `${count} firewalls`,
       `${perStack(all)} may deploy to one Hetzner account (a token of any of its projects deploys there), and Hetzner allows `
       + `${allowed(limit, limits.some((l) => l.raise !== undefined && l.limit === limit))}, so the deploy that creates the next one would fail part-way through`, fixFor(all))} `
