@@ -17,7 +17,7 @@ export { ValidationError } from './core/validation-message';
 
 // Hetzner building blocks
 export { HetznerAccountLimits } from './hetzner/account-limits';
-export type { RaisedFirewallLimit } from './hetzner/account-limits';
+export type { DeclaredFirewallCount, RaisedFirewallLimit } from './hetzner/account-limits';
 export { CloudInit } from './hetzner/cloud-init';
 export type { CloudInitFile, CloudInitPart } from './hetzner/cloud-init';
 export * from './hetzner/firewall-rule';

@@ -1,4 +1,5 @@
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { Firewall } from '../../generated/providers/hcloud/firewall';
 import { LoadBalancer } from '../../generated/providers/hcloud/load-balancer';
 import * as lib from '../../lib';
 import {
@@ -170,6 +171,8 @@ const ENTRIES: Entry[] = [
     call: (_s, [m, f, p, w]) => lib.PrivateIngress.allowTcp(m as any, f as any, p as any, w as any) },
   { name: 'HetznerAccountLimits.raiseFirewalls', args: () => [{ firewalls: 100, reason: 'raised by Hetzner support, ticket 123456 of 2026-11-02' }],
     call: (s, [p]) => lib.HetznerAccountLimits.raiseFirewalls(s, p as any) },
+  { name: 'HetznerAccountLimits.declareFirewallCount', args: (s) => [new Firewall(s, 'Tenants', { name: 'tenant-${count.index}', count: new TerraformVariable(s, 'tenants', { type: 'number' }).numberValue }), { atMost: 10 }],
+    call: (_s, [f, p]) => lib.HetznerAccountLimits.declareFirewallCount(f as any, p as any) },
   { name: 'EgressAllowlist.apply', args: (s) => [new Machine(s, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [SshKey.fromName('admin')], adminCidrs: ADMIN, dataClasses: [DataClass.SENSITIVE] }), { policy }], call: (_s, [m, o]) => lib.EgressAllowlist.apply(m as any, o as any) },
 ];
 

@@ -246,25 +246,29 @@ describe("at most 50 firewalls per Hetzner account, across the stacks of one App
 
   // A firewall resource with count or for_each was not counted at all: a team that made its per-tenant firewalls
   // `count: 10` passed synth at 59, and Hetzner refused the 51st at apply.
-  test('a firewall with a literal count counts as that many, one with for_each over a literal set or map as its size; one synth cannot count warns, naming its path and the fix', () => {
+  test('a firewall with a literal count counts as that many, one with for_each over a literal set or map as its size; one synth cannot count warns, naming its path and the fix, until declared', () => {
     const app = Testing.app();
     const stacks = phase1Pilot(app);
-    addFirewalls(stacks.test, 40 - own(stacks.test) - own(stacks.production) - own(stacks.staging!), 'phase1-pilot-test');
+    addFirewalls(stacks.test, 38 - own(stacks.test) - own(stacks.production) - own(stacks.staging!), 'phase1-pilot-test');
     new Firewall(stacks.test, 'Tenants', { name: 'tenant-${count.index}', count: 4 });
     new Firewall(stacks.production, 'Regions', { name: 'region-${each.key}', forEach: TerraformIterator.fromList(['fsn1', 'nbg1', 'nbg1']) });
     new Firewall(stacks.staging!, 'Services', { name: 'service-${each.key}', forEach: TerraformIterator.fromMap({ api: 'a', web: 'w', jobs: 'j' }) });
-    expect(limitErrorsOf(app)).toEqual([]); // 40 + 4 + 2 + 3
-    const workers = new TerraformVariable(stacks.test, 'workers', { type: 'number' });
-    new Firewall(stacks.test, 'Workers', { name: 'worker-${count.index}', count: workers.numberValue });
+    new Firewall(stacks.production, 'Spares', { name: 'spare-${count.index}', count: TerraformCount.of(2) });
+    expect(limitErrorsOf(app)).toEqual([]); // 38 + 4 + 2 (a set of 2) + 3 + 2
+    const workers = new Firewall(stacks.test, 'Workers', { name: 'worker-${count.index}', count: new TerraformVariable(stacks.test, 'workers', { type: 'number' }).numberValue });
     new Firewall(stacks.test, 'Queues', { name: 'queue-${each.key}', forEach: TerraformIterator.fromList(new TerraformVariable(stacks.test, 'queues', { type: 'list(string)' }).listValue) });
     expect(limitErrorsOf(app)).toEqual([]);
     const uncounted = warningsOf(stacks.test).filter((w) => w.startsWith('Hetzner-FirewallsUncounted: '));
     expect(uncounted).toEqual(['count', 'for_each'].map((arg, i) => `Hetzner-FirewallsUncounted: phase1-pilot-test/${['Workers', 'Queues'][i]}: the number of firewalls its ${arg} creates is only known `
       + "at plan (it reads a variable, a resource or a data source), so synth cannot count them against Hetzner's limit of firewalls per account, and a deploy past it "
       + 'fails part-way through. Fix: declare the number at synth: count as a number (count: 3, or TerraformCount.of(3)), '
-      + "or for_each over a literal list or map (TerraformIterator.fromList(['a', 'b']), TerraformIterator.fromMap({ a: … })).")); 
-    new Firewall(stacks.production, 'Spares', { name: 'spare-${count.index}', count: TerraformCount.of(2) });
+      + "or for_each over a literal list or map (TerraformIterator.fromList(['a', 'b']), TerraformIterator.fromMap({ a: … })); "
+      + 'where it comes from a variable, declare the most it creates: HetznerAccountLimits.declareFirewallCount(firewall, { atMost: 10 }).'));
+    HetznerAccountLimits.declareFirewallCount(workers, { atMost: 2 });
     expect(limitErrorsOf(app)).toEqual([expect.stringMatching(/^phase1-pilot-test\.firewalls: '51 firewalls' is not allowed: phase1-pilot-test creates \d+ firewalls, /)]);
+    expect(() => HetznerAccountLimits.declareFirewallCount(workers, { atMost: -1 })).toThrow(/^phase1-pilot-test\/Workers\.declareFirewallCount\.atMost: -1 is not allowed: a resource creates no fewer than 0 firewalls\. Fix: write \{ atMost: 10 \}/);
+    const server = new Server(stacks.test, 'Counted', { name: 'counted', serverType: 'cx23', image: 'debian-12', location: 'fsn1', count: 0 });
+    expect(() => HetznerAccountLimits.declareFirewallCount(server as never, { atMost: 1 })).toThrow(/^phase1-pilot-test\/Counted\.declareFirewallCount\.firewall: 'hcloud_server' is not allowed: only firewalls are counted/);
   });
 
   // raiseFirewalls held for the whole App: a raise Hetzner granted one product's account let another product's

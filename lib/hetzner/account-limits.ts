@@ -1,7 +1,8 @@
+import { TerraformResource } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { isReason, REASON_RULE } from '../core/reason';
 import { frozenSnapshot } from '../core/private/frozen-snapshot';
-import { checkProps, fail, is, requireProps } from '../core/runtime-checks';
+import { checkProps, fail, is, requireInstance, requireProps } from '../core/runtime-checks';
 import { stackOf } from '../core/private/stack-of';
 import { productOf } from './private/project-uniqueness';
 
@@ -13,10 +14,18 @@ export interface RaisedFirewallLimit {
   readonly reason: string;
 }
 
+/** The most firewalls a firewall resource with a computed `count` or `for_each` creates, as the team declares it. */
+export interface DeclaredFirewallCount {
+  /** The most instances its `count` or `for_each` can have: a whole number from 0. */
+  readonly atMost: number;
+}
+
 /** Hetzner's default: "Create up to 50 Firewalls total across your projects" (docs.hetzner.com/cloud/firewalls/faq). */
 const DEFAULT_FIREWALLS = 50;
 /** The raises declared in an App, by the product whose account Hetzner raised ('': every account of the App). */
 const raised = new WeakMap<IConstruct, Map<string, RaisedFirewallLimit>>();
+/** The most firewalls each firewall resource whose number synth cannot know creates, as declared. */
+const declaredCounts = new WeakMap<TerraformResource, number>();
 
 /**
  * Hetzner's limits that hold per account, across its projects, and the raises Hetzner granted on request. Synth
@@ -57,6 +66,33 @@ export class HetznerAccountLimits {
         'declare the limit Hetzner granted once');
     }
     declared.set(product ?? '', copy);
+  }
+
+  /**
+   * Declares the most firewalls a firewall resource creates whose `count` or `for_each` synth cannot read (it reads a
+   * variable, a resource or a data source), so that synth counts them against the account's limit: such a resource
+   * is otherwise left out of the count, with a warning (Hetzner-FirewallsUncounted). A count synth can read wins.
+   */
+  public static declareFirewallCount(firewall: TerraformResource, props: DeclaredFirewallCount): void {
+    const at = `${firewall?.node?.path || 'HetznerAccountLimits'}.declareFirewallCount`;
+    const fix = 'write { atMost: 10 }: the most its count (or the size of its for_each) can be';
+    requireInstance(at, 'firewall', firewall, TerraformResource, 'pass the hcloud Firewall resource whose count or for_each is computed');
+    if (firewall.terraformResourceType !== 'hcloud_firewall') {
+      fail(at, 'firewall', firewall.terraformResourceType, 'only firewalls are counted against this limit', 'pass the hcloud Firewall resource whose count or for_each is computed');
+    }
+    requireProps(at, props, fix);
+    const copy = frozenSnapshot(props, ['atMost']);
+    checkProps<DeclaredFirewallCount>(at, copy, { atMost: is.number(fix, { integer: true }) }, fix);
+    if (copy.atMost < 0) fail(at, 'atMost', copy.atMost, 'a resource creates no fewer than 0 firewalls', fix);
+    declaredCounts.set(firewall, copy.atMost);
+  }
+
+  /**
+   * The most firewalls `firewall` creates, as declared with declareFirewallCount; undefined if nothing is declared.
+   * @internal
+   */
+  public static _declaredFirewallsOf(firewall: TerraformResource): number | undefined {
+    return declaredCounts.get(firewall);
   }
 
   /**

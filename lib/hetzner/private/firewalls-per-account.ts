@@ -34,8 +34,9 @@ interface Account {
  * provider of a team's stack (one token). The rest (another product's stacks, a team's own, a stack's other
  * providers) may hold another account's token: the App's total only warns. Each account over its limit is reported
  * once, by the first stack of the App that creates its firewalls (naming every stack's share), not by each of them.
- * A resource with `count` or `for_each` counts as the firewalls it creates (instancesOf); one whose number synth
- * cannot know warns, naming its path. Idempotent per stack.
+ * A resource with `count` or `for_each` counts as the firewalls it creates (instancesOf), or as many as declared
+ * (HetznerAccountLimits.declareFirewallCount) where synth cannot read them; one with neither warns, naming its
+ * path. Idempotent per stack.
  */
 export function checkFirewallsPerAccount(scope: IConstruct): void {
   const stack = stackOf(scope);
@@ -51,7 +52,7 @@ function firewallCountProblems(stack: TerraformStack): string[] {
   const reporter = (among: readonly TerraformStack[]) => among.find((s) => checkedStacks.has(s)) ?? stacks.find((s) => checkedStacks.has(s));
   const all: Counted[] = stacks.flatMap((s) => namedResourcesOf(s, true))
     .filter((r) => r.resource.terraformResourceType === 'hcloud_firewall')
-    .map((r) => ({ ...r, instances: instancesOf(r.resource) }));
+    .map((r) => ({ ...r, instances: instancesOf(r.resource) ?? HetznerAccountLimits._declaredFirewallsOf(r.resource) }));
   const accounts = accountsOf(all);
   const limits = accounts.map((a) => HetznerAccountLimits._firewallsOf(stack, a.product));
   const over = accounts.filter((a, i) => total(a.firewalls) > limits[i].limit);
@@ -101,7 +102,8 @@ function warnUncounted(firewall: Counted): void {
   warnOnce(firewall.resource, `Hetzner-FirewallsUncounted: ${firewall.resource.node.path}: the number of firewalls its ${multiplied} creates is only `
     + `known at plan (it reads a variable, a resource or a data source), so synth cannot count them against Hetzner's limit of firewalls per account, `
     + 'and a deploy past it fails part-way through. Fix: declare the number at synth: count as a number (count: 3, or TerraformCount.of(3)), '
-    + "or for_each over a literal list or map (TerraformIterator.fromList(['a', 'b']), TerraformIterator.fromMap({ a: … })).");
+    + "or for_each over a literal list or map (TerraformIterator.fromList(['a', 'b']), TerraformIterator.fromMap({ a: … })); "
+    + 'where it comes from a variable, declare the most it creates: HetznerAccountLimits.declareFirewallCount(firewall, { atMost: 10 }).');
 }
 
 /** "acme-production creates 26 firewalls and acme-staging 26". */
