@@ -32,9 +32,10 @@ const HOME_MOVERS = [/^XDG_(CONFIG|DATA|STATE)_HOME$/];
 
 /**
  * The caches in the runner's HOME that a scratch HOME links to, for the tools that find them by HOME alone (npm's
- * `~/.npm`; Playwright's, Cypress's and Puppeteer's browsers under `~/.cache`): they hold downloads, no credentials.
+ * `~/.npm`; Playwright's, Cypress's and Puppeteer's browsers under `~/.cache`, on macOS under `~/Library/Caches`):
+ * they hold downloads, no credentials.
  */
-export const SHARED_CACHES = ['.cache', '.npm'] as const;
+export const SHARED_CACHES = ['.cache', '.npm', 'Library/Caches'] as const;
 
 /** An empty HOME made for one rehearsal, and its removal. */
 export interface ScratchHome {
@@ -55,7 +56,9 @@ export function scratchHome(runnerHome: string | undefined): ScratchHome {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'sovereign-rehearsal-home-'));
   for (const cache of runnerHome ? SHARED_CACHES : []) {
     const target = path.join(runnerHome!, cache);
-    if (fs.existsSync(target)) fs.symlinkSync(target, path.join(home, cache));
+    if (!fs.existsSync(target)) continue;
+    fs.mkdirSync(path.dirname(path.join(home, cache)), { recursive: true });
+    fs.symlinkSync(target, path.join(home, cache));
   }
   // rmSync removes a link, not its target: the runner's caches stay.
   return { path: home, remove: () => fs.rmSync(home, { recursive: true, force: true }) };

@@ -103,8 +103,8 @@ const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehear
       the runner's ~/.aws, ~/.config/hcloud/cli.toml, ~/.s3cfg, ~/.config/rclone, ~/.mc and ~/.ssh are
       not read through HOME: with them it could touch production (production's token, the state key pair
       that reads and writes production's state, the agent or key file holding production's admin key).
-      That HOME links to the runner's ~/.cache and ~/.npm (downloads, no credentials); XDG_CACHE_HOME
-      stays. OpenSSH reads ~/.ssh from the account's home in the password database, not HOME: keep
+      That HOME links to the runner's ~/.cache, ~/.npm and ~/Library/Caches (downloads, no credentials);
+      XDG_CACHE_HOME stays. OpenSSH reads ~/.ssh from the account's home in the password database, not HOME: keep
       production's admin key in the agent, not in that ~/.ssh. --keep-home keeps the runner's HOME (the
       files named above are then readable, but for ~/.aws and ~/.config/hcloud/cli.toml).
       --dry-run prints the exact commands instead of running them. Reads DIR/products/NAME/environments.json

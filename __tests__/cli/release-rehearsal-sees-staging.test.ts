@@ -135,6 +135,8 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
     const files: Record<string, string> = {
       '.ssh/id_ed25519': 'runner-identity', '.s3cfg': 'runner-s3cmd-secret', '.config/rclone/rclone.conf': 'runner-rclone-secret',
       '.mc/config.json': 'runner-mc-secret', '.cache/ms-playwright/browser': 'cached-browser', '.npm/_cacache/index': 'cached-package',
+      // macOS: Playwright's and Cypress's downloads.
+      'Library/Caches/ms-playwright/browser': 'cached-macos-browser',
     };
     for (const [file, text] of Object.entries(files)) {
       fs.mkdirSync(path.dirname(path.join(home, file)), { recursive: true });
@@ -150,6 +152,7 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
     // The caches, downloads without credentials, are the runner's either way.
     expect(text).toContain('cached-browser');
     expect(text).toContain('cached-package');
+    expect(text).toContain('cached-macos-browser');
     if (keep) {
       expect(rehearsalHome).toBe(home);
       expect(text).toMatch(/runner-identity[\s\S]*runner-s3cmd-secret[\s\S]*runner-rclone-secret[\s\S]*runner-mc-secret/);
@@ -162,5 +165,6 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
     expect(fs.existsSync(path.join(home, 'left-by-the-rehearsal'))).toBe(false);
     expect(fs.readFileSync(path.join(home, '.cache/ms-playwright/browser'), 'utf8')).toBe('cached-browser');
     expect(fs.readFileSync(path.join(home, '.npm/_cacache/index'), 'utf8')).toBe('cached-package');
+    expect(fs.readFileSync(path.join(home, 'Library/Caches/ms-playwright/browser'), 'utf8')).toBe('cached-macos-browser');
   });
 });
