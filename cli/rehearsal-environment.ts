@@ -23,6 +23,49 @@ const CREDENTIAL_CHOOSERS = [
  */
 export const EMPTIED_CONFIG_FILES = ['AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'HCLOUD_CONFIG'] as const;
 
+/** A variable of the rehearsal's environment, decided: its name, and why it is withheld or kept. */
+export interface VariableDecision {
+  /** The variable, or the family of variables, as a pattern of names. */
+  readonly pattern: RegExp;
+  readonly why: string;
+}
+
+/**
+ * Variables that name where a tool the rehearsal may run finds credentials reaching production (a configuration file
+ * or directory, a repository and its password), or hold them: unset, with a scratch HOME and with --keep-home alike,
+ * since they may name files outside HOME, which a scratch HOME does not hide.
+ */
+export const WITHHELD_FILE_VARIABLES: readonly VariableDecision[] = [
+  {
+    pattern: /^RCLONE_CONFIG(_|$)/,
+    why: "rclone's configuration file (RCLONE_CONFIG), remotes defined by variables (RCLONE_CONFIG_<REMOTE>_SECRET_ACCESS_KEY) "
+      + 'and the password of an encrypted file (RCLONE_CONFIG_PASS): Hetzner documents rclone for Object Storage, which holds the state bucket',
+  },
+  { pattern: /^RCLONE_S3_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN)$/, why: "rclone's S3 key pair for every remote: the state bucket's" },
+  { pattern: /^S3CMD_CONFIG$/, why: "s3cmd's configuration file, ~/.s3cfg by another name: the state bucket's key pair" },
+  { pattern: /^MC_CONFIG_DIR$/, why: "mc's configuration directory, ~/.mc by another name: its aliases hold the state bucket's key pair" },
+  { pattern: /^MC_HOST_/, why: 'an mc alias as a URL holding its key pair (https://KEY:SECRET@fsn1.your-objectstorage.com)' },
+  {
+    pattern: /^RESTIC_(FROM_)?(REPOSITORY(_FILE)?|PASSWORD(_FILE|_COMMAND)?)$/,
+    why: "restic's repository and its password (or the file or command giving it): production's backups, which restic reads "
+      + '(its dumps hold the users\' data) and, with the runner\'s SSH, prunes',
+  },
+];
+
+/**
+ * Variables of that kind the rehearsal keeps: what its own tools may be given on purpose, holding nothing that reaches
+ * production's Hetzner project, state bucket, machines or backups.
+ */
+export const KEPT_FILE_VARIABLES: readonly VariableDecision[] = [
+  {
+    pattern: /^npm_config_userconfig$/i,
+    why: "npm's user configuration (a private registry and its token): how a rehearsal gets the registry settings its HOME's "
+      + "missing ~/.npmrc would hold (the project's .npmrc is read either way); npm reaches no production",
+  },
+  { pattern: /^KUBECONFIG$/, why: "a Kubernetes cluster's: production here is Hetzner servers, none a cluster's; a rehearsal may be given a test cluster" },
+  { pattern: /^GOOGLE_APPLICATION_CREDENTIALS$/, why: 'a Google service account\'s key: production here holds no Google account; a rehearsal may be given one (a device farm)' },
+];
+
 /**
  * Variables that move a tool's configuration or data out of HOME (rclone's, s3cmd's and mc's configuration live under
  * XDG_CONFIG_HOME; key rings under XDG_DATA_HOME): with a scratch HOME, unset, so that they follow it. XDG_CACHE_HOME
@@ -71,11 +114,12 @@ export function scratchHome(runnerHome: string | undefined): ScratchHome {
  * token (HCLOUD_TOKEN alone is production's project too), production's state key pair (the one staging's state is
  * read with, which reads and writes production's state and the secrets in it), a profile or context holding either,
  * or the agent holding production's admin key (staging built from production's snapshot accepts it), it could touch
- * production. With `home` (a scratchHome), HOME is that, not the runner's.
+ * production; nor with the variables naming other tools' credentials for production (WITHHELD_FILE_VARIABLES). With
+ * `home` (a scratchHome), HOME is that, not the runner's.
  */
 export function rehearsalEnvironment(env: NodeJS.ProcessEnv, requirements: readonly Requirement[], stack: string, home?: string): NodeJS.ProcessEnv {
   const otherStacks = new Set(requirements.filter((r) => r.variable && !r.stacks.includes(stack)).map((r) => `TF_VAR_${r.name}`));
-  const dropped = [...ACCESS_VARIABLES, ...CREDENTIAL_CHOOSERS, ...(home === undefined ? [] : HOME_MOVERS)];
+  const dropped = [...ACCESS_VARIABLES, ...CREDENTIAL_CHOOSERS, ...WITHHELD_FILE_VARIABLES.map((v) => v.pattern), ...(home === undefined ? [] : HOME_MOVERS)];
   return {
     ...Object.fromEntries(Object.entries(env).filter(([name]) => !otherStacks.has(name) && !dropped.some((pattern) => pattern.test(name)))),
     ...Object.fromEntries(EMPTIED_CONFIG_FILES.map((name) => [name, os.devNull])),

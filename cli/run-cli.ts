@@ -97,7 +97,9 @@ const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehear
       out, removed at the end: {"acme-staging": {"app_ipv4": …}}). It gets the caller's environment without
       any HCLOUD_TOKEN…, AWS_ACCESS_KEY_ID…, AWS_SECRET_ACCESS_KEY…, AWS_SESSION_TOKEN…, SSH_AUTH_SOCK, or
       TF_VAR_ that only other stacks read, without AWS_PROFILE, AWS_DEFAULT_PROFILE, AWS_ROLE_ARN (and the
-      other AWS variables that pick credentials) or HCLOUD_CONTEXT, with AWS_CONFIG_FILE,
+      other AWS variables that pick credentials) or HCLOUD_CONTEXT, without the variables naming Object
+      Storage's tools' or restic's credentials (RCLONE_CONFIG…, S3CMD_CONFIG, MC_CONFIG_DIR, MC_HOST_…,
+      RESTIC_REPOSITORY, RESTIC_PASSWORD_FILE and their kin; NPM_CONFIG_USERCONFIG stays), with AWS_CONFIG_FILE,
       AWS_SHARED_CREDENTIALS_FILE and HCLOUD_CONFIG naming an empty file (${os.devNull}), and with a HOME
       of its own, made for it and removed after it (XDG_CONFIG_HOME and XDG_DATA_HOME unset), so that
       the runner's ~/.aws, ~/.config/hcloud/cli.toml, ~/.s3cfg, ~/.config/rclone, ~/.mc and ~/.ssh are

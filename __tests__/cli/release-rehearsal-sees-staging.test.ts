@@ -1,11 +1,12 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { execFileSync } from 'child_process';
 import { App } from 'cdktf';
 import { Phase, Product, StagingMode } from '../../lib';
 import { ProductStacks } from '../../stacks';
 import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary, exampleMonitoring } from '../../examples/shared';
-import { EMPTIED_CONFIG_FILES } from '../../cli/rehearsal-environment';
+import { EMPTIED_CONFIG_FILES, KEPT_FILE_VARIABLES, WITHHELD_FILE_VARIABLES } from '../../cli/rehearsal-environment';
 import { cli, deployEnvironment } from './cli';
 
 describe('release: the rehearsal sees the app that brought staging up', () => {
@@ -98,6 +99,40 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
     for (const name of EMPTIED_CONFIG_FILES) expect(text).toContain(`${name}=${os.devNull}\n`);
     // HOME is not the runner's (see the test below).
     expect(text).not.toContain(`HOME=${runner(home).HOME}\n`);
+  });
+
+  // Audit (release, third pass): the rehearsal still inherited the variables naming other tools' credentials, files
+  // a scratch HOME does not hide: rclone's, s3cmd's and mc's configuration (the state bucket's keys) and restic's
+  // repository and password file (production's backups). It gets none of them now; those its own tools may be given on
+  // purpose, reaching no production (npm's user configuration, a test cluster's), stay. Each is decided in
+  // rehearsal-environment.ts with its reason.
+  test("the rehearsal gets no variable naming another tool's credentials for production, and restic cannot open production's backups", async () => {
+    const repository = path.join(dir, 'production-backups');
+    const passwordFile = path.join(dir, 'restic-password');
+    fs.writeFileSync(passwordFile, 'runner-restic-password\n');
+    // Its ID's first ten digits, which its configuration (restic cat config) shows whole.
+    const repositoryId = /created restic repository ([0-9a-f]{10}) /.exec(execFileSync('restic', ['init', '--repo', repository, '--password-file', passwordFile, '--no-cache'], { encoding: 'utf8' }))![1];
+    const withheld: Record<string, string> = {
+      RCLONE_CONFIG: path.join(dir, 'runner-rclone.conf'), RCLONE_CONFIG_PRODUCTION_SECRET_ACCESS_KEY: 'runner-rclone-secret', RCLONE_CONFIG_PASS: 'runner-rclone-pass',
+      RCLONE_S3_SECRET_ACCESS_KEY: 'runner-rclone-s3-secret', S3CMD_CONFIG: path.join(dir, 'runner-s3cfg'), MC_CONFIG_DIR: path.join(dir, 'runner-mc'),
+      MC_HOST_production: 'https://runner-key:runner-secret@fsn1.your-objectstorage.com', RESTIC_REPOSITORY: repository, RESTIC_PASSWORD_FILE: passwordFile,
+      RESTIC_FROM_REPOSITORY: repository,
+    };
+    const kept: Record<string, string> = { NPM_CONFIG_USERCONFIG: path.join(dir, 'ci-npmrc'), KUBECONFIG: path.join(dir, 'test-cluster'), GOOGLE_APPLICATION_CREDENTIALS: path.join(dir, 'device-farm.json') };
+    // Every name here is one the decisions cover, and the other way round.
+    for (const name of Object.keys(withheld)) expect(WITHHELD_FILE_VARIABLES.some((v) => v.pattern.test(name))).toBe(true);
+    for (const name of Object.keys(kept)) expect(KEPT_FILE_VARIABLES.some((v) => v.pattern.test(name))).toBe(true);
+    const seen = path.join(dir, 'rehearsal-file-variables');
+    // restic as the rehearsal would run it, finding the repository and its password in the environment.
+    const { code, err } = await release(`env > ${seen}; restic cat config --no-cache >> ${seen} 2>&1; true`, { ...withheld, ...kept });
+    expect({ code, err }).toEqual({ code: 0, err: '' });
+    const text = fs.readFileSync(seen, 'utf8');
+    const names = text.split('\n').map((line) => line.split('=')[0]);
+    expect(Object.keys(withheld).filter((name) => names.includes(name))).toEqual([]);
+    expect(text).not.toMatch(/runner-/);
+    expect(text).not.toContain(repositoryId);
+    expect(text).toMatch(/Please specify repository location/);
+    for (const [name, value] of Object.entries(kept)) expect(text).toContain(`\n${name}=${value}\n`);
   });
 
   // A HOME that cannot be made (a full temporary directory) fails the rehearsal's step: thrown, it skipped the take-down.
