@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Requirement } from './check';
+import { rehearsalSsh } from './rehearsal-ssh';
 
 /** Variables that reach a Hetzner project, a state bucket or the machines: a rehearsal gets none of them. */
 const ACCESS_VARIABLES = [/^HCLOUD_TOKEN(_|$)/, /^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN)(_|$)/, /^SSH_AUTH_SOCK$/];
@@ -64,6 +65,11 @@ export const KEPT_FILE_VARIABLES: readonly VariableDecision[] = [
   },
   { pattern: /^KUBECONFIG$/, why: "a Kubernetes cluster's: production here is Hetzner servers, none a cluster's; a rehearsal may be given a test cluster" },
   { pattern: /^GOOGLE_APPLICATION_CREDENTIALS$/, why: 'a Google service account\'s key: production here holds no Google account; a rehearsal may be given one (a device farm)' },
+  {
+    pattern: /^(GIT_SSH(_COMMAND)?|RSYNC_RSH)$/,
+    why: "the ssh that git and rsync run: as plain `ssh` it is the rehearsal's (rehearsalSsh, first on PATH), and an identity "
+      + 'file it names (-i) is one the runner gave git on purpose',
+  },
 ];
 
 /**
@@ -83,6 +89,8 @@ export const SHARED_CACHES = ['.cache', '.npm', 'Library/Caches'] as const;
 /** An empty HOME made for one rehearsal, and its removal. */
 export interface ScratchHome {
   readonly path: string;
+  /** The directory of its ssh, scp and sftp (see rehearsalSsh), first on the rehearsal's PATH. */
+  readonly bin: string;
   /** Removes it, its links to the runner's caches but not what they link to. */
   remove(): void;
 }
@@ -92,19 +100,26 @@ export interface ScratchHome {
  * what reaches production beyond the files EMPTIED_CONFIG_FILES names, such as `~/.s3cfg`,
  * `~/.config/rclone/rclone.conf` and `~/.mc/config.json` (the tools Hetzner documents for Object Storage, holding the
  * state bucket's keys) and `~/.ssh/id_*` (production's admin key, which staging built from production's snapshot
- * accepts). OpenSSH finds `~/.ssh` by the account's entry in the password database, not by HOME: this does not hide
- * the account's own default identities from `ssh` (the README's release section says so).
+ * accepts). OpenSSH finds `~/.ssh` by the account's entry in the password database, not by HOME: the ssh, scp and sftp
+ * found on `searchPath` (the rehearsal's PATH) get stand-ins that read this HOME's `~/.ssh` instead (rehearsalSsh).
  */
-export function scratchHome(runnerHome: string | undefined): ScratchHome {
+export function scratchHome(runnerHome: string | undefined, searchPath: string | undefined): ScratchHome {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'sovereign-rehearsal-home-'));
-  for (const cache of runnerHome ? SHARED_CACHES : []) {
-    const target = path.join(runnerHome!, cache);
-    if (!fs.existsSync(target)) continue;
-    fs.mkdirSync(path.dirname(path.join(home, cache)), { recursive: true });
-    fs.symlinkSync(target, path.join(home, cache));
-  }
   // rmSync removes a link, not its target: the runner's caches stay.
-  return { path: home, remove: () => fs.rmSync(home, { recursive: true, force: true }) };
+  const remove = () => fs.rmSync(home, { recursive: true, force: true });
+  try {
+    for (const cache of runnerHome ? SHARED_CACHES : []) {
+      const target = path.join(runnerHome!, cache);
+      if (!fs.existsSync(target)) continue;
+      fs.mkdirSync(path.dirname(path.join(home, cache)), { recursive: true });
+      fs.symlinkSync(target, path.join(home, cache));
+    }
+    return { path: home, bin: rehearsalSsh(home, searchPath), remove };
+  } catch (e) {
+    // Made part-way, it is not left behind: the release's step fails with the reason.
+    remove();
+    throw e;
+  }
 }
 
 /**
@@ -115,14 +130,15 @@ export function scratchHome(runnerHome: string | undefined): ScratchHome {
  * read with, which reads and writes production's state and the secrets in it), a profile or context holding either,
  * or the agent holding production's admin key (staging built from production's snapshot accepts it), it could touch
  * production; nor with the variables naming other tools' credentials for production (WITHHELD_FILE_VARIABLES). With
- * `home` (a scratchHome), HOME is that, not the runner's.
+ * `home` (a scratchHome), HOME is that, not the runner's, and its ssh, scp and sftp come first on PATH.
  */
-export function rehearsalEnvironment(env: NodeJS.ProcessEnv, requirements: readonly Requirement[], stack: string, home?: string): NodeJS.ProcessEnv {
+export function rehearsalEnvironment(env: NodeJS.ProcessEnv, requirements: readonly Requirement[], stack: string, home?: ScratchHome): NodeJS.ProcessEnv {
   const otherStacks = new Set(requirements.filter((r) => r.variable && !r.stacks.includes(stack)).map((r) => `TF_VAR_${r.name}`));
   const dropped = [...ACCESS_VARIABLES, ...CREDENTIAL_CHOOSERS, ...WITHHELD_FILE_VARIABLES.map((v) => v.pattern), ...(home === undefined ? [] : HOME_MOVERS)];
   return {
     ...Object.fromEntries(Object.entries(env).filter(([name]) => !otherStacks.has(name) && !dropped.some((pattern) => pattern.test(name)))),
     ...Object.fromEntries(EMPTIED_CONFIG_FILES.map((name) => [name, os.devNull])),
-    ...(home === undefined ? {} : { HOME: home }),
+    // Without a PATH there was no ssh to stand in for (rehearsalSsh found none): PATH stays unset.
+    ...(home === undefined ? {} : { HOME: home.path, ...(env.PATH === undefined ? {} : { PATH: `${home.bin}${path.delimiter}${env.PATH}` }) }),
   };
 }

@@ -106,8 +106,10 @@ const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehear
       not read through HOME: with them it could touch production (production's token, the state key pair
       that reads and writes production's state, the agent or key file holding production's admin key).
       That HOME links to the runner's ~/.cache, ~/.npm and ~/Library/Caches (downloads, no credentials);
-      XDG_CACHE_HOME stays. OpenSSH reads ~/.ssh from the account's home in the password database, not HOME: keep
-      production's admin key in the agent, not in that ~/.ssh. --keep-home keeps the runner's HOME (the
+      XDG_CACHE_HOME stays. OpenSSH reads ~/.ssh from the account's home in the password database, not HOME:
+      the ssh, scp and sftp first on the rehearsal's PATH run the real ones with -F HOME/.ssh/config (no
+      default identity, HOME's known_hosts), so a key it uses is one it names (-i); an ssh named by its
+      path (/usr/bin/ssh) still reads the account's ~/.ssh. --keep-home keeps the runner's HOME and ssh (the
       files named above are then readable, but for ~/.aws and ~/.config/hcloud/cli.toml).
       --dry-run prints the exact commands instead of running them. Reads DIR/products/NAME/environments.json
       (run \`npm run synth\` first; DIR defaults to the output of cdktf.json, such as
@@ -509,7 +511,7 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
       // The rehearsal's HOME is its own, made for it and removed after it (see scratchHome), unless --keep-home.
       let home: ScratchHome | undefined;
       try {
-        home = step.rehearsesOn && !keepHome ? scratchHome(io.env.HOME) : undefined;
+        home = step.rehearsesOn && !keepHome ? scratchHome(io.env.HOME, io.env.PATH) : undefined;
       } catch (e) {
         // Thrown out of the loop, it skipped the take-down too, and left staging up and claimed.
         io.err(`step ${i + 1} (${step.title}) failed: its HOME could not be made in ${os.tmpdir()} (${e instanceof Error ? e.message : String(e)}). `
@@ -518,7 +520,7 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
         failed = true;
         continue;
       }
-      const env = { ...(step.rehearsesOn ? rehearsalEnvironment(io.env, requirements, step.rehearsesOn, home?.path) : io.env), ...step.env,
+      const env = { ...(step.rehearsesOn ? rehearsalEnvironment(io.env, requirements, step.rehearsesOn, home) : io.env), ...step.env,
         ...Object.fromEntries(stepCredentialSources(step, credentials).map(([name, source]) => [name, io.env[source]])) };
       const result = await (async () => {
         try {

@@ -5,6 +5,7 @@ import { execFileSync } from 'child_process';
 import { App } from 'cdktf';
 import { Phase, Product, StagingMode } from '../../lib';
 import { ProductStacks } from '../../stacks';
+import { startLoopbackSshd, stopSshd } from '../../testing/harness/sshd';
 import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary, exampleMonitoring } from '../../examples/shared';
 import { EMPTIED_CONFIG_FILES, KEPT_FILE_VARIABLES, WITHHELD_FILE_VARIABLES } from '../../cli/rehearsal-environment';
 import { cli, deployEnvironment } from './cli';
@@ -133,6 +134,57 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
     expect(text).not.toContain(repositoryId);
     expect(text).toMatch(/Please specify repository location/);
     for (const [name, value] of Object.entries(kept)) expect(text).toContain(`\n${name}=${value}\n`);
+  });
+
+  // Audit (release, third pass): OpenSSH finds ~/.ssh by the account's entry in the password database, not by HOME,
+  // so a plain ssh, scp or sftp in the rehearsal logged in with the runner account's default identity (production's
+  // admin key, which staging built from production's snapshot accepts) and read its ~/.ssh/config and known hosts. The
+  // rehearsal's ssh, scp and sftp, first on its PATH, read its HOME's ~/.ssh instead; a key of its own still logs in.
+  test("ssh, scp and sftp in the rehearsal use nothing of the runner account's ~/.ssh, and a key of its own still logs in", async () => {
+    const machine = path.join(dir, 'machine');
+    const runner = path.join(dir, 'runner-account');
+    fs.mkdirSync(machine);
+    fs.mkdirSync(path.join(runner, '.ssh'), { recursive: true });
+    const key = (name: string) => {
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', path.join(runner, '.ssh', name)]);
+      return fs.readFileSync(path.join(runner, '.ssh', `${name}.pub`), 'utf8');
+    };
+    const authorized = path.join(machine, 'authorized_keys');
+    // The account's default identity, and a key only its ~/.ssh/config names.
+    fs.writeFileSync(authorized, key('id_ed25519') + key('admin_key'), { mode: 0o600 });
+    const sshd = await startLoopbackSshd(machine, ['Subsystem sftp internal-sftp']);
+    try {
+      fs.writeFileSync(path.join(runner, '.ssh', 'known_hosts'), `[127.0.0.1]:${sshd.port} ${sshd.hostKey}\n`);
+      fs.writeFileSync(path.join(runner, '.ssh', 'config'), `Host 127.0.0.2\n  HostName 127.0.0.1\n  User root\n  IdentityFile ${path.join(runner, '.ssh', 'admin_key')}\n`);
+      // The password database naming the runner's directory as the account's home, in the rehearsal's mount namespace only.
+      const passwd = path.join(dir, 'passwd');
+      fs.writeFileSync(passwd, fs.readFileSync('/etc/passwd', 'utf8').split('\n')
+        .map((line) => line.split(':')).map((f) => (f[2] === String(os.userInfo().uid) ? [...f.slice(0, 5), runner, ...f.slice(6)] : f).join(':')).join('\n'));
+      const seen = path.join(dir, 'rehearsal-ssh');
+      const options = `-o BatchMode=yes -o StrictHostKeyChecking=accept-new`;
+      const script = path.join(dir, 'rehearsal-ssh.sh');
+      fs.writeFileSync(script, [
+        `exec >> ${seen} 2>&1`,
+        `ssh ${options} -p ${sshd.port} root@127.0.0.1 echo reached with the default identity`,
+        `ssh ${options} -p ${sshd.port} 127.0.0.2 echo reached through the configuration`,
+        `scp ${options} -P ${sshd.port} root@127.0.0.1:${authorized} "$HOME/copied" && echo copied with the default identity`,
+        `echo "get ${authorized} $HOME/fetched" | sftp ${options} -b - -P ${sshd.port} root@127.0.0.1 && echo fetched with the default identity`,
+        `mkdir -p "$HOME/.ssh" && ssh-keygen -q -t ed25519 -N '' -f "$HOME/.ssh/own" && cat "$HOME/.ssh/own.pub" >> ${authorized}`,
+        `ssh ${options} -i "$HOME/.ssh/own" -p ${sshd.port} root@127.0.0.1 echo reached with its own key`,
+        `echo "its known hosts: $(cat "$HOME/.ssh/known_hosts")"`,
+        '',
+      ].join('\n'));
+      const { code, err } = await release(`unshare --mount --propagation private sh -c 'mount --bind ${passwd} /etc/passwd && exec sh ${script}'`);
+      expect({ code, err }).toEqual({ code: 0, err: '' });
+      const text = fs.readFileSync(seen, 'utf8');
+      expect(text).not.toMatch(/(reached|copied|fetched) (with the default identity|through the configuration)/);
+      expect(text.match(/root@127\.0\.0\.1: Permission denied \(publickey\)/g)).toHaveLength(3);
+      expect(text).toMatch(/connect to host 127\.0\.0\.2 port \d+: Connection refused/);
+      expect(text).toMatch(/^reached with its own key$/m);
+      expect(text).toContain(`its known hosts: [127.0.0.1]:${sshd.port} ${sshd.hostKey}`);
+    } finally {
+      await stopSshd(sshd.child);
+    }
   });
 
   // A HOME that cannot be made (a full temporary directory) fails the rehearsal's step: thrown, it skipped the take-down.
