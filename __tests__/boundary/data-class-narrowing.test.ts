@@ -3,8 +3,8 @@ import { LoadBalancer } from '../../generated/providers/hcloud/load-balancer';
 import { Server } from '../../generated/providers/hcloud/server';
 import { Volume } from '../../generated/providers/hcloud/volume';
 import { VolumeAttachment } from '../../generated/providers/hcloud/volume-attachment';
-import { DataClass, DataVolume, Size } from '../../lib';
-import { checkedStack, machine, synthErrors } from './fixtures';
+import { DataClass, DataVolume, EgressAllowlist, Environment, Machine, ServerType, Size, SshKey } from '../../lib';
+import { checkedStack, machine, policy, synthErrors } from './fixtures';
 
 // Audit 04: DataClass.declare replaced a Machine's own declaration, so with its labels replaced too, a
 // machine built as SENSITIVE was judged public: placed in Ashburn, no firewall, synth passing. A
@@ -92,5 +92,41 @@ describe('an inherited declaration never makes a raw store public', () => {
     const vault = new Server(team, 'Vault', { name: 'vault', serverType: 'cpx21', image: 'debian-12', location: 'ash' });
     expect(synthErrors(strict)).toMatch(/strict\/Team\/Vault\.location: 'ash' is not allowed: hcloud_server holds secret data/);
     expect(DataClass.declaredFor(vault)).toEqual([DataClass.SENSITIVE, DataClass.SECRET]);
+  });
+});
+
+// Third pass: a Machine left at its default under a stack declared [DataClass.PUBLIC] was refused as if the caller had
+// dropped a class: "production/App.dataClasses: ["sensitive"] ... production/App already holds public", naming a
+// class the caller never wrote on the machine and a declaration made on the stack as the machine's own.
+describe('a default Machine under a stack declared public', () => {
+  const props = { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [SshKey.fromName('admin')], adminCidrs: ['203.0.113.0/24'] };
+
+  test('is refused saying the default is sensitive, where public was declared, and what to write for each case', () => {
+    const stack = checkedStack();
+    DataClass.declare(stack, [DataClass.PUBLIC]);
+    expect(() => new Machine(stack, 'App', props)).toThrow(
+      "production/App.dataClasses: 'left out (the default)' is not allowed: a Machine that declares no classes holds [DataClass.SENSITIVE] by default, "
+      + "and 'production' above it is declared to hold [DataClass.PUBLIC]: a declaration below may add classes to that one but not leave one out, "
+      + 'so the default is refused rather than read as either public or sensitive. Fix: say what the machine holds: dataClasses: [DataClass.PUBLIC] '
+      + "if it holds only what 'production' declares, or dataClasses: [DataClass.PUBLIC, DataClass.SENSITIVE] if it holds sensitive data too "
+      + '(it then needs the egress allowlist, EgressAllowlist.apply)');
+  });
+
+  test('a plain-JavaScript caller passing dataClasses: [] gets the same message; either fix passes', () => {
+    const stack = checkedStack();
+    DataClass.declare(stack, [DataClass.PUBLIC]);
+    expect(() => new Machine(stack, 'App', { ...props, dataClasses: [] })).toThrow(/^production\/App\.dataClasses: 'left out \(the default\)' is not allowed: a Machine that declares no classes/);
+    new Machine(stack, 'Web', { ...props, role: 'web', dataClasses: [DataClass.PUBLIC] });
+    EgressAllowlist.apply(new Machine(stack, 'Api', { ...props, role: 'api', dataClasses: [DataClass.PUBLIC, DataClass.SENSITIVE] }), { policy });
+    expect(synthErrors(stack)).toBe('');
+  });
+
+  test('a declaration on another construct above names that one, not the machine', () => {
+    const stack = checkedStack();
+    const team = new Construct(stack, 'Team');
+    DataClass.declare(team, [DataClass.SENSITIVE, DataClass.SECRET]);
+    expect(() => new Machine(team, 'App', props)).toThrow(/'production\/Team' above it is declared to hold \[DataClass\.SENSITIVE, DataClass\.SECRET\].*Fix: declare what it holds: dataClasses: \[DataClass\.SENSITIVE, DataClass\.SECRET\]$/);
+    const m = machine(checkedStack('other'));
+    expect(() => DataClass.declare(m, [DataClass.PUBLIC])).toThrow(/^other\/App\.dataClasses: \["public"\] is not allowed: other\/App already holds sensitive/);
   });
 });

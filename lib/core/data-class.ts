@@ -60,15 +60,25 @@ export class DataClass {
     });
     // A declaration only adds: one that drops a class already declared here or above (a Machine's
     // own) would let the rules judge a sensitive machine as public.
-    const before = DataClass.declaredFor(scope);
-    const dropped = (before ?? []).filter((c) => !classes.includes(c));
-    if (dropped.length > 0) {
-      const all = DataClass.all().filter((c) => before!.includes(c) || classes.includes(c));
-      throw new ValidationError(invalidValue(scope, 'dataClasses', classes.map(String),
-        `${scope.node.path} already holds ${before!.join(', ')}, and a declaration can add classes but never remove one (${dropped.join(', ')})`,
-        `declare every class it holds: [${all.map((c) => `DataClass.${c.name.toUpperCase()}`).join(', ')}]`));
-    }
+    const problem = DataClass.narrowing(scope, classes);
+    if (problem) throw new ValidationError(invalidValue(scope, 'dataClasses', classes.map(String), ...problem));
     declared.set(scope, [...classes]);
+  }
+
+  /**
+   * Why declaring `classes` on `scope` would drop a class declared on it or above it, as `[why, fix]`; `undefined` when
+   * it only adds. The reason names where the earlier declaration was made: one on the stack above reads differently
+   * from the construct's own.
+   * @internal
+   */
+  public static narrowing(scope: IConstruct, classes: readonly DataClass[]): [string, string] | undefined {
+    const before = DataClass.declarationOf(scope);
+    const dropped = (before?.classes ?? []).filter((c) => !classes.includes(c));
+    if (!before || dropped.length === 0) return undefined;
+    const all = DataClass.all().filter((c) => before.classes.includes(c) || classes.includes(c));
+    const where = before.on === scope ? `${scope.node.path} already holds` : `'${before.on.node.path}' above it is declared to hold`;
+    return [`${where} ${before.classes.join(', ')}, and a declaration can add classes but never remove one (${dropped.join(', ')})`,
+      `declare every class it holds: [${all.map((c) => `DataClass.${c.name.toUpperCase()}`).join(', ')}]`];
   }
 
   /** The classes declared on `scope` or its nearest declaring ancestor; `undefined` when none declares any. */

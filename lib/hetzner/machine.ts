@@ -268,6 +268,8 @@ export class Machine extends Construct implements IMachine {
     this.location = props.location ?? Location.FSN1;
     this.serverType = props.serverType;
     this.dataClasses = props.dataClasses && props.dataClasses.length > 0 ? [...new Set(props.dataClasses)] : [DataClass.SENSITIVE];
+    // A stack declared public above a machine left at its default: the generic refusal named classes the caller never wrote.
+    if (!props.dataClasses?.length) refuseDefaultUnderLooserDeclaration(this);
     // The boundary rules read what the machine holds from here, not only from labels a raw override could change.
     DataClass.declare(this, this.dataClasses);
     this.serverName = props.name ?? `${props.environment.name}-${props.role}`;
@@ -814,4 +816,23 @@ function suggestionIn(location: Location, type: ServerType): string {
   const fits = there.filter((t) => t.memory.toGibibytes() >= type.memory.toGibibytes() && t.cores >= type.cores).sort((a, b) => size(a) - size(b));
   const pick = fits[0] ?? there.sort((a, b) => size(b) - size(a))[0];
   return pick ? `, such as ServerType.${pick.name.toUpperCase()}` : '';
+}
+
+/**
+ * A machine that declares no classes holds sensitive data, and a declaration may add to what is declared above it, never
+ * leave a class out: under a stack (or construct) declared `[DataClass.PUBLIC]`, the default leaves public out. Said as
+ * such, with what to write for each case, not as a drop of a class the caller never listed.
+ */
+function refuseDefaultUnderLooserDeclaration(machine: Machine): void {
+  const above = DataClass.declarationOf(machine);
+  if (!above || !DataClass.narrowing(machine, [DataClass.SENSITIVE])) return;
+  const written = (classes: readonly DataClass[]) => `[${classes.map((c) => `DataClass.${c.name.toUpperCase()}`).join(', ')}]`;
+  const wider = DataClass.all().filter((c) => above.classes.includes(c) || c === DataClass.SENSITIVE);
+  fail(machine, 'dataClasses', 'left out (the default)',
+    `a Machine that declares no classes holds ${written([DataClass.SENSITIVE])} by default, and '${above.on.node.path}' above it is declared to hold `
+      + `${written(above.classes)}: a declaration below may add classes to that one but not leave one out, so the default is refused rather than `
+      + 'read as either public or sensitive',
+    wider.length === above.classes.length ? `declare what it holds: dataClasses: ${written(above.classes)}`
+      : `say what the machine holds: dataClasses: ${written(above.classes)} if it holds only what '${above.on.node.path}' declares, `
+        + `or dataClasses: ${written(wider)} if it holds sensitive data too (it then needs the egress allowlist, EgressAllowlist.apply)`);
 }
