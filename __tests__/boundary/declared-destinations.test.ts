@@ -158,8 +158,11 @@ describe('a destination the machine cannot reach is refused', () => {
 
   test('declared ports are values: a bad one is refused where it is declared', () => {
     const m = app(checkedStack());
-    expectRefused(() => EgressAllowlist.requireHostnames(m, ['u1.your-storagebox.de'], 'backup target the nightly backups are written to', 70000), /production\/App\.egressHostnames\.port: 70000 is not allowed/);
-    expectRefused(() => EgressAllowlist.requireHostnames(m, ['u1.your-storagebox.de'], 'backup target the nightly backups are written to', '23' as any), /egressHostnames\.port: '23' is not allowed/);
+    expectRefused(() => EgressAllowlist.requireHostnames(m, ['u1.your-storagebox.de'], 'backup target the nightly backups are written to', 70000),
+      /production\/App\.egressHostnames\[\d+\]\.port: 70000 is not allowed: the destination u1\.your-storagebox\.de is reached on a TCP port/);
+    expectRefused(() => EgressAllowlist.requireHostnames(m, ['u1.your-storagebox.de'], 'backup target the nightly backups are written to', '23' as any), /egressHostnames\[\d+\]\.port: '23' is not allowed: the destination u1\.your-storagebox\.de/);
+    expectRefused(() => EgressAllowlist.requireHostnames(m, ['u1.your-storagebox.de'], 'backup target the nightly backups are written to', Port.range(22, 23)),
+      /egressHostnames\[\d+\]\.port: '22-23' is not allowed: the destination u1\.your-storagebox\.de is reached on one TCP port, and this is a range\. Fix: pass one port of it, such as Port\.of\(22\)/);
   });
 });
 

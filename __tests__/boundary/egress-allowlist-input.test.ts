@@ -1,5 +1,5 @@
 import { Lazy, TerraformStack, TerraformVariable, Testing } from 'cdktf';
-import { AiActRole, BoundaryPolicy, DataClass, DataFlow, EgressAllowlist, EgressForm, EgressHost, FirewallDirection, Processor } from '../../lib';
+import { AiActRole, BoundaryPolicy, DataClass, DataFlow, EgressAllowlist, EgressForm, EgressHost, FirewallDirection, Port, Processor } from '../../lib';
 import { allowlistFor } from '../../lib/boundary/private/egress-declarations';
 import { warningsOf } from '../setup/stack';
 import { checkedStack, machine, mistral, policy, PUBLIC_ONLY, publicHost, synthErrors } from './fixtures';
@@ -118,7 +118,7 @@ describe('EgressAllowlist.apply, from plain JavaScript', () => {
     ['hostnamesFor without options', (s: TerraformStack) => EgressAllowlist.hostnamesFor(machine(s), null as any), /^production\/App\.egressAllowlist\.props: missing/],
     ['hostnamesFor with a plain-object policy', (s: TerraformStack) => EgressAllowlist.hostnamesFor(machine(s), { policy: {} } as any), /^production\/App\.egressAllowlist\.policy: /],
     ['requireHostnames with its port as text', (s: TerraformStack) => EgressAllowlist.requireHostnames(machine(s), ['a.example.eu'], 'webhook receiver the app posts events to', '443' as any),
-      /^production\/App\.egressHostnames\.port: '443' is not allowed: a port is a whole number from 1 to 65535\. Fix: use a port such as 443, written as a number$/],
+      /^production\/App\.egressHostnames\[0\]\.port: '443' is not allowed: the destination a\.example\.eu is reached on a TCP port, a whole number from 1 to 65535\. Fix: pass one TCP port, such as Port\.of\(443\)$/],
   ])('%s is refused by name', (_name, call, message) => {
     expect(refusal(() => call(checkedStack()))).toMatch(message);
   });
@@ -229,7 +229,24 @@ describe('an extra egress host says what it is for, and synth judges it', () => 
   ])('a destination\'s purpose that is %s is refused: it is published in boundary.md', (_what, purpose) => {
     const stack = checkedStack();
     expect(() => EgressAllowlist.requireHostnames(machine(stack), ['status.acme.eu'], purpose as any))
-      .toThrow(/^production\/App\.egressHostnames\.purpose: .* is not allowed: a declared destination needs a specific purpose/);
+      .toThrow(/^production\/App\.egressHostnames\[0\]\.purpose: .* is not allowed: the destination status\.acme\.eu needs a specific purpose/);
+  });
+
+  // Third pass: the refusals of a purpose and a port named the call (`production/App.egressHostnames.purpose`), not the
+  // host: with several constructs declaring destinations on one machine, nothing said which one was wrong.
+  test('a bad purpose or port names the host and its place among the machine\'s destinations', () => {
+    const m = machine(checkedStack());
+    EgressAllowlist.requireHostnames(m, ['status.acme.eu'], 'status page the app posts its incidents to', Port.of(8443));
+    expect(() => EgressAllowlist.requireHostnames(m, ['u1.your-storagebox.de', 'u2.your-storagebox.de'], 'backups'))
+      .toThrow(/^production\/App\.egressHostnames\[1\.\.2\]\.purpose: 'backups' is not allowed: the destination u1\.your-storagebox\.de, u2\.your-storagebox\.de needs a specific purpose/);
+    expect(() => EgressAllowlist.requireHostnames(m, ['u1.your-storagebox.de'], 'backup target the nightly backups are written to', Port.range(22, 23)))
+      .toThrow(/^production\/App\.egressHostnames\[1\]\.port: '22-23' is not allowed: the destination u1\.your-storagebox\.de is reached on one TCP port/);
+    // A Port is what it takes; a number still works (deprecated), the default is 443.
+    EgressAllowlist.requireHostnames(m, ['u1.your-storagebox.de'], 'backup target the nightly backups are written to', Port.of(23));
+    EgressAllowlist.requireHostnames(m, ['hooks.acme.eu'], 'webhook receiver the app posts events to', 8080);
+    EgressAllowlist.requireHostnames(m, ['ping.acme.eu'], 'heartbeat the app pings after each import');
+    expect(EgressAllowlist.requiredDestinations(m).map((d) => `${d.hostname}:${d.port}`))
+      .toEqual(['status.acme.eu:8443', 'u1.your-storagebox.de:23', 'hooks.acme.eu:8080', 'ping.acme.eu:443']);
   });
 
   test.each([

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { Fn, TerraformVariable } from 'cdktf';
+import { Port } from '../core/port';
 import { Duration } from '../core/duration';
 import { Size } from '../core/size';
 import { Environment } from '../core/environment';
@@ -420,8 +421,8 @@ export class BackupPlan extends Construct {
     this.protectedMachines.push(machine);
     if (postgres.enabled) this.dumpingMachines.add(machine);
     // The plan declares its own destinations, so the machine's egress allowlist holds them whoever builds the stack.
-    for (const t of this.targets) EgressAllowlist.requireHostnames(machine, [t.destination.host], `backup target (${t.description}) the backup jobs write to`, t.destination.port);
-    EgressAllowlist.requireHostnames(machine, [this.heartbeat.host], 'backup heartbeat pinged after each backup', 443);
+    for (const t of this.targets) EgressAllowlist.requireHostnames(machine, [t.destination.host], `backup target (${t.description}) the backup jobs write to`, Port.of(t.destination.port));
+    EgressAllowlist.requireHostnames(machine, [this.heartbeat.host], 'backup heartbeat pinged after each backup');
     // The jobs send the backups out: they run only once the machine's allowlist is loaded.
     EgressAllowlist.guardUnits(machine, ['backup-bootstrap', ...(postgres.enabled ? ['backup-dump'] : []), 'backup-push', 'backup-prune', 'backup-check'].map((u) => `${u}.service`));
     this.heartbeat.requireHttps(this, 'the backup heartbeat');

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { Fn, TerraformVariable } from 'cdktf';
+import { Port } from '../core/port';
 import { holdsOnlyPublic } from '../core/private/only-public';
 import { Duration } from '../core/duration';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
@@ -205,9 +206,9 @@ export class RestoreDrill extends Construct {
     }
     // The drill declares its own destinations, so the machine's egress allowlist holds them whoever builds the stack.
     for (const { target } of sources) {
-      EgressAllowlist.requireHostnames(props.machine, [target.destination.host], `restore drill source (${target.description}) the drill restores from`, target.destination.port);
+      EgressAllowlist.requireHostnames(props.machine, [target.destination.host], `restore drill source (${target.description}) the drill restores from`, Port.of(target.destination.port));
     }
-    EgressAllowlist.requireHostnames(props.machine, [props.heartbeat.host], 'restore drill heartbeat pinged after each drill', 443);
+    EgressAllowlist.requireHostnames(props.machine, [props.heartbeat.host], 'restore drill heartbeat pinged after each drill');
     // The drill reads the backups over the network: it runs only once the machine's allowlist is loaded.
     EgressAllowlist.guardUnits(props.machine, ['restore-drill.service']);
     props.heartbeat.requireHttps(this, 'the restore drill heartbeat');

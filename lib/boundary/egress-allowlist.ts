@@ -148,8 +148,13 @@ export class EgressAllowlist {
    * boundary.md and must be a specific reason (at least 20 letters), and a host that is a processor's API (the
    * policy's) or a known model provider's is refused unless the stack declares a `DataFlow` to that processor. A
    * host of your own that receives only public data is an `EgressHost.publicOnly` in `apply`'s hostnames.
+   *
+   * @param port the TCP port it is reached on, one port: `Port.of(23)`. Default: 443.
    */
-  public static requireHostnames(machine: IMachine, hostnames: string[], purpose: string, port = 443): void {
+  public static requireHostnames(machine: IMachine, hostnames: string[], purpose: string, port?: Port): void;
+  /** @deprecated pass the port as a `Port` (`Port.of(23)`), as every other port of the library is given since 0.2.0 */
+  public static requireHostnames(machine: IMachine, hostnames: string[], purpose: string, port: number): void;
+  public static requireHostnames(machine: IMachine, hostnames: string[], purpose: string, port: Port | number = Port.of(443)): void {
     const path = machine?.node?.path ?? 'EgressAllowlist';
     const at = `${path}.egressHostnames`;
     requireMachine('EgressAllowlist.requireHostnames', 'machine', machine);
@@ -158,16 +163,19 @@ export class EgressAllowlist {
     const declared = required.get(machine)?.length ?? 0;
     const list = (optionalArray(at, 'hostnames', hostnames, "list hostnames such as ['u123.your-storagebox.de']", (h) => h) ?? [])
       .map((h, i) => checkHostname(path, `egressHostnames[${declared + i}]`, h));
+    // A bad purpose or port is refused at the host it was declared for, as the other refusals of a destination are.
+    const slot = `egressHostnames[${declared}${list.length > 1 ? `..${declared + list.length - 1}` : ''}]`;
+    const hosts = list.map((h) => (Token.isUnresolved(h) ? 'a host known at deploy' : h)).join(', ') || 'no host';
     // Published beside the hosts in boundary.md and the only thing said of them: held to a reason like an extra host's.
     if (!isReason(purpose)) {
-      fail(at, 'purpose', purpose, `a declared destination needs a specific purpose, published beside it in boundary.md (${REASON_RULE})`,
+      fail(path, `${slot}.purpose`, purpose, `the destination ${hosts} needs a specific purpose, published beside it in boundary.md (${REASON_RULE})`,
         "say what the host is and what the machine sends it, such as 'backup target the nightly restic backups are written to'");
     }
-    const single = Port.of(port, at);
+    const single = destinationPort(`${path}.${slot}`, hosts, port);
     // A deploy-time host declared here carries its purpose into boundary.md ("known at deploy"), so it is not warned about.
     checkTokensAtSynth(machine, path, 'egressHostnames', list, false, declared);
     if (!required.has(machine)) machine.node.addValidation({ validate: () => [...unreachableDestinations(machine), ...processorDestinations(machine)] });
-    required.set(machine, [...(required.get(machine) ?? []), ...list.map((hostname) => ({ hostname, purpose, port: single.from }))]);
+    required.set(machine, [...(required.get(machine) ?? []), ...list.map((hostname) => ({ hostname, purpose, port: single }))]);
   }
 
   /** The destinations the machine's constructs declared with `requireHostnames`. */
@@ -428,6 +436,22 @@ function processorsOf(machine: IMachine): { readonly flows: readonly Processor[]
 function hostAtSynth(machine: IMachine, hostname: string): string | undefined {
   const resolved = Token.isUnresolved(hostname) ? resolveTemplate(machine, hostname) : hostname;
   return typeof resolved === 'string' && !resolved.includes('${') ? resolved : undefined;
+}
+
+/**
+ * The one TCP port a declared destination is reached on, from a `Port` or (deprecated) a number: a range, a number
+ * outside 1-65535 or text from JavaScript is refused naming the host it was declared for.
+ */
+function destinationPort(at: string, hosts: string, port: unknown): number {
+  const fix = 'pass one TCP port, such as Port.of(443)';
+  if (port instanceof Port) {
+    if (!port.isSingle) fail(at, 'port', port.toString(), `the destination ${hosts} is reached on one TCP port, and this is a range`, `pass one port of it, such as Port.of(${port.from})`);
+    return port.from;
+  }
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    fail(at, 'port', port, `the destination ${hosts} is reached on a TCP port, a whole number from 1 to 65535`, fix);
+  }
+  return port as number;
 }
 
 function checkHostname(at: string, prop: string, h: unknown): string {

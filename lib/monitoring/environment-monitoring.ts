@@ -208,9 +208,9 @@ export class EnvironmentMonitoring extends Construct {
       guardOnClone(prober, { units: PROBER_UNITS.map((u) => `${u}.service`), files: derivedFromSecrets });
       this.allowAlertEgress(prober, receivers);
       // The monitoring declares its own destinations, so the prober's egress allowlist holds them whoever builds the stack.
-      for (const c of this.checks) EgressAllowlist.requireHostnames(prober, [c.hostname], `host the prober probes for uptime check ${c.name}`, c.port.from);
-      for (const r of receivers) EgressAllowlist.requireHostnames(prober, [r.hostname], `alert receiver ${r.name} that Alertmanager notifies`, r.port.from);
-      EgressAllowlist.requireHostnames(prober, [plan.deadMansSwitch.hostname], "dead-man's switch that Alertmanager pings while it runs", plan.deadMansSwitch.port.from);
+      for (const c of this.checks) EgressAllowlist.requireHostnames(prober, [c.hostname], `host the prober probes for uptime check ${c.name}`, c.port);
+      for (const r of receivers) EgressAllowlist.requireHostnames(prober, [r.hostname], `alert receiver ${r.name} that Alertmanager notifies`, r.port);
+      EgressAllowlist.requireHostnames(prober, [plan.deadMansSwitch.hostname], "dead-man's switch that Alertmanager pings while it runs", plan.deadMansSwitch.port);
       // They probe, page and ping outside hosts: they run only once the prober's allowlist is loaded (a table that
       // failed to load silences the prober; the dead-man's switch, no longer pinged, reports it).
       EgressAllowlist.guardUnits(prober, PROBER_UNITS.map((u) => `${u}.service`));

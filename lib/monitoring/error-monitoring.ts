@@ -60,7 +60,7 @@ export class ErrorMonitoring extends Construct {
     requireSensitiveVariable(this, 'dsn', props.dsn);
 
     // The events' destination, declared for the machine's egress allowlist whoever builds the stack.
-    EgressAllowlist.requireHostnames(props.machine, [...props.endpoint.hostnames], 'error monitoring endpoint the applications report scrubbed errors to', 443);
+    EgressAllowlist.requireHostnames(props.machine, [...props.endpoint.hostnames], 'error monitoring endpoint the applications report scrubbed errors to');
     declareErrorMonitoring(this, props.endpoint);
     DataFlow.declare(this, {
       processor: props.endpoint.processor,
