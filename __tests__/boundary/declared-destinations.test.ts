@@ -3,6 +3,7 @@ import {
   AlertReceiver, BackupPlan, BackupTarget, DataClass, DeadMansSwitch, EgressAllowlist, Environment, EnvironmentMonitoring, FirewallRule, Heartbeat,
   Location, Machine, MonitoringPlan, Phase, Port, RestoreCheck, RestoreDrill, S3Provider, ServerType, SshKey, StorageBox, StorageBoxAccount, UptimeCheck,
 } from '../../lib';
+import { boundaryDocument } from '../../lib/boundary/boundary-document';
 import { HetznerStandIn } from '../../testing';
 import { synthesizedBundle } from '../../testing/bundle';
 import { checkedStack, policy } from './fixtures';
@@ -109,6 +110,63 @@ function monitor(stack: TerraformStack, m: Machine): void {
       }),
     });
 }
+
+// Third pass: an uptime check pointed at a host the policy names as a processor (is the model API up?) was refused
+// unless the stack declared a DataFlow to it, as if the probe sent data; a team could only pass it by declaring a flow
+// the probe does not make. A probe is told apart from a destination that receives data: it passes where the policy
+// already opens the host, and is refused where it would be the one opening it (a model provider the policy does not name).
+describe('a probe is judged for what it sends', () => {
+  function probing(stack: TerraformStack, m: Machine, url: string, receiver = AlertReceiver.email('ops', { smarthost: 'smtp.mail.eu:587', from: 'alerts@acme.eu', to: ['ops@acme.eu'], username: 'alerts@acme.eu' })): void {
+    new EnvironmentMonitoring(stack, 'Monitoring', {
+      environment: Environment.PRODUCTION, phase: Phase.ONE, machine: m,
+      plan: new MonitoringPlan({
+        uptimeChecks: [UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health'), UptimeCheck.http(Environment.TEST, url, { name: 'model-api', expectStatus: [401] })],
+        receivers: [receiver],
+        deadMansSwitch: DeadMansSwitch.healthchecksIo(),
+      }),
+    });
+  }
+
+  test('an uptime check of a policy processor\'s API passes without a DataFlow, and boundary.md says it is a probe', () => {
+    const stack = checkedStack();
+    const m = app(stack);
+    EgressAllowlist.apply(m, { policy });
+    probing(stack, m, 'https://api.mistral.ai/v1/models');
+    const outcome = outcomeOf(() => stack);
+    expect(outcome.kind === 'rejected' ? outcome.message : outcome.kind).toBe('accepted');
+    expect(EgressAllowlist.requiredDestinations(m).find((d) => d.hostname === 'api.mistral.ai')).toEqual(expect.objectContaining({ port: 443, probe: true }));
+    // The host was on the allowlist already, as the policy's processor; the probe adds nothing to it.
+    expect(hostnamesFile(stack, 'acme-production-app').split('\n').filter((h) => h === 'api.mistral.ai')).toHaveLength(1);
+    expect(boundaryDocument({ title: 'Acme', policy, stacks: [stack] })).toMatch(/^\| api\.mistral\.ai \| host the prober probes for uptime check model-api \(probed on TCP 443: the probe sends no data, but the host is open to every program on the machine\); declared processor Mistral AI \(Paris, FR\) \|$/m);
+  });
+
+  test('an alert receiver at a policy processor\'s API still needs a DataFlow: alerts are data', () => {
+    expectRefused(() => {
+      const stack = checkedStack();
+      const m = app(stack);
+      EgressAllowlist.apply(m, { policy });
+      probing(stack, m, 'https://status.acme.eu/', AlertReceiver.webhook('pager', { hostname: 'api.mistral.ai' }));
+      return stack;
+    }, /production\/App\.egressHostnames\[\d+\]: 'api\.mistral\.ai' is not allowed: it is declared as the alert receiver pager that Alertmanager notifies, but is the API of the declared processor Mistral AI/);
+  });
+
+  test('a probe of a model provider the policy does not name is refused: it would open the host to every program on the prober', () => {
+    expectRefused(() => {
+      const stack = checkedStack();
+      const m = app(stack);
+      EgressAllowlist.apply(m, { policy });
+      probing(stack, m, 'https://api.openai.com/v1/models');
+      return stack;
+    }, /production\/App\.egressHostnames\[\d+\]: 'api\.openai\.com' is not allowed: it is declared as the host the prober probes for uptime check model-api, but is the API of OpenAI, a model provider/);
+  });
+
+  test('from plain JavaScript, requireProbeTargets is held to what requireHostnames is', () => {
+    const m = app(checkedStack());
+    expectRefused(() => (EgressAllowlist.requireProbeTargets as any)(m, 'api.mistral.ai', 'model API the team watches for outages'), /production\/App\.egressHostnames\.hostnames: 'api\.mistral\.ai' is not allowed: it is a string, not a list/);
+    expectRefused(() => (EgressAllowlist.requireProbeTargets as any)(m, ['api.mistral.ai'], 'probe'), /production\/App\.egressHostnames\[0\]\.purpose: 'probe' is not allowed: the destination api\.mistral\.ai needs a specific purpose/);
+    expectRefused(() => (EgressAllowlist.requireProbeTargets as any)({}, ['api.mistral.ai'], 'model API the team watches for outages'), /EgressAllowlist\.requireProbeTargets\.machine/);
+  });
+});
 
 describe('a destination the machine cannot reach is refused', () => {
   test('a machine whose own outbound rules forget the Storage Box port is refused with path, value and fix', () => {

@@ -73,6 +73,12 @@ export interface RequiredDestination {
   readonly purpose: string;
   /** The TCP port it is reached on. */
   readonly port: number;
+  /**
+   * Whether the machine only probes it (an uptime check: a connection, a TLS handshake, a request for a public URL),
+   * sending none of its data: declared with `requireProbeTargets`.
+   * @default false
+   */
+  readonly probe?: boolean;
 }
 
 /** Hostnames declared on machines by the constructs that need them (backup targets, alert receivers). */
@@ -155,27 +161,20 @@ export class EgressAllowlist {
   /** @deprecated pass the port as a `Port` (`Port.of(23)`), as every other port of the library is given since 0.2.0 */
   public static requireHostnames(machine: IMachine, hostnames: string[], purpose: string, port: number): void;
   public static requireHostnames(machine: IMachine, hostnames: string[], purpose: string, port: Port | number = Port.of(443)): void {
-    const path = machine?.node?.path ?? 'EgressAllowlist';
-    const at = `${path}.egressHostnames`;
-    requireMachine('EgressAllowlist.requireHostnames', 'machine', machine);
-    // Each host is named as the machine's destination, egressHostnames[i] counted across every call, as the refusal
-    // of a model provider's API names it, not by its place in this call's list.
-    const declared = required.get(machine)?.length ?? 0;
-    const list = (optionalArray(at, 'hostnames', hostnames, "list hostnames such as ['u123.your-storagebox.de']", (h) => h) ?? [])
-      .map((h, i) => checkHostname(path, `egressHostnames[${declared + i}]`, h));
-    // A bad purpose or port is refused at the host it was declared for, as the other refusals of a destination are.
-    const slot = `egressHostnames[${declared}${list.length > 1 ? `..${declared + list.length - 1}` : ''}]`;
-    const hosts = list.map((h) => (Token.isUnresolved(h) ? 'a host known at deploy' : h)).join(', ') || 'no host';
-    // Published beside the hosts in boundary.md and the only thing said of them: held to a reason like an extra host's.
-    if (!isReason(purpose)) {
-      fail(path, `${slot}.purpose`, purpose, `the destination ${hosts} needs a specific purpose, published beside it in boundary.md (${REASON_RULE})`,
-        "say what the host is and what the machine sends it, such as 'backup target the nightly restic backups are written to'");
-    }
-    const single = destinationPort(`${path}.${slot}`, hosts, port);
-    // A deploy-time host declared here carries its purpose into boundary.md ("known at deploy"), so it is not warned about.
-    checkTokensAtSynth(machine, path, 'egressHostnames', list, false, declared);
-    if (!required.has(machine)) machine.node.addValidation({ validate: () => [...unreachableDestinations(machine), ...processorDestinations(machine)] });
-    required.set(machine, [...(required.get(machine) ?? []), ...list.map((hostname) => ({ hostname, purpose, port: single }))]);
+    declareDestinations(machine, hostnames, purpose, port, false);
+  }
+
+  /**
+   * Declares hosts `machine` probes on TCP `port` (an uptime check: a connection, a TLS handshake, a request for a
+   * public URL), for its allowlist, like `requireHostnames`. A probe sends none of the machine's data, so a host that is
+   * the API of a processor the policy names passes without a `DataFlow`: the allowlist lets every such processor
+   * through already, and the probe opens nothing more. The host table cannot tell a probe from a request, so any other
+   * probed host is open to every program on the machine like a declared destination: a model provider's API the policy
+   * does not name is refused here too, and boundary.md lists each probed host with its purpose.
+   * @param port the TCP port it is probed on, one port. Default: 443.
+   */
+  public static requireProbeTargets(machine: IMachine, hostnames: string[], purpose: string, port: Port = Port.of(443)): void {
+    declareDestinations(machine, hostnames, purpose, port, true);
   }
 
   /** The destinations the machine's constructs declared with `requireHostnames`. */
@@ -317,6 +316,31 @@ export class EgressAllowlist {
   }
 }
 
+/** `requireHostnames` and `requireProbeTargets`: checks the destinations and records them for the machine's allowlist. */
+function declareDestinations(machine: IMachine, hostnames: string[], purpose: string, port: Port | number, probe: boolean): void {
+  const path = machine?.node?.path ?? 'EgressAllowlist';
+  const at = `${path}.egressHostnames`;
+  requireMachine(`EgressAllowlist.${probe ? 'requireProbeTargets' : 'requireHostnames'}`, 'machine', machine);
+  // Each host is named as the machine's destination, egressHostnames[i] counted across every call, as the refusal
+  // of a model provider's API names it, not by its place in this call's list.
+  const declared = required.get(machine)?.length ?? 0;
+  const list = (optionalArray(at, 'hostnames', hostnames, "list hostnames such as ['u123.your-storagebox.de']", (h) => h) ?? [])
+    .map((h, i) => checkHostname(path, `egressHostnames[${declared + i}]`, h));
+  // A bad purpose or port is refused at the host it was declared for, as the other refusals of a destination are.
+  const slot = `egressHostnames[${declared}${list.length > 1 ? `..${declared + list.length - 1}` : ''}]`;
+  const hosts = list.map((h) => (Token.isUnresolved(h) ? 'a host known at deploy' : h)).join(', ') || 'no host';
+  // Published beside the hosts in boundary.md and the only thing said of them: held to a reason like an extra host's.
+  if (!isReason(purpose)) {
+    fail(path, `${slot}.purpose`, purpose, `the destination ${hosts} needs a specific purpose, published beside it in boundary.md (${REASON_RULE})`,
+      "say what the host is and what the machine sends it, such as 'backup target the nightly restic backups are written to'");
+  }
+  const single = destinationPort(`${path}.${slot}`, hosts, port);
+  // A deploy-time host declared here carries its purpose into boundary.md ("known at deploy"), so it is not warned about.
+  checkTokensAtSynth(machine, path, 'egressHostnames', list, false, declared);
+  if (!required.has(machine)) machine.node.addValidation({ validate: () => [...unreachableDestinations(machine), ...processorDestinations(machine)] });
+  required.set(machine, [...(required.get(machine) ?? []), ...list.map((hostname) => ({ hostname, purpose, port: single, ...(probe ? { probe } : {}) }))]);
+}
+
 /**
  * The allowlist of `machine`, each hostname once (first origin first) with every reason it is on
  * it: the one list the host table and the boundary document both read, so they cannot disagree.
@@ -331,7 +355,11 @@ function allowlistEntries(machine: IMachine, options: EgressAllowlistOptions): A
   for (const [h, what] of Object.entries(PACKAGE_MIRRORS)) add(h, what);
   for (const h of options.policy.extraEgressHostnames) add(h.hostname, h.describe("the policy's extraEgressHostnames"));
   for (const h of options.hostnames ?? []) add(h.hostname, h.describe('EgressAllowlist.apply'));
-  for (const r of required.get(machine) ?? []) add(r.hostname, `${r.purpose} (declared for TCP ${r.port})`);
+  // A probe is said to be one, and what the table does with its host: it cannot tell a probe from any other connection.
+  for (const r of required.get(machine) ?? []) {
+    add(r.hostname, r.probe ? `${r.purpose} (probed on TCP ${r.port}: the probe sends no data, but the host is open to every program on the machine)`
+      : `${r.purpose} (declared for TCP ${r.port})`);
+  }
   // Derived from the policy, not from declared flows: a machine holding sensitive data may send
   // what the policy allows (scrubbed first) to any processor it names, and nothing else.
   for (const p of options.policy.processors) {
@@ -373,6 +401,9 @@ function processorDestinations(machine: IMachine): string[] {
   return (required.get(machine) ?? []).flatMap((d, i) => {
     const resolved = hostAtSynth(machine, d.hostname);
     if (resolved === undefined || flows.some((p) => p.hostnames.includes(resolved))) return [];
+    // A probe sends none of the machine's data, and a processor the policy names is on the allowlist already: the probe
+    // opens nothing the policy did not. Any other processor's or model provider's API it would open to every program.
+    if (d.probe && allowlist.policy.processors.some((p) => p.hostnames.includes(resolved))) return [];
     const conflict = extraHostConflict(resolved, processors, 'do not declare it with EgressAllowlist.requireHostnames');
     return conflict ? [invalidValue(machine, `egressHostnames[${i}]`, resolved, `it is declared as the ${d.purpose}, but ${conflict[0].replace(/^it /, '')}`, conflict[1])] : [];
   });

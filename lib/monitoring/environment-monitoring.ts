@@ -208,7 +208,8 @@ export class EnvironmentMonitoring extends Construct {
       guardOnClone(prober, { units: PROBER_UNITS.map((u) => `${u}.service`), files: derivedFromSecrets });
       this.allowAlertEgress(prober, receivers);
       // The monitoring declares its own destinations, so the prober's egress allowlist holds them whoever builds the stack.
-      for (const c of this.checks) EgressAllowlist.requireHostnames(prober, [c.hostname], `host the prober probes for uptime check ${c.name}`, c.port);
+      // A probe sends none of the machine's data: a probed host the policy names as a processor needs no DataFlow.
+      for (const c of this.checks) EgressAllowlist.requireProbeTargets(prober, [c.hostname], `host the prober probes for uptime check ${c.name}`, c.port);
       for (const r of receivers) EgressAllowlist.requireHostnames(prober, [r.hostname], `alert receiver ${r.name} that Alertmanager notifies`, r.port);
       EgressAllowlist.requireHostnames(prober, [plan.deadMansSwitch.hostname], "dead-man's switch that Alertmanager pings while it runs", plan.deadMansSwitch.port);
       // They probe, page and ping outside hosts: they run only once the prober's allowlist is loaded (a table that
