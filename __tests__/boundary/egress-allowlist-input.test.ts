@@ -1,5 +1,6 @@
 import { Lazy, TerraformStack, TerraformVariable, Testing } from 'cdktf';
-import { AiActRole, BoundaryPolicy, DataClass, DataFlow, EgressAllowlist, EgressForm, EgressHost, FirewallDirection, Port, Processor } from '../../lib';
+import { Server } from '../../generated/providers/hcloud/server';
+import { AiActRole, BoundaryPolicy, BoundarySuppressions, DataClass, DataFlow, EgressAllowlist, EgressForm, EgressHost, FirewallDirection, Port, Processor } from '../../lib';
 import { allowlistFor } from '../../lib/boundary/private/egress-declarations';
 import { warningsOf } from '../setup/stack';
 import { checkedStack, machine, mistral, policy, PUBLIC_ONLY, publicHost, synthErrors } from './fixtures';
@@ -271,5 +272,42 @@ describe('an extra egress host says what it is for, and synth judges it', () => 
     EgressAllowlist.apply(m, { policy, hostnames: [host] });
     expect(synthErrors(stack)).toBe('');
     expect(allowlistFor(m.server)!.hostnames()).toContain('pypi.org');
+  });
+});
+
+// Third pass: a self-hosted proxy in front of a US provider passed when its machine was declared public: no allowlist
+// narrows a public machine's egress, and the private network carries to it whatever the sensitive machines send. Synth
+// cannot see what the proxy forwards, but it sees the provider's API named in what the machine runs.
+describe('a machine without an allowlist set up to reach a model provider the policy does not name', () => {
+  const proxy = (stack: TerraformStack) => machine(stack, 'Proxy', { role: 'llm-proxy', dataClasses: [DataClass.PUBLIC] }, false);
+
+  test('is refused when a bundle file names the provider\'s API, naming the machine, the host, the file and the fix', () => {
+    const stack = checkedStack();
+    proxy(stack).addBundlePart({ name: 'llm proxy', files: [{ path: '/etc/llm-proxy/env', content: 'UPSTREAM=https://api.openai.com/v1\nMODEL=gpt-4o\n' }] });
+    expect(synthErrors(stack)).toMatch(/Boundary-ProcessorAllowed: production\/Proxy: 'api\.openai\.com' \(in its bundle file \/etc\/llm-proxy\/env\) is not allowed: it is the API of OpenAI, a model provider the policy does not name as a processor, and the machine is declared to hold only public data, so no host allowlist narrows its egress.* Fix: send model requests to a processor the policy names/);
+  });
+
+  test('and when its user data (a raw server beside it too) or a destination declared for it names one; from plain JavaScript alike', () => {
+    const stack = checkedStack();
+    const m = proxy(stack);
+    (EgressAllowlist.requireHostnames as any)(m, ['api.anthropic.com'], 'upstream the proxy forwards completions to', 443);
+    const raw = new Server(stack, 'Gateway', { name: 'gateway', serverType: 'cx33', image: 'debian-12', location: 'fsn1', userData: '#cloud-config\nwrite_files:\n- path: /etc/gw\n  content: "https://acme.openai.azure.com/openai"\n' });
+    DataClass.declare(raw, [DataClass.PUBLIC]);
+    const errors = synthErrors(stack);
+    expect(errors).toMatch(/production\/Proxy: 'api\.anthropic\.com' \(in its declared destination, the upstream the proxy forwards completions to\) is not allowed: it is the API of Anthropic/);
+    expect(errors).toMatch(/production\/Gateway: 'acme\.openai\.azure\.com' \(in its user data\) is not allowed: it is the API of Azure OpenAI \(Microsoft\)/);
+  });
+
+  test('passes for a processor the policy names, an uptime probe, a machine with the allowlist, or a finding suppressed with a reason', () => {
+    const stack = checkedStack();
+    const m = proxy(stack);
+    m.addBundlePart({ name: 'llm proxy', files: [{ path: '/etc/llm-proxy/env', content: 'UPSTREAM=https://api.mistral.ai/v1\n' }] });
+    EgressAllowlist.requireProbeTargets(m, ['api.openai.com'], 'status of the provider the team compares against');
+    const blocked = machine(stack, 'Filter', { role: 'filter' }, true);
+    blocked.addBundlePart({ name: 'filter', files: [{ path: '/etc/filter/blocked', content: 'api.openai.com\n' }] });
+    const docs = machine(stack, 'Docs', { role: 'docs', dataClasses: [DataClass.PUBLIC] }, false);
+    docs.addBundlePart({ name: 'docs', files: [{ path: '/srv/docs/README', content: 'We never call api.openai.com.\n' }] });
+    BoundarySuppressions.add(docs, [{ id: 'Boundary-ProcessorAllowed', reason: 'The documentation only names the provider the product does not use' }]);
+    expect(synthErrors(stack)).toBe('');
   });
 });

@@ -1,14 +1,15 @@
 import { EgressForm } from '../boundary-policy';
 import { allowlistFor } from '../private/egress-declarations';
 import { BoundaryRule, Finding, RuleContext } from './rule';
+import { unnarrowedModelProviderFindings } from './unnarrowed-model-provider';
 
 export const processorAllowed: BoundaryRule = {
   id: 'Boundary-ProcessorAllowed',
   level: 'error',
-  cause: 'A workload sends a data class to a processor, or in a form, that the policy does not allow; or a machine\'s host allowlist lets through a processor or extra host of another policy than the one the stack is checked against.',
+  cause: 'A workload sends a data class to a processor, or in a form, that the policy does not allow; or a machine\'s host allowlist lets through a processor or extra host of another policy than the one the stack is checked against; or a machine without a host allowlist (declared to hold no sensitive data) is set up to reach a model provider the policy does not name: its user data, bundle files or declared destinations name the provider\'s API.',
   explanation: 'External EU providers are used only for the classes the boundary permits, in the permitted form; everything else never leaves.',
-  enforcedAt: 'synth (declared flows, and the policy each host allowlist was built from); on the host, the egress allowlist only lets allowed processors\' hostnames through',
-  evaluate: (context) => [...flowFindings(context), ...allowlistFindings(context)],
+  enforcedAt: 'synth (declared flows, the policy each host allowlist was built from, and the model providers named in what a machine without an allowlist runs); on the host, the egress allowlist only lets allowed processors\' hostnames through',
+  evaluate: (context) => [...flowFindings(context), ...allowlistFindings(context), ...unnarrowedModelProviderFindings(context)],
 };
 
 function flowFindings({ flows, policy }: RuleContext): Finding[] {
