@@ -35,6 +35,13 @@ export function boundaryRulesRun(pack: BoundaryChecks, policy: BoundaryPolicy): 
   return settings.rules.map((r) => r.id);
 }
 
+/**
+ * Whether two policies give every rule the same verdicts. An extra host is compared by name, not by its reason, as a
+ * processor is by name, seat and hostnames, not by its purpose or note: no rule reads them (every extra host receives
+ * public data at most, whatever its reason says), and boundary.md publishes each machine's extra hosts with the reasons
+ * of the policy its allowlist was built from, so a pack whose policy words a reason differently judges and publishes
+ * the same.
+ */
 function samePolicy(a: BoundaryPolicy, b: BoundaryPolicy): boolean {
   if (a === b) return true;
   const roles = (p: BoundaryPolicy) => JSON.stringify([...p.aiActRoles].sort());
