@@ -301,7 +301,7 @@ describe('a machine without an allowlist set up to reach a model provider the po
   test('passes for a processor the policy names, an uptime probe, a machine with the allowlist, or a finding suppressed with a reason', () => {
     const stack = checkedStack();
     const m = proxy(stack);
-    m.addBundlePart({ name: 'llm proxy', files: [{ path: '/etc/llm-proxy/env', content: 'UPSTREAM=https://api.mistral.ai/v1\n' }] });
+    m.addBundlePart({ name: 'llm proxy', files: [{ path: '/etc/llm-proxy/env', content: 'UPSTREAM=https://api.mistral.ai/v1\n# keys: https://console.mistral.ai/api-keys\n' }] });
     EgressAllowlist.requireProbeTargets(m, ['api.openai.com'], 'status of the provider the team compares against');
     const blocked = machine(stack, 'Filter', { role: 'filter' }, true);
     blocked.addBundlePart({ name: 'filter', files: [{ path: '/etc/filter/blocked', content: 'api.openai.com\n' }] });

@@ -20,7 +20,9 @@ const HOST_LIKE = /(?<![A-Za-z0-9.-])[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:
  * provider, which no policy allows (a processor needs an EU seat). A probe sends nothing and is not counted.
  */
 export function unnarrowedModelProviderFindings({ resources, policy, flows, constructAt }: RuleContext): Finding[] {
-  const allowed = new Set([...policy.processors, ...flows.map((f) => f.processor)].flatMap((p) => p.hostnames));
+  const named = [...policy.processors, ...flows.map((f) => f.processor)].flatMap((p) => p.hostnames);
+  // A provider the policy names by one host (api.mistral.ai) is judged by the policy wherever else it is named (docs.mistral.ai).
+  const allowed = new Set([...named, ...named.map((h) => modelProviderOf(h)).filter((p): p is string => p !== undefined)]);
   return resources.filter((r) => r.type === 'hcloud_server').flatMap((server): Finding[] => {
     const construct = constructAt?.(server.path);
     if (construct && allowlistFor(construct)) return [];
@@ -40,7 +42,7 @@ export function unnarrowedModelProviderFindings({ resources, policy, flows, cons
     return sources.flatMap(({ where, text }) => [...text.matchAll(HOST_LIKE)].flatMap(([match]): Finding[] => {
       const host = match.toLowerCase();
       const provider = modelProviderOf(host);
-      if (!provider || allowed.has(host) || seen.has(host)) return [];
+      if (!provider || allowed.has(host) || allowed.has(provider) || seen.has(host)) return [];
       seen.add(host);
       const at = machine?.node.path ?? server.path;
       return [{
