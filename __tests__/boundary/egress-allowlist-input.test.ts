@@ -291,11 +291,13 @@ describe('a machine without an allowlist set up to reach a model provider the po
     const stack = checkedStack();
     const m = proxy(stack);
     (EgressAllowlist.requireHostnames as any)(m, ['api.anthropic.com'], 'upstream the proxy forwards completions to', 443);
+    m.addCloudInitPart({ name: 'proxy env', files: [{ path: '/etc/proxy/fallback.env', content: 'FALLBACK=https://api.groq.com/openai/v1\n' }] });
     const raw = new Server(stack, 'Gateway', { name: 'gateway', serverType: 'cx33', image: 'debian-12', location: 'fsn1', userData: '#cloud-config\nwrite_files:\n- path: /etc/gw\n  content: "https://acme.openai.azure.com/openai"\n' });
     DataClass.declare(raw, [DataClass.PUBLIC]);
     const errors = synthErrors(stack);
     expect(errors).toMatch(/production\/Proxy: 'api\.anthropic\.com' \(in its declared destination, the upstream the proxy forwards completions to\) is not allowed: it is the API of Anthropic/);
     expect(errors).toMatch(/production\/Gateway: 'acme\.openai\.azure\.com' \(in its user data\) is not allowed: it is the API of Azure OpenAI \(Microsoft\)/);
+    expect(errors).toMatch(/production\/Proxy: 'api\.groq\.com' \(in its user data\) is not allowed: it is the API of Groq/);
   });
 
   test('passes for a processor the policy names, an uptime probe, a machine with the allowlist, or a finding suppressed with a reason', () => {
