@@ -177,7 +177,7 @@ export class EgressAllowlist {
     declareDestinations(machine, hostnames, purpose, port, true);
   }
 
-  /** The destinations the machine's constructs declared with `requireHostnames`. */
+  /** The destinations the machine's constructs declared with `requireHostnames` and `requireProbeTargets` (`probe: true`). */
   public static requiredDestinations(machine: IMachine): readonly RequiredDestination[] {
     return [...(required.get(machine) ?? [])];
   }
