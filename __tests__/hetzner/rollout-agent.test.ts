@@ -147,6 +147,31 @@ describe('the rollout agent', () => {
     expect(m.systemctl()).toEqual(['disable --now acme-job.timer', 'daemon-reload']);
   });
 
+  // Review: the rollback put the previous files back and deleted the new part's unit file, but never stopped the unit
+  // the new part had enabled and started: it kept running after the rollback, beside the version that never had it.
+  test('a rollback stops and disables the units only the failed version had, and restarts a Debian unit that loses its new drop-in', () => {
+    const m = machine();
+    m.apply([app('a=1\n')]);
+    const queue: BundlePart = {
+      name: 'queue',
+      files: [
+        { path: '/etc/systemd/system/acme-queue.service', content: '[Unit]\nDescription=Queue\n\n[Service]\nExecStart=/bin/true\n\n[Install]\nWantedBy=multi-user.target\n' },
+        { path: '/etc/systemd/system/prometheus-alertmanager.service.d/50-sovereign.conf', content: '[Service]\nExecStart=\nExecStart=/usr/bin/prometheus-alertmanager --config.file=/etc/acme/am.yml\n' },
+      ],
+      commands: [['systemctl', 'enable', '--now', 'acme-queue.service'], ['systemctl', 'restart', 'prometheus-alertmanager']],
+    };
+    const failing: BundlePart = { name: 'migrate', files: [{ path: '/etc/acme/migrate.conf', content: 'x=1\n' }], commands: [['sh', '-c', 'exit 4']] };
+    const run = m.apply([app('a=1\n'), queue, failing]);
+    expect(run.status).toBe(1);
+    expect(m.read('/etc/systemd/system/acme-queue.service')).toBeUndefined();
+    expect(m.read('/etc/systemd/system/prometheus-alertmanager.service.d/50-sovereign.conf')).toBeUndefined();
+    expect(m.systemctl()).toEqual([
+      'daemon-reload', 'enable --now acme-queue.service', 'restart prometheus-alertmanager',
+      // The rollback: stopped and disabled while its file is still there to find its links, then gone.
+      'disable --now acme-queue.service', 'daemon-reload', 'try-restart prometheus-alertmanager.service',
+    ]);
+  });
+
   test("restarts a Debian unit whose drop-in the bundle no longer has, so it stops running with the bundle's settings", () => {
     const m = machine();
     const prober: BundlePart = {

@@ -744,9 +744,7 @@ def switch(bundle, files, changed, removed, runtime_gone, unfinished, pending, r
         # A unit the new version no longer has is stopped and disabled before its file goes (a server
         # built from another machine's snapshot carries that machine's timers until its own bundle arrives).
         for path in sorted(removed):
-            name = path[len(UNIT_DIR):]
-            if path.startswith(UNIT_DIR) and "/" not in name and name.endswith(UNIT_SUFFIXES):
-                run(["systemctl", "disable", "--now", name])
+            disable_unit(path)
             if os.path.lexists(real(path)):
                 os.unlink(real(path))
         if any(p.startswith(UNIT_DIR) for p in touched):
@@ -760,6 +758,14 @@ def switch(bundle, files, changed, removed, runtime_gone, unfinished, pending, r
         if roll_back(touched, previous_root, old_bundle, failure):
             end_activation()
         raise failure
+
+
+def disable_unit(path):
+    """Stops and disables a unit whose file is about to go: systemctl needs the file to find its links, and a unit
+    whose file is gone keeps running, unseen by any later bundle."""
+    name = path[len(UNIT_DIR):]
+    if path.startswith(UNIT_DIR) and "/" not in name and name.endswith(UNIT_SUFFIXES):
+        run(["systemctl", "disable", "--now", name])
 
 
 def restart_undropped(removed, files):
@@ -800,15 +806,21 @@ def roll_back(touched, previous_root, old_bundle, failure):
     """Puts the previous files back and activates them again; False when that failed too."""
     log("rolling back to the previous files after: " + failure.step)
     try:
+        added = set()
         for path in touched:
             kept = previous_root + path
             if os.path.lexists(kept):
                 os.makedirs(os.path.dirname(real(path)), exist_ok=True)
                 copy_kept(kept, real(path))
             elif os.path.lexists(real(path)):
+                # Only the new version had it: a unit its part enabled and started kept running after the rollback,
+                # beside the previous version, which never had it; a Debian unit kept the settings of its new drop-in.
+                disable_unit(path)
                 os.unlink(real(path))
+                added.add(path)
         if any(p.startswith(UNIT_DIR) for p in touched):
             daemon_reload()
+        restart_undropped(added, {f["path"] for p in old_bundle["parts"] for f in p.get("files", [])})
         restored = set(touched)
         run_parts([p for p in old_bundle["parts"] if p.get("commands") and (
             {f["path"] for f in p.get("files", [])} & restored or any(t in json.dumps(p["commands"]) for t in restored))], previous_root)
