@@ -373,7 +373,7 @@ describe('the rollout agent', () => {
       'exec(compile(sys.stdin.read(), "sovereign-rollout", "exec"), agent)',
       'p = subprocess.Popen(["true"], stdout=subprocess.PIPE)',
       'p.wait()',
-      'agent["hand_over"](p, ["sh", "-c", "some-daemon &"], set())',
+      'agent["hand_over"](p, ["sh", "-c", "some-daemon &"])',
     ].join('\n');
     const run = spawnSync(MACHINE_PYTHON, ['-c', harness], { input: ROLLOUT_AGENT, encoding: 'utf8' });
     expect(run.stdout).toMatch(/sh -c some-daemon & exited 0; what it left in the background held its output 2 s later and has ended since/);
@@ -401,6 +401,31 @@ describe('the rollout agent', () => {
       expect(m.read('/etc/acme/worker.conf')).toBe('x=1\n');
     } finally {
       if (fs.existsSync(pidFile)) try { process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL'); } catch { /* gone */ }
+    }
+  });
+
+  // Review: only a background process that still held the failed step's output was stopped; one that redirected its own
+  // (\`daemon >/var/log/x 2>&1 &\`) kept running after the rollback, as did one that left the step's session.
+  test("a failed step's background processes that redirected their output are stopped before the rollback, one in a session of its own too", () => {
+    const m = machine();
+    const pids = path.join(m.dir, 'pids');
+    const worker = (fail: boolean): BundlePart => ({
+      name: 'worker',
+      files: [{ path: '/etc/acme/worker.conf', content: fail ? 'x=2\n' : 'x=1\n' }],
+      commands: [['sh', '-c', fail ? `sleep 300 >/dev/null 2>&1 & echo $! >> ${pids}; setsid sleep 301 >/dev/null 2>&1 & echo $! >> ${pids}; exit 1` : 'true']],
+    });
+    m.apply([worker(false)]);
+    try {
+      const run = m.apply([worker(true)], {}, { commandTimeout: Duration.seconds(20) });
+      expect(run.status).toBe(1);
+      const [daemon, detached] = fs.readFileSync(pids, 'utf8').trim().split('\n');
+      expect([running(daemon), running(detached)]).toEqual([false, false]);
+      expect(run.output).toMatch(new RegExp(`exited 1; pid ${Math.min(+daemon, +detached)} \\(sleep 30[01]\\), pid ${Math.max(+daemon, +detached)} \\(sleep 30[01]\\) it left in the background, stopped with it before the rollback`));
+      expect(m.read('/etc/acme/worker.conf')).toBe('x=1\n');
+    } finally {
+      for (const pid of fs.existsSync(pids) ? fs.readFileSync(pids, 'utf8').trim().split('\n') : []) {
+        try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+      }
     }
   });
 

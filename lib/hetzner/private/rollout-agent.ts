@@ -184,8 +184,16 @@ def run(argv, env=None, timeout=COMMAND_TIMEOUT, stdin=None):
         raise
     if later:
         to_syslog(later)
-    if held:
-        hand_over(p, argv, before)
+    if p.returncode != 0:
+        # A failed step is rolled back: what it started goes first, whether it still holds the step's output or redirected
+        # its own (\`daemon >/var/log/x 2>&1 &\`), or the new version's daemon kept running beside the previous version's,
+        # holding its ports and locks. Its process group and the orphans the agent adopted (subreaper) find it all.
+        left = stop_tree(p, before)
+        if left:
+            log("%s exited %d; %s it left in the background, stopped with it before the rollback" % (
+                " ".join(argv)[:200], p.returncode, ", ".join("pid %d (%s)" % l for l in sorted(left.items()))))
+    elif held:
+        hand_over(p, argv)
     p.stdout.close()
     return p.returncode, out.decode("utf-8", "replace")
 
@@ -266,27 +274,25 @@ def output_holders(fd):
             continue
         try:
             if any(os.readlink("/proc/%s/fd/%s" % (name, f)) == pipe for f in os.listdir("/proc/%s/fd" % name)):
-                with open("/proc/%s/cmdline" % name, "rb") as f:
-                    found[int(name)] = f.read().replace(b"\\0", b" ").decode("utf-8", "replace").strip()[:120]
+                found[int(name)] = command_line(int(name))
         except OSError:
             pass  # gone meanwhile, or a kernel thread
     return found
 
 
-def hand_over(p, argv, before):
-    """The command exited and left a process holding its output. A step that succeeded may have started a daemon on
+def command_line(pid):
+    with open("/proc/%d/cmdline" % pid, "rb") as f:
+        return f.read().replace(b"\\0", b" ").decode("utf-8", "replace").strip()[:120]
+
+
+def hand_over(p, argv):
+    """The command exited 0 and left a process holding its output. A step that succeeded may have started a daemon on
     purpose, so it is not killed; its output goes on to syslog (logger reads it to its end), where closing it would end
     the daemon with SIGPIPE on its next write. Said in the log, with the process, as a unit would supervise it and this
-    does not. A step that failed is rolled back: what it started is stopped first, as at a timeout, or the new
-    version's daemon kept running beside the previous version's, holding its ports and locks."""
+    does not. (A step that failed is stopped with everything it started: see run.)"""
     holders = output_holders(p.stdout.fileno())
     shown = ", ".join("pid %d (%s)" % h for h in sorted(holders.items()))
     command = " ".join(argv)[:200]
-    if p.returncode != 0:
-        stop_tree(p, before)
-        log("%s exited %d; %s it left in the background, stopped with it before the rollback" % (
-            command, p.returncode, shown or "what it had started"))
-        return
     if not holders:
         log("%s exited 0; what it left in the background held its output %d s later and has ended since; its last output"
             " goes to syslog (journalctl -t sovereign-rollout-step)" % (command, OUTPUT_DRAIN))
@@ -324,8 +330,8 @@ def stop_tree(p, before):
     """Kills a command and every process it started: killing the command alone left a script's psql, restic or sleep
     running, holding its locks and ports while the rollback ran. The tree is its process group, what is below it, and
     what the agent adopted meanwhile (an orphan that left the group with setsid). Each is stopped first, so none forks
-    past the kill."""
-    me, stopped = os.getpid(), set()
+    past the kill. Returns pid -> command line of what it stopped besides the command itself."""
+    me, stopped, shown = os.getpid(), set(), {}
     # A command that exited has been reaped (a failed step's): its pid may be another process's now, never signalled.
     reaped = {p.pid} if p.returncode is not None else set()
     while True:
@@ -343,6 +349,11 @@ def stop_tree(p, before):
             break
         for pid in new:
             signal_quietly(pid, signal.SIGSTOP)
+            if pid != p.pid:
+                try:
+                    shown[pid] = command_line(pid)
+                except OSError:
+                    pass  # gone already
         stopped |= new
     for pid in stopped:
         signal_quietly(pid, signal.SIGKILL)
@@ -358,8 +369,9 @@ def stop_tree(p, before):
             pass
         procs = processes()
         if not any(pid in procs and procs[pid][0] != "Z" for pid in stopped):
-            return
+            break
         time.sleep(0.05)
+    return shown
 
 
 def signal_quietly(pid, sig):
