@@ -57,6 +57,27 @@ const jobs = (schedule: string): BundlePart => ({
   files: [{ path: '/etc/systemd/system/acme-job.timer', content: `[Unit]\nDescription=Job\n\n[Timer]\nOnCalendar=${schedule}\n\n[Install]\nWantedBy=timers.target\n` }],
   commands: [['systemctl', 'enable', '--now', 'acme-job.timer']],
 });
+/**
+ * A machine whose dpkg database is its own (under its root, never this machine's), and a package for it whose
+ * maintainer scripts are `scripts` (e.g. { postinst: '...' }). `state` is the package's status as dpkg-query shows it.
+ */
+function dpkgPackage(m: Machine, scripts: Record<string, string>) {
+  const admin = path.join(m.root, 'var/lib/dpkg');
+  for (const dir of ['updates', 'info']) fs.mkdirSync(path.join(admin, dir), { recursive: true });
+  fs.writeFileSync(path.join(admin, 'status'), '');
+  const pkg = path.join(m.dir, 'acme-probe');
+  fs.mkdirSync(path.join(pkg, 'DEBIAN'), { recursive: true });
+  fs.writeFileSync(path.join(pkg, 'DEBIAN/control'), 'Package: acme-probe\nVersion: 1.0\nArchitecture: all\nMaintainer: Acme <ops@acme.eu>\nDescription: probe\n');
+  for (const [name, script] of Object.entries(scripts)) fs.writeFileSync(path.join(pkg, 'DEBIAN', name), `#!/bin/sh\n${script}\n`, { mode: 0o755 });
+  expect(spawnSync('dpkg-deb', ['--build', '--root-owner-group', pkg, `${pkg}.deb`]).status).toBe(0);
+  return {
+    admin,
+    /** The bundle part whose step installs the package, as a part's own `dpkg -i` would. */
+    install: { name: 'probe', commands: [['dpkg', `--root=${m.root}`, '--force-script-chrootless', '-i', `${pkg}.deb`]] } as BundlePart,
+    state: () => spawnSync('dpkg-query', [`--root=${m.root}`, '-W', '-f=${Status}', 'acme-probe'], { encoding: 'utf8' }).stdout,
+  };
+}
+
 const secrets = (): BundlePart => ({ name: 'secrets', files: [{ path: '/etc/acme/secret.env', content: deployTime(), permissions: '0600' }] });
 
 describe('the rollout agent', () => {
@@ -530,20 +551,11 @@ exit 1
   const dpkgKilled = 'a dpkg killed at a timeout is finished by the next rollout (dpkg --configure -a) before its packages and steps; a running one is left alone';
   testWithRealParts(isRoot, dpkgKilled, 'root (dpkg -i)')(dpkgKilled, async () => {
     const m = machine();
-    const admin = path.join(m.root, 'var/lib/dpkg');
-    for (const dir of ['updates', 'info']) fs.mkdirSync(path.join(admin, dir), { recursive: true });
-    fs.writeFileSync(path.join(admin, 'status'), '');
     // A package whose configuration hangs the first time, as a postinst waiting on a mirror or a lock does.
     const once = path.join(m.dir, 'hang-once');
     const configured = path.join(m.dir, 'configured');
-    const pkg = path.join(m.dir, 'acme-probe');
-    fs.mkdirSync(path.join(pkg, 'DEBIAN'), { recursive: true });
-    fs.writeFileSync(path.join(pkg, 'DEBIAN/control'), 'Package: acme-probe\nVersion: 1.0\nArchitecture: all\nMaintainer: Acme <ops@acme.eu>\nDescription: probe\n');
-    fs.writeFileSync(path.join(pkg, 'DEBIAN/postinst'), `#!/bin/sh\necho configured >> ${configured}\nif [ -e ${once} ]; then rm ${once}; exec sleep 300; fi\n`, { mode: 0o755 });
-    expect(spawnSync('dpkg-deb', ['--build', '--root-owner-group', pkg, `${pkg}.deb`]).status).toBe(0);
-    const state = () => spawnSync('dpkg-query', [`--root=${m.root}`, '-W', '-f=${Status}', 'acme-probe'], { encoding: 'utf8' }).stdout;
+    const { admin, install, state } = dpkgPackage(m, { postinst: `echo configured >> ${configured}\nif [ -e ${once} ]; then rm ${once}; exec sleep 300; fi` });
     fs.writeFileSync(once, '');
-    const install: BundlePart = { name: 'probe', commands: [['dpkg', `--root=${m.root}`, '--force-script-chrootless', '-i', `${pkg}.deb`]] };
     const killed = m.apply([app('a=1\n'), install], {}, { commandTimeout: Duration.seconds(3) });
     expect(killed.output).toMatch(/FAILED to activate "probe": dpkg .* exited 124:\n {2}\| timed out after 3 s/);
     expect(state()).toBe('install ok half-configured');
@@ -563,15 +575,38 @@ exit 1
     }
     await new Promise((done) => holder.once('exit', done));
 
-    const next = m.apply([app('a=3\n')]);
+    // Review: the repair ran only on a rollout that switched something; "deploy again" with nothing changed left dpkg
+    // broken, and unattended-upgrades with it.
+    const next = m.apply([app('a=2\n')]);
     expect(next.output).toMatch(/dpkg was interrupted \(\d+ journal entries in .*\/var\/lib\/dpkg\/updates\): running dpkg --configure -a/);
-    expect(next.status).toBe(0);
+    expect([next.status, next.output]).toEqual([0, expect.stringMatching(/nothing to do/)]);
     expect(state()).toBe('install ok installed');
     expect(fs.readFileSync(configured, 'utf8')).toBe('configured\nconfigured\n');
     expect(fs.readdirSync(path.join(admin, 'updates')).filter((f) => /^\d+$/.test(f))).toEqual([]);
-    expect(m.read('/etc/acme/app.conf')).toBe('a=3\n');
     // Nothing left to finish: the next rollout says nothing of dpkg.
-    expect(m.apply([app('a=4\n')]).output).not.toMatch(/dpkg/);
+    const after = m.apply([app('a=3\n')]);
+    expect([after.status, after.output]).toEqual([0, expect.not.stringMatching(/dpkg/)]);
+    expect(m.read('/etc/acme/app.conf')).toBe('a=3\n');
+  });
+
+  // Review: a package cut short while unpacking is half-installed, which dpkg --configure -a passes by (it exits 0): the
+  // rollout went on as if dpkg were repaired, and apt-get then refused every install, naming no fix the operator could act on.
+  const halfInstalled = 'a package cut short while unpacking is named, with the reinstall that finishes it: only a deploy that installs a package fails';
+  testWithRealParts(isRoot, halfInstalled, 'root (dpkg -i)')(halfInstalled, () => {
+    const m = machine();
+    const { install, state } = dpkgPackage(m, { preinst: 'exec sleep 300' });
+    m.apply([app('a=1\n')]);
+    const killed = m.apply([app('a=1\n'), install], {}, { commandTimeout: Duration.seconds(3) });
+    expect(killed.output).toMatch(/FAILED to activate "probe": dpkg .* exited 124/);
+    expect(state()).toBe('install reinstreq half-installed');
+    const needed = m.apply([app('a=2\n'), { name: 'packages', packages: ['acme-probe-not-installed'] }]);
+    expect(needed.status).toBe(1);
+    expect(needed.output).toMatch(/FAILED to finish the interrupted dpkg: dpkg left acme-probe half-installed \(its unpacking was cut short\): dpkg --configure -a cannot finish it, only a reinstall can/);
+    expect(needed.output).toMatch(/Fix: run apt-get install --reinstall acme-probe on the machine, then deploy again/);
+    expect(m.read('/etc/acme/app.conf')).toBe('a=1\n');
+    const none = m.apply([app('a=2\n')]);
+    expect([none.status, none.output]).toEqual([0, expect.stringMatching(/dpkg left acme-probe half-installed .*apt-get install --reinstall acme-probe.*; no package to install, so the rollout goes on/)]);
+    expect(m.read('/etc/acme/app.conf')).toBe('a=2\n');
   });
 
   // In CI it runs (and fails when not root): a skip there would hide the owner rollback.

@@ -513,26 +513,57 @@ def repair_dpkg():
     """Finishes what an interrupted dpkg left (an apt-get stopped at the timeout takes its dpkg with it). dpkg keeps a
     journal in updates/ until an operation ends; while it holds an entry, apt-get refuses every install ("dpkg was
     interrupted, you must manually run 'dpkg --configure -a'"), so each later deploy that adds a package failed, and
-    unattended-upgrades stopped too. Returns the Failure when dpkg stays broken, for the caller to raise only when
-    packages are to be installed: a deploy that installs none does not need dpkg."""
+    unattended-upgrades stopped too. A package cut short while unpacking (half-installed) is beyond --configure -a, which
+    passes it by and exits 0: only a reinstall finishes it, and apt-get refuses installs until then. Returns the Failure
+    when dpkg stays broken, for the caller to raise only when packages are to be installed: a deploy that installs none
+    does not need dpkg."""
     admin = real("/var/lib/dpkg")
+    if not os.path.isdir(admin):
+        return None
     try:
         journal = [n for n in os.listdir(admin + "/updates") if n.isdigit()]
     except OSError:
-        return None
-    if not journal or dpkg_running(admin):
-        return None
-    log("dpkg was interrupted (%d journal entries in %s/updates): running dpkg --configure -a" % (len(journal), admin))
+        journal = []
     # Under SOVEREIGN_ROOT (tests) dpkg works on that directory's own database, and runs the packages' scripts there
     # without a chroot (the directory holds no shell).
     root = ["--root=" + ROOT, "--force-script-chrootless"] if ROOT else []
-    code, out = run(["dpkg"] + root + ["--force-confdef", "--force-confold", "--configure", "-a"],
-                    env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
-    # unattended-upgrades may have started between the look at the locks and dpkg (which then finds them taken): its own.
-    if code == 0 or dpkg_running(admin):
+    if not journal and not half_installed(root):
         return None
-    return Failure("finish the interrupted dpkg", "dpkg --configure -a exited %d:\\n%s" % (code, tail(out)),
-                   "run dpkg --configure -a on the machine, correct what it reports, then deploy again")
+    if dpkg_running(admin):
+        return None  # what it unpacks now is half-installed until it is done: its own
+    broken = None
+    if journal:
+        log("dpkg was interrupted (%d journal entries in %s/updates): running dpkg --configure -a" % (len(journal), admin))
+        code, out = run(["dpkg"] + root + ["--force-confdef", "--force-confold", "--configure", "-a"],
+                        env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+        # unattended-upgrades may have started between the look at the locks and dpkg (which then finds them taken): its own.
+        if code != 0 and dpkg_running(admin):
+            return None
+        if code != 0:
+            broken = Failure("finish the interrupted dpkg", "dpkg --configure -a exited %d:\\n%s" % (code, tail(out)),
+                             "run dpkg --configure -a on the machine, correct what it reports, then deploy again")
+    half = half_installed(root)
+    if not half:
+        return broken
+    # Not reinstalled here: that fetches the package again, and the mirror may no longer hold the version cut short.
+    return Failure("finish the interrupted dpkg", "dpkg left %s half-installed (its unpacking was cut short): dpkg --configure -a"
+                   " cannot finish %s, only a reinstall can%s" % (", ".join(half), "it" if len(half) == 1 else "them",
+                                                                  "; " + broken.message if broken else ""),
+                   "run apt-get install --reinstall %s on the machine, then deploy again" % " ".join(half))
+
+
+def half_installed(root):
+    """The packages dpkg wants reinstalled: half-installed (H), or flagged reinst-required (R)."""
+    code, out = run(["dpkg-query"] + root[:1] + ["-W", "-f=\${db:Status-Abbrev}|\${binary:Package}\\n"])
+    if code != 0:
+        return []
+    return sorted(name for abbrev, _, name in (l.partition("|") for l in out.splitlines())
+                  if name and (abbrev[1:2] == "H" or abbrev[2:3] == "R"))
+
+
+def tolerate(broken):
+    """A rollout that installs no package goes on with dpkg broken, and says so."""
+    log("%s (%s); no package to install, so the rollout goes on" % (broken.message.replace("\\n", " "), broken.fix))
 
 
 def dpkg_running(admin):
@@ -561,7 +592,7 @@ def install_packages(packages):
     if broken and missing:
         raise broken
     if broken:
-        log("%s (%s); no package to install, so the rollout goes on" % (broken.message.replace("\\n", " "), broken.fix))
+        tolerate(broken)
     if not missing:
         return
     if ROOT:
@@ -666,6 +697,11 @@ def apply_locked(version, incoming, current):
     removed = {p for p in installed | unfinished if p not in files}
     previous_parts = current.get("parts", {})
     if current.get("release") == release and not changed and not removed and not unfinished:
+        # Nothing to switch, but an interrupted dpkg still blocks unattended-upgrades, and "deploy again" is what the
+        # failure that left it told the operator to do: it is finished here too.
+        broken = repair_dpkg()
+        if broken:
+            tolerate(broken)
         return "%s already runs bundle %s; nothing to do" % (bundle["machine"], version[:19])
     if pending:
         log("finishing an activation that did not end (%d files)" % len(unfinished))
