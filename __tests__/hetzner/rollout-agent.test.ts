@@ -38,6 +38,13 @@ function running(pid: string): boolean {
   }
 }
 
+/** Kills every process a test's step listed in `file`, one a line, its pid last: on a failure, none outlives the suite. */
+function killListed(file: string): void {
+  for (const line of fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n') : []) {
+    try { process.kill(Number(line.split(' ').pop()), 'SIGKILL'); } catch { /* gone */ }
+  }
+}
+
 /** A file whose content Terraform fills in: a token, as a sensitive variable gives it. */
 function deployTime(): string {
   const stack = new TerraformStack(Testing.app(), 'x');
@@ -351,10 +358,7 @@ describe('the rollout agent', () => {
       expect(started.filter(running)).toEqual([]);
       expect(spawnSync('flock', ['-n', lock, 'true']).status).toBe(0);
     } finally {
-      // On a failure, the survivors do not outlive the suite.
-      for (const pid of fs.existsSync(pids) ? fs.readFileSync(pids, 'utf8').trim().split('\n') : []) {
-        try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
-      }
+      killListed(pids);
     }
   });
 
@@ -401,52 +405,66 @@ describe('the rollout agent', () => {
     expect(run.stdout).not.toMatch(/keeps running/);
   });
 
-  // Review: the daemon was handed over whatever the step's exit, so a failed step's new daemon kept running beside the
-  // previous version's, which the rollback had started again (its ports and locks taken).
-  test('a step that fails and leaves a process holding its output: that process is stopped before the rollback', () => {
+  // Review: a step that starts a daemon with `&` started one more copy each time it ran again (the next change of its
+  // part, a rollback): each kept running, unsupervised, beside the others, and none went with its part.
+  test("a step's background daemon is stopped before its part runs again (a rollback too), and goes with its part", () => {
     const m = machine();
-    const pidFile = path.join(m.dir, 'daemon.pid');
-    const worker = (fail: boolean): BundlePart => ({
-      name: 'worker',
-      files: [{ path: '/etc/acme/worker.conf', content: fail ? 'x=2\n' : 'x=1\n' }],
-      commands: [['sh', '-c', fail ? `sleep 300 & echo $! > ${pidFile}; exit 1` : 'true']],
+    const pids = path.join(m.dir, 'pids');
+    const daemon = (name: string, conf: string): BundlePart => ({
+      name,
+      files: [{ path: `/etc/acme/${name}.conf`, content: conf }],
+      commands: [['sh', '-c', `sleep 300 >/dev/null 2>&1 & echo ${name} $! >> ${pids}`]],
     });
-    m.apply([worker(false)]);
+    const started = () => fs.readFileSync(pids, 'utf8').trim().split('\n').map((line) => line.split(' '));
+    const alive = () => started().filter(([, pid]) => running(pid)).map(([name]) => name);
     try {
-      const run = m.apply([worker(true)], {}, { commandTimeout: Duration.seconds(20) });
-      expect(run.status).toBe(1);
-      const pid = fs.readFileSync(pidFile, 'utf8').trim();
-      expect(running(pid)).toBe(false);
-      expect(run.output).toMatch(new RegExp(`exited 1; pid ${pid} \\(sleep 300\\) it left in the background, stopped with it before the rollback`));
-      expect(run.output).toMatch(/rolling back/);
-      expect(m.read('/etc/acme/worker.conf')).toBe('x=1\n');
+      expect(m.apply([daemon('worker', 'x=1\n')]).status).toBe(0);
+      const again = m.apply([daemon('worker', 'x=2\n')]);
+      expect(again.status).toBe(0);
+      expect(alive()).toEqual(['worker']);
+      expect(again.output).toContain(`stopped pid ${started()[0][1]} (sleep 300), left in the background by an earlier run of its part's steps: its part is activated again`);
+      // The next change fails in a later part: the worker's new daemon goes when its previous commands run again, and
+      // that of a part only the failed version had goes with it.
+      const failing: BundlePart = { name: 'migrate', files: [{ path: '/etc/acme/migrate.conf', content: 'x=1\n' }], commands: [['false']] };
+      const failed = m.apply([daemon('worker', 'x=3\n'), daemon('queue', 'y=1\n'), failing]);
+      expect(failed.status).toBe(1);
+      expect(failed.output).toMatch(/\(sleep 300\), left in the background by an earlier run of its part's steps: its part came with the version rolled back/);
+      expect(started().map(([name]) => name)).toEqual(['worker', 'worker', 'worker', 'queue', 'worker']);
+      expect(alive()).toEqual(['worker']);
+      // The part leaves the bundle: its daemon goes with its files.
+      expect(m.apply([app('a=1\n')]).status).toBe(0);
+      expect(alive()).toEqual([]);
     } finally {
-      if (fs.existsSync(pidFile)) try { process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL'); } catch { /* gone */ }
+      killListed(pids);
     }
   });
 
-  // Review: only a background process that still held the failed step's output was stopped; one that redirected its own
-  // (\`daemon >/var/log/x 2>&1 &\`) kept running after the rollback, as did one that left the step's session.
-  test("a failed step's background processes that redirected their output are stopped before the rollback, one in a session of its own too", () => {
+  // Review: the daemon was handed over whatever the step's exit, so a failed step's new daemon kept running beside the
+  // previous version's, which the rollback had started again (its ports and locks taken). Then only a process still
+  // holding the failed step's output was stopped; one that redirected its own (\`daemon >/var/log/x 2>&1 &\`) kept
+  // running after the rollback, as did one that left the step's session.
+  test.each([
+    ['holds its output', (pids: string) => `sleep 300 & echo $! >> ${pids}; exit 1`],
+    ['redirected its output, or left the session', (pids: string) => `sleep 301 >/dev/null 2>&1 & echo $! >> ${pids}; setsid sleep 302 >/dev/null 2>&1 & echo $! >> ${pids}; exit 1`],
+  ])('a step that fails and leaves a process that %s: that process is stopped before the rollback', (_, step) => {
     const m = machine();
     const pids = path.join(m.dir, 'pids');
     const worker = (fail: boolean): BundlePart => ({
       name: 'worker',
       files: [{ path: '/etc/acme/worker.conf', content: fail ? 'x=2\n' : 'x=1\n' }],
-      commands: [['sh', '-c', fail ? `sleep 300 >/dev/null 2>&1 & echo $! >> ${pids}; setsid sleep 301 >/dev/null 2>&1 & echo $! >> ${pids}; exit 1` : 'true']],
+      commands: [['sh', '-c', fail ? step(pids) : 'true']],
     });
     m.apply([worker(false)]);
     try {
       const run = m.apply([worker(true)], {}, { commandTimeout: Duration.seconds(20) });
       expect(run.status).toBe(1);
-      const [daemon, detached] = fs.readFileSync(pids, 'utf8').trim().split('\n');
-      expect([running(daemon), running(detached)]).toEqual([false, false]);
-      expect(run.output).toMatch(new RegExp(`exited 1; pid ${Math.min(+daemon, +detached)} \\(sleep 30[01]\\), pid ${Math.max(+daemon, +detached)} \\(sleep 30[01]\\) it left in the background, stopped with it before the rollback`));
+      const left = fs.readFileSync(pids, 'utf8').trim().split('\n').sort((a, b) => Number(a) - Number(b));
+      expect(left.filter(running)).toEqual([]);
+      expect(run.output).toMatch(new RegExp(`exited 1; ${left.map((pid) => `pid ${pid} \\(sleep 30[0-2]\\)`).join(', ')} it left in the background, stopped with it before the rollback`));
+      expect(run.output).toMatch(/rolling back/);
       expect(m.read('/etc/acme/worker.conf')).toBe('x=1\n');
     } finally {
-      for (const pid of fs.existsSync(pids) ? fs.readFileSync(pids, 'utf8').trim().split('\n') : []) {
-        try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
-      }
+      killListed(pids);
     }
   });
 

@@ -44,6 +44,9 @@ STATE = ROOT + "${ROLLOUT_STATE_DIR}"
 # files it replaced are kept.
 PENDING = STATE + "/pending.json"
 RELEASES = STATE + "/releases"
+# What a part's steps left running in the background when they succeeded (a daemon started with \`&\`), by part: each
+# process by its pid and start time, so that a pid the kernel gave to another process since is never signalled.
+STEP_PROCESSES = STATE + "/step-processes.json"
 # Where the agent keeps a copy of itself for the operator's \`sovereign-rollout status\`: the deploy delivers it into
 # the incoming directory, which every apply removes.
 COMMAND = ROOT + "/usr/local/sbin/sovereign-rollout"
@@ -163,8 +166,9 @@ def describe(error):
     return "%s: %s" % (type(error).__name__, str(error)[:200])
 
 
-def run(argv, env=None, timeout=COMMAND_TIMEOUT, stdin=None):
-    # In a process group of its own, so that a timeout stops the command and everything it started.
+def run(argv, env=None, timeout=COMMAND_TIMEOUT, stdin=None, left=None):
+    """Runs a command in a process group of its own, so that a timeout or a failure stops it and everything it
+    started. When it succeeds, what it left running is added to \`left\` (a list, when given) as [pid, start, command]."""
     before = children(os.getpid())
     try:
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL if stdin is None else stdin, stdout=subprocess.PIPE,
@@ -192,8 +196,15 @@ def run(argv, env=None, timeout=COMMAND_TIMEOUT, stdin=None):
         if left:
             log("%s exited %d; %s it left in the background, stopped with it before the rollback" % (
                 " ".join(argv)[:200], p.returncode, ", ".join("pid %d (%s)" % l for l in sorted(left.items()))))
-    elif held:
-        hand_over(p, argv)
+    else:
+        if left is not None:
+            for pid in sorted(tree_of(p, before, processes()) - {p.pid}):
+                try:
+                    left.append([pid, start_time(pid), command_line(pid)])
+                except (OSError, ValueError, IndexError):
+                    pass  # ended meanwhile
+        if held:
+            hand_over(p, argv)
     p.stdout.close()
     return p.returncode, out.decode("utf-8", "replace")
 
@@ -335,16 +346,7 @@ def stop_tree(p, before):
     # A command that exited has been reaped (a failed step's): its pid may be another process's now, never signalled.
     reaped = {p.pid} if p.returncode is not None else set()
     while True:
-        procs = processes()
-        tree = {p.pid}
-        grew = True
-        while grew:
-            grew = False
-            for pid, (_, ppid, pgid) in procs.items():
-                if pid != me and pid not in tree and (ppid in tree or pgid == p.pid or (ppid == me and pid not in before)):
-                    tree.add(pid)
-                    grew = True
-        new = tree - stopped - reaped
+        new = tree_of(p, before, processes()) - stopped - reaped
         if not new:
             break
         for pid in new:
@@ -362,16 +364,100 @@ def stop_tree(p, before):
     # The killed orphans come to the agent (subreaper) and are reaped here; none is left when the rollback starts.
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        try:
-            while os.waitpid(-1, os.WNOHANG)[0] > 0:
-                pass
-        except ChildProcessError:
-            pass
+        reap()
         procs = processes()
         if not any(pid in procs and procs[pid][0] != "Z" for pid in stopped):
             break
         time.sleep(0.05)
     return shown
+
+
+def tree_of(p, before, procs):
+    """The command's pid, its process group, what is below them, and what the agent adopted since it started it."""
+    me, tree, grew = os.getpid(), {p.pid}, True
+    while grew:
+        grew = False
+        for pid, (_, ppid, pgid) in procs.items():
+            if pid != me and pid not in tree and (ppid in tree or pgid == p.pid or (ppid == me and pid not in before)):
+                tree.add(pid)
+                grew = True
+    return tree
+
+
+def start_time(pid):
+    """When the process started, in clock ticks since boot: with the pid, it names one process (pids are reused)."""
+    with open("/proc/%d/stat" % pid) as f:
+        return int(f.read().rsplit(")", 1)[1].split()[19])
+
+
+def stop_left(parts, why):
+    """Stops what earlier runs of the parts' steps left in the background and still runs (SIGTERM, then SIGKILL after
+    10 s), and forgets it: a step that starts a daemon with \`&\` started one more copy each time it ran again."""
+    records = read_json(STEP_PROCESSES, {})
+    names = sorted(set(parts) & set(records))
+    if not names:
+        return
+    found = [(pid, cmd) for name in names for pid, start, cmd in records.pop(name) if running_since(pid, start)]
+    for pid, _ in found:
+        signal_quietly(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for pid, cmd in found:
+        if not wait_exit(pid, deadline):
+            signal_quietly(pid, signal.SIGKILL)
+            wait_exit(pid, time.monotonic() + 10)
+        log("stopped pid %d (%s), left in the background by an earlier run of its part's steps: %s" % (pid, cmd, why))
+    reap()
+    write_atomic(STEP_PROCESSES, json.dumps(records).encode(), 0o600)
+
+
+def remember_left(part, left):
+    records = read_json(STEP_PROCESSES, {})
+    records[part] = records.get(part, []) + left
+    write_atomic(STEP_PROCESSES, json.dumps(records).encode(), 0o600)
+
+
+def running_since(pid, start):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return fields[0] != "Z" and int(fields[19]) == start
+    except (OSError, ValueError, IndexError):
+        return False
+
+
+def wait_exit(pid, deadline):
+    """Whether the process ended by the deadline; its pidfd says when (it need not be the agent's child)."""
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        fd = None
+    try:
+        while time.monotonic() < deadline:
+            try:
+                with open("/proc/%d/stat" % pid) as f:
+                    if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                        return True
+            except OSError:
+                return True
+            if fd is None:
+                time.sleep(0.05)  # before Linux 5.3
+            else:
+                with selectors.DefaultSelector() as waiting:
+                    waiting.register(fd, selectors.EVENT_READ)
+                    waiting.select(max(0, deadline - time.monotonic()))
+        return False
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def reap():
+    """Reaps what the agent adopted and what ended (a killed orphan is its child, as subreaper)."""
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:
+        pass
 
 
 def signal_quietly(pid, sig):
@@ -630,12 +716,20 @@ def parts_to_run(bundle, changed, previous_parts):
     return chosen
 
 
-def run_parts(parts, previous_root):
+def run_parts(parts, previous_root, ran=None):
+    """Runs the parts' commands in order; \`ran\` (a list, when given) gets the name of each part whose commands started.
+    A part's commands all run again together, so what they left in the background before goes first."""
     env = dict(os.environ, SOVEREIGN_PREVIOUS_ROOT=previous_root)
     for part in parts:
+        if ran is not None:
+            ran.append(part["name"])
+        stop_left([part["name"]], "its part is activated again")
         for command in part["commands"]:
             argv = command_argv(command)
-            code, out = run(argv, env=env)
+            left = []
+            code, out = run(argv, env=env, left=left)
+            if left:
+                remember_left(part["name"], left)
             if code != 0:
                 shown = command if isinstance(command, str) else " ".join(command)
                 raise Failure('activate "%s"' % part["name"], "%s exited %d:\\n%s" % (shown[:200], code, tail(out)),
@@ -729,6 +823,7 @@ def apply_locked(version, incoming, current):
         changed = changed - own
     switch(bundle, files, changed, removed, runtime_files(old_bundle) - runtime_files(bundle), unfinished, pending, release,
            previous_parts, old_bundle)
+    stop_left(set(read_json(STEP_PROCESSES, {})) - {p["name"] for p in bundle["parts"]}, "its part left the bundle")
 
     write_atomic(STATE + "/current-bundle.json", json.dumps(bundle).encode(), 0o600)
     write_atomic(STATE + "/current.json", json.dumps({
@@ -785,6 +880,7 @@ def switch(bundle, files, changed, removed, runtime_gone, unfinished, pending, r
             os.makedirs(os.path.dirname(previous_root + path), mode=0o700, exist_ok=True)
             copy_kept(real(path), previous_root + path)
     write_atomic(PENDING, json.dumps({"previous": previous_root, "touched": touched}).encode(), 0o600)
+    ran = []
     try:
         for path in sorted(changed):
             spec = files[path]
@@ -797,13 +893,13 @@ def switch(bundle, files, changed, removed, runtime_gone, unfinished, pending, r
                 os.unlink(real(path))
         if any(p.startswith(UNIT_DIR) for p in touched):
             daemon_reload()
-        run_parts(parts_to_run(bundle, set(touched), previous_parts), previous_root)
+        run_parts(parts_to_run(bundle, set(touched), previous_parts), previous_root, ran)
         restart_undropped(removed, files)
         remove_runtime_files(runtime_gone - set(files))  # never a file the bundle installs
     except Exception as e:
         failure = e if isinstance(e, Failure) else Failure("switch to the new files", describe(e), "fix the cause shown above and deploy again")
         remove_runtime_files(runtime_files(bundle) - runtime_files(old_bundle) - {f["path"] for p in old_bundle["parts"] for f in p.get("files", [])})
-        if roll_back(touched, previous_root, old_bundle, failure):
+        if roll_back(touched, previous_root, old_bundle, failure, ran):
             end_activation()
         raise failure
 
@@ -850,10 +946,14 @@ def daemon_reload():
         raise Failure("reload systemd", "systemctl daemon-reload exited %d:\\n%s" % (code, tail(out)), "check systemd on the machine")
 
 
-def roll_back(touched, previous_root, old_bundle, failure):
-    """Puts the previous files back and activates them again; False when that failed too."""
+def roll_back(touched, previous_root, old_bundle, failure, ran):
+    """Puts the previous files back and activates them again, the parts whose new commands ran (\`ran\`) too; False when
+    that failed too."""
     log("rolling back to the previous files after: " + failure.step)
     try:
+        # What the new version's parts left in the background goes; that of a part the previous version has goes when
+        # its previous commands run again, below.
+        stop_left(set(ran) - {p["name"] for p in old_bundle["parts"]}, "its part came with the version rolled back")
         added = set()
         for path in touched:
             kept = previous_root + path
@@ -870,7 +970,7 @@ def roll_back(touched, previous_root, old_bundle, failure):
             daemon_reload()
         restart_undropped(added, {f["path"] for p in old_bundle["parts"] for f in p.get("files", [])})
         restored = set(touched)
-        run_parts([p for p in old_bundle["parts"] if p.get("commands") and (
+        run_parts([p for p in old_bundle["parts"] if p.get("commands") and (p["name"] in ran or
             {f["path"] for f in p.get("files", [])} & restored or any(t in json.dumps(p["commands"]) for t in restored))], previous_root)
         return True
     except Exception as e:
