@@ -252,6 +252,22 @@ describe('the rollout agent', () => {
     expect(m.read('/var/lib/prometheus/node-exporter/sovereign_rollout.prom')).toMatch(/sovereign_rollout_success 0/);
   });
 
+  // Review: a rollback ran the previous commands only of the parts whose files it restored: a part whose commands alone
+  // changed had run its new ones (its daemon, since then, stopped before them) and was not activated again as it was.
+  test('a rollback runs the previous commands of a part whose commands alone changed', () => {
+    const m = machine();
+    const activations = path.join(m.dir, 'activations');
+    const web = (version: string): BundlePart => ({
+      name: 'web',
+      files: [{ path: '/etc/acme/web.conf', content: 'x=1\n' }],
+      commands: [['sh', '-c', `echo ${version} >> ${activations}`]],
+    });
+    const failing: BundlePart = { name: 'migrate', files: [{ path: '/etc/acme/migrate.conf', content: 'x=1\n' }], commands: [['false']] };
+    m.apply([web('v1')]);
+    expect(m.apply([web('v2'), failing]).status).toBe(1);
+    expect(fs.readFileSync(activations, 'utf8')).toBe('v1\nv2\nv1\n');
+  });
+
   test('keeps no copy of a secret once a rollout has ended: a clone of the disk carries only the live files', () => {
     const m = machine();
     m.apply([app('a=1\n'), secrets()], { '/etc/acme/secret.env': secret });
