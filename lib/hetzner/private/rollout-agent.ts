@@ -192,10 +192,10 @@ def run(argv, env=None, timeout=COMMAND_TIMEOUT, stdin=None, left=None):
         # A failed step is rolled back: what it started goes first, whether it still holds the step's output or redirected
         # its own (\`daemon >/var/log/x 2>&1 &\`), or the new version's daemon kept running beside the previous version's,
         # holding its ports and locks. Its process group and the orphans the agent adopted (subreaper) find it all.
-        left = stop_tree(p, before)
-        if left:
+        stopped = stop_tree(p, before)
+        if stopped:
             log("%s exited %d; %s it left in the background, stopped with it before the rollback" % (
-                " ".join(argv)[:200], p.returncode, ", ".join("pid %d (%s)" % l for l in sorted(left.items()))))
+                " ".join(argv)[:200], p.returncode, ", ".join("pid %d (%s)" % s for s in sorted(stopped.items()))))
     else:
         if left is not None:
             for pid in sorted(tree_of(p, before, processes()) - {p.pid}):
