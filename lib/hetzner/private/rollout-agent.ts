@@ -397,7 +397,7 @@ def stop_left(parts, why):
     names = sorted(set(parts) & set(records))
     if not names:
         return
-    found = [(pid, cmd) for name in names for pid, start, cmd in records.pop(name) if running_since(pid, start)]
+    found = [(pid, now_or(pid, cmd)) for name in names for pid, start, cmd in records.pop(name) if running_since(pid, start)]
     for pid, _ in found:
         signal_quietly(pid, signal.SIGTERM)
     deadline = time.monotonic() + 10
@@ -408,6 +408,14 @@ def stop_left(parts, why):
         log("stopped pid %d (%s), left in the background by an earlier run of its part's steps: %s" % (pid, cmd, why))
     reap()
     write_atomic(STEP_PROCESSES, json.dumps(records).encode(), 0o600)
+
+
+def now_or(pid, recorded):
+    """The process's command line now: when it was recorded, a child forked by the step may not have run exec yet."""
+    try:
+        return command_line(pid) or recorded
+    except OSError:
+        return recorded
 
 
 def remember_left(part, left):
