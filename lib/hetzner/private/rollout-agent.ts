@@ -962,7 +962,6 @@ def roll_back(touched, previous_root, old_bundle, failure, ran):
         # What the new version's parts left in the background goes; that of a part the previous version has goes when
         # its previous commands run again, below.
         stop_left(set(ran) - {p["name"] for p in old_bundle["parts"]}, "its part came with the version rolled back")
-        added = set()
         for path in touched:
             kept = previous_root + path
             if os.path.lexists(kept):
@@ -970,13 +969,11 @@ def roll_back(touched, previous_root, old_bundle, failure, ran):
                 copy_kept(kept, real(path))
             elif os.path.lexists(real(path)):
                 # Only the new version had it: a unit its part enabled and started kept running after the rollback,
-                # beside the previous version, which never had it; a Debian unit kept the settings of its new drop-in.
+                # beside the previous version, which never had it.
                 disable_unit(path)
                 os.unlink(real(path))
-                added.add(path)
         if any(p.startswith(UNIT_DIR) for p in touched):
             daemon_reload()
-        restart_undropped(added, {f["path"] for p in old_bundle["parts"] for f in p.get("files", [])})
         restored = set(touched)
         run_parts([p for p in old_bundle["parts"] if p.get("commands") and (p["name"] in ran or
             {f["path"] for f in p.get("files", [])} & restored or any(t in json.dumps(p["commands"]) for t in restored))], previous_root)
