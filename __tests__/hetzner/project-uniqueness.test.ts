@@ -188,9 +188,12 @@ describe("at most 50 firewalls per Hetzner account, across the stacks of one App
   const own = (stack: TerraformStack) => Object.keys(JSON.parse(Testing.synth(stack)).resource.hcloud_firewall).length;
   const limitErrorsOf = (app: App) => errorsOf(app).filter((e) => e.includes('firewalls per account') || e.includes('raised the account'));
   const limitWarningsOf = (app: App) => app.node.findAll().filter(TerraformStack.isStack).flatMap(warningsOf).filter((w) => w.startsWith('Hetzner-FirewallsInAccount: '));
+  // A product's account is raised in one of its stacks: the fix named raiseFirewalls(app, …), which raises every
+  // account of the App, another product's too, which Hetzner never raised.
   const FIX = 'Fix: create fewer firewalls in the account: fewer machines (each Machine has a firewall of its own), '
     + "staging on test's machine (StagingMode.reuseTestMachine()), or some of the stacks in another Hetzner account; "
-    + "or ask Hetzner to raise the limit and declare it: HetznerAccountLimits.raiseFirewalls(app, { firewalls: 100, reason: '<the ticket>' }).";
+    + "or ask Hetzner to raise the limit and declare it in a stack of product 'phase1-pilot' (on the App it would hold for every account of the App): "
+    + "HetznerAccountLimits.raiseFirewalls(<the stack phase1-pilot-test>, { firewalls: 100, reason: '<the ticket>' }).";
 
   // Each of the product's stacks reported the account's count, one error per stack for one problem: now the first stack
   // of the product reports it once, naming every stack's share.
@@ -282,6 +285,9 @@ describe("at most 50 firewalls per Hetzner account, across the stacks of one App
     expect(limitErrorsOf(app).map((e) => e.slice(0, e.indexOf(' is not allowed')))).toEqual(["phase1-pilot-test.firewalls: '55 firewalls'", "phase2-paying-test.firewalls: '55 firewalls'"]);
     HetznerAccountLimits.raiseFirewalls(pilot.production, { firewalls: 60, reason: 'raised by Hetzner support, ticket 123456 of 2026-11-02' });
     expect(limitErrorsOf(app)).toEqual([expect.stringMatching(/^phase2-paying-test\.firewalls: '55 firewalls' is not allowed: .* and Hetzner allows 50 firewalls per account, across its projects/)]);
+    // The fix names a stack of the product still over, not the App, which would raise the pilot's account again too.
+    expect(limitErrorsOf(app)[0]).toContain("declare it in a stack of product 'phase2-paying' (on the App it would hold for every account of the App): "
+      + "HetznerAccountLimits.raiseFirewalls(<the stack phase2-paying-test>, { firewalls: 100, reason: '<the ticket>' }).");
     // Reported by the product's own first stack, which cdktf names beside the error, not by the App's first.
     expect(paying.test.node.validate()).toEqual(limitErrorsOf(app));
     HetznerAccountLimits.raiseFirewalls(app, { firewalls: 56, reason: 'raised by Hetzner support, ticket 123457 of 2026-11-03' });

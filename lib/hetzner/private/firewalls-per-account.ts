@@ -65,7 +65,7 @@ function firewallCountProblems(stack: TerraformStack): string[] {
       : 'in one Hetzner account (one provider, one token)';
     errors.push(invalidValue(stack, 'firewalls', `${count} firewalls`,
       `${perStack(account.firewalls)} ${where}, and Hetzner allows ${allowed(limit, raise !== undefined)}, so the deploy that creates the next one fails part-way through`,
-      fixFor(account.firewalls)));
+      fixFor(account.firewalls, account.product)));
   }
   if (reporter(stacks) !== stack) return errors;
   for (const unknown of all.filter((f) => f.instances === undefined)) warnUncounted(unknown);
@@ -113,11 +113,18 @@ function perStack(firewalls: readonly Counted[]): string {
   return parts.length === 1 ? parts[0] : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
 }
 
-function fixFor(firewalls: readonly NamedResource[]): string {
+/**
+ * The fix for `firewalls` over the limit. A product's account declares its raise in one of its stacks: declared on the
+ * App, it would raise every account of the App, another product's too, which Hetzner did not raise.
+ */
+function fixFor(firewalls: readonly NamedResource[], product?: string): string {
   const staging = firewalls.some((f) => f.environment === 'staging');
+  const declare = product === undefined ? 'it: HetznerAccountLimits.raiseFirewalls(app, '
+    : `it in a stack of product '${product}' (on the App it would hold for every account of the App): `
+      + `HetznerAccountLimits.raiseFirewalls(<the stack ${firewalls[0].stack.node.path}>, `;
   return `create fewer firewalls in the account: fewer machines (each Machine has a firewall of its own)`
     + `${staging ? ", staging on test's machine (StagingMode.reuseTestMachine())" : ''}, or some of the stacks in another Hetzner account; `
-    + "or ask Hetzner to raise the limit and declare it: HetznerAccountLimits.raiseFirewalls(app, { firewalls: 100, reason: '<the ticket>' }).";
+    + `or ask Hetzner to raise the limit and declare ${declare}{ firewalls: 100, reason: '<the ticket>' }).`;
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): T[][] {
