@@ -161,6 +161,14 @@ describe('names and SSH keys are unique per Hetzner project, across the stacks o
     expect(nameWarningsOf(app)).toEqual([]);
   });
 
+  // The stack's own provider (no alias), passed explicitly, was taken for a second provider: the name passed synth.
+  test("a resource given the stack's default provider explicitly is in the stack's project: its namesake fails synth", () => {
+    const app = Testing.app();
+    const stack = teamStack(app, 'acme-web', { volumeName: 'acme-data' });
+    new Server(stack, 'Again', { provider: stack.node.findChild('hcloud') as HcloudProvider, name: 'acme-web', serverType: 'cx23', image: 'debian-12', location: 'fsn1' });
+    expect(errorsOf(app)).toEqual([expect.stringMatching(/^acme-web\/Again\.name: 'acme-web' is not allowed: acme-web\/Web\/Resource is in the same stack, and creates a server of this name too/)]);
+  });
+
   test('a resource with count or for_each is left to Hetzner (count 0 creates none)', () => {
     const app = Testing.app();
     const stack = teamStack(app, 'acme-web');
@@ -297,6 +305,23 @@ describe("at most 50 firewalls per Hetzner account, across the stacks of one App
       "phase1-pilot-test.raiseFirewalls.firewalls: 80 is not allowed: a raise to 60 is declared already for the account of product 'phase1-pilot' "
       + "('raised by Hetzner support, ticket 123456 of 2026-11-02'), and an account has one limit. Fix: declare the limit Hetzner granted once");
     HetznerAccountLimits.raiseFirewalls(pilot.test, { firewalls: 60, reason: 'raised by Hetzner support, ticket 123456 of 2026-11-02' });
+  });
+
+  // A firewall given the stack's own provider (no alias) explicitly was counted as an account of its own, one stack's
+  // alone: the product's count came out low, synth passed, and Hetzner refused the 51st firewall at apply.
+  test("a product's firewall given the stack's default provider explicitly counts in the product's account", () => {
+    const app = Testing.app();
+    const stacks = phase1Pilot(app);
+    addFirewalls(stacks.test, 50 - own(stacks.test) - own(stacks.production) - own(stacks.staging!), 'phase1-pilot-test');
+    expect(limitErrorsOf(app)).toEqual([]);
+    new Firewall(stacks.production, 'Explicit', { provider: stacks.production.node.findChild('hcloud') as HcloudProvider, name: 'phase1-pilot-explicit-firewall' });
+    expect(limitErrorsOf(app)).toEqual([expect.stringMatching(/^phase1-pilot-test\.firewalls: '51 firewalls' is not allowed: .* in one Hetzner account \(the projects of product 'phase1-pilot'/)]);
+    // One of another alias may hold another account's token: it is counted apart (the App's total warns).
+    const other = Testing.app();
+    const apart = phase1Pilot(other);
+    addFirewalls(apart.test, 50 - own(apart.test) - own(apart.production) - own(apart.staging!), 'phase1-pilot-test');
+    new Firewall(apart.production, 'Recovery', { provider: new HcloudProvider(apart.production, 'recovery', { alias: 'recovery' }), name: 'phase1-pilot-recovery-firewall' });
+    expect(limitErrorsOf(other)).toEqual([]);
   });
 
   test("a team's own stacks, which may deploy to one account (or to two), warn instead", () => {

@@ -196,10 +196,19 @@ export function namedResourcesOf(stack: TerraformStack, multiplied = false): Nam
       resource, stack, noun, name: known(body.name), product: productName,
       environment: typeof body.labels?.environment === 'string' ? body.labels.environment : fallback,
       stackEnvironment: stackEnvironment instanceof Environment ? stackEnvironment.name : undefined,
-      provider: resource.provider?.node.path,
+      provider: providerOf(resource),
       keyMaterial: publicKey === undefined ? undefined : sshKeyMaterial(publicKey),
     };
   });
+}
+
+/**
+ * The provider configuration a resource is created with, undefined for the stack's default: a provider passed
+ * without an alias is that default (Terraform allows one such configuration per provider in a stack), and counting it
+ * apart made an account or project of it alone.
+ */
+function providerOf(resource: TerraformResource): string | undefined {
+  return resource.provider?.alias ? resource.provider.node.path : undefined;
 }
 
 /** What the checks read of a resource: only these arguments (see synthesizedArguments). */
