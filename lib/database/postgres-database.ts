@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { TerraformVariable, Token } from 'cdktf';
 import { PostgresDump } from '../backup/postgres-dump';
 import { cidrProblem } from '../core/cidr';
-import { onePort, onePortProp, Port } from '../core/port';
+import { onePortProp, Port } from '../core/port';
 import { DataClass } from '../core/data-class';
 import { holdsOnlyPublic } from '../core/private/only-public';
 import { Environment } from '../core/environment';
@@ -182,7 +182,8 @@ export class PostgresDatabase extends Construct {
     this.tuning = PostgresTuning.forServerType(props.machine.serverType);
     this.database = props.database ?? 'app';
     this.role = props.role ?? this.database;
-    const port = props.port === undefined ? 5432 : onePort(this.node.path, props.port, 'PostgreSQL listens on');
+    // Checked above (onePortProp): a Port of one port, or a port's number.
+    const port = props.port instanceof Port ? props.port.from : props.port ?? 5432;
     this.privateAddress = props.privateAddress;
     this.privateSubnet = props.privateSubnet;
     this.dataVolume = props.dataVolume;
