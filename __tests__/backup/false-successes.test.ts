@@ -195,6 +195,22 @@ describeAsRoot('no success without proof', () => {
     expect(fs.readFileSync(slice, 'utf8')).toBe('2\n');
   });
 
+  // Audit (third pass): a job writes its name into repository.lock once it holds the lock, for a job that waits to
+  // name it. On a full state disk that write failed unseen (|| true), and the job reported its success as if recorded.
+  test('a job whose state disk is full before it runs cannot record itself as the lock holder: it goes on and says so', async () => {
+    const etc = prodWith('repo-prune-full-state', { PG_DATABASES: 'analytics' });
+    world.copyBootstrapped('repo-prune-full-state');
+    expectSuccess(await world.run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
+    const state = world.smallDisk('prune-state-full', 1024 * 1024);
+    BackupWorld.fillDisk(state, 0);
+    const prune = await world.run(world.production, 'backup-prune', world.variant(etc, 'backup.conf', { BACKUP_STATE: state }));
+    expectSuccess(prune, PROD_HOST, 'prune');
+    expect(prune.pings[1].body).toMatch(new RegExp(`^pruned storagebox with .*; could not record this job as the holder of the repository lock in ${state}/repository\\.lock `
+      + `\\(No space left on device; its disk has \\d+ inodes and 0 MiB free\\), so a job that waits for the lock names 'a job that did not record its name' instead of backup-prune\\. `
+      + `Fix: free space on that disk \\(df -h ${state}\\)\n`));
+    expect(fs.readFileSync(path.join(state, 'repository.lock'), 'utf8')).toBe('');
+  });
+
   // Audit (full disks): a copy of a drill of several ran load_conf before it knew that another run reports for it: a
   // failure there (a state disk with no inode left) pinged a /fail of its own per copy, and the run's report said the
   // copy failed at step 'unknown', "it ended without saying why".

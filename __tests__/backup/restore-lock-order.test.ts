@@ -1,9 +1,12 @@
+import { ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BackupWorld, expectGaveWay, expectSuccess, fingerprint, PROD_HOST, RunOptions, RunResult, runScript, slowStorageBoxLink, waitUntil } from './helpers/world';
+import { BackupWorld, expectGaveWay, expectSuccess, fingerprint, PROD_HOST, RunOptions, RunResult, runScript, shiftedClock, slowStorageBoxLink, waitUntil } from './helpers/world';
+import { holdResticLock, killHolder } from './helpers/restic-lock';
 import { raceBehindCheck as raceBehindCheckOf } from './helpers/lock-race';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
+import { BACKUP_RESTORE_FILES } from '../../lib/backup/private/scripts';
 
 // Audit (day 2, job overlap): backup-restore, run by hand after a loss, took no part in the lock order. It waited up to
 // an hour, without a word, for whatever held the repository lock: behind a long check, as long as the check read; behind
@@ -18,6 +21,8 @@ describeAsRoot('backup-restore, run by hand while a job holds the repository loc
   let tmp: string;
   let world: BackupWorld;
   let etc: string;
+  let dumped: string;
+  const running: ChildProcess[] = [];
 
   const run = (script: string, conf: string, env: Record<string, string> = {}, options: RunOptions = {}): Promise<RunResult> =>
     runScript(path.join(world.production.root, 'usr/local/sbin', script), world.receiver, { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: conf, ...env }, 280_000, options);
@@ -30,10 +35,13 @@ describeAsRoot('backup-restore, run by hand while a job holds the repository loc
     world.copyBootstrapped('repo-restore');
     // A short wait for the lock: the code before this change waited it out in silence.
     etc = world.productionWith('repo-restore', { PG_DATABASES: 'app', CHECK_READ_SLICES: 1, LOCK_WAIT_SECONDS: 60 });
-    expectSuccess(await run('backup-dump', etc), PROD_HOST, 'dump');
+    const dump = await run('backup-dump', etc);
+    expectSuccess(dump, PROD_HOST, 'dump');
+    dumped = /\b(\d{8}T\d{6}Z)\b/.exec(dump.pings[1].body)![1];
   });
 
   afterAll(async () => {
+    for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await world?.stop();
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
@@ -125,5 +133,61 @@ describeAsRoot('backup-restore, run by hand while a job holds the repository loc
     expect(restore.code).not.toBe(0);
     expect(restore.stderr).toMatch(/FAILED: the newest dump of acme-production-app on storagebox \(\d{8}T\d{6}Z, stream snapshot \w{8}\) was taken after this restore started, while it waited for the repository lock: it is of this machine as it is now, not the backup to restore\. Nothing was changed\. Fix: pass --snapshot/);
     expect(fingerprint(world.pg, 'app')).toBe(before);
+  });
+
+  // Audit (third pass): only the drill read the restic locks in the repository; the restore judged this machine's lock
+  // file alone and read with --no-lock. A restic of another machine (a replacement still running the old one's jobs,
+  // a machine restored beside it) was not seen: a backup there became the newest while the restore read, and a prune
+  // there removed data the restore was reading. Here the other machine's restic holds the lock with this machine's lock
+  // file free, as it would.
+  const repo = () => path.join(world.sftp.home, 'repo-restore');
+  test("another machine's backup holds a restic lock: the restore without --snapshot fails at once, changing nothing; with it, it restores", async () => {
+    const before = fingerprint(world.pg, 'app');
+    const held = await holdResticLock(repo(), 'shared', running);
+    try {
+      const restore = await run('backup-restore', etc, {}, { args: ['--replace'] });
+      expect(restore.code).not.toBe(0);
+      expect(restore.stderr).toMatch(/FAILED: restic pid \d+ on [\w.-]+ holds a lock on the repository of storagebox, refreshed 0 minutes ago: another machine \(or a job killed in the last 30 minutes\) may be writing a backup, which would become the newest while the restore reads\. Nothing was changed\. Fix: pass --snapshot to name the backup to restore/);
+      expect(fingerprint(world.pg, 'app')).toBe(before);
+      // backup-restore-files as a plan with file paths renders it beside the others (this machine's plan backs up none).
+      fs.writeFileSync(path.join(world.production.root, 'usr/local/sbin/backup-restore-files'), BACKUP_RESTORE_FILES, { mode: 0o755 });
+      const files = await run('backup-restore-files', world.variant(etc, 'backup.conf', { FILE_PATHS: path.join(tmp, 'uploads') }), {}, { args: ['--replace'] });
+      expect(files.code).not.toBe(0);
+      expect(files.stderr).toMatch(/FAILED: restic pid \d+ on [\w.-]+ holds a lock on the repository of storagebox, refreshed 0 minutes ago: another machine/);
+
+      const named = await run('backup-restore', etc, {}, { args: ['--replace', '--snapshot', dumped] });
+      if (named.code !== 0) throw new Error(`backup-restore --snapshot failed (exit ${named.code}):\n${named.stderr}`);
+      expect(named.stderr).toMatch(new RegExp(`OK: restored app of acme-production-app from snapshot \\w{8} \\(dump ${dumped}\\) .*; restic pid \\d+ on [\\w.-]+ holds a lock on the repository of storagebox, refreshed 0 minutes ago; restoring snapshot ${dumped} as named, which no backup changes`));
+    } finally {
+      await killHolder(held);
+      fs.rmSync(path.join(repo(), 'locks', held.lock));
+    }
+  });
+
+  test("another machine's prune holds the repository exclusively: the restore fails even with --snapshot, changing nothing", async () => {
+    const before = fingerprint(world.pg, 'app');
+    const held = await holdResticLock(repo(), 'exclusive', running);
+    try {
+      const restore = await run('backup-restore', etc, {}, { args: ['--replace', '--snapshot', dumped] });
+      expect(restore.code).not.toBe(0);
+      expect(restore.stderr).toMatch(/FAILED: restic pid \d+ on [\w.-]+ holds a lock on the repository of storagebox, refreshed 0 minutes ago, exclusively: a check, a prune or a key change of another machine \(or one killed in the last 30 minutes\), and a prune removes data the restore would read\. Nothing was changed\./);
+      expect(fingerprint(world.pg, 'app')).toBe(before);
+    } finally {
+      await killHolder(held);
+      fs.rmSync(path.join(repo(), 'locks', held.lock));
+    }
+  });
+
+  test('a stale lock (not refreshed for an hour): the restore goes on and says so', async () => {
+    const held = await holdResticLock(repo(), 'shared', running);
+    await killHolder(held);
+    try {
+      // An hour later, by the restore's clock.
+      const restore = await run('backup-restore', etc, { PATH: shiftedClock(tmp, 1) }, { args: ['--replace'] });
+      if (restore.code !== 0) throw new Error(`backup-restore failed (exit ${restore.code}):\n${restore.stderr}`);
+      expect(restore.stderr).toMatch(/OK: restored app of acme-production-app from snapshot .*; a stale lock of restic pid \d+ on [\w.-]+, last refreshed 6\d minutes ago, is on the repository of storagebox \(what a job killed mid-run leaves; the next check or prune removes it\): the restore reads without a lock, and goes on/);
+    } finally {
+      fs.rmSync(path.join(repo(), 'locks', held.lock));
+    }
   });
 });

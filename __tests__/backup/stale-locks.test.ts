@@ -1,8 +1,9 @@
-import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BackupWorld, expectFailure, expectSuccess, PATH_ENV, pingPath, PROD_HOST, RESTIC_PASSWORD, survivorsOf } from './helpers/world';
+import { BackupWorld, expectFailure, expectSuccess, pingPath, PROD_HOST, survivorsOf } from './helpers/world';
+import { holdResticLock, killHolder } from './helpers/restic-lock';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // A job killed mid-run (a hard reset, the OOM killer, the Storage Box's connection lost before restic
@@ -20,44 +21,14 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
 
   const prodWith = (name: string) => world.productionWith(name, { PG_DATABASES: 'app' });
   const locks = (name: string) => fs.readdirSync(path.join(world.sftp.home, name, 'locks'));
-
-  /**
-   * Starts restic on the repository (as this host, the machine's own restic would be) in a way that
-   * takes its lock and then waits on its input: `backup --stdin` takes a shared lock, `key passwd` (which
-   * reads the new password from stdin) the exclusive one. Resolves once the lock file is there.
-   */
-  async function holdLock(name: string, kind: 'shared' | 'exclusive'): Promise<{ child: ChildProcess; lock: string }> {
-    const before = new Set(locks(name));
-    const args = kind === 'shared' ? ['backup', '--stdin', '--stdin-filename', 'held', '--host', 'killed-job'] : ['key', 'passwd'];
-    const child = spawn('restic', ['-r', path.join(world.sftp.home, name), '--no-cache', ...args], {
-      env: { PATH: PATH_ENV, HOME: '/root', RESTIC_PASSWORD }, stdio: ['pipe', 'ignore', 'pipe'],
-    });
-    running.push(child);
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-    for (let i = 0; i < 600; i++) {
-      const added = locks(name).filter((l) => !before.has(l));
-      // restic writes the lock file in place: killed while writing it, it would leave a file no restic can
-      // read, which every restic ignores. The lock counts once restic reads it back.
-      if (added.length === 1 && readable(name, added[0])) return { child, lock: added[0] };
-      if (child.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    child.kill('SIGKILL');
-    throw new Error(`restic ${args.join(' ')} took no lock on ${name}: ${stderr}`);
-  }
-
-  const readable = (name: string, lock: string) => spawnSync('restic', ['-r', path.join(world.sftp.home, name), '--no-cache', '--no-lock', 'cat', 'lock', lock],
-    { env: { PATH: PATH_ENV, HOME: '/root', RESTIC_PASSWORD }, stdio: 'ignore' }).status === 0;
+  const holdLock = (name: string, kind: 'shared' | 'exclusive') => holdResticLock(path.join(world.sftp.home, name), kind, running);
 
   /** A lock whose process was killed with no chance to remove it: stale, by restic's own rule (this host, process gone). */
   async function staleLock(name: string, kind: 'shared' | 'exclusive'): Promise<string> {
-    const { child, lock } = await holdLock(name, kind);
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
-    expect(locks(name)).toContain(lock);
-    return lock;
+    const held = await holdLock(name, kind);
+    await killHolder(held);
+    expect(locks(name)).toContain(held.lock);
+    return held.lock;
   }
 
   beforeAll(async () => {
@@ -112,14 +83,12 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
     world.copyBootstrapped(name);
     const etc = prodWith(name);
     expectSuccess(await world.run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
-    const { child, lock } = await holdLock(name, 'shared');
+    const held = await holdLock(name, 'shared');
     try {
       expectFailure(await world.run(world.production, 'backup-check', etc), PROD_HOST, 'check', /repository is already locked by PID \d+/);
-      expect(locks(name)).toContain(lock);
+      expect(locks(name)).toContain(held.lock);
     } finally {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await exited;
+      await killHolder(held);
     }
   });
 

@@ -124,8 +124,38 @@ restore_lock() {
   started=$EPOCHSECONDS
   repo_lock
   run_dir
+  restore_judge_locks
+}
+# restore_judge_locks: the restic locks on the target's repository, judged as the restore drill judges them
+# (restic_locks), exclusive ones too. This machine's lock (repo_lock) keeps only this machine's jobs out; the restore
+# reads without a restic lock, and a restic of another machine (or one killed in the last 30 minutes) was not seen:
+# a prune there removed data the restore was reading, and a backup there became the newest, which the restore took.
+# - an exclusive lock (a check, a prune or a key change, refreshed in the last 30 minutes): it fails, changing nothing;
+# - a lock that is not exclusive (a backup, or a reader), or locks that cannot all be read: without --snapshot it fails,
+#   changing nothing (what is newest may change while it reads); with --snapshot it restores that one, saying so;
+# - a stale lock (not refreshed for 30 minutes: its process died): it goes on, saying so (the next check or prune
+#   removes it, restic unlock).
+restore_judge_locks() {
+  local writer state host pid minutes held
+  step "reading the restic locks on $t"
+  writer=$(restic_locks "$t" "$SB_RUN/locks" exclusive) || writer=unknown
+  read -r state host pid minutes <<<"$writer"
+  held="restic pid $pid on $host holds a lock on the repository of $t, refreshed $minutes minutes ago"
+  case $state in
+    exclusive)
+      die "$held, exclusively: a check, a prune or a key change of another machine (or one killed in the last 30 minutes), and a prune removes data the restore would read. Nothing was changed. Fix: see what runs on $host, wait until its lock is gone (restic list locks on $t; a lock not refreshed for 30 minutes is stale, and restic unlock removes it), then run \${0##*/} again" ;;
+    live|unknown)
+      [ "$state" = live ] || held="the restic locks on the repository of $t could not all be read (see the log), so a backup or a prune may run there"
+      [ -n "$snapshot" ] || die "$held: another machine (or a job killed in the last 30 minutes) may be writing a backup, which would become the newest while the restore reads. Nothing was changed. Fix: pass --snapshot to name the backup to restore (restic snapshots --host $BACKUP_HOST lists them), or wait until the lock is gone (restic list locks on $t) and run \${0##*/} again"
+      note "$held; restoring snapshot $snapshot as named, which no backup changes" ;;
+    stale) note "a stale lock of restic pid $pid on $host, last refreshed $minutes minutes ago, is on the repository of $t (what a job killed mid-run leaves; the next check or prune removes it): the restore reads without a lock, and goes on" ;;
+    *) log "no restic process holds a lock on the repository of $t" ;;
+  esac
 }
 ok() { SB_OK=1; SB_SUMMARY="$*"; }
+# note <what>: logs something the job's outcome must say too (added to its summary): a success that went on past it.
+SB_NOTES=''
+note() { [[ $SB_NOTES == *"; $*"* ]] || SB_NOTES+="; $*"; log "$*"; }
 at_exit() { SB_CLEANUP+=("$1"); }
 # bg_job <pid>...: background processes that a job ending early stops, with all they started
 # (kill_tree), before the other clean-ups run: all at once, so restic's own clean-up runs in parallel.
@@ -174,6 +204,7 @@ sb_exit() {
   # The start ping went out in the background; it arrives before the outcome.
   [ -z "$SB_START_PING" ] || wait "$SB_START_PING" 2>/dev/null
   if [ "$rc" = 0 ] && [ "$SB_OK" = 1 ]; then
+    SB_SUMMARY+=$SB_NOTES
     log "OK: $SB_SUMMARY"
     if [ -z "\${SB_NO_SUCCESS_PING:-}" ]; then
       printf '%s\\n' "$SB_SUMMARY" | heartbeat "" || log "could not report success to the heartbeat"
@@ -292,7 +323,7 @@ load_conf() {
 # names the job it waited for (a dump, a check or a prune can run for hours: their schedules must not meet).
 # repo_lock [<seconds to wait> [<what to do when the wait ran out>]]
 repo_lock() {
-  local lock="$BACKUP_STATE/repository.lock" wait=\${1:-\${LOCK_WAIT_SECONDS:-3600}} holder
+  local lock="$BACKUP_STATE/repository.lock" wait=\${1:-\${LOCK_WAIT_SECONDS:-3600}} holder held
   local fix=\${2:-"see what it does (systemctl list-units 'backup-*'; journalctl -u <its unit>); when it runs this long on every run, move one of the two schedules away from the other (the plan's schedule, pruneSchedule or checkSchedule)"}
   mkdir -p "$BACKUP_STATE"
   # Opened without truncating it: the holder's line stays for the jobs that wait.
@@ -320,8 +351,11 @@ repo_lock() {
   fi
   if [ -n "\${SB_WANTED_FD:-}" ]; then exec {SB_WANTED_FD}>&-; SB_WANTED_FD=''; fi
   rm -f "\${SB_WANTED_NAME:-}"
-  # Truncated as it is opened: on a full state disk the line is empty rather than the previous holder's.
-  printf '%s (pid %s), since %(%Y-%m-%dT%H:%M:%S)TZ\\n' "\${0##*/}" "$$" -1 >"$lock" 2>/dev/null || true
+  # Truncated as it is opened: on a full state disk the line is empty rather than the previous holder's. The job goes
+  # on (a dump matters more than its name in the lock file), and says so in its outcome.
+  if ! held=$(printf '%s (pid %s), since %(%Y-%m-%dT%H:%M:%S)TZ\\n' "\${0##*/}" "$$" -1 2>&1 >"$lock"); then
+    note "could not record this job as the holder of the repository lock in $lock (\${held##*: }; its disk has $(disk_free "$BACKUP_STATE")), so a job that waits for the lock names 'a job that did not record its name' instead of \${0##*/}. Fix: free space on that disk (df -h $BACKUP_STATE)"
+  fi
   reopen_rotated_passwords
 }
 
@@ -555,6 +589,71 @@ restic_on() {
 unlock_stale() {
   log "$1: removing stale locks of the repository, if any (restic unlock)"
   run restic_on "$1" unlock
+}
+
+# Reads the repository's locks (the JSON of each \`restic cat lock\`, one a line), the time now (argument 1) and whether
+# exclusive locks count (argument 2, "exclusive"); prints "exclusive <host> <pid> <minutes>" for the most recently
+# refreshed exclusive lock less than 30 minutes old (a check, a prune, a key change), when they count, else "live <host>
+# <pid> <minutes>" for the most recently refreshed lock that is not exclusive (restic backup: a dump's streams, a push;
+# a reader that takes a lock) and less than 30 minutes old, else "stale <host> <pid> <minutes>" for the most recent
+# older one, else "none". restic refreshes the lock of a running process every 5 minutes, and takes one older than 30
+# for stale: its process died without removing it (SIGKILL, a crash).
+SB_LOCKS_PY='
+import json, re, sys
+from datetime import datetime
+now, exclusive, found = int(sys.argv[1]), sys.argv[2:] == ["exclusive"], {}
+for line in sys.stdin:
+    try:
+        lock = json.loads(line)
+        at = datetime.fromisoformat(re.sub(r"(\\.\\d{6})\\d*", r"\\1", lock["time"]).replace("Z", "+00:00")).timestamp()
+    except (ValueError, KeyError, TypeError, AttributeError):
+        continue
+    if lock.get("exclusive") and not exclusive:
+        continue
+    minutes = max(0, int(now - at) // 60)
+    kind = "stale" if minutes >= 30 else "exclusive" if lock.get("exclusive") else "live"
+    seen = (minutes, "%s %s %s %d" % (kind, re.sub(r"[^A-Za-z0-9.-]", "?", str(lock.get("hostname")))[:64] or "?", re.sub(r"[^0-9]", "", str(lock.get("pid")))[:10] or "?", minutes))
+    found[kind] = min(found.get(kind, seen), seen)
+print((found.get("exclusive") or found.get("live") or found.get("stale") or (0, "none"))[1])
+'
+# read_lock <target> <lock ID> [patient]: prints the lock's JSON on one line. restic 0.14 retries a read that failed
+# for about 43 s, a lock that went between the list and its read too (its job ended, or its restic refreshed it under a
+# new name): a quick read stops at restic's first retry (its stderr closes, and restic ends on its next line there),
+# and the caller lists the locks again to tell a lock that went from one still there. A patient read lets restic retry.
+read_lock() {
+  local rc=0
+  if [ -n "\${3:-}" ]; then
+    restic_on "$1" --no-lock cat lock "$2" 2>>"$SB_LOG" | tr -d '\\n' || rc=$?
+  else
+    { restic_on "$1" --no-lock cat lock "$2" 2>&1 >&3 3>&- | sed -u '/returned error, retrying after/q' >>"$SB_LOG"; } 3>&1 | tr -d '\\n' || rc=$?
+  fi
+  printf '\\n'
+  return "$rc"
+}
+# restic_locks <target> <file> [exclusive]: the restic locks on the target's repository now, judged by SB_LOCKS_PY
+# (its line), read into <file> (in the run's own directory); returns 1 when they cannot be read. A lock that goes
+# between the list and its read is left out: its job ended, or its restic refreshed it (restic 0.14 writes the refreshed
+# lock under a new name, then removes the old one), so the locks are listed again and the new ones read. One still
+# listed whose quick read failed is read again, patiently; one that still cannot be read (damaged, a read that failed)
+# may be a writer's: unknown (return 1), rather than none; so are locks that still go faster than they are read.
+restic_locks() {
+  local id ids unread='' seen=' ' round
+  : >"$2"
+  for round in 1 2 3 4; do
+    [ "$round" = 1 ] || [ -n "$unread" ] || break
+    [ "$round" != 4 ] || return 1
+    ids=$(restic_on "$1" --no-lock list locks 2>>"$SB_LOG") || return 1
+    for id in $unread; do
+      if grep -qxF -- "$id" <<<"$ids"; then read_lock "$1" "$id" patient >>"$2" || return 1; fi
+    done
+    unread=''
+    for id in $ids; do
+      [[ $id =~ ^[0-9a-f]{64}$ && $seen != *" $id "* ]] || continue
+      seen+="$id "
+      read_lock "$1" "$id" >>"$2" || unread+=" $id"
+    done
+  done
+  "\${PY[@]}" -c "$SB_LOCKS_PY" "$(date +%s)" "\${3:-}" <"$2"
 }
 
 # The databases of one dump reach each target as two restic snapshots, both timed at the dump
@@ -1713,55 +1812,6 @@ load_conf drill.conf
 # Everything the drill reads comes from the remote: a cache would hide corruption there.
 SB_NO_CACHE=1
 
-# Reads the repository's locks (the JSON of each \`restic cat lock\`, one a line) and the time now (argument 1); prints
-# "live <host> <pid> <minutes>" for the most recently refreshed lock that is not exclusive (restic backup: a dump's
-# streams, a push; a check and a prune lock exclusively) and less than 30 minutes old, else "stale <host> <pid>
-# <minutes>" for the most recent older one, else "none". restic refreshes the lock of a running process every 5
-# minutes, and takes one older than 30 for stale: its process died without removing it (SIGKILL, a crash).
-SB_LOCKS_PY='
-import json, re, sys
-from datetime import datetime
-now, found = int(sys.argv[1]), {}
-for line in sys.stdin:
-    try:
-        lock = json.loads(line)
-        at = datetime.fromisoformat(re.sub(r"(\\.\\d{6})\\d*", r"\\1", lock["time"]).replace("Z", "+00:00")).timestamp()
-    except (ValueError, KeyError, TypeError, AttributeError):
-        continue
-    if lock.get("exclusive"):
-        continue
-    minutes = max(0, int(now - at) // 60)
-    kind = "live" if minutes < 30 else "stale"
-    seen = (minutes, "%s %s %s %d" % (kind, re.sub(r"[^A-Za-z0-9.-]", "?", str(lock.get("hostname")))[:64] or "?", re.sub(r"[^0-9]", "", str(lock.get("pid")))[:10] or "?", minutes))
-    found[kind] = min(found.get(kind, seen), seen)
-print((found.get("live") or found.get("stale") or (0, "none"))[1])
-'
-# dump_writer <target>: whether a restic process (a backup of DRILL_FROM_HOST, or a reader such as the push's ls) holds a
-# lock on the target's repository now (SB_LOCKS_PY), by the repository's locks (the drill takes none: the source's account
-# may be read-only); returns 1 when they cannot be read.
-dump_writer() {
-  local id ids unread='' seen=' ' round locks="$scratch/locks"
-  : >"$locks"
-  # A lock that goes between the list and its read is left out: its job ended, or its restic refreshed it (restic 0.14
-  # writes the refreshed lock under a new name, then removes the old one), so the locks are listed again and the new
-  # ones read. One still listed that cannot be read (damaged, a read that failed) may be a writer's: unknown, which
-  # keeps the longer window, rather than none; so are locks that still go faster than they are read.
-  for round in 1 2 3 4; do
-    [ "$round" = 1 ] || [ -n "$unread" ] || break
-    [ "$round" != 4 ] || return 1
-    ids=$(restic_on "$1" --no-lock list locks 2>>"$SB_LOG") || return 1
-    for id in $unread; do if grep -qxF -- "$id" <<<"$ids"; then return 1; fi; done
-    unread=''
-    for id in $ids; do
-      [[ $id =~ ^[0-9a-f]{64}$ && $seen != *" $id "* ]] || continue
-      seen+="$id "
-      restic_on "$1" --no-lock cat lock "$id" 2>>"$SB_LOG" | tr -d '\\n' >>"$locks" || unread+=" $id"
-      printf '\\n' >>"$locks"
-    done
-  done
-  "\${PY[@]}" -c "$SB_LOCKS_PY" "$(date +%s)" <"$locks"
-}
-
 # Scratch databases of earlier drills (kept with DRILL_KEEP_DATABASES=1, or left by a killed drill)
 # go first. Listing them fails before gigabytes are fetched when PostgreSQL is not reachable.
 scratch_re=$(drill_scratch_re "$DRILL_DB_PREFIX")
@@ -1868,7 +1918,7 @@ age=$(hours_since "$epoch")
 # restic's latest is the newest by time: a dump dated ahead hides every newer one until its date.
 [ "$age" -ge 0 ] || die "the newest backup of $DRILL_FROM_HOST on $t (stream snapshot \${id:0:8}) holds a dump dated in the future ($stamp): it was taken while a clock ran ahead, so it may be older than the dumps it hides, and whether backups arrive cannot be told. Fix: on $DRILL_FROM_HOST, $(future_fix "$DRILL_FROM_HOST" "$stamp")"
 # A dump reaches the repository only when it ends, hours after its timer: a drill that starts while production dumps
-# finds the dump before it, past MAX_AGE_HOURS. The repository's restic locks tell whether one runs (dump_writer): a
+# finds the dump before it, past MAX_AGE_HOURS. The repository's restic locks tell whether one runs (restic_locks; the drill takes none: the source's account may be read-only): a
 # dump writes under a lock from the moment its stream opens, at most DUMP_START_HOURS after its timer (the push timer's
 # delay, the bootstrap, its wait for the repository lock), and it has arrived DUMP_IN_PROGRESS_HOURS after its timer
 # (its unit stops it then). With no dump writing, the drill fails DUMP_START_HOURS past the limit, not
@@ -1878,7 +1928,7 @@ if [ "$age" -ge "$MAX_AGE_HOURS" ]; then
   step "looking for a dump of $DRILL_FROM_HOST in progress on $t (the repository's restic locks)"
   running=\${DUMP_IN_PROGRESS_HOURS:-0}
   starting=\${DUMP_START_HOURS:-$running}
-  writer=$(dump_writer "$t") || writer=unknown
+  writer=$(restic_locks "$t" "$scratch/locks") || writer=unknown
   read -r state host pid minutes <<<"$writer"
   older="the newest backup of $DRILL_FROM_HOST holds a dump taken $age hours ago ($stamp; limit $MAX_AGE_HOURS hours)"
   case $state in
@@ -2109,7 +2159,10 @@ work=$SB_RUN
 step "fetching the manifest of \${snapshot:-the newest dump} of $BACKUP_HOST from $t"
 select=(--host "$BACKUP_HOST" --tag sovereign-dump --path "$DUMP_MANIFEST")
 if [ -z "$snapshot" ]; then which=latest
-elif [[ $snapshot =~ Z$ ]]; then which=latest; select+=(--tag "dump-$snapshot")
+elif [[ $snapshot =~ Z$ ]]; then
+  # One --tag with both: restic takes a snapshot with either of two --tag options, and the newest dump came instead.
+  which=latest
+  select=(--host "$BACKUP_HOST" --tag "sovereign-dump,dump-$snapshot" --path "$DUMP_MANIFEST")
 else
   # A named snapshot must be a manifest of this machine's dumps.
   found=$(restic_on "$t" --no-lock snapshots --json "\${select[@]}" "$snapshot" 2>>"$SB_LOG" | "\${PY[@]}" -c 'import json, sys; print(" ".join(s["id"] for s in json.load(sys.stdin) or []))') \\
