@@ -30,6 +30,8 @@ export interface SynthesizedBundlePart {
   readonly commands: ReadonlyArray<string | readonly string[]>;
   /** The part's files, in the order the part lists them. */
   readonly files: readonly SynthesizedBundleFile[];
+  /** Files the part's programs write on the machine, which the agent removes with the part (`BundlePart.runtimeFiles`); empty when none. */
+  readonly runtimeFiles: readonly string[];
 }
 
 /** What a machine receives on deploy, read back from a synthesized stack. */
@@ -60,6 +62,7 @@ export function synthesizedBundle(stackJson: any, serverName: string): Synthesiz
       name: p.name,
       packages: p.packages,
       commands: p.commands,
+      runtimeFiles: p.runtimeFiles ?? [],
       files: p.files.map((f: any) => ({ path: f.path, part: p.name, permissions: f.mode, owner: f.owner, content: f.content, template: f.template })),
     }));
     const files = new Map(parts.flatMap((p) => p.files.map((f) => [f.path, f] as const)));

@@ -6,6 +6,7 @@ import { productFixture, synth, userDataOf } from './helpers/fixture';
 import { runJobHook } from './helpers/live-prober';
 import { FAKE_SECRETS, MachineRoot } from './helpers/machine-root';
 import { MACHINE_PYTHON } from '../setup/real-parts';
+import { synthesizedBundle } from '../../testing/bundle';
 
 // The rendered setup script and job hook, run as cloud-init and systemd run them, against a
 // temporary root (their paths come from the environment, which only tests set).
@@ -97,6 +98,31 @@ describe('the on-machine tooling', () => {
     fs.writeFileSync(root.path('/var/lib/prometheus/node-exporter/sovereign-job-backup-push-watched.prom'), since.replace(/\d+\n$/, '1\n'));
     root.setup('watch');
     expect(root.read('/var/lib/prometheus/node-exporter/sovereign-job-backup-push-watched.prom')).toMatch(/ 1\n$/);
+  });
+
+  // Audit (third pass): the metric files of a job unit stayed when its part left the bundle (the plan or the drill
+  // removed): the alerts select watched units, so none fired, but the series stayed with their last values. They belong
+  // to the part that installs the unit now, whose runtime files the rollout agent removes with it.
+  test("every metric file the tooling writes for a watched job unit is a runtime file of the part that installs the unit", () => {
+    const { production: prod, test: testEnv } = productFixture({ phase: Phase.ONE });
+    for (const [stack, name] of [[prod.stack, 'acme-production-app'], [testEnv.stack, 'acme-test-app']] as const) {
+      const json = JSON.parse(Testing.synth(stack));
+      const root = MachineRoot.create(userDataOf(json, name));
+      roots.push(root);
+      expect(root.setup('watch').status).toBe(0);
+      const units = root.read('/etc/sovereign-monitoring/watched-units').split('\n').filter((u) => u);
+      expect(units.length).toBeGreaterThan(0);
+      const bundle = synthesizedBundle(json, name);
+      const dir = '/var/lib/prometheus/node-exporter';
+      for (const unit of units) {
+        runJobHook(root, unit, 'success');
+        runJobHook(root, unit, 'exit-code');
+        const written = fs.readdirSync(root.path(dir)).filter((f) => f.startsWith(`sovereign-job-${unit}-`)).map((f) => `${dir}/${f}`);
+        expect(written).toHaveLength(3);
+        const owner = bundle.files.get(`/etc/systemd/system/${unit}.service`)!.part;
+        expect(bundle.parts.find((p) => p.name === owner)!.runtimeFiles).toEqual(expect.arrayContaining(written));
+      }
+    }
   });
 
   test('the job hook records the last success and the last failure in the text format node exporter reads', () => {

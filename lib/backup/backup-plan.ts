@@ -13,6 +13,7 @@ import { IMachine } from '../hetzner/machine';
 import { requireMachine } from '../hetzner/private/require-machine';
 import { ROLLOUT_COMMAND_TIMEOUT } from '../hetzner/private/rollout-agent';
 import { EgressAllowlist } from '../boundary/egress-allowlist';
+import { BACKUP_JOB_UNITS, jobMetricFiles } from '../monitoring/private/job-metrics';
 import { requireSensitive } from '../hetzner/storage-box';
 import { BackupTarget } from './backup-target';
 import { Heartbeat } from './heartbeat';
@@ -500,6 +501,8 @@ export class BackupPlan extends Construct {
       name: 'sovereign-backup jobs',
       packages: postgres.enabled ? ['postgresql-client'] : [],
       files,
+      // The monitoring's metrics of the job units (when watched) go with them.
+      runtimeFiles: jobMetricFiles(BACKUP_JOB_UNITS),
       commands: [
         ['systemctl', 'daemon-reload'],
         // A rotated restic password becomes a new key of each repository (the old key is removed), never a new repository.

@@ -8,6 +8,7 @@ import { checkProps, is } from '../core/runtime-checks';
 import { IMachine, Machine } from '../hetzner/machine';
 import { requireMachine } from '../hetzner/private/require-machine';
 import { EgressAllowlist } from '../boundary/egress-allowlist';
+import { jobMetricFiles, RESTORE_DRILL_UNIT } from '../monitoring/private/job-metrics';
 import { PostgresVersion } from '../database/postgres-version';
 import { requireSensitive } from '../hetzner/storage-box';
 import { BackupTarget } from './backup-target';
@@ -245,6 +246,8 @@ export class RestoreDrill extends Construct {
     props.machine.addBundlePart({
       name: 'sovereign-backup restore drill',
       packages: [props.postgresVersion?.clientPackage ?? 'postgresql-client'],
+      // The monitoring's metrics of the drill's unit (when watched) go with it.
+      runtimeFiles: jobMetricFiles([RESTORE_DRILL_UNIT]),
       files: [
         file(`${ETC}/drill.conf`, conf, '0600'),
         file(`${ETC}/secrets/drill-heartbeat.b64`, `${Fn.base64encode(props.heartbeat.pingUrl.stringValue)}\n`, '0600'),

@@ -21,6 +21,7 @@ import { AlertSeverity } from './monitoring-alert';
 import { MonitoringPlan } from './monitoring-plan';
 import { guardOnClone } from '../hetzner/private/machine-identity';
 import { privateAddressOf } from '../hetzner/private/private-address';
+import { BACKUP_JOB_UNITS, RESTORE_DRILL_UNIT } from './private/job-metrics';
 import {
   AMTOOL_CONFIG, ETC, PORTS, PROBER_UNITS, PROMETHEUS_WATCH, PROMETHEUS_WATCH_CONFIG, PROMETHEUS_WATCH_UNIT, REDACT_LOG, SECRETS, SERVICES, SETUP, UNITS, WEB_CONFIG, WEB_PASSWORD,
 } from './private/paths';
@@ -56,10 +57,7 @@ export interface EnvironmentMonitoringProps {
   readonly monitoringMachine?: IMachine;
 }
 
-/** The systemd units of a BackupPlan's jobs and of the RestoreDrill (lib/backup). */
-export const BACKUP_JOB_UNITS = ['backup-dump', 'backup-push', 'backup-prune', 'backup-check'] as const;
-/** The systemd unit of the RestoreDrill (lib/backup). */
-export const RESTORE_DRILL_UNIT = 'restore-drill';
+export { BACKUP_JOB_UNITS, RESTORE_DRILL_UNIT } from './private/job-metrics';
 /** The backup job whose success means a new verified remote copy: the RPO is measured on it. */
 const BACKUP_PUSH_UNIT = 'backup-push';
 /** Ports the egress allowlist opens anyway (DNS, NTP, HTTP, HTTPS, Storage Box SSH). */

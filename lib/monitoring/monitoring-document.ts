@@ -56,7 +56,8 @@ export function monitoringPhaseDocument(phase: Phase): string {
     '',
     'All daemons are Debian packages, configured by the machine\'s bundle (rolled out on every deploy): systemd drop-ins set their command lines (loopback only, except a node exporter a monitoring machine scrapes) '
       + 'and cap their memory. The backup jobs and the restore drill record each outcome for node exporter\'s textfile collector through a systemd `ExecStopPost` hook on their units: '
-      + 'the same outcome they report to their heartbeat, so the alerts below need no second URL.',
+      + 'the same outcome they report to their heartbeat, so the alerts below need no second URL. Those files go with the units: '
+      + 'the rollout removes them when the backup plan or the drill leaves the machine, so no series of a job that is gone stays with its last value.',
     '',
     '## What is watched, and when it alerts',
     '',

@@ -1,0 +1,16 @@
+import { TEXTFILE_DIR } from './paths';
+
+/** The systemd units of a BackupPlan's jobs (lib/backup), which the monitoring watches. */
+export const BACKUP_JOB_UNITS = ['backup-dump', 'backup-push', 'backup-prune', 'backup-check'] as const;
+/** The systemd unit of the RestoreDrill (lib/backup). */
+export const RESTORE_DRILL_UNIT = 'restore-drill';
+
+/**
+ * What the monitoring writes for node exporter about each watched job unit: when watching began (its setup's `watch`)
+ * and the time of the last success and of the last failure (the unit's `sovereign-job-metric` hook). They belong to the
+ * part that installs the unit (its `runtimeFiles`): the rollout removes them with it, and no series of a job that is
+ * gone stays behind with its last value.
+ */
+export function jobMetricFiles(units: readonly string[]): string[] {
+  return units.flatMap((unit) => ['watched', 'success', 'failure'].map((kind) => `${TEXTFILE_DIR}/sovereign-job-${unit}-${kind}.prom`));
+}
