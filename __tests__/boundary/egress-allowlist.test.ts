@@ -706,6 +706,27 @@ describe('the boot path and the refresh, run for real in a private network names
     expect(fs.readFileSync(h.at('/var/lib/sovereign/egress/last-sets.nft'), 'utf8')).toContain(MOVED);
   }, 60_000);
 
+  // The lock was /run/lock/sovereign-egress.lock: in that world-writable directory another user could create the file
+  // first (root's open fails where fs.protected_regular is on, the systemd default) or hold its lock; and a lock that
+  // could not be opened ended the script (\`exec\` is a special builtin) before the "loading anyway", so after a flush
+  // neither nftables.service's restore nor the refresh loaded the table: every host reachable.
+  canRun('a lock that cannot be opened leaves no table unloaded, and the lock lives in a directory of root\'s alone', () => {
+    const h = scratch();
+    const lockFile = h.env.EGRESS_LOCK_FILE;
+    const unopenable = `rm -f ${lockFile} && mkdir ${lockFile}`; // no file a redirection can open, as the other user's was
+    const [boot, blocked, restore, restored, refresh, refreshed] = h.inNetworkNamespace([
+      h.start(BOOT_UNIT), `${unopenable} && nft flush ruleset`, `${h.localize(REFRESH)} --restore`, LIST, `nft flush ruleset && ${h.localize(REFRESH)}`, LIST,
+    ]);
+    expect(boot.status).toBe(0);
+    expect(blocked.status).toBe(0);
+    expect({ restore: restore.status, restored: restored.status === 0 ? setElements(restored.stdout, 'allowed_v4') : 'no table', refresh: refresh.status, refreshed: refreshed.status === 0 ? setElements(refreshed.stdout, 'allowed_v4') : 'no table' })
+      .toEqual({ restore: 0, restored: ALL_V4, refresh: 0, refreshed: ALL_V4 });
+    expect(restore.stderr).toMatch(/cannot lock .*; loading anyway/);
+    const dir = fs.statSync(path.dirname(lockFile));
+    expect({ mode: (dir.mode & 0o7777).toString(8), uid: dir.uid }).toEqual({ mode: '700', uid: 0 });
+    expect(path.dirname(lockFile)).not.toBe(h.at('/run/lock'));
+  });
+
   canRun('the check records a missing table when it cannot load it, and fails', () => {
     const h = scratch();
     const [check, list] = h.inNetworkNamespace([`EGRESS_RULESET_FILE=${h.at('/nonexistent.nft')} ${h.localize(`/usr/local/sbin/${CHECK_UNIT}`)}`, LIST]);

@@ -550,8 +550,12 @@ const RULESET_FILE = '/etc/nftables.d/sovereign-egress.nft';
 const REFRESH = '/usr/local/sbin/sovereign-egress-refresh';
 /** The addresses the last refresh loaded into the sets, kept for the drop-in to load with the table (`--restore`). */
 const KEPT_SETS_FILE = '/var/lib/sovereign/egress/last-sets.nft';
-/** The refresh's lock: its loads and its save of the kept addresses, and its `--restore` (the check's, the drop-in's), one at a time. */
-const LOCK_FILE = '/run/lock/sovereign-egress.lock';
+/**
+ * The refresh's lock: its loads and its save of the kept addresses, and its `--restore` (the check's, the drop-in's), one at a time.
+ * In a directory of root's alone: in the world-writable /run/lock another user could create the file first (root's open then
+ * fails where fs.protected_regular is on, the systemd default) or open it and hold the lock, stalling every restore.
+ */
+const LOCK_FILE = '/run/sovereign-egress/lock';
 /** The table's check: its refresh runs every 10 minutes, and a flush no drop-in follows left outbound traffic open until then. */
 export const EGRESS_CHECK_UNIT = 'sovereign-egress-check';
 /** Loads the table again, with the addresses the last refresh loaded, after Debian's nftables.service flushed the ruleset. */
@@ -660,11 +664,12 @@ CHECK=\${EGRESS_CHECK:-${tableCheckPath(EGRESS_CHECK_UNIT)}}
 # that had just loaded fresher ones and not yet kept them, and leave the stale ones until the next refresh. Held
 # for the nft transactions and the save only, never across DNS: a restore after a flush waits milliseconds.
 # A lock that cannot be had is no reason to leave the table unloaded: the load goes on, and says so.
+# \`command\` keeps a redirection exec cannot make from ending the script (exec is a special builtin).
 lock() {
-  if mkdir -p "$(dirname "$LOCK_FILE")" && touch "$LOCK_FILE" && exec 9>>"$LOCK_FILE" && flock -w 30 9; then return 0; fi
+  if mkdir -p -m 0700 "$(dirname "$LOCK_FILE")" && command exec 9>>"$LOCK_FILE" && flock -w 30 9; then return 0; fi
   echo "sovereign-egress: cannot lock $LOCK_FILE; loading anyway" >&2
 }
-unlock() { exec 9>&-; }
+unlock() { command exec 9>&-; }
 
 table_present() { nft list table ${TABLE} >/dev/null 2>&1; }
 
