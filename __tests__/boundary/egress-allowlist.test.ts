@@ -706,6 +706,24 @@ describe('the boot path and the refresh, run for real in a private network names
     expect(fs.readFileSync(h.at('/var/lib/sovereign/egress/last-sets.nft'), 'utf8')).toContain(MOVED);
   }, 60_000);
 
+  // The kept addresses' fingerprint hashed the hostnames and the time servers joined: a name moved from the end of one to
+  // the start of the other left it as it was, and a restore brought its addresses back in the set it had left (an NTP-only
+  // host open on 443, or a host's address open to NTP only).
+  canRun('a name moved between the hostnames and the time servers brings no kept address back in its old set', () => {
+    const h = scratch();
+    const hosts = h.at('/etc/sovereign/egress-hostnames');
+    const joined = `cat ${hosts} ${h.at(TIME_SERVERS)} | sha256sum`;
+    const move = `last=$(tail -n 1 ${hosts}) && sed -i '$d' ${hosts} && { echo "$last"; cat ${h.at(TIME_SERVERS)}; } >moved && mv moved ${h.at(TIME_SERVERS)}`;
+    const [boot, before, moved, after, restore, listed] = h.inNetworkNamespace([
+      h.start(BOOT_UNIT), joined, `cd ${h.root} && ${move} && nft flush ruleset`, joined, `${h.localize(REFRESH)} --restore`, LIST,
+    ]);
+    expect({ boot: boot.status, moved: moved.status, restore: restore.status }).toEqual({ boot: 0, moved: 0, restore: 0 });
+    expect(after.stdout).toBe(before.stdout); // the joined text is the same
+    expect(['allowed_v4', 'allowed_v6', 'time_servers_v4', 'time_servers_v6'].map((set) => ({ [set]: setElements(listed.stdout, set) })))
+      .toEqual([{ allowed_v4: [] }, { allowed_v6: [] }, { time_servers_v4: [] }, { time_servers_v6: [] }]);
+    expect(restore.stderr).toMatch(/loading .*sovereign-egress\.nft with its address sets empty until the next refresh/);
+  });
+
   // The lock was /run/lock/sovereign-egress.lock: in that world-writable directory another user could create the file
   // first (root's open fails where fs.protected_regular is on, the systemd default) or hold its lock; and a lock that
   // could not be opened ended the script (\`exec\` is a special builtin) before the "loading anyway", so after a flush

@@ -675,7 +675,8 @@ table_present() { nft list table ${TABLE} >/dev/null 2>&1; }
 
 # What addresses are resolved from: the hostnames' and time servers' contents. Their file times cannot tell
 # (a rollback copies the previous files back with their old times, the clock steps, two writes share one tick).
-sources_id() { cat "$HOSTS_FILE" "$TIME_SERVERS_FILE" 2>/dev/null | sha256sum | cut -d ' ' -f 1; }
+# Each file hashed on its own: a name moved from one to the other leaves their joined text as it was.
+sources_id() { for f in "$HOSTS_FILE" "$TIME_SERVERS_FILE"; do cat "$f" 2>/dev/null | sha256sum; done | sha256sum | cut -d ' ' -f 1; }
 
 # The table with the addresses the last refresh loaded, in one transaction. The table alone (its
 # address sets empty: nothing open) when none were kept, when they were resolved from other hostnames
