@@ -774,6 +774,25 @@ describe('the boot path and the refresh, run for real in a private network names
     expect(fs.statSync(path.join(h.env.EGRESS_TEXTFILE_DIR, 'sovereign_egress.prom')).mode & 0o777).toBe(0o644);
   });
 
+  // Only the table missing at the refresh's start went through the check: one flushed while the refresh asked DNS was
+  // loaded by the refresh itself and counted nowhere, so HostTableRepaired never told of it.
+  canRun('a table flushed while the refresh asks DNS is loaded again through the check, which counts the repair', () => {
+    const h = scratch();
+    const flushing = path.join(h.root, 'flushing');
+    fs.mkdirSync(flushing, { recursive: true });
+    // The first lookup flushes the ruleset, as a firewall tool might meanwhile, then answers.
+    fs.writeFileSync(path.join(flushing, 'dig'), `#!/bin/sh
+[ -e ${h.root}/flushed ] || { touch ${h.root}/flushed; nft flush ruleset; }
+exec ${h.env.PATH.split(':')[0]}/dig "$@"
+`, { mode: 0o755 });
+    const [boot, refresh, listed] = h.inNetworkNamespace([h.start(BOOT_UNIT), `PATH=${flushing}:$PATH ${h.localize(REFRESH)}`, LIST]);
+    expect({ boot: boot.status, refresh: refresh.status, flushed: fs.existsSync(path.join(h.root, 'flushed')) }).toEqual({ boot: 0, refresh: 0, flushed: true });
+    expect(refresh.stderr).toMatch(/sovereign-egress-check: table inet sovereign_egress is missing; loading it/);
+    expect(h.metrics('sovereign_egress_check.prom')).toMatchObject({ sovereign_egress_check_table_present: 1, sovereign_egress_check_repairs_total: 1 });
+    expect(setElements(listed.stdout, 'allowed_v4')).toEqual(ALL_V4);
+    expect(h.metrics()).toMatchObject({ sovereign_egress_refresh_success: 1, sovereign_egress_table_present: 1 });
+  });
+
   canRun('a hostname that does not resolve fails the refresh, opens nothing for it, and keeps the table', () => {
     const { 'A api.mistral.ai': _unresolved, ...answers } = DNS;
     const h = scratch(answers);

@@ -671,6 +671,20 @@ lock() {
 }
 unlock() { command exec 9>&-; }
 
+# Locks, with the table loaded. A missing table is the check's to load, and to record as a repair for the alert: a flush
+# the refresh repaired by itself showed nowhere. Unlocked meanwhile: the check's restore takes the lock. When the check
+# cannot load it, the refresh does.
+lock_with_table() { # <how the table went missing, for the log>
+  lock
+  table_present && return 0
+  unlock
+  "$CHECK" || true
+  lock
+  table_present && return 0
+  echo "sovereign-egress: table ${TABLE} $1; loading $RULESET_FILE" >&2
+  load_table
+}
+
 table_present() { nft list table ${TABLE} >/dev/null 2>&1; }
 
 # What addresses are resolved from: the hostnames' and time servers' contents. Their file times cannot tell
@@ -725,10 +739,6 @@ finish() {
 trap finish EXIT
 trap 'exit 1' HUP INT TERM
 
-# A missing table is the check's to load, and to record as a repair for the alert: a flush this refresh repaired
-# by itself showed nowhere. Before the lock below (the check's load takes it); when the check cannot, the load below does.
-if ! table_present; then "$CHECK" || true; fi
-
 # The resolvers first, in their own transaction: the lookups below go through them. They are the
 # nameservers of resolv.conf and, when it names systemd-resolved's local stub, the servers resolved
 # forwards to. Loopback needs no rule (lo is open), nor link-local (open on the link).
@@ -755,11 +765,7 @@ resolver_sets=$(
   [ -z "$r4" ] || echo "add element ${TABLE} resolvers_v4 { $r4 }"
   [ -z "$r6" ] || echo "add element ${TABLE} resolvers_v6 { $r6 }"
 )
-lock
-if ! table_present; then
-  echo "sovereign-egress: table ${TABLE} is missing; loading $RULESET_FILE" >&2
-  load_table
-fi
+lock_with_table 'is missing'
 printf '%s\n' "$resolver_sets" | nft -f -
 unlock
 
@@ -791,11 +797,7 @@ address_sets=$(
 )
 # With the resolvers again, and the table again when something flushed it while DNS answered; then kept, under the
 # same lock: a restore loads these addresses or the ones this refresh replaces, never the older after the newer.
-lock
-if ! table_present; then
-  echo "sovereign-egress: table ${TABLE} went missing during the refresh; loading $RULESET_FILE" >&2
-  load_table
-fi
+lock_with_table 'went missing during the refresh'
 printf '%s\n' "$resolver_sets" "$address_sets" | nft -f -
 
 # What the sets hold now, kept (root's alone) for --restore; a file that cannot be kept fails the run.
