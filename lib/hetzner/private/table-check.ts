@@ -56,13 +56,18 @@ out="$TEXTFILE_DIR/${o.textfile}.prom"
 previous() { sed -n "s/^$1 \\([0-9][0-9]*\\)$/\\1/p" "$out" 2>/dev/null | head -n 1; }
 repairs=$(previous ${o.repairsMetric}); repairs=\${repairs:-0}
 last_repair=$(previous ${o.lastRepairMetric}); last_repair=\${last_repair:-0}
+missing=0
 if ! present; then
   echo "${o.name}: table ${o.table} is missing; ${o.loading}" >&2
-  repairs=$((repairs + 1)); last_repair=$(date +%s)
+  missing=1
   ${o.load}
 fi
 value=0; rc=1
-if present; then value=1; rc=0; fi
+# A repair is a table loaded again: a load that failed is no repair (the table's own alert tells it is missing).
+if present; then
+  value=1; rc=0
+  if [ "$missing" = 1 ]; then repairs=$((repairs + 1)); last_repair=$(date +%s); fi
+fi
 if mkdir -p "$TEXTFILE_DIR" && tmp=$(mktemp "$TEXTFILE_DIR/.${o.textfile}.XXXXXX"); then
   printf '%s\\n' \\
     "# HELP ${o.presentMetric} Whether the nftables table ${o.table} was loaded after the last check (1) or not (0)." \\
