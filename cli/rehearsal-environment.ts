@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Requirement } from './check';
-import { rehearsalSsh } from './rehearsal-ssh';
+import { rehearsalSsh, rehearsalSshProgram, SSH_PROGRAM_VARIABLES } from './rehearsal-ssh';
 
 /** Variables that reach a Hetzner project, a state bucket or the machines: a rehearsal gets none of them. */
 const ACCESS_VARIABLES = [/^HCLOUD_TOKEN(_|$)/, /^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN)(_|$)/, /^SSH_AUTH_SOCK$/];
@@ -67,8 +67,9 @@ export const KEPT_FILE_VARIABLES: readonly VariableDecision[] = [
   { pattern: /^GOOGLE_APPLICATION_CREDENTIALS$/, why: 'a Google service account\'s key: production here holds no Google account; a rehearsal may be given one (a device farm)' },
   {
     pattern: /^(GIT_SSH(_COMMAND)?|RSYNC_RSH)$/,
-    why: "the ssh that git and rsync run: as plain `ssh` it is the rehearsal's (rehearsalSsh, first on PATH), and an identity "
-      + 'file it names (-i) is one the runner gave git on purpose',
+    why: "the ssh that git and rsync run: as plain `ssh` it is the rehearsal's (rehearsalSsh, first on PATH), and one named by "
+      + 'its absolute path (/usr/bin/ssh, which reads the runner account\'s ~/.ssh) is replaced by it (rehearsalSshProgram); '
+      + 'an identity file it names (-i) is one the runner gave git on purpose',
   },
 ];
 
@@ -135,8 +136,13 @@ export function scratchHome(runnerHome: string | undefined, searchPath: string |
 export function rehearsalEnvironment(env: NodeJS.ProcessEnv, requirements: readonly Requirement[], stack: string, home?: ScratchHome): NodeJS.ProcessEnv {
   const otherStacks = new Set(requirements.filter((r) => r.variable && !r.stacks.includes(stack)).map((r) => `TF_VAR_${r.name}`));
   const dropped = [...ACCESS_VARIABLES, ...CREDENTIAL_CHOOSERS, ...WITHHELD_FILE_VARIABLES.map((v) => v.pattern), ...(home === undefined ? [] : HOME_MOVERS)];
+  const kept = Object.entries(env).filter(([name]) => !otherStacks.has(name) && !dropped.some((pattern) => pattern.test(name)))
+    // With --keep-home there are no stand-ins: ssh reads the runner's ~/.ssh however it is named.
+    .map(([name, value]): [string, string | undefined] => (home !== undefined && value !== undefined && name in SSH_PROGRAM_VARIABLES
+      ? [name, rehearsalSshProgram(name as keyof typeof SSH_PROGRAM_VARIABLES, value, home.bin)] : [name, value]))
+    .filter(([, value]) => value !== undefined);
   return {
-    ...Object.fromEntries(Object.entries(env).filter(([name]) => !otherStacks.has(name) && !dropped.some((pattern) => pattern.test(name)))),
+    ...Object.fromEntries(kept),
     ...Object.fromEntries(EMPTIED_CONFIG_FILES.map((name) => [name, os.devNull])),
     // Without a PATH there was no ssh to stand in for (rehearsalSsh found none): PATH stays unset.
     ...(home === undefined ? {} : { HOME: home.path, ...(env.PATH === undefined ? {} : { PATH: `${home.bin}${path.delimiter}${env.PATH}` }) }),

@@ -8,18 +8,40 @@ export const WRAPPED_SSH_CLIENTS = ['ssh', 'scp', 'sftp'] as const;
 /**
  * The rehearsal's SSH configuration, which its ssh, scp and sftp read (-F) in place of the runner's `~/.ssh/config`
  * and `/etc/ssh/ssh_config`. OpenSSH takes `~` (and `%d`) from the password database, never from HOME, so every path
- * is the scratch HOME's, written out. No default identity file: `~/.ssh/id_*` would be the runner account's, and
- * this HOME starts empty, so a key the rehearsal uses is one it names (-i, or an IdentityFile line it adds below).
- * IdentitiesOnly stays off: the only agent the rehearsal can name is one it started itself (SSH_AUTH_SOCK is unset).
+ * is the scratch HOME's, written out (a `~` the rehearsal writes here is the runner account's home). No default
+ * identity file: `~/.ssh/id_*` would be the runner account's, and this HOME starts empty, so a key the rehearsal uses
+ * is one it names (-i, or an IdentityFile line it adds below). The stand-ins say both on the command line as well
+ * (sshOptions), since a rehearsal may overwrite this file. IdentitiesOnly stays off: the only agent the rehearsal can
+ * name is one it started itself (SSH_AUTH_SOCK is unset).
  */
 function sshConfig(home: string): string {
   return [
     "# The release rehearsal's SSH configuration: its ssh, scp and sftp read this file instead of the runner's",
     "# ~/.ssh/config (OpenSSH reads ~ from the password database, not HOME). Lines added below apply too.",
     'IdentityFile none',
-    `UserKnownHostsFile "${path.join(home, '.ssh', 'known_hosts')}"`,
+    `UserKnownHostsFile "${knownHosts(home)}"`,
     '',
   ].join('\n');
+}
+
+/** The rehearsal's known hosts file, in its HOME. */
+function knownHosts(home: string): string {
+  return path.join(home, '.ssh', 'known_hosts');
+}
+
+/**
+ * The lines of a stand-in's script that put the rehearsal's identity and known hosts settings on the client's command
+ * line, where a rehearsal that overwrites its `~/.ssh/config` (`echo "StrictHostKeyChecking no" > ~/.ssh/config`, or
+ * passes -F a file of its own) cannot drop them: without an IdentityFile line, ssh offers the runner account's
+ * `~/.ssh/id_*` (production's admin key) and reads and writes its known hosts. `IdentityFile=none` adds to, and never
+ * replaces, the keys the rehearsal names (-i, its configuration's IdentityFile lines). The first value of
+ * UserKnownHostsFile wins, so the stand-in's is given only where the rehearsal's command line names none itself.
+ */
+function sshOptions(home: string): string {
+  return 'case "$*" in\n'
+    + '  *[Uu][Ss][Ee][Rr][Kk][Nn][Oo][Ww][Nn][Hh][Oo][Ss][Tt][Ss][Ff][Ii][Ll][Ee]*) ;;\n'
+    + `  *) set -- -o ${shellWord(`UserKnownHostsFile="${knownHosts(home)}"`)} "$@" ;;\n`
+    + 'esac\n';
 }
 
 /** The first executable `name` on `searchPath` (a PATH value), or undefined. */
@@ -38,7 +60,8 @@ function onPath(name: string, searchPath: string): string | undefined {
  * Gives the scratch HOME `home` an SSH configuration of its own (`~/.ssh/config`, see sshConfig) and a directory of
  * stand-ins for ssh, scp and sftp that run the ones found on `searchPath` with it; returns that directory, to be put
  * first on the rehearsal's PATH. Git, rsync and Ansible find ssh on PATH. A client not on `searchPath` gets no
- * stand-in; a `/usr/bin/ssh` named by its path is not covered (the README says so).
+ * stand-in; a `/usr/bin/ssh` a script runs by its path is not covered (the README says so), one named by GIT_SSH,
+ * GIT_SSH_COMMAND or RSYNC_RSH is (rehearsalSshProgram).
  */
 export function rehearsalSsh(home: string, searchPath: string | undefined): string {
   // ssh_config takes a quoted path, but expands `%` tokens and `${…}` in it: a HOME whose path holds them cannot be named.
@@ -54,9 +77,28 @@ export function rehearsalSsh(home: string, searchPath: string | undefined): stri
   for (const client of WRAPPED_SSH_CLIENTS) {
     const real = searchPath === undefined ? undefined : onPath(client, searchPath);
     if (real === undefined) continue;
-    // An -F the rehearsal passes itself comes later on the line, and wins.
+    // An -F the rehearsal passes itself comes later on the line, and wins; the options before it stay.
     fs.writeFileSync(path.join(bin, client), `#!/bin/sh\n# ${client} with the rehearsal's SSH configuration, not the runner account's ~/.ssh (see ${config}).\n`
-      + `exec ${shellWord(real)} -F ${shellWord(config)} "$@"\n`, { mode: 0o755 });
+      + sshOptions(home) + `exec ${shellWord(real)} -F ${shellWord(config)} -o IdentityFile=none "$@"\n`, { mode: 0o755 });
   }
   return bin;
+}
+
+/** The variables naming the ssh that git and rsync run: GIT_SSH a program, the others a command line starting with one. */
+export const SSH_PROGRAM_VARIABLES = { GIT_SSH: 'program', GIT_SSH_COMMAND: 'command', RSYNC_RSH: 'command' } as const;
+
+/**
+ * The value of `variable` (one of SSH_PROGRAM_VARIABLES) for a rehearsal whose stand-ins are in `bin`: an ssh named by
+ * its absolute path (`/usr/bin/ssh`, which would read the runner account's `~/.ssh`, default identities included) is
+ * replaced by the stand-in, and the variable is withheld (undefined) where there is none; any other program (plain
+ * `ssh`, found on PATH, or the team's own) stays. The command's first word may be quoted, as sh and rsync read it.
+ */
+export function rehearsalSshProgram(variable: keyof typeof SSH_PROGRAM_VARIABLES, value: string, bin: string): string | undefined {
+  const command = SSH_PROGRAM_VARIABLES[variable] === 'command';
+  const first = command ? /^\s*(?:'([^']*)'|"([^"]*)"|([^\s'"]+))(?=\s|$)/.exec(value) : null;
+  const program = command ? first && (first[1] ?? first[2] ?? first[3]) : value;
+  if (!program || !path.isAbsolute(program) || path.basename(program) !== 'ssh') return value;
+  const standIn = path.join(bin, 'ssh');
+  if (!fs.existsSync(standIn)) return undefined;
+  return command ? shellWord(standIn) + value.slice(first![0].length) : standIn;
 }

@@ -141,6 +141,9 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
   // so a plain ssh, scp or sftp in the rehearsal logged in with the runner account's default identity (production's
   // admin key, which staging built from production's snapshot accepts) and read its ~/.ssh/config and known hosts. The
   // rehearsal's ssh, scp and sftp, first on its PATH, read its HOME's ~/.ssh instead; a key of its own still logs in.
+  // Review (release, third pass): a rehearsal that overwrote that file (a common CI line) or passed -F one of its own
+  // named no identity, and ssh offered the account's default one again; GIT_SSH, GIT_SSH_COMMAND and RSYNC_RSH naming
+  // /usr/bin/ssh ran the real ssh, reading the account's ~/.ssh. The stand-ins name no identity on the command line.
   test("ssh, scp and sftp in the rehearsal use nothing of the runner account's ~/.ssh, and a key of its own still logs in", async () => {
     const machine = path.join(dir, 'machine');
     const runner = path.join(dir, 'runner-account');
@@ -162,6 +165,8 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
       fs.writeFileSync(passwd, fs.readFileSync('/etc/passwd', 'utf8').split('\n')
         .map((line) => line.split(':')).map((f) => (f[2] === String(os.userInfo().uid) ? [...f.slice(0, 5), runner, ...f.slice(6)] : f).join(':')).join('\n'));
       const seen = path.join(dir, 'rehearsal-ssh');
+      const repository = path.join(machine, 'app.git');
+      execFileSync('git', ['init', '-q', '--bare', repository]);
       const options = `-o BatchMode=yes -o StrictHostKeyChecking=accept-new`;
       const script = path.join(dir, 'rehearsal-ssh.sh');
       fs.writeFileSync(script, [
@@ -172,14 +177,27 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
         `echo "get ${authorized} $HOME/fetched" | sftp ${options} -b - -P ${sshd.port} root@127.0.0.1 && echo fetched with the default identity`,
         `mkdir -p "$HOME/.ssh" && ssh-keygen -q -t ed25519 -N '' -f "$HOME/.ssh/own" && cat "$HOME/.ssh/own.pub" >> ${authorized}`,
         `ssh ${options} -i "$HOME/.ssh/own" -p ${sshd.port} root@127.0.0.1 echo reached with its own key`,
+        // git and rsync running an ssh named by its path (GIT_SSH, GIT_SSH_COMMAND, RSYNC_RSH below), as a CI job sets them.
+        `git ls-remote ssh://root@127.0.0.1:${sshd.port}${repository} && echo listed by GIT_SSH_COMMAND with the default identity`,
+        `env -u GIT_SSH_COMMAND git ls-remote ssh://root@127.0.0.1:${sshd.port}${repository} && echo listed by GIT_SSH with the default identity`,
+        `$RSYNC_RSH -p ${sshd.port} root@127.0.0.1 echo reached by RSYNC_RSH with the default identity`,
         `echo "its known hosts: $(cat "$HOME/.ssh/known_hosts")"`,
+        // A rehearsal that overwrites its configuration, as CI jobs do, or passes one of its own: it names no identity.
+        `echo "StrictHostKeyChecking no" > "$HOME/.ssh/config" && echo "BatchMode yes" >> "$HOME/.ssh/config"`,
+        `ssh -p ${sshd.port} root@127.0.0.1 echo reached with the default identity past an overwritten configuration`,
+        `echo "StrictHostKeyChecking no" > "$HOME/own-config" && ssh -F "$HOME/own-config" -o BatchMode=yes -p ${sshd.port} root@127.0.0.1 echo reached with the default identity past its own configuration`,
+        'true',
         '',
       ].join('\n'));
-      const { code, err } = await release(`unshare --mount --propagation private sh -c 'mount --bind ${passwd} /etc/passwd && exec sh ${script}'`);
+      const { code, err } = await release(`unshare --mount --propagation private sh -c 'mount --bind ${passwd} /etc/passwd && exec sh ${script}'`, {
+        GIT_SSH: '/usr/bin/ssh', GIT_SSH_COMMAND: "'/usr/bin/ssh' -o BatchMode=yes", RSYNC_RSH: '/usr/bin/ssh -o BatchMode=yes',
+      });
       expect({ code, err }).toEqual({ code: 0, err: '' });
       const text = fs.readFileSync(seen, 'utf8');
-      expect(text).not.toMatch(/(reached|copied|fetched) (with the default identity|through the configuration)/);
-      expect(text.match(/root@127\.0\.0\.1: Permission denied \(publickey\)/g)).toHaveLength(3);
+      expect(text).not.toMatch(/(reached|copied|fetched|listed) .*(with the default identity|through the configuration)/);
+      expect(text.match(/root@127\.0\.0\.1: Permission denied \(publickey\)/g)).toHaveLength(8);
+      // git's ssh says it to git, which says its own.
+      expect(text.match(/Could not read from remote repository/g)).toHaveLength(2);
       expect(text).toMatch(/connect to host 127\.0\.0\.2 port \d+: Connection refused/);
       expect(text).toMatch(/^reached with its own key$/m);
       expect(text).toContain(`its known hosts: [127.0.0.1]:${sshd.port} ${sshd.hostKey}`);
