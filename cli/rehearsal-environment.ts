@@ -82,10 +82,14 @@ const HOME_MOVERS = [/^XDG_(CONFIG|DATA|STATE)_HOME$/];
 
 /**
  * The caches in the runner's HOME that a scratch HOME links to, for the tools that find them by HOME alone (npm's
- * `~/.npm`; Playwright's, Cypress's and Puppeteer's browsers under `~/.cache`, on macOS under `~/Library/Caches`):
- * they hold downloads, no credentials.
+ * `~/.npm`; Playwright's, Cypress's and Puppeteer's browsers under `~/.cache`, Playwright's and Cypress's on macOS
+ * under `~/Library/Caches`): they hold downloads, no credentials. Each tool's own directory, never the whole
+ * `~/.cache` or `~/Library/Caches`, where other tools keep what they read (rclone's VFS cache: plaintext copies of
+ * the files it served, production's dumps among them), and which the rehearsal could write to.
  */
-export const SHARED_CACHES = ['.cache', '.npm', 'Library/Caches'] as const;
+export const SHARED_CACHES = [
+  '.npm', '.cache/ms-playwright', '.cache/Cypress', '.cache/puppeteer', 'Library/Caches/ms-playwright', 'Library/Caches/Cypress',
+] as const;
 
 /** An empty HOME made for one rehearsal, and its removal. */
 export interface ScratchHome {

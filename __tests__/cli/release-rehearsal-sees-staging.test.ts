@@ -232,6 +232,8 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
   // files of the tools Hetzner documents for Object Storage (s3cmd, rclone, mc: the state bucket's keys) and the
   // identity files of ~/.ssh (production's admin key, which staging built from production's snapshot accepts). The
   // rehearsal gets a HOME of its own, removed after it, linking only the runner's caches; --keep-home keeps the runner's.
+  // Review (release, third pass): it linked the whole ~/.cache and ~/Library/Caches, where rclone's VFS cache may hold
+  // plaintext copies of production's dumps: only npm's and the browsers' downloads are linked now.
   test.each([
     ['a HOME of its own', [] as string[]],
     ["the runner's HOME with --keep-home", ['--keep-home']],
@@ -242,7 +244,9 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
       '.ssh/id_ed25519': 'runner-identity', '.s3cfg': 'runner-s3cmd-secret', '.config/rclone/rclone.conf': 'runner-rclone-secret',
       '.mc/config.json': 'runner-mc-secret', '.cache/ms-playwright/browser': 'cached-browser', '.npm/_cacache/index': 'cached-package',
       // macOS: Playwright's and Cypress's downloads.
-      'Library/Caches/ms-playwright/browser': 'cached-macos-browser',
+      'Library/Caches/ms-playwright/browser': 'cached-macos-browser', 'Library/Caches/Cypress/binary': 'cached-macos-cypress',
+      // Other tools' caches, which may hold what they read from production (rclone's VFS cache: plaintext copies).
+      '.cache/rclone/vfs/production/dump.sql': 'runner-rclone-vfs-copy', 'Library/Caches/rclone/vfs/production/dump.sql': 'runner-macos-rclone-vfs-copy',
     };
     for (const [file, text] of Object.entries(files)) {
       fs.mkdirSync(path.dirname(path.join(home, file)), { recursive: true });
@@ -259,6 +263,7 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
     expect(text).toContain('cached-browser');
     expect(text).toContain('cached-package');
     expect(text).toContain('cached-macos-browser');
+    expect(text).toContain('cached-macos-cypress');
     if (keep) {
       expect(rehearsalHome).toBe(home);
       expect(text).toMatch(/runner-identity[\s\S]*runner-s3cmd-secret[\s\S]*runner-rclone-secret[\s\S]*runner-mc-secret/);
