@@ -42,6 +42,11 @@ export const WITHHELD_FILE_VARIABLES: readonly VariableDecision[] = [
     why: "rclone's configuration file (RCLONE_CONFIG), remotes defined by variables (RCLONE_CONFIG_<REMOTE>_SECRET_ACCESS_KEY) "
       + 'and the password of an encrypted file (RCLONE_CONFIG_PASS): Hetzner documents rclone for Object Storage, which holds the state bucket',
   },
+  {
+    pattern: /^RCLONE_PASSWORD_COMMAND$/,
+    why: "the command printing the password of rclone's encrypted configuration: with --keep-home, it decrypts the runner's "
+      + 'rclone.conf, which holds the state bucket\'s keys',
+  },
   { pattern: /^RCLONE_S3_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN)$/, why: "rclone's S3 key pair for every remote: the state bucket's" },
   { pattern: /^S3CMD_CONFIG$/, why: "s3cmd's configuration file, ~/.s3cfg by another name: the state bucket's key pair" },
   { pattern: /^MC_CONFIG_DIR$/, why: "mc's configuration directory, ~/.mc by another name: its aliases hold the state bucket's key pair" },

@@ -106,7 +106,8 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
   // a scratch HOME does not hide: rclone's, s3cmd's and mc's configuration (the state bucket's keys) and restic's
   // repository and password file (production's backups). It gets none of them now; those its own tools may be given on
   // purpose, reaching no production (npm's user configuration, a test cluster's), stay. Each is decided in
-  // rehearsal-environment.ts with its reason.
+  // rehearsal-environment.ts with its reason. Review (release, third pass): RCLONE_PASSWORD_COMMAND, which decrypts
+  // the runner's rclone.conf with --keep-home, was kept.
   test("the rehearsal gets no variable naming another tool's credentials for production, and restic cannot open production's backups", async () => {
     const repository = path.join(dir, 'production-backups');
     const passwordFile = path.join(dir, 'restic-password');
@@ -115,15 +116,18 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
     const repositoryId = /created restic repository ([0-9a-f]{10}) /.exec(execFileSync('restic', ['init', '--repo', repository, '--password-file', passwordFile, '--no-cache'], { encoding: 'utf8' }))![1];
     const withheld: Record<string, string> = {
       RCLONE_CONFIG: path.join(dir, 'runner-rclone.conf'), RCLONE_CONFIG_PRODUCTION_SECRET_ACCESS_KEY: 'runner-rclone-secret', RCLONE_CONFIG_PASS: 'runner-rclone-pass',
+      RCLONE_PASSWORD_COMMAND: 'echo runner-rclone-pass',
       RCLONE_S3_SECRET_ACCESS_KEY: 'runner-rclone-s3-secret', S3CMD_CONFIG: path.join(dir, 'runner-s3cfg'), MC_CONFIG_DIR: path.join(dir, 'runner-mc'),
       MC_HOST_production: 'https://runner-key:runner-secret@fsn1.your-objectstorage.com', RESTIC_REPOSITORY: repository, RESTIC_PASSWORD_FILE: passwordFile,
       RESTIC_FROM_REPOSITORY: repository,
     };
     const kept: Record<string, string> = { NPM_CONFIG_USERCONFIG: path.join(dir, 'ci-npmrc'), KUBECONFIG: path.join(dir, 'test-cluster'), GOOGLE_APPLICATION_CREDENTIALS: path.join(dir, 'device-farm.json'),
       GIT_SSH_COMMAND: 'ssh -o StrictHostKeyChecking=accept-new' };
-    // Every name here is one the decisions cover, and the other way round.
+    // Every name here is one the decisions cover, and the other way round: each decision is tried with a name here.
     for (const name of Object.keys(withheld)) expect(WITHHELD_FILE_VARIABLES.some((v) => v.pattern.test(name))).toBe(true);
     for (const name of Object.keys(kept)) expect(KEPT_FILE_VARIABLES.some((v) => v.pattern.test(name))).toBe(true);
+    for (const { pattern } of WITHHELD_FILE_VARIABLES) expect([pattern, Object.keys(withheld).some((name) => pattern.test(name))]).toEqual([pattern, true]);
+    for (const { pattern } of KEPT_FILE_VARIABLES) expect([pattern, Object.keys(kept).some((name) => pattern.test(name))]).toEqual([pattern, true]);
     const seen = path.join(dir, 'rehearsal-file-variables');
     // restic as the rehearsal would run it, finding the repository and its password in the environment.
     const { code, err } = await release(`env > ${seen}; restic cat config --no-cache >> ${seen} 2>&1; true`, { ...withheld, ...kept });
