@@ -147,7 +147,7 @@ export function rehearsalEnvironment(env: NodeJS.ProcessEnv, requirements: reado
   const dropped = [...ACCESS_VARIABLES, ...CREDENTIAL_CHOOSERS, ...WITHHELD_FILE_VARIABLES.map((v) => v.pattern), ...(home === undefined ? [] : HOME_MOVERS)];
   const kept = Object.entries(env).filter(([name]) => !otherStacks.has(name) && !dropped.some((pattern) => pattern.test(name)))
     // With --keep-home there are no stand-ins: ssh reads the runner's ~/.ssh however it is named.
-    .map(([name, value]): [string, string | undefined] => (home !== undefined && value !== undefined && name in SSH_PROGRAM_VARIABLES
+    .map(([name, value]): [string, string | undefined] => (home !== undefined && value !== undefined && Object.prototype.hasOwnProperty.call(SSH_PROGRAM_VARIABLES, name)
       ? [name, rehearsalSshProgram(name as keyof typeof SSH_PROGRAM_VARIABLES, value, home.bin)] : [name, value]))
     .filter(([, value]) => value !== undefined);
   return {
