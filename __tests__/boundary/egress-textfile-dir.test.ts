@@ -16,3 +16,26 @@ test("the allowlist's refresh, its check and the files that go with the part rea
   expect(scripts).not.toContain('/var/lib/prometheus/node-exporter');
   expect(scripts.match(/TEXTFILE_DIR=\$\{EGRESS_TEXTFILE_DIR:-([^}]*)\}/g)).toEqual(['TEXTFILE_DIR=${EGRESS_TEXTFILE_DIR:-/srv/elsewhere/textfiles}', 'TEXTFILE_DIR=${EGRESS_TEXTFILE_DIR:-/srv/elsewhere/textfiles}']);
 });
+
+// The same held for the monitoring's job hooks and the rollout agent's own metric, and for the examples in a part's
+// errors: each spelled the directory out. They follow the moved constant here, and no source file spells it again.
+test("the job hooks, the rollout agent and a part's error examples read the one shared textfile directory", () => {
+  const { SETUP_SCRIPT, JOB_METRIC_SCRIPT } = require('../../lib/monitoring/private/scripts');
+  const { ROLLOUT_AGENT } = require('../../lib/hetzner/private/rollout-agent');
+  const { checkPartShape } = require('../../lib/hetzner/private/part-checks');
+  expect(SETUP_SCRIPT).toContain('since = "%s/srv/elsewhere/textfiles/sovereign-job-%s-watched.prom" % (ROOT, unit)');
+  expect(JOB_METRIC_SCRIPT).toContain('dir=${SOVEREIGN_ROOT:-}/srv/elsewhere/textfiles\n');
+  expect(ROLLOUT_AGENT).toContain('TEXTFILE_DIR = ROOT + "/srv/elsewhere/textfiles"\n');
+  expect(() => checkPartShape('production/App.bundle', 'bundle', { name: 'my-tool', runtimeFiles: [7] })).toThrow("'/srv/elsewhere/textfiles/my-tool.prom'");
+  for (const text of [SETUP_SCRIPT, JOB_METRIC_SCRIPT, ROLLOUT_AGENT]) expect(text).not.toContain('/var/lib/prometheus/node-exporter');
+});
+
+test('no library source spells the textfile directory out but the shared constant', () => {
+  const { readdirSync, readFileSync } = require('fs');
+  const { join } = require('path');
+  const root = join(__dirname, '../../lib');
+  const copies = (readdirSync(root, { recursive: true }) as string[])
+    .filter((file) => file.endsWith('.ts') && !file.startsWith('generated'))
+    .filter((file) => file !== join('monitoring', 'private', 'paths.ts') && readFileSync(join(root, file), 'utf8').includes('prometheus/node-exporter'));
+  expect(copies).toEqual([]);
+});

@@ -2,6 +2,7 @@ import { Token } from 'cdktf';
 import { posix } from 'path';
 import { fail, optionalArray, optionalBoolean, optionalString, refuseUnknownProps, requireArray, requireProps, requireString } from '../../core/runtime-checks';
 import { invalidValue, ValidationError } from '../../core/validation-message';
+import { TEXTFILE_DIR } from '../../monitoring/private/paths';
 
 /** What the part checks read of a cloud-init or bundle part. */
 interface PartShape {
@@ -82,8 +83,8 @@ export function checkPartShape(where: string, kind: 'bundle' | 'cloudInit', part
   refuseUnknownProps(at, undefined, p, ['name', 'packages', 'files', 'commands', ...(kind === 'bundle' ? ['activatesFirst', 'runtimeFiles'] : [])]);
   if (kind === 'bundle') optionalBoolean(at, 'activatesFirst', p.activatesFirst);
   if (kind === 'bundle') {
-    optionalArray(at, 'runtimeFiles', p.runtimeFiles, "list absolute paths, such as ['/var/lib/prometheus/node-exporter/my-tool.prom']", (file, prop) => {
-      requireString(at, prop, file, "write the absolute path, such as '/var/lib/prometheus/node-exporter/my-tool.prom'");
+    optionalArray(at, 'runtimeFiles', p.runtimeFiles, `list absolute paths, such as ['${TEXTFILE_DIR}/my-tool.prom']`, (file, prop) => {
+      requireString(at, prop, file, `write the absolute path, such as '${TEXTFILE_DIR}/my-tool.prom'`);
       refuseUnnormalPath(at, prop, file as string);
     });
   }

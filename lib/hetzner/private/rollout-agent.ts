@@ -3,6 +3,7 @@
 // installed beforehand but Debian's python3), and the end-to-end suite runs it as it is.
 // SOVEREIGN_ROOT moves every path it writes under a directory, which only the tests do.
 import { Duration } from '../../core/duration';
+import { TEXTFILE_DIR } from '../../monitoring/private/paths';
 
 /**
  * How long the agent lets one command of a part run before it stops it and rolls the deploy back. A command that
@@ -50,7 +51,7 @@ STEP_PROCESSES = STATE + "/step-processes.json"
 # Where the agent keeps a copy of itself for the operator's \`sovereign-rollout status\`: the deploy delivers it into
 # the incoming directory, which every apply removes.
 COMMAND = ROOT + "/usr/local/sbin/sovereign-rollout"
-TEXTFILE_DIR = ROOT + "/var/lib/prometheus/node-exporter"
+TEXTFILE_DIR = ROOT + "${TEXTFILE_DIR}"
 UNIT_DIR = "/etc/systemd/system/"
 
 # How long one command may run, in seconds (ROLLOUT_COMMAND_TIMEOUT); tests shorten it. Anything but a positive

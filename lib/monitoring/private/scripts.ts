@@ -3,7 +3,7 @@
 // are by the live test (__tests__/monitoring). SOVEREIGN_ROOT moves every path under a directory,
 // which only the tests do.
 
-import { PROBER_UNITS } from './paths';
+import { PROBER_UNITS, TEXTFILE_DIR } from './paths';
 
 /**
  * `sovereign-monitoring-setup <action>`, run by cloud-init at first boot (idempotent):
@@ -139,7 +139,7 @@ def watch():
     for unit in units:
         write("%s/etc/systemd/system/%s.service.d/50-sovereign-monitoring.conf" % (ROOT, unit),
               "[Service]\\nExecStopPost=%s/usr/local/sbin/sovereign-job-metric %s\\n" % (ROOT, unit), 0o644)
-        since = "%s/var/lib/prometheus/node-exporter/sovereign-job-%s-watched.prom" % (ROOT, unit)
+        since = "%s${TEXTFILE_DIR}/sovereign-job-%s-watched.prom" % (ROOT, unit)
         if not os.path.exists(since):
             write(since, "# HELP %s Unix time from which the job unit's outcomes are recorded.\\n# TYPE %s gauge\\n%s{unit=\\"%s\\"} %d\\n"
                   % (metric, metric, metric, unit, time.time()), 0o644)
@@ -186,7 +186,7 @@ export const JOB_METRIC_SCRIPT = `#!/bin/sh
 # outcome of a job unit (systemd sets SERVICE_RESULT) for node exporter's textfile collector.
 set -eu
 unit=$1
-dir=\${SOVEREIGN_ROOT:-}/var/lib/prometheus/node-exporter
+dir=\${SOVEREIGN_ROOT:-}${TEXTFILE_DIR}
 if [ "\${SERVICE_RESULT:-}" = success ]; then outcome=success; else outcome=failure; fi
 metric=sovereign_job_last_\${outcome}_timestamp_seconds
 mkdir -p "$dir"
