@@ -582,7 +582,8 @@ describe('the boot path and the refresh, run for real in a private network names
 
   // Debian's /etc/nftables.conf starts with `flush ruleset`: `systemctl restart nftables` (or its reload) removed the
   // table, and only the next refresh, up to 10 minutes later, loaded it again; until then every host was reachable.
-  canRun('after systemctl restart or reload nftables the table is back at once with the last addresses, DNS down; never with a removed host\'s', () => {
+  // Then a drop-in loaded it after Debian's commands, which left it missing for milliseconds, and a stop removed it.
+  canRun('through systemctl restart, reload and stop of nftables the table stays, never missing, with the last addresses, DNS down; never with a removed host\'s', () => {
     const h = scratch();
     const conf = h.at('/etc/nftables.conf');
     fs.writeFileSync(conf, DEBIAN_NFTABLES_CONF);
@@ -592,6 +593,9 @@ describe('the boot path and the refresh, run for real in a private network names
     const noDns = withoutDns(h);
     const run = (commands: string[]) => ['set -e', noDns, ...commands.map((c) => h.localize(c))].join('\n');
     const probes = (round: string) => ({ [`${round}:allowed`]: tcpProbe(443, ALLOWED), [`${round}:other`]: tcpProbe(443, OTHER), [`${round}:listed`]: LIST });
+    const kept = h.at('/var/lib/sovereign/egress/last-sets.nft');
+    fs.writeFileSync(path.join(h.root, 'restart.sh'), run(nftables.restart));
+    fs.writeFileSync(path.join(h.root, 'reload.sh'), run(nftables.reload));
     const steps: Record<string, string> = {
       setup: `cd ${h.root}\n${allowedAndOther}`,
       // Before any refresh kept addresses: the table, its address sets empty.
@@ -599,6 +603,24 @@ describe('the boot path and the refresh, run for real in a private network names
       boot: h.start(BOOT_UNIT), ...probes('boot'),
       restart: run(nftables.restart), ...probes('restart'),
       reload: run(nftables.reload), ...probes('reload'),
+      // Debian's stop flushed everything: the table went with the rest, open until the check. Now the stop keeps it.
+      stop: run(nftables.stop), ...probes('stop'),
+      // Debian's stop, start and reload each ran in a transaction of their own, and the table came back only after
+      // them: another process listing the table between found it missing. Now it never is, through restarts and reloads.
+      watch: [
+        `cd ${h.root}`,
+        '( polls=0; missing=0; : >polling; while [ ! -e watched ]; do polls=$((polls+1)); nft list table inet sovereign_egress >/dev/null 2>&1 || missing=$((missing+1)); done; echo "polls $polls missing $missing" >watch.out ) & P=$!',
+        // The poller runs before the first restart.
+        'until [ -e polling ]; do :; done',
+        'for i in 1 2 3 4 5 6 7 8 9 10; do sh restart.sh >/dev/null 2>&1 && sh reload.sh >/dev/null 2>&1 || echo "round $i failed"; done',
+        'touch watched; wait $P; rm -f watched; cat watch.out',
+      ].join('\n'),
+      // An /etc/nftables.conf that does not load: the restart fails and changes nothing, the table kept with its addresses
+      // (Debian's stop had flushed it, and the start never came to the drop-in's load).
+      'broken-conf': `cp ${conf} ${conf}.good && echo 'table inet filter { bogus' >${conf}`, 'broken-conf:restart': run(nftables.restart), 'broken-conf:listed': LIST,
+      // Kept addresses that no longer load (the fingerprint still matches): loaded again with the address sets empty.
+      'bad-kept': `mv ${conf}.good ${conf} && echo 'add element inet sovereign_egress no_such_set { 192.0.2.99 }' >>${kept}`,
+      'bad-kept:restart': run(nftables.restart), 'bad-kept:listed': LIST,
       // A deploy removed a hostname (api.mistral.ai, ALLOWED) and its refresh has not kept theirs yet: none come back. The
       // file keeps the kept addresses' time to the nanosecond, as when a rollback copies it back with its old time, or
       // both are written in one clock tick: file times judged these addresses fresh and brought the removed host back.
@@ -615,24 +637,31 @@ describe('the boot path and the refresh, run for real in a private network names
     });
     const narrowed = (name: string) => ({ [name]: 0, [`${name}:allowed`]: 'connected', [`${name}:other`]: 'ECONNREFUSED', [`${name}:listed`]: ALL_V4 });
     expect(r.setup.stderr).toBe('');
+    const watched = /^polls (\d+) missing (\d+)$/.exec(r.watch.stdout.trim());
+    expect({ out: r.watch.stdout.trim().replace(/^polls \d+/, 'polls'), stderr: r.watch.stderr, status: r.watch.status }).toEqual({ out: 'polls missing 0', stderr: '', status: 0 });
+    expect(Number(watched?.[1])).toBeGreaterThan(20);
     expect({
-      'first:restart': r['first:restart'].status, 'first:listed': allowed('first:listed'), ...round('boot'), ...round('restart'), ...round('reload'),
+      'first:restart': r['first:restart'].status, 'first:listed': allowed('first:listed'), ...round('boot'), ...round('restart'), ...round('reload'), ...round('stop'),
+      'broken-conf:restart': r['broken-conf:restart'].status === 0 ? 'loaded' : 'failed', 'broken-conf:listed': allowed('broken-conf:listed'),
+      'bad-kept:restart': r['bad-kept:restart'].status, 'bad-kept:listed': allowed('bad-kept:listed'),
       deployed: r.deployed.status, 'deployed:restart': r['deployed:restart'].status, 'deployed:allowed': r['deployed:allowed'].stdout.trim(),
       'deployed:other': r['deployed:other'].stdout.trim(), 'deployed:listed': allowed('deployed:listed'),
     }).toEqual({
-      'first:restart': 0, 'first:listed': [], ...narrowed('boot'), ...narrowed('restart'), ...narrowed('reload'),
+      'first:restart': 0, 'first:listed': [], ...narrowed('boot'), ...narrowed('restart'), ...narrowed('reload'), ...narrowed('stop'),
+      'broken-conf:restart': 'failed', 'broken-conf:listed': ALL_V4, 'bad-kept:restart': 0, 'bad-kept:listed': [],
       deployed: 0, 'deployed:restart': 0, 'deployed:allowed': 'ECONNREFUSED', 'deployed:other': 'ECONNREFUSED', 'deployed:listed': [],
     });
     // The resolvers and time servers come back too, and nothing asked DNS.
-    for (const listed of ['restart:listed', 'reload:listed']) {
+    for (const listed of ['restart:listed', 'reload:listed', 'stop:listed']) {
       expect(setElements(r[listed].stdout, 'resolvers_v4')).toEqual(RESOLVERS_V4);
       expect(setElements(r[listed].stdout, 'time_servers_v4')).toEqual(TIME_V4);
       expect(setElements(r[listed].stdout, 'allowed_v6')).toEqual(ALL_V6);
     }
+    expect(r['bad-kept:restart'].stderr).toMatch(/retrying with the egress allowlist's address sets empty/);
     expect(r['deployed:restart'].stderr).toMatch(/loading .*sovereign-egress\.nft with its address sets empty until the next refresh/);
   }, 60_000);
 
-  // `nft flush ruleset` or `systemctl stop nftables` (no drop-in follows them) removed the table until the next
+  // `nft flush ruleset` (and, before its drop-in kept the table, `systemctl stop nftables`) removed the table until the next
   // refresh, up to 10 minutes later, with every host reachable; the check, every 2 minutes, loads it again at once.
   canRun('after nft flush ruleset the check loads the table at once with the last addresses, DNS down, and records it; none kept: nothing open', () => {
     const h = scratch();
@@ -679,7 +708,7 @@ describe('the boot path and the refresh, run for real in a private network names
     fs.writeFileSync(path.join(slow, 'dig'), `#!/bin/sh\n[ "$2 $3" = "A api.mistral.ai" ] && { echo ${MOVED}; exit 0; }\nexec ${h.env.PATH.split(':')[0]}/dig "$@"\n`, { mode: 0o755 });
     // The save of the kept addresses tells the test it got there, then waits for its word.
     fs.writeFileSync(path.join(slow, 'mv'), `#!/bin/sh\ncase "$*" in *last-sets.nft) echo >${h.root}/reached; read go <${h.root}/go ;; esac\nexec /bin/mv "$@"\n`, { mode: 0o755 });
-    const lockFile = h.env.EGRESS_LOCK_FILE ?? h.at('/run/lock/sovereign-egress.lock');
+    const lockFile = h.env.EGRESS_LOCK_FILE ?? h.at('/run/sovereign-egress/lock');
     // Until the check ended, or waits for the refresh's lock (a blocked flock on its inode in /proc/locks).
     const untilDoneOrWaiting = `until ! kill -0 $C 2>/dev/null || { i=$(stat -c %i ${lockFile} 2>/dev/null) && grep -Eq -- "-> FLOCK +ADVISORY +WRITE +[0-9]+ +[0-9a-f]+:[0-9a-f]+:$i " /proc/locks; }; do sleep 0.02; done`;
     const [boot, race, listed] = h.inNetworkNamespace([

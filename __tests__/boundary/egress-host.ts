@@ -141,16 +141,24 @@ export class Unit {
 export const DEBIAN_NFTABLES_CONF = '#!/usr/sbin/nft -f\n\nflush ruleset\n\ntable inet filter {\n  chain input {\n    type filter hook input priority filter;\n  }\n}\n';
 
 /**
- * What Debian's nftables.service runs, with the lines of a table's drop-in (`dropIn`, a unit file's text; '' for none,
- * as before there was one) after its own, `conf` standing for /etc/nftables.conf: `systemctl restart nftables` runs its
- * ExecStop (`nft flush ruleset`), its ExecStart (`nft -f <conf>`), then the drop-in's ExecStartPost; `systemctl reload
- * nftables` its ExecReload (`nft -f <conf>`), then the drop-in's.
+ * Debian's nftables.service, its commands as its package ships them (egress-reboot-order.test.ts compares them with the
+ * installed unit, as systemd reads it).
  */
-export function nftablesService(dropIn: string, conf: string): { restart: string[]; reload: string[] } {
-  const unit = new Unit('nftables.service', dropIn);
+export const DEBIAN_NFTABLES_SERVICE = '[Service]\nExecStart=/usr/sbin/nft -f /etc/nftables.conf\nExecReload=/usr/sbin/nft -f /etc/nftables.conf\nExecStop=/usr/sbin/nft flush ruleset\n';
+
+/**
+ * What Debian's nftables.service runs with a table's drop-in (`dropIn`, a unit file's text; '' for none, as before there
+ * was one) merged as systemd merges it (an empty assignment drops the lines before it), `conf` standing for
+ * /etc/nftables.conf: `systemctl restart nftables` runs ExecStop, ExecStart, then ExecStartPost; `systemctl reload
+ * nftables` ExecReload; `systemctl stop nftables` ExecStop.
+ */
+export function nftablesService(dropIn: string, conf: string): { restart: string[]; reload: string[]; stop: string[] } {
+  const unit = new Unit('nftables.service', `${DEBIAN_NFTABLES_SERVICE}${dropIn}`);
+  const merged = (key: string) => unit.values('Service', key).reduce<string[]>((lines, v) => (v === '' ? [] : [...lines, v.split('/etc/nftables.conf').join(conf)]), []);
   return {
-    restart: ['nft flush ruleset', `nft -f ${conf}`, ...unit.values('Service', 'ExecStartPost')],
-    reload: [`nft -f ${conf}`, ...unit.values('Service', 'ExecReload')],
+    restart: [...merged('ExecStop'), ...merged('ExecStart'), ...merged('ExecStartPost')],
+    reload: merged('ExecReload'),
+    stop: merged('ExecStop'),
   };
 }
 
@@ -209,10 +217,10 @@ export class ScratchHost {
 
   /** The environment the steps run with: the stand-in dig first on PATH, the script's path overrides. */
   public get env(): Record<string, string> {
-    // Every script of the part: the refresh's paths, and the check's path to the refresh.
+    // Every script of the part: the refresh's paths, the check's path to the refresh, nftables.service's loader's paths.
     const scripts = this.part.files.filter((f) => f.path.startsWith('/usr/local/sbin/')).map((f) => f.content).join('\n');
     const overrides: Record<string, string> = {};
-    for (const m of scripts.matchAll(/\$\{(EGRESS_[A-Z_]+):-(\/[^}]*)\}/g)) overrides[m[1]] = this.at(m[2]);
+    for (const m of scripts.matchAll(/\$\{((?:EGRESS|SOVEREIGN)_[A-Z_]+):-(\/[^}]*)\}/g)) overrides[m[1]] = this.at(m[2]);
     return { PATH: `${this.bin}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`, ...overrides };
   }
 

@@ -3,6 +3,7 @@ import { phase3Traction } from '../../examples/phase3-traction';
 import { synthExample } from '../examples/synth-examples';
 import { describeWithRealParts } from '../setup/real-parts';
 import { bootTransaction, BundleDocument, bundleOf, systemdTestAvailable as available, UNITS } from './boot-transaction';
+import { DEBIAN_NFTABLES_SERVICE, Unit } from './egress-host';
 
 // The red team's reboot question: does the table load before the network, and before the units that send data?
 // And when it fails to load, do they run anyway, unfiltered? Asked of systemd itself: the units of a real
@@ -47,13 +48,22 @@ describeWithRealParts(available, 'egress-reboot-order', 'root, systemd and setpr
     expect(boot.deps('systemd-networkd.service', 'After')).toContain('network-pre.target');
   });
 
-  test('systemctl restart or reload nftables loads both tables again after Debian\'s nftables.conf, as systemd merges the drop-ins', () => {
+  // Debian's commands ran in transactions of their own (the stop's flush, nftables.conf's load) and the drop-ins loaded the
+  // tables after them: missing for milliseconds on every restart and reload, and gone after a stop. The drop-ins replace
+  // Debian's commands with one loader that loads the tables in the same transaction; the last drop-in read wins.
+  test('systemctl start, restart, reload and stop of nftables run only the loader that keeps both tables, as systemd merges the drop-ins', () => {
     const nftables = bootTransaction(phase3App, 'nftables.service');
-    const restore = '/usr/local/sbin/sovereign-egress-refresh --restore';
-    const ingress = '/usr/sbin/nft -f /etc/nftables.d/sovereign-private-ingress.nft';
-    expect(nftables.commands('nftables.service', 'ExecStart')).toEqual(['/usr/sbin/nft -f /etc/nftables.conf']);
-    expect(nftables.commands('nftables.service', 'ExecStartPost')).toEqual([restore, ingress]);
-    expect(nftables.commands('nftables.service', 'ExecReload')).toEqual(['/usr/sbin/nft -f /etc/nftables.conf', restore, ingress]);
+    const loader = '/usr/local/sbin/sovereign-private-ingress-nftables';
+    expect(['ExecStart', 'ExecStartPost', 'ExecReload', 'ExecStop'].map((kind) => nftables.commands('nftables.service', kind)))
+      .toEqual([[`${loader} start`], [], [`${loader} reload`], [`${loader} stop`]]);
+    // A machine without a private network (or one that left it): the egress allowlist's drop-in alone, its own copy of the loader.
+    const egressOnly = bootTransaction({ parts: phase3App.parts.filter((p) => p.name !== 'private-network ingress') }, 'nftables.service');
+    expect(['ExecStart', 'ExecStartPost', 'ExecReload', 'ExecStop'].map((kind) => egressOnly.commands('nftables.service', kind)))
+      .toEqual([['/usr/local/sbin/sovereign-egress-nftables start'], [], ['/usr/local/sbin/sovereign-egress-nftables reload'], ['/usr/local/sbin/sovereign-egress-nftables stop']]);
+    // What the loader stands in for: Debian's own commands, as systemd reads the installed unit (the tests' stand-in too).
+    const debian = bootTransaction({ parts: phase3App.parts.filter((p) => !['private-network ingress', 'egress-allowlist'].includes(p.name)) }, 'nftables.service');
+    expect(['ExecStart', 'ExecReload', 'ExecStop'].map((kind) => debian.commands('nftables.service', kind)))
+      .toEqual(['ExecStart', 'ExecReload', 'ExecStop'].map((kind) => new Unit('nftables.service', DEBIAN_NFTABLES_SERVICE).values('Service', kind)));
   });
 
   test.each([

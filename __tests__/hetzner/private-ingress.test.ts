@@ -6,7 +6,9 @@ import { TerraformStack, Testing } from 'cdktf';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import { Environment, Location, Machine, Port, PostgresDatabase, PrivateIngress, PrivateNetwork, SecretVariable, ServerType, SshKey } from '../../lib';
 import { PRIVATE_INGRESS_CHECK } from '../../lib/hetzner/private/private-ingress-check';
-import { PRIVATE_INGRESS_NFTABLES_DROP_IN, PRIVATE_INGRESS_RULESET, PRIVATE_INGRESS_UNIT } from '../../lib/hetzner/private/private-ingress-table';
+import {
+  PRIVATE_INGRESS_DEFINITION, PRIVATE_INGRESS_NFTABLES_DROP_IN, PRIVATE_INGRESS_NFTABLES_LOADER, PRIVATE_INGRESS_RULESET, PRIVATE_INGRESS_UNIT,
+} from '../../lib/hetzner/private/private-ingress-table';
 import { phase3Traction } from '../../examples/phase3-traction';
 import { bootTransaction, bundleOf, systemdTestAvailable } from '../boundary/boot-transaction';
 import { DEBIAN_NFTABLES_CONF, nftablesService, Unit } from '../boundary/egress-host';
@@ -163,7 +165,7 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
   const probe = (label: string, from: string, address: string, port: number) => `${process.execPath} -e "const s=require('net').connect({port:${port},host:'${address}',localAddress:'${from}'});`
     + `s.on('connect',()=>{console.log('${label} connected');s.destroy()});s.on('error',(e)=>console.log('${label} '+e.code));setTimeout(()=>{console.log('${label} timeout');process.exit()},1500).unref()"`;
 
-  test('the monitoring machine reaches node exporter, the worker PostgreSQL and a published container port; any other private address nothing; after a reload, on a second boot and after systemctl restart nftables too', () => {
+  test('the monitoring machine reaches node exporter, the worker PostgreSQL and a published container port; any other private address nothing; after a reload, on a second boot, through systemctl restart, reload and stop of nftables too, the table never missing', () => {
     const { app } = environment();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'private-ingress-'));
     const ruleset = path.join(dir, 'ingress.nft');
@@ -171,15 +173,34 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
     const unit = new Unit(PRIVATE_INGRESS_UNIT, text(app, `/etc/systemd/system/${PRIVATE_INGRESS_UNIT}`));
     const [start] = unit.values('Service', 'ExecStart').map((c) => c.split(PRIVATE_INGRESS_RULESET).join(ruleset));
     const [reload] = unit.values('Service', 'ExecReload').map((c) => c.split(PRIVATE_INGRESS_RULESET).join(ruleset));
-    // Debian's nftables.service, as `systemctl restart nftables` runs it: ExecStop, ExecStart (its nftables.conf, which
-    // flushes the ruleset first), then what the drop-ins add: ExecStartPost; a reload runs its ExecReload, then theirs.
+    // Debian's nftables.service, as `systemctl restart nftables` runs it with the drop-in merged: ExecStop, ExecStart
+    // (its nftables.conf, which flushes the ruleset first), ExecStartPost; a reload its ExecReload, a stop its ExecStop.
     const nftablesConf = path.join(dir, 'nftables.conf');
     fs.writeFileSync(nftablesConf, DEBIAN_NFTABLES_CONF);
+    // The loader the drop-in runs, and the table's definition it loads, with their paths moved into the test's directory.
+    const loader = path.join(dir, 'nftables-loader');
+    const local = (content: string) => content.split(PRIVATE_INGRESS_RULESET).join(ruleset).split(PRIVATE_INGRESS_NFTABLES_LOADER).join(loader);
+    const tables = path.join(dir, 'host-tables');
+    fs.mkdirSync(tables);
+    for (const [file, at] of [[PRIVATE_INGRESS_NFTABLES_LOADER, loader], [PRIVATE_INGRESS_DEFINITION, path.join(tables, 'sovereign-private-ingress')]]) {
+      const content = app.bundle.files().get(file)?.content;
+      if (content !== undefined) fs.writeFileSync(at, local(String(content)), { mode: 0o755 });
+    }
     // Without the drop-in (before it existed), nftables.service runs its own commands alone.
     const nftables = nftablesService(String(app.bundle.files().get(PRIVATE_INGRESS_NFTABLES_DROP_IN)?.content ?? ''), nftablesConf);
-    const inMachine = (commands: string[]) => commands.map((c) => `nsenter -t $M -n ${c.split(PRIVATE_INGRESS_RULESET).join(ruleset)}`).join(' && ');
+    const loaderEnv = `env SOVEREIGN_NFTABLES_CONF=${nftablesConf} SOVEREIGN_HOST_TABLES=${tables} SOVEREIGN_HOST_TABLES_LOCK=${dir}/host-tables.lock`;
+    const inMachine = (commands: string[]) => commands.map((c) => `nsenter -t $M -n ${loaderEnv} ${local(c)}`).join(' && ');
     const nftablesRestart = inMachine(nftables.restart);
     const nftablesReload = inMachine(nftables.reload);
+    const nftablesStop = inMachine(nftables.stop);
+    // Another process of the machine lists the table without pause while nftables.service restarts and reloads 10 times.
+    const watched = [
+      `( polls=0; missing=0; : >${dir}/polling; while [ ! -e ${dir}/watched ]; do polls=$((polls+1)); `
+        + `nsenter -t $M -n nft list table ip sovereign_private_ingress >/dev/null 2>&1 || missing=$((missing+1)); done; echo "polls $polls missing $missing" >${dir}/watch.out ) & W=$!`,
+      `until [ -e ${dir}/polling ]; do :; done`,
+      `for i in 1 2 3 4 5 6 7 8 9 10; do { ${nftablesRestart} && ${nftablesReload}; } >/dev/null 2>&1 || echo "watch:round-$i failed"; done`,
+      `touch ${dir}/watched; wait $W; awk '{ print "watch:polls " $2; print "watch:missing " $4 }' ${dir}/watch.out`,
+    ].join('\n');
     const node = process.execPath;
     /** Shell: waits up to 30 s for `file` in the test's directory, printing `<label> not-ready` if it never comes. */
     const waitFor = (file: string, label: string) => `i=0; until [ -e ${dir}/${file} ]; do i=$((i+1)); [ $i -le 300 ] || { echo '${label} not-ready'; break; }; sleep 0.1; done`;
@@ -237,6 +258,12 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
       ...checks('nftables-restart'),
       `${nftablesReload} && echo nftables-reload:ok`,
       `nsenter -t $M -n nft list table ip sovereign_private_ingress 2>/dev/null | grep -c 'tcp dport' | sed 's/^/nftables-reload:rules /'`,
+      // A stop flushed everything: the private address was open to the whole network until the check. Now it keeps the table.
+      `${nftablesStop} && echo nftables-stop:ok`,
+      'nsenter -t $M -n nft -f - <<EOF\ntable ip nat {\n  chain prerouting {\n    type nat hook prerouting priority -100;\n    tcp dport 8080 dnat to 172.17.0.2:8080\n  }\n}\nEOF',
+      ...checks('nftables-stop'),
+      // Between Debian's flush and the drop-in's load the table was missing; now never.
+      watched,
       'kill $P 2>/dev/null; wait',
     ].join('\n');
     // In a namespace of its own too: the links are made there before they move, never in the test's own namespace.
@@ -262,7 +289,10 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
       'second-boot:ok': 'second-boot:ok', ...round('second-boot', narrowed),
       'nftables-restart:ok': 'nftables-restart:ok', ...round('nftables-restart', narrowed),
       'nftables-reload:ok': 'nftables-reload:ok', 'nftables-reload:rules': '3',
+      'nftables-stop:ok': 'nftables-stop:ok', ...round('nftables-stop', narrowed),
+      'watch:polls': seen['watch:polls'], 'watch:missing': '0',
     });
+    expect(Number(seen['watch:polls'])).toBeGreaterThan(20);
   }, 180_000);
 
   test('a flush no drop-in follows (nft flush ruleset): the check loads the table again and records for node exporter whether it is there', () => {

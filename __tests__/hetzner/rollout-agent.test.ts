@@ -5,7 +5,7 @@ import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { BundlePart, MachineBundle } from '../../lib';
 import { Duration } from '../../lib/core/duration';
 import { adminKeysPart } from '../../lib/hetzner/private/admin-keys-part';
-import { nftablesDropInPath, nftablesServiceDropIn } from '../../lib/hetzner/private/nftables-table';
+import { hostTablesLoaderPath, nftablesDropInPath, nftablesServiceDropIn } from '../../lib/hetzner/private/nftables-table';
 import { PRIVATE_INGRESS_TEXTFILE } from '../../lib/hetzner/private/private-ingress-check';
 import { PRIVATE_INGRESS_NFTABLES_DROP_IN } from '../../lib/hetzner/private/private-ingress-table';
 import { ROLLOUT_AGENT } from '../../lib/hetzner/private/rollout-agent';
@@ -508,7 +508,7 @@ describe('the rollout agent', () => {
     const m = machine();
     const tables: BundlePart = {
       name: 'tables',
-      files: [PRIVATE_INGRESS_NFTABLES_DROP_IN, nftablesDropInPath('sovereign-egress')].map((p) => ({ path: p, content: nftablesServiceDropIn('Test', '/etc/nftables.d/x.nft') })),
+      files: [PRIVATE_INGRESS_NFTABLES_DROP_IN, nftablesDropInPath('sovereign-egress')].map((p) => ({ path: p, content: nftablesServiceDropIn('Test', hostTablesLoaderPath('test')) })),
     };
     m.apply([app('a=1\n'), tables]);
     const run = m.apply([app('a=1\n')]);

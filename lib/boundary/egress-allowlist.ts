@@ -12,7 +12,9 @@ import type { IMachine, Machine } from '../hetzner/machine';
 import { IDENTITY_UNIT } from '../hetzner/private/machine-identity';
 import { TEXTFILE_DIR } from '../monitoring/private/paths';
 import { requireMachine } from '../hetzner/private/require-machine';
-import { nftablesDropInPath, nftablesServiceDropIn, replacingTable, tableBootUnit } from '../hetzner/private/nftables-table';
+import {
+  HOST_TABLES_LOADER, HOST_TABLES_LOCK, hostTableDefinition, hostTableDefinitionPath, hostTablesLoaderPath, nftablesDropInPath, nftablesServiceDropIn, replacingTable, tableBootUnit,
+} from '../hetzner/private/nftables-table';
 import { TableCheckOptions, tableCheckFiles, tableCheckPath, tableCheckTextfile } from '../hetzner/private/table-check';
 import { resolveTemplate } from '../hetzner/private/terraform-template';
 import { BoundaryPolicy, PACKAGE_MIRRORS, requireCheckedPolicy } from './boundary-policy';
@@ -115,8 +117,8 @@ const SERVICE_UNIT = /^[A-Za-z0-9:_.-]+(@[A-Za-z0-9:_.-]+)?\.service$/;
  *    the restore drill, the prober's Prometheus, Alertmanager and blackbox exporter, your app) start
  *    only after it and not at all when it failed. On a new server the allowlist is the first part of the
  *    bundle to activate: the rollout installs and loads it before it installs any other part's packages
- *    or starts their units. `systemctl restart nftables` (or reload), whose /etc/nftables.conf flushes the
- *    ruleset, loads it again at once through a drop-in, with the addresses the last refresh loaded. The
+ *    or starts their units. `systemctl restart nftables` (or reload, or stop), whose /etc/nftables.conf flushes
+ *    the ruleset, loads it in the same transaction through a drop-in, with the addresses the last refresh loaded. The
  *    refresh loads it again if it has gone missing any other way, and records its outcome for node
  *    exporter's textfile collector (`sovereign_egress_refresh_success`,
  *    `sovereign_egress_refresh_timestamp_seconds`, `sovereign_egress_table_present`).
@@ -291,6 +293,8 @@ export class EgressAllowlist {
         { path: RULESET_FILE, content: () => egressRuleset(EgressAllowlist.narrowedTcpPorts(machine)), check: ['nft', '-c', '-f', '{}'] },
         { path: REFRESH, content: REFRESH_SCRIPT, permissions: '0755' },
         { path: EGRESS_NFTABLES_DROP_IN, content: NFTABLES_DROP_IN },
+        { path: NFTABLES_LOADER, content: HOST_TABLES_LOADER, permissions: '0755' },
+        { path: TABLE_DEFINITION, content: TABLE_DEFINITION_SCRIPT, permissions: '0755' },
         { path: `${UNITS}/${BOOT_UNIT}`, content: () => bootService(EgressAllowlist.guardedUnits(machine)) },
         { path: `${UNITS}/${REFRESH_UNIT}.service`, content: REFRESH_SERVICE },
         { path: `${UNITS}/${REFRESH_UNIT}.timer`, content: REFRESH_TIMER },
@@ -548,18 +552,20 @@ const RESOLV_CONF = '/etc/resolv.conf';
 const RESOLVED_UPSTREAM = '/run/systemd/resolve/resolv.conf';
 const RULESET_FILE = '/etc/nftables.d/sovereign-egress.nft';
 const REFRESH = '/usr/local/sbin/sovereign-egress-refresh';
-/** The addresses the last refresh loaded into the sets, kept for the drop-in to load with the table (`--restore`). */
+/** The addresses the last refresh loaded into the sets, kept for nftables.service's loader (`--print`) and the check (`--restore`) to load with the table. */
 const KEPT_SETS_FILE = '/var/lib/sovereign/egress/last-sets.nft';
 /**
- * The refresh's lock: its loads and its save of the kept addresses, and its `--restore` (the check's, the drop-in's), one at a time.
- * In a directory of root's alone: in the world-writable /run/lock another user could create the file first (root's open then
- * fails where fs.protected_regular is on, the systemd default) or open it and hold the lock, stalling every restore.
+ * The refresh's lock: its loads and its save of the kept addresses, its `--restore` (the check's), and nftables.service's
+ * loads, one at a time (`HOST_TABLES_LOCK`, in a directory of root's alone).
  */
-const LOCK_FILE = '/run/sovereign-egress/lock';
+const LOCK_FILE = HOST_TABLES_LOCK;
 /** The table's check: its refresh runs every 10 minutes, and a flush no drop-in follows left outbound traffic open until then. */
 export const EGRESS_CHECK_UNIT = 'sovereign-egress-check';
-/** Loads the table again, with the addresses the last refresh loaded, after Debian's nftables.service flushed the ruleset. */
+/** Has nftables.service load the table, with the addresses the last refresh loaded, in the transaction that flushes the ruleset. */
 export const EGRESS_NFTABLES_DROP_IN = nftablesDropInPath('sovereign-egress');
+/** nftables.service's loader (`HOST_TABLES_LOADER`), this part's copy, and the command that prints the table for it. */
+const NFTABLES_LOADER = hostTablesLoaderPath('sovereign-egress');
+const TABLE_DEFINITION = hostTableDefinitionPath('sovereign-egress');
 const UNITS = '/etc/systemd/system';
 const BOOT_UNIT = 'sovereign-egress.service';
 const REFRESH_UNIT = 'sovereign-egress-refresh';
@@ -646,8 +652,8 @@ export const REFRESH_SCRIPT = `#!/bin/sh
 # or the boot unit did not run) it loads it first.
 # A hostname that does not resolve keeps nothing open; the script fails so the timer shows it.
 # Every run records its outcome for node exporter's textfile collector, and keeps the addresses it
-# loaded: with --restore (nftables.service's drop-in, after /etc/nftables.conf flushed the ruleset) it
-# loads the table with them at once, asking no DNS and writing nothing.
+# loaded: with --restore (the check, after a flush) it loads the table with them at once, and with --print
+# (nftables.service's loader) it prints the table with them, asking no DNS and writing nothing.
 set -eu
 HOSTS_FILE=\${EGRESS_HOSTNAMES_FILE:-${HOSTNAMES_FILE}}
 TIME_SERVERS_FILE=\${EGRESS_TIME_SERVERS_FILE:-${TIME_SERVERS_FILE}}
@@ -660,9 +666,10 @@ LOCK_FILE=\${EGRESS_LOCK_FILE:-${LOCK_FILE}}
 CHECK=\${EGRESS_CHECK:-${tableCheckPath(EGRESS_CHECK_UNIT)}}
 
 # One at a time: the table's loads with the sets, and the save of the addresses kept (a refresh, a --restore from
-# the check or after nftables.service flushed). Unlocked, a restore could load the addresses kept before a refresh
-# that had just loaded fresher ones and not yet kept them, and leave the stale ones until the next refresh. Held
-# for the nft transactions and the save only, never across DNS: a restore after a flush waits milliseconds.
+# the check, nftables.service's loader, which takes this lock around --print and its load). Unlocked, a restore could
+# load the addresses kept before a refresh that had just loaded fresher ones and not yet kept them, and leave the stale
+# ones until the next refresh. Held for the nft transactions and the save only, never across DNS: a restore after a
+# flush waits milliseconds.
 # A lock that cannot be had is no reason to leave the table unloaded: the load goes on, and says so.
 # \`command\` keeps a redirection exec cannot make from ending the script (exec is a special builtin).
 lock() {
@@ -692,17 +699,30 @@ table_present() { nft list table ${TABLE} >/dev/null 2>&1; }
 # Each file hashed on its own: a name moved from one to the other leaves their joined text as it was.
 sources_id() { for f in "$HOSTS_FILE" "$TIME_SERVERS_FILE"; do cat "$f" 2>/dev/null | sha256sum; done | sha256sum | cut -d ' ' -f 1; }
 
+# Whether the addresses the last refresh kept may come back: not when none were kept, nor when they were resolved from
+# other hostnames or time servers (a deploy that removed a host: its addresses must not come back).
+kept_current() { [ -s "$KEPT_SETS_FILE" ] && [ "$(sed -n '1s/^# sources //p' "$KEPT_SETS_FILE")" = "$(sources_id)" ]; }
+EMPTY_SETS="sovereign-egress: loading $RULESET_FILE with its address sets empty until the next refresh"
+
 # The table with the addresses the last refresh loaded, in one transaction. The table alone (its
-# address sets empty: nothing open) when none were kept, when they were resolved from other hostnames
-# or time servers (a deploy that removed a host: its addresses must not come back), or when they do not load.
+# address sets empty: nothing open) when they may not come back, or when they do not load.
 load_table() {
-  if [ -s "$KEPT_SETS_FILE" ] && [ "$(sed -n '1s/^# sources //p' "$KEPT_SETS_FILE")" = "$(sources_id)" ]; then
+  if kept_current; then
     cat "$RULESET_FILE" "$KEPT_SETS_FILE" | nft -f - && return 0
     echo "sovereign-egress: the addresses kept in $KEPT_SETS_FILE do not load" >&2
   fi
-  echo "sovereign-egress: loading $RULESET_FILE with its address sets empty until the next refresh" >&2
+  echo "$EMPTY_SETS" >&2
   nft -f "$RULESET_FILE"
 }
+
+if [ "\${1:-}" = --print ]; then
+  # For nftables.service's loader, which holds the lock and loads it with /etc/nftables.conf in one transaction; with
+  # --empty (the load with the kept addresses failed), the address sets empty.
+  cat "$RULESET_FILE" || exit 1
+  if [ "\${2:-}" != --empty ] && kept_current; then exec cat "$KEPT_SETS_FILE"; fi
+  echo "$EMPTY_SETS" >&2
+  exit 0
+fi
 
 if [ "\${1:-}" = --restore ]; then
   # DNS may be down, or not up yet at boot: the last addresses, never none and never all. The timer refreshes them.
@@ -823,9 +843,10 @@ function bootService(guardedUnits: readonly string[]): string {
   });
 }
 
-/** nftables.service's drop-in: the table, with the last addresses, right after /etc/nftables.conf flushed the ruleset. */
-const NFTABLES_DROP_IN = nftablesServiceDropIn('EgressAllowlist', `${REFRESH} --restore`,
-  'load this table again after it, with the addresses the last refresh loaded (no DNS asked: nothing open, nothing lost).');
+/** nftables.service's drop-in: the table, with the last addresses, in the transaction that flushes the ruleset. */
+const NFTABLES_DROP_IN = nftablesServiceDropIn('EgressAllowlist', NFTABLES_LOADER);
+/** The table for nftables.service's loader: with the addresses the last refresh kept (no DNS asked: nothing open, nothing lost). */
+const TABLE_DEFINITION_SCRIPT = hostTableDefinition('EgressAllowlist', `exec "\${EGRESS_REFRESH:-${REFRESH}}" --print "$@"`);
 
 /** Whether the table was there after the last check (1) or not (0); the refresh's own metric is written every 10 minutes only. */
 export const EGRESS_CHECK_PRESENT_METRIC = 'sovereign_egress_check_table_present';

@@ -85,7 +85,7 @@ export class MonitoringAlert {
   /** A host table's check found it missing and loaded it again: the alerts above never see a flush it repaired at once. */
   public static readonly HOST_TABLE_REPAIRED = new MonitoringAlert('HostTableRepaired', 1,
     'the host egress allowlist and the private-network ingress table of every watched machine (their 2-minute checks)',
-    'a check found its nftables table missing and loaded it again within the last hour: something flushed the ruleset (nft flush ruleset, systemctl stop nftables, a firewall tool) and the table was gone for up to 2 minutes, which the alerts on a missing table never see, as it is back when they read', 'warning');
+    'a check found its nftables table missing and loaded it again within the last hour: something flushed the ruleset (nft flush ruleset, a firewall tool) and the table was gone for up to 2 minutes, which the alerts on a missing table never see, as it is back when they read', 'warning');
   /** A machine has less than 10% of its memory available (Phase 2). */
   public static readonly MEMORY_ALMOST_EXHAUSTED = new MonitoringAlert('MemoryAlmostExhausted', 2,
     'the memory of every watched machine', 'less than 10% is available for 10 minutes', 'warning');

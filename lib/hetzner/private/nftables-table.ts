@@ -66,20 +66,102 @@ export function nftablesDropInPath(name: string): string {
 }
 
 /**
- * A drop-in for Debian's nftables.service, which loads /etc/nftables.conf (it starts with `flush ruleset`) on every
- * start, restart and reload: the table is loaded again right after, in the unit's own job, so that
- * `systemctl restart nftables` between boots and deploys never leaves the machine without it until the next boot.
- * (Its stop, `nft flush ruleset`, and a flush by hand are the table's check's to find: nothing runs then.)
- * `load` is the command that loads it (`nftLoad(rulesetFile)`, or one that loads what fills its sets with it); it
- * runs in nftables.service's sandbox (`ProtectSystem=full`: /etc and /usr read-only), and `what` says what it brings back.
+ * Where each host table's part puts the command that prints its definition (`hostTableDefinition`): the loader of
+ * nftables.service (`HOST_TABLES_LOADER`) loads every one of them with /etc/nftables.conf, in one transaction.
  */
-export function nftablesServiceDropIn(owner: string, load: string, what = 'load this table again after it.'): string {
+export const HOST_TABLES_DIR = '/usr/local/lib/sovereign/host-tables';
+
+/**
+ * The lock the host tables' loads take (the egress allowlist's refresh and restores, and nftables.service's loader),
+ * so that a load never puts older kept addresses back after newer ones. In a directory of root's alone: in the
+ * world-writable /run/lock another user could create the file first (root's open then fails where
+ * fs.protected_regular is on, the systemd default) or open it and hold the lock, stalling every load.
+ */
+export const HOST_TABLES_LOCK = '/run/sovereign-egress/lock';
+
+/** Where a table's part puts its copy of the loader (`HOST_TABLES_LOADER`), which its drop-in runs. */
+export function hostTablesLoaderPath(name: string): string {
+  return `/usr/local/sbin/${name}-nftables`;
+}
+
+/** Where a table's part puts the command that prints its definition. */
+export function hostTableDefinitionPath(name: string): string {
+  return `${HOST_TABLES_DIR}/${name}`;
+}
+
+/**
+ * A table's definition command: `print` is the shell command that writes the table's definition to standard output
+ * (passed `--empty` when the load with it failed: the egress allowlist's address sets empty).
+ */
+export function hostTableDefinition(owner: string, print: string): string {
+  return `#!/bin/sh\n# Rendered by cdktf-sovereign-hetzner (${owner}): this table's definition, for nftables.service's loader.\n${print}\n`;
+}
+
+/**
+ * `<name>-nftables start|reload|stop`: what nftables.service runs (`nftablesServiceDropIn`). Debian's unit ran
+ * \`nft flush ruleset\` (stop) and \`nft -f /etc/nftables.conf\` (start, reload; the file flushes the ruleset first) in
+ * transactions of their own, and the host tables came back only after them: for those milliseconds of every restart or
+ * reload egress was open and the private address unfiltered. Here each is one transaction with every host table in
+ * HOST_TABLES_DIR: nft applies one input atomically, so the tables are never missing. A stop flushes the rest of the
+ * ruleset and keeps the host tables: they are their boot units' (which have no ExecStop), not Debian's firewall's.
+ * A load that fails is tried again with the egress address sets empty (the kept addresses may be what fails); if that
+ * fails too, the ruleset stays as it was, the host tables in it, and the unit fails: /etc/nftables.conf is never
+ * loaded without them. Every copy is the same; each part ships one, so that either part alone has it.
+ */
+export const HOST_TABLES_LOADER = `#!/bin/sh
+# Rendered by cdktf-sovereign-hetzner: nftables.service's start, reload and stop, each in one nft transaction with
+# the host tables (egress allowlist, private-network ingress), so that no restart or reload leaves them out.
+set -u
+CONF=\${SOVEREIGN_NFTABLES_CONF:-/etc/nftables.conf}
+TABLES=\${SOVEREIGN_HOST_TABLES:-${HOST_TABLES_DIR}}
+LOCK_FILE=\${SOVEREIGN_HOST_TABLES_LOCK:-${HOST_TABLES_LOCK}}
+case "\${1:-}" in
+  start|reload) first="include \\"$CONF\\"" ;;
+  stop) first="flush ruleset" ;;
+  *) echo "usage: $0 start|reload|stop" >&2; exit 2 ;;
+esac
+
+# The tables' definitions, each printed by its part's command; one that fails fails them all (its table would be missing).
+definitions() {
+  for t in "$TABLES"/*; do
+    [ -x "$t" ] || continue
+    "$t" "$@" || { echo "sovereign-host-tables: $t failed" >&2; return 1; }
+  done
+}
+load() {
+  defs=$(definitions "$@") && printf '%s\\n%s\\n' "$first" "$defs" | nft -f -
+}
+
+# The egress allowlist's lock, for the load and the read of the kept addresses: never the older after the newer.
+# \`command\` keeps a redirection exec cannot make from ending the script (exec is a special builtin).
+if ! { mkdir -p -m 0700 "$(dirname "$LOCK_FILE")" && command exec 9>>"$LOCK_FILE" && flock -w 30 9; }; then
+  echo "sovereign-host-tables: cannot lock $LOCK_FILE; loading anyway" >&2
+fi
+load && exit 0
+echo "sovereign-host-tables: retrying with the egress allowlist's address sets empty" >&2
+load --empty && exit 0
+echo "sovereign-host-tables: nothing loaded; the ruleset stays as it was, the host tables in it" >&2
+exit 1
+`;
+
+/**
+ * A table's drop-in for Debian's nftables.service: its start, reload and stop run the loader (`HOST_TABLES_LOADER`,
+ * at `loader`), each in one transaction with every host table. The empty assignments drop Debian's commands; every
+ * table's drop-in sets the same, so the last one read wins and either alone is whole. It runs in nftables.service's
+ * sandbox (`ProtectSystem=full`: /etc and /usr read-only).
+ */
+export function nftablesServiceDropIn(owner: string, loader: string): string {
   return [
-    `# Rendered by cdktf-sovereign-hetzner (${owner}): /etc/nftables.conf flushes the whole ruleset when nftables.service`,
-    `# starts, restarts or reloads; ${what}`,
+    `# Rendered by cdktf-sovereign-hetzner (${owner}): Debian's nftables.service flushes the ruleset, and loads`,
+    '# /etc/nftables.conf (which flushes it too), each in a transaction of its own; the host tables would be missing',
+    '# between them. Its start, reload and stop load them in the same transaction instead.',
     '[Service]',
-    `ExecStartPost=${load}`,
-    `ExecReload=${load}`,
+    'ExecStart=',
+    `ExecStart=${loader} start`,
+    'ExecReload=',
+    `ExecReload=${loader} reload`,
+    'ExecStop=',
+    `ExecStop=${loader} stop`,
     '',
   ].join('\n');
 }

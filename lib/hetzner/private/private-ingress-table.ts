@@ -1,6 +1,8 @@
 import type { IMachine } from '../machine';
 import type { BundlePart } from '../machine-bundle';
-import { nftablesDropInPath, nftablesServiceDropIn, nftLoad, replacingTable, tableBootUnit } from './nftables-table';
+import {
+  HOST_TABLES_LOADER, hostTableDefinition, hostTableDefinitionPath, hostTablesLoaderPath, nftablesDropInPath, nftablesServiceDropIn, replacingTable, tableBootUnit,
+} from './nftables-table';
 import { privateAddressOf } from './private-address';
 import { PRIVATE_INGRESS_CHECK, PRIVATE_INGRESS_TEXTFILE, privateIngressCheckFiles } from './private-ingress-check';
 
@@ -22,8 +24,12 @@ export const PRIVATE_INGRESS_TABLE = 'ip sovereign_private_ingress';
 export const PRIVATE_INGRESS_RULESET = '/etc/nftables.d/sovereign-private-ingress.nft';
 export const PRIVATE_INGRESS_UNIT = 'sovereign-private-ingress.service';
 export const PRIVATE_INGRESS_PART = 'private-network ingress';
-/** Loads the table again after Debian's nftables.service flushed the ruleset (`systemctl restart nftables`). */
+/** Has nftables.service load the table in the transaction that flushes the ruleset (`systemctl restart nftables`). */
 export const PRIVATE_INGRESS_NFTABLES_DROP_IN = nftablesDropInPath('sovereign-private-ingress');
+/** nftables.service's loader (`HOST_TABLES_LOADER`), this part's copy. */
+export const PRIVATE_INGRESS_NFTABLES_LOADER = hostTablesLoaderPath('sovereign-private-ingress');
+/** The command that prints the table for the loader. */
+export const PRIVATE_INGRESS_DEFINITION = hostTableDefinitionPath('sovereign-private-ingress');
 
 const declared = new WeakMap<IMachine, PrivateIngressRule[]>();
 
@@ -83,7 +89,7 @@ ${lines(allowed('meta l4proto tcp ct original proto-dst'))}    counter drop
 
 /**
  * The machine's part: the table, the unit that loads it at every boot before the network (and so before the
- * private address exists), the drop-in that loads it again whenever nftables.service loads /etc/nftables.conf, and
+ * private address exists), the drop-in that has nftables.service load it with /etc/nftables.conf in one transaction, and
  * the check that loads it again after any other flush and records whether it is there (`private-ingress-check.ts`). It activates first, so that on a new server nothing listens on the private address
  * before the table is there. The table is rendered at synth, once every construct has declared its peers.
  */
@@ -105,7 +111,9 @@ export function privateIngressPart(machine: IMachine): BundlePart {
           rulesetFile: PRIVATE_INGRESS_RULESET,
         }),
       },
-      { path: PRIVATE_INGRESS_NFTABLES_DROP_IN, content: nftablesServiceDropIn('PrivateIngress', nftLoad(PRIVATE_INGRESS_RULESET)) },
+      { path: PRIVATE_INGRESS_NFTABLES_DROP_IN, content: nftablesServiceDropIn('PrivateIngress', PRIVATE_INGRESS_NFTABLES_LOADER) },
+      { path: PRIVATE_INGRESS_NFTABLES_LOADER, content: HOST_TABLES_LOADER, permissions: '0755' },
+      { path: PRIVATE_INGRESS_DEFINITION, content: hostTableDefinition('PrivateIngress', `exec cat ${PRIVATE_INGRESS_RULESET}`), permissions: '0755' },
       ...privateIngressCheckFiles(),
     ],
     commands: [

@@ -71,8 +71,8 @@ OUTPUT_DRAIN = ${ROLLOUT_OUTPUT_DRAIN.toSeconds()}
 UNIT_SUFFIXES = (".service", ".timer", ".socket", ".path", ".mount", ".target")
 # Units a removed drop-in never restarts, and why: the reload is enough for what their drop-ins do.
 NEVER_RESTARTED = {
-    # Its start loads /etc/nftables.conf, which flushes the whole ruleset: every other table (the egress allowlist until
-    # its refresh, Docker's NAT until Docker restarts) would go. Its drop-ins only load a table again after that flush.
+    # Its start loads /etc/nftables.conf, which flushes the whole ruleset: every table but the host tables, which its
+    # drop-ins load in the same transaction (Docker's NAT until Docker restarts), would go.
     "nftables.service": "its restart flushes every nftables table",
 }
 # Lines of systemd-analyze verify that mean the unit file itself is wrong (not the machine around it).

@@ -2,8 +2,8 @@ import { TEXTFILE_DIR } from '../../monitoring/private/paths';
 import type { BundleFile } from '../machine-bundle';
 
 // A host table's check (the private-network ingress, the egress allowlist): the table is loaded again when something
-// flushed the ruleset between boots and deploys (`nft flush ruleset`, `systemctl stop nftables`, which no drop-in
-// follows), and whether it is there is recorded for node exporter, where an alert reads it. A repair is recorded too
+// flushed the ruleset between boots and deploys (`nft flush ruleset`, a firewall tool: nothing loads it again with
+// them, as nftables.service's drop-ins do), and whether it is there is recorded for node exporter, where an alert reads it. A repair is recorded too
 // (counted, and when): the check loads the table at once, so "present" alone never showed that it had been gone.
 
 /** What a table's check is made of. */

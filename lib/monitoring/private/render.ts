@@ -339,7 +339,7 @@ export function renderRules(model: ProberModel): string {
           expr: [[EGRESS_CHECK_LAST_REPAIR_METRIC, 'egress allowlist', EGRESS_CHECK_UNIT], [PRIVATE_INGRESS_LAST_REPAIR_METRIC, 'private-network ingress', PRIVATE_INGRESS_CHECK]]
             .map(([metric, table, check]) => `label_replace(label_replace(time() - (${hold(metric)} > 0) < 3600, "table", "${table}", "", ""), "check", "${check}", "", "")`).join(' or '),
           labels: { severity: AlertSeverity.WARNING, notify },
-          annotations: { summary: 'The {{ $labels.table }} table of {{ $labels.instance }} was missing, and its check loaded it again {{ $value | humanizeDuration }} ago', description: 'Something flushed the nftables ruleset (nft flush ruleset, systemctl stop nftables, a firewall tool such as ufw, firewalld or Docker), and until the check, every 2 minutes, the table was not there. Find what did: journalctl -u {{ $labels.check }}.service says when, journalctl around then says what.' },
+          annotations: { summary: 'The {{ $labels.table }} table of {{ $labels.instance }} was missing, and its check loaded it again {{ $value | humanizeDuration }} ago', description: 'Something flushed the nftables ruleset (nft flush ruleset, a firewall tool such as ufw, firewalld or Docker), and until the check, every 2 minutes, the table was not there. Find what did: journalctl -u {{ $labels.check }}.service says when, journalctl around then says what.' },
         },
       ],
     });
