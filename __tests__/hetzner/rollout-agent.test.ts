@@ -215,6 +215,28 @@ describe('the rollout agent', () => {
     expect(m.systemctl()).toEqual(['daemon-reload', 'try-restart prometheus-alertmanager.service']);
   });
 
+  // Review: a file of the bundle overriding a Debian unit whole was disabled when it went (a rollback, a later bundle):
+  // the daemon the machine ran before was stopped, and Debian's wants-link removed, so it stayed off after a reboot too.
+  test("a Debian unit the bundle overrode whole goes back to Debian's file and is restarted, never disabled", () => {
+    const m = machine();
+    fs.mkdirSync(path.join(m.root, 'lib/systemd/system'), { recursive: true });
+    fs.writeFileSync(path.join(m.root, 'lib/systemd/system/redis-server.service'), '[Service]\nExecStart=/usr/bin/redis-server\n');
+    const redis: BundlePart = {
+      name: 'redis',
+      files: [{ path: '/etc/systemd/system/redis-server.service', content: '[Unit]\nDescription=Redis\n\n[Service]\nExecStart=/bin/true\n\n[Install]\nWantedBy=multi-user.target\n' }],
+      commands: [['systemctl', 'restart', 'redis-server.service']],
+    };
+    m.apply([app('a=1\n')]);
+    const failed = m.apply([app('a=1\n'), redis, { name: 'migrate', files: [{ path: '/etc/acme/migrate.conf', content: 'x=1\n' }], commands: [['false']] }]);
+    expect(failed.status).toBe(1);
+    expect(m.read('/etc/systemd/system/redis-server.service')).toBeUndefined();
+    expect(m.systemctl()).toEqual(['daemon-reload', 'restart redis-server.service', 'daemon-reload', 'try-restart redis-server.service']);
+    expect(m.apply([app('a=1\n'), redis]).status).toBe(0);
+    expect(m.apply([app('a=1\n')]).status).toBe(0);
+    expect(m.read('/etc/systemd/system/redis-server.service')).toBeUndefined();
+    expect(m.systemctl()).toEqual(['daemon-reload', 'try-restart redis-server.service']);
+  });
+
   test('fails on a bundle that does not match the expected version, before touching anything', () => {
     const m = machine();
     const first = m.apply([app('a=1\n')]);
@@ -394,7 +416,7 @@ describe('the rollout agent', () => {
       const run = m.apply([app('a=1\n'), worker], {}, { commandTimeout: Duration.seconds(20) });
       expect([run.status, run.output]).toEqual([0, expect.not.stringMatching(/timed out|rolling back/)]);
       const pid = fs.readFileSync(pidFile, 'utf8').trim();
-      expect(run.output).toMatch(new RegExp(`sh -c while echo tick .* exited 0; pid ${pid} \\(sh -c while echo tick.*\\).* it left in the background still held its output 2 s later: it keeps running`));
+      expect(run.output).toMatch(new RegExp(`sh -c while echo tick .* exited 0; pid ${pid} \\(sh\\).* it left in the background still held its output 2 s later: it keeps running`));
       expect(m.read('/etc/acme/worker.conf')).toBe('x=1\n');
       // The agent has exited; the daemon still runs and still writes to the output it was given.
       const count = fs.readFileSync(ticks, 'utf8').length;
@@ -438,13 +460,13 @@ describe('the rollout agent', () => {
       const again = m.apply([daemon('worker', 'x=2\n')]);
       expect(again.status).toBe(0);
       expect(alive()).toEqual(['worker']);
-      expect(again.output).toContain(`stopped pid ${started()[0][1]} (sleep 300), left in the background by an earlier run of its part's steps: its part is activated again`);
+      expect(again.output).toContain(`stopped pid ${started()[0][1]} (sleep), left in the background by an earlier run of its part's steps: its part is activated again`);
       // The next change fails in a later part: the worker's new daemon goes when its previous commands run again, and
       // that of a part only the failed version had goes with it.
       const failing: BundlePart = { name: 'migrate', files: [{ path: '/etc/acme/migrate.conf', content: 'x=1\n' }], commands: [['false']] };
       const failed = m.apply([daemon('worker', 'x=3\n'), daemon('queue', 'y=1\n'), failing]);
       expect(failed.status).toBe(1);
-      expect(failed.output).toMatch(/\(sleep 300\), left in the background by an earlier run of its part's steps: its part came with the version rolled back/);
+      expect(failed.output).toMatch(/\(sleep\), left in the background by an earlier run of its part's steps: its part came with the version rolled back/);
       expect(started().map(([name]) => name)).toEqual(['worker', 'worker', 'worker', 'queue', 'worker']);
       expect(alive()).toEqual(['worker']);
       // The part leaves the bundle: its daemon goes with its files.
@@ -475,13 +497,126 @@ describe('the rollout agent', () => {
       const run = m.apply([worker(true)], {}, { commandTimeout: Duration.seconds(20) });
       expect(run.status).toBe(1);
       const left = fs.readFileSync(pids, 'utf8').trim().split('\n').sort((a, b) => Number(a) - Number(b));
-      // Named as the agent found it: setsid may not have become sleep yet.
       expect(left.filter(running)).toEqual([]);
-      expect(run.output).toMatch(new RegExp(`exited 1; ${left.map((pid) => `pid ${pid} \\((setsid )?sleep 30[0-2]\\)`).join(', ')} it left in the background, stopped with it before the rollback`));
+      // Named by its program once stopped: a fork caught before its exec is still sh, one caught in setsid's still setsid.
+      expect(run.output).toMatch(new RegExp(`exited 1; ${left.map((pid) => `pid ${pid} \\((sh|setsid|sleep)\\)`).join(', ')} it left in the background, stopped with it before the rollback`));
       expect(run.output).toMatch(/rolling back/);
       expect(m.read('/etc/acme/worker.conf')).toBe('x=1\n');
     } finally {
       killListed(pids);
+    }
+  });
+
+  // Review: a stopped process was named by its command line (120 characters), so a secret a step passed its child as an
+  // argument reached the deploy's output, and the CI log.
+  test("a failed step's stopped processes are named by their program, never their arguments", () => {
+    const m = machine();
+    const pids = path.join(m.dir, 'pids');
+    fs.writeFileSync(path.join(m.dir, 'token'), secret);
+    const step = `sh -c 'sleep 303; :' sh "$(cat ${m.dir}/token)" >/dev/null 2>&1 & echo $! >> ${pids}; exit 1`;
+    try {
+      const run = m.apply([{ name: 'worker', files: [{ path: '/etc/acme/worker.conf', content: 'x=1\n' }], commands: [['sh', '-c', step]] }],
+        {}, { commandTimeout: Duration.seconds(20) });
+      expect(run.status).toBe(1);
+      expect(run.output).toMatch(new RegExp(`pid ${fs.readFileSync(pids, 'utf8').trim()} \\(sh\\)`));
+      expect(run.output).not.toContain('s3cr3t');
+    } finally {
+      killListed(pids);
+    }
+  });
+
+  // Review: the rollback stopped what the failed version's steps left only for parts the previous version lacked, and
+  // re-ran the previous commands of the others: a part the previous version had without commands ran none, so the daemon
+  // the failed version's step started for it kept running beside the previous version.
+  test("a rollback stops the daemon of a part whose previous version had no commands", () => {
+    const m = machine();
+    const pids = path.join(m.dir, 'pids');
+    const conf = { path: '/etc/acme/x.conf', content: 'x=1\n' };
+    m.apply([{ name: 'x', files: [conf] }]);
+    try {
+      const failed = m.apply([
+        { name: 'x', files: [conf], commands: [['sh', '-c', `sleep 311 >/dev/null 2>&1 & echo $! >> ${pids}`]] },
+        { name: 'migrate', files: [{ path: '/etc/acme/migrate.conf', content: 'x=1\n' }], commands: [['false']] },
+      ]);
+      expect(failed.status).toBe(1);
+      expect(fs.readFileSync(pids, 'utf8').trim().split('\n').filter(running)).toEqual([]);
+    } finally {
+      killListed(pids);
+    }
+  });
+
+  // Review: a part that left the bundle (renamed, its daemon moved to another part) had its daemon stopped only after the
+  // new parts' commands ran, so the new copy started while the old one held its port.
+  test("a part's daemon goes before the commands of the bundle that drops the part run; a rollback starts it again", () => {
+    const m = machine();
+    const pids = path.join(m.dir, 'pids');
+    const seen = path.join(m.dir, 'seen');
+    const started = () => fs.readFileSync(pids, 'utf8').trim().split('\n').map((line) => line.split(' '));
+    const old: BundlePart = { name: 'old', files: [{ path: '/etc/acme/old.conf', content: 'x=1\n' }], commands: [['sh', '-c', `sleep 312 >/dev/null 2>&1 & echo old $! >> ${pids}`]] };
+    // What of the old part's daemons runs when the new part's step runs.
+    const renamed: BundlePart = {
+      name: 'new',
+      files: [{ path: '/etc/acme/new.conf', content: 'x=1\n' }],
+      commands: [['sh', '-c', `for p in $(cut -d' ' -f2 ${pids}); do awk '$3 != "Z" { print $1 }' /proc/$p/stat 2>/dev/null; done > ${seen}`]],
+    };
+    try {
+      expect(m.apply([old]).status).toBe(0);
+      const failed = m.apply([renamed, { name: 'migrate', files: [{ path: '/etc/acme/migrate.conf', content: 'x=1\n' }], commands: [['false']] }]);
+      expect(failed.status).toBe(1);
+      expect(fs.readFileSync(seen, 'utf8')).toBe('');
+      // The rollback ran the old part's commands again: its daemon runs, once.
+      expect(started().filter(([, pid]) => running(pid)).map(([name]) => name)).toEqual(['old']);
+      expect(started()).toHaveLength(2);
+    } finally {
+      killListed(pids);
+    }
+  });
+
+  // Review: only the recorded processes were stopped: what a recorded wrapper forked later (`sh -c 'sleep 2; daemon' &`)
+  // was orphaned when the wrapper went, and kept running beside the next copy.
+  test("what a step's background process forks after the step ended goes with it, found by its process group", () => {
+    const m = machine();
+    const [go, out, listed] = [path.join(m.dir, 'go'), path.join(m.dir, 'out'), path.join(m.dir, 'pids')];
+    const worker = (conf: string): BundlePart => ({
+      name: 'worker',
+      files: [{ path: '/etc/acme/worker.conf', content: conf }],
+      // The wrapper forks its daemon once the step has ended and the agent recorded what it left.
+      commands: [['sh', '-c', `sh -c 'echo $$ >> ${listed}; read x < ${go}; sleep 314 & echo $! > ${out}; echo $! >> ${listed}; wait' >/dev/null 2>&1 &`]],
+    });
+    try {
+      for (const fifo of [go, out]) expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+      expect(m.apply([worker('x=1\n')]).status).toBe(0);
+      fs.writeFileSync(go, 'go\n');
+      const daemon = fs.readFileSync(out, 'utf8').trim();
+      expect(running(daemon)).toBe(true);
+      const again = m.apply([worker('x=2\n')]);
+      expect(again.status).toBe(0);
+      expect(running(daemon)).toBe(false);
+      expect(again.output).toContain(`stopped pid ${daemon} (sleep)`);
+    } finally {
+      killListed(listed);
+    }
+  });
+
+  // Review: the recorded processes survived a reboot, or came with a snapshot the server was built from: start times count
+  // from the boot, so a pid and start time there may name another process, which the next run of the part's steps killed.
+  test('processes recorded in another boot are never stopped', () => {
+    const m = machine();
+    const worker = (conf: string): BundlePart => ({ name: 'worker', files: [{ path: '/etc/acme/worker.conf', content: conf }], commands: [['true']] });
+    const other = spawn('sleep', ['306'], { stdio: 'ignore' });
+    try {
+      const pid = other.pid!;
+      const start = Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[19]);
+      const file = path.join(m.root, 'var/lib/sovereign/rollout/step-processes.json');
+      expect(m.apply([worker('x=1\n')]).status).toBe(0);
+      // As an older file holds it (no boot), and as one written before a reboot.
+      fs.writeFileSync(file, JSON.stringify({ worker: [[pid, start, 'sleep']] }));
+      expect(m.apply([worker('x=2\n')]).status).toBe(0);
+      fs.writeFileSync(file, JSON.stringify({ boot: '00000000-0000-0000-0000-000000000000', parts: { worker: [[pid, start, 'sleep', pid]] } }));
+      expect(m.apply([worker('x=3\n')]).status).toBe(0);
+      expect(running(String(pid))).toBe(true);
+    } finally {
+      other.kill('SIGKILL');
     }
   });
 
@@ -642,6 +777,23 @@ exit 1
     const none = m.apply([app('a=2\n')]);
     expect([none.status, none.output]).toEqual([0, expect.stringMatching(/dpkg left acme-probe half-installed .*apt-get install --reinstall acme-probe.*; no package to install, so the rollout goes on/)]);
     expect(m.read('/etc/acme/app.conf')).toBe('a=2\n');
+  });
+
+  // Review: a package cut short while being removed is half-installed too, and got the reinstall as its fix, which
+  // undoes the removal the operator (or a part) asked for; \`dpkg --remove\` finishes it.
+  const halfRemoved = 'a package cut short while being removed is named with the removal that finishes it, not a reinstall';
+  testWithRealParts(isRoot, halfRemoved, 'root (dpkg -i)')(halfRemoved, () => {
+    const m = machine();
+    const { install, state } = dpkgPackage(m, { postrm: '[ "$1" = remove ] && exec sleep 300; exit 0' });
+    expect(m.apply([install]).status).toBe(0);
+    const remove: BundlePart = { name: 'unprobe', commands: [['dpkg', `--root=${m.root}`, '--force-script-chrootless', '-r', 'acme-probe']] };
+    const killed = m.apply([install, remove], {}, { commandTimeout: Duration.seconds(3) });
+    expect(killed.output).toMatch(/FAILED to activate "unprobe": dpkg .* exited 124/);
+    expect(state()).toBe('deinstall ok half-installed');
+    const needed = m.apply([{ name: 'packages', packages: ['acme-probe-not-installed'] }]);
+    expect(needed.status).toBe(1);
+    expect(needed.output).toMatch(/dpkg left acme-probe half-installed \(its removal was cut short\): dpkg --configure -a cannot finish it, only a removal can/);
+    expect(needed.output).toMatch(/Fix: run dpkg --remove acme-probe on the machine, then deploy again/);
   });
 
   // In CI it runs (and fails when not root): a skip there would hide the owner rollback.

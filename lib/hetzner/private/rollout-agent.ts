@@ -200,10 +200,10 @@ def run(argv, env=None, timeout=COMMAND_TIMEOUT, stdin=None, left=None):
     else:
         if left is not None:
             for pid in sorted(tree_of(p, before, processes()) - {p.pid}):
-                try:
-                    left.append([pid, start_time(pid), command_line(pid)])
-                except (OSError, ValueError, IndexError):
-                    pass  # ended meanwhile
+                fields = stat_of(pid)
+                if fields:  # else ended meanwhile
+                    # Its process group too: what it forks later (\`sh -c 'sleep 2; daemon'\`) is in it, and recorded nowhere.
+                    left.append([pid, int(fields[19]), program_name(pid), int(fields[2])])
         if held:
             hand_over(p, argv)
     p.stdout.close()
@@ -279,22 +279,34 @@ def to_syslog(data):
 
 
 def output_holders(fd):
-    """pid -> command line of every process but the agent that holds the other end of the pipe \`fd\` reads."""
+    """pid -> program name of every process but the agent that holds the other end of the pipe \`fd\` reads."""
     pipe, me, found = os.readlink("/proc/self/fd/%d" % fd), os.getpid(), {}
     for name in os.listdir("/proc"):
         if not name.isdigit() or int(name) == me:
             continue
         try:
             if any(os.readlink("/proc/%s/fd/%s" % (name, f)) == pipe for f in os.listdir("/proc/%s/fd" % name)):
-                found[int(name)] = command_line(int(name))
+                found[int(name)] = program_name(int(name))
         except OSError:
             pass  # gone meanwhile, or a kernel thread
     return found
 
 
-def command_line(pid):
-    with open("/proc/%d/cmdline" % pid, "rb") as f:
-        return f.read().replace(b"\\0", b" ").decode("utf-8", "replace").strip()[:120]
+def program_name(pid):
+    """The program a process runs, by the base name of its argv[0] (its kernel name when it has none): never its
+    arguments, which may hold a secret a step passed its child, and reach the CI log through the agent's messages."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            name = os.path.basename(f.read().split(b"\\0")[0].decode("utf-8", "replace"))
+    except OSError:
+        name = ""
+    if not name:
+        try:
+            with open("/proc/%d/comm" % pid) as f:
+                name = f.read().strip()
+        except OSError:
+            pass
+    return name[:60] or "?"
 
 
 def hand_over(p, argv):
@@ -319,31 +331,37 @@ def hand_over(p, argv):
         pass  # no logger: the output is closed, and the daemon learns it when it next writes
 
 
+def stat_of(pid):
+    """The fields of /proc/<pid>/stat after the command name (which may hold spaces): [0] state, [1] parent, [2] process
+    group, [19] start time in clock ticks since boot; None when the process is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return fields if len(fields) > 19 else None
+    except (OSError, IndexError):
+        return None
+
+
 def processes():
-    """pid -> (state, parent, process group) of every process, from /proc."""
+    """pid -> (state, parent, process group, start time) of every process, from /proc."""
     found = {}
     for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % name) as f:
-                fields = f.read().rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
-            found[int(name)] = (fields[0], int(fields[1]), int(fields[2]))
-        except (OSError, ValueError, IndexError):
-            pass
+        fields = stat_of(int(name)) if name.isdigit() else None
+        if fields:
+            found[int(name)] = (fields[0], int(fields[1]), int(fields[2]), int(fields[19]))
     return found
 
 
 def children(parent):
-    return {pid for pid, (_, ppid, _) in processes().items() if ppid == parent}
+    return {pid for pid, (_, ppid, _, _) in processes().items() if ppid == parent}
 
 
 def stop_tree(p, before):
     """Kills a command and every process it started: killing the command alone left a script's psql, restic or sleep
     running, holding its locks and ports while the rollback ran. The tree is its process group, what is below it, and
     what the agent adopted meanwhile (an orphan that left the group with setsid). Each is stopped first, so none forks
-    past the kill. Returns pid -> command line of what it stopped besides the command itself."""
-    me, stopped, shown = os.getpid(), set(), {}
+    past the kill. Returns pid -> program name of what it stopped besides the command itself."""
+    me, stopped = os.getpid(), set()
     # A command that exited has been reaped (a failed step's): its pid may be another process's now, never signalled.
     reaped = {p.pid} if p.returncode is not None else set()
     while True:
@@ -351,15 +369,15 @@ def stop_tree(p, before):
         if not new:
             break
         for pid in new:
-            signal_quietly(pid, signal.SIGSTOP)
-            if pid != p.pid:
-                try:
-                    shown[pid] = command_line(pid)
-                except OSError:
-                    pass  # gone already
+            send(pid, None, signal.SIGSTOP)
         stopped |= new
+    # Named once stopped (state T): a process caught in its exec has no command line yet, and the stop waits for its end.
+    deadline = time.monotonic() + 1
+    while time.monotonic() < deadline and any((stat_of(pid) or ["T"])[0] not in "TtZX" for pid in stopped):
+        time.sleep(0.01)
+    shown = {pid: program_name(pid) for pid in stopped - {p.pid} if stat_of(pid)}
     for pid in stopped:
-        signal_quietly(pid, signal.SIGKILL)
+        send(pid, None, signal.SIGKILL)
     p.stdout.close()  # not read to its end: a process that escaped all this must not hold the agent
     p.wait()
     # The killed orphans come to the agent (subreaper) and are reaped here; none is left when the rollback starts.
@@ -378,86 +396,136 @@ def tree_of(p, before, procs):
     me, tree, grew = os.getpid(), {p.pid}, True
     while grew:
         grew = False
-        for pid, (_, ppid, pgid) in procs.items():
+        for pid, (_, ppid, pgid, _) in procs.items():
             if pid != me and pid not in tree and (ppid in tree or pgid == p.pid or (ppid == me and pid not in before)):
                 tree.add(pid)
                 grew = True
     return tree
 
 
-def start_time(pid):
-    """When the process started, in clock ticks since boot: with the pid, it names one process (pids are reused)."""
-    with open("/proc/%d/stat" % pid) as f:
-        return int(f.read().rsplit(")", 1)[1].split()[19])
-
-
 def stop_left(parts, why):
     """Stops what earlier runs of the parts' steps left in the background and still runs (SIGTERM, then SIGKILL after
-    10 s), and forgets it: a step that starts a daemon with \`&\` started one more copy each time it ran again."""
-    records = read_json(STEP_PROCESSES, {})
+    10 s, all together), and forgets it: a step that starts a daemon with \`&\` started one more copy each time it ran
+    again. Returns the names of the parts whose processes it found running."""
+    records = read_left()
     names = sorted(set(parts) & set(records))
     if not names:
-        return
-    found = [(pid, now_or(pid, cmd)) for name in names for pid, start, cmd in records.pop(name) if running_since(pid, start)]
-    for pid, _ in found:
-        signal_quietly(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    for pid, cmd in found:
-        if not wait_exit(pid, deadline):
-            signal_quietly(pid, signal.SIGKILL)
-            wait_exit(pid, time.monotonic() + 10)
-        log("stopped pid %d (%s), left in the background by an earlier run of its part's steps: %s" % (pid, cmd, why))
-    reap()
-    write_atomic(STEP_PROCESSES, json.dumps(records).encode(), 0o600)
-
-
-def now_or(pid, recorded):
-    """The process's command line now: when it was recorded, a child forked by the step may not have run exec yet."""
+        return set()
+    procs, found, running = processes(), {}, set()
+    for name in names:
+        for pid in left_running(records.pop(name), procs):
+            fd = open_pidfd(pid)
+            # Opened, then checked: a pidfd names the process checked, whatever its pid names later.
+            fields = stat_of(pid)
+            if fields and fields[0] != "Z" and int(fields[19]) == procs[pid][3]:
+                found[pid] = (fd, program_name(pid))
+                running.add(name)
+            elif fd is not None:
+                os.close(fd)
     try:
-        return command_line(pid) or recorded
+        for pid, (fd, _) in found.items():
+            send(pid, fd, signal.SIGTERM)
+        alive = wait_ended(found, time.monotonic() + 10)
+        for pid in alive:
+            send(pid, found[pid][0], signal.SIGKILL)
+        alive = wait_ended({pid: found[pid] for pid in alive}, time.monotonic() + 10)
+        for pid, (_, program) in sorted(found.items()):
+            log("%s pid %d (%s), left in the background by an earlier run of its part's steps: %s" % (
+                "could not stop (still running after SIGKILL)" if pid in alive else "stopped", pid, program, why))
+    finally:
+        for fd, _ in found.values():
+            if fd is not None:
+                os.close(fd)
+    reap()
+    write_left(records)
+    return running
+
+
+def left_running(entries, procs):
+    """The recorded processes that still run, and what joined their process groups since they were recorded (what a
+    wrapper forked later: \`sh -c 'sleep 2; daemon' &\`, whose sh alone was recorded, left its daemon orphaned)."""
+    me = os.getpid()
+    alive = {e[0] for e in entries if e[0] in procs and procs[e[0]][0] != "Z" and procs[e[0]][3] == e[1]}
+    since = {}
+    for e in entries:
+        if len(e) > 3:  # recorded with its group
+            since[e[3]] = min(e[1], since.get(e[3], e[1]))
+    for pgid, start in since.items():
+        # A group's id is the pid of its first process, never given to another process while the group has one: a
+        # process of that pid that is not the recorded one means the group ended and the number went to another.
+        if pgid in procs and not any(e[0] == pgid and e[1] == procs[pgid][3] for e in entries):
+            continue
+        alive |= {pid for pid, (state, _, group, began) in procs.items() if group == pgid and state != "Z" and began >= start and pid != me}
+    return alive
+
+
+def boot_id():
+    """This boot's id: process start times count from the boot, and a pid and start time name a process only within it."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            return f.read().strip()
     except OSError:
-        return recorded
+        return ""
+
+
+def read_left():
+    """The recorded processes by part; none from another boot (the machine rebooted, or was built from another
+    machine's snapshot, whose file came with it): there a pid and start time may name another process."""
+    recorded = read_json(STEP_PROCESSES, {})
+    return recorded.get("parts", {}) if recorded.get("boot") == boot_id() else {}
+
+
+def write_left(records):
+    write_atomic(STEP_PROCESSES, json.dumps({"boot": boot_id(), "parts": records}).encode(), 0o600)
 
 
 def remember_left(part, left):
-    records = read_json(STEP_PROCESSES, {})
+    records = read_left()
     records[part] = records.get(part, []) + left
-    write_atomic(STEP_PROCESSES, json.dumps(records).encode(), 0o600)
+    write_left(records)
 
 
-def running_since(pid, start):
+def open_pidfd(pid):
     try:
-        with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return fields[0] != "Z" and int(fields[19]) == start
-    except (OSError, ValueError, IndexError):
-        return False
-
-
-def wait_exit(pid, deadline):
-    """Whether the process ended by the deadline; its pidfd says when (it need not be the agent's child)."""
-    try:
-        fd = os.pidfd_open(pid)
+        return os.pidfd_open(pid)
     except (AttributeError, OSError):
-        fd = None
+        return None  # before Linux 5.3, or gone
+
+
+def send(pid, fd, sig):
     try:
-        while time.monotonic() < deadline:
-            try:
-                with open("/proc/%d/stat" % pid) as f:
-                    if f.read().rsplit(")", 1)[1].split()[0] == "Z":
-                        return True
-            except OSError:
-                return True
-            if fd is None:
-                time.sleep(0.05)  # before Linux 5.3
-            else:
-                with selectors.DefaultSelector() as waiting:
-                    waiting.register(fd, selectors.EVENT_READ)
-                    waiting.select(max(0, deadline - time.monotonic()))
-        return False
-    finally:
         if fd is not None:
-            os.close(fd)
+            signal.pidfd_send_signal(fd, sig)
+        else:
+            os.kill(pid, sig)
+    except OSError:
+        pass  # gone already
+
+
+def wait_ended(found, deadline):
+    """Waits for the processes (pid -> (pidfd, name)) together; returns the pids still running at the deadline. A pidfd
+    is readable once its process ended, whoever its parent is."""
+    while True:
+        alive = {pid: fd for pid, (fd, _) in found.items() if not ended(pid, fd)}
+        left = deadline - time.monotonic()
+        if not alive or left <= 0:
+            return set(alive)
+        if None in alive.values():
+            time.sleep(min(0.05, left))  # before Linux 5.3
+            continue
+        with selectors.DefaultSelector() as waiting:
+            for fd in alive.values():
+                waiting.register(fd, selectors.EVENT_READ)
+            waiting.select(left)
+
+
+def ended(pid, fd):
+    if fd is not None:
+        with selectors.DefaultSelector() as waiting:
+            waiting.register(fd, selectors.EVENT_READ)
+            return bool(waiting.select(0))
+    fields = stat_of(pid)
+    return fields is None or fields[0] == "Z"
 
 
 def reap():
@@ -467,13 +535,6 @@ def reap():
             pass
     except ChildProcessError:
         pass
-
-
-def signal_quietly(pid, sig):
-    try:
-        os.kill(pid, sig)
-    except OSError:
-        pass  # gone already
 
 
 def adopt_orphans():
@@ -640,19 +701,27 @@ def repair_dpkg():
     half = half_installed(root)
     if not half:
         return broken
-    # Not reinstalled here: that fetches the package again, and the mirror may no longer hold the version cut short.
-    return Failure("finish the interrupted dpkg", "dpkg left %s half-installed (its unpacking was cut short): dpkg --configure -a"
-                   " cannot finish %s, only a reinstall can%s" % (", ".join(half), "it" if len(half) == 1 else "them",
-                                                                  "; " + broken.message if broken else ""),
-                   "run apt-get install --reinstall %s on the machine, then deploy again" % " ".join(half))
+    # Not reinstalled here: that fetches the package again, and the mirror may no longer hold the version cut short. A
+    # package cut short while being removed or purged (selected r or p) is finished by that removal, not a reinstall.
+    fixes = [("apt-get install --reinstall", "reinstall", "unpacking", [n for n, want in half if want not in "rp"]),
+             ("dpkg --remove", "removal", "removal", [n for n, want in half if want == "r"]),
+             ("dpkg --purge", "purge", "removal", [n for n, want in half if want == "p"])]
+    fixes = [f for f in fixes if f[3]]
+    names = [n for f in fixes for n in f[3]]
+    return Failure("finish the interrupted dpkg", "dpkg left %s half-installed (its %s was cut short): dpkg --configure -a"
+                   " cannot finish %s, only a %s can%s" % (
+                       ", ".join(names), " or ".join(sorted({f[2] for f in fixes})), "it" if len(names) == 1 else "them",
+                       " or ".join(f[1] for f in fixes), "; " + broken.message if broken else ""),
+                   "run %s on the machine, then deploy again" % " and ".join("%s %s" % (f[0], " ".join(f[3])) for f in fixes))
 
 
 def half_installed(root):
-    """The packages dpkg wants reinstalled: half-installed (H), or flagged reinst-required (R)."""
+    """The packages dpkg wants reinstalled or removed, with the action selected for each (i install, r remove, p purge):
+    half-installed (H), or flagged reinst-required (R)."""
     code, out = run(["dpkg-query"] + root[:1] + ["-W", "-f=\${db:Status-Abbrev}|\${binary:Package}\\n"])
     if code != 0:
         return []
-    return sorted(name for abbrev, _, name in (l.partition("|") for l in out.splitlines())
+    return sorted((name, abbrev[:1]) for abbrev, _, name in (l.partition("|") for l in out.splitlines())
                   if name and (abbrev[1:2] == "H" or abbrev[2:3] == "R"))
 
 
@@ -831,8 +900,7 @@ def apply_locked(version, incoming, current):
         previous_parts = dict(previous_parts, **{p["name"]: digest(json.dumps(p.get("commands", [])).encode()) for p in first})
         changed = changed - own
     switch(bundle, files, changed, removed, runtime_files(old_bundle) - runtime_files(bundle), unfinished, pending, release,
-           previous_parts, old_bundle)
-    stop_left(set(read_json(STEP_PROCESSES, {})) - {p["name"] for p in bundle["parts"]}, "its part left the bundle")
+           previous_parts, old_bundle, set(read_left()) - {p["name"] for p in bundle["parts"]})
 
     write_atomic(STATE + "/current-bundle.json", json.dumps(bundle).encode(), 0o600)
     write_atomic(STATE + "/current.json", json.dumps({
@@ -858,11 +926,13 @@ def remove_runtime_files(paths):
             pass
 
 
-def switch(bundle, files, changed, removed, runtime_gone, unfinished, pending, release, previous_parts, old_bundle):
+def switch(bundle, files, changed, removed, runtime_gone, unfinished, pending, release, previous_parts, old_bundle,
+           leaving=()):
     """Stages the changed files, installs the bundle's packages, checks, switches, and runs the commands of the parts
     whose files changed; on a failure puts the previous files back and activates them again, then raises. What the
     removed parts' programs wrote (runtime_gone) goes once the switch has succeeded; what the bundle's new parts wrote
-    before a rollback goes with it."""
+    before a rollback goes with it. What the steps of the parts \`leaving\` the bundle left running goes before any
+    command runs."""
     work = "%s/%s" % (RELEASES, release)
     staged = work + "/staged"
     previous_root = pending["previous"] if pending else work + "/previous"
@@ -902,23 +972,37 @@ def switch(bundle, files, changed, removed, runtime_gone, unfinished, pending, r
                 os.unlink(real(path))
         if any(p.startswith(UNIT_DIR) for p in touched):
             daemon_reload()
+        # As a removed unit is stopped above: a part renamed, or its daemon moved to another part, starts its new copy
+        # below, which found the old one holding its port. A rollback runs the previous commands of these parts again.
+        ran.extend(sorted(stop_left(leaving, "its part left the bundle")))
         run_parts(parts_to_run(bundle, set(touched), previous_parts), previous_root, ran)
         restart_undropped(removed, files)
         remove_runtime_files(runtime_gone - set(files))  # never a file the bundle installs
     except Exception as e:
         failure = e if isinstance(e, Failure) else Failure("switch to the new files", describe(e), "fix the cause shown above and deploy again")
         remove_runtime_files(runtime_files(bundle) - runtime_files(old_bundle) - {f["path"] for p in old_bundle["parts"] for f in p.get("files", [])})
-        if roll_back(touched, previous_root, old_bundle, failure, ran):
+        if roll_back(touched, previous_root, old_bundle, failure, ran, files):
             end_activation()
         raise failure
 
 
 def disable_unit(path):
     """Stops and disables a unit whose file is about to go: systemctl needs the file to find its links, and a unit
-    whose file is gone keeps running, unseen by any later bundle."""
+    whose file is gone keeps running, unseen by any later bundle. A file that overrides a Debian unit (redis-server
+    .service) is not: its daemon ran before the bundle had the file and runs on with Debian's (see overridden_unit)."""
     name = path[len(UNIT_DIR):]
-    if path.startswith(UNIT_DIR) and "/" not in name and name.endswith(UNIT_SUFFIXES):
+    if path.startswith(UNIT_DIR) and "/" not in name and name.endswith(UNIT_SUFFIXES) and not overridden_unit(path):
         run(["systemctl", "disable", "--now", name])
+
+
+def overridden_unit(path):
+    """The Debian unit a file of the bundle overrides whole (/etc/systemd/system/redis-server.service over
+    /lib/systemd/system/redis-server.service), else None. Disabling it when the file goes stopped the daemon and removed
+    Debian's own wants-link (off after the next boot too): the file goes, and a restart brings Debian's back."""
+    name = path[len(UNIT_DIR):]
+    if not path.startswith(UNIT_DIR) or "/" in name or not name.endswith(UNIT_SUFFIXES):
+        return None
+    return name if any(os.path.exists(real(d + name)) for d in ("/lib/systemd/system/", "/usr/lib/systemd/system/")) else None
 
 
 def restart_undropped(removed, files):
@@ -927,14 +1011,19 @@ def restart_undropped(removed, files):
     units = set()
     for path in removed:
         directory = os.path.dirname(path)  # /etc/systemd/system/<unit>.d for a drop-in
-        if os.path.dirname(directory) + "/" != UNIT_DIR or not directory.endswith(".d"):
+        unit = overridden_unit(path)  # or a whole file over a Debian unit
+        if not unit and (os.path.dirname(directory) + "/" != UNIT_DIR or not directory.endswith(".d")):
             continue
-        unit = os.path.basename(directory)[:-len(".d")]
+        unit = unit or os.path.basename(directory)[:-len(".d")]
         if unit in NEVER_RESTARTED:
             log("%s lost its drop-in %s: not restarted (%s); the reload applies it from its next start" % (
                 unit, os.path.basename(path), NEVER_RESTARTED[unit]))
         elif unit.endswith(UNIT_SUFFIXES) and UNIT_DIR + unit not in files:
             units.add(unit)
+    try_restart(units)
+
+
+def try_restart(units):
     if units:
         code, out = run(["systemctl", "try-restart"] + sorted(units))
         if code != 0:
@@ -955,14 +1044,15 @@ def daemon_reload():
         raise Failure("reload systemd", "systemctl daemon-reload exited %d:\\n%s" % (code, tail(out)), "check systemd on the machine")
 
 
-def roll_back(touched, previous_root, old_bundle, failure, ran):
+def roll_back(touched, previous_root, old_bundle, failure, ran, files):
     """Puts the previous files back and activates them again, the parts whose new commands ran (\`ran\`) too; False when
     that failed too."""
     log("rolling back to the previous files after: " + failure.step)
     try:
-        # What the new version's parts left in the background goes; that of a part the previous version has goes when
-        # its previous commands run again, below.
-        stop_left(set(ran) - {p["name"] for p in old_bundle["parts"]}, "its part came with the version rolled back")
+        # What the new version's parts left in the background goes; that of a part whose previous commands run again,
+        # below, goes then. A part the previous version has without commands runs none: its new daemon goes here.
+        stop_left(set(ran) - {p["name"] for p in old_bundle["parts"] if p.get("commands")}, "its part came with the version rolled back")
+        debian = set()
         for path in touched:
             kept = previous_root + path
             if os.path.lexists(kept):
@@ -970,11 +1060,15 @@ def roll_back(touched, previous_root, old_bundle, failure, ran):
                 copy_kept(kept, real(path))
             elif os.path.lexists(real(path)):
                 # Only the new version had it: a unit its part enabled and started kept running after the rollback,
-                # beside the previous version, which never had it.
+                # beside the previous version, which never had it. One over a Debian unit goes back to Debian's, restarted
+                # when its part's new commands ran (they may have restarted it with the file).
                 disable_unit(path)
                 os.unlink(real(path))
+                if overridden_unit(path) and path in files and files[path]["part"] in ran:
+                    debian.add(overridden_unit(path))
         if any(p.startswith(UNIT_DIR) for p in touched):
             daemon_reload()
+        try_restart(debian)
         restored = set(touched)
         run_parts([p for p in old_bundle["parts"] if p.get("commands") and (p["name"] in ran or
             {f["path"] for f in p.get("files", [])} & restored or any(t in json.dumps(p["commands"]) for t in restored))], previous_root)
