@@ -42,7 +42,10 @@ export interface BundleFile {
  *
  * Commands run on the first rollout of the part and again whenever one of its files, a file a
  * command names, or the commands themselves change, so they must be idempotent
- * (`systemctl enable --now`, `systemctl restart`), never one-time steps.
+ * (`systemctl enable --now`, `systemctl restart`), never one-time steps. A rollback runs the previous
+ * version's commands again against what the newer version's commands left (a schema it migrated), so
+ * they must be safe against that state too: refuse a newer schema, never migrate it down. What a command
+ * left running in the background (`nohup data-migration &`) is stopped before the part's commands run again.
  */
 export interface BundlePart {
   /** A short name, used in the plan, logs and error messages. */
