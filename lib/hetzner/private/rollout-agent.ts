@@ -1007,7 +1007,8 @@ def overridden_unit(path):
 
 def restart_undropped(removed, files):
     """A unit that lost a drop-in of the bundle (a Debian daemon the bundle had reconfigured, such as a prober
-    moved to another machine) runs with it until restarted: daemon-reload alone changes no running process."""
+    moved to another machine), or the whole file the bundle had put over Debian's, runs with it until restarted:
+    daemon-reload alone changes no running process."""
     units = set()
     for path in removed:
         directory = os.path.dirname(path)  # /etc/systemd/system/<unit>.d for a drop-in
