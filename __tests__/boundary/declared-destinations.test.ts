@@ -160,6 +160,21 @@ describe('a probe is judged for what it sends', () => {
     }, /production\/App\.egressHostnames\[\d+\]: 'api\.openai\.com' is not allowed: it is declared as the host the prober probes for uptime check model-api, but is the API of OpenAI, a model provider/);
   });
 
+  // From plain JavaScript a caller could edit a recorded destination after its checks (mark it a probe, change its host).
+  test('the recorded destinations are frozen', () => {
+    const m = app(checkedStack());
+    EgressAllowlist.requireHostnames(m, ['hooks.acme.eu'], 'webhook receiver the app posts events to');
+    const [d] = EgressAllowlist.requiredDestinations(m) as any[];
+    expect(() => { d.probe = true; }).toThrow(TypeError);
+    expect(() => { d.hostname = 'api.openai.com'; }).toThrow(TypeError);
+    expect(EgressAllowlist.requiredDestinations(m)).toEqual([{ hostname: 'hooks.acme.eu', purpose: 'webhook receiver the app posts events to', port: 443 }]);
+  });
+
+  test('an empty list with a bad purpose is refused as such, not as a host', () => {
+    const m = app(checkedStack());
+    expectRefused(() => EgressAllowlist.requireHostnames(m, [], 'hooks'), /^production\/App\.egressHostnames\.purpose: 'hooks' is not allowed: a declaration of no host \(the hostnames list is empty\) needs a specific purpose/);
+  });
+
   test('from plain JavaScript, requireProbeTargets is held to what requireHostnames is', () => {
     const m = app(checkedStack());
     expectRefused(() => (EgressAllowlist.requireProbeTargets as any)(m, 'api.mistral.ai', 'model API the team watches for outages'), /production\/App\.egressHostnames\.hostnames: 'api\.mistral\.ai' is not allowed: it is a string, not a list/);

@@ -332,17 +332,22 @@ function declareDestinations(machine: IMachine, hostnames: string[], purpose: st
     .map((h, i) => checkHostname(path, `egressHostnames[${declared + i}]`, h));
   // A bad purpose or port is refused at the host it was declared for, as the other refusals of a destination are.
   const slot = `egressHostnames[${declared}${list.length > 1 ? `..${declared + list.length - 1}` : ''}]`;
-  const hosts = list.map((h) => (Token.isUnresolved(h) ? 'a host known at deploy' : h)).join(', ') || 'no host';
+  const hosts = list.map((h) => (Token.isUnresolved(h) ? 'a host known at deploy' : h)).join(', ');
+  // A call with no host declares nothing, but a bad purpose or port is still a mistake: said of the call, not of a host.
+  const where = list.length > 0 ? slot : 'egressHostnames';
+  const what = list.length > 0 ? `the destination ${hosts}` : 'a declaration of no host (the hostnames list is empty)';
   // Published beside the hosts in boundary.md and the only thing said of them: held to a reason like an extra host's.
   if (!isReason(purpose)) {
-    fail(path, `${slot}.purpose`, purpose, `the destination ${hosts} needs a specific purpose, published beside it in boundary.md (${REASON_RULE})`,
+    fail(path, `${where}.purpose`, purpose, `${what} needs a specific purpose, published beside it in boundary.md (${REASON_RULE})`,
       "say what the host is and what the machine sends it, such as 'backup target the nightly restic backups are written to'");
   }
-  const single = destinationPort(`${path}.${slot}`, hosts, port);
+  const single = destinationPort(`${path}.${where}`, what, port);
   // A deploy-time host declared here carries its purpose into boundary.md ("known at deploy"), so it is not warned about.
   checkTokensAtSynth(machine, path, 'egressHostnames', list, false, declared);
   if (!required.has(machine)) machine.node.addValidation({ validate: () => [...unreachableDestinations(machine), ...processorDestinations(machine)] });
-  required.set(machine, [...(required.get(machine) ?? []), ...list.map((hostname) => ({ hostname, purpose, port: single, ...(probe ? { probe } : {}) }))]);
+  // Frozen: a caller holding what requiredDestinations returns cannot turn a checked destination into a probe or another host.
+  const records = list.map((hostname): RequiredDestination => Object.freeze({ hostname, purpose, port: single, ...(probe ? { probe } : {}) }));
+  required.set(machine, [...(required.get(machine) ?? []), ...records]);
 }
 
 /**
@@ -477,14 +482,15 @@ function hostAtSynth(machine: IMachine, hostname: string): string | undefined {
  * The one TCP port a declared destination is reached on, from a `Port` or (deprecated) a number: a range, a number
  * outside 1-65535 or text from JavaScript is refused naming the host it was declared for.
  */
-function destinationPort(at: string, hosts: string, port: unknown): number {
+/** `what`: the destination the port is for, as messages name it ("the destination u1.your-storagebox.de"). */
+function destinationPort(at: string, what: string, port: unknown): number {
   const fix = 'pass one TCP port, such as Port.of(443)';
   if (port instanceof Port) {
-    if (!port.isSingle) fail(at, 'port', port.toString(), `the destination ${hosts} is reached on one TCP port, and this is a range`, `pass one port of it, such as Port.of(${port.from})`);
+    if (!port.isSingle) fail(at, 'port', port.toString(), `${what} is reached on one TCP port, and this is a range`, `pass one port of it, such as Port.of(${port.from})`);
     return port.from;
   }
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
-    fail(at, 'port', port, `the destination ${hosts} is reached on a TCP port, a whole number from 1 to 65535`, fix);
+    fail(at, 'port', port, `${what} is reached on a TCP port, a whole number from 1 to 65535`, fix);
   }
   return port as number;
 }
