@@ -107,7 +107,7 @@ describe('a default Machine under a stack declared public', () => {
     expect(() => new Machine(stack, 'App', props)).toThrow(
       "production/App.dataClasses: 'left out (the default)' is not allowed: a Machine that declares no classes holds [DataClass.SENSITIVE] by default, "
       + "and 'production' above it is declared to hold [DataClass.PUBLIC]: a declaration below may add classes to that one but not leave one out, "
-      + 'so the default is refused rather than read as either public or sensitive. Fix: say what the machine holds: dataClasses: [DataClass.PUBLIC] '
+      + 'so the default is refused rather than read as either [DataClass.PUBLIC] or [DataClass.PUBLIC, DataClass.SENSITIVE]. Fix: say what the machine holds: dataClasses: [DataClass.PUBLIC] '
       + "if it holds only what 'production' declares, or dataClasses: [DataClass.PUBLIC, DataClass.SENSITIVE] if it holds sensitive data too "
       + '(it then needs the egress allowlist, EgressAllowlist.apply)');
   });
@@ -119,6 +119,18 @@ describe('a default Machine under a stack declared public', () => {
     new Machine(stack, 'Web', { ...props, role: 'web', dataClasses: [DataClass.PUBLIC] });
     EgressAllowlist.apply(new Machine(stack, 'Api', { ...props, role: 'api', dataClasses: [DataClass.PUBLIC, DataClass.SENSITIVE] }), { policy });
     expect(synthErrors(stack)).toBe('');
+  });
+
+  // It spoke of public data and an allowlist only the sensitive choice needs, whatever was declared above.
+  test('under a declaration of secret data, it names secret, and the allowlist either choice needs', () => {
+    const stack = checkedStack();
+    const vault = new Construct(stack, 'Vault');
+    DataClass.declare(vault, [DataClass.SECRET]);
+    expect(() => new Machine(vault, 'App', props)).toThrow(
+      "'production/Vault' above it is declared to hold [DataClass.SECRET]: a declaration below may add classes to that one but not leave one out, "
+      + 'so the default is refused rather than read as either [DataClass.SECRET] or [DataClass.SENSITIVE, DataClass.SECRET]. Fix: say what the machine holds: '
+      + "dataClasses: [DataClass.SECRET] if it holds only what 'production/Vault' declares, or dataClasses: [DataClass.SENSITIVE, DataClass.SECRET] "
+      + 'if it holds sensitive data too (either needs the egress allowlist, EgressAllowlist.apply)');
   });
 
   test('a declaration on another construct above names that one, not the machine', () => {

@@ -78,7 +78,15 @@ export class DataClass {
     const all = DataClass.all().filter((c) => before.classes.includes(c) || classes.includes(c));
     const where = before.on === scope ? `${scope.node.path} already holds` : `'${before.on.node.path}' above it is declared to hold`;
     return [`${where} ${before.classes.join(', ')}, and a declaration can add classes but never remove one (${dropped.join(', ')})`,
-      `declare every class it holds: [${all.map((c) => `DataClass.${c.name.toUpperCase()}`).join(', ')}]`];
+      `declare every class it holds: ${DataClass.written(all)}`];
+  }
+
+  /**
+   * `classes` as TypeScript writes them, such as `[DataClass.PUBLIC, DataClass.SENSITIVE]`, for the fix of a message.
+   * @internal
+   */
+  public static written(classes: readonly DataClass[]): string {
+    return `[${classes.map((c) => `DataClass.${c.name.toUpperCase()}`).join(', ')}]`;
   }
 
   /** The classes declared on `scope` or its nearest declaring ancestor; `undefined` when none declares any. */

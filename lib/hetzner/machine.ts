@@ -269,7 +269,7 @@ export class Machine extends Construct implements IMachine {
     this.serverType = props.serverType;
     this.dataClasses = props.dataClasses && props.dataClasses.length > 0 ? [...new Set(props.dataClasses)] : [DataClass.SENSITIVE];
     // A stack declared public above a machine left at its default: the generic refusal named classes the caller never wrote.
-    if (!props.dataClasses?.length) refuseDefaultUnderLooserDeclaration(this);
+    if (!props.dataClasses?.length) refuseDefaultLeavingOutDeclaredClass(this);
     // The boundary rules read what the machine holds from here, not only from labels a raw override could change.
     DataClass.declare(this, this.dataClasses);
     this.serverName = props.name ?? `${props.environment.name}-${props.role}`;
@@ -820,19 +820,23 @@ function suggestionIn(location: Location, type: ServerType): string {
 
 /**
  * A machine that declares no classes holds sensitive data, and a declaration may add to what is declared above it, never
- * leave a class out: under a stack (or construct) declared `[DataClass.PUBLIC]`, the default leaves public out. Said as
- * such, with what to write for each case, not as a drop of a class the caller never listed.
+ * leave a class out: under a stack (or construct) declared `[DataClass.PUBLIC]` (or `[DataClass.SECRET]`), the default
+ * leaves that class out. Said as such, with what to write for each case, not as a drop of a class the caller never listed.
  */
-function refuseDefaultUnderLooserDeclaration(machine: Machine): void {
+function refuseDefaultLeavingOutDeclaredClass(machine: Machine): void {
   const above = DataClass.declarationOf(machine);
   if (!above || !DataClass.narrowing(machine, [DataClass.SENSITIVE])) return;
-  const written = (classes: readonly DataClass[]) => `[${classes.map((c) => `DataClass.${c.name.toUpperCase()}`).join(', ')}]`;
+  const written = DataClass.written;
   const wider = DataClass.all().filter((c) => above.classes.includes(c) || c === DataClass.SENSITIVE);
+  const where = `'${above.on.node.path}'`;
+  // Whether the allowlist comes with the choice: a machine holding sensitive data or stricter needs it.
+  const restricted = above.classes.some((c) => c.strictness >= DataClass.SENSITIVE.strictness);
+  const allowlist = 'the egress allowlist, EgressAllowlist.apply';
+  const guess = wider.length === above.classes.length ? `read as ${written(above.classes)}` : `read as either ${written(above.classes)} or ${written(wider)}`;
   fail(machine, 'dataClasses', 'left out (the default)',
-    `a Machine that declares no classes holds ${written([DataClass.SENSITIVE])} by default, and '${above.on.node.path}' above it is declared to hold `
-      + `${written(above.classes)}: a declaration below may add classes to that one but not leave one out, so the default is refused rather than `
-      + 'read as either public or sensitive',
+    `a Machine that declares no classes holds ${written([DataClass.SENSITIVE])} by default, and ${where} above it is declared to hold `
+      + `${written(above.classes)}: a declaration below may add classes to that one but not leave one out, so the default is refused rather than ${guess}`,
     wider.length === above.classes.length ? `declare what it holds: dataClasses: ${written(above.classes)}`
-      : `say what the machine holds: dataClasses: ${written(above.classes)} if it holds only what '${above.on.node.path}' declares, `
-        + `or dataClasses: ${written(wider)} if it holds sensitive data too (it then needs the egress allowlist, EgressAllowlist.apply)`);
+      : `say what the machine holds: dataClasses: ${written(above.classes)} if it holds only what ${where} declares, `
+        + `or dataClasses: ${written(wider)} if it holds sensitive data too ${restricted ? `(either needs ${allowlist})` : `(it then needs ${allowlist})`}`);
 }
