@@ -160,6 +160,17 @@ describe('a probe is judged for what it sends', () => {
     }, /production\/App\.egressHostnames\[\d+\]: 'api\.openai\.com' is not allowed: it is declared as the host the prober probes for uptime check model-api, but is the API of OpenAI, a model provider/);
   });
 
+  // The checks' URLs are in the prober's Prometheus configuration too, which the model-provider check of a machine
+  // without an allowlist read as text: a public prober failed synth for its probe, as a proxy in front of the provider.
+  test.each(['https://status.openai.com/', 'https://api.openai.com/v1/models'])('a public prober probing %s passes', (url) => {
+    const stack = checkedStack();
+    const m = app(stack, { dataClasses: [DataClass.PUBLIC] });
+    probing(stack, m, url);
+    expect(synthesizedBundle(JSON.parse(Testing.synth(stack)), 'acme-production-app').files.get('/etc/sovereign-monitoring/prometheus.yml')!.content).toContain(url);
+    const outcome = outcomeOf(() => stack);
+    expect(outcome.kind === 'rejected' ? outcome.message : outcome.kind).toBe('accepted');
+  });
+
   // From plain JavaScript a caller could edit a recorded destination after its checks (mark it a probe, change its host).
   test('the recorded destinations are frozen', () => {
     const m = app(checkedStack());

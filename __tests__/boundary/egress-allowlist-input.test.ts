@@ -3,7 +3,7 @@ import { Server } from '../../generated/providers/hcloud/server';
 import { AiActRole, BoundaryPolicy, BoundarySuppressions, DataClass, DataFlow, EgressAllowlist, EgressForm, EgressHost, FirewallDirection, Port, Processor } from '../../lib';
 import { allowlistFor } from '../../lib/boundary/private/egress-declarations';
 import { warningsOf } from '../setup/stack';
-import { checkedStack, machine, mistral, policy, PUBLIC_ONLY, publicHost, synthErrors } from './fixtures';
+import { checkedStack, jina, machine, mistral, policy, PUBLIC_ONLY, publicHost, synthErrors } from './fixtures';
 import { expectRefused, refusal } from './refusal';
 
 // What a caller can hand EgressAllowlist that it did not check: a second apply on the same machine,
@@ -309,7 +309,60 @@ describe('a machine without an allowlist set up to reach a model provider the po
     blocked.addBundlePart({ name: 'filter', files: [{ path: '/etc/filter/blocked', content: 'api.openai.com\n' }] });
     const docs = machine(stack, 'Docs', { role: 'docs', dataClasses: [DataClass.PUBLIC] }, false);
     docs.addBundlePart({ name: 'docs', files: [{ path: '/srv/docs/README', content: 'We never call api.openai.com.\n' }] });
-    BoundarySuppressions.add(docs, [{ id: 'Boundary-ProcessorAllowed', reason: 'The documentation only names the provider the product does not use' }]);
+    BoundarySuppressions.add(docs.server, [{ id: 'Boundary-ProcessorAllowed', reason: 'The documentation only names the provider the product does not use' }]);
     expect(synthErrors(stack)).toBe('');
+  });
+
+  // A policy naming one region's or customer's endpoint passed every host of that provider: another customer's Azure
+  // resource in the US, Bedrock in us-east-1, OpenAI's US endpoint beside its EU one.
+  test('a policy naming one region\'s or customer\'s endpoint passes that endpoint only', () => {
+    const seat = (name: string, hostname: string, city: string, country: string) => new Processor({ name, legalSeat: { city, country }, hostnames: [hostname] });
+    const eu = new BoundaryPolicy({
+      aiActRoles: [AiActRole.DEPLOYER],
+      egress: [{
+        dataClass: DataClass.PUBLIC, form: EgressForm.RAW,
+        to: [mistral, seat('Azure OpenAI (Sweden Central)', 'acme-swe.openai.azure.com', 'Dublin', 'IE'),
+          seat('Amazon Bedrock (Frankfurt)', 'bedrock-runtime.eu-central-1.amazonaws.com', 'Luxembourg', 'LU'), seat('OpenAI (EU residency)', 'eu.api.openai.com', 'Dublin', 'IE')],
+      }],
+    });
+    const stack = checkedStack('production', undefined, true, eu);
+    proxy(stack).addBundlePart({ name: 'llm proxy', files: [{ path: '/etc/llm-proxy/config.yaml', content: [
+      'api_base: https://acme-swe.openai.azure.com/openai', 'api_base: https://someone-eastus.openai.azure.com/openai',
+      'aws_endpoint: https://bedrock-runtime.eu-central-1.amazonaws.com', 'aws_endpoint: https://bedrock-runtime.us-east-1.amazonaws.com',
+      'api_base: https://eu.api.openai.com/v1', 'api_base: https://api.openai.com/v1', 'api_base: https://codestral.mistral.ai/v1', ''].join('\n') }] });
+    const errors = synthErrors(stack);
+    const refused = [...errors.matchAll(/production\/Proxy: '([^']+)'/g)].map((m) => m[1]).sort();
+    expect(refused).toEqual(['api.openai.com', 'bedrock-runtime.us-east-1.amazonaws.com', 'someone-eastus.openai.azure.com']);
+  });
+
+  // The text scan read whole company domains, so a public web server's robots.txt or about page failed synth.
+  test('a mention of a provider\'s site, docs or e-mail passes; its API hosts, in URLs with or without credentials, do not', () => {
+    const stack = checkedStack();
+    const web = machine(stack, 'Web', { role: 'web', dataClasses: [DataClass.PUBLIC] }, false);
+    web.addBundlePart({ name: 'site', files: [
+      { path: '/srv/www/robots.txt', content: '# see https://platform.openai.com/docs/bots\nUser-agent: GPTBot\nDisallow: /\n' },
+      { path: '/srv/www/about.html', content: '<p>We compared claude.ai and read cohere.ai/blog. Press: press@anthropic.com, support@openrouter.ai</p>\n' },
+    ] });
+    expect(synthErrors(stack)).toBe('');
+    proxy(stack).addBundlePart({ name: 'llm proxy', files: [{ path: '/etc/llm-proxy/env', content: 'A=https://api.cohere.com/v2/chat\nB=https://user:key@openrouter.ai/api/v1\n' }] });
+    const errors = synthErrors(stack);
+    expect(errors).toMatch(/production\/Proxy: 'api\.cohere\.com' \(in its bundle file \/etc\/llm-proxy\/env\) is not allowed: it is the API of Cohere/);
+    expect(errors).toMatch(/production\/Proxy: 'openrouter\.ai' \(in its bundle file \/etc\/llm-proxy\/env\) is not allowed: it is the API of OpenRouter/);
+    expect(errors).not.toMatch(/production\/Web/);
+  });
+
+  // The suppression the refusal suggested, on the machine, accepted every Boundary-ProcessorAllowed finding below it:
+  // a refused DataFlow of the same machine vanished with the mention it was meant for.
+  test('the suggested suppression, on the machine\'s server, keeps a refused DataFlow of the machine', () => {
+    const stack = checkedStack();
+    const docs = machine(stack, 'Docs', { role: 'docs', dataClasses: [DataClass.PUBLIC, DataClass.PSEUDONYMIZED] }, false);
+    docs.addBundlePart({ name: 'docs', files: [{ path: '/srv/docs/README', content: 'We never call api.openai.com.\n' }] });
+    DataFlow.declare(docs, { processor: jina, dataClass: DataClass.PSEUDONYMIZED, form: EgressForm.PSEUDONYMIZED, purpose: 'scrubbed queries' });
+    const suggested = synthErrors(stack).match(/BoundarySuppressions\.add\((machine[.a-z]*),/);
+    expect(suggested?.[1]).toBe('machine.server');
+    BoundarySuppressions.add(docs.server, [{ id: 'Boundary-ProcessorAllowed', reason: 'The documentation only names the provider the product does not use' }]);
+    const errors = synthErrors(stack);
+    expect(errors).not.toMatch(/api\.openai\.com/);
+    expect(errors).toMatch(/Boundary-ProcessorAllowed: production\/Docs\.dataFlow: 'pseudonymized → Jina AI \(pseudonymized\)' is not allowed/);
   });
 });

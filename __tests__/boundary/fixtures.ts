@@ -24,11 +24,11 @@ export function publicHost(hostname: string): EgressHost {
 }
 
 /** A checked production stack with an EU backend; `compliant` machines get the egress allowlist. */
-export function checkedStack(name = 'production', app: App = Testing.app(), withBackend = true): TerraformStack {
+export function checkedStack(name = 'production', app: App = Testing.app(), withBackend = true, checkedBy: BoundaryPolicy = policy): TerraformStack {
   const stack = new TerraformStack(app, name);
   new HcloudProvider(stack, 'hcloud', {});
   if (withBackend) new ObjectStorageBackend(stack, { bucket: 'acme-state' });
-  Aspects.of(stack).add(new BoundaryChecks({ policy }));
+  Aspects.of(stack).add(new BoundaryChecks({ policy: checkedBy }));
   return stack;
 }
 

@@ -4,6 +4,7 @@ import { BackupPlan } from '../backup/backup-plan';
 import { RestoreDrill } from '../backup/restore-drill';
 import { DRILL_START_DELAY } from '../backup/private/drill-run-time';
 import { EgressAllowlist } from '../boundary/egress-allowlist';
+import { recordDeclaredHostPart } from '../boundary/private/declared-host-parts';
 import { SecretVariable } from '../boundary/secret-variable';
 import { Environment } from '../core/environment';
 import { invalidValue, missingValue } from '../core/validation-message';
@@ -35,6 +36,9 @@ import { PROMETHEUS_WATCH_SCRIPT, REDACT_LOG_SCRIPT } from './private/scripts';
 import { secretFile } from './private/secrets';
 import { ensureTooling, monitoringFile } from './private/tooling';
 import { IpFamily, UptimeCheck } from './uptime-check';
+
+/** The bundle part of the prober's daemons and their configuration. */
+const PROBER_PART = 'sovereign-monitoring prober';
 
 /** What one environment stack's monitoring is built from: the plan, the phase, the environment and its machines. */
 export interface EnvironmentMonitoringProps {
@@ -171,7 +175,7 @@ export class EnvironmentMonitoring extends Construct {
       const memory = resources.memoryMaxMib;
       ensureTooling(prober);
       prober.addBundlePart({
-        name: 'sovereign-monitoring prober',
+        name: PROBER_PART,
         packages: [SERVICES.prometheus.package, SERVICES.alertmanager.package, SERVICES.blackbox.package],
         files: [
           monitoringFile(`${ETC}/prometheus.yml`, () => renderPrometheus(this.model())),
@@ -201,6 +205,8 @@ export class EnvironmentMonitoring extends Construct {
           ['systemctl', 'restart', PROMETHEUS_WATCH_UNIT],
         ],
       });
+      // Its files name the checks' URLs and the receivers' hosts, each declared below: judged there, not read again as text.
+      recordDeclaredHostPart(prober, PROBER_PART);
       // On a clone of this machine: the daemons are Debian's units (not files of the bundle), and the
       // setup derived these files from the secrets.
       guardOnClone(prober, { units: PROBER_UNITS.map((u) => `${u}.service`), files: derivedFromSecrets });
