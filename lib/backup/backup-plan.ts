@@ -262,7 +262,8 @@ export class BackupPlan extends Construct {
     super(scope, id);
     const schedule = is.optional(is.instance(Schedule, 'use Schedule.daily({ hour: 3 }) or another Schedule'));
     const duration = is.optional(is.instance(Duration, 'use Duration.hours(26) or another Duration'));
-    checkProps<BackupPlanProps>(this, props, {
+    // The props checked are the props built from: one frozen snapshot (a getter answers once; later edits do not reach it).
+    props = checkProps<BackupPlanProps>(this, props, {
       environment: is.instance(Environment, 'use Environment.PRODUCTION or Environment.TEST'),
       resticPassword: is.secret("pass a sensitive variable: new SecretVariable(stack, 'restic_password', { description })"),
       heartbeat: is.checkedLater(),

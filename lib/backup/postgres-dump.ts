@@ -1,5 +1,6 @@
 import { onePortProp, Port } from '../core/port';
 import { ValidationError } from '../core/validation-message';
+import { frozenSnapshot } from '../core/private/frozen-snapshot';
 import { Check, checkOptions, fail, is, requireArray, requireString, Schema } from '../core/runtime-checks';
 import { PostgresVersion } from '../database/postgres-version';
 
@@ -67,14 +68,17 @@ export class PostgresDump {
 
   /** Every database that accepts connections, except the templates; new databases are covered without a change. */
   public static allDatabases(options: PostgresDumpOptions = {}): PostgresDump {
-    checkOptions<PostgresDumpOptions>('PostgresDump.allDatabases', 'options', options, DUMP_OPTIONS, 'pass { port: 5432 } or nothing');
+    // The options checked are the options built from (a getter answered the check with 5432 and the dump with a range).
+    options = checkOptions<PostgresDumpOptions>('PostgresDump.allDatabases', 'options', options, DUMP_OPTIONS, 'pass { port: 5432 } or nothing') ?? {};
     return new PostgresDump(undefined, options, true);
   }
 
   /** Only the named databases. */
   public static databases(names: string[], options: PostgresDumpOptions = {}): PostgresDump {
+    // Copied first and kept: the caller's list, edited after the check, was the dump's list ('../etc' dumped unchecked).
+    names = frozenSnapshot(names) as string[];
     requireArray('PostgresDump', 'databases', names, "name the databases, such as ['app']", (n, prop) => requireString('PostgresDump', prop, n, 'name the database, such as "app"'));
-    checkOptions<PostgresDumpOptions>('PostgresDump.databases', 'options', options, DUMP_OPTIONS, 'pass { port: 5432 } or nothing');
+    options = checkOptions<PostgresDumpOptions>('PostgresDump.databases', 'options', options, DUMP_OPTIONS, 'pass { port: 5432 } or nothing') ?? {};
     if (names.length === 0) throw new ValidationError('PostgresDump.databases: [] is not allowed: it dumps nothing. Fix: name the databases, or use PostgresDump.allDatabases().');
     const bad = names.find((n) => !NAME.test(n));
     if (bad !== undefined) {

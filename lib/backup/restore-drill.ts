@@ -127,7 +127,8 @@ export class RestoreDrill extends Construct {
 
   constructor(scope: Construct, id: string, props: RestoreDrillProps) {
     super(scope, id);
-    checkProps<RestoreDrillProps>(this, props, {
+    // The props checked are the props built from: one frozen snapshot (a getter answers once; later edits do not reach it).
+    props = checkProps<RestoreDrillProps>(this, props, {
       machine: is.checkedLater(),
       source: is.instance(BackupTarget, 'pass BackupTarget.storageBox(StorageBoxAccount.fromAttributes({ … }))'),
       additionalSources: is.optional(is.list(is.instance(BackupTarget, 'pass BackupTarget.s3Compatible({ … }) with a read-only key'), 'pass [BackupTarget.s3Compatible({ … })] or nothing')),

@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { TerraformVariable } from 'cdktf';
 import { invalidValue, missingValue, ValidationError } from './validation-message';
+import { frozenSnapshot } from './private/frozen-snapshot';
 
 /**
  * Runtime checks for public entry points, so a JavaScript or JSON user gets the same
@@ -247,33 +248,23 @@ export const is = {
 
 /**
  * Checks a props object against its schema: `props` is an object, it has no field the schema does
- * not know (a misspelt one, in JavaScript), and every field passes its check. Returns the props, typed.
+ * not know (a misspelt one, in JavaScript), and every field passes its check. Returns what was checked: a frozen
+ * snapshot of the props (`frozenSnapshot`), taken before the checks, which the caller builds from instead of `given`.
  */
-export function checkProps<T>(at: At, props: T, schema: Schema<T>, fix: string): NonNullable<T> {
+export function checkProps<T>(at: At, given: T, schema: Schema<T>, fix: string): NonNullable<T> {
+  const props = frozenSnapshot(given, Object.keys(schema));
   requireProps(at, props, fix);
   refuseUnknownProps(at, undefined, props, Object.keys(schema));
   for (const [key, check] of Object.entries(schema) as Array<[string, Check]>) check(at, key, (props as Record<string, unknown>)[key]);
   return props as NonNullable<T>;
 }
 
-/**
- * A frozen copy of checked props: each field read once (a getter's first answer), lists copied. A construct that
- * validates at synth then judges what it was built from, also when a JavaScript caller reuses the props object and
- * edits it for the next construct (a volume's withoutBackup set for the second volume excused the first one too).
- */
-export function checkedCopy<T extends object>(props: T, names: readonly string[]): T {
-  const copy: Record<string, unknown> = {};
-  for (const name of names) {
-    const value = (props as Record<string, unknown>)[name];
-    if (value !== undefined) copy[name] = Array.isArray(value) ? Object.freeze([...value]) : value;
-  }
-  return Object.freeze(copy) as T;
-}
-
-/** An options argument that may be left out: `undefined` passes, anything else is checked like props. */
-export function checkOptions<T>(at: At, prop: string, options: T | undefined, schema: Schema<T>, fix: string): void {
-  if (options === undefined) return;
+/** An options argument that may be left out: `undefined` passes, anything else is checked like props (and returned as a frozen snapshot). */
+export function checkOptions<T>(at: At, prop: string, given: T | undefined, schema: Schema<T>, fix: string): T | undefined {
+  if (given === undefined) return undefined;
+  const options = frozenSnapshot(given, Object.keys(schema));
   checkFields(at, prop, options, schema, fix);
+  return options;
 }
 
 function checkFields<T>(at: At, prop: string, value: unknown, schema: Schema<T>, fix: string): void {

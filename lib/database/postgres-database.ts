@@ -8,7 +8,7 @@ import { holdsOnlyPublic } from '../core/private/only-public';
 import { Environment } from '../core/environment';
 import { isReason, REASON_RULE } from '../core/reason';
 import { invalidValue, ValidationError } from '../core/validation-message';
-import { checkedCopy, checkProps, is, propNames } from '../core/runtime-checks';
+import { checkProps, is } from '../core/runtime-checks';
 import { DataVolume } from '../hetzner/data-volume';
 import { IMachine } from '../hetzner/machine';
 import { PrivateIngress } from '../hetzner/private-ingress';
@@ -143,7 +143,9 @@ export class PostgresDatabase extends Construct {
   /** Configures PostgreSQL in the machine's bundle; fails on a name, port, address or subnet the operating model refuses. */
   constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
     super(scope, id);
-    checkProps<PostgresDatabaseProps>(this, props, {
+    // The props checked are the props built from: one frozen snapshot, taken first (a JavaScript getter answered the
+    // check with port 5432 and the build with another port; later edits of the caller's object do not reach it).
+    props = checkProps<PostgresDatabaseProps>(this, props, {
       // A Machine of any copy of the library; a look-alike would skip what Machine enforces.
       machine: (_at, prop, value) => { requireMachine(this, prop, value); },
       privateAddress: is.text("pass the machine's private address, such as '10.0.1.2'"),
@@ -158,10 +160,6 @@ export class PostgresDatabase extends Construct {
       withoutBackup: is.optional(is.text("say why losing its data is harmless, such as 'demo data, reloaded from fixtures on every deploy'")),
       networkClients: is.optional(is.list((_at, prop, value) => { requireMachine(this, prop, value); }, NETWORK_CLIENTS_FIX)),
     }, "pass { machine, privateAddress: '10.0.1.2', privateSubnet: '10.0.1.0/24', password: <sensitive variable> }");
-    // What the synth-time check reads is what the database was built from, whatever the caller does with its object next.
-    props = checkedCopy(props, propNames<PostgresDatabaseProps>({
-      machine: true, privateAddress: true, privateSubnet: true, password: true, database: true, role: true, version: true, dataVolume: true, port: true, createEmptyClusterIfMissing: true, withoutBackup: true, networkClients: true,
-    }));
     this.machine = props.machine;
     const image = props.machine.server.imageInput ?? DEFAULT_IMAGE;
     this.version = props.version ?? PostgresVersion.forImage(image);

@@ -7,7 +7,8 @@ import { isReason, REASON_RULE } from '../core/reason';
 import { Retirement } from '../core/retirement';
 import { Size } from '../core/size';
 import { invalidValue, ValidationError } from '../core/validation-message';
-import { checkedCopy, checkProps, is, propNames } from '../core/runtime-checks';
+import { checkProps, is, propNames } from '../core/runtime-checks';
+import { frozenSnapshot } from '../core/private/frozen-snapshot';
 import { IMachine } from './machine';
 import { requireMachine } from './private/require-machine';
 import { checkUniquePerProject } from './private/project-uniqueness';
@@ -61,6 +62,7 @@ const MOUNT_PATH = /^\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
  * it attaches a volume, and the provider does not retry `locked` on every path (reference pitfalls, 14).
  */
 const lastAttachment = new WeakMap<IMachine, VolumeAttachment>();
+const DATA_VOLUME_PROPS = propNames<DataVolumeProps>({ machine: true, size: true, mountPath: true, name: true, dataClasses: true, withoutBackup: true, labels: true });
 
 /**
  * A Hetzner Cloud volume for a machine's data, attached and mounted.
@@ -98,6 +100,9 @@ export class DataVolume extends Construct {
     super(scope, id);
     // Hetzner names it once per project, and other stacks of the App may deploy to this one (staging to production's).
     checkUniquePerProject(this);
+    // Copied first, each prop read once, then checked and kept: a JavaScript getter could otherwise answer the check
+    // with one value and the build (or the synth-time backup check) with another.
+    props = frozenSnapshot(props, DATA_VOLUME_PROPS);
     requireMachine(this, 'machine', props?.machine);
     checkProps<DataVolumeProps>(this, props, {
       machine: is.checkedLater(),
@@ -108,8 +113,6 @@ export class DataVolume extends Construct {
       withoutBackup: is.optional(is.text("say why it needs no backup, such as 'scratch space, rebuilt on demand'")),
       labels: is.optional(is.textMap("write labels such as { team: 'ml' }")),
     }, 'pass { machine, size: Size.gibibytes(10) }');
-    // What the synth-time checks read is what the volume was built from, whatever the caller does with its object next.
-    props = checkedCopy(props, propNames<DataVolumeProps>({ machine: true, size: true, mountPath: true, name: true, dataClasses: true, withoutBackup: true, labels: true }));
     this.machine = props.machine;
     this.size = props.size;
     this.mountPath = props.mountPath ?? `/mnt/${id.toLowerCase()}`;

@@ -97,7 +97,8 @@ export class MachineRollout extends Construct {
   }) {
     super(scope, id);
     // Machine builds its rollout; a JavaScript caller building one directly gets path, value and fix, not a TypeError at synth.
-    checkProps(this, props, {
+    // The props checked are the props built from: one frozen snapshot (a getter answers once; later edits do not reach it).
+    props = checkProps(this, props, {
       bundle: is.instance(MachineBundle, "pass the machine's bundle (machine.bundle)"),
       host: is.text("pass the address SSH reaches, such as the server's IPv4 address"),
       dependsOn: is.list(isDependable, 'list what must exist before the first rollout, such as [server], or pass []'),

@@ -16,7 +16,7 @@ import { TerraformData } from '../core/private/terraform-data';
 import { warnOnce } from '../core/private/warn-once';
 import { labelValueProblem } from '../core/labels';
 import {
-  checkedCopy, fail, optionalArray, optionalBoolean, optionalInstance, optionalString, optionalStringMap, propNames, refuseUnknownProps, requireInstance, requireProps, requireString,
+  fail, optionalArray, optionalBoolean, optionalInstance, optionalString, optionalStringMap, propNames, refuseUnknownProps, requireInstance, requireProps, requireString,
 } from '../core/runtime-checks';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
 import { carriedContent, CloudInit, CloudInitPart, USER_DATA_LIMIT_BYTES } from './cloud-init';
@@ -35,6 +35,7 @@ import { FirewallDirection, FirewallRule } from './firewall-rule';
 import { Location } from './location';
 import { IPrivateNetwork } from './private-network';
 import { labelErrors, standardLabels, withUserLabels } from './private/standard-labels';
+import { frozenSnapshot } from '../core/private/frozen-snapshot';
 import { ServerType } from './server-type';
 import { ISshKey } from './ssh-key';
 
@@ -258,9 +259,10 @@ export class Machine extends Construct implements IMachine {
   constructor(scope: Construct, id: string, props: MachineProps) {
     super(scope, id);
     Object.defineProperty(this, MACHINE_SYMBOL, { value: true });
+    // Copied first, each prop read once, then checked and kept: a JavaScript getter could otherwise answer the check
+    // with one value and the build (or a synth-time check) with another, and the caller's lists stay editable.
+    props = frozenSnapshot(props, MACHINE_PROPS);
     checkMachineProps(this, props);
-    // What the synth-time checks read is what the machine was built from, whatever the caller does with its object next.
-    props = checkedCopy(props, MACHINE_PROPS);
     // Rule packs added to the App reach this machine's stack (cdktf 0.21 does not invoke App-level aspects).
     reachStackOf(this);
     this.environment = props.environment;

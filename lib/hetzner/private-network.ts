@@ -71,7 +71,8 @@ export class PrivateNetwork extends Construct implements IPrivateNetwork {
     super(scope, id);
     // Hetzner names it once per project, and other stacks of the App may deploy to this one (staging to production's).
     checkUniquePerProject(this);
-    checkProps<PrivateNetworkProps>(this, props, {
+    // The props checked are the props built from: one frozen snapshot (a getter answers once; later edits do not reach it).
+    props = checkProps<PrivateNetworkProps>(this, props, {
       environment: is.instance(Environment, 'use Environment.PRODUCTION, Environment.TEST or Environment.STAGING'),
       name: is.optional(is.text("name it such as 'acme-production-network'")),
       location: is.optional(is.instance(Location, 'use Location.FSN1, Location.NBG1 or Location.HEL1')),

@@ -52,7 +52,8 @@ export class SshKey extends Construct implements ISshKey {
 
   constructor(scope: Construct, id: string, props: SshKeyProps) {
     super(scope, id);
-    checkProps<SshKeyProps>(this, props, {
+    // The props checked are the props built from: one frozen snapshot (a getter answers once; later edits do not reach it).
+    props = checkProps<SshKeyProps>(this, props, {
       name: is.text("name the key, such as 'acme-ops'"),
       publicKey: is.text('pass the single line from your id_ed25519.pub (never the private key)'),
       labels: is.optional(is.textMap("write labels such as { team: 'ml' }")),

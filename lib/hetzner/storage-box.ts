@@ -210,7 +210,8 @@ export class StorageBox extends Construct {
     super(scope, id);
     // Hetzner names it once per project, and other stacks of the App may deploy to this one (staging to production's).
     checkUniquePerProject(this);
-    checkProps<StorageBoxProps>(this, props, {
+    // The props checked are the props built from: one frozen snapshot (a getter answers once; later edits do not reach it).
+    props = checkProps<StorageBoxProps>(this, props, {
       environment: is.instance(Environment, 'use Environment.PRODUCTION, Environment.TEST or Environment.STAGING'),
       password: is.secret("pass a sensitive variable: new SecretVariable(stack, 'storage_box_password', { description })"),
       location: is.optional(is.instance(Location, 'use Location.FSN1 or Location.HEL1 (where Storage Boxes are)')),
@@ -307,7 +308,8 @@ export class StorageBoxSubaccount extends Construct implements IStorageBoxAccoun
 
   constructor(scope: Construct, id: string, props: StorageBoxSubaccountProps) {
     super(scope, id);
-    checkProps<StorageBoxSubaccountProps>(this, props, {
+    // The props checked are the props built from: one frozen snapshot (a getter answers once; later edits do not reach it).
+    props = checkProps<StorageBoxSubaccountProps>(this, props, {
       box: is.instance(StorageBox, 'add the sub-account with box.addSubaccount(id, { homeDirectory, password })'),
       homeDirectory: is.text('use a path such as "backups/production/app"'),
       password: is.secret("pass a sensitive variable: new SecretVariable(stack, 'storage_box_app_password', { description })"),

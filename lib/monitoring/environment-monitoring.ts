@@ -8,7 +8,7 @@ import { recordDeclaredHostPart } from '../boundary/private/declared-host-parts'
 import { SecretVariable } from '../boundary/secret-variable';
 import { Environment } from '../core/environment';
 import { invalidValue, missingValue } from '../core/validation-message';
-import { checkedCopy, checkProps, is, propNames } from '../core/runtime-checks';
+import { checkProps, is } from '../core/runtime-checks';
 import { FirewallRule } from '../hetzner/firewall-rule';
 import { PrivateIngress } from '../hetzner/private-ingress';
 import { Location } from '../hetzner/location';
@@ -109,7 +109,8 @@ export class EnvironmentMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: EnvironmentMonitoringProps) {
     super(scope, id);
-    checkProps<EnvironmentMonitoringProps>(this, props, {
+    // The props checked are the props built from: one frozen snapshot (a getter answers once; later edits do not reach it).
+    props = checkProps<EnvironmentMonitoringProps>(this, props, {
       plan: is.optional(is.instance(MonitoringPlan, 'pass the product\'s new MonitoringPlan({ … })')),
       phase: is.instance(Phase, 'use Phase.ONE, Phase.TWO or Phase.THREE'),
       environment: is.instance(Environment, 'use Environment.PRODUCTION, Environment.TEST or Environment.STAGING'),
@@ -117,8 +118,6 @@ export class EnvironmentMonitoring extends Construct {
       machine: (_at, prop, value) => { requireMachine(this, prop, value); },
       monitoringMachine: is.optional((_at, prop, value) => { requireMachine(this, prop, value); }),
     }, 'pass { plan, phase, environment, machine }');
-    // What the synth-time checks read is what the monitoring was built from, whatever the caller does with its object next.
-    props = checkedCopy(props, propNames<EnvironmentMonitoringProps>({ plan: true, phase: true, environment: true, machine: true, monitoringMachine: true }));
     this.plan = props.plan;
     this.phase = props.phase;
     this.environment = props.environment;

@@ -45,7 +45,8 @@ export class ErrorMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: ErrorMonitoringProps) {
     super(scope, id);
-    checkProps<ErrorMonitoringProps>(this, props, {
+    // The props checked are the props built from: one frozen snapshot (a getter answers once; later edits do not reach it).
+    props = checkProps<ErrorMonitoringProps>(this, props, {
       // A Machine of any copy of the library; a look-alike would skip what Machine enforces.
       machine: (_at, prop, value) => { requireMachine(this, prop, value); },
       endpoint: is.checkedLater(),

@@ -63,7 +63,8 @@ export class MonitoringPlan {
 
   constructor(props: MonitoringPlanProps) {
     const share = is.optional(is.number('use a share between 0 and 1, such as 0.8'));
-    checkProps<MonitoringPlanProps>('MonitoringPlan', props, {
+    // The props checked are the props built from: one frozen snapshot (a getter answers once; later edits do not reach it).
+    props = checkProps<MonitoringPlanProps>('MonitoringPlan', props, {
       uptimeChecks: is.optional(is.list(is.instance(UptimeCheck, "use UptimeCheck.http(Environment.PRODUCTION, 'https://…/health')"), "list checks such as [UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health')]")),
       receivers: is.list(is.instance(AlertReceiver, "use AlertReceiver.webhook('ops', { hostname }) or AlertReceiver.email(…)"), "pass receivers: [AlertReceiver.webhook('ops', { hostname: 'chat.example.eu' })]"),
       deadMansSwitch: is.checkedLater(),

@@ -1,13 +1,18 @@
+import { Construct } from 'constructs';
+
 /**
  * A frozen copy of props as they are now: each field read once (a getter answers once), plain objects and lists
  * copied down to `depth` levels, class instances (value types, constructs) kept. A construct checks the copy and
  * keeps it, so a JavaScript caller cannot pass the check with one answer and be built from another (a getter that
  * answers the check with a safe list and the copy with '0.0.0.0/0'), nor edit what was checked afterwards.
- * `names` are read too when they are not own enumerable fields (a getter on a class's prototype).
+ * `names` are read too when they are not own enumerable fields (a getter on a class's prototype). A list (an argument
+ * such as `PostgresDump.databases(names)`) is copied and frozen the same way.
  * @internal
  */
 export function frozenSnapshot<T>(props: T, names: readonly string[] = [], depth = 5): T {
-  if (props === null || typeof props !== 'object' || Array.isArray(props)) return props;
+  // A construct passed where props are checked (an account for BackupTarget.storageBox) is itself, not a copy.
+  if (props === null || typeof props !== 'object' || Construct.isConstruct(props)) return props;
+  if (Array.isArray(props)) return frozenCopy(props, depth) as T;
   const source = props as Record<string, unknown>;
   // Props built by a class keep its prototype: the checks judge a class instance's other members by their own rule
   // (only a near miss of a known name is refused), which a plain copy would turn into "unknown property".

@@ -1,0 +1,262 @@
+import { TerraformStack } from 'cdktf';
+import {
+  DataVolume, Environment, Location, Machine, Phase, Port, PostgresDatabase, PostgresDump, SecretVariable, ServerType, Size, SshKey,
+} from '../../lib';
+import { BackupPlan } from '../../lib/backup/backup-plan';
+import { BackupTarget } from '../../lib/backup/backup-target';
+import { Heartbeat } from '../../lib/backup/heartbeat';
+import { RestoreCheck } from '../../lib/backup/restore-check';
+import { RestoreDrill } from '../../lib/backup/restore-drill';
+import { DataClass } from '../../lib/core/data-class';
+import { PrivateNetwork } from '../../lib/hetzner/private-network';
+import { StorageBox, StorageBoxAccount, StorageBoxSubaccount } from '../../lib/hetzner/storage-box';
+import { EnvironmentMonitoring } from '../../lib/monitoring/environment-monitoring';
+import { ErrorMonitoring } from '../../lib/monitoring/error-monitoring';
+import { ErrorMonitoringEndpoint } from '../../lib/monitoring/error-monitoring-endpoint';
+import { Testing } from 'cdktf';
+import { plan } from '../monitoring/helpers/fixture';
+import { ADMIN_CIDRS, resourcesOf, synthJson, testStack } from '../setup/stack';
+
+// Audit (plain JavaScript callers): these constructs checked their props, then copied them, reading each prop a
+// second time. A getter could answer the check with one value and the construct with another (PostgreSQL on 5432
+// for the check, 6543 for the build; a 10 GiB volume for the check, 20 GiB for the resource), and nested objects
+// (a machine's rollout options, a dump's database names) stayed the caller's, editable after the check. Each now
+// takes one frozen snapshot of its props before checking them, and uses only that.
+
+const HOST_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yx';
+const OTHER_HOST_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr';
+
+/** A value that answers `first` on its first read and `later` after, counting the reads. */
+function shifting<T>(first: T, later: T): { reads: number; readonly value: T } {
+  return { reads: 0, get value() { this.reads += 1; return this.reads === 1 ? first : later; } };
+}
+
+function machineProps(extra: Record<string, unknown> = {}): any {
+  return {
+    environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, location: Location.NBG1,
+    sshKeys: [SshKey.fromName('admin')], adminCidrs: [...ADMIN_CIDRS], privateIp: undefined, ...extra,
+  };
+}
+
+function sshSources(stack: TerraformStack): string[] {
+  const rules = resourcesOf(synthJson(stack), 'hcloud_firewall').flatMap((f: any) => f.rule ?? []);
+  return rules.filter((r: any) => r.port === '22').flatMap((r: any) => r.source_ips ?? []);
+}
+
+describe('Machine takes one frozen snapshot of its props', () => {
+  test('a getter that answers differently on its second read builds from what was checked', () => {
+    const { stack } = testStack();
+    const cidrs = shifting(['203.0.113.0/24'], ['0.0.0.0/0', '::/0']);
+    const props = machineProps();
+    delete props.adminCidrs;
+    Object.defineProperty(props, 'adminCidrs', { get: () => cidrs.value, enumerable: true });
+    new Machine(stack, 'App', props);
+    expect(cidrs.reads).toBe(1);
+    expect(sshSources(stack)).toEqual(['203.0.113.0/24']);
+  });
+
+  test("an edit of the caller's props, their lists and rollout options after the build changes nothing", () => {
+    const { stack } = testStack();
+    const props = machineProps({ rollout: { hostKey: HOST_KEY } });
+    const machine = new Machine(stack, 'App', props);
+    props.adminCidrs.push('0.0.0.0/0');
+    props.rollout.hostKey = OTHER_HOST_KEY;
+    props.role = 'attacker';
+    machine.addBundlePart({ name: 'hello', files: [{ path: '/etc/hello', content: 'hi\n' }] });
+    const json = synthJson(stack);
+    const rollout = resourcesOf(json, 'terraform_data').find((r: any) => r.connection);
+    expect(rollout.connection.host_key).toBe(HOST_KEY);
+    expect(sshSources(stack)).toEqual(['203.0.113.0/24']);
+    expect(machine.role).toBe('app');
+  });
+});
+
+describe('DataVolume takes one frozen snapshot of its props', () => {
+  const volumeOf = (props: any) => {
+    const { stack } = testStack();
+    const machine = new Machine(stack, 'App', machineProps());
+    // Defined, not spread: a spread would read the getter itself.
+    Object.defineProperty(props, 'machine', { value: machine, enumerable: true });
+    return { stack, volume: new DataVolume(stack, 'Data', props) };
+  };
+
+  test('a getter that answers differently on its second read builds from what was checked', () => {
+    const size = shifting(Size.gibibytes(10), Size.gibibytes(20));
+    const props: any = { withoutBackup: 'scratch space, rebuilt on demand at start' };
+    Object.defineProperty(props, 'size', { get: () => size.value, enumerable: true });
+    const { stack, volume } = volumeOf(props);
+    expect(size.reads).toBe(1);
+    expect(volume.size.toMebibytes()).toBe(10 * 1024);
+    expect(resourcesOf(synthJson(stack), 'hcloud_volume')[0].size).toBe(10);
+  });
+
+  test("an edit of the caller's props and its list after the build changes nothing", () => {
+    const props: any = { size: Size.gibibytes(10), withoutBackup: 'scratch space, rebuilt on demand at start', dataClasses: [] };
+    const { stack, volume } = volumeOf(props);
+    // The synth-time check reads withoutBackup: removed from the caller's object, the volume still has its reason.
+    delete props.withoutBackup;
+    props.dataClasses.push('attacker');
+    expect(() => synthJson(stack)).not.toThrow();
+    expect(volume.dataClasses).not.toContain('attacker');
+  });
+});
+
+describe('PostgresDatabase takes one frozen snapshot of its props', () => {
+  const databaseOf = (extra: any) => {
+    const { stack } = testStack();
+    const machine = new Machine(stack, 'App', machineProps({ role: 'db' }));
+    const password = new SecretVariable(stack, 'database_app_password', { description: 'app role password' });
+    const props: any = { machine, privateAddress: '10.0.1.2', privateSubnet: '10.0.1.0/24', password, withoutBackup: 'demo data, reloaded from fixtures on every deploy', networkClients: [] };
+    for (const [k, d] of Object.entries(Object.getOwnPropertyDescriptors(extra))) Object.defineProperty(props, k, d);
+    return { stack, props, database: new PostgresDatabase(stack, 'Database', props) };
+  };
+
+  test('a getter that answers differently on its second read builds from what was checked', () => {
+    const port = shifting<unknown>(5432, 6543);
+    const { database } = databaseOf({ get port() { return port.value; } });
+    expect(port.reads).toBe(1);
+    expect(database.port.from).toBe(5432);
+  });
+
+  test("an edit of the caller's props and its list after the build changes nothing", () => {
+    const { stack, props, database } = databaseOf({});
+    // Read at synth: production's database with no dump is refused unless it says why.
+    delete props.withoutBackup;
+    props.networkClients.push('attacker');
+    props.port = 80;
+    expect(() => synthJson(stack)).not.toThrow();
+    expect(database.port.from).toBe(5432);
+  });
+});
+
+describe("PostgresDump's options and database names are one frozen snapshot", () => {
+  test('a getter that answers differently on its second read builds from what was checked', () => {
+    for (const make of [(o: any) => PostgresDump.allDatabases(o), (o: any) => PostgresDump.databases(['app'], o)]) {
+      const port = shifting<unknown>(5432, Port.range(5432, 5440));
+      const dump = make({ get port() { return port.value; } });
+      expect(port.reads).toBe(1);
+      expect(dump.port.to).toBe(5432);
+    }
+  });
+
+  test("an edit of the caller's names and options after the build changes nothing", () => {
+    const names = ['app'];
+    const options: any = { dataDirectory: '/srv/postgresql' };
+    const dump = PostgresDump.databases(names, options);
+    names.push('../etc');
+    options.dataDirectory = '/';
+    expect(dump.databaseNames).toEqual(['app']);
+    expect(dump.dataDirectory).toBe('/srv/postgresql');
+  });
+});
+
+describe('EnvironmentMonitoring takes one frozen snapshot of its props', () => {
+  const monitoringOf = (extra: any) => {
+    const { stack } = testStack('acme-staging');
+    const machine = new Machine(stack, 'App', { environment: Environment.STAGING, role: 'app', name: 'acme-staging-app', serverType: ServerType.CX33 });
+    const props: any = { plan: plan(), environment: Environment.STAGING, machine, phase: Phase.ONE };
+    for (const [k, d] of Object.entries(Object.getOwnPropertyDescriptors(extra))) Object.defineProperty(props, k, d);
+    return { props, monitoring: new EnvironmentMonitoring(stack, 'Monitoring', props) };
+  };
+
+  test('a getter that answers differently on its second read builds from what was checked', () => {
+    const phase = shifting<unknown>(Phase.ONE, Phase.THREE);
+    const { monitoring } = monitoringOf({ get phase() { return phase.value; } });
+    expect(phase.reads).toBe(1);
+    expect(monitoring.phase).toBe(Phase.ONE);
+  });
+
+  test("an edit of the caller's props after the build changes nothing", () => {
+    const { props, monitoring } = monitoringOf({});
+    props.phase = Phase.THREE;
+    props.plan = undefined;
+    expect(monitoring.phase).toBe(Phase.ONE);
+    expect(monitoring.plan).toBeDefined();
+  });
+});
+
+// Every construct that checks its props, the same way: each prop a getter that answers its value on the first read
+// and a wrong one after; and the caller's object, its lists and nested objects edited after the build.
+type Build = (stack: TerraformStack, props: any) => unknown;
+const secret = (stack: TerraformStack, name: string) => new SecretVariable(stack, name, { description: name });
+const machineIn = (stack: TerraformStack, environment = Environment.PRODUCTION) => new Machine(stack, 'Host', machineProps({ environment, role: 'host' }));
+const boxIn = (stack: TerraformStack) => new StorageBox(stack, 'Box', { environment: Environment.PRODUCTION, location: Location.HEL1, password: secret(stack, 'box') });
+const CONSTRUCTS: Array<[string, (stack: TerraformStack) => any, Build]> = [
+  ['Machine', () => machineProps({ labels: { team: 'ml' }, rollout: { hostKey: HOST_KEY } }), (stack, props) => new Machine(stack, 'App', props)],
+  ['DataVolume', (stack) => ({ machine: machineIn(stack), size: Size.gibibytes(10), mountPath: '/srv/data', dataClasses: [DataClass.SENSITIVE], labels: { team: 'ml' },
+    withoutBackup: 'scratch space, rebuilt on demand at start' }), (stack, props) => new DataVolume(stack, 'Data', props)],
+  ['PostgresDatabase', (stack) => ({ machine: machineIn(stack), privateAddress: '10.0.1.2', privateSubnet: '10.0.1.0/24', password: secret(stack, 'pw'), port: 5432,
+    withoutBackup: 'demo data, reloaded from fixtures on every deploy', networkClients: [] }), (stack, props) => new PostgresDatabase(stack, 'Database', props)],
+  ['SshKey', () => ({ name: 'acme-ops', publicKey: `${HOST_KEY} ops@acme.eu`, labels: { team: 'ml' } }), (stack, props) => new SshKey(stack, 'Key', props)],
+  ['PrivateNetwork', () => ({ environment: Environment.PRODUCTION, name: 'acme-production-network', ipRange: '10.0.0.0/16', subnetRange: '10.0.1.0/24', labels: { team: 'ml' } }),
+    (stack, props) => new PrivateNetwork(stack, 'Network', props)],
+  ['StorageBox', (stack) => ({ environment: Environment.PRODUCTION, location: Location.HEL1, password: secret(stack, 'box'), dailySnapshots: 7,
+    dataClasses: [DataClass.SENSITIVE], labels: { team: 'ml' } }), (stack, props) => new StorageBox(stack, 'Box', props)],
+  ['StorageBoxSubaccount', (stack) => ({ box: boxIn(stack), homeDirectory: 'backups/production/app', password: secret(stack, 'sub'), readonly: false, description: 'app backups' }),
+    (stack, props) => new StorageBoxSubaccount(stack.node.findChild('Box'), 'App', props)],
+  ['BackupPlan', (stack) => ({ environment: Environment.PRODUCTION, resticPassword: secret(stack, 'restic'), heartbeat: Heartbeat.healthchecks(secret(stack, 'hb')),
+    targets: [BackupTarget.storageBox(boxIn(stack).addSubaccount('App', { homeDirectory: 'backups/app', password: secret(stack, 'sub') }))], localCopies: 7 }),
+    (stack, props) => (new BackupPlan(stack, 'Backups', props)).protect(machineIn(stack))],
+  ['RestoreDrill', (stack) => ({ machine: machineIn(stack, Environment.TEST),
+    source: BackupTarget.storageBox(StorageBoxAccount.fromAttributes({ host: 'u12345-sub2.your-storagebox.de', username: 'u12345-sub2', location: Location.HEL1, readonly: false })),
+    sourceHost: 'acme-production-app', resticPassword: secret(stack, 'restic'), heartbeat: Heartbeat.healthchecks(secret(stack, 'hb')),
+    checks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })] }), (stack, props) => new RestoreDrill(stack, 'Drill', props)],
+  ['EnvironmentMonitoring', (stack) => ({ plan: plan(), phase: Phase.ONE, environment: Environment.PRODUCTION, machine: machineIn(stack) }),
+    (stack, props) => new EnvironmentMonitoring(stack, 'Monitoring', props)],
+  ['ErrorMonitoring', (stack) => ({ machine: machineIn(stack), endpoint: ErrorMonitoringEndpoint.sentryEuRegion({ ingestHostname: 'o123456.ingest.de.sentry.io' }),
+    dsn: secret(stack, 'dsn') }), (stack, props) => new ErrorMonitoring(stack, 'Errors', props)],
+];
+
+/** The same props, each field a getter that answers its value once and `later` after; `reads` counts the reads. */
+function answeringOnce(props: Record<string, unknown>, later: (value: unknown) => unknown): { props: any; reads: Record<string, number> } {
+  const reads: Record<string, number> = {};
+  const shifty = {};
+  for (const [key, value] of Object.entries(props)) {
+    reads[key] = 0;
+    Object.defineProperty(shifty, key, { enumerable: true, get: () => { reads[key] += 1; return reads[key] === 1 ? value : later(value); } });
+  }
+  return { props: shifty, reads };
+}
+
+/** Edits what the caller still holds: its fields, its lists (an element pushed) and nested objects (a field changed or added). */
+function editAfterBuild(props: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(props)) {
+    if (Array.isArray(value)) value.push(value[0] ?? 'edited');
+    else if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+      for (const field of Object.keys(value)) (value as any)[field] = typeof (value as any)[field] === 'string' ? `${(value as any)[field]}-edited` : undefined;
+      (value as any).edited = 'yes';
+    } else if (typeof value === 'string') props[key] = `${value}-edited`;
+    else if (typeof value === 'number') props[key] = value + 1;
+    else if (typeof value === 'boolean') props[key] = !value;
+  }
+}
+
+function synthOf(build: (stack: TerraformStack) => void): string {
+  const { stack } = testStack();
+  build(stack);
+  return Testing.synth(stack, true);
+}
+
+describe('every construct that checks its props builds from one frozen snapshot of them', () => {
+  test.each(CONSTRUCTS)('%s reads each prop once, and builds what the first answers say', (_name, propsIn, build) => {
+    const expected = synthOf((stack) => build(stack, propsIn(stack)));
+    let reads: Record<string, number> = {};
+    const actual = synthOf((stack) => {
+      const shifty = answeringOnce(propsIn(stack), (value) => (typeof value === 'string' ? `${value}-second` : undefined));
+      reads = shifty.reads;
+      build(stack, shifty.props);
+    });
+    expect(Object.entries(reads).filter(([, n]) => n > 1)).toEqual([]);
+    expect(actual).toEqual(expected);
+  });
+
+  test.each(CONSTRUCTS)("%s: an edit of the caller's props, lists and nested objects after the build changes nothing", (_name, propsIn, build) => {
+    const expected = synthOf((stack) => build(stack, propsIn(stack)));
+    const actual = synthOf((stack) => {
+      const props = propsIn(stack);
+      build(stack, props);
+      editAfterBuild(props);
+    });
+    expect(actual).toEqual(expected);
+  });
+});
