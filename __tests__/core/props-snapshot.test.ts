@@ -13,6 +13,12 @@ import { StorageBox, StorageBoxAccount, StorageBoxSubaccount } from '../../lib/h
 import { EnvironmentMonitoring } from '../../lib/monitoring/environment-monitoring';
 import { ErrorMonitoring } from '../../lib/monitoring/error-monitoring';
 import { ErrorMonitoringEndpoint } from '../../lib/monitoring/error-monitoring-endpoint';
+import { AlertReceiver } from '../../lib/monitoring/alert-receiver';
+import { DeadMansSwitch } from '../../lib/monitoring/dead-mans-switch';
+import { MonitoringPlan } from '../../lib/monitoring/monitoring-plan';
+import { UptimeCheck } from '../../lib/monitoring/uptime-check';
+import { MachineBundle } from '../../lib/hetzner/machine-bundle';
+import { MachineRollout } from '../../lib/hetzner/machine-rollout';
 import { Testing } from 'cdktf';
 import { plan } from '../monitoring/helpers/fixture';
 import { ADMIN_CIDRS, resourcesOf, synthJson, testStack } from '../setup/stack';
@@ -205,6 +211,8 @@ const CONSTRUCTS: Array<[string, (stack: TerraformStack) => any, Build]> = [
     (stack, props) => new EnvironmentMonitoring(stack, 'Monitoring', props)],
   ['ErrorMonitoring', (stack) => ({ machine: machineIn(stack), endpoint: ErrorMonitoringEndpoint.sentryEuRegion({ ingestHostname: 'o123456.ingest.de.sentry.io' }),
     dsn: secret(stack, 'dsn') }), (stack, props) => new ErrorMonitoring(stack, 'Errors', props)],
+  ['MachineRollout', () => ({ bundle: new MachineBundle('acme-production-app'), host: '203.0.113.10', dependsOn: [], image: 'debian-12', options: { hostKey: HOST_KEY, port: 22 } }),
+    (stack, props) => new MachineRollout(stack, 'Rollout', props)],
 ];
 
 /** The same props, each field a getter that answers its value once and `later` after; `reads` counts the reads. */
@@ -258,5 +266,26 @@ describe('every construct that checks its props builds from one frozen snapshot 
       editAfterBuild(props);
     });
     expect(actual).toEqual(expected);
+  });
+});
+
+describe('MonitoringPlan builds from one frozen snapshot of its props', () => {
+  const propsOf = () => ({
+    uptimeChecks: [UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health')], receivers: [AlertReceiver.webhook('ops', { hostname: 'chat.example.eu' })], deadMansSwitch: DeadMansSwitch.healthchecksIo(),
+    diskWarningShare: 0.8, diskCriticalShare: 0.9,
+  });
+
+  test('reads each prop once, and keeps what the first answers say', () => {
+    const shifty = answeringOnce(propsOf(), (value) => (typeof value === 'number' ? 0.1 : undefined));
+    const built = new MonitoringPlan(shifty.props);
+    expect(Object.entries(shifty.reads).filter(([, n]) => n > 1)).toEqual([]);
+    expect([built.diskWarningShare, built.diskCriticalShare, built.receivers.length, built.deadMansSwitch]).toEqual([0.8, 0.9, 1, expect.any(DeadMansSwitch)]);
+  });
+
+  test("an edit of the caller's props and lists after the build changes nothing", () => {
+    const props = propsOf();
+    const built = new MonitoringPlan(props);
+    editAfterBuild(props);
+    expect([built.diskWarningShare, built.diskCriticalShare, built.receivers.length, built.uptimeChecks.length]).toEqual([0.8, 0.9, 1, 1]);
   });
 });
