@@ -17,6 +17,10 @@ import { AlertReceiver } from '../../lib/monitoring/alert-receiver';
 import { DeadMansSwitch } from '../../lib/monitoring/dead-mans-switch';
 import { MonitoringPlan } from '../../lib/monitoring/monitoring-plan';
 import { UptimeCheck } from '../../lib/monitoring/uptime-check';
+import { Retention } from '../../lib/backup/retention';
+import { S3Provider } from '../../lib/backup/s3-provider';
+import { Schedule, Weekday } from '../../lib/backup/schedule';
+import { Duration } from '../../lib/core/duration';
 import { MachineBundle } from '../../lib/hetzner/machine-bundle';
 import { MachineRollout } from '../../lib/hetzner/machine-rollout';
 import { Testing } from 'cdktf';
@@ -287,5 +291,44 @@ describe('MonitoringPlan builds from one frozen snapshot of its props', () => {
     const built = new MonitoringPlan(props);
     editAfterBuild(props);
     expect([built.diskWarningShare, built.diskCriticalShare, built.receivers.length, built.uptimeChecks.length]).toEqual([0.8, 0.9, 1, 1]);
+  });
+});
+
+// The value types' factories check their options the same way, and keep (or build from) what they checked.
+describe('value types read each option once', () => {
+  const account = StorageBoxAccount.fromAttributes({ host: 'u12345-sub2.your-storagebox.de', username: 'u12345-sub2', location: Location.HEL1 });
+  const FACTORIES: Array<[string, Record<string, unknown>, (options: any, stack: TerraformStack) => unknown]> = [
+    ['AlertReceiver.webhook', { hostname: 'chat.example.eu', port: 443 }, (o) => AlertReceiver.webhook('ops', o)],
+    ['AlertReceiver.email', { to: ['ops@example.eu'], from: 'alerts@example.eu', smarthost: 'smtp.example.eu:587', username: 'alerts' }, (o) => AlertReceiver.email('ops', o)],
+    ['ErrorMonitoringEndpoint.sentryEuRegion', { ingestHostname: 'o123456.ingest.de.sentry.io' }, (o) => ErrorMonitoringEndpoint.sentryEuRegion(o)],
+    ['DeadMansSwitch.selfHosted', { hostname: 'ping.example.eu', port: 443 }, (o) => DeadMansSwitch.selfHosted(o)],
+    ['DeadMansSwitch.healthchecksIo', { interval: Duration.minutes(5) }, (o) => DeadMansSwitch.healthchecksIo(o)],
+    ['Retention.of', { daily: 7, weekly: 4, monthly: 6 }, (o) => Retention.of(o)],
+    ['RestoreCheck.sql', { database: 'app', query: 'SELECT count(*) > 0 FROM users' }, (o) => RestoreCheck.sql('users-present', o)],
+    ['Schedule.daily', { hour: 3, minute: 0 }, (o) => Schedule.daily(o)],
+    ['Schedule.weekly', { day: Weekday.SUNDAY, hour: 4, minute: 0 }, (o) => Schedule.weekly(o)],
+    ['Schedule.everyHours', { minute: 15 }, (o) => Schedule.everyHours(6, o)],
+    ['UptimeCheck.http', { expectStatus: [200], expectBody: 'ok' }, (o) => UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health', o)],
+    ['UptimeCheck.tcp', { tls: true }, (o) => UptimeCheck.tcp(Environment.PRODUCTION, 'mail.acme.eu', 587, o)],
+    ['PostgresDump.allDatabases', { port: 5432, dataDirectory: '/srv/postgresql', osUser: 'postgres' }, (o) => PostgresDump.allDatabases(o)],
+    ['StorageBoxAccount.fromAttributes', { host: 'u12345-sub2.your-storagebox.de', username: 'u12345-sub2', location: Location.HEL1, readonly: true },
+      (o) => StorageBoxAccount.fromAttributes(o)],
+    ['BackupTarget.storageBox', { path: 'restic', hostKeys: [HOST_KEY] }, (o) => BackupTarget.storageBox(account, o)],
+    ['BackupTarget.s3Compatible', {}, (o) => BackupTarget.s3Compatible(o)],
+    ['BackupPlan.protect', { paths: ['/srv/uploads'], postgres: PostgresDump.NONE }, (o, stack) => new BackupPlan(stack, 'Backups', {
+      environment: Environment.PRODUCTION, resticPassword: secret(stack, 'restic'), heartbeat: Heartbeat.healthchecks(secret(stack, 'hb')),
+      targets: [BackupTarget.storageBox(boxIn(stack).addSubaccount('App', { homeDirectory: 'backups/app', password: secret(stack, 'sub') }))],
+    }).protect(machineIn(stack), o)],
+  ];
+
+  test.each(FACTORIES)('%s', (name, options, make) => {
+    const { stack } = testStack();
+    const given = name === 'BackupTarget.s3Compatible' ? {
+      provider: S3Provider.SCALEWAY, endpoint: secret(stack, 'endpoint'), bucket: secret(stack, 'bucket'), accessKeyId: secret(stack, 'key_id'),
+      secretAccessKey: secret(stack, 'secret_key'), path: 'production-app', port: Port.of(443),
+    } : options;
+    const shifty = answeringOnce(given, (value) => (typeof value === 'string' ? `${value}-second` : undefined));
+    make(shifty.props, stack);
+    expect(Object.entries(shifty.reads).filter(([, n]) => n > 1)).toEqual([]);
   });
 });

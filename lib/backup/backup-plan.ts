@@ -390,10 +390,11 @@ export class BackupPlan extends Construct {
    */
   public protect(machine: IMachine, options: ProtectOptions = {}): void {
     requireMachine(this, 'machine', machine);
-    checkOptions<ProtectOptions>(this, 'protect.options', options, {
+    // What is checked is what is built from: a frozen snapshot, each field read once (a getter answers once).
+    options = checkOptions<ProtectOptions>(this, 'protect.options', options, {
       postgres: is.optional(is.instance(PostgresDump, 'use PostgresDump.allDatabases() or PostgresDump.databases([…])')),
       paths: is.optional(is.list(is.text('use a path such as "/srv/uploads"'), "list paths such as ['/srv/uploads']")),
-    }, "pass { paths: ['/srv/uploads'] } or nothing");
+    }, "pass { paths: ['/srv/uploads'] } or nothing") ?? {};
     const postgres = options.postgres ?? PostgresDump.allDatabases();
     const paths = options.paths ?? [];
     if (machine.environment !== this.environment) {

@@ -118,19 +118,18 @@ export interface TargetRepository {
 export class BackupTarget {
   /** A Storage Box account (one per machine, from `StorageBox.addSubaccount`). */
   public static storageBox(account: IStorageBoxAccount, given: StorageBoxTargetOptions = {}): BackupTarget {
-    checkProps<IStorageBoxAccount>('BackupTarget.storageBox', account, {
+    // What is checked is what is kept (frozen snapshots): the account and options are read again at synth.
+    account = checkProps<IStorageBoxAccount>('BackupTarget.storageBox', account, {
       host: is.text('pass an account from StorageBox.addSubaccount(…) or StorageBoxAccount.fromAttributes({ … })'),
       username: is.text("pass the account's user name"),
       location: is.instance(Location, 'use Location.FSN1 or Location.HEL1'),
       readonly: is.boolean(),
       password: is.optional(is.secret('pass a sensitive variable')),
     }, 'pass an account from StorageBox.addSubaccount(…) or StorageBoxAccount.fromAttributes({ … })');
-    checkOptions<StorageBoxTargetOptions>('BackupTarget.storageBox', 'options', given, {
+    const options = checkOptions<StorageBoxTargetOptions>('BackupTarget.storageBox', 'options', given, {
       path: is.optional(is.text("use a path such as 'restic'")),
       hostKeys: is.optional(is.list(is.text('take the key part of `ssh-keyscan -p 23 <host>`, such as "ssh-ed25519 AAAA…"'), "list keys such as ['ssh-ed25519 AAAA…']")),
-    }, "pass { hostKeys: ['ssh-ed25519 AAAA…'] } or nothing");
-    // The checked copy: the options are read again at synth, and a JavaScript caller's object (a key pushed, the path changed) stays editable.
-    const options: StorageBoxTargetOptions = Object.freeze({ path: given.path, hostKeys: given.hostKeys === undefined ? undefined : Object.freeze([...given.hostKeys]) as string[] });
+    }, "pass { hostKeys: ['ssh-ed25519 AAAA…'] } or nothing") ?? {};
     // The default stays 'restic' for every machine: changing it would start a new, empty repository on deployed machines.
     const storageBoxPath = () => options.path ?? 'restic';
     const accountName = account instanceof Construct ? account.node.path : account.username;
@@ -198,16 +197,13 @@ export class BackupTarget {
   /** An S3-compatible bucket outside Hetzner: the offsite copy. Every connection detail is a sensitive variable. */
   public static s3Compatible(given: S3TargetOptions): BackupTarget {
     const secret = is.secret("pass a sensitive variable: new SecretVariable(stack, 'offsite_s3_…', { description })");
-    checkProps<S3TargetOptions>('BackupTarget.s3Compatible', given, {
+    // What is checked is what is kept (a frozen snapshot): the options are read again at synth.
+    const options = checkProps<S3TargetOptions>('BackupTarget.s3Compatible', given, {
       provider: is.instance(S3Provider, 'use S3Provider.SCALEWAY, S3Provider.IONOS, S3Provider.OVHCLOUD or S3Provider.of(name, country)'),
       endpoint: secret, bucket: secret, accessKeyId: secret, secretAccessKey: secret,
       path: is.optional(is.text('use a path such as "production-app"')),
       port: is.optional(is.instance(Port, "use Port.of(8443), the port the endpoint's URL names")),
     }, 'pass { provider, endpoint, bucket, accessKeyId, secretAccessKey } with sensitive variables');
-    // The checked copy: the options are read again at synth, and a JavaScript caller's object stays editable.
-    const options: S3TargetOptions = Object.freeze({
-      provider: given.provider, endpoint: given.endpoint, bucket: given.bucket, accessKeyId: given.accessKeyId, secretAccessKey: given.secretAccessKey, path: given.path, port: given.port,
-    });
     if (options.port !== undefined && !options.port.isSingle) {
       throw new ValidationError(invalidValue('BackupTarget.s3Compatible', 'port', options.port.toString(),
         'an endpoint listens on one port, not a range', "use Port.of(8443), the port the endpoint's URL names"));

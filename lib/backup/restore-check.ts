@@ -27,7 +27,8 @@ export class RestoreCheck {
    */
   public static sql(name: string, options: SqlCheckOptions): RestoreCheck {
     requireString('RestoreCheck.sql', 'name', name, 'use a name such as "recent-invoices"');
-    checkProps<SqlCheckOptions>(`RestoreCheck.sql(${name})`, options, {
+    // What is checked is what is built from: a frozen snapshot, each field read once (a getter answers once).
+    options = checkProps<SqlCheckOptions>(`RestoreCheck.sql(${name})`, options, {
       database: is.text('name the database as production does, such as "app"'),
       query: is.text('pass a query that returns true, such as "SELECT count(*) > 0 FROM users"'),
     }, "pass { database: 'app', query: 'SELECT count(*) > 0 FROM users' }");

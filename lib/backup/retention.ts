@@ -33,7 +33,8 @@ export class Retention {
   /** Counts are whole numbers >= 0; a plan refuses a policy that keeps no daily snapshot. */
   public static of(counts: RetentionCounts): Retention {
     const count = is.number('pass a count such as 7', { integer: true });
-    checkProps<RetentionCounts>('Retention.of', counts, { hourly: is.optional(count), daily: count, weekly: is.optional(count), monthly: is.optional(count) },
+    // What is checked is what is built from: a frozen snapshot, each field read once (a getter answers once).
+    counts = checkProps<RetentionCounts>('Retention.of', counts, { hourly: is.optional(count), daily: count, weekly: is.optional(count), monthly: is.optional(count) },
       'pass { daily: 7, weekly: 4, monthly: 6 }');
     const all = { hourly: counts.hourly ?? 0, daily: counts.daily, weekly: counts.weekly ?? 0, monthly: counts.monthly ?? 0 };
     for (const [name, n] of Object.entries(all)) {

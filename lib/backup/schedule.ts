@@ -50,14 +50,15 @@ const TIME_OF_DAY: Schema<TimeOfDay> = {
 export class Schedule {
   /** Every day at the given time (UTC). */
   public static daily(time: TimeOfDay): Schedule {
-    checkProps<TimeOfDay>('Schedule.daily', time, TIME_OF_DAY, 'pass { hour: 3, minute: 0 }');
+    time = checkProps<TimeOfDay>('Schedule.daily', time, TIME_OF_DAY, 'pass { hour: 3, minute: 0 }');
     const [h, m] = Schedule.clock('Schedule.daily', time);
     return new Schedule(`*-*-* ${h}:${m}:00 UTC`, Duration.days(1), `daily at ${h}:${m} UTC`);
   }
 
   /** Once a week on the given day and time (UTC). */
   public static weekly(time: WeeklyTime): Schedule {
-    checkProps<WeeklyTime>('Schedule.weekly', time, {
+    // What is checked is what is built from: a frozen snapshot, each field read once (a getter answers once).
+    time = checkProps<WeeklyTime>('Schedule.weekly', time, {
       ...TIME_OF_DAY,
       day: (at, prop, value) => { requireEnum(at, prop, value, Weekday, 'Weekday'); },
     }, 'pass { day: Weekday.SUNDAY, hour: 4 }');
@@ -74,7 +75,7 @@ export class Schedule {
     readonly minute?: number;
   } = {}): Schedule {
     is.number('use 1, 2, 3, 4, 6, 8, 12 or 24', { integer: true })('Schedule.everyHours', 'hours', hours);
-    checkOptions<{ minute?: number }>('Schedule.everyHours', 'options', options, { minute: TIME_OF_DAY.minute }, 'pass { minute: 15 } or nothing');
+    options = checkOptions<{ minute?: number }>('Schedule.everyHours', 'options', options, { minute: TIME_OF_DAY.minute }, 'pass { minute: 15 } or nothing') ?? {};
     if (!Number.isInteger(hours) || hours < 1 || 24 % hours !== 0) {
       throw new ValidationError(`Schedule.everyHours: ${hours} is not allowed: the interval must divide a day. Fix: use 1, 2, 3, 4, 6, 8, 12 or 24.`);
     }

@@ -91,7 +91,7 @@ export class BudgetGuard {
    * on-demand one (staging) counts its rehearsals a month.
    */
   public static forEnvironment(stack: TerraformStack, budget: Budget, options: BudgetGuardOptions = {}): void {
-    BudgetGuard.checkArguments(stack, budget, options);
+    options = BudgetGuard.checkArguments(stack, budget, options);
     BudgetGuard.attach(stack, budget, 'budget', () => [stack], (product) => {
       const env = product.environments[0];
       const monthly = env.onDemand ? product.onDemandMonthly : env.monthly;
@@ -108,7 +108,7 @@ export class BudgetGuard {
    * it), on the first stack that asks; `stacks` is read at synth, when every stack exists.
    */
   public static forProduct(stack: TerraformStack, product: object, budget: Budget, stacks: () => readonly TerraformStack[], options: BudgetGuardOptions = {}): void {
-    BudgetGuard.checkArguments(stack, budget, options);
+    options = BudgetGuard.checkArguments(stack, budget, options);
     if (typeof product !== 'object' || product === null) fail(stack, 'product', product, 'it is not an object standing for the product', 'pass the product, such as the Product the stacks are built from');
     if (typeof stacks !== 'function') fail(stack, 'stacks', stacks, 'it is not a function', "pass a function that returns the product's stacks, such as () => stacks");
     if (guardedProducts.has(product)) return;
@@ -124,14 +124,15 @@ export class BudgetGuard {
   }
 
   /** From JavaScript: a Money for a Budget, or a misspelt estimate option, failed only at synth, with a TypeError or no path. */
-  private static checkArguments(stack: unknown, budget: unknown, options: unknown): void {
+  private static checkArguments(stack: unknown, budget: unknown, options: unknown): BudgetGuardOptions {
     if (typeof stack !== 'object' || stack === null || !TerraformStack.isStack(stack)) {
       fail('BudgetGuard', 'stack', stack, 'it is not a TerraformStack', 'pass the stack the budget is checked on, such as an EnvironmentStack');
     }
     requireInstance(stack as TerraformStack, 'budget', budget, Budget, 'pass Budget.monthly(Money.euros(30))');
-    checkOptions<BudgetGuardOptions>(stack as TerraformStack, 'options', options as BudgetGuardOptions, {
+    // What is checked is what synth reads: a frozen snapshot of the options, each read once.
+    return checkOptions<BudgetGuardOptions>(stack as TerraformStack, 'options', options as BudgetGuardOptions, {
       estimate: (at, prop, value) => { if (value !== undefined) checkCostEstimateOptions(at, prop, value); },
-    }, 'pass { estimate: { billingDate, … } } or nothing');
+    }, 'pass { estimate: { billingDate, … } } or nothing') ?? {};
   }
 
   private static attach(scope: TerraformStack, budget: Budget, prop: string, stacks: () => readonly TerraformStack[],

@@ -160,7 +160,8 @@ export interface StorageBoxAccountAttributes {
 export class StorageBoxAccount {
   /** Refers to an account created in another stack (its host and login are that stack's outputs). */
   public static fromAttributes(attributes: StorageBoxAccountAttributes): IStorageBoxAccount {
-    checkProps<StorageBoxAccountAttributes>('StorageBoxAccount.fromAttributes', attributes, {
+    // What is checked is what is kept: a frozen snapshot, each attribute read once (a target reads it again at synth).
+    attributes = checkProps<StorageBoxAccountAttributes>('StorageBoxAccount.fromAttributes', attributes, {
       host: is.text("pass the account's host, such as the other stack's output"),
       username: is.text("pass the account's user name, such as 'u12345-sub2'"),
       location: is.instance(Location, 'use Location.FSN1 or Location.HEL1 (where Storage Boxes are)'),
@@ -171,7 +172,6 @@ export class StorageBoxAccount {
     if (!Token.isUnresolved(attributes.host) && hostnameProblem(attributes.host)) {
       fail('StorageBoxAccount.fromAttributes', 'host', attributes.host, hostnameProblem(attributes.host)!, "pass the host alone, such as 'u12345-sub2.your-storagebox.de', or the other stack's output");
     }
-    // A frozen copy: a target reads it again at synth.
     return Object.freeze({ ...attributes, readonly: attributes.readonly ?? true });
   }
 

@@ -53,7 +53,8 @@ export class AlertReceiver {
   /** A webhook, such as a chat integration or an incident tool; `hostname` is where its URL points. */
   public static webhook(name: string, options: WebhookReceiverOptions): AlertReceiver {
     requireString('AlertReceiver.webhook', 'name', name, "name it such as 'ops'");
-    checkProps<WebhookReceiverOptions>(`AlertReceiver(${name})`, options, {
+    // What is checked is what is built from: a frozen snapshot, each field read once (a getter answers once).
+    options = checkProps<WebhookReceiverOptions>(`AlertReceiver(${name})`, options, {
       hostname: is.text("pass the host its URL points to, such as 'chat.example.eu'"),
       // A Port or a number: onePort checks it below, naming the receiver.
       port: is.checkedLater(),
@@ -65,7 +66,8 @@ export class AlertReceiver {
   /** E-mail through an SMTP server that requires STARTTLS. Use port 587: Hetzner blocks outgoing 25 and 465 by default. */
   public static email(name: string, options: EmailReceiverOptions): AlertReceiver {
     requireString('AlertReceiver.email', 'name', name, "name it such as 'ops'");
-    checkProps<EmailReceiverOptions>(`AlertReceiver(${name})`, options, {
+    // What is checked is what is built from: a frozen snapshot, each field read once (a getter answers once).
+    options = checkProps<EmailReceiverOptions>(`AlertReceiver(${name})`, options, {
       to: is.list(is.text("write it as 'ops@example.eu'"), "pass to: ['ops@example.eu']"),
       from: is.text("write it as 'alerts@example.eu'"),
       smarthost: is.text("pass 'smtp.example.eu:587'"),

@@ -43,19 +43,20 @@ export class DeadMansSwitch {
    * healthchecks.io's ping endpoint (`hc-ping.com`), run by SIA Monkey See Monkey Do, Riga (LV).
    */
   public static healthchecksIo(options: DeadMansSwitchOptions = {}): DeadMansSwitch {
-    checkOptions<DeadMansSwitchOptions>('DeadMansSwitch.healthchecksIo', 'options', options, SWITCH_OPTIONS, 'pass { interval: Duration.minutes(5) } or nothing');
+    options = checkOptions<DeadMansSwitchOptions>('DeadMansSwitch.healthchecksIo', 'options', options, SWITCH_OPTIONS, 'pass { interval: Duration.minutes(5) } or nothing') ?? {};
     return new DeadMansSwitch('healthchecks.io', 'hc-ping.com', 443, { city: 'Riga', country: 'LV' }, options);
   }
 
   /** A Healthchecks instance the team runs itself, inside its EU control plane. */
   public static selfHosted(props: SelfHostedDeadMansSwitchProps, options: DeadMansSwitchOptions = {}): DeadMansSwitch {
-    checkProps<SelfHostedDeadMansSwitchProps>('DeadMansSwitch.selfHosted', props, {
+    // What is checked is what is built from: a frozen snapshot, each field read once (a getter answers once).
+    props = checkProps<SelfHostedDeadMansSwitchProps>('DeadMansSwitch.selfHosted', props, {
       hostname: is.text("pass the instance's host, such as 'ping.example.eu'"),
       // A Port or a number: onePort checks it below.
       port: is.checkedLater(),
     }, "pass { hostname: 'ping.example.eu' }");
     const port = props.port === undefined ? 443 : onePort('DeadMansSwitch.selfHosted', props.port, 'a ping URL has');
-    checkOptions<DeadMansSwitchOptions>('DeadMansSwitch.selfHosted', 'options', options, SWITCH_OPTIONS, 'pass { interval: Duration.minutes(5) } or nothing');
+    options = checkOptions<DeadMansSwitchOptions>('DeadMansSwitch.selfHosted', 'options', options, SWITCH_OPTIONS, 'pass { interval: Duration.minutes(5) } or nothing') ?? {};
     return new DeadMansSwitch('self-hosted Healthchecks', props.hostname, port, undefined, options);
   }
 

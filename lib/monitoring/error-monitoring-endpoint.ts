@@ -59,7 +59,8 @@ export class ErrorMonitoringEndpoint {
    * reason (`usSeatAccepted`). Self-hosted GlitchTip keeps the events inside the control plane.
    */
   public static sentryEuRegion(props: SentryEuRegionProps): ErrorMonitoringEndpoint {
-    checkProps<SentryEuRegionProps>('ErrorMonitoringEndpoint.sentryEuRegion', props, {
+    // What is checked is what is built from: a frozen snapshot, each field read once (a getter answers once).
+    props = checkProps<SentryEuRegionProps>('ErrorMonitoringEndpoint.sentryEuRegion', props, {
       ingestHostname: is.text("copy the host from the DSN, such as 'o123456.ingest.de.sentry.io'"),
       usSeatAccepted: is.optional(is.text('say why a US-seated processor is acceptable (contract, scrubbing), or self-host GlitchTip')),
     }, "pass { ingestHostname: 'o123456.ingest.de.sentry.io' }");

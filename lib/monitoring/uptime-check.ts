@@ -123,12 +123,13 @@ export class UptimeCheck {
     requireString('UptimeCheck.http', 'url', url, "pass the public URL, such as 'https://acme.eu/health'");
     // Redacted: a URL with credentials or a token in its query is refused below, and must not be printed meanwhile.
     const label = `UptimeCheck(${redactSecrets(url)})`;
-    checkOptions<HttpCheckOptions>(label, 'options', options, {
+    // What is checked is what is built from: a frozen snapshot, each field read once (a getter answers once).
+    options = checkOptions<HttpCheckOptions>(label, 'options', options, {
       ...checkOptionsSchema(),
       expectStatus: is.optional(is.list(is.number('pass the codes that mean up, such as [200]', { integer: true }), 'pass the codes that mean up, such as [200]')),
       expectBody: is.optional(is.text("pass a regular expression, such as '\"status\":\"ok\"'")),
       certificateExpiry: is.optional(is.instance(Duration, 'use Duration.days(14)')),
-    }, "pass { expectStatus: [200] } or nothing");
+    }, "pass { expectStatus: [200] } or nothing") ?? {};
     let parsed: URL | undefined;
     try {
       parsed = new URL(url);
@@ -157,11 +158,12 @@ export class UptimeCheck {
     requireString('UptimeCheck.tcp', 'host', host, "pass the public host name, such as 'mail.acme.eu'");
     const number = onePort(`UptimeCheck(${redactSecrets(host)})`, port, 'a TCP check connects to');
     const label = `UptimeCheck(${redactSecrets(`${host}:${number}`)})`;
-    checkOptions<TcpCheckOptions>(label, 'options', options, {
+    // What is checked is what is built from: a frozen snapshot, each field read once (a getter answers once).
+    options = checkOptions<TcpCheckOptions>(label, 'options', options, {
       ...checkOptionsSchema(),
       tls: is.optional(is.boolean()),
       certificateExpiry: is.optional(is.instance(Duration, 'use Duration.days(14)')),
-    }, 'pass { tls: true } or nothing');
+    }, 'pass { tls: true } or nothing') ?? {};
     return new UptimeCheck(environment, UptimeCheckProtocol.TCP, `${host}:${number}`, host, probePort(label, number), options.tls ?? false, {
       ...options,
       name: options.name ?? deriveName(`${host}-${number}`),

@@ -57,12 +57,13 @@ export interface OperatorReport {
 export async function writeOperatorReport(scope: IConstruct, options: OperatorReportOptions = {}): Promise<OperatorReport> {
   // From JavaScript: null options crashed reading 'outdir', a misspelt { outDir } wrote the report to ./report.
   if (!Construct.isConstruct(scope)) fail('writeOperatorReport', 'scope', scope, 'it is not a construct', 'pass the app (or a stack): writeOperatorReport(app, { outdir })');
-  checkOptions<OperatorReportOptions>('writeOperatorReport', 'options', options, {
+  // What is checked is what is built from: a frozen snapshot, each field read once (a getter answers once).
+  options = checkOptions<OperatorReportOptions>('writeOperatorReport', 'options', options, {
     outdir: is.optional(knownText("pass a directory such as 'report'")),
     title: is.optional(knownText("pass a title such as 'Acme: operator report'")),
     // estimateCost checks these with their own reasons.
     estimate: is.checkedLater(),
-  }, "pass { outdir: 'report' } or nothing");
+  }, "pass { outdir: 'report' } or nothing") ?? {};
   const outdir = options.outdir ?? 'report';
   const model = reportModelOf(scope, options);
   const sections = reportSections(model);
