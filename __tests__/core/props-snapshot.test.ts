@@ -332,3 +332,20 @@ describe('value types read each option once', () => {
     expect(Object.entries(shifty.reads).filter(([, n]) => n > 1)).toEqual([]);
   });
 });
+
+// Props built by a class keep working: its own fields, and props given by getters on its prototype, read once.
+test('props built by a class, with a getter on its prototype and a member of its own, build as before', () => {
+  let reads = 0;
+  class AppMachine {
+    public readonly environment = Environment.PRODUCTION;
+    public readonly serverType = ServerType.CX33;
+    public readonly adminCidrs = [...ADMIN_CIDRS];
+    public readonly sshKeys = [SshKey.fromName('admin')];
+    public readonly createdBy = 'platform team';
+    public get role(): string { reads += 1; return 'app'; }
+  }
+  const { stack } = testStack();
+  const machine = new Machine(stack, 'App', new AppMachine() as any);
+  expect([machine.role, reads]).toEqual(['app', 1]);
+  expect(() => synthJson(stack)).not.toThrow();
+});
