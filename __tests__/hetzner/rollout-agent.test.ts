@@ -676,6 +676,31 @@ describe('the rollout agent', () => {
     expect(run.output).toContain(`removed ${metric}, written by a part that is gone`);
   });
 
+  // Review: the agent compared the runtime files the two bundles list, not the parts: a part that stays and gains a
+  // runtime file (the backup jobs' metrics) lost that file on a failed upgrade's rollback and on a revert to the version
+  // that did not list it, while the part kept running (its alerts lost the failure metric and the watched-since time).
+  test("a part that stays keeps its runtime files: a failed upgrade that lists them and a revert to a version that did not remove none", () => {
+    const m = machine();
+    const metric = PRIVATE_INGRESS_TEXTFILE;
+    const check = (listed: boolean, fail = false): BundlePart => ({
+      name: 'check',
+      ...(listed ? { runtimeFiles: [metric] } : {}),
+      files: [{ path: '/etc/acme/check.conf', content: `listed=${listed}\n` }],
+      commands: [['sh', '-c', `mkdir -p ${path.dirname(path.join(m.root, metric))} && echo 'present 0' > ${path.join(m.root, metric)}`], ...(fail ? [['false']] : [])],
+    });
+    expect(m.apply([app('a=1\n'), check(false)]).status).toBe(0);
+    expect(m.read(metric)).toBe('present 0\n');
+    // The upgrade that lists the file fails: the rollback puts the old version back, which still writes it.
+    expect(m.apply([app('a=1\n'), check(true, true)]).status).toBe(1);
+    expect(m.read(metric)).toBe('present 0\n');
+    expect(m.apply([app('a=1\n'), check(true)]).status).toBe(0);
+    // A revert to the version that did not list it: the part stays, and so does what it writes.
+    const revert = m.apply([app('a=1\n'), check(false)]);
+    expect(revert.status).toBe(0);
+    expect(m.read(metric)).toBe('present 0\n');
+    expect(revert.output).not.toContain(`removed ${metric}`);
+  });
+
   // Review: a failed dpkg --configure -a failed every deploy, one that installs no package too, and so did the race in
   // which unattended-upgrades takes dpkg's lock between the agent's look at it and dpkg --configure -a.
   test('an interrupted dpkg that cannot be finished fails only a deploy that installs a package; one that began meanwhile fails none', async () => {

@@ -899,7 +899,7 @@ def apply_locked(version, incoming, current):
         log("%s active; it stays active if the rest of the bundle fails" % ", ".join('"%s"' % p["name"] for p in first))
         previous_parts = dict(previous_parts, **{p["name"]: digest(json.dumps(p.get("commands", [])).encode()) for p in first})
         changed = changed - own
-    switch(bundle, files, changed, removed, runtime_files(old_bundle) - runtime_files(bundle), unfinished, pending, release,
+    switch(bundle, files, changed, removed, runtime_files_left(old_bundle, bundle), unfinished, pending, release,
            previous_parts, old_bundle, set(read_left()) - {p["name"] for p in bundle["parts"]})
 
     write_atomic(STATE + "/current-bundle.json", json.dumps(bundle).encode(), 0o600)
@@ -915,6 +915,13 @@ def apply_locked(version, incoming, current):
 def runtime_files(bundle):
     """What the parts' own programs write on the machine (a textfile metric): it goes with the part."""
     return {f for p in bundle["parts"] for f in p.get("runtimeFiles", [])}
+
+
+def runtime_files_left(old_bundle, bundle):
+    """The runtime files of the parts of old_bundle that bundle has no longer (by name). A part in both keeps all it
+    writes: a file only one of its versions lists (a revert, a rollback of an upgrade) is still that part's."""
+    names = {p["name"] for p in bundle["parts"]}
+    return {f for p in old_bundle["parts"] if p["name"] not in names for f in p.get("runtimeFiles", [])} - runtime_files(bundle)
 
 
 def remove_runtime_files(paths):
@@ -980,7 +987,7 @@ def switch(bundle, files, changed, removed, runtime_gone, unfinished, pending, r
         remove_runtime_files(runtime_gone - set(files))  # never a file the bundle installs
     except Exception as e:
         failure = e if isinstance(e, Failure) else Failure("switch to the new files", describe(e), "fix the cause shown above and deploy again")
-        remove_runtime_files(runtime_files(bundle) - runtime_files(old_bundle) - {f["path"] for p in old_bundle["parts"] for f in p.get("files", [])})
+        remove_runtime_files(runtime_files_left(bundle, old_bundle) - {f["path"] for p in old_bundle["parts"] for f in p.get("files", [])})
         if roll_back(touched, previous_root, old_bundle, failure, ran, files):
             end_activation()
         raise failure
