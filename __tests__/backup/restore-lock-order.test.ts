@@ -2,7 +2,7 @@ import { ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BackupWorld, expectGaveWay, expectSuccess, fingerprint, PROD_HOST, RunOptions, RunResult, runScript, shiftedClock, slowStorageBoxLink, waitUntil } from './helpers/world';
+import { BackupWorld, expectGaveWay, expectSuccess, fingerprint, PROD_HOST, RunOptions, RunResult, runScript, slowStorageBoxLink, waitUntil } from './helpers/world';
 import { holdResticLock, killHolder } from './helpers/restic-lock';
 import { raceBehindCheck as raceBehindCheckOf } from './helpers/lock-race';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
@@ -142,22 +142,31 @@ describeAsRoot('backup-restore, run by hand while a job holds the repository loc
   // file free, as it would.
   const repo = () => path.join(world.sftp.home, 'repo-restore');
   test("another machine's backup holds a restic lock: the restore without --snapshot fails at once, changing nothing; with it, it restores", async () => {
+    // Review: a newer dump than the one named, so that restoring the newest instead of the named one fails this test.
+    expectSuccess(await run('backup-dump', etc), PROD_HOST, 'dump');
     const before = fingerprint(world.pg, 'app');
     const held = await holdResticLock(repo(), 'shared', running);
     try {
       const restore = await run('backup-restore', etc, {}, { args: ['--replace'] });
       expect(restore.code).not.toBe(0);
-      expect(restore.stderr).toMatch(/FAILED: restic pid \d+ on [\w.-]+ holds a lock on the repository of storagebox, refreshed 0 minutes ago: another machine \(or a job killed in the last 30 minutes\) may be writing a backup, which would become the newest while the restore reads\. Nothing was changed\. Fix: pass --snapshot to name the backup to restore/);
+      expect(restore.stderr).toMatch(/FAILED: restic pid \d+ on [\w.-]+ holds a lock on the repository of storagebox, refreshed \d+ minutes? ago: another machine may be writing a backup, which would become the newest while the restore reads\. Nothing was changed\. Fix: pass --snapshot to name the backup to restore/);
       expect(fingerprint(world.pg, 'app')).toBe(before);
       // backup-restore-files as a plan with file paths renders it beside the others (this machine's plan backs up none).
       fs.writeFileSync(path.join(world.production.root, 'usr/local/sbin/backup-restore-files'), BACKUP_RESTORE_FILES, { mode: 0o755 });
       const files = await run('backup-restore-files', world.variant(etc, 'backup.conf', { FILE_PATHS: path.join(tmp, 'uploads') }), {}, { args: ['--replace'] });
       expect(files.code).not.toBe(0);
-      expect(files.stderr).toMatch(/FAILED: restic pid \d+ on [\w.-]+ holds a lock on the repository of storagebox, refreshed 0 minutes ago: another machine/);
+      expect(files.stderr).toMatch(/FAILED: restic pid \d+ on [\w.-]+ holds a lock on the repository of storagebox, refreshed \d+ minutes? ago: another machine/);
+
+      // Review: a time no dump has failed as "cannot fetch the manifest … (restic dump failed)"; and the outcome of a
+      // failure left out the notes (here the lock gone past), which only a success carried.
+      const none = await run('backup-restore', etc, {}, { args: ['--replace', '--snapshot', '20200101T000000Z'] });
+      expect(none.code).not.toBe(0);
+      expect(none.stderr).toMatch(/FAILED: there is no dump of acme-production-app taken at 20200101T000000Z on storagebox\. Nothing was changed\. Fix: pass --snapshot with one of its dumps, by its ID or the time in its tag dump-<time> \(restic snapshots --host acme-production-app --tag sovereign-dump lists them\)\n/);
+      expect(none.stderr).toMatch(/\(restic snapshots --host acme-production-app --tag sovereign-dump lists them\); restic pid \d+ on [\w.-]+ holds a lock on the repository of storagebox, refreshed \d+ minutes? ago; restoring snapshot 20200101T000000Z as named.*\nfailed step: fetching the manifest/);
 
       const named = await run('backup-restore', etc, {}, { args: ['--replace', '--snapshot', dumped] });
       if (named.code !== 0) throw new Error(`backup-restore --snapshot failed (exit ${named.code}):\n${named.stderr}`);
-      expect(named.stderr).toMatch(new RegExp(`OK: restored app of acme-production-app from snapshot \\w{8} \\(dump ${dumped}\\) .*; restic pid \\d+ on [\\w.-]+ holds a lock on the repository of storagebox, refreshed 0 minutes ago; restoring snapshot ${dumped} as named, which no backup changes`));
+      expect(named.stderr).toMatch(new RegExp(`OK: restored app of acme-production-app from snapshot \\w{8} \\(dump ${dumped}\\) .*; restic pid \\d+ on [\\w.-]+ holds a lock on the repository of storagebox, refreshed \\d+ minutes? ago; restoring snapshot ${dumped} as named, which no backup changes, with restic's shared lock on each read \\(restic refuses to read while a prune holds the repository, and a prune cannot start while it reads\\)`));
     } finally {
       await killHolder(held);
       fs.rmSync(path.join(repo(), 'locks', held.lock));
@@ -170,7 +179,7 @@ describeAsRoot('backup-restore, run by hand while a job holds the repository loc
     try {
       const restore = await run('backup-restore', etc, {}, { args: ['--replace', '--snapshot', dumped] });
       expect(restore.code).not.toBe(0);
-      expect(restore.stderr).toMatch(/FAILED: restic pid \d+ on [\w.-]+ holds a lock on the repository of storagebox, refreshed 0 minutes ago, exclusively: a check, a prune or a key change of another machine \(or one killed in the last 30 minutes\), and a prune removes data the restore would read\. Nothing was changed\./);
+      expect(restore.stderr).toMatch(/FAILED: restic pid \d+ on [\w.-]+ holds a lock on the repository of storagebox, refreshed \d+ minutes? ago, exclusively: a check, a prune or a key change of another machine, and a prune removes data the restore would read\. Nothing was changed\. Fix: .*; once [\w.-]+ is known to be down \(its restic cannot remove its lock\), restic unlock --remove-all on storagebox removes the lock at once/);
       expect(fingerprint(world.pg, 'app')).toBe(before);
     } finally {
       await killHolder(held);
@@ -178,16 +187,21 @@ describeAsRoot('backup-restore, run by hand while a job holds the repository loc
     }
   });
 
-  test('a stale lock (not refreshed for an hour): the restore goes on and says so', async () => {
+  // Review: restic 0.14 leaves its lock when killed (SIGKILL, a crash; SIGTERM too), and the restore judged the lock by
+  // its time alone: a lock of this machine whose restic was gone held an emergency restore for 30 minutes, blaming
+  // "another machine". It is removed first (restic unlock, as the other jobs do), and the restore goes on.
+  test("a lock left by this machine's killed restic: it is removed, and the restore goes on at once", async () => {
     const held = await holdResticLock(repo(), 'shared', running);
     await killHolder(held);
     try {
-      // An hour later, by the restore's clock.
-      const restore = await run('backup-restore', etc, { PATH: shiftedClock(tmp, 1) }, { args: ['--replace'] });
+      const restore = await run('backup-restore', etc, {}, { args: ['--replace'] });
       if (restore.code !== 0) throw new Error(`backup-restore failed (exit ${restore.code}):\n${restore.stderr}`);
-      expect(restore.stderr).toMatch(/OK: restored app of acme-production-app from snapshot .*; a stale lock of restic pid \d+ on [\w.-]+, last refreshed 6\d minutes ago, is on the repository of storagebox \(what a job killed mid-run leaves; the next check or prune removes it\): the restore reads without a lock, and goes on/);
+      expect(restore.stderr).toMatch(/OK: restored app of acme-production-app from snapshot /);
+      expect(restore.stderr).toMatch(/no restic process holds a lock on the repository of storagebox/);
+      expect(restore.stderr).not.toMatch(/a stale lock of restic/);
+      expect(fs.readdirSync(path.join(repo(), 'locks'))).not.toContain(held.lock);
     } finally {
-      fs.rmSync(path.join(repo(), 'locks', held.lock));
+      fs.rmSync(path.join(repo(), 'locks', held.lock), { force: true });
     }
   });
 });

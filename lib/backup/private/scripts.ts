@@ -118,37 +118,47 @@ restore_target() {
   [[ " $TARGETS " == *" $t "* ]] || die "target '$t' is not one of this machine's targets ($TARGETS); pass --from with one of them"
 }
 # restore_lock: the repository lock for a restore run by hand, and when it started to wait for it (started): a backup
-# taken after that was made while it waited, of the machine as it is now, and is not the one to restore.
+# taken after that was made while it waited, of the machine as it is now, and is not the one to restore. From here on
+# the restore's reads take restic's shared lock (restic_read): a prune of another machine cannot start while one reads.
 restore_lock() {
   step "waiting for the repository lock"
   started=$EPOCHSECONDS
   repo_lock
   run_dir
   restore_judge_locks
+  restic_read=()
 }
+# The restic option of a job's reads: none (restic's shared lock) in a restore run by hand, from restore_lock on: restic
+# then refuses to read while a check, a prune or a key change holds the repository, and a prune of another machine
+# refuses to start while the restore reads (the restore reads for hours; judging the locks once at its start left a
+# prune that began after it free to remove data it was reading). The jobs read without a lock (restic 0.14 would wait
+# for none, and their own lock order keeps this machine's prune out).
+restic_read=(--no-lock)
 # restore_judge_locks: the restic locks on the target's repository, judged as the restore drill judges them
-# (restic_locks), exclusive ones too. This machine's lock (repo_lock) keeps only this machine's jobs out; the restore
-# reads without a restic lock, and a restic of another machine (or one killed in the last 30 minutes) was not seen:
-# a prune there removed data the restore was reading, and a backup there became the newest, which the restore took.
+# (restic_locks), exclusive ones too. This machine's lock (repo_lock) keeps only this machine's jobs out, so a restic of
+# another machine (or one killed in the last 30 minutes) was not seen: a backup there became the newest, which the
+# restore took. First the stale locks go (unlock_stale, as the other jobs do under the repository lock): what a restic
+# of this machine killed mid-run left (SIGKILL, a crash; restic 0.14 leaves it on SIGTERM too), which held an
+# emergency restore for 30 minutes, and locks not refreshed for 30 minutes. Then:
 # - an exclusive lock (a check, a prune or a key change, refreshed in the last 30 minutes): it fails, changing nothing;
 # - a lock that is not exclusive (a backup, or a reader), or locks that cannot all be read: without --snapshot it fails,
 #   changing nothing (what is newest may change while it reads); with --snapshot it restores that one, saying so;
-# - a stale lock (not refreshed for 30 minutes: its process died): it goes on, saying so (the next check or prune
-#   removes it, restic unlock).
+# - a stale lock (restic unlock failed to remove it): it goes on, saying so.
 restore_judge_locks() {
   local writer state host pid minutes held
   step "reading the restic locks on $t"
+  unlock_stale "$t" || log "$t: restic unlock failed: a stale lock, if any, is judged below as restic lists it"
   writer=$(restic_locks "$t" "$SB_RUN/locks" exclusive) || writer=unknown
   read -r state host pid minutes <<<"$writer"
   held="restic pid $pid on $host holds a lock on the repository of $t, refreshed $minutes minutes ago"
   case $state in
     exclusive)
-      die "$held, exclusively: a check, a prune or a key change of another machine (or one killed in the last 30 minutes), and a prune removes data the restore would read. Nothing was changed. Fix: see what runs on $host, wait until its lock is gone (restic list locks on $t; a lock not refreshed for 30 minutes is stale, and restic unlock removes it), then run \${0##*/} again" ;;
+      die "$held, exclusively: a check, a prune or a key change of another machine, and a prune removes data the restore would read. Nothing was changed. Fix: see what runs on $host and wait until its lock is gone (restic list locks on $t), then run \${0##*/} again; once $host is known to be down (its restic cannot remove its lock), restic unlock --remove-all on $t removes the lock at once" ;;
     live|unknown)
       [ "$state" = live ] || held="the restic locks on the repository of $t could not all be read (see the log), so a backup or a prune may run there"
-      [ -n "$snapshot" ] || die "$held: another machine (or a job killed in the last 30 minutes) may be writing a backup, which would become the newest while the restore reads. Nothing was changed. Fix: pass --snapshot to name the backup to restore (restic snapshots --host $BACKUP_HOST lists them), or wait until the lock is gone (restic list locks on $t) and run \${0##*/} again"
-      note "$held; restoring snapshot $snapshot as named, which no backup changes" ;;
-    stale) note "a stale lock of restic pid $pid on $host, last refreshed $minutes minutes ago, is on the repository of $t (what a job killed mid-run leaves; the next check or prune removes it): the restore reads without a lock, and goes on" ;;
+      [ -n "$snapshot" ] || die "$held: another machine may be writing a backup, which would become the newest while the restore reads. Nothing was changed. Fix: pass --snapshot to name the backup to restore (restic snapshots --host $BACKUP_HOST lists them), or wait until the lock is gone (restic list locks on $t) and run \${0##*/} again"
+      note "$held; restoring snapshot $snapshot as named, which no backup changes, with restic's shared lock on each read (restic refuses to read while a prune holds the repository, and a prune cannot start while it reads)" ;;
+    stale) note "a stale lock of restic pid $pid on $host, last refreshed $minutes minutes ago, is on the repository of $t (restic unlock did not remove it): the restore goes on" ;;
     *) log "no restic process holds a lock on the repository of $t" ;;
   esac
 }
@@ -213,7 +223,7 @@ sb_exit() {
     if [ "$rc" = 0 ]; then rc=1; SB_FAILURE='the job ended without verifying its result'; fi
     out=$(step_output 12)
     log "FAILED (exit $rc) at step '$SB_STEP': \${SB_FAILURE:-exit $rc}"
-    report=$(printf '%s\\nfailed step: %s\\nlast lines of the failing command:\\n%s\\n' "\${SB_FAILURE:-exit $rc}" "$SB_STEP" "\${out:-(it printed nothing)}")
+    report=$(printf '%s%s\\nfailed step: %s\\nlast lines of the failing command:\\n%s\\n' "\${SB_FAILURE:-exit $rc}" "$SB_NOTES" "$SB_STEP" "\${out:-(it printed nothing)}")
     printf -- '%s\\n--- last lines of the log ---\\n%s\\n' "$report" "$(tail -n 30 "$SB_LOG")" >&2
     { printf '%s\\n\\n--- log ---\\n' "$report"; tail -n 60 "$SB_LOG"; } | heartbeat /fail || log "could not report the failure to the heartbeat"
   fi
@@ -1181,7 +1191,7 @@ pg() { if [ -n "\${PG_OS_USER:-}" ]; then runuser -u "$PG_OS_USER" -- "$@"; else
 restore_snapshot() {
   local t=$1 id=$2 create=$3 cause st
   shift 3
-  restic_on "$t" --no-lock dump "$id" "$DUMP_STREAM" 2>>"$SB_LOG" \\
+  restic_on "$t" "\${restic_read[@]}" dump "$id" "$DUMP_STREAM" 2>>"$SB_LOG" \\
     | SB_RESTORE_CREATE=$create PG_OS_USER=\${PG_OS_USER:-} SB_RESTORE_RESERVE=\${SB_RESTORE_RESERVE:-0} SB_RESTORE_DATA_DIR=\${SB_RESTORE_DATA_DIR:-} \\
       "\${PY[@]}" -c "$SB_STREAM_CHECK_PY" "$dir/INDEX" "$dir/SHA256SUMS" "$@" >>"$SB_LOG" 2>&1 \\
     && st=(0 0) || st=("\${PIPESTATUS[@]}")
@@ -1918,10 +1928,10 @@ age=$(hours_since "$epoch")
 # restic's latest is the newest by time: a dump dated ahead hides every newer one until its date.
 [ "$age" -ge 0 ] || die "the newest backup of $DRILL_FROM_HOST on $t (stream snapshot \${id:0:8}) holds a dump dated in the future ($stamp): it was taken while a clock ran ahead, so it may be older than the dumps it hides, and whether backups arrive cannot be told. Fix: on $DRILL_FROM_HOST, $(future_fix "$DRILL_FROM_HOST" "$stamp")"
 # A dump reaches the repository only when it ends, hours after its timer: a drill that starts while production dumps
-# finds the dump before it, past MAX_AGE_HOURS. The repository's restic locks tell whether one runs (restic_locks; the drill takes none: the source's account may be read-only): a
-# dump writes under a lock from the moment its stream opens, at most DUMP_START_HOURS after its timer (the push timer's
-# delay, the bootstrap, its wait for the repository lock), and it has arrived DUMP_IN_PROGRESS_HOURS after its timer
-# (its unit stops it then). With no dump writing, the drill fails DUMP_START_HOURS past the limit, not
+# finds the dump before it, past MAX_AGE_HOURS. The repository's restic locks tell whether one runs (restic_locks; the
+# drill takes none: the source's account may be read-only): a dump writes under a lock from the moment its stream
+# opens, at most DUMP_START_HOURS after its timer (the push timer's delay, the bootstrap, its wait for the repository
+# lock), and it has arrived DUMP_IN_PROGRESS_HOURS after its timer (its unit stops it then). With no dump writing, the drill fails DUMP_START_HOURS past the limit, not
 # DUMP_IN_PROGRESS_HOURS: a dump that died (killed, a crash) leaves no writer, only a stale lock at most.
 late=''
 if [ "$age" -ge "$MAX_AGE_HOURS" ]; then
@@ -2159,18 +2169,20 @@ work=$SB_RUN
 step "fetching the manifest of \${snapshot:-the newest dump} of $BACKUP_HOST from $t"
 select=(--host "$BACKUP_HOST" --tag sovereign-dump --path "$DUMP_MANIFEST")
 if [ -z "$snapshot" ]; then which=latest
-elif [[ $snapshot =~ Z$ ]]; then
-  # One --tag with both: restic takes a snapshot with either of two --tag options, and the newest dump came instead.
-  which=latest
-  select=(--host "$BACKUP_HOST" --tag "sovereign-dump,dump-$snapshot" --path "$DUMP_MANIFEST")
 else
-  # A named snapshot must be a manifest of this machine's dumps.
-  found=$(restic_on "$t" --no-lock snapshots --json "\${select[@]}" "$snapshot" 2>>"$SB_LOG" | "\${PY[@]}" -c 'import json, sys; print(" ".join(s["id"] for s in json.load(sys.stdin) or []))') \\
+  if [[ $snapshot =~ Z$ ]]; then
+    # One --tag with both: restic takes a snapshot with either of two --tag options, and the newest dump came instead.
+    which=latest named=() missing="there is no dump of $BACKUP_HOST taken at $snapshot on $t"
+    select=(--host "$BACKUP_HOST" --tag "sovereign-dump,dump-$snapshot" --path "$DUMP_MANIFEST")
+  else
+    which=$snapshot named=("$snapshot") missing="snapshot $snapshot on $t is not a dump manifest of $BACKUP_HOST"
+  fi
+  # Looked up first: a dump named by a time that matches none failed as "restic dump failed", naming no cause.
+  found=$(restic_on "$t" snapshots --json "\${select[@]}" "\${named[@]}" 2>>"$SB_LOG" | "\${PY[@]}" -c 'import json, sys; print(" ".join(s["id"] for s in json.load(sys.stdin) or []))') \\
     || die "cannot list snapshot $snapshot on $t"
-  [ -n "$found" ] || die "snapshot $snapshot on $t is not a dump manifest of $BACKUP_HOST (list them with: restic snapshots --host $BACKUP_HOST --tag sovereign-dump)"
-  which=$snapshot
+  [ -n "$found" ] || die "$missing. Nothing was changed. Fix: pass --snapshot with one of its dumps, by its ID or the time in its tag dump-<time> (restic snapshots --host $BACKUP_HOST --tag sovereign-dump lists them)"
 fi
-restic_on "$t" --no-lock dump "\${select[@]}" "$which" "$DUMP_MANIFEST" >"$work/manifest.tar" 2>>"$SB_LOG" \\
+restic_on "$t" dump "\${select[@]}" "$which" "$DUMP_MANIFEST" >"$work/manifest.tar" 2>>"$SB_LOG" \\
   || die "cannot fetch the manifest of \${snapshot:-the newest dump} of $BACKUP_HOST from $t (restic dump failed)"
 [ -s "$work/manifest.tar" ] || die "there is no dump of $BACKUP_HOST\${snapshot:+ matching $snapshot} on $t"
 unpack_manifest "$work/manifest.tar" "$work/manifest" "\${snapshot:-the newest dump} of $BACKUP_HOST on $t"
@@ -2308,7 +2320,7 @@ paths=\${wanted[*]:-$FILE_PATHS}
 restore_lock
 
 step "choosing the snapshots of $BACKUP_HOST on $t"
-listed=$(restic_on "$t" --no-lock snapshots --json --host "$BACKUP_HOST" --tag sovereign-files 2>>"$SB_LOG") \\
+listed=$(restic_on "$t" snapshots --json --host "$BACKUP_HOST" --tag sovereign-files 2>>"$SB_LOG") \\
   || die "cannot list the file snapshots of $BACKUP_HOST on $t"
 declare -A snap_of=() time_of=()
 while read -r p id epoch time; do
@@ -2344,7 +2356,7 @@ restored=''
 for p in $paths; do
   id=\${snap_of[$p]}
   step "listing snapshot \${id:0:8} on $t"
-  restic_on "$t" --no-lock ls --json "$id" >"$SB_RUN/listing" 2>>"$SB_LOG" || die "cannot list snapshot \${id:0:8} on $t"
+  restic_on "$t" ls --json "$id" >"$SB_RUN/listing" 2>>"$SB_LOG" || die "cannot list snapshot \${id:0:8} on $t"
   read -r n size < <("\${PY[@]}" -c "$SB_FILES_PY" count "$p" <"$SB_RUN/listing")
 
   step "checking the room on the disk of $p"
@@ -2361,7 +2373,7 @@ for p in $paths; do
   # Removed at exit unless the restored files were being moved into place: then they are what is left of the path.
   at_exit "[ \\"\\$placing\\" = 1 ] || rm -rf '$stage'"
   log "restoring $p from snapshot \${id:0:8} (\${time_of[$p]} UTC) on $t into $stage"
-  run restic_on "$t" --no-lock restore "$id" --target "$stage" --include "$p" --verify \\
+  run restic_on "$t" restore "$id" --target "$stage" --include "$p" --verify \\
     || die "restic restore of $p from snapshot \${id:0:8} on $t failed ($(step_cause 3)); $p is as it was"
   step "comparing the restored $p with snapshot \${id:0:8}"
   "\${PY[@]}" -c "$SB_FILES_PY" compare "$p" "$stage$p" <"$SB_RUN/listing" >>"$SB_LOG" 2>&1 \\
