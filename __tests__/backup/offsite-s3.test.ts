@@ -389,7 +389,7 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
   });
 
   // Audit (second pass): the drill tells a dump that runs from one that died by the repository's restic locks
-  // (dump_writer), proved over SFTP only (drill-dump-writer). On the bucket the locks are objects under <prefix>/locks/,
+  // (restic_locks), proved over SFTP only (drill-dump-writer). On the bucket the locks are objects under <prefix>/locks/,
   // listed and read over S3. A limit of 0 hours makes every dump late, so the drill reads the locks on each run here.
   test('the drill reads the bucket\'s restic locks: a running dump\'s is seen, an unreadable one counts as unknown, none is none', async () => {
     const prefix = 'locks-on-s3';
