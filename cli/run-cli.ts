@@ -106,12 +106,14 @@ const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehear
       not read through HOME: with them it could touch production (production's token, the state key pair
       that reads and writes production's state, the agent or key file holding production's admin key).
       That HOME links to the runner's ~/.npm and its browser downloads (~/.cache/ms-playwright, Cypress and
-      puppeteer; ~/Library/Caches/ms-playwright and Cypress on macOS), no other cache; XDG_CACHE_HOME stays. OpenSSH reads ~/.ssh from the account's home in the password database, not HOME:
-      the ssh, scp and sftp first on the rehearsal's PATH run the real ones with -F HOME/.ssh/config and
+      puppeteer; ~/Library/Caches/ms-playwright and Cypress on macOS), no other cache; XDG_CACHE_HOME
+      stays. OpenSSH reads ~/.ssh from the account's home in the password database, not HOME: the ssh,
+      scp and sftp first on the rehearsal's PATH run the real ones with -F HOME/.ssh/config and
       -o IdentityFile=none (no default identity, HOME's known_hosts, nothing of /etc/ssh/ssh_config), so a
       key it uses is one it names (-i); GIT_SSH, GIT_SSH_COMMAND and RSYNC_RSH naming /usr/bin/ssh run
-      them too; an ssh a script runs by its path still reads the account's ~/.ssh. --keep-home keeps the runner's HOME and ssh (the
-      files named above are then readable, but for ~/.aws and ~/.config/hcloud/cli.toml).
+      them too; an ssh a script runs by its path still reads the account's ~/.ssh. --keep-home keeps the
+      runner's HOME and ssh (the files named above are then readable, but for ~/.aws and
+      ~/.config/hcloud/cli.toml).
       --dry-run prints the exact commands instead of running them. Reads DIR/products/NAME/environments.json
       (run \`npm run synth\` first; DIR defaults to the output of cdktf.json, such as
       cdktf.out; it runs in cdktf.json's directory). Staging expires after --staging-days days
