@@ -615,9 +615,10 @@ describe('the boot path and the refresh, run for real in a private network names
         'for i in 1 2 3 4 5 6 7 8 9 10; do sh restart.sh >/dev/null 2>&1 && sh reload.sh >/dev/null 2>&1 || echo "round $i failed"; done',
         'touch watched; wait $P; rm -f watched; cat watch.out',
       ].join('\n'),
-      // An /etc/nftables.conf that does not load: the restart fails and changes nothing, the table kept with its addresses
-      // (Debian's stop had flushed it, and the start never came to the drop-in's load).
+      // An /etc/nftables.conf that does not load: the restart fails, the table kept with its addresses (Debian's stop had
+      // flushed it, and the start never came to the drop-in's load); its stop done, the conf's own table is gone.
       'broken-conf': `cp ${conf} ${conf}.good && echo 'table inet filter { bogus' >${conf}`, 'broken-conf:restart': run(nftables.restart), 'broken-conf:listed': LIST,
+      'broken-conf:tables': 'nft list tables',
       // Kept addresses that no longer load (the fingerprint still matches): loaded again with the address sets empty.
       'bad-kept': `mv ${conf}.good ${conf} && echo 'add element inet sovereign_egress no_such_set { 192.0.2.99 }' >>${kept}`,
       'bad-kept:restart': run(nftables.restart), 'bad-kept:listed': LIST,
@@ -657,7 +658,9 @@ describe('the boot path and the refresh, run for real in a private network names
       expect(setElements(r[listed].stdout, 'time_servers_v4')).toEqual(TIME_V4);
       expect(setElements(r[listed].stdout, 'allowed_v6')).toEqual(ALL_V6);
     }
-    expect(r['bad-kept:restart'].stderr).toMatch(/retrying with the egress allowlist's address sets empty/);
+    expect(r['broken-conf:tables'].stdout.trim()).toBe('table inet sovereign_egress');
+    expect(r['broken-conf:restart'].stderr).toMatch(/nftables\.conf does not load; nothing loaded/);
+    expect(r['bad-kept:restart'].stderr).toMatch(/sovereign-egress loads with the egress allowlist's address sets empty/);
     expect(r['deployed:restart'].stderr).toMatch(/loading .*sovereign-egress\.nft with its address sets empty until the next refresh/);
   }, 60_000);
 

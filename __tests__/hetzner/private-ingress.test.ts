@@ -5,6 +5,7 @@ import * as path from 'path';
 import { TerraformStack, Testing } from 'cdktf';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import { Environment, Location, Machine, Port, PostgresDatabase, PrivateIngress, PrivateNetwork, SecretVariable, ServerType, SshKey } from '../../lib';
+import { hostTableDefinition } from '../../lib/hetzner/private/nftables-table';
 import { PRIVATE_INGRESS_CHECK } from '../../lib/hetzner/private/private-ingress-check';
 import {
   PRIVATE_INGRESS_DEFINITION, PRIVATE_INGRESS_NFTABLES_DROP_IN, PRIVATE_INGRESS_NFTABLES_LOADER, PRIVATE_INGRESS_RULESET, PRIVATE_INGRESS_UNIT,
@@ -326,6 +327,46 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
     // A ruleset that does not load: the check fails, and the metric says the table is not there. No repair is counted:
     // one was, and HostTableRepaired told "loaded it again" beside PrivateIngressNotLoaded.
     expect(run('true', path.join(dir, 'missing.nft'))).toMatchObject({ out: ['rc=1', '0'], metric: '0', repairs: '1' });
+  });
+
+  // One host table's definition that did not load (its ruleset file missing, its body refused) failed nftables.service's
+  // whole load: at boot, from an empty ruleset, neither /etc/nftables.conf (the user's own firewall) nor the other host
+  // tables were loaded; a stop or a reload with a corrected conf failed and changed nothing.
+  test('a host table that does not load is left out, named: the conf and the other tables load at boot, reload and stop, and the unit fails; a conf that does not load changes nothing', () => {
+    const { app } = environment();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'private-ingress-loader-'));
+    const ruleset = path.join(dir, 'ingress.nft');
+    fs.writeFileSync(ruleset, text(app, PRIVATE_INGRESS_RULESET));
+    const loader = path.join(dir, 'loader');
+    fs.writeFileSync(loader, text(app, PRIVATE_INGRESS_NFTABLES_LOADER), { mode: 0o755 });
+    const tables = path.join(dir, 'host-tables');
+    fs.mkdirSync(tables);
+    fs.writeFileSync(path.join(tables, 'sovereign-private-ingress'), text(app, PRIVATE_INGRESS_DEFINITION).split(PRIVATE_INGRESS_RULESET).join(ruleset), { mode: 0o755 });
+    // Sorted before and after it: one whose ruleset file is missing, one whose body nft refuses.
+    fs.writeFileSync(path.join(tables, 'a-missing'), hostTableDefinition('Test', `exec cat ${dir}/missing.nft`), { mode: 0o755 });
+    fs.writeFileSync(path.join(tables, 'z-refused'), hostTableDefinition('Test', "echo 'table ip refused { chain c { jump nowhere; }; }'"), { mode: 0o755 });
+    const conf = path.join(dir, 'nftables.conf');
+    fs.writeFileSync(conf, DEBIAN_NFTABLES_CONF);
+    const step = (label: string, command: string) => `${command}; echo "${label} rc=$? $(nft list tables | sort | tr '\\n' ,)"`;
+    const loaderRun = (action: string) => `SOVEREIGN_NFTABLES_CONF=${conf} SOVEREIGN_HOST_TABLES=${tables} SOVEREIGN_HOST_TABLES_LOCK=${dir}/lock ${loader} ${action}`;
+    const r = spawnSync('unshare', ['-n', 'sh', '-c', [
+      step('boot', loaderRun('start')),
+      step('corrected-reload', `sed -i 's/inet filter/inet corrected/' ${conf} && ${loaderRun('reload')}`),
+      step('stop', loaderRun('stop')),
+      step('restart', loaderRun('start')),
+      // A conf that does not load: a reload changes nothing; a restart (its stop done) leaves only the host tables.
+      step('broken-conf-reload', `echo 'table inet filter { bogus' >>${conf} && ${loaderRun('reload')}`),
+      step('broken-conf-restart', `${loaderRun('stop')} 2>/dev/null; ${loaderRun('start')}`),
+    ].join('\n')], { encoding: 'utf8' });
+    const both = 'table inet corrected,table ip sovereign_private_ingress,';
+    expect(r.stdout.trim().split('\n')).toEqual([
+      'boot rc=1 table inet filter,table ip sovereign_private_ingress,', `corrected-reload rc=1 ${both}`,
+      'stop rc=1 table ip sovereign_private_ingress,', `restart rc=1 ${both}`,
+      `broken-conf-reload rc=1 ${both}`, 'broken-conf-restart rc=1 table ip sovereign_private_ingress,',
+    ]);
+    expect(r.stderr).toMatch(new RegExp(`${tables}/a-missing does not load; loading the rest without its table`));
+    expect(r.stderr).toMatch(new RegExp(`loaded without ${tables}/a-missing ${tables}/z-refused`));
+    expect(r.stderr).toMatch(/nftables\.conf does not load; nothing loaded/);
   });
 });
 

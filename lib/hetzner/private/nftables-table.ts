@@ -104,13 +104,16 @@ export function hostTableDefinition(owner: string, print: string): string {
  * reload egress was open and the private address unfiltered. Here each is one transaction with every host table in
  * HOST_TABLES_DIR: nft applies one input atomically, so the tables are never missing. A stop flushes the rest of the
  * ruleset and keeps the host tables: they are their boot units' (which have no ExecStop), not Debian's firewall's.
- * A load that fails is tried again with the egress address sets empty (the kept addresses may be what fails); if that
- * fails too, the ruleset stays as it was, the host tables in it, and the unit fails: /etc/nftables.conf is never
- * loaded without them. Every copy is the same; each part ships one, so that either part alone has it.
+ * When that load fails, the loader finds what fails: an /etc/nftables.conf that does not load loads nothing (a reload
+ * changes nothing; a restart, whose stop kept only the host tables, leaves only them; at boot the tables' boot units
+ * load them after it). Otherwise each definition is checked with the conf (\`nft -c\`), the egress allowlist's again
+ * with its address sets empty (the kept addresses may be what fails), and one that still fails is left out, named:
+ * the conf and every other table load, and the unit fails. Every copy is the same; each part ships one, so that either
+ * part alone has it.
  */
 export const HOST_TABLES_LOADER = `#!/bin/sh
 # Rendered by cdktf-sovereign-hetzner: nftables.service's start, reload and stop, each in one nft transaction with
-# the host tables (egress allowlist, private-network ingress), so that no restart or reload leaves them out.
+# the host tables (egress allowlist, private-network ingress, metadata guard), so that no restart or reload leaves them out.
 set -u
 CONF=\${SOVEREIGN_NFTABLES_CONF:-/etc/nftables.conf}
 TABLES=\${SOVEREIGN_HOST_TABLES:-${HOST_TABLES_DIR}}
@@ -128,8 +131,10 @@ definitions() {
     "$t" "$@" || { echo "sovereign-host-tables: $t failed" >&2; return 1; }
   done
 }
-load() {
-  defs=$(definitions "$@") && printf '%s\\n%s\\n' "$first" "$defs" | nft -f -
+# nft (its options first) of the first line and the definitions in $1, in one transaction.
+with_first() {
+  defs=$1; shift
+  printf '%s\\n%s\\n' "$first" "$defs" | nft "$@" -f -
 }
 
 # The egress allowlist's lock, for the load and the read of the kept addresses: never the older after the newer.
@@ -137,10 +142,39 @@ load() {
 if ! { mkdir -p -m 0700 "$(dirname "$LOCK_FILE")" && command exec 9>>"$LOCK_FILE" && flock -w 30 9; }; then
   echo "sovereign-host-tables: cannot lock $LOCK_FILE; loading anyway" >&2
 fi
-load && exit 0
-echo "sovereign-host-tables: retrying with the egress allowlist's address sets empty" >&2
-load --empty && exit 0
-echo "sovereign-host-tables: nothing loaded; the ruleset stays as it was, the host tables in it" >&2
+all=$(definitions) && with_first "$all" && exit 0
+
+# Something fails. The conf alone: nothing loads without it.
+if ! printf '%s\\n' "$first" | nft -c -f -; then
+  echo "sovereign-host-tables: $CONF does not load; nothing loaded (a reload changes nothing; after a stop only the host tables are loaded)" >&2
+  exit 1
+fi
+# Each definition with the conf; the egress allowlist's again with its address sets empty; one that still fails is left out.
+kept=''; left_out=''
+for t in "$TABLES"/*; do
+  [ -x "$t" ] || continue
+  if d=$("$t") && with_first "$d" -c; then
+    :
+  elif d=$("$t" --empty) && with_first "$d" -c 2>/dev/null; then
+    echo "sovereign-host-tables: $t loads with the egress allowlist's address sets empty" >&2
+  else
+    echo "sovereign-host-tables: $t does not load; loading the rest without its table" >&2
+    left_out="$left_out $t"; continue
+  fi
+  kept="$kept$d
+"
+done
+if with_first "$kept"; then
+  [ -z "$left_out" ] && exit 0
+  echo "sovereign-host-tables: loaded without$left_out" >&2
+  exit 1
+fi
+# Together they still fail: with nothing loaded (a boot), the conf alone; otherwise the ruleset stays as it is.
+if [ "$1" != stop ] && [ -z "$(nft list tables)" ] && nft -f "$CONF"; then
+  echo "sovereign-host-tables: loaded $CONF alone, without the host tables" >&2
+else
+  echo "sovereign-host-tables: nothing loaded (a reload changes nothing; after a stop only the host tables are loaded)" >&2
+fi
 exit 1
 `;
 
