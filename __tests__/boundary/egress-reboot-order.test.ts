@@ -1,5 +1,6 @@
 import { phase2PayingCustomers } from '../../examples/phase2-paying-customers';
 import { phase3Traction } from '../../examples/phase3-traction';
+import { BASE_PART } from '../../lib/backup/private/tooling';
 import { synthExample } from '../examples/synth-examples';
 import { describeWithRealParts } from '../setup/real-parts';
 import { bootTransaction, BundleDocument, bundleOf, systemdTestAvailable as available, UNITS } from './boot-transaction';
@@ -56,12 +57,19 @@ describeWithRealParts(available, 'egress-reboot-order', 'root, systemd and setpr
     const loader = '/usr/local/sbin/sovereign-private-ingress-nftables';
     expect(['ExecStart', 'ExecStartPost', 'ExecReload', 'ExecStop'].map((kind) => nftables.commands('nftables.service', kind)))
       .toEqual([[`${loader} start`], [], [`${loader} reload`], [`${loader} stop`]]);
-    // A machine without a private network (or one that left it): the egress allowlist's drop-in alone, its own copy of the loader.
-    const egressOnly = bootTransaction({ parts: phase3App.parts.filter((p) => p.name !== 'private-network ingress') }, 'nftables.service');
-    expect(['ExecStart', 'ExecStartPost', 'ExecReload', 'ExecStop'].map((kind) => egressOnly.commands('nftables.service', kind)))
-      .toEqual([['/usr/local/sbin/sovereign-egress-nftables start'], [], ['/usr/local/sbin/sovereign-egress-nftables reload'], ['/usr/local/sbin/sovereign-egress-nftables stop']]);
+    // A machine without a private network (or one that left it): the backup tooling's drop-in (the metadata guard's), read
+    // after the egress allowlist's; without backups, the egress allowlist's alone. Each runs its own copy of the loader.
+    const withoutIngress = phase3App.parts.filter((p) => p.name !== 'private-network ingress');
+    const runs = (loader: string) => [[`${loader} start`], [], [`${loader} reload`], [`${loader} stop`]];
+    for (const [parts, loader] of [
+      [withoutIngress, '/usr/local/sbin/sovereign-metadata-guard-nftables'],
+      [withoutIngress.filter((p) => p.name !== BASE_PART), '/usr/local/sbin/sovereign-egress-nftables'],
+    ] as const) {
+      const alone = bootTransaction({ parts }, 'nftables.service');
+      expect(['ExecStart', 'ExecStartPost', 'ExecReload', 'ExecStop'].map((kind) => alone.commands('nftables.service', kind))).toEqual(runs(loader));
+    }
     // What the loader stands in for: Debian's own commands, as systemd reads the installed unit (the tests' stand-in too).
-    const debian = bootTransaction({ parts: phase3App.parts.filter((p) => !['private-network ingress', 'egress-allowlist'].includes(p.name)) }, 'nftables.service');
+    const debian = bootTransaction({ parts: phase3App.parts.filter((p) => !['private-network ingress', 'egress-allowlist', BASE_PART].includes(p.name)) }, 'nftables.service');
     expect(['ExecStart', 'ExecReload', 'ExecStop'].map((kind) => debian.commands('nftables.service', kind)))
       .toEqual(['ExecStart', 'ExecReload', 'ExecStop'].map((kind) => new Unit('nftables.service', DEBIAN_NFTABLES_SERVICE).values('Service', kind)));
   });

@@ -5,7 +5,8 @@ import * as path from 'path';
 import { TerraformStack, Testing } from 'cdktf';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import { Environment, Location, Machine, Port, PostgresDatabase, PrivateIngress, PrivateNetwork, SecretVariable, ServerType, SshKey } from '../../lib';
-import { hostTableDefinition } from '../../lib/hetzner/private/nftables-table';
+import { ensureBasePart, METADATA_GUARD_RULESET } from '../../lib/backup/private/tooling';
+import { HOST_TABLES_DIR, hostTableDefinition } from '../../lib/hetzner/private/nftables-table';
 import { PRIVATE_INGRESS_CHECK } from '../../lib/hetzner/private/private-ingress-check';
 import {
   PRIVATE_INGRESS_DEFINITION, PRIVATE_INGRESS_NFTABLES_DROP_IN, PRIVATE_INGRESS_NFTABLES_LOADER, PRIVATE_INGRESS_RULESET, PRIVATE_INGRESS_UNIT,
@@ -367,6 +368,36 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
     expect(r.stderr).toMatch(new RegExp(`${tables}/a-missing does not load; loading the rest without its table`));
     expect(r.stderr).toMatch(new RegExp(`loaded without ${tables}/a-missing ${tables}/z-refused`));
     expect(r.stderr).toMatch(/nftables\.conf does not load; nothing loaded/);
+  });
+
+  // The backup tooling's metadata guard (only root reaches 169.254.169.254, whose user data holds the backup secrets) was
+  // loaded once by a oneshot unit: nftables.service's restart, reload or stop removed it until the next boot.
+  test("the backup tooling's metadata guard is a host table: nftables.service's restart, reload and stop keep it", () => {
+    const { app } = environment();
+    ensureBasePart(app);
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'metadata-guard-'));
+    dir = root;
+    // What the loading reads (the loaders, the definitions, the rulesets they print), moved into the test's directory.
+    const paths = [...app.bundle.files().keys()];
+    const moved = paths.filter((p) => p.startsWith(`${HOST_TABLES_DIR}/`) || p.endsWith('-nftables') || [METADATA_GUARD_RULESET, PRIVATE_INGRESS_RULESET].includes(p));
+    const local = (content: string) => moved.reduce((c, p) => c.split(p).join(path.join(root, p)), content);
+    for (const p of moved) {
+      fs.mkdirSync(path.dirname(path.join(root, p)), { recursive: true });
+      fs.writeFileSync(path.join(root, p), local(text(app, p)), { mode: 0o755 });
+    }
+    const conf = path.join(root, 'nftables.conf');
+    fs.writeFileSync(conf, DEBIAN_NFTABLES_CONF);
+    const dropIns = paths.filter((p) => p.startsWith('/etc/systemd/system/nftables.service.d/')).sort().map((p) => text(app, p)).join('');
+    const nftables = nftablesService(dropIns, conf);
+    const env = `SOVEREIGN_NFTABLES_CONF=${conf} SOVEREIGN_HOST_TABLES=${path.join(root, HOST_TABLES_DIR)} SOVEREIGN_HOST_TABLES_LOCK=${root}/lock`;
+    const step = (label: string, commands: string[]) => `${commands.map((c) => `env ${env} ${local(c)}`).join(' && ')}; echo "${label} rc=$? $(nft list tables | sort | tr '\\n' ,)"`;
+    const boot = new Unit('sovereign-metadata-guard.service', text(app, '/etc/systemd/system/sovereign-metadata-guard.service')).values('Service', 'ExecStart');
+    const r = spawnSync('unshare', ['-n', 'sh', '-c', [
+      step('boot', [...boot, `nft -f ${PRIVATE_INGRESS_RULESET}`]), step('restart', nftables.restart), step('reload', nftables.reload), step('stop', nftables.stop),
+    ].join('\n')], { encoding: 'utf8' });
+    const tables = 'table inet sovereign_metadata_guard,table ip sovereign_private_ingress,';
+    expect(r.stdout.trim().split('\n')).toEqual([`boot rc=0 ${tables}`, `restart rc=0 table inet filter,${tables}`, `reload rc=0 table inet filter,${tables}`, `stop rc=0 ${tables}`]);
+    expect(r.stderr).toBe('');
   });
 });
 

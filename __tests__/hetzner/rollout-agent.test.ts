@@ -650,7 +650,7 @@ describe('the rollout agent', () => {
     expect(run.status).toBe(0);
     expect(m.read(PRIVATE_INGRESS_NFTABLES_DROP_IN)).toBeUndefined();
     expect(m.systemctl()).toEqual(['daemon-reload']);
-    expect(run.output).toMatch(/nftables.service lost its drop-in 50-sovereign-private-ingress.conf: not restarted \(its restart flushes every nftables table\)/);
+    expect(run.output).toMatch(/nftables.service lost its drop-in 50-sovereign-private-ingress.conf: not restarted \(its restart removes every nftables table but the host tables\)/);
   });
 
   // Review: the private-network check's metric file stayed when its part was removed or rolled back, and its last value

@@ -1,6 +1,9 @@
 import { BundleFile } from '../../hetzner/machine-bundle';
 import { IMachine } from '../../hetzner/machine';
 import { IDENTITY_UNIT_LINES } from '../../hetzner/private/machine-identity';
+import {
+  HOST_TABLES_LOADER, hostTableDefinition, hostTableDefinitionPath, hostTablesLoaderPath, nftablesDropInPath, nftablesServiceDropIn,
+} from '../../hetzner/private/nftables-table';
 import { Schedule } from '../schedule';
 import { ASKPASS, COMMON, TABLE_DIGEST_SQL } from './scripts';
 
@@ -68,6 +71,10 @@ export function timer(description: string, schedule: Schedule, randomizedDelay: 
   ].join('\n');
 }
 
+export const METADATA_GUARD_RULESET = `${ETC}/metadata-guard.nft`;
+/** Its name among the host tables (`HOST_TABLES_DIR`), its drop-in's and its loader's. */
+export const METADATA_GUARD_HOST_TABLE = 'sovereign-metadata-guard';
+
 const METADATA_GUARD = `# Written by cdktf-sovereign-hetzner. Only root may query the metadata service: the user data
 # (readable at http://169.254.169.254/hetzner/v1/userdata) holds the backup secrets.
 table inet sovereign_metadata_guard
@@ -98,10 +105,15 @@ export function ensureBasePart(machine: IMachine): void {
       script(`${LIB}/common.sh`, COMMON, '0644'),
       script(`${LIB}/table-digest.sql`, TABLE_DIGEST_SQL, '0644'),
       file(`${LIB}/askpass`, ASKPASS, '0755'),
-      file(`${ETC}/metadata-guard.nft`, METADATA_GUARD, '0644'),
+      file(METADATA_GUARD_RULESET, METADATA_GUARD, '0644'),
+      // A host table: nftables.service's restart, reload and stop load it in their transaction (its unit is a oneshot
+      // that has run; without these the guard was gone until the next boot).
+      file(nftablesDropInPath(METADATA_GUARD_HOST_TABLE), nftablesServiceDropIn('backup tooling', hostTablesLoaderPath(METADATA_GUARD_HOST_TABLE)), '0644'),
+      file(hostTablesLoaderPath(METADATA_GUARD_HOST_TABLE), HOST_TABLES_LOADER, '0755'),
+      file(hostTableDefinitionPath(METADATA_GUARD_HOST_TABLE), hostTableDefinition('backup tooling', `exec cat ${METADATA_GUARD_RULESET}`), '0755'),
       file(`${UNITS}/sovereign-metadata-guard.service`, [
         '[Unit]', 'Description=Only root may query the metadata service (user data holds backup secrets)', 'After=nftables.service', '',
-        '[Service]', 'Type=oneshot', 'RemainAfterExit=yes', `ExecStart=/usr/sbin/nft -f ${ETC}/metadata-guard.nft`, '',
+        '[Service]', 'Type=oneshot', 'RemainAfterExit=yes', `ExecStart=/usr/sbin/nft -f ${METADATA_GUARD_RULESET}`, '',
         '[Install]', 'WantedBy=multi-user.target', '',
       ].join('\n'), '0644'),
     ],

@@ -26,7 +26,8 @@ export interface TableBootUnitOptions {
 
 /**
  * A table's boot unit: loads it at every boot, before the network comes up (so no packet arrives or leaves before
- * it), and after Debian's nftables.service, which flushes the whole ruleset when it is enabled. A rollout reloads it
+ * it), and after Debian's nftables.service, whose /etc/nftables.conf flushes the ruleset (its loader loads the host
+ * tables in that transaction; without a drop-in, the load after it is what puts the table back). A rollout reloads it
  * (`ExecReload=`, atomic). It has no ExecStop: stopping it never removes the table.
  */
 export function tableBootUnit(options: TableBootUnitOptions): string {
@@ -38,7 +39,7 @@ export function tableBootUnit(options: TableBootUnitOptions): string {
     'Before=network-pre.target shutdown.target',
     ...(options.orderLines ?? []),
     'Conflicts=shutdown.target',
-    "# Debian's nftables.service flushes the whole ruleset: when it is enabled, load after it.",
+    "# Debian's nftables.service loads /etc/nftables.conf, which flushes the ruleset: when it is enabled, load after it.",
     'After=nftables.service',
     ...(options.unitLines ?? []),
     '',

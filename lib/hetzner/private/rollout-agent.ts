@@ -71,9 +71,9 @@ OUTPUT_DRAIN = ${ROLLOUT_OUTPUT_DRAIN.toSeconds()}
 UNIT_SUFFIXES = (".service", ".timer", ".socket", ".path", ".mount", ".target")
 # Units a removed drop-in never restarts, and why: the reload is enough for what their drop-ins do.
 NEVER_RESTARTED = {
-    # Its start loads /etc/nftables.conf, which flushes the whole ruleset: every table but the host tables, which its
-    # drop-ins load in the same transaction (Docker's NAT until Docker restarts), would go.
-    "nftables.service": "its restart flushes every nftables table",
+    # Its stop flushes the ruleset, its start loads /etc/nftables.conf (which flushes it too): every table but the host
+    # tables, which its drop-ins' loader keeps, would go (Docker's NAT until Docker restarts).
+    "nftables.service": "its restart removes every nftables table but the host tables",
 }
 # Lines of systemd-analyze verify that mean the unit file itself is wrong (not the machine around it).
 UNIT_ERRORS = ("Unknown section", "Unknown key", "Unknown lvalue", "bad unit file setting", "Failed to parse",
