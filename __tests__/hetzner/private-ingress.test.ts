@@ -348,23 +348,34 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
     fs.writeFileSync(path.join(tables, 'z-refused'), hostTableDefinition('Test', "echo 'table ip refused { chain c { jump nowhere; }; }'"), { mode: 0o755 });
     const conf = path.join(dir, 'nftables.conf');
     fs.writeFileSync(conf, DEBIAN_NFTABLES_CONF);
+    // Two that load each on its own and not together (one chain, two hooks).
+    const clashing = path.join(dir, 'clashing');
+    fs.mkdirSync(clashing);
+    for (const hook of ['input', 'output']) {
+      fs.writeFileSync(path.join(clashing, hook), hostTableDefinition('Test', `echo 'table ip clash { chain c { type filter hook ${hook} priority 0; }; }'`), { mode: 0o755 });
+    }
     const step = (label: string, command: string) => `${command}; echo "${label} rc=$? $(nft list tables | sort | tr '\\n' ,)"`;
-    const loaderRun = (action: string) => `SOVEREIGN_NFTABLES_CONF=${conf} SOVEREIGN_HOST_TABLES=${tables} SOVEREIGN_HOST_TABLES_LOCK=${dir}/lock ${loader} ${action}`;
+    const loaderRun = (action: string, from = tables) => `SOVEREIGN_NFTABLES_CONF=${conf} SOVEREIGN_HOST_TABLES=${from} SOVEREIGN_HOST_TABLES_LOCK=${dir}/lock ${loader} ${action}`;
     const r = spawnSync('unshare', ['-n', 'sh', '-c', [
       step('boot', loaderRun('start')),
-      step('corrected-reload', `sed -i 's/inet filter/inet corrected/' ${conf} && ${loaderRun('reload')}`),
+      step('corrected-reload', `sed -i 's/inet filter/inet corrected/' ${conf} && cp ${conf} ${conf}.good && ${loaderRun('reload')}`),
       step('stop', loaderRun('stop')),
       step('restart', loaderRun('start')),
       // A conf that does not load: a reload changes nothing; a restart (its stop done) leaves only the host tables.
       step('broken-conf-reload', `echo 'table inet filter { bogus' >>${conf} && ${loaderRun('reload')}`),
       step('broken-conf-restart', `${loaderRun('stop')} 2>/dev/null; ${loaderRun('start')}`),
+      // Definitions that fail only together: with tables loaded, nothing changes; at boot, the conf alone.
+      step('clashing-reload', `cp ${conf}.good ${conf} && ${loaderRun('reload', clashing)}`),
+      step('clashing-boot', `nft flush ruleset && ${loaderRun('start', clashing)}`),
     ].join('\n')], { encoding: 'utf8' });
     const both = 'table inet corrected,table ip sovereign_private_ingress,';
     expect(r.stdout.trim().split('\n')).toEqual([
       'boot rc=1 table inet filter,table ip sovereign_private_ingress,', `corrected-reload rc=1 ${both}`,
       'stop rc=1 table ip sovereign_private_ingress,', `restart rc=1 ${both}`,
       `broken-conf-reload rc=1 ${both}`, 'broken-conf-restart rc=1 table ip sovereign_private_ingress,',
+      'clashing-reload rc=1 table ip sovereign_private_ingress,', 'clashing-boot rc=1 table inet corrected,',
     ]);
+    expect(r.stderr).toMatch(/loaded .*nftables\.conf alone, without the host tables/);
     expect(r.stderr).toMatch(new RegExp(`${tables}/a-missing does not load; loading the rest without its table`));
     expect(r.stderr).toMatch(new RegExp(`loaded without ${tables}/a-missing ${tables}/z-refused`));
     expect(r.stderr).toMatch(/nftables\.conf does not load; nothing loaded/);
