@@ -237,6 +237,30 @@ describe('the rollout agent', () => {
     expect(m.systemctl()).toEqual(['daemon-reload', 'try-restart redis-server.service']);
   });
 
+  // Review: the Debian unit was restarted before the previous commands ran again, and a failed restart (the failed
+  // version's daemon still on its port) ended the rollback there: the previous commands never ran, while the output
+  // said the machine kept running the previous version.
+  test("a Debian unit that fails to restart at a rollback still lets the previous version's commands run again", () => {
+    const m = machine();
+    const ran = path.join(m.dir, 'ran');
+    fs.mkdirSync(path.join(m.root, 'lib/systemd/system'), { recursive: true });
+    fs.writeFileSync(path.join(m.root, 'lib/systemd/system/redis-server.service'), '[Service]\nExecStart=/usr/bin/redis-server\n');
+    fs.writeFileSync(path.join(m.dir, 'bin/systemctl'), `#!/bin/sh\necho "$*" >> ${m.dir}/systemctl.log\n[ "$1" = try-restart ] && { echo "Job for $2 failed"; exit 1; }\nexit 0\n`);
+    const worker = (conf: string): BundlePart => ({ name: 'worker', files: [{ path: '/etc/acme/worker.conf', content: conf }], commands: [['sh', '-c', `cat ${m.root}/etc/acme/worker.conf >> ${ran}`]] });
+    const redis: BundlePart = {
+      name: 'redis',
+      files: [{ path: '/etc/systemd/system/redis-server.service', content: '[Unit]\nDescription=Redis\n\n[Service]\nExecStart=/bin/true\n' }],
+      commands: [['systemctl', 'restart', 'redis-server.service']],
+    };
+    expect(m.apply([worker('x=1\n')]).status).toBe(0);
+    const failed = m.apply([worker('x=2\n'), redis, { name: 'migrate', files: [{ path: '/etc/acme/migrate.conf', content: 'x=1\n' }], commands: [['false']] }]);
+    expect(failed.status).toBe(1);
+    expect(m.read('/etc/acme/worker.conf')).toBe('x=1\n');
+    expect(fs.readFileSync(ran, 'utf8')).toBe('x=1\nx=2\nx=1\n');
+    expect(failed.output).toMatch(/after the rollback, restart redis-server\.service failed: systemctl try-restart exited 1:\n *\| Job for redis-server\.service failed/);
+    expect(failed.output).not.toMatch(/restoring the previous version also failed/);
+  });
+
   test('fails on a bundle that does not match the expected version, before touching anything', () => {
     const m = machine();
     const first = m.apply([app('a=1\n')]);

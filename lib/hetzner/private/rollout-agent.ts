@@ -1076,10 +1076,15 @@ def roll_back(touched, previous_root, old_bundle, failure, ran, files):
                     debian.add(overridden_unit(path))
         if any(p.startswith(UNIT_DIR) for p in touched):
             daemon_reload()
-        try_restart(debian)
         restored = set(touched)
         run_parts([p for p in old_bundle["parts"] if p.get("commands") and (p["name"] in ran or
             {f["path"] for f in p.get("files", [])} & restored or any(t in json.dumps(p["commands"]) for t in restored))], previous_root)
+        # After the previous commands, never before: a Debian unit that fails to restart (the failed version's daemon
+        # still on its port) must not keep the previous version's own commands from running again.
+        try:
+            try_restart(debian)
+        except Failure as e:
+            failure.message += "\\n(after the rollback, %s failed: %s)" % (e.step, e.message)
         return True
     except Exception as e:
         again = e if isinstance(e, Failure) else Failure("restore the previous files", describe(e), "")
