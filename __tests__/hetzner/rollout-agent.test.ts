@@ -569,6 +569,22 @@ describe('the rollout agent', () => {
     }
   });
 
+  // Review: only a part that left the bundle had its daemon stopped; one that kept its name but dropped its commands ran
+  // none again, so what its earlier steps left kept running, for good.
+  test("a part that keeps its name but drops its commands has what its steps left running stopped", () => {
+    const m = machine();
+    const pids = path.join(m.dir, 'pids');
+    try {
+      expect(m.apply([{ name: 'x', files: [{ path: '/etc/acme/x.conf', content: 'x=1\n' }], commands: [['sh', '-c', `sleep 313 >/dev/null 2>&1 & echo $! >> ${pids}`]] }]).status).toBe(0);
+      const run = m.apply([{ name: 'x', files: [{ path: '/etc/acme/x.conf', content: 'x=2\n' }] }]);
+      expect(run.status).toBe(0);
+      expect(fs.readFileSync(pids, 'utf8').trim().split('\n').filter(running)).toEqual([]);
+      expect(run.output).toMatch(/stopped pid \d+ \(sleep\), left in the background by an earlier run of its part's steps: its part left the bundle, or has no commands now/);
+    } finally {
+      killListed(pids);
+    }
+  });
+
   // Review: a part that left the bundle (renamed, its daemon moved to another part) had its daemon stopped only after the
   // new parts' commands ran, so the new copy started while the old one held its port.
   test("a part's daemon goes before the commands of the bundle that drops the part run; a rollback starts it again", () => {

@@ -900,7 +900,7 @@ def apply_locked(version, incoming, current):
         previous_parts = dict(previous_parts, **{p["name"]: digest(json.dumps(p.get("commands", [])).encode()) for p in first})
         changed = changed - own
     switch(bundle, files, changed, removed, runtime_files_left(old_bundle, bundle), unfinished, pending, release,
-           previous_parts, old_bundle, set(read_left()) - {p["name"] for p in bundle["parts"]})
+           previous_parts, old_bundle, set(read_left()) - {p["name"] for p in bundle["parts"] if p.get("commands")})
 
     write_atomic(STATE + "/current-bundle.json", json.dumps(bundle).encode(), 0o600)
     write_atomic(STATE + "/current.json", json.dumps({
@@ -938,8 +938,8 @@ def switch(bundle, files, changed, removed, runtime_gone, unfinished, pending, r
     """Stages the changed files, installs the bundle's packages, checks, switches, and runs the commands of the parts
     whose files changed; on a failure puts the previous files back and activates them again, then raises. What the
     removed parts' programs wrote (runtime_gone) goes once the switch has succeeded; what the bundle's new parts wrote
-    before a rollback goes with it. What the steps of the parts \`leaving\` the bundle left running goes before any
-    command runs."""
+    before a rollback goes with it. What the steps of the parts \`leaving\` the bundle, or keeping their name without
+    commands (none runs again to stop it), left running goes before any command runs."""
     work = "%s/%s" % (RELEASES, release)
     staged = work + "/staged"
     previous_root = pending["previous"] if pending else work + "/previous"
@@ -981,7 +981,7 @@ def switch(bundle, files, changed, removed, runtime_gone, unfinished, pending, r
             daemon_reload()
         # As a removed unit is stopped above: a part renamed, or its daemon moved to another part, starts its new copy
         # below, which found the old one holding its port. A rollback runs the previous commands of these parts again.
-        ran.extend(sorted(stop_left(leaving, "its part left the bundle")))
+        ran.extend(sorted(stop_left(leaving, "its part left the bundle, or has no commands now")))
         run_parts(parts_to_run(bundle, set(touched), previous_parts), previous_root, ran)
         restart_undropped(removed, files)
         remove_runtime_files(runtime_gone - set(files))  # never a file the bundle installs
