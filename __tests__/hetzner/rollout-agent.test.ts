@@ -237,6 +237,23 @@ describe('the rollout agent', () => {
     expect(m.systemctl()).toEqual(['daemon-reload', 'try-restart redis-server.service']);
   });
 
+  // Review: only a Debian unit of the same name counted as overridden: a file over an instance of a Debian template
+  // (postgresql@15-main.service over postgresql@.service) was disabled when it went, which stopped the database.
+  test("an instance of a Debian template the bundle overrode whole goes back to Debian's template and is restarted, never disabled", () => {
+    const m = machine();
+    fs.mkdirSync(path.join(m.root, 'usr/lib/systemd/system'), { recursive: true });
+    fs.writeFileSync(path.join(m.root, 'usr/lib/systemd/system/postgresql@.service'), '[Service]\nExecStart=/usr/bin/pg_ctlcluster %i start\n');
+    const postgres: BundlePart = {
+      name: 'postgres',
+      files: [{ path: '/etc/systemd/system/postgresql@15-main.service', content: '[Unit]\nDescription=PostgreSQL\n\n[Service]\nExecStart=/bin/true\n' }],
+      commands: [['systemctl', 'restart', 'postgresql@15-main.service']],
+    };
+    expect(m.apply([app('a=1\n'), postgres]).status).toBe(0);
+    expect(m.apply([app('a=1\n')]).status).toBe(0);
+    expect(m.read('/etc/systemd/system/postgresql@15-main.service')).toBeUndefined();
+    expect(m.systemctl()).toEqual(['daemon-reload', 'try-restart postgresql@15-main.service']);
+  });
+
   // Review: the Debian unit was restarted before the previous commands ran again, and a failed restart (the failed
   // version's daemon still on its port) ended the rollback there: the previous commands never ran, while the output
   // said the machine kept running the previous version.

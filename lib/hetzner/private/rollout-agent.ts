@@ -1005,11 +1005,15 @@ def disable_unit(path):
 def overridden_unit(path):
     """The Debian unit a file of the bundle overrides whole (/etc/systemd/system/redis-server.service over
     /lib/systemd/system/redis-server.service), else None. Disabling it when the file goes stopped the daemon and removed
-    Debian's own wants-link (off after the next boot too): the file goes, and a restart brings Debian's back."""
+    Debian's own wants-link (off after the next boot too): the file goes, and a restart brings Debian's back. An
+    instance (postgresql@15-main.service) overrides its Debian template (postgresql@.service) as well."""
     name = path[len(UNIT_DIR):]
     if not path.startswith(UNIT_DIR) or "/" in name or not name.endswith(UNIT_SUFFIXES):
         return None
-    return name if any(os.path.exists(real(d + name)) for d in ("/lib/systemd/system/", "/usr/lib/systemd/system/")) else None
+    names = {name}
+    if "@" in name:
+        names.add(name[:name.index("@") + 1] + name[name.rindex("."):])
+    return name if any(os.path.exists(real(d + n)) for d in ("/lib/systemd/system/", "/usr/lib/systemd/system/") for n in names) else None
 
 
 def restart_undropped(removed, files):
