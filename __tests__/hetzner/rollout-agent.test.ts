@@ -230,11 +230,35 @@ describe('the rollout agent', () => {
     const failed = m.apply([app('a=1\n'), redis, { name: 'migrate', files: [{ path: '/etc/acme/migrate.conf', content: 'x=1\n' }], commands: [['false']] }]);
     expect(failed.status).toBe(1);
     expect(m.read('/etc/systemd/system/redis-server.service')).toBeUndefined();
-    expect(m.systemctl()).toEqual(['daemon-reload', 'restart redis-server.service', 'daemon-reload', 'try-restart redis-server.service']);
+    expect(m.systemctl()).toEqual(['is-enabled redis-server.service', 'is-active redis-server.service', 'daemon-reload', 'restart redis-server.service',
+      'daemon-reload', 'try-restart redis-server.service']);
     expect(m.apply([app('a=1\n'), redis]).status).toBe(0);
-    expect(m.apply([app('a=1\n')]).status).toBe(0);
+    const dropped = m.apply([app('a=1\n')]);
+    expect(dropped.status).toBe(0);
+    expect(dropped.output).toContain("redis-server.service runs on with Debian's unit file, the bundle's is gone (systemctl disable --now redis-server.service if it should not run)");
     expect(m.read('/etc/systemd/system/redis-server.service')).toBeUndefined();
     expect(m.systemctl()).toEqual(['daemon-reload', 'try-restart redis-server.service']);
+  });
+
+  // Review: a rollback left running, with Debian's unit, a daemon the previous version did not run: one the failed
+  // version's commands enabled and started (or its packages brought), such as a Redis with its stock configuration.
+  test('a rollback puts a Debian unit the failed version overrode back as it was before: disabled and stopped', () => {
+    const m = machine();
+    fs.mkdirSync(path.join(m.root, 'lib/systemd/system'), { recursive: true });
+    fs.writeFileSync(path.join(m.root, 'lib/systemd/system/redis-server.service'), '[Service]\nExecStart=/usr/bin/redis-server\n');
+    fs.writeFileSync(path.join(m.dir, 'bin/systemctl'), `#!/bin/sh\necho "$*" >> ${m.dir}/systemctl.log\ncase "$1" in is-enabled) echo disabled; exit 1;; is-active) echo inactive; exit 3;; esac\nexit 0\n`);
+    const redis: BundlePart = {
+      name: 'redis',
+      files: [{ path: '/etc/systemd/system/redis-server.service', content: '[Unit]\nDescription=Redis\n\n[Service]\nExecStart=/bin/true\n\n[Install]\nWantedBy=multi-user.target\n' }],
+      commands: [['systemctl', 'enable', '--now', 'redis-server.service']],
+    };
+    m.apply([app('a=1\n')]);
+    const failed = m.apply([app('a=1\n'), redis, { name: 'migrate', files: [{ path: '/etc/acme/migrate.conf', content: 'x=1\n' }], commands: [['false']] }]);
+    expect(failed.status).toBe(1);
+    expect(m.read('/etc/systemd/system/redis-server.service')).toBeUndefined();
+    expect(m.systemctl()).toEqual(['is-enabled redis-server.service', 'is-active redis-server.service', 'daemon-reload', 'enable --now redis-server.service',
+      'daemon-reload', 'disable redis-server.service', 'stop redis-server.service']);
+    expect(failed.output).toContain('redis-server.service put back as it was before the rollout (disabled, inactive)');
   });
 
   // Review: only a Debian unit of the same name counted as overridden: a file over an instance of a Debian template

@@ -37,7 +37,7 @@ export const ROLLOUT_AGENT = `#!/usr/bin/python3
 # An activation that never ended (the agent killed, the machine off) is finished by the next apply,
 # even of the same version. A second apply of the same version changes nothing. Secrets (the inputs)
 # never reach argv or output, and no copy of them outlives the apply that needed it.
-import base64, fcntl, gzip, hashlib, json, os, selectors, shutil, signal, subprocess, sys, tempfile, time
+import base64, fcntl, gzip, hashlib, json, os, re, selectors, shutil, signal, subprocess, sys, tempfile, time
 
 ROOT = os.environ.get("SOVEREIGN_ROOT", "").rstrip("/")
 STATE = ROOT + "${ROLLOUT_STATE_DIR}"
@@ -946,6 +946,13 @@ def switch(bundle, files, changed, removed, runtime_gone, unfinished, pending, r
     shutil.rmtree(staged, ignore_errors=True)
     if not pending:
         shutil.rmtree(previous_root, ignore_errors=True)
+    # What each Debian unit a file new to the machine overrides did before this version (its packages may bring and
+    # start the unit, its commands \`enable --now\` it): a rollback puts that back when the file goes. Kept from an
+    # activation that did not end, whose files are on the machine already.
+    units = dict(pending.get("units", {})) if pending else {}
+    for path in sorted(changed):
+        if path.startswith(UNIT_DIR) and not os.path.lexists(real(path)) and path[len(UNIT_DIR):] not in units:
+            units[path[len(UNIT_DIR):]] = unit_state(path)
     try:
         for path in changed:
             write_atomic(staged + path, files[path]["data"], files[path]["mode"])
@@ -965,7 +972,7 @@ def switch(bundle, files, changed, removed, runtime_gone, unfinished, pending, r
         if os.path.lexists(real(path)):
             os.makedirs(os.path.dirname(previous_root + path), mode=0o700, exist_ok=True)
             copy_kept(real(path), previous_root + path)
-    write_atomic(PENDING, json.dumps({"previous": previous_root, "touched": touched}).encode(), 0o600)
+    write_atomic(PENDING, json.dumps({"previous": previous_root, "touched": touched, "units": units}).encode(), 0o600)
     ran = []
     try:
         for path in sorted(changed):
@@ -988,7 +995,7 @@ def switch(bundle, files, changed, removed, runtime_gone, unfinished, pending, r
     except Exception as e:
         failure = e if isinstance(e, Failure) else Failure("switch to the new files", describe(e), "fix the cause shown above and deploy again")
         remove_runtime_files(runtime_files_left(bundle, old_bundle) - {f["path"] for p in old_bundle["parts"] for f in p.get("files", [])})
-        if roll_back(touched, previous_root, old_bundle, failure, ran, files):
+        if roll_back(touched, previous_root, old_bundle, failure, ran, files, units):
             end_activation()
         raise failure
 
@@ -1016,6 +1023,36 @@ def overridden_unit(path):
     return name if any(os.path.exists(real(d + n)) for d in ("/lib/systemd/system/", "/usr/lib/systemd/system/") for n in names) else None
 
 
+def unit_state(path):
+    """[is-enabled, is-active] of the unit a file of the bundle is about to override; a unit Debian does not have (yet:
+    a package of the rollout may bring it) did not exist, so it was neither. A word systemctl did not say is left empty."""
+    unit = overridden_unit(path)
+    if not unit:
+        return ["not-found", "inactive"]
+    words = []
+    for query in ("is-enabled", "is-active"):
+        out = run(["systemctl", query, unit])[1].strip().split("\\n")[0].strip()
+        words.append(out if re.fullmatch(r"[a-z-]+", out) else "")
+    return words
+
+
+def put_back(unit, was):
+    """Puts a Debian unit whose override a rollback removed back as it was before the rollout (\`was\`, unit_state): a
+    daemon the failed version's packages brought, or its commands enabled and started, does not run on after it."""
+    if was[0] in ("disabled", "not-found"):
+        run_unit_command(["disable"], unit)
+    if was[1] in ("inactive", "failed"):
+        run_unit_command(["stop"], unit)
+    log("%s put back as it was before the rollout (%s, %s)" % (unit, was[0], was[1]))
+
+
+def run_unit_command(args, unit):
+    code, out = run(["systemctl"] + args + [unit])
+    if code != 0:
+        raise Failure("%s %s" % (args[0], unit), "systemctl %s exited %d:\\n%s" % (" ".join(args), code, tail(out)),
+                      "check the unit on the machine (systemctl status %s)" % unit)
+
+
 def restart_undropped(removed, files):
     """A unit that lost a drop-in of the bundle (a Debian daemon the bundle had reconfigured, such as a prober
     moved to another machine), or the whole file the bundle had put over Debian's, runs with it until restarted:
@@ -1026,6 +1063,9 @@ def restart_undropped(removed, files):
         unit = overridden_unit(path)  # or a whole file over a Debian unit
         if not unit and (os.path.dirname(directory) + "/" != UNIT_DIR or not directory.endswith(".d")):
             continue
+        if unit:
+            # Whether the machine ran it before the bundle had the file is unknown here: say what it does now.
+            log("%s runs on with Debian's unit file, the bundle's is gone (systemctl disable --now %s if it should not run)" % (unit, unit))
         unit = unit or os.path.basename(directory)[:-len(".d")]
         if unit in NEVER_RESTARTED:
             log("%s lost its drop-in %s: not restarted (%s); the reload applies it from its next start" % (
@@ -1056,15 +1096,16 @@ def daemon_reload():
         raise Failure("reload systemd", "systemctl daemon-reload exited %d:\\n%s" % (code, tail(out)), "check systemd on the machine")
 
 
-def roll_back(touched, previous_root, old_bundle, failure, ran, files):
-    """Puts the previous files back and activates them again, the parts whose new commands ran (\`ran\`) too; False when
-    that failed too."""
+def roll_back(touched, previous_root, old_bundle, failure, ran, files, units):
+    """Puts the previous files back and activates them again, the parts whose new commands ran (\`ran\`) too, and the
+    Debian units the failed version overrode as they were (\`units\`, unit_state before the switch); False when that
+    failed too."""
     log("rolling back to the previous files after: " + failure.step)
     try:
         # What the new version's parts left in the background goes; that of a part whose previous commands run again,
         # below, goes then. A part the previous version has without commands runs none: its new daemon goes here.
         stop_left(set(ran) - {p["name"] for p in old_bundle["parts"] if p.get("commands")}, "its part came with the version rolled back")
-        debian = set()
+        debian, off = set(), {}
         for path in touched:
             kept = previous_root + path
             if os.path.lexists(kept):
@@ -1073,11 +1114,16 @@ def roll_back(touched, previous_root, old_bundle, failure, ran, files):
             elif os.path.lexists(real(path)):
                 # Only the new version had it: a unit its part enabled and started kept running after the rollback,
                 # beside the previous version, which never had it. One over a Debian unit goes back to Debian's, restarted
-                # when its part's new commands ran (they may have restarted it with the file).
+                # when its part's new commands ran (they may have restarted it with the file), or disabled and stopped
+                # if it was before the rollout (a package of the failed version brought it, its commands started it).
                 disable_unit(path)
                 os.unlink(real(path))
-                if overridden_unit(path) and path in files and files[path]["part"] in ran:
-                    debian.add(overridden_unit(path))
+                unit = overridden_unit(path)
+                was = units.get(unit, ["", ""]) if unit else ["", ""]
+                if unit and (was[0] in ("disabled", "not-found") or was[1] in ("inactive", "failed")):
+                    off[unit] = was
+                if unit and was[1] not in ("inactive", "failed") and path in files and files[path]["part"] in ran:
+                    debian.add(unit)
         if any(p.startswith(UNIT_DIR) for p in touched):
             daemon_reload()
         restored = set(touched)
@@ -1085,6 +1131,11 @@ def roll_back(touched, previous_root, old_bundle, failure, ran, files):
             {f["path"] for f in p.get("files", [])} & restored or any(t in json.dumps(p["commands"]) for t in restored))], previous_root)
         # After the previous commands, never before: a Debian unit that fails to restart (the failed version's daemon
         # still on its port) must not keep the previous version's own commands from running again.
+        for unit in sorted(off):
+            try:
+                put_back(unit, off[unit])
+            except Failure as e:
+                failure.message += "\\n(after the rollback, %s failed: %s)" % (e.step, e.message)
         try:
             try_restart(debian)
         except Failure as e:
