@@ -734,6 +734,18 @@ describe('the rollout agent', () => {
     expect(run.output).toMatch(/nftables.service lost its drop-in 50-sovereign-private-ingress.conf: not restarted \(its restart removes every nftables table but the host tables\)/);
   });
 
+  // Review: a whole file the bundle had put over Debian's nftables.service was said to be a lost drop-in.
+  test("a removed whole file over Debian's nftables.service is named as such, and nftables.service is never restarted", () => {
+    const m = machine();
+    fs.mkdirSync(path.join(m.root, 'lib/systemd/system'), { recursive: true });
+    fs.writeFileSync(path.join(m.root, 'lib/systemd/system/nftables.service'), '[Service]\nExecStart=/usr/sbin/nft -f /etc/nftables.conf\n');
+    m.apply([app('a=1\n'), { name: 'tables', files: [{ path: '/etc/systemd/system/nftables.service', content: '[Service]\nExecStart=/bin/true\n' }] }]);
+    const run = m.apply([app('a=1\n')]);
+    expect(run.status).toBe(0);
+    expect(m.systemctl()).toEqual(['daemon-reload']);
+    expect(run.output).toContain("nftables.service lost the bundle's file over Debian's: not restarted (its restart flushes every nftables table)");
+  });
+
   // Review: the private-network check's metric file stayed when its part was removed or rolled back, and its last value
   // (0) kept PrivateIngressNotLoaded firing for a machine that no longer has the table.
   test("a part's runtime files (its textfile metric) go when the part leaves the bundle, and when a rollout that added it rolls back", () => {

@@ -1063,15 +1063,15 @@ def restart_undropped(removed, files):
         unit = overridden_unit(path)  # or a whole file over a Debian unit
         if not unit and (os.path.dirname(directory) + "/" != UNIT_DIR or not directory.endswith(".d")):
             continue
-        if unit:
-            # Whether the machine ran it before the bundle had the file is unknown here: say what it does now.
-            log("%s runs on with Debian's unit file, the bundle's is gone (systemctl disable --now %s if it should not run)" % (unit, unit))
-        unit = unit or os.path.basename(directory)[:-len(".d")]
+        lost = "the bundle's file over Debian's" if unit else "its drop-in " + os.path.basename(path)
+        whole, unit = unit, unit or os.path.basename(directory)[:-len(".d")]
         if unit in NEVER_RESTARTED:
-            log("%s lost its drop-in %s: not restarted (%s); the reload applies it from its next start" % (
-                unit, os.path.basename(path), NEVER_RESTARTED[unit]))
+            log("%s lost %s: not restarted (%s); the reload applies it from its next start" % (unit, lost, NEVER_RESTARTED[unit]))
         elif unit.endswith(UNIT_SUFFIXES) and UNIT_DIR + unit not in files:
             units.add(unit)
+            if whole:
+                # Whether the machine ran it before the bundle had the file is unknown here: say what it does now.
+                log("%s runs on with Debian's unit file, the bundle's is gone (systemctl disable --now %s if it should not run)" % (unit, unit))
     try_restart(units)
 
 
