@@ -411,17 +411,13 @@ def stop_left(parts, why):
     names = sorted(set(parts) & set(records))
     if not names:
         return set()
-    procs, found, running = processes(), {}, set()
+    procs, found, running, entries = processes(), {}, set(), []
     for name in names:
-        for pid in left_running(records.pop(name), procs):
-            fd = open_pidfd(pid)
-            # Opened, then checked: a pidfd names the process checked, whatever its pid names later.
-            fields = stat_of(pid)
-            if fields and fields[0] != "Z" and int(fields[19]) == procs[pid][3]:
-                found[pid] = (fd, program_name(pid))
-                running.add(name)
-            elif fd is not None:
-                os.close(fd)
+        entries += records[name]
+        caught = catch(left_running(records.pop(name), procs), procs)
+        found.update(caught)
+        if caught:
+            running.add(name)
     try:
         for pid, (fd, _) in found.items():
             send(pid, fd, signal.SIGTERM)
@@ -429,6 +425,17 @@ def stop_left(parts, why):
         for pid in alive:
             send(pid, found[pid][0], signal.SIGKILL)
         alive = wait_ended({pid: found[pid] for pid in alive}, time.monotonic() + 10)
+        # What joined a group after the groups were read (a TERM trap that forks, a supervisor that respawns) got no
+        # signal: killed too, until the groups are empty (a bounded number of rounds).
+        for _ in range(5):
+            procs = processes()
+            late = catch(left_running(entries, procs) - set(found), procs)
+            if not late:
+                break
+            found.update(late)
+            for pid, (fd, _) in late.items():
+                send(pid, fd, signal.SIGKILL)
+            alive |= wait_ended(late, time.monotonic() + 10)
         for pid, (_, program) in sorted(found.items()):
             log("%s pid %d (%s), left in the background by an earlier run of its part's steps: %s" % (
                 "could not stop (still running after SIGKILL)" if pid in alive else "stopped", pid, program, why))
@@ -439,6 +446,20 @@ def stop_left(parts, why):
     reap()
     write_left(records)
     return running
+
+
+def catch(pids, procs):
+    """The pids that still name the processes read in \`procs\`, each with a pidfd (None before Linux 5.3) and its program."""
+    caught = {}
+    for pid in pids:
+        fd = open_pidfd(pid)
+        # Opened, then checked: a pidfd names the process checked, whatever its pid names later.
+        fields = stat_of(pid)
+        if fields and fields[0] != "Z" and int(fields[19]) == procs[pid][3]:
+            caught[pid] = (fd, program_name(pid))
+        elif fd is not None:
+            os.close(fd)
+    return caught
 
 
 def left_running(entries, procs):
