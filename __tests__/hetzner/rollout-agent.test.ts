@@ -703,6 +703,36 @@ describe('the rollout agent', () => {
     }
   });
 
+  // Review: an orphan of one part's step, adopted by the agent while another part's step ran, was recorded under that
+  // other part, so that part's next run stopped the first part's daemon.
+  test("what one part's step forks while another part's step runs stays the first part's", () => {
+    const m = machine();
+    const [go, out, pids] = [path.join(m.dir, 'go'), path.join(m.dir, 'out'), path.join(m.dir, 'pids')];
+    const a: BundlePart = {
+      name: 'a',
+      files: [{ path: '/etc/acme/a.conf', content: 'x=1\n' }],
+      commands: [['sh', '-c', `sh -c 'read x < ${go}; sleep 341 >/dev/null 2>&1 & echo $! >> ${pids}; echo $$ > ${out}' >/dev/null 2>&1 &`]],
+    };
+    // b's step lets a's wrapper fork its daemon and waits for the wrapper's exit, which hands the daemon to the agent.
+    const b = (conf: string): BundlePart => ({
+      name: 'b',
+      files: [{ path: '/etc/acme/b.conf', content: conf }],
+      commands: [['sh', '-c', `[ -p ${go} ] || exit 0; echo go > ${go}; rm ${go}; read sh < ${out}; while [ -e /proc/$sh ] && ! grep -q ') Z' /proc/$sh/stat; do sleep 0.05; done`]],
+    });
+    try {
+      for (const fifo of [go, out]) expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+      expect(m.apply([a, b('x=1\n')]).status).toBe(0);
+      const daemon = fs.readFileSync(pids, 'utf8').trim();
+      expect(running(daemon)).toBe(true);
+      expect(m.apply([a, b('x=2\n')]).status).toBe(0);
+      expect(running(daemon)).toBe(true);
+      expect(m.apply([b('x=2\n')]).status).toBe(0);
+      expect(running(daemon)).toBe(false);
+    } finally {
+      killListed(pids);
+    }
+  });
+
   test('processes recorded in another boot are never stopped', () => {
     const m = machine();
     const worker = (conf: string): BundlePart => ({ name: 'worker', files: [{ path: '/etc/acme/worker.conf', content: conf }], commands: [['true']] });

@@ -199,9 +199,12 @@ def run(argv, env=None, timeout=COMMAND_TIMEOUT, stdin=None, left=None):
                 " ".join(argv)[:200], p.returncode, ", ".join("pid %d (%s)" % s for s in sorted(stopped.items()))))
     else:
         if left is not None:
+            # An orphan of another part's step adopted while this one ran is in a group recorded for that part: recorded
+            # here too, this part's next run stopped the other's daemon.
+            known = {e[3] for entries in read_left().values() for e in entries if len(e) > 3} - {p.pid}
             for pid in sorted(tree_of(p, before, processes()) - {p.pid}):
                 fields = stat_of(pid)
-                if fields:  # else ended meanwhile
+                if fields and int(fields[2]) not in known:  # else ended meanwhile, or another part's
                     # Its process group too: what it forks later (\`sh -c 'sleep 2; daemon'\`) is in it, and recorded nowhere.
                     left.append([pid, int(fields[19]), program_name(pid), int(fields[2])])
         if held:
