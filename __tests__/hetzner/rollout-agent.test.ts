@@ -967,6 +967,19 @@ exit 1
   });
 
   // In CI it runs (and fails when not root): a skip there would hide the owner rollback.
+  // Review: a package flagged reinst-required and selected for removal was given `dpkg --remove`, which refuses it
+  // ("you should reinstall it before attempting a removal") without --force-remove-reinstreq.
+  test('a package flagged reinst-required and selected for removal is given the forced removal that finishes it', () => {
+    const m = machine();
+    fs.mkdirSync(path.join(m.root, 'var/lib/dpkg/updates'), { recursive: true });
+    fs.writeFileSync(path.join(m.root, 'var/lib/dpkg/status'),
+      'Package: acme-probe\nStatus: deinstall reinstreq half-installed\nVersion: 1.0\nArchitecture: all\nMaintainer: Acme <ops@acme.eu>\nDescription: probe\n');
+    const needed = m.apply([{ name: 'packages', packages: ['acme-probe-not-installed'] }]);
+    expect(needed.status).toBe(1);
+    expect(needed.output).toMatch(/dpkg left acme-probe half-installed \(its removal was cut short\): dpkg --configure -a cannot finish it, only a removal can/);
+    expect(needed.output).toMatch(/Fix: run dpkg --remove --force-remove-reinstreq acme-probe on the machine, then deploy again/);
+  });
+
   const ownerChange = 'applies a change of owner alone, and a rollback puts the previous owner back';
   testWithRealParts(isRoot, ownerChange, 'root (chown)')(ownerChange, () => {
     const m = machine();

@@ -727,25 +727,29 @@ def repair_dpkg():
         return broken
     # Not reinstalled here: that fetches the package again, and the mirror may no longer hold the version cut short. A
     # package cut short while being removed or purged (selected r or p) is finished by that removal, not a reinstall.
-    fixes = [("apt-get install --reinstall", "reinstall", "unpacking", [n for n, want in half if want not in "rp"]),
-             ("dpkg --remove", "removal", "removal", [n for n, want in half if want == "r"]),
-             ("dpkg --purge", "purge", "removal", [n for n, want in half if want == "p"])]
+    # One flagged reinst-required (R) is refused by dpkg --remove ("you should reinstall it before attempting a
+    # removal") unless forced.
+    fixes = [("apt-get install --reinstall", "reinstall", "unpacking", [n for n, want, _ in half if want not in "rp"]),
+             ("dpkg --remove", "removal", "removal", [n for n, want, req in half if want == "r" and not req]),
+             ("dpkg --purge", "purge", "removal", [n for n, want, req in half if want == "p" and not req]),
+             ("dpkg --remove --force-remove-reinstreq", "removal", "removal", [n for n, want, req in half if want == "r" and req]),
+             ("dpkg --purge --force-remove-reinstreq", "purge", "removal", [n for n, want, req in half if want == "p" and req])]
     fixes = [f for f in fixes if f[3]]
     names = [n for f in fixes for n in f[3]]
     return Failure("finish the interrupted dpkg", "dpkg left %s half-installed (its %s was cut short): dpkg --configure -a"
                    " cannot finish %s, only a %s can%s" % (
                        ", ".join(names), " or ".join(sorted({f[2] for f in fixes})), "it" if len(names) == 1 else "them",
-                       " or ".join(f[1] for f in fixes), "; " + broken.message if broken else ""),
+                       " or ".join(sorted({f[1] for f in fixes}, key=[f[1] for f in fixes].index)), "; " + broken.message if broken else ""),
                    "run %s on the machine, then deploy again" % " and ".join("%s %s" % (f[0], " ".join(f[3])) for f in fixes))
 
 
 def half_installed(root):
-    """The packages dpkg wants reinstalled or removed, with the action selected for each (i install, r remove, p purge):
-    half-installed (H), or flagged reinst-required (R)."""
+    """The packages dpkg wants reinstalled or removed, with the action selected for each (i install, r remove, p purge)
+    and whether it is flagged reinst-required (R): half-installed (H), or so flagged."""
     code, out = run(["dpkg-query"] + root[:1] + ["-W", "-f=\${db:Status-Abbrev}|\${binary:Package}\\n"])
     if code != 0:
         return []
-    return sorted((name, abbrev[:1]) for abbrev, _, name in (l.partition("|") for l in out.splitlines())
+    return sorted((name, abbrev[:1], abbrev[2:3] == "R") for abbrev, _, name in (l.partition("|") for l in out.splitlines())
                   if name and (abbrev[1:2] == "H" or abbrev[2:3] == "R"))
 
 
