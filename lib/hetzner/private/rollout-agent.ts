@@ -503,6 +503,22 @@ def write_left(records):
     write_atomic(STEP_PROCESSES, json.dumps({"boot": boot_id(), "parts": records}).encode(), 0o600)
 
 
+def forget_ended():
+    """Forgets the recorded processes that ended, their groups with them: once a group has no process left its number
+    is free, and a group that later takes it (under a process that got the pid, since gone) would be stopped as theirs."""
+    records = read_left()
+    if not records:
+        return
+    procs, kept = processes(), {}
+    for name, entries in records.items():
+        alive = left_running(entries, procs)
+        groups = {procs[pid][2] for pid in alive}
+        kept[name] = [e for e in entries if e[0] in alive or (len(e) > 3 and e[3] in groups)]
+    kept = {name: entries for name, entries in kept.items() if entries}
+    if kept != records:
+        write_left(kept)
+
+
 def remember_left(part, left):
     records = read_left()
     records[part] = records.get(part, []) + left
@@ -864,6 +880,7 @@ def apply(version, incoming):
         current = read_json(STATE + "/current.json", {})
         try:
             install_command()
+            forget_ended()
             summary = apply_locked(version, incoming, current)
         except Exception as e:
             f = e if isinstance(e, Failure) else Failure("apply the bundle", describe(e), "fix the cause shown above and deploy again")
