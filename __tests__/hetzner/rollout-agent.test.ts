@@ -230,8 +230,8 @@ describe('the rollout agent', () => {
     const failed = m.apply([app('a=1\n'), redis, { name: 'migrate', files: [{ path: '/etc/acme/migrate.conf', content: 'x=1\n' }], commands: [['false']] }]);
     expect(failed.status).toBe(1);
     expect(m.read('/etc/systemd/system/redis-server.service')).toBeUndefined();
-    expect(m.systemctl()).toEqual(['is-enabled redis-server.service', 'is-active redis-server.service', 'daemon-reload', 'restart redis-server.service',
-      'daemon-reload', 'try-restart redis-server.service']);
+    expect(m.systemctl()).toEqual(['is-enabled redis-server.service', 'is-active redis-server.service', 'daemon-reload',
+      'show -p InvocationID --value redis-server.service', 'restart redis-server.service', 'daemon-reload', 'try-restart redis-server.service']);
     expect(m.apply([app('a=1\n'), redis]).status).toBe(0);
     const dropped = m.apply([app('a=1\n')]);
     expect(dropped.status).toBe(0);
@@ -256,9 +256,39 @@ describe('the rollout agent', () => {
     const failed = m.apply([app('a=1\n'), redis, { name: 'migrate', files: [{ path: '/etc/acme/migrate.conf', content: 'x=1\n' }], commands: [['false']] }]);
     expect(failed.status).toBe(1);
     expect(m.read('/etc/systemd/system/redis-server.service')).toBeUndefined();
-    expect(m.systemctl()).toEqual(['is-enabled redis-server.service', 'is-active redis-server.service', 'daemon-reload', 'enable --now redis-server.service',
-      'daemon-reload', 'disable redis-server.service', 'stop redis-server.service']);
+    expect(m.systemctl()).toEqual(['is-enabled redis-server.service', 'is-active redis-server.service', 'daemon-reload',
+      'show -p InvocationID --value redis-server.service', 'enable --now redis-server.service', 'daemon-reload', 'disable redis-server.service', 'stop redis-server.service']);
     expect(failed.output).toContain('redis-server.service put back as it was before the rollout (disabled, inactive)');
+  });
+
+  // Review: a rollback restarted a Debian unit the failed version overrode when that part's commands ran, counted as run
+  // before the first started (a failure before the restart, or commands that never restart it, restarted it anyway), and
+  // never when another part's commands restarted it. It now asks systemd whether the unit started again since the switch.
+  test('a rollback restarts a Debian unit the failed version overrode only when it started again since the switch, whoever started it', () => {
+    const m = machine();
+    fs.mkdirSync(path.join(m.root, 'lib/systemd/system'), { recursive: true });
+    fs.writeFileSync(path.join(m.root, 'lib/systemd/system/redis-server.service'), '[Service]\nExecStart=/usr/bin/redis-server\n');
+    // Each restart gives the unit a new InvocationID, as systemd does.
+    const id = path.join(m.dir, 'invocation');
+    fs.writeFileSync(path.join(m.dir, 'bin/systemctl'), `#!/bin/sh\necho "$*" >> ${m.dir}/systemctl.log\ncase "$1" in
+  is-enabled) echo enabled;; is-active) echo active;;
+  show) printf '%032d\\n' "$(cat ${id} 2>/dev/null || echo 1)";;
+  restart) echo $(( $(cat ${id} 2>/dev/null || echo 1) + 1 )) > ${id};;
+esac\nexit 0\n`);
+    const redis = (commands: string[][]): BundlePart => ({
+      name: 'redis',
+      files: [{ path: '/etc/systemd/system/redis-server.service', content: '[Unit]\nDescription=Redis\n\n[Service]\nExecStart=/bin/true\n' }],
+      commands,
+    });
+    const migrate: BundlePart = { name: 'migrate', files: [{ path: '/etc/acme/migrate.conf', content: 'x=1\n' }], commands: [['false']] };
+    const restarts = () => m.systemctl().filter((line) => line.startsWith('try-restart'));
+    m.apply([app('a=1\n')]);
+    // Its part's commands ran, and never restarted it.
+    expect(m.apply([app('a=1\n'), redis([['true']]), migrate]).status).toBe(1);
+    expect(restarts()).toEqual([]);
+    // Another part restarted it, with the new file.
+    expect(m.apply([app('a=1\n'), redis([]), { name: 'cache', files: [{ path: '/etc/acme/cache.conf', content: 'x=1\n' }], commands: [['systemctl', 'restart', 'redis-server.service']] }, migrate]).status).toBe(1);
+    expect(restarts()).toEqual(['try-restart redis-server.service']);
   });
 
   // Review: only a Debian unit of the same name counted as overridden: a file over an instance of a Debian template

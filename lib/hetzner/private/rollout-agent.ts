@@ -1031,6 +1031,11 @@ def switch(bundle, files, changed, removed, runtime_gone, unfinished, pending, r
                 os.unlink(real(path))
         if any(p.startswith(UNIT_DIR) for p in touched):
             daemon_reload()
+        # Which run of each Debian unit a new file overrides is the one before the commands: a rollback restarts the
+        # unit only if something (its part's commands, another part's, a package) started it again since.
+        for unit in sorted(units):
+            if len(units[unit]) < 3 and overridden_unit(UNIT_DIR + unit):
+                units[unit].append(invocation(unit))
         # As a removed unit is stopped above: a part renamed, or its daemon moved to another part, starts its new copy
         # below, which found the old one holding its port. A rollback runs the previous commands of these parts again.
         ran.extend(sorted(stop_left(leaving, "its part left the bundle, or has no commands now")))
@@ -1079,6 +1084,21 @@ def unit_state(path):
         out = run(["systemctl", query, unit])[1].strip().split("\\n")[0].strip()
         words.append(out if re.fullmatch(r"[a-z-]+", out) else "")
     return words
+
+
+def invocation(unit):
+    """The unit's InvocationID: each start of a unit gets a new one; "" when systemctl does not say."""
+    out = run(["systemctl", "show", "-p", "InvocationID", "--value", unit])[1].strip()
+    return out if re.fullmatch(r"[0-9a-f]{32}", out) else ""
+
+
+def restarted_since(unit, was, ran):
+    """Whether a Debian unit started again since the switch (\`was\`, unit_state with its InvocationID then). Whether
+    its part's commands ran (\`ran\`) tells neither way: they are counted as run before the first starts, and another
+    part's may restart the unit. Only when systemctl did not say, the part's commands decide."""
+    before = was[2] if len(was) > 2 else ""
+    now = invocation(unit) if before else ""
+    return now != before if before and now else ran
 
 
 def put_back(unit, was):
@@ -1159,7 +1179,7 @@ def roll_back(touched, previous_root, old_bundle, failure, ran, files, units):
             elif os.path.lexists(real(path)):
                 # Only the new version had it: a unit its part enabled and started kept running after the rollback,
                 # beside the previous version, which never had it. One over a Debian unit goes back to Debian's, restarted
-                # when its part's new commands ran (they may have restarted it with the file), or disabled and stopped
+                # when it started again since the switch (with the file: restarted_since), or disabled and stopped
                 # if it was before the rollout (a package of the failed version brought it, its commands started it).
                 disable_unit(path)
                 os.unlink(real(path))
@@ -1167,7 +1187,7 @@ def roll_back(touched, previous_root, old_bundle, failure, ran, files, units):
                 was = units.get(unit, ["", ""]) if unit else ["", ""]
                 if unit and (was[0] in ("disabled", "not-found") or was[1] in ("inactive", "failed")):
                     off[unit] = was
-                if unit and was[1] not in ("inactive", "failed") and path in files and files[path]["part"] in ran:
+                if unit and was[1] not in ("inactive", "failed") and restarted_since(unit, was, path in files and files[path]["part"] in ran):
                     debian.add(unit)
         if any(p.startswith(UNIT_DIR) for p in touched):
             daemon_reload()
