@@ -849,7 +849,7 @@ esac\nexit 0\n`);
     const run = m.apply([app('a=1\n')]);
     expect(run.status).toBe(0);
     expect(m.systemctl()).toEqual(['daemon-reload']);
-    expect(run.output).toContain("nftables.service lost the bundle's file over Debian's: not restarted (its restart flushes every nftables table)");
+    expect(run.output).toContain("nftables.service lost the bundle's file over Debian's: not restarted (its restart removes every nftables table but the host tables)");
   });
 
   // Review: the private-network check's metric file stayed when its part was removed or rolled back, and its last value
