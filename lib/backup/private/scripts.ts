@@ -143,7 +143,12 @@ restic_read=(--no-lock)
 # - an exclusive lock (a check, a prune or a key change, refreshed in the last 30 minutes): it fails, changing nothing;
 # - a lock that is not exclusive (a backup, or a reader), or locks that cannot all be read: without --snapshot it fails,
 #   changing nothing (what is newest may change while it reads); with --snapshot it restores that one, saying so;
-# - a stale lock (restic unlock failed to remove it): it goes on, saying so.
+# - a stale exclusive lock (restic unlock failed to remove it): it fails, changing nothing: restic refuses its shared
+#   lock on any exclusive lock, stale or not, so the first read would fail;
+# - a stale lock that is not exclusive (restic unlock failed to remove it): it goes on, saying so.
+# restic 0.14 takes its shared lock past a lock file it cannot read; restic 0.16 and later (Debian 13, Ubuntu 24.04)
+# refuse it, so there "unknown" with --snapshot fails at the first read, naming restic's cause. restic 0.16 and later
+# also end a read whose lock they could not refresh in time (a link to the Storage Box that stalls for minutes).
 restore_judge_locks() {
   local writer state host pid minutes held
   step "reading the restic locks on $t"
@@ -153,12 +158,14 @@ restore_judge_locks() {
   held="restic pid $pid on $host holds a lock on the repository of $t, refreshed $minutes minutes ago"
   case $state in
     exclusive)
-      die "$held, exclusively: a check, a prune or a key change of another machine, and a prune removes data the restore would read. Nothing was changed. Fix: see what runs on $host and wait until its lock is gone (restic list locks on $t), then run \${0##*/} again; once $host is known to be down (its restic cannot remove its lock), restic unlock --remove-all on $t removes the lock at once" ;;
+      die "$held, exclusively: a check, a prune or a key change of another machine, and a prune removes data the restore would read. Nothing was changed. Fix: see what runs on $host and wait until its lock is gone (restic list locks on $t), then run \${0##*/} again; once $host is known to be down (its restic cannot remove its lock) and restic list locks on $t (restic cat lock <ID> names each one's host and pid) shows no other machine's restic running, restic unlock --remove-all on $t removes the lock at once; it removes every machine's locks, and a prune after it may delete the data of a backup still running elsewhere" ;;
+    stale-exclusive)
+      die "a stale exclusive lock of restic pid $pid on $host, last refreshed $minutes minutes ago (a check, a prune or a key change killed mid-run), is on the repository of $t, and restic unlock did not remove it (see the log): restic refuses every read while it is there. Nothing was changed. Fix: see in the log why restic unlock failed, run restic unlock on $t once it can (it removes stale locks only), then run \${0##*/} again" ;;
     live|unknown)
       [ "$state" = live ] || held="the restic locks on the repository of $t could not all be read (see the log), so a backup or a prune may run there"
       [ -n "$snapshot" ] || die "$held: another machine may be writing a backup, which would become the newest while the restore reads. Nothing was changed. Fix: pass --snapshot to name the backup to restore (restic snapshots --host $BACKUP_HOST lists them), or wait until the lock is gone (restic list locks on $t) and run \${0##*/} again"
       note "$held; restoring snapshot $snapshot as named, which no backup changes, with restic's shared lock on each read (restic refuses to read while a prune holds the repository, and a prune cannot start while it reads)" ;;
-    stale) note "a stale lock of restic pid $pid on $host, last refreshed $minutes minutes ago, is on the repository of $t (restic unlock did not remove it): the restore goes on" ;;
+    stale) note "a stale lock of restic pid $pid on $host, last refreshed $minutes minutes ago, is on the repository of $t (restic unlock did not remove it); it is not exclusive, so restic reads past it: the restore goes on" ;;
     *) log "no restic process holds a lock on the repository of $t" ;;
   esac
 }
@@ -603,10 +610,11 @@ unlock_stale() {
 
 # Reads the repository's locks (the JSON of each \`restic cat lock\`, one a line), the time now (argument 1) and whether
 # exclusive locks count (argument 2, "exclusive"); prints "exclusive <host> <pid> <minutes>" for the most recently
-# refreshed exclusive lock less than 30 minutes old (a check, a prune, a key change), when they count, else "live <host>
-# <pid> <minutes>" for the most recently refreshed lock that is not exclusive (restic backup: a dump's streams, a push;
-# a reader that takes a lock) and less than 30 minutes old, else "stale <host> <pid> <minutes>" for the most recent
-# older one, else "none". restic refreshes the lock of a running process every 5 minutes, and takes one older than 30
+# refreshed exclusive lock less than 30 minutes old (a check, a prune, a key change), when they count, else
+# "stale-exclusive <host> <pid> <minutes>" for the most recent older exclusive one (restic refuses its shared lock on any
+# exclusive lock, stale or not), when they count, else "live <host> <pid> <minutes>" for the most recently refreshed
+# lock that is not exclusive (restic backup: a dump's streams, a push; a reader that takes a lock) and less than 30
+# minutes old, else "stale <host> <pid> <minutes>" for the most recent older one, else "none". restic refreshes the lock of a running process every 5 minutes, and takes one older than 30
 # for stale: its process died without removing it (SIGKILL, a crash).
 SB_LOCKS_PY='
 import json, re, sys
@@ -621,10 +629,10 @@ for line in sys.stdin:
     if lock.get("exclusive") and not exclusive:
         continue
     minutes = max(0, int(now - at) // 60)
-    kind = "stale" if minutes >= 30 else "exclusive" if lock.get("exclusive") else "live"
+    kind = ("stale-exclusive" if lock.get("exclusive") else "stale") if minutes >= 30 else "exclusive" if lock.get("exclusive") else "live"
     seen = (minutes, "%s %s %s %d" % (kind, re.sub(r"[^A-Za-z0-9.-]", "?", str(lock.get("hostname")))[:64] or "?", re.sub(r"[^0-9]", "", str(lock.get("pid")))[:10] or "?", minutes))
     found[kind] = min(found.get(kind, seen), seen)
-print((found.get("exclusive") or found.get("live") or found.get("stale") or (0, "none"))[1])
+print((found.get("exclusive") or found.get("stale-exclusive") or found.get("live") or found.get("stale") or (0, "none"))[1])
 '
 # read_lock <target> <lock ID> [patient]: prints the lock's JSON on one line. restic 0.14 retries a read that failed
 # for about 43 s, a lock that went between the list and its read too (its job ended, or its restic refreshed it under a
