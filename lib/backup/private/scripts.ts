@@ -146,8 +146,8 @@ restic_read=(--no-lock)
 # - a stale exclusive lock (restic unlock failed to remove it): it fails, changing nothing: restic refuses its shared
 #   lock on any exclusive lock, stale or not, so the first read would fail;
 # - a stale lock that is not exclusive (restic unlock failed to remove it): it goes on, saying so.
-# restic 0.14 takes its shared lock past a lock file it cannot read; restic 0.16 and later (Debian 13, Ubuntu 24.04)
-# refuse it, so there "unknown" with --snapshot fails at the first read, naming restic's cause. restic 0.16 and later
+# restic 0.14 takes its shared lock past a lock file it cannot read; restic 0.15 and later (Debian 13, Ubuntu 24.04)
+# refuse it, so there "unknown" with --snapshot fails at the first read, naming restic's cause. restic 0.15 and later
 # also end a read whose lock they could not refresh in time (a link to the Storage Box that stalls for minutes).
 restore_judge_locks() {
   local writer state host pid minutes held
