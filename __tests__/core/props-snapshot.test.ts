@@ -24,6 +24,7 @@ import { Duration } from '../../lib/core/duration';
 import { MachineBundle } from '../../lib/hetzner/machine-bundle';
 import { MachineRollout } from '../../lib/hetzner/machine-rollout';
 import { Testing } from 'cdktf';
+import { frozenSnapshot } from '../../lib/core/private/frozen-snapshot';
 import { plan } from '../monitoring/helpers/fixture';
 import { ADMIN_CIDRS, resourcesOf, synthJson, testStack } from '../setup/stack';
 
@@ -348,4 +349,74 @@ test('props built by a class, with a getter on its prototype and a member of its
   const machine = new Machine(stack, 'App', new AppMachine() as any);
   expect([machine.role, reads]).toEqual(['app', 1]);
   expect(() => synthJson(stack)).not.toThrow();
+});
+
+// Review of the snapshot (third pass): plain objects were copied only five levels down, so a getter deeper answered
+// every read and an object there stayed the caller's; an object reached twice became two copies. Props built by a
+// class became a copy with the class's prototype but without its private state: an instance whose methods threw.
+describe('frozenSnapshot', () => {
+  test('copies plain objects at any depth: a getter six levels down is read once, and the copy is frozen there', () => {
+    let reads = 0;
+    const deepest = { get cidr() { reads += 1; return reads === 1 ? '192.0.2.0/24' : '0.0.0.0/0'; } };
+    const given = { a: { b: { c: { d: { e: { f: deepest } } } } } };
+    const copy = frozenSnapshot(given);
+    const f = copy.a.b.c.d.e.f;
+    expect([f.cidr, f.cidr, reads, Object.isFrozen(f), f === deepest]).toEqual(['192.0.2.0/24', '192.0.2.0/24', 1, true, false]);
+  });
+
+  test('a cycle ends, leading back to the copy, and an object reached twice stays one object', () => {
+    const shared = { name: 'shared' };
+    const given: any = { left: { shared }, right: [shared] };
+    given.self = given;
+    given.left.up = given;
+    const copy: any = frozenSnapshot(given);
+    expect([copy.self === copy, copy.left.up === copy, copy.left.shared === copy.right[0], copy.left.shared === shared]).toEqual([true, true, true, false]);
+    expect(Object.isFrozen(copy.left.shared)).toBe(true);
+  });
+
+  test("props built by a class become a plain object of its fields, not a copy of the class without its private state", () => {
+    class Account {
+      #host = 'u12345-sub2.your-storagebox.de';
+      public readonly username = 'u12345-sub2';
+      public get host(): string { return this.#host; }
+      public describe(): string { return `${this.username}@${this.#host}`; }
+    }
+    const copy: any = frozenSnapshot(new Account(), ['host', 'username']);
+    expect(copy instanceof Account).toBe(false);
+    expect({ ...copy }).toEqual({ username: 'u12345-sub2', host: 'u12345-sub2.your-storagebox.de' });
+    // Everything the copy has can be read: nothing on it is a method of a class it is not.
+    for (const key in copy) expect(() => (typeof copy[key] === 'function' ? copy[key]() : copy[key])).not.toThrow();
+  });
+
+  test('a class instance inside props (a value type, a token, a caller\'s own object) is kept as it is', () => {
+    class Owner { #name = 'platform team'; public get name(): string { return this.#name; } }
+    const owner = new Owner();
+    const copy: any = frozenSnapshot({ owner, port: Port.of(5432), list: [owner] });
+    expect([copy.owner === owner, copy.owner.name, copy.list[0] === owner, copy.port instanceof Port]).toEqual([true, 'platform team', true, true]);
+  });
+
+  test("an account built by the caller's class, with a private field behind a getter, passes BackupTarget.storageBox", () => {
+    class ReadOnlyAccount {
+      #password: SecretVariable;
+      public readonly host = 'u12345-sub2.your-storagebox.de';
+      public readonly username = 'u12345-sub2';
+      public readonly location = Location.HEL1;
+      public readonly readonly = false;
+      public readonly note = 'kept by the platform team';
+      constructor(password: SecretVariable) { this.#password = password; }
+      public get password(): SecretVariable { return this.#password; }
+    }
+    const { stack } = testStack();
+    const password = new SecretVariable(stack, 'BoxPassword', { description: 'the box password' });
+    expect(() => BackupTarget.storageBox(new ReadOnlyAccount(password) as any, { hostKeys: [HOST_KEY] })).not.toThrow();
+  });
+});
+
+// The CHANGELOG's breaking note: what a value type keeps from the caller and hands back is the frozen copy.
+test("a list kept from the arguments and handed back is the frozen copy, not the caller's", () => {
+  const names = ['app'];
+  const dump = PostgresDump.databases(names);
+  names.push('other');
+  expect([dump.databaseNames, Object.isFrozen(dump.databaseNames)]).toEqual([['app'], true]);
+  expect(() => { 'use strict'; (dump.databaseNames as string[]).push('other'); }).toThrow(TypeError);
 });

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { TerraformVariable } from 'cdktf';
 import { invalidValue, missingValue, ValidationError } from './validation-message';
-import { frozenSnapshot } from './private/frozen-snapshot';
+import { builtByAClass, frozenSnapshot } from './private/frozen-snapshot';
 
 /**
  * Runtime checks for public entry points, so a JavaScript or JSON user gets the same
@@ -49,7 +49,8 @@ export function propNames<T>(names: { readonly [K in keyof Required<T>]: true })
 export function refuseUnknownProps(at: At, prop: string | undefined, value: unknown, known: readonly string[]): void {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
   const prototype = Object.getPrototypeOf(value);
-  const isPlain = prototype === Object.prototype || prototype === null;
+  // The snapshot of props built by a class is a plain object, but the class's rule still applies to it.
+  const isPlain = (prototype === Object.prototype || prototype === null) && !builtByAClass(value);
   if (!isPlain && Construct.isConstruct(value)) return;
   for (const [key, v] of Object.entries(value)) {
     if (v === undefined || known.includes(key)) continue;
