@@ -412,6 +412,14 @@ describe('frozenSnapshot', () => {
   });
 });
 
+// SecretVariable read its description once for the variable and again for the check.
+test('SecretVariable reads its description once', () => {
+  const { stack } = testStack();
+  const description = shifting('the password of the app role', '');
+  const variable = new SecretVariable(stack, 'AppPassword', { get description() { return description.value; } });
+  expect([description.reads, variable.description]).toEqual([1, 'the password of the app role']);
+});
+
 // The CHANGELOG's breaking note: what a value type keeps from the caller and hands back is the frozen copy.
 test("a list kept from the arguments and handed back is the frozen copy, not the caller's", () => {
   const names = ['app'];

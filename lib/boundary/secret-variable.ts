@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { TerraformVariable } from 'cdktf';
 import { checkProps, is } from '../core/runtime-checks';
+import { frozenSnapshot } from '../core/private/frozen-snapshot';
 import { protectWorkingDirectoryOf } from '../core/private/working-directory';
 
 /** What a secret variable is for. */
@@ -16,8 +17,10 @@ export interface SecretVariableProps {
  */
 export class SecretVariable extends TerraformVariable {
   constructor(scope: Construct, id: string, props: SecretVariableProps) {
-    super(scope, id, { type: 'string', sensitive: true, nullable: false, description: props?.description });
-    checkProps<SecretVariableProps>(this, props, {
+    // One snapshot, taken before super (which needs the description): what is checked below is what the variable got.
+    const given = frozenSnapshot(props);
+    super(scope, id, { type: 'string', sensitive: true, nullable: false, description: given?.description });
+    checkProps<SecretVariableProps>(this, given, {
       description: is.text("say what the secret is and where to get it, such as 'Password of the app role'"),
     }, "pass { description: 'Password of the app role' }");
     // A plan saved beside the stack holds this secret's value in clear.
