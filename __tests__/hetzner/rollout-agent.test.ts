@@ -291,6 +291,58 @@ esac\nexit 0\n`);
     expect(restarts()).toEqual(['try-restart redis-server.service']);
   });
 
+  // Review: pending.json kept the units' states without the InvocationID taken at the switch, so an activation cut short
+  // after a command restarted the unit was resumed with the ID of that restart: the resumed apply's rollback saw no
+  // change and left the unit running the bundle's ExecStart while Debian's file was back.
+  test('a rollback of a resumed activation restarts a Debian unit restarted before the agent was killed', () => {
+    const m = machine();
+    fs.mkdirSync(path.join(m.root, 'lib/systemd/system'), { recursive: true });
+    fs.writeFileSync(path.join(m.root, 'lib/systemd/system/redis-server.service'), '[Service]\nExecStart=/usr/bin/redis-server\n');
+    const id = path.join(m.dir, 'invocation');
+    const once = path.join(m.dir, 'kill-once');
+    fs.writeFileSync(path.join(m.dir, 'bin/systemctl'), `#!/bin/sh\necho "$*" >> ${m.dir}/systemctl.log\ncase "$1" in
+  is-enabled) echo enabled;; is-active) echo active;;
+  show) printf '%032d\\n' "$(cat ${id} 2>/dev/null || echo 1)";;
+  restart) echo $(( $(cat ${id} 2>/dev/null || echo 1) + 1 )) > ${id};;
+esac\nexit 0\n`);
+    const parts: BundlePart[] = [app('a=1\n'),
+      { name: 'redis', files: [{ path: '/etc/systemd/system/redis-server.service', content: '[Unit]\nDescription=Redis\n\n[Service]\nExecStart=/bin/true\n' }] },
+      // Restarts the unit with the bundle's file, then the agent is killed; resumed, the part fails.
+      { name: 'cache', files: [{ path: '/etc/acme/cache.conf', content: 'x=1\n' }],
+        commands: [['sh', '-c', `if [ -e ${once} ]; then rm ${once}; systemctl restart redis-server.service; kill -9 $PPID; fi; exit 1`]] }];
+    m.apply([app('a=1\n')]);
+    fs.writeFileSync(once, '');
+    expect(m.apply(parts).status).not.toBe(0);
+    m.systemctl();
+    const resumed = m.apply(parts);
+    expect(resumed.status).toBe(1);
+    expect(resumed.output).toMatch(/finishing an activation that did not end/);
+    expect(m.read('/etc/systemd/system/redis-server.service')).toBeUndefined();
+    expect(m.systemctl()).toContain('try-restart redis-server.service');
+  });
+
+  // Review: a rollback try-restarted a whole file's Debian unit that NEVER_RESTARTED names (nftables.service, whose
+  // restart flushes every table but the host tables) when it had started again since the switch.
+  test('a rollback never restarts nftables.service whose whole file the failed version brought', () => {
+    const m = machine();
+    fs.mkdirSync(path.join(m.root, 'lib/systemd/system'), { recursive: true });
+    fs.writeFileSync(path.join(m.root, 'lib/systemd/system/nftables.service'), '[Service]\nExecStart=/usr/sbin/nft -f /etc/nftables.conf\n');
+    const id = path.join(m.dir, 'invocation');
+    fs.writeFileSync(path.join(m.dir, 'bin/systemctl'), `#!/bin/sh\necho "$*" >> ${m.dir}/systemctl.log\ncase "$1" in
+  is-enabled) echo enabled;; is-active) echo active;;
+  show) printf '%032d\\n' "$(cat ${id} 2>/dev/null || echo 1)";;
+  restart) echo $(( $(cat ${id} 2>/dev/null || echo 1) + 1 )) > ${id};;
+esac\nexit 0\n`);
+    m.apply([app('a=1\n')]);
+    const failed = m.apply([app('a=1\n'),
+      { name: 'tables', files: [{ path: '/etc/systemd/system/nftables.service', content: '[Service]\nExecStart=/bin/true\n' }], commands: [['systemctl', 'restart', 'nftables.service']] },
+      { name: 'migrate', files: [{ path: '/etc/acme/migrate.conf', content: 'x=1\n' }], commands: [['false']] }]);
+    expect(failed.status).toBe(1);
+    expect(m.read('/etc/systemd/system/nftables.service')).toBeUndefined();
+    expect(m.systemctl().filter((line) => line.startsWith('try-restart'))).toEqual([]);
+    expect(failed.output).toContain("nftables.service lost the bundle's file over Debian's: not restarted (its restart removes every nftables table but the host tables)");
+  });
+
   // Review: only a Debian unit of the same name counted as overridden: a file over an instance of a Debian template
   // (postgresql@15-main.service over postgresql@.service) was disabled when it went, which stopped the database.
   test("an instance of a Debian template the bundle overrode whole goes back to Debian's template and is restarted, never disabled", () => {

@@ -1036,6 +1036,9 @@ def switch(bundle, files, changed, removed, runtime_gone, unfinished, pending, r
         for unit in sorted(units):
             if len(units[unit]) < 3 and overridden_unit(UNIT_DIR + unit):
                 units[unit].append(invocation(unit))
+        # Kept before any command runs: an activation cut short after one restarted the unit is resumed with these,
+        # not with the run the resumed apply would find (the bundle's own, which a rollback must then restart).
+        write_atomic(PENDING, json.dumps({"previous": previous_root, "touched": touched, "units": units}).encode(), 0o600)
         # As a removed unit is stopped above: a part renamed, or its daemon moved to another part, starts its new copy
         # below, which found the old one holding its port. A rollback runs the previous commands of these parts again.
         ran.extend(sorted(stop_left(leaving, "its part left the bundle, or has no commands now")))
@@ -1131,13 +1134,17 @@ def restart_undropped(removed, files):
         lost = "the bundle's file over Debian's" if unit else "its drop-in " + os.path.basename(path)
         whole, unit = unit, unit or os.path.basename(directory)[:-len(".d")]
         if unit in NEVER_RESTARTED:
-            log("%s lost %s: not restarted (%s); the reload applies it from its next start" % (unit, lost, NEVER_RESTARTED[unit]))
+            log_not_restarted(unit, lost)
         elif unit.endswith(UNIT_SUFFIXES) and UNIT_DIR + unit not in files:
             units.add(unit)
             if whole:
                 # Whether the machine ran it before the bundle had the file is unknown here: say what it does now.
                 log("%s runs on with Debian's unit file, the bundle's is gone (systemctl disable --now %s if it should not run)" % (unit, unit))
     try_restart(units)
+
+
+def log_not_restarted(unit, lost):
+    log("%s lost %s: not restarted (%s); the reload applies it from its next start" % (unit, lost, NEVER_RESTARTED[unit]))
 
 
 def try_restart(units):
@@ -1188,7 +1195,10 @@ def roll_back(touched, previous_root, old_bundle, failure, ran, files, units):
                 if unit and (was[0] in ("disabled", "not-found") or was[1] in ("inactive", "failed")):
                     off[unit] = was
                 if unit and was[1] not in ("inactive", "failed") and restarted_since(unit, was, path in files and files[path]["part"] in ran):
-                    debian.add(unit)
+                    if unit in NEVER_RESTARTED:
+                        log_not_restarted(unit, "the bundle's file over Debian's")
+                    else:
+                        debian.add(unit)
         if any(p.startswith(UNIT_DIR) for p in touched):
             daemon_reload()
         restored = set(touched)
