@@ -235,7 +235,7 @@ describe('the rollout agent', () => {
     expect(m.apply([app('a=1\n'), redis]).status).toBe(0);
     const dropped = m.apply([app('a=1\n')]);
     expect(dropped.status).toBe(0);
-    expect(dropped.output).toContain("redis-server.service runs on with Debian's unit file, the bundle's is gone (systemctl disable --now redis-server.service if it should not run)");
+    expect(dropped.output).toContain("redis-server.service has Debian's unit file again, the bundle's is gone: restarted with it if it runs (systemctl disable --now redis-server.service if it should not run)");
     expect(m.read('/etc/systemd/system/redis-server.service')).toBeUndefined();
     expect(m.systemctl()).toEqual(['daemon-reload', 'try-restart redis-server.service']);
   });
@@ -259,6 +259,50 @@ describe('the rollout agent', () => {
     expect(m.systemctl()).toEqual(['is-enabled redis-server.service', 'is-active redis-server.service', 'daemon-reload',
       'show -p InvocationID --value redis-server.service', 'enable --now redis-server.service', 'daemon-reload', 'disable redis-server.service', 'stop redis-server.service']);
     expect(failed.output).toContain('redis-server.service put back as it was before the rollout (disabled, inactive)');
+  });
+
+  // Review: a Debian unit a package of the failed version brought (not-found before it) was disabled at the rollback,
+  // its package's wants-link gone, silently: the package stays installed, and Debian enables a unit on its first
+  // install only, so a later version relying on that found it disabled for good.
+  test('a rollback says that a Debian unit a package of the failed version brought stays disabled, its package installed', () => {
+    const m = machine();
+    fs.mkdirSync(path.join(m.root, 'lib/systemd/system'), { recursive: true });
+    const redis: BundlePart = {
+      name: 'redis',
+      files: [{ path: '/etc/systemd/system/redis-server.service', content: '[Unit]\nDescription=Redis\n\n[Service]\nExecStart=/bin/true\n' }],
+      // What its package's install does: Debian's unit arrives.
+      commands: [['sh', '-c', `printf '[Service]\\nExecStart=/usr/bin/redis-server\\n' > ${m.root}/lib/systemd/system/redis-server.service`]],
+    };
+    m.apply([app('a=1\n')]);
+    const failed = m.apply([app('a=1\n'), redis, { name: 'migrate', files: [{ path: '/etc/acme/migrate.conf', content: 'x=1\n' }], commands: [['false']] }]);
+    expect(failed.status).toBe(1);
+    expect(m.systemctl()).toEqual(['daemon-reload', 'daemon-reload', 'disable redis-server.service', 'stop redis-server.service']);
+    expect(failed.output).toContain('redis-server.service came with a package of the version rolled back, which stays installed: the unit stays disabled for good '
+      + '(systemctl enable --now redis-server.service, or deploy a version whose commands do, if it should run)');
+  });
+
+  // Review: a Debian unit that had failed before the rollout (meant to run) was stopped at the rollback, and never
+  // restarted: one the failed version started again now runs on, restarted with Debian's file.
+  test('a rollback neither stops nor leaves on the bundle\'s file a Debian unit that had failed before the rollout', () => {
+    const m = machine();
+    fs.mkdirSync(path.join(m.root, 'lib/systemd/system'), { recursive: true });
+    fs.writeFileSync(path.join(m.root, 'lib/systemd/system/redis-server.service'), '[Service]\nExecStart=/usr/bin/redis-server\n');
+    const id = path.join(m.dir, 'invocation');
+    fs.writeFileSync(path.join(m.dir, 'bin/systemctl'), `#!/bin/sh\necho "$*" >> ${m.dir}/systemctl.log\ncase "$1" in
+  is-enabled) echo enabled;; is-active) echo failed; exit 3;;
+  show) printf '%032d\\n' "$(cat ${id} 2>/dev/null || echo 1)";;
+  restart) echo $(( $(cat ${id} 2>/dev/null || echo 1) + 1 )) > ${id};;
+esac\nexit 0\n`);
+    const redis: BundlePart = {
+      name: 'redis',
+      files: [{ path: '/etc/systemd/system/redis-server.service', content: '[Unit]\nDescription=Redis\n\n[Service]\nExecStart=/bin/true\n' }],
+      commands: [['systemctl', 'restart', 'redis-server.service']],
+    };
+    m.apply([app('a=1\n')]);
+    const failed = m.apply([app('a=1\n'), redis, { name: 'migrate', files: [{ path: '/etc/acme/migrate.conf', content: 'x=1\n' }], commands: [['false']] }]);
+    expect(failed.status).toBe(1);
+    expect(m.systemctl().filter((line) => !/^(is-|show|daemon-reload)/.test(line))).toEqual(['restart redis-server.service', 'try-restart redis-server.service']);
+    expect(failed.output).toContain('redis-server.service had failed before the rollout: not stopped (systemctl status redis-server.service)');
   });
 
   // Review: a rollback restarted a Debian unit the failed version overrode when that part's commands ran, counted as run

@@ -1106,12 +1106,20 @@ def restarted_since(unit, was, ran):
 
 def put_back(unit, was):
     """Puts a Debian unit whose override a rollback removed back as it was before the rollout (\`was\`, unit_state): a
-    daemon the failed version's packages brought, or its commands enabled and started, does not run on after it."""
+    daemon the failed version's packages brought, or its commands enabled and started, does not run on after it. One
+    that had failed is not stopped: it was meant to run (roll_back restarts it with Debian's file if it started since)."""
     if was[0] in ("disabled", "not-found"):
         run_unit_command(["disable"], unit)
-    if was[1] in ("inactive", "failed"):
+    if was[1] == "inactive":
         run_unit_command(["stop"], unit)
-    log("%s put back as it was before the rollout (%s, %s)" % (unit, was[0], was[1]))
+    if was[0] in ("disabled", "not-found") or was[1] == "inactive":
+        log("%s put back as it was before the rollout (%s, %s)" % (unit, was[0], was[1]))
+    if was[0] == "not-found":
+        # Its package stays installed, and Debian enables a unit on the package's first install only.
+        log("%s came with a package of the version rolled back, which stays installed: the unit stays disabled for good "
+            "(systemctl enable --now %s, or deploy a version whose commands do, if it should run)" % (unit, unit))
+    if was[1] == "failed":
+        log("%s had failed before the rollout: not stopped (systemctl status %s)" % (unit, unit))
 
 
 def run_unit_command(args, unit):
@@ -1139,7 +1147,7 @@ def restart_undropped(removed, files):
             units.add(unit)
             if whole:
                 # Whether the machine ran it before the bundle had the file is unknown here: say what it does now.
-                log("%s runs on with Debian's unit file, the bundle's is gone (systemctl disable --now %s if it should not run)" % (unit, unit))
+                log("%s has Debian's unit file again, the bundle's is gone: restarted with it if it runs (systemctl disable --now %s if it should not run)" % (unit, unit))
     try_restart(units)
 
 
@@ -1194,7 +1202,7 @@ def roll_back(touched, previous_root, old_bundle, failure, ran, files, units):
                 was = units.get(unit, ["", ""]) if unit else ["", ""]
                 if unit and (was[0] in ("disabled", "not-found") or was[1] in ("inactive", "failed")):
                     off[unit] = was
-                if unit and was[1] not in ("inactive", "failed") and restarted_since(unit, was, path in files and files[path]["part"] in ran):
+                if unit and was[1] != "inactive" and restarted_since(unit, was, path in files and files[path]["part"] in ran):
                     if unit in NEVER_RESTARTED:
                         log_not_restarted(unit, "the bundle's file over Debian's")
                     else:
