@@ -439,6 +439,12 @@ def stop_left(parts, why):
             for pid, (fd, _) in late.items():
                 send(pid, fd, signal.SIGKILL)
             alive |= wait_ended(late, time.monotonic() + 10)
+        else:
+            # Something outside the groups (its session's other process group) forks into them faster than they empty.
+            procs = processes()
+            for group in sorted({procs[pid][2] for pid in left_running(entries, procs) - set(found)}):
+                log("still forking into process group %d after 5 rounds of SIGKILL, not stopped (%s): find what adds to it "
+                    "(ps -eo pid,ppid,pgid,sid,args) and stop it" % (group, why))
         for pid, (_, program) in sorted(found.items()):
             log("%s pid %d (%s), left in the background by an earlier run of its part's steps: %s" % (
                 "could not stop (still running after SIGKILL)" if pid in alive else "stopped", pid, program, why))
