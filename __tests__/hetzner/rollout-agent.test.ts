@@ -85,6 +85,19 @@ function dpkgPackage(m: Machine, scripts: Record<string, string>) {
   };
 }
 
+/**
+ * A systemctl for `m` that records its calls, says each unit is enabled and `active` (is-active's word), and gives it
+ * a new InvocationID on each restart, as systemd does.
+ */
+function systemctlWithInvocations(m: Machine, active = 'active'): void {
+  const id = path.join(m.dir, 'invocation');
+  fs.writeFileSync(path.join(m.dir, 'bin/systemctl'), `#!/bin/sh\necho "$*" >> ${m.dir}/systemctl.log\ncase "$1" in
+  is-enabled) echo enabled;; is-active) echo ${active};;
+  show) printf '%032d\\n' "$(cat ${id} 2>/dev/null || echo 1)";;
+  restart) echo $(( $(cat ${id} 2>/dev/null || echo 1) + 1 )) > ${id};;
+esac\nexit 0\n`);
+}
+
 const secrets = (): BundlePart => ({ name: 'secrets', files: [{ path: '/etc/acme/secret.env', content: deployTime(), permissions: '0600' }] });
 
 describe('the rollout agent', () => {
@@ -287,12 +300,7 @@ describe('the rollout agent', () => {
     const m = machine();
     fs.mkdirSync(path.join(m.root, 'lib/systemd/system'), { recursive: true });
     fs.writeFileSync(path.join(m.root, 'lib/systemd/system/redis-server.service'), '[Service]\nExecStart=/usr/bin/redis-server\n');
-    const id = path.join(m.dir, 'invocation');
-    fs.writeFileSync(path.join(m.dir, 'bin/systemctl'), `#!/bin/sh\necho "$*" >> ${m.dir}/systemctl.log\ncase "$1" in
-  is-enabled) echo enabled;; is-active) echo failed; exit 3;;
-  show) printf '%032d\\n' "$(cat ${id} 2>/dev/null || echo 1)";;
-  restart) echo $(( $(cat ${id} 2>/dev/null || echo 1) + 1 )) > ${id};;
-esac\nexit 0\n`);
+    systemctlWithInvocations(m, 'failed');
     const redis: BundlePart = {
       name: 'redis',
       files: [{ path: '/etc/systemd/system/redis-server.service', content: '[Unit]\nDescription=Redis\n\n[Service]\nExecStart=/bin/true\n' }],
@@ -312,13 +320,7 @@ esac\nexit 0\n`);
     const m = machine();
     fs.mkdirSync(path.join(m.root, 'lib/systemd/system'), { recursive: true });
     fs.writeFileSync(path.join(m.root, 'lib/systemd/system/redis-server.service'), '[Service]\nExecStart=/usr/bin/redis-server\n');
-    // Each restart gives the unit a new InvocationID, as systemd does.
-    const id = path.join(m.dir, 'invocation');
-    fs.writeFileSync(path.join(m.dir, 'bin/systemctl'), `#!/bin/sh\necho "$*" >> ${m.dir}/systemctl.log\ncase "$1" in
-  is-enabled) echo enabled;; is-active) echo active;;
-  show) printf '%032d\\n' "$(cat ${id} 2>/dev/null || echo 1)";;
-  restart) echo $(( $(cat ${id} 2>/dev/null || echo 1) + 1 )) > ${id};;
-esac\nexit 0\n`);
+    systemctlWithInvocations(m);
     const redis = (commands: string[][]): BundlePart => ({
       name: 'redis',
       files: [{ path: '/etc/systemd/system/redis-server.service', content: '[Unit]\nDescription=Redis\n\n[Service]\nExecStart=/bin/true\n' }],
@@ -342,13 +344,8 @@ esac\nexit 0\n`);
     const m = machine();
     fs.mkdirSync(path.join(m.root, 'lib/systemd/system'), { recursive: true });
     fs.writeFileSync(path.join(m.root, 'lib/systemd/system/redis-server.service'), '[Service]\nExecStart=/usr/bin/redis-server\n');
-    const id = path.join(m.dir, 'invocation');
     const once = path.join(m.dir, 'kill-once');
-    fs.writeFileSync(path.join(m.dir, 'bin/systemctl'), `#!/bin/sh\necho "$*" >> ${m.dir}/systemctl.log\ncase "$1" in
-  is-enabled) echo enabled;; is-active) echo active;;
-  show) printf '%032d\\n' "$(cat ${id} 2>/dev/null || echo 1)";;
-  restart) echo $(( $(cat ${id} 2>/dev/null || echo 1) + 1 )) > ${id};;
-esac\nexit 0\n`);
+    systemctlWithInvocations(m);
     const parts: BundlePart[] = [app('a=1\n'),
       { name: 'redis', files: [{ path: '/etc/systemd/system/redis-server.service', content: '[Unit]\nDescription=Redis\n\n[Service]\nExecStart=/bin/true\n' }] },
       // Restarts the unit with the bundle's file, then the agent is killed; resumed, the part fails.
@@ -371,12 +368,7 @@ esac\nexit 0\n`);
     const m = machine();
     fs.mkdirSync(path.join(m.root, 'lib/systemd/system'), { recursive: true });
     fs.writeFileSync(path.join(m.root, 'lib/systemd/system/nftables.service'), '[Service]\nExecStart=/usr/sbin/nft -f /etc/nftables.conf\n');
-    const id = path.join(m.dir, 'invocation');
-    fs.writeFileSync(path.join(m.dir, 'bin/systemctl'), `#!/bin/sh\necho "$*" >> ${m.dir}/systemctl.log\ncase "$1" in
-  is-enabled) echo enabled;; is-active) echo active;;
-  show) printf '%032d\\n' "$(cat ${id} 2>/dev/null || echo 1)";;
-  restart) echo $(( $(cat ${id} 2>/dev/null || echo 1) + 1 )) > ${id};;
-esac\nexit 0\n`);
+    systemctlWithInvocations(m);
     m.apply([app('a=1\n')]);
     const failed = m.apply([app('a=1\n'),
       { name: 'tables', files: [{ path: '/etc/systemd/system/nftables.service', content: '[Service]\nExecStart=/bin/true\n' }], commands: [['systemctl', 'restart', 'nftables.service']] },
