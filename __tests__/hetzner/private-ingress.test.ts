@@ -333,7 +333,7 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
   // One host table's definition that did not load (its ruleset file missing, its body refused) failed nftables.service's
   // whole load: at boot, from an empty ruleset, neither /etc/nftables.conf (the user's own firewall) nor the other host
   // tables were loaded; a stop or a reload with a corrected conf failed and changed nothing.
-  test('a host table that does not load is left out, named: the conf and the other tables load at boot, reload and stop, and the unit fails; a conf that does not load changes nothing', () => {
+  test('a host table that does not load is left out, named, only at boot; loaded, its live table is kept (or nothing loads); the unit fails; a conf that does not load changes nothing', () => {
     const { app } = environment();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'private-ingress-loader-'));
     const ruleset = path.join(dir, 'ingress.nft');
@@ -354,30 +354,48 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
     for (const hook of ['input', 'output']) {
       fs.writeFileSync(path.join(clashing, hook), hostTableDefinition('Test', `echo 'table ip clash { chain c { type filter hook ${hook} priority 0; }; }'`), { mode: 0o755 });
     }
+    // A host table whose definition nft refuses while its table is loaded (an earlier rollout's): the loads' first
+    // line flushes the ruleset, so leaving it out would remove the live table with it; its live table is kept instead.
+    const kept = path.join(dir, 'kept');
+    fs.mkdirSync(kept);
+    fs.copyFileSync(path.join(tables, 'sovereign-private-ingress'), path.join(kept, 'sovereign-private-ingress'));
+    fs.chmodSync(path.join(kept, 'sovereign-private-ingress'), 0o755);
+    fs.writeFileSync(path.join(kept, 'z-guard'), hostTableDefinition('Test', "printf 'table ip guard\\ndelete table ip guard\\ntable ip guard { chain c { jump nowhere; }; }\\n'"), { mode: 0o755 });
+    const guard = path.join(dir, 'guard.nft');
+    fs.writeFileSync(guard, 'table ip guard {\n set s { type ipv4_addr; flags interval; elements = { 10.0.0.0/8, 192.0.2.1 }; }\n'
+      + ' chain c { type filter hook output priority 0; ip daddr @s counter drop; }\n}\n');
     const step = (label: string, command: string) => `${command}; echo "${label} rc=$? $(nft list tables | sort | tr '\\n' ,)"`;
     const loaderRun = (action: string, from = tables) => `SOVEREIGN_NFTABLES_CONF=${conf} SOVEREIGN_HOST_TABLES=${from} SOVEREIGN_HOST_TABLES_LOCK=${dir}/lock ${loader} ${action}`;
     const r = spawnSync('unshare', ['-n', 'sh', '-c', [
       step('boot', loaderRun('start')),
+      // a-missing prints nothing: which table it was is not known, so nothing loads (a loaded table of it stays).
       step('corrected-reload', `sed -i 's/inet filter/inet corrected/' ${conf} && cp ${conf} ${conf}.good && ${loaderRun('reload')}`),
       step('stop', loaderRun('stop')),
-      step('restart', loaderRun('start')),
+      step('kept-reload', `nft -f ${guard} && ${loaderRun('reload', kept)}`),
+      step('kept-stop', loaderRun('stop', kept)),
+      step('kept-restart', loaderRun('start', kept)),
+      `echo "kept-set $(nft list set ip guard s | grep -o '10.0.0.0/8, 192.0.2.1')"`,
       // A conf that does not load: a reload changes nothing; a restart (its stop done) leaves only the host tables.
-      step('broken-conf-reload', `echo 'table inet filter { bogus' >>${conf} && ${loaderRun('reload')}`),
-      step('broken-conf-restart', `${loaderRun('stop')} 2>/dev/null; ${loaderRun('start')}`),
+      step('broken-conf-reload', `echo 'table inet filter { bogus' >>${conf} && ${loaderRun('reload', kept)}`),
+      step('broken-conf-restart', `${loaderRun('stop', kept)} 2>/dev/null; ${loaderRun('start', kept)}`),
       // Definitions that fail only together: with tables loaded, nothing changes; at boot, the conf alone.
       step('clashing-reload', `cp ${conf}.good ${conf} && ${loaderRun('reload', clashing)}`),
       step('clashing-boot', `nft flush ruleset && ${loaderRun('start', clashing)}`),
     ].join('\n')], { encoding: 'utf8' });
-    const both = 'table inet corrected,table ip sovereign_private_ingress,';
+    const booted = 'table inet filter,table ip sovereign_private_ingress,';
+    const all = 'table inet corrected,table ip guard,table ip sovereign_private_ingress,';
     expect(r.stdout.trim().split('\n')).toEqual([
-      'boot rc=1 table inet filter,table ip sovereign_private_ingress,', `corrected-reload rc=1 ${both}`,
-      'stop rc=1 table ip sovereign_private_ingress,', `restart rc=1 ${both}`,
-      `broken-conf-reload rc=1 ${both}`, 'broken-conf-restart rc=1 table ip sovereign_private_ingress,',
-      'clashing-reload rc=1 table ip sovereign_private_ingress,', 'clashing-boot rc=1 table inet corrected,',
+      `boot rc=1 ${booted}`, `corrected-reload rc=1 ${booted}`, `stop rc=1 ${booted}`,
+      `kept-reload rc=1 ${all}`, 'kept-stop rc=1 table ip guard,table ip sovereign_private_ingress,', `kept-restart rc=1 ${all}`,
+      'kept-set 10.0.0.0/8, 192.0.2.1',
+      `broken-conf-reload rc=1 ${all}`, 'broken-conf-restart rc=1 table ip guard,table ip sovereign_private_ingress,',
+      'clashing-reload rc=1 table ip guard,table ip sovereign_private_ingress,', 'clashing-boot rc=1 table inet corrected,',
     ]);
     expect(r.stderr).toMatch(/loaded .*nftables\.conf alone, without the host tables/);
     expect(r.stderr).toMatch(new RegExp(`${tables}/a-missing does not load; loading the rest without its table`));
     expect(r.stderr).toMatch(new RegExp(`loaded without ${tables}/a-missing ${tables}/z-refused`));
+    expect(r.stderr).toMatch(new RegExp(`${tables}/a-missing does not load and its table cannot be kept; nothing loaded, the ruleset stays as it is`));
+    expect(r.stderr).toMatch(new RegExp(`${kept}/z-guard does not load; keeping its loaded table \\(ip guard\\) as it is`));
     expect(r.stderr).toMatch(/nftables\.conf does not load; nothing loaded/);
   });
 

@@ -108,8 +108,11 @@ export function hostTableDefinition(owner: string, print: string): string {
  * When that load fails, the loader finds what fails: an /etc/nftables.conf that does not load loads nothing (a reload
  * changes nothing; a restart, whose stop kept only the host tables, leaves only them; at boot the tables' boot units
  * load them after it). Otherwise each definition is checked with the conf (\`nft -c\`), the egress allowlist's again
- * with its address sets empty (the kept addresses may be what fails), and one that still fails is left out, named:
- * the conf and every other table load, and the unit fails. Every copy is the same; each part ships one, so that either
+ * with its address sets empty (the kept addresses may be what fails). One that still fails must not lose its loaded
+ * table to the load's first line (which flushes the ruleset): that table, as nft lists it, is loaded in its place; one
+ * whose table is not loaded is left out, named; one whose table is not known (it printed nothing) only from an empty
+ * ruleset (a boot), otherwise nothing loads and the ruleset stays as it is. The conf and every other table load, and
+ * the unit fails. Every copy is the same; each part ships one, so that either
  * part alone has it.
  */
 export const HOST_TABLES_LOADER = `#!/bin/sh
@@ -159,8 +162,22 @@ for t in "$TABLES"/*; do
   elif d=$("$t" --empty) && with_first "$d" -c 2>/dev/null; then
     echo "sovereign-host-tables: $t loads with the egress allowlist's address sets empty" >&2
   else
-    echo "sovereign-host-tables: $t does not load; loading the rest without its table" >&2
-    left_out="$left_out $t"; continue
+    # The first line flushes the ruleset: a table left out while it is loaded would be removed with it. Its live
+    # table stands in for it (what nft lists of it loads again). One whose table is not loaded is left out; one whose
+    # table is not known (it printed nothing) only from an empty ruleset (a boot): otherwise nothing loads, the
+    # ruleset stays as it is.
+    name=$(printf '%s\\n' "\${d:-}" | sed -n '1s/^table \\([a-z0-9]*\\) \\([A-Za-z0-9_]*\\).*/\\1 \\2/p')
+    # shellcheck disable=SC2086 # family and name, two words
+    if [ -n "$name" ] && d=$(nft list table $name 2>/dev/null) && [ -n "$d" ] && with_first "$d" -c 2>/dev/null; then
+      echo "sovereign-host-tables: $t does not load; keeping its loaded table ($name) as it is" >&2
+    elif { [ -n "$name" ] && ! nft list table $name >/dev/null 2>&1; } || [ -z "$(nft list tables)" ]; then
+      echo "sovereign-host-tables: $t does not load; loading the rest without its table" >&2
+      left_out="$left_out $t"; continue
+    else
+      echo "sovereign-host-tables: $t does not load and its table cannot be kept; nothing loaded, the ruleset stays as it is" >&2
+      exit 1
+    fi
+    left_out="$left_out $t"
   fi
   kept="$kept$d
 "
