@@ -144,9 +144,10 @@ describe('example phase1-pilot backups', () => {
       .filter((p) => p.startsWith('/etc/systemd/system/') && p.endsWith('.timer')).sort();
     expect(units(production)).toEqual(['/etc/systemd/system/backup-check.timer', '/etc/systemd/system/backup-prune.timer',
       '/etc/systemd/system/backup-push.timer', '/etc/systemd/system/sovereign-egress-check.timer', '/etc/systemd/system/sovereign-egress-refresh.timer',
-      '/etc/systemd/system/sovereign-private-ingress-check.timer']);
+      '/etc/systemd/system/sovereign-metadata-guard-check.timer', '/etc/systemd/system/sovereign-private-ingress-check.timer']);
     expect(units(test_)).toEqual(['/etc/systemd/system/restore-drill.timer', '/etc/systemd/system/sovereign-egress-check.timer',
-      '/etc/systemd/system/sovereign-egress-refresh.timer', '/etc/systemd/system/sovereign-private-ingress-check.timer']);
+      '/etc/systemd/system/sovereign-egress-refresh.timer', '/etc/systemd/system/sovereign-metadata-guard-check.timer',
+      '/etc/systemd/system/sovereign-private-ingress-check.timer']);
     // The user data carries none of it: only the bootstrap.
     for (const stack of [production, test_]) expect(resources(stack, 'hcloud_server')[0].user_data).not.toMatch(/backup|restore-drill|sovereign-monitoring/);
   });

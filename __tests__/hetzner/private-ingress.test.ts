@@ -5,6 +5,7 @@ import * as path from 'path';
 import { TerraformStack, Testing } from 'cdktf';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import { Environment, Location, Machine, Port, PostgresDatabase, PrivateIngress, PrivateNetwork, SecretVariable, ServerType, SshKey } from '../../lib';
+import { METADATA_GUARD_CHECK, METADATA_GUARD_TABLE } from '../../lib/backup/private/metadata-guard-check';
 import { ensureBasePart, METADATA_GUARD_RULESET } from '../../lib/backup/private/tooling';
 import { HOST_TABLES_DIR, hostTableDefinition } from '../../lib/hetzner/private/nftables-table';
 import { PRIVATE_INGRESS_CHECK } from '../../lib/hetzner/private/private-ingress-check';
@@ -427,6 +428,26 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
     const tables = 'table inet sovereign_metadata_guard,table ip sovereign_private_ingress,';
     expect(r.stdout.trim().split('\n')).toEqual([`boot rc=0 ${tables}`, `restart rc=0 table inet filter,${tables}`, `reload rc=0 table inet filter,${tables}`, `stop rc=0 ${tables}`]);
     expect(r.stderr).toBe('');
+  });
+
+  // The metadata guard had no check: a load that left it out, or `nft delete table`, let any process read the backup
+  // secrets in the user data, silently, until the next boot.
+  test("the metadata guard's check loads it again when it was deleted, counts the repair and records it for node exporter", () => {
+    const { app } = environment();
+    ensureBasePart(app);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'metadata-guard-check-'));
+    const ruleset = path.join(dir, 'guard.nft');
+    fs.writeFileSync(ruleset, text(app, METADATA_GUARD_RULESET));
+    const check = path.join(dir, 'check');
+    fs.writeFileSync(check, text(app, `/usr/local/sbin/${METADATA_GUARD_CHECK}`), { mode: 0o755 });
+    const textfiles = path.join(dir, 'textfiles');
+    const r = spawnSync('unshare', ['-n', 'sh', '-c', `nft -f ${ruleset} && nft delete table ${METADATA_GUARD_TABLE} && `
+      + `METADATA_GUARD_RULESET_FILE=${ruleset} METADATA_GUARD_TEXTFILE_DIR=${textfiles} ${check}; echo "rc=$?"; nft list table ${METADATA_GUARD_TABLE} | grep -c 'meta skuid != 0 reject'`], { encoding: 'utf8' });
+    expect(r.stdout.trim().split('\n')).toEqual(['rc=0', '1']);
+    expect(r.stderr).toMatch(/table inet sovereign_metadata_guard is missing; loading/);
+    const metric = fs.readFileSync(path.join(textfiles, 'sovereign_metadata_guard.prom'), 'utf8');
+    expect(metric).toMatch(/^sovereign_metadata_guard_table_present 1$/m);
+    expect(metric).toMatch(/^sovereign_metadata_guard_check_repairs_total 1$/m);
   });
 });
 

@@ -82,9 +82,13 @@ export class MonitoringAlert {
   public static readonly PRIVATE_INGRESS_NOT_LOADED = new MonitoringAlert('PrivateIngressNotLoaded', 1,
     'the private-network ingress table of every watched machine in a private network (checked every 2 minutes)',
     'its nftables table was missing after the last check, which loads it again, so every machine of the private network reaches every port, or no check ran for 10 minutes (its last answer is stale), for 5 minutes', 'critical');
+  /** A machine's metadata guard (only root reaches the metadata service) is not loaded, or its check stopped. */
+  public static readonly METADATA_GUARD_NOT_LOADED = new MonitoringAlert('MetadataGuardNotLoaded', 1,
+    'the metadata guard of every watched machine with backup tooling (checked every 2 minutes)',
+    'its nftables table was missing after the last check, which loads it again, so any process reads the backup secrets in the user data, or no check ran for 10 minutes (its last answer is stale), for 5 minutes', 'critical');
   /** A host table's check found it missing and loaded it again: the alerts above never see a flush it repaired at once. */
   public static readonly HOST_TABLE_REPAIRED = new MonitoringAlert('HostTableRepaired', 1,
-    'the host egress allowlist and the private-network ingress table of every watched machine (their 2-minute checks)',
+    'the host egress allowlist, the private-network ingress table and the metadata guard of every watched machine (their 2-minute checks)',
     'a check found its nftables table missing and loaded it again within the last hour: something flushed the ruleset (nft flush ruleset, a firewall tool) and the table was gone for up to 2 minutes, which the alerts on a missing table never see, as it is back when they read', 'warning');
   /** A machine has less than 10% of its memory available (Phase 2). */
   public static readonly MEMORY_ALMOST_EXHAUSTED = new MonitoringAlert('MemoryAlmostExhausted', 2,

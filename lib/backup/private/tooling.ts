@@ -5,6 +5,7 @@ import {
   HOST_TABLES_LOADER, hostTableDefinition, hostTableDefinitionPath, hostTablesLoaderPath, nftablesDropInPath, nftablesServiceDropIn,
 } from '../../hetzner/private/nftables-table';
 import { Schedule } from '../schedule';
+import { METADATA_GUARD_CHECK, METADATA_GUARD_TEXTFILE, metadataGuardCheckFiles } from './metadata-guard-check';
 import { ASKPASS, COMMON, TABLE_DIGEST_SQL } from './scripts';
 
 /** Where the tooling keeps its configuration and secrets on the machine. */
@@ -101,6 +102,7 @@ export function ensureBasePart(machine: IMachine): void {
     name: BASE_PART,
     // procps: pgrep, with which a job stops what its background restic started.
     packages: ['restic', 'nftables', 'procps'],
+    runtimeFiles: [METADATA_GUARD_TEXTFILE],
     files: [
       script(`${LIB}/common.sh`, COMMON, '0644'),
       script(`${LIB}/table-digest.sql`, TABLE_DIGEST_SQL, '0644'),
@@ -116,10 +118,12 @@ export function ensureBasePart(machine: IMachine): void {
         '[Service]', 'Type=oneshot', 'RemainAfterExit=yes', `ExecStart=/usr/sbin/nft -f ${METADATA_GUARD_RULESET}`, '',
         '[Install]', 'WantedBy=multi-user.target', '',
       ].join('\n'), '0644'),
+      // Loads it again when something removed it (a load that left it out, nft delete table), and tells monitoring.
+      ...metadataGuardCheckFiles(METADATA_GUARD_RULESET),
     ],
     commands: [
       ['systemctl', 'daemon-reload'],
-      ['systemctl', 'enable', '--now', 'sovereign-metadata-guard.service'],
+      ['systemctl', 'enable', '--now', 'sovereign-metadata-guard.service', `${METADATA_GUARD_CHECK}.timer`],
     ],
   });
 }

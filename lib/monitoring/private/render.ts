@@ -10,6 +10,7 @@ import { ADDRESS_WAIT_SECONDS, ADDRESS_WAIT_START_TIMEOUT_SECONDS, waitForAddres
 import { ETC, PORTS, PROMETHEUS_WATCH, REDACT_LOG, SECRETS, SERVICES, TEXTFILE_DIR, WEB_CONFIG, WEB_PASSWORD, WEB_USER } from './paths';
 import { MonitoringProfile, ProberResources } from './profile';
 import { EGRESS_CHECK_LAST_REPAIR_METRIC, EGRESS_CHECK_PRESENT_METRIC, EGRESS_CHECK_TIMESTAMP_METRIC, EGRESS_CHECK_UNIT } from '../../boundary/egress-allowlist';
+import { METADATA_GUARD_CHECK, METADATA_GUARD_CHECK_TIMESTAMP_METRIC, METADATA_GUARD_LAST_REPAIR_METRIC, METADATA_GUARD_PRESENT_METRIC } from '../../backup/private/metadata-guard-check';
 import {
   PRIVATE_INGRESS_CHECK, PRIVATE_INGRESS_CHECK_TIMESTAMP_METRIC, PRIVATE_INGRESS_LAST_REPAIR_METRIC, PRIVATE_INGRESS_PRESENT_METRIC,
 } from '../../hetzner/private/private-ingress-check';
@@ -333,10 +334,19 @@ export function renderRules(model: ProberModel): string {
           annotations: { summary: 'The private-network ingress table of {{ $labels.instance }} is not loaded, or no check ran for 10 minutes', description: `Every machine of the private network may reach every port of it. Read systemctl status ${PRIVATE_INGRESS_CHECK}.timer and journalctl -u ${PRIVATE_INGRESS_CHECK}.service, fix the ruleset and run systemctl reload ${PRIVATE_INGRESS_UNIT}.` },
         },
         {
+          alert: MonitoringAlert.METADATA_GUARD_NOT_LOADED.name,
+          // Its check runs every 2 minutes, as the private-network ingress's does.
+          expr: `${hold(METADATA_GUARD_PRESENT_METRIC)} == 0 or time() - ${hold(METADATA_GUARD_CHECK_TIMESTAMP_METRIC)} > 600`,
+          for: '5m',
+          labels: { severity: AlertSeverity.CRITICAL, notify },
+          annotations: { summary: 'The metadata guard of {{ $labels.instance }} is not loaded, or no check ran for 10 minutes', description: `Any process may read the user data, and the backup secrets in it, from the metadata service. Read systemctl status ${METADATA_GUARD_CHECK}.timer and journalctl -u ${METADATA_GUARD_CHECK}.service, fix the ruleset and run systemctl restart sovereign-metadata-guard.service.` },
+        },
+        {
           alert: MonitoringAlert.HOST_TABLE_REPAIRED.name,
           // A check that loads a missing table records "present 1" at once: only the time of its repair tells that
           // the table was gone. Firing for an hour after it, the table named (both checks write to one instance).
-          expr: [[EGRESS_CHECK_LAST_REPAIR_METRIC, 'egress allowlist', EGRESS_CHECK_UNIT], [PRIVATE_INGRESS_LAST_REPAIR_METRIC, 'private-network ingress', PRIVATE_INGRESS_CHECK]]
+          expr: [[EGRESS_CHECK_LAST_REPAIR_METRIC, 'egress allowlist', EGRESS_CHECK_UNIT], [PRIVATE_INGRESS_LAST_REPAIR_METRIC, 'private-network ingress', PRIVATE_INGRESS_CHECK],
+            [METADATA_GUARD_LAST_REPAIR_METRIC, 'metadata guard', METADATA_GUARD_CHECK]]
             .map(([metric, table, check]) => `label_replace(label_replace(time() - (${hold(metric)} > 0) < 3600, "table", "${table}", "", ""), "check", "${check}", "", "")`).join(' or '),
           labels: { severity: AlertSeverity.WARNING, notify },
           annotations: { summary: 'The {{ $labels.table }} table of {{ $labels.instance }} was missing, and its check loaded it again {{ $value | humanizeDuration }} ago', description: 'Something flushed the nftables ruleset (nft flush ruleset, a firewall tool such as ufw, firewalld or Docker), and until the check, every 2 minutes, the table was not there. Find what did: journalctl -u {{ $labels.check }}.service says when, journalctl around then says what.' },

@@ -1,0 +1,43 @@
+import type { BundleFile } from '../../hetzner/machine-bundle';
+import { TableCheckOptions, tableCheckFiles, tableCheckTextfile } from '../../hetzner/private/table-check';
+
+// The metadata guard's check (`tableCheckFiles`), as the egress allowlist and the private-network ingress have theirs:
+// a load that left it out, or `nft delete table`, let every process read the backup secrets in the user data until boot.
+
+export const METADATA_GUARD_CHECK = 'sovereign-metadata-guard-check';
+/** The table: only root reaches the metadata service. */
+export const METADATA_GUARD_TABLE = 'inet sovereign_metadata_guard';
+/** Whether the table was there after the last check (1) or not (0). */
+export const METADATA_GUARD_PRESENT_METRIC = 'sovereign_metadata_guard_table_present';
+/** When the last check ran: the alert reads it to tell a stale answer (a stopped timer, a killed check). */
+export const METADATA_GUARD_CHECK_TIMESTAMP_METRIC = 'sovereign_metadata_guard_check_timestamp_seconds';
+/** How many times the check found the table missing and loaded it again. */
+export const METADATA_GUARD_REPAIRS_METRIC = 'sovereign_metadata_guard_check_repairs_total';
+/** When the check last found the table missing and loaded it again (0: never); the repair alert reads it. */
+export const METADATA_GUARD_LAST_REPAIR_METRIC = 'sovereign_metadata_guard_check_last_repair_timestamp_seconds';
+const TEXTFILE = 'sovereign_metadata_guard';
+/** The file the check writes for node exporter; it goes when the part does (`BundlePart.runtimeFiles`). */
+export const METADATA_GUARD_TEXTFILE = tableCheckTextfile({ textfile: TEXTFILE });
+
+/**
+ * The check's files: the script, its service, and the timer that runs it every 2 minutes. It loads `rulesetFile`
+ * (`METADATA_GUARD_RULESET_FILE` overrides it, `METADATA_GUARD_TEXTFILE_DIR` the textfile directory).
+ */
+export function metadataGuardCheckFiles(rulesetFile: string): BundleFile[] {
+  const options: TableCheckOptions = {
+    name: METADATA_GUARD_CHECK,
+    owner: 'backup tooling',
+    table: METADATA_GUARD_TABLE,
+    what: 'Metadata guard',
+    presentMetric: METADATA_GUARD_PRESENT_METRIC,
+    timestampMetric: METADATA_GUARD_CHECK_TIMESTAMP_METRIC,
+    repairsMetric: METADATA_GUARD_REPAIRS_METRIC,
+    lastRepairMetric: METADATA_GUARD_LAST_REPAIR_METRIC,
+    textfile: TEXTFILE,
+    textfileDirVariable: 'METADATA_GUARD_TEXTFILE_DIR',
+    variables: [`RULESET_FILE=\${METADATA_GUARD_RULESET_FILE:-${rulesetFile}}`],
+    load: 'nft -f "$RULESET_FILE"',
+    loading: 'loading $RULESET_FILE',
+  };
+  return tableCheckFiles(options);
+}
