@@ -48,7 +48,8 @@ describe.each(Object.entries(machines))('the %s machine\'s bundle', (name, userD
       expect({ script: script.path, stderr: check.stderr }).toEqual({ script: script.path, stderr: '' });
     }
     for (const f of files.filter((f) => f.path.startsWith('/usr/local/sbin/'))) expect(f.permissions).toBe('0755');
-    const secrets = files.filter((f) => f.path.includes('/secrets/') || f.path.endsWith('.conf'));
+    // A systemd unit's drop-in (the metadata guard's for nftables.service) is configuration systemd reads, no secret.
+    const secrets = files.filter((f) => (f.path.includes('/secrets/') || f.path.endsWith('.conf')) && !f.path.startsWith('/etc/systemd/'));
     expect(secrets.length).toBeGreaterThan(0);
     for (const f of secrets) expect({ path: f.path, permissions: f.permissions }).toEqual({ path: f.path, permissions: '0600' });
   });
@@ -70,9 +71,15 @@ describe.each(Object.entries(machines))('the %s machine\'s bundle', (name, userD
 });
 
 test('timers run the schedules of the plan and the drill, as systemd reads them', () => {
+  // The calendar timers; the metadata guard's 2-minute check runs on a monotonic timer on every machine (below).
   const timers = (userData: string) => decodeWriteFiles(userData)
-    .filter((f) => f.path.endsWith('.timer'))
+    .filter((f) => f.path.endsWith('.timer') && /OnCalendar=/.test(f.content))
     .map((f) => [path.basename(f.path), /OnCalendar=(.*)/.exec(f.content)![1]]);
+  for (const userData of [machines.production, machines.test]) {
+    expect(decodeWriteFiles(userData).filter((f) => f.path.endsWith('.timer') && !/OnCalendar=/.test(f.content))
+      .map((f) => [path.basename(f.path), /OnUnitActiveSec=(.*)/.exec(f.content)?.[1]]))
+      .toEqual([['sovereign-metadata-guard-check.timer', '2min']]);
+  }
   expect(timers(machines.production)).toEqual([
     ['backup-push.timer', '*-*-* 03:00:00 UTC'],
     ['backup-prune.timer', 'Sun *-*-* 04:00:00 UTC'],
