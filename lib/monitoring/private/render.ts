@@ -192,6 +192,24 @@ interface Rule {
 /** The failing family as a person writes it (IPv4, IPv6), from the `ip_family` label (ipv4, ipv6) of the probe. */
 const FAMILY_IN_WORDS = '{{ reReplaceAll "^ipv" "IPv" $labels.ip_family }}';
 
+/**
+ * The alert on a host table whose 2-minute check (lib/hetzner/private/table-check.ts) found it missing, or stopped
+ * answering: `table` names it in the summary, `risk` says what is open meanwhile, `reload` how to load it again.
+ */
+function tableCheckRule(notify: string, alert: MonitoringAlert, presentMetric: string, timestampMetric: string,
+  table: string, check: string, risk: string, reload: string): Rule {
+  return {
+    alert: alert.name,
+    expr: `${hold(presentMetric)} == 0 or time() - ${hold(timestampMetric)} > 600`,
+    for: '5m',
+    labels: { severity: AlertSeverity.CRITICAL, notify },
+    annotations: {
+      summary: `The ${table} of {{ $labels.instance }} is not loaded, or no check ran for 10 minutes`,
+      description: `${risk} Read systemctl status ${check}.timer and journalctl -u ${check}.service, fix the ruleset and run ${reload}.`,
+    },
+  };
+}
+
 export function renderRules(model: ProberModel): string {
   const notify = notifyOf(model);
   const groups: Array<{ name: string; rules: Rule[] }> = [];
@@ -325,22 +343,14 @@ export function renderRules(model: ProberModel): string {
           labels: { severity: AlertSeverity.WARNING, notify },
           annotations: { summary: 'The egress allowlist of {{ $labels.instance }} is not refreshed', description: 'A hostname does not resolve or the timer stopped: journalctl -u sovereign-egress-refresh.service.' },
         },
-        {
-          alert: MonitoringAlert.PRIVATE_INGRESS_NOT_LOADED.name,
-          // The check runs every 2 minutes; none for 10 means its last answer is stale (a stopped timer, a killed check).
-          expr: `${hold(PRIVATE_INGRESS_PRESENT_METRIC)} == 0 or time() - ${hold(PRIVATE_INGRESS_CHECK_TIMESTAMP_METRIC)} > 600`,
-          for: '5m',
-          labels: { severity: AlertSeverity.CRITICAL, notify },
-          annotations: { summary: 'The private-network ingress table of {{ $labels.instance }} is not loaded, or no check ran for 10 minutes', description: `Every machine of the private network may reach every port of it. Read systemctl status ${PRIVATE_INGRESS_CHECK}.timer and journalctl -u ${PRIVATE_INGRESS_CHECK}.service, fix the ruleset and run systemctl reload ${PRIVATE_INGRESS_UNIT}.` },
-        },
-        {
-          alert: MonitoringAlert.METADATA_GUARD_NOT_LOADED.name,
-          // Its check runs every 2 minutes, as the private-network ingress's does.
-          expr: `${hold(METADATA_GUARD_PRESENT_METRIC)} == 0 or time() - ${hold(METADATA_GUARD_CHECK_TIMESTAMP_METRIC)} > 600`,
-          for: '5m',
-          labels: { severity: AlertSeverity.CRITICAL, notify },
-          annotations: { summary: 'The metadata guard of {{ $labels.instance }} is not loaded, or no check ran for 10 minutes', description: `Any process may read the user data, and the backup secrets in it, from the metadata service. Read systemctl status ${METADATA_GUARD_CHECK}.timer and journalctl -u ${METADATA_GUARD_CHECK}.service, fix the ruleset and run systemctl restart sovereign-metadata-guard.service.` },
-        },
+        // The private-network ingress table's and the metadata guard's checks run every 2 minutes; none for 10 means
+        // the last answer is stale (a stopped timer, a killed check).
+        tableCheckRule(notify, MonitoringAlert.PRIVATE_INGRESS_NOT_LOADED, PRIVATE_INGRESS_PRESENT_METRIC, PRIVATE_INGRESS_CHECK_TIMESTAMP_METRIC,
+          'private-network ingress table', PRIVATE_INGRESS_CHECK,
+          'Every machine of the private network may reach every port of it.', `systemctl reload ${PRIVATE_INGRESS_UNIT}`),
+        tableCheckRule(notify, MonitoringAlert.METADATA_GUARD_NOT_LOADED, METADATA_GUARD_PRESENT_METRIC, METADATA_GUARD_CHECK_TIMESTAMP_METRIC,
+          'metadata guard', METADATA_GUARD_CHECK,
+          'Any process may read the user data, and the backup secrets in it, from the metadata service.', 'systemctl restart sovereign-metadata-guard.service'),
         {
           alert: MonitoringAlert.HOST_TABLE_REPAIRED.name,
           // A check that loads a missing table records "present 1" at once: only the time of its repair tells that
