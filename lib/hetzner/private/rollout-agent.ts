@@ -206,7 +206,8 @@ def run(argv, env=None, timeout=COMMAND_TIMEOUT, stdin=None, left=None):
                 fields = stat_of(pid)
                 if fields and int(fields[2]) not in known:  # else ended meanwhile, or another part's
                     # Its process group too: what it forks later (\`sh -c 'sleep 2; daemon'\`) is in it, and recorded nowhere.
-                    left.append([pid, int(fields[19]), program_name(pid), int(fields[2])])
+                    # Its cgroup tells that group from a later one that got the number (see left_running).
+                    left.append([pid, int(fields[19]), program_name(pid), int(fields[2]), cgroup_of(pid)])
         if held:
             hand_over(p, argv)
     p.stdout.close()
@@ -476,17 +477,34 @@ def left_running(entries, procs):
     wrapper forked later: \`sh -c 'sleep 2; daemon' &\`, whose sh alone was recorded, left its daemon orphaned)."""
     me = os.getpid()
     alive = {e[0] for e in entries if e[0] in procs and procs[e[0]][0] != "Z" and procs[e[0]][3] == e[1]}
-    since = {}
+    since, cgroups = {}, {}
     for e in entries:
         if len(e) > 3:  # recorded with its group
             since[e[3]] = min(e[1], since.get(e[3], e[1]))
+            if len(e) > 4:
+                cgroups.setdefault(e[3], set()).add(e[4])
     for pgid, start in since.items():
         # A group's id is the pid of its first process, never given to another process while the group has one: a
         # process of that pid that is not the recorded one means the group ended and the number went to another.
         if pgid in procs and not any(e[0] == pgid and e[1] == procs[pgid][3] for e in entries):
             continue
-        alive |= {pid for pid, (state, _, group, began) in procs.items() if group == pgid and state != "Z" and began >= start and pid != me}
+        # Whose first process has exited too, that tells nothing (a daemon that forked twice, its group's first process
+        # gone, got the number after a pid wrap between deploys): its cgroup does. A process stays in the cgroup of the
+        # one that forked it (under systemd, the deploy's SSH session scope, or a unit's), so a later group of that
+        # number is the recorded one's only if it was started from there (see the note on step processes in day-2.md).
+        members = {pid for pid, (state, _, group, began) in procs.items() if group == pgid and state != "Z" and began >= start and pid != me}
+        alive |= {pid for pid in members if pgid not in cgroups or cgroup_of(pid) in cgroups[pgid]}
     return alive
+
+
+def cgroup_of(pid):
+    """The cgroups a process is in (/proc/<pid>/cgroup), "" when it is gone: under systemd, the unit or session scope that
+    started it, which setsid and setpgid leave as it is."""
+    try:
+        with open("/proc/%d/cgroup" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
 
 
 def boot_id():
