@@ -858,6 +858,37 @@ describe('the rollout agent', () => {
     }
   });
 
+  // Review: a failed step's cleanup stopped every orphan the agent adopted while the step ran, another part's daemon too
+  // (its wrapper exited meanwhile): a part activated first stays active through the rollback and runs no more, so its
+  // daemon was gone until the next deploy that changed it.
+  test("a failed step's cleanup leaves alone another part's daemon adopted while it ran", () => {
+    const m = machine();
+    const [go, out, pids] = [path.join(m.dir, 'go'), path.join(m.dir, 'out'), path.join(m.dir, 'pids')];
+    const first: BundlePart = {
+      name: 'first',
+      activatesFirst: true,
+      files: [{ path: '/etc/acme/first.conf', content: 'x=1\n' }],
+      commands: [['sh', '-c', `sh -c 'read x < ${go}; sleep 343 >/dev/null 2>&1 & echo $! >> ${pids}; echo $$ > ${out}' >/dev/null 2>&1 &`]],
+    };
+    // Lets the first part's wrapper fork its daemon, waits for the wrapper's exit (the agent adopts the daemon), fails.
+    const failing: BundlePart = {
+      name: 'failing',
+      files: [{ path: '/etc/acme/failing.conf', content: 'x=1\n' }],
+      commands: [['sh', '-c', `echo go > ${go}; read sh < ${out}; while [ -e /proc/$sh ] && ! grep -q ') Z' /proc/$sh/stat; do sleep 0.05; done; exit 1`]],
+    };
+    try {
+      for (const fifo of [go, out]) expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+      const result = m.apply([first, failing]);
+      expect(result.status).toBe(1);
+      expect(result.output).toMatch(/"first" active; it stays active/);
+      const daemon = fs.readFileSync(pids, 'utf8').trim();
+      expect(running(daemon)).toBe(true);
+      expect(result.output).not.toContain(`pid ${daemon}`);
+    } finally {
+      killListed(pids);
+    }
+  });
+
   // Review: a recorded process group whose processes had all ended was taken for the recorded one when its number came
   // back (a pid wrap between deploys) in a group whose first process had exited too: a daemon that forked twice, started
   // by systemd, was SIGKILLed as the part's. The record is made to name such a group here, as the wrap would.

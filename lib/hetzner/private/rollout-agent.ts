@@ -199,12 +199,11 @@ def run(argv, env=None, timeout=COMMAND_TIMEOUT, stdin=None, left=None):
                 " ".join(argv)[:200], p.returncode, ", ".join("pid %d (%s)" % s for s in sorted(stopped.items()))))
     else:
         if left is not None:
-            # An orphan of another part's step adopted while this one ran is in a group recorded for that part: recorded
-            # here too, this part's next run stopped the other's daemon.
-            known = {e[3] for entries in read_left().values() for e in entries if len(e) > 3} - {p.pid}
+            # Not an orphan of another part's step adopted while this one ran (tree_of leaves it out): recorded here too,
+            # this part's next run stopped the other's daemon.
             for pid in sorted(tree_of(p, before, processes()) - {p.pid}):
                 fields = stat_of(pid)
-                if fields and int(fields[2]) not in known:  # else ended meanwhile, or another part's
+                if fields:  # else ended meanwhile
                     # Its process group too: what it forks later (\`sh -c 'sleep 2; daemon'\`) is in it, and recorded nowhere.
                     # Its cgroup tells that group from a later one that got the number (see left_running).
                     left.append([pid, int(fields[19]), program_name(pid), int(fields[2]), cgroup_of(pid)])
@@ -396,12 +395,17 @@ def stop_tree(p, before):
 
 
 def tree_of(p, before, procs):
-    """The command's pid, its process group, what is below them, and what the agent adopted since it started it."""
+    """The command's pid, its process group, what is below them, and what the agent adopted since it started it, but for
+    an orphan in a process group recorded for a part: what one part's step forks while another part's step runs is the
+    first part's, adopted when its wrapper exits. Recorded under the running part, that part's next run stopped it; stopped
+    with a failed step, it was gone for good where its part runs no more (one activated first stays active through the
+    rollback); a rollback stops it itself when its part came with the failed version or runs again."""
+    known = {e[3] for entries in read_left().values() for e in entries if len(e) > 3} - {p.pid}
     me, tree, grew = os.getpid(), {p.pid}, True
     while grew:
         grew = False
         for pid, (_, ppid, pgid, _) in procs.items():
-            if pid != me and pid not in tree and (ppid in tree or pgid == p.pid or (ppid == me and pid not in before)):
+            if pid != me and pid not in tree and (ppid in tree or pgid == p.pid or (ppid == me and pid not in before and pgid not in known)):
                 tree.add(pid)
                 grew = True
     return tree
