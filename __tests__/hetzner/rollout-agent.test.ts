@@ -889,6 +889,32 @@ describe('the rollout agent', () => {
     }
   });
 
+  // Review: only the recorded processes and their process groups were stopped: what a recorded daemon started later in a
+  // session of its own (setsid) ran on after its part's next run had stopped its parent, and started a second copy.
+  test("what a step's background process starts later in a session of its own goes with it", () => {
+    const m = machine();
+    const [go, out, pids] = [path.join(m.dir, 'go'), path.join(m.dir, 'out'), path.join(m.dir, 'pids')];
+    const worker = (conf: string): BundlePart => ({
+      name: 'worker',
+      files: [{ path: '/etc/acme/worker.conf', content: conf }],
+      // The wrapper stays; its daemon says its pid once in a session of its own.
+      commands: [['sh', '-c', `sh -c 'echo $$ >> ${pids}; read x < ${go}; setsid sh -c "echo \\$\\$ > ${out}; exec sleep 344" & echo $! >> ${pids}; wait' >/dev/null 2>&1 &`]],
+    });
+    try {
+      for (const fifo of [go, out]) expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+      expect(m.apply([worker('x=1\n')]).status).toBe(0);
+      fs.writeFileSync(go, 'go\n');
+      const daemon = fs.readFileSync(out, 'utf8').trim();
+      expect(fs.readFileSync(`/proc/${daemon}/stat`, 'utf8').split(') ')[1].split(' ')[3]).toBe(daemon);
+      const again = m.apply([worker('x=2\n')]);
+      expect(again.status).toBe(0);
+      expect(running(daemon)).toBe(false);
+      expect(again.output).toMatch(new RegExp(`stopped pid ${daemon} \\((sleep|sh)\\)`));
+    } finally {
+      killListed(pids);
+    }
+  });
+
   // Review: a recorded process group whose processes had all ended was taken for the recorded one when its number came
   // back (a pid wrap between deploys) in a group whose first process had exited too: a daemon that forked twice, started
   // by systemd, was SIGKILLed as the part's. The record is made to name such a group here, as the wrap would.

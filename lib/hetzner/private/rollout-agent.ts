@@ -477,8 +477,9 @@ def catch(pids, procs):
 
 
 def left_running(entries, procs):
-    """The recorded processes that still run, and what joined their process groups since they were recorded (what a
-    wrapper forked later: \`sh -c 'sleep 2; daemon' &\`, whose sh alone was recorded, left its daemon orphaned)."""
+    """The recorded processes that still run, what joined their process groups since they were recorded (what a wrapper
+    forked later: \`sh -c 'sleep 2; daemon' &\`, whose sh alone was recorded, left its daemon orphaned), and what is below
+    any of them now, in whatever session or group (\`setsid daemon &\` forked later by a recorded process that still runs)."""
     me = os.getpid()
     alive = {e[0] for e in entries if e[0] in procs and procs[e[0]][0] != "Z" and procs[e[0]][3] == e[1]}
     since, cgroups = {}, {}
@@ -498,6 +499,11 @@ def left_running(entries, procs):
         # number is the recorded one's only if it was started from there (see the note on step processes in day-2.md).
         members = {pid for pid, (state, _, group, began) in procs.items() if group == pgid and state != "Z" and began >= start and pid != me}
         alive |= {pid for pid in members if pgid not in cgroups or cgroup_of(pid) in cgroups[pgid]}
+    grew = True
+    while grew:
+        below = {pid for pid, (state, ppid, _, _) in procs.items() if ppid in alive and state != "Z" and pid != me} - alive
+        alive |= below
+        grew = bool(below)
     return alive
 
 
