@@ -38,10 +38,13 @@ function running(pid: string): boolean {
   }
 }
 
-/** Where cgroup v2 is mounted, when this runs as root (a test moves a process to a cgroup of its own there). */
+/**
+ * Where cgroup v2 is mounted writable, when this runs as root (a test moves a process to a cgroup of its own there).
+ * Field 5 of a mountinfo line holds the mount's options: a container may mount cgroup2 read-only.
+ */
 const cgroup2: string | undefined = isRoot
   ? fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((line) => line.split(' '))
-    .find((fields) => fields[fields.indexOf('-') + 1] === 'cgroup2')?.[4]
+    .find((fields) => fields[fields.indexOf('-') + 1] === 'cgroup2' && fields[5].split(',').includes('rw'))?.[4]
   : undefined;
 
 /** Kills every process a test's step listed in `file`, one a line, its pid last: on a failure, none outlives the suite. */
@@ -918,7 +921,7 @@ describe('the rollout agent', () => {
   // Review: a recorded process group whose processes had all ended was taken for the recorded one when its number came
   // back (a pid wrap between deploys) in a group whose first process had exited too: a daemon that forked twice, started
   // by systemd, was SIGKILLed as the part's. The record is made to name such a group here, as the wrap would.
-  testWithRealParts(cgroup2 !== undefined, 'a process group whose number came back to a daemon started elsewhere is never stopped', 'root and a cgroup2 mount')(
+  testWithRealParts(cgroup2 !== undefined, 'a process group whose number came back to a daemon started elsewhere is never stopped', 'root and a writable cgroup2 mount')(
     'a process group whose number came back to a daemon started elsewhere is never stopped', () => {
       const m = machine();
       const pids = path.join(m.dir, 'pids');
