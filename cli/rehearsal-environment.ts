@@ -56,17 +56,47 @@ export const WITHHELD_FILE_VARIABLES: readonly VariableDecision[] = [
     why: "restic's repository and its password (or the file or command giving it): production's backups, which restic reads "
       + '(its dumps hold the users\' data) and, with the runner\'s SSH, prunes',
   },
+  {
+    pattern: /^(TF_TOKEN_|TF_CLI_CONFIG_FILE$|TERRAFORM_CONFIG$)/,
+    why: "a Terraform host's API token (TF_TOKEN_app_terraform_io), or the CLI configuration holding such tokens (a credentials "
+      + "block, ~/.terraform.d/credentials.tfrc.json by another name): HCP Terraform's workspaces plan and apply, and hold state; a "
+      + 'rehearsal deploys nothing, and its synth needs no registry token (the providers are public); one that runs Terraform on '
+      + 'purpose (a provider mirror) names a configuration of its own',
+  },
+  {
+    pattern: /^DOCKER_(CONFIG|CERT_PATH|CONTEXT)$/,
+    why: "docker's configuration directory (~/.docker by another name: the registries' logins and credential helpers, with which "
+      + 'a rehearsal pushes over the image production pulls), the client certificate of a TLS daemon (a remote one: a machine of '
+      + "production's), and the context picking a daemon out of that directory (the rehearsal's HOME has none); a public image "
+      + 'needs no login',
+  },
+  {
+    pattern: /^PG(PASSWORD|PASSFILE|SERVICEFILE|SYSCONFDIR|SSLKEY)$/,
+    why: "libpq's password, the files holding passwords per host or service (~/.pgpass and ~/.pg_service.conf by other names, "
+      + "PGSYSCONFDIR's pg_service.conf) and a client certificate's key: the runner's reach production's database through a tunnel "
+      + "or a restore drill's, and staging's, built from production's snapshot, has production's roles; staging's own password "
+      + "reaches the rehearsal as TF_VAR_database_app_password_staging",
+  },
 ];
 
 /**
  * Variables of that kind the rehearsal keeps: what its own tools may be given on purpose, holding nothing that reaches
- * production's Hetzner project, state bucket, machines or backups.
+ * production's Hetzner project, state bucket, machines or backups. A record, not a rule: the rehearsal's environment is
+ * the caller's less what is withheld (the app team's own variables, E2E_USER and the like, pass unnamed), so a variable
+ * named nowhere is kept all the same; a rule would make this an allowlist, breaking every rehearsal on the first
+ * variable it did not foresee. It says that each of these was weighed, and why it passes; the release suite runs a
+ * rehearsal with a name matching each entry and checks that it arrives, and that no name is both kept and withheld.
  */
 export const KEPT_FILE_VARIABLES: readonly VariableDecision[] = [
   {
     pattern: /^npm_config_userconfig$/i,
     why: "npm's user configuration (a private registry and its token): how a rehearsal gets the registry settings its HOME's "
       + "missing ~/.npmrc would hold (the project's .npmrc is read either way); npm reaches no production",
+  },
+  {
+    pattern: /^DOCKER_HOST$/,
+    why: "the daemon the rehearsal's containers run on (an e2e suite's, Testcontainers'): a local socket reaches no production; a "
+      + "remote one over ssh:// goes through the rehearsal's ssh (no identity of the runner's), over TLS it needs DOCKER_CERT_PATH (withheld)",
   },
   { pattern: /^KUBECONFIG$/, why: "a Kubernetes cluster's: production here is Hetzner servers, none a cluster's; a rehearsal may be given a test cluster" },
   { pattern: /^GOOGLE_APPLICATION_CREDENTIALS$/, why: 'a Google service account\'s key: production here holds no Google account; a rehearsal may be given one (a device farm)' },
@@ -79,17 +109,18 @@ export const KEPT_FILE_VARIABLES: readonly VariableDecision[] = [
 ];
 
 /**
- * Variables that move a tool's configuration or data out of HOME (rclone's, s3cmd's and mc's configuration live under
- * XDG_CONFIG_HOME; key rings under XDG_DATA_HOME): with a scratch HOME, unset, so that they follow it. XDG_CACHE_HOME
- * stays: caches hold no credentials, and a rehearsal without the runner's would download its browsers again.
+ * Variables that move a tool's configuration, data or cache out of HOME (rclone's, s3cmd's and mc's configuration live
+ * under XDG_CONFIG_HOME; key rings under XDG_DATA_HOME; rclone's VFS cache, plaintext copies of the files it served,
+ * production's dumps among them, under XDG_CACHE_HOME): with a scratch HOME, unset, so that they follow it. The
+ * runner's browser downloads under XDG_CACHE_HOME are linked into that HOME as those under ~/.cache are (SHARED_CACHES).
  */
-const HOME_MOVERS = [/^XDG_(CONFIG|DATA|STATE)_HOME$/];
+const HOME_MOVERS = [/^XDG_(CONFIG|DATA|STATE|CACHE)_HOME$/];
 
 /**
  * The caches in the runner's HOME that a scratch HOME links to, for the tools that find them by HOME alone (npm's
  * `~/.npm`; Playwright's, Cypress's and Puppeteer's browsers under `~/.cache`, Playwright's and Cypress's on macOS
  * under `~/Library/Caches`): they hold downloads, no credentials. Each tool's own directory, never the whole
- * `~/.cache` or `~/Library/Caches`, where other tools keep what they read (rclone's VFS cache: plaintext copies of
+ * `~/.cache` (XDG_CACHE_HOME's, where the runner sets it) or `~/Library/Caches`, where other tools keep what they read (rclone's VFS cache: plaintext copies of
  * the files it served, production's dumps among them), and which the rehearsal could write to.
  */
 export const SHARED_CACHES = [
@@ -111,20 +142,23 @@ export interface ScratchHome {
  * `~/.config/rclone/rclone.conf` and `~/.mc/config.json` (the tools Hetzner documents for Object Storage, holding the
  * state bucket's keys) and `~/.ssh/id_*` (production's admin key, which staging built from production's snapshot
  * accepts). OpenSSH finds `~/.ssh` by the account's entry in the password database, not by HOME: the ssh, scp and sftp
- * found on `searchPath` (the rehearsal's PATH) get stand-ins that read this HOME's `~/.ssh` instead (rehearsalSsh).
+ * found on the runner's PATH get stand-ins that read this HOME's `~/.ssh` instead (rehearsalSsh). `runner`: the
+ * runner's environment (HOME, PATH, XDG_CACHE_HOME).
  */
-export function scratchHome(runnerHome: string | undefined, searchPath: string | undefined): ScratchHome {
+export function scratchHome(runner: NodeJS.ProcessEnv): ScratchHome {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'sovereign-rehearsal-home-'));
   // rmSync removes a link, not its target: the runner's caches stay.
   const remove = () => fs.rmSync(home, { recursive: true, force: true });
+  // The runner's ~/.cache is where its XDG_CACHE_HOME says, which the rehearsal does not get (HOME_MOVERS).
+  const runnerCache = runner.XDG_CACHE_HOME && path.isAbsolute(runner.XDG_CACHE_HOME) ? runner.XDG_CACHE_HOME : runner.HOME && path.join(runner.HOME, '.cache');
   try {
-    for (const cache of runnerHome ? SHARED_CACHES : []) {
-      const target = path.join(runnerHome!, cache);
+    for (const cache of runner.HOME ? SHARED_CACHES : []) {
+      const target = cache.startsWith('.cache/') ? path.join(runnerCache!, cache.slice('.cache/'.length)) : path.join(runner.HOME!, cache);
       if (!fs.existsSync(target)) continue;
       fs.mkdirSync(path.dirname(path.join(home, cache)), { recursive: true });
       fs.symlinkSync(target, path.join(home, cache));
     }
-    return { path: home, bin: rehearsalSsh(home, searchPath), remove };
+    return { path: home, bin: rehearsalSsh(home, runner.PATH), remove };
   } catch (e) {
     // Made part-way, it is not left behind: the release's step fails with the reason.
     remove();

@@ -99,15 +99,17 @@ const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehear
       TF_VAR_ that only other stacks read, without AWS_PROFILE, AWS_DEFAULT_PROFILE, AWS_ROLE_ARN (and the
       other AWS variables that pick credentials) or HCLOUD_CONTEXT, without the variables naming Object
       Storage's tools' or restic's credentials (RCLONE_CONFIG…, S3CMD_CONFIG, MC_CONFIG_DIR, MC_HOST_…,
-      RESTIC_REPOSITORY, RESTIC_PASSWORD_FILE and their kin; NPM_CONFIG_USERCONFIG stays), with AWS_CONFIG_FILE,
-      AWS_SHARED_CREDENTIALS_FILE and HCLOUD_CONFIG naming an empty file (${os.devNull}), and with a HOME
-      of its own, made for it and removed after it (XDG_CONFIG_HOME and XDG_DATA_HOME unset), so that
-      the runner's ~/.aws, ~/.config/hcloud/cli.toml, ~/.s3cfg, ~/.config/rclone, ~/.mc and ~/.ssh are
-      not read through HOME: with them it could touch production (production's token, the state key pair
+      RESTIC_REPOSITORY, RESTIC_PASSWORD_FILE and their kin; NPM_CONFIG_USERCONFIG stays), Terraform's
+      host tokens (TF_TOKEN_…, TF_CLI_CONFIG_FILE), docker's logins (DOCKER_CONFIG, DOCKER_CERT_PATH,
+      DOCKER_CONTEXT; DOCKER_HOST stays) or libpq's passwords (PGPASSWORD, PGPASSFILE, PGSERVICEFILE,
+      PGSYSCONFDIR, PGSSLKEY), with AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE and HCLOUD_CONFIG naming
+      an empty file (${os.devNull}), and with a HOME of its own, made for it and removed after it
+      (XDG_CONFIG_HOME, XDG_DATA_HOME and XDG_CACHE_HOME unset), so that the runner's ~/.aws,
+      ~/.config/hcloud/cli.toml, ~/.s3cfg, ~/.config/rclone, ~/.mc and ~/.ssh are not read through HOME: with them it could touch production (production's token, the state key pair
       that reads and writes production's state, the agent or key file holding production's admin key).
       That HOME links to the runner's ~/.npm and its browser downloads (~/.cache/ms-playwright, Cypress and
-      puppeteer; ~/Library/Caches/ms-playwright and Cypress on macOS), no other cache; XDG_CACHE_HOME
-      stays. OpenSSH reads ~/.ssh from the account's home in the password database, not HOME: the ssh,
+      puppeteer, under XDG_CACHE_HOME where set; ~/Library/Caches/ms-playwright and Cypress on macOS), no
+      other cache. OpenSSH reads ~/.ssh from the account's home in the password database, not HOME: the ssh,
       scp and sftp first on the rehearsal's PATH run the real ones with -F HOME/.ssh/config and
       -o IdentityFile=none (no default identity, HOME's known_hosts, nothing of /etc/ssh/ssh_config), so a
       key it uses is one it names (-i); GIT_SSH, GIT_SSH_COMMAND and RSYNC_RSH naming /usr/bin/ssh run
@@ -514,7 +516,7 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
       // The rehearsal's HOME is its own, made for it and removed after it (see scratchHome), unless --keep-home.
       let home: ScratchHome | undefined;
       try {
-        home = step.rehearsesOn && !keepHome ? scratchHome(io.env.HOME, io.env.PATH) : undefined;
+        home = step.rehearsesOn && !keepHome ? scratchHome(io.env) : undefined;
       } catch (e) {
         // Thrown out of the loop, it skipped the take-down too, and left staging up and claimed.
         io.err(`step ${i + 1} (${step.title}) failed: its HOME could not be made in ${os.tmpdir()} (${e instanceof Error ? e.message : String(e)}). `

@@ -120,9 +120,15 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
       RCLONE_S3_SECRET_ACCESS_KEY: 'runner-rclone-s3-secret', S3CMD_CONFIG: path.join(dir, 'runner-s3cfg'), MC_CONFIG_DIR: path.join(dir, 'runner-mc'),
       MC_HOST_production: 'https://runner-key:runner-secret@fsn1.your-objectstorage.com', RESTIC_REPOSITORY: repository, RESTIC_PASSWORD_FILE: passwordFile,
       RESTIC_FROM_REPOSITORY: repository,
+      TF_TOKEN_app_terraform_io: 'runner-hcp-terraform-token', TF_CLI_CONFIG_FILE: path.join(dir, 'runner-terraformrc'),
+      DOCKER_CONFIG: path.join(dir, 'runner-docker'), DOCKER_CERT_PATH: path.join(dir, 'runner-docker-certs'), DOCKER_CONTEXT: 'runner-production',
+      PGPASSWORD: 'runner-pg-password', PGPASSFILE: path.join(dir, 'runner-pgpass'), PGSERVICEFILE: path.join(dir, 'runner-pg-service.conf'),
+      PGSYSCONFDIR: path.join(dir, 'runner-pg-sysconf'), PGSSLKEY: path.join(dir, 'runner-pg-client.key'),
     };
     const kept: Record<string, string> = { NPM_CONFIG_USERCONFIG: path.join(dir, 'ci-npmrc'), KUBECONFIG: path.join(dir, 'test-cluster'), GOOGLE_APPLICATION_CREDENTIALS: path.join(dir, 'device-farm.json'),
-      GIT_SSH_COMMAND: 'ssh -o StrictHostKeyChecking=accept-new' };
+      GIT_SSH_COMMAND: 'ssh -o StrictHostKeyChecking=accept-new', DOCKER_HOST: 'unix:///run/user/1000/docker.sock' };
+    // No name is both kept and withheld.
+    for (const name of Object.keys(kept)) expect([name, WITHHELD_FILE_VARIABLES.some((v) => v.pattern.test(name))]).toEqual([name, false]);
     // Every name here is one the decisions cover, and the other way round: each decision is tried with a name here.
     for (const name of Object.keys(withheld)) expect(WITHHELD_FILE_VARIABLES.some((v) => v.pattern.test(name))).toBe(true);
     for (const name of Object.keys(kept)) expect(KEPT_FILE_VARIABLES.some((v) => v.pattern.test(name))).toBe(true);
