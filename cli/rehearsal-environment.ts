@@ -142,8 +142,8 @@ export interface ScratchHome {
  * `~/.config/rclone/rclone.conf` and `~/.mc/config.json` (the tools Hetzner documents for Object Storage, holding the
  * state bucket's keys) and `~/.ssh/id_*` (production's admin key, which staging built from production's snapshot
  * accepts). OpenSSH finds `~/.ssh` by the account's entry in the password database, not by HOME: the ssh, scp and sftp
- * found on the runner's PATH get stand-ins that read this HOME's `~/.ssh` instead (rehearsalSsh). `runner`: the
- * runner's environment (HOME, PATH, XDG_CACHE_HOME).
+ * found on the runner's PATH get stand-ins that read this HOME's `~/.ssh` instead (rehearsalSsh), and an ssh run by its
+ * path is kept from the account's by accountSshCover. `runner`: the runner's environment (HOME, PATH, XDG_CACHE_HOME).
  */
 export function scratchHome(runner: NodeJS.ProcessEnv): ScratchHome {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'sovereign-rehearsal-home-'));

@@ -60,8 +60,9 @@ function onPath(name: string, searchPath: string): string | undefined {
  * Gives the scratch HOME `home` an SSH configuration of its own (`~/.ssh/config`, see sshConfig) and a directory of
  * stand-ins for ssh, scp and sftp that run the ones found on `searchPath` with it; returns that directory, to be put
  * first on the rehearsal's PATH. Git, rsync and Ansible find ssh on PATH. A client not on `searchPath` gets no
- * stand-in; a `/usr/bin/ssh` a script runs by its path is not covered (the README says so), one named by GIT_SSH,
- * GIT_SSH_COMMAND or RSYNC_RSH is (rehearsalSshProgram).
+ * stand-in; one named by GIT_SSH, GIT_SSH_COMMAND or RSYNC_RSH is replaced by it (rehearsalSshProgram); a `/usr/bin/ssh`
+ * a script runs by its path reads the configuration written here only where accountSshCover mounts this HOME's
+ * `~/.ssh` over the account's, without the stand-ins' command-line options.
  */
 export function rehearsalSsh(home: string, searchPath: string | undefined): string {
   // ssh_config takes a quoted path, but expands `%` tokens and `${…}` in it: a HOME whose path holds them cannot be named.

@@ -24,6 +24,7 @@ import { shellWord } from './shell-word';
 import { CommandOptions, parseCommandFlags } from './command-options';
 import { readJsonFile } from '../lib/core/private/json-file';
 import { cdktfProject, defaultSynthOutput } from './synth-output';
+import { AccountSshCover, accountSshCover, accountSshRefusal } from './rehearsal-account-ssh';
 import { rehearsalEnvironment, ScratchHome, scratchHome } from './rehearsal-environment';
 import { exitCodeOf, UsageError } from './usage-error';
 import { ParsedArgs, stringFlag } from './parsed-args';
@@ -113,7 +114,10 @@ const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehear
       scp and sftp first on the rehearsal's PATH run the real ones with -F HOME/.ssh/config and
       -o IdentityFile=none (no default identity, HOME's known_hosts, nothing of /etc/ssh/ssh_config), so a
       key it uses is one it names (-i); GIT_SSH, GIT_SSH_COMMAND and RSYNC_RSH naming /usr/bin/ssh run
-      them too; an ssh a script runs by its path still reads the account's ~/.ssh. --keep-home keeps the
+      them too. An ssh a script runs by its path (/usr/bin/ssh, env -i ssh) reads the account's ~/.ssh: on
+      Linux the rehearsal runs in a mount namespace where HOME/.ssh replaces it (a user namespace too unless
+      root: sudo fails in it); where that cannot be done (macOS, unshare refused) and that ~/.ssh holds a
+      key or config, the release refuses before its first step. --keep-home keeps the
       runner's HOME and ssh (the files named above are then readable, but for ~/.aws and
       ~/.config/hcloud/cli.toml).
       --dry-run prints the exact commands instead of running them. Reads DIR/products/NAME/environments.json
@@ -347,6 +351,11 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
   // The dry run prints the commands all the same, and says what the real run would refuse for.
   if (unset.length > 0) io.err(`note: the release would refuse to start: ${unset.join(', ')} ${unset.length === 1 ? 'is' : 'are'} not set.`);
   if (carriageReturns.length > 0) io.err(`note: the release would refuse to start: ${carriageReturns[0]}`);
+  // Before any step: refused at the rehearsal, the release would have deployed test and brought staging up for nothing.
+  const accountSsh = args.flags['keep-home'] ? undefined : accountSshCover(io.env);
+  const refusal = accountSsh && accountSshRefusal(accountSsh);
+  if (refusal && !dryRun) throw new Error(`${refusal.problem} Nothing was run. ${refusal.fix}`);
+  if (refusal) io.err(`note: the release would refuse to start: ${refusal.problem}`);
   if (apart !== undefined && !STATE_KEY_VARIABLES.some((name) => unset.includes(name))) {
     io.err(`note: one state key pair (${STATE_KEY_VARIABLES.join(', ')}) for every step, but ${apart}: that works only if one Hetzner project holds them all `
       + `(an Object Storage key reads only its own project's buckets), else the release stops at production's guard or at test's deploy. `
@@ -361,7 +370,7 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
     return 0;
   }
   try {
-    return await runSteps(steps, io, expires, credentials, requirements, Boolean(args.flags['keep-home']));
+    return await runSteps(steps, io, expires, credentials, requirements, accountSsh);
   } finally {
     fs.rmSync(outputsFile, { force: true });
   }
@@ -483,8 +492,9 @@ function relayed(command: readonly string[], env: NodeJS.ProcessEnv, io: CliIo):
   });
 }
 
+/** `accountSsh`: how the rehearsal is kept from the runner account's ~/.ssh, undefined with --keep-home (the runner's HOME and ssh). */
 async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpiresAt: string, credentials: ReleaseCredentials, requirements: readonly Requirement[],
-  keepHome: boolean): Promise<number> {
+  accountSsh: AccountSshCover | undefined): Promise<number> {
   let snapshotId: string | undefined;
   let failed = false;
   // Node's default for these signals ends the process at once, mid-step, with staging up. Caught, the step under
@@ -516,7 +526,7 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
       // The rehearsal's HOME is its own, made for it and removed after it (see scratchHome), unless --keep-home.
       let home: ScratchHome | undefined;
       try {
-        home = step.rehearsesOn && !keepHome ? scratchHome(io.env) : undefined;
+        home = step.rehearsesOn && accountSsh ? scratchHome(io.env) : undefined;
       } catch (e) {
         // Thrown out of the loop, it skipped the take-down too, and left staging up and claimed.
         io.err(`step ${i + 1} (${step.title}) failed: its HOME could not be made in ${os.tmpdir()} (${e instanceof Error ? e.message : String(e)}). `
@@ -527,11 +537,13 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
       }
       const env = { ...(step.rehearsesOn ? rehearsalEnvironment(io.env, requirements, step.rehearsesOn, home) : io.env), ...step.env,
         ...Object.fromEntries(stepCredentialSources(step, credentials).map(([name, source]) => [name, io.env[source]])) };
+      // The rehearsal's ~/.ssh stands in for the runner account's, for an ssh run by its path too (see accountSshCover).
+      const run = home && accountSsh ? accountSsh.wrap(command, path.join(home.path, '.ssh')) : command;
       const result = await (async () => {
         try {
           return step.producesSnapshotId
-            ? spawnSync(command[0], command.slice(1), { env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' })
-            : io.stepOut || io.stepErr ? await relayed(command, env, io) : spawnSync(command[0], command.slice(1), { env, stdio: 'inherit' });
+            ? spawnSync(run[0], run.slice(1), { env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' })
+            : io.stepOut || io.stepErr ? await relayed(run, env, io) : spawnSync(run[0], run.slice(1), { env, stdio: 'inherit' });
         } finally {
           home?.remove();
         }

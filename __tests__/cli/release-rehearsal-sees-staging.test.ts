@@ -1,13 +1,14 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import { App } from 'cdktf';
 import { Phase, Product, StagingMode } from '../../lib';
 import { ProductStacks } from '../../stacks';
 import { startLoopbackSshd, stopSshd } from '../../testing/harness/sshd';
 import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary, exampleMonitoring } from '../../examples/shared';
 import { EMPTIED_CONFIG_FILES, KEPT_FILE_VARIABLES, WITHHELD_FILE_VARIABLES } from '../../cli/rehearsal-environment';
+import { javascriptEntry } from '../../testing/harness/transpile-cache';
 import { cli, deployEnvironment } from './cli';
 
 describe('release: the rehearsal sees the app that brought staging up', () => {
@@ -26,6 +27,14 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
   const npxLog = path.join(dir, 'npx.log');
   fs.writeFileSync(path.join(bin, 'npx'), `#!/bin/sh\necho "$*" >> ${npxLog}\n` + 'case "$2" in snapshot) echo 4242;; esac\n'
     + 'case "$2 $3" in "deploy acme-staging") shift 4; [ "$2" = --outputs-file ] && printf \'{"acme-staging":{"app_ipv4":"203.0.113.10"}}\' > "$3";; esac\n', { mode: 0o755 });
+  // A password database naming `home` as this account's home (OpenSSH's ~ and Node's os.userInfo() read it), to be
+  // bind-mounted over /etc/passwd in a mount namespace of a test's own.
+  const passwdNaming = (home: string) => {
+    const file = path.join(dir, `passwd-${path.basename(home)}`);
+    fs.writeFileSync(file, fs.readFileSync('/etc/passwd', 'utf8').split('\n')
+      .map((line) => line.split(':')).map((f) => (f[2] === String(os.userInfo().uid) ? [...f.slice(0, 5), home, ...f.slice(6)] : f).join(':')).join('\n'));
+    return file;
+  };
   // Everything the stacks need is set: release refuses to start otherwise.
   const release = (rehearse: string, env: NodeJS.ProcessEnv = {}, flags: string[] = []) => cli(['release', '--product', 'acme', '--out', outdir, '--rehearse', rehearse, '--now', '2026-11-25T09:00:00Z', ...flags],
     { ...deployEnvironment(outdir), PATH: `${bin}:${process.env.PATH}`, ...env });
@@ -171,9 +180,7 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
       fs.writeFileSync(path.join(runner, '.ssh', 'known_hosts'), `[127.0.0.1]:${sshd.port} ${sshd.hostKey}\n`);
       fs.writeFileSync(path.join(runner, '.ssh', 'config'), `Host 127.0.0.2\n  HostName 127.0.0.1\n  User root\n  IdentityFile ${path.join(runner, '.ssh', 'admin_key')}\n`);
       // The password database naming the runner's directory as the account's home, in the rehearsal's mount namespace only.
-      const passwd = path.join(dir, 'passwd');
-      fs.writeFileSync(passwd, fs.readFileSync('/etc/passwd', 'utf8').split('\n')
-        .map((line) => line.split(':')).map((f) => (f[2] === String(os.userInfo().uid) ? [...f.slice(0, 5), runner, ...f.slice(6)] : f).join(':')).join('\n'));
+      const passwd = passwdNaming(runner);
       const seen = path.join(dir, 'rehearsal-ssh');
       const repository = path.join(machine, 'app.git');
       execFileSync('git', ['init', '-q', '--bare', repository]);
@@ -214,6 +221,109 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
     } finally {
       await stopSshd(sshd.child);
     }
+  });
+
+  // The CLI as a process of its own, whose account's home in the password database is `runner` (a mount namespace of
+  // the test's own binds a password database naming it over /etc/passwd), and what it printed and ran.
+  const releaseAsAccount = (runner: string, rehearse: string, env: NodeJS.ProcessEnv = {}, flags: string[] = []) => {
+    fs.rmSync(npxLog, { force: true });
+    const entry = javascriptEntry(path.resolve(__dirname, '../../cli/main'));
+    // The real unshare: the release's PATH may hold a refusing stand-in.
+    const unshare = execFileSync('sh', ['-c', 'command -v unshare'], { encoding: 'utf8' }).trim();
+    const child = spawnSync(unshare, ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /etc/passwd && exec "$@"', passwdNaming(runner),
+      process.execPath, entry, 'release', '--product', 'acme', '--out', outdir, '--rehearse', rehearse, '--now', '2026-11-25T09:00:00Z', ...flags],
+    { env: { ...deployEnvironment(outdir), PATH: `${bin}:${process.env.PATH}`, HOME: runner, ...env }, encoding: 'utf8' });
+    return { code: child.status, err: child.stderr, ran: fs.existsSync(npxLog) ? fs.readFileSync(npxLog, 'utf8') : '' };
+  };
+
+  // Review (release, fourth pass): XDG_CACHE_HOME passed to the rehearsal, which then read the runner's whole cache
+  // there (rclone's VFS cache: plaintext copies of production's dumps) though its own HOME linked only the browsers'.
+  test("with the runner's cache in XDG_CACHE_HOME, the rehearsal gets its browser downloads and nothing else of it", async () => {
+    const home = path.join(dir, 'home-xdg-cache');
+    const cache = path.join(dir, 'runner-xdg-cache');
+    for (const [file, text] of [['rclone/vfs/production/dump.sql', 'runner-xdg-rclone-vfs-copy'], ['ms-playwright/browser', 'cached-xdg-browser']]) {
+      fs.mkdirSync(path.dirname(path.join(cache, file)), { recursive: true });
+      fs.writeFileSync(path.join(cache, file), text);
+    }
+    fs.mkdirSync(home);
+    const seen = path.join(dir, 'rehearsal-xdg-cache');
+    const { code, err } = await release(['rclone/vfs/production/dump.sql', 'ms-playwright/browser']
+      .map((file) => `cat "\${XDG_CACHE_HOME:-$HOME/.cache}/${file}" >> ${seen} 2>/dev/null; echo >> ${seen};`).join(' ') + ` env >> ${seen}; true`,
+    { HOME: home, XDG_CACHE_HOME: cache });
+    expect({ code, err }).toEqual({ code: 0, err: '' });
+    const text = fs.readFileSync(seen, 'utf8');
+    expect(text).toContain('cached-xdg-browser');
+    expect(text).not.toMatch(/runner-/);
+  });
+
+  // Review (release, fourth pass): the stand-ins covered `ssh` found on PATH only. A script running /usr/bin/ssh by its
+  // path, or git running `env -i ssh` (GIT_SSH_COMMAND; env -i clears PATH, and execvp finds /usr/bin/ssh), read the
+  // runner account's ~/.ssh, found by the password database: its default identity and its configuration's keys logged
+  // in. On Linux the rehearsal now runs in a mount namespace where its own ~/.ssh replaces the account's.
+  test("an ssh the rehearsal runs by its path, or git through env -i, uses nothing of the runner account's ~/.ssh", async () => {
+    const machine = path.join(dir, 'machine-by-path');
+    const runner = path.join(dir, 'runner-by-path');
+    fs.mkdirSync(machine);
+    fs.mkdirSync(path.join(runner, '.ssh'), { recursive: true, mode: 0o700 });
+    const key = (name: string) => {
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', path.join(runner, '.ssh', name)]);
+      return fs.readFileSync(path.join(runner, '.ssh', `${name}.pub`), 'utf8');
+    };
+    const authorized = path.join(machine, 'authorized_keys');
+    fs.writeFileSync(authorized, key('id_ed25519') + key('admin_key'), { mode: 0o600 });
+    const sshd = await startLoopbackSshd(machine, []);
+    try {
+      fs.writeFileSync(path.join(runner, '.ssh', 'known_hosts'), `[127.0.0.1]:${sshd.port} ${sshd.hostKey}\n`);
+      fs.writeFileSync(path.join(runner, '.ssh', 'config'), `Host 127.0.0.2\n  HostName 127.0.0.1\n  User root\n  IdentityFile ${path.join(runner, '.ssh', 'admin_key')}\n`);
+      const repository = path.join(machine, 'app.git');
+      execFileSync('git', ['init', '-q', '--bare', repository]);
+      const seen = path.join(dir, 'rehearsal-ssh-by-path');
+      const options = '-o BatchMode=yes -o StrictHostKeyChecking=accept-new';
+      const script = path.join(dir, 'rehearsal-ssh-by-path.sh');
+      fs.writeFileSync(script, [
+        `exec >> ${seen} 2>&1`,
+        `/usr/bin/ssh ${options} -p ${sshd.port} root@127.0.0.1 echo reached by its path with the default identity`,
+        `/usr/bin/ssh ${options} -p ${sshd.port} 127.0.0.2 echo reached by its path through the configuration`,
+        `git ls-remote ssh://root@127.0.0.1:${sshd.port}${repository} && echo listed through env -i with the default identity`,
+        `mkdir -p "$HOME/.ssh" && ssh-keygen -q -t ed25519 -N '' -f "$HOME/.ssh/own" && cat "$HOME/.ssh/own.pub" >> ${authorized}`,
+        `/usr/bin/ssh ${options} -i "$HOME/.ssh/own" -p ${sshd.port} root@127.0.0.1 echo reached by its path with its own key`,
+        'true', '',
+      ].join('\n'));
+      const { code, err, ran } = releaseAsAccount(runner, `sh ${script}`, { GIT_SSH_COMMAND: `env -i ssh ${options}` });
+      expect({ code, err }).toEqual({ code: 0, err: '' });
+      expect(ran).toMatch(/deploy acme-production/);
+      const text = fs.readFileSync(seen, 'utf8');
+      expect(text).not.toMatch(/(reached|listed) .*(with the default identity|through the configuration)/);
+      expect(text.match(/root@127\.0\.0\.1: Permission denied \(publickey\)/g)).toHaveLength(2);
+      expect(text).toMatch(/Could not read from remote repository/);
+      expect(text).toMatch(/connect to host 127\.0\.0\.2 port \d+: Connection refused/);
+      expect(text).toMatch(/^reached by its path with its own key$/m);
+      // The account's ~/.ssh is as it was: the rehearsal wrote its known hosts into its own.
+      expect(fs.readdirSync(path.join(runner, '.ssh')).sort()).toEqual(['admin_key', 'admin_key.pub', 'config', 'id_ed25519', 'id_ed25519.pub', 'known_hosts']);
+    } finally {
+      await stopSshd(sshd.child);
+    }
+  });
+
+  // Where the account's ~/.ssh cannot be replaced (macOS; a kernel, container or AppArmor policy refusing namespaces,
+  // as the `unshare` stand-in here does) and holds a key or a configuration, the release refuses before any step.
+  test("where the account's ~/.ssh cannot be replaced and holds keys, the release refuses before any step", () => {
+    const refusing = path.join(dir, 'bin-unshare-refused');
+    fs.mkdirSync(refusing);
+    fs.writeFileSync(path.join(refusing, 'unshare'), '#!/bin/sh\necho "unshare: unshare failed: Operation not permitted" >&2\nexit 1\n', { mode: 0o755 });
+    const withKeys = path.join(dir, 'runner-refused');
+    fs.mkdirSync(path.join(withKeys, '.ssh'), { recursive: true });
+    for (const file of ['id_ed25519', 'id_ed25519.pub', 'config', 'known_hosts']) fs.writeFileSync(path.join(withKeys, '.ssh', file), '');
+    const PATH = `${refusing}:${bin}:${process.env.PATH}`;
+    const refused = releaseAsAccount(withKeys, 'true', { PATH });
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain(`the rehearsal would read ${path.join(withKeys, '.ssh')} (config, id_ed25519): an ssh it runs by its path`);
+    expect(refused.err).toMatch(/cannot replace it: unshare could not hide it \(unshare: unshare failed: Operation not permitted\)\. Nothing was run\. Fix: release from an account whose ~\/\.ssh holds no private key/);
+    expect(refused.ran).toBe('');
+    // With --keep-home the runner takes its ssh on purpose; known hosts and public keys alone log in nowhere.
+    expect(releaseAsAccount(withKeys, 'true', { PATH }, ['--keep-home']).code).toBe(0);
+    for (const file of ['id_ed25519', 'config']) fs.rmSync(path.join(withKeys, '.ssh', file));
+    expect(releaseAsAccount(withKeys, 'true', { PATH })).toMatchObject({ code: 0, err: '' });
   });
 
   // A HOME that cannot be made (a full temporary directory) fails the rehearsal's step: thrown, it skipped the take-down.
