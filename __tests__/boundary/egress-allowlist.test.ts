@@ -2,9 +2,9 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DataClass, DataFlow, EgressAllowlist, EgressForm, EgressHost, Processor } from '../../lib';
+import { DataClass, DataFlow, EgressAllowlist, EgressForm, EgressHost, FirewallRule, Port, Processor } from '../../lib';
 import { EGRESS_RULESET } from '../../lib/boundary/egress-allowlist';
-import { applyEgressAllowlist, DEBIAN_NFTABLES_CONF, EgressPart, nftablesService, ScratchHost, setElements, startPath, Unit } from './egress-host';
+import { applyEgressAllowlist, DEBIAN_NFTABLES_CONF, EgressPart, nftablesService, ScratchHost, setAddresses, setElements, startPath, Unit } from './egress-host';
 import { checkedStack, machine, mistral, policy } from './fixtures';
 
 const BOOT_UNIT = 'sovereign-egress.service';
@@ -40,7 +40,7 @@ describe('EgressAllowlist', () => {
       .toEqual(['deb.debian.org', 'security.debian.org', 'mirror.hetzner.com', 'registry.acme.eu', 'api.mistral.ai', 'api.jina.ai']);
     // A flow the policy does not allow adds nothing; Processor.mistralAi() again is the same processor.
     DataFlow.declare(m, { processor: Processor.mistralAi(), dataClass: DataClass.SENSITIVE, form: EgressForm.PSEUDONYMIZED });
-    expect(part.file('/etc/sovereign/egress-hostnames')).toBe('deb.debian.org\nsecurity.debian.org\nmirror.hetzner.com\napi.mistral.ai\napi.jina.ai\n');
+    expect(part.file('/etc/sovereign/egress-hostnames')).toBe('ports 80 443\ndeb.debian.org\nsecurity.debian.org\nmirror.hetzner.com\napi.mistral.ai\napi.jina.ai\n');
   });
 
   test('takes the hostnames the machine\'s constructs declare, so no caller can forget a backup target', () => {
@@ -92,7 +92,9 @@ describe('EgressAllowlist', () => {
     expect(EgressAllowlist.narrowedTcpPorts(m)).toEqual([23, 80, 443]);
     EgressAllowlist.requireHostnames(m, ['ns1.acme.eu'], 'uptime check of the DNS server over TCP', 53);
     expect(EgressAllowlist.narrowedTcpPorts(m)).toEqual([23, 53, 80, 443]);
-    expect(part.file(RULESET)).toMatch(/tcp dport \{ 23, 53, 80, 443 \} ip daddr @allowed_v4 accept/);
+    expect(part.file(RULESET)).toMatch(/tcp dport \{ 23, 53, 80, 443 \} ip daddr \. tcp dport @allowed_v4 accept/);
+    // On 53 the declared host alone: the mirrors and processors stay on 80 and 443.
+    expect(part.file('/etc/sovereign/egress-hostnames')).toMatch(/^ports 80 443\n(?:(?!ports ).*\n)*ports 53\nns1\.acme\.eu\n$/);
   });
 
   test('boots from a unit, not from one-time commands, and its commands can run on every rollout', () => {
@@ -258,8 +260,8 @@ describe('the boot path and the refresh, run for real in a private network names
     const [boot, list] = h.inNetworkNamespace([h.start(BOOT_UNIT), LIST]);
     expect(boot.stderr).toBe('');
     expect(boot.status).toBe(0);
-    expect(setElements(list.stdout, 'allowed_v4')).toEqual(ALL_V4);
-    expect(setElements(list.stdout, 'allowed_v6')).toEqual(ALL_V6);
+    expect(setAddresses(list.stdout, 'allowed_v4')).toEqual(ALL_V4);
+    expect(setAddresses(list.stdout, 'allowed_v6')).toEqual(ALL_V6);
     expect(setElements(list.stdout, 'resolvers_v4')).toEqual(RESOLVERS_V4);
     expect(setElements(list.stdout, 'resolvers_v6')).toEqual(RESOLVERS_V6);
     expect(setElements(list.stdout, 'time_servers_v4')).toEqual(TIME_V4);
@@ -383,13 +385,13 @@ describe('the boot path and the refresh, run for real in a private network names
     expect(out('noIpv4')).toBe('ENETUNREACH'); // and nothing goes out over IPv4
     expect(setElements(r.listed.stdout, 'resolvers_v6')).toEqual([RESOLVER]);
     expect(setElements(r.listed.stdout, 'resolvers_v4')).toEqual([]);
-    expect(setElements(r.listed.stdout, 'allowed_v6')).toEqual(expect.arrayContaining([BOX, MIRROR]));
-    expect(setElements(r.listed.stdout, 'allowed_v6')).not.toContain(OTHER);
+    expect(setAddresses(r.listed.stdout, 'allowed_v6')).toEqual(expect.arrayContaining([BOX, MIRROR]));
+    expect(setAddresses(r.listed.stdout, 'allowed_v6')).not.toContain(OTHER);
     expect({ box: out('box'), mirrorHttp: out('mirrorHttp'), mirrorHttps: out('mirrorHttps') })
       .toEqual({ box: 'connected', mirrorHttp: 'connected', mirrorHttps: 'connected' });
-    // The narrowed ports reach allowlisted addresses only, whatever the port: the box's address is allowlisted on 443 too.
+    // Each allowlisted address on its own host's ports only: the box, declared on 23, is not reached on 443.
     expect({ otherOn23: out('otherOn23'), otherOn443: out('otherOn443'), boxOn443: out('boxOn443') })
-      .toEqual({ otherOn23: 'ECONNREFUSED', otherOn443: 'ECONNREFUSED', boxOn443: 'connected' });
+      .toEqual({ otherOn23: 'ECONNREFUSED', otherOn443: 'ECONNREFUSED', boxOn443: 'ECONNREFUSED' });
   });
 
   // Red team: the host table narrowed only 23/80/443 and left every other port to the Hetzner
@@ -531,13 +533,13 @@ describe('the boot path and the refresh, run for real in a private network names
       h.start(BOOT_UNIT), LIST,
     ]);
     expect(boot.status).toBe(0);
-    expect(setElements(listed.stdout, 'allowed_v4')).toEqual(ALL_V4);
+    expect(setAddresses(listed.stdout, 'allowed_v4')).toEqual(ALL_V4);
     expect(reboot.status).toBe(0);
     expect(gone.stdout.trim()).toBe('');
     expect(bootAgain.stderr).toBe('');
     expect(bootAgain.status).toBe(0);
-    expect(setElements(listedAgain.stdout, 'allowed_v4')).toEqual(ALL_V4);
-    expect(setElements(listedAgain.stdout, 'allowed_v6')).toEqual(ALL_V6);
+    expect(setAddresses(listedAgain.stdout, 'allowed_v4')).toEqual(ALL_V4);
+    expect(setAddresses(listedAgain.stdout, 'allowed_v6')).toEqual(ALL_V6);
     // The resolvers are read from resolv.conf again, not left at the ruleset's Hetzner defaults.
     expect(setElements(listedAgain.stdout, 'resolvers_v4')).toEqual(RESOLVERS_V4);
     expect(setElements(listedAgain.stdout, 'time_servers_v4')).toEqual(TIME_V4);
@@ -559,7 +561,7 @@ describe('the boot path and the refresh, run for real in a private network names
     expect(again.status).toBe(0);
     expect(tables.stdout.trim()).toBe('table inet sovereign_egress');
     expect(list.stdout.match(/reject with tcp reset/g)).toHaveLength(4); // replaced, not appended to (two per chain, output and forward)
-    expect(setElements(list.stdout, 'allowed_v4')).toEqual(ALL_V4);
+    expect(setAddresses(list.stdout, 'allowed_v4')).toEqual(ALL_V4);
   });
 
   /** api.mistral.ai's stand-in, and a host on no allowlist, both in the world namespace of `allowedAndOther`. */
@@ -579,6 +581,76 @@ describe('the boot path and the refresh, run for real in a private network names
     fs.writeFileSync(path.join(noDns, 'dig'), '#!/bin/sh\nexit 9\n', { mode: 0o755 });
     return `PATH=${noDns}:$PATH`;
   }
+
+  // The table let every allowlisted address through on every narrowed port (`tcp dport { … } ip daddr @allowed_v4`): a
+  // probe target on 8443 opened 8443 to every allowlisted host, a model provider's API among them. Each address is now
+  // allowed on its own host's ports, and a machine running the previous table takes the new one over it, and keeps it
+  // through a restart of nftables and the check's restore.
+  canRun('each host on its own ports: a probe target on 8443 opens 8443 to it alone, after an upgrade from the previous table, a restart and a restore', () => {
+    const m = machine(checkedStack(), 'App', {}, false);
+    const part = applyEgressAllowlist(m, { policy });
+    m.allowOutbound(FirewallRule.tcpOut(8443, FirewallRule.ANYWHERE, { description: 'uptime check status' }));
+    EgressAllowlist.requireProbeTargets(m, ['status.acme.eu'], 'host the prober probes for uptime check status', Port.of(8443));
+    const [MISTRAL, PROBED] = ['198.51.100.40', '198.51.100.50'];
+    const h = new ScratchHost(part, { ...DNS, 'A status.acme.eu': [PROBED] });
+    host = h;
+    writeResolvConf(h, `nameserver ${RESOLVERS_V4[0]}\n`);
+    const hosts = h.at('/etc/sovereign/egress-hostnames');
+    expect(fs.readFileSync(hosts, 'utf8')).toBe('ports 80 443\ndeb.debian.org\nsecurity.debian.org\nmirror.hetzner.com\napi.mistral.ai\napi.jina.ai\nports 8443\nstatus.acme.eu\n');
+    const conf = h.at('/etc/nftables.conf');
+    fs.writeFileSync(conf, DEBIAN_NFTABLES_CONF);
+    const nftables = nftablesService(part.files.find((f) => f.path === NFTABLES_DROP_IN)!.content, conf);
+    // The previous release's table, live with its addresses, and the addresses it kept, fingerprinted from its hostnames file.
+    const old = [
+      'table inet sovereign_egress {',
+      '  set allowed_v4 { type ipv4_addr; flags interval; elements = { 192.0.2.10, 198.51.100.40, 198.51.100.50 }; }',
+      '  set allowed_v6 { type ipv6_addr; flags interval; }',
+      '  chain output {',
+      '    type filter hook output priority 0; policy accept;',
+      '    tcp dport { 23, 80, 443, 8443 } ip daddr @allowed_v4 accept',
+      '    tcp dport { 23, 80, 443, 8443 } ip6 daddr @allowed_v6 accept',
+      '    tcp dport { 23, 80, 443, 8443 } counter reject with tcp reset',
+      '  }',
+      '}',
+    ].join('\n');
+    fs.writeFileSync(path.join(h.root, 'old.nft'), `${old}\n`);
+    const kept = h.at('/var/lib/sovereign/egress/last-sets.nft');
+    const sources = `for f in old-hostnames ${h.at(TIME_SERVERS)}; do cat $f | sha256sum; done | sha256sum | cut -d ' ' -f 1`;
+    const previous = [
+      `cd ${h.root} && grep -v '^ports ' ${hosts} >old-hostnames && mkdir -p ${path.dirname(kept)}`,
+      `printf '%s\\n' "# sources $(${sources})" 'flush set inet sovereign_egress allowed_v4' 'add element inet sovereign_egress allowed_v4 { 192.0.2.10, 198.51.100.40, 198.51.100.50 }' >${kept}`,
+      `cp ${hosts} new-hostnames && cp old-hostnames ${hosts} && nft -f old.nft`,
+    ].join('\n');
+    const probes = (round: string) => ({
+      [`${round}:mistral443`]: tcpProbe(443, MISTRAL), [`${round}:mistral8443`]: tcpProbe(8443, MISTRAL),
+      [`${round}:probed8443`]: tcpProbe(8443, PROBED), [`${round}:probed443`]: tcpProbe(443, PROBED),
+    });
+    const steps: Record<string, string> = {
+      setup: [`cd ${h.root}`, ...worldAlone(30), 'ip addr add 198.51.100.1/24 dev hw && ip link set hw up && ip link set lo up',
+        `nsenter -t $W -n sh -c "ip link set lo up && ip addr add ${MISTRAL}/24 dev ww && ip addr add ${PROBED}/24 dev ww && ip link set ww up"`,
+        worldListens([443, 8443], '0.0.0.0', 25000)].join('\n'),
+      previous, ...probes('previous'),
+      // The rollout writes the new files, reloads the boot unit (the new definition over the live old table) and refreshes.
+      upgrade: `cp ${h.root}/new-hostnames ${hosts}\n${h.start(BOOT_UNIT)}`, ...probes('upgrade'), 'upgrade:listed': LIST,
+      restart: ['set -e', ...nftables.restart.map((c) => h.localize(c))].join('\n'), ...probes('restart'),
+      flushed: `nft flush ruleset\n${h.start(`${CHECK_UNIT}.service`)}`, ...probes('flushed'), 'flushed:listed': LIST,
+    };
+    const names = Object.keys(steps);
+    const results = h.inNetworkNamespace(Object.values(steps));
+    stopStarted(h, 'w.pid', 'srv.pid');
+    const r = Object.fromEntries(names.map((n, i) => [n, results[i]]));
+    expect({ setup: r.setup.stderr, previous: r.previous.stderr, upgrade: r.upgrade.status, restart: r.restart.status, restartErr: r.restart.stderr, flushed: r.flushed.status })
+      .toEqual({ setup: '', previous: '', upgrade: 0, restart: 0, restartErr: '', flushed: 0 });
+    const seen = (round: string) => Object.fromEntries(['mistral443', 'mistral8443', 'probed8443', 'probed443'].map((p) => [p, r[`${round}:${p}`].stdout.trim()]));
+    // The previous table: the model provider's API was reached on the probe's port.
+    expect(seen('previous')).toEqual({ mistral443: 'connected', mistral8443: 'connected', probed8443: 'connected', probed443: 'connected' });
+    const own = { mistral443: 'connected', mistral8443: 'ECONNREFUSED', probed8443: 'connected', probed443: 'ECONNREFUSED' };
+    expect({ upgrade: seen('upgrade'), restart: seen('restart'), flushed: seen('flushed') }).toEqual({ upgrade: own, restart: own, flushed: own });
+    for (const listed of ['upgrade:listed', 'flushed:listed']) {
+      expect(setElements(r[listed].stdout, 'allowed_v4')).toEqual(expect.arrayContaining([`${MISTRAL} . 443`, `${MISTRAL} . 80`, `${PROBED} . 8443`, '192.0.2.10 . 443']));
+      expect(setElements(r[listed].stdout, 'allowed_v4')).not.toContain(`${MISTRAL} . 8443`);
+    }
+  });
 
   // Debian's /etc/nftables.conf starts with `flush ruleset`: `systemctl restart nftables` (or its reload) removed the
   // table, and only the next refresh, up to 10 minutes later, loaded it again; until then every host was reachable.
@@ -632,7 +704,7 @@ describe('the boot path and the refresh, run for real in a private network names
     const results = h.inNetworkNamespace(Object.values(steps));
     stopStarted(h, 'w.pid', 'srv.pid');
     const r = Object.fromEntries(names.map((n, i) => [n, results[i]]));
-    const allowed = (listed: string) => (r[listed].status === 0 ? setElements(r[listed].stdout, 'allowed_v4') : 'no table');
+    const allowed = (listed: string) => (r[listed].status === 0 ? setAddresses(r[listed].stdout, 'allowed_v4') : 'no table');
     const round = (name: string) => ({
       [name]: r[name].status, [`${name}:allowed`]: r[`${name}:allowed`].stdout.trim(), [`${name}:other`]: r[`${name}:other`].stdout.trim(), [`${name}:listed`]: allowed(`${name}:listed`),
     });
@@ -656,7 +728,7 @@ describe('the boot path and the refresh, run for real in a private network names
     for (const listed of ['restart:listed', 'reload:listed', 'stop:listed']) {
       expect(setElements(r[listed].stdout, 'resolvers_v4')).toEqual(RESOLVERS_V4);
       expect(setElements(r[listed].stdout, 'time_servers_v4')).toEqual(TIME_V4);
-      expect(setElements(r[listed].stdout, 'allowed_v6')).toEqual(ALL_V6);
+      expect(setAddresses(r[listed].stdout, 'allowed_v6')).toEqual(ALL_V6);
     }
     expect(r['broken-conf:tables'].stdout.trim()).toBe('table inet sovereign_egress');
     expect(r['broken-conf:restart'].stderr).toMatch(/nftables\.conf does not load; nothing loaded/);
@@ -681,7 +753,7 @@ describe('the boot path and the refresh, run for real in a private network names
     const results = h.inNetworkNamespace(Object.values(steps));
     stopStarted(h, 'w.pid', 'srv.pid');
     const r = Object.fromEntries(names.map((n, i) => [n, results[i]]));
-    const allowed = (listed: string) => (r[listed].status === 0 ? setElements(r[listed].stdout, 'allowed_v4') : 'no table');
+    const allowed = (listed: string) => (r[listed].status === 0 ? setAddresses(r[listed].stdout, 'allowed_v4') : 'no table');
     expect(r.setup.stderr).toBe('');
     expect({
       'first:check': r['first:check'].status, 'first:listed': allowed('first:listed'), 'first:allowed': r['first:allowed'].stdout.trim(),
@@ -734,7 +806,7 @@ describe('the boot path and the refresh, run for real in a private network names
     });
     // The fresh addresses, loaded and kept: the moved host's old address closed, its new one open.
     const fresh = [...ALL_V4.filter((a) => a !== ALLOWED), MOVED].sort();
-    expect(setElements(listed.stdout, 'allowed_v4')).toEqual(fresh);
+    expect(setAddresses(listed.stdout, 'allowed_v4')).toEqual(fresh);
     expect(fs.readFileSync(h.at('/var/lib/sovereign/egress/last-sets.nft'), 'utf8')).toContain(MOVED);
   }, 60_000);
 
@@ -769,7 +841,7 @@ describe('the boot path and the refresh, run for real in a private network names
     ]);
     expect(boot.status).toBe(0);
     expect(blocked.status).toBe(0);
-    expect({ restore: restore.status, restored: restored.status === 0 ? setElements(restored.stdout, 'allowed_v4') : 'no table', refresh: refresh.status, refreshed: refreshed.status === 0 ? setElements(refreshed.stdout, 'allowed_v4') : 'no table' })
+    expect({ restore: restore.status, restored: restored.status === 0 ? setAddresses(restored.stdout, 'allowed_v4') : 'no table', refresh: refresh.status, refreshed: refreshed.status === 0 ? setAddresses(refreshed.stdout, 'allowed_v4') : 'no table' })
       .toEqual({ restore: 0, restored: ALL_V4, refresh: 0, refreshed: ALL_V4 });
     expect(restore.stderr).toMatch(/cannot lock .*; loading anyway/);
     const dir = fs.statSync(path.dirname(lockFile));
@@ -795,8 +867,8 @@ describe('the boot path and the refresh, run for real in a private network names
     expect(refresh.stderr).toMatch(/sovereign-egress-check: table inet sovereign_egress is missing; loading it/);
     expect(h.metrics('sovereign_egress_check.prom')).toMatchObject({ sovereign_egress_check_table_present: 1, sovereign_egress_check_repairs_total: 1 });
     expect(refresh.status).toBe(0);
-    expect(setElements(list.stdout, 'allowed_v4')).toEqual(ALL_V4);
-    expect(setElements(list.stdout, 'allowed_v6')).toEqual(ALL_V6);
+    expect(setAddresses(list.stdout, 'allowed_v4')).toEqual(ALL_V4);
+    expect(setAddresses(list.stdout, 'allowed_v6')).toEqual(ALL_V6);
     const metrics = h.metrics();
     expect(Object.keys(metrics).sort()).toEqual(METRICS);
     expect(metrics).toMatchObject({ sovereign_egress_refresh_success: 1, sovereign_egress_table_present: 1 });
@@ -822,7 +894,7 @@ exec ${h.env.PATH.split(':')[0]}/dig "$@"
     expect({ boot: boot.status, refresh: refresh.status, flushed: fs.existsSync(path.join(h.root, 'flushed')) }).toEqual({ boot: 0, refresh: 0, flushed: true });
     expect(refresh.stderr).toMatch(/sovereign-egress-check: table inet sovereign_egress is missing; loading it/);
     expect(h.metrics('sovereign_egress_check.prom')).toMatchObject({ sovereign_egress_check_table_present: 1, sovereign_egress_check_repairs_total: 1 });
-    expect(setElements(listed.stdout, 'allowed_v4')).toEqual(ALL_V4);
+    expect(setAddresses(listed.stdout, 'allowed_v4')).toEqual(ALL_V4);
     expect(h.metrics()).toMatchObject({ sovereign_egress_refresh_success: 1, sovereign_egress_table_present: 1 });
   });
 
@@ -836,8 +908,8 @@ exec ${h.env.PATH.split(':')[0]}/dig "$@"
     }
     for (const listing of [list, listAgain]) {
       expect(listing.status).toBe(0); // the table stays
-      expect(setElements(listing.stdout, 'allowed_v4')).toEqual(ALL_V4.filter((a) => a !== '198.51.100.40'));
-      expect(setElements(listing.stdout, 'allowed_v6')).toEqual(ALL_V6);
+      expect(setAddresses(listing.stdout, 'allowed_v4')).toEqual(ALL_V4.filter((a) => a !== '198.51.100.40'));
+      expect(setAddresses(listing.stdout, 'allowed_v6')).toEqual(ALL_V6);
     }
     expect(h.metrics()).toMatchObject({ sovereign_egress_refresh_success: 0, sovereign_egress_table_present: 1 });
   });

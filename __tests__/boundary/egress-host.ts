@@ -316,6 +316,11 @@ export class ScratchHost {
 }
 
 /** The addresses in a set of `nft list table` output, sorted; [] when the set has no elements. */
+/** The addresses of an allowlist set (`allowed_v4`, `allowed_v6`), whose elements are `address . port`: each once, sorted. */
+export function setAddresses(listing: string, set: string): string[] {
+  return [...new Set(setElements(listing, set).map((e) => e.split(' . ')[0]))].sort();
+}
+
 export function setElements(listing: string, set: string): string[] {
   const block = new RegExp(`set ${set} \\{([\\s\\S]*?)\\n\\s*\\}`).exec(listing);
   if (!block) throw new Error(`no set ${set} in:\n${listing}`);

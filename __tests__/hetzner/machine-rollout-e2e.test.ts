@@ -453,7 +453,7 @@ const DRILL_TIMER = '/etc/systemd/system/restore-drill.timer';
 const EGRESS_HOSTNAMES = '/etc/sovereign/egress-hostnames';
 const EGRESS_RULESET = '/etc/nftables.d/sovereign-egress.nft';
 /** The TCP ports the host table narrows to the allowlisted hosts. */
-const narrowedPorts = (ruleset: string | undefined) => (/tcp dport \{ ([\d, ]+) \} ip daddr @allowed_v4 accept/.exec(ruleset ?? '')?.[1] ?? '').split(', ').map(Number);
+const narrowedPorts = (ruleset: string | undefined) => (/tcp dport \{ ([\d, ]+) \} ip daddr \. tcp dport @allowed_v4 accept/.exec(ruleset ?? '')?.[1] ?? '').split(', ').map(Number);
 /** When RestoreDrillMissed fires: seconds since the drill's last run ended. */
 const drillMissedAfter = (alerts: string | undefined) => Number(/alert: RestoreDrillMissed\n\s+expr: .* > (\d+)\n/.exec(alerts ?? '')?.[1]);
 

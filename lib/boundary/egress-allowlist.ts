@@ -28,6 +28,12 @@ import { hostnameProblem, Processor } from './processor';
 const ANYWHERE = [ANYWHERE_IPV4, ANYWHERE_IPV6];
 /** TCP ports the host allowlist always narrows to allowlisted addresses: Storage Box SSH, HTTP, HTTPS. */
 const ALLOWLISTED_TCP_PORTS = [23, 80, 443];
+/**
+ * The TCP ports a host the allowlist holds for itself (a package mirror, a processor's API, an extra host) is reached
+ * on: HTTP and HTTPS. A declared destination is reached on its own port alone: a Storage Box's 23 or a probe's 8443
+ * opened to every allowlisted host would let a model provider's API be reached on it too.
+ */
+const WEB_TCP_PORTS = [80, 443];
 /** UDP out: DNS and NTP, which every machine needs; the host narrows them to its resolvers and time servers. */
 const ALLOWED_UDP_PORTS = [53, 123];
 
@@ -85,6 +91,9 @@ export interface RequiredDestination {
 
 /** Hostnames declared on machines by the constructs that need them (backup targets, alert receivers). */
 const required = new WeakMap<IMachine, RequiredDestination[]>();
+
+/** The TCP ports opened with `allowTcpPort`, which every host the allowlist holds for itself is reached on. */
+const opened = new WeakMap<IMachine, Set<number>>();
 
 /** The units of each machine that send data off it, declared with `guardUnits`. */
 const guarded = new WeakMap<IMachine, Set<string>>();
@@ -186,11 +195,13 @@ export class EgressAllowlist {
 
   /**
    * Opens one more TCP port out of `machine` (such as 587 for alert e-mail); the host allowlist
-   * narrows it to the allowlisted hostnames like 80 and 443.
+   * narrows it to the hosts it holds for themselves (mirrors, processors' APIs, extra hosts), as 80 and 443.
+   * A destination a construct declares (`requireHostnames`, `requireProbeTargets`) is reached on its own port only.
    */
   public static allowTcpPort(machine: IMachine, port: number, description: string): void {
     requireMachine('EgressAllowlist.allowTcpPort', 'machine', machine);
     const single = Port.of(port, `${machine.node.path}.egress`);
+    opened.set(machine, new Set([...(opened.get(machine) ?? []), single.from]));
     machine.allowOutbound(FirewallRule.tcpOut(single.from, ANYWHERE, { description }));
   }
 
@@ -287,7 +298,7 @@ export class EgressAllowlist {
       runtimeFiles: [`${TEXTFILE_DIR}/sovereign_egress.prom`, EGRESS_CHECK_TEXTFILE],
       files: [
         // Root's alone: some hostnames come from secrets (the heartbeat's URL, the offsite endpoint), and only the refresh (root) reads it.
-        { path: HOSTNAMES_FILE, content: () => `${EgressAllowlist.hostnamesFor(machine, checked).join('\n')}\n`, permissions: '0600' },
+        { path: HOSTNAMES_FILE, content: () => hostnamesFile(allowlistEntries(machine, checked)), permissions: '0600' },
         { path: TIME_SERVERS_FILE, content: () => `${timeServers.join('\n')}\n` },
         { path: TIMESYNCD_DROP_IN, content: () => timesyncdDropIn(timeServers) },
         { path: RULESET_FILE, content: () => egressRuleset(EgressAllowlist.narrowedTcpPorts(machine)), check: ['nft', '-c', '-f', '{}'] },
@@ -355,26 +366,49 @@ function declareDestinations(machine: IMachine, hostnames: string[], purpose: st
  * it: the one list the host table and the boundary document both read, so they cannot disagree.
  */
 function allowlistEntries(machine: IMachine, options: EgressAllowlistOptions): AllowlistEntry[] {
-  const entries = new Map<string, string[]>();
-  const add = (hostname: string, origin: string) => {
-    const origins = entries.get(hostname) ?? [];
-    if (!origins.includes(origin)) origins.push(origin);
-    entries.set(hostname, origins);
+  const entries = new Map<string, { origins: string[]; ports: Set<number> }>();
+  const add = (hostname: string, origin: string, ports: readonly number[]) => {
+    const entry = entries.get(hostname) ?? { origins: [], ports: new Set<number>() };
+    if (!entry.origins.includes(origin)) entry.origins.push(origin);
+    for (const p of ports) entry.ports.add(p);
+    entries.set(hostname, entry);
   };
-  for (const [h, what] of Object.entries(PACKAGE_MIRRORS)) add(h, what);
-  for (const h of options.policy.extraEgressHostnames) add(h.hostname, h.describe("the policy's extraEgressHostnames"));
-  for (const h of options.hostnames ?? []) add(h.hostname, h.describe('EgressAllowlist.apply'));
+  const own = ownHostPorts(machine);
+  for (const [h, what] of Object.entries(PACKAGE_MIRRORS)) add(h, what, own);
+  for (const h of options.policy.extraEgressHostnames) add(h.hostname, h.describe("the policy's extraEgressHostnames"), own);
+  for (const h of options.hostnames ?? []) add(h.hostname, h.describe('EgressAllowlist.apply'), own);
   // A probe is said to be one, and what the table does with its host: it cannot tell a probe from any other connection.
   for (const r of required.get(machine) ?? []) {
-    add(r.hostname, r.probe ? `${r.purpose} (probed on TCP ${r.port}: the probe sends no data, but the host is open to every program on the machine)`
-      : `${r.purpose} (declared for TCP ${r.port})`);
+    add(r.hostname, r.probe ? `${r.purpose} (probed on TCP ${r.port}: the probe sends no data, but the host is open to every program on the machine on that port)`
+      : `${r.purpose} (declared for TCP ${r.port})`, [r.port]);
   }
   // Derived from the policy, not from declared flows: a machine holding sensitive data may send
   // what the policy allows (scrubbed first) to any processor it names, and nothing else.
   for (const p of options.policy.processors) {
-    for (const h of p.hostnames) add(h, `declared processor ${p.name} (${p.legalSeat?.city}, ${p.legalSeat?.country})`);
+    for (const h of p.hostnames) add(h, `declared processor ${p.name} (${p.legalSeat?.city}, ${p.legalSeat?.country})`, own);
   }
-  return [...entries].map(([hostname, origins]) => ({ hostname, origins }));
+  return [...entries].map(([hostname, e]) => ({ hostname, origins: e.origins, ports: [...e.ports].sort((a, b) => a - b) }));
+}
+
+/**
+ * The TCP ports of the hosts the allowlist holds for themselves (mirrors, processors' APIs, extra hosts): HTTP, HTTPS,
+ * every port opened with `allowTcpPort`, and a single TCP port the firewall opens that no declared destination is
+ * reached on (a rule added with `machine.allowOutbound`), as before. A declared destination's port is its host's alone.
+ */
+function ownHostPorts(machine: IMachine): number[] {
+  const declared = new Set((required.get(machine) ?? []).map((d) => d.port));
+  const unclaimed = EgressAllowlist.narrowedTcpPorts(machine).filter((p) => !ALLOWLISTED_TCP_PORTS.includes(p) && !declared.has(p));
+  return [...new Set([...WEB_TCP_PORTS, ...(opened.get(machine) ?? []), ...unclaimed])].sort((a, b) => a - b);
+}
+
+/**
+ * The refresh's hostnames file: a line `ports 80 443`, then the hosts reached on those TCP ports, for each set of ports
+ * (in the allowlist's order). A host the table must not reach on a port is never under that port's line.
+ */
+function hostnamesFile(entries: readonly AllowlistEntry[]): string {
+  const groups = new Map<string, string[]>();
+  for (const e of entries) groups.set(e.ports.join(' '), [...(groups.get(e.ports.join(' ')) ?? []), e.hostname]);
+  return [...groups].map(([ports, hosts]) => [`ports ${ports}`, ...hosts, ''].join('\n')).join('');
 }
 
 /**
@@ -601,8 +635,9 @@ export function egressRuleset(tcpPorts: readonly number[]): string {
     '    meta l4proto { tcp, udp } th dport 53 ip6 daddr @resolvers_v6 accept',
     '    udp dport 123 ip daddr @time_servers_v4 accept',
     '    udp dport 123 ip6 daddr @time_servers_v6 accept',
-    `    tcp dport { ${tcpPorts.join(', ')} } ip daddr @allowed_v4 accept`,
-    `    tcp dport { ${tcpPorts.join(', ')} } ip6 daddr @allowed_v6 accept`,
+    // Each address on its own ports: a probe target's 8443 opens 8443 to that host, not to every allowlisted one.
+    `    tcp dport { ${tcpPorts.join(', ')} } ip daddr . tcp dport @allowed_v4 accept`,
+    `    tcp dport { ${tcpPorts.join(', ')} } ip6 daddr . tcp dport @allowed_v6 accept`,
     `    tcp dport { ${tcpPorts.join(', ')} } counter reject with tcp reset`,
     // Every other port too: the Hetzner firewall limits ports on the public interface only, and
     // traffic routed out through the private network (a NAT gateway) never meets it.
@@ -612,13 +647,13 @@ export function egressRuleset(tcpPorts: readonly number[]): string {
     '    meta l4proto udp counter reject',
     '  }',
   ].join('\n');
-  return `# Rendered by cdktf-sovereign-hetzner (EgressAllowlist): TCP ${tcpPorts.join('/')} only to allowlisted hosts.
+  return `# Rendered by cdktf-sovereign-hetzner (EgressAllowlist): TCP ${tcpPorts.join('/')} only to allowlisted hosts, each on its own ports.
 # Idempotent: loading it again replaces the table in one transaction.
 # Containers and VMs (Docker, Podman, libvirt) send through the forward hook, not output: both are narrowed.
 # DNS goes only to the machine's resolvers, NTP only to its time servers; other TCP and UDP ports are
 # closed here as at the Hetzner firewall, which private-network routes bypass.
-${replacingTable(TABLE, `  set allowed_v4 { type ipv4_addr; flags interval; }
-  set allowed_v6 { type ipv6_addr; flags interval; }
+${replacingTable(TABLE, `  set allowed_v4 { type ipv4_addr . inet_service; flags interval; }
+  set allowed_v6 { type ipv6_addr . inet_service; flags interval; }
   set resolvers_v4 { type ipv4_addr; flags interval; elements = { ${HETZNER_RESOLVERS_V4.join(', ')} }; }
   set resolvers_v6 { type ipv6_addr; flags interval; elements = { ${HETZNER_RESOLVERS_V6.join(', ')} }; }
   set time_servers_v4 { type ipv4_addr; flags interval; }
@@ -798,18 +833,35 @@ unlock
 # Read before the lookups: what the kept addresses below are resolved from, even if a deploy writes the files meanwhile.
 resolved_from=$(sources_id)
 failed=0
-lookup() { # <file of hostnames>: their addresses in $found4 and $found6
-  found4=""; found6=""
+resolve() { # <host>: its addresses in $a and $aaaa
+  a=$(dig +short A "$1" | grep -E '^[0-9.]+$' || true)
+  aaaa=$(dig +short AAAA "$1" | grep -E '^[0-9a-fA-F:]+$' || true)
+  [ -n "$a$aaaa" ] || { echo "sovereign-egress: $1 does not resolve" >&2; failed=1; }
+}
+# The hostnames file: a line "ports 80 443", then the hosts reached on those TCP ports, each address of a host allowed
+# on its own ports only ("address . port"). A host before any ports line opens nothing.
+# With <ports>, the file of hostnames; without, the time servers' file: addresses in $found4 and $found6.
+lookup() { # <file> [ports]
+  found4=""; found6=""; ports=""
   while IFS= read -r host; do
-    [ -n "$host" ] || continue
-    a=$(dig +short A "$host" | grep -E '^[0-9.]+$' || true)
-    aaaa=$(dig +short AAAA "$host" | grep -E '^[0-9a-fA-F:]+$' || true)
-    [ -n "$a$aaaa" ] || { echo "sovereign-egress: $host does not resolve" >&2; failed=1; }
-    for ip in $a; do found4="$found4\${found4:+, }$ip"; done
-    for ip in $aaaa; do found6="$found6\${found6:+, }$ip"; done
+    case "$host" in
+      '') continue ;;
+      'ports '*) ports=\${host#ports }; continue ;;
+    esac
+    resolve "$host"
+    if [ -z "\${2:-}" ]; then
+      for ip in $a; do found4="$found4\${found4:+, }$ip"; done
+      for ip in $aaaa; do found6="$found6\${found6:+, }$ip"; done
+      continue
+    fi
+    [ -n "$ports" ] || { echo "sovereign-egress: $host has no ports line before it in $1; nothing opened for it" >&2; failed=1; continue; }
+    for p in $ports; do
+      for ip in $a; do found4="$found4\${found4:+, }$ip . $p"; done
+      for ip in $aaaa; do found6="$found6\${found6:+, }$ip . $p"; done
+    done
   done < "$1"
 }
-lookup "$HOSTS_FILE"; v4=$found4; v6=$found6
+lookup "$HOSTS_FILE" ports; v4=$found4; v6=$found6
 lookup "$TIME_SERVERS_FILE"; t4=$found4; t6=$found6
 address_sets=$(
   echo "flush set ${TABLE} allowed_v4"

@@ -30,6 +30,8 @@ export interface AllowlistEntry {
   readonly hostname: string;
   /** Where it came from, such as 'Debian mirror' or 'declared processor Mistral AI (Paris, FR)'. */
   readonly origins: string[];
+  /** The TCP ports the host table lets the machine reach it on, ascending: each origin's (80 and 443, or a declared destination's own). */
+  readonly ports: number[];
 }
 
 /** By server: the host table runs on the machine's own server only, never on a server built inside the machine. */
