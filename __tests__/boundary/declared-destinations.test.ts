@@ -66,7 +66,7 @@ describe('the allowlist holds what the product declares', () => {
     const hosts = hostnamesFile(stack, 'acme-production-app').split('\n');
     expect(hosts).toContain('${hcloud_storage_box_subaccount.StorageBox_App_4D343002.server}');
     expect(hosts).toContain('${element(regex("^(?:[a-z]+://)?([^/:]+)", var.heartbeat_url), 0)}');
-    expect(EgressAllowlist.requiredDestinations(m).map((d) => [d.purpose, d.port])).toEqual([
+    expect(EgressAllowlist.requiredDestinations(m).map((d) => [d.purpose, d.port.from])).toEqual([
       ['backup target (Storage Box in hel1) the backup jobs write to', 23], ['backup heartbeat pinged after each backup', 443],
     ]);
   });
@@ -134,10 +134,10 @@ describe('a probe is judged for what it sends', () => {
     probing(stack, m, 'https://api.mistral.ai/v1/models');
     const outcome = outcomeOf(() => stack);
     expect(outcome.kind === 'rejected' ? outcome.message : outcome.kind).toBe('accepted');
-    expect(EgressAllowlist.requiredDestinations(m).find((d) => d.hostname === 'api.mistral.ai')).toEqual(expect.objectContaining({ port: 443, probe: true }));
+    expect(EgressAllowlist.requiredDestinations(m).find((d) => d.hostname === 'api.mistral.ai')).toEqual(expect.objectContaining({ port: Port.of(443), probe: true }));
     // The host was on the allowlist already, as the policy's processor; the probe adds nothing to it.
     expect(hostnamesFile(stack, 'acme-production-app').split('\n').filter((h) => h === 'api.mistral.ai')).toHaveLength(1);
-    expect(boundaryDocument({ title: 'Acme', policy, stacks: [stack] })).toMatch(/^\| api\.mistral\.ai \| host the prober probes for uptime check model-api \(probed on TCP 443: the probe sends no data, but the host is open to every program on the machine\); declared processor Mistral AI \(Paris, FR\) \|$/m);
+    expect(boundaryDocument({ title: 'Acme', policy, stacks: [stack] })).toMatch(/^\| api\.mistral\.ai \| host the prober probes for uptime check model-api \(probed on TCP 443: the probe sends no data, but the host is open to every program on the machine on that port\); declared processor Mistral AI \(Paris, FR\) \|$/m);
   });
 
   test('an alert receiver at a policy processor\'s API still needs a DataFlow: alerts are data', () => {
@@ -178,7 +178,17 @@ describe('a probe is judged for what it sends', () => {
     const [d] = EgressAllowlist.requiredDestinations(m) as any[];
     expect(() => { d.probe = true; }).toThrow(TypeError);
     expect(() => { d.hostname = 'api.openai.com'; }).toThrow(TypeError);
-    expect(EgressAllowlist.requiredDestinations(m)).toEqual([{ hostname: 'hooks.acme.eu', purpose: 'webhook receiver the app posts events to', port: 443 }]);
+    expect(() => { d.port = Port.of(8443); }).toThrow(TypeError);
+    expect(EgressAllowlist.requiredDestinations(m)).toEqual([{ hostname: 'hooks.acme.eu', purpose: 'webhook receiver the app posts events to', port: Port.of(443), portNumber: 443 }]);
+  });
+
+  // The port was a bare number; it is a Port as every other port of the library, and a reader of the number keeps it.
+  test('a destination\'s port is a Port, and the deprecated portNumber still gives the number', () => {
+    const m = app(checkedStack());
+    EgressAllowlist.requireProbeTargets(m, ['status.acme.eu'], 'host the prober probes for uptime check status', Port.of(8443));
+    const [d] = EgressAllowlist.requiredDestinations(m);
+    expect(d.port).toBeInstanceOf(Port);
+    expect({ port: d.port.toString(), from: d.port.from, single: d.port.isSingle, portNumber: d.portNumber }).toEqual({ port: '8443', from: 8443, single: true, portNumber: 8443 });
   });
 
   test('an empty list with a bad purpose is refused as such, not as a host', () => {
@@ -251,7 +261,7 @@ describe('a destination the machine cannot reach is refused', () => {
 });
 
 describe('an offsite S3 endpoint is declared on its own port', () => {
-  const offsitePort = (m: Machine) => EgressAllowlist.requiredDestinations(m).find((d) => d.purpose.startsWith('backup target (S3'))!.port;
+  const offsitePort = (m: Machine) => EgressAllowlist.requiredDestinations(m).find((d) => d.purpose.startsWith('backup target (S3'))!.port.from;
 
   test('on 443 unless the team names the port its endpoint URL carries', () => {
     const plain = checkedStack();

@@ -79,8 +79,13 @@ export interface RequiredDestination {
   readonly hostname: string;
   /** Who needs it, such as "backup target (Storage Box in hel1)". */
   readonly purpose: string;
-  /** The TCP port it is reached on. */
-  readonly port: number;
+  /** The TCP port it is reached on, one port (`Port.of(23)`); the host table lets the machine reach the host on it alone. */
+  readonly port: Port;
+  /**
+   * The TCP port it is reached on, as a number.
+   * @deprecated read `port.from`: the port is a `Port` since 0.2.0, as every other port of the library
+   */
+  readonly portNumber: number;
   /**
    * Whether the machine only probes it (an uptime check: a connection, a TLS handshake, a request for a public URL),
    * sending none of its data: declared with `requireProbeTargets`.
@@ -233,7 +238,7 @@ export class EgressAllowlist {
       .map((r) => r.ports!.from);
     // DNS over TCP (53) goes to the machine's resolvers, like DNS over UDP (their own set in the table); it
     // reaches allowlisted hostnames too only when a construct declared a destination on it (a TCP uptime check).
-    const declared53 = (required.get(machine) ?? []).some((d) => d.port === 53);
+    const declared53 = (required.get(machine) ?? []).some((d) => d.port.from === 53);
     return [...new Set([...ALLOWLISTED_TCP_PORTS, ...opened])].filter((p) => p !== 53 || declared53).sort((a, b) => a - b);
   }
 
@@ -357,7 +362,7 @@ function declareDestinations(machine: IMachine, hostnames: string[], purpose: st
   checkTokensAtSynth(machine, path, 'egressHostnames', list, false, declared);
   if (!required.has(machine)) machine.node.addValidation({ validate: () => [...unreachableDestinations(machine), ...processorDestinations(machine)] });
   // Frozen: a caller holding what requiredDestinations returns cannot turn a checked destination into a probe or another host.
-  const records = list.map((hostname): RequiredDestination => Object.freeze({ hostname, purpose, port: single, ...(probe ? { probe } : {}) }));
+  const records = list.map((hostname): RequiredDestination => Object.freeze({ hostname, purpose, port: Port.of(single), portNumber: single, ...(probe ? { probe } : {}) }));
   required.set(machine, [...(required.get(machine) ?? []), ...records]);
 }
 
@@ -380,7 +385,7 @@ function allowlistEntries(machine: IMachine, options: EgressAllowlistOptions): A
   // A probe is said to be one, and what the table does with its host: it cannot tell a probe from any other connection.
   for (const r of required.get(machine) ?? []) {
     add(r.hostname, r.probe ? `${r.purpose} (probed on TCP ${r.port}: the probe sends no data, but the host is open to every program on the machine on that port)`
-      : `${r.purpose} (declared for TCP ${r.port})`, [r.port]);
+      : `${r.purpose} (declared for TCP ${r.port})`, [r.port.from]);
   }
   // Derived from the policy, not from declared flows: a machine holding sensitive data may send
   // what the policy allows (scrubbed first) to any processor it names, and nothing else.
@@ -396,7 +401,7 @@ function allowlistEntries(machine: IMachine, options: EgressAllowlistOptions): A
  * reached on (a rule added with `machine.allowOutbound`), as before. A declared destination's port is its host's alone.
  */
 function ownHostPorts(machine: IMachine): number[] {
-  const declared = new Set((required.get(machine) ?? []).map((d) => d.port));
+  const declared = new Set((required.get(machine) ?? []).map((d) => d.port.from));
   const unclaimed = EgressAllowlist.narrowedTcpPorts(machine).filter((p) => !ALLOWLISTED_TCP_PORTS.includes(p) && !declared.has(p));
   return [...new Set([...WEB_TCP_PORTS, ...(opened.get(machine) ?? []), ...unclaimed])].sort((a, b) => a - b);
 }
@@ -422,7 +427,7 @@ function unreachableDestinations(machine: IMachine): string[] {
   const open = (port: number) => rules.some((r) => r.protocol === FirewallProtocol.TCP && r.includesPort(port) && coversWholeInternet(r.peers));
   const errors: string[] = [];
   for (const d of required.get(machine) ?? []) {
-    if (open(d.port)) continue;
+    if (open(d.port.from)) continue;
     const host = Token.isUnresolved(d.hostname) ? `the ${d.purpose} (known at deploy)` : d.hostname;
     errors.push(invalidValue(machine, 'egress', `${host} on TCP ${d.port}`,
       `the ${d.purpose} needs it, and the machine's outbound rules (${rules.map((r) => r.description).join('; ')}) do not open TCP ${d.port} to it, so it would fail at runtime`,
