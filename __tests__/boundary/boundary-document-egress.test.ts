@@ -11,11 +11,12 @@ import { ProductStacks } from '../../stacks';
 import { checkedStack, machine, policy, PUBLIC_ONLY, publicHost } from './fixtures';
 
 /** The rows of the allowlist table under a machine's heading in boundary.md, as hostname -> why. */
-function allowlistOf(doc: string, machinePath: string): Map<string, string> {
+/** The allowlist table of `machinePath` in `doc`: each host with why it is allowed (with `ports`, with its TCP ports instead). */
+function allowlistOf(doc: string, machinePath: string, ports = false): Map<string, string> {
   const section = doc.split(/^### /m).find((s) => s.startsWith(`${machinePath} (`));
   if (!section) throw new Error(`no allowlist section for ${machinePath} in:\n${doc}`);
   const rows = section.split('\n## ')[0].split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| hostname |'));
-  return new Map(rows.map((l) => l.slice(2, -2).split(' | ') as [string, string]));
+  return new Map(rows.map((l) => l.slice(2, -2).split(' | ')).map(([host, tcp, why]) => [host, ports ? tcp : why]));
 }
 
 describe('the boundary document lists what sensitive machines may reach', () => {
@@ -54,9 +55,13 @@ describe('the boundary document lists what sensitive machines may reach', () => 
     // Hetzner's images name Hetzner's mirror in their apt sources: without it, apt under the allowlist may find no source.
     expect(listed.get('mirror.hetzner.com')).toBe("Hetzner's Debian mirror (Hetzner's images use it)");
     expect(listed.get('api.mistral.ai')).toBe('declared processor Mistral AI (Paris, FR)');
+    // Each host on its own ports, as the host table allows it: a declared destination on its own port alone.
+    const ports = allowlistOf(doc, 'acme-production/App', true);
+    expect({ mirror: ports.get('deb.debian.org'), processor: ports.get('api.mistral.ai'), receiver: ports.get('hooks.slack.com') }).toEqual({ mirror: '80, 443', processor: '80, 443', receiver: '443' });
+    expect([...ports].find(([h]) => h.endsWith('(known at deploy)'))?.[1]).toBe('23');
     // The Storage Box's host is known at deploy: shown as the expression that gives it.
     expect([...listed].find(([h]) => h.endsWith('(known at deploy)'))?.[1]).toMatch(/^backup target/);
-    expect(doc).toMatch(/^### acme-production\/App \(secret\)\n\nDNS \(53, UDP and TCP\) to: the resolvers the machine is configured with[^\n]*\n\nNTP \(123\/udp\) to: ntp1\.hetzner\.de, ntp2\.hetzner\.com, ntp3\.hetzner\.net \(systemd-timesyncd is pinned to them\)\.\n\nTCP 23, 80, 443 out, narrowed to:/m);
+    expect(doc).toMatch(/^### acme-production\/App \(secret\)\n\nDNS \(53, UDP and TCP\) to: the resolvers the machine is configured with[^\n]*\n\nNTP \(123\/udp\) to: ntp1\.hetzner\.de, ntp2\.hetzner\.com, ntp3\.hetzner\.net \(systemd-timesyncd is pinned to them\)\.\n\nTCP 23, 80, 443 out, narrowed to these hosts, each on its own ports:/m);
   });
 
   test('names hosts given to EgressAllowlist.apply as extras with their reason, and a sensitive machine left without an allowlist', () => {

@@ -137,7 +137,7 @@ describe('a probe is judged for what it sends', () => {
     expect(EgressAllowlist.requiredDestinations(m).find((d) => d.hostname === 'api.mistral.ai')).toEqual(expect.objectContaining({ port: Port.of(443), probe: true }));
     // The host was on the allowlist already, as the policy's processor; the probe adds nothing to it.
     expect(hostnamesFile(stack, 'acme-production-app').split('\n').filter((h) => h === 'api.mistral.ai')).toHaveLength(1);
-    expect(boundaryDocument({ title: 'Acme', policy, stacks: [stack] })).toMatch(/^\| api\.mistral\.ai \| host the prober probes for uptime check model-api \(probed on TCP 443: the probe sends no data, but the host is open to every program on the machine on that port\); declared processor Mistral AI \(Paris, FR\) \|$/m);
+    expect(boundaryDocument({ title: 'Acme', policy, stacks: [stack] })).toMatch(/^\| api\.mistral\.ai \| 80, 443 \| host the prober probes for uptime check model-api \(probed on TCP 443: the probe sends no data, but the host is open to every program on the machine on that port\); declared processor Mistral AI \(Paris, FR\) \|$/m);
   });
 
   test('an alert receiver at a policy processor\'s API still needs a DataFlow: alerts are data', () => {

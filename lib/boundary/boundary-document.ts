@@ -180,8 +180,9 @@ function egressAllowlistSection(stacks: readonly TerraformStack[]): string[] {
       }
       lines.push(`DNS (53, UDP and TCP) to: the resolvers the machine is configured with, read on the machine (Hetzner's, ${HETZNER_RESOLVERS.join(', ')}, when it names none).`, '');
       lines.push(`NTP (123/udp) to: ${allowlist.timeServers().map((h) => hostCell(construct, h)).join(', ')} (systemd-timesyncd is pinned to them).`, '');
-      lines.push(`TCP ${allowlist.narrowedTcpPorts().join(', ')} out, narrowed to:`, '', '| hostname | why it is allowed |', '|---|---|');
-      for (const e of allowlist.entries()) lines.push(`| ${cell(hostCell(construct, e.hostname))} | ${cell(e.origins.join('; '))} |`);
+      // Each host on its own ports: the table holds address and port together, so the document says both.
+      lines.push(`TCP ${allowlist.narrowedTcpPorts().join(', ')} out, narrowed to these hosts, each on its own ports:`, '', '| hostname | TCP ports | why it is allowed |', '|---|---|---|');
+      for (const e of allowlist.entries()) lines.push(`| ${cell(hostCell(construct, e.hostname))} | ${e.ports.join(', ')} | ${cell(e.origins.join('; '))} |`);
     }
   }
   if (!any) lines.push('', 'No machine holds sensitive or secret data.');
