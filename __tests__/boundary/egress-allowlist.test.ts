@@ -596,7 +596,7 @@ describe('the boot path and the refresh, run for real in a private network names
     host = h;
     writeResolvConf(h, `nameserver ${RESOLVERS_V4[0]}\n`);
     const hosts = h.at('/etc/sovereign/egress-hostnames');
-    expect(fs.readFileSync(hosts, 'utf8')).toBe('ports 80 443\ndeb.debian.org\nsecurity.debian.org\nmirror.hetzner.com\napi.mistral.ai\napi.jina.ai\nports 8443\nstatus.acme.eu\n');
+    const hostnames = fs.readFileSync(hosts, 'utf8');
     const conf = h.at('/etc/nftables.conf');
     fs.writeFileSync(conf, DEBIAN_NFTABLES_CONF);
     const nftables = nftablesService(part.files.find((f) => f.path === NFTABLES_DROP_IN)!.content, conf);
@@ -650,6 +650,8 @@ describe('the boot path and the refresh, run for real in a private network names
       expect(setElements(r[listed].stdout, 'allowed_v4')).toEqual(expect.arrayContaining([`${MISTRAL} . 443`, `${MISTRAL} . 80`, `${PROBED} . 8443`, '192.0.2.10 . 443']));
       expect(setElements(r[listed].stdout, 'allowed_v4')).not.toContain(`${MISTRAL} . 8443`);
     }
+    // The refresh's source: the hosts of each set of ports under its line.
+    expect(hostnames).toBe('ports 80 443\ndeb.debian.org\nsecurity.debian.org\nmirror.hetzner.com\napi.mistral.ai\napi.jina.ai\nports 8443\nstatus.acme.eu\n');
   });
 
   // Debian's /etc/nftables.conf starts with `flush ruleset`: `systemctl restart nftables` (or its reload) removed the
