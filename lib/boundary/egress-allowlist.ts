@@ -117,7 +117,9 @@ const SERVICE_UNIT = /^[A-Za-z0-9:_.-]+(@[A-Za-z0-9:_.-]+)?\.service$/;
  *    single TCP ports opened with `allowTcpPort`. Hetzner firewalls match IP blocks, not
  *    hostnames, so this layer limits ports, not hosts;
  * 2. on the host, an nftables allowlist lets every allowed TCP port reach only the addresses of
- *    allowlisted hostnames, refreshed from DNS by a timer and before apt runs; DNS reaches only the
+ *    allowlisted hostnames, each on its own host's ports (80 and 443 for the mirrors, processors and extra
+ *    hosts, with `allowTcpPort`'s; a declared destination on its declared port alone), refreshed from DNS by a
+ *    timer and before apt runs; DNS reaches only the
  *    resolvers the machine is configured with (read from resolv.conf, or systemd-resolved's list
  *    behind its stub, at every refresh and whenever they change; Hetzner's when it names none) and
  *    NTP only the time servers systemd-timesyncd is pinned to (`timeServers`); what containers or
@@ -185,7 +187,7 @@ export class EgressAllowlist {
    * public URL), for its allowlist, like `requireHostnames`. A probe sends none of the machine's data, so a host that is
    * the API of a processor the policy names passes without a `DataFlow`: the allowlist lets every such processor
    * through already, and the probe opens nothing more. The host table cannot tell a probe from a request, so any other
-   * probed host is open to every program on the machine like a declared destination: a model provider's API the policy
+   * probed host is open to every program on the machine on `port` like a declared destination: a model provider's API the policy
    * does not name is refused here too, and boundary.md lists each probed host with its purpose.
    * @param port the TCP port it is probed on, one port. Default: 443.
    */
