@@ -86,6 +86,21 @@ describe('EgressAllowlist', () => {
 
   // DNS over TCP goes to the resolvers only; a construct that declares a destination on 53 (a TCP
   // uptime check of a name server) gets it narrowed to its hostnames, as any other declared port.
+  // A port the team opens with allowTcpPort is for the allowlist (587 to a mail relay it lists), as before; a port a
+  // construct declares a destination on (a probe's 8443, a Storage Box's 23) is that host's alone.
+  test('gives each host its own ports: 80 and 443 to mirrors and processors, a declared port to its host, allowTcpPort\'s to every host', () => {
+    const m = machine(checkedStack(), 'App', {}, false);
+    const part = applyEgressAllowlist(m, { policy });
+    EgressAllowlist.requireHostnames(m, ['u123.your-storagebox.de'], 'backup target the nightly backups are written to', Port.of(23));
+    m.allowOutbound(FirewallRule.tcpOut(8443, FirewallRule.ANYWHERE, { description: 'uptime check status' }));
+    EgressAllowlist.requireProbeTargets(m, ['status.acme.eu'], 'host the prober probes for uptime check status', Port.of(8443));
+    const mirrors = 'deb.debian.org\nsecurity.debian.org\nmirror.hetzner.com\napi.mistral.ai\napi.jina.ai\n';
+    expect(part.file('/etc/sovereign/egress-hostnames')).toBe(`ports 80 443\n${mirrors}ports 23\nu123.your-storagebox.de\nports 8443\nstatus.acme.eu\n`);
+    EgressAllowlist.allowTcpPort(m, 587, 'SMTP to the mail relay');
+    expect(part.file('/etc/sovereign/egress-hostnames')).toBe(`ports 80 443 587\n${mirrors}ports 23 587\nu123.your-storagebox.de\nports 587 8443\nstatus.acme.eu\n`);
+    expect(part.file(RULESET)).toMatch(/tcp dport \{ 23, 80, 443, 587, 8443 \} ip daddr \. tcp dport @allowed_v4 accept/);
+  });
+
   test('narrows TCP 53 to the allowlisted hostnames as well when a construct declares a destination on it', () => {
     const m = machine(checkedStack(), 'App', {}, false);
     const part = applyEgressAllowlist(m, { policy });

@@ -97,7 +97,7 @@ export interface RequiredDestination {
 /** Hostnames declared on machines by the constructs that need them (backup targets, alert receivers). */
 const required = new WeakMap<IMachine, RequiredDestination[]>();
 
-/** The TCP ports opened with `allowTcpPort`, which every host the allowlist holds for itself is reached on. */
+/** The TCP ports opened with `allowTcpPort`, which every allowlisted host is reached on. */
 const opened = new WeakMap<IMachine, Set<number>>();
 
 /** The units of each machine that send data off it, declared with `guardUnits`. */
@@ -118,7 +118,7 @@ const SERVICE_UNIT = /^[A-Za-z0-9:_.-]+(@[A-Za-z0-9:_.-]+)?\.service$/;
  *    hostnames, so this layer limits ports, not hosts;
  * 2. on the host, an nftables allowlist lets every allowed TCP port reach only the addresses of
  *    allowlisted hostnames, each on its own host's ports (80 and 443 for the mirrors, processors and extra
- *    hosts, with `allowTcpPort`'s; a declared destination on its declared port alone), refreshed from DNS by a
+ *    hosts; a declared destination on its declared port; `allowTcpPort`'s for every host), refreshed from DNS by a
  *    timer and before apt runs; DNS reaches only the
  *    resolvers the machine is configured with (read from resolv.conf, or systemd-resolved's list
  *    behind its stub, at every refresh and whenever they change; Hetzner's when it names none) and
@@ -202,8 +202,8 @@ export class EgressAllowlist {
 
   /**
    * Opens one more TCP port out of `machine` (such as 587 for alert e-mail); the host allowlist
-   * narrows it to the hosts it holds for themselves (mirrors, processors' APIs, extra hosts), as 80 and 443.
-   * A destination a construct declares (`requireHostnames`, `requireProbeTargets`) is reached on its own port only.
+   * narrows it to the allowlisted hostnames, every one of them. To open a port to one host alone, declare that host
+   * on it (`requireHostnames(machine, [host], purpose, Port.of(587))`) and open the firewall with `machine.allowOutbound`.
    */
   public static allowTcpPort(machine: IMachine, port: number, description: string): void {
     requireMachine('EgressAllowlist.allowTcpPort', 'machine', machine);
@@ -380,14 +380,15 @@ function allowlistEntries(machine: IMachine, options: EgressAllowlistOptions): A
     for (const p of ports) entry.ports.add(p);
     entries.set(hostname, entry);
   };
-  const own = ownHostPorts(machine);
+  const shared = sharedPorts(machine);
+  const own = [...WEB_TCP_PORTS, ...shared];
   for (const [h, what] of Object.entries(PACKAGE_MIRRORS)) add(h, what, own);
   for (const h of options.policy.extraEgressHostnames) add(h.hostname, h.describe("the policy's extraEgressHostnames"), own);
   for (const h of options.hostnames ?? []) add(h.hostname, h.describe('EgressAllowlist.apply'), own);
   // A probe is said to be one, and what the table does with its host: it cannot tell a probe from any other connection.
   for (const r of required.get(machine) ?? []) {
     add(r.hostname, r.probe ? `${r.purpose} (probed on TCP ${r.port}: the probe sends no data, but the host is open to every program on the machine on that port)`
-      : `${r.purpose} (declared for TCP ${r.port})`, [r.port.from]);
+      : `${r.purpose} (declared for TCP ${r.port})`, [r.port.from, ...shared]);
   }
   // Derived from the policy, not from declared flows: a machine holding sensitive data may send
   // what the policy allows (scrubbed first) to any processor it names, and nothing else.
@@ -398,14 +399,15 @@ function allowlistEntries(machine: IMachine, options: EgressAllowlistOptions): A
 }
 
 /**
- * The TCP ports of the hosts the allowlist holds for themselves (mirrors, processors' APIs, extra hosts): HTTP, HTTPS,
- * every port opened with `allowTcpPort`, and a single TCP port the firewall opens that no declared destination is
- * reached on (a rule added with `machine.allowOutbound`), as before. A declared destination's port is its host's alone.
+ * The TCP ports every allowlisted host is reached on, as every narrowed port was before: each opened with
+ * `allowTcpPort` (the team opened it for the allowlist, not for one host), and a single TCP port the firewall opens
+ * that no declared destination is reached on (a rule added with `machine.allowOutbound`). A declared destination's
+ * port is its host's alone.
  */
-function ownHostPorts(machine: IMachine): number[] {
+function sharedPorts(machine: IMachine): number[] {
   const declared = new Set((required.get(machine) ?? []).map((d) => d.port.from));
   const unclaimed = EgressAllowlist.narrowedTcpPorts(machine).filter((p) => !ALLOWLISTED_TCP_PORTS.includes(p) && !declared.has(p));
-  return [...new Set([...WEB_TCP_PORTS, ...(opened.get(machine) ?? []), ...unclaimed])].sort((a, b) => a - b);
+  return [...new Set([...(opened.get(machine) ?? []), ...unclaimed])];
 }
 
 /**
