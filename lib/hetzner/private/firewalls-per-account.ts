@@ -58,12 +58,11 @@ function firewallCountProblems(stack: TerraformStack): string[] {
   const over = accounts.filter((a, i) => total(a.firewalls) > limits[i].limit);
   const errors: string[] = [];
   for (const account of over) {
-    const count = total(account.firewalls);
     const { limit, raise } = limits[accounts.indexOf(account)];
     if (reporter(stacks.filter((s) => account.firewalls.some((f) => f.stack === s))) !== stack) continue;
     const where = account.product !== undefined ? `in one Hetzner account (the projects of product '${account.product}': test's, and production's, where staging lives)`
       : 'in one Hetzner account (one provider, one token)';
-    errors.push(invalidValue(stack, 'firewalls', `${count} firewalls`,
+    errors.push(invalidValue(stack, 'firewalls', countOf(account.firewalls),
       `${perStack(account.firewalls)} ${where}, and Hetzner allows ${allowed(limit, raise !== undefined)}, so the deploy that creates the next one fails part-way through`,
       fixFor(account.firewalls, account.product)));
   }
@@ -71,10 +70,9 @@ function firewallCountProblems(stack: TerraformStack): string[] {
   for (const unknown of all.filter((f) => f.instances === undefined)) warnUncounted(unknown);
   // Another product's stacks, a team's own and a stack's other providers may all deploy to one account: their total
   // warns, against the highest limit declared for any of them (if they share an account, it is the raised one).
-  const count = total(all);
   const limit = Math.max(HetznerAccountLimits.DEFAULT_FIREWALLS, ...limits.map((l) => l.limit));
-  if (over.length === 0 && accounts.length > 1 && count > limit) {
-    warnOnce(stack, `Hetzner-FirewallsInAccount: ${invalidValue(stack, 'firewalls', `${count} firewalls`,
+  if (over.length === 0 && accounts.length > 1 && total(all) > limit) {
+    warnOnce(stack, `Hetzner-FirewallsInAccount: ${invalidValue(stack, 'firewalls', countOf(all),
       `${perStack(all)} may deploy to one Hetzner account (a token of any of its projects deploys there), and Hetzner allows `
       + `${allowed(limit, limits.some((l) => l.raise !== undefined && l.limit === limit))}, so the deploy that creates the next one would fail part-way through`, fixFor(all))} `
       + 'If these stacks deploy to Hetzner accounts of their own, this is no problem.');
@@ -106,11 +104,23 @@ function warnUncounted(firewall: Counted): void {
     + 'where it comes from a variable, declare the most it creates: HetznerAccountLimits.declareFirewallCount(firewall, { atMost: 10 }).');
 }
 
-/** "acme-production creates 26 firewalls and acme-staging 26". */
+/**
+ * "acme-production creates 26 firewalls and acme-staging 26". A stack whose firewalls synth cannot count (each warned
+ * of) says so: "0 firewalls" for one whose only firewalls have count or for_each read at plan would be untrue.
+ */
 function perStack(firewalls: readonly Counted[]): string {
-  const counts = groupBy(firewalls, (f) => f.stack.node.id).map((g) => [g[0].stack.node.id, total(g)] as const);
-  const parts = counts.map(([id, n], i) => (i === 0 ? `${id} creates ${n} firewall${n === 1 ? '' : 's'}` : `${id} ${n}`));
+  const UNCOUNTED = 'synth cannot count (count or for_each known at plan: Hetzner-FirewallsUncounted)';
+  const parts = groupBy(firewalls, (f) => f.stack.node.id).map((g, i) => {
+    const [id, n, uncounted] = [g[0].stack.node.id, total(g), g.some((f) => f.instances === undefined)];
+    if (uncounted && n === 0) return `${id} ${i === 0 ? 'creates firewalls' : 'firewalls'} ${UNCOUNTED}`;
+    return `${id} ${i === 0 ? `creates ${n} firewall${n === 1 ? '' : 's'}` : n}${uncounted ? ` and more ${UNCOUNTED}` : ''}`;
+  });
   return parts.length === 1 ? parts[0] : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
+}
+
+/** "51 firewalls", or "at least 51 firewalls" where some of them synth cannot count. */
+function countOf(firewalls: readonly Counted[]): string {
+  return `${firewalls.some((f) => f.instances === undefined) ? 'at least ' : ''}${total(firewalls)} firewalls`;
 }
 
 /**
