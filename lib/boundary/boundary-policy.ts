@@ -230,7 +230,7 @@ function checkAllowance(at: string, prop: string, value: unknown): EgressAllowan
   if (!(allowance.dataClass instanceof DataClass) || !DataClass.all().includes(allowance.dataClass)) {
     const shown = (allowance.dataClass as unknown as { name?: unknown })?.name ?? allowance.dataClass;
     fail(at, 'egress', typeof shown === 'string' ? shown : allowance.dataClass, 'it is not a data class',
-      `use one of ${DataClass.all().map((c) => `DataClass.${c.name.toUpperCase()}`).join(', ')}`);
+      `use one of ${DataClass.written(DataClass.all())}`);
   }
   if (!Object.values(EgressForm).includes(allowance.form)) fail(at, 'egress', allowance.form, 'it is not an egress form', 'use EgressForm.RAW or EgressForm.PSEUDONYMIZED');
   const to = requireArray(at, `${prop}.to`, allowance.to, 'list the processors, such as [Processor.mistralAi()]', (p, pp) =>
