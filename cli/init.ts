@@ -231,23 +231,37 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
   const rl = interactive ? readline.createInterface({ input, terminal: false }) : undefined;
   // Lines typed ahead of a question wait in the iterator instead of being lost.
   const lines = rl?.[Symbol.asyncIterator]();
-  const ask = async (flag: string, question: string, fallback?: string): Promise<string> => {
-    if (flags[flag] !== undefined) return flags[flag];
-    if (lines) {
-      io.out(`${question}${fallback ? ` [${fallback}]` : ''}:`);
-      const next = await lines.next();
-      const answer = next.done ? '' : String(next.value).trim();
-      if (answer !== '' || fallback !== undefined) return answer || fallback!;
-    }
-    if (fallback !== undefined) return fallback;
-    throw new UsageError(`--${flag} is required${interactive ? '' : ' when init does not run in a terminal'}. Fix: pass --${flag} (see \`cdktf-sovereign-hetzner help\`).`);
-  };
   // Outside a terminal every flag without a default is named at once, not one per attempt.
   // The README's `init acme-iac` names the repository, not the product: servers become acme-production-app.
   const product = dirName.replace(/-(iac|infra|infrastructure)$/, '');
   const nameDefault = NAME.test(product) ? product : undefined;
   const required: Array<[string, string]> = [['name', '--name acme'], ['admin-key', '--admin-key "ssh-ed25519 AAAA… you@team.eu"'],
     ['production-admin-key', '--production-admin-key "ssh-ed25519 AAAA… production"'], ['admin-cidrs', '--admin-cidrs 198.51.100.0/24']];
+  // What a question without a default needs, said where it is left empty: a newcomer without a key yet was stopped
+  // with "pass --admin-key", a flag of a command they had not typed.
+  const keyHint = (who: string) => `a public key line of ${who}'s own: make one with ssh-keygen -t ed25519 -f ~/.ssh/${who}-admin and paste the line of ~/.ssh/${who}-admin.pub`;
+  const needs: Record<string, string> = {
+    'name': 'lowercase letters, digits and "-", such as acme',
+    'admin-key': keyHint('test'),
+    'production-admin-key': `${keyHint('production')} (another key than test's)`,
+    'admin-cidrs': 'the networks you and CI deploy from, such as 198.51.100.0/24 (one address: 203.0.113.7/32)',
+  };
+  const ask = async (flag: string, question: string, fallback?: string): Promise<string> => {
+    if (flags[flag] !== undefined) return flags[flag];
+    // Asked again until answered: an empty answer to a question without a default says what it needs.
+    while (lines) {
+      io.out(`${question}${fallback ? ` [${fallback}]` : ''}:`);
+      const next = await lines.next();
+      const answer = next.done ? '' : String(next.value).trim();
+      if (answer !== '' || fallback !== undefined) return answer || fallback!;
+      if (next.done) break;
+      io.out(`  This needs ${needs[flag] ?? 'an answer'}.`);
+    }
+    if (fallback !== undefined) return fallback;
+    const example = required.find(([f]) => f === flag)?.[1] ?? `--${flag} …`;
+    throw new UsageError(`--${flag} is required${interactive ? ' (the input ended before it was answered)' : ' when init does not run in a terminal'}. `
+      + `Fix: pass ${example}${needs[flag] ? `: ${needs[flag]}` : ''} (see \`cdktf-sovereign-hetzner help init\`).`);
+  };
   const missing = interactive ? [] : required.filter(([flag]) => flags[flag] === undefined && !(flag === 'name' && nameDefault));
   if (missing.length > 0) {
     const names = missing.map(([flag]) => `--${flag}`);

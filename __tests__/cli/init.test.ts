@@ -111,6 +111,35 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(product).toContain('Budget.monthly(Money.euros(35))');
   });
 
+  // A newcomer without a key yet pressed Enter at test's key and init stopped with "--admin-key is required. Fix: pass
+  // --admin-key (see `cdktf-sovereign-hetzner help`)": a flag of a command they had not typed, and no word on making a key.
+  test('in a terminal, an empty answer to a question without a default says what it needs and asks again', async () => {
+    const input = Object.assign(new PassThrough(), { isTTY: true });
+    const dir = path.join(work, 'asked-again');
+    const lines: string[] = [];
+    const done = initCommand([dir, '--name', 'acme', '--domain', 'acme.eu', '--location', 'nbg1', '--public', 'none', '--pseudonymized', 'none', '--budget', '40'],
+      { env: {}, out: (l) => lines.push(l), err: () => undefined }, input);
+    for (const answer of ['', KEY, PRODUCTION_KEY, '', '198.51.100.0/24']) input.write(`${answer}\n`);
+    expect(await done).toBe(0);
+    expect(lines.slice(0, 7)).toEqual([
+      "Test's admin SSH public key (ssh-ed25519 AAAA…):",
+      "  This needs a public key line of test's own: make one with ssh-keygen -t ed25519 -f ~/.ssh/test-admin and paste the line of ~/.ssh/test-admin.pub.",
+      "Test's admin SSH public key (ssh-ed25519 AAAA…):",
+      "Production's admin SSH public key, another key than test's (ssh-ed25519 AAAA…):",
+      'Networks admins and CI deploy from (CIDRs, comma-separated):',
+      '  This needs the networks you and CI deploy from, such as 198.51.100.0/24 (one address: 203.0.113.7/32).',
+      'Networks admins and CI deploy from (CIDRs, comma-separated):',
+    ]);
+    expect(fs.readFileSync(path.join(dir, 'product.ts'), 'utf8')).toContain(KEY);
+    // Input that ends unanswered (Ctrl-D) still stops, with the flag, what it needs and where help is.
+    const closed = Object.assign(new PassThrough(), { isTTY: true });
+    const stopped = initCommand([path.join(work, 'asked-closed'), '--name', 'acme'], { env: {}, out: () => undefined, err: () => undefined }, closed);
+    for (const answer of ['', '', '']) closed.write(`${answer}\n`);
+    closed.end();
+    await expect(stopped).rejects.toThrow("--admin-key is required (the input ended before it was answered). Fix: pass --admin-key \"ssh-ed25519 AAAA… you@team.eu\": a public key line of test's own: "
+      + 'make one with ssh-keygen -t ed25519 -f ~/.ssh/test-admin and paste the line of ~/.ssh/test-admin.pub (see `cdktf-sovereign-hetzner help init`).');
+  });
+
   test("in a terminal, the product name offered for a directory named like the README's acme-iac is acme", async () => {
     const input = Object.assign(new PassThrough(), { isTTY: true });
     const dir = path.join(work, 'named-by-dir', 'acme-iac');
