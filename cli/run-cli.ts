@@ -160,8 +160,10 @@ const COMMAND_USAGE: Readonly<Record<string, string>> = {
   'report': REPORT_USAGE,
 };
 
-const USAGE = `Usage:
-${[STAGING_USAGE, SNAPSHOT_USAGE, RELEASE_USAGE, INIT_USAGE, CHECK_USAGE, GUARD_USAGE, COST_USAGE, REPORT_USAGE].join('\n')}
+// In the order a team meets them, init first: `npx cdktf-sovereign-hetzner` alone printed staging's four commands
+// first and init a hundred lines down, past a newcomer's screen.
+const USAGE = `Usage (new here? init scaffolds your IaC repository; \`cdktf-sovereign-hetzner help COMMAND\` shows one command):
+${[INIT_USAGE, CHECK_USAGE, COST_USAGE, REPORT_USAGE, GUARD_USAGE, RELEASE_USAGE, SNAPSHOT_USAGE, STAGING_USAGE].join('\n')}
 The Hetzner commands read HCLOUD_TOKEN (and HCLOUD_ENDPOINT, if set: Hetzner's API or this machine, else they refuse);
 with a project per environment, release reads HCLOUD_TOKEN_TEST and HCLOUD_TOKEN_PRODUCTION, and snapshot and staging
 production's. With a state bucket in each environment's project, release reads AWS_ACCESS_KEY_ID_TEST,

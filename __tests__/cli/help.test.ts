@@ -43,7 +43,19 @@ describe('cdktf-sovereign-hetzner help', () => {
     const unknown = await cli(['deploy']);
     expect(unknown.code).toBe(2);
     expect(unknown.out).toBe('');
-    expect(unknown.err).toMatch(/^error: unknown command 'deploy'\. Fix: run one of the commands below\.\nUsage:/);
+    expect(unknown.err).toMatch(/^error: unknown command 'deploy'\. Fix: run one of the commands below\.\nUsage/);
+  });
+
+  // `npx cdktf-sovereign-hetzner` alone printed staging's commands first and init, a newcomer's first, 100 lines down.
+  test('the whole usage starts with init, saying so to a newcomer, and how to see one command', async () => {
+    for (const args of [[], ['help'], ['--help']]) {
+      const { code, out } = await cli(args);
+      expect(code).toBe(0);
+      expect(out.split('\n').slice(0, 2)).toEqual([
+        'Usage (new here? init scaffolds your IaC repository; `cdktf-sovereign-hetzner help COMMAND` shows one command):',
+        '  cdktf-sovereign-hetzner init [DIR] [--name NAME] [--domain DOMAIN] [--location fsn1|nbg1|hel1]',
+      ]);
+    }
   });
 });
 
