@@ -75,6 +75,13 @@ describe('Peer: refusal of bad input', () => {
     expect(refusal(() => Peer.ipv6('2001:db8::1/32'))).toMatch(/Fix: write the start of the block, '2001:db8::\/32', or the one address, '2001:db8::1\/128'$/);
   });
 
+  // A newcomer pasted their own address as "what is my IP" shows it, and the fix said "such as '203.0.113.0/24'":
+  // another network's block, which copied would open SSH to the whole /24.
+  test('an address without a prefix length: the fix names the block of that one address', () => {
+    expect(refusal(() => Peer.ipv4('203.0.113.7'))).toMatch(/^Peer\.ipv4\.cidr: '203\.0\.113\.7' is not allowed: .* Fix: add the prefix length: '203\.0\.113\.7\/32' for this one address, or the block of its network$/);
+    expect(refusal(() => Peer.ipv6('2001:db8::1'))).toMatch(/Fix: add the prefix length: '2001:db8::1\/128' for this one address, or the block of its network$/);
+  });
+
   test('the wrong family is refused, and the fix names the right factory', () => {
     expect(refusal(() => Peer.ipv4('2001:db8::/32'))).toBe("Peer.ipv4.cidr: '2001:db8::/32' is not allowed: it is an IPv6 block. Fix: use Peer.ipv6('2001:db8::/32')");
     expect(refusal(() => Peer.ipv4('::ffff:0:0/96'))).toMatch(/it is an IPv6 block\. Fix: use Peer\.ipv6\('::ffff:0:0\/96'\)$/);

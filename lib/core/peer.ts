@@ -160,6 +160,12 @@ export function cidrFix(block: unknown, example = FIX): string {
   const cidr = blockText(block);
   const problem = cidrProblem(cidr);
   if (problem === undefined || typeof cidr !== 'string') return example;
+  // An address without a prefix length (a newcomer's own, as "what is my IP" shows it): the block of that one
+  // address, not an example of another network's (a /24 would open SSH to 255 strangers' addresses too).
+  if (ipaddr.IPv4.isValidFourPartDecimal(cidr) || (ipaddr.IPv6.isValid(cidr) && !cidr.includes('%'))) {
+    const one = `${cidr}/${ipaddr.parse(cidr).kind() === 'ipv4' ? 32 : 128}`;
+    if (cidrProblem(one) === undefined) return `add the prefix length: '${one}' for this one address, or the block of its network`;
+  }
   const match = /^([^/\s]+)\/(\d{1,3})$/.exec(cidr);
   if (!match) return example;
   const [, address, prefixText] = match;
