@@ -55,6 +55,23 @@ interface Cdk {
  */
 const CDKTN_CLI_NODE = '22.19';
 
+/**
+ * What `Next:` adds for a Node the CDK's CLI does not run on: cdktn's init ran on Node 20 without a word, npm install
+ * and npm test passed, and the first `npx cdktn synth` crashed with "markAsUncloneable is not a function".
+ * @internal
+ */
+export function nodeNoteFor(cdk: Cdk, nodeVersion: string): string | undefined {
+  if (cdk.library !== 'cdktn' || !olderThan(nodeVersion, CDKTN_CLI_NODE)) return undefined;
+  return `Note: this is Node ${nodeVersion}, and the cdktn CLI needs ${CDKTN_CLI_NODE} or later: npm install and npm test run on it, but `
+    + `npx cdktn synth (and deploy) stops at "markAsUncloneable is not a function". Switch to Node ${CDKTN_CLI_NODE} or later (such as nvm install 22) before the first synth.`;
+}
+
+function olderThan(version: string, minimum: string): boolean {
+  const [a, b] = [version, minimum].map((v) => v.replace(/^v/, '').split('.').map(Number));
+  for (let i = 0; i < b.length; i++) if ((a[i] ?? 0) !== b[i]) return (a[i] ?? 0) < b[i];
+  return false;
+}
+
 /** The CDK of a package.json of this library: CDK Terrain when it is a peer dependency. */
 export function cdkOf(pkg: { peerDependencies?: Record<string, string> }): Cdk {
   return pkg.peerDependencies?.cdktn !== undefined
@@ -147,6 +164,8 @@ export async function initCommand(argv: readonly string[], io: CliIo, input: Nod
   const below = path.relative(process.cwd(), target);
   const cd = below === '' ? '' : `cd ${shellWord(below.startsWith('..') ? target : below)} && `;
   io.out(`Next: ${cd}npm install && npm test (offline: the stand-in provider plays Hetzner), then read README.md there.`);
+  const nodeNote = nodeNoteFor(cdkOf(ownPackage()), process.versions.node);
+  if (nodeNote) io.out(nodeNote);
   return 0;
 }
 

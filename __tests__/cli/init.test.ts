@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { PassThrough } from 'stream';
 import { Testing } from 'cdktf';
-import { cdkOf, initCommand } from '../../cli/init';
+import { cdkOf, initCommand, nodeNoteFor } from '../../cli/init';
 import { releasePlan, shellLine } from '../../lib/environments/release-plan';
 import { packedLibrary } from '../setup/packed-library';
 import * as YAML from 'yaml';
@@ -401,6 +401,17 @@ describe('cdktf-sovereign-hetzner init', () => {
   test('scaffolds for the CDK its own package is built for: cdktf, or cdktn for cdktn-sovereign-hetzner', () => {
     expect(cdkOf({ peerDependencies: { cdktf: '^0.21.0', constructs: '^10.4.2' } })).toEqual({ library: 'cdktf', cliPackage: 'cdktf-cli', command: 'cdktf', nodeMajor: 20 });
     expect(cdkOf({ peerDependencies: { cdktn: '~0.24.0', constructs: '>=10.6.0 <10.8.0' } })).toEqual({ library: 'cdktn', cliPackage: 'cdktn-cli', command: 'cdktn', nodeMajor: 22 });
+  });
+
+  // cdktn's init on Node 20 said nothing: npm install and npm test passed, and the first `npx cdktn synth` crashed with
+  // "markAsUncloneable is not a function", which names no Node version.
+  test("cdktn's init on a Node older than its CLI needs says so after Next:, naming the crash and the fix; cdktf's never", () => {
+    const cdktn = cdkOf({ peerDependencies: { cdktn: '~0.24.0' } });
+    expect(nodeNoteFor(cdktn, '20.20.2')).toBe('Note: this is Node 20.20.2, and the cdktn CLI needs 22.19 or later: npm install and npm test run on it, but '
+      + 'npx cdktn synth (and deploy) stops at "markAsUncloneable is not a function". Switch to Node 22.19 or later (such as nvm install 22) before the first synth.');
+    expect(nodeNoteFor(cdktn, '22.18.9')).toMatch(/^Note: this is Node 22\.18\.9/);
+    for (const fine of ['22.19.0', '22.20.1', '24.1.0']) expect(nodeNoteFor(cdktn, fine)).toBeUndefined();
+    expect(nodeNoteFor(cdkOf({ peerDependencies: { cdktf: '^0.21.0' } }), '20.20.2')).toBeUndefined();
   });
 
   describe('the scaffolded repository, with the packed library', () => {
