@@ -7,7 +7,8 @@ import {
   AiActRole, AlertReceiver, BoundaryPolicy, Budget, DataClass, DeadMansSwitch, EgressForm, Environment, Location,
   MonitoringPlan, Money, Phase, Processor, Product, RestoreCheck, StagingMode, UptimeCheck, ValidationError,
 } from '../lib';
-import { sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
+import { isOpenSshPublicKey, sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
+import { cidrFix, cidrProblem } from '../lib/core/peer';
 import { ProductStacks } from '../stacks';
 import { requirementsOfStacks, environmentExample, type Requirement } from './check';
 import { packedPackageName } from './packed-package';
@@ -272,9 +273,14 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
       io.out(`${question}${fallback ? ` [${fallback}]` : ''}:`);
       const next = await lines.next();
       const answer = next.done ? '' : String(next.value).trim();
-      if (answer !== '' || fallback !== undefined) return answer || fallback!;
-      if (next.done) break;
-      io.out(`  This needs ${needs[flag] ?? 'an answer'}.`);
+      if (answer === '' && fallback === undefined) {
+        if (next.done) break;
+        io.out(`  This needs ${needs[flag] ?? 'an answer'}.`);
+        continue;
+      }
+      const problem = answerProblem(flag, answer || fallback!);
+      if (problem === undefined || next.done) return answer || fallback!;
+      io.out(`  ${problem}`);
     }
     if (fallback !== undefined) return fallback;
     const example = required.find(([f]) => f === flag)?.[1] ?? `--${flag} …`;
@@ -294,7 +300,7 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
     const location = await ask('location', 'Location of the machines (fsn1, nbg1, hel1)', 'fsn1');
     const adminKey = await ask('admin-key', "Test's admin SSH public key (ssh-ed25519 AAAA…)");
     const productionAdminKey = await ask('production-admin-key', "Production's admin SSH public key, another key than test's (ssh-ed25519 AAAA…)");
-    const adminCidrs = (await ask('admin-cidrs', 'Networks admins and CI deploy from (CIDRs, comma-separated)')).split(',').map((c) => c.trim()).filter(Boolean);
+    const adminCidrs = cidrList(await ask('admin-cidrs', 'Networks admins and CI deploy from (CIDRs, comma-separated)'));
     const publicTo = list(await ask('public', 'Processors that may receive public data (mistral, jina; none)', 'mistral'));
     const pseudonymizedTo = list(await ask('pseudonymized', 'Processors that may receive pseudonymized data (none)', 'none'));
     // Phase 1 is about €30 a month (`npm run cost`): €40 keeps a new repository's first synth under Cost-NearBudget's 80%.
@@ -309,8 +315,47 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
   }
 }
 
+function cidrList(text: string): string[] {
+  return text.split(',').map((c) => c.trim()).filter(Boolean);
+}
+
 function list(text: string): string[] {
   return text.toLowerCase() === 'none' ? [] : text.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
+}
+
+/**
+ * What is wrong with one answer (a flag's value, or what was typed for it), checked alone; undefined when nothing is.
+ * In a terminal the question is asked again with it, so that a typo in the networks does not cost every answer
+ * after it; with flags it is the usage error. What needs the answers together (two keys alike, blocks that together
+ * cover the internet) is left to validate and the library's synth.
+ */
+function answerProblem(flag: string, value: string): string | undefined {
+  switch (flag) {
+    case 'name':
+      return NAME.test(value) ? undefined : `--name '${value}' is not allowed: it becomes part of server and stack names. Fix: use 3 to 32 lowercase letters, digits and "-", such as acme.`;
+    case 'domain':
+      return /^[a-z0-9.-]+\.[a-z]{2,}$/.test(value) ? undefined : `--domain '${value}' is not a domain name. Fix: pass the host your product answers on, such as acme.eu.`;
+    case 'location': {
+      const location = Location.of(value);
+      return location.isKnown && location.inEu ? undefined : `--location '${value}' is not allowed: the product's data stays in the EU. Fix: use fsn1, nbg1 or hel1.`;
+    }
+    case 'admin-key':
+    case 'production-admin-key':
+      return isOpenSshPublicKey(value) ? undefined
+        : `--${flag} '${value.slice(0, 24)}…' is not an OpenSSH public key. Fix: pass the single line of a .pub file, such as ~/.ssh/id_ed25519.pub (never the private key).`;
+    case 'admin-cidrs': {
+      const bad = cidrList(value).find((c) => cidrProblem(c) !== undefined);
+      return bad === undefined ? undefined : `--admin-cidrs '${bad}' is not allowed: ${cidrProblem(bad)}. Fix: ${cidrFix(bad)}.`;
+    }
+    case 'public':
+    case 'pseudonymized': {
+      const unknown = list(value).find((p) => !PROCESSORS[p]);
+      return unknown === undefined ? undefined
+        : `processor '${unknown}' is not one init knows. Fix: use ${Object.keys(PROCESSORS).join(' or ')} (or none), and declare others in product.ts.`;
+    }
+    default:
+      return undefined;
+  }
 }
 
 /**
@@ -318,14 +363,11 @@ function list(text: string): string[] {
  * the library's own message; returns the synthesized stacks.
  */
 function validate(answers: InitAnswers): SynthesizedStack[] {
-  if (!NAME.test(answers.name)) {
-    throw new UsageError(`--name '${answers.name}' is not allowed: it becomes part of server and stack names. Fix: use 3 to 32 lowercase letters, digits and "-", such as acme.`);
-  }
-  if (!/^[a-z0-9.-]+\.[a-z]{2,}$/.test(answers.domain)) throw new UsageError(`--domain '${answers.domain}' is not a domain name. Fix: pass the host your product answers on, such as acme.eu.`);
-  const location = Location.of(answers.location);
-  if (!location.isKnown || !location.inEu) throw new UsageError(`--location '${answers.location}' is not allowed: the product's data stays in the EU. Fix: use fsn1, nbg1 or hel1.`);
-  for (const p of [...answers.publicTo, ...answers.pseudonymizedTo]) {
-    if (!PROCESSORS[p]) throw new UsageError(`processor '${p}' is not one init knows. Fix: use ${Object.keys(PROCESSORS).join(' or ')} (or none), and declare others in main.ts.`);
+  const given: Array<[string, string]> = [['name', answers.name], ['domain', answers.domain], ['location', answers.location],
+    ['public', answers.publicTo.join(',') || 'none'], ['pseudonymized', answers.pseudonymizedTo.join(',') || 'none']];
+  for (const [flag, value] of given) {
+    const problem = answerProblem(flag, value);
+    if (problem) throw new UsageError(problem);
   }
   if (sshKeyMaterial(answers.productionAdminKey) === sshKeyMaterial(answers.adminKey)) {
     throw new UsageError("--production-admin-key is --admin-key's key: test's CI job would hold a key that is root on production. "

@@ -59,7 +59,7 @@ describe('cdktf-sovereign-hetzner init', () => {
 
   test.each([
     [['--location', 'ash'], /--location 'ash' is not allowed: the product's data stays in the EU\. Fix: use fsn1, nbg1 or hel1\./],
-    [['--public', 'openai'], /processor 'openai' is not one init knows\. Fix: use mistral or jina/],
+    [['--public', 'openai'], /processor 'openai' is not one init knows\. Fix: use mistral or jina \(or none\), and declare others in product\.ts\.$/],
     [['--name', 'Acme Corp'], /--name 'Acme Corp' is not allowed: .* Fix: use 3 to 32 lowercase letters/],
     [['--admin-cidrs', '0.0.0.0/1,128.0.0.0/1'], /admin\.cidrs: .* is not allowed: together these blocks cover the whole internet, and SSH must never be open to it\. Fix:/],
     // Refused by a construct's validation at synth (cdktf's report), not by a ValidationError: still a flag's value.
@@ -138,6 +138,30 @@ describe('cdktf-sovereign-hetzner init', () => {
     closed.end();
     await expect(stopped).rejects.toThrow("--admin-key is required (the input ended before it was answered). Fix: pass --admin-key \"ssh-ed25519 AAAA… you@team.eu\": a public key line of test's own: "
       + 'make one with ssh-keygen -t ed25519 -f ~/.ssh/test-admin and paste the line of ~/.ssh/test-admin.pub (see `cdktf-sovereign-hetzner help init`).');
+  });
+
+  // A typo in the networks (an address without its prefix), typed in a terminal, was refused only after the last
+  // question, and the refusal ended init: every answer was lost with it.
+  test('in a terminal, an answer refused alone is refused at once, with its fix, and asked again; the others are kept', async () => {
+    const input = Object.assign(new PassThrough(), { isTTY: true });
+    const dir = path.join(work, 'refused-at-once');
+    const lines: string[] = [];
+    const done = initCommand([dir, '--name', 'acme', '--domain', 'acme.eu', '--pseudonymized', 'none', '--budget', '40'],
+      { env: {}, out: (l) => lines.push(l), err: () => undefined }, input);
+    // location, test's key (the private key's first line, then the .pub line), production's key, networks, public
+    for (const answer of ['ash', 'nbg1', '-----BEGIN OPENSSH PRIVATE KEY-----', KEY, PRODUCTION_KEY, '203.0.113.7', '203.0.113.7/32', 'openai', 'jina']) input.write(`${answer}\n`);
+    expect(await done).toBe(0);
+    expect(lines.filter((l) => l.startsWith('  '))).toEqual([
+      "  --location 'ash' is not allowed: the product's data stays in the EU. Fix: use fsn1, nbg1 or hel1.",
+      "  --admin-key '-----BEGIN OPENSSH PRIVA…' is not an OpenSSH public key. Fix: pass the single line of a .pub file, such as ~/.ssh/id_ed25519.pub (never the private key).",
+      "  --admin-cidrs '203.0.113.7' is not allowed: a CIDR block is an address and a prefix length, such as 203.0.113.0/24 or 2001:db8::/32. "
+        + "Fix: add the prefix length: '203.0.113.7/32' for this one address, or the block of its network.",
+      "  processor 'openai' is not one init knows. Fix: use mistral or jina (or none), and declare others in product.ts.",
+    ]);
+    const product = fs.readFileSync(path.join(dir, 'product.ts'), 'utf8');
+    expect(product).toContain("location: Location.of('nbg1')");
+    expect(product).toContain("cidrs: ['203.0.113.7/32']");
+    expect(product).toContain('{ dataClass: DataClass.PUBLIC, to: [jina], form: EgressForm.RAW }');
   });
 
   test("in a terminal, the product name offered for a directory named like the README's acme-iac is acme", async () => {
