@@ -13,7 +13,7 @@ const REFRESH = '/usr/local/sbin/sovereign-egress-refresh';
 const RULESET = '/etc/nftables.d/sovereign-egress.nft';
 const TIME_SERVERS = '/etc/sovereign/egress-time-servers';
 const TIMESYNCD_DROP_IN = '/etc/systemd/timesyncd.conf.d/zz-sovereign-egress.conf';
-const NFTABLES_DROP_IN = '/etc/systemd/system/nftables.service.d/50-sovereign-egress.conf';
+const NFTABLES_DROP_IN = '/etc/systemd/system/nftables.service.d/zz-sovereign-egress.conf';
 const CHECK_UNIT = 'sovereign-egress-check';
 const METRICS = ['sovereign_egress_refresh_success', 'sovereign_egress_refresh_timestamp_seconds', 'sovereign_egress_table_present'];
 

@@ -9,6 +9,7 @@ import { METADATA_GUARD_CHECK, METADATA_GUARD_TABLE } from '../../lib/backup/pri
 import { ensureBasePart, METADATA_GUARD_RULESET } from '../../lib/backup/private/tooling';
 import { HOST_TABLES_DIR, hostTableDefinition } from '../../lib/hetzner/private/nftables-table';
 import { PRIVATE_INGRESS_CHECK } from '../../lib/hetzner/private/private-ingress-check';
+import { HOST_TABLES_LOADER_METRIC } from '../../lib/hetzner/private/table-check';
 import {
   PRIVATE_INGRESS_DEFINITION, PRIVATE_INGRESS_NFTABLES_DROP_IN, PRIVATE_INGRESS_NFTABLES_LOADER, PRIVATE_INGRESS_RULESET, PRIVATE_INGRESS_UNIT,
 } from '../../lib/hetzner/private/private-ingress-table';
@@ -465,6 +466,56 @@ describeWithRealParts(systemdTestAvailable, 'the private-network ingress table a
     expect(boot.deps('systemd-networkd.service', 'After')).toContain('network-pre.target');
     // The check that loads it again after a flush, and records whether it is there, runs from every boot on.
     expect(bootTransaction(bundle, 'timers.target').jobs).toContain(`${PRIVATE_INGRESS_CHECK}.timer`);
+  });
+
+  // `systemctl edit nftables` writes override.conf, which sorted after the parts' 50-*.conf drop-ins: one that reset
+  // ExecStart= (to run Debian's `nft -f /etc/nftables.conf` again, say) silently dropped the host tables from every restart.
+  test("a user's override.conf that resets nftables.service's commands is read before the parts' drop-ins: the loader still runs", () => {
+    const bundle = bundleOf(phase3, 'phase3-traction-production-app');
+    const user = { name: 'user', files: [{ path: '/etc/systemd/system/nftables.service.d/override.conf',
+      content: '[Service]\nExecStart=\nExecStart=/usr/sbin/nft -f /etc/nftables.conf\nExecReload=\nExecReload=/usr/sbin/nft -f /etc/nftables.conf\nExecStop=\nExecStop=/usr/sbin/nft flush ruleset\n' }] };
+    const nftables = bootTransaction({ parts: [...bundle.parts, user] }, 'nftables.service');
+    expect(['ExecStart', 'ExecReload', 'ExecStop'].map((kind) => nftables.commands('nftables.service', kind)))
+      .toEqual(['start', 'reload', 'stop'].map((verb) => [`${PRIVATE_INGRESS_NFTABLES_LOADER} ${verb}`]));
+  });
+
+  // A drop-in that still sorts after the parts' (zzz-local.conf) and resets a command: nothing told that nftables.service
+  // no longer loaded the host tables; each restart removed them until the checks, silently.
+  (canRun ? test : test.skip)("a drop-in read after the parts' that resets nftables.service's start: every check records it, naming the fix", () => {
+    const bundle = bundleOf(phase3, 'phase3-traction-production-app');
+    const files = new Map(bundle.parts.flatMap((p) => p.files).map((f) => [f.path, f.content ?? '']));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'host-tables-loader-'));
+    try {
+      const guard = path.join(dir, 'guard.nft');
+      fs.writeFileSync(guard, files.get(METADATA_GUARD_RULESET)!);
+      const check = path.join(dir, 'check');
+      fs.writeFileSync(check, files.get(`/usr/local/sbin/${METADATA_GUARD_CHECK}`)!, { mode: 0o755 });
+      /** `systemctl show -p ExecStart -p ExecReload -p ExecStop nftables.service`, as systemd merged the unit with `extra`'s drop-in. */
+      const show = (extra: string | undefined) => {
+        const user = extra === undefined ? [] : [{ name: 'user', files: [{ path: '/etc/systemd/system/nftables.service.d/zzz-local.conf', content: extra }] }];
+        const merged = bootTransaction({ parts: [...bundle.parts, ...user] }, 'nftables.service');
+        return ['ExecStart', 'ExecReload', 'ExecStop'].flatMap((kind) => merged.commands('nftables.service', kind)
+          .map((line) => `${kind}={ path=${line.split(' ')[0]} ; argv[]=${line} ; ignore_errors=no ; start_time=[n/a] ; stop_time=[n/a] ; pid=0 ; code=(null) ; status=0/0 }`)).join('\n');
+      };
+      const systemctl = path.join(dir, 'systemctl');
+      fs.writeFileSync(systemctl, `#!/bin/sh\ncat ${dir}/show\n`, { mode: 0o755 });
+      const run = (extra: string | undefined) => {
+        fs.writeFileSync(path.join(dir, 'show'), `${show(extra)}\n`);
+        const r = spawnSync('unshare', ['-n', 'sh', '-c', `nft -f ${guard} && SOVEREIGN_SYSTEMCTL=${systemctl} METADATA_GUARD_RULESET_FILE=${guard} `
+          + `METADATA_GUARD_TEXTFILE_DIR=${dir} ${check}; echo "rc=$?"`], { encoding: 'utf8' });
+        const metric = fs.readFileSync(path.join(dir, 'sovereign_metadata_guard.prom'), 'utf8');
+        return { rc: r.stdout.trim(), loader: new RegExp(`^${HOST_TABLES_LOADER_METRIC}\\{check="${METADATA_GUARD_CHECK}"\\} (\\d)$`, 'm').exec(metric)?.[1], stderr: r.stderr };
+      };
+      expect(run(undefined)).toEqual({ rc: 'rc=0', loader: '1', stderr: '' });
+      // Debian's start back, as a user who wanted it would write it: the table is there now (rc 0), the loader is not.
+      const bypassed = run('[Service]\nExecStart=\nExecStart=/usr/sbin/nft -f /etc/nftables.conf\n');
+      expect(bypassed).toMatchObject({ rc: 'rc=0', loader: '0' });
+      expect(bypassed.stderr).toMatch(/nftables\.service does not run the host tables' loader for ExecStart=: .*systemctl cat nftables shows it: remove its reset/);
+      // A second command beside the loader's (ExecStop= added to, not reset): its own transaction, the tables missing after it.
+      expect(run('[Service]\nExecStop=/usr/sbin/nft flush ruleset\n')).toMatchObject({ loader: '0', stderr: expect.stringMatching(/loader for ExecStop=:/) });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('node exporter, on the app machine\'s private address, starts after the network', () => {

@@ -1031,7 +1031,7 @@ describe('the rollout agent', () => {
     expect(run.status).toBe(0);
     expect(m.read(PRIVATE_INGRESS_NFTABLES_DROP_IN)).toBeUndefined();
     expect(m.systemctl()).toEqual(['daemon-reload']);
-    expect(run.output).toMatch(/nftables.service lost its drop-in 50-sovereign-private-ingress.conf: not restarted \(its restart removes every nftables table but the host tables\)/);
+    expect(run.output).toMatch(/nftables.service lost its drop-in zz-sovereign-private-ingress.conf: not restarted \(its restart removes every nftables table but the host tables\)/);
   });
 
   // Review: a whole file the bundle had put over Debian's nftables.service was said to be a lost drop-in.

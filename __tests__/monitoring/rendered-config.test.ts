@@ -89,7 +89,7 @@ withTools('the rendered configuration passes its own checker', () => {
     };
     const all = probers();
     // The rollout agent's, the egress allowlist's and the private-network table's own records (and their checks' repairs), on every watched machine.
-    const TOOLING = ['RolloutFailed', 'EgressAllowlistNotLoaded', 'EgressAllowlistRefreshFailing', 'PrivateIngressNotLoaded', 'MetadataGuardNotLoaded', 'HostTableRepaired'];
+    const TOOLING = ['RolloutFailed', 'EgressAllowlistNotLoaded', 'EgressAllowlistRefreshFailing', 'PrivateIngressNotLoaded', 'MetadataGuardNotLoaded', 'HostTableRepaired', 'HostTablesLoaderBypassed'];
     const phase1Test = names(all[0]);
     const phase1Production = names(all[1]);
     const phase2Production = names(all[3]);

@@ -467,6 +467,24 @@ describeWithPromtool('the rendered alert rules, evaluated by promtool', () => {
     });
   });
 
+  // A drop-in read after the parts' that reset nftables.service's start left the host tables out of every restart, and
+  // nothing said so. Each check records whether the loader is in place, labelled with its name: one alert per machine.
+  test("nftables.service not running the host tables' loader, as any check of the machine reads it, fires HostTablesLoaderBypassed after 5 minutes, once", () => {
+    const loader = (check: string) => sel('sovereign_host_tables_loader_in_place', { ...prod, check });
+    expectPass(rules(Phase.ONE, 'production'), {
+      interval: '1m',
+      series: {
+        [loader('sovereign-egress-check')]: '1x10 0x30',
+        [loader('sovereign-metadata-guard-check')]: '1x10 0x30',
+        [loader('sovereign-private-ingress-check')]: '1x40',
+      },
+      expect: [
+        { at: '14m', alert: 'HostTablesLoaderBypassed', labels: [] },
+        { at: '17m', alert: 'HostTablesLoaderBypassed', labels: [{ ...prod, severity: 'warning', notify: 'ops' }] },
+      ],
+    });
+  });
+
   test('the egress allowlist: a missing table (by the refresh or the 2-minute check) or a stale check is critical after 5 minutes, a failing or stopped refresh a warning after 20', () => {
     const file = rules(Phase.ONE, 'production');
     // A reboot without the boot unit: the refresh finds no table at 10m (and then fails to load it).

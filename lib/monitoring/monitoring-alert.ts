@@ -90,6 +90,10 @@ export class MonitoringAlert {
   public static readonly HOST_TABLE_REPAIRED = new MonitoringAlert('HostTableRepaired', 1,
     'the host egress allowlist, the private-network ingress table and the metadata guard of every watched machine (their 2-minute checks)',
     'a check found its nftables table missing and loaded it again within the last hour: something flushed the ruleset (nft flush ruleset, a firewall tool) and the table was gone for up to 2 minutes, which the alerts on a missing table never see, as it is back when they read', 'warning');
+  /** nftables.service no longer runs the host tables' loader: a drop-in read after the parts' resets its commands. */
+  public static readonly HOST_TABLES_LOADER_BYPASSED = new MonitoringAlert('HostTablesLoaderBypassed', 1,
+    "nftables.service's commands on every watched machine with a host table (read by its 2-minute checks)",
+    "its start, reload or stop is not the host tables' loader (a drop-in read after nftables.service.d/zz-sovereign-*.conf resets it), so every restart, reload or stop leaves the host tables out until the checks load them again, for 5 minutes", 'warning');
   /** A machine has less than 10% of its memory available (Phase 2). */
   public static readonly MEMORY_ALMOST_EXHAUSTED = new MonitoringAlert('MemoryAlmostExhausted', 2,
     'the memory of every watched machine', 'less than 10% is available for 10 minutes', 'warning');
@@ -109,7 +113,7 @@ export class MonitoringAlert {
       MonitoringAlert.UPTIME_CHECK_FAILED, MonitoringAlert.TLS_CERTIFICATE_EXPIRING, MonitoringAlert.BACKUP_TOO_OLD,
       MonitoringAlert.BACKUP_JOB_FAILED, MonitoringAlert.RESTORE_DRILL_FAILED, MonitoringAlert.RESTORE_DRILL_MISSED,
       MonitoringAlert.ROLLOUT_FAILED, MonitoringAlert.EGRESS_ALLOWLIST_NOT_LOADED, MonitoringAlert.EGRESS_ALLOWLIST_REFRESH_FAILING,
-      MonitoringAlert.PRIVATE_INGRESS_NOT_LOADED, MonitoringAlert.HOST_TABLE_REPAIRED, MonitoringAlert.DISK_ABOVE_VOLUME_THRESHOLD, MonitoringAlert.DISK_ABOVE_SPLIT_THRESHOLD, MonitoringAlert.MONITORING_TARGET_DOWN,
+      MonitoringAlert.PRIVATE_INGRESS_NOT_LOADED, MonitoringAlert.METADATA_GUARD_NOT_LOADED, MonitoringAlert.HOST_TABLE_REPAIRED, MonitoringAlert.HOST_TABLES_LOADER_BYPASSED, MonitoringAlert.DISK_ABOVE_VOLUME_THRESHOLD, MonitoringAlert.DISK_ABOVE_SPLIT_THRESHOLD, MonitoringAlert.MONITORING_TARGET_DOWN,
       MonitoringAlert.MONITORING_DATA_MISSING, MonitoringAlert.PROMETHEUS_DOWN, MonitoringAlert.WATCHDOG, MonitoringAlert.MEMORY_ALMOST_EXHAUSTED, MonitoringAlert.OUT_OF_MEMORY_KILL,
       MonitoringAlert.DISK_WILL_FILL, MonitoringAlert.CPU_SATURATED,
     ];

@@ -61,9 +61,15 @@ export function nftLoad(rulesetFile: string): string {
   return `/usr/sbin/nft -f ${rulesetFile}`;
 }
 
-/** Where a table's drop-in for Debian's nftables.service goes (`nftablesServiceDropIn`). */
+/**
+ * Where a table's drop-in for Debian's nftables.service goes (`nftablesServiceDropIn`). systemd reads a unit's drop-ins
+ * in the order of their file names, whichever directory holds them, and the last assignment wins: `zz-` sorts after
+ * `override.conf` (what `systemctl edit nftables` writes) and every numbered name, so a user's drop-in that resets
+ * `ExecStart=` no longer silently drops the host tables from every restart. One named to sort after it still can: the
+ * checks tell it (`HostTablesLoaderBypassed`).
+ */
 export function nftablesDropInPath(name: string): string {
-  return `/etc/systemd/system/nftables.service.d/50-${name}.conf`;
+  return `/etc/systemd/system/nftables.service.d/zz-${name}.conf`;
 }
 
 /**

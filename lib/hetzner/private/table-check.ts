@@ -1,5 +1,6 @@
 import { TEXTFILE_DIR } from '../../monitoring/private/paths';
 import type { BundleFile } from '../machine-bundle';
+import { hostTablesLoaderPath } from './nftables-table';
 
 // A host table's check (the private-network ingress, the egress allowlist): the table is loaded again when something
 // flushed the ruleset between boots and deploys (`nft flush ruleset`, a firewall tool: nothing loads it again with
@@ -36,6 +37,13 @@ export interface TableCheckOptions {
   readonly loading: string;
 }
 
+/**
+ * Whether nftables.service runs the host tables' loader for its start, reload and stop (1) or not (0: a drop-in read
+ * after the parts' resets one of them, and every restart drops the host tables until the checks load them again).
+ * Every check writes it, labelled with its own name (`check`), so the series of one machine never collide.
+ */
+export const HOST_TABLES_LOADER_METRIC = 'sovereign_host_tables_loader_in_place';
+
 /** The file a check writes for node exporter; it goes when the part does (`BundlePart.runtimeFiles`). */
 export function tableCheckTextfile(options: Pick<TableCheckOptions, 'textfile'>): string {
   return `${TEXTFILE_DIR}/${options.textfile}.prom`;
@@ -62,6 +70,32 @@ if ! present; then
   missing=1
   ${o.load}
 fi
+# Whether nftables.service still runs the loader (one command each, a copy's \`start\`, \`reload\`, \`stop\`): a drop-in
+# that sorts after the parts' and resets ExecStart= drops the host tables from every restart, silently. Not in the
+# exit code: the table is there now; the metric's alert names the fix. Not asked where systemd is not running (a
+# container, a test: no nftables.service), and then not recorded.
+loader=''
+if [ -z "\${SOVEREIGN_SYSTEMCTL:-}" ] && [ ! -d /run/systemd/system ]; then
+  :
+elif show=$(\${SOVEREIGN_SYSTEMCTL:-systemctl} show -p ExecStart -p ExecReload -p ExecStop nftables.service 2>/dev/null); then
+  bypassed=''
+  for kv in ExecStart:start ExecReload:reload ExecStop:stop; do
+    key=\${kv%%:*}
+    if [ "$(printf '%s\\n' "$show" | grep -c "^$key=")" != 1 ] \\
+      || ! printf '%s\\n' "$show" | grep -q "^$key={.* argv\\\\[\\\\]=${hostTablesLoaderPath('sovereign-[a-z-]*')} \${kv#*:} ;"; then
+      bypassed="$bypassed $key="
+    fi
+  done
+  if [ -z "$bypassed" ]; then
+    loader=1
+  else
+    loader=0
+    echo "${o.name}: nftables.service does not run the host tables' loader for$bypassed: a drop-in read after nftables.service.d/zz-sovereign-*.conf resets it, so every restart, reload or stop leaves the host tables out. systemctl cat nftables shows it: remove its reset, or run ${hostTablesLoaderPath('sovereign-egress')} start|reload|stop (or another part's copy) in it; then systemctl daemon-reload" >&2
+  fi
+else
+  loader=0
+  echo "${o.name}: cannot read nftables.service's commands (systemctl show)" >&2
+fi
 value=0; rc=1
 # A repair is a table loaded again: a load that failed is no repair (the table's own alert tells it is missing).
 if present; then
@@ -69,7 +103,7 @@ if present; then
   if [ "$missing" = 1 ]; then repairs=$((repairs + 1)); last_repair=$(date +%s); fi
 fi
 if mkdir -p "$TEXTFILE_DIR" && tmp=$(mktemp "$TEXTFILE_DIR/.${o.textfile}.XXXXXX"); then
-  printf '%s\\n' \\
+  { printf '%s\\n' \\
     "# HELP ${o.presentMetric} Whether the nftables table ${o.table} was loaded after the last check (1) or not (0)." \\
     "# TYPE ${o.presentMetric} gauge" \\
     "${o.presentMetric} $value" \\
@@ -81,7 +115,11 @@ if mkdir -p "$TEXTFILE_DIR" && tmp=$(mktemp "$TEXTFILE_DIR/.${o.textfile}.XXXXXX
     "${o.repairsMetric} $repairs" \\
     "# HELP ${o.lastRepairMetric} When the check last found the nftables table ${o.table} missing and loaded it again (Unix time; 0 for never)." \\
     "# TYPE ${o.lastRepairMetric} gauge" \\
-    "${o.lastRepairMetric} $last_repair" >"$tmp" && chmod 0644 "$tmp" && mv -f "$tmp" "$out" || { rm -f "$tmp"; echo "${o.name}: cannot write $out" >&2; }
+    "${o.lastRepairMetric} $last_repair"
+    [ -z "$loader" ] || printf '%s\\n' \\
+    "# HELP ${HOST_TABLES_LOADER_METRIC} Whether nftables.service runs the host tables' loader for its start, reload and stop (1) or not (0)." \\
+    "# TYPE ${HOST_TABLES_LOADER_METRIC} gauge" \\
+    "${HOST_TABLES_LOADER_METRIC}{check=\\"${o.name}\\"} $loader"; } >"$tmp" && chmod 0644 "$tmp" && mv -f "$tmp" "$out" || { rm -f "$tmp"; echo "${o.name}: cannot write $out" >&2; }
 else
   echo "${o.name}: cannot write $out" >&2
 fi

@@ -15,6 +15,8 @@ import {
   PRIVATE_INGRESS_CHECK, PRIVATE_INGRESS_CHECK_TIMESTAMP_METRIC, PRIVATE_INGRESS_LAST_REPAIR_METRIC, PRIVATE_INGRESS_PRESENT_METRIC,
 } from '../../hetzner/private/private-ingress-check';
 import { PRIVATE_INGRESS_UNIT } from '../../hetzner/private/private-ingress-table';
+import { hostTablesLoaderPath } from '../../hetzner/private/nftables-table';
+import { HOST_TABLES_LOADER_METRIC } from '../../hetzner/private/table-check';
 
 /** A job unit whose outcomes a prober alerts on (backups, restore drill). */
 export interface JobWatch {
@@ -351,6 +353,17 @@ export function renderRules(model: ProberModel): string {
         tableCheckRule(notify, MonitoringAlert.METADATA_GUARD_NOT_LOADED, METADATA_GUARD_PRESENT_METRIC, METADATA_GUARD_CHECK_TIMESTAMP_METRIC,
           'metadata guard', METADATA_GUARD_CHECK,
           'Any process may read the user data, and the backup secrets in it, from the metadata service.', 'systemctl restart sovereign-metadata-guard.service'),
+        {
+          alert: MonitoringAlert.HOST_TABLES_LOADER_BYPASSED.name,
+          // Every check of a machine writes it, labelled with its own name: one alert per machine, not one per check.
+          expr: `min without (check) (${hold(HOST_TABLES_LOADER_METRIC)}) == 0`,
+          for: '5m',
+          labels: { severity: AlertSeverity.WARNING, notify },
+          annotations: {
+            summary: "nftables.service of {{ $labels.instance }} does not run the host tables' loader: every restart, reload or stop leaves the host tables out",
+            description: `A drop-in read after nftables.service.d/zz-sovereign-*.conf resets ExecStart=, ExecReload= or ExecStop= (journalctl -u sovereign-*-check.service names which). systemctl cat nftables shows it: remove its reset, or run ${hostTablesLoaderPath('sovereign-egress')} start|reload|stop (or another part's copy) in it, then systemctl daemon-reload.`,
+          },
+        },
         {
           alert: MonitoringAlert.HOST_TABLE_REPAIRED.name,
           // A check that loads a missing table records "present 1" at once: only the time of its repair tells that
