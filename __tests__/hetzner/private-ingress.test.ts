@@ -401,6 +401,56 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
     expect(r.stderr).toMatch(/nftables\.conf does not load; nothing loaded/);
   });
 
+  // A host table's definition deleted or made non-executable by hand (its part still installed) was skipped without a
+  // word: the load's first line flushed the ruleset, so every reload and restart removed the working table until the
+  // check. A deploy that removes the part removes its copy of the loader with it: then the table goes on purpose.
+  test("a definition missing or not executable while its part is installed keeps its live table and fails the unit; a part removed drops it", () => {
+    const { app } = environment();
+    ensureBasePart(app);
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'host-tables-damaged-'));
+    dir = root;
+    const paths = [...app.bundle.files().keys()];
+    const moved = paths.filter((p) => p.startsWith(`${HOST_TABLES_DIR}/`) || p.endsWith('-nftables') || [METADATA_GUARD_RULESET, PRIVATE_INGRESS_RULESET].includes(p));
+    const local = (content: string) => moved.reduce((c, p) => c.split(p).join(path.join(root, p)), content);
+    for (const p of moved) {
+      fs.mkdirSync(path.dirname(path.join(root, p)), { recursive: true });
+      fs.writeFileSync(path.join(root, p), local(text(app, p)), { mode: 0o755 });
+    }
+    // The loader finds a part's live table by its name: the definition's, `-` as `_`.
+    for (const p of paths.filter((f) => f.startsWith(`${HOST_TABLES_DIR}/`))) {
+      const name = path.basename(p);
+      expect(paths).toContain(`/usr/local/sbin/${name}-nftables`);
+      expect(paths.some((f) => new RegExp(`^table (ip|inet) ${name.replace(/-/g, '_')}$`, 'm').test(String(app.bundle.files().get(f)?.content ?? '')))).toBe(true);
+    }
+    const conf = path.join(root, 'nftables.conf');
+    fs.writeFileSync(conf, DEBIAN_NFTABLES_CONF);
+    const definition = path.join(root, PRIVATE_INGRESS_DEFINITION);
+    const loader = `SOVEREIGN_NFTABLES_CONF=${conf} SOVEREIGN_HOST_TABLES=${path.join(root, HOST_TABLES_DIR)} SOVEREIGN_HOST_TABLES_LOCK=${root}/lock `
+      + `SOVEREIGN_HOST_TABLES_LOADERS=${root}/usr/local/sbin ${path.join(root, PRIVATE_INGRESS_NFTABLES_LOADER)}`;
+    const step = (label: string, command: string) => `${command}; echo "${label} rc=$? $(nft list tables | sort | tr '\\n' ,) rules=$(nft list table ip sovereign_private_ingress 2>/dev/null | grep -c 'tcp dport')"`;
+    const r = spawnSync('unshare', ['-n', 'sh', '-c', [
+      step('boot', `${loader} start`),
+      // Made non-executable: a reload with a changed conf applies the conf and keeps the table.
+      step('not-executable-reload', `chmod -x ${definition} && sed -i 's/inet filter/inet corrected/' ${conf} && ${loader} reload`),
+      step('deleted-restart', `rm ${definition} && ${loader} stop; ${loader} start`),
+      // At boot it is not loaded yet: the rest loads; its own unit loads it after nftables.service.
+      step('deleted-boot', `nft flush ruleset && ${loader} start`),
+      // A deploy removed the part: its copy of the loader goes with its definition, and a restart drops its table.
+      step('removed-restart', `nft -f ${path.join(root, PRIVATE_INGRESS_RULESET)} && rm ${path.join(root, PRIVATE_INGRESS_NFTABLES_LOADER)} && `
+        + `${loader.replace(PRIVATE_INGRESS_NFTABLES_LOADER, '/usr/local/sbin/sovereign-metadata-guard-nftables')} start`),
+    ].join('\n')], { encoding: 'utf8' });
+    const guard = 'table inet sovereign_metadata_guard';
+    expect(r.stdout.trim().split('\n')).toEqual([
+      `boot rc=0 table inet filter,${guard},table ip sovereign_private_ingress, rules=3`,
+      `not-executable-reload rc=1 table inet corrected,${guard},table ip sovereign_private_ingress, rules=3`,
+      `deleted-restart rc=1 table inet corrected,${guard},table ip sovereign_private_ingress, rules=3`,
+      `deleted-boot rc=1 table inet corrected,${guard}, rules=0`,
+      `removed-restart rc=0 table inet corrected,${guard}, rules=0`,
+    ]);
+    expect(r.stderr).toMatch(new RegExp(`${definition} is missing or not executable while its part is installed \\(\\S+-nftables\\): keeping its loaded table \\(ip sovereign_private_ingress\\) as it is; the next deploy writes it again`));
+    expect(r.stderr).toMatch(/and its table is not loaded: loading the rest without it/);
+  });
+
   // The backup tooling's metadata guard (only root reaches 169.254.169.254, whose user data holds the backup secrets) was
   // loaded once by a oneshot unit: nftables.service's restart, reload or stop removed it until the next boot.
   test("the backup tooling's metadata guard is a host table: nftables.service's restart, reload and stop keep it", () => {

@@ -86,9 +86,16 @@ export const HOST_TABLES_DIR = '/usr/local/lib/sovereign/host-tables';
  */
 export const HOST_TABLES_LOCK = '/run/sovereign-egress/lock';
 
-/** Where a table's part puts its copy of the loader (`HOST_TABLES_LOADER`), which its drop-in runs. */
+/** Where the parts put their copies of the loader. */
+const LOADERS_DIR = '/usr/local/sbin';
+
+/**
+ * Where a table's part puts its copy of the loader (`HOST_TABLES_LOADER`), which its drop-in runs. Its presence tells
+ * the loader that the part is installed: a definition missing beside it is damaged, not removed. `name` is the
+ * table's name with `-` for `_` (`sovereign-egress`: `inet sovereign_egress`), by which the loader finds its live table.
+ */
 export function hostTablesLoaderPath(name: string): string {
-  return `/usr/local/sbin/${name}-nftables`;
+  return `${LOADERS_DIR}/${name}-nftables`;
 }
 
 /** Where a table's part puts the command that prints its definition. */
@@ -118,8 +125,10 @@ export function hostTableDefinition(owner: string, print: string): string {
  * table to the load's first line (which flushes the ruleset): that table, as nft lists it, is loaded in its place; one
  * whose table is not loaded is left out, named; one whose table is not known (it printed nothing) only from an empty
  * ruleset (a boot), otherwise nothing loads and the ruleset stays as it is. The conf and every other table load, and
- * the unit fails. Every copy is the same; each part ships one, so that either
- * part alone has it.
+ * the unit fails. A definition missing or not executable while its part is installed (its copy of the loader is there:
+ * a deploy that removes a part removes both) is damaged, not removed: its live table (found by the part's name, `-` as
+ * `_`) is loaded in its place, and the unit fails, naming it; a removed part's table goes with the next restart. Every
+ * copy is the same; each part ships one, so that either part alone has it.
  */
 export const HOST_TABLES_LOADER = `#!/bin/sh
 # Rendered by cdktf-sovereign-hetzner: nftables.service's start, reload and stop, each in one nft transaction with
@@ -128,6 +137,7 @@ set -u
 CONF=\${SOVEREIGN_NFTABLES_CONF:-/etc/nftables.conf}
 TABLES=\${SOVEREIGN_HOST_TABLES:-${HOST_TABLES_DIR}}
 LOCK_FILE=\${SOVEREIGN_HOST_TABLES_LOCK:-${HOST_TABLES_LOCK}}
+LOADERS=\${SOVEREIGN_HOST_TABLES_LOADERS:-${LOADERS_DIR}}
 case "\${1:-}" in
   start|reload) first="include \\"$CONF\\"" ;;
   stop) first="flush ruleset" ;;
@@ -152,7 +162,27 @@ with_first() {
 if ! { mkdir -p -m 0700 "$(dirname "$LOCK_FILE")" && command exec 9>>"$LOCK_FILE" && flock -w 30 9; }; then
   echo "sovereign-host-tables: cannot lock $LOCK_FILE; loading anyway" >&2
 fi
-all=$(definitions) && with_first "$all" && exit 0
+# A part still installed (its copy of this loader is there) whose definition is missing or not executable is damaged,
+# not removed: a deploy that removes a part removes its copy with its definition (and a restart then drops its table).
+# The load's first line would remove its working table: its live table (named as the part, - as _) stands in for it,
+# and the unit fails, naming the file.
+live=''; damaged=''
+for l in "$LOADERS"/sovereign-*-nftables; do
+  n=$(basename "$l" -nftables)
+  { [ -e "$l" ] && [ ! -x "$TABLES/$n" ]; } || continue
+  damaged="$damaged $TABLES/$n"
+  table=$(nft list tables 2>/dev/null | awk -v t="$(printf '%s' "$n" | tr - _)" '$3 == t { print $2 " " $3; exit }')
+  # shellcheck disable=SC2086 # family and name, two words
+  if [ -n "$table" ] && d=$(nft list table $table 2>/dev/null) && [ -n "$d" ]; then
+    echo "sovereign-host-tables: $TABLES/$n is missing or not executable while its part is installed ($l): keeping its loaded table ($table) as it is; the next deploy writes it again" >&2
+    live="$live$d
+"
+  else
+    echo "sovereign-host-tables: $TABLES/$n is missing or not executable while its part is installed ($l), and its table is not loaded: loading the rest without it" >&2
+  fi
+done
+all=$(definitions) && with_first "$all
+$live" && { [ -z "$damaged" ] || exit 1; exit 0; }
 
 # Something fails. The conf alone: nothing loads without it.
 if ! printf '%s\\n' "$first" | nft -c -f -; then
@@ -160,7 +190,7 @@ if ! printf '%s\\n' "$first" | nft -c -f -; then
   exit 1
 fi
 # Each definition with the conf; the egress allowlist's again with its address sets empty; one that still fails is left out.
-kept=''; left_out=''
+kept=$live; left_out=''
 for t in "$TABLES"/*; do
   [ -x "$t" ] || continue
   if d=$("$t") && with_first "$d" -c; then
@@ -189,8 +219,8 @@ for t in "$TABLES"/*; do
 "
 done
 if with_first "$kept"; then
-  [ -z "$left_out" ] && exit 0
-  echo "sovereign-host-tables: loaded without$left_out" >&2
+  [ -z "$left_out" ] || echo "sovereign-host-tables: loaded without$left_out" >&2
+  [ -z "$left_out$damaged" ] && exit 0
   exit 1
 fi
 # Together they still fail: with nothing loaded (a boot), the conf alone; otherwise the ruleset stays as it is.
