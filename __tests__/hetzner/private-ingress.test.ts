@@ -568,6 +568,25 @@ describeWithRealParts(systemdTestAvailable, 'the private-network ingress table a
     }
   });
 
+  // The metadata guard (only root reaches 169.254.169.254, whose user data holds the backup secrets) had no boot-order
+  // test: its unit ran after basic.target, beside every other service of multi-user.target, with the network already up,
+  // so a process of another user started at boot could read the user data before it. Its check's timer was not asked either.
+  test('the metadata guard loads at every boot before the network, and its check runs from every boot on', () => {
+    const guard = 'sovereign-metadata-guard.service';
+    const timer = `${METADATA_GUARD_CHECK}.timer`;
+    const boot = bootTransaction(bundleOf(phase3, 'phase3-traction-production-app'), 'multi-user.target', ['systemd-networkd.service']);
+    expect(boot.jobs).toEqual(expect.arrayContaining([guard, timer, 'timers.target', 'systemd-networkd.service', 'network-pre.target']));
+    expect(boot.log).not.toMatch(/ordering cycle|Job .* deleted to break/i);
+    expect(boot.field(guard, 'DefaultDependencies')).toBe('no');
+    expect(boot.deps(guard, 'Before')).toContain('network-pre.target');
+    expect(boot.deps(guard, 'After')).not.toContain('basic.target');
+    expect(boot.deps('systemd-networkd.service', 'After')).toContain('network-pre.target');
+    // The timer is started with timers.target (which basic.target wants) and starts the check, 1 minute after boot.
+    expect(boot.deps(timer, 'WantedBy')).toContain('timers.target');
+    expect(boot.deps('basic.target', 'Wants')).toContain('timers.target');
+    expect(boot.deps(timer, 'Triggers')).toEqual([`${METADATA_GUARD_CHECK}.service`]);
+  });
+
   test('node exporter, on the app machine\'s private address, starts after the network', () => {
     const start = bootTransaction(bundleOf(phase3, 'phase3-traction-production-app'), 'prometheus-node-exporter.service');
     expect(start.deps('prometheus-node-exporter.service', 'After')).toEqual(expect.arrayContaining(['network-online.target']));

@@ -2,7 +2,7 @@ import { BundleFile } from '../../hetzner/machine-bundle';
 import { IMachine } from '../../hetzner/machine';
 import { IDENTITY_UNIT_LINES } from '../../hetzner/private/machine-identity';
 import {
-  HOST_TABLES_LOADER, hostTableDefinition, hostTableDefinitionPath, hostTablesLoaderPath, nftablesDropInPath, nftablesServiceDropIn,
+  HOST_TABLES_LOADER, hostTableDefinition, hostTableDefinitionPath, hostTablesLoaderPath, nftablesDropInPath, nftablesServiceDropIn, tableBootUnit,
 } from '../../hetzner/private/nftables-table';
 import { Schedule } from '../schedule';
 import { METADATA_GUARD_CHECK, METADATA_GUARD_TEXTFILE, metadataGuardCheckFiles } from './metadata-guard-check';
@@ -113,11 +113,11 @@ export function ensureBasePart(machine: IMachine): void {
       file(nftablesDropInPath(METADATA_GUARD_HOST_TABLE), nftablesServiceDropIn('backup tooling', hostTablesLoaderPath(METADATA_GUARD_HOST_TABLE)), '0644'),
       file(hostTablesLoaderPath(METADATA_GUARD_HOST_TABLE), HOST_TABLES_LOADER, '0755'),
       file(hostTableDefinitionPath(METADATA_GUARD_HOST_TABLE), hostTableDefinition('backup tooling', `exec cat ${METADATA_GUARD_RULESET}`), '0755'),
-      file(`${UNITS}/sovereign-metadata-guard.service`, [
-        '[Unit]', 'Description=Only root may query the metadata service (user data holds backup secrets)', 'After=nftables.service', '',
-        '[Service]', 'Type=oneshot', 'RemainAfterExit=yes', `ExecStart=/usr/sbin/nft -f ${METADATA_GUARD_RULESET}`, '',
-        '[Install]', 'WantedBy=multi-user.target', '',
-      ].join('\n'), '0644'),
+      // Loaded before the network, as the other host tables: its unit ran after basic.target, beside the other
+      // services, with the network up, so a process of another user started at boot could read the user data first.
+      file(`${UNITS}/sovereign-metadata-guard.service`, tableBootUnit({
+        description: 'Only root may query the metadata service (user data holds backup secrets)', rulesetFile: METADATA_GUARD_RULESET,
+      }), '0644'),
       // Loads it again when something removed it (a load that left it out, nft delete table), and tells monitoring.
       ...metadataGuardCheckFiles(METADATA_GUARD_RULESET),
     ],
