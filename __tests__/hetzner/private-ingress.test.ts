@@ -330,6 +330,11 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
     // A ruleset that does not load: the check fails, and the metric says the table is not there. No repair is counted:
     // one was, and HostTableRepaired told "loaded it again" beside PrivateIngressNotLoaded.
     expect(run('true', path.join(dir, 'missing.nft'))).toMatchObject({ out: ['rc=1', '0'], metric: '0', repairs: '1' });
+    // The textfile removed (by hand, or to clear a stale metric): the count and the last repair's time went back to 0
+    // with it (the repair alert stopped early); they are kept beside it, in a file node exporter does not read.
+    fs.rmSync(path.join(textfiles, 'sovereign_private_ingress.prom'));
+    expect(run(`nft -f ${ruleset}`)).toMatchObject({ out: ['rc=0', '3'], metric: '1', repairs: '1', repairedNow: 'now' });
+    expect(fs.readdirSync(textfiles).filter((f) => f.endsWith('.prom'))).toEqual(['sovereign_private_ingress.prom']);
   });
 
   // One host table's definition that did not load (its ruleset file missing, its body refused) failed nftables.service's

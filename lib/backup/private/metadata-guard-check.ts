@@ -1,5 +1,5 @@
 import type { BundleFile } from '../../hetzner/machine-bundle';
-import { TableCheckOptions, tableCheckFiles, tableCheckTextfile } from '../../hetzner/private/table-check';
+import { TableCheckOptions, tableCheckFiles, tableCheckRuntimeFiles, tableCheckTextfile } from '../../hetzner/private/table-check';
 
 // The metadata guard's check (`tableCheckFiles`), as the egress allowlist and the private-network ingress have theirs:
 // a load that left it out, or `nft delete table`, let every process read the backup secrets in the user data until boot.
@@ -18,6 +18,8 @@ export const METADATA_GUARD_LAST_REPAIR_METRIC = 'sovereign_metadata_guard_check
 const TEXTFILE = 'sovereign_metadata_guard';
 /** The file the check writes for node exporter; it goes when the part does (`BundlePart.runtimeFiles`). */
 export const METADATA_GUARD_TEXTFILE = tableCheckTextfile({ textfile: TEXTFILE });
+/** What the check writes (the textfile, its repairs' state): they go when the part does. */
+export const METADATA_GUARD_RUNTIME_FILES = tableCheckRuntimeFiles({ textfile: TEXTFILE });
 
 /**
  * The check's files: the script, its service, and the timer that runs it every 2 minutes. It loads `rulesetFile`

@@ -5,7 +5,7 @@ import {
   HOST_TABLES_LOADER, hostTableDefinition, hostTableDefinitionPath, hostTablesLoaderPath, nftablesDropInPath, nftablesServiceDropIn, tableBootUnit,
 } from '../../hetzner/private/nftables-table';
 import { Schedule } from '../schedule';
-import { METADATA_GUARD_CHECK, METADATA_GUARD_TEXTFILE, metadataGuardCheckFiles } from './metadata-guard-check';
+import { METADATA_GUARD_CHECK, METADATA_GUARD_RUNTIME_FILES, metadataGuardCheckFiles } from './metadata-guard-check';
 import { ASKPASS, COMMON, TABLE_DIGEST_SQL } from './scripts';
 
 /** Where the tooling keeps its configuration and secrets on the machine. */
@@ -102,7 +102,7 @@ export function ensureBasePart(machine: IMachine): void {
     name: BASE_PART,
     // procps: pgrep, with which a job stops what its background restic started.
     packages: ['restic', 'nftables', 'procps'],
-    runtimeFiles: [METADATA_GUARD_TEXTFILE],
+    runtimeFiles: METADATA_GUARD_RUNTIME_FILES,
     files: [
       script(`${LIB}/common.sh`, COMMON, '0644'),
       script(`${LIB}/table-digest.sql`, TABLE_DIGEST_SQL, '0644'),

@@ -4,7 +4,7 @@ import {
   HOST_TABLES_LOADER, hostTableDefinition, hostTableDefinitionPath, hostTablesLoaderPath, nftablesDropInPath, nftablesServiceDropIn, replacingTable, tableBootUnit,
 } from './nftables-table';
 import { privateAddressOf } from './private-address';
-import { PRIVATE_INGRESS_CHECK, PRIVATE_INGRESS_TEXTFILE, privateIngressCheckFiles } from './private-ingress-check';
+import { PRIVATE_INGRESS_CHECK, PRIVATE_INGRESS_RUNTIME_FILES, privateIngressCheckFiles } from './private-ingress-check';
 
 // The host table that narrows what reaches a machine over its private network, which Hetzner's Cloud Firewalls do
 // not filter. The constructs that open a port there declare who may reach it (PrivateIngress.allowTcp); the table
@@ -101,7 +101,7 @@ export function privateIngressPart(machine: IMachine): BundlePart {
     name: PRIVATE_INGRESS_PART,
     activatesFirst: true,
     packages: ['nftables'],
-    runtimeFiles: [PRIVATE_INGRESS_TEXTFILE],
+    runtimeFiles: PRIVATE_INGRESS_RUNTIME_FILES,
     files: [
       { path: PRIVATE_INGRESS_RULESET, content: () => privateIngressRuleset(address, rendered()), check: ['nft', '-c', '-f', '{}'] },
       {

@@ -44,6 +44,16 @@ export interface TableCheckOptions {
  */
 export const HOST_TABLES_LOADER_METRIC = 'sovereign_host_tables_loader_in_place';
 
+/** Where a check keeps its repairs beside the textfile: hidden and not `.prom`, so node exporter never reads it. */
+function tableCheckStateName(options: Pick<TableCheckOptions, 'textfile'>): string {
+  return `.${options.textfile}.repairs`;
+}
+
+/** The files a check writes: its textfile and its repairs' state; they go when the part does (`BundlePart.runtimeFiles`). */
+export function tableCheckRuntimeFiles(options: Pick<TableCheckOptions, 'textfile'>): string[] {
+  return [tableCheckTextfile(options), `${TEXTFILE_DIR}/${tableCheckStateName(options)}`];
+}
+
 /** The file a check writes for node exporter; it goes when the part does (`BundlePart.runtimeFiles`). */
 export function tableCheckTextfile(options: Pick<TableCheckOptions, 'textfile'>): string {
   return `${TEXTFILE_DIR}/${options.textfile}.prom`;
@@ -60,8 +70,16 @@ ${o.variables.join('\n')}
 TEXTFILE_DIR=\${${o.textfileDirVariable}:-${TEXTFILE_DIR}}
 present() { nft list table ${o.table} >/dev/null 2>&1; }
 out="$TEXTFILE_DIR/${o.textfile}.prom"
-# The repairs so far, read back from the file the last check wrote (node exporter keeps no state of its own).
-previous() { sed -n "s/^$1 \\([0-9][0-9]*\\)$/\\1/p" "$out" 2>/dev/null | head -n 1; }
+# The repairs so far (node exporter keeps no state of its own): from the state file beside the textfile, which
+# removing the textfile leaves (the counter and the last repair's time went back to 0 with it); from the textfile
+# the last check wrote where there is none yet (a check rendered before it).
+state="$TEXTFILE_DIR/${tableCheckStateName(o)}"
+previous() {
+  for f in "$state" "$out"; do
+    v=$(sed -n "s/^$1 \\([0-9][0-9]*\\)$/\\1/p" "$f" 2>/dev/null | head -n 1)
+    [ -z "$v" ] || { echo "$v"; return; }
+  done
+}
 repairs=$(previous ${o.repairsMetric}); repairs=\${repairs:-0}
 last_repair=$(previous ${o.lastRepairMetric}); last_repair=\${last_repair:-0}
 missing=0
@@ -103,6 +121,10 @@ if present; then
   if [ "$missing" = 1 ]; then repairs=$((repairs + 1)); last_repair=$(date +%s); fi
 fi
 if mkdir -p "$TEXTFILE_DIR" && tmp=$(mktemp "$TEXTFILE_DIR/.${o.textfile}.XXXXXX"); then
+  printf '%s\\n' "${o.repairsMetric} $repairs" "${o.lastRepairMetric} $last_repair" >"$tmp" && mv -f "$tmp" "$state" \\
+    || { rm -f "$tmp"; echo "${o.name}: cannot write $state" >&2; }
+fi
+if tmp=$(mktemp "$TEXTFILE_DIR/.${o.textfile}.XXXXXX"); then
   { printf '%s\\n' \\
     "# HELP ${o.presentMetric} Whether the nftables table ${o.table} was loaded after the last check (1) or not (0)." \\
     "# TYPE ${o.presentMetric} gauge" \\
