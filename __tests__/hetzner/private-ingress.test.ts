@@ -169,6 +169,27 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
   const probe = (label: string, from: string, address: string, port: number) => `${process.execPath} -e "const s=require('net').connect({port:${port},host:'${address}',localAddress:'${from}'});`
     + `s.on('connect',()=>{console.log('${label} connected');s.destroy()});s.on('error',(e)=>console.log('${label} '+e.code));setTimeout(()=>{console.log('${label} timeout');process.exit()},1500).unref()"`;
 
+  /**
+   * The app machine with the backup tooling, and what its host tables' loading reads (the loaders, the definitions, the
+   * rulesets they print) moved into a directory of the test's own, with Debian's nftables.conf beside them.
+   */
+  const hostTablesIn = (prefix: string) => {
+    const { app } = environment();
+    ensureBasePart(app);
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    dir = root;
+    const paths = [...app.bundle.files().keys()];
+    const moved = paths.filter((p) => p.startsWith(`${HOST_TABLES_DIR}/`) || p.endsWith('-nftables') || [METADATA_GUARD_RULESET, PRIVATE_INGRESS_RULESET].includes(p));
+    const local = (content: string) => moved.reduce((c, p) => c.split(p).join(path.join(root, p)), content);
+    for (const p of moved) {
+      fs.mkdirSync(path.dirname(path.join(root, p)), { recursive: true });
+      fs.writeFileSync(path.join(root, p), local(text(app, p)), { mode: 0o755 });
+    }
+    const conf = path.join(root, 'nftables.conf');
+    fs.writeFileSync(conf, DEBIAN_NFTABLES_CONF);
+    return { app, root, paths, local, conf };
+  };
+
   test('the monitoring machine reaches node exporter, the worker PostgreSQL and a published container port; any other private address nothing; after a reload, on a second boot, through systemctl restart, reload and stop of nftables too, the table never missing', () => {
     const { app } = environment();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'private-ingress-'));
@@ -410,25 +431,13 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
   // word: the load's first line flushed the ruleset, so every reload and restart removed the working table until the
   // check. A deploy that removes the part removes its copy of the loader with it: then the table goes on purpose.
   test("a definition missing or not executable while its part is installed keeps its live table and fails the unit; a part removed drops it", () => {
-    const { app } = environment();
-    ensureBasePart(app);
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'host-tables-damaged-'));
-    dir = root;
-    const paths = [...app.bundle.files().keys()];
-    const moved = paths.filter((p) => p.startsWith(`${HOST_TABLES_DIR}/`) || p.endsWith('-nftables') || [METADATA_GUARD_RULESET, PRIVATE_INGRESS_RULESET].includes(p));
-    const local = (content: string) => moved.reduce((c, p) => c.split(p).join(path.join(root, p)), content);
-    for (const p of moved) {
-      fs.mkdirSync(path.dirname(path.join(root, p)), { recursive: true });
-      fs.writeFileSync(path.join(root, p), local(text(app, p)), { mode: 0o755 });
-    }
+    const { app, root, paths, conf } = hostTablesIn('host-tables-damaged-');
     // The loader finds a part's live table by its name: the definition's, `-` as `_`.
     for (const p of paths.filter((f) => f.startsWith(`${HOST_TABLES_DIR}/`))) {
       const name = path.basename(p);
       expect(paths).toContain(`/usr/local/sbin/${name}-nftables`);
       expect(paths.some((f) => new RegExp(`^table (ip|inet) ${name.replace(/-/g, '_')}$`, 'm').test(String(app.bundle.files().get(f)?.content ?? '')))).toBe(true);
     }
-    const conf = path.join(root, 'nftables.conf');
-    fs.writeFileSync(conf, DEBIAN_NFTABLES_CONF);
     const definition = path.join(root, PRIVATE_INGRESS_DEFINITION);
     const loader = `SOVEREIGN_NFTABLES_CONF=${conf} SOVEREIGN_HOST_TABLES=${path.join(root, HOST_TABLES_DIR)} SOVEREIGN_HOST_TABLES_LOCK=${root}/lock `
       + `SOVEREIGN_HOST_TABLES_LOADERS=${root}/usr/local/sbin ${path.join(root, PRIVATE_INGRESS_NFTABLES_LOADER)}`;
@@ -459,20 +468,7 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
   // The backup tooling's metadata guard (only root reaches 169.254.169.254, whose user data holds the backup secrets) was
   // loaded once by a oneshot unit: nftables.service's restart, reload or stop removed it until the next boot.
   test("the backup tooling's metadata guard is a host table: nftables.service's restart, reload and stop keep it", () => {
-    const { app } = environment();
-    ensureBasePart(app);
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'metadata-guard-'));
-    dir = root;
-    // What the loading reads (the loaders, the definitions, the rulesets they print), moved into the test's directory.
-    const paths = [...app.bundle.files().keys()];
-    const moved = paths.filter((p) => p.startsWith(`${HOST_TABLES_DIR}/`) || p.endsWith('-nftables') || [METADATA_GUARD_RULESET, PRIVATE_INGRESS_RULESET].includes(p));
-    const local = (content: string) => moved.reduce((c, p) => c.split(p).join(path.join(root, p)), content);
-    for (const p of moved) {
-      fs.mkdirSync(path.dirname(path.join(root, p)), { recursive: true });
-      fs.writeFileSync(path.join(root, p), local(text(app, p)), { mode: 0o755 });
-    }
-    const conf = path.join(root, 'nftables.conf');
-    fs.writeFileSync(conf, DEBIAN_NFTABLES_CONF);
+    const { app, root, paths, local, conf } = hostTablesIn('metadata-guard-');
     const dropIns = paths.filter((p) => p.startsWith('/etc/systemd/system/nftables.service.d/')).sort().map((p) => text(app, p)).join('');
     const nftables = nftablesService(dropIns, conf);
     const env = `SOVEREIGN_NFTABLES_CONF=${conf} SOVEREIGN_HOST_TABLES=${path.join(root, HOST_TABLES_DIR)} SOVEREIGN_HOST_TABLES_LOCK=${root}/lock`;
