@@ -891,8 +891,9 @@ describe('the boot path and the refresh, run for real in a private network names
     expect(metrics).toMatchObject({ sovereign_egress_refresh_success: 1, sovereign_egress_table_present: 1 });
     expect(metrics.sovereign_egress_refresh_timestamp_seconds).toBeGreaterThanOrEqual(before);
     expect(metrics.sovereign_egress_refresh_timestamp_seconds).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
-    // Written to a temporary file and renamed: nothing else is left for the collector to read.
-    expect(fs.readdirSync(h.env.EGRESS_TEXTFILE_DIR).sort()).toEqual(['sovereign_egress.prom', 'sovereign_egress_check.prom']);
+    // Written to a temporary file and renamed: nothing else is left for the collector to read (the check's repairs are
+    // kept beside it, in a file that is not *.prom).
+    expect(fs.readdirSync(h.env.EGRESS_TEXTFILE_DIR).sort()).toEqual(['.sovereign_egress_check.repairs', 'sovereign_egress.prom', 'sovereign_egress_check.prom']);
     expect(fs.statSync(path.join(h.env.EGRESS_TEXTFILE_DIR, 'sovereign_egress.prom')).mode & 0o777).toBe(0o644);
   });
 
