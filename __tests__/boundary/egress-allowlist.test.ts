@@ -150,12 +150,16 @@ describe('EgressAllowlist', () => {
     expect(watch.values('Path', 'PathChanged')).toEqual(['/etc/resolv.conf', '/run/systemd/resolve/resolv.conf']);
     expect(watch.values('Path', 'Unit')).toEqual([REFRESH_UNIT]);
     expect(watch.list('Install', 'WantedBy')).toEqual(['paths.target']);
-    // The check runs every 2 minutes; its metric goes with the part.
+    // The check runs every 2 minutes; its metric and its repairs' state go with the part.
     const timer = part.unit(`${CHECK_UNIT}.timer`);
     expect(timer.values('Timer', 'OnUnitActiveSec')).toEqual(['2min']);
     expect(timer.list('Install', 'WantedBy')).toEqual(['timers.target']);
     expect(part.unit(`${CHECK_UNIT}.service`).values('Service', 'ExecStart')).toEqual([`/usr/local/sbin/${CHECK_UNIT}`]);
-    expect(part.runtimeFiles).toEqual(['/var/lib/prometheus/node-exporter/sovereign_egress.prom', '/var/lib/prometheus/node-exporter/sovereign_egress_check.prom']);
+    expect(part.runtimeFiles).toEqual([
+      '/var/lib/prometheus/node-exporter/sovereign_egress.prom',
+      '/var/lib/prometheus/node-exporter/sovereign_egress_check.prom',
+      '/var/lib/prometheus/node-exporter/.sovereign_egress_check.repairs',
+    ]);
   });
 
   test('the refresh script reads its paths from overridable variables and records exactly the agreed metrics', () => {

@@ -15,7 +15,7 @@ import { requireMachine } from '../hetzner/private/require-machine';
 import {
   HOST_TABLES_LOADER, HOST_TABLES_LOCK, hostTableDefinition, hostTableDefinitionPath, hostTablesLoaderPath, nftablesDropInPath, nftablesServiceDropIn, replacingTable, tableBootUnit,
 } from '../hetzner/private/nftables-table';
-import { TableCheckOptions, tableCheckFiles, tableCheckPath, tableCheckTextfile } from '../hetzner/private/table-check';
+import { TableCheckOptions, tableCheckFiles, tableCheckPath, tableCheckRuntimeFiles } from '../hetzner/private/table-check';
 import { resolveTemplate } from '../hetzner/private/terraform-template';
 import { BoundaryPolicy, PACKAGE_MIRRORS, requireCheckedPolicy } from './boundary-policy';
 import { DataFlow } from './data-flow';
@@ -302,7 +302,7 @@ export class EgressAllowlist {
       // systemd-timesyncd: the time client the drop-in pins (Hetzner's images ship it; the backup jobs read its state).
       packages: ['nftables', 'dnsutils', 'systemd-timesyncd'],
       // The refresh's metric: left behind, its last value kept the egress alerts firing for a machine without the allowlist.
-      runtimeFiles: [`${TEXTFILE_DIR}/sovereign_egress.prom`, EGRESS_CHECK_TEXTFILE],
+      runtimeFiles: [`${TEXTFILE_DIR}/sovereign_egress.prom`, ...tableCheckRuntimeFiles(EGRESS_CHECK)],
       files: [
         // Root's alone: some hostnames come from secrets (the heartbeat's URL, the offsite endpoint), and only the refresh (root) reads it.
         { path: HOSTNAMES_FILE, content: () => hostnamesFile(allowlistEntries(machine, checked)), permissions: '0600' },
@@ -939,8 +939,6 @@ const EGRESS_CHECK: TableCheckOptions = {
   load: '"$REFRESH" --restore',
   loading: 'loading it with the addresses the last refresh kept ($REFRESH --restore)',
 };
-/** The file the check writes for node exporter; it goes when the part does (`BundlePart.runtimeFiles`). */
-const EGRESS_CHECK_TEXTFILE = tableCheckTextfile(EGRESS_CHECK);
 
 const REFRESH_SERVICE = `[Unit]
 Description=Egress allowlist: fill the nftables sets from DNS (and load the table if it is missing)
