@@ -1,7 +1,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BackupWorld, expectFailure, expectSuccess, PROD_HOST, runScript, shiftedClock, TEST_HOST } from './helpers/world';
+import { ChildProcess } from 'child_process';
+import { BackupWorld, expectFailure, expectSuccess, pingPath, PROD_HOST, runScript, shiftedClock, TEST_HOST } from './helpers/world';
+import { holdResticLock, killHolder } from './helpers/restic-lock';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // Audit (timing): a dump reaches the repository only when it ends, and dumps of several hours are within its unit's
@@ -15,6 +17,7 @@ describeAsRoot('a restore drill that starts while production dumps', () => {
   let tmp: string;
   let world: BackupWorld;
   let drillEtc: string;
+  const running: ChildProcess[] = [];
 
   /** Runs the drill with its clock `hours` ahead of the dump's (calls with a date given are left alone). */
   const drillLater = (hours: number) => runScript(path.join(world.test.root, 'usr/local/sbin/restore-drill'), world.receiver,
@@ -31,6 +34,7 @@ describeAsRoot('a restore drill that starts while production dumps', () => {
   });
 
   afterAll(async () => {
+    for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await world?.stop();
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
@@ -57,5 +61,52 @@ describeAsRoot('a restore drill that starts while production dumps', () => {
     const drill = await drillLater(30);
     expectFailure(drill, TEST_HOST, 'restore-drill',
       /holds a dump taken 30 hours ago \(\d{8}T\d{6}Z; limit 26 hours\), and no dump of acme-production-app is writing to source: no backup's restic lock there was refreshed in the last 30 minutes, and a dump writes under one from at most 4 hours after its timer\. Backups are not arriving/);
+  });
+
+  // Audit (fourth pass): the drill judged only the locks that are not exclusive, and reads without a lock: beside
+  // another machine's prune it read data the prune was removing and failed as "restore broken", and beside a key change
+  // or a check it passed on a repository it had not judged. Now an exclusive lock defers it: no verdict (exit 75, a
+  // /log ping, which changes no heartbeat check; the job hook records neither outcome), so the drill is reported missed,
+  // not passed and not broken, if it stays deferred. The holder is a real restic's key change.
+  const repo = () => path.join(world.sftp.home, 'repo-production');
+  test("another machine's exclusive lock (a prune, a check, a key change): the drill is deferred, reading nothing, with no verdict", async () => {
+    const held = await holdResticLock(repo(), 'exclusive', running);
+    try {
+      // The clock as it is: an hour on, the holder's lock would be stale (restic refreshes it every 5 minutes).
+      const drill = await drillLater(0);
+      expect(drill.code).toBe(75);
+      expect(drill.pings.map((p) => p.path)).toEqual([pingPath(TEST_HOST, 'restore-drill', '/start'), pingPath(TEST_HOST, 'restore-drill', '/log')]);
+      expect(drill.pings[1].body).toMatch(/^restic pid \d+ on [\w.-]+ holds the repository of source exclusively \(a check, a prune or a key change\), its lock refreshed \d+ minutes ago: a prune removes data the drill would read, so the drill read nothing and has no verdict on the backups\. It runs again at its next timer; to drill sooner, wait until the lock is gone \(restic list locks on source\) and start it \(systemctl start restore-drill\)/);
+      expect(drill.stderr).toMatch(/DEFERRED: restic pid/);
+      expect(drill.stderr).not.toMatch(/step: fetching the newest backup|FAILED|OK: /);
+    } finally {
+      await killHolder(held);
+      fs.rmSync(path.join(repo(), 'locks', held.lock), { force: true });
+    }
+  });
+
+  // restic unlock removes the lock of this machine's killed restic (and any not refreshed for 30 minutes); one it cannot
+  // remove (a read-only account, a lost link; here a stand-in whose unlock fails) is stale an hour on, and the drill,
+  // which takes no lock, reads past it, naming it: every backup fails on it until it goes.
+  test("a killed prune's exclusive lock: restic unlock removes it and the drill passes; one it cannot remove is named, and the drill passes", async () => {
+    const held = await holdResticLock(repo(), 'exclusive', running);
+    await killHolder(held);
+    const bin = path.join(tmp, 'bin-unlock-fails');
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, 'restic'), '#!/bin/bash\n[ "${@: -1}" != unlock ] || { echo "unlock: permission denied" >&2; exit 1; }\nexec /usr/bin/restic "$@"\n', { mode: 0o755 });
+    try {
+      const kept = await runScript(path.join(world.test.root, 'usr/local/sbin/restore-drill'), world.receiver,
+        { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: drillEtc, PATH: `${bin}:${shiftedClock(tmp, 2)}` });
+      expectSuccess(kept, TEST_HOST, 'restore-drill');
+      expect(kept.pings[1].body).toMatch(/; a stale exclusive lock of restic pid \d+ on [\w.-]+, last refreshed 1\d\d minutes ago \(a check, a prune or a key change killed mid-run\), is on the repository of source, and restic unlock did not remove it \(see the log\): the drill reads past it, but every backup to source fails while it is there\. Fix: run restic unlock on source from a machine whose account may write/);
+      expect(fs.readdirSync(path.join(repo(), 'locks'))).toContain(held.lock);
+
+      const removed = await drillLater(1);
+      expectSuccess(removed, TEST_HOST, 'restore-drill');
+      expect(removed.pings[1].body).not.toMatch(/stale/);
+      expect(fs.readdirSync(path.join(repo(), 'locks'))).not.toContain(held.lock);
+    } finally {
+      fs.rmSync(path.join(repo(), 'locks', held.lock), { force: true });
+    }
   });
 });

@@ -161,10 +161,10 @@ export async function startLiveProber(options: LiveProberOptions = {}): Promise<
   };
 }
 
-/** Runs the rendered job hook as systemd's ExecStopPost would, with the unit's result. */
-export function runJobHook(root: MachineRoot, unit: string, serviceResult: 'success' | 'exit-code'): void {
+/** Runs the rendered job hook as systemd's ExecStopPost would, with the unit's result (and its exit status, when given). */
+export function runJobHook(root: MachineRoot, unit: string, serviceResult: 'success' | 'exit-code', exitStatus?: number): void {
   const result = spawnSync(root.path('/usr/local/sbin/sovereign-job-metric'), [unit], {
-    env: { ...root.toolEnv, SERVICE_RESULT: serviceResult }, encoding: 'utf8',
+    env: { ...root.toolEnv, SERVICE_RESULT: serviceResult, ...(exitStatus === undefined ? {} : { EXIT_CODE: 'exited', EXIT_STATUS: String(exitStatus) }) }, encoding: 'utf8',
   });
   if (result.status !== 0) throw new Error(`sovereign-job-metric ${unit} failed: ${result.stderr}`);
 }

@@ -78,6 +78,12 @@ step_cause() {
   printf '%s' "\${cause:-no output}"
 }
 die() { SB_FAILURE="$*"; log "FAILED: $*"; exit 1; }
+# defer <why>: ends a run that could not judge what it checks, with no verdict (the restore drill while another
+# machine holds the repository exclusively): exit 75 (EX_TEMPFAIL), which the monitoring's job hook records as neither
+# a success nor a failure, and a /log ping, which changes no heartbeat check's state. A run that does not end in time
+# is reported missed (RestoreDrillMissed, the heartbeat check's grace), not passed and not broken.
+SB_DEFERRED=''
+defer() { SB_DEFERRED="$*"; log "DEFERRED: $*"; exit 75; }
 
 # start_empty_argument <arguments...>: the one option of backup-dump and backup-push, --start-empty (sets start_empty):
 # the machine starts empty on purpose, given once, by hand.
@@ -226,7 +232,12 @@ sb_exit() {
     if [ -z "\${SB_NO_SUCCESS_PING:-}" ]; then
       printf '%s\\n' "$SB_SUMMARY" | heartbeat "" || log "could not report success to the heartbeat"
     fi
+  elif [ "$rc" = 75 ] && [ -n "$SB_DEFERRED" ]; then
+    printf 'DEFERRED: %s%s\\n' "$SB_DEFERRED" "$SB_NOTES" >&2
+    printf '%s%s\\n' "$SB_DEFERRED" "$SB_NOTES" | heartbeat /log || log "could not report the deferral to the heartbeat"
   else
+    # Exit 75 means deferred (defer), to the monitoring's hook too: a failure that exits 75 otherwise is a failure.
+    [ "$rc" != 75 ] || rc=1
     if [ "$rc" = 0 ]; then rc=1; SB_FAILURE='the job ended without verifying its result'; fi
     out=$(step_output 12)
     log "FAILED (exit $rc) at step '$SB_STEP': \${SB_FAILURE:-exit $rc}"
@@ -1824,7 +1835,7 @@ if [ -n "\${SB_DRILL_OF:-}" ]; then
   # restore-drill@<copy>; it pings nothing, even when it fails reading its configuration (it then pinged a /fail of its
   # own, and the report named the copy's step 'unknown' and its cause 'it ended without saying why').
   SB_JOB="$SB_JOB@$SB_DRILL_OF" SB_NO_PINGS=1
-  at_exit 'printf "%s\\\\n" "$SB_OK" "$SB_STEP" "\${SB_SUMMARY:-$SB_FAILURE}" >"$SB_DRILL_RESULT"'
+  at_exit 'printf "%s\\\\n" "$SB_OK" "$SB_STEP" "\${SB_SUMMARY:-\${SB_FAILURE:-$SB_DEFERRED}}" >"$SB_DRILL_RESULT"'
 fi
 load_conf drill.conf
 # Everything the drill reads comes from the remote: a cache would hide corruption there.
@@ -1857,7 +1868,7 @@ if [ -z "\${SB_DRILL_OF:-}" ] && [ "$copies" != "$DRILL_SOURCE" ]; then
   flock -n 8 || die "another restore drill is running on this machine"
   step "preparing"
   drop_earlier_scratch
-  passed=() failed=()
+  passed=() failed=() deferred=()
   for t in $copies; do
     copy="$t ($(tv "$t" LABEL))"
     step "drilling the copy $copy"
@@ -1885,6 +1896,8 @@ if [ -z "\${SB_DRILL_OF:-}" ] && [ "$copies" != "$DRILL_SOURCE" ]; then
     fi
     if [ "$rc" = 0 ] && [ "$verified" = 1 ]; then
       passed+=("$copy: $outcome")
+    elif [ "$rc" = 75 ]; then
+      deferred+=("$copy: $outcome")
     else
       failed+=("$copy failed at step '\${at:-unknown}' (exit $rc): \${outcome:-it ended without saying why}")
     fi
@@ -1892,7 +1905,9 @@ if [ -z "\${SB_DRILL_OF:-}" ] && [ "$copies" != "$DRILL_SOURCE" ]; then
   step "reporting"
   [ "\${#passed[@]}" -gt 0 ] || [ "\${#failed[@]}" -gt 0 ] || die "no copy of the backups was drilled (DRILL_SOURCES='$copies' in $SB_ETC/drill.conf names none)"
   joined() { local all; [ "$#" -gt 0 ] || { printf none; return; }; all=$(printf '%s; ' "$@"); printf '%s' "\${all%; }"; }
-  [ "\${#failed[@]}" = 0 ] || die "the drill failed on \${#failed[@]} of $(wc -w <<<"$copies") copies of $DRILL_FROM_HOST's backups: $(joined "\${failed[@]}"); passed: $(joined "\${passed[@]}")"
+  [ "\${#failed[@]}" = 0 ] || die "the drill failed on \${#failed[@]} of $(wc -w <<<"$copies") copies of $DRILL_FROM_HOST's backups: $(joined "\${failed[@]}"); passed: $(joined "\${passed[@]}"); deferred: $(joined "\${deferred[@]}")"
+  # A copy not drilled is not known to restore: the drill as a whole has no verdict then either.
+  [ "\${#deferred[@]}" = 0 ] || defer "the drill was deferred on \${#deferred[@]} of $(wc -w <<<"$copies") copies of $DRILL_FROM_HOST's backups: $(joined "\${deferred[@]}"); passed: $(joined "\${passed[@]}")"
   ok "every copy of $DRILL_FROM_HOST's newest backup restored: $(joined "\${passed[@]}")"
   exit 0
 fi
@@ -1903,6 +1918,25 @@ heartbeat_start
 mkdir -p "$DRILL_WORK"
 scratch=$(mktemp -d "$DRILL_WORK/drill.XXXXXX")
 at_exit "rm -rf '$scratch'"
+# The repository's restic locks, exclusive ones too (restic_locks), before anything is read. The drill reads without a
+# lock (the source's account may be read-only), and a check, a prune or a key change of another machine holds the
+# repository exclusively: beside a prune it read data the prune was removing and failed as if the backup did not
+# restore. First the stale locks go (unlock_stale, as the restores do: what this machine's killed restic left, and
+# locks not refreshed for 30 minutes; on a read-only account it fails, and they are judged as restic lists them). Then:
+# - an exclusive lock refreshed in the last 30 minutes: the drill is deferred (defer), reading nothing: no verdict, so
+#   no success and no "restore broken"; a drill deferred past its interval is reported missed (RestoreDrillMissed);
+# - a stale exclusive lock restic unlock did not remove: the drill reads past it (it takes no lock), saying so (every
+#   backup of $DRILL_FROM_HOST fails on it until it is removed).
+step "reading the restic locks on $t"
+unlock_stale "$t" || log "$t: restic unlock failed: a stale lock, if any, is judged below as restic lists it"
+writer=$(restic_locks "$t" "$scratch/locks" exclusive) || writer=unknown
+read -r state host pid minutes <<<"$writer"
+case $state in
+  exclusive)
+    defer "restic pid $pid on $host holds the repository of $t exclusively (a check, a prune or a key change), its lock refreshed $minutes minutes ago: a prune removes data the drill would read, so the drill read nothing and has no verdict on the backups. It runs again at its next timer; to drill sooner, wait until the lock is gone (restic list locks on $t) and start it (systemctl start restore-drill)" ;;
+  stale-exclusive)
+    note "a stale exclusive lock of restic pid $pid on $host, last refreshed $minutes minutes ago (a check, a prune or a key change killed mid-run), is on the repository of $t, and restic unlock did not remove it (see the log): the drill reads past it, but every backup to $t fails while it is there. Fix: run restic unlock on $t from a machine whose account may write (it removes stale locks only)" ;;
+esac
 # The newest backup's manifest is fetched while this machine is prepared: opening the repository
 # (deriving the key, reading the index) takes about a second. Its outcome is judged at its step.
 restic_on "$t" --no-lock dump --host "$DRILL_FROM_HOST" --tag sovereign-dump --path "$DUMP_MANIFEST" latest "$DUMP_MANIFEST" \\

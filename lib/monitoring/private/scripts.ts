@@ -187,6 +187,9 @@ export const JOB_METRIC_SCRIPT = `#!/bin/sh
 set -eu
 unit=$1
 dir=\${SOVEREIGN_ROOT:-}${TEXTFILE_DIR}
+# A run that ended deferred (exit 75, EX_TEMPFAIL: the restore drill found the repository held exclusively) has no
+# verdict: neither is recorded, and a drill deferred past its interval counts as missed.
+if [ "\${SERVICE_RESULT:-}" = exit-code ] && [ "\${EXIT_STATUS:-}" = 75 ]; then exit 0; fi
 if [ "\${SERVICE_RESULT:-}" = success ]; then outcome=success; else outcome=failure; fi
 metric=sovereign_job_last_\${outcome}_timestamp_seconds
 mkdir -p "$dir"
