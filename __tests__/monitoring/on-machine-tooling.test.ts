@@ -1,5 +1,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { Testing } from 'cdktf';
 import { Phase } from '../../lib';
 import { productFixture, synth, userDataOf } from './helpers/fixture';
@@ -91,9 +93,30 @@ describe('the on-machine tooling', () => {
     roots.push(root);
     expect(root.setup('watch')).toEqual({ status: 0, output: '' });
     expect(root.read('/etc/systemd/system/backup-push.service.d/50-sovereign-monitoring.conf'))
-      .toBe(`[Service]\nExecStopPost=${root.path('/usr/local/sbin/sovereign-job-metric')} backup-push\n`);
+      .toBe(`[Service]\nExecStopPost=-${root.path('/usr/local/sbin/sovereign-job-metric')} backup-push\n`);
     const since = root.read('/var/lib/prometheus/node-exporter/sovereign-job-backup-push-watched.prom');
     expect(since).toMatch(/^sovereign_job_watched_since_timestamp_seconds\{unit="backup-push"\} \d+$/m);
+    // Audit (fourth pass): the drop-in stays on a job unit whose monitoring left the machine (the rollout removes the hook
+    // with the monitoring's tooling): systemd then failed every run of the job, a dump or push that succeeded included,
+    // on a hook that is not there. Its ExecStopPost is "-": systemd's own verifier, given the unit with the drop-in and
+    // the hook gone, finds nothing wrong (before: "Command … is not executable").
+    expect(root.read('/etc/systemd/system/backup-push.service.d/50-sovereign-monitoring.conf')).toMatch(/^\[Service\]\nExecStopPost=-\//);
+    if (spawnSync('systemd-analyze', ['--version']).status === 0) {
+      const units = fs.mkdtempSync(path.join(os.tmpdir(), 'job-hook-units-'));
+      try {
+        fs.mkdirSync(path.join(units, 'backup-push.service.d'));
+        // The job's own unit stands in as a oneshot that succeeds; the drop-in is the one watch wrote.
+        fs.writeFileSync(path.join(units, 'backup-push.service'), '[Service]\nType=oneshot\nExecStart=/bin/true\n');
+        fs.copyFileSync(root.path('/etc/systemd/system/backup-push.service.d/50-sovereign-monitoring.conf'), path.join(units, 'backup-push.service.d/50-sovereign-monitoring.conf'));
+        fs.rmSync(root.path('/usr/local/sbin/sovereign-job-metric'));
+        const verify = spawnSync('systemd-analyze', ['verify', '--man=no', path.join(units, 'backup-push.service')],
+          { env: { ...process.env, SYSTEMD_UNIT_PATH: `${units}:` }, encoding: 'utf8' });
+        expect(`${verify.stdout}${verify.stderr}`).toBe('');
+        expect(verify.status).toBe(0);
+      } finally {
+        fs.rmSync(units, { recursive: true, force: true });
+      }
+    }
     // A second run (a re-run of cloud-init) keeps the first time.
     fs.writeFileSync(root.path('/var/lib/prometheus/node-exporter/sovereign-job-backup-push-watched.prom'), since.replace(/\d+\n$/, '1\n'));
     root.setup('watch');
@@ -119,8 +142,11 @@ describe('the on-machine tooling', () => {
         runJobHook(root, unit, 'exit-code');
         const written = fs.readdirSync(root.path(dir)).filter((f) => f.startsWith(`sovereign-job-${unit}-`)).map((f) => `${dir}/${f}`);
         expect(written).toHaveLength(3);
+        // Audit (fourth pass): and the unit's hook, which stayed when the unit left, naming a unit that is gone.
+        const dropIn = `/etc/systemd/system/${unit}.service.d/50-sovereign-monitoring.conf`;
+        expect(fs.existsSync(root.path(dropIn))).toBe(true);
         const owner = bundle.files.get(`/etc/systemd/system/${unit}.service`)!.part;
-        expect(bundle.parts.find((p) => p.name === owner)!.runtimeFiles).toEqual(expect.arrayContaining(written));
+        expect(bundle.parts.find((p) => p.name === owner)!.runtimeFiles).toEqual(expect.arrayContaining([...written, dropIn]));
       }
     }
   });

@@ -3,7 +3,8 @@
 // are by the live test (__tests__/monitoring). SOVEREIGN_ROOT moves every path under a directory,
 // which only the tests do.
 
-import { PROBER_UNITS, TEXTFILE_DIR } from './paths';
+import { JOB_HOOK_DROP_IN } from './job-metrics';
+import { JOB_METRIC, PROBER_UNITS, TEXTFILE_DIR, UNITS } from './paths';
 
 /**
  * `sovereign-monitoring-setup <action>`, run by cloud-init at first boot (idempotent):
@@ -137,8 +138,10 @@ def watch():
     units = [u.strip() for u in open(path) if u.strip()] if os.path.exists(path) else []
     metric = "sovereign_job_watched_since_timestamp_seconds"
     for unit in units:
-        write("%s/etc/systemd/system/%s.service.d/50-sovereign-monitoring.conf" % (ROOT, unit),
-              "[Service]\\nExecStopPost=%s/usr/local/sbin/sovereign-job-metric %s\\n" % (ROOT, unit), 0o644)
+        # "-": the hook's failure, or its absence (the monitoring left the machine, and the rollout removed the hook
+        # with it, while the job stays), does not fail the job: without it, systemd failed every run of the unit.
+        write("%s${UNITS}/%s.service.d/${JOB_HOOK_DROP_IN}" % (ROOT, unit),
+              "[Service]\\nExecStopPost=-%s${JOB_METRIC} %s\\n" % (ROOT, unit), 0o644)
         since = "%s${TEXTFILE_DIR}/sovereign-job-%s-watched.prom" % (ROOT, unit)
         if not os.path.exists(since):
             write(since, "# HELP %s Unix time from which the job unit's outcomes are recorded.\\n# TYPE %s gauge\\n%s{unit=\\"%s\\"} %d\\n"
