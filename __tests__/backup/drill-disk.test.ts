@@ -29,15 +29,8 @@ describeAsRoot('the restore drill and the disk of the test machine\'s PostgreSQL
   };
 
   /** The drill's configuration against `server`: two copies (the Storage Box's, under a second name as well), and `settings`. */
-  const drillOn = (server: PostgresCluster, settings: Record<string, string | number>) => {
-    const etc = world.test.etc;
-    const conf = fs.readFileSync(path.join(etc, 'drill.conf'), 'utf8');
-    const second = Object.fromEntries([...conf.matchAll(/^source_(\w+)='?([^'\n]*)'?$/gm)].map(([, key, value]) => [`source2_${key}`, value]));
-    return world.variant(etc, 'drill.conf', { ...second, DRILL_SOURCES: 'source source2', PG_HOST: server.dir, PG_PORT: server.port, ...settings }, {
-      'secrets/source2.restic.b64': fs.readFileSync(path.join(etc, 'secrets/source.restic.b64'), 'utf8'),
-      'ssh/known_hosts.source2': fs.readFileSync(path.join(etc, 'ssh/known_hosts.source'), 'utf8').replace(/^sovereign-source /gm, 'sovereign-source2 '),
-    });
-  };
+  const drillOn = (server: PostgresCluster, settings: Record<string, string | number>) =>
+    world.drillOfTwoCopies(world.test.etc, { PG_HOST: server.dir, PG_PORT: server.port, ...settings });
 
   /** What a copy's failure says when its restore stopped short of filling the disk. */
   const stoppedForRoom = (copy: string, server: PostgresCluster, reserve: number) => `${copy} \\(Storage Box in \\w+\\) failed at step 'restoring snapshot \\w{8} from ${copy}' \\(exit 1\\): `

@@ -79,6 +79,14 @@ describeAsRoot('a restore drill that starts while production dumps', () => {
       expect(drill.pings[1].body).toMatch(/^restic pid \d+ on [\w.-]+ holds the repository of source exclusively \(a check, a prune or a key change\), its lock refreshed \d+ minutes ago: a prune removes data the drill would read, so the drill read nothing and has no verdict on the backups\. It runs again at its next timer; to drill sooner, wait until the lock is gone \(restic list locks on source\) and start it \(systemctl start restore-drill\)/);
       expect(drill.stderr).toMatch(/DEFERRED: restic pid/);
       expect(drill.stderr).not.toMatch(/step: fetching the newest backup|FAILED|OK: /);
+
+      // A drill of two copies (here the Storage Box's under a second name, as with the bucket): each copy is deferred,
+      // and so is the drill, once, naming each; a copy not drilled is not known to restore.
+      const both = await runScript(path.join(world.test.root, 'usr/local/sbin/restore-drill'), world.receiver,
+        { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: world.drillOfTwoCopies(drillEtc) });
+      expect(both.code).toBe(75);
+      expect(both.pings.map((p) => p.path)).toEqual([pingPath(TEST_HOST, 'restore-drill', '/start'), pingPath(TEST_HOST, 'restore-drill', '/log')]);
+      expect(both.pings[1].body).toMatch(/^the drill was deferred on 2 of 2 copies of acme-production-app's backups: source \(Storage Box in \w+\): restic pid \d+ on [\w.-]+ holds the repository of source exclusively .*; source2 \(Storage Box in \w+\): restic pid \d+ on [\w.-]+ holds the repository of source2 exclusively .*; passed: none\n/);
     } finally {
       await killHolder(held);
       fs.rmSync(path.join(repo(), 'locks', held.lock), { force: true });

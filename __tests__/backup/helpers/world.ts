@@ -203,6 +203,20 @@ export class BackupWorld {
   }
 
   /**
+   * A copy of a test machine's configuration `etc` whose drill restores two copies of the backups, as ProductStacks
+   * renders it with the offsite bucket: the Storage Box's (`source`) and the same repository under a second name
+   * (`source2`), with `settings` changed besides.
+   */
+  public drillOfTwoCopies(etc: string, settings: Record<string, string | number> = {}): string {
+    const conf = fs.readFileSync(path.join(etc, 'drill.conf'), 'utf8');
+    const second = Object.fromEntries([...conf.matchAll(/^source_(\w+)='?([^'\n]*)'?$/gm)].map(([, key, value]) => [`source2_${key}`, value]));
+    return this.variant(etc, 'drill.conf', { ...second, DRILL_SOURCES: 'source source2', ...settings }, {
+      'secrets/source2.restic.b64': fs.readFileSync(path.join(etc, 'secrets/source.restic.b64'), 'utf8'),
+      'ssh/known_hosts.source2': fs.readFileSync(path.join(etc, 'ssh/known_hosts.source'), 'utf8').replace(/^sovereign-source /gm, 'sovereign-source2 '),
+    });
+  }
+
+  /**
    * A copy of production's configuration whose jobs use a restic repository of their own (`repo`, on the Storage
    * Box) and a dump directory of their own, with `settings` changed besides.
    */

@@ -1903,9 +1903,9 @@ if [ -z "\${SB_DRILL_OF:-}" ] && [ "$copies" != "$DRILL_SOURCE" ]; then
     fi
   done
   step "reporting"
-  [ "\${#passed[@]}" -gt 0 ] || [ "\${#failed[@]}" -gt 0 ] || die "no copy of the backups was drilled (DRILL_SOURCES='$copies' in $SB_ETC/drill.conf names none)"
+  [ "\${#passed[@]}" -gt 0 ] || [ "\${#failed[@]}" -gt 0 ] || [ "\${#deferred[@]}" -gt 0 ] || die "no copy of the backups was drilled (DRILL_SOURCES='$copies' in $SB_ETC/drill.conf names none)"
   joined() { local all; [ "$#" -gt 0 ] || { printf none; return; }; all=$(printf '%s; ' "$@"); printf '%s' "\${all%; }"; }
-  [ "\${#failed[@]}" = 0 ] || die "the drill failed on \${#failed[@]} of $(wc -w <<<"$copies") copies of $DRILL_FROM_HOST's backups: $(joined "\${failed[@]}"); passed: $(joined "\${passed[@]}"); deferred: $(joined "\${deferred[@]}")"
+  [ "\${#failed[@]}" = 0 ] || die "the drill failed on \${#failed[@]} of $(wc -w <<<"$copies") copies of $DRILL_FROM_HOST's backups: $(joined "\${failed[@]}"); passed: $(joined "\${passed[@]}")\${deferred[0]:+; deferred: $(joined "\${deferred[@]}")}"
   # A copy not drilled is not known to restore: the drill as a whole has no verdict then either.
   [ "\${#deferred[@]}" = 0 ] || defer "the drill was deferred on \${#deferred[@]} of $(wc -w <<<"$copies") copies of $DRILL_FROM_HOST's backups: $(joined "\${deferred[@]}"); passed: $(joined "\${passed[@]}")"
   ok "every copy of $DRILL_FROM_HOST's newest backup restored: $(joined "\${passed[@]}")"
