@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { ChildProcess } from 'child_process';
 import { BackupWorld, expectFailure, expectSuccess, pingPath, PROD_HOST, runScript, shiftedClock, TEST_HOST } from './helpers/world';
-import { holdResticLock, killHolder } from './helpers/restic-lock';
+import { holdResticLock, killHolder, unlockFails } from './helpers/restic-lock';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // Audit (timing): a dump reaches the repository only when it ends, and dumps of several hours are within its unit's
@@ -99,9 +99,7 @@ describeAsRoot('a restore drill that starts while production dumps', () => {
   test("a killed prune's exclusive lock: restic unlock removes it and the drill passes; one it cannot remove is named, and the drill passes", async () => {
     const held = await holdResticLock(repo(), 'exclusive', running);
     await killHolder(held);
-    const bin = path.join(tmp, 'bin-unlock-fails');
-    fs.mkdirSync(bin, { recursive: true });
-    fs.writeFileSync(path.join(bin, 'restic'), '#!/bin/bash\n[ "${@: -1}" != unlock ] || { echo "unlock: permission denied" >&2; exit 1; }\nexec /usr/bin/restic "$@"\n', { mode: 0o755 });
+    const bin = unlockFails(tmp);
     try {
       const kept = await runScript(path.join(world.test.root, 'usr/local/sbin/restore-drill'), world.receiver,
         { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: drillEtc, PATH: `${bin}:${shiftedClock(tmp, 2)}` });

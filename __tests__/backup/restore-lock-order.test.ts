@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { BackupWorld, expectGaveWay, expectSuccess, fingerprint, PROD_HOST, RunOptions, RunResult, runScript, shiftedClock, slowStorageBoxLink, waitUntil } from './helpers/world';
-import { holdResticLock, killHolder } from './helpers/restic-lock';
+import { holdResticLock, killHolder, unlockFails } from './helpers/restic-lock';
 import { raceBehindCheck as raceBehindCheckOf } from './helpers/lock-race';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 import { BACKUP_RESTORE_FILES } from '../../lib/backup/private/scripts';
@@ -195,9 +195,7 @@ describeAsRoot('backup-restore, run by hand while a job holds the repository loc
     const before = fingerprint(world.pg, 'app');
     const held = await holdResticLock(repo(), 'exclusive', running);
     await killHolder(held);
-    const bin = path.join(tmp, 'bin-unlock-fails');
-    fs.mkdirSync(bin, { recursive: true });
-    fs.writeFileSync(path.join(bin, 'restic'), '#!/bin/bash\n[ "${@: -1}" != unlock ] || { echo "unlock: connection lost" >&2; exit 1; }\nexec /usr/bin/restic "$@"\n', { mode: 0o755 });
+    const bin = unlockFails(tmp);
     try {
       const restore = await run('backup-restore', etc, { PATH: `${bin}:${shiftedClock(tmp, 1)}` }, { args: ['--replace', '--snapshot', dumped] });
       expect(restore.code).not.toBe(0);

@@ -47,3 +47,14 @@ export async function killHolder(held: HeldLock): Promise<void> {
   held.child.kill('SIGKILL');
   await exited;
 }
+
+/**
+ * A directory under `dir` to put first on a job's PATH: its restic is a stand-in that fails `restic unlock` (as on an
+ * account that may not delete, or a link lost mid-run) and runs the real restic for everything else. Returns the path.
+ */
+export function unlockFails(dir: string): string {
+  const bin = path.join(dir, 'bin-unlock-fails');
+  fs.mkdirSync(bin, { recursive: true });
+  fs.writeFileSync(path.join(bin, 'restic'), '#!/bin/bash\n[ "${@: -1}" != unlock ] || { echo "unlock: connection lost" >&2; exit 1; }\nexec /usr/bin/restic "$@"\n', { mode: 0o755 });
+  return bin;
+}
