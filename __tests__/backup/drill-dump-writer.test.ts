@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { BackupWorld, corrupt, expectFailure, expectSuccess, PROD_HOST, RunResult, killJob, runScript, shiftedClock, TEST_HOST, waitUntil } from './helpers/world';
+import { unlockFails } from './helpers/restic-lock';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // Audit (timing): the drill allowed a fixed 8 hours past the age limit for a dump in progress, whether or not a dump
@@ -20,8 +21,11 @@ describeAsRoot('a restore drill that reads whether a dump writes to its source',
   let release: (() => void) | undefined;
   let today: Promise<RunResult> | undefined;
 
-  const drillAt = (hours: number) => runScript(path.join(world.test.root, 'usr/local/sbin/restore-drill'), world.receiver,
-    { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: drillEtc, PATH: shiftedClock(tmp, hours) });
+  // The drill removes stale locks first (restic unlock): on this one host, the killed dump's, which production's drill
+  // (another host, its lock refreshed less than 30 minutes ago, or an account that may not delete) would find in place.
+  // Its restic unlock fails here, so that the locks stay for the drills that judge them (drill-during-dump: removed).
+  const drillAt = (hours: number, bin = '') => runScript(path.join(world.test.root, 'usr/local/sbin/restore-drill'), world.receiver,
+    { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: drillEtc, PATH: `${bin}${unlockFails(tmp)}:${shiftedClock(tmp, hours)}` });
   const locks = () => fs.readdirSync(path.join(world.sftp.home, 'repo-production', 'locks'));
 
   beforeAll(async () => {
@@ -82,9 +86,8 @@ describeAsRoot('a restore drill that reads whether a dump writes to its source',
     fs.mkdirSync(bin, { recursive: true });
     fs.writeFileSync(path.join(bin, 'restic'), '#!/bin/bash\n'
       + `if [ "\${@: -2:1} \${@: -1}" = "list locks" ] && mkdir ${listed} 2>/dev/null; then /usr/bin/restic "$@" || exit; printf '%064d\\n' 1; exit 0; fi\n`
-      + 'exec /usr/bin/restic "$@"\n', { mode: 0o755 });
-    const drill = await runScript(path.join(world.test.root, 'usr/local/sbin/restore-drill'), world.receiver,
-      { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: drillEtc, PATH: `${bin}:${shiftedClock(tmp, 1)}` });
+      + `exec ${unlockFails(tmp)}/restic "$@"\n`, { mode: 0o755 });
+    const drill = await drillAt(1, `${bin}:`);
     expect(fs.existsSync(listed)).toBe(true);
     // The same judgment as without the lock that went: the dump that died left its stale locks, read.
     expectFailure(drill, TEST_HOST, 'restore-drill', /no backup's restic lock there was refreshed in the last 30 minutes; a stale lock of restic pid \d+ on [\w.-]+, last refreshed 6\d minutes ago/);
