@@ -39,13 +39,18 @@ function running(pid: string): boolean {
 }
 
 /**
- * Where cgroup v2 is mounted writable, when this runs as root (a test moves a process to a cgroup of its own there).
- * Field 5 of a mountinfo line holds the mount's options: a container may mount cgroup2 read-only.
+ * The writable cgroup mount whose type and super options pass `which`, when this runs as root (a test moves a process to a
+ * cgroup of its own there). Field 5 of a mountinfo line holds the mount's options: a container may mount cgroups read-only.
  */
-const cgroup2: string | undefined = isRoot
-  ? fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((line) => line.split(' '))
-    .find((fields) => fields[fields.indexOf('-') + 1] === 'cgroup2' && fields[5].split(',').includes('rw'))?.[4]
-  : undefined;
+function cgroupMount(which: (type: string, options: string[]) => boolean): string | undefined {
+  return isRoot
+    ? fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((line) => line.split(' '))
+      .find((fields) => which(fields[fields.indexOf('-') + 1], (fields[fields.indexOf('-') + 3] ?? '').split(',')) && fields[5].split(',').includes('rw'))?.[4]
+    : undefined;
+}
+const cgroup2 = cgroupMount((type) => type === 'cgroup2');
+/** A v1 controller's hierarchy (cpu, memory), as a hybrid or legacy host has (this suite's own machine may be one). */
+const cgroup1Controller = cgroupMount((type, options) => type === 'cgroup' && !options.some((option) => option.startsWith('name=')));
 
 /** Kills every process a test's step listed in `file`, one a line, its pid last: on a failure, none outlives the suite. */
 function killListed(file: string): void {
@@ -956,6 +961,44 @@ describe('the rollout agent', () => {
         if (fs.existsSync(cgroup)) fs.rmdirSync(cgroup);
       }
     });
+
+  // Review: the whole of /proc/<pid>/cgroup was compared: on a hybrid or legacy host (v1 controllers beside systemd's
+  // hierarchy), a later member of a recorded group that something moved in a v1 controller no longer matched, was spared
+  // and ran beside the part's next copy.
+  const v1Moved = "a recorded group's later member moved in a v1 controller (memory, cpu) still goes with it";
+  // The host's cgroup layout, not a part to install: skipped where it has none, in CI too.
+  (cgroup1Controller !== undefined ? test : (console.warn(`"${v1Moved}" skipped: it needs root and a writable cgroup v1 controller`), test.skip))(v1Moved, () => {
+    const m = machine();
+    const [go, out, pids] = [path.join(m.dir, 'go'), path.join(m.dir, 'out'), path.join(m.dir, 'pids')];
+    const cgroup = path.join(cgroup1Controller!, `sovereign-rollout-test-${process.pid}`);
+    const worker = (conf: string): BundlePart => ({
+      name: 'worker',
+      files: [{ path: '/etc/acme/worker.conf', content: conf }],
+      // Once the step ended, the wrapper forks its daemon and exits: only their group ties the daemon to the part. The
+      // daemon moves itself to a cgroup of that controller first.
+      commands: [['sh', '-c', `sh -c 'echo $$ >> ${pids}; read x < ${go}; sh -c "echo \\$\\$ > ${cgroup}/cgroup.procs; echo \\$\\$ > ${out}; exec sleep 347" &' >/dev/null 2>&1 &`]],
+    });
+    let daemon = '';
+    try {
+      for (const fifo of [go, out]) expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+      fs.mkdirSync(cgroup);
+      expect(m.apply([worker('x=1\n')]).status).toBe(0);
+      const wrapper = fs.readFileSync(pids, 'utf8').trim();
+      fs.writeFileSync(go, 'go\n');
+      daemon = fs.readFileSync(out, 'utf8').trim();
+      fs.appendFileSync(pids, `${daemon}\n`);
+      while (running(wrapper)) spawnSync('sleep', ['0.05']);
+      expect(fs.readFileSync(`/proc/${daemon}/cgroup`, 'utf8')).toContain(`/sovereign-rollout-test-${process.pid}\n`);
+      const again = m.apply([worker('x=2\n')]);
+      expect(again.status).toBe(0);
+      expect(running(daemon)).toBe(false);
+      expect(again.output).toMatch(new RegExp(`stopped pid ${daemon} \\((sleep|sh)\\)`));
+    } finally {
+      killListed(pids);
+      while (daemon && running(daemon)) spawnSync('sleep', ['0.05']);
+      if (fs.existsSync(cgroup)) fs.rmdirSync(cgroup);
+    }
+  });
 
   // Review: a record stayed until its part ran again, however long after its processes and their group had ended: the
   // group's number, free then, could name another group, which that later run stopped as the part's.

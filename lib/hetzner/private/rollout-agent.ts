@@ -487,7 +487,7 @@ def left_running(entries, procs):
         if len(e) > 3:  # recorded with its group
             since[e[3]] = min(e[1], since.get(e[3], e[1]))
             if len(e) > 4:
-                cgroups.setdefault(e[3], set()).add(e[4])
+                cgroups.setdefault(e[3], set()).add(started_in(e[4]))
     for pgid, start in since.items():
         # A group's id is the pid of its first process, never given to another process while the group has one: a
         # process of that pid that is not the recorded one means the group ended and the number went to another.
@@ -508,13 +508,22 @@ def left_running(entries, procs):
 
 
 def cgroup_of(pid):
-    """The cgroups a process is in (/proc/<pid>/cgroup), "" when it is gone: under systemd, the unit or session scope that
-    started it, which setsid and setpgid leave as it is."""
+    """Where a process was started, from /proc/<pid>/cgroup, "" when it is gone: under systemd, the unit or session scope
+    that started it, which setsid and setpgid leave as it is (see started_in)."""
     try:
         with open("/proc/%d/cgroup" % pid) as f:
-            return f.read().strip()
+            return started_in(f.read())
     except OSError:
         return ""
+
+
+def started_in(cgroups):
+    """The lines of a /proc/<pid>/cgroup text that say where its process was started: the unified hierarchy's (0::) and,
+    on a hybrid or legacy host, systemd's own (name=systemd; there 0:: may say only /). Not a v1 resource controller's
+    (memory, cpu): anything may move a process there, and the whole text, compared, spared a later member of a recorded
+    group moved in one. "" on a host with neither (one cgroup for all). A record of an agent that kept the whole text is
+    read through this too."""
+    return "\\n".join(line for line in cgroups.strip().split("\\n") if line.startswith("0::") or line.split(":")[1:2] == ["name=systemd"])
 
 
 def boot_id():
