@@ -640,6 +640,32 @@ describe('the rollout agent', () => {
     expect(run.stdout).not.toMatch(/keeps running/);
   });
 
+  // Review: a process that ended between the agent's look at its stat and at its cgroup was recorded with an empty cgroup
+  // (gone) or a zombie's (its v1 lines all say /): a group whose entries all held one spared every later member.
+  test.each([['gone', true], ['a zombie', false]])('a process a step left that ends while the agent records it (%s) is not recorded', (_, reaped) => {
+    const m = machine();
+    const harness = [
+      'import os, select, signal, sys',
+      'agent = {"__name__": "sovereign_rollout"}',
+      'exec(compile(sys.stdin.read(), "sovereign-rollout", "exec"), agent)',
+      'agent["adopt_orphans"]()',
+      'read = agent["cgroup_of"]',
+      'def ends_first(pid):',
+      '    fd = os.pidfd_open(pid)',
+      '    os.kill(pid, signal.SIGKILL)',
+      '    select.select([fd], [], [])',
+      '    os.close(fd)',
+      reaped ? '    os.waitpid(pid, 0)' : '',
+      '    return read(pid)',
+      'agent["cgroup_of"] = ends_first',
+      'left = []',
+      'print(agent["run"](["sh", "-c", "sleep 318 >/dev/null 2>&1 &"], left=left)[0], left)',
+    ].join('\n');
+    const run = spawnSync(MACHINE_PYTHON, ['-c', harness], { input: ROLLOUT_AGENT, encoding: 'utf8', env: { ...process.env, SOVEREIGN_ROOT: m.root } });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('0 []');
+  });
+
   // Review: a step that starts a daemon with `&` started one more copy each time it ran again (the next change of its
   // part, a rollback): each kept running, unsupervised, beside the others, and none went with its part.
   test("a step's background daemon is stopped before its part runs again (a rollback too), and goes with its part", () => {

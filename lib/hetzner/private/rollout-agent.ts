@@ -203,10 +203,13 @@ def run(argv, env=None, timeout=COMMAND_TIMEOUT, stdin=None, left=None):
             # this part's next run stopped the other's daemon.
             for pid in sorted(tree_of(p, before, processes()) - {p.pid}):
                 fields = stat_of(pid)
-                if fields:  # else ended meanwhile
+                cgroup = cgroup_of(pid) if fields and fields[0] != "Z" else None
+                # Recorded only with the cgroup it ran in, read before it ended: one gone meanwhile was recorded with an
+                # empty one, and a group whose entries all had it spared every later member; a zombie's v1 lines say /.
+                if cgroup is not None and (stat_of(pid) or ["Z"])[0] != "Z":
                     # Its process group too: what it forks later (\`sh -c 'sleep 2; daemon'\`) is in it, and recorded nowhere.
                     # Its cgroup tells that group from a later one that got the number (see left_running).
-                    left.append([pid, int(fields[19]), program_name(pid), int(fields[2]), cgroup_of(pid)])
+                    left.append([pid, int(fields[19]), program_name(pid), int(fields[2]), cgroup])
         if held:
             hand_over(p, argv)
     p.stdout.close()
@@ -508,13 +511,13 @@ def left_running(entries, procs):
 
 
 def cgroup_of(pid):
-    """Where a process was started, from /proc/<pid>/cgroup, "" when it is gone: under systemd, the unit or session scope
+    """Where a process was started, from /proc/<pid>/cgroup, None when it is gone: under systemd, the unit or session scope
     that started it, which setsid and setpgid leave as it is (see started_in)."""
     try:
         with open("/proc/%d/cgroup" % pid) as f:
             return started_in(f.read())
     except OSError:
-        return ""
+        return None
 
 
 def started_in(cgroups):
