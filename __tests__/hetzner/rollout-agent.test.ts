@@ -38,6 +38,14 @@ function running(pid: string): boolean {
   }
 }
 
+/** Applies a part's next version: `daemon`, left by its steps, is stopped and named (as its shell, caught before its exec). */
+function expectStoppedByNextRun(m: Machine, part: BundlePart, daemon: string): void {
+  const again = m.apply([part]);
+  expect(again.status).toBe(0);
+  expect(running(daemon)).toBe(false);
+  expect(again.output).toMatch(new RegExp(`stopped pid ${daemon} \\((sleep|sh)\\)`));
+}
+
 /**
  * The writable cgroup mount whose type and super options pass `which`, when this runs as root (a test moves a process to a
  * cgroup of its own there). Field 5 of a mountinfo line holds the mount's options: a container may mount cgroups read-only.
@@ -940,10 +948,7 @@ describe('the rollout agent', () => {
       fs.writeFileSync(go, 'go\n');
       const daemon = fs.readFileSync(out, 'utf8').trim();
       expect(fs.readFileSync(`/proc/${daemon}/stat`, 'utf8').split(') ')[1].split(' ')[3]).toBe(daemon);
-      const again = m.apply([worker('x=2\n')]);
-      expect(again.status).toBe(0);
-      expect(running(daemon)).toBe(false);
-      expect(again.output).toMatch(new RegExp(`stopped pid ${daemon} \\((sleep|sh)\\)`));
+      expectStoppedByNextRun(m, worker('x=2\n'), daemon);
     } finally {
       killListed(pids);
     }
@@ -1015,10 +1020,7 @@ describe('the rollout agent', () => {
       fs.appendFileSync(pids, `${daemon}\n`);
       while (running(wrapper)) spawnSync('sleep', ['0.05']);
       expect(fs.readFileSync(`/proc/${daemon}/cgroup`, 'utf8')).toContain(`/sovereign-rollout-test-${process.pid}\n`);
-      const again = m.apply([worker('x=2\n')]);
-      expect(again.status).toBe(0);
-      expect(running(daemon)).toBe(false);
-      expect(again.output).toMatch(new RegExp(`stopped pid ${daemon} \\((sleep|sh)\\)`));
+      expectStoppedByNextRun(m, worker('x=2\n'), daemon);
     } finally {
       killListed(pids);
       while (daemon && running(daemon)) spawnSync('sleep', ['0.05']);
