@@ -10,7 +10,7 @@ import { PRIVATE_INGRESS_TEXTFILE } from '../../lib/hetzner/private/private-ingr
 import { PRIVATE_INGRESS_NFTABLES_DROP_IN } from '../../lib/hetzner/private/private-ingress-table';
 import { ROLLOUT_AGENT } from '../../lib/hetzner/private/rollout-agent';
 import { AgentMachine } from '../setup/agent-machine';
-import { isRoot, MACHINE_PYTHON, testWithRealParts } from '../setup/real-parts';
+import { isRoot, MACHINE_PYTHON, testWhereHostHas, testWithRealParts } from '../setup/real-parts';
 
 // The rollout agent run directly, as the rollout's last provisioner runs it, on a machine whose file
 // system is a directory (SOVEREIGN_ROOT) and whose systemctl records its calls. The end-to-end suite
@@ -957,7 +957,7 @@ describe('the rollout agent', () => {
   // Review: a recorded process group whose processes had all ended was taken for the recorded one when its number came
   // back (a pid wrap between deploys) in a group whose first process had exited too: a daemon that forked twice, started
   // by systemd, was SIGKILLed as the part's. The record is made to name such a group here, as the wrap would.
-  testWithRealParts(cgroup2 !== undefined, 'a process group whose number came back to a daemon started elsewhere is never stopped', 'root and a writable cgroup2 mount')(
+  testWhereHostHas(cgroup2 !== undefined, 'a process group whose number came back to a daemon started elsewhere is never stopped', 'root and a writable cgroup2 mount')(
     'a process group whose number came back to a daemon started elsewhere is never stopped', () => {
       const m = machine();
       const pids = path.join(m.dir, 'pids');
@@ -998,7 +998,7 @@ describe('the rollout agent', () => {
   // and ran beside the part's next copy.
   const v1Moved = "a recorded group's later member moved in a v1 controller (memory, cpu) still goes with it";
   // The host's cgroup layout, not a part to install: skipped where it has none, in CI too.
-  (cgroup1Controller !== undefined ? test : (console.warn(`"${v1Moved}" skipped: it needs root and a writable cgroup v1 controller`), test.skip))(v1Moved, () => {
+  testWhereHostHas(cgroup1Controller !== undefined, v1Moved, 'root and a writable cgroup v1 controller')(v1Moved, () => {
     const m = machine();
     const [go, out, pids] = [path.join(m.dir, 'go'), path.join(m.dir, 'out'), path.join(m.dir, 'pids')];
     const cgroup = path.join(cgroup1Controller!, `sovereign-rollout-test-${process.pid}`);

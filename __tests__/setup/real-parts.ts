@@ -40,6 +40,17 @@ export function testWithRealParts(available: boolean, name: string, needs: strin
   return test.skip;
 }
 
+/**
+ * `test` for a case that needs something of the host's own layout (a writable cgroup hierarchy of a kind), which no
+ * package provides and `bash .ci/run` cannot install: skipped with a one-line notice wherever it is missing, CI
+ * included, since another suite case covers the same code on other layouts.
+ */
+export function testWhereHostHas(available: boolean, name: string, needs: string): jest.It {
+  if (available) return test;
+  console.warn(`"${name}" skipped: it needs ${needs}`);
+  return test.skip;
+}
+
 /** Whether Terraform runs here (TERRAFORM_BINARY_NAME, else terraform on PATH), for the suites that judge configurations with it. */
 export function hasTerraform(): boolean {
   try {
