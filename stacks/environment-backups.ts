@@ -1,6 +1,6 @@
 import { Annotations, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import {
-  BackupPlan, BackupTarget, Component, Duration, EgressAllowlist, Environment, Heartbeat, Location, Machine, Phase, PostgresDatabase, Product,
+  BackupPlan, BackupTarget, Component, Duration, Environment, FirewallRule, Heartbeat, Location, Machine, Phase, PostgresDatabase, Product,
   ProductBackupOptions, RestoreDrill, S3TargetOptions, SecretVariable, StorageBox, StorageBoxAccount,
 } from '../lib';
 import { defaultMaxBackupAge, PHASE_ONE_SCHEDULE, PHASE_TWO_SCHEDULE } from '../lib/backup/private/phase-schedules';
@@ -26,8 +26,12 @@ function backupMaxAgeFor(phase: Phase): Duration {
 
 /** The product's offsite bucket as `machine` reaches it, with these details. */
 function offsiteTarget(machine: Machine, options: ProductBackupOptions, details: Pick<S3TargetOptions, 'endpoint' | 'bucket' | 'accessKeyId' | 'secretAccessKey'>): BackupTarget {
-  // The machine's firewall opens 443 out; another port of the endpoint is opened here, narrowed by the host allowlist.
-  if (options.offsitePort && options.offsitePort.from !== 443) EgressAllowlist.allowTcpPort(machine, options.offsitePort.from, 'offsite S3 endpoint (host allowlist narrows it)');
+  // The machine's firewall opens 443 out; another port of the endpoint is opened here for the endpoint alone: the plan
+  // declares the endpoint on it, and the host allowlist lets no other host through on it (allowTcpPort would open it to
+  // every allowlisted host, the model providers' APIs included).
+  if (options.offsitePort && options.offsitePort.from !== 443) {
+    machine.allowOutbound(FirewallRule.tcpOut(options.offsitePort.from, FirewallRule.ANYWHERE, { description: 'offsite S3 endpoint (host allowlist narrows it to the endpoint)' }));
+  }
   return BackupTarget.s3Compatible({ provider: options.offsite!, ...details, ...(options.offsitePort ? { port: options.offsitePort } : {}) });
 }
 

@@ -300,6 +300,12 @@ describe('EnvironmentStack', () => {
       expect(rules).toContainEqual(expect.objectContaining({ direction: 'out', protocol: 'tcp', port: '8443' }));
       const precondition = Object.values<any>(json.resource.terraform_data).flatMap((r) => r.lifecycle?.precondition ?? []);
       expect(precondition).toContainEqual(expect.objectContaining({ error_message: expect.stringMatching(/must use port 8443/) }));
+      // 8443 is the endpoint's alone: opened for every allowlisted host, it let the model providers' APIs be reached on it too.
+      const files = synthesizedBundle(json, 'acme-production-app').files;
+      const groups = (files.get('/etc/sovereign/egress-hostnames')!.template!).split(/^ports /m).slice(1).map((g) => g.split('\n'));
+      const portsOf = (host: string) => groups.filter((g) => g.slice(1).includes(host)).map((g) => g[0]);
+      expect(portsOf('api.mistral.ai')).toEqual(['80 443']);
+      expect(groups.filter((g) => g[0].split(' ').includes('8443')).map((g) => g.slice(1).filter(Boolean))).toEqual([[expect.stringContaining('var.offsite_s3_endpoint')]]);
     });
 
     test("the test stack's drill restores the offsite bucket too, from Phase 2, on the endpoint's port; Phase 1's only the Storage Box", () => {
