@@ -254,6 +254,24 @@ describe('EnvironmentMonitoring', () => {
       ]));
     });
 
+    test('an HTTP check that follows redirects reaches its host on 443 too (http:// to https://); one that expects the 3xx, on its own port alone', () => {
+      // Declared on the URL's port alone, acme.eu's usual 301 to https://acme.eu/ was reset by the host table: a false critical alert.
+      const redirects = plan({
+        uptimeChecks: [
+          UptimeCheck.http(Environment.PRODUCTION, 'http://acme.eu/health'),
+          UptimeCheck.http(Environment.PRODUCTION, 'http://old.acme.eu/', { expectStatus: [301] }),
+          UptimeCheck.http(Environment.PRODUCTION, 'https://api.acme.eu:8443/v1/ping'),
+          UptimeCheck.http(Environment.TEST, 'https://test.acme.eu/health'),
+        ],
+      });
+      const { test } = productFixture({ backups: false, plan: redirects });
+      const groups = file(userDataOf(synth(test.stack), 'acme-test-app'), '/etc/sovereign/egress-hostnames')!.split(/^ports /m).slice(1).map((g) => g.split('\n'));
+      const portsOf = (host: string) => groups.filter((g) => g.slice(1).includes(host)).map((g) => g[0]);
+      expect(portsOf('acme.eu')).toEqual(['80 443']);
+      expect(portsOf('old.acme.eu')).toEqual(['80']);
+      expect(portsOf('api.acme.eu')).toEqual(['443 8443']);
+    });
+
     test("routes each check's alerts to its own receivers, and everything else to the plan's", () => {
       const { test } = productFixture({ backups: false });
       const root = machineFiles(userDataOf(synth(test.stack), 'acme-test-app'));

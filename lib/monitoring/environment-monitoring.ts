@@ -7,6 +7,7 @@ import { EgressAllowlist } from '../boundary/egress-allowlist';
 import { recordDeclaredHostPart } from '../boundary/private/declared-host-parts';
 import { SecretVariable } from '../boundary/secret-variable';
 import { Environment } from '../core/environment';
+import { Port } from '../core/port';
 import { invalidValue, missingValue } from '../core/validation-message';
 import { checkProps, is } from '../core/runtime-checks';
 import { FirewallRule } from '../hetzner/firewall-rule';
@@ -35,7 +36,7 @@ import {
 import { PROMETHEUS_WATCH_SCRIPT, REDACT_LOG_SCRIPT } from './private/scripts';
 import { secretFile } from './private/secrets';
 import { ensureTooling, monitoringFile } from './private/tooling';
-import { IpFamily, UptimeCheck } from './uptime-check';
+import { IpFamily, UptimeCheck, UptimeCheckProtocol } from './uptime-check';
 
 /** The bundle part of the prober's daemons and their configuration. */
 const PROBER_PART = 'sovereign-monitoring prober';
@@ -212,7 +213,14 @@ export class EnvironmentMonitoring extends Construct {
       this.allowAlertEgress(prober, receivers);
       // The monitoring declares its own destinations, so the prober's egress allowlist holds them whoever builds the stack.
       // A probe sends none of the machine's data: a probed host the policy names as a processor needs no DataFlow.
-      for (const c of this.checks) EgressAllowlist.requireProbeTargets(prober, [c.hostname], `host the prober probes for uptime check ${c.name}`, c.port);
+      for (const c of this.checks) {
+        EgressAllowlist.requireProbeTargets(prober, [c.hostname], `host the prober probes for uptime check ${c.name}`, c.port);
+        // A check that follows redirects follows the usual one to https://<host>/ (from http://, or from another port): on
+        // the URL's port alone the host table would reset it, and the check would page for a site that is up.
+        if (followsRedirectsTo443(c)) {
+          EgressAllowlist.requireProbeTargets(prober, [c.hostname], `host the prober probes for uptime check ${c.name}, on HTTPS where it redirects`, Port.of(443));
+        }
+      }
       for (const r of receivers) EgressAllowlist.requireHostnames(prober, [r.hostname], `alert receiver ${r.name} that Alertmanager notifies`, r.port);
       EgressAllowlist.requireHostnames(prober, [plan.deadMansSwitch.hostname], "dead-man's switch that Alertmanager pings while it runs", plan.deadMansSwitch.port);
       // They probe, page and ping outside hosts: they run only once the prober's allowlist is loaded (a table that
@@ -463,4 +471,13 @@ export class EnvironmentMonitoring extends Construct {
     }
     return errors;
   }
+}
+
+/**
+ * Whether an uptime check's redirects may lead to HTTPS on its host (a 301 from http:// to https://, or from another
+ * port to the canonical URL): an HTTP check that follows redirects, on a port other than 443. A redirect to another
+ * host is not known at synth: declare that host on the prober with `EgressAllowlist.requireProbeTargets`.
+ */
+function followsRedirectsTo443(check: UptimeCheck): boolean {
+  return check.protocol === UptimeCheckProtocol.HTTP && check.followRedirects && check.port.from !== 443;
 }

@@ -54,7 +54,9 @@ export interface UptimeCheckOptions {
 /** An HTTP(S) check: status and body. */
 export interface HttpCheckOptions extends UptimeCheckOptions {
   /**
-   * The status codes that count as up. A 3xx code turns redirect following off.
+   * The status codes that count as up. A 3xx code turns redirect following off. A check that follows redirects, on
+   * another port than 443, is let through the prober's egress allowlist to its host on 443 too (the usual redirect to
+   * https://); a redirect to another host needs that host declared with `EgressAllowlist.requireProbeTargets`.
    * @default [200]
    */
   readonly expectStatus?: number[];
