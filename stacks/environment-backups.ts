@@ -1,8 +1,9 @@
 import { Annotations, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import {
-  BackupPlan, BackupTarget, Component, Duration, Environment, FirewallRule, Heartbeat, Location, Machine, Phase, PostgresDatabase, Product,
+  BackupPlan, BackupTarget, Component, Duration, Environment, Heartbeat, Location, Machine, Phase, PostgresDatabase, Product,
   ProductBackupOptions, RestoreDrill, S3TargetOptions, SecretVariable, StorageBox, StorageBoxAccount,
 } from '../lib';
+import { allowDestinationPort } from '../lib/boundary/egress-allowlist';
 import { defaultMaxBackupAge, PHASE_ONE_SCHEDULE, PHASE_TWO_SCHEDULE } from '../lib/backup/private/phase-schedules';
 import { DRILL_ACCOUNT_PASSWORD_VARIABLES, OFFSITE_DRILL_VARIABLES } from './drill-variables';
 
@@ -30,7 +31,7 @@ function offsiteTarget(machine: Machine, options: ProductBackupOptions, details:
   // declares the endpoint on it, and the host allowlist lets no other host through on it (allowTcpPort would open it to
   // every allowlisted host, the model providers' APIs included).
   if (options.offsitePort && options.offsitePort.from !== 443) {
-    machine.allowOutbound(FirewallRule.tcpOut(options.offsitePort.from, FirewallRule.ANYWHERE, { description: 'offsite S3 endpoint (host allowlist narrows it to the endpoint)' }));
+    allowDestinationPort(machine, options.offsitePort.from, 'offsite S3 endpoint (host allowlist narrows it to the endpoint)');
   }
   return BackupTarget.s3Compatible({ provider: options.offsite!, ...details, ...(options.offsitePort ? { port: options.offsitePort } : {}) });
 }

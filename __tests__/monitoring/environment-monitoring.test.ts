@@ -2,7 +2,7 @@ import { TerraformStack, Testing } from 'cdktf';
 import { parse } from 'yaml';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import {
-  CloudInit, Component, DeadMansSwitch, Duration, Environment, Location, Machine, MonitoringPlan, Phase, PostponedRegister, Product, ProductProps, RestoreCheck,
+  CloudInit, Component, DeadMansSwitch, Duration, EgressAllowlist, Environment, FirewallRule, Location, Machine, MonitoringPlan, Phase, PostponedRegister, Product, ProductProps, RestoreCheck,
   ROADMAP_THRESHOLDS, S3Provider, ServerType,
 } from '../../lib';
 import { ProductStacks } from '../../stacks';
@@ -15,6 +15,7 @@ import { UptimeCheck } from '../../lib/monitoring/uptime-check';
 import { proberResources, SHARED_MEMORY_SHARE } from '../../lib/monitoring/private/profile';
 import { plan, productFixture, synth, userDataOf } from './helpers/fixture';
 import { cloudConfig, machineFiles } from './helpers/machine-files';
+import { warningsOf } from '../setup/stack';
 
 const prometheusConfig = (userData: string) => parse(machineFiles(userData).get('/etc/sovereign-monitoring/prometheus.yml')!.content);
 const probeTargets = (userData: string) => prometheusConfig(userData).scrape_configs
@@ -246,12 +247,21 @@ describe('EnvironmentMonitoring', () => {
     test("the prober's firewall opens the port of a self-hosted dead-man's switch, beyond the ports the allowlist opens anyway", () => {
       const deadMansSwitch = DeadMansSwitch.selfHosted({ hostname: 'hc.acme.eu', port: 8443 });
       const { test } = productFixture({ backups: false, plan: plan({ deadMansSwitch }) });
+      // The team's own rule on 8443 (for an extra host) stops reaching any host but the switch: synth says so.
+      test.app.allowOutbound(FirewallRule.tcpOut(8443, FirewallRule.ANYWHERE, { description: 'package registry' }));
       const json = synth(test.stack);
-      expect(machineFiles(userDataOf(json, 'acme-test-app')).get('/etc/sovereign/egress-hostnames')!.content).toMatch(/^hc\.acme\.eu$/m);
+      expect(machineFiles(userDataOf(json, 'acme-test-app')).get('/etc/sovereign/egress-hostnames')!.content).toMatch(/^ports 8443\nhc\.acme\.eu$/m);
       const firewall = Object.values(json.resource.hcloud_firewall as Record<string, any>).find((f) => f.name === 'acme-test-app-firewall');
       expect(firewall.rule).toEqual(expect.arrayContaining([
         { description: "dead-man's switch pings", destination_ips: ['0.0.0.0/0', '::/0'], direction: 'out', port: '8443', protocol: 'tcp' },
       ]));
+      expect(warningsOf(test.stack).filter((w) => w.startsWith('Egress-PortClaimed'))).toEqual([expect.stringMatching(
+        /^Egress-PortClaimed: acme-test\/App: TCP 8443, which the rule 'package registry' opens out, reaches only hc\.acme\.eu \(dead-man's switch that Alertmanager pings while it runs\).* Fix: .*EgressAllowlist\.allowTcpPort\(machine, 8443, /)]);
+      // Opened with allowTcpPort, it stays every allowlisted host's, the switch's too: nothing to warn of.
+      const shared = productFixture({ backups: false, plan: plan({ deadMansSwitch }) }).test;
+      EgressAllowlist.allowTcpPort(shared.app, 8443, 'package registry');
+      synth(shared.stack);
+      expect(warningsOf(shared.stack).filter((w) => w.startsWith('Egress-PortClaimed'))).toEqual([]);
     });
 
     test('an HTTP check that follows redirects reaches its host on 443 too (http:// to https://); one that expects the 3xx, on its own port alone', () => {

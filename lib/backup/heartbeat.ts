@@ -12,6 +12,10 @@ import { is } from '../core/runtime-checks';
  * pings `<url>/<server>-<job>` with its summary on success, `/start` when it begins and `/fail` with
  * the log tail on failure. The service alerts on a failure ping, and on a missed ping when a job
  * did not run at all.
+ *
+ * The machines that ping declare the ping host on TCP 443 for their egress allowlist: the port in the URL is known only
+ * at deploy. For a ping URL with another port (`https://hc.acme.eu:8443/…`), open that port with
+ * `EgressAllowlist.allowTcpPort(machine, 8443, …)`, which lets every allowlisted host through on it, the ping host included.
  */
 export class Heartbeat {
   /** Pings by slug under a Healthchecks ping key; the checks are named `<server>-<job>`. */

@@ -204,6 +204,8 @@ export class EgressAllowlist {
    * Opens one more TCP port out of `machine` (such as 587 for alert e-mail); the host allowlist
    * narrows it to the allowlisted hostnames, every one of them. To open a port to one host alone, declare that host
    * on it (`requireHostnames(machine, [host], purpose, Port.of(587))`) and open the firewall with `machine.allowOutbound`.
+   * A port opened with `machine.allowOutbound` alone reaches every allowlisted host only until a destination is declared
+   * on it; synth warns (`Egress-PortClaimed`) when a construct of the library declares one there and opens it for it.
    */
   public static allowTcpPort(machine: IMachine, port: number, description: string): void {
     requireMachine('EgressAllowlist.allowTcpPort', 'machine', machine);
@@ -362,7 +364,12 @@ function declareDestinations(machine: IMachine, hostnames: string[], purpose: st
   const single = destinationPort(`${path}.${where}`, what, port);
   // A deploy-time host declared here carries its purpose into boundary.md ("known at deploy"), so it is not warned about.
   checkTokensAtSynth(machine, path, 'egressHostnames', list, false, declared);
-  if (!required.has(machine)) machine.node.addValidation({ validate: () => [...unreachableDestinations(machine), ...processorDestinations(machine)] });
+  if (!required.has(machine)) {
+    machine.node.addValidation({ validate: () => {
+      claimedPortWarnings(machine);
+      return [...unreachableDestinations(machine), ...processorDestinations(machine)];
+    } });
+  }
   // Frozen: a caller holding what requiredDestinations returns cannot turn a checked destination into a probe or another host.
   const records = list.map((hostname): RequiredDestination => Object.freeze({ hostname, purpose, port: Port.of(single), portNumber: single, ...(probe ? { probe } : {}) }));
   required.set(machine, [...(required.get(machine) ?? []), ...records]);
@@ -408,6 +415,44 @@ function sharedPorts(machine: IMachine): number[] {
   const declared = new Set((required.get(machine) ?? []).map((d) => d.port.from));
   const unclaimed = EgressAllowlist.narrowedTcpPorts(machine).filter((p) => !ALLOWLISTED_TCP_PORTS.includes(p) && !declared.has(p));
   return [...new Set([...(opened.get(machine) ?? []), ...unclaimed])];
+}
+
+/** The firewall rules the library's constructs added for the destinations they declare on the port (`allowDestinationPort`). */
+const forDestinations = new WeakSet<FirewallRule>();
+
+/**
+ * Opens TCP `port` out of `machine` for the destinations a construct of the library declares on it (a probe's 8443,
+ * an alert relay's 587, an offsite endpoint's port): the host allowlist lets only the hosts declared on it through.
+ * Unlike a rule the team adds with `machine.allowOutbound`, synth knows this one was added for them (`claimedPortWarnings`).
+ */
+export function allowDestinationPort(machine: IMachine, port: number, description: string): void {
+  const rule = FirewallRule.tcpOut(port, ANYWHERE, { description });
+  forDestinations.add(rule);
+  machine.allowOutbound(rule);
+}
+
+/**
+ * A warning for each port a construct of the library declared destinations on and opened for them, that a rule of the
+ * team opens too: while no destination was declared on it, that rule opened the port to every allowlisted host
+ * (`sharedPorts`); now only the declared hosts are reached on it, and another host gets a TCP reset at runtime.
+ */
+function claimedPortWarnings(machine: IMachine): void {
+  if (!allowlistFor(machine.server)) return;
+  const shared = new Set([...ALLOWLISTED_TCP_PORTS, ...(opened.get(machine) ?? [])]);
+  const declared = (required.get(machine) ?? []).filter((d) => !shared.has(d.port.from));
+  const single = machine.egressRules.filter((r) => r.direction === FirewallDirection.OUT && r.protocol === FirewallProtocol.TCP && r.ports?.isSingle);
+  for (const port of new Set(declared.map((d) => d.port.from))) {
+    const rules = single.filter((r) => r.ports!.from === port);
+    const team = rules.filter((r) => !forDestinations.has(r));
+    if (team.length === 0 || team.length === rules.length) continue;
+    const hosts = [...new Set(declared.filter((d) => d.port.from === port)
+      .map((d) => `${Token.isUnresolved(d.hostname) ? 'a host known at deploy' : d.hostname} (${d.purpose})`))].join(', ');
+    warnOnce(machine, `Egress-PortClaimed: ${machine.node.path}: TCP ${port}, which the rule ${team.map((r) => `'${r.description}'`).join(', ')} opens out, `
+      + `reaches only ${hosts}: a destination declared on the port makes it the declared hosts' alone, so the host allowlist no longer lets `
+      + `the other allowlisted hosts through on it, and a program reaching one of them on TCP ${port} (an extra host, a ping URL with :${port}) gets a TCP reset. `
+      + `Fix: if another host needs TCP ${port}, open it with EgressAllowlist.allowTcpPort(machine, ${port}, '…') instead of the rule (every allowlisted host on it), `
+      + `or declare that host on it with EgressAllowlist.requireHostnames(machine, [host], purpose, Port.of(${port})); if nothing else uses it, remove the rule.`);
+  }
 }
 
 /**

@@ -3,14 +3,13 @@ import { Annotations, TerraformStack } from 'cdktf';
 import { BackupPlan } from '../backup/backup-plan';
 import { RestoreDrill } from '../backup/restore-drill';
 import { DRILL_START_DELAY } from '../backup/private/drill-run-time';
-import { EgressAllowlist } from '../boundary/egress-allowlist';
+import { allowDestinationPort, EgressAllowlist } from '../boundary/egress-allowlist';
 import { recordDeclaredHostPart } from '../boundary/private/declared-host-parts';
 import { SecretVariable } from '../boundary/secret-variable';
 import { Environment } from '../core/environment';
 import { Port } from '../core/port';
 import { invalidValue, missingValue } from '../core/validation-message';
 import { checkProps, is } from '../core/runtime-checks';
-import { FirewallRule } from '../hetzner/firewall-rule';
 import { PrivateIngress } from '../hetzner/private-ingress';
 import { Location } from '../hetzner/location';
 import { IMachine, Machine } from '../hetzner/machine';
@@ -371,7 +370,7 @@ export class EnvironmentMonitoring extends Construct {
     ports.set(this.plan!.deadMansSwitch.port.from, "dead-man's switch pings");
     for (const c of this.checks) ports.set(c.port.from, `uptime check ${c.name}`);
     for (const [port, description] of [...ports.entries()].sort(([a], [b]) => a - b)) {
-      if (!ALWAYS_OPEN.has(port)) prober.allowOutbound(FirewallRule.tcpOut(port, FirewallRule.ANYWHERE, { description }));
+      if (!ALWAYS_OPEN.has(port)) allowDestinationPort(prober, port, description);
     }
   }
 
