@@ -40,9 +40,8 @@ export class Heartbeat {
 
   /**
    * Fails the plan unless the URL is `https://<host>[:port]/…`: over `http://` the ping key (and the failure
-   * pings' log tails) would cross the network in clear text, and the egress allowlist opens port 80 to the ping
-   * host as it opens 443; with a user name or password in it, the host the allowlist reads would be the user
-   * name. A value that is no URL at all (the stand-in's placeholders) is left to the jobs, whose pings then fail.
+   * pings' log tails) would cross the network in clear text; with a user name or password in it, the host the
+   * allowlist reads would be the user name. A value that is no URL at all (the stand-in's placeholders) is left to the jobs, whose pings then fail.
    * A precondition of a `terraform_data`
    * beside `scope`, not the variable's validation, which Terraform prints with the value; the precondition's
    * reference stays "(sensitive value)".

@@ -30,8 +30,9 @@ const ANYWHERE = [ANYWHERE_IPV4, ANYWHERE_IPV6];
 const ALLOWLISTED_TCP_PORTS = [23, 80, 443];
 /**
  * The TCP ports a host the allowlist holds for itself (a package mirror, a processor's API, an extra host) is reached
- * on: HTTP and HTTPS. A declared destination is reached on its own port alone: a Storage Box's 23 or a probe's 8443
- * opened to every allowlisted host would let a model provider's API be reached on it too.
+ * on: HTTP and HTTPS. A declared destination is reached on its own port: a Storage Box's 23 or a probe's 8443
+ * opened to every allowlisted host would let a model provider's API be reached on it too. Every host, declared
+ * destinations included, is reached as well on each port opened with `EgressAllowlist.allowTcpPort` (`sharedPorts`).
  */
 const WEB_TCP_PORTS = [80, 443];
 /** UDP out: DNS and NTP, which every machine needs; the host narrows them to its resolvers and time servers. */

@@ -14,7 +14,7 @@ export const restrictedEgress: BoundaryRule = {
   explanation: 'Where nothing may leave, egress is limited to what the machine needs (DNS, NTP, package mirrors, backup targets, allowed processors). '
     + 'Hetzner firewalls match addresses and ports, not names: the firewall opens only DNS (53, UDP and TCP), NTP (123/udp) and the TCP ports '
     + 'narrowed to hostnames (23, 80, 443 and each one opened with EgressAllowlist.allowTcpPort), each to every address. The host nftables table '
-    + `narrows them, for the machine and its containers alike: each of those TCP ports only to the addresses of the allowlisted hostnames reached on it (each host on its own ports: 80 and 443 for mirrors and processors, a declared destination on its own), ${DNS_AND_NTP_NARROWED}; `
+    + `narrows them, for the machine and its containers alike: each of those TCP ports only to the addresses of the allowlisted hostnames reached on it (each host on its own ports: 80 and 443 for mirrors and processors, a declared destination on its own, plus every port opened with EgressAllowlist.allowTcpPort), ${DNS_AND_NTP_NARROWED}; `
     + `every other TCP and UDP port is closed. ${EGRESS_NOT_NARROWED}`,
   enforcedAt: 'Hetzner Cloud Firewall (ports) and the host nftables allowlist (TCP to the allowlisted hostnames, DNS to the machine\'s resolvers, NTP to its time servers), both rendered at synth',
   evaluate: ({ resources, constructAt }) => {
