@@ -690,7 +690,8 @@ export function egressRuleset(tcpPorts: readonly number[]): string {
     '    meta l4proto { tcp, udp } th dport 53 ip6 daddr @resolvers_v6 accept',
     '    udp dport 123 ip daddr @time_servers_v4 accept',
     '    udp dport 123 ip6 daddr @time_servers_v6 accept',
-    // Each address on its own ports: a probe target's 8443 opens 8443 to that host, not to every allowlisted one.
+    // Each address on its own ports: a probe target's 8443 opens 8443 to that host, not to every allowlisted one. The
+    // sets hold single address . port pairs, a plain concatenated set: no interval flag, whose range type needs Linux 5.6.
     `    tcp dport { ${tcpPorts.join(', ')} } ip daddr . tcp dport @allowed_v4 accept`,
     `    tcp dport { ${tcpPorts.join(', ')} } ip6 daddr . tcp dport @allowed_v6 accept`,
     `    tcp dport { ${tcpPorts.join(', ')} } counter reject with tcp reset`,
@@ -707,8 +708,8 @@ export function egressRuleset(tcpPorts: readonly number[]): string {
 # Containers and VMs (Docker, Podman, libvirt) send through the forward hook, not output: both are narrowed.
 # DNS goes only to the machine's resolvers, NTP only to its time servers; other TCP and UDP ports are
 # closed here as at the Hetzner firewall, which private-network routes bypass.
-${replacingTable(TABLE, `  set allowed_v4 { type ipv4_addr . inet_service; flags interval; }
-  set allowed_v6 { type ipv6_addr . inet_service; flags interval; }
+${replacingTable(TABLE, `  set allowed_v4 { type ipv4_addr . inet_service; }
+  set allowed_v6 { type ipv6_addr . inet_service; }
   set resolvers_v4 { type ipv4_addr; flags interval; elements = { ${HETZNER_RESOLVERS_V4.join(', ')} }; }
   set resolvers_v6 { type ipv6_addr; flags interval; elements = { ${HETZNER_RESOLVERS_V6.join(', ')} }; }
   set time_servers_v4 { type ipv4_addr; flags interval; }
