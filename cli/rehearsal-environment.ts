@@ -118,7 +118,8 @@ const HOME_MOVERS = [/^XDG_(CONFIG|DATA|STATE|CACHE)_HOME$/];
 
 /**
  * The caches in the runner's HOME that a scratch HOME links to, for the tools that find them by HOME alone (npm's
- * `~/.npm`; Playwright's, Cypress's and Puppeteer's browsers under `~/.cache`, Playwright's and Cypress's on macOS
+ * `~/.npm`; Playwright's, Cypress's and Puppeteer's browsers under `~/.cache` (Playwright's and Cypress's under
+ * XDG_CACHE_HOME where the runner sets it; Puppeteer's always in HOME), Playwright's and Cypress's on macOS
  * under `~/Library/Caches`): they hold downloads, no credentials. Each tool's own directory, never the whole
  * `~/.cache` (XDG_CACHE_HOME's, where the runner sets it) or `~/Library/Caches`, where other tools keep what they read (rclone's VFS cache: plaintext copies of
  * the files it served, production's dumps among them), and which the rehearsal could write to.
@@ -153,7 +154,8 @@ export function scratchHome(runner: NodeJS.ProcessEnv): ScratchHome {
   const runnerCache = runner.XDG_CACHE_HOME && path.isAbsolute(runner.XDG_CACHE_HOME) ? runner.XDG_CACHE_HOME : runner.HOME && path.join(runner.HOME, '.cache');
   try {
     for (const cache of runner.HOME ? SHARED_CACHES : []) {
-      const target = cache.startsWith('.cache/') ? path.join(runnerCache!, cache.slice('.cache/'.length)) : path.join(runner.HOME!, cache);
+      // Puppeteer reads no XDG_CACHE_HOME: its cacheDirectory is os.homedir()/.cache/puppeteer, wherever the runner's cache is.
+      const target = cache.startsWith('.cache/') && cache !== '.cache/puppeteer' ? path.join(runnerCache!, cache.slice('.cache/'.length)) : path.join(runner.HOME!, cache);
       if (!fs.existsSync(target)) continue;
       fs.mkdirSync(path.dirname(path.join(home, cache)), { recursive: true });
       fs.symlinkSync(target, path.join(home, cache));
@@ -164,6 +166,34 @@ export function scratchHome(runner: NodeJS.ProcessEnv): ScratchHome {
     remove();
     throw e;
   }
+}
+
+/**
+ * libpq's files in HOME, by the variables naming them: libpq before PostgreSQL 15 (Ubuntu 22.04's libpq5 14) finds
+ * `~` in the password database, not in HOME, so a scratch HOME alone left the runner account's `~/.pgpass`,
+ * `~/.pg_service.conf` and client certificate readable there. Named in the scratch HOME, they are the rehearsal's
+ * own with any libpq (one it writes there is read).
+ */
+const LIBPQ_HOME_FILES = { PGPASSFILE: '.pgpass', PGSERVICEFILE: '.pg_service.conf', PGSSLCERT: '.postgresql/postgresql.crt', PGSSLKEY: '.postgresql/postgresql.key' } as const;
+
+/**
+ * The prefix that gives the rehearsal a variable it would not get (WITHHELD_FILE_VARIABLES) on purpose: the caller's
+ * `REHEARSAL_PGPASSWORD` is the rehearsal's `PGPASSWORD` (a local test database's password, a registry login of its
+ * own with `REHEARSAL_DOCKER_CONFIG`). Only for those: the release's own credentials (tokens, state keys, the agent,
+ * other stacks' secrets, AWS profiles and hcloud contexts) are never passed on under any name of the release's making.
+ */
+export const REHEARSAL_PASS_PREFIX = 'REHEARSAL_';
+
+/** Whether `name` is withheld from the rehearsal as a tool's credentials (WITHHELD_FILE_VARIABLES), which REHEARSAL_<NAME> can give it. */
+const isWithheldFileVariable = (name: string) => WITHHELD_FILE_VARIABLES.some((v) => v.pattern.test(name));
+
+/**
+ * The names of the caller's variables naming tools' credentials that the rehearsal does not get (WITHHELD_FILE_VARIABLES),
+ * and not given on purpose as REHEARSAL_<NAME>: printed once before it runs (names only), so that a rehearsal failing
+ * without one (libpq's "no password supplied") says why.
+ */
+export function withheldFromRehearsal(env: NodeJS.ProcessEnv): string[] {
+  return Object.keys(env).filter((name) => isWithheldFileVariable(name) && env[`${REHEARSAL_PASS_PREFIX}${name}`] === undefined).sort();
 }
 
 /**
@@ -184,8 +214,14 @@ export function rehearsalEnvironment(env: NodeJS.ProcessEnv, requirements: reado
     .map(([name, value]): [string, string | undefined] => (home !== undefined && value !== undefined && Object.prototype.hasOwnProperty.call(SSH_PROGRAM_VARIABLES, name)
       ? [name, rehearsalSshProgram(name as keyof typeof SSH_PROGRAM_VARIABLES, value, home.bin)] : [name, value]))
     .filter(([, value]) => value !== undefined);
+  // Given on purpose: REHEARSAL_<NAME> as <NAME>, for a name withheld as a tool's credentials only.
+  const passed = Object.entries(env).filter(([name, value]) => value !== undefined && name.startsWith(REHEARSAL_PASS_PREFIX)
+    && isWithheldFileVariable(name.slice(REHEARSAL_PASS_PREFIX.length))).map(([name, value]) => [name.slice(REHEARSAL_PASS_PREFIX.length), value]);
   return {
+    // Before the caller's: a PGSSLCERT of its own stays (the others are withheld, or given as REHEARSAL_<NAME>).
+    ...(home === undefined ? {} : Object.fromEntries(Object.entries(LIBPQ_HOME_FILES).map(([name, file]) => [name, path.join(home.path, file)]))),
     ...Object.fromEntries(kept),
+    ...Object.fromEntries(passed),
     ...Object.fromEntries(EMPTIED_CONFIG_FILES.map((name) => [name, os.devNull])),
     // Without a PATH there was no ssh to stand in for (rehearsalSsh found none): PATH stays unset.
     ...(home === undefined ? {} : { HOME: home.path, ...(env.PATH === undefined ? {} : { PATH: `${home.bin}${path.delimiter}${env.PATH}` }) }),

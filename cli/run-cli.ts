@@ -24,8 +24,8 @@ import { shellWord } from './shell-word';
 import { CommandOptions, parseCommandFlags } from './command-options';
 import { readJsonFile } from '../lib/core/private/json-file';
 import { cdktfProject, defaultSynthOutput } from './synth-output';
-import { AccountSshCover, accountSshCover, accountSshRefusal } from './rehearsal-account-ssh';
-import { rehearsalEnvironment, ScratchHome, scratchHome } from './rehearsal-environment';
+import { ACCEPT_ACCOUNT_SSH, AccountSshCover, accountSshCover, accountSshRefusal, accountSshWarning } from './rehearsal-account-ssh';
+import { REHEARSAL_PASS_PREFIX, rehearsalEnvironment, ScratchHome, scratchHome, withheldFromRehearsal } from './rehearsal-environment';
 import { exitCodeOf, UsageError } from './usage-error';
 import { ParsedArgs, stringFlag } from './parsed-args';
 import { productionProjectClient, usesProjectTokens } from './production-project';
@@ -48,6 +48,12 @@ export interface CliIo {
    * @default the steps inherit the CLI's standard error
    */
   readonly stepErr?: (chunk: Buffer) => void;
+  /**
+   * The home of the account the CLI runs as, in the password database, where OpenSSH finds `~/.ssh` whatever HOME
+   * says (see accountSshCover); never taken from the environment.
+   * @default os.userInfo().homedir
+   */
+  readonly accountHome?: string;
 }
 
 const STAGING_LIST_USAGE = `  cdktf-sovereign-hetzner staging list [--now ISO-TIME] [--stack NAME --none-up]
@@ -354,10 +360,11 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
   if (unset.length > 0) io.err(`note: the release would refuse to start: ${unset.join(', ')} ${unset.length === 1 ? 'is' : 'are'} not set.`);
   if (carriageReturns.length > 0) io.err(`note: the release would refuse to start: ${carriageReturns[0]}`);
   // Before any step: refused at the rehearsal, the release would have deployed test and brought staging up for nothing.
-  const accountSsh = args.flags['keep-home'] ? undefined : accountSshCover(io.env);
+  const accountSsh = args.flags['keep-home'] ? undefined : accountSshCover(io.env, io.accountHome ?? os.userInfo().homedir, keysProductionAccepts(synthesized));
   const refusal = accountSsh && accountSshRefusal(accountSsh);
-  if (refusal && !dryRun) throw new Error(`${refusal.problem} Nothing was run. ${refusal.fix}`);
-  if (refusal) io.err(`note: the release would refuse to start: ${refusal.problem}`);
+  if (refusal && args.flags[ACCEPT_ACCOUNT_SSH]) io.err(accountSshWarning(accountSsh!));
+  else if (refusal && !dryRun) throw new Error(`${refusal.problem} Nothing was run. ${refusal.fix}`);
+  else if (refusal) io.err(`note: the release would refuse to start: ${refusal.problem}`);
   if (apart !== undefined && !STATE_KEY_VARIABLES.some((name) => unset.includes(name))) {
     io.err(`note: one state key pair (${STATE_KEY_VARIABLES.join(', ')}) for every step, but ${apart}: that works only if one Hetzner project holds them all `
       + `(an Object Storage key reads only its own project's buckets), else the release stops at production's guard or at test's deploy. `
@@ -368,7 +375,10 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
     const notes = (step: ReleaseStep) => `${step.cleanup ? ' (also runs if the rehearsal fails)' : ''}`
       + `${step.rehearsesOn ? ` (without Hetzner tokens, state keys, the SSH agent, the runner's AWS and hcloud configuration or the TF_VAR_ secrets ${step.rehearsesOn} does not read`
         + `${args.flags['keep-home'] ? '; in the runner\'s HOME' : ', in a HOME of its own'})` : ''}`;
-    steps.forEach((step, i) => io.out(`# ${i + 1}. ${step.title}${notes(step)}\n${shellLine(step, credentials)}`));
+    // The rehearsal's namespace, where it has one: its HOME is made when it runs.
+    const wrapped = (step: ReleaseStep) => (step.rehearsesOn && accountSsh?.namespaced
+      ? `\n# run inside: ${accountSsh.wrap(['…'], '"$REHEARSAL_HOME/.ssh"').map((word) => (word === '…' || word.startsWith('"') ? word : shellWord(word))).join(' ')}` : '');
+    steps.forEach((step, i) => io.out(`# ${i + 1}. ${step.title}${notes(step)}${wrapped(step)}\n${shellLine(step, credentials)}`));
     return 0;
   }
   try {
@@ -430,6 +440,16 @@ function stateBucketsApart(stacks: ReadonlyArray<{ name: string; json: any }>, e
 function synthesizedStacks(outdir: string, environments: readonly EnvironmentRecord[]): Array<{ name: string; json: any }> {
   return environments.map((e) => ({ name: e.stack, file: path.join(outdir, 'stacks', e.stack, 'cdk.tf.json') }))
     .filter((s) => fs.existsSync(s.file)).map((s) => ({ name: s.name, json: readJsonFile(s.file, SYNTH_AGAIN) }));
+}
+
+/**
+ * The public keys the stacks register with Hetzner (admin and deploy keys, each as type and base64): those production
+ * and staging, built from its snapshot, accept. Undefined where one is computed or none is registered: not known.
+ */
+function keysProductionAccepts(stacks: ReadonlyArray<{ json: any }>): Set<string> | undefined {
+  const keys = stacks.flatMap(({ json }) => Object.values((json.resource?.hcloud_ssh_key ?? {}) as Record<string, { public_key?: unknown }>).map((key) => key.public_key));
+  if (keys.length === 0 || keys.some((key) => typeof key !== 'string' || key.includes('${'))) return undefined;
+  return new Set((keys as string[]).map(sshKeyMaterial));
 }
 
 /**
@@ -537,6 +557,11 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
         failed = true;
         continue;
       }
+      const withheld = step.rehearsesOn ? withheldFromRehearsal(io.env) : [];
+      if (withheld.length > 0) {
+        io.err(`release: the rehearsal does not get ${withheld.join(', ')} (a tool's credentials, which may reach production; names only). `
+          + `To give it one on purpose, set ${REHEARSAL_PASS_PREFIX}<NAME> (${REHEARSAL_PASS_PREFIX}${withheld[0]}): it gets that as <NAME>.`);
+      }
       const env = { ...(step.rehearsesOn ? rehearsalEnvironment(io.env, requirements, step.rehearsesOn, home) : io.env), ...step.env,
         ...Object.fromEntries(stepCredentialSources(step, credentials).map(([name, source]) => [name, io.env[source]])) };
       // The rehearsal's ~/.ssh stands in for the runner account's, for an ssh run by its path too (see accountSshCover).
@@ -597,7 +622,7 @@ const COMMAND_OPTIONS: Readonly<Record<string, CommandOptions>> = {
   'staging claim': { valued: ['stack', 'release', 'expires-at'], switches: [] },
   'staging unclaim': { valued: ['stack', 'release'], switches: [] },
   'snapshot': { valued: ['server', 'description', 'keep'], switches: [] },
-  'release': { valued: ['product', 'rehearse', 'staging-days', 'out', 'now'], switches: ['dry-run', 'no-snapshot', 'keep-home'] },
+  'release': { valued: ['product', 'rehearse', 'staging-days', 'out', 'now'], switches: ['dry-run', 'no-snapshot', 'keep-home', ACCEPT_ACCOUNT_SSH] },
 };
 
 /** The words and options of any command, only to find the command and whether help is asked for. */

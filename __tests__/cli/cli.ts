@@ -7,11 +7,17 @@ import { runCli } from '../../cli/run-cli';
 import { synthesizedStackNames } from '../../lib/cost/synthesized-stacks';
 import { HetznerStandIn, placeholderVariables, StandInWorkspace } from '../../testing';
 
+/**
+ * The account home the in-process CLI is told it runs in (CliIo.accountHome): none, so that the release's cover of
+ * `~/.ssh` depends on no developer's own; a test of it passes a fixture.
+ */
+export const NO_ACCOUNT_HOME = { accountHome: '/nonexistent' } as const;
+
 /** Runs the CLI in-process with `env` as its whole environment, and returns its exit code and what it printed on stdout and stderr. */
-export async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+export async function cli(args: string[], env: NodeJS.ProcessEnv = {}, accountHome: string = NO_ACCOUNT_HOME.accountHome) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli(args, { env, out: (l) => out.push(l), err: (l) => err.push(l) });
+  const code = await runCli(args, { env, accountHome, out: (l) => out.push(l), err: (l) => err.push(l) });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 

@@ -5,7 +5,7 @@ import { App } from 'cdktf';
 import { runCli } from '../../cli/run-cli';
 import { phase1Pilot } from '../../examples/phase1-pilot';
 import { HcloudApiStandIn } from '../environments/hcloud-api-stand-in';
-import { cli, deployEnvironment } from './cli';
+import { cli, deployEnvironment, NO_ACCOUNT_HOME } from './cli';
 
 // Audit (cli): every command but check, guard and init took any option it did not know, and ignored it. A typo
 // changed what ran: `release --dryrun` deployed for real, `staging delete-expired --yes=false` deleted, `cost --jsn`
@@ -33,7 +33,7 @@ describe('release refuses an option it does not take, before running anything', 
     const out: string[] = [];
     const err: string[] = [];
     const code = await runCli(['release', '--product', 'phase1-pilot', '--out', outdir, ...extra],
-      { env: { ...deployEnvironment(outdir), PATH: `${bin}:${process.env.PATH}` }, out: (l) => out.push(l), err: (l) => err.push(l) });
+      { ...NO_ACCOUNT_HOME, env: { ...deployEnvironment(outdir), PATH: `${bin}:${process.env.PATH}` }, out: (l) => out.push(l), err: (l) => err.push(l) });
     return { code, out: out.join('\n'), err: err.join('\n'), ran: fs.existsSync(log) };
   }
 

@@ -9,6 +9,9 @@ import { startLoopbackSshd, stopSshd } from '../../testing/harness/sshd';
 import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary, exampleMonitoring } from '../../examples/shared';
 import { EMPTIED_CONFIG_FILES, KEPT_FILE_VARIABLES, WITHHELD_FILE_VARIABLES } from '../../cli/rehearsal-environment';
 import { javascriptEntry } from '../../testing/harness/transpile-cache';
+import { accountSshCover } from '../../cli/rehearsal-account-ssh';
+import { sshKeyMaterial } from '../../lib/hetzner/private/openssh-public-key';
+import { isRoot, runsInCi, testWithRealParts } from '../setup/real-parts';
 import { cli, deployEnvironment } from './cli';
 
 describe('release: the rehearsal sees the app that brought staging up', () => {
@@ -16,8 +19,11 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   const outdir = path.join(dir, 'cdktf.out');
   const app = new App({ outdir });
+  // Production's admin key, whose private half a runner account's ~/.ssh may hold.
+  const adminKey = path.join(dir, 'admin-key');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'admin', '-f', adminKey]);
   new ProductStacks(app, new Product({
-    name: 'acme', phase: Phase.ONE, admin: EXAMPLE_ADMIN, ...exampleBoundary(), monitoring: exampleMonitoring('acme.example.eu'),
+    name: 'acme', phase: Phase.ONE, admin: { ...EXAMPLE_ADMIN, sshPublicKeys: { admin: fs.readFileSync(`${adminKey}.pub`, 'utf8').trim() } }, ...exampleBoundary(), monitoring: exampleMonitoring('acme.example.eu'),
     backup: exampleBackup({ offsite: false }), stateBucket: 'acme-tfstate', staging: StagingMode.fromProductionSnapshot(),
   }), { stagingExpiresAt: '2026-11-28' });
   app.synth();
@@ -29,15 +35,16 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
     + 'case "$2 $3" in "deploy acme-staging") shift 4; [ "$2" = --outputs-file ] && printf \'{"acme-staging":{"app_ipv4":"203.0.113.10"}}\' > "$3";; esac\n', { mode: 0o755 });
   // A password database naming `home` as this account's home (OpenSSH's ~ and Node's os.userInfo() read it), to be
   // bind-mounted over /etc/passwd in a mount namespace of a test's own.
-  const passwdNaming = (home: string) => {
+  const passwdNaming = (home: string, uid = os.userInfo().uid) => {
     const file = path.join(dir, `passwd-${path.basename(home)}`);
-    fs.writeFileSync(file, fs.readFileSync('/etc/passwd', 'utf8').split('\n')
-      .map((line) => line.split(':')).map((f) => (f[2] === String(os.userInfo().uid) ? [...f.slice(0, 5), home, ...f.slice(6)] : f).join(':')).join('\n'));
+    const lines = fs.readFileSync('/etc/passwd', 'utf8').trim().split('\n').map((line) => line.split(':'));
+    if (!lines.some((f) => f[2] === String(uid))) lines.push(['rehearsal-runner', 'x', String(uid), String(uid), '', home, '/bin/sh']);
+    fs.writeFileSync(file, `${lines.map((f) => (f[2] === String(uid) ? [...f.slice(0, 5), home, ...f.slice(6)] : f).join(':')).join('\n')}\n`, { mode: 0o644 });
     return file;
   };
   // Everything the stacks need is set: release refuses to start otherwise.
-  const release = (rehearse: string, env: NodeJS.ProcessEnv = {}, flags: string[] = []) => cli(['release', '--product', 'acme', '--out', outdir, '--rehearse', rehearse, '--now', '2026-11-25T09:00:00Z', ...flags],
-    { ...deployEnvironment(outdir), PATH: `${bin}:${process.env.PATH}`, ...env });
+  const release = (rehearse: string, env: NodeJS.ProcessEnv = {}, flags: string[] = [], accountHome?: string) => cli(['release', '--product', 'acme', '--out', outdir, '--rehearse', rehearse, '--now', '2026-11-25T09:00:00Z', ...flags],
+    { ...deployEnvironment(outdir), PATH: `${bin}:${process.env.PATH}`, ...env }, accountHome);
 
   // Audit (staging lifecycle): `init`'s app, like the README's, has a staging stack only while STAGING_EXPIRES_AT is
   // set. The release set it for bringing staging up and taking it down, not for the rehearsal between them: a
@@ -136,8 +143,9 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
     };
     const kept: Record<string, string> = { NPM_CONFIG_USERCONFIG: path.join(dir, 'ci-npmrc'), KUBECONFIG: path.join(dir, 'test-cluster'), GOOGLE_APPLICATION_CREDENTIALS: path.join(dir, 'device-farm.json'),
       GIT_SSH_COMMAND: 'ssh -o StrictHostKeyChecking=accept-new', DOCKER_HOST: 'unix:///run/user/1000/docker.sock' };
-    // No name is both kept and withheld.
+    // No name is both kept and withheld: neither a kept name withheld nor a withheld one kept (a broad pattern, /^DOCKER_/).
     for (const name of Object.keys(kept)) expect([name, WITHHELD_FILE_VARIABLES.some((v) => v.pattern.test(name))]).toEqual([name, false]);
+    for (const name of Object.keys(withheld)) expect([name, KEPT_FILE_VARIABLES.some((v) => v.pattern.test(name))]).toEqual([name, false]);
     // Every name here is one the decisions cover, and the other way round: each decision is tried with a name here.
     for (const name of Object.keys(withheld)) expect(WITHHELD_FILE_VARIABLES.some((v) => v.pattern.test(name))).toBe(true);
     for (const name of Object.keys(kept)) expect(KEPT_FILE_VARIABLES.some((v) => v.pattern.test(name))).toBe(true);
@@ -145,11 +153,23 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
     for (const { pattern } of KEPT_FILE_VARIABLES) expect([pattern, Object.keys(kept).some((name) => pattern.test(name))]).toEqual([pattern, true]);
     const seen = path.join(dir, 'rehearsal-file-variables');
     // restic as the rehearsal would run it, finding the repository and its password in the environment.
-    const { code, err } = await release(`env > ${seen}; restic cat config --no-cache >> ${seen} 2>&1; true`, { ...withheld, ...kept });
-    expect({ code, err }).toEqual({ code: 0, err: '' });
+    // Review (release rehearsal): a rehearsal that lost one (a job-level PGPASSWORD for a local test database) failed
+    // with no hint why, and had no way to get it. Their names are printed (never a value), and REHEARSAL_<NAME> gives one.
+    const given = { REHEARSAL_PGPASSWORD: 'local-test-database-password', REHEARSAL_HCLOUD_TOKEN: 'not-passed-on-token' };
+    const { code, err } = await release(`env > ${seen}; restic cat config --no-cache >> ${seen} 2>&1; true`, { ...withheld, ...kept, ...given });
+    expect(code).toBe(0);
+    expect(err).toBe(`release: the rehearsal does not get ${Object.keys(withheld).filter((name) => name !== 'PGPASSWORD').sort().join(', ')} (a tool's credentials, `
+      + "which may reach production; names only). To give it one on purpose, set REHEARSAL_<NAME> (REHEARSAL_DOCKER_CERT_PATH): it gets that as <NAME>.");
     const text = fs.readFileSync(seen, 'utf8');
     const names = text.split('\n').map((line) => line.split('=')[0]);
-    expect(Object.keys(withheld).filter((name) => names.includes(name))).toEqual([]);
+    // libpq's files are named in the rehearsal's HOME: libpq before 15 finds ~ in the password database, not HOME.
+    const libpqFiles = ['PGPASSFILE', 'PGSERVICEFILE', 'PGSSLKEY'];
+    expect(Object.keys(withheld).filter((name) => name !== 'PGPASSWORD' && !libpqFiles.includes(name) && names.includes(name))).toEqual([]);
+    const rehearsalHome = /^HOME=(.*)$/m.exec(text)![1];
+    expect(libpqFiles.map((name) => new RegExp(`^${name}=(.*)$`, 'm').exec(text)?.[1])).toEqual([`${rehearsalHome}/.pgpass`, `${rehearsalHome}/.pg_service.conf`, `${rehearsalHome}/.postgresql/postgresql.key`]);
+    expect(text.split('\n')).toContain('PGPASSWORD=local-test-database-password');
+    // Only a tool's credentials: the release's own are never passed on.
+    expect(names).not.toContain('HCLOUD_TOKEN');
     expect(text).not.toMatch(/runner-/);
     expect(text).not.toContain(repositoryId);
     expect(text).toMatch(/Please specify repository location/);
@@ -163,7 +183,7 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
   // Review (release, third pass): a rehearsal that overwrote that file (a common CI line) or passed -F one of its own
   // named no identity, and ssh offered the account's default one again; GIT_SSH, GIT_SSH_COMMAND and RSYNC_RSH naming
   // /usr/bin/ssh ran the real ssh, reading the account's ~/.ssh. The stand-ins name no identity on the command line.
-  test("ssh, scp and sftp in the rehearsal use nothing of the runner account's ~/.ssh, and a key of its own still logs in", async () => {
+  testWithRealParts(isRoot, 'ssh, scp and sftp', 'root (a password database of the test\'s own, bind-mounted)')("ssh, scp and sftp in the rehearsal use nothing of the runner account's ~/.ssh, and a key of its own still logs in", async () => {
     const machine = path.join(dir, 'machine');
     const runner = path.join(dir, 'runner-account');
     fs.mkdirSync(machine);
@@ -225,13 +245,19 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
 
   // The CLI as a process of its own, whose account's home in the password database is `runner` (a mount namespace of
   // the test's own binds a password database naming it over /etc/passwd), and what it printed and ran.
-  const releaseAsAccount = (runner: string, rehearse: string, env: NodeJS.ProcessEnv = {}, flags: string[] = []) => {
+  // With `uid`, it runs as that account (setpriv), not as root: the nested user namespaces of a runner that is not root.
+  const releaseAsAccount = (runner: string, rehearse: string, env: NodeJS.ProcessEnv = {}, flags: string[] = [], uid?: number) => {
     fs.rmSync(npxLog, { force: true });
+    if (uid !== undefined) {
+      fs.writeFileSync(npxLog, '');
+      fs.chownSync(npxLog, uid, uid);
+    }
     const entry = javascriptEntry(path.resolve(__dirname, '../../cli/main'));
     // The real unshare: the release's PATH may hold a refusing stand-in.
     const unshare = execFileSync('sh', ['-c', 'command -v unshare'], { encoding: 'utf8' }).trim();
-    const child = spawnSync(unshare, ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /etc/passwd && exec "$@"', passwdNaming(runner),
-      process.execPath, entry, 'release', '--product', 'acme', '--out', outdir, '--rehearse', rehearse, '--now', '2026-11-25T09:00:00Z', ...flags],
+    const asAccount = uid === undefined ? [] : ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups'];
+    const child = spawnSync(unshare, ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /etc/passwd && exec "$@"', passwdNaming(runner, uid),
+      ...asAccount, process.execPath, entry, 'release', '--product', 'acme', '--out', outdir, '--rehearse', rehearse, '--now', '2026-11-25T09:00:00Z', ...flags],
     { env: { ...deployEnvironment(outdir), PATH: `${bin}:${process.env.PATH}`, HOME: runner, ...env }, encoding: 'utf8' });
     return { code: child.status, err: child.stderr, ran: fs.existsSync(npxLog) ? fs.readFileSync(npxLog, 'utf8') : '' };
   };
@@ -245,14 +271,18 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
       fs.mkdirSync(path.dirname(path.join(cache, file)), { recursive: true });
       fs.writeFileSync(path.join(cache, file), text);
     }
-    fs.mkdirSync(home);
+    // Review (release rehearsal): Puppeteer reads no XDG_CACHE_HOME (os.homedir()/.cache/puppeteer), so its browser,
+    // installed in HOME, was linked from XDG_CACHE_HOME, where it is not: "Could not find Chrome".
+    fs.mkdirSync(path.join(home, '.cache', 'puppeteer'), { recursive: true });
+    fs.writeFileSync(path.join(home, '.cache', 'puppeteer', 'chrome'), 'cached-home-puppeteer');
     const seen = path.join(dir, 'rehearsal-xdg-cache');
     const { code, err } = await release(['rclone/vfs/production/dump.sql', 'ms-playwright/browser']
-      .map((file) => `cat "\${XDG_CACHE_HOME:-$HOME/.cache}/${file}" >> ${seen} 2>/dev/null; echo >> ${seen};`).join(' ') + ` env >> ${seen}; true`,
+      .map((file) => `cat "\${XDG_CACHE_HOME:-$HOME/.cache}/${file}" >> ${seen} 2>/dev/null; echo >> ${seen};`).join(' ') + ` cat "$HOME/.cache/puppeteer/chrome" >> ${seen}; env >> ${seen}; true`,
     { HOME: home, XDG_CACHE_HOME: cache });
     expect({ code, err }).toEqual({ code: 0, err: '' });
     const text = fs.readFileSync(seen, 'utf8');
     expect(text).toContain('cached-xdg-browser');
+    expect(text).toContain('cached-home-puppeteer');
     expect(text).not.toMatch(/runner-/);
   });
 
@@ -260,36 +290,51 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
   // path, or git running `env -i ssh` (GIT_SSH_COMMAND; env -i clears PATH, and execvp finds /usr/bin/ssh), read the
   // runner account's ~/.ssh, found by the password database: its default identity and its configuration's keys logged
   // in. On Linux the rehearsal now runs in a mount namespace where its own ~/.ssh replaces the account's.
-  test("an ssh the rehearsal runs by its path, or git through env -i, uses nothing of the runner account's ~/.ssh", async () => {
-    const machine = path.join(dir, 'machine-by-path');
-    const runner = path.join(dir, 'runner-by-path');
+  // Review (release rehearsal): only the root branch was tested; a runner that is not root (GitHub's, a laptop's)
+  // takes the nested user namespaces (`uid`). The account's default identity is production's admin key.
+  const sshByPath = async (uid?: number) => {
+    const label = uid === undefined ? 'root' : `uid-${uid}`;
+    const machine = path.join(dir, `machine-by-path-${label}`);
+    const runner = path.join(dir, `runner-by-path-${label}`);
     fs.mkdirSync(machine);
     fs.mkdirSync(path.join(runner, '.ssh'), { recursive: true, mode: 0o700 });
     const key = (name: string) => {
       execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', path.join(runner, '.ssh', name)]);
       return fs.readFileSync(path.join(runner, '.ssh', `${name}.pub`), 'utf8');
     };
+    for (const suffix of ['', '.pub']) fs.copyFileSync(`${adminKey}${suffix}`, path.join(runner, '.ssh', `id_ed25519${suffix}`));
+    // A key of the rehearsal's own, which it is given: it still logs in.
+    const own = path.join(dir, `own-key-${label}`);
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'own', '-f', own]);
     const authorized = path.join(machine, 'authorized_keys');
-    fs.writeFileSync(authorized, key('id_ed25519') + key('admin_key'), { mode: 0o600 });
+    fs.writeFileSync(authorized, fs.readFileSync(`${adminKey}.pub`, 'utf8') + key('admin_key') + fs.readFileSync(`${own}.pub`, 'utf8'), { mode: 0o600 });
     const sshd = await startLoopbackSshd(machine, []);
     try {
       fs.writeFileSync(path.join(runner, '.ssh', 'known_hosts'), `[127.0.0.1]:${sshd.port} ${sshd.hostKey}\n`);
       fs.writeFileSync(path.join(runner, '.ssh', 'config'), `Host 127.0.0.2\n  HostName 127.0.0.1\n  User root\n  IdentityFile ${path.join(runner, '.ssh', 'admin_key')}\n`);
       const repository = path.join(machine, 'app.git');
       execFileSync('git', ['init', '-q', '--bare', repository]);
-      const seen = path.join(dir, 'rehearsal-ssh-by-path');
+      const seen = path.join(dir, `rehearsal-ssh-by-path-${label}`);
+      fs.writeFileSync(seen, '');
+      if (uid !== undefined) {
+        // The account reaches what the release reads and runs (the synthesized stacks, the npx stand-in), and owns its home.
+        // The test run's temporary directory (os.tmpdir() here) too; only traversable, as is `dir`.
+        for (const parent of [path.dirname(dir), dir]) fs.chmodSync(parent, 0o711);
+        // cdktf writes each stack's directory for its own account only.
+        for (const stack of fs.readdirSync(path.join(outdir, 'stacks'))) fs.chmodSync(path.join(outdir, 'stacks', stack), 0o755);
+        for (const file of [runner, path.join(runner, '.ssh'), ...fs.readdirSync(path.join(runner, '.ssh')).map((f) => path.join(runner, '.ssh', f)), own, seen]) fs.chownSync(file, uid, uid);
+      }
       const options = '-o BatchMode=yes -o StrictHostKeyChecking=accept-new';
-      const script = path.join(dir, 'rehearsal-ssh-by-path.sh');
+      const script = path.join(dir, `rehearsal-ssh-by-path-${label}.sh`);
       fs.writeFileSync(script, [
         `exec >> ${seen} 2>&1`,
         `/usr/bin/ssh ${options} -p ${sshd.port} root@127.0.0.1 echo reached by its path with the default identity`,
         `/usr/bin/ssh ${options} -p ${sshd.port} 127.0.0.2 echo reached by its path through the configuration`,
         `git ls-remote ssh://root@127.0.0.1:${sshd.port}${repository} && echo listed through env -i with the default identity`,
-        `mkdir -p "$HOME/.ssh" && ssh-keygen -q -t ed25519 -N '' -f "$HOME/.ssh/own" && cat "$HOME/.ssh/own.pub" >> ${authorized}`,
-        `/usr/bin/ssh ${options} -i "$HOME/.ssh/own" -p ${sshd.port} root@127.0.0.1 echo reached by its path with its own key`,
+        `/usr/bin/ssh ${options} -i ${own} -p ${sshd.port} root@127.0.0.1 echo reached by its path with its own key as $(id -u)`,
         'true', '',
-      ].join('\n'));
-      const { code, err, ran } = releaseAsAccount(runner, `sh ${script}`, { GIT_SSH_COMMAND: `env -i ssh ${options}` });
+      ].join('\n'), { mode: 0o644 });
+      const { code, err, ran } = releaseAsAccount(runner, `sh ${script}`, { GIT_SSH_COMMAND: `env -i ssh ${options}` }, [], uid);
       expect({ code, err }).toEqual({ code: 0, err: '' });
       expect(ran).toMatch(/deploy acme-production/);
       const text = fs.readFileSync(seen, 'utf8');
@@ -297,33 +342,81 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
       expect(text.match(/root@127\.0\.0\.1: Permission denied \(publickey\)/g)).toHaveLength(2);
       expect(text).toMatch(/Could not read from remote repository/);
       expect(text).toMatch(/connect to host 127\.0\.0\.2 port \d+: Connection refused/);
-      expect(text).toMatch(/^reached by its path with its own key$/m);
+      // As the account itself: mapped back, not root of a user namespace.
+      expect(text).toMatch(new RegExp(`^reached by its path with its own key as ${uid ?? 0}$`, 'm'));
       // The account's ~/.ssh is as it was: the rehearsal wrote its known hosts into its own.
       expect(fs.readdirSync(path.join(runner, '.ssh')).sort()).toEqual(['admin_key', 'admin_key.pub', 'config', 'id_ed25519', 'id_ed25519.pub', 'known_hosts']);
+      if (uid !== undefined) return;
+      // Review (release rehearsal): the dry run, which prints the exact commands, left the namespace out.
+      const dry = await release('true', {}, ['--dry-run'], runner);
+      expect(dry.out).toContain(`# run inside: unshare --mount --propagation private sh -c 'mount --bind "$1" "$2" || `);
+      expect(dry.out).toContain(` sh "$REHEARSAL_HOME/.ssh" ${runner}/.ssh …\n`);
+      // Review (release rehearsal): a failed mount read as the rehearsal's own exit code.
+      const cover = accountSshCover(process.env, runner, new Set([sshKeyMaterial(fs.readFileSync(`${adminKey}.pub`, 'utf8'))]));
+      const [program, ...rest] = cover.wrap(['true'], path.join(dir, 'no-such-ssh-dir'));
+      const failed = spawnSync(program, rest, { encoding: 'utf8' });
+      expect([failed.status, failed.stderr]).toEqual([125, expect.stringContaining(`release: could not mount the rehearsal's ~/.ssh over ${runner}/.ssh\n`)]);
     } finally {
+      if (uid !== undefined) for (const parent of [path.dirname(dir), dir]) fs.chmodSync(parent, 0o700);
       await stopSshd(sshd.child);
     }
-  });
+  };
+  testWithRealParts(isRoot, 'by path, as root', 'root (mount namespaces, a password database of the test\'s own)')(
+    "an ssh the rehearsal runs by its path, or git through env -i, uses nothing of the runner account's ~/.ssh (as root)", () => sshByPath());
+  // An account of its own, where this machine lets it create user namespaces (a kernel or AppArmor policy may not).
+  const unprivilegedUserns = isRoot && spawnSync('setpriv', ['--reuid=1234', '--regid=1234', '--clear-groups', 'unshare', '--user', '--map-root-user', '--mount',
+    'sh', '-c', 'unshare --user --map-user=1234 --map-group=1234 true'], { stdio: 'ignore' }).status === 0;
+  if (!unprivilegedUserns && !runsInCi()) console.warn('"by path, not root" skipped: it needs root, setpriv and unprivileged user namespaces (util-linux 2.38)');
+  (unprivilegedUserns ? test : test.skip)("an ssh the rehearsal runs by its path, or git through env -i, uses nothing of the runner account's ~/.ssh (not root: nested user namespaces)",
+    () => sshByPath(1234));
 
   // Where the account's ~/.ssh cannot be replaced (macOS; a kernel, container or AppArmor policy refusing namespaces,
-  // as the `unshare` stand-in here does) and holds a key or a configuration, the release refuses before any step.
-  test("where the account's ~/.ssh cannot be replaced and holds keys, the release refuses before any step", () => {
+  // as the `unshare` stand-in here does) and holds a key production accepts, the release refuses before any step.
+  // Review (release rehearsal): it refused for any private key or config (a laptop's GitHub key), named only
+  // --keep-home, which drops the scratch HOME too, and read the real account's home in every in-process test; the
+  // account's home is CliIo's (a fixture here), and --accept-account-ssh keeps everything but that one cover.
+  test("where the account's ~/.ssh cannot be replaced and holds a key production accepts, the release refuses before any step", async () => {
     const refusing = path.join(dir, 'bin-unshare-refused');
     fs.mkdirSync(refusing);
-    fs.writeFileSync(path.join(refusing, 'unshare'), '#!/bin/sh\necho "unshare: unshare failed: Operation not permitted" >&2\nexit 1\n', { mode: 0o755 });
-    const withKeys = path.join(dir, 'runner-refused');
-    fs.mkdirSync(path.join(withKeys, '.ssh'), { recursive: true });
-    for (const file of ['id_ed25519', 'id_ed25519.pub', 'config', 'known_hosts']) fs.writeFileSync(path.join(withKeys, '.ssh', file), '');
+    const tried = path.join(dir, 'unshare-tried');
+    const stub = (message: string) => fs.writeFileSync(path.join(refusing, 'unshare'), `#!/bin/sh\ntouch ${tried}\necho "${message}" >&2\nexit 1\n`, { mode: 0o755 });
+    stub('unshare: unshare failed: Operation not permitted');
+    const account = path.join(dir, 'account-refused');
+    const ssh = path.join(account, '.ssh');
+    fs.mkdirSync(ssh, { recursive: true });
+    // A key production does not accept (a laptop's GitHub key), a config naming it, what logs in nowhere: no refusal.
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'github', '-f', path.join(ssh, 'id_github')]);
+    for (const file of ['known_hosts', '.DS_Store', 'allowed_signers', 'rc', 'environment']) fs.writeFileSync(path.join(ssh, file), '');
+    fs.mkdirSync(path.join(ssh, 'known_hosts.d'));
+    fs.writeFileSync(path.join(ssh, 'config'), 'Host github.com\n  IdentityFile ~/.ssh/id_github\n');
     const PATH = `${refusing}:${bin}:${process.env.PATH}`;
-    const refused = releaseAsAccount(withKeys, 'true', { PATH });
+    const seen = path.join(dir, 'rehearsal-home-accepted');
+    expect(await release('true', { PATH }, [], account)).toMatchObject({ code: 0, err: '' });
+    // Nor a namespace, which would cost a rehearsal that is not root its sudo for nothing.
+    expect(fs.existsSync(tried)).toBe(false);
+    // Production's admin key: refused, naming it and the flag that keeps every other cover.
+    for (const suffix of ['', '.pub']) fs.copyFileSync(`${adminKey}${suffix}`, path.join(ssh, `id_ed25519${suffix}`));
+    fs.rmSync(npxLog, { force: true });
+    const refused = await release('true', { PATH }, [], account);
     expect(refused.code).toBe(1);
-    expect(refused.err).toContain(`the rehearsal would read ${path.join(withKeys, '.ssh')} (config, id_ed25519): an ssh it runs by its path`);
-    expect(refused.err).toMatch(/cannot replace it: unshare could not hide it \(unshare: unshare failed: Operation not permitted\)\. Nothing was run\. Fix: release from an account whose ~\/\.ssh holds no private key/);
-    expect(refused.ran).toBe('');
-    // With --keep-home the runner takes its ssh on purpose; known hosts and public keys alone log in nowhere.
-    expect(releaseAsAccount(withKeys, 'true', { PATH }, ['--keep-home']).code).toBe(0);
-    for (const file of ['id_ed25519', 'config']) fs.rmSync(path.join(withKeys, '.ssh', file));
-    expect(releaseAsAccount(withKeys, 'true', { PATH })).toMatchObject({ code: 0, err: '' });
+    expect(refused.err).toContain(`the rehearsal would read ${ssh} (id_ed25519 (ssh-ed25519 SHA256:`);
+    expect(refused.err).toContain('a key production accepts)): an ssh it runs by its path');
+    expect(refused.err).toMatch(/cannot replace it: unshare could not hide it \(unshare: unshare failed: Operation not permitted\)\. Nothing was run\. Fix: release from an account whose ~\/\.ssh holds no key production accepts/);
+    expect(refused.err).toMatch(/or pass --accept-account-ssh to rehearse with that ~\/\.ssh readable on purpose/);
+    expect(fs.existsSync(npxLog)).toBe(false);
+    // Accepted on purpose: a warning naming it, and the rehearsal still has a HOME of its own and no agent.
+    const accepted = await release(`echo "HOME=$HOME SSH_AUTH_SOCK=$SSH_AUTH_SOCK" > ${seen}`, { PATH, HOME: account }, ['--accept-account-ssh'], account);
+    expect(accepted.code).toBe(0);
+    expect(accepted.err).toMatch(/^release: warning: --accept-account-ssh: the rehearsal can read .*\(id_ed25519 \(ssh-ed25519 SHA256:/);
+    expect(fs.readFileSync(seen, 'utf8')).toMatch(/^HOME=\/\S*sovereign-rehearsal-home-\S+ SSH_AUTH_SOCK=$/m);
+    // An agent the config names, which the release cannot look into; and an unshare without --map-user, whose fix is named.
+    fs.rmSync(path.join(ssh, 'id_ed25519'));
+    fs.writeFileSync(path.join(ssh, 'config'), 'Host *\n  IdentityAgent "~/Library/Group Containers/2BUA8C4S2C.com.1password/t/agent.sock"\n');
+    stub("unshare: unrecognized option '--map-user'");
+    const agent = await release('true', { PATH }, [], account);
+    expect(agent.code).toBe(1);
+    expect(agent.err).toContain(`the rehearsal would read ${ssh} (config (IdentityAgent "~/Library/Group Containers/`);
+    expect(agent.err).toContain("unrecognized option '--map-user'); --map-user needs util-linux 2.38 or later (Ubuntu 22.04 has 2.37).");
   });
 
   // A HOME that cannot be made (a full temporary directory) fails the rehearsal's step: thrown, it skipped the take-down.

@@ -10,7 +10,7 @@ import { phase2PayingCustomers } from '../../examples/phase2-paying-customers';
 import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary, exampleMonitoring, STAGING_EXPIRES_AT } from '../../examples/shared';
 import { Phase, Product, StagingMode } from '../../lib';
 import { ProductStacks } from '../../stacks';
-import { deployEnvironment, sameRelease } from './cli';
+import { deployEnvironment, NO_ACCOUNT_HOME, sameRelease } from './cli';
 
 function synthesized(define: (app: App) => unknown): string {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'release-'));
@@ -23,7 +23,7 @@ function synthesized(define: (app: App) => unknown): string {
 async function release(args: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli(['release', ...args], { env: {}, out: (l) => out.push(l), err: (l) => err.push(l) });
+  const code = await runCli(['release', ...args], { ...NO_ACCOUNT_HOME, env: {}, out: (l) => out.push(l), err: (l) => err.push(l) });
   return { code, out: sameRelease(out.join('\n')), err: err.join('\n') };
 }
 
@@ -126,7 +126,7 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
     if (fails) fs.appendFileSync(path.join(bin, 'npx'), `case "$2 $3" in ${fails}) exit 1;; esac\n`);
     const err: string[] = [];
     const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', rehearse, '--now', '2026-11-25T09:00:00Z'],
-      { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
+      { ...NO_ACCOUNT_HOME, env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
     return { code, calls: sameRelease(fs.readFileSync(log, 'utf8')).trim().split('\n'), err: err.join('\n') };
   }
 
@@ -150,7 +150,7 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
       const { bin, log } = fakeNpx();
       const err: string[] = [];
       const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'true'],
-        { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}`, ...env }, out: () => undefined, err: (l) => err.push(l) });
+        { ...NO_ACCOUNT_HOME, env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}`, ...env }, out: () => undefined, err: (l) => err.push(l) });
       return { code, err: err.join('\n'), ran: fs.existsSync(log) };
     };
     const reused = 'one-password-for-every-environment';
@@ -215,7 +215,7 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
     fs.writeFileSync(path.join(bin, 'npx'), fs.readFileSync(path.join(bin, 'npx'), 'utf8').replace('case "$2" in', 'case "$2" in guard) exit 1;;'));
     const err: string[] = [];
     const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'true', '--now', '2026-11-25T09:00:00Z'],
-      { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
+      { ...NO_ACCOUNT_HOME, env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
     expect(code).toBe(1);
     expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toEqual([`STAGING_EXPIRES_AT= cdktf-sovereign-hetzner guard phase1-pilot-production --out ${phase1}`]);
     expect(err.join('\n')).toMatch(/step 1 \(guard production's plan \(it deletes nothing protected\)\) failed with exit code 1[\s\S]*production was not deployed/);
@@ -229,7 +229,7 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
     fs.writeFileSync(path.join(bin, 'npx'), fs.readFileSync(path.join(bin, 'npx'), 'utf8').replace('case "$2" in', 'case "$2" in staging) [ "$3" != claim ] || exit 1;;'));
     const err: string[] = [];
     const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'true', '--now', '2026-11-25T09:00:00Z'],
-      { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
+      { ...NO_ACCOUNT_HOME, env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
     expect(code).toBe(1);
     const calls = sameRelease(fs.readFileSync(log, 'utf8')).trim().split('\n');
     expect(calls.slice(-2)).toEqual(['STAGING_EXPIRES_AT= cdktf-sovereign-hetzner staging claim --stack phase1-pilot-staging --release RELEASE_ID --expires-at 2026-11-28',
@@ -266,7 +266,7 @@ describe('cdktf-sovereign-hetzner release with one Hetzner project, when test an
     fs.writeFileSync(path.join(bin, 'npx'), `#!/bin/sh\necho "$*" >> "${log}"\ncase "$2" in snapshot) echo 4242;; esac\n`, { mode: 0o755 });
     const err: string[] = [];
     const code = await runCli(['release', '--product', 'phase1-pilot', '--out', outdir, '--rehearse', 'true', '--now', '2026-11-25T09:00:00Z'],
-      { env: { ...deployEnvironment(outdir), PATH: `${bin}:${process.env.PATH}`, ...env }, out: () => undefined, err: (l) => err.push(l) });
+      { ...NO_ACCOUNT_HOME, env: { ...deployEnvironment(outdir), PATH: `${bin}:${process.env.PATH}`, ...env }, out: () => undefined, err: (l) => err.push(l) });
     return { code, err: err.join('\n'), ran: fs.existsSync(log) };
   }
 
@@ -300,7 +300,7 @@ describe('cdktf-sovereign-hetzner release with a Hetzner project per environment
     fs.writeFileSync(path.join(bin, 'npx'), `#!/bin/sh\necho "$HCLOUD_TOKEN $2 $3 $4" >> "${log}"\ncase "$2" in snapshot) echo 4242;; esac\n`, { mode: 0o755 });
     const out: string[] = [];
     const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', `echo "$HCLOUD_TOKEN rehearse" >> ${log}`, '--now', '2026-11-25T09:00:00Z'],
-      { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}`, ...TOKENS }, out: (l) => out.push(l), err: (l) => out.push(l) });
+      { ...NO_ACCOUNT_HOME, env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}`, ...TOKENS }, out: (l) => out.push(l), err: (l) => out.push(l) });
     expect(code).toBe(0);
     expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toEqual([
       'production-token-value guard phase1-pilot-production --out',
@@ -320,7 +320,7 @@ describe('cdktf-sovereign-hetzner release with a Hetzner project per environment
   test('the dry run names each step\'s token variable, never a token', async () => {
     const out: string[] = [];
     const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'make smoke', '--dry-run', '--now', '2026-11-25T09:00:00Z'],
-      { env: { ...deployEnvironment(phase1), ...TOKENS }, out: (l) => out.push(l), err: (l) => out.push(l) });
+      { ...NO_ACCOUNT_HOME, env: { ...deployEnvironment(phase1), ...TOKENS }, out: (l) => out.push(l), err: (l) => out.push(l) });
     expect(code).toBe(0);
     const commands = out.join('\n').split('\n').filter((l) => !l.startsWith('#'));
     expect(commands[0]).toBe(`HCLOUD_TOKEN=\${HCLOUD_TOKEN_PRODUCTION} npx cdktf-sovereign-hetzner guard phase1-pilot-production --out ${phase1}`);
@@ -336,7 +336,7 @@ describe('cdktf-sovereign-hetzner release with a Hetzner project per environment
   test('refuses one project token without the other, before running anything', async () => {
     const err: string[] = [];
     const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'make smoke', '--dry-run'],
-      { env: { HCLOUD_TOKEN: 'shared-token-value', HCLOUD_TOKEN_TEST: 'test-token-value' }, out: () => undefined, err: (l) => err.push(l) });
+      { ...NO_ACCOUNT_HOME, env: { HCLOUD_TOKEN: 'shared-token-value', HCLOUD_TOKEN_TEST: 'test-token-value' }, out: () => undefined, err: (l) => err.push(l) });
     expect(code).toBe(1);
     expect(err.join('\n')).toMatch(/HCLOUD_TOKEN_TEST is set but HCLOUD_TOKEN_PRODUCTION is not: .* Fix: export both HCLOUD_TOKEN_TEST and HCLOUD_TOKEN_PRODUCTION, or neither/);
     expect(err.join('\n')).not.toMatch(/token-value/);
@@ -354,7 +354,7 @@ describe('cdktf-sovereign-hetzner release when the snapshot step prints no image
     fs.writeFileSync(path.join(bin, 'npx'), `#!/bin/sh\necho "$2 $3" >> "${log}"\ncase "$2" in snapshot) printf '%s' '${printed}';; esac\n`, { mode: 0o755 });
     const err: string[] = [];
     const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'true', '--now', '2026-11-25T09:00:00Z'],
-      { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
+      { ...NO_ACCOUNT_HOME, env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, out: () => undefined, err: (l) => err.push(l) });
     expect(code).toBe(1);
     // Staging is never brought up, so there is nothing to take down; production is not deployed.
     expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toEqual(['guard phase1-pilot-production', 'deploy phase1-pilot-test', 'snapshot --server']);
@@ -375,7 +375,7 @@ describe('cdktf-sovereign-hetzner release with a variable unset', () => {
     const out: string[] = [];
     const err: string[] = [];
     const code = await runCli(['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'true', ...extra],
-      { env: { ...env, PATH: `${bin}:${process.env.PATH}` }, out: (l) => out.push(l), err: (l) => err.push(l) });
+      { ...NO_ACCOUNT_HOME, env: { ...env, PATH: `${bin}:${process.env.PATH}` }, out: (l) => out.push(l), err: (l) => err.push(l) });
     return { code, out: out.join('\n'), err: err.join('\n'), ran: fs.existsSync(log) };
   }
 
