@@ -92,6 +92,7 @@ const SNAPSHOT_USAGE = `  cdktf-sovereign-hetzner snapshot --server NAME [--desc
 
 const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehearse "COMMAND" [--dry-run] [--no-snapshot]
                                   [--staging-days N] [--out DIR] [--now ISO-TIME] [--keep-home]
+                                  [--accept-account-ssh]
       The release path: guard production's plan (\`guard\`: nothing protected is deleted), deploy test,
       snapshot production (unless --no-snapshot), claim staging (\`staging claim\`: refused while another
       release holds it), bring staging up from the snapshot, run COMMAND against it, take staging down and
@@ -109,21 +110,26 @@ const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehear
       RESTIC_REPOSITORY, RESTIC_PASSWORD_FILE and their kin; NPM_CONFIG_USERCONFIG stays), Terraform's
       host tokens (TF_TOKEN_…, TF_CLI_CONFIG_FILE), docker's logins (DOCKER_CONFIG, DOCKER_CERT_PATH,
       DOCKER_CONTEXT; DOCKER_HOST stays) or libpq's passwords (PGPASSWORD, PGPASSFILE, PGSERVICEFILE,
-      PGSYSCONFDIR, PGSSLKEY), with AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE and HCLOUD_CONFIG naming
+      PGSYSCONFDIR, PGSSLKEY; those it lacks are named on stderr, and REHEARSAL_<NAME> gives it one
+      as <NAME>), with AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE and HCLOUD_CONFIG naming
       an empty file (${os.devNull}), and with a HOME of its own, made for it and removed after it
       (XDG_CONFIG_HOME, XDG_DATA_HOME and XDG_CACHE_HOME unset), so that the runner's ~/.aws,
       ~/.config/hcloud/cli.toml, ~/.s3cfg, ~/.config/rclone, ~/.mc and ~/.ssh are not read through HOME: with them it could touch production (production's token, the state key pair
       that reads and writes production's state, the agent or key file holding production's admin key).
       That HOME links to the runner's ~/.npm and its browser downloads (~/.cache/ms-playwright, Cypress and
-      puppeteer, under XDG_CACHE_HOME where set; ~/Library/Caches/ms-playwright and Cypress on macOS), no
-      other cache. OpenSSH reads ~/.ssh from the account's home in the password database, not HOME: the ssh,
+      puppeteer; the first two under XDG_CACHE_HOME where set; ~/Library/Caches/ms-playwright and Cypress
+      on macOS), no other cache; PGPASSFILE, PGSERVICEFILE, PGSSLCERT and PGSSLKEY name its files
+      (libpq before 15 finds ~ in the password database). OpenSSH reads ~/.ssh from the account's home
+      in the password database, not HOME: the ssh,
       scp and sftp first on the rehearsal's PATH run the real ones with -F HOME/.ssh/config and
       -o IdentityFile=none (no default identity, HOME's known_hosts, nothing of /etc/ssh/ssh_config), so a
       key it uses is one it names (-i); GIT_SSH, GIT_SSH_COMMAND and RSYNC_RSH naming /usr/bin/ssh run
       them too. An ssh a script runs by its path (/usr/bin/ssh, env -i ssh) reads the account's ~/.ssh: on
-      Linux the rehearsal runs in a mount namespace where HOME/.ssh replaces it (a user namespace too unless
-      root: sudo fails in it); where that cannot be done (macOS, unshare refused) and that ~/.ssh holds a
-      key or config, the release refuses before its first step. --keep-home keeps the
+      Linux, where that ~/.ssh holds a key production accepts (one the stacks register; a key it cannot
+      read, an IdentityAgent), the rehearsal runs in a mount namespace where HOME/.ssh replaces it (a user
+      namespace too unless root: sudo fails in it); where that cannot be done (macOS, unshare refused), the
+      release refuses before its first step, and --accept-account-ssh rehearses with it readable (with a
+      warning; everything else above stays). --keep-home keeps the
       runner's HOME and ssh (the files named above are then readable, but for ~/.aws and
       ~/.config/hcloud/cli.toml).
       --dry-run prints the exact commands instead of running them. Reads DIR/products/NAME/environments.json
