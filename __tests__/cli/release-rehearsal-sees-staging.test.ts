@@ -11,7 +11,7 @@ import { EMPTIED_CONFIG_FILES, KEPT_FILE_VARIABLES, WITHHELD_FILE_VARIABLES } fr
 import { javascriptEntry } from '../../testing/harness/transpile-cache';
 import { accountSshCover } from '../../cli/rehearsal-account-ssh';
 import { sshKeyMaterial } from '../../lib/hetzner/private/openssh-public-key';
-import { isRoot, runsInCi, testWithRealParts } from '../setup/real-parts';
+import { isRoot, testWhereHostHas, testWithRealParts } from '../setup/real-parts';
 import { cli, deployEnvironment } from './cli';
 
 describe('release: the rehearsal sees the app that brought staging up', () => {
@@ -366,9 +366,8 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
   // An account of its own, where this machine lets it create user namespaces (a kernel or AppArmor policy may not).
   const unprivilegedUserns = isRoot && spawnSync('setpriv', ['--reuid=1234', '--regid=1234', '--clear-groups', 'unshare', '--user', '--map-root-user', '--mount',
     'sh', '-c', 'unshare --user --map-user=1234 --map-group=1234 true'], { stdio: 'ignore' }).status === 0;
-  if (!unprivilegedUserns && !runsInCi()) console.warn('"by path, not root" skipped: it needs root, setpriv and unprivileged user namespaces (util-linux 2.38)');
-  (unprivilegedUserns ? test : test.skip)("an ssh the rehearsal runs by its path, or git through env -i, uses nothing of the runner account's ~/.ssh (not root: nested user namespaces)",
-    () => sshByPath(1234));
+  const notRoot = "an ssh the rehearsal runs by its path, or git through env -i, uses nothing of the runner account's ~/.ssh (not root: nested user namespaces)";
+  testWhereHostHas(unprivilegedUserns, notRoot, 'root, setpriv and unprivileged user namespaces (util-linux 2.38)')(notRoot, () => sshByPath(1234));
 
   // Where the account's ~/.ssh cannot be replaced (macOS; a kernel, container or AppArmor policy refusing namespaces,
   // as the `unshare` stand-in here does) and holds a key production accepts, the release refuses before any step.

@@ -41,9 +41,9 @@ export function testWithRealParts(available: boolean, name: string, needs: strin
 }
 
 /**
- * `test` for a case that needs something of the host's own layout (a writable cgroup hierarchy of a kind), which no
- * package provides and `bash .ci/run` cannot install: skipped with a one-line notice wherever it is missing, CI
- * included, since another suite case covers the same code on other layouts.
+ * `test` for a case that needs something of the host's own layout or kernel policy (a writable cgroup hierarchy of a
+ * kind, unprivileged user namespaces), which no package provides and `bash .ci/run` cannot install: skipped with a
+ * one-line notice wherever it is missing, CI included, since another case covers the same code on other hosts.
  */
 export function testWhereHostHas(available: boolean, name: string, needs: string): jest.It {
   if (available) return test;
