@@ -34,6 +34,43 @@ describe('SshKey: one name and one key per stack', () => {
     expect(sshKeyFingerprint(KEY)).toBe('ssh-ed25519 SHA256:zN3y3Zbp9O2euPwhW9fzC0lT8Nj94hCoq3Si14PTxMw');
   });
 
+  // A key cut short passed while its blob held more than its type: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiL', the first
+  // line of a key wrapped over two, was test's key to init, and production's full key was then another key.
+  test.each([['ed25519', []], ['ecdsa', ['-b', '256']], ['ecdsa', ['-b', '384']], ['ecdsa', ['-b', '521']], ['rsa', ['-b', '3072']]])(
+    'a %s key %j from ssh-keygen is taken whole, refused cut short, and is one key with its padding left out', (type, bits) => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'key-blob-'));
+      let publicKey: string;
+      let privateKey: string;
+      try {
+        execFileSync('ssh-keygen', ['-q', '-t', type, ...bits, '-N', '', '-C', 'ops@acme.eu', '-f', path.join(dir, 'key')]);
+        publicKey = fs.readFileSync(path.join(dir, 'key.pub'), 'utf8');
+        privateKey = fs.readFileSync(path.join(dir, 'key'), 'utf8');
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+      const [, base64] = publicKey.split(' ');
+      const { stack } = testStack();
+      expect(new SshKey(stack, 'Whole', { name: 'whole', publicKey }).publicKey).toBe(publicKey.trim());
+      for (const cut of [base64.slice(0, 40), base64.slice(0, -4), `${base64}AAAA`]) {
+        expect(() => new SshKey(stack, `Cut${cut.length}`, { name: 'cut', publicKey: `${publicKey.split(' ')[0]} ${cut}` })).toThrow(/is not an OpenSSH public key/);
+      }
+      // A private key in its place is refused, and no character of it after its first line is in the message.
+      const body = privateKey.split('\n').slice(1, -2).join('');
+      for (const pasted of [privateKey, privateKey.split('\n')[1]]) {
+        const message = refusal(() => new SshKey(stack, `Private${pasted.length}`, { name: 'private', publicKey: pasted }));
+        expect(message).toMatch(/\.publicKey: a text \(not shown: it starts with no key type such as ssh-ed25519\) is not allowed: it is not an OpenSSH public key/);
+        for (let i = 0; i + 8 <= body.length; i += 8) expect(message).not.toContain(body.slice(i, i + 8));
+      }
+      if (base64.endsWith('=')) {
+        expectRefused(() => {
+          const { stack: other } = testStack();
+          new SshKey(other, 'Padded', { name: 'padded', publicKey });
+          new SshKey(other, 'Unpadded', { name: 'unpadded', publicKey: publicKey.replace(/=+ /, ' ') });
+          return other;
+        }, /Unpadded\.publicKey: .* it is the key of .*Padded too/);
+      }
+    });
+
   test('the same key under a second name (another comment) fails synth, naming both', () => {
     expectRefused(() => {
       const { stack } = testStack();

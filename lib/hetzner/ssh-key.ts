@@ -3,7 +3,7 @@ import { TerraformStack, Token } from 'cdktf';
 import { SshKey as SshKeyResource } from '../../generated/providers/hcloud/ssh-key';
 import { invalidValue, ValidationError } from '../core/validation-message';
 import { checkProps, is, requireString } from '../core/runtime-checks';
-import { isOpenSshPublicKey, sshKeyFingerprint, sshKeyMaterial } from './private/openssh-public-key';
+import { isOpenSshPublicKey, refusedKeyShown, sshKeyFingerprint, sshKeyMaterial } from './private/openssh-public-key';
 import { labelErrors } from './private/standard-labels';
 import { checkUniquePerProject } from './private/project-uniqueness';
 
@@ -59,8 +59,9 @@ export class SshKey extends Construct implements ISshKey {
       labels: is.optional(is.textMap("write labels such as { team: 'ml' }")),
     }, "pass { name: 'acme-ops', publicKey: 'ssh-ed25519 AAAA… ops@acme.eu' }");
     if (!isOpenSshPublicKey(props.publicKey)) {
-      throw new ValidationError(invalidValue(this, 'publicKey', `${props.publicKey.slice(0, 24)}…`,
-        'it is not an OpenSSH public key', 'pass the single line from your id_ed25519.pub (never the private key)'));
+      // invalidValue's shape, with the text shown only as far as it is a public key's.
+      throw new ValidationError(`${this.node.path}.publicKey: ${refusedKeyShown(props.publicKey)} is not allowed: it is not an OpenSSH public key. `
+        + 'Fix: pass the single line from your id_ed25519.pub, in one piece (never the private key)');
     }
     this.resource = new SshKeyResource(this, 'Resource', {
       name: props.name,

@@ -1,8 +1,8 @@
 import { IConstruct } from 'constructs';
 import { BundlePart } from '../machine-bundle';
-import { invalidValue, ValidationError } from '../../core/validation-message';
+import { ValidationError } from '../../core/validation-message';
 import { ISshKey } from '../ssh-key';
-import { isOpenSshPublicKey } from './openssh-public-key';
+import { isOpenSshPublicKey, refusedKeyShown } from './openssh-public-key';
 
 /** root's authorized_keys on every machine with a bundle: exactly the machine's declared keys. */
 export const AUTHORIZED_KEYS_FILE = '/root/.ssh/authorized_keys';
@@ -19,8 +19,8 @@ export function adminKeysPart(machine: IConstruct, keys: readonly ISshKey[]): Bu
   const lines = keys.map((k, i) => {
     // A forged key from plain JavaScript must not add lines (and with them options or other keys) to the file.
     if (typeof k.publicKey !== 'string' || !isOpenSshPublicKey(k.publicKey)) {
-      throw new ValidationError(invalidValue(machine, `sshKeys[${i}].publicKey`, String(k.publicKey).slice(0, 24),
-        'it is not one OpenSSH public key line', "pass SshKey constructs, whose publicKey is the line from your id_ed25519.pub"));
+      throw new ValidationError(`${machine.node.path}.sshKeys[${i}].publicKey: ${refusedKeyShown(k.publicKey)} is not allowed: it is not one OpenSSH public key line. `
+        + 'Fix: pass SshKey constructs, whose publicKey is the line from your id_ed25519.pub');
     }
     return k.publicKey.trim();
   });

@@ -2,27 +2,68 @@ import { createHash } from 'crypto';
 
 const PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) ([A-Za-z0-9+/]+={0,3})( .*)?$/;
 
+/** The bytes of an uncompressed point (0x04, X, Y) on each NIST curve OpenSSH knows. */
+const ECDSA_POINT: Record<string, number> = { nistp256: 65, nistp384: 97, nistp521: 133 };
+
+/**
+ * The fields after the type, as each key type's wire format (RFC 4253, 5656, 8709; OpenSSH's PROTOCOL.u2f) lays them
+ * out: each checks one length-prefixed field and says whether it is right.
+ */
+const FIELDS: Record<string, ReadonlyArray<(field: Buffer, type: string) => boolean>> = {
+  'ssh-ed25519': [(k) => k.length === 32],
+  // e and n, as positive mpints without a needless leading zero.
+  'ssh-rsa': [mpint, mpint],
+  'sk-ssh-ed25519@openssh.com': [(k) => k.length === 32, (application) => application.length > 0],
+  'ecdsa': [(curve, type) => curve.toString('latin1') === type.slice('ecdsa-sha2-'.length), ecdsaPoint],
+  'sk-ecdsa-sha2-nistp256@openssh.com': [(curve) => curve.toString('latin1') === 'nistp256', ecdsaPoint, (application) => application.length > 0],
+};
+
+function mpint(n: Buffer): boolean {
+  return n.length > 0 && (n[0] & 0x80) === 0 && !(n[0] === 0 && (n.length === 1 || (n[1] & 0x80) === 0));
+}
+
+function ecdsaPoint(q: Buffer, type: string): boolean {
+  const curve = /nistp\d+/.exec(type)![0];
+  return q.length === ECDSA_POINT[curve] && q[0] === 0x04;
+}
+
+/**
+ * The key's wire-format blob (the base64 decoded), or undefined when it is not exactly one key of its type: its own
+ * type as the first length-prefixed string, then each of the type's fields, and nothing after them. A key cut short
+ * ('ssh-ed25519 AAAA', or the first line of a key wrapped over two) fails here, not at Hetzner's API or on the machine.
+ */
+function keyBlob(type: string, base64: string): Buffer | undefined {
+  const blob = Buffer.from(base64, 'base64');
+  const fields: Buffer[] = [];
+  for (let at = 0; at < blob.length;) {
+    if (at + 4 > blob.length) return undefined;
+    const length = blob.readUInt32BE(at);
+    if (at + 4 + length > blob.length) return undefined;
+    fields.push(blob.subarray(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  const checks = FIELDS[type.startsWith('ecdsa-') ? 'ecdsa' : type];
+  if (fields.length !== 1 + checks.length || fields[0].toString('latin1') !== type) return undefined;
+  return checks.every((check, i) => check(fields[i + 1], type)) ? blob : undefined;
+}
+
 /**
  * Whether text is one OpenSSH public key line (type, base64, optional comment); surrounding blanks allowed.
- * The base64 is the key in SSH wire format, which starts with its own type as a length-prefixed string: a
- * truncated or mistyped key ('ssh-ed25519 AAAA') fails that check here instead of at Hetzner's API.
+ * The base64 is the key in SSH wire format, read field by field (see keyBlob).
  */
 export function isOpenSshPublicKey(text: string): boolean {
   const m = PUBLIC_KEY.exec(text.trim());
-  if (!m) return false;
-  const blob = Buffer.from(m[2], 'base64');
-  if (blob.length < 4) return false;
-  const typeLength = blob.readUInt32BE(0);
-  // The type and at least one more length-prefixed field (the key material) must follow.
-  return typeLength === m[1].length && blob.length > 4 + typeLength + 4 && blob.toString('latin1', 4, 4 + typeLength) === m[1];
+  return m !== null && keyBlob(m[1], m[2]) !== undefined;
 }
 
 /**
  * A public key without its comment: the type and the base64 that Hetzner takes the fingerprint of, and registers once
- * per project. Two lines that differ only in their comments are one key.
+ * per project. Two lines that differ only in their comments, or in the base64's padding, are one key; compared by
+ * what the base64 decodes to, not by its text.
  */
 export function sshKeyMaterial(publicKey: string): string {
-  return publicKey.trim().split(/\s+/).slice(0, 2).join(' ');
+  const [type, base64] = publicKey.trim().split(/\s+/);
+  return base64 === undefined ? type : `${type} ${Buffer.from(base64, 'base64').toString('base64')}`;
 }
 
 /**
@@ -32,4 +73,19 @@ export function sshKeyMaterial(publicKey: string): string {
 export function sshKeyFingerprint(publicKey: string): string {
   const [type, base64] = sshKeyMaterial(publicKey).split(' ');
   return `${type} SHA256:${createHash('sha256').update(Buffer.from(base64 ?? '', 'base64')).digest('base64').replace(/=+$/, '')}`;
+}
+
+/**
+ * Text refused as a public key, as a message may show it: its first characters, quoted, when it starts with a key type
+ * (a public key cut short, or mistyped); else a note. Anything else may be a line of a private key pasted in its place,
+ * whose characters must never reach a terminal, a CI log or an error.
+ */
+export function refusedKeyShown(text: unknown): string {
+  const trimmed = String(text).trim();
+  return /^(ssh|ecdsa|sk)-[a-z0-9@.-]+ /.test(trimmed) ? `'${trimmed.slice(0, 24)}…'` : 'a text (not shown: it starts with no key type such as ssh-ed25519)';
+}
+
+/** Whether a line opens a private key file ('-----BEGIN OPENSSH PRIVATE KEY-----', or PEM's RSA, EC, ENCRYPTED kin). */
+export function opensPrivateKey(line: string): boolean {
+  return /^-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----$/.test(line.trim());
 }
