@@ -7,7 +7,8 @@ import {
   AiActRole, AlertReceiver, BoundaryPolicy, Budget, DataClass, DeadMansSwitch, EgressForm, Environment, Location,
   MonitoringPlan, Money, Phase, Processor, Product, RestoreCheck, StagingMode, UptimeCheck, ValidationError,
 } from '../lib';
-import { isOpenSshPublicKey, sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
+import { isOpenSshPublicKey, opensPrivateKey, refusedKeyShown, sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
+import { coversWholeInternet } from '../lib/core/cidr';
 import { cidrFix, cidrProblem } from '../lib/core/peer';
 import { ProductStacks } from '../stacks';
 import { requirementsOfStacks, environmentExample, type Requirement } from './check';
@@ -55,16 +56,21 @@ interface Cdk {
  * "markAsUncloneable is not a function", which says nothing of Node; `npm test` runs without the CLI.
  */
 const CDKTN_CLI_NODE = '22.19';
+/** The Node that added worker_threads.markAsUncloneable (and 23.0): from it on, an older Node than 22.19 does not crash so. */
+const MARK_AS_UNCLONEABLE_NODE = '22.10';
 
 /**
  * What `Next:` adds for a Node the CDK's CLI does not run on: cdktn's init ran on Node 20 without a word, npm install
- * and npm test passed, and the first `npx cdktn synth` crashed with "markAsUncloneable is not a function".
+ * and npm test passed, and the first `npx cdktn synth` crashed with "markAsUncloneable is not a function" (a Node
+ * before 22.10, which added it).
  * @internal
  */
 export function nodeNoteFor(cdk: Cdk, nodeVersion: string): string | undefined {
   if (cdk.library !== 'cdktn' || !olderThan(nodeVersion, CDKTN_CLI_NODE)) return undefined;
-  return `Note: this is Node ${nodeVersion}, and the cdktn CLI needs ${CDKTN_CLI_NODE} or later: npm install and npm test run on it, but `
-    + `npx cdktn synth (and deploy) stops at "markAsUncloneable is not a function". Switch to Node ${CDKTN_CLI_NODE} or later (such as nvm install 22) before the first synth.`;
+  // Only a Node before 22.10 meets the crash; a later one is only outside cdktn-cli's engines.
+  const synth = olderThan(nodeVersion, MARK_AS_UNCLONEABLE_NODE) ? 'stops at "markAsUncloneable is not a function"' : "runs outside cdktn-cli's engines";
+  return `Note: this is Node ${nodeVersion}, and the cdktn CLI needs ${CDKTN_CLI_NODE} or later: npm install and npm test run on it, but npx cdktn synth (and deploy) ${synth}. `
+    + `Switch to Node ${CDKTN_CLI_NODE} or later (such as nvm install 22) before the first synth.`;
 }
 
 function olderThan(version: string, minimum: string): boolean {
@@ -245,12 +251,52 @@ function parse(argv: readonly string[]): { dir: string; flags: Record<string, st
   return { dir, flags };
 }
 
+/** What a key question needs, where it is left empty or given a private key: a newcomer without a key yet. */
+function keyHint(who: string): string {
+  return `a public key line of ${who}'s own: make one with ssh-keygen -t ed25519 -f ~/.ssh/${who}-admin and paste the line of ~/.ssh/${who}-admin.pub`;
+}
+
+/**
+ * The lines typed into a terminal, each waiting until a question takes it. A blank line that arrives in the same turn of
+ * the event loop as the line before it is dropped: a paste ending in a line break, or a Windows (CRLF) paste the terminal
+ * turns into two, gave the next question an empty answer no one typed, which took its default (public data to mistral
+ * after "none"). A person's own Enter comes in a later turn.
+ */
+function typedLines(rl: readline.Interface): { next(): Promise<string | undefined>; putBack(line: string): void } {
+  const queue: string[] = [];
+  let waiting: ((line: string | undefined) => void) | undefined;
+  let ended = false;
+  let burst = false;
+  const hand = (line: string | undefined) => {
+    const taker = waiting;
+    waiting = undefined;
+    taker!(line);
+  };
+  rl.on('line', (line: string) => {
+    if (burst && line.trim() === '') return;
+    burst = true;
+    setImmediate(() => { burst = false; });
+    if (waiting) hand(line); else queue.push(line);
+  });
+  rl.on('close', () => {
+    ended = true;
+    if (waiting) hand(undefined);
+  });
+  return {
+    next: () => (queue.length > 0 ? Promise.resolve(queue.shift()) : ended ? Promise.resolve(undefined) : new Promise((resolve) => { waiting = resolve; })),
+    putBack: (line) => { queue.unshift(line); },
+  };
+}
+
+/** A private key's lines after its BEGIN line: base64, PEM headers (Proc-Type: …) and their blank line. */
+const PRIVATE_KEY_BODY = /^([A-Za-z0-9+/=]+|[A-Za-z-]+: .*|)$/;
+
 /** Flags first; on a terminal, a question for each one left out; elsewhere, defaults or an error. */
 async function complete(flags: Record<string, string>, dirName: string, io: CliIo, input: NodeJS.ReadableStream & { isTTY?: boolean }): Promise<InitAnswers> {
   const interactive = input.isTTY === true;
   const rl = interactive ? readline.createInterface({ input, terminal: false }) : undefined;
-  // Lines typed ahead of a question wait in the iterator instead of being lost.
-  const lines = rl?.[Symbol.asyncIterator]();
+  // Lines typed ahead of a question wait instead of being lost.
+  const lines = rl ? typedLines(rl) : undefined;
   // Outside a terminal every flag without a default is named at once, not one per attempt.
   // The README's `init acme-iac` names the repository, not the product: servers become acme-production-app.
   const product = dirName.replace(/-(iac|infra|infrastructure)$/, '');
@@ -259,30 +305,47 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
     ['production-admin-key', '--production-admin-key "ssh-ed25519 AAAA… production"'], ['admin-cidrs', '--admin-cidrs 198.51.100.0/24']];
   // What a question without a default needs, said where it is left empty: a newcomer without a key yet was stopped
   // with "pass --admin-key", a flag of a command they had not typed.
-  const keyHint = (who: string) => `a public key line of ${who}'s own: make one with ssh-keygen -t ed25519 -f ~/.ssh/${who}-admin and paste the line of ~/.ssh/${who}-admin.pub`;
   const needs: Record<string, string> = {
     'name': 'lowercase letters, digits and "-", such as acme',
     'admin-key': keyHint('test'),
     'production-admin-key': `${keyHint('production')} (another key than test's)`,
     'admin-cidrs': 'the networks you and CI deploy from, such as 198.51.100.0/24 (one address: 203.0.113.7/32)',
   };
-  const ask = async (flag: string, question: string, fallback?: string): Promise<string> => {
-    if (flags[flag] !== undefined) return flags[flag];
+  // A flag's value is checked as a typed answer is, and its refusal is the usage error.
+  const ask = async (flag: string, question: string, fallback?: string, adminKey?: string): Promise<string> => {
+    if (flags[flag] !== undefined) {
+      const given = normalized(flag, flags[flag]);
+      const problem = answerProblem(flag, given, adminKey);
+      if (problem !== undefined) throw new UsageError(problem);
+      return given;
+    }
     // Asked again until answered: an empty answer to a question without a default says what it needs.
     while (lines) {
       io.out(`${question}${fallback ? ` [${fallback}]` : ''}:`);
-      const next = await lines.next();
-      const answer = next.done ? '' : String(next.value).trim();
+      const line = await lines.next();
+      if (line === undefined) {
+        if (fallback === undefined) break;
+        // Ctrl-D: the defaults of the questions left, each said (and the summary after the last lists them).
+        io.out(`  The input ended: ${fallback}, the default.`);
+        return fallback;
+      }
+      const answer = normalized(flag, line.trim());
+      if (opensPrivateKey(answer)) {
+        // Each line of a pasted private key was an answer of its own, refused with its first characters printed.
+        for (let body = await lines.next(); body !== undefined && !/^-----END [A-Z0-9 ]*PRIVATE KEY-----$/.test(body.trim()); body = await lines.next()) {
+          if (!PRIVATE_KEY_BODY.test(body.trim())) { lines.putBack(body); break; }
+        }
+        io.out(`  That is a private key, which stays on your machine (none of it is shown or kept). Fix: paste ${flag.endsWith('admin-key') ? needs[flag] : 'the answer asked for'}.`);
+        continue;
+      }
       if (answer === '' && fallback === undefined) {
-        if (next.done) break;
         io.out(`  This needs ${needs[flag] ?? 'an answer'}.`);
         continue;
       }
-      const problem = answerProblem(flag, answer || fallback!);
-      if (problem === undefined || next.done) return answer || fallback!;
+      const problem = answerProblem(flag, answer || fallback!, adminKey);
+      if (problem === undefined) return answer || fallback!;
       io.out(`  ${problem}`);
     }
-    if (fallback !== undefined) return fallback;
     const example = required.find(([f]) => f === flag)?.[1] ?? `--${flag} …`;
     throw new UsageError(`--${flag} is required${interactive ? ' (the input ended before it was answered)' : ' when init does not run in a terminal'}. `
       + `Fix: pass ${example}${needs[flag] ? `: ${needs[flag]}` : ''} (see \`cdktf-sovereign-hetzner help init\`).`);
@@ -299,16 +362,14 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
     const domain = await ask('domain', 'Domain your product answers on (for the uptime checks)', `${name}.eu`);
     const location = await ask('location', 'Location of the machines (fsn1, nbg1, hel1)', 'fsn1');
     const adminKey = await ask('admin-key', "Test's admin SSH public key (ssh-ed25519 AAAA…)");
-    const productionAdminKey = await ask('production-admin-key', "Production's admin SSH public key, another key than test's (ssh-ed25519 AAAA…)");
+    const productionAdminKey = await ask('production-admin-key', "Production's admin SSH public key, another key than test's (ssh-ed25519 AAAA…)", undefined, adminKey);
     const adminCidrs = cidrList(await ask('admin-cidrs', 'Networks admins and CI deploy from (CIDRs, comma-separated)'));
     const publicTo = list(await ask('public', 'Processors that may receive public data (mistral, jina; none)', 'mistral'));
     const pseudonymizedTo = list(await ask('pseudonymized', 'Processors that may receive pseudonymized data (none)', 'none'));
     // Phase 1 is about €30 a month (`npm run cost`): €40 keeps a new repository's first synth under Cost-NearBudget's 80%.
-    const budgetText = await ask('budget', 'Monthly budget in EUR, excluding VAT', '40');
-    // Refused with the text as given: Number('30€') is NaN, which the message would print instead.
-    const budget = decimalNumber(budgetText);
-    if (!Number.isFinite(budget) || budget <= 0) throw new UsageError(`--budget '${budgetText}' is not allowed: a budget is a positive amount of euros. Fix: pass a number such as 30.`);
-    if (!rl) io.out(`init: ${name} in ${location}, public data to ${publicTo.join(', ') || 'nobody'}, pseudonymized to ${pseudonymizedTo.join(', ') || 'nobody'}, budget €${budget}.`);
+    const budget = decimalNumber(await ask('budget', 'Monthly budget in EUR, excluding VAT', '40'));
+    // In a terminal too: an answer taken from a default (an Enter typed ahead, the input ended) shows here.
+    io.out(`init: ${name} in ${location}, public data to ${publicTo.join(', ') || 'nobody'}, pseudonymized to ${pseudonymizedTo.join(', ') || 'nobody'}, budget €${budget}.`);
     return { name, domain, location, adminKey, productionAdminKey, adminCidrs, publicTo, pseudonymizedTo, budget };
   } finally {
     rl?.close();
@@ -323,13 +384,20 @@ function list(text: string): string[] {
   return text.toLowerCase() === 'none' ? [] : text.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
 }
 
+/** An answer as init checks and writes it: a location and a domain in lowercase, a domain without a trailing dot. */
+function normalized(flag: string, value: string): string {
+  if (flag === 'location') return value.toLowerCase();
+  if (flag === 'domain') return value.toLowerCase().replace(/\.$/, '');
+  return value;
+}
+
 /**
- * What is wrong with one answer (a flag's value, or what was typed for it), checked alone; undefined when nothing is.
- * In a terminal the question is asked again with it, so that a typo in the networks does not cost every answer
- * after it; with flags it is the usage error. What needs the answers together (two keys alike, blocks that together
- * cover the internet) is left to validate and the library's synth.
+ * What is wrong with one answer (a flag's value, or what was typed for it), checked alone (production's key against
+ * test's, given as adminKey); undefined when nothing is. In a terminal the question is asked again with it, so that a
+ * typo does not cost every answer after it; with flags it is the usage error. What needs more (the cost against the
+ * budget) is left to the library's synth.
  */
-function answerProblem(flag: string, value: string): string | undefined {
+function answerProblem(flag: string, value: string, adminKey?: string): string | undefined {
   switch (flag) {
     case 'name':
       return NAME.test(value) ? undefined : `--name '${value}' is not allowed: it becomes part of server and stack names. Fix: use 3 to 32 lowercase letters, digits and "-", such as acme.`;
@@ -337,21 +405,39 @@ function answerProblem(flag: string, value: string): string | undefined {
       return /^[a-z0-9.-]+\.[a-z]{2,}$/.test(value) ? undefined : `--domain '${value}' is not a domain name. Fix: pass the host your product answers on, such as acme.eu.`;
     case 'location': {
       const location = Location.of(value);
-      return location.isKnown && location.inEu ? undefined : `--location '${value}' is not allowed: the product's data stays in the EU. Fix: use fsn1, nbg1 or hel1.`;
+      if (!location.isKnown) return `--location '${value}' is not a Hetzner location. Fix: use fsn1, nbg1 or hel1.`;
+      return location.inEu ? undefined : `--location '${value}' is not allowed: the product's data stays in the EU. Fix: use fsn1, nbg1 or hel1.`;
     }
     case 'admin-key':
     case 'production-admin-key':
-      return isOpenSshPublicKey(value) ? undefined
-        : `--${flag} '${value.slice(0, 24)}…' is not an OpenSSH public key. Fix: pass the single line of a .pub file, such as ~/.ssh/id_ed25519.pub (never the private key).`;
+      if (!isOpenSshPublicKey(value)) {
+        return `--${flag} ${refusedKeyShown(value)} is not an OpenSSH public key. Fix: pass the single line of a .pub file, `
+          + 'such as ~/.ssh/id_ed25519.pub, in one piece (never the private key).';
+      }
+      // Compared by the key (what its base64 decodes to), not the text: comments and padding aside.
+      return adminKey !== undefined && sshKeyMaterial(value) === sshKeyMaterial(adminKey)
+        ? `--production-admin-key is --admin-key's key: test's CI job would hold a key that is root on production. Fix: give production ${keyHint('production')}.`
+        : undefined;
     case 'admin-cidrs': {
-      const bad = cidrList(value).find((c) => cidrProblem(c) !== undefined);
-      return bad === undefined ? undefined : `--admin-cidrs '${bad}' is not allowed: ${cidrProblem(bad)}. Fix: ${cidrFix(bad)}.`;
+      const blocks = cidrList(value);
+      const bad = blocks.filter((c) => cidrProblem(c) !== undefined);
+      if (bad.length > 0) return bad.map((c) => `--admin-cidrs '${c}' is not allowed: ${cidrProblem(c)}. Fix: ${cidrFix(c)}.`).join(' ');
+      return coversWholeInternet(blocks)
+        ? `--admin-cidrs '${blocks.join(',')}' is not allowed: together these blocks cover the whole internet, and SSH must never be open to it. Fix: list only the office, VPN and CI blocks.`
+        : undefined;
     }
     case 'public':
     case 'pseudonymized': {
-      const unknown = list(value).find((p) => !PROCESSORS[p]);
+      const processors = list(value);
+      if (processors.includes('none')) return `--${flag} '${value}' is not allowed: none stands alone, for no processor. Fix: answer none, or only processors (${Object.keys(PROCESSORS).join(', ')}).`;
+      const unknown = processors.find((p) => !PROCESSORS[p]);
       return unknown === undefined ? undefined
         : `processor '${unknown}' is not one init knows. Fix: use ${Object.keys(PROCESSORS).join(' or ')} (or none), and declare others in product.ts.`;
+    }
+    case 'budget': {
+      // Refused with the text as given: Number('30€') is NaN, which the message would print instead.
+      const budget = decimalNumber(value);
+      return Number.isFinite(budget) && budget > 0 ? undefined : `--budget '${value}' is not allowed: a budget is a positive amount of euros. Fix: pass a number such as 30.`;
     }
     default:
       return undefined;
@@ -363,17 +449,8 @@ function answerProblem(flag: string, value: string): string | undefined {
  * the library's own message; returns the synthesized stacks.
  */
 function validate(answers: InitAnswers): SynthesizedStack[] {
-  const given: Array<[string, string]> = [['name', answers.name], ['domain', answers.domain], ['location', answers.location],
-    ['public', answers.publicTo.join(',') || 'none'], ['pseudonymized', answers.pseudonymizedTo.join(',') || 'none']];
-  for (const [flag, value] of given) {
-    const problem = answerProblem(flag, value);
-    if (problem) throw new UsageError(problem);
-  }
-  if (sshKeyMaterial(answers.productionAdminKey) === sshKeyMaterial(answers.adminKey)) {
-    throw new UsageError("--production-admin-key is --admin-key's key: test's CI job would hold a key that is root on production. "
-      + 'Fix: make production a key of its own (ssh-keygen -t ed25519 -f production-admin) and pass its .pub line.');
-  }
-  // The library checks keys, networks and everything else exactly as at synth: what it refuses is a flag's value.
+  // Each answer was checked alone as it was given (answerProblem). The library checks everything else exactly as at
+  // synth: what it refuses is a flag's value.
   // Only its refusals: anything else thrown here (a TypeError) is a bug, not a usage error, and keeps its exit code.
   try {
     return synthesize(answers);

@@ -32,6 +32,17 @@ const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPx
 const PRODUCTION_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM8xqk9KKFzjyUm7zn9jN8qK6gUimLQcZv8WO+NIigxr ops@acme-production';
 const FLAGS = ['--name', 'acme', '--domain', 'acme.eu', '--location', 'nbg1', '--admin-key', KEY, '--production-admin-key', PRODUCTION_KEY, '--admin-cidrs', '198.51.100.0/24', '--public', 'mistral,jina', '--pseudonymized', 'mistral', '--budget', '40'];
 
+/**
+ * Types each answer as a person would, in a turn of the event loop of its own: init drops a blank line that arrives in
+ * the same turn as the line before it (a paste's extra line break), as a terminal delivers them together.
+ */
+async function type(input: PassThrough, answers: readonly string[]): Promise<void> {
+  for (const answer of answers) {
+    input.write(`${answer}\n`);
+    await new Promise((turned) => setImmediate(() => setImmediate(turned)));
+  }
+}
+
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): string {
   const result = spawnSync(cmd, args, {
     cwd, encoding: 'utf8', timeout: 600_000,
@@ -61,7 +72,10 @@ describe('cdktf-sovereign-hetzner init', () => {
     [['--location', 'ash'], /--location 'ash' is not allowed: the product's data stays in the EU\. Fix: use fsn1, nbg1 or hel1\./],
     [['--public', 'openai'], /processor 'openai' is not one init knows\. Fix: use mistral or jina \(or none\), and declare others in product\.ts\.$/],
     [['--name', 'Acme Corp'], /--name 'Acme Corp' is not allowed: .* Fix: use 3 to 32 lowercase letters/],
-    [['--admin-cidrs', '0.0.0.0/1,128.0.0.0/1'], /admin\.cidrs: .* is not allowed: together these blocks cover the whole internet, and SSH must never be open to it\. Fix:/],
+    [['--admin-cidrs', '0.0.0.0/1,128.0.0.0/1'], /--admin-cidrs '0\.0\.0\.0\/1,128\.0\.0\.0\/1' is not allowed: together these blocks cover the whole internet, and SSH must never be open to it\. Fix:/],
+    // Checked as a typed answer is, with the flag's name: synth named `acme-staging/App.sshKeys[0]` and told library users what to do.
+    [['--production-admin-key', 'ssh-ed25519 AAAA'], /^error: --production-admin-key 'ssh-ed25519 AAAA…' is not an OpenSSH public key\. Fix: pass the single line of a \.pub file/],
+    [['--admin-cidrs', '203.0.113.7'], /^error: --admin-cidrs '203\.0\.113\.7' is not allowed: .* Fix: add the prefix length: '203\.0\.113\.7\/32'/],
     // Refused by a construct's validation at synth (cdktf's report), not by a ValidationError: still a flag's value.
     [['--budget', '1'], /product\.budget: '€1\.00 a month' is not allowed: the estimated cost is €[\d.]+ a month/],
   ])('fails on bad input with the library\'s own message: %j', async (bad, message) => {
@@ -98,7 +112,7 @@ describe('cdktf-sovereign-hetzner init', () => {
     const synths = jest.spyOn(Testing, 'synth');
     const done = initCommand([dir, '--name', 'acme'], { env: {}, out: (l) => questions.push(l), err: () => undefined }, input);
     // domain, location, test's key, production's key, networks, public, pseudonymized, budget
-    for (const answer of ['', 'hel1', KEY, PRODUCTION_KEY, '198.51.100.0/24', 'jina', '', '35']) input.write(`${answer}\n`);
+    await type(input, ['', 'hel1', KEY, PRODUCTION_KEY, '198.51.100.0/24', 'jina', '', '35']);
     expect(await done).toBe(0);
     // One synth of each stack (test, staging, production) both checks the answers and lists the variables.
     expect(synths).toHaveBeenCalledTimes(3);
@@ -119,7 +133,7 @@ describe('cdktf-sovereign-hetzner init', () => {
     const lines: string[] = [];
     const done = initCommand([dir, '--name', 'acme', '--domain', 'acme.eu', '--location', 'nbg1', '--public', 'none', '--pseudonymized', 'none', '--budget', '40'],
       { env: {}, out: (l) => lines.push(l), err: () => undefined }, input);
-    for (const answer of ['', KEY, PRODUCTION_KEY, '', '198.51.100.0/24']) input.write(`${answer}\n`);
+    await type(input, ['', KEY, PRODUCTION_KEY, '', '198.51.100.0/24']);
     expect(await done).toBe(0);
     expect(lines.slice(0, 7)).toEqual([
       "Test's admin SSH public key (ssh-ed25519 AAAA…):",
@@ -134,34 +148,73 @@ describe('cdktf-sovereign-hetzner init', () => {
     // Input that ends unanswered (Ctrl-D) still stops, with the flag, what it needs and where help is.
     const closed = Object.assign(new PassThrough(), { isTTY: true });
     const stopped = initCommand([path.join(work, 'asked-closed'), '--name', 'acme'], { env: {}, out: () => undefined, err: () => undefined }, closed);
-    for (const answer of ['', '', '']) closed.write(`${answer}\n`);
+    await type(closed, ['', '', '']);
     closed.end();
     await expect(stopped).rejects.toThrow("--admin-key is required (the input ended before it was answered). Fix: pass --admin-key \"ssh-ed25519 AAAA… you@team.eu\": a public key line of test's own: "
       + 'make one with ssh-keygen -t ed25519 -f ~/.ssh/test-admin and paste the line of ~/.ssh/test-admin.pub (see `cdktf-sovereign-hetzner help init`).');
   });
 
   // A typo in the networks (an address without its prefix), typed in a terminal, was refused only after the last
-  // question, and the refusal ended init: every answer was lost with it.
+  // question, and the refusal ended init: every answer was lost with it. A private key pasted for a public key was
+  // refused line by line, each line's first characters printed; the first line of a wrapped key was taken as test's.
   test('in a terminal, an answer refused alone is refused at once, with its fix, and asked again; the others are kept', async () => {
     const input = Object.assign(new PassThrough(), { isTTY: true });
     const dir = path.join(work, 'refused-at-once');
     const lines: string[] = [];
-    const done = initCommand([dir, '--name', 'acme', '--domain', 'acme.eu', '--pseudonymized', 'none', '--budget', '40'],
+    const keys = fs.mkdtempSync(path.join(os.tmpdir(), 'init-private-'));
+    spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'ops@acme.eu', '-f', path.join(keys, 'key')]);
+    const privateKey = fs.readFileSync(path.join(keys, 'key'), 'utf8');
+    fs.rmSync(keys, { recursive: true, force: true });
+    const done = initCommand([dir, '--name', 'acme', '--domain', 'Acme.EU.', '--pseudonymized', 'none'],
       { env: {}, out: (l) => lines.push(l), err: () => undefined }, input);
-    // location, test's key (the private key's first line, then the .pub line), production's key, networks, public
-    for (const answer of ['ash', 'nbg1', '-----BEGIN OPENSSH PRIVATE KEY-----', KEY, PRODUCTION_KEY, '203.0.113.7', '203.0.113.7/32', 'openai', 'jina']) input.write(`${answer}\n`);
+    // The private key is pasted whole, as one chunk; the wrapped key's first line is typed alone.
+    input.write('ash\nNBG1\n');
+    input.write(privateKey);
+    await type(input, ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiL', KEY, KEY.replace('ops@acme.eu', 'ci@acme.eu'), PRODUCTION_KEY,
+      '2001:db8::1, 203.0.113.7', '0.0.0.0/0', '203.0.113.7/32', 'openai', 'mistral, none', 'jina', '€40', '40']);
     expect(await done).toBe(0);
     expect(lines.filter((l) => l.startsWith('  '))).toEqual([
       "  --location 'ash' is not allowed: the product's data stays in the EU. Fix: use fsn1, nbg1 or hel1.",
-      "  --admin-key '-----BEGIN OPENSSH PRIVA…' is not an OpenSSH public key. Fix: pass the single line of a .pub file, such as ~/.ssh/id_ed25519.pub (never the private key).",
-      "  --admin-cidrs '203.0.113.7' is not allowed: a CIDR block is an address and a prefix length, such as 203.0.113.0/24 or 2001:db8::/32. "
-        + "Fix: add the prefix length: '203.0.113.7/32' for this one address, or the block of its network.",
+      "  That is a private key, which stays on your machine (none of it is shown or kept). Fix: paste a public key line of test's own: "
+        + 'make one with ssh-keygen -t ed25519 -f ~/.ssh/test-admin and paste the line of ~/.ssh/test-admin.pub.',
+      "  --admin-key 'ssh-ed25519 AAAAC3NzaC1l…' is not an OpenSSH public key. Fix: pass the single line of a .pub file, such as ~/.ssh/id_ed25519.pub, in one piece (never the private key).",
+      "  --production-admin-key is --admin-key's key: test's CI job would hold a key that is root on production. Fix: give production a public key line of production's own: "
+        + 'make one with ssh-keygen -t ed25519 -f ~/.ssh/production-admin and paste the line of ~/.ssh/production-admin.pub.',
+      expect.stringMatching(/^ {2}--admin-cidrs '2001:db8::1' is not allowed: .* Fix: add the prefix length: '2001:db8::1\/128' .* --admin-cidrs '203\.0\.113\.7' is not allowed: .* Fix: add the prefix length: '203\.0\.113\.7\/32' for this one address, or the block of its network\.$/),
+      "  --admin-cidrs '0.0.0.0/0' is not allowed: together these blocks cover the whole internet, and SSH must never be open to it. Fix: list only the office, VPN and CI blocks.",
       "  processor 'openai' is not one init knows. Fix: use mistral or jina (or none), and declare others in product.ts.",
+      "  --public 'mistral, none' is not allowed: none stands alone, for no processor. Fix: answer none, or only processors (mistral, jina).",
+      "  --budget '€40' is not allowed: a budget is a positive amount of euros. Fix: pass a number such as 30.",
     ]);
+    // No line printed holds any part of the private key after its first line.
+    const body = privateKey.split('\n').slice(1, -2).join('');
+    for (let i = 0; i + 8 <= body.length; i += 8) expect(lines.join('\n')).not.toContain(body.slice(i, i + 8));
     const product = fs.readFileSync(path.join(dir, 'product.ts'), 'utf8');
     expect(product).toContain("location: Location.of('nbg1')");
+    expect(product).toContain("UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health')");
     expect(product).toContain("cidrs: ['203.0.113.7/32']");
     expect(product).toContain('{ dataClass: DataClass.PUBLIC, to: [jina], form: EgressForm.RAW }');
+    expect(product).toContain('Budget.monthly(Money.euros(40))');
+  });
+
+  // A Windows (CRLF) paste, or a paste ending in a line break, gave the next question an empty answer no one typed: its
+  // default. 'none' to the public processors was followed by mistral's allowance, and nothing in the terminal said so.
+  test('in a terminal, a blank line pasted with an answer answers nothing; defaults taken as the input ends are said, and the summary shows them', async () => {
+    const input = Object.assign(new PassThrough(), { isTTY: true });
+    const dir = path.join(work, 'pasted-blank');
+    const lines: string[] = [];
+    const done = initCommand([dir, '--name', 'acme', '--domain', 'acme.eu', '--admin-key', KEY, '--production-admin-key', PRODUCTION_KEY, '--admin-cidrs', '198.51.100.0/24'],
+      { env: {}, out: (l) => lines.push(l), err: () => undefined }, input);
+    // A CRLF paste as a terminal hands it on: each line break is two.
+    await type(input, ['nbg1\n', 'none\n']);
+    input.end();
+    expect(await done).toBe(0);
+    expect(lines.filter((l) => l.startsWith('  ') || l.startsWith('init: '))).toEqual([
+      '  The input ended: none, the default.',
+      '  The input ended: 40, the default.',
+      'init: acme in nbg1, public data to nobody, pseudonymized to nobody, budget €40.',
+    ]);
+    expect(fs.readFileSync(path.join(dir, 'product.ts'), 'utf8')).not.toContain('DataClass.PUBLIC');
   });
 
   test("in a terminal, the product name offered for a directory named like the README's acme-iac is acme", async () => {
@@ -170,7 +223,7 @@ describe('cdktf-sovereign-hetzner init', () => {
     const questions: string[] = [];
     const done = initCommand([dir], { env: {}, out: (l) => questions.push(l), err: () => undefined }, input);
     // name, domain, location, test's key, production's key, networks, public, pseudonymized, budget
-    for (const answer of ['', '', '', KEY, PRODUCTION_KEY, '198.51.100.0/24', '', '', '']) input.write(`${answer}\n`);
+    await type(input, ['', '', '', KEY, PRODUCTION_KEY, '198.51.100.0/24', '', '', '']);
     expect(await done).toBe(0);
     expect(questions.slice(0, 2)).toEqual(['Product name (lowercase, used in server and stack names) [acme]:', 'Domain your product answers on (for the uptime checks) [acme.eu]:']);
     expect(fs.readFileSync(path.join(dir, 'product.ts'), 'utf8')).toContain("name: 'acme',");
@@ -299,7 +352,7 @@ describe('cdktf-sovereign-hetzner init', () => {
   test('refuses the same key for test and production: test\'s CI job would hold a key that is root on production', async () => {
     const { code, err } = await cli(['init', path.join(work, 'one-key'), ...FLAGS, '--production-admin-key', KEY.replace(' ops@acme.eu', ' other@acme.eu')]);
     expect(code).toBe(2);
-    expect(err).toMatch(/--production-admin-key is --admin-key's key: test's CI job would hold a key that is root on production\. Fix: make production a key of its own/);
+    expect(err).toMatch(/--production-admin-key is --admin-key's key: test's CI job would hold a key that is root on production\. Fix: give production a public key line of production's own: make one with ssh-keygen -t ed25519 -f ~\/\.ssh\/production-admin /);
     expect(fs.existsSync(path.join(work, 'one-key', 'product.ts'))).toBe(false);
   });
 
@@ -433,7 +486,12 @@ describe('cdktf-sovereign-hetzner init', () => {
     const cdktn = cdkOf({ peerDependencies: { cdktn: '~0.24.0' } });
     expect(nodeNoteFor(cdktn, '20.20.2')).toBe('Note: this is Node 20.20.2, and the cdktn CLI needs 22.19 or later: npm install and npm test run on it, but '
       + 'npx cdktn synth (and deploy) stops at "markAsUncloneable is not a function". Switch to Node 22.19 or later (such as nvm install 22) before the first synth.');
-    expect(nodeNoteFor(cdktn, '22.18.9')).toMatch(/^Note: this is Node 22\.18\.9/);
+    // markAsUncloneable came with Node 22.10 (and 23.0): a later Node before 22.19 is only outside the CLI's engines.
+    expect(nodeNoteFor(cdktn, '22.9.0')).toMatch(/^Note: this is Node 22\.9\.0, .*stops at "markAsUncloneable is not a function"/);
+    for (const later of ['22.10.0', '22.18.9']) {
+      expect(nodeNoteFor(cdktn, later)).toBe(`Note: this is Node ${later}, and the cdktn CLI needs 22.19 or later: npm install and npm test run on it, but `
+        + "npx cdktn synth (and deploy) runs outside cdktn-cli's engines. Switch to Node 22.19 or later (such as nvm install 22) before the first synth.");
+    }
     for (const fine of ['22.19.0', '22.20.1', '24.1.0']) expect(nodeNoteFor(cdktn, fine)).toBeUndefined();
     expect(nodeNoteFor(cdkOf({ peerDependencies: { cdktf: '^0.21.0' } }), '20.20.2')).toBeUndefined();
   });
