@@ -80,6 +80,9 @@ describe('Peer: refusal of bad input', () => {
   test('an address without a prefix length: the fix names the block of that one address', () => {
     expect(refusal(() => Peer.ipv4('203.0.113.7'))).toMatch(/^Peer\.ipv4\.cidr: '203\.0\.113\.7' is not allowed: .* Fix: add the prefix length: '203\.0\.113\.7\/32' for this one address, or the block of its network$/);
     expect(refusal(() => Peer.ipv6('2001:db8::1'))).toMatch(/Fix: add the prefix length: '2001:db8::1\/128' for this one address, or the block of its network$/);
+    // An address of the other family is sent to its own factory at once, not told its prefix and then its family.
+    expect(refusal(() => Peer.ipv4('2001:db8::1'))).toMatch(/^Peer\.ipv4\.cidr: '2001:db8::1' is not allowed: .* Fix: use Peer\.ipv6\('2001:db8::1\/128'\) for this one address, or the block of its network$/);
+    expect(refusal(() => Peer.ipv6('203.0.113.7'))).toMatch(/Fix: use Peer\.ipv4\('203\.0\.113\.7\/32'\) for this one address, or the block of its network$/);
   });
 
   test('the wrong family is refused, and the fix names the right factory', () => {

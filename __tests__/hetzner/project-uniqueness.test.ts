@@ -277,7 +277,7 @@ describe("at most 50 firewalls per Hetzner account, across the stacks of one App
       + 'where it comes from a variable, declare the most it creates: HetznerAccountLimits.declareFirewallCount(firewall, { atMost: 10 }).'));
     HetznerAccountLimits.declareFirewallCount(workers, { atMost: 2 });
     // Queues is still uncounted: the count is a floor, and test's share says so.
-    expect(limitErrorsOf(app)).toEqual([expect.stringMatching(/^phase1-pilot-test\.firewalls: 'at least 51 firewalls' is not allowed: phase1-pilot-test creates \d+ firewalls and more synth cannot count \(count or for_each known at plan: Hetzner-FirewallsUncounted\), /)]);
+    expect(limitErrorsOf(app)).toEqual([expect.stringMatching(/^phase1-pilot-test\.firewalls: 'at least 51 firewalls' is not allowed: phase1-pilot-test creates \d+ firewalls and more synth cannot count \(count or for_each known only at plan: Hetzner-FirewallsUncounted\), /)]);
     expect(() => HetznerAccountLimits.declareFirewallCount(workers, { atMost: -1 })).toThrow(/^phase1-pilot-test\/Workers\.declareFirewallCount\.atMost: -1 is not allowed: a resource creates no fewer than 0 firewalls\. Fix: write \{ atMost: 10 \}/);
     const server = new Server(stacks.test, 'Counted', { name: 'counted', serverType: 'cx23', image: 'debian-12', location: 'fsn1', count: 0 });
     expect(() => HetznerAccountLimits.declareFirewallCount(server as never, { atMost: 1 })).toThrow(/^phase1-pilot-test\/Counted\.declareFirewallCount\.firewall: 'hcloud_server' is not allowed: only firewalls are counted/);
@@ -354,7 +354,7 @@ describe("at most 50 firewalls per Hetzner account, across the stacks of one App
     expect(errorsOf(app)).toEqual([]);
     expect(limitWarningsOf(app)).toEqual([expect.stringContaining(
       "acme-web.firewalls: 'at least 52 firewalls' is not allowed: acme-web creates 26 firewalls, acme-workers 26 and acme-tenants firewalls synth cannot count "
-      + '(count or for_each known at plan: Hetzner-FirewallsUncounted) may deploy to one Hetzner account')]);
+      + '(count or for_each known only at plan: Hetzner-FirewallsUncounted) may deploy to one Hetzner account')]);
   });
 
   test("a product's stacks and a team's own stack past the limit together warn; the product alone within it fails nothing", () => {

@@ -229,10 +229,10 @@ function checkAllowance(at: string, prop: string, value: unknown): EgressAllowan
   const allowance = value as EgressAllowance;
   if (!(allowance.dataClass instanceof DataClass) || !DataClass.all().includes(allowance.dataClass)) {
     const shown = (allowance.dataClass as unknown as { name?: unknown })?.name ?? allowance.dataClass;
-    fail(at, 'egress', typeof shown === 'string' ? shown : allowance.dataClass, 'it is not a data class',
-      `use one of ${DataClass.written(DataClass.all())}`);
+    fail(at, `${prop}.dataClass`, typeof shown === 'string' ? shown : allowance.dataClass, 'it is not a data class',
+      `use ${DataClass.oneOf(DataClass.all())}`);
   }
-  if (!Object.values(EgressForm).includes(allowance.form)) fail(at, 'egress', allowance.form, 'it is not an egress form', 'use EgressForm.RAW or EgressForm.PSEUDONYMIZED');
+  if (!Object.values(EgressForm).includes(allowance.form)) fail(at, `${prop}.form`, allowance.form, 'it is not an egress form', 'use EgressForm.RAW or EgressForm.PSEUDONYMIZED');
   const to = requireArray(at, `${prop}.to`, allowance.to, 'list the processors, such as [Processor.mistralAi()]', (p, pp) =>
     requireInstance(at, pp, p, Processor, "build it with new Processor({ name, legalSeat, hostnames }) or Processor.mistralAi()", 'a Processor'));
   // A Processor's constructor checks and freezes it; a copy, or a subclass that redefines how it is judged, was not checked.

@@ -86,7 +86,22 @@ export class DataClass {
    * @internal
    */
   public static written(classes: readonly DataClass[]): string {
-    return `[${classes.map((c) => `DataClass.${c.name.toUpperCase()}`).join(', ')}]`;
+    return `[${classes.map((c) => c.literal).join(', ')}]`;
+  }
+
+  /**
+   * `classes` as the choices for one value, such as `DataClass.PUBLIC or DataClass.SECRET`: a list in brackets, where
+   * one class is asked for (an allowance's `dataClass`), read as an array to write.
+   * @internal
+   */
+  public static oneOf(classes: readonly DataClass[]): string {
+    const literals = classes.map((c) => c.literal);
+    return literals.length < 2 ? literals.join('') : `${literals.slice(0, -1).join(', ')} or ${literals[literals.length - 1]}`;
+  }
+
+  /** The class as TypeScript writes it: `DataClass.PUBLIC`. */
+  private get literal(): string {
+    return `DataClass.${this.name.toUpperCase()}`;
   }
 
   /** The classes declared on `scope` or its nearest declaring ancestor; `undefined` when none declares any. */

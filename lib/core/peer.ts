@@ -55,10 +55,16 @@ export class Peer {
 
   private static checked(at: string, family: 'ipv4' | 'ipv6', cidr: unknown): Peer {
     const problem = cidrProblem(cidr);
-    if (problem) throw new ValidationError(invalidValue(at, 'cidr', cidr, problem, cidrFix(cidr)));
+    const other = family === 'ipv4' ? 'ipv6' : 'ipv4';
+    if (problem) {
+      // Peer.ipv4('2001:db8::1') was told to add '/128', and then, on the next run, that it is an IPv6 block.
+      const address = typeof cidr === 'string' && (other === 'ipv4' ? ipaddr.IPv4.isValidFourPartDecimal(cidr) : ipaddr.IPv6.isValid(cidr) && !cidr.includes('%'));
+      const one = address ? `${cidr}/${other === 'ipv4' ? 32 : 128}` : undefined;
+      const fix = one !== undefined && cidrProblem(one) === undefined ? `use Peer.${other}('${one}') for this one address, or the block of its network` : cidrFix(cidr);
+      throw new ValidationError(invalidValue(at, 'cidr', cidr, problem, fix));
+    }
     const text = cidr as string;
     if (ipaddr.parseCIDR(text)[0].kind() !== family) {
-      const other = family === 'ipv4' ? 'ipv6' : 'ipv4';
       throw new ValidationError(invalidValue(at, 'cidr', cidr, `it is an ${other === 'ipv4' ? 'IPv4' : 'IPv6'} block`, `use Peer.${other}('${text}')`));
     }
     return new Peer(family, canonical(text));

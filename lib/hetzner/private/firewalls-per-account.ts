@@ -109,7 +109,7 @@ function warnUncounted(firewall: Counted): void {
  * of) says so: "0 firewalls" for one whose only firewalls have count or for_each read at plan would be untrue.
  */
 function perStack(firewalls: readonly Counted[]): string {
-  const UNCOUNTED = 'synth cannot count (count or for_each known at plan: Hetzner-FirewallsUncounted)';
+  const UNCOUNTED = 'synth cannot count (count or for_each known only at plan: Hetzner-FirewallsUncounted)';
   const parts = groupBy(firewalls, (f) => f.stack.node.id).map((g, i) => {
     const [id, n, uncounted] = [g[0].stack.node.id, total(g), g.some((f) => f.instances === undefined)];
     if (uncounted && n === 0) return `${id} ${i === 0 ? 'creates firewalls' : 'firewalls'} ${UNCOUNTED}`;
