@@ -346,6 +346,8 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
       if (problem === undefined) return answer || fallback!;
       io.out(`  ${problem}`);
     }
+    // Outside a terminal: the default, which the summary line names.
+    if (fallback !== undefined) return fallback;
     const example = required.find(([f]) => f === flag)?.[1] ?? `--${flag} …`;
     throw new UsageError(`--${flag} is required${interactive ? ' (the input ended before it was answered)' : ' when init does not run in a terminal'}. `
       + `Fix: pass ${example}${needs[flag] ? `: ${needs[flag]}` : ''} (see \`cdktf-sovereign-hetzner help init\`).`);
