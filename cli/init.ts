@@ -137,7 +137,8 @@ const VENDOR_DIR = 'vendor';
 const NAME = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
 const VALUED = new Set(['name', 'domain', 'location', 'admin-key', 'production-admin-key', 'admin-cidrs', 'public', 'pseudonymized', 'budget', 'library']);
 
-export async function initCommand(argv: readonly string[], io: CliIo, input: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin): Promise<number> {
+export async function initCommand(argv: readonly string[], io: CliIo, input: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin,
+  clock: () => number = () => performance.now()): Promise<number> {
   const { dir, flags } = parse(argv);
   const target = path.resolve(dir);
   if (fs.existsSync(target) && fs.readdirSync(target).filter((f) => f !== '.git').length > 0) {
@@ -147,7 +148,7 @@ export async function initCommand(argv: readonly string[], io: CliIo, input: Nod
   const installedFrom = flags.library === undefined ? installedFromTarball() : undefined;
   const library = librarySpec(installedFrom ? `file:${installedFrom}` : flags.library);
   if (installedFrom) io.out(`init: the library from ${installedFrom}, the tarball this package was installed from (--library to choose another).`);
-  const answers = await complete(flags, path.basename(target), io, input);
+  const answers = await complete(flags, path.basename(target), io, input, clock);
   // One synth both validates the answers and lists the variables for .env.example.
   const stacks = validate(answers);
   const files = scaffold(answers, stacks, library.spec);
@@ -256,26 +257,30 @@ function keyHint(who: string): string {
   return `a public key line of ${who}'s own: make one with ssh-keygen -t ed25519 -f ~/.ssh/${who}-admin and paste the line of ~/.ssh/${who}-admin.pub`;
 }
 
+/** How soon after a line a blank one is part of the same paste: a terminal hands a paste's lines on within a few ms. */
+const PASTED_WITHIN_MS = 50;
+
 /**
- * The lines typed into a terminal, each waiting until a question takes it. A blank line that arrives in the same turn of
- * the event loop as the line before it is dropped: a paste ending in a line break, or a Windows (CRLF) paste the terminal
- * turns into two, gave the next question an empty answer no one typed, which took its default (public data to mistral
- * after "none"). A person's own Enter comes in a later turn.
+ * The lines typed into a terminal, each waiting until a question takes it. A blank line that arrives within
+ * PASTED_WITHIN_MS of the line before it is dropped: a Windows (CRLF) paste, which the terminal hands on as two line
+ * breaks, gave the next question an empty answer no one typed, which took its default (public data to mistral after
+ * "none"). Each line of a paste is read on its own, in a turn of its own, so only the time tells them apart; a person's
+ * own Enter comes far later. `clock` gives milliseconds.
  */
-function typedLines(rl: readline.Interface): { next(): Promise<string | undefined>; putBack(line: string): void } {
+function typedLines(rl: readline.Interface, clock: () => number): { next(): Promise<string | undefined>; putBack(line: string): void } {
   const queue: string[] = [];
   let waiting: ((line: string | undefined) => void) | undefined;
   let ended = false;
-  let burst = false;
+  let last = -Infinity;
   const hand = (line: string | undefined) => {
     const taker = waiting;
     waiting = undefined;
     taker!(line);
   };
   rl.on('line', (line: string) => {
-    if (burst && line.trim() === '') return;
-    burst = true;
-    setImmediate(() => { burst = false; });
+    const pasted = clock() - last < PASTED_WITHIN_MS;
+    last = clock();
+    if (pasted && line.trim() === '') return;
     if (waiting) hand(line); else queue.push(line);
   });
   rl.on('close', () => {
@@ -292,11 +297,11 @@ function typedLines(rl: readline.Interface): { next(): Promise<string | undefine
 const PRIVATE_KEY_BODY = /^([A-Za-z0-9+/=]+|[A-Za-z-]+: .*|)$/;
 
 /** Flags first; on a terminal, a question for each one left out; elsewhere, defaults or an error. */
-async function complete(flags: Record<string, string>, dirName: string, io: CliIo, input: NodeJS.ReadableStream & { isTTY?: boolean }): Promise<InitAnswers> {
+async function complete(flags: Record<string, string>, dirName: string, io: CliIo, input: NodeJS.ReadableStream & { isTTY?: boolean }, clock: () => number): Promise<InitAnswers> {
   const interactive = input.isTTY === true;
   const rl = interactive ? readline.createInterface({ input, terminal: false }) : undefined;
   // Lines typed ahead of a question wait instead of being lost.
-  const lines = rl ? typedLines(rl) : undefined;
+  const lines = rl ? typedLines(rl, clock) : undefined;
   // Outside a terminal every flag without a default is named at once, not one per attempt.
   // The README's `init acme-iac` names the repository, not the product: servers become acme-production-app.
   const product = dirName.replace(/-(iac|infra|infrastructure)$/, '');

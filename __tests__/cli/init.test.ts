@@ -33,14 +33,24 @@ const PRODUCTION_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM8xqk9KKFzjyUm7zn9j
 const FLAGS = ['--name', 'acme', '--domain', 'acme.eu', '--location', 'nbg1', '--admin-key', KEY, '--production-admin-key', PRODUCTION_KEY, '--admin-cidrs', '198.51.100.0/24', '--public', 'mistral,jina', '--pseudonymized', 'mistral', '--budget', '40'];
 
 /**
- * Types each answer as a person would, in a turn of the event loop of its own: init drops a blank line that arrives in
- * the same turn as the line before it (a paste's extra line break), as a terminal delivers them together.
+ * A terminal's input, and a clock for init that a person's typing moves on: init drops a blank line that comes within
+ * milliseconds of the line before it (a paste's extra line break), and a test writes its lines within microseconds.
  */
-async function type(input: PassThrough, answers: readonly string[]): Promise<void> {
-  for (const answer of answers) {
-    input.write(`${answer}\n`);
-    await new Promise((turned) => setImmediate(() => setImmediate(turned)));
-  }
+function terminal(): { input: PassThrough & { isTTY: true }; clock: () => number; type(answers: readonly string[]): Promise<void> } {
+  const input = Object.assign(new PassThrough(), { isTTY: true as const });
+  let now = 0;
+  return {
+    input,
+    clock: () => now,
+    // Each answer typed a second after the one before, and read (a turn of the event loop) before the next.
+    type: async (answers) => {
+      for (const answer of answers) {
+        now += 1000;
+        input.write(`${answer}\n`);
+        await new Promise((read) => setImmediate(read));
+      }
+    },
+  };
 }
 
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): string {
@@ -78,7 +88,7 @@ describe('cdktf-sovereign-hetzner init', () => {
     [['--admin-cidrs', '203.0.113.7'], /^error: --admin-cidrs '203\.0\.113\.7' is not allowed: .* Fix: add the prefix length: '203\.0\.113\.7\/32'/],
     // Refused by a construct's validation at synth (cdktf's report), not by a ValidationError: still a flag's value.
     [['--budget', '1'], /product\.budget: '€1\.00 a month' is not allowed: the estimated cost is €[\d.]+ a month/],
-  ])('fails on bad input with the library\'s own message: %j', async (bad, message) => {
+  ])('fails on bad input with a message naming the value and its fix: %j', async (bad, message) => {
     const dir = path.join(work, `bad-${Math.random().toString(36).slice(2)}`);
     const { code, err } = await cli(['init', dir, ...FLAGS, ...bad]);
     expect(code).toBe(2);
@@ -106,13 +116,13 @@ describe('cdktf-sovereign-hetzner init', () => {
   });
 
   test('asks for what the flags leave out when it runs in a terminal', async () => {
-    const input = Object.assign(new PassThrough(), { isTTY: true });
+    const { input, clock, type } = terminal();
     const dir = path.join(work, 'asked');
     const questions: string[] = [];
     const synths = jest.spyOn(Testing, 'synth');
-    const done = initCommand([dir, '--name', 'acme'], { env: {}, out: (l) => questions.push(l), err: () => undefined }, input);
+    const done = initCommand([dir, '--name', 'acme'], { env: {}, out: (l) => questions.push(l), err: () => undefined }, input, clock);
     // domain, location, test's key, production's key, networks, public, pseudonymized, budget
-    await type(input, ['', 'hel1', KEY, PRODUCTION_KEY, '198.51.100.0/24', 'jina', '', '35']);
+    await type(['', 'hel1', KEY, PRODUCTION_KEY, '198.51.100.0/24', 'jina', '', '35']);
     expect(await done).toBe(0);
     // One synth of each stack (test, staging, production) both checks the answers and lists the variables.
     expect(synths).toHaveBeenCalledTimes(3);
@@ -128,12 +138,12 @@ describe('cdktf-sovereign-hetzner init', () => {
   // A newcomer without a key yet pressed Enter at test's key and init stopped with "--admin-key is required. Fix: pass
   // --admin-key (see `cdktf-sovereign-hetzner help`)": a flag of a command they had not typed, and no word on making a key.
   test('in a terminal, an empty answer to a question without a default says what it needs and asks again', async () => {
-    const input = Object.assign(new PassThrough(), { isTTY: true });
+    const { input, clock, type } = terminal();
     const dir = path.join(work, 'asked-again');
     const lines: string[] = [];
     const done = initCommand([dir, '--name', 'acme', '--domain', 'acme.eu', '--location', 'nbg1', '--public', 'none', '--pseudonymized', 'none', '--budget', '40'],
-      { env: {}, out: (l) => lines.push(l), err: () => undefined }, input);
-    await type(input, ['', KEY, PRODUCTION_KEY, '', '198.51.100.0/24']);
+      { env: {}, out: (l) => lines.push(l), err: () => undefined }, input, clock);
+    await type(['', KEY, PRODUCTION_KEY, '', '198.51.100.0/24']);
     expect(await done).toBe(0);
     expect(lines.slice(0, 7)).toEqual([
       "Test's admin SSH public key (ssh-ed25519 AAAA…):",
@@ -146,10 +156,10 @@ describe('cdktf-sovereign-hetzner init', () => {
     ]);
     expect(fs.readFileSync(path.join(dir, 'product.ts'), 'utf8')).toContain(KEY);
     // Input that ends unanswered (Ctrl-D) still stops, with the flag, what it needs and where help is.
-    const closed = Object.assign(new PassThrough(), { isTTY: true });
-    const stopped = initCommand([path.join(work, 'asked-closed'), '--name', 'acme'], { env: {}, out: () => undefined, err: () => undefined }, closed);
-    await type(closed, ['', '', '']);
-    closed.end();
+    const closed = terminal();
+    const stopped = initCommand([path.join(work, 'asked-closed'), '--name', 'acme'], { env: {}, out: () => undefined, err: () => undefined }, closed.input, closed.clock);
+    await closed.type(['', '', '']);
+    closed.input.end();
     await expect(stopped).rejects.toThrow("--admin-key is required (the input ended before it was answered). Fix: pass --admin-key \"ssh-ed25519 AAAA… you@team.eu\": a public key line of test's own: "
       + 'make one with ssh-keygen -t ed25519 -f ~/.ssh/test-admin and paste the line of ~/.ssh/test-admin.pub (see `cdktf-sovereign-hetzner help init`).');
   });
@@ -158,7 +168,7 @@ describe('cdktf-sovereign-hetzner init', () => {
   // question, and the refusal ended init: every answer was lost with it. A private key pasted for a public key was
   // refused line by line, each line's first characters printed; the first line of a wrapped key was taken as test's.
   test('in a terminal, an answer refused alone is refused at once, with its fix, and asked again; the others are kept', async () => {
-    const input = Object.assign(new PassThrough(), { isTTY: true });
+    const { input, clock, type } = terminal();
     const dir = path.join(work, 'refused-at-once');
     const lines: string[] = [];
     const keys = fs.mkdtempSync(path.join(os.tmpdir(), 'init-private-'));
@@ -166,11 +176,11 @@ describe('cdktf-sovereign-hetzner init', () => {
     const privateKey = fs.readFileSync(path.join(keys, 'key'), 'utf8');
     fs.rmSync(keys, { recursive: true, force: true });
     const done = initCommand([dir, '--name', 'acme', '--domain', 'Acme.EU.', '--pseudonymized', 'none'],
-      { env: {}, out: (l) => lines.push(l), err: () => undefined }, input);
+      { env: {}, out: (l) => lines.push(l), err: () => undefined }, input, clock);
     // The private key is pasted whole, as one chunk; the wrapped key's first line is typed alone.
     input.write('ash\nNBG1\n');
     input.write(privateKey);
-    await type(input, ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiL', KEY, KEY.replace('ops@acme.eu', 'ci@acme.eu'), PRODUCTION_KEY,
+    await type(['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiL', KEY, KEY.replace('ops@acme.eu', 'ci@acme.eu'), PRODUCTION_KEY,
       '2001:db8::1, 203.0.113.7', '0.0.0.0/0', '203.0.113.7/32', 'openai', 'mistral, none', 'jina', '€40', '40']);
     expect(await done).toBe(0);
     expect(lines.filter((l) => l.startsWith('  '))).toEqual([
@@ -200,13 +210,13 @@ describe('cdktf-sovereign-hetzner init', () => {
   // A Windows (CRLF) paste, or a paste ending in a line break, gave the next question an empty answer no one typed: its
   // default. 'none' to the public processors was followed by mistral's allowance, and nothing in the terminal said so.
   test('in a terminal, a blank line pasted with an answer answers nothing; defaults taken as the input ends are said, and the summary shows them', async () => {
-    const input = Object.assign(new PassThrough(), { isTTY: true });
+    const { input, clock, type } = terminal();
     const dir = path.join(work, 'pasted-blank');
     const lines: string[] = [];
     const done = initCommand([dir, '--name', 'acme', '--domain', 'acme.eu', '--admin-key', KEY, '--production-admin-key', PRODUCTION_KEY, '--admin-cidrs', '198.51.100.0/24'],
-      { env: {}, out: (l) => lines.push(l), err: () => undefined }, input);
+      { env: {}, out: (l) => lines.push(l), err: () => undefined }, input, clock);
     // A CRLF paste as a terminal hands it on: each line break is two.
-    await type(input, ['nbg1\n', 'none\n']);
+    await type(['nbg1\n', 'none\n']);
     input.end();
     expect(await done).toBe(0);
     expect(lines.filter((l) => l.startsWith('  ') || l.startsWith('init: '))).toEqual([
@@ -218,12 +228,12 @@ describe('cdktf-sovereign-hetzner init', () => {
   });
 
   test("in a terminal, the product name offered for a directory named like the README's acme-iac is acme", async () => {
-    const input = Object.assign(new PassThrough(), { isTTY: true });
+    const { input, clock, type } = terminal();
     const dir = path.join(work, 'named-by-dir', 'acme-iac');
     const questions: string[] = [];
-    const done = initCommand([dir], { env: {}, out: (l) => questions.push(l), err: () => undefined }, input);
+    const done = initCommand([dir], { env: {}, out: (l) => questions.push(l), err: () => undefined }, input, clock);
     // name, domain, location, test's key, production's key, networks, public, pseudonymized, budget
-    await type(input, ['', '', '', KEY, PRODUCTION_KEY, '198.51.100.0/24', '', '', '']);
+    await type(['', '', '', KEY, PRODUCTION_KEY, '198.51.100.0/24', '', '', '']);
     expect(await done).toBe(0);
     expect(questions.slice(0, 2)).toEqual(['Product name (lowercase, used in server and stack names) [acme]:', 'Domain your product answers on (for the uptime checks) [acme.eu]:']);
     expect(fs.readFileSync(path.join(dir, 'product.ts'), 'utf8')).toContain("name: 'acme',");
