@@ -987,6 +987,7 @@ Built on cdktf-sovereign-hetzner. \`product.ts\` declares the product once; \`ma
 ${cdk.library === 'cdktn' ? `node --version                           # ${CDKTN_CLI_NODE} or later: the cdktn CLI needs it (on an older Node it stops at "markAsUncloneable is not a function")\n` : ''}export CHECKPOINT_DISABLE=1              # the ${cdk.command} CLI then sends no version check to HashiCorp (the CI files set it too)
 npm install && npm test                  # offline: Terraform validates and plans every stack against a local stand-in
 npx ${cdk.command} synth && npx cdktf-sovereign-hetzner check    # lists every variable and credential a deploy needs
+cp .env.example .env && chmod 600 .env   # then fill it in (git ignores .env; never commit it), and load it as below
 npx ${cdk.command} deploy ${a.name}-production      # production first (below); with .env loaded, its admin key in your SSH agent
 npx ${cdk.command} deploy ${a.name}-test            # then test, with test's admin key in your SSH agent
 npm run cost                             # the monthly estimate, from cdktf.out

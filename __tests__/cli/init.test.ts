@@ -438,6 +438,9 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(readme).toMatch(/Commit .*`package-lock\.json`.*`__tests__\/__snapshots__\/`/s);
     expect(readme).toContain('npm test -- --ci=false');
     expect(readme).toContain('set -a && . ./.env && set +a');
+    // .env is made from .env.example before it is loaded, and before the first deploy that needs it.
+    expect(readme.indexOf('cp .env.example .env')).toBeGreaterThan(-1);
+    expect(readme.indexOf('cp .env.example .env')).toBeLessThan(readme.indexOf('deploy acme-production'));
     // The CI files keep cdktf's call home to HashiCorp off; the commands a newcomer runs by hand do too.
     expect(readme.indexOf('export CHECKPOINT_DISABLE=1')).toBeGreaterThan(-1);
     expect(readme.indexOf('export CHECKPOINT_DISABLE=1')).toBeLessThan(readme.indexOf('npx cdktf '));
