@@ -117,6 +117,15 @@ describe('the on-machine tooling', () => {
         fs.rmSync(units, { recursive: true, force: true });
       }
     }
+    // Review (fourth pass): a drop-in an earlier version left on a unit no longer watched (before the drop-in went with
+    // the unit's part, and before its "-") stayed for good; watch removes it, and leaves the unit's other drop-ins.
+    const orphan = '/etc/systemd/system/backup-old.service.d';
+    fs.mkdirSync(root.path(orphan), { recursive: true });
+    fs.writeFileSync(root.path(`${orphan}/50-sovereign-monitoring.conf`), '[Service]\nExecStopPost=/usr/local/sbin/sovereign-job-metric backup-old\n');
+    fs.writeFileSync(root.path(`${orphan}/override.conf`), '[Service]\nNice=5\n');
+    expect(root.setup('watch')).toEqual({ status: 0, output: '' });
+    expect(fs.readdirSync(root.path(orphan))).toEqual(['override.conf']);
+    expect(fs.existsSync(root.path('/etc/systemd/system/backup-push.service.d/50-sovereign-monitoring.conf'))).toBe(true);
     // A second run (a re-run of cloud-init) keeps the first time.
     fs.writeFileSync(root.path('/var/lib/prometheus/node-exporter/sovereign-job-backup-push-watched.prom'), since.replace(/\d+\n$/, '1\n'));
     root.setup('watch');

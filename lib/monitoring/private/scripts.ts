@@ -14,14 +14,15 @@ import { JOB_METRIC, PROBER_UNITS, TEXTFILE_DIR, UNITS } from './paths';
  *   configuration (webhook URLs) and password files (SMTP), readable by the daemons' group only, and
  *   refuses a URL whose host is not the declared one (the egress allowlist would block it);
  * - `watch`: hooks the job units listed in `watched-units` (backups, restore drill) so that every
- *   run records its outcome for node exporter's textfile collector, and records when watching began;
+ *   run records its outcome for node exporter's textfile collector, and records when watching began; removes the
+ *   hook's drop-in from units it no longer watches;
  * - `error-monitoring <environment> <hosts>`: writes the DSN into the applications' environment file;
  * - `retire-prober <files>`: on a machine that is not the prober (any longer), stops and disables the
  *   prober's Debian daemons if installed and removes the files the setup derived from its secrets.
  */
 export const SETUP_SCRIPT = `#!/usr/bin/python3
 # sovereign-monitoring-setup, rendered by cdktf-sovereign-hetzner. Secrets never reach argv or logs.
-import base64, grp, json, os, secrets, subprocess, sys, time, urllib.parse, warnings
+import base64, glob, grp, json, os, secrets, subprocess, sys, time, urllib.parse, warnings
 
 ROOT = os.environ.get("SOVEREIGN_ROOT", "")
 ETC = ROOT + "/etc/sovereign-monitoring"
@@ -137,6 +138,11 @@ def watch():
     path = ETC + "/watched-units"
     units = [u.strip() for u in open(path) if u.strip()] if os.path.exists(path) else []
     metric = "sovereign_job_watched_since_timestamp_seconds"
+    # The hook's drop-in on a unit no longer watched goes: one an earlier version left (before it went with the unit's
+    # part, and before its "-") named a hook that may be gone, and systemd failed every run of that unit on it.
+    for dropin in glob.glob("%s${UNITS}/*.service.d/${JOB_HOOK_DROP_IN}" % ROOT):
+        if os.path.basename(os.path.dirname(dropin))[:-len(".service.d")] not in units:
+            os.unlink(dropin)
     for unit in units:
         # "-": the hook's failure, or its absence (the monitoring left the machine, and the rollout removed the hook
         # with it, while the job stays), does not fail the job: without it, systemd failed every run of the unit.
@@ -190,8 +196,8 @@ export const JOB_METRIC_SCRIPT = `#!/bin/sh
 set -eu
 unit=$1
 dir=\${SOVEREIGN_ROOT:-}${TEXTFILE_DIR}
-# A run that ended deferred (exit 75, EX_TEMPFAIL: the restore drill found the repository held exclusively) has no
-# verdict: neither is recorded, and a drill deferred past its interval counts as missed.
+# A run that ended deferred (exit 75, EX_TEMPFAIL: the restore drill's read failed while another machine held the
+# repository exclusively) has no verdict: neither is recorded, and a drill deferred past its interval counts as missed.
 if [ "\${SERVICE_RESULT:-}" = exit-code ] && [ "\${EXIT_STATUS:-}" = 75 ]; then exit 0; fi
 if [ "\${SERVICE_RESULT:-}" = success ]; then outcome=success; else outcome=failure; fi
 metric=sovereign_job_last_\${outcome}_timestamp_seconds
