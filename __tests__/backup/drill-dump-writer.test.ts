@@ -2,7 +2,6 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { BackupWorld, corrupt, expectFailure, expectSuccess, PROD_HOST, RunResult, killJob, runScript, shiftedClock, TEST_HOST, waitUntil } from './helpers/world';
-import { unlockFails } from './helpers/restic-lock';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // Audit (timing): the drill allowed a fixed 8 hours past the age limit for a dump in progress, whether or not a dump
@@ -21,11 +20,10 @@ describeAsRoot('a restore drill that reads whether a dump writes to its source',
   let release: (() => void) | undefined;
   let today: Promise<RunResult> | undefined;
 
-  // The drill removes stale locks first (restic unlock): on this one host, the killed dump's, which production's drill
-  // (another host, its lock refreshed less than 30 minutes ago, or an account that may not delete) would find in place.
-  // Its restic unlock fails here, so that the locks stay for the drills that judge them (drill-during-dump: removed).
+  // The drill removes no lock (it writes nothing into production's repository): the killed dump's stay for the drills
+  // that judge them.
   const drillAt = (hours: number, bin = '') => runScript(path.join(world.test.root, 'usr/local/sbin/restore-drill'), world.receiver,
-    { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: drillEtc, PATH: `${bin}${unlockFails(tmp)}:${shiftedClock(tmp, hours)}` });
+    { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: drillEtc, PATH: `${bin}${shiftedClock(tmp, hours)}` });
   const locks = () => fs.readdirSync(path.join(world.sftp.home, 'repo-production', 'locks'));
 
   beforeAll(async () => {
@@ -79,14 +77,16 @@ describeAsRoot('a restore drill that reads whether a dump writes to its source',
   });
   // Audit (third pass): restic 0.14 retries a read that failed for about 43 s, a read of a lock that went between the
   // list and the read too (its job ended, or its restic refreshed it under a new name): the drill waited that long
-  // for a lock that was gone. Here a shim lists one lock that is not there, once, as a lock that went would be.
+  // for a lock that was gone. Here a shim lists one lock that is not there, once, as a lock that went would be: in the
+  // second listing of the locks, the judgement of a dump in progress (the first is the drill's look for exclusive locks,
+  // before it reads anything).
   test('a lock that went between the list and its read delays the drill by seconds, not by restic\'s 43 s of retries', async () => {
     const bin = path.join(tmp, 'bin-lock-went');
     const listed = path.join(tmp, 'lock-went-listed');
     fs.mkdirSync(bin, { recursive: true });
     fs.writeFileSync(path.join(bin, 'restic'), '#!/bin/bash\n'
-      + `if [ "\${@: -2:1} \${@: -1}" = "list locks" ] && mkdir ${listed} 2>/dev/null; then /usr/bin/restic "$@" || exit; printf '%064d\\n' 1; exit 0; fi\n`
-      + `exec ${unlockFails(tmp)}/restic "$@"\n`, { mode: 0o755 });
+      + `if [ "\${@: -2:1} \${@: -1}" = "list locks" ] && ! mkdir ${listed}.first 2>/dev/null && mkdir ${listed} 2>/dev/null; then /usr/bin/restic "$@" || exit; printf '%064d\\n' 1; exit 0; fi\n`
+      + 'exec /usr/bin/restic "$@"\n', { mode: 0o755 });
     const drill = await drillAt(1, `${bin}:`);
     expect(fs.existsSync(listed)).toBe(true);
     // The same judgment as without the lock that went: the dump that died left its stale locks, read.
@@ -94,6 +94,9 @@ describeAsRoot('a restore drill that reads whether a dump writes to its source',
     // restic's first retry ends the read (the log keeps its line); before, all of its retries ran, each logged.
     const log = drill.pings.find((p) => p.path.endsWith('/fail'))!.body.split('\n--- log ---\n')[1];
     expect(log.match(/returned error, retrying after/g)).toHaveLength(1);
+    // In the judgement of a dump in progress, as this test means.
+    expect(log.indexOf('returned error, retrying after')).toBeGreaterThan(log.indexOf('step: looking for a dump of acme-production-app in progress'));
+    expect(log.indexOf('step: looking for a dump of acme-production-app in progress')).toBeGreaterThan(-1);
   });
   // Review (day 2): a lock whose read failed (damaged, or a read that failed) was left out as if its job had ended, and
   // the drill took the repository for one no dump writes to: the short window. A lock still there that cannot be read

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { ChildProcess } from 'child_process';
 import { BackupWorld, expectFailure, expectSuccess, pingPath, PROD_HOST, runScript, shiftedClock, TEST_HOST } from './helpers/world';
-import { holdResticLock, killHolder, unlockFails } from './helpers/restic-lock';
+import { holdResticLock, killHolder } from './helpers/restic-lock';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // Audit (timing): a dump reaches the repository only when it ends, and dumps of several hours are within its unit's
@@ -63,54 +63,89 @@ describeAsRoot('a restore drill that starts while production dumps', () => {
       /holds a dump taken 30 hours ago \(\d{8}T\d{6}Z; limit 26 hours\), and no dump of acme-production-app is writing to source: no backup's restic lock there was refreshed in the last 30 minutes, and a dump writes under one from at most 4 hours after its timer\. Backups are not arriving/);
   });
 
-  // Audit (fourth pass): the drill judged only the locks that are not exclusive, and reads without a lock: beside
-  // another machine's prune it read data the prune was removing and failed as "restore broken", and beside a key change
-  // or a check it passed on a repository it had not judged. Now an exclusive lock defers it: no verdict (exit 75, a
-  // /log ping, which changes no heartbeat check; the job hook records neither outcome), so the drill is reported missed,
-  // not passed and not broken, if it stays deferred. The holder is a real restic's key change.
+  // Audit (fourth pass): the drill reads without a lock, and beside another machine's prune a read may fail, the data it
+  // was reading removed: it failed as "restore broken". Review (fourth pass): deferring the drill on any exclusive lock
+  // deferred it beside every check (daily 05:00, hours long; the drill Mondays 06:00) and every key change, which change
+  // nothing the drill reads: each deferral paged (its /start went out) with nothing to act on. Now a drill beside an
+  // exclusive lock reads as any other: a pass is a pass; only a read that fails while the lock is held is deferred
+  // (exit 75, a /log ping; the job hook records neither outcome), naming the holder. The holder is a real restic's key
+  // change (restic key passwd, waiting for the new password); the failed read, the repository's snapshot files moved
+  // away (a pack a prune removed fails the same read, after restic 0.14's 43 s of retries).
   const repo = () => path.join(world.sftp.home, 'repo-production');
-  test("another machine's exclusive lock (a prune, a check, a key change): the drill is deferred, reading nothing, with no verdict", async () => {
+  const copy = () => path.join(world.sftp.home, 'repo-production-copy');
+  /** Moves the snapshot files of `dir` away, for as long as `body` runs. */
+  const withoutSnapshots = async (dir: string, body: () => Promise<void>) => {
+    const away = `${dir}.snapshots-away`;
+    fs.renameSync(path.join(dir, 'snapshots'), away);
+    fs.mkdirSync(path.join(dir, 'snapshots'));
+    try { await body(); } finally {
+      fs.rmSync(path.join(dir, 'snapshots'), { recursive: true, force: true });
+      fs.renameSync(away, path.join(dir, 'snapshots'));
+    }
+  };
+  test("another machine's exclusive lock: the drill passes as it reads; a read that fails beside it is deferred, naming the holder", async () => {
+    // A second copy of the repository (as the offsite bucket's would be), with no lock of its own.
+    fs.cpSync(repo(), copy(), { recursive: true });
     const held = await holdResticLock(repo(), 'exclusive', running);
     try {
       // The clock as it is: an hour on, the holder's lock would be stale (restic refreshes it every 5 minutes).
-      const drill = await drillLater(0);
-      expect(drill.code).toBe(75);
-      expect(drill.pings.map((p) => p.path)).toEqual([pingPath(TEST_HOST, 'restore-drill', '/start'), pingPath(TEST_HOST, 'restore-drill', '/log')]);
-      expect(drill.pings[1].body).toMatch(/^restic pid \d+ on [\w.-]+ holds the repository of source exclusively \(a check, a prune or a key change\), its lock refreshed \d+ minutes ago: a prune removes data the drill would read, so the drill read nothing and has no verdict on the backups\. It runs again at its next timer; to drill sooner, wait until the lock is gone \(restic list locks on source\) and start it \(systemctl start restore-drill\)/);
-      expect(drill.stderr).toMatch(/DEFERRED: restic pid/);
-      expect(drill.stderr).not.toMatch(/step: fetching the newest backup|FAILED|OK: /);
+      const passes = await drillLater(0);
+      expectSuccess(passes, TEST_HOST, 'restore-drill');
+      expect(passes.stderr).toMatch(/source: restic pid \d+ on [\w.-]+ \(its lock refreshed \d+ minutes ago\) holds the repository exclusively \(a check, a prune or a key change\): drilling it all the same/);
 
-      // A drill of two copies (here the Storage Box's under a second name, as with the bucket): each copy is deferred,
-      // and so is the drill, once, naming each; a copy not drilled is not known to restore.
-      const both = await runScript(path.join(world.test.root, 'usr/local/sbin/restore-drill'), world.receiver,
-        { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: world.drillOfTwoCopies(drillEtc) });
-      expect(both.code).toBe(75);
-      expect(both.pings.map((p) => p.path)).toEqual([pingPath(TEST_HOST, 'restore-drill', '/start'), pingPath(TEST_HOST, 'restore-drill', '/log')]);
-      expect(both.pings[1].body).toMatch(/^the drill was deferred on 2 of 2 copies of acme-production-app's backups: source \(Storage Box in \w+\): restic pid \d+ on [\w.-]+ holds the repository of source exclusively .*; source2 \(Storage Box in \w+\): restic pid \d+ on [\w.-]+ holds the repository of source2 exclusively .*; passed: none\n/);
+      await withoutSnapshots(repo(), async () => {
+        const drill = await drillLater(0);
+        expect(drill.code).toBe(75);
+        expect(drill.pings.map((p) => p.path)).toEqual([pingPath(TEST_HOST, 'restore-drill', '/start'), pingPath(TEST_HOST, 'restore-drill', '/log')]);
+        expect(drill.pings[1].body).toMatch(/^cannot fetch the newest backup of acme-production-app from source \(restic dump of its manifest failed\), while restic pid \d+ on [\w.-]+ \(its lock refreshed \d+ minutes ago\) held the repository of source exclusively \(a check, a prune or a key change\): a prune removes data the drill reads, so the failed read says nothing about the backups, and the drill has no verdict\. It runs again at its next timer/);
+        // One DEFERRED line in the journal.
+        expect(drill.stderr.match(/DEFERRED: /g)).toHaveLength(1);
+        expect(drill.stderr).not.toMatch(/FAILED|OK: /);
+
+        // Two copies: the one deferred beside the one that passed defers the drill (a copy not drilled is not known to
+        // restore), the passed copy's verdict named in it.
+        const beside = await runScript(path.join(world.test.root, 'usr/local/sbin/restore-drill'), world.receiver,
+          { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: world.drillOfTwoCopies(drillEtc, { source2_REPO_PATH: 'repo-production-copy' }) });
+        expect(beside.code).toBe(75);
+        expect(beside.pings.map((p) => p.path)).toEqual([pingPath(TEST_HOST, 'restore-drill', '/start'), pingPath(TEST_HOST, 'restore-drill', '/log')]);
+        expect(beside.pings[1].body).toMatch(/^the drill was deferred on 1 of 2 copies of acme-production-app's backups: source \(Storage Box in \w+\): cannot fetch the newest backup of acme-production-app from source \(restic dump of its manifest failed\), while restic pid \d+ on [\w.-]+ .*; passed: source2 \(Storage Box in \w+\): restored snapshot [0-9a-f]{8} of acme-production-app/);
+
+        // The one deferred beside one that failed (the copy's read failing with no lock held): the drill fails, naming both.
+        await withoutSnapshots(copy(), async () => {
+          const failed = await runScript(path.join(world.test.root, 'usr/local/sbin/restore-drill'), world.receiver,
+            { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: world.drillOfTwoCopies(drillEtc, { source2_REPO_PATH: 'repo-production-copy' }) });
+          expectFailure(failed, TEST_HOST, 'restore-drill',
+            /^the drill failed on 1 of 2 copies of acme-production-app's backups: source2 \(Storage Box in \w+\) failed at step 'fetching the newest backup's manifest of acme-production-app from source2' \(exit 1\): cannot fetch the newest backup of acme-production-app from source2 \(restic dump of its manifest failed\); passed: none; deferred: source \(Storage Box in \w+\): cannot fetch the newest backup of acme-production-app from source \(restic dump of its manifest failed\), while restic pid \d+ on [\w.-]+ /);
+        });
+      });
     } finally {
       await killHolder(held);
       fs.rmSync(path.join(repo(), 'locks', held.lock), { force: true });
+      fs.rmSync(copy(), { recursive: true, force: true });
     }
   });
 
-  // restic unlock removes the lock of this machine's killed restic (and any not refreshed for 30 minutes); one it cannot
-  // remove (a read-only account, a lost link; here a stand-in whose unlock fails) is stale an hour on, and the drill,
-  // which takes no lock, reads past it, naming it: every backup fails on it until it goes.
-  test("a killed prune's exclusive lock: restic unlock removes it and the drill passes; one it cannot remove is named, and the drill passes", async () => {
+  // Another machine's killed check, prune or key change leaves its exclusive lock (here a key change, SIGKILLed): stale an
+  // hour on. The drill, which takes no lock, reads past it and names it (every backup fails on it until it goes), and
+  // removes nothing: restic unlock would write into production's repository, and on a read-only account fails. With two
+  // copies, each copy's note reaches the drill's outcome (sb_exit added the notes after the copy wrote its result).
+  test("a killed key change's exclusive lock, stale: the drill passes, names it and leaves it; so does each copy of two", async () => {
     const held = await holdResticLock(repo(), 'exclusive', running);
     await killHolder(held);
-    const bin = unlockFails(tmp);
+    const stale = (t: string) => new RegExp(`a stale exclusive lock of restic pid \\d+ on [\\w.-]+, last refreshed 1\\d\\d minutes ago \\(a check, a prune or a key change killed mid-run\\), is on the repository of ${t}: the drill reads past it, but every backup to ${t} fails while it is there\\. Fix: run restic unlock on ${t} from a machine whose account may write`);
     try {
-      const kept = await runScript(path.join(world.test.root, 'usr/local/sbin/restore-drill'), world.receiver,
-        { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: drillEtc, PATH: `${bin}:${shiftedClock(tmp, 2)}` });
-      expectSuccess(kept, TEST_HOST, 'restore-drill');
-      expect(kept.pings[1].body).toMatch(/; a stale exclusive lock of restic pid \d+ on [\w.-]+, last refreshed 1\d\d minutes ago \(a check, a prune or a key change killed mid-run\), is on the repository of source, and restic unlock did not remove it \(see the log\): the drill reads past it, but every backup to source fails while it is there\. Fix: run restic unlock on source from a machine whose account may write/);
+      const drill = await drillLater(2);
+      expectSuccess(drill, TEST_HOST, 'restore-drill');
+      expect(drill.pings[1].body).toMatch(stale('source'));
+      expect(drill.stderr).not.toMatch(/removing stale locks/);
       expect(fs.readdirSync(path.join(repo(), 'locks'))).toContain(held.lock);
 
-      const removed = await drillLater(1);
-      expectSuccess(removed, TEST_HOST, 'restore-drill');
-      expect(removed.pings[1].body).not.toMatch(/stale/);
-      expect(fs.readdirSync(path.join(repo(), 'locks'))).not.toContain(held.lock);
+      const both = await runScript(path.join(world.test.root, 'usr/local/sbin/restore-drill'), world.receiver,
+        { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: world.drillOfTwoCopies(drillEtc), PATH: shiftedClock(tmp, 2) });
+      expectSuccess(both, TEST_HOST, 'restore-drill');
+      expect(both.pings[1].body).toMatch(/^every copy of acme-production-app's newest backup restored: /);
+      expect(both.pings[1].body).toMatch(stale('source'));
+      expect(both.pings[1].body).toMatch(stale('source2'));
     } finally {
       fs.rmSync(path.join(repo(), 'locks', held.lock), { force: true });
     }

@@ -78,12 +78,15 @@ step_cause() {
   printf '%s' "\${cause:-no output}"
 }
 die() { SB_FAILURE="$*"; log "FAILED: $*"; exit 1; }
-# defer <why>: ends a run that could not judge what it checks, with no verdict (the restore drill while another
-# machine holds the repository exclusively): exit 75 (EX_TEMPFAIL), which the monitoring's job hook records as neither
-# a success nor a failure, and a /log ping, which changes no heartbeat check's state. A run that does not end in time
-# is reported missed (RestoreDrillMissed, the heartbeat check's grace), not passed and not broken.
+# defer <why>: ends a run that could not judge what it checks, with no verdict (the restore drill whose read of the
+# repository failed while another machine held it exclusively): exit 75 (EX_TEMPFAIL), which the monitoring's job hook
+# records as neither a success nor a failure, and a /log ping. It is not quiet: the run's /start went out, and with no
+# success or failure after it the heartbeat check is marked down once its grace passes; RestoreDrillMissed follows once
+# no run has ended within the drill's interval and longest run. sb_exit logs the one DEFERRED line.
+# read_failed <why>: a read of a backup repository failed; the restore drill defers it beside an exclusive lock.
 SB_DEFERRED=''
-defer() { SB_DEFERRED="$*"; log "DEFERRED: $*"; exit 75; }
+defer() { SB_DEFERRED="$*"; exit 75; }
+read_failed() { die "$@"; }
 
 # start_empty_argument <arguments...>: the one option of backup-dump and backup-push, --start-empty (sets start_empty):
 # the machine starts empty on purpose, given once, by hand.
@@ -233,7 +236,7 @@ sb_exit() {
       printf '%s\\n' "$SB_SUMMARY" | heartbeat "" || log "could not report success to the heartbeat"
     fi
   elif [ "$rc" = 75 ] && [ -n "$SB_DEFERRED" ]; then
-    printf 'DEFERRED: %s%s\\n' "$SB_DEFERRED" "$SB_NOTES" >&2
+    log "DEFERRED: $SB_DEFERRED$SB_NOTES"
     printf '%s%s\\n' "$SB_DEFERRED" "$SB_NOTES" | heartbeat /log || log "could not report the deferral to the heartbeat"
   else
     # Exit 75 means deferred (defer), to the monitoring's hook too: a failure that exits 75 otherwise is a failure.
@@ -1218,10 +1221,10 @@ restore_snapshot() {
     cause=$(step_cause 3)
     # The restorer stopped on its own (PostgreSQL's disk): restic, cut off, is not the cause.
     if [ "\${st[1]}" = 3 ]; then cause=$(step_cause 1); die "restoring snapshot \${id:0:8}: \${cause% }\${SB_RESTORE_FIX:+. $SB_RESTORE_FIX}"; fi
-    [ "\${st[0]}" = 0 ] || die "restic dump of snapshot \${id:0:8} from $t failed ($cause)"
+    [ "\${st[0]}" = 0 ] || read_failed "restic dump of snapshot \${id:0:8} from $t failed ($cause)"
     die "restoring snapshot \${id:0:8}: $cause"
   fi
-  [ "\${st[0]}" = 0 ] || die "restic dump of snapshot \${id:0:8} from $t failed"
+  [ "\${st[0]}" = 0 ] || read_failed "restic dump of snapshot \${id:0:8} from $t failed"
 }
 `;
 
@@ -1835,7 +1838,8 @@ if [ -n "\${SB_DRILL_OF:-}" ]; then
   # restore-drill@<copy>; it pings nothing, even when it fails reading its configuration (it then pinged a /fail of its
   # own, and the report named the copy's step 'unknown' and its cause 'it ended without saying why').
   SB_JOB="$SB_JOB@$SB_DRILL_OF" SB_NO_PINGS=1
-  at_exit 'printf "%s\\\\n" "$SB_OK" "$SB_STEP" "\${SB_SUMMARY:-\${SB_FAILURE:-$SB_DEFERRED}}" >"$SB_DRILL_RESULT"'
+  # Its notes too: sb_exit adds them to the outcome only after the clean-ups, this one among them.
+  at_exit 'printf "%s\\\\n" "$SB_OK" "$SB_STEP" "\${SB_SUMMARY:-\${SB_FAILURE:-$SB_DEFERRED}}$SB_NOTES" >"$SB_DRILL_RESULT"'
 fi
 load_conf drill.conf
 # Everything the drill reads comes from the remote: a cache would hide corruption there.
@@ -1919,24 +1923,34 @@ mkdir -p "$DRILL_WORK"
 scratch=$(mktemp -d "$DRILL_WORK/drill.XXXXXX")
 at_exit "rm -rf '$scratch'"
 # The repository's restic locks, exclusive ones too (restic_locks), before anything is read. The drill reads without a
-# lock (the source's account may be read-only), and a check, a prune or a key change of another machine holds the
-# repository exclusively: beside a prune it read data the prune was removing and failed as if the backup did not
-# restore. First the stale locks go (unlock_stale, as the restores do: what this machine's killed restic left, and
-# locks not refreshed for 30 minutes; on a read-only account it fails, and they are judged as restic lists them). Then:
-# - an exclusive lock refreshed in the last 30 minutes: the drill is deferred (defer), reading nothing: no verdict, so
-#   no success and no "restore broken"; a drill deferred past its interval is reported missed (RestoreDrillMissed);
-# - a stale exclusive lock restic unlock did not remove: the drill reads past it (it takes no lock), saying so (every
+# lock (the source's account may be read-only) and removes none (restic unlock would write into production's repository,
+# and on a read-only account never succeeds). Another machine's check, prune or key change holds the repository
+# exclusively: beside a check or a key change the drill reads what is there and its verdict stands, a pass too; beside a
+# prune a read may fail, the data it was reading removed. So:
+# - an exclusive lock refreshed in the last 30 minutes (held now, or when a read fails): a read of the repository that
+#   fails is deferred (read_failed: defer), naming the holder, not reported as "restore broken"; a drill that reads
+#   through passes or fails as any other;
+# - a stale exclusive lock (a check, a prune or a key change killed mid-run): the drill reads past it, saying so (every
 #   backup of $DRILL_FROM_HOST fails on it until it is removed).
+holder=''
 step "reading the restic locks on $t"
-unlock_stale "$t" || log "$t: restic unlock failed: a stale lock, if any, is judged below as restic lists it"
 writer=$(restic_locks "$t" "$scratch/locks" exclusive) || writer=unknown
 read -r state host pid minutes <<<"$writer"
 case $state in
   exclusive)
-    defer "restic pid $pid on $host holds the repository of $t exclusively (a check, a prune or a key change), its lock refreshed $minutes minutes ago: a prune removes data the drill would read, so the drill read nothing and has no verdict on the backups. It runs again at its next timer; to drill sooner, wait until the lock is gone (restic list locks on $t) and start it (systemctl start restore-drill)" ;;
+    holder="restic pid $pid on $host (its lock refreshed $minutes minutes ago)"
+    log "$t: $holder holds the repository exclusively (a check, a prune or a key change): drilling it all the same; a read that fails beside it is deferred" ;;
   stale-exclusive)
-    note "a stale exclusive lock of restic pid $pid on $host, last refreshed $minutes minutes ago (a check, a prune or a key change killed mid-run), is on the repository of $t, and restic unlock did not remove it (see the log): the drill reads past it, but every backup to $t fails while it is there. Fix: run restic unlock on $t from a machine whose account may write (it removes stale locks only)" ;;
+    note "a stale exclusive lock of restic pid $pid on $host, last refreshed $minutes minutes ago (a check, a prune or a key change killed mid-run), is on the repository of $t: the drill reads past it, but every backup to $t fails while it is there. Fix: run restic unlock on $t from a machine whose account may write (it removes stale locks only)" ;;
 esac
+read_failed() {
+  local now state host pid minutes
+  now=$(restic_locks "$t" "$scratch/locks.now" exclusive) || now=unknown
+  read -r state host pid minutes <<<"$now"
+  [ "$state" != exclusive ] || holder="restic pid $pid on $host (its lock refreshed $minutes minutes ago)"
+  [ -n "$holder" ] || die "$*"
+  defer "$*, while $holder held the repository of $t exclusively (a check, a prune or a key change): a prune removes data the drill reads, so the failed read says nothing about the backups, and the drill has no verdict. It runs again at its next timer; to drill sooner, wait until the lock is gone (restic list locks on $t) and start it (systemctl start restore-drill)"
+}
 # The newest backup's manifest is fetched while this machine is prepared: opening the repository
 # (deriving the key, reading the index) takes about a second. Its outcome is judged at its step.
 restic_on "$t" --no-lock dump --host "$DRILL_FROM_HOST" --tag sovereign-dump --path "$DUMP_MANIFEST" latest "$DUMP_MANIFEST" \\
@@ -1962,7 +1976,7 @@ step "fetching the newest backup's manifest of $DRILL_FROM_HOST from $t"
 rc=0
 wait "$fetch" || rc=$?
 cat "$scratch/manifest.err" >>"$SB_LOG"
-[ "$rc" = 0 ] || die "cannot fetch the newest backup of $DRILL_FROM_HOST from $t (restic dump of its manifest failed)"
+[ "$rc" = 0 ] || read_failed "cannot fetch the newest backup of $DRILL_FROM_HOST from $t (restic dump of its manifest failed)"
 [ -s "$scratch/manifest.tar" ] || die "there is no backup of $DRILL_FROM_HOST on $t"
 unpack_manifest "$scratch/manifest.tar" "$scratch/manifest" "the newest backup of $DRILL_FROM_HOST on $t"
 # The dump's own time: a dump pushed late is as old as the dump, not the push.
@@ -2100,7 +2114,7 @@ done
 # entry's type and size). It shares the databases' limits on age: a file backup that stopped fails the drill.
 step "finding the newest file snapshot of $DRILL_FROM_HOST on $t"
 listed=$(restic_on "$t" --no-lock snapshots --json --host "$DRILL_FROM_HOST" 2>>"$SB_LOG") \\
-  || die "cannot list the snapshots of $DRILL_FROM_HOST on $t, to find its file backups"
+  || read_failed "cannot list the snapshots of $DRILL_FROM_HOST on $t, to find its file backups"
 fid='' fage='' fpaths='' rid=''
 read -r fid fage fpaths < <(newest_snapshot sovereign-files <<<"$listed") || true
 read -r rid _ < <(newest_snapshot sovereign-files-record <<<"$listed") || true
@@ -2117,7 +2131,7 @@ else
   else
     step "fetching the record of file snapshot \${fid:0:8} from $t"
     restic_on "$t" --no-lock dump "$rid" "$FILES_RECORD" >"$scratch/files.record" 2>>"$SB_LOG" \\
-      || die "cannot fetch the record of the file snapshots of $DRILL_FROM_HOST from $t (restic dump of snapshot \${rid:0:8} failed)"
+      || read_failed "cannot fetch the record of the file snapshots of $DRILL_FROM_HOST from $t (restic dump of snapshot \${rid:0:8} failed)"
     rsnap=$(sed -n 's/^snapshot //p' "$scratch/files.record") rn=$(sed -n 's/^files //p' "$scratch/files.record") rbytes=$(sed -n 's/^bytes //p' "$scratch/files.record")
     [[ $rsnap =~ ^[0-9a-f]{8,64}$ && $rn =~ ^[0-9]{1,15}$ && $rbytes =~ ^[0-9]{1,18}$ ]] \\
       || die "the record of the file snapshots of $DRILL_FROM_HOST on $t (snapshot \${rid:0:8}) is not one backup-push writes (snapshot, files and bytes); the remote repository may have been tampered with"
@@ -2138,7 +2152,7 @@ else
   fi
 
   step "listing file snapshot \${fid:0:8} from $t"
-  restic_on "$t" --no-lock ls --json "$fid" >"$scratch/files.listing" 2>>"$SB_LOG" || die "cannot list file snapshot \${fid:0:8} on $t"
+  restic_on "$t" --no-lock ls --json "$fid" >"$scratch/files.listing" 2>>"$SB_LOG" || read_failed "cannot list file snapshot \${fid:0:8} on $t"
   need=0
   for p in $fpaths; do
     read -r _ size < <("\${PY[@]}" -c "$SB_FILES_PY" count "$p" <"$scratch/files.listing")
@@ -2153,7 +2167,7 @@ else
 
   step "restoring file snapshot \${fid:0:8} from $t"
   run restic_on "$t" --no-lock restore "$fid" --target "$scratch/files" --verify \\
-    || die "restic restore of file snapshot \${fid:0:8} ($fpaths) from $t failed: $(step_cause 3)"
+    || read_failed "restic restore of file snapshot \${fid:0:8} ($fpaths) from $t failed: $(step_cause 3)"
   step "comparing the restored files of snapshot \${fid:0:8} with its record and its listing"
   read -r got_n got_bytes < <(find "$scratch/files" -type f -printf '%s\\n' | awk '{ n++; s += $1 } END { printf "%d %d\\n", n, s }')
   if [ -n "$rid" ] && { [ "$got_n" != "$rn" ] || [ "$got_bytes" != "$rbytes" ]; }; then
