@@ -308,6 +308,7 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'own', '-f', own]);
     const authorized = path.join(machine, 'authorized_keys');
     fs.writeFileSync(authorized, fs.readFileSync(`${adminKey}.pub`, 'utf8') + key('admin_key') + fs.readFileSync(`${own}.pub`, 'utf8'), { mode: 0o600 });
+    const modesBefore = new Map([path.dirname(dir), dir].map((parent) => [parent, fs.statSync(parent).mode & 0o7777]));
     const sshd = await startLoopbackSshd(machine, []);
     try {
       fs.writeFileSync(path.join(runner, '.ssh', 'known_hosts'), `[127.0.0.1]:${sshd.port} ${sshd.hostKey}\n`);
@@ -318,8 +319,9 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
       fs.writeFileSync(seen, '');
       if (uid !== undefined) {
         // The account reaches what the release reads and runs (the synthesized stacks, the npx stand-in), and owns its home.
-        // The test run's temporary directory (os.tmpdir() here) too; only traversable, as is `dir`.
-        for (const parent of [path.dirname(dir), dir]) fs.chmodSync(parent, 0o711);
+        // The test run's temporary directory (os.tmpdir() here) too: traversable, as is `dir`. Bits are only added, and
+        // put back as they were after: the run's directory is shared by every suite (1777; 0700 broke PostgreSQL's).
+        for (const parent of [path.dirname(dir), dir]) fs.chmodSync(parent, modesBefore.get(parent)! | 0o111);
         // cdktf writes each stack's directory for its own account only.
         for (const stack of fs.readdirSync(path.join(outdir, 'stacks'))) fs.chmodSync(path.join(outdir, 'stacks', stack), 0o755);
         for (const file of [runner, path.join(runner, '.ssh'), ...fs.readdirSync(path.join(runner, '.ssh')).map((f) => path.join(runner, '.ssh', f)), own, seen]) fs.chownSync(file, uid, uid);
@@ -357,7 +359,7 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
       const failed = spawnSync(program, rest, { encoding: 'utf8' });
       expect([failed.status, failed.stderr]).toEqual([125, expect.stringContaining(`release: could not mount the rehearsal's ~/.ssh over ${runner}/.ssh\n`)]);
     } finally {
-      if (uid !== undefined) for (const parent of [path.dirname(dir), dir]) fs.chmodSync(parent, 0o700);
+      for (const [parent, mode] of modesBefore) fs.chmodSync(parent, mode);
       await stopSshd(sshd.child);
     }
   };
