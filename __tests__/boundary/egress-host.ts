@@ -163,6 +163,17 @@ export function nftablesService(dropIn: string, conf: string): { restart: string
 }
 
 /**
+ * A check's `SOVEREIGN_SYSTEMCTL`, written in `dir`: a `systemctl show` that says nftables.service is not installed, so
+ * that the check records nothing of it. Without it the check asks the real systemctl wherever systemd runs (a
+ * developer's machine, a VM), and what that says about the machine's own nftables.service is no part of the test.
+ */
+export function noNftablesService(dir: string): string {
+  const stub = path.join(dir, 'systemctl-no-nftables');
+  fs.writeFileSync(stub, '#!/bin/sh\necho LoadState=not-found\n', { mode: 0o755 });
+  return stub;
+}
+
+/**
  * What systemd runs, in order, when it starts `unitName`: its ExecStart lines, then those of each unit
  * of the part that it pulls in with Wants= and that is ordered after it (as systemd would order them).
  * Units outside the part (network-pre.target…) are systemd's own and run nothing here.
@@ -221,7 +232,8 @@ export class ScratchHost {
     const scripts = this.part.files.filter((f) => f.path.startsWith('/usr/local/sbin/')).map((f) => f.content).join('\n');
     const overrides: Record<string, string> = {};
     for (const m of scripts.matchAll(/\$\{((?:EGRESS|SOVEREIGN)_[A-Z_]+):-(\/[^}]*)\}/g)) overrides[m[1]] = this.at(m[2]);
-    return { PATH: `${this.bin}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`, ...overrides };
+    // The check's systemctl: the real one, where systemd runs, would answer for this machine's own nftables.service.
+    return { PATH: `${this.bin}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`, SOVEREIGN_SYSTEMCTL: noNftablesService(this.bin), ...overrides };
   }
 
   /** A command of a unit or of the part, with every path of the part's files moved into the scratch root. */

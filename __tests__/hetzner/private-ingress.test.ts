@@ -15,10 +15,10 @@ import {
 } from '../../lib/hetzner/private/private-ingress-table';
 import { phase3Traction } from '../../examples/phase3-traction';
 import { bootTransaction, bundleOf, systemdTestAvailable } from '../boundary/boot-transaction';
-import { DEBIAN_NFTABLES_CONF, nftablesService, Unit } from '../boundary/egress-host';
+import { DEBIAN_NFTABLES_CONF, nftablesService, noNftablesService, Unit } from '../boundary/egress-host';
 import { synthExample } from '../examples/synth-examples';
 import { refusal } from '../boundary/refusal';
-import { describeWithRealParts, isRoot } from '../setup/real-parts';
+import { describeWithRealParts, isRoot, testWithRealParts } from '../setup/real-parts';
 import { synthesizedBundle } from '../../testing/bundle';
 
 // Hetzner's Cloud Firewalls do not filter private networks: every server in the network reached every port of every
@@ -134,6 +134,21 @@ describe('PrivateIngress: what the constructs declare is what the table admits',
     expect(loner.rollout).toBeUndefined();
   });
 
+  // The loader finds a damaged definition's live table by its part's name, `-` as `_`: each part's loader copy, definition,
+  // drop-in and table must share it. All three host tables, on a machine that has them all.
+  test("every host table's loader copy, definition, drop-in and table share one name, '-' as '_'", () => {
+    const bundle = bundleOf(synthExample(phase3Traction).stacks['phase3-traction-production'], 'phase3-traction-production-app');
+    const files = new Map(bundle.parts.flatMap((p) => p.files).map((f) => [f.path, f.content ?? '']));
+    const names = [...files.keys()].filter((f) => f.startsWith(`${HOST_TABLES_DIR}/`)).map((f) => path.basename(f)).sort();
+    expect(names).toEqual(['sovereign-egress', 'sovereign-metadata-guard', 'sovereign-private-ingress']);
+    for (const name of names) {
+      const loader = `/usr/local/sbin/${name}-nftables`;
+      expect(files.get(loader)).toBe(files.get(PRIVATE_INGRESS_NFTABLES_LOADER));
+      expect(files.get(`/etc/systemd/system/nftables.service.d/zz-${name}.conf`)).toContain(`ExecStart=${loader} start`);
+      expect([...files.values()].some((c) => new RegExp(`^table (ip|inet) ${name.replace(/-/g, '_')} \\{$`, 'm').test(c))).toBe(true);
+    }
+  });
+
   test('a port is a Port or a number, never a range', () => {
     const { app, worker } = environment();
     PrivateIngress.allowTcp(app, worker, Port.of(6379), 'redis');
@@ -189,6 +204,9 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
     fs.writeFileSync(conf, DEBIAN_NFTABLES_CONF);
     return { app, root, paths, local, conf };
   };
+  /** The loader's environment for what `hostTablesIn` moved to `root`: its definitions, its lock, the parts' copies of it (not the machine's own). */
+  const hostTablesEnv = (root: string, conf: string) => `SOVEREIGN_NFTABLES_CONF=${conf} SOVEREIGN_HOST_TABLES=${path.join(root, HOST_TABLES_DIR)} SOVEREIGN_HOST_TABLES_LOCK=${root}/lock `
+    + `SOVEREIGN_HOST_TABLES_LOADERS=${path.join(root, '/usr/local/sbin')}`;
 
   test('the monitoring machine reaches node exporter, the worker PostgreSQL and a published container port; any other private address nothing; after a reload, on a second boot, through systemctl restart, reload and stop of nftables too, the table never missing', () => {
     const { app } = environment();
@@ -328,9 +346,10 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
     const check = path.join(dir, 'check');
     fs.writeFileSync(check, text(app, `/usr/local/sbin/${PRIVATE_INGRESS_CHECK}`), { mode: 0o755 });
     const textfiles = path.join(dir, 'textfiles');
+    const systemctl = noNftablesService(dir);
     /** In a network namespace of its own: `before`, then the check; its exit code, the table's rules and the metric. */
     const run = (before: string, rulesetFile = ruleset) => {
-      const r = spawnSync('unshare', ['-n', 'sh', '-c', `${before}; PRIVATE_INGRESS_RULESET_FILE=${rulesetFile} PRIVATE_INGRESS_TEXTFILE_DIR=${textfiles} ${check}; `
+      const r = spawnSync('unshare', ['-n', 'sh', '-c', `${before}; SOVEREIGN_SYSTEMCTL=${systemctl} PRIVATE_INGRESS_RULESET_FILE=${rulesetFile} PRIVATE_INGRESS_TEXTFILE_DIR=${textfiles} ${check}; `
         + `echo "rc=$?"; nft list table ip sovereign_private_ingress 2>/dev/null | grep -c 'tcp dport'`], { encoding: 'utf8' });
       const metric = fs.readFileSync(path.join(textfiles, 'sovereign_private_ingress.prom'), 'utf8');
       // When it ran too: the alert tells a stopped check by this timestamp, not by "present", which node exporter keeps.
@@ -356,6 +375,12 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
     fs.rmSync(path.join(textfiles, 'sovereign_private_ingress.prom'));
     expect(run(`nft -f ${ruleset}`)).toMatchObject({ out: ['rc=0', '3'], metric: '1', repairs: '1', repairedNow: 'now' });
     expect(fs.readdirSync(textfiles).filter((f) => f.endsWith('.prom'))).toEqual(['sovereign_private_ingress.prom']);
+    // Upgraded, reverted (a check without the state file counted on in the textfile alone), upgraded again: the state
+    // file is stale. The counter never goes back: the larger of the two is the count.
+    const textfile = path.join(textfiles, 'sovereign_private_ingress.prom');
+    fs.writeFileSync(textfile, fs.readFileSync(textfile, 'utf8').replace(/^(sovereign_private_ingress_check_repairs_total) \d+$/m, '$1 3'));
+    expect(run(`nft -f ${ruleset}`)).toMatchObject({ out: ['rc=0', '3'], metric: '1', repairs: '3', repairedNow: 'now' });
+    expect(fs.readFileSync(path.join(textfiles, '.sovereign_private_ingress.repairs'), 'utf8')).toMatch(/^sovereign_private_ingress_check_repairs_total 3$/m);
   });
 
   // One host table's definition that did not load (its ruleset file missing, its body refused) failed nftables.service's
@@ -393,7 +418,9 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
     fs.writeFileSync(guard, 'table ip guard {\n set s { type ipv4_addr; flags interval; elements = { 10.0.0.0/8, 192.0.2.1 }; }\n'
       + ' chain c { type filter hook output priority 0; ip daddr @s counter drop; }\n}\n');
     const step = (label: string, command: string) => `${command}; echo "${label} rc=$? $(nft list tables | sort | tr '\\n' ,)"`;
-    const loaderRun = (action: string, from = tables) => `SOVEREIGN_NFTABLES_CONF=${conf} SOVEREIGN_HOST_TABLES=${from} SOVEREIGN_HOST_TABLES_LOCK=${dir}/lock ${loader} ${action}`;
+    // No part's copy of the loader (SOVEREIGN_HOST_TABLES_LOADERS: an empty directory): the machine's own /usr/local/sbin is no part of the test.
+    const loaderRun = (action: string, from = tables) => `SOVEREIGN_NFTABLES_CONF=${conf} SOVEREIGN_HOST_TABLES=${from} SOVEREIGN_HOST_TABLES_LOCK=${dir}/lock `
+      + `SOVEREIGN_HOST_TABLES_LOADERS=${dir}/no-loaders ${loader} ${action}`;
     const r = spawnSync('unshare', ['-n', 'sh', '-c', [
       step('boot', loaderRun('start')),
       // a-missing prints nothing: which table it was is not known, so nothing loads (a loaded table of it stays).
@@ -431,16 +458,9 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
   // word: the load's first line flushed the ruleset, so every reload and restart removed the working table until the
   // check. A deploy that removes the part removes its copy of the loader with it: then the table goes on purpose.
   test("a definition missing or not executable while its part is installed keeps its live table and fails the unit; a part removed drops it", () => {
-    const { app, root, paths, conf } = hostTablesIn('host-tables-damaged-');
-    // The loader finds a part's live table by its name: the definition's, `-` as `_`.
-    for (const p of paths.filter((f) => f.startsWith(`${HOST_TABLES_DIR}/`))) {
-      const name = path.basename(p);
-      expect(paths).toContain(`/usr/local/sbin/${name}-nftables`);
-      expect(paths.some((f) => new RegExp(`^table (ip|inet) ${name.replace(/-/g, '_')}$`, 'm').test(String(app.bundle.files().get(f)?.content ?? '')))).toBe(true);
-    }
+    const { root, conf } = hostTablesIn('host-tables-damaged-');
     const definition = path.join(root, PRIVATE_INGRESS_DEFINITION);
-    const loader = `SOVEREIGN_NFTABLES_CONF=${conf} SOVEREIGN_HOST_TABLES=${path.join(root, HOST_TABLES_DIR)} SOVEREIGN_HOST_TABLES_LOCK=${root}/lock `
-      + `SOVEREIGN_HOST_TABLES_LOADERS=${root}/usr/local/sbin ${path.join(root, PRIVATE_INGRESS_NFTABLES_LOADER)}`;
+    const loader = `${hostTablesEnv(root, conf)} ${path.join(root, PRIVATE_INGRESS_NFTABLES_LOADER)}`;
     const step = (label: string, command: string) => `${command}; echo "${label} rc=$? $(nft list tables | sort | tr '\\n' ,) rules=$(nft list table ip sovereign_private_ingress 2>/dev/null | grep -c 'tcp dport')"`;
     const r = spawnSync('unshare', ['-n', 'sh', '-c', [
       step('boot', `${loader} start`),
@@ -471,7 +491,7 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
     const { app, root, paths, local, conf } = hostTablesIn('metadata-guard-');
     const dropIns = paths.filter((p) => p.startsWith('/etc/systemd/system/nftables.service.d/')).sort().map((p) => text(app, p)).join('');
     const nftables = nftablesService(dropIns, conf);
-    const env = `SOVEREIGN_NFTABLES_CONF=${conf} SOVEREIGN_HOST_TABLES=${path.join(root, HOST_TABLES_DIR)} SOVEREIGN_HOST_TABLES_LOCK=${root}/lock`;
+    const env = hostTablesEnv(root, conf);
     const step = (label: string, commands: string[]) => `${commands.map((c) => `env ${env} ${local(c)}`).join(' && ')}; echo "${label} rc=$? $(nft list tables | sort | tr '\\n' ,)"`;
     const boot = new Unit('sovereign-metadata-guard.service', text(app, '/etc/systemd/system/sovereign-metadata-guard.service')).values('Service', 'ExecStart');
     const r = spawnSync('unshare', ['-n', 'sh', '-c', [
@@ -494,7 +514,7 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
     fs.writeFileSync(check, text(app, `/usr/local/sbin/${METADATA_GUARD_CHECK}`), { mode: 0o755 });
     const textfiles = path.join(dir, 'textfiles');
     const r = spawnSync('unshare', ['-n', 'sh', '-c', `nft -f ${ruleset} && nft delete table ${METADATA_GUARD_TABLE} && `
-      + `METADATA_GUARD_RULESET_FILE=${ruleset} METADATA_GUARD_TEXTFILE_DIR=${textfiles} ${check}; echo "rc=$?"; nft list table ${METADATA_GUARD_TABLE} | grep -c 'meta skuid != 0 reject'`], { encoding: 'utf8' });
+      + `SOVEREIGN_SYSTEMCTL=${noNftablesService(dir)} METADATA_GUARD_RULESET_FILE=${ruleset} METADATA_GUARD_TEXTFILE_DIR=${textfiles} ${check}; echo "rc=$?"; nft list table ${METADATA_GUARD_TABLE} | grep -c 'meta skuid != 0 reject'`], { encoding: 'utf8' });
     expect(r.stdout.trim().split('\n')).toEqual(['rc=0', '1']);
     expect(r.stderr).toMatch(/table inet sovereign_metadata_guard is missing; loading/);
     const metric = fs.readFileSync(path.join(textfiles, 'sovereign_metadata_guard.prom'), 'utf8');
@@ -532,7 +552,7 @@ describeWithRealParts(systemdTestAvailable, 'the private-network ingress table a
 
   // A drop-in that still sorts after the parts' (zzz-local.conf) and resets a command: nothing told that nftables.service
   // no longer loaded the host tables; each restart removed them until the checks, silently.
-  (canRun ? test : test.skip)("a drop-in read after the parts' that resets nftables.service's start: every check records it, naming the fix", () => {
+  testWithRealParts(canRun, "a drop-in read after the parts' that resets nftables.service's start", 'root, unshare and nft')("a drop-in read after the parts' that resets nftables.service's start: every check records it, naming its own part's loader copy; a masked or unreadable nftables.service is not recorded as one", () => {
     const bundle = bundleOf(phase3, 'phase3-traction-production-app');
     const files = new Map(bundle.parts.flatMap((p) => p.files).map((f) => [f.path, f.content ?? '']));
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'host-tables-loader-'));
@@ -541,29 +561,49 @@ describeWithRealParts(systemdTestAvailable, 'the private-network ingress table a
       fs.writeFileSync(guard, files.get(METADATA_GUARD_RULESET)!);
       const check = path.join(dir, 'check');
       fs.writeFileSync(check, files.get(`/usr/local/sbin/${METADATA_GUARD_CHECK}`)!, { mode: 0o755 });
-      /** `systemctl show -p ExecStart -p ExecReload -p ExecStop nftables.service`, as systemd merged the unit with `extra`'s drop-in. */
+      // The parts' copies of the loader, in a directory of the test's own (SOVEREIGN_HOST_TABLES_LOADERS).
+      const sbin = path.join(dir, 'sbin');
+      fs.mkdirSync(sbin);
+      const copies = [...files.keys()].filter((f) => /^\/usr\/local\/sbin\/sovereign-.*-nftables$/.test(f));
+      expect(copies).toHaveLength(3);
+      for (const f of copies) fs.writeFileSync(path.join(sbin, path.basename(f)), files.get(f)!, { mode: 0o755 });
+      /** `systemctl show -p LoadState -p ExecStart -p ExecReload -p ExecStop nftables.service`, as systemd merged the unit with `extra`'s drop-in. */
       const show = (extra: string | undefined) => {
         const user = extra === undefined ? [] : [{ name: 'user', files: [{ path: '/etc/systemd/system/nftables.service.d/zzz-local.conf', content: extra }] }];
         const merged = bootTransaction({ parts: [...bundle.parts, ...user] }, 'nftables.service');
-        return ['ExecStart', 'ExecReload', 'ExecStop'].flatMap((kind) => merged.commands('nftables.service', kind)
-          .map((line) => `${kind}={ path=${line.split(' ')[0]} ; argv[]=${line} ; ignore_errors=no ; start_time=[n/a] ; stop_time=[n/a] ; pid=0 ; code=(null) ; status=0/0 }`)).join('\n');
+        return ['LoadState=loaded', ...['ExecStart', 'ExecReload', 'ExecStop'].flatMap((kind) => merged.commands('nftables.service', kind)
+          .map((line) => line.split('/usr/local/sbin/').join(`${sbin}/`))
+          .map((line) => `${kind}={ path=${line.split(' ')[0]} ; argv[]=${line} ; ignore_errors=no ; start_time=[n/a] ; stop_time=[n/a] ; pid=0 ; code=(null) ; status=0/0 }`))].join('\n');
       };
       const systemctl = path.join(dir, 'systemctl');
-      fs.writeFileSync(systemctl, `#!/bin/sh\ncat ${dir}/show\n`, { mode: 0o755 });
-      const run = (extra: string | undefined) => {
-        fs.writeFileSync(path.join(dir, 'show'), `${show(extra)}\n`);
-        const r = spawnSync('unshare', ['-n', 'sh', '-c', `nft -f ${guard} && SOVEREIGN_SYSTEMCTL=${systemctl} METADATA_GUARD_RULESET_FILE=${guard} `
+      fs.writeFileSync(systemctl, `#!/bin/sh\n[ ! -e ${dir}/fail ] || { echo 'Failed to connect to bus: No such file or directory' >&2; exit 1; }\ncat ${dir}/show\n`, { mode: 0o755 });
+      const run = (shown: string) => {
+        fs.writeFileSync(path.join(dir, 'show'), `${shown}\n`);
+        const r = spawnSync('unshare', ['-n', 'sh', '-c', `nft -f ${guard} && SOVEREIGN_SYSTEMCTL=${systemctl} SOVEREIGN_HOST_TABLES_LOADERS=${sbin} METADATA_GUARD_RULESET_FILE=${guard} `
           + `METADATA_GUARD_TEXTFILE_DIR=${dir} ${check}; echo "rc=$?"`], { encoding: 'utf8' });
         const metric = fs.readFileSync(path.join(dir, 'sovereign_metadata_guard.prom'), 'utf8');
         return { rc: r.stdout.trim(), loader: new RegExp(`^${HOST_TABLES_LOADER_METRIC}\\{check="${METADATA_GUARD_CHECK}"\\} (\\d)$`, 'm').exec(metric)?.[1], stderr: r.stderr };
       };
-      expect(run(undefined)).toEqual({ rc: 'rc=0', loader: '1', stderr: '' });
+      expect(run(show(undefined))).toEqual({ rc: 'rc=0', loader: '1', stderr: '' });
       // Debian's start back, as a user who wanted it would write it: the table is there now (rc 0), the loader is not.
-      const bypassed = run('[Service]\nExecStart=\nExecStart=/usr/sbin/nft -f /etc/nftables.conf\n');
+      // The fix names the check's own part's copy, which is there wherever the check is (not the egress allowlist's).
+      const bypassed = run(show('[Service]\nExecStart=\nExecStart=/usr/sbin/nft -f /etc/nftables.conf\n'));
       expect(bypassed).toMatchObject({ rc: 'rc=0', loader: '0' });
-      expect(bypassed.stderr).toMatch(/nftables\.service does not run the host tables' loader for ExecStart=: .*systemctl cat nftables shows it: remove its reset/);
+      expect(bypassed.stderr).toMatch(/nftables\.service does not run the host tables' loader for ExecStart=: .*systemctl cat nftables shows it: remove its reset, or run \/usr\/local\/sbin\/sovereign-metadata-guard-nftables start\|reload\|stop in it/);
+      expect(bypassed.stderr).not.toMatch(/sovereign-egress-nftables/);
       // A second command beside the loader's (ExecStop= added to, not reset): its own transaction, the tables missing after it.
-      expect(run('[Service]\nExecStop=/usr/sbin/nft flush ruleset\n')).toMatchObject({ loader: '0', stderr: expect.stringMatching(/loader for ExecStop=:/) });
+      expect(run(show('[Service]\nExecStop=/usr/sbin/nft flush ruleset\n'))).toMatchObject({ loader: '0', stderr: expect.stringMatching(/loader for ExecStop=:/) });
+      // The loader copy nftables.service runs, not executable: its start, reload and stop fail.
+      for (const f of copies) fs.chmodSync(path.join(sbin, path.basename(f)), 0o644);
+      expect(run(show(undefined))).toMatchObject({ rc: 'rc=0', loader: '0', stderr: expect.stringMatching(/runs a copy of the host tables' loader that is missing or not executable \( ExecStart=\S+-nftables ExecReload=\S+ ExecStop=\S+ \)/) });
+      for (const f of copies) fs.chmodSync(path.join(sbin, path.basename(f)), 0o755);
+      // Masked (`systemctl show` lists no command): it never runs, so no restart drops the tables and nothing is bypassed.
+      expect(run('LoadState=masked')).toEqual({ rc: 'rc=0', loader: undefined, stderr: '' });
+      // systemctl that cannot answer: not recorded as a bypass (HostTablesLoaderBypassed would name the wrong fix); the journal says why.
+      fs.writeFileSync(path.join(dir, 'fail'), '');
+      const unreadable = run(show(undefined));
+      expect(unreadable).toMatchObject({ rc: 'rc=0', loader: undefined });
+      expect(unreadable.stderr).toMatch(/cannot read nftables\.service's commands \(systemctl show: Failed to connect to bus.*\); whether it runs the host tables' loader is not recorded/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

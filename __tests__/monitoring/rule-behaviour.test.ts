@@ -483,6 +483,11 @@ describeWithPromtool('the rendered alert rules, evaluated by promtool', () => {
         { at: '17m', alert: 'HostTablesLoaderBypassed', labels: [{ ...prod, severity: 'warning', notify: 'ops' }] },
       ],
     });
+    // Its fix named the egress allowlist's copy of the loader, which a machine without the allowlist does not have.
+    const doc = parse(fs.readFileSync(rules(Phase.ONE, 'production', { annotations: true }), 'utf8'));
+    const description: string = doc.groups.flatMap((g: any) => g.rules).find((r: any) => r.alert === 'HostTablesLoaderBypassed').annotations.description;
+    expect(description).toMatch(/ls \S*\/usr\/local\/sbin\/sovereign-\*-nftables\)/);
+    expect(description).not.toMatch(/sovereign-egress-nftables/);
   });
 
   test('the egress allowlist: a missing table (by the refresh or the 2-minute check) or a stale check is critical after 5 minutes, a failing or stopped refresh a warning after 20', () => {

@@ -13,7 +13,7 @@ import { IDENTITY_UNIT } from '../hetzner/private/machine-identity';
 import { TEXTFILE_DIR } from '../monitoring/private/paths';
 import { requireMachine } from '../hetzner/private/require-machine';
 import {
-  HOST_TABLES_LOADER, HOST_TABLES_LOCK, hostTableDefinition, hostTableDefinitionPath, hostTablesLoaderPath, nftablesDropInPath, nftablesServiceDropIn, replacingTable, tableBootUnit,
+  HOST_TABLES_LOADER, HOST_TABLES_LOCK, hostTableDefinition, hostTableNames, nftablesServiceDropIn, replacingTable, tableBootUnit,
 } from '../hetzner/private/nftables-table';
 import { TableCheckOptions, tableCheckFiles, tableCheckPath, tableCheckRuntimeFiles } from '../hetzner/private/table-check';
 import { resolveTemplate } from '../hetzner/private/terraform-template';
@@ -654,17 +654,19 @@ const KEPT_SETS_FILE = '/var/lib/sovereign/egress/last-sets.nft';
  * loads, one at a time (`HOST_TABLES_LOCK`, in a directory of root's alone).
  */
 const LOCK_FILE = HOST_TABLES_LOCK;
+/** The table's names: its loader copy's, its definition's, its drop-in's, the table's own. */
+const EGRESS_HOST_TABLE = hostTableNames('inet', 'sovereign-egress');
 /** The table's check: its refresh runs every 10 minutes, and a flush no drop-in follows left outbound traffic open until then. */
 export const EGRESS_CHECK_UNIT = 'sovereign-egress-check';
 /** Has nftables.service load the table, with the addresses the last refresh loaded, in the transaction that flushes the ruleset. */
-export const EGRESS_NFTABLES_DROP_IN = nftablesDropInPath('sovereign-egress');
+export const EGRESS_NFTABLES_DROP_IN = EGRESS_HOST_TABLE.dropIn;
 /** nftables.service's loader (`HOST_TABLES_LOADER`), this part's copy, and the command that prints the table for it. */
-const NFTABLES_LOADER = hostTablesLoaderPath('sovereign-egress');
-const TABLE_DEFINITION = hostTableDefinitionPath('sovereign-egress');
+const NFTABLES_LOADER = EGRESS_HOST_TABLE.loader;
+const TABLE_DEFINITION = EGRESS_HOST_TABLE.definition;
 const UNITS = '/etc/systemd/system';
 const BOOT_UNIT = 'sovereign-egress.service';
 const REFRESH_UNIT = 'sovereign-egress-refresh';
-const TABLE = 'inet sovereign_egress';
+const TABLE = EGRESS_HOST_TABLE.table;
 
 /**
  * The table, loadable again at any time in one `nft -f` transaction: the first line creates the
@@ -974,6 +976,7 @@ const EGRESS_CHECK: TableCheckOptions = {
   name: EGRESS_CHECK_UNIT,
   owner: 'EgressAllowlist',
   table: TABLE,
+  loader: NFTABLES_LOADER,
   what: 'Egress allowlist',
   presentMetric: EGRESS_CHECK_PRESENT_METRIC,
   timestampMetric: EGRESS_CHECK_TIMESTAMP_METRIC,

@@ -2,10 +2,12 @@ import { BundleFile } from '../../hetzner/machine-bundle';
 import { IMachine } from '../../hetzner/machine';
 import { IDENTITY_UNIT_LINES } from '../../hetzner/private/machine-identity';
 import {
-  HOST_TABLES_LOADER, hostTableDefinition, hostTableDefinitionPath, hostTablesLoaderPath, nftablesDropInPath, nftablesServiceDropIn, tableBootUnit,
+  HOST_TABLES_LOADER, hostTableDefinition, nftablesServiceDropIn, replacingTable, tableBootUnit,
 } from '../../hetzner/private/nftables-table';
 import { Schedule } from '../schedule';
-import { METADATA_GUARD_CHECK, METADATA_GUARD_RUNTIME_FILES, metadataGuardCheckFiles } from './metadata-guard-check';
+import {
+  METADATA_GUARD_CHECK, METADATA_GUARD_HOST_TABLE, METADATA_GUARD_RUNTIME_FILES, METADATA_GUARD_TABLE, metadataGuardCheckFiles,
+} from './metadata-guard-check';
 import { ASKPASS, COMMON, TABLE_DIGEST_SQL } from './scripts';
 
 /** Where the tooling keeps its configuration and secrets on the machine. */
@@ -73,15 +75,12 @@ export function timer(description: string, schedule: Schedule, randomizedDelay: 
 }
 
 export const METADATA_GUARD_RULESET = `${ETC}/metadata-guard.nft`;
-/** Its name among the host tables (`HOST_TABLES_DIR`), its drop-in's and its loader's. */
-export const METADATA_GUARD_HOST_TABLE = 'sovereign-metadata-guard';
+/** Its boot unit: loads the table at every boot, before the network; a rollout reloads it. */
+export const METADATA_GUARD_UNIT = 'sovereign-metadata-guard.service';
 
 const METADATA_GUARD = `# Written by cdktf-sovereign-hetzner. Only root may query the metadata service: the user data
 # (readable at http://169.254.169.254/hetzner/v1/userdata) holds the backup secrets.
-table inet sovereign_metadata_guard
-delete table inet sovereign_metadata_guard
-table inet sovereign_metadata_guard {
-  chain output {
+${replacingTable(METADATA_GUARD_TABLE, `  chain output {
     type filter hook output priority 0; policy accept;
     ip daddr 169.254.169.254 meta skuid != 0 reject
   }
@@ -89,8 +88,7 @@ table inet sovereign_metadata_guard {
     type filter hook forward priority 0; policy accept;
     ip daddr 169.254.169.254 reject
   }
-}
-`;
+`)}`;
 
 /**
  * The part every machine with backup tooling gets once: the shared functions, the table digest,
@@ -110,12 +108,12 @@ export function ensureBasePart(machine: IMachine): void {
       file(METADATA_GUARD_RULESET, METADATA_GUARD, '0644'),
       // A host table: nftables.service's restart, reload and stop load it in their transaction (its unit is a oneshot
       // that has run; without these the guard was gone until the next boot).
-      file(nftablesDropInPath(METADATA_GUARD_HOST_TABLE), nftablesServiceDropIn('backup tooling', hostTablesLoaderPath(METADATA_GUARD_HOST_TABLE)), '0644'),
-      file(hostTablesLoaderPath(METADATA_GUARD_HOST_TABLE), HOST_TABLES_LOADER, '0755'),
-      file(hostTableDefinitionPath(METADATA_GUARD_HOST_TABLE), hostTableDefinition('backup tooling', `exec cat ${METADATA_GUARD_RULESET}`), '0755'),
+      file(METADATA_GUARD_HOST_TABLE.dropIn, nftablesServiceDropIn('backup tooling', METADATA_GUARD_HOST_TABLE.loader), '0644'),
+      file(METADATA_GUARD_HOST_TABLE.loader, HOST_TABLES_LOADER, '0755'),
+      file(METADATA_GUARD_HOST_TABLE.definition, hostTableDefinition('backup tooling', `exec cat ${METADATA_GUARD_RULESET}`), '0755'),
       // Loaded before the network, as the other host tables: its unit ran after basic.target, beside the other
       // services, with the network up, so a process of another user started at boot could read the user data first.
-      file(`${UNITS}/sovereign-metadata-guard.service`, tableBootUnit({
+      file(`${UNITS}/${METADATA_GUARD_UNIT}`, tableBootUnit({
         description: 'Only root may query the metadata service (user data holds backup secrets)', rulesetFile: METADATA_GUARD_RULESET,
       }), '0644'),
       // Loads it again when something removed it (a load that left it out, nft delete table), and tells monitoring.

@@ -1,5 +1,5 @@
 /**
- * What the host tables (the egress allowlist, the private-network ingress) share: a table loadable again at any
+ * What the host tables (the egress allowlist, the private-network ingress, the metadata guard) share: a table loadable again at any
  * time in one `nft -f` transaction, and the unit that loads it at every boot, before any interface comes up.
  */
 
@@ -87,7 +87,7 @@ export const HOST_TABLES_DIR = '/usr/local/lib/sovereign/host-tables';
 export const HOST_TABLES_LOCK = '/run/sovereign-egress/lock';
 
 /** Where the parts put their copies of the loader. */
-const LOADERS_DIR = '/usr/local/sbin';
+export const LOADERS_DIR = '/usr/local/sbin';
 
 /**
  * Where a table's part puts its copy of the loader (`HOST_TABLES_LOADER`), which its drop-in runs. Its presence tells
@@ -101,6 +101,28 @@ export function hostTablesLoaderPath(name: string): string {
 /** Where a table's part puts the command that prints its definition. */
 export function hostTableDefinitionPath(name: string): string {
   return `${HOST_TABLES_DIR}/${name}`;
+}
+
+/** A host table's names, all made from its part's one (`HostTableNames.name`), as the loader expects them. */
+export interface HostTableNames {
+  /** The part's name for the table (`sovereign-egress`): its definition's, its loader copy's and its drop-in's. */
+  readonly name: string;
+  /** The table, family and name: the part's name with `-` as `_` (`inet sovereign_egress`), by which the loader finds it live. */
+  readonly table: string;
+  /** The part's copy of the loader (`hostTablesLoaderPath`). */
+  readonly loader: string;
+  /** The command that prints its definition (`hostTableDefinitionPath`). */
+  readonly definition: string;
+  /** Its drop-in for nftables.service (`nftablesDropInPath`). */
+  readonly dropIn: string;
+}
+
+/**
+ * The names of the host table `name` of `family`: the loader finds a damaged definition's live table by its copy's
+ * name, `-` as `_`, so the copy, the definition and the table are named from one.
+ */
+export function hostTableNames(family: 'ip' | 'inet', name: string): HostTableNames {
+  return { name, table: `${family} ${name.replace(/-/g, '_')}`, loader: hostTablesLoaderPath(name), definition: hostTableDefinitionPath(name), dropIn: nftablesDropInPath(name) };
 }
 
 /**

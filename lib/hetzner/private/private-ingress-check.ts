@@ -1,5 +1,5 @@
 import type { BundleFile } from '../machine-bundle';
-import { PRIVATE_INGRESS_RULESET, PRIVATE_INGRESS_TABLE } from './private-ingress-table';
+import { PRIVATE_INGRESS_NFTABLES_LOADER, PRIVATE_INGRESS_RULESET, PRIVATE_INGRESS_TABLE } from './private-ingress-table';
 import { TableCheckOptions, tableCheckFiles, tableCheckRuntimeFiles, tableCheckScript, tableCheckTextfile } from './table-check';
 
 // The private-network table's check (`tableCheckFiles`), as the egress allowlist has its own.
@@ -27,6 +27,7 @@ function options(): TableCheckOptions {
     name: PRIVATE_INGRESS_CHECK,
     owner: 'PrivateIngress',
     table: PRIVATE_INGRESS_TABLE,
+    loader: PRIVATE_INGRESS_NFTABLES_LOADER,
     what: 'Private-network ingress',
     presentMetric: PRIVATE_INGRESS_PRESENT_METRIC,
     timestampMetric: PRIVATE_INGRESS_CHECK_TIMESTAMP_METRIC,

@@ -1,7 +1,7 @@
 import type { IMachine } from '../machine';
 import type { BundlePart } from '../machine-bundle';
 import {
-  HOST_TABLES_LOADER, hostTableDefinition, hostTableDefinitionPath, hostTablesLoaderPath, nftablesDropInPath, nftablesServiceDropIn, replacingTable, tableBootUnit,
+  HOST_TABLES_LOADER, hostTableDefinition, hostTableNames, nftablesServiceDropIn, replacingTable, tableBootUnit,
 } from './nftables-table';
 import { privateAddressOf } from './private-address';
 import { PRIVATE_INGRESS_CHECK, PRIVATE_INGRESS_RUNTIME_FILES, privateIngressCheckFiles } from './private-ingress-check';
@@ -20,16 +20,18 @@ export interface PrivateIngressRule {
   readonly purpose: string;
 }
 
-export const PRIVATE_INGRESS_TABLE = 'ip sovereign_private_ingress';
+/** The table's names: its loader copy's, its definition's, its drop-in's, the table's own. */
+const HOST_TABLE = hostTableNames('ip', 'sovereign-private-ingress');
+export const PRIVATE_INGRESS_TABLE = HOST_TABLE.table;
 export const PRIVATE_INGRESS_RULESET = '/etc/nftables.d/sovereign-private-ingress.nft';
 export const PRIVATE_INGRESS_UNIT = 'sovereign-private-ingress.service';
 export const PRIVATE_INGRESS_PART = 'private-network ingress';
 /** Has nftables.service load the table in the transaction that flushes the ruleset (`systemctl restart nftables`). */
-export const PRIVATE_INGRESS_NFTABLES_DROP_IN = nftablesDropInPath('sovereign-private-ingress');
+export const PRIVATE_INGRESS_NFTABLES_DROP_IN = HOST_TABLE.dropIn;
 /** nftables.service's loader (`HOST_TABLES_LOADER`), this part's copy. */
-export const PRIVATE_INGRESS_NFTABLES_LOADER = hostTablesLoaderPath('sovereign-private-ingress');
+export const PRIVATE_INGRESS_NFTABLES_LOADER = HOST_TABLE.loader;
 /** The command that prints the table for the loader. */
-export const PRIVATE_INGRESS_DEFINITION = hostTableDefinitionPath('sovereign-private-ingress');
+export const PRIVATE_INGRESS_DEFINITION = HOST_TABLE.definition;
 
 const declared = new WeakMap<IMachine, PrivateIngressRule[]>();
 

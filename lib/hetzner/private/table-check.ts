@@ -1,8 +1,8 @@
 import { TEXTFILE_DIR } from '../../monitoring/private/paths';
 import type { BundleFile } from '../machine-bundle';
-import { hostTablesLoaderPath } from './nftables-table';
+import { LOADERS_DIR } from './nftables-table';
 
-// A host table's check (the private-network ingress, the egress allowlist): the table is loaded again when something
+// A host table's check (the egress allowlist, the private-network ingress, the metadata guard): the table is loaded again when something
 // flushed the ruleset between boots and deploys (`nft flush ruleset`, a firewall tool: nothing loads it again with
 // them, as nftables.service's drop-ins do), and whether it is there is recorded for node exporter, where an alert reads it. A repair is recorded too
 // (counted, and when): the check loads the table at once, so "present" alone never showed that it had been gone.
@@ -21,7 +21,7 @@ export interface TableCheckOptions {
   readonly presentMetric: string;
   /** When the last check ran: the alert reads it to tell a stale answer (a stopped timer, a killed check). */
   readonly timestampMetric: string;
-  /** How many times a check found the table missing and loaded it again (a counter, kept across runs in the textfile). */
+  /** How many times a check found the table missing and loaded it again (a counter, kept across runs in the state file beside the textfile). */
   readonly repairsMetric: string;
   /** When a check last found the table missing and loaded it again (Unix time; 0: never): the repair alert reads it. */
   readonly lastRepairMetric: string;
@@ -31,6 +31,8 @@ export interface TableCheckOptions {
   readonly textfileDirVariable: string;
   /** Shell lines that set the variables `load` reads (each overridable). */
   readonly variables: readonly string[];
+  /** The part's copy of nftables.service's loader (`HostTableNames.loader`), which the check's messages name. */
+  readonly loader: string;
   /** The shell command that loads the table. */
   readonly load: string;
   /** What `load` does, for the message (`loading $RULESET_FILE`). */
@@ -70,49 +72,61 @@ ${o.variables.join('\n')}
 TEXTFILE_DIR=\${${o.textfileDirVariable}:-${TEXTFILE_DIR}}
 present() { nft list table ${o.table} >/dev/null 2>&1; }
 out="$TEXTFILE_DIR/${o.textfile}.prom"
-# The repairs so far (node exporter keeps no state of its own): from the state file beside the textfile, which
-# removing the textfile leaves (the counter and the last repair's time went back to 0 with it); from the textfile
-# the last check wrote where there is none yet (a check rendered before it).
+# The repairs so far (node exporter keeps no state of its own): the larger of the state file beside the textfile,
+# which removing the textfile leaves (the counter and the last repair's time went back to 0 with it), and the
+# textfile (a check rendered before the state file, after an upgrade, a revert and an upgrade again, counted on in it).
 state="$TEXTFILE_DIR/${tableCheckStateName(o)}"
 previous() {
-  for f in "$state" "$out"; do
-    v=$(sed -n "s/^$1 \\([0-9][0-9]*\\)$/\\1/p" "$f" 2>/dev/null | head -n 1)
-    [ -z "$v" ] || { echo "$v"; return; }
-  done
+  v=$(sed -n "s/^$1 \\([0-9][0-9]*\\)$/\\1/p" "$state" "$out" 2>/dev/null | sort -n | tail -n 1)
+  echo "\${v:-0}"
 }
-repairs=$(previous ${o.repairsMetric}); repairs=\${repairs:-0}
-last_repair=$(previous ${o.lastRepairMetric}); last_repair=\${last_repair:-0}
+repairs=$(previous ${o.repairsMetric})
+last_repair=$(previous ${o.lastRepairMetric})
 missing=0
 if ! present; then
   echo "${o.name}: table ${o.table} is missing; ${o.loading}" >&2
   missing=1
   ${o.load}
 fi
-# Whether nftables.service still runs the loader (one command each, a copy's \`start\`, \`reload\`, \`stop\`): a drop-in
-# that sorts after the parts' and resets ExecStart= drops the host tables from every restart, silently. Not in the
-# exit code: the table is there now; the metric's alert names the fix. Not asked where systemd is not running (a
-# container, a test: no nftables.service), and then not recorded.
+# Whether nftables.service still runs the loader (one command each, an executable copy's \`start\`, \`reload\`, \`stop\`): a
+# drop-in that sorts after the parts' and resets ExecStart= drops the host tables from every restart, silently. Not in
+# the exit code: the table is there now; the metric's alert names the fix. Not asked where systemd is not running (a
+# container, a test: no nftables.service), and not recorded where nftables.service never runs (masked, not
+# installed: its restarts drop nothing) or cannot be read (that is no bypass: the alert would name the wrong fix).
+LOADERS=\${SOVEREIGN_HOST_TABLES_LOADERS:-${LOADERS_DIR}}
 loader=''
 if [ -z "\${SOVEREIGN_SYSTEMCTL:-}" ] && [ ! -d /run/systemd/system ]; then
   :
-elif show=$(\${SOVEREIGN_SYSTEMCTL:-systemctl} show -p ExecStart -p ExecReload -p ExecStop nftables.service 2>/dev/null); then
-  bypassed=''
-  for kv in ExecStart:start ExecReload:reload ExecStop:stop; do
-    key=\${kv%%:*}
-    if [ "$(printf '%s\\n' "$show" | grep -c "^$key=")" != 1 ] \\
-      || ! printf '%s\\n' "$show" | grep -q "^$key={.* argv\\\\[\\\\]=${hostTablesLoaderPath('sovereign-[a-z-]*')} \${kv#*:} ;"; then
-      bypassed="$bypassed $key="
-    fi
-  done
-  if [ -z "$bypassed" ]; then
-    loader=1
-  else
-    loader=0
-    echo "${o.name}: nftables.service does not run the host tables' loader for$bypassed: a drop-in read after nftables.service.d/zz-sovereign-*.conf resets it, so every restart, reload or stop leaves the host tables out. systemctl cat nftables shows it: remove its reset, or run ${hostTablesLoaderPath('sovereign-egress')} start|reload|stop (or another part's copy) in it; then systemctl daemon-reload" >&2
-  fi
+elif ! show=$(\${SOVEREIGN_SYSTEMCTL:-systemctl} show -p LoadState -p ExecStart -p ExecReload -p ExecStop nftables.service 2>&1); then
+  echo "${o.name}: cannot read nftables.service's commands (systemctl show: $show); whether it runs the host tables' loader is not recorded" >&2
 else
-  loader=0
-  echo "${o.name}: cannot read nftables.service's commands (systemctl show)" >&2
+  case $(printf '%s\\n' "$show" | sed -n 's/^LoadState=//p') in
+    loaded)
+      bypassed=''; unusable=''
+      for kv in ExecStart:start ExecReload:reload ExecStop:stop; do
+        key=\${kv%%:*}
+        p=$(printf '%s\\n' "$show" | sed -n "s/^$key={.* argv\\[\\]=\\([^ ]*\\) \${kv#*:} ;.*/\\1/p")
+        if [ "$(printf '%s\\n' "$show" | grep -c "^$key=")" != 1 ]; then
+          bypassed="$bypassed $key="
+        else
+          case "$p" in
+            "$LOADERS"/sovereign-*-nftables) [ -x "$p" ] || unusable="$unusable $key=$p" ;;
+            *) bypassed="$bypassed $key=" ;;
+          esac
+        fi
+      done
+      loader=1
+      if [ -n "$bypassed" ]; then
+        loader=0
+        echo "${o.name}: nftables.service does not run the host tables' loader for$bypassed: a drop-in read after nftables.service.d/zz-sovereign-*.conf resets it, so every restart, reload or stop leaves the host tables out. systemctl cat nftables shows it: remove its reset, or run ${o.loader} start|reload|stop in it; then systemctl daemon-reload" >&2
+      fi
+      if [ -n "$unusable" ]; then
+        loader=0
+        echo "${o.name}: nftables.service runs a copy of the host tables' loader that is missing or not executable ($unusable ): its start, reload and stop fail. The next deploy writes it again; until then chmod 0755 it, or run ${o.loader} in its place" >&2
+      fi ;;
+    masked|not-found) : ;;
+    *) echo "${o.name}: cannot read nftables.service's commands (systemctl show: $show); whether it runs the host tables' loader is not recorded" >&2 ;;
+  esac
 fi
 value=0; rc=1
 # A repair is a table loaded again: a load that failed is no repair (the table's own alert tells it is missing).

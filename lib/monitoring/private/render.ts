@@ -361,7 +361,7 @@ export function renderRules(model: ProberModel): string {
           labels: { severity: AlertSeverity.WARNING, notify },
           annotations: {
             summary: "nftables.service of {{ $labels.instance }} does not run the host tables' loader: every restart, reload or stop leaves the host tables out",
-            description: `A drop-in read after nftables.service.d/zz-sovereign-*.conf resets ExecStart=, ExecReload= or ExecStop= (journalctl -u sovereign-*-check.service names which). systemctl cat nftables shows it: remove its reset, or run ${hostTablesLoaderPath('sovereign-egress')} start|reload|stop (or another part's copy) in it, then systemctl daemon-reload.`,
+            description: `A drop-in read after nftables.service.d/zz-sovereign-*.conf resets ExecStart=, ExecReload= or ExecStop= (journalctl -u sovereign-*-check.service names which). systemctl cat nftables shows it: remove its reset, or run the host tables' loader in it (start|reload|stop of the machine's own copy: ls ${hostTablesLoaderPath('sovereign-*')}), then systemctl daemon-reload.`,
           },
         },
         {
