@@ -6,7 +6,7 @@ import { TerraformStack, Testing } from 'cdktf';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import { Environment, Location, Machine, Port, PostgresDatabase, PrivateIngress, PrivateNetwork, SecretVariable, ServerType, SshKey } from '../../lib';
 import { METADATA_GUARD_CHECK, METADATA_GUARD_TABLE } from '../../lib/backup/private/metadata-guard-check';
-import { ensureBasePart, METADATA_GUARD_RULESET } from '../../lib/backup/private/tooling';
+import { BASE_PART, ensureBasePart, METADATA_GUARD_RULESET, METADATA_GUARD_UNIT } from '../../lib/backup/private/tooling';
 import { HOST_TABLES_DIR, hostTableDefinition } from '../../lib/hetzner/private/nftables-table';
 import { PRIVATE_INGRESS_CHECK } from '../../lib/hetzner/private/private-ingress-check';
 import { HOST_TABLES_LOADER_METRIC } from '../../lib/hetzner/private/table-check';
@@ -500,6 +500,30 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
     const tables = 'table inet sovereign_metadata_guard,table ip sovereign_private_ingress,';
     expect(r.stdout.trim().split('\n')).toEqual([`boot rc=0 ${tables}`, `restart rc=0 table inet filter,${tables}`, `reload rc=0 table inet filter,${tables}`, `stop rc=0 ${tables}`]);
     expect(r.stderr).toBe('');
+  });
+
+  // The guard's part ran only `systemctl enable --now` of its boot unit, a oneshot that stays active once it has run:
+  // a rollout that changed its ruleset started nothing, and the old table stayed loaded until the next boot.
+  test("a rollout that changes the metadata guard's ruleset loads it: the part's commands reload its active unit", () => {
+    const bundle = bundleOf(synthExample(phase3Traction).stacks['phase3-traction-production'], 'phase3-traction-production-app');
+    const part = bundle.parts.find((p) => p.name === BASE_PART)!;
+    const files = new Map(part.files.map((f) => [f.path, f.content ?? '']));
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'metadata-guard-rollout-'));
+    const ruleset = path.join(dir, 'guard.nft');
+    // What an earlier release loaded at boot: the guard without its forward chain.
+    const earlier = path.join(dir, 'earlier.nft');
+    fs.writeFileSync(earlier, files.get(METADATA_GUARD_RULESET)!.replace(/ {2}chain forward \{[^}]*\}\n/, ''));
+    fs.writeFileSync(ruleset, files.get(METADATA_GUARD_RULESET)!);
+    const unit = new Unit(METADATA_GUARD_UNIT, files.get(`/etc/systemd/system/${METADATA_GUARD_UNIT}`)!);
+    const exec = (key: string) => unit.values('Service', key).map((c) => c.split(METADATA_GUARD_RULESET).join(ruleset)).join(' && ');
+    // systemctl as it treats the guard's unit, active since boot: start and enable --now run nothing; a reload runs ExecReload, a restart ExecStart.
+    const systemctl = path.join(dir, 'systemctl');
+    fs.writeFileSync(systemctl, `#!/bin/sh\ncase " $* " in *" ${METADATA_GUARD_UNIT} "*)\n  case "$1" in reload|reload-or-restart|try-reload-or-restart) ${exec('ExecReload')} ;; restart|try-restart) ${exec('ExecStart')} ;; esac ;;\nesac\n`, { mode: 0o755 });
+    const commands = (part.commands ?? []).map((c) => (Array.isArray(c) ? c.join(' ') : c).replace(/^systemctl /, `${systemctl} `));
+    expect(commands.length).toBeGreaterThan(0);
+    const r = spawnSync('unshare', ['-n', 'sh', '-c', `nft -f ${earlier} && ${commands.join(' && ')}; echo "rc=$?"; `
+      + `nft list table ${METADATA_GUARD_TABLE} | grep -c 'ip daddr 169.254.169.254 reject'`], { encoding: 'utf8' });
+    expect({ out: r.stdout.trim().split('\n'), stderr: r.stderr }).toEqual({ out: ['rc=0', '1'], stderr: '' });
   });
 
   // The metadata guard had no check: a load that left it out, or `nft delete table`, let any process read the backup

@@ -121,7 +121,10 @@ export function ensureBasePart(machine: IMachine): void {
     ],
     commands: [
       ['systemctl', 'daemon-reload'],
-      ['systemctl', 'enable', '--now', 'sovereign-metadata-guard.service', `${METADATA_GUARD_CHECK}.timer`],
+      ['systemctl', 'enable', '--now', METADATA_GUARD_UNIT, `${METADATA_GUARD_CHECK}.timer`],
+      // A oneshot that has run stays active: enable --now starts nothing, and a changed ruleset stayed unloaded until
+      // the next boot. Loads it, or replaces it in one transaction.
+      ['systemctl', 'reload-or-restart', METADATA_GUARD_UNIT],
     ],
   });
 }
