@@ -6,7 +6,7 @@ import { BundlePart, MachineBundle } from '../../lib';
 import { Duration } from '../../lib/core/duration';
 import { adminKeysPart } from '../../lib/hetzner/private/admin-keys-part';
 import { hostTablesLoaderPath, nftablesDropInPath, nftablesServiceDropIn } from '../../lib/hetzner/private/nftables-table';
-import { PRIVATE_INGRESS_TEXTFILE } from '../../lib/hetzner/private/private-ingress-check';
+import { PRIVATE_INGRESS_RUNTIME_FILES } from '../../lib/hetzner/private/private-ingress-check';
 import { PRIVATE_INGRESS_NFTABLES_DROP_IN } from '../../lib/hetzner/private/private-ingress-table';
 import { ROLLOUT_AGENT } from '../../lib/hetzner/private/rollout-agent';
 import { AgentMachine } from '../setup/agent-machine';
@@ -1105,6 +1105,26 @@ describe('the rollout agent', () => {
     expect(run.output).toMatch(/nftables.service lost its drop-in zz-sovereign-private-ingress.conf: not restarted \(its restart removes every nftables table but the host tables\)/);
   });
 
+  // Review: the parts' drop-ins were renamed 50-sovereign-*.conf to zz-sovereign-*.conf (to sort after override.conf),
+  // and no rollout across the rename was tested: the new name written before the old one goes, one daemon-reload,
+  // nftables.service never restarted, and a failed rollout puts the old name back.
+  test('a drop-in renamed from 50- to zz-: one daemon-reload and no restart; a failed rollout puts 50- back', () => {
+    const m = machine();
+    const old50 = PRIVATE_INGRESS_NFTABLES_DROP_IN.replace('/zz-', '/50-');
+    expect(old50).not.toBe(PRIVATE_INGRESS_NFTABLES_DROP_IN);
+    const content = nftablesServiceDropIn('Test', hostTablesLoaderPath('sovereign-private-ingress'));
+    const tables = (dropIn: string, fail = false): BundlePart => ({ name: 'tables', files: [{ path: dropIn, content }], ...(fail ? { commands: [['false']] } : {}) });
+    expect(m.apply([app('a=1\n'), tables(old50)]).status).toBe(0);
+    // The upgrade fails at a later step: the rollback puts 50- back and takes zz- away.
+    expect(m.apply([app('a=1\n'), tables(PRIVATE_INGRESS_NFTABLES_DROP_IN, true)]).status).toBe(1);
+    expect([m.read(old50), m.read(PRIVATE_INGRESS_NFTABLES_DROP_IN)]).toEqual([content, undefined]);
+    expect(m.systemctl()).not.toContainEqual(expect.stringMatching(/nftables/));
+    const run = m.apply([app('a=1\n'), tables(PRIVATE_INGRESS_NFTABLES_DROP_IN)]);
+    expect(run.status).toBe(0);
+    expect([m.read(old50), m.read(PRIVATE_INGRESS_NFTABLES_DROP_IN)]).toEqual([undefined, content]);
+    expect(m.systemctl()).toEqual(['daemon-reload']);
+  });
+
   // Review: a whole file the bundle had put over Debian's nftables.service was said to be a lost drop-in.
   test("a removed whole file over Debian's nftables.service is named as such, and nftables.service is never restarted", () => {
     const m = machine();
@@ -1121,7 +1141,7 @@ describe('the rollout agent', () => {
   // (0) kept PrivateIngressNotLoaded firing for a machine that no longer has the table.
   test("a part's runtime files (its textfile metric) go when the part leaves the bundle, and when a rollout that added it rolls back", () => {
     const m = machine();
-    const metric = PRIVATE_INGRESS_TEXTFILE;
+    const [metric] = PRIVATE_INGRESS_RUNTIME_FILES; // its textfile
     const check = (fail = false): BundlePart => ({
       name: 'check',
       runtimeFiles: [metric],
@@ -1145,7 +1165,7 @@ describe('the rollout agent', () => {
   // that did not list it, while the part kept running (its alerts lost the failure metric and the watched-since time).
   test("a part that stays keeps its runtime files: a failed upgrade that lists them and a revert to a version that did not remove none", () => {
     const m = machine();
-    const metric = PRIVATE_INGRESS_TEXTFILE;
+    const [metric] = PRIVATE_INGRESS_RUNTIME_FILES; // its textfile
     const check = (listed: boolean, fail = false): BundlePart => ({
       name: 'check',
       ...(listed ? { runtimeFiles: [metric] } : {}),

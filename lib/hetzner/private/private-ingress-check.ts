@@ -1,6 +1,6 @@
 import type { BundleFile } from '../machine-bundle';
 import { PRIVATE_INGRESS_NFTABLES_LOADER, PRIVATE_INGRESS_RULESET, PRIVATE_INGRESS_TABLE } from './private-ingress-table';
-import { TableCheckOptions, tableCheckFiles, tableCheckRuntimeFiles, tableCheckScript, tableCheckTextfile } from './table-check';
+import { TableCheckOptions, tableCheckFiles, tableCheckRuntimeFiles, tableCheckScript } from './table-check';
 
 // The private-network table's check (`tableCheckFiles`), as the egress allowlist has its own.
 
@@ -16,8 +16,6 @@ export const PRIVATE_INGRESS_CHECK_TIMESTAMP_METRIC = 'sovereign_private_ingress
 export const PRIVATE_INGRESS_REPAIRS_METRIC = 'sovereign_private_ingress_check_repairs_total';
 /** When the check last found the table missing and loaded it again (0: never); the repair alert reads it. */
 export const PRIVATE_INGRESS_LAST_REPAIR_METRIC = 'sovereign_private_ingress_check_last_repair_timestamp_seconds';
-/** The file the check writes for node exporter; it goes when the part does (`BundlePart.runtimeFiles`). */
-export const PRIVATE_INGRESS_TEXTFILE = tableCheckTextfile({ textfile: 'sovereign_private_ingress' });
 /** What the check writes (the textfile, its repairs' state): they go when the part does. */
 export const PRIVATE_INGRESS_RUNTIME_FILES = tableCheckRuntimeFiles({ textfile: 'sovereign_private_ingress' });
 

@@ -57,7 +57,7 @@ export function tableCheckRuntimeFiles(options: Pick<TableCheckOptions, 'textfil
 }
 
 /** The file a check writes for node exporter; it goes when the part does (`BundlePart.runtimeFiles`). */
-export function tableCheckTextfile(options: Pick<TableCheckOptions, 'textfile'>): string {
+function tableCheckTextfile(options: Pick<TableCheckOptions, 'textfile'>): string {
   return `${TEXTFILE_DIR}/${options.textfile}.prom`;
 }
 
