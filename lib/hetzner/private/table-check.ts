@@ -42,7 +42,8 @@ export interface TableCheckOptions {
 /**
  * Whether nftables.service runs the host tables' loader for its start, reload and stop (1) or not (0: a drop-in read
  * after the parts' resets one of them, and every restart drops the host tables until the checks load them again).
- * Every check writes it, labelled with its own name (`check`), so the series of one machine never collide.
+ * Every check writes it, labelled with its own name (`check`), so the series of one machine never collide. Not written
+ * where nftables.service never runs (masked, not installed) or `systemctl show` cannot tell: neither is a bypass.
  */
 export const HOST_TABLES_LOADER_METRIC = 'sovereign_host_tables_loader_in_place';
 
