@@ -8,6 +8,7 @@ import { HetznerStandIn } from '../../testing';
 import { synthesizedBundle } from '../../testing/bundle';
 import { checkedStack, policy } from './fixtures';
 import { expectRefused, outcomeOf } from './refusal';
+import { warningsOf } from '../setup/stack';
 
 // Issue #14, bypass 8: the host allowlist is derived from what the product itself declares. The
 // backup plan, the restore drill and the monitoring declare their own destinations
@@ -281,6 +282,24 @@ describe('an offsite S3 endpoint is declared on its own port', () => {
       backUp(stack, app(stack, { dataClasses: [DataClass.PUBLIC], egress }), { port: Port.of(8443) });
       return stack;
     }, /production\/App\.egress: 'the backup target \(S3 bucket at .*\) the backup jobs write to \(known at deploy\) on TCP 8443' is not allowed: .* Fix: .*FirewallRule\.tcpOut\(8443, FirewallRule\.ANYWHERE\)/);
+  });
+
+  // Outside ProductStacks no construct opens the endpoint's port: the team's rule does. The rule reached every allowlisted
+  // host on 8443 until the plan declared the endpoint there; now it reaches the endpoint alone, and synth says so.
+  test("the team's own rule on the endpoint's port is named (Egress-PortClaimed); a host the team declares there too is not warned of", () => {
+    const claimed = (declareOwn: boolean) => {
+      const stack = checkedStack();
+      const m = app(stack);
+      EgressAllowlist.apply(m, { policy });
+      m.allowOutbound(FirewallRule.tcpOut(8443, FirewallRule.ANYWHERE, { description: 'artifact store' }));
+      if (declareOwn) EgressAllowlist.requireHostnames(m, ['artifacts.acme.eu'], 'artifact store the deploys download release builds from', Port.of(8443));
+      backUp(stack, m, { port: Port.of(8443) });
+      Testing.synth(stack, true);
+      return warningsOf(stack).filter((w) => w.startsWith('Egress-PortClaimed'));
+    };
+    expect(claimed(false)).toEqual([expect.stringMatching(
+      /^Egress-PortClaimed: production\/App: TCP 8443, which the rule 'artifact store' opens out, reaches only a host known at deploy \(backup target \(S3 bucket at .*\) the backup jobs write to\).* Fix: .*requireHostnames\(machine, \[host\], purpose, Port\.of\(8443\)\)/)]);
+    expect(claimed(true)).toEqual([]);
   });
 
   // The endpoint is a secret, so synth cannot see the port its URL names: Terraform checks it at plan (a

@@ -2,7 +2,7 @@ import { TerraformStack, Testing } from 'cdktf';
 import { parse } from 'yaml';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import {
-  CloudInit, Component, DeadMansSwitch, Duration, EgressAllowlist, Environment, FirewallRule, Location, Machine, MonitoringPlan, Phase, PostponedRegister, Product, ProductProps, RestoreCheck,
+  CloudInit, Component, DeadMansSwitch, Duration, EgressAllowlist, Environment, FirewallRule, Location, Machine, MonitoringPlan, Phase, Port, PostponedRegister, Product, ProductProps, RestoreCheck,
   ROADMAP_THRESHOLDS, S3Provider, ServerType,
 } from '../../lib';
 import { ProductStacks } from '../../stacks';
@@ -262,6 +262,29 @@ describe('EnvironmentMonitoring', () => {
       EgressAllowlist.allowTcpPort(shared.app, 8443, 'package registry');
       synth(shared.stack);
       expect(warningsOf(shared.stack).filter((w) => w.startsWith('Egress-PortClaimed'))).toEqual([]);
+    });
+
+    test("Egress-PortClaimed: not for a port the team declared its own host on (allowTcpPort's recipe); each host named once, the narrow fix first", () => {
+      // The recipe of allowTcpPort's doc: the team's relay on 587 alone (its rule and its declaration), and the library's alert
+      // e-mail on 587 beside it. Nothing changed for the team's relay: it was declared on the port before the receiver came.
+      const mail = AlertReceiver.email('mail', { to: ['ops@acme.eu'], from: 'alerts@acme.eu', smarthost: 'smtp.mail.eu:587', username: 'alerts@acme.eu' });
+      const recipe = productFixture({ backups: false, plan: plan({ receivers: [mail] }) }).test;
+      recipe.app.allowOutbound(FirewallRule.tcpOut(587, FirewallRule.ANYWHERE, { description: 'app mail relay' }));
+      EgressAllowlist.requireHostnames(recipe.app, ['smtp.acme.eu'], 'mail relay the application sends its account e-mails through', Port.of(587));
+      synth(recipe.stack);
+      expect(warningsOf(recipe.stack).filter((w) => w.startsWith('Egress-PortClaimed'))).toEqual([]);
+      // Only the library's declarations on the port (a webhook and the switch, one host): the host is named once, and the fix
+      // that opens the port to one host comes before the one that opens it to every allowlisted host.
+      const deadMansSwitch = DeadMansSwitch.selfHosted({ hostname: 'hc.acme.eu', port: 8443 });
+      const hook = AlertReceiver.webhook('hc_hook', { hostname: 'hc.acme.eu', port: Port.of(8443) });
+      const claimed = productFixture({ backups: false, plan: plan({ deadMansSwitch, receivers: [hook] }) }).test;
+      claimed.app.allowOutbound(FirewallRule.tcpOut(8443, FirewallRule.ANYWHERE, { description: 'package registry' }));
+      synth(claimed.stack);
+      const [warning, ...more] = warningsOf(claimed.stack).filter((w) => w.startsWith('Egress-PortClaimed'));
+      expect(more).toEqual([]);
+      expect(warning.match(/hc\.acme\.eu/g)).toHaveLength(1);
+      expect(warning).toMatch(/reaches only hc\.acme\.eu \(alert receiver hc_hook that Alertmanager notifies; dead-man's switch that Alertmanager pings while it runs\)/);
+      expect(warning).toMatch(/Fix: .*EgressAllowlist\.requireHostnames\(machine, \[host\], purpose, Port\.of\(8443\)\).* or .*EgressAllowlist\.allowTcpPort\(machine, 8443, .*every allowlisted host/);
     });
 
     test('an HTTP check that follows redirects reaches its host on 443 too (http:// to https://); one that expects the 3xx, on its own port alone', () => {

@@ -12,7 +12,7 @@ import { Location } from '../hetzner/location';
 import { IMachine } from '../hetzner/machine';
 import { requireMachine } from '../hetzner/private/require-machine';
 import { ROLLOUT_COMMAND_TIMEOUT } from '../hetzner/private/rollout-agent';
-import { EgressAllowlist } from '../boundary/egress-allowlist';
+import { EgressAllowlist, requireConstructDestinations } from '../boundary/egress-allowlist';
 import { BACKUP_JOB_UNITS, jobMetricFiles } from '../monitoring/private/job-metrics';
 import { requireSensitive } from '../hetzner/storage-box';
 import { BackupTarget } from './backup-target';
@@ -424,8 +424,8 @@ export class BackupPlan extends Construct {
     this.protectedMachines.push(machine);
     if (postgres.enabled) this.dumpingMachines.add(machine);
     // The plan declares its own destinations, so the machine's egress allowlist holds them whoever builds the stack.
-    for (const t of this.targets) EgressAllowlist.requireHostnames(machine, [t.destination.host], `backup target (${t.description}) the backup jobs write to`, Port.of(t.destination.port));
-    EgressAllowlist.requireHostnames(machine, [this.heartbeat.host], 'backup heartbeat pinged after each backup');
+    for (const t of this.targets) requireConstructDestinations(machine, [t.destination.host], `backup target (${t.description}) the backup jobs write to`, Port.of(t.destination.port));
+    requireConstructDestinations(machine, [this.heartbeat.host], 'backup heartbeat pinged after each backup');
     // The jobs send the backups out: they run only once the machine's allowlist is loaded.
     EgressAllowlist.guardUnits(machine, ['backup-bootstrap', ...(postgres.enabled ? ['backup-dump'] : []), 'backup-push', 'backup-prune', 'backup-check'].map((u) => `${u}.service`));
     this.heartbeat.requireHttps(this, 'the backup heartbeat');

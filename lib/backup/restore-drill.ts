@@ -7,7 +7,7 @@ import { invalidValue, missingValue, ValidationError } from '../core/validation-
 import { checkProps, is } from '../core/runtime-checks';
 import { IMachine, Machine } from '../hetzner/machine';
 import { requireMachine } from '../hetzner/private/require-machine';
-import { EgressAllowlist } from '../boundary/egress-allowlist';
+import { EgressAllowlist, requireConstructDestinations } from '../boundary/egress-allowlist';
 import { jobMetricFiles, RESTORE_DRILL_UNIT } from '../monitoring/private/job-metrics';
 import { PostgresVersion } from '../database/postgres-version';
 import { requireSensitive } from '../hetzner/storage-box';
@@ -208,9 +208,9 @@ export class RestoreDrill extends Construct {
     }
     // The drill declares its own destinations, so the machine's egress allowlist holds them whoever builds the stack.
     for (const { target } of sources) {
-      EgressAllowlist.requireHostnames(props.machine, [target.destination.host], `restore drill source (${target.description}) the drill restores from`, Port.of(target.destination.port));
+      requireConstructDestinations(props.machine, [target.destination.host], `restore drill source (${target.description}) the drill restores from`, Port.of(target.destination.port));
     }
-    EgressAllowlist.requireHostnames(props.machine, [props.heartbeat.host], 'restore drill heartbeat pinged after each drill');
+    requireConstructDestinations(props.machine, [props.heartbeat.host], 'restore drill heartbeat pinged after each drill');
     // The drill reads the backups over the network: it runs only once the machine's allowlist is loaded.
     EgressAllowlist.guardUnits(props.machine, ['restore-drill.service']);
     props.heartbeat.requireHttps(this, 'the restore drill heartbeat');

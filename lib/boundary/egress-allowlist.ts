@@ -180,7 +180,7 @@ export class EgressAllowlist {
   /** @deprecated pass the port as a `Port` (`Port.of(23)`), as every other port of the library is given since 0.2.0 */
   public static requireHostnames(machine: IMachine, hostnames: string[], purpose: string, port: number): void;
   public static requireHostnames(machine: IMachine, hostnames: string[], purpose: string, port: Port | number = Port.of(443)): void {
-    declareDestinations(machine, hostnames, purpose, port, false);
+    declareDestinations(machine, hostnames, purpose, port, false, false);
   }
 
   /**
@@ -193,7 +193,7 @@ export class EgressAllowlist {
    * @param port the TCP port it is probed on, one port. Default: 443.
    */
   public static requireProbeTargets(machine: IMachine, hostnames: string[], purpose: string, port: Port = Port.of(443)): void {
-    declareDestinations(machine, hostnames, purpose, port, true);
+    declareDestinations(machine, hostnames, purpose, port, true, false);
   }
 
   /** The destinations the machine's constructs declared with `requireHostnames` and `requireProbeTargets` (`probe: true`). */
@@ -206,7 +206,8 @@ export class EgressAllowlist {
    * narrows it to the allowlisted hostnames, every one of them. To open a port to one host alone, declare that host
    * on it (`requireHostnames(machine, [host], purpose, Port.of(587))`) and open the firewall with `machine.allowOutbound`.
    * A port opened with `machine.allowOutbound` alone reaches every allowlisted host only until a destination is declared
-   * on it; synth warns (`Egress-PortClaimed`) when a construct of the library declares one there and opens it for it.
+   * on it; synth warns (`Egress-PortClaimed`) when a construct of the library declares one there and no host of your own
+   * is declared on it.
    */
   public static allowTcpPort(machine: IMachine, port: number, description: string): void {
     requireMachine('EgressAllowlist.allowTcpPort', 'machine', machine);
@@ -341,8 +342,20 @@ export class EgressAllowlist {
   }
 }
 
+/**
+ * `requireHostnames` and `requireProbeTargets` as the library's constructs call them (BackupPlan, RestoreDrill, the
+ * monitoring): the destinations are marked as the library's, so synth can tell a port only they are declared on from one
+ * the team declared a host of its own on (`claimedPortWarnings`).
+ */
+export function requireConstructDestinations(machine: IMachine, hostnames: string[], purpose: string, port: Port = Port.of(443), probe = false): void {
+  declareDestinations(machine, hostnames, purpose, port, probe, true);
+}
+
+/** The destinations a construct of the library declared (`requireConstructDestinations`), not the team. */
+const byConstructs = new WeakSet<RequiredDestination>();
+
 /** `requireHostnames` and `requireProbeTargets`: checks the destinations and records them for the machine's allowlist. */
-function declareDestinations(machine: IMachine, hostnames: string[], purpose: string, port: Port | number, probe: boolean): void {
+function declareDestinations(machine: IMachine, hostnames: string[], purpose: string, port: Port | number, probe: boolean, byConstruct: boolean): void {
   const path = machine?.node?.path ?? 'EgressAllowlist';
   const at = `${path}.egressHostnames`;
   requireMachine(`EgressAllowlist.${probe ? 'requireProbeTargets' : 'requireHostnames'}`, 'machine', machine);
@@ -373,6 +386,7 @@ function declareDestinations(machine: IMachine, hostnames: string[], purpose: st
   }
   // Frozen: a caller holding what requiredDestinations returns cannot turn a checked destination into a probe or another host.
   const records = list.map((hostname): RequiredDestination => Object.freeze({ hostname, purpose, port: Port.of(single), portNumber: single, ...(probe ? { probe } : {}) }));
+  if (byConstruct) for (const r of records) byConstructs.add(r);
   required.set(machine, [...(required.get(machine) ?? []), ...records]);
 }
 
@@ -433,9 +447,10 @@ export function allowDestinationPort(machine: IMachine, port: number, descriptio
 }
 
 /**
- * A warning for each port a construct of the library declared destinations on and opened for them, that a rule of the
- * team opens too: while no destination was declared on it, that rule opened the port to every allowlisted host
- * (`sharedPorts`); now only the declared hosts are reached on it, and another host gets a TCP reset at runtime.
+ * A warning for each port only the library's constructs declared destinations on, that a rule of the team opens: while
+ * no destination was declared on it, that rule opened the port to every allowlisted host (`sharedPorts`); now only the
+ * declared hosts are reached on it, and another host gets a TCP reset at runtime. A port the team declared a host of its
+ * own on is not warned of: the team knows the port is per host (allowTcpPort's recipe for one host on a port).
  */
 function claimedPortWarnings(machine: IMachine): void {
   if (!allowlistFor(machine.server)) return;
@@ -443,16 +458,24 @@ function claimedPortWarnings(machine: IMachine): void {
   const declared = (required.get(machine) ?? []).filter((d) => !shared.has(d.port.from));
   const single = machine.egressRules.filter((r) => r.direction === FirewallDirection.OUT && r.protocol === FirewallProtocol.TCP && r.ports?.isSingle);
   for (const port of new Set(declared.map((d) => d.port.from))) {
+    const onPort = declared.filter((d) => d.port.from === port);
+    if (!onPort.every((d) => byConstructs.has(d))) continue;
     const rules = single.filter((r) => r.ports!.from === port);
     const team = rules.filter((r) => !forDestinations.has(r));
-    if (team.length === 0 || team.length === rules.length) continue;
-    const hosts = [...new Set(declared.filter((d) => d.port.from === port)
-      .map((d) => `${Token.isUnresolved(d.hostname) ? 'a host known at deploy' : d.hostname} (${d.purpose})`))].join(', ');
+    if (team.length === 0) continue;
+    // Each host once, with every purpose it is declared for on the port.
+    const purposes = new Map<string, string[]>();
+    for (const d of onPort) purposes.set(d.hostname, [...new Set([...(purposes.get(d.hostname) ?? []), d.purpose])]);
+    const hosts = [...purposes].map(([h, p]) => `${Token.isUnresolved(h) ? 'a host known at deploy' : h} (${p.join('; ')})`).join(', ');
+    // A construct opened the port itself (allowDestinationPort), so the rule may go; or the rule is what opens it for them.
+    const rest = team.length < rules.length ? 'If nothing else uses the port, remove the rule: the construct opened it for its hosts itself.'
+      : 'If the rule is there for these hosts alone, nothing stopped working: keep it, no construct opens the port for them.';
     warnOnce(machine, `Egress-PortClaimed: ${machine.node.path}: TCP ${port}, which the rule ${team.map((r) => `'${r.description}'`).join(', ')} opens out, `
-      + `reaches only ${hosts}: a destination declared on the port makes it the declared hosts' alone, so the host allowlist no longer lets `
+      + `reaches only ${hosts}: a construct of the library declared them on the port, which makes it the declared hosts' alone, so the host allowlist no longer lets `
       + `the other allowlisted hosts through on it, and a program reaching one of them on TCP ${port} (an extra host, a ping URL with :${port}) gets a TCP reset. `
-      + `Fix: if another host needs TCP ${port}, open it with EgressAllowlist.allowTcpPort(machine, ${port}, '…') instead of the rule (every allowlisted host on it), `
-      + `or declare that host on it with EgressAllowlist.requireHostnames(machine, [host], purpose, Port.of(${port})); if nothing else uses it, remove the rule.`);
+      + `Fix: if another host needs TCP ${port}, declare it on the port with EgressAllowlist.requireHostnames(machine, [host], purpose, Port.of(${port})), which opens it to that `
+      + `host alone (and ends this warning); or open the port with EgressAllowlist.allowTcpPort(machine, ${port}, '…') instead of the rule, which opens it to every `
+      + `allowlisted host, the policy's processors' APIs included. ${rest}`);
   }
 }
 

@@ -3,7 +3,7 @@ import { Annotations, TerraformStack } from 'cdktf';
 import { BackupPlan } from '../backup/backup-plan';
 import { RestoreDrill } from '../backup/restore-drill';
 import { DRILL_START_DELAY } from '../backup/private/drill-run-time';
-import { allowDestinationPort, EgressAllowlist } from '../boundary/egress-allowlist';
+import { allowDestinationPort, EgressAllowlist, requireConstructDestinations } from '../boundary/egress-allowlist';
 import { recordDeclaredHostPart } from '../boundary/private/declared-host-parts';
 import { SecretVariable } from '../boundary/secret-variable';
 import { Environment } from '../core/environment';
@@ -213,15 +213,15 @@ export class EnvironmentMonitoring extends Construct {
       // The monitoring declares its own destinations, so the prober's egress allowlist holds them whoever builds the stack.
       // A probe sends none of the machine's data: a probed host the policy names as a processor needs no DataFlow.
       for (const c of this.checks) {
-        EgressAllowlist.requireProbeTargets(prober, [c.hostname], `host the prober probes for uptime check ${c.name}`, c.port);
+        requireConstructDestinations(prober, [c.hostname], `host the prober probes for uptime check ${c.name}`, c.port, true);
         // A check that follows redirects follows the usual one to https://<host>/ (from http://, or from another port): on
         // the URL's port alone the host table would reset it, and the check would page for a site that is up.
         if (followsRedirectsTo443(c)) {
-          EgressAllowlist.requireProbeTargets(prober, [c.hostname], `host the prober probes for uptime check ${c.name}, on HTTPS where it redirects`, Port.of(443));
+          requireConstructDestinations(prober, [c.hostname], `host the prober probes for uptime check ${c.name}, on HTTPS where it redirects`, Port.of(443), true);
         }
       }
-      for (const r of receivers) EgressAllowlist.requireHostnames(prober, [r.hostname], `alert receiver ${r.name} that Alertmanager notifies`, r.port);
-      EgressAllowlist.requireHostnames(prober, [plan.deadMansSwitch.hostname], "dead-man's switch that Alertmanager pings while it runs", plan.deadMansSwitch.port);
+      for (const r of receivers) requireConstructDestinations(prober, [r.hostname], `alert receiver ${r.name} that Alertmanager notifies`, r.port);
+      requireConstructDestinations(prober, [plan.deadMansSwitch.hostname], "dead-man's switch that Alertmanager pings while it runs", plan.deadMansSwitch.port);
       // They probe, page and ping outside hosts: they run only once the prober's allowlist is loaded (a table that
       // failed to load silences the prober; the dead-man's switch, no longer pinged, reports it).
       EgressAllowlist.guardUnits(prober, PROBER_UNITS.map((u) => `${u}.service`));

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { TerraformVariable } from 'cdktf';
 import { EgressForm } from '../boundary/boundary-policy';
-import { EgressAllowlist } from '../boundary/egress-allowlist';
+import { requireConstructDestinations } from '../boundary/egress-allowlist';
 import { DataFlow } from '../boundary/data-flow';
 import { BoundarySuppressions } from '../boundary/suppressions';
 import { DataClass } from '../core/data-class';
@@ -61,7 +61,7 @@ export class ErrorMonitoring extends Construct {
     requireSensitiveVariable(this, 'dsn', props.dsn);
 
     // The events' destination, declared for the machine's egress allowlist whoever builds the stack.
-    EgressAllowlist.requireHostnames(props.machine, [...props.endpoint.hostnames], 'error monitoring endpoint the applications report scrubbed errors to');
+    requireConstructDestinations(props.machine, [...props.endpoint.hostnames], 'error monitoring endpoint the applications report scrubbed errors to');
     declareErrorMonitoring(this, props.endpoint);
     DataFlow.declare(this, {
       processor: props.endpoint.processor,
