@@ -12,11 +12,14 @@ import { sshKeyFingerprint, sshKeyMaterial } from '../lib/hetzner/private/openss
 const HARMLESS_SSH_ENTRY = /^(known_hosts2?(\.old)?|known_hosts\.d|authorized_keys2?|allowed_signers|rc|environment|\.DS_Store|.+\.pub)$/;
 
 /**
- * Directives of `~/.ssh/config` that give ssh a key the release cannot look at: an agent (`IdentityAgent`, such as
- * 1Password's), a hardware token, another file of configuration, an identity file outside `~/.ssh`.
+ * Directives of ssh's configuration that may log in with something other than a key file of `~/.ssh`: an agent
+ * (`IdentityAgent`, such as 1Password's), an identity file elsewhere, a hardware token, another file of configuration
+ * (`Include`), a connection shared through a socket elsewhere (`ControlPath`), a command (`ProxyCommand`, `Match exec`).
  */
-const CONFIG_KEY_SOURCES = /^\s*(IdentityAgent|IdentityFile|Include|PKCS11Provider|SecurityKeyProvider)(?:\s*=\s*|\s+)(.*?)\s*$/gim;
+const CONFIG_KEY_SOURCES = /^\s*(IdentityAgent|IdentityFile|Include|PKCS11Provider|SecurityKeyProvider|ControlPath|ProxyCommand|Match)(?:\s*=\s*|\s+)(.*?)\s*$/gim;
 
+/** OpenSSH's limit on nested `Include`s. */
+const INCLUDE_DEPTH = 16;
 /**
  * Bind-mounts $1 over $2, then runs the rest: sh's positional parameters, never a word of the rehearsal's in the script.
  * A failed mount says so on a line of its own: its exit code alone would read as the rehearsal's.
@@ -36,8 +39,8 @@ export interface AccountSshCover {
   wrap(command: readonly string[], sshDir: string): string[];
   /** Whether `wrap` runs the command in a mount namespace. */
   readonly namespaced: boolean;
-  /** The account's `~/.ssh`, in the password database's home. */
-  readonly dir: string;
+  /** The account's `~/.ssh`, in the password database's home; undefined for a uid without an entry there, whose ssh finds none. */
+  readonly dir?: string;
   /** Its entries that may log in to production, each with why, where they cannot be replaced; empty otherwise. */
   readonly exposed: readonly string[];
   /** Why they cannot be replaced, where they cannot. */
@@ -70,11 +73,90 @@ function publicKeyOf(file: string): string | undefined {
 }
 
 /**
- * The entries of `dir` (an account's `~/.ssh`) that may log in to production, each with why: a private key whose
- * public key is one of `productionKeys` (each as type and base64), or any private key while they are not known; a key
- * whose public key cannot be read (a passphrase, and no `.pub`), an unreadable entry, a socket (a control master's) or
- * a directory; a `config` naming a key the release cannot look at (CONFIG_KEY_SOURCES). A file holding no private key
- * (a note, a `.ppk`) logs in nowhere. A key production does not accept (a laptop's GitHub key) is no risk to it.
+ * Why the private key in `file` may log in to production, or undefined: its public key is one of `productionKeys`
+ * (each as type and base64), or any key while they are not known; or its public key cannot be read (a passphrase, and
+ * no `.pub`). A file holding no private key (a note, a `.ppk`) logs in nowhere. A key production does not accept (a
+ * laptop's GitHub key) is no risk to it.
+ */
+function keyReaching(file: string, text: string, productionKeys: ReadonlySet<string> | undefined): string | undefined {
+  if (!text.includes('PRIVATE KEY')) return undefined;
+  const key = publicKeyOf(file);
+  if (key === undefined) return `a private key whose public key cannot be read: a passphrase, and no ${path.basename(file)}.pub`;
+  if (productionKeys === undefined) return `${sshKeyFingerprint(key)}; the keys production accepts are not known`;
+  return productionKeys.has(key) ? `${sshKeyFingerprint(key)}, a key production accepts` : undefined;
+}
+
+/** A path of ssh's configuration with `~` and `%d` (the account's home) resolved; undefined where another token or a variable is in it. */
+function configPath(word: string, home: string): string | undefined {
+  const resolved = word.replace(/^(~|%d)\//, `${home}/`);
+  return /[%$]/.test(resolved) ? undefined : resolved;
+}
+
+/** The files an `Include` word names: relative to `dir`, its last part a glob; undefined where that cannot be told. */
+function includedFiles(word: string, dir: string, home: string): string[] | undefined {
+  const resolved = configPath(word, home);
+  if (resolved === undefined) return undefined;
+  const pattern = path.resolve(dir, resolved);
+  if (/[*?[]/.test(path.dirname(pattern))) return undefined;
+  const glob = new RegExp(`^${path.basename(pattern).replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  try {
+    return fs.readdirSync(path.dirname(pattern)).filter((name) => glob.test(name)).sort().map((name) => path.join(path.dirname(pattern), name));
+  } catch {
+    // A missing directory: ssh includes nothing from it.
+    return [];
+  }
+}
+
+/**
+ * The directives of a configuration `text` (`~/.ssh/config`, or a file it includes) that may log in to production,
+ * each with why: an `IdentityAgent` (but `SSH_AUTH_SOCK`, which the rehearsal is not given), a hardware token, a
+ * `ControlPath` outside `dir`, a `ProxyCommand` or a `Match exec` (conservatively: what they run is not known), an
+ * `IdentityFile` outside `dir` holding a key that may (see keyReaching) or that cannot be told (a token, a relative
+ * path, unreadable); and those of the files an `Include` names. A file of `dir` is judged as an entry of its own; a
+ * path that names no file (a leftover line) gives ssh nothing.
+ */
+function configReaching(text: string, dir: string, productionKeys: ReadonlySet<string> | undefined, depth: number): string[] {
+  const home = path.dirname(dir);
+  return [...text.matchAll(CONFIG_KEY_SOURCES)].flatMap(([, directive, value]): string[] => {
+    const said = `${directive} ${value}`;
+    const word = value.replace(/^"(.*)"$/, '$1');
+    const kind = directive.toLowerCase();
+    if (kind === 'match') return /(^|\s)!?exec(\s|$)/i.test(value) ? [said] : [];
+    if (/^none$/i.test(word) || (kind === 'identityagent' && word === 'SSH_AUTH_SOCK')) return [];
+    if (kind === 'include') {
+      if (depth >= INCLUDE_DEPTH) return [said];
+      return value.split(/\s+/).flatMap((part) => {
+        const files = includedFiles(part.replace(/^"(.*)"$/, '$1'), dir, home);
+        if (files === undefined) return [`Include ${part}`];
+        return files.flatMap((file) => {
+          try {
+            return configReaching(fs.readFileSync(file, 'utf8'), dir, productionKeys, depth + 1).map((why) => `${why} in ${file}`);
+          } catch {
+            return fs.existsSync(file) ? [`Include ${file} (unreadable here)`] : [];
+          }
+        });
+      });
+    }
+    // A socket in `dir` is an entry of its own; its name's tokens (%C) do not matter.
+    if (kind === 'controlpath') return configPath(path.dirname(word), home) === dir ? [] : [said];
+    const file = kind === 'identityfile' ? configPath(word, home) : undefined;
+    if (file === undefined || !path.isAbsolute(file)) return [said];
+    if (path.dirname(file) === dir) return [];
+    let keyText: string;
+    try {
+      keyText = fs.readFileSync(file, 'utf8');
+    } catch {
+      return fs.existsSync(file) ? [`${said} (unreadable here)`] : [];
+    }
+    const why = keyReaching(file, keyText, productionKeys);
+    return why === undefined ? [] : [`${said} (${why})`];
+  });
+}
+
+/**
+ * The entries of `dir` (an account's `~/.ssh`) that may log in to production, each with why: a private key that may
+ * (see keyReaching); an unreadable entry, a socket (a control master's) or a directory; a `config` that may (see
+ * configReaching).
  */
 export function reachingEntries(dir: string, productionKeys: ReadonlySet<string> | undefined): string[] {
   let entries: string[];
@@ -99,23 +181,8 @@ export function reachingEntries(dir: string, productionKeys: ReadonlySet<string>
       reaching.push(`${name} (unreadable here)`);
       continue;
     }
-    if (name === 'config') {
-      const sources = [...text.matchAll(CONFIG_KEY_SOURCES)].filter(([, directive, value]) => {
-        const word = value.replace(/^"(.*)"$/, '$1');
-        if (/^none$/i.test(word) || (/^IdentityAgent$/i.test(directive) && word === 'SSH_AUTH_SOCK')) return false;
-        if (!/^IdentityFile$/i.test(directive)) return true;
-        // A file of this directory is looked at as an entry of its own.
-        const resolved = word.replace(/^(~|%d)\//, `${path.dirname(dir)}/`);
-        return path.dirname(resolved) !== dir || !fs.existsSync(resolved);
-      }).map(([, directive, value]) => `${directive} ${value}`);
-      if (sources.length > 0) reaching.push(`config (${sources.join(', ')})`);
-      continue;
-    }
-    if (!text.includes('PRIVATE KEY')) continue;
-    const key = publicKeyOf(file);
-    if (key === undefined) reaching.push(`${name} (a private key whose public key cannot be read: a passphrase, and no ${name}.pub)`);
-    else if (productionKeys === undefined) reaching.push(`${name} (${sshKeyFingerprint(key)}; the keys production accepts are not known)`);
-    else if (productionKeys.has(key)) reaching.push(`${name} (${sshKeyFingerprint(key)}, a key production accepts)`);
+    const why = name === 'config' ? configReaching(text, dir, productionKeys, 0).join(', ') || undefined : keyReaching(file, text, productionKeys);
+    if (why !== undefined) reaching.push(`${name} (${why})`);
   }
   return reaching;
 }
@@ -141,16 +208,16 @@ function unshareFailure(tried: ReturnType<typeof spawnSync>): string {
 
 /**
  * Decides how the rehearsal is kept from the runner account's `~/.ssh` (see AccountSshCover), `home` being the
- * account's home in the password database. Where that directory holds nothing that may log in to production (see
+ * account's home in the password database (undefined for a uid without an entry: no `~/.ssh`). Where that directory holds nothing that may log in to production (see
  * reachingEntries), nothing is done: a namespace would cost the rehearsal sudo for nothing. On Linux, the namespaces
  * are tried once here (the same command, with `true`): a kernel, container or AppArmor policy may refuse them, or
  * util-linux be older than 2.38 (no --map-user). On macOS, and where they are refused, `exposed` lists those entries.
  */
-export function accountSshCover(env: NodeJS.ProcessEnv, home: string, productionKeys: ReadonlySet<string> | undefined): AccountSshCover {
-  const dir = path.join(home, '.ssh');
+export function accountSshCover(env: NodeJS.ProcessEnv, home: string | undefined, productionKeys: ReadonlySet<string> | undefined): AccountSshCover {
+  const dir = home === undefined ? undefined : path.join(home, '.ssh');
   const unchanged = { wrap: (command: readonly string[]) => [...command], namespaced: false, dir, exposed: [] };
-  const reaching = fs.existsSync(dir) ? reachingEntries(dir, productionKeys) : [];
-  if (reaching.length === 0) return unchanged;
+  const reaching = dir !== undefined && fs.existsSync(dir) ? reachingEntries(dir, productionKeys) : [];
+  if (dir === undefined || reaching.length === 0) return unchanged;
   let why = `on ${process.platform} no mount namespace can hide it from a process of the same account`;
   if (process.platform === 'linux') {
     const wrap = linuxWrap(dir);
@@ -179,8 +246,12 @@ export function accountSshRefusal(cover: AccountSshCover): { problem: string; fi
       + "and follows its configuration: production's admin key, which staging built from production's snapshot accepts too. "
       + `The rehearsal's own ~/.ssh cannot replace it: ${cover.why}.`,
     fix: 'Fix: release from an account whose ~/.ssh holds no key production accepts (give the release its keys through an SSH agent: '
-      + 'SSH_AUTH_SOCK, which the rehearsal never gets), or pass '
-      + `--${ACCEPT_ACCOUNT_SSH} to rehearse with that ~/.ssh readable on purpose (the rehearsal keeps its own HOME, ssh stand-ins and withheld variables).`,
+      + 'SSH_AUTH_SOCK, which the rehearsal is not given; with the keys in ~/.ssh/ops, move them out of ~/.ssh and `ssh-add` them from there)'
+      + (cover.exposed.some((entry) => entry.includes('IdentityAgent ')) ? "; for an agent ~/.ssh/config names (1Password's IdentityAgent), export "
+        + 'SSH_AUTH_SOCK as that socket for the release and remove the IdentityAgent line' : '')
+      + `, or pass --${ACCEPT_ACCOUNT_SSH} to rehearse with that ~/.ssh readable on purpose (the rehearsal keeps its own HOME, ssh stand-ins and withheld variables). `
+      + 'Only the keys the stacks register now are counted: a key this release removes, which production accepts until its deploy, '
+      + 'and a Storage Box key (production\'s backups) are not; keep those out of ~/.ssh too.',
   };
 }
 

@@ -125,8 +125,8 @@ const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehear
       -o IdentityFile=none (no default identity, HOME's known_hosts, nothing of /etc/ssh/ssh_config), so a
       key it uses is one it names (-i); GIT_SSH, GIT_SSH_COMMAND and RSYNC_RSH naming /usr/bin/ssh run
       them too. An ssh a script runs by its path (/usr/bin/ssh, env -i ssh) reads the account's ~/.ssh: on
-      Linux, where that ~/.ssh holds a key production accepts (one the stacks register; a key it cannot
-      read, an IdentityAgent), the rehearsal runs in a mount namespace where HOME/.ssh replaces it (a user
+      Linux, where that ~/.ssh holds a key production accepts (one production's or staging's stack
+      registers; a key it cannot read, an IdentityAgent), the rehearsal runs in a mount namespace where HOME/.ssh replaces it (a user
       namespace too unless root: sudo fails in it); where that cannot be done (macOS, unshare refused), the
       release refuses before its first step, and --accept-account-ssh rehearses with it readable (with a
       warning; everything else above stays). --keep-home keeps the
@@ -366,7 +366,7 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
   if (unset.length > 0) io.err(`note: the release would refuse to start: ${unset.join(', ')} ${unset.length === 1 ? 'is' : 'are'} not set.`);
   if (carriageReturns.length > 0) io.err(`note: the release would refuse to start: ${carriageReturns[0]}`);
   // Before any step: refused at the rehearsal, the release would have deployed test and brought staging up for nothing.
-  const accountSsh = args.flags['keep-home'] ? undefined : accountSshCover(io.env, io.accountHome ?? os.userInfo().homedir, keysProductionAccepts(synthesized));
+  const accountSsh = args.flags['keep-home'] ? undefined : accountSshCover(io.env, io.accountHome ?? accountHomeInPasswd(), keysProductionAccepts(synthesized, environments));
   const refusal = accountSsh && accountSshRefusal(accountSsh);
   if (refusal && args.flags[ACCEPT_ACCOUNT_SSH]) io.err(accountSshWarning(accountSsh!));
   else if (refusal && !dryRun) throw new Error(`${refusal.problem} Nothing was run. ${refusal.fix}`);
@@ -449,12 +449,36 @@ function synthesizedStacks(outdir: string, environments: readonly EnvironmentRec
 }
 
 /**
- * The public keys the stacks register with Hetzner (admin and deploy keys, each as type and base64): those production
- * and staging, built from its snapshot, accept. Undefined where one is computed or none is registered: not known.
+ * The account's home in the password database, where OpenSSH finds `~/.ssh`; undefined for a uid without an entry
+ * (a container run with `--user`, OpenShift's random uids), where ssh finds no `~/.ssh` either ("No user exists for uid").
  */
-function keysProductionAccepts(stacks: ReadonlyArray<{ json: any }>): Set<string> | undefined {
-  const keys = stacks.flatMap(({ json }) => Object.values((json.resource?.hcloud_ssh_key ?? {}) as Record<string, { public_key?: unknown }>).map((key) => key.public_key));
+function accountHomeInPasswd(): string | undefined {
+  try {
+    return os.userInfo().homedir;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A server's `ssh_keys` entry naming a key its stack registers: the key resource's id. */
+const REGISTERED_KEY_REFERENCE = /^\$\{hcloud_ssh_key\.[^.}]+\.id\}$/;
+
+/**
+ * The public keys production and staging (built from its snapshot) accept, each as type and base64: those their stacks
+ * register with Hetzner. Test's stack is left out: production's machines do not take test's keys (root's
+ * authorized_keys is each environment's), and a key test shares with production production's stack registers too.
+ * Undefined where they are not known: none is registered, one is computed, or a server names a key by name
+ * (`SshKey.fromName`) that no stack registers, whose text this app does not know.
+ */
+function keysProductionAccepts(stacks: ReadonlyArray<{ name: string; json: any }>, environments: readonly EnvironmentRecord[]): Set<string> | undefined {
+  const served = stacks.filter((s) => environments.find((e) => e.stack === s.name)?.environment !== 'test');
+  const registered = served.flatMap(({ json }) => Object.values((json.resource?.hcloud_ssh_key ?? {}) as Record<string, { name?: unknown; public_key?: unknown }>));
+  const keys = registered.map((key) => key.public_key);
   if (keys.length === 0 || keys.some((key) => typeof key !== 'string' || key.includes('${'))) return undefined;
+  const names = new Set(registered.map((key) => key.name));
+  const named = served.flatMap(({ json }) => Object.values((json.resource?.hcloud_server ?? {}) as Record<string, { ssh_keys?: unknown }>)
+    .flatMap((server) => (server.ssh_keys === undefined ? [] : Array.isArray(server.ssh_keys) ? server.ssh_keys : [server.ssh_keys])));
+  if (named.some((ref) => typeof ref !== 'string' || (!REGISTERED_KEY_REFERENCE.test(ref) && !names.has(ref)))) return undefined;
   return new Set((keys as string[]).map(sshKeyMaterial));
 }
 

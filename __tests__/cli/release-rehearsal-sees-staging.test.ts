@@ -9,7 +9,7 @@ import { startLoopbackSshd, stopSshd } from '../../testing/harness/sshd';
 import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary, exampleMonitoring } from '../../examples/shared';
 import { EMPTIED_CONFIG_FILES, KEPT_FILE_VARIABLES, WITHHELD_FILE_VARIABLES } from '../../cli/rehearsal-environment';
 import { javascriptEntry } from '../../testing/harness/transpile-cache';
-import { accountSshCover } from '../../cli/rehearsal-account-ssh';
+import { accountSshCover, reachingEntries } from '../../cli/rehearsal-account-ssh';
 import { sshKeyMaterial } from '../../lib/hetzner/private/openssh-public-key';
 import { isRoot, testWhereHostHas, testWithRealParts } from '../setup/real-parts';
 import { cli, deployEnvironment } from './cli';
@@ -22,8 +22,13 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
   // Production's admin key, whose private half a runner account's ~/.ssh may hold.
   const adminKey = path.join(dir, 'admin-key');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'admin', '-f', adminKey]);
+  // Test's own deploy key, which only test's machines accept (README: ~/.ssh/test-deploy).
+  const testKey = path.join(dir, 'test-deploy');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'test-deploy', '-f', testKey]);
+  const publicKey = (file: string) => fs.readFileSync(`${file}.pub`, 'utf8').trim();
   new ProductStacks(app, new Product({
-    name: 'acme', phase: Phase.ONE, admin: { ...EXAMPLE_ADMIN, sshPublicKeys: { admin: fs.readFileSync(`${adminKey}.pub`, 'utf8').trim() } }, ...exampleBoundary(), monitoring: exampleMonitoring('acme.example.eu'),
+    name: 'acme', phase: Phase.ONE, admin: { ...EXAMPLE_ADMIN, sshPublicKeys: { admin: publicKey(adminKey) }, environmentSshPublicKeys: { test: { deploy: publicKey(testKey) } } },
+    ...exampleBoundary(), monitoring: exampleMonitoring('acme.example.eu'),
     backup: exampleBackup({ offsite: false }), stateBucket: 'acme-tfstate', staging: StagingMode.fromProductionSnapshot(),
   }), { stagingExpiresAt: '2026-11-28' });
   app.synth();
@@ -371,6 +376,27 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
   const notRoot = "an ssh the rehearsal runs by its path, or git through env -i, uses nothing of the runner account's ~/.ssh (not root: nested user namespaces)";
   testWhereHostHas(unprivilegedUserns, notRoot, 'root, setpriv and unprivileged user namespaces (util-linux 2.38)')(notRoot, () => sshByPath(1234));
 
+  // Review (release rehearsal, second round): a uid without an entry in the password database (a container run with
+  // --user, OpenShift's) stopped every release, dry run included, at os.userInfo(): "uv_os_get_passwd returned ENOENT".
+  // Its ssh finds no ~/.ssh either ("No user exists for uid"): nothing to hide.
+  const unknownUid = 4243;
+  const noEntry = isRoot && !fs.readFileSync('/etc/passwd', 'utf8').split('\n').some((line) => line.split(':')[2] === String(unknownUid));
+  testWithRealParts(noEntry, 'a uid without a password entry', 'root, setpriv and a uid /etc/passwd does not name')('a uid without an entry in the password database releases', () => {
+    const entry = javascriptEntry(path.resolve(__dirname, '../../cli/main'));
+    const stacks = fs.readdirSync(path.join(outdir, 'stacks')).map((stack) => path.join(outdir, 'stacks', stack));
+    try {
+      for (const parent of [path.dirname(dir), dir]) fs.chmodSync(parent, 0o711);
+      for (const stack of stacks) fs.chmodSync(stack, 0o755);
+      const child = spawnSync('setpriv', [`--reuid=${unknownUid}`, `--regid=${unknownUid}`, '--clear-groups', process.execPath, entry,
+        'release', '--product', 'acme', '--out', outdir, '--rehearse', 'true', '--now', '2026-11-25T09:00:00Z', '--dry-run'],
+      { env: { ...deployEnvironment(outdir), PATH: `${bin}:${process.env.PATH}`, HOME: '/' }, encoding: 'utf8' });
+      expect({ code: child.status, err: child.stderr }).toEqual({ code: 0, err: '' });
+      expect(child.stdout).toContain('# release path for acme (dry run: nothing is executed)');
+    } finally {
+      for (const parent of [path.dirname(dir), dir]) fs.chmodSync(parent, 0o700);
+    }
+  });
+
   // Where the account's ~/.ssh cannot be replaced (macOS; a kernel, container or AppArmor policy refusing namespaces,
   // as the `unshare` stand-in here does) and holds a key production accepts, the release refuses before any step.
   // Review (release rehearsal): it refused for any private key or config (a laptop's GitHub key), named only
@@ -405,19 +431,75 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
     expect(refused.err).toMatch(/cannot replace it: unshare could not hide it \(unshare: unshare failed: Operation not permitted\)\. Nothing was run\. Fix: release from an account whose ~\/\.ssh holds no key production accepts/);
     expect(refused.err).toMatch(/or pass --accept-account-ssh to rehearse with that ~\/\.ssh readable on purpose/);
     expect(fs.existsSync(npxLog)).toBe(false);
-    // Accepted on purpose: a warning naming it, and the rehearsal still has a HOME of its own and no agent.
-    const accepted = await release(`echo "HOME=$HOME SSH_AUTH_SOCK=$SSH_AUTH_SOCK" > ${seen}`, { PATH, HOME: account }, ['--accept-account-ssh'], account);
+    // Accepted on purpose: a warning naming it, and the rehearsal still has a HOME of its own, no agent, the ssh
+    // stand-ins and no withheld variable.
+    const accepted = await release(`echo "HOME=$HOME SSH_AUTH_SOCK=$SSH_AUTH_SOCK ssh=$(command -v ssh) DOCKER_CONFIG=\${DOCKER_CONFIG-withheld}" > ${seen}`,
+      { PATH, HOME: account, DOCKER_CONFIG: path.join(account, '.docker') }, ['--accept-account-ssh'], account);
     expect(accepted.code).toBe(0);
     expect(accepted.err).toMatch(/^release: warning: --accept-account-ssh: the rehearsal can read .*\(id_ed25519 \(ssh-ed25519 SHA256:/);
-    expect(fs.readFileSync(seen, 'utf8')).toMatch(/^HOME=\/\S*sovereign-rehearsal-home-\S+ SSH_AUTH_SOCK=$/m);
-    // An agent the config names, which the release cannot look into; and an unshare without --map-user, whose fix is named.
+    expect(fs.readFileSync(seen, 'utf8')).toMatch(/^HOME=(\/\S*sovereign-rehearsal-home-\S+) SSH_AUTH_SOCK= ssh=\1\/\S+\/ssh DOCKER_CONFIG=withheld$/m);
+    // Review (release rehearsal, second round): test's own deploy key, which production's machines do not accept, was
+    // counted as production's (every stack's keys were): a refusal on macOS for README's ~/.ssh/test-deploy.
     fs.rmSync(path.join(ssh, 'id_ed25519'));
+    fs.copyFileSync(testKey, path.join(ssh, 'test-deploy'));
+    expect(await release('true', { PATH }, [], account)).toMatchObject({ code: 0, err: '' });
+    // A key whose public key cannot be read (a passphrase, no .pub) may be production's.
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'a passphrase', '-C', 'locked', '-f', path.join(ssh, 'id_locked')]);
+    fs.rmSync(path.join(ssh, 'id_locked.pub'));
+    const locked = await release('true', { PATH }, [], account);
+    expect(locked.err).toContain(`the rehearsal would read ${ssh} (id_locked (a private key whose public key cannot be read: a passphrase, and no id_locked.pub)):`);
+    fs.rmSync(path.join(ssh, 'id_locked'));
+    // Review (release rehearsal, second round): a server naming a key by name (SshKey.fromName) accepts a key whose text
+    // the stacks do not hold, and a key this release rotates out is accepted until production's deploy: not known, so
+    // any private key is refused, and the fix says which keys are not counted.
+    const productionStack = path.join(outdir, 'stacks', 'acme-production', 'cdk.tf.json');
+    const synthesized = fs.readFileSync(productionStack, 'utf8');
+    const json = JSON.parse(synthesized);
+    const server = Object.values(json.resource.hcloud_server as Record<string, { ssh_keys: string[] }>)[0];
+    server.ssh_keys = [...server.ssh_keys, 'made-by-hand'];
+    try {
+      fs.writeFileSync(productionStack, JSON.stringify(json));
+      const unknown = await release('true', { PATH }, [], account);
+      expect(unknown.err).toMatch(/\(id_github \(ssh-ed25519 SHA256:\S+; the keys production accepts are not known\), test-deploy \(ssh-ed25519 SHA256:\S+; the keys production accepts are not known\)\)/);
+      expect(unknown.err).toContain('a key this release removes, which production accepts until its deploy, and a Storage Box key (production\'s backups) are not');
+    } finally {
+      fs.writeFileSync(productionStack, synthesized);
+    }
+    // An agent the config names, which the release cannot look into, with its own fix; and an unshare without
+    // --map-user, whose fix is named.
     fs.writeFileSync(path.join(ssh, 'config'), 'Host *\n  IdentityAgent "~/Library/Group Containers/2BUA8C4S2C.com.1password/t/agent.sock"\n');
     stub("unshare: unrecognized option '--map-user'");
     const agent = await release('true', { PATH }, [], account);
     expect(agent.code).toBe(1);
     expect(agent.err).toContain(`the rehearsal would read ${ssh} (config (IdentityAgent "~/Library/Group Containers/`);
     expect(agent.err).toContain("unrecognized option '--map-user'); --map-user needs util-linux 2.38 or later (Ubuntu 22.04 has 2.37).");
+    expect(agent.err).toContain("for an agent ~/.ssh/config names (1Password's IdentityAgent), export SSH_AUTH_SOCK as that socket for the release and remove the IdentityAgent line");
+  });
+
+  // Review (release rehearsal, second round): any Include (OrbStack's, Colima's) and any IdentityFile outside ~/.ssh,
+  // even one naming no file, refused; a ControlPath outside ~/.ssh, a ProxyCommand and a Match exec were not looked at.
+  test("the account's ssh configuration is judged by what it may log in with: included files, keys outside ~/.ssh, sockets and commands", () => {
+    const home = path.join(dir, 'account-config');
+    const ssh = path.join(home, '.ssh');
+    const elsewhere = path.join(home, 'keys');
+    fs.mkdirSync(ssh, { recursive: true });
+    fs.mkdirSync(path.join(home, '.orbstack', 'ssh'), { recursive: true });
+    fs.mkdirSync(elsewhere);
+    for (const [name, from] of [['admin', adminKey], ['test-deploy', testKey]]) fs.copyFileSync(from, path.join(elsewhere, name));
+    const production = new Set([sshKeyMaterial(publicKey(adminKey))]);
+    const judged = (config: string, included = '') => {
+      fs.writeFileSync(path.join(ssh, 'config'), config);
+      fs.writeFileSync(path.join(home, '.orbstack', 'ssh', 'config'), included);
+      return reachingEntries(ssh, production);
+    };
+    const nothing = ['Include ~/.orbstack/ssh/config', `IdentityFile ${elsewhere}/test-deploy`, 'IdentityFile ~/.ssh/id_gone', 'IdentityFile /opt/keys/gone',
+      'ControlPath ~/.ssh/cm-%C', 'ControlPath none', 'ProxyCommand none', 'Match host bastion', 'Include sub/*.conf'];
+    expect(judged(nothing.join('\n'), 'Host orb\n  IdentityFile ~/.orbstack/ssh/id_ed25519\n  ProxyCommand none\n')).toEqual([]);
+    expect(judged('Include ~/.orbstack/ssh/*', `IdentityFile ${elsewhere}/admin\n`)).toEqual([
+      expect.stringMatching(new RegExp(`^config \\(IdentityFile ${elsewhere}/admin \\(ssh-ed25519 SHA256:\\S+, a key production accepts\\) in ${home}/\\.orbstack/ssh/config\\)$`)),
+    ]);
+    expect(judged(['IdentityFile ~/keys/admin', 'ControlPath /tmp/ssh-%C', 'ProxyCommand ssh -i /opt/keys/bastion -W %h:%p jump', 'Match exec "test -e /x"', 'IdentityFile %d/keys/%r'].join('\n')))
+      .toEqual([expect.stringMatching(/^config \(IdentityFile ~\/keys\/admin \(ssh-ed25519 SHA256:\S+, a key production accepts\), ControlPath \/tmp\/ssh-%C, ProxyCommand ssh -i \/opt\/keys\/bastion -W %h:%p jump, Match exec "test -e \/x", IdentityFile %d\/keys\/%r\)$/)]);
   });
 
   // A HOME that cannot be made (a full temporary directory) fails the rehearsal's step: thrown, it skipped the take-down.
