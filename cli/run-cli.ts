@@ -51,7 +51,7 @@ export interface CliIo {
   /**
    * The home of the account the CLI runs as, in the password database, where OpenSSH finds `~/.ssh` whatever HOME
    * says (see accountSshCover); never taken from the environment.
-   * @default os.userInfo().homedir
+   * @default os.userInfo().homedir, or none for a uid the password database does not name
    */
   readonly accountHome?: string;
 }
