@@ -1343,8 +1343,14 @@ exit 1
     const ops = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu';
     expect(m.apply([keys(ops)]).status).toBe(0);
     expect(m.read('/root/.ssh/authorized_keys')).toContain(ops);
-    // Text of the right shape, but no key: the check stops it and the working file stays.
-    const run = m.apply([keys('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBroken ops@acme.eu')]);
+    // Text of the right shape, but no key. Synth refuses it now; the machine's own check stays the second line (a key
+    // synth's parser accepts and ssh-keygen does not, a file changed on its way), so the part is changed after synth here.
+    const broken = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBroken ops@acme.eu';
+    expect(() => keys(broken)).toThrow(/is not one OpenSSH public key line/);
+    const part = keys(ops);
+    const tampered: BundlePart = { ...part, files: part.files!.map((f) => ({ ...f, content: String(f.content).replace(ops, broken) })) };
+    expect(String(tampered.files![0].content)).toContain(broken);
+    const run = m.apply([tampered]);
     expect(run.status).toBe(1);
     expect(run.output).toMatch(/FAILED to check \/root\/\.ssh\/authorized_keys: ssh-keygen exited 255 on the staged file/);
     expect(m.read('/root/.ssh/authorized_keys')).toContain(ops);
