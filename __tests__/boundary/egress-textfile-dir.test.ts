@@ -11,7 +11,11 @@ jest.mock('../../lib/monitoring/private/paths', () => ({
 
 test("the allowlist's refresh, its check and the files that go with the part read the one shared textfile directory", () => {
   const part = applyEgressAllowlist(machine(checkedStack(), 'App', {}, false), { policy });
-  expect(part.runtimeFiles).toEqual(['/srv/elsewhere/textfiles/sovereign_egress.prom', '/srv/elsewhere/textfiles/sovereign_egress_check.prom']);
+  expect(part.runtimeFiles).toEqual([
+    '/srv/elsewhere/textfiles/sovereign_egress.prom',
+    '/srv/elsewhere/textfiles/sovereign_egress_check.prom',
+    '/srv/elsewhere/textfiles/.sovereign_egress_check.repairs',
+  ]);
   const scripts = part.files.filter((f) => f.path.startsWith('/usr/local/sbin/')).map((f) => f.content).join('\n');
   expect(scripts).not.toContain('/var/lib/prometheus/node-exporter');
   expect(scripts.match(/TEXTFILE_DIR=\$\{EGRESS_TEXTFILE_DIR:-([^}]*)\}/g)).toEqual(['TEXTFILE_DIR=${EGRESS_TEXTFILE_DIR:-/srv/elsewhere/textfiles}', 'TEXTFILE_DIR=${EGRESS_TEXTFILE_DIR:-/srv/elsewhere/textfiles}']);
