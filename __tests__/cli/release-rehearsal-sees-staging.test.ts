@@ -14,6 +14,16 @@ import { sshKeyMaterial } from '../../lib/hetzner/private/openssh-public-key';
 import { isRoot, testWhereHostHas, testWithRealParts } from '../setup/real-parts';
 import { cli, deployEnvironment } from './cli';
 
+/**
+ * Lets every account traverse `dirs` (another uid runs the release), and returns what puts their modes back. Bits are
+ * only added: the test run's temporary directory is shared by every suite (1777), and 0700 there broke PostgreSQL's.
+ */
+function traversableToAll(dirs: string[]): () => void {
+  const before = dirs.map((d) => [d, fs.statSync(d).mode & 0o7777] as const);
+  for (const [d, mode] of before) fs.chmodSync(d, mode | 0o111);
+  return () => { for (const [d, mode] of before) fs.chmodSync(d, mode); };
+}
+
 describe('release: the rehearsal sees the app that brought staging up', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'release-rehearsal-'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -313,7 +323,7 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'own', '-f', own]);
     const authorized = path.join(machine, 'authorized_keys');
     fs.writeFileSync(authorized, fs.readFileSync(`${adminKey}.pub`, 'utf8') + key('admin_key') + fs.readFileSync(`${own}.pub`, 'utf8'), { mode: 0o600 });
-    const modesBefore = new Map([path.dirname(dir), dir].map((parent) => [parent, fs.statSync(parent).mode & 0o7777]));
+    let restoreModes = () => {};
     const sshd = await startLoopbackSshd(machine, []);
     try {
       fs.writeFileSync(path.join(runner, '.ssh', 'known_hosts'), `[127.0.0.1]:${sshd.port} ${sshd.hostKey}\n`);
@@ -324,9 +334,8 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
       fs.writeFileSync(seen, '');
       if (uid !== undefined) {
         // The account reaches what the release reads and runs (the synthesized stacks, the npx stand-in), and owns its home.
-        // The test run's temporary directory (os.tmpdir() here) too: traversable, as is `dir`. Bits are only added, and
-        // put back as they were after: the run's directory is shared by every suite (1777; 0700 broke PostgreSQL's).
-        for (const parent of [path.dirname(dir), dir]) fs.chmodSync(parent, modesBefore.get(parent)! | 0o111);
+        // The test run's temporary directory (os.tmpdir() here) too: traversable, as is `dir`.
+        restoreModes = traversableToAll([path.dirname(dir), dir]);
         // cdktf writes each stack's directory for its own account only.
         for (const stack of fs.readdirSync(path.join(outdir, 'stacks'))) fs.chmodSync(path.join(outdir, 'stacks', stack), 0o755);
         for (const file of [runner, path.join(runner, '.ssh'), ...fs.readdirSync(path.join(runner, '.ssh')).map((f) => path.join(runner, '.ssh', f)), own, seen]) fs.chownSync(file, uid, uid);
@@ -364,7 +373,7 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
       const failed = spawnSync(program, rest, { encoding: 'utf8' });
       expect([failed.status, failed.stderr]).toEqual([125, expect.stringContaining(`release: could not mount the rehearsal's ~/.ssh over ${runner}/.ssh\n`)]);
     } finally {
-      for (const [parent, mode] of modesBefore) fs.chmodSync(parent, mode);
+      restoreModes();
       await stopSshd(sshd.child);
     }
   };
@@ -384,8 +393,8 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
   testWithRealParts(noEntry, 'a uid without a password entry', 'root, setpriv and a uid /etc/passwd does not name')('a uid without an entry in the password database releases', () => {
     const entry = javascriptEntry(path.resolve(__dirname, '../../cli/main'));
     const stacks = fs.readdirSync(path.join(outdir, 'stacks')).map((stack) => path.join(outdir, 'stacks', stack));
+    const restoreModes = traversableToAll([path.dirname(dir), dir]);
     try {
-      for (const parent of [path.dirname(dir), dir]) fs.chmodSync(parent, 0o711);
       for (const stack of stacks) fs.chmodSync(stack, 0o755);
       const child = spawnSync('setpriv', [`--reuid=${unknownUid}`, `--regid=${unknownUid}`, '--clear-groups', process.execPath, entry,
         'release', '--product', 'acme', '--out', outdir, '--rehearse', 'true', '--now', '2026-11-25T09:00:00Z', '--dry-run'],
@@ -393,7 +402,7 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
       expect({ code: child.status, err: child.stderr }).toEqual({ code: 0, err: '' });
       expect(child.stdout).toContain('# release path for acme (dry run: nothing is executed)');
     } finally {
-      for (const parent of [path.dirname(dir), dir]) fs.chmodSync(parent, 0o700);
+      restoreModes();
     }
   });
 
