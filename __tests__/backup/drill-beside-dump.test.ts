@@ -1,3 +1,4 @@
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -52,5 +53,23 @@ describeAsRoot('a dump on a machine that also runs the restore drill', () => {
     expect(fs.existsSync(path.join(dumps, stamp, `${scratch}.dump`))).toBe(false);
     expect(dump.pings[1].body).toMatch(/^dumped app postgres into /);
     expect(dump.stderr).toContain(`leaving out the restore drill's scratch database(s) ${scratch}: copies of the backup it restores, not this machine's data`);
+  });
+});
+
+// A world that fails to start stops what it did start: a suite whose PostgreSQL could not start (its directory not
+// reachable by the postgres account) left its sshd running past jest's exit, one per failed suite.
+describeAsRoot('a backup world that cannot start', () => {
+  test('stops the servers it started before it fails', async () => {
+    const closed = fs.mkdtempSync(path.join(os.tmpdir(), 'world-start-fails-'));
+    const tmp = path.join(closed, 'world');
+    fs.mkdirSync(tmp);
+    fs.chmodSync(closed, 0o700);
+    try {
+      await expect(BackupWorld.start(tmp)).rejects.toThrow(/initdb/);
+      const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes(tmp));
+      expect(left).toEqual([]);
+    } finally {
+      fs.rmSync(closed, { recursive: true, force: true });
+    }
   });
 });
