@@ -3,7 +3,6 @@ import {
   BackupPlan, BackupTarget, Component, Duration, Environment, Heartbeat, Location, Machine, Phase, PostgresDatabase, Product,
   ProductBackupOptions, RestoreDrill, S3TargetOptions, SecretVariable, StorageBox, StorageBoxAccount,
 } from '../lib';
-import { allowDestinationPort } from '../lib/boundary/egress-allowlist';
 import { defaultMaxBackupAge, PHASE_ONE_SCHEDULE, PHASE_TWO_SCHEDULE } from '../lib/backup/private/phase-schedules';
 import { DRILL_ACCOUNT_PASSWORD_VARIABLES, OFFSITE_DRILL_VARIABLES } from './drill-variables';
 
@@ -25,14 +24,8 @@ function backupMaxAgeFor(phase: Phase): Duration {
   return defaultMaxBackupAge(phase === Phase.ONE ? PHASE_ONE_SCHEDULE : PHASE_TWO_SCHEDULE);
 }
 
-/** The product's offsite bucket as `machine` reaches it, with these details. */
-function offsiteTarget(machine: Machine, options: ProductBackupOptions, details: Pick<S3TargetOptions, 'endpoint' | 'bucket' | 'accessKeyId' | 'secretAccessKey'>): BackupTarget {
-  // The machine's firewall opens 443 out; another port of the endpoint is opened here for the endpoint alone: the plan
-  // declares the endpoint on it, and the host allowlist lets no other host through on it (allowTcpPort would open it to
-  // every allowlisted host, the model providers' APIs included).
-  if (options.offsitePort && options.offsitePort.from !== 443) {
-    allowDestinationPort(machine, options.offsitePort.from, 'offsite S3 endpoint (host allowlist narrows it to the endpoint)');
-  }
+/** The product's offsite bucket, with these details (the plan and the drill open its port, when not 443, for the endpoint alone). */
+function offsiteTarget(options: ProductBackupOptions, details: Pick<S3TargetOptions, 'endpoint' | 'bucket' | 'accessKeyId' | 'secretAccessKey'>): BackupTarget {
   return BackupTarget.s3Compatible({ provider: options.offsite!, ...details, ...(options.offsitePort ? { port: options.offsitePort } : {}) });
 }
 
@@ -66,7 +59,7 @@ export function addProductionBackups(stack: TerraformStack, product: Product, ap
   // Declared in Phase 1 it is built too: the phase then refuses it unless adopted early, with the reason.
   if (options.offsite) {
     const v = OFFSITE_DRILL_VARIABLES;
-    targets.push(offsiteTarget(app, options, {
+    targets.push(offsiteTarget(options, {
       endpoint: secret(v.endpoint.production, `Endpoint URL of the offsite S3 bucket (EU, not Hetzner; the test stack's ${v.endpoint.test} holds the same)`),
       bucket: secret(v.bucket.production, `Name of the offsite S3 bucket (the test stack's ${v.bucket.test} holds the same)`),
       accessKeyId: secret(v.accessKeyId.production, 'Access key ID for the offsite bucket, with write access'),
@@ -111,7 +104,7 @@ export function addRestoreDrill(stack: TerraformStack, product: Product, app: Ma
         description: `Password of production's read-only restore-drill sub-account (the same value as production's ${DRILL_ACCOUNT_PASSWORD_VARIABLES.production})`,
       }),
     }), { hostKeys: options.storageBoxHostKeys }),
-    ...(options.offsite ? { additionalSources: [offsiteTarget(app, options, {
+    ...(options.offsite ? { additionalSources: [offsiteTarget(options, {
       endpoint: secret(OFFSITE_DRILL_VARIABLES.endpoint.test, `Endpoint URL of production's offsite S3 bucket (the same value as production's ${OFFSITE_DRILL_VARIABLES.endpoint.production})`),
       bucket: secret(OFFSITE_DRILL_VARIABLES.bucket.test, `Name of production's offsite S3 bucket (the same value as production's ${OFFSITE_DRILL_VARIABLES.bucket.production})`),
       accessKeyId: secret(OFFSITE_DRILL_VARIABLES.accessKeyId.test, 'Access key ID of a read-only key for production\'s offsite bucket (not production\'s writing key)'),

@@ -275,18 +275,63 @@ describe('an offsite S3 endpoint is declared on its own port', () => {
     expect(offsitePort(m2)).toBe(8443);
   });
 
-  test('a machine whose own outbound rules open 443 and 23 but not the endpoint\'s 8443 is refused', () => {
-    expectRefused(() => {
-      const stack = checkedStack();
-      const egress = [FirewallRule.tcpOut(443, FirewallRule.ANYWHERE), FirewallRule.tcpOut(23, FirewallRule.ANYWHERE)];
-      backUp(stack, app(stack, { dataClasses: [DataClass.PUBLIC], egress }), { port: Port.of(8443) });
-      return stack;
-    }, /production\/App\.egress: 'the backup target \(S3 bucket at .*\) the backup jobs write to \(known at deploy\) on TCP 8443' is not allowed: .* Fix: .*FirewallRule\.tcpOut\(8443, FirewallRule\.ANYWHERE\)/);
+  // Outside ProductStacks too, the plan opens the endpoint's port itself on a machine whose egress is restricted (or will
+  // be), for the endpoint alone: no rule of the team's is needed, and none is warned of.
+  test("the plan opens the endpoint's port itself: no rule of the team's, no Egress-PortClaimed, the port the endpoint's alone", () => {
+    const stack = checkedStack();
+    const m = app(stack);
+    EgressAllowlist.apply(m, { policy });
+    backUp(stack, m, { port: Port.of(8443) });
+    expect(outcomeOf(() => stack).kind).toBe('accepted');
+    expect(warningsOf(stack).filter((w) => w.startsWith('Egress-PortClaimed'))).toEqual([]);
+    expect(m.egressRules.filter((r) => r.ports?.from === 8443).map((r) => r.description)).toEqual(['S3 endpoint of a backup target (host allowlist narrows it to the endpoint)']);
+    // The endpoint (a secret, its host known at deploy) alone under 8443; no other allowlisted host reaches it.
+    const groups = hostnamesFile(stack, 'acme-production-app').split(/^ports /m).slice(1).map((g) => g.trim().split('\n'));
+    expect(groups.filter(([ports]) => ports.split(' ').includes('8443'))).toEqual([['8443', expect.stringContaining('var.s3_endpoint')]]);
   });
 
-  // Outside ProductStacks no construct opens the endpoint's port: the team's rule does. The rule reached every allowlisted
-  // host on 8443 until the plan declared the endpoint there; now it reaches the endpoint alone, and synth says so.
-  test("the team's own rule on the endpoint's port is named (Egress-PortClaimed); a host the team declares there too is not warned of", () => {
+  test('a public machine with outbound rules of its own gets the port from the plan; rules added after the plan are refused with a fix that works', () => {
+    const before = checkedStack();
+    const egress = [FirewallRule.tcpOut(443, FirewallRule.ANYWHERE), FirewallRule.tcpOut(23, FirewallRule.ANYWHERE)];
+    const m = app(before, { dataClasses: [DataClass.PUBLIC], egress });
+    backUp(before, m, { port: Port.of(8443) });
+    expect(outcomeOf(() => before).kind).toBe('accepted');
+    expect(m.egressRules.filter((r) => r.ports?.from === 8443)).toHaveLength(1);
+    // No rule when the plan is built (egress open to all): the plan opens nothing, which would close every other port.
+    expectRefused(() => {
+      const stack = checkedStack();
+      const late = app(stack, { dataClasses: [DataClass.PUBLIC] });
+      backUp(stack, late, { port: Port.of(8443) });
+      expect(late.egressRules).toEqual([]);
+      for (const rule of egress) late.allowOutbound(rule);
+      return stack;
+    }, /production\/App\.egress: 'the backup target \(S3 bucket at .*\) the backup jobs write to \(known at deploy\) on TCP 8443' is not allowed: .* Fix: add FirewallRule\.tcpOut\(8443, FirewallRule\.ANYWHERE\) \(EgressAllowlist\.apply opens TCP 23, 80 and 443 only\)$/m);
+  });
+
+  test("the drill opens its offsite copy's port itself, as the plan does", () => {
+    const stack = checkedStack('test');
+    const m = new Machine(stack, 'App', {
+      environment: Environment.TEST, role: 'app', name: 'acme-test-app', serverType: ServerType.CX23, location: Location.FSN1, dataClasses: [DataClass.SENSITIVE], ...admin,
+    });
+    EgressAllowlist.apply(m, { policy });
+    new RestoreDrill(stack, 'RestoreDrill', {
+      machine: m,
+      source: BackupTarget.storageBox(StorageBoxAccount.fromAttributes({ host: 'u12345-sub2.your-storagebox.de', username: 'u12345-sub2', location: Location.HEL1, readonly: true, password: secret(stack, 'drill_password') })),
+      additionalSources: [BackupTarget.s3Compatible({ ...s3Secrets(stack), port: Port.of(8443) })],
+      sourceHost: 'acme-production-app',
+      resticPassword: secret(stack, 'restic_password'),
+      heartbeat: Heartbeat.healthchecks(secret(stack, 'drill_heartbeat_url')),
+      checks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })],
+    });
+    expect(outcomeOf(() => stack).kind).toBe('accepted');
+    expect(warningsOf(stack).filter((w) => w.startsWith('Egress-PortClaimed'))).toEqual([]);
+    const groups = hostnamesFile(stack, 'acme-test-app').split(/^ports /m).slice(1).map((g) => g.trim().split('\n'));
+    expect(groups.filter(([ports]) => ports.split(' ').includes('8443'))).toEqual([['8443', expect.stringContaining('var.s3_endpoint')]]);
+  });
+
+  // A rule of the team's on the port is no longer what opens it: synth says it may go, and a host the team declares there
+  // too (the rule is its) is not warned of.
+  test("the team's own rule on the endpoint's port is named (Egress-PortClaimed) as one that may go; a host the team declares there too is not warned of", () => {
     const claimed = (declareOwn: boolean) => {
       const stack = checkedStack();
       const m = app(stack);
@@ -298,7 +343,7 @@ describe('an offsite S3 endpoint is declared on its own port', () => {
       return warningsOf(stack).filter((w) => w.startsWith('Egress-PortClaimed'));
     };
     expect(claimed(false)).toEqual([expect.stringMatching(
-      /^Egress-PortClaimed: production\/App: TCP 8443, which the rule 'artifact store' opens out, reaches only a host known at deploy \(backup target \(S3 bucket at .*\) the backup jobs write to\).* Fix: .*requireHostnames\(machine, \[host\], purpose, Port\.of\(8443\)\)/)]);
+      /^Egress-PortClaimed: production\/App: TCP 8443, which the rule 'artifact store' opens out, reaches only a host known at deploy \(backup target \(S3 bucket at .*\) the backup jobs write to\).* If nothing else uses the port, remove the rule: the construct opened it for its hosts itself\.$/)]);
     expect(claimed(true)).toEqual([]);
   });
 

@@ -16,6 +16,7 @@ import { EgressAllowlist, requireConstructDestinations } from '../boundary/egres
 import { BACKUP_JOB_UNITS, jobMetricFiles } from '../monitoring/private/job-metrics';
 import { requireSensitive } from '../hetzner/storage-box';
 import { BackupTarget } from './backup-target';
+import { openTargetPort } from './private/target-port';
 import { Heartbeat } from './heartbeat';
 import { HeartbeatCheck } from './heartbeat-check';
 import { PostgresDump } from './postgres-dump';
@@ -424,7 +425,11 @@ export class BackupPlan extends Construct {
     this.protectedMachines.push(machine);
     if (postgres.enabled) this.dumpingMachines.add(machine);
     // The plan declares its own destinations, so the machine's egress allowlist holds them whoever builds the stack.
-    for (const t of this.targets) requireConstructDestinations(machine, [t.destination.host], `backup target (${t.description}) the backup jobs write to`, Port.of(t.destination.port));
+    for (const t of this.targets) {
+      requireConstructDestinations(machine, [t.destination.host], `backup target (${t.description}) the backup jobs write to`, Port.of(t.destination.port));
+      // An S3 endpoint on its own port: opened here for the endpoint alone, so no rule of the team's is needed (or warned of).
+      openTargetPort(machine, t);
+    }
     requireConstructDestinations(machine, [this.heartbeat.host], 'backup heartbeat pinged after each backup');
     // The jobs send the backups out: they run only once the machine's allowlist is loaded.
     EgressAllowlist.guardUnits(machine, ['backup-bootstrap', ...(postgres.enabled ? ['backup-dump'] : []), 'backup-push', 'backup-prune', 'backup-check'].map((u) => `${u}.service`));

@@ -12,6 +12,7 @@ import { jobMetricFiles, RESTORE_DRILL_UNIT } from '../monitoring/private/job-me
 import { PostgresVersion } from '../database/postgres-version';
 import { requireSensitive } from '../hetzner/storage-box';
 import { BackupTarget } from './backup-target';
+import { openTargetPort } from './private/target-port';
 import { Heartbeat } from './heartbeat';
 import { HeartbeatCheck } from './heartbeat-check';
 import { backupAgeLimitLifted, MAX_BACKUP_AGE_LIMIT, refuseBackupAgeAboveLimit } from './private/backup-age-limit';
@@ -209,6 +210,7 @@ export class RestoreDrill extends Construct {
     // The drill declares its own destinations, so the machine's egress allowlist holds them whoever builds the stack.
     for (const { target } of sources) {
       requireConstructDestinations(props.machine, [target.destination.host], `restore drill source (${target.description}) the drill restores from`, Port.of(target.destination.port));
+      openTargetPort(props.machine, target);
     }
     requireConstructDestinations(props.machine, [props.heartbeat.host], 'restore drill heartbeat pinged after each drill');
     // The drill reads the backups over the network: it runs only once the machine's allowlist is loaded.

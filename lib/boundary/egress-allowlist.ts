@@ -447,6 +447,21 @@ export function allowDestinationPort(machine: IMachine, port: number, descriptio
 }
 
 /**
+ * Opens TCP `port` out of `machine` for a destination a construct declares on it (a backup or drill target's S3 port),
+ * with `allowDestinationPort`, on a machine whose egress is deny-by-default or will be: it has outbound rules already, or
+ * its data requires the allowlist (applied after the construct, as ProductStacks does). A machine with no outbound rule
+ * reaches every port, and a first rule would close the others. A port the allowlist opens anyway (23, 80, 443), or one a
+ * construct opened already, is not opened again.
+ */
+export function openDestinationPort(machine: IMachine, port: Port, description: string): void {
+  const p = port.from;
+  if (ALLOWLISTED_TCP_PORTS.includes(p)) return;
+  if (machine.egressRules.length === 0 && !EgressAllowlist.isRequiredFor(machine)) return;
+  if (machine.egressRules.some((r) => forDestinations.has(r) && r.ports?.from === p)) return;
+  allowDestinationPort(machine, p, description);
+}
+
+/**
  * A warning for each port only the library's constructs declared destinations on, that a rule of the team opens: while
  * no destination was declared on it, that rule opened the port to every allowlisted host (`sharedPorts`); now only the
  * declared hosts are reached on it, and another host gets a TCP reset at runtime. A port the team declared a host of its
@@ -504,7 +519,10 @@ function unreachableDestinations(machine: IMachine): string[] {
     const host = Token.isUnresolved(d.hostname) ? `the ${d.purpose} (known at deploy)` : d.hostname;
     errors.push(invalidValue(machine, 'egress', `${host} on TCP ${d.port}`,
       `the ${d.purpose} needs it, and the machine's outbound rules (${rules.map((r) => r.description).join('; ')}) do not open TCP ${d.port} to it, so it would fail at runtime`,
-      `restrict egress with EgressAllowlist.apply(machine, { policy }), which opens it and narrows it to the declared hosts, or add FirewallRule.tcpOut(${d.port}, FirewallRule.ANYWHERE)`));
+      ALLOWLISTED_TCP_PORTS.includes(d.port.from)
+        ? `restrict egress with EgressAllowlist.apply(machine, { policy }), which opens it and narrows it to the declared hosts, or add FirewallRule.tcpOut(${d.port}, FirewallRule.ANYWHERE)`
+        // Only 23, 80 and 443 are opened by the allowlist; a backup or drill target opens its own port on a restricted machine.
+        : `add FirewallRule.tcpOut(${d.port}, FirewallRule.ANYWHERE) (EgressAllowlist.apply opens TCP 23, 80 and 443 only)`));
   }
   return errors;
 }
