@@ -576,7 +576,7 @@ describeWithRealParts(systemdTestAvailable, 'the private-network ingress table a
 
   // A drop-in that still sorts after the parts' (zzz-local.conf) and resets a command: nothing told that nftables.service
   // no longer loaded the host tables; each restart removed them until the checks, silently.
-  testWithRealParts(canRun, "a drop-in read after the parts' that resets nftables.service's start", 'root, unshare and nft')("a drop-in read after the parts' that resets nftables.service's start: every check records it, naming its own part's loader copy; a masked or unreadable nftables.service is not recorded as one", () => {
+  testWithRealParts(canRun, "a drop-in read after the parts' that resets nftables.service's start", 'root, unshare and nft')("a drop-in read after the parts' that resets nftables.service's start: every check records it, naming its own part's loader copy; a masked nftables.service is not recorded as one, an unreadable one keeps the last record", () => {
     const bundle = bundleOf(phase3, 'phase3-traction-production-app');
     const files = new Map(bundle.parts.flatMap((p) => p.files).map((f) => [f.path, f.content ?? '']));
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'host-tables-loader-'));
@@ -623,11 +623,21 @@ describeWithRealParts(systemdTestAvailable, 'the private-network ingress table a
       for (const f of copies) fs.chmodSync(path.join(sbin, path.basename(f)), 0o755);
       // Masked (`systemctl show` lists no command): it never runs, so no restart drops the tables and nothing is bypassed.
       expect(run('LoadState=masked')).toEqual({ rc: 'rc=0', loader: undefined, stderr: '' });
-      // systemctl that cannot answer: not recorded as a bypass (HostTablesLoaderBypassed would name the wrong fix); the journal says why.
+      // systemctl that cannot answer: no new record (HostTablesLoaderBypassed would name the wrong fix); the journal says
+      // why. The last record stays: a firing alert is not resolved by one transient bus error (its `for:` would restart).
       fs.writeFileSync(path.join(dir, 'fail'), '');
       const unreadable = run(show(undefined));
       expect(unreadable).toMatchObject({ rc: 'rc=0', loader: undefined });
-      expect(unreadable.stderr).toMatch(/cannot read nftables\.service's commands \(systemctl show: Failed to connect to bus.*\); whether it runs the host tables' loader is not recorded/);
+      expect(unreadable.stderr).toMatch(/cannot read nftables\.service's commands \(systemctl show: Failed to connect to bus.*\); the last record of whether it runs the host tables' loader is kept/);
+      fs.rmSync(path.join(dir, 'fail'));
+      expect(run(show('[Service]\nExecStart=\nExecStart=/usr/sbin/nft -f /etc/nftables.conf\n'))).toMatchObject({ loader: '0' });
+      fs.writeFileSync(path.join(dir, 'fail'), '');
+      expect(run(show(undefined))).toMatchObject({ rc: 'rc=0', loader: '0', stderr: expect.stringMatching(/cannot read nftables\.service's commands/) });
+      expect(run(show(undefined))).toMatchObject({ loader: '0' });
+      fs.rmSync(path.join(dir, 'fail'));
+      expect(run(show(undefined))).toMatchObject({ loader: '1' });
+      // A state systemd does not name (neither loaded, masked nor not-found) is a read that failed too.
+      expect(run('LoadState=bad-setting')).toMatchObject({ loader: '1', stderr: expect.stringMatching(/cannot read nftables\.service's commands/) });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -93,13 +93,17 @@ fi
 # drop-in that sorts after the parts' and resets ExecStart= drops the host tables from every restart, silently. Not in
 # the exit code: the table is there now; the metric's alert names the fix. Not asked where systemd is not running (a
 # container, a test: no nftables.service), and not recorded where nftables.service never runs (masked, not
-# installed: its restarts drop nothing) or cannot be read (that is no bypass: the alert would name the wrong fix).
+# installed: its restarts drop nothing); one that cannot be read is no bypass (the alert would name the wrong fix).
 LOADERS=\${SOVEREIGN_HOST_TABLES_LOADERS:-${LOADERS_DIR}}
 loader=''
+# A read that fails keeps the previous textfile's value: written nothing, the metric would go, a firing
+# HostTablesLoaderBypassed would resolve on one transient bus error, and its \`for:\` would start over.
+loaded_before() { sed -n 's/^${HOST_TABLES_LOADER_METRIC}{.*} \\([01]\\)$/\\1/p' "$out" 2>/dev/null | tail -n 1; }
 if [ -z "\${SOVEREIGN_SYSTEMCTL:-}" ] && [ ! -d /run/systemd/system ]; then
   :
 elif ! show=$(\${SOVEREIGN_SYSTEMCTL:-systemctl} show -p LoadState -p ExecStart -p ExecReload -p ExecStop nftables.service 2>&1); then
-  echo "${o.name}: cannot read nftables.service's commands (systemctl show: $show); whether it runs the host tables' loader is not recorded" >&2
+  echo "${o.name}: cannot read nftables.service's commands (systemctl show: $show); the last record of whether it runs the host tables' loader is kept" >&2
+  loader=$(loaded_before)
 else
   case $(printf '%s\\n' "$show" | sed -n 's/^LoadState=//p') in
     loaded)
@@ -126,7 +130,8 @@ else
         echo "${o.name}: nftables.service runs a copy of the host tables' loader that is missing or not executable ($unusable ): its start, reload and stop fail. The next deploy writes it again; until then chmod 0755 it, or run ${o.loader} in its place" >&2
       fi ;;
     masked|not-found) : ;;
-    *) echo "${o.name}: cannot read nftables.service's commands (systemctl show: $show); whether it runs the host tables' loader is not recorded" >&2 ;;
+    *) echo "${o.name}: cannot read nftables.service's commands (systemctl show: $show); the last record of whether it runs the host tables' loader is kept" >&2
+       loader=$(loaded_before) ;;
   esac
 fi
 value=0; rc=1
