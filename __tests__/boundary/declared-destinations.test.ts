@@ -51,6 +51,24 @@ function s3Secrets(stack: TerraformStack) {
   };
 }
 
+/** A restore drill on a sensitive test machine with the allowlist, from a Storage Box and `additionalSources`. */
+function drillOn(stack: TerraformStack, additionalSources: (stack: TerraformStack) => BackupTarget[] = () => []): TerraformStack {
+  const m = new Machine(stack, 'App', {
+    environment: Environment.TEST, role: 'app', name: 'acme-test-app', serverType: ServerType.CX23, location: Location.FSN1, dataClasses: [DataClass.SENSITIVE], ...admin,
+  });
+  EgressAllowlist.apply(m, { policy });
+  new RestoreDrill(stack, 'RestoreDrill', {
+    machine: m,
+    source: BackupTarget.storageBox(StorageBoxAccount.fromAttributes({ host: 'u12345-sub2.your-storagebox.de', username: 'u12345-sub2', location: Location.HEL1, readonly: true, password: secret(stack, 'drill_password') })),
+    additionalSources: additionalSources(stack),
+    sourceHost: 'acme-production-app',
+    resticPassword: secret(stack, 'restic_password'),
+    heartbeat: Heartbeat.healthchecks(secret(stack, 'drill_heartbeat_url')),
+    checks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })],
+  });
+  return stack;
+}
+
 function hostnamesFile(stack: TerraformStack, serverName: string): string {
   const file = synthesizedBundle(JSON.parse(Testing.synth(stack)), serverName).files.get('/etc/sovereign/egress-hostnames')!;
   return String(file.content ?? file.template);
@@ -73,19 +91,7 @@ describe('the allowlist holds what the product declares', () => {
   });
 
   test('the restore drill declares its source and heartbeat on the test machine', () => {
-    const stack = checkedStack('test');
-    const m = new Machine(stack, 'App', {
-      environment: Environment.TEST, role: 'app', name: 'acme-test-app', serverType: ServerType.CX23, location: Location.FSN1, dataClasses: [DataClass.SENSITIVE], ...admin,
-    });
-    EgressAllowlist.apply(m, { policy });
-    new RestoreDrill(stack, 'RestoreDrill', {
-      machine: m,
-      source: BackupTarget.storageBox(StorageBoxAccount.fromAttributes({ host: 'u12345-sub2.your-storagebox.de', username: 'u12345-sub2', location: Location.HEL1, readonly: true, password: secret(stack, 'drill_password') })),
-      sourceHost: 'acme-production-app',
-      resticPassword: secret(stack, 'restic_password'),
-      heartbeat: Heartbeat.healthchecks(secret(stack, 'drill_heartbeat_url')),
-      checks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })],
-    });
+    const stack = drillOn(checkedStack('test'));
     expect(outcomeOf(() => stack).kind).toBe('accepted');
     expect(hostnamesFile(stack, 'acme-test-app').split('\n')).toEqual(expect.arrayContaining(['u12345-sub2.your-storagebox.de', '${element(regex("^(?:[a-z]+://)?([^/:]+)", var.drill_heartbeat_url), 0)}']));
   });
@@ -309,20 +315,7 @@ describe('an offsite S3 endpoint is declared on its own port', () => {
   });
 
   test("the drill opens its offsite copy's port itself, as the plan does", () => {
-    const stack = checkedStack('test');
-    const m = new Machine(stack, 'App', {
-      environment: Environment.TEST, role: 'app', name: 'acme-test-app', serverType: ServerType.CX23, location: Location.FSN1, dataClasses: [DataClass.SENSITIVE], ...admin,
-    });
-    EgressAllowlist.apply(m, { policy });
-    new RestoreDrill(stack, 'RestoreDrill', {
-      machine: m,
-      source: BackupTarget.storageBox(StorageBoxAccount.fromAttributes({ host: 'u12345-sub2.your-storagebox.de', username: 'u12345-sub2', location: Location.HEL1, readonly: true, password: secret(stack, 'drill_password') })),
-      additionalSources: [BackupTarget.s3Compatible({ ...s3Secrets(stack), port: Port.of(8443) })],
-      sourceHost: 'acme-production-app',
-      resticPassword: secret(stack, 'restic_password'),
-      heartbeat: Heartbeat.healthchecks(secret(stack, 'drill_heartbeat_url')),
-      checks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })],
-    });
+    const stack = drillOn(checkedStack('test'), (st) => [BackupTarget.s3Compatible({ ...s3Secrets(st), port: Port.of(8443) })]);
     expect(outcomeOf(() => stack).kind).toBe('accepted');
     expect(warningsOf(stack).filter((w) => w.startsWith('Egress-PortClaimed'))).toEqual([]);
     const groups = hostnamesFile(stack, 'acme-test-app').split(/^ports /m).slice(1).map((g) => g.trim().split('\n'));
