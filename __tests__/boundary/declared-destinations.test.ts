@@ -303,6 +303,13 @@ describe('an offsite S3 endpoint is declared on its own port', () => {
     backUp(before, m, { port: Port.of(8443) });
     expect(outcomeOf(() => before).kind).toBe('accepted');
     expect(m.egressRules.filter((r) => r.ports?.from === 8443)).toHaveLength(1);
+    // A port the team opened with allowTcpPort (every allowlisted host, the endpoint among them) is not opened twice.
+    const shared = checkedStack();
+    const s = app(shared);
+    EgressAllowlist.apply(s, { policy });
+    EgressAllowlist.allowTcpPort(s, 8443, 'artifact store and S3 endpoint');
+    backUp(shared, s, { port: Port.of(8443) });
+    expect(s.egressRules.filter((r) => r.ports?.from === 8443).map((r) => r.description)).toEqual(['artifact store and S3 endpoint']);
     // No rule when the plan is built (egress open to all): the plan opens nothing, which would close every other port.
     expectRefused(() => {
       const stack = checkedStack();

@@ -450,12 +450,13 @@ export function allowDestinationPort(machine: IMachine, port: number, descriptio
  * Opens TCP `port` out of `machine` for a destination a construct declares on it (a backup or drill target's S3 port),
  * with `allowDestinationPort`, on a machine whose egress is deny-by-default or will be: it has outbound rules already, or
  * its data requires the allowlist (applied after the construct, as ProductStacks does). A machine with no outbound rule
- * reaches every port, and a first rule would close the others. A port the allowlist opens anyway (23, 80, 443), or one a
- * construct opened already, is not opened again.
+ * reaches every port, and a first rule would close the others. A port the allowlist opens anyway (23, 80, 443, each
+ * opened with `allowTcpPort`), or one a construct opened already, is not opened again.
  */
 export function openDestinationPort(machine: IMachine, port: Port, description: string): void {
   const p = port.from;
-  if (ALLOWLISTED_TCP_PORTS.includes(p)) return;
+  // allowTcpPort's port is open to every allowlisted host already, the destination among them.
+  if (ALLOWLISTED_TCP_PORTS.includes(p) || opened.get(machine)?.has(p)) return;
   if (machine.egressRules.length === 0 && !EgressAllowlist.isRequiredFor(machine)) return;
   if (machine.egressRules.some((r) => forDestinations.has(r) && r.ports?.from === p)) return;
   allowDestinationPort(machine, p, description);
