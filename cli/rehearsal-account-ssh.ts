@@ -13,13 +13,18 @@ const HARMLESS_SSH_ENTRY = /^(known_hosts2?(\.old)?|known_hosts\.d|authorized_ke
 
 /**
  * Directives of ssh's configuration that may log in with something other than a key file of `~/.ssh`: an agent
- * (`IdentityAgent`, such as 1Password's), an identity file elsewhere, a hardware token, another file of configuration
- * (`Include`), a connection shared through a socket elsewhere (`ControlPath`), a command (`ProxyCommand`, `Match exec`).
+ * (`IdentityAgent`, such as 1Password's), an identity file elsewhere, a hardware token (PKCS#11; a FIDO key still needs
+ * its key-handle file, judged as any key file), another file of configuration (`Include`), a connection shared through
+ * a socket elsewhere (`ControlPath`), a command (`ProxyCommand`, `Match exec`).
  */
-const CONFIG_KEY_SOURCES = /^\s*(IdentityAgent|IdentityFile|Include|PKCS11Provider|SecurityKeyProvider|ControlPath|ProxyCommand|Match)(?:\s*=\s*|\s+)(.*?)\s*$/gim;
+const CONFIG_KEY_SOURCES = /^\s*(IdentityAgent|IdentityFile|Include|PKCS11Provider|ControlPath|ProxyCommand|Match)(?:\s*=\s*|\s+)(.*?)\s*$/gim;
 
-/** OpenSSH's limit on nested `Include`s. */
+/** OpenSSH's limit on nested `Include`s: it refuses the configuration past it. */
 const INCLUDE_DEPTH = 16;
+/** Files of configuration and keys outside `~/.ssh` read at most for one judgement: past it, the configuration is not judged. */
+const FILES_READ = 256;
+/** OpenSSH loads no key file larger than this (MAX_KEY_FILE_SIZE); a configuration file larger is not judged either. */
+const LARGEST_FILE = 1024 * 1024;
 /**
  * Bind-mounts $1 over $2, then runs the rest: sh's positional parameters, never a word of the rehearsal's in the script.
  * A failed mount says so on a line of its own: its exit code alone would read as the rehearsal's.
@@ -61,29 +66,142 @@ function linuxWrap(dir: string): (command: readonly string[], sshDir: string) =>
       `${BIND_THEN} unshare --user --map-user=${uid} --map-group=${gid} -- "$@"`, 'sh', sshDir, dir, ...command]);
 }
 
-/** A private key file's public key (`ssh-keygen -y`, else its `.pub`), as type and base64; undefined where neither can be read. */
-function publicKeyOf(file: string): string | undefined {
-  const derived = spawnSync('ssh-keygen', ['-y', '-P', '', '-f', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  if (derived.status === 0 && derived.stdout.trim()) return sshKeyMaterial(derived.stdout);
+/** Ends a judgement that cannot be made (an `Include` loop, too many files): the configuration is refused as a whole. */
+class NotJudged extends Error {}
+
+/** One judgement of an account's `~/.ssh`: the files read so far (real paths), each read once. */
+interface Judging {
+  readonly dir: string;
+  readonly home: string;
+  readonly productionKeys: ReadonlySet<string> | undefined;
+  readonly read: Set<string>;
+}
+
+/**
+ * A file's text, read only where it is a regular file of at most LARGEST_FILE bytes (opened without blocking: a FIFO,
+ * /dev/stdin or /dev/zero would hang or fill memory); `gone` where it gives ssh nothing (no such file, a directory);
+ * else why it is not read (`large`: it is a regular file over the limit).
+ */
+function readRegular(file: string): { text: string } | { gone: true } | { why: string; large?: true } {
+  let fd: number;
   try {
-    return sshKeyMaterial(fs.readFileSync(`${file}.pub`, 'utf8'));
-  } catch {
-    return undefined;
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { gone: true };
+    return { why: code === 'ENXIO' ? 'not a regular file, not read here' : 'unreadable here' };
   }
+  try {
+    const stat = fs.fstatSync(fd);
+    if (stat.isDirectory()) return { gone: true };
+    if (!stat.isFile()) return { why: 'not a regular file, not read here' };
+    if (stat.size > LARGEST_FILE) return { why: `larger than ${LARGEST_FILE} bytes, not read here`, large: true };
+    return { text: fs.readFileSync(fd, 'utf8') };
+  } catch {
+    return { why: 'unreadable here' };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** readRegular for a file outside `~/.ssh`, once per real path (`seen` after), at most FILES_READ of them. */
+function readOnce(file: string, judging: Judging): ReturnType<typeof readRegular> | { seen: true } {
+  let real = file;
+  try {
+    real = fs.realpathSync(file);
+  } catch {
+    // Gone or unreadable: readRegular says which.
+  }
+  if (judging.read.has(real)) return { seen: true };
+  judging.read.add(real);
+  if (judging.read.size > FILES_READ) throw new NotJudged(`more than ${FILES_READ} files of configuration and keys, not judged`);
+  return readRegular(file);
+}
+
+/**
+ * The public key an OpenSSH-format private key (`openssh-key-v1`) stores in clear before its (maybe encrypted)
+ * private part, as type and base64; undefined for another format (PEM) or a damaged file.
+ */
+function storedPublicKey(text: string): string | undefined {
+  const armored = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]*?)-----END OPENSSH PRIVATE KEY-----/.exec(text);
+  if (!armored) return undefined;
+  const blob = Buffer.from(armored[1].replace(/\s+/g, ''), 'base64');
+  const magic = Buffer.from('openssh-key-v1\0', 'latin1');
+  if (!blob.subarray(0, magic.length).equals(magic)) return undefined;
+  let at = magic.length;
+  const field = (): Buffer | undefined => {
+    if (at + 4 > blob.length) return undefined;
+    const end = at + 4 + blob.readUInt32BE(at);
+    if (end > blob.length) return undefined;
+    const read = blob.subarray(at + 4, end);
+    at = end;
+    return read;
+  };
+  // The cipher's name, the KDF's name and options, then the number of keys (4 bytes) and the first public key.
+  if (field() === undefined || field() === undefined || field() === undefined) return undefined;
+  at += 4;
+  const key = field();
+  if (key === undefined || key.length < 4 || 4 + key.readUInt32BE(0) > key.length) return undefined;
+  return `${key.subarray(4, 4 + key.readUInt32BE(0)).toString('latin1')} ${key.toString('base64')}`;
+}
+
+/**
+ * A private key file's public key, as type and base64, or why it cannot be told: derived from the private key
+ * (`ssh-keygen -y`) where no passphrase locks it; else the one an OpenSSH-format file stores in clear, refused where
+ * its `.pub` names another (which one ssh offers is not known); else (PEM) its `.pub`.
+ */
+function publicKeyOf(file: string, text: string): { key: string } | { why: string } {
+  const derived = spawnSync('ssh-keygen', ['-y', '-P', '', '-f', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  if (derived.status === 0 && derived.stdout.trim()) return { key: sshKeyMaterial(derived.stdout) };
+  const pubFile = readRegular(`${file}.pub`);
+  const pub = 'text' in pubFile ? sshKeyMaterial(pubFile.text) : undefined;
+  const stored = storedPublicKey(text);
+  if (stored !== undefined && pub !== undefined && pub !== stored) {
+    return { why: `a private key whose ${path.basename(file)}.pub names another key (${sshKeyFingerprint(stored)} in the key file)` };
+  }
+  const key = stored ?? pub;
+  return key === undefined ? { why: `a private key whose public key cannot be read: a passphrase, and no ${path.basename(file)}.pub` } : { key };
 }
 
 /**
  * Why the private key in `file` may log in to production, or undefined: its public key is one of `productionKeys`
- * (each as type and base64), or any key while they are not known; or its public key cannot be read (a passphrase, and
- * no `.pub`). A file holding no private key (a note, a `.ppk`) logs in nowhere. A key production does not accept (a
+ * (each as type and base64), or any key while they are not known; or its public key cannot be told (see
+ * publicKeyOf). A file holding no private key (a note, a `.ppk`) logs in nowhere. A key production does not accept (a
  * laptop's GitHub key) is no risk to it.
  */
 function keyReaching(file: string, text: string, productionKeys: ReadonlySet<string> | undefined): string | undefined {
   if (!text.includes('PRIVATE KEY')) return undefined;
-  const key = publicKeyOf(file);
-  if (key === undefined) return `a private key whose public key cannot be read: a passphrase, and no ${path.basename(file)}.pub`;
-  if (productionKeys === undefined) return `${sshKeyFingerprint(key)}; the keys production accepts are not known`;
-  return productionKeys.has(key) ? `${sshKeyFingerprint(key)}, a key production accepts` : undefined;
+  const read = publicKeyOf(file, text);
+  if ('why' in read) return read.why;
+  if (productionKeys === undefined) return `${sshKeyFingerprint(read.key)}; the keys production accepts are not known`;
+  return productionKeys.has(read.key) ? `${sshKeyFingerprint(read.key)}, a key production accepts` : undefined;
+}
+
+/**
+ * A directive's words as OpenSSH splits them (argv_split): blanks separate words, quotes (`"…"`, `'…'`) keep blanks
+ * in one and are removed, a backslash escapes a quote, a backslash or a blank, and a word starting with `#` ends the
+ * line. Undefined for a quote left open, which OpenSSH refuses.
+ */
+function configWords(value: string): string[] | undefined {
+  const words: string[] = [];
+  for (let i = 0; i < value.length; i++) {
+    if (value[i] === ' ' || value[i] === '\t') continue;
+    if (value[i] === '#') break;
+    let word = '';
+    let quote = '';
+    for (; i < value.length; i++) {
+      const c = value[i];
+      const escaped = value[i + 1];
+      if (c === '\\' && escaped !== undefined && (`'"\\`.includes(escaped) || (!quote && escaped === ' '))) word += value[++i];
+      else if (!quote && (c === ' ' || c === '\t')) break;
+      else if (!quote && (c === '"' || c === "'")) quote = c;
+      else if (quote && c === quote) quote = '';
+      else word += c;
+    }
+    if (quote) return undefined;
+    words.push(word);
+  }
+  return words;
 }
 
 /** A path of ssh's configuration with `~` and `%d` (the account's home) resolved; undefined where another token or a variable is in it. */
@@ -110,30 +228,33 @@ function includedFiles(word: string, dir: string, home: string): string[] | unde
 /**
  * The directives of a configuration `text` (`~/.ssh/config`, or a file it includes) that may log in to production,
  * each with why: an `IdentityAgent` (but `SSH_AUTH_SOCK`, which the rehearsal is not given), a hardware token, a
- * `ControlPath` outside `dir`, a `ProxyCommand` or a `Match exec` (conservatively: what they run is not known), an
- * `IdentityFile` outside `dir` holding a key that may (see keyReaching) or that cannot be told (a token, a relative
- * path, unreadable); and those of the files an `Include` names. A file of `dir` is judged as an entry of its own; a
- * path that names no file (a leftover line) gives ssh nothing.
+ * `ControlPath` outside `dir`, a `ProxyCommand` or a `Match exec` (conservatively: what they run is not known; named,
+ * never shown, as a command may carry a token), an `IdentityFile` outside `dir` holding a key that may (see
+ * keyReaching) or that cannot be told (a token, a relative path, unreadable), a quote left open; and those of the
+ * files an `Include` names, each read once. A file of `dir` is judged as an entry of its own; a path that names no
+ * file (a leftover line) gives ssh nothing. Throws NotJudged past OpenSSH's depth of `Include`s or FILES_READ files.
  */
-function configReaching(text: string, dir: string, productionKeys: ReadonlySet<string> | undefined, depth: number): string[] {
-  const home = path.dirname(dir);
+function configReaching(text: string, judging: Judging, depth: number): string[] {
+  const { dir, home } = judging;
   return [...text.matchAll(CONFIG_KEY_SOURCES)].flatMap(([, directive, value]): string[] => {
-    const said = `${directive} ${value}`;
-    const word = value.replace(/^"(.*)"$/, '$1');
     const kind = directive.toLowerCase();
-    if (kind === 'match') return /(^|\s)!?exec(\s|$)/i.test(value) ? [said] : [];
+    const command = `${directive}${kind === 'match' ? ' exec' : ''} (a command, not shown)`;
+    if (kind === 'proxycommand') return /^none$/i.test(value) ? [] : [command];
+    const words = configWords(value);
+    if (words === undefined) return [`${directive} (a quote left open, not judged)`];
+    if (kind === 'match') return words.some((word) => /^!?exec$/i.test(word)) ? [command] : [];
+    const said = `${directive} ${value}`;
+    const word = words[0] ?? '';
     if (/^none$/i.test(word) || (kind === 'identityagent' && word === 'SSH_AUTH_SOCK')) return [];
     if (kind === 'include') {
-      if (depth >= INCLUDE_DEPTH) return [said];
-      return value.split(/\s+/).flatMap((part) => {
-        const files = includedFiles(part.replace(/^"(.*)"$/, '$1'), dir, home);
+      return words.flatMap((part) => {
+        const files = includedFiles(part, dir, home);
         if (files === undefined) return [`Include ${part}`];
         return files.flatMap((file) => {
-          try {
-            return configReaching(fs.readFileSync(file, 'utf8'), dir, productionKeys, depth + 1).map((why) => `${why} in ${file}`);
-          } catch {
-            return fs.existsSync(file) ? [`Include ${file} (unreadable here)`] : [];
-          }
+          if (depth >= INCLUDE_DEPTH) throw new NotJudged(`Includes nested deeper than ${INCLUDE_DEPTH} files, which OpenSSH refuses, not judged`);
+          const read = readOnce(file, judging);
+          if ('text' in read) return configReaching(read.text, judging, depth + 1).map((why) => `${why} in ${file}`);
+          return 'why' in read ? [`Include ${file} (${read.why})`] : [];
         });
       });
     }
@@ -142,21 +263,19 @@ function configReaching(text: string, dir: string, productionKeys: ReadonlySet<s
     const file = kind === 'identityfile' ? configPath(word, home) : undefined;
     if (file === undefined || !path.isAbsolute(file)) return [said];
     if (path.dirname(file) === dir) return [];
-    let keyText: string;
-    try {
-      keyText = fs.readFileSync(file, 'utf8');
-    } catch {
-      return fs.existsSync(file) ? [`${said} (unreadable here)`] : [];
-    }
-    const why = keyReaching(file, keyText, productionKeys);
+    const read = readOnce(file, judging);
+    // ssh loads no key file that large.
+    if (!('text' in read)) return 'why' in read && !read.large ? [`${said} (${read.why})`] : [];
+    const why = keyReaching(file, read.text, judging.productionKeys);
     return why === undefined ? [] : [`${said} (${why})`];
   });
 }
 
 /**
  * The entries of `dir` (an account's `~/.ssh`) that may log in to production, each with why: a private key that may
- * (see keyReaching); an unreadable entry, a socket (a control master's) or a directory; a `config` that may (see
- * configReaching).
+ * (see keyReaching); an unreadable entry, a socket (a control master's) or another file that is not a regular one (a
+ * FIFO); a `config` that may (see configReaching), or that cannot be judged. A directory gives ssh nothing unless the
+ * configuration names what is in it, which is judged there; a file too large for ssh to load as a key, nothing either.
  */
 export function reachingEntries(dir: string, productionKeys: ReadonlySet<string> | undefined): string[] {
   let entries: string[];
@@ -169,19 +288,31 @@ export function reachingEntries(dir: string, productionKeys: ReadonlySet<string>
   const reaching: string[] = [];
   for (const name of entries.filter((entry) => !HARMLESS_SSH_ENTRY.test(entry)).sort()) {
     const file = path.join(dir, name);
-    let text: string;
     try {
-      const stat = fs.statSync(file);
-      if (!stat.isFile()) {
-        reaching.push(`${name} (${stat.isSocket() ? 'a socket: a control master\'s connection' : 'not a file'})`);
+      if (fs.statSync(file).isSocket()) {
+        reaching.push(`${name} (a socket: a control master's connection)`);
         continue;
       }
-      text = fs.readFileSync(file, 'utf8');
     } catch {
-      reaching.push(`${name} (unreadable here)`);
+      // readRegular says why.
+    }
+    const read = readRegular(file);
+    if (!('text' in read)) {
+      if ('why' in read && (!read.large || name === 'config')) reaching.push(`${name} (${read.why})`);
       continue;
     }
-    const why = name === 'config' ? configReaching(text, dir, productionKeys, 0).join(', ') || undefined : keyReaching(file, text, productionKeys);
+    let why: string | undefined;
+    if (name === 'config') {
+      const judging: Judging = { dir, home: path.dirname(dir), productionKeys, read: new Set([fs.realpathSync(file)]) };
+      try {
+        why = configReaching(read.text, judging, 0).join(', ') || undefined;
+      } catch (e) {
+        if (!(e instanceof NotJudged)) throw e;
+        why = e.message;
+      }
+    } else {
+      why = keyReaching(file, read.text, productionKeys);
+    }
     if (why !== undefined) reaching.push(`${name} (${why})`);
   }
   return reaching;

@@ -452,8 +452,9 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
     fs.rmSync(path.join(ssh, 'id_ed25519'));
     fs.copyFileSync(testKey, path.join(ssh, 'test-deploy'));
     expect(await release('true', { PATH }, [], account)).toMatchObject({ code: 0, err: '' });
-    // A key whose public key cannot be read (a passphrase, no .pub) may be production's.
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'a passphrase', '-C', 'locked', '-f', path.join(ssh, 'id_locked')]);
+    // A key whose public key cannot be read (a passphrase, no .pub, PEM's format: an OpenSSH one holds it in clear) may
+    // be production's.
+    execFileSync('ssh-keygen', ['-q', '-t', 'ecdsa', '-m', 'PEM', '-N', 'a passphrase', '-C', 'locked', '-f', path.join(ssh, 'id_locked')]);
     fs.rmSync(path.join(ssh, 'id_locked.pub'));
     const locked = await release('true', { PATH }, [], account);
     expect(locked.err).toContain(`the rehearsal would read ${ssh} (id_locked (a private key whose public key cannot be read: a passphrase, and no id_locked.pub)):`);
@@ -483,6 +484,14 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
     expect(agent.err).toContain(`the rehearsal would read ${ssh} (config (IdentityAgent "~/Library/Group Containers/`);
     expect(agent.err).toContain("unrecognized option '--map-user'); --map-user needs util-linux 2.38 or later (Ubuntu 22.04 has 2.37).");
     expect(agent.err).toContain("for an agent ~/.ssh/config names (1Password's IdentityAgent), export SSH_AUTH_SOCK as that socket for the release and remove the IdentityAgent line");
+    // Review (release rehearsal, third round): a ProxyCommand was printed as written, with the token it carries, into
+    // the refusal, the dry run's note and --accept-account-ssh's warning: stderr, a CI log.
+    fs.writeFileSync(path.join(ssh, 'config'), 'Host *\n  ProxyCommand sh -c "TOKEN=s3cr3t-value nc %h %p"\n');
+    for (const flags of [[], ['--dry-run'], ['--accept-account-ssh']]) {
+      const printed = await release('true', { PATH }, flags, account);
+      expect(printed.err).toContain(`${ssh} (config (ProxyCommand (a command, not shown))`);
+      expect(printed.err + printed.out).not.toContain('s3cr3t');
+    }
   });
 
   // Review (release rehearsal, second round): any Include (OrbStack's, Colima's) and any IdentityFile outside ~/.ssh,
@@ -501,14 +510,56 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
       fs.writeFileSync(path.join(home, '.orbstack', 'ssh', 'config'), included);
       return reachingEntries(ssh, production);
     };
+    // Review (release rehearsal, third round): a directory of ~/.ssh (config.d, a socket's) and a SecurityKeyProvider
+    // (macOS's, as Apple's ssh has no FIDO of its own; a FIDO key needs its key-handle file) were refused.
+    fs.mkdirSync(path.join(ssh, 'config.d'));
     const nothing = ['Include ~/.orbstack/ssh/config', `IdentityFile ${elsewhere}/test-deploy`, 'IdentityFile ~/.ssh/id_gone', 'IdentityFile /opt/keys/gone',
-      'ControlPath ~/.ssh/cm-%C', 'ControlPath none', 'ProxyCommand none', 'Match host bastion', 'Include sub/*.conf'];
+      'ControlPath ~/.ssh/cm-%C', 'ControlPath none', 'ProxyCommand none', 'Match host bastion', 'Include sub/*.conf', 'SecurityKeyProvider /usr/local/lib/sk-libfido2.dylib'];
     expect(judged(nothing.join('\n'), 'Host orb\n  IdentityFile ~/.orbstack/ssh/id_ed25519\n  ProxyCommand none\n')).toEqual([]);
     expect(judged('Include ~/.orbstack/ssh/*', `IdentityFile ${elsewhere}/admin\n`)).toEqual([
       expect.stringMatching(new RegExp(`^config \\(IdentityFile ${elsewhere}/admin \\(ssh-ed25519 SHA256:\\S+, a key production accepts\\) in ${home}/\\.orbstack/ssh/config\\)$`)),
     ]);
-    expect(judged(['IdentityFile ~/keys/admin', 'ControlPath /tmp/ssh-%C', 'ProxyCommand ssh -i /opt/keys/bastion -W %h:%p jump', 'Match exec "test -e /x"', 'IdentityFile %d/keys/%r'].join('\n')))
-      .toEqual([expect.stringMatching(/^config \(IdentityFile ~\/keys\/admin \(ssh-ed25519 SHA256:\S+, a key production accepts\), ControlPath \/tmp\/ssh-%C, ProxyCommand ssh -i \/opt\/keys\/bastion -W %h:%p jump, Match exec "test -e \/x", IdentityFile %d\/keys\/%r\)$/)]);
+    // Review (release rehearsal, third round): a command is named, never shown (a ProxyCommand's token, a curl's header).
+    expect(judged(['IdentityFile ~/keys/admin', 'ControlPath /tmp/ssh-%C', 'ProxyCommand sh -c "TOKEN=s3cr3t-value nc %h %p"', 'Match host x !exec "curl -H \'Authorization: s3cr3t-value\'"', 'IdentityFile %d/keys/%r'].join('\n')))
+      .toEqual([expect.stringMatching(/^config \(IdentityFile ~\/keys\/admin \(ssh-ed25519 SHA256:\S+, a key production accepts\), ControlPath \/tmp\/ssh-%C, ProxyCommand \(a command, not shown\), Match exec \(a command, not shown\), IdentityFile %d\/keys\/%r\)$/)]);
+    // Review (release rehearsal, third round): a quoted path with a blank (macOS's Application Support) was split in two
+    // and named no file, so production's key in the file it includes was missed; a quote left open was not reported.
+    fs.mkdirSync(path.join(home, 'dir with space'));
+    fs.writeFileSync(path.join(home, 'dir with space', 'cfg'), `Host *\n  IdentityFile "${elsewhere}/admin"\n`);
+    expect(judged('Include "~/dir with space/cfg" # OrbStack')).toEqual([
+      expect.stringMatching(new RegExp(`^config \\(IdentityFile "${elsewhere}/admin" \\(ssh-ed25519 SHA256:\\S+, a key production accepts\\) in ${home}/dir with space/cfg\\)$`)),
+    ]);
+    expect(judged('IdentityFile "~/keys/admin')).toEqual(['config (IdentityFile (a quote left open, not judged))']);
+    // Review (release rehearsal, third round): a key locked by a passphrase was judged by its .pub, which may be
+    // another key's; an OpenSSH key file holds its public key in clear.
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'a passphrase', '-C', 'locked', '-f', path.join(ssh, 'id_locked')]);
+    const locked = new Set([sshKeyMaterial(publicKey(path.join(ssh, 'id_locked')))]);
+    fs.copyFileSync(`${testKey}.pub`, path.join(ssh, 'id_locked.pub'));
+    fs.writeFileSync(path.join(ssh, 'config'), '');
+    expect(reachingEntries(ssh, locked)).toEqual([expect.stringMatching(/^id_locked \(a private key whose id_locked\.pub names another key \(ssh-ed25519 SHA256:\S+ in the key file\)\)$/)]);
+    fs.rmSync(path.join(ssh, 'id_locked.pub'));
+    expect(reachingEntries(ssh, locked)).toEqual([expect.stringMatching(/^id_locked \(ssh-ed25519 SHA256:\S+, a key production accepts\)$/)]);
+    expect(reachingEntries(ssh, production)).toEqual([]);
+    fs.rmSync(path.join(ssh, 'id_locked'));
+    // Review (release rehearsal, third round): an Include loop was followed at every level, 3^16 reads for
+    // `Include config config config` (a release that never ended); OpenSSH refuses past 16 nested files, and a FIFO or
+    // a device named by an Include or an IdentityFile was read until it ended (never, for /dev/zero).
+    expect(judged('Include config config config\nInclude ~/.ssh/config')).toEqual([]);
+    const chain = path.join(home, 'chain');
+    fs.mkdirSync(chain);
+    for (let i = 0; i < 16; i++) fs.writeFileSync(path.join(chain, `${i}`), i === 15 ? '' : `Include ~/chain/${i + 1}\n`);
+    expect(judged('Include ~/chain/0')).toEqual([]);
+    fs.writeFileSync(path.join(chain, '15'), 'Include ~/chain/16\n');
+    fs.writeFileSync(path.join(chain, '16'), '');
+    expect(judged('Include ~/chain/0')).toEqual(['config (Includes nested deeper than 16 files, which OpenSSH refuses, not judged)']);
+    const many = path.join(home, 'many');
+    fs.mkdirSync(many);
+    for (let i = 0; i < 300; i++) fs.writeFileSync(path.join(many, `${i}`), '');
+    expect(judged('Include ~/many/*')).toEqual(['config (more than 256 files of configuration and keys, not judged)']);
+    execFileSync('mkfifo', [path.join(home, 'fifo')]);
+    expect(judged('Include ~/fifo\nIdentityFile /dev/zero')).toEqual([
+      `config (Include ${home}/fifo (not a regular file, not read here), IdentityFile /dev/zero (not a regular file, not read here))`,
+    ]);
   });
 
   // A HOME that cannot be made (a full temporary directory) fails the rehearsal's step: thrown, it skipped the take-down.
