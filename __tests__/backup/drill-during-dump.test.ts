@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ChildProcess } from 'child_process';
-import { BackupWorld, expectFailure, expectSuccess, pingPath, PROD_HOST, runScript, shiftedClock, TEST_HOST } from './helpers/world';
+import { BackupWorld, corrupt, expectFailure, expectSuccess, filesBySize, PROD_HOST, runScript, shiftedClock, TEST_HOST } from './helpers/world';
 import { holdResticLock, killHolder } from './helpers/restic-lock';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
@@ -65,12 +65,13 @@ describeAsRoot('a restore drill that starts while production dumps', () => {
 
   // Audit (fourth pass): the drill reads without a lock, and beside another machine's prune a read may fail, the data it
   // was reading removed: it failed as "restore broken". Review (fourth pass): deferring the drill on any exclusive lock
-  // deferred it beside every check (daily 05:00, hours long; the drill Mondays 06:00) and every key change, which change
-  // nothing the drill reads: each deferral paged (its /start went out) with nothing to act on. Now a drill beside an
-  // exclusive lock reads as any other: a pass is a pass; only a read that fails while the lock is held is deferred
-  // (exit 75, a /log ping; the job hook records neither outcome), naming the holder. The holder is a real restic's key
-  // change (restic key passwd, waiting for the new password); the failed read, the repository's snapshot files moved
-  // away (a pack a prune removed fails the same read, after restic 0.14's 43 s of retries).
+  // deferred it beside every check (daily 05:00, hours long; the drill Mondays 06:00) and every key change. Third-round
+  // review: deferring a read that failed beside an exclusive lock (held when the drill started or when the read failed)
+  // deferred every real loss (a corrupt or missing pack, no snapshot, the network) on the Mondays a check overlaps, and
+  // the restorer's own verdicts with it. Now a read that fails is run once more in a new restic process (a prune writes
+  // its new index before it deletes packs), and one that fails again fails the drill, lock or no lock; the restorer's
+  // verdicts are never run again. The holder is a real restic's key change (restic key passwd, waiting for the new
+  // password).
   const repo = () => path.join(world.sftp.home, 'repo-production');
   const copy = () => path.join(world.sftp.home, 'repo-production-copy');
   /** Moves the snapshot files of `dir` away, for as long as `body` runs. */
@@ -83,7 +84,15 @@ describeAsRoot('a restore drill that starts while production dumps', () => {
       fs.renameSync(away, path.join(dir, 'snapshots'));
     }
   };
-  test("another machine's exclusive lock: the drill passes as it reads; a read that fails beside it is deferred, naming the holder", async () => {
+  /** Flips bytes through the largest pack of `dir` (the dump's), for as long as `body` runs. */
+  const withCorruptPack = async (dir: string, body: () => Promise<void>) => {
+    const pack = filesBySize(path.join(dir, 'data'))[0];
+    const good = fs.readFileSync(pack);
+    corrupt(pack);
+    try { await body(); } finally { fs.writeFileSync(pack, good); }
+  };
+  const retried = /reading once more, in a new restic process|restoring once more, into new scratch databases, in a new restic process/;
+  test("another machine's exclusive lock: the drill passes as it reads; a read that fails twice beside it fails the drill", async () => {
     // A second copy of the repository (as the offsite bucket's would be), with no lock of its own.
     fs.cpSync(repo(), copy(), { recursive: true });
     const held = await holdResticLock(repo(), 'exclusive', running);
@@ -93,35 +102,55 @@ describeAsRoot('a restore drill that starts while production dumps', () => {
       expectSuccess(passes, TEST_HOST, 'restore-drill');
       expect(passes.stderr).toMatch(/source: restic pid \d+ on [\w.-]+ \(its lock refreshed \d+ minutes ago\) holds the repository exclusively \(a check, a prune or a key change\): drilling it all the same/);
 
+      // No snapshot found beside the lock: a loss of the backups, "restore broken" (it was deferred, exit 75).
       await withoutSnapshots(repo(), async () => {
         const drill = await drillLater(0);
-        expect(drill.code).toBe(75);
-        expect(drill.pings.map((p) => p.path)).toEqual([pingPath(TEST_HOST, 'restore-drill', '/start'), pingPath(TEST_HOST, 'restore-drill', '/log')]);
-        expect(drill.pings[1].body).toMatch(/^cannot fetch the newest backup of acme-production-app from source \(restic dump of its manifest failed\), while restic pid \d+ on [\w.-]+ \(its lock refreshed \d+ minutes ago\) held the repository of source exclusively \(a check, a prune or a key change\): a prune removes data the drill reads, so the failed read says nothing about the backups, and the drill has no verdict\. It runs again at its next timer/);
-        // One DEFERRED line in the journal.
-        expect(drill.stderr.match(/DEFERRED: /g)).toHaveLength(1);
-        expect(drill.stderr).not.toMatch(/FAILED|OK: /);
+        expectFailure(drill, TEST_HOST, 'restore-drill',
+          /^cannot fetch the newest backup of acme-production-app from source \(restic dump of its manifest failed\)/);
+        expect(drill.stderr).toMatch(retried);
+        expect(drill.stderr).not.toMatch(/DEFERRED/);
 
-        // Two copies: the one deferred beside the one that passed defers the drill (a copy not drilled is not known to
-        // restore), the passed copy's verdict named in it.
+        // Two copies, one failing beside the lock: the drill fails, naming the one that passed.
         const beside = await runScript(path.join(world.test.root, 'usr/local/sbin/restore-drill'), world.receiver,
           { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: world.drillOfTwoCopies(drillEtc, { source2_REPO_PATH: 'repo-production-copy' }) });
-        expect(beside.code).toBe(75);
-        expect(beside.pings.map((p) => p.path)).toEqual([pingPath(TEST_HOST, 'restore-drill', '/start'), pingPath(TEST_HOST, 'restore-drill', '/log')]);
-        expect(beside.pings[1].body).toMatch(/^the drill was deferred on 1 of 2 copies of acme-production-app's backups: source \(Storage Box in \w+\): cannot fetch the newest backup of acme-production-app from source \(restic dump of its manifest failed\), while restic pid \d+ on [\w.-]+ .*; passed: source2 \(Storage Box in \w+\): restored snapshot [0-9a-f]{8} of acme-production-app/);
+        expectFailure(beside, TEST_HOST, 'restore-drill',
+          /^the drill failed on 1 of 2 copies of acme-production-app's backups: source \(Storage Box in \w+\) failed at step 'fetching the newest backup's manifest of acme-production-app from source' \(exit 1\): cannot fetch the newest backup of acme-production-app from source \(restic dump of its manifest failed\); passed: source2 \(Storage Box in \w+\): restored snapshot [0-9a-f]{8} of acme-production-app/);
+      });
 
-        // The one deferred beside one that failed (the copy's read failing with no lock held): the drill fails, naming both.
-        await withoutSnapshots(copy(), async () => {
-          const failed = await runScript(path.join(world.test.root, 'usr/local/sbin/restore-drill'), world.receiver,
-            { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: world.drillOfTwoCopies(drillEtc, { source2_REPO_PATH: 'repo-production-copy' }) });
-          expectFailure(failed, TEST_HOST, 'restore-drill',
-            /^the drill failed on 1 of 2 copies of acme-production-app's backups: source2 \(Storage Box in \w+\) failed at step 'fetching the newest backup's manifest of acme-production-app from source2' \(exit 1\): cannot fetch the newest backup of acme-production-app from source2 \(restic dump of its manifest failed\); passed: none; deferred: source \(Storage Box in \w+\): cannot fetch the newest backup of acme-production-app from source \(restic dump of its manifest failed\), while restic pid \d+ on [\w.-]+ /);
-        });
+      // A corrupt pack beside the lock (a check overlapping the drill, as on most Mondays): the restore fails, read twice.
+      await withCorruptPack(repo(), async () => {
+        const drill = await drillLater(0);
+        expectFailure(drill, TEST_HOST, 'restore-drill', /^restic dump of snapshot [0-9a-f]{8} from source failed/);
+        expect(drill.stderr).toMatch(/restoring once more, into new scratch databases, in a new restic process/);
       });
     } finally {
       await killHolder(held);
       fs.rmSync(path.join(repo(), 'locks', held.lock), { force: true });
       fs.rmSync(copy(), { recursive: true, force: true });
+    }
+  });
+
+  // The retry: a read that fails once (a pack a prune removed, a dropped link) and reads through in a new restic
+  // process passes the drill. A restic earlier on PATH fails the first read it is given (the manifest, or the stream
+  // cut off after 4 KiB, with the scratch databases half restored), then is the real one.
+  const failingOnce = (name: string, match: string, cut: boolean) => {
+    const bin = path.join(tmp, `restic-fails-once-${name}`);
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, 'restic'), '#!/bin/bash\n'
+      + `if [[ " $* " == *${JSON.stringify(match)}* ]] && mkdir "${bin}/failed" 2>/dev/null; then\n`
+      + (cut ? '  /usr/bin/restic "$@" | head -c 4096\n' : '')
+      + '  echo "Fatal: the link dropped (a stand-in)" >&2; exit 1\nfi\nexec /usr/bin/restic "$@"\n', { mode: 0o755 });
+    return `${bin}:${shiftedClock(tmp, 0)}`;
+  };
+  test('a read that fails once and reads through in a new restic process passes the drill', async () => {
+    for (const [name, match, cut] of [['manifest', ' latest /sovereign-dump/', false], ['stream', ' /sovereign-dump/databases.dumps ', true]] as const) {
+      const drill = await runScript(path.join(world.test.root, 'usr/local/sbin/restore-drill'), world.receiver,
+        { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: drillEtc, PATH: failingOnce(name, match, cut) });
+      expectSuccess(drill, TEST_HOST, 'restore-drill');
+      expect(fs.existsSync(path.join(tmp, `restic-fails-once-${name}`, 'failed'))).toBe(true);
+      expect(drill.stderr).toMatch(name === 'manifest'
+        ? /cannot fetch the newest backup of acme-production-app from source \(restic dump of its manifest failed\): reading once more, in a new restic process/
+        : /restic dump of snapshot [0-9a-f]{8} from source failed \(.*the stream ended 4096 bytes into app\.dump.*\): restoring once more, into new scratch databases/);
     }
   });
 

@@ -56,7 +56,7 @@ export function monitoringPhaseDocument(phase: Phase): string {
     '',
     'All daemons are Debian packages, configured by the machine\'s bundle (rolled out on every deploy): systemd drop-ins set their command lines (loopback only, except a node exporter a monitoring machine scrapes) '
       + 'and cap their memory. The backup jobs and the restore drill record each outcome for node exporter\'s textfile collector through a systemd `ExecStopPost` hook on their units: '
-      + 'the same outcome they report to their heartbeat, so the alerts below need no second URL; a drill deferred because its read of the repository failed while another machine held it exclusively (exit 75) records neither. '
+      + 'the same outcome they report to their heartbeat, so the alerts below need no second URL. '
       + 'Those files and the hook\'s drop-in go with the units: the rollout removes them when the backup plan or the drill leaves the machine, so no series of a job that is gone stays with its last value. '
       + 'The hook is `ExecStopPost=-`: its failure, or its absence once the monitoring left the machine, never fails the job.',
     '',

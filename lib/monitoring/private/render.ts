@@ -286,7 +286,7 @@ export function renderRules(model: ProberModel): string {
             alert: MonitoringAlert.RESTORE_DRILL_MISSED.name,
             expr: `time() - ${newest(['sovereign_job_last_success_timestamp_seconds', 'sovereign_job_last_failure_timestamp_seconds', 'sovereign_job_watched_since_timestamp_seconds'], one)} > ${job.maxAge!.toSeconds()}`,
             labels: { severity: job.severity, notify },
-            annotations: { summary: `The restore drill on ${node.instance} has not run, or was deferred (journalctl -u restore-drill: DEFERRED), for {{ $value | humanizeDuration }}`, description: `A run ends at least every ${job.maxAgeInWords}.` },
+            annotations: { summary: `The restore drill on ${node.instance} has not run for {{ $value | humanizeDuration }}`, description: `A run ends at least every ${job.maxAgeInWords}.` },
           });
       }
     }

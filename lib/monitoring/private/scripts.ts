@@ -196,8 +196,8 @@ export const JOB_METRIC_SCRIPT = `#!/bin/sh
 set -eu
 unit=$1
 dir=\${SOVEREIGN_ROOT:-}${TEXTFILE_DIR}
-# A run that ended deferred (exit 75, EX_TEMPFAIL: the restore drill's read failed while another machine held the
-# repository exclusively) has no verdict: neither is recorded, and a drill deferred past its interval counts as missed.
+# Exit 75 (EX_TEMPFAIL) was an earlier version's deferred drill, with no verdict: neither is recorded. No job of this
+# version exits 75 (its jobs report such an exit as 1), so a drill counts as missed only when none ends.
 if [ "\${SERVICE_RESULT:-}" = exit-code ] && [ "\${EXIT_STATUS:-}" = 75 ]; then exit 0; fi
 if [ "\${SERVICE_RESULT:-}" = success ]; then outcome=success; else outcome=failure; fi
 metric=sovereign_job_last_\${outcome}_timestamp_seconds
