@@ -154,6 +154,29 @@ describeAsRoot('a restore drill that starts while production dumps', () => {
     }
   });
 
+  // Third-round review: the restorer's own verdict (pg_restore failing: a missing extension on the test machine, here a
+  // table template1 already holds) also cuts restic off (SIGPIPE once the dump outgrows the pipe; a restic that fails
+  // after its stream stands in for it), and beside an exclusive lock it was deferred as a failed read. It fails the
+  // drill at once, with pg_restore's cause, and is not read again.
+  test("pg_restore failing beside another machine's exclusive lock, restic cut off too: the drill fails with its cause, no second read", async () => {
+    const bin = path.join(tmp, 'restic-cut-off');
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, 'restic'), '#!/bin/bash\n'
+      + 'if [[ " $* " == *" /sovereign-dump/databases.dumps "* ]]; then /usr/bin/restic "$@"; exit 1; fi\nexec /usr/bin/restic "$@"\n', { mode: 0o755 });
+    const held = await holdResticLock(repo(), 'exclusive', running);
+    world.pg.sql('template1', 'CREATE TABLE public.orders (id int)');
+    try {
+      const drill = await runScript(path.join(world.test.root, 'usr/local/sbin/restore-drill'), world.receiver,
+        { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: drillEtc, PATH: `${bin}:${shiftedClock(tmp, 0)}` });
+      expectFailure(drill, TEST_HOST, 'restore-drill', /^restoring snapshot [0-9a-f]{8}: .*pg_restore of app failed \(exit 1\)/);
+      expect(drill.stderr).not.toMatch(retried);
+    } finally {
+      world.pg.sql('template1', 'DROP TABLE public.orders');
+      await killHolder(held);
+      fs.rmSync(path.join(repo(), 'locks', held.lock), { force: true });
+    }
+  });
+
   // Another machine's killed check, prune or key change leaves its exclusive lock (here a key change, SIGKILLed): stale an
   // hour on. The drill, which takes no lock, reads past it and names it (every backup fails on it until it goes), and
   // removes nothing: restic unlock would write into production's repository, and on a read-only account fails. With two
