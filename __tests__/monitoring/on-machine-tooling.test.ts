@@ -173,9 +173,9 @@ describe('the on-machine tooling', () => {
     expect(value(failure)).toBeGreaterThanOrEqual(value(success));
     expect(success).toMatch(/^# TYPE sovereign_job_last_success_timestamp_seconds gauge\nsovereign_job_last_success_timestamp_seconds\{unit="backup-push"\} \d+\n$/m);
     expect(fs.readdirSync(root.path(dir)).filter((f) => f.startsWith('.'))).toEqual([]);
-    // Audit (fourth pass): exit 75 was an earlier version's deferred drill, with no verdict; recorded as a failure it fired
-    // RestoreDrillFailed ("a backup that does not restore"). Neither is recorded (no job of this version exits 75: its
-    // jobs report such an exit as 1). Any other exit status is a failure.
+    // Audit (fourth pass): exit 75 means "no verdict" (the drill's deferral, since removed: no backup job or drill exits 75
+    // now, each reports such an exit as 1); recorded as a failure it fired RestoreDrillFailed. Neither is recorded. Any
+    // other exit status is a failure.
     runJobHook(root, 'restore-drill', 'exit-code', 75);
     expect(fs.readdirSync(root.path(dir)).filter((f) => f.startsWith('sovereign-job-restore-drill-'))).toEqual([]);
     runJobHook(root, 'restore-drill', 'exit-code', 1);

@@ -196,8 +196,8 @@ export const JOB_METRIC_SCRIPT = `#!/bin/sh
 set -eu
 unit=$1
 dir=\${SOVEREIGN_ROOT:-}${TEXTFILE_DIR}
-# Exit 75 (EX_TEMPFAIL) was an earlier version's deferred drill, with no verdict: neither is recorded. No job of this
-# version exits 75 (its jobs report such an exit as 1), so a drill counts as missed only when none ends.
+# Exit 75 (EX_TEMPFAIL) means "no verdict": neither is recorded. No backup job or drill exits 75 (each reports such an
+# exit as 1), so nothing it records is lost to this case.
 if [ "\${SERVICE_RESULT:-}" = exit-code ] && [ "\${EXIT_STATUS:-}" = 75 ]; then exit 0; fi
 if [ "\${SERVICE_RESULT:-}" = success ]; then outcome=success; else outcome=failure; fi
 metric=sovereign_job_last_\${outcome}_timestamp_seconds
