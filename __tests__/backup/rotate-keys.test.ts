@@ -10,6 +10,7 @@ import { addCheapRepositoryKey, cheapenRepositoryKeys } from './helpers/restic-k
 import { SftpServer } from './helpers/sftp-server';
 import { b64, PATH_ENV, PROD_HOST, runScript, RunResult } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
+import { startTogether } from '../setup/start-together';
 
 // backup-rotate-keys as the rollout agent runs it: the tooling laid out in a machine root (the
 // script next to the other jobs, common.sh and askpass where they source them, backup.conf with
@@ -61,7 +62,7 @@ describeAsRoot('backup-rotate-keys with real restic over SFTP', () => {
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rotate-keys-'));
     fs.chmodSync(tmp, 0o755);
-    [sftp, receiver] = await Promise.all([SftpServer.start(path.join(tmp, 'storage-box')), HeartbeatReceiver.start()]);
+    [sftp, receiver] = await startTogether([SftpServer.start(path.join(tmp, 'storage-box')), HeartbeatReceiver.start()] as const);
 
     // The tooling where the plan installs it; the script sources ../lib/sovereign-backup/common.sh.
     root = path.join(tmp, 'machine');

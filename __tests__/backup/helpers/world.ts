@@ -9,6 +9,7 @@ import { cheapenRepositoryKeys, cheapenS3rverRepositoryKeys } from './restic-key
 import { S3Server } from './s3-server';
 import { SftpServer } from './sftp-server';
 import { renderTemplate, serverIdValues, templateValues } from './terraform-template';
+import { startTogether } from '../../setup/start-together';
 
 /** The restic password of every repository the fixture's machines use. */
 export const RESTIC_PASSWORD = 'correct horse battery staple 7#';
@@ -85,22 +86,12 @@ export class BackupWorld {
   /** Starts the servers and lays out both machines under `tmp` (which the caller removes). */
   public static async start(tmp: string, options: WorldOptions = {}): Promise<BackupWorld> {
     fs.chmodSync(tmp, 0o755);
-    const started = await Promise.allSettled([
+    const [pg, sftp, receiver, s3] = await startTogether([
       PostgresCluster.start(path.join(tmp, 'postgres')),
       SftpServer.start(path.join(tmp, 'storage-box'), { defaultKeyExchange: options.defaultKeyExchange }),
       HeartbeatReceiver.start(),
       options.offsite ? S3Server.start(path.join(tmp, 's3')) : Promise.resolve(undefined),
-    ]);
-    const [pg, sftp, receiver, s3] = started.map((r) => (r.status === 'fulfilled' ? r.value : undefined)) as
-      [PostgresCluster | undefined, SftpServer | undefined, HeartbeatReceiver | undefined, S3Server | undefined];
-    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed || !pg || !sftp || !receiver) {
-      // What did start is stopped: a suite whose world failed to start (initdb refused) left its sshd and bucket
-      // server running past jest's exit, one set per failed suite.
-      await Promise.allSettled([sftp?.stop(), receiver?.stop(), s3?.stop()]);
-      pg?.destroy();
-      throw failed?.reason;
-    }
+    ] as const);
     const world = new BackupWorld(tmp, pg, sftp, receiver, s3, options.calibratedKeys ?? false);
     world.production = world.layOut('production', { storagebox_PORT: sftp.port });
     world.test = world.layOut('test', { source_PORT: sftp.port, DRILL_KEEP_DATABASES: 1 });

@@ -11,6 +11,7 @@ import { renderTemplate, serverIdValues, templateValues } from '../../backup/hel
 import { createDebianCluster, PG_BIN } from './machine-files';
 import { NamespacePair } from './netns';
 import { MACHINE_PYTHON } from '../../setup/real-parts';
+import { startTogether } from '../../setup/start-together';
 
 // A recovery lab on loopback, built from the example product's stacks (examples/phase1-pilot): a
 // Storage Box (OpenSSH's SFTP server: production's sub-account by key, the drill's read-only one by
@@ -210,13 +211,13 @@ export class RecoveryLab {
   public static async start(dir: string, options: { defaultKeyExchange?: boolean } = {}): Promise<RecoveryLab> {
     fs.chmodSync(dir, 0o755);
     const boxDir = path.join(dir, 'storage-box');
-    const [box, receiver] = await Promise.all([
+    const [box, receiver] = await startTogether([
       SftpServer.start(boxDir, {
         passwordLogin: { user: RecoveryLab.DRILL_USER, password: RecoveryLab.DRILL_PASSWORD, home: path.join(boxDir, 'home') },
         defaultKeyExchange: options.defaultKeyExchange,
       }),
       HeartbeatReceiver.start(),
-    ]);
+    ] as const);
     return new RecoveryLab(dir, box, receiver, synthPilot());
   }
 
