@@ -7,7 +7,7 @@ import {
   AiActRole, AlertReceiver, BoundaryPolicy, Budget, DataClass, DeadMansSwitch, EgressForm, Environment, Location,
   MonitoringPlan, Money, Phase, Processor, Product, RestoreCheck, StagingMode, UptimeCheck, ValidationError,
 } from '../lib';
-import { isOpenSshPublicKey, opensPrivateKey, refusedKeyShown, sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
+import { isOpenSshPublicKey, mayHoldPrivateKey, opensPrivateKey, refusedKeyShown, sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
 import { coversWholeInternet } from '../lib/core/cidr';
 import { cidrFix, cidrProblem } from '../lib/core/peer';
 import { ProductStacks } from '../stacks';
@@ -405,15 +405,17 @@ function normalized(flag: string, value: string): string {
  * budget) is left to the library's synth.
  */
 function answerProblem(flag: string, value: string, adminKey?: string): string | undefined {
+  // A private key's line, pasted at any question, is refused unquoted.
+  const shown = (text: string) => refusedKeyShown(text, 'answer');
   switch (flag) {
     case 'name':
-      return NAME.test(value) ? undefined : `--name '${value}' is not allowed: it becomes part of server and stack names. Fix: use 3 to 32 lowercase letters, digits and "-", such as acme.`;
+      return NAME.test(value) ? undefined : `--name ${shown(value)} is not allowed: it becomes part of server and stack names. Fix: use 3 to 32 lowercase letters, digits and "-", such as acme.`;
     case 'domain':
-      return /^[a-z0-9.-]+\.[a-z]{2,}$/.test(value) ? undefined : `--domain '${value}' is not a domain name. Fix: pass the host your product answers on, such as acme.eu.`;
+      return /^[a-z0-9.-]+\.[a-z]{2,}$/.test(value) ? undefined : `--domain ${shown(value)} is not a domain name. Fix: pass the host your product answers on, such as acme.eu.`;
     case 'location': {
       const location = Location.of(value);
-      if (!location.isKnown) return `--location '${value}' is not a Hetzner location. Fix: use fsn1, nbg1 or hel1.`;
-      return location.inEu ? undefined : `--location '${value}' is not allowed: the product's data stays in the EU. Fix: use fsn1, nbg1 or hel1.`;
+      if (!location.isKnown) return `--location ${shown(value)} is not a Hetzner location. Fix: use fsn1, nbg1 or hel1.`;
+      return location.inEu ? undefined : `--location ${shown(value)} is not allowed: the product's data stays in the EU. Fix: use fsn1, nbg1 or hel1.`;
     }
     case 'admin-key':
     case 'production-admin-key':
@@ -428,7 +430,8 @@ function answerProblem(flag: string, value: string, adminKey?: string): string |
     case 'admin-cidrs': {
       const blocks = cidrList(value);
       const bad = blocks.filter((c) => cidrProblem(c) !== undefined);
-      if (bad.length > 0) return bad.map((c) => `--admin-cidrs '${c}' is not allowed: ${cidrProblem(c)}. Fix: ${cidrFix(c)}.`).join(' ');
+      // cidrProblem quotes a block's address, which a private key's line ending in /12 would be.
+      if (bad.length > 0) return bad.map((c) => `--admin-cidrs ${shown(c)} is not allowed: ${mayHoldPrivateKey(c) ? 'it is no CIDR block' : cidrProblem(c)}. Fix: ${cidrFix(c)}.`).join(' ');
       return coversWholeInternet(blocks)
         ? `--admin-cidrs '${blocks.join(',')}' is not allowed: together these blocks cover the whole internet, and SSH must never be open to it. Fix: list only the office, VPN and CI blocks.`
         : undefined;
@@ -436,15 +439,15 @@ function answerProblem(flag: string, value: string, adminKey?: string): string |
     case 'public':
     case 'pseudonymized': {
       const processors = list(value);
-      if (processors.includes('none')) return `--${flag} '${value}' is not allowed: none stands alone, for no processor. Fix: answer none, or only processors (${Object.keys(PROCESSORS).join(', ')}).`;
+      if (processors.includes('none')) return `--${flag} ${shown(value)} is not allowed: none stands alone, for no processor. Fix: answer none, or only processors (${Object.keys(PROCESSORS).join(', ')}).`;
       const unknown = processors.find((p) => !PROCESSORS[p]);
       return unknown === undefined ? undefined
-        : `processor '${unknown}' is not one init knows. Fix: use ${Object.keys(PROCESSORS).join(' or ')} (or none), and declare others in product.ts.`;
+        : `processor ${shown(unknown)} is not one init knows. Fix: use ${Object.keys(PROCESSORS).join(' or ')} (or none), and declare others in product.ts.`;
     }
     case 'budget': {
       // Refused with the text as given: Number('30€') is NaN, which the message would print instead.
       const budget = decimalNumber(value);
-      return Number.isFinite(budget) && budget > 0 ? undefined : `--budget '${value}' is not allowed: a budget is a positive amount of euros. Fix: pass a number such as 30.`;
+      return Number.isFinite(budget) && budget > 0 ? undefined : `--budget ${shown(value)} is not allowed: a budget is a positive amount of euros. Fix: pass a number such as 30.`;
     }
     default:
       return undefined;

@@ -207,6 +207,29 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(product).toContain('Budget.monthly(Money.euros(40))');
   });
 
+  // A private key's lines pasted without its BEGIN line, at a question that takes no key, were each refused quoted whole:
+  // "--name 'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUA…' is not allowed".
+  test("in a terminal, a private key's lines pasted without its BEGIN line, at the name or the networks, are refused unshown", async () => {
+    const { input, clock, type } = terminal();
+    const printed: string[] = [];
+    const keys = fs.mkdtempSync(path.join(os.tmpdir(), 'init-private-'));
+    spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'ops@acme.eu', '-f', path.join(keys, 'key')]);
+    const body = fs.readFileSync(path.join(keys, 'key'), 'utf8').split('\n').slice(1, -2);
+    fs.rmSync(keys, { recursive: true, force: true });
+    const done = initCommand([path.join(work, 'pasted-body'), '--domain', 'acme.eu', '--location', 'nbg1', '--admin-key', KEY, '--production-admin-key', PRODUCTION_KEY],
+      { env: {}, out: (l) => printed.push(l), err: (l) => printed.push(l) }, input, clock).catch((e: Error) => printed.push(e.message));
+    input.write(`${body.join('\n')}\n`);
+    await type(['acme']);
+    input.end(`${body.join('\n')}\n`);
+    await done;
+    expect(printed.filter((l) => l.startsWith('  --'))).toEqual([
+      ...body.map(() => '  --name an answer (not shown: it may be a line of a private key) is not allowed: it becomes part of server and stack names. Fix: use 3 to 32 lowercase letters, digits and "-", such as acme.'),
+      ...body.map(() => expect.stringMatching(/^ {2}--admin-cidrs an answer \(not shown: it may be a line of a private key\) is not allowed: it is no CIDR block\. Fix: /)),
+    ]);
+    const joined = body.join('');
+    for (let i = 0; i + 8 <= joined.length; i += 8) expect(printed.join('\n')).not.toContain(joined.slice(i, i + 8));
+  });
+
   // A Windows (CRLF) paste, or a paste ending in a line break, gave the next question an empty answer no one typed: its
   // default. 'none' to the public processors was followed by mistral's allowance, and nothing in the terminal said so.
   test('in a terminal, a blank line pasted with an answer answers nothing; defaults taken as the input ends are said, and the summary shows them', async () => {

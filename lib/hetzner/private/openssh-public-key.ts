@@ -76,13 +76,27 @@ export function sshKeyFingerprint(publicKey: string): string {
 }
 
 /**
- * Text refused as a public key, as a message may show it: its first characters, quoted, when it starts with a key type
- * (a public key cut short, or mistyped); else a note. Anything else may be a line of a private key pasted in its place,
- * whose characters must never reach a terminal, a CI log or an error.
+ * Text refused (as a public key, or as any answer of init's), as a message may show it: its first characters, quoted,
+ * where they cannot be a private key's; else a note. A private key's line, pasted in its place, must never reach a
+ * terminal, a CI log or an error. Text that starts with a key type is shown (a public key cut short, or mistyped: its
+ * first characters are the same for every key of a type); refused as a key, nothing else is. Refused as another
+ * `answer` (a name, a domain, networks), text is shown unless it may hold a private key's line (mayHoldPrivateKey).
  */
-export function refusedKeyShown(text: unknown): string {
+export function refusedKeyShown(text: unknown, as: 'key' | 'answer' = 'key'): string {
   const trimmed = String(text).trim();
-  return /^(ssh|ecdsa|sk)-[a-z0-9@.-]+ /.test(trimmed) ? `'${trimmed.slice(0, 24)}…'` : 'a text (not shown: it starts with no key type such as ssh-ed25519)';
+  if (/^(ssh|ecdsa|sk)-[a-z0-9@.-]+ /.test(trimmed)) return `'${trimmed.slice(0, 24)}…'`;
+  if (as === 'key') return 'a text (not shown: it starts with no key type such as ssh-ed25519)';
+  if (mayHoldPrivateKey(trimmed)) return 'an answer (not shown: it may be a line of a private key)';
+  return `'${trimmed.length > 24 ? `${trimmed.slice(0, 24)}…` : trimmed}'`;
+}
+
+/**
+ * Whether text may hold a line of a private key: a run of 8 or more base64 characters that is not a lowercase word or
+ * a number. A key's lines are such runs of 64 or 70 ('b3BlbnNzaC1rZXktdjE…', "openssh-key-v1", opens OpenSSH's), and
+ * its last line may be a few characters long; a name, a domain, a network block or a processor is none.
+ */
+export function mayHoldPrivateKey(text: string): boolean {
+  return (text.match(/[A-Za-z0-9+/=]{8,}/g) ?? []).some((run) => !/^([a-z]+|[0-9]+)$/.test(run));
 }
 
 /** Whether a line opens a private key file ('-----BEGIN OPENSSH PRIVATE KEY-----', or PEM's RSA, EC, ENCRYPTED kin). */
