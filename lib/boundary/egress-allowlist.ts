@@ -440,7 +440,7 @@ const forDestinations = new WeakSet<FirewallRule>();
  * an alert relay's 587, an offsite endpoint's port): the host allowlist lets only the hosts declared on it through.
  * Unlike a rule the team adds with `machine.allowOutbound`, synth knows this one was added for them (`claimedPortWarnings`).
  */
-export function allowDestinationPort(machine: IMachine, port: number, description: string): void {
+function allowDestinationPort(machine: IMachine, port: number, description: string): void {
   const rule = FirewallRule.tcpOut(port, ANYWHERE, { description });
   forDestinations.add(rule);
   machine.allowOutbound(rule);

@@ -3,7 +3,7 @@ import { Annotations, TerraformStack } from 'cdktf';
 import { BackupPlan } from '../backup/backup-plan';
 import { RestoreDrill } from '../backup/restore-drill';
 import { DRILL_START_DELAY } from '../backup/private/drill-run-time';
-import { allowDestinationPort, EgressAllowlist, requireConstructDestinations } from '../boundary/egress-allowlist';
+import { EgressAllowlist, openDestinationPort, requireConstructDestinations } from '../boundary/egress-allowlist';
 import { recordDeclaredHostPart } from '../boundary/private/declared-host-parts';
 import { SecretVariable } from '../boundary/secret-variable';
 import { Environment } from '../core/environment';
@@ -64,8 +64,8 @@ export interface EnvironmentMonitoringProps {
 export { BACKUP_JOB_UNITS, RESTORE_DRILL_UNIT } from './private/job-metrics';
 /** The backup job whose success means a new verified remote copy: the RPO is measured on it. */
 const BACKUP_PUSH_UNIT = 'backup-push';
-/** Ports the egress allowlist opens anyway (DNS, NTP, HTTP, HTTPS, Storage Box SSH). */
-const ALWAYS_OPEN = new Set([23, 53, 80, 123, 443]);
+/** DNS and NTP, which the egress allowlist's own rules answer (`openDestinationPort` leaves out 23, 80 and 443 itself). */
+const ANSWERED_BY_ALLOWLIST_RULES = new Set([53, 123]);
 
 /**
  * The monitoring of one environment stack, from the product's `MonitoringPlan` and phase.
@@ -370,7 +370,7 @@ export class EnvironmentMonitoring extends Construct {
     ports.set(this.plan!.deadMansSwitch.port.from, "dead-man's switch pings");
     for (const c of this.checks) ports.set(c.port.from, `uptime check ${c.name}`);
     for (const [port, description] of [...ports.entries()].sort(([a], [b]) => a - b)) {
-      if (!ALWAYS_OPEN.has(port)) allowDestinationPort(prober, port, description);
+      if (!ANSWERED_BY_ALLOWLIST_RULES.has(port)) openDestinationPort(prober, Port.of(port), description);
     }
   }
 
