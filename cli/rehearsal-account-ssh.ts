@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { sshKeyFingerprint, sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
+import { sshKeyFingerprint, sshKeyMaterial, sshStringAt } from '../lib/hetzner/private/openssh-public-key';
 
 /**
  * The entries of an account's `~/.ssh` that let no ssh log in anywhere: known hosts, authorized keys and allowed
@@ -130,19 +130,16 @@ function storedPublicKey(text: string): string | undefined {
   if (!blob.subarray(0, magic.length).equals(magic)) return undefined;
   let at = magic.length;
   const field = (): Buffer | undefined => {
-    if (at + 4 > blob.length) return undefined;
-    const end = at + 4 + blob.readUInt32BE(at);
-    if (end > blob.length) return undefined;
-    const read = blob.subarray(at + 4, end);
-    at = end;
-    return read;
+    const read = sshStringAt(blob, at);
+    at = read?.next ?? blob.length;
+    return read?.value;
   };
   // The cipher's name, the KDF's name and options, then the number of keys (4 bytes) and the first public key.
   if (field() === undefined || field() === undefined || field() === undefined) return undefined;
   at += 4;
   const key = field();
-  if (key === undefined || key.length < 4 || 4 + key.readUInt32BE(0) > key.length) return undefined;
-  return `${key.subarray(4, 4 + key.readUInt32BE(0)).toString('latin1')} ${key.toString('base64')}`;
+  const type = key && sshStringAt(key, 0);
+  return type ? `${type.value.toString('latin1')} ${key.toString('base64')}` : undefined;
 }
 
 /**

@@ -28,6 +28,16 @@ function ecdsaPoint(q: Buffer, type: string): boolean {
 }
 
 /**
+ * The length-prefixed string (RFC 4251's `string`: a 4-byte length, then that many bytes) at `at` of `blob`, and where
+ * the next field starts; undefined where it runs past the end.
+ */
+export function sshStringAt(blob: Buffer, at: number): { value: Buffer; next: number } | undefined {
+  if (at + 4 > blob.length) return undefined;
+  const next = at + 4 + blob.readUInt32BE(at);
+  return next > blob.length ? undefined : { value: blob.subarray(at + 4, next), next };
+}
+
+/**
  * The key's wire-format blob (the base64 decoded), or undefined when it is not exactly one key of its type: its own
  * type as the first length-prefixed string, then each of the type's fields, and nothing after them. A key cut short
  * ('ssh-ed25519 AAAA', or the first line of a key wrapped over two) fails here, not at Hetzner's API or on the machine.
@@ -36,11 +46,10 @@ function keyBlob(type: string, base64: string): Buffer | undefined {
   const blob = Buffer.from(base64, 'base64');
   const fields: Buffer[] = [];
   for (let at = 0; at < blob.length;) {
-    if (at + 4 > blob.length) return undefined;
-    const length = blob.readUInt32BE(at);
-    if (at + 4 + length > blob.length) return undefined;
-    fields.push(blob.subarray(at + 4, at + 4 + length));
-    at += 4 + length;
+    const field = sshStringAt(blob, at);
+    if (!field) return undefined;
+    fields.push(field.value);
+    at = field.next;
   }
   const checks = FIELDS[type.startsWith('ecdsa-') ? 'ecdsa' : type];
   if (fields.length !== 1 + checks.length || fields[0].toString('latin1') !== type) return undefined;
