@@ -58,9 +58,8 @@ export class Peer {
     const other = family === 'ipv4' ? 'ipv6' : 'ipv4';
     if (problem) {
       // Peer.ipv4('2001:db8::1') was told to add '/128', and then, on the next run, that it is an IPv6 block.
-      const address = typeof cidr === 'string' && (other === 'ipv4' ? ipaddr.IPv4.isValidFourPartDecimal(cidr) : ipaddr.IPv6.isValid(cidr) && !cidr.includes('%'));
-      const one = address ? `${cidr}/${other === 'ipv4' ? 32 : 128}` : undefined;
-      const fix = one !== undefined && cidrProblem(one) === undefined ? `use Peer.${other}('${one}') for this one address, or the block of its network` : cidrFix(cidr);
+      const one = oneAddressBlock(cidr);
+      const fix = one !== undefined && ipaddr.parseCIDR(one)[0].kind() === other ? `use Peer.${other}('${one}') for this one address, or the block of its network` : cidrFix(cidr);
       throw new ValidationError(invalidValue(at, 'cidr', cidr, problem, fix));
     }
     const text = cidr as string;
@@ -156,6 +155,14 @@ function dottedIpv6(address: string): ipaddr.IPv6 | undefined {
   return address.includes('.') && address.includes(':') && ipaddr.IPv6.isValid(address) ? ipaddr.IPv6.parse(address) : undefined;
 }
 
+/** The block of one address given without a prefix length ('203.0.113.7' → '203.0.113.7/32', /128 for IPv6), if it is one. */
+function oneAddressBlock(text: unknown): string | undefined {
+  if (typeof text !== 'string') return undefined;
+  const address = ipaddr.IPv4.isValidFourPartDecimal(text) || (ipaddr.IPv6.isValid(text) && !text.includes('%'));
+  const one = address ? `${text}/${ipaddr.parse(text).kind() === 'ipv4' ? 32 : 128}` : undefined;
+  return one !== undefined && cidrProblem(one) === undefined ? one : undefined;
+}
+
 /**
  * The fix for an invalid block (see `cidrProblem`): for host bits set, the block and the one address it
  * may have meant; for a zone, the block without it; for a dotted quad, the IPv4 block an IPv4-mapped one
@@ -168,10 +175,8 @@ export function cidrFix(block: unknown, example = FIX): string {
   if (problem === undefined || typeof cidr !== 'string') return example;
   // An address without a prefix length (a newcomer's own, as "what is my IP" shows it): the block of that one
   // address, not an example of another network's (a /24 would open SSH to 255 strangers' addresses too).
-  if (ipaddr.IPv4.isValidFourPartDecimal(cidr) || (ipaddr.IPv6.isValid(cidr) && !cidr.includes('%'))) {
-    const one = `${cidr}/${ipaddr.parse(cidr).kind() === 'ipv4' ? 32 : 128}`;
-    if (cidrProblem(one) === undefined) return `add the prefix length: '${one}' for this one address, or the block of its network`;
-  }
+  const one = oneAddressBlock(cidr);
+  if (one !== undefined) return `add the prefix length: '${one}' for this one address, or the block of its network`;
   const match = /^([^/\s]+)\/(\d{1,3})$/.exec(cidr);
   if (!match) return example;
   const [, address, prefixText] = match;
