@@ -166,10 +166,24 @@ export function describeShrink(stack: string, shrink: VolumeShrink): string {
     + 'copy the data over, then retire the old one.';
 }
 
+/**
+ * The variable by which a release asks its guard step for the SSH keys the stack's state registers, one a line, in the
+ * file it names: a key the release removes is still accepted by production until its deploy, after the rehearsal.
+ */
+export const STATE_KEYS_FILE_VARIABLE = 'SOVEREIGN_RELEASE_STATE_KEYS_FILE';
+
+/** The public keys of the `hcloud_ssh_key` resources a plan finds in the state (each change's `before`): those kept, changed and deleted. */
+export function stateSshKeys(plan: any): string[] {
+  const changes: any[] = Array.isArray(plan?.resource_changes) ? plan.resource_changes : [];
+  return changes.filter((c) => c?.type === 'hcloud_ssh_key' && typeof c.change?.before?.public_key === 'string').map((c) => c.change.before.public_key.trim());
+}
+
 export function guardCommand(argv: readonly string[], io: CliIo): number {
   const { stack, out, planJson, printPlan } = parse(argv);
   if (planJson === undefined) refuseUnsynthesized(stack, out);
   const plan = planJson !== undefined ? readPlanJson(planJson) : planOf(path.join(out, 'stacks', stack), io, printPlan);
+  const keysFile = io.env[STATE_KEYS_FILE_VARIABLE];
+  if (keysFile) fs.writeFileSync(keysFile, stateSshKeys(plan).map((key) => `${key}\n`).join(''));
   // Allowed, but not silent: the summary line counts these as one change each, like a label.
   for (const update of disruptiveUpdates(plan)) io.err(`guard: note: ${describeDisruption(stack, update)}`);
   const losses = protectedLosses(plan);

@@ -26,10 +26,25 @@ const FILES_READ = 256;
 /** OpenSSH loads no key file larger than this (MAX_KEY_FILE_SIZE); a configuration file larger is not judged either. */
 const LARGEST_FILE = 1024 * 1024;
 /**
- * Bind-mounts $1 over $2, then runs the rest: sh's positional parameters, never a word of the rehearsal's in the script.
- * A failed mount says so on a line of its own: its exit code alone would read as the rehearsal's.
+ * Bind-mounts each pair of sh's positional parameters (the second over the first's target) until `--`, then runs the
+ * rest: never a word of the rehearsal's in the script. A failed mount says so on a line of its own: its exit code alone
+ * would read as the rehearsal's.
  */
-const BIND_THEN = 'mount --bind "$1" "$2" || { echo "release: could not mount the rehearsal\'s ~/.ssh over $2" >&2; exit 125; }; shift 2; exec';
+const BIND_THEN = 'while [ "$1" != -- ]; do mount --bind "$1" "$2" || { echo "release: could not mount the rehearsal\'s stand-in $1 over $2" >&2; exit 125; }; '
+  + 'shift 2; done; shift; exec';
+
+/** The system-wide ssh configuration, which every ssh reads after the account's unless given -F. */
+export const SYSTEM_SSH_CONFIG = '/etc/ssh/ssh_config';
+
+/**
+ * What the rehearsal could log in to production with, outside its own HOME: the account's `~/.ssh`, the system's
+ * ssh configuration, an SSH agent's socket. `what` names it; `entries` say what in it may log in, each with why.
+ */
+export interface AccountSshExposure {
+  readonly kind: 'account' | 'system' | 'agent';
+  readonly what: string;
+  readonly entries: readonly string[];
+}
 
 /**
  * How the rehearsal is kept from the runner account's `~/.ssh`, which every OpenSSH client finds by the account's entry
@@ -46,32 +61,42 @@ export interface AccountSshCover {
   readonly namespaced: boolean;
   /** The account's `~/.ssh`, in the password database's home; undefined for a uid without an entry there, whose ssh finds none. */
   readonly dir?: string;
-  /** Its entries that may log in to production, each with why, where they cannot be replaced; empty otherwise. */
-  readonly exposed: readonly string[];
+  /** What may log in to production (the account's `~/.ssh`, the system's configuration, the agent), where it cannot be replaced; empty otherwise. */
+  readonly exposed: readonly AccountSshExposure[];
   /** Why they cannot be replaced, where they cannot. */
   readonly why?: string;
 }
 
 /**
- * Linux: the command in a private mount namespace where `sshDir` is bind-mounted over the account's `~/.ssh`; as root
- * directly, otherwise through a user namespace mapping the account to root for the mount and a nested one mapping it
- * back, so the rehearsal runs as the account (getpwuid, hence ssh, sees it; sudo inside it does not work).
+ * Linux: the command in a private mount namespace where `sshDir` is bind-mounted over the account's `~/.ssh` (where it
+ * holds something that may log in to production), and an empty file (/dev/null) over the system's ssh configuration
+ * and the agent's socket (where they may); as root directly, otherwise through a user namespace mapping the account to
+ * root for the mounts and a nested one mapping it back, so the rehearsal runs as the account (getpwuid, hence ssh, sees
+ * it; sudo inside it does not work). `covered`: the exposures, each replaced.
  */
-function linuxWrap(dir: string): (command: readonly string[], sshDir: string) => string[] {
+function linuxWrap(covered: readonly AccountSshExposure[]): (command: readonly string[], sshDir: string) => string[] {
   const uid = process.getuid!();
   const gid = process.getgid!();
-  return (command, sshDir) => (uid === 0
-    ? ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', `${BIND_THEN} "$@"`, 'sh', sshDir, dir, ...command]
-    : ['unshare', '--user', '--map-root-user', '--mount', '--propagation', 'private', 'sh', '-c',
-      `${BIND_THEN} unshare --user --map-user=${uid} --map-group=${gid} -- "$@"`, 'sh', sshDir, dir, ...command]);
+  return (command, sshDir) => {
+    const binds = covered.flatMap((exposure) => [exposure.kind === 'account' ? sshDir : os.devNull, exposure.what]);
+    return uid === 0
+      ? ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', `${BIND_THEN} "$@"`, 'sh', ...binds, '--', ...command]
+      : ['unshare', '--user', '--map-root-user', '--mount', '--propagation', 'private', 'sh', '-c',
+        `${BIND_THEN} unshare --user --map-user=${uid} --map-group=${gid} -- "$@"`, 'sh', ...binds, '--', ...command];
+  };
 }
 
 /** Ends a judgement that cannot be made (an `Include` loop, too many files): the configuration is refused as a whole. */
 class NotJudged extends Error {}
 
-/** One judgement of an account's `~/.ssh`: the files read so far (real paths), each read once. */
+/**
+ * One judgement of an account's `~/.ssh` or of the system's configuration: the files read so far (real paths), each
+ * read once. `dir` is the account's `~/.ssh`, whose files are judged as its entries; `base` the directory a relative
+ * `Include` is read from (`~/.ssh` for the account's configuration, `/etc/ssh` for the system's, as OpenSSH reads them).
+ */
 interface Judging {
   readonly dir: string;
+  readonly base: string;
   readonly home: string;
   readonly productionKeys: ReadonlySet<string> | undefined;
   readonly read: Set<string>;
@@ -147,9 +172,9 @@ function storedPublicKey(text: string): string | undefined {
  * (`ssh-keygen -y`) where no passphrase locks it; else the one an OpenSSH-format file stores in clear, refused where
  * its `.pub` names another (which one ssh offers is not known); else (PEM) its `.pub`.
  */
-function publicKeyOf(file: string, text: string): { key: string } | { why: string } {
+function publicKeyOf(file: string, text: string): { key: string; line: string } | { why: string } {
   const derived = spawnSync('ssh-keygen', ['-y', '-P', '', '-f', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  if (derived.status === 0 && derived.stdout.trim()) return { key: sshKeyMaterial(derived.stdout) };
+  if (derived.status === 0 && derived.stdout.trim()) return { key: sshKeyMaterial(derived.stdout), line: derived.stdout.trim() };
   const pubFile = readRegular(`${file}.pub`);
   const pub = 'text' in pubFile ? sshKeyMaterial(pubFile.text) : undefined;
   const stored = storedPublicKey(text);
@@ -157,7 +182,26 @@ function publicKeyOf(file: string, text: string): { key: string } | { why: strin
     return { why: `a private key whose ${path.basename(file)}.pub names another key (${sshKeyFingerprint(stored)} in the key file)` };
   }
   const key = stored ?? pub;
-  return key === undefined ? { why: `a private key whose public key cannot be read: a passphrase, and no ${path.basename(file)}.pub` } : { key };
+  if (key === undefined) return { why: `a private key whose public key cannot be read: a passphrase, and no ${path.basename(file)}.pub` };
+  return { key, line: 'text' in pubFile ? pubFile.text.trim() : key };
+}
+
+/**
+ * The comment the backup part gives the key a machine makes for its Storage Box (`sovereign-backup@HOST`): no stack
+ * registers it (a sub-account's keys are installed by the machine), and it opens production's backups.
+ */
+const STORAGE_BOX_KEY_COMMENT = /^\S+\s+\S+\s+sovereign-backup@/;
+
+/**
+ * Why a public key (type, base64 and comment, as `ssh-keygen -y` and `ssh-add -L` print it) may log in to production or
+ * its backups, or undefined: one of `productionKeys` (each as type and base64), any key while they are not known, or
+ * a Storage Box key of the backup's (STORAGE_BOX_KEY_COMMENT).
+ */
+export function publicKeyReaching(line: string, productionKeys: ReadonlySet<string> | undefined): string | undefined {
+  const key = sshKeyMaterial(line);
+  if (STORAGE_BOX_KEY_COMMENT.test(line.trim())) return `${sshKeyFingerprint(key)}, a Storage Box key of the backup's: production's backups`;
+  if (productionKeys === undefined) return `${sshKeyFingerprint(key)}; the keys production accepts are not known`;
+  return productionKeys.has(key) ? `${sshKeyFingerprint(key)}, a key production accepts` : undefined;
 }
 
 /**
@@ -170,8 +214,7 @@ function keyReaching(file: string, text: string, productionKeys: ReadonlySet<str
   if (!text.includes('PRIVATE KEY')) return undefined;
   const read = publicKeyOf(file, text);
   if ('why' in read) return read.why;
-  if (productionKeys === undefined) return `${sshKeyFingerprint(read.key)}; the keys production accepts are not known`;
-  return productionKeys.has(read.key) ? `${sshKeyFingerprint(read.key)}, a key production accepts` : undefined;
+  return publicKeyReaching(read.line, productionKeys);
 }
 
 /**
@@ -232,7 +275,7 @@ function includedFiles(word: string, dir: string, home: string): string[] | unde
  * file (a leftover line) gives ssh nothing. Throws NotJudged past OpenSSH's depth of `Include`s or FILES_READ files.
  */
 function configReaching(text: string, judging: Judging, depth: number): string[] {
-  const { dir, home } = judging;
+  const { dir, base, home } = judging;
   return [...text.matchAll(CONFIG_KEY_SOURCES)].flatMap(([, directive, value]): string[] => {
     const kind = directive.toLowerCase();
     const command = `${directive}${kind === 'match' ? ' exec' : ''} (a command, not shown)`;
@@ -245,7 +288,7 @@ function configReaching(text: string, judging: Judging, depth: number): string[]
     if (/^none$/i.test(word) || (kind === 'identityagent' && word === 'SSH_AUTH_SOCK')) return [];
     if (kind === 'include') {
       return words.flatMap((part) => {
-        const files = includedFiles(part, dir, home);
+        const files = includedFiles(part, base, home);
         if (files === undefined) return [`Include ${part}`];
         return files.flatMap((file) => {
           if (depth >= INCLUDE_DEPTH) throw new NotJudged(`Includes nested deeper than ${INCLUDE_DEPTH} files, which OpenSSH refuses, not judged`);
@@ -300,19 +343,58 @@ export function reachingEntries(dir: string, productionKeys: ReadonlySet<string>
     }
     let why: string | undefined;
     if (name === 'config') {
-      const judging: Judging = { dir, home: path.dirname(dir), productionKeys, read: new Set([fs.realpathSync(file)]) };
-      try {
-        why = configReaching(read.text, judging, 0).join(', ') || undefined;
-      } catch (e) {
-        if (!(e instanceof NotJudged)) throw e;
-        why = e.message;
-      }
+      why = judgedConfig(read.text, { dir, base: dir, home: path.dirname(dir), productionKeys, read: new Set([fs.realpathSync(file)]) }).join(', ') || undefined;
     } else {
       why = keyReaching(file, read.text, productionKeys);
     }
     if (why !== undefined) reaching.push(`${name} (${why})`);
   }
   return reaching;
+}
+
+/** configReaching of a whole file's `text`: what cannot be judged (NotJudged) is one entry saying why. */
+function judgedConfig(text: string, judging: Judging): string[] {
+  try {
+    return configReaching(text, judging, 0);
+  } catch (e) {
+    if (!(e instanceof NotJudged)) throw e;
+    return [e.message];
+  }
+}
+
+/**
+ * The directives of the system's ssh configuration (`file`, /etc/ssh/ssh_config, and what it includes: Debian's
+ * `Include /etc/ssh/ssh_config.d/*.conf`) that may log in to production, judged as the account's are (see
+ * configReaching): every ssh run without -F reads it after the account's, so an `IdentityFile /root/keys/prod` or a
+ * `Host *` IdentityAgent there hands production's key to the rehearsal. `home`: the account's home (its `~`).
+ */
+export function systemConfigReaching(file: string, home: string, productionKeys: ReadonlySet<string> | undefined): string[] {
+  const read = readRegular(file);
+  if (!('text' in read)) return 'why' in read ? [read.why] : [];
+  return judgedConfig(read.text, { dir: path.join(home, '.ssh'), base: path.dirname(file), home, productionKeys, read: new Set([fs.realpathSync(file)]) });
+}
+
+/**
+ * The keys an SSH agent at `socket` (the runner's SSH_AUTH_SOCK) holds that may log in to production or its backups,
+ * each with why (see publicKeyReaching), as `ssh-add -L` lists them; an agent that cannot be asked (ssh-add missing,
+ * or failing for another reason than holding no key) is one such entry. The rehearsal is not given SSH_AUTH_SOCK, but
+ * runs as the same account: the socket is found by its path (`/tmp/ssh-*`/agent.*, the release's own environment in
+ * /proc), and an agent is as good as the keys it holds.
+ */
+export function agentReaching(socket: string, productionKeys: ReadonlySet<string> | undefined, env: NodeJS.ProcessEnv): string[] {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(socket);
+  } catch {
+    // No socket there: no agent to reach.
+    return [];
+  }
+  if (!stat.isSocket()) return [];
+  const listed = spawnSync('ssh-add', ['-L'], { env: { ...env, SSH_AUTH_SOCK: socket }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  // ssh-add -L exits 1 for an agent holding no key ("The agent has no identities."), 2 for one it cannot reach.
+  if (listed.status === 1 && !listed.stdout.trim()) return [];
+  if (listed.status !== 0) return [`its keys cannot be listed (ssh-add -L: ${listed.error?.message ?? (String(listed.stderr).trim().split('\n')[0] || `exit code ${listed.status}`)})`];
+  return listed.stdout.split('\n').filter((line) => line.trim()).flatMap((line) => publicKeyReaching(line, productionKeys) ?? []);
 }
 
 /** Why unshare failed, with the fix of the two usual causes. */
@@ -334,21 +416,40 @@ function unshareFailure(tried: ReturnType<typeof spawnSync>): string {
   return `unshare could not hide it (${first})${cause}`;
 }
 
+/** Where accountSshCover looks, besides the account's home: the system's ssh configuration and the runner's agent. */
+export interface AccountSshSources {
+  /**
+   * The system's ssh configuration.
+   * @default SYSTEM_SSH_CONFIG
+   */
+  readonly systemConfig?: string;
+}
+
 /**
- * Decides how the rehearsal is kept from the runner account's `~/.ssh` (see AccountSshCover), `home` being the
- * account's home in the password database (undefined for a uid without an entry: no `~/.ssh`). Where that directory holds nothing that may log in to production (see
- * reachingEntries), nothing is done: a namespace would cost the rehearsal sudo for nothing. On Linux, the namespaces
- * are tried once here (the same command, with `true`): a kernel, container or AppArmor policy may refuse them, or
- * util-linux be older than 2.38 (no --map-user). On macOS, and where they are refused, `exposed` lists those entries.
+ * Decides how the rehearsal is kept from the runner account's `~/.ssh`, the system's ssh configuration and the
+ * runner's SSH agent (see AccountSshCover), `home` being the account's home in the password database (undefined for a
+ * uid without an entry: no `~/.ssh`, and ssh refuses to run at all). Where none holds anything that may log in to
+ * production (see reachingEntries, systemConfigReaching and agentReaching), nothing is done: a namespace would cost
+ * the rehearsal sudo for nothing. On Linux, the namespaces are tried once here (the same command, with `true`): a
+ * kernel, container or AppArmor policy may refuse them, or util-linux be older than 2.38 (no --map-user). On macOS,
+ * and where they are refused, `exposed` lists what may log in.
  */
-export function accountSshCover(env: NodeJS.ProcessEnv, home: string | undefined, productionKeys: ReadonlySet<string> | undefined): AccountSshCover {
+export function accountSshCover(env: NodeJS.ProcessEnv, home: string | undefined, productionKeys: ReadonlySet<string> | undefined,
+  sources: AccountSshSources = {}): AccountSshCover {
   const dir = home === undefined ? undefined : path.join(home, '.ssh');
   const unchanged = { wrap: (command: readonly string[]) => [...command], namespaced: false, dir, exposed: [] };
-  const reaching = dir !== undefined && fs.existsSync(dir) ? reachingEntries(dir, productionKeys) : [];
-  if (dir === undefined || reaching.length === 0) return unchanged;
-  let why = `on ${process.platform} no mount namespace can hide it from a process of the same account`;
+  if (home === undefined || dir === undefined) return unchanged;
+  const systemConfig = sources.systemConfig ?? SYSTEM_SSH_CONFIG;
+  const socket = env.SSH_AUTH_SOCK;
+  const reaching: AccountSshExposure[] = [
+    { kind: 'account' as const, what: dir, entries: fs.existsSync(dir) ? reachingEntries(dir, productionKeys) : [] },
+    { kind: 'system' as const, what: systemConfig, entries: systemConfigReaching(systemConfig, home, productionKeys) },
+    { kind: 'agent' as const, what: socket ?? '', entries: socket && path.isAbsolute(socket) ? agentReaching(socket, productionKeys, env) : [] },
+  ].filter((exposure) => exposure.entries.length > 0);
+  if (reaching.length === 0) return unchanged;
+  let why = `on ${process.platform} no mount namespace can hide them from a process of the same account`;
   if (process.platform === 'linux') {
-    const wrap = linuxWrap(dir);
+    const wrap = linuxWrap(reaching);
     const probe = fs.mkdtempSync(path.join(os.tmpdir(), 'sovereign-rehearsal-ssh-probe-'));
     try {
       const [program, ...rest] = wrap(['true'], probe);
@@ -362,29 +463,37 @@ export function accountSshCover(env: NodeJS.ProcessEnv, home: string | undefined
   return { ...unchanged, exposed: reaching, why };
 }
 
+/** The exposures, as the refusal and the warning name them: `~/.ssh (id_ed25519 (…)); /etc/ssh/ssh_config (…); the SSH agent at … (…)`. */
+function exposuresNamed(cover: AccountSshCover): string {
+  return cover.exposed.map((e) => `${e.kind === 'agent' ? `the SSH agent at ${e.what}` : e.what} (${e.entries.join(', ')})`).join('; ');
+}
+
 /** The flag that lets the rehearsal read the account's ~/.ssh where it cannot be replaced, on purpose. */
 export const ACCEPT_ACCOUNT_SSH = 'accept-account-ssh';
 
 /** Why the release refuses a cover that leaves something exposed, and what to do, or undefined. */
 export function accountSshRefusal(cover: AccountSshCover): { problem: string; fix: string } | undefined {
   if (cover.exposed.length === 0) return undefined;
+  const has = (kind: AccountSshExposure['kind']) => cover.exposed.some((e) => e.kind === kind);
+  const agentNamed = cover.exposed.some((e) => e.kind !== 'agent' && e.entries.some((entry) => entry.includes('IdentityAgent ')));
   return {
-    problem: `the rehearsal would read ${cover.dir} (${cover.exposed.join(', ')}): an ssh it runs by its path (/usr/bin/ssh, \`env -i ssh\`, `
-      + 'a GIT_SSH_COMMAND of either) finds ~/.ssh by the account\'s entry in the password database, whatever HOME says, and offers its keys '
-      + "and follows its configuration: production's admin key, which staging built from production's snapshot accepts too. "
-      + `The rehearsal's own ~/.ssh cannot replace it: ${cover.why}.`,
-    fix: 'Fix: release from an account whose ~/.ssh holds no key production accepts (give the release its keys through an SSH agent: '
-      + 'SSH_AUTH_SOCK, which the rehearsal is not given; with the keys in ~/.ssh/ops, move them out of ~/.ssh and `ssh-add` them from there)'
-      + (cover.exposed.some((entry) => entry.includes('IdentityAgent ')) ? "; for an agent ~/.ssh/config names (1Password's IdentityAgent), export "
-        + 'SSH_AUTH_SOCK as that socket for the release and remove the IdentityAgent line' : '')
-      + `, or pass --${ACCEPT_ACCOUNT_SSH} to rehearse with that ~/.ssh readable on purpose (the rehearsal keeps its own HOME, ssh stand-ins and withheld variables). `
-      + 'Only the keys the stacks register now are counted: a key this release removes, which production accepts until its deploy, '
-      + 'and a Storage Box key (production\'s backups) are not; keep those out of ~/.ssh too.',
+    problem: `the rehearsal would read ${exposuresNamed(cover)}: an ssh it runs by its path (/usr/bin/ssh, \`env -i ssh\`, `
+      + 'a GIT_SSH_COMMAND of either) finds ~/.ssh by the account\'s entry in the password database, whatever HOME says, '
+      + `${has('system') ? `reads ${cover.exposed.find((e) => e.kind === 'system')!.what} after it, ` : ''}and offers their keys and follows their configuration`
+      + `${has('agent') ? "; the agent's socket, which the rehearsal is not given, is found by its path by a process of the same account" : ''}: `
+      + "production's admin key (or its backups' Storage Box key), which staging built from production's snapshot accepts too. "
+      + `The rehearsal's own ~/.ssh cannot replace them: ${cover.why}.`,
+    fix: "Fix: release where the rehearsal can have a mount namespace (Linux, with the cause above fixed), which replaces each of them"
+      + (has('account') ? '; or from an account whose ~/.ssh holds no key production accepts (with the keys in ~/.ssh/ops, move them out of ~/.ssh and `ssh-add` them from there)' : '')
+      + (agentNamed ? "; for an agent the configuration names (1Password's IdentityAgent), export SSH_AUTH_SOCK as that socket for the release and remove the IdentityAgent line" : '')
+      + (has('system') ? `; move the IdentityFile or IdentityAgent lines of ${cover.exposed.find((e) => e.kind === 'system')!.what} into the ~/.ssh/config of the account that needs them` : '')
+      + (has('agent') ? "; the agent's keys (which the release's own deploys use) are kept from the rehearsal only by that namespace" : '')
+      + `; or pass --${ACCEPT_ACCOUNT_SSH} to rehearse with them readable on purpose (the rehearsal keeps its own HOME, ssh stand-ins and withheld variables).`,
   };
 }
 
 /** What --accept-account-ssh leaves readable, as a warning. */
 export function accountSshWarning(cover: AccountSshCover): string {
-  return `release: warning: --${ACCEPT_ACCOUNT_SSH}: the rehearsal can read ${cover.dir} (${cover.exposed.join(', ')}): an ssh it runs by its path `
+  return `release: warning: --${ACCEPT_ACCOUNT_SSH}: the rehearsal can read ${exposuresNamed(cover)}: an ssh it runs by its path `
     + `(/usr/bin/ssh, \`env -i ssh\`) logs in with them to staging and production (${cover.why}).`;
 }

@@ -18,7 +18,7 @@ import { wholeNumberOption } from './number-text';
 import { carriageReturnsIn, CHECK_USAGE, checkCommand, type Requirement, requirementsOfStacks, sharedAcrossEnvironments, unsetRequirements, withCarriageReturns } from './check';
 import { INIT_USAGE, initCommand } from './init';
 import { COST_USAGE, costCommand } from './cost';
-import { GUARD_USAGE, guardCommand } from './guard';
+import { GUARD_USAGE, guardCommand, STATE_KEYS_FILE_VARIABLE } from './guard';
 import { REPORT_USAGE, reportCommand } from './report';
 import { shellWord } from './shell-word';
 import { CommandOptions, parseCommandFlags } from './command-options';
@@ -54,6 +54,11 @@ export interface CliIo {
    * @default os.userInfo().homedir, or none for a uid the password database does not name
    */
   readonly accountHome?: string;
+  /**
+   * The system's ssh configuration, which an ssh run without -F reads after the account's (see accountSshCover).
+   * @default '/etc/ssh/ssh_config'
+   */
+  readonly systemSshConfig?: string;
 }
 
 const STAGING_LIST_USAGE = `  cdktf-sovereign-hetzner staging list [--now ISO-TIME] [--stack NAME --none-up]
@@ -126,8 +131,9 @@ const RELEASE_USAGE = `  cdktf-sovereign-hetzner release --product NAME --rehear
       key it uses is one it names (-i); GIT_SSH, GIT_SSH_COMMAND and RSYNC_RSH naming /usr/bin/ssh run
       them too. An ssh a script runs by its path (/usr/bin/ssh, env -i ssh) reads the account's ~/.ssh: on
       Linux, where that ~/.ssh holds a key production accepts (one production's or staging's stack
-      registers; a key it cannot read, an IdentityAgent), the rehearsal runs in a mount namespace where HOME/.ssh replaces it (a user
-      namespace too unless root: sudo fails in it); where that cannot be done (macOS, unshare refused), the
+      registers or production's state still does, a Storage Box key; a key it cannot read, an IdentityAgent), the rehearsal runs in a mount namespace where HOME/.ssh replaces it (a user
+      namespace too unless root: sudo fails in it); /etc/ssh/ssh_config, and an SSH agent (SSH_AUTH_SOCK, its socket
+      found by its path), holding such a key get an empty file over them there; where that cannot be done (macOS, unshare refused), the
       release refuses before its first step, and --accept-account-ssh rehearses with it readable (with a
       warning; everything else above stays). --keep-home keeps the
       runner's HOME and ssh (the files named above are then readable, but for ~/.aws and
@@ -366,7 +372,10 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
   if (unset.length > 0) io.err(`note: the release would refuse to start: ${unset.join(', ')} ${unset.length === 1 ? 'is' : 'are'} not set.`);
   if (carriageReturns.length > 0) io.err(`note: the release would refuse to start: ${carriageReturns[0]}`);
   // Before any step: refused at the rehearsal, the release would have deployed test and brought staging up for nothing.
-  const accountSsh = args.flags['keep-home'] ? undefined : accountSshCover(io.env, io.accountHome ?? accountHomeInPasswd(), keysProductionAccepts(synthesized, environments));
+  const accountHome = io.accountHome ?? accountHomeInPasswd();
+  const productionKeys = keysProductionAccepts(synthesized, environments);
+  const coverWith = (keys: ReadonlySet<string> | undefined) => accountSshCover(io.env, accountHome, keys, { systemConfig: io.systemSshConfig });
+  const accountSsh = args.flags['keep-home'] ? undefined : coverWith(productionKeys);
   const refusal = accountSsh && accountSshRefusal(accountSsh);
   if (refusal && args.flags[ACCEPT_ACCOUNT_SSH]) io.err(accountSshWarning(accountSsh!));
   else if (refusal && !dryRun) throw new Error(`${refusal.problem} Nothing was run. ${refusal.fix}`);
@@ -388,9 +397,21 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
     return 0;
   }
   try {
-    return await runSteps(steps, io, expires, credentials, requirements, accountSsh);
+    // A key this release removes is accepted by production until its deploy: the guard's plan lists the keys
+    // production's state registers, and the cover is decided again with them before the rehearsal.
+    const stateKeysFile = `${outputsFile}.state-keys`;
+    const rehearsalCover = accountSsh && {
+      start: accountSsh,
+      atRehearsal: (): AccountSshCover => {
+        const listed = fs.existsSync(stateKeysFile) ? fs.readFileSync(stateKeysFile, 'utf8').split('\n').filter((line) => line.trim()).map(sshKeyMaterial) : [];
+        if (productionKeys === undefined || listed.every((key) => productionKeys.has(key))) return accountSsh;
+        return coverWith(new Set([...productionKeys, ...listed]));
+      },
+    };
+    return await runSteps(steps, io, expires, credentials, requirements, rehearsalCover, stateKeysFile, args.flags[ACCEPT_ACCOUNT_SSH] === true);
   } finally {
     fs.rmSync(outputsFile, { force: true });
+    fs.rmSync(`${outputsFile}.state-keys`, { force: true });
   }
 }
 
@@ -544,9 +565,13 @@ function relayed(command: readonly string[], env: NodeJS.ProcessEnv, io: CliIo):
   });
 }
 
-/** `accountSsh`: how the rehearsal is kept from the runner account's ~/.ssh, undefined with --keep-home (the runner's HOME and ssh). */
+/**
+ * `accountSsh`: how the rehearsal is kept from the runner account's ~/.ssh, as decided before the first step and again
+ * when the rehearsal starts (with the keys the guard wrote to `stateKeysFile`), undefined with --keep-home (the runner's HOME and ssh); `acceptExposed`:
+ * --accept-account-ssh, without which a rehearsal whose cover leaves something exposed fails.
+ */
 async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpiresAt: string, credentials: ReleaseCredentials, requirements: readonly Requirement[],
-  accountSsh: AccountSshCover | undefined): Promise<number> {
+  accountSsh: { start: AccountSshCover; atRehearsal: () => AccountSshCover } | undefined, stateKeysFile: string, acceptExposed: boolean): Promise<number> {
   let snapshotId: string | undefined;
   let failed = false;
   // Node's default for these signals ends the process at once, mid-step, with staging up. Caught, the step under
@@ -577,8 +602,21 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
       // Its project's token and state key pair, over any HCLOUD_TOKEN or AWS_ACCESS_KEY_ID the caller has.
       // The rehearsal's HOME is its own, made for it and removed after it (see scratchHome), unless --keep-home.
       let home: ScratchHome | undefined;
+      const cover = step.rehearsesOn ? accountSsh?.atRehearsal() : undefined;
+      // The start's refusal was accepted (or there was none): only a new one is said here.
+      const refusal = cover && cover !== accountSsh?.start ? accountSshRefusal(cover) : undefined;
+      if (refusal && !acceptExposed) {
+        // Production's state registers a key the stacks no longer do (this release removes it): refused here, after the
+        // start's check, since only the guard's plan knows it. Staging is taken down, production not deployed.
+        io.err(`step ${i + 1} (${step.title}) failed: production's state registers a key this release removes, which production accepts until its deploy: `
+          + `${refusal.problem} ${refusal.fix}`);
+        failedBeforeCleanup = true;
+        failed = true;
+        continue;
+      }
+      if (refusal) io.err(accountSshWarning(cover!));
       try {
-        home = step.rehearsesOn && accountSsh ? scratchHome(io.env) : undefined;
+        home = step.rehearsesOn && cover ? scratchHome(io.env) : undefined;
       } catch (e) {
         // Thrown out of the loop, it skipped the take-down too, and left staging up and claimed.
         io.err(`step ${i + 1} (${step.title}) failed: its HOME could not be made in ${os.tmpdir()} (${e instanceof Error ? e.message : String(e)}). `
@@ -593,9 +631,10 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
           + `To give it one on purpose, set ${REHEARSAL_PASS_PREFIX}<NAME> (${REHEARSAL_PASS_PREFIX}${withheld[0]}): it gets that as <NAME>.`);
       }
       const env = { ...(step.rehearsesOn ? rehearsalEnvironment(io.env, requirements, step.rehearsesOn, home) : io.env), ...step.env,
+        ...(step.readsStateKeys ? { [STATE_KEYS_FILE_VARIABLE]: stateKeysFile } : {}),
         ...Object.fromEntries(stepCredentialSources(step, credentials).map(([name, source]) => [name, io.env[source]])) };
       // The rehearsal's ~/.ssh stands in for the runner account's, for an ssh run by its path too (see accountSshCover).
-      const run = home && accountSsh ? accountSsh.wrap(command, path.join(home.path, '.ssh')) : command;
+      const run = home && cover ? cover.wrap(command, path.join(home.path, '.ssh')) : command;
       const result = await (async () => {
         try {
           return step.producesSnapshotId

@@ -5,7 +5,7 @@ import { TerraformResource } from 'cdktf';
 import { Environment, Location, Machine, ServerType, SshKey } from '../../lib';
 import { describeLoss, protectedLosses } from '../../cli/guard';
 import { deployedForGuard, guard } from './cli';
-import { PRIVATE_DIR_PREFIX } from '../../cli/guard';
+import { PRIVATE_DIR_PREFIX, STATE_KEYS_FILE_VARIABLE } from '../../cli/guard';
 import { HetznerStandIn, stackJson, StandInWorkspace } from '../../testing';
 import { ADMIN_CIDRS, testStack } from '../setup/stack';
 
@@ -46,6 +46,16 @@ describe('guard: a plan that deletes a protected resource is refused before anyt
   test('an unchanged production plan passes', async () => {
     const result = await guard([production.stack, '--out', outdir], production.env);
     expect(result).toMatchObject({ code: 0, out: expect.stringMatching(/^guard: acme-production's plan deletes no protected resource \(0 to add, \d+ to change, 0 to destroy\)\.$/) });
+  }, 120_000);
+
+  // Helper (release rehearsal, fifth pass): a release removing an admin key (a rotation's second deploy) is told by its
+  // guard which keys production's state registers, the removed one among them: production accepts it until its deploy.
+  test("asked by a release, the guard writes the SSH keys production's state registers, a key the configuration removes among them", async () => {
+    const rotated = ADMIN_PUBLIC_KEY.replace('AAAAIJiLWy4', 'AAAAIKiLWy4');
+    production.ws.setConfiguration(JSON.parse(JSON.stringify(oneMachine(Environment.PRODUCTION, 'App')).split(ADMIN_PUBLIC_KEY).join(rotated)));
+    const keysFile = path.join(outdir, 'state-keys');
+    await guard([production.stack, '--out', outdir], { ...production.env, [STATE_KEYS_FILE_VARIABLE]: keysFile });
+    expect(fs.readFileSync(keysFile, 'utf8')).toBe(`${ADMIN_PUBLIC_KEY}\n`);
   }, 120_000);
 
   test('a renamed machine in production: refused, naming each protected address, the new one, and the fix; nothing is applied', async () => {

@@ -52,6 +52,12 @@ export interface ReleaseStep {
    * @default - none: a step of the release's own, run with the caller's environment
    */
   readonly rehearsesOn?: string;
+  /**
+   * The step is production's guard, whose plan reads production's state: the release has it write the SSH keys that
+   * state registers (keys the release removes, which production accepts until its deploy) before the rehearsal.
+   * @default false
+   */
+  readonly readsStateKeys?: boolean;
 }
 
 export interface ReleasePlanOptions {
@@ -117,6 +123,7 @@ export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
       command: ['npx', 'cdktf-sovereign-hetzner', 'guard', production.stack, ...(outdir === 'cdktf.out' ? [] : ['--out', outdir])],
       project: 'production',
       stateProject: 'production',
+      readsStateKeys: true,
     },
     { title: 'deploy test', command: ['npx', 'cdktf', 'deploy', test.stack, '--auto-approve', ...(staging ? [] : outputs)], project: 'test', stateProject: 'test' },
   ];
