@@ -6,7 +6,7 @@ import { App } from 'cdktf';
 import { phase1Pilot } from '../../examples/phase1-pilot';
 import { javascriptEntry } from '../../testing/harness/transpile-cache';
 import { HcloudApiStandIn } from '../environments/hcloud-api-stand-in';
-import { deployEnvironment } from './cli';
+import { cliProcess, deployEnvironment } from './cli';
 
 const STACK = 'phase1-pilot-staging';
 
@@ -57,9 +57,11 @@ describe('two releases started at once, against the Hetzner API stand-in', () =>
   afterAll(() => api.stop());
 
   function release(outdir: string, bin: string, tag: 'A' | 'B'): Promise<{ tag: string; code: number | null; stderr: string }> {
-    const child = spawn(process.execPath, [javascriptEntry(path.resolve(__dirname, '../../cli/main')), 'release', '--product', 'phase1-pilot', '--out', outdir,
+    // With an empty home of its own, whatever the build machine's ~/.ssh holds.
+    const [program, ...args] = cliProcess(dir, ['release', '--product', 'phase1-pilot', '--out', outdir,
       '--rehearse', `echo "rehearse-start $RELEASE_TAG" >> ${dir}/events.log; sleep 1.5; echo "rehearse-end $RELEASE_TAG" >> ${dir}/events.log`,
-      '--now', '2026-11-25T09:00:00Z'], {
+      '--now', '2026-11-25T09:00:00Z']);
+    const child = spawn(program, args, {
       env: { ...deployEnvironment(outdir), PATH: `${bin}:${process.env.PATH}`, HCLOUD_ENDPOINT: endpoint, RELEASE_TAG: tag, OTHER_TAG: tag === 'A' ? 'B' : 'A', RACE_DIR: dir },
     });
     let stderr = '';

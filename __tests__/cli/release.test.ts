@@ -4,13 +4,12 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdktf';
 import { runCli } from '../../cli/run-cli';
-import { javascriptEntry } from '../../testing/harness/transpile-cache';
 import { phase1Pilot } from '../../examples/phase1-pilot';
 import { phase2PayingCustomers } from '../../examples/phase2-paying-customers';
 import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary, exampleMonitoring, STAGING_EXPIRES_AT } from '../../examples/shared';
 import { Phase, Product, StagingMode } from '../../lib';
 import { ProductStacks } from '../../stacks';
-import { deployEnvironment, NO_ACCOUNT_HOME, sameRelease } from './cli';
+import { cliProcess, deployEnvironment, NO_ACCOUNT_HOME, sameRelease } from './cli';
 
 function synthesized(define: (app: App) => unknown): string {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'release-'));
@@ -168,8 +167,9 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
     // The CLI as a process of its own (jest's `process` is a copy, whose signal listeners the kernel never calls).
     // The rehearsal passes, but its shell sends SIGTERM to the release while it runs.
     const { bin, log } = fakeNpx();
-    const cli = spawnSync(process.execPath, [javascriptEntry(path.resolve(__dirname, '../../cli/main')), 'release', '--product', 'phase1-pilot', '--out', phase1,
-      '--rehearse', 'kill -TERM $PPID; sleep 0.5', '--now', '2026-11-25T09:00:00Z'], { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, encoding: 'utf8' });
+    // Helper (release rehearsal, fifth pass): with an empty home of its own, whatever the build machine's ~/.ssh holds.
+    const [program, ...args] = cliProcess(bin, ['release', '--product', 'phase1-pilot', '--out', phase1, '--rehearse', 'kill -TERM $PPID; sleep 0.5', '--now', '2026-11-25T09:00:00Z']);
+    const cli = spawnSync(program, args, { env: { ...deployEnvironment(phase1), PATH: `${bin}:${process.env.PATH}` }, encoding: 'utf8' });
     const calls = sameRelease(fs.readFileSync(log, 'utf8')).trim().split('\n');
     expect(cli.stderr).toMatch(/release: SIGTERM: the step under way ends, then only the clean-up steps run \(staging down\); production is not deployed/);
     expect(calls.slice(-2)).toEqual(['STAGING_EXPIRES_AT=2026-11-28 cdktf destroy phase1-pilot-staging --auto-approve',
