@@ -639,6 +639,11 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
       expect.stringMatching(new RegExp(`^config \\(IdentityFile "${elsewhere}/admin" \\(ssh-ed25519 SHA256:\\S+, a key production accepts\\) in ${home}/dir with space/cfg\\)$`)),
     ]);
     expect(judged('IdentityFile "~/keys/admin')).toEqual(['config (IdentityFile (a quote left open, not judged))']);
+    // ProxyJump runs no command of its own: its jump is another ssh reading the same configuration, so the key the jump
+    // host's block names is judged as every IdentityFile line is, whichever Host it is under.
+    expect(judged(`Host app\n  ProxyJump bastion\nHost bastion\n  IdentityFile ${elsewhere}/admin\n`)).toEqual([
+      expect.stringMatching(new RegExp(`^config \\(IdentityFile ${elsewhere}/admin \\(ssh-ed25519 SHA256:\\S+, a key production accepts\\)\\)$`)),
+    ]);
     // Review (release rehearsal, third round): a key locked by a passphrase was judged by its .pub, which may be
     // another key's; an OpenSSH key file holds its public key in clear.
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'a passphrase', '-C', 'locked', '-f', path.join(ssh, 'id_locked')]);
