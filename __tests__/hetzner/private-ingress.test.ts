@@ -180,9 +180,17 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
   let dir: string | undefined;
   afterEach(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
 
-  /** Shell: prints `<label> connected`, or the error code, or `timeout` (1.5 s), for a TCP connect from `from` to `address:port`. */
-  const probe = (label: string, from: string, address: string, port: number) => `${process.execPath} -e "const s=require('net').connect({port:${port},host:'${address}',localAddress:'${from}'});`
-    + `s.on('connect',()=>{console.log('${label} connected');s.destroy()});s.on('error',(e)=>console.log('${label} '+e.code));setTimeout(()=>{console.log('${label} timeout');process.exit()},1500).unref()"`;
+  /**
+   * Shell: prints `<label> connected`, or the error code, or `timeout` (1.5 s), for each TCP connect of `connects`
+   * (`[label, from, address, port]`), all at once from one process: a round's dropped connects wait out their 1.5 s
+   * together, not one after the other.
+   */
+  const probes = (connects: Array<[string, string, string, number]>) => `${process.execPath} -e "const n=require('net');`
+    + `for(const [l,f,a,p] of [${connects.map(([label, from, address, port]) => `['${label}','${from}','${address}',${port}]`).join(',')}]){`
+    + `const s=n.connect({port:p,host:a,localAddress:f});let said=false;const say=(r)=>{if(!said){said=true;console.log(l+' '+r);s.destroy()}};`
+    + `s.on('connect',()=>say('connected'));s.on('error',(e)=>say(e.code));setTimeout(()=>say('timeout'),1500).unref()}"`;
+  /** Shell: the same for one TCP connect from `from` to `address:port`. */
+  const probe = (label: string, from: string, address: string, port: number) => probes([[label, from, address, port]]);
 
   /**
    * The app machine with the backup tooling, and what its host tables' loading reads (the loaders, the definitions, the
@@ -249,11 +257,13 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
     const waitFor = (file: string, label: string) => `i=0; until [ -e ${dir}/${file} ]; do i=$((i+1)); [ $i -le 300 ] || { echo '${label} not-ready'; break; }; sleep 0.1; done`;
     // From the private network: the monitoring machine, the worker and another server of the network, each with its address.
     const checks = (round: string) => [
-      probe(`${round}:monitoring-9100`, MONITORING, APP, 9100), probe(`${round}:worker-5432`, WORKER, APP, 5432),
-      probe(`${round}:other-9100`, OTHER, APP, 9100), probe(`${round}:other-5432`, OTHER, APP, 5432), probe(`${round}:other-22`, OTHER, APP, 22),
-      probe(`${round}:monitoring-22`, MONITORING, APP, 22), probe(`${round}:worker-9100`, WORKER, APP, 9100),
-      // A port published to a container (Docker's DNAT), which input never sees: the declared peer only.
-      probe(`${round}:worker-8080`, WORKER, APP, 8080), probe(`${round}:other-8080`, OTHER, APP, 8080),
+      probes([
+        [`${round}:monitoring-9100`, MONITORING, APP, 9100], [`${round}:worker-5432`, WORKER, APP, 5432],
+        [`${round}:other-9100`, OTHER, APP, 9100], [`${round}:other-5432`, OTHER, APP, 5432], [`${round}:other-22`, OTHER, APP, 22],
+        [`${round}:monitoring-22`, MONITORING, APP, 22], [`${round}:worker-9100`, WORKER, APP, 9100],
+        // A port published to a container (Docker's DNAT), which input never sees: the declared peer only.
+        [`${round}:worker-8080`, WORKER, APP, 8080], [`${round}:other-8080`, OTHER, APP, 8080],
+      ]),
       // A container on the machine reaches the machine's private address over its bridge, not over the private network.
       `nsenter -t $C -n ${probe(`${round}:container-9100`, '172.17.0.2', APP, 9100)}`,
       // The machine's own connections into the network get their answers.
