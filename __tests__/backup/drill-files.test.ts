@@ -27,7 +27,10 @@ describeAsRoot('the restore drill restores the newest file snapshot as well', ()
   const packs = (): string[] => fs.readdirSync(path.join(repository(), 'data'), { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile()).map((e) => path.join(e.parentPath ?? (e as any).path, e.name));
   const drill = (options?: RunOptions): Promise<RunResult> => world.run(world.test, 'restore-drill', drillEtc, options);
-  /** Runs `act` on the largest pack the file backup added (the uploads' content) and the drill (with the run options `options` gives, from the pack and its bytes), then puts the pack back as it was. */
+  /**
+   * Runs `act` on the largest pack the file backup added (the uploads' content), then the drill (with the run options
+   * `options` gives for the pack and its bytes), then puts the pack back as it was.
+   */
   let filePacks: string[] = [];
   let push: RunResult;
   const withDamagedPack = async (act: (pack: string) => void, check: (result: RunResult) => void, options?: (pack: string, saved: Buffer) => RunOptions) => {
@@ -94,8 +97,8 @@ describeAsRoot('the restore drill restores the newest file snapshot as well', ()
     // restic 0.14 retries a read that fails for ~43 s (10 tries, exponential backoff, no option to shorten it), and the
     // drill reads once more in a new restic process: both on the short pack took ~90 s of the suite's wall clock. The
     // first read goes through restic's retries on the short pack; once the drill starts the second process, the pack is
-    // damaged in full length instead, which that process fails on at once (a still-short pack would fail it just the
-    // same, only 43 s later: either way the drill's verdict is the second process's failure, proven by the test above).
+    // damaged in full length instead, which that process fails on at once. A still-short pack fails it the same way,
+    // 43 s later: the drill dies on the second process's failure whatever its cause (a damaged pack in both: the test above).
     await withDamagedPack((pack) => fs.truncateSync(pack, Math.floor(fs.statSync(pack).size / 2)),
       (result) => {
         expectFailure(result, TEST_HOST, 'restore-drill', /restic restore of file snapshot \w{8} \(\S+uploads\) from source failed/);
