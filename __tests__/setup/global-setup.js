@@ -1,6 +1,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { endLeftovers } = require('./run-leftovers');
 const warmTransformCache = require('./warm-transform-cache');
 
 const EXAMPLES_STAGING_EXPIRES_AT = '2026-12-31';
@@ -32,6 +33,9 @@ module.exports = async (_globalConfig, projectConfig) => {
   const minutes = Number(process.env.JEST_RUN_LIMIT_MINUTES ?? 60);
   const timer = setTimeout(() => {
     process.stderr.write(`\njest: the run took more than ${minutes} minutes and is stopped (JEST_RUN_LIMIT_MINUTES). A suite hangs: run the suites one by one to find it.\n`);
+    // This exit skips global-teardown.js: what it removes (the suites' daemons, mounts and files) goes here.
+    endLeftovers(runDir);
+    fs.rmSync(runDir, { recursive: true, force: true });
     process.exit(1);
   }, minutes * 60_000);
   // Unreferenced: a run that ends on time is not kept alive by it.

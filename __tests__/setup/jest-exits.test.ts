@@ -8,7 +8,9 @@ const ROOT = path.resolve(__dirname, '..', '..');
 // A failing suite must not keep the run alive: jest exits, non-zero, even when the suite's cleanup fails
 // and leaves a server listening. And the run removes what its suites left in the temp directory.
 describe('a run whose suite fails and leaves a server and temp files behind', () => {
-  const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'jest-exits-')), 'left-behind.json');
+  const reports = fs.mkdtempSync(path.join(os.tmpdir(), 'jest-exits-'));
+  const report = path.join(reports, 'left-behind.json');
+  const running = path.join(reports, 'left-running.json');
   let run: ReturnType<typeof spawnSync>;
 
   beforeAll(() => {
@@ -17,7 +19,7 @@ describe('a run whose suite fails and leaves a server and temp files behind', ()
       '--roots', path.join(__dirname, 'fixtures'), '--testMatch', '**/*.fixture.js',
     ], {
       cwd: ROOT, encoding: 'utf8', timeout: 120_000,
-      env: { ...process.env, JEST_RUN_LIMIT_MINUTES: '1', JEST_WARM_TRANSFORM_CACHE: '0', JEST_CPU_LOG: '', LEFT_BEHIND_REPORT: report },
+      env: { ...process.env, JEST_RUN_LIMIT_MINUTES: '1', JEST_WARM_TRANSFORM_CACHE: '0', JEST_CPU_LOG: '', LEFT_BEHIND_REPORT: report, LEFT_RUNNING_REPORT: running },
     });
   }, 150_000);
 
@@ -36,6 +38,18 @@ describe('a run whose suite fails and leaves a server and temp files behind', ()
     expect(path.dirname(runDir)).toBe(os.tmpdir());
     expect(path.dirname(outdir)).toBe(runDir);
     for (const left of [file, outdir, runDir]) expect(fs.existsSync(left)).toBe(false);
+  });
+
+  test('ends the daemons a failed suite left running in its temp directory, and unmounts its volume', () => {
+    const { pids, mount } = JSON.parse(fs.readFileSync(running, 'utf8')) as { pids: number[]; mount?: string };
+    const alive = (pid: number) => {
+      try { return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; }
+    };
+    expect(pids.filter(alive)).toEqual([]);
+    if (mount) expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(` ${mount} `);
+    // Before, removing the directory failed at the mount (EBUSY) and the run's directory stayed.
+    if (mount) expect(fs.existsSync(path.dirname(mount))).toBe(false);
+    expect(run.stderr).not.toMatch(/EBUSY/);
   });
 });
 

@@ -1,0 +1,65 @@
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+/**
+ * Ends what a run's suites left under its temp directory, so that removing the directory removes everything:
+ * processes (an sshd, a PostgreSQL, a Prometheus whose suite failed before its afterAll could stop it) and
+ * mounts (a suite's tmpfs volume). Without it, a process outlived jest, and a mount made the directory's removal
+ * fail with EBUSY after emptying the mount, which stayed. Synchronous: the run limit's timer calls it before it
+ * exits the process.
+ */
+function endLeftovers(runDir) {
+  // /proc is Linux's; elsewhere the suites that start daemons and mounts do not run.
+  if (!fs.existsSync('/proc/self/mountinfo')) return;
+  const inRun = (p) => p === runDir || p.startsWith(`${runDir}/`);
+  endProcesses((pid) => {
+    // The daemon's own files are under the run's directory: named on its command line (sshd -f, postgres -D,
+    // prometheus --config.file), or its working directory (PostgreSQL's children, which name nothing).
+    const cmdline = read(`/proc/${pid}/cmdline`);
+    let cwd = '';
+    try { cwd = fs.readlinkSync(`/proc/${pid}/cwd`); } catch { /* gone, or not ours to read */ }
+    return (cmdline !== undefined && cmdline.split('\0').some((arg) => arg.includes(`${runDir}/`))) || inRun(cwd);
+  });
+  // Deepest first: a mount inside another goes before it. Lazy, so that a mount still in use is detached now
+  // and freed when its last user goes.
+  for (const mountPoint of mountPoints().filter(inRun).sort((a, b) => b.length - a.length)) {
+    spawnSync('umount', ['-l', mountPoint], { stdio: 'ignore' });
+  }
+}
+
+/** SIGTERM to each process `matches`, then SIGKILL to those still there after 3 s. */
+function endProcesses(matches) {
+  const own = new Set([process.pid, process.ppid]);
+  const pids = () => fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => !own.has(pid) && matches(pid));
+  const found = pids();
+  if (found.length === 0) return;
+  for (const pid of found) signal(pid, 'SIGTERM');
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + 3000;
+  while (Date.now() < deadline && found.some(alive)) Atomics.wait(sleeper, 0, 0, 50);
+  for (const pid of pids()) signal(pid, 'SIGKILL');
+}
+
+/** The mount points of this process's mount namespace (mountinfo's fifth field, its octal escapes undone). */
+function mountPoints() {
+  return (read('/proc/self/mountinfo') ?? '').split('\n').filter(Boolean)
+    .map((line) => line.split(' ')[4].replace(/\\([0-7]{3})/g, (_, octal) => String.fromCharCode(parseInt(octal, 8))))
+    .map((p) => path.normalize(p));
+}
+
+/** Whether a process is there and not a zombie (a zombie has ended; its parent has not collected it yet). */
+function alive(pid) {
+  const stat = read(`/proc/${pid}/stat`);
+  return stat !== undefined && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+}
+
+function signal(pid, name) {
+  try { process.kill(pid, name); } catch { /* gone already */ }
+}
+
+function read(file) {
+  try { return fs.readFileSync(file, 'utf8'); } catch { return undefined; }
+}
+
+module.exports = { endLeftovers };
