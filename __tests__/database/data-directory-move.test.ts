@@ -46,10 +46,13 @@ describeReal('moving the data directory to a volume', () => {
   });
 
   afterAll(() => {
-    spawnSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, '-D', path.join(root, 'etc/postgresql/15/main'), '-m', 'immediate', 'stop']);
-    spawnSync('umount', [mount()]);
+    // A beforeAll that threw before making the root leaves nothing there; the namespaces are still removed.
+    if (root) {
+      spawnSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, '-D', path.join(root, 'etc/postgresql/15/main'), '-m', 'immediate', 'stop']);
+      spawnSync('umount', [mount()]);
+    }
     ns?.destroy();
-    fs.rmSync(root, { recursive: true, force: true });
+    if (root) fs.rmSync(root, { recursive: true, force: true });
   });
 
   test('refuses while the volume is not mounted, and leaves the cluster where it is', () => {
@@ -122,5 +125,21 @@ describeReal('moving the data directory to a volume', () => {
     expect(run.code).toBe(0);
     expect(run.out).not.toMatch(/moving/);
     expect(sql('SELECT count(*) FROM tenants')).toBe('5000');
+  });
+});
+
+describeReal('a namespace pair whose creation fails partway', () => {
+  const tag = `f${process.pid % 10000}`;
+  const names = [`pgdb-${tag}`, `pgout-${tag}`];
+  // Whatever this test finds left, it removes: a failure must not leak into the next run.
+  afterAll(() => names.forEach((name) => spawnSync('ip', ['netns', 'del', name])));
+
+  test('leaves no namespace and no veth behind: the caller never gets the pair to destroy', () => {
+    // The last step fails, with both namespaces made and the veth pair moved into them.
+    expect(() => NamespacePair.create(tag, { privateCidr: '10.0.1.2/24', publicAddress: '192.0.2.1', outsideAddress: '192.0.2.2', privateSubnet: 'no-subnet' }))
+      .toThrow(/no-subnet/);
+    const listed = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((line) => line.split(' ')[0]);
+    expect(names.filter((name) => listed.includes(name))).toEqual([]);
+    expect(spawnSync('ip', ['link', 'show', `vd${tag}`]).status).not.toBe(0);
   });
 });

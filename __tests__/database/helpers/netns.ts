@@ -14,19 +14,31 @@ export class NamespacePair {
     const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
     const inDb = (...args: string[]) => ip('netns', 'exec', pair.db, 'ip', ...args);
     const inOut = (...args: string[]) => ip('netns', 'exec', pair.outside, 'ip', ...args);
-    ip('netns', 'add', pair.db);
-    ip('netns', 'add', pair.outside);
-    ip('link', 'add', a, 'type', 'veth', 'peer', 'name', b);
-    ip('link', 'set', a, 'netns', pair.db);
-    ip('link', 'set', b, 'netns', pair.outside);
-    inDb('link', 'set', 'lo', 'up');
-    inDb('addr', 'add', addresses.privateCidr, 'dev', a);
-    inDb('addr', 'add', `${addresses.publicAddress}/24`, 'dev', a);
-    inDb('link', 'set', a, 'up');
-    inOut('link', 'set', 'lo', 'up');
-    inOut('addr', 'add', `${addresses.outsideAddress}/24`, 'dev', b);
-    inOut('link', 'set', b, 'up');
-    inOut('route', 'add', addresses.privateSubnet, 'via', addresses.publicAddress);
+    // Named namespaces are mounts under /run/netns, which outlive the test: a step that fails (an address taken, a
+    // veth name left by another run) undoes what this call made, since the caller never gets the pair to destroy.
+    const undo: Array<() => void> = [];
+    try {
+      ip('netns', 'add', pair.db);
+      undo.push(() => spawnSync('ip', ['netns', 'del', pair.db]));
+      ip('netns', 'add', pair.outside);
+      undo.push(() => spawnSync('ip', ['netns', 'del', pair.outside]));
+      ip('link', 'add', a, 'type', 'veth', 'peer', 'name', b);
+      // Until both ends are moved into the namespaces (whose deletion takes them), the pair is the host's.
+      undo.push(() => spawnSync('ip', ['link', 'del', a]));
+      ip('link', 'set', a, 'netns', pair.db);
+      ip('link', 'set', b, 'netns', pair.outside);
+      inDb('link', 'set', 'lo', 'up');
+      inDb('addr', 'add', addresses.privateCidr, 'dev', a);
+      inDb('addr', 'add', `${addresses.publicAddress}/24`, 'dev', a);
+      inDb('link', 'set', a, 'up');
+      inOut('link', 'set', 'lo', 'up');
+      inOut('addr', 'add', `${addresses.outsideAddress}/24`, 'dev', b);
+      inOut('link', 'set', b, 'up');
+      inOut('route', 'add', addresses.privateSubnet, 'via', addresses.publicAddress);
+    } catch (e) {
+      for (const step of undo.reverse()) step();
+      throw e;
+    }
     return pair;
   }
 
