@@ -2,6 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { alive } from './run-leftovers';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -42,9 +43,6 @@ describe('a run whose suite fails and leaves a server and temp files behind', ()
 
   test('ends the daemons a failed suite left running in its temp directory, and unmounts its volume', () => {
     const { pids, mount } = JSON.parse(fs.readFileSync(running, 'utf8')) as { pids: number[]; mount?: string };
-    const alive = (pid: number) => {
-      try { return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; }
-    };
     expect(pids.filter(alive)).toEqual([]);
     if (mount) expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(` ${mount} `);
     // Before, removing the directory failed at the mount (EBUSY) and the run's directory stayed.

@@ -13,14 +13,7 @@ function endLeftovers(runDir) {
   // /proc is Linux's; elsewhere the suites that start daemons and mounts do not run.
   if (!fs.existsSync('/proc/self/mountinfo')) return;
   const inRun = (p) => p === runDir || p.startsWith(`${runDir}/`);
-  endProcesses((pid) => {
-    // The daemon's own files are under the run's directory: named on its command line (sshd -f, postgres -D,
-    // prometheus --config.file), or its working directory (PostgreSQL's children, which name nothing).
-    const cmdline = read(`/proc/${pid}/cmdline`);
-    let cwd = '';
-    try { cwd = fs.readlinkSync(`/proc/${pid}/cwd`); } catch { /* gone, or not ours to read */ }
-    return (cmdline !== undefined && cmdline.split('\0').some((arg) => arg.includes(`${runDir}/`))) || inRun(cwd);
-  });
+  endProcesses(() => processesIn(runDir));
   // Deepest first: a mount inside another goes before it. Lazy, so that a mount still in use is detached now
   // and freed when its last user goes.
   for (const mountPoint of mountPoints().filter(inRun).sort((a, b) => b.length - a.length)) {
@@ -28,10 +21,23 @@ function endLeftovers(runDir) {
   }
 }
 
-/** SIGTERM to each process `matches`, then SIGKILL to those still there after 3 s. */
-function endProcesses(matches) {
+/**
+ * The processes (not this one, nor its parent) whose files are under `dir`: named on the command line (sshd -f,
+ * postgres -D, prometheus --config.file), or the working directory (PostgreSQL's children, which name nothing).
+ */
+function processesIn(dir) {
   const own = new Set([process.pid, process.ppid]);
-  const pids = () => fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => !own.has(pid) && matches(pid));
+  return fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => {
+    if (own.has(pid)) return false;
+    const cmdline = read(`/proc/${pid}/cmdline`);
+    let cwd = '';
+    try { cwd = fs.readlinkSync(`/proc/${pid}/cwd`); } catch { /* gone, or not ours to read */ }
+    return (cmdline !== undefined && cmdline.split('\0').some((arg) => arg.includes(`${dir}/`))) || cwd === dir || cwd.startsWith(`${dir}/`);
+  });
+}
+
+/** SIGTERM to each process `pids` gives, then SIGKILL to those still there after 3 s. */
+function endProcesses(pids) {
   const found = pids();
   if (found.length === 0) return;
   for (const pid of found) signal(pid, 'SIGTERM');
@@ -62,4 +68,4 @@ function read(file) {
   try { return fs.readFileSync(file, 'utf8'); } catch { return undefined; }
 }
 
-module.exports = { endLeftovers };
+module.exports = { endLeftovers, processesIn, alive };

@@ -2,9 +2,11 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Duration } from '../../lib';
 import { LoopbackMachine } from '../../testing';
 import { startLoopbackSshd, stopSshd } from '../../testing/harness/sshd';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
+import { processesIn } from '../setup/run-leftovers';
 
 // The loopback sshd offers X25519 only (the suites open hundreds of connections, and the post-quantum
 // hybrid OpenSSH's client prefers costs it 75 ms of CPU each); a benchmark asks for OpenSSH's own list.
@@ -37,6 +39,29 @@ describeAsRoot('the loopback sshd\'s key exchange', () => {
   test('is X25519 by default, and OpenSSH\'s own choice when a benchmark asks for it', async () => {
     expect(await negotiated('classic', {})).toBe('curve25519-sha256');
     expect(await negotiated('default', { defaultKeyExchange: true })).toMatch(/^sntrup761x25519-sha512(@openssh\.com)?$/);
+  });
+
+  test('a start that fails stops the sshd it started: the caller never gets it to stop, and it outlived jest', async () => {
+    // No time to listen: the start fails with sshd running (a loaded machine's 10 s, cheaply). One try at the port
+    // is made all the same, which an sshd quick to listen may answer: then it is stopped, and started again.
+    let failures = 0;
+    for (let attempt = 0; attempt < 10 && failures === 0; attempt++) {
+      const dir = path.join(tmp, `too-slow-${attempt}`);
+      fs.mkdirSync(dir);
+      try {
+        const sshd = await startLoopbackSshd(dir, [], { startTimeout: Duration.millis(0) }).catch((e: Error) => e);
+        if (sshd instanceof Error) {
+          failures++;
+          expect(sshd.message).toMatch(/nothing listens on 127\.0\.0\.1:\d+ after 0 ms/);
+          expect(processesIn(dir)).toEqual([]);
+        } else {
+          await stopSshd(sshd.child);
+        }
+      } finally {
+        processesIn(dir).forEach((pid) => process.kill(pid, 'SIGKILL'));
+      }
+    }
+    expect(failures).toBe(1);
   });
 });
 

@@ -68,10 +68,15 @@ function bindable(port: number): Promise<boolean> {
   });
 }
 
-/** Resolves once something accepts connections on the port, or rejects after `timeoutMs`. */
-export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+/**
+ * Resolves once something accepts connections on the port, or rejects after `timeoutMs`, or as soon as `failed`
+ * (asked before each try) says why the server will never listen, such as its process having exited.
+ */
+export async function waitForPort(port: number, timeoutMs = 10_000, failed: () => string | undefined = () => undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    const why = failed();
+    if (why) throw new Error(why);
     const open = await new Promise<boolean>((resolve) => {
       const socket = net.connect(port, '127.0.0.1');
       socket.once('connect', () => { socket.destroy(); resolve(true); });

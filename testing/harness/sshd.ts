@@ -1,6 +1,7 @@
 import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { Duration } from '../../lib/core/duration';
 import { freePort, waitForPort } from './ports';
 
 /** An OpenSSH sshd on 127.0.0.1, started for a test. */
@@ -13,13 +14,24 @@ export interface LoopbackSshd {
   readonly hostKey: string;
 }
 
+/** How a loopback sshd is started besides its configuration. */
+export interface LoopbackSshdOptions {
+  /**
+   * Keeps OpenSSH's own key exchanges (the post-quantum hybrid first), as a benchmark wants: a real server may offer them.
+   * @default false - X25519 only
+   */
+  readonly defaultKeyExchange?: boolean;
+  /** How long sshd may take to listen before the start fails (and sshd is stopped). @default Duration.seconds(10) */
+  readonly startTimeout?: Duration;
+}
+
 /**
  * Starts sshd on 127.0.0.1 on a free port with its own host key and configuration in `dir`: root
  * login with the keys in `dir`/authorized_keys only, and `extra` configuration lines on top.
- * `defaultKeyExchange` keeps OpenSSH's own key exchanges (the post-quantum hybrid first), as a
- * benchmark wants: a real server may offer them.
+ * A start that fails (sshd exits, or does not listen in time) stops the sshd it started: it ran on
+ * past jest's exit otherwise, since the caller never got it to stop.
  */
-export async function startLoopbackSshd(dir: string, extra: readonly string[], options: { defaultKeyExchange?: boolean } = {}): Promise<LoopbackSshd> {
+export async function startLoopbackSshd(dir: string, extra: readonly string[], options: LoopbackSshdOptions = {}): Promise<LoopbackSshd> {
   // sshd's privilege separation directory; Debian's ssh.service creates it at boot.
   fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const hostKeyFile = path.join(dir, 'host_key');
@@ -45,7 +57,14 @@ export async function startLoopbackSshd(dir: string, extra: readonly string[], o
   const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   const log: string[] = [];
   child.stderr!.on('data', (d: Buffer) => log.push(d.toString()));
-  await waitForPort(port);
+  const exited = () => (child.exitCode !== null || child.signalCode !== null
+    ? `sshd exited (${child.exitCode ?? child.signalCode}) before it listened on 127.0.0.1:${port}: ${log.join('').trim() || 'no output'}` : undefined);
+  try {
+    await waitForPort(port, (options.startTimeout ?? Duration.seconds(10)).toMillis(), exited);
+  } catch (e) {
+    await stopSshd(child);
+    throw e;
+  }
   const hostKey = fs.readFileSync(`${hostKeyFile}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ');
   return { port, child, log, hostKey };
 }
@@ -53,7 +72,7 @@ export async function startLoopbackSshd(dir: string, extra: readonly string[], o
 /** Stops a started sshd and waits for it to exit. */
 export function stopSshd(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });

@@ -1,0 +1,6 @@
+/** Ends the processes and unmounts the mounts under a run's temp directory (global-teardown.js, the run limit). */
+export function endLeftovers(runDir: string): void;
+/** The processes whose command line names a file under `dir`, or whose working directory is there. */
+export function processesIn(dir: string): number[];
+/** Whether a process is there and not a zombie. */
+export function alive(pid: number): boolean;
