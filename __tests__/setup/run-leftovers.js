@@ -4,8 +4,8 @@ const path = require('path');
 
 /**
  * Ends what a run's suites left under its temp directory, so that removing the directory removes everything:
- * processes (an sshd, a PostgreSQL, a Prometheus whose suite failed before its afterAll could stop it) and
- * mounts (a suite's tmpfs volume). Without it, a process outlived jest, and a mount made the directory's removal
+ * processes (an sshd, a PostgreSQL, a Prometheus whose suite failed before its afterAll could stop it), mounts (a
+ * suite's tmpfs volume) and loop devices (an ext4 volume's image). Without it, a process outlived jest, and a mount made the directory's removal
  * fail with EBUSY after emptying the mount, which stayed. Synchronous: the run limit's timer calls it before it
  * exits the process.
  */
@@ -19,6 +19,18 @@ function endLeftovers(runDir) {
   for (const mountPoint of mountPoints().filter(inRun).sort((a, b) => b.length - a.length)) {
     spawnSync('umount', ['-l', mountPoint], { stdio: 'ignore' });
   }
+  // A loop device whose image is in the directory (a volume suite's ext4) stays attached to the image after the
+  // file is removed, holding its space, until detached.
+  for (const loop of loopDevices().filter((l) => inRun(l.backFile.replace(/ \(deleted\)$/, '')))) {
+    spawnSync('losetup', ['-d', loop.name], { stdio: 'ignore' });
+  }
+}
+
+/** The attached loop devices with their image files (none where losetup is missing). */
+function loopDevices() {
+  const listed = spawnSync('losetup', ['--list', '--json', '--output', 'NAME,BACK-FILE'], { encoding: 'utf8' });
+  if (listed.status !== 0 || !listed.stdout.trim()) return [];
+  return JSON.parse(listed.stdout).loopdevices.map((l) => ({ name: l.name, backFile: l['back-file'] ?? '' }));
 }
 
 /**
