@@ -2,7 +2,9 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Duration } from '../../lib';
 import { PostgresCluster } from './helpers/postgres';
+import { processesIn } from '../setup/run-leftovers';
 import { BackupWorld, expectFailure, expectSuccess, pingPath, PROD_HOST, TEST_HOST } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
@@ -138,5 +140,20 @@ describeAsRoot('the restore drill and the disk of the test machine\'s PostgreSQL
       + `Fix: free space on that disk \\(df -h ${server.dataDir}\\) or grow the volume it is on, then run backup-restore again[\\s\\S]*failed step: checking the room on PostgreSQL's disk`));
     // Nothing was dropped: the server's own app database is as it was.
     expect(server.sql('app', 'SELECT note FROM before_restore')).toBe('kept');
+  });
+});
+
+// The helper's own start, without the world: a failure partway must leave nothing running.
+describeAsRoot('a test PostgreSQL whose start fails', () => {
+  test('a PostgreSQL whose start fails is stopped: pg_ctl gave up, the server it launched ran on past jest\'s exit', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-no-time-'));
+    try {
+      // pg_ctl waits no time: the start fails with the server launched (a loaded machine's 30 s, cheaply).
+      await expect(PostgresCluster.start(dir, { startTimeout: Duration.seconds(0) })).rejects.toThrow(/server did not start in time/);
+      expect(processesIn(dir)).toEqual([]);
+    } finally {
+      processesIn(dir).forEach((pid) => process.kill(pid, 'SIGKILL'));
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

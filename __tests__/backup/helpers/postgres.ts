@@ -1,22 +1,39 @@
 import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { Duration } from '../../../lib/core/duration';
 import { freePort } from '../../setup/ports';
+import { processesIn } from '../../setup/run-leftovers';
 
 const BIN = '/usr/lib/postgresql/15/bin';
+
+/** How a test's PostgreSQL is started. */
+export interface PostgresClusterOptions {
+  /** How long pg_ctl waits for the server to accept connections before the start fails. @default Duration.seconds(30) */
+  readonly startTimeout?: Duration;
+}
 
 /**
  * A real PostgreSQL 15 server in a directory: initdb'd and run as the `postgres` OS user (the
  * server refuses root), listening on a free loopback port and on a Unix socket in the directory.
  */
 export class PostgresCluster {
-  public static async start(dir: string): Promise<PostgresCluster> {
+  /**
+   * A start that fails stops the server it started: pg_ctl gives up after `startTimeout` but the server it launched
+   * runs on, past jest's exit, since the caller never got the cluster to destroy.
+   */
+  public static async start(dir: string, options: PostgresClusterOptions = {}): Promise<PostgresCluster> {
     fs.mkdirSync(dir, { recursive: true });
     fs.chmodSync(dir, 0o755);
     execFileSync('chown', ['postgres:postgres', dir]);
-    const cluster = new PostgresCluster(dir, await freePort());
+    const cluster = new PostgresCluster(dir, await freePort(), options.startTimeout ?? Duration.seconds(30));
     cluster.asPostgres(`${BIN}/initdb`, ['-D', cluster.dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale', 'C']);
-    cluster.start();
+    try {
+      cluster.start();
+    } catch (e) {
+      cluster.stopLaunched();
+      throw e;
+    }
     return cluster;
   }
 
@@ -26,17 +43,19 @@ export class PostgresCluster {
     /** Also the Unix socket directory. */
     public readonly dir: string,
     public readonly port: number,
+    private readonly startTimeout: Duration,
   ) {
     this.dataDir = path.join(dir, 'data');
   }
 
   public start(): void {
-    this.asPostgres(`${BIN}/pg_ctl`, ['-D', this.dataDir, '-l', path.join(this.dir, 'server.log'), '-w', '-t', '30', 'start',
+    this.asPostgres(`${BIN}/pg_ctl`, ['-D', this.dataDir, '-l', path.join(this.dir, 'server.log'), '-w', '-t', String(this.startTimeout.toSeconds()), 'start',
       '-o', `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`]);
   }
 
-  public stop(): void {
-    this.asPostgres(`${BIN}/pg_ctl`, ['-D', this.dataDir, '-w', '-t', '30', '-m', 'fast', 'stop']);
+  /** Stops the server: `fast` ends sessions cleanly, `immediate` (a crash) does not wait for a server still starting. */
+  public stop(mode: 'fast' | 'immediate' = 'fast'): void {
+    this.asPostgres(`${BIN}/pg_ctl`, ['-D', this.dataDir, '-w', '-t', '30', '-m', mode, 'stop']);
   }
 
   /**
@@ -63,9 +82,21 @@ export class PostgresCluster {
     return () => { session.kill(); };
   }
 
+  /**
+   * Stops a server pg_ctl launched and gave up on. pg_ctl's stop needs the server's postmaster.pid, which a server
+   * still starting may not have written yet: it is asked again until no process of the cluster's directory is left.
+   */
+  private stopLaunched(): void {
+    const sleeper = new Int32Array(new SharedArrayBuffer(4));
+    for (const deadline = Date.now() + 30_000; processesIn(this.dir).length > 0 && Date.now() < deadline;) {
+      if (fs.existsSync(path.join(this.dataDir, 'postmaster.pid'))) this.destroy('immediate');
+      Atomics.wait(sleeper, 0, 0, 50);
+    }
+  }
+
   /** Stops the server if it runs; the directory goes with the test's temp directory. */
-  public destroy(): void {
-    try { this.stop(); } catch { /* not running */ }
+  public destroy(mode: 'fast' | 'immediate' = 'fast'): void {
+    try { this.stop(mode); } catch { /* not running */ }
   }
 
   private asPostgres(command: string, args: string[]): void {
