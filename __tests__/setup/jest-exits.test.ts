@@ -41,13 +41,19 @@ describe('a run whose suite fails and leaves a server and temp files behind', ()
     for (const left of [file, outdir, runDir]) expect(fs.existsSync(left)).toBe(false);
   });
 
-  test('ends the daemons a failed suite left running in its temp directory, unmounts its volume and detaches its loop device', () => {
-    const { pids, mount, loop } = JSON.parse(fs.readFileSync(running, 'utf8')) as { pids: number[]; mount?: string; loop?: { device: string; image: string } };
+  test('ends the daemons a failed suite left running in its temp directory, unmounts its volume, detaches its loop device and removes its network namespaces', () => {
+    const { pids, mount, loop, namespaces } = JSON.parse(fs.readFileSync(running, 'utf8')) as {
+      pids: number[]; mount?: string; loop?: { device: string; image: string }; namespaces?: string[];
+    };
     expect(pids.filter(alive)).toEqual([]);
     if (mount) expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(` ${mount} `);
     // Before, removing the directory failed at the mount (EBUSY) and the run's directory stayed.
     if (mount) expect(fs.existsSync(path.dirname(mount))).toBe(false);
     expect(run.stderr).not.toMatch(/EBUSY/);
+    if (namespaces) {
+      const listed = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((line) => line.split(' ')[0]);
+      expect(namespaces.filter((ns) => listed.includes(ns))).toEqual([]);
+    }
     // Its image is gone with the directory: a device still attached lists it as deleted.
     if (loop) expect(spawnSync('losetup', ['--list', '--noheadings', '--output', 'BACK-FILE'], { encoding: 'utf8' }).stdout).not.toContain(loop.image);
   });

@@ -4,3 +4,5 @@ export function endLeftovers(runDir: string): void;
 export function processesIn(dir: string): number[];
 /** Whether a process is there and not a zombie. */
 export function alive(pid: number): boolean;
+/** Records a named network namespace a suite made, for the run's end to remove if the suite does not. */
+export function recordNetworkNamespace(name: string): void;

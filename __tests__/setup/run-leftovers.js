@@ -5,7 +5,7 @@ const path = require('path');
 /**
  * Ends what a run's suites left under its temp directory, so that removing the directory removes everything:
  * processes (an sshd, a PostgreSQL, a Prometheus whose suite failed before its afterAll could stop it), mounts (a
- * suite's tmpfs volume) and loop devices (an ext4 volume's image). Without it, a process outlived jest, and a mount made the directory's removal
+ * suite's tmpfs volume), loop devices (an ext4 volume's image), and the named network namespaces suites recorded. Without it, a process outlived jest, and a mount made the directory's removal
  * fail with EBUSY after emptying the mount, which stayed. Synchronous: the run limit's timer calls it before it
  * exits the process.
  */
@@ -19,11 +19,27 @@ function endLeftovers(runDir) {
   for (const mountPoint of mountPoints().filter(inRun).sort((a, b) => b.length - a.length)) {
     spawnSync('umount', ['-l', mountPoint], { stdio: 'ignore' });
   }
+  // The named network namespaces the suites made (mounts under /run/netns, outside the directory).
+  for (const ns of (read(path.join(runDir, NETWORK_NAMESPACES)) ?? '').split('\n').filter(Boolean)) {
+    spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+  }
   // A loop device whose image is in the directory (a volume suite's ext4) stays attached to the image after the
   // file is removed, holding its space, until detached.
   for (const loop of loopDevices().filter((l) => inRun(l.backFile.replace(/ \(deleted\)$/, '')))) {
     spawnSync('losetup', ['-d', loop.name], { stdio: 'ignore' });
   }
+}
+
+/** The file in the run's directory listing the named network namespaces its suites made. */
+const NETWORK_NAMESPACES = 'network-namespaces';
+
+/**
+ * Records a named network namespace a suite made, which the run's end removes if the suite did not (it outlives
+ * every process). Nothing outside a run (no SOVEREIGN_TEST_RUN_DIR).
+ */
+function recordNetworkNamespace(name) {
+  const runDir = process.env.SOVEREIGN_TEST_RUN_DIR;
+  if (runDir) fs.appendFileSync(path.join(runDir, NETWORK_NAMESPACES), `${name}\n`);
 }
 
 /** The attached loop devices with their image files (none where losetup is missing). */
@@ -80,4 +96,4 @@ function read(file) {
   try { return fs.readFileSync(file, 'utf8'); } catch { return undefined; }
 }
 
-module.exports = { endLeftovers, processesIn, alive };
+module.exports = { endLeftovers, processesIn, alive, recordNetworkNamespace };

@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'child_process';
+import { recordNetworkNamespace } from '../../setup/run-leftovers';
 
 /**
  * Two network namespaces joined by a veth pair, standing in for a machine and the world outside
@@ -18,10 +19,12 @@ export class NamespacePair {
     // veth name left by another run) undoes what this call made, since the caller never gets the pair to destroy.
     const undo: Array<() => void> = [];
     try {
-      ip('netns', 'add', pair.db);
-      undo.push(() => spawnSync('ip', ['netns', 'del', pair.db]));
-      ip('netns', 'add', pair.outside);
-      undo.push(() => spawnSync('ip', ['netns', 'del', pair.outside]));
+      for (const ns of [pair.db, pair.outside]) {
+        ip('netns', 'add', ns);
+        // The run's end removes it if this process never does (a worker killed at the run limit, or crashed).
+        recordNetworkNamespace(ns);
+        undo.push(() => spawnSync('ip', ['netns', 'del', ns]));
+      }
       ip('link', 'add', a, 'type', 'veth', 'peer', 'name', b);
       // Until both ends are moved into the namespaces (whose deletion takes them), the pair is the host's.
       undo.push(() => spawnSync('ip', ['link', 'del', a]));
