@@ -3,9 +3,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdktf';
-import { Phase } from '../../lib';
+import { Duration, Phase } from '../../lib';
 import { productFixture, synth, userDataOf } from './helpers/fixture';
-import { runJobHook } from './helpers/live-prober';
+import { runJobHook, startLiveProber } from './helpers/live-prober';
 import { FAKE_SECRETS, MachineRoot } from './helpers/machine-root';
 import { MACHINE_PYTHON } from '../setup/real-parts';
 import { synthesizedBundle } from '../../testing/bundle';
@@ -187,3 +187,23 @@ describe('the on-machine tooling', () => {
     }
   });
 });
+
+// The live suites' prober (monitoring-e2e.test.ts) starts its webhook receiver and HTTP target first: a start that
+// fails after them must stop them, since the caller never gets the prober to stop.
+describe('a live prober whose start fails partway', () => {
+  test('stops the receiver and the target it had started', async () => {
+    const before = listeningPorts();
+    // A check every 10 minutes is refused by the plan, built after the receiver and the target listen.
+    await expect(startLiveProber({ check: { interval: Duration.minutes(10) } })).rejects.toThrow(/interval/);
+    expect(listeningPorts()).toEqual(before);
+  });
+});
+
+/** The IPv4 TCP ports this process listens on (its sockets' inodes, found in the kernel's table). */
+function listeningPorts(): number[] {
+  const inodes = new Set(fs.readdirSync('/proc/self/fd').map((fd) => {
+    try { return /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/self/fd/${fd}`))?.[1]; } catch { return undefined; }
+  }));
+  return fs.readFileSync('/proc/net/tcp', 'utf8').trim().split('\n').slice(1).map((line) => line.trim().split(/\s+/))
+    .filter((f) => f[3] === '0A' && inodes.has(f[9])).map((f) => parseInt(f[1].split(':')[1], 16)).sort();
+}

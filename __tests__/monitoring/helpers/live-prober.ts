@@ -8,6 +8,7 @@ import { UptimeCheck, UptimeCheckOptions } from '../../../lib/monitoring/uptime-
 import { synthesizedBundle } from '../../../testing/bundle';
 import { ErrorMonitoringEndpoint } from '../../../lib/monitoring/error-monitoring-endpoint';
 import { glitchTip, productFixture, userDataOf } from './fixture';
+import { startTogether } from '../../setup/start-together';
 import { HttpTarget, LiveStack, MetadataService, WebhookReceiver } from './live-stack';
 import { BUILT_FOR_SERVER_ID, MachineRoot } from './machine-root';
 
@@ -68,8 +69,30 @@ export const DEADMAN_PATH = '/ping/deadman';
  * the timing is short.
  */
 export async function startLiveProber(options: LiveProberOptions = {}): Promise<LiveProber> {
-  const receiver = await WebhookReceiver.start();
-  const target = await HttpTarget.start();
+  const [receiver, target] = await startTogether([WebhookReceiver.start(), HttpTarget.start()]);
+  // Whatever fails from here (a bad option, the setup, a daemon) stops what did start: the caller gets nothing to stop.
+  const parts: StartedParts = {};
+  const stopAll = async () => {
+    await Promise.all([receiver.stop(), target.stop(), parts.metadata?.stop()]);
+    parts.root?.remove();
+  };
+  try {
+    return await startProberOn(options, receiver, target, parts, stopAll);
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
+
+/** What startLiveProber started besides its receiver and target, as it starts it. */
+interface StartedParts {
+  root?: MachineRoot;
+  metadata?: MetadataService;
+}
+
+/** startLiveProber's work once its receiver and target listen; each part it starts goes into `parts`, for stopping. */
+async function startProberOn(options: LiveProberOptions, receiver: WebhookReceiver, target: HttpTarget, parts: StartedParts,
+  stopAll: () => Promise<void>): Promise<LiveProber> {
   const plan = new MonitoringPlan({
     uptimeChecks: [
       UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health'),
@@ -89,7 +112,7 @@ export async function startLiveProber(options: LiveProberOptions = {}): Promise<
   // 32 KiB user data until it is compressed as a whole; the other suites synthesize with validations.
   const json = JSON.parse(Testing.synth(production.stack));
   const userData = userDataOf(json, 'acme-production-app');
-  const root = MachineRoot.create(userData, {
+  const root = parts.root = MachineRoot.create(userData, {
     monitoring_deadman_ping_url_production: receiver.url(DEADMAN_PATH),
     monitoring_webhook_ops: receiver.url(OPS_PATH),
     error_monitoring_dsn: 'https://0123456789abcdef0123456789abcdef@errors.acme.eu/1',
@@ -140,23 +163,15 @@ export async function startLiveProber(options: LiveProberOptions = {}): Promise<
   }
   // systemctl as the tests' recorder: nothing touches the host's units.
   root.write('/test-bin/systemctl', `#!/bin/sh\necho "$*" >> ${root.path('/var/log/systemctl.log')}\n`, 0o755);
-  const metadata = await MetadataService.start(options.runsAsServerId ?? BUILT_FOR_SERVER_ID);
-  let stack: LiveStack;
-  try {
-    // Prometheus learns Alertmanager's address a few seconds after start; an alert that fires before
-    // that is resent only after the resend delay (1 minute by default), too long for a test.
-    stack = await LiveStack.start(root, { extraArgs: { prometheus: ['--rules.alert.resend-delay=1s'] }, metadataUrl: metadata.url });
-  } catch (e) {
-    await Promise.all([receiver.stop(), target.down(), metadata.stop()]);
-    root.remove();
-    throw e;
-  }
+  const metadata = parts.metadata = await MetadataService.start(options.runsAsServerId ?? BUILT_FOR_SERVER_ID);
+  // Prometheus learns Alertmanager's address a few seconds after start; an alert that fires before
+  // that is resent only after the resend delay (1 minute by default), too long for a test.
+  const stack = await LiveStack.start(root, { extraArgs: { prometheus: ['--rules.alert.resend-delay=1s'] }, metadataUrl: metadata.url });
   return {
     root, stack, receiver, target, check, metadata,
     stop: async () => {
       await stack.stop();
-      await Promise.all([receiver.stop(), target.down(), metadata.stop()]);
-      root.remove();
+      await stopAll();
     },
   };
 }

@@ -108,6 +108,11 @@ export class HttpTarget {
     await new Promise<void>((resolve) => server.listen(this._port, '127.0.0.1', resolve));
   }
 
+  /** Stops it for good (the test is done): as `down`. */
+  public stop(): Promise<void> {
+    return this.down();
+  }
+
   /** Stops accepting connections and drops open ones, like a crashed service. */
   public down(): Promise<void> {
     const server = this.server;
