@@ -30,14 +30,21 @@ module.exports = async (_globalConfig, projectConfig) => {
   // The examples' staging expiry, which without it is counted from today: fixed, so that their output (and every
   // snapshot of it) is the same on any day, and the same whatever the developer's shell has set.
   process.env.STAGING_EXPIRES_AT = EXAMPLES_STAGING_EXPIRES_AT;
+  // A run that is stopped (the run limit, Ctrl-C, CI cancelling the job) skips global-teardown.js: what it removes
+  // (the suites' daemons, mounts and files) goes here, before the exit.
+  const stop = (code) => {
+    endLeftovers(runDir);
+    fs.rmSync(runDir, { recursive: true, force: true });
+    process.exit(code);
+  };
   const minutes = Number(process.env.JEST_RUN_LIMIT_MINUTES ?? 60);
   const timer = setTimeout(() => {
     process.stderr.write(`\njest: the run took more than ${minutes} minutes and is stopped (JEST_RUN_LIMIT_MINUTES). A suite hangs: run the suites one by one to find it.\n`);
-    // This exit skips global-teardown.js: what it removes (the suites' daemons, mounts and files) goes here.
-    endLeftovers(runDir);
-    fs.rmSync(runDir, { recursive: true, force: true });
-    process.exit(1);
+    stop(1);
   }, minutes * 60_000);
+  // The exit status a shell gives a process ended by the signal.
+  process.once('SIGINT', () => stop(130));
+  process.once('SIGTERM', () => stop(143));
   // Unreferenced: a run that ends on time is not kept alive by it.
   timer.unref();
   // JEST_WARM_TRANSFORM_CACHE=0: a run of a few files under another configuration (jest-exits.test.ts). Its

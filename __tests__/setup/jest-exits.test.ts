@@ -1,4 +1,4 @@
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -56,6 +56,37 @@ describe('a run whose suite fails and leaves a server and temp files behind', ()
     }
     // Its image is gone with the directory: a device still attached lists it as deleted.
     if (loop) expect(spawnSync('losetup', ['--list', '--noheadings', '--output', 'BACK-FILE'], { encoding: 'utf8' }).stdout).not.toContain(loop.image);
+  });
+});
+
+// A run stopped from outside (Ctrl-C, CI cancelling the job) skips the global teardown: it ends what its suites left
+// before it exits.
+describe('a run interrupted while a suite runs a daemon in its temp directory', () => {
+  const reports = fs.mkdtempSync(path.join(os.tmpdir(), 'jest-interrupted-'));
+  const running = path.join(reports, 'left-running.json');
+  let exit: { code: number | null; signal: string | null };
+
+  beforeAll(async () => {
+    const child = spawn(process.execPath, [
+      path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--config', path.join(ROOT, 'jest.config.js'),
+      '--roots', path.join(__dirname, 'fixtures'), '--testMatch', '**/*.interrupt.js',
+    ], { cwd: ROOT, stdio: 'ignore', env: { ...process.env, JEST_RUN_LIMIT_MINUTES: '2', JEST_WARM_TRANSFORM_CACHE: '0', JEST_CPU_LOG: '', LEFT_RUNNING_REPORT: running } });
+    const exited = new Promise<typeof exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    // The suite has its daemon once it has written the report; the directory's events say when.
+    await new Promise<void>((resolve) => {
+      const written = () => { if (fs.existsSync(running)) { watcher.close(); resolve(); } };
+      const watcher = fs.watch(reports, written);
+      written();
+    });
+    child.kill('SIGINT');
+    exit = await exited;
+  }, 120_000);
+
+  test('ends the daemon and removes the directory, and exits as interrupted', () => {
+    const { pids, dir } = JSON.parse(fs.readFileSync(running, 'utf8')) as { pids: number[]; dir: string };
+    expect(pids.filter(alive)).toEqual([]);
+    expect(fs.existsSync(path.dirname(dir))).toBe(false);
+    expect(exit).toEqual({ code: 130, signal: null });
   });
 });
 
