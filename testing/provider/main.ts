@@ -12,7 +12,7 @@ import { ProviderService } from './provider-service';
  *
  * Two ways to run:
  * - launched by Terraform (the default): go-plugin handshake with AutoMTLS, one process per
- *   provider instance, exits when Terraform calls GRPCController.Shutdown;
+ *   provider instance, exits when Terraform calls GRPCController.Shutdown, or when Terraform is gone;
  * - `--reattach`: a long-lived plaintext daemon that prints `TF_REATTACH_PROVIDERS=...`; Terraform
  *   processes given that variable use it instead of starting their own plugin. It ends when its
  *   standard input closes (so it never outlives the test worker that started it) or on SIGTERM.
@@ -41,6 +41,8 @@ function fail(message: string): never {
 
 /** Runs the stand-in: as a plugin Terraform launched, or with `--reattach` as a long-lived daemon. */
 export function main(argv: string[] = process.argv.slice(2)): void {
+  // Read first: once the plugin has printed its handshake line, Terraform may be killed and the parent changed.
+  const launchedBy = process.ppid;
   const daemon = argv.includes('--reattach');
   if (!daemon) {
     if (process.env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
@@ -97,8 +99,18 @@ export function main(argv: string[] = process.argv.slice(2)): void {
       process.stdout.write(`1|${PROTOCOL_VERSION}|tcp|${addr}|grpc${cert}\n`);
       // Like go-plugin: Ctrl-C is Terraform's to handle; it calls StopProvider instead.
       process.on('SIGINT', () => undefined);
+      exitWhenOrphaned(launchedBy);
     }
   });
+}
+
+/**
+ * A launched plugin exits on Terraform's Shutdown alone: one whose Terraform was killed (a test's timeout, a worker
+ * ended) served nobody and ran for ever. Its parent gone, the process is handed to another (init, or a subreaper),
+ * and it exits.
+ */
+function exitWhenOrphaned(launchedBy: number): void {
+  setInterval(() => { if (process.ppid !== launchedBy) process.exit(0); }, 500).unref();
 }
 
 if (require.main === module) main();

@@ -8,6 +8,7 @@ import { providerEntry } from '../../../testing/harness/provider-install';
 import { ReattachDaemon } from '../../../testing/harness/reattach-daemon';
 import { createServerCertificate } from '../../../testing/provider/certificate';
 import { MAGIC_COOKIE_VALUE } from '../../../testing/provider/main';
+import { alive } from '../../setup/run-leftovers';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const definition = protoLoader.loadSync(
@@ -86,6 +87,31 @@ describe('the stand-in as Terraform launches it (go-plugin handshake, AutoMTLS)'
     expect(child.signalCode).toBeNull();
     provider.close();
     controller.close();
+  }, 30_000);
+
+  test('exits when the Terraform that launched it is killed before its Shutdown, instead of serving nobody for ever', async () => {
+    // Terraform here: a shell that launches the plugin, says its pid, and is killed once the plugin has shaken hands.
+    const terraform = spawn('sh', ['-c', '"$0" "$1" & echo "$!"; wait', process.execPath, providerEntry()], {
+      env: { ...process.env, TF_PLUGIN_MAGIC_COOKIE: MAGIC_COOKIE_VALUE, PLUGIN_PROTOCOL_VERSIONS: '6' }, stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const lines = await new Promise<string[]>((resolve) => {
+      let out = '';
+      terraform.stdout!.on('data', (d) => {
+        out += d;
+        if (out.split('\n').length > 2) resolve(out.split('\n'));
+      });
+    });
+    const plugin = Number(lines.find((l) => /^\d+$/.test(l)));
+    expect(lines.some((l) => l.startsWith('1|6|tcp|'))).toBe(true);
+    try {
+      terraform.kill('SIGKILL');
+      // It checks twice a second; the bound is for a loaded machine.
+      const deadline = Date.now() + 5000;
+      while (alive(plugin) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(alive(plugin)).toBe(false);
+    } finally {
+      if (alive(plugin)) process.kill(plugin, 'SIGKILL');
+    }
   }, 30_000);
 });
 
