@@ -6,6 +6,7 @@ import {
 } from '../../lib';
 import { ADMIN_CIDRS, ADMIN_KEY, resourcesOf, synthJson, testStack, warningsOf } from '../setup/stack';
 import { synthesizedBundle } from '../../testing/bundle';
+import { fingerprintPattern, keygenPair } from './ssh-keygen-fingerprint';
 
 function productionMachine(overrides: Partial<ConstructorParameters<typeof Machine>[2]> = {}) {
   const { stack } = testStack('production');
@@ -385,6 +386,14 @@ describe("root's authorized_keys on a running machine", () => {
     const m = new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [forged], adminCidrs: ADMIN_CIDRS });
     expect(() => m.addBundlePart({ name: 'tooling', files: [{ path: '/etc/acme/x', content: 'x\n' }] }))
       .toThrow(/production\/App.sshKeys\[0\]\.publicKey: 'ssh-ed25519 AAAAC3NzaC1l…' is not allowed: it is not one OpenSSH public key line\. Fix: pass SshKey constructs/);
+  });
+
+  test("refuses a forged key object's RSA key under 2048 bits, as SshKey does", () => {
+    const weak = keygenPair('rsa', ['-b', '1024']).publicKey;
+    const { stack } = testStack('production');
+    const m = new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [{ sshKeyReference: 'old', publicKey: weak }], adminCidrs: ADMIN_CIDRS });
+    expect(() => m.addBundlePart({ name: 'tooling', files: [{ path: '/etc/acme/x', content: 'x\n' }] }))
+      .toThrow(new RegExp(`^production/App\\.sshKeys\\[0\\]\\.publicKey: '${fingerprintPattern(weak)} ops@acme\\.eu' is not allowed: it is an RSA key of 1024 bits`));
   });
 });
 

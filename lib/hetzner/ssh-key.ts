@@ -1,9 +1,11 @@
 import { Construct } from 'constructs';
-import { TerraformStack, Token } from 'cdktf';
+import { Annotations, TerraformStack, Token } from 'cdktf';
 import { SshKey as SshKeyResource } from '../../generated/providers/hcloud/ssh-key';
 import { invalidValue, ValidationError } from '../core/validation-message';
 import { checkProps, is, requireString } from '../core/runtime-checks';
-import { isOpenSshPublicKey, refusedKeyShown, sshKeyFingerprint, sshKeyMaterial } from './private/openssh-public-key';
+import {
+  isOpenSshPublicKey, refusedKeyShown, RSA_LASTING_BITS, rsaKeyBits, sshKeyFingerprint, sshKeyMaterial, sshKeyNamed, STRONGER_KEY_FIX, weakKeyWhy,
+} from './private/openssh-public-key';
 import { labelErrors } from './private/standard-labels';
 import { checkUniquePerProject } from './private/project-uniqueness';
 
@@ -62,6 +64,14 @@ export class SshKey extends Construct implements ISshKey {
       // invalidValue's shape, with the text shown only as far as it is a public key's.
       throw new ValidationError(`${this.node.path}.publicKey: ${refusedKeyShown(props.publicKey)} is not allowed: it is not an OpenSSH public key. `
         + 'Fix: pass the single line from your id_ed25519.pub, in one piece (never the private key)');
+    }
+    // A 1024-bit RSA key passed every check, Hetzner's API included, and was root on every machine.
+    const weak = weakKeyWhy(props.publicKey);
+    if (weak !== undefined) throw new ValidationError(invalidValue(this, 'publicKey', sshKeyNamed(props.publicKey), weak, STRONGER_KEY_FIX));
+    const bits = rsaKeyBits(props.publicKey);
+    if (bits !== undefined && bits < RSA_LASTING_BITS) {
+      Annotations.of(this).addWarning(`SshKey-RsaUnder${RSA_LASTING_BITS}: ${this.node.path}.publicKey '${sshKeyNamed(props.publicKey)}' is an RSA key of ${bits} bits, `
+        + `which NIST allows only until 2030 (SP 800-57). Fix: ${STRONGER_KEY_FIX}.`);
     }
     this.resource = new SshKeyResource(this, 'Resource', {
       name: props.name,

@@ -1,8 +1,8 @@
 import { IConstruct } from 'constructs';
 import { BundlePart } from '../machine-bundle';
-import { ValidationError } from '../../core/validation-message';
+import { invalidValue, ValidationError } from '../../core/validation-message';
 import { ISshKey } from '../ssh-key';
-import { isOpenSshPublicKey, refusedKeyShown } from './openssh-public-key';
+import { isOpenSshPublicKey, refusedKeyShown, sshKeyNamed, STRONGER_KEY_FIX, weakKeyWhy } from './openssh-public-key';
 
 /** root's authorized_keys on every machine with a bundle: exactly the machine's declared keys. */
 export const AUTHORIZED_KEYS_FILE = '/root/.ssh/authorized_keys';
@@ -22,6 +22,8 @@ export function adminKeysPart(machine: IConstruct, keys: readonly ISshKey[]): Bu
       throw new ValidationError(`${machine.node.path}.sshKeys[${i}].publicKey: ${refusedKeyShown(k.publicKey)} is not allowed: it is not one OpenSSH public key line. `
         + 'Fix: pass SshKey constructs, whose publicKey is the line from your id_ed25519.pub');
     }
+    const weak = weakKeyWhy(k.publicKey);
+    if (weak !== undefined) throw new ValidationError(invalidValue(machine, `sshKeys[${i}].publicKey`, sshKeyNamed(k.publicKey), weak, STRONGER_KEY_FIX));
     return k.publicKey.trim();
   });
   return {

@@ -1,9 +1,11 @@
-import { createHash } from 'crypto';
+import { createHash, createPublicKey } from 'crypto';
 
 const PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) ([A-Za-z0-9+/]+={0,3})( .*)?$/;
 
-/** The bytes of an uncompressed point (0x04, X, Y) on each NIST curve OpenSSH knows. */
-const ECDSA_POINT: Record<string, number> = { nistp256: 65, nistp384: 97, nistp521: 133 };
+/** The bytes of an uncompressed point (0x04, X, Y) on each NIST curve OpenSSH knows, and the curve's name in JWK. */
+const ECDSA_POINT: Record<string, { bytes: number; jwk: string }> = {
+  nistp256: { bytes: 65, jwk: 'P-256' }, nistp384: { bytes: 97, jwk: 'P-384' }, nistp521: { bytes: 133, jwk: 'P-521' },
+};
 
 /**
  * The fields after the type, as each key type's wire format (RFC 4253, 5656, 8709; OpenSSH's PROTOCOL.u2f) lays them
@@ -13,18 +15,36 @@ const FIELDS: Record<string, ReadonlyArray<(field: Buffer, type: string) => bool
   'ssh-ed25519': [(k) => k.length === 32],
   // e and n, as positive mpints without a needless leading zero.
   'ssh-rsa': [mpint, mpint],
-  'sk-ssh-ed25519@openssh.com': [(k) => k.length === 32, (application) => application.length > 0],
+  // A security key's (FIDO, PROTOCOL.u2f): the key, then the application it was made for ('ssh:'). Hetzner's API and
+  // cloud-init take both sk types, and OpenSSH's sshd (8.2 and later) the login; the token is needed at each login.
+  'sk-ssh-ed25519@openssh.com': [(k) => k.length === 32, application],
   'ecdsa': [(curve, type) => curve.toString('latin1') === type.slice('ecdsa-sha2-'.length), ecdsaPoint],
-  'sk-ecdsa-sha2-nistp256@openssh.com': [(curve) => curve.toString('latin1') === 'nistp256', ecdsaPoint, (application) => application.length > 0],
+  'sk-ecdsa-sha2-nistp256@openssh.com': [(curve) => curve.toString('latin1') === 'nistp256', ecdsaPoint, application],
 };
+
+/** A security key's application: OpenSSH reads it as a C string, so a NUL in it makes the whole line unreadable. */
+function application(name: Buffer): boolean {
+  return name.length > 0 && !name.includes(0);
+}
 
 function mpint(n: Buffer): boolean {
   return n.length > 0 && (n[0] & 0x80) === 0 && !(n[0] === 0 && (n.length === 1 || (n[1] & 0x80) === 0));
 }
 
+/**
+ * An uncompressed point on the type's curve. OpenSSH refuses a point off the curve (ssh-keygen -l and sshd alike), so
+ * such a key was registered at Hetzner and then let nobody in, and the machine's authorized_keys check failed on it.
+ */
 function ecdsaPoint(q: Buffer, type: string): boolean {
-  const curve = /nistp\d+/.exec(type)![0];
-  return q.length === ECDSA_POINT[curve] && q[0] === 0x04;
+  const curve = ECDSA_POINT[/nistp\d+/.exec(type)![0]];
+  if (q.length !== curve.bytes || q[0] !== 0x04) return false;
+  const half = (q.length - 1) / 2;
+  try {
+    createPublicKey({ key: { kty: 'EC', crv: curve.jwk, x: q.subarray(1, 1 + half).toString('base64url'), y: q.subarray(1 + half).toString('base64url') }, format: 'jwk' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -63,6 +83,42 @@ function keyBlob(type: string, base64: string): Buffer | undefined {
 export function isOpenSshPublicKey(text: string): boolean {
   const m = PUBLIC_KEY.exec(text.trim());
   return m !== null && keyBlob(m[1], m[2]) !== undefined;
+}
+
+/** The fewest bits of an RSA key's modulus that may open a machine: NIST has disallowed fewer since 2013 (SP 800-131A). */
+export const RSA_MINIMUM_BITS = 2048;
+/** The bits of RSA from which on a key is good past 2030 (NIST SP 800-57); under them a key is allowed, with a warning. */
+export const RSA_LASTING_BITS = 3072;
+/** What a message tells the owner of a refused or weak RSA key. */
+export const STRONGER_KEY_FIX = 'make an Ed25519 key with ssh-keygen -t ed25519 and pass the line of its .pub (or an RSA key of 3072 bits: ssh-keygen -t rsa -b 3072)';
+
+/** The bits of an RSA public key's modulus, as ssh-keygen -l counts them; undefined for a key of another type or no key. */
+export function rsaKeyBits(publicKey: string): number | undefined {
+  const m = PUBLIC_KEY.exec(publicKey.trim());
+  const blob = m?.[1] === 'ssh-rsa' ? keyBlob(m[1], m[2]) : undefined;
+  if (blob === undefined) return undefined;
+  const e = sshStringAt(blob, sshStringAt(blob, 0)!.next)!;
+  const n = sshStringAt(blob, e.next)!.value;
+  // An mpint's first byte may be a 0 that only keeps it positive.
+  const first = n[0] === 0 ? 1 : 0;
+  return (n.length - first - 1) * 8 + n[first].toString(2).length;
+}
+
+/**
+ * Why a public key is too weak to open a machine as root (an RSA key under RSA_MINIMUM_BITS), or undefined. The key is
+ * then named by sshKeyNamed, and the fix is STRONGER_KEY_FIX.
+ */
+export function weakKeyWhy(publicKey: string): string | undefined {
+  const bits = rsaKeyBits(publicKey);
+  return bits !== undefined && bits < RSA_MINIMUM_BITS
+    ? `it is an RSA key of ${bits} bits, and RSA under ${RSA_MINIMUM_BITS} bits is within reach of being factored (NIST has disallowed it since 2013), while the key opens the machines as root`
+    : undefined;
+}
+
+/** A key as a message about the key itself names it: its type, SHA256 fingerprint and comment, all of it public. */
+export function sshKeyNamed(publicKey: string): string {
+  const comment = publicKey.trim().split(/\s+/).slice(2).join(' ');
+  return `${sshKeyFingerprint(publicKey)}${comment === '' ? '' : ` ${comment}`}`;
 }
 
 /**
