@@ -7,7 +7,9 @@ import {
   AiActRole, AlertReceiver, BoundaryPolicy, Budget, DataClass, DeadMansSwitch, EgressForm, Environment, Location,
   MonitoringPlan, Money, Phase, Processor, Product, RestoreCheck, StagingMode, UptimeCheck, ValidationError,
 } from '../lib';
-import { isOpenSshPublicKey, mayHoldPrivateKey, opensPrivateKey, refusedKeyShown, sshKeyMaterial } from '../lib/hetzner/private/openssh-public-key';
+import {
+  isOpenSshPublicKey, mayHoldPrivateKey, opensPrivateKey, refusedKeyShown, sshKeyMaterial, sshKeyNamed, STRONGER_KEY_FIX, weakKeyWhy,
+} from '../lib/hetzner/private/openssh-public-key';
 import { coversWholeInternet } from '../lib/core/cidr';
 import { cidrFix, cidrProblem } from '../lib/core/peer';
 import { ProductStacks } from '../stacks';
@@ -423,6 +425,8 @@ function answerProblem(flag: string, value: string, adminKey?: string): string |
         return `--${flag} ${refusedKeyShown(value)} is not an OpenSSH public key. Fix: pass the single line of a .pub file, `
           + 'such as ~/.ssh/id_ed25519.pub, in one piece (never the private key).';
       }
+      // Refused here as at synth, so that a terminal asks again rather than losing every answer at the end.
+      if (weakKeyWhy(value) !== undefined) return `--${flag} '${sshKeyNamed(value)}' is not allowed: ${weakKeyWhy(value)}. Fix: ${STRONGER_KEY_FIX}.`;
       // Compared by the key (what its base64 decodes to), not the text: comments and padding aside.
       return adminKey !== undefined && sshKeyMaterial(value) === sshKeyMaterial(adminKey)
         ? `--production-admin-key is --admin-key's key: test's CI job would hold a key that is root on production. Fix: give production ${keyHint('production')}.`

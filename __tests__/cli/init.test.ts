@@ -9,6 +9,7 @@ import { releasePlan, shellLine } from '../../lib/environments/release-plan';
 import { packedLibrary } from '../setup/packed-library';
 import * as YAML from 'yaml';
 import { cli } from './cli';
+import { fingerprintPattern, keygenPair } from '../hetzner/ssh-keygen-fingerprint';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -30,6 +31,8 @@ jest.mock('../../stacks', () => {
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu';
 const PRODUCTION_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM8xqk9KKFzjyUm7zn9jN8qK6gUimLQcZv8WO+NIigxr ops@acme-production';
+/** An RSA key of 1024 bits, as `ssh-keygen -t rsa -b 1024` still makes it. */
+const WEAK_RSA_KEY = keygenPair('rsa', ['-b', '1024'], 'old-laptop@acme.eu').publicKey;
 const FLAGS = ['--name', 'acme', '--domain', 'acme.eu', '--location', 'nbg1', '--admin-key', KEY, '--production-admin-key', PRODUCTION_KEY, '--admin-cidrs', '198.51.100.0/24', '--public', 'mistral,jina', '--pseudonymized', 'mistral', '--budget', '40'];
 
 /**
@@ -86,6 +89,9 @@ describe('cdktf-sovereign-hetzner init', () => {
     // Checked as a typed answer is, with the flag's name: synth named `acme-staging/App.sshKeys[0]` and told library users what to do.
     [['--production-admin-key', 'ssh-ed25519 AAAA'], /^error: --production-admin-key 'ssh-ed25519 AAAA…' is not an OpenSSH public key\. Fix: pass the single line of a \.pub file/],
     [['--admin-cidrs', '203.0.113.7'], /^error: --admin-cidrs '203\.0\.113\.7' is not allowed: .* Fix: add the prefix length: '203\.0\.113\.7\/32'/],
+    // An RSA key under 2048 bits was test's key, root on its machines; in a terminal it is asked again.
+    [['--admin-key', WEAK_RSA_KEY], new RegExp(`^error: --admin-key '${fingerprintPattern(WEAK_RSA_KEY)} old-laptop@acme\\.eu' is not allowed: it is an RSA key of 1024 bits, `
+      + '.* Fix: make an Ed25519 key with ssh-keygen -t ed25519 and pass the line of its \\.pub')],
     // Refused by a construct's validation at synth (cdktf's report), not by a ValidationError: still a flag's value.
     [['--budget', '1'], /product\.budget: '€1\.00 a month' is not allowed: the estimated cost is €[\d.]+ a month/],
   ])('fails on bad input with a message naming the value and its fix: %j', async (bad, message) => {
