@@ -265,9 +265,19 @@ describe.each(FLAVOURS)('a team on $cdk consuming the packed $library', (flavour
     const repo = path.join(project, 'scaffolded');
     const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops@acme.eu';
     const productionKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM8xqk9KKFzjyUm7zn9jN8qK6gUimLQcZv8WO+NIigxr ops@acme-production';
+    // A Node before 22.10 as the process reports it (the test's own Node may be any): cdktn's CLI stops on it.
+    const olderNode = path.join(project, 'node-22.9.js');
+    fs.writeFileSync(olderNode, "Object.defineProperty(process.versions, 'node', { value: '22.9.0' });\n");
     const { stdout } = await execFileAsync(path.join(project, 'node_modules', '.bin', flavour.library),
       ['init', repo, '--name', 'acme', '--domain', 'acme.eu', '--admin-key', key, '--production-admin-key', productionKey, '--admin-cidrs', '198.51.100.0/24', '--public', 'mistral', '--budget', '30'],
-      { cwd: project, env: ENV });
+      { cwd: project, env: { ...ENV, NODE_OPTIONS: `--require ${olderNode}` } });
+    // The installed package's own CDK decides the note after Next: (cdktn's init on Node 20 said nothing, and the first
+    // `npx cdktn synth` crashed with "markAsUncloneable is not a function"); cdktf's CLI runs on that Node.
+    const afterNext = stdout.split('\n').slice(stdout.split('\n').findIndex((l) => l.startsWith('Next: ')) + 1).filter(Boolean);
+    expect(afterNext).toEqual(flavour.cdk === 'cdktn'
+      ? ['Note: this is Node 22.9.0, and the cdktn CLI needs 22.19 or later: npm install and npm test run on it, but npx cdktn synth (and deploy) stops at '
+        + '"markAsUncloneable is not a function". Switch to Node 22.19 or later (such as nvm install 22) before the first synth.']
+      : []);
     const other = flavour.cdk === 'cdktf' ? 'cdktn' : 'cdktf';
     const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
     // Installed from a tarball (the registry has no release of it), init without --library vendors that same build:
