@@ -269,29 +269,37 @@ const PASTED_WITHIN_MS = 50;
  * "none"). Each line of a paste is read on its own, in a turn of its own, so only the time tells them apart; a person's
  * own Enter comes far later. `clock` gives milliseconds.
  */
-function typedLines(rl: readline.Interface, clock: () => number): { next(): Promise<string | undefined>; putBack(line: string): void } {
-  const queue: string[] = [];
-  let waiting: ((line: string | undefined) => void) | undefined;
+function typedLines(rl: readline.Interface, clock: () => number): { next(): Promise<string | undefined>; putBack(line: string): void; pastedWithPrevious(): boolean } {
+  // Each line with whether it came in one paste with the line before it (PASTED_WITHIN_MS).
+  const queue: Array<{ line: string; pasted: boolean }> = [];
+  let waiting: ((entry: { line: string; pasted: boolean } | undefined) => void) | undefined;
   let ended = false;
   let last = -Infinity;
-  const hand = (line: string | undefined) => {
+  let handedPasted = false;
+  const hand = (entry: { line: string; pasted: boolean } | undefined) => {
     const taker = waiting;
     waiting = undefined;
-    taker!(line);
+    taker!(entry);
   };
   rl.on('line', (line: string) => {
     const pasted = clock() - last < PASTED_WITHIN_MS;
     last = clock();
     if (pasted && line.trim() === '') return;
-    if (waiting) hand(line); else queue.push(line);
+    if (waiting) hand({ line, pasted }); else queue.push({ line, pasted });
   });
   rl.on('close', () => {
     ended = true;
     if (waiting) hand(undefined);
   });
+  const take = (entry: { line: string; pasted: boolean } | undefined) => {
+    handedPasted = entry?.pasted ?? false;
+    return entry?.line;
+  };
   return {
-    next: () => (queue.length > 0 ? Promise.resolve(queue.shift()) : ended ? Promise.resolve(undefined) : new Promise((resolve) => { waiting = resolve; })),
-    putBack: (line) => { queue.unshift(line); },
+    next: () => (queue.length > 0 ? Promise.resolve(take(queue.shift())) : ended ? Promise.resolve(undefined)
+      : new Promise<{ line: string; pasted: boolean } | undefined>((resolve) => { waiting = resolve; }).then(take)),
+    putBack: (line) => { queue.unshift({ line, pasted: handedPasted }); },
+    pastedWithPrevious: () => handedPasted,
   };
 }
 
@@ -318,6 +326,9 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
     'production-admin-key': `${keyHint('production')} (another key than test's)`,
     'admin-cidrs': 'the networks you and CI deploy from, such as 198.51.100.0/24 (one address: 203.0.113.7/32)',
   };
+  // Whether the last answer refused was not shown as possibly a private key's line: a short last line of a key, pasted
+  // with it, may look like a word ('QuietOrbit'), and is then not shown either.
+  let withheld = false;
   // A flag's value is checked as a typed answer is, and its refusal is the usage error.
   const ask = async (flag: string, question: string, fallback?: string, adminKey?: string): Promise<string> => {
     if (flags[flag] !== undefined) {
@@ -349,8 +360,10 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
         io.out(`  This needs ${needs[flag] ?? 'an answer'}.`);
         continue;
       }
-      const problem = answerProblem(flag, answer || fallback!, adminKey);
+      const shown = !(withheld && lines.pastedWithPrevious());
+      const problem = answerProblem(flag, answer || fallback!, adminKey, shown);
       if (problem === undefined) return answer || fallback!;
+      withheld = !shown || mayHoldPrivateKey(answer);
       io.out(`  ${problem}`);
     }
     // Outside a terminal: the default, which the summary line names.
@@ -406,9 +419,10 @@ function normalized(flag: string, value: string): string {
  * typo does not cost every answer after it; with flags it is the usage error. What needs more (the cost against the
  * budget) is left to the library's synth.
  */
-function answerProblem(flag: string, value: string, adminKey?: string): string | undefined {
-  // A private key's line, pasted at any question, is refused unquoted.
-  const shown = (text: string) => refusedKeyShown(text, 'answer');
+function answerProblem(flag: string, value: string, adminKey?: string, quoted = true): string | undefined {
+  // A private key's line, pasted at any question, is refused unquoted; so is any line pasted with one (quoted false).
+  const shown = (text: string) => (quoted || mayHoldPrivateKey(text) ? refusedKeyShown(text, 'answer')
+    : 'an answer (not shown: it came in one paste with a line that may be a private key\'s)');
   switch (flag) {
     case 'name':
       return NAME.test(value) ? undefined : `--name ${shown(value)} is not allowed: it becomes part of server and stack names. Fix: use 3 to 32 lowercase letters, digits and "-", such as acme.`;
@@ -435,7 +449,7 @@ function answerProblem(flag: string, value: string, adminKey?: string): string |
       const blocks = cidrList(value);
       const bad = blocks.filter((c) => cidrProblem(c) !== undefined);
       // cidrProblem quotes a block's address, which a private key's line ending in /12 would be.
-      if (bad.length > 0) return bad.map((c) => `--admin-cidrs ${shown(c)} is not allowed: ${mayHoldPrivateKey(c) ? 'it is no CIDR block' : cidrProblem(c)}. Fix: ${cidrFix(c)}.`).join(' ');
+      if (bad.length > 0) return bad.map((c) => `--admin-cidrs ${shown(c)} is not allowed: ${!quoted || mayHoldPrivateKey(c) ? 'it is no CIDR block' : cidrProblem(c)}. Fix: ${cidrFix(c)}.`).join(' ');
       return coversWholeInternet(blocks)
         ? `--admin-cidrs '${blocks.join(',')}' is not allowed: together these blocks cover the whole internet, and SSH must never be open to it. Fix: list only the office, VPN and CI blocks.`
         : undefined;

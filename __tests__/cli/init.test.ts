@@ -85,6 +85,7 @@ describe('cdktf-sovereign-hetzner init', () => {
     [['--location', 'ash'], /--location 'ash' is not allowed: the product's data stays in the EU\. Fix: use fsn1, nbg1 or hel1\./],
     [['--public', 'openai'], /processor 'openai' is not one init knows\. Fix: use mistral or jina \(or none\), and declare others in product\.ts\.$/],
     [['--name', 'Acme Corp'], /--name 'Acme Corp' is not allowed: .* Fix: use 3 to 32 lowercase letters/],
+    [['--name', 'AcmeCorp'], /--name 'AcmeCorp' is not allowed: .* Fix: use 3 to 32 lowercase letters/],
     [['--admin-cidrs', '0.0.0.0/1,128.0.0.0/1'], /--admin-cidrs '0\.0\.0\.0\/1,128\.0\.0\.0\/1' is not allowed: together these blocks cover the whole internet, and SSH must never be open to it\. Fix:/],
     // Checked as a typed answer is, with the flag's name: synth named `acme-staging/App.sshKeys[0]` and told library users what to do.
     [['--production-admin-key', 'ssh-ed25519 AAAA'], /^error: --production-admin-key 'ssh-ed25519 AAAA…' is not an OpenSSH public key\. Fix: pass the single line of a \.pub file/],
@@ -215,7 +216,7 @@ describe('cdktf-sovereign-hetzner init', () => {
 
   // A private key's lines pasted without its BEGIN line, at a question that takes no key, were each refused quoted whole:
   // "--name 'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUA…' is not allowed".
-  test("in a terminal, a private key's lines pasted without its BEGIN line, at the name or the networks, are refused unshown", async () => {
+  test("in a terminal, a private key's lines pasted without its BEGIN line, at the name or the networks, are refused unshown; a name typed alone is quoted", async () => {
     const { input, clock, type } = terminal();
     const printed: string[] = [];
     const keys = fs.mkdtempSync(path.join(os.tmpdir(), 'init-private-'));
@@ -224,14 +225,22 @@ describe('cdktf-sovereign-hetzner init', () => {
     fs.rmSync(keys, { recursive: true, force: true });
     const done = initCommand([path.join(work, 'pasted-body'), '--domain', 'acme.eu', '--location', 'nbg1', '--admin-key', KEY, '--production-admin-key', PRODUCTION_KEY],
       { env: {}, out: (l) => printed.push(l), err: (l) => printed.push(l) }, input, clock).catch((e: Error) => printed.push(e.message));
-    input.write(`${body.join('\n')}\n`);
-    await type(['acme']);
-    input.end(`${body.join('\n')}\n`);
+    // A key's short last line may look like a name ('QuietOrbit'): pasted with the key's other lines, it is not shown either.
+    input.write(`${body.join('\n')}\nQuietOrbit\n`);
+    // A name typed alone, mixed-case, is quoted: 'AcmeCorp' was refused as "an answer (not shown: …)", which said nothing.
+    await type(['AcmeCorp', 'acme']);
+    input.end(`${body.join('\n')}\nQuietOrbit\n`);
     await done;
+    const notShown = (why: string, rest: string) => `  --name an answer (not shown: ${why}) is not allowed: ${rest}`;
+    const nameRest = 'it becomes part of server and stack names. Fix: use 3 to 32 lowercase letters, digits and "-", such as acme.';
     expect(printed.filter((l) => l.startsWith('  --'))).toEqual([
-      ...body.map(() => '  --name an answer (not shown: it may be a line of a private key) is not allowed: it becomes part of server and stack names. Fix: use 3 to 32 lowercase letters, digits and "-", such as acme.'),
+      ...body.map(() => notShown('it may be a line of a private key', nameRest)),
+      notShown("it came in one paste with a line that may be a private key's", nameRest),
+      `  --name 'AcmeCorp' is not allowed: ${nameRest}`,
       ...body.map(() => expect.stringMatching(/^ {2}--admin-cidrs an answer \(not shown: it may be a line of a private key\) is not allowed: it is no CIDR block\. Fix: /)),
+      expect.stringMatching(/^ {2}--admin-cidrs an answer \(not shown: it came in one paste with a line that may be a private key's\) is not allowed: it is no CIDR block\. Fix: /),
     ]);
+    expect(printed.join('\n')).not.toContain('QuietOrbit');
     const joined = body.join('');
     for (let i = 0; i + 8 <= joined.length; i += 8) expect(printed.join('\n')).not.toContain(joined.slice(i, i + 8));
   });

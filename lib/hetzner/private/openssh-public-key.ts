@@ -156,13 +156,18 @@ export function refusedKeyShown(text: unknown, as: 'key' | 'answer' = 'key'): st
 }
 
 /**
- * Whether text may hold a line of a private key: a run of 8 or more base64 characters that is not a lowercase word or
- * a number. A key's lines are such runs of 64 or 70 ('b3BlbnNzaC1rZXktdjE…', "openssh-key-v1", opens OpenSSH's), and
- * its last line may be a few characters long; a name, a domain, a network block or a processor is none.
+ * Whether text may hold a line of a private key: a run of 8 or more base64 characters that is no word. A key's lines
+ * are such runs of 64 or 70 ('b3BlbnNzaC1rZXktdjE…', "openssh-key-v1", opens OpenSSH's), and its last line may be a few
+ * characters long. A word is a lowercase one, a number, or a name written in capitalized parts of two or more lowercase
+ * letters with a vowel each ('AcmeCorp', 'HetznerCloud'), of at most 24 characters: about 3 in 1000 base64 runs of 8
+ * characters have that shape, and fewer the longer they are. (init withholds the lines pasted with a withheld one too.)
  */
 export function mayHoldPrivateKey(text: string): boolean {
-  return (text.match(/[A-Za-z0-9+/=]{8,}/g) ?? []).some((run) => !/^([a-z]+|[0-9]+)$/.test(run));
+  return (text.match(/[A-Za-z0-9+/=]{8,}/g) ?? []).some((run) => !(run.length <= 24 && WORD.test(run)) && !/^([a-z]+|[0-9]+)$/.test(run));
 }
+
+/** A name in capitalized parts: each an optional capital, then two or more lowercase letters, a vowel among them. */
+const WORD = /^(?:[A-Z]?(?=[a-z]{2,}(?:[A-Z]|$))[a-z]*[aeiouy][a-z]*)+$/;
 
 /** Whether a line opens a private key file ('-----BEGIN OPENSSH PRIVATE KEY-----', or PEM's RSA, EC, ENCRYPTED kin). */
 export function opensPrivateKey(line: string): boolean {
