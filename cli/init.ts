@@ -261,6 +261,20 @@ function keyHint(who: string): string {
 
 /** How soon after a line a blank one is part of the same paste: a terminal hands a paste's lines on within a few ms. */
 const PASTED_WITHIN_MS = 50;
+/**
+ * How soon after a paste an Enter alone is the one that sends the paste off: a person presses it as they see the paste
+ * land, and reads the next question for longer before taking its default.
+ */
+const ENTER_AFTER_PASTE_MS = 1000;
+
+/** A line typed into a terminal, and how it came. */
+interface TypedLine {
+  readonly line: string;
+  /** It came in one paste with the line before it (PASTED_WITHIN_MS). */
+  readonly pasted: boolean;
+  /** A blank line that came soon after a paste (ENTER_AFTER_PASTE_MS): the Enter that sent the paste off, not an answer. */
+  readonly enterAfterPaste: boolean;
+}
 
 /**
  * The lines typed into a terminal, each waiting until a question takes it. A blank line that arrives within
@@ -269,37 +283,40 @@ const PASTED_WITHIN_MS = 50;
  * "none"). Each line of a paste is read on its own, in a turn of its own, so only the time tells them apart; a person's
  * own Enter comes far later. `clock` gives milliseconds.
  */
-function typedLines(rl: readline.Interface, clock: () => number): { next(): Promise<string | undefined>; putBack(line: string): void; pastedWithPrevious(): boolean } {
-  // Each line with whether it came in one paste with the line before it (PASTED_WITHIN_MS).
-  const queue: Array<{ line: string; pasted: boolean }> = [];
-  let waiting: ((entry: { line: string; pasted: boolean } | undefined) => void) | undefined;
+function typedLines(rl: readline.Interface, clock: () => number): { next(): Promise<TypedLine | undefined>; putBack(line: TypedLine): void } {
+  const queue: TypedLine[] = [];
+  let waiting: ((line: TypedLine | undefined) => void) | undefined;
   let ended = false;
   let last = -Infinity;
-  let handedPasted = false;
-  const hand = (entry: { line: string; pasted: boolean } | undefined) => {
+  let lastPasted = -Infinity;
+  // When init last asked for a line after one came: a paste's next line, already waiting while init worked on the one
+  // before (its checks, a module loaded on first use), is read only then, however long that took. (An Enter typed
+  // ahead of the first question is an answer.)
+  let askedAt = -Infinity;
+  const hand = (line: TypedLine | undefined) => {
     const taker = waiting;
     waiting = undefined;
-    taker!(entry);
+    taker!(line);
   };
   rl.on('line', (line: string) => {
-    const pasted = clock() - last < PASTED_WITHIN_MS;
-    last = clock();
+    const now = clock();
+    const pasted = now - Math.max(last, askedAt) < PASTED_WITHIN_MS;
+    last = now;
+    if (pasted) lastPasted = now;
     if (pasted && line.trim() === '') return;
-    if (waiting) hand({ line, pasted }); else queue.push({ line, pasted });
+    const typed = { line, pasted, enterAfterPaste: line.trim() === '' && now - lastPasted < ENTER_AFTER_PASTE_MS };
+    if (waiting) hand(typed); else queue.push(typed);
   });
   rl.on('close', () => {
     ended = true;
     if (waiting) hand(undefined);
   });
-  const take = (entry: { line: string; pasted: boolean } | undefined) => {
-    handedPasted = entry?.pasted ?? false;
-    return entry?.line;
-  };
   return {
-    next: () => (queue.length > 0 ? Promise.resolve(take(queue.shift())) : ended ? Promise.resolve(undefined)
-      : new Promise<{ line: string; pasted: boolean } | undefined>((resolve) => { waiting = resolve; }).then(take)),
-    putBack: (line) => { queue.unshift({ line, pasted: handedPasted }); },
-    pastedWithPrevious: () => handedPasted,
+    next: () => {
+      if (last !== -Infinity) askedAt = clock();
+      return queue.length > 0 ? Promise.resolve(queue.shift()) : ended ? Promise.resolve(undefined) : new Promise((resolve) => { waiting = resolve; });
+    },
+    putBack: (line) => { queue.unshift(line); },
   };
 }
 
@@ -340,18 +357,23 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
     // Asked again until answered: an empty answer to a question without a default says what it needs.
     while (lines) {
       io.out(`${question}${fallback ? ` [${fallback}]` : ''}:`);
-      const line = await lines.next();
-      if (line === undefined) {
+      const typed = await lines.next();
+      if (typed === undefined) {
         if (fallback === undefined) break;
         // Ctrl-D: the defaults of the questions left, each said (and the summary after the last lists them).
         io.out(`  The input ended: ${fallback}, the default.`);
         return fallback;
       }
-      const answer = normalized(flag, line.trim());
+      if (typed.enterAfterPaste) {
+        // The Enter pressed after a paste that ended in a line break of its own took the next question's default.
+        io.out(`  That Enter came right after a paste, which had sent its line already, so it answers nothing. Fix: ${fallback === undefined ? 'type the answer' : `press Enter again for the default (${fallback}), or type the answer`}.`);
+        continue;
+      }
+      const answer = normalized(flag, typed.line.trim());
       if (opensPrivateKey(answer)) {
         // Each line of a pasted private key was an answer of its own, refused with its first characters printed.
-        for (let body = await lines.next(); body !== undefined && !/^-----END [A-Z0-9 ]*PRIVATE KEY-----$/.test(body.trim()); body = await lines.next()) {
-          if (!PRIVATE_KEY_BODY.test(body.trim())) { lines.putBack(body); break; }
+        for (let body = await lines.next(); body !== undefined && !/^-----END [A-Z0-9 ]*PRIVATE KEY-----$/.test(body.line.trim()); body = await lines.next()) {
+          if (!PRIVATE_KEY_BODY.test(body.line.trim())) { lines.putBack(body); break; }
         }
         io.out(`  That is a private key, which stays on your machine (none of it is shown or kept). Fix: paste ${flag.endsWith('admin-key') ? needs[flag] : 'the answer asked for'}.`);
         continue;
@@ -360,7 +382,7 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
         io.out(`  This needs ${needs[flag] ?? 'an answer'}.`);
         continue;
       }
-      const shown = !(withheld && lines.pastedWithPrevious());
+      const shown = !(withheld && typed.pasted);
       const problem = answerProblem(flag, answer || fallback!, adminKey, shown);
       if (problem === undefined) return answer || fallback!;
       withheld = !shown || mayHoldPrivateKey(answer);
