@@ -65,7 +65,7 @@ export class SshKey extends Construct implements ISshKey {
       throw new ValidationError(`${this.node.path}.publicKey: ${refusedKeyShown(props.publicKey)} is not allowed: it is not an OpenSSH public key. `
         + 'Fix: pass the single line from your id_ed25519.pub, in one piece (never the private key)');
     }
-    // A 1024-bit RSA key passed every check, Hetzner's API included, and was root on every machine.
+    // A 1024-bit RSA key passed every check here, and was root on every machine.
     const weak = weakKeyWhy(props.publicKey);
     if (weak !== undefined) throw new ValidationError(invalidValue(this, 'publicKey', sshKeyNamed(props.publicKey), weak, STRONGER_KEY_FIX));
     const bits = rsaKeyBits(props.publicKey);

@@ -32,8 +32,8 @@ function mpint(n: Buffer): boolean {
 }
 
 /**
- * An uncompressed point on the type's curve. OpenSSH refuses a point off the curve (ssh-keygen -l and sshd alike), so
- * such a key was registered at Hetzner and then let nobody in, and the machine's authorized_keys check failed on it.
+ * An uncompressed point on the type's curve. OpenSSH refuses a point off the curve (ssh-keygen -l and sshd alike): such
+ * a key passed synth, then let nobody in, and the machine's authorized_keys check (ssh-keygen -l) failed on it.
  */
 function ecdsaPoint(q: Buffer, type: string): boolean {
   const curve = ECDSA_POINT[/nistp\d+/.exec(type)![0]];
