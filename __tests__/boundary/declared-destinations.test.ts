@@ -29,13 +29,13 @@ function app(stack: TerraformStack, props: { dataClasses?: DataClass[]; egress?:
  * A production backup plan to a Storage Box in hel1, protecting `machine`, as a team would write it without
  * EnvironmentStack; with `offsite`, also to an S3 bucket whose endpoint (a secret) may name a port.
  */
-function backUp(stack: TerraformStack, machine: Machine, offsite?: { port?: Port }): void {
+function backUp(stack: TerraformStack, machine: Machine, offsite?: { port?: Port }, heartbeatPort?: Port): void {
   const box = new StorageBox(stack, 'StorageBox', { environment: Environment.PRODUCTION, location: Location.HEL1, password: secret(stack, 'storage_box_password') });
   const account = box.addSubaccount('App', { homeDirectory: 'backups/production/app', password: secret(stack, 'storage_box_app_password') });
   BackupPlan.phase1(stack, 'Backups', {
     environment: Environment.PRODUCTION,
     resticPassword: secret(stack, 'restic_password'),
-    heartbeat: Heartbeat.healthchecks(secret(stack, 'heartbeat_url')),
+    heartbeat: Heartbeat.healthchecks(secret(stack, 'heartbeat_url'), heartbeatPort && { port: heartbeatPort }),
     targets: [
       BackupTarget.storageBox(account, { hostKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl'] }),
       ...(offsite ? [BackupTarget.s3Compatible({ ...s3Secrets(stack), port: offsite.port })] : []),
@@ -296,6 +296,26 @@ describe('an offsite S3 endpoint is declared on its own port', () => {
     expect(groups.filter(([ports]) => ports.split(' ').includes('8443'))).toEqual([['8443', expect.stringContaining('var.s3_endpoint')]]);
   });
 
+  // A ping URL on its own port was declared on 443 and needed allowTcpPort, which opens the port to every allowlisted host.
+  test("a heartbeat's port is declared for the ping host and opened for it alone; a port that is no Port is refused with the fix", () => {
+    const stack = checkedStack();
+    const m = app(stack);
+    EgressAllowlist.apply(m, { policy });
+    backUp(stack, m, undefined, Port.of(8443));
+    expect(outcomeOf(() => stack).kind).toBe('accepted');
+    expect(warningsOf(stack).filter((w) => w.startsWith('Egress-'))).toEqual([]);
+    expect(EgressAllowlist.requiredDestinations(m).filter((d) => d.purpose.startsWith('backup heartbeat')).map((d) => d.port.from)).toEqual([8443]);
+    const groups = hostnamesFile(stack, 'acme-production-app').split(/^ports /m).slice(1).map((g) => g.trim().split('\n'));
+    expect(groups.filter(([ports]) => ports.split(' ').includes('8443'))).toEqual([['8443', expect.stringContaining('var.heartbeat_url')]]);
+    // From plain JavaScript: the port as a string or a number, a range, options that are no object.
+    const url = (st: TerraformStack) => secret(st, 'heartbeat_url');
+    const healthchecks = Heartbeat.healthchecks as (u: unknown, o?: unknown) => Heartbeat;
+    expect(() => healthchecks(url(checkedStack()), { port: '8443' })).toThrow(/^Heartbeat\.healthchecks\.options\.port: '8443' is not allowed: .* Fix: use Port\.of\(8443\), the port the ping URL names/);
+    expect(() => healthchecks(url(checkedStack()), { port: 8443 })).toThrow(/^Heartbeat\.healthchecks\.options\.port: '?8443'? is not allowed: .* Fix: use Port\.of\(8443\)/);
+    expect(() => healthchecks(url(checkedStack()), { port: Port.range(8000, 8443) })).toThrow(/^Heartbeat\.healthchecks\.options\.port: '8000-8443' is not allowed: a ping service listens on one port, not a range\. Fix: use Port\.of\(8443\)/);
+    expect(() => healthchecks(url(checkedStack()), '8443')).toThrow(/^Heartbeat\.healthchecks\.options: '8443' is not allowed: .*Fix: pass \{ port: Port\.of\(8443\) \}/);
+  });
+
   test('a public machine with outbound rules of its own gets the port from the plan; rules added after the plan are refused with a fix that works', () => {
     const before = checkedStack();
     const egress = [FirewallRule.tcpOut(443, FirewallRule.ANYWHERE), FirewallRule.tcpOut(23, FirewallRule.ANYWHERE)];
@@ -352,21 +372,25 @@ describe('an offsite S3 endpoint is declared on its own port', () => {
   test('an endpoint URL on another port than the declared one fails the plan, without printing the URL', () => {
     const standIn = new HetznerStandIn({ reattach: true });
     try {
+      // The endpoint's rows, then the heartbeat's ping URL's (Heartbeat.healthchecks(url, { port })), checked the same way.
       const plans = ([[undefined, 'https://s3.fr-par.scw.cloud', true], [undefined, 's3.fr-par.scw.cloud', true],
         [undefined, 'https://s3.example.eu:8443', false], [Port.of(8443), 'https://s3.example.eu:8443', true],
-        [Port.of(8443), 'https://s3.example.eu/', false], [Port.of(8443), 'HTTPS://s3.example.eu:8443/bucket', true]] as Array<[Port | undefined, string, boolean]>).map(([port, endpoint, accepted]) => {
+        [Port.of(8443), 'https://s3.example.eu/', false], [Port.of(8443), 'HTTPS://s3.example.eu:8443/bucket', true],
+        [undefined, 'https://hc.acme.eu:8443/ping-key', false, 'heartbeat'], [Port.of(8443), 'https://hc.acme.eu:8443/ping-key', true, 'heartbeat'],
+        [Port.of(8443), 'https://hc-ping.com/ping-key', false, 'heartbeat']] as Array<[Port | undefined, string, boolean, 'heartbeat'?]>).map(([port, endpoint, accepted, of]) => {
         const stack = checkedStack();
-        backUp(stack, app(stack), { port });
+        if (of) backUp(stack, app(stack), undefined, port);
+        else backUp(stack, app(stack), { port });
         const ws = standIn.workspace(JSON.parse(Testing.synth(stack)));
-        ws.setVariables({ TF_VAR_s3_endpoint: endpoint });
+        ws.setVariables(of ? { TF_VAR_heartbeat_url: endpoint } : { TF_VAR_s3_endpoint: endpoint });
         const run = ws.plan().run;
         const errors = run.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.summary}: ${d.detail}`).join('\n');
-        return { port: port?.from ?? 443, endpoint, accepted, ok: run.ok, errors, output: `${run.stdout}\n${run.stderr}` };
+        return { port: port?.from ?? 443, endpoint, accepted, of, ok: run.ok, errors, output: `${run.stdout}\n${run.stderr}` };
       });
       for (const plan of plans) {
         expect({ ...plan, output: undefined }).toEqual({ ...plan, ok: plan.accepted, output: undefined });
         if (!plan.accepted) {
-          expect(plan.errors).toMatch(new RegExp(`must use port ${plan.port}, the port the machine's egress allowlist opens for it.*port: Port\\.of\\(<port>\\)`));
+          expect(plan.errors).toMatch(new RegExp(`must use port ${plan.port}, the port the machine's egress allowlist opens for it.*${plan.of ? 'Heartbeat\\.healthchecks\\(url, \\{ ' : ''}port: Port\\.of\\(<port>\\)`));
         }
         expect(plan.output).not.toContain(plan.endpoint.replace(/^https:\/\//, ''));
       }

@@ -2,10 +2,13 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DataClass, DataFlow, EgressAllowlist, EgressForm, EgressHost, FirewallRule, Port, Processor } from '../../lib';
+import { TerraformVariable } from 'cdktf';
+import {
+  BackupPlan, BackupTarget, DataClass, DataFlow, EgressAllowlist, EgressForm, EgressHost, Environment, FirewallRule, Heartbeat, Location, Port, Processor, StorageBoxAccount,
+} from '../../lib';
 import { EGRESS_RULESET } from '../../lib/boundary/egress-allowlist';
 import { applyEgressAllowlist, DEBIAN_NFTABLES_CONF, EgressPart, nftablesService, ScratchHost, setAddresses, setElements, startPath, Unit } from './egress-host';
-import { checkedStack, machine, mistral, policy } from './fixtures';
+import { checkedStack, machine, mistral, policy, synthErrors } from './fixtures';
 
 const BOOT_UNIT = 'sovereign-egress.service';
 const REFRESH_UNIT = 'sovereign-egress-refresh.service';
@@ -679,6 +682,48 @@ describe('the boot path and the refresh, run for real in a private network names
     }
     // The refresh's source: the hosts of each set of ports under its line.
     expect(hostnames).toBe('ports 80 443\ndeb.debian.org\nsecurity.debian.org\nmirror.hetzner.com\napi.mistral.ai\napi.jina.ai\nports 8443\nstatus.acme.eu\n');
+  }, 60_000);
+
+  // A ping URL on its own port (https://hc.acme.eu:8443/…) was declared on 443, and the team opened 8443 with
+  // allowTcpPort, which the table opens to every allowlisted host: api.mistral.ai was reached on 8443 too. The heartbeat
+  // now declares its port, and the plan opens it for the ping host alone.
+  canRun('a heartbeat with its own port: the ping host is reached on it, a model provider\'s API is not', () => {
+    const stack = checkedStack();
+    const m = machine(stack, 'App', {}, false);
+    const part = applyEgressAllowlist(m, { policy });
+    const secret = (name: string) => new TerraformVariable(stack, name, { type: 'string', sensitive: true });
+    const account = StorageBoxAccount.fromAttributes({ host: 'u123.your-storagebox.de', username: 'u123', location: Location.HEL1, readonly: false, password: secret('box_password') });
+    BackupPlan.phase1(stack, 'Backups', {
+      environment: Environment.PRODUCTION, resticPassword: secret('restic_password'),
+      heartbeat: Heartbeat.healthchecks(secret('heartbeat_url'), { port: Port.of(8443) }),
+      targets: [BackupTarget.storageBox(account, { hostKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl'] })],
+    }).protect(m);
+    const [MISTRAL, PING] = ['198.51.100.40', '198.51.100.60'];
+    const h = new ScratchHost(part, { ...DNS, 'A hc.acme.eu': [PING] });
+    host = h;
+    writeResolvConf(h, `nameserver ${RESOLVERS_V4[0]}\n`);
+    // Terraform renders the ping host from the secret URL at deploy: its one token in the file is the ping host.
+    const hosts = h.at('/etc/sovereign/egress-hostnames');
+    const rendered = fs.readFileSync(hosts, 'utf8');
+    expect(rendered.match(/\$\{TfToken\[[^\]]+\]\}/g)).toHaveLength(1);
+    fs.writeFileSync(hosts, rendered.replace(/\$\{TfToken\[[^\]]+\]\}/, 'hc.acme.eu'));
+    const steps: Record<string, string> = {
+      setup: [`cd ${h.root}`, ...worldAlone(30), 'ip addr add 198.51.100.1/24 dev hw && ip link set hw up && ip link set lo up',
+        `nsenter -t $W -n sh -c "ip link set lo up && ip addr add ${MISTRAL}/24 dev ww && ip addr add ${PING}/24 dev ww && ip link set ww up"`,
+        worldListens([443, 8443], '0.0.0.0', 25000)].join('\n'),
+      boot: h.start(BOOT_UNIT),
+      ping8443: tcpProbe(8443, PING), mistral8443: tcpProbe(8443, MISTRAL), mistral443: tcpProbe(443, MISTRAL),
+    };
+    const names = Object.keys(steps);
+    const results = h.inNetworkNamespace(Object.values(steps));
+    stopStarted(h, 'w.pid', 'srv.pid');
+    const r = Object.fromEntries(names.map((n, i) => [n, results[i]]));
+    expect({ setup: r.setup.stderr, boot: r.boot.status }).toEqual({ setup: '', boot: 0 });
+    expect({ ping8443: r.ping8443.stdout.trim(), mistral8443: r.mistral8443.stdout.trim(), mistral443: r.mistral443.stdout.trim() })
+      .toEqual({ ping8443: 'connected', mistral8443: 'ECONNREFUSED', mistral443: 'connected' });
+    // The firewall opens 8443 for the ping host (the plan's rule), and nothing else is declared on it.
+    expect(m.egressRules.filter((rule) => rule.ports?.from === 8443).map((rule) => rule.description)).toEqual(['ping host of a backup heartbeat (host allowlist narrows it to the ping host)']);
+    expect(synthErrors(stack)).toBe('');
   }, 60_000);
 
   // Debian's /etc/nftables.conf starts with `flush ruleset`: `systemctl restart nftables` (or its reload) removed the

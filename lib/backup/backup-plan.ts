@@ -1,6 +1,5 @@
 import { Construct } from 'constructs';
 import { Fn, TerraformVariable } from 'cdktf';
-import { Port } from '../core/port';
 import { Duration } from '../core/duration';
 import { Size } from '../core/size';
 import { Environment } from '../core/environment';
@@ -12,11 +11,11 @@ import { Location } from '../hetzner/location';
 import { IMachine } from '../hetzner/machine';
 import { requireMachine } from '../hetzner/private/require-machine';
 import { ROLLOUT_COMMAND_TIMEOUT } from '../hetzner/private/rollout-agent';
-import { EgressAllowlist, requireConstructDestinations } from '../boundary/egress-allowlist';
+import { EgressAllowlist } from '../boundary/egress-allowlist';
 import { BACKUP_JOB_UNITS, jobMetricFiles } from '../monitoring/private/job-metrics';
 import { requireSensitive } from '../hetzner/storage-box';
 import { BackupTarget } from './backup-target';
-import { openTargetPort } from './private/target-port';
+import { declareBackupDestination, HEARTBEAT_PORT_RULE, TARGET_PORT_RULE } from './private/target-port';
 import { Heartbeat } from './heartbeat';
 import { HeartbeatCheck } from './heartbeat-check';
 import { PostgresDump } from './postgres-dump';
@@ -425,12 +424,9 @@ export class BackupPlan extends Construct {
     this.protectedMachines.push(machine);
     if (postgres.enabled) this.dumpingMachines.add(machine);
     // The plan declares its own destinations, so the machine's egress allowlist holds them whoever builds the stack.
-    for (const t of this.targets) {
-      requireConstructDestinations(machine, [t.destination.host], `backup target (${t.description}) the backup jobs write to`, Port.of(t.destination.port));
-      // An S3 endpoint on its own port: opened here for the endpoint alone, so no rule of the team's is needed (or warned of).
-      openTargetPort(machine, t);
-    }
-    requireConstructDestinations(machine, [this.heartbeat.host], 'backup heartbeat pinged after each backup');
+    // An S3 endpoint or a ping URL on its own port: opened here for that host alone, so no rule of the team's is needed (or warned of).
+    for (const t of this.targets) declareBackupDestination(machine, t.destination, `backup target (${t.description}) the backup jobs write to`, TARGET_PORT_RULE);
+    declareBackupDestination(machine, this.heartbeat.destination, 'backup heartbeat pinged after each backup', HEARTBEAT_PORT_RULE);
     // The jobs send the backups out: they run only once the machine's allowlist is loaded.
     EgressAllowlist.guardUnits(machine, ['backup-bootstrap', ...(postgres.enabled ? ['backup-dump'] : []), 'backup-push', 'backup-prune', 'backup-check'].map((u) => `${u}.service`));
     this.heartbeat.requireHttps(this, 'the backup heartbeat');

@@ -1,13 +1,14 @@
 import { Construct, IConstruct } from 'constructs';
-import { Annotations, conditional, Fn, Op, TerraformVariable, Token } from 'cdktf';
+import { Annotations, Fn, TerraformVariable, Token } from 'cdktf';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
 import { BundleFile } from '../hetzner/machine-bundle';
 import { Location } from '../hetzner/location';
 import { IStorageBoxAccount, requireSensitive, STORAGE_BOX_SSH_PORT, StorageBoxSubaccount } from '../hetzner/storage-box';
 import { ETC, file } from './private/tooling';
+import { URL_HOST, urlPortPrecondition } from './private/url-port';
+import { TerraformData } from '../core/private/terraform-data';
 import { S3Provider } from './s3-provider';
 import { Port } from '../core/port';
-import { TerraformData } from '../core/private/terraform-data';
 import { checkOptions, checkProps, is } from '../core/runtime-checks';
 
 /** How a Storage Box sub-account holds a repository (`BackupTarget.storageBox`). */
@@ -54,33 +55,6 @@ const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-
 const PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 /** A repository path as the messages promise it: relative, no spaces, and no "." or ".." part ('../x' left the account's directory). */
 const isRepositoryPath = (path: string): boolean => PATH.test(path) && !path.split('/').some((part) => part === '.' || part === '..');
-/** The start of an endpoint URL up to its host (Terraform's RE2 syntax): an optional scheme, then the host. */
-const ENDPOINT_HOST = '^(?:[A-Za-z][A-Za-z0-9+.-]*://)?([^/:]+)';
-
-/**
- * Synth cannot read the port an endpoint's URL names (the URL is a secret), so Terraform compares it with the
- * declared one at plan, in a precondition of a `terraform_data` beside the jobs: a URL on another port than the
- * machine's egress allowlist opens would only show as every offsite backup failing, at the first run after the
- * deploy. A URL without a port means 443 (80 for http://); a value that is not a URL is left to restic. A
- * precondition rather than the variable's own validation: Terraform prints a variable's value when its
- * validation fails, sensitive or not, and a precondition's references stay "(sensitive value)".
- */
-function requireEndpointPort(scope: IConstruct, id: string, endpoint: TerraformVariable, port: number): void {
-  if (scope.node.tryFindChild(id)) return;
-  const value = endpoint.stringValue;
-  // The host's group comes first, the port's second.
-  const named = Fn.tonumber(Fn.element(Fn.regex(`${ENDPOINT_HOST}:([0-9]+)`, value), 1));
-  const schemeDefault = conditional(Fn.startswith(Fn.lower(value), 'http://'), 80, 443);
-  new TerraformData(scope, id, {
-    lifecycle: {
-      precondition: [{
-        condition: Op.eq(Fn.try([named, schemeDefault]), port),
-        errorMessage: `The offsite S3 endpoint's URL must use port ${port}, the port the machine's egress allowlist opens for it: `
-          + `declare the URL's port with BackupTarget.s3Compatible({ ..., port: Port.of(<port>) }), or use a URL on port ${port}.`,
-      }],
-    },
-  });
-}
 
 /**
  * How a target is written into a machine's configuration.
@@ -209,7 +183,7 @@ export class BackupTarget {
         'an endpoint listens on one port, not a range', "use Port.of(8443), the port the endpoint's URL names"));
     }
     // The endpoint is a secret URL: its host is derived from it at deploy, for the machine's egress allowlist.
-    const host = Fn.element(Fn.regex(ENDPOINT_HOST, options.endpoint.stringValue), 0);
+    const host = Fn.element(Fn.regex(URL_HOST, options.endpoint.stringValue), 0);
     const port = options.port?.from ?? 443;
     const repository = (serverName: string): TargetRepository => {
       const path = options.path ?? serverName;
@@ -219,7 +193,10 @@ export class BackupTarget {
     return new BackupTarget('offsite', `S3 bucket at ${options.provider}`, undefined, options.provider, { host, port }, repository, (scope, name, ctx) => {
       const variables = { endpoint: options.endpoint, bucket: options.bucket, accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey };
       for (const [prop, variable] of Object.entries(variables)) requireSensitive(scope, `${ctx.prop}.${prop}`, variable);
-      requireEndpointPort(scope, `${name}-endpoint-port`, options.endpoint, port);
+      if (!scope.node.tryFindChild(`${name}-endpoint-port`)) {
+        new TerraformData(scope, `${name}-endpoint-port`, { lifecycle: { precondition: [urlPortPrecondition(options.endpoint, port, "The offsite S3 endpoint's URL",
+          "declare the URL's port with BackupTarget.s3Compatible({ ..., port: Port.of(<port>) })")] } });
+      }
       const path = options.path ?? ctx.serverName;
       if (!isRepositoryPath(path)) {
         throw new ValidationError(invalidValue(scope, ctx.prop, path, 'a repository path is relative, without spaces or ".."', 'use a path such as "production-app"'));

@@ -1,7 +1,20 @@
 import { IConstruct } from 'constructs';
 import { Fn, Op, TerraformVariable } from 'cdktf';
+import { Port } from '../core/port';
 import { TerraformData } from '../core/private/terraform-data';
-import { is } from '../core/runtime-checks';
+import { checkOptions, fail, is } from '../core/runtime-checks';
+import { urlPortPrecondition } from './private/url-port';
+
+/** What a heartbeat needs beyond its URL. */
+export interface HeartbeatOptions {
+  /**
+   * The TCP port the ping URL names (`https://hc.acme.eu:8443/…`). The URL is a secret, so synth cannot read the port
+   * from it: it is declared here, the machines that ping open it for the ping host alone (their egress allowlist lets
+   * no other host through on it), and Terraform fails the plan when the URL names another port.
+   * @default Port.of(443)
+   */
+  readonly port?: Port;
+}
 
 /**
  * Where the backup jobs and the restore drill report: a Healthchecks-style ping service, EU-hosted
@@ -13,20 +26,27 @@ import { is } from '../core/runtime-checks';
  * the log tail on failure. The service alerts on a failure ping, and on a missed ping when a job
  * did not run at all.
  *
- * The machines that ping declare the ping host on TCP 443 for their egress allowlist: the port in the URL is known only
- * at deploy. For a ping URL with another port (`https://hc.acme.eu:8443/…`), open that port with
- * `EgressAllowlist.allowTcpPort(machine, 8443, …)`, which lets every allowlisted host through on it, the ping host included.
+ * The machines that ping declare the ping host for their egress allowlist on the port the URL names: 443 unless
+ * declared (`Heartbeat.healthchecks(url, { port: Port.of(8443) })` for `https://hc.acme.eu:8443/…`), which they open
+ * for the ping host alone. The URL is a secret, so Terraform compares its port with the declared one at plan.
  */
 export class Heartbeat {
   /** Pings by slug under a Healthchecks ping key; the checks are named `<server>-<job>`. */
-  public static healthchecks(pingUrl: TerraformVariable): Heartbeat {
-    is.secret("pass a sensitive variable: new SecretVariable(stack, 'backup_heartbeat_url', { description })")('Heartbeat.healthchecks', 'pingUrl', pingUrl);
-    return new Heartbeat(pingUrl);
+  public static healthchecks(pingUrl: TerraformVariable, options?: HeartbeatOptions): Heartbeat {
+    const at = 'Heartbeat.healthchecks';
+    is.secret("pass a sensitive variable: new SecretVariable(stack, 'backup_heartbeat_url', { description })")(at, 'pingUrl', pingUrl);
+    const fix = "use Port.of(8443), the port the ping URL names (leave it out for 443)";
+    const checked = checkOptions<HeartbeatOptions>(at, 'options', options, { port: is.optional(is.instance(Port, fix)) }, 'pass { port: Port.of(8443) }, or leave the options out');
+    const port = checked?.port ?? Port.of(443);
+    if (!port.isSingle) fail(at, 'options.port', port.toString(), 'a ping service listens on one port, not a range', fix);
+    return new Heartbeat(pingUrl, port);
   }
 
   private constructor(
     /** The sensitive variable holding the ping URL prefix. */
     public readonly pingUrl: TerraformVariable,
+    /** The TCP port the ping URL names, declared (the URL is a secret): the machines that ping open it for the ping host alone. */
+    public readonly port: Port,
   ) {}
 
   /**
@@ -39,10 +59,19 @@ export class Heartbeat {
   }
 
   /**
+   * The ping host and its declared port, for the egress allowlist of the machines that ping.
+   * @internal
+   */
+  public get destination(): { readonly host: string; readonly port: number } {
+    return { host: this.host, port: this.port.from };
+  }
+
+  /**
    * Fails the plan unless the URL is `https://<host>[:port]/…`: over `http://` the ping key (and the failure
    * pings' log tails) would cross the network in clear text; with a user name or password in it, the host the
-   * allowlist reads would be the user name. A value that is no URL at all (the stand-in's placeholders) is left to the jobs, whose pings then fail.
-   * A precondition of a `terraform_data`
+   * allowlist reads would be the user name. Nor unless the URL names the declared port (443 when it names none): on another
+   * port the host table would reset every ping. A value that is no URL at all (the stand-in's placeholders) is left to the
+   * jobs, whose pings then fail. A precondition of a `terraform_data`
    * beside `scope`, not the variable's validation, which Terraform prints with the value; the precondition's
    * reference stays "(sensitive value)".
    * @internal
@@ -57,7 +86,8 @@ export class Heartbeat {
             Op.not(Fn.can(Fn.regex('^[a-z]+://[^/]*@', Fn.lower(Fn.trimspace(this.pingUrl.stringValue)))))),
           errorMessage: `The ping URL of ${variableOf} (TF_VAR_${this.pingUrl.friendlyUniqueId}) must be https://<host>/…, with no user name or password: `
             + 'over http:// its ping key would cross the network in clear text. Set it to the https:// URL the ping service gives, such as https://hc-ping.com/<ping-key>.',
-        }],
+        }, urlPortPrecondition(this.pingUrl, this.port.from, `The ping URL of ${variableOf} (TF_VAR_${this.pingUrl.friendlyUniqueId})`,
+          'declare the URL\'s port with Heartbeat.healthchecks(url, { port: Port.of(<port>) })')],
       },
     });
   }

@@ -1,18 +1,17 @@
 import { Construct } from 'constructs';
 import { Fn, TerraformVariable } from 'cdktf';
-import { Port } from '../core/port';
 import { holdsOnlyPublic } from '../core/private/only-public';
 import { Duration } from '../core/duration';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
 import { checkProps, is } from '../core/runtime-checks';
 import { IMachine, Machine } from '../hetzner/machine';
 import { requireMachine } from '../hetzner/private/require-machine';
-import { EgressAllowlist, requireConstructDestinations } from '../boundary/egress-allowlist';
+import { EgressAllowlist } from '../boundary/egress-allowlist';
 import { jobMetricFiles, RESTORE_DRILL_UNIT } from '../monitoring/private/job-metrics';
 import { PostgresVersion } from '../database/postgres-version';
 import { requireSensitive } from '../hetzner/storage-box';
 import { BackupTarget } from './backup-target';
-import { openTargetPort } from './private/target-port';
+import { declareBackupDestination, HEARTBEAT_PORT_RULE, TARGET_PORT_RULE } from './private/target-port';
 import { Heartbeat } from './heartbeat';
 import { HeartbeatCheck } from './heartbeat-check';
 import { backupAgeLimitLifted, MAX_BACKUP_AGE_LIMIT, refuseBackupAgeAboveLimit } from './private/backup-age-limit';
@@ -208,11 +207,8 @@ export class RestoreDrill extends Construct {
       throw new ValidationError(invalidValue(this, again.prop, again.target.description, 'that copy is already drilled', 'list each copy of the backups once'));
     }
     // The drill declares its own destinations, so the machine's egress allowlist holds them whoever builds the stack.
-    for (const { target } of sources) {
-      requireConstructDestinations(props.machine, [target.destination.host], `restore drill source (${target.description}) the drill restores from`, Port.of(target.destination.port));
-      openTargetPort(props.machine, target);
-    }
-    requireConstructDestinations(props.machine, [props.heartbeat.host], 'restore drill heartbeat pinged after each drill');
+    for (const { target } of sources) declareBackupDestination(props.machine, target.destination, `restore drill source (${target.description}) the drill restores from`, TARGET_PORT_RULE);
+    declareBackupDestination(props.machine, props.heartbeat.destination, 'restore drill heartbeat pinged after each drill', HEARTBEAT_PORT_RULE);
     // The drill reads the backups over the network: it runs only once the machine's allowlist is loaded.
     EgressAllowlist.guardUnits(props.machine, ['restore-drill.service']);
     props.heartbeat.requireHttps(this, 'the restore drill heartbeat');
