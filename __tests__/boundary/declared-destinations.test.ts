@@ -198,6 +198,28 @@ describe('a probe is judged for what it sends', () => {
     expect({ port: d.port.toString(), from: d.port.from, single: d.port.isSingle, portNumber: d.portNumber }).toEqual({ port: '8443', from: 8443, single: true, portNumber: 8443 });
   });
 
+  // 0.1's call (the port a number) declared a host on a port every allowlisted host reached; since 0.2 the port is the
+  // declared hosts' alone, and the other hosts' connections on it were reset without a word at synth.
+  test("0.1's requireHostnames with the port as a number warns that the other hosts lose the port; the Port overload, 80 and 443, and allowTcpPort's ports do not", () => {
+    const narrowed = (declare: (m: Machine) => void) => {
+      const stack = checkedStack();
+      const m = app(stack);
+      EgressAllowlist.apply(m, { policy });
+      declare(m);
+      expect(outcomeOf(() => stack).kind).toBe('accepted');
+      return warningsOf(stack).filter((w) => w.startsWith('Egress-DeclaredPortNarrowed'));
+    };
+    const BOX = 'own Storage Box the exports are copied to';
+    expect(narrowed((m) => EgressAllowlist.requireHostnames(m, ['u9.your-storagebox.de'], BOX, 23))).toEqual([expect.stringMatching(
+      /^Egress-DeclaredPortNarrowed: production\/App: TCP 23, declared with EgressAllowlist\.requireHostnames\(machine, hosts, purpose, 23\) \(the port as a number, 0\.1's call\), reaches only the hosts declared on it \(u9\.your-storagebox\.de\): .* Fix: declare each other host that needs TCP 23 on it, EgressAllowlist\.allowTcpPortTo\(machine, Port\.of\(23\), \[host\], purpose\); then pass the port as Port\.of\(23\)/)]);
+    expect(narrowed((m) => EgressAllowlist.requireHostnames(m, ['u9.your-storagebox.de'], BOX, Port.of(23)))).toEqual([]);
+    expect(narrowed((m) => EgressAllowlist.requireHostnames(m, ['api.acme.eu'], 'API of our own the exports are sent to', 443))).toEqual([]);
+    expect(narrowed((m) => {
+      EgressAllowlist.allowTcpPort(m, 8443, 'artifact store');
+      EgressAllowlist.requireHostnames(m, ['api.acme.eu'], 'API of our own the exports are sent to', 8443);
+    })).toEqual([]);
+  });
+
   test('an empty list with a bad purpose is refused as such, not as a host', () => {
     const m = app(checkedStack());
     expectRefused(() => EgressAllowlist.requireHostnames(m, [], 'hooks'), /^production\/App\.egressHostnames\.purpose: 'hooks' is not allowed: a declaration of no host \(the hostnames list is empty\) needs a specific purpose/);

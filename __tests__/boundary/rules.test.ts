@@ -2,15 +2,18 @@ import { Testing, TerraformOutput, TerraformStack } from 'cdktf';
 import { Firewall } from '../../generated/providers/hcloud/firewall';
 import { StorageBox } from '../../generated/providers/hcloud/storage-box';
 import {
-  BOUNDARY_RULES, BoundarySuppressions, DataClass, DataFlow, EgressForm, FirewallRule, Location, SecretVariable, ServerType,
+  BOUNDARY_RULES, BoundarySuppressions, DataClass, DataFlow, EgressAllowlist, EgressForm, FirewallRule, Location, Port, SecretVariable, ServerType,
 } from '../../lib';
-import { checkedStack, jina, machine, mistral, synthErrors } from './fixtures';
+import { boundaryDocument } from '../../lib/boundary/boundary-document';
+import { warningsOf } from '../setup/stack';
+import { checkedStack, jina, machine, mistral, policy, synthErrors } from './fixtures';
 
 describe('boundary rule pack', () => {
   test('has exactly these rules', () => {
     expect(BOUNDARY_RULES.map((r) => r.id)).toEqual([
       'Boundary-EuPlacement', 'Boundary-ProcessorAllowed', 'Boundary-NoPlaintextSecret', 'Boundary-SensitiveOutput',
-      'Boundary-SecretViaVariable', 'Boundary-NoPublicDataStore', 'Boundary-AdminSshOnly', 'Boundary-EuStateBackend', 'Boundary-RestrictedEgress', 'Boundary-UncheckedSender',
+      'Boundary-SecretViaVariable', 'Boundary-NoPublicDataStore', 'Boundary-AdminSshOnly', 'Boundary-EuStateBackend', 'Boundary-RestrictedEgress', 'Boundary-PortToEveryHost',
+      'Boundary-UncheckedSender',
       'Boundary-ErrorMonitoringEndpoint',
     ]);
   });
@@ -201,4 +204,64 @@ test('a secret in a compressed cloud-init file is found too', () => {
   const m = machine(stack);
   m.addCloudInitPart({ name: 'hidden', files: [{ path: '/etc/app.env', content: 'DB_PASSWORD=hunter2hunter2\n', compress: true }] });
   expect(synthErrors(stack)).toMatch(/Boundary-NoPlaintextSecret: .*looks like a password or token assignment/);
+});
+
+// A port opened for the allowlist as a whole (allowTcpPort, or a rule of the team's on which no destination is declared)
+// reached every allowlisted host, api.mistral.ai among them, without a word at synth.
+describe('Boundary-PortToEveryHost', () => {
+  const RELAY = 'mail relay the alert e-mails are submitted to';
+  const warned = (stack: TerraformStack) => {
+    expect(synthErrors(stack)).toBe('');
+    return warningsOf(stack).filter((w) => w.startsWith('Boundary-PortToEveryHost'));
+  };
+  const hostnames = (m: ReturnType<typeof machine>) => String(m.bundle.files().get('/etc/sovereign/egress-hostnames')?.content);
+
+  test('warns of a port opened with allowTcpPort or a rule of the team\'s, naming the port, what opened it and the narrow fix', () => {
+    const stack = checkedStack();
+    const m = machine(stack);
+    EgressAllowlist.allowTcpPort(m, 587, 'SMTP to the mail relay');
+    m.allowOutbound(FirewallRule.tcpOut(8443, FirewallRule.ANYWHERE, { description: 'artifact store' }));
+    expect(warned(stack)).toEqual([
+      expect.stringMatching(/^Boundary-PortToEveryHost: production\/App\.egress: 'TCP 587' \(opened with EgressAllowlist\.allowTcpPort: 'SMTP to the mail relay'\) reaches every allowlisted host, api\.mistral\.ai, api\.jina\.ai \(the policy's processors\) among them, .* Fix: open the port to the hosts that need it, EgressAllowlist\.allowTcpPortTo\(machine, Port\.of\(587\), \['<host>'\], .* in place of the allowTcpPort call; .* BoundarySuppressions\.add\(machine, \[\{ id: 'Boundary-PortToEveryHost', reason: '…' \}\]\)/),
+      expect.stringMatching(/^Boundary-PortToEveryHost: production\/App\.egress: 'TCP 8443' \(opened by a rule of your own: 'artifact store'\) .* in place of the rule;/),
+    ]);
+  });
+
+  test('allowTcpPortTo opens the port to the named hosts alone: no warning, and no other host under the port in the host table', () => {
+    const stack = checkedStack();
+    const m = machine(stack);
+    EgressAllowlist.allowTcpPortTo(m, Port.of(587), ['smtp.acme.eu'], RELAY);
+    expect(warned(stack)).toEqual([]);
+    expect(m.egressRules.filter((r) => r.ports?.from === 587).map((r) => r.description)).toEqual([RELAY]);
+    expect(hostnames(m)).toMatch(/^ports 80 443\n(?:(?!ports).*\n)*ports 587\nsmtp\.acme\.eu\n$/);
+    expect(hostnames(m)).not.toMatch(/ports [0-9 ]*587[0-9 ]*\n(?:(?!ports).*\n)*api\.mistral\.ai/);
+    // Beside a port the old way opened to every host, the rule still warns of that one only.
+    EgressAllowlist.allowTcpPort(m, 2525, 'SMTP to the other relay');
+    expect(warned(stack).map((w) => w.match(/'TCP \d+'/)![0])).toEqual(["'TCP 2525'"]);
+  });
+
+  test('a port every allowlisted host needs is accepted with a suppression, which boundary.md lists; one that suppresses nothing is refused', () => {
+    const stack = checkedStack();
+    const m = machine(stack);
+    EgressAllowlist.allowTcpPort(m, 587, 'SMTP to the mail relay');
+    BoundarySuppressions.add(m, [{ id: 'Boundary-PortToEveryHost', reason: REASON }]);
+    expect(warned(stack)).toEqual([]);
+    expect(boundaryDocument({ title: 'acme', policy, stacks: [stack] })).toMatch(/\| Boundary-PortToEveryHost \| production\/App \| Reviewed with the DPO/);
+    const unused = checkedStack();
+    BoundarySuppressions.add(machine(unused), [{ id: 'Boundary-PortToEveryHost', reason: REASON }]);
+    expect(synthErrors(unused)).toMatch(/production\/App\.suppressions: 'Boundary-PortToEveryHost' is not allowed: the suppression matches no finding/);
+  });
+
+  test('from plain JavaScript, allowTcpPortTo and allowTcpPort refuse a port or hosts of the wrong type, naming the path, the value and the fix', () => {
+    const to = EgressAllowlist.allowTcpPortTo as (m: unknown, port: unknown, hosts: unknown, purpose: unknown) => void;
+    const open = EgressAllowlist.allowTcpPort as (m: unknown, port: unknown, description: unknown) => void;
+    const m = machine(checkedStack());
+    expect(() => to(m, '587', ['smtp.acme.eu'], RELAY)).toThrow(/^production\/App\.egress\.port: '587' is not allowed: it is not a Port .*Fix: pass one TCP port, such as Port\.of\(587\)/);
+    expect(() => to(m, 587, ['smtp.acme.eu'], RELAY)).toThrow(/^production\/App\.egress\.port: '?587'? is not allowed: .*Fix: pass one TCP port, such as Port\.of\(587\)/);
+    expect(() => to(m, Port.of(587), 'smtp.acme.eu', RELAY)).toThrow(/^production\/App\.egressHostnames\.hostnames: 'smtp\.acme\.eu' is not allowed: .*Fix: list hostnames such as/);
+    expect(() => to(m, Port.of(587), [], RELAY)).toThrow(/^production\/App\.egress\.hostnames: \[\] is not allowed: a port opened to no host .* Fix: name the hosts reached on it/);
+    expect(() => to(m, Port.range(587, 590), ['smtp.acme.eu'], RELAY)).toThrow(/production\/App\.egressHostnames\[0\]\.port: '587-590' is not allowed: .*reached on one TCP port, and this is a range\. Fix: pass one port of it, such as Port\.of\(587\)/);
+    expect(() => open(m, '587', 'SMTP')).toThrow(/^production\/App\.egress\.port: '587' is not allowed: a port is a whole number from 1 to 65535\. Fix: use a port such as 443, written as a number/);
+    expect(m.egressRules.filter((r) => r.ports?.from === 587)).toEqual([]);
+  });
 });

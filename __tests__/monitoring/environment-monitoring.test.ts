@@ -284,7 +284,7 @@ describe('EnvironmentMonitoring', () => {
       expect(more).toEqual([]);
       expect(warning.match(/hc\.acme\.eu/g)).toHaveLength(1);
       expect(warning).toMatch(/reaches only hc\.acme\.eu \(alert receiver hc_hook that Alertmanager notifies; dead-man's switch that Alertmanager pings while it runs\)/);
-      expect(warning).toMatch(/Fix: .*EgressAllowlist\.requireHostnames\(machine, \[host\], purpose, Port\.of\(8443\)\).* or .*EgressAllowlist\.allowTcpPort\(machine, 8443, .*every allowlisted host/);
+      expect(warning).toMatch(/Fix: .*EgressAllowlist\.allowTcpPortTo\(machine, Port\.of\(8443\), \[host\], purpose\).* or .*EgressAllowlist\.allowTcpPort\(machine, 8443, .*every allowlisted host/);
     });
 
     test('an HTTP check that follows redirects reaches its host on 443 too (http:// to https://); one that expects the 3xx, on its own port alone', () => {

@@ -4,7 +4,7 @@ import { DataClass } from '../core/data-class';
 import { ANYWHERE_IPV4, ANYWHERE_IPV6, coversWholeInternet } from '../core/cidr';
 import { Port } from '../core/port';
 import { isReason, REASON_RULE } from '../core/reason';
-import { fail, optionalArray, propNames, refuseUnknownProps, requireProps } from '../core/runtime-checks';
+import { fail, optionalArray, propNames, refuseUnknownProps, requireInstance, requireProps } from '../core/runtime-checks';
 import { invalidValue } from '../core/validation-message';
 import { CloudInit } from '../hetzner/cloud-init';
 import { FirewallDirection, FirewallProtocol, FirewallRule } from '../hetzner/firewall-rule';
@@ -21,7 +21,7 @@ import { BoundaryPolicy, PACKAGE_MIRRORS, requireCheckedPolicy } from './boundar
 import { DataFlow } from './data-flow';
 import { EgressHost, extraHostConflict, requireEgressHost } from './egress-host';
 import { rolloutCarrier, userDataCarrier } from './private/allowlist-delivery';
-import { AllowlistEntry, allowlistFor, recordAllowlist } from './private/egress-declarations';
+import { AllowlistEntry, allowlistFor, recordAllowlist, SharedPort } from './private/egress-declarations';
 import { LINK_LOCAL_V4, LINK_LOCAL_V6, LOCAL_V4, LOCAL_V6, PRIVATE_V4 } from './private/egress-scope';
 import { hostnameProblem, Processor } from './processor';
 
@@ -115,11 +115,12 @@ const SERVICE_UNIT = /^[A-Za-z0-9:_.-]+(@[A-Za-z0-9:_.-]+)?\.service$/;
  *
  * 1. its Hetzner Cloud Firewall gets outbound rules, which switch egress to deny-by-default:
  *    DNS (53), NTP (123/udp), HTTP/HTTPS (80, 443) and SSH to backup targets (23) only, plus
- *    single TCP ports opened with `allowTcpPort`. Hetzner firewalls match IP blocks, not
+ *    single TCP ports opened with `allowTcpPortTo` (or `allowTcpPort`). Hetzner firewalls match IP blocks, not
  *    hostnames, so this layer limits ports, not hosts;
  * 2. on the host, an nftables allowlist lets every allowed TCP port reach only the addresses of
  *    allowlisted hostnames, each on its own host's ports (80 and 443 for the mirrors, processors and extra
- *    hosts; a declared destination on its declared port; `allowTcpPort`'s for every host), refreshed from DNS by a
+ *    hosts; a declared destination on its declared port, `allowTcpPortTo`'s hosts on theirs; `allowTcpPort`'s for every
+ *    host, which synth warns of, `Boundary-PortToEveryHost`), refreshed from DNS by a
  *    timer and before apt runs; DNS reaches only the
  *    resolvers the machine is configured with (read from resolv.conf, or systemd-resolved's list
  *    behind its stub, at every refresh and whenever they change; Hetzner's when it names none) and
@@ -177,10 +178,14 @@ export class EgressAllowlist {
    * @param port the TCP port it is reached on, one port: `Port.of(23)`. Default: 443.
    */
   public static requireHostnames(machine: IMachine, hostnames: string[], purpose: string, port?: Port): void;
-  /** @deprecated pass the port as a `Port` (`Port.of(23)`), as every other port of the library is given since 0.2.0 */
+  /**
+   * @deprecated pass the port as a `Port` (`Port.of(23)`), as every other port of the library is given since 0.2.0. Synth
+   * warns (`Egress-DeclaredPortNarrowed`) of a port declared so beyond 80 and 443: 0.1's table let every allowlisted host
+   * through on it, and since 0.2 only the hosts declared on it are.
+   */
   public static requireHostnames(machine: IMachine, hostnames: string[], purpose: string, port: number): void;
   public static requireHostnames(machine: IMachine, hostnames: string[], purpose: string, port: Port | number = Port.of(443)): void {
-    declareDestinations(machine, hostnames, purpose, port, false, false);
+    declareDestinations(machine, hostnames, purpose, port, false, false, typeof port === 'number');
   }
 
   /**
@@ -202,12 +207,32 @@ export class EgressAllowlist {
   }
 
   /**
-   * Opens one more TCP port out of `machine` (such as 587 for alert e-mail); the host allowlist
-   * narrows it to the allowlisted hostnames, every one of them. To open a port to one host alone, declare that host
-   * on it (`requireHostnames(machine, [host], purpose, Port.of(587))`) and open the firewall with `machine.allowOutbound`.
-   * A port opened with `machine.allowOutbound` alone reaches every allowlisted host only until a destination is declared
-   * on it; synth warns (`Egress-PortClaimed`) when a construct of the library declares one there and no host of your own
-   * is declared on it.
+   * Opens TCP `port` out of `machine` to `hostnames` alone (a mail relay on 587, an artifact store on 8443): declares
+   * them on the port for the allowlist (`requireHostnames`, with `purpose` published beside them in boundary.md) and
+   * opens the firewall for it. The host allowlist lets no other host through on the port, a model provider's API
+   * included. On a machine whose egress nothing restricts (no outbound rule, no sensitive data) no rule is added: it
+   * reaches every port already, and a first rule would close the others.
+   * @param port one TCP port, such as `Port.of(587)`
+   * @param hostnames the hosts reached on it, at least one
+   * @param purpose what the hosts are and what the machine sends them (at least 20 letters), as `requireHostnames` takes it
+   */
+  public static allowTcpPortTo(machine: IMachine, port: Port, hostnames: string[], purpose: string): void {
+    requireMachine('EgressAllowlist.allowTcpPortTo', 'machine', machine);
+    const at = `${machine.node.path}.egress`;
+    requireInstance(at, 'port', port, Port, 'pass one TCP port, such as Port.of(587)');
+    if (Array.isArray(hostnames) && hostnames.length === 0) {
+      fail(at, 'hostnames', [], 'a port opened to no host opens nothing the table lets through', "name the hosts reached on it, such as ['smtp.acme.eu']");
+    }
+    declareDestinations(machine, hostnames, purpose, port, false, false);
+    openDestinationPort(machine, port, purpose);
+  }
+
+  /**
+   * Opens one more TCP port out of `machine`; the host allowlist narrows it to the allowlisted hostnames, every one of
+   * them, the policy's processors' APIs included. Synth warns (`Boundary-PortToEveryHost`, a boundary rule you can
+   * suppress with the reason when every allowlisted host does need the port), as it does for a single TCP port opened with
+   * `machine.allowOutbound` on which no destination is declared.
+   * @deprecated open the port to the hosts that need it: `allowTcpPortTo(machine, Port.of(587), [host], purpose)`
    */
   public static allowTcpPort(machine: IMachine, port: number, description: string): void {
     requireMachine('EgressAllowlist.allowTcpPort', 'machine', machine);
@@ -291,6 +316,7 @@ export class EgressAllowlist {
       // DNS over TCP goes to the resolvers like DNS over UDP.
       tcpPorts: () => [...new Set([53, ...EgressAllowlist.narrowedTcpPorts(machine)])],
       narrowedTcpPorts: () => EgressAllowlist.narrowedTcpPorts(machine),
+      sharedTcpPorts: () => sharedPortRules(machine),
       hostnames: () => EgressAllowlist.hostnamesFor(machine, checked),
       entries: () => allowlistEntries(machine, checked),
       timeServers: () => [...timeServers],
@@ -353,9 +379,11 @@ export function requireConstructDestinations(machine: IMachine, hostnames: strin
 
 /** The destinations a construct of the library declared (`requireConstructDestinations`), not the team. */
 const byConstructs = new WeakSet<RequiredDestination>();
+/** The destinations declared with 0.1's call, the port a number (`requireHostnames`' deprecated overload). */
+const byNumber = new WeakSet<RequiredDestination>();
 
 /** `requireHostnames` and `requireProbeTargets`: checks the destinations and records them for the machine's allowlist. */
-function declareDestinations(machine: IMachine, hostnames: string[], purpose: string, port: Port | number, probe: boolean, byConstruct: boolean): void {
+function declareDestinations(machine: IMachine, hostnames: string[], purpose: string, port: Port | number, probe: boolean, byConstruct: boolean, asNumber = false): void {
   const path = machine?.node?.path ?? 'EgressAllowlist';
   const at = `${path}.egressHostnames`;
   requireMachine(`EgressAllowlist.${probe ? 'requireProbeTargets' : 'requireHostnames'}`, 'machine', machine);
@@ -381,12 +409,14 @@ function declareDestinations(machine: IMachine, hostnames: string[], purpose: st
   if (!required.has(machine)) {
     machine.node.addValidation({ validate: () => {
       claimedPortWarnings(machine);
+      numberPortWarnings(machine);
       return [...unreachableDestinations(machine), ...processorDestinations(machine)];
     } });
   }
   // Frozen: a caller holding what requiredDestinations returns cannot turn a checked destination into a probe or another host.
   const records = list.map((hostname): RequiredDestination => Object.freeze({ hostname, purpose, port: Port.of(single), portNumber: single, ...(probe ? { probe } : {}) }));
   if (byConstruct) for (const r of records) byConstructs.add(r);
+  if (asNumber) for (const r of records) byNumber.add(r);
   required.set(machine, [...(required.get(machine) ?? []), ...records]);
 }
 
@@ -430,6 +460,17 @@ function sharedPorts(machine: IMachine): number[] {
   const declared = new Set((required.get(machine) ?? []).map((d) => d.port.from));
   const unclaimed = EgressAllowlist.narrowedTcpPorts(machine).filter((p) => !ALLOWLISTED_TCP_PORTS.includes(p) && !declared.has(p));
   return [...new Set([...(opened.get(machine) ?? []), ...unclaimed])];
+}
+
+/** Each port every allowlisted host is reached on (`sharedPorts`), with the descriptions of the rules that open it. */
+function sharedPortRules(machine: IMachine): SharedPort[] {
+  const viaAllowTcpPort = opened.get(machine) ?? new Set<number>();
+  return sharedPorts(machine).sort((a, b) => a - b).map((port) => ({
+    port,
+    byAllowTcpPort: viaAllowTcpPort.has(port),
+    rules: machine.egressRules.filter((r) => r.direction === FirewallDirection.OUT && r.protocol === FirewallProtocol.TCP && r.ports?.isSingle && r.ports.from === port)
+      .map((r) => r.description),
+  }));
 }
 
 /** The firewall rules the library's constructs added for the destinations they declare on the port (`allowDestinationPort`). */
@@ -489,9 +530,31 @@ function claimedPortWarnings(machine: IMachine): void {
     warnOnce(machine, `Egress-PortClaimed: ${machine.node.path}: TCP ${port}, which the rule ${team.map((r) => `'${r.description}'`).join(', ')} opens out, `
       + `reaches only ${hosts}: a construct of the library declared them on the port, which makes it the declared hosts' alone, so the host allowlist no longer lets `
       + `the other allowlisted hosts through on it, and a program reaching one of them on TCP ${port} (an extra host, a ping URL with :${port}) gets a TCP reset. `
-      + `Fix: if another host needs TCP ${port}, declare it on the port with EgressAllowlist.requireHostnames(machine, [host], purpose, Port.of(${port})), which opens it to that `
-      + `host alone (and ends this warning); or open the port with EgressAllowlist.allowTcpPort(machine, ${port}, '…') instead of the rule, which opens it to every `
-      + `allowlisted host, the policy's processors' APIs included. ${rest}`);
+      + `Fix: if another host needs TCP ${port}, open it to that host too with EgressAllowlist.allowTcpPortTo(machine, Port.of(${port}), [host], purpose), which declares `
+      + `the host on the port alone (and ends this warning); or open the port with EgressAllowlist.allowTcpPort(machine, ${port}, '…') instead of the rule (deprecated), which opens it `
+      + `to every allowlisted host, the policy's processors' APIs included (Boundary-PortToEveryHost). ${rest}`);
+  }
+}
+
+/**
+ * A warning for each port a host was declared on with 0.1's call (`requireHostnames(machine, hosts, purpose, 587)`, the port
+ * a number), when the port is no longer every allowlisted host's: 0.1's table let every allowlisted host through on every
+ * narrowed port, so a program reaching another host on it (an extra host, a Storage Box of its own on 23) gets a TCP reset
+ * since 0.2, without a word at synth. Not for 80 and 443 (every host the allowlist holds for itself keeps them), nor for a
+ * port opened with `allowTcpPort` (still every host's). Passing the port as a `Port`, the overload of 0.2, ends it: it says
+ * the port is the declared hosts' alone.
+ */
+function numberPortWarnings(machine: IMachine): void {
+  if (!allowlistFor(machine.server)) return;
+  const shared = new Set([...WEB_TCP_PORTS, ...(opened.get(machine) ?? [])]);
+  const declared = (required.get(machine) ?? []).filter((d) => !shared.has(d.port.from));
+  for (const port of new Set(declared.filter((d) => byNumber.has(d)).map((d) => d.port.from))) {
+    const hosts = [...new Set(declared.filter((d) => d.port.from === port).map((d) => (Token.isUnresolved(d.hostname) ? 'a host known at deploy' : d.hostname)))].join(', ');
+    warnOnce(machine, `Egress-DeclaredPortNarrowed: ${machine.node.path}: TCP ${port}, declared with EgressAllowlist.requireHostnames(machine, hosts, purpose, ${port}) `
+      + `(the port as a number, 0.1's call), reaches only the hosts declared on it (${hosts}): 0.1's host table let every allowlisted host through on it, `
+      + `0.2's lets each host through on its own ports only, so a program reaching another host on TCP ${port} (an extra host, a mirror, a processor's API) gets a TCP reset. `
+      + `Fix: declare each other host that needs TCP ${port} on it, EgressAllowlist.allowTcpPortTo(machine, Port.of(${port}), [host], purpose); then pass the port as `
+      + `Port.of(${port}) in the requireHostnames call, which says the port is the declared hosts' alone and ends this warning.`);
   }
 }
 

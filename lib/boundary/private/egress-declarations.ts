@@ -14,6 +14,8 @@ export interface AppliedAllowlist {
   tcpPorts(): number[];
   /** The TCP ports narrowed to the allowlisted hostnames, read at synth. */
   narrowedTcpPorts(): number[];
+  /** The TCP ports every allowlisted host is reached on (not one destination's), read at synth. */
+  sharedTcpPorts(): SharedPort[];
   /** The time servers NTP (123/udp) may reach. */
   timeServers(): string[];
   /** The hostnames allowlisted, read at synth. */
@@ -22,6 +24,15 @@ export interface AppliedAllowlist {
   entries(): AllowlistEntry[];
   /** What carries the table to the server (its user data, its rollout), as the library built them. */
   carriers(): AllowlistCarrier[];
+}
+
+/** A TCP port every allowlisted host is reached on, and what opened it. */
+export interface SharedPort {
+  readonly port: number;
+  /** Whether it was opened with `EgressAllowlist.allowTcpPort`. */
+  readonly byAllowTcpPort: boolean;
+  /** The descriptions of the firewall rules that open it. */
+  readonly rules: readonly string[];
 }
 
 /** One allowlisted hostname and every reason it is on the list. */

@@ -4,6 +4,7 @@ import { euPlacement } from './eu-placement';
 import { euStateBackend } from './eu-state-backend';
 import { noPlaintextSecret } from './no-plaintext-secret';
 import { noPublicDataStore } from './no-public-data-store';
+import { portToEveryHost } from './port-to-every-host';
 import { processorAllowed } from './processor-allowed';
 import { restrictedEgress } from './restricted-egress';
 import { BoundaryRule } from './rule';
@@ -18,7 +19,7 @@ import { uncheckedSender } from './unchecked-sender';
  */
 export const BOUNDARY_RULES: readonly BoundaryRule[] = Object.freeze([
   euPlacement, processorAllowed, noPlaintextSecret, sensitiveOutput, secretViaVariable,
-  noPublicDataStore, adminSshOnly, euStateBackend, restrictedEgress, uncheckedSender, errorMonitoringEndpoint,
+  noPublicDataStore, adminSshOnly, euStateBackend, restrictedEgress, portToEveryHost, uncheckedSender, errorMonitoringEndpoint,
 ].map((rule) => Object.freeze(rule)));
 
 export type { BoundaryRule, Finding, RuleContext, SynthesizedResource } from './rule';

@@ -60,7 +60,7 @@ export const restrictedEgress: BoundaryRule = {
           message: `${server.path}.egress: '${describe(rule)}' is not allowed: the server holds ${describeServerHoldings(held)} data, and its egress allowlist lets out only `
             + `TCP ${allowlist.narrowedTcpPorts().join(', ')} only to the addresses of its allowlisted hostnames, DNS (53, UDP and TCP) only to the resolvers `
             + `the machine is configured with and NTP (123/udp) only to its time servers (${allowlist.timeServers().join(', ')}). `
-            + 'Fix: remove the rule, or open one TCP port at a time with EgressAllowlist.allowTcpPort(machine, port, …), which the host allowlist narrows to its hostnames',
+            + 'Fix: remove the rule, or open one TCP port at a time to the hosts that need it with EgressAllowlist.allowTcpPortTo(machine, Port.of(port), [host], purpose), which the host allowlist narrows to those hosts',
         }];
       })];
     });

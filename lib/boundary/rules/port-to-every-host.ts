@@ -1,0 +1,39 @@
+import { allowlistFor } from '../private/egress-declarations';
+import { BoundaryRule, Finding } from './rule';
+
+const ID = 'Boundary-PortToEveryHost';
+
+/**
+ * A TCP port the host allowlist opens to every allowlisted host rather than to the host it is for: one opened with
+ * `EgressAllowlist.allowTcpPort`, or a single TCP port a rule of the team's opens (`machine.allowOutbound`) on which no
+ * destination is declared. A program on the machine reaches every allowlisted host on it, the policy's processors' APIs
+ * included: a mail relay's 587 is a model provider's 587 too. It warns, naming the narrow fix; a port every allowlisted
+ * host does need is accepted with a suppression, whose reason boundary.md lists.
+ */
+export const portToEveryHost: BoundaryRule = {
+  id: ID,
+  level: 'warning',
+  cause: 'A TCP port beyond 23, 80 and 443 that the egress allowlist opens to every allowlisted host (EgressAllowlist.allowTcpPort, or a single-port outbound rule with no destination declared on the port), not to the hosts it is for.',
+  explanation: 'Each allowlisted host is reached on its own ports: the mirrors, processors and extra hosts on 80 and 443, a declared destination on its own. '
+    + 'A port opened for the allowlist as a whole lets every program on the machine reach every allowlisted host on it, the policy\'s processors\' APIs included, '
+    + 'which is rarely what a port opened for one relay or store is for.',
+  enforcedAt: 'synth (a warning); EgressAllowlist.allowTcpPortTo opens a port to named hosts alone, and a suppression lists a port every host needs in boundary.md',
+  evaluate: ({ resources, constructAt }) => resources.filter((r) => r.type === 'hcloud_server').flatMap((server): Finding[] => {
+    const construct = constructAt?.(server.path);
+    const allowlist = construct ? allowlistFor(construct) : undefined;
+    if (!allowlist) return [];
+    const processors = allowlist.policy.processors.flatMap((p) => p.hostnames);
+    const among = processors.length > 0 ? `, ${processors.join(', ')} (the policy's processors) among them` : '';
+    return allowlist.sharedTcpPorts().map((shared): Finding => {
+      const opened = `${shared.byAllowTcpPort ? 'opened with EgressAllowlist.allowTcpPort' : 'opened by a rule of your own'}: ${shared.rules.map((d) => `'${d}'`).join(', ')}`;
+      return {
+        path: server.path,
+        message: `${allowlist.path}.egress: 'TCP ${shared.port}' (${opened}) reaches every allowlisted host${among}, not only the host it is for: `
+          + `no destination is declared on the port, so the host allowlist lets every program on the machine reach each of them on it. `
+          + `Fix: open the port to the hosts that need it, EgressAllowlist.allowTcpPortTo(machine, Port.of(${shared.port}), ['<host>'], '<what the host is and receives>'), `
+          + `in place of ${shared.byAllowTcpPort ? 'the allowTcpPort call' : 'the rule'}; if every allowlisted host does need TCP ${shared.port}, accept it with the reason, `
+          + `BoundarySuppressions.add(machine, [{ id: '${ID}', reason: '…' }]), which boundary.md lists`,
+      };
+    });
+  }),
+};
