@@ -246,12 +246,23 @@ describe('a destination the machine cannot reach is refused', () => {
     expect(message).not.toMatch(/heartbeat/);
   });
 
-  test('a prober whose own outbound rules forget the alert e-mail port is refused', () => {
+  // A public prober whose egress the team restricted by hand (no allowlist) was refused for each alert and probe port the
+  // monitoring did not open, though the backup plan opens its S3 endpoint's port there itself. Rules added after the
+  // monitoring are still refused: a machine with no outbound rule when it is built reaches every port.
+  test('a public prober with outbound rules of its own gets the alert e-mail port from the monitoring; rules added after it are refused', () => {
+    const stack = checkedStack();
+    const m = app(stack, { dataClasses: [DataClass.PUBLIC], egress: [FirewallRule.tcpOut(443, FirewallRule.ANYWHERE)] });
+    monitor(stack, m);
+    expect(outcomeOf(() => stack).kind).toBe('accepted');
+    expect(m.egressRules.filter((r) => r.ports?.from === 587).map((r) => r.description)).toEqual(['SMTP for alert e-mail']);
     expectRefused(() => {
-      const stack = checkedStack();
-      monitor(stack, app(stack, { dataClasses: [DataClass.PUBLIC], egress: [FirewallRule.tcpOut(443, FirewallRule.ANYWHERE)] }));
-      return stack;
-    }, /production\/App\.egress: 'smtp\.mail\.eu on TCP 587' is not allowed: the alert receiver ops that Alertmanager notifies needs it.* Fix: /);
+      const late = checkedStack();
+      const open = app(late, { dataClasses: [DataClass.PUBLIC] });
+      monitor(late, open);
+      expect(open.egressRules).toEqual([]);
+      open.allowOutbound(FirewallRule.tcpOut(443, FirewallRule.ANYWHERE));
+      return late;
+    }, /production\/App\.egress: 'smtp\.mail\.eu on TCP 587' is not allowed: the alert receiver ops that Alertmanager notifies needs it.* Fix: add FirewallRule\.tcpOut\(587, FirewallRule\.ANYWHERE\)/);
   });
 
   test('an outbound rule to a few addresses does not count as reaching a hostname', () => {

@@ -362,9 +362,13 @@ export class EnvironmentMonitoring extends Construct {
       .find((c): c is EnvironmentMonitoring => c instanceof EnvironmentMonitoring && c !== this && c.plan === this.plan && c.environment === environment)?.machine;
   }
 
-  /** Opens the prober's firewall for alert and probe ports the egress allowlist does not open anyway. */
+  /**
+   * Opens the prober's firewall for alert and probe ports the egress allowlist does not open anyway, as the backup plan
+   * opens an S3 endpoint's: on a prober whose egress is deny-by-default or will be (the allowlist's, or outbound rules of
+   * the team's on a public prober, which reached no port but theirs and failed synth for each alert and probe port). A
+   * prober with no outbound rule and no allowlist to come reaches every port, and a first rule would close the others.
+   */
   private allowAlertEgress(prober: IMachine, receivers: AlertReceiver[]): void {
-    if (!EgressAllowlist.isRequiredFor(prober)) return; // no outbound rule at all keeps all egress open
     const ports = new Map<number, string>();
     for (const r of receivers) ports.set(r.port.from, r.kind === AlertReceiverKind.EMAIL ? 'SMTP for alert e-mail' : 'alert webhook');
     ports.set(this.plan!.deadMansSwitch.port.from, "dead-man's switch pings");
