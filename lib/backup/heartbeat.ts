@@ -79,6 +79,8 @@ export class Heartbeat {
   public requireHttps(scope: IConstruct, variableOf: string): void {
     const id = 'heartbeat-https';
     if (scope.node.tryFindChild(id)) return;
+    const port = urlPortPrecondition(this.pingUrl, this.port.from, `The ping URL of ${variableOf} (TF_VAR_${this.pingUrl.friendlyUniqueId})`,
+      'declare the URL\'s port with Heartbeat.healthchecks(url, { port: Port.of(<port>) })');
     new TerraformData(scope, id, {
       lifecycle: {
         precondition: [{
@@ -86,8 +88,11 @@ export class Heartbeat {
             Op.not(Fn.can(Fn.regex('^[a-z]+://[^/]*@', Fn.lower(Fn.trimspace(this.pingUrl.stringValue)))))),
           errorMessage: `The ping URL of ${variableOf} (TF_VAR_${this.pingUrl.friendlyUniqueId}) must be https://<host>/…, with no user name or password: `
             + 'over http:// its ping key would cross the network in clear text. Set it to the https:// URL the ping service gives, such as https://hc-ping.com/<ping-key>.',
-        }, urlPortPrecondition(this.pingUrl, this.port.from, `The ping URL of ${variableOf} (TF_VAR_${this.pingUrl.friendlyUniqueId})`,
-          'declare the URL\'s port with Heartbeat.healthchecks(url, { port: Port.of(<port>) })')],
+        }, {
+          // An http:// URL is refused above: its port is not said to be wrong too.
+          condition: Op.or(Fn.startswith(Fn.lower(Fn.trimspace(this.pingUrl.stringValue)), 'http://'), port.condition),
+          errorMessage: port.errorMessage,
+        }],
       },
     });
   }
