@@ -28,6 +28,7 @@ export interface AppliedAllowlist {
 
 /** A TCP port every allowlisted host is reached on, and what opened it. */
 export interface SharedPort {
+  /** The TCP port. */
   readonly port: number;
   /** Whether it was opened with `EgressAllowlist.allowTcpPort`. */
   readonly byAllowTcpPort: boolean;
