@@ -9,6 +9,7 @@ import { hostTablesLoaderPath, nftablesDropInPath, nftablesServiceDropIn } from 
 import { PRIVATE_INGRESS_RUNTIME_FILES } from '../../lib/hetzner/private/private-ingress-check';
 import { PRIVATE_INGRESS_NFTABLES_DROP_IN } from '../../lib/hetzner/private/private-ingress-table';
 import { ROLLOUT_AGENT } from '../../lib/hetzner/private/rollout-agent';
+import { BACKUP_JOB_UNITS, JOB_HOOK_DROP_IN, jobMetricFiles } from '../../lib/monitoring/private/job-metrics';
 import { AgentMachine } from '../setup/agent-machine';
 import { isRoot, MACHINE_PYTHON, testWhereHostHas, testWithRealParts } from '../setup/real-parts';
 
@@ -1158,6 +1159,41 @@ describe('the rollout agent', () => {
     expect(run.status).toBe(0);
     expect(m.read(metric)).toBeUndefined();
     expect(run.output).toContain(`removed ${metric}, written by a part that is gone`);
+  });
+
+  // Audit (fifth pass): a part's drop-in went with it, but its directory stayed: every backup job or monitoring unit a
+  // deploy removed left an empty /etc/systemd/system/<unit>.service.d behind. It goes with its last drop-in (a removed
+  // file of the bundle, a runtime file, a rollback); one that holds the team's own drop-in stays, with it.
+  test("a unit's drop-in directory goes with its part's last drop-in, never while it holds someone else's", () => {
+    const m = machine();
+    const units = '/etc/systemd/system';
+    const [dump, push] = BACKUP_JOB_UNITS;
+    const hook = (unit: string) => `${units}/${unit}.service.d/${JOB_HOOK_DROP_IN}`;
+    const backup = (fail = false): BundlePart => ({
+      name: 'backup',
+      // The monitoring's hooks on the job units, written by its setup (runtime files of the part that has the units).
+      runtimeFiles: jobMetricFiles([dump, push]),
+      files: [
+        { path: `${units}/${dump}.service`, content: '[Service]\nType=oneshot\nExecStart=/bin/true\n' },
+        { path: `${units}/${push}.service`, content: '[Service]\nType=oneshot\nExecStart=/bin/true\n' },
+        // A drop-in of the bundle, on a Debian unit (as the monitoring's on prometheus.service).
+        { path: `${units}/prometheus.service.d/sovereign-monitoring.conf`, content: '[Service]\nMemoryMax=256M\n' },
+      ],
+      commands: [['sh', '-c', [dump, push].map((u) => `mkdir -p ${path.join(m.root, units, u + '.service.d')} && echo '[Service]' > ${path.join(m.root, hook(u))}`).join(' && ')], ...(fail ? [['false']] : [])],
+    });
+    const dirs = () => fs.readdirSync(path.join(m.root, units)).filter((d) => d.endsWith('.d')).sort();
+    // Added by a rollout that fails: the rollback takes the directories along with the drop-ins.
+    expect(m.apply([app('a=1\n'), backup(true)]).status).toBe(1);
+    expect(dirs()).toEqual([]);
+    expect(m.apply([app('a=1\n'), backup()]).status).toBe(0);
+    expect(dirs()).toEqual([`${dump}.service.d`, `${push}.service.d`, 'prometheus.service.d']);
+    // The team's own drop-in beside the part's, on the push's unit.
+    m.write(`${units}/${push}.service.d/override.conf`, '[Service]\nNice=10\n');
+    const run = m.apply([app('a=1\n')]);
+    expect(run.status).toBe(0);
+    expect(run.output).toContain(`removed ${hook(dump)}, written by a part that is gone`);
+    expect(dirs()).toEqual([`${push}.service.d`]);
+    expect(fs.readdirSync(path.join(m.root, units, `${push}.service.d`))).toEqual(['override.conf']);
   });
 
   // Review: the agent compared the runtime files the two bundles list, not the parts: a part that stays and gains a

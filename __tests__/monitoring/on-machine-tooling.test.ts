@@ -123,8 +123,13 @@ describe('the on-machine tooling', () => {
     fs.mkdirSync(root.path(orphan), { recursive: true });
     fs.writeFileSync(root.path(`${orphan}/50-sovereign-monitoring.conf`), '[Service]\nExecStopPost=/usr/local/sbin/sovereign-job-metric backup-old\n');
     fs.writeFileSync(root.path(`${orphan}/override.conf`), '[Service]\nNice=5\n');
+    // Audit (fifth pass): one alone in its directory took only the file, and the empty directory stayed.
+    const alone = '/etc/systemd/system/backup-older.service.d';
+    fs.mkdirSync(root.path(alone), { recursive: true });
+    fs.writeFileSync(root.path(`${alone}/50-sovereign-monitoring.conf`), '[Service]\nExecStopPost=-/usr/local/sbin/sovereign-job-metric backup-older\n');
     expect(root.setup('watch')).toEqual({ status: 0, output: '' });
     expect(fs.readdirSync(root.path(orphan))).toEqual(['override.conf']);
+    expect(fs.existsSync(root.path(alone))).toBe(false);
     expect(fs.existsSync(root.path('/etc/systemd/system/backup-push.service.d/50-sovereign-monitoring.conf'))).toBe(true);
     // A second run (a re-run of cloud-init) keeps the first time.
     fs.writeFileSync(root.path('/var/lib/prometheus/node-exporter/sovereign-job-backup-push-watched.prom'), since.replace(/\d+\n$/, '1\n'));

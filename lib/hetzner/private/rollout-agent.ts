@@ -1018,10 +1018,23 @@ def runtime_files_left(old_bundle, bundle):
 def remove_runtime_files(paths):
     for path in sorted(paths):
         try:
-            os.unlink(real(path))
+            remove_file(path)
             log("removed %s, written by a part that is gone" % path)
         except FileNotFoundError:
             pass
+
+
+def remove_file(path):
+    """Removes a file of the machine; a unit's drop-in directory (/etc/systemd/system/<unit>.d) goes with its last
+    drop-in: left empty, it stayed behind for every backup job or monitoring unit a deploy removed. One that still holds
+    a file (the team's override.conf, another part's drop-in) stays as it is."""
+    os.unlink(real(path))
+    directory = os.path.dirname(path)
+    if os.path.dirname(directory) + "/" == UNIT_DIR and directory.endswith(".d"):
+        try:
+            os.rmdir(real(directory))
+        except OSError:
+            pass  # not empty: what else it holds keeps it
 
 
 def switch(bundle, files, changed, removed, runtime_gone, unfinished, pending, release, previous_parts, old_bundle,
@@ -1074,7 +1087,7 @@ def switch(bundle, files, changed, removed, runtime_gone, unfinished, pending, r
         for path in sorted(removed):
             disable_unit(path)
             if os.path.lexists(real(path)):
-                os.unlink(real(path))
+                remove_file(path)
         if any(p.startswith(UNIT_DIR) for p in touched):
             daemon_reload()
         # Which run of each Debian unit a new file overrides is the one before the commands: a rollback restarts the
@@ -1243,7 +1256,7 @@ def roll_back(touched, previous_root, old_bundle, failure, ran, files, units):
                 # when it started again since the switch (with the file: restarted_since), or disabled and stopped
                 # if it was before the rollout (a package of the failed version brought it, its commands started it).
                 disable_unit(path)
-                os.unlink(real(path))
+                remove_file(path)
                 unit = overridden_unit(path)
                 was = units.get(unit, ["", ""]) if unit else ["", ""]
                 if unit and (was[0] in ("disabled", "not-found") or was[1] in ("inactive", "failed")):

@@ -143,6 +143,10 @@ def watch():
     for dropin in glob.glob("%s${UNITS}/*.service.d/${JOB_HOOK_DROP_IN}" % ROOT):
         if os.path.basename(os.path.dirname(dropin))[:-len(".service.d")] not in units:
             os.unlink(dropin)
+            try:
+                os.rmdir(os.path.dirname(dropin))  # its directory too, once empty (never one holding another drop-in)
+            except OSError:
+                pass
     for unit in units:
         # "-": the hook's failure, or its absence (the monitoring left the machine, and the rollout removed the hook
         # with it, while the job stays), does not fail the job: without it, systemd failed every run of the unit.
