@@ -2,8 +2,9 @@ import { ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BackupWorld, expectFailure, expectSuccess, pingPath, PROD_HOST, survivorsOf } from './helpers/world';
-import { holdResticLock, killHolder } from './helpers/restic-lock';
+import { BackupWorld, expectFailure, expectSuccess, pingPath, PROD_HOST, runScript, shiftedClock, survivorsOf } from './helpers/world';
+import { holdResticLock, killHolder, unlockFails } from './helpers/restic-lock';
+import { BACKUP_RESTORE_FILES } from '../../lib/backup/private/scripts';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // A job killed mid-run (a hard reset, the OOM killer, the Storage Box's connection lost before restic
@@ -76,6 +77,41 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
     expectSuccess(await world.run(world.production, 'backup-check', etc), PROD_HOST, 'check');
     expect(locks(name)).toEqual([]);
     expectSuccess(await world.run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
+  });
+
+  // Audit (fifth pass): the stale-lock restore test covered backup-restore only. backup-restore-files reads under restic's
+  // shared lock too, which restic refuses on any exclusive lock, stale or not: its stale locks go first (restic unlock, this
+  // machine's repository), and one restic unlock cannot remove fails it at once, naming the lock, with the path untouched.
+  test("a killed check's exclusive lock beside backup-restore-files: removed, and the files restored; one restic unlock cannot remove fails it at once", async () => {
+    const name = 'repo-restore-files';
+    world.copyBootstrapped(name);
+    const uploads = path.join(tmp, 'uploads');
+    fs.mkdirSync(uploads);
+    fs.writeFileSync(path.join(uploads, 'invoice.pdf'), 'invoice 1\n');
+    const etc = world.productionWith(name, { PG_DATABASES: 'app', FILE_PATHS: uploads });
+    // As a plan with file paths renders it beside the other jobs.
+    fs.writeFileSync(path.join(world.production.root, 'usr/local/sbin/backup-restore-files'), BACKUP_RESTORE_FILES, { mode: 0o755 });
+    expectSuccess(await world.run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
+    expectSuccess(await world.run(world.production, 'backup-push', etc), PROD_HOST, 'push');
+    fs.writeFileSync(path.join(uploads, 'invoice.pdf'), 'overwritten by mistake\n');
+
+    // restic unlock fails (an account that may not delete, a link lost), the clock an hour on: the lock is stale.
+    const lock = await staleLock(name, 'exclusive');
+    const restore = (env: Record<string, string> = {}) => runScript(path.join(world.production.root, 'usr/local/sbin/backup-restore-files'),
+      world.receiver, { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: etc, ...env }, undefined, { args: ['--replace'] });
+    const refused = await restore({ PATH: `${unlockFails(tmp)}:${shiftedClock(tmp, 1)}` });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/FAILED: a stale exclusive lock of restic pid \d+ on [\w.-]+, last refreshed \d+ minutes ago \(a check, a prune or a key change killed mid-run\), is on the repository of storagebox, and restic unlock did not remove it \(see the log\): restic refuses every read while it is there\. Nothing was changed\. Fix: see in the log why restic unlock failed, run restic unlock on storagebox once it can \(it removes stale locks only\), then run backup-restore-files again/);
+    expect(fs.readFileSync(path.join(uploads, 'invoice.pdf'), 'utf8')).toBe('overwritten by mistake\n');
+    expect(locks(name)).toContain(lock);
+
+    // restic unlock works: the lock of this host's killed restic goes, and the files come back.
+    const restored = await restore();
+    if (restored.code !== 0) throw new Error(`backup-restore-files failed (exit ${restored.code}):\n${restored.stderr}`);
+    expect(restored.stderr).toMatch(/storagebox: removing stale locks of the repository, if any \(restic unlock\)/);
+    expect(restored.stderr).toMatch(/OK: restored the files of acme-production-app from storagebox/);
+    expect(fs.readFileSync(path.join(uploads, 'invoice.pdf'), 'utf8')).toBe('invoice 1\n');
+    expect(locks(name)).toEqual([]);
   });
 
   test('a lock whose process still runs is left alone: the check fails and names it', async () => {

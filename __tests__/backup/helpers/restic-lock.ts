@@ -10,29 +10,30 @@ export interface HeldLock {
 }
 
 const locksOf = (repo: string) => fs.readdirSync(path.join(repo, 'locks'));
-const env = { PATH: PATH_ENV, HOME: '/root', RESTIC_PASSWORD };
+const resticEnv = (password: string) => ({ PATH: PATH_ENV, HOME: '/root', RESTIC_PASSWORD: password });
 
 /** Whether restic reads the lock back: one killed while writing it would leave a file no restic can read. */
-function readable(repo: string, lock: string): boolean {
-  return spawnSync('restic', ['-r', repo, '--no-cache', '--no-lock', 'cat', 'lock', lock], { env, stdio: 'ignore' }).status === 0;
+function readable(repo: string, lock: string, password: string): boolean {
+  return spawnSync('restic', ['-r', repo, '--no-cache', '--no-lock', 'cat', 'lock', lock], { env: resticEnv(password), stdio: 'ignore' }).status === 0;
 }
 
 /**
  * Starts restic on the repository directory `repo` (as this host, as a machine's own restic or another machine's
  * would be) in a way that takes its lock and then waits on its input: `backup --stdin` takes a shared lock, `key passwd`
  * (which reads the new password from stdin) the exclusive one. Resolves once restic reads the lock back; the process
- * is added to `running`, for the suite to kill at its end.
+ * is added to `running`, for the suite to kill at its end. `password` opens the repository (the world's by default).
  */
-export async function holdResticLock(repo: string, kind: 'shared' | 'exclusive', running: ChildProcess[]): Promise<HeldLock> {
+export async function holdResticLock(repo: string, kind: 'shared' | 'exclusive', running: ChildProcess[],
+  password = RESTIC_PASSWORD): Promise<HeldLock> {
   const before = new Set(locksOf(repo));
   const args = kind === 'shared' ? ['backup', '--stdin', '--stdin-filename', 'held', '--host', 'killed-job'] : ['key', 'passwd'];
-  const child = spawn('restic', ['-r', repo, '--no-cache', ...args], { env, stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawn('restic', ['-r', repo, '--no-cache', ...args], { env: resticEnv(password), stdio: ['pipe', 'ignore', 'pipe'] });
   running.push(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
   for (let i = 0; i < 600; i++) {
     const added = locksOf(repo).filter((l) => !before.has(l));
-    if (added.length === 1 && readable(repo, added[0])) return { child, lock: added[0] };
+    if (added.length === 1 && readable(repo, added[0], password)) return { child, lock: added[0] };
     if (child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 50));
   }

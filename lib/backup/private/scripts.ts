@@ -605,9 +605,10 @@ restic_on() {
 # past one: a stale lock made every prune, check and key removal fail, and a stale exclusive one (a
 # prune or check killed) every backup too, until someone ran restic unlock by hand. Run under the
 # repository lock (repo_lock), when no other restic of this machine uses the repository.
+# unlock_stale <target> [<restic options>...] (another password: --password-command ...)
 unlock_stale() {
   log "$1: removing stale locks of the repository, if any (restic unlock)"
-  run restic_on "$1" unlock
+  run restic_on "$1" "\${@:2}" unlock
 }
 
 # Reads the repository's locks (the JSON of each \`restic cat lock\`, one a line), the time now (argument 1) and whether
@@ -2557,6 +2558,11 @@ prepare() {
   usable_password "$old" || { step_failed "$t" "reading the previous password" "$old is unreadable, not base64 or empty"; return; }
 
   log "$t: the restic password changed; trying both passwords on the repository"
+  # restic 0.14's key list and key add take a lock, which restic refuses on any exclusive lock, stale or not: a check, a
+  # prune or a key change killed mid-run failed every rotation (the deploy rolled back) until a check removed it. The
+  # stale locks go first, with the previous password, or with the new one (a rotation that stopped had added it).
+  unlock_stale "$t" --password-command "base64 -d \\"$old\\"" || unlock_stale "$t" \\
+    || log "$t: restic unlock failed with both passwords: a stale exclusive lock, if any, fails the steps below, which name it"
   probe "$t" "$new" "opening the repository with the new password" || return
   new_id=$key_id
   probe "$t" "$old" "opening the repository with the previous password" || return
