@@ -147,3 +147,25 @@ function littleEndian(bytes: Buffer): bigint {
   for (let i = bytes.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]);
   return n;
 }
+
+/** Opens and seals a repository's data (its blobs, pack headers, files) with its master key, as restic does. */
+export interface RepositoryCipher {
+  open(sealed: Buffer): Buffer;
+  seal(plaintext: Buffer): Buffer;
+}
+
+/** The master key of a local repository that `password` opens, as a {@link RepositoryCipher}. */
+export function repositoryCipher(repository: string, password: string): RepositoryCipher {
+  const dir = path.join(repository, 'keys');
+  for (const name of fs.readdirSync(dir)) {
+    let master: { encrypt: string; mac: { k: string; r: string } };
+    try {
+      master = JSON.parse(masterKeyOf(JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')), password).toString('utf8'));
+    } catch {
+      continue; // another password's key
+    }
+    const key: DerivedKey = { aes: Buffer.from(master.encrypt, 'base64'), macK: Buffer.from(master.mac.k, 'base64'), macR: Buffer.from(master.mac.r, 'base64') };
+    return { open: (sealed) => open(sealed, key), seal: (plaintext) => seal(plaintext, key) };
+  }
+  throw new Error(`no key of ${repository} opens with the password given`);
+}
