@@ -36,7 +36,7 @@ describeAsRoot('no success on a wrong clock, a missing volume, a cut-off roles d
     return runScript(wrapper, world.receiver, { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: etc, ...env });
   };
   /** The snapshots of a repository on the Storage Box with a tag, read by restic directly. */
-  const snapshots = (repo: string, tag: string): Array<{ id: string; time: string }> => JSON.parse(execFileSync('restic',
+  const snapshots = (repo: string, tag: string): Array<{ id: string; time: string; paths: string[] }> => JSON.parse(execFileSync('restic',
     ['-r', path.join(world.sftp.home, repo), '--no-lock', '--no-cache', 'snapshots', '--json', '--tag', tag], { encoding: 'utf8', env: { ...process.env, RESTIC_PASSWORD } }));
 
   /**
@@ -174,6 +174,27 @@ describeAsRoot('no success on a wrong clock, a missing volume, a cut-off roles d
     expectFailure(await runWith(world.production, 'backup-push', etc, { SOVEREIGN_ROOT: root }), PROD_HOST, 'push',
       new RegExp(`push failed for the file backup of ${volume}: /etc/fstab mounts ${volume}, which is not mounted[\\s\\S]*Fix: attach the volume and mount it`));
     expect(snapshots(name, 'sovereign-files')).toHaveLength(1);
+  });
+
+  // Audit (fifth pass): restic 0.14 skips a backup path that does not exist ("does not exist, skipping") and exits 0.
+  // A plan path missing on the machine (renamed, removed, a volume mounted elsewhere) was reported pushed, and its record
+  // named it, while no snapshot held it: found only when a restore after a loss had nothing of it.
+  test('a file path missing on the machine fails the push, naming it; the paths that exist are backed up', async () => {
+    const name = 'repo-missing-path';
+    world.copyBootstrapped(name);
+    const kept = path.join(tmp, 'kept-uploads');
+    const gone = path.join(tmp, 'renamed-exports');
+    fs.mkdirSync(kept, { recursive: true });
+    fs.writeFileSync(path.join(kept, 'invoice.pdf'), 'invoice 1\n');
+    const etc = prodWith(name, { DUMP_DIR: '', FILE_PATHS: `${kept} ${gone}` });
+    const push = await world.run(world.production, 'backup-push', etc);
+    expectFailure(push, PROD_HOST, 'push', new RegExp(`push failed for the file backup of ${gone}: no such path on this machine, so nothing of it was backed up \\(restic skips it without failing; the other paths were\\)\\. Fix: find where its files went`));
+    const [files] = snapshots(name, 'sovereign-files');
+    expect(files.paths).toEqual([kept]);
+    // Its record names the paths the snapshot holds, not those of the plan.
+    const record = execFileSync('restic', ['-r', path.join(world.sftp.home, name), '--no-lock', '--no-cache', 'dump', 'latest', '/sovereign-files/record', '--tag', 'sovereign-files-record'],
+      { encoding: 'utf8', env: { ...process.env, RESTIC_PASSWORD } });
+    expect(record).toMatch(new RegExp(`^snapshot ${files.id.slice(0, 8)}\nfiles 1\nbytes 10\npaths ${kept}\n$`));
   });
 
   test('a roles dump cut off by a nearly full disk is never reported as a success', async () => {

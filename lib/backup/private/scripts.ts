@@ -1621,22 +1621,22 @@ unmounted_paths() {
 
 push_files() {
   local t=$1 out snap n size when
-  step "backing up $FILE_PATHS to $t"
+  step "backing up $files to $t"
   printf -v when '%(%Y-%m-%d %H:%M:%S)T' -1
   # shellcheck disable=SC2086
-  out=$(restic_on "$t" backup --json --time "$when" --host "$BACKUP_HOST" --tag sovereign-files $FILE_PATHS 2>>"$SB_LOG") \\
-    || { target_failed "$t" "restic backup of $FILE_PATHS"; return; }
+  out=$(restic_on "$t" backup --json --time "$when" --host "$BACKUP_HOST" --tag sovereign-files $files 2>>"$SB_LOG") \\
+    || { target_failed "$t" "restic backup of $files"; return; }
   read -r snap n size < <(snapshot_id counts <<<"$out") || true
   step "listing file snapshot \${snap:-?} on $t without a cache"
   if [ -z "$snap" ] || ! restic_on "$t" --no-cache ls "$snap" >/dev/null 2>>"$SB_LOG"; then
     target_failed "$t" "listing file snapshot \${snap:-?}"; return
   fi
   step "writing the record of file snapshot \${snap:0:8} to $t"
-  if ! printf 'snapshot %s\\nfiles %s\\nbytes %s\\npaths %s\\n' "$snap" "$n" "$size" "$FILE_PATHS" \\
+  if ! printf 'snapshot %s\\nfiles %s\\nbytes %s\\npaths %s\\n' "$snap" "$n" "$size" "$files" \\
     | restic_on "$t" backup --stdin --stdin-filename "\${FILES_RECORD#/}" --time "$when" --host "$BACKUP_HOST" --tag sovereign-files-record >/dev/null 2>>"$SB_LOG"; then
     target_failed "$t" "writing the record of file snapshot \${snap:0:8}"; return
   fi
-  log "files ($FILE_PATHS) are snapshot \${snap:0:8} on $t ($n files, $(bytes "$size")), its trees read back, its record written"
+  log "files ($files) are snapshot \${snap:0:8} on $t ($n files, $(bytes "$size")), its trees read back, its record written"
   record_backed_up files-backed-up 'backed up its paths'
 }
 
@@ -1674,6 +1674,19 @@ if [ -n "$files" ]; then
     files=''
   fi
 fi
+if [ -n "$files" ]; then
+  # restic 0.14 skips a path that does not exist ("does not exist, skipping") and exits 0: the push reported the paths
+  # pushed and its record named them, while no snapshot held the path (a directory removed or renamed, a volume mounted
+  # elsewhere, one the app never made). The paths that exist are backed up; the push fails, naming the others.
+  absent=''
+  for p in $files; do [ -e "$p" ] || absent="$absent $p"; done
+  if [ -n "$absent" ]; then
+    log "missing:$absent"
+    failures="\${failures:+$failures; }the file backup of$absent: no such path on this machine, so nothing of it was backed up (restic skips it without failing; the other paths were). Fix: find where its files went (a directory renamed or removed, a volume mounted elsewhere) and put them back; if the app has written nothing there yet, create it (mkdir -p$absent); if the plan should no longer back it up, remove it from the plan's paths and deploy"
+    files=$(for p in $files; do [ ! -e "$p" ] || printf '%s ' "$p"; done)
+    files=\${files% }
+  fi
+fi
 if [ -n "$files" ] && [ "$start_empty" = 1 ]; then
   log "--start-empty: $FILE_PATHS are backed up as they are, whatever the targets hold"
 elif [ -n "$files" ] && ! backed_up_before files-backed-up; then
@@ -1686,11 +1699,11 @@ elif [ -n "$files" ] && ! backed_up_before files-backed-up; then
   # what the rebuild seeded, such as a default configuration cloud-init wrote. Only the files are held back: the dump
   # goes on.
   declare -A here_n=() here_size=()
-  for p in $FILE_PATHS; do
+  for p in $files; do
     read -r "here_n[$p]" "here_size[$p]" < <(files_with_content "$p")
   done
   unrestored=''
-  for t in $TARGETS; do unrestored_paths "$t" $FILE_PATHS; done
+  for t in $TARGETS; do unrestored_paths "$t" $files; done
   if [ -n "$unrestored" ]; then
     log "not restored: $unrestored"
     failures="\${failures:+$failures; }the file backup of $FILE_PATHS: refusing to back up the paths, since this machine has not backed them up before and $unrestored. This looks like a rebuilt machine whose files were not restored yet: this backup would become the newest snapshot, the one a restore takes, and the next prune could keep it instead of the one with the files. Nothing of the files was sent. Fix: restore them first (backup-restore-files; docs/backup.md, Restoring by hand), then run backup-push again; if this machine is meant to start with these paths as they are now, giving up the files of those snapshots, run backup-push --start-empty once"
