@@ -605,7 +605,7 @@ restic_on() {
 # past one: a stale lock made every prune, check and key removal fail, and a stale exclusive one (a
 # prune or check killed) every backup too, until someone ran restic unlock by hand. Run under the
 # repository lock (repo_lock), when no other restic of this machine uses the repository.
-# unlock_stale <target> [<restic options>...] (another password: --password-command ...)
+# unlock_stale <target> [<restic options>...]: the options go before restic's unlock (another key's password command)
 unlock_stale() {
   log "$1: removing stale locks of the repository, if any (restic unlock)"
   run restic_on "$1" "\${@:2}" unlock
