@@ -1126,6 +1126,25 @@ describe('the rollout agent', () => {
     expect(m.systemctl()).toEqual(['daemon-reload']);
   });
 
+  // Review: a rollback put each file back or removed it in the order of the paths: a file renamed to a name that sorts
+  // first (zz- to 50-) went before the previous name was back, and a rollback cut short there left neither.
+  test('a rollback puts every previous file back before it removes one only the failed version had', () => {
+    const m = machine();
+    const previous = '/etc/systemd/system/acme-worker.service';
+    // systemctl says, when the rollback disables the failed version's unit, whether the previous one is back.
+    fs.writeFileSync(path.join(m.dir, 'bin/systemctl'), `#!/bin/sh\necho "$* $([ -e ${m.root}${previous} ] && echo with || echo without) ${previous}" >> ${m.dir}/systemctl.log\n`);
+    const unit = (name: string, fail = false): BundlePart => ({
+      name: 'worker',
+      files: [{ path: `/etc/systemd/system/${name}`, content: '[Unit]\nDescription=Worker\n\n[Service]\nExecStart=/bin/true\n' }],
+      commands: [fail ? ['false'] : ['true']],
+    });
+    expect(m.apply([unit('acme-worker.service')]).status).toBe(0);
+    // Renamed to a name that sorts first; its step fails.
+    expect(m.apply([unit('acme-app.service', true)]).status).toBe(1);
+    expect(m.systemctl()).toContain(`disable --now acme-app.service with ${previous}`);
+    expect([m.read(previous) !== undefined, m.read('/etc/systemd/system/acme-app.service')]).toEqual([true, undefined]);
+  });
+
   // Review: a whole file the bundle had put over Debian's nftables.service was said to be a lost drop-in.
   test("a removed whole file over Debian's nftables.service is named as such, and nftables.service is never restarted", () => {
     const m = machine();

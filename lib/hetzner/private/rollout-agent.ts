@@ -1245,12 +1245,15 @@ def roll_back(touched, previous_root, old_bundle, failure, ran, files, units):
         # below, goes then. A part the previous version has without commands runs none: its new daemon goes here.
         stop_left(set(ran) - {p["name"] for p in old_bundle["parts"] if p.get("commands")}, "its part came with the version rolled back")
         debian, off = set(), {}
+        # Every file the previous version had is back before any file only the failed version had goes, as the switch
+        # writes before it removes: a file renamed (a drop-in of nftables.service that keeps the host tables' loader) is
+        # never missing in between, whichever of its names sorts first.
+        kept = [path for path in touched if os.path.lexists(previous_root + path)]
+        for path in kept:
+            os.makedirs(os.path.dirname(real(path)), exist_ok=True)
+            copy_kept(previous_root + path, real(path))
         for path in touched:
-            kept = previous_root + path
-            if os.path.lexists(kept):
-                os.makedirs(os.path.dirname(real(path)), exist_ok=True)
-                copy_kept(kept, real(path))
-            elif os.path.lexists(real(path)):
+            if path not in kept and os.path.lexists(real(path)):
                 # Only the new version had it: a unit its part enabled and started kept running after the rollback,
                 # beside the previous version, which never had it. One over a Debian unit goes back to Debian's, restarted
                 # when it started again since the switch (with the file: restarted_since), or disabled and stopped
