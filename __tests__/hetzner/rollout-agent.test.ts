@@ -1008,6 +1008,79 @@ describe('the rollout agent', () => {
     }
   });
 
+  // Review: a child a recorded process started later in a session of its own (setsid) was found only while that process
+  // ran: once it had exited the child was PID 1's, in no recorded group, and ran on beside the part's next copy.
+  test("what a step's background process starts in a session of its own goes with it after that process has exited", () => {
+    const m = machine();
+    const [go, out, pids] = [path.join(m.dir, 'go'), path.join(m.dir, 'out'), path.join(m.dir, 'pids')];
+    const worker = (conf: string): BundlePart => ({
+      name: 'worker',
+      files: [{ path: '/etc/acme/worker.conf', content: conf }],
+      // Once the step ended, the wrapper starts its daemon in a session of its own and exits.
+      commands: [['sh', '-c', `sh -c 'echo $$ >> ${pids}; read x < ${go}; setsid sh -c "echo \\$\\$ >> ${pids}; echo \\$\\$ > ${out}; exec sleep 351" &' >/dev/null 2>&1 &`]],
+    });
+    try {
+      for (const fifo of [go, out]) expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+      expect(m.apply([worker('x=1\n')]).status).toBe(0);
+      const wrapper = fs.readFileSync(pids, 'utf8').trim();
+      fs.writeFileSync(go, 'go\n');
+      const daemon = fs.readFileSync(out, 'utf8').trim();
+      while (running(wrapper)) spawnSync('sleep', ['0.05']);
+      const stat = fs.readFileSync(`/proc/${daemon}/stat`, 'utf8').split(') ')[1].split(' ');
+      expect([stat[3], stat[1] === wrapper]).toEqual([daemon, false]);
+      expectStoppedByNextRun(m, worker('x=2\n'), daemon);
+    } finally {
+      killListed(pids);
+    }
+  });
+
+  // Review: a record an earlier build of 0.2 wrote (no cgroup) took any group that got its number for the recorded one,
+  // once the recorded processes had ended: a machine upgraded between two deploys SIGKILLed a daemon started elsewhere.
+  test("a record without cgroups (an earlier build's) spares a group whose recorded processes are gone, and stops one's that runs", () => {
+    const m = machine();
+    const [go, out, pids] = [path.join(m.dir, 'go'), path.join(m.dir, 'out'), path.join(m.dir, 'pids')];
+    const file = path.join(m.root, 'var/lib/sovereign/rollout/step-processes.json');
+    const gone = (conf: string): BundlePart => ({
+      name: 'gone',
+      files: [{ path: '/etc/acme/gone.conf', content: conf }],
+      commands: [['sh', '-c', `sleep 352 >/dev/null 2>&1 & echo $! >> ${pids}`]],
+    });
+    // Its wrapper stays and forks its daemon once the step ended: only the group ties the daemon to the part.
+    const kept = (conf: string): BundlePart => ({
+      name: 'kept',
+      files: [{ path: '/etc/acme/kept.conf', content: conf }],
+      commands: [['sh', '-c', `sh -c 'echo $$ >> ${pids}; read x < ${go}; sleep 353 & echo $! > ${out}; echo $! >> ${pids}; wait' >/dev/null 2>&1 &`]],
+    });
+    let stranger = '';
+    try {
+      for (const fifo of [go, out]) expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+      expect(m.apply([gone('x=1\n'), kept('x=1\n')]).status).toBe(0);
+      fs.writeFileSync(go, 'go\n');
+      const forked = fs.readFileSync(out, 'utf8').trim();
+      const recorded = fs.readFileSync(pids, 'utf8').trim().split('\n')[0];
+      process.kill(Number(recorded), 'SIGKILL');
+      while (running(recorded)) spawnSync('sleep', ['0.05']);
+      // Later, another daemon's group, its first process gone: the number the pid wrap gives the recorded group.
+      const other = spawnSync('sh', ['-c', `setsid sh -c 'sleep 354 >/dev/null 2>&1 & echo $$ $!' &\nwait`], { encoding: 'utf8' });
+      const [group, daemon] = other.stdout.trim().split(' ');
+      stranger = daemon;
+      fs.appendFileSync(pids, `${daemon}\n`);
+      expect([running(group), running(daemon)]).toEqual([false, true]);
+      // As the earlier build wrote it: pid, start, program, group; no cgroup, no mark.
+      const records = JSON.parse(fs.readFileSync(file, 'utf8'));
+      records.parts.gone = records.parts.gone.map((e: unknown[]) => [e[0], e[1], e[2], Number(group)]);
+      records.parts.kept = records.parts.kept.map((e: unknown[]) => e.slice(0, 4));
+      fs.writeFileSync(file, JSON.stringify(records));
+      const again = m.apply([gone('x=2\n'), kept('x=2\n')]);
+      expect(again.status).toBe(0);
+      expect([running(daemon), running(forked)]).toEqual([true, false]);
+      expect(again.output).toContain(`stopped pid ${forked} (sleep)`);
+    } finally {
+      killListed(pids);
+      while (stranger && running(stranger)) spawnSync('sleep', ['0.05']);
+    }
+  });
+
   // Review: a recorded process group whose processes had all ended was taken for the recorded one when its number came
   // back (a pid wrap between deploys) in a group whose first process had exited too: a daemon that forked twice, started
   // by systemd, was SIGKILLed as the part's. The record is made to name such a group here, as the wrap would.

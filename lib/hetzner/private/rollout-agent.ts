@@ -500,18 +500,70 @@ def left_running(entries, procs):
         # process of that pid that is not the recorded one means the group ended and the number went to another.
         if pgid in procs and not any(e[0] == pgid and e[1] == procs[pgid][3] for e in entries):
             continue
+        # A record of an earlier build of this version kept no cgroup: the group is the recorded one only while a recorded
+        # process still runs in it (a group lives as long as one of its processes). Once they have all left or ended its
+        # number may have come back after a pid wrap, and nothing tells that group from the recorded one: it is spared.
+        if pgid not in cgroups and not any(e[0] in alive and procs[e[0]][2] == pgid for e in entries):
+            continue
         # Whose first process has exited too, that tells nothing (a daemon that forked twice, its group's first process
         # gone, got the number after a pid wrap between deploys): its cgroup does. A process stays in the cgroup of the
         # one that forked it (under systemd, the deploy's SSH session scope, or a unit's), so a later group of that
         # number is the recorded one's only if it was started from there (see the note on step processes in day-2.md).
         members = {pid for pid, (state, _, group, began) in procs.items() if group == pgid and state != "Z" and began >= start and pid != me}
         alive |= {pid for pid in members if pgid not in cgroups or cgroup_of(pid) in cgroups[pgid]}
+    # What any process of the steps started, found by the mark its run gave it (see step_mark), wherever it went: a
+    # \`setsid\` child whose recorded parent has exited is PID 1's, in no recorded group.
+    alive |= set(marked(entries, procs))
     grew = True
     while grew:
         below = {pid for pid, (state, ppid, _, _) in procs.items() if ppid in alive and state != "Z" and pid != me} - alive
         alive |= below
         grew = bool(below)
     return alive
+
+
+# The environment variable each run of a part's steps gives its commands, with a value of its own (step_mark): whatever
+# they start inherits it (a \`setsid\` daemon too), and keeps it however its parents end. What systemd starts for them
+# (\`systemctl start\`) does not: a unit's environment is systemd's.
+STEP_MARK = "SOVEREIGN_ROLLOUT_STEP"
+
+
+def step_mark():
+    """A value no other run of the steps has (128 random bits): a process carrying it is a descendant of that run,
+    whatever pid the kernel gave it, so no pid reuse can make a stranger carry it."""
+    return os.urandom(16).hex()
+
+
+def mark_of(pid):
+    """The step mark in a process's environment (as it was at its exec), "" when it has none or is gone."""
+    try:
+        with open("/proc/%d/environ" % pid, "rb") as f:
+            environ = f.read()
+    except OSError:
+        return ""
+    prefix = (STEP_MARK + "=").encode()
+    for variable in environ.split(b"\\0"):
+        if variable.startswith(prefix):
+            return variable[len(prefix):].decode("ascii", "replace")
+    return ""
+
+
+def marked(entries, procs):
+    """pid -> mark of each running process carrying the mark of a run that recorded \`entries\` (their sixth field),
+    started no earlier than what that run recorded. Records without marks (an earlier build's) find none."""
+    since = {}
+    for e in entries:
+        if len(e) > 5 and e[5]:
+            since[e[5]] = min(e[1], since.get(e[5], e[1]))
+    if not since:
+        return {}
+    me, found = os.getpid(), {}
+    for pid, (state, _, _, began) in procs.items():
+        if pid != me and state != "Z":
+            mark = mark_of(pid)
+            if mark in since and began >= since[mark]:
+                found[pid] = mark
+    return found
 
 
 def cgroup_of(pid):
@@ -563,7 +615,9 @@ def forget_ended():
     for name, entries in records.items():
         alive = left_running(entries, procs)
         groups = {procs[pid][2] for pid in alive}
-        kept[name] = [e for e in entries if e[0] in alive or (len(e) > 3 and e[3] in groups)]
+        # A run whose recorded processes all ended while what they started runs on (a setsid child) is kept by its mark.
+        marks = set(marked(entries, procs).values())
+        kept[name] = [e for e in entries if e[0] in alive or (len(e) > 3 and e[3] in groups) or (len(e) > 5 and e[5] in marks)]
     kept = {name: entries for name, entries in kept.items() if entries}
     if kept != records:
         write_left(kept)
@@ -891,17 +945,18 @@ def parts_to_run(bundle, changed, previous_parts):
 def run_parts(parts, previous_root, ran=None):
     """Runs the parts' commands in order; \`ran\` (a list, when given) gets the name of each part whose commands started.
     A part's commands all run again together, so what they left in the background before goes first."""
-    env = dict(os.environ, SOVEREIGN_PREVIOUS_ROOT=previous_root)
     for part in parts:
         if ran is not None:
             ran.append(part["name"])
         stop_left([part["name"]], "its part is activated again")
+        mark = step_mark()
+        env = dict(os.environ, SOVEREIGN_PREVIOUS_ROOT=previous_root, **{STEP_MARK: mark})
         for command in part["commands"]:
             argv = command_argv(command)
             left = []
             code, out = run(argv, env=env, left=left)
             if left:
-                remember_left(part["name"], left)
+                remember_left(part["name"], [e + [mark] for e in left])
             if code != 0:
                 shown = command if isinstance(command, str) else " ".join(command)
                 raise Failure('activate "%s"' % part["name"], "%s exited %d:\\n%s" % (shown[:200], code, tail(out)),
