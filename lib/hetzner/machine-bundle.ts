@@ -45,7 +45,9 @@ export interface BundleFile {
  * (`systemctl enable --now`, `systemctl restart`), never one-time steps. A rollback runs the previous
  * version's commands again against what the newer version's commands left (a schema it migrated), so
  * they must be safe against that state too: refuse a newer schema, never migrate it down. What a command
- * left running in the background (`nohup data-migration &`) is stopped before the part's commands run again.
+ * left running in the background (`nohup data-migration &`) is stopped before the part's commands run again,
+ * with what it started later, found by the `SOVEREIGN_ROLLOUT_STEP` its environment inherits from the command
+ * (what systemd starts for a command through `systemctl` has systemd's environment and is never stopped here).
  */
 export interface BundlePart {
   /** A short name, used in the plan, logs and error messages. */
