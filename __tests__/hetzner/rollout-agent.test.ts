@@ -871,59 +871,6 @@ describe('the rollout agent', () => {
     }
   });
 
-  // Review: the message for a group something keeps forking into after 5 rounds of SIGKILL was never shown by a test.
-  test('a recorded group that something outside it keeps forking into is named after 5 rounds of SIGKILL', () => {
-    const m = machine();
-    const [pids, stop] = [path.join(m.dir, 'pids'), path.join(m.dir, 'stop')];
-    const file = path.join(m.root, 'var/lib/sovereign/rollout/step-processes.json');
-    const worker = (conf: string): BundlePart => ({ name: 'worker', files: [{ path: '/etc/acme/worker.conf', content: conf }], commands: [['true']] });
-    // A supervisor in its session's other process group: it starts the recorded daemon in a group of its own, then
-    // forks into that group every millisecond, each process living 0.3 s, until told to stop.
-    const forker = path.join(m.dir, 'forker.py');
-    fs.writeFileSync(forker, [
-      'import os, sys, time',
-      'daemon = os.fork()',
-      'if daemon == 0:',
-      '    os.setpgid(0, 0)',
-      '    os.execvp("sleep", ["sleep", "355"])',
-      'os.setpgid(daemon, daemon)',
-      `open(${JSON.stringify(pids)}, "w").write("%d\\n" % daemon)`,
-      'deadline = time.monotonic() + 60',
-      `while time.monotonic() < deadline and not os.path.exists(${JSON.stringify(stop)}):`,
-      '    try:',
-      '        os.posix_spawnp("sleep", ["sleep", "0.3"], os.environ, setpgroup=daemon)',
-      '    except OSError:',
-      '        pass',
-      '    while True:',
-      '        try:',
-      '            if os.waitpid(-1, os.WNOHANG)[0] == 0: break',
-      '        except ChildProcessError:',
-      '            break',
-      '    time.sleep(0.001)',
-    ].join('\n'));
-    let supervisor: ReturnType<typeof spawn> | undefined;
-    const daemon = () => (fs.existsSync(pids) ? fs.readFileSync(pids, 'utf8') : '').trim();
-    try {
-      expect(m.apply([worker('x=1\n')]).status).toBe(0);
-      supervisor = spawn('setsid', [MACHINE_PYTHON, forker], { stdio: 'ignore' });
-      while (!daemon()) spawnSync('sleep', ['0.05']);
-      const start = Number(fs.readFileSync(`/proc/${daemon()}/stat`, 'utf8').split(') ')[1].split(' ')[19]);
-      // Recorded as the agent records a daemon its part's step left: in its group, from its cgroup.
-      const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-      const entry = [Number(daemon()), start, 'sleep', Number(daemon()), fs.readFileSync(`/proc/${daemon()}/cgroup`, 'utf8')];
-      fs.writeFileSync(file, JSON.stringify({ boot, parts: { worker: [entry] } }));
-      const again = m.apply([worker('x=2\n')]);
-      expect(again.status).toBe(0);
-      expect(running(daemon())).toBe(false);
-      expect(again.output).toContain(`still forking into process group ${daemon()} after 5 rounds of SIGKILL, not stopped (its part is activated again): `
-        + `forked into by pid ${supervisor!.pid} (python3)`);
-    } finally {
-      fs.writeFileSync(stop, '');
-      killListed(pids);
-      supervisor?.kill('SIGKILL');
-    }
-  });
-
   // Review: an orphan of one part's step, adopted by the agent while another part's step ran, was recorded under that
   // other part, so that part's next run stopped the first part's daemon.
   test("what one part's step forks while another part's step runs stays the first part's", () => {

@@ -450,13 +450,9 @@ def stop_left(parts, why):
         else:
             # Something outside the groups (its session's other process group) forks into them faster than they empty.
             procs = processes()
-            joined = left_running(entries, procs) - set(found)
-            for group in sorted({procs[pid][2] for pid in joined}):
-                # What forked them is named: the parents of its new processes that are not in it themselves.
-                parents = sorted({procs[pid][1] for pid in joined if procs[pid][2] == group} - joined - {os.getpid(), 0, 1})
-                log("still forking into process group %d after 5 rounds of SIGKILL, not stopped (%s): %s (ps -eo "
-                    "pid,ppid,pgid,sid,args) and stop it" % (group, why, "forked into by " + ", ".join(
-                        "pid %d (%s)" % (pid, program_name(pid)) for pid in parents) if parents else "find what adds to it"))
+            for group in sorted({procs[pid][2] for pid in left_running(entries, procs) - set(found)}):
+                log("still forking into process group %d after 5 rounds of SIGKILL, not stopped (%s): find what adds to it "
+                    "(ps -eo pid,ppid,pgid,sid,args) and stop it" % (group, why))
         for pid, (_, program) in sorted(found.items()):
             log("%s pid %d (%s), left in the background by an earlier run of its part's steps: %s" % (
                 "could not stop (still running after SIGKILL)" if pid in alive else "stopped", pid, program, why))
