@@ -48,6 +48,8 @@ export interface BundleFile {
  * left running in the background (`nohup data-migration &`) is stopped before the part's commands run again,
  * with what it started later, found by the `SOVEREIGN_ROLLOUT_STEP` its environment inherits from the command
  * (what systemd starts for a command through `systemctl` has systemd's environment and is never stopped here).
+ * What gets that mark from a command indirectly goes too: windows a `tmux`/`screen` server it started opens later,
+ * units systemd starts after it ran `systemctl import-environment`, `at` jobs it queued.
  */
 export interface BundlePart {
   /** A short name, used in the plan, logs and error messages. */

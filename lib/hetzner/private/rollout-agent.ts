@@ -519,8 +519,9 @@ def left_running(entries, procs):
 
 
 # The environment variable each run of a part's steps gives its commands, with a value of its own (step_mark): whatever
-# they start inherits it (a \`setsid\` daemon too), and keeps it however its parents end. What systemd starts for them
-# (\`systemctl start\`) does not: a unit's environment is systemd's.
+# they start inherits it (a \`setsid\` daemon too), and keeps it however its parents end, unless it writes over its
+# environment (a process title: PostgreSQL, nginx, setproctitle). What systemd starts for them (\`systemctl start\`)
+# does not: a unit's environment is systemd's.
 STEP_MARK = "SOVEREIGN_ROLLOUT_STEP"
 
 
@@ -531,7 +532,8 @@ def step_mark():
 
 
 def mark_of(pid):
-    """The step mark in a process's environment (as it was at its exec), "" when it has none or is gone."""
+    """The step mark in a process's environment, "" when it has none or is gone. /proc/<pid>/environ is the process's
+    memory as it is now, not a copy kept from its exec: a process that wrote its title over it (setproctitle) lost it."""
     try:
         with open("/proc/%d/environ" % pid, "rb") as f:
             environ = f.read()
