@@ -403,7 +403,7 @@ def tree_of(p, before, procs):
     first part's, adopted when its wrapper exits. Recorded under the running part, that part's next run stopped it; stopped
     with a failed step, it was gone for good where its part runs no more (one activated first stays active through the
     rollback); a rollback stops it itself when its part came with the failed version or runs again."""
-    known = {e[3] for entries in read_left().values() for e in entries if len(e) > 3} - {p.pid}
+    known = {e[3] for entries in read_left().values() for e in entries if len(e) > 3 and e[3] is not None} - {p.pid}
     me, tree, grew = os.getpid(), {p.pid}, True
     while grew:
         grew = False
@@ -487,7 +487,7 @@ def left_running(entries, procs):
     alive = {e[0] for e in entries if e[0] in procs and procs[e[0]][0] != "Z" and procs[e[0]][3] == e[1]}
     since, cgroups = {}, {}
     for e in entries:
-        if len(e) > 3:  # recorded with its group
+        if len(e) > 3 and e[3] is not None:  # recorded with its group (not a mark's entry: see forget_ended)
             since[e[3]] = min(e[1], since.get(e[3], e[1]))
             if len(e) > 4:
                 cgroups.setdefault(e[3], set()).add(started_in(e[4]))
@@ -613,9 +613,14 @@ def forget_ended():
     for name, entries in records.items():
         alive = left_running(entries, procs)
         groups = {procs[pid][2] for pid in alive}
-        # A run whose recorded processes all ended while what they started runs on (a setsid child) is kept by its mark.
-        marks = set(marked(entries, procs).values())
-        kept[name] = [e for e in entries if e[0] in alive or (len(e) > 3 and e[3] in groups) or (len(e) > 5 and e[5] in marks)]
+        kept[name] = [e for e in entries if e[0] in alive or (len(e) > 3 and e[3] in groups)]
+        # A run whose recorded processes all ended while what they started runs on (a setsid child) is kept by its mark,
+        # in one entry of no pid or group: its ended processes' numbers, kept, are what a pid wrap gives to others.
+        # Its start is the run's earliest, so that marked() still finds all it started.
+        for mark in set(marked(entries, procs).values()):
+            start = min(e[1] for e in entries if len(e) > 5 and e[5] == mark)
+            if not any(len(e) > 5 and e[5] == mark and e[1] == start for e in kept[name]):
+                kept[name].append([None, start, "", None, "", mark])
     kept = {name: entries for name, entries in kept.items() if entries}
     if kept != records:
         write_left(kept)
