@@ -871,6 +871,77 @@ describe('the rollout agent', () => {
     }
   });
 
+  // A supervisor outside a recorded group that forks into it whenever it is next scheduled: the rounds of SIGKILL ended at
+  // the first look that found nothing new, so a supervisor briefly not scheduled kept its next child, and nothing said so.
+  test('what keeps forking into a recorded group from outside it is named after 5 rounds of SIGKILL', () => {
+    const m = machine();
+    const pids = path.join(m.dir, 'pids');
+    const file = path.join(m.root, 'var/lib/sovereign/rollout/step-processes.json');
+    const worker = (conf: string): BundlePart => ({ name: 'worker', files: [{ path: '/etc/acme/worker.conf', content: conf }], commands: [['true']] });
+    // The daemon is the supervisor's child in a group of its own. Its SIGTERM handler asks the supervisor for a child
+    // in its group and exits once it is there, so the first round finds one whatever the load; each child that ends
+    // is replaced in that group, which the daemon's unreaped zombie keeps.
+    const supervisor = path.join(m.dir, 'supervisor.py');
+    fs.writeFileSync(supervisor, [
+      'import os, signal, sys',
+      'def note(what, pid):',
+      '    with open(sys.argv[1], "a") as f: f.write("%s %d\\n" % (what, pid))',
+      'note("supervisor", os.getpid())',
+      'ask_r, ask_w = os.pipe()',
+      'ack_r, ack_w = os.pipe()',
+      'daemon = os.fork()',
+      'if daemon == 0:',
+      '    os.setpgid(0, 0)',
+      '    def term(*_):',
+      '        os.write(ask_w, b"t")',
+      '        os.read(ack_r, 1)',
+      '        os._exit(0)',
+      '    signal.signal(signal.SIGTERM, term)',
+      '    os.write(ask_w, b"r")',
+      '    while True:',
+      '        signal.pause()',
+      'os.read(ask_r, 1)',
+      'note("daemon", daemon)',
+      'os.read(ask_r, 1)',
+      'spawn = lambda: os.posix_spawnp("sleep", ["sleep", "357"], os.environ, setpgroup=daemon)',
+      'child = spawn()',
+      'note("child", child)',
+      'os.write(ack_w, b"a")',
+      'while True:',
+      '    os.waitpid(child, 0)',
+      '    child = spawn()',
+      '    note("child", child)',
+    ].join('\n'));
+    const listed = (what: string) => (fs.existsSync(pids) ? fs.readFileSync(pids, 'utf8') : '').split('\n')
+      .filter((line) => line.startsWith(`${what} `)).map((line) => line.split(' ')[1]);
+    let started: ReturnType<typeof spawn> | undefined;
+    try {
+      expect(m.apply([worker('x=1\n')]).status).toBe(0);
+      started = spawn('setsid', [MACHINE_PYTHON, supervisor, pids], { stdio: 'ignore' });
+      while (!listed('daemon').length) spawnSync('sleep', ['0.05']);
+      const [daemon, [forker]] = [listed('daemon')[0], listed('supervisor')];
+      const start = Number(fs.readFileSync(`/proc/${daemon}/stat`, 'utf8').split(') ')[1].split(' ')[19]);
+      // Recorded as the agent records a daemon its part's step left: in its group, from its cgroup.
+      const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+      const entry = [Number(daemon), start, 'python3', Number(daemon), fs.readFileSync(`/proc/${daemon}/cgroup`, 'utf8')];
+      fs.writeFileSync(file, JSON.stringify({ boot, parts: { worker: [entry] } }));
+      const again = m.apply([worker('x=2\n')]);
+      expect(again.status).toBe(0);
+      expect([running(daemon), running(listed('child')[0])]).toEqual([false, false]);
+      expect(again.output).toContain(`stopped pid ${listed('child')[0]} (sleep)`);
+      expect(again.output).toContain(`still forking into process group ${daemon} after 5 rounds of SIGKILL, not stopped (its part is activated again): `
+        + `forked into by pid ${forker} (python3) (ps -eo pid,ppid,pgid,sid,args) and stop it`);
+    } finally {
+      // The supervisor first, so that it replaces no child once they are killed.
+      for (const pid of listed('supervisor')) {
+        try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+        while (running(pid)) spawnSync('sleep', ['0.05']);
+      }
+      killListed(pids);
+      started?.kill('SIGKILL');
+    }
+  });
+
   // Review: an orphan of one part's step, adopted by the agent while another part's step ran, was recorded under that
   // other part, so that part's next run stopped the first part's daemon.
   test("what one part's step forks while another part's step runs stays the first part's", () => {

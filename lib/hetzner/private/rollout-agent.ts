@@ -437,22 +437,37 @@ def stop_left(parts, why):
             send(pid, found[pid][0], signal.SIGKILL)
         alive = wait_ended({pid: found[pid] for pid in alive}, time.monotonic() + 10)
         # What joined a group after the groups were read (a TERM trap that forks, a supervisor that respawns) got no
-        # signal: killed too, until the groups are empty (a bounded number of rounds).
+        # signal: killed too, until the groups are empty (a bounded number of rounds). What forked such a process from
+        # outside what is stopped (a supervisor in its session's other process group) may fork again whenever it is
+        # next scheduled: while it runs, a look that finds nothing new ends no round early, and it is named at the end.
+        forkers = {}
         for _ in range(5):
             procs = processes()
             late = catch(left_running(entries, procs) - set(found), procs)
+            for pid in late:
+                # Only a process of the group's session can have put one in it (setpgid): the parent of an orphan
+                # (init, a subreaper such as systemd --user) is in a session of its own and forked nothing there.
+                parent, session = procs[pid][1], (stat_of(pid) or [None] * 4)[3]
+                if parent not in set(found) | set(late) | {os.getpid(), 0, 1} and (stat_of(parent) or [None] * 4)[3] == session:
+                    forkers.setdefault(parent, set()).add(procs[pid][2])
             if not late:
-                break
+                if not any(not ended(pid, None) for pid in forkers):
+                    break
+                time.sleep(0.1)
+                continue
             found.update(late)
             for pid, (fd, _) in late.items():
                 send(pid, fd, signal.SIGKILL)
             alive |= wait_ended(late, time.monotonic() + 10)
         else:
-            # Something outside the groups (its session's other process group) forks into them faster than they empty.
             procs = processes()
-            for group in sorted({procs[pid][2] for pid in left_running(entries, procs) - set(found)}):
-                log("still forking into process group %d after 5 rounds of SIGKILL, not stopped (%s): find what adds to it "
-                    "(ps -eo pid,ppid,pgid,sid,args) and stop it" % (group, why))
+            groups = {procs[pid][2] for pid in left_running(entries, procs) - set(found)}
+            named = {pid: program_name(pid) for pid in forkers if not ended(pid, None)}
+            for group in sorted(groups | {g for pid in named for g in forkers[pid]}):
+                by = ["pid %d (%s)" % (pid, named[pid]) for pid in sorted(named) if group in forkers[pid]]
+                log("still forking into process group %d after 5 rounds of SIGKILL, not stopped (%s): %s "
+                    "(ps -eo pid,ppid,pgid,sid,args) and stop it" % (group, why, "forked into by " + ", ".join(by) if by
+                                                                      else "find what adds to it"))
         for pid, (_, program) in sorted(found.items()):
             log("%s pid %d (%s), left in the background by an earlier run of its part's steps: %s" % (
                 "could not stop (still running after SIGKILL)" if pid in alive else "stopped", pid, program, why))
