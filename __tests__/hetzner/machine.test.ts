@@ -395,6 +395,20 @@ describe("root's authorized_keys on a running machine", () => {
     expect(() => m.addBundlePart({ name: 'tooling', files: [{ path: '/etc/acme/x', content: 'x\n' }] }))
       .toThrow(new RegExp(`^production/App\\.sshKeys\\[0\\]\\.publicKey: '${fingerprintPattern(weak)} ops@acme\\.eu' is not allowed: it is an RSA key of 1024 bits`));
   });
+
+  // A plain-object key of 2048 bits was taken without the warning an SshKey of the same key gets.
+  test("warns of a forged key object's RSA key of 2048 bits, as SshKey does, and once for an SshKey's", () => {
+    const fair = keygenPair('rsa', ['-b', '2048']).publicKey;
+    const { stack } = testStack('production');
+    new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [{ sshKeyReference: 'fair', publicKey: fair }], adminCidrs: ADMIN_CIDRS })
+      .addBundlePart({ name: 'tooling', files: [{ path: '/etc/acme/x', content: 'x\n' }] });
+    expect(warningsOf(stack).filter((w) => w.startsWith('SshKey-'))).toEqual([expect.stringMatching(new RegExp(
+      `^SshKey-RsaUnder3072: production/App\\.sshKeys\\[0\\]\\.publicKey '${fingerprintPattern(fair)} ops@acme\\.eu' is an RSA key of 2048 bits, which NIST allows only until 2030 .*Fix: make an Ed25519 key`))]);
+    const registered = testStack('production').stack;
+    new Machine(registered, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [new SshKey(registered, 'Fair', { name: 'fair', publicKey: fair })], adminCidrs: ADMIN_CIDRS })
+      .addBundlePart({ name: 'tooling', files: [{ path: '/etc/acme/x', content: 'x\n' }] });
+    expect(warningsOf(registered).filter((w) => w.startsWith('SshKey-'))).toEqual([expect.stringMatching(/^SshKey-RsaUnder3072: production\/Fair\.publicKey /)]);
+  });
 });
 
 describe('Machine rollout options', () => {

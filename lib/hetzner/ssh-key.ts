@@ -4,7 +4,7 @@ import { SshKey as SshKeyResource } from '../../generated/providers/hcloud/ssh-k
 import { invalidValue, ValidationError } from '../core/validation-message';
 import { checkProps, is, requireString } from '../core/runtime-checks';
 import {
-  isOpenSshPublicKey, refusedKeyShown, RSA_LASTING_BITS, rsaKeyBits, sshKeyFingerprint, sshKeyMaterial, sshKeyNamed, STRONGER_KEY_FIX, weakKeyWhy,
+  isOpenSshPublicKey, refusedKeyShown, rsaUnderLastingWarning, sshKeyFingerprint, sshKeyMaterial, sshKeyNamed, STRONGER_KEY_FIX, weakKeyWhy,
 } from './private/openssh-public-key';
 import { labelErrors } from './private/standard-labels';
 import { checkUniquePerProject } from './private/project-uniqueness';
@@ -68,11 +68,8 @@ export class SshKey extends Construct implements ISshKey {
     // A 1024-bit RSA key passed every check here, and was root on every machine.
     const weak = weakKeyWhy(props.publicKey);
     if (weak !== undefined) throw new ValidationError(invalidValue(this, 'publicKey', sshKeyNamed(props.publicKey), weak, STRONGER_KEY_FIX));
-    const bits = rsaKeyBits(props.publicKey);
-    if (bits !== undefined && bits < RSA_LASTING_BITS) {
-      Annotations.of(this).addWarning(`SshKey-RsaUnder${RSA_LASTING_BITS}: ${this.node.path}.publicKey '${sshKeyNamed(props.publicKey)}' is an RSA key of ${bits} bits, `
-        + `which NIST allows only until 2030 (SP 800-57). Fix: ${STRONGER_KEY_FIX}.`);
-    }
+    const lasting = rsaUnderLastingWarning(`${this.node.path}.publicKey`, props.publicKey);
+    if (lasting !== undefined) Annotations.of(this).addWarning(lasting);
     this.resource = new SshKeyResource(this, 'Resource', {
       name: props.name,
       publicKey: props.publicKey.trim(),

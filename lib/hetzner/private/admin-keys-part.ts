@@ -1,8 +1,9 @@
 import { IConstruct } from 'constructs';
+import { Annotations } from 'cdktf';
 import { BundlePart } from '../machine-bundle';
 import { invalidValue, ValidationError } from '../../core/validation-message';
-import { ISshKey } from '../ssh-key';
-import { isOpenSshPublicKey, refusedKeyShown, sshKeyNamed, STRONGER_KEY_FIX, weakKeyWhy } from './openssh-public-key';
+import { ISshKey, SshKey } from '../ssh-key';
+import { isOpenSshPublicKey, refusedKeyShown, rsaUnderLastingWarning, sshKeyNamed, STRONGER_KEY_FIX, weakKeyWhy } from './openssh-public-key';
 
 /** root's authorized_keys on every machine with a bundle: exactly the machine's declared keys. */
 export const AUTHORIZED_KEYS_FILE = '/root/.ssh/authorized_keys';
@@ -24,6 +25,9 @@ export function adminKeysPart(machine: IConstruct, keys: readonly ISshKey[]): Bu
     }
     const weak = weakKeyWhy(k.publicKey);
     if (weak !== undefined) throw new ValidationError(invalidValue(machine, `sshKeys[${i}].publicKey`, sshKeyNamed(k.publicKey), weak, STRONGER_KEY_FIX));
+    // An SshKey warned of itself; a key given as a plain object is warned of here, as the machine's.
+    const lasting = k instanceof SshKey ? undefined : rsaUnderLastingWarning(`${machine.node.path}.sshKeys[${i}].publicKey`, k.publicKey);
+    if (lasting !== undefined) Annotations.of(machine).addWarning(lasting);
     return k.publicKey.trim();
   });
   return {

@@ -115,6 +115,18 @@ export function weakKeyWhy(publicKey: string): string | undefined {
     : undefined;
 }
 
+/**
+ * The warning for an RSA key that opens the machines but not for long (RSA_MINIMUM_BITS to RSA_LASTING_BITS), the key
+ * named as at `where` (a construct path and its prop), or undefined. Said wherever such a key is taken: an SshKey,
+ * and a machine's key given as a plain object.
+ */
+export function rsaUnderLastingWarning(where: string, publicKey: string): string | undefined {
+  const bits = rsaKeyBits(publicKey);
+  return bits !== undefined && bits < RSA_LASTING_BITS
+    ? `SshKey-RsaUnder${RSA_LASTING_BITS}: ${where} '${sshKeyNamed(publicKey)}' is an RSA key of ${bits} bits, which NIST allows only until 2030 (SP 800-57). Fix: ${STRONGER_KEY_FIX}.`
+    : undefined;
+}
+
 /** A key as a message about the key itself names it: its type, SHA256 fingerprint and comment, all of it public. */
 export function sshKeyNamed(publicKey: string): string {
   const comment = publicKey.trim().split(/\s+/).slice(2).join(' ');
