@@ -30,6 +30,8 @@ export const INIT_USAGE = `  cdktf-sovereign-hetzner init [DIR] [--name NAME] [-
       Phase 1 product in product.ts, which main.ts turns into stacks, tests (snapshot, Terraform validate
       and plan through the stand-in, production refuses destroy), .env.example with every variable the
       stacks need, and CI for GitHub Actions and GitLab. Asks for what the flags leave out when it runs in a terminal; in CI, flags only.
+      In a terminal, where public and pseudonymized data may go is typed (Enter alone asks again); left out
+      elsewhere, --public is mistral and --pseudonymized none.
       --admin-key opens test's machines, --production-admin-key (another key) production's and staging's:
       each environment's CI job holds its own key's private half, so test's never opens production.
       --library sets the dependency spec of this library (default: the tarball this package was installed from,
@@ -259,6 +261,17 @@ function keyHint(who: string): string {
   return `a public key line of ${who}'s own: make one with ssh-keygen -t ed25519 -f ~/.ssh/${who}-admin and paste the line of ~/.ssh/${who}-admin.pub`;
 }
 
+/**
+ * The data boundary's questions: where public and pseudonymized data may go. In a terminal their answer is typed, and
+ * Enter alone asks again: an Enter meant for something else (the one sent after a paste, which init cannot always tell
+ * from one typed: a paste that ends in one line break arrives as a typed line does) took mistral for public data. Their
+ * defaults stay for flags left out outside a terminal, and for the input ended (Ctrl-D), each said.
+ */
+const TYPED_IN_A_TERMINAL: Readonly<Record<string, string>> = {
+  public: 'where public data may go, typed: mistral, jina, both (mistral,jina), or none (Enter alone answers nothing here, as this is the data boundary)',
+  pseudonymized: 'where pseudonymized data may go, typed: mistral, jina, both (mistral,jina), or none (Enter alone answers nothing here, as this is the data boundary)',
+};
+
 /** How soon after a line a blank one is part of the same paste: a terminal hands a paste's lines on within a few ms. */
 const PASTED_WITHIN_MS = 50;
 /**
@@ -342,6 +355,7 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
     'admin-key': keyHint('test'),
     'production-admin-key': `${keyHint('production')} (another key than test's)`,
     'admin-cidrs': 'the networks you and CI deploy from, such as 198.51.100.0/24 (one address: 203.0.113.7/32)',
+    ...TYPED_IN_A_TERMINAL,
   };
   // Whether the last answer refused was not shown as possibly a private key's line: a short last line of a key, pasted
   // with it, may look like a word ('QuietOrbit'), and is then not shown either.
@@ -354,9 +368,11 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
       if (problem !== undefined) throw new UsageError(problem);
       return given;
     }
+    // The default a bare Enter takes in a terminal: none at the data boundary's questions.
+    const enterTakes = TYPED_IN_A_TERMINAL[flag] === undefined ? fallback : undefined;
     // Asked again until answered: an empty answer to a question without a default says what it needs.
     while (lines) {
-      io.out(`${question}${fallback ? ` [${fallback}]` : ''}:`);
+      io.out(`${question}${enterTakes ? ` [${enterTakes}]` : ''}:`);
       const typed = await lines.next();
       if (typed === undefined) {
         if (fallback === undefined) break;
@@ -366,7 +382,7 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
       }
       if (typed.enterAfterPaste) {
         // The Enter pressed after a paste that ended in a line break of its own took the next question's default.
-        io.out(`  That Enter came right after a paste, which had sent its line already, so it answers nothing. Fix: ${fallback === undefined ? 'type the answer' : `press Enter again for the default (${fallback}), or type the answer`}.`);
+        io.out(`  That Enter came right after a paste, which had sent its line already, so it answers nothing. Fix: ${enterTakes === undefined ? 'type the answer' : `press Enter again for the default (${enterTakes}), or type the answer`}.`);
         continue;
       }
       const answer = normalized(flag, typed.line.trim());
@@ -378,13 +394,13 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
         io.out(`  That is a private key, which stays on your machine (none of it is shown or kept). Fix: paste ${flag.endsWith('admin-key') ? needs[flag] : 'the answer asked for'}.`);
         continue;
       }
-      if (answer === '' && fallback === undefined) {
+      if (answer === '' && enterTakes === undefined) {
         io.out(`  This needs ${needs[flag] ?? 'an answer'}.`);
         continue;
       }
       const shown = !(withheld && typed.pasted);
-      const problem = answerProblem(flag, answer || fallback!, adminKey, shown);
-      if (problem === undefined) return answer || fallback!;
+      const problem = answerProblem(flag, answer || enterTakes!, adminKey, shown);
+      if (problem === undefined) return answer || enterTakes!;
       withheld = !shown || mayHoldPrivateKey(answer);
       io.out(`  ${problem}`);
     }
