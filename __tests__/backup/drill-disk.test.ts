@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Duration } from '../../lib';
 import { PostgresCluster } from './helpers/postgres';
-import { processesIn } from '../setup/run-leftovers';
+import { killAll, processesIn } from '../setup/run-leftovers';
 import { BackupWorld, expectFailure, expectSuccess, pingPath, PROD_HOST, TEST_HOST } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
@@ -152,7 +152,7 @@ describeAsRoot('a test PostgreSQL whose start fails', () => {
       await expect(PostgresCluster.start(dir, { startTimeout: Duration.seconds(0) })).rejects.toThrow(/server did not start in time/);
       expect(processesIn(dir)).toEqual([]);
     } finally {
-      processesIn(dir).forEach((pid) => process.kill(pid, 'SIGKILL'));
+      killAll(processesIn(dir));
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -2,6 +2,8 @@
 export function endLeftovers(runDir: string): void;
 /** The processes whose command line names a file under `dir`, or whose working directory is there. */
 export function processesIn(dir: string): number[];
+/** SIGKILL to each of `pids`, ignoring those already gone (no ESRCH from a finally block). */
+export function killAll(pids: readonly number[]): void;
 /** Whether a process is there and not a zombie. */
 export function alive(pid: number): boolean;
 /** Records a named network namespace a suite made, for the run's end to remove if the suite does not. */

@@ -88,6 +88,14 @@ function alive(pid) {
   return stat !== undefined && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
 }
 
+/**
+ * SIGKILL to each of `pids`, ignoring those that ended since they were found: a test's finally block must not
+ * throw ESRCH over the failure it cleans up after.
+ */
+function killAll(pids) {
+  for (const pid of pids) signal(pid, 'SIGKILL');
+}
+
 function signal(pid, name) {
   try { process.kill(pid, name); } catch { /* gone already */ }
 }
@@ -96,4 +104,4 @@ function read(file) {
   try { return fs.readFileSync(file, 'utf8'); } catch { return undefined; }
 }
 
-module.exports = { endLeftovers, processesIn, alive, recordNetworkNamespace };
+module.exports = { endLeftovers, processesIn, killAll, alive, recordNetworkNamespace };
