@@ -1,7 +1,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { endLeftovers } = require('./run-leftovers');
+const { childrenOf, endLeftovers, killAll } = require('./run-leftovers');
 const warmTransformCache = require('./warm-transform-cache');
 
 const EXAMPLES_STAGING_EXPIRES_AT = '2026-12-31';
@@ -32,9 +32,15 @@ module.exports = async (_globalConfig, projectConfig) => {
   process.env.STAGING_EXPIRES_AT = EXAMPLES_STAGING_EXPIRES_AT;
   // A run that is stopped (the run limit, Ctrl-C, CI cancelling the job) skips global-teardown.js: what it removes
   // (the suites' daemons, mounts and files) goes here, before the exit.
-  const stop = (code) => {
+  // jest's workers go first: they are not in the directory, and one left running goes on with its file after this
+  // process exits (jest-worker's child does not end when its parent does), starting daemons after the sweep.
+  const stop = (code, signal) => {
+    killAll(childrenOf(process.pid));
     endLeftovers(runDir);
     fs.rmSync(runDir, { recursive: true, force: true });
+    // Ended by the signal, as a shell expects: a shell loop over `npx jest` goes on after a run that exits 130
+    // itself, and stops after one killed by Ctrl-C. Its listener is gone (once), so the signal's default ends us.
+    if (signal) process.kill(process.pid, signal);
     process.exit(code);
   };
   const minutes = Number(process.env.JEST_RUN_LIMIT_MINUTES ?? 60);
@@ -42,9 +48,9 @@ module.exports = async (_globalConfig, projectConfig) => {
     process.stderr.write(`\njest: the run took more than ${minutes} minutes and is stopped (JEST_RUN_LIMIT_MINUTES). A suite hangs: run the suites one by one to find it.\n`);
     stop(1);
   }, minutes * 60_000);
-  // The exit status a shell gives a process ended by the signal.
-  process.once('SIGINT', () => stop(130));
-  process.once('SIGTERM', () => stop(143));
+  // Ended by the signal itself; the status a shell gives such a process, should the signal not end it.
+  process.once('SIGINT', () => stop(130, 'SIGINT'));
+  process.once('SIGTERM', () => stop(143, 'SIGTERM'));
   // Unreferenced: a run that ends on time is not kept alive by it.
   timer.unref();
   // JEST_WARM_TRANSFORM_CACHE=0: a run of a few files under another configuration (jest-exits.test.ts). Its

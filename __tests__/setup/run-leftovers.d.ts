@@ -2,6 +2,8 @@
 export function endLeftovers(runDir: string): void;
 /** The processes whose command line names a file under `dir`, or whose working directory is there. */
 export function processesIn(dir: string): number[];
+/** The processes whose parent is `pid`. */
+export function childrenOf(pid: number): number[];
 /** SIGKILL to each of `pids`, ignoring those already gone (no ESRCH from a finally block). */
 export function killAll(pids: readonly number[]): void;
 /** Whether a process is there and not a zombie. */

@@ -64,6 +64,15 @@ function processesIn(dir) {
   });
 }
 
+/** The processes whose parent is `pid` (jest's workers, for its main process). */
+function childrenOf(pid) {
+  return fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((child) => {
+    const stat = read(`/proc/${child}/stat`);
+    // After the command name in parentheses (which may hold anything): the state, then the parent's pid.
+    return stat !== undefined && Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+  });
+}
+
 /** SIGTERM to each process `pids` gives, then SIGKILL to those still there after 3 s. */
 function endProcesses(pids) {
   const found = pids();
@@ -104,4 +113,4 @@ function read(file) {
   try { return fs.readFileSync(file, 'utf8'); } catch { return undefined; }
 }
 
-module.exports = { endLeftovers, processesIn, killAll, alive, recordNetworkNamespace };
+module.exports = { endLeftovers, processesIn, childrenOf, killAll, alive, recordNetworkNamespace };
