@@ -15,7 +15,9 @@ module.exports = async (_globalConfig, projectConfig) => {
   // per synth (about 2,900 a run), and a suite that fails leaves its own. Set here, in jest's main process,
   // because the workers and every process they start inherit this environment, while a test file's
   // process.env is jest's copy of it, which os.tmpdir() (and so cdktf and mkdtemp) never reads.
-  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sovereign-tests-'));
+  // Resolved: /proc gives the working directories and mount points it sweeps resolved, and a TMPDIR reached through a
+  // symbolic link hid what is in the directory from it.
+  const runDir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'sovereign-tests-')));
   // Open to all, sticky, as /tmp is: suites run PostgreSQL, Prometheus and scripts as other users.
   fs.chmodSync(runDir, 0o1777);
   process.env.TMPDIR = runDir;
