@@ -6,6 +6,7 @@ import { synthDatabase } from './helpers/fixture';
 import { createDebianCluster, layOutDatabaseFiles, PG_BIN, serviceByPgCtl } from './helpers/machine-files';
 import { NamespacePair } from './helpers/netns';
 import { describeWithRealParts, MACHINE_PYTHON } from '../setup/real-parts';
+import { recordedNetworkNamespaces } from '../setup/run-leftovers';
 
 // Moving the data directory to a volume, as the first deploy with a DataVolume does it: the exact
 // rendered setup script and files, a real PostgreSQL 15 cluster holding data on the "root disk",
@@ -46,7 +47,7 @@ describeReal('moving the data directory to a volume', () => {
   });
 
   afterAll(() => {
-    // A beforeAll that threw before making the root leaves nothing there; the namespaces are still removed.
+    // A beforeAll that threw partway made only some of these (none before the root).
     if (root) {
       spawnSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, '-D', path.join(root, 'etc/postgresql/15/main'), '-m', 'immediate', 'stop']);
       spawnSync('umount', [mount()]);
@@ -140,6 +141,18 @@ describeReal('a namespace pair whose creation fails partway', () => {
       .toThrow(/no-subnet/);
     const listed = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((line) => line.split(' ')[0]);
     expect(names.filter((name) => listed.includes(name))).toEqual([]);
+    // The veth pair, in the namespaces by the failing step, went with them rather than back to the host.
     expect(spawnSync('ip', ['link', 'show', `vd${tag}`]).status).not.toBe(0);
+    // Nor is their record left, for the run's end to remove another run's namespaces of the same name.
+    expect(recordedNetworkNamespaces(process.env.SOVEREIGN_TEST_RUN_DIR!).filter((name) => names.includes(name))).toEqual([]);
+  });
+
+  test('a pair destroyed is forgotten by the run: its names are the host\'s, and another run may make them next', () => {
+    // Review: the record kept them, and the run's end deleted whatever namespace had those names by then.
+    const recorded = () => recordedNetworkNamespaces(process.env.SOVEREIGN_TEST_RUN_DIR!).filter((name) => names.includes(name)).sort();
+    const pair = NamespacePair.create(tag, { privateCidr: '10.0.1.2/24', publicAddress: '192.0.2.1', outsideAddress: '192.0.2.2', privateSubnet: '10.0.1.0/24' });
+    expect(recorded()).toEqual([...names].sort());
+    pair.destroy();
+    expect(recorded()).toEqual([]);
   });
 });

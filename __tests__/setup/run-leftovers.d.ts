@@ -10,3 +10,7 @@ export function killAll(pids: readonly number[]): void;
 export function alive(pid: number): boolean;
 /** Records a named network namespace a suite made, for the run's end to remove if the suite does not. */
 export function recordNetworkNamespace(name: string): void;
+/** Forgets a recorded namespace its suite removed, which the run's end must then leave alone. */
+export function forgetNetworkNamespace(name: string): void;
+/** The namespaces recorded and not forgotten in a run's directory. */
+export function recordedNetworkNamespaces(runDir: string): string[];

@@ -20,7 +20,7 @@ function endLeftovers(runDir) {
     spawnSync('umount', ['-l', mountPoint], { stdio: 'ignore' });
   }
   // The named network namespaces the suites made (mounts under /run/netns, outside the directory).
-  for (const ns of (read(path.join(runDir, NETWORK_NAMESPACES)) ?? '').split('\n').filter(Boolean)) {
+  for (const ns of recordedNetworkNamespaces(runDir)) {
     spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
   }
   // A loop device whose image is in the directory (a volume suite's ext4) stays attached to the image after the
@@ -30,7 +30,10 @@ function endLeftovers(runDir) {
   }
 }
 
-/** The file in the run's directory listing the named network namespaces its suites made. */
+/**
+ * The directory in the run's directory holding a file named after each named network namespace its suites made and
+ * have not removed. A file each, so that workers record and forget at once without rewriting each other's lines.
+ */
 const NETWORK_NAMESPACES = 'network-namespaces';
 
 /**
@@ -39,7 +42,23 @@ const NETWORK_NAMESPACES = 'network-namespaces';
  */
 function recordNetworkNamespace(name) {
   const runDir = process.env.SOVEREIGN_TEST_RUN_DIR;
-  if (runDir) fs.appendFileSync(path.join(runDir, NETWORK_NAMESPACES), `${name}\n`);
+  if (!runDir) return;
+  fs.mkdirSync(path.join(runDir, NETWORK_NAMESPACES), { recursive: true });
+  fs.writeFileSync(path.join(runDir, NETWORK_NAMESPACES, name), '');
+}
+
+/**
+ * Forgets a recorded namespace its suite removed: names are the host's, and another run (or suite) that makes the
+ * same name later would have its live namespace removed by this run's end.
+ */
+function forgetNetworkNamespace(name) {
+  const runDir = process.env.SOVEREIGN_TEST_RUN_DIR;
+  if (runDir) fs.rmSync(path.join(runDir, NETWORK_NAMESPACES, name), { force: true });
+}
+
+/** The namespaces recorded and not forgotten in a run's directory. */
+function recordedNetworkNamespaces(runDir) {
+  return readdir(path.join(runDir, NETWORK_NAMESPACES));
 }
 
 /** The attached loop devices with their image files (none where losetup is missing). */
@@ -109,8 +128,12 @@ function signal(pid, name) {
   try { process.kill(pid, name); } catch { /* gone already */ }
 }
 
+function readdir(dir) {
+  try { return fs.readdirSync(dir); } catch { return []; }
+}
+
 function read(file) {
   try { return fs.readFileSync(file, 'utf8'); } catch { return undefined; }
 }
 
-module.exports = { endLeftovers, processesIn, childrenOf, killAll, alive, recordNetworkNamespace };
+module.exports = { endLeftovers, processesIn, childrenOf, killAll, alive, recordNetworkNamespace, forgetNetworkNamespace, recordedNetworkNamespaces };

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'child_process';
-import { recordNetworkNamespace } from '../../setup/run-leftovers';
+import { forgetNetworkNamespace, recordNetworkNamespace } from '../../setup/run-leftovers';
 
 /**
  * Two network namespaces joined by a veth pair, standing in for a machine and the world outside
@@ -23,7 +23,7 @@ export class NamespacePair {
         ip('netns', 'add', ns);
         // The run's end removes it if this process never does (a worker killed at the run limit, or crashed).
         recordNetworkNamespace(ns);
-        undo.push(() => spawnSync('ip', ['netns', 'del', ns]));
+        undo.push(() => removeNamespace(ns));
       }
       ip('link', 'add', a, 'type', 'veth', 'peer', 'name', b);
       // Until both ends are moved into the namespaces (whose deletion takes them), the pair is the host's.
@@ -69,7 +69,13 @@ export class NamespacePair {
   }
 
   public destroy(): void {
-    spawnSync('ip', ['netns', 'del', this.db]);
-    spawnSync('ip', ['netns', 'del', this.outside]);
+    removeNamespace(this.db);
+    removeNamespace(this.outside);
   }
+}
+
+/** Removes a namespace and its record: the name is the host's, and may be another run's next. */
+function removeNamespace(name: string): void {
+  spawnSync('ip', ['netns', 'del', name]);
+  forgetNetworkNamespace(name);
 }
