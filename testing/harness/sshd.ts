@@ -57,7 +57,10 @@ export async function startLoopbackSshd(dir: string, extra: readonly string[], o
   const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   const log: string[] = [];
   child.stderr!.on('data', (d: Buffer) => log.push(d.toString()));
-  const exited = () => (child.exitCode !== null || child.signalCode !== null
+  // 'close', not the exit code: Node may report the exit before the last of stderr, which says why.
+  let closed = false;
+  child.once('close', () => { closed = true; });
+  const exited = () => (closed
     ? `sshd exited (${child.exitCode ?? child.signalCode}) before it listened on 127.0.0.1:${port}: ${log.join('').trim() || 'no output'}` : undefined);
   try {
     await waitForPort(port, (options.startTimeout ?? Duration.seconds(10)).toMillis(), exited);
