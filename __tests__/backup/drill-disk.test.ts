@@ -155,5 +155,6 @@ describeAsRoot('a test PostgreSQL whose start fails', () => {
       killAll(processesIn(dir));
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
+    // The stop after a failed start may take 30 s, and each pg_ctl stop in it 30 s more (jest's default is 30 s).
+  }, 120_000);
 });

@@ -31,7 +31,8 @@ export class PostgresCluster {
     try {
       cluster.start();
     } catch (e) {
-      cluster.stopLaunched();
+      const left = cluster.stopLaunched();
+      if (left.length > 0) throw new Error(`${(e as Error).message}\nand the server it launched still runs after 30 s of stopping it (processes ${left.join(', ')} in ${dir})`);
       throw e;
     }
     return cluster;
@@ -85,13 +86,15 @@ export class PostgresCluster {
   /**
    * Stops a server pg_ctl launched and gave up on. pg_ctl's stop needs the server's postmaster.pid, which a server
    * still starting may not have written yet: it is asked again until no process of the cluster's directory is left.
+   * The processes still there after 30 s, for the caller to name rather than give up silently.
    */
-  private stopLaunched(): void {
+  private stopLaunched(): number[] {
     const sleeper = new Int32Array(new SharedArrayBuffer(4));
     for (const deadline = Date.now() + 30_000; processesIn(this.dir).length > 0 && Date.now() < deadline;) {
       if (fs.existsSync(path.join(this.dataDir, 'postmaster.pid'))) this.destroy('immediate');
       Atomics.wait(sleeper, 0, 0, 50);
     }
+    return processesIn(this.dir);
   }
 
   /** Stops the server if it runs; the directory goes with the test's temp directory. */
