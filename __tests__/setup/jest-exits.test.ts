@@ -46,6 +46,8 @@ describe('a run whose suite fails and leaves a server and temp files behind', ()
       pids: number[]; mount?: string; loop?: { device: string; image: string }; namespaces?: string[];
     };
     expect(pids.filter(alive)).toEqual([]);
+    // Each named: the sweep ends whatever works in the directory, a developer's shell included (review).
+    for (const pid of pids) expect(run.stderr).toMatch(new RegExp(`ending the processes left in the run's temp directory [^\\n]*:\\n(  .*\\n)*  ${pid} `));
     if (mount) expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(` ${mount} `);
     // Before, removing the directory failed at the mount (EBUSY) and the run's directory stayed.
     if (mount) expect(fs.existsSync(path.dirname(mount))).toBe(false);

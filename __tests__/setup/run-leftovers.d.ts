@@ -1,4 +1,7 @@
-/** Ends the processes and unmounts the mounts under a run's temp directory (global-teardown.js, the run limit). */
+/**
+ * Ends the processes (naming each on stderr), unmounts the mounts and detaches the loop devices under a run's temp
+ * directory, and removes the network namespaces its suites recorded (global-teardown.js, the run limit, a signal).
+ */
 export function endLeftovers(runDir: string): void;
 /** The processes whose command line names a file under `dir`, or whose working directory is there. */
 export function processesIn(dir: string): number[];

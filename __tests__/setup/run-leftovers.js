@@ -13,7 +13,7 @@ function endLeftovers(runDir) {
   // /proc is Linux's; elsewhere the suites that start daemons and mounts do not run.
   if (!fs.existsSync('/proc/self/mountinfo')) return;
   const inRun = (p) => p === runDir || p.startsWith(`${runDir}/`);
-  endProcesses(() => processesIn(runDir));
+  endProcesses(runDir, () => processesIn(runDir));
   // Deepest first: a mount inside another goes before it. Lazy, so that a mount still in use is detached now
   // and freed when its last user goes.
   for (const mountPoint of mountPoints().filter(inRun).sort((a, b) => b.length - a.length)) {
@@ -92,10 +92,15 @@ function childrenOf(pid) {
   });
 }
 
-/** SIGTERM to each process `pids` gives, then SIGKILL to those still there after 3 s. */
-function endProcesses(pids) {
+/**
+ * SIGTERM to each process `pids` gives, then SIGKILL to those still there after 3 s. Each is named on stderr: one may
+ * be a developer's shell or editor working in the directory, not a suite's daemon.
+ */
+function endProcesses(runDir, pids) {
   const found = pids();
   if (found.length === 0) return;
+  process.stderr.write(`\njest: ending the processes left in the run's temp directory ${runDir}:\n${
+    found.map((pid) => `  ${pid} ${(read(`/proc/${pid}/cmdline`) ?? '').split('\0').join(' ').trim().slice(0, 200)}\n`).join('')}`);
   for (const pid of found) signal(pid, 'SIGTERM');
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   const deadline = Date.now() + 3000;
