@@ -220,8 +220,9 @@ export class EgressAllowlist {
     requireMachine('EgressAllowlist.allowTcpPortTo', 'machine', machine);
     const at = `${machine.node.path}.egress`;
     requireInstance(at, 'port', port, Port, 'pass one TCP port, such as Port.of(587)');
-    if (Array.isArray(hostnames) && hostnames.length === 0) {
-      fail(at, 'hostnames', [], 'a port opened to no host opens nothing the table lets through', "name the hosts reached on it, such as ['smtp.acme.eu']");
+    // Left out (plain JavaScript) or empty, no host is declared on the port, and the firewall would open it to every allowlisted host.
+    if (hostnames === undefined || hostnames === null || (Array.isArray(hostnames) && hostnames.length === 0)) {
+      fail(at, 'hostnames', hostnames, 'a port opened to no host opens nothing the table lets through', "name the hosts reached on it, such as ['smtp.acme.eu']");
     }
     declareDestinations(machine, hostnames, purpose, port, false, false);
     openDestinationPort(machine, port, purpose);
