@@ -1,4 +1,4 @@
-import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { TerraformOutput, TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import {
   AlertReceiver, BackupPlan, BackupTarget, DataClass, DeadMansSwitch, EgressAllowlist, Environment, EnvironmentMonitoring, FirewallRule, Heartbeat,
   Location, Machine, MonitoringPlan, Phase, Port, RestoreCheck, RestoreDrill, S3Provider, ServerType, SshKey, StorageBox, StorageBoxAccount, UptimeCheck,
@@ -84,7 +84,7 @@ describe('the allowlist holds what the product declares', () => {
     expect(outcomeOf(() => stack).kind).toBe('accepted');
     const hosts = hostnamesFile(stack, 'acme-production-app').split('\n');
     expect(hosts).toContain('${hcloud_storage_box_subaccount.StorageBox_App_4D343002.server}');
-    expect(hosts).toContain('${element(regex("^(?:[a-z]+://)?([^/:]+)", var.heartbeat_url), 0)}');
+    expect(hosts).toContain('${element(regex("^(?:[A-Za-z][A-Za-z0-9+.-]*://)?([^/:]+)", trimspace(var.heartbeat_url)), 0)}');
     expect(EgressAllowlist.requiredDestinations(m).map((d) => [d.purpose, d.port.from])).toEqual([
       ['backup target (Storage Box in hel1) the backup jobs write to', 23], ['backup heartbeat pinged after each backup', 443],
     ]);
@@ -93,7 +93,7 @@ describe('the allowlist holds what the product declares', () => {
   test('the restore drill declares its source and heartbeat on the test machine', () => {
     const stack = drillOn(checkedStack('test'));
     expect(outcomeOf(() => stack).kind).toBe('accepted');
-    expect(hostnamesFile(stack, 'acme-test-app').split('\n')).toEqual(expect.arrayContaining(['u12345-sub2.your-storagebox.de', '${element(regex("^(?:[a-z]+://)?([^/:]+)", var.drill_heartbeat_url), 0)}']));
+    expect(hostnamesFile(stack, 'acme-test-app').split('\n')).toEqual(expect.arrayContaining(['u12345-sub2.your-storagebox.de', '${element(regex("^(?:[A-Za-z][A-Za-z0-9+.-]*://)?([^/:]+)", trimspace(var.drill_heartbeat_url)), 0)}']));
   });
 
   test('the monitoring declares its probed hosts, receivers and dead-man\'s switch on the prober', () => {
@@ -409,28 +409,40 @@ describe('an offsite S3 endpoint is declared on its own port', () => {
       const plans = ([[undefined, 'https://s3.fr-par.scw.cloud', true], [undefined, 's3.fr-par.scw.cloud', true],
         [undefined, 'https://s3.example.eu:8443', false], [Port.of(8443), 'https://s3.example.eu:8443', true],
         [Port.of(8443), 'https://s3.example.eu/', false], [Port.of(8443), 'HTTPS://s3.example.eu:8443/bucket', true],
-        [undefined, 'https://hc.acme.eu:8443/ping-key', false, 'heartbeat'], [Port.of(8443), 'https://hc.acme.eu:8443/ping-key', true, 'heartbeat'],
-        [Port.of(8443), 'https://hc-ping.com/ping-key', false, 'heartbeat']] as Array<[Port | undefined, string, boolean, 'heartbeat'?]>).map(([port, endpoint, accepted, of]) => {
+        [undefined, 'https://hc.acme.eu:8443/k7q-ping-key', false, 'heartbeat'], [Port.of(8443), 'https://hc.acme.eu:8443/k7q-ping-key', true, 'heartbeat'],
+        [Port.of(8443), 'https://ping.acme.eu/k7q-ping-key', false, 'heartbeat'], [Port.of(8443), 'HTTPS://hc.acme.eu:8443/k7q-ping-key', true, 'heartbeat'],
+        [undefined, 'https://ops:1234@hc.acme.eu/k7q-ping-key', false, 'heartbeat']] as Array<[Port | undefined, string, boolean, 'heartbeat'?]>).map(([port, endpoint, accepted, of]) => {
         const stack = checkedStack();
         if (of) backUp(stack, app(stack), undefined, port);
         else backUp(stack, app(stack), { port });
+        // The host the allowlist reads from the ping URL, as Terraform computes it (an output of the getter, sensitive like the URL).
+        if (of) new TerraformOutput(stack, 'ping_host', { value: Heartbeat.healthchecks(stack.node.findChild('heartbeat_url') as TerraformVariable, { port: port ?? Port.of(443) }).host, sensitive: true });
         const ws = standIn.workspace(JSON.parse(Testing.synth(stack)));
         ws.setVariables(of ? { TF_VAR_heartbeat_url: endpoint } : { TF_VAR_s3_endpoint: endpoint });
-        const run = ws.plan().run;
+        const { run, changes } = ws.plan();
         const errors = run.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.summary}: ${d.detail}`).join('\n');
-        return { port: port?.from ?? 443, endpoint, accepted, of, ok: run.ok, errors, output: `${run.stdout}\n${run.stderr}` };
+        const host = changes?.json.planned_values?.outputs?.ping_host?.value;
+        return { port: port?.from ?? 443, endpoint, accepted, of, ok: run.ok, errors, output: `${run.stdout}\n${run.stderr}`, host };
       });
       for (const plan of plans) {
         expect({ ...plan, output: undefined }).toEqual({ ...plan, ok: plan.accepted, output: undefined });
-        if (!plan.accepted) {
-          expect(plan.errors).toMatch(new RegExp(`must use port ${plan.port}, the port the machine's egress allowlist opens for it.*${plan.of ? 'Heartbeat\\.healthchecks\\(url, \\{ ' : ''}port: Port\\.of\\(<port>\\)`));
+        // The ping host, whatever the scheme's case: 'HTTPS://hc.acme.eu:8443/…' passed both checks, and the host read was 'HTTPS'.
+        if (plan.of && plan.accepted) expect(plan.host).toBe('hc.acme.eu');
+        // A URL with a user name or password is refused for it once, not also for a port (its host is the user name).
+        if (plan.endpoint.includes('@')) {
+          expect(plan.errors).toMatch(/must be https:\/\/<host>\/…, with no user name or password/);
+          expect(plan.errors).not.toMatch(/must use port/);
+        } else if (!plan.accepted) {
+          expect(plan.errors).toMatch(new RegExp(`must use port ${plan.port}, the port declared for it.*${plan.of ? 'Heartbeat\\.healthchecks\\(url, \\{ ' : ''}port: Port\\.of\\(<port>\\)`));
         }
-        expect(plan.output).not.toContain(plan.endpoint.replace(/^https:\/\//, ''));
+        // Neither the URL, nor its key, host or password, printed.
+        const [, host] = /^(?:[a-z]+:\/\/)?(?:[^@/]*@)?([^/:]+)/i.exec(plan.endpoint)!;
+        for (const part of [plan.endpoint.replace(/^https:\/\//i, ''), 'k7q-ping-key', '1234', host]) expect(plan.output).not.toContain(part);
       }
     } finally {
       standIn.stop(true);
     }
-  }, 120_000);
+  }, 240_000);
 
   test('a range, or a port that is not a Port, is refused with the fix', () => {
     const options = (stack: TerraformStack, port: unknown) => ({ ...s3Secrets(stack), port: port as Port });

@@ -3,7 +3,7 @@ import { Fn, Op, TerraformVariable } from 'cdktf';
 import { Port } from '../core/port';
 import { TerraformData } from '../core/private/terraform-data';
 import { checkOptions, fail, is } from '../core/runtime-checks';
-import { urlPortPrecondition } from './private/url-port';
+import { URL_HOST, urlPortPrecondition } from './private/url-port';
 
 /** What a heartbeat needs beyond its URL. */
 export interface HeartbeatOptions {
@@ -55,7 +55,8 @@ export class Heartbeat {
    * @internal
    */
   public get host(): string {
-    return Fn.element(Fn.regex('^(?:[a-z]+://)?([^/:]+)', this.pingUrl.stringValue), 0);
+    // The URL checks' own pattern, over the value they check: a scheme in capitals ('HTTPS://') is still a scheme.
+    return Fn.element(Fn.regex(URL_HOST, Fn.trimspace(this.pingUrl.stringValue)), 0);
   }
 
   /**
@@ -81,16 +82,17 @@ export class Heartbeat {
     if (scope.node.tryFindChild(id)) return;
     const port = urlPortPrecondition(this.pingUrl, this.port.from, `The ping URL of ${variableOf} (TF_VAR_${this.pingUrl.friendlyUniqueId})`,
       'declare the URL\'s port with Heartbeat.healthchecks(url, { port: Port.of(<port>) })');
+    const url = Fn.lower(Fn.trimspace(this.pingUrl.stringValue));
+    const https = Op.and(Op.not(Fn.startswith(url, 'http://')), Op.not(Fn.can(Fn.regex('^[a-z]+://[^/]*@', url))));
     new TerraformData(scope, id, {
       lifecycle: {
         precondition: [{
-          condition: Op.and(Op.not(Fn.startswith(Fn.lower(Fn.trimspace(this.pingUrl.stringValue)), 'http://')),
-            Op.not(Fn.can(Fn.regex('^[a-z]+://[^/]*@', Fn.lower(Fn.trimspace(this.pingUrl.stringValue)))))),
+          condition: https,
           errorMessage: `The ping URL of ${variableOf} (TF_VAR_${this.pingUrl.friendlyUniqueId}) must be https://<host>/…, with no user name or password: `
             + 'over http:// its ping key would cross the network in clear text. Set it to the https:// URL the ping service gives, such as https://hc-ping.com/<ping-key>.',
         }, {
-          // An http:// URL is refused above: its port is not said to be wrong too.
-          condition: Op.or(Fn.startswith(Fn.lower(Fn.trimspace(this.pingUrl.stringValue)), 'http://'), port.condition),
+          // A URL refused above (http://, a user name or password) is not said to have the wrong port too.
+          condition: Op.or(Op.not(https), port.condition),
           errorMessage: port.errorMessage,
         }],
       },

@@ -20,6 +20,6 @@ export function urlPortPrecondition(variable: TerraformVariable, port: number, w
   const schemeDefault = conditional(Fn.startswith(Fn.lower(value), 'http://'), 80, 443);
   return {
     condition: Op.eq(Fn.try([named, schemeDefault]), port),
-    errorMessage: `${what} must use port ${port}, the port the machine's egress allowlist opens for it: ${fix}, or use a URL on port ${port}.`,
+    errorMessage: `${what} must use port ${port}, the port declared for it: ${fix}, or use a URL on port ${port}.`,
   };
 }
