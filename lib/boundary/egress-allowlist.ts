@@ -225,7 +225,8 @@ export class EgressAllowlist {
       fail(at, 'hostnames', hostnames, 'a port opened to no host opens nothing the table lets through', "name the hosts reached on it, such as ['smtp.acme.eu']");
     }
     declareDestinations(machine, hostnames, purpose, port, false, false);
-    openDestinationPort(machine, port, purpose);
+    // The team's own call: opened on a machine whose egress it restricted by hand too.
+    openPort(machine, port.from, purpose);
   }
 
   /**
@@ -308,6 +309,9 @@ export class EgressAllowlist {
     machine.allowOutbound(FirewallRule.tcpOut(80, ANYWHERE, { description: 'HTTP (host allowlist narrows it)' }));
     machine.allowOutbound(FirewallRule.tcpOut(443, ANYWHERE, { description: 'HTTPS (host allowlist narrows it)' }));
     machine.allowOutbound(FirewallRule.tcpOut(23, ANYWHERE, { description: 'Storage Box SSH (host allowlist narrows it)' }));
+    // The ports asked for while the machine had no outbound rule (allowTcpPortTo, a construct's destination called before apply).
+    for (const [port, description] of pending.get(machine) ?? []) openPort(machine, port, description);
+    pending.delete(machine);
     // User data runs at first boot, before the first rollout can load the table: nothing there may run.
     machine.node.addValidation({ validate: () => firstBootRunners(machine) });
     recordAllowlist(machine.server, {
@@ -488,20 +492,48 @@ function allowDestinationPort(machine: IMachine, port: number, description: stri
   machine.allowOutbound(rule);
 }
 
+/** By machine, the TCP ports asked for while it had no outbound rule and no allowlist, with their rules' descriptions: `apply` opens them. */
+const pending = new WeakMap<IMachine, Map<number, string>>();
+
 /**
- * Opens TCP `port` out of `machine` for a destination a construct declares on it (a backup or drill target's S3 port),
- * with `allowDestinationPort`, on a machine whose egress is deny-by-default or will be: it has outbound rules already, or
- * its data requires the allowlist (applied after the construct, as ProductStacks does). A machine with no outbound rule
- * reaches every port, and a first rule would close the others. A port the allowlist opens anyway (23, 80, 443, each
- * opened with `allowTcpPort`), or one a construct opened already, is not opened again.
+ * Opens TCP `port` out of `machine` for a destination a construct declares on it (a backup or drill target's S3 port, an
+ * alert relay's 587), with `allowDestinationPort`, where the host allowlist narrows it to the declared hosts: the allowlist
+ * is applied, or the machine's data requires it (applied after the construct, as ProductStacks does). A machine whose
+ * egress the team restricted by hand, with no allowlist, keeps its rules as the team wrote them: a rule to every address
+ * would widen them without a word, and nothing would narrow it to the host (SMTP 25 to anywhere). Synth refuses the
+ * destination instead, naming the one rule to add (`unreachableDestinations`). If the allowlist is applied later, `apply`
+ * opens the port.
  */
 export function openDestinationPort(machine: IMachine, port: Port, description: string): void {
-  const p = port.from;
+  if (!allowlistFor(machine.server) && !EgressAllowlist.isRequiredFor(machine)) {
+    remember(machine, port.from, description);
+    return;
+  }
+  openPort(machine, port.from, description);
+}
+
+/**
+ * Opens TCP `port` out of `machine` for the hosts declared on it (a construct's destination, `allowTcpPortTo`'s hosts), on
+ * a machine whose egress is deny-by-default or will be. A machine with no outbound rule reaches every port, and a first
+ * rule would close the others: the port waits for `apply`. A port the allowlist opens anyway (23, 80, 443, each opened
+ * with `allowTcpPort`), or one opened for a destination already, is not opened again.
+ */
+function openPort(machine: IMachine, port: number, description: string): void {
   // allowTcpPort's port is open to every allowlisted host already, the destination among them.
-  if (ALLOWLISTED_TCP_PORTS.includes(p) || opened.get(machine)?.has(p)) return;
-  if (machine.egressRules.length === 0 && !EgressAllowlist.isRequiredFor(machine)) return;
-  if (machine.egressRules.some((r) => forDestinations.has(r) && r.ports?.from === p)) return;
-  allowDestinationPort(machine, p, description);
+  if (ALLOWLISTED_TCP_PORTS.includes(port) || opened.get(machine)?.has(port)) return;
+  if (machine.egressRules.some((r) => forDestinations.has(r) && r.ports?.from === port)) return;
+  if (machine.egressRules.length === 0 && !EgressAllowlist.isRequiredFor(machine)) {
+    remember(machine, port, description);
+    return;
+  }
+  allowDestinationPort(machine, port, description);
+}
+
+/** A port `apply` opens if it comes: the first asked for keeps its description. */
+function remember(machine: IMachine, port: number, description: string): void {
+  const ports = pending.get(machine) ?? new Map<number, string>();
+  if (!ports.has(port)) ports.set(port, description);
+  pending.set(machine, ports);
 }
 
 /**
@@ -586,8 +618,11 @@ function unreachableDestinations(machine: IMachine): string[] {
       `the ${d.purpose} needs it, and the machine's outbound rules (${rules.map((r) => r.description).join('; ')}) do not open TCP ${d.port} to it, so it would fail at runtime`,
       ALLOWLISTED_TCP_PORTS.includes(d.port.from)
         ? `restrict egress with EgressAllowlist.apply(machine, { policy }), which opens it and narrows it to the declared hosts, or add FirewallRule.tcpOut(${d.port}, FirewallRule.ANYWHERE)`
-        // Only 23, 80 and 443 are opened by the allowlist; a backup or drill target opens its own port on a restricted machine.
-        : `add FirewallRule.tcpOut(${d.port}, FirewallRule.ANYWHERE) (EgressAllowlist.apply opens TCP 23, 80 and 443 only)`));
+        : allowlistFor(machine.server)
+          ? `open it for the host alone, EgressAllowlist.allowTcpPortTo(machine, Port.of(${d.port}), [host], purpose) (EgressAllowlist.apply opens TCP 23, 80 and 443 only)`
+          // The team restricted egress by hand: the library adds no rule to its firewall, it names the one rule that opens the port.
+          : `open TCP ${d.port} alone, machine.allowOutbound(FirewallRule.tcpOut(${d.port}, FirewallRule.ANYWHERE, { description: '${d.purpose.replace(/'/g, '\\\'')}' })): `
+            + `without an egress allowlist nothing narrows it to the host; or apply EgressAllowlist to the machine, which opens the port for the declared hosts alone`));
   }
   return errors;
 }

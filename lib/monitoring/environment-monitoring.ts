@@ -64,7 +64,10 @@ export interface EnvironmentMonitoringProps {
 export { BACKUP_JOB_UNITS, RESTORE_DRILL_UNIT } from './private/job-metrics';
 /** The backup job whose success means a new verified remote copy: the RPO is measured on it. */
 const BACKUP_PUSH_UNIT = 'backup-push';
-/** DNS and NTP, which the egress allowlist's own rules answer (`openDestinationPort` leaves out 23, 80 and 443 itself). */
+/**
+ * DNS and NTP: the egress allowlist opens them itself (`openDestinationPort` leaves out 23, 80 and 443 itself). A prober
+ * without one opens no port for the monitoring (`openDestinationPort`): synth refuses a destination its rules do not open.
+ */
 const ANSWERED_BY_ALLOWLIST_RULES = new Set([53, 123]);
 
 /**
@@ -364,9 +367,9 @@ export class EnvironmentMonitoring extends Construct {
 
   /**
    * Opens the prober's firewall for alert and probe ports the egress allowlist does not open anyway, as the backup plan
-   * opens an S3 endpoint's: on a prober whose egress is deny-by-default or will be (the allowlist's, or outbound rules of
-   * the team's on a public prober, which reached no port but theirs and failed synth for each alert and probe port). A
-   * prober with no outbound rule and no allowlist to come reaches every port, and a first rule would close the others.
+   * opens an S3 endpoint's: where the allowlist narrows each to its hosts (`openDestinationPort`). A public prober whose
+   * egress the team restricted by hand gets no rule of the library's (SMTP 25 to every address, unannounced): synth
+   * refuses each alert or probe port its rules do not open, naming the rule.
    */
   private allowAlertEgress(prober: IMachine, receivers: AlertReceiver[]): void {
     const ports = new Map<number, string>();
