@@ -5,6 +5,7 @@ import {
   BOUNDARY_RULES, BoundarySuppressions, DataClass, DataFlow, EgressAllowlist, EgressForm, FirewallRule, Location, Port, SecretVariable, ServerType,
 } from '../../lib';
 import { boundaryDocument } from '../../lib/boundary/boundary-document';
+import { requireConstructDestinations } from '../../lib/boundary/egress-allowlist';
 import { warningsOf } from '../setup/stack';
 import { checkedStack, jina, machine, mistral, policy, synthErrors } from './fixtures';
 
@@ -224,6 +225,24 @@ describe('Boundary-PortToEveryHost', () => {
     expect(warned(stack)).toEqual([
       expect.stringMatching(/^Boundary-PortToEveryHost: production\/App\.egress: 'TCP 587' \(opened with EgressAllowlist\.allowTcpPort: 'SMTP to the mail relay'\) reaches every allowlisted host, api\.mistral\.ai, api\.jina\.ai \(the policy's processors\) among them, .* Fix: open the port to the hosts that need it, EgressAllowlist\.allowTcpPortTo\(machine, Port\.of\(587\), \['<host>'\], .* in place of the allowTcpPort call; .* BoundarySuppressions\.add\(machine, \[\{ id: 'Boundary-PortToEveryHost', reason: '…' \}\]\)/),
       expect.stringMatching(/^Boundary-PortToEveryHost: production\/App\.egress: 'TCP 8443' \(opened by a rule of your own: 'artifact store'\) .* in place of the rule;/),
+    ]);
+  });
+
+  // 0.1's way to a ping URL's own port (allowTcpPort(m, 8443)) kept beside the heartbeat's declared port was told that no
+  // destination is declared on the port, with allowTcpPortTo(['<host>']) as the fix, which a host inside a secret URL cannot
+  // follow; removing the call is. 443 and 23 opened with allowTcpPort listed the allowlist's own rule as the team's, and 443
+  // is every host's anyway; a rule to a few addresses was said to reach every allowlisted host.
+  test('a port a construct declared its host on says the allowTcpPort call may go; 80 and 443, the allowlist\'s own rules and a rule to a few addresses are not warned of', () => {
+    const stack = checkedStack();
+    const m = machine(stack);
+    EgressAllowlist.allowTcpPort(m, 8443, 'ping URL on its own port');
+    requireConstructDestinations(m, ['hc.acme.eu'], 'backup heartbeat pinged after each backup', Port.of(8443));
+    EgressAllowlist.allowTcpPort(m, 443, 'HTTPS to the API');
+    EgressAllowlist.allowTcpPort(m, 23, 'SSH to the Storage Box');
+    m.allowOutbound(FirewallRule.tcpOut(5432, ['203.0.113.10/32'], { description: 'replica' }));
+    expect(warned(stack)).toEqual([
+      expect.stringMatching(/^Boundary-PortToEveryHost: production\/App\.egress: 'TCP 23' \(opened with EgressAllowlist\.allowTcpPort: 'SSH to the Storage Box'\) reaches every allowlisted host/),
+      expect.stringMatching(/^Boundary-PortToEveryHost: production\/App\.egress: 'TCP 8443' \(opened with EgressAllowlist\.allowTcpPort: 'ping URL on its own port'\) reaches every allowlisted host.*: backup heartbeat pinged after each backup is declared on the port by the library, which opens it for that host alone without the call\. Fix: remove the allowTcpPort call; if another host needs TCP 8443, open it to that host, EgressAllowlist\.allowTcpPortTo/),
     ]);
   });
 

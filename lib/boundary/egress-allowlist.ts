@@ -303,12 +303,17 @@ export class EgressAllowlist {
     // matches addresses, not names), and Hetzner lets its own resolvers through anyway. Narrowing the
     // firewall to Hetzner's resolvers would break a machine configured with others and close nothing
     // the host does not, which also covers routes through the private network the firewall never sees.
-    machine.allowOutbound(FirewallRule.udpOut(53, ANYWHERE, { description: 'DNS' }));
-    machine.allowOutbound(FirewallRule.tcpOut(53, ANYWHERE, { description: 'DNS over TCP' }));
-    machine.allowOutbound(FirewallRule.udpOut(123, ANYWHERE, { description: 'NTP' }));
-    machine.allowOutbound(FirewallRule.tcpOut(80, ANYWHERE, { description: 'HTTP (host allowlist narrows it)' }));
-    machine.allowOutbound(FirewallRule.tcpOut(443, ANYWHERE, { description: 'HTTPS (host allowlist narrows it)' }));
-    machine.allowOutbound(FirewallRule.tcpOut(23, ANYWHERE, { description: 'Storage Box SSH (host allowlist narrows it)' }));
+    for (const rule of [
+      FirewallRule.udpOut(53, ANYWHERE, { description: 'DNS' }),
+      FirewallRule.tcpOut(53, ANYWHERE, { description: 'DNS over TCP' }),
+      FirewallRule.udpOut(123, ANYWHERE, { description: 'NTP' }),
+      FirewallRule.tcpOut(80, ANYWHERE, { description: 'HTTP (host allowlist narrows it)' }),
+      FirewallRule.tcpOut(443, ANYWHERE, { description: 'HTTPS (host allowlist narrows it)' }),
+      FirewallRule.tcpOut(23, ANYWHERE, { description: 'Storage Box SSH (host allowlist narrows it)' }),
+    ]) {
+      allowlistRules.add(rule);
+      machine.allowOutbound(rule);
+    }
     // The ports asked for while the machine had no outbound rule (allowTcpPortTo, a construct's destination called before apply).
     for (const [port, description] of pending.get(machine) ?? []) openPort(machine, port, description);
     pending.delete(machine);
@@ -467,15 +472,27 @@ function sharedPorts(machine: IMachine): number[] {
   return [...new Set([...(opened.get(machine) ?? []), ...unclaimed])];
 }
 
-/** Each port every allowlisted host is reached on (`sharedPorts`), with the descriptions of the rules that open it. */
+/** The rules `apply` adds (DNS, NTP, 23, 80, 443): the allowlist's own, never named as a rule of the team's. */
+const allowlistRules = new WeakSet<FirewallRule>();
+
+/**
+ * Each port every allowlisted host is reached on (`sharedPorts`) through the firewall, with the descriptions of the team's
+ * rules that open it and of the constructs' destinations declared on it. Not 80 and 443, which every host the allowlist
+ * holds for itself is reached on anyway; nor a port only rules to a few addresses open (the firewall lets no other host through).
+ */
 function sharedPortRules(machine: IMachine): SharedPort[] {
   const viaAllowTcpPort = opened.get(machine) ?? new Set<number>();
-  return sharedPorts(machine).sort((a, b) => a - b).map((port) => ({
-    port,
-    byAllowTcpPort: viaAllowTcpPort.has(port),
-    rules: machine.egressRules.filter((r) => r.direction === FirewallDirection.OUT && r.protocol === FirewallProtocol.TCP && r.ports?.isSingle && r.ports.from === port)
-      .map((r) => r.description),
-  }));
+  return sharedPorts(machine).filter((port) => !WEB_TCP_PORTS.includes(port)).sort((a, b) => a - b).flatMap((port): SharedPort[] => {
+    const rules = machine.egressRules.filter((r) => r.direction === FirewallDirection.OUT && r.protocol === FirewallProtocol.TCP && r.ports?.isSingle && r.ports.from === port);
+    if (!viaAllowTcpPort.has(port) && !rules.some((r) => coversWholeInternet(r.peers))) return [];
+    const declared = (required.get(machine) ?? []).filter((d) => d.port.from === port && byConstructs.has(d)).map((d) => d.purpose);
+    return [{
+      port,
+      byAllowTcpPort: viaAllowTcpPort.has(port),
+      rules: rules.filter((r) => !allowlistRules.has(r)).map((r) => r.description),
+      declaredByConstructs: [...new Set(declared)],
+    }];
+  });
 }
 
 /** The firewall rules the library's constructs added for the destinations they declare on the port (`allowDestinationPort`). */

@@ -32,8 +32,10 @@ export interface SharedPort {
   readonly port: number;
   /** Whether it was opened with `EgressAllowlist.allowTcpPort`. */
   readonly byAllowTcpPort: boolean;
-  /** The descriptions of the firewall rules that open it. */
+  /** The descriptions of the firewall rules that open it, the allowlist's own left out. */
   readonly rules: readonly string[];
+  /** The purposes of the destinations the library's constructs declared on it (a heartbeat's ping host), which they open the port for themselves. */
+  readonly declaredByConstructs: readonly string[];
 }
 
 /** One allowlisted hostname and every reason it is on the list. */

@@ -13,7 +13,7 @@ const ID = 'Boundary-PortToEveryHost';
 export const portToEveryHost: BoundaryRule = {
   id: ID,
   level: 'warning',
-  cause: 'A TCP port beyond 23, 80 and 443 that the egress allowlist opens to every allowlisted host (EgressAllowlist.allowTcpPort, or a single-port outbound rule with no destination declared on the port), not to the hosts it is for.',
+  cause: 'A TCP port other than 80 and 443 that the egress allowlist opens to every allowlisted host (EgressAllowlist.allowTcpPort, or a single-port outbound rule to every address beyond 23, 80 and 443 with no destination declared on the port), not to the hosts it is for.',
   explanation: 'Each allowlisted host is reached on its own ports: the mirrors, processors and extra hosts on 80 and 443, a declared destination on its own. '
     + 'A port opened for the allowlist as a whole lets every program on the machine reach every allowlisted host on it, the policy\'s processors\' APIs included, '
     + 'which is rarely what a port opened for one relay or store is for.',
@@ -26,13 +26,22 @@ export const portToEveryHost: BoundaryRule = {
     const among = processors.length > 0 ? `, ${processors.join(', ')} (the policy's processors) among them` : '';
     return allowlist.sharedTcpPorts().map((shared): Finding => {
       const opened = `${shared.byAllowTcpPort ? 'opened with EgressAllowlist.allowTcpPort' : 'opened by a rule of your own'}: ${shared.rules.map((d) => `'${d}'`).join(', ')}`;
+      const suppress = `if every allowlisted host does need TCP ${shared.port}, accept it with the reason, BoundarySuppressions.add(machine, [{ id: '${ID}', reason: '…' }]), which boundary.md lists`;
+      // 0.1's way to a ping URL's own port (allowTcpPort), kept beside the heartbeat's declared port: the call is what may go.
+      if (shared.declaredByConstructs.length > 0) {
+        return {
+          path: server.path,
+          message: `${allowlist.path}.egress: 'TCP ${shared.port}' (${opened}) reaches every allowlisted host${among}, not only the host it is for: `
+            + `${shared.declaredByConstructs.join('; ')} is declared on the port by the library, which opens it for that host alone without the call. `
+            + `Fix: remove the allowTcpPort call; if another host needs TCP ${shared.port}, open it to that host, EgressAllowlist.allowTcpPortTo(machine, Port.of(${shared.port}), ['<host>'], '<what the host is and receives>'); ${suppress}`,
+        };
+      }
       return {
         path: server.path,
         message: `${allowlist.path}.egress: 'TCP ${shared.port}' (${opened}) reaches every allowlisted host${among}, not only the host it is for: `
           + `no destination is declared on the port, so the host allowlist lets every program on the machine reach each of them on it. `
           + `Fix: open the port to the hosts that need it, EgressAllowlist.allowTcpPortTo(machine, Port.of(${shared.port}), ['<host>'], '<what the host is and receives>'), `
-          + `in place of ${shared.byAllowTcpPort ? 'the allowTcpPort call' : 'the rule'}; if every allowlisted host does need TCP ${shared.port}, accept it with the reason, `
-          + `BoundarySuppressions.add(machine, [{ id: '${ID}', reason: '…' }]), which boundary.md lists`,
+          + `in place of ${shared.byAllowTcpPort ? 'the allowTcpPort call' : 'the rule'}; ${suppress}`,
       };
     });
   }),
