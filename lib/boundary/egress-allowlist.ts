@@ -220,9 +220,12 @@ export class EgressAllowlist {
     requireMachine('EgressAllowlist.allowTcpPortTo', 'machine', machine);
     const at = `${machine.node.path}.egress`;
     requireInstance(at, 'port', port, Port, 'pass one TCP port, such as Port.of(587)');
+    // The call's own mistakes are named at the call (<path>.egress), as the port's type is; a host's at the host it declares.
+    if (!port.isSingle) fail(at, 'port', port.toString(), 'a port opened to named hosts is one TCP port, and this is a range', `pass one port of it, such as Port.of(${port.from})`);
     // Left out (plain JavaScript) or empty, no host is declared on the port, and the firewall would open it to every allowlisted host.
-    if (hostnames === undefined || hostnames === null || (Array.isArray(hostnames) && hostnames.length === 0)) {
-      fail(at, 'hostnames', hostnames, 'a port opened to no host opens nothing the table lets through', "name the hosts reached on it, such as ['smtp.acme.eu']");
+    if (!Array.isArray(hostnames) || hostnames.length === 0) {
+      fail(at, 'hostnames', hostnames, Array.isArray(hostnames) || hostnames === undefined || hostnames === null
+        ? 'a port opened to no host opens nothing the table lets through' : 'the hosts are a list', "name the hosts reached on it, such as ['smtp.acme.eu']");
     }
     declareDestinations(machine, hostnames, purpose, port, false, false);
     // The team's own call: opened on a machine whose egress it restricted by hand too.
