@@ -17,7 +17,7 @@ export const portToEveryHost: BoundaryRule = {
   explanation: 'Each allowlisted host is reached on its own ports: the mirrors, processors and extra hosts on 80 and 443, a declared destination on its own. '
     + 'A port opened for the allowlist as a whole lets every program on the machine reach every allowlisted host on it, the policy\'s processors\' APIs included, '
     + 'which is rarely what a port opened for one relay or store is for.',
-  enforcedAt: 'synth (a warning); EgressAllowlist.allowTcpPortTo opens a port to named hosts alone, and a suppression lists a port every host needs in boundary.md',
+  enforcedAt: 'synth (a warning); EgressAllowlist.allowTcpPortTo opens a port to named hosts alone, and a suppression lists a port every host needs in boundary.md (one on a machine covers each such port of it, later ones included)',
   evaluate: ({ resources, constructAt }) => resources.filter((r) => r.type === 'hcloud_server').flatMap((server): Finding[] => {
     const construct = constructAt?.(server.path);
     const allowlist = construct ? allowlistFor(construct) : undefined;
