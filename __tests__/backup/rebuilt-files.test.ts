@@ -246,4 +246,24 @@ describeAsRoot('a rebuilt machine before its files are restored', () => {
       + 'while it waited for the repository lock: it is of this machine as it is now, not the backup to restore\\. Nothing was changed\\. Fix: pass --snapshot'));
     expect(tree(uploads)).toBe(held);
   });
+
+  // Review (fifth pass): the push took a missing plan path out of its paths before the check above, which then passed
+  // on the others; the push backed them up, recorded that this machine backs up its paths, and failed naming the
+  // missing one. Its fix (mkdir -p) then made the next push back up the path empty, unchecked: the newest snapshot of
+  // it, the one a restore takes, and the one a prune could keep.
+  test("a rebuilt machine whose path is missing (the others present) refuses the file backup, records nothing, and refuses it again once the path is made empty", async () => {
+    const recorded = fileSnapshots().length;
+    const state = path.join(tmp, 'production-rebuilt-state');
+    fs.rmSync(state, { recursive: true, force: true });
+    fs.rmSync(uploads, { recursive: true, force: true });
+    const refusal = new RegExp(`refusing to back up the paths, since this machine has not backed them up before and ${uploads} holds nothing \\(no such path\\) here, `
+      + `while the newest snapshot of ${PROD_HOST} that holds it on storagebox \\(\\w{8}, [\\dT:-]+ UTC\\) holds \\d+ files`);
+    expectFailure(await run(rebuilt, 'backup-push'), PROD_HOST, 'push', refusal);
+    expect(fileSnapshots()).toHaveLength(recorded);
+    expect(fs.existsSync(path.join(state, 'files-backed-up-from-this-machine'))).toBe(false);
+    // What the missing-path message once told first: make it. The check still runs, and refuses the empty path.
+    fs.mkdirSync(uploads);
+    expectFailure(await run(rebuilt, 'backup-push'), PROD_HOST, 'push', /refusing to back up the paths/);
+    expect(fileSnapshots()).toHaveLength(recorded);
+  });
 });

@@ -106,7 +106,8 @@ export interface ProtectOptions {
    */
   readonly postgres?: PostgresDump;
   /**
-   * Directories backed up as files (uploads, a volume's mount path), absolute, without spaces.
+   * Directories backed up as files (uploads, a volume's mount path), absolute, without spaces. Each must exist on the
+   * machine by its first push (create it in the app's part), or `backup-push` fails naming it.
    * @default - none
    */
   readonly paths?: string[];

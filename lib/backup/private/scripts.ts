@@ -1637,7 +1637,7 @@ push_files() {
     target_failed "$t" "writing the record of file snapshot \${snap:0:8}"; return
   fi
   log "files ($files) are snapshot \${snap:0:8} on $t ($n files, $(bytes "$size")), its trees read back, its record written"
-  record_backed_up files-backed-up 'backed up its paths'
+  [ -n "$absent" ] || record_backed_up files-backed-up 'backed up its paths'
 }
 
 # unrestored_paths <target> <path>...: adds to $unrestored each path given whose newest snapshot of this host on the
@@ -1658,12 +1658,12 @@ unrestored_paths() {
     # Either count below half: a path whose snapshot holds one or two files (an SQLite file, a key store) has as many
     # files here once the rebuild seeded one, and only its bytes tell.
     [ "$n" -gt 0 ] && { [ "$((hn * 2))" -lt "$n" ] || [ "$((hs * 2))" -lt "$size" ]; } || continue
-    if [ "$hn" = 0 ]; then hn='no file with content'; else hn="only $hn files with content ($(bytes "$hs"), less than half of the snapshot's files or of its bytes)"; fi
+    if [ ! -e "$p" ]; then hn='nothing (no such path)'; elif [ "$hn" = 0 ]; then hn='no file with content'; else hn="only $hn files with content ($(bytes "$hs"), less than half of the snapshot's files or of its bytes)"; fi
     unrestored="\${unrestored:+$unrestored; }$p holds $hn here, while the newest snapshot of $BACKUP_HOST that holds it on $t (\${id:0:8}, $time UTC) holds $n files ($(bytes "$size"))"
   done < <("\${PY[@]}" -c "$SB_FILES_PY" choose '' "$@" <<<"$listed")
 }
 
-files=\${FILE_PATHS:-}
+files=\${FILE_PATHS:-} absent=''
 if [ -n "$files" ]; then
   step "checking that the file systems of $FILE_PATHS are mounted"
   unmounted=''
@@ -1672,19 +1672,6 @@ if [ -n "$files" ]; then
     log "not mounted:$unmounted"
     failures="\${failures:+$failures; }the file backup of $FILE_PATHS: /etc/fstab mounts$unmounted, which is not mounted (a missing or failed volume: fstab's nofail let the machine boot without it); backing up the empty mount point would record a snapshot without the data, which the next prune keeps instead of the last one with it. Fix: attach the volume and mount it (mount$unmounted; journalctl -b for why it failed), then run backup-push again"
     files=''
-  fi
-fi
-if [ -n "$files" ]; then
-  # restic 0.14 skips a path that does not exist ("does not exist, skipping") and exits 0: the push reported the paths
-  # pushed and its record named them, while no snapshot held the path (a directory removed or renamed, a volume mounted
-  # elsewhere, one the app never made). The paths that exist are backed up; the push fails, naming the others.
-  absent=''
-  for p in $files; do [ -e "$p" ] || absent="$absent $p"; done
-  if [ -n "$absent" ]; then
-    log "missing:$absent"
-    failures="\${failures:+$failures; }the file backup of$absent: no such path on this machine, so nothing of it was backed up (restic skips it without failing; the other paths were). Fix: find where its files went (a directory renamed or removed, a volume mounted elsewhere) and put them back; if the app has written nothing there yet, create it (mkdir -p$absent); if the plan should no longer back it up, remove it from the plan's paths and deploy"
-    files=$(for p in $files; do [ ! -e "$p" ] || printf '%s ' "$p"; done)
-    files=\${files% }
   fi
 fi
 if [ -n "$files" ] && [ "$start_empty" = 1 ]; then
@@ -1708,6 +1695,22 @@ elif [ -n "$files" ] && ! backed_up_before files-backed-up; then
     log "not restored: $unrestored"
     failures="\${failures:+$failures; }the file backup of $FILE_PATHS: refusing to back up the paths, since this machine has not backed them up before and $unrestored. This looks like a rebuilt machine whose files were not restored yet: this backup would become the newest snapshot, the one a restore takes, and the next prune could keep it instead of the one with the files. Nothing of the files was sent. Fix: restore them first (backup-restore-files; docs/backup.md, Restoring by hand), then run backup-push again; if this machine is meant to start with these paths as they are now, giving up the files of those snapshots, run backup-push --start-empty once"
     files=''
+  fi
+fi
+if [ -n "$files" ]; then
+  # restic 0.14 skips a path that does not exist ("does not exist, skipping") and exits 0: the push reported the paths
+  # pushed and its record named them, while no snapshot held the path (a directory removed or renamed, a volume mounted
+  # elsewhere, one the app never made). The paths that exist are backed up; the push fails, naming the others. This
+  # comes after the check above, which counts a missing path as an empty one: on a rebuilt machine a path the rebuild
+  # did not make is refused with the rest, and the machine is not recorded as backing up its paths while one is missing
+  # (the check would never run again, and the path, once made, would be backed up empty).
+  absent=''
+  for p in $files; do [ -e "$p" ] || absent="$absent $p"; done
+  if [ -n "$absent" ]; then
+    log "missing:$absent"
+    failures="\${failures:+$failures; }the file backup of$absent: no such path on this machine, so nothing of it was backed up (restic skips it without failing; the other paths were). Fix: find where its files went (a directory renamed or removed, a volume mounted elsewhere) and put them back; on a rebuilt machine, restore them first (backup-restore-files; docs/backup.md, Restoring by hand); if the app has written nothing there yet, create it (mkdir -p$absent); if the plan should no longer back it up, remove it from the plan's paths and deploy"
+    files=$(for p in $files; do [ ! -e "$p" ] || printf '%s ' "$p"; done)
+    files=\${files% }
   fi
 fi
 for t in $TARGETS; do
