@@ -1134,8 +1134,11 @@ check_manifest() {
 
 # The file backups (FILE_PATHS, tag sovereign-files), from restic's JSON on stdin. A file system's own lost+found, and
 # the directories a restore works in (.sovereign-restore.*), are left out everywhere.
-#   choose <snapshot ID or ''> <path>...: of \`restic snapshots --json\`, for each path the newest snapshot that holds it
-#     (or the named one): "<path> <ID> <epoch> <UTC time>", with "-" for each field when none does;
+#   choose <snapshot ID or ''> <path>...: of \`restic snapshots --json\` (the file snapshots and their records), for each
+#     path the newest file snapshot that holds it (or the named one): "<path> <ID> <epoch> <UTC time>", with "-" for each
+#     field when none does. A snapshot with no record (none of its host and time) is passed over for an older one with a
+#     record, unless it is older than every record (pushes before the records wrote none): the push that made it
+#     failed, such as one restic saved without the files it could not read (exit 3);
 #   count <path>: of \`restic ls --json\`, the files with content under the path: "<files> <bytes>";
 #   compare <path> <directory>: of \`restic ls --json\`, the tree under the path against the directory's, every entry's
 #     type and every file's size: "<files> files, <directories> directories, <bytes> bytes", or exits naming differences.
@@ -1148,8 +1151,13 @@ def left_out(rel):
 if mode == "choose":
     want, snaps = args[0], json.load(sys.stdin) or []
     epoch = lambda s: datetime.fromisoformat(re.sub(r"(\\.\\d{6})\\d*", r"\\1", s["time"])).timestamp()
+    tagged = lambda s, t: t in (s.get("tags") or [])
+    records = {(s.get("hostname"), int(epoch(s))) for s in snaps if tagged(s, "sovereign-files-record")}
+    first = min((e for _, e in records), default=None)
+    complete = lambda s: first is None or (s.get("hostname"), int(epoch(s))) in records or epoch(s) < first
     for p in args[1:]:
-        held = [s for s in snaps if p in (s.get("paths") or []) and s["id"].startswith(want)]
+        held = [s for s in snaps if tagged(s, "sovereign-files") and p in (s.get("paths") or []) and s["id"].startswith(want)]
+        held = [s for s in held if complete(s)] or held
         s = max(held, key=epoch) if held else None
         print(p, *((s["id"], int(epoch(s)), datetime.fromtimestamp(epoch(s), timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")) if s else ("-", "-", "-")))
     sys.exit(0)
@@ -1620,12 +1628,26 @@ unmounted_paths() {
 }
 
 push_files() {
-  local t=$1 out snap n size when
+  local t=$1 out snap n size when rc=0
   step "backing up $files to $t"
   printf -v when '%(%Y-%m-%d %H:%M:%S)T' -1
   # shellcheck disable=SC2086
-  out=$(restic_on "$t" backup --json --time "$when" --host "$BACKUP_HOST" --tag sovereign-files $files 2>>"$SB_LOG") \\
-    || { target_failed "$t" "restic backup of $files"; return; }
+  out=$(restic_on "$t" backup --json --time "$when" --host "$BACKUP_HOST" --tag sovereign-files $files 2>>"$SB_LOG") || rc=$?
+  if [ "$rc" = 3 ]; then
+    # restic 0.14 exits 3 when it could not read some files, and still saves the snapshot without them: the newest of
+    # the paths, the one a restore took, and the one of its day the retention kept over a complete one. It goes now;
+    # should forget fail (another process's lock), it stays without a record, which restores pass over.
+    local cause gone='forgotten'
+    cause=$(step_cause)
+    read -r snap < <(snapshot_id <<<"$out") || true
+    if [ -z "$snap" ] || ! run restic_on "$t" forget "$snap"; then
+      gone="left without a record, which restores pass over (restic forget failed)"
+    fi
+    log "$t: restic backup of $files could not read some files: $cause"
+    failures="\${failures:+$failures; }$t: restic backup of $files could not read some files, so the snapshot it saved without them (\${snap:0:8}) was $gone. Fix: make them readable or move them out of the paths, then run backup-push again. restic: $cause"
+    return
+  fi
+  [ "$rc" = 0 ] || { target_failed "$t" "restic backup of $files"; return; }
   read -r snap n size < <(snapshot_id counts <<<"$out") || true
   step "listing file snapshot \${snap:-?} on $t without a cache"
   if [ -z "$snap" ] || ! restic_on "$t" --no-cache ls "$snap" >/dev/null 2>>"$SB_LOG"; then
@@ -1647,7 +1669,7 @@ unrestored_paths() {
   local t=$1 listed p id epoch time n size hn hs
   shift
   run_dir
-  listed=$(restic_on "$t" --no-lock snapshots --json --host "$BACKUP_HOST" --tag sovereign-files 2>>"$SB_LOG") \
+  listed=$(restic_on "$t" --no-lock snapshots --json --host "$BACKUP_HOST" --tag sovereign-files --tag sovereign-files-record 2>>"$SB_LOG") \
     || { log "$t: cannot list its file snapshots of $BACKUP_HOST; its check is left to the backup's own"; return 0; }
   while read -r p id epoch time; do
     [ "$id" != - ] || continue
@@ -2403,7 +2425,7 @@ paths=\${wanted[*]:-$FILE_PATHS}
 restore_lock
 
 step "choosing the snapshots of $BACKUP_HOST on $t"
-listed=$(restic_on "$t" snapshots --json --host "$BACKUP_HOST" --tag sovereign-files 2>>"$SB_LOG") \\
+listed=$(restic_on "$t" snapshots --json --host "$BACKUP_HOST" --tag sovereign-files --tag sovereign-files-record 2>>"$SB_LOG") \\
   || die "cannot list the file snapshots of $BACKUP_HOST on $t"
 declare -A snap_of=() time_of=()
 while read -r p id epoch time; do
