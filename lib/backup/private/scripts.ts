@@ -2596,9 +2596,10 @@ prepare() {
   usable_password "$old" || { step_failed "$t" "reading the previous password" "$old is unreadable, not base64 or empty"; return; }
 
   log "$t: the restic password changed; trying both passwords on the repository"
-  # restic 0.14's key list and key add take a lock, which restic refuses on any exclusive lock, stale or not: a check, a
-  # prune or a key change killed mid-run failed every rotation (the deploy rolled back) until a check removed it. The
-  # stale locks go first, with the previous password, or with the new one (a rotation that stopped had added it).
+  # restic 0.14's key add takes a lock (key list runs with --no-lock), which restic refuses on any exclusive lock, stale
+  # or not: a check, a prune or a key change killed mid-run failed every rotation (the deploy rolled back) until a check
+  # removed it. The stale locks go first, with the previous password, or with the new one (a rotation that stopped had
+  # added it).
   unlock_stale "$t" --password-command "base64 -d \\"$old\\"" || unlock_stale "$t" \\
     || log "$t: restic unlock failed with both passwords: a stale exclusive lock, if any, fails the steps below, which name it"
   probe "$t" "$new" "opening the repository with the new password" || return
