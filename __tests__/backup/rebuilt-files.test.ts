@@ -277,6 +277,11 @@ describeAsRoot('a rebuilt machine before its files are restored', () => {
     const restore = await run(rebuilt, 'backup-restore-files', ['--path', uploads, '--replace']);
     expect(restore.stderr).toMatch(new RegExp(`OK: restored the files of ${PROD_HOST} from storagebox: ${uploads} from snapshot ${complete.id.slice(0, 8)} `));
     expect(tree(uploads)).toBe(held);
+    // The prune forgets it: kept among the complete snapshots, keep-daily kept it over the complete one of its day.
+    const withLeft = fileSnapshots().map((s) => s.id);
+    expectSuccess(await run(rebuilt, 'backup-prune'), PROD_HOST, 'prune');
+    expect(fileSnapshots().map((s) => s.id)).toContain(complete.id);
+    expect(fileSnapshots().map((s) => s.id)).not.toContain(withLeft.find((id) => !withLeft.slice(0, count).includes(id)));
   });
 
   // Review (fifth pass): the push took a missing plan path out of its paths before the check above, which then passed

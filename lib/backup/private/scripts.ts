@@ -1138,7 +1138,8 @@ check_manifest() {
 #     path the newest file snapshot that holds it (or the named one): "<path> <ID> <epoch> <UTC time>", with "-" for each
 #     field when none does. A snapshot with no record (none of its host and time) is passed over for an older one with a
 #     record, unless it is older than every record (pushes before the records wrote none): the push that made it
-#     failed, such as one restic saved without the files it could not read (exit 3);
+#     failed, such as one restic saved without the files it could not read (exit 3). \`choose --unrecorded\` prints
+#     the IDs of such snapshots instead;
 #   count <path>: of \`restic ls --json\`, the files with content under the path: "<files> <bytes>";
 #   compare <path> <directory>: of \`restic ls --json\`, the tree under the path against the directory's, every entry's
 #     type and every file's size: "<files> files, <directories> directories, <bytes> bytes", or exits naming differences.
@@ -1155,6 +1156,9 @@ if mode == "choose":
     records = {(s.get("hostname"), int(epoch(s))) for s in snaps if tagged(s, "sovereign-files-record")}
     first = min((e for _, e in records), default=None)
     complete = lambda s: first is None or (s.get("hostname"), int(epoch(s))) in records or epoch(s) < first
+    if want == "--unrecorded":
+        print(" ".join(s["id"] for s in snaps if tagged(s, "sovereign-files") and not complete(s)))
+        sys.exit(0)
     for p in args[1:]:
         held = [s for s in snaps if tagged(s, "sovereign-files") and p in (s.get("paths") or []) and s["id"].startswith(want)]
         held = [s for s in held if complete(s)] or held
@@ -1789,7 +1793,18 @@ for t in $TARGETS; do
       # Grouped by host and tags: the default grouping by path would keep every path set ever backed up. The file
       # snapshots' records (timed as their snapshots) are a group of their own, kept by the same policy.
       records=()
-      [ "$tag" != sovereign-files ] || records=(--tag sovereign-files-record)
+      if [ "$tag" = sovereign-files ]; then
+        records=(--tag sovereign-files-record)
+        # A file snapshot with no record is one whose push failed (restic saved it without the files it could not read,
+        # and its forget failed; or the push died before the record): kept among the complete ones, keep-daily could
+        # keep it over the complete one of its day. No push of this machine runs now (the repository lock).
+        unrecorded=$(restic_on "$t" snapshots --json --host "$BACKUP_HOST" --tag sovereign-files --tag sovereign-files-record 2>>"$SB_LOG" \\
+          | "\${PY[@]}" -c "$SB_FILES_PY" choose --unrecorded) || { log "listing the file snapshots of $t failed"; failed="$failed $t"; continue; }
+        # shellcheck disable=SC2086
+        if [ -n "$unrecorded" ] && ! run restic_on "$t" forget $unrecorded; then
+          log "forgetting the file snapshots without a record on $t failed"; failed="$failed $t"; continue
+        fi
+      fi
       # shellcheck disable=SC2086
       if ! gives_way "$t" run restic_on "$t" forget --host "$BACKUP_HOST" --tag "$tag" "\${records[@]}" --group-by host,tags $KEEP --prune; then
         log "prune of $tag on $t failed"; failed="$failed $t"; continue
