@@ -117,13 +117,25 @@ describeAsRoot('the restore drill restores the newest file snapshot as well', ()
     // first read goes through restic's retries on the short pack; once the drill starts the second process, the pack is
     // damaged in full length instead, which that process fails on at once. A still-short pack fails it the same way,
     // 43 s later: the drill dies on the second process's failure whatever its cause (a damaged pack in both: the test above).
+    // The drill's log as it was when it started the second process, read in full (its report on stderr ends with the
+    // log's last 30 lines only, and the log goes when the drill exits).
+    let firstRead = '';
     await withDamagedPack((pack) => fs.truncateSync(pack, Math.floor(fs.statSync(pack).size / 2)),
       (result) => {
         expectFailure(result, TEST_HOST, 'restore-drill', /restic restore of file snapshot \w{8} \(\S+uploads\) from source failed/);
         // The first process gave up on the short pack only after restic's retries.
-        expect(result.stderr).toMatch(/returned error, retrying after[\s\S]*restic restore of file snapshot \w{8} from source failed: restoring once more/);
+        expect(firstRead).toMatch(/restoring file snapshot \w{8} from source[\s\S]*returned error, retrying after[\s\S]*restic restore of file snapshot \w{8} from source failed: restoring once more/);
       },
-      (pack, saved) => ({ onOutput: { when: /restoring once more, in a new restic process/, act: () => { fs.writeFileSync(pack, saved); corrupt(pack); } } }));
+      (pack, saved) => ({
+        onOutput: {
+          when: /restoring once more, in a new restic process/,
+          act: () => {
+            firstRead = fs.readdirSync(tmp).filter((name) => /^sovereign-backup\.\w{6}$/.test(name)).map((name) => fs.readFileSync(path.join(tmp, name), 'utf8')).join('\n');
+            fs.writeFileSync(pack, saved);
+            corrupt(pack);
+          },
+        },
+      }));
     // The pack put back: the drill passes again.
     expectSuccess(await drill(), TEST_HOST, 'restore-drill');
   });
