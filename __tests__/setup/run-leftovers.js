@@ -74,7 +74,7 @@ function loopDevices() {
  */
 function processesIn(dir) {
   const own = new Set([process.pid, process.ppid]);
-  return fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => {
+  return pidsInProc().filter((pid) => {
     if (own.has(pid)) return false;
     const cmdline = read(`/proc/${pid}/cmdline`);
     let cwd = '';
@@ -83,9 +83,9 @@ function processesIn(dir) {
   });
 }
 
-/** The processes whose parent is `pid` (jest's workers, for its main process). */
+/** The processes whose parent is `pid`. */
 function childrenOf(pid) {
-  return fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((child) => {
+  return pidsInProc().filter((child) => {
     const stat = read(`/proc/${child}/stat`);
     // After the command name in parentheses (which may hold anything): the state, then the parent's pid.
     return stat !== undefined && Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
@@ -131,6 +131,14 @@ function killAll(pids) {
 
 function signal(pid, name) {
   try { process.kill(pid, name); } catch { /* gone already */ }
+}
+
+/**
+ * Every process's pid; none where there is no /proc (macOS), so that a run stopped there still removes its directory
+ * and is ended by its signal instead of throwing ENOENT from the signal's listener.
+ */
+function pidsInProc() {
+  return readdir('/proc').filter((e) => /^\d+$/.test(e)).map(Number);
 }
 
 function readdir(dir) {
