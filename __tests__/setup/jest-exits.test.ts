@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { alive, childrenOf, processesIn } from './run-leftovers';
+import { alive, childrenOf, killAll, processesIn, workersOf } from './run-leftovers';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -139,3 +139,20 @@ test('without /proc, a stopped run finds no processes rather than throwing', () 
     noProc.mockRestore();
   }
 });
+
+// Review: a stopped run SIGKILLed every child of jest's main process, unnamed: a suite's sshd or PostgreSQL run in band
+// (the sweep's to name and end with SIGTERM first), and every orphan in a container where jest is PID 1.
+test("a stopped run kills jest's workers only, not the other children of jest's main process", async () => {
+  const sleeper = ['-e', 'setTimeout(() => {}, 60000)'];
+  const daemon = spawn(process.execPath, sleeper, { stdio: 'ignore' });
+  const worker = spawn(process.execPath, [...sleeper, path.join(ROOT, 'node_modules', 'jest-worker', 'build', 'processChild.js')], { stdio: 'ignore' });
+  try {
+    await Promise.all([daemon, worker].map((child) => new Promise((resolve) => child.once('spawn', resolve))));
+    expect(childrenOf(process.pid)).toEqual(expect.arrayContaining([daemon.pid, worker.pid]));
+    expect(workersOf(process.pid)).toContain(worker.pid);
+    expect(workersOf(process.pid)).not.toContain(daemon.pid);
+  } finally {
+    killAll([daemon.pid!, worker.pid!]);
+  }
+});
+

@@ -93,6 +93,15 @@ function childrenOf(pid) {
 }
 
 /**
+ * jest's worker processes among the children of `pid` (jest's main process). Workers only: a suite run in band
+ * starts its daemons as children of the main process, which the sweep names and ends with SIGTERM first, and a main
+ * process that is PID 1 (a container without --init) is the parent of every orphan in the container.
+ */
+function workersOf(pid) {
+  return childrenOf(pid).filter((child) => (read(`/proc/${child}/cmdline`) ?? '').split('\0').some((arg) => arg.endsWith('jest-worker/build/processChild.js')));
+}
+
+/**
  * SIGTERM to each process `pids` gives, then SIGKILL to those still there after 3 s. Each is named on stderr: one may
  * be a developer's shell or editor working in the directory, not a suite's daemon.
  */
@@ -149,4 +158,4 @@ function read(file) {
   try { return fs.readFileSync(file, 'utf8'); } catch { return undefined; }
 }
 
-module.exports = { endLeftovers, processesIn, childrenOf, killAll, alive, recordNetworkNamespace, forgetNetworkNamespace, recordedNetworkNamespaces };
+module.exports = { endLeftovers, processesIn, childrenOf, workersOf, killAll, alive, recordNetworkNamespace, forgetNetworkNamespace, recordedNetworkNamespaces };
