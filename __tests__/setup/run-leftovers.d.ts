@@ -17,5 +17,5 @@ export function alive(pid: number): boolean;
 export function recordNetworkNamespace(name: string): void;
 /** Forgets a recorded namespace its suite removed, which the run's end must then leave alone. */
 export function forgetNetworkNamespace(name: string): void;
-/** The namespaces recorded and not forgotten in a run's directory. */
+/** The namespaces recorded and not forgotten in a run's directory and in those of the runs nested in it. */
 export function recordedNetworkNamespaces(runDir: string): string[];

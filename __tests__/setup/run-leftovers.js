@@ -56,9 +56,16 @@ function forgetNetworkNamespace(name) {
   if (runDir) fs.rmSync(path.join(runDir, NETWORK_NAMESPACES, name), { force: true });
 }
 
-/** The namespaces recorded and not forgotten in a run's directory. */
+/**
+ * The namespaces recorded and not forgotten in a run's directory, and in the directories of the runs nested in it
+ * (jest-exits.test.ts runs jest inside a suite, its TMPDIR this run's): such a run, whose end never ran when it was
+ * stopped with this one, had its records removed with this run's directory, and its namespaces stayed until a reboot.
+ */
 function recordedNetworkNamespaces(runDir) {
-  return readdir(path.join(runDir, NETWORK_NAMESPACES));
+  return [
+    ...readdir(path.join(runDir, NETWORK_NAMESPACES)),
+    ...readdir(runDir).filter((e) => e.startsWith('sovereign-tests-')).flatMap((nested) => recordedNetworkNamespaces(path.join(runDir, nested))),
+  ];
 }
 
 /** The attached loop devices with their image files (none where losetup is missing). */
