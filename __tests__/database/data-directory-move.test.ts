@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { synthDatabase } from './helpers/fixture';
 import { createDebianCluster, layOutDatabaseFiles, PG_BIN, serviceByPgCtl } from './helpers/machine-files';
-import { NamespacePair } from './helpers/netns';
+import { NamespacePair, removeNamespace } from './helpers/netns';
 import { describeWithRealParts, MACHINE_PYTHON } from '../setup/real-parts';
 import { recordedNetworkNamespaces } from '../setup/run-leftovers';
 
@@ -132,8 +132,8 @@ describeReal('moving the data directory to a volume', () => {
 describeReal('a namespace pair whose creation fails partway', () => {
   const tag = `f${process.pid % 10000}`;
   const names = [`pgdb-${tag}`, `pgout-${tag}`];
-  // Whatever this test finds left, it removes: a failure must not leak into the next run.
-  afterAll(() => names.forEach((name) => spawnSync('ip', ['netns', 'del', name])));
+  // Whatever this test finds left, it removes, records included: a failure must not leak into the next run.
+  afterAll(() => names.forEach(removeNamespace));
 
   test('leaves no namespace and no veth behind: the caller never gets the pair to destroy', () => {
     // The last step fails, with both namespaces made and the veth pair moved into them.
@@ -141,8 +141,8 @@ describeReal('a namespace pair whose creation fails partway', () => {
       .toThrow(/no-subnet/);
     const listed = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((line) => line.split(' ')[0]);
     expect(names.filter((name) => listed.includes(name))).toEqual([]);
-    // The veth pair, in the namespaces by the failing step, went with them rather than back to the host.
-    expect(spawnSync('ip', ['link', 'show', `vd${tag}`]).status).not.toBe(0);
+    // The veth pair, in the namespaces by the failing step, is destroyed with them (Linux never gives a veth back to
+    // the host): no check of it here. Its own undo is for a step that fails before the moves.
     // Nor is their record left, for the run's end to remove another run's namespaces of the same name.
     expect(recordedNetworkNamespaces(process.env.SOVEREIGN_TEST_RUN_DIR!).filter((name) => names.includes(name))).toEqual([]);
   });
@@ -151,6 +151,23 @@ describeReal('a namespace pair whose creation fails partway', () => {
     // Review: the record kept them, and the run's end deleted whatever namespace had those names by then.
     const recorded = () => recordedNetworkNamespaces(process.env.SOVEREIGN_TEST_RUN_DIR!).filter((name) => names.includes(name)).sort();
     const pair = NamespacePair.create(tag, { privateCidr: '10.0.1.2/24', publicAddress: '192.0.2.1', outsideAddress: '192.0.2.2', privateSubnet: '10.0.1.0/24' });
+    expect(recorded()).toEqual([...names].sort());
+    pair.destroy();
+    expect(recorded()).toEqual([]);
+  });
+
+  test('a pair whose removal fails keeps its record, for the run\'s end to remove', () => {
+    // Review: the record was forgotten whatever `ip netns del` said, and a namespace it failed to remove stayed.
+    const recorded = () => recordedNetworkNamespaces(process.env.SOVEREIGN_TEST_RUN_DIR!).filter((name) => names.includes(name)).sort();
+    const pair = NamespacePair.create(tag, { privateCidr: '10.0.1.2/24', publicAddress: '192.0.2.1', outsideAddress: '192.0.2.2', privateSubnet: '10.0.1.0/24' });
+    // `ip netns del` refused, as a busy or read-only /run/netns would: the module object netns.ts calls it through.
+    const childProcess = require('child_process') as typeof import('child_process');
+    const refused = jest.spyOn(childProcess, 'spawnSync').mockReturnValue({ pid: 0, output: [], stdout: '', stderr: 'refused by the test', status: 1, signal: null });
+    try {
+      pair.destroy();
+    } finally {
+      refused.mockRestore();
+    }
     expect(recorded()).toEqual([...names].sort());
     pair.destroy();
     expect(recorded()).toEqual([]);

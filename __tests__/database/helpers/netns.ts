@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
 import { forgetNetworkNamespace, recordNetworkNamespace } from '../../setup/run-leftovers';
 
 /**
@@ -74,8 +75,10 @@ export class NamespacePair {
   }
 }
 
-/** Removes a namespace and its record: the name is the host's, and may be another run's next. */
-function removeNamespace(name: string): void {
-  spawnSync('ip', ['netns', 'del', name]);
-  forgetNetworkNamespace(name);
+/**
+ * Removes a namespace and its record: the name is the host's, and may be another run's next. A namespace still there
+ * after a failed `ip netns del` keeps its record, for the run's end to remove.
+ */
+export function removeNamespace(name: string): void {
+  if (spawnSync('ip', ['netns', 'del', name]).status === 0 || !fs.existsSync(`/run/netns/${name}`)) forgetNetworkNamespace(name);
 }
