@@ -145,6 +145,7 @@ describeAsRoot('the restore drill and the disk of the test machine\'s PostgreSQL
 
 // The helper's own start, without the world: a failure partway must leave nothing running.
 describeAsRoot('a test PostgreSQL whose start fails', () => {
+  // 120 s: the stop after a failed start may take 30 s, and each pg_ctl stop in it 30 s more (jest's default is 30 s).
   test('a PostgreSQL whose start fails is stopped: pg_ctl gave up, the server it launched ran on past jest\'s exit', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-no-time-'));
     try {
@@ -155,6 +156,5 @@ describeAsRoot('a test PostgreSQL whose start fails', () => {
       killAll(processesIn(dir));
       fs.rmSync(dir, { recursive: true, force: true });
     }
-    // The stop after a failed start may take 30 s, and each pg_ctl stop in it 30 s more (jest's default is 30 s).
   }, 120_000);
 });

@@ -31,8 +31,10 @@ export class PostgresCluster {
     try {
       cluster.start();
     } catch (e) {
+      const stopping = Date.now();
       const left = cluster.stopLaunched();
-      if (left.length > 0) throw new Error(`${(e as Error).message}\nand the server it launched still runs after 30 s of stopping it (processes ${left.join(', ')} in ${dir})`);
+      // The time measured: a pg_ctl stop begun just before stopLaunched's 30 s are up may wait 30 s more.
+      if (left.length > 0) throw new Error(`${(e as Error).message}\nand the server it launched still runs after ${Math.round((Date.now() - stopping) / 1000)} s of stopping it (processes ${left.join(', ')} in ${dir})`);
       throw e;
     }
     return cluster;
@@ -86,7 +88,8 @@ export class PostgresCluster {
   /**
    * Stops a server pg_ctl launched and gave up on. pg_ctl's stop needs the server's postmaster.pid, which a server
    * still starting may not have written yet: it is asked again until no process of the cluster's directory is left.
-   * The processes still there after 30 s, for the caller to name rather than give up silently.
+   * The processes still there after 30 s (and the pg_ctl stop then running), for the caller to name rather than give up
+   * silently.
    */
   private stopLaunched(): number[] {
     const sleeper = new Int32Array(new SharedArrayBuffer(4));
