@@ -1,7 +1,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { endLeftovers, killAll, workersOf } = require('./run-leftovers');
+const { endLeftovers, endWorkers } = require('./run-leftovers');
 const warmTransformCache = require('./warm-transform-cache');
 
 const EXAMPLES_STAGING_EXPIRES_AT = '2026-12-31';
@@ -34,11 +34,11 @@ module.exports = async (_globalConfig, projectConfig) => {
   process.env.STAGING_EXPIRES_AT = EXAMPLES_STAGING_EXPIRES_AT;
   // A run that is stopped (the run limit, Ctrl-C, CI cancelling the job) skips global-teardown.js: what it removes
   // (the suites' daemons, mounts and files) goes here, before the exit.
-  // jest's workers go first: they are not in the directory, and one left running goes on with its file after this
-  // process exits (jest-worker's child does not end when its parent does), starting daemons after the sweep. Only
-  // the workers: the other children (a suite's daemons, run in band) are the sweep's to name and end.
+  // jest's workers go first, with what they started outside the directory: one left running goes on with its file
+  // after this process exits (jest-worker's child does not end when its parent does), starting daemons after the
+  // sweep. Only the workers' own: the other children (a suite's daemons, run in band) are the sweep's to name and end.
   const stop = (code, signal) => {
-    killAll(workersOf(process.pid));
+    endWorkers(runDir);
     endLeftovers(runDir);
     fs.rmSync(runDir, { recursive: true, force: true });
     // Ended by the signal, as a shell expects: a shell loop over `npx jest` goes on after a run that exits 130

@@ -109,14 +109,61 @@ function workersOf(pid) {
 }
 
 /**
+ * Ends jest's workers (of this, jest's main process) and what they started outside the run's temp directory (a nested
+ * jest run, a test's helper), naming each: left running, a worker goes on with its file after the run exits, and a
+ * process it started that the sweep does not find goes on too (a nested run, whose own end never ran, leaked its
+ * namespaces). Stopped first (SIGSTOP), so that none starts another while they are found; those in the run's
+ * directory are continued for the sweep, which ends them with SIGTERM first.
+ */
+function endWorkers(runDir) {
+  const stopped = new Set();
+  const workers = workersOf(process.pid);
+  // Rounds, until one finds nothing new: a process may have forked between the look and its SIGSTOP.
+  for (let round = 0; round < 10; round++) {
+    const found = descendantsOf(workers).filter((pid) => !stopped.has(pid));
+    if (found.length === 0) break;
+    for (const pid of found) { signal(pid, 'SIGSTOP'); stopped.add(pid); }
+  }
+  const inRun = new Set(processesIn(runDir));
+  const outside = [...stopped].filter((pid) => !inRun.has(pid));
+  if (outside.length > 0) process.stderr.write(`\njest: ending jest's workers and what they started outside the run's temp directory:\n${outside.map(described).join('')}`);
+  killAll(outside);
+  for (const pid of stopped) if (inRun.has(pid)) signal(pid, 'SIGCONT');
+}
+
+/** `roots` and the processes descended from them. */
+function descendantsOf(roots) {
+  const children = new Map();
+  for (const pid of pidsInProc()) {
+    const stat = read(`/proc/${pid}/stat`);
+    if (stat === undefined) continue;
+    // After the command name in parentheses (which may hold anything): the state, then the parent's pid.
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    children.set(parent, [...(children.get(parent) ?? []), pid]);
+  }
+  const found = [];
+  for (const queue = [...roots]; queue.length > 0;) {
+    const pid = queue.shift();
+    if (found.includes(pid)) continue;
+    found.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return found;
+}
+
+/** A process's line on stderr: its pid and command line. */
+function described(pid) {
+  return `  ${pid} ${(read(`/proc/${pid}/cmdline`) ?? '').split('\0').join(' ').trim().slice(0, 200)}\n`;
+}
+
+/**
  * SIGTERM to each process `pids` gives, then SIGKILL to those still there after 3 s. Each is named on stderr: one may
  * be a developer's shell or editor working in the directory, not a suite's daemon.
  */
 function endProcesses(runDir, pids) {
   const found = pids();
   if (found.length === 0) return;
-  process.stderr.write(`\njest: ending the processes left in the run's temp directory ${runDir}:\n${
-    found.map((pid) => `  ${pid} ${(read(`/proc/${pid}/cmdline`) ?? '').split('\0').join(' ').trim().slice(0, 200)}\n`).join('')}`);
+  process.stderr.write(`\njest: ending the processes left in the run's temp directory ${runDir}:\n${found.map(described).join('')}`);
   for (const pid of found) signal(pid, 'SIGTERM');
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   const deadline = Date.now() + 3000;
@@ -165,4 +212,4 @@ function read(file) {
   try { return fs.readFileSync(file, 'utf8'); } catch { return undefined; }
 }
 
-module.exports = { endLeftovers, processesIn, childrenOf, workersOf, killAll, alive, recordNetworkNamespace, forgetNetworkNamespace, recordedNetworkNamespaces };
+module.exports = { endLeftovers, endWorkers, processesIn, childrenOf, workersOf, killAll, alive, recordNetworkNamespace, forgetNetworkNamespace, recordedNetworkNamespaces };
