@@ -422,7 +422,8 @@ def stop_left(parts, why):
     names = sorted(set(parts) & set(records))
     if not names:
         return set()
-    procs, found, running, entries = processes(), {}, set(), []
+    procs, found, running, entries, forkers = processes(), {}, set(), [], {}
+    recorded = {name: records[name] for name in names}
     for name in names:
         entries += records[name]
         caught = catch(left_running(records.pop(name), procs), procs)
@@ -440,7 +441,6 @@ def stop_left(parts, why):
         # signal: killed too, until the groups are empty (a bounded number of rounds). What forked such a process from
         # outside what is stopped (a supervisor in its session's other process group) may fork again whenever it is
         # next scheduled: while it runs, a look that finds nothing new ends no round early, and it is named at the end.
-        forkers = {}
         for _ in range(5):
             procs = processes()
             late = catch(left_running(entries, procs) - set(found), procs)
@@ -460,14 +460,20 @@ def stop_left(parts, why):
                 send(pid, fd, signal.SIGKILL)
             alive |= wait_ended(late, time.monotonic() + 10)
         else:
+            # A group is named as it is now: one that still has a member was not stopped; one that was emptied, while
+            # its forker runs, may be forked into again (it lives on in a zombie the forker keeps).
             procs = processes()
-            groups = {procs[pid][2] for pid in left_running(entries, procs) - set(found)}
+            groups = {procs[pid][2] for pid in left_running(entries, procs) - (set(found) - alive)}
             named = {pid: program_name(pid) for pid in forkers if not ended(pid, None)}
             for group in sorted(groups | {g for pid in named for g in forkers[pid]}):
-                by = ["pid %d (%s)" % (pid, named[pid]) for pid in sorted(named) if group in forkers[pid]]
-                log("still forking into process group %d after 5 rounds of SIGKILL, not stopped (%s): %s "
-                    "(ps -eo pid,ppid,pgid,sid,args) and stop it" % (group, why, "forked into by " + ", ".join(by) if by
-                                                                      else "find what adds to it"))
+                by = ", ".join("pid %d (%s)" % (pid, named[pid]) for pid in sorted(named) if group in forkers[pid])
+                if group in groups:
+                    log("still forking into process group %d after 5 rounds of SIGKILL, not stopped (%s): %s "
+                        "(ps -eo pid,ppid,pgid,sid,args) and stop it" % (group, why, "forked into by " + by if by
+                                                                          else "find what adds to it"))
+                else:
+                    log("process group %d emptied (%s); %s forked into it during the stop and may again: stop it "
+                        "(ps -eo pid,ppid,pgid,sid,args)" % (group, why, by))
         for pid, (_, program) in sorted(found.items()):
             log("%s pid %d (%s), left in the background by an earlier run of its part's steps: %s" % (
                 "could not stop (still running after SIGKILL)" if pid in alive else "stopped", pid, program, why))
@@ -476,6 +482,14 @@ def stop_left(parts, why):
             if fd is not None:
                 os.close(fd)
     reap()
+    # What could not be stopped stays recorded (a process that survived SIGKILL, a group still forked into, whose
+    # forker runs on): forgotten, the part's next run looked for it no more, and what the forker added later ran on.
+    procs = processes()
+    forked = {g for pid in forkers if not ended(pid, None) for g in forkers[pid]}
+    for name in names:
+        kept = still_left(recorded[name], procs, forked)
+        if kept:
+            records[name] = kept
     write_left(records)
     return running
 
@@ -624,21 +638,27 @@ def forget_ended():
     records = read_left()
     if not records:
         return
-    procs, kept = processes(), {}
-    for name, entries in records.items():
-        alive = left_running(entries, procs)
-        groups = {procs[pid][2] for pid in alive}
-        kept[name] = [e for e in entries if e[0] in alive or (len(e) > 3 and e[3] in groups)]
-        # A run whose recorded processes all ended while what they started runs on (a setsid child) is kept by its mark,
-        # in one entry of no pid or group: its ended processes' numbers, kept, are what a pid wrap gives to others.
-        # Its start is the run's earliest, so that marked() still finds all it started.
-        for mark in set(marked(entries, procs).values()):
-            start = min(e[1] for e in entries if len(e) > 5 and e[5] == mark)
-            if not any(len(e) > 5 and e[5] == mark and e[1] == start for e in kept[name]):
-                kept[name].append([None, start, "", None, "", mark])
+    procs = processes()
+    kept = {name: still_left(entries, procs) for name, entries in records.items()}
     kept = {name: entries for name, entries in kept.items() if entries}
     if kept != records:
         write_left(kept)
+
+
+def still_left(entries, procs, groups=()):
+    """The entries of a part's record that still name something running: its processes that run, the groups that still
+    have one (or are in \`groups\`: forked into by a process that runs), and the marks running processes carry."""
+    alive = left_running(entries, procs)
+    groups = {procs[pid][2] for pid in alive} | set(groups)
+    kept = [e for e in entries if e[0] in alive or (len(e) > 3 and e[3] in groups)]
+    # A run whose recorded processes all ended while what they started runs on (a setsid child) is kept by its mark,
+    # in one entry of no pid or group: its ended processes' numbers, kept, are what a pid wrap gives to others.
+    # Its start is the run's earliest, so that marked() still finds all it started.
+    for mark in set(marked(entries, procs).values()):
+        start = min(e[1] for e in entries if len(e) > 5 and e[5] == mark)
+        if not any(len(e) > 5 and e[5] == mark and e[1] == start for e in kept):
+            kept.append([None, start, "", None, "", mark])
+    return kept
 
 
 def remember_left(part, left):
