@@ -977,6 +977,33 @@ describe('the rollout agent', () => {
     }
   });
 
+  // Review: a step that ran `systemctl import-environment` left the step's mark in systemd's environment until the next
+  // boot, so every unit systemd started later carried it (a timer's backup-push) and the part's next run stopped it.
+  test('the step mark is removed from systemd\'s environment after each part\'s steps, a failed one\'s too', () => {
+    const m = machine();
+    // systemd runs (sd_booted's test), and its stand-in keeps the manager's environment in a file.
+    fs.mkdirSync(path.join(m.root, 'run/systemd/system'), { recursive: true });
+    const manager = path.join(m.dir, 'manager-environment');
+    fs.writeFileSync(path.join(m.dir, 'bin/systemctl'), `#!/bin/sh\necho "$*" >> ${m.dir}/systemctl.log\ncase "$1" in
+  import-environment) echo "$2=$(printenv "$2")" >> ${manager};;
+  unset-environment) touch ${manager}; grep -v "^$2=" ${manager} > ${manager}.new; mv ${manager}.new ${manager};;
+esac\nexit 0\n`);
+    const step = (conf: string, code: number): BundlePart => ({
+      name: 'worker',
+      files: [{ path: '/etc/acme/worker.conf', content: conf }],
+      commands: [['systemctl', 'import-environment', 'SOVEREIGN_ROLLOUT_STEP'], ['sh', '-c', `exit ${code}`]],
+    });
+    expect(m.apply([step('x=1\n', 0)]).status).toBe(0);
+    expect(m.systemctl()).toEqual(['import-environment SOVEREIGN_ROLLOUT_STEP', 'unset-environment SOVEREIGN_ROLLOUT_STEP']);
+    expect(fs.readFileSync(manager, 'utf8')).not.toMatch(/SOVEREIGN_ROLLOUT_STEP/);
+    // A failed step: removed before the rollback runs the previous version's steps, and after them.
+    expect(m.apply([step('x=2\n', 1)]).status).toBe(1);
+    expect(m.systemctl().filter((line) => /environment/.test(line))).toEqual([
+      'import-environment SOVEREIGN_ROLLOUT_STEP', 'unset-environment SOVEREIGN_ROLLOUT_STEP',
+      'import-environment SOVEREIGN_ROLLOUT_STEP', 'unset-environment SOVEREIGN_ROLLOUT_STEP']);
+    expect(fs.readFileSync(manager, 'utf8')).not.toMatch(/SOVEREIGN_ROLLOUT_STEP/);
+  });
+
   // Review: an orphan of one part's step, adopted by the agent while another part's step ran, was recorded under that
   // other part, so that part's next run stopped the first part's daemon.
   test("what one part's step forks while another part's step runs stays the first part's", () => {

@@ -49,7 +49,8 @@ export interface BundleFile {
  * with what it started later, found by the `SOVEREIGN_ROLLOUT_STEP` its environment inherits from the command
  * (what systemd starts for a command through `systemctl` has systemd's environment and is never stopped here).
  * What gets that mark from a command indirectly goes too: windows a `tmux`/`screen` server it started opens later,
- * units systemd starts after it ran `systemctl import-environment`, `at` jobs it queued.
+ * units systemd starts after it ran `systemctl import-environment` and before the part's commands end (the agent
+ * then removes the mark from systemd's environment), `at` jobs it queued.
  */
 export interface BundlePart {
   /** A short name, used in the plan, logs and error messages. */

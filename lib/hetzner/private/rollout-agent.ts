@@ -989,16 +989,32 @@ def run_parts(parts, previous_root, ran=None):
         stop_left([part["name"]], "its part is activated again")
         mark = step_mark()
         env = dict(os.environ, SOVEREIGN_PREVIOUS_ROOT=previous_root, **{STEP_MARK: mark})
-        for command in part["commands"]:
-            argv = command_argv(command)
-            left = []
-            code, out = run(argv, env=env, left=left)
-            if left:
-                remember_left(part["name"], [e + [mark] for e in left])
-            if code != 0:
-                shown = command if isinstance(command, str) else " ".join(command)
-                raise Failure('activate "%s"' % part["name"], "%s exited %d:\\n%s" % (shown[:200], code, tail(out)),
-                              "fix the cause shown above and deploy again")
+        try:
+            for command in part["commands"]:
+                argv = command_argv(command)
+                left = []
+                code, out = run(argv, env=env, left=left)
+                if left:
+                    remember_left(part["name"], [e + [mark] for e in left])
+                if code != 0:
+                    shown = command if isinstance(command, str) else " ".join(command)
+                    raise Failure('activate "%s"' % part["name"], "%s exited %d:\\n%s" % (shown[:200], code, tail(out)),
+                                  "fix the cause shown above and deploy again")
+        finally:
+            unset_mark_in_systemd()
+
+
+def unset_mark_in_systemd():
+    """Removes the step mark from systemd's own environment, where a step's \`systemctl import-environment\` or
+    \`set-environment\` put it: every unit systemd started afterwards, until the next boot, carried it (a timer's
+    backup-push too), and the part's next run stopped them with what the part left."""
+    if not os.path.isdir(ROOT + "/run/systemd/system"):
+        return  # systemd does not run (a container, the tests' machine): it holds no environment of the steps
+    code, out = run(["systemctl", "unset-environment", STEP_MARK])
+    if code != 0:
+        log("could not remove %s from systemd's environment (systemctl unset-environment exited %d: %s): a unit started "
+            "later may carry a step's mark and be stopped with the part; run systemctl unset-environment %s" % (
+                STEP_MARK, code, tail(out).strip()[:200], STEP_MARK))
 
 
 def install_command():
