@@ -268,9 +268,15 @@ function keyHint(who: string): string {
  * defaults stay for flags left out outside a terminal, and for the input ended (Ctrl-D), each said.
  */
 const TYPED_IN_A_TERMINAL: Readonly<Record<string, string>> = {
-  public: 'where public data may go, typed: mistral, jina, both (mistral,jina), or none (Enter alone answers nothing here, as this is the data boundary)',
-  pseudonymized: 'where pseudonymized data may go, typed: mistral, jina, both (mistral,jina), or none (Enter alone answers nothing here, as this is the data boundary)',
+  public: `the processors public data may go to, typed: ${processorAnswers()} (Enter alone answers nothing here, as this is the data boundary)`,
+  pseudonymized: `the processors pseudonymized data may go to, typed: ${processorAnswers()} (Enter alone answers nothing here, as this is the data boundary)`,
 };
+
+/** The answers the data boundary's questions take, each as typed: a word ("both") init would refuse is never offered. */
+function processorAnswers(): string {
+  const names = Object.keys(PROCESSORS);
+  return `${names.join(', ')}, several comma-separated (${names.join(',')}), or none`;
+}
 
 /** How soon after a line a blank one is part of the same paste: a terminal hands a paste's lines on within a few ms. */
 const PASTED_WITHIN_MS = 50;
@@ -498,7 +504,7 @@ function answerProblem(flag: string, value: string, adminKey?: string, quoted = 
       if (processors.includes('none')) return `--${flag} ${shown(value)} is not allowed: none stands alone, for no processor. Fix: answer none, or only processors (${Object.keys(PROCESSORS).join(', ')}).`;
       const unknown = processors.find((p) => !PROCESSORS[p]);
       return unknown === undefined ? undefined
-        : `processor ${shown(unknown)} is not one init knows. Fix: use ${Object.keys(PROCESSORS).join(' or ')} (or none), and declare others in product.ts.`;
+        : `processor ${shown(unknown)} is not one init knows. Fix: answer ${processorAnswers()}, and declare others in product.ts.`;
     }
     case 'budget': {
       // Refused with the text as given: Number('30€') is NaN, which the message would print instead.

@@ -85,7 +85,9 @@ describe('cdktf-sovereign-hetzner init', () => {
 
   test.each([
     [['--location', 'ash'], /--location 'ash' is not allowed: the product's data stays in the EU\. Fix: use fsn1, nbg1 or hel1\./],
-    [['--public', 'openai'], /processor 'openai' is not one init knows\. Fix: use mistral or jina \(or none\), and declare others in product\.ts\.$/],
+    [['--public', 'openai'], /processor 'openai' is not one init knows\. Fix: answer mistral, jina, several comma-separated \(mistral,jina\), or none, and declare others in product\.ts\.$/],
+    // The terminal's hint offered "both", which was refused with a fix that named neither it nor mistral,jina.
+    [['--public', 'both'], /processor 'both' is not one init knows\. Fix: answer mistral, jina, several comma-separated \(mistral,jina\), or none, /],
     [['--name', 'Acme Corp'], /--name 'Acme Corp' is not allowed: .* Fix: use 3 to 32 lowercase letters/],
     [['--name', 'AcmeCorp'], /--name 'AcmeCorp' is not allowed: .* Fix: use 3 to 32 lowercase letters/],
     [['--admin-cidrs', '0.0.0.0/1,128.0.0.0/1'], /--admin-cidrs '0\.0\.0\.0\/1,128\.0\.0\.0\/1' is not allowed: together these blocks cover the whole internet, and SSH must never be open to it\. Fix:/],
@@ -201,7 +203,7 @@ describe('cdktf-sovereign-hetzner init', () => {
         + 'make one with ssh-keygen -t ed25519 -f ~/.ssh/production-admin and paste the line of ~/.ssh/production-admin.pub.',
       expect.stringMatching(/^ {2}--admin-cidrs '2001:db8::1' is not allowed: .* Fix: add the prefix length: '2001:db8::1\/128' .* --admin-cidrs '203\.0\.113\.7' is not allowed: .* Fix: add the prefix length: '203\.0\.113\.7\/32' for this one address, or the block of its network\.$/),
       "  --admin-cidrs '0.0.0.0/0' is not allowed: together these blocks cover the whole internet, and SSH must never be open to it. Fix: list only the office, VPN and CI blocks.",
-      "  processor 'openai' is not one init knows. Fix: use mistral or jina (or none), and declare others in product.ts.",
+      "  processor 'openai' is not one init knows. Fix: answer mistral, jina, several comma-separated (mistral,jina), or none, and declare others in product.ts.",
       "  --public 'mistral, none' is not allowed: none stands alone, for no processor. Fix: answer none, or only processors (mistral, jina).",
       "  --budget '€40' is not allowed: a budget is a positive amount of euros. Fix: pass a number such as 30.",
     ]);
@@ -344,9 +346,10 @@ describe('cdktf-sovereign-hetzner init', () => {
     await type([''], 300);
     await type(['none', '']);
     await type([''], 5000);
-    await type(['mistral']);
+    await type(['mistral,jina']);
     expect(await done).toBe(0);
-    const needs = (data: string) => `  This needs where ${data} data may go, typed: mistral, jina, both (mistral,jina), or none (Enter alone answers nothing here, as this is the data boundary).`;
+    // Every answer the hint offers is one init takes (it offered "both", which init refused).
+    const needs = (data: string) => `  This needs the processors ${data} data may go to, typed: mistral, jina, several comma-separated (mistral,jina), or none (Enter alone answers nothing here, as this is the data boundary).`;
     expect(lines.filter((l) => l.startsWith('  ') || l.startsWith('Processors'))).toEqual([
       'Processors that may receive public data (mistral, jina; none):', needs('public'),
       'Processors that may receive public data (mistral, jina; none):',
@@ -354,7 +357,7 @@ describe('cdktf-sovereign-hetzner init', () => {
       'Processors that may receive pseudonymized data (none):', needs('pseudonymized'),
       'Processors that may receive pseudonymized data (none):',
     ]);
-    expect(lines).toContain('init: acme in nbg1, public data to nobody, pseudonymized to mistral, budget €40.');
+    expect(lines).toContain('init: acme in nbg1, public data to nobody, pseudonymized to mistral, jina, budget €40.');
     // Ctrl-D at them still takes their defaults, each said.
     const ended = terminal();
     const printed: string[] = [];
