@@ -441,7 +441,11 @@ describe('an offsite S3 endpoint is declared on its own port', () => {
         [Port.of(8443), 'https://s3.example.eu/', false], [Port.of(8443), 'HTTPS://s3.example.eu:8443/bucket', true],
         [undefined, 'https://hc.acme.eu:8443/k7q-ping-key', false, 'heartbeat'], [Port.of(8443), 'https://hc.acme.eu:8443/k7q-ping-key', true, 'heartbeat'],
         [Port.of(8443), 'https://ping.acme.eu/k7q-ping-key', false, 'heartbeat'], [Port.of(8443), 'HTTPS://hc.acme.eu:8443/k7q-ping-key', true, 'heartbeat'],
-        [undefined, `https://ops:${PASSWORD}@hc.acme.eu/k7q-ping-key`, false, 'heartbeat']] as Array<[Port | undefined, string, boolean, 'heartbeat'?]>).map(([port, endpoint, accepted, of]) => {
+        [undefined, `https://ops:${PASSWORD}@hc.acme.eu/k7q-ping-key`, false, 'heartbeat'],
+        // A space before the URL (a .env line's): the host and https checks read it trimmed, and the port check did not,
+        // so that it read 443 and refused the declared 8443, and let 8443 through where 443 was declared.
+        [Port.of(8443), ' https://hc.acme.eu:8443/k7q-ping-key', true, 'heartbeat'], [undefined, ' https://hc.acme.eu:8443/k7q-ping-key', false, 'heartbeat'],
+        [Port.of(8443), ' https://s3.example.eu:8443', true], [undefined, ' https://s3.example.eu:8443', false]] as Array<[Port | undefined, string, boolean, 'heartbeat'?]>).map(([port, endpoint, accepted, of]) => {
         const stack = checkedStack();
         if (of) backUp(stack, app(stack), undefined, port);
         else backUp(stack, app(stack), { port });
@@ -466,8 +470,8 @@ describe('an offsite S3 endpoint is declared on its own port', () => {
           expect(plan.errors).toMatch(new RegExp(`must use port ${plan.port}, the port declared for it.*${plan.of ? 'Heartbeat\\.healthchecks\\(url, \\{ ' : ''}port: Port\\.of\\(<port>\\)`));
         }
         // Neither the URL, nor its key, host or password, printed.
-        const [, host] = /^(?:[a-z]+:\/\/)?(?:[^@/]*@)?([^/:]+)/i.exec(plan.endpoint)!;
-        for (const part of [plan.endpoint.replace(/^https:\/\//i, ''), 'k7q-ping-key', PASSWORD, host]) expect(plan.output).not.toContain(part);
+        const [, host] = /^(?:[a-z]+:\/\/)?(?:[^@/]*@)?([^/:]+)/i.exec(plan.endpoint.trim())!;
+        for (const part of [plan.endpoint.trim().replace(/^https:\/\//i, ''), 'k7q-ping-key', PASSWORD, host]) expect(plan.output).not.toContain(part);
       }
     } finally {
       standIn.stop(true);

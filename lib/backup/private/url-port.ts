@@ -14,7 +14,8 @@ export const URL_HOST = '^(?:[A-Za-z][A-Za-z0-9+.-]*://)?([^/:]+)';
  * @param fix how to declare another port
  */
 export function urlPortPrecondition(variable: TerraformVariable, port: number, what: string, fix: string): { condition: IResolvable; errorMessage: string } {
-  const value = variable.stringValue;
+  // Trimmed, as the host and https checks read it: a space before the URL hid its port, read as 443.
+  const value = Fn.trimspace(variable.stringValue);
   // The host's group comes first, the port's second.
   const named = Fn.tonumber(Fn.element(Fn.regex(`${URL_HOST}:([0-9]+)`, value), 1));
   const schemeDefault = conditional(Fn.startswith(Fn.lower(value), 'http://'), 80, 443);
