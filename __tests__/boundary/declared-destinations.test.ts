@@ -291,6 +291,23 @@ describe('a destination the machine cannot reach is refused', () => {
       .toEqual([['mail relay the app sends its sign-up e-mails through'], ['SMTP for alert e-mail']]);
   });
 
+  // The port asked for before apply, then opened by a rule of the team's before apply: apply added a second rule for it,
+  // one of the firewall's 50, without a word. The team's rule opens it; the host allowlist still narrows it to the host.
+  test("EgressAllowlist.apply adds no rule for a port asked for before it that a rule of the team's opens already", () => {
+    const stack = checkedStack();
+    const m = app(stack, { dataClasses: [DataClass.PUBLIC] });
+    EgressAllowlist.allowTcpPortTo(m, Port.of(2525), ['relay.acme.eu'], 'mail relay the app sends its sign-up e-mails through');
+    m.allowOutbound(FirewallRule.tcpOut(2525, FirewallRule.ANYWHERE, { description: 'mail relay' }));
+    EgressAllowlist.apply(m, { policy });
+    expect(outcomeOf(() => stack).kind).toBe('accepted');
+    expect(m.egressRules.filter((r) => r.ports?.from === 2525).map((r) => r.description)).toEqual(['mail relay']);
+    const groups = hostnamesFile(stack, 'acme-production-app').split(/^ports /m).slice(1).map((g) => g.trim().split('\n'));
+    expect(groups.filter(([ports]) => ports.split(' ').includes('2525'))).toEqual([['2525', 'relay.acme.eu']]);
+    // After apply too: the call finds the team's rule and adds none.
+    EgressAllowlist.allowTcpPortTo(m, Port.of(2525), ['relay2.acme.eu'], 'second mail relay the app fails over to');
+    expect(m.egressRules.filter((r) => r.ports?.from === 2525)).toHaveLength(1);
+  });
+
   test('an outbound rule to a few addresses does not count as reaching a hostname', () => {
     expectRefused(() => {
       const stack = checkedStack();

@@ -544,11 +544,21 @@ function openPort(machine: IMachine, port: number, description: string): void {
   // allowTcpPort's port is open to every allowlisted host already, the destination among them.
   if (ALLOWLISTED_TCP_PORTS.includes(port) || opened.get(machine)?.has(port)) return;
   if (machine.egressRules.some((r) => forDestinations.has(r) && r.ports?.from === port)) return;
+  // A rule of the team's opens the port to every address already (asked for before apply, the rule added before it):
+  // a second would take one of the firewall's 50 rules for nothing. Not on a port a construct declared a host on, whose
+  // own rule lets the team's go (Egress-PortClaimed says so).
+  if (openedToEveryAddress(machine, port) && !(required.get(machine) ?? []).some((d) => d.port.from === port && byConstructs.has(d))) return;
   if (machine.egressRules.length === 0 && !EgressAllowlist.isRequiredFor(machine)) {
     remember(machine, port, description);
     return;
   }
   allowDestinationPort(machine, port, description);
+}
+
+/** Whether a rule of `machine`'s opens TCP `port` alone out to the whole internet: what opens it for any declared host. */
+function openedToEveryAddress(machine: IMachine, port: number): boolean {
+  return machine.egressRules.some((r) => r.direction === FirewallDirection.OUT && r.protocol === FirewallProtocol.TCP && r.ports?.isSingle
+    && r.ports.from === port && coversWholeInternet(r.peers));
 }
 
 /** A port `apply` opens if it comes: the first asked for keeps its description. */
