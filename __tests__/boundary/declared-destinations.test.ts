@@ -262,12 +262,16 @@ describe('a destination the machine cannot reach is refused', () => {
     }, /production\/App\.egress: 'smtp\.mail\.eu on TCP 587' is not allowed: the alert receiver ops that Alertmanager notifies needs it.* Fix: open TCP 587 alone, machine\.allowOutbound\(FirewallRule\.tcpOut\(587, FirewallRule\.ANYWHERE, \{ description: 'alert receiver ops that Alertmanager notifies' \}\)\): without an egress allowlist nothing narrows it to the host; or apply EgressAllowlist/);
     expect(prober!.egressRules.map((r) => r.ports?.from)).toEqual([443]);
     let backedUp: Machine | undefined;
-    expectRefused(() => {
+    // The S3 endpoint and the ping host on one port: one refusal naming both, and one rule (one refusal each, each
+    // naming a rule of its own, added two rules for the port when followed).
+    const both = expectRefused(() => {
       const stack = checkedStack();
       backedUp = restricted(stack);
       backUp(stack, backedUp, { port: Port.of(8443) }, Port.of(8443));
       return stack;
-    }, /production\/App\.egress: 'the backup target \(S3 bucket at .*\) the backup jobs write to \(known at deploy\) on TCP 8443' is not allowed: .* Fix: open TCP 8443 alone, machine\.allowOutbound\(FirewallRule\.tcpOut\(8443, /);
+    });
+    expect(both.split('\n').filter((l) => l.includes('on TCP 8443'))).toEqual([expect.stringMatching(
+      /^production\/App\.egress: 'the backup target \(S3 bucket at .*\) the backup jobs write to \(known at deploy\), the backup heartbeat .* \(known at deploy\) on TCP 8443' is not allowed: the backup target .* need it, .* do not open TCP 8443 to them, .* Fix: open TCP 8443 alone, machine\.allowOutbound\(FirewallRule\.tcpOut\(8443, FirewallRule\.ANYWHERE, \{ description: 'backup target \(S3 bucket at .*\) the backup jobs write to; backup heartbeat .*' \}\)\): without an egress allowlist nothing narrows it to the hosts; /)]);
     expect(backedUp!.egressRules.map((r) => r.ports?.from)).toEqual([443]);
     // The fix followed: the team's rule alone opens the port.
     const stack = checkedStack();

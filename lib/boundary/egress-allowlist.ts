@@ -642,21 +642,25 @@ function unreachableDestinations(machine: IMachine): string[] {
   const rules = machine.egressRules;
   if (rules.length === 0) return [];
   const open = (port: number) => rules.some((r) => r.protocol === FirewallProtocol.TCP && r.includesPort(port) && coversWholeInternet(r.peers));
-  const errors: string[] = [];
+  // One refusal a port, naming every host declared on it: one rule opens the port for them all.
+  const byPort = new Map<number, RequiredDestination[]>();
   for (const d of required.get(machine) ?? []) {
-    if (open(d.port.from)) continue;
-    const host = Token.isUnresolved(d.hostname) ? `the ${d.purpose} (known at deploy)` : d.hostname;
-    errors.push(invalidValue(machine, 'egress', `${host} on TCP ${d.port}`,
-      `the ${d.purpose} needs it, and the machine's outbound rules (${rules.map((r) => r.description).join('; ')}) do not open TCP ${d.port} to it, so it would fail at runtime`,
-      ALLOWLISTED_TCP_PORTS.includes(d.port.from)
-        ? `restrict egress with EgressAllowlist.apply(machine, { policy }), which opens it and narrows it to the declared hosts, or add FirewallRule.tcpOut(${d.port}, FirewallRule.ANYWHERE)`
-        : allowlistFor(machine.server)
-          ? `open it for the host alone, EgressAllowlist.allowTcpPortTo(machine, Port.of(${d.port}), [host], purpose) (EgressAllowlist.apply opens TCP 23, 80 and 443 only)`
-          // The team restricted egress by hand: the library adds no rule to its firewall, it names the one rule that opens the port.
-          : `open TCP ${d.port} alone, machine.allowOutbound(FirewallRule.tcpOut(${d.port}, FirewallRule.ANYWHERE, { description: '${d.purpose.replace(/'/g, '\\\'')}' })): `
-            + `without an egress allowlist nothing narrows it to the host; or apply EgressAllowlist to the machine, which opens the port for the declared hosts alone`));
+    if (!open(d.port.from)) byPort.set(d.port.from, [...(byPort.get(d.port.from) ?? []), d]);
   }
-  return errors;
+  return [...byPort].map(([port, onPort]) => {
+    const hosts = [...new Set(onPort.map((d) => (Token.isUnresolved(d.hostname) ? `the ${d.purpose} (known at deploy)` : d.hostname)))];
+    const purposes = [...new Set(onPort.map((d) => d.purpose))];
+    return invalidValue(machine, 'egress', `${hosts.join(', ')} on TCP ${port}`,
+      `${purposes.length === 1 ? `the ${purposes[0]} needs it` : `the ${purposes.join(', the ')} need it`}, and the machine's outbound rules `
+        + `(${rules.map((r) => r.description).join('; ')}) do not open TCP ${port} to ${hosts.length === 1 ? 'it' : 'them'}, so it would fail at runtime`,
+      ALLOWLISTED_TCP_PORTS.includes(port)
+        ? `restrict egress with EgressAllowlist.apply(machine, { policy }), which opens it and narrows it to the declared hosts, or add FirewallRule.tcpOut(${port}, FirewallRule.ANYWHERE)`
+        : allowlistFor(machine.server)
+          ? `open it for the ${hosts.length === 1 ? 'host' : 'hosts'} alone, EgressAllowlist.allowTcpPortTo(machine, Port.of(${port}), [${hosts.length === 1 ? 'host' : 'hosts'}], purpose) (EgressAllowlist.apply opens TCP 23, 80 and 443 only)`
+          // The team restricted egress by hand: the library adds no rule to its firewall, it names the one rule that opens the port.
+          : `open TCP ${port} alone, machine.allowOutbound(FirewallRule.tcpOut(${port}, FirewallRule.ANYWHERE, { description: '${purposes.join('; ').replace(/'/g, '\\\'')}' })): `
+            + `without an egress allowlist nothing narrows it to the ${hosts.length === 1 ? 'host' : 'hosts'}; or apply EgressAllowlist to the machine, which opens the port for the declared hosts alone`);
+  });
 }
 
 /**
