@@ -388,17 +388,21 @@ describe("root's authorized_keys on a running machine", () => {
       .toThrow(/production\/App.sshKeys\[0\]\.publicKey: 'ssh-ed25519 AAAAC3NzaC1l…' is not allowed: it is not one OpenSSH public key line\. Fix: pass SshKey constructs/);
   });
 
-  test("refuses a forged key object's RSA key under 2048 bits, as SshKey does", () => {
+  // It was checked only with the bundle's authorized_keys: a machine with no bundle part (and no private network) was
+  // created with the key, unchecked.
+  test("refuses a forged key object's RSA key under 2048 bits, as SshKey does, on a machine with no bundle too", () => {
     const weak = keygenPair('rsa', ['-b', '1024']).publicKey;
     const { stack } = testStack('production');
-    const m = new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [{ sshKeyReference: 'old', publicKey: weak }], adminCidrs: ADMIN_CIDRS });
-    expect(() => m.addBundlePart({ name: 'tooling', files: [{ path: '/etc/acme/x', content: 'x\n' }] }))
+    expect(() => new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [{ sshKeyReference: 'old', publicKey: weak }], adminCidrs: ADMIN_CIDRS }))
       .toThrow(new RegExp(`^production/App\\.sshKeys\\[0\\]\\.publicKey: '${fingerprintPattern(weak)} ops@acme\\.eu' is not allowed: it is an RSA key of 1024 bits`));
   });
 
   // A plain-object key of 2048 bits was taken without the warning an SshKey of the same key gets.
-  test("warns of a forged key object's RSA key of 2048 bits, as SshKey does, and once for an SshKey's", () => {
+  test("warns of a forged key object's RSA key of 2048 bits, as SshKey does, once, with or without a bundle, and once for an SshKey's", () => {
     const fair = keygenPair('rsa', ['-b', '2048']).publicKey;
+    const bare = testStack('production').stack;
+    new Machine(bare, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [{ sshKeyReference: 'fair', publicKey: fair }], adminCidrs: ADMIN_CIDRS });
+    expect(warningsOf(bare).filter((w) => w.startsWith('SshKey-'))).toEqual([expect.stringMatching(/^SshKey-RsaUnder3072: production\/App\.sshKeys\[0\]\.publicKey /)]);
     const { stack } = testStack('production');
     new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [{ sshKeyReference: 'fair', publicKey: fair }], adminCidrs: ADMIN_CIDRS })
       .addBundlePart({ name: 'tooling', files: [{ path: '/etc/acme/x', content: 'x\n' }] });

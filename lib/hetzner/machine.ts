@@ -22,7 +22,7 @@ import { invalidValue, missingValue, ValidationError } from '../core/validation-
 import { carriedContent, CloudInit, CloudInitPart, USER_DATA_LIMIT_BYTES } from './cloud-init';
 import { BundlePart, MachineBundle } from './machine-bundle';
 import { MachineRollout, MachineRolloutOptions } from './machine-rollout';
-import { adminKeysPart } from './private/admin-keys-part';
+import { adminKeysPart, checkPlainKeys } from './private/admin-keys-part';
 import { attachmentConflicts } from './private/attachment-conflicts';
 import { BLOCKS_PER_RULE, firewallLimitProblems } from './private/firewall-limits';
 import { checkPartShape, refuseCommandReferences } from './private/part-checks';
@@ -284,6 +284,8 @@ export class Machine extends Construct implements IMachine {
     const adminCidrs = (props.adminCidrs ?? []).map((c) => blockText(c) as string);
     const sshKeys = props.sshKeys ?? [];
     this.sshKeys = sshKeys;
+    // Here, not with the bundle's authorized_keys: a machine with no bundle is created with the key too.
+    checkPlainKeys(this, sshKeys);
 
     const labels = withUserLabels(this.node.path, props.environment,
       standardLabels({ environment: props.environment, role: props.role, dataClasses: this.dataClasses }), props.labels);

@@ -10,6 +10,21 @@ export const AUTHORIZED_KEYS_FILE = '/root/.ssh/authorized_keys';
 export const ADMIN_KEYS_PART = 'admin SSH keys';
 
 /**
+ * Refuses a machine's key given as a plain object (not an SshKey, which checks its own) that is an RSA key under 2048
+ * bits, and warns of one under 3072, as SshKey does: on every machine, at its creation, whether or not it has a bundle
+ * (the key is root on the server Hetzner creates with it). A text that is no key line is left to `adminKeysPart`.
+ */
+export function checkPlainKeys(machine: IConstruct, keys: readonly ISshKey[]): void {
+  keys.forEach((k, i) => {
+    if (k instanceof SshKey || typeof k.publicKey !== 'string' || !isOpenSshPublicKey(k.publicKey)) return;
+    const weak = weakKeyWhy(k.publicKey);
+    if (weak !== undefined) throw new ValidationError(invalidValue(machine, `sshKeys[${i}].publicKey`, sshKeyNamed(k.publicKey), weak, STRONGER_KEY_FIX));
+    const lasting = rsaUnderLastingWarning(`${machine.node.path}.sshKeys[${i}].publicKey`, k.publicKey);
+    if (lasting !== undefined) Annotations.of(machine).addWarning(lasting);
+  });
+}
+
+/**
  * The part that makes root's `authorized_keys` the machine's declared keys. Hetzner writes `ssh_keys` only
  * when it creates a server, and a change to them would replace the server (so the machine ignores it): without
  * this part a departed admin's key stayed on the running server for good. Undefined when a key's text is not
@@ -23,11 +38,6 @@ export function adminKeysPart(machine: IConstruct, keys: readonly ISshKey[]): Bu
       throw new ValidationError(`${machine.node.path}.sshKeys[${i}].publicKey: ${refusedKeyShown(k.publicKey)} is not allowed: it is not one OpenSSH public key line. `
         + 'Fix: pass SshKey constructs, whose publicKey is the line from your id_ed25519.pub');
     }
-    const weak = weakKeyWhy(k.publicKey);
-    if (weak !== undefined) throw new ValidationError(invalidValue(machine, `sshKeys[${i}].publicKey`, sshKeyNamed(k.publicKey), weak, STRONGER_KEY_FIX));
-    // An SshKey warned of itself; a key given as a plain object is warned of here, as the machine's.
-    const lasting = k instanceof SshKey ? undefined : rsaUnderLastingWarning(`${machine.node.path}.sshKeys[${i}].publicKey`, k.publicKey);
-    if (lasting !== undefined) Annotations.of(machine).addWarning(lasting);
     return k.publicKey.trim();
   });
   return {
