@@ -212,8 +212,8 @@ export class EgressAllowlist {
    * opens the firewall for it. The host allowlist lets no other host through on the port, a model provider's API
    * included. On a machine whose egress nothing restricts yet (no outbound rule, no sensitive data) no rule is added: it
    * reaches every port already, and a first rule would close the others; `apply`, called later, opens the port. On a public
-   * machine whose egress you restricted by hand, with no allowlist, the rule opens the port to every address, the hosts
-   * unnarrowed.
+   * machine whose egress you restricted by hand, with no allowlist, a call after its first outbound rule opens the port to
+   * every address, the hosts unnarrowed; a call before it opens nothing, and synth refuses the port, naming the rule to add.
    * @param port one TCP port, such as `Port.of(587)`
    * @param hostnames the hosts reached on it, at least one
    * @param purpose what the hosts are and what the machine sends them (at least 20 letters), as `requireHostnames` takes it
