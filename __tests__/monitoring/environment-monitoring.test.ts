@@ -264,6 +264,16 @@ describe('EnvironmentMonitoring', () => {
       expect(warningsOf(shared.stack).filter((w) => w.startsWith('Egress-PortClaimed'))).toEqual([]);
     });
 
+    // The allowlist opens NTP's 123 over UDP alone: a TCP check on 123 was left to it, opened by nothing, and refused at synth.
+    test('a TCP check on 53 is left to the allowlist, which opens TCP 53; one on 123, which it opens over UDP alone, is opened', () => {
+      const checks = plan({ uptimeChecks: [UptimeCheck.tcp(Environment.PRODUCTION, 'ntp.acme.eu', 123), UptimeCheck.tcp(Environment.PRODUCTION, 'ns.acme.eu', 53)] });
+      const { test } = productFixture({ backups: false, plan: checks });
+      const json = synth(test.stack);
+      const rules = Object.values(json.resource.hcloud_firewall as Record<string, any>).find((f) => f.name === 'acme-test-app-firewall').rule
+        .filter((r: any) => r.direction === 'out' && r.protocol === 'tcp' && ['53', '123'].includes(r.port));
+      expect(rules.map((r: any) => [r.port, r.description]).sort()).toEqual([['123', 'uptime check ntp-acme-eu-123'], ['53', 'DNS over TCP']]);
+    });
+
     test("Egress-PortClaimed: not for a port the team declared its own host on (allowTcpPort's recipe); each host named once, the narrow fix first", () => {
       // The recipe of allowTcpPort's doc: the team's relay on 587 alone (its rule and its declaration), and the library's alert
       // e-mail on 587 beside it. Nothing changed for the team's relay: it was declared on the port before the receiver came.

@@ -65,10 +65,11 @@ export { BACKUP_JOB_UNITS, RESTORE_DRILL_UNIT } from './private/job-metrics';
 /** The backup job whose success means a new verified remote copy: the RPO is measured on it. */
 const BACKUP_PUSH_UNIT = 'backup-push';
 /**
- * DNS and NTP: the egress allowlist opens them itself (`openDestinationPort` leaves out 23, 80 and 443 itself). A prober
- * without one opens no port for the monitoring (`openDestinationPort`): synth refuses a destination its rules do not open.
+ * DNS over TCP: the egress allowlist opens TCP 53 itself (`openDestinationPort` leaves out 23, 80 and 443 itself); NTP's 123
+ * it opens over UDP alone, so a TCP check on 123 is opened as any other port. A prober without the allowlist opens no port
+ * for the monitoring (`openDestinationPort`): synth refuses a destination its rules do not open.
  */
-const ANSWERED_BY_ALLOWLIST_RULES = new Set([53, 123]);
+const ANSWERED_BY_ALLOWLIST_RULES = new Set([53]);
 
 /**
  * The monitoring of one environment stack, from the product's `MonitoringPlan` and phase.
