@@ -2,6 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { AGENT_ANSWER_MS } from './ssh-agent-lock';
 import { sshKeyFingerprint, sshKeyMaterial, sshStringAt } from '../lib/hetzner/private/openssh-public-key';
 
 /**
@@ -15,9 +16,12 @@ const HARMLESS_SSH_ENTRY = /^(known_hosts2?(\.old)?|known_hosts\.d|authorized_ke
  * Directives of ssh's configuration that may log in with something other than a key file of `~/.ssh`: an agent
  * (`IdentityAgent`, such as 1Password's), an identity file elsewhere, a hardware token (PKCS#11; a FIDO key still needs
  * its key-handle file, judged as any key file), another file of configuration (`Include`), a connection shared through
- * a socket elsewhere (`ControlPath`), a command (`ProxyCommand`, `Match exec`).
+ * a socket elsewhere (`ControlPath`), a command (`ProxyCommand`, `KnownHostsCommand`, `LocalCommand`, `Match exec`).
  */
-const CONFIG_KEY_SOURCES = /^\s*(IdentityAgent|IdentityFile|Include|PKCS11Provider|ControlPath|ProxyCommand|Match)(?:\s*=\s*|\s+)(.*?)\s*$/gim;
+const CONFIG_KEY_SOURCES = /^\s*(IdentityAgent|IdentityFile|Include|PKCS11Provider|ControlPath|ProxyCommand|KnownHostsCommand|LocalCommand|Match)(?:\s*=\s*|\s+)(.*?)\s*$/gim;
+
+/** The directives whose value is a command ssh runs (lower case). */
+const COMMAND_DIRECTIVES = ['proxycommand', 'knownhostscommand', 'localcommand'];
 
 /** OpenSSH's limit on nested `Include`s: it refuses the configuration past it. */
 const INCLUDE_DEPTH = 16;
@@ -63,6 +67,13 @@ export interface AccountSshCover {
   readonly dir?: string;
   /** What may log in to production (the account's `~/.ssh`, the system's configuration, the agent), where it cannot be replaced; empty otherwise. */
   readonly exposed: readonly AccountSshExposure[];
+  /** What the namespace replaces, where `namespaced`; empty otherwise. */
+  readonly covered: readonly AccountSshExposure[];
+  /**
+   * The runner's agent, holding a key production accepts, where no namespace hides it: locked while the rehearsal runs
+   * (see lockAgent), and in `exposed` instead where it cannot be.
+   */
+  readonly lockedAgent?: AccountSshExposure;
   /** Why they cannot be replaced, where they cannot. */
   readonly why?: string;
 }
@@ -72,18 +83,31 @@ export interface AccountSshCover {
  * holds something that may log in to production), and an empty file (/dev/null) over the system's ssh configuration
  * and the agent's socket (where they may); as root directly, otherwise through a user namespace mapping the account to
  * root for the mounts and a nested one mapping it back, so the rehearsal runs as the account (getpwuid, hence ssh, sees
- * it; sudo inside it does not work). `covered`: the exposures, each replaced.
+ * it; sudo inside it does not work). `covered`: the exposures, each replaced. The system's configuration and the
+ * agent's socket are covered first, each at its real path, then `~/.ssh`: an agent's socket in `~/.ssh` (`ssh-agent -a
+ * ~/.ssh/agent.sock`), or a link there to one in /tmp (tmux's `~/.ssh/ssh_auth_sock`), is no mount point once
+ * `~/.ssh` is replaced, and the mount failed.
  */
 function linuxWrap(covered: readonly AccountSshExposure[]): (command: readonly string[], sshDir: string) => string[] {
   const uid = process.getuid!();
   const gid = process.getgid!();
+  const ordered = [...covered.filter((e) => e.kind !== 'account'), ...covered.filter((e) => e.kind === 'account')];
   return (command, sshDir) => {
-    const binds = covered.flatMap((exposure) => [exposure.kind === 'account' ? sshDir : os.devNull, exposure.what]);
+    const binds = ordered.flatMap((exposure) => [exposure.kind === 'account' ? sshDir : os.devNull, exposure.kind === 'agent' ? realPath(exposure.what) : exposure.what]);
     return uid === 0
       ? ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', `${BIND_THEN} "$@"`, 'sh', ...binds, '--', ...command]
       : ['unshare', '--user', '--map-root-user', '--mount', '--propagation', 'private', 'sh', '-c',
         `${BIND_THEN} unshare --user --map-user=${uid} --map-group=${gid} -- "$@"`, 'sh', ...binds, '--', ...command];
   };
+}
+
+/** `file`'s real path (links followed), or `file` where it has none. */
+function realPath(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return file;
+  }
 }
 
 /** Ends a judgement that cannot be made (an `Include` loop, too many files): the configuration is refused as a whole. */
@@ -131,12 +155,8 @@ function readRegular(file: string): { text: string } | { gone: true } | { why: s
 
 /** readRegular for a file outside `~/.ssh`, once per real path (`seen` after), at most FILES_READ of them. */
 function readOnce(file: string, judging: Judging): ReturnType<typeof readRegular> | { seen: true } {
-  let real = file;
-  try {
-    real = fs.realpathSync(file);
-  } catch {
-    // Gone or unreadable: readRegular says which.
-  }
+  // Gone or unreadable: readRegular says which.
+  const real = realPath(file);
   if (judging.read.has(real)) return { seen: true };
   judging.read.add(real);
   if (judging.read.size > FILES_READ) throw new NotJudged(`more than ${FILES_READ} files of configuration and keys, not judged`);
@@ -268,7 +288,7 @@ function includedFiles(word: string, dir: string, home: string): string[] | unde
 /**
  * The directives of a configuration `text` (`~/.ssh/config`, or a file it includes) that may log in to production,
  * each with why: an `IdentityAgent` (but `SSH_AUTH_SOCK`, which the rehearsal is not given), a hardware token, a
- * `ControlPath` outside `dir`, a `ProxyCommand` or a `Match exec` (conservatively: what they run is not known; named,
+ * `ControlPath` outside `dir`, a `ProxyCommand`, `KnownHostsCommand`, `LocalCommand` or a `Match exec` (conservatively: what they run is not known; named,
  * never shown, as a command may carry a token), an `IdentityFile` outside `dir` holding a key that may (see
  * keyReaching) or that cannot be told (a token, a relative path, unreadable), a quote left open; and those of the
  * files an `Include` names, each read once. A file of `dir` is judged as an entry of its own; a path that names no
@@ -279,7 +299,7 @@ function configReaching(text: string, judging: Judging, depth: number): string[]
   return [...text.matchAll(CONFIG_KEY_SOURCES)].flatMap(([, directive, value]): string[] => {
     const kind = directive.toLowerCase();
     const command = `${directive}${kind === 'match' ? ' exec' : ''} (a command, not shown)`;
-    if (kind === 'proxycommand') return /^none$/i.test(value) ? [] : [command];
+    if (COMMAND_DIRECTIVES.includes(kind)) return /^none$/i.test(value) ? [] : [command];
     const words = configWords(value);
     if (words === undefined) return [`${directive} (a quote left open, not judged)`];
     if (kind === 'match') return words.some((word) => /^!?exec$/i.test(word)) ? [command] : [];
@@ -316,8 +336,9 @@ function configReaching(text: string, judging: Judging, depth: number): string[]
  * (see keyReaching); an unreadable entry, a socket (a control master's) or another file that is not a regular one (a
  * FIFO); a `config` that may (see configReaching), or that cannot be judged. A directory gives ssh nothing unless the
  * configuration names what is in it, which is judged there; a file too large for ssh to load as a key, nothing either.
+ * The runner's agent's socket (`agentSocket`, SSH_AUTH_SOCK), or a link to it, is judged as the agent (agentReaching).
  */
-export function reachingEntries(dir: string, productionKeys: ReadonlySet<string> | undefined): string[] {
+export function reachingEntries(dir: string, productionKeys: ReadonlySet<string> | undefined, agentSocket?: string): string[] {
   let entries: string[];
   try {
     entries = fs.readdirSync(dir);
@@ -330,6 +351,7 @@ export function reachingEntries(dir: string, productionKeys: ReadonlySet<string>
     const file = path.join(dir, name);
     try {
       if (fs.statSync(file).isSocket()) {
+        if (agentSocket !== undefined && realPath(file) === realPath(agentSocket)) continue;
         reaching.push(`${name} (a socket: a control master's connection)`);
         continue;
       }
@@ -390,8 +412,11 @@ export function agentReaching(socket: string, productionKeys: ReadonlySet<string
     return [];
   }
   if (!stat.isSocket()) return [];
-  const listed = spawnSync('ssh-add', ['-L'], { env: { ...env, SSH_AUTH_SOCK: socket }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  // ssh-add -L exits 1 for an agent holding no key ("The agent has no identities."), 2 for one it cannot reach.
+  // A forwarded agent on a dead connection never answers: the release would hang here.
+  const listed = spawnSync('ssh-add', ['-L'], { env: { ...env, SSH_AUTH_SOCK: socket }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: AGENT_ANSWER_MS });
+  if (listed.error && (listed.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') return [`its keys cannot be listed (ssh-add -L did not answer within ${AGENT_ANSWER_MS / 1000} s)`];
+  // ssh-add -L exits 1 for an agent holding no key ("The agent has no identities."), 2 for one it cannot reach. A
+  // locked agent lists none either: unlocked during the release, its keys are not judged (docs/release.md says so).
   if (listed.status === 1 && !listed.stdout.trim()) return [];
   if (listed.status !== 0) return [`its keys cannot be listed (ssh-add -L: ${listed.error?.message ?? (String(listed.stderr).trim().split('\n')[0] || `exit code ${listed.status}`)})`];
   return listed.stdout.split('\n').filter((line) => line.trim()).flatMap((line) => publicKeyReaching(line, productionKeys) ?? []);
@@ -437,12 +462,12 @@ export interface AccountSshSources {
 export function accountSshCover(env: NodeJS.ProcessEnv, home: string | undefined, productionKeys: ReadonlySet<string> | undefined,
   sources: AccountSshSources = {}): AccountSshCover {
   const dir = home === undefined ? undefined : path.join(home, '.ssh');
-  const unchanged = { wrap: (command: readonly string[]) => [...command], namespaced: false, dir, exposed: [] };
+  const unchanged = { wrap: (command: readonly string[]) => [...command], namespaced: false, dir, exposed: [], covered: [] };
   if (home === undefined || dir === undefined) return unchanged;
   const systemConfig = sources.systemConfig ?? SYSTEM_SSH_CONFIG;
   const socket = env.SSH_AUTH_SOCK;
   const reaching: AccountSshExposure[] = [
-    { kind: 'account' as const, what: dir, entries: fs.existsSync(dir) ? reachingEntries(dir, productionKeys) : [] },
+    { kind: 'account' as const, what: dir, entries: fs.existsSync(dir) ? reachingEntries(dir, productionKeys, socket) : [] },
     { kind: 'system' as const, what: systemConfig, entries: systemConfigReaching(systemConfig, home, productionKeys) },
     { kind: 'agent' as const, what: socket ?? '', entries: socket && path.isAbsolute(socket) ? agentReaching(socket, productionKeys, env) : [] },
   ].filter((exposure) => exposure.entries.length > 0);
@@ -454,46 +479,83 @@ export function accountSshCover(env: NodeJS.ProcessEnv, home: string | undefined
     try {
       const [program, ...rest] = wrap(['true'], probe);
       const tried = spawnSync(program, rest, { env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
-      if (tried.status === 0) return { wrap, namespaced: true, dir, exposed: [] };
+      if (tried.status === 0) return { wrap, namespaced: true, dir, exposed: [], covered: reaching };
       why = unshareFailure(tried);
     } finally {
       fs.rmSync(probe, { recursive: true, force: true });
     }
   }
-  return { ...unchanged, exposed: reaching, why };
+  const lockedAgent = reaching.find((e) => e.kind === 'agent');
+  return { ...unchanged, exposed: reaching.filter((e) => e !== lockedAgent), lockedAgent, why };
+}
+
+/** `cover` where its agent cannot be locked (`why`): exposed with the rest. */
+export function withAgentUnlockable(cover: AccountSshCover, why: string): AccountSshCover {
+  if (cover.lockedAgent === undefined) return cover;
+  return { ...cover, exposed: [...cover.exposed, cover.lockedAgent], lockedAgent: undefined, why: `${cover.why}; ${why}` };
+}
+
+/**
+ * The `release: note:` that says what the rehearsal runs under, or undefined: the mount namespace and what forced it
+ * (in a user namespace, sudo, su and other setuid programs do not work, and root's files show as nobody's); the agent
+ * locked while it runs, and what to do when the release is killed before it unlocks it.
+ */
+export function accountSshNote(cover: AccountSshCover): string | undefined {
+  const notes: string[] = [];
+  if (cover.namespaced) {
+    notes.push(`the rehearsal runs in a mount namespace of its own, where ${cover.covered.map((e) => (e.kind === 'account' ? `its own ~/.ssh replaces ${e.what}`
+      : `${e.kind === 'agent' ? `the SSH agent's socket ${e.what}` : e.what} is empty`)).join(', ')}, as ${exposuresNamed(cover.covered)} may log in to production`
+      + (process.getuid!() === 0 ? '' : '; in its user namespace sudo, su and other setuid programs do not work, and root\'s files show as owned by nobody'));
+  }
+  if (cover.lockedAgent) {
+    notes.push(`the SSH agent at ${cover.lockedAgent.what} is locked while the rehearsal runs (it holds ${cover.lockedAgent.entries.join(', ')}), and unlocked right after; `
+      + 'if the release is killed (kill -9) before then, it stays locked with a passphrase no one knows (`ssh-add -X` cannot unlock it): restart the agent and `ssh-add` its keys again');
+  }
+  return notes.length === 0 ? undefined : `release: note: ${notes.join('; ')}.`;
 }
 
 /** The exposures, as the refusal and the warning name them: `~/.ssh (id_ed25519 (…)); /etc/ssh/ssh_config (…); the SSH agent at … (…)`. */
-function exposuresNamed(cover: AccountSshCover): string {
-  return cover.exposed.map((e) => `${e.kind === 'agent' ? `the SSH agent at ${e.what}` : e.what} (${e.entries.join(', ')})`).join('; ');
+function exposuresNamed(exposed: readonly AccountSshExposure[]): string {
+  return exposed.map((e) => `${e.kind === 'agent' ? `the SSH agent at ${e.what}` : e.what} (${e.entries.join(', ')})`).join('; ');
 }
 
 /** The flag that lets the rehearsal read the account's ~/.ssh where it cannot be replaced, on purpose. */
 export const ACCEPT_ACCOUNT_SSH = 'accept-account-ssh';
 
-/** Why the release refuses a cover that leaves something exposed, and what to do, or undefined. */
+/**
+ * Why the release refuses a cover that leaves something exposed, and what to do, or undefined: said of the kinds
+ * exposed only, with the choices this platform has first (macOS has no mount namespace to fix).
+ */
 export function accountSshRefusal(cover: AccountSshCover): { problem: string; fix: string } | undefined {
   if (cover.exposed.length === 0) return undefined;
-  const has = (kind: AccountSshExposure['kind']) => cover.exposed.some((e) => e.kind === kind);
+  const of = (kind: AccountSshExposure['kind']) => cover.exposed.find((e) => e.kind === kind);
+  const [account, system, agent] = [of('account'), of('system'), of('agent')];
   const agentNamed = cover.exposed.some((e) => e.kind !== 'agent' && e.entries.some((entry) => entry.includes('IdentityAgent ')));
+  const how = [
+    ...(account || system ? ['an ssh it runs by its path (/usr/bin/ssh, `env -i ssh`, a GIT_SSH_COMMAND of either) '
+      + `${account ? "finds ~/.ssh by the account's entry in the password database, whatever HOME says, " : ''}${system ? `reads ${system.what}${account ? ' after it' : ''}, ` : ''}`
+      + 'and offers their keys and follows their configuration'] : []),
+    ...(agent ? ["the agent's socket, which the rehearsal is not given, is found by its path by a process of the same account, and the agent could not be locked for the rehearsal"] : []),
+  ];
+  const linux = process.platform === 'linux';
+  const choices = [
+    ...(linux ? ['release where the rehearsal can have a mount namespace (with the cause above fixed), which replaces each of them'] : []),
+    ...(account ? [`release from an account whose ~/.ssh holds no key production accepts${agent ? '' : ' (move such keys out of ~/.ssh, into ~/.ssh-keys say, and `ssh-add` them from there: the agent is locked while the rehearsal runs)'}`] : []),
+    ...(agentNamed ? ["for an agent the configuration names (1Password's IdentityAgent), export SSH_AUTH_SOCK as that socket for the release and remove the IdentityAgent line"] : []),
+    ...(system ? [`move the IdentityFile or IdentityAgent lines of ${system.what} into the ~/.ssh/config of the account that needs them`] : []),
+    ...(agent ? ['release with an agent that can be locked, an OpenSSH ssh-agent of the release\'s own (`eval "$(ssh-agent)"`, then `ssh-add` the keys the deploys need): a forwarded agent may refuse'] : []),
+    ...(linux ? [] : ['or release from Linux, where a mount namespace replaces each of them']),
+  ];
   return {
-    problem: `the rehearsal would read ${exposuresNamed(cover)}: an ssh it runs by its path (/usr/bin/ssh, \`env -i ssh\`, `
-      + 'a GIT_SSH_COMMAND of either) finds ~/.ssh by the account\'s entry in the password database, whatever HOME says, '
-      + `${has('system') ? `reads ${cover.exposed.find((e) => e.kind === 'system')!.what} after it, ` : ''}and offers their keys and follows their configuration`
-      + `${has('agent') ? "; the agent's socket, which the rehearsal is not given, is found by its path by a process of the same account" : ''}: `
+    problem: `the rehearsal would read ${exposuresNamed(cover.exposed)}: ${how.join('; ')}: `
       + "production's admin key (or its backups' Storage Box key), which staging built from production's snapshot accepts too. "
       + `The rehearsal's own ~/.ssh cannot replace them: ${cover.why}.`,
-    fix: "Fix: release where the rehearsal can have a mount namespace (Linux, with the cause above fixed), which replaces each of them"
-      + (has('account') ? '; or from an account whose ~/.ssh holds no key production accepts (with the keys in ~/.ssh/ops, move them out of ~/.ssh and `ssh-add` them from there)' : '')
-      + (agentNamed ? "; for an agent the configuration names (1Password's IdentityAgent), export SSH_AUTH_SOCK as that socket for the release and remove the IdentityAgent line" : '')
-      + (has('system') ? `; move the IdentityFile or IdentityAgent lines of ${cover.exposed.find((e) => e.kind === 'system')!.what} into the ~/.ssh/config of the account that needs them` : '')
-      + (has('agent') ? "; the agent's keys (which the release's own deploys use) are kept from the rehearsal only by that namespace" : '')
-      + `; or pass --${ACCEPT_ACCOUNT_SSH} to rehearse with them readable on purpose (the rehearsal keeps its own HOME, ssh stand-ins and withheld variables).`,
+    fix: `Fix: ${choices.join('; ')}; or pass --${ACCEPT_ACCOUNT_SSH} to rehearse with them readable on purpose (the rehearsal keeps its own HOME, ssh stand-ins and withheld variables).`,
   };
 }
 
 /** What --accept-account-ssh leaves readable, as a warning. */
 export function accountSshWarning(cover: AccountSshCover): string {
-  return `release: warning: --${ACCEPT_ACCOUNT_SSH}: the rehearsal can read ${exposuresNamed(cover)}: an ssh it runs by its path `
+  return `release: warning: --${ACCEPT_ACCOUNT_SSH}: the rehearsal can read ${exposuresNamed(cover.exposed)}: an ssh it runs by its path `
     + `(/usr/bin/ssh, \`env -i ssh\`) logs in with them to staging and production (${cover.why}).`;
 }

@@ -24,7 +24,8 @@ import { shellWord } from './shell-word';
 import { CommandOptions, parseCommandFlags } from './command-options';
 import { readJsonFile } from '../lib/core/private/json-file';
 import { cdktfProject, defaultSynthOutput } from './synth-output';
-import { ACCEPT_ACCOUNT_SSH, AccountSshCover, accountSshCover, accountSshRefusal, accountSshWarning } from './rehearsal-account-ssh';
+import { ACCEPT_ACCOUNT_SSH, AccountSshCover, accountSshCover, accountSshNote, accountSshRefusal, accountSshWarning, withAgentUnlockable } from './rehearsal-account-ssh';
+import { LockedAgent, lockAgent } from './ssh-agent-lock';
 import { REHEARSAL_PASS_PREFIX, rehearsalEnvironment, ScratchHome, scratchHome, withheldFromRehearsal } from './rehearsal-environment';
 import { exitCodeOf, UsageError } from './usage-error';
 import { ParsedArgs, stringFlag } from './parsed-args';
@@ -375,7 +376,14 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
   const accountHome = io.accountHome ?? accountHomeInPasswd();
   const productionKeys = keysProductionAccepts(synthesized, environments);
   const coverWith = (keys: ReadonlySet<string> | undefined) => accountSshCover(io.env, accountHome, keys, { systemConfig: io.systemSshConfig });
-  const accountSsh = args.flags['keep-home'] ? undefined : coverWith(productionKeys);
+  let accountSsh = args.flags['keep-home'] ? undefined : coverWith(productionKeys);
+  // An agent that cannot be locked (a forwarded one may refuse) is refused now, before any step, as it was before
+  // agents were locked; the dry run locks nothing.
+  if (accountSsh?.lockedAgent && !dryRun) {
+    const tried = await lockAgent(accountSsh.lockedAgent.what);
+    if ('why' in tried) accountSsh = withAgentUnlockable(accountSsh, tried.why);
+    else await tried.unlock();
+  }
   const refusal = accountSsh && accountSshRefusal(accountSsh);
   if (refusal && args.flags[ACCEPT_ACCOUNT_SSH]) io.err(accountSshWarning(accountSsh!));
   else if (refusal && !dryRun) throw new Error(`${refusal.problem} Nothing was run. ${refusal.fix}`);
@@ -392,7 +400,8 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
         + `${args.flags['keep-home'] ? '; in the runner\'s HOME' : ', in a HOME of its own'})` : ''}`;
     // The rehearsal's namespace, where it has one: its HOME is made when it runs.
     const wrapped = (step: ReleaseStep) => (step.rehearsesOn && accountSsh?.namespaced
-      ? `\n# run inside: ${accountSsh.wrap(['…'], '"$REHEARSAL_HOME/.ssh"').map((word) => (word === '…' || word.startsWith('"') ? word : shellWord(word))).join(' ')}` : '');
+      ? `\n# run inside: ${accountSsh.wrap(['…'], '"$REHEARSAL_HOME/.ssh"').map((word) => (word === '…' || word.startsWith('"') ? word : shellWord(word))).join(' ')}` : '')
+      + (step.rehearsesOn && accountSsh?.lockedAgent ? `\n# the SSH agent at ${accountSsh.lockedAgent.what} is locked while it runs` : '');
     steps.forEach((step, i) => io.out(`# ${i + 1}. ${step.title}${notes(step)}${wrapped(step)}\n${shellLine(step, credentials)}`));
     return 0;
   }
@@ -400,11 +409,12 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
     // A key this release removes is accepted by production until its deploy: the guard's plan lists the keys
     // production's state registers, and the cover is decided again with them before the rehearsal.
     const stateKeysFile = `${outputsFile}.state-keys`;
-    const rehearsalCover = accountSsh && {
-      start: accountSsh,
+    const startCover = accountSsh;
+    const rehearsalCover = startCover && {
+      start: startCover,
       atRehearsal: (): AccountSshCover => {
         const listed = fs.existsSync(stateKeysFile) ? fs.readFileSync(stateKeysFile, 'utf8').split('\n').filter((line) => line.trim()).map(sshKeyMaterial) : [];
-        if (productionKeys === undefined || listed.every((key) => productionKeys.has(key))) return accountSsh;
+        if (productionKeys === undefined || listed.every((key) => productionKeys.has(key))) return startCover;
         return coverWith(new Set([...productionKeys, ...listed]));
       },
     };
@@ -602,7 +612,19 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
       // Its project's token and state key pair, over any HCLOUD_TOKEN or AWS_ACCESS_KEY_ID the caller has.
       // The rehearsal's HOME is its own, made for it and removed after it (see scratchHome), unless --keep-home.
       let home: ScratchHome | undefined;
-      const cover = step.rehearsesOn ? accountSsh?.atRehearsal() : undefined;
+      let cover: AccountSshCover | undefined;
+      // The runner's agent, locked while the rehearsal runs where no namespace hides it (see lockAgent).
+      let locked: LockedAgent | undefined;
+      try {
+        cover = step.rehearsesOn ? accountSsh?.atRehearsal() : undefined;
+      } catch (e) {
+        // Thrown out of the loop (a full /tmp, an unreadable list of keys), it skipped the take-down too, and left staging up and claimed.
+        io.err(`step ${i + 1} (${step.title}) failed: what keeps the runner's SSH keys from the rehearsal could not be decided (${e instanceof Error ? e.message : String(e)}). `
+          + `Fix: free room in ${os.tmpdir()} (or point TMPDIR elsewhere), then release again.`);
+        failedBeforeCleanup = true;
+        failed = true;
+        continue;
+      }
       // The start's refusal was accepted (or there was none): only a new one is said here.
       const refusal = cover && cover !== accountSsh?.start ? accountSshRefusal(cover) : undefined;
       if (refusal && !acceptExposed) {
@@ -635,6 +657,26 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
         ...Object.fromEntries(stepCredentialSources(step, credentials).map(([name, source]) => [name, io.env[source]])) };
       // The rehearsal's ~/.ssh stands in for the runner account's, for an ssh run by its path too (see accountSshCover).
       const run = home && cover ? cover.wrap(command, path.join(home.path, '.ssh')) : command;
+      if (cover?.lockedAgent) {
+        // Locked last, just before the rehearsal runs, and unlocked right after it (see below).
+        const tried = await lockAgent(cover.lockedAgent.what);
+        if ('why' in tried) {
+          const unlockable = withAgentUnlockable(cover, tried.why);
+          if (!acceptExposed) {
+            io.err(`step ${i + 1} (${step.title}) failed: the SSH agent could not be locked for the rehearsal: ${accountSshRefusal(unlockable)!.problem} ${accountSshRefusal(unlockable)!.fix}`);
+            home?.remove();
+            failedBeforeCleanup = true;
+            failed = true;
+            continue;
+          }
+          io.err(accountSshWarning(unlockable));
+          cover = unlockable;
+        } else {
+          locked = tried;
+        }
+      }
+      const note = cover && accountSshNote(cover);
+      if (note) io.err(note);
       const result = await (async () => {
         try {
           return step.producesSnapshotId
@@ -642,6 +684,11 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
             : io.stepOut || io.stepErr ? await relayed(run, env, io) : spawnSync(run[0], run.slice(1), { env, stdio: 'inherit' });
         } finally {
           home?.remove();
+          const unlocked = await locked?.unlock();
+          if (unlocked && !unlocked.unlocked) {
+            io.err(`release: warning: the SSH agent at ${cover!.lockedAgent!.what} could not be unlocked after the rehearsal (${unlocked.why}): `
+              + 'restart the agent and `ssh-add` its keys again; the steps after the rehearsal need them.');
+          }
         }
       })();
       // A signal that came during the step waits for the event loop: let it in before deciding what runs next.

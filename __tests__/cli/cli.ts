@@ -102,7 +102,8 @@ let nestedUserNamespaces: boolean | undefined;
  * default), in a mount namespace of its own: the release's cover of ~/.ssh
  * (accountSshCover) reads the account's home there, so a test's outcome depends on no build machine's ~/.ssh,
  * /etc/ssh/ssh_config or agent. As root directly; otherwise in a user namespace mapping the account to root for the
- * mounts and a nested one mapping it back (where this machine has neither, the command as it is: the real home).
+ * mounts and a nested one mapping it back (where this machine has neither, the command as it is: the real home, so a
+ * test whose outcome depends on the home is skipped where ownPasswdViewAvailable is false).
  */
 export function ownPasswdView(dir: string, home: string, command: readonly string[], view: { systemConfig?: string; uid?: number } = {}): string[] {
   const config = view.systemConfig ?? path.join(dir, 'empty-ssh_config');
@@ -114,8 +115,27 @@ export function ownPasswdView(dir: string, home: string, command: readonly strin
   const [uid, gid] = [process.getuid!(), process.getgid!()];
   const nested = [unshare, '--user', '--map-root-user', '--mount', '--propagation', 'private', 'sh', '-c', OWN_VIEW, passwd, config,
     unshare, '--user', `--map-user=${uid}`, `--map-group=${gid}`, '--'];
+  return nestedUserNamespacesHere(nested) ? [...nested, ...command] : [...command];
+}
+
+/** Whether `nested` (ownPasswdView's nested user namespaces) runs `true` here, asked once. */
+function nestedUserNamespacesHere(nested: readonly string[]): boolean {
   nestedUserNamespaces ??= spawnSync(nested[0], [...nested.slice(1), 'true'], { stdio: 'ignore' }).status === 0;
-  return nestedUserNamespaces ? [...nested, ...command] : [...command];
+  return nestedUserNamespaces;
+}
+
+/**
+ * Whether ownPasswdView gives a command a view of its own here (as root, or with nested user namespaces): where it
+ * cannot, the command reads the build machine's own home, ~/.ssh and agent, and a release may refuse for them.
+ */
+export function ownPasswdViewAvailable(): boolean {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'own-view-probe-'));
+  try {
+    const view = ownPasswdView(dir, dir, ['true']);
+    return view[0] !== 'true' && spawnSync(view[0], view.slice(1), { stdio: 'ignore' }).status === 0;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**

@@ -9,7 +9,8 @@ import { phase2PayingCustomers } from '../../examples/phase2-paying-customers';
 import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary, exampleMonitoring, STAGING_EXPIRES_AT } from '../../examples/shared';
 import { Phase, Product, StagingMode } from '../../lib';
 import { ProductStacks } from '../../stacks';
-import { cliProcess, deployEnvironment, NO_ACCOUNT_HOME, sameRelease } from './cli';
+import { cliProcess, deployEnvironment, NO_ACCOUNT_HOME, ownPasswdViewAvailable, sameRelease } from './cli';
+import { testWhereHostHas } from '../setup/real-parts';
 
 function synthesized(define: (app: App) => unknown): string {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'release-'));
@@ -163,7 +164,10 @@ describe('cdktf-sovereign-hetzner release (run)', () => {
     expect((await attempt({ TF_VAR_database_app_password_test: 'test-own-password-value', TF_VAR_database_app_password_production: 'production-own-password' })).code).toBe(0);
   });
 
-  test('SIGTERM during the rehearsal (a cancelled CI job) still takes staging down, and never deploys production', () => {
+  // Review (release rehearsal, fifth pass, revu 6): without a view of its own (no nested user namespaces), the release
+  // read the build machine's ~/.ssh and agent, and refused on a machine holding production-like keys: skipped there.
+  const sigterm = 'SIGTERM during the rehearsal (a cancelled CI job) still takes staging down, and never deploys production';
+  testWhereHostHas(ownPasswdViewAvailable(), sigterm, 'root or nested user namespaces (a password database of the test\'s own)')(sigterm, () => {
     // The CLI as a process of its own (jest's `process` is a copy, whose signal listeners the kernel never calls).
     // The rehearsal passes, but its shell sends SIGTERM to the release while it runs.
     const { bin, log } = fakeNpx();
