@@ -63,7 +63,9 @@ export interface LockedAgent {
  * answer, or still lists keys (it is then unlocked again).
  */
 export async function lockAgent(socket: string): Promise<LockedAgent | { why: string }> {
-  const passphrase = sshString(randomBytes(32));
+  // Text, not raw bytes: OpenSSH's agent reads the passphrase as a C string and drops the connection, unanswered, on a
+  // NUL inside it, which 32 random bytes hold one time in eight.
+  const passphrase = sshString(Buffer.from(randomBytes(32).toString('hex')));
   const unlock = async (): Promise<{ unlocked: true } | { unlocked: false; why: string }> => {
     try {
       const answer = await agentRequest(socket, SSH_AGENTC_UNLOCK, passphrase);
