@@ -49,6 +49,11 @@ describeAsRoot('a rebuilt machine before its files are restored', () => {
     ['-r', path.join(world.sftp.home, repo), '--no-lock', '--no-cache', 'snapshots', '--json', '--host', PROD_HOST, '--tag', 'sovereign-files'],
     { encoding: 'utf8', env: { ...process.env, RESTIC_PASSWORD } })) ?? [];
   const run = (machine: MachineRoot, script: string, args: string[] = []): Promise<RunResult> => world.run(machine, script, machine.etc, { args });
+  /** restic on the Storage Box's repository, as an operator runs it. */
+  const restic = (args: string[]): string => execFileSync('restic', ['-r', path.join(world.sftp.home, repo), '--no-cache', ...args],
+    { encoding: 'utf8', env: { ...process.env, RESTIC_PASSWORD, TZ: 'UTC' } });
+  /** A time for restic backup --time, to the second as backup-push gives it, `seconds` ago. */
+  const secondsAgo = (seconds: number): string => new Date(Date.now() - seconds * 1000).toISOString().slice(0, 19).replace('T', ' ');
   /** A machine of production's plan with two paths, its key authorized on the Storage Box. */
   const machine = (name: string): MachineRoot => {
     const laidOut = world.layOut(name, { storagebox_PORT: world.sftp.port, storagebox_REPO_PATH: repo, PG_DATABASES: 'app' }, { filePaths: [uploads, exports] });
@@ -266,22 +271,103 @@ describeAsRoot('a rebuilt machine before its files are restored', () => {
         + `without them \\(\\w{8}\\) was forgotten\\. Fix: make them readable[\\s\\S]*"Path":"${unreadable}"`));
       expect(fileSnapshots().map((s) => s.id)).toEqual(expect.arrayContaining([complete.id]));
       expect(fileSnapshots()).toHaveLength(count);
-      // One left by a push before this change, or whose forget another process's lock refused: restic's exit 3, no record.
-      left = spawnSync('restic', ['-r', path.join(world.sftp.home, repo), '--no-cache', 'backup', '--host', PROD_HOST, '--tag', 'sovereign-files', uploads, exports],
-        { env: { ...process.env, RESTIC_PASSWORD } });
+      // One whose forget another process's lock refused: restic's exit 3, timed to the second as pushes time them, no record.
+      left = spawnSync('restic', ['-r', path.join(world.sftp.home, repo), '--no-cache', 'backup', '--time', secondsAgo(0), '--host', PROD_HOST,
+        '--tag', 'sovereign-files', uploads, exports], { env: { ...process.env, RESTIC_PASSWORD, TZ: 'UTC' } });
     } finally {
       execFileSync('umount', [unreadable]);
     }
     expect(left?.status).toBe(3);
     expect(fileSnapshots()).toHaveLength(count + 1);
+    const young = fileSnapshots()[count].id;
     const restore = await run(rebuilt, 'backup-restore-files', ['--path', uploads, '--replace']);
     expect(restore.stderr).toMatch(new RegExp(`OK: restored the files of ${PROD_HOST} from storagebox: ${uploads} from snapshot ${complete.id.slice(0, 8)} `));
+    // Review (fifth pass): it was passed over silently.
+    expect(restore.stderr).toContain(`; passed over for ${uploads}, newer snapshot ${young.slice(0, 8)}, which has no record (its push failed before writing one; `
+      + `to restore it, pass --snapshot ${young.slice(0, 8)})`);
     expect(tree(uploads)).toBe(held);
-    // The prune forgets it: kept among the complete snapshots, keep-daily kept it over the complete one of its day.
+    // Review (fifth pass): the prune forgot every file snapshot without a record, a push's still being read back (on a
+    // replacement machine of this backup host name, whose lock is not this one's) or one whose record write failed.
+    // Only one that is surely a failed push goes: timed to the second, older than a push runs, and superseded by a newer
+    // recorded snapshot of its paths; while another is left, the retention waits (keep-daily kept it over the
+    // complete one of its day).
     const withLeft = fileSnapshots().map((s) => s.id);
+    const stale = spawnSync('restic', ['-r', path.join(world.sftp.home, repo), '--no-cache', 'backup', '--time', secondsAgo(15 * 3600), '--host', PROD_HOST,
+      '--tag', 'sovereign-files', exports], { env: { ...process.env, RESTIC_PASSWORD, TZ: 'UTC' } });
+    expect(stale.status).toBe(0);
+    const staleId = fileSnapshots().map((s) => s.id).find((id) => !withLeft.includes(id));
+    const prune = await run(rebuilt, 'backup-prune');
+    expectSuccess(prune, PROD_HOST, 'prune');
+    expect(prune.stderr).toContain(`storagebox: the retention of the file snapshots waits while file snapshots without a record are younger than a push runs (14 hours) or the newest of their paths: ${young}`);
+    expect(fileSnapshots().map((s) => s.id)).toEqual(withLeft);
+    expect(staleId).toBeDefined();
+    // The operator forgets it (restic forget), as the push would have.
+    restic(['forget', young]);
+  });
+
+  // Review (fifth pass): a record dated before the old snapshots (a clock wrong at boot, restic backup --time by hand)
+  // made the prune forget every file snapshot from before the records, and restores pass over them; and the records
+  // kept their own retention: with a snapshot forgotten by hand, keep-daily kept its record and forgot the record of
+  // the snapshot it kept, which the next prune forgot as a failed push.
+  test('the prune keeps a snapshot restic backup made by hand after a record dated before it, and the records follow the snapshots kept', async () => {
+    const ids = () => fileSnapshots().map((s) => s.id);
+    const records = (): Array<{ id: string; time: string }> => JSON.parse(restic(['snapshots', '--json', '--host', PROD_HOST, '--tag', 'sovereign-files-record']));
+    expectSuccess(await run(rebuilt, 'backup-push'), PROD_HOST, 'push');
+    expectSuccess(await run(rebuilt, 'backup-push'), PROD_HOST, 'push');
+    const [f1, f2] = ids().slice(-2);
+    const [r1, r2] = records().slice(-2).map((r) => r.id);
+    restic(['forget', f2]);
     expectSuccess(await run(rebuilt, 'backup-prune'), PROD_HOST, 'prune');
-    expect(fileSnapshots().map((s) => s.id)).toContain(complete.id);
-    expect(fileSnapshots().map((s) => s.id)).not.toContain(withLeft.find((id) => !withLeft.slice(0, count).includes(id)));
+    expect(ids()).toContain(f1);
+    expect(records().map((r) => r.id)).toEqual(expect.arrayContaining([r1]));
+    expect(records().map((r) => r.id)).not.toContain(r2);
+    // A snapshot made by hand (no --time: a fraction of a second), the only one holding a file, and a pushed pair
+    // (snapshot and record) dated before it.
+    const ledger = path.join(exports, 'ledger-2019.csv');
+    fs.writeFileSync(ledger, 'year,total\n2019,10\n');
+    restic(['backup', '--host', PROD_HOST, '--tag', 'sovereign-files', uploads, exports]);
+    const byHand = ids()[ids().length - 1];
+    restic(['backup', '--time', '2026-01-01 00:00:00', '--host', PROD_HOST, '--tag', 'sovereign-files', exports]);
+    execFileSync('restic', ['-r', path.join(world.sftp.home, repo), '--no-cache', 'backup', '--stdin', '--stdin-filename', 'sovereign-files/record',
+      '--time', '2026-01-01 00:00:00', '--host', PROD_HOST, '--tag', 'sovereign-files-record'], { input: 'snapshot 00000000\n', env: { ...process.env, RESTIC_PASSWORD, TZ: 'UTC' } });
+    expectSuccess(await run(rebuilt, 'backup-prune'), PROD_HOST, 'prune');
+    expect(ids()).toContain(byHand);
+    fs.rmSync(ledger);
+    const restore = await run(rebuilt, 'backup-restore-files', ['--path', exports, '--replace']);
+    expect(restore.stderr).toMatch(new RegExp(`OK: restored the files of ${PROD_HOST} from storagebox: ${exports} from snapshot ${byHand.slice(0, 8)} `));
+    expect(fs.readFileSync(ledger, 'utf8')).toBe('year,total\n2019,10\n');
+  });
+
+  // Review (fifth pass): restic 0.14 also exits 3 when a file vanished while it read the paths (listed, then gone
+  // before its lstat: an upload renamed, a cache or journal file removed; churning files gave it in 2 of 6 runs). The push
+  // forgot that snapshot, which held every file that still existed: on a machine whose paths churn, every push forgot its
+  // snapshot. Here the vanishing is made certain: restic runs under strace, whose fault injection answers the lstat of
+  // one file with ENOENT, as the kernel answers for a file removed after the listing.
+  test('a file that vanished while restic read the paths (exit 3, ENOENT only) leaves the snapshot kept and recorded, naming the file', async () => {
+    const bin = path.join(tmp, 'bin-vanishing');
+    const gone = path.join(uploads, 'upload.part');
+    const stays = path.join(uploads, 'upload.done');
+    fs.writeFileSync(gone, 'an upload being renamed\n');
+    fs.writeFileSync(stays, 'an upload\n');
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, 'restic'), '#!/bin/bash\nexec strace -f -qq -o /dev/null -P \'' + gone + '\' -e trace=newfstatat,lstat '
+      + '-e inject=newfstatat,lstat:error=ENOENT /usr/bin/restic "$@"\n', { mode: 0o755 });
+    const count = fileSnapshots().length;
+    const push = await runScript(path.join(rebuilt.root, 'usr/local/sbin', 'backup-push'), world.receiver,
+      { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: rebuilt.etc, PATH: `${bin}:${PATH_ENV}` });
+    expectSuccess(push, PROD_HOST, 'push');
+    expect(push.stderr).toContain(`storagebox: 1 files vanished while restic read the paths (they are not in the snapshot): ${gone}`);
+    expect(fileSnapshots()).toHaveLength(count + 1);
+    const kept = fileSnapshots()[count];
+    const records: Array<{ id: string }> = JSON.parse(restic(['snapshots', '--json', '--host', PROD_HOST, '--tag', 'sovereign-files-record']));
+    const record = restic(['dump', records[records.length - 1].id, '/sovereign-files/record']);
+    expect(record).toContain(`snapshot ${kept.id.slice(0, 8)}\n`);
+    expect(record).toContain(`vanished ${gone}\n`);
+    const listing = restic(['ls', kept.id]).split('\n');
+    expect(listing).toContain(stays);
+    expect(listing).not.toContain(gone);
+    fs.rmSync(gone);
+    fs.rmSync(stays);
   });
 
   // Review (fifth pass): the push took a missing plan path out of its paths before the check above, which then passed

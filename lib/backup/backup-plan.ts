@@ -453,6 +453,8 @@ export class BackupPlan extends Construct {
       ['GIVE_WAY_WAIT_SECONDS', GIVE_WAY_WAIT.toSeconds()],
       ['MAX_AGE_HOURS', this.maxBackupAge.toSeconds() / 3600],
       ['KEEP', this.retention.toResticArguments()],
+      // backup-prune forgets a file snapshot without a record only once it is older than a push runs.
+      ['FILES_IN_PROGRESS_HOURS', Math.ceil(JOB_GRACE.push.toSeconds() / 3600)],
       ['TAGS', tags.join(' ')],
       ['CHECK_READ_SLICES', this.checkReadSlices],
       ['PG_OS_USER', postgres.osUser],

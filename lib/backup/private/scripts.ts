@@ -686,9 +686,10 @@ restic_locks() {
 DUMP_STREAM=/sovereign-dump/databases.dumps
 DUMP_MANIFEST=/sovereign-dump/manifest.tar
 # Each file snapshot (tag sovereign-files) has a record beside it, written by the push once the snapshot was listed back:
-# a restic snapshot of one small file (tag sovereign-files-record, timed as the file snapshot, so that the retention
-# keeps the records of the snapshots it keeps), naming the snapshot and the files and bytes restic read into it. The
-# restore drill checks the newest file snapshot, restored, against it.
+# a restic snapshot of one small file (tag sovereign-files-record, timed as the file snapshot, so that the prune finds
+# the records of the snapshots its retention forgot), naming the snapshot and the files and bytes restic read into it,
+# and the files that vanished while restic read the paths. The restore drill checks the newest file snapshot, restored,
+# against it.
 FILES_RECORD=/sovereign-files/record
 SB_RUN=''
 # The run directory is named as the log is (sovereign-backup-run.<its suffix>), so that clean_killed_runs finds it.
@@ -1135,11 +1136,13 @@ check_manifest() {
 # The file backups (FILE_PATHS, tag sovereign-files), from restic's JSON on stdin. A file system's own lost+found, and
 # the directories a restore works in (.sovereign-restore.*), are left out everywhere.
 #   choose <snapshot ID or ''> <path>...: of \`restic snapshots --json\` (the file snapshots and their records), for each
-#     path the newest file snapshot that holds it (or the named one): "<path> <ID> <epoch> <UTC time>", with "-" for each
-#     field when none does. A snapshot with no record (none of its host and time) is passed over for an older one with a
-#     record, unless it is older than every record (pushes before the records wrote none): the push that made it
-#     failed, such as one restic saved without the files it could not read (exit 3). \`choose --unrecorded\` prints
-#     the IDs of such snapshots instead;
+#     path the newest file snapshot that holds it (or the named one): "<path> <ID> <epoch> <UTC time> <skipped ID>",
+#     with "-" for each field when none does. A snapshot with no record (none of its host and time), timed to the second
+#     as pushes with records time theirs, is passed over for an older one with a record: the push that made it failed,
+#     such as one restic saved without the files it could not read (exit 3); the newest passed over is the last field
+#     ("-" for none). Snapshots of tooling before the records, or made by hand, are timed to a fraction of a second.
+#     \`choose --failed <now> <hours>\` and \`choose --orphans\` are the prune's (see there);
+#   unread: of the stderr of restic backup --json after its exit 3, whether only files that vanished were not read;
 #   count <path>: of \`restic ls --json\`, the files with content under the path: "<files> <bytes>";
 #   compare <path> <directory>: of \`restic ls --json\`, the tree under the path against the directory's, every entry's
 #     type and every file's size: "<files> files, <directories> directories, <bytes> bytes", or exits naming differences.
@@ -1149,21 +1152,60 @@ from datetime import datetime, timezone
 mode, args = sys.argv[1], sys.argv[2:]
 def left_out(rel):
     return any(c == "lost+found" or c.startswith(".sovereign-restore.") for c in rel.split("/"))
+if mode == "unread":
+    # Of the stderr of restic backup --json after its exit 3: the items it could not read, once each. An item that
+    # vanished between the listing of its directory and its read (ENOENT: an upload renamed, a cache or journal file
+    # removed) is a change of the paths, not a file lost: prints them ("<n> <names>") and exits 0 when every error is
+    # one; otherwise prints the other errors (the lines of restic) and exits 1.
+    vanished, other = {}, {}
+    for line in sys.stdin:
+        try:
+            m = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(m, dict) or m.get("message_type") != "error":
+            continue
+        e, item = m.get("error"), m.get("item") or ""
+        (vanished if isinstance(e, dict) and e.get("Err") == 2 else other)[item] = line.strip()
+    if other or not vanished:
+        print(" ".join(list(other.values())[:5]) or "no error named")
+        sys.exit(1)
+    names = [json.dumps(i)[1:-1] for i in sorted(vanished)]
+    print(len(names), " ".join(names[:20]) + (" and %d more" % (len(names) - 20) if len(names) > 20 else ""))
+    sys.exit(0)
 if mode == "choose":
     want, snaps = args[0], json.load(sys.stdin) or []
     epoch = lambda s: datetime.fromisoformat(re.sub(r"(\\.\\d{6})\\d*", r"\\1", s["time"])).timestamp()
     tagged = lambda s, t: t in (s.get("tags") or [])
-    records = {(s.get("hostname"), int(epoch(s))) for s in snaps if tagged(s, "sovereign-files-record")}
-    first = min((e for _, e in records), default=None)
-    complete = lambda s: first is None or (s.get("hostname"), int(epoch(s))) in records or epoch(s) < first
-    if want == "--unrecorded":
-        print(" ".join(s["id"] for s in snaps if tagged(s, "sovereign-files") and not complete(s)))
+    second = lambda s: (s.get("hostname"), int(epoch(s)))
+    records = {second(s) for s in snaps if tagged(s, "sovereign-files-record")}
+    files = [s for s in snaps if tagged(s, "sovereign-files")]
+    # Pushes with records time their snapshots to the second (--time); tooling before the records, and restic backup
+    # run by hand, did not: such a snapshot is complete as far as anyone knows, whatever the records say.
+    whole = lambda s: "." not in s["time"]
+    complete = lambda s: second(s) in records or not whole(s)
+    if want == "--failed":
+        # Surely a failed push: no record, timed by a push with records, older than a push runs, and a newer snapshot
+        # with a record holds its paths. Line 1: those; line 2: the others with no record (a push still running, on
+        # this machine or on a replacement with its backup host name; one whose record write failed; the newest).
+        now, hours = float(args[1]), float(args[2])
+        superseded = lambda s: any(second(n) in records and epoch(n) > epoch(s) and set(s.get("paths") or []) <= set(n.get("paths") or []) for n in files)
+        failed = [s for s in files if not complete(s) and now - epoch(s) >= hours * 3600 and superseded(s)]
+        print(" ".join(s["id"] for s in failed))
+        print(" ".join(s["id"] for s in files if not complete(s) and s not in failed))
+        sys.exit(0)
+    if want == "--orphans":
+        # Records whose file snapshot (same host and second) is gone: forgotten after the retention of the snapshots.
+        held = {second(s) for s in files}
+        print(" ".join(s["id"] for s in snaps if tagged(s, "sovereign-files-record") and second(s) not in held))
         sys.exit(0)
     for p in args[1:]:
-        held = [s for s in snaps if tagged(s, "sovereign-files") and p in (s.get("paths") or []) and s["id"].startswith(want)]
-        held = [s for s in held if complete(s)] or held
+        every = [s for s in snaps if tagged(s, "sovereign-files") and p in (s.get("paths") or []) and s["id"].startswith(want)]
+        held = [s for s in every if complete(s)] or every
         s = max(held, key=epoch) if held else None
-        print(p, *((s["id"], int(epoch(s)), datetime.fromtimestamp(epoch(s), timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")) if s else ("-", "-", "-")))
+        skipped = max((n for n in every if s and epoch(n) > epoch(s)), key=epoch, default=None)
+        print(p, *((s["id"], int(epoch(s)), datetime.fromtimestamp(epoch(s), timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")) if s else ("-", "-", "-")),
+              skipped["id"] if skipped else "-")
     sys.exit(0)
 top, nodes = args[0], {}
 for line in sys.stdin:
@@ -1632,17 +1674,23 @@ unmounted_paths() {
 }
 
 push_files() {
-  local t=$1 out snap n size when rc=0
+  local t=$1 out snap n size when rc=0 vanished='' errors
   step "backing up $files to $t"
   printf -v when '%(%Y-%m-%d %H:%M:%S)T' -1
   # shellcheck disable=SC2086
   out=$(restic_on "$t" backup --json --time "$when" --host "$BACKUP_HOST" --tag sovereign-files $files 2>>"$SB_LOG") || rc=$?
+  # restic 0.14 also exits 3 when a file vanished while it read the paths (listed, then gone: an upload renamed, a
+  # cache or journal file removed). The snapshot holds every file that still exists: it is kept and recorded, naming them.
+  if [ "$rc" = 3 ] && errors=$(step_output 100000 | "\${PY[@]}" -c "$SB_FILES_PY" unread); then
+    vanished=\${errors#* } rc=0
+    log "$t: \${errors%% *} files vanished while restic read the paths (they are not in the snapshot): $vanished"
+  fi
   if [ "$rc" = 3 ]; then
     # restic 0.14 exits 3 when it could not read some files, and still saves the snapshot without them: the newest of
     # the paths, the one a restore took, and the one of its day the retention kept over a complete one. It goes now;
     # should forget fail (another process's lock), it stays without a record, which restores pass over.
     local cause gone='forgotten'
-    cause=$(step_cause)
+    cause=\${errors:-$(step_cause)}
     read -r snap < <(snapshot_id <<<"$out") || true
     if [ -z "$snap" ] || ! run restic_on "$t" forget "$snap"; then
       gone="left without a record, which restores pass over (restic forget failed)"
@@ -1658,11 +1706,11 @@ push_files() {
     target_failed "$t" "listing file snapshot \${snap:-?}"; return
   fi
   step "writing the record of file snapshot \${snap:0:8} to $t"
-  if ! printf 'snapshot %s\\nfiles %s\\nbytes %s\\npaths %s\\n' "$snap" "$n" "$size" "$files" \\
+  if ! { printf 'snapshot %s\\nfiles %s\\nbytes %s\\npaths %s\\n' "$snap" "$n" "$size" "$files"; [ -z "$vanished" ] || printf 'vanished %s\\n' "$vanished"; } \\
     | restic_on "$t" backup --stdin --stdin-filename "\${FILES_RECORD#/}" --time "$when" --host "$BACKUP_HOST" --tag sovereign-files-record >/dev/null 2>>"$SB_LOG"; then
     target_failed "$t" "writing the record of file snapshot \${snap:0:8}"; return
   fi
-  log "files ($files) are snapshot \${snap:0:8} on $t ($n files, $(bytes "$size")), its trees read back, its record written"
+  log "files ($files) are snapshot \${snap:0:8} on $t ($n files, $(bytes "$size")), its trees read back, its record written\${vanished:+ (naming the files that vanished while restic read them)}"
   [ -n "$absent" ] || record_backed_up files-backed-up 'backed up its paths'
 }
 
@@ -1675,7 +1723,7 @@ unrestored_paths() {
   run_dir
   listed=$(restic_on "$t" --no-lock snapshots --json --host "$BACKUP_HOST" --tag sovereign-files --tag sovereign-files-record 2>>"$SB_LOG") \
     || { log "$t: cannot list its file snapshots of $BACKUP_HOST; its check is left to the backup's own"; return 0; }
-  while read -r p id epoch time; do
+  while read -r p id epoch time _; do
     [ "$id" != - ] || continue
     restic_on "$t" --no-lock ls --json "$id" >"$SB_RUN/listing.$t" 2>>"$SB_LOG" \
       || die "cannot list snapshot \${id:0:8} on $t, to compare it with what this machine's $p holds"
@@ -1790,24 +1838,42 @@ for t in $TARGETS; do
       fi
       gives_way "$t" run restic_on "$t" prune || { log "prune on $t failed"; failed="$failed $t"; continue; }
     else
-      # Grouped by host and tags: the default grouping by path would keep every path set ever backed up. The file
-      # snapshots' records (timed as their snapshots) are a group of their own, kept by the same policy.
-      records=()
+      # Grouped by host and tags: the default grouping by path would keep every path set ever backed up.
+      listed='' pending=''
       if [ "$tag" = sovereign-files ]; then
-        records=(--tag sovereign-files-record)
-        # A file snapshot with no record is one whose push failed (restic saved it without the files it could not read,
-        # and its forget failed; or the push died before the record): kept among the complete ones, keep-daily could
-        # keep it over the complete one of its day. No push of this machine runs now (the repository lock).
-        unrecorded=$(restic_on "$t" snapshots --json --host "$BACKUP_HOST" --tag sovereign-files --tag sovereign-files-record 2>>"$SB_LOG" \\
-          | "\${PY[@]}" -c "$SB_FILES_PY" choose --unrecorded) || { log "listing the file snapshots of $t failed"; failed="$failed $t"; continue; }
+        listed=$(restic_on "$t" snapshots --json --host "$BACKUP_HOST" --tag sovereign-files --tag sovereign-files-record 2>>"$SB_LOG") \\
+          || { log "listing the file snapshots of $t failed"; failed="$failed $t"; continue; }
+        # A file snapshot with no record, kept among the complete ones, could be the one of its day keep-daily keeps over
+        # the complete one. Only one that is surely a failed push goes (SB_FILES_PY choose --failed); while another is
+        # left, the retention of the file snapshots waits: it may be a good one (a push still running here or on a
+        # replacement with this backup host name, whose repository lock is not this one; one whose record write failed).
+        { read -r unrecorded; read -r pending; } < <("\${PY[@]}" -c "$SB_FILES_PY" choose --failed "$(date +%s)" "$FILES_IN_PROGRESS_HOURS" <<<"$listed")
         # shellcheck disable=SC2086
         if [ -n "$unrecorded" ] && ! run restic_on "$t" forget $unrecorded; then
-          log "forgetting the file snapshots without a record on $t failed"; failed="$failed $t"; continue
+          log "forgetting the file snapshots of failed pushes on $t failed"; failed="$failed $t"; continue
         fi
       fi
-      # shellcheck disable=SC2086
-      if ! gives_way "$t" run restic_on "$t" forget --host "$BACKUP_HOST" --tag "$tag" "\${records[@]}" --group-by host,tags $KEEP --prune; then
-        log "prune of $tag on $t failed"; failed="$failed $t"; continue
+      if [ -n "$pending" ]; then
+        log "$t: the retention of the file snapshots waits while file snapshots without a record are younger than a push runs ($FILES_IN_PROGRESS_HOURS hours) or the newest of their paths: $pending"
+      elif [ "$tag" != sovereign-files ]; then
+        # shellcheck disable=SC2086
+        if ! gives_way "$t" run restic_on "$t" forget --host "$BACKUP_HOST" --tag "$tag" --group-by host,tags $KEEP --prune; then
+          log "prune of $tag on $t failed"; failed="$failed $t"; continue
+        fi
+      else
+        # The retention chooses among the file snapshots; their records (timed as their snapshots) follow them, as the
+        # streams follow the manifests: a record of its own group kept other times than the snapshots kept.
+        # shellcheck disable=SC2086
+        if ! run restic_on "$t" forget --host "$BACKUP_HOST" --tag sovereign-files --group-by host,tags $KEEP; then
+          log "prune of $tag on $t failed"; failed="$failed $t"; continue
+        fi
+        orphans=$(restic_on "$t" snapshots --json --host "$BACKUP_HOST" --tag sovereign-files --tag sovereign-files-record 2>>"$SB_LOG" \\
+          | "\${PY[@]}" -c "$SB_FILES_PY" choose --orphans) || { log "listing the file snapshots of $t failed"; failed="$failed $t"; continue; }
+        # shellcheck disable=SC2086
+        if [ -n "$orphans" ] && ! run restic_on "$t" forget $orphans; then
+          log "forgetting the records of forgotten file snapshots on $t failed"; failed="$failed $t"; continue
+        fi
+        gives_way "$t" run restic_on "$t" prune || { log "prune on $t failed"; failed="$failed $t"; continue; }
       fi
     fi
     left=$(restic_on "$t" snapshots --json --host "$BACKUP_HOST" --tag "$tag" 2>>"$SB_LOG" | "\${PY[@]}" -c 'import json,sys; print(len(json.load(sys.stdin) or []))') || left=0
@@ -2443,7 +2509,8 @@ step "choosing the snapshots of $BACKUP_HOST on $t"
 listed=$(restic_on "$t" snapshots --json --host "$BACKUP_HOST" --tag sovereign-files --tag sovereign-files-record 2>>"$SB_LOG") \\
   || die "cannot list the file snapshots of $BACKUP_HOST on $t"
 declare -A snap_of=() time_of=()
-while read -r p id epoch time; do
+passed_over=''
+while read -r p id epoch time skipped; do
   if [ "$id" = - ]; then
     [ -z "$snapshot" ] || die "snapshot $snapshot on $t is not a file snapshot of $BACKUP_HOST that holds $p (restic snapshots --host $BACKUP_HOST --tag sovereign-files lists them, with their paths)"
     die "there is no file snapshot of $BACKUP_HOST that holds $p on $t"
@@ -2458,6 +2525,8 @@ while read -r p id epoch time; do
     die "the newest file snapshot of $p on $t (\${id:0:8}, $time UTC) was taken after this restore started, while it waited for the repository lock: it is of this machine as it is now, not the backup to restore. Nothing was changed. Fix: pass --snapshot with the snapshot to restore (restic snapshots --host $BACKUP_HOST --tag sovereign-files lists them)"
   fi
   snap_of[$p]=$id time_of[$p]=$time
+  # A newer snapshot with no record is a push that failed (or one whose record write failed): said, not taken silently.
+  [ "$skipped" = - ] || passed_over="\${passed_over:+$passed_over; }for $p, newer snapshot \${skipped:0:8}, which has no record (its push failed before writing one; to restore it, pass --snapshot \${skipped:0:8})"
 done < <("\${PY[@]}" -c "$SB_FILES_PY" choose "$snapshot" $paths <<<"$listed")
 
 step "checking what $paths hold on this machine"
@@ -2514,7 +2583,7 @@ for p in $paths; do
   log "$p: restored from snapshot \${id:0:8}: $summary"
   restored="\${restored:+$restored; }$p from snapshot \${id:0:8} (\${time_of[$p]} UTC): $summary"
 done
-ok "restored the files of $BACKUP_HOST from $t: $restored; read back against the repository and matching the snapshots' listings\${holding:+; replaced what $holding held}"
+ok "restored the files of $BACKUP_HOST from $t: $restored; read back against the repository and matching the snapshots' listings\${holding:+; replaced what $holding held}\${passed_over:+; passed over $passed_over}"
 `;
 
 /**
