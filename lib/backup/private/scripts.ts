@@ -1817,7 +1817,7 @@ for s in snaps:
         print(s["id"])
 '
 
-failed=''
+failed='' waited=''
 for t in $TARGETS; do
   # forget and prune take the repository's exclusive lock, which a stale lock refuses.
   step "removing stale locks on $t"
@@ -1855,6 +1855,7 @@ for t in $TARGETS; do
       fi
       if [ -n "$pending" ]; then
         log "$t: the retention of the file snapshots waits while file snapshots without a record are younger than a push runs ($FILES_IN_PROGRESS_HOURS hours) or the newest of their paths: $pending"
+        waited="\${waited:+$waited; }on $t, the retention of the file snapshots waits for$(printf ' %.8s' $pending), without a record (restic forget it once it is known to be a failed push)"
       elif [ "$tag" != sovereign-files ]; then
         # shellcheck disable=SC2086
         if ! gives_way "$t" run restic_on "$t" forget --host "$BACKUP_HOST" --tag "$tag" --group-by host,tags $KEEP --prune; then
@@ -1882,7 +1883,7 @@ for t in $TARGETS; do
   done
 done
 [ -z "$failed" ] || die "prune failed for:$failed"
-ok "pruned $TARGETS with $KEEP$(gave_way_note)"
+ok "pruned $TARGETS with $KEEP$(gave_way_note)\${waited:+; $waited}"
 `;
 
 /** The check job. */
