@@ -1847,7 +1847,9 @@ for t in $TARGETS; do
         # the complete one. Only one that is surely a failed push goes (SB_FILES_PY choose --failed); while another is
         # left, the retention of the file snapshots waits: it may be a good one (a push still running here or on a
         # replacement with this backup host name, whose repository lock is not this one; one whose record write failed).
-        { read -r unrecorded; read -r pending; } < <("\${PY[@]}" -c "$SB_FILES_PY" choose --failed "$(date +%s)" "$FILES_IN_PROGRESS_HOURS" <<<"$listed")
+        unrecorded=$("\${PY[@]}" -c "$SB_FILES_PY" choose --failed "$(date +%s)" "$FILES_IN_PROGRESS_HOURS" <<<"$listed" 2>>"$SB_LOG") \\
+          || { log "reading the file snapshots of $t failed"; failed="$failed $t"; continue; }
+        { read -r unrecorded; read -r pending; } <<<"$unrecorded" || true
         # shellcheck disable=SC2086
         if [ -n "$unrecorded" ] && ! run restic_on "$t" forget $unrecorded; then
           log "forgetting the file snapshots of failed pushes on $t failed"; failed="$failed $t"; continue
