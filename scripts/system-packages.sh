@@ -7,7 +7,7 @@
 set -euo pipefail
 
 DEBIAN_PACKAGES=(
-  postgresql restic openssh-server openssh-client cloud-init nftables dnsutils systemd python3 iproute2
+  postgresql restic openssh-server openssh-client cloud-init nftables dnsutils systemd python3 iproute2 strace
   prometheus prometheus-blackbox-exporter prometheus-alertmanager prometheus-node-exporter
   chromium
 )

@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { BackupWorld, expectFailure, expectSuccess, MachineRoot, PATH_ENV, PROD_HOST, RESTIC_PASSWORD, RunResult, runScript } from './helpers/world';
 import { raceBehindCheck, StartScript } from './helpers/lock-race';
-import { describeWithRealParts, isRoot } from '../setup/real-parts';
+import { describeWithRealParts, isRoot, testWithRealParts } from '../setup/real-parts';
 
 // The file side of a rebuilt machine (docs/backup.md, "Production is lost"). The new server gets its bundle and the
 // backup timers before anyone restores; its paths are empty directories (the app's skeleton, a new volume's
@@ -13,6 +13,8 @@ import { describeWithRealParts, isRoot } from '../setup/real-parts';
 // restore of the newest takes, and the next prune could keep it instead of the one with the files. And nothing
 // restored the paths: docs/backup.md covered the databases only. Real restic, OpenSSH on loopback and the rendered
 // scripts of a plan that protects two paths besides the databases.
+/** restic run under strace's fault injection stands in for a file removed between restic's listing and its lstat. */
+const hasStrace = spawnSync('strace', ['-V'], { stdio: 'ignore' }).status === 0;
 const describeAsRoot = describeWithRealParts(isRoot, 'the rebuilt-files suite', 'root (runuser, sshd, chown)');
 
 /** Every entry under a directory as the test sees it: type, mode, owner, size, content digest, link target, mtime. */
@@ -343,7 +345,8 @@ describeAsRoot('a rebuilt machine before its files are restored', () => {
   // forgot that snapshot, which held every file that still existed: on a machine whose paths churn, every push forgot its
   // snapshot. Here the vanishing is made certain: restic runs under strace, whose fault injection answers the lstat of
   // one file with ENOENT, as the kernel answers for a file removed after the listing.
-  test('a file that vanished while restic read the paths (exit 3, ENOENT only) leaves the snapshot kept and recorded, naming the file', async () => {
+  const vanished = 'a file that vanished while restic read the paths (exit 3, ENOENT only) leaves the snapshot kept and recorded, naming the file';
+  testWithRealParts(hasStrace, vanished, 'strace (scripts/system-packages.sh installs it)')(vanished, async () => {
     const bin = path.join(tmp, 'bin-vanishing');
     const gone = path.join(uploads, 'upload.part');
     const stays = path.join(uploads, 'upload.done');
