@@ -677,6 +677,7 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
       }
       const note = cover && accountSshNote(cover);
       if (note) io.err(note);
+      let stillLocked: string | undefined;
       const result = await (async () => {
         try {
           return step.producesSnapshotId
@@ -685,14 +686,19 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
         } finally {
           home?.remove();
           const unlocked = await locked?.unlock();
-          if (unlocked && !unlocked.unlocked) {
-            io.err(`release: warning: the SSH agent at ${cover!.lockedAgent!.what} could not be unlocked after the rehearsal (${unlocked.why}): `
-              + 'restart the agent and `ssh-add` its keys again; the steps after the rehearsal need them.');
-          }
+          if (unlocked && !unlocked.unlocked) stillLocked = unlocked.why;
         }
       })();
       // A signal that came during the step waits for the event loop: let it in before deciding what runs next.
       await new Promise((resolve) => setImmediate(resolve));
+      if (stillLocked !== undefined) {
+        // Production's deploy and the steps after it need the agent's keys: run, they would stop part-way.
+        io.err(`step ${i + 1} (${step.title}) failed: the SSH agent at ${cover!.lockedAgent!.what} could not be unlocked after the rehearsal (${stillLocked}), `
+          + 'so production was not deployed. Fix: restart the agent and `ssh-add` its keys again, then release again.');
+        failedBeforeCleanup = true;
+        failed = true;
+        continue;
+      }
       if (result.status !== 0) {
         io.err(`step ${i + 1} (${step.title}) failed with exit code ${result.status ?? result.signal}`);
         if (step.cleanup) unfinishedCleanup.push(shellLine({ ...step, command }, credentials));

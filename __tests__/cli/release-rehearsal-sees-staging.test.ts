@@ -566,8 +566,17 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
         } finally {
           refusingAgent.child.kill();
         }
+        // Review (revz 3): an agent that cannot be unlocked after the rehearsal (here it is gone) was only warned of, and
+        // production's deploy ran without its keys. Production is not deployed now; staging is still taken down.
+        fs.rmSync(npxLog, { force: true });
+        const gone = await release(`kill ${agentPid}`, { PATH: refusingUnshare('agent-gone'), SSH_AUTH_SOCK: agentSocket }, [], runner);
+        expect(gone.code).toBe(1);
+        expect(gone.err).toContain(`the SSH agent at ${agentSocket} could not be unlocked after the rehearsal (`);
+        expect(gone.err).toContain('so production was not deployed. Fix: restart the agent and `ssh-add` its keys again, then release again.');
+        expect(fs.readFileSync(npxLog, 'utf8')).not.toMatch(/deploy acme-production/);
+        expect(fs.readFileSync(npxLog, 'utf8')).toMatch(/destroy acme-staging/);
       } finally {
-        process.kill(agentPid);
+        try { process.kill(agentPid); } catch { /* killed by the last rehearsal */ }
         await stopSshd(sshd.child);
       }
     });
