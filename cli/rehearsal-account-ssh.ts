@@ -415,9 +415,13 @@ export function agentReaching(socket: string, productionKeys: ReadonlySet<string
   // A forwarded agent on a dead connection never answers: the release would hang here.
   const listed = spawnSync('ssh-add', ['-L'], { env: { ...env, SSH_AUTH_SOCK: socket }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: AGENT_ANSWER_MS });
   if (listed.error && (listed.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') return [`its keys cannot be listed (ssh-add -L did not answer within ${AGENT_ANSWER_MS / 1000} s)`];
-  // ssh-add -L exits 1 for an agent holding no key ("The agent has no identities."), 2 for one it cannot reach. A
-  // locked agent lists none either: unlocked during the release, its keys are not judged (docs/release.md says so).
-  if (listed.status === 1 && !listed.stdout.trim()) return [];
+  // ssh-add -L exits 1, printing "The agent has no identities." on standard output, for an agent holding no key, 2 for
+  // one it cannot reach. A locked agent lists none either, and gets its keys back when unlocked: by another release
+  // (whose rehearsal locked it), maybe while this one's rehearsal runs. So an empty agent is hidden or locked as one
+  // holding production's key is, and one locked already refuses this release's lock, and the release.
+  if (listed.status === 1 && /no identities/.test(listed.stdout)) {
+    return ['no key it lists (a locked agent lists none, and gets its keys back when unlocked, by another release or `ssh-add -X`)'];
+  }
   if (listed.status !== 0) return [`its keys cannot be listed (ssh-add -L: ${listed.error?.message ?? (String(listed.stderr).trim().split('\n')[0] || `exit code ${listed.status}`)})`];
   return listed.stdout.split('\n').filter((line) => line.trim()).flatMap((line) => publicKeyReaching(line, productionKeys) ?? []);
 }
@@ -543,7 +547,7 @@ export function accountSshRefusal(cover: AccountSshCover): { problem: string; fi
     ...(account ? [`release from an account whose ~/.ssh holds no key production accepts${agent ? '' : ' (move such keys out of ~/.ssh, into ~/.ssh-keys say, and `ssh-add` them from there: the agent is locked while the rehearsal runs)'}`] : []),
     ...(agentNamed ? ["for an agent the configuration names (1Password's IdentityAgent), export SSH_AUTH_SOCK as that socket for the release and remove the IdentityAgent line"] : []),
     ...(system ? [`move the IdentityFile or IdentityAgent lines of ${system.what} into the ~/.ssh/config of the account that needs them`] : []),
-    ...(agent ? ['release with an agent that can be locked, an OpenSSH ssh-agent of the release\'s own (`eval "$(ssh-agent)"`, then `ssh-add` the keys the deploys need): a forwarded agent may refuse'] : []),
+    ...(agent ? ['release with an agent that can be locked, an OpenSSH ssh-agent of the release\'s own (`eval "$(ssh-agent)"`, then `ssh-add` the keys the deploys need): a forwarded agent may refuse, and one locked by another release (or `ssh-add -x`) refuses until that release ends (or `ssh-add -X`)'] : []),
     ...(linux ? [] : ['or release from Linux, where a mount namespace replaces each of them']),
   ];
   return {

@@ -76,7 +76,7 @@ export async function lockAgent(socket: string): Promise<LockedAgent | { why: st
   };
   try {
     const answer = await agentRequest(socket, SSH_AGENTC_LOCK, passphrase);
-    if (answer[0] !== SSH_AGENT_SUCCESS) return { why: `the agent refused to be locked (${answer[0] === SSH_AGENT_FAILURE ? 'it answered failure: already locked, or a forwarded agent that does not lock' : `an answer of type ${answer[0]}`})` };
+    if (answer[0] !== SSH_AGENT_SUCCESS) return { why: `the agent refused to be locked (${answer[0] === SSH_AGENT_FAILURE ? 'it answered failure: already locked, by another release or `ssh-add -x`, or a forwarded agent that does not lock' : `an answer of type ${answer[0]}`})` };
   } catch (e) {
     return { why: `the agent could not be locked (${(e as Error).message})` };
   }

@@ -14,6 +14,7 @@ import { STATE_KEYS_FILE_VARIABLE } from '../../cli/guard';
 import { sshKeyMaterial } from '../../lib/hetzner/private/openssh-public-key';
 import { isRoot, testWhereHostHas, testWithRealParts } from '../setup/real-parts';
 import { cli, deployEnvironment, NO_SYSTEM_SSH_CONFIG, ownPasswdView, passwdNaming } from './cli';
+import { LockedAgent, lockAgent } from '../../cli/ssh-agent-lock';
 
 /**
  * Lets every account traverse `dirs` (another uid runs the release), and returns what puts their modes back. Bits are
@@ -565,6 +566,23 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
           expect(fs.existsSync(npxLog)).toBe(false);
         } finally {
           refusingAgent.child.kill();
+        }
+        // Review (revz 2): an agent locked by another release lists no keys, and the comment said such an agent was judged
+        // harmless (it gets its keys back when that release unlocks it, maybe during this one's rehearsal). ssh-add's "no
+        // identities" is on standard output, so it was judged, as one whose keys could not be listed: it is said now what
+        // it is, and the refusal names the other release.
+        const other = await lockAgent(agentSocket);
+        expect('unlock' in other).toBe(true);
+        try {
+          fs.rmSync(npxLog, { force: true });
+          const second = await release('true', { PATH: refusingUnshare('agent-locked-elsewhere'), SSH_AUTH_SOCK: agentSocket }, [], runner);
+          expect(second.code).toBe(1);
+          expect(second.err).toContain(`the rehearsal would read the SSH agent at ${agentSocket} (no key it lists (a locked agent lists none, and gets its keys back when unlocked, by another release`);
+          expect(second.err).toContain('the agent refused to be locked (it answered failure: already locked, by another release or `ssh-add -x`');
+          expect(second.err).toContain('refuses until that release ends (or `ssh-add -X`)');
+          expect(fs.existsSync(npxLog)).toBe(false);
+        } finally {
+          expect(await (other as LockedAgent).unlock()).toEqual({ unlocked: true });
         }
         // Review (revz 3): an agent that cannot be unlocked after the rehearsal (here it is gone) was only warned of, and
         // production's deploy ran without its keys. Production is not deployed now; staging is still taken down.
