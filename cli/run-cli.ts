@@ -382,7 +382,13 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
   if (accountSsh?.lockedAgent && !dryRun) {
     const tried = await lockAgent(accountSsh.lockedAgent.what);
     if ('why' in tried) accountSsh = withAgentUnlockable(accountSsh, tried.why);
-    else await tried.unlock();
+    else {
+      const unlocked = await tried.unlock();
+      if (!unlocked.unlocked) {
+        throw new Error(`The SSH agent at ${accountSsh.lockedAgent.what} was locked to try it, and could not be unlocked (${unlocked.why}). Nothing was run. `
+          + 'Fix: restart the agent and `ssh-add` its keys again (the deploys need them), then release again.');
+      }
+    }
   }
   const refusal = accountSsh && accountSshRefusal(accountSsh);
   if (refusal && args.flags[ACCEPT_ACCOUNT_SSH]) io.err(accountSshWarning(accountSsh!));

@@ -78,7 +78,12 @@ export async function lockAgent(socket: string): Promise<LockedAgent | { why: st
     const answer = await agentRequest(socket, SSH_AGENTC_LOCK, passphrase);
     if (answer[0] !== SSH_AGENT_SUCCESS) return { why: `the agent refused to be locked (${answer[0] === SSH_AGENT_FAILURE ? 'it answered failure: already locked, by another release or `ssh-add -x`, or a forwarded agent that does not lock' : `an answer of type ${answer[0]}`})` };
   } catch (e) {
-    return { why: `the agent could not be locked (${(e as Error).message})` };
+    // No answer is no proof the lock did not take (a slow forwarded agent, a dropped connection): unlocked, to be sure;
+    // an agent never locked answers failure to that, harmlessly.
+    const unlocked = await unlock();
+    const left = !unlocked.unlocked && !unlocked.why.startsWith('the agent answered')
+      ? `; it may be left locked (unlocking it failed too: ${unlocked.why}): restart the agent and \`ssh-add\` its keys again` : '';
+    return { why: `the agent could not be locked (${(e as Error).message})${left}` };
   }
   let listed: number | string;
   try {

@@ -61,13 +61,14 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
   };
   // An SSH agent of the test's own at `socket`, a process of its own (the release's spawnSync blocks this one): it lists
   // production's admin key and refuses to be locked, as a forwarded agent may (`refuse-lock`), or never answers (`silent`).
-  const fakeAgent = (socket: string, mode: 'refuse-lock' | 'silent') => {
+  const fakeAgent = (socket: string, mode: 'refuse-lock' | 'silent' | 'stays-locked') => {
     fs.rmSync(socket, { force: true });
     const blob = Buffer.from(publicKey(adminKey).split(' ')[1], 'base64');
     const child = spawn(process.execPath, ['-e', `
       const net = require('net');
       const str = (b) => { const l = Buffer.alloc(4); l.writeUInt32BE(b.length); return Buffer.concat([l, b]); };
       const blob = Buffer.from(process.argv[2], 'base64');
+      let locked = false;
       net.createServer((c) => {
         if (process.argv[3] === 'silent') return;
         let got = Buffer.alloc(0);
@@ -76,7 +77,10 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
           while (got.length >= 4 && got.length >= 4 + got.readUInt32BE(0)) {
             const type = got[4];
             got = got.subarray(4 + got.readUInt32BE(0));
-            const body = type === 11 ? Buffer.concat([Buffer.from([12, 0, 0, 0, 1]), str(blob), str(Buffer.from('admin'))]) : Buffer.from([5]);
+            // 'stays-locked': takes a lock (then lists no key), and refuses every unlock.
+            if (type === 22 && process.argv[3] === 'stays-locked') locked = true;
+            const body = type === 11 ? (locked ? Buffer.from([12, 0, 0, 0, 0]) : Buffer.concat([Buffer.from([12, 0, 0, 0, 1]), str(blob), str(Buffer.from('admin'))]))
+              : Buffer.from([type === 22 && locked ? 6 : 5]);
             c.write(str(body));
           }
         });
@@ -566,6 +570,20 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
           expect(fs.existsSync(npxLog)).toBe(false);
         } finally {
           refusingAgent.child.kill();
+        }
+        // Review (revz 4): the start's trial lock ignored a failed unlock: the agent stayed locked, and the deploys
+        // failed later with "Permission denied (publickey)". Refused before any step now.
+        const stuck = fakeAgent(path.join(dir, 'stuck-agent.sock'), 'stays-locked');
+        try {
+          await stuck.ready;
+          fs.rmSync(npxLog, { force: true });
+          const stuckRelease = await release('true', { PATH: refusingUnshare('agent-stuck'), SSH_AUTH_SOCK: path.join(dir, 'stuck-agent.sock') }, [], runner);
+          expect(stuckRelease.code).toBe(1);
+          expect(stuckRelease.err).toContain(`The SSH agent at ${path.join(dir, 'stuck-agent.sock')} was locked to try it, and could not be unlocked (the agent answered failure). Nothing was run. `
+            + 'Fix: restart the agent and `ssh-add` its keys again');
+          expect(fs.existsSync(npxLog)).toBe(false);
+        } finally {
+          stuck.child.kill();
         }
         // Review (revz 2): an agent locked by another release lists no keys, and the comment said such an agent was judged
         // harmless (it gets its keys back when that release unlocks it, maybe during this one's rehearsal). ssh-add's "no
