@@ -663,6 +663,14 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
         ...Object.fromEntries(stepCredentialSources(step, credentials).map(([name, source]) => [name, io.env[source]])) };
       // The rehearsal's ~/.ssh stands in for the runner account's, for an ssh run by its path too (see accountSshCover).
       const run = home && cover ? cover.wrap(command, path.join(home.path, '.ssh')) : command;
+      // Thrown, it left the step loop, skipping the agent's unlock and the take-down.
+      const removeHome = () => {
+        try {
+          home?.remove();
+        } catch (e) {
+          io.err(`release: warning: the rehearsal's HOME ${home!.path} could not be removed (${e instanceof Error ? e.message : String(e)}): remove it by hand.`);
+        }
+      };
       if (cover?.lockedAgent) {
         // Locked last, just before the rehearsal runs, and unlocked right after it (see below).
         const tried = await lockAgent(cover.lockedAgent.what);
@@ -670,7 +678,7 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
           const unlockable = withAgentUnlockable(cover, tried.why);
           if (!acceptExposed) {
             io.err(`step ${i + 1} (${step.title}) failed: the SSH agent could not be locked for the rehearsal: ${accountSshRefusal(unlockable)!.problem} ${accountSshRefusal(unlockable)!.fix}`);
-            home?.remove();
+            removeHome();
             failedBeforeCleanup = true;
             failed = true;
             continue;
@@ -690,9 +698,9 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
             ? spawnSync(run[0], run.slice(1), { env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' })
             : io.stepOut || io.stepErr ? await relayed(run, env, io) : spawnSync(run[0], run.slice(1), { env, stdio: 'inherit' });
         } finally {
-          home?.remove();
           const unlocked = await locked?.unlock();
           if (unlocked && !unlocked.unlocked) stillLocked = unlocked.why;
+          removeHome();
         }
       })();
       // A signal that came during the step waits for the event loop: let it in before deciding what runs next.

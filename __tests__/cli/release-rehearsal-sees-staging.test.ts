@@ -585,6 +585,22 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
         } finally {
           stuck.child.kill();
         }
+        // Review (revz 8): the rehearsal's HOME was removed before the agent's unlock: a removal that threw skipped the
+        // unlock, and left the step loop. Unlocked now, the HOME's failure a warning.
+        const nodeFs = jest.requireActual<typeof fs>('fs');
+        const rmSync = nodeFs.rmSync;
+        const stuckHome = jest.spyOn(nodeFs, 'rmSync').mockImplementation((target, options) => {
+          if (String(target).includes('sovereign-rehearsal-home-')) throw Object.assign(new Error('EBUSY: resource busy or locked, rmdir'), { code: 'EBUSY' });
+          return rmSync(target, options);
+        });
+        try {
+          const kept = await release('true', { PATH: refusingUnshare('agent-home-kept'), SSH_AUTH_SOCK: agentSocket }, [], runner);
+          expect(kept.err).toMatch(/release: warning: the rehearsal's HOME \S+ could not be removed \(EBUSY: resource busy or locked, rmdir\): remove it by hand\./);
+          expect(kept.code).toBe(0);
+          expect(listed()).toContain(publicKey(adminKey).split(' ')[1]);
+        } finally {
+          stuckHome.mockRestore();
+        }
         // Review (revz 2): an agent locked by another release lists no keys, and the comment said such an agent was judged
         // harmless (it gets its keys back when that release unlocks it, maybe during this one's rehearsal). ssh-add's "no
         // identities" is on standard output, so it was judged, as one whose keys could not be listed: it is said now what
