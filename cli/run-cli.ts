@@ -380,15 +380,24 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
   // An agent that cannot be locked (a forwarded one may refuse) is refused now, before any step, as it was before
   // agents were locked; the dry run locks nothing.
   if (accountSsh?.lockedAgent && !dryRun) {
-    const tried = await lockAgent(accountSsh.lockedAgent.what);
-    if ('why' in tried) accountSsh = withAgentUnlockable(accountSsh, tried.why);
-    else {
-      const unlocked = await tried.unlock();
-      if (!unlocked.unlocked) {
-        throw new Error(`The SSH agent at ${accountSsh.lockedAgent.what} was locked to try it, and could not be unlocked (${unlocked.why}). Nothing was run. `
-          + 'Fix: restart the agent and `ssh-add` its keys again (the deploys need them), then release again.');
-      }
+    // A Ctrl-C between the lock and the unlock (up to 20 s with a slow agent) ended the release with the agent locked:
+    // held until it is unlocked, then the release stops.
+    const held: NodeJS.Signals[] = [];
+    const hold = (signal: NodeJS.Signals) => { held.push(signal); };
+    STOPPING_SIGNALS.forEach((s) => process.on(s, hold));
+    let unlocked: Awaited<ReturnType<LockedAgent['unlock']>> | undefined;
+    try {
+      const tried = await lockAgent(accountSsh.lockedAgent.what);
+      if ('why' in tried) accountSsh = withAgentUnlockable(accountSsh, tried.why);
+      else unlocked = await tried.unlock();
+    } finally {
+      STOPPING_SIGNALS.forEach((s) => process.off(s, hold));
     }
+    if (unlocked && !unlocked.unlocked) {
+      throw new Error(`The SSH agent at ${accountSsh.lockedAgent!.what} was locked to try it, and could not be unlocked (${unlocked.why}). Nothing was run. `
+        + 'Fix: restart the agent and `ssh-add` its keys again (the deploys need them), then release again.');
+    }
+    if (held.length > 0) throw new Error(`${held[0]} while the SSH agent was tried (it is unlocked again). Nothing was run.`);
   }
   const refusal = accountSsh && accountSshRefusal(accountSsh);
   if (refusal && args.flags[ACCEPT_ACCOUNT_SSH]) io.err(accountSshWarning(accountSsh!));
@@ -689,11 +698,12 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
           locked = tried;
         }
       }
-      const note = cover && accountSshNote(cover);
-      if (note) io.err(note);
       let stillLocked: string | undefined;
       const result = await (async () => {
         try {
+          // Inside the try: thrown between the lock and the rehearsal, it skipped the unlock.
+          const note = cover && accountSshNote(cover);
+          if (note) io.err(note);
           return step.producesSnapshotId
             ? spawnSync(run[0], run.slice(1), { env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' })
             : io.stepOut || io.stepErr ? await relayed(run, env, io) : spawnSync(run[0], run.slice(1), { env, stdio: 'inherit' });
