@@ -340,6 +340,29 @@ describeAsRoot('a rebuilt machine before its files are restored', () => {
     expect(fs.readFileSync(ledger, 'utf8')).toBe('year,total\n2019,10\n');
   });
 
+  // Review (sixth pass): restic 0.14's snapshots --json passes over a snapshot file it cannot load ("could not load
+  // snapshot" on stderr) and exits 0. The prune took that file snapshot's record for an orphan and forgot it (a damaged
+  // record made its snapshot look unrecorded; a damaged manifest, its dump's stream orphaned).
+  test('the prune forgets nothing on a target where restic could not load a snapshot, and names the fix', async () => {
+    expectSuccess(await run(rebuilt, 'backup-push'), PROD_HOST, 'push');
+    const records = (): string[] => JSON.parse(restic(['snapshots', '--json', '--host', PROD_HOST, '--tag', 'sovereign-files-record'])).map((r: { id: string }) => r.id);
+    const newest = fileSnapshots()[fileSnapshots().length - 1].id;
+    const before = records();
+    const file = path.join(world.sftp.home, repo, 'snapshots', newest);
+    const good = fs.readFileSync(file);
+    fs.writeFileSync(file, Buffer.alloc(good.length, 7));
+    try {
+      const prune = await run(rebuilt, 'backup-prune');
+      expectFailure(prune, PROD_HOST, 'prune', /prune failed for: storagebox/);
+      expect(prune.stderr).toContain('storagebox: restic could not load some snapshots (');
+      expect(prune.stderr).toContain('so nothing of this target is forgotten');
+      expect(prune.stderr).toContain('Fix: run restic check on storagebox');
+      expect(records()).toEqual(before);
+    } finally {
+      fs.writeFileSync(file, good);
+    }
+  });
+
   // Review (fifth pass): restic 0.14 also exits 3 when a file vanished while it read the paths (listed, then gone
   // before its lstat: an upload renamed, a cache or journal file removed; churning files gave it in 2 of 6 runs). The push
   // forgot that snapshot, which held every file that still existed: on a machine whose paths churn, every push forgot its

@@ -1817,6 +1817,24 @@ for s in snaps:
         print(s["id"])
 '
 
+# listed <target> <restic snapshots option>...: \`restic snapshots --json\` of a target, read to choose what to forget.
+# restic 0.14 passes over a snapshot file it cannot load (damaged, truncated), says "could not load snapshot" on stderr
+# and exits 0: that file snapshot's record would look orphaned, its snapshot unrecorded, a dump's stream without its
+# manifest, and each be forgotten. Fails then, naming the fix.
+listed() {
+  local t=$1 err rc=0
+  shift
+  err=$(mktemp "\${TMPDIR:-/tmp}/sovereign-backup-listing.XXXXXX") || return 1
+  restic_on "$t" snapshots --json "$@" 2>"$err" || rc=$?
+  cat "$err" >>"$SB_LOG" 2>/dev/null
+  if [ "$rc" -eq 0 ] && grep -q 'could not load snapshot' "$err"; then
+    rc=1
+    log "$t: restic could not load some snapshots ($(grep -m 3 'could not load snapshot' "$err" | tr '\\n' ' ')), so nothing of this target is forgotten: a record, manifest or snapshot it passed over would look missing. Fix: run restic check on $t, move the snapshot files it cannot load out of the repository's snapshots/ directory (or put back good copies), then run backup-prune again"
+  fi
+  rm -f "$err"
+  return "$rc"
+}
+
 failed='' waited=''
 for t in $TARGETS; do
   # forget and prune take the repository's exclusive lock, which a stale lock refuses.
@@ -1830,7 +1848,7 @@ for t in $TARGETS; do
       if ! run restic_on "$t" forget --host "$BACKUP_HOST" --tag sovereign-dump --path "$DUMP_MANIFEST" --group-by host,paths $KEEP; then
         log "prune of $tag on $t failed"; failed="$failed $t"; continue
       fi
-      orphans=$(restic_on "$t" snapshots --json --host "$BACKUP_HOST" 2>>"$SB_LOG" | "\${PY[@]}" -c "$SB_ORPHANS_PY") \\
+      orphans=$(listed "$t" --host "$BACKUP_HOST" | "\${PY[@]}" -c "$SB_ORPHANS_PY") \\
         || { log "listing the snapshots of $t failed"; failed="$failed $t"; continue; }
       # shellcheck disable=SC2086
       if [ -n "$orphans" ] && ! run restic_on "$t" forget $orphans; then
@@ -1841,7 +1859,7 @@ for t in $TARGETS; do
       # Grouped by host and tags: the default grouping by path would keep every path set ever backed up.
       listed='' pending=''
       if [ "$tag" = sovereign-files ]; then
-        listed=$(restic_on "$t" snapshots --json --host "$BACKUP_HOST" --tag sovereign-files --tag sovereign-files-record 2>>"$SB_LOG") \\
+        listed=$(listed "$t" --host "$BACKUP_HOST" --tag sovereign-files --tag sovereign-files-record) \\
           || { log "listing the file snapshots of $t failed"; failed="$failed $t"; continue; }
         # A file snapshot with no record, kept among the complete ones, could be the one of its day keep-daily keeps over
         # the complete one. Only one that is surely a failed push goes (SB_FILES_PY choose --failed); while another is
@@ -1870,7 +1888,7 @@ for t in $TARGETS; do
         if ! run restic_on "$t" forget --host "$BACKUP_HOST" --tag sovereign-files --group-by host,tags $KEEP; then
           log "prune of $tag on $t failed"; failed="$failed $t"; continue
         fi
-        orphans=$(restic_on "$t" snapshots --json --host "$BACKUP_HOST" --tag sovereign-files --tag sovereign-files-record 2>>"$SB_LOG" \\
+        orphans=$(listed "$t" --host "$BACKUP_HOST" --tag sovereign-files --tag sovereign-files-record \\
           | "\${PY[@]}" -c "$SB_FILES_PY" choose --orphans) || { log "listing the file snapshots of $t failed"; failed="$failed $t"; continue; }
         # shellcheck disable=SC2086
         if [ -n "$orphans" ] && ! run restic_on "$t" forget $orphans; then
