@@ -363,6 +363,15 @@ describeAsRoot('a rebuilt machine before its files are restored', () => {
     }
   });
 
+  /** restic under strace, `inject` failing the syscalls on `target` with ENOENT; once restic exits 3, `after` runs. */
+  const faultyRestic = (name: string, target: string, inject: string, after: string): string => {
+    const bin = path.join(tmp, name);
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, 'restic'), `#!/bin/bash\nstrace -f -qq -o /dev/null -P '${target}' -e trace=${inject} -e inject=${inject}:error=ENOENT /usr/bin/restic "$@"\n`
+      + `rc=$?\n[ "$rc" != 3 ] || ${after}\nexit "$rc"\n`, { mode: 0o755 });
+    return bin;
+  };
+
   // Review (fifth pass): restic 0.14 also exits 3 when a file vanished while it read the paths (listed, then gone
   // before its lstat: an upload renamed, a cache or journal file removed; churning files gave it in 2 of 6 runs). The push
   // forgot that snapshot, which held every file that still existed: on a machine whose paths churn, every push forgot its
@@ -370,14 +379,11 @@ describeAsRoot('a rebuilt machine before its files are restored', () => {
   // one file with ENOENT, as the kernel answers for a file removed after the listing.
   const vanished = 'a file that vanished while restic read the paths (exit 3, ENOENT only) leaves the snapshot kept and recorded, naming the file';
   testWithRealParts(hasStrace, vanished, 'strace (scripts/system-packages.sh installs it)')(vanished, async () => {
-    const bin = path.join(tmp, 'bin-vanishing');
     const gone = path.join(uploads, 'upload.part');
     const stays = path.join(uploads, 'upload.done');
     fs.writeFileSync(gone, 'an upload being renamed\n');
     fs.writeFileSync(stays, 'an upload\n');
-    fs.mkdirSync(bin, { recursive: true });
-    fs.writeFileSync(path.join(bin, 'restic'), '#!/bin/bash\nexec strace -f -qq -o /dev/null -P \'' + gone + '\' -e trace=newfstatat,lstat '
-      + '-e inject=newfstatat,lstat:error=ENOENT /usr/bin/restic "$@"\n', { mode: 0o755 });
+    const bin = faultyRestic('bin-vanishing', gone, 'newfstatat,lstat', 'true');
     const count = fileSnapshots().length;
     const push = await runScript(path.join(rebuilt.root, 'usr/local/sbin', 'backup-push'), world.receiver,
       { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: rebuilt.etc, PATH: `${bin}:${PATH_ENV}` });
@@ -394,6 +400,34 @@ describeAsRoot('a rebuilt machine before its files are restored', () => {
     expect(listing).not.toContain(gone);
     fs.rmSync(gone);
     fs.rmSync(stays);
+  });
+
+  // Review (sixth pass): a volume of the paths unmounted during the push makes every file of it vanish (ENOENT); the
+  // push kept and recorded that snapshot as complete, although the mount check exists to stop such a snapshot.
+  const unmounted = 'a file system of the paths unmounted while restic read it (its files vanish) fails the push and forgets the snapshot, naming the mount';
+  testWithRealParts(hasStrace, unmounted, 'strace (scripts/system-packages.sh installs it)')(unmounted, async () => {
+    const root = path.join(tmp, 'root-unmounting');
+    const volume = path.join(uploads, 'volume');
+    const inside = path.join(volume, 'upload.bin');
+    fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
+    fs.mkdirSync(volume, { recursive: true });
+    fs.writeFileSync(path.join(root, 'etc/fstab'), `/dev/disk/by-id/scsi-0HC_Volume_2 ${volume} ext4 discard,nofail,defaults 0 2\n`);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', volume]);
+    try {
+      fs.writeFileSync(inside, 'an upload on the volume\n');
+      // restic lists the volume's file, which is gone at its lstat; the volume is unmounted by the time restic exits.
+      const bin = faultyRestic('bin-unmounting', inside, 'newfstatat,lstat', `umount '${volume}'`);
+      const count = fileSnapshots().length;
+      const push = await runScript(path.join(rebuilt.root, 'usr/local/sbin', 'backup-push'), world.receiver,
+        { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: rebuilt.etc, SOVEREIGN_ROOT: root, PATH: `${bin}:${PATH_ENV}` });
+      expectFailure(push, PROD_HOST, 'push', new RegExp(`restic backup of ${uploads} ${exports} could not read some files, so the snapshot it saved without them `
+        + `\\(\\w{8}\\) was forgotten\\. Fix: mount ${volume} again \\(journalctl -b for why it went\\), then run backup-push again\\. restic: 1 files vanished `
+        + `while restic read the paths, and /etc/fstab mounts ${volume}, which is not mounted any more`));
+      expect(fileSnapshots()).toHaveLength(count);
+    } finally {
+      spawnSync('umount', [volume]);
+      fs.rmSync(volume, { recursive: true, force: true });
+    }
   });
 
   // Review (fifth pass): the push took a missing plan path out of its paths before the check above, which then passed

@@ -1674,16 +1674,23 @@ unmounted_paths() {
 }
 
 push_files() {
-  local t=$1 out snap n size when rc=0 vanished='' errors
+  local t=$1 out snap n size when rc=0 vanished='' errors fix='make them readable or move them out of the paths' lost=''
   step "backing up $files to $t"
   printf -v when '%(%Y-%m-%d %H:%M:%S)T' -1
   # shellcheck disable=SC2086
   out=$(restic_on "$t" backup --json --time "$when" --host "$BACKUP_HOST" --tag sovereign-files $files 2>>"$SB_LOG") || rc=$?
   # restic 0.14 also exits 3 when a file vanished while it read the paths (listed, then gone: an upload renamed, a
-  # cache or journal file removed). The snapshot holds every file that still exists: it is kept and recorded, naming them.
+  # cache or journal file removed). The snapshot holds what the paths held as restic read them: it is kept and recorded,
+  # naming them. Unless a file system of the paths went away during the read (every file of it vanishes): then it goes.
   if [ "$rc" = 3 ] && errors=$(step_output 100000 | "\${PY[@]}" -c "$SB_FILES_PY" unread); then
-    vanished=\${errors#* } rc=0
-    log "$t: \${errors%% *} files vanished while restic read the paths (they are not in the snapshot): $vanished"
+    if [ -r "\${SOVEREIGN_ROOT:-}/etc/fstab" ]; then lost=$(unmounted_paths); fi
+    if [ -z "$lost" ]; then
+      vanished=\${errors#* } rc=0
+      log "$t: \${errors%% *} files vanished while restic read the paths (they are not in the snapshot): $vanished"
+    else
+      errors="\${errors%% *} files vanished while restic read the paths, and /etc/fstab mounts$lost, which is not mounted any more (unmounted or failed during the push): \${errors#* }"
+      fix="mount$lost again (journalctl -b for why it went)"
+    fi
   fi
   if [ "$rc" = 3 ]; then
     # restic 0.14 exits 3 when it could not read some files, and still saves the snapshot without them: the newest of
@@ -1696,7 +1703,7 @@ push_files() {
       gone="left without a record, which restores pass over (restic forget failed)"
     fi
     log "$t: restic backup of $files could not read some files: $cause"
-    failures="\${failures:+$failures; }$t: restic backup of $files could not read some files, so the snapshot it saved without them (\${snap:0:8}) was $gone. Fix: make them readable or move them out of the paths, then run backup-push again. restic: $cause"
+    failures="\${failures:+$failures; }$t: restic backup of $files could not read some files, so the snapshot it saved without them (\${snap:0:8}) was $gone. Fix: $fix, then run backup-push again. restic: $cause"
     return
   fi
   [ "$rc" = 0 ] || { target_failed "$t" "restic backup of $files"; return; }
