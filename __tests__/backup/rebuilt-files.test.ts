@@ -363,6 +363,30 @@ describeAsRoot('a rebuilt machine before its files are restored', () => {
     }
   });
 
+  // Review (sixth pass): a file snapshot without a record whose paths no newer recorded snapshot holds (plan paths
+  // renamed or reduced after a failed push, file backups stopped) was never superseded: the retention of the file
+  // snapshots waited for ever while every prune reported OK; and its note named an 8-character ID but no command.
+  test('the prune fails once a file snapshot without a record that nothing supersedes is older than a push runs and the age limit, naming the command that forgets it', async () => {
+    const retired = path.join(tmp, 'srv', 'retired');
+    fs.mkdirSync(retired, { recursive: true });
+    fs.writeFileSync(path.join(retired, 'old.csv'), 'a path no longer in the plan\n');
+    const conf = fs.readFileSync(path.join(rebuilt.etc, 'backup.conf'), 'utf8');
+    const maxAge = Number(/^MAX_AGE_HOURS=['"]?([\d.]+)/m.exec(conf)![1]);
+    const old = spawnSync('restic', ['-r', path.join(world.sftp.home, repo), '--no-cache', 'backup', '--time', secondsAgo((14 + maxAge + 1) * 3600),
+      '--host', PROD_HOST, '--tag', 'sovereign-files', retired], { env: { ...process.env, RESTIC_PASSWORD, TZ: 'UTC' } });
+    expect(old.status).toBe(0);
+    const id = fileSnapshots().find((s) => s.paths.includes(retired))!.id;
+    const prune = await run(rebuilt, 'backup-prune');
+    expectFailure(prune, PROD_HOST, 'prune', new RegExp(`prune failed for: storagebox: on storagebox, file snapshots without a record are older than a push runs `
+      + `and the backup age limit \\(14 \\+ ${maxAge} hours\\)[^\\n]*: ${id}\\. Fix: once you know`));
+    const command = new RegExp(`\\((RESTIC_PASSWORD_COMMAND=[^\\n]* restic -o sftp\\.command=[^\\n]* forget ${id})\\), then run backup-prune again`).exec(prune.stderr);
+    expect(command).not.toBeNull();
+    // The command it names, run as given in a root shell on the machine, forgets it.
+    execFileSync('bash', ['-c', command![1]], { stdio: 'ignore' });
+    expect(fileSnapshots().map((s) => s.id)).not.toContain(id);
+    expectSuccess(await run(rebuilt, 'backup-prune'), PROD_HOST, 'prune');
+  });
+
   /** restic under strace, `inject` failing the syscalls on `target` with ENOENT; once restic exits 3, `after` runs. */
   const faultyRestic = (name: string, target: string, inject: string, after: string): string => {
     const bin = path.join(tmp, name);

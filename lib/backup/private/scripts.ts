@@ -504,6 +504,20 @@ gives_way() {
 # Per-target settings are <target>_<NAME> variables of the configuration.
 tv() { local n="\${1}_$2"; printf '%s' "\${!n:-}"; }
 
+# restic_by_hand <target> <restic arguments...>: the command line that runs restic on a target's repository as this
+# tooling does, for an operator's shell on this machine (an S3 target's endpoint and bucket are secrets: read from
+# their file, not printed).
+restic_by_hand() {
+  local t=$1
+  shift
+  case "$(tv "$t" KIND)" in
+    sftp) printf 'RESTIC_PASSWORD_COMMAND="base64 -d %s" restic -o sftp.command="ssh %s %s -s sftp" -r sftp:%s@%s:%s %s' "$SB_ETC/secrets/$t.restic.b64" \\
+      "$(ssh_options "$t")" "$(tv "$t" HOST)" "$(tv "$t" USER)" "$(tv "$t" HOST)" "$(tv "$t" REPO_PATH)" "$*" ;;
+    *) printf '(. %s; d() { printf %%s "$1" | base64 -d; }; AWS_ACCESS_KEY_ID=$(d "$ACCESS_KEY_ID_B64") AWS_SECRET_ACCESS_KEY=$(d "$SECRET_ACCESS_KEY_B64") RESTIC_PASSWORD_COMMAND="base64 -d %s" restic -r "s3:$(d "$ENDPOINT_B64")/$(d "$BUCKET_B64")/%s" %s)' \\
+      "$SB_ETC/secrets/$t.s3.env" "$SB_ETC/secrets/$t.restic.b64" "$(tv "$t" REPO_PATH)" "$*" ;;
+  esac
+}
+
 ssh_options() {
   local t=$1 o
   o="-F /dev/null -o Port=$(tv "$t" PORT) -o User=$(tv "$t" USER) -o HostKeyAlias=sovereign-$t"
@@ -1190,11 +1204,15 @@ if mode == "choose":
         # Surely a failed push: no record, timed by a push with records, older than a push runs, and a newer snapshot
         # with a record holds its paths. Line 1: those; line 2: the others with no record (a push still running, on
         # this machine or on a replacement with its backup host name; one whose record write failed; the newest).
+        # Line 3: of line 2, those older than a push runs plus the backup age limit (args[3], hours): none superseded
+        # them since (paths renamed or reduced, file backups stopped), so the retention would wait for ever.
         now, hours = float(args[1]), float(args[2])
         superseded = lambda s: any(second(n) in records and epoch(n) > epoch(s) and set(s.get("paths") or []) <= set(n.get("paths") or []) for n in files)
         failed = [s for s in files if not complete(s) and now - epoch(s) >= hours * 3600 and superseded(s)]
+        waiting = [s for s in files if not complete(s) and s not in failed]
         print(" ".join(s["id"] for s in failed))
-        print(" ".join(s["id"] for s in files if not complete(s) and s not in failed))
+        print(" ".join(s["id"] for s in waiting))
+        print(" ".join(s["id"] for s in waiting if len(args) > 3 and now - epoch(s) >= (hours + float(args[3])) * 3600))
         sys.exit(0)
     if want == "--orphans":
         # Records whose file snapshot (same host and second) is gone: forgotten after the retention of the snapshots.
@@ -1844,7 +1862,7 @@ listed() {
   return "$rc"
 }
 
-failed='' waited=''
+failed='' waited='' stuck_notes=''
 for t in $TARGETS; do
   # forget and prune take the repository's exclusive lock, which a stale lock refuses.
   step "removing stale locks on $t"
@@ -1874,9 +1892,9 @@ for t in $TARGETS; do
         # the complete one. Only one that is surely a failed push goes (SB_FILES_PY choose --failed); while another is
         # left, the retention of the file snapshots waits: it may be a good one (a push still running here or on a
         # replacement with this backup host name, whose repository lock is not this one; one whose record write failed).
-        unrecorded=$("\${PY[@]}" -c "$SB_FILES_PY" choose --failed "$(date +%s)" "$FILES_IN_PROGRESS_HOURS" <<<"$listed" 2>>"$SB_LOG") \\
+        unrecorded=$("\${PY[@]}" -c "$SB_FILES_PY" choose --failed "$(date +%s)" "$FILES_IN_PROGRESS_HOURS" "$MAX_AGE_HOURS" <<<"$listed" 2>>"$SB_LOG") \\
           || { log "reading the file snapshots of $t failed"; failed="$failed $t"; continue; }
-        { read -r unrecorded; read -r pending; } <<<"$unrecorded" || true
+        { read -r unrecorded; read -r pending; read -r stuck; } <<<"$unrecorded" || true
         # shellcheck disable=SC2086
         if [ -n "$unrecorded" ] && ! run restic_on "$t" forget $unrecorded; then
           log "forgetting the file snapshots of failed pushes on $t failed"; failed="$failed $t"; continue
@@ -1884,7 +1902,13 @@ for t in $TARGETS; do
       fi
       if [ -n "$pending" ]; then
         log "$t: the retention of the file snapshots waits while file snapshots without a record are younger than a push runs ($FILES_IN_PROGRESS_HOURS hours) or the newest of their paths: $pending"
-        waited="\${waited:+$waited; }on $t, the retention of the file snapshots waits for$(printf ' %.8s' $pending), without a record (restic forget it once it is known to be a failed push)"
+        # shellcheck disable=SC2086
+        waited="\${waited:+$waited; }on $t, the retention of the file snapshots waits for$(printf ' %.8s' $pending), without a record (once it is known to be a failed push: $(restic_by_hand "$t" forget $pending))"
+        if [ -n "$stuck" ]; then
+          # shellcheck disable=SC2086
+          stuck_notes="\${stuck_notes:+$stuck_notes; }on $t, file snapshots without a record are older than a push runs and the backup age limit ($FILES_IN_PROGRESS_HOURS + $MAX_AGE_HOURS hours), and no newer recorded snapshot holds their paths (paths renamed or removed from the plan, file backups stopped), so the retention of the file snapshots would wait for ever: $stuck. Fix: once you know they are failed pushes or hold nothing you need, forget them ($(restic_by_hand "$t" forget $stuck)), then run backup-prune again"
+          failed="$failed $t"
+        fi
       elif [ "$tag" != sovereign-files ]; then
         # shellcheck disable=SC2086
         if ! gives_way "$t" run restic_on "$t" forget --host "$BACKUP_HOST" --tag "$tag" --group-by host,tags $KEEP --prune; then
@@ -1911,7 +1935,7 @@ for t in $TARGETS; do
     log "$t keeps $left $tag snapshots ($KEEP)"
   done
 done
-[ -z "$failed" ] || die "prune failed for:$failed"
+[ -z "$failed" ] || die "prune failed for:$failed\${stuck_notes:+: $stuck_notes}"
 ok "pruned $TARGETS with $KEEP$(gave_way_note)\${waited:+; $waited}"
 `;
 
