@@ -81,22 +81,18 @@ function loopDevices() {
  */
 function processesIn(dir) {
   const own = new Set([process.pid, process.ppid]);
-  return pidsInProc().filter((pid) => {
-    if (own.has(pid)) return false;
-    const cmdline = read(`/proc/${pid}/cmdline`);
-    let cwd = '';
-    try { cwd = fs.readlinkSync(`/proc/${pid}/cwd`); } catch { /* gone, or not ours to read */ }
-    return (cmdline !== undefined && cmdline.split('\0').some((arg) => arg.includes(`${dir}/`))) || cwd === dir || cwd.startsWith(`${dir}/`);
-  });
+  return processTable().filter((p) => !own.has(p.pid)
+    && (p.args.some((arg) => arg.includes(`${dir}/`)) || p.cwd === dir || p.cwd.startsWith(`${dir}/`))).map((p) => p.pid);
 }
 
 /** The processes whose parent is `pid`. */
 function childrenOf(pid) {
-  return pidsInProc().filter((child) => {
-    const stat = read(`/proc/${child}/stat`);
-    // After the command name in parentheses (which may hold anything): the state, then the parent's pid.
-    return stat !== undefined && Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
-  });
+  return childEntries(pid).map((p) => p.pid);
+}
+
+/** The entries of the processes whose parent is `pid`. */
+function childEntries(pid) {
+  return processTable().filter((p) => p.parent === pid);
 }
 
 /**
@@ -105,7 +101,7 @@ function childrenOf(pid) {
  * process that is PID 1 (a container without --init) is the parent of every orphan in the container.
  */
 function workersOf(pid) {
-  return childrenOf(pid).filter((child) => (read(`/proc/${child}/cmdline`) ?? '').split('\0').some((arg) => arg.endsWith('jest-worker/build/processChild.js')));
+  return childEntries(pid).filter((p) => p.args.some((arg) => arg.endsWith('jest-worker/build/processChild.js'))).map((p) => p.pid);
 }
 
 /**
@@ -134,13 +130,7 @@ function endWorkers(runDir) {
 /** `roots` and the processes descended from them. */
 function descendantsOf(roots) {
   const children = new Map();
-  for (const pid of pidsInProc()) {
-    const stat = read(`/proc/${pid}/stat`);
-    if (stat === undefined) continue;
-    // After the command name in parentheses (which may hold anything): the state, then the parent's pid.
-    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    children.set(parent, [...(children.get(parent) ?? []), pid]);
-  }
+  for (const p of processTable()) children.set(p.parent, [...(children.get(p.parent) ?? []), p.pid]);
   const found = [];
   for (const queue = [...roots]; queue.length > 0;) {
     const pid = queue.shift();
@@ -153,7 +143,7 @@ function descendantsOf(roots) {
 
 /** A process's line on stderr: its pid and command line. */
 function described(pid) {
-  return `  ${pid} ${(read(`/proc/${pid}/cmdline`) ?? '').split('\0').join(' ').trim().slice(0, 200)}\n`;
+  return `  ${pid} ${(processEntry(pid)?.args ?? []).join(' ').trim().slice(0, 200)}\n`;
 }
 
 /**
@@ -180,8 +170,8 @@ function mountPoints() {
 
 /** Whether a process is there and not a zombie (a zombie has ended; its parent has not collected it yet). */
 function alive(pid) {
-  const stat = read(`/proc/${pid}/stat`);
-  return stat !== undefined && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  const entry = processEntry(pid);
+  return entry !== undefined && entry.state !== 'Z';
 }
 
 /**
@@ -194,6 +184,28 @@ function killAll(pids) {
 
 function signal(pid, name) {
   try { process.kill(pid, name); } catch { /* gone already */ }
+}
+
+/**
+ * One read of the process table, for the filters above: every process there is, with its parent, state, command
+ * line and working directory.
+ */
+function processTable() {
+  return pidsInProc().map(processEntry).filter((p) => p !== undefined);
+}
+
+/**
+ * A process's entry in /proc: undefined once it has gone. Its command line is empty for a zombie (and a kernel
+ * thread), and its working directory empty where it is not ours to read.
+ */
+function processEntry(pid) {
+  const stat = read(`/proc/${pid}/stat`);
+  if (stat === undefined) return undefined;
+  // After the command name in parentheses (which may hold anything): the state, then the parent's pid.
+  const [state, parent] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  let cwd = '';
+  try { cwd = fs.readlinkSync(`/proc/${pid}/cwd`); } catch { /* gone, or not ours to read */ }
+  return { pid, parent: Number(parent), state, args: (read(`/proc/${pid}/cmdline`) ?? '').split('\0'), cwd };
 }
 
 /**
