@@ -5,6 +5,8 @@ import * as path from 'path';
 import { alive, childrenOf, killAll, processesIn, recordedNetworkNamespaces, workersOf } from './run-leftovers';
 
 const ROOT = path.resolve(__dirname, '..', '..');
+/** The start of the list of processes a stopped run ends besides those in its directory, on stderr. */
+const ENDING_STARTED = "ending jest's workers \\(in band, the tests' own processes\\) and what they started outside the run's temp directory:\\n";
 
 // A failing suite must not keep the run alive: jest exits, non-zero, even when the suite's cleanup fails
 // and leaves a server listening. And the run removes what its suites left in the temp directory.
@@ -64,13 +66,55 @@ describe('a run whose suite fails and leaves a server and temp files behind', ()
   });
 });
 
+/** How a nested run ended, and what it wrote to stderr. */
+interface Ended { exit: { code: number | null; signal: string | null }; stderr: string }
+
+/**
+ * Runs jest on the fixtures `testMatch` names, with `args`, waits until each of `reports` is written in `dir` (the
+ * fixtures write theirs once their processes run) and stops the run with `signal`; how it ended.
+ */
+async function stoppedRun(dir: string, testMatch: string, args: readonly string[], reports: readonly string[], signal: NodeJS.Signals, env: NodeJS.ProcessEnv = {}): Promise<Ended> {
+  let stderr = '';
+  const child = spawn(process.execPath, [
+    path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--config', path.join(ROOT, 'jest.config.js'), ...args,
+    '--roots', path.join(__dirname, 'fixtures'), '--testMatch', testMatch,
+  ], {
+    cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, JEST_RUN_LIMIT_MINUTES: '2', JEST_WARM_TRANSFORM_CACHE: '0', JEST_CPU_LOG: '', LEFT_RUNNING_DIR: dir, ...env },
+  });
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const exited = new Promise<Ended['exit']>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  // The directory's events say when the reports are there. A run that ends before says why, instead of this waiting
+  // out its timeout.
+  let watcher: fs.FSWatcher | undefined;
+  try {
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        const written = () => { if (reports.every((name) => fs.existsSync(path.join(dir, `${name}.json`)))) resolve(); };
+        watcher = fs.watch(dir, written);
+        written();
+      }),
+      exited.then((early) => { throw new Error(`the interrupted run ended (${JSON.stringify(early)}) before its suites ran: ${stderr}`); }),
+    ]);
+  } finally {
+    watcher?.close();
+  }
+  child.kill(signal);
+  return { exit: await exited, stderr };
+}
+
+/** What interrupted-with-a-daemon.js reported as `name` in `dir`: its daemons, its helper, the process it ran in and its directory. */
+function leftRunning(dir: string, name: string): { pids: number[]; helper: number; worker: number; dir: string } {
+  return JSON.parse(fs.readFileSync(path.join(dir, `${name}.json`), 'utf8'));
+}
+
 // A run stopped from outside (Ctrl-C, CI cancelling the job) skips the global teardown: it ends what its suites left
 // before it exits. Two suites, so that jest runs them in workers, as a full run does; one daemon is found by its
 // command line, the other only by its working directory.
 describe('a run interrupted while its workers run suites with a daemon in its temp directory', () => {
   const reports = fs.mkdtempSync(path.join(os.tmpdir(), 'jest-interrupted-'));
   const SUITES = ['one-worker', 'another-worker'];
-  let exit: { code: number | null; signal: string | null };
+  let exit: Ended['exit'];
   let stderr = '';
 
   beforeAll(async () => {
@@ -78,47 +122,45 @@ describe('a run interrupted while its workers run suites with a daemon in its te
     // directory, whose working directory /proc gives resolved.
     const linkedTmp = path.join(reports, 'tmp');
     fs.symlinkSync(os.tmpdir(), linkedTmp);
-    const child = spawn(process.execPath, [
-      path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--config', path.join(ROOT, 'jest.config.js'), '--maxWorkers=2',
-      '--roots', path.join(__dirname, 'fixtures'), '--testMatch', '**/*.interrupt.js',
-    ], {
-      cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, TMPDIR: linkedTmp, JEST_RUN_LIMIT_MINUTES: '2', JEST_WARM_TRANSFORM_CACHE: '0', JEST_CPU_LOG: '', LEFT_RUNNING_DIR: reports },
-    });
-    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const exited = new Promise<typeof exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    // The suites have their daemons once they have written their reports; the directory's events say when. A run
-    // that ends before says why, instead of this waiting out its timeout.
-    let watcher: fs.FSWatcher | undefined;
-    try {
-      await Promise.race([
-        new Promise<void>((resolve) => {
-          const written = () => { if (SUITES.every((name) => fs.existsSync(path.join(reports, `${name}.json`)))) resolve(); };
-          watcher = fs.watch(reports, written);
-          written();
-        }),
-        exited.then((early) => { throw new Error(`the interrupted run ended (${JSON.stringify(early)}) before its suites ran: ${stderr}`); }),
-      ]);
-    } finally {
-      watcher?.close();
-    }
-    child.kill('SIGINT');
-    exit = await exited;
+    ({ exit, stderr } = await stoppedRun(reports, '**/*.interrupt.js', ['--maxWorkers=2'], SUITES, 'SIGINT', { TMPDIR: linkedTmp }));
   }, 120_000);
 
   test('ends the workers and their daemons, removes the directory, and is ended by the signal', () => {
     for (const name of SUITES) {
-      const { pids, helper, worker, dir } = JSON.parse(fs.readFileSync(path.join(reports, `${name}.json`), 'utf8')) as { pids: number[]; helper: number; worker: number; dir: string };
+      const { pids, helper, worker, dir } = leftRunning(reports, name);
       // Review: a worker outlived jest and went on with its suite, starting things after the sweep; and what a worker
       // started outside the directory (a nested jest run, whose namespaces leaked) outlived it.
       expect({ name, alive: [worker, helper, ...pids].filter(alive) }).toEqual({ name, alive: [] });
-      expect(stderr).toMatch(new RegExp(`ending jest's workers and what they started outside the run's temp directory:\\n(  .*\\n)*  ${helper} `));
+      expect(stderr).toMatch(new RegExp(`${ENDING_STARTED}(  .*\\n)*  ${helper} `));
       // The daemon in the directory is left to the sweep, which names it and ends it with SIGTERM first.
       for (const pid of pids) expect(stderr).toMatch(new RegExp(`ending the processes left in the run's temp directory [^\\n]*:\\n(  .*\\n)*  ${pid} `));
       expect(fs.existsSync(path.dirname(dir))).toBe(false);
     }
     // Review: it exited 130 itself, and a shell's `for f in ...; do npx jest "$f"; done` went on after Ctrl-C.
     expect({ exit, stderr: exit.signal ? '' : stderr }).toEqual({ exit: { code: null, signal: 'SIGINT' }, stderr: '' });
+  });
+});
+
+// Review: in a run in band (the tests in jest's main process, which has no workers) a test that ran jest itself left
+// that run going when the outer run was stopped (CI cancelling the job signals the outer jest only), until its own
+// run limit: it was neither a worker nor in the run's directory.
+describe('a run in band stopped while a test runs jest inside it', () => {
+  const reports = fs.mkdtempSync(path.join(os.tmpdir(), 'jest-in-band-'));
+  let ended: Ended;
+
+  beforeAll(async () => {
+    ended = await stoppedRun(reports, '**/*.nested.js', ['--runInBand'], ['one-worker'], 'SIGTERM');
+  }, 120_000);
+
+  test('ends the nested run and what it started, naming them, and is ended by the signal', () => {
+    const { pids, helper, worker: nested } = leftRunning(reports, 'one-worker');
+    try {
+      expect([nested, helper, ...pids].filter(alive)).toEqual([]);
+      for (const pid of [nested, helper]) expect(ended.stderr).toMatch(new RegExp(`${ENDING_STARTED}(  .*\\n)*  ${pid} `));
+      expect({ exit: ended.exit, stderr: ended.exit.signal ? '' : ended.stderr }).toEqual({ exit: { code: null, signal: 'SIGTERM' }, stderr: '' });
+    } finally {
+      killAll([nested, helper, ...pids]);
+    }
   });
 });
 

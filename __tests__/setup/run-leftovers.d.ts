@@ -7,7 +7,10 @@ export function endLeftovers(runDir: string): void;
 export function processesIn(dir: string): number[];
 /** The processes whose parent is `pid`. */
 export function childrenOf(pid: number): number[];
-/** Ends jest's workers and what they started outside the run's temp directory (naming each); continues those in it. */
+/**
+ * Ends jest's workers (in a run in band, the processes its tests started) and what they started outside the run's temp
+ * directory (naming each); continues those in it.
+ */
 export function endWorkers(runDir: string): void;
 /** jest's worker processes among the children of `pid` (jest's main process). */
 export function workersOf(pid: number): number[];

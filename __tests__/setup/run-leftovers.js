@@ -105,15 +105,27 @@ function workersOf(pid) {
 }
 
 /**
- * Ends jest's workers (of this, jest's main process) and what they started outside the run's temp directory (a nested
- * jest run, a test's helper), naming each: left running, a worker goes on with its file after the run exits, and a
+ * What jest's main process (`pid`) started for the run in `runDir`: its workers, and in a run in band (--runInBand,
+ * or one file) the processes its tests started themselves (a nested jest run, a test's helper), which carry the
+ * run's directory in their environment. A main process that is PID 1 (a container without --init) is the parent of
+ * every orphan in the container: only those of this run.
+ */
+function startedForRun(pid, runDir) {
+  const own = `SOVEREIGN_TEST_RUN_DIR=${runDir}`;
+  const workers = workersOf(pid);
+  return [...workers, ...childrenOf(pid).filter((child) => !workers.includes(child) && (read(`/proc/${child}/environ`) ?? '').split('\0').includes(own))];
+}
+
+/**
+ * Ends jest's workers (of this, jest's main process; in a run in band, the processes its tests started) and what they
+ * started outside the run's temp directory (a nested jest run, a test's helper), naming each: left running, a worker goes on with its file after the run exits, and a
  * process it started that the sweep does not find goes on too (a nested run, whose own end never ran, leaked its
  * namespaces). Stopped first (SIGSTOP), so that none starts another while they are found; those in the run's
  * directory are continued for the sweep, which ends them with SIGTERM first.
  */
 function endWorkers(runDir) {
   const stopped = new Set();
-  const workers = workersOf(process.pid);
+  const workers = startedForRun(process.pid, runDir);
   // Rounds, until one finds nothing new: a process may have forked between the look and its SIGSTOP.
   for (let round = 0; round < 10; round++) {
     const found = descendantsOf(workers).filter((pid) => !stopped.has(pid));
@@ -122,7 +134,7 @@ function endWorkers(runDir) {
   }
   const inRun = new Set(processesIn(runDir));
   const outside = [...stopped].filter((pid) => !inRun.has(pid));
-  if (outside.length > 0) process.stderr.write(`\njest: ending jest's workers and what they started outside the run's temp directory:\n${outside.map(described).join('')}`);
+  if (outside.length > 0) process.stderr.write(`\njest: ending jest's workers (in band, the tests' own processes) and what they started outside the run's temp directory:\n${outside.map(described).join('')}`);
   killAll(outside);
   for (const pid of stopped) if (inRun.has(pid)) signal(pid, 'SIGCONT');
 }
