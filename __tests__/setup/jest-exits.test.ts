@@ -71,9 +71,10 @@ interface Ended { exit: { code: number | null; signal: string | null }; stderr: 
 
 /**
  * Runs jest on the fixtures `testMatch` names, with `args`, waits until each of `reports` is written in `dir` (the
- * fixtures write theirs once their processes run) and stops the run with `signal`; how it ended.
+ * fixtures write theirs once their processes run) and stops the run with `signal`; how it ended. Without a signal the
+ * run is left to end by itself (its run limit, in `env`).
  */
-async function stoppedRun(dir: string, testMatch: string, args: readonly string[], reports: readonly string[], signal: NodeJS.Signals, env: NodeJS.ProcessEnv = {}): Promise<Ended> {
+async function stoppedRun(dir: string, testMatch: string, args: readonly string[], reports: readonly string[], signal?: NodeJS.Signals, env: NodeJS.ProcessEnv = {}): Promise<Ended> {
   let stderr = '';
   const child = spawn(process.execPath, [
     path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--config', path.join(ROOT, 'jest.config.js'), ...args,
@@ -84,6 +85,7 @@ async function stoppedRun(dir: string, testMatch: string, args: readonly string[
   });
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
   const exited = new Promise<Ended['exit']>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  if (!signal) return { exit: await exited, stderr };
   // The directory's events say when the reports are there. A run that ends before says why, instead of this waiting
   // out its timeout.
   let watcher: fs.FSWatcher | undefined;
@@ -160,6 +162,37 @@ describe('a run in band stopped while a test runs jest inside it', () => {
       expect({ exit: ended.exit, stderr: ended.exit.signal ? '' : ended.stderr }).toEqual({ exit: { code: null, signal: 'SIGTERM' }, stderr: '' });
     } finally {
       killAll([nested, helper, ...pids]);
+    }
+  });
+});
+
+// The run limit (JEST_RUN_LIMIT_MINUTES) ends a run whose suite hangs: its workers (each waits to be interrupted, for
+// longer than the limit) go first, with what they started outside the run's directory, then the sweep.
+describe('a run whose workers hang past its run limit', () => {
+  const reports = fs.mkdtempSync(path.join(os.tmpdir(), 'jest-run-limit-'));
+  const SUITES = ['one-worker', 'another-worker'];
+  let ended: Ended;
+
+  beforeAll(async () => {
+    // 12 s: time for the workers to start their suites on a loaded machine, which the test checks they did.
+    ended = await stoppedRun(reports, '**/*.interrupt.js', ['--maxWorkers=2'], SUITES, undefined, { JEST_RUN_LIMIT_MINUTES: '0.2' });
+  }, 120_000);
+
+  test('stops the run, naming the limit, exits 1, and leaves no worker, helper or daemon', () => {
+    const written = SUITES.filter((name) => fs.existsSync(path.join(reports, `${name}.json`)));
+    expect({ written, stderr: written.length === SUITES.length ? '' : `the run ended before its suites ran (a 12 s limit too short here?): ${ended.stderr}` })
+      .toEqual({ written: SUITES, stderr: '' });
+    const left = SUITES.map((name) => leftRunning(reports, name));
+    try {
+      expect({ exit: ended.exit, limit: /the run took more than 0\.2 minutes and is stopped \(JEST_RUN_LIMIT_MINUTES\)/.test(ended.stderr) })
+        .toEqual({ exit: { code: 1, signal: null }, limit: true });
+      for (const { pids, helper, worker, dir } of left) {
+        expect([worker, helper, ...pids].filter(alive)).toEqual([]);
+        for (const pid of [worker, helper]) expect(ended.stderr).toMatch(new RegExp(`${ENDING_STARTED}(  .*\\n)*  ${pid} `));
+        expect(fs.existsSync(path.dirname(dir))).toBe(false);
+      }
+    } finally {
+      killAll(left.flatMap(({ pids, helper, worker }) => [worker, helper, ...pids]));
     }
   });
 });
