@@ -1,12 +1,14 @@
-import { execFileSync, spawnSync } from 'child_process';
+import { execFileSync, spawn, spawnSync } from 'child_process';
+import { once } from 'events';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Duration } from '../../lib';
 import { LoopbackMachine } from '../../testing';
+import * as harnessPorts from '../../testing/harness/ports';
 import { freePort, waitForPort } from '../../testing/harness/ports';
 import { startLoopbackSshd, stopSshd } from '../../testing/harness/sshd';
-import { describeWithRealParts, isRoot } from '../setup/real-parts';
+import { describeWithRealParts, isRoot, MACHINE_PYTHON } from '../setup/real-parts';
 import { killAll, processesIn } from '../setup/run-leftovers';
 
 // The loopback sshd offers X25519 only (the suites open hundreds of connections, and the post-quantum
@@ -59,6 +61,31 @@ describeAsRoot('the loopback sshd\'s key exchange', () => {
       expect(failed).toEqual(expect.objectContaining({ message: expect.stringMatching(/nothing listens on 127\.0\.0\.1:\d+ after 0 ms/) }));
       expect(processesIn(dir)).toEqual([]);
     } finally {
+      killAll(processesIn(dir));
+    }
+  });
+
+  test("a start whose sshd exits before it listens fails at once with sshd's own error, and leaves nothing running", async () => {
+    // The port the helper picked is taken before sshd binds it, as another process may take it (freePort can only
+    // choose a port free now): `sshd -t` passes, since it binds nothing, and sshd then exits. Taken by a socket bound
+    // without listening, so that nothing answers there and only sshd's exit can end the wait for the port.
+    const dir = path.join(tmp, 'port-taken');
+    fs.mkdirSync(dir);
+    const port = await freePort();
+    const holder = spawn(MACHINE_PYTHON, ['-c', 'import socket, sys; s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); print("bound", flush=True); sys.stdin.read()', String(port)],
+      { stdio: ['pipe', 'pipe', 'inherit'] });
+    const picked = jest.spyOn(harnessPorts, 'freePort').mockResolvedValueOnce(port);
+    try {
+      await once(holder.stdout!, 'data');
+      const started = Date.now();
+      await expect(startLoopbackSshd(dir, [])).rejects.toThrow(new RegExp(`^sshd exited \\(255\\) before it listened on 127\\.0\\.0\\.1:${port}: `
+        + `[\\s\\S]*Bind to port ${port} on 127\\.0\\.0\\.1 failed: Address already in use[\\s\\S]*Cannot bind any address`));
+      // Well before the start's 10 s: the wait ends when sshd does.
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(processesIn(dir)).toEqual([]);
+    } finally {
+      picked.mockRestore();
+      holder.kill();
       killAll(processesIn(dir));
     }
   });
