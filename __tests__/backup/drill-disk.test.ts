@@ -1,10 +1,10 @@
-import { execFileSync } from 'child_process';
+import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Duration } from '../../lib';
 import { PostgresCluster } from './helpers/postgres';
-import { killAll, processesIn } from '../setup/run-leftovers';
+import { alive, killAll, processesIn } from '../setup/run-leftovers';
 import { BackupWorld, expectFailure, expectSuccess, pingPath, PROD_HOST, TEST_HOST } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
@@ -153,6 +153,36 @@ describeAsRoot('a test PostgreSQL whose start fails', () => {
       await expect(PostgresCluster.start(dir, { startTimeout: Duration.seconds(0) })).rejects.toThrow(/server did not start in time/);
       expect(processesIn(dir)).toEqual([]);
     } finally {
+      killAll(processesIn(dir));
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+// Review: the helper's stop was a fast shutdown only. A session that does not end kept the server up, pg_ctl gave up
+// after 30 s, and the server ran on past jest's exit, its error swallowed by the suite's cleanup (destroy).
+describeAsRoot('a test PostgreSQL that a session holds open through the fast shutdown', () => {
+  test('is stopped anyway: a fast shutdown, then an immediate one (SIGQUIT), then SIGKILL, leaving nothing running', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-held-open-'));
+    const cluster = await PostgresCluster.start(dir, { stopTimeout: Duration.seconds(2) });
+    // A COPY from a program that ignores SIGTERM and SIGQUIT (PostgreSQL signals the backend's process group): the
+    // backend waits in a read of its output that its own SIGTERM does not interrupt, so the fast shutdown waits for it.
+    const session = spawn('/usr/lib/postgresql/15/bin/psql', ['-X', '-q', '-h', cluster.dir, '-p', String(cluster.port), '-U', 'postgres', '-d', 'postgres',
+      '-c', "CREATE TEMP TABLE held (line text); COPY held FROM PROGRAM 'trap \"\" TERM QUIT; exec sleep 600'"], { stdio: 'ignore' });
+    try {
+      const copying = () => cluster.sql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'CREATE TEMP TABLE held%'") === '1';
+      for (let i = 0; i < 600 && !copying(); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(copying()).toBe(true);
+      // A process of the server's may end between the listing and this look (an autovacuum worker).
+      const program = processesIn(dir).filter((pid) => { try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep\0'); } catch { return false; } });
+      expect(program).toHaveLength(1);
+      cluster.stop();
+      expect(processesIn(dir)).toEqual([]);
+      expect(program.filter(alive)).toEqual([]);
+      const log = fs.readFileSync(path.join(dir, 'server.log'), 'utf8');
+      expect(log).toMatch(/received fast shutdown request[\s\S]*received immediate shutdown request/);
+    } finally {
+      session.kill();
       killAll(processesIn(dir));
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Duration } from '../../../lib/core/duration';
 import { freePort } from '../../setup/ports';
-import { processesIn } from '../../setup/run-leftovers';
+import { alive, killAll, processesIn } from '../../setup/run-leftovers';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 
@@ -11,6 +11,12 @@ const BIN = '/usr/lib/postgresql/15/bin';
 export interface PostgresClusterOptions {
   /** How long pg_ctl waits for the server to accept connections before the start fails. @default Duration.seconds(30) */
   readonly startTimeout?: Duration;
+  /**
+   * How long each step of a stop waits for the server to exit before the next, harder one: a fast shutdown (SIGINT),
+   * then an immediate one (SIGQUIT), then SIGKILL to what is left in the directory.
+   * @default Duration.seconds(30)
+   */
+  readonly stopTimeout?: Duration;
 }
 
 /**
@@ -26,7 +32,7 @@ export class PostgresCluster {
     fs.mkdirSync(dir, { recursive: true });
     fs.chmodSync(dir, 0o755);
     execFileSync('chown', ['postgres:postgres', dir]);
-    const cluster = new PostgresCluster(dir, await freePort(), options.startTimeout ?? Duration.seconds(30));
+    const cluster = new PostgresCluster(dir, await freePort(), options.startTimeout ?? Duration.seconds(30), options.stopTimeout ?? Duration.seconds(30));
     cluster.asPostgres(`${BIN}/initdb`, ['-D', cluster.dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale', 'C']);
     try {
       cluster.start();
@@ -47,6 +53,7 @@ export class PostgresCluster {
     public readonly dir: string,
     public readonly port: number,
     private readonly startTimeout: Duration,
+    private readonly stopTimeout: Duration,
   ) {
     this.dataDir = path.join(dir, 'data');
   }
@@ -56,9 +63,30 @@ export class PostgresCluster {
       '-o', `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`]);
   }
 
-  /** Stops the server: `fast` ends sessions cleanly, `immediate` (a crash) does not wait for a server still starting. */
+  /**
+   * Stops the server: `fast` ends sessions cleanly, `immediate` (a crash) does not wait for a server still starting.
+   * A server still up after `stopTimeout` gets the next, harder step: a session that does not end (a backend blocked in
+   * a read its SIGTERM does not interrupt) kept a fast shutdown waiting, and pg_ctl gave up with the server running
+   * on, past jest's exit when its suite's cleanup swallowed the error. So fast, then immediate (SIGQUIT), then SIGKILL
+   * to what is left in the directory (a program a backend ran, which outlived it). Throws as pg_ctl does for a server
+   * that is not running, and naming what SIGKILL did not end.
+   */
   public stop(mode: 'fast' | 'immediate' = 'fast'): void {
-    this.asPostgres(`${BIN}/pg_ctl`, ['-D', this.dataDir, '-w', '-t', '30', '-m', mode, 'stop']);
+    for (const step of mode === 'fast' ? ['fast', 'immediate'] : ['immediate']) {
+      try {
+        this.asPostgres(`${BIN}/pg_ctl`, ['-D', this.dataDir, '-w', '-t', String(this.stopTimeout.toSeconds()), '-m', step, 'stop']);
+        break;
+      } catch (e) {
+        // Only a server still up goes on to the next step; any other failure (not running) is the caller's.
+        if (!/server does not shut down/.test(String((e as { stderr?: Buffer }).stderr))) throw e;
+      }
+    }
+    const left = processesIn(this.dir);
+    if (left.length === 0) return;
+    killAll(left);
+    const sleeper = new Int32Array(new SharedArrayBuffer(4));
+    for (const deadline = Date.now() + this.stopTimeout.toMillis(); left.some(alive) && Date.now() < deadline;) Atomics.wait(sleeper, 0, 0, 50);
+    if (left.some(alive)) throw new Error(`PostgreSQL in ${this.dir} still runs after SIGKILL (processes ${left.filter(alive).join(', ')})`);
   }
 
   /**
