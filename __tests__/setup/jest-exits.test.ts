@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { alive, childrenOf, killAll, processesIn, recordedNetworkNamespaces, workersOf } from './run-leftovers';
+import { alive, childrenOf, killAll, processesIn, recordedNetworkNamespaces, startedForRun, workersOf } from './run-leftovers';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /** The start of the list of processes a stopped run ends besides those in its directory, on stderr. */
@@ -220,18 +220,24 @@ test('without /proc, a stopped run finds no processes rather than throwing', () 
 });
 
 // Review: a stopped run SIGKILLed every child of jest's main process, unnamed: a suite's sshd or PostgreSQL run in band
-// (the sweep's to name and end with SIGTERM first), and every orphan in a container where jest is PID 1.
-test("a stopped run kills jest's workers only, not the other children of jest's main process", async () => {
+// (the sweep's to name and end with SIGTERM first), and every orphan in a container where jest is PID 1. So the stop
+// starts from jest's workers and, in a run in band, from the processes of this run (its directory in their environment).
+test("a stopped run starts from jest's workers and this run's own processes, not the other children of jest's main process", async () => {
   const sleeper = ['-e', 'setTimeout(() => {}, 60000)'];
+  const runDir = process.env.SOVEREIGN_TEST_RUN_DIR!;
   const daemon = spawn(process.execPath, sleeper, { stdio: 'ignore' });
   const worker = spawn(process.execPath, [...sleeper, path.join(ROOT, 'node_modules', 'jest-worker', 'build', 'processChild.js')], { stdio: 'ignore' });
+  // An orphan of another run, or of no run, that a main process which is PID 1 adopted.
+  const stranger = spawn(process.execPath, sleeper, { stdio: 'ignore', env: { ...process.env, SOVEREIGN_TEST_RUN_DIR: `${runDir}-another` } });
   try {
-    await Promise.all([daemon, worker].map((child) => new Promise((resolve) => child.once('spawn', resolve))));
-    expect(childrenOf(process.pid)).toEqual(expect.arrayContaining([daemon.pid, worker.pid]));
+    await Promise.all([daemon, worker, stranger].map((child) => new Promise((resolve) => child.once('spawn', resolve))));
+    expect(childrenOf(process.pid)).toEqual(expect.arrayContaining([daemon.pid, worker.pid, stranger.pid]));
     expect(workersOf(process.pid)).toContain(worker.pid);
     expect(workersOf(process.pid)).not.toContain(daemon.pid);
+    expect(startedForRun(process.pid, runDir)).toEqual(expect.arrayContaining([daemon.pid, worker.pid]));
+    expect(startedForRun(process.pid, runDir)).not.toContain(stranger.pid);
   } finally {
-    killAll([daemon.pid!, worker.pid!]);
+    killAll([daemon.pid!, worker.pid!, stranger.pid!]);
   }
 });
 
