@@ -1,9 +1,10 @@
-import { execFile, execFileSync, spawn } from 'child_process';
+import { ChildProcess, execFile, execFileSync, spawn } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
+import { bucketRepository, holdResticLock, killHolder } from './helpers/restic-lock';
 import { S3Server } from './helpers/s3-server';
 import {
   b64, BackupWorld, corrupt, drillCopyProcess, expectFailure, expectSuccess, filesBySize, fingerprint, MachineRoot, pingPath, PROD_HOST, RunOptions, RunResult,
@@ -486,6 +487,59 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
         + 'its lock refreshed 0 minutes ago\\), so a dump of acme-production-app may be writing'));
     } finally {
       for (const p of [first, second.process]) p?.kill('SIGKILL');
+    }
+  });
+
+  // Audit (sixth pass): a stale exclusive lock was proved over SFTP only (stale-locks, rotate-keys). In the bucket a lock
+  // is an object under <prefix>/locks/, which restic lists, reads and deletes over S3; a check, a prune or a key change
+  // killed mid-run leaves it there, and restic refuses every backup beside it, stale or not.
+  test("a killed key change's exclusive lock in the bucket: the push fails naming it; the prune and the key rotation remove it and do their work", async () => {
+    const prefix = 'stale-lock-s3';
+    const uploads = path.join(tmp, 'uploads-stale-lock');
+    fs.mkdirSync(uploads);
+    fs.writeFileSync(path.join(uploads, 'contract.pdf'), 'contract 1\n');
+    const etc = prodOffsite({ offsite_REPO_PATH: prefix, DUMP_DIR: path.join(tmp, 'dumps-stale-lock'), PG_DATABASES: 'app', FILE_PATHS: uploads });
+    expect((await run(world.production, 'backup-bootstrap', etc)).code).toBe(0);
+    expectSuccess(await run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
+    const lockObjects = () => {
+      const dir = path.join(s3.objects(prefix), 'locks');
+      return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('._S3rver_object')) : [];
+    };
+    const running: ChildProcess[] = [];
+    /** A key change of this host that took its exclusive lock in the bucket, SIGKILLed: the lock stays, stale. */
+    const staleLock = async (password = RESTIC_PASSWORD) => {
+      const held = await holdResticLock(bucketRepository(s3, prefix), 'exclusive', running, password);
+      await killHolder(held);
+      expect(lockObjects()).toEqual([`${held.lock}._S3rver_object`]);
+    };
+    try {
+      await staleLock();
+      const push = await run(world.production, 'backup-push', etc);
+      expectFailure(push, PROD_HOST, 'push', /offsite: restic backup of .*uploads-stale-lock failed \(.*repository is already locked exclusively by PID \d+/);
+      expect(lockObjects()).toHaveLength(1);
+
+      const prune = await run(world.production, 'backup-prune', etc);
+      expectSuccess(prune, PROD_HOST, 'prune');
+      expect(prune.stderr).toMatch(/offsite: removing stale locks of the repository, if any \(restic unlock\)/);
+      expect(lockObjects()).toEqual([]);
+      expectSuccess(await run(world.production, 'backup-push', etc), PROD_HOST, 'push');
+
+      // A rollout that changes the bucket's restic password, with another stale exclusive lock there.
+      await staleLock();
+      const previousRoot = path.join(tmp, 'previous-stale-lock');
+      const secret = path.join(etc, 'secrets/offsite.restic.b64');
+      fs.mkdirSync(path.dirname(path.join(previousRoot, secret)), { recursive: true });
+      fs.copyFileSync(secret, path.join(previousRoot, secret));
+      const rotated = 'a rotated bucket password 9%';
+      fs.writeFileSync(secret, b64(rotated), { mode: 0o600 });
+      const rotation = await run(world.production, 'backup-rotate-keys', etc, { env: { SOVEREIGN_PREVIOUS_ROOT: previousRoot } });
+      if (rotation.code !== 0) throw new Error(`backup-rotate-keys failed (exit ${rotation.code}):\n${rotation.stderr}`);
+      expect(rotation.stderr).toMatch(/offsite: removing stale locks of the repository, if any \(restic unlock\)/);
+      expect(rotation.stderr).toMatch(/OK: restic keys rotated: offsite; unchanged: none/);
+      expect(lockObjects()).toEqual([]);
+      expectSuccess(await run(world.production, 'backup-push', etc), PROD_HOST, 'push');
+    } finally {
+      for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
   });
 

@@ -1,6 +1,8 @@
-import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { ChildProcess, execFile, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { promisify } from 'util';
+import { S3Server } from './s3-server';
 import { PATH_ENV, RESTIC_PASSWORD } from './world';
 
 /** A restic process that holds a lock on a repository, and the lock's file name. */
@@ -9,36 +11,74 @@ export interface HeldLock {
   readonly lock: string;
 }
 
-const locksOf = (repo: string) => fs.readdirSync(path.join(repo, 'locks'));
-const resticEnv = (password: string) => ({ PATH: PATH_ENV, HOME: '/root', RESTIC_PASSWORD: password });
+/** A restic repository as this host reaches it: restic's options and environment for it, and where its lock files lie. */
+export interface LockedRepository {
+  /** restic's options naming the repository (`-r <dir>`; none for a bucket's, named by the environment). */
+  readonly options: string[];
+  /** The environment restic needs besides the password (a bucket's repository and key pair). */
+  readonly env: Record<string, string>;
+  /** The directory of its lock files. */
+  readonly locks: string;
+  /** How a lock file's name ends after the lock's ID (s3rver's `._S3rver_object`). */
+  readonly suffix: string;
+}
 
-/** Whether restic reads the lock back: one killed while writing it would leave a file no restic can read. */
-function readable(repo: string, lock: string, password: string): boolean {
-  return spawnSync('restic', ['-r', repo, '--no-cache', '--no-lock', 'cat', 'lock', lock], { env: resticEnv(password), stdio: 'ignore' }).status === 0;
+/** The repository under `prefix` in the stand-in bucket, as restic's S3 backend reaches it over loopback. */
+export function bucketRepository(s3: S3Server, prefix: string): LockedRepository {
+  return {
+    options: [],
+    env: {
+      RESTIC_REPOSITORY: `s3:${s3.endpoint}/${s3.bucket}/${prefix}`,
+      AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+    },
+    locks: path.join(s3.objects(prefix), 'locks'),
+    suffix: '._S3rver_object',
+  };
+}
+
+const repositoryOf = (repo: string | LockedRepository): LockedRepository =>
+  (typeof repo === 'string' ? { options: ['-r', repo], env: {}, locks: path.join(repo, 'locks'), suffix: '' } : repo);
+const locksOf = (repo: LockedRepository) => (fs.existsSync(repo.locks) ? fs.readdirSync(repo.locks) : [])
+  .filter((f) => f.endsWith(repo.suffix)).map((f) => f.slice(0, f.length - repo.suffix.length));
+const resticEnv = (repo: LockedRepository, password: string) => ({ PATH: PATH_ENV, HOME: '/root', RESTIC_PASSWORD: password, ...repo.env });
+
+/**
+ * Whether restic reads the lock back: one killed while writing it would leave a file no restic can read. Asynchronous:
+ * the bucket's stand-in answers from this process, which a synchronous spawn would stop.
+ */
+async function readable(repo: LockedRepository, lock: string, password: string): Promise<boolean> {
+  try {
+    await promisify(execFile)('restic', [...repo.options, '--no-cache', '--no-lock', 'cat', 'lock', lock], { env: resticEnv(repo, password) });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
- * Starts restic on the repository directory `repo` (as this host, as a machine's own restic or another machine's
- * would be) in a way that takes its lock and then waits on its input: `backup --stdin` takes a shared lock, `key passwd`
- * (which reads the new password from stdin) the exclusive one. Resolves once restic reads the lock back; the process
+ * Starts restic on the repository `where` (a directory, or a bucket's: {@link bucketRepository}; as this host, as a
+ * machine's own restic or another machine's would be) in a way that takes its lock and then waits on its input:
+ * `backup --stdin` takes a shared lock, `key passwd` (which reads the new password from stdin) the exclusive one. Resolves once restic reads the lock back; the process
  * is added to `running`, for the suite to kill at its end. `password` opens the repository (the world's by default).
  */
-export async function holdResticLock(repo: string, kind: 'shared' | 'exclusive', running: ChildProcess[],
+export async function holdResticLock(where: string | LockedRepository, kind: 'shared' | 'exclusive', running: ChildProcess[],
   password = RESTIC_PASSWORD): Promise<HeldLock> {
+  const repo = repositoryOf(where);
   const before = new Set(locksOf(repo));
   const args = kind === 'shared' ? ['backup', '--stdin', '--stdin-filename', 'held', '--host', 'killed-job'] : ['key', 'passwd'];
-  const child = spawn('restic', ['-r', repo, '--no-cache', ...args], { env: resticEnv(password), stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawn('restic', [...repo.options, '--no-cache', ...args], { env: resticEnv(repo, password), stdio: ['pipe', 'ignore', 'pipe'] });
   running.push(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
   for (let i = 0; i < 600; i++) {
     const added = locksOf(repo).filter((l) => !before.has(l));
-    if (added.length === 1 && readable(repo, added[0], password)) return { child, lock: added[0] };
+    if (added.length === 1 && await readable(repo, added[0], password)) return { child, lock: added[0] };
     if (child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 50));
   }
   child.kill('SIGKILL');
-  throw new Error(`restic ${args.join(' ')} took no lock on ${repo}: ${stderr}`);
+  throw new Error(`restic ${args.join(' ')} took no lock on ${repo.locks}: ${stderr}`);
 }
 
 /** Kills the holder with no chance to remove its lock (SIGKILL: the OOM killer, a crash); the lock stays. */

@@ -47,6 +47,11 @@ export interface RunOptions {
    * @default - nothing is done
    */
   readonly onOutput?: { readonly when: RegExp; readonly act: () => void };
+  /**
+   * More of the script's environment, as the unit or its caller sets it (the rollout's SOVEREIGN_PREVIOUS_ROOT).
+   * @default - none
+   */
+  readonly env?: Record<string, string>;
 }
 
 /** Options of a {@link BackupWorld}. */
@@ -178,7 +183,7 @@ export class BackupWorld {
    * hundreds of times in a suite.
    */
   public async run(machine: MachineRoot, script: string, etc: string = machine.etc, options: RunOptions = {}): Promise<RunResult> {
-    const result = await runScript(path.join(machine.root, 'usr/local/sbin', script), this.receiver, { TMPDIR: this.tmp, SOVEREIGN_BACKUP_ETC: etc }, undefined, options);
+    const result = await runScript(path.join(machine.root, 'usr/local/sbin', script), this.receiver, { TMPDIR: this.tmp, SOVEREIGN_BACKUP_ETC: etc, ...options.env }, undefined, options);
     if (script === 'backup-bootstrap' && result.code === 0 && !this.calibratedKeys) this.cheapenNewRepositoryKeys();
     return result;
   }
