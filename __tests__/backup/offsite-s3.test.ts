@@ -78,6 +78,11 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
     }
   };
 
+  /** restic on the repository under `prefix` in the bucket, as the test host reaches it; its stdout. */
+  const resticOnBucket = async (prefix: string, args: string[]): Promise<string> => (await promisify(execFile)('restic', ['--no-cache', ...args], {
+    env: { ...process.env, RESTIC_PASSWORD, TZ: 'UTC', ...bucketRepository(s3, prefix).env },
+  })).stdout;
+
   /** The content of `secrets/<name>.s3.env` for other connection details. */
   const s3Env = (details: { endpoint?: string; accessKeyId?: string; secretAccessKey?: string }) => [
     `ENDPOINT_B64=${b64(details.endpoint ?? s3.endpoint).trim()}`,
@@ -543,6 +548,48 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
     }
   });
 
+  // Audit (sixth pass): a prune kept waiting by a file snapshot without a record that nothing supersedes names the restic
+  // forget to run by hand (restic_by_hand); its S3 form was untested, and it gave restic the repository as an argument:
+  // the bucket's endpoint and name, secrets that the jobs keep out of argv (ps shows argv to every local user).
+  test("the prune's forget by hand for the bucket: no secret in the line, none in restic's command line, and it forgets the snapshot", async () => {
+    const prefix = 'by-hand-s3';
+    // The plan backs up a path; its file snapshots' retention waits for one of a path retired from the plan.
+    const [uploads, retired] = [path.join(tmp, 'uploads-by-hand'), path.join(tmp, 'retired-by-hand')];
+    for (const dir of [uploads, retired]) fs.mkdirSync(dir);
+    const etc = prodOffsite({ offsite_REPO_PATH: prefix, DUMP_DIR: path.join(tmp, 'dumps-by-hand'), PG_DATABASES: 'app', FILE_PATHS: uploads,
+      TAGS: 'sovereign-dump sovereign-files' });
+    expect((await run(world.production, 'backup-bootstrap', etc)).code).toBe(0);
+    expectSuccess(await run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
+    fs.writeFileSync(path.join(uploads, 'invoice.pdf'), 'invoice 1\n');
+    expectSuccess(await run(world.production, 'backup-push', etc), PROD_HOST, 'push');
+    fs.writeFileSync(path.join(retired, 'old.csv'), 'a path no longer in the plan\n');
+    const maxAge = Number(/^MAX_AGE_HOURS=['"]?([\d.]+)/m.exec(fs.readFileSync(path.join(etc, 'backup.conf'), 'utf8'))![1]);
+    const time = new Date(Date.now() - (14 + maxAge + 1) * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
+    await resticOnBucket(prefix, ['backup', '--time', time, '--host', PROD_HOST, '--tag', 'sovereign-files', retired]);
+    const ids = async () => (JSON.parse(await resticOnBucket(prefix, ['--no-lock', 'snapshots', '--json', '--tag', 'sovereign-files'])) ?? [])
+      .filter((s: { paths: string[] }) => s.paths.includes(retired)).map((s: { id: string }) => s.id);
+    const [id] = await ids();
+
+    const prune = await run(world.production, 'backup-prune', etc);
+    expectFailure(prune, PROD_HOST, 'prune', new RegExp(`on offsite, file snapshots without a record are older than a push runs and the backup age limit[^\\n]*: ${id}\\. Fix: once you know`));
+    const line = new RegExp(`forget them \\((\\(\\. [^\\n]* forget ${id}\\))\\), then run backup-prune again`).exec(prune.stderr)?.[1];
+    expect(line).toBeDefined();
+    const secrets = [s3.credentials.accessKeyId, s3.credentials.secretAccessKey, s3.endpoint, `127.0.0.1:${s3.port}`, s3.bucket, RESTIC_PASSWORD];
+    expect(secrets.filter((secret) => line!.includes(secret) || line!.includes(b64(secret).trim()))).toEqual([]);
+
+    // Run as printed in a root shell on the machine, restic's command line (what ps shows) recorded by a shim.
+    const bin = path.join(tmp, 'bin-argv');
+    fs.mkdirSync(bin);
+    const argv = path.join(tmp, 'restic-argv');
+    fs.writeFileSync(path.join(bin, 'restic'), `#!/bin/bash\nprintf '%s\\n' "$*" >>'${argv}'\nexec /usr/bin/restic "$@"\n`, { mode: 0o755 });
+    await promisify(execFile)('bash', ['-c', line!], { env: { PATH: `${bin}:${PATH_ENV}`, HOME: '/root' } });
+    const ran = fs.readFileSync(argv, 'utf8');
+    expect(ran).toMatch(new RegExp(`forget ${id}`));
+    expect(secrets.filter((secret) => ran.includes(secret))).toEqual([]);
+    expect(await ids()).toEqual([]);
+    expectSuccess(await run(world.production, 'backup-prune', etc), PROD_HOST, 'prune');
+  });
+
   // Audit (second pass): the file backup (tag sovereign-files), its record (sovereign-files-record) and the drill's
   // restore --verify of them were proved over SFTP only (drill-files). Here a plan backs up a path to the bucket alone,
   // and the test machine drills it from there; then a pack of the files is damaged in the bucket, as bit rot at the
@@ -566,12 +613,7 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
     expect(push.stderr).toMatch(/files \(\S+uploads\) are snapshot \w{8} on offsite \(2 files, [\d.]+KiB\), its trees read back, its record written/);
     // The file snapshot and its record are in the bucket, under the machine's host.
     // (Asynchronously: the S3 server answers from this process.)
-    const tagged = async (tag: string) => JSON.parse((await promisify(execFile)('restic', ['--no-lock', '--no-cache', 'snapshots', '--json', '--host', PROD_HOST, '--tag', tag], {
-      env: {
-        ...process.env, RESTIC_PASSWORD, RESTIC_REPOSITORY: `s3:${s3.endpoint}/${s3.bucket}/${prefix}`,
-        AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
-      },
-    })).stdout).length;
+    const tagged = async (tag: string) => JSON.parse(await resticOnBucket(prefix, ['--no-lock', 'snapshots', '--json', '--host', PROD_HOST, '--tag', tag])).length;
     expect([await tagged('sovereign-files'), await tagged('sovereign-files-record')]).toEqual([1, 1]);
 
     const drillEtc = drillOffsite({ source_REPO_PATH: prefix, DRILL_KEEP_DATABASES: 0 });

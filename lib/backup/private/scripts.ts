@@ -506,15 +506,15 @@ tv() { local n="\${1}_$2"; printf '%s' "\${!n:-}"; }
 
 # restic_by_hand <target> <restic arguments...>: the command line that runs restic on a target's repository as this
 # tooling does, for an operator's shell on this machine (an S3 target's endpoint and bucket are secrets: read from
-# their file, not printed).
+# their file, not printed, and given to restic in its environment, as restic_on does: argv is what ps shows any user).
 restic_by_hand() {
   local t=$1
   shift
   case "$(tv "$t" KIND)" in
     sftp) printf 'RESTIC_PASSWORD_COMMAND="base64 -d %s" restic -o sftp.command="ssh %s %s -s sftp" -r sftp:%s@%s:%s %s' "$SB_ETC/secrets/$t.restic.b64" \\
       "$(ssh_options "$t")" "$(tv "$t" HOST)" "$(tv "$t" USER)" "$(tv "$t" HOST)" "$(tv "$t" REPO_PATH)" "$*" ;;
-    *) printf '(. %s; d() { printf %%s "$1" | base64 -d; }; AWS_ACCESS_KEY_ID=$(d "$ACCESS_KEY_ID_B64") AWS_SECRET_ACCESS_KEY=$(d "$SECRET_ACCESS_KEY_B64") RESTIC_PASSWORD_COMMAND="base64 -d %s" restic -r "s3:$(d "$ENDPOINT_B64")/$(d "$BUCKET_B64")/%s" %s)' \\
-      "$SB_ETC/secrets/$t.s3.env" "$SB_ETC/secrets/$t.restic.b64" "$(tv "$t" REPO_PATH)" "$*" ;;
+    *) printf '(. %s; d() { printf %%s "$1" | base64 -d; }; RESTIC_REPOSITORY="s3:$(d "$ENDPOINT_B64")/$(d "$BUCKET_B64")/%s" AWS_ACCESS_KEY_ID=$(d "$ACCESS_KEY_ID_B64") AWS_SECRET_ACCESS_KEY=$(d "$SECRET_ACCESS_KEY_B64") RESTIC_PASSWORD_COMMAND="base64 -d %s" restic %s)' \\
+      "$SB_ETC/secrets/$t.s3.env" "$(tv "$t" REPO_PATH)" "$SB_ETC/secrets/$t.restic.b64" "$*" ;;
   esac
 }
 
