@@ -395,6 +395,19 @@ describeAsRoot('a rebuilt machine before its files are restored', () => {
       + `rc=$?\n[ "$rc" != 3 ] || ${after}\nexit "$rc"\n`, { mode: 0o755 });
     return bin;
   };
+  /** backup-push of the rebuilt machine, its restic faulty as `fault` says (faultyRestic's arguments); `env` adds to its environment. */
+  const pushWithFault = (fault: Parameters<typeof faultyRestic>, env: Record<string, string> = {}): Promise<RunResult> =>
+    runScript(path.join(rebuilt.root, 'usr/local/sbin', 'backup-push'), world.receiver,
+      { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: rebuilt.etc, PATH: `${faultyRestic(...fault)}:${PATH_ENV}`, ...env });
+  /** A push under `fault` that succeeds, keeping and recording its snapshot, and names `gone` as vanished; returns that snapshot. */
+  const pushKeepingVanished = async (fault: Parameters<typeof faultyRestic>, gone: string): Promise<{ id: string; paths: string[] }> => {
+    const count = fileSnapshots().length;
+    const push = await pushWithFault(fault);
+    expectSuccess(push, PROD_HOST, 'push');
+    expect(push.stderr).toContain(`storagebox: 1 files vanished while restic read the paths (they are not in the snapshot): ${gone}`);
+    expect(fileSnapshots()).toHaveLength(count + 1);
+    return fileSnapshots()[count];
+  };
 
   // Review (fifth pass): restic 0.14 also exits 3 when a file vanished while it read the paths (listed, then gone
   // before its lstat: an upload renamed, a cache or journal file removed; churning files gave it in 2 of 6 runs). The push
@@ -407,14 +420,7 @@ describeAsRoot('a rebuilt machine before its files are restored', () => {
     const stays = path.join(uploads, 'upload.done');
     fs.writeFileSync(gone, 'an upload being renamed\n');
     fs.writeFileSync(stays, 'an upload\n');
-    const bin = faultyRestic('bin-vanishing', gone, 'newfstatat,lstat', 'true');
-    const count = fileSnapshots().length;
-    const push = await runScript(path.join(rebuilt.root, 'usr/local/sbin', 'backup-push'), world.receiver,
-      { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: rebuilt.etc, PATH: `${bin}:${PATH_ENV}` });
-    expectSuccess(push, PROD_HOST, 'push');
-    expect(push.stderr).toContain(`storagebox: 1 files vanished while restic read the paths (they are not in the snapshot): ${gone}`);
-    expect(fileSnapshots()).toHaveLength(count + 1);
-    const kept = fileSnapshots()[count];
+    const kept = await pushKeepingVanished(['bin-vanishing', gone, 'newfstatat,lstat', 'true'], gone);
     const records: Array<{ id: string }> = JSON.parse(restic(['snapshots', '--json', '--host', PROD_HOST, '--tag', 'sovereign-files-record']));
     const record = restic(['dump', records[records.length - 1].id, '/sovereign-files/record']);
     expect(record).toContain(`snapshot ${kept.id.slice(0, 8)}\n`);
@@ -440,10 +446,8 @@ describeAsRoot('a rebuilt machine before its files are restored', () => {
     try {
       fs.writeFileSync(inside, 'an upload on the volume\n');
       // restic lists the volume's file, which is gone at its lstat; the volume is unmounted by the time restic exits.
-      const bin = faultyRestic('bin-unmounting', inside, 'newfstatat,lstat', `umount '${volume}'`);
       const count = fileSnapshots().length;
-      const push = await runScript(path.join(rebuilt.root, 'usr/local/sbin', 'backup-push'), world.receiver,
-        { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: rebuilt.etc, SOVEREIGN_ROOT: root, PATH: `${bin}:${PATH_ENV}` });
+      const push = await pushWithFault(['bin-unmounting', inside, 'newfstatat,lstat', `umount '${volume}'`], { SOVEREIGN_ROOT: root });
       expectFailure(push, PROD_HOST, 'push', new RegExp(`restic backup of ${uploads} ${exports} could not read some files, so the snapshot it saved without them `
         + `\\(\\w{8}\\) was forgotten\\. Fix: mount ${volume} again \\(journalctl -b for why it went\\), then run backup-push again\\. restic: 1 files vanished `
         + `while restic read the paths, and /etc/fstab mounts ${volume}, which is not mounted any more`));
@@ -462,13 +466,7 @@ describeAsRoot('a rebuilt machine before its files are restored', () => {
     const sub = path.join(dir, 'sub');
     fs.mkdirSync(sub, { recursive: true });
     fs.writeFileSync(path.join(sub, 'part.bin'), 'a batch being moved\n');
-    const bin = faultyRestic('bin-vanishing-dir', sub, 'openat', `rm -rf '${dir}'`);
-    const count = fileSnapshots().length;
-    const push = await runScript(path.join(rebuilt.root, 'usr/local/sbin', 'backup-push'), world.receiver,
-      { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: rebuilt.etc, PATH: `${bin}:${PATH_ENV}` });
-    expectSuccess(push, PROD_HOST, 'push');
-    expect(push.stderr).toContain(`storagebox: 1 files vanished while restic read the paths (they are not in the snapshot): ${sub}`);
-    expect(fileSnapshots()).toHaveLength(count + 1);
+    await pushKeepingVanished(['bin-vanishing-dir', sub, 'openat', `rm -rf '${dir}'`], sub);
   });
 
   // Review (fifth pass): the push took a missing plan path out of its paths before the check above, which then passed
