@@ -381,9 +381,12 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
   // agents were locked; the dry run locks nothing.
   if (accountSsh?.lockedAgent && !dryRun) {
     // A Ctrl-C between the lock and the unlock (up to 20 s with a slow agent) ended the release with the agent locked:
-    // held until it is unlocked, then the release stops.
+    // held until it is unlocked, then the release stops as a process the signal ended would (128+N, as runSteps does).
     const held: NodeJS.Signals[] = [];
-    const hold = (signal: NodeJS.Signals) => { held.push(signal); };
+    const hold = (signal: NodeJS.Signals) => {
+      if (held.length === 0) io.err(`release: ${signal}: the release stops once the SSH agent, locked to try it, is unlocked again; nothing is run`);
+      held.push(signal);
+    };
     STOPPING_SIGNALS.forEach((s) => process.on(s, hold));
     let unlocked: Awaited<ReturnType<LockedAgent['unlock']>> | undefined;
     try {
@@ -393,11 +396,17 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
     } finally {
       STOPPING_SIGNALS.forEach((s) => process.off(s, hold));
     }
+    const stoppedBy = held[0];
     if (unlocked && !unlocked.unlocked) {
-      throw new Error(`The SSH agent at ${accountSsh.lockedAgent!.what} was locked to try it, and could not be unlocked (${unlocked.why}). Nothing was run. `
-        + 'Fix: restart the agent and `ssh-add` its keys again (the deploys need them), then release again.');
+      const stuck = `The SSH agent at ${accountSsh.lockedAgent!.what} was locked to try it, and could not be unlocked (${unlocked.why}). Nothing was run. `
+        + 'Fix: restart the agent and `ssh-add` its keys again (the deploys need them), then release again.';
+      if (stoppedBy === undefined) throw new Error(stuck);
+      io.err(`error: ${stuck}`);
     }
-    if (held.length > 0) throw new Error(`${held[0]} while the SSH agent was tried (it is unlocked again). Nothing was run.`);
+    if (stoppedBy !== undefined) {
+      io.err(`release stopped by ${stoppedBy} while the SSH agent was tried${unlocked?.unlocked === false ? '' : ' (it is unlocked again)'}: nothing was run.`);
+      return 128 + os.constants.signals[stoppedBy];
+    }
   }
   const refusal = accountSsh && accountSshRefusal(accountSsh);
   if (refusal && args.flags[ACCEPT_ACCOUNT_SSH]) io.err(accountSshWarning(accountSsh!));

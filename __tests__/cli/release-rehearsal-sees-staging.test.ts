@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { execFileSync, spawn, spawnSync } from 'child_process';
@@ -13,8 +14,9 @@ import { accountSshCover, accountSshRefusal, agentReaching, reachingEntries } fr
 import { STATE_KEYS_FILE_VARIABLE } from '../../cli/guard';
 import { sshKeyMaterial } from '../../lib/hetzner/private/openssh-public-key';
 import { isRoot, testWhereHostHas, testWithRealParts } from '../setup/real-parts';
-import { cli, deployEnvironment, NO_SYSTEM_SSH_CONFIG, ownPasswdView, passwdNaming } from './cli';
+import { cli, cliProcess, deployEnvironment, NO_SYSTEM_SSH_CONFIG, ownPasswdView, passwdNaming } from './cli';
 import { LockedAgent, lockAgent } from '../../cli/ssh-agent-lock';
+import { startSshAgent } from '../../testing/harness/ssh-agent';
 
 /**
  * Lets every account traverse `dirs` (another uid runs the release), and returns what puts their modes back. Bits are
@@ -632,6 +634,59 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
         await stopSshd(sshd.child);
       }
     });
+
+  // Review (release rehearsal, sixth pass): a signal while the start tried the agent's lock was held until the unlock,
+  // then the release exited 1, as a failed step does, where a signal anywhere else in it ends it with 128+N. The agent's
+  // answer to the lock waits here (a proxy in front of a real agent) until the release has said it holds the signal.
+  testWithRealParts(isRoot, 'a signal during the trial lock', 'root (mount namespaces, a password database of the test\'s own)')(
+    "a SIGTERM while the start tries the SSH agent's lock waits for the unlock, then ends the release with 143, nothing run", async () => {
+      const agent = startSshAgent(path.join(fs.mkdtempSync(path.join(dir, 'trial-agent-')), 'agent.sock'), [adminKey]);
+      const proxySocket = path.join(dir, 'trial-agent-proxy.sock');
+      let lockAsked!: () => void;
+      const lockSeen = new Promise<void>((resolve) => { lockAsked = resolve; });
+      let answerLock!: () => void;
+      const lockAnswered = new Promise<void>((resolve) => { answerLock = resolve; });
+      const proxy = net.createServer((client) => {
+        const upstream = net.createConnection(agent.socket);
+        let isLock = false;
+        client.on('data', (d) => {
+          // One request a connection, in one piece: its type is its fifth byte.
+          if (d[4] === 22) { isLock = true; lockAsked(); }
+          upstream.write(d);
+        });
+        upstream.on('data', (d) => { void (isLock ? lockAnswered : Promise.resolve()).then(() => client.write(d)); });
+        client.on('close', () => upstream.destroy());
+        upstream.on('close', () => { void (isLock ? lockAnswered : Promise.resolve()).then(() => client.destroy()); });
+      });
+      await new Promise<void>((resolve) => proxy.listen(proxySocket, resolve));
+      try {
+        fs.rmSync(npxLog, { force: true });
+        // A process of its own: jest's `process` is a copy, whose signal listeners the kernel never calls.
+        const [program, ...args] = cliProcess(dir, ['release', '--product', 'acme', '--out', outdir, '--rehearse', 'true', '--now', '2026-11-25T09:00:00Z']);
+        const child = spawn(program, args, { env: { ...deployEnvironment(outdir), PATH: refusingUnshare('trial-signal'), SSH_AUTH_SOCK: proxySocket }, stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        let heard!: () => void;
+        const signalHeard = new Promise<void>((resolve) => { heard = resolve; });
+        child.stderr!.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          if (stderr.includes('release: SIGTERM')) heard();
+        });
+        const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+        await lockSeen;
+        process.kill(child.pid!, 'SIGTERM');
+        // Said once held; on the old code nothing is said, and the lock's answer comes when the release has ended.
+        await Promise.race([signalHeard, exited]);
+        answerLock();
+        expect({ code: await exited, stderr }).toEqual({ code: 143, stderr: expect.stringContaining('release: SIGTERM: the release stops once the SSH agent, locked to try it, is unlocked again; nothing is run\n') });
+        expect(stderr).toContain(`release stopped by SIGTERM while the SSH agent was tried (it is unlocked again): nothing was run.`);
+        expect(spawnSync('ssh-add', ['-L'], { env: { ...process.env, SSH_AUTH_SOCK: agent.socket }, encoding: 'utf8' }).stdout).toContain(publicKey(adminKey).split(' ')[1]);
+        expect(fs.existsSync(npxLog)).toBe(false);
+      } finally {
+        answerLock();
+        proxy.close();
+        agent.stop();
+      }
+    }, 60_000);
 
   // Review (release rehearsal, fifth pass, revu 8): with only the agent exposed, the refusal explained how ssh finds
   // ~/.ssh, and on macOS its first fix was a mount namespace (Linux's). It says what is exposed, macOS's choices first.
