@@ -452,12 +452,11 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
       // /etc/ssh/ssh_config, a relative one would be read from /etc/ssh).
       fs.writeFileSync(systemConfig, `Include ${systemConfigDir}/ssh_config.d/*.conf\nHost *\n  SendEnv LANG LC_*\n`);
       fs.writeFileSync(path.join(systemConfigDir, 'ssh_config.d', 'prod.conf'), `Host 127.0.0.3\n  HostName 127.0.0.1\n  User root\n  IdentityFile ${keys}/prod\n`);
-      const agentSocket = path.join(dir, 'agent-system-config.sock');
-      const agent = spawnSync('ssh-agent', ['-s', '-a', agentSocket], { encoding: 'utf8' });
-      const agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(agent.stdout)![1]);
+      const agent = startSshAgent(path.join(dir, 'agent-system-config.sock'));
+      const agentSocket = agent.socket;
       const sshd = await startLoopbackSshd(machine, []);
       try {
-        execFileSync('ssh-add', ['-q', adminKey], { env: { ...process.env, SSH_AUTH_SOCK: agentSocket }, stdio: 'ignore' });
+        agent.add(adminKey);
         const seen = path.join(dir, 'rehearsal-system-config');
         const options = `-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -p ${sshd.port}`;
         const script = path.join(dir, 'rehearsal-system-config.sh');
@@ -478,15 +477,15 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
         expect(text).toMatch(/connect to host 127\.0\.0\.3 port \d+: Connection refused/);
         // Judged by fingerprint: with another key there and in the agent, nothing is covered, and both still work.
         fs.copyFileSync(testKey, path.join(keys, 'prod'));
-        execFileSync('ssh-add', ['-q', '-D'], { env: { ...process.env, SSH_AUTH_SOCK: agentSocket }, stdio: 'ignore' });
-        execFileSync('ssh-add', ['-q', testKey], { env: { ...process.env, SSH_AUTH_SOCK: agentSocket }, stdio: 'ignore' });
+        agent.removeAll();
+        agent.add(testKey);
         const dry = releaseAsAccount(runner, 'true', { SSH_AUTH_SOCK: agentSocket }, ['--dry-run'], undefined, systemConfig);
         expect(dry.err).toBe('');
         const judged = accountSshCover({ ...process.env, SSH_AUTH_SOCK: agentSocket }, runner, new Set([sshKeyMaterial(publicKey(adminKey))]), { systemConfig });
         expect([judged.namespaced, judged.exposed]).toEqual([false, []]);
         // Where no namespace can be had, the release refuses, naming each and the fix.
         fs.copyFileSync(adminKey, path.join(keys, 'prod'));
-        execFileSync('ssh-add', ['-q', adminKey], { env: { ...process.env, SSH_AUTH_SOCK: agentSocket }, stdio: 'ignore' });
+        agent.add(adminKey);
         const refused = await release('true', { PATH: refusingUnshare('system'), SSH_AUTH_SOCK: agentSocket }, [], runner, systemConfig);
         expect(refused.code).toBe(1);
         // The agent, which can be locked for the rehearsal, is not what is refused (revu 2).
@@ -495,7 +494,7 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
         expect(refused.err).not.toContain('the SSH agent at');
         expect(refused.err).toContain(`move the IdentityFile or IdentityAgent lines of ${systemConfig} into the ~/.ssh/config of the account that needs them`);
       } finally {
-        process.kill(agentPid);
+        agent.stop();
         await stopSshd(sshd.child);
       }
     });
@@ -513,16 +512,14 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
       fs.mkdirSync(path.join(runner, '.ssh'), { recursive: true, mode: 0o700 });
       for (const suffix of ['', '.pub']) fs.copyFileSync(`${adminKey}${suffix}`, path.join(runner, '.ssh', `id_ed25519${suffix}`));
       fs.writeFileSync(path.join(machine, 'authorized_keys'), `${publicKey(adminKey)}\n`, { mode: 0o600 });
-      const agentDir = fs.mkdtempSync(path.join(dir, 'ssh-agent-'));
-      const agentSocket = path.join(agentDir, 'agent.1');
-      const agent = spawnSync('ssh-agent', ['-s', '-a', agentSocket], { encoding: 'utf8' });
-      const agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(agent.stdout)![1]);
+      const agent = startSshAgent(path.join(fs.mkdtempSync(path.join(dir, 'ssh-agent-')), 'agent.1'));
+      const agentSocket = agent.socket;
       const linked = path.join(runner, '.ssh', 'ssh_auth_sock');
       fs.symlinkSync(agentSocket, linked);
       const listed = () => spawnSync('ssh-add', ['-L'], { env: { ...process.env, SSH_AUTH_SOCK: agentSocket }, encoding: 'utf8' }).stdout;
       const sshd = await startLoopbackSshd(machine, []);
       try {
-        execFileSync('ssh-add', ['-q', adminKey], { env: { ...process.env, SSH_AUTH_SOCK: agentSocket }, stdio: 'ignore' });
+        agent.add(adminKey);
         const seen = path.join(dir, 'rehearsal-agent');
         const options = `-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes -p ${sshd.port}`;
         const script = path.join(dir, 'rehearsal-agent.sh');
@@ -623,14 +620,14 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
         // Review (revz 3): an agent that cannot be unlocked after the rehearsal (here it is gone) was only warned of, and
         // production's deploy ran without its keys. Production is not deployed now; staging is still taken down.
         fs.rmSync(npxLog, { force: true });
-        const gone = await release(`kill ${agentPid}`, { PATH: refusingUnshare('agent-gone'), SSH_AUTH_SOCK: agentSocket }, [], runner);
+        const gone = await release(`kill ${agent.pid}`, { PATH: refusingUnshare('agent-gone'), SSH_AUTH_SOCK: agentSocket }, [], runner);
         expect(gone.code).toBe(1);
         expect(gone.err).toContain(`the SSH agent at ${agentSocket} could not be unlocked after the rehearsal (`);
         expect(gone.err).toContain('so production was not deployed. Fix: restart the agent and `ssh-add` its keys again, then release again.');
         expect(fs.readFileSync(npxLog, 'utf8')).not.toMatch(/deploy acme-production/);
         expect(fs.readFileSync(npxLog, 'utf8')).toMatch(/destroy acme-staging/);
       } finally {
-        try { process.kill(agentPid); } catch { /* killed by the last rehearsal */ }
+        agent.stop();
         await stopSshd(sshd.child);
       }
     });

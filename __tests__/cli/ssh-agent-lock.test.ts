@@ -5,6 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { lockAgent } from '../../cli/ssh-agent-lock';
 import { describeWithRealParts } from '../setup/real-parts';
+import { startSshAgent, TestSshAgent } from '../../testing/harness/ssh-agent';
 
 const hasAgent = spawnSync('ssh-agent', ['-k'], { stdio: 'ignore' }).error === undefined;
 
@@ -13,20 +14,18 @@ const hasAgent = spawnSync('ssh-agent', ['-k'], { stdio: 'ignore' }).error === u
 // failed, and the release refused where the agent would have locked.
 describeWithRealParts(hasAgent, 'the SSH agent lock', 'OpenSSH (ssh-agent, ssh-keygen, ssh-add)')('lockAgent, against a real ssh-agent', () => {
   let dir: string;
-  let agentPid: number;
+  let agent: TestSshAgent | undefined;
   let socket: string;
 
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-lock-'));
     socket = path.join(dir, 'agent.sock');
-    const agent = spawnSync('ssh-agent', ['-s', '-a', socket], { encoding: 'utf8' });
-    agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(agent.stdout)![1]);
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'lock-test', '-f', path.join(dir, 'key')]);
-    execFileSync('ssh-add', ['-q', path.join(dir, 'key')], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'ignore' });
+    agent = startSshAgent(socket, [path.join(dir, 'key')]);
   });
 
   afterAll(() => {
-    if (agentPid) try { process.kill(agentPid); } catch { /* gone already */ }
+    agent?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -7,6 +7,7 @@ import { Environment, Phase, Product, ProductProps, StagingMode } from '../../li
 import { EnvironmentStack, ProductStacks } from '../../stacks';
 import { synthesizedBundle } from '../../testing/bundle';
 import { startLoopbackSshd, stopSshd } from '../../testing/harness/sshd';
+import { startSshAgent } from '../../testing/harness/ssh-agent';
 import { policy } from '../boundary/fixtures';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 import { resourcesOf, synthJson, warningsOf } from '../setup/stack';
@@ -126,17 +127,16 @@ describeAsRoot("a deploy's SSH connection, with the agent of one environment's C
     const dir = fs.mkdtempSync(path.join(tmp, 'machine-'));
     fs.writeFileSync(path.join(dir, 'authorized_keys'), `${authorized.join('\n')}\n`, { mode: 0o600 });
     const sshd = await startLoopbackSshd(dir, []);
-    const agent = spawnSync('ssh-agent', ['-s', '-a', path.join(dir, 'agent.sock')], { encoding: 'utf8' });
-    const pid = /SSH_AGENT_PID=(\d+)/.exec(agent.stdout)![1];
+    const agent = startSshAgent(path.join(dir, 'agent.sock'));
     try {
-      const env = { ...process.env, SSH_AUTH_SOCK: path.join(dir, 'agent.sock') };
-      execFileSync('ssh-add', ['-q', path.join(tmp, key)], { env, stdio: 'ignore' });
+      const env = { ...process.env, SSH_AUTH_SOCK: agent.socket };
+      agent.add(path.join(tmp, key));
       fs.writeFileSync(path.join(dir, 'known_hosts'), `[127.0.0.1]:${sshd.port} ${sshd.hostKey}\n`);
       const ssh = spawnSync('ssh', ['-F', '/dev/null', '-p', String(sshd.port), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
         '-o', `UserKnownHostsFile=${path.join(dir, 'known_hosts')}`, 'root@127.0.0.1', 'true'], { encoding: 'utf8', env });
       return ssh.status === 0;
     } finally {
-      process.kill(Number(pid));
+      agent.stop();
       await stopSshd(sshd.child);
     }
   }
