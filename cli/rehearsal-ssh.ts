@@ -44,6 +44,21 @@ function sshOptions(home: string): string {
     + 'esac\n';
 }
 
+/**
+ * The stand-in for `client`, which runs `real` with the rehearsal's configuration `config` and no default identity. A
+ * jump host's ssh (-J, ProxyJump) gets only -F from the ssh it serves: OpenSSH runs it as that ssh's argv[0] (found on
+ * PATH only where argv[0] is a bare name), which was `real`, which then offered the runner account's `~/.ssh/id_*` to the jump
+ * host and wrote its known hosts. ssh runs `real` named as the stand-in (`exec -a`, a bash builtin; /bin/sh may be dash,
+ * which lacks it), and scp and sftp run the stand-in ssh (-S), where they ran `/usr/bin/ssh`. An -F or -S the
+ * rehearsal passes itself comes later on the line, and wins; the options before it stay.
+ */
+function standInScript(client: (typeof WRAPPED_SSH_CLIENTS)[number], real: string, home: string, config: string, sshStandIn: string | undefined, bash: string | undefined): string {
+  const named = client === 'ssh' && bash !== undefined ? `-a ${shellWord(sshStandIn!)} ` : '';
+  const program = client !== 'ssh' && sshStandIn !== undefined ? `-S ${shellWord(sshStandIn)} ` : '';
+  return `#!${named ? bash : '/bin/sh'}\n# ${client} with the rehearsal's SSH configuration, not the runner account's ~/.ssh (see ${config}).\n`
+    + sshOptions(home) + `exec ${named}${shellWord(real)} ${program}-F ${shellWord(config)} -o IdentityFile=none "$@"\n`;
+}
+
 /** The first executable `name` on `searchPath` (a PATH value), or undefined. */
 function onPath(name: string, searchPath: string): string | undefined {
   return searchPath.split(path.delimiter).filter((dir) => path.isAbsolute(dir)).map((dir) => path.join(dir, name)).find((file) => {
@@ -75,12 +90,12 @@ export function rehearsalSsh(home: string, searchPath: string | undefined): stri
   fs.writeFileSync(config, sshConfig(home), { mode: 0o600 });
   const bin = path.join(home, '.rehearsal-bin');
   fs.mkdirSync(bin);
-  for (const client of WRAPPED_SSH_CLIENTS) {
-    const real = searchPath === undefined ? undefined : onPath(client, searchPath);
+  const reals = WRAPPED_SSH_CLIENTS.map((client) => [client, searchPath === undefined ? undefined : onPath(client, searchPath)] as const);
+  const sshStandIn = reals.some(([client, real]) => client === 'ssh' && real !== undefined) ? path.join(bin, 'ssh') : undefined;
+  const bash = onPath('bash', searchPath ?? '') ?? onPath('bash', '/bin:/usr/bin');
+  for (const [client, real] of reals) {
     if (real === undefined) continue;
-    // An -F the rehearsal passes itself comes later on the line, and wins; the options before it stay.
-    fs.writeFileSync(path.join(bin, client), `#!/bin/sh\n# ${client} with the rehearsal's SSH configuration, not the runner account's ~/.ssh (see ${config}).\n`
-      + sshOptions(home) + `exec ${shellWord(real)} -F ${shellWord(config)} -o IdentityFile=none "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, client), standInScript(client, real, home, config, sshStandIn, bash), { mode: 0o755 });
   }
   return bin;
 }

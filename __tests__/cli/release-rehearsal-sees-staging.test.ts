@@ -253,7 +253,8 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
     const authorized = path.join(machine, 'authorized_keys');
     // The account's default identity, and a key only its ~/.ssh/config names.
     fs.writeFileSync(authorized, key('id_ed25519') + key('admin_key'), { mode: 0o600 });
-    const sshd = await startLoopbackSshd(machine, ['Subsystem sftp internal-sftp']);
+    // Forwarding on, for a jump through it (-J) to itself.
+    const sshd = await startLoopbackSshd(machine, ['Subsystem sftp internal-sftp', 'Match all', 'AllowTcpForwarding yes']);
     try {
       fs.writeFileSync(path.join(runner, '.ssh', 'known_hosts'), `[127.0.0.1]:${sshd.port} ${sshd.hostKey}\n`);
       fs.writeFileSync(path.join(runner, '.ssh', 'config'), `Host 127.0.0.2\n  HostName 127.0.0.1\n  User root\n  IdentityFile ${path.join(runner, '.ssh', 'admin_key')}\n`);
@@ -264,6 +265,9 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
       execFileSync('git', ['init', '-q', '--bare', repository]);
       const options = `-o BatchMode=yes -o StrictHostKeyChecking=accept-new`;
       const script = path.join(dir, 'rehearsal-ssh.sh');
+      // A "proxy command" that says the argv[0] of the ssh running it: the program a jump host's ssh (-J) is run as.
+      const argv0 = path.join(dir, 'ssh-argv0.sh');
+      fs.writeFileSync(argv0, '#!/bin/sh\necho "the jump runs $(tr \'\\0\' \'\\n\' < /proc/$PPID/cmdline | head -n 1)" >&2\n', { mode: 0o755 });
       fs.writeFileSync(script, [
         `exec >> ${seen} 2>&1`,
         `ssh ${options} -p ${sshd.port} root@127.0.0.1 echo reached with the default identity`,
@@ -281,6 +285,11 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
         `echo "StrictHostKeyChecking no" > "$HOME/.ssh/config" && echo "BatchMode yes" >> "$HOME/.ssh/config"`,
         `ssh -p ${sshd.port} root@127.0.0.1 echo reached with the default identity past an overwritten configuration`,
         `echo "StrictHostKeyChecking no" > "$HOME/own-config" && ssh -F "$HOME/own-config" -o BatchMode=yes -p ${sshd.port} root@127.0.0.1 echo reached with the default identity past its own configuration`,
+        // A jump host (-J): its ssh, run as /usr/bin/ssh, got only -F from the one it serves, which here names no identity.
+        `ssh -F "$HOME/own-config" -o BatchMode=yes -i "$HOME/.ssh/own" -J root@localhost:${sshd.port} -p ${sshd.port} root@127.0.0.1 echo reached through a jump with the default identity`,
+        `ssh -o ProxyCommand=${argv0} 127.0.0.1 true`,
+        `scp -o ProxyCommand=${argv0} 127.0.0.1:/etc/hostname "$HOME/hostname"`,
+        `sftp -o ProxyCommand=${argv0} 127.0.0.1 < /dev/null`,
         'true',
         '',
       ].join('\n'));
@@ -291,6 +300,10 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
       const text = fs.readFileSync(seen, 'utf8');
       expect(text).not.toMatch(/(reached|copied|fetched|listed) .*(with the default identity|through the configuration)/);
       expect(text.match(/root@127\.0\.0\.1: Permission denied \(publickey\)/g)).toHaveLength(8);
+      // The jump host refuses the jump's ssh, which offers nothing.
+      expect(text).toMatch(/^root@localhost: Permission denied \(publickey\)/m);
+      // ssh, and the ssh that scp and sftp run, as the stand-in: a jump host's ssh of either gets its options.
+      expect(text.match(/^the jump runs .*\/\.rehearsal-bin\/ssh$/gm)).toHaveLength(3);
       // git's ssh says it to git, which says its own.
       expect(text.match(/Could not read from remote repository/g)).toHaveLength(2);
       expect(text).toMatch(/connect to host 127\.0\.0\.2 port \d+: Connection refused/);
