@@ -2,6 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { onPath } from './rehearsal-ssh';
 import { AGENT_ANSWER_MS } from './ssh-agent-lock';
 import { sshKeyFingerprint, sshKeyMaterial, sshStringAt } from '../lib/hetzner/private/openssh-public-key';
 
@@ -39,6 +40,19 @@ const BIND_THEN = 'while [ "$1" != -- ]; do mount --bind "$1" "$2" || { echo "re
 
 /** The system-wide ssh configuration, which every ssh reads after the account's unless given -F. */
 export const SYSTEM_SSH_CONFIG = '/etc/ssh/ssh_config';
+
+/**
+ * The system configuration that the `ssh` first on `searchPath` reads where it is not SYSTEM_SSH_CONFIG, or undefined:
+ * an OpenSSH installed under another prefix reads `PREFIX/etc/ssh/ssh_config` (OpenSSH's default sysconfdir), as
+ * Homebrew's /opt/homebrew/bin/ssh reads /opt/homebrew/etc/ssh/ssh_config and a /usr/local build
+ * /usr/local/etc/ssh/ssh_config. Told by where it is installed, not asked of it: `ssh -G` gives one host's settings
+ * (the rehearsal may log in to any), not the files read, and runs the configuration's `Match exec` commands.
+ */
+export function prefixedSystemConfig(searchPath: string | undefined): string | undefined {
+  const ssh = searchPath === undefined ? undefined : onPath('ssh', searchPath);
+  const prefix = ssh === undefined ? undefined : path.dirname(path.dirname(ssh));
+  return prefix === undefined || prefix === '/' || prefix === '/usr' ? undefined : path.join(prefix, 'etc', 'ssh', 'ssh_config');
+}
 
 /**
  * What the rehearsal could log in to production with, outside its own HOME: the account's `~/.ssh`, the system's
@@ -468,11 +482,14 @@ export function accountSshCover(env: NodeJS.ProcessEnv, home: string | undefined
   const dir = home === undefined ? undefined : path.join(home, '.ssh');
   const unchanged = { wrap: (command: readonly string[]) => [...command], namespaced: false, dir, exposed: [], covered: [] };
   if (home === undefined || dir === undefined) return unchanged;
+  // The system's, and that of an ssh of another prefix first on PATH (Homebrew's), which reads its own.
   const systemConfig = sources.systemConfig ?? SYSTEM_SSH_CONFIG;
+  const prefixed = prefixedSystemConfig(env.PATH);
+  const systemConfigs = prefixed === undefined || prefixed === systemConfig ? [systemConfig] : [systemConfig, prefixed];
   const socket = env.SSH_AUTH_SOCK;
   const reaching: AccountSshExposure[] = [
     { kind: 'account' as const, what: dir, entries: fs.existsSync(dir) ? reachingEntries(dir, productionKeys, socket) : [] },
-    { kind: 'system' as const, what: systemConfig, entries: systemConfigReaching(systemConfig, home, productionKeys) },
+    ...systemConfigs.map((file) => ({ kind: 'system' as const, what: file, entries: systemConfigReaching(file, home, productionKeys) })),
     { kind: 'agent' as const, what: socket ?? '', entries: socket && path.isAbsolute(socket) ? agentReaching(socket, productionKeys, env) : [] },
   ].filter((exposure) => exposure.entries.length > 0);
   if (reaching.length === 0) return unchanged;
@@ -533,7 +550,10 @@ export const ACCEPT_ACCOUNT_SSH = 'accept-account-ssh';
 export function accountSshRefusal(cover: AccountSshCover): { problem: string; fix: string } | undefined {
   if (cover.exposed.length === 0) return undefined;
   const of = (kind: AccountSshExposure['kind']) => cover.exposed.find((e) => e.kind === kind);
-  const [account, system, agent] = [of('account'), of('system'), of('agent')];
+  const [account, agent] = [of('account'), of('agent')];
+  // The system's configuration, and an ssh of another prefix's (see prefixedSystemConfig), named as one.
+  const systems = cover.exposed.filter((e) => e.kind === 'system');
+  const system = systems.length === 0 ? undefined : { what: systems.map((e) => e.what).join(' and ') };
   const agentNamed = cover.exposed.some((e) => e.kind !== 'agent' && e.entries.some((entry) => entry.includes('IdentityAgent ')));
   const how = [
     ...(account || system ? ['an ssh it runs by its path (/usr/bin/ssh, `env -i ssh`, a GIT_SSH_COMMAND of either) '

@@ -60,7 +60,7 @@ function standInScript(client: (typeof WRAPPED_SSH_CLIENTS)[number], real: strin
 }
 
 /** The first executable `name` on `searchPath` (a PATH value), or undefined. */
-function onPath(name: string, searchPath: string): string | undefined {
+export function onPath(name: string, searchPath: string): string | undefined {
   return searchPath.split(path.delimiter).filter((dir) => path.isAbsolute(dir)).map((dir) => path.join(dir, name)).find((file) => {
     try {
       fs.accessSync(file, fs.constants.X_OK);

@@ -512,6 +512,31 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
       }
     });
 
+  // Review (release rehearsal, sixth pass): an OpenSSH of another prefix first on PATH (Homebrew's /opt/homebrew/bin/ssh,
+  // a /usr/local build) reads PREFIX/etc/ssh/ssh_config, not /etc/ssh/ssh_config: production's key named there was not
+  // judged, and the rehearsal's ssh logged in with it. Laid out here as Homebrew links it (bin/ssh to the real one).
+  testWithRealParts(isRoot, 'an ssh of another prefix', 'root (mount namespaces)')(
+    "the system configuration of an ssh of another prefix on PATH is judged, and covered, as /etc/ssh/ssh_config is", async () => {
+      const prefix = path.join(dir, 'homebrew');
+      const runner = path.join(dir, 'runner-prefixed-ssh');
+      fs.mkdirSync(path.join(prefix, 'bin'), { recursive: true });
+      fs.mkdirSync(path.join(prefix, 'etc', 'ssh'), { recursive: true });
+      fs.mkdirSync(runner);
+      fs.symlinkSync('/usr/bin/ssh', path.join(prefix, 'bin', 'ssh'));
+      const prefixed = path.join(prefix, 'etc', 'ssh', 'ssh_config');
+      fs.writeFileSync(prefixed, `Host *\n  IdentityFile ${adminKey}\n`);
+      const refused = await release('true', { PATH: `${path.join(prefix, 'bin')}:${refusingUnshare('prefixed-ssh')}` }, [], runner);
+      expect(refused.code).toBe(1);
+      expect(refused.err).toMatch(new RegExp(`the rehearsal would read ${prefixed} \\(IdentityFile ${adminKey} \\(ssh-ed25519 SHA256:\\S+, a key production accepts\\)\\)`));
+      expect(refused.err).toContain(`move the IdentityFile or IdentityAgent lines of ${prefixed} into the ~/.ssh/config of the account that needs them`);
+      // With a mount namespace, the rehearsal finds it empty.
+      const seen = path.join(dir, 'rehearsal-prefixed-ssh');
+      const covered = await release(`cat ${prefixed} > ${seen}`, { PATH: `${path.join(prefix, 'bin')}:${bin}:${process.env.PATH}` }, [], runner);
+      expect(covered.code).toBe(0);
+      expect(covered.err).toContain(`release: note: the rehearsal runs in a mount namespace of its own, where ${prefixed} is empty, as ${prefixed} (IdentityFile ${adminKey} (`);
+      expect(fs.readFileSync(seen, 'utf8')).toBe('');
+    });
+
   // Review (release rehearsal, fifth pass, revu 1): an agent's socket in ~/.ssh (tmux's link ~/.ssh/ssh_auth_sock, or
   // `ssh-agent -a ~/.ssh/agent.sock`) was bound over after ~/.ssh was replaced, where it no longer exists: "mount point
   // does not exist", and the release refused. Review (revu 2): where no namespace can be had (macOS, Ubuntu 22.04's
