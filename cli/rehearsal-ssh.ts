@@ -49,15 +49,25 @@ function sshOptions(home: string): string {
  * jump host's ssh (-J, ProxyJump) gets only -F from the ssh it serves: OpenSSH runs it as that ssh's argv[0] (found on
  * PATH only where argv[0] is a bare name), which was `real`, which then offered the runner account's `~/.ssh/id_*` to the jump
  * host and wrote its known hosts. ssh runs `real` named as the stand-in (`exec -a`, a bash builtin; /bin/sh may be dash,
- * which lacks it), and scp and sftp run the stand-in ssh (-S), where they ran `/usr/bin/ssh`. An -F or -S the
- * rehearsal passes itself comes later on the line, and wins; the options before it stay.
+ * which lacks it), and scp and sftp run the stand-in ssh (-S), where they ran `/usr/bin/ssh`. Without bash (`bash`
+ * undefined), ssh refuses a jump host (NO_JUMP_WITHOUT_BASH) rather than offer the account's keys to it. An -F or -S
+ * the rehearsal passes itself comes later on the line, and wins; the options before it stay.
  */
 function standInScript(client: (typeof WRAPPED_SSH_CLIENTS)[number], real: string, home: string, config: string, sshStandIn: string | undefined, bash: string | undefined): string {
   const named = client === 'ssh' && bash !== undefined ? `-a ${shellWord(sshStandIn!)} ` : '';
   const program = client !== 'ssh' && sshStandIn !== undefined ? `-S ${shellWord(sshStandIn)} ` : '';
+  const options = `-F ${shellWord(config)} -o IdentityFile=none "$@"`;
+  // ssh -G says the settings without connecting: a jump host among them is refused.
+  const noJump = client === 'ssh' && !named
+    ? `nl='\n'\ncase "$nl$(${shellWord(real)} -G ${options} 2>/dev/null)" in\n  *"\${nl}proxyjump "*) echo ${shellWord(NO_JUMP_WITHOUT_BASH)} >&2; exit 255 ;;\nesac\n` : '';
   return `#!${named ? bash : '/bin/sh'}\n# ${client} with the rehearsal's SSH configuration, not the runner account's ~/.ssh (see ${config}).\n`
-    + sshOptions(home) + `exec ${named}${shellWord(real)} ${program}-F ${shellWord(config)} -o IdentityFile=none "$@"\n`;
+    + sshOptions(home) + noJump + `exec ${named}${shellWord(real)} ${program}${options}\n`;
 }
+
+/** What the rehearsal's ssh says of a jump host where there is no bash to cover it (see standInScript). */
+export const NO_JUMP_WITHOUT_BASH = "release: the rehearsal's ssh refuses a jump host (-J, ProxyJump) on this machine: its ssh would offer the runner account's "
+  + '~/.ssh/id_* to it, and without bash the stand-in cannot give it IdentityFile=none. Fix: install bash, or name the jump in a ProxyCommand '
+  + '(`ProxyCommand ssh -W %h:%p jumphost`, whose ssh is the stand-in).';
 
 /** The first executable `name` on `searchPath` (a PATH value), or undefined. */
 export function onPath(name: string, searchPath: string): string | undefined {
@@ -92,7 +102,7 @@ export function rehearsalSsh(home: string, searchPath: string | undefined): stri
   fs.mkdirSync(bin);
   const reals = WRAPPED_SSH_CLIENTS.map((client) => [client, searchPath === undefined ? undefined : onPath(client, searchPath)] as const);
   const sshStandIn = reals.some(([client, real]) => client === 'ssh' && real !== undefined) ? path.join(bin, 'ssh') : undefined;
-  const bash = onPath('bash', searchPath ?? '') ?? onPath('bash', '/bin:/usr/bin');
+  const bash = onPath('bash', searchPath ?? '');
   for (const [client, real] of reals) {
     if (real === undefined) continue;
     fs.writeFileSync(path.join(bin, client), standInScript(client, real, home, config, sshStandIn, bash), { mode: 0o755 });

@@ -17,6 +17,7 @@ import { isRoot, testWhereHostHas, testWithRealParts } from '../setup/real-parts
 import { cli, cliProcess, deployEnvironment, NO_SYSTEM_SSH_CONFIG, ownPasswdView, passwdNaming } from './cli';
 import { LockedAgent, lockAgent } from '../../cli/ssh-agent-lock';
 import { startSshAgent } from '../../testing/harness/ssh-agent';
+import { NO_JUMP_WITHOUT_BASH, rehearsalSsh } from '../../cli/rehearsal-ssh';
 
 /**
  * Lets every account traverse `dirs` (another uid runs the release), and returns what puts their modes back. Bits are
@@ -312,6 +313,22 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
     } finally {
       await stopSshd(sshd.child);
     }
+  });
+
+  // Review (release rehearsal, sixth pass): without bash the stand-in cannot run ssh named as itself, and a jump host's
+  // ssh (run as /usr/bin/ssh, with only -F) would offer the runner account's ~/.ssh/id_*: the jump is refused instead.
+  test("without bash (a PATH holding none), the rehearsal's ssh refuses a jump host rather than offer the runner account's keys to it", () => {
+    const home = fs.mkdtempSync(path.join(dir, 'no-bash-home-'));
+    const sshOnly = fs.mkdtempSync(path.join(dir, 'ssh-only-bin-'));
+    fs.symlinkSync('/usr/bin/ssh', path.join(sshOnly, 'ssh'));
+    const ssh = path.join(rehearsalSsh(home, sshOnly), 'ssh');
+    const run = (args: string[]) => spawnSync(ssh, ['-o', 'BatchMode=yes', ...args], { encoding: 'utf8' });
+    // Port 9 (discard) on loopback: nothing listens, and nothing is tried.
+    expect(run(['-J', 'root@127.0.0.1:9', '-p', '9', 'root@127.0.0.2', 'true'])).toMatchObject({ status: 255, stderr: `${NO_JUMP_WITHOUT_BASH}\n` });
+    fs.writeFileSync(path.join(home, 'own-config'), 'Host 127.0.0.2\n  ProxyJump root@127.0.0.1:9\n');
+    expect(run(['-F', path.join(home, 'own-config'), '-p', '9', 'root@127.0.0.2', 'true'])).toMatchObject({ status: 255, stderr: `${NO_JUMP_WITHOUT_BASH}\n` });
+    // Without a jump, it runs as before.
+    expect(run(['-G', '127.0.0.2'])).toMatchObject({ status: 0, stdout: expect.stringMatching(/^identityfile none$/m) });
   });
 
   // The CLI as a process of its own, whose account's home in the password database is `runner` (a mount namespace of
