@@ -281,7 +281,7 @@ function processorAnswers(): string {
 /** How soon after a line a blank one is part of the same paste: a terminal hands a paste's lines on within a few ms. */
 const PASTED_WITHIN_MS = 50;
 /**
- * How soon after a paste an Enter alone is the one that sends the paste off: a person presses it as they see the paste
+ * How soon after an answer an Enter alone is the one that sends a paste off: a person presses it as they see the paste
  * land, and reads the next question for longer before taking its default.
  */
 const ENTER_AFTER_PASTE_MS = 1000;
@@ -291,7 +291,11 @@ interface TypedLine {
   readonly line: string;
   /** It came in one paste with the line before it (PASTED_WITHIN_MS). */
   readonly pasted: boolean;
-  /** A blank line that came soon after a paste (ENTER_AFTER_PASTE_MS): the Enter that sent the paste off, not an answer. */
+  /**
+   * A blank line that came soon after an answer (ENTER_AFTER_PASTE_MS): the Enter that sent a paste off, not an answer.
+   * Soon after any answer, not only one known to be pasted: a paste of one line that ends in a line break arrives as a
+   * typed line does (the terminal hands on whole lines), and the Enter after it took the next question's default.
+   */
   readonly enterAfterPaste: boolean;
 }
 
@@ -307,7 +311,8 @@ function typedLines(rl: readline.Interface, clock: () => number): { next(): Prom
   let waiting: ((line: TypedLine | undefined) => void) | undefined;
   let ended = false;
   let last = -Infinity;
-  let lastPasted = -Infinity;
+  // When the last line that was no blank one came: an answer, typed or pasted.
+  let lastAnswer = -Infinity;
   // When init last asked for a line after one came: a paste's next line, already waiting while init worked on the one
   // before (its checks, a module loaded on first use), is read only then, however long that took. (An Enter typed
   // ahead of the first question is an answer.)
@@ -321,9 +326,9 @@ function typedLines(rl: readline.Interface, clock: () => number): { next(): Prom
     const now = clock();
     const pasted = now - Math.max(last, askedAt) < PASTED_WITHIN_MS;
     last = now;
-    if (pasted) lastPasted = now;
     if (pasted && line.trim() === '') return;
-    const typed = { line, pasted, enterAfterPaste: line.trim() === '' && now - lastPasted < ENTER_AFTER_PASTE_MS };
+    const typed = { line, pasted, enterAfterPaste: line.trim() === '' && now - lastAnswer < ENTER_AFTER_PASTE_MS };
+    if (line.trim() !== '') lastAnswer = now;
     if (waiting) hand(typed); else queue.push(typed);
   });
   rl.on('close', () => {
@@ -378,17 +383,20 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
     const enterTakes = TYPED_IN_A_TERMINAL[flag] === undefined ? fallback : undefined;
     // Asked again until answered: an empty answer to a question without a default says what it needs.
     while (lines) {
+      // Asked for before the question shows: a line that comes once it shows comes after the time it was asked at.
+      const next = lines.next();
       io.out(`${question}${enterTakes ? ` [${enterTakes}]` : ''}:`);
-      const typed = await lines.next();
+      const typed = await next;
       if (typed === undefined) {
         if (fallback === undefined) break;
         // Ctrl-D: the defaults of the questions left, each said (and the summary after the last lists them).
         io.out(`  The input ended: ${fallback}, the default.`);
         return fallback;
       }
-      if (typed.enterAfterPaste) {
+      if (typed.enterAfterPaste && enterTakes !== undefined) {
         // The Enter pressed after a paste that ended in a line break of its own took the next question's default.
-        io.out(`  That Enter came right after a paste, which had sent its line already, so it answers nothing. Fix: ${enterTakes === undefined ? 'type the answer' : `press Enter again for the default (${enterTakes}), or type the answer`}.`);
+        // (Where Enter takes none, what the question needs is said below.)
+        io.out(`  That Enter came right after the answer before it (a paste sends its line break itself), so it answers nothing. Fix: press Enter again for the default (${enterTakes}), or type the answer.`);
         continue;
       }
       const answer = normalized(flag, typed.line.trim());

@@ -271,14 +271,24 @@ describe('cdktf-sovereign-hetzner init', () => {
 
   // A paste that ended in a line break of its own, then the Enter a person presses to send it off: that Enter, a blank
   // line hundreds of ms later, answered the next question with its default. Location pasted, then Enter, and public
-  // data went to mistral. Run in a real terminal (script(1) gives init a pty, whose line discipline turns a CRLF
-  // paste's \r into \n), with init's own clock: what it proves holds however slow the machine is (the timing alone is
-  // tested below, on a clock of the test's).
-  test('in a real terminal, the Enter pressed after a paste never gives public data a processor', async () => {
+  // data went to mistral; a domain pasted as one line, then Enter, and the location's default was taken unsaid (one
+  // line pasted arrives as one typed does: only the time tells the Enter after it from an answer). Run in a real
+  // terminal (script(1) gives init a pty, whose line discipline hands on one line per read and turns a CRLF paste's \r
+  // into \n), on a clock the test moves before each keystroke (clock-from-file): what it proves holds however slow the
+  // machine is.
+  test('in a real terminal, the Enter pressed after a paste takes no default: said and asked again, it never gives public data a processor', async () => {
     const dir = path.join(work, 'enter-after-paste');
-    const command = [process.execPath, javascriptEntry(path.join(ROOT, 'cli', 'main')), 'init', dir, '--name', 'acme', '--domain', 'acme.eu', '--admin-key', KEY,
-      '--production-admin-key', PRODUCTION_KEY, '--admin-cidrs', '198.51.100.0/24', '--pseudonymized', 'none', '--budget', '40'].map(shellWord).join(' ');
-    const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, CHECKPOINT_DISABLE: '1' } });
+    const clockFile = path.join(work, 'enter-after-paste.clock');
+    // Written whole and renamed into place: init reading a file half written took its clock for 0.
+    const setClock = (ms: number) => {
+      fs.writeFileSync(`${clockFile}.new`, String(ms));
+      fs.renameSync(`${clockFile}.new`, clockFile);
+    };
+    setClock(0);
+    const command = [process.execPath, '-r', javascriptEntry(path.join(__dirname, 'helpers', 'clock-from-file')), javascriptEntry(path.join(ROOT, 'cli', 'main')),
+      'init', dir, '--name', 'acme', '--admin-key', KEY, '--production-admin-key', PRODUCTION_KEY, '--admin-cidrs', '198.51.100.0/24', '--pseudonymized', 'none',
+      '--budget', '40'].map(shellWord).join(' ');
+    const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, CHECKPOINT_DISABLE: '1', CLOCK_FILE: clockFile } });
     let screen = '';
     const waiters: Array<() => void> = [];
     child.stdout.on('data', (chunk: Buffer) => {
@@ -292,27 +302,56 @@ describe('cdktf-sovereign-hetzner init', () => {
       waiters.splice(0).forEach((w) => w());
       resolve(code);
     }));
-    // What the terminal shows, awaited until init ends; a failure says what it showed instead.
-    const shows = (text: string, times = 1) => new Promise<void>((resolve, reject) => {
+    // What the terminal shows next of `texts` (each counted from `since`, the screen's length then); a failure says
+    // what it showed instead.
+    const showsFirst = (texts: readonly string[], since = 0) => new Promise<string>((resolve, reject) => {
       const check = () => {
-        if (screen.split(text).length > times) resolve();
-        else if (ended) reject(new Error(`the terminal never showed ${JSON.stringify(text)} ${times} times; it showed:\n${screen}`));
+        const found = texts.map((text) => ({ text, at: screen.indexOf(text, since) })).filter((f) => f.at >= 0).sort((a, b) => a.at - b.at)[0];
+        if (found) resolve(found.text);
+        else if (ended) reject(new Error(`the terminal never showed any of ${JSON.stringify(texts)}; it showed:\n${screen}`));
         else waiters.push(check);
       };
       check();
     });
-    await shows('Location of the machines');
-    child.stdin.write('nbg1\r\n');
-    // The question offers no default to take.
-    await shows('Processors that may receive public data (mistral, jina; none):');
-    // The person's Enter, as they see the paste land, then their answer. However soon init reads the Enter (within
-    // 50 ms of the question it is taken for the paste's), it takes no default: had it taken mistral, init would have
-    // ended before it read 'none' (the other answers are flags).
-    child.stdin.write('\r');
-    child.stdin.write('none\r');
-    expect(await exited).toBe(0);
+    const shows = (text: string, since = 0) => showsFirst([text], since);
+    const LOCATION = 'Location of the machines';
+    const PUBLIC = 'Processors that may receive public data (mistral, jina; none):';
+    try {
+      await shows('Domain your product answers on');
+      // The domain pasted, one line ending in a line break; the person's Enter 300 ms later, as they see it land.
+      setClock(1000);
+      let since = screen.length;
+      child.stdin.write('acme.io\n');
+      await shows(LOCATION, since);
+      setClock(1300);
+      since = screen.length;
+      child.stdin.write('\r');
+      expect(await showsFirst(['That Enter came right after the answer before it', PUBLIC], since)).toBe('That Enter came right after the answer before it');
+      await shows(LOCATION, since);
+      // A CRLF paste of the location: its second line break answers nothing.
+      setClock(3000);
+      since = screen.length;
+      child.stdin.write('nbg1\r\n');
+      // The question offers no default to take.
+      await shows(PUBLIC, since);
+      // The person's Enter, as they see the paste land, then their answer: had the Enter taken mistral, init would have
+      // ended before it read 'none' (the other answers are flags). The question is asked once more, whether init read
+      // the paste's second line break before the clock moved (then the Enter is what it says needs an answer) or after.
+      since = screen.indexOf(PUBLIC, since) + PUBLIC.length;
+      setClock(3300);
+      child.stdin.write('\r');
+      await shows(PUBLIC, since);
+      setClock(5000);
+      child.stdin.write('none\r');
+      expect(await exited).toBe(0);
+    } finally {
+      // A failure leaves init waiting for a line: script(1) outlives a SIGTERM, and its pty's end takes init with it.
+      if (!ended) child.kill('SIGKILL');
+    }
     expect(screen).toContain('init: acme in nbg1, public data to nobody, pseudonymized to nobody, budget €40.');
-    expect(fs.readFileSync(path.join(dir, 'product.ts'), 'utf8')).not.toContain('DataClass.PUBLIC');
+    const product = fs.readFileSync(path.join(dir, 'product.ts'), 'utf8');
+    expect(product).not.toContain('DataClass.PUBLIC');
+    expect(product).toContain("UptimeCheck.http(Environment.PRODUCTION, 'https://acme.io/health')");
   }, 120_000);
 
   // The Enter after a paste, at a question whose default sends no data anywhere: said and asked again, on a clock of the
@@ -329,7 +368,7 @@ describe('cdktf-sovereign-hetzner init', () => {
     await type(['']);
     expect(await done).toBe(0);
     expect(lines.filter((l) => l.startsWith('  '))).toEqual([
-      '  That Enter came right after a paste, which had sent its line already, so it answers nothing. Fix: press Enter again for the default (fsn1), or type the answer.',
+      '  That Enter came right after the answer before it (a paste sends its line break itself), so it answers nothing. Fix: press Enter again for the default (fsn1), or type the answer.',
     ]);
     expect(lines).toContain('init: acme in fsn1, public data to nobody, pseudonymized to nobody, budget €40.');
   });
@@ -376,13 +415,13 @@ describe('cdktf-sovereign-hetzner init', () => {
   test("in a terminal, a paste's blank line read only after init's work on the line before it still answers nothing", async () => {
     const input = Object.assign(new PassThrough(), { isTTY: true as const });
     let now = 0;
+    let working = 0;
     const lines: string[] = [];
     const done = initCommand([path.join(work, 'slow-work'), '--name', 'acme', '--domain', 'acme.eu', '--admin-key', KEY, '--production-admin-key', PRODUCTION_KEY,
       '--admin-cidrs', '198.51.100.0/24', '--pseudonymized', 'none', '--budget', '40'], { env: {}, out: (l) => {
       lines.push(l);
-      // init's work before the public question takes 200 ms; the paste's second line break waits for it, then comes.
+      // The paste's second line break waited for init's work on the line before it, and comes as the question shows.
       if (l.startsWith('Processors that may receive public data') && lines.filter((q) => q === l).length === 1) {
-        now += 200;
         setImmediate(() => {
           input.write('\n');
           // Read (a turn of the event loop), then the answer typed two seconds later.
@@ -392,8 +431,15 @@ describe('cdktf-sovereign-hetzner init', () => {
           });
         });
       }
-    }, err: () => undefined }, input, () => now);
+    }, err: () => undefined }, input, () => {
+      // init's work between reading the line and asking the public question takes 200 ms.
+      const read = now;
+      now += working;
+      working = 0;
+      return read;
+    });
     now = 1000;
+    working = 200;
     input.write('nbg1\n');
     expect(await done).toBe(0);
     // The blank line answered nothing: no question was asked again.
