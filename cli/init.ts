@@ -278,7 +278,13 @@ function processorAnswers(): string {
   return `${names.join(', ')}, several comma-separated (${names.join(',')}), or none`;
 }
 
-/** How soon after a line a blank one is part of the same paste: a terminal hands a paste's lines on within a few ms. */
+/**
+ * How soon after a line a blank one is part of the same paste: a terminal hands a paste's lines on within a few ms.
+ * This is a race with the wall clock, and can be lost: a loaded machine that runs init late, or an SSH link that
+ * splits the paste, hands a CRLF's second line break on later. It cannot be told by the bytes instead: the pty's line
+ * discipline has turned the CR into a line break of its own (ICRNL) before init reads it. A blank line that loses the
+ * race comes within ENTER_AFTER_PASTE_MS of the answer, and is then said and asked again, never taken as a default.
+ */
 const PASTED_WITHIN_MS = 50;
 /**
  * How soon after an answer an Enter alone is the one that sends a paste off: a person presses it as they see the paste
