@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'child_process';
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -12,6 +13,7 @@ import { cli } from './cli';
 import { javascriptEntry } from '../../testing/harness/transpile-cache';
 import { shellWord } from '../../cli/shell-word';
 import { fingerprintPattern, keygenPair } from '../hetzner/ssh-keygen-fingerprint';
+import { refusedKeyShown } from '../../lib/hetzner/private/openssh-public-key';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -90,6 +92,12 @@ describe('cdktf-sovereign-hetzner init', () => {
     [['--public', 'both'], /processor 'both' is not one init knows\. Fix: answer mistral, jina, several comma-separated \(mistral,jina\), or none, /],
     [['--name', 'Acme Corp'], /--name 'Acme Corp' is not allowed: .* Fix: use 3 to 32 lowercase letters/],
     [['--name', 'AcmeCorp'], /--name 'AcmeCorp' is not allowed: .* Fix: use 3 to 32 lowercase letters/],
+    [['--name', 'Acme Corp GmbH'], /--name 'Acme Corp GmbH' is not allowed: .* Fix: use 3 to 32 lowercase letters/],
+    [['--domain', 'acme-corp'], /--domain 'acme-corp' is not a domain name\. Fix:/],
+    // Key material of 20 characters or more that has a word's or a number's shape (a hex run all digits, a base64 run
+    // in capitalized parts) was quoted: never shown now, whatever its shape.
+    [['--name', '31415926535897932384'], /^error: --name an answer \(not shown: it may be a line of a private key\) is not allowed: .* Fix: use 3 to 32 lowercase letters/],
+    [['--admin-cidrs', 'QuietOrbitSilverLakes'], /^error: --admin-cidrs an answer \(not shown: it may be a line of a private key\) is not allowed: it is no CIDR block\. Fix:/],
     [['--admin-cidrs', '0.0.0.0/1,128.0.0.0/1'], /--admin-cidrs '0\.0\.0\.0\/1,128\.0\.0\.0\/1' is not allowed: together these blocks cover the whole internet, and SSH must never be open to it\. Fix:/],
     // Checked as a typed answer is, with the flag's name: synth named `acme-staging/App.sshKeys[0]` and told library users what to do.
     [['--production-admin-key', 'ssh-ed25519 AAAA'], /^error: --production-admin-key 'ssh-ed25519 AAAA…' is not an OpenSSH public key\. Fix: pass the single line of a \.pub file/],
@@ -104,6 +112,22 @@ describe('cdktf-sovereign-hetzner init', () => {
     const { code, err } = await cli(['init', dir, ...FLAGS, ...bad]);
     expect(code).toBe(2);
     expect(err).toMatch(message);
+  });
+
+  // Of random base64 and hex runs of 20 to 24 characters, about 1 in 10,000 had a word's or a number's shape and was
+  // quoted in a refusal (hex of 20: all digits, 7 to 12 in 100,000).
+  test('no random base64 or hex run of 20 characters or more is ever quoted in a refusal', () => {
+    const base64 = (n: number) => crypto.randomBytes(n).toString('base64').replace(/=/g, '').slice(0, n);
+    const hex = (n: number) => crypto.randomBytes(n).toString('hex').slice(0, n);
+    const quoted: string[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const n = 20 + (i % 69);
+      // All digits, a number's shape, as a hex run is now and then; all of them, for the shape alone.
+      for (const run of [base64(n), hex(n), hex(n).toUpperCase(), hex(n).replace(/[a-f]/g, '7')]) {
+        if (refusedKeyShown(run, 'answer').startsWith("'")) quoted.push(run);
+      }
+    }
+    expect(quoted).toEqual([]);
   });
 
   test("a bug in init's own synth is no usage error: it exits 1, where only the library's refusals exit 2", async () => {

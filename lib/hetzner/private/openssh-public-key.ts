@@ -171,12 +171,20 @@ export function refusedKeyShown(text: unknown, as: 'key' | 'answer' = 'key'): st
  * Whether text may hold a line of a private key: a run of 8 or more base64 characters that is no word. A key's lines
  * are such runs of 64 or 70 ('b3BlbnNzaC1rZXktdjE…', "openssh-key-v1", opens OpenSSH's), and its last line may be a few
  * characters long. A word is a lowercase one, a number, or a name written in capitalized parts of two or more lowercase
- * letters with a vowel each ('AcmeCorp', 'HetznerCloud'), of at most 24 characters: about 3 in 1000 base64 runs of 8
- * characters have that shape, and fewer the longer they are. (init withholds the lines pasted with a withheld one too.)
+ * letters with a vowel each ('AcmeCorp', 'HetznerCloud'), of fewer than WORD_RUN_LIMIT characters: about 3 in 1000
+ * base64 runs of 8 characters have that shape, and fewer the longer they are. (init withholds the lines pasted with a
+ * withheld one too.)
  */
 export function mayHoldPrivateKey(text: string): boolean {
-  return (text.match(/[A-Za-z0-9+/=]{8,}/g) ?? []).some((run) => !(run.length <= 24 && WORD.test(run)) && !/^([a-z]+|[0-9]+)$/.test(run));
+  return (text.match(/[A-Za-z0-9+/=]{8,}/g) ?? []).some((run) => run.length >= WORD_RUN_LIMIT || !(WORD.test(run) || /^([a-z]+|[0-9]+)$/.test(run)));
 }
+
+/**
+ * How long a run of base64 characters is never taken for a word, whatever its shape: key material comes in such runs
+ * (a 128-bit key is 22 base64 or 32 hex characters), and a random hex run of 20 is all digits, a number's shape, about
+ * 8 times in 100,000. A name or a domain a person types breaks into shorter runs at its '-', '.' and spaces.
+ */
+const WORD_RUN_LIMIT = 20;
 
 /** A name in capitalized parts: each an optional capital, then two or more lowercase letters, a vowel among them. */
 const WORD = /^(?:[A-Z]?(?=[a-z]{2,}(?:[A-Z]|$))[a-z]*[aeiouy][a-z]*)+$/;
