@@ -977,6 +977,52 @@ describe('the rollout agent', () => {
     }
   });
 
+  /** The writable v1 freezer hierarchy, when this runs as root: a task frozen there is in state D, and SIGKILL does not end it until it is thawed. */
+  const freezer = cgroupMount((type, options) => type === 'cgroup' && options.includes('freezer'));
+
+  // Review: what the agent says of a process that will not die (in uninterruptible sleep on a hung disk, frozen) was
+  // untested: next to a forker's 5 rounds its group alone was named as "still forking into … after 5 rounds of SIGKILL",
+  // to be stopped by finding what adds to it, where nothing did, and the process itself was said only to be still running.
+  // A task in a frozen v1 freezer cgroup is such a process, honestly, until it is thawed.
+  const unkillable = 'a recorded process that survives SIGKILL is named with what holds it, not as a group still forked into, and stays recorded';
+  testWhereHostHas(freezer !== undefined, unkillable, 'a writable v1 freezer cgroup (root)')(unkillable, () => {
+    const m = machine();
+    expect(m.apply([supervisedWorker('x=1\n')]).status).toBe(0);
+    const { daemon, forker, listed, stop } = supervised(m, false);
+    const frozen = path.join(freezer!, path.basename(m.dir));
+    const stuck = spawn('sleep', ['362'], { detached: true, stdio: 'ignore' });
+    const pid = String(stuck.pid);
+    try {
+      const record = path.join(m.root, 'var/lib/sovereign/rollout/step-processes.json');
+      const recorded = JSON.parse(fs.readFileSync(record, 'utf8'));
+      const start = Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[19]);
+      recorded.parts.worker.push([stuck.pid, start, 'sleep', stuck.pid, fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8')]);
+      fs.writeFileSync(record, JSON.stringify(recorded));
+      fs.mkdirSync(frozen);
+      fs.writeFileSync(path.join(frozen, 'cgroup.procs'), pid);
+      fs.writeFileSync(path.join(frozen, 'freezer.state'), 'FROZEN');
+      while (fs.readFileSync(path.join(frozen, 'freezer.state'), 'utf8').trim() !== 'FROZEN') spawnSync('sleep', ['0.05']);
+      const again = m.apply([supervisedWorker('x=2\n')]);
+      expect(again.status).toBe(0);
+      expect(running(pid)).toBe(true);
+      expect(again.output).toContain(`process group ${daemon} emptied (its part is activated again); pid ${forker} (python3) forked into it`);
+      expect(again.output).not.toContain(`process group ${pid}`);
+      expect(again.output).toContain(`could not stop pid ${pid} (sleep), left in the background by an earlier run of its part's steps (its part is activated again): still running 10 s after SIGKILL, in uninterruptible sleep (state D)`);
+      expect(running(listed('child')[0])).toBe(false);
+      // Kept, so that the part's next run stops it once it is thawed.
+      expect(JSON.parse(fs.readFileSync(record, 'utf8')).parts.worker.map((e: number[]) => e[0])).toContain(stuck.pid);
+    } finally {
+      if (fs.existsSync(frozen)) {
+        fs.writeFileSync(path.join(frozen, 'freezer.state'), 'THAWED');
+        stuck.kill('SIGKILL');
+        while (fs.readFileSync(path.join(frozen, 'cgroup.procs'), 'utf8').trim()) spawnSync('sleep', ['0.05']);
+        fs.rmdirSync(frozen);
+      }
+      stuck.kill('SIGKILL');
+      stop();
+    }
+  });
+
   // Review: a step that ran `systemctl import-environment` left the step's mark in systemd's environment until the next
   // boot, so every unit systemd started later carried it (a timer's backup-push) and the part's next run stopped it.
   test('the step mark is removed from systemd\'s environment after each part\'s steps, a failed one\'s too', () => {

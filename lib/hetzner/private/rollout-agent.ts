@@ -460,10 +460,13 @@ def stop_left(parts, why):
                 send(pid, fd, signal.SIGKILL)
             alive |= wait_ended(late, time.monotonic() + 10)
         else:
-            # A group is named as it is now: one that still has a member was not stopped; one that was emptied, while
-            # its forker runs, may be forked into again (it lives on in a zombie the forker keeps).
+            # A group is named as it is now: one that still has a member no signal reached was not stopped; one that
+            # was emptied, while its forker runs, may be forked into again (it lives on in a zombie the forker keeps).
+            # What got SIGKILL and runs on is named below, as such: counted here, its group alone was said to be
+            # still forked into, by a forker to find, where nothing forked and the process will not die.
             procs = processes()
-            groups = {procs[pid][2] for pid in left_running(entries, procs) - (set(found) - alive)}
+            groups = {procs[pid][2] for pid in left_running(entries, procs) - set(found)}
+            held = {procs[pid][2] for pid in alive if pid in procs}
             named = {pid: program_name(pid) for pid in forkers if not ended(pid, None)}
             for group in sorted(groups | {g for pid in named for g in forkers[pid]}):
                 by = ", ".join("pid %d (%s)" % (pid, named[pid]) for pid in sorted(named) if group in forkers[pid])
@@ -472,11 +475,15 @@ def stop_left(parts, why):
                         "(ps -eo pid,ppid,pgid,sid,args) and stop it" % (group, why, "forked into by " + by if by
                                                                           else "find what adds to it"))
                 else:
-                    log("process group %d emptied (%s); %s forked into it during the stop and may again: stop it "
-                        "(ps -eo pid,ppid,pgid,sid,args)" % (group, why, by))
+                    log("process group %d emptied%s (%s); %s forked into it during the stop and may again: stop it "
+                        "(ps -eo pid,ppid,pgid,sid,args)" % (group, " but for what survived SIGKILL" if group in held
+                                                             else "", why, by))
         for pid, (_, program) in sorted(found.items()):
-            log("%s pid %d (%s), left in the background by an earlier run of its part's steps: %s" % (
-                "could not stop (still running after SIGKILL)" if pid in alive else "stopped", pid, program, why))
+            if pid in alive:
+                log(unkillable(pid, program, why))
+            else:
+                log("stopped pid %d (%s), left in the background by an earlier run of its part's steps: %s" % (
+                    pid, program, why))
     finally:
         for fd, _ in found.values():
             if fd is not None:
@@ -492,6 +499,22 @@ def stop_left(parts, why):
             records[name] = kept
     write_left(records)
     return running
+
+
+# What a state of /proc/<pid>/stat says of a process that SIGKILL did not end: the kernel holds it, and only what it
+# waits for (or whoever froze it) lets it go.
+HELD = {"D": "in uninterruptible sleep (state D): waiting in the kernel, on a hung disk or network mount (NFS, FUSE), "
+             "or frozen (cgroup freezer)"}
+
+
+def unkillable(pid, program, why):
+    """The message for a process still running 10 s after SIGKILL: what holds it, that it stays recorded, what to do.
+    Not a supervisor's doing (that is a new process, named as forked into its group): no signal ends this one."""
+    state = (stat_of(pid) or ["?"])[0]
+    return ("could not stop pid %d (%s), left in the background by an earlier run of its part's steps (%s): still running "
+            "10 s after SIGKILL, %s; it stays recorded, and its part's next run stops it once it can end. Find what holds "
+            "it (cat /proc/%d/stack /proc/%d/cgroup; a frozen cgroup: write THAWED to its freezer.state, or 0 to its "
+            "cgroup.freeze)" % (pid, program, why, HELD.get(state, "in state %s" % state), pid, pid))
 
 
 def catch(pids, procs):
