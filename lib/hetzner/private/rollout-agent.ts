@@ -450,8 +450,12 @@ def stop_left(parts, why):
                 parent, session = procs[pid][1], (stat_of(pid) or [None] * 4)[3]
                 if parent not in set(found) | set(late) | {os.getpid(), 0, 1} and (stat_of(parent) or [None] * 4)[3] == session:
                     forkers.setdefault(parent, set()).add(procs[pid][2])
+            # A stopped process its parent has not reaped keeps its group in being, and that parent (a supervisor,
+            # not PID 1) may fork into it whenever it is next scheduled: its first fork, after the first look that
+            # found the group empty, was never seen. It is looked for too, and named at the end while it waits.
+            waiting = {pid: groups for pid, groups in unreaped(set(found), procs).items() if pid not in found}
             if not late:
-                if not any(not ended(pid, None) for pid in forkers):
+                if not waiting and not any(not ended(pid, None) for pid in forkers):
                     break
                 time.sleep(0.1)
                 continue
@@ -467,9 +471,9 @@ def stop_left(parts, why):
             procs = processes()
             groups = {procs[pid][2] for pid in left_running(entries, procs) - set(found)}
             held = {procs[pid][2] for pid in alive if pid in procs}
-            named = {pid: program_name(pid) for pid in forkers if not ended(pid, None)}
-            for group in sorted(groups | {g for pid in named for g in forkers[pid]}):
-                by = ", ".join("pid %d (%s)" % (pid, named[pid]) for pid in sorted(named) if group in forkers[pid])
+            named = {pid: program_name(pid) for pid in set(forkers) | set(waiting) if not ended(pid, None)}
+            for group in sorted(groups | {g for pid in named for g in forkers.get(pid, ())}):
+                by = ", ".join("pid %d (%s)" % (pid, named[pid]) for pid in sorted(named) if group in forkers.get(pid, ()))
                 if group in groups:
                     log("still forking into process group %d after 5 rounds of SIGKILL, not stopped (%s): %s "
                         "(ps -eo pid,ppid,pgid,sid,args) and stop it" % (group, why, "forked into by " + by if by
@@ -478,6 +482,11 @@ def stop_left(parts, why):
                     log("process group %d emptied%s (%s); %s forked into it during the stop and may again: stop it "
                         "(ps -eo pid,ppid,pgid,sid,args)" % (group, " but for what survived SIGKILL" if group in held
                                                              else "", why, by))
+            for pid in sorted(set(waiting) & set(named) - set(forkers)):
+                log("process group %s emptied (%s); pid %d (%s) has not reaped what was stopped in it, which keeps the "
+                    "group in being, and may fork into it (a supervisor): stop it (ps -eo pid,ppid,pgid,sid,args); the "
+                    "group stays recorded, so the part's next run stops what it adds" % (
+                        ", ".join(str(g) for g in sorted(waiting[pid])), why, pid, named[pid]))
         for pid, (_, program) in sorted(found.items()):
             if pid in alive:
                 log(unkillable(pid, program, why))
@@ -515,6 +524,19 @@ def unkillable(pid, program, why):
             "10 s after SIGKILL, %s; it stays recorded, and its part's next run stops it once it can end. Find what holds "
             "it (cat /proc/%d/stack /proc/%d/cgroup; a frozen cgroup: write THAWED to its freezer.state, or 0 to its "
             "cgroup.freeze)" % (pid, program, why, HELD.get(state, "in state %s" % state), pid, pid))
+
+
+def unreaped(pids, procs):
+    """parent -> process groups: for each of \`pids\` that ended and waits for its parent to reap it, that parent, when
+    it runs in the same session (not PID 1, not a subreaper of its own session, not the agent). The zombie keeps its
+    group in being, and only a process of that session can fork into it: such a parent is a supervisor that may."""
+    me, held = os.getpid(), {}
+    for pid in pids:
+        if pid in procs and procs[pid][0] == "Z":
+            parent, session = procs[pid][1], (stat_of(pid) or [None] * 4)[3]
+            if parent not in (0, 1, me) and not ended(parent, None) and (stat_of(parent) or [None] * 4)[3] == session:
+                held.setdefault(parent, set()).add(procs[pid][2])
+    return held
 
 
 def catch(pids, procs):
@@ -670,9 +692,11 @@ def forget_ended():
 
 def still_left(entries, procs, groups=()):
     """The entries of a part's record that still name something running: its processes that run, the groups that still
-    have one (or are in \`groups\`: forked into by a process that runs), and the marks running processes carry."""
+    have one (or are in \`groups\`: forked into by a process that runs; or live on in a recorded process that ended,
+    whose parent may fork into them: see unreaped), and the marks running processes carry."""
     alive = left_running(entries, procs)
-    groups = {procs[pid][2] for pid in alive} | set(groups)
+    recorded = {e[0] for e in entries if e[0] in procs and procs[e[0]][3] == e[1]}
+    groups = {procs[pid][2] for pid in alive} | set(groups) | {g for held in unreaped(recorded, procs).values() for g in held}
     kept = [e for e in entries if e[0] in alive or (len(e) > 3 and e[3] in groups)]
     # A run whose recorded processes all ended while what they started runs on (a setsid child) is kept by its mark,
     # in one entry of no pid or group: its ended processes' numbers, kept, are what a pid wrap gives to others.
