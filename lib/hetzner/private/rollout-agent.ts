@@ -622,18 +622,27 @@ def mark_of(pid):
 
 def marked(entries, procs):
     """pid -> mark of each running process carrying the mark of a run that recorded \`entries\` (their sixth field),
-    started no earlier than what that run recorded. Records without marks (an earlier build's) find none."""
-    since = {}
+    started no earlier than what that run recorded, from the cgroup that run's processes were started in. Records
+    without marks (an earlier build's) find none.
+
+    The mark says what inherited the step's environment, which is not only what the step started: a unit systemd
+    started while a step's \`systemctl import-environment\` (or \`set-environment\`) had put the mark in systemd's
+    own environment carries it too, and was stopped as the step's. systemd starts each unit in a cgroup of its own
+    (system.slice/<unit>), which nothing the step starts can leave but through systemd; what the step started stays
+    in the cgroup the agent ran it in (the deploy's session scope), with the processes recorded with the mark."""
+    since, where = {}, {}
     for e in entries:
         if len(e) > 5 and e[5]:
             since[e[5]] = min(e[1], since.get(e[5], e[1]))
+            where.setdefault(e[5], set()).add(started_in(e[4]))
     if not since:
         return {}
     me, found = os.getpid(), {}
     for pid, (state, _, _, began) in procs.items():
         if pid != me and state != "Z":
             mark = mark_of(pid)
-            if mark in since and began >= since[mark]:
+            # "": a host with one cgroup for all (nothing to tell apart), or a mark kept alone by an earlier build.
+            if mark in since and began >= since[mark] and ("" in where[mark] or cgroup_of(pid) in where[mark]):
                 found[pid] = mark
     return found
 
@@ -704,7 +713,9 @@ def still_left(entries, procs, groups=()):
     for mark in set(marked(entries, procs).values()):
         start = min(e[1] for e in entries if len(e) > 5 and e[5] == mark)
         if not any(len(e) > 5 and e[5] == mark and e[1] == start for e in kept):
-            kept.append([None, start, "", None, "", mark])
+            # With the cgroup its processes were started in, which marked() asks of what carries the mark.
+            where = next(started_in(e[4]) for e in entries if len(e) > 5 and e[5] == mark and e[1] == start)
+            kept.append([None, start, "", None, where, mark])
     return kept
 
 
