@@ -1061,6 +1061,31 @@ describe('the rollout agent', () => {
     }
   });
 
+  // Review: a stopped process left unreaped by a parent in its own group (which runs on) was said to have left its
+  // group "emptied", its parent able to fork into it, and the agent looked for 0.5 s more: the group was never empty.
+  test('a stopped process whose unreaping parent runs in its group is not said to have emptied it', () => {
+    const m = machine();
+    expect(m.apply([supervisedWorker('x=1\n')]).status).toBe(0);
+    const out = path.join(m.dir, 'out');
+    expect(spawnSync('mkfifo', [out]).status).toBe(0);
+    const parent = spawn(MACHINE_PYTHON, ['-c', `import os, signal\nchild = os.posix_spawnp("sleep", ["sleep", "373"], os.environ)\nopen("${out}", "w").write(str(child))\nwhile True: signal.pause()`],
+      { detached: true, stdio: 'ignore' });
+    const child = fs.readFileSync(out, 'utf8');
+    try {
+      const start = Number(fs.readFileSync(`/proc/${child}/stat`, 'utf8').split(') ')[1].split(' ')[19]);
+      const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+      const entry = [Number(child), start, 'sleep', parent.pid, fs.readFileSync(`/proc/${child}/cgroup`, 'utf8')];
+      fs.writeFileSync(path.join(m.root, 'var/lib/sovereign/rollout/step-processes.json'), JSON.stringify({ boot, parts: { worker: [entry] } }));
+      const again = m.apply([supervisedWorker('x=2\n')]);
+      expect(again.status).toBe(0);
+      expect(again.output).toContain(`stopped pid ${child} (sleep)`);
+      expect(again.output).not.toContain('emptied');
+    } finally {
+      parent.kill('SIGKILL');
+      try { process.kill(Number(child), 'SIGKILL'); } catch { /* gone */ }
+    }
+  });
+
   // Review: a step that ran `systemctl import-environment` left the step's mark in systemd's environment until the next
   // boot, so every unit systemd started later carried it (a timer's backup-push) and the part's next run stopped it.
   test('the step mark is removed from systemd\'s environment after each part\'s steps, a failed one\'s too', () => {

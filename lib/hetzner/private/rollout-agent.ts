@@ -529,10 +529,12 @@ def unkillable(pid, program, why):
 def unreaped(pids, procs):
     """parent -> process groups: for each of \`pids\` that ended and waits for its parent to reap it, that parent, when
     it runs in the same session (not PID 1, not a subreaper of its own session, not the agent). The zombie keeps its
-    group in being, and only a process of that session can fork into it: such a parent is a supervisor that may."""
+    group in being, and only a process of that session can fork into it: such a parent is a supervisor that may. Not
+    where the group still has a process that runs (its parent's own group, say): that group was not emptied."""
     me, held = os.getpid(), {}
+    live = {group for state, _, group, _ in procs.values() if state != "Z"}
     for pid in pids:
-        if pid in procs and procs[pid][0] == "Z":
+        if pid in procs and procs[pid][0] == "Z" and procs[pid][2] not in live:
             parent, session = procs[pid][1], (stat_of(pid) or [None] * 4)[3]
             if parent not in (0, 1, me) and not ended(parent, None) and (stat_of(parent) or [None] * 4)[3] == session:
                 held.setdefault(parent, set()).add(procs[pid][2])
