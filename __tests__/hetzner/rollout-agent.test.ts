@@ -871,6 +871,34 @@ describe('the rollout agent', () => {
     }
   });
 
+  // Review: a recorded process stopped by SIGSTOP (a job stopped by hand) acted on no SIGTERM: it sat out the 10 s and
+  // was SIGKILLed, so its TERM handler (its shutdown: a lock file, a flush) never ran.
+  test("a stopped daemon a step left is continued after its SIGTERM, so that its shutdown runs before SIGKILL", () => {
+    const m = machine();
+    const [pids, shutdown, ready] = ['pids', 'shutdown', 'ready'].map((name) => path.join(m.dir, name));
+    expect(spawnSync('mkfifo', [ready]).status).toBe(0);
+    const daemon = `import os, signal, sys\ndef term(*_):\n    open("${shutdown}", "w").write("clean")\n    sys.exit(0)\nsignal.signal(signal.SIGTERM, term)\nopen("${pids}", "a").write("%d\\n" % os.getpid())\nopen("${ready}", "w").write("ready\\n")\nwhile True: signal.pause()`;
+    fs.writeFileSync(path.join(m.dir, 'daemon.py'), daemon);
+    const worker = (conf: string): BundlePart => ({
+      name: 'worker',
+      files: [{ path: '/etc/acme/worker.conf', content: conf }],
+      // The daemon has set its handler and written its pid before the step ends.
+      commands: [['sh', '-c', `${MACHINE_PYTHON} ${m.dir}/daemon.py >/dev/null 2>&1 & read x < ${ready}`]],
+    });
+    try {
+      expect(m.apply([worker('x=1\n')]).status).toBe(0);
+      const pid = fs.readFileSync(pids, 'utf8').trim();
+      process.kill(Number(pid), 'SIGSTOP');
+      while (fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0] !== 'T') spawnSync('sleep', ['0.05']);
+      const again = m.apply([worker('x=2\n')]);
+      expect(again.status).toBe(0);
+      expect(running(pid)).toBe(false);
+      expect(fs.existsSync(shutdown) ? fs.readFileSync(shutdown, 'utf8') : 'SIGKILLed').toBe('clean');
+    } finally {
+      killListed(pids);
+    }
+  });
+
   /**
    * A supervisor outside a recorded group that forks into it, recorded as the agent records a daemon its part's step
    * left: in its group, from its cgroup. The daemon is the supervisor's child in a group of its own. Its SIGTERM handler

@@ -433,6 +433,9 @@ def stop_left(parts, why):
     try:
         for pid, (fd, _) in found.items():
             send(pid, fd, signal.SIGTERM)
+            # As systemd does: a stopped process (SIGSTOP, a job stopped by hand) acts on no SIGTERM until it is
+            # continued, so it sat out the 10 s and was SIGKILLed without its shutdown (a lock file, a flush) having run.
+            send(pid, fd, signal.SIGCONT)
         alive = wait_ended(found, time.monotonic() + 10)
         for pid in alive:
             send(pid, found[pid][0], signal.SIGKILL)
