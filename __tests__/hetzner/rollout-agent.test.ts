@@ -900,6 +900,19 @@ describe('the rollout agent', () => {
   });
 
   /**
+   * Records `pid` (in process group `pgid`) as left running by the part "worker"'s steps, as the agent records what a
+   * step left: by pid and start time, in its group, from its cgroup; beside what is recorded already unless `alone`.
+   */
+  function recordAsLeft(m: Machine, pid: string, pgid: number, program: string, alone = true): void {
+    const file = path.join(m.root, 'var/lib/sovereign/rollout/step-processes.json');
+    const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const start = Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[19]);
+    const entries = alone ? [] : JSON.parse(fs.readFileSync(file, 'utf8')).parts.worker;
+    entries.push([Number(pid), start, program, pgid, fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8')]);
+    fs.writeFileSync(file, JSON.stringify({ boot, parts: { worker: entries } }));
+  }
+
+  /**
    * A supervisor outside a recorded group that forks into it, recorded as the agent records a daemon its part's step
    * left: in its group, from its cgroup. The daemon is the supervisor's child in a group of its own. Its SIGTERM handler
    * asks the supervisor for a child in its group and exits once it is there, so the first round finds one whatever the
@@ -957,10 +970,7 @@ describe('the rollout agent', () => {
     const started = spawn('setsid', [MACHINE_PYTHON, supervisor, pids], { stdio: 'ignore' });
     while (!listed('daemon').length) spawnSync('sleep', ['0.05']);
     const [daemon, [forker]] = [listed('daemon')[0], listed('supervisor')];
-    const start = Number(fs.readFileSync(`/proc/${daemon}/stat`, 'utf8').split(') ')[1].split(' ')[19]);
-    const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    const entry = [Number(daemon), start, 'python3', Number(daemon), fs.readFileSync(`/proc/${daemon}/cgroup`, 'utf8')];
-    fs.writeFileSync(path.join(m.root, 'var/lib/sovereign/rollout/step-processes.json'), JSON.stringify({ boot, parts: { worker: [entry] } }));
+    recordAsLeft(m, daemon, Number(daemon), 'python3');
     const stop = () => {
       // The supervisor first, so that it replaces no child once they are killed.
       for (const pid of listed('supervisor')) {
@@ -1034,10 +1044,7 @@ describe('the rollout agent', () => {
     const pid = String(stuck.pid);
     try {
       const record = path.join(m.root, 'var/lib/sovereign/rollout/step-processes.json');
-      const recorded = JSON.parse(fs.readFileSync(record, 'utf8'));
-      const start = Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[19]);
-      recorded.parts.worker.push([stuck.pid, start, 'sleep', stuck.pid, fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8')]);
-      fs.writeFileSync(record, JSON.stringify(recorded));
+      recordAsLeft(m, pid, stuck.pid!, 'sleep', false);
       fs.mkdirSync(frozen);
       fs.writeFileSync(path.join(frozen, 'cgroup.procs'), pid);
       fs.writeFileSync(path.join(frozen, 'freezer.state'), 'FROZEN');
@@ -1100,10 +1107,7 @@ describe('the rollout agent', () => {
       { detached: true, stdio: 'ignore' });
     const child = fs.readFileSync(out, 'utf8');
     try {
-      const start = Number(fs.readFileSync(`/proc/${child}/stat`, 'utf8').split(') ')[1].split(' ')[19]);
-      const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-      const entry = [Number(child), start, 'sleep', parent.pid, fs.readFileSync(`/proc/${child}/cgroup`, 'utf8')];
-      fs.writeFileSync(path.join(m.root, 'var/lib/sovereign/rollout/step-processes.json'), JSON.stringify({ boot, parts: { worker: [entry] } }));
+      recordAsLeft(m, child, parent.pid!, 'sleep');
       const again = m.apply([supervisedWorker('x=2\n')]);
       expect(again.status).toBe(0);
       expect(again.output).toContain(`stopped pid ${child} (sleep)`);
