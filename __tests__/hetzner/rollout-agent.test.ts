@@ -1165,8 +1165,10 @@ esac\nexit 0\n`);
   unset-environment) grep -v "^$2=" ${manager} > ${manager}.new; mv ${manager}.new ${manager};;
   start) echo "$2" > ${start}; read unit < ${started};;
 esac\nexit 0\n`);
-    // "systemd": each start request runs the unit with the manager's environment, in the unit's cgroup.
-    const systemd = spawn('sh', ['-c', `while read unit < ${start}; do env $(cat ${manager}) sh -c 'echo $$ > ${unitCgroup}/cgroup.procs; echo unit $$ >> ${pids}; echo $$ > ${started}; exec sleep 371' >/dev/null 2>&1 & done`],
+    // "systemd": each start request runs the unit with the manager's environment, in the unit's cgroup. It holds its
+    // request fifo open for writing too, so that a request's writer closing never reads as its end (a loop that opened
+    // it anew for each request read an end of file, under load, while the last writer still held it, and ended).
+    const systemd = spawn('sh', ['-c', `exec 3<> ${start}; while read unit <&3; do env $(cat ${manager}) sh -c 'echo $$ > ${unitCgroup}/cgroup.procs; echo unit $$ >> ${pids}; echo $$ > ${started}; exec sleep 371' >/dev/null 2>&1 & done`],
       { detached: true, stdio: 'ignore' });
     const worker = (conf: string): BundlePart => ({
       name: 'worker',
@@ -1180,10 +1182,13 @@ esac\nexit 0\n`);
     });
     const listed = (what: string) => fs.readFileSync(pids, 'utf8').trim().split('\n').filter((line) => line.startsWith(`${what} `)).map((line) => line.split(' ')[1]);
     try {
-      expect(m.apply([worker('x=1\n')]).status).toBe(0);
+      // A bounded command time: a step waiting on a "systemd" that is gone fails the test, never hangs it.
+      const commandTimeout = Duration.seconds(30);
+      expect(m.apply([worker('x=1\n')], {}, { commandTimeout }).status).toBe(0);
       const [unit, daemon] = [listed('unit')[0], listed('step')[0]];
       expect(fs.readFileSync(`/proc/${unit}/environ`, 'utf8')).toContain('SOVEREIGN_ROLLOUT_STEP=');
-      const again = m.apply([worker('x=2\n')]);
+      expect(fs.readFileSync(`/proc/${unit}/cgroup`, 'utf8')).toContain(`/${path.basename(unitCgroup)}\n`);
+      const again = m.apply([worker('x=2\n')], {}, { commandTimeout });
       expect(again.status).toBe(0);
       expect(again.output).toContain(`stopped pid ${daemon} (sleep)`);
       expect(again.output).not.toContain(`pid ${unit} `);
