@@ -192,8 +192,8 @@ AWS_SECRET_ACCESS_KEY_TEST, AWS_ACCESS_KEY_ID_PRODUCTION and AWS_SECRET_ACCESS_K
 const EXIT_CODES = `Exit codes: 0 done; 1 the command ran and failed, or found what it checks for (check: a variable unset, guard: a
 protected resource deleted, staging list --none-up: staging up, release: a step failed); 2 the command line is wrong
 (an unknown command or option, an option without its value, a required option left out, a value of the wrong form),
-and nothing was run; 128+N release stopped by signal N (staging taken down first). Output to a closed pipe (| head) is
-dropped, a release's steps' too: the command still runs to its end.`;
+and nothing was run; 128+N release stopped by signal N (staging taken down first, if it was up). Output to a closed
+pipe (| head) is dropped, a release's steps' too: the command still runs to its end.`;
 
 /** The usage `words` (a command, or `staging` and its subcommand) ask for; the whole usage for anything else. */
 function usageOf(words: readonly string[]): string {
