@@ -9,6 +9,7 @@ import { synthesizedBundle } from '../../testing/bundle';
 import { checkedStack, policy } from './fixtures';
 import { expectRefused, outcomeOf } from './refusal';
 import { warningsOf } from '../setup/stack';
+import { renderTemplates } from '../setup/terraform-expression';
 
 // Issue #14, bypass 8: the host allowlist is derived from what the product itself declares. The
 // backup plan, the restore drill and the monitoring declare their own destinations
@@ -498,6 +499,33 @@ describe('an offsite S3 endpoint is declared on its own port', () => {
       standIn.stop(true);
     }
   }, 240_000);
+
+  // A value pasted with a space or a newline around it (a .env line, `$(cat file)` of a file without its last newline
+  // stripped by hand): the allowlist's host was ' https' and restic's repository 's3: https://…', so no push reached the bucket.
+  test('an endpoint and a bucket with spaces around them: the allowlist holds the host, restic the repository, as without them', () => {
+    const stack = checkedStack();
+    const m = app(stack);
+    EgressAllowlist.apply(m, { policy });
+    backUp(stack, m, {});
+    expect(outcomeOf(() => stack).kind).toBe('accepted');
+    const bundle = synthesizedBundle(JSON.parse(Testing.synth(stack)), 'acme-production-app');
+    const endpointHost = hostnamesFile(stack, 'acme-production-app').split('\n').filter((l) => l.includes('var.s3_endpoint'));
+    const envFile = [...bundle.files.values()].find((f) => f.path.endsWith('/offsite.s3.env'))!;
+    const lines = String(envFile.template).split('\n').filter((l) => /^(ENDPOINT|BUCKET)_B64=/.test(l));
+    const rendered = (variables: Record<string, string>) => {
+      const [host, endpoint, bucket] = renderTemplates([...endpointHost, ...lines], variables).map((r) => r.value ?? r.error);
+      const decoded = (line: string | undefined) => Buffer.from(String(line).replace(/^[A-Z0-9_]+=/, ''), 'base64').toString();
+      // As backup-tooling builds it: RESTIC_REPOSITORY="s3:$endpoint/$bucket/<path>".
+      return { host, repository: `s3:${decoded(endpoint)}/${decoded(bucket)}/acme-production-app` };
+    };
+    const clean = { host: 's3.fr-par.scw.cloud', repository: 's3:https://s3.fr-par.scw.cloud/acme-backups/acme-production-app' };
+    expect(rendered({ s3_endpoint: 'https://s3.fr-par.scw.cloud', s3_bucket: 'acme-backups' })).toEqual(clean);
+    expect(rendered({ s3_endpoint: ' https://s3.fr-par.scw.cloud\n', s3_bucket: 'acme-backups \n' })).toEqual(clean);
+    expect(rendered({ s3_endpoint: '\ts3.fr-par.scw.cloud ', s3_bucket: ' acme-backups' })).toEqual({ ...clean, repository: clean.repository.replace('https://', '') });
+    // From plain JavaScript, an endpoint given as text (spaces or not) is refused at synth, naming the fix.
+    expect(() => BackupTarget.s3Compatible({ ...s3Secrets(checkedStack()), endpoint: ' https://s3.fr-par.scw.cloud ' as any }))
+      .toThrow(/BackupTarget\.s3Compatible\.endpoint: .* Fix: pass a sensitive variable/);
+  });
 
   test('a range, or a port that is not a Port, is refused with the fix', () => {
     const options = (stack: TerraformStack, port: unknown) => ({ ...s3Secrets(stack), port: port as Port });

@@ -5,7 +5,7 @@ import { BundleFile } from '../hetzner/machine-bundle';
 import { Location } from '../hetzner/location';
 import { IStorageBoxAccount, requireSensitive, STORAGE_BOX_SSH_PORT, StorageBoxSubaccount } from '../hetzner/storage-box';
 import { ETC, file } from './private/tooling';
-import { URL_HOST, urlPortPrecondition } from './private/url-port';
+import { urlHost, urlPortPrecondition } from './private/url-port';
 import { TerraformData } from '../core/private/terraform-data';
 import { S3Provider } from './s3-provider';
 import { Port } from '../core/port';
@@ -183,7 +183,7 @@ export class BackupTarget {
         'an endpoint listens on one port, not a range', "use Port.of(8443), the port the endpoint's URL names"));
     }
     // The endpoint is a secret URL: its host is derived from it at deploy, for the machine's egress allowlist.
-    const host = Fn.element(Fn.regex(URL_HOST, options.endpoint.stringValue), 0);
+    const host = urlHost(options.endpoint);
     const port = options.port?.from ?? 443;
     const repository = (serverName: string): TargetRepository => {
       const path = options.path ?? serverName;
@@ -201,7 +201,9 @@ export class BackupTarget {
       if (!isRepositoryPath(path)) {
         throw new ValidationError(invalidValue(scope, ctx.prop, path, 'a repository path is relative, without spaces or ".."', 'use a path such as "production-app"'));
       }
-      const b64 = (v: TerraformVariable) => Fn.base64encode(v.stringValue);
+      // Without the spaces around a value, as the host and port checks read the endpoint: a pasted ' https://…' or a
+      // bucket with a trailing newline made restic's repository 's3: https://…' or 's3:…/bucket\n/…', which no push reached.
+      const b64 = (v: TerraformVariable) => Fn.base64encode(Fn.trimspace(v.stringValue));
       return {
         conf: [[`${name}_KIND`, 's3'], [`${name}_REPO_PATH`, path]],
         files: [file(`${ETC}/secrets/${name}.s3.env`, [

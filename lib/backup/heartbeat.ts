@@ -3,7 +3,7 @@ import { Fn, Op, TerraformVariable } from 'cdktf';
 import { Port } from '../core/port';
 import { TerraformData } from '../core/private/terraform-data';
 import { checkOptions, fail, is } from '../core/runtime-checks';
-import { URL_HOST, urlPortPrecondition } from './private/url-port';
+import { urlHost, urlPortPrecondition } from './private/url-port';
 
 /** What a heartbeat needs beyond its URL. */
 export interface HeartbeatOptions {
@@ -56,7 +56,7 @@ export class Heartbeat {
    */
   public get host(): string {
     // The URL checks' own pattern, over the value they check: a scheme in capitals ('HTTPS://') is still a scheme.
-    return Fn.element(Fn.regex(URL_HOST, Fn.trimspace(this.pingUrl.stringValue)), 0);
+    return urlHost(this.pingUrl);
   }
 
   /**

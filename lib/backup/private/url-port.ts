@@ -4,6 +4,14 @@ import { conditional, Fn, IResolvable, Op, TerraformVariable } from 'cdktf';
 export const URL_HOST = '^(?:[A-Za-z][A-Za-z0-9+.-]*://)?([^/:]+)';
 
 /**
+ * The host of the URL in the secret `variable`, derived at deploy for the machine's egress allowlist: read without the
+ * spaces around the URL, as every check of it reads it (' https://s3.example.eu' gave ' https' as the host).
+ */
+export function urlHost(variable: TerraformVariable): string {
+  return Fn.element(Fn.regex(URL_HOST, Fn.trimspace(variable.stringValue)), 0);
+}
+
+/**
  * A precondition that fails the plan when the URL in the secret `variable` names another port than `port`, the one declared at synth for the
  * machine's egress allowlist (an S3 endpoint's, a heartbeat's ping URL's). Synth cannot read the URL, a secret; a URL on
  * another port would only show as every connection to it reset by the host table, at the first run after the deploy. A
