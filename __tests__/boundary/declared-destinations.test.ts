@@ -4,6 +4,7 @@ import {
   Location, Machine, MonitoringPlan, Phase, Port, RestoreCheck, RestoreDrill, S3Provider, ServerType, SshKey, StorageBox, StorageBoxAccount, UptimeCheck,
 } from '../../lib';
 import { boundaryDocument } from '../../lib/boundary/boundary-document';
+import { hostnameProblem } from '../../lib/boundary/processor';
 import { HetznerStandIn } from '../../testing';
 import { synthesizedBundle } from '../../testing/bundle';
 import { checkedStack, policy } from './fixtures';
@@ -85,7 +86,7 @@ describe('the allowlist holds what the product declares', () => {
     expect(outcomeOf(() => stack).kind).toBe('accepted');
     const hosts = hostnamesFile(stack, 'acme-production-app').split('\n');
     expect(hosts).toContain('${hcloud_storage_box_subaccount.StorageBox_App_4D343002.server}');
-    expect(hosts).toContain('${element(regex("^(?:[A-Za-z][A-Za-z0-9+.-]*://)?([^/:]+)", trimspace(var.heartbeat_url)), 0)}');
+    expect(hosts).toContain('${lower(element(regex("^(?:[A-Za-z][A-Za-z0-9+.-]*://)?([^/:]+)", trimspace(var.heartbeat_url)), 0))}');
     expect(EgressAllowlist.requiredDestinations(m).map((d) => [d.purpose, d.port.from])).toEqual([
       ['backup target (Storage Box in hel1) the backup jobs write to', 23], ['backup heartbeat pinged after each backup', 443],
     ]);
@@ -94,7 +95,7 @@ describe('the allowlist holds what the product declares', () => {
   test('the restore drill declares its source and heartbeat on the test machine', () => {
     const stack = drillOn(checkedStack('test'));
     expect(outcomeOf(() => stack).kind).toBe('accepted');
-    expect(hostnamesFile(stack, 'acme-test-app').split('\n')).toEqual(expect.arrayContaining(['u12345-sub2.your-storagebox.de', '${element(regex("^(?:[A-Za-z][A-Za-z0-9+.-]*://)?([^/:]+)", trimspace(var.drill_heartbeat_url)), 0)}']));
+    expect(hostnamesFile(stack, 'acme-test-app').split('\n')).toEqual(expect.arrayContaining(['u12345-sub2.your-storagebox.de', '${lower(element(regex("^(?:[A-Za-z][A-Za-z0-9+.-]*://)?([^/:]+)", trimspace(var.drill_heartbeat_url)), 0))}']));
   });
 
   test('the monitoring declares its probed hosts, receivers and dead-man\'s switch on the prober', () => {
@@ -525,6 +526,51 @@ describe('an offsite S3 endpoint is declared on its own port', () => {
     // From plain JavaScript, an endpoint given as text (spaces or not) is refused at synth, naming the fix.
     expect(() => BackupTarget.s3Compatible({ ...s3Secrets(checkedStack()), endpoint: ' https://s3.fr-par.scw.cloud ' as any }))
       .toThrow(/BackupTarget\.s3Compatible\.endpoint: .* Fix: pass a sensitive variable/);
+  });
+
+  // The host the allowlist reads from a secret URL went into the hostnames file unchecked, while a literal host is held
+  // to hostnameProblem at synth: an IP address, an underscore or a name in Unicode passed the plan and only showed as
+  // the refresh failing on the machine; a user name before the endpoint's host was read as the host.
+  test('a host derived from a ping URL or an S3 endpoint is held to the rule a literal host is: the plan accepts it exactly when synth would', () => {
+    const stack = checkedStack();
+    const m = app(stack);
+    EgressAllowlist.apply(m, { policy });
+    backUp(stack, m, {});
+    const json = JSON.parse(Testing.synth(stack));
+    const preconditions = (variable: string): string[] => Object.values<any>(json.resource.terraform_data)
+      .flatMap((r) => r.lifecycle?.precondition ?? []).filter((p: any) => p.condition.includes(`var.${variable})`)).map((p: any) => p.condition);
+    const hostLine = (variable: string) => hostnamesFile(stack, 'acme-production-app').split('\n').find((l) => l.includes(`var.${variable})`))!;
+    const judged = (variable: string, url: string) => {
+      const [host, ...conditions] = renderTemplates([hostLine(variable), ...preconditions(variable).map((c) => `\${tostring(${c.slice(2, -1)})}`)], { [variable]: url });
+      return { accepted: conditions.every((c) => c.value === 'true'), host: host.value };
+    };
+    // [host as written in the URL, accepted]
+    const edges: Array<[string, boolean]> = [
+      ['hc.acme.eu', true], ['xn--bcher-kva.example', true], ['HC.Acme.EU', true], ['hc.acme.eu:443', true],
+      ['bücher.example', false], ['hc.acme.eu.', false], ['hc_ping.acme.eu', false], ['203.0.113.7', false], ['[2001:db8::1]', false],
+      ['-hc.acme.eu', false], [`${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(62)}`, false], ['localhost', false],
+    ];
+    for (const [variable, scheme] of [['heartbeat_url', 'https://'], ['s3_endpoint', 'https://'], ['s3_endpoint', '']]) {
+      for (const [written, accepted] of edges) {
+        // Bare 'localhost' reads as a value that names no host, as the stand-in's placeholders: below.
+        if (!scheme && written === 'localhost') continue;
+        const url = `${scheme}${written}${variable === 'heartbeat_url' ? '/k7q-ping-key' : ''}`;
+        const result = judged(variable, url);
+        expect({ url, accepted: result.accepted }).toEqual({ url, accepted });
+        // One rule decides both: the host the plan lets into the hostnames file is one synth takes as a literal, and the other way round.
+        if (result.host !== undefined) expect({ url, literal: hostnameProblem(result.host) === undefined }).toEqual({ url, literal: accepted });
+        if (accepted) expect(result.host).toBe(written.toLowerCase().replace(/:443$/, ''));
+      }
+    }
+    // A user name before the host: the heartbeat's https check refuses it; the endpoint's host check, which read 'ops' as the host.
+    expect(judged('s3_endpoint', 'https://ops.team:pw@s3.fr-par.scw.cloud').accepted).toBe(false);
+    expect(judged('heartbeat_url', 'https://ops.team:pw@hc.acme.eu/k').accepted).toBe(false);
+    // A value that names no host (the stand-in's placeholders) is left to its user, as before.
+    expect(judged('s3_endpoint', 'stand-in-s3-endpoint').accepted).toBe(true);
+    // The refusal names the URL and the rule, never the value.
+    const message = Object.values<any>(json.resource.terraform_data).flatMap((r) => r.lifecycle?.precondition ?? [])
+      .map((p: any) => p.error_message).find((e: string) => e.startsWith("The offsite S3 endpoint's URL must name its host"));
+    expect(message).toMatch(/lowercase DNS name .*punycode form, xn--.*IP address.*no user name or password: set it to the URL the provider gives/);
   });
 
   test('a range, or a port that is not a Port, is refused with the fix', () => {

@@ -20,8 +20,9 @@ export function renderTemplates(templates: readonly string[], variables: Record<
       fs.writeFileSync(path.join(dir, 'main.tf.json'), JSON.stringify(config));
       const env = { ...process.env, ...Object.fromEntries(Object.entries(variables).map(([k, v]) => [`TF_VAR_${k}`, v])) };
       const run = spawnSync(terraformBinary(), ['console'], { cwd: dir, env, input: 'jsonencode(nonsensitive(local.rendered))\n', encoding: 'utf8', timeout: 60_000 });
-      // The console prints the JSON text as an HCL string: decode it twice.
-      return run.status === 0 ? { value: JSON.parse(JSON.parse(run.stdout.trim())) } : { error: run.stderr.replace(/\s+/g, ' ').trim() };
+      // The console prints the JSON text as an HCL string: decode it twice. An error it prints (in colour) to stdout and stderr.
+      const out = run.stdout.trim();
+      return run.status === 0 && out.startsWith('"') ? { value: JSON.parse(JSON.parse(out)) } : { error: `${run.stdout}${run.stderr}`.replace(/\x1b\[[0-9;]*m/g, '').replace(/\s+/g, ' ').trim() };
     });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

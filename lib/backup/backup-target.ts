@@ -5,7 +5,7 @@ import { BundleFile } from '../hetzner/machine-bundle';
 import { Location } from '../hetzner/location';
 import { IStorageBoxAccount, requireSensitive, STORAGE_BOX_SSH_PORT, StorageBoxSubaccount } from '../hetzner/storage-box';
 import { ETC, file } from './private/tooling';
-import { urlHost, urlPortPrecondition } from './private/url-port';
+import { urlHost, urlHostPrecondition, urlPortPrecondition } from './private/url-port';
 import { TerraformData } from '../core/private/terraform-data';
 import { S3Provider } from './s3-provider';
 import { Port } from '../core/port';
@@ -195,7 +195,8 @@ export class BackupTarget {
       for (const [prop, variable] of Object.entries(variables)) requireSensitive(scope, `${ctx.prop}.${prop}`, variable);
       if (!scope.node.tryFindChild(`${name}-endpoint-port`)) {
         new TerraformData(scope, `${name}-endpoint-port`, { lifecycle: { precondition: [urlPortPrecondition(options.endpoint, port, "The offsite S3 endpoint's URL",
-          "declare the URL's port with BackupTarget.s3Compatible({ ..., port: Port.of(<port>) })")] } });
+          "declare the URL's port with BackupTarget.s3Compatible({ ..., port: Port.of(<port>) })"),
+        urlHostPrecondition(options.endpoint, "The offsite S3 endpoint's URL", "set it to the URL the provider gives, such as https://s3.fr-par.scw.cloud")] } });
       }
       const path = options.path ?? ctx.serverName;
       if (!isRepositoryPath(path)) {

@@ -3,7 +3,7 @@ import { Fn, Op, TerraformVariable } from 'cdktf';
 import { Port } from '../core/port';
 import { TerraformData } from '../core/private/terraform-data';
 import { checkOptions, fail, is } from '../core/runtime-checks';
-import { urlHost, urlPortPrecondition } from './private/url-port';
+import { urlHost, urlHostPrecondition, urlPortPrecondition } from './private/url-port';
 
 /** What a heartbeat needs beyond its URL. */
 export interface HeartbeatOptions {
@@ -82,6 +82,8 @@ export class Heartbeat {
     if (scope.node.tryFindChild(id)) return;
     const port = urlPortPrecondition(this.pingUrl, this.port.from, `The ping URL of ${variableOf} (TF_VAR_${this.pingUrl.friendlyUniqueId})`,
       'declare the URL\'s port with Heartbeat.healthchecks(url, { port: Port.of(<port>) })');
+    const host = urlHostPrecondition(this.pingUrl, `The ping URL of ${variableOf} (TF_VAR_${this.pingUrl.friendlyUniqueId})`,
+      'set it to the https:// URL the ping service gives, such as https://hc-ping.com/<ping-key>');
     const url = Fn.lower(Fn.trimspace(this.pingUrl.stringValue));
     const https = Op.and(Op.not(Fn.startswith(url, 'http://')), Op.not(Fn.can(Fn.regex('^[a-z]+://[^/]*@', url))));
     new TerraformData(scope, id, {
@@ -91,9 +93,12 @@ export class Heartbeat {
           errorMessage: `The ping URL of ${variableOf} (TF_VAR_${this.pingUrl.friendlyUniqueId}) must be https://<host>/…, with no user name or password: `
             + 'over http:// its ping key would cross the network in clear text. Set it to the https:// URL the ping service gives, such as https://hc-ping.com/<ping-key>.',
         }, {
-          // A URL refused above (http://, a user name or password) is not said to have the wrong port too.
+          // A URL refused above (http://, a user name or password) is not said to have the wrong port, or host, too.
           condition: Op.or(Op.not(https), port.condition),
           errorMessage: port.errorMessage,
+        }, {
+          condition: Op.or(Op.not(https), host.condition),
+          errorMessage: host.errorMessage,
         }],
       },
     });

@@ -1,0 +1,35 @@
+import { Fn, IResolvable, Op } from 'cdktf';
+
+/** One DNS label: lowercase letters, digits and inner hyphens, 1 to 63 of them. */
+const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+
+/**
+ * A host name the egress allowlist accepts, in a syntax JavaScript and Terraform's RE2 read alike, so that the host
+ * checked at synth (a literal) and the host Terraform derives from a secret URL (a heartbeat's, an S3 endpoint's) are
+ * held to one rule: at least two labels, an internationalized name in its punycode form (`xn--…`), no trailing dot,
+ * underscore, port or user name. With HOST_NAME_MAX_LENGTH and ADDRESS_ENDING. No backslash: Terraform's strings refuse `\.`.
+ */
+export const HOST_NAME = `^${LABEL}(?:[.]${LABEL})+$`;
+
+/** The longest name DNS carries. */
+export const HOST_NAME_MAX_LENGTH = 253;
+
+/**
+ * A name whose top-level label is all digits is an IP address ('203.0.113.7'): the allowlist resolves names, and the
+ * boundary document must name who is reached.
+ */
+export const ADDRESS_ENDING = '[.][0-9]+$';
+
+/** The rule as messages state it. */
+export const HOST_NAME_RULE = 'a lowercase DNS name of at least two labels, letters, digits and hyphens (an internationalized name in its punycode form, xn--…), '
+  + 'without a trailing dot, an underscore, a port or an IP address';
+
+/** Whether `host` is a host name the allowlist accepts, in JavaScript. */
+export function isHostName(host: string): boolean {
+  return host.length <= HOST_NAME_MAX_LENGTH && new RegExp(HOST_NAME).test(host) && !new RegExp(ADDRESS_ENDING).test(host);
+}
+
+/** Whether the host Terraform computes (`host`, a token) is a host name the allowlist accepts: false where it cannot be computed. */
+export function hostNameCondition(host: string): IResolvable {
+  return Fn.try([Op.and(Op.and(Fn.can(Fn.regex(HOST_NAME, host)), Op.lte(Fn.lengthOf(host), HOST_NAME_MAX_LENGTH)), Op.not(Fn.can(Fn.regex(ADDRESS_ENDING, host)))), false]);
+}
