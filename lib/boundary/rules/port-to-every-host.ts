@@ -25,24 +25,18 @@ export const portToEveryHost: BoundaryRule = {
     const processors = allowlist.policy.processors.flatMap((p) => p.hostnames);
     const among = processors.length > 0 ? `, ${processors.join(', ')} (the policy's processors) among them` : '';
     return allowlist.sharedTcpPorts().map((shared): Finding => {
+      // The two messages share their opening, what opened the port, and their close, how to accept it: only the middle differs.
       const opened = `${shared.byAllowTcpPort ? 'opened with EgressAllowlist.allowTcpPort' : 'opened by a rule of your own'}: ${shared.rules.map((d) => `'${d}'`).join(', ')}`;
-      const suppress = `if every allowlisted host does need TCP ${shared.port}, accept it with the reason, BoundarySuppressions.add(machine, [{ id: '${ID}', reason: '…' }]), which boundary.md lists`;
+      const message = (why: string, fix: string) => `${allowlist.path}.egress: 'TCP ${shared.port}' (${opened}) reaches every allowlisted host${among}, not only the host it is for: `
+        + `${why} Fix: ${fix}; if every allowlisted host does need TCP ${shared.port}, accept it with the reason, BoundarySuppressions.add(machine, [{ id: '${ID}', reason: '…' }]), which boundary.md lists`;
+      const allowTcpPortTo = `EgressAllowlist.allowTcpPortTo(machine, Port.of(${shared.port}), ['<host>'], '<what the host is and receives>')`;
       // 0.1's way to a ping URL's own port (allowTcpPort), kept beside the heartbeat's declared port: the call is what may go.
-      if (shared.declaredByConstructs.length > 0) {
-        return {
-          path: server.path,
-          message: `${allowlist.path}.egress: 'TCP ${shared.port}' (${opened}) reaches every allowlisted host${among}, not only the host it is for: `
-            + `${shared.declaredByConstructs.join('; ')} is declared on the port by the library, which opens it for that host alone without the call. `
-            + `Fix: remove the allowTcpPort call; if another host needs TCP ${shared.port}, open it to that host, EgressAllowlist.allowTcpPortTo(machine, Port.of(${shared.port}), ['<host>'], '<what the host is and receives>'); ${suppress}`,
-        };
-      }
-      return {
-        path: server.path,
-        message: `${allowlist.path}.egress: 'TCP ${shared.port}' (${opened}) reaches every allowlisted host${among}, not only the host it is for: `
-          + `no destination is declared on the port, so the host allowlist lets every program on the machine reach each of them on it. `
-          + `Fix: open the port to the hosts that need it, EgressAllowlist.allowTcpPortTo(machine, Port.of(${shared.port}), ['<host>'], '<what the host is and receives>'), `
-          + `in place of ${shared.byAllowTcpPort ? 'the allowTcpPort call' : 'the rule'}; ${suppress}`,
-      };
+      const [why, fix] = shared.declaredByConstructs.length > 0
+        ? [`${shared.declaredByConstructs.join('; ')} is declared on the port by the library, which opens it for that host alone without the call.`,
+          `remove the allowTcpPort call; if another host needs TCP ${shared.port}, open it to that host, ${allowTcpPortTo}`]
+        : ['no destination is declared on the port, so the host allowlist lets every program on the machine reach each of them on it.',
+          `open the port to the hosts that need it, ${allowTcpPortTo}, in place of ${shared.byAllowTcpPort ? 'the allowTcpPort call' : 'the rule'}`];
+      return { path: server.path, message: message(why, fix) };
     });
   }),
 };
