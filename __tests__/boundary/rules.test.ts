@@ -223,7 +223,7 @@ describe('Boundary-PortToEveryHost', () => {
     EgressAllowlist.allowTcpPort(m, 587, 'SMTP to the mail relay');
     m.allowOutbound(FirewallRule.tcpOut(8443, FirewallRule.ANYWHERE, { description: 'artifact store' }));
     expect(warned(stack)).toEqual([
-      expect.stringMatching(/^Boundary-PortToEveryHost: production\/App\.egress: 'TCP 587' \(opened with EgressAllowlist\.allowTcpPort: 'SMTP to the mail relay'\) reaches every allowlisted host, api\.mistral\.ai, api\.jina\.ai \(the policy's processors\) among them, .* Fix: open the port to the hosts that need it, EgressAllowlist\.allowTcpPortTo\(machine, Port\.of\(587\), \['<host>'\], .* in place of the allowTcpPort call; .* BoundarySuppressions\.add\(machine, \[\{ id: 'Boundary-PortToEveryHost', reason: '…' \}\]\)/),
+      expect.stringMatching(/^Boundary-PortToEveryHost: production\/App\.egress: 'TCP 587' \(opened with EgressAllowlist\.allowTcpPort: 'SMTP to the mail relay'\) reaches every allowlisted host, api\.mistral\.ai, api\.jina\.ai \(the policy's processors\) among them, .* Fix: open the port to the hosts that need it, EgressAllowlist\.allowTcpPortTo\(machine, Port\.of\(587\), \['<host>'\], .* in place of the allowTcpPort call; .* BoundarySuppressions\.add\(machine, \[\{ id: 'Boundary-PortToEveryHost', reason: '…', appliesTo: \['TCP 587'\] \}\]\)/),
       expect.stringMatching(/^Boundary-PortToEveryHost: production\/App\.egress: 'TCP 8443' \(opened by a rule of your own: 'artifact store'\) .* in place of the rule;/),
     ]);
   });
@@ -269,6 +269,37 @@ describe('Boundary-PortToEveryHost', () => {
     const unused = checkedStack();
     BoundarySuppressions.add(machine(unused), [{ id: 'Boundary-PortToEveryHost', reason: REASON }]);
     expect(synthErrors(unused)).toMatch(/production\/App\.suppressions: 'Boundary-PortToEveryHost' is not allowed: the suppression matches no finding/);
+  });
+
+  // A suppression covered every such port of its machine: a port opened later for the allowlist as a whole went unreported.
+  test('a suppression naming its ports covers those alone: a port opened later is reported again; one without covers every port, as before', () => {
+    const named = checkedStack();
+    const m = machine(named);
+    EgressAllowlist.allowTcpPort(m, 587, 'SMTP to the mail relay');
+    BoundarySuppressions.add(m, [{ id: 'Boundary-PortToEveryHost', reason: REASON, appliesTo: ['TCP 587'] }]);
+    expect(warned(named)).toEqual([]);
+    EgressAllowlist.allowTcpPort(m, 2525, 'SMTP to the other relay');
+    expect(warned(named).map((w) => w.match(/'TCP \d+'/)![0])).toEqual(["'TCP 2525'"]);
+    expect(boundaryDocument({ title: 'acme', policy, stacks: [named] })).toMatch(/\| Boundary-PortToEveryHost \| production\/App \(TCP 587 only\) \| Reviewed with the DPO/);
+
+    const wide = checkedStack();
+    const w = machine(wide);
+    EgressAllowlist.allowTcpPort(w, 587, 'SMTP to the mail relay');
+    BoundarySuppressions.add(w, [{ id: 'Boundary-PortToEveryHost', reason: REASON }]);
+    EgressAllowlist.allowTcpPort(w, 2525, 'SMTP to the other relay');
+    expect(warned(wide)).toEqual([]);
+
+    // A port it names that nothing opens is refused, as an unused suppression is; so is an empty list.
+    const stale = checkedStack();
+    const s = machine(stale);
+    EgressAllowlist.allowTcpPort(s, 587, 'SMTP to the mail relay');
+    BoundarySuppressions.add(s, [{ id: 'Boundary-PortToEveryHost', reason: REASON, appliesTo: ['TCP 587', 'TCP 465'] }]);
+    expect(synthErrors(stale)).toMatch(/production\/App\.suppressions: 'Boundary-PortToEveryHost' appliesTo 'TCP 465' is not allowed: it matches no finding of the rule there\. Fix: remove it from appliesTo/);
+    expect(() => BoundarySuppressions.add(machine(checkedStack()), [{ id: 'Boundary-PortToEveryHost', reason: REASON, appliesTo: [] }]))
+      .toThrow(/production\/App\.suppressions\.entries\[0\]\.appliesTo: \[\] is not allowed: .* Fix: name what it covers/);
+    // From plain JavaScript, an entry that is not text is refused naming it.
+    expect(() => BoundarySuppressions.add(machine(checkedStack()), [{ id: 'Boundary-PortToEveryHost', reason: REASON, appliesTo: [587 as any] }]))
+      .toThrow(/appliesTo\[0\].*587.* Fix: write it as the finding names it, such as 'TCP 587'/);
   });
 
   test('from plain JavaScript, allowTcpPortTo and allowTcpPort refuse a port or hosts of the wrong type, naming the path, the value and the fix', () => {

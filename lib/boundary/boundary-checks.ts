@@ -7,7 +7,7 @@ import { BoundaryPolicy, requireCheckedPolicy } from './boundary-policy';
 import { DataFlow } from './data-flow';
 import { BOUNDARY_RULES, BoundaryRule, RuleContext } from './rules';
 import { resourcesOf } from './rules/rule';
-import { BoundarySuppressions } from './suppressions';
+import { BoundarySuppression, BoundarySuppressions } from './suppressions';
 
 /** What a boundary rule pack checks against: the policy, and optionally a subset of the rules. */
 export interface BoundaryChecksProps {
@@ -108,14 +108,15 @@ export class BoundaryChecks implements IAspect, StackCheckingPack {
       stack, terraform, resources: resourcesOf(terraform), policy: this.policy, flows: DataFlow.declaredIn(stack),
       constructAt: (path) => constructs.get(path),
     };
-    const used = new Set<string>();
+    // Each suppression kept, with what of it matched a finding (an appliesTo entry, or the whole rule's '').
+    const used = new Map<BoundarySuppression, Set<string>>();
     const errors: string[] = [];
     for (const rule of this.rules) {
       for (const finding of rule.evaluate(context)) {
         const construct = constructs.get(finding.path) ?? stack;
-        const suppressed = BoundarySuppressions.find(construct, rule.id);
+        const suppressed = BoundarySuppressions.find(construct, rule.id, finding.target);
         if (suppressed) {
-          used.add(`${suppressed.owner.node.path}|${rule.id}`);
+          used.set(suppressed.suppression, (used.get(suppressed.suppression) ?? new Set()).add(suppressed.suppression.appliesTo ? finding.target! : ''));
           continue;
         }
         const message = `${rule.id}: ${finding.message}`;
@@ -123,9 +124,17 @@ export class BoundaryChecks implements IAspect, StackCheckingPack {
         else warnOnce(construct, message);
       }
     }
-    for (const placed of BoundarySuppressions.placedIn(stack)) {
-      if (this.rules.some((r) => r.id === placed.id) && !used.has(`${placed.path}|${placed.id}`)) {
-        errors.push(`${placed.path}.suppressions: '${placed.id}' is not allowed: the suppression matches no finding. Fix: remove it, so that the boundary document lists only real exceptions`);
+    for (const { path, suppression } of BoundarySuppressions.keptIn(stack)) {
+      if (!this.rules.some((r) => r.id === suppression.id)) continue;
+      const matched = used.get(suppression);
+      if (!matched) {
+        errors.push(`${path}.suppressions: '${suppression.id}' is not allowed: the suppression matches no finding. Fix: remove it, so that the boundary document lists only real exceptions`);
+        continue;
+      }
+      const unused = (suppression.appliesTo ?? []).filter((t) => !matched.has(t));
+      if (unused.length > 0) {
+        errors.push(`${path}.suppressions: '${suppression.id}' appliesTo ${unused.map((t) => `'${t}'`).join(', ')} is not allowed: it matches no finding of the rule there. `
+          + 'Fix: remove it from appliesTo, so that the boundary document lists only real exceptions');
       }
     }
     return errors;

@@ -118,7 +118,7 @@ export function boundaryDocument(props: BoundaryDocumentProps): string {
   lines.push('', '## Suppressions', '');
   const suppressions = props.stacks.flatMap((s) => BoundarySuppressions.placedIn(s));
   if (suppressions.length === 0) lines.push('None: every rule applies everywhere.');
-  else lines.push('| rule | where | reason |', '|---|---|---|', ...suppressions.map((s) => `| ${cell(s.id)} | ${cell(s.path)} | ${cell(s.reason)} |`));
+  else lines.push('| rule | where | reason |', '|---|---|---|', ...suppressions.map((s) => `| ${cell(s.id)} | ${cell(s.appliesTo ? `${s.path} (${s.appliesTo.join(', ')} only)` : s.path)} | ${cell(s.reason)} |`));
 
   if (props.checklist) {
     lines.push('', '## Good in the first 90 days', '', '| | item | evidence |', '|---|---|---|');

@@ -2,7 +2,7 @@ import { IConstruct } from 'constructs';
 import { TerraformStack } from 'cdktf';
 import { quote, ValidationError } from '../core/validation-message';
 import { BOUNDARY_RULES } from './rules';
-import { checkProps, is, propNames, refuseUnknownProps, requireArray, requireProps } from '../core/runtime-checks';
+import { checkProps, fail, is, propNames, refuseUnknownProps, requireArray, requireProps } from '../core/runtime-checks';
 import { isReason, MIN_DIFFERENT_REASON_LETTERS } from '../core/reason';
 
 /** A deliberate exception to one boundary rule, with the reason it is safe. */
@@ -11,6 +11,13 @@ export interface BoundarySuppression {
   readonly id: string;
   /** Why it is safe here: at least 20 characters, specific enough for an auditor. */
   readonly reason: string;
+  /**
+   * The findings it covers, by what they are about, as the rule's message names it (cdk-nag's `appliesTo`): for
+   * `Boundary-PortToEveryHost`, the ports, such as `['TCP 587']`. A finding of the rule about anything else (a port
+   * opened later) is reported again; an entry that matches no finding is refused, as an unused suppression is.
+   * @default - every finding of the rule on the construct and below it, later ones included
+   */
+  readonly appliesTo?: string[];
 }
 
 /** A suppression and the construct it was added to. */
@@ -39,11 +46,20 @@ export class BoundarySuppressions {
       // A plain object is read whole, once (its unknown keys are refused from the copy); an instance by its two fields.
       const read: Record<string, unknown> = Object.getPrototypeOf(e) === Object.prototype
         ? Object.fromEntries(Object.entries(e as object))
-        : { id: (e as BoundarySuppression).id, reason: (e as BoundarySuppression).reason };
-      refuseUnknownProps(at, prop, read, propNames<BoundarySuppression>({ id: true, reason: true }));
-      return Object.freeze(checkProps<BoundarySuppression>(at, { id: read.id as string, reason: read.reason as string }, {
+        : { id: (e as BoundarySuppression).id, reason: (e as BoundarySuppression).reason, appliesTo: (e as BoundarySuppression).appliesTo };
+      refuseUnknownProps(at, prop, read, propNames<BoundarySuppression>({ id: true, reason: true, appliesTo: true }));
+      const appliesTo = read.appliesTo === undefined ? undefined : Object.freeze(requireArray(at, `${prop}.appliesTo`, read.appliesTo,
+        "list what it covers, such as ['TCP 587']", (t, tProp) => {
+          if (typeof t !== 'string' || t.trim() === '') fail(at, tProp, t, 'it does not name what a finding is about', "write it as the finding names it, such as 'TCP 587'");
+          return t as string;
+        }));
+      if (appliesTo?.length === 0) {
+        throw new ValidationError(`${at}.${prop}.appliesTo: [] is not allowed: a suppression that covers nothing is no exception. Fix: name what it covers, such as ['TCP 587'], or leave appliesTo out to cover every finding of the rule`);
+      }
+      return Object.freeze(checkProps<BoundarySuppression>(at, { id: read.id as string, reason: read.reason as string, ...(appliesTo ? { appliesTo: appliesTo as string[] } : {}) }, {
         id: is.text("use a rule id such as 'Boundary-EuPlacement'"),
         reason: is.text('say why the finding is acceptable, in at least 20 characters'),
+        appliesTo: is.optional(is.list(is.text("write it as the finding names it, such as 'TCP 587'"), "list what it covers, such as ['TCP 587']")),
       }, fix));
     });
     // Findings and the boundary document are per stack; a suppression above every stack would
@@ -68,15 +84,18 @@ export class BoundarySuppressions {
     suppressions.set(scope, [...(suppressions.get(scope) ?? []), ...copies]);
   }
 
-  /** The suppression of `ruleId` that applies to `scope` (on it or an ancestor), if any, with where it was placed. */
-  public static find(scope: IConstruct, ruleId: string): {
+  /**
+   * The suppression of `ruleId` that applies to `scope` (on it or an ancestor), if any, with where it was placed: for a
+   * finding about `target` (`Finding.target`), one whose `appliesTo` names it or that has none.
+   */
+  public static find(scope: IConstruct, ruleId: string, target?: string): {
     /** Where it was placed. */
     owner: IConstruct;
     /** The suppression. */
     suppression: BoundarySuppression;
   } | undefined {
     for (const owner of [...scope.node.scopes].reverse()) {
-      const suppression = suppressions.get(owner)?.find((s) => s.id === ruleId);
+      const suppression = suppressions.get(owner)?.find((s) => s.id === ruleId && (s.appliesTo === undefined || (target !== undefined && s.appliesTo.includes(target))));
       if (suppression) return { owner, suppression };
     }
     return undefined;
@@ -85,5 +104,13 @@ export class BoundarySuppressions {
   /** Every suppression placed on `scope` or below it. */
   public static placedIn(scope: IConstruct): PlacedSuppression[] {
     return scope.node.findAll().flatMap((c) => (suppressions.get(c) ?? []).map((s) => ({ ...s, path: c.node.path })));
+  }
+
+  /**
+   * Every suppression placed on `scope` or below it, as it was kept (the same object `find` returns), with where.
+   * @internal
+   */
+  public static keptIn(scope: IConstruct): Array<{ readonly path: string; readonly suppression: BoundarySuppression }> {
+    return scope.node.findAll().flatMap((c) => (suppressions.get(c) ?? []).map((suppression) => ({ path: c.node.path, suppression })));
   }
 }

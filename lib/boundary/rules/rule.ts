@@ -47,6 +47,11 @@ export interface Finding {
    * @default - the rule's level
    */
   readonly level?: 'error' | 'warning';
+  /**
+   * What of the construct the finding is about, such as `TCP 587`, for a suppression that names what it covers (`appliesTo`).
+   * @default - none: only a suppression of the whole rule covers it
+   */
+  readonly target?: string;
 }
 
 /** A boundary rule: a pure function of the synthesized stack. */
