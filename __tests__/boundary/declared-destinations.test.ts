@@ -314,6 +314,29 @@ describe('a destination the machine cannot reach is refused', () => {
     expect(m.egressRules.filter((r) => r.ports?.from === 2525)).toHaveLength(1);
   });
 
+  // The team's rule added after apply (or after allowTcpPortTo) on a port the library opened stood beside the library's
+  // rule in the synthesized firewall, one of Hetzner's 50 rules taken for nothing, without a word.
+  test("a rule of the team's on a port the library opens already is warned of, naming both rules; one to a few addresses is not", () => {
+    const stack = checkedStack();
+    const m = app(stack, { dataClasses: [DataClass.PUBLIC] });
+    EgressAllowlist.apply(m, { policy });
+    EgressAllowlist.allowTcpPortTo(m, Port.of(2525), ['relay.acme.eu'], 'mail relay the app sends its sign-up e-mails through');
+    m.allowOutbound(FirewallRule.tcpOut(2525, FirewallRule.ANYWHERE, { description: 'mail relay' }));
+    m.allowOutbound(FirewallRule.tcpOut(443, FirewallRule.ANYWHERE, { description: 'HTTPS out' }));
+    m.allowOutbound(FirewallRule.tcpOut(23, ['198.51.100.0/24'], { description: 'backup box' }));
+    expect(outcomeOf(() => stack).kind).toBe('accepted');
+    // What the synthesized firewall holds: each port twice.
+    const firewall = Object.values<any>(JSON.parse(Testing.synth(stack)).resource.hcloud_firewall)[0];
+    const out = (port: string) => firewall.rule.filter((r: any) => r.direction === 'out' && r.port === port).map((r: any) => r.description);
+    expect([out('2525'), out('443')]).toEqual([['mail relay the app sends its sign-up e-mails through', 'mail relay'], ['HTTPS (host allowlist narrows it)', 'HTTPS out']]);
+    expect(warningsOf(stack).filter((w) => w.startsWith('Egress-DuplicateRule')).sort()).toEqual([
+      "Egress-DuplicateRule: production/App.egress: TCP 2525 out to every address is opened twice, by the library's rule 'mail relay the app sends its sign-up e-mails through' "
+      + "and by your rule 'mail relay': the firewall holds both, one of Hetzner's 50 rules taken for nothing, and the host allowlist narrows the port the same way with either. "
+      + "Fix: remove your rule (from the machine's egress, or the allowOutbound call); the library's opens the port.",
+      expect.stringMatching(/^Egress-DuplicateRule: production\/App\.egress: TCP 443 out to every address is opened twice, by the library's rule 'HTTPS \(host allowlist narrows it\)' and by your rule 'HTTPS out'/),
+    ]);
+  });
+
   test('an outbound rule to a few addresses does not count as reaching a hostname', () => {
     expectRefused(() => {
       const stack = checkedStack();

@@ -245,7 +245,9 @@ export class EgressAllowlist {
     requireMachine('EgressAllowlist.allowTcpPort', 'machine', machine);
     const single = Port.of(port, `${machine.node.path}.egress`);
     opened.set(machine, new Set([...(opened.get(machine) ?? []), single.from]));
-    machine.allowOutbound(FirewallRule.tcpOut(single.from, ANYWHERE, { description }));
+    const rule = FirewallRule.tcpOut(single.from, ANYWHERE, { description });
+    allowTcpPortRules.add(rule);
+    machine.allowOutbound(rule);
   }
 
   /**
@@ -324,6 +326,8 @@ export class EgressAllowlist {
     pending.delete(machine);
     // User data runs at first boot, before the first rollout can load the table: nothing there may run.
     machine.node.addValidation({ validate: () => firstBootRunners(machine) });
+    // Read at synth, with every rule of the team's, those added after apply too.
+    machine.node.addValidation({ validate: () => { duplicateRuleWarnings(machine); return []; } });
     recordAllowlist(machine.server, {
       path: machine.node.path,
       policy,
@@ -512,6 +516,35 @@ function allowDestinationPort(machine: IMachine, port: number, description: stri
   const rule = FirewallRule.tcpOut(port, ANYWHERE, { description });
   forDestinations.add(rule);
   machine.allowOutbound(rule);
+}
+
+/** The rules `allowTcpPort` added. */
+const allowTcpPortRules = new WeakSet<FirewallRule>();
+
+/**
+ * A warning for each rule of the team's that opens out to every address a single port a rule of the library opens already
+ * (the allowlist's 80, 443, 23, DNS and NTP; a port `allowTcpPortTo`, `allowTcpPort` or a construct opened), naming both:
+ * `apply` and the constructs add no rule where the team's came first, but one added after them stood beside theirs in the
+ * firewall, one of Hetzner's 50 rules taken for nothing. Not where Egress-PortClaimed already names the team's rule (a
+ * port only the library's constructs declared hosts on).
+ */
+function duplicateRuleWarnings(machine: IMachine): void {
+  const single = machine.egressRules.filter((r) => r.direction === FirewallDirection.OUT && r.ports?.isSingle);
+  const byLibrary = (r: FirewallRule) => allowlistRules.has(r) || forDestinations.has(r) || allowTcpPortRules.has(r);
+  const claimed = (port: number) => {
+    const onPort = (required.get(machine) ?? []).filter((d) => d.port.from === port);
+    return onPort.length > 0 && onPort.every((d) => byConstructs.has(d)) && !ALLOWLISTED_TCP_PORTS.includes(port) && !opened.get(machine)?.has(port);
+  };
+  for (const library of single.filter(byLibrary)) {
+    const port = library.ports!.from;
+    if (library.protocol === FirewallProtocol.TCP && forDestinations.has(library) && claimed(port)) continue;
+    const team = single.filter((r) => !byLibrary(r) && r.protocol === library.protocol && r.ports!.from === port && coversWholeInternet(r.peers));
+    if (team.length === 0) continue;
+    const what = `${library.protocol.toUpperCase()} ${port}`;
+    warnOnce(machine, `Egress-DuplicateRule: ${machine.node.path}.egress: ${what} out to every address is opened twice, by the library's rule '${library.description}' `
+      + `and by your rule ${team.map((r) => `'${r.description}'`).join(', ')}: the firewall holds both, one of Hetzner's 50 rules taken for nothing, and the host `
+      + `allowlist narrows the port the same way with either. Fix: remove your rule (from the machine's egress, or the allowOutbound call); the library's opens the port.`);
+  }
 }
 
 /** By machine, the TCP ports asked for while it had no outbound rule and no allowlist, with their rules' descriptions: `apply` opens them. */
