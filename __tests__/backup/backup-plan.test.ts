@@ -180,8 +180,8 @@ describe('BackupPlan', () => {
     expect(files['/etc/sovereign-backup/secrets/storagebox.restic.b64']).toBe('${base64encode(var.restic_password)}\n');
     expect(files['/etc/sovereign-backup/secrets/backup-heartbeat.b64']).toBe('${base64encode(var.heartbeat_url)}\n');
     expect(files['/etc/sovereign-backup/secrets/offsite.s3.env']).toBe([
-      'ENDPOINT_B64=${base64encode(var.s3_endpoint)}', 'BUCKET_B64=${base64encode(var.s3_bucket)}',
-      'ACCESS_KEY_ID_B64=${base64encode(var.s3_key_id)}', 'SECRET_ACCESS_KEY_B64=${base64encode(var.s3_secret)}', ''].join('\n'));
+      'ENDPOINT_B64=${base64encode(trimspace(var.s3_endpoint))}', 'BUCKET_B64=${base64encode(trimspace(var.s3_bucket))}',
+      'ACCESS_KEY_ID_B64=${base64encode(trimspace(var.s3_key_id))}', 'SECRET_ACCESS_KEY_B64=${base64encode(trimspace(var.s3_secret))}', ''].join('\n'));
     expect(resourcesOf(json, 'hcloud_storage_box')[0].password).toBe('${var.box_password}');
     expect(JSON.stringify(json.output ?? {})).not.toMatch(/var\./);
   });

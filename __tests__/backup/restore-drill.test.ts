@@ -159,7 +159,7 @@ describe('RestoreDrill', () => {
       // The bucket's repository path defaults to the production server's name, as production's plan writes it.
       expect(conf).toMatch(/^source2_REPO_PATH='acme-production-app'$/m);
       expect(f['/etc/sovereign-backup/secrets/source2.restic.b64']).toBe('${base64encode(var.production_restic_password)}\n');
-      expect(f['/etc/sovereign-backup/secrets/source2.s3.env']).toContain('ACCESS_KEY_ID_B64=${base64encode(var.drill_offsite_access_key_id)}');
+      expect(f['/etc/sovereign-backup/secrets/source2.s3.env']).toContain('ACCESS_KEY_ID_B64=${base64encode(trimspace(var.drill_offsite_access_key_id))}');
       // The bucket's host is allowed out of the test machine, as the Storage Box's is.
       expect(EgressAllowlist.requiredDestinations(props.machine).map((d) => `${d.purpose} ${d.port}`))
         .toEqual(['restore drill source (Storage Box in hel1) the drill restores from 23', 'restore drill source (S3 bucket at Scaleway (FR)) the drill restores from 443', 'restore drill heartbeat pinged after each drill 443']);
