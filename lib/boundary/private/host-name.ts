@@ -6,10 +6,11 @@ const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
 /**
  * A host name the egress allowlist accepts, in a syntax JavaScript and Terraform's RE2 read alike, so that the host
  * checked at synth (a literal) and the host Terraform derives from a secret URL (a heartbeat's, an S3 endpoint's) are
- * held to one rule: at least two labels, an internationalized name in its punycode form (`xn--…`), no trailing dot,
+ * held to one rule: at least two labels (or `localhost`, the machine itself, which the table never filters: a stand-in
+ * endpoint on loopback), an internationalized name in its punycode form (`xn--…`), no trailing dot,
  * underscore, port or user name. With HOST_NAME_MAX_LENGTH and ADDRESS_ENDING. No backslash: Terraform's strings refuse `\.`.
  */
-export const HOST_NAME = `^${LABEL}(?:[.]${LABEL})+$`;
+export const HOST_NAME = `^(?:localhost|${LABEL}(?:[.]${LABEL})+)$`;
 
 /** The longest name DNS carries. */
 export const HOST_NAME_MAX_LENGTH = 253;
@@ -21,7 +22,7 @@ export const HOST_NAME_MAX_LENGTH = 253;
 export const ADDRESS_ENDING = '[.][0-9]+$';
 
 /** The rule as messages state it. */
-export const HOST_NAME_RULE = 'a lowercase DNS name of at least two labels, letters, digits and hyphens (an internationalized name in its punycode form, xn--…), '
+export const HOST_NAME_RULE = 'a lowercase DNS name of at least two labels (or localhost), letters, digits and hyphens (an internationalized name in its punycode form, xn--…), '
   + 'without a trailing dot, an underscore, a port or an IP address';
 
 /** Whether `host` is a host name the allowlist accepts, in JavaScript. */
