@@ -22,6 +22,8 @@ export function templateValues(variables: Record<string, string>, attributes: Re
   for (const [name, value] of Object.entries(variables)) {
     values[`var.${name}`] = value;
     values[`base64encode(var.${name})`] = Buffer.from(value, 'utf8').toString('base64');
+    // An S3 target's secrets are read without the spaces around them (Terraform's trimspace).
+    values[`base64encode(trimspace(var.${name}))`] = Buffer.from(value.trim(), 'utf8').toString('base64');
   }
   return values;
 }
