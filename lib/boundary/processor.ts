@@ -1,7 +1,7 @@
 import { Token } from 'cdktf';
 import { fail, optionalString, propNames, refuseUnknownProps, requireArray, requireProps, requireString } from '../core/runtime-checks';
 import { EU_COUNTRIES } from './eu-countries';
-import { ADDRESS_ENDING, isHostName } from './private/host-name';
+import { ADDRESS_ENDING, HOST_NAME_RULE, isHostName } from './private/host-name';
 
 /** Why a hostname is invalid for the egress allowlist, or `undefined`. */
 export function hostnameProblem(value: unknown): string | undefined {
@@ -15,7 +15,7 @@ export function hostnameProblem(value: unknown): string | undefined {
   if (new RegExp(ADDRESS_ENDING).test(value)) return 'an IP address is not a hostname: the allowlist resolves DNS names, and the boundary document must name who is reached';
   // The rule Terraform holds a host derived from a secret URL to (urlHostPrecondition), so neither accepts what the other refuses.
   return isHostName(value) ? undefined
-    : 'a hostname is a lowercase DNS name with at least one dot, such as api.mistral.ai (no scheme, port or path)';
+    : `a hostname is ${HOST_NAME_RULE}, such as api.mistral.ai (no scheme or path)`;
 }
 
 /** Processors this module's constructor built and checked. */
