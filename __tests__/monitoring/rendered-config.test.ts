@@ -44,7 +44,9 @@ function probers(): Prober[] {
 withTools('the rendered configuration passes its own checker', () => {
   const roots: MachineRoot[] = [];
   afterAll(() => roots.forEach((r) => r.remove()));
-  const cases = probers().map((p) => [p.label, p] as const);
+  // Synthesized once for the file: each test only reads a prober's user data (a root of its own is made from it).
+  const all = probers();
+  const cases = all.map((p) => [p.label, p] as const);
 
   test.each(cases)('%s: promtool check config (with its rules) and promtool check rules', (_, prober) => {
     const root = MachineRoot.create(prober.userData);
@@ -87,7 +89,6 @@ withTools('the rendered configuration passes its own checker', () => {
       roots.push(root);
       return [...root.read('/etc/sovereign-monitoring/alerts.yml').matchAll(/- alert: (\w+)/g)].map((m) => m[1]);
     };
-    const all = probers();
     // The rollout agent's, the egress allowlist's and the private-network table's own records (and their checks' repairs), on every watched machine.
     const TOOLING = ['RolloutFailed', 'EgressAllowlistNotLoaded', 'EgressAllowlistRefreshFailing', 'PrivateIngressNotLoaded', 'MetadataGuardNotLoaded', 'HostTableRepaired', 'HostTablesLoaderBypassed'];
     const phase1Test = names(all[0]);
@@ -108,9 +109,11 @@ describe('the user data passes cloud-init schema', () => {
   cloudInit.each(Phase.all().map((p) => [p.number, p] as const))('Phase %s: every machine of test and production', (_, phase) => {
     // With validations: the user data as it deploys, the bootstrap the bundle's rollout builds on.
     const { test, production } = productFixture({ phase });
+    // Production's stack synthesized once, for both of its machines.
+    const productionJson = synth(production.stack);
     const machines = [
-      [synth(test.stack), 'acme-test-app'], [synth(production.stack), 'acme-production-app'],
-      ...(phase.monitoringMachine ? [[synth(production.stack), 'acme-production-monitoring']] : []),
+      [synth(test.stack), 'acme-test-app'], [productionJson, 'acme-production-app'],
+      ...(phase.monitoringMachine ? [[productionJson, 'acme-production-monitoring']] : []),
     ] as const;
     for (const [json, name] of machines) {
       const server = Object.values<any>(json.resource.hcloud_server).find((s) => s.name === name);
