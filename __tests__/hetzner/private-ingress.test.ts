@@ -58,6 +58,13 @@ const text = (m: Machine, file: string) => {
   return content;
 };
 
+/**
+ * Phase 3's production stack, as `cdktf synth` writes it: synthesized once for the file (about 0.7 CPU-s a synth), as
+ * the tests only read it (`bundleOf` parses a fresh bundle from it each time).
+ */
+let phase3Stack: any;
+const phase3Production = (): any => (phase3Stack ??= synthExample(phase3Traction).stacks['phase3-traction-production']);
+
 describe('PrivateIngress: what the constructs declare is what the table admits', () => {
   test("EnvironmentMonitoring admits the monitoring machine to the app's node exporter, and nothing else reaches the app", () => {
     const production = phase3Traction(Testing.app({ stackTraces: false })).production;
@@ -137,7 +144,7 @@ describe('PrivateIngress: what the constructs declare is what the table admits',
   // The loader finds a damaged definition's live table by its part's name, `-` as `_`: each part's loader copy, definition,
   // drop-in and table must share it. All three host tables, on a machine that has them all.
   test("every host table's loader copy, definition, drop-in and table share one name, '-' as '_'", () => {
-    const bundle = bundleOf(synthExample(phase3Traction).stacks['phase3-traction-production'], 'phase3-traction-production-app');
+    const bundle = bundleOf(phase3Production(), 'phase3-traction-production-app');
     const files = new Map(bundle.parts.flatMap((p) => p.files).map((f) => [f.path, f.content ?? '']));
     const names = [...files.keys()].filter((f) => f.startsWith(`${HOST_TABLES_DIR}/`)).map((f) => path.basename(f)).sort();
     expect(names).toEqual(['sovereign-egress', 'sovereign-metadata-guard', 'sovereign-private-ingress']);
@@ -515,7 +522,7 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
   // The guard's part ran only `systemctl enable --now` of its boot unit, a oneshot that stays active once it has run:
   // a rollout that changed its ruleset started nothing, and the old table stayed loaded until the next boot.
   test("a rollout that changes the metadata guard's ruleset loads it: the part's commands reload its active unit", () => {
-    const bundle = bundleOf(synthExample(phase3Traction).stacks['phase3-traction-production'], 'phase3-traction-production-app');
+    const bundle = bundleOf(phase3Production(), 'phase3-traction-production-app');
     const part = bundle.parts.find((p) => p.name === BASE_PART)!;
     const files = new Map(part.files.map((f) => [f.path, f.content ?? '']));
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'metadata-guard-rollout-'));
@@ -558,7 +565,7 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
 });
 
 describeWithRealParts(systemdTestAvailable, 'the private-network ingress table at boot', 'root, systemd and setpriv')('the table at every boot, as systemd orders it', () => {
-  const phase3 = synthExample(phase3Traction).stacks['phase3-traction-production'];
+  const phase3 = phase3Production();
 
   test.each(['phase3-traction-production-app', 'phase3-traction-production-monitoring'])('on %s it loads at every boot, before the network brings the private address up', (machine) => {
     const bundle = bundleOf(phase3, machine);
