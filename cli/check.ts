@@ -12,6 +12,7 @@ import { OVERRIDE_FILE, STAND_IN_TOKEN } from '../testing/harness/stand-in-names
 import { readJsonFile } from '../lib/core/private/json-file';
 import { defaultSynthOutput } from './synth-output';
 import { asRehearsed } from './stand-in-rehearsal';
+import { synthWarnings } from './synth-warnings';
 
 export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out DIR] [--plan] [--env-example FILE]
       Before \`cdktf deploy\`: lists everything the synthesized stacks in DIR (default: the output of the
@@ -30,8 +31,10 @@ export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out D
       token, and its override is beside the stack), what the override makes unneeded (the state bucket's keys,
       the SSH agent) is named apart, as a real deploy's, and fails nothing. With --plan it checks what
       \`terraform plan\` needs (a CI job that plans or looks for drift): the SSH agent, which only a deploy's
-      rollouts use, is left out. With --env-example it writes FILE listing every variable the stacks declare,
-      with its description, instead (never over a file that holds values, such as a filled-in .env).`;
+      rollouts use, is left out. It also prints the synth's warnings for the stacks, each with its fix, which
+      \`cdktf synth\` prints only in a terminal (not in CI, through a pipe or with node alone); they fail
+      nothing. With --env-example it writes FILE listing every variable the stacks declare, with its
+      description, instead (never over a file that holds values, such as a filled-in .env).`;
 
 /** One thing a deploy of a stack needs from its environment. */
 export interface Requirement {
@@ -74,6 +77,13 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
     io.out(`Wrote ${envExample}: ${requirements.filter((r) => r.variable).length} variables of ${chosen.join(', ')}.`);
     return 0;
   }
+  // After the verdict, which stays the first line a CI log shows.
+  const printWarnings = () => {
+    const warnings = synthWarnings(out, chosen);
+    if (warnings.length === 0) return;
+    io.out(`The synth's warnings for ${chosen.join(', ')}, each with its fix (cdktf synth prints them only in a terminal; none stops a deploy):`);
+    for (const line of warnings) io.out(line);
+  };
   const shared = sharedAcrossEnvironments(requirements, io.env);
   for (const names of shared) {
     io.err(`${names.join(' and ')} hold the same value: whoever reads one environment's secret (the always-on test machine, a test job in CI) `
@@ -95,9 +105,11 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
     io.out(`Everything ${chosen.join(', ')} need${chosen.length === 1 ? 's' : ''}${plan ? ' for a plan' : ''}${rehearsal} is set (${requirements.length - notForRehearsal.length} variables and credentials).`);
     realDeployNote();
     for (const line of oneValueForSeveralUses(requirements.filter((r) => !realDeployOnly(r)))) io.out(line);
+    printWarnings();
     return 0;
   }
   realDeployNote();
+  printWarnings();
   if (missing.length === 0) return 1;
   io.err(`Missing for ${chosen.join(', ')}: ${missing.length} of ${requirements.length}. Terraform would stop and wait for them.`);
   const environments = stackEnvironments(out);

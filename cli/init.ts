@@ -1202,7 +1202,9 @@ pipeline's. The CI files keep that from deploying two versions at once, or the o
 
 ## The warnings of the first synth
 
-Synth and deploy of the scaffold as it is print some of these; each names its fix, and none stops a deploy:
+Synth and deploy of the scaffold as it is print some of these; each names its fix, and none stops a deploy. Synth
+prints them only in a terminal (in CI, through a pipe or with \`node dist/main.js\` it prints none):
+\`npx cdktf-sovereign-hetzner check\` lists them after its verdict, in CI too.
 
 - \`Monitoring-NoErrorMonitoring\`: Phase 1 asks for basic error monitoring, and init does not set it up, since it
   needs a service you run (or choose). With self-hosted GlitchTip at, say, errors.${a.domain}: in \`product.ts\`, declare

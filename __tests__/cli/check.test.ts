@@ -51,6 +51,18 @@ describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () =
     expect(missing.err).not.toMatch(/SSH_AUTH_SOCK/);
   });
 
+  // Audit (newcomer): `cdktf synth` prints its warnings only to a terminal. The scaffold's CI runs `npx cdktf synth &&
+  // check`, and `node main.js` prints none either: the fixes they name (pin the host keys) were never seen there.
+  test("prints the synth's warnings of the stacks it checks, each with its fix, which cdktf synth prints only in a terminal", async () => {
+    const { code, out } = await cli(['check', 'phase1-pilot-production', '--out', outdir]);
+    expect(code).toBe(1); // the warnings fail nothing: the missing secrets do
+    expect(out).toMatch(/^The synth's warnings for phase1-pilot-production, each with its fix \(cdktf synth prints them only in a terminal; none stops a deploy\):$/m);
+    expect(out).toMatch(/^ {2}WARN \[phase1-pilot-production\/App\]: Rollout-UnpinnedHostKey: .* Fix: /m);
+    expect(out).toMatch(/^ {2}WARN \[phase1-pilot-production\/Backups\]: Backup-UnpinnedHostKey: .* Fix: /m);
+    // Only the stacks checked: test's own warnings are test's.
+    expect(out).not.toMatch(/phase1-pilot-test\//);
+  });
+
   test("says where the test stack's drill source comes from: production's outputs, read with terraform output", async () => {
     const { code, err } = await cli(['check', 'phase1-pilot-test', '--out', outdir]);
     expect(code).toBe(1);
@@ -66,7 +78,8 @@ describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () =
     const names = declared('phase1-pilot-production');
     const env = Object.fromEntries([...names.map((n) => [`TF_VAR_${n}`, 'x']), ['HCLOUD_TOKEN', 'x'], ['AWS_ACCESS_KEY_ID', 'x'], ['AWS_SECRET_ACCESS_KEY', 'x'], ['SSH_AUTH_SOCK', '/tmp/agent']]);
     const { code, out } = await cli(['check', 'phase1-pilot-production', '--out', outdir], env);
-    expect(out).toMatch(/^Everything phase1-pilot-production needs is set \(\d+ variables and credentials\)\.$/);
+    // The verdict first; then only the synth's warnings, which fail nothing.
+    expect(out).toMatch(/^Everything phase1-pilot-production needs is set \(\d+ variables and credentials\)\.\nThe synth's warnings for phase1-pilot-production, [^\n]*:(\n {2}WARN \[[^\n]*)+$/);
     expect(code).toBe(0);
     // One missing again: only that one is named.
     const { code: again, err } = await cli(['check', 'phase1-pilot-production', '--out', outdir], { ...env, TF_VAR_restic_password: '' });

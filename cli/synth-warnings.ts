@@ -1,0 +1,22 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { readJsonFile } from '../lib/core/private/json-file';
+import { SYNTH_AGAIN } from '../lib/cost/synthesized-stacks';
+
+/** The level cdktf records a warning annotation (`Annotations.of(…).addWarning`) under in manifest.json. */
+const WARN = '@cdktf/warn';
+
+/**
+ * The warnings the last synth recorded for `stacks`, each as cdktf prints it (`WARN [construct path]: message`).
+ * `cdktf synth` prints them only to a terminal (`cdktf deploy` always): in CI or through a pipe, and `node main.js`, none, so
+ * the fixes they name (pin the host keys, declare error monitoring) were never seen there. Output without a
+ * manifest (written by hand or by an older tool) has none to read.
+ */
+export function synthWarnings(outdir: string, stacks: readonly string[]): string[] {
+  const manifest = path.join(outdir, 'manifest.json');
+  if (!fs.existsSync(manifest)) return [];
+  const recorded = (readJsonFile(manifest, SYNTH_AGAIN) as { stacks?: Record<string, { annotations?: Array<{ level?: string; constructPath?: string; message?: string }> }> }).stacks ?? {};
+  return stacks.flatMap((name) => (recorded[name]?.annotations ?? [])
+    .filter((a) => a.level === WARN && typeof a.message === 'string')
+    .map((a) => `  WARN [${a.constructPath ?? name}]: ${a.message}`));
+}
