@@ -1,5 +1,6 @@
 import { randomUUID } from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as readline from 'readline';
 import { Testing } from 'cdktf';
@@ -35,7 +36,7 @@ export const INIT_USAGE = `  cdktf-sovereign-hetzner init [DIR] [--name NAME] [-
       --admin-key opens test's machines, --production-admin-key (another key) production's and staging's:
       each environment's CI job holds its own key's private half, so test's never opens production.
       --library sets the dependency spec of this library (default: the tarball this package was installed from,
-      if it was; else this version from the registry); a packed tarball (file:…tgz) is copied into the new
+      if it was; else this version from the registry); a packed tarball (file:…tgz, or its path) is copied into the new
       repository's vendor/, so that CI installs it too. It must be a tarball of this package: each package's
       init scaffolds for its own CDK (cdktf or cdktn).`;
 
@@ -220,8 +221,9 @@ function installedFromTarball(): string | undefined {
  */
 function librarySpec(flag: string | undefined): { spec: string; tarball?: string } {
   if (flag === undefined) return { spec: `^${ownPackage().version}` };
-  if (!flag.startsWith('file:')) return { spec: flag };
-  const source = path.resolve(flag.slice('file:'.length));
+  const local = localPath(flag);
+  if (local === undefined) return { spec: flag };
+  const source = path.resolve(local);
   if (!fs.existsSync(source)) {
     throw new Error(`--library ${flag}: ${source} does not exist. Fix: pass the tarball \`npm pack\` wrote in your clone of the library, such as file:/path/to/clone/${ownPackage().name}-${ownPackage().version}.tgz.`);
   }
@@ -238,6 +240,19 @@ function librarySpec(flag: string | undefined): { spec: string; tarball?: string
     throw new Error(`--library ${flag} holds ${packed}, but this is ${own.name}'s init, which scaffolds a repository on ${cdkOf(own).library}. Fix: ${fix}.`);
   }
   return { spec: `file:${VENDOR_DIR}/${path.basename(source)}`, tarball: source };
+}
+
+/**
+ * The path a dependency spec names on this machine, as npm reads it: `file:…`, or a bare path (`/…`, `./…`, `../…`,
+ * `~/…`, or a name ending in .tgz, .tar.gz or .tar), which `npm install /path/to/x.tgz` takes too. A bare path was
+ * written into package.json as given: a path of this machine that CI's `npm ci` cannot reach, the tarball not vendored.
+ */
+function localPath(spec: string): string | undefined {
+  if (spec.startsWith('file:')) return spec.slice('file:'.length);
+  if (spec.startsWith('~/')) return path.join(os.homedir(), spec.slice(2));
+  if (/^\.{0,2}\//.test(spec)) return spec;
+  // A URL (https:, git+ssh:) or a registry spec (name@1.2.3) is not a path; a tarball's file name is.
+  return !/^[a-z][a-z0-9+.-]*:/i.test(spec) && !spec.includes('@') && /\.(tgz|tar\.gz|tar)$/.test(spec) ? spec : undefined;
 }
 
 function parse(argv: readonly string[]): { dir: string; flags: Record<string, string> } {

@@ -661,6 +661,18 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(pkg.dependencies['cdktf-sovereign-hetzner']).toBe('file:vendor/cdktf-sovereign-hetzner-9.9.9.tgz');
     expect(fs.readFileSync(path.join(dir, 'vendor', 'cdktf-sovereign-hetzner-9.9.9.tgz'), 'utf8')).toBe('stand-in for a packed tarball');
     expect(fs.readFileSync(path.join(dir, 'README.md'), 'utf8')).toMatch(/`vendor\/cdktf-sovereign-hetzner-9\.9\.9\.tgz` is the library packed from a clone.*: commit it/s);
+    // Audit (newcomer): given as a path, as `npm install /path/to/x.tgz` takes it, package.json named this machine's
+    // path, which CI's npm ci cannot reach, and nothing was vendored. A path is a tarball as file: is.
+    for (const [name, given] of [['bare-absolute', packed], ['bare-relative', path.relative(process.cwd(), packed)]]) {
+      const bare = path.join(work, name);
+      expect((await cli(['init', bare, ...FLAGS, '--library', given])).code).toBe(0);
+      expect(JSON.parse(fs.readFileSync(path.join(bare, 'package.json'), 'utf8')).dependencies['cdktf-sovereign-hetzner']).toBe('file:vendor/cdktf-sovereign-hetzner-9.9.9.tgz');
+      expect(fs.readFileSync(path.join(bare, 'vendor', 'cdktf-sovereign-hetzner-9.9.9.tgz'), 'utf8')).toBe('stand-in for a packed tarball');
+    }
+    // A registry spec stays one.
+    const registry = path.join(work, 'registry-spec');
+    expect((await cli(['init', registry, ...FLAGS, '--library', '^9.9.9'])).code).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(registry, 'package.json'), 'utf8')).dependencies['cdktf-sovereign-hetzner']).toBe('^9.9.9');
     // A tarball that is not there fails before anything is asked or written, with the fix.
     const missing = await cli(['init', path.join(work, 'no-tarball'), ...FLAGS, '--library', `file:${path.join(work, 'nope.tgz')}`]);
     expect(missing.code).toBe(1);
