@@ -38,7 +38,7 @@ export const COST_USAGE = `  cdktf-sovereign-hetzner cost [--out DIR | --app MOD
       --ordered-on says when a stack's servers were ordered or last rescaled. The pre-release snapshots
       of production the release path keeps count as --snapshots-kept snapshots (default ${DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT}, as snapshot
       --keep), each the size of the app server's disk, their upper bound. --prices takes a price file of
-      your own in the format of the bundled one (lib/cost/hetzner-prices.json), for prices it lacks.
+      your own in the format of the bundled one (dist/lib/cost/hetzner-prices.json in the package), for prices it lacks.
       --rehearsals is a whole number a month (default ${DEFAULT_REHEARSALS_PER_MONTH}), --rehearsal-hours the hours of each
       (default ${DEFAULT_REHEARSAL_HOURS}, counted in whole minutes), the two multiplied at most ${HOURS_A_MONTH} (one release holds
       staging at a time); --egress-tb each server's outgoing traffic a month in TB
@@ -140,8 +140,19 @@ export function checkOrderedOnStacks(options: CostEstimateOptions, names: readon
 }
 
 function priceFile(file: string): PriceList {
-  if (!fs.existsSync(file)) throw new Error(`--prices ${file}: no such file. Fix: copy the bundled price file (lib/cost/hetzner-prices.json in the package) into your repository, edit it there, and pass its path.`);
-  return PriceList.fromData(readJsonFile(file, 'pass a price file in the format of the bundled one (lib/cost/hetzner-prices.json in the package)'));
+  if (!fs.existsSync(file)) throw new Error(`--prices ${file}: no such file. Fix: copy the bundled price file (${bundledPriceFile()}) into your repository, edit it there, and pass its path.`);
+  return PriceList.fromData(readJsonFile(file, `pass a price file in the format of the bundled one (${bundledPriceFile()})`));
+}
+
+/**
+ * Where the bundled price file is, as a team can copy it: installed, node_modules/…/dist/lib/cost/hetzner-prices.json,
+ * relative to where the command runs. The message named lib/cost/hetzner-prices.json, the repository's path, which
+ * the package does not have.
+ */
+function bundledPriceFile(): string {
+  const file = path.resolve(__dirname, '..', 'lib', 'cost', 'hetzner-prices.json');
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
 }
 
 /**

@@ -23,7 +23,7 @@ describe('a file the commands read that is broken is named, with the fix', () =>
 
   test('--prices and --plan-json name the file they cannot read, and why', async () => {
     expect((await cli(['cost', '--out', outdir, '--prices', work])).err)
-      .toBe(`error: ${work} cannot be read: it is a directory. Fix: pass a price file in the format of the bundled one (lib/cost/hetzner-prices.json in the package).`);
+      .toBe(`error: ${work} cannot be read: it is a directory. Fix: pass a price file in the format of the bundled one (${path.join('lib', 'cost', 'hetzner-prices.json')}).`);
     const empty = path.join(work, 'plan.json');
     fs.writeFileSync(empty, '');
     expect((await cli(['guard', 'phase1-pilot-production', '--plan-json', empty])).err)

@@ -260,6 +260,17 @@ describe.each(FLAVOURS)('a team on $cdk consuming the packed $library', (flavour
     expect(cli).toEqual({ code: 1, stderr: expect.stringMatching(/^error: The operator report .* Fix: npm install --save-dev @hpcc-js\/wasm-graphviz@/) });
   });
 
+  // Audit (newcomer): cost --prices named the bundled price file by its path in the repository,
+  // lib/cost/hetzner-prices.json, which the package does not have: the copy its fix asks for failed.
+  test('cost --prices names the bundled price file where the package has it', async () => {
+    const { project } = await get();
+    const result = await execFileAsync(path.join(project, 'node_modules', '.bin', flavour.library), ['cost', '--app', 'definition.js', '--export', 'define', '--prices', 'our-prices.json'], { cwd: project, env: ENV })
+      .then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }));
+    expect(result).toEqual({ code: 1, stderr: expect.stringMatching(/^error: --prices our-prices\.json: no such file\. Fix: copy the bundled price file \((\S+)\) into your repository/) });
+    const named = /copy the bundled price file \((\S+)\)/.exec(result.stderr)![1];
+    expect([named, fs.existsSync(path.resolve(project, named))]).toEqual([named, true]);
+  });
+
   test(`init scaffolds a repository on ${flavour.cdk}: its packages, its CLI, its Node`, async () => {
     const { project } = await get();
     const repo = path.join(project, 'scaffolded');
