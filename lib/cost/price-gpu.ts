@@ -41,7 +41,7 @@ export function gpuServerPrice(name: string, data: unknown = HETZNER_PRICES): Gp
   const gpu = (data as { dedicatedGpuServers?: GpuData }).dedicatedGpuServers;
   const server = gpu?.servers?.[name];
   if (!gpu || !server) {
-    throw new Error(`gpuServerPrice: '${name}' is not allowed: the price file has no such GPU server (known: ${Object.keys(gpu?.servers ?? {}).join(', ') || 'none'}). Fix: use one of these, or add it with its date and source to lib/cost/hetzner-prices.json.`);
+    throw new Error(`gpuServerPrice: '${name}' is not allowed: the price file has no such GPU server (known: ${Object.keys(gpu?.servers ?? {}).join(', ') || 'none'}). Fix: use one of these: the GPU servers priced are those of the price file bundled with the library (dist/lib/cost/hetzner-prices.json in the package), each with its date and source, and one it lacks needs a library release that prices it.`);
   }
   for (const [field, value] of [['monthly', server.monthly], ['setupFee', server.setupFee]] as const) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {

@@ -124,7 +124,7 @@ export function reportSections(model: ReportModel): Section[] {
   }
 
   sections.push({ id: 'prices', title: 'Prices used', level: 2, blocks: [
-    { kind: 'paragraph', text: `From ${prices === PriceList.hetzner() ? 'lib/cost/hetzner-prices.json' : 'your price file'}, taken on ${prices.takenOn}. Which list applies to what:` },
+    { kind: 'paragraph', text: `From ${prices === PriceList.hetzner() ? 'the price file bundled with the library' : 'your price file'}, taken on ${prices.takenOn}. Which list applies to what:` },
     { kind: 'table', table: { head: ['price list', 'from', 'applies to'], rows: prices.lists.map((l) => [l.id, l.effectiveFrom, l.appliesTo]) } },
     { kind: 'paragraph', text: estimate.pricesToVerify.length === 0 ? 'Every figure used is of high confidence.' : 'Figures to verify (not high confidence, or assumed):' },
     ...(estimate.pricesToVerify.length > 0 ? [{ kind: 'table' as const, table: {

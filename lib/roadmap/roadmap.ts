@@ -313,7 +313,7 @@ function checkMetrics(metrics: RoadmapMetrics): void {
   const gpuServer = optionalString(at, 'selfHostingGpuServer', metrics.selfHostingGpuServer, "name a GPU server of the price file, such as 'gex44'");
   if (gpuServer !== undefined && !gpuServerNames().includes(gpuServer)) {
     fail(at, 'selfHostingGpuServer', gpuServer, `the price file has no such GPU server (known: ${gpuServerNames().join(', ')})`,
-      'use one of these, or add it with its date and source to lib/cost/hetzner-prices.json');
+      'use one of these: the GPU servers priced are those of the price file bundled with the library (dist/lib/cost/hetzner-prices.json in the package), each with its date and source, and one it lacks needs a library release that prices it');
   }
   if (gpuServer !== undefined && metrics.selfHostingOperationsEurPerMonth === undefined) {
     fail(at, 'selfHostingGpuServer', gpuServer, 'it is priced only in the break-even, which needs selfHostingOperationsEurPerMonth: alone it was ignored without a word',
