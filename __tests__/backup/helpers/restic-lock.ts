@@ -61,13 +61,18 @@ async function readable(repo: LockedRepository, lock: string, password: string):
  * machine's own restic or another machine's would be) in a way that takes its lock and then waits on its input:
  * `backup --stdin` takes a shared lock, `key passwd` (which reads the new password from stdin) the exclusive one. Resolves once restic reads the lock back; the process
  * is added to `running`, for the suite to kill at its end. `password` opens the repository (the world's by default).
+ * `host` runs restic as another machine would: in a UTS namespace of its own with that host name, which restic writes
+ * into its lock (root only).
  */
 export async function holdResticLock(where: string | LockedRepository, kind: 'shared' | 'exclusive', running: ChildProcess[],
-  password = RESTIC_PASSWORD): Promise<HeldLock> {
+  password = RESTIC_PASSWORD, host?: string): Promise<HeldLock> {
   const repo = repositoryOf(where);
   const before = new Set(locksOf(repo));
   const args = kind === 'shared' ? ['backup', '--stdin', '--stdin-filename', 'held', '--host', 'killed-job'] : ['key', 'passwd'];
-  const child = spawn('restic', [...repo.options, '--no-cache', ...args], { env: resticEnv(repo, password), stdio: ['pipe', 'ignore', 'pipe'] });
+  const restic = ['restic', ...repo.options, '--no-cache', ...args];
+  // exec: the child is restic itself, for killHolder's SIGKILL.
+  const [command, ...argv] = host ? ['unshare', '--uts', 'sh', '-c', 'hostname "$0" && exec "$@"', host, ...restic] : restic;
+  const child = spawn(command, argv, { env: resticEnv(repo, password), stdio: ['pipe', 'ignore', 'pipe'] });
   running.push(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });

@@ -490,7 +490,7 @@ gives_way() {
     log "$t: $who waits for the repository lock: stopping this step ($SB_STEP) to let it go first, then running it again"
     kill_tree "$pid"
     wait "$pid" 2>/dev/null || true
-    unlock_stale "$t" || log "$t: restic unlock failed: the lock of the stopped step may stay until the next check or prune"
+    unlock_stale "$t" || log "$t: restic unlock failed: the lock of the stopped step may stay until the next dump, push, check or prune"
     flock -u 9
     # The waiting jobs hold repository.wanted until they have the lock: this one takes it again only after them.
     took=$SECONDS
@@ -623,6 +623,33 @@ restic_on() {
 unlock_stale() {
   log "$1: removing stale locks of the repository, if any (restic unlock)"
   run restic_on "$1" "\${@:2}" unlock
+}
+
+# unlock_before_backup <target>: the dump and the push, under the repository lock, before restic locks the repository:
+# a stale exclusive lock (a prune, a check or a key change killed mid-run: a reboot, the OOM killer) failed them, and
+# paged, until the next check or prune removed it, though restic itself calls it stale. The locks are listed first
+# (restic lists no lock in the usual case, and the job goes on at once); when there are some, restic unlock removes
+# the stale ones only (never --remove-all: another machine's live lock stays, and the backup fails naming it, as
+# before), and each one it removed is logged by name (restic 0.14 prints only "successfully removed locks").
+unlock_before_backup() {
+  local t=$1 id ids kind host pid minutes
+  local -A held=()
+  ids=$(restic_on "$t" --no-lock list locks 2>>"$SB_LOG") || { log "$t: cannot list the repository's locks: none removed before the backup"; return 0; }
+  for id in $ids; do
+    [[ $id =~ ^[0-9a-f]{64}$ ]] || continue
+    read -r kind host pid minutes < <(read_lock "$t" "$id" | "\${PY[@]}" -c "$SB_LOCKS_PY" "$(date +%s)" exclusive) || true
+    case "\${kind:-none}" in
+      none) held[$id]='a lock restic could not read' ;;
+      *exclusive) held[$id]="the exclusive lock of restic pid $pid on $host, last refreshed $minutes minutes ago" ;;
+      *) held[$id]="the lock of restic pid $pid on $host, last refreshed $minutes minutes ago" ;;
+    esac
+  done
+  [ "\${#held[@]}" -gt 0 ] || return 0
+  unlock_stale "$t" || { log "$t: restic unlock failed: a stale lock, if any, stays, and restic names it if it refuses the backup"; return 0; }
+  ids=$(restic_on "$t" --no-lock list locks 2>>"$SB_LOG") || return 0
+  for id in "\${!held[@]}"; do
+    grep -qxF -- "$id" <<<"$ids" || log "$t: restic unlock removed the stale lock \${id:0:8}: \${held[$id]}"
+  done
 }
 
 # Reads the repository's locks (the JSON of each \`restic cat lock\`, one a line), the time now (argument 1) and whether
@@ -1506,6 +1533,7 @@ SQL
   fi
 fi
 
+for t in $TARGETS; do unlock_before_backup "$t"; done
 step "opening the stream of dump $stamp to $TARGETS"
 outs=()
 for t in $TARGETS; do
@@ -1652,10 +1680,13 @@ if [ -n "\${DUMP_DIR:-}" ]; then
   [ -s "$latest/INDEX" ] && [ -s "$latest/SHA256SUMS" ] || die "dump $stamp has no INDEX or SHA256SUMS"
 fi
 
+# streamed_by_dump <target>: whether backup-dump streamed the newest dump to the target and read it back. The marker it
+# wrote then names the repository and the password it used.
+streamed_by_dump() { [ "$(head -n 1 "$latest/.pushed.$1" 2>/dev/null)" = "$(target_identity "$1")" ]; }
+
 push_dump() {
   local t=$1 snap manifest db bytes
-  # The marker backup-dump wrote after the read-back names the repository and the password it used.
-  if [ "$(head -n 1 "$latest/.pushed.$t" 2>/dev/null)" = "$(target_identity "$t")" ]; then
+  if streamed_by_dump "$t"; then
     read -r snap manifest < <(sed -n 2p "$latest/.pushed.$t")
     log "dump $stamp is snapshot \${snap:0:8} on $t: streamed and read back from $t by backup-dump"
     return 0
@@ -1815,6 +1846,8 @@ if [ -n "$files" ]; then
   fi
 fi
 for t in $TARGETS; do
+  # Only a target the push writes to (a dump backup-dump did not stream there, the file paths) has restic lock it.
+  if [ -n "$files" ] || { [ -n "$latest" ] && ! streamed_by_dump "$t"; }; then unlock_before_backup "$t"; fi
   if [ -n "$latest" ]; then push_dump "$t"; fi
   if [ -n "$files" ]; then push_files "$t"; fi
 done
@@ -2093,8 +2126,8 @@ at_exit "rm -rf '$scratch'"
 # process reads the index again. A read that fails twice fails the drill, lock or no lock: a corrupt or missing pack, a
 # missing snapshot, an unreachable repository are what the drill is there to find. The restorer's own verdicts (a
 # checksum, pg_restore, restic restore --verify) are never run again. A stale exclusive lock (a check, a prune or a key
-# change killed mid-run): the drill reads past it, saying so (every backup of $DRILL_FROM_HOST fails on it until it is
-# removed).
+# change killed mid-run): the drill reads past it, saying so (the next job of $DRILL_FROM_HOST that writes to the
+# repository removes it).
 step "reading the restic locks on $t"
 writer=$(restic_locks "$t" "$scratch/locks" exclusive) || writer=unknown
 read -r state host pid minutes <<<"$writer"
@@ -2102,7 +2135,7 @@ case $state in
   exclusive)
     log "$t: restic pid $pid on $host (its lock refreshed $minutes minutes ago) holds the repository exclusively (a check, a prune or a key change): drilling it all the same" ;;
   stale-exclusive)
-    note "a stale exclusive lock of restic pid $pid on $host, last refreshed $minutes minutes ago (a check, a prune or a key change killed mid-run), is on the repository of $t: the drill reads past it, but every backup to $t fails while it is there. Fix: run restic unlock on $t from a machine whose account may write (it removes stale locks only)" ;;
+    note "a stale exclusive lock of restic pid $pid on $host, last refreshed $minutes minutes ago (a check, a prune or a key change killed mid-run), is on the repository of $t: the drill reads past it, and the next dump, push, check or prune of the machine that writes to $t removes it before it locks the repository. Fix, if it stays: run restic unlock on $t from a machine whose account may write (it removes stale locks only)" ;;
 esac
 # read_again <why> <output> <restic arguments...>: a read of the repository of $t that failed, run once more in a new
 # restic process, its output in the file <output> (see above); dies with <why> when it fails again.
