@@ -4,8 +4,6 @@ const os = require('os');
 module.exports = {
   // jest's node environment, which also counts each file's CPU when scripts/slowest-tests.js asks.
   testEnvironment: '<rootDir>/__tests__/setup/cpu-accounting-environment.js',
-  // jest's runtime, with V8's parse of each module kept for the worker's next test files (see the file).
-  runtime: '<rootDir>/__tests__/setup/code-cache-runtime.js',
   // Jest's default is one worker less than the cores, so one on the 2-core build machine. The suites spend
   // much of their time waiting on the daemons, Terraform and the timers they drive, so workers beyond the
   // cores keep both busy: two more than the cores left 6 s of CPU idle in a run (192 s), one more 25-28 s
