@@ -1,9 +1,9 @@
-import { execFileSync, spawn } from 'child_process';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Duration } from '../../lib';
-import { PostgresCluster } from './helpers/postgres';
+import { POSTGRES_BIN, PostgresCluster } from './helpers/postgres';
 import { alive, killAll, processesIn } from '../setup/run-leftovers';
 import { BackupWorld, expectFailure, expectSuccess, pingPath, PROD_HOST, TEST_HOST } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
@@ -162,25 +162,76 @@ describeAsRoot('a test PostgreSQL whose start fails', () => {
 // Review: the helper's stop was a fast shutdown only. A session that does not end kept the server up, pg_ctl gave up
 // after 30 s, and the server ran on past jest's exit, its error swallowed by the suite's cleanup (destroy).
 describeAsRoot('a test PostgreSQL that a session holds open through the fast shutdown', () => {
-  test('is stopped anyway: a fast shutdown, then an immediate one (SIGQUIT), then SIGKILL, leaving nothing running', async () => {
+  /**
+   * A session whose COPY reads from a program that ignores SIGTERM and SIGQUIT (PostgreSQL signals the backend's
+   * process group): the backend waits in a read of its output that its own SIGTERM does not interrupt, so a fast
+   * shutdown waits for it. Resolves with the program's pid once it runs: the session is 'active' in
+   * pg_stat_activity before the COPY's shell has run the program.
+   */
+  async function holdOpen(cluster: PostgresCluster): Promise<{ session: ChildProcess; program: number }> {
+    const session = spawn(`${POSTGRES_BIN}/psql`, ['-X', '-q', '-h', cluster.dir, '-p', String(cluster.port), '-U', 'postgres', '-d', 'postgres',
+      '-c', "CREATE TEMP TABLE held (line text); COPY held FROM PROGRAM 'trap \"\" TERM QUIT; exec sleep 600'"], { stdio: 'ignore' });
+    const programs = () => processesIn(cluster.dir).filter((pid) => { try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8') === ['sleep', '600', ''].join('\0'); } catch { return false; } });
+    for (let i = 0; i < 600 && programs().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(programs()).toHaveLength(1);
+    return { session, program: programs()[0] };
+  }
+
+  /** Runs `step` with the environment's variables set as `env` gives, and as they were after. */
+  function withEnvironment(env: Record<string, string>, step: () => void): void {
+    const before = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+    Object.assign(process.env, env);
+    try {
+      step();
+    } finally {
+      for (const [name, value] of Object.entries(before)) if (value === undefined) delete process.env[name]; else process.env[name] = value;
+    }
+  }
+
+  test('is stopped anyway: a fast shutdown, then an immediate one (SIGQUIT), then SIGKILL to the server\'s processes, each named, whatever language pg_ctl speaks', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-held-open-'));
     const cluster = await PostgresCluster.start(dir, { stopTimeout: Duration.seconds(2) });
-    // A COPY from a program that ignores SIGTERM and SIGQUIT (PostgreSQL signals the backend's process group): the
-    // backend waits in a read of its output that its own SIGTERM does not interrupt, so the fast shutdown waits for it.
-    const session = spawn('/usr/lib/postgresql/15/bin/psql', ['-X', '-q', '-h', cluster.dir, '-p', String(cluster.port), '-U', 'postgres', '-d', 'postgres',
-      '-c', "CREATE TEMP TABLE held (line text); COPY held FROM PROGRAM 'trap \"\" TERM QUIT; exec sleep 600'"], { stdio: 'ignore' });
+    const { session, program } = await holdOpen(cluster);
+    // A developer's look at the server's log, and a process of theirs (root's) working in the data directory: the
+    // stop's SIGKILL is for the server's processes, not for everything that names or works in its directory.
+    const onlookers = [
+      spawn('tail', ['-f', path.join(dir, 'server.log')], { stdio: 'ignore', cwd: '/' }),
+      spawn('tail', ['-f', '/dev/null'], { stdio: 'ignore', cwd: cluster.dataDir }),
+    ].map((child) => child.pid!);
+    const stderr = jest.spyOn(process.stderr, 'write');
     try {
-      const copying = () => cluster.sql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'CREATE TEMP TABLE held%'") === '1';
-      for (let i = 0; i < 600 && !copying(); i++) await new Promise((r) => setTimeout(r, 50));
-      expect(copying()).toBe(true);
-      // A process of the server's may end between the listing and this look (an autovacuum worker).
-      const program = processesIn(dir).filter((pid) => { try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep\0'); } catch { return false; } });
-      expect(program).toHaveLength(1);
-      cluster.stop();
-      expect(processesIn(dir)).toEqual([]);
-      expect(program.filter(alive)).toEqual([]);
+      // pg_ctl's messages in German, as on a developer machine with a German locale: the stop that matched pg_ctl's
+      // English "server does not shut down" gave up after the fast shutdown, the server running. (Debian's PostgreSQL
+      // has the translations; LANGUAGE needs a locale other than C.)
+      const german = { LANGUAGE: 'de', LC_ALL: 'C.UTF-8' };
+      expect(spawnSync(`${POSTGRES_BIN}/pg_ctl`, ['status'], { env: { ...process.env, ...german }, encoding: 'utf8' }).stderr).toMatch(/kann nicht als root/);
+      withEnvironment(german, () => cluster.stop());
+      expect(processesIn(dir).sort()).toEqual([...onlookers].sort());
+      expect({ program: alive(program), onlookers: onlookers.filter(alive) }).toEqual({ program: false, onlookers });
+      expect(stderr.mock.calls.map(([text]) => String(text)).join('')).toMatch(new RegExp(`SIGKILL to what is left of the server after its stop:\\n(  .*\\n)*  ${program} sleep 600\\n`));
       const log = fs.readFileSync(path.join(dir, 'server.log'), 'utf8');
       expect(log).toMatch(/received fast shutdown request[\s\S]*received immediate shutdown request/);
+    } finally {
+      stderr.mockRestore();
+      session.kill();
+      killAll([...onlookers, ...processesIn(dir)]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  // Review: a pg_ctl step that failed for want of a running server (one that crashed, or that ended just after pg_ctl
+  // gave up) threw before the SIGKILL of what was left: the COPY's program, which outlives its server, ran on.
+  test('whose postmaster crashed leaves nothing running after destroy: what the server ran is ended although pg_ctl finds no server', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-crashed-'));
+    const cluster = await PostgresCluster.start(dir);
+    const { session, program } = await holdOpen(cluster);
+    try {
+      const postmaster = Number(fs.readFileSync(path.join(cluster.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      process.kill(postmaster, 'SIGKILL');
+      for (let i = 0; i < 600 && alive(postmaster); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(alive(postmaster)).toBe(false);
+      cluster.destroy();
+      expect({ program: alive(program), left: processesIn(dir) }).toEqual({ program: false, left: [] });
     } finally {
       session.kill();
       killAll(processesIn(dir));

@@ -20,6 +20,8 @@ export function startedForRun(pid: number, runDir: string): number[];
 export function killAll(pids: readonly number[]): void;
 /** Whether a process is there and not a zombie. */
 export function alive(pid: number): boolean;
+/** A process's line for stderr, naming what is ended: `  <pid> <command line>` and a newline. */
+export function described(pid: number): string;
 /** Records a named network namespace a suite made, for the run's end to remove if the suite does not. */
 export function recordNetworkNamespace(name: string): void;
 /** Forgets a recorded namespace its suite removed, which the run's end must then leave alone. */

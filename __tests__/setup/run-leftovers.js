@@ -236,4 +236,4 @@ function read(file) {
   try { return fs.readFileSync(file, 'utf8'); } catch { return undefined; }
 }
 
-module.exports = { endLeftovers, endWorkers, processesIn, childrenOf, workersOf, startedForRun, killAll, alive, recordNetworkNamespace, forgetNetworkNamespace, recordedNetworkNamespaces };
+module.exports = { endLeftovers, endWorkers, processesIn, childrenOf, workersOf, startedForRun, killAll, alive, described, recordNetworkNamespace, forgetNetworkNamespace, recordedNetworkNamespaces };
