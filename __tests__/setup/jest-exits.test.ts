@@ -241,6 +241,25 @@ test("a stopped run starts from jest's workers and this run's own processes, not
   }
 });
 
+// Review: alive() (polled every 50 ms) and the parent links read every process's command line and working directory,
+// and reading a process's cmdline waits for as long as a process stuck in uninterruptible sleep holds its memory map.
+test("a process's liveness and its children are read from /proc/<pid>/stat alone, not from command lines or working directories", () => {
+  // The module object run-leftovers.js requires, as above.
+  const nodeFs = require('fs') as typeof fs;
+  const reads = jest.spyOn(nodeFs, 'readFileSync');
+  const links = jest.spyOn(nodeFs, 'readlinkSync');
+  try {
+    expect(alive(process.pid)).toBe(true);
+    expect(childrenOf(process.ppid)).toContain(process.pid);
+    const files = [...reads.mock.calls, ...links.mock.calls].map(([file]) => String(file));
+    expect(files).toContain(`/proc/${process.pid}/stat`);
+    expect(files.filter((file) => /^\/proc\/\d+\/(cmdline|cwd)$/.test(file))).toEqual([]);
+  } finally {
+    reads.mockRestore();
+    links.mockRestore();
+  }
+});
+
 // Review: a run nested in this one's directory (the runs above) records its namespaces in its own directory, which
 // this run's end removed unread when the nested run's end had not run: the namespaces stayed until a reboot.
 test("a run's end removes the namespaces recorded by the runs nested in its directory", () => {

@@ -199,8 +199,8 @@ function signal(pid, name) {
 }
 
 /**
- * One read of the process table, for the filters above: every process there is, with its parent, state, command
- * line and working directory.
+ * One read of the process table, for the filters above: every process there is, with its parent and state, and its
+ * command line and working directory when a filter asks.
  */
 function processTable() {
   return pidsInProc().map(processEntry).filter((p) => p !== undefined);
@@ -208,16 +208,27 @@ function processTable() {
 
 /**
  * A process's entry in /proc: undefined once it has gone. Its command line is empty for a zombie (and a kernel
- * thread), and its working directory empty where it is not ours to read.
+ * thread), and its working directory empty where it is not ours to read. Both are read when first asked for, once:
+ * alive() (polled every 50 ms) and the parent links need only `stat`, and reading a process's cmdline waits for its
+ * memory map, which a process stuck in uninterruptible sleep (D) can hold for as long as it is stuck.
  */
 function processEntry(pid) {
   const stat = read(`/proc/${pid}/stat`);
   if (stat === undefined) return undefined;
   // After the command name in parentheses (which may hold anything): the state, then the parent's pid.
   const [state, parent] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  let cwd = '';
-  try { cwd = fs.readlinkSync(`/proc/${pid}/cwd`); } catch { /* gone, or not ours to read */ }
-  return { pid, parent: Number(parent), state, args: (read(`/proc/${pid}/cmdline`) ?? '').split('\0'), cwd };
+  let args;
+  let cwd;
+  return {
+    pid, parent: Number(parent), state,
+    get args() { return args ??= (read(`/proc/${pid}/cmdline`) ?? '').split('\0'); },
+    get cwd() {
+      if (cwd === undefined) {
+        try { cwd = fs.readlinkSync(`/proc/${pid}/cwd`); } catch { cwd = ''; /* gone, or not ours to read */ }
+      }
+      return cwd;
+    },
+  };
 }
 
 /**
