@@ -109,6 +109,10 @@ function workersOf(pid) {
  * or one file) the processes its tests started themselves (a nested jest run, a test's helper), which carry the
  * run's directory in their environment. A main process that is PID 1 (a container without --init) is the parent of
  * every orphan in the container: only those of this run.
+ * Missed, unless they work in the run's directory (the sweep's then): a child a test spawned with an environment built
+ * from scratch (no SOVEREIGN_TEST_RUN_DIR); one whose environment this process may not read (a setuid child, sudo, when
+ * jest is not root); and, in a container where jest is PID 1, an orphan of a nested run, which carries the nested
+ * run's directory, not this one.
  */
 function startedForRun(pid, runDir) {
   const own = `SOVEREIGN_TEST_RUN_DIR=${runDir}`;
