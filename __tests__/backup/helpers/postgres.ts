@@ -46,7 +46,7 @@ export class PostgresCluster {
     } catch (e) {
       const stopping = Date.now();
       const left = cluster.stopLaunched();
-      // The time measured: a pg_ctl stop begun just before stopLaunched's 30 s are up may wait 30 s more.
+      // The time measured: a stop begun just before stopLaunched's 30 s are up may take 35 s more (pg_ctl's, then SIGKILL's).
       if (left.length > 0) throw new Error(`${(e as Error).message}\nand the server it launched still runs after ${Math.round((Date.now() - stopping) / 1000)} s of stopping it (processes ${left.join(', ')} in ${dir})`);
       throw e;
     }
