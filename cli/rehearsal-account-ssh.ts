@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { onPath } from './rehearsal-ssh';
+import { allOnPath } from './rehearsal-ssh';
 import { AGENT_ANSWER_MS } from './ssh-agent-lock';
 import { sshKeyFingerprint, sshKeyMaterial, sshStringAt } from '../lib/hetzner/private/openssh-public-key';
 
@@ -41,17 +41,23 @@ const BIND_THEN = 'while [ "$1" != -- ]; do mount --bind "$1" "$2" || { echo "re
 /** The system-wide ssh configuration, which every ssh reads after the account's unless given -F. */
 export const SYSTEM_SSH_CONFIG = '/etc/ssh/ssh_config';
 
+/** Where Homebrew (macOS on Intel and on Apple silicon, Linux) and MacPorts install OpenSSH, each reading PREFIX/etc/ssh/ssh_config. */
+export const SSH_PREFIXES = ['/usr/local', '/opt/homebrew', '/home/linuxbrew/.linuxbrew', '/opt/local'] as const;
+
 /**
- * The system configuration that the `ssh` first on `searchPath` reads where it is not SYSTEM_SSH_CONFIG, or undefined:
- * an OpenSSH installed under another prefix reads `PREFIX/etc/ssh/ssh_config` (OpenSSH's default sysconfdir), as
- * Homebrew's /opt/homebrew/bin/ssh reads /opt/homebrew/etc/ssh/ssh_config and a /usr/local build
- * /usr/local/etc/ssh/ssh_config. Told by where it is installed, not asked of it: `ssh -G` gives one host's settings
- * (the rehearsal may log in to any), not the files read, and runs the configuration's `Match exec` commands.
+ * The system configurations other than SYSTEM_SSH_CONFIG that an ssh the rehearsal may run by its path reads, those
+ * that exist: an OpenSSH installed under another prefix reads `PREFIX/etc/ssh/ssh_config` (OpenSSH's default
+ * sysconfdir), as Homebrew's /opt/homebrew/bin/ssh reads /opt/homebrew/etc/ssh/ssh_config. Every `ssh` on
+ * `searchPath` counts, not only the first (the stand-in runs that one with -F, which skips the system file; an ssh run
+ * by its path reads it), and the known `prefixes` too: Homebrew's opt link (/usr/local/opt/openssh/bin/ssh) reads its
+ * prefix's /usr/local/etc/ssh/ssh_config, not one under opt. /usr/bin/ssh and /bin/ssh read SYSTEM_SSH_CONFIG. Told by
+ * where it is installed, not asked of it: `ssh -G` gives one host's settings (the rehearsal may log in to any), not the
+ * files read, and runs the configuration's `Match exec` commands.
  */
-export function prefixedSystemConfig(searchPath: string | undefined): string | undefined {
-  const ssh = searchPath === undefined ? undefined : onPath('ssh', searchPath);
-  const prefix = ssh === undefined ? undefined : path.dirname(path.dirname(ssh));
-  return prefix === undefined || prefix === '/' || prefix === '/usr' ? undefined : path.join(prefix, 'etc', 'ssh', 'ssh_config');
+export function prefixedSystemConfigs(searchPath: string | undefined, prefixes: readonly string[] = SSH_PREFIXES): string[] {
+  const onSearchPath = allOnPath('ssh', searchPath ?? '').map((ssh) => path.dirname(path.dirname(ssh)));
+  const files = [...onSearchPath, ...prefixes].filter((prefix) => prefix !== '/' && prefix !== '/usr').map((prefix) => path.join(prefix, 'etc', 'ssh', 'ssh_config'));
+  return [...new Set(files)].filter((file) => fs.existsSync(file));
 }
 
 /**
@@ -466,6 +472,11 @@ export interface AccountSshSources {
    * @default SYSTEM_SSH_CONFIG
    */
   readonly systemConfig?: string;
+  /**
+   * The prefixes of OpenSSH installs whose `etc/ssh/ssh_config` is judged besides those of the ssh on PATH (see prefixedSystemConfigs).
+   * @default SSH_PREFIXES
+   */
+  readonly prefixes?: readonly string[];
 }
 
 /**
@@ -482,10 +493,9 @@ export function accountSshCover(env: NodeJS.ProcessEnv, home: string | undefined
   const dir = home === undefined ? undefined : path.join(home, '.ssh');
   const unchanged = { wrap: (command: readonly string[]) => [...command], namespaced: false, dir, exposed: [], covered: [] };
   if (home === undefined || dir === undefined) return unchanged;
-  // The system's, and that of an ssh of another prefix first on PATH (Homebrew's), which reads its own.
+  // The system's, and those of an ssh of another prefix (Homebrew's), which reads its own.
   const systemConfig = sources.systemConfig ?? SYSTEM_SSH_CONFIG;
-  const prefixed = prefixedSystemConfig(env.PATH);
-  const systemConfigs = prefixed === undefined || prefixed === systemConfig ? [systemConfig] : [systemConfig, prefixed];
+  const systemConfigs = [systemConfig, ...prefixedSystemConfigs(env.PATH, sources.prefixes).filter((file) => file !== systemConfig)];
   const socket = env.SSH_AUTH_SOCK;
   const reaching: AccountSshExposure[] = [
     { kind: 'account' as const, what: dir, entries: fs.existsSync(dir) ? reachingEntries(dir, productionKeys, socket) : [] },
@@ -551,7 +561,7 @@ export function accountSshRefusal(cover: AccountSshCover): { problem: string; fi
   if (cover.exposed.length === 0) return undefined;
   const of = (kind: AccountSshExposure['kind']) => cover.exposed.find((e) => e.kind === kind);
   const [account, agent] = [of('account'), of('agent')];
-  // The system's configuration, and an ssh of another prefix's (see prefixedSystemConfig), named as one.
+  // The system's configuration, and an ssh of another prefix's (see prefixedSystemConfigs), named as one.
   const systems = cover.exposed.filter((e) => e.kind === 'system');
   const system = systems.length === 0 ? undefined : { what: systems.map((e) => e.what).join(' and ') };
   const agentNamed = cover.exposed.some((e) => e.kind !== 'agent' && e.entries.some((entry) => entry.includes('IdentityAgent ')));

@@ -69,9 +69,9 @@ export const NO_JUMP_WITHOUT_BASH = "release: the rehearsal's ssh refuses a jump
   + '~/.ssh/id_* to it, and without bash the stand-in cannot give it IdentityFile=none. Fix: install bash, or name the jump in a ProxyCommand '
   + '(`ProxyCommand ssh -W %h:%p jumphost`, whose ssh is the stand-in).';
 
-/** The first executable `name` on `searchPath` (a PATH value), or undefined. */
-export function onPath(name: string, searchPath: string): string | undefined {
-  return searchPath.split(path.delimiter).filter((dir) => path.isAbsolute(dir)).map((dir) => path.join(dir, name)).find((file) => {
+/** Every executable `name` on `searchPath` (a PATH value), in its order. */
+export function allOnPath(name: string, searchPath: string): string[] {
+  return searchPath.split(path.delimiter).filter((dir) => path.isAbsolute(dir)).map((dir) => path.join(dir, name)).filter((file) => {
     try {
       fs.accessSync(file, fs.constants.X_OK);
       return fs.statSync(file).isFile();
@@ -79,6 +79,11 @@ export function onPath(name: string, searchPath: string): string | undefined {
       return false;
     }
   });
+}
+
+/** The first executable `name` on `searchPath` (a PATH value), or undefined. */
+export function onPath(name: string, searchPath: string): string | undefined {
+  return allOnPath(name, searchPath)[0];
 }
 
 /**

@@ -10,7 +10,7 @@ import { startLoopbackSshd, stopSshd } from '../../testing/harness/sshd';
 import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary, exampleMonitoring } from '../../examples/shared';
 import { EMPTIED_CONFIG_FILES, KEPT_FILE_VARIABLES, WITHHELD_FILE_VARIABLES } from '../../cli/rehearsal-environment';
 import { javascriptEntry } from '../../testing/harness/transpile-cache';
-import { accountSshCover, accountSshRefusal, agentReaching, reachingEntries } from '../../cli/rehearsal-account-ssh';
+import { accountSshCover, accountSshRefusal, agentReaching, prefixedSystemConfigs, reachingEntries } from '../../cli/rehearsal-account-ssh';
 import { STATE_KEYS_FILE_VARIABLE } from '../../cli/guard';
 import { sshKeyMaterial } from '../../lib/hetzner/private/openssh-public-key';
 import { isRoot, testWhereHostHas, testWithRealParts } from '../setup/real-parts';
@@ -315,6 +315,20 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
     }
   });
 
+  // Review (release rehearsal, seventh pass): Homebrew's opt link (/usr/local/opt/openssh/bin/ssh) reads
+  // /usr/local/etc/ssh/ssh_config, not one under opt: the known prefixes are judged whatever PATH holds; /usr/bin/ssh
+  // and /bin/ssh (Debian's) read /etc/ssh/ssh_config, and a prefix without the file is not named.
+  test('the system configurations judged: every ssh on PATH and the known prefixes, those that exist', () => {
+    const brew = fs.mkdtempSync(path.join(dir, 'brew-'));
+    const none = fs.mkdtempSync(path.join(dir, 'no-ssh-config-'));
+    fs.mkdirSync(path.join(brew, 'opt', 'openssh', 'bin'), { recursive: true });
+    fs.symlinkSync('/usr/bin/ssh', path.join(brew, 'opt', 'openssh', 'bin', 'ssh'));
+    fs.mkdirSync(path.join(brew, 'etc', 'ssh'), { recursive: true });
+    fs.writeFileSync(path.join(brew, 'etc', 'ssh', 'ssh_config'), '');
+    expect(prefixedSystemConfigs(`/usr/bin:/bin:${path.join(brew, 'opt', 'openssh', 'bin')}`, [brew, none])).toEqual([path.join(brew, 'etc', 'ssh', 'ssh_config')]);
+    expect(prefixedSystemConfigs('/usr/bin:/bin', [])).toEqual([]);
+  });
+
   // Review (release rehearsal, sixth pass): without bash the stand-in cannot run ssh named as itself, and a jump host's
   // ssh (run as /usr/bin/ssh, with only -F) would offer the runner account's ~/.ssh/id_*: the jump is refused instead.
   test("without bash (a PATH holding none), the rehearsal's ssh refuses a jump host rather than offer the runner account's keys to it", () => {
@@ -529,11 +543,13 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
       }
     });
 
-  // Review (release rehearsal, sixth pass): an OpenSSH of another prefix first on PATH (Homebrew's /opt/homebrew/bin/ssh,
-  // a /usr/local build) reads PREFIX/etc/ssh/ssh_config, not /etc/ssh/ssh_config: production's key named there was not
-  // judged, and the rehearsal's ssh logged in with it. Laid out here as Homebrew links it (bin/ssh to the real one).
+  // Review (release rehearsal, sixth pass): an OpenSSH of another prefix (Homebrew's /opt/homebrew/bin/ssh, a
+  // /usr/local build) reads PREFIX/etc/ssh/ssh_config, not /etc/ssh/ssh_config: production's key named there was not
+  // judged, and an ssh the rehearsal runs by its path logged in with it. Laid out here as Homebrew links it (bin/ssh to
+  // the real one). Review (seventh pass): only the first ssh on PATH was judged, the one the stand-in runs with -F (which
+  // skips the system file): here it is after /usr/bin's.
   testWithRealParts(isRoot, 'an ssh of another prefix', 'root (mount namespaces)')(
-    "the system configuration of an ssh of another prefix on PATH is judged, and covered, as /etc/ssh/ssh_config is", async () => {
+    "the system configuration of an ssh of another prefix on PATH is judged, and covered, as /etc/ssh/ssh_config is, wherever it is on PATH", async () => {
       const prefix = path.join(dir, 'homebrew');
       const runner = path.join(dir, 'runner-prefixed-ssh');
       fs.mkdirSync(path.join(prefix, 'bin'), { recursive: true });
@@ -542,13 +558,13 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
       fs.symlinkSync('/usr/bin/ssh', path.join(prefix, 'bin', 'ssh'));
       const prefixed = path.join(prefix, 'etc', 'ssh', 'ssh_config');
       fs.writeFileSync(prefixed, `Host *\n  IdentityFile ${adminKey}\n`);
-      const refused = await release('true', { PATH: `${path.join(prefix, 'bin')}:${refusingUnshare('prefixed-ssh')}` }, [], runner);
+      const refused = await release('true', { PATH: `${refusingUnshare('prefixed-ssh')}:${path.join(prefix, 'bin')}` }, [], runner);
       expect(refused.code).toBe(1);
       expect(refused.err).toMatch(new RegExp(`the rehearsal would read ${prefixed} \\(IdentityFile ${adminKey} \\(ssh-ed25519 SHA256:\\S+, a key production accepts\\)\\)`));
       expect(refused.err).toContain(`move the IdentityFile or IdentityAgent lines of ${prefixed} into the ~/.ssh/config of the account that needs them`);
       // With a mount namespace, the rehearsal finds it empty.
       const seen = path.join(dir, 'rehearsal-prefixed-ssh');
-      const covered = await release(`cat ${prefixed} > ${seen}`, { PATH: `${path.join(prefix, 'bin')}:${bin}:${process.env.PATH}` }, [], runner);
+      const covered = await release(`cat ${prefixed} > ${seen}`, { PATH: `${bin}:${process.env.PATH}:${path.join(prefix, 'bin')}` }, [], runner);
       expect(covered.code).toBe(0);
       expect(covered.err).toContain(`release: note: the rehearsal runs in a mount namespace of its own, where ${prefixed} is empty, as ${prefixed} (IdentityFile ${adminKey} (`);
       expect(fs.readFileSync(seen, 'utf8')).toBe('');
