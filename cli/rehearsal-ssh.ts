@@ -49,25 +49,50 @@ function sshOptions(home: string): string {
  * jump host's ssh (-J, ProxyJump) gets only -F from the ssh it serves: OpenSSH runs it as that ssh's argv[0] (found on
  * PATH only where argv[0] is a bare name), which was `real`, which then offered the runner account's `~/.ssh/id_*` to the jump
  * host and wrote its known hosts. ssh runs `real` named as the stand-in (`exec -a`, a bash builtin; /bin/sh may be dash,
- * which lacks it), and scp and sftp run the stand-in ssh (-S), where they ran `/usr/bin/ssh`. Without bash (`bash`
- * undefined), ssh refuses a jump host (NO_JUMP_WITHOUT_BASH) rather than offer the account's keys to it. An -F or -S
- * the rehearsal passes itself comes later on the line, and wins; the options before it stay.
+ * which lacks it), and scp and sftp run the stand-in ssh (-S), where they ran `/usr/bin/ssh`. bash runs it privileged
+ * (-p): it reads no BASH_ENV (whose output would come before ssh's, in git's or rsync's stream) and imports no
+ * function (one named `exec` would replace the builtin). Without bash (`bash` undefined), or where `real` is a script
+ * (the kernel runs its interpreter with the script's path, dropping the argv[0] given, so its ssh runs under its own
+ * name), ssh refuses a jump host (noJumpRefusal) rather than offer the account's keys to it. An -F or -S the rehearsal
+ * passes itself comes later on the line, and wins; the options before it stay.
  */
 function standInScript(client: (typeof WRAPPED_SSH_CLIENTS)[number], real: string, home: string, config: string, sshStandIn: string | undefined, bash: string | undefined): string {
-  const named = client === 'ssh' && bash !== undefined ? `-a ${shellWord(sshStandIn!)} ` : '';
+  const script = isScript(real);
+  const named = client === 'ssh' && bash !== undefined && !script ? `-a ${shellWord(sshStandIn!)} ` : '';
   const program = client !== 'ssh' && sshStandIn !== undefined ? `-S ${shellWord(sshStandIn)} ` : '';
   const options = `-F ${shellWord(config)} -o IdentityFile=none "$@"`;
-  // ssh -G says the settings without connecting: a jump host among them is refused.
+  // ssh -G says the settings without connecting: a jump host among them is refused, named.
+  const [before, after] = noJumpRefusal('\0', script ? { script: real } : 'no bash').split('\0');
   const noJump = client === 'ssh' && !named
-    ? `nl='\n'\ncase "$nl$(${shellWord(real)} -G ${options} 2>/dev/null)" in\n  *"\${nl}proxyjump "*) echo ${shellWord(NO_JUMP_WITHOUT_BASH)} >&2; exit 255 ;;\nesac\n` : '';
-  return `#!${named ? bash : '/bin/sh'}\n# ${client} with the rehearsal's SSH configuration, not the runner account's ~/.ssh (see ${config}).\n`
+    ? `nl='\n'\nsettings="$nl$(${shellWord(real)} -G ${options} 2>/dev/null)"\ncase "$settings" in\n`
+      + `  *"\${nl}proxyjump "*) jump=\${settings#*"\${nl}proxyjump "}; printf '%s%s%s\\n' ${shellWord(before)} "\${jump%%"$nl"*}" ${shellWord(after)} >&2; exit 255 ;;\nesac\n` : '';
+  return `#!${named ? `${bash} -p` : '/bin/sh'}\n# ${client} with the rehearsal's SSH configuration, not the runner account's ~/.ssh (see ${config}).\n`
     + sshOptions(home) + noJump + `exec ${named}${shellWord(real)} ${program}${options}\n`;
 }
 
-/** What the rehearsal's ssh says of a jump host where there is no bash to cover it (see standInScript). */
-export const NO_JUMP_WITHOUT_BASH = "release: the rehearsal's ssh refuses a jump host (-J, ProxyJump) on this machine: its ssh would offer the runner account's "
-  + '~/.ssh/id_* to it, and without bash the stand-in cannot give it IdentityFile=none. Fix: install bash, or name the jump in a ProxyCommand '
-  + '(`ProxyCommand ssh -W %h:%p jumphost`, whose ssh is the stand-in).';
+/** Whether `file` is a script (`#!`), which the kernel runs with its interpreter under another argv[0]. */
+function isScript(file: string): boolean {
+  const head = Buffer.alloc(2);
+  const fd = fs.openSync(file, 'r');
+  try {
+    return fs.readSync(fd, head, 0, 2, 0) === 2 && head.toString('latin1') === '#!';
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * What the rehearsal's ssh says of the jump host `jump` (ssh -G's proxyjump value) where it cannot run ssh under its
+ * own name (see standInScript): without bash, or where the ssh it runs is the script `script`.
+ */
+export function noJumpRefusal(jump: string, cause: 'no bash' | { script: string }): string {
+  const why = cause === 'no bash'
+    ? ['without bash the stand-in cannot run ssh under its own name', 'install bash']
+    : [`the ssh first on the rehearsal's PATH, ${cause.script}, is a script, which runs its ssh under a name of its own`, 'put the ssh program itself first on PATH'];
+  return `release: the rehearsal's ssh refuses the jump host ${jump} (-J, ProxyJump) on this machine: the jump's ssh would run without the `
+    + `rehearsal's options and offer the runner account's ~/.ssh/id_* to it, as ${why[0]}. Fix: ${why[1]}, or name the jump in a ProxyCommand `
+    + '(`ProxyCommand ssh -W %h:%p jumphost`, whose ssh is the stand-in).';
+}
 
 /** Every executable `name` on `searchPath` (a PATH value), in its order. */
 export function allOnPath(name: string, searchPath: string): string[] {
@@ -95,9 +120,14 @@ export function onPath(name: string, searchPath: string): string | undefined {
  * `~/.ssh` over the account's, without the stand-ins' command-line options.
  */
 export function rehearsalSsh(home: string, searchPath: string | undefined): string {
-  // ssh_config takes a quoted path, but expands `%` tokens and `${…}` in it: a HOME whose path holds them cannot be named.
-  if (/["\\$%\n]/.test(home)) {
-    throw new Error(`${JSON.stringify(home)} holds a character an SSH configuration cannot name (", \\, $, % or a line break)`);
+  // ssh_config takes a quoted path, but expands `%` tokens and `${…}` in it; and a jump host's ssh is run by a shell
+  // line OpenSSH writes with the stand-in's path and -F unquoted (`$SHELL -c`): a space, a quote or `;` there breaks
+  // every jump, or runs a command. Only letters, digits and these are safe in both.
+  const unsafe = /[^\p{L}\p{N}/._+,:@=-]/u.exec(home);
+  if (unsafe) {
+    throw new Error(`the rehearsal's HOME ${JSON.stringify(home)}, made in the temporary directory (TMPDIR), holds ${JSON.stringify(unsafe[0])}, which an SSH `
+      + 'configuration or the shell line of a jump host\'s ssh cannot name safely. Fix: set TMPDIR to a directory whose path holds only letters, digits and '
+      + '/ . _ + , : @ = - (TMPDIR=/tmp), or unset it.');
   }
   const sshDir = path.join(home, '.ssh');
   fs.mkdirSync(sshDir, { mode: 0o700 });

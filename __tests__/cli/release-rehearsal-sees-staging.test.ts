@@ -17,7 +17,7 @@ import { isRoot, testWhereHostHas, testWithRealParts } from '../setup/real-parts
 import { cli, cliProcess, deployEnvironment, NO_SYSTEM_SSH_CONFIG, ownPasswdView, passwdNaming } from './cli';
 import { LockedAgent, lockAgent } from '../../cli/ssh-agent-lock';
 import { startSshAgent } from '../../testing/harness/ssh-agent';
-import { NO_JUMP_WITHOUT_BASH, rehearsalSsh } from '../../cli/rehearsal-ssh';
+import { noJumpRefusal, rehearsalSsh } from '../../cli/rehearsal-ssh';
 
 /**
  * Lets every account traverse `dirs` (another uid runs the release), and returns what puts their modes back. Bits are
@@ -338,11 +338,48 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
     const ssh = path.join(rehearsalSsh(home, sshOnly), 'ssh');
     const run = (args: string[]) => spawnSync(ssh, ['-o', 'BatchMode=yes', ...args], { encoding: 'utf8' });
     // Port 9 (discard) on loopback: nothing listens, and nothing is tried.
-    expect(run(['-J', 'root@127.0.0.1:9', '-p', '9', 'root@127.0.0.2', 'true'])).toMatchObject({ status: 255, stderr: `${NO_JUMP_WITHOUT_BASH}\n` });
-    fs.writeFileSync(path.join(home, 'own-config'), 'Host 127.0.0.2\n  ProxyJump root@127.0.0.1:9\n');
-    expect(run(['-F', path.join(home, 'own-config'), '-p', '9', 'root@127.0.0.2', 'true'])).toMatchObject({ status: 255, stderr: `${NO_JUMP_WITHOUT_BASH}\n` });
+    // Review (seventh pass): the refusal names the jump host, as ssh -G read it.
+    expect(run(['-J', 'root@127.0.0.1:9', '-p', '9', 'root@127.0.0.2', 'true'])).toMatchObject({ status: 255, stderr: `${noJumpRefusal('root@[127.0.0.1]:9', 'no bash')}\n` });
+    fs.writeFileSync(path.join(home, 'own-config'), 'Host 127.0.0.2\n  ProxyJump jumper@127.0.0.1:9\n');
+    expect(run(['-F', path.join(home, 'own-config'), '-p', '9', 'root@127.0.0.2', 'true'])).toMatchObject({ status: 255, stderr: `${noJumpRefusal('jumper@[127.0.0.1]:9', 'no bash')}\n` });
     // Without a jump, it runs as before.
     expect(run(['-G', '127.0.0.2'])).toMatchObject({ status: 0, stdout: expect.stringMatching(/^identityfile none$/m) });
+  });
+
+  // Review (release rehearsal, seventh pass): an ssh first on PATH that is a script (a wrapper running /usr/bin/ssh) is
+  // run by the kernel through its interpreter with its own path, the argv[0] exec -a gave dropped: its ssh, and so a
+  // jump host's, ran as /usr/bin/ssh, offering the runner account's keys, bash or no bash. The jump is refused there.
+  test("with a script as the ssh first on PATH, the rehearsal's ssh refuses a jump host, bash or no bash", () => {
+    const home = fs.mkdtempSync(path.join(dir, 'wrapper-home-'));
+    const wrapperBin = fs.mkdtempSync(path.join(dir, 'wrapper-bin-'));
+    const wrapper = path.join(wrapperBin, 'ssh');
+    fs.writeFileSync(wrapper, '#!/bin/sh\nexec /usr/bin/ssh "$@"\n', { mode: 0o755 });
+    const ssh = path.join(rehearsalSsh(home, `${wrapperBin}:${process.env.PATH}`), 'ssh');
+    const run = (args: string[]) => spawnSync(ssh, ['-o', 'BatchMode=yes', ...args], { encoding: 'utf8' });
+    expect(run(['-J', 'root@127.0.0.1:9', '-p', '9', 'root@127.0.0.2', 'true'])).toMatchObject({ status: 255, stderr: `${noJumpRefusal('root@[127.0.0.1]:9', { script: wrapper })}\n` });
+    expect(run(['-G', '127.0.0.2'])).toMatchObject({ status: 0, stdout: expect.stringMatching(/^identityfile none$/m) });
+  });
+
+  // Review (release rehearsal, seventh pass): the bash stand-in read BASH_ENV (CircleCI sets it), whose output came
+  // before ssh's own on its stdout, in git's or rsync's stream, and imported exported functions (one named exec too).
+  test("the bash stand-in reads no BASH_ENV and imports no function: ssh's stdout is ssh's alone", () => {
+    const home = fs.mkdtempSync(path.join(dir, 'bash-env-home-'));
+    const ssh = path.join(rehearsalSsh(home, process.env.PATH), 'ssh');
+    const bashEnv = path.join(home, 'bash-env');
+    fs.writeFileSync(bashEnv, 'echo from BASH_ENV\n');
+    const ran = spawnSync(ssh, ['-G', '127.0.0.2'], { encoding: 'utf8', env: { ...process.env, BASH_ENV: bashEnv, 'BASH_FUNC_exec%%': '() { echo from an exported function; }' } });
+    expect(ran).toMatchObject({ status: 0, stdout: expect.stringMatching(/^host 127\.0\.0\.2\n/) });
+    expect(ran.stdout).not.toContain('from ');
+  });
+
+  // Review (release rehearsal, seventh pass): OpenSSH writes a jump host's ssh's shell line with the stand-in's path and
+  // its -F unquoted, and runs it with $SHELL -c: a TMPDIR with a space, a quote, `;` or `(` broke every jump, or ran a
+  // command. Refused, naming TMPDIR and the fix.
+  test.each(['with space', "quote'd", 'semi;colon', 'paren(s)'])('a rehearsal HOME holding a shell metacharacter (%s) is refused, naming TMPDIR', (name) => {
+    const home = path.join(fs.mkdtempSync(path.join(dir, 'unsafe-')), name);
+    fs.mkdirSync(home);
+    expect(() => rehearsalSsh(home, process.env.PATH)).toThrow(/^the rehearsal's HOME ".*", made in the temporary directory \(TMPDIR\), holds ".".*Fix: set TMPDIR to a directory whose path holds only letters/);
+    expect(fs.readdirSync(home)).toEqual([]);
   });
 
   // The CLI as a process of its own, whose account's home in the password database is `runner` (a mount namespace of
