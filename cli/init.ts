@@ -32,7 +32,9 @@ export const INIT_USAGE = `  cdktf-sovereign-hetzner init [DIR] [--name NAME] [-
       and plan through the stand-in, production refuses destroy), .env.example with every variable the
       stacks need, and CI for GitHub Actions and GitLab. Asks for what the flags leave out when it runs in a terminal; in CI, flags only.
       In a terminal, where public and pseudonymized data may go is typed (Enter alone asks again); left out
-      elsewhere, --public is mistral and --pseudonymized none.
+      elsewhere, --public is mistral and --pseudonymized none. In a terminal, an Enter alone within 1 s of an
+      answer (the one after a paste) is asked again; the next Enter takes the default: a script driving init
+      through a terminal (expect) passes flags, or waits more than 1 s before an Enter that takes a default.
       --admin-key opens test's machines, --production-admin-key (another key) production's and staging's:
       each environment's CI job holds its own key's private half, so test's never opens production.
       --library sets the dependency spec of this library (default: the tarball this package was installed from,
@@ -350,6 +352,8 @@ function typedLines(rl: readline.Interface, clock: () => number): { next(): Prom
     if (pasted && line.trim() === '') return;
     const typed = { line, pasted, enterAfterPaste: line.trim() === '' && now - lastAnswer < ENTER_AFTER_PASTE_MS };
     if (line.trim() !== '') lastAnswer = now;
+    // One Enter after an answer is taken for the paste's: the next, which the refusal asks for, is the person's.
+    else if (typed.enterAfterPaste) lastAnswer = -Infinity;
     if (waiting) hand(typed); else queue.push(typed);
   });
   rl.on('close', () => {

@@ -409,6 +409,25 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(lines).toContain('init: acme in fsn1, public data to nobody, pseudonymized to nobody, budget €40.');
   });
 
+  // Review (init, seventh pass): the Enter pressed again as the refusal says, within the same second of the answer,
+  // was refused again (the answer's time was kept): an expect script that waited less than a second looped on it.
+  test('in a terminal, the Enter pressed again after an Enter refused takes the default, however soon after the answer', async () => {
+    const { input, clock, type } = terminal();
+    const lines: string[] = [];
+    const done = initCommand([path.join(work, 'enter-again-soon'), '--name', 'acme', '--admin-key', KEY, '--production-admin-key', PRODUCTION_KEY,
+      '--admin-cidrs', '198.51.100.0/24', '--public', 'none', '--pseudonymized', 'none'], { env: {}, out: (l) => lines.push(l), err: () => undefined }, input, clock);
+    await type(['acme.eu']);
+    await type(['', ''], 300);
+    // The budget typed a second later; the input's end takes nothing the test did not answer.
+    await type(['40']);
+    input.end();
+    expect(await done).toBe(0);
+    expect(lines.filter((l) => l.startsWith('  '))).toEqual([
+      '  That Enter came right after the answer before it (a paste sends its line break itself), so it answers nothing. Fix: press Enter again for the default (fsn1), or type the answer.',
+    ]);
+    expect(lines).toContain('init: acme in fsn1, public data to nobody, pseudonymized to nobody, budget €40.');
+  });
+
   // The review's case: a paste of one line ending in one line break arrives as a typed line does, so the Enter sent
   // after it 300 ms later was no paste's, and took public data's default, mistral. In a terminal the data boundary's
   // questions take no default: Enter alone, at any time, asks again and says what to type.
