@@ -389,10 +389,15 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
     };
     STOPPING_SIGNALS.forEach((s) => process.on(s, hold));
     let unlocked: Awaited<ReturnType<LockedAgent['unlock']>> | undefined;
+    // Why the trial failed: a lock that timed out and an unlock that failed too may leave the agent locked.
+    let notLocked: string | undefined;
+    const agentSocket = accountSsh.lockedAgent.what;
     try {
-      const tried = await lockAgent(accountSsh.lockedAgent.what);
-      if ('why' in tried) accountSsh = withAgentUnlockable(accountSsh, tried.why);
-      else unlocked = await tried.unlock();
+      const tried = await lockAgent(agentSocket);
+      if ('why' in tried) {
+        notLocked = tried.why;
+        accountSsh = withAgentUnlockable(accountSsh, tried.why);
+      } else unlocked = await tried.unlock();
     } finally {
       STOPPING_SIGNALS.forEach((s) => process.off(s, hold));
     }
@@ -404,7 +409,8 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
       io.err(`error: ${stuck}`);
     }
     if (stoppedBy !== undefined) {
-      io.err(`release stopped by ${stoppedBy} while the SSH agent was tried${unlocked?.unlocked === false ? '' : ' (it is unlocked again)'}: nothing was run.`);
+      if (notLocked !== undefined) io.err(`error: The SSH agent at ${agentSocket} could not be tried: ${notLocked}.`);
+      io.err(`release stopped by ${stoppedBy} while the SSH agent was tried${unlocked?.unlocked === true ? ' (it is unlocked again)' : ''}: nothing was run.`);
       return 128 + os.constants.signals[stoppedBy];
     }
   }

@@ -743,10 +743,12 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
   // Review (release rehearsal, sixth pass): a signal while the start tried the agent's lock was held until the unlock,
   // then the release exited 1, as a failed step does, where a signal anywhere else in it ends it with 128+N. The agent's
   // answer to the lock waits here (a proxy in front of a real agent) until the release has said it holds the signal.
-  testWithRealParts(isRoot, 'a signal during the trial lock', 'root (mount namespaces, a password database of the test\'s own)')(
-    "a SIGTERM while the start tries the SSH agent's lock waits for the unlock, then ends the release with 143, nothing run", async () => {
+  // Review (seventh pass): where the lock's connection drops unanswered and so does the unlock's, the agent may be left
+  // locked: the release said "(it is unlocked again)" and not why. The proxy then drops both (`dropped`).
+  testWithRealParts(isRoot, 'a signal during the trial lock', 'root (mount namespaces, a password database of the test\'s own)').each(['answered', 'dropped'] as const)(
+    "a SIGTERM while the start tries the SSH agent's lock waits for the unlock, then ends the release with 143, nothing run (the lock %s)", async (lock) => {
       const agent = startSshAgent(path.join(fs.mkdtempSync(path.join(dir, 'trial-agent-')), 'agent.sock'), [adminKey]);
-      const proxySocket = path.join(dir, 'trial-agent-proxy.sock');
+      const proxySocket = path.join(dir, `trial-agent-proxy-${lock}.sock`);
       let lockAsked!: () => void;
       const lockSeen = new Promise<void>((resolve) => { lockAsked = resolve; });
       let answerLock!: () => void;
@@ -755,9 +757,11 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
         const upstream = net.createConnection(agent.socket);
         let isLock = false;
         client.on('data', (d) => {
-          // One request a connection, in one piece: its type is its fifth byte.
+          // One request a connection, in one piece: its type is its fifth byte (22 lock, 23 unlock).
           if (d[4] === 22) { isLock = true; lockAsked(); }
-          upstream.write(d);
+          if (lock === 'dropped' && d[4] === 23) client.destroy();
+          else if (lock === 'dropped' && isLock) void lockAnswered.then(() => client.destroy());
+          else upstream.write(d);
         });
         upstream.on('data', (d) => { void (isLock ? lockAnswered : Promise.resolve()).then(() => client.write(d)); });
         client.on('close', () => upstream.destroy());
@@ -768,7 +772,7 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
         fs.rmSync(npxLog, { force: true });
         // A process of its own: jest's `process` is a copy, whose signal listeners the kernel never calls.
         const [program, ...args] = cliProcess(dir, ['release', '--product', 'acme', '--out', outdir, '--rehearse', 'true', '--now', '2026-11-25T09:00:00Z']);
-        const child = spawn(program, args, { env: { ...deployEnvironment(outdir), PATH: refusingUnshare('trial-signal'), SSH_AUTH_SOCK: proxySocket }, stdio: ['ignore', 'ignore', 'pipe'] });
+        const child = spawn(program, args, { env: { ...deployEnvironment(outdir), PATH: refusingUnshare(`trial-signal-${lock}`), SSH_AUTH_SOCK: proxySocket }, stdio: ['ignore', 'ignore', 'pipe'] });
         let stderr = '';
         let heard!: () => void;
         const signalHeard = new Promise<void>((resolve) => { heard = resolve; });
@@ -783,7 +787,12 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
         await Promise.race([signalHeard, exited]);
         answerLock();
         expect({ code: await exited, stderr }).toEqual({ code: 143, stderr: expect.stringContaining('release: SIGTERM: the release stops once the SSH agent, locked to try it, is unlocked again; nothing is run\n') });
-        expect(stderr).toContain(`release stopped by SIGTERM while the SSH agent was tried (it is unlocked again): nothing was run.`);
+        if (lock === 'answered') expect(stderr).toContain(`release stopped by SIGTERM while the SSH agent was tried (it is unlocked again): nothing was run.`);
+        else {
+          expect(stderr).toMatch(new RegExp(`error: The SSH agent at ${proxySocket} could not be tried: the agent could not be locked \\(.*\\); it may be left locked \\(unlocking it failed too: .*\\): restart the agent`));
+          expect(stderr).toContain(`release stopped by SIGTERM while the SSH agent was tried: nothing was run.`);
+          expect(stderr).not.toContain('unlocked again)');
+        }
         expect(spawnSync('ssh-add', ['-L'], { env: { ...process.env, SSH_AUTH_SOCK: agent.socket }, encoding: 'utf8' }).stdout).toContain(publicKey(adminKey).split(' ')[1]);
         expect(fs.existsSync(npxLog)).toBe(false);
       } finally {
