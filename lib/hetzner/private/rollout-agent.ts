@@ -712,15 +712,21 @@ def still_left(entries, procs, groups=()):
     recorded = {e[0] for e in entries if e[0] in procs and procs[e[0]][3] == e[1]}
     groups = {procs[pid][2] for pid in alive} | set(groups) | {g for held in unreaped(recorded, procs).values() for g in held}
     kept = [e for e in entries if e[0] in alive or (len(e) > 3 and e[3] in groups)]
-    # A run whose recorded processes all ended while what they started runs on (a setsid child) is kept by its mark,
-    # in one entry of no pid or group: its ended processes' numbers, kept, are what a pid wrap gives to others.
-    # Its start is the run's earliest, so that marked() still finds all it started.
-    for mark in set(marked(entries, procs).values()):
+    # A run whose recorded processes ended while what they started runs on (a setsid child) is kept by its mark, in
+    # entries of no pid or group: its ended processes' numbers, kept, are what a pid wrap gives to others. Their start
+    # is the run's earliest, so that marked() still finds all it started, and there is one for each cgroup a process
+    # carrying the mark runs in that no kept entry names: marked() asks for one of those, and a run whose processes were
+    # recorded in two (a step's \`systemd-run --scope\`) lost the other's setsid child with its last recorded process.
+    carriers = {}
+    for pid, mark in marked(entries, procs).items():
+        carriers.setdefault(mark, set()).add(cgroup_of(pid))
+    for mark, cgroups in sorted(carriers.items()):
         start = min(e[1] for e in entries if len(e) > 5 and e[5] == mark)
-        if not any(len(e) > 5 and e[5] == mark and e[1] == start for e in kept):
-            # With the cgroup its processes were started in, which marked() asks of what carries the mark.
-            where = next(started_in(e[4]) for e in entries if len(e) > 5 and e[5] == mark and e[1] == start)
-            kept.append([None, start, "", None, where, mark])
+        named = [e for e in kept if len(e) > 5 and e[5] == mark]
+        missing = cgroups - {started_in(e[4]) for e in named} - {None}
+        if not missing and not any(e[1] == start for e in named):
+            missing = set(sorted(cgroups - {None})[:1])
+        kept += [[None, start, "", None, where, mark] for where in sorted(missing)]
     return kept
 
 
