@@ -646,7 +646,9 @@ def marked(entries, procs):
     for pid, (state, _, _, began) in procs.items():
         if pid != me and state != "Z":
             mark = mark_of(pid)
-            # "": a host with one cgroup for all (nothing to tell apart), or a mark kept alone by an earlier build.
+            # "" matches any: a mark-only entry of an earlier build, which kept no cgroup (still_left gives it those its
+            # carriers run in), or a host whose /proc/<pid>/cgroup has neither line (a kernel before 4.5 without systemd).
+            # A host that shares one cgroup among all says 0::/ for each: a plain match.
             if mark in since and began >= since[mark] and ("" in where[mark] or cgroup_of(pid) in where[mark]):
                 found[pid] = mark
     return found
