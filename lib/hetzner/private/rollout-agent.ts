@@ -516,7 +516,7 @@ def stop_left(parts, why):
 # What a state of /proc/<pid>/stat says of a process that SIGKILL did not end: the kernel holds it, and only what it
 # waits for (or whoever froze it) lets it go.
 HELD = {"D": "in uninterruptible sleep (state D): waiting in the kernel, on a hung disk or network mount (NFS, FUSE), "
-             "or frozen (cgroup freezer)"}
+             "or frozen (v1 cgroup freezer)"}
 
 
 def unkillable(pid, program, why):
@@ -525,8 +525,8 @@ def unkillable(pid, program, why):
     state = (stat_of(pid) or ["?"])[0]
     return ("could not stop pid %d (%s), left in the background by an earlier run of its part's steps (%s): still running "
             "10 s after SIGKILL, %s; it stays recorded, and its part's next run stops it once it can end. Find what holds "
-            "it (cat /proc/%d/stack /proc/%d/cgroup; a frozen cgroup: write THAWED to its freezer.state, or 0 to its "
-            "cgroup.freeze)" % (pid, program, why, HELD.get(state, "in state %s" % state), pid, pid))
+            "it (cat /proc/%d/stack /proc/%d/cgroup; frozen by the v1 cgroup freezer: write THAWED to its "
+            "freezer.state)" % (pid, program, why, HELD.get(state, "in state %s" % state), pid, pid))
 
 
 def unreaped(pids, procs):
