@@ -348,6 +348,11 @@ def stat_of(pid):
         return None
 
 
+def session_of(pid):
+    """The session a process is in (its leader's pid, as a string), None when it is gone."""
+    return (stat_of(pid) or [None] * 4)[3]
+
+
 def processes():
     """pid -> (state, parent, process group, start time) of every process, from /proc."""
     found = {}
@@ -450,8 +455,8 @@ def stop_left(parts, why):
             for pid in late:
                 # Only a process of the group's session can have put one in it (setpgid): the parent of an orphan
                 # (init, a subreaper such as systemd --user) is in a session of its own and forked nothing there.
-                parent, session = procs[pid][1], (stat_of(pid) or [None] * 4)[3]
-                if parent not in set(found) | set(late) | {os.getpid(), 0, 1} and (stat_of(parent) or [None] * 4)[3] == session:
+                parent = procs[pid][1]
+                if parent not in set(found) | set(late) | {os.getpid(), 0, 1} and session_of(parent) == session_of(pid):
                     forkers.setdefault(parent, set()).add(procs[pid][2])
             # A stopped process its parent has not reaped keeps its group in being, and that parent (a supervisor,
             # not PID 1) may fork into it whenever it is next scheduled: its first fork, after the first look that
@@ -538,8 +543,8 @@ def unreaped(pids, procs):
     live = {group for state, _, group, _ in procs.values() if state != "Z"}
     for pid in pids:
         if pid in procs and procs[pid][0] == "Z" and procs[pid][2] not in live:
-            parent, session = procs[pid][1], (stat_of(pid) or [None] * 4)[3]
-            if parent not in (0, 1, me) and not ended(parent, None) and (stat_of(parent) or [None] * 4)[3] == session:
+            parent = procs[pid][1]
+            if parent not in (0, 1, me) and not ended(parent, None) and session_of(parent) == session_of(pid):
                 held.setdefault(parent, set()).add(procs[pid][2])
     return held
 
