@@ -652,7 +652,8 @@ def marked(entries, procs):
         if pid != me and state != "Z":
             mark = mark_of(pid)
             # "" matches any: a mark-only entry of an earlier build, which kept no cgroup (still_left gives it those its
-            # carriers run in), or a host whose /proc/<pid>/cgroup has neither line (a kernel before 4.5 without systemd).
+            # carriers run in), or a host whose /proc/<pid>/cgroup has neither line (no systemd, and no cgroup2 mounted
+            # since boot: the kernel shows 0:: only then, and before 4.5 never).
             # A host that shares one cgroup among all says 0::/ for each: a plain match.
             if mark in since and began >= since[mark] and ("" in where[mark] or cgroup_of(pid) in where[mark]):
                 found[pid] = mark
@@ -673,8 +674,8 @@ def started_in(cgroups):
     """The lines of a /proc/<pid>/cgroup text that say where its process was started: the unified hierarchy's (0::) and,
     on a hybrid or legacy host, systemd's own (name=systemd; there 0:: may say only /). Not a v1 resource controller's
     (memory, cpu): anything may move a process there, and the whole text, compared, spared a later member of a recorded
-    group moved in one. "" on a host with neither (one cgroup for all). A record of an agent that kept the whole text is
-    read through this too."""
+    group moved in one. "" on a host with neither (no systemd, no cgroup2 mounted). A record of an agent that kept the
+    whole text is read through this too."""
     return "\\n".join(line for line in cgroups.strip().split("\\n") if line.startswith("0::") or line.split(":")[1:2] == ["name=systemd"])
 
 
