@@ -13,6 +13,7 @@ import { IStorageBoxAccount, StorageBox, StorageBoxAccount } from '../../lib/het
 import { ADMIN_CIDRS, ADMIN_KEY, resourcesOf, synthJson, testStack, warningsOf } from '../setup/stack';
 import { machinePayload } from '../setup/machine-payload';
 import { filesByPath } from './helpers/machine-root';
+import { renderTemplates } from '../setup/terraform-expression';
 import { ROLLOUT_AGENT } from '../../lib/hetzner/private/rollout-agent';
 
 const secret = (stack: TerraformStack, name: string) => new TerraformVariable(stack, name, { type: 'string', sensitive: true });
@@ -178,12 +179,20 @@ describe('BackupPlan', () => {
     }
     const files = machineFiles(stack);
     expect(files['/etc/sovereign-backup/secrets/storagebox.restic.b64']).toBe('${base64encode(var.restic_password)}\n');
-    expect(files['/etc/sovereign-backup/secrets/backup-heartbeat.b64']).toBe('${base64encode(var.heartbeat_url)}\n');
+    expect(files['/etc/sovereign-backup/secrets/backup-heartbeat.b64']).toBe('${base64encode(trimspace(var.heartbeat_url))}\n');
     expect(files['/etc/sovereign-backup/secrets/offsite.s3.env']).toBe([
       'ENDPOINT_B64=${base64encode(trimspace(var.s3_endpoint))}', 'BUCKET_B64=${base64encode(trimspace(var.s3_bucket))}',
       'ACCESS_KEY_ID_B64=${base64encode(trimspace(var.s3_key_id))}', 'SECRET_ACCESS_KEY_B64=${base64encode(trimspace(var.s3_secret))}', ''].join('\n'));
     expect(resourcesOf(json, 'hcloud_storage_box')[0].password).toBe('${var.box_password}');
     expect(JSON.stringify(json.output ?? {})).not.toMatch(/var\./);
+  });
+
+  test('writes the ping URL trimmed, as the plan checked it: a padded URL still pings (http.client refuses a space or CR)', () => {
+    const { stack, machine, options } = production();
+    new BackupPlan(stack, 'Backups', options).protect(machine);
+    const [rendered] = renderTemplates([machineFiles(stack)['/etc/sovereign-backup/secrets/backup-heartbeat.b64']],
+      { heartbeat_url: ' https://hc-ping.com/uuid \r\n' });
+    expect(Buffer.from(rendered.value!.trim(), 'base64').toString()).toBe('https://hc-ping.com/uuid');
   });
 
   test('fails when a secret comes from a variable that is not sensitive', () => {

@@ -97,7 +97,7 @@ test('Terraform sees no template sequence of its own in the deploy-time files: e
   expect(new Set(references)).toEqual(new Set([
     // The machine's identity check (lib/hetzner/private/machine-identity.ts).
     ...Object.keys(serverIdValues(production.userData)).map((e) => `\${${e}}`),
-    '${base64encode(var.heartbeat_url)}', '${base64encode(var.restic_password)}', '${base64encode(var.storage_box_app_password)}',
+    '${base64encode(trimspace(var.heartbeat_url))}', '${base64encode(var.restic_password)}', '${base64encode(var.storage_box_app_password)}',
     `\${hcloud_storage_box_subaccount.${subaccount}.server}`, `\${hcloud_storage_box_subaccount.${subaccount}.username}`,
   ]));
   expect(production.userData).not.toMatch(/(?<!%)%\{/);

@@ -11,6 +11,7 @@ import { ADMIN_CIDRS, ADMIN_KEY, resourcesOf, synthJson, testStack, warningsOf }
 import { synthesizedBundle } from '../../testing/bundle';
 import { machinePayload } from '../setup/machine-payload';
 import { filesByPath } from './helpers/machine-root';
+import { renderTemplates } from '../setup/terraform-expression';
 
 const secret = (stack: TerraformStack, name: string) => new TerraformVariable(stack, name, { type: 'string', sensitive: true });
 
@@ -65,6 +66,9 @@ describe('RestoreDrill', () => {
     expect(conf).toMatch(/^source_AUTH='password'$/m);
     expect(f['/etc/sovereign-backup/secrets/source.password.b64']).toBe('${base64encode(var.storage_box_drill_password)}\n');
     expect(f['/etc/sovereign-backup/secrets/source.restic.b64']).toBe('${base64encode(var.production_restic_password)}\n');
+    // The ping URL trimmed, as the plan checked it: Python's http.client refuses a URL with a space or CR, so every ping would fail.
+    const [ping] = renderTemplates([f['/etc/sovereign-backup/secrets/drill-heartbeat.b64']], { heartbeat_url: ' https://hc-ping.com/uuid\r\n' });
+    expect(Buffer.from(ping.value!.trim(), 'base64').toString()).toBe('https://hc-ping.com/uuid');
     expect(f['/etc/sovereign-backup/drill-checks/01-users-present.sql']).toBe('-- database: app\n-- check: users-present\nSELECT count(*) > 0 FROM users;\n');
     expect(f['/usr/local/sbin/restore-drill']).toMatch(/^#!\/bin\/bash/);
     // The production jobs are not on the test machine.

@@ -469,7 +469,7 @@ export class BackupPlan extends Construct {
     ]);
     const files: BundleFile[] = [
       file(`${ETC}/backup.conf`, conf, '0600'),
-      file(`${ETC}/secrets/backup-heartbeat.b64`, `${Fn.base64encode(this.heartbeat.pingUrl.stringValue)}\n`, '0600'),
+      file(`${ETC}/secrets/backup-heartbeat.b64`, `${Fn.base64encode(Fn.trimspace(this.heartbeat.pingUrl.stringValue))}\n`, '0600'),
       ...names.map((n) => file(`${ETC}/secrets/${n}.restic.b64`, `${Fn.base64encode(this.resticPassword.stringValue)}\n`, '0600')),
       ...rendered.flatMap((r) => r.files),
       script(`${SBIN}/backup-bootstrap`, BACKUP_BOOTSTRAP),

@@ -249,7 +249,7 @@ export class RestoreDrill extends Construct {
       runtimeFiles: jobMetricFiles([RESTORE_DRILL_UNIT]),
       files: [
         file(`${ETC}/drill.conf`, conf, '0600'),
-        file(`${ETC}/secrets/drill-heartbeat.b64`, `${Fn.base64encode(props.heartbeat.pingUrl.stringValue)}\n`, '0600'),
+        file(`${ETC}/secrets/drill-heartbeat.b64`, `${Fn.base64encode(Fn.trimspace(props.heartbeat.pingUrl.stringValue))}\n`, '0600'),
         ...rendered.flatMap((r) => [file(`${ETC}/secrets/${r.name}.restic.b64`, `${Fn.base64encode(props.resticPassword.stringValue)}\n`, '0600'), ...r.files]),
         ...this.checks.map((c, i) => file(`${ETC}/drill-checks/${String(i + 1).padStart(2, '0')}-${c.name}.sql`, c.renderFile(), '0644')),
         script(`${SBIN}/restore-drill`, RESTORE_DRILL),
