@@ -86,7 +86,7 @@ describe('the allowlist holds what the product declares', () => {
     expect(outcomeOf(() => stack).kind).toBe('accepted');
     const hosts = hostnamesFile(stack, 'acme-production-app').split('\n');
     expect(hosts).toContain('${hcloud_storage_box_subaccount.StorageBox_App_4D343002.server}');
-    expect(hosts).toContain('${lower(element(regex("^(?:[A-Za-z][A-Za-z0-9+.-]*://)?([^/:]+)", trimspace(var.heartbeat_url)), 0))}');
+    expect(hosts).toContain('${trimsuffix(lower(element(regex("^(?:[A-Za-z][A-Za-z0-9+.-]*://)?([^/:]+)", trimspace(var.heartbeat_url)), 0)), ".")}');
     expect(EgressAllowlist.requiredDestinations(m).map((d) => [d.purpose, d.port.from])).toEqual([
       ['backup target (Storage Box in hel1) the backup jobs write to', 23], ['backup heartbeat pinged after each backup', 443],
     ]);
@@ -95,7 +95,7 @@ describe('the allowlist holds what the product declares', () => {
   test('the restore drill declares its source and heartbeat on the test machine', () => {
     const stack = drillOn(checkedStack('test'));
     expect(outcomeOf(() => stack).kind).toBe('accepted');
-    expect(hostnamesFile(stack, 'acme-test-app').split('\n')).toEqual(expect.arrayContaining(['u12345-sub2.your-storagebox.de', '${lower(element(regex("^(?:[A-Za-z][A-Za-z0-9+.-]*://)?([^/:]+)", trimspace(var.drill_heartbeat_url)), 0))}']));
+    expect(hostnamesFile(stack, 'acme-test-app').split('\n')).toEqual(expect.arrayContaining(['u12345-sub2.your-storagebox.de', '${trimsuffix(lower(element(regex("^(?:[A-Za-z][A-Za-z0-9+.-]*://)?([^/:]+)", trimspace(var.drill_heartbeat_url)), 0)), ".")}']));
   });
 
   test('the monitoring declares its probed hosts, receivers and dead-man\'s switch on the prober', () => {
@@ -560,19 +560,26 @@ describe('an offsite S3 endpoint is declared on its own port', () => {
     EgressAllowlist.apply(m, { policy });
     backUp(stack, m, {});
     const json = JSON.parse(Testing.synth(stack));
-    const preconditions = (variable: string): string[] => Object.values<any>(json.resource.terraform_data)
-      .flatMap((r) => r.lifecycle?.precondition ?? []).filter((p: any) => p.condition.includes(`var.${variable})`)).map((p: any) => p.condition);
+    const preconditions = (variable: string): Array<{ condition: string; error_message: string }> => Object.values<any>(json.resource.terraform_data)
+      .flatMap((r) => r.lifecycle?.precondition ?? []).filter((p: any) => p.condition.includes(`var.${variable})`));
     const hostLine = (variable: string) => hostnamesFile(stack, 'acme-production-app').split('\n').find((l) => l.includes(`var.${variable})`))!;
+    // The host rule's precondition judged alone (the https and port ones refuse other URLs), and as a value: an
+    // evaluation error is neither an acceptance nor the rule's refusal. One console for all of a URL's templates.
     const judged = (variable: string, url: string) => {
-      const [host, ...conditions] = renderTemplates([hostLine(variable), ...preconditions(variable).map((c) => `\${tostring(${c.slice(2, -1)})}`)], { [variable]: url });
-      return { accepted: conditions.every((c) => c.value === 'true'), host: host.value };
+      const all = preconditions(variable);
+      const hostRule = all.findIndex((p) => p.error_message.includes('must name its host'));
+      const [host, ...conditions] = renderTemplates([hostLine(variable), ...all.map((p) => `\${tostring(${p.condition.slice(2, -1)})}`)], { [variable]: url });
+      for (const c of conditions) expect({ url, value: c.value ?? c.error }).toEqual({ url, value: expect.stringMatching(/^(true|false)$/) });
+      return { hostRule: conditions[hostRule].value === 'true', accepted: conditions.every((c) => c.value === 'true'), host: host.value };
     };
     // [host as written in the URL, accepted]
     const edges: Array<[string, boolean]> = [
       ['hc.acme.eu', true], ['xn--bcher-kva.example', true], ['HC.Acme.EU', true], ['hc.acme.eu:443', true],
-      ['bücher.example', false], ['hc.acme.eu.', false], ['hc_ping.acme.eu', false], ['203.0.113.7', false], ['[2001:db8::1]', false],
+      // A trailing dot names the same host (dig and curl read it so, and it worked before the host was checked): dropped.
+      ['hc.acme.eu.', true], ['hc.acme.eu..', false],
+      ['bücher.example', false], ['hc_ping.acme.eu', false], ['203.0.113.7', false], ['[2001:db8::1]', false],
       ['-hc.acme.eu', false], [`${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(62)}`, false], ['ping', false],
-      // The machine itself (a stand-in endpoint on loopback, as machine-rollout-e2e's): the one name without a dot.
+      // The machine itself (a stand-in endpoint on loopback, as machine-rollout-e2e's): the one name without a dot, a URL's alone.
       ['localhost:443', true],
     ];
     for (const [variable, scheme] of [['heartbeat_url', 'https://'], ['s3_endpoint', 'https://'], ['s3_endpoint', '']]) {
@@ -581,21 +588,24 @@ describe('an offsite S3 endpoint is declared on its own port', () => {
         if (!scheme && written === 'ping') continue;
         const url = `${scheme}${written}${variable === 'heartbeat_url' ? '/k7q-ping-key' : ''}`;
         const result = judged(variable, url);
-        expect({ url, accepted: result.accepted }).toEqual({ url, accepted });
-        // One rule decides both: the host the plan lets into the hostnames file is one synth takes as a literal, and the other way round.
-        if (result.host !== undefined) expect({ url, literal: hostnameProblem(result.host) === undefined }).toEqual({ url, literal: accepted });
-        if (accepted) expect(result.host).toBe(written.toLowerCase().replace(/:443$/, ''));
+        expect({ url, accepted: result.hostRule }).toEqual({ url, accepted });
+        if (accepted) expect({ url, accepted: result.accepted }).toEqual({ url, accepted });
+        // One rule decides both: the host the plan lets into the hostnames file is one synth takes as a literal, and the other
+        // way round; localhost alone is a URL's only (a literal host names someone reached off the machine).
+        if (result.host !== undefined) expect({ url, literal: hostnameProblem(result.host) === undefined }).toEqual({ url, literal: accepted && result.host !== 'localhost' });
+        if (accepted) expect(result.host).toBe(written.toLowerCase().replace(/:443$/, '').replace(/[.]$/, ''));
       }
     }
     // A user name before the host: the heartbeat's https check refuses it; the endpoint's host check, which read 'ops' as the host.
-    expect(judged('s3_endpoint', 'https://ops.team:pw@s3.fr-par.scw.cloud').accepted).toBe(false);
+    expect(judged('s3_endpoint', 'https://ops.team:pw@s3.fr-par.scw.cloud').hostRule).toBe(false);
     expect(judged('heartbeat_url', 'https://ops.team:pw@hc.acme.eu/k').accepted).toBe(false);
     // A value that names no host (the stand-in's placeholders) is left to its user, as before.
     expect(judged('s3_endpoint', 'stand-in-s3-endpoint').accepted).toBe(true);
     // The refusal names the URL and the rule, never the value.
     const message = Object.values<any>(json.resource.terraform_data).flatMap((r) => r.lifecycle?.precondition ?? [])
-      .map((p: any) => p.error_message).find((e: string) => e.startsWith("The offsite S3 endpoint's URL must name its host"));
-    expect(message).toMatch(/lowercase DNS name .*punycode form, xn--.*IP address.*no user name or password: set it to the URL the provider gives/);
+      .map((p: any) => p.error_message).find((e: string) => e.startsWith("The offsite S3 endpoint's URL") && e.includes('must name its host'));
+    expect(message).toMatch(/^The offsite S3 endpoint's URL \(TF_VAR_s3_endpoint\) must name its host .*lowercase DNS name .*\(or localhost\).*punycode form, xn--.*IP address.*no user name or password: set it to the URL the provider gives/);
+    expect(message).not.toMatch(/a port|trailing dot/);
   });
 
   test('a range, or a port that is not a Port, is refused with the fix', () => {

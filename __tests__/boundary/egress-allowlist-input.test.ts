@@ -255,6 +255,10 @@ describe('an extra egress host says what it is for, and synth judges it', () => 
     ['a placeholder reason', () => EgressHost.publicOnly('pypi.org', { reason: 'TODO TODO TODO TODO TODO' }), /^EgressHost\(pypi\.org\)\.reason: 'TODO TODO TODO TODO TODO' is not allowed/],
     ['no options, from JavaScript', () => (EgressHost.publicOnly as any)('pypi.org'), /^EgressHost\(pypi\.org\)\.props: missing/],
     ['a URL', () => EgressHost.publicOnly('https://pypi.org/simple', { reason: PUBLIC_ONLY }), /^EgressHost\(https:\/\/pypi\.org\/simple\)\.hostname: 'https:\/\/pypi\.org\/simple' is not allowed: a hostname is a lowercase DNS name/],
+    // The machine itself is no host reached off it (a URL's host may be localhost, a stand-in on loopback; a literal not).
+    ['localhost', () => EgressHost.publicOnly('localhost', { reason: PUBLIC_ONLY }), /^EgressHost\(localhost\)\.hostname: 'localhost' is not allowed: a hostname is a lowercase DNS name of at least two labels/],
+    ['a processor on localhost', () => new Processor({ name: 'Local AI', legalSeat: { city: 'Paris', country: 'FR' }, hostnames: ['localhost'] }),
+      /^Processor\(Local AI\)\.hostnames\[0\]: 'localhost' is not allowed: a hostname is a lowercase DNS name of at least two labels, .*without a trailing dot or a port/],
     ['a look-alike object, in the policy', () => policyWith([{ hostname: 'pypi.org', reason: PUBLIC_ONLY }]),
       /^BoundaryPolicy\.extraEgressHostnames\[0\]: .* is not allowed: it was not built by EgressHost\.publicOnly/],
     ['a look-alike object, in apply', () => applyTo([Object.freeze(Object.assign(Object.create(EgressHost.prototype), { hostname: 'pypi.org', reason: PUBLIC_ONLY }))]),

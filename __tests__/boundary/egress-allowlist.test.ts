@@ -989,6 +989,17 @@ exec ${h.env.PATH.split(':')[0]}/dig "$@"
     expect(h.metrics()).toMatchObject({ sovereign_egress_refresh_success: 0, sovereign_egress_table_present: 1 });
   });
 
+  // A URL may name localhost (a stand-in endpoint on the machine itself), and its host reaches the hostnames file: dig,
+  // which skips /etc/hosts, found no address for it where the resolver does not answer it, and every refresh failed.
+  canRun('localhost in the hostnames file is not looked up: loopback is open, and the refresh succeeds', () => {
+    const h = scratch();
+    const [boot, added, refresh, list] = h.inNetworkNamespace([h.start(BOOT_UNIT), `printf 'ports 443\\nlocalhost\\n' >> ${h.at('/etc/sovereign/egress-hostnames')}`, h.start(REFRESH_UNIT), LIST]);
+    expect({ boot: boot.status, added: added.status, refresh: refresh.status }).toEqual({ boot: 0, added: 0, refresh: 0 });
+    expect(refresh.stderr).not.toMatch(/localhost/);
+    expect(setAddresses(list.stdout, 'allowed_v4')).toEqual(ALL_V4);
+    expect(h.metrics()).toMatchObject({ sovereign_egress_refresh_success: 1 });
+  });
+
   canRun('with no hostname resolving the sets stay empty: nothing is open', () => {
     const h = scratch({});
     const [boot, list] = h.inNetworkNamespace([h.start(BOOT_UNIT), LIST]);

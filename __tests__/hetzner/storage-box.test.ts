@@ -97,7 +97,7 @@ describe('StorageBox', () => {
   });
 
   test('refuses a referenced account whose host is not a host name', () => {
-    for (const host of ['u1-sub2@u1-sub2.your-storagebox.de', 'sftp://u1-sub2.your-storagebox.de', '']) {
+    for (const host of ['u1-sub2@u1-sub2.your-storagebox.de', 'sftp://u1-sub2.your-storagebox.de', '', 'localhost']) {
       expect(() => StorageBoxAccount.fromAttributes({ host, username: 'u1-sub2', location: Location.HEL1 }))
         .toThrow(/^StorageBoxAccount\.fromAttributes\.host: .* is not allowed: a hostname is a lowercase DNS name/);
     }

@@ -194,9 +194,11 @@ export class BackupTarget {
       const variables = { endpoint: options.endpoint, bucket: options.bucket, accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey };
       for (const [prop, variable] of Object.entries(variables)) requireSensitive(scope, `${ctx.prop}.${prop}`, variable);
       if (!scope.node.tryFindChild(`${name}-endpoint-port`)) {
-        new TerraformData(scope, `${name}-endpoint-port`, { lifecycle: { precondition: [urlPortPrecondition(options.endpoint, port, "The offsite S3 endpoint's URL",
+        // Named with its variable, as the heartbeat's URL is: the message cannot show the value, a secret.
+        const what = `The offsite S3 endpoint's URL (TF_VAR_${options.endpoint.friendlyUniqueId})`;
+        new TerraformData(scope, `${name}-endpoint-port`, { lifecycle: { precondition: [urlPortPrecondition(options.endpoint, port, what,
           "declare the URL's port with BackupTarget.s3Compatible({ ..., port: Port.of(<port>) })"),
-        urlHostPrecondition(options.endpoint, "The offsite S3 endpoint's URL", "set it to the URL the provider gives, such as https://s3.fr-par.scw.cloud")] } });
+        urlHostPrecondition(options.endpoint, what, "set it to the URL the provider gives, such as https://s3.fr-par.scw.cloud")] } });
       }
       const path = options.path ?? ctx.serverName;
       if (!isRepositoryPath(path)) {

@@ -524,8 +524,8 @@ const allowTcpPortRules = new WeakSet<FirewallRule>();
 /**
  * A warning for each rule of the team's that opens out to every address a single port a rule of the library opens already
  * (the allowlist's 80, 443, 23, DNS and NTP; a port `allowTcpPortTo`, `allowTcpPort` or a construct opened), naming both:
- * `apply` and the constructs add no rule where the team's came first, but one added after them stood beside theirs in the
- * firewall, one of Hetzner's 50 rules taken for nothing. Not where Egress-PortClaimed already names the team's rule (a
+ * the constructs add no rule where the team's came first (`apply`'s own rules are always added), but one added after them
+ * stood beside theirs in the firewall, one of Hetzner's 50 rules taken for nothing. Not where Egress-PortClaimed already names the team's rule (a
  * port only the library's constructs declared hosts on).
  */
 function duplicateRuleWarnings(machine: IMachine): void {
@@ -1115,6 +1115,9 @@ lookup() { # <file> [ports]
     case "$host" in
       '') continue ;;
       'ports '*) ports=\${host#ports }; continue ;;
+      # The machine itself (a URL's host, such as a stand-in endpoint's): loopback is open, and dig, which skips
+      # /etc/hosts, may find no address for it and fail every refresh.
+      localhost) continue ;;
     esac
     resolve "$host"
     if [ -z "\${2:-}" ]; then

@@ -15,7 +15,7 @@ export function hostnameProblem(value: unknown): string | undefined {
   if (new RegExp(ADDRESS_ENDING).test(value)) return 'an IP address is not a hostname: the allowlist resolves DNS names, and the boundary document must name who is reached';
   // The rule Terraform holds a host derived from a secret URL to (urlHostPrecondition), so neither accepts what the other refuses.
   return isHostName(value) ? undefined
-    : `a hostname is ${HOST_NAME_RULE}, such as api.mistral.ai (no scheme or path)`;
+    : `a hostname is ${HOST_NAME_RULE}, without a trailing dot or a port, such as api.mistral.ai (no scheme or path)`;
 }
 
 /** Processors this module's constructor built and checked. */

@@ -1,22 +1,23 @@
 import { conditional, Fn, IResolvable, Op, TerraformVariable } from 'cdktf';
-import { HOST_NAME_RULE, hostNameCondition } from '../../boundary/private/host-name';
+import { hostNameCondition, URL_HOST_NAME_RULE } from '../../boundary/private/host-name';
 
 /** The start of a URL up to its host (Terraform's RE2 syntax): an optional scheme, then the host. */
 export const URL_HOST = '^(?:[A-Za-z][A-Za-z0-9+.-]*://)?([^/:]+)';
 
 /**
  * The host of the URL in the secret `variable`, derived at deploy for the machine's egress allowlist: read without the
- * spaces around the URL, as every check of it reads it (' https://s3.example.eu' gave ' https' as the host), and in
- * lower case, as DNS reads it and the allowlist's rule for a host name (host-name.ts) holds it.
+ * spaces around the URL, as every check of it reads it (' https://s3.example.eu' gave ' https' as the host), in
+ * lower case, as DNS reads it and the allowlist's rule for a host name (host-name.ts) holds it, and without a trailing
+ * dot ('https://hc.acme.eu./…' names hc.acme.eu, and worked before the host was checked).
  */
 export function urlHost(variable: TerraformVariable): string {
-  return Fn.lower(Fn.element(Fn.regex(URL_HOST, Fn.trimspace(variable.stringValue)), 0));
+  return Fn.trimsuffix(Fn.lower(Fn.element(Fn.regex(URL_HOST, Fn.trimspace(variable.stringValue)), 0)), '.');
 }
 
 /**
  * A precondition that fails the plan when the host the allowlist reads from the URL in the secret `variable` (`urlHost`)
- * is not a host name the allowlist accepts, by the rule a literal host is held to at synth (`hostnameProblem`): an IP
- * address, an underscore, a trailing dot, a name in Unicode, or a user name before the host (read as the host) reached
+ * is not a host name the allowlist accepts, by the rule a literal host is held to at synth (`hostnameProblem`; a URL may also
+ * name localhost, and its trailing dot is dropped): an IP address, an underscore, a name in Unicode, or a user name before the host (read as the host) reached
  * the hostnames file unchecked, and only showed as the refresh failing, or the wrong host allowed, on the machine. A value that
  * names no host (no scheme, and no dot, colon or bracket before its path, such as the stand-in's placeholders) is left to its user. Its message never
  * shows the value.
@@ -30,7 +31,7 @@ export function urlHostPrecondition(variable: TerraformVariable, what: string, f
   return {
     // Terraform evaluates both sides of || and &&: the host's own check stays false, not an error, where it cannot be read.
     condition: Op.or(Op.not(namesHost), Op.and(Op.not(userInfo), hostNameCondition(urlHost(variable)))),
-    errorMessage: `${what} must name its host as the egress allowlist reads one, ${HOST_NAME_RULE}, and no user name or password: ${fix}.`,
+    errorMessage: `${what} must name its host as the egress allowlist reads one, ${URL_HOST_NAME_RULE}, and no user name or password: ${fix}.`,
   };
 }
 
