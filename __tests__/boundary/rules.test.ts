@@ -302,6 +302,37 @@ describe('Boundary-PortToEveryHost', () => {
       .toThrow(/appliesTo\[0\].*587.* Fix: write it as the finding names it, such as 'TCP 587'/);
   });
 
+  // At 0.1 two suppressions of one rule on one construct both counted as used; since appliesTo the second (or one a broader
+  // one shadowed) failed synth as "matches no finding. Fix: remove it", naming neither why nor the other one.
+  test('a second suppression of a rule on one construct covering the same findings is refused at add, naming both', () => {
+    const m = machine(checkedStack());
+    EgressAllowlist.allowTcpPort(m, 587, 'SMTP to the mail relay');
+    BoundarySuppressions.add(m, [{ id: 'Boundary-PortToEveryHost', reason: REASON }]);
+    expect(() => BoundarySuppressions.add(m, [{ id: 'Boundary-PortToEveryHost', reason: `${REASON} again` }]))
+      .toThrow(/^production\/App\.suppressions: 'Boundary-PortToEveryHost' \(every finding, reason .*again.*\) is not allowed: production\/App has a suppression of 'Boundary-PortToEveryHost' covering the same findings already \(every finding, reason .*\), so one of them would match no finding\. Fix: keep one suppression/);
+    const n = machine(checkedStack());
+    expect(() => BoundarySuppressions.add(n, [{ id: 'Boundary-PortToEveryHost', reason: REASON }, { id: 'Boundary-PortToEveryHost', reason: REASON, appliesTo: ['TCP 587'] }]))
+      .toThrow(/\(appliesTo 'TCP 587', reason .*\) is not allowed: .* already \(every finding, reason/);
+    // Different ports on one construct each cover their own.
+    const stack = checkedStack();
+    const o = machine(stack);
+    EgressAllowlist.allowTcpPort(o, 587, 'SMTP to the mail relay');
+    EgressAllowlist.allowTcpPort(o, 2525, 'SMTP to the other relay');
+    BoundarySuppressions.add(o, [{ id: 'Boundary-PortToEveryHost', reason: REASON, appliesTo: ['TCP 587'] }]);
+    BoundarySuppressions.add(o, [{ id: 'Boundary-PortToEveryHost', reason: REASON, appliesTo: ['TCP 2525'] }]);
+    expect(warned(stack)).toEqual([]);
+    expect(synthErrors(stack)).toBe('');
+    expect(() => BoundarySuppressions.add(o, [{ id: 'Boundary-PortToEveryHost', reason: REASON, appliesTo: ['TCP 25', 'TCP 2525'] }])).toThrow(/covering the same findings already \(appliesTo 'TCP 2525'/);
+  });
+
+  test('appliesTo on a rule whose findings name nothing is refused at add; appliesTo: null from JavaScript is told as null', () => {
+    const m = machine(checkedStack());
+    expect(() => BoundarySuppressions.add(m, [{ id: 'Boundary-RestrictedEgress', reason: REASON, appliesTo: ['TCP 587'] }]))
+      .toThrow(/^production\/App\.suppressions: 'Boundary-RestrictedEgress' appliesTo 'TCP 587' is not allowed: Boundary-RestrictedEgress's findings name nothing appliesTo can match\. Fix: leave appliesTo out/);
+    expect(() => BoundarySuppressions.add(m, [{ id: 'Boundary-PortToEveryHost', reason: REASON, appliesTo: null as any }]))
+      .toThrow(/entries\[0\]\.appliesTo: null is not allowed: it is null, not a list\. Fix: leave appliesTo out/);
+  });
+
   test('from plain JavaScript, allowTcpPortTo and allowTcpPort refuse a port or hosts of the wrong type, naming the path, the value and the fix', () => {
     const to = EgressAllowlist.allowTcpPortTo as (m: unknown, port: unknown, hosts: unknown, purpose: unknown) => void;
     const open = EgressAllowlist.allowTcpPort as (m: unknown, port: unknown, description: unknown) => void;

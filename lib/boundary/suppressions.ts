@@ -2,7 +2,7 @@ import { IConstruct } from 'constructs';
 import { TerraformStack } from 'cdktf';
 import { quote, ValidationError } from '../core/validation-message';
 import { BOUNDARY_RULES } from './rules';
-import { checkProps, fail, is, propNames, refuseUnknownProps, requireArray, requireProps } from '../core/runtime-checks';
+import { checkProps, fail, is, optionalArray, propNames, refuseUnknownProps, requireArray, requireProps } from '../core/runtime-checks';
 import { isReason, MIN_DIFFERENT_REASON_LETTERS } from '../core/reason';
 
 /** A deliberate exception to one boundary rule, with the reason it is safe. */
@@ -48,18 +48,19 @@ export class BoundarySuppressions {
         ? Object.fromEntries(Object.entries(e as object))
         : { id: (e as BoundarySuppression).id, reason: (e as BoundarySuppression).reason, appliesTo: (e as BoundarySuppression).appliesTo };
       refuseUnknownProps(at, prop, read, propNames<BoundarySuppression>({ id: true, reason: true, appliesTo: true }));
-      const appliesTo = read.appliesTo === undefined ? undefined : Object.freeze(requireArray(at, `${prop}.appliesTo`, read.appliesTo,
-        "list what it covers, such as ['TCP 587']", (t, tProp) => {
-          if (typeof t !== 'string' || t.trim() === '') fail(at, tProp, t, 'it does not name what a finding is about', "write it as the finding names it, such as 'TCP 587'");
-          return t as string;
-        }));
+      // Optional: null (from JavaScript) is told as such, not as a list that is required.
+      if (read.appliesTo === null) fail(at, `${prop}.appliesTo`, null, 'it is null, not a list', "leave appliesTo out to cover every finding of the rule, or list what it covers, such as ['TCP 587']");
+      const appliesTo = optionalArray(at, `${prop}.appliesTo`, read.appliesTo, "list what it covers, such as ['TCP 587']", (t, tProp) => {
+        if (typeof t !== 'string' || t.trim() === '') fail(at, tProp, t, 'it does not name what a finding is about', "write it as the finding names it, such as 'TCP 587'");
+        return t as string;
+      });
       if (appliesTo?.length === 0) {
         throw new ValidationError(`${at}.${prop}.appliesTo: [] is not allowed: a suppression that covers nothing is no exception. Fix: name what it covers, such as ['TCP 587'], or leave appliesTo out to cover every finding of the rule`);
       }
-      return Object.freeze(checkProps<BoundarySuppression>(at, { id: read.id as string, reason: read.reason as string, ...(appliesTo ? { appliesTo: appliesTo as string[] } : {}) }, {
+      return Object.freeze(checkProps<BoundarySuppression>(at, { id: read.id as string, reason: read.reason as string, ...(appliesTo ? { appliesTo: Object.freeze(appliesTo) as string[] } : {}) }, {
         id: is.text("use a rule id such as 'Boundary-EuPlacement'"),
         reason: is.text('say why the finding is acceptable, in at least 20 characters'),
-        appliesTo: is.optional(is.list(is.text("write it as the finding names it, such as 'TCP 587'"), "list what it covers, such as ['TCP 587']")),
+        appliesTo: is.checkedLater(), // above, element by element
       }, fix));
     });
     // Findings and the boundary document are per stack; a suppression above every stack would
@@ -70,10 +71,26 @@ export class BoundarySuppressions {
         + 'so the suppression would apply to every stack below it while no stack\'s boundary document lists it. '
         + 'Fix: add it to the stack, or to the construct the finding is on, such as BoundarySuppressions.add(stack, [...])');
     }
+    const placed = [...(suppressions.get(scope) ?? [])];
     for (const entry of copies) {
-      if (!BOUNDARY_RULES.some((r) => r.id === entry.id)) {
+      const rule = BOUNDARY_RULES.find((r) => r.id === entry.id);
+      if (!rule) {
         throw new ValidationError(`${scope.node.path}.suppressions: '${entry.id}' is not allowed: it is not a boundary rule. Fix: use one of ${BOUNDARY_RULES.map((r) => r.id).join(', ')}`);
       }
+      // appliesTo names what a finding is about: a rule whose findings name nothing would leave it matching no finding.
+      if (entry.appliesTo && rule.targets === undefined) {
+        throw new ValidationError(`${scope.node.path}.suppressions: '${entry.id}' appliesTo ${quote(entry.appliesTo.join(', '))} is not allowed: ${entry.id}'s findings name nothing appliesTo can match. `
+          + 'Fix: leave appliesTo out; the suppression then covers every finding of the rule on the construct and below it');
+      }
+      // Two of one rule on one construct: the first found covers the findings both name, and the other was refused later as matching none.
+      const twin = placed.find((p) => p.id === entry.id && (!p.appliesTo || !entry.appliesTo || p.appliesTo.some((t) => entry.appliesTo!.includes(t))));
+      if (twin) {
+        const covers = (s: BoundarySuppression) => (s.appliesTo ? `appliesTo ${s.appliesTo.map((t) => `'${t}'`).join(', ')}` : 'every finding');
+        throw new ValidationError(`${scope.node.path}.suppressions: '${entry.id}' (${covers(entry)}, reason ${quote(entry.reason)}) is not allowed: `
+          + `${scope.node.path} has a suppression of '${entry.id}' covering the same findings already (${covers(twin)}, reason ${quote(twin.reason)}), so one of them would match no finding. `
+          + 'Fix: keep one suppression of the rule on the construct (list every port it covers in its appliesTo), or give each its own appliesTo entries');
+      }
+      placed.push(entry);
       // Letters, not characters: twenty spaces, dots or zero-width characters say nothing to an auditor,
       // nor does one letter or word repeated ('xxxxxxxxxxxxxxxxxxxx', 'TODO TODO TODO TODO TODO').
       if (!isReason(entry.reason)) {
@@ -103,7 +120,7 @@ export class BoundarySuppressions {
 
   /** Every suppression placed on `scope` or below it. */
   public static placedIn(scope: IConstruct): PlacedSuppression[] {
-    return scope.node.findAll().flatMap((c) => (suppressions.get(c) ?? []).map((s) => ({ ...s, path: c.node.path })));
+    return BoundarySuppressions.keptIn(scope).map(({ path, suppression }) => ({ ...suppression, path }));
   }
 
   /**

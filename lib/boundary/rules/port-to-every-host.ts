@@ -18,6 +18,7 @@ export const portToEveryHost: BoundaryRule = {
     + 'A port opened for the allowlist as a whole lets every program on the machine reach every allowlisted host on it, the policy\'s processors\' APIs included, '
     + 'which is rarely what a port opened for one relay or store is for.',
   enforcedAt: 'synth (a warning); EgressAllowlist.allowTcpPortTo opens a port to named hosts alone, and a suppression lists a port every host needs in boundary.md (one naming its ports, appliesTo: [\'TCP 587\'], covers those alone; one without covers each such port of the machine, later ones included)',
+  targets: "the port, as 'TCP 587'",
   evaluate: ({ resources, constructAt }) => resources.filter((r) => r.type === 'hcloud_server').flatMap((server): Finding[] => {
     const construct = constructAt?.(server.path);
     const allowlist = construct ? allowlistFor(construct) : undefined;

@@ -66,6 +66,11 @@ export interface BoundaryRule {
   readonly explanation: string;
   /** Where it is enforced: at synth, by the Hetzner firewall, on the host, or only declared. */
   readonly enforcedAt: string;
+  /**
+   * What its findings name for a suppression's `appliesTo` (`Finding.target`), such as `the port, as 'TCP 587'`.
+   * @default - its findings name nothing: a suppression of the rule covers all of them, and `appliesTo` is refused
+   */
+  readonly targets?: string;
   /** The findings of the rule in one stack. */
   evaluate(context: RuleContext): Finding[];
 }
