@@ -17,8 +17,9 @@ export function urlHost(variable: TerraformVariable): string {
 /**
  * A precondition that fails the plan when the host the allowlist reads from the URL in the secret `variable` (`urlHost`)
  * is not a host name the allowlist accepts, by the rule a literal host is held to at synth (`hostnameProblem`; a URL may also
- * name localhost, and its trailing dot is dropped): an IP address, an underscore, a name in Unicode, or a user name before the host (read as the host) reached
- * the hostnames file unchecked, and only showed as the refresh failing, or the wrong host allowed, on the machine. A value that
+ * name localhost, and its trailing dot is dropped): an IP address or a user name before the host (read as the host) reached
+ * the hostnames file unchecked, and only showed as the refresh failing, or the wrong host allowed, on the machine; an
+ * underscore or a name in Unicode is refused too, so that one rule holds for a host however it is given. A value that
  * names no host (no scheme, and no dot, colon or bracket before its path, such as the stand-in's placeholders) is left to its user. Its message never
  * shows the value.
  * @param what the URL as the message names it, such as "The offsite S3 endpoint's URL"
