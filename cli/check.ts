@@ -77,7 +77,7 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
     io.out(`Wrote ${envExample}: ${requirements.filter((r) => r.variable).length} variables of ${chosen.join(', ')}.`);
     return 0;
   }
-  // After the verdict, which stays the first line a CI log shows.
+  // After the verdict and, on a failure, the list of what is missing: the verdict stays the first line a CI log shows.
   const printWarnings = () => {
     const warnings = synthWarnings(out, chosen);
     if (warnings.length === 0) return;
@@ -108,16 +108,17 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
     printWarnings();
     return 0;
   }
+  if (missing.length > 0) {
+    io.err(`Missing for ${chosen.join(', ')}: ${missing.length} of ${requirements.length}. Terraform would stop and wait for them.`);
+    const environments = stackEnvironments(out);
+    for (const r of missing) {
+      const name = environmentNameOf(r);
+      io.err(`  ${name}${r.sensitive ? ' (secret)' : ''}: ${r.why} [${r.stacks.join(', ')}]`);
+      io.err(`    Fix: ${howToSet(r, name, io.env, out, available)}${releaseReads(r, environments)}`);
+    }
+  }
   realDeployNote();
   printWarnings();
-  if (missing.length === 0) return 1;
-  io.err(`Missing for ${chosen.join(', ')}: ${missing.length} of ${requirements.length}. Terraform would stop and wait for them.`);
-  const environments = stackEnvironments(out);
-  for (const r of missing) {
-    const name = environmentNameOf(r);
-    io.err(`  ${name}${r.sensitive ? ' (secret)' : ''}: ${r.why} [${r.stacks.join(', ')}]`);
-    io.err(`    Fix: ${howToSet(r, name, io.env, out, available)}${releaseReads(r, environments)}`);
-  }
   return 1;
 }
 

@@ -8,7 +8,8 @@ import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary, exampleMonitoring } from
 import { Phase, Product, StagingMode } from '../../lib';
 import { ProductStacks } from '../../stacks';
 import { STAND_IN_TOKEN, writeStandInOverride } from '../../testing';
-import { cli } from './cli';
+import { runCli } from '../../cli/run-cli';
+import { cli, NO_ACCOUNT_HOME } from './cli';
 
 describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () => {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'check-cli-'));
@@ -61,6 +62,21 @@ describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () =
     expect(out).toMatch(/^ {2}WARN \[phase1-pilot-production\/Backups\]: Backup-UnpinnedHostKey: .* Fix: /m);
     // Only the stacks checked: test's own warnings are test's.
     expect(out).not.toMatch(/phase1-pilot-test\//);
+  });
+
+  // Review (sixth pass): on a failing check the warnings came before its verdict (`Missing for …`), which a CI log,
+  // both streams in one, then showed below a screen of warnings that fail nothing.
+  test("on a failing check, the warnings come after the verdict and the list of what is missing, both streams in one log", async () => {
+    const log: string[] = [];
+    const code = await runCli(['check', 'phase1-pilot-production', '--out', outdir], { env: {}, ...NO_ACCOUNT_HOME, out: (l) => log.push(l), err: (l) => log.push(l) });
+    expect(code).toBe(1);
+    const lines = log.join('\n').split('\n');
+    expect(lines[0]).toMatch(/^Missing for phase1-pilot-production: \d+ of \d+\. Terraform would stop and wait for them\.$/);
+    const warnings = lines.findIndex((l) => l.startsWith("The synth's warnings for phase1-pilot-production"));
+    expect(warnings).toBeGreaterThan(0);
+    // Nothing of the verdict follows them: only the warnings.
+    expect(lines.slice(warnings + 1).filter((l) => !/^ {2}WARN \[/.test(l))).toEqual([]);
+    expect(lines.slice(1, warnings).filter((l) => !/^ {2}\S| {4}Fix: /.test(l))).toEqual([]);
   });
 
   test("says where the test stack's drill source comes from: production's outputs, read with terraform output", async () => {
