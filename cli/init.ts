@@ -39,8 +39,8 @@ export const INIT_USAGE = `  cdktf-sovereign-hetzner init [DIR] [--name NAME] [-
       each environment's CI job holds its own key's private half, so test's never opens production.
       --library sets the dependency spec of this library (default: the tarball this package was installed from,
       if it was; else this version from the registry); a packed tarball (file:…tgz, or its path) is copied into the new
-      repository's vendor/, so that CI installs it too. It must be a tarball of this package: each package's
-      init scaffolds for its own CDK (cdktf or cdktn).`;
+      repository's vendor/, so that CI installs it too (a directory, a clone, is refused: npm pack it). It must be a
+      tarball of this package: each package's init scaffolds for its own CDK (cdktf or cdktn).`;
 
 /**
  * The CDK a scaffolded repository runs on: the one this package is built for. cdktf-sovereign-hetzner
@@ -153,7 +153,7 @@ export async function initCommand(argv: readonly string[], io: CliIo, input: Nod
   }
   // Without --library: the tarball this package was installed from, if it was (the registry has no release of that build).
   const installedFrom = flags.library === undefined ? installedFromTarball() : undefined;
-  const library = librarySpec(installedFrom ? `file:${installedFrom}` : flags.library);
+  const library = librarySpec(installedFrom ? `file:${installedFrom}` : flags.library, io.env.HOME ?? os.homedir());
   if (installedFrom) io.out(`init: the library from ${installedFrom}, the tarball this package was installed from (--library to choose another).`);
   const answers = await complete(flags, path.basename(target), io, input, clock);
   // One synth both validates the answers and lists the variables for .env.example.
@@ -221,15 +221,19 @@ function installedFromTarball(): string | undefined {
  * vendor/ and named relatively: a path on this machine is one that CI's `npm ci` cannot reach, and npm reads a
  * relative `file:` from the new package.json's directory, not from where init ran.
  */
-function librarySpec(flag: string | undefined): { spec: string; tarball?: string } {
+function librarySpec(flag: string | undefined, home: string): { spec: string; tarball?: string } {
   if (flag === undefined) return { spec: `^${ownPackage().version}` };
-  const local = localPath(flag);
+  const local = localPath(flag, home);
   if (local === undefined) return { spec: flag };
   const source = path.resolve(local);
   if (!fs.existsSync(source)) {
     throw new Error(`--library ${flag}: ${source} does not exist. Fix: pass the tarball \`npm pack\` wrote in your clone of the library, such as file:/path/to/clone/${ownPackage().name}-${ownPackage().version}.tgz.`);
   }
-  if (!fs.statSync(source).isFile()) return { spec: `file:${source}` };
+  // A directory (a clone) was named as file:/its/absolute/path: one of this machine, which CI's npm ci cannot reach.
+  if (!fs.statSync(source).isFile()) {
+    throw new Error(`--library ${flag}: ${source} is a directory, and package.json would name it by this machine's path, which CI's \`npm ci\` cannot reach. `
+      + `Fix: run \`npm pack\` in it and pass the .tgz it writes, such as --library ${path.join(source, `${ownPackage().name}-${ownPackage().version}.tgz`)}.`);
+  }
   // cdktn-sovereign-hetzner's tarball under this (cdktf) init, or the reverse, gave a repository on one CDK that
   // installed the library built for the other under this one's name: two CDKs in one app, which fails, sometimes
   // silently (aspects that never run).
@@ -245,16 +249,18 @@ function librarySpec(flag: string | undefined): { spec: string; tarball?: string
 }
 
 /**
- * The path a dependency spec names on this machine, as npm reads it: `file:…`, or a bare path (`/…`, `./…`, `../…`,
- * `~/…`, or a name ending in .tgz, .tar.gz or .tar), which `npm install /path/to/x.tgz` takes too. A bare path was
- * written into package.json as given: a path of this machine that CI's `npm ci` cannot reach, the tarball not vendored.
+ * The path a dependency spec names on this machine (`~/` read from `home`), as npm reads a dependency's spec: `file:…`,
+ * or a bare path (`.`, `..`, `./…`, `../…`, `/…`, `~/…`, or a name ending in .tgz, .tar.gz or .tar in any case, with an
+ * `@` in it or not), which `npm install /path/to/x.tgz` takes too. A bare path was written into package.json as given:
+ * a path of this machine that CI's `npm ci` cannot reach, the tarball not vendored. POSIX paths only.
  */
-function localPath(spec: string): string | undefined {
-  if (spec.startsWith('file:')) return spec.slice('file:'.length);
-  if (spec.startsWith('~/')) return path.join(os.homedir(), spec.slice(2));
-  if (/^\.{0,2}\//.test(spec)) return spec;
-  // A URL (https:, git+ssh:) or a registry spec (name@1.2.3) is not a path; a tarball's file name is.
-  return !/^[a-z][a-z0-9+.-]*:/i.test(spec) && !spec.includes('@') && /\.(tgz|tar\.gz|tar)$/.test(spec) ? spec : undefined;
+function localPath(spec: string, home: string): string | undefined {
+  if (/^file:/i.test(spec)) return spec.slice('file:'.length);
+  if (spec.startsWith('~/')) return path.join(home, spec.slice(2));
+  if (/^[./]/.test(spec)) return spec;
+  // A URL (https:, git+ssh:, npm:) or git's scp-like form (git@host:repo) has a colon before any slash: not a path.
+  // A registry spec (name@1.2.3, a range) names no tarball.
+  return !/^[^/]*:/.test(spec) && /\.(tgz|tar\.gz|tar)$/i.test(spec) ? spec : undefined;
 }
 
 function parse(argv: readonly string[]): { dir: string; flags: Record<string, string> } {

@@ -682,11 +682,34 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(fs.readFileSync(path.join(dir, 'README.md'), 'utf8')).toMatch(/`vendor\/cdktf-sovereign-hetzner-9\.9\.9\.tgz` is the library packed from a clone.*: commit it/s);
     // Audit (newcomer): given as a path, as `npm install /path/to/x.tgz` takes it, package.json named this machine's
     // path, which CI's npm ci cannot reach, and nothing was vendored. A path is a tarball as file: is.
-    for (const [name, given] of [['bare-absolute', packed], ['bare-relative', path.relative(process.cwd(), packed)]]) {
-      const bare = path.join(work, name);
-      expect((await cli(['init', bare, ...FLAGS, '--library', given])).code).toBe(0);
-      expect(JSON.parse(fs.readFileSync(path.join(bare, 'package.json'), 'utf8')).dependencies['cdktf-sovereign-hetzner']).toBe('file:vendor/cdktf-sovereign-hetzner-9.9.9.tgz');
-      expect(fs.readFileSync(path.join(bare, 'vendor', 'cdktf-sovereign-hetzner-9.9.9.tgz'), 'utf8')).toBe('stand-in for a packed tarball');
+    // Review (sixth pass): also `~/…`, a file name alone, an upper-case extension and a relative path with an @, as npm
+    // reads each as a path (run from the clone's directory for the relative ones).
+    const upper = path.join(work, 'clone', 'builds@2', 'LIB-9.9.9.TGZ');
+    fs.mkdirSync(path.dirname(upper));
+    fs.copyFileSync(packed, upper);
+    const cwd = process.cwd();
+    const bareCases: [string, string, string][] = [['bare-absolute', packed, 'cdktf-sovereign-hetzner-9.9.9.tgz'],
+      ['bare-relative', '../clone/cdktf-sovereign-hetzner-9.9.9.tgz', 'cdktf-sovereign-hetzner-9.9.9.tgz'], ['bare-home', '~/clone/cdktf-sovereign-hetzner-9.9.9.tgz', 'cdktf-sovereign-hetzner-9.9.9.tgz'],
+      ['bare-name', 'cdktf-sovereign-hetzner-9.9.9.tgz', 'cdktf-sovereign-hetzner-9.9.9.tgz'], ['bare-at-upper', 'builds@2/LIB-9.9.9.TGZ', 'LIB-9.9.9.TGZ']];
+    process.chdir(path.dirname(packed));
+    try {
+      for (const [name, given, vendored] of bareCases) {
+        const bare = path.join(work, name);
+        expect({ given, code: (await cli(['init', bare, ...FLAGS, '--library', given], { HOME: work })).code }).toEqual({ given, code: 0 });
+        expect(JSON.parse(fs.readFileSync(path.join(bare, 'package.json'), 'utf8')).dependencies['cdktf-sovereign-hetzner']).toBe(`file:vendor/${vendored}`);
+        expect(fs.readFileSync(path.join(bare, 'vendor', vendored), 'utf8')).toBe('stand-in for a packed tarball');
+      }
+      // A directory (a clone, `.`, `..`) became file:/its/absolute/path, which CI's npm ci cannot reach: refused, with the fix.
+      for (const given of ['.', '..', '../clone', `file:${path.dirname(packed)}`, path.dirname(packed)]) {
+        const dir = path.join(work, 'from-directory');
+        const refused = await cli(['init', dir, ...FLAGS, '--library', given]);
+        expect({ given, code: refused.code }).toEqual({ given, code: 1 });
+        expect(refused.err).toContain(`--library ${given}: ${path.resolve(given.replace(/^file:/, ''))} is a directory, and package.json would name it by this machine's path, `
+          + "which CI's `npm ci` cannot reach. Fix: run `npm pack` in it and pass the .tgz it writes");
+        expect(fs.existsSync(dir)).toBe(false);
+      }
+    } finally {
+      process.chdir(cwd);
     }
     // A registry spec stays one.
     const registry = path.join(work, 'registry-spec');
@@ -722,6 +745,11 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(code).toBe(1);
     expect(err).toContain(`--library file:${tarball} holds cdktn-sovereign-hetzner, but this is cdktf-sovereign-hetzner's init, which scaffolds a repository on cdktf. `
       + `Fix: run the init of the package you pass, with the same arguments: npx --package ${tarball} cdktn-sovereign-hetzner init … --library file:${tarball}.`);
+    expect(fs.existsSync(dir)).toBe(false);
+    // Given as a bare path, the same.
+    const bare = await cli(['init', dir, ...FLAGS, '--library', tarball]);
+    expect(bare.code).toBe(1);
+    expect(bare.err).toContain(`--library ${tarball} holds cdktn-sovereign-hetzner, but this is cdktf-sovereign-hetzner's init`);
     expect(fs.existsSync(dir)).toBe(false);
     // Its own package's tarball, packed the same way, is taken.
     fs.writeFileSync(path.join(clone, 'package', 'package.json'), JSON.stringify({ name: 'cdktf-sovereign-hetzner', version: '9.9.9' }));
