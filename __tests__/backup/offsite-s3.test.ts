@@ -1,10 +1,10 @@
-import { ChildProcess, execFile, execFileSync, spawn } from 'child_process';
+import { ChildProcess, execFile, execFileSync, spawn, spawnSync } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
-import { bucketRepository, holdResticLock, killHolder } from './helpers/restic-lock';
+import { bucketRepository, holdResticLock, killHolder, locksOf } from './helpers/restic-lock';
 import { S3Server } from './helpers/s3-server';
 import {
   b64, BackupWorld, corrupt, drillCopyProcess, expectFailure, expectSuccess, filesBySize, fingerprint, MachineRoot, pingPath, PROD_HOST, RunOptions, RunResult,
@@ -404,8 +404,8 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
     expectSuccess(await run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
     const drillEtc = drillOffsite({ source_REPO_PATH: prefix, MAX_AGE_HOURS: 0, DRILL_KEEP_DATABASES: 0 });
     const late = (seen: string) => new RegExp(`\\(dump \\d{8}T\\d{6}Z, 0 hours old \\(older than the limit of 0 hours: ${seen}; the drill fails past \\d+\\)\\)`);
-    const locksDir = path.join(s3.objects(prefix), 'locks');
-    const lockObjects = () => (fs.existsSync(locksDir) ? fs.readdirSync(locksDir).filter((f) => f.endsWith('._S3rver_object')) : []);
+    const repository = bucketRepository(s3, prefix);
+    const lockObjects = () => locksOf(repository);
 
     // No job runs: the bucket holds no lock, and the drill says that no dump writes.
     expect(lockObjects()).toEqual([]);
@@ -432,7 +432,7 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
 
       // A lock object that cannot be read (damaged in the bucket) may be a writer's: unknown, not none.
       const [lock] = lockObjects();
-      const file = path.join(locksDir, lock);
+      const file = path.join(repository.locks, `${lock}${repository.suffix}`);
       const saved = fs.readFileSync(file);
       corrupt(file);
       try {
@@ -483,7 +483,7 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
       await waitUntil(() => lockObjects().length === 2, "the refreshed lock's new name");
       first.kill('SIGKILL');
       await new Promise((resolve) => first.once('exit', resolve));
-      for (const f of fs.readdirSync(locksDir).filter((f) => f.startsWith(old.replace(/\._S3rver_object$/, '')))) fs.rmSync(path.join(locksDir, f));
+      for (const f of fs.readdirSync(repository.locks).filter((f) => f.startsWith(old))) fs.rmSync(path.join(repository.locks, f));
       fs.writeFileSync(go, 'go\n');
       const refreshed = await refreshing;
       runs.push(refreshed);
@@ -507,16 +507,13 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
     const etc = prodOffsite({ offsite_REPO_PATH: prefix, DUMP_DIR: path.join(tmp, 'dumps-stale-lock'), PG_DATABASES: 'app', FILE_PATHS: uploads });
     expect((await run(world.production, 'backup-bootstrap', etc)).code).toBe(0);
     expectSuccess(await run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
-    const lockObjects = () => {
-      const dir = path.join(s3.objects(prefix), 'locks');
-      return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('._S3rver_object')) : [];
-    };
+    const lockObjects = () => locksOf(bucketRepository(s3, prefix));
     const running: ChildProcess[] = [];
     /** A key change of this host that took its exclusive lock in the bucket, SIGKILLed: the lock stays, stale. */
     const staleLock = async (password = RESTIC_PASSWORD) => {
       const held = await holdResticLock(bucketRepository(s3, prefix), 'exclusive', running, password);
       await killHolder(held);
-      expect(lockObjects()).toEqual([`${held.lock}._S3rver_object`]);
+      expect(lockObjects()).toEqual([held.lock]);
       return held.lock;
     };
     try {
@@ -545,7 +542,7 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
       const other = await holdResticLock(bucketRepository(s3, prefix), 'exclusive', running, rotated, 'another-machine');
       expectFailure(await run(world.production, 'backup-push', etc), PROD_HOST, 'push',
         /offsite: restic backup of .*uploads-stale-lock failed \(.*repository is already locked exclusively by PID \d+ on another-machine/);
-      expect(lockObjects()).toEqual([`${other.lock}._S3rver_object`]);
+      expect(lockObjects()).toEqual([other.lock]);
     } finally {
       for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
@@ -566,8 +563,9 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
     fs.writeFileSync(path.join(uploads, 'invoice.pdf'), 'invoice 1\n');
     expectSuccess(await run(world.production, 'backup-push', etc), PROD_HOST, 'push');
     fs.writeFileSync(path.join(retired, 'old.csv'), 'a path no longer in the plan\n');
-    const maxAge = Number(/^MAX_AGE_HOURS=['"]?([\d.]+)/m.exec(fs.readFileSync(path.join(etc, 'backup.conf'), 'utf8'))![1]);
-    const time = new Date(Date.now() - (14 + maxAge + 1) * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
+    const conf = fs.readFileSync(path.join(etc, 'backup.conf'), 'utf8');
+    const [pushRuns, maxAge] = ['FILES_IN_PROGRESS_HOURS', 'MAX_AGE_HOURS'].map((name) => Number(new RegExp(`^${name}=['"]?([\\d.]+)`, 'm').exec(conf)![1]));
+    const time = new Date(Date.now() - (pushRuns + maxAge + 1) * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
     await resticOnBucket(prefix, ['backup', '--time', time, '--host', PROD_HOST, '--tag', 'sovereign-files', retired]);
     const ids = async () => (JSON.parse(await resticOnBucket(prefix, ['--no-lock', 'snapshots', '--json', '--tag', 'sovereign-files'])) ?? [])
       .filter((s: { paths: string[] }) => s.paths.includes(retired)).map((s: { id: string }) => s.id);
@@ -575,21 +573,42 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
 
     const prune = await run(world.production, 'backup-prune', etc);
     expectFailure(prune, PROD_HOST, 'prune', new RegExp(`on offsite, file snapshots without a record are older than a push runs and the backup age limit[^\\n]*: ${id}\\. Fix: once you know`));
-    const line = new RegExp(`forget them \\((\\(\\. [^\\n]* forget ${id}\\))\\), then run backup-prune again`).exec(prune.stderr)?.[1];
+    const line = new RegExp(`forget them \\(as root, in sudo -i or sudo bash -c '…': (\\(\\. [^\\n]* forget ${id}\\))\\), then run backup-prune again`).exec(prune.stderr)?.[1];
     expect(line).toBeDefined();
+    // sudo bash -c '<line>' takes it whole; and restic leaves no cache in root's home, as the jobs' cache lives for their run.
+    expect(line).not.toContain("'");
+    expect(line).toMatch(/ restic --no-cache forget /);
     const secrets = [s3.credentials.accessKeyId, s3.credentials.secretAccessKey, s3.endpoint, `127.0.0.1:${s3.port}`, s3.bucket, RESTIC_PASSWORD];
     expect(secrets.filter((secret) => line!.includes(secret) || line!.includes(b64(secret).trim()))).toEqual([]);
+
+    // Run by an operator who is not root, the secret file cannot be read: the line stops there (bash goes on after a
+    // failed `.`, and restic ran on "s3:/" without keys, failing with a message about neither). A restic in a directory
+    // every account reaches stands in for restic and says that it ran.
+    const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'by-hand-not-root-'));
+    try {
+      fs.chmodSync(shared, 0o755);
+      fs.writeFileSync(path.join(shared, 'restic'), '#!/bin/sh\necho "restic ran" >&2\nexit 3\n', { mode: 0o755 });
+      const notRoot = spawnSync('runuser', ['-u', 'nobody', '--', 'bash', '-c', line!], { env: { PATH: `${shared}:${PATH_ENV}`, HOME: shared }, encoding: 'utf8' });
+      expect({ status: notRoot.status, stderr: notRoot.stderr }).toEqual({ status: 1, stderr: expect.stringContaining(path.join(etc, 'secrets/offsite.s3.env')) });
+      expect(notRoot.stderr).not.toContain('restic ran');
+    } finally {
+      fs.rmSync(shared, { recursive: true, force: true });
+    }
 
     // Run as printed in a root shell on the machine, restic's command line (what ps shows) recorded by a shim.
     const bin = path.join(tmp, 'bin-argv');
     fs.mkdirSync(bin);
     const argv = path.join(tmp, 'restic-argv');
     fs.writeFileSync(path.join(bin, 'restic'), `#!/bin/bash\nprintf '%s\\n' "$*" >>'${argv}'\nexec /usr/bin/restic "$@"\n`, { mode: 0o755 });
-    await promisify(execFile)('bash', ['-c', line!], { env: { PATH: `${bin}:${PATH_ENV}`, HOME: '/root' } });
+    const home = path.join(tmp, 'home-by-hand');
+    fs.mkdirSync(home);
+    await promisify(execFile)('bash', ['-c', line!], { env: { PATH: `${bin}:${PATH_ENV}`, HOME: home } });
     const ran = fs.readFileSync(argv, 'utf8');
     expect(ran).toMatch(new RegExp(`forget ${id}`));
     expect(secrets.filter((secret) => ran.includes(secret))).toEqual([]);
     expect(await ids()).toEqual([]);
+    // No cache of the repository left in root's home.
+    expect(fs.readdirSync(home)).toEqual([]);
     expectSuccess(await run(world.production, 'backup-prune', etc), PROD_HOST, 'prune');
   });
 

@@ -379,7 +379,7 @@ describeAsRoot('a rebuilt machine before its files are restored', () => {
     const prune = await run(rebuilt, 'backup-prune');
     expectFailure(prune, PROD_HOST, 'prune', new RegExp(`prune failed for: storagebox: on storagebox, file snapshots without a record are older than a push runs `
       + `and the backup age limit \\(14 \\+ ${maxAge} hours\\)[^\\n]*: ${id}\\. Fix: once you know`));
-    const command = new RegExp(`\\((RESTIC_PASSWORD_COMMAND=[^\\n]* restic -o sftp\\.command=[^\\n]* forget ${id})\\), then run backup-prune again`).exec(prune.stderr);
+    const command = new RegExp(`\\(as root, in sudo -i or sudo bash -c '…': (RESTIC_PASSWORD_COMMAND=[^\\n]* restic -o sftp\\.command=[^\\n]* --no-cache forget ${id})\\), then run backup-prune again`).exec(prune.stderr);
     expect(command).not.toBeNull();
     // The command it names, run as given in a root shell on the machine, forgets it.
     execFileSync('bash', ['-c', command![1]], { stdio: 'ignore' });

@@ -39,7 +39,8 @@ export function bucketRepository(s3: S3Server, prefix: string): LockedRepository
 
 const repositoryOf = (repo: string | LockedRepository): LockedRepository =>
   (typeof repo === 'string' ? { options: ['-r', repo], env: {}, locks: path.join(repo, 'locks'), suffix: '' } : repo);
-const locksOf = (repo: LockedRepository) => (fs.existsSync(repo.locks) ? fs.readdirSync(repo.locks) : [])
+/** The IDs of the locks in the repository now. */
+export const locksOf = (repo: LockedRepository): string[] => (fs.existsSync(repo.locks) ? fs.readdirSync(repo.locks) : [])
   .filter((f) => f.endsWith(repo.suffix)).map((f) => f.slice(0, f.length - repo.suffix.length));
 const resticEnv = (repo: LockedRepository, password: string) => ({ PATH: PATH_ENV, HOME: '/root', RESTIC_PASSWORD: password, ...repo.env });
 

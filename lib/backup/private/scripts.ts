@@ -505,15 +505,20 @@ gives_way() {
 tv() { local n="\${1}_$2"; printf '%s' "\${!n:-}"; }
 
 # restic_by_hand <target> <restic arguments...>: the command line that runs restic on a target's repository as this
-# tooling does, for an operator's shell on this machine (an S3 target's endpoint and bucket are secrets: read from
-# their file, not printed, and given to restic in its environment, as restic_on does: argv is what ps shows any user).
+# tooling does, for an operator's shell on this machine, after how to run it: as root, whose files (the key, the
+# secrets) it reads; a subshell takes no sudo in front, so in sudo -i or sudo bash -c '…' (the line holds no single
+# quote). An S3 target's endpoint and bucket are secrets: read from their file, not printed, and given to restic in its
+# environment, as restic_on does (argv is what ps shows any user); a secret file that cannot be read stops the line
+# (bash goes on after a failed dot command), rather than running restic on "s3:/" without keys. --no-cache, as the jobs' own
+# cache lives for their run only: none is left in root's home.
 restic_by_hand() {
   local t=$1
   shift
+  printf "as root, in sudo -i or sudo bash -c '…': "
   case "$(tv "$t" KIND)" in
-    sftp) printf 'RESTIC_PASSWORD_COMMAND="base64 -d %s" restic -o sftp.command="ssh %s %s -s sftp" -r sftp:%s@%s:%s %s' "$SB_ETC/secrets/$t.restic.b64" \\
+    sftp) printf 'RESTIC_PASSWORD_COMMAND="base64 -d %s" restic -o sftp.command="ssh %s %s -s sftp" -r sftp:%s@%s:%s --no-cache %s' "$SB_ETC/secrets/$t.restic.b64" \\
       "$(ssh_options "$t")" "$(tv "$t" HOST)" "$(tv "$t" USER)" "$(tv "$t" HOST)" "$(tv "$t" REPO_PATH)" "$*" ;;
-    *) printf '(. %s; d() { printf %%s "$1" | base64 -d; }; RESTIC_REPOSITORY="s3:$(d "$ENDPOINT_B64")/$(d "$BUCKET_B64")/%s" AWS_ACCESS_KEY_ID=$(d "$ACCESS_KEY_ID_B64") AWS_SECRET_ACCESS_KEY=$(d "$SECRET_ACCESS_KEY_B64") RESTIC_PASSWORD_COMMAND="base64 -d %s" restic %s)' \\
+    *) printf '(. %s || exit 1; d() { printf %%s "$1" | base64 -d; }; RESTIC_REPOSITORY="s3:$(d "$ENDPOINT_B64")/$(d "$BUCKET_B64")/%s" AWS_ACCESS_KEY_ID=$(d "$ACCESS_KEY_ID_B64") AWS_SECRET_ACCESS_KEY=$(d "$SECRET_ACCESS_KEY_B64") RESTIC_PASSWORD_COMMAND="base64 -d %s" restic --no-cache %s)' \\
       "$SB_ETC/secrets/$t.s3.env" "$(tv "$t" REPO_PATH)" "$SB_ETC/secrets/$t.restic.b64" "$*" ;;
   esac
 }
@@ -1936,7 +1941,7 @@ for t in $TARGETS; do
       if [ -n "$pending" ]; then
         log "$t: the retention of the file snapshots waits while file snapshots without a record are younger than a push runs ($FILES_IN_PROGRESS_HOURS hours) or the newest of their paths: $pending"
         # shellcheck disable=SC2086
-        waited="\${waited:+$waited; }on $t, the retention of the file snapshots waits for$(printf ' %.8s' $pending), without a record (once it is known to be a failed push: $(restic_by_hand "$t" forget $pending))"
+        waited="\${waited:+$waited; }on $t, the retention of the file snapshots waits for$(printf ' %.8s' $pending), without a record (once it is known to be a failed push, $(restic_by_hand "$t" forget $pending))"
         if [ -n "$stuck" ]; then
           # shellcheck disable=SC2086
           stuck_notes="\${stuck_notes:+$stuck_notes; }on $t, file snapshots without a record are older than a push runs and the backup age limit ($FILES_IN_PROGRESS_HOURS + $MAX_AGE_HOURS hours), and no newer recorded snapshot holds their paths (paths renamed or removed from the plan, file backups stopped), so the retention of the file snapshots would wait for ever: $stuck. Fix: once you know they are failed pushes or hold nothing you need, forget them ($(restic_by_hand "$t" forget $stuck)), then run backup-prune again"
