@@ -31,9 +31,9 @@ export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out D
       token, and its override is beside the stack), what the override makes unneeded (the state bucket's keys,
       the SSH agent) is named apart, as a real deploy's, and fails nothing. With --plan it checks what
       \`terraform plan\` needs (a CI job that plans or looks for drift): the SSH agent, which only a deploy's
-      rollouts use, is left out. It also prints the synth's warnings for the stacks, each with its fix, which
-      \`cdktf synth\` prints only in a terminal (not in CI, through a pipe or with node alone); they fail
-      nothing. With --env-example it writes FILE listing every variable the stacks declare, with its
+      rollouts use, is left out. After its verdict it prints the synth's warnings for the stacks, each with its
+      fix, which \`cdktf synth\` prints only in a terminal (not in CI, through a pipe or with node alone); they
+      fail nothing. With --env-example it writes FILE listing every variable the stacks declare, with its
       description, instead (never over a file that holds values, such as a filled-in .env).`;
 
 /** One thing a deploy of a stack needs from its environment. */
