@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Requirement } from './check';
-import { rehearsalSsh, rehearsalSshProgram, SSH_PROGRAM_VARIABLES } from './rehearsal-ssh';
+import { rehearsalHomeUnsafe, rehearsalSsh, rehearsalSshProgram, SSH_PROGRAM_VARIABLES } from './rehearsal-ssh';
 
 /** Variables that reach a Hetzner project, a state bucket or the machines: a rehearsal gets none of them. */
 const ACCESS_VARIABLES = [/^HCLOUD_TOKEN(_|$)/, /^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN)(_|$)/, /^SSH_AUTH_SOCK$/];
@@ -137,6 +137,17 @@ export interface ScratchHome {
   remove(): void;
 }
 
+/** What scratchHome's directory is named by, in os.tmpdir(); mkdtemp adds six letters and digits. */
+const SCRATCH_HOME_PREFIX = 'sovereign-rehearsal-home-';
+
+/**
+ * Why scratchHome's HOME could not be named safely (see rehearsalHomeUnsafe), asked before any step: refused at the
+ * rehearsal, the release would have deployed test and brought staging up for nothing.
+ */
+export function scratchHomeRefusal(): ReturnType<typeof rehearsalHomeUnsafe> {
+  return rehearsalHomeUnsafe(path.join(os.tmpdir(), `${SCRATCH_HOME_PREFIX}XXXXXX`));
+}
+
 /**
  * A HOME of the rehearsal's own, empty but for links to the runner's caches (SHARED_CACHES): the runner's HOME holds
  * what reaches production beyond the files EMPTIED_CONFIG_FILES names, such as `~/.s3cfg`,
@@ -147,7 +158,7 @@ export interface ScratchHome {
  * path is kept from the account's by accountSshCover. `runner`: the runner's environment (HOME, PATH, XDG_CACHE_HOME).
  */
 export function scratchHome(runner: NodeJS.ProcessEnv): ScratchHome {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'sovereign-rehearsal-home-'));
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), SCRATCH_HOME_PREFIX));
   // rmSync removes a link, not its target: the runner's caches stay.
   const remove = () => fs.rmSync(home, { recursive: true, force: true });
   // The runner's ~/.cache is where its XDG_CACHE_HOME says, which the rehearsal does not get (HOME_MOVERS).

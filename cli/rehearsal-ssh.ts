@@ -73,7 +73,13 @@ function standInScript(client: (typeof WRAPPED_SSH_CLIENTS)[number], real: strin
 /** Whether `file` is a script (`#!`), which the kernel runs with its interpreter under another argv[0]. */
 function isScript(file: string): boolean {
   const head = Buffer.alloc(2);
-  const fd = fs.openSync(file, 'r');
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    // An ssh this account may run but not read (mode 0711) is a program: its interpreter could not read a script either.
+    return false;
+  }
   try {
     return fs.readSync(fd, head, 0, 2, 0) === 2 && head.toString('latin1') === '#!';
   } finally {
@@ -111,6 +117,25 @@ export function onPath(name: string, searchPath: string): string | undefined {
   return allOnPath(name, searchPath)[0];
 }
 
+/** Thrown by rehearsalSsh for a HOME it cannot name safely: the step's failure says its fix alone (it is not the disk's). */
+export class UnsafeRehearsalHome extends Error {}
+
+/**
+ * Why the rehearsal's HOME `home` cannot be named safely, or undefined. ssh_config takes a quoted path, but expands
+ * `%` tokens and `${…}` in it; and a jump host's ssh is run by a shell line OpenSSH writes with the stand-in's path and
+ * -F unquoted (`$SHELL -c`): a space, a quote or `;` there breaks every jump, or runs a command. Only letters, digits
+ * and these are safe in both. The release asks it at its start, of the path the HOME will have (see scratchHomeRefusal).
+ */
+export function rehearsalHomeUnsafe(home: string): { problem: string; fix: string } | undefined {
+  const unsafe = /[^\p{L}\p{N}/._+,:@=-]/u.exec(home);
+  if (!unsafe) return undefined;
+  return {
+    problem: `the rehearsal's HOME ${JSON.stringify(home)}, made in the temporary directory (TMPDIR), holds ${JSON.stringify(unsafe[0])}, which an SSH `
+      + 'configuration or the shell line of a jump host\'s ssh cannot name safely.',
+    fix: 'Fix: set TMPDIR to a directory whose path holds only letters, digits and / . _ + , : @ = - (TMPDIR=/tmp), or unset it.',
+  };
+}
+
 /**
  * Gives the scratch HOME `home` an SSH configuration of its own (`~/.ssh/config`, see sshConfig) and a directory of
  * stand-ins for ssh, scp and sftp that run the ones found on `searchPath` with it; returns that directory, to be put
@@ -120,15 +145,8 @@ export function onPath(name: string, searchPath: string): string | undefined {
  * `~/.ssh` over the account's, without the stand-ins' command-line options.
  */
 export function rehearsalSsh(home: string, searchPath: string | undefined): string {
-  // ssh_config takes a quoted path, but expands `%` tokens and `${…}` in it; and a jump host's ssh is run by a shell
-  // line OpenSSH writes with the stand-in's path and -F unquoted (`$SHELL -c`): a space, a quote or `;` there breaks
-  // every jump, or runs a command. Only letters, digits and these are safe in both.
-  const unsafe = /[^\p{L}\p{N}/._+,:@=-]/u.exec(home);
-  if (unsafe) {
-    throw new Error(`the rehearsal's HOME ${JSON.stringify(home)}, made in the temporary directory (TMPDIR), holds ${JSON.stringify(unsafe[0])}, which an SSH `
-      + 'configuration or the shell line of a jump host\'s ssh cannot name safely. Fix: set TMPDIR to a directory whose path holds only letters, digits and '
-      + '/ . _ + , : @ = - (TMPDIR=/tmp), or unset it.');
-  }
+  const unsafe = rehearsalHomeUnsafe(home);
+  if (unsafe) throw new UnsafeRehearsalHome(`${unsafe.problem} ${unsafe.fix}`);
   const sshDir = path.join(home, '.ssh');
   fs.mkdirSync(sshDir, { mode: 0o700 });
   const config = path.join(sshDir, 'config');

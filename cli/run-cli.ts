@@ -26,7 +26,8 @@ import { readJsonFile } from '../lib/core/private/json-file';
 import { cdktfProject, defaultSynthOutput } from './synth-output';
 import { ACCEPT_ACCOUNT_SSH, AccountSshCover, accountSshCover, accountSshNote, accountSshRefusal, accountSshWarning, withAgentUnlockable } from './rehearsal-account-ssh';
 import { LockedAgent, lockAgent } from './ssh-agent-lock';
-import { REHEARSAL_PASS_PREFIX, rehearsalEnvironment, ScratchHome, scratchHome, withheldFromRehearsal } from './rehearsal-environment';
+import { REHEARSAL_PASS_PREFIX, rehearsalEnvironment, ScratchHome, scratchHome, scratchHomeRefusal, withheldFromRehearsal } from './rehearsal-environment';
+import { UnsafeRehearsalHome } from './rehearsal-ssh';
 import { exitCodeOf, UsageError } from './usage-error';
 import { ParsedArgs, stringFlag } from './parsed-args';
 import { productionProjectClient, usesProjectTokens } from './production-project';
@@ -384,7 +385,7 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
     // held until it is unlocked, then the release stops as a process the signal ended would (128+N, as runSteps does).
     const held: NodeJS.Signals[] = [];
     const hold = (signal: NodeJS.Signals) => {
-      if (held.length === 0) io.err(`release: ${signal}: the release stops once the SSH agent, locked to try it, is unlocked again; nothing is run`);
+      if (held.length === 0) io.err(`release: ${signal}: the release stops once the SSH agent's trial lock has ended; nothing is run`);
       held.push(signal);
     };
     STOPPING_SIGNALS.forEach((s) => process.on(s, hold));
@@ -414,6 +415,10 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
       return 128 + os.constants.signals[stoppedBy];
     }
   }
+  // The rehearsal's HOME is made in TMPDIR (with --keep-home, none is made).
+  const unsafeHome = args.flags['keep-home'] ? undefined : scratchHomeRefusal();
+  if (unsafeHome && !dryRun) throw new Error(`${unsafeHome.problem} Nothing was run. ${unsafeHome.fix}`);
+  if (unsafeHome) io.err(`note: the release would refuse to start: ${unsafeHome.problem}`);
   const refusal = accountSsh && accountSshRefusal(accountSsh);
   if (refusal && args.flags[ACCEPT_ACCOUNT_SSH]) io.err(accountSshWarning(accountSsh!));
   else if (refusal && !dryRun) throw new Error(`${refusal.problem} Nothing was run. ${refusal.fix}`);
@@ -671,8 +676,9 @@ async function runSteps(steps: readonly ReleaseStep[], io: CliIo, stagingExpires
         home = step.rehearsesOn && cover ? scratchHome(io.env) : undefined;
       } catch (e) {
         // Thrown out of the loop, it skipped the take-down too, and left staging up and claimed.
-        io.err(`step ${i + 1} (${step.title}) failed: its HOME could not be made in ${os.tmpdir()} (${e instanceof Error ? e.message : String(e)}). `
-          + 'Fix: free room there (or point TMPDIR elsewhere), or pass --keep-home.');
+        // A HOME that cannot be named safely says its own fix (refused at the start, it is not met here).
+        io.err(`step ${i + 1} (${step.title}) failed: ${e instanceof UnsafeRehearsalHome ? e.message : `its HOME could not be made in ${os.tmpdir()} `
+          + `(${e instanceof Error ? e.message : String(e)}). Fix: free room there (or point TMPDIR elsewhere), or pass --keep-home.`}`);
         failedBeforeCleanup = true;
         failed = true;
         continue;

@@ -786,7 +786,7 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
         // Said once held; on the old code nothing is said, and the lock's answer comes when the release has ended.
         await Promise.race([signalHeard, exited]);
         answerLock();
-        expect({ code: await exited, stderr }).toEqual({ code: 143, stderr: expect.stringContaining('release: SIGTERM: the release stops once the SSH agent, locked to try it, is unlocked again; nothing is run\n') });
+        expect({ code: await exited, stderr }).toEqual({ code: 143, stderr: expect.stringContaining("release: SIGTERM: the release stops once the SSH agent's trial lock has ended; nothing is run\n") });
         if (lock === 'answered') expect(stderr).toContain(`release stopped by SIGTERM while the SSH agent was tried (it is unlocked again): nothing was run.`);
         else {
           expect(stderr).toMatch(new RegExp(`error: The SSH agent at ${proxySocket} could not be tried: the agent could not be locked \\(.*\\); it may be left locked \\(unlocking it failed too: .*\\): restart the agent`));
@@ -1094,6 +1094,53 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
       const ran = fs.readFileSync(npxLog, 'utf8');
       expect(ran).toMatch(/destroy acme-staging/);
       expect(ran).not.toMatch(/deploy acme-production/);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  // Review (release rehearsal, sixth pass): a TMPDIR the rehearsal's HOME cannot be named in was refused at the
+  // rehearsal, after test was deployed and staging brought up; and the step's failure told to free room there first.
+  // Refused before any step now, naming TMPDIR and its fix; the dry run says it; --keep-home makes no HOME there.
+  test('a TMPDIR the rehearsal HOME cannot be named in is refused before any step runs', async () => {
+    const spaced = path.join(dir, 'with space');
+    fs.mkdirSync(spaced, { recursive: true });
+    // A process of its own: os.tmpdir() reads the process's TMPDIR, not the environment runCli is given.
+    const releaseIn = (flags: string[]) => {
+      const [program, ...args] = cliProcess(dir, ['release', '--product', 'acme', '--out', outdir, '--rehearse', 'true', '--now', '2026-11-25T09:00:00Z', ...flags]);
+      return spawnSync(program, args, { env: { ...deployEnvironment(outdir), PATH: `${bin}:${process.env.PATH}`, TMPDIR: spaced }, encoding: 'utf8' });
+    };
+    fs.rmSync(npxLog, { force: true });
+    const refused = releaseIn([]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/the rehearsal's HOME ".*\/with space\/sovereign-rehearsal-home-XXXXXX", made in the temporary directory \(TMPDIR\), holds " ".* Nothing was run\. Fix: set TMPDIR to/);
+    expect(refused.stderr).not.toMatch(/free room/);
+    expect(fs.existsSync(npxLog)).toBe(false);
+    const dry = releaseIn(['--dry-run']);
+    expect(dry.status).toBe(0);
+    expect(dry.stderr).toMatch(/note: the release would refuse to start: the rehearsal's HOME ".*\/with space\/sovereign-rehearsal-home-XXXXXX".*holds " "/);
+    const kept = releaseIn(['--keep-home']);
+    expect(kept).toMatchObject({ status: 0, stderr: expect.not.stringMatching(/the rehearsal's HOME/) });
+  });
+
+  // Review (release rehearsal, sixth pass): an ssh this account may run but not read (mode 0711) threw EACCES out of
+  // the check for a script, and failed the rehearsal as a HOME that could not be made. Root reads any file: the
+  // refused read is the kernel's answer to an account that is not root, given here by the module's own openSync.
+  test('an ssh the account may run but not read gets its stand-in: it is a program, not a script', () => {
+    const ownBin = fs.mkdtempSync(path.join(dir, 'unreadable-ssh-'));
+    const ssh = path.join(ownBin, 'ssh');
+    fs.copyFileSync(execFileSync('sh', ['-c', 'command -v ssh'], { encoding: 'utf8' }).trim(), ssh);
+    fs.chmodSync(ssh, 0o711);
+    const nodeFs = jest.requireActual<typeof fs>('fs');
+    const openSync = nodeFs.openSync;
+    const spy = jest.spyOn(nodeFs, 'openSync').mockImplementation((file, ...rest) => {
+      if (String(file) === ssh) throw Object.assign(new Error(`EACCES: permission denied, open '${ssh}'`), { code: 'EACCES' });
+      return openSync(file, ...(rest as [fs.OpenMode]));
+    });
+    try {
+      const home = fs.mkdtempSync(path.join(dir, 'unreadable-ssh-home-'));
+      const standIns = rehearsalSsh(home, `${ownBin}:${process.env.PATH}`);
+      expect(fs.readFileSync(path.join(standIns, 'ssh'), 'utf8')).toContain(ssh);
     } finally {
       spy.mockRestore();
     }
