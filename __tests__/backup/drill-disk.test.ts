@@ -199,6 +199,16 @@ describeAsRoot('a test PostgreSQL that a session holds open through the fast shu
       spawn('tail', ['-f', '/dev/null'], { stdio: 'ignore', cwd: cluster.dataDir }),
     ].map((child) => child.pid!);
     const stderr = jest.spyOn(process.stderr, 'write');
+    // Review (sixth pass): the stop's bounded SIGKILL rounds read every process's command line, which waits on one
+    // stuck in D state past the bound: only those of the server's processes are read now (to name them).
+    const nodeFs = jest.requireActual<typeof fs>('fs');
+    const readFileSync = nodeFs.readFileSync;
+    const cmdlinesRead: number[] = [];
+    const reads = jest.spyOn(nodeFs, 'readFileSync').mockImplementation(((file: fs.PathOrFileDescriptor, options?: unknown) => {
+      const cmdline = /^\/proc\/(\d+)\/cmdline$/.exec(String(file));
+      if (cmdline) cmdlinesRead.push(Number(cmdline[1]));
+      return readFileSync(file, options as fs.ObjectEncodingOptions);
+    }) as typeof fs.readFileSync);
     try {
       // pg_ctl's messages in German, as on a developer machine with a German locale: the stop that matched pg_ctl's
       // English "server does not shut down" gave up after the fast shutdown, the server running. (Debian's PostgreSQL
@@ -206,12 +216,16 @@ describeAsRoot('a test PostgreSQL that a session holds open through the fast shu
       const german = { LANGUAGE: 'de', LC_ALL: 'C.UTF-8' };
       expect(spawnSync(`${POSTGRES_BIN}/pg_ctl`, ['status'], { env: { ...process.env, ...german }, encoding: 'utf8' }).stderr).toMatch(/kann nicht als root/);
       withEnvironment(german, () => cluster.stop());
+      reads.mockRestore();
+      const named = stderr.mock.calls.map(([text]) => String(text)).join('');
+      expect([...new Set(cmdlinesRead)].filter((pid) => !named.includes(`  ${pid} `))).toEqual([]);
       expect(processesIn(dir).sort()).toEqual([...onlookers].sort());
       expect({ program: alive(program), onlookers: onlookers.filter(alive) }).toEqual({ program: false, onlookers });
       expect(stderr.mock.calls.map(([text]) => String(text)).join('')).toMatch(new RegExp(`SIGKILL to what is left of the server after its stop:\\n(  .*\\n)*  ${program} sleep 600\\n`));
       const log = fs.readFileSync(path.join(dir, 'server.log'), 'utf8');
       expect(log).toMatch(/received fast shutdown request[\s\S]*received immediate shutdown request/);
     } finally {
+      reads.mockRestore();
       stderr.mockRestore();
       session.kill();
       killAll([...onlookers, ...processesIn(dir)]);

@@ -5,6 +5,8 @@
 export function endLeftovers(runDir: string): void;
 /** The processes whose command line names a file under `dir`, or whose working directory is there. */
 export function processesIn(dir: string): number[];
+/** The processes of the account `uid` whose working directory is `dir` or under it, found without reading a command line. */
+export function processesWorkingIn(dir: string, uid: number): number[];
 /** The processes whose parent is `pid`. */
 export function childrenOf(pid: number): number[];
 /**

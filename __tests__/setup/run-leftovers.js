@@ -81,8 +81,27 @@ function loopDevices() {
  */
 function processesIn(dir) {
   const own = new Set([process.pid, process.ppid]);
-  return processTable().filter((p) => !own.has(p.pid)
-    && (p.args.some((arg) => arg.includes(`${dir}/`)) || p.cwd === dir || p.cwd.startsWith(`${dir}/`))).map((p) => p.pid);
+  return processTable().filter((p) => !own.has(p.pid) && (p.args.some((arg) => arg.includes(`${dir}/`)) || worksIn(p, dir))).map((p) => p.pid);
+}
+
+/**
+ * The processes (not this one, nor its parent) of the account `uid` whose working directory is `dir` or under it
+ * (PostgreSQL's, in its data directory): no command line is read, which waits for a process's memory map, held by
+ * one stuck in uninterruptible sleep (D) for as long as it is stuck (a bounded stop polls this).
+ */
+function processesWorkingIn(dir, uid) {
+  const own = new Set([process.pid, process.ppid]);
+  return processTable().filter((p) => !own.has(p.pid) && ownedBy(p.pid, uid) && worksIn(p, dir)).map((p) => p.pid);
+}
+
+/** Whether the process table's entry `p` works in `dir` or under it. */
+function worksIn(p, dir) {
+  return p.cwd === dir || p.cwd.startsWith(`${dir}/`);
+}
+
+/** Whether the process `pid` is the account `uid`'s (false once it has gone). */
+function ownedBy(pid, uid) {
+  try { return fs.statSync(`/proc/${pid}`).uid === uid; } catch { return false; }
 }
 
 /** The processes whose parent is `pid`. */
@@ -251,4 +270,4 @@ function read(file) {
   try { return fs.readFileSync(file, 'utf8'); } catch { return undefined; }
 }
 
-module.exports = { endLeftovers, endWorkers, processesIn, childrenOf, workersOf, startedForRun, killAll, alive, described, recordNetworkNamespace, forgetNetworkNamespace, recordedNetworkNamespaces };
+module.exports = { endLeftovers, endWorkers, processesIn, processesWorkingIn, childrenOf, workersOf, startedForRun, killAll, alive, described, recordNetworkNamespace, forgetNetworkNamespace, recordedNetworkNamespaces };

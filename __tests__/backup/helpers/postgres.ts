@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Duration } from '../../../lib/core/duration';
 import { freePort } from '../../setup/ports';
-import { alive, described, killAll, processesIn } from '../../setup/run-leftovers';
+import { alive, described, killAll, processesIn, processesWorkingIn } from '../../setup/run-leftovers';
 
 /** PostgreSQL 15's programs (Debian's layout): pg_ctl, psql. */
 export const POSTGRES_BIN = '/usr/lib/postgresql/15/bin';
@@ -152,9 +152,8 @@ export class PostgresCluster {
   private serverProcesses(): number[] {
     let owner: number;
     try { owner = fs.statSync(this.dataDir).uid; } catch { return []; }
-    return processesIn(this.dataDir).filter((pid) => {
-      try { return fs.statSync(`/proc/${pid}`).uid === owner; } catch { return false; }
-    });
+    // By working directory and owner alone: reading every process's command line may wait on one stuck in D state, past KILLED_WAIT.
+    return processesWorkingIn(this.dataDir, owner);
   }
 
   /**
