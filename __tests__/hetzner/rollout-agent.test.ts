@@ -75,6 +75,15 @@ function readFifo(fifo: string): string {
   return read.stdout.trim();
 }
 
+/**
+ * Writes `text` and a line break to the fifo `fifo` within 20 s: a reader that died before it opened the fifo fails
+ * the test, never hangs it (an open() blocked in this process is beyond jest's timeout).
+ */
+function writeFifo(fifo: string, text: string): void {
+  const write = spawnSync('timeout', ['20', 'sh', '-c', 'printf "%s\\n" "$2" > "$1"', 'sh', fifo, text]);
+  if (write.status !== 0) throw new Error(`nothing read ${fifo} within 20 s (timeout exited ${write.status})`);
+}
+
 /** Waits (20 s at most, then fails the test) until `done` holds. */
 function waitFor(done: () => boolean, what = 'the condition'): void {
   const deadline = Date.now() + 20_000;
@@ -850,8 +859,8 @@ describe('the rollout agent', () => {
     try {
       for (const fifo of [go, out]) expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
       expect(m.apply([worker('x=1\n')]).status).toBe(0);
-      fs.writeFileSync(go, 'go\n');
-      const daemon = fs.readFileSync(out, 'utf8').trim();
+      writeFifo(go, 'go');
+      const daemon = readFifo(out);
       expect(running(daemon)).toBe(true);
       const again = m.apply([worker('x=2\n')]);
       expect(again.status).toBe(0);
@@ -1090,7 +1099,7 @@ describe('the rollout agent', () => {
       stuck.kill('SIGKILL');
       stop();
     }
-  });
+  }, 90_000);
 
   // Review: the rounds after SIGKILL ended at the first look that found the recorded groups empty: a supervisor whose
   // first fork into a stopped group came after that look (not yet scheduled, or restarting after a pause) was never
@@ -1105,7 +1114,7 @@ describe('the rollout agent', () => {
       expect(again.output).toContain(`stopped pid ${daemon} (python3)`);
       expect(again.output).toContain(`process group ${daemon} emptied (its part is activated again); pid ${forker} (python3) has not reaped what was stopped in it`);
       // The supervisor forks into the group after the agent ended: the part's next run stops its child.
-      fs.writeFileSync(path.join(m.dir, 'go'), 'go\n');
+      writeFifo(path.join(m.dir, 'go'), 'go');
       readFifo(path.join(m.dir, 'out'));
       const child = listed('child')[0];
       expect(running(child)).toBe(true);
@@ -1299,8 +1308,8 @@ esac\nexit 0\n`);
     try {
       for (const fifo of [go, out]) expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
       expect(m.apply([worker('x=1\n')]).status).toBe(0);
-      fs.writeFileSync(go, 'go\n');
-      const daemon = fs.readFileSync(out, 'utf8').trim();
+      writeFifo(go, 'go');
+      const daemon = readFifo(out);
       expect(fs.readFileSync(`/proc/${daemon}/stat`, 'utf8').split(') ')[1].split(' ')[3]).toBe(daemon);
       expectStoppedByNextRun(m, worker('x=2\n'), daemon);
     } finally {
@@ -1323,8 +1332,8 @@ esac\nexit 0\n`);
       for (const fifo of [go, out]) expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
       expect(m.apply([worker('x=1\n')]).status).toBe(0);
       const wrapper = fs.readFileSync(pids, 'utf8').trim();
-      fs.writeFileSync(go, 'go\n');
-      const daemon = fs.readFileSync(out, 'utf8').trim();
+      writeFifo(go, 'go');
+      const daemon = readFifo(out);
       while (running(wrapper)) spawnSync('sleep', ['0.05']);
       const stat = fs.readFileSync(`/proc/${daemon}/stat`, 'utf8').split(') ')[1].split(' ');
       expect([stat[3], stat[1] === wrapper]).toEqual([daemon, false]);
@@ -1361,7 +1370,7 @@ esac\nexit 0\n`);
       for (const fifo of [moved, go, out]) expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
       expect(m.apply([first], {}, { commandTimeout: Duration.seconds(30) }).status).toBe(0);
       const [kept, wrapper] = fs.readFileSync(pids, 'utf8').trim().split('\n');
-      fs.writeFileSync(go, 'go\n');
+      writeFifo(go, 'go');
       const daemon = readFifo(out);
       waitFor(() => !running(wrapper));
       expect(fs.readFileSync(`/proc/${daemon}/cgroup`, 'utf8')).toContain(`0::/${path.basename(cgroup)}\n`);
@@ -1398,8 +1407,8 @@ esac\nexit 0\n`);
     try {
       for (const fifo of [go, out]) expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
       expect(m.apply([gone('x=1\n'), kept('x=1\n')]).status).toBe(0);
-      fs.writeFileSync(go, 'go\n');
-      const forked = fs.readFileSync(out, 'utf8').trim();
+      writeFifo(go, 'go');
+      const forked = readFifo(out);
       const recorded = fs.readFileSync(pids, 'utf8').trim().split('\n')[0];
       process.kill(Number(recorded), 'SIGKILL');
       while (running(recorded)) spawnSync('sleep', ['0.05']);
@@ -1485,8 +1494,8 @@ esac\nexit 0\n`);
       fs.mkdirSync(cgroup);
       expect(m.apply([worker('x=1\n')]).status).toBe(0);
       const wrapper = fs.readFileSync(pids, 'utf8').trim();
-      fs.writeFileSync(go, 'go\n');
-      daemon = fs.readFileSync(out, 'utf8').trim();
+      writeFifo(go, 'go');
+      daemon = readFifo(out);
       fs.appendFileSync(pids, `${daemon}\n`);
       while (running(wrapper)) spawnSync('sleep', ['0.05']);
       expect(fs.readFileSync(`/proc/${daemon}/cgroup`, 'utf8')).toContain(`/sovereign-rollout-test-${process.pid}\n`);
