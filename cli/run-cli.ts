@@ -374,6 +374,10 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
   if (unset.length > 0) io.err(`note: the release would refuse to start: ${unset.join(', ')} ${unset.length === 1 ? 'is' : 'are'} not set.`);
   if (carriageReturns.length > 0) io.err(`note: the release would refuse to start: ${carriageReturns[0]}`);
   // Before any step: refused at the rehearsal, the release would have deployed test and brought staging up for nothing.
+  // The rehearsal's HOME is made in TMPDIR (with --keep-home, none is made); refused before the agent is tried.
+  const unsafeHome = args.flags['keep-home'] ? undefined : scratchHomeRefusal();
+  if (unsafeHome && !dryRun) throw new Error(`${unsafeHome.problem} Nothing was run. ${unsafeHome.fix}`);
+  if (unsafeHome) io.err(`note: the release would refuse to start: ${unsafeHome.problem}`);
   const accountHome = io.accountHome ?? accountHomeInPasswd();
   const productionKeys = keysProductionAccepts(synthesized, environments);
   const coverWith = (keys: ReadonlySet<string> | undefined) => accountSshCover(io.env, accountHome, keys, { systemConfig: io.systemSshConfig });
@@ -415,10 +419,6 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
       return 128 + os.constants.signals[stoppedBy];
     }
   }
-  // The rehearsal's HOME is made in TMPDIR (with --keep-home, none is made).
-  const unsafeHome = args.flags['keep-home'] ? undefined : scratchHomeRefusal();
-  if (unsafeHome && !dryRun) throw new Error(`${unsafeHome.problem} Nothing was run. ${unsafeHome.fix}`);
-  if (unsafeHome) io.err(`note: the release would refuse to start: ${unsafeHome.problem}`);
   const refusal = accountSsh && accountSshRefusal(accountSsh);
   if (refusal && args.flags[ACCEPT_ACCOUNT_SSH]) io.err(accountSshWarning(accountSsh!));
   else if (refusal && !dryRun) throw new Error(`${refusal.problem} Nothing was run. ${refusal.fix}`);
