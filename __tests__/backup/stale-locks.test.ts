@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { BackupWorld, expectFailure, expectSuccess, pingPath, PROD_HOST, runScript, shiftedClock, survivorsOf } from './helpers/world';
-import { holdResticLock, killHolder, unlockFails } from './helpers/restic-lock';
+import { holdResticLock, killHolder, unlockFails, writeOldLock } from './helpers/restic-lock';
 import { BACKUP_RESTORE_FILES } from '../../lib/backup/private/scripts';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
@@ -66,8 +66,8 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
   });
 
   // Audit (sixth pass): a stale exclusive lock failed every dump and push (and paged) until the next check or prune removed
-  // it, though the dump and the push run under the machine's repository lock, where no restic of this machine runs. They
-  // remove the stale locks first now, naming each; another machine's live lock stays, and fails them as before.
+  // it, though restic itself calls it stale. They remove this machine's stale locks first now, naming each; another
+  // machine's lock stays, and fails them as before.
   test("a restic killed mid-run (SIGKILL) with the exclusive lock: the dump and the push remove it, name it and back up; another machine's live lock stays and fails them", async () => {
     const name = 'repo-exclusive';
     world.copyBootstrapped(name);
@@ -75,7 +75,7 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
     fs.mkdirSync(uploads);
     fs.writeFileSync(path.join(uploads, 'contract.pdf'), 'contract 1\n');
     const etc = world.productionWith(name, { PG_DATABASES: 'app', FILE_PATHS: uploads });
-    const removed = (lock: string) => new RegExp(`storagebox: restic unlock removed the stale lock ${lock.slice(0, 8)}: the exclusive lock of restic pid \\d+ on [\\w.-]+, last refreshed 0 minutes ago`);
+    const removed = (lock: string) => new RegExp(`storagebox: restic unlock removed the stale lock ${lock.slice(0, 8)}: the exclusive lock of restic pid \\d+ on [\\w.-]+, last refreshed \\d+ minutes ago`);
     for (const job of ['backup-dump', 'backup-push']) {
       const lock = await staleLock(name, 'exclusive');
       const ran = await world.run(world.production, job, etc);
@@ -90,10 +90,26 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
       for (const job of ['backup-dump', 'backup-push']) {
         expectFailure(await world.run(world.production, job, etc), PROD_HOST, job.slice('backup-'.length),
           /repository is already locked exclusively by PID \d+ on another-machine/);
-        expect(locks(name)).toEqual([other.lock]);
+        // One lock, another machine's (restic refreshes it under a new name every 5 minutes).
+        expect(locks(name)).toHaveLength(1);
       }
     } finally {
       await killHolder(other);
+    }
+    for (const lock of locks(name)) fs.rmSync(path.join(world.sftp.home, name, 'locks', lock));
+
+    // Audit (sixth pass, review): restic unlock also removes any lock not refreshed for 30 minutes, whatever its host, and
+    // restic 0.14 only warns when a refresh fails: another machine's prune on a flaky link may still delete packs. Beside
+    // this host's killed restic, the dump and the push leave that lock (and restic unlock) alone, and fail naming it.
+    for (const job of ['backup-dump', 'backup-push']) {
+      const killed = await staleLock(name, 'exclusive');
+      const old = writeOldLock(path.join(world.sftp.home, name), 'another-machine', 40);
+      const ran = await world.run(world.production, job, etc);
+      // restic names the first lock it meets, either one; the log names the other machine's.
+      expectFailure(ran, PROD_HOST, job.slice('backup-'.length), /repository is already locked exclusively by PID \d+ on [\w.-]+/);
+      expect(ran.stderr).toMatch(new RegExp(`storagebox: restic unlock not run before the backup: the exclusive lock of restic pid 4242 on another-machine, last refreshed [34]\\d minutes ago \\(${old.slice(0, 8)}\\) is not this machine's`));
+      expect(locks(name).sort()).toEqual([old, killed].sort());
+      for (const lock of [old, killed]) fs.rmSync(path.join(world.sftp.home, name, 'locks', lock));
     }
   });
 

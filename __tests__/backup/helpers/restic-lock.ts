@@ -1,4 +1,4 @@
-import { ChildProcess, execFile, spawn } from 'child_process';
+import { ChildProcess, execFile, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { promisify } from 'util';
@@ -104,4 +104,36 @@ export function unlockFails(dir: string): string {
   fs.mkdirSync(bin, { recursive: true });
   fs.writeFileSync(path.join(bin, 'restic'), '#!/bin/bash\n[ "${@: -1}" != unlock ] || { echo "unlock: connection lost" >&2; exit 1; }\nexec /usr/bin/restic "$@"\n', { mode: 0o755 });
   return bin;
+}
+
+/**
+ * Writes into the repository directory `repo` a lock of `host` last refreshed `minutes` ago, as a restic whose refreshes
+ * failed (or whose clock is off, or that was stopped) leaves it: restic's own lock format (JSON, encrypted with the
+ * repository's master key: AES-256-CTR, Poly1305-AES), which restic cannot be made to write with an old time.
+ * Returns the lock's ID.
+ */
+export function writeOldLock(repo: string, host: string, minutes: number, exclusive = true, password = RESTIC_PASSWORD): string {
+  const key = execFileSync('restic', ['-r', repo, '--no-cache', '--no-lock', 'cat', 'masterkey'], { env: resticEnv(repositoryOf(repo), password) }).toString();
+  const lock = JSON.stringify({ time: new Date(Date.now() - minutes * 60_000).toISOString(), exclusive, hostname: host,
+    username: 'root', pid: 4242, uid: 0, gid: 0 });
+  const script = [
+    'import hashlib, json, os, sys',
+    'from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes',
+    'from cryptography.hazmat.primitives.poly1305 import Poly1305',
+    'from base64 import b64decode as d',
+    'key, plain = json.loads(sys.argv[1]), sys.argv[2].encode()',
+    'iv = os.urandom(16)',
+    'enc = Cipher(algorithms.AES(d(key["encrypt"])), modes.CTR(iv)).encryptor()',
+    'ct = enc.update(plain) + enc.finalize()',
+    'ecb = Cipher(algorithms.AES(d(key["mac"]["k"])), modes.ECB()).encryptor()',
+    'tag = Poly1305.generate_tag(d(key["mac"]["r"]) + ecb.update(iv) + ecb.finalize(), ct)',
+    'blob = iv + ct + tag',
+    'name = hashlib.sha256(blob).hexdigest()',
+    'file = os.path.join(sys.argv[3], name)',
+    'open(file, "wb").write(blob)',
+    // The SFTP account owns the repository: its restic unlock may remove the lock.
+    'os.chown(file, os.stat(sys.argv[3]).st_uid, os.stat(sys.argv[3]).st_gid)',
+    'print(name)',
+  ].join('\n');
+  return execFileSync('python3', ['-c', script, key, lock, path.join(repo, 'locks')]).toString().trim();
 }

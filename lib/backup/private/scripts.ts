@@ -623,7 +623,8 @@ restic_on() {
 # before restic could delete its lock) leaves its lock behind, and restic 0.14 (Debian 12) never looks
 # past one: a stale lock made every prune, check and key removal fail, and a stale exclusive one (a
 # prune or check killed) every backup too, until someone ran restic unlock by hand. Run under the
-# repository lock (repo_lock), when no other restic of this machine uses the repository.
+# repository lock (repo_lock): no other job of this machine uses the repository, and a restic of this machine whose
+# process still runs (one run by hand) is kept (restic checks its PID).
 # unlock_stale <target> [<restic options>...]: the options go before restic's unlock (another key's password command)
 unlock_stale() {
   log "$1: removing stale locks of the repository, if any (restic unlock)"
@@ -633,27 +634,48 @@ unlock_stale() {
 # unlock_before_backup <target>: the dump and the push, under the repository lock, before restic locks the repository:
 # a stale exclusive lock (a prune, a check or a key change killed mid-run: a reboot, the OOM killer) failed them, and
 # paged, until the next check or prune removed it, though restic itself calls it stale. The locks are listed first
-# (restic lists no lock in the usual case, and the job goes on at once); when there are some, restic unlock removes
-# the stale ones only (never --remove-all: another machine's live lock stays, and the backup fails naming it, as
-# before), and each one it removed is logged by name (restic 0.14 prints only "successfully removed locks").
+# (restic lists no lock in the usual case, and the job goes on at once), each read as restic_locks reads them (read_lock,
+# SB_LOCKS_PY), but one by one: restic_locks sums them up in one verdict, and this needs each lock's host and pid.
+# restic unlock runs only when a lock is this host's with its process gone (restic's hostname is the OS's, uname -n),
+# and every other lock is this host's too, with its process running and refreshed in the last 25 minutes: restic unlock
+# also removes any lock not refreshed for 30 minutes, whatever its host, and restic 0.14 only warns when a refresh
+# fails and goes on, so a lock of another machine that looks stale may belong to a prune still deleting packs (a flaky
+# link, a clock 30 minutes off, a stopped restic). That lock stays for the check and the prune, and the backup fails
+# naming it, as before. A restic of this machine whose process still runs is kept (restic checks its PID). Never
+# --remove-all. Each lock this unlock removed is logged by name (restic 0.14 prints only "successfully removed locks").
 unlock_before_backup() {
-  local t=$1 id ids kind host pid minutes
-  local -A held=()
+  local t=$1 id ids kind host pid minutes me ours=0 keep=
+  local -A held=() removable=()
+  me=$(uname -n); me=\${me//[^A-Za-z0-9.-]/?}; me=\${me:0:64}
   ids=$(restic_on "$t" --no-lock list locks 2>>"$SB_LOG") || { log "$t: cannot list the repository's locks: none removed before the backup"; return 0; }
   for id in $ids; do
     [[ $id =~ ^[0-9a-f]{64}$ ]] || continue
+    kind= host= pid= minutes=
     read -r kind host pid minutes < <(read_lock "$t" "$id" | "\${PY[@]}" -c "$SB_LOCKS_PY" "$(date +%s)" exclusive) || true
     case "\${kind:-none}" in
       none) held[$id]='a lock restic could not read' ;;
       *exclusive) held[$id]="the exclusive lock of restic pid $pid on $host, last refreshed $minutes minutes ago" ;;
       *) held[$id]="the lock of restic pid $pid on $host, last refreshed $minutes minutes ago" ;;
     esac
+    # SB_LOCKS_PY prints the host as this compares it (characters past [A-Za-z0-9.-] as ?, 64 at most).
+    if [ "\${kind:-none}" = none ]; then keep="\${keep:-$id}"
+    elif [ "$host" = "$me" ] && [[ $pid =~ ^[0-9]+$ ]] && [ ! -d "/proc/$pid" ]; then removable[$id]=1; ours=1
+    elif [ "$host" != "$me" ] || [ "$minutes" -ge 25 ]; then keep="\${keep:-$id}"
+    fi
+    [ "\${minutes:-0}" -lt 30 ] || removable[$id]=1
   done
   [ "\${#held[@]}" -gt 0 ] || return 0
+  if [ -n "$keep" ]; then
+    log "$t: restic unlock not run before the backup: \${held[$keep]} (\${keep:0:8}) is not this machine's or may still run, and restic unlock could remove it (not refreshed for 30 minutes, whatever its host); the check and the prune remove stale locks"
+    return 0
+  fi
+  [ "$ours" = 1 ] || return 0
   unlock_stale "$t" || { log "$t: restic unlock failed: a stale lock, if any, stays, and restic names it if it refuses the backup"; return 0; }
   ids=$(restic_on "$t" --no-lock list locks 2>>"$SB_LOG") || return 0
   for id in "\${!held[@]}"; do
-    grep -qxF -- "$id" <<<"$ids" || log "$t: restic unlock removed the stale lock \${id:0:8}: \${held[$id]}"
+    grep -qxF -- "$id" <<<"$ids" && continue
+    if [ -n "\${removable[$id]:-}" ]; then log "$t: restic unlock removed the stale lock \${id:0:8}: \${held[$id]}"
+    else log "$t: the lock \${id:0:8} went while unlocking (its restic ended or refreshed it): \${held[$id]}"; fi
   done
 }
 
