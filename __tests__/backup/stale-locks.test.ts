@@ -2,7 +2,7 @@ import { ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BackupWorld, expectFailure, expectSuccess, pingPath, PROD_HOST, runScript, shiftedClock, survivorsOf } from './helpers/world';
+import { BackupWorld, expectFailure, expectSuccess, PATH_ENV, pingPath, PROD_HOST, runScript, shiftedClock, survivorsOf } from './helpers/world';
 import { holdResticLock, killHolder, unlockFails, writeOldLock } from './helpers/restic-lock';
 import { BACKUP_RESTORE_FILES } from '../../lib/backup/private/scripts';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
@@ -68,7 +68,7 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
   // Audit (sixth pass): a stale exclusive lock failed every dump and push (and paged) until the next check or prune removed
   // it, though restic itself calls it stale. They remove this machine's stale locks first now, naming each; another
   // machine's lock stays, and fails them as before.
-  test("a restic killed mid-run (SIGKILL) with the exclusive lock: the dump and the push remove it, name it and back up; another machine's live lock stays and fails them", async () => {
+  test("a restic killed mid-run (SIGKILL) with the exclusive lock: the dump and the push remove it, name it and back up; another machine's lock, live or 30 minutes unrefreshed, stays and fails them", async () => {
     const name = 'repo-exclusive';
     world.copyBootstrapped(name);
     const uploads = path.join(tmp, 'uploads-exclusive');
@@ -82,6 +82,26 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
       expectSuccess(ran, PROD_HOST, job.slice('backup-'.length));
       expect(ran.stderr).toMatch(removed(lock));
       expect(locks(name)).toEqual([]);
+    }
+
+    // Audit (sixth pass, review): a lock that goes while restic unlock runs (its job ended, or its restic refreshed it under
+    // a new name) was said to be removed by it. Beside a killed restic's lock, this machine's live one, whose file a stand-in
+    // restic deletes as the unlock starts (as its job ending would): only the killed one is said to be removed.
+    expect(locks(name)).toEqual([]);
+    const killed = await staleLock(name, 'shared');
+    const live = await holdLock(name, 'shared');
+    try {
+      const bin = path.join(tmp, 'bin-lock-goes');
+      fs.mkdirSync(bin, { recursive: true });
+      fs.writeFileSync(path.join(bin, 'restic'), `#!/bin/bash\n[ "\${@: -1}" != unlock ] || rm -f ${path.join(world.sftp.home, name, 'locks', live.lock)}\n`
+        + 'exec /usr/bin/restic "$@"\n', { mode: 0o755 });
+      const ran = await world.run(world.production, 'backup-push', etc, { env: { PATH: `${bin}:${PATH_ENV}` } });
+      expectSuccess(ran, PROD_HOST, 'push');
+      expect(ran.stderr).toMatch(new RegExp(`storagebox: restic unlock removed the stale lock ${killed.slice(0, 8)}: the lock of restic pid \\d+`));
+      expect(ran.stderr).toMatch(new RegExp(`storagebox: the lock ${live.lock.slice(0, 8)} went while unlocking \\(its restic ended or refreshed it\\): the lock of restic pid \\d+`));
+      expect(ran.stderr).not.toMatch(new RegExp(`removed the stale lock ${live.lock.slice(0, 8)}`));
+    } finally {
+      await killHolder(live);
     }
 
     // Another machine's key change, running: restic unlock leaves its lock, and the jobs fail naming it, as before.
