@@ -178,13 +178,13 @@ describeAsRoot('a restore drill that starts while production dumps', () => {
   });
 
   // Another machine's killed check, prune or key change leaves its exclusive lock (here a key change, SIGKILLed): stale an
-  // hour on. The drill, which takes no lock, reads past it and names it (production's next dump, push, check or prune removes it), and
+  // hour on. The drill, which takes no lock, reads past it and names it (production's next check or prune removes it, its dump or push too where the lock is its own), and
   // removes nothing: restic unlock would write into production's repository, and on a read-only account fails. With two
   // copies, each copy's note reaches the drill's outcome (sb_exit added the notes after the copy wrote its result).
   test("a killed key change's exclusive lock, stale: the drill passes, names it and leaves it; so does each copy of two", async () => {
     const held = await holdResticLock(repo(), 'exclusive', running);
     await killHolder(held);
-    const stale = (t: string) => new RegExp(`a stale exclusive lock of restic pid \\d+ on [\\w.-]+, last refreshed 1\\d\\d minutes ago \\(a check, a prune or a key change killed mid-run\\), is on the repository of ${t}: the drill reads past it, and the next dump, push, check or prune of the machine that writes to ${t} removes it before it locks the repository\\. Fix, if it stays: run restic unlock on ${t} from a machine whose account may write`);
+    const stale = (t: string) => new RegExp(`a stale exclusive lock of restic pid \\d+ on [\\w.-]+, last refreshed 1\\d\\d minutes ago \\(a check, a prune or a key change killed mid-run\\), is on the repository of ${t}: the drill reads past it, and the next check or prune of the machine that writes to ${t} removes it before it locks the repository \\(its next dump or push too, where [\\w.-]+ is that machine\\)\\. Fix, if it stays: run restic unlock on ${t} from a machine whose account may write`);
     try {
       const drill = await drillLater(2);
       expectSuccess(drill, TEST_HOST, 'restore-drill');

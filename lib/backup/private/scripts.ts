@@ -2162,7 +2162,7 @@ case $state in
   exclusive)
     log "$t: restic pid $pid on $host (its lock refreshed $minutes minutes ago) holds the repository exclusively (a check, a prune or a key change): drilling it all the same" ;;
   stale-exclusive)
-    note "a stale exclusive lock of restic pid $pid on $host, last refreshed $minutes minutes ago (a check, a prune or a key change killed mid-run), is on the repository of $t: the drill reads past it, and the next dump, push, check or prune of the machine that writes to $t removes it before it locks the repository. Fix, if it stays: run restic unlock on $t from a machine whose account may write (it removes stale locks only)" ;;
+    note "a stale exclusive lock of restic pid $pid on $host, last refreshed $minutes minutes ago (a check, a prune or a key change killed mid-run), is on the repository of $t: the drill reads past it, and the next check or prune of the machine that writes to $t removes it before it locks the repository (its next dump or push too, where $host is that machine). Fix, if it stays: run restic unlock on $t from a machine whose account may write (it removes stale locks only)" ;;
 esac
 # read_again <why> <output> <restic arguments...>: a read of the repository of $t that failed, run once more in a new
 # restic process, its output in the file <output> (see above); dies with <why> when it fails again.
