@@ -128,7 +128,9 @@ describeReal('the rendered PostgreSQL configuration, on a real PostgreSQL 15', (
         '-c', 'SELECT pg_sleep(120)'], { env: { PATH: process.env.PATH, PGPASSWORD: PASSWORD } });
       let openErr = '';
       open.stderr!.on('data', (d) => { openErr += d.toString(); });
-      const ended = new Promise<number | null>((resolve) => open!.on('exit', resolve));
+      // 'close', not 'exit': psql's exit can come before the last of its stderr is read (seen once in a CI run: the
+      // session ended, the message not yet read).
+      const ended = new Promise<number | null>((resolve) => open!.on('close', resolve));
       const sessions = () => superuser(`SELECT count(*) FROM pg_stat_activity WHERE client_addr = '${worker}' AND query LIKE 'SELECT pg_sleep%'`);
       for (let i = 0; i < 100 && sessions() !== '1'; i++) await new Promise((r) => setTimeout(r, 100));
       expect(sessions()).toBe('1');
