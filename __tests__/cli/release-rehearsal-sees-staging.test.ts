@@ -425,6 +425,15 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
     expect(text).not.toMatch(/runner-/);
   });
 
+  /** A machine's directory and a runner account's HOME with an empty ~/.ssh (0700), both named for the test. */
+  const machineAndRunner = (label: string) => {
+    const machine = path.join(dir, `machine-${label}`);
+    const runner = path.join(dir, `runner-${label}`);
+    fs.mkdirSync(machine);
+    fs.mkdirSync(path.join(runner, '.ssh'), { recursive: true, mode: 0o700 });
+    return { machine, runner };
+  };
+
   // Review (release, fourth pass): the stand-ins covered `ssh` found on PATH only. A script running /usr/bin/ssh by its
   // path, or git running `env -i ssh` (GIT_SSH_COMMAND; env -i clears PATH, and execvp finds /usr/bin/ssh), read the
   // runner account's ~/.ssh, found by the password database: its default identity and its configuration's keys logged
@@ -433,10 +442,7 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
   // takes the nested user namespaces (`uid`). The account's default identity is production's admin key.
   const sshByPath = async (uid?: number) => {
     const label = uid === undefined ? 'root' : `uid-${uid}`;
-    const machine = path.join(dir, `machine-by-path-${label}`);
-    const runner = path.join(dir, `runner-by-path-${label}`);
-    fs.mkdirSync(machine);
-    fs.mkdirSync(path.join(runner, '.ssh'), { recursive: true, mode: 0o700 });
+    const { machine, runner } = machineAndRunner(`by-path-${label}`);
     const key = (name: string) => {
       execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', path.join(runner, '.ssh', name)]);
       return fs.readFileSync(path.join(runner, '.ssh', `${name}.pub`), 'utf8');
@@ -517,12 +523,10 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
   // in though the account's ~/.ssh held nothing. Both are judged by fingerprint now, and covered in the namespace.
   testWithRealParts(isRoot, 'system ssh configuration and agent', 'root (mount namespaces, a password database of the test\'s own)')(
     "the system's ssh configuration and the runner's SSH agent give the rehearsal no key production accepts", async () => {
-      const machine = path.join(dir, 'machine-system-config');
-      const runner = path.join(dir, 'runner-system-config');
-      const keys = path.join(dir, 'system-keys');
-      for (const d of [machine, keys]) fs.mkdirSync(d);
       // Nothing in the account's ~/.ssh logs in anywhere: on the old code, no namespace at all.
-      fs.mkdirSync(path.join(runner, '.ssh'), { recursive: true, mode: 0o700 });
+      const { machine, runner } = machineAndRunner('system-config');
+      const keys = path.join(dir, 'system-keys');
+      fs.mkdirSync(keys);
       fs.copyFileSync(adminKey, path.join(keys, 'prod'));
       fs.chmodSync(path.join(keys, 'prod'), 0o600);
       fs.writeFileSync(path.join(machine, 'authorized_keys'), fs.readFileSync(`${adminKey}.pub`, 'utf8'), { mode: 0o600 });
@@ -614,10 +618,7 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
   // wants one for every deploy. The agent is locked while the rehearsal runs now, and unlocked right after.
   testWithRealParts(isRoot, 'an agent in ~/.ssh, and locked', 'root (mount namespaces, a password database of the test\'s own)')(
     "the runner's SSH agent is hidden when its socket is in ~/.ssh, and locked for the rehearsal where no namespace can be had", async () => {
-      const machine = path.join(dir, 'machine-agent');
-      const runner = path.join(dir, 'runner-agent');
-      fs.mkdirSync(machine);
-      fs.mkdirSync(path.join(runner, '.ssh'), { recursive: true, mode: 0o700 });
+      const { machine, runner } = machineAndRunner('agent');
       for (const suffix of ['', '.pub']) fs.copyFileSync(`${adminKey}${suffix}`, path.join(runner, '.ssh', `id_ed25519${suffix}`));
       fs.writeFileSync(path.join(machine, 'authorized_keys'), `${publicKey(adminKey)}\n`, { mode: 0o600 });
       const agent = startSshAgent(path.join(fs.mkdtempSync(path.join(dir, 'ssh-agent-')), 'agent.1'));
@@ -841,10 +842,7 @@ describe('release: the rehearsal sees the app that brought staging up', () => {
   // keys production's state registers, and the cover is decided again with them before the rehearsal.
   testWithRealParts(isRoot, 'a key being removed', 'root (mount namespaces, a password database of the test\'s own)')(
     "a key this release removes, which production's state still registers, is kept from the rehearsal", async () => {
-      const machine = path.join(dir, 'machine-rotation');
-      const runner = path.join(dir, 'runner-rotation');
-      fs.mkdirSync(machine);
-      fs.mkdirSync(path.join(runner, '.ssh'), { recursive: true, mode: 0o700 });
+      const { machine, runner } = machineAndRunner('rotation');
       const removed = path.join(runner, '.ssh', 'id_ed25519');
       execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'admin being removed', '-f', removed]);
       fs.writeFileSync(path.join(machine, 'authorized_keys'), publicKey(removed), { mode: 0o600 });
