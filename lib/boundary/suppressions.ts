@@ -17,7 +17,7 @@ export interface BoundarySuppression {
    * opened later) is reported again; an entry that matches no finding is refused, as an unused suppression is.
    * @default - every finding of the rule on the construct and below it, later ones included
    */
-  readonly appliesTo?: string[];
+  readonly appliesTo?: readonly string[];
 }
 
 /** A suppression and the construct it was added to. */
@@ -57,7 +57,7 @@ export class BoundarySuppressions {
       if (appliesTo?.length === 0) {
         throw new ValidationError(`${at}.${prop}.appliesTo: [] is not allowed: a suppression that covers nothing is no exception. Fix: name what it covers, such as ['TCP 587'], or leave appliesTo out to cover every finding of the rule`);
       }
-      return Object.freeze(checkProps<BoundarySuppression>(at, { id: read.id as string, reason: read.reason as string, ...(appliesTo ? { appliesTo: Object.freeze(appliesTo) as string[] } : {}) }, {
+      return Object.freeze(checkProps<BoundarySuppression>(at, { id: read.id as string, reason: read.reason as string, ...(appliesTo ? { appliesTo: Object.freeze(appliesTo) } : {}) }, {
         id: is.text("use a rule id such as 'Boundary-EuPlacement'"),
         reason: is.text('say why the finding is acceptable, in at least 20 characters'),
         appliesTo: is.checkedLater(), // above, element by element
