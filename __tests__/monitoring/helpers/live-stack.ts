@@ -173,6 +173,8 @@ export interface LivePorts {
   readonly node: number;
 }
 
+/** systemd's DefaultTimeoutStopSec: how long `systemctl restart` waits after SIGTERM before SIGKILL. */
+const SYSTEMD_STOP_TIMEOUT_MS = 90_000;
 const UNITS = ['prometheus-node-exporter', 'prometheus-blackbox-exporter', 'prometheus-alertmanager', 'prometheus'] as const;
 /** The watch of Prometheus: a unit of the bundle (not a drop-in of a Debian unit). */
 export const WATCH_UNIT = 'sovereign-prometheus-watch';
@@ -278,13 +280,20 @@ export class LiveStack {
   /**
    * Restarts one unit as `systemctl restart` does: SIGTERM (the daemon saves its state, such as
    * Alertmanager's notification log and silences), then the same command line again; resolves once it answers.
+   * The daemon is given as long to stop as systemd gives it, not the few seconds a test's clean-up allows:
+   * Alertmanager fsyncs each file it saves, which takes seconds on a loaded machine, and a SIGKILL before
+   * its rename loses the whole file. A restart that needed SIGKILL proves nothing about saved state, so it throws.
    */
   public async restart(unit: LiveUnit): Promise<void> {
     const command = this.commands.get(unit);
     const child = this.children.get(unit);
     if (!command || !child) throw new Error(`${unit} is not running`);
-    await stopGroup(child, 'SIGTERM');
+    const { killed } = await stopGroup(child, 'SIGTERM', SYSTEMD_STOP_TIMEOUT_MS);
     this.children.delete(unit);
+    if (killed) {
+      throw new Error(`${unit} did not stop within ${SYSTEMD_STOP_TIMEOUT_MS / 1000} s of SIGTERM and was killed, as systemd would kill it: `
+        + `what it saves on the way out is lost, so this restart cannot show what survives one.\n${this.log(unit)}`);
+    }
     this.spawn(unit, command.binary, command.args, command.env);
     await this.ready();
   }
@@ -356,17 +365,22 @@ export class LiveStack {
   }
 }
 
-/** Ends a process group: SIGTERM (or `signal`), then SIGKILL after 5 s. */
-function stopGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
+/**
+ * Ends a process group: SIGTERM (or `signal`), then SIGKILL after `killAfterMs`. Resolves with whether
+ * the SIGKILL was needed.
+ */
+function stopGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', killAfterMs = 5000): Promise<{ killed: boolean }> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve({ killed: false });
   return new Promise((resolve) => {
+    let killed = false;
     const timer = setTimeout(() => {
+      killed = true;
       try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
-    }, 5000);
+    }, killAfterMs);
     child.once('exit', () => {
       clearTimeout(timer);
-      resolve();
+      resolve({ killed });
     });
-    try { process.kill(-child.pid!, signal); } catch { clearTimeout(timer); resolve(); }
+    try { process.kill(-child.pid!, signal); } catch { clearTimeout(timer); resolve({ killed: false }); }
   });
 }
