@@ -45,6 +45,21 @@ describe('the on-machine tooling', () => {
     if (process.getuid?.() === 0 && group.status === 0) expect(fs.statSync(password).gid).toBe(Number(group.stdout.split(':')[2]));
   });
 
+  test("setup alertmanager writes a URL pasted with spaces or a line end around it trimmed: the ping and the webhook reach their hosts", () => {
+    const padded = {
+      ...FAKE_SECRETS,
+      monitoring_webhook_ops: ` ${FAKE_SECRETS.monitoring_webhook_ops}\n`,
+      monitoring_deadman_ping_url_production: `${FAKE_SECRETS.monitoring_deadman_ping_url_production}  \r\n`,
+    };
+    const root = production(padded);
+    expect(root.setup('alertmanager')).toEqual({ status: 0, output: '' });
+    const config = root.read('/etc/sovereign-monitoring/alertmanager.yml');
+    for (const name of ['monitoring_webhook_ops', 'monitoring_deadman_ping_url_production'] as const) {
+      expect(config).toContain(`url: ${JSON.stringify(FAKE_SECRETS[name])}`);
+    }
+    expect(config).not.toMatch(/url: "(\s|[^"]*(\s|\\[rn])")/);
+  });
+
   test('setup alertmanager refuses a URL whose host is not the declared one, without printing the secret', () => {
     const root = production({ ...FAKE_SECRETS, monitoring_webhook_ops: 'https://hooks.elsewhere.example/T0/B0/secret-token-value' });
     const result = root.setup('alertmanager');
