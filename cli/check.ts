@@ -13,6 +13,7 @@ import { readJsonFile } from '../lib/core/private/json-file';
 import { defaultSynthOutput } from './synth-output';
 import { asRehearsed } from './stand-in-rehearsal';
 import { synthWarnings } from './synth-warnings';
+import { docPath } from './package-files';
 
 export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out DIR] [--plan] [--env-example FILE]
       Before \`cdktf deploy\`: lists everything the synthesized stacks in DIR (default: the output of the
@@ -98,7 +99,7 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
     if (notForRehearsal.length === 0) return;
     io.out(`Not needed in this rehearsal against the stand-in, only by a real deploy: ${[...new Set(notForRehearsal.map(environmentNameOf))].join(', ')} `
       + `[${[...new Set(notForRehearsal.flatMap((r) => r.stacks))].join(', ')}]. The stand-in's override beside the stack (${OVERRIDE_FILE}) keeps the state `
-      + 'in a local file and rolls no bundle out with an SSH agent; a real deploy needs them, from a fresh synth (see docs/testing.md).');
+      + `in a local file and rolls no bundle out with an SSH agent; a real deploy needs them, from a fresh synth (see ${docPath('testing.md')}).`);
   };
   if (missing.length === 0 && shared.length === 0 && mismatched.length === 0) {
     const rehearsal = notForRehearsal.length > 0 ? ' in this rehearsal against the stand-in' : '';

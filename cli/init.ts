@@ -15,6 +15,7 @@ import { coversWholeInternet } from '../lib/core/cidr';
 import { cidrFix, cidrProblem } from '../lib/core/peer';
 import { ProductStacks } from '../stacks';
 import { requirementsOfStacks, environmentExample, type Requirement } from './check';
+import { packageRoot } from './package-files';
 import { packedPackageName } from './packed-package';
 import { projectStateKeyVariable, projectTokenVariable, ReleaseProject, STATE_KEY_VARIABLES } from '../lib/environments/release-plan';
 import type { CliIo } from './run-cli';
@@ -182,13 +183,6 @@ export async function initCommand(argv: readonly string[], io: CliIo, input: Nod
   const nodeNote = nodeNoteFor(cdkOf(ownPackage()), process.versions.node);
   if (nodeNote) io.out(nodeNote);
   return 0;
-}
-
-/** The directory of this package's package.json. */
-function packageRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return dir;
 }
 
 /** Whether this package runs from a node_modules directory (installed from the registry or a tarball), rather than from a clone. */

@@ -146,6 +146,8 @@ describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () =
       expect(out).toMatch(/^Everything phase1-pilot-production needs in this rehearsal against the stand-in is set \(\d+ variables and credentials\)\.$/m);
       expect(out).toContain('Not needed in this rehearsal against the stand-in, only by a real deploy: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, SSH_AUTH_SOCK '
         + `[phase1-pilot-production]. The stand-in's override beside the stack (${path.basename(override)}) keeps the state in a local file`);
+      // The doc it points to opens from where the CLI ran.
+      expect(fs.existsSync(/\(see (\S+)\)\.$/m.exec(out)![1])).toBe(true);
       // What the rehearsal does need is still missing when unset, and only that.
       const { TF_VAR_restic_password: _left, ...withoutOne } = env;
       const missing = await cli(['check', 'phase1-pilot-production', '--out', outdir], withoutOne);

@@ -1,0 +1,20 @@
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** The directory of this package's package.json: the clone, or `node_modules/cdktf-sovereign-hetzner` in a team's repo. */
+export function packageRoot(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+  return dir;
+}
+
+/**
+ * One of this package's docs as the reader can open it from where the CLI runs: `docs/testing.md` in a
+ * clone, `node_modules/cdktf-sovereign-hetzner/docs/testing.md` in a team's repo (where a bare
+ * `docs/testing.md` names nothing).
+ */
+export function docPath(name: string, cwd: string = process.cwd()): string {
+  const file = path.join(packageRoot(), 'docs', name);
+  const relative = path.relative(cwd, file);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+}
