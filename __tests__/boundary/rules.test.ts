@@ -325,6 +325,33 @@ describe('Boundary-PortToEveryHost', () => {
     expect(() => BoundarySuppressions.add(o, [{ id: 'Boundary-PortToEveryHost', reason: REASON, appliesTo: ['TCP 25', 'TCP 2525'] }])).toThrow(/covering the same findings already \(appliesTo 'TCP 2525'/);
   });
 
+  // An ancestor's suppression that a nearer one shadowed at every finding was told "matches no finding. Fix: remove it",
+  // which was untrue (it matches them) and named neither the nearer one nor which of the two to keep.
+  test("a stack's suppression that a machine's own suppression of the rule shadows is refused naming the machine's, not as matching nothing", () => {
+    const stack = checkedStack();
+    const m = machine(stack);
+    EgressAllowlist.allowTcpPort(m, 587, 'SMTP to the mail relay');
+    BoundarySuppressions.add(m, [{ id: 'Boundary-PortToEveryHost', reason: REASON }]);
+    BoundarySuppressions.add(stack, [{ id: 'Boundary-PortToEveryHost', reason: `${REASON} For the stack.`, appliesTo: ['TCP 587', 'TCP 465'] }]);
+    const errors = synthErrors(stack);
+    expect(errors).toMatch(/production\.suppressions: 'Boundary-PortToEveryHost' appliesTo 'TCP 587' is not allowed: every finding it covers is covered by the suppression of the rule on production\/App \(every finding, reason .*SEC-42.*\), the nearer one, .* Fix: keep one of the two/);
+    // An entry nothing would match is still told apart.
+    expect(errors).toMatch(/production\.suppressions: 'Boundary-PortToEveryHost' appliesTo 'TCP 465' is not allowed: it matches no finding of the rule there\./);
+    expect(errors).not.toMatch(/appliesTo 'TCP 587', 'TCP 465'|'TCP 465' is not allowed: every finding/);
+
+    // A whole-rule suppression on the stack, shadowed by a machine's that names the port.
+    const wide = checkedStack();
+    const w = machine(wide);
+    EgressAllowlist.allowTcpPort(w, 587, 'SMTP to the mail relay');
+    BoundarySuppressions.add(w, [{ id: 'Boundary-PortToEveryHost', reason: REASON, appliesTo: ['TCP 587'] }]);
+    BoundarySuppressions.add(wide, [{ id: 'Boundary-PortToEveryHost', reason: REASON }]);
+    expect(synthErrors(wide)).toMatch(/^.*production\.suppressions: 'Boundary-PortToEveryHost' is not allowed: every finding it covers is covered by the suppression of the rule on production\/App \(appliesTo 'TCP 587', reason /m);
+
+    // Once the stack's suppression also covers a finding the machine's does not, it is used, and nothing is refused.
+    EgressAllowlist.allowTcpPort(w, 2525, 'SMTP to the other relay');
+    expect(synthErrors(wide)).toBe('');
+  });
+
   test('appliesTo on a rule whose findings name nothing is refused at add; appliesTo: null from JavaScript is told as null', () => {
     const m = machine(checkedStack());
     expect(() => BoundarySuppressions.add(m, [{ id: 'Boundary-RestrictedEgress', reason: REASON, appliesTo: ['TCP 587'] }]))

@@ -1,6 +1,7 @@
 import { IConstruct } from 'constructs';
 import { IAspect, TerraformStack } from 'cdktf';
 import { warnOnce } from '../core/private/warn-once';
+import { quote } from '../core/validation-message';
 import { reachStackOf, RULE_PACK_BRAND, StackCheckingPack } from '../core/app-level-packs';
 import { fail, optionalArray, propNames, refuseUnknownProps, requireProps } from '../core/runtime-checks';
 import { BoundaryPolicy, requireCheckedPolicy } from './boundary-policy';
@@ -110,13 +111,21 @@ export class BoundaryChecks implements IAspect, StackCheckingPack {
     };
     // Each suppression kept, with what of it matched a finding (an appliesTo entry, or the whole rule's '').
     const used = new Map<BoundarySuppression, Set<string>>();
+    // What of a suppression would have matched a finding that a nearer suppression of the rule took: by whom.
+    const shadowed = new Map<BoundarySuppression, Map<string, { path: string; suppression: BoundarySuppression }>>();
+    const partOf = (suppression: BoundarySuppression, target: string | undefined) => (suppression.appliesTo ? target! : '');
     const errors: string[] = [];
     for (const rule of this.rules) {
       for (const finding of rule.evaluate(context)) {
         const construct = constructs.get(finding.path) ?? stack;
-        const suppressed = BoundarySuppressions.find(construct, rule.id, finding.target);
+        const [suppressed, ...farther] = BoundarySuppressions.covering(construct, rule.id, finding.target);
         if (suppressed) {
-          used.set(suppressed.suppression, (used.get(suppressed.suppression) ?? new Set()).add(suppressed.suppression.appliesTo ? finding.target! : ''));
+          used.set(suppressed.suppression, (used.get(suppressed.suppression) ?? new Set()).add(partOf(suppressed.suppression, finding.target)));
+          for (const { suppression } of farther) {
+            const by = shadowed.get(suppression) ?? new Map();
+            by.set(partOf(suppression, finding.target), { path: suppressed.owner.node.path, suppression: suppressed.suppression });
+            shadowed.set(suppression, by);
+          }
           continue;
         }
         const message = `${rule.id}: ${finding.message}`;
@@ -126,16 +135,23 @@ export class BoundaryChecks implements IAspect, StackCheckingPack {
     }
     for (const { path, suppression } of BoundarySuppressions.keptIn(stack)) {
       if (!this.rules.some((r) => r.id === suppression.id)) continue;
-      const matched = used.get(suppression);
-      if (!matched) {
-        errors.push(`${path}.suppressions: '${suppression.id}' is not allowed: the suppression matches no finding. Fix: remove it, so that the boundary document lists only real exceptions`);
-        continue;
+      const matched = used.get(suppression) ?? new Set<string>();
+      const unused = suppression.appliesTo ? suppression.appliesTo.filter((t) => !matched.has(t)) : matched.size === 0 ? [''] : [];
+      const what = (parts: string[]) => (suppression.appliesTo ? `'${suppression.id}' appliesTo ${parts.map((t) => `'${t}'`).join(', ')}` : `'${suppression.id}'`);
+      // An entry a nearer suppression took everywhere does match findings: it says so, and names the nearer one.
+      const takenBy = unused.map((t) => shadowed.get(suppression)?.get(t));
+      const taken = unused.filter((_, i) => takenBy[i]);
+      const none = unused.filter((_, i) => !takenBy[i]);
+      if (taken.length > 0) {
+        const nearer = [...new Map(takenBy.filter((b) => b).map((b) => [b!.suppression, b!])).values()]
+          .map((b) => `${b.path} (${b.suppression.appliesTo ? `appliesTo ${b.suppression.appliesTo.map((t) => `'${t}'`).join(', ')}` : 'every finding'}, reason ${quote(b.suppression.reason)})`);
+        errors.push(`${path}.suppressions: ${what(taken)} is not allowed: every finding it covers is covered by the suppression of the rule on ${nearer.join(' and ')}, `
+          + 'the nearer one, which applies there and which the boundary document lists. Fix: keep one of the two (remove this one, or the nearer one if this reason is the one to keep)');
       }
-      const unused = (suppression.appliesTo ?? []).filter((t) => !matched.has(t));
-      if (unused.length > 0) {
-        errors.push(`${path}.suppressions: '${suppression.id}' appliesTo ${unused.map((t) => `'${t}'`).join(', ')} is not allowed: it matches no finding of the rule there. `
-          + 'Fix: remove it from appliesTo, so that the boundary document lists only real exceptions');
-      }
+      if (none.length === 0) continue;
+      errors.push(suppression.appliesTo
+        ? `${path}.suppressions: ${what(none)} is not allowed: it matches no finding of the rule there. Fix: remove it from appliesTo, so that the boundary document lists only real exceptions`
+        : `${path}.suppressions: '${suppression.id}' is not allowed: the suppression matches no finding. Fix: remove it, so that the boundary document lists only real exceptions`);
     }
     return errors;
   }

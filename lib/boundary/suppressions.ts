@@ -111,11 +111,19 @@ export class BoundarySuppressions {
     /** The suppression. */
     suppression: BoundarySuppression;
   } | undefined {
-    for (const owner of [...scope.node.scopes].reverse()) {
+    return BoundarySuppressions.covering(scope, ruleId, target)[0];
+  }
+
+  /**
+   * Every suppression of `ruleId` that covers a finding about `target` at `scope`, nearest first: the first is the one
+   * that applies (see `find`), the others are shadowed by it there. At most one per construct (`add` refuses a second).
+   * @internal
+   */
+  public static covering(scope: IConstruct, ruleId: string, target?: string): Array<{ owner: IConstruct; suppression: BoundarySuppression }> {
+    return [...scope.node.scopes].reverse().flatMap((owner) => {
       const suppression = suppressions.get(owner)?.find((s) => s.id === ruleId && (s.appliesTo === undefined || (target !== undefined && s.appliesTo.includes(target))));
-      if (suppression) return { owner, suppression };
-    }
-    return undefined;
+      return suppression ? [{ owner, suppression }] : [];
+    });
   }
 
   /** Every suppression placed on `scope` or below it. */
