@@ -303,8 +303,10 @@ export function runScript(script: string, receiver: HeartbeatReceiver, env: Reco
     const child = spawn(script, options.args ?? [], {
       env: { PATH: PATH_ENV, HOME: '/root', LANG: 'C.UTF-8', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
-      // A group of its own, to be stopped as systemd stops a service: every process of it at once.
-      detached: options.stopWhen !== undefined,
+      // A group of its own, to be stopped as systemd stops a service: every process of it at once
+      // (by `stopWhen`, or by the time limit, whose kill would otherwise leave a child holding the
+      // output pipes open, so that the run never closes and its test times out without a word).
+      detached: true,
     });
     let stdout = '';
     let stderr = '';
@@ -322,7 +324,10 @@ export function runScript(script: string, receiver: HeartbeatReceiver, env: Reco
         process.kill(-child.pid!, 'SIGTERM');
       }
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => {
+      stderr += `\n[test harness] ${path.basename(script)} still ran after ${timeoutMs / 1000} s: its process group was killed\n`;
+      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+    }, timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
