@@ -1,6 +1,7 @@
 import { execFileSync, spawn, spawnSync } from 'child_process';
 import { once } from 'events';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { Duration } from '../../lib';
@@ -9,7 +10,7 @@ import * as harnessPorts from '../../testing/harness/ports';
 import { freePort, waitForPort } from '../../testing/harness/ports';
 import { startLoopbackSshd, stopSshd } from '../../testing/harness/sshd';
 import { describeWithRealParts, isRoot, MACHINE_PYTHON } from '../setup/real-parts';
-import { killAll, processesIn } from '../setup/run-leftovers';
+import { alive, childrenOf, killAll, processesIn } from '../setup/run-leftovers';
 
 // The loopback sshd offers X25519 only (the suites open hundreds of connections, and the post-quantum
 // hybrid OpenSSH's client prefers costs it 75 ms of CPU each); a benchmark asks for OpenSSH's own list.
@@ -61,6 +62,32 @@ describeAsRoot('the loopback sshd\'s key exchange', () => {
       expect(failed).toEqual(expect.objectContaining({ message: expect.stringMatching(/nothing listens on 127\.0\.0\.1:\d+ after 0 ms/) }));
       expect(processesIn(dir)).toEqual([]);
     } finally {
+      killAll(processesIn(dir));
+    }
+  });
+
+  // A stop ended the listener only: the process serving a connection runs in a session of its own, so one serving a
+  // client that had not spoken yet (a probe of the port, under load) ran on, and a test found it after the stop.
+  test('a stop ends the processes serving its connections too: one waiting on a silent client is gone with the listener', async () => {
+    const dir = path.join(tmp, 'silent-client');
+    fs.mkdirSync(dir);
+    const sshd = await startLoopbackSshd(dir, []);
+    const client = net.connect(sshd.port, '127.0.0.1');
+    client.on('error', () => undefined);
+    try {
+      // Connected, and sshd has started the process that serves it ("sshd: [accepted]", waiting up to LoginGraceTime, 2 minutes).
+      await once(client, 'connect');
+      let serving: number[] = [];
+      for (let i = 0; i < 200 && serving.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        serving = childrenOf(sshd.child.pid!);
+      }
+      expect(serving).toHaveLength(1);
+      await stopSshd(sshd.child);
+      expect(serving.filter(alive)).toEqual([]);
+      expect(processesIn(dir)).toEqual([]);
+    } finally {
+      client.destroy();
       killAll(processesIn(dir));
     }
   });

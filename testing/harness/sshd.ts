@@ -72,11 +72,59 @@ export async function startLoopbackSshd(dir: string, extra: readonly string[], o
   return { port, child, log, hostKey };
 }
 
-/** Stops a started sshd and waits for it to exit. */
-export function stopSshd(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+/**
+ * Stops a started sshd and waits for it to exit, and for the processes serving its connections: each
+ * runs in a session of its own (so a signal to sshd's group misses it) and outlives the listener. One
+ * still serving a probe of the port, or a client that just left, ran on past the stop, so that a test
+ * looking for what its server left found it. Those left after 5 s are killed.
+ */
+export async function stopSshd(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const connections = childrenOf(child.pid);
+  await new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
+  for (const p of connections.filter(alive)) signal(p.pid, 'SIGTERM');
+  for (let waited = 0; waited < 5000 && connections.some(alive); waited += 50) await new Promise((r) => setTimeout(r, 50));
+  for (const p of connections.filter(alive)) signal(p.pid, 'SIGKILL');
+}
+
+/** A process, named by its pid and its start time (so that a pid reused by another process is not taken for it). */
+interface ProcessId {
+  readonly pid: number;
+  readonly start: string;
+}
+
+/** The fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses): state first. */
+function statFields(pid: number | string): string[] | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The processes whose parent is `pid` now. */
+function childrenOf(pid: number): ProcessId[] {
+  return fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).flatMap((entry) => {
+    const fields = statFields(entry);
+    // Field 4 of stat is the parent's pid, field 22 the start time (here counted from the state, field 3).
+    return fields && Number(fields[1]) === pid ? [{ pid: Number(entry), start: fields[19] }] : [];
+  });
+}
+
+/** Whether the process still runs: not ended, not a zombie (its parent reaps it), not its pid reused. */
+function alive(p: ProcessId): boolean {
+  const fields = statFields(p.pid);
+  return fields !== undefined && fields[0] !== 'Z' && fields[19] === p.start;
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // Ended meanwhile.
+  }
 }
