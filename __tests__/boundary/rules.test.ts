@@ -257,6 +257,10 @@ describe('Boundary-PortToEveryHost', () => {
     // Beside a port the old way opened to every host, the rule still warns of that one only.
     EgressAllowlist.allowTcpPort(m, 2525, 'SMTP to the other relay');
     expect(warned(stack).map((w) => w.match(/'TCP \d+'/)![0])).toEqual(["'TCP 2525'"]);
+    // Opened the old way a second time (another construct of the team's), it stays one rule and one warning.
+    EgressAllowlist.allowTcpPort(m, 2525, 'SMTP again');
+    expect(m.egressRules.filter((r) => r.ports?.from === 2525).map((r) => r.description)).toEqual(['SMTP to the other relay']);
+    expect(warned(stack).map((w) => w.match(/'TCP \d+'/)![0])).toEqual(["'TCP 2525'"]);
   });
 
   test('a port every allowlisted host needs is accepted with a suppression, which boundary.md lists; one that suppresses nothing is refused', () => {

@@ -244,6 +244,9 @@ export class EgressAllowlist {
   public static allowTcpPort(machine: IMachine, port: number, description: string): void {
     requireMachine('EgressAllowlist.allowTcpPort', 'machine', machine);
     const single = Port.of(port, `${machine.node.path}.egress`);
+    // Called again for the port (two constructs of the team's, say), it is open already: a second rule would take
+    // one of the firewall's 50 for nothing, and the warning would come twice. The first call keeps its description.
+    if (opened.get(machine)?.has(single.from)) return;
     opened.set(machine, new Set([...(opened.get(machine) ?? []), single.from]));
     const rule = FirewallRule.tcpOut(single.from, ANYWHERE, { description });
     allowTcpPortRules.add(rule);
