@@ -106,8 +106,9 @@ function statFields(pid: number | string): string[] | undefined {
   }
 }
 
-/** The processes whose parent is `pid` now. */
+/** The processes whose parent is `pid` now (none found without a /proc, as on macOS: the listener's stop is all there is). */
 function childrenOf(pid: number): ProcessId[] {
+  if (!fs.existsSync('/proc/self/stat')) return [];
   return fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).flatMap((entry) => {
     const fields = statFields(entry);
     // Field 4 of stat is the parent's pid, field 22 the start time (here counted from the state, field 3).
