@@ -1,5 +1,6 @@
 import { ChildProcess } from 'child_process';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { BackupWorld, expectFailure, expectSuccess, PATH_ENV, pingPath, PROD_HOST, runScript, shiftedClock, survivorsOf } from './helpers/world';
@@ -178,6 +179,40 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
     expect(restored.stderr).toMatch(/OK: restored the files of acme-production-app from storagebox/);
     expect(fs.readFileSync(path.join(uploads, 'invoice.pdf'), 'utf8')).toBe('invoice 1\n');
     expect(locks(name)).toEqual([]);
+  });
+
+  // Audit (seventh pass): before a backup the job lists the repository's locks (unlock_before_backup), and the backup
+  // connected again: against a Storage Box that does not answer, the job waited out ssh's ConnectTimeout (20 s) once
+  // more, for each restic it started, before failing. A listener that accepts and never answers, ssh's timeout cut to
+  // 2 s and its calls counted by a stand-in on PATH: the dump and the push connect once and fail as before.
+  test('a repository that does not answer: the dump and the push connect once, then fail as before, naming it', async () => {
+    const name = 'repo-unreachable';
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => { sockets.push(socket); });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const bin = path.join(tmp, 'bin-ssh-counted');
+    const calls = path.join(tmp, 'ssh-calls');
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, 'ssh'), `#!/bin/bash\necho "$$" >>'${calls}'\nexec /usr/bin/ssh -o ConnectTimeout=2 "$@"\n`, { mode: 0o755 });
+    const etc = world.productionWith(name, { PG_DATABASES: 'app', storagebox_PORT: (silent.address() as net.AddressInfo).port });
+    const failed = {
+      'backup-dump': /^dump \d{8}T\d{6}Z is kept on this machine, but streaming it failed for storagebox: restic backup of dump \d{8}T\d{6}Z failed \([^)]*timed out during banner exchange/,
+      'backup-push': /^push failed for storagebox: restic backup of dump \d{8}T\d{6}Z failed \([^)]*timed out during banner exchange/,
+    };
+    try {
+      // The dump keeps its local copy, which the push then tries to send.
+      for (const job of ['backup-dump', 'backup-push'] as const) {
+        fs.writeFileSync(calls, '');
+        const ran = await world.run(world.production, job, etc, { env: { PATH: `${bin}:${PATH_ENV}` } });
+        expectFailure(ran, PROD_HOST, job.slice('backup-'.length), failed[job]);
+        expect(ran.code).toBe(1);
+        expect(fs.readFileSync(calls, 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
+        expect(ran.stderr).toMatch(/storagebox: the repository cannot be reached \(listing its locks failed\), so the backup to it fails without connecting again/);
+      }
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
   });
 
   test('a lock whose process still runs is left alone: the check fails and names it', async () => {

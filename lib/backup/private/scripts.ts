@@ -25,6 +25,9 @@ SB_LIB=$(dirname "$(readlink -f "\${BASH_SOURCE[0]}")")
 PY=(/usr/bin/python3 -I -S)
 SB_OK=0 SB_SUMMARY='' SB_FAILURE='' SB_CLEANUP=() SB_STEP='starting' SB_CACHE='' SB_START_PING=''
 declare -A SB_PASSWORD_FD=()
+# The targets a job found it cannot reach (unlock_before_backup), with what the failed connection printed: restic_on
+# fails at once for them, printing that again, rather than waiting out another connection timeout (ssh's ConnectTimeout).
+declare -A SB_UNREACHABLE=()
 # 1 in a run that pings nothing: one whose outcome another run reports (one copy of a restore drill of several), or a
 # restore by hand (backup-restore), which reports on the terminal.
 SB_NO_PINGS=''
@@ -569,6 +572,7 @@ password_file() {
 restic_on() {
   local t=$1 pw rc=0 sshlog
   shift
+  if [ -n "\${SB_UNREACHABLE[$t]:-}" ]; then printf '%s\\n' "\${SB_UNREACHABLE[$t]}" >&2; return 1; fi
   pw=$(password_file "$t")
   [ -r "$pw" ] || { log "the restic password of $t is missing ($SB_ETC/secrets/$t.restic.b64)"; return 1; }
   if [ "\${1:-}" = --no-cache ]; then shift; set -- --no-cache "$@"
@@ -631,6 +635,12 @@ unlock_stale() {
   run restic_on "$1" "\${@:2}" unlock
 }
 
+# unreachable <file of restic's stderr>: whether restic failed because it could not connect to the repository at all:
+# ssh's own errors (no TCP connection, no name, no SSH banner within ConnectTimeout) for SFTP, Go's dial errors for S3.
+unreachable() {
+  grep -qE '^ssh: (ssh: )?(connect to host .* port [0-9]+: |Could not resolve hostname |Connection timed out during banner exchange)|dial tcp [^ ]*: (connect: |i/o timeout)|lookup [^ ]*( on [^ ]*)?: no such host' "$1"
+}
+
 # unlock_before_backup <target>: the dump and the push, under the repository lock, before restic locks the repository:
 # a stale exclusive lock (a prune, a check or a key change killed mid-run: a reboot, the OOM killer) failed them, and
 # paged, until the next check or prune removed it, though restic itself calls it stale. The locks are listed first
@@ -644,10 +654,24 @@ unlock_stale() {
 # naming it, as before. A restic of this machine whose process still runs is kept (restic checks its PID). Never
 # --remove-all. Each lock this unlock removed is logged by name (restic 0.14 prints only "successfully removed locks").
 unlock_before_backup() {
-  local t=$1 id ids kind host pid minutes me ours=0 keep=
+  local t=$1 id ids kind host pid minutes me ours=0 keep= rc=0
   local -A held=() removable=()
   me=$(uname -n); me=\${me//[^A-Za-z0-9.-]/?}; me=\${me:0:64}
-  ids=$(restic_on "$t" --no-lock list locks 2>>"$SB_LOG") || { log "$t: cannot list the repository's locks: none removed before the backup"; return 0; }
+  run_dir
+  ids=$(restic_on "$t" --no-lock list locks 2>"$SB_RUN/locks.$t.err") || rc=$?
+  cat "$SB_RUN/locks.$t.err" >>"$SB_LOG" 2>/dev/null || true
+  if [ "$rc" != 0 ]; then
+    # A repository that cannot be reached fails the backup the same way, after another connection timeout: the backup
+    # fails at once with this connection's messages (restic_on). Any other failure (a lock restic cannot list) leaves the
+    # backup to restic, as before.
+    if unreachable "$SB_RUN/locks.$t.err"; then
+      SB_UNREACHABLE[$t]=$(tail -n 4 "$SB_RUN/locks.$t.err")
+      log "$t: the repository cannot be reached (listing its locks failed), so the backup to it fails without connecting again"
+    else
+      log "$t: cannot list the repository's locks: none removed before the backup"
+    fi
+    return 0
+  fi
   for id in $ids; do
     [[ $id =~ ^[0-9a-f]{64}$ ]] || continue
     kind= host= pid= minutes=
