@@ -12,7 +12,8 @@ import { OVERRIDE_FILE, STAND_IN_TOKEN } from '../testing/harness/stand-in-names
 import { readJsonFile } from '../lib/core/private/json-file';
 import { defaultSynthOutput } from './synth-output';
 import { asRehearsed } from './stand-in-rehearsal';
-import { synthWarnings } from './synth-warnings';
+import { synthWarnings, synthWarningsHeading } from './synth-warnings';
+import { ownCdk } from './cdk';
 import { docPath } from './package-files';
 
 export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out DIR] [--plan] [--env-example FILE]
@@ -33,8 +34,8 @@ export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out D
       the SSH agent) is named apart, as a real deploy's, and fails nothing. With --plan it checks what
       \`terraform plan\` needs (a CI job that plans or looks for drift): the SSH agent, which only a deploy's
       rollouts use, is left out. After its verdict it prints the synth's warnings for the stacks, each with its
-      fix, which \`cdktf synth\` prints only in a terminal (not in CI, through a pipe or with node alone); they
-      fail nothing. With --env-example it writes FILE listing every variable the stacks declare, with its
+      fix, which \`cdktf synth\` prints only in a terminal (not in CI, through a pipe or with node alone;
+      \`cdktn synth\` prints them there too); they fail nothing. With --env-example it writes FILE listing every variable the stacks declare, with its
       description, instead (never over a file that holds values, such as a filled-in .env).`;
 
 /** One thing a deploy of a stack needs from its environment. */
@@ -82,7 +83,7 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
   const printWarnings = () => {
     const warnings = synthWarnings(out, chosen);
     if (warnings.length === 0) return;
-    io.out(`The synth's warnings for ${chosen.join(', ')}, each with its fix (cdktf synth prints them only in a terminal; none stops a deploy):`);
+    io.out(synthWarningsHeading(ownCdk(), chosen));
     for (const line of warnings) io.out(line);
   };
   const shared = sharedAcrossEnvironments(requirements, io.env);

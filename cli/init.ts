@@ -16,6 +16,7 @@ import { cidrFix, cidrProblem } from '../lib/core/peer';
 import { ProductStacks } from '../stacks';
 import { requirementsOfStacks, environmentExample, type Requirement } from './check';
 import { packageRoot } from './package-files';
+import { Cdk, cdkOf } from './cdk';
 import { packedPackageName } from './packed-package';
 import { projectStateKeyVariable, projectTokenVariable, ReleaseProject, STATE_KEY_VARIABLES } from '../lib/environments/release-plan';
 import type { CliIo } from './run-cli';
@@ -44,22 +45,6 @@ export const INIT_USAGE = `  cdktf-sovereign-hetzner init [DIR] [--name NAME] [-
       tarball of this package: each package's init scaffolds for its own CDK (cdktf or cdktn).`;
 
 /**
- * The CDK a scaffolded repository runs on: the one this package is built for. cdktf-sovereign-hetzner
- * targets CDK for Terraform; cdktn-sovereign-hetzner, built from the same source by
- * scripts/build-cdktn.js, targets CDK Terrain, whose CLI needs Node 22.
- */
-interface Cdk {
-  /** The core package the app imports: `cdktf` or `cdktn`. */
-  readonly library: 'cdktf' | 'cdktn';
-  /** The CLI's package. */
-  readonly cliPackage: 'cdktf-cli' | 'cdktn-cli';
-  /** The CLI's command. */
-  readonly command: 'cdktf' | 'cdktn';
-  /** The Node major the CI jobs run. */
-  readonly nodeMajor: number;
-}
-
-/**
  * The oldest Node the cdktn CLI runs on (cdktn-cli's engines). On Node 20 `cdktn synth` crashes with
  * "markAsUncloneable is not a function", which says nothing of Node; `npm test` runs without the CLI.
  */
@@ -85,13 +70,6 @@ function olderThan(version: string, minimum: string): boolean {
   const [a, b] = [version, minimum].map((v) => v.replace(/^v/, '').split('.').map(Number));
   for (let i = 0; i < b.length; i++) if ((a[i] ?? 0) !== b[i]) return (a[i] ?? 0) < b[i];
   return false;
-}
-
-/** The CDK of a package.json of this library: CDK Terrain when it is a peer dependency. */
-export function cdkOf(pkg: { peerDependencies?: Record<string, string> }): Cdk {
-  return pkg.peerDependencies?.cdktn !== undefined
-    ? { library: 'cdktn', cliPackage: 'cdktn-cli', command: 'cdktn', nodeMajor: 22 }
-    : { library: 'cdktf', cliPackage: 'cdktf-cli', command: 'cdktf', nodeMajor: 20 };
 }
 
 /** A stack of the scaffolded app, synthesized: its name and Terraform JSON. */
@@ -1095,6 +1073,9 @@ npm run report                           # report/index.md and report/index.html
 Commit what the first \`npm install && npm test\` add too: \`package-lock.json\` (CI runs \`npm ci\`, which needs it) and
 \`__tests__/__snapshots__/\` (CI runs \`npm test -- --ci\`, which compares with the snapshots and never writes them). jest
 treats \`CI=true\` in your shell the same way ("New snapshot was not written"): write them with \`npm test -- --ci=false\`.
+A synth that prints \`Unable to open CLI configuration file\`${cdk.library === 'cdktn' ? ' (cdktn shows it as an \`[ERROR]\`)' : ''} still synthesized everything:
+\`TF_CLI_CONFIG_FILE\` names a file that does not exist, and Terraform says so whenever the CLI asks it anything. Unset
+the variable, or point it at the file.
 \`allowScripts\` in \`package.json\` turns off the install scripts of four packages of the CDK CLI and the test tooling (npm 11
 skips them anyway, and lists each one it skipped): nothing here needs them. A package of yours that does: \`npm install-scripts approve <package>\`.
 ${vendored}
@@ -1221,8 +1202,11 @@ pipeline's. The CI files keep that from deploying two versions at once, or the o
 
 ## The warnings of the first synth
 
-Synth and deploy of the scaffold as it is print some of these; each names its fix, and none stops a deploy. Synth
-prints them only in a terminal (in CI, through a pipe or with \`node dist/main.js\` it prints none):
+Synth and deploy of the scaffold as it is print some of these; each names its fix, and none stops a deploy. ${cdk.synthWarnsOnlyInTerminal
+    ? `Synth
+prints them only in a terminal (in CI, through a pipe or with \`node dist/main.js\` it prints none):`
+    : `\`${cdk.command} synth\`
+prints them every time, in CI and through a pipe too (\`node dist/main.js\` alone prints none), and`}
 \`npx cdktf-sovereign-hetzner check\` lists them after its verdict, in CI too.
 
 - \`Monitoring-NoErrorMonitoring\`: Phase 1 asks for basic error monitoring, and init does not set it up, since it

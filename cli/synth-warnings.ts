@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { readJsonFile } from '../lib/core/private/json-file';
 import { SYNTH_AGAIN } from '../lib/cost/synthesized-stacks';
+import type { Cdk } from './cdk';
 
 /** The level cdktf records a warning annotation (`Annotations.of(…).addWarning`) under in manifest.json. */
 const WARN = '@cdktf/warn';
@@ -19,4 +20,13 @@ export function synthWarnings(outdir: string, stacks: readonly string[]): string
   return stacks.flatMap((name) => (recorded[name]?.annotations ?? [])
     .filter((a) => a.level === WARN && typeof a.message === 'string')
     .map((a) => `  WARN [${a.constructPath ?? name}]: ${a.message}`));
+}
+
+/**
+ * The line check prints above the warnings. It named `cdktf synth` and a terminal in the cdktn package too, whose
+ * `cdktn synth` prints them through a pipe and in CI as well.
+ */
+export function synthWarningsHeading(cdk: Cdk, stacks: readonly string[]): string {
+  const where = cdk.synthWarnsOnlyInTerminal ? `${cdk.command} synth prints them only in a terminal` : `as ${cdk.command} synth printed them`;
+  return `The synth's warnings for ${stacks.join(', ')}, each with its fix (${where}; none stops a deploy):`;
 }

@@ -10,6 +10,8 @@ import { ProductStacks } from '../../stacks';
 import { STAND_IN_TOKEN, writeStandInOverride } from '../../testing';
 import { runCli } from '../../cli/run-cli';
 import { cli, NO_ACCOUNT_HOME } from './cli';
+import { cdkOf } from '../../cli/cdk';
+import { synthWarningsHeading } from '../../cli/synth-warnings';
 
 describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () => {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'check-cli-'));
@@ -62,6 +64,15 @@ describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () =
     expect(out).toMatch(/^ {2}WARN \[phase1-pilot-production\/Backups\]: Backup-UnpinnedHostKey: .* Fix: /m);
     // Only the stacks checked: test's own warnings are test's.
     expect(out).not.toMatch(/phase1-pilot-test\//);
+  });
+
+  // cdktn-sovereign-hetzner's check said `cdktf synth` prints the warnings only in a terminal; `cdktn synth` prints
+  // them in CI and through a pipe as well.
+  test("names the synth of the package's own CDK above the warnings, and a terminal only for cdktf's", () => {
+    expect(synthWarningsHeading(cdkOf({ peerDependencies: { cdktn: '~0.24.0' } }), ['acme-test']))
+      .toBe("The synth's warnings for acme-test, each with its fix (as cdktn synth printed them; none stops a deploy):");
+    expect(synthWarningsHeading(cdkOf({ peerDependencies: { cdktf: '^0.21.0' } }), ['acme-test']))
+      .toBe("The synth's warnings for acme-test, each with its fix (cdktf synth prints them only in a terminal; none stops a deploy):");
   });
 
   // Review (sixth pass): on a failing check the warnings came before its verdict (`Missing for …`), which a CI log,

@@ -5,7 +5,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { PassThrough } from 'stream';
 import { Testing } from 'cdktf';
-import { cdkOf, initCommand, nodeNoteFor } from '../../cli/init';
+import { cdkOf } from '../../cli/cdk';
+import { initCommand, nodeNoteFor } from '../../cli/init';
 import { releasePlan, shellLine } from '../../lib/environments/release-plan';
 import { packedLibrary } from '../setup/packed-library';
 import * as YAML from 'yaml';
@@ -817,8 +818,8 @@ describe('cdktf-sovereign-hetzner init', () => {
   });
 
   test('scaffolds for the CDK its own package is built for: cdktf, or cdktn for cdktn-sovereign-hetzner', () => {
-    expect(cdkOf({ peerDependencies: { cdktf: '^0.21.0', constructs: '^10.4.2' } })).toEqual({ library: 'cdktf', cliPackage: 'cdktf-cli', command: 'cdktf', nodeMajor: 20 });
-    expect(cdkOf({ peerDependencies: { cdktn: '~0.24.0', constructs: '>=10.6.0 <10.8.0' } })).toEqual({ library: 'cdktn', cliPackage: 'cdktn-cli', command: 'cdktn', nodeMajor: 22 });
+    expect(cdkOf({ peerDependencies: { cdktf: '^0.21.0', constructs: '^10.4.2' } })).toEqual({ library: 'cdktf', cliPackage: 'cdktf-cli', command: 'cdktf', nodeMajor: 20, synthWarnsOnlyInTerminal: true });
+    expect(cdkOf({ peerDependencies: { cdktn: '~0.24.0', constructs: '>=10.6.0 <10.8.0' } })).toEqual({ library: 'cdktn', cliPackage: 'cdktn-cli', command: 'cdktn', nodeMajor: 22, synthWarnsOnlyInTerminal: false });
   });
 
   // cdktn's init on Node 20 said nothing: npm install and npm test passed, and the first `npx cdktn synth` crashed with

@@ -347,6 +347,12 @@ describe.each(FLAVOURS)('a team on $cdk consuming the packed $library', (flavour
     const firstCommand = fs.readFileSync(path.join(repo, 'README.md'), 'utf8').split('```sh\n')[1].split('\n')[0];
     if (flavour.cdk === 'cdktn') expect(firstCommand).toMatch(/^node --version +# 22\.19 or later: the cdktn CLI needs it \(on an older Node it stops at "markAsUncloneable is not a function"\)$/);
     else expect(firstCommand).toMatch(/^export CHECKPOINT_DISABLE=1 /);
+    // `cdktn synth` prints the stacks' warnings in CI and through a pipe too (cdktf's only in a terminal): the cdktn
+    // README told a team it printed none there, and that only check showed them.
+    const warnings = fs.readFileSync(path.join(repo, 'README.md'), 'utf8').split('## The warnings of the first synth\n\n')[1].split('\n\n')[0].replace(/\n/g, ' ');
+    expect(warnings).toContain(flavour.cdk === 'cdktn'
+      ? '`cdktn synth` prints them every time, in CI and through a pipe too (`node dist/main.js` alone prints none), and `npx cdktn-sovereign-hetzner check` lists them'
+      : 'Synth prints them only in a terminal (in CI, through a pipe or with `node dist/main.js` it prints none): `npx cdktf-sovereign-hetzner check` lists them');
     // The other CDK's tarball, which `npm run build:cdktn` leaves beside this one, is refused with that package's own init.
     const otherLibrary = `${other}-sovereign-hetzner`;
     const refused = await execFileAsync(path.join(project, 'node_modules', '.bin', flavour.library),
@@ -367,6 +373,10 @@ describe.each(FLAVOURS)('a team on $cdk consuming the packed $library', (flavour
     expect(Object.values(synthesized.resource.hcloud_storage_box)).toHaveLength(1);
     expect(synthesized['//'].metadata.version).toBe(flavour.cdk === 'cdktf' ? rootPkg.devDependencies.cdktf : cdktnBuild.CDKTN_TOOLCHAIN.cdktn);
     expect(fs.readFileSync(path.join(project, 'cdktf.out', 'products', 'acme', 'boundary.md'), 'utf8')).toMatch(/# Data boundary: acme/);
+    // The installed package's check names its own CDK's synth above the warnings (the cdktn one said cdktf's, and a terminal).
+    const check = await execFileAsync(path.join(project, 'node_modules', '.bin', flavour.library), ['check', 'acme-production'], { cwd: project, env: ENV })
+      .catch((e: { stdout: string }) => e);
+    expect(check.stdout).toContain(`The synth's warnings for acme-production, each with its fix (${flavour.cdk === 'cdktn' ? 'as cdktn synth printed them' : 'cdktf synth prints them only in a terminal'}; none stops a deploy):`);
   }, 120_000);
 });
 
