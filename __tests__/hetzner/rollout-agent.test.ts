@@ -1063,7 +1063,7 @@ describe('the rollout agent', () => {
   // A task in a frozen v1 freezer cgroup is such a process, honestly, until it is thawed. So this runs only where a
   // writable v1 freezer hierarchy exists (skipped with a warning on a v2-only host, whose freezer SIGKILL gets through),
   // and it takes 20 s or more by design: the agent waits out 10 s after SIGTERM, then 10 s after SIGKILL.
-  const unkillable = 'a recorded process that survives SIGKILL is named with what holds it, not as a group still forked into, and stays recorded';
+  const unkillable = 'a recorded process that survives SIGKILL is named with what holds it, not as a group still forked into, stays recorded, and fails its part rather than run its steps beside it';
   testWhereHostHas(freezer !== undefined, unkillable, 'a writable v1 freezer cgroup (root)')(unkillable, () => {
     const m = machine();
     expect(m.apply([supervisedWorker('x=1\n')]).status).toBe(0);
@@ -1078,9 +1078,17 @@ describe('the rollout agent', () => {
       fs.writeFileSync(path.join(frozen, 'cgroup.procs'), pid);
       fs.writeFileSync(path.join(frozen, 'freezer.state'), 'FROZEN');
       waitFor(() => fs.readFileSync(path.join(frozen, 'freezer.state'), 'utf8').trim() === 'FROZEN', 'the freezer cgroup FROZEN');
-      const again = m.apply([supervisedWorker('x=2\n')]);
-      expect(again.status).toBe(0);
+      // Review: the part's steps then ran again beside it (a daemon's second copy next to the first), and the deploy succeeded.
+      const ran = path.join(m.dir, 'ran');
+      const again = m.apply([{ ...supervisedWorker('x=2\n'), commands: [['touch', ran]] }]);
+      expect(again.status).toBe(1);
+      expect(fs.existsSync(ran)).toBe(false);
       expect(running(pid)).toBe(true);
+      expect(again.output).toContain(`FAILED to activate "worker": pid ${pid} (sleep), left in the background by an earlier run of the steps of "worker", still runs after SIGKILL: pid ${pid} in uninterruptible sleep (state D)`);
+      expect(again.output).toContain('the steps did not run again beside it');
+      // The rollback reruns the previous steps: refused as well, at once, and the next deploy finishes the activation.
+      expect(again.output).toContain('(restoring the previous version also failed at activate "worker"');
+      expect(again.output).toContain(`Fix: find what holds it (cat /proc/${pid}/stack /proc/${pid}/cgroup; frozen by the v1 cgroup freezer: write THAWED to its freezer.state); reboot the machine if it never ends`);
       expect(again.output).toContain(`process group ${daemon} emptied (its part is activated again); pid ${forker} (python3) forked into it`);
       expect(again.output).not.toContain(`process group ${pid}`);
       expect(again.output).toContain(`could not stop pid ${pid} (sleep), left in the background by an earlier run of its part's steps (its part is activated again): still running 10 s after SIGKILL, in uninterruptible sleep (state D)`);
@@ -1089,6 +1097,11 @@ describe('the rollout agent', () => {
       expect(running(listed('child')[0])).toBe(false);
       // Kept, so that the part's next run stops it once it is thawed.
       expect(JSON.parse(fs.readFileSync(record, 'utf8')).parts.worker.map((e: number[]) => e[0])).toContain(stuck.pid);
+      fs.writeFileSync(path.join(frozen, 'freezer.state'), 'THAWED');
+      waitFor(() => !running(pid), 'the thawed process ended by the SIGKILL it was sent');
+      const third = m.apply([{ ...supervisedWorker('x=2\n'), commands: [['touch', ran]] }]);
+      expect(third.status).toBe(0);
+      expect(fs.existsSync(ran)).toBe(true);
     } finally {
       if (fs.existsSync(frozen)) {
         fs.writeFileSync(path.join(frozen, 'freezer.state'), 'THAWED');

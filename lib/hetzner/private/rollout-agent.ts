@@ -424,7 +424,9 @@ def stop_left(parts, why):
     10 s, all together), and forgets it: a step that starts a daemon with \`&\` started one more copy each time it ran
     again. Returns the names of the parts whose processes it found running."""
     records = read_left()
-    names = sorted(set(parts) & set(records))
+    # A part with a process that survived SIGKILL earlier in this run had its steps refused (refuse_beside), so it left
+    # nothing new: its rollback is not made to wait out SIGTERM and SIGKILL again.
+    names = sorted(name for name in set(parts) & set(records) if not unkilled([name]))
     if not names:
         return set()
     procs, found, running, entries, forkers = processes(), {}, set(), [], {}
@@ -498,6 +500,9 @@ def stop_left(parts, why):
         for pid, (_, program) in sorted(found.items()):
             if pid in alive:
                 log(unkillable(pid, program, why))
+                fields = stat_of(pid)
+                if fields:
+                    UNKILLED[pid] = (int(fields[19]), program, frozenset(names))
             else:
                 log("stopped pid %d (%s), left in the background by an earlier run of its part's steps: %s" % (
                     pid, program, why))
@@ -524,14 +529,58 @@ HELD = {"D": "in uninterruptible sleep (state D): waiting in the kernel, on a hu
              "or frozen (v1 cgroup freezer)"}
 
 
+# pid -> (start time, program, the parts stopped with it) of each process that survived SIGKILL in this run of the
+# agent: a rollback that reruns its part's steps refuses at once, without waiting out SIGTERM and SIGKILL again.
+UNKILLED = {}
+
+
+def held_by(pid):
+    state = (stat_of(pid) or ["?"])[0]
+    return HELD.get(state, "in state %s" % state)
+
+
+def find_holder(pid):
+    return ("find what holds it (cat /proc/%d/stack /proc/%d/cgroup; frozen by the v1 cgroup freezer: write THAWED to "
+            "its freezer.state)" % (pid, pid))
+
+
 def unkillable(pid, program, why):
     """The message for a process still running 10 s after SIGKILL: what holds it, that it stays recorded, what to do.
     Not a supervisor's doing (that is a new process, named as forked into its group): no signal ends this one."""
-    state = (stat_of(pid) or ["?"])[0]
+    fix = find_holder(pid)
     return ("could not stop pid %d (%s), left in the background by an earlier run of its part's steps (%s): still running "
-            "10 s after SIGKILL, %s; it stays recorded, and its part's next run stops it once it can end. Find what holds "
-            "it (cat /proc/%d/stack /proc/%d/cgroup; frozen by the v1 cgroup freezer: write THAWED to its "
-            "freezer.state)" % (pid, program, why, HELD.get(state, "in state %s" % state), pid, pid))
+            "10 s after SIGKILL, %s; it stays recorded, and its part's next run stops it once it can end. %s" % (
+                pid, program, why, held_by(pid), fix[:1].upper() + fix[1:]))
+
+
+def unkilled(names):
+    """pid -> (program, its parts among \`names\`) of what survived SIGKILL in this run, stopped with any of the parts
+    \`names\`, and still runs."""
+    held = {}
+    for pid, (start, program, parts) in UNKILLED.items():
+        fields = stat_of(pid)
+        if parts & set(names) and fields and fields[0] != "Z" and int(fields[19]) == start:
+            held[pid] = (program, parts & set(names))
+    return held
+
+
+def refuse_beside(names, step):
+    """Fails the step when what the parts' earlier steps left survived SIGKILL: run beside it, a daemon's second copy
+    started next to the first (two writers, a port held), and the deploy said it succeeded. It stays recorded (see
+    stop_left), so the next deploy tries again; a rollback that reruns the part's steps is refused at once (unkilled)."""
+    held = unkilled(names)
+    if not held:
+        return
+    pids = sorted(held)
+    one = len(pids) == 1
+    shown = ", ".join("pid %d (%s)" % (pid, held[pid][0]) for pid in pids)
+    parts = ", ".join('"%s"' % name for name in sorted(set().union(*(held[pid][1] for pid in pids))))
+    states = "; ".join("pid %d %s" % (pid, held_by(pid)) for pid in pids)
+    raise Failure(step, "%s, left in the background by an earlier run of the steps of %s, %s after SIGKILL: %s; the "
+                  "steps did not run again beside %s (a second copy of a daemon next to the first)" % (
+                      shown, parts, "still runs" if one else "still run", states, "it" if one else "them"),
+                  "; ".join(find_holder(pid) for pid in pids) + "; reboot the machine if it never ends; then deploy "
+                  "again: it stays recorded, and the next deploy stops it before the steps run")
 
 
 def unreaped(pids, procs):
@@ -1064,6 +1113,7 @@ def run_parts(parts, previous_root, ran=None):
         if ran is not None:
             ran.append(part["name"])
         stop_left([part["name"]], "its part is activated again")
+        refuse_beside([part["name"]], 'activate "%s"' % part["name"])
         mark = step_mark()
         env = dict(os.environ, SOVEREIGN_PREVIOUS_ROOT=previous_root, **{STEP_MARK: mark})
         try:
@@ -1291,6 +1341,7 @@ def switch(bundle, files, changed, removed, runtime_gone, unfinished, pending, r
         # As a removed unit is stopped above: a part renamed, or its daemon moved to another part, starts its new copy
         # below, which found the old one holding its port. A rollback runs the previous commands of these parts again.
         ran.extend(sorted(stop_left(leaving, "its part left the bundle, or has no commands now")))
+        refuse_beside(leaving, "stop what the parts that left the bundle started")
         run_parts(parts_to_run(bundle, set(touched), previous_parts), previous_root, ran)
         restart_undropped(removed, files)
         remove_runtime_files(runtime_gone - set(files))  # never a file the bundle installs
