@@ -1087,7 +1087,7 @@ describe('the rollout agent', () => {
       expect(again.output).toContain(`FAILED to activate "worker": pid ${pid} (sleep), left in the background by an earlier run of the steps of "worker", still runs after SIGKILL: pid ${pid} in uninterruptible sleep (state D)`);
       expect(again.output).toContain('the steps did not run again beside it');
       // The rollback reruns the previous steps: refused as well, at once, and the next deploy finishes the activation.
-      expect(again.output).toContain('(restoring the previous version also failed at activate "worker"');
+      expect(again.output).toContain(`(restoring the previous version also failed at activate "worker": pid ${pid} (sleep), left in the background by an earlier run of the steps of "worker", still runs after SIGKILL: named above; the steps did not run again beside it`);
       expect(again.output).toContain(`Fix: find what holds it (cat /proc/${pid}/stack /proc/${pid}/cgroup; frozen by the v1 cgroup freezer: write THAWED to its freezer.state); reboot the machine if it never ends`);
       expect(again.output).toContain(`process group ${daemon} emptied (its part is activated again); pid ${forker} (python3) forked into it`);
       expect(again.output).not.toContain(`process group ${pid}`);

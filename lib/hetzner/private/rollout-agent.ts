@@ -532,6 +532,7 @@ HELD = {"D": "in uninterruptible sleep (state D): waiting in the kernel, on a hu
 # pid -> (start time, program, the parts stopped with it) of each process that survived SIGKILL in this run of the
 # agent: a rollback that reruns its part's steps refuses at once, without waiting out SIGTERM and SIGKILL again.
 UNKILLED = {}
+REFUSED = set()  # those of them whose part's steps were refused already (refuse_beside)
 
 
 def held_by(pid):
@@ -575,7 +576,9 @@ def refuse_beside(names, step):
     one = len(pids) == 1
     shown = ", ".join("pid %d (%s)" % (pid, held[pid][0]) for pid in pids)
     parts = ", ".join('"%s"' % name for name in sorted(set().union(*(held[pid][1] for pid in pids))))
-    states = "; ".join("pid %d %s" % (pid, held_by(pid)) for pid in pids)
+    # Told once in full: the rollback's refusal, appended to the failure, names it again in short.
+    states = "named above" if REFUSED >= set(pids) else "; ".join("pid %d %s" % (pid, held_by(pid)) for pid in pids)
+    REFUSED.update(pids)
     raise Failure(step, "%s, left in the background by an earlier run of the steps of %s, %s after SIGKILL: %s; the "
                   "steps did not run again beside %s (a second copy of a daemon next to the first)" % (
                       shown, parts, "still runs" if one else "still run", states, "it" if one else "them"),
