@@ -263,11 +263,22 @@ export class BackupWorld {
     return dir;
   }
 
-  /** Fills the file system of `dir` with a file `filler` until `leave` bytes are left. */
+  /**
+   * Fills the file system of `dir` with files `filler*` until `leave` bytes are left. A job may be writing there
+   * meanwhile (a test fills the disk under a running dump): a fallocate of what df said was free then fails whole
+   * (No space left on device), so it is tried again, a few times, with what is free by then.
+   */
   public static fillDisk(dir: string, leave: number): void {
-    const available = Number(execFileSync('df', ['--output=avail', '-B1', dir], { encoding: 'utf8' }).split('\n')[1].trim());
-    if (available <= leave) throw new Error(`${dir} has only ${available} bytes left, fewer than the ${leave} to leave`);
-    execFileSync('fallocate', ['-l', String(available - leave), path.join(dir, 'filler')]);
+    const free = () => Number(execFileSync('df', ['--output=avail', '-B1', dir], { encoding: 'utf8' }).split('\n')[1].trim());
+    const first = free();
+    if (first <= leave) throw new Error(`${dir} has only ${first} bytes left, fewer than the ${leave} to leave`);
+    for (let attempt = 0, available = first; attempt < 10 && available > leave; attempt++, available = free()) {
+      const filled = spawnSync('fallocate', ['-l', String(available - leave), path.join(dir, `filler${attempt || ''}`)], { encoding: 'utf8' });
+      if (filled.status === 0) return;
+      if (!/No space left on device/.test(filled.stderr)) throw new Error(`fallocate in ${dir} failed: ${filled.stderr}`);
+    }
+    const left = free();
+    if (left > leave) throw new Error(`${dir} still has ${left} bytes free after 10 tries to leave ${leave}: something writes there as fast`);
   }
 
   /** Stops every server of the world, and unmounts the small disks. */
