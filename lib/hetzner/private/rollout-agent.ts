@@ -530,9 +530,8 @@ HELD = {"D": "in uninterruptible sleep (state D): waiting in the kernel, on a hu
 
 
 # pid -> (start time, program, the parts stopped with it) of each process that survived SIGKILL in this run of the
-# agent: a rollback that reruns its part's steps refuses at once, without waiting out SIGTERM and SIGKILL again.
+# agent: the rollback that reruns its part's steps does not wait out SIGTERM and SIGKILL again.
 UNKILLED = {}
-REFUSED = set()  # those of them whose part's steps were refused already (refuse_beside)
 
 
 def held_by(pid):
@@ -568,7 +567,7 @@ def unkilled(names):
 def refuse_beside(names, step):
     """Fails the step when what the parts' earlier steps left survived SIGKILL: run beside it, a daemon's second copy
     started next to the first (two writers, a port held), and the deploy said it succeeded. It stays recorded (see
-    stop_left), so the next deploy tries again; a rollback that reruns the part's steps is refused at once (unkilled)."""
+    stop_left), so the next deploy tries again; the rollback that follows does not wait for it again (unkilled)."""
     held = unkilled(names)
     if not held:
         return
@@ -576,9 +575,7 @@ def refuse_beside(names, step):
     one = len(pids) == 1
     shown = ", ".join("pid %d (%s)" % (pid, held[pid][0]) for pid in pids)
     parts = ", ".join('"%s"' % name for name in sorted(set().union(*(held[pid][1] for pid in pids))))
-    # Told once in full: the rollback's refusal, appended to the failure, names it again in short.
-    states = "named above" if REFUSED >= set(pids) else "; ".join("pid %d %s" % (pid, held_by(pid)) for pid in pids)
-    REFUSED.update(pids)
+    states = "; ".join("pid %d %s" % (pid, held_by(pid)) for pid in pids)
     raise Failure(step, "%s, left in the background by an earlier run of the steps of %s, %s after SIGKILL: %s; the "
                   "steps did not run again beside %s (a second copy of a daemon next to the first)" % (
                       shown, parts, "still runs" if one else "still run", states, "it" if one else "them"),
@@ -1109,14 +1106,16 @@ def parts_to_run(bundle, changed, previous_parts):
     return chosen
 
 
-def run_parts(parts, previous_root, ran=None):
+def run_parts(parts, previous_root, ran=None, refuse=True):
     """Runs the parts' commands in order; \`ran\` (a list, when given) gets the name of each part whose commands started.
-    A part's commands all run again together, so what they left in the background before goes first."""
+    A part's commands all run again together, so what they left in the background before goes first: a part whose
+    earlier process survived SIGKILL is refused (refuse_beside), unless \`refuse\` is False (a rollback)."""
     for part in parts:
         if ran is not None:
             ran.append(part["name"])
         stop_left([part["name"]], "its part is activated again")
-        refuse_beside([part["name"]], 'activate "%s"' % part["name"])
+        if refuse:
+            refuse_beside([part["name"]], 'activate "%s"' % part["name"])
         mark = step_mark()
         env = dict(os.environ, SOVEREIGN_PREVIOUS_ROOT=previous_root, **{STEP_MARK: mark})
         try:
@@ -1516,8 +1515,12 @@ def roll_back(touched, previous_root, old_bundle, failure, ran, files, units):
         if any(p.startswith(UNIT_DIR) for p in touched):
             daemon_reload()
         restored = set(touched)
+        # The previous version comes back whole, its steps run again beside a process that survived SIGKILL as every
+        # rollback's did: refused there, the rest of the old bundle's parts, units and drop-ins stayed as the failed
+        # version left them, and the next deploy of the previous version found nothing to do.
         run_parts([p for p in old_bundle["parts"] if p.get("commands") and (p["name"] in ran or
-            {f["path"] for f in p.get("files", [])} & restored or any(t in json.dumps(p["commands"]) for t in restored))], previous_root)
+            {f["path"] for f in p.get("files", [])} & restored or any(t in json.dumps(p["commands"]) for t in restored))], previous_root,
+            refuse=False)
         # After the previous commands, never before: a Debian unit that fails to restart (the failed version's daemon
         # still on its port) must not keep the previous version's own commands from running again.
         for unit in sorted(off):
