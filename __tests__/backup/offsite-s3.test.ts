@@ -309,12 +309,12 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
     expectFailure(dump, PROD_HOST, 'dump', /dump \d{8}T\d{6}Z is kept on this machine, but streaming it failed for offsite[\s\S]*connection refused/i);
     const [kept] = fs.readdirSync(dumps);
     expect(fs.readdirSync(path.join(dumps, kept))).not.toContain('.pushed.offsite');
-    // Audit (seventh pass): the lock listing before the backup found the endpoint down, and the backup does not connect again.
-    const unreachable = /offsite: the repository cannot be reached \(listing its locks failed\), so the backup to it fails without connecting again/;
-    expect(dump.stderr).toMatch(unreachable);
+    // A refused connection costs no timeout: the backup tries once more itself (the endpoint may be back by then).
+    const unreachable = /offsite: the repository cannot be reached/;
+    expect(dump.stderr).not.toMatch(unreachable);
     const pushDown = await run(world.production, 'backup-push', prodOffsite({ DUMP_DIR: dumps }, down));
     expectFailure(pushDown, PROD_HOST, 'push', /push failed for offsite[\s\S]*connection refused/i);
-    expect(pushDown.stderr).toMatch(unreachable);
+    expect(pushDown.stderr).not.toMatch(unreachable);
     expect(pushDown.stderr).not.toMatch(/127\.0\.0\.1:1/);
     const push = await run(world.production, 'backup-push', prodOffsite({ DUMP_DIR: dumps }));
     expectSuccess(push, PROD_HOST, 'push');

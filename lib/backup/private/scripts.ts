@@ -635,10 +635,12 @@ unlock_stale() {
   run restic_on "$1" "\${@:2}" unlock
 }
 
-# unreachable <file of restic's stderr>: whether restic failed because it could not connect to the repository at all:
-# ssh's own errors (no TCP connection, no name, no SSH banner within ConnectTimeout) for SFTP, Go's dial errors for S3.
+# unreachable <file of restic's stderr>: whether restic failed because its connection to the repository timed out: ssh's
+# ConnectTimeout (no TCP connection, or no SSH banner, in time) for SFTP, Go's dial timeout for S3. Only a timeout: a
+# failure that comes at once (connection refused, no route, a name not found) costs the backup's own try nothing, and
+# that try may find the target back (a Storage Box restarting, the network up a moment after boot).
 unreachable() {
-  grep -qE '^ssh: (ssh: )?(connect to host .* port [0-9]+: |Could not resolve hostname |Connection timed out during banner exchange)|dial tcp [^ ]*: (connect: |i/o timeout)|lookup [^ ]*( on [^ ]*)?: no such host' "$1"
+  grep -qE '^ssh: (ssh: )?(connect to host .* port [0-9]+: Connection timed out|Connection timed out during banner exchange)|dial tcp [^ ]*: i/o timeout' "$1"
 }
 
 # unlock_before_backup <target>: the dump and the push, under the repository lock, before restic locks the repository:
