@@ -318,7 +318,7 @@ function howToSet(r: Requirement, name: string, env: NodeJS.ProcessEnv, out: str
   const kind = r.variable ? ENVIRONMENT_SUFFIX.exec(r.name)?.[1] : undefined;
   if (kind !== undefined && (env[`TF_VAR_${kind}`] ?? '') !== '') {
     return `TF_VAR_${kind} is set, but each environment now has its own: export ${name}=… with this environment's own value (not the one of TF_VAR_${kind}, `
-      + 'which other environments had too), from its secret store; see docs/upgrading-from-0.1.md';
+      + `which other environments had too), from its secret store; see ${docPath('upgrading-from-0.1.md')}`;
   }
   if (r.name === 'SSH_AUTH_SOCK') return 'eval "$(ssh-agent)" && ssh-add <admin key file>, from a host in the admin networks';
   if (r.sensitive) return `export ${name}=… from your secret store (CI: a masked secret variable); never in a file in the repository`;

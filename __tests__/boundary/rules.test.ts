@@ -338,7 +338,7 @@ describe('Boundary-PortToEveryHost', () => {
     BoundarySuppressions.add(m, [{ id: 'Boundary-PortToEveryHost', reason: REASON }]);
     BoundarySuppressions.add(stack, [{ id: 'Boundary-PortToEveryHost', reason: `${REASON} For the stack.`, appliesTo: ['TCP 587', 'TCP 465'] }]);
     const errors = synthErrors(stack);
-    expect(errors).toMatch(/production\.suppressions: 'Boundary-PortToEveryHost' appliesTo 'TCP 587' is not allowed: every finding it covers is covered by the suppression of the rule on production\/App \(every finding, reason .*SEC-42.*\), the nearer one, .* Fix: keep one of the two/);
+    expect(errors).toContain(`production.suppressions: 'Boundary-PortToEveryHost' appliesTo 'TCP 587' is not allowed: every finding it covers is covered by the suppression of the rule on production/App (every finding, reason '${REASON}'), the nearer one, which applies there and which the boundary document lists. Fix: keep one suppression for each finding`);
     // An entry nothing would match is still told apart.
     expect(errors).toMatch(/production\.suppressions: 'Boundary-PortToEveryHost' appliesTo 'TCP 465' is not allowed: it matches no finding of the rule there\./);
     expect(errors).not.toMatch(/appliesTo 'TCP 587', 'TCP 465'|'TCP 465' is not allowed: every finding/);
@@ -354,6 +354,18 @@ describe('Boundary-PortToEveryHost', () => {
     // Once the stack's suppression also covers a finding the machine's does not, it is used, and nothing is refused.
     EgressAllowlist.allowTcpPort(w, 2525, 'SMTP to the other relay');
     expect(synthErrors(wide)).toBe('');
+
+    // Shadowed by two machines' suppressions, one at each finding: both are named.
+    const two = checkedStack();
+    const a = machine(two, 'A');
+    const b = machine(two, 'B');
+    for (const m of [a, b]) {
+      EgressAllowlist.allowTcpPort(m, 587, 'SMTP to the mail relay');
+      BoundarySuppressions.add(m, [{ id: 'Boundary-PortToEveryHost', reason: `${REASON} On ${m.node.id}.` }]);
+    }
+    BoundarySuppressions.add(two, [{ id: 'Boundary-PortToEveryHost', reason: REASON }]);
+    expect(synthErrors(two)).toContain(`production.suppressions: 'Boundary-PortToEveryHost' is not allowed: every finding it covers is covered by suppressions of the rule on `
+      + `production/A (every finding, reason '${REASON} On A.') and production/B (every finding, reason '${REASON} On B.'), the nearer ones, which apply there`);
   });
 
   test('appliesTo on a rule whose findings name nothing is refused at add; appliesTo: null from JavaScript is told as null', () => {

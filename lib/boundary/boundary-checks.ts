@@ -111,8 +111,9 @@ export class BoundaryChecks implements IAspect, StackCheckingPack {
     };
     // Each suppression kept, with what of it matched a finding (an appliesTo entry, or the whole rule's '').
     const used = new Map<BoundarySuppression, Set<string>>();
-    // What of a suppression would have matched a finding that a nearer suppression of the rule took: by whom.
-    const shadowed = new Map<BoundarySuppression, Map<string, { path: string; suppression: BoundarySuppression }>>();
+    // What of a suppression would have matched a finding that a nearer suppression of the rule took: by whom (each one).
+    type Nearer = { path: string; suppression: BoundarySuppression };
+    const shadowed = new Map<BoundarySuppression, Map<string, Map<BoundarySuppression, Nearer>>>();
     const partOf = (suppression: BoundarySuppression, target: string | undefined) => (suppression.appliesTo ? target! : '');
     const errors: string[] = [];
     for (const rule of this.rules) {
@@ -122,9 +123,10 @@ export class BoundaryChecks implements IAspect, StackCheckingPack {
         if (suppressed) {
           used.set(suppressed.suppression, (used.get(suppressed.suppression) ?? new Set()).add(partOf(suppressed.suppression, finding.target)));
           for (const { suppression } of farther) {
-            const by = shadowed.get(suppression) ?? new Map();
-            by.set(partOf(suppression, finding.target), { path: suppressed.owner.node.path, suppression: suppressed.suppression });
-            shadowed.set(suppression, by);
+            const parts = shadowed.get(suppression) ?? new Map<string, Map<BoundarySuppression, Nearer>>();
+            const part = partOf(suppression, finding.target);
+            parts.set(part, (parts.get(part) ?? new Map()).set(suppressed.suppression, { path: suppressed.owner.node.path, suppression: suppressed.suppression }));
+            shadowed.set(suppression, parts);
           }
           continue;
         }
@@ -143,10 +145,12 @@ export class BoundaryChecks implements IAspect, StackCheckingPack {
       const taken = unused.filter((_, i) => takenBy[i]);
       const none = unused.filter((_, i) => !takenBy[i]);
       if (taken.length > 0) {
-        const nearer = [...new Map(takenBy.filter((b) => b).map((b) => [b!.suppression, b!])).values()]
+        const nearer = [...new Map(takenBy.flatMap((by) => [...(by ?? new Map<BoundarySuppression, Nearer>()).entries()])).values()]
           .map((b) => `${b.path} (${b.suppression.appliesTo ? `appliesTo ${b.suppression.appliesTo.map((t) => `'${t}'`).join(', ')}` : 'every finding'}, reason ${quote(b.suppression.reason)})`);
-        errors.push(`${path}.suppressions: ${what(taken)} is not allowed: every finding it covers is covered by the suppression of the rule on ${nearer.join(' and ')}, `
-          + 'the nearer one, which applies there and which the boundary document lists. Fix: keep one of the two (remove this one, or the nearer one if this reason is the one to keep)');
+        const one = nearer.length === 1;
+        errors.push(`${path}.suppressions: ${what(taken)} is not allowed: every finding it covers is covered by ${one ? 'the suppression' : 'suppressions'} of the rule on ${nearer.join(' and ')}, `
+          + `the nearer ${one ? 'one, which applies' : 'ones, which apply'} there and which the boundary document lists. Fix: keep one suppression for each finding (remove this one, `
+          + `or ${one ? 'the nearer one' : 'the nearer ones'} if this reason is the one to keep, narrowing ${one ? 'it' : 'them'} to ${one ? 'its' : 'their'} other findings if ${one ? 'it covers' : 'they cover'} others)`);
       }
       if (none.length === 0) continue;
       errors.push(suppression.appliesTo

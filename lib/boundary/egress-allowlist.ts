@@ -238,7 +238,8 @@ export class EgressAllowlist {
    * Opens one more TCP port out of `machine`; the host allowlist narrows it to the allowlisted hostnames, every one of
    * them, the policy's processors' APIs included. Synth warns (`Boundary-PortToEveryHost`, a boundary rule you can
    * suppress with the reason when every allowlisted host does need the port), as it does for a single TCP port opened with
-   * `machine.allowOutbound` on which no destination is declared.
+   * `machine.allowOutbound` on which no destination is declared. Called again for a port it opened, it adds nothing: the
+   * first call's rule and description stay.
    * @deprecated open the port to the hosts that need it: `allowTcpPortTo(machine, Port.of(587), [host], purpose)`
    */
   public static allowTcpPort(machine: IMachine, port: number, description: string): void {

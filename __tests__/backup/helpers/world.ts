@@ -264,22 +264,25 @@ export class BackupWorld {
   }
 
   /**
-   * Fills the file system of `dir` with files `filler*` until `leave` bytes are left. A job may be writing there
+   * Fills the file system of `dir` with a file `filler` until `leave` bytes are left. A job may be writing there
    * meanwhile (a test fills the disk under a running dump): a fallocate of what df said was free then fails whole
-   * (No space left on device), so it is tried again, a few times, with what is free by then.
+   * (No space left on device), so the file is grown again, a few times, by what is free by then.
    */
   public static fillDisk(dir: string, leave: number): void {
     const free = () => Number(execFileSync('df', ['--output=avail', '-B1', dir], { encoding: 'utf8' }).split('\n')[1].trim());
+    const filler = path.join(dir, 'filler');
     const first = free();
     if (first <= leave) throw new Error(`${dir} has only ${first} bytes left, fewer than the ${leave} to leave`);
     for (let attempt = 0, available = first; attempt < 10 && available > leave; attempt++, available = free()) {
-      const filled = spawnSync('fallocate', ['-l', String(available - leave), path.join(dir, `filler${attempt || ''}`)], { encoding: 'utf8' });
-      if (filled.status === 0) return;
-      if (!/No space left on device/.test(filled.stderr)) throw new Error(`fallocate in ${dir} failed: ${filled.stderr}`);
+      const size = fs.existsSync(filler) ? fs.statSync(filler).size : 0;
+      const grown = spawnSync('fallocate', ['-l', String(size + available - leave), filler], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+      if (grown.error) throw grown.error;
+      if (grown.status !== 0 && !/No space left on device/.test(grown.stderr)) throw new Error(`fallocate in ${dir} failed: ${grown.stderr}`);
     }
     const left = free();
     if (left > leave) throw new Error(`${dir} still has ${left} bytes free after 10 tries to leave ${leave}: something writes there as fast`);
   }
+
 
   /** Stops every server of the world, and unmounts the small disks. */
   public async stop(): Promise<void> {
@@ -336,8 +339,9 @@ export function runScript(script: string, receiver: HeartbeatReceiver, env: Reco
       }
     });
     const timer = setTimeout(() => {
-      stderr += `\n[test harness] ${path.basename(script)} still ran after ${timeoutMs / 1000} s: its process group was killed\n`;
-      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+      let killed = 'its process group was killed';
+      try { process.kill(-child.pid!, 'SIGKILL'); } catch { killed = 'its process group was gone (what holds its output left the group)'; }
+      stderr += `\n[test harness] ${path.basename(script)} still ran after ${timeoutMs / 1000} s: ${killed}\n`;
     }, timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {
