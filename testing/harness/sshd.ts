@@ -86,8 +86,13 @@ export async function stopSshd(child: ChildProcess): Promise<void> {
     child.kill('SIGTERM');
   });
   for (const p of connections.filter(alive)) signal(p.pid, 'SIGTERM');
-  for (let waited = 0; waited < 5000 && connections.some(alive); waited += 50) await new Promise((r) => setTimeout(r, 50));
+  const gone = async (ms: number) => {
+    for (let waited = 0; waited < ms && connections.some(alive); waited += 50) await new Promise((r) => setTimeout(r, 50));
+  };
+  await gone(5000);
   for (const p of connections.filter(alive)) signal(p.pid, 'SIGKILL');
+  // A SIGKILL ends a process when it next runs, which on a loaded machine is not at once.
+  await gone(5000);
 }
 
 /** A process, named by its pid and its start time (so that a pid reused by another process is not taken for it). */
