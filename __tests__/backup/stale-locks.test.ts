@@ -7,6 +7,7 @@ import { BackupWorld, expectFailure, expectSuccess, PATH_ENV, pingPath, PROD_HOS
 import { holdResticLock, killHolder, unlockFails, writeOldLock } from './helpers/restic-lock';
 import { BACKUP_RESTORE_FILES } from '../../lib/backup/private/scripts';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
+import { signal, statFields } from '../../testing/harness/processes';
 
 // A job killed mid-run (a hard reset, the OOM killer, the Storage Box's connection lost before restic
 // deleted its lock) leaves its restic lock in the repository. Debian 12's restic (0.14) never looks past
@@ -17,14 +18,7 @@ const describeAsRoot = describeWithRealParts(isRoot, 'the stale restic lock suit
 
 /** The processes of the job run with the configuration directory `etc` that are stopped (state T). */
 function stoppedOf(etc: string): number[] {
-  return survivorsOf(etc).map((p) => Number(p.split(' ')[0])).filter((pid) => {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return stat.slice(stat.lastIndexOf(')') + 2)[0] === 'T';
-    } catch {
-      return false;
-    }
-  });
+  return survivorsOf(etc).map((p) => Number(p.split(' ')[0])).filter((pid) => statFields(pid)?.[0] === 'T');
 }
 
 describeAsRoot('a lock left by a killed job does not stop the backups for good', () => {
@@ -237,13 +231,6 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
     const etc = world.productionWith(name, { PG_DATABASES: 'app', LOCK_WAIT_SECONDS: 2 });
     // The dump, stopped while it holds the lock: a job that runs for hours.
     let held: number[] = [];
-    const signal = (pid: number, name: NodeJS.Signals) => {
-      try {
-        process.kill(pid, name);
-      } catch {
-        // A short-lived program of the job that ended meanwhile.
-      }
-    };
     const dump = world.run(world.production, 'backup-dump', etc, { onOutput: { when: /step: dumping app/, act: () => {
       held = survivorsOf(etc).map((p) => Number(p.split(' ')[0]));
       for (const pid of held) signal(pid, 'SIGSTOP');

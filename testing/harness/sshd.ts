@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Duration } from '../../lib/core/duration';
 import { freePort, waitForPort } from './ports';
+import { alive, childrenOf, signal } from './processes';
 
 /** An OpenSSH sshd on 127.0.0.1, started for a test. */
 export interface LoopbackSshd {
@@ -93,44 +94,4 @@ export async function stopSshd(child: ChildProcess): Promise<void> {
   for (const p of connections.filter(alive)) signal(p.pid, 'SIGKILL');
   // A SIGKILL ends a process when it next runs, which on a loaded machine is not at once.
   await gone(5000);
-}
-
-/** A process, named by its pid and its start time (so that a pid reused by another process is not taken for it). */
-interface ProcessId {
-  readonly pid: number;
-  readonly start: string;
-}
-
-/** The fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses): state first. */
-function statFields(pid: number | string): string[] | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
-/** The processes whose parent is `pid` now (none found without a /proc, as on macOS: the listener's stop is all there is). */
-function childrenOf(pid: number): ProcessId[] {
-  if (!fs.existsSync('/proc/self/stat')) return [];
-  return fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).flatMap((entry) => {
-    const fields = statFields(entry);
-    // Field 4 of stat is the parent's pid, field 22 the start time (here counted from the state, field 3).
-    return fields && Number(fields[1]) === pid ? [{ pid: Number(entry), start: fields[19] }] : [];
-  });
-}
-
-/** Whether the process still runs: not ended, not a zombie (its parent reaps it), not its pid reused. */
-function alive(p: ProcessId): boolean {
-  const fields = statFields(p.pid);
-  return fields !== undefined && fields[0] !== 'Z' && fields[19] === p.start;
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // Ended meanwhile.
-  }
 }
