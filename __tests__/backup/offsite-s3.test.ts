@@ -505,7 +505,7 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
   // is an object under <prefix>/locks/, which restic lists, reads and deletes over S3; a check, a prune or a key change
   // killed mid-run leaves it there, and restic refuses every backup beside it, stale or not. The push failed (and paged)
   // until the next check or prune removed it; it removes the stale locks itself now, and another machine's live lock stays.
-  test("a killed key change's exclusive lock in the bucket: the push and the key rotation remove it and do their work; another machine's live lock stays and fails the push", async () => {
+  test("a killed key change's exclusive lock in the bucket: the push, the prune and the key rotation remove it and do their work; another machine's live lock stays and fails the push", async () => {
     const prefix = 'stale-lock-s3';
     const uploads = path.join(tmp, 'uploads-stale-lock');
     fs.mkdirSync(uploads);
@@ -527,6 +527,13 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
       const push = await run(world.production, 'backup-push', etc);
       expectSuccess(push, PROD_HOST, 'push');
       expect(push.stderr).toMatch(new RegExp(`offsite: restic unlock removed the stale lock ${lock.slice(0, 8)}: the exclusive lock of restic pid \\d+ on [\\w.-]+, last refreshed \\d+ minutes ago`));
+      expect(lockObjects()).toEqual([]);
+
+      // The prune removes one too, before its own work.
+      await staleLock();
+      const prune = await run(world.production, 'backup-prune', etc);
+      expectSuccess(prune, PROD_HOST, 'prune');
+      expect(prune.stderr).toMatch(/offsite: removing stale locks of the repository, if any \(restic unlock\)/);
       expect(lockObjects()).toEqual([]);
 
       // A rollout that changes the bucket's restic password, with another stale exclusive lock there.

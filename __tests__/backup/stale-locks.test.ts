@@ -16,9 +16,9 @@ import { signal, statFields } from '../../testing/harness/processes';
 // restic unlock by hand. The rendered jobs, real restic over a real OpenSSH SFTP server, real PostgreSQL.
 const describeAsRoot = describeWithRealParts(isRoot, 'the stale restic lock suite', 'root (runuser, sshd)');
 
-/** The processes of the job run with the configuration directory `etc` that are stopped (state T). */
-function stoppedOf(etc: string): number[] {
-  return survivorsOf(etc).map((p) => Number(p.split(' ')[0])).filter((pid) => statFields(pid)?.[0] === 'T');
+/** The processes of the job run with the configuration directory `etc` that are stopped (state T), as "<pid> <command>". */
+function stoppedOf(etc: string): string[] {
+  return survivorsOf(etc).filter((p) => statFields(p.split(' ')[0])?.[0] === 'T');
 }
 
 describeAsRoot('a lock left by a killed job does not stop the backups for good', () => {
@@ -243,9 +243,9 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
     // until runScript's limit killed it; that is one way it could. A process continued again is logged below.
     const stoppedAgain = new Set<string>();
     const continueStopped = () => {
-      for (const pid of stoppedOf(etc)) {
-        stoppedAgain.add(survivorsOf(etc).find((p) => p.startsWith(`${pid} `)) ?? String(pid));
-        signal(pid, 'SIGCONT');
+      for (const line of stoppedOf(etc)) {
+        stoppedAgain.add(line);
+        signal(Number(line.split(' ')[0]), 'SIGCONT');
       }
     };
     let continuing: NodeJS.Timeout | undefined;

@@ -11,6 +11,7 @@ import { PRIVATE_INGRESS_NFTABLES_DROP_IN } from '../../lib/hetzner/private/priv
 import { ROLLOUT_AGENT } from '../../lib/hetzner/private/rollout-agent';
 import { BACKUP_JOB_UNITS, JOB_HOOK_DROP_IN, jobMetricFiles } from '../../lib/monitoring/private/job-metrics';
 import { AgentMachine } from '../setup/agent-machine';
+import { statFields } from '../../testing/harness/processes';
 import { isRoot, MACHINE_PYTHON, testWhereHostHas, testWithRealParts } from '../setup/real-parts';
 
 // The rollout agent run directly, as the rollout's last provisioner runs it, on a machine whose file
@@ -916,7 +917,7 @@ describe('the rollout agent', () => {
       expect(m.apply([worker('x=1\n')], {}, { commandTimeout }).status).toBe(0);
       const pid = fs.readFileSync(pids, 'utf8').trim();
       process.kill(Number(pid), 'SIGSTOP');
-      waitFor(() => fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0] === 'T', 'the daemon stopped');
+      waitFor(() => statFields(pid)?.[0] === 'T', 'the daemon stopped');
       const again = m.apply([worker('x=2\n')], {}, { commandTimeout });
       expect(again.status).toBe(0);
       expect(running(pid)).toBe(false);
