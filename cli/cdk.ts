@@ -1,6 +1,4 @@
-import * as fs from 'fs';
-import * as path from 'path';
-import { packageRoot } from './package-files';
+import { ownPackage } from './package-files';
 
 /**
  * The CDK an app on this package runs on: the one the package is built for. cdktf-sovereign-hetzner
@@ -33,5 +31,5 @@ export function cdkOf(pkg: { peerDependencies?: Record<string, string> }): Cdk {
 
 /** The CDK this installed package is built for. */
 export function ownCdk(): Cdk {
-  return cdkOf(JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')));
+  return cdkOf(ownPackage());
 }

@@ -15,7 +15,7 @@ import { coversWholeInternet } from '../lib/core/cidr';
 import { cidrFix, cidrProblem } from '../lib/core/peer';
 import { ProductStacks } from '../stacks';
 import { requirementsOfStacks, environmentExample, type Requirement } from './check';
-import { packageRoot } from './package-files';
+import { ownPackage, packageRoot } from './package-files';
 import { Cdk, cdkOf } from './cdk';
 import { packedPackageName } from './packed-package';
 import { projectStateKeyVariable, projectTokenVariable, ReleaseProject, STATE_KEY_VARIABLES } from '../lib/environments/release-plan';
@@ -585,10 +585,6 @@ function synthesize(a: InitAnswers): SynthesizedStack[] {
   const app = Testing.app();
   const stacks = new ProductStacks(app, productOf(a), { stagingExpiresAt: '2099-12-31' });
   return stacks.all.map((s) => ({ name: s.node.id, json: JSON.parse(Testing.synth(s, true)) }));
-}
-
-function ownPackage(): { name: string; version: string; peerDependencies: Record<string, string>; devDependencies: Record<string, string>; allowScripts?: Record<string, boolean> } {
-  return JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8'));
 }
 
 function scaffold(a: InitAnswers, stacks: readonly SynthesizedStack[], library: string): Record<string, string> {

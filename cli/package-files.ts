@@ -8,6 +8,11 @@ export function packageRoot(): string {
   return dir;
 }
 
+/** This package's package.json, as far as the CLI reads it. */
+export function ownPackage(): { name: string; version: string; peerDependencies: Record<string, string>; devDependencies: Record<string, string>; allowScripts?: Record<string, boolean> } {
+  return JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8'));
+}
+
 /**
  * One of this package's docs as the reader can open it from where the CLI runs: `docs/testing.md` in a
  * clone, `node_modules/cdktf-sovereign-hetzner/docs/testing.md` in a team's repo (where a bare

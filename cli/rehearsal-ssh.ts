@@ -57,7 +57,7 @@ function sshOptions(home: string): string {
  * passes itself comes later on the line, and wins; the options before it stay.
  */
 function standInScript(client: (typeof WRAPPED_SSH_CLIENTS)[number], real: string, home: string, config: string, sshStandIn: string | undefined, bash: string | undefined): string {
-  const script = isScript(real);
+  const script = client === 'ssh' && isScript(real);
   const named = client === 'ssh' && bash !== undefined && !script ? `-a ${shellWord(sshStandIn!)} ` : '';
   const program = client !== 'ssh' && sshStandIn !== undefined ? `-S ${shellWord(sshStandIn)} ` : '';
   const options = `-F ${shellWord(config)} -o IdentityFile=none "$@"`;

@@ -2,6 +2,7 @@ import { IConstruct } from 'constructs';
 import { IAspect, TerraformStack } from 'cdktf';
 import { warnOnce } from '../core/private/warn-once';
 import { quote } from '../core/validation-message';
+import { suppressionCoverage } from './private/suppression-coverage';
 import { reachStackOf, RULE_PACK_BRAND, StackCheckingPack } from '../core/app-level-packs';
 import { fail, optionalArray, propNames, refuseUnknownProps, requireProps } from '../core/runtime-checks';
 import { BoundaryPolicy, requireCheckedPolicy } from './boundary-policy';
@@ -111,9 +112,9 @@ export class BoundaryChecks implements IAspect, StackCheckingPack {
     };
     // Each suppression kept, with what of it matched a finding (an appliesTo entry, or the whole rule's '').
     const used = new Map<BoundarySuppression, Set<string>>();
-    // What of a suppression would have matched a finding that a nearer suppression of the rule took: by whom (each one).
-    type Nearer = { path: string; suppression: BoundarySuppression };
-    const shadowed = new Map<BoundarySuppression, Map<string, Map<BoundarySuppression, Nearer>>>();
+    // What of a suppression would have matched a finding that a nearer suppression of the rule took: by which ones, with
+    // where each was placed.
+    const shadowed = new Map<BoundarySuppression, Map<string, Map<BoundarySuppression, string>>>();
     const partOf = (suppression: BoundarySuppression, target: string | undefined) => (suppression.appliesTo ? target! : '');
     const errors: string[] = [];
     for (const rule of this.rules) {
@@ -123,9 +124,9 @@ export class BoundaryChecks implements IAspect, StackCheckingPack {
         if (suppressed) {
           used.set(suppressed.suppression, (used.get(suppressed.suppression) ?? new Set()).add(partOf(suppressed.suppression, finding.target)));
           for (const { suppression } of farther) {
-            const parts = shadowed.get(suppression) ?? new Map<string, Map<BoundarySuppression, Nearer>>();
+            const parts = shadowed.get(suppression) ?? new Map<string, Map<BoundarySuppression, string>>();
             const part = partOf(suppression, finding.target);
-            parts.set(part, (parts.get(part) ?? new Map()).set(suppressed.suppression, { path: suppressed.owner.node.path, suppression: suppressed.suppression }));
+            parts.set(part, (parts.get(part) ?? new Map()).set(suppressed.suppression, suppressed.owner.node.path));
             shadowed.set(suppression, parts);
           }
           continue;
@@ -140,13 +141,17 @@ export class BoundaryChecks implements IAspect, StackCheckingPack {
       const matched = used.get(suppression) ?? new Set<string>();
       const unused = suppression.appliesTo ? suppression.appliesTo.filter((t) => !matched.has(t)) : matched.size === 0 ? [''] : [];
       const what = (parts: string[]) => (suppression.appliesTo ? `'${suppression.id}' appliesTo ${parts.map((t) => `'${t}'`).join(', ')}` : `'${suppression.id}'`);
-      // An entry a nearer suppression took everywhere does match findings: it says so, and names the nearer one.
-      const takenBy = unused.map((t) => shadowed.get(suppression)?.get(t));
-      const taken = unused.filter((_, i) => takenBy[i]);
-      const none = unused.filter((_, i) => !takenBy[i]);
+      // An entry nearer suppressions took everywhere does match findings: it says so, and names them.
+      const taken: string[] = [];
+      const none: string[] = [];
+      const nearerOnes = new Map<BoundarySuppression, string>();
+      for (const t of unused) {
+        const by = shadowed.get(suppression)?.get(t);
+        (by ? taken : none).push(t);
+        for (const [nearer, at] of by ?? []) nearerOnes.set(nearer, at);
+      }
       if (taken.length > 0) {
-        const nearer = [...new Map(takenBy.flatMap((by) => [...(by ?? new Map<BoundarySuppression, Nearer>()).entries()])).values()]
-          .map((b) => `${b.path} (${b.suppression.appliesTo ? `appliesTo ${b.suppression.appliesTo.map((t) => `'${t}'`).join(', ')}` : 'every finding'}, reason ${quote(b.suppression.reason)})`);
+        const nearer = [...nearerOnes].map(([s, at]) => `${at} (${suppressionCoverage(s)}, reason ${quote(s.reason)})`);
         const one = nearer.length === 1;
         errors.push(`${path}.suppressions: ${what(taken)} is not allowed: every finding it covers is covered by ${one ? 'the suppression' : 'suppressions'} of the rule on ${nearer.join(' and ')}, `
           + `the nearer ${one ? 'one, which applies' : 'ones, which apply'} there and which the boundary document lists. Fix: keep one suppression for each finding (remove this one, `

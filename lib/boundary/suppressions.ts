@@ -1,6 +1,7 @@
 import { IConstruct } from 'constructs';
 import { TerraformStack } from 'cdktf';
 import { quote, ValidationError } from '../core/validation-message';
+import { suppressionCoverage } from './private/suppression-coverage';
 import { BOUNDARY_RULES } from './rules';
 import { checkProps, fail, is, optionalArray, propNames, refuseUnknownProps, requireArray, requireProps } from '../core/runtime-checks';
 import { isReason, MIN_DIFFERENT_REASON_LETTERS } from '../core/reason';
@@ -85,9 +86,8 @@ export class BoundarySuppressions {
       // Two of one rule on one construct: the first found covers the findings both name, and the other was refused later as matching none.
       const twin = placed.find((p) => p.id === entry.id && (!p.appliesTo || !entry.appliesTo || p.appliesTo.some((t) => entry.appliesTo!.includes(t))));
       if (twin) {
-        const covers = (s: BoundarySuppression) => (s.appliesTo ? `appliesTo ${s.appliesTo.map((t) => `'${t}'`).join(', ')}` : 'every finding');
-        throw new ValidationError(`${scope.node.path}.suppressions: '${entry.id}' (${covers(entry)}, reason ${quote(entry.reason)}) is not allowed: `
-          + `${scope.node.path} has a suppression of '${entry.id}' covering the same findings already (${covers(twin)}, reason ${quote(twin.reason)}), so one of them would match no finding. `
+        throw new ValidationError(`${scope.node.path}.suppressions: '${entry.id}' (${suppressionCoverage(entry)}, reason ${quote(entry.reason)}) is not allowed: `
+          + `${scope.node.path} has a suppression of '${entry.id}' covering the same findings already (${suppressionCoverage(twin)}, reason ${quote(twin.reason)}), so one of them would match no finding. `
           + 'Fix: keep one suppression of the rule on the construct (list every port it covers in its appliesTo), or give each its own appliesTo entries');
       }
       placed.push(entry);

@@ -1,0 +1,4 @@
+/** What a suppression covers, as the refusals name it: its `appliesTo` entries, or every finding of its rule. */
+export function suppressionCoverage(suppression: { readonly appliesTo?: readonly string[] }): string {
+  return suppression.appliesTo ? `appliesTo ${suppression.appliesTo.map((t) => `'${t}'`).join(', ')}` : 'every finding';
+}
