@@ -94,6 +94,15 @@ function waitFor(done: () => boolean, what = 'the condition'): void {
   }
 }
 
+/**
+ * A step's shell loop that waits until the process whose pid the variable `name` holds has ended (gone, or a zombie):
+ * 20 s at most, then the step fails saying so, rather than hang the agent (and the test) until jest's timeout.
+ */
+function untilEnded(name: string): string {
+  return `n=0; while [ -e /proc/$${name} ] && ! grep -q ') Z' /proc/$${name}/stat; do n=$((n + 1)); ` +
+    `if [ $n -gt 400 ]; then echo "pid $${name} did not end within 20 s" >&2; exit 124; fi; sleep 0.05; done`;
+}
+
 /** A file whose content Terraform fills in: a token, as a sensitive variable gives it. */
 function deployTime(): string {
   const stack = new TerraformStack(Testing.app(), 'x');
@@ -652,7 +661,7 @@ describe('the rollout agent', () => {
       expect(m.read('/etc/acme/worker.conf')).toBe('x=1\n');
       // The agent has exited; the daemon still runs and still writes to the output it was given.
       const count = fs.readFileSync(ticks, 'utf8').length;
-      expect(spawnSync('sh', ['-c', `until [ $(wc -c < ${ticks}) -ge ${count + 3} ]; do sleep 0.05; done`], { timeout: 5000 }).status).toBe(0);
+      waitFor(() => fs.readFileSync(ticks, 'utf8').length >= count + 3, 'three more ticks from the daemon after the agent exited');
       expect(running(pid)).toBe(true);
     } finally {
       if (fs.existsSync(pidFile)) try { process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL'); } catch { /* gone */ }
@@ -996,14 +1005,14 @@ describe('the rollout agent', () => {
     const listed = (what: string) => (fs.existsSync(pids) ? fs.readFileSync(pids, 'utf8') : '').split('\n')
       .filter((line) => line.startsWith(`${what} `)).map((line) => line.split(' ')[1]);
     const started = spawn('setsid', [MACHINE_PYTHON, supervisor, pids], { stdio: 'ignore' });
-    while (!listed('daemon').length) spawnSync('sleep', ['0.05']);
+    waitFor(() => listed('daemon').length > 0, "the supervisor's daemon listed");
     const [daemon, [forker]] = [listed('daemon')[0], listed('supervisor')];
     recordAsLeft(m, daemon, Number(daemon), 'python3');
     const stop = () => {
       // The supervisor first, so that it replaces no child once they are killed.
       for (const pid of listed('supervisor')) {
         try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
-        while (running(pid)) spawnSync('sleep', ['0.05']);
+        waitFor(() => !running(pid), `the supervisor ${pid} ended by SIGKILL`);
       }
       killListed(pids);
       started.kill('SIGKILL');
@@ -1028,7 +1037,7 @@ describe('the rollout agent', () => {
       // Whether the supervisor's next child is there when the agent looks decides which: either names the supervisor.
       expect(again.output).toMatch(new RegExp(`(forked into by )?pid ${forker} \\(python3\\)`));
       // The supervisor's next child, forked after the last round, is stopped by the part's next run.
-      while (!running(listed('child').slice(-1)[0])) spawnSync('sleep', ['0.05']);
+      waitFor(() => running(listed('child').slice(-1)[0]), "the supervisor's next child running");
       const later = listed('child').slice(-1)[0];
       const third = m.apply([supervisedWorker('x=3\n')]);
       expect(third.status).toBe(0);
@@ -1245,7 +1254,7 @@ esac\nexit 0\n`);
     } finally {
       try { process.kill(-systemd.pid!, 'SIGKILL'); } catch { /* gone */ }
       killListed(pids);
-      while (fs.readFileSync(path.join(unitCgroup, 'cgroup.procs'), 'utf8').trim()) spawnSync('sleep', ['0.05']);
+      waitFor(() => !fs.readFileSync(path.join(unitCgroup, 'cgroup.procs'), 'utf8').trim(), "the unit's cgroup empty");
       fs.rmdirSync(unitCgroup);
     }
   });
@@ -1264,7 +1273,7 @@ esac\nexit 0\n`);
     const b = (conf: string): BundlePart => ({
       name: 'b',
       files: [{ path: '/etc/acme/b.conf', content: conf }],
-      commands: [['sh', '-c', `[ -p ${go} ] || exit 0; echo go > ${go}; rm ${go}; read sh < ${out}; while [ -e /proc/$sh ] && ! grep -q ') Z' /proc/$sh/stat; do sleep 0.05; done`]],
+      commands: [['sh', '-c', `[ -p ${go} ] || exit 0; echo go > ${go}; rm ${go}; read sh < ${out}; ${untilEnded('sh')}`]],
     });
     try {
       for (const fifo of [go, out]) expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
@@ -1296,12 +1305,13 @@ esac\nexit 0\n`);
     const failing: BundlePart = {
       name: 'failing',
       files: [{ path: '/etc/acme/failing.conf', content: 'x=1\n' }],
-      commands: [['sh', '-c', `echo go > ${go}; read sh < ${out}; while [ -e /proc/$sh ] && ! grep -q ') Z' /proc/$sh/stat; do sleep 0.05; done; exit 1`]],
+      commands: [['sh', '-c', `echo go > ${go}; read sh < ${out}; ${untilEnded('sh')}; exit 1`]],
     };
     try {
       for (const fifo of [go, out]) expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
       const result = m.apply([first, failing]);
       expect(result.status).toBe(1);
+      expect(result.output).not.toContain('did not end within 20 s');
       expect(result.output).toMatch(/"first" active; it stays active/);
       const daemon = fs.readFileSync(pids, 'utf8').trim();
       expect(running(daemon)).toBe(true);
@@ -1351,7 +1361,7 @@ esac\nexit 0\n`);
       const wrapper = fs.readFileSync(pids, 'utf8').trim();
       writeFifo(go, 'go');
       const daemon = readFifo(out);
-      while (running(wrapper)) spawnSync('sleep', ['0.05']);
+      waitFor(() => !running(wrapper), `the wrapper ${wrapper} ended`);
       const stat = fs.readFileSync(`/proc/${daemon}/stat`, 'utf8').split(') ')[1].split(' ');
       expect([stat[3], stat[1] === wrapper]).toEqual([daemon, false]);
       // Review: every entry of the run was kept while the daemon ran, the wrapper's ended pid and group too, which a pid
@@ -1428,7 +1438,7 @@ esac\nexit 0\n`);
       const forked = readFifo(out);
       const recorded = fs.readFileSync(pids, 'utf8').trim().split('\n')[0];
       process.kill(Number(recorded), 'SIGKILL');
-      while (running(recorded)) spawnSync('sleep', ['0.05']);
+      waitFor(() => !running(recorded), `the recorded ${recorded} ended by SIGKILL`);
       // Later, another daemon's group, its first process gone: the number the pid wrap gives the recorded group.
       const other = spawnSync('sh', ['-c', `setsid sh -c 'sleep 354 >/dev/null 2>&1 & echo $$ $!' &\nwait`], { encoding: 'utf8' });
       const [group, daemon] = other.stdout.trim().split(' ');
@@ -1446,7 +1456,7 @@ esac\nexit 0\n`);
       expect(again.output).toContain(`stopped pid ${forked} (sleep)`);
     } finally {
       killListed(pids);
-      while (stranger && running(stranger)) spawnSync('sleep', ['0.05']);
+      waitFor(() => !stranger || !running(stranger), `the stranger ${stranger} ended by SIGKILL`);
     }
   });
 
@@ -1469,7 +1479,7 @@ esac\nexit 0\n`);
         expect(m.apply([worker('x=1\n')]).status).toBe(0);
         const recorded = fs.readFileSync(pids, 'utf8').trim();
         process.kill(Number(recorded), 'SIGKILL');
-        while (running(recorded)) spawnSync('sleep', ['0.05']);
+        waitFor(() => !running(recorded), `the recorded ${recorded} ended by SIGKILL`);
         // Later, another daemon's group, its first process gone, in a cgroup of its own (as systemd starts a unit).
         fs.mkdirSync(cgroup);
         const other = spawnSync('sh', ['-c', `echo $$ > ${cgroup}/cgroup.procs; setsid sh -c 'sleep 346 >/dev/null 2>&1 & echo $$ $!' &\nwait`], { encoding: 'utf8' });
@@ -1484,7 +1494,7 @@ esac\nexit 0\n`);
         expect(running(daemon)).toBe(true);
       } finally {
         killListed(pids);
-        while (daemon && running(daemon)) spawnSync('sleep', ['0.05']);
+        waitFor(() => !daemon || !running(daemon), `the daemon ${daemon} ended by SIGKILL`);
         if (fs.existsSync(cgroup)) fs.rmdirSync(cgroup);
       }
     });
@@ -1514,12 +1524,12 @@ esac\nexit 0\n`);
       writeFifo(go, 'go');
       daemon = readFifo(out);
       fs.appendFileSync(pids, `${daemon}\n`);
-      while (running(wrapper)) spawnSync('sleep', ['0.05']);
+      waitFor(() => !running(wrapper), `the wrapper ${wrapper} ended`);
       expect(fs.readFileSync(`/proc/${daemon}/cgroup`, 'utf8')).toContain(`/sovereign-rollout-test-${process.pid}\n`);
       expectStoppedByNextRun(m, worker('x=2\n'), daemon);
     } finally {
       killListed(pids);
-      while (daemon && running(daemon)) spawnSync('sleep', ['0.05']);
+      waitFor(() => !daemon || !running(daemon), `the daemon ${daemon} ended by SIGKILL`);
       if (fs.existsSync(cgroup)) fs.rmdirSync(cgroup);
     }
   });
@@ -1540,7 +1550,7 @@ esac\nexit 0\n`);
       expect(recorded()).toEqual(['gone', 'kept']);
       const gone = fs.readFileSync(pids, 'utf8').trim().split('\n').find((line) => line.startsWith('gone '))!.split(' ')[1];
       process.kill(Number(gone), 'SIGKILL');
-      while (running(gone)) spawnSync('sleep', ['0.05']);
+      waitFor(() => !running(gone), `the recorded ${gone} ended by SIGKILL`);
       expect(m.apply([daemon('gone'), daemon('kept')]).output).toMatch(/nothing to do/);
       expect(recorded()).toEqual(['kept']);
     } finally {
@@ -1795,7 +1805,7 @@ exit 1
     const holder = spawn(MACHINE_PYTHON, ['-c', `import fcntl, sys\nf = open("${admin}/lock", "a+")\nfcntl.lockf(f, fcntl.LOCK_EX)\nopen("${ready}", "w").close()\nsys.stdin.read()`],
       { stdio: ['pipe', 'ignore', 'inherit'] });
     try {
-      expect(spawnSync('sh', ['-c', `until [ -e ${ready} ]; do sleep 0.05; done`], { timeout: 10_000 }).status).toBe(0);
+      waitFor(() => fs.existsSync(ready), "the holder of dpkg's lock ready");
       const during = m.apply([app('a=2\n')]);
       expect([during.status, during.output]).toEqual([0, expect.stringMatching(/dpkg is running \(another apt-get, or unattended-upgrades\)/)]);
       expect(state()).toBe('install ok half-configured');
