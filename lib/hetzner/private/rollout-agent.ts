@@ -431,11 +431,15 @@ def stop_left(parts, why):
         return set()
     procs, found, running, entries, forkers = processes(), {}, set(), [], {}
     recorded = {name: records[name] for name in names}
+    # pid -> the parts whose records found it: a process that survives SIGKILL refuses those parts alone, not every part
+    # stopped with it (the parts that left the bundle together), and the failure names its own part.
+    owners = {}
     for name in names:
         entries += records[name]
-        caught = catch(left_running(records.pop(name), procs), procs)
-        found.update(caught)
-        if caught:
+        mine = left_running(records.pop(name), procs)
+        found.update(catch(mine - set(found), procs))
+        for pid in mine & set(found):
+            owners.setdefault(pid, set()).add(name)
             running.add(name)
     try:
         for pid, (fd, _) in found.items():
@@ -470,6 +474,9 @@ def stop_left(parts, why):
                 time.sleep(0.1)
                 continue
             found.update(late)
+            for name in names:
+                for pid in left_running(recorded[name], procs) & set(late):
+                    owners.setdefault(pid, set()).add(name)
             for pid, (fd, _) in late.items():
                 send(pid, fd, signal.SIGKILL)
             alive |= wait_ended(late, time.monotonic() + 10)
@@ -502,7 +509,7 @@ def stop_left(parts, why):
                 log(unkillable(pid, program, why))
                 fields = stat_of(pid)
                 if fields:
-                    UNKILLED[pid] = (int(fields[19]), program, frozenset(names))
+                    UNKILLED[pid] = (int(fields[19]), program, frozenset(owners.get(pid) or names))
             else:
                 log("stopped pid %d (%s), left in the background by an earlier run of its part's steps: %s" % (
                     pid, program, why))
@@ -529,7 +536,7 @@ HELD = {"D": "in uninterruptible sleep (state D): waiting in the kernel, on a hu
              "or frozen (v1 cgroup freezer)"}
 
 
-# pid -> (start time, program, the parts stopped with it) of each process that survived SIGKILL in this run of the
+# pid -> (start time, program, the parts whose records found it) of each process that survived SIGKILL in this run of the
 # agent: the rollback that reruns its part's steps does not wait out SIGTERM and SIGKILL again.
 UNKILLED = {}
 
@@ -554,8 +561,8 @@ def unkillable(pid, program, why):
 
 
 def unkilled(names):
-    """pid -> (program, its parts among \`names\`) of what survived SIGKILL in this run, stopped with any of the parts
-    \`names\`, and still runs."""
+    """pid -> (program, its parts among \`names\`) of what survived SIGKILL in this run, found by the records of any of
+    the parts \`names\`, and still runs."""
     held = {}
     for pid, (start, program, parts) in UNKILLED.items():
         fields = stat_of(pid)
@@ -564,23 +571,35 @@ def unkilled(names):
     return held
 
 
-def refuse_beside(names, step):
+def refuse_beside(names, step, gone=False):
     """Fails the step when what the parts' earlier steps left survived SIGKILL: run beside it, a daemon's second copy
     started next to the first (two writers, a port held), and the deploy said it succeeded. It stays recorded (see
-    stop_left), so the next deploy tries again; the rollback that follows does not wait for it again (unkilled)."""
+    stop_left), so the next deploy tries again; the rollback that follows does not wait for it again (unkilled).
+    \`gone\`: the parts left the bundle (or have no commands now), so no step of theirs runs again, but the new
+    version's may start their daemon under another part's name; and nothing but a deploy stops what they left."""
     held = unkilled(names)
     if not held:
         return
     pids = sorted(held)
     one = len(pids) == 1
     shown = ", ".join("pid %d (%s)" % (pid, held[pid][0]) for pid in pids)
-    parts = ", ".join('"%s"' % name for name in sorted(set().union(*(held[pid][1] for pid in pids))))
+    owners = sorted(set().union(*(held[pid][1] for pid in pids)))
+    parts = ", ".join('"%s"' % name for name in owners)
     states = "; ".join("pid %d %s" % (pid, held_by(pid)) for pid in pids)
-    raise Failure(step, "%s, left in the background by an earlier run of the steps of %s, %s after SIGKILL: %s; the "
-                  "steps did not run again beside %s (a second copy of a daemon next to the first)" % (
-                      shown, parts, "still runs" if one else "still run", states, "it" if one else "them"),
-                  "; ".join(find_holder(pid) for pid in pids) + "; reboot the machine if it never ends; then deploy "
-                  "again: it stays recorded, and the next deploy stops it before the steps run")
+    if gone:
+        beside = ("no step of the new version ran beside %s (a part renamed, or a daemon moved to another part, would "
+                  "start its copy next to it: two writers, a port held)" % ("it" if one else "them"))
+        whose = "%s, which left the bundle or %s no commands now" % (parts, "has" if len(owners) == 1 else "have")
+        then = ("until %s every deploy fails here, as nothing else stops %s now that %s gone; a reboot ends %s, and "
+                "the agent forgets what an earlier boot recorded" % (("it ends", "it", "its part is", "it") if one else
+                                                                       ("they end", "them", "their parts are", "them")))
+    else:
+        beside = "the steps did not run again beside %s (a second copy of a daemon next to the first)" % ("it" if one else "them")
+        whose = parts
+        then = "then deploy again: it stays recorded, and the next deploy stops it before the steps run"
+    raise Failure(step, "%s, left in the background by an earlier run of the steps of %s, %s after SIGKILL: %s; %s" % (
+                      shown, whose, "still runs" if one else "still run", states, beside),
+                  "; ".join(find_holder(pid) for pid in pids) + "; reboot the machine if it never ends; " + then)
 
 
 def unreaped(pids, procs):
@@ -1343,7 +1362,7 @@ def switch(bundle, files, changed, removed, runtime_gone, unfinished, pending, r
         # As a removed unit is stopped above: a part renamed, or its daemon moved to another part, starts its new copy
         # below, which found the old one holding its port. A rollback runs the previous commands of these parts again.
         ran.extend(sorted(stop_left(leaving, "its part left the bundle, or has no commands now")))
-        refuse_beside(leaving, "stop what the parts that left the bundle started")
+        refuse_beside(leaving, "stop what the parts that left the bundle started", gone=True)
         run_parts(parts_to_run(bundle, set(touched), previous_parts), previous_root, ran)
         restart_undropped(removed, files)
         remove_runtime_files(runtime_gone - set(files))  # never a file the bundle installs
