@@ -1131,7 +1131,7 @@ describe('the rollout agent', () => {
       expect(again.output).not.toContain(`process group ${pid}`);
       expect(again.output).toContain(`could not stop pid ${pid} (sleep), left in the background by an earlier run of its part's steps (its part is activated again): still running 10 s after SIGKILL, in uninterruptible sleep (state D)`);
       // Thawing is the way out of the v1 freezer only: SIGKILL ends a process the v2 freezer (cgroup.freeze) froze.
-      expect(again.output).toContain(`or frozen (v1 cgroup freezer); it stays recorded, and its part's next run stops it once it can end. Find what holds it (cat /proc/${pid}/stack /proc/${pid}/cgroup; frozen by the v1 cgroup freezer: write THAWED to its freezer.state)`);
+      expect(again.output).toContain(`or frozen (v1 cgroup freezer); it stays recorded, and is stopped once it can end when its part runs again (at every deploy, if its part left the bundle). Find what holds it (cat /proc/${pid}/stack /proc/${pid}/cgroup; frozen by the v1 cgroup freezer: write THAWED to its freezer.state)`);
       expect(running(listed('child')[0])).toBe(false);
       // Kept, so that the part's next run stops it once it is thawed.
       expect(JSON.parse(fs.readFileSync(record, 'utf8')).parts.worker.map((e: number[]) => e[0])).toContain(Number(pid));

@@ -556,7 +556,8 @@ def unkillable(pid, program, why):
     Not a supervisor's doing (that is a new process, named as forked into its group): no signal ends this one."""
     fix = find_holder(pid)
     return ("could not stop pid %d (%s), left in the background by an earlier run of its part's steps (%s): still running "
-            "10 s after SIGKILL, %s; it stays recorded, and its part's next run stops it once it can end. %s" % (
+            "10 s after SIGKILL, %s; it stays recorded, and is stopped once it can end when its part runs again (at every "
+            "deploy, if its part left the bundle). %s" % (
                 pid, program, why, held_by(pid), fix[:1].upper() + fix[1:]))
 
 
