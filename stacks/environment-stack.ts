@@ -9,7 +9,7 @@ import { writeProductDocuments } from '../lib/environments/product-documents';
 import { EXPIRES_AT_LABEL, expiryProblem, isExpired, ON_DEMAND_LABELS, STACK_LABEL } from '../lib/environments/staging';
 import { invalidValue, missingValue } from '../lib/core/validation-message';
 import { Retirement, RetirementOptions } from '../lib/core/retirement';
-import { Check, checkProps, fail, is } from '../lib/core/runtime-checks';
+import { Check, checkProps, fail, is, withFix } from '../lib/core/runtime-checks';
 import { protectWorkingDirectoryOf } from '../lib/core/private/working-directory';
 import { holdsOnlyPublic } from '../lib/core/private/only-public';
 import { HETZNER_API_ENDPOINTS } from '../lib/environments/private/hetzner-endpoints';
@@ -79,12 +79,15 @@ export interface EnvironmentStackProps {
 
 const NETWORK_CLIENTS_FACTORY = "pass a function that builds them in the stack: networkClients: (stack) => [new Machine(stack, 'Worker', { …, privateNetwork: stack.network })]";
 
+/** How to write the app machine's data classes. */
+const APP_DATA_CLASSES_FIX = 'list what the app machine holds, such as [DataClass.SENSITIVE, DataClass.SECRET], or leave it out for that default';
+
 /** A list with at least one element (each checked elsewhere). */
 function nonEmptyList(fix: string): Check {
-  return (at, prop, value) => {
+  return withFix(fix, (at, prop, value) => {
     is.list(is.checkedLater(), fix)(at, prop, value);
     if ((value as unknown[]).length === 0) fail(at, prop, value, 'an empty list declares nothing, and the machine would be judged by a default class', fix);
-  };
+  });
 }
 
 /** The rollout settings of a product's machine: its pinned host key, if the product names one. */
@@ -134,8 +137,8 @@ export class EnvironmentStack extends TerraformStack {
       // The app machine checks the elements with its own path. A null is no list (it was taken for "left out"), and an
       // empty list of data classes declares nothing: the machine took DataClass.SENSITIVE for it, dropping the SECRET
       // of the default, so the boundary judged the machine that holds the database's credentials by a lower class.
-      dataClasses: is.optional((at, prop, value) => {
-        nonEmptyList('list what the app machine holds, such as [DataClass.SENSITIVE, DataClass.SECRET], or leave it out for that default')(at, prop, value);
+      dataClasses: is.optional(withFix(APP_DATA_CLASSES_FIX, (at, prop, value) => {
+        nonEmptyList(APP_DATA_CLASSES_FIX)(at, prop, value);
         // The stack always builds the app machine's PostgreSQL database, which refuses a public-only machine at synth
         // (under <stack>/Database.machine, naming another default): said here, once, with this stack's default.
         if (holdsOnlyPublic(value as DataClass[])) {
@@ -144,7 +147,7 @@ export class EnvironmentStack extends TerraformStack {
           'leave dataClasses out for the default [DataClass.SENSITIVE, DataClass.SECRET], or list what the database holds too, such as [DataClass.PUBLIC, DataClass.SENSITIVE]; '
             + 'put public-only work on a Machine of its own');
         }
-      }),
+      })),
       ingress: is.optional(is.list(is.checkedLater(), 'list the entry points, such as [FirewallRule.httpsFromAnywhere()], [] for none, or leave it out for HTTPS and HTTP')),
       budget: is.optional(is.instance(Budget, 'use Budget.monthly(Money.euros(30))', 'a Budget')),
       retire: is.optional(is.object<RetirementOptions>({ reason: is.checkedLater(), includeBackups: is.checkedLater() }, "pass retire: { reason: '…' }")),

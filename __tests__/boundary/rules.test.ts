@@ -368,12 +368,12 @@ describe('Boundary-PortToEveryHost', () => {
       + `production/A (every finding, reason '${REASON} On A.') and production/B (every finding, reason '${REASON} On B.'), the nearer ones, which apply there`);
   });
 
-  test('appliesTo on a rule whose findings name nothing is refused at add; appliesTo: null from JavaScript is told as null', () => {
+  test('appliesTo on a rule whose findings name nothing is refused at add; appliesTo: null from JavaScript is told as null, never read as every finding', () => {
     const m = machine(checkedStack());
     expect(() => BoundarySuppressions.add(m, [{ id: 'Boundary-RestrictedEgress', reason: REASON, appliesTo: ['TCP 587'] }]))
       .toThrow(/^production\/App\.suppressions: 'Boundary-RestrictedEgress' appliesTo 'TCP 587' is not allowed: Boundary-RestrictedEgress's findings name nothing appliesTo can match\. Fix: leave appliesTo out/);
     expect(() => BoundarySuppressions.add(m, [{ id: 'Boundary-PortToEveryHost', reason: REASON, appliesTo: null as any }]))
-      .toThrow(/entries\[0\]\.appliesTo: null is not allowed: it is null, not a list\. Fix: leave appliesTo out/);
+      .toThrow(/entries\[0\]\.appliesTo: null is not allowed: the property is optional, and null does not leave it out .*Fix: leave appliesTo out \(or undefined\) for its default, or list what it covers, such as \['TCP 587'\]; left out, the suppression covers every finding of the rule$/);
   });
 
   test('from plain JavaScript, allowTcpPortTo and allowTcpPort refuse a port or hosts of the wrong type, naming the path, the value and the fix', () => {

@@ -102,11 +102,11 @@ describe('ProductStacks and EnvironmentStack, from plain JavaScript', () => {
     // Audit (plain JavaScript): null was taken for "left out", and [] for "nothing declared", which the app machine read as
     // DataClass.SENSITIVE alone: the machine holding the database's credentials lost the SECRET of the stacks' default.
     ['app data classes as null', () => new ProductStacks(Testing.app(), product, { dataClasses: null } as any),
-      /^acme-test\.dataClasses: missing: a list is required\. Fix: list what the app machine holds, such as \[DataClass\.SENSITIVE, DataClass\.SECRET\]/],
+      /^acme-test\.dataClasses: null is not allowed: the property is optional, and null does not leave it out.*Fix: leave dataClasses out \(or undefined\) for its default, or list what the app machine holds, such as \[DataClass\.SENSITIVE, DataClass\.SECRET\]/],
     ['no app data classes', () => new ProductStacks(Testing.app(), product, { dataClasses: [] }),
       /^acme-test\.dataClasses: \[\] is not allowed: an empty list declares nothing, and the machine would be judged by a default class\. Fix: list what the app machine holds/],
     ['app ingress as null', () => new EnvironmentStack(Testing.app(), 'acme-test', { product, environment: Environment.TEST, ingress: null } as any),
-      /^acme-test\.ingress: missing: a list is required\. Fix: list the entry points, such as \[FirewallRule\.httpsFromAnywhere\(\)\], \[\] for none/],
+      /^acme-test\.ingress: null is not allowed: the property is optional, and null does not leave it out.*Fix: leave ingress out \(or undefined\) for its default, or list the entry points, such as \[FirewallRule\.httpsFromAnywhere\(\)\], \[\] for none/],
     ['one ingress rule, not a list', () => new EnvironmentStack(Testing.app(), 'acme-test', { product, environment: Environment.TEST, ingress: FirewallRule.httpsFromAnywhere() } as any),
       /^acme-test\.ingress: .* is not allowed: it is a FirewallRule, not a list/],
   ])('%s is refused with path, value and fix', (_name, build, message) => {
@@ -158,6 +158,31 @@ describe('nested options, from plain JavaScript', () => {
       new Machine(stack, 'App', appProps(stack, { rollout: { hostKye: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr' } }));
       return stack;
     }, /App\.rollout\.hostKye: 'hostKye' is not allowed: .*did you mean 'hostKey'\?/);
+  });
+});
+
+describe('null for an optional property, from plain JavaScript', () => {
+  // Audit: null for an optional list was refused as "missing: a list is required", untrue of an optional property, and
+  // silent on leaving it out. null is still refused (it may mean "none" where leaving the property out means the
+  // default), but as null, with leaving it out in the fix, the same for lists, text and instances, in every constructor.
+  const NULL_REFUSED = (path: string, fix: string) => new RegExp(`^${path.replace(/[.()[\]]/g, '\\$&')}: null is not allowed: the property is optional, and null does not leave it out `
+    + `\\(null may mean "none", where leaving it out means the default\\)\\. Fix: leave ${path.replace(/^.*\./, '')} out \\(or undefined\\) for its default, or ${fix}`);
+
+  test.each([
+    ['Machine sshKeys', () => { const s = checkedStack(); new Machine(s, 'App', appProps(s, { sshKeys: null })); }, 'production/App.sshKeys', 'pass \\[new SshKey'],
+    ['Machine adminCidrs', () => { const s = checkedStack(); new Machine(s, 'App', appProps(s, { adminCidrs: null })); }, 'production/App.adminCidrs', 'pass a list of CIDR blocks'],
+    ['Machine egress rules', () => { const s = checkedStack(); new Machine(s, 'App', appProps(s, { egress: null })); }, 'production/App.egress', 'pass FirewallRule values'],
+    ['Product dataFlows', () => new Product(props({ dataFlows: null })), 'Product(acme).dataFlows', 'list flows'],
+    ['Product backup.storageBoxHostKeys', () => new Product(props({ backup: { ...backup, storageBoxHostKeys: null } })), 'Product(acme).backup.storageBoxHostKeys', 'list the keys'],
+    ['BoundaryPolicy extraEgressHostnames', () => new BoundaryPolicy({ aiActRoles: [], egress: [], extraEgressHostnames: null } as unknown as ConstructorParameters<typeof BoundaryPolicy>[0]),
+      'BoundaryPolicy.extraEgressHostnames', ''],
+    // Not a list: the optional text and instances of a schema say the same.
+    ['ProductStacks stagingExpiresAt', () => new ProductStacks(Testing.app(), new Product(props()), { stagingExpiresAt: null } as any), 'ProductStacks(acme).props.stagingExpiresAt', 'write the UTC date'],
+    ['Product budget', () => new Product(props({ budget: null })), 'Product(acme).budget', 'use Budget\\.monthly'],
+  ])('%s: null is refused as null, never as a required value that is missing', (_name, build, path, fix) => {
+    const message = refusal(build);
+    expect(message).toMatch(NULL_REFUSED(path, fix));
+    expect(message).not.toMatch(/missing: .* is required/);
   });
 });
 

@@ -49,9 +49,8 @@ export class BoundarySuppressions {
         ? Object.fromEntries(Object.entries(e as object))
         : { id: (e as BoundarySuppression).id, reason: (e as BoundarySuppression).reason, appliesTo: (e as BoundarySuppression).appliesTo };
       refuseUnknownProps(at, prop, read, propNames<BoundarySuppression>({ id: true, reason: true, appliesTo: true }));
-      // Optional: null (from JavaScript) is told as such, not as a list that is required.
-      if (read.appliesTo === null) fail(at, `${prop}.appliesTo`, null, 'it is null, not a list', "leave appliesTo out to cover every finding of the rule, or list what it covers, such as ['TCP 587']");
-      const appliesTo = optionalArray(at, `${prop}.appliesTo`, read.appliesTo, "list what it covers, such as ['TCP 587']", (t, tProp) => {
+      // null (from JavaScript) is refused, never read as left out: that would widen the suppression to every finding of the rule.
+      const appliesTo = optionalArray(at, `${prop}.appliesTo`, read.appliesTo, "list what it covers, such as ['TCP 587']; left out, the suppression covers every finding of the rule", (t, tProp) => {
         if (typeof t !== 'string' || t.trim() === '') fail(at, tProp, t, 'it does not name what a finding is about', "write it as the finding names it, such as 'TCP 587'");
         return t as string;
       });

@@ -114,8 +114,23 @@ function isFromAnotherCopy(value: unknown, type: ClassOf<unknown>): boolean {
   return false;
 }
 
+/**
+ * Refuses `null` for an optional property, as itself rather than as a required value that is missing. The library's
+ * optional properties take `undefined` for "left out" and refuse `null`: from plain JavaScript or JSON, `null` is
+ * written on purpose and may mean "none" where leaving it out means the default ("every finding of the rule" for a
+ * suppression's `appliesTo`, SENSITIVE and SECRET for `dataClasses`), so guessing either would be wrong somewhere.
+ * jsii's other languages never send it: their structs leave a None/nil field out.
+ */
+export function refuseNull(at: At, prop: string, value: unknown, fix: string): void {
+  if (value === null) {
+    fail(at, prop, null, 'the property is optional, and null does not leave it out (null may mean "none", where leaving it out means the default)',
+      `leave ${prop.replace(/^.*\./, '')} out (or undefined) for its default, or ${fix}`);
+  }
+}
+
 /** `requireInstance`, except that a value left out (`undefined`) passes. */
 export function optionalInstance<T>(at: At, prop: string, value: unknown, type: ClassOf<T>, fix: string, what?: string): T | undefined {
+  refuseNull(at, prop, value, fix);
   return value === undefined ? undefined : requireInstance(at, prop, value, type, fix, what);
 }
 
@@ -128,6 +143,7 @@ export function requireString(at: At, prop: string, value: unknown, fix: string)
 
 /** `requireString`, except that a value left out (`undefined`) passes. */
 export function optionalString(at: At, prop: string, value: unknown, fix: string): string | undefined {
+  refuseNull(at, prop, value, fix);
   return value === undefined ? undefined : requireString(at, prop, value, fix);
 }
 
@@ -144,8 +160,9 @@ export function requireArray<T>(at: At, prop: string, value: unknown, fix: strin
   return value.map((element, i) => each(element, `${prop}[${i}]`));
 }
 
-/** `requireArray`, except that a value left out (`undefined`) passes. */
+/** `requireArray`, except that a value left out (`undefined`) passes; `null` is refused as null (`refuseNull`). */
 export function optionalArray<T>(at: At, prop: string, value: unknown, fix: string, each: (element: unknown, prop: string) => T): T[] | undefined {
+  refuseNull(at, prop, value, fix);
   return value === undefined ? undefined : requireArray(at, prop, value, fix, each);
 }
 
@@ -188,7 +205,15 @@ export function describeType(value: unknown): string {
  * A runtime check of one value: returns nothing when the value is acceptable, throws a
  * `ValidationError` naming `at`, `prop`, the value and `fix` otherwise.
  */
-export type Check = (at: At, prop: string, value: unknown) => void;
+export type Check = ((at: At, prop: string, value: unknown) => void) & {
+  /** How to write a right value, when the check knows: `is.optional` names it when refusing `null`. */
+  readonly fix?: string;
+};
+
+/** The check, carrying its fix for `is.optional`. */
+export function withFix(fix: string, check: (at: At, prop: string, value: unknown) => void): Check {
+  return Object.assign(check, { fix });
+}
 
 /**
  * A check for every field of `T`, optional ones included: a props interface that gains a field
@@ -201,50 +226,53 @@ export const is = {
   /** Anything: for fields whose value the construct checks itself (with the same message shape). */
   checkedLater: (): Check => () => undefined,
   /** An instance of `type` (enum-like classes, value types, constructs). */
-  instance: <T>(type: ClassOf<T>, fix: string, what?: string): Check => (at, prop, value) => { requireInstance(at, prop, value, type, fix, what); },
+  instance: <T>(type: ClassOf<T>, fix: string, what?: string): Check => withFix(fix, (at, prop, value) => { requireInstance(at, prop, value, type, fix, what); }),
   /**
    * A secret: a sensitive Terraform variable (`SecretVariable`). Anything else is refused without
    * printing it, since a JavaScript user may have pasted the secret itself.
    */
-  secret: (fix: string): Check => (at, prop, value) => {
+  secret: (fix: string): Check => withFix(fix, (at, prop, value) => {
     if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, 'a secret comes from a sensitive Terraform variable', fix));
     if (!(value instanceof TerraformVariable)) fail(at, prop, '<a value>', 'a secret must come from a sensitive Terraform variable, never from the code', fix);
     if ((value as TerraformVariable).sensitive !== true) {
       fail(at, prop, `var.${(value as TerraformVariable).friendlyUniqueId}`, 'the variable is not marked sensitive, so Terraform would print the secret in plans and outputs', 'declare it with { sensitive: true } (SecretVariable does)');
     }
-  },
+  }),
   /** A text value (a Terraform token is text too). */
-  text: (fix: string): Check => (at, prop, value) => { requireString(at, prop, value, fix); },
+  text: (fix: string): Check => withFix(fix, (at, prop, value) => { requireString(at, prop, value, fix); }),
   /** A finite number; `integer` also refuses fractions. */
-  number: (fix: string, options: { integer?: boolean } = {}): Check => (at, prop, value) => {
+  number: (fix: string, options: { integer?: boolean } = {}): Check => withFix(fix, (at, prop, value) => {
     if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, 'a number is required', fix));
     if (typeof value !== 'number' || !Number.isFinite(value) || (options.integer && !Number.isInteger(value))) {
       fail(at, prop, value, typeof value === 'number' ? `it is not a finite ${options.integer ? 'whole ' : ''}number` : `it is ${aType(value)}, not a number`, fix);
     }
-  },
+  }),
   /** A TCP port: a whole number from 1 to 65535 (0 or 70000 would only fail when the job or service first runs). */
-  port: (fix: string): Check => (at, prop, value) => {
+  port: (fix: string): Check => withFix(fix, (at, prop, value) => {
     is.number(fix, { integer: true })(at, prop, value);
     if ((value as number) < 1 || (value as number) > 65535) fail(at, prop, value, 'a port is a whole number from 1 to 65535', fix);
-  },
+  }),
   /** true or false. */
-  boolean: (): Check => (at, prop, value) => {
+  boolean: (): Check => withFix('write true or false (without quotes)', (at, prop, value) => {
     if (typeof value !== 'boolean') {
       if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, 'true or false is required', 'write true or false (without quotes)'));
       fail(at, prop, value, `it is ${aType(value)}, not true or false`, 'write true or false (without quotes)');
     }
-  },
+  }),
   /** A list whose every element passes `each`. */
-  list: (each: Check, fix: string): Check => (at, prop, value) => { requireArray(at, prop, value, fix, (element, p) => each(at, p, element)); },
+  list: (each: Check, fix: string): Check => withFix(fix, (at, prop, value) => { requireArray(at, prop, value, fix, (element, p) => each(at, p, element)); }),
   /** A map of names to text values (labels). */
-  textMap: (fix: string): Check => (at, prop, value) => {
+  textMap: (fix: string): Check => withFix(fix, (at, prop, value) => {
     if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, 'a map of names to text values is required', fix));
     optionalStringMap(at, prop, value, fix);
-  },
+  }),
   /** A nested props object, checked field by field (paths `prop.field`). */
-  object: <T>(schema: Schema<T>, fix: string): Check => (at, prop, value) => { checkFields(at, prop, value, schema, fix); },
-  /** The check, or nothing at all: `undefined` passes (null does not: a JSON null is not "left out"). */
-  optional: (check: Check): Check => (at, prop, value) => { if (value !== undefined) check(at, prop, value); },
+  object: <T>(schema: Schema<T>, fix: string): Check => withFix(fix, (at, prop, value) => { checkFields(at, prop, value, schema, fix); }),
+  /** The check, or nothing at all: `undefined` passes (null does not: a JSON null is not "left out", `refuseNull`). */
+  optional: (check: Check): Check => (at, prop, value) => {
+    refuseNull(at, prop, value, check.fix ?? 'give it a value as its documentation shows');
+    if (value !== undefined) check(at, prop, value);
+  },
 };
 
 /**
