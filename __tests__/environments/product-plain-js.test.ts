@@ -179,6 +179,8 @@ describe('null for an optional property, from plain JavaScript', () => {
     // Not a list: the optional text and instances of a schema say the same.
     ['ProductStacks stagingExpiresAt', () => new ProductStacks(Testing.app(), new Product(props()), { stagingExpiresAt: null } as any), 'ProductStacks(acme).props.stagingExpiresAt', 'write the UTC date'],
     ['Product budget', () => new Product(props({ budget: null })), 'Product(acme).budget', 'use Budget\\.monthly'],
+    ['Machine hetznerBackups', () => { const s = checkedStack(); new Machine(s, 'App', appProps(s, { hetznerBackups: null })); }, 'production/App.hetznerBackups', 'write true or false'],
+    ['Machine labels', () => { const s = checkedStack(); new Machine(s, 'App', appProps(s, { labels: null })); }, 'production/App.labels', 'pass labels as'],
   ])('%s: null is refused as null, never as a required value that is missing', (_name, build, path, fix) => {
     const message = refusal(build);
     expect(message).toMatch(NULL_REFUSED(path, fix));

@@ -149,6 +149,7 @@ export function optionalString(at: At, prop: string, value: unknown, fix: string
 
 /** true, false, or left out; anything else (such as the string 'true') is refused. */
 export function optionalBoolean(at: At, prop: string, value: unknown): boolean | undefined {
+  refuseNull(at, prop, value, 'write true or false (without quotes)');
   if (value === undefined || typeof value === 'boolean') return value;
   return fail(at, prop, value, `it is ${aType(value)}, not true or false`, 'write true or false (without quotes)');
 }
@@ -168,6 +169,7 @@ export function optionalArray<T>(at: At, prop: string, value: unknown, fix: stri
 
 /** A map of text to text, such as labels. */
 export function optionalStringMap(at: At, prop: string, value: unknown, fix: string): Record<string, string> | undefined {
+  refuseNull(at, prop, value, fix);
   if (value === undefined) return undefined;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return fail(at, prop, value, 'it is not a map of names to text values', fix);
   for (const [key, v] of Object.entries(value)) {
