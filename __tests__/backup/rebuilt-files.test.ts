@@ -126,7 +126,7 @@ describeAsRoot('a rebuilt machine before its files are restored', () => {
       + `while the newest snapshot of ${PROD_HOST} that holds it on storagebox \\(\\w{8}, \\d{4}-\\d\\d-\\d\\dT[\\d:]{8} UTC\\) holds 3 files \\([\\d.]+KiB\\)\\. `
       + 'This looks like a rebuilt machine whose files were not restored yet'));
     expect(push.pings.find((p) => p.path.endsWith('/fail'))!.body)
-      .toMatch(/Fix: restore them first \(backup-restore-files; docs\/backup\.md, Restoring by hand\), then run backup-push again; [\s\S]*run backup-push --start-empty once/);
+      .toMatch(/Fix: restore them first with backup-restore-files, as docs\/backup\.md, section Restoring by hand, of cdktf-sovereign-hetzner \(node_modules\/cdktf-sovereign-hetzner\/docs\/backup\.md in your IaC repo, or cdktn-sovereign-hetzner under CDK Terrain\) says, then run backup-push again; [\s\S]*run backup-push --start-empty once/);
     // The exports, which hold their files, are not named; nothing of the files was sent, the dump was.
     expect(push.stderr).not.toMatch(new RegExp(`${exports} holds no file`));
     expect(push.stderr).toMatch(/dump \d{8}T\d{6}Z is snapshot \w{8} on storagebox: streamed and read back/);

@@ -54,8 +54,9 @@ describeReal('a major change declared in code, deployed onto the old major\'s da
       // last dump), or, on a volume, "restore the database from the backups into the new directory".
       expect(run.out).toMatch(new RegExp(String.raw`FAILED: the machine is configured for PostgreSQL 17, whose cluster ${volumeMount ? `${volumeMount}/17/main` : String.raw`/var/lib/postgresql/17/main`} `
         + String.raw`holds no database, but the PostgreSQL 15 cluster in /var/lib/postgresql/15/main holds the data \(1 database besides PostgreSQL's own\); a deploy never upgrades a cluster, `
-        + String.raw`nor starts or moves an empty one in its place\. Fix: upgrade the cluster on the machine \(pg_upgradecluster 15 main\) as docs/database\.md `
-        + '"Changing the PostgreSQL major" says, then deploy again'));
+        + String.raw`nor starts or moves an empty one in its place\. Fix: upgrade the cluster on the machine \(pg_upgradecluster 15 main\) as docs/database\.md, `
+        + String.raw`section Changing the PostgreSQL major, of cdktf-sovereign-hetzner \(node_modules/cdktf-sovereign-hetzner/docs/database\.md in your IaC repo, `
+        + String.raw`or cdktn-sovereign-hetzner under CDK Terrain\) says, then deploy again`));
       expect(run.out).not.toMatch(/reinstall|restore the database from the backups/);
       expect(run.code).toBe(1);
       // The old major still serves the data, and nothing was created or moved.

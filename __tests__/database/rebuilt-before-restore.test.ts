@@ -67,7 +67,7 @@ describeReal('a rebuilt production machine before its restore', () => {
     const dump = await rebuilt.run('backup-dump');
     expect(dump.code).not.toBe(0);
     expect(dump.stderr).toMatch(/refusing to dump: this machine has not dumped before, and its databases \(app postgres\) hold no row, while the newest dump of phase1-pilot-production-app on storagebox \(\d{8}T\d{6}Z\) holds 250 rows/);
-    expect(dump.stderr).toMatch(/Fix: restore it first \(backup-restore;[\s\S]*backup-dump --start-empty once/);
+    expect(dump.stderr).toMatch(/Fix: restore it first with backup-restore, as docs\/backup\.md, section Restoring by hand, of cdktf-sovereign-hetzner \(node_modules\/cdktf-sovereign-hetzner\/docs\/backup\.md in your IaC repo, [\s\S]*backup-dump --start-empty once/);
     expect(dump.stderr).toMatch(/failed step: checking that this machine's databases are not an unrestored rebuild/);
     expect(dump.pings.map((p) => p.path)).toContain(`/ping/test-ping-key/${PILOT.productionServer}-dump/fail`);
     // Nothing reached the Storage Box, and no local copy was kept.

@@ -74,7 +74,7 @@ describeReal("staging's deploy on production's snapshot, production's data on a 
     const run = setup();
     // Before: "FAILED: no cluster in /var/lib/postgresql/15/main. Fix: reinstall postgresql-15 or restore from the backups",
     // and staging's deploy failed, though synth had said it would start without production's data.
-    expect(run.out).toMatch(/created an empty PostgreSQL 15 cluster in \/var\/lib\/postgresql\/15\/main: this server was built from a snapshot without the data; restore a backup into it before relying on it \(docs\/backup\.md, Restoring by hand\)/);
+    expect(run.out).toMatch(/created an empty PostgreSQL 15 cluster in \/var\/lib\/postgresql\/15\/main: this server was built from a snapshot without the data; restore a backup into it before relying on it, as docs\/backup\.md, section Restoring by hand, of cdktf-sovereign-hetzner \(node_modules\/cdktf-sovereign-hetzner\/docs\/backup\.md in your IaC repo/);
     expect(run.code).toBe(0);
     expect(sql("SELECT datname FROM pg_database WHERE datname = 'app'")).toBe('app');
     expect(sql("SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = 'app'")).toBe('UTF8');

@@ -152,6 +152,27 @@ describe('example phase1-pilot backups', () => {
     for (const stack of [production, test_]) expect(resources(stack, 'hcloud_server')[0].user_data).not.toMatch(/backup|restore-drill|sovereign-monitoring/);
   });
 
+  test("the machines' files name the library's docs where the reader finds them, never a bare docs/ path", () => {
+    // Audit: the refusals of the dump, the file backup and the PostgreSQL setup said "docs/backup.md" and "docs/database.md",
+    // which names nothing on the server (no docs/ there) nor in the team's IaC repo (its docs/ is its own).
+    const named: string[] = [];
+    const bare: string[] = [];
+    for (const stack of [production, test_]) {
+      for (const file of synthesizedBundle(stack, resources(stack, 'hcloud_server')[0].name).files.values()) {
+        for (const match of String(file.content ?? '').matchAll(/docs\/[a-z0-9-]+\.md/g)) {
+          const after = String(file.content).slice(match.index! + match[0].length);
+          const ok = String(file.content).slice(0, match.index).endsWith('node_modules/cdktf-sovereign-hetzner/')
+            || after.startsWith(` of cdktf-sovereign-hetzner (node_modules/cdktf-sovereign-hetzner/${match[0]} in your IaC repo, or cdktn-sovereign-hetzner under CDK Terrain)`)
+            || /^, section [A-Za-z ]+, of cdktf-sovereign-hetzner \(node_modules\/cdktf-sovereign-hetzner\//.test(after);
+          (ok ? named : bare).push(`${file.path}: ${match[0]}${after.slice(0, 40)}`);
+        }
+      }
+    }
+    expect(bare).toEqual([]);
+    expect(named.some((n) => n.includes('backup-dump') && n.includes('docs/backup.md, section Restoring by hand'))).toBe(true);
+    expect(named.some((n) => n.includes('postgres-setup') && n.includes('docs/database.md, section Changing the PostgreSQL major'))).toBe(true);
+  });
+
   test('the release path snapshots production first', () => {
     const environments = JSON.parse(fs.readFileSync(path.join(outdir, 'products', 'phase1-pilot', 'environments.json'), 'utf8'));
     expect(environments.environments.find((e: any) => e.environment === 'production').preReleaseSnapshot).toBe(true);

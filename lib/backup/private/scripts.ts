@@ -3,6 +3,7 @@
 // are by the end-to-end suite (__tests__/backup/e2e). Paths and hosts come from the configuration
 // files, never from the scripts.
 
+import { libraryDoc } from '../../core/private/library-doc';
 import { JOB_TIMES } from './job-times';
 
 /**
@@ -1580,7 +1581,7 @@ SQL
         || die "cannot fetch the newest dump's manifest of $BACKUP_HOST from $t, to compare it with this machine's empty databases"
       remote_newest "$t" "$remote.tar" "$remote"
       if [ "$remote_rows" -gt 0 ]; then
-        die "refusing to dump: this machine has not dumped before, and its databases ($(echo $dbs)) hold no row, while the newest dump of $BACKUP_HOST on $t ($newest) holds $remote_rows rows. This looks like a rebuilt machine whose data was not restored yet: this dump would become the newest backup, the one backup-restore and the restore drill take. Nothing was sent. Fix: restore it first (backup-restore; docs/backup.md, Restoring by hand), then run backup-dump again; if this machine is meant to start empty, giving up the data of those dumps, run backup-dump --start-empty once"
+        die "refusing to dump: this machine has not dumped before, and its databases ($(echo $dbs)) hold no row, while the newest dump of $BACKUP_HOST on $t ($newest) holds $remote_rows rows. This looks like a rebuilt machine whose data was not restored yet: this dump would become the newest backup, the one backup-restore and the restore drill take. Nothing was sent. Fix: restore it first with backup-restore, as ${libraryDoc('backup.md', 'Restoring by hand')} says, then run backup-dump again; if this machine is meant to start empty, giving up the data of those dumps, run backup-dump --start-empty once"
       fi
     done
   fi
@@ -1878,7 +1879,7 @@ elif [ -n "$files" ] && ! backed_up_before files-backed-up; then
   for t in $TARGETS; do unrestored_paths "$t" $files; done
   if [ -n "$unrestored" ]; then
     log "not restored: $unrestored"
-    failures="\${failures:+$failures; }the file backup of $FILE_PATHS: refusing to back up the paths, since this machine has not backed them up before and $unrestored. This looks like a rebuilt machine whose files were not restored yet: this backup would become the newest snapshot, the one a restore takes, and the next prune could keep it instead of the one with the files. Nothing of the files was sent. Fix: restore them first (backup-restore-files; docs/backup.md, Restoring by hand), then run backup-push again; if this machine is meant to start with these paths as they are now, giving up the files of those snapshots, run backup-push --start-empty once"
+    failures="\${failures:+$failures; }the file backup of $FILE_PATHS: refusing to back up the paths, since this machine has not backed them up before and $unrestored. This looks like a rebuilt machine whose files were not restored yet: this backup would become the newest snapshot, the one a restore takes, and the next prune could keep it instead of the one with the files. Nothing of the files was sent. Fix: restore them first with backup-restore-files, as ${libraryDoc('backup.md', 'Restoring by hand')} says, then run backup-push again; if this machine is meant to start with these paths as they are now, giving up the files of those snapshots, run backup-push --start-empty once"
     files=''
   fi
 fi
@@ -1893,7 +1894,7 @@ if [ -n "$files" ]; then
   for p in $files; do [ -e "$p" ] || absent="$absent $p"; done
   if [ -n "$absent" ]; then
     log "missing:$absent"
-    failures="\${failures:+$failures; }the file backup of$absent: no such path on this machine, so nothing of it was backed up (restic skips it without failing; the other paths were). Fix: find where its files went (a directory renamed or removed, a volume mounted elsewhere) and put them back; on a rebuilt machine, restore them first (backup-restore-files; docs/backup.md, Restoring by hand); if the app has written nothing there yet, create it (mkdir -p$absent); if the plan should no longer back it up, remove it from the plan's paths and deploy"
+    failures="\${failures:+$failures; }the file backup of$absent: no such path on this machine, so nothing of it was backed up (restic skips it without failing; the other paths were). Fix: find where its files went (a directory renamed or removed, a volume mounted elsewhere) and put them back; on a rebuilt machine, restore them first with backup-restore-files, as ${libraryDoc('backup.md', 'Restoring by hand')} says; if the app has written nothing there yet, create it (mkdir -p$absent); if the plan should no longer back it up, remove it from the plan's paths and deploy"
     files=$(for p in $files; do [ ! -e "$p" ] || printf '%s ' "$p"; done)
     files=\${files% }
   fi

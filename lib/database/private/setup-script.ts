@@ -2,6 +2,8 @@
 // The bundle installs it as /usr/local/sbin/sovereign-postgres-setup and runs it whenever the
 // database's files change; tests run the exact rendered script (SOVEREIGN_ROOT moves its paths).
 
+import { libraryDoc } from '../../core/private/library-doc';
+
 /** Where the script reads its settings (JSON) on the machine. */
 export const SETUP_CONF = '/etc/sovereign/postgres/setup.json';
 /** The script's path on the machine. */
@@ -117,7 +119,7 @@ def refuse_major_change(conf):
     fail("the machine is configured for PostgreSQL %s, whose cluster %s holds no database, but the PostgreSQL %s cluster in %s "
          "holds the data (%d database%s besides PostgreSQL's own); a deploy never upgrades a cluster, nor starts or moves an "
          "empty one in its place" % (major, conf["dataDirectory"], found, directory[len(ROOT):], count, "" if count == 1 else "s"),
-         'upgrade the cluster on the machine (pg_upgradecluster %s main) as docs/database.md "Changing the PostgreSQL major" '
+         "upgrade the cluster on the machine (pg_upgradecluster %s main) as ${libraryDoc('database.md', 'Changing the PostgreSQL major')} "
          "says, then deploy again" % found)
 
 
@@ -145,7 +147,7 @@ def place_data_directory(conf):
     if found is not None:
         if found != major:
             fail("%s holds a PostgreSQL %s cluster, the machine runs %s" % (conf["dataDirectory"], found, major),
-                 "upgrade the cluster with pg_upgradecluster, or restore a dump into a new one (docs/database.md)")
+                 "upgrade the cluster with pg_upgradecluster, or restore a dump into a new one, as ${libraryDoc('database.md')} says")
         if target != source and server_runs_from(conf, source):
             # A new server whose volume already holds the cluster (production rebuilt after a loss): apt's package
             # started its own empty cluster from the root disk before the rollout pointed the configuration at the
@@ -158,7 +160,7 @@ def place_data_directory(conf):
         if conf.get("createEmptyClusterIfMissing") and not holds_files(target):
             create_empty_cluster(conf, target)
             return
-        fail("no cluster in %s" % conf["dataDirectory"], "reinstall %s or restore from the backups (docs/database.md)" % conf["package"])
+        fail("no cluster in %s" % conf["dataDirectory"], "reinstall %s or restore from the backups, as ${libraryDoc('database.md')} says" % conf["package"])
     mount = conf.get("requireMount")
     if mount and not os.path.ismount(ROOT + mount):
         fail("%s is not mounted, and the data directory %s is on it" % (mount, conf["dataDirectory"]),
@@ -168,7 +170,7 @@ def place_data_directory(conf):
              "move those files away by hand, then deploy again")
     if cluster_major(source) != major:
         fail("no PostgreSQL %s cluster in %s to move" % (major, conf["packageDataDirectory"]),
-             "restore the database from the backups into the new directory (docs/database.md)")
+             "restore the database from the backups into the new directory, as ${libraryDoc('database.md')} says")
     log("moving the cluster from %s to %s (server stopped meanwhile)" % (conf["packageDataDirectory"], conf["dataDirectory"]))
     stop_server_running_from(conf, source)
     run(conf["service"]["stop"])
@@ -201,7 +203,7 @@ def create_empty_cluster(conf, target):
     run(["runuser", "-u", owner, "--", conf["bin"] + "/initdb", "-D", target, "--auth-local=peer", "--auth-host=scram-sha-256",
          "--encoding=UTF8", "--locale=C.UTF-8"])
     log("created an empty PostgreSQL %s cluster in %s: this server was built from a snapshot without the data; "
-        "restore a backup into it before relying on it (docs/backup.md, Restoring by hand)" % (conf["major"], conf["dataDirectory"]))
+        "restore a backup into it before relying on it, as ${libraryDoc('backup.md', 'Restoring by hand')} says" % (conf["major"], conf["dataDirectory"]))
 
 
 def altered_tuning(conf):
