@@ -25,6 +25,14 @@ import { decimalNumber } from './number-text';
 import { shellWord } from './shell-word';
 import { UsageError } from './usage-error';
 
+/**
+ * How soon after an answer an Enter alone is the one that sends a paste off: a person presses it as they see the paste
+ * land, and reads the next question for longer before taking its default. The usage below says it from here.
+ */
+export const ENTER_AFTER_PASTE_MS = 1000;
+/** ENTER_AFTER_PASTE_MS as the usage says it. */
+const ENTER_AFTER_PASTE = `${ENTER_AFTER_PASTE_MS / 1000} s`;
+
 export const INIT_USAGE = `  cdktf-sovereign-hetzner init [DIR] [--name NAME] [--domain DOMAIN] [--location fsn1|nbg1|hel1]
                                [--admin-key "ssh-ed25519 AAAA… you@team.eu"] [--production-admin-key "ssh-ed25519 AAAA… prod"]
                                [--admin-cidrs CIDR,…]
@@ -34,9 +42,9 @@ export const INIT_USAGE = `  cdktf-sovereign-hetzner init [DIR] [--name NAME] [-
       and plan through the stand-in, production refuses destroy), .env.example with every variable the
       stacks need, and CI for GitHub Actions and GitLab. Asks for what the flags leave out when it runs in a terminal; in CI, flags only.
       In a terminal, where public and pseudonymized data may go is typed (Enter alone asks again); left out
-      elsewhere, --public is mistral and --pseudonymized none. In a terminal, an Enter alone within 1 s of an
+      elsewhere, --public is mistral and --pseudonymized none. In a terminal, an Enter alone within ${ENTER_AFTER_PASTE} of an
       answer (the one after a paste) is asked again; the next Enter takes the default: a script driving init
-      through a terminal (expect) passes flags, or waits more than 1 s before an Enter that takes a default.
+      through a terminal (expect) passes flags, or waits more than ${ENTER_AFTER_PASTE} before an Enter that takes a default.
       --admin-key opens test's machines, --production-admin-key (another key) production's and staging's:
       each environment's CI job holds its own key's private half, so test's never opens production.
       --library sets the dependency spec of this library (default: the tarball this package was installed from,
@@ -281,12 +289,6 @@ function processorAnswers(): string {
  * race comes within ENTER_AFTER_PASTE_MS of the answer, and is then said and asked again, never taken as a default.
  */
 const PASTED_WITHIN_MS = 50;
-/**
- * How soon after an answer an Enter alone is the one that sends a paste off: a person presses it as they see the paste
- * land, and reads the next question for longer before taking its default.
- */
-const ENTER_AFTER_PASTE_MS = 1000;
-
 /** A line typed into a terminal, and how it came. */
 interface TypedLine {
   readonly line: string;
