@@ -24,9 +24,10 @@ export function synthWarnings(outdir: string, stacks: readonly string[]): string
 
 /**
  * The line check prints above the warnings. It named `cdktf synth` and a terminal in the cdktn package too, whose
- * `cdktn synth` prints them through a pipe and in CI as well.
+ * `cdktn synth` prints them through a pipe and in CI as well; and said "as cdktn synth printed them" where the app ran
+ * under `node` alone, which prints none: it says what each prints, true whichever ran the app.
  */
 export function synthWarningsHeading(cdk: Cdk, stacks: readonly string[]): string {
-  const where = cdk.synthWarnsOnlyInTerminal ? `${cdk.command} synth prints them only in a terminal` : `as ${cdk.command} synth printed them`;
+  const where = `${cdk.command} synth prints them ${cdk.synthWarnsOnlyInTerminal ? 'only in a terminal' : 'too'}, an app run with node alone prints none`;
   return `The synth's warnings for ${stacks.join(', ')}, each with its fix (${where}; none stops a deploy):`;
 }
