@@ -25,8 +25,20 @@ describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () =
     return Object.entries<any>(json.variable ?? {}).filter(([, v]) => v.default === undefined).map(([name]) => name).sort();
   };
 
-  test('names every missing variable with what it is for and how to set it, and exits 1', async () => {
-    const { code, err } = await cli(['check', 'phase1-pilot-production', '--out', outdir]);
+  // `check` of production with nothing set, run once for the three tests that read it: its exit code, each stream, and
+  // both streams in one log, in the order printed (as a CI log shows them).
+  const unset = { code: NaN, out: '', err: '', log: [] as string[] };
+  beforeAll(async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    unset.code = await runCli(['check', 'phase1-pilot-production', '--out', outdir], {
+      env: {}, ...NO_ACCOUNT_HOME, out: (l) => { out.push(l); unset.log.push(l); }, err: (l) => { err.push(l); unset.log.push(l); },
+    });
+    Object.assign(unset, { out: out.join('\n'), err: err.join('\n') });
+  });
+
+  test('names every missing variable with what it is for and how to set it, and exits 1', () => {
+    const { code, err } = unset;
     expect(code).toBe(1);
     const names = declared('phase1-pilot-production');
     expect(names.length).toBeGreaterThan(3);
@@ -56,8 +68,8 @@ describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () =
 
   // Audit (newcomer): `cdktf synth` prints its warnings only to a terminal. The scaffold's CI runs `npx cdktf synth &&
   // check`, and `node main.js` prints none either: the fixes they name (pin the host keys) were never seen there.
-  test("prints the synth's warnings of the stacks it checks, each with its fix, which cdktf synth prints only in a terminal", async () => {
-    const { code, out } = await cli(['check', 'phase1-pilot-production', '--out', outdir]);
+  test("prints the synth's warnings of the stacks it checks, each with its fix, which cdktf synth prints only in a terminal", () => {
+    const { code, out } = unset;
     expect(code).toBe(1); // the warnings fail nothing: the missing secrets do
     expect(out).toMatch(/^The synth's warnings for phase1-pilot-production, each with its fix \(cdktf synth prints them only in a terminal, an app run with node alone prints none; none stops a deploy\):$/m);
     expect(out).toMatch(/^ {2}WARN \[phase1-pilot-production\/App\]: Rollout-UnpinnedHostKey: .* Fix: /m);
@@ -78,11 +90,9 @@ describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () =
 
   // Review (sixth pass): on a failing check the warnings came before its verdict (`Missing for …`), which a CI log,
   // both streams in one, then showed below a screen of warnings that fail nothing.
-  test("on a failing check, the warnings come after the verdict and the list of what is missing, both streams in one log", async () => {
-    const log: string[] = [];
-    const code = await runCli(['check', 'phase1-pilot-production', '--out', outdir], { env: {}, ...NO_ACCOUNT_HOME, out: (l) => log.push(l), err: (l) => log.push(l) });
-    expect(code).toBe(1);
-    const lines = log.join('\n').split('\n');
+  test("on a failing check, the warnings come after the verdict and the list of what is missing, both streams in one log", () => {
+    expect(unset.code).toBe(1);
+    const lines = unset.log.join('\n').split('\n');
     expect(lines[0]).toMatch(/^Missing for phase1-pilot-production: \d+ of \d+\. Terraform would stop and wait for them\.$/);
     const warnings = lines.findIndex((l) => l.startsWith("The synth's warnings for phase1-pilot-production"));
     expect(warnings).toBeGreaterThan(0);
