@@ -8,6 +8,7 @@ import { Duration } from '../../lib';
 import { LoopbackMachine } from '../../testing';
 import * as harnessPorts from '../../testing/harness/ports';
 import { freePort, waitForPort } from '../../testing/harness/ports';
+import { alive as isAlive, statFields } from '../../testing/harness/processes';
 import { startLoopbackSshd, stopSshd } from '../../testing/harness/sshd';
 import { describeWithRealParts, isRoot, MACHINE_PYTHON } from '../setup/real-parts';
 import { alive, childrenOf, killAll, processesIn } from '../setup/run-leftovers';
@@ -31,13 +32,18 @@ describeAsRoot('the loopback sshd\'s key exchange', () => {
     fs.copyFileSync(path.join(tmp, 'id_ed25519.pub'), path.join(dir, 'authorized_keys'));
     const sshd = await startLoopbackSshd(dir, [], options);
     try {
-      const ssh = spawnSync('ssh', ['-v', '-F', '/dev/null', '-i', path.join(tmp, 'id_ed25519'), '-p', String(sshd.port), '-o', 'BatchMode=yes',
-        '-o', 'StrictHostKeyChecking=no', '-o', `UserKnownHostsFile=${path.join(dir, 'known_hosts')}`, 'root@127.0.0.1', 'true'], { encoding: 'utf8' });
-      expect({ status: ssh.status, stderr: ssh.status === 0 ? '' : ssh.stderr }).toEqual({ status: 0, stderr: '' });
-      return /debug1: kex: algorithm: (\S+)/.exec(ssh.stderr)![1];
+      return /debug1: kex: algorithm: (\S+)/.exec(inSession(dir, sshd.port, 'true', ['-v']).stderr)![1];
     } finally {
       await stopSshd(sshd.child);
     }
+  }
+
+  /** Runs `command` in a session of the sshd on `port` (whose directory is `dir`), which must succeed; what ssh printed. */
+  function inSession(dir: string, port: number, command: string, options: readonly string[] = []): { stdout: string; stderr: string } {
+    const ssh = spawnSync('ssh', [...options, '-F', '/dev/null', '-i', path.join(tmp, 'id_ed25519'), '-p', String(port), '-o', 'BatchMode=yes',
+      '-o', 'StrictHostKeyChecking=no', '-o', `UserKnownHostsFile=${path.join(dir, 'known_hosts')}`, 'root@127.0.0.1', command], { encoding: 'utf8' });
+    expect({ status: ssh.status, stderr: ssh.status === 0 ? '' : ssh.stderr }).toEqual({ status: 0, stderr: '' });
+    return ssh;
   }
 
   test('is X25519 by default, and OpenSSH\'s own choice when a benchmark asks for it', async () => {
@@ -93,6 +99,30 @@ describeAsRoot('the loopback sshd\'s key exchange', () => {
     } finally {
       client.destroy();
       killAll([...serving, ...before, ...processesIn(dir)]);
+    }
+  });
+
+  // Review: a stop ended the listener's children only. A session's command that detached into a session of its own
+  // (`setsid cmd &`, whose shell then exits: PID 1's, no descendant of sshd's) ran on after the stop.
+  test("a stop ends what a session's command detached into a session of its own", async () => {
+    const dir = path.join(tmp, 'detached');
+    fs.mkdirSync(dir);
+    fs.copyFileSync(path.join(tmp, 'id_ed25519.pub'), path.join(dir, 'authorized_keys'));
+    const sshd = await startLoopbackSshd(dir, []);
+    let pid = 0;
+    try {
+      // The shell's background child is no group leader, so setsid makes its session in place and execs sleep: $! is sleep's.
+      pid = Number(inSession(dir, sshd.port, 'setsid sleep 600 </dev/null >/dev/null 2>&1 & echo $!').stdout.trim());
+      // Its own session (stat's sixth field, the fourth from the state) once setsid has run, which ssh's return does not wait for.
+      for (let i = 0; i < 600 && statFields(pid)?.[3] !== String(pid); i++) await new Promise((r) => setTimeout(r, 50));
+      const fields = statFields(pid)!;
+      expect(fields[3]).toBe(String(pid));
+      const detached = { pid, start: fields[19] };
+      await stopSshd(sshd.child);
+      expect(isAlive(detached)).toBe(false);
+    } finally {
+      await stopSshd(sshd.child);
+      if (pid) killAll([pid]);
     }
   });
 

@@ -3,7 +3,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Duration } from '../../lib/core/duration';
 import { freePort, waitForPort } from './ports';
-import { alive, childrenOf, signal } from './processes';
+import { alive, descendantsOf, environmentOf, processEntry, processTable, ProcessEntry, signal, statFields } from './processes';
+
+/** The port each sshd started here listens on, which its sessions' processes carry (SSH_CONNECTION): see stopSshd. */
+const ports = new WeakMap<ChildProcess, number>();
 
 /** An OpenSSH sshd on 127.0.0.1, started for a test. */
 export interface LoopbackSshd {
@@ -56,6 +59,7 @@ export async function startLoopbackSshd(dir: string, extra: readonly string[], o
   ].join('\n'));
   execFileSync('/usr/sbin/sshd', ['-t', '-f', config]);
   const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  ports.set(child, port);
   const log: string[] = [];
   child.stderr!.on('data', (d: Buffer) => log.push(d.toString()));
   // 'close', not the exit code: Node may report the exit before the last of stderr, which says why.
@@ -74,24 +78,60 @@ export async function startLoopbackSshd(dir: string, extra: readonly string[], o
 }
 
 /**
- * Stops a started sshd and waits for it to exit, and for the processes serving its connections: each
- * runs in a session of its own (so a signal to sshd's group misses it) and outlives the listener. One
- * still serving a probe of the port, or a client that just left, ran on past the stop, so that a test
- * looking for what its server left found it. Those left after 5 s are killed.
+ * Stops a started sshd and waits for it to exit, and for every process it left: those serving its connections, each in
+ * a session of its own (so a signal to sshd's group misses it) and outliving the listener, and what their sessions
+ * started, which may have left the tree (`setsid cmd &`, whose shell exits: PID 1's then). One still serving a probe of
+ * the port, a client that just left, or a session's detached command ran on past the stop, and a test looking for what
+ * its server left found it. The listener is stopped (SIGSTOP) first, so that it accepts no connection after the look
+ * at its descendants, which are found while it is still their parent; a session's processes that left the tree are
+ * found by their environment (SSH_CONNECTION names the port; sshd's own processes overwrite theirs with their title).
+ * Those left after 5 s are killed.
  */
 export async function stopSshd(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const connections = childrenOf(child.pid);
-  await new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-  for (const p of connections.filter(alive)) signal(p.pid, 'SIGTERM');
-  const gone = async (ms: number) => {
-    for (let waited = 0; waited < ms && connections.some(alive); waited += 50) await new Promise((r) => setTimeout(r, 50));
+  const listener = child.pid;
+  if (child.exitCode !== null || child.signalCode !== null || listener === undefined) return;
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  signal(listener, 'SIGSTOP');
+  // Stopped once its state says so: until then it may still accept and fork. Gone, or a zombie, will do too.
+  for (let state = statFields(listener)?.[0]; state !== undefined && !['T', 'Z', 'X'].includes(state); state = statFields(listener)?.[0]) await pause(5);
+  const serving = descendantsOf([listener]).filter((pid) => pid !== listener).flatMap((pid) => processEntry(pid) ?? []);
+  child.kill('SIGTERM');
+  signal(listener, 'SIGCONT');
+  await exited;
+  const port = ports.get(child);
+  const isSession = (variable: string) => variable.startsWith('SSH_CONNECTION=') && variable.endsWith(` 127.0.0.1 ${port}`);
+  // Each process's environment is read once (it is the one it started with), and the table at each look: a process
+  // found may have forked since the last.
+  const inSession = new Map<string, boolean>();
+  const marked = (p: ProcessEntry) => {
+    const key = `${p.pid} ${p.start}`;
+    if (!inSession.has(key)) {
+      const environment = environmentOf(p);
+      if (environment === undefined) return false;
+      inSession.set(key, environment.some(isSession));
+    }
+    return inSession.get(key)!;
   };
-  await gone(5000);
-  for (const p of connections.filter(alive)) signal(p.pid, 'SIGKILL');
+  const left = (): ProcessEntry[] => {
+    const table = processTable().filter((p) => p.state !== 'Z' && p.pid !== process.pid);
+    const roots = [...serving.filter(alive).map((p) => p.pid), ...table.filter(marked).map((p) => p.pid)];
+    const found = new Set(descendantsOf(roots, table));
+    return table.filter((p) => found.has(p.pid));
+  };
+  const sent = new Set<string>();
+  const end = async (name: NodeJS.Signals, ms: number) => {
+    for (let waited = 0; ; waited += 50) {
+      const found = left();
+      for (const p of found.filter((q) => !sent.has(`${name} ${q.pid} ${q.start}`))) {
+        sent.add(`${name} ${p.pid} ${p.start}`);
+        signal(p.pid, name);
+      }
+      if (found.length === 0 || waited >= ms) return;
+      await pause(50);
+    }
+  };
+  await end('SIGTERM', 5000);
   // A SIGKILL ends a process when it next runs, which on a loaded machine is not at once.
-  await gone(5000);
+  await end('SIGKILL', 5000);
 }
