@@ -36,9 +36,9 @@ module.exports = async (_globalConfig, projectConfig) => {
   // (the suites' daemons, mounts and files) goes here, before the exit.
   // jest's workers go first, with what they started outside the directory: one left running goes on with its file
   // after this process exits (jest-worker's child does not end when its parent does), starting daemons after the
-  // sweep. In band, so do this process's children that carry the run's directory in their environment (a test's
-  // nested jest run, its helper). What any of them runs in the directory (a suite's daemon) is the sweep's, to name
-  // and end with SIGTERM first; the other children of this process (not the run's) are left alone.
+  // sweep. So do the processes that carry the run's directory in their environment (in band, a test's nested jest
+  // run, its helper; an orphan init adopted). What any of them runs in the directory (a suite's daemon) is the sweep's,
+  // to name and end with SIGTERM first; the other processes (not the run's) are left alone.
   const stop = (code, signal) => {
     endWorkers(runDir);
     endLeftovers(runDir);

@@ -230,15 +230,21 @@ test("a stopped run starts from jest's workers and this run's own processes, not
   const worker = spawn(process.execPath, [...sleeper, path.join(ROOT, 'node_modules', 'jest-worker', 'build', 'processChild.js')], { stdio: 'ignore' });
   // An orphan of another run, or of no run, that a main process which is PID 1 adopted.
   const stranger = spawn(process.execPath, sleeper, { stdio: 'ignore', env: { ...process.env, SOVEREIGN_TEST_RUN_DIR: `${runDir}-another` } });
+  // Review: an orphan (a test's `sh -c 'daemon &'`, whose shell has exited) is init's, or a subreaper's, child: no
+  // child of jest's main process nor a worker's descendant, it ran on after the stop. This run's goes; another's stays.
+  const orphan = (env: NodeJS.ProcessEnv) => Number(spawnSync('sh', ['-c', 'sleep 60 </dev/null >/dev/null 2>&1 & echo $!'], { encoding: 'utf8', env }).stdout.trim());
+  const [ownOrphan, strangeOrphan] = [orphan(process.env), orphan({ ...process.env, SOVEREIGN_TEST_RUN_DIR: `${runDir}-another` })];
   try {
     await Promise.all([daemon, worker, stranger].map((child) => new Promise((resolve) => child.once('spawn', resolve))));
     expect(childrenOf(process.pid)).toEqual(expect.arrayContaining([daemon.pid, worker.pid, stranger.pid]));
+    expect(childrenOf(process.pid)).not.toContain(ownOrphan);
     expect(workersOf(process.pid)).toContain(worker.pid);
     expect(workersOf(process.pid)).not.toContain(daemon.pid);
-    expect(startedForRun(process.pid, runDir)).toEqual(expect.arrayContaining([daemon.pid, worker.pid]));
+    expect(startedForRun(process.pid, runDir)).toEqual(expect.arrayContaining([daemon.pid, worker.pid, ownOrphan]));
     expect(startedForRun(process.pid, runDir)).not.toContain(stranger.pid);
+    expect(startedForRun(process.pid, runDir)).not.toContain(strangeOrphan);
   } finally {
-    killAll([daemon.pid!, worker.pid!, stranger.pid!]);
+    killAll([daemon.pid!, worker.pid!, stranger.pid!, ownOrphan, strangeOrphan]);
   }
 });
 

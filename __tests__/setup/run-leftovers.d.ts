@@ -16,7 +16,10 @@ export function childrenOf(pid: number): number[];
 export function endWorkers(runDir: string): void;
 /** jest's worker processes among the children of `pid` (jest's main process). */
 export function workersOf(pid: number): number[];
-/** jest's workers among the children of `pid` (jest's main process), and its children carrying `runDir` in their environment. */
+/**
+ * jest's workers among the children of `pid` (jest's main process), and every process carrying `runDir` in its environment
+ * (orphans adopted by init or a subreaper included), neither this process nor `pid`.
+ */
 export function startedForRun(pid: number, runDir: string): number[];
 /** SIGKILL to each of `pids`, ignoring those already gone (no ESRCH from a finally block). */
 export function killAll(pids: readonly number[]): void;

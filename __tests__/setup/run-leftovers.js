@@ -1,6 +1,9 @@
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
+// The harness's /proc reader, in TypeScript: jest transforms what its global setup and teardown require, as it does a
+// test file's imports.
+const processes = require('../../testing/harness/processes');
 
 /**
  * Ends what a run's suites left under its temp directory, so that removing the directory removes everything:
@@ -106,7 +109,7 @@ function ownedBy(pid, uid) {
 
 /** The processes whose parent is `pid`. */
 function childrenOf(pid) {
-  return childEntries(pid).map((p) => p.pid);
+  return processes.childrenOf(pid).map((p) => p.pid);
 }
 
 /** The entries of the processes whose parent is `pid`. */
@@ -124,19 +127,22 @@ function workersOf(pid) {
 }
 
 /**
- * What jest's main process (`pid`) started for the run in `runDir`: its workers, and in a run in band (--runInBand,
- * or one file) the processes its tests started themselves (a nested jest run, a test's helper), which carry the
- * run's directory in their environment. A main process that is PID 1 (a container without --init) is the parent of
- * every orphan in the container: only those of this run.
- * Missed, unless they work in the run's directory (the sweep's then): a child a test spawned with an environment built
- * from scratch (no SOVEREIGN_TEST_RUN_DIR); one whose environment this process may not read (a setuid child, sudo, when
- * jest is not root); and, in a container where jest is PID 1, an orphan of a nested run, which carries the nested
- * run's directory, not this one.
+ * What jest's main process (`pid`) started for the run in `runDir`: its workers, and the processes that carry the run's
+ * directory in their environment, wherever they are in the process table: in a run in band (--runInBand, or one file)
+ * those its tests started themselves (a nested jest run, a test's helper), and in any run the orphans of a process
+ * that ended (a test's `sh -c 'daemon &'`, a helper that double-forked), which init or a subreaper adopted and no walk
+ * from jest's processes finds. Not those of another run (a nested run's own carry its directory), nor this process
+ * and `pid`. Missed, unless they work in the run's directory (the sweep's then): a process a test spawned with an
+ * environment built from scratch (no SOVEREIGN_TEST_RUN_DIR) that is not a worker's descendant; one whose environment
+ * this process may not read (a setuid child, sudo, when jest is not root); and, in a container where jest is PID 1,
+ * an orphan of a nested run, which carries the nested run's directory, not this one.
  */
 function startedForRun(pid, runDir) {
   const own = `SOVEREIGN_TEST_RUN_DIR=${runDir}`;
   const workers = workersOf(pid);
-  return [...workers, ...childrenOf(pid).filter((child) => !workers.includes(child) && (read(`/proc/${child}/environ`) ?? '').split('\0').includes(own))];
+  const skip = new Set([pid, process.pid, ...workers]);
+  return [...workers, ...processes.processTable()
+    .filter((p) => !skip.has(p.pid) && p.state !== 'Z' && (processes.environmentOf(p) ?? []).includes(own)).map((p) => p.pid)];
 }
 
 /**
@@ -151,7 +157,7 @@ function endWorkers(runDir) {
   const workers = startedForRun(process.pid, runDir);
   // Rounds, until one finds nothing new: a process may have forked between the look and its SIGSTOP.
   for (let round = 0; round < 10; round++) {
-    const found = descendantsOf(workers).filter((pid) => !stopped.has(pid));
+    const found = processes.descendantsOf(workers).filter((pid) => !stopped.has(pid));
     if (found.length === 0) break;
     for (const pid of found) { signal(pid, 'SIGSTOP'); stopped.add(pid); }
   }
@@ -162,23 +168,9 @@ function endWorkers(runDir) {
   for (const pid of stopped) if (inRun.has(pid)) signal(pid, 'SIGCONT');
 }
 
-/** `roots` and the processes descended from them. */
-function descendantsOf(roots) {
-  const children = new Map();
-  for (const p of processTable()) children.set(p.parent, [...(children.get(p.parent) ?? []), p.pid]);
-  const found = [];
-  for (const queue = [...roots]; queue.length > 0;) {
-    const pid = queue.shift();
-    if (found.includes(pid)) continue;
-    found.push(pid);
-    queue.push(...(children.get(pid) ?? []));
-  }
-  return found;
-}
-
 /** A process's line on stderr: its pid and command line. */
 function described(pid) {
-  return `  ${pid} ${(processEntry(pid)?.args ?? []).join(' ').trim().slice(0, 200)}\n`;
+  return `  ${pid} ${commandLine(pid).join(' ').trim().slice(0, 200)}\n`;
 }
 
 /**
@@ -205,7 +197,7 @@ function mountPoints() {
 
 /** Whether a process is there and not a zombie (a zombie has ended; its parent has not collected it yet). */
 function alive(pid) {
-  const entry = processEntry(pid);
+  const entry = processes.processEntry(pid);
   return entry !== undefined && entry.state !== 'Z';
 }
 
@@ -217,49 +209,35 @@ function killAll(pids) {
   for (const pid of pids) signal(pid, 'SIGKILL');
 }
 
-function signal(pid, name) {
-  try { process.kill(pid, name); } catch { /* gone already */ }
-}
+const signal = processes.signal;
 
 /**
- * One read of the process table, for the filters above: every process there is, with its parent and state, and its
- * command line and working directory when a filter asks.
+ * One read of the process table, for the filters above: every process there is, with its parent and state (from its
+ * stat alone), and its command line and working directory when a filter asks. Both are read when first asked for,
+ * once: alive() (polled every 50 ms) and the parent links need only `stat`, and reading a process's cmdline waits for
+ * its memory map, which a process stuck in uninterruptible sleep (D) can hold for as long as it is stuck. The
+ * command line is empty for a zombie (and a kernel thread), the working directory where it is not ours to read.
  */
 function processTable() {
-  return pidsInProc().map(processEntry).filter((p) => p !== undefined);
+  return processes.processTable().map(({ pid, parent, state }) => {
+    let args;
+    let cwd;
+    return {
+      pid, parent, state,
+      get args() { return args ??= commandLine(pid); },
+      get cwd() {
+        if (cwd === undefined) {
+          try { cwd = fs.readlinkSync(`/proc/${pid}/cwd`); } catch { cwd = ''; /* gone, or not ours to read */ }
+        }
+        return cwd;
+      },
+    };
+  });
 }
 
-/**
- * A process's entry in /proc: undefined once it has gone. Its command line is empty for a zombie (and a kernel
- * thread), and its working directory empty where it is not ours to read. Both are read when first asked for, once:
- * alive() (polled every 50 ms) and the parent links need only `stat`, and reading a process's cmdline waits for its
- * memory map, which a process stuck in uninterruptible sleep (D) can hold for as long as it is stuck.
- */
-function processEntry(pid) {
-  const stat = read(`/proc/${pid}/stat`);
-  if (stat === undefined) return undefined;
-  // After the command name in parentheses (which may hold anything): the state, then the parent's pid.
-  const [state, parent] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  let args;
-  let cwd;
-  return {
-    pid, parent: Number(parent), state,
-    get args() { return args ??= (read(`/proc/${pid}/cmdline`) ?? '').split('\0'); },
-    get cwd() {
-      if (cwd === undefined) {
-        try { cwd = fs.readlinkSync(`/proc/${pid}/cwd`); } catch { cwd = ''; /* gone, or not ours to read */ }
-      }
-      return cwd;
-    },
-  };
-}
-
-/**
- * Every process's pid; none where there is no /proc (macOS), so that a run stopped there still removes its directory
- * and is ended by its signal instead of throwing ENOENT from the signal's listener.
- */
-function pidsInProc() {
-  return readdir('/proc').filter((e) => /^\d+$/.test(e)).map(Number);
+/** A process's command line, its arguments each (one empty one for a zombie, a kernel thread, or one gone). */
+function commandLine(pid) {
+  return (read(`/proc/${pid}/cmdline`) ?? '').split('\0');
 }
 
 function readdir(dir) {
