@@ -33,11 +33,8 @@ class Machine extends AgentMachine {
 
 /** Whether a process runs (a zombie has ended: it only waits for its parent to read its exit). */
 function running(pid: string): boolean {
-  try {
-    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
-  } catch {
-    return false;
-  }
+  const fields = statFields(pid);
+  return fields !== undefined && fields[0] !== 'Z';
 }
 
 /** Applies a part's next version: `daemon`, left by its steps, is stopped and named (as its shell, caught before its exec). */
@@ -944,7 +941,7 @@ describe('the rollout agent', () => {
   function recordAsLeft(m: Machine, pid: string, pgid: number, program: string, alone = true): void {
     const file = path.join(m.root, 'var/lib/sovereign/rollout/step-processes.json');
     const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    const start = Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[19]);
+    const start = Number(statFields(pid)![19]);
     const parts = alone ? {} : JSON.parse(fs.readFileSync(file, 'utf8')).parts;
     const entries = parts.worker ?? [];
     entries.push([Number(pid), start, program, pgid, fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8')]);
@@ -1404,7 +1401,7 @@ esac\nexit 0\n`);
       expect(m.apply([worker('x=1\n')]).status).toBe(0);
       writeFifo(go, 'go');
       const daemon = readFifo(out);
-      expect(fs.readFileSync(`/proc/${daemon}/stat`, 'utf8').split(') ')[1].split(' ')[3]).toBe(daemon);
+      expect(statFields(daemon)![3]).toBe(daemon);
       expectStoppedByNextRun(m, worker('x=2\n'), daemon);
     } finally {
       killListed(pids);
@@ -1429,7 +1426,7 @@ esac\nexit 0\n`);
       writeFifo(go, 'go');
       const daemon = readFifo(out);
       waitFor(() => !running(wrapper), `the wrapper ${wrapper} ended`);
-      const stat = fs.readFileSync(`/proc/${daemon}/stat`, 'utf8').split(') ')[1].split(' ');
+      const stat = statFields(daemon)!;
       expect([stat[3], stat[1] === wrapper]).toEqual([daemon, false]);
       // Review: every entry of the run was kept while the daemon ran, the wrapper's ended pid and group too, which a pid
       // wrap gives to others. The next run of the agent keeps the run's mark alone.
@@ -1631,7 +1628,7 @@ esac\nexit 0\n`);
     const other = spawn('sleep', ['306'], { stdio: 'ignore' });
     try {
       const pid = other.pid!;
-      const start = Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[19]);
+      const start = Number(statFields(pid)![19]);
       const file = path.join(m.root, 'var/lib/sovereign/rollout/step-processes.json');
       expect(m.apply([worker('x=1\n')]).status).toBe(0);
       // As an older file holds it (no boot), and as one written before a reboot.
