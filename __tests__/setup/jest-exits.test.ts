@@ -66,8 +66,8 @@ describe('a run whose suite fails and leaves a server and temp files behind', ()
   });
 });
 
-/** How a nested run ended, and what it wrote to stderr. */
-interface Ended { exit: { code: number | null; signal: string | null }; stderr: string }
+/** How a nested run ended, and what it wrote to stderr; for one stopped, how long its suites took to run (ms). */
+interface Ended { exit: { code: number | null; signal: string | null }; stderr: string; ready?: number }
 
 /**
  * Runs jest on the fixtures `testMatch` names, with `args`, waits until each of `reports` is written in `dir` (the
@@ -83,6 +83,7 @@ async function stoppedRun(dir: string, testMatch: string, args: readonly string[
     cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, JEST_RUN_LIMIT_MINUTES: '2', JEST_WARM_TRANSFORM_CACHE: '0', JEST_CPU_LOG: '', LEFT_RUNNING_DIR: dir, ...env },
   });
+  const started = Date.now();
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
   const exited = new Promise<Ended['exit']>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   if (!signal) return { exit: await exited, stderr };
@@ -101,9 +102,16 @@ async function stoppedRun(dir: string, testMatch: string, args: readonly string[
   } finally {
     watcher?.close();
   }
+  const ready = Date.now() - started;
   child.kill(signal);
-  return { exit: await exited, stderr };
+  return { exit: await exited, stderr, ready };
 }
+
+/**
+ * How long two workers took to start and run their suites here, in the interrupted run below (its workers run the
+ * suites the run limit's case does): the limit is set from it. Undefined until that run has (a filtered run).
+ */
+let workersReady: number | undefined;
 
 /** What interrupted-with-a-daemon.js reported as `name` in `dir`: its daemons, its helper, the process it ran in and its directory. */
 function leftRunning(dir: string, name: string): { pids: number[]; helper: number; worker: number; dir: string } {
@@ -124,7 +132,9 @@ describe('a run interrupted while its workers run suites with a daemon in its te
     // directory, whose working directory /proc gives resolved.
     const linkedTmp = path.join(reports, 'tmp');
     fs.symlinkSync(os.tmpdir(), linkedTmp);
-    ({ exit, stderr } = await stoppedRun(reports, '**/*.interrupt.js', ['--maxWorkers=2'], SUITES, 'SIGINT', { TMPDIR: linkedTmp }));
+    let ready: number | undefined;
+    ({ exit, stderr, ready } = await stoppedRun(reports, '**/*.interrupt.js', ['--maxWorkers=2'], SUITES, 'SIGINT', { TMPDIR: linkedTmp }));
+    workersReady = ready;
   }, 120_000);
 
   test('ends the workers and their daemons, removes the directory, and is ended by the signal', () => {
@@ -172,20 +182,24 @@ describe('a run whose workers hang past its run limit', () => {
   const reports = fs.mkdtempSync(path.join(os.tmpdir(), 'jest-run-limit-'));
   const SUITES = ['one-worker', 'another-worker'];
   let ended: Ended;
+  // Time for two workers to start, load ts-jest and run their suites, which the test checks they did: three times what
+  // the interrupted run above took here, in tenths of a minute, 6 s at least and 30 s at most (the most, too, when that
+  // run did not run). A fixed 12 s was not enough in a full run on a loaded 2-core machine; a fixed 30 s, which was,
+  // added 25 s of waiting to a run on an idle one. Wall time only: the hanging workers sleep.
+  let limit = '';
 
   beforeAll(async () => {
-    // 30 s: time for two workers to start and load ts-jest on a loaded 2-core machine, which the test checks they did
-    // (12 s was not, in a full run). Wall time only: the hanging workers sleep.
-    ended = await stoppedRun(reports, '**/*.interrupt.js', ['--maxWorkers=2'], SUITES, undefined, { JEST_RUN_LIMIT_MINUTES: '0.5' });
+    limit = String(Math.min(5, Math.max(1, Math.ceil((3 * (workersReady ?? 30_000)) / 6000))) / 10);
+    ended = await stoppedRun(reports, '**/*.interrupt.js', ['--maxWorkers=2'], SUITES, undefined, { JEST_RUN_LIMIT_MINUTES: limit });
   }, 120_000);
 
   test('stops the run, naming the limit, exits 1, and leaves no worker, helper or daemon', () => {
     const written = SUITES.filter((name) => fs.existsSync(path.join(reports, `${name}.json`)));
-    expect({ written, stderr: written.length === SUITES.length ? '' : `the run ended before its suites ran (a 30 s limit too short here?): ${ended.stderr}` })
+    expect({ written, stderr: written.length === SUITES.length ? '' : `the run ended before its suites ran (a ${Number(limit) * 60} s limit too short here?): ${ended.stderr}` })
       .toEqual({ written: SUITES, stderr: '' });
     const left = SUITES.map((name) => leftRunning(reports, name));
     try {
-      expect({ exit: ended.exit, limit: /the run took more than 0\.5 minutes and is stopped \(JEST_RUN_LIMIT_MINUTES\)/.test(ended.stderr) })
+      expect({ exit: ended.exit, limit: ended.stderr.includes(`the run took more than ${limit} minutes and is stopped (JEST_RUN_LIMIT_MINUTES)`) })
         .toEqual({ exit: { code: 1, signal: null }, limit: true });
       for (const { pids, helper, worker, dir } of left) {
         expect([worker, helper, ...pids].filter(alive)).toEqual([]);
