@@ -94,7 +94,7 @@ export async function stopSshd(child: ChildProcess): Promise<void> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   signal(listener, 'SIGSTOP');
   // Stopped once its state says so: until then it may still accept and fork. Gone, or a zombie, will do too.
-  for (let state = statFields(listener)?.[0]; state !== undefined && !['T', 'Z', 'X'].includes(state); state = statFields(listener)?.[0]) await pause(5);
+  for (let state = statFields(listener)?.[0]; state !== undefined && !['T', 't', 'Z', 'X'].includes(state); state = statFields(listener)?.[0]) await pause(5);
   const serving = descendantsOf([listener]).filter((pid) => pid !== listener).flatMap((pid) => processEntry(pid) ?? []);
   child.kill('SIGTERM');
   signal(listener, 'SIGCONT');
