@@ -93,8 +93,10 @@ export async function stopSshd(child: ChildProcess): Promise<void> {
   const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   signal(listener, 'SIGSTOP');
-  // Stopped once its state says so: until then it may still accept and fork. Gone, or a zombie, will do too.
-  for (let state = statFields(listener)?.[0]; state !== undefined && !['T', 't', 'Z', 'X'].includes(state); state = statFields(listener)?.[0]) await pause(5);
+  // Stopped once its state says so: until then it may still accept and fork. Gone, or a zombie, will do too. Looked at
+  // for 5 s at most: one stuck in uninterruptible sleep that long forks nothing either.
+  const stopped = () => ['T', 't', 'Z', 'X', undefined].includes(statFields(listener)?.[0]);
+  for (let waited = 0; waited < 5000 && !stopped(); waited += 5) await pause(5);
   const serving = descendantsOf([listener]).filter((pid) => pid !== listener).flatMap((pid) => processEntry(pid) ?? []);
   child.kill('SIGTERM');
   signal(listener, 'SIGCONT');
