@@ -547,9 +547,12 @@ ensure_key() {
 }
 
 # s3_redact <endpoint> <bucket>: copies stdin to stdout with the endpoint (as configured, and its host
-# with and without the port) and the bucket replaced (bash builtins: it runs for every restic call).
+# with and without the port) and the bucket replaced (bash builtins: it runs for every restic call). Go names the
+# address it connected to, the endpoint's resolved IP ("dial tcp 203.0.113.7:443: i/o timeout", "read tcp
+# <local>-><IP>:443: ..."): it tells the endpoint as its name does, so it is replaced too (every TCP connection of
+# restic's S3 backend goes to the endpoint, or to a proxy).
 s3_redact() {
-  local host=\${1#*://} line
+  local host=\${1#*://} line address='(tcp[46]? ([^ <]*->)?)([^ <>]+)(: )'
   host=\${host%%/*}
   local -a secrets=("$1" "$host" "\${host%:*}" "$2")
   while IFS= read -r line || [ -n "$line" ]; do
@@ -557,6 +560,9 @@ s3_redact() {
     line=\${line//"\${secrets[1]}"/<s3-endpoint>}
     line=\${line//"\${secrets[2]}"/<s3-endpoint>}
     line=\${line//"\${secrets[3]}"/<bucket>}
+    while [[ $line =~ $address ]]; do
+      line=\${line/"\${BASH_REMATCH[0]}"/"\${BASH_REMATCH[1]}<s3-endpoint>\${BASH_REMATCH[4]}"}
+    done
     printf '%s\n' "$line"
   done
 }
