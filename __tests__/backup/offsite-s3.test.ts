@@ -327,6 +327,28 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
       /cannot fetch the newest backup of acme-production-app from source[\s\S]*connection refused/i);
   });
 
+  // Audit (eighth pass): a lock listing whose S3 dial timed out once, which restic's own retry got past, and that then
+  // failed for another reason made the backup fail at once as unreachable, without its own try: only the final failure
+  // (restic's "Fatal:" line) counts. A stand-in restic adds the retried timeout (a real one takes Go's 30 s dial timeout)
+  // and lists with a wrong password: the listing fails, not for a timeout, and the dump goes on and backs up.
+  test('a dial timeout that restic retried past, then another failure of the lock listing: the dump still backs up', async () => {
+    const bin = path.join(tmp, 'bin-retried-timeout');
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, 'restic'), `#!/bin/bash
+case " $* " in
+  *" list locks "*)
+    address=\${RESTIC_REPOSITORY#s3:http://} address=\${address%%/*}
+    printf 'List(lock) returned error, retrying after 552.330144ms: Get "http://%s/": dial tcp %s: i/o timeout\\n' "$address" "$address" >&2
+    exec /usr/bin/restic "$@" --password-command 'echo not-the-password' ;;
+esac
+exec /usr/bin/restic "$@"
+`, { mode: 0o755 });
+    const dump = await run(world.production, 'backup-dump', prodOffsite({ DUMP_DIR: path.join(tmp, 'dumps-s3-retried') }), { env: { PATH: `${bin}:${PATH_ENV}` } });
+    expectSuccess(dump, PROD_HOST, 'dump');
+    expect(dump.stderr).toMatch(/offsite: cannot list the repository's locks: none removed before the backup/);
+    expect(dump.stderr).not.toMatch(/offsite: the repository cannot be reached/);
+  });
+
   test('corrupted objects in the bucket: the check and the drill fail, neither reports success', async () => {
     // A repository of its own in the bucket, so that the other tests keep a sound one.
     const prefix = 'corrupt-objects';

@@ -643,11 +643,16 @@ unlock_stale() {
 }
 
 # unreachable <file of restic's stderr>: whether restic failed because its connection to the repository timed out: ssh's
-# ConnectTimeout (no TCP connection, or no SSH banner, in time) for SFTP, Go's dial timeout for S3. Only a timeout: a
-# failure that comes at once (connection refused, no route, a name not found) costs the backup's own try nothing, and
-# that try may find the target back (a Storage Box restarting, the network up a moment after boot).
+# ConnectTimeout (no TCP connection, or no SSH banner, in time) for SFTP, Go's dial timeout for S3; prints the line that
+# says so. Only a timeout: a failure that comes at once (connection refused, no route, a name not found) costs the
+# backup's own try nothing, and that try may find the target back (a Storage Box restarting, the network up a moment
+# after boot). Only the final failure counts, restic's last "Fatal:" line and what follows it (ssh's messages, which
+# restic_on adds after restic's), or the last line when there is none: a dial timeout that restic's own retry got past
+# ("... returned error, retrying after ...") before another failure says nothing about the repository now.
 unreachable() {
-  grep -qE '^ssh: (ssh: )?(connect to host .* port [0-9]+: Connection timed out|Connection timed out during banner exchange)|dial tcp [^ ]*: i/o timeout' "$1"
+  awk '/^Fatal: /{n = 0; fatal = 1} {line[n++] = $0} END{for (i = fatal ? 0 : n - 1; i >= 0 && i < n; i++) print line[i]}' "$1" \\
+    | grep -E '^ssh: (ssh: )?(connect to host .* port [0-9]+: Connection timed out|Connection timed out during banner exchange)|dial tcp [^ ]*: i/o timeout' \\
+    | tail -n 1 | grep .
 }
 
 # unlock_before_backup <target>: the dump and the push, under the repository lock, before restic locks the repository:
@@ -673,7 +678,7 @@ unlock_before_backup() {
     # A repository that cannot be reached fails the backup the same way, after another connection timeout: the backup
     # fails at once with this connection's messages (restic_on). Any other failure (a lock restic cannot list) leaves the
     # backup to restic, as before.
-    if unreachable "$SB_RUN/locks.$t.err"; then
+    if unreachable "$SB_RUN/locks.$t.err" >/dev/null; then
       SB_UNREACHABLE[$t]=$(tail -n 4 "$SB_RUN/locks.$t.err")
       log "$t: the repository cannot be reached (listing its locks failed), so the backup to it fails without connecting again"
     else
