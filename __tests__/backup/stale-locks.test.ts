@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { BackupWorld, expectFailure, expectSuccess, PATH_ENV, pingPath, PROD_HOST, runScript, shiftedClock, survivorsOf } from './helpers/world';
+import { BackupWorld, expectFailure, expectSuccess, PATH_ENV, pingPath, PROD_HOST, RunResult, runScript, shiftedClock, survivorsOf } from './helpers/world';
 import { holdResticLock, killHolder, unlockFails, writeOldLock } from './helpers/restic-lock';
 import { BACKUP_RESTORE_FILES } from '../../lib/backup/private/scripts';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
@@ -193,6 +193,9 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
       'backup-dump': /^dump \d{8}T\d{6}Z is kept on this machine, but streaming it failed for storagebox: restic backup of dump \d{8}T\d{6}Z failed \([^)]*timed out during banner exchange/,
       'backup-push': /^push failed for storagebox: restic backup of dump \d{8}T\d{6}Z failed \([^)]*timed out during banner exchange/,
     };
+    const connections = () => fs.readFileSync(calls, 'utf8').split('\n').filter(Boolean).length;
+    /** The lines of the job's log (the failure ping's copy) that are exactly `line`. */
+    const logged = (ran: RunResult, line: string) => ran.pings[ran.pings.length - 1].body.split('--- log ---\n')[1].split(/\r?\n/).filter((l) => l === line).length;
     try {
       // The dump keeps its local copy, which the push then tries to send.
       for (const job of ['backup-dump', 'backup-push'] as const) {
@@ -200,9 +203,15 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
         const ran = await world.run(world.production, job, etc, { env: { PATH: `${bin}:${PATH_ENV}` } });
         expectFailure(ran, PROD_HOST, job.slice('backup-'.length), failed[job]);
         expect(ran.code).toBe(1);
-        expect(fs.readFileSync(calls, 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
-        expect(ran.stderr).toMatch(/storagebox: the repository cannot be reached \(listing its locks failed\), so the backup to it fails without connecting again/);
+        expect(connections()).toBe(1);
+        expect(ran.stderr).toMatch(/storagebox: the repository cannot be reached \(listing its locks timed out\), so the backup to it fails without connecting again/);
+        // Audit (eighth pass): the listing's messages reached the log again for each restic call the job did not make.
+        expect(logged(ran, 'ssh: Connection timed out during banner exchange')).toBe(1);
+        expect(logged(ran, 'Fatal: unable to open repository at sftp:root@127.0.0.1:repo-unreachable: unable to start the sftp session, error: EOF')).toBe(1);
+        // ssh ends the lines of its log file with CR LF: the CR went on into the failure message.
+        expect(ran.pings[ran.pings.length - 1].body).not.toContain('\r');
       }
+
     } finally {
       for (const socket of sockets) socket.destroy();
       silent.close();

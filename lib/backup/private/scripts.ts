@@ -579,7 +579,8 @@ password_file() {
 restic_on() {
   local t=$1 pw rc=0 sshlog
   shift
-  if [ -n "\${SB_UNREACHABLE[$t]:-}" ]; then printf '%s\\n' "\${SB_UNREACHABLE[$t]}" >&2; return 1; fi
+  # One line, the cause: the listing's own messages are in the log once (a line for each of them again per restic call).
+  if [ -n "\${SB_UNREACHABLE[$t]:-}" ]; then printf '%s: not connecting again, the repository was not reached a moment ago: %s\\n' "$t" "\${SB_UNREACHABLE[$t]}" >&2; return 1; fi
   pw=$(password_file "$t")
   [ -r "$pw" ] || { log "the restic password of $t is missing ($SB_ETC/secrets/$t.restic.b64)"; return 1; }
   if [ "\${1:-}" = --no-cache ]; then shift; set -- --no-cache "$@"
@@ -598,7 +599,8 @@ restic_on() {
       SSH_ASKPASS="$SB_LIB/askpass" SSH_ASKPASS_REQUIRE=force SB_ASKPASS_FILE="$SB_ETC/secrets/$t.password.b64" \\
         restic -o sftp.command="ssh -E $sshlog $(ssh_options "$t") $(tv "$t" HOST) -s sftp" \\
         -r "sftp:$(tv "$t" USER)@$(tv "$t" HOST):$(tv "$t" REPO_PATH)" "$@" 8>&- 9>&- || rc=$?
-      if [ "$rc" != 0 ] && [ -s "$sshlog" ]; then sed 's/^/ssh: /' "$sshlog" >&2; fi
+      # ssh ends its lines with CR LF there: a CR would go on into the failure message.
+      if [ "$rc" != 0 ] && [ -s "$sshlog" ]; then sed 's/\\r$//; s/^/ssh: /' "$sshlog" >&2; fi
       rm -f "$sshlog"
       # Whatever the login method, the host key is pinned from now on: a changed key fails the next run.
       if [ "$rc" = 0 ] && ! ssh-keygen -F "sovereign-$t" -f "$SB_ETC/ssh/known_hosts.$t" >/dev/null 2>&1; then
@@ -655,6 +657,16 @@ unreachable() {
     | tail -n 1 | grep .
 }
 
+# unreached <target> <file of restic's stderr> <what restic did>: after a restic call of the target failed (its messages
+# already in the log), records the target as unreachable for the rest of the run (SB_UNREACHABLE) when its connection timed out
+# (unreachable), and says so; returns 1 otherwise.
+unreached() {
+  local cause
+  cause=$(unreachable "$2") || return 1
+  SB_UNREACHABLE[$1]=$cause
+  log "$1: the repository cannot be reached ($3 timed out), so the backup to it fails without connecting again"
+}
+
 # unlock_before_backup <target>: the dump and the push, under the repository lock, before restic locks the repository:
 # a stale exclusive lock (a prune, a check or a key change killed mid-run: a reboot, the OOM killer) failed them, and
 # paged, until the next check or prune removed it, though restic itself calls it stale. The locks are listed first
@@ -676,14 +688,9 @@ unlock_before_backup() {
   cat "$SB_RUN/locks.$t.err" >>"$SB_LOG" 2>/dev/null || true
   if [ "$rc" != 0 ]; then
     # A repository that cannot be reached fails the backup the same way, after another connection timeout: the backup
-    # fails at once with this connection's messages (restic_on). Any other failure (a lock restic cannot list) leaves the
-    # backup to restic, as before.
-    if unreachable "$SB_RUN/locks.$t.err" >/dev/null; then
-      SB_UNREACHABLE[$t]=$(tail -n 4 "$SB_RUN/locks.$t.err")
-      log "$t: the repository cannot be reached (listing its locks failed), so the backup to it fails without connecting again"
-    else
-      log "$t: cannot list the repository's locks: none removed before the backup"
-    fi
+    # fails at once naming this connection's cause (unreached, restic_on). Any other failure (a lock restic cannot list)
+    # leaves the backup to restic, as before.
+    unreached "$t" "$SB_RUN/locks.$t.err" 'listing its locks' || log "$t: cannot list the repository's locks: none removed before the backup"
     return 0
   fi
   for id in $ids; do
