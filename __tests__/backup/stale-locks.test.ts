@@ -212,6 +212,16 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
         expect(ran.pings[ran.pings.length - 1].body).not.toContain('\r');
       }
 
+      // Audit (eighth pass): a first dump of empty databases lists the target's dumps first (is this an unrestored
+      // rebuild?), and that listing's timeout did not count: the lock listing waited out another one.
+      world.pg.sql('postgres', 'CREATE DATABASE empty_app');
+      fs.writeFileSync(calls, '');
+      const first = await world.run(world.production, 'backup-dump', world.variant(etc, 'backup.conf', {
+        PG_DATABASES: 'empty_app', DUMP_DIR: path.join(tmp, 'dumps-unreachable-first'), BACKUP_STATE: path.join(tmp, 'state-unreachable-first'),
+      }), { env: { PATH: `${bin}:${PATH_ENV}` } });
+      expectFailure(first, PROD_HOST, 'dump', failed['backup-dump']);
+      expect(first.stderr).toMatch(/storagebox: the repository cannot be reached \(listing its dumps timed out\), so the backup to it fails without connecting again/);
+      expect(connections()).toBe(1);
     } finally {
       for (const socket of sockets) socket.destroy();
       silent.close();

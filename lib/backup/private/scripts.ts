@@ -683,6 +683,8 @@ unlock_before_backup() {
   local t=$1 id ids kind host pid minutes me ours=0 keep= rc=0
   local -A held=() removable=()
   me=$(uname -n); me=\${me//[^A-Za-z0-9.-]/?}; me=\${me:0:64}
+  # The first dump's rebuild check found it unreachable already.
+  [ -z "\${SB_UNREACHABLE[$t]:-}" ] || return 0
   run_dir
   ids=$(restic_on "$t" --no-lock list locks 2>"$SB_RUN/locks.$t.err") || rc=$?
   cat "$SB_RUN/locks.$t.err" >>"$SB_LOG" 2>/dev/null || true
@@ -1593,7 +1595,14 @@ SQL
       remote="$SB_RUN/remote-newest"
       rm -rf "$remote" "$remote.tar"
       select=(--host "$BACKUP_HOST" --tag sovereign-dump --path "$DUMP_MANIFEST")
-      listed=$(restic_on "$t" --no-lock snapshots --json "\${select[@]}" 2>>"$SB_LOG") || { log "$t: cannot list its dumps of $BACKUP_HOST; its check is left to the dump's own"; continue; }
+      # A listing whose connection timed out makes the backup to the target fail at once (unreached): it connected again
+      # to list the locks, another timeout.
+      listed=$(restic_on "$t" --no-lock snapshots --json "\${select[@]}" 2>"$SB_RUN/rebuild.$t.err") || {
+        cat "$SB_RUN/rebuild.$t.err" >>"$SB_LOG"
+        unreached "$t" "$SB_RUN/rebuild.$t.err" 'listing its dumps' || log "$t: cannot list its dumps of $BACKUP_HOST; its check is left to the dump's own"
+        continue
+      }
+      cat "$SB_RUN/rebuild.$t.err" >>"$SB_LOG"
       [ "$listed" != "[]" ] && [ -n "$listed" ] || continue
       restic_on "$t" --no-lock dump "\${select[@]}" latest "$DUMP_MANIFEST" >"$remote.tar" 2>>"$SB_LOG" \\
         || die "cannot fetch the newest dump's manifest of $BACKUP_HOST from $t, to compare it with this machine's empty databases"
