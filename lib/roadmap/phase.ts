@@ -53,8 +53,8 @@ export class Phase {
   });
 
   /**
-   * Phase 3, real product traction: production moves to dedicated vCPUs (ccx23, else cx53),
-   * heavier observability gets its own machine (cx33, else cpx32), and database storage may
+   * Phase 3, real product traction: production moves to dedicated vCPUs (ccx23, else cx53, else cpx52),
+   * test grows to cx33 (else cpx32), heavier observability gets its own machine (cx33, else cpx32), and database storage may
    * move to a volume or a separate server. Self-hosted inference is a documented decision point.
    */
   public static readonly THREE = new Phase(3, {
