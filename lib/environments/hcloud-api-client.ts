@@ -33,7 +33,7 @@ export interface HcloudApiClientOptions {
   readonly token: string;
   /**
    * API base URL.
-   * @default 'https://api.hetzner.cloud/v1' (or HCLOUD_ENDPOINT)
+   * @default 'https://api.hetzner.cloud/v1' - the constructor reads no environment; `HcloudApiClient.fromEnvironment` passes HCLOUD_ENDPOINT here when it is set
    */
   readonly endpoint?: string;
   /**
