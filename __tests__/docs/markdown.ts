@@ -24,3 +24,27 @@ export function codeSpans(text: string): Array<{ code: string; after: string; li
     line: prose.slice(0, m.index!).split('\n').length,
   }));
 }
+
+/**
+ * The anchors GitHub gives a Markdown text's headings (`## Production is lost: what a restore needs, and where it is`
+ * -> `production-is-lost-what-a-restore-needs-and-where-it-is`; a repeated heading gets `-1`, `-2`), outside fenced
+ * blocks, and those of its `<a name>`/`<a id>` tags.
+ */
+export function headingAnchors(text: string): Set<string> {
+  const anchors = new Set<string>();
+  const seen = new Map<string, number>();
+  let fenced = false;
+  for (const line of text.split('\n')) {
+    if (/^\s*```/.test(line)) { fenced = !fenced; continue; }
+    if (fenced) continue;
+    const heading = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line)?.[1];
+    if (heading !== undefined) {
+      const slug = heading.toLowerCase().replace(/<[^>]+>/g, '').replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/ /g, '-');
+      const n = seen.get(slug);
+      seen.set(slug, (n ?? -1) + 1);
+      anchors.add(n === undefined ? slug : `${slug}-${n + 1}`);
+    }
+    for (const m of line.matchAll(/<a\s+(?:name|id)="([^"]+)"/g)) anchors.add(m[1]);
+  }
+  return anchors;
+}
