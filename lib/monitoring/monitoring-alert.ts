@@ -77,7 +77,7 @@ export class MonitoringAlert {
   /** A machine's egress allowlist is not refreshed from DNS. */
   public static readonly EGRESS_ALLOWLIST_REFRESH_FAILING = new MonitoringAlert('EgressAllowlistRefreshFailing', 1,
     "the refresh of the host egress allowlist from DNS (every 10 minutes)",
-    'the last refresh failed (a hostname does not resolve: its addresses stay blocked) for 20 minutes, or none ran for 30 minutes', 'warning');
+    'the last refresh failed (a hostname does not resolve: its addresses stay blocked), or none ran for 30 minutes, for 20 minutes (so 50 minutes after the last refresh that ran)', 'warning');
   /** A machine's private-network ingress table is not loaded, or its check stopped. */
   public static readonly PRIVATE_INGRESS_NOT_LOADED = new MonitoringAlert('PrivateIngressNotLoaded', 1,
     'the private-network ingress table of every watched machine in a private network (checked every 2 minutes)',
