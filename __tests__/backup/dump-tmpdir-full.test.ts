@@ -40,8 +40,11 @@ describeAsRoot('a TMPDIR that fills during the dump', () => {
     // With room, the same dump through the same small TMPDIR succeeds: the disk's size alone is no cause.
     expectSuccess(await dumpWithTmpdir(etc, tmpdir), PROD_HOST, 'dump');
 
-    // Something else fills the disk once the database's dump has started: the fan-out's checksum no longer fits.
-    const full = await dumpWithTmpdir(etc, tmpdir, () => BackupWorld.fillDisk(tmpdir, 0));
+    // Something else fills the disk once the database's dump has started: the fan-out's checksum no longer fits. The
+    // table is held until the disk is full, so pg_dump writes nothing before: a 50-row dump that won the race against
+    // the filler had its checksum written, and the job failed at a later write instead (CI, under load).
+    const release = await world.pg.holdTable('analytics', 'events');
+    const full = await dumpWithTmpdir(etc, tmpdir, () => { try { BackupWorld.fillDisk(tmpdir, 0); } finally { release(); } });
     expectFailure(full, PROD_HOST, 'dump', new RegExp(`writing the checksum of the dump of analytics into ${tmpdir}/sovereign-backup-run\\.\\w+ \\(TMPDIR\\) failed: `
       + `No space left on device\\. TMPDIR's disk \\(${tmpdir}\\) has \\d+ inodes and 0 MiB free; .*`
       + `Fix: free space on that disk \\(df -h ${tmpdir}\\), or give the job a TMPDIR on a larger disk, then run backup-dump again`));

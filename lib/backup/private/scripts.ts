@@ -297,6 +297,13 @@ tmpdir_full() {
   die "$1. TMPDIR's disk ($(df --output=target "$dir" 2>/dev/null | tail -n 1)) has $(disk_free "$dir"); the job keeps its run's files there, and restic its packs (16 MiB each). Fix: free space on that disk (df -h $dir), or give the job a TMPDIR on a larger disk, then run \${0##*/} again"
 }
 
+# to_run_file <file> <what> <text>: appends text to one of the run's files in TMPDIR. A disk that filled fails the job
+# naming TMPDIR, its disk and the fix (tmpdir_full), where the ERR trap would name only the command and its line.
+to_run_file() {
+  local error
+  error=$( { printf '%s' "$3" >>"$1"; } 2>&1 ) || tmpdir_full "writing $2 into $SB_RUN (TMPDIR) failed: \${error##*: }"
+}
+
 # no_tmp_files: the job's log could not be created in TMPDIR (SB_NO_TMP holds mktemp's error); fails the job, naming the disk.
 no_tmp_files() {
   local dir=\${TMPDIR:-/tmp}
@@ -1648,17 +1655,19 @@ for db in $dbs; do
   read -r sum bytes copy <"$SB_RUN/$db.sum" || tmpdir_full "the checksum of the dump of $db in $SB_RUN (TMPDIR) is missing or cut off: its disk may have filled"
   [ "$copy" != no-space ] || give_up_local "writing the dump of $db"
   step "table digest of $db"
-  complete=0
+  complete=0 digest=''
   while IFS= read -r -t 3600 line <&"\${SESSION[0]}"; do
     if [ "$line" = __END__ ]; then complete=1; break; fi
     [[ $line =~ ^[^|]+\\|[0-9]+\\|-?[0-9]+$ ]] || die "table digest of $db failed: $line"
-    printf '%s\\n' "$line"
-  done >"$meta/$db.tables"
+    digest+=$line$'\\n'
+  done
   [ "$complete" = 1 ] || die "table digest of $db ended early"
   printf '%s\\n' 'COMMIT;' '\\q' >&"\${SESSION[1]}"
   wait "$SESSION_PID" || die "the snapshot session of $db failed (exit $?)"
-  printf '%s  %s\\n' "$sum" "$db.dump" >>"$SB_RUN/SUMS"
-  printf '%s %s\\n' "$db" "$bytes" >>"$meta/INDEX"
+  # TMPDIR's disk may fill at any of these writes as well as at the fan-out's.
+  to_run_file "$meta/$db.tables" "the table digest of $db" "$digest"
+  to_run_file "$SB_RUN/SUMS" "the checksum of the dump of $db" "$sum  $db.dump"$'\\n'
+  to_run_file "$meta/INDEX" "the size of the dump of $db" "$db $bytes"$'\\n'
 done
 
 step "closing the streams"
@@ -1673,10 +1682,10 @@ step "dumping the roles"
 # file, and pg_dumpall's closing line proves it complete.
 pg pg_dumpall --globals-only --no-role-passwords 2>>"$SB_LOG" | cat >"$meta/globals.sql" && st=(0 0) || st=("\${PIPESTATUS[@]}")
 [ "\${st[0]}" = 0 ] || die "pg_dumpall --globals-only failed"
-[ "\${st[1]}" = 0 ] || die "writing the roles to $meta/globals.sql failed (is the disk of \${TMPDIR:-/tmp} full? df -h \${TMPDIR:-/tmp})"
+[ "\${st[1]}" = 0 ] || tmpdir_full "writing the roles to $meta/globals.sql (TMPDIR) failed"
 globals_complete "$meta/globals.sql" || die "the roles' dump (globals.sql) is empty or cut off: it lacks pg_dumpall's closing line '-- PostgreSQL database cluster dump complete', and a restore of this dump could not create the owners of its objects. Fix: free space on the disk of \${TMPDIR:-/tmp} (df -h \${TMPDIR:-/tmp}), then run backup-dump again"
 step "writing the checksums"
-{ cat "$SB_RUN/SUMS"; (cd "$meta" && sha256sum -- *.tables globals.sql); } >"$meta/SHA256SUMS" || die "cannot write checksums"
+{ cat "$SB_RUN/SUMS"; (cd "$meta" && sha256sum -- *.tables globals.sql); } >"$meta/SHA256SUMS" || tmpdir_full "writing the checksums (SHA256SUMS) into $meta (TMPDIR) failed"
 if [ "$local_copy" = 1 ]; then
   step "completing the local copy of dump $stamp"
   if ! err=$(cp -- "$meta"/* "$work/" 2>&1); then
