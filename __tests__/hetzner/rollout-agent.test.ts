@@ -92,12 +92,32 @@ function waitFor(done: () => boolean, what = 'the condition'): void {
 }
 
 /**
+ * Runs each of a cleanup's steps (a finally block's), even after one threw, and logs what one threw rather than throw
+ * it: thrown, it replaced the test's own failure, and the steps after it never ran.
+ */
+function cleanUp(...steps: Array<() => void>): void {
+  for (const step of steps) {
+    try {
+      step();
+    } catch (e) {
+      console.warn(`cleanup: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+}
+
+/** A cleanup's wait: as waitFor, but one that does not hold is logged (cleanUp), not thrown. */
+function settle(done: () => boolean, what = 'the condition'): void {
+  cleanUp(() => waitFor(done, what));
+}
+
+/**
  * A step's shell loop that waits until the process whose pid the variable `name` holds has ended (gone, or a zombie):
- * 20 s at most, then the step fails saying so, rather than hang the agent (and the test) until jest's timeout.
+ * 20 s at most by the shell's clock, then the step fails saying so, rather than hang the agent (and the test) until
+ * jest's timeout. The state is stat's field after the last `)`, which a command name holding `) Z` cannot fake.
  */
 function untilEnded(name: string): string {
-  return `n=0; while [ -e /proc/$${name} ] && ! grep -q ') Z' /proc/$${name}/stat; do n=$((n + 1)); ` +
-    `if [ $n -gt 400 ]; then echo "pid $${name} did not end within 20 s" >&2; exit 124; fi; sleep 0.05; done`;
+  return `end=$((SECONDS + 20)); while [ -e /proc/$${name} ] && [ "$(sed 's/.*) //' /proc/$${name}/stat 2>/dev/null | cut -c1)" != Z ]; do ` +
+    `if [ $SECONDS -ge $end ]; then echo "pid $${name} did not end within 20 s" >&2; exit 124; fi; sleep 0.05; done`;
 }
 
 /** A file whose content Terraform fills in: a token, as a sensitive variable gives it. */
@@ -1007,15 +1027,11 @@ describe('the rollout agent', () => {
     waitFor(() => listed('daemon').length > 0, "the supervisor's daemon listed");
     const [daemon, [forker]] = [listed('daemon')[0], listed('supervisor')];
     recordAsLeft(m, daemon, Number(daemon), 'python3');
-    const stop = () => {
-      // The supervisor first, so that it replaces no child once they are killed.
-      for (const pid of listed('supervisor')) {
-        try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
-        waitFor(() => !running(pid), `the supervisor ${pid} ended by SIGKILL`);
-      }
-      killListed(pids);
-      started.kill('SIGKILL');
-    };
+    // The supervisor first, so that it replaces no child once they are killed.
+    const stop = () => cleanUp(...listed('supervisor').map((pid) => () => {
+      try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+      settle(() => !running(pid), `the supervisor ${pid} ended by SIGKILL`);
+    }), () => killListed(pids), () => started.kill('SIGKILL'));
     return { daemon, forker, listed, stop };
   }
   const supervisedWorker = (conf: string): BundlePart => ({ name: 'worker', files: [{ path: '/etc/acme/worker.conf', content: conf }], commands: [['true']] });
@@ -1074,15 +1090,14 @@ describe('the rollout agent', () => {
     const frozen = path.join(freezer!, path.basename(m.dir));
     const stuck = spawn('sleep', [seconds], { detached: true, stdio: 'ignore' });
     const thaw = () => fs.writeFileSync(path.join(frozen, 'freezer.state'), 'THAWED');
-    const release = () => {
+    const release = () => cleanUp(() => {
       if (fs.existsSync(frozen)) {
         thaw();
         stuck.kill('SIGKILL');
-        waitFor(() => !fs.readFileSync(path.join(frozen, 'cgroup.procs'), 'utf8').trim(), 'the freezer cgroup empty');
+        settle(() => !fs.readFileSync(path.join(frozen, 'cgroup.procs'), 'utf8').trim(), 'the freezer cgroup empty');
         fs.rmdirSync(frozen);
       }
-      stuck.kill('SIGKILL');
-    };
+    }, () => stuck.kill('SIGKILL'));
     try {
       fs.mkdirSync(frozen);
       fs.writeFileSync(path.join(frozen, 'cgroup.procs'), String(stuck.pid));
@@ -1138,8 +1153,7 @@ describe('the rollout agent', () => {
       expect(third.status).toBe(0);
       expect(fs.existsSync(ran)).toBe(true);
     } finally {
-      release();
-      stop();
+      cleanUp(release, stop);
     }
   }, 90_000);
 
@@ -1186,8 +1200,7 @@ describe('the rollout agent', () => {
       expect([rebooted.status, rebooted.output]).toEqual([0, expect.not.stringContaining(`pid ${pid}`)]);
       expect(fs.existsSync(ran)).toBe(true);
     } finally {
-      release();
-      killListed(pids);
+      cleanUp(release, () => killListed(pids));
     }
   }, 90_000);
 
@@ -1317,9 +1330,8 @@ esac\nexit 0\n`);
       expect([running(daemon), running(unit)]).toEqual([false, true]);
     } finally {
       try { process.kill(-systemd.pid!, 'SIGKILL'); } catch { /* gone */ }
-      killListed(pids);
-      waitFor(() => !fs.readFileSync(path.join(unitCgroup, 'cgroup.procs'), 'utf8').trim(), "the unit's cgroup empty");
-      fs.rmdirSync(unitCgroup);
+      cleanUp(() => killListed(pids), () => settle(() => !fs.readFileSync(path.join(unitCgroup, 'cgroup.procs'), 'utf8').trim(), "the unit's cgroup empty"),
+        () => fs.rmdirSync(unitCgroup));
     }
   });
 
@@ -1469,11 +1481,12 @@ esac\nexit 0\n`);
       expectStoppedByNextRun(m, worker('x=2\n', [['true']]), daemon);
       expect(running(kept)).toBe(false);
     } finally {
-      killListed(pids);
-      if (fs.existsSync(cgroup)) {
-        waitFor(() => !fs.readFileSync(path.join(cgroup, 'cgroup.procs'), 'utf8').trim());
-        fs.rmdirSync(cgroup);
-      }
+      cleanUp(() => killListed(pids), () => {
+        if (fs.existsSync(cgroup)) {
+          settle(() => !fs.readFileSync(path.join(cgroup, 'cgroup.procs'), 'utf8').trim(), "the test's cgroup empty");
+          fs.rmdirSync(cgroup);
+        }
+      });
     }
   });
 
@@ -1519,8 +1532,7 @@ esac\nexit 0\n`);
       expect([running(daemon), running(forked)]).toEqual([true, false]);
       expect(again.output).toContain(`stopped pid ${forked} (sleep)`);
     } finally {
-      killListed(pids);
-      waitFor(() => !stranger || !running(stranger), `the stranger ${stranger} ended by SIGKILL`);
+      cleanUp(() => killListed(pids), () => settle(() => !stranger || !running(stranger), `the stranger ${stranger} ended by SIGKILL`));
     }
   });
 
@@ -1557,9 +1569,8 @@ esac\nexit 0\n`);
         expect(m.apply([worker('x=2\n')]).status).toBe(0);
         expect(running(daemon)).toBe(true);
       } finally {
-        killListed(pids);
-        waitFor(() => !daemon || !running(daemon), `the daemon ${daemon} ended by SIGKILL`);
-        if (fs.existsSync(cgroup)) fs.rmdirSync(cgroup);
+        cleanUp(() => killListed(pids), () => settle(() => !daemon || !running(daemon), `the daemon ${daemon} ended by SIGKILL`),
+          () => { if (fs.existsSync(cgroup)) fs.rmdirSync(cgroup); });
       }
     });
 
@@ -1592,9 +1603,8 @@ esac\nexit 0\n`);
       expect(fs.readFileSync(`/proc/${daemon}/cgroup`, 'utf8')).toContain(`/sovereign-rollout-test-${process.pid}\n`);
       expectStoppedByNextRun(m, worker('x=2\n'), daemon);
     } finally {
-      killListed(pids);
-      waitFor(() => !daemon || !running(daemon), `the daemon ${daemon} ended by SIGKILL`);
-      if (fs.existsSync(cgroup)) fs.rmdirSync(cgroup);
+      cleanUp(() => killListed(pids), () => settle(() => !daemon || !running(daemon), `the daemon ${daemon} ended by SIGKILL`),
+        () => { if (fs.existsSync(cgroup)) fs.rmdirSync(cgroup); });
     }
   });
 

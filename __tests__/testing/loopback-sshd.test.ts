@@ -113,11 +113,13 @@ describeAsRoot('the loopback sshd\'s key exchange', () => {
     try {
       // The shell's background child is no group leader, so setsid makes its session in place and execs sleep: $! is sleep's.
       pid = Number(inSession(dir, sshd.port, 'setsid sleep 600 </dev/null >/dev/null 2>&1 & echo $!').stdout.trim());
-      // Its own session (stat's sixth field, the fourth from the state) once setsid has run, which ssh's return does not wait for.
-      for (let i = 0; i < 600 && statFields(pid)?.[3] !== String(pid); i++) await new Promise((r) => setTimeout(r, 50));
-      const fields = statFields(pid)!;
-      expect(fields[3]).toBe(String(pid));
-      const detached = { pid, start: fields[19] };
+      // Its own session (stat's sixth field, the fourth from the state) once setsid has run, which ssh's return does not
+      // wait for: looked at until then, until it is gone, or for 10 s, well inside the test's own timeout.
+      const own = () => statFields(pid) === undefined || statFields(pid)?.[3] === String(pid);
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline && !own();) await new Promise((r) => setTimeout(r, 50));
+      const fields = statFields(pid);
+      expect({ running: fields !== undefined, session: fields?.[3] }).toEqual({ running: true, session: String(pid) });
+      const detached = { pid, start: fields![19] };
       await stopSshd(sshd.child);
       expect(isAlive(detached)).toBe(false);
     } finally {

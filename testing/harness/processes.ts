@@ -1,3 +1,4 @@
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 
 // A process table read from /proc, for a harness that ends what a server it started left: Linux only. The one reader
@@ -67,16 +68,74 @@ export function descendantsOf(roots: readonly number[], table: readonly ProcessE
 }
 
 /**
- * A process's environment as it was started (`NAME=value` each), undefined once it has gone or where it is not ours to
- * read. Reading it waits for the process's memory map, as a command line's does: not for a process in uninterruptible
- * sleep, which may hold it for as long as it is stuck (undefined, for the caller to look again).
+ * A process's environment (`NAME=value` each) as its memory holds it now: what it started with, unless it wrote over
+ * it (a process title: sshd's, PostgreSQL's), undefined once it has gone, where it is not ours to read, and for a
+ * process of another account (not read at all, so that one scan does not wait on every process of the host).
+ * Reading it waits for the process's memory map, as a command line's does: not for a process in uninterruptible sleep
+ * (D) by its stat (undefined, for the caller to look again). What remains: a process of our own account that enters
+ * D between its stat and this read, or holds its memory map's lock otherwise, blocks this synchronous read for as
+ * long as it is stuck.
  */
 export function environmentOf(p: ProcessEntry): string[] | undefined {
-  if (p.state === 'D') return undefined;
+  if (p.state === 'D' || !ownProcess(p.pid)) return undefined;
   try {
     return fs.readFileSync(`/proc/${p.pid}/environ`, 'utf8').split('\0');
   } catch {
     return undefined;
+  }
+}
+
+/** Whether the process `pid` runs as this process's account (false once it has gone, or without a uid: Windows). */
+function ownProcess(pid: number): boolean {
+  try {
+    return fs.statSync(`/proc/${pid}`).uid === process.getuid?.();
+  } catch {
+    return false;
+  }
+}
+
+let ticksPerSecond: number | undefined;
+
+/**
+ * Now, on the clock of a process's start time (its stat's field 22): clock ticks since boot. A process whose start is
+ * at most this one's started before now.
+ */
+export function bootTicks(): number {
+  ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  return Math.ceil(Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * ticksPerSecond);
+}
+
+/**
+ * The pids of our account's processes holding an established TCP connection whose local end is 127.0.0.1:`port` (a
+ * server's side of it), from /proc/net/tcp and the socket inodes of each process's open files (none without a /proc).
+ */
+export function holdingConnectionsTo(port: number): number[] {
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let table = '';
+  try {
+    table = fs.readFileSync('/proc/net/tcp', 'utf8');
+  } catch {
+    return [];
+  }
+  // Field 2 the local address, field 4 the state (01 for established), field 10 the socket's inode.
+  const inodes = new Set(table.split('\n').slice(1).map((line) => line.trim().split(/\s+/))
+    .filter((f) => f[1] === local && f[3] === '01').map((f) => `socket:[${f[9]}]`));
+  if (inodes.size === 0) return [];
+  return processTable().filter((p) => ownProcess(p.pid) && openFiles(p.pid).some((target) => inodes.has(target))).map((p) => p.pid);
+}
+
+/** What the open files of `pid` point at (`socket:[inode]` for a socket); none once it has gone. */
+function openFiles(pid: number): string[] {
+  try {
+    return fs.readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
+      try {
+        return [fs.readlinkSync(`/proc/${pid}/fd/${fd}`)];
+      } catch {
+        return [];
+      }
+    });
+  } catch {
+    return [];
   }
 }
 

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Duration } from '../../lib/core/duration';
 import { freePort, waitForPort } from './ports';
-import { alive, descendantsOf, environmentOf, processEntry, processTable, ProcessEntry, signal, statFields } from './processes';
+import { alive, bootTicks, descendantsOf, environmentOf, holdingConnectionsTo, processEntry, processTable, ProcessEntry, signal, statFields } from './processes';
 
 /** The port each sshd started here listens on, which its sessions' processes carry (SSH_CONNECTION): see stopSshd. */
 const ports = new WeakMap<ChildProcess, number>();
@@ -82,9 +82,12 @@ export async function startLoopbackSshd(dir: string, extra: readonly string[], o
  * a session of its own (so a signal to sshd's group misses it) and outliving the listener, and what their sessions
  * started, which may have left the tree (`setsid cmd &`, whose shell exits: PID 1's then). One still serving a probe of
  * the port, a client that just left, or a session's detached command ran on past the stop, and a test looking for what
- * its server left found it. The listener is stopped (SIGSTOP) first, so that it accepts no connection after the look
- * at its descendants, which are found while it is still their parent; a session's processes that left the tree are
- * found by their environment (SSH_CONNECTION names the port; sshd's own processes overwrite theirs with their title).
+ * its server left found it. Found three ways: the listener's descendants while it is still their parent (it is stopped,
+ * SIGSTOP, for that look); once it exited, the processes holding a connection to its port (a child it forked after the
+ * look: a stopped sshd that had left ppoll still accepts and forks when continued, and SIGTERM only sets a flag it
+ * reads later; that child loses its parent and carries sshd's title, not SSH_CONNECTION); and a session's processes
+ * that left the tree, by their environment (SSH_CONNECTION names the port). Both of the last two count only processes
+ * that started before the listener exited: the port is free then, and another worker's sshd may listen on it.
  * Those left after 5 s are killed.
  */
 export async function stopSshd(child: ChildProcess): Promise<void> {
@@ -94,19 +97,23 @@ export async function stopSshd(child: ChildProcess): Promise<void> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   signal(listener, 'SIGSTOP');
   // Stopped once its state says so: until then it may still accept and fork. Gone, or a zombie, will do too. Looked at
-  // for 5 s at most: one stuck in uninterruptible sleep that long forks nothing either.
+  // for 5 s at most: one stuck in uninterruptible sleep that long is left to the connections' look below.
   const stopped = () => ['T', 't', 'Z', 'X', undefined].includes(statFields(listener)?.[0]);
-  for (let waited = 0; waited < 5000 && !stopped(); waited += 5) await pause(5);
+  for (const deadline = Date.now() + 5000; Date.now() < deadline && !stopped();) await pause(5);
   const serving = descendantsOf([listener]).filter((pid) => pid !== listener).flatMap((pid) => processEntry(pid) ?? []);
   child.kill('SIGTERM');
   signal(listener, 'SIGCONT');
   await exited;
+  const before = bootTicks();
   const port = ports.get(child);
+  const startedBefore = (p: ProcessEntry) => Number(p.start) <= before;
+  const connected = port === undefined ? [] : holdingConnectionsTo(port).flatMap((pid) => processEntry(pid) ?? []).filter(startedBefore);
   const isSession = (variable: string) => variable.startsWith('SSH_CONNECTION=') && variable.endsWith(` 127.0.0.1 ${port}`);
-  // Each process's environment is read once (it is the one it started with), and the table at each look: a process
-  // found may have forked since the last.
+  // Each process's environment is read once (what it holds does not come to name the port later), and the table at
+  // each look: a process found may have forked since the last.
   const inSession = new Map<string, boolean>();
   const marked = (p: ProcessEntry) => {
+    if (!startedBefore(p)) return false;
     const key = `${p.pid} ${p.start}`;
     if (!inSession.has(key)) {
       const environment = environmentOf(p);
@@ -117,19 +124,19 @@ export async function stopSshd(child: ChildProcess): Promise<void> {
   };
   const left = (): ProcessEntry[] => {
     const table = processTable().filter((p) => p.state !== 'Z' && p.pid !== process.pid);
-    const roots = [...serving.filter(alive).map((p) => p.pid), ...table.filter(marked).map((p) => p.pid)];
+    const roots = [...[...serving, ...connected].filter(alive).map((p) => p.pid), ...table.filter(marked).map((p) => p.pid)];
     const found = new Set(descendantsOf(roots, table));
     return table.filter((p) => found.has(p.pid));
   };
   const sent = new Set<string>();
   const end = async (name: NodeJS.Signals, ms: number) => {
-    for (let waited = 0; ; waited += 50) {
+    for (const deadline = Date.now() + ms; ;) {
       const found = left();
       for (const p of found.filter((q) => !sent.has(`${name} ${q.pid} ${q.start}`))) {
         sent.add(`${name} ${p.pid} ${p.start}`);
         signal(p.pid, name);
       }
-      if (found.length === 0 || waited >= ms) return;
+      if (found.length === 0 || Date.now() >= deadline) return;
       await pause(50);
     }
   };
