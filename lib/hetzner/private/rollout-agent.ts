@@ -591,16 +591,17 @@ def refuse_beside(names, step, gone=False):
         beside = ("no step of the new version ran beside %s (a part renamed, or a daemon moved to another part, would "
                   "start its copy next to it: two writers, a port held)" % ("it" if one else "them"))
         whose = "%s, which left the bundle or %s no commands now" % (parts, "has" if len(owners) == 1 else "have")
-        then = ("until %s every deploy fails here, as nothing else stops %s now that %s gone; a reboot ends %s, and "
-                "the agent forgets what an earlier boot recorded" % (("it ends", "it", "its part is", "it") if one else
-                                                                       ("they end", "them", "their parts are", "them")))
+        then = ("until %s every deploy fails here, as nothing else stops %s now that %s gone; reboot the machine if "
+                "%s: the reboot ends %s, and the agent forgets what an earlier boot recorded"
+                % (("it ends", "it", "its part is", "it never ends", "it") if one else
+                   ("they end", "them", "their parts are", "they never end", "them")))
     else:
         beside = "the steps did not run again beside %s (a second copy of a daemon next to the first)" % ("it" if one else "them")
         whose = parts
-        then = "then deploy again: it stays recorded, and the next deploy stops it before the steps run"
+        then = "reboot the machine if it never ends; then deploy again: it stays recorded, and the next deploy stops it before the steps run"
     raise Failure(step, "%s, left in the background by an earlier run of the steps of %s, %s after SIGKILL: %s; %s" % (
                       shown, whose, "still runs" if one else "still run", states, beside),
-                  "; ".join(find_holder(pid) for pid in pids) + "; reboot the machine if it never ends; " + then)
+                  "; ".join(find_holder(pid) for pid in pids) + "; " + then)
 
 
 def unreaped(pids, procs):
