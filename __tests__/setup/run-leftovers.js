@@ -132,10 +132,12 @@ function workersOf(pid) {
  * those its tests started themselves (a nested jest run, a test's helper), and in any run the orphans of a process
  * that ended (a test's `sh -c 'daemon &'`, a helper that double-forked), which init or a subreaper adopted and no walk
  * from jest's processes finds. Not those of another run (a nested run's own carry its directory), nor this process
- * and `pid`. Missed, unless they work in the run's directory (the sweep's then): a process a test spawned with an
- * environment built from scratch (no SOVEREIGN_TEST_RUN_DIR) that is not a worker's descendant; one whose environment
- * this process may not read (a setuid child, sudo, when jest is not root); and, in a container where jest is PID 1,
- * an orphan of a nested run, which carries the nested run's directory, not this one.
+ * and `pid`. Missed, unless they work in the run's directory (the sweep's then) or descend from one found: a process a
+ * test spawned with an environment built from scratch (no SOVEREIGN_TEST_RUN_DIR); one whose environment this process
+ * may not or does not read (another account's: a setuid child, sudo, when jest is not root; see environmentOf); one
+ * that wrote a title over its environment (PostgreSQL, sshd); one in uninterruptible sleep (D) at every look (endWorkers
+ * looks again in each of its rounds, no longer); and, in a container where jest is PID 1, an orphan of a nested run,
+ * which carries the nested run's directory, not this one.
  */
 function startedForRun(pid, runDir) {
   const own = `SOVEREIGN_TEST_RUN_DIR=${runDir}`;
@@ -154,10 +156,11 @@ function startedForRun(pid, runDir) {
  */
 function endWorkers(runDir) {
   const stopped = new Set();
-  const workers = startedForRun(process.pid, runDir);
-  // Rounds, until one finds nothing new: a process may have forked between the look and its SIGSTOP.
+  // Rounds, until one finds nothing new: a process may have forked between the look and its SIGSTOP, and one whose
+  // parent exited meanwhile (an orphan) is found by its environment only, which each round reads again (as that of a
+  // process in uninterruptible sleep at the last look).
   for (let round = 0; round < 10; round++) {
-    const found = processes.descendantsOf(workers).filter((pid) => !stopped.has(pid));
+    const found = processes.descendantsOf(startedForRun(process.pid, runDir)).filter((pid) => !stopped.has(pid));
     if (found.length === 0) break;
     for (const pid of found) { signal(pid, 'SIGSTOP'); stopped.add(pid); }
   }

@@ -8,7 +8,7 @@ import { Duration } from '../../lib';
 import { LoopbackMachine } from '../../testing';
 import * as harnessPorts from '../../testing/harness/ports';
 import { freePort, waitForPort } from '../../testing/harness/ports';
-import { alive as isAlive, statFields } from '../../testing/harness/processes';
+import { holdingConnectionsTo, alive as isAlive, statFields } from '../../testing/harness/processes';
 import { startLoopbackSshd, stopSshd } from '../../testing/harness/sshd';
 import { describeWithRealParts, isRoot, MACHINE_PYTHON } from '../setup/real-parts';
 import { alive, childrenOf, killAll, processesIn } from '../setup/run-leftovers';
@@ -158,6 +158,35 @@ describeAsRoot('the loopback sshd\'s key exchange', () => {
       killAll(processesIn(dir));
     }
   }, 90_000);
+});
+
+// stopSshd's look at a connection accepted after the stopped listener was looked at (it left its poll before the
+// SIGSTOP, and accepts and forks when continued): that race cannot be provoked here, so the look itself is tested.
+describe('holdingConnectionsTo', () => {
+  test("finds the process holding the server's end of an established loopback connection, and nothing on another port", async () => {
+    const port = await freePort();
+    const server = spawn(MACHINE_PYTHON, ['-c', [
+      'import socket, sys', 's = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)',
+      'print("listening", flush=True)', 'c, _ = s.accept(); s.close(); print("accepted", flush=True); sys.stdin.read()',
+    ].join('\n'), String(port)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines: string[] = [];
+    server.stdout!.on('data', (d: Buffer) => lines.push(d.toString()));
+    const said = async (word: string) => {
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline && !lines.join('').includes(word);) await new Promise((r) => setTimeout(r, 20));
+    };
+    const client = new net.Socket();
+    try {
+      await said('listening');
+      client.connect(port, '127.0.0.1');
+      await once(client, 'connect');
+      await said('accepted');
+      expect(holdingConnectionsTo(port)).toEqual([server.pid]);
+      expect(holdingConnectionsTo(port === 65535 ? 65534 : port + 1)).toEqual([]);
+    } finally {
+      client.destroy();
+      server.kill('SIGKILL');
+    }
+  });
 });
 
 describe('waitForPort', () => {
