@@ -148,6 +148,14 @@ describe('Boundary-EuStateBackend', () => {
     stack.addOverride('terraform.backend.s3.endpoints.s3', endpoint);
     expect(synthErrors(stack)).toMatch(new RegExp(`Boundary-EuStateBackend: production\\.backend\\.s3\\.endpoints\\.s3: '${endpoint.replace(/[.]/g, '\\.')}' is not allowed: state must stay in EU object storage`));
   });
+  // Audit (secrets11): the endpoint was printed as written, credentials in its URL included.
+  test('refuses an endpoint with credentials in its URL without echoing them', () => {
+    const stack = checkedStack();
+    stack.addOverride('terraform.backend.s3.endpoints.s3', 'https://AKIAEXAMPLE:wJalrXUtnFEMI/K7MDENG+bPxRfiCY@s3.us-east-1.amazonaws.com');
+    const errors = synthErrors(stack);
+    expect(errors).toMatch(/endpoints\.s3: 'https:\/\/<redacted>@s3\.us-east-1\.amazonaws\.com' is not allowed: state must stay in EU object storage/);
+    expect(errors).not.toContain('wJalrXUtnFEMI');
+  });
   test('warns when EU object storage keeps state without a lock', () => {
     const stack = checkedStack();
     stack.addOverride('terraform.backend.s3.use_lockfile', false);

@@ -20,6 +20,10 @@ describe('refusal messages never print a pasted secret', () => {
     ['a ping URL with its key', PING, '3f1c2a9e-8b7d', /^'https:\/\/hc-ping\.com\/<redacted>'$/],
     ['a query token', 'https://api.example.eu/hook?token=abc', 'abc', /^'https:\/\/api\.example\.eu\/<redacted>'$/],
     ['an API token', TOKEN, TOKEN, /^'<redacted>'$/],
+    // Audit (secrets11): a password holding '/', '?' or '#' (an S3 secret key is base64) ended the host there, and the
+    // rest, the password and '@' included, was read as the path and printed.
+    ['a password with / and +', 'https://AKIAEXAMPLE:wJalrXUtnFEMI/K7MDENG+bPxRfiCY@s3.example.eu/bucket', 'K7MDENG', /^'https:\/\/<redacted>@s3\.example\.eu\/bucket'$/],
+    ['a password with ? and #', 'git::https://deploy:p?a#s/s@git.acme.eu/infra.git', 'p?a#s', /^'git::https:\/\/<redacted>@git\.acme\.eu\/infra\.git'$/],
   ])('%s is redacted, the host kept', (_name, value, secret, shown) => {
     expect(quote(value)).not.toContain(secret);
     expect(quote(value)).toMatch(shown);

@@ -48,6 +48,21 @@ describe('red team: senders the other rules cannot read fail synth', () => {
     expect(errors).toMatch(/production\/Exports\.source: 'terraform-aws-modules\/s3-bucket\/aws' is not allowed: a module's resources are not in this configuration/);
   });
 
+  // Audit (secrets11): the refusals printed a module's source and a connection's host as written, so a Git token in
+  // a module's URL (git::https://oauth2:<token>@…, the way a private module is often fetched) went into the CI log.
+  test('a module whose source carries a token, and a connection host with a password, are refused without echoing them', () => {
+    const stack = checkedStack();
+    const m = machine(stack);
+    const token = 'glpat-Xq7RkT2mVb9LsW4nPz8D';
+    new TerraformHclModule(stack, 'Private', { source: `git::https://oauth2:${token}@gitlab.example.com/acme/infra.git?ref=v1` });
+    m.rollout!.resource.addOverride('connection.host', 'https://deploy:Hunter2Hunter2@build.example.com');
+    const errors = synthErrors(stack);
+    expect(errors).toMatch(/production\/Private\.source: 'git::https:\/\/<redacted>@gitlab\.example\.com\/acme\/infra\.git\?ref=v1' is not allowed/);
+    expect(errors).toMatch(/connection\.host: 'https:\/\/<redacted>@build\.example\.com' is not allowed/);
+    expect(errors).not.toContain(token);
+    expect(errors).not.toContain('Hunter2Hunter2');
+  });
+
   test('a suppressed exception passes and is listed in boundary.md; the library\'s own rollout passes unsuppressed', () => {
     const stack = checkedStack();
     machine(stack);

@@ -1,7 +1,7 @@
 import { IConstruct } from 'constructs';
 import { IAspect, TerraformStack } from 'cdktf';
 import { warnOnce } from '../core/private/warn-once';
-import { quote } from '../core/validation-message';
+import { quote, redactSecrets } from '../core/validation-message';
 import { suppressionCoverage } from './private/suppression-coverage';
 import { reachStackOf, RULE_PACK_BRAND, StackCheckingPack } from '../core/app-level-packs';
 import { fail, optionalArray, propNames, refuseUnknownProps, requireProps } from '../core/runtime-checks';
@@ -131,7 +131,9 @@ export class BoundaryChecks implements IAspect, StackCheckingPack {
           }
           continue;
         }
-        const message = `${rule.id}: ${finding.message}`;
+        // Every rule's message, redacted once here: a rule quotes what it read from the configuration (a module's
+        // source, a backend's endpoint, a connection's host), where a token in a URL's user part goes to the CI log.
+        const message = redactSecrets(`${rule.id}: ${finding.message}`);
         if ((finding.level ?? rule.level) === 'error') errors.push(message);
         else warnOnce(construct, message);
       }

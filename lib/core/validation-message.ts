@@ -57,8 +57,12 @@ function quoteAsWritten(value: unknown): string {
 /** What a value holding a cdktf token is, in a message: its text is a placeholder. */
 const TOKEN_NOTE = 'a Terraform token: a Lazy value, a variable or an attribute, not known when this was checked';
 
-/** A URL: its scheme and host, then the rest (path, query, fragment). */
-const URL_PARTS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#'"]*)([/?#][^\s'"]*)?/gi;
+/**
+ * A URL: its scheme and host, then the rest (path, query, fragment). A `user:password@` before the host is read up to
+ * its `@` even where the password holds `/`, `?` or `#` (an S3 secret key is base64, `/` and `+` included): read as
+ * the path, it was printed in clear.
+ */
+const URL_PARTS = /\b([a-z][a-z0-9+.-]*:\/\/)((?:[^\s/?#'"@]*:[^\s'"@]*@)?[^\s/?#'"]*)([/?#][^\s'"]*)?/gi;
 /** A random token: 20+ letters and digits with upper case, lower case and a digit (not a word, not a lowercase hex digest), or a UUID. */
 const TOKEN = /(?=[A-Za-z0-9_-]*[A-Z])(?=[A-Za-z0-9_-]*[a-z])(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{20,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 /** Query parameters that carry a secret by name. */
