@@ -8,6 +8,7 @@ import { redirectedEndpoints } from '../lib/environments/private/hetzner-endpoin
 import { parseStackArgs } from './stack-args';
 import { synthesizedStackNames } from '../lib/cost/synthesized-stacks';
 import { readJsonFile } from '../lib/core/private/json-file';
+import { redactSecrets } from '../lib/core/validation-message';
 import { defaultSynthOutput } from './synth-output';
 import { shellWord } from './shell-word';
 import { UsageError } from './usage-error';
@@ -235,7 +236,8 @@ function planOf(dir: string, io: CliIo, print: boolean): any {
   const run = (args: string[]) => {
     const result = spawnSync(terraform, args, { cwd: dir, env: { ...io.env, TF_INPUT: '0' }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
     if (result.error) throw new Error(`${terraform} could not run: ${result.error.message}. Fix: install Terraform, or set TERRAFORM_BINARY_NAME.`);
-    if (result.status !== 0) throw new Error(`terraform ${args[0]} in ${dir} failed (exit ${result.status ?? result.signal}):\n${(result.stderr || result.stdout).trim().slice(-4000)}`);
+    // Redacted: Terraform quotes a module's source as written, a Git token in its URL included (`git::https://oauth2:<token>@…`).
+    if (result.status !== 0) throw new Error(`terraform ${args[0]} in ${dir} failed (exit ${result.status ?? result.signal}):\n${redactSecrets((result.stderr || result.stdout).trim().slice(-4000))}`);
     return result.stdout;
   };
   run(['init', '-input=false', '-no-color']);

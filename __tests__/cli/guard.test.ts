@@ -120,6 +120,15 @@ describe('guard: a plan that deletes a protected resource is refused before anyt
     expect(unplannable).toMatchObject({ code: 1, err: expect.stringMatching(/terraform plan in .*acme-broken failed \(exit 1\):[\s\S]*Reference to undeclared input variable/) });
     const noTerraform = await guard([production.stack, '--out', outdir], { ...production.env, TERRAFORM_BINARY_NAME: path.join(outdir, 'no-terraform') });
     expect(noTerraform).toMatchObject({ code: 1, err: expect.stringMatching(/could not run: .*Fix: install Terraform, or set TERRAFORM_BINARY_NAME/) });
+    // Audit (secrets11): Terraform's init quotes a module's source as written (a suppressed private module fetched with a
+    // Git token in its URL), and guard printed its words as they were. Port 1 on loopback refuses the clone.
+    const privateModule = path.join(outdir, 'stacks', 'acme-private-module');
+    fs.mkdirSync(privateModule, { recursive: true });
+    const token = 'glpatXq7RkT2mVb9LsW4nPz8D';
+    fs.writeFileSync(path.join(privateModule, 'cdk.tf.json'), JSON.stringify({ module: { infra: { source: `git::https://oauth2:${token}@127.0.0.1:1/acme/infra.git` } } }));
+    const unfetchable = await guard(['acme-private-module', '--out', outdir], production.env);
+    expect(unfetchable).toMatchObject({ code: 1, err: expect.stringMatching(/terraform init in .*acme-private-module failed \(exit 1\):[\s\S]*Failed to download module[\s\S]*git::https:\/\/<redacted>@127\.0\.0\.1:1\/acme\/infra\.git/) });
+    expect(unfetchable.err).not.toContain(token);
     expect(guardFiles()).toEqual([]);
   }, 60_000);
 });
