@@ -151,6 +151,11 @@ describe('an extra egress host says what it is for, and synth judges it', () => 
       expect(message).toContain(`'${host}' is not allowed: an extra egress host given as bare text says neither what it is for nor what it receives`);
       expect(message).toContain(`Fix: write EgressHost.publicOnly('${host}', { reason: '…' }) for a host that receives nothing beyond public data`);
     }
+    // Audit (secrets11): the value was redacted, but its fix wrote it out again, a webhook URL's token included.
+    const webhook = 'https://hooks.slack.com/services/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';
+    const message = refusal(() => build([webhook]));
+    expect(message).toContain("Fix: write EgressHost.publicOnly('https://hooks.slack.com/<redacted>'");
+    expect(message).not.toContain('Xq9wZr3TnV8kLmP2sDc4BfHj');
   });
 
   test.each([

@@ -8,12 +8,14 @@ import { IConstruct } from 'constructs';
  * The value is quoted as JSON so that empty strings and lists stay visible.
  */
 export function invalidValue(scope: IConstruct | string, prop: string, value: unknown, why: string, fix: string): string {
-  return `${pathOf(scope)}.${prop}: ${quote(value)} is not allowed: ${why}. Fix: ${fix}`;
+  // The why and the fix redacted too: a fix that writes the value out again (`EgressHost.publicOnly('<it>', …)`) put a
+  // webhook URL's token, redacted in the quote, back in the message.
+  return redactSecrets(`${pathOf(scope)}.${prop}: ${quote(value)} is not allowed: ${why}. Fix: ${fix}`);
 }
 
 /** The same shape for a value that is missing rather than wrong. */
 export function missingValue(scope: IConstruct | string, prop: string, why: string, fix: string): string {
-  return `${pathOf(scope)}.${prop}: missing: ${why}. Fix: ${fix}`;
+  return redactSecrets(`${pathOf(scope)}.${prop}: missing: ${why}. Fix: ${fix}`);
 }
 
 /** A construct's path, or a path written out for values outside the construct tree (`BoundaryPolicy`, `Processor(…)`). */
