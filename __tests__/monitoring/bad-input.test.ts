@@ -177,6 +177,16 @@ test('a secret pasted where a host or URL belongs is refused without being print
   const tokenUrl = refusal(() => UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health?token=s3cr3t-t0ken', { interval: Duration.minutes(30) }));
   expect(tokenUrl).toMatch(/^UptimeCheck\(https:\/\/acme\.eu\/<redacted>\)\.interval: '30 minutes' is not allowed/);
   expect(tokenUrl).not.toContain('s3cr3t');
+  // Audit (secrets11): a webhook URL passed as the receiver's name (its first argument) was redacted as the value, and
+  // printed whole in the path before it, token and all.
+  for (const build of [
+    (name: string) => AlertReceiver.webhook(name, { hostname: 'hooks.slack.com' }),
+    (name: string) => AlertReceiver.email(name, { to: ['ops@acme.eu'], from: 'alerts@acme.eu', smarthost: 'smtp.acme.eu 587', username: 'alerts' }),
+  ]) {
+    const urlAsName = refusal(() => build('https://hooks.slack.com/services/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'));
+    expect(urlAsName).toMatch(/^AlertReceiver\(https:\/\/hooks\.slack\.com\/<redacted>\)\.(name|smarthost): .* is not allowed/);
+    expect(urlAsName).not.toContain('Xq9wZr3TnV8kLmP2sDc4BfHj');
+  }
   // A value left out reads as left out, not as the text "undefined".
   expect(refusal(() => ErrorMonitoringEndpoint.hosted(undefined as unknown as Processor))).toMatch(/^ErrorMonitoringEndpoint\.processor: undefined is not allowed/);
 });

@@ -41,6 +41,11 @@ const NAME = /^[a-z][a-z0-9_]{0,30}$/;
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+/** A receiver as messages name it, redacted: a webhook URL passed as the name (the first argument) printed its token there. */
+function labelOf(name: string): string {
+  return `AlertReceiver(${redactSecrets(String(name))})`;
+}
+
 /**
  * Who gets alerted: a webhook or an e-mail address, by name. Its secret (the webhook URL with its
  * token, the SMTP password) is never a prop: each stack that sends alerts declares it as a
@@ -54,12 +59,12 @@ export class AlertReceiver {
   public static webhook(name: string, options: WebhookReceiverOptions): AlertReceiver {
     requireString('AlertReceiver.webhook', 'name', name, "name it such as 'ops'");
     // What is checked is what is built from: a frozen snapshot, each field read once (a getter answers once).
-    options = checkProps<WebhookReceiverOptions>(`AlertReceiver(${name})`, options, {
+    options = checkProps<WebhookReceiverOptions>(labelOf(name), options, {
       hostname: is.text("pass the host its URL points to, such as 'chat.example.eu'"),
       // A Port or a number: onePort checks it below, naming the receiver.
       port: is.checkedLater(),
     }, "pass { hostname: 'chat.example.eu' }");
-    const port = options.port === undefined ? 443 : onePort(`AlertReceiver(${name})`, options.port, 'a webhook URL has');
+    const port = options.port === undefined ? 443 : onePort(labelOf(name), options.port, 'a webhook URL has');
     return new AlertReceiver(name, AlertReceiverKind.WEBHOOK, options.hostname, port, undefined);
   }
 
@@ -67,14 +72,14 @@ export class AlertReceiver {
   public static email(name: string, options: EmailReceiverOptions): AlertReceiver {
     requireString('AlertReceiver.email', 'name', name, "name it such as 'ops'");
     // What is checked is what is built from: a frozen snapshot, each field read once (a getter answers once).
-    options = checkProps<EmailReceiverOptions>(`AlertReceiver(${name})`, options, {
+    options = checkProps<EmailReceiverOptions>(labelOf(name), options, {
       to: is.list(is.text("write it as 'ops@example.eu'"), "pass to: ['ops@example.eu']"),
       from: is.text("write it as 'alerts@example.eu'"),
       smarthost: is.text("pass 'smtp.example.eu:587'"),
       username: is.text('pass the SMTP user name'),
     }, "pass { to: ['ops@example.eu'], from, smarthost: 'smtp.example.eu:587', username }");
     const fail = (prop: string, value: unknown, why: string, fix: string): never => {
-      throw new ValidationError(`AlertReceiver(${name}).${prop}: ${redactSecrets(JSON.stringify(value))} is not allowed: ${why}. Fix: ${fix}`);
+      throw new ValidationError(`${labelOf(name)}.${prop}: ${redactSecrets(JSON.stringify(value))} is not allowed: ${why}. Fix: ${fix}`);
     };
     const match = /^([^:\s]+):(\d{1,5})$/.exec(options.smarthost ?? '');
     if (!match) fail('smarthost', options.smarthost, 'the SMTP server is written host:port', "pass 'smtp.example.eu:587'");
@@ -106,7 +111,7 @@ export class AlertReceiver {
     public readonly email: Readonly<EmailReceiverOptions> | undefined,
   ) {
     const fail = (prop: string, value: unknown, why: string, fix: string): never => {
-      throw new ValidationError(`AlertReceiver(${name}).${prop}: ${redactSecrets(JSON.stringify(value))} is not allowed: ${why}. Fix: ${fix}`);
+      throw new ValidationError(`${labelOf(name)}.${prop}: ${redactSecrets(JSON.stringify(value))} is not allowed: ${why}. Fix: ${fix}`);
     };
     if (!NAME.test(name ?? '')) {
       fail('name', name, 'a receiver name is 1-31 lowercase letters, digits or "_", starting with a letter (it names a Terraform variable)', "use a name such as 'ops'");
@@ -115,7 +120,7 @@ export class AlertReceiver {
       fail('hostname', hostname, 'alerts leave through the egress allowlist, which holds host names', "pass the receiver's host name, such as 'chat.example.eu'");
     }
     if (!Number.isInteger(port) || port < 1 || port > 65535) fail('port', port, 'a TCP port is 1-65535', 'pass the port of the URL, such as 443');
-    this.port = Port.of(port, `AlertReceiver(${name})`);
+    this.port = Port.of(port, labelOf(name));
   }
 
   /**
