@@ -23,6 +23,8 @@ describe('refusal messages never print a pasted secret', () => {
     // Audit (secrets11): a password holding '/', '?' or '#' (an S3 secret key is base64) ended the host there, and the
     // rest, the password and '@' included, was read as the path and printed.
     ['a password with / and +', 'https://AKIAEXAMPLE:wJalrXUtnFEMI/K7MDENG+bPxRfiCY@s3.example.eu/bucket', 'K7MDENG', /^'https:\/\/<redacted>@s3\.example\.eu\/bucket'$/],
+    // Audit (secrets11): a login written as SSH and SFTP write one, without a scheme, was printed whole.
+    ['a login with its password, without a scheme', 'u12345-sub2:Sup3r/Secret@u12345-sub2.your-storagebox.de', 'Sup3r/Secret', /^'<redacted>@u12345-sub2\.your-storagebox\.de'$/],
     ['a password with ? and #', 'git::https://deploy:p?a#s/s@git.acme.eu/infra.git', 'p?a#s', /^'git::https:\/\/<redacted>@git\.acme\.eu\/infra\.git'$/],
   ])('%s is redacted, the host kept', (_name, value, secret, shown) => {
     expect(quote(value)).not.toContain(secret);
@@ -31,7 +33,8 @@ describe('refusal messages never print a pasted secret', () => {
   });
 
   test('ordinary values are quoted as before', () => {
-    for (const value of ['https://acme.eu/health', 'chat.acme.eu', 'u123.your-storagebox.de', 'sha256:' + 'ab12'.repeat(16), 'fsn1']) {
+    for (const value of ['https://acme.eu/health', 'chat.acme.eu', 'u123.your-storagebox.de', 'sha256:' + 'ab12'.repeat(16), 'fsn1',
+      'ops@acme.eu', 'git@github.com:acme/infra.git', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 ops@acme.eu', 'https://acme.eu/a:b@c', '2001:db8::1', 'smtp.acme.eu:587']) {
       expect(quote(value)).toBe(`'${value}'`);
     }
     expect(invalidValue('X', 'url', 'https://acme.eu/v1/status?verbose=1', 'why', 'fix')).toBe("X.url: 'https://acme.eu/v1/status?verbose=1' is not allowed: why. Fix: fix");

@@ -101,6 +101,9 @@ describe('StorageBox', () => {
       expect(() => StorageBoxAccount.fromAttributes({ host, username: 'u1-sub2', location: Location.HEL1 }))
         .toThrow(/^StorageBoxAccount\.fromAttributes\.host: .* is not allowed: a hostname is a lowercase DNS name/);
     }
+    // Audit (secrets11): the login pasted with its password, as SFTP clients write it, was printed whole in the refusal.
+    expect(() => StorageBoxAccount.fromAttributes({ host: 'u1-sub2:Sup3rSecretPw@u1-sub2.your-storagebox.de', username: 'u1-sub2', location: Location.HEL1 }))
+      .toThrow(/^StorageBoxAccount\.fromAttributes\.host: '<redacted>@u1-sub2\.your-storagebox\.de' is not allowed: a hostname is a lowercase DNS name[^]*Fix: pass the host alone, such as 'u12345-sub2\.your-storagebox\.de'/);
   });
 
   test('its catalog matches the shared Hetzner facts', () => {

@@ -173,6 +173,10 @@ test('a secret pasted where a host or URL belongs is refused without being print
   const tcpHost = refusal(() => UptimeCheck.tcp(Environment.PRODUCTION, 'https://monitor:Sup3rSecret@acme.eu/x', 443));
   expect(tcpHost).toMatch(/^UptimeCheck\(https:\/\/<redacted>@acme\.eu\/x:443\)\.target: 'https:\/\/<redacted>@acme\.eu\/x:443' is not allowed: the host is not a fully qualified lowercase host name\. Fix: /);
   expect(tcpHost).not.toContain('Sup3rSecret');
+  // Audit (secrets11): the same login without a scheme was printed whole, in the path and as the value.
+  const bareLogin = refusal(() => UptimeCheck.tcp(Environment.PRODUCTION, 'monitor:Sup3rSecret@acme.eu', 443));
+  expect(bareLogin).toMatch(/^UptimeCheck\(<redacted>@acme\.eu:443\)\.target: '<redacted>@acme\.eu:443' is not allowed: the host is not a fully qualified lowercase host name\. Fix: /);
+  expect(bareLogin).not.toContain('Sup3rSecret');
   // The same for a wrong option of an HTTP check whose URL carries a token in its query.
   const tokenUrl = refusal(() => UptimeCheck.http(Environment.PRODUCTION, 'https://acme.eu/health?token=s3cr3t-t0ken', { interval: Duration.minutes(30) }));
   expect(tokenUrl).toMatch(/^UptimeCheck\(https:\/\/acme\.eu\/<redacted>\)\.interval: '30 minutes' is not allowed/);

@@ -65,6 +65,12 @@ const TOKEN_NOTE = 'a Terraform token: a Lazy value, a variable or an attribute,
  * the path, it was printed in clear.
  */
 const URL_PARTS = /\b([a-z][a-z0-9+.-]*:\/\/)((?:[^\s/?#'"@]*:[^\s'"@]*@)?[^\s/?#'"]*)([/?#][^\s'"]*)?/gi;
+/**
+ * A `user:password@host` without a scheme, as SSH and SFTP write a login (`u123-sub2:<password>@u123-sub2.your-storagebox.de`):
+ * not after a scheme's `//` or within a path (a URL's own user part is read above), nor an e-mail address (no `:`
+ * before its `@`) or Git's `git@host:path` (its `:` comes after the `@`).
+ */
+const BARE_CREDENTIALS = /(?<![A-Za-z0-9._~%+\-/:])[A-Za-z0-9._~%+-]+:(?![/:])[^\s@'"]+@(?=[A-Za-z0-9[])/g;
 /** A random token: 20+ letters and digits with upper case, lower case and a digit (not a word, not a lowercase hex digest), or a UUID. */
 const TOKEN = /(?=[A-Za-z0-9_-]*[A-Z])(?=[A-Za-z0-9_-]*[a-z])(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{20,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 /** Query parameters that carry a secret by name. */
@@ -91,7 +97,7 @@ export function redactSecrets(text: string): string {
     const host = authority.includes('@') ? `<redacted>@${authority.slice(authority.lastIndexOf('@') + 1)}` : authority;
     const tail = rest !== undefined && (TOKEN.test(rest) || SECRET_PARAMETER.test(rest)) ? '/<redacted>' : rest ?? '';
     return `${scheme}${host}${tail}`;
-  }).replace(BARE_TOKEN, '<redacted>');
+  }).replace(BARE_CREDENTIALS, '<redacted>@').replace(BARE_TOKEN, '<redacted>');
 }
 
 /**
