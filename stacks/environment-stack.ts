@@ -151,11 +151,11 @@ export class EnvironmentStack extends TerraformStack {
       ingress: is.optional(is.list(is.checkedLater(), 'list the entry points, such as [FirewallRule.httpsFromAnywhere()], [] for none, or leave it out for HTTPS and HTTP')),
       budget: is.optional(is.instance(Budget, 'use Budget.monthly(Money.euros(30))', 'a Budget')),
       retire: is.optional(is.object<RetirementOptions>({ reason: is.checkedLater(), includeBackups: is.checkedLater() }, "pass retire: { reason: '…' }")),
-      networkClients: is.optional((at, prop, value) => {
+      networkClients: is.optional(withFix(NETWORK_CLIENTS_FACTORY, (at, prop, value) => {
         if (typeof value !== 'function') {
           fail(at, prop, value, `it is ${Array.isArray(value) ? 'a list, and a client must be a machine in the private network this stack creates' : 'not a function'}`, NETWORK_CLIENTS_FACTORY);
         }
-      }),
+      })),
     }, 'pass { product, environment }');
     if (props.retire) Retirement.declare(this, props.retire);
     this.product = props.product;

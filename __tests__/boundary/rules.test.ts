@@ -381,7 +381,7 @@ describe('Boundary-PortToEveryHost', () => {
     expect(() => BoundarySuppressions.add(m, [{ id: 'Boundary-RestrictedEgress', reason: REASON, appliesTo: ['TCP 587'] }]))
       .toThrow(/^production\/App\.suppressions: 'Boundary-RestrictedEgress' appliesTo 'TCP 587' is not allowed: Boundary-RestrictedEgress's findings name nothing appliesTo can match\. Fix: leave appliesTo out/);
     expect(() => BoundarySuppressions.add(m, [{ id: 'Boundary-PortToEveryHost', reason: REASON, appliesTo: null as any }]))
-      .toThrow(/entries\[0\]\.appliesTo: null is not allowed: the property is optional, and null does not leave it out .*Fix: leave appliesTo out \(or undefined\) for its default, or list what it covers, such as \['TCP 587'\]; left out, the suppression covers every finding of the rule$/);
+      .toThrow(/entries\[0\]\.appliesTo: null is not allowed: the property is optional, and null does not leave it out .*Fix: leave appliesTo out \(or undefined\), or list what it covers, such as \['TCP 587'\]; left out, the suppression covers every finding of the rule$/);
   });
 
   test('from plain JavaScript, allowTcpPortTo and allowTcpPort refuse a port or hosts of the wrong type, naming the path, the value and the fix', () => {

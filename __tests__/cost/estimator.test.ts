@@ -218,7 +218,7 @@ describe('resources beyond the examples', () => {
   test('refuses what a JavaScript caller can pass with path, value and fix, not a TypeError', () => {
     // Each crashed ("Cannot read properties of null", "length.toSeconds is not a function", "prices.free is not a function") or was ignored.
     const app = phase1();
-    expect(() => estimateCost(app, null as any)).toThrow(/^CostEstimate\.options: missing: an object of named values is required\. Fix:/);
+    expect(() => estimateCost(app, null as any)).toThrow(/^CostEstimate\.options: null is not allowed: the property is optional.*Fix: leave options out \(or undefined\), or pass \{ billingDate, rehearsalsPerMonth, … \}$/);
     expect(() => estimateCost(app, { billingDate: NOW, rehearsalLength: 2 } as any))
       .toThrow(/^CostEstimate\.options\.rehearsalLength: 2 is not allowed: it is not a Duration\. Fix: pass a duration such as Duration\.hours\(2\)/);
     expect(() => estimateCost(app, { billingDate: NOW, prices: {} } as any)).toThrow(/^CostEstimate\.options\.prices: \{\} is not allowed: it is not a PriceList/);

@@ -178,7 +178,7 @@ test('works for stacks without machines, backups or monitoring', async () => {
 test('refuses what a JavaScript caller can pass wrong, before writing anything', async () => {
   // null crashed reading 'outdir'; a misspelt { outDir } wrote the report to ./report instead.
   const { app } = testStack('empty');
-  await expect(writeOperatorReport(app, null as any)).rejects.toThrow(/^writeOperatorReport\.options: missing: an object of named values is required/);
+  await expect(writeOperatorReport(app, null as any)).rejects.toThrow(/^writeOperatorReport\.options: null is not allowed: the property is optional.*Fix: leave options out \(or undefined\), or pass \{ outdir: 'report' \}$/);
   await expect(writeOperatorReport(app, { outDir: tmp() } as any)).rejects.toThrow(/^writeOperatorReport\.options\.outDir: 'outDir' is not allowed: .*did you mean 'outdir'\?/);
   await expect(writeOperatorReport('app' as any)).rejects.toThrow(/^writeOperatorReport\.scope: 'app' is not allowed: it is not a construct/);
   expect(fs.existsSync('report')).toBe(false);

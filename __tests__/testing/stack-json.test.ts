@@ -46,7 +46,7 @@ describe('stackJson', () => {
 
 describe('HetznerStandIn options', () => {
   test.each([
-    ['null', null, /^HetznerStandIn\.options: missing: an object of named values is required/],
+    ['null', null, /^HetznerStandIn\.options: null is not allowed: the property is optional.*Fix: leave options out \(or undefined\), or pass \{ dir, reattach \}$/],
     ['a misspelt option', { reatach: false }, /^HetznerStandIn\.options\.reatach: 'reatach' is not allowed: .*did you mean 'reattach'\?/],
     ['reattach as text', { reattach: 'false' }, /^HetznerStandIn\.options\.reattach: 'false' is not allowed: it is a string, not true or false/],
   ])('%s is refused before anything is created', (_name, options, message) => {

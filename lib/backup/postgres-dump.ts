@@ -1,7 +1,7 @@
 import { onePortProp, Port } from '../core/port';
 import { ValidationError } from '../core/validation-message';
 import { frozenSnapshot } from '../core/private/frozen-snapshot';
-import { Check, checkOptions, fail, is, requireArray, requireString, Schema } from '../core/runtime-checks';
+import { checkOptions, fail, is, requireArray, requireString, Schema, withFix } from '../core/runtime-checks';
 import { PostgresVersion } from '../database/postgres-version';
 
 /** How the machine's PostgreSQL cluster is reached and where it keeps its data. */
@@ -42,13 +42,13 @@ const DATA_DIRECTORY_FIX = "use the absolute path of PostgreSQL's data directory
  * The data directory decides which volumes the dump counts as backed up (DataVolume's backup check): '' or '/' would
  * contain every mount path, so a volume of plain files passed synth as covered by a dump that never reads it.
  */
-const dataDirectory: Check = (at, prop, value) => {
+const dataDirectory = withFix(DATA_DIRECTORY_FIX, (at, prop, value) => {
   const path = requireString(at, prop, value, DATA_DIRECTORY_FIX);
   if (!DATA_DIRECTORY.test(path)) {
     fail(at, prop, path, 'a data directory is an absolute path below the root, without spaces, "." or ".." parts or a trailing "/" '
       + '(the root, or a relative path, would count every volume of the machine as backed up by this dump)', DATA_DIRECTORY_FIX);
   }
-};
+});
 
 const DUMP_OPTIONS: Schema<PostgresDumpOptions> = {
   dataDirectory: is.optional(dataDirectory),

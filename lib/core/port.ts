@@ -1,4 +1,4 @@
-import { At, Check, fail, is, requireInstance } from './runtime-checks';
+import { At, CheckWithFix, fail, is, requireInstance, withFix } from './runtime-checks';
 import { invalidValue, ValidationError } from './validation-message';
 
 const PORT_TEXT = /^(\d{1,5})(?:-(\d{1,5}))?$/;
@@ -101,11 +101,11 @@ export function onePort(at: string, port: unknown, what: string): number {
  * what `what` does (such as 'PostgreSQL listens on'), and a number that is no port with `fix`.
  * @internal
  */
-export function onePortProp(what: string, fix: string): Check {
-  return (at, prop, value) => {
+export function onePortProp(what: string, fix: string): CheckWithFix {
+  return withFix(fix, (at, prop, value) => {
     if (value instanceof Port) singleOf(at, prop, value, what);
     else is.port(fix)(at, prop, value);
-  };
+  });
 }
 
 function singleOf(at: At, prop: string, port: Port, what: string): number {

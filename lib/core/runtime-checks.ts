@@ -123,9 +123,20 @@ function isFromAnotherCopy(value: unknown, type: ClassOf<unknown>): boolean {
  */
 export function refuseNull(at: At, prop: string, value: unknown, fix: string): void {
   if (value === null) {
-    fail(at, prop, null, 'the property is optional, and null does not leave it out (null may mean "none", where leaving it out means the default)',
-      `leave ${prop.replace(/^.*\./, '')} out (or undefined) for its default, or ${fix}`);
+    fail(at, prop, null, 'the property is optional, and null does not leave it out (null may mean "none", where leaving it out means the default)', nullFix(prop, fix));
   }
+}
+
+/**
+ * The fix for a null: `fix` as it is where it already says to leave the property out (saying it twice, or "for its
+ * default" of a property that has none, would read wrong), else leaving it out first. No "for its default": some
+ * optional properties have none (one no longer read, one whose absence means "none").
+ */
+function nullFix(prop: string, fix: string): string {
+  const name = prop.replace(/^.*\./, '');
+  if (new RegExp(`\\bleave (it|them|the \\w+|${name.replace(/[^\w]/g, '\\$&')}) out\\b`).test(fix)) return fix;
+  // "pass { minute: 15 } or nothing": to a caller who passed null, "nothing" is what null seemed to be.
+  return `leave ${name} out (or undefined), or ${fix.replace(/,? or nothing$/, '')}`;
 }
 
 /** `requireInstance`, except that a value left out (`undefined`) passes. */
@@ -212,8 +223,11 @@ export type Check = ((at: At, prop: string, value: unknown) => void) & {
   readonly fix?: string;
 };
 
+/** A check that knows how to write a right value: what `is.optional` takes, so its null refusal can name the fix. */
+export type CheckWithFix = Check & { readonly fix: string };
+
 /** The check, carrying its fix for `is.optional`. */
-export function withFix(fix: string, check: (at: At, prop: string, value: unknown) => void): Check {
+export function withFix(fix: string, check: (at: At, prop: string, value: unknown) => void): CheckWithFix {
   return Object.assign(check, { fix });
 }
 
@@ -228,12 +242,12 @@ export const is = {
   /** Anything: for fields whose value the construct checks itself (with the same message shape). */
   checkedLater: (): Check => () => undefined,
   /** An instance of `type` (enum-like classes, value types, constructs). */
-  instance: <T>(type: ClassOf<T>, fix: string, what?: string): Check => withFix(fix, (at, prop, value) => { requireInstance(at, prop, value, type, fix, what); }),
+  instance: <T>(type: ClassOf<T>, fix: string, what?: string): CheckWithFix => withFix(fix, (at, prop, value) => { requireInstance(at, prop, value, type, fix, what); }),
   /**
    * A secret: a sensitive Terraform variable (`SecretVariable`). Anything else is refused without
    * printing it, since a JavaScript user may have pasted the secret itself.
    */
-  secret: (fix: string): Check => withFix(fix, (at, prop, value) => {
+  secret: (fix: string): CheckWithFix => withFix(fix, (at, prop, value) => {
     if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, 'a secret comes from a sensitive Terraform variable', fix));
     if (!(value instanceof TerraformVariable)) fail(at, prop, '<a value>', 'a secret must come from a sensitive Terraform variable, never from the code', fix);
     if ((value as TerraformVariable).sensitive !== true) {
@@ -241,38 +255,38 @@ export const is = {
     }
   }),
   /** A text value (a Terraform token is text too). */
-  text: (fix: string): Check => withFix(fix, (at, prop, value) => { requireString(at, prop, value, fix); }),
+  text: (fix: string): CheckWithFix => withFix(fix, (at, prop, value) => { requireString(at, prop, value, fix); }),
   /** A finite number; `integer` also refuses fractions. */
-  number: (fix: string, options: { integer?: boolean } = {}): Check => withFix(fix, (at, prop, value) => {
+  number: (fix: string, options: { integer?: boolean } = {}): CheckWithFix => withFix(fix, (at, prop, value) => {
     if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, 'a number is required', fix));
     if (typeof value !== 'number' || !Number.isFinite(value) || (options.integer && !Number.isInteger(value))) {
       fail(at, prop, value, typeof value === 'number' ? `it is not a finite ${options.integer ? 'whole ' : ''}number` : `it is ${aType(value)}, not a number`, fix);
     }
   }),
   /** A TCP port: a whole number from 1 to 65535 (0 or 70000 would only fail when the job or service first runs). */
-  port: (fix: string): Check => withFix(fix, (at, prop, value) => {
+  port: (fix: string): CheckWithFix => withFix(fix, (at, prop, value) => {
     is.number(fix, { integer: true })(at, prop, value);
     if ((value as number) < 1 || (value as number) > 65535) fail(at, prop, value, 'a port is a whole number from 1 to 65535', fix);
   }),
   /** true or false. */
-  boolean: (): Check => withFix('write true or false (without quotes)', (at, prop, value) => {
+  boolean: (): CheckWithFix => withFix('write true or false (without quotes)', (at, prop, value) => {
     if (typeof value !== 'boolean') {
       if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, 'true or false is required', 'write true or false (without quotes)'));
       fail(at, prop, value, `it is ${aType(value)}, not true or false`, 'write true or false (without quotes)');
     }
   }),
   /** A list whose every element passes `each`. */
-  list: (each: Check, fix: string): Check => withFix(fix, (at, prop, value) => { requireArray(at, prop, value, fix, (element, p) => each(at, p, element)); }),
+  list: (each: Check, fix: string): CheckWithFix => withFix(fix, (at, prop, value) => { requireArray(at, prop, value, fix, (element, p) => each(at, p, element)); }),
   /** A map of names to text values (labels). */
-  textMap: (fix: string): Check => withFix(fix, (at, prop, value) => {
+  textMap: (fix: string): CheckWithFix => withFix(fix, (at, prop, value) => {
     if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, 'a map of names to text values is required', fix));
     optionalStringMap(at, prop, value, fix);
   }),
   /** A nested props object, checked field by field (paths `prop.field`). */
-  object: <T>(schema: Schema<T>, fix: string): Check => withFix(fix, (at, prop, value) => { checkFields(at, prop, value, schema, fix); }),
+  object: <T>(schema: Schema<T>, fix: string): CheckWithFix => withFix(fix, (at, prop, value) => { checkFields(at, prop, value, schema, fix); }),
   /** The check, or nothing at all: `undefined` passes (null does not: a JSON null is not "left out", `refuseNull`). */
-  optional: (check: Check): Check => (at, prop, value) => {
-    refuseNull(at, prop, value, check.fix ?? 'give it a value as its documentation shows');
+  optional: (check: CheckWithFix): Check => (at, prop, value) => {
+    refuseNull(at, prop, value, check.fix);
     if (value !== undefined) check(at, prop, value);
   },
 };
@@ -290,8 +304,12 @@ export function checkProps<T>(at: At, given: T, schema: Schema<T>, fix: string):
   return props as NonNullable<T>;
 }
 
-/** An options argument that may be left out: `undefined` passes, anything else is checked like props (and returned as a frozen snapshot). */
+/**
+ * An options argument that may be left out: `undefined` passes, `null` is refused as null (`refuseNull`), anything else
+ * is checked like props (and returned as a frozen snapshot).
+ */
 export function checkOptions<T>(at: At, prop: string, given: T | undefined, schema: Schema<T>, fix: string): T | undefined {
+  refuseNull(at, prop, given, fix);
   if (given === undefined) return undefined;
   const options = frozenSnapshot(given, Object.keys(schema));
   checkFields(at, prop, options, schema, fix);

@@ -11,7 +11,7 @@ import { labelValueProblem } from '../core/labels';
 import { cidrFix, cidrProblem, coversWholeInternet, isIpv6Block } from '../core/cidr';
 import { Peer } from '../core/peer';
 import {
-  fail as failAt, optionalArray, optionalBoolean, optionalInstance, optionalString, optionalStringMap, propNames, refuseUnknownProps, requireArray, requireInstance, requireProps,
+  fail as failAt, optionalArray, optionalBoolean, optionalInstance, optionalString, optionalStringMap, propNames, refuseNull, refuseUnknownProps, requireArray, requireInstance, requireProps,
   requireString,
 } from '../core/runtime-checks';
 import { isReason, REASON_RULE } from '../core/reason';
@@ -458,10 +458,11 @@ function checkProductProps(at: string, props: ProductProps): void {
     return name;
   });
   // A list ([{ name: 'crm' }]) passed as well, and its options were ignored.
-  if (props.database !== undefined && (props.database === null || typeof props.database !== 'object' || Array.isArray(props.database))) {
+  refuseNull(at, 'database', props.database, "pass { name: 'app' } or nothing");
+  if (props.database !== undefined && (typeof props.database !== 'object' || Array.isArray(props.database))) {
     failAt(at, 'database', props.database, 'database options are an object', "pass { name: 'app' } or nothing");
   }
-  if (props.database?.name !== undefined) requireString(at, 'database.name', props.database.name, "use a name such as 'app'");
+  optionalString(at, 'database.name', props.database?.name, "use a name such as 'app'");
   refuseUnknownProps(at, 'database', props.database, propNames<ProductDatabaseOptions>({ name: true, storage: true }));
   optionalInstance(at, 'database.storage', props.database?.storage, DatabaseStorage,
     'use DatabaseStorage.PHASE_DEFAULT, DatabaseStorage.rootDisk() or DatabaseStorage.volume(Size.gibibytes(50))', 'a DatabaseStorage');

@@ -9,7 +9,7 @@ import { SecretVariable } from '../boundary/secret-variable';
 import { Environment } from '../core/environment';
 import { Port } from '../core/port';
 import { invalidValue, missingValue } from '../core/validation-message';
-import { checkProps, is } from '../core/runtime-checks';
+import { checkProps, is, withFix } from '../core/runtime-checks';
 import { PrivateIngress } from '../hetzner/private-ingress';
 import { Location } from '../hetzner/location';
 import { IMachine, Machine } from '../hetzner/machine';
@@ -120,7 +120,8 @@ export class EnvironmentMonitoring extends Construct {
       environment: is.instance(Environment, 'use Environment.PRODUCTION, Environment.TEST or Environment.STAGING'),
       // Machines of any copy of the library; a look-alike would skip what Machine enforces.
       machine: (_at, prop, value) => { requireMachine(this, prop, value); },
-      monitoringMachine: is.optional((_at, prop, value) => { requireMachine(this, prop, value); }),
+      monitoringMachine: is.optional(withFix('pass the Machine Prometheus and Alertmanager run on in Phase 3 production, built with new Machine(…)',
+        (_at, prop, value) => { requireMachine(this, prop, value); })),
     }, 'pass { plan, phase, environment, machine }');
     this.plan = props.plan;
     this.phase = props.phase;

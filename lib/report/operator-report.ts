@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
 import { Token } from 'cdktf';
-import { Check, checkOptions, fail, is } from '../core/runtime-checks';
+import { CheckWithFix, checkOptions, fail, is, withFix } from '../core/runtime-checks';
 import { productDiagram, renderSvgs } from './diagram';
 import { renderHtml, renderMarkdown } from './render';
 import { Block, reportSections } from './report-document';
@@ -21,12 +21,12 @@ export interface OperatorReportOptions extends ReportModelOptions {
  * Text known now and not blank: '' as outdir failed with mkdir's bare ENOENT, as a title it headed the page with
  * nothing, and a Terraform token is not known when the report is written (its placeholder reached the page).
  */
-function knownText(fix: string): Check {
-  return (at, prop, value) => {
+function knownText(fix: string): CheckWithFix {
+  return withFix(fix, (at, prop, value) => {
     is.text(fix)(at, prop, value);
     if (Token.isUnresolved(value)) fail(at, prop, value, 'a Terraform token is known only at deploy, after the report is written', fix);
     if ((value as string).trim() === '') fail(at, prop, value, 'it is empty', fix);
-  };
+  });
 }
 
 /** What was written, and the model it was written from. */
