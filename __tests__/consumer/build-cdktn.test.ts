@@ -1,5 +1,8 @@
 // The rewrite that turns the packed cdktf package into the cdktn one (scripts/build-cdktn.js):
 // module specifiers move, words that only look like them stay (they reach machines and Terraform).
+import * as fs from 'fs';
+import * as path from 'path';
+import { libraryDoc, libraryDocAtSynth } from '../../lib/core/private/library-doc';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { rewriteSource, rewriteManifest } = require('../../scripts/build-cdktn.js') as {
   rewriteSource(text: string, options?: { everywhere?: boolean }): string;
@@ -52,5 +55,21 @@ describe('the cdktn build', () => {
     expect(pkg).not.toHaveProperty('scripts');
     // What `init` pins in a scaffolded repository: cdktn's toolchain, nothing of cdktf's.
     expect(pkg.devDependencies).toEqual({ cdktn: '0.24.0', 'cdktn-cli': '0.24.0', constructs: '10.7.2', jest: '30.5.2' });
+  });
+});
+
+describe("the library's doc references", () => {
+  // Review: the text promised to hold nothing bash's double quotes or Python's % formats read, without checking it,
+  // and the list left out the backtick (command substitution in bash).
+  test.each(['`', '"', "'", '$', '%', '\\'])('a doc name or section holding %s is refused', (char) => {
+    expect(() => libraryDoc(`back${char}up.md`)).toThrow(/holds a quote, backtick, \$, % or backslash/);
+    expect(() => libraryDoc('backup.md', `Restoring ${char} by hand`)).toThrow(/holds a quote, backtick, \$, % or backslash/);
+  });
+
+  test('a synth message names the package it runs in: the cdktn build renames it there', () => {
+    const source = fs.readFileSync(path.join(__dirname, '../../lib/core/private/library-doc.ts'), 'utf8');
+    expect(rewriteSource(source)).toContain("const PACKAGE_NAME = 'cdktn-sovereign-hetzner';");
+    expect(libraryDocAtSynth('database.md', 'Changing the PostgreSQL major'))
+      .toBe('docs/database.md, section Changing the PostgreSQL major, of cdktf-sovereign-hetzner (node_modules/cdktf-sovereign-hetzner/docs/database.md in your IaC repo)');
   });
 });

@@ -5,7 +5,7 @@ import { cidrProblem } from '../core/cidr';
 import { onePortProp, Port } from '../core/port';
 import { DataClass } from '../core/data-class';
 import { holdsOnlyPublic } from '../core/private/only-public';
-import { libraryDoc } from '../core/private/library-doc';
+import { libraryDocAtSynth } from '../core/private/library-doc';
 import { Environment } from '../core/environment';
 import { isReason, REASON_RULE } from '../core/reason';
 import { invalidValue, ValidationError } from '../core/validation-message';
@@ -170,7 +170,7 @@ export class PostgresDatabase extends Construct {
     if (shipped && !shipped.equals(this.version)) {
       throw new ValidationError(invalidValue(this, 'version', this.version.toString(),
         `the machine's image ${image} ships ${shipped}, and the server comes from the image's own archive (a running server's cluster is never upgraded by a deploy)`,
-        `leave version out (${shipped}), or change the major as ${libraryDoc('database.md', 'Changing the PostgreSQL major')} says`));
+        `leave version out (${shipped}), or change the major as ${libraryDocAtSynth('database.md', 'Changing the PostgreSQL major')} says`));
     }
     // The machine reports an unknown type at synth; the tuning needs its memory and cores now.
     if (!props.machine.serverType.isKnown) {
