@@ -191,6 +191,13 @@ describe('null for an optional property, from plain JavaScript', () => {
     ['BoundaryChecks rules', () => new BoundaryChecks({ policy, rules: null } as any), 'BoundaryChecks.rules', 'pass rules from BOUNDARY_RULES, or leave it out'],
     ['MachineRollout image', () => { const s = checkedStack(); const m = new Machine(s, 'App', appProps(s, {})); new MachineRollout(s, 'Rollout', { bundle: m.bundle, host: '203.0.113.1', dependsOn: [], image: null } as any); },
       'production/Rollout.image', "pass the server's image attribute (server.image), or leave it out"],
+    // Review: a rollout's null key was refused as a key that is not a sensitive variable, its port and host key as of the wrong kind.
+    ['Machine rollout.sshPrivateKey', () => { const s = checkedStack(); new Machine(s, 'App', appProps(s, { rollout: { sshPrivateKey: null } })); }, 'production/App.rollout.sshPrivateKey',
+      "pass a sensitive variable: new SecretVariable(stack, 'deploy_ssh_key', { description }), or leave it out for the SSH agent"],
+    ['Machine rollout.port', () => { const s = checkedStack(); new Machine(s, 'App', appProps(s, { rollout: { port: null } })); }, 'production/App.rollout.port',
+      'leave it out for 22, or pass the port sshd listens on, such as Port.of(2222)'],
+    ['Machine rollout.hostKey', () => { const s = checkedStack(); new Machine(s, 'App', appProps(s, { rollout: { hostKey: null } })); }, 'production/App.rollout.hostKey',
+      "leave hostKey out (or undefined), or pass the line of /etc/ssh/ssh_host_ed25519_key.pub without its comment, such as 'ssh-ed25519 AAAAC3Nza…'"],
     ['EnvironmentStack ingress', () => new EnvironmentStack(Testing.app(), 'acme-test', { product: new Product(props()), environment: Environment.TEST, ingress: null } as any),
       'acme-test.ingress', 'list the entry points, such as [FirewallRule.httpsFromAnywhere()], [] for none, or leave it out for HTTPS and HTTP'],
     ['ProductStacks dataClasses', () => new ProductStacks(Testing.app(), new Product(props()), { dataClasses: null } as any),

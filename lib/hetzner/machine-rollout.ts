@@ -5,7 +5,7 @@ import { Duration } from '../core/duration';
 import { TerraformData } from '../core/private/terraform-data';
 import { Port } from '../core/port';
 import { invalidValue, ValidationError } from '../core/validation-message';
-import { aType, checkProps, fail, is, optionalInstance } from '../core/runtime-checks';
+import { aType, checkProps, fail, is, optionalInstance, refuseNull } from '../core/runtime-checks';
 import { BundleFiles, MachineBundle, RenderedBundle } from './machine-bundle';
 import { requireSensitive } from './storage-box';
 import { ROLLOUT_AGENT, ROLLOUT_STATE_DIR } from './private/rollout-agent';
@@ -216,6 +216,10 @@ function inputsDigest(files: BundleFiles): string {
 const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,2}$/;
 
 function validateOptions(machine: Construct, options: MachineRolloutOptions): void {
+  // null from plain JavaScript is refused as null (refuseNull), not as a key, port or host key of the wrong kind.
+  refuseNull(machine, 'rollout.sshPrivateKey', options.sshPrivateKey, "pass a sensitive variable: new SecretVariable(stack, 'deploy_ssh_key', { description }), or leave it out for the SSH agent");
+  refuseNull(machine, 'rollout.port', options.port, 'leave it out for 22, or pass the port sshd listens on, such as Port.of(2222)');
+  refuseNull(machine, 'rollout.hostKey', options.hostKey, "pass the line of /etc/ssh/ssh_host_ed25519_key.pub without its comment, such as 'ssh-ed25519 AAAAC3Nza…'");
   if (options.sshPrivateKey !== undefined) requireSensitive(machine, 'rollout.sshPrivateKey', options.sshPrivateKey);
   const port = options.port;
   const isOnePort = port instanceof Port ? port.isSingle
