@@ -134,3 +134,40 @@ test('a job that ends without calling ok() on a verified result exits non-zero, 
   const verified = job('step "checking"; ok "checked"; exit 0');
   expect([verified.status, verified.stderr]).toEqual([0, expect.stringMatching(/probe: OK: checked/)]);
 });
+
+// Audit (eighth pass, review): s3_redact replaced the address of any "tcp <address>: " in restic's messages with
+// <s3-endpoint>: the DNS resolver's of a name looked up over TCP too (telling the operator the endpoint timed out), and
+// text that only ends in tcp ("mytcp x: y", "tcp keepalive: ..."). unreachable() judged restic's last line when there
+// was no "Fatal:" line, which restic's stack frames follow.
+test('the S3 messages name the endpoint\'s address as <s3-endpoint> in Go\'s network errors only; a timeout counts whatever restic prints after it', () => {
+  const root = path.join(tmp, 's3-redact');
+  const files = writeMachineFiles(machines.production, root);
+  const common = path.join(root, files.find((f) => f.path.endsWith('/sovereign-backup/common.sh'))!.path);
+  const bash = (body: string, input: string) => spawnSync('bash', ['-c', `SB_JOB=probe; . '${common}'; ${body}`],
+    { input, encoding: 'utf8', env: { PATH: process.env.PATH, TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: path.join(root, 'etc') } });
+  const lines: [string, string][] = [
+    ['Fatal: unable to open config file: Stat: Get "https://s3.example.eu/bucket-1/repo/config": dial tcp 203.0.113.7:443: i/o timeout',
+      'Fatal: unable to open config file: Stat: Get "https://<s3-endpoint>/<bucket>/repo/config": dial tcp <s3-endpoint>: i/o timeout'],
+    ['Put "https://<s3-endpoint>/x": dial tcp [::1]:9000: connect: connection refused', 'Put "https://<s3-endpoint>/x": dial tcp <s3-endpoint>: connect: connection refused'],
+    ['dial tcp6 [2001:db8::7]:443: connect: network is unreachable', 'dial tcp6 <s3-endpoint>: connect: network is unreachable'],
+    ['read tcp 10.0.0.5:40022->203.0.113.7:443: read: connection reset by peer', 'read tcp 10.0.0.5:40022-><s3-endpoint>: read: connection reset by peer'],
+    ['write tcp4 10.0.0.5:40022->203.0.113.7:443: write: broken pipe', 'write tcp4 10.0.0.5:40022-><s3-endpoint>: write: broken pipe'],
+    ['dial tcp: lookup s3.example.eu on 10.0.0.2:53: no such host', 'dial tcp: lookup <s3-endpoint> on 10.0.0.2:53: no such host'],
+    ['dial tcp: lookup s3.example.eu on 10.0.0.2:53: dial tcp 10.0.0.2:53: i/o timeout', 'dial tcp: lookup <s3-endpoint> on 10.0.0.2:53: dial tcp 10.0.0.2:53: i/o timeout'],
+    ['mytcp 10.1.1.1: y', 'mytcp 10.1.1.1: y'],
+    ['tcp keepalive: 15s', 'tcp keepalive: 15s'],
+  ];
+  const redacted = bash("s3_redact 's3.example.eu' 'bucket-1'", lines.map(([line]) => line).join('\n') + '\n');
+  expect(redacted.stdout.split('\n').slice(0, -1)).toEqual(lines.map(([, want]) => want));
+
+  const errors = path.join(tmp, 'restic.err');
+  const judged = (stderr: string) => { fs.writeFileSync(errors, stderr); return bash(`rc=0; unreachable '${errors}' || rc=$?; echo "rc=$rc"`, '').stdout; };
+  // restic prints an error that is not Fatal with its stack frames (%+v): the timeout is not its last line.
+  const stack = 'Load(<config/0000000000>, 0, 0) failed: Get "https://<s3-endpoint>/config": dial tcp <s3-endpoint>: i/o timeout\n'
+    + 'github.com/restic/restic/internal/backend/s3.(*Backend).openReader\n\t/build/internal/backend/s3/s3.go:300\nruntime.goexit\n\t/usr/lib/go/src/runtime/asm_amd64.s:1650\n';
+  expect(judged(stack)).toBe('Load(<config/0000000000>, 0, 0) failed: Get "https://<s3-endpoint>/config": dial tcp <s3-endpoint>: i/o timeout\nrc=0\n');
+  // A timeout restic's own retry got past says nothing of the repository now.
+  const retried = 'Load(<lock/1234>, 0, 0) returned error, retrying after 552ms: dial tcp <s3-endpoint>: i/o timeout\n'
+    + 'unable to load lock: Access Denied\ngithub.com/restic/restic/internal/restic.LoadLock\n\t/build/internal/restic/lock.go:300\n';
+  expect(judged(retried)).toBe('rc=1\n');
+});

@@ -26,8 +26,9 @@ SB_LIB=$(dirname "$(readlink -f "\${BASH_SOURCE[0]}")")
 PY=(/usr/bin/python3 -I -S)
 SB_OK=0 SB_SUMMARY='' SB_FAILURE='' SB_CLEANUP=() SB_STEP='starting' SB_CACHE='' SB_START_PING=''
 declare -A SB_PASSWORD_FD=()
-# The targets a job found it cannot reach (unlock_before_backup), with what the failed connection printed: restic_on
-# fails at once for them, printing that again, rather than waiting out another connection timeout (ssh's ConnectTimeout).
+# The targets a job found it cannot reach (unreached: a listing's connection timed out), each with the line that said
+# so: restic_on fails at once for them, with a one-line notice naming it, rather than waiting out another connection
+# timeout (ssh's ConnectTimeout, S3's dial timeout).
 declare -A SB_UNREACHABLE=()
 # 1 in a run that pings nothing: one whose outcome another run reports (one copy of a restore drill of several), or a
 # restore by hand (backup-restore), which reports on the terminal.
@@ -557,9 +558,11 @@ ensure_key() {
 # with and without the port) and the bucket replaced (bash builtins: it runs for every restic call). Go names the
 # address it connected to, the endpoint's resolved IP ("dial tcp 203.0.113.7:443: i/o timeout", "read tcp
 # <local>-><IP>:443: ..."): it tells the endpoint as its name does, so it is replaced too (every TCP connection of
-# restic's S3 backend goes to the endpoint, or to a proxy).
+# restic's S3 backend goes to the endpoint, or to a proxy). Only in the shape of Go's network errors (net.OpError: the
+# operation, tcp, the address, ": "), and not the resolver's address, which a name looked up over TCP names the same way
+# ("lookup <name> on 10.0.0.2:53: dial tcp 10.0.0.2:53: i/o timeout"): it is not the endpoint.
 s3_redact() {
-  local host=\${1#*://} line address='(tcp[46]? ([^ <]*->)?)([^ <>]+)(: )'
+  local host=\${1#*://} line rest out resolver match lookup='lookup [^ ]+ on ([^ ]+): ' address='(^|[^[:alnum:]])((dial|read|write|close) tcp[46]? ([^ <]*->)?)([^ <>]+)(: )'
   host=\${host%%/*}
   local -a secrets=("$1" "$host" "\${host%:*}" "$2")
   while IFS= read -r line || [ -n "$line" ]; do
@@ -567,10 +570,17 @@ s3_redact() {
     line=\${line//"\${secrets[1]}"/<s3-endpoint>}
     line=\${line//"\${secrets[2]}"/<s3-endpoint>}
     line=\${line//"\${secrets[3]}"/<bucket>}
-    while [[ $line =~ $address ]]; do
-      line=\${line/"\${BASH_REMATCH[0]}"/"\${BASH_REMATCH[1]}<s3-endpoint>\${BASH_REMATCH[4]}"}
+    resolver=''
+    if [[ $line =~ $lookup ]]; then resolver=\${BASH_REMATCH[1]}; fi
+    rest=$line out=''
+    while [[ $rest =~ $address ]]; do
+      match=\${BASH_REMATCH[0]}
+      out+=\${rest%%"$match"*}
+      if [ "\${BASH_REMATCH[5]}" = "$resolver" ]; then out+=$match
+      else out+="\${BASH_REMATCH[1]}\${BASH_REMATCH[2]}<s3-endpoint>\${BASH_REMATCH[6]}"; fi
+      rest=\${rest#*"$match"}
     done
-    printf '%s\n' "$line"
+    printf '%s\n' "$out$rest"
   done
 }
 
@@ -656,10 +666,12 @@ unlock_stale() {
 # says so. Only a timeout: a failure that comes at once (connection refused, no route, a name not found) costs the
 # backup's own try nothing, and that try may find the target back (a Storage Box restarting, the network up a moment
 # after boot). Only the final failure counts, restic's last "Fatal:" line and what follows it (ssh's messages, which
-# restic_on adds after restic's), or the last line when there is none: a dial timeout that restic's own retry got past
-# ("... returned error, retrying after ...") before another failure says nothing about the repository now.
+# restic_on adds after restic's), or, with no "Fatal:" line (restic prints other errors with their stack frames and a
+# library's messages after them, so the last line is not the error), every line but restic's retry notices: a dial
+# timeout that restic's own retry got past ("... returned error, retrying after ...") before another failure says
+# nothing about the repository now.
 unreachable() {
-  awk '/^Fatal: /{n = 0; fatal = 1} {line[n++] = $0} END{for (i = fatal ? 0 : n - 1; i >= 0 && i < n; i++) print line[i]}' "$1" \\
+  awk '/returned error, retrying after/{next} /^Fatal: /{n = 0} {line[n++] = $0} END{for (i = 0; i < n; i++) print line[i]}' "$1" \\
     | grep -E '^ssh: (ssh: )?(connect to host .* port [0-9]+: Connection timed out|Connection timed out during banner exchange)|dial tcp [^ ]*: i/o timeout' \\
     | tail -n 1 | grep .
 }
