@@ -188,10 +188,17 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
     const calls = path.join(tmp, 'ssh-calls');
     fs.mkdirSync(bin, { recursive: true });
     fs.writeFileSync(path.join(bin, 'ssh'), `#!/bin/bash\necho "$$" >>'${calls}'\nexec /usr/bin/ssh -o ConnectTimeout=2 "$@"\n`, { mode: 0o755 });
-    const etc = world.productionWith(name, { PG_DATABASES: 'app', storagebox_PORT: (silent.address() as net.AddressInfo).port });
+    // Audit (eighth pass, review): the push's first file backup lists the target's file snapshots first (is this an
+    // unrestored rebuild?), and that listing's timeout did not count: the lock listing waited out another one.
+    const uploads = path.join(tmp, 'uploads-unreachable');
+    fs.mkdirSync(uploads);
+    fs.writeFileSync(path.join(uploads, 'contract.pdf'), 'contract 1\n');
+    const port = (silent.address() as net.AddressInfo).port;
+    const etc = world.productionWith(name, { PG_DATABASES: 'app', FILE_PATHS: uploads, BACKUP_STATE: path.join(tmp, 'state-unreachable'), storagebox_PORT: port });
     const failed = {
       'backup-dump': /^dump \d{8}T\d{6}Z is kept on this machine, but streaming it failed for storagebox: restic backup of dump \d{8}T\d{6}Z failed \([^)]*timed out during banner exchange/,
-      'backup-push': /^push failed for storagebox: restic backup of dump \d{8}T\d{6}Z failed \([^)]*timed out during banner exchange/,
+      // The files are held back: whether this is an unrestored rebuild could not be told.
+      'backup-push': new RegExp(`^push failed for the file backup of ${uploads}: cannot tell whether this machine is an unrestored rebuild: it has not backed up its paths before, and the file snapshots of ${PROD_HOST} on storagebox could not be listed \\(the log says why\\)\\. Nothing of the files was sent\\. .*; storagebox: restic backup of dump \\d{8}T\\d{6}Z failed \\([^)]*timed out during banner exchange`),
     };
     const connections = () => fs.readFileSync(calls, 'utf8').split('\n').filter(Boolean).length;
     /** The lines of the job's log (the failure ping's copy) that are exactly `line`. */
@@ -204,7 +211,9 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
         expectFailure(ran, PROD_HOST, job.slice('backup-'.length), failed[job]);
         expect(ran.code).toBe(1);
         expect(connections()).toBe(1);
-        expect(ran.stderr).toMatch(/storagebox: the repository cannot be reached \(listing its locks timed out\), so the backup to it fails without connecting again/);
+        expect(ran.stderr).toMatch(job === 'backup-dump'
+          ? /storagebox: the repository cannot be reached \(listing its locks timed out\), so the backup to it fails without connecting again/
+          : /storagebox: the repository cannot be reached \(listing its file snapshots timed out\), so the backup to it fails without connecting again/);
         // Audit (eighth pass): the listing's messages reached the log again for each restic call the job did not make.
         expect(logged(ran, 'ssh: Connection timed out during banner exchange')).toBe(1);
         expect(logged(ran, 'Fatal: unable to open repository at sftp:root@127.0.0.1:repo-unreachable: unable to start the sftp session, error: EOF')).toBe(1);
@@ -214,17 +223,34 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
 
       // Audit (eighth pass): a first dump of empty databases lists the target's dumps first (is this an unrestored
       // rebuild?), and that listing's timeout did not count: the lock listing waited out another one.
+      // Audit (eighth pass, review): and a target whose dumps could not be listed was left unchecked: the empty dump was
+      // kept in DUMP_DIR (and sent to any target that answered), backup-push sent it once the target answered, as the
+      // newest backup, and the next dump, finding a local copy, checked nothing. It fails before dumping now.
       world.pg.sql('postgres', 'CREATE DATABASE empty_app');
+      world.pg.sql('empty_app', 'CREATE TABLE users (id int PRIMARY KEY)');
       fs.writeFileSync(calls, '');
-      const first = await world.run(world.production, 'backup-dump', world.variant(etc, 'backup.conf', {
-        PG_DATABASES: 'empty_app', DUMP_DIR: path.join(tmp, 'dumps-unreachable-first'), BACKUP_STATE: path.join(tmp, 'state-unreachable-first'),
-      }), { env: { PATH: `${bin}:${PATH_ENV}` } });
-      expectFailure(first, PROD_HOST, 'dump', failed['backup-dump']);
+      const firstDumps = path.join(tmp, 'dumps-unreachable-first');
+      const firstConf = { PG_DATABASES: 'empty_app', DUMP_DIR: firstDumps, BACKUP_STATE: path.join(tmp, 'state-unreachable-first') };
+      const first = await world.run(world.production, 'backup-dump', world.variant(etc, 'backup.conf', firstConf), { env: { PATH: `${bin}:${PATH_ENV}` } });
+      expectFailure(first, PROD_HOST, 'dump', new RegExp(`^cannot tell whether this machine is an unrestored rebuild: it has not dumped before, its databases \\(empty_app\\) hold no row, and the dumps of ${PROD_HOST} on storagebox could not be listed \\(the log says why\\)\\. Nothing was dumped\\. Fix: run backup-dump again when storagebox answers; if this machine is meant to start empty, giving up the data of any dumps there, run backup-dump --start-empty once`));
       expect(first.stderr).toMatch(/storagebox: the repository cannot be reached \(listing its dumps timed out\), so the backup to it fails without connecting again/);
       expect(connections()).toBe(1);
+      expect(fs.readdirSync(firstDumps).filter((entry) => !entry.startsWith('.partial-'))).toEqual([]);
+
+      // Once the target answers, the check runs: a dump of this host there holds empty_app's rows, so the first dump refuses.
+      world.copyBootstrapped(name);
+      const answering = { ...firstConf, storagebox_PORT: world.sftp.port };
+      world.pg.sql('empty_app', 'INSERT INTO users VALUES (1)');
+      expectSuccess(await world.run(world.production, 'backup-dump', world.variant(etc, 'backup.conf', {
+        ...answering, DUMP_DIR: path.join(tmp, 'dumps-unreachable-seeded'), BACKUP_STATE: path.join(tmp, 'state-unreachable-seeded'),
+      })), PROD_HOST, 'dump');
+      world.pg.sql('empty_app', 'TRUNCATE users');
+      expectFailure(await world.run(world.production, 'backup-dump', world.variant(etc, 'backup.conf', answering)), PROD_HOST, 'dump',
+        /^refusing to dump: this machine has not dumped before, and its databases \(empty_app\) hold no row, while the newest dump of \S+ on storagebox \(\d{8}T\d{6}Z\) holds 1 rows/);
     } finally {
       for (const socket of sockets) socket.destroy();
       silent.close();
+      world.pg.sql('postgres', 'DROP DATABASE IF EXISTS empty_app');
     }
   });
 

@@ -1610,18 +1610,21 @@ SQL
     done
   }
   if [ "$held_here" = 0 ]; then
+    unlisted=''
     for t in $TARGETS; do
       remote="$SB_RUN/remote-newest"
       rm -rf "$remote" "$remote.tar"
       select=(--host "$BACKUP_HOST" --tag sovereign-dump --path "$DUMP_MANIFEST")
-      # A listing whose connection timed out makes the backup to the target fail at once (unreached): it connected again
-      # to list the locks, another timeout.
-      listed=$(restic_on "$t" --no-lock snapshots --json "\${select[@]}" 2>"$SB_RUN/rebuild.$t.err") || {
-        cat "$SB_RUN/rebuild.$t.err" >>"$SB_LOG"
-        unreached "$t" "$SB_RUN/rebuild.$t.err" 'listing its dumps' || log "$t: cannot list its dumps of $BACKUP_HOST; its check is left to the dump's own"
+      rc=0
+      listed=$(restic_on "$t" --no-lock snapshots --json "\${select[@]}" 2>"$SB_RUN/rebuild.$t.err") || rc=$?
+      cat "$SB_RUN/rebuild.$t.err" >>"$SB_LOG" 2>/dev/null || true
+      if [ "$rc" != 0 ]; then
+        # A listing whose connection timed out makes the backup to the target fail at once (unreached): it connected
+        # again to list the locks, another timeout. The other targets are still checked: one of them may refuse first.
+        unreached "$t" "$SB_RUN/rebuild.$t.err" 'listing its dumps' || log "$t: cannot list its dumps of $BACKUP_HOST"
+        unlisted="\${unlisted:+$unlisted, }$t"
         continue
-      }
-      cat "$SB_RUN/rebuild.$t.err" >>"$SB_LOG"
+      fi
       [ "$listed" != "[]" ] && [ -n "$listed" ] || continue
       restic_on "$t" --no-lock dump "\${select[@]}" latest "$DUMP_MANIFEST" >"$remote.tar" 2>>"$SB_LOG" \\
         || die "cannot fetch the newest dump's manifest of $BACKUP_HOST from $t, to compare it with this machine's empty databases"
@@ -1630,6 +1633,10 @@ SQL
         die "refusing to dump: this machine has not dumped before, and its databases ($(echo $dbs)) hold no row, while the newest dump of $BACKUP_HOST on $t ($newest) holds $remote_rows rows. This looks like a rebuilt machine whose data was not restored yet: this dump would become the newest backup, the one backup-restore and the restore drill take. Nothing was sent. Fix: restore it first with backup-restore, as ${libraryDoc('backup.md', 'Restoring by hand')} says, then run backup-dump again; if this machine is meant to start empty, giving up the data of those dumps, run backup-dump --start-empty once"
       fi
     done
+    # Nothing else checks it later: a dump sent to the targets that answered, or kept in DUMP_DIR for backup-push to
+    # send once the target answers, would become the newest backup, and the next dump, finding a local copy, would not
+    # check again.
+    [ -z "$unlisted" ] || die "cannot tell whether this machine is an unrestored rebuild: it has not dumped before, its databases ($(echo $dbs)) hold no row, and the dumps of $BACKUP_HOST on $unlisted could not be listed (the log says why). Nothing was dumped. Fix: run backup-dump again when $unlisted answers; if this machine is meant to start empty, giving up the data of any dumps there, run backup-dump --start-empty once"
   fi
 fi
 
@@ -1876,13 +1883,19 @@ push_files() {
 
 # unrestored_paths <target> <path>...: adds to $unrestored each path given whose newest snapshot of this host on the
 # target holds files, and more than twice the files or twice the bytes with content the path holds here (here_n and
-# here_size, by path), with that snapshot.
+# here_size, by path), with that snapshot; adds the target to $unlisted when its file snapshots cannot be listed.
 unrestored_paths() {
-  local t=$1 listed p id epoch time n size hn hs
+  local t=$1 listed p id epoch time n size hn hs rc=0
   shift
   run_dir
-  listed=$(restic_on "$t" --no-lock snapshots --json --host "$BACKUP_HOST" --tag sovereign-files --tag sovereign-files-record 2>>"$SB_LOG") \
-    || { log "$t: cannot list its file snapshots of $BACKUP_HOST; its check is left to the backup's own"; return 0; }
+  listed=$(restic_on "$t" --no-lock snapshots --json --host "$BACKUP_HOST" --tag sovereign-files --tag sovereign-files-record 2>"$SB_RUN/unrestored.$t.err") || rc=$?
+  cat "$SB_RUN/unrestored.$t.err" >>"$SB_LOG" 2>/dev/null || true
+  if [ "$rc" != 0 ]; then
+    # As the dump's listing: a timeout makes the backups to the target fail at once (unreached).
+    unreached "$t" "$SB_RUN/unrestored.$t.err" 'listing its file snapshots' || log "$t: cannot list its file snapshots of $BACKUP_HOST"
+    unlisted="\${unlisted:+$unlisted, }$t"
+    return 0
+  fi
   while read -r p id epoch time _; do
     [ "$id" != - ] || continue
     restic_on "$t" --no-lock ls --json "$id" >"$SB_RUN/listing.$t" 2>>"$SB_LOG" \
@@ -1923,11 +1936,15 @@ elif [ -n "$files" ] && ! backed_up_before files-backed-up; then
   for p in $files; do
     read -r "here_n[$p]" "here_size[$p]" < <(files_with_content "$p")
   done
-  unrestored=''
+  unrestored='' unlisted=''
   for t in $TARGETS; do unrestored_paths "$t" $files; done
   if [ -n "$unrestored" ]; then
     log "not restored: $unrestored"
     failures="\${failures:+$failures; }the file backup of $FILE_PATHS: refusing to back up the paths, since this machine has not backed them up before and $unrestored. This looks like a rebuilt machine whose files were not restored yet: this backup would become the newest snapshot, the one a restore takes, and the next prune could keep it instead of the one with the files. Nothing of the files was sent. Fix: restore them first with backup-restore-files, as ${libraryDoc('backup.md', 'Restoring by hand')} says, then run backup-push again; if this machine is meant to start with these paths as they are now, giving up the files of those snapshots, run backup-push --start-empty once"
+    files=''
+  elif [ -n "$unlisted" ]; then
+    # Nothing else checks it later: the first file backup sent is recorded, and the check does not run again.
+    failures="\${failures:+$failures; }the file backup of $FILE_PATHS: cannot tell whether this machine is an unrestored rebuild: it has not backed up its paths before, and the file snapshots of $BACKUP_HOST on $unlisted could not be listed (the log says why). Nothing of the files was sent. Fix: run backup-push again when $unlisted answers; if this machine is meant to start with these paths as they are now, giving up the files of any snapshots there, run backup-push --start-empty once"
     files=''
   fi
 fi
