@@ -201,8 +201,9 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
       'backup-push': new RegExp(`^push failed for the file backup of ${uploads}: cannot tell whether this machine is an unrestored rebuild: it has not backed up its paths before, and the file snapshots of ${PROD_HOST} on storagebox could not be listed \\(the log says why\\)\\. Nothing of the files was sent\\. .*; storagebox: restic backup of dump \\d{8}T\\d{6}Z failed \\([^)]*timed out during banner exchange`),
     };
     const connections = () => fs.readFileSync(calls, 'utf8').split('\n').filter(Boolean).length;
-    /** The lines of the job's log (the failure ping's copy) that are exactly `line`. */
-    const logged = (ran: RunResult, line: string) => ran.pings[ran.pings.length - 1].body.split('--- log ---\n')[1].split(/\r?\n/).filter((l) => l === line).length;
+    /** The lines of the job's log (the failure ping's copy) that are exactly `line`, or that match it. */
+    const logged = (ran: RunResult, line: string | RegExp) => ran.pings[ran.pings.length - 1].body.split('--- log ---\n')[1].split(/\r?\n/)
+      .filter((l) => (typeof line === 'string' ? l === line : line.test(l))).length;
     try {
       // The dump keeps its local copy, which the push then tries to send.
       for (const job of ['backup-dump', 'backup-push'] as const) {
@@ -216,7 +217,8 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
           : /storagebox: the repository cannot be reached \(listing its file snapshots timed out\), so the backup to it fails without connecting again/);
         // Audit (eighth pass): the listing's messages reached the log again for each restic call the job did not make.
         expect(logged(ran, 'ssh: Connection timed out during banner exchange')).toBe(1);
-        expect(logged(ran, 'Fatal: unable to open repository at sftp:root@127.0.0.1:repo-unreachable: unable to start the sftp session, error: EOF')).toBe(1);
+        // restic's own words for the session ssh could not open vary (`error: EOF` mostly; twice in eight busy runs not).
+        expect(logged(ran, /^Fatal: unable to open repository at sftp:root@127\.0\.0\.1:repo-unreachable: /)).toBe(1);
         // ssh ends the lines of its log file with CR LF: the CR went on into the failure message.
         expect(ran.pings[ran.pings.length - 1].body).not.toContain('\r');
       }
