@@ -244,7 +244,7 @@ describeLive('the monitoring, live on Prometheus, Alertmanager and the blackbox 
   });
 
   // Last on this prober: every delivery fails meanwhile, the watchdog's too.
-  test('a failed delivery leaves no URL path (token) in the log', async () => {
+  test('a failed delivery leaves no URL path (token) in the log, nor does a refusal whose body echoes the path', async () => {
     const logged = main.stack.log('prometheus-alertmanager').length;
     main.receiver.failing = true;
     try {
@@ -256,6 +256,19 @@ describeLive('the monitoring, live on Prometheus, Alertmanager and the blackbox 
     expect(log).toContain(`127.0.0.1:${main.receiver.port}/<redacted>`);
     expect(log).not.toContain(DEADMAN_PATH);
     expect(log).not.toContain(OPS_PATH);
+
+    // A refusal whose body echoes the path (a revoked hook, answered by a web framework): Alertmanager logs the body.
+    const before = main.stack.log('prometheus-alertmanager').length;
+    main.receiver.refusing = true;
+    try {
+      await waitFor('a refused delivery in the log', () => /unexpected status code 404/.test(main.stack.log('prometheus-alertmanager').slice(before)) || undefined, BOUND_MS);
+    } finally {
+      main.receiver.refusing = false;
+    }
+    const refused = main.stack.log('prometheus-alertmanager').slice(before);
+    expect(refused).toContain('Cannot POST <redacted>');
+    expect(refused).not.toContain(DEADMAN_PATH);
+    expect(refused).not.toContain(OPS_PATH);
   });
 });
 

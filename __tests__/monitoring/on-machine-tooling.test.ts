@@ -80,6 +80,16 @@ describe('the on-machine tooling', () => {
     for (const result of [port, clear]) expect(result.output).not.toContain('secret-token-value');
   });
 
+  test("setup alertmanager refuses a URL with a space, a quote, a backslash or a character outside ASCII: the log's redaction would stop there, the rest of the token shown", () => {
+    for (const bad of ['https://chat.acme.eu/hooks/secret-token-value?t=a b', 'https://chat.acme.eu/hooks/secret-token-value?t=a"b',
+      'https://chat.acme.eu/hooks/secret-token-value\\b', 'https://chat.acme.eu/hooks/secret-token-valué']) {
+      const result = production({ ...FAKE_SECRETS, monitoring_webhook_ops: bad }).setup('alertmanager');
+      expect(result.status).not.toBe(0);
+      expect(result.output).toMatch(/the URL in monitoring_webhook_ops holds a space, a quote, a backslash or a character outside ASCII; write it percent-encoded \(%20 for a space/);
+      expect(result.output).not.toContain('secret-token-value');
+    }
+  });
+
   test('setup alertmanager refuses an empty secret, exiting non-zero so that the rollout fails the deploy (first deploy included)', () => {
     const root = production({ ...FAKE_SECRETS, monitoring_deadman_ping_url_production: '' });
     expect(root.setup('alertmanager')).toEqual({ status: 1, output: expect.stringMatching(/the secret monitoring_deadman_ping_url_production is empty: set its Terraform variable/) });

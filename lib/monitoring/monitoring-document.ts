@@ -92,7 +92,8 @@ export function monitoringPhaseDocument(phase: Phase): string {
     "- **One check per prober.** Each stack that runs a prober has its own variable, `monitoring_deadman_ping_url_<environment>` (`monitoring_deadman_ping_url_test`, `monitoring_deadman_ping_url_production`): give each a check of its own, or a live prober's pings hide a dead one.",
     '- Secrets are sensitive variables of each stack that runs a prober: the ping URL above, `monitoring_webhook_<receiver>`, `monitoring_smtp_password_<receiver>`; and `error_monitoring_dsn` on test\'s and production\'s stacks (staging has none). The bundle writes them root-only; the setup turns them into files only root and the daemons\' group can read.',
     '- **Other local users cannot read them.** Prometheus and Alertmanager answer only with basic auth (`--web.config.file`): the password is made on the machine, readable by root and the daemons\' group only (the live test reads the status endpoint as `nobody`: 401). '
-      + 'Alertmanager\'s log passes through `sovereign-redact-log`, which cuts every URL to its host, so a failed delivery leaves no token in the journal.',
+      + 'Alertmanager\'s log passes through `sovereign-redact-log`, which cuts every URL to its host, and every part of a URL of its configuration wherever it shows (a refusal\'s body that echoes the path, `Cannot POST /hooks/<token>`), '
+      + 'so a failed delivery leaves no token in the journal. The setup refuses a URL with a space, a quote, a backslash or a character outside ASCII: write it percent-encoded.',
     '',
     '## Error monitoring under the data boundary',
     '',

@@ -36,6 +36,8 @@ export class WebhookReceiver {
   public readonly notifications: Notification[] = [];
   /** While true, every request's connection is dropped: a delivery that fails on the way. */
   public failing = false;
+  /** While true, every request is refused with 404 and its path in the body, as a web framework's `Cannot POST /path` is. */
+  public refusing = false;
   private readonly server: http.Server;
   private _port = 0;
 
@@ -43,6 +45,11 @@ export class WebhookReceiver {
     this.server = http.createServer((req, res) => {
       if (this.failing) {
         req.socket.destroy();
+        return;
+      }
+      if (this.refusing) {
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end(`Cannot POST ${req.url}`);
         return;
       }
       const chunks: Buffer[] = [];

@@ -22,7 +22,7 @@ import { JOB_METRIC, PROBER_UNITS, TEXTFILE_DIR, UNITS } from './paths';
  */
 export const SETUP_SCRIPT = `#!/usr/bin/python3
 # sovereign-monitoring-setup, rendered by cdktf-sovereign-hetzner. Secrets never reach argv or logs.
-import base64, glob, grp, json, os, secrets, subprocess, sys, time, urllib.parse, warnings
+import base64, glob, grp, json, os, re, secrets, subprocess, sys, time, urllib.parse, warnings
 
 ROOT = os.environ.get("SOVEREIGN_ROOT", "")
 ETC = ROOT + "/etc/sovereign-monitoring"
@@ -111,6 +111,11 @@ def alertmanager():
         if kind == "password":
             write("%s/secrets/%s" % (ETC, name), value, 0o640, "prometheus")
             continue
+        # Alertmanager's log escapes a quote or a backslash, and the redaction of its log cuts a URL at a space:
+        # the rest of the token would show. No URL holds them, nor other characters outside ASCII, unencoded.
+        if re.search(r'[^\\x21-\\x7e]|["\\\\]', value):
+            fail("the URL in %s holds a space, a quote, a backslash or a character outside ASCII; write it percent-encoded "
+                 "(%%20 for a space, %%22 for a quote, %%5C for a backslash), as its service shows it" % name)
         if host_of(value) != host:
             fail("the URL in %s points to %r, not to the declared host %s; the egress allowlist lets only %s through"
                  % (name, host_of(value), host, host))
@@ -218,24 +223,66 @@ mv "$tmp" "$dir/sovereign-job-$unit-$outcome.prom"
  * failed delivery logs the webhook or ping URL with its token) with every URL in them cut to its
  * scheme and host. The daemon keeps the process (and its PID, for reloads); a child it inherits
  * filters its output to the journal, ignores the stop signals and ends when the daemon's output ends.
+ * Alertmanager also logs the body of an upstream's refusal, which may echo the path (`Cannot POST
+ * /hooks/<token>`), no URL left for the pattern to find: so every part of each URL in the daemon's
+ * `--config.file` (its whole path and query, each longer segment or value) is cut wherever it shows,
+ * read again when the file changes (a rotated secret).
  */
 export const REDACT_LOG_SCRIPT = `#!/usr/bin/python3
 # sovereign-redact-log <binary> <args...>, rendered by cdktf-sovereign-hetzner: no URL path, query or
-# user info reaches the journal.
-import os, re, signal, sys
+# user info reaches the journal, nor any part of a URL in the daemon's --config.file.
+import os, re, signal, sys, urllib.parse
 
 URL = re.compile(rb'([A-Za-z][A-Za-z0-9+.-]*://)(?:[^/\\s"\\\\@]*@)?([^/\\s"\\\\?#]*)[^\\s"\\\\]*')
+# A part shorter than this is cut only as the whole rest of its URL: short segments are words (/api/, /hooks/), not tokens.
+PART = 8
+
+
+def parts_of(config):
+    found = set()
+    try:
+        with open(config, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return found
+    for url in re.findall(r'[A-Za-z][A-Za-z0-9+.-]*://[^\\s"\\\\]+', text):
+        try:
+            split = urllib.parse.urlsplit(url)
+        except ValueError:
+            continue
+        rest = url.split("://", 1)[1]
+        rest = rest[rest.find("/"):] if "/" in rest else ""
+        short = [rest, rest.split("#")[0], split.path]
+        long = [split.username, split.password, split.query, split.fragment] + split.path.split("/")
+        long += [v for pair in split.query.split("&") for v in pair.split("=")]
+        for part in short + long:
+            for form in (part, urllib.parse.unquote(part or "")):
+                if form and len(form) >= (2 if part in short else PART):
+                    found.add(form.encode())
+    return found
+
 
 if len(sys.argv) < 2:
     sys.exit("usage: sovereign-redact-log <binary> <args...>")
+config = next((a.split("=", 1)[1] for a in sys.argv[2:] if a.startswith("--config.file=")), None)
 r, w = os.pipe()
 if os.fork() == 0:
     os.close(w)
     for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(s, signal.SIG_IGN)
+    seen, secrets = None, []
     with os.fdopen(r, "rb") as lines:
         for line in lines:
+            if config:
+                try:
+                    stamp = os.stat(config).st_mtime_ns
+                except OSError:
+                    stamp = None
+                if stamp != seen:
+                    seen, secrets = stamp, sorted(parts_of(config), key=len, reverse=True)
             data = URL.sub(rb"\\1\\2/<redacted>", line)
+            for secret in secrets:
+                data = data.replace(secret, b"<redacted>")
             while data:
                 data = data[os.write(2, data):]
     os._exit(0)
