@@ -1,4 +1,4 @@
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -6,9 +6,11 @@ import { Testing } from 'cdktf';
 import { Duration, Phase } from '../../lib';
 import { productFixture, synth, userDataOf } from './helpers/fixture';
 import { runJobHook, startLiveProber } from './helpers/live-prober';
+import { waitFor } from './helpers/live-stack';
 import { FAKE_SECRETS, MachineRoot } from './helpers/machine-root';
 import { MACHINE_PYTHON } from '../setup/real-parts';
 import { synthesizedBundle } from '../../testing/bundle';
+import { REDACT_LOG_SCRIPT } from '../../lib/monitoring/private/scripts';
 
 // The rendered setup script and job hook, run as cloud-init and systemd run them, against a
 // temporary root (their paths come from the environment, which only tests set).
@@ -87,6 +89,31 @@ describe('the on-machine tooling', () => {
       expect(result.status).not.toBe(0);
       expect(result.output).toMatch(/the URL in monitoring_webhook_ops holds a space, a quote, a backslash or a character outside ASCII; write it percent-encoded \(%20 for a space/);
       expect(result.output).not.toContain('secret-token-value');
+    }
+  });
+
+  test("the log's redaction cuts the parts of the configuration's URLs wherever they show, the rotated URL's once the file changes", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redact-log-'));
+    try {
+      const script = path.join(dir, 'sovereign-redact-log');
+      fs.writeFileSync(script, REDACT_LOG_SCRIPT, { mode: 0o755 });
+      const config = path.join(dir, 'alertmanager.yml');
+      const urlLine = (token: string) => `      - url: "https://chat.acme.eu/hooks/${token}?sig=${token}-sig"\n`;
+      fs.writeFileSync(config, urlLine('oldtoken-4711'));
+      // A stand-in daemon: logs a refusal's body echoing the path; once told (the URL rotated meanwhile), logs the new one's.
+      const daemon = 'import sys\nprint("Cannot POST /hooks/oldtoken-4711 (sig oldtoken-4711-sig)", flush=True)\n'
+        + 'sys.stdin.readline()\nprint("Cannot POST /hooks/newtoken-0815; token newtoken-0815", flush=True)';
+      const child = spawn(script, [MACHINE_PYTHON, '-c', daemon, `--config.file=${config}`], { stdio: ['pipe', 'ignore', 'pipe'] });
+      let logged = '';
+      child.stderr!.on('data', (d: Buffer) => { logged += d.toString('utf8'); });
+      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+      await waitFor('the first line', () => logged.includes('\n') || undefined, 10_000, 20);
+      fs.writeFileSync(config, urlLine('newtoken-0815'));
+      child.stdin!.end('go\n');
+      expect(await exited).toBe(0);
+      expect(logged).toBe('Cannot POST <redacted> (sig <redacted>)\nCannot POST <redacted>; token <redacted>\n');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -275,7 +275,9 @@ if os.fork() == 0:
         for line in lines:
             if config:
                 try:
-                    stamp = os.stat(config).st_mtime_ns
+                    info = os.stat(config)
+                    # The setup replaces the file (a new inode); an edit in place changes its time or size.
+                    stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
                 except OSError:
                     stamp = None
                 if stamp != seen:
