@@ -237,7 +237,8 @@ function planOf(dir: string, io: CliIo, print: boolean): any {
     const result = spawnSync(terraform, args, { cwd: dir, env: { ...io.env, TF_INPUT: '0' }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
     if (result.error) throw new Error(`${terraform} could not run: ${result.error.message}. Fix: install Terraform, or set TERRAFORM_BINARY_NAME.`);
     // Redacted: Terraform quotes a module's source as written, a Git token in its URL included (`git::https://oauth2:<token>@…`).
-    if (result.status !== 0) throw new Error(`terraform ${args[0]} in ${dir} failed (exit ${result.status ?? result.signal}):\n${redactSecrets((result.stderr || result.stdout).trim().slice(-4000))}`);
+    // Redacted before it is cut: a cut inside the URL (`//oauth2:<token>@…`) left no scheme to recognise it by.
+    if (result.status !== 0) throw new Error(`terraform ${args[0]} in ${dir} failed (exit ${result.status ?? result.signal}):\n${redactSecrets((result.stderr || result.stdout).trim()).slice(-4000)}`);
     return result.stdout;
   };
   run(['init', '-input=false', '-no-color']);

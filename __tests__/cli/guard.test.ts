@@ -163,6 +163,26 @@ describe('guard arguments', () => {
     fs.rmSync(out, { recursive: true, force: true });
   });
 
+  // Review (redactfix11): guard kept the last 4000 characters of Terraform's words and then redacted them; a cut inside
+  // a module's source URL (`//oauth2:<token>@…`) left no scheme to know it by, and the token was printed.
+  test('Terraform\'s words are redacted before they are cut to their end', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'guard-cut-'));
+    fs.mkdirSync(path.join(out, 'stacks', 'acme-production'), { recursive: true });
+    fs.writeFileSync(path.join(out, 'stacks', 'acme-production', 'cdk.tf.json'), '{}');
+    const token = 'glpatXq7RkT2mVb9LsW4nPz8D';
+    // Terraform's init as it fails on a private module, its last 4000 characters starting at the URL's `//`.
+    const url = `//oauth2:${token}@127.0.0.1:1/acme/infra.git`;
+    const words = 'Error: Failed to download module\n\nCould not download module "infra" source code from "git::https:'
+      + `${url}": ${'remote: Repository not found; '.repeat(200)}`.slice(0, 3999) + '.';
+    const terraform = path.join(out, 'terraform');
+    fs.writeFileSync(terraform, `#!/bin/sh\ncat >&2 <<'EOF'\n${words}\nEOF\nexit 1\n`, { mode: 0o755 });
+    const result = await guard(['acme-production', '--out', out], { TERRAFORM_BINARY_NAME: terraform });
+    expect(result).toMatchObject({ code: 1, err: expect.stringMatching(/terraform init in .* failed \(exit 1\):\n/) });
+    expect(result.err).not.toContain(token);
+    expect(result.err).toContain('<redacted>@127.0.0.1:1/acme/infra.git');
+    fs.rmSync(out, { recursive: true, force: true });
+  });
+
   test('--plan-json reads a plan made elsewhere, and refuses a file that is not one', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'guard-json-'));
     const plan = path.join(dir, 'plan.json');
