@@ -1,5 +1,8 @@
 import { EgressAllowlist } from '../../lib';
-import { invalidValue, quote } from '../../lib/core/validation-message';
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+import { invalidValue, quote, redactSecrets } from '../../lib/core/validation-message';
+import { javascriptEntry } from '../../testing/harness/transpile-cache';
 import { checkedStack, machine } from './fixtures';
 
 // Audit 15: natural paste mistakes (a webhook URL for a host name, a DSN, a URL with user:password) put
@@ -26,6 +29,10 @@ describe('refusal messages never print a pasted secret', () => {
     // Audit (secrets11): a login written as SSH and SFTP write one, without a scheme, was printed whole.
     ['a login with its password, without a scheme', 'u12345-sub2:Sup3r/Secret@u12345-sub2.your-storagebox.de', 'Sup3r/Secret', /^'<redacted>@u12345-sub2\.your-storagebox\.de'$/],
     ['a password with ? and #', 'git::https://deploy:p?a#s/s@git.acme.eu/infra.git', 'p?a#s', /^'git::https:\/\/<redacted>@git\.acme\.eu\/infra\.git'$/],
+    // Review (redactfix11): a login's password holding '@' was cut at its first one, and one starting with '/' (1 in 64
+    // base64 keys) was not read as a password at all.
+    ['a login whose password holds @', 'u123:p@ss@u123.your-storagebox.de', 'p@ss', /^'<redacted>@u123\.your-storagebox\.de'$/],
+    ['a login whose password starts with /', 'u123:/Sup3rKey+x@u123.your-storagebox.de', 'Sup3rKey', /^'<redacted>@u123\.your-storagebox\.de'$/],
   ])('%s is redacted, the host kept', (_name, value, secret, shown) => {
     expect(quote(value)).not.toContain(secret);
     expect(quote(value)).toMatch(shown);
@@ -34,11 +41,39 @@ describe('refusal messages never print a pasted secret', () => {
 
   test('ordinary values are quoted as before', () => {
     for (const value of ['https://acme.eu/health', 'chat.acme.eu', 'u123.your-storagebox.de', 'sha256:' + 'ab12'.repeat(16), 'fsn1',
-      'ops@acme.eu', 'git@github.com:acme/infra.git', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 ops@acme.eu', 'https://acme.eu/a:b@c', '2001:db8::1', 'smtp.acme.eu:587']) {
+      'ops@acme.eu', 'git@github.com:acme/infra.git', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 ops@acme.eu', 'https://acme.eu/a:b@c', '2001:db8::1', 'smtp.acme.eu:587',
+      // Review (redactfix11): a Git ref after the path, an e-mail link, and a port followed by a path holding '@' were
+      // read as a login and lost their host.
+      'git@github.com:acme/infra.git@v1', 'mailto:ops@acme.eu', 'https://acme.eu:8443/path/to@x', 'https://registry.acme.eu:443/@scope/pkg',
+      'docker://registry:5000/image@sha256:abcdef', 'registry.acme.eu:5000/app@sha256:abcdef']) {
       expect(quote(value)).toBe(`'${value}'`);
     }
     expect(invalidValue('X', 'url', 'https://acme.eu/v1/status?verbose=1', 'why', 'fix')).toBe("X.url: 'https://acme.eu/v1/status?verbose=1' is not allowed: why. Fix: fix");
   });
+
+  // Review (redactfix11): the quote was redacted, then the whole message again, and a private key's `<redacted>` was
+  // read as a key cut short: it printed as `<redacted><redacted>`.
+  test('a message is redacted once, and redacting redacted text changes nothing', () => {
+    const key = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n';
+    expect(invalidValue('X', 'key', key, 'why', 'fix')).toBe("X.key: '-----BEGIN OPENSSH PRIVATE KEY----- <redacted>' is not allowed: why. Fix: fix");
+    for (const text of [key, SLACK, DSN, CREDENTIALS, PING, TOKEN, 'u123:p@ss@u123.your-storagebox.de']) {
+      expect(redactSecrets(redactSecrets(text))).toBe(redactSecrets(text));
+    }
+  });
+
+  // Review (redactfix11): the patterns backtracked over a long value (`https://` and 100 000 colons took 24 s), and
+  // whole messages are redacted with the value printed whole: synth stalled. Run in a child so that a stall is cut
+  // at 20 s rather than hanging the suite; at 300 000 characters the old patterns take minutes, the new ones well
+  // under a second.
+  test('long adversarial values are redacted without backtracking for minutes', () => {
+    const entry = javascriptEntry(path.join(__dirname, '../../lib/core/validation-message'));
+    const script = `const { redactSecrets } = require(${JSON.stringify(entry)});
+      const rep = (s) => s.repeat(Math.ceil(300000 / s.length)).slice(0, 300000);
+      for (const text of ['https://' + rep(':'), 'https://' + rep('a:'), rep('=a:b'), rep(',h.eu:443'), rep('a.'), rep('!a:')]) redactSecrets(text);
+      console.log('done');`;
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect({ signal: child.signal, stderr: child.stderr, stdout: child.stdout.trim() }).toEqual({ signal: null, stderr: '', stdout: 'done' });
+  }, 60_000);
 
   test('a webhook URL passed as an allowlist host name is refused without its token', () => {
     const m = machine(checkedStack());

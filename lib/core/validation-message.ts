@@ -9,8 +9,9 @@ import { IConstruct } from 'constructs';
  */
 export function invalidValue(scope: IConstruct | string, prop: string, value: unknown, why: string, fix: string): string {
   // The why and the fix redacted too: a fix that writes the value out again (`EgressHost.publicOnly('<it>', …)`) put a
-  // webhook URL's token, redacted in the quote, back in the message.
-  return redactSecrets(`${pathOf(scope)}.${prop}: ${quote(value)} is not allowed: ${why}. Fix: ${fix}`);
+  // webhook URL's token, redacted in the quote, back in the message. Redacted once, from the value as written: a
+  // redacted quote redacted again printed a private key as `<redacted><redacted>`.
+  return redactSecrets(`${pathOf(scope)}.${prop}: ${quoteAsWritten(value)} is not allowed: ${why}. Fix: ${fix}`);
 }
 
 /** The same shape for a value that is missing rather than wrong. */
@@ -62,15 +63,20 @@ const TOKEN_NOTE = 'a Terraform token: a Lazy value, a variable or an attribute,
 /**
  * A URL: its scheme and host, then the rest (path, query, fragment). A `user:password@` before the host is read up to
  * its `@` even where the password holds `/`, `?` or `#` (an S3 secret key is base64, `/` and `+` included): read as
- * the path, it was printed in clear.
+ * the path, it was printed in clear. Not a port and a path (`registry:5000/image@sha256:…`, `host:443/@scope/pkg`),
+ * which lost their host. A password holding `'` or `"` ends there, since a quote ends the value in a message: its
+ * part after the quote is printed. Every repeat is bounded or starts once (a scheme only after a character that
+ * cannot be in one, a user without `:`, a password up to 256 characters): whole messages are redacted and a value
+ * is printed whole, so a long one (`https://` and 100 000 colons) took 24 s, stalling synth.
  */
-const URL_PARTS = /\b([a-z][a-z0-9+.-]*:\/\/)((?:[^\s/?#'"@]*:[^\s'"@]*@)?[^\s/?#'"]*)([/?#][^\s'"]*)?/gi;
+const URL_PARTS = /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/)((?:[^\s/?#'"@:]*:(?!\d{1,5}[/?#])[^\s'"@]{0,256}@)?[^\s/?#'"]*)([/?#][^\s'"]*)?/gi;
 /**
  * A `user:password@host` without a scheme, as SSH and SFTP write a login (`u123-sub2:<password>@u123-sub2.your-storagebox.de`):
- * not after a scheme's `//` or within a path (a URL's own user part is read above), nor an e-mail address (no `:`
- * before its `@`) or Git's `git@host:path` (its `:` comes after the `@`).
+ * the password read to its last `@` within 256 characters (it may hold `@`, or start with `/`). Not after a scheme's
+ * `//` or within a path (a URL's own user part is read above), nor an e-mail address (no `:` before its `@`, or
+ * `mailto:`), Git's `git@host:path@ref` (its `:` comes after an `@`), or a port and a path (`registry:5000/app@sha256:…`).
  */
-const BARE_CREDENTIALS = /(?<![A-Za-z0-9._~%+\-/:])[A-Za-z0-9._~%+-]+:(?![/:])[^\s@'"]+@(?=[A-Za-z0-9[])/g;
+const BARE_CREDENTIALS = /(?<![A-Za-z0-9._~%+\-/:@])(?!mailto:)[A-Za-z0-9._~%+-]+:(?!\/\/|:|\d{1,5}[/?#])[^\s'"]{1,256}@(?=[A-Za-z0-9[])/g;
 /** A random token: 20+ letters and digits with upper case, lower case and a digit (not a word, not a lowercase hex digest), or a UUID. */
 const TOKEN = /(?=[A-Za-z0-9_-]*[A-Z])(?=[A-Za-z0-9_-]*[a-z])(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{20,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 /** Query parameters that carry a secret by name. */
@@ -84,13 +90,14 @@ const BARE_TOKEN = /(?<![A-Za-z0-9])(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*[a-z])(?
  * breaks may be raw, escaped as in JSON, or spaces (a key put through an unquoted `echo $KEY`). Pasted where a public
  * or host key belongs, it is the one value a refusal must never print: whoever reads the CI log could log in with it.
  */
-const PRIVATE_KEY = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----[\r\n]*|(?:[A-Za-z0-9+/=:,\- \t\r\n]|\\.)*)/g;
+const PRIVATE_KEY = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----(?! <redacted>)(?:[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----[\r\n]*|(?:[A-Za-z0-9+/=:,\- \t\r\n]|\\.)*)/g;
 
 /**
  * The text with the secret parts of URLs and tokens replaced by `<redacted>`: the user and password
  * (or DSN key) before `@`, and the whole path and query of a URL whose path holds a token (webhook
  * URLs, ping URLs) or whose query names one. The scheme and host stay, so the reader still sees
- * what was passed. A private key keeps its BEGIN line alone, so the reader sees which key it was.
+ * what was passed. A private key keeps its BEGIN line alone, so the reader sees which key it was. Redacting
+ * redacted text changes nothing.
  */
 export function redactSecrets(text: string): string {
   return text.replace(PRIVATE_KEY, '-----BEGIN $1PRIVATE KEY----- <redacted>').replace(URL_PARTS, (_m, scheme: string, authority: string, rest: string | undefined) => {
