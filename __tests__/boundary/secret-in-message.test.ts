@@ -61,15 +61,16 @@ describe('refusal messages never print a pasted secret', () => {
     }
   });
 
-  // Review (redactfix11): the patterns backtracked over a long value (`https://` and 100 000 colons took 24 s), and
-  // whole messages are redacted with the value printed whole: synth stalled. Run in a child so that a stall is cut
-  // at 20 s rather than hanging the suite; at 300 000 characters the old patterns take minutes, the new ones well
-  // under a second.
+  // Review (redactfix11): the patterns backtracked over a long value (`https://` and 100 000 colons took 24 s, a
+  // 30 000-character path 4 s, BEGIN lines each reading the rest of the text for an END), and whole messages are
+  // redacted with the value printed whole: synth stalled. Run in a child so that a stall is cut at 20 s rather than
+  // hanging the suite; at these lengths the old patterns take minutes, the new ones about a second together.
   test('long adversarial values are redacted without backtracking for minutes', () => {
     const entry = javascriptEntry(path.join(__dirname, '../../lib/core/validation-message'));
     const script = `const { redactSecrets } = require(${JSON.stringify(entry)});
-      const rep = (s) => s.repeat(Math.ceil(300000 / s.length)).slice(0, 300000);
-      for (const text of ['https://' + rep(':'), 'https://' + rep('a:'), rep('=a:b'), rep(',h.eu:443'), rep('a.'), rep('!a:')]) redactSecrets(text);
+      const rep = (s, n = 300000) => s.repeat(Math.ceil(n / s.length)).slice(0, n);
+      for (const text of ['https://' + rep(':'), 'https://' + rep('a:'), rep('=a:b'), rep(',h.eu:443'), rep('a.'), rep('!a:'), 'https://acme.eu/' + rep('a'),
+        rep('-----BEGIN PRIVATE KEY-----!', 3000000)]) redactSecrets(text);
       console.log('done');`;
     const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
     expect({ signal: child.signal, stderr: child.stderr, stdout: child.stdout.trim() }).toEqual({ signal: null, stderr: '', stdout: 'done' });

@@ -77,8 +77,12 @@ const URL_PARTS = /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/)((?:[^\s/?#'"@:]*:(?!
  * `mailto:`), Git's `git@host:path@ref` (its `:` comes after an `@`), or a port and a path (`registry:5000/app@sha256:…`).
  */
 const BARE_CREDENTIALS = /(?<![A-Za-z0-9._~%+\-/:@])(?!mailto:)[A-Za-z0-9._~%+-]+:(?!\/\/|:|\d{1,5}[/?#])[^\s'"]{1,256}@(?=[A-Za-z0-9[])/g;
-/** A random token: 20+ letters and digits with upper case, lower case and a digit (not a word, not a lowercase hex digest), or a UUID. */
-const TOKEN = /(?=[A-Za-z0-9_-]*[A-Z])(?=[A-Za-z0-9_-]*[a-z])(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{20,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
+/**
+ * A random token: 20+ letters and digits with upper case, lower case and a digit (not a word, not a lowercase hex digest), or a UUID.
+ * Looked for only where a run of them starts: from every character of a long path, each look ahead read the rest of
+ * it (30 000 characters took 4 s).
+ */
+const TOKEN = /(?<![A-Za-z0-9_-])(?=[A-Za-z0-9_-]*[A-Z])(?=[A-Za-z0-9_-]*[a-z])(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{20,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 /** Query parameters that carry a secret by name. */
 const SECRET_PARAMETER = /[?&](?:token|key|secret|password|sig|signature|auth|access_token|api_key)=/i;
 /** A Hetzner-style API token on its own: 64 letters and digits, mixed case with digits. */
@@ -89,8 +93,9 @@ const BARE_TOKEN = /(?<![A-Za-z0-9])(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*[a-z])(?
  * mid-body), through the run of base64, PEM headers (`Proc-Type: 4,ENCRYPTED`) and line breaks that follow. Line
  * breaks may be raw, escaped as in JSON, or spaces (a key put through an unquoted `echo $KEY`). Pasted where a public
  * or host key belongs, it is the one value a refusal must never print: whoever reads the CI log could log in with it.
+ * Its END is looked for up to the next BEGIN only: each BEGIN read the rest of the text for one.
  */
-const PRIVATE_KEY = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----(?! <redacted>)(?:[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----[\r\n]*|(?:[A-Za-z0-9+/=:,\- \t\r\n]|\\.)*)/g;
+const PRIVATE_KEY = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----(?! <redacted>)(?:(?:(?!-----BEGIN )[\s\S])*?-----END [A-Z0-9 ]*PRIVATE KEY-----[\r\n]*|(?:[A-Za-z0-9+/=:,\- \t\r\n]|\\.)*)/g;
 
 /**
  * The text with the secret parts of URLs and tokens replaced by `<redacted>`: the user and password
