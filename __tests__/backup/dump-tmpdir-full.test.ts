@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BackupWorld, expectFailure, expectSuccess, PROD_HOST, runScript } from './helpers/world';
+import { BackupWorld, expectFailure, expectSuccess, PATH_ENV, PROD_HOST, runScript } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // Audit (full disks): the dump's fan-out writes each database's checksum into the run's directory in TMPDIR. When
@@ -44,10 +44,33 @@ describeAsRoot('a TMPDIR that fills during the dump', () => {
     // table is held until the disk is full, so pg_dump writes nothing before: a 50-row dump that won the race against
     // the filler had its checksum written, and the job failed at a later write instead (CI, under load).
     const release = await world.pg.holdTable('analytics', 'events');
-    const full = await dumpWithTmpdir(etc, tmpdir, () => { try { BackupWorld.fillDisk(tmpdir, 0); } finally { release(); } });
+    let full: Awaited<ReturnType<typeof dumpWithTmpdir>>;
+    try {
+      full = await dumpWithTmpdir(etc, tmpdir, () => { try { BackupWorld.fillDisk(tmpdir, 0); } finally { release(); } });
+    } finally {
+      // A job that fails before 'dumping analytics' never calls the callback: the lock's session ends here.
+      release();
+    }
     expectFailure(full, PROD_HOST, 'dump', new RegExp(`writing the checksum of the dump of analytics into ${tmpdir}/sovereign-backup-run\\.\\w+ \\(TMPDIR\\) failed: `
       + `No space left on device\\. TMPDIR's disk \\(${tmpdir}\\) has \\d+ inodes and 0 MiB free; .*`
       + `Fix: free space on that disk \\(df -h ${tmpdir}\\), or give the job a TMPDIR on a larger disk, then run backup-dump again`));
     expect(full.stderr).not.toMatch(/read -r sum bytes copy/);
+  });
+
+  // Audit (eighth pass, second review): a failed write of SHA256SUMS was reported as a full TMPDIR ("free space on that
+  // disk"), with no error, whatever the cause. A sha256sum that cannot read globals.sql (an I/O error): the job quotes it.
+  test('a checksum write that fails for another cause than space names the error, not the disk', async () => {
+    const etc = world.productionWith('repo-sums', { PG_DATABASES: 'analytics' });
+    const bootstrap = await world.run(world.production, 'backup-bootstrap', etc);
+    if (bootstrap.code !== 0) throw new Error(bootstrap.stderr);
+    const bin = path.join(tmp, 'bin-sha256sum-eio');
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, 'sha256sum'), `#!/bin/bash
+case " $* " in *" globals.sql "*) echo 'sha256sum: globals.sql: Input/output error' >&2; exit 1 ;; esac
+exec /usr/bin/sha256sum "$@"
+`, { mode: 0o755 });
+    const failed = await world.run(world.production, 'backup-dump', etc, { env: { PATH: `${bin}:${PATH_ENV}` } });
+    expectFailure(failed, PROD_HOST, 'dump', /^writing the checksums \(SHA256SUMS\) into \S+ failed: sha256sum: globals\.sql: Input\/output error$/m);
+    expect(failed.pings[failed.pings.length - 1].body.split('\n')[0]).not.toMatch(/TMPDIR's disk|free space/);
   });
 });

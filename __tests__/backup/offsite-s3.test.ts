@@ -696,6 +696,56 @@ exec /usr/bin/restic "$@"
     expect(damaged.stderr).toMatch(/step: verification query 02-users-present on app[\s\S]*step: restoring file snapshot/);
   });
 
+  // Audit (eighth pass, second review): while any target's file snapshots could not be listed (is this an unrestored
+  // rebuild?), the first file backup was held back from every target: a new machine's uploads reached not even the
+  // Storage Box that answered. And with no dump yet (a first dump that refused), the push stopped before the files.
+  test('a first file backup while the bucket is down: the files reach the Storage Box, the push fails naming the bucket and checks it again once it answers', async () => {
+    const uploads = path.join(tmp, 'srv-two', 'uploads');
+    fs.mkdirSync(uploads, { recursive: true });
+    fs.writeFileSync(path.join(uploads, 'contract.pdf'), '%PDF-1.4 first customer\n');
+    const state = path.join(tmp, 'state-files-two');
+    const settings = {
+      storagebox_REPO_PATH: 'files-two', offsite_REPO_PATH: 'files-two', FILE_PATHS: uploads, PG_DATABASES: 'app', BACKUP_STATE: state,
+      DUMP_DIR: path.join(tmp, 'dumps-files-two'),
+    };
+    const etc = world.variant(world.production.etc, 'backup.conf', settings);
+    expect((await run(world.production, 'backup-bootstrap', etc)).code).toBe(0);
+    expectSuccess(await run(world.production, 'backup-dump', etc), PROD_HOST, 'dump');
+    const recorded = path.join(state, 'files-backed-up-from-this-machine');
+
+    // The bucket refuses connections: the Storage Box was listed and gets the files; the bucket is named, with restic's error.
+    const down = world.variant(etc, 'backup.conf', {}, { 'secrets/offsite.s3.env': s3Env({ endpoint: 'http://127.0.0.1:1' }) });
+    const pushDown = await run(world.production, 'backup-push', down);
+    expectFailure(pushDown, PROD_HOST, 'push', new RegExp(`^push failed for the file backup of ${uploads} to offsite: cannot tell whether this machine is an unrestored rebuild: `
+      + `it has not backed up its paths before, and the file snapshots of ${PROD_HOST} on offsite could not be listed \\(restic: offsite: Fatal: [^)]*connection refused[^)]*\\)\\. `
+      + 'Nothing of the files was sent there \\(the other targets, if any, got them\\)\\. Fix: find out from restic\'s error why, fix that, and run backup-push again once its file snapshots can be listed; '));
+    expect(pushDown.stderr).toMatch(/files \(\S+uploads\) are snapshot \w{8} on storagebox \(1 files, /);
+    expect(pushDown.stderr).not.toMatch(/backing up \S+uploads to offsite/);
+    // restic says "unable to open config file" for the refused connection too: not a repository never created.
+    expect(pushDown.pings[1].body.split('\n')[0]).not.toMatch(/backup-bootstrap/);
+    // Not recorded: the next push checks again.
+    expect(fs.existsSync(recorded)).toBe(false);
+
+    // The bucket answers: it is checked (this host has no file snapshot there), the Storage Box's own snapshot passes.
+    const push = await run(world.production, 'backup-push', etc);
+    expectSuccess(push, PROD_HOST, 'push');
+    expect(push.stderr).toMatch(/step: checking that this machine's paths are not an unrestored rebuild/);
+    expect(push.stderr).toMatch(/files \(\S+uploads\) are snapshot \w{8} on offsite \(1 files, /);
+    expect(fs.existsSync(recorded)).toBe(true);
+
+    // A repository never created (backup-bootstrap failed for it): the fix points to backup-bootstrap's journal. And a
+    // machine with no dump yet (its first dump refused) still backs up its files, failing for the dump.
+    const fresh = world.variant(etc, 'backup.conf', {
+      offsite_REPO_PATH: 'files-two-never-created', BACKUP_STATE: path.join(tmp, 'state-files-two-fresh'), DUMP_DIR: path.join(tmp, 'dumps-files-two-none'),
+    });
+    fs.mkdirSync(path.join(tmp, 'dumps-files-two-none'));
+    const pushFresh = await run(world.production, 'backup-push', fresh);
+    expectFailure(pushFresh, PROD_HOST, 'push', new RegExp(`^push failed for no dump yet in \\S+: backup-dump has not completed its first dump on this machine; see its alert \\(journalctl -u backup-dump\\); `
+      + `the file backup of ${uploads} to offsite: .*\\(restic: offsite: Fatal: unable to open config file: [^)]*\\)\\. .*a repository that does not exist was never created: `
+      + 'see why backup-bootstrap did not create it \\(journalctl -u backup-bootstrap\\), then run it again \\(systemctl start backup-bootstrap\\)'));
+    expect(pushFresh.stderr).toMatch(/files \(\S+uploads\) are snapshot \w{8} on storagebox \(1 files, /);
+  });
+
   test('restic\'s errors reach the failure ping with the bucket\'s endpoint and name replaced', async () => {
     const push = await run(world.production, 'backup-push', prodOffsite({ DUMP_DIR: path.join(tmp, 'production-dumps') }, { secretAccessKey: 'not-the-secret-access-key-0123' }));
     expectFailure(push, PROD_HOST, 'push', /push failed for offsite[\s\S]*s3:<s3-endpoint>\/<bucket>\/acme-production-app/);

@@ -152,6 +152,11 @@ test('the S3 messages name the endpoint\'s address as <s3-endpoint> in Go\'s net
     ['dial tcp6 [2001:db8::7]:443: connect: network is unreachable', 'dial tcp6 <s3-endpoint>: connect: network is unreachable'],
     ['read tcp 10.0.0.5:40022->203.0.113.7:443: read: connection reset by peer', 'read tcp 10.0.0.5:40022-><s3-endpoint>: read: connection reset by peer'],
     ['write tcp4 10.0.0.5:40022->203.0.113.7:443: write: broken pipe', 'write tcp4 10.0.0.5:40022-><s3-endpoint>: write: broken pipe'],
+    // Audit (eighth pass, second review): Go's other net.OpError operations on a connection (io.Copy's readfrom and
+    // writeto, setting a deadline or keepalive) were left out, the endpoint's IP unredacted.
+    ['readfrom tcp 10.0.0.5:40022->203.0.113.7:9000: write: broken pipe', 'readfrom tcp 10.0.0.5:40022-><s3-endpoint>: write: broken pipe'],
+    ['writeto tcp 10.0.0.5:40022->203.0.113.7:9000: read: connection reset by peer', 'writeto tcp 10.0.0.5:40022-><s3-endpoint>: read: connection reset by peer'],
+    ['set tcp 10.0.0.5:40022->203.0.113.7:9000: setsockopt: invalid argument', 'set tcp 10.0.0.5:40022-><s3-endpoint>: setsockopt: invalid argument'],
     ['dial tcp: lookup s3.example.eu on 10.0.0.2:53: no such host', 'dial tcp: lookup <s3-endpoint> on 10.0.0.2:53: no such host'],
     ['dial tcp: lookup s3.example.eu on 10.0.0.2:53: dial tcp 10.0.0.2:53: i/o timeout', 'dial tcp: lookup <s3-endpoint> on 10.0.0.2:53: dial tcp 10.0.0.2:53: i/o timeout'],
     ['mytcp 10.1.1.1: y', 'mytcp 10.1.1.1: y'],

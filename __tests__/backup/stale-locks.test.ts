@@ -198,7 +198,7 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
     const failed = {
       'backup-dump': /^dump \d{8}T\d{6}Z is kept on this machine, but streaming it failed for storagebox: restic backup of dump \d{8}T\d{6}Z failed \([^)]*timed out during banner exchange/,
       // The files are held back: whether this is an unrestored rebuild could not be told.
-      'backup-push': new RegExp(`^push failed for the file backup of ${uploads}: cannot tell whether this machine is an unrestored rebuild: it has not backed up its paths before, and the file snapshots of ${PROD_HOST} on storagebox could not be listed \\(the log says why\\)\\. Nothing of the files was sent\\. .*; storagebox: restic backup of dump \\d{8}T\\d{6}Z failed \\([^)]*timed out during banner exchange`),
+      'backup-push': new RegExp(`^push failed for the file backup of ${uploads} to storagebox: cannot tell whether this machine is an unrestored rebuild: it has not backed up its paths before, and the file snapshots of ${PROD_HOST} on storagebox could not be listed \\(restic: storagebox: Fatal: unable to open repository at .*\\)\\. Nothing of the files was sent there \\(the other targets, if any, got them\\)\\. .*; storagebox: restic backup of dump \\d{8}T\\d{6}Z failed \\([^)]*timed out during banner exchange`),
     };
     const connections = () => fs.readFileSync(calls, 'utf8').split('\n').filter(Boolean).length;
     /** The lines of the job's log (the failure ping's copy) that are exactly `line`, or that match it. */
@@ -234,10 +234,17 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
       const firstDumps = path.join(tmp, 'dumps-unreachable-first');
       const firstConf = { PG_DATABASES: 'empty_app', DUMP_DIR: firstDumps, BACKUP_STATE: path.join(tmp, 'state-unreachable-first') };
       const first = await world.run(world.production, 'backup-dump', world.variant(etc, 'backup.conf', firstConf), { env: { PATH: `${bin}:${PATH_ENV}` } });
-      expectFailure(first, PROD_HOST, 'dump', new RegExp(`^cannot tell whether this machine is an unrestored rebuild: it has not dumped before, its databases \\(empty_app\\) hold no row, and the dumps of ${PROD_HOST} on storagebox could not be listed \\(the log says why\\)\\. Nothing was dumped\\. Fix: run backup-dump again when storagebox answers; if this machine is meant to start empty, giving up the data of any dumps there, run backup-dump --start-empty once`));
+      expectFailure(first, PROD_HOST, 'dump', new RegExp(`^cannot tell whether this machine is an unrestored rebuild: it has not dumped before, its databases \\(empty_app\\) hold no row, and the dumps of ${PROD_HOST} on storagebox could not be listed \\(restic: storagebox: Fatal: unable to open repository at sftp:root@127\\.0\\.0\\.1:repo-unreachable: .*\\)\\. Nothing was dumped\\. Fix: find out from restic's error why, fix that, and run backup-dump again once its dumps can be listed; if this machine is meant to start empty, giving up the data of any dumps there, run backup-dump --start-empty once`));
       expect(first.stderr).toMatch(/storagebox: the repository cannot be reached \(listing its dumps timed out\), so the backup to it fails without connecting again/);
       expect(connections()).toBe(1);
       expect(fs.readdirSync(firstDumps).filter((entry) => !entry.startsWith('.partial-'))).toEqual([]);
+      // Audit (eighth pass, second review): with no dump there, the push stopped at "no completed dump" before the files:
+      // a new machine whose first dump refused tried no file backup at all. It goes on to the files, failing for both.
+      fs.writeFileSync(calls, '');
+      const firstPush = await world.run(world.production, 'backup-push', world.variant(etc, 'backup.conf', firstConf), { env: { PATH: `${bin}:${PATH_ENV}` } });
+      expectFailure(firstPush, PROD_HOST, 'push', new RegExp(`^push failed for no dump yet in ${firstDumps}: backup-dump has not completed its first dump on this machine; see its alert \\(journalctl -u backup-dump\\); the file backup of ${uploads} to storagebox: cannot tell whether`));
+      expect(firstPush.stderr).toMatch(/storagebox: the repository cannot be reached \(listing its file snapshots timed out\)/);
+      expect(connections()).toBe(1);
 
       // Once the target answers, the check runs: a dump of this host there holds empty_app's rows, so the first dump refuses.
       world.copyBootstrapped(name);

@@ -559,10 +559,10 @@ ensure_key() {
 # address it connected to, the endpoint's resolved IP ("dial tcp 203.0.113.7:443: i/o timeout", "read tcp
 # <local>-><IP>:443: ..."): it tells the endpoint as its name does, so it is replaced too (every TCP connection of
 # restic's S3 backend goes to the endpoint, or to a proxy). Only in the shape of Go's network errors (net.OpError: the
-# operation, tcp, the address, ": "), and not the resolver's address, which a name looked up over TCP names the same way
+# operation on a connection (dial, read, write, close, readfrom, writeto, set), tcp, the address, ": "), and not the resolver's address, which a name looked up over TCP names the same way
 # ("lookup <name> on 10.0.0.2:53: dial tcp 10.0.0.2:53: i/o timeout"): it is not the endpoint.
 s3_redact() {
-  local host=\${1#*://} line rest out resolver match lookup='lookup [^ ]+ on ([^ ]+): ' address='(^|[^[:alnum:]])((dial|read|write|close) tcp[46]? ([^ <]*->)?)([^ <>]+)(: )'
+  local host=\${1#*://} line rest out resolver match lookup='lookup [^ ]+ on ([^ ]+): ' address='(^|[^[:alnum:]])((dial|read|write|close|readfrom|writeto|set) tcp[46]? ([^ <]*->)?)([^ <>]+)(: )'
   host=\${host%%/*}
   local -a secrets=("$1" "$host" "\${host%:*}" "$2")
   while IFS= read -r line || [ -n "$line" ]; do
@@ -684,6 +684,28 @@ unreached() {
   cause=$(unreachable "$2") || return 1
   SB_UNREACHABLE[$1]=$cause
   log "$1: the repository cannot be reached ($3 timed out), so the backup to it fails without connecting again"
+}
+
+# not_listed <target> <file of restic's stderr>: a first backup's listing of the target failed: adds the target to $unlisted
+# and its cause, restic's last "Fatal:" line (else its last line; restic_on's output, redacted), to $unlisted_why. Not only
+# a timeout lands here: wrong S3 keys, a missing bucket, a wrong password, a repository backup-bootstrap never created.
+not_listed() {
+  local fatal
+  fatal=$(grep '^Fatal: ' "$2" 2>/dev/null | tail -n 1 | tr -d '\\r') || true
+  [ -n "$fatal" ] || fatal=$(grep . "$2" 2>/dev/null | tail -n 1 | tr -d '\\r') || true
+  unlisted="\${unlisted:+$unlisted, }$1"
+  unlisted_why="\${unlisted_why:+$unlisted_why; }$1: \${fatal:-no error from restic}"
+}
+
+# unlisted_fix <what>: the fix of a refusal whose listing of <what> (dumps, file snapshots) failed on $unlisted, by cause.
+unlisted_fix() {
+  local fix="find out from restic's error why, fix that, and run \${0##*/} again once its $1 can be listed"
+  # A missing config file, not one that could not be read: restic says "unable to open config file" for a refused
+  # connection too.
+  if grep -q -E 'unable to open config file: [^;]*(does not exist|no such file or directory)' <<<"$unlisted_why"; then
+    fix+="; a repository that does not exist was never created: see why backup-bootstrap did not create it (journalctl -u backup-bootstrap), then run it again (systemctl start backup-bootstrap)"
+  fi
+  printf '%s' "$fix"
 }
 
 # unlock_before_backup <target>: the dump and the push, under the repository lock, before restic locks the repository:
@@ -1610,7 +1632,7 @@ SQL
     done
   }
   if [ "$held_here" = 0 ]; then
-    unlisted=''
+    unlisted='' unlisted_why=''
     for t in $TARGETS; do
       remote="$SB_RUN/remote-newest"
       rm -rf "$remote" "$remote.tar"
@@ -1622,7 +1644,7 @@ SQL
         # A listing whose connection timed out makes the backup to the target fail at once (unreached): it connected
         # again to list the locks, another timeout. The other targets are still checked: one of them may refuse first.
         unreached "$t" "$SB_RUN/rebuild.$t.err" 'listing its dumps' || log "$t: cannot list its dumps of $BACKUP_HOST"
-        unlisted="\${unlisted:+$unlisted, }$t"
+        not_listed "$t" "$SB_RUN/rebuild.$t.err"
         continue
       fi
       [ "$listed" != "[]" ] && [ -n "$listed" ] || continue
@@ -1636,7 +1658,7 @@ SQL
     # Nothing else checks it later: a dump sent to the targets that answered, or kept in DUMP_DIR for backup-push to
     # send once the target answers, would become the newest backup, and the next dump, finding a local copy, would not
     # check again.
-    [ -z "$unlisted" ] || die "cannot tell whether this machine is an unrestored rebuild: it has not dumped before, its databases ($(echo $dbs)) hold no row, and the dumps of $BACKUP_HOST on $unlisted could not be listed (the log says why). Nothing was dumped. Fix: run backup-dump again when $unlisted answers; if this machine is meant to start empty, giving up the data of any dumps there, run backup-dump --start-empty once"
+    [ -z "$unlisted" ] || die "cannot tell whether this machine is an unrestored rebuild: it has not dumped before, its databases ($(echo $dbs)) hold no row, and the dumps of $BACKUP_HOST on $unlisted could not be listed (restic: $unlisted_why). Nothing was dumped. Fix: $(unlisted_fix dumps); if this machine is meant to start empty, giving up the data of any dumps there, run backup-dump --start-empty once"
   fi
 fi
 
@@ -1704,7 +1726,11 @@ pg pg_dumpall --globals-only --no-role-passwords 2>>"$SB_LOG" | cat >"$meta/glob
 [ "\${st[1]}" = 0 ] || tmpdir_full "writing the roles to $meta/globals.sql (TMPDIR) failed"
 globals_complete "$meta/globals.sql" || die "the roles' dump (globals.sql) is empty or cut off: it lacks pg_dumpall's closing line '-- PostgreSQL database cluster dump complete', and a restore of this dump could not create the owners of its objects. Fix: free space on the disk of \${TMPDIR:-/tmp} (df -h \${TMPDIR:-/tmp}), then run backup-dump again"
 step "writing the checksums"
-{ cat "$SB_RUN/SUMS"; (cd "$meta" && sha256sum -- *.tables globals.sql); } >"$meta/SHA256SUMS" || tmpdir_full "writing the checksums (SHA256SUMS) into $meta (TMPDIR) failed"
+if ! err=$( { { cat "$SB_RUN/SUMS"; (cd "$meta" && sha256sum -- *.tables globals.sql); } >"$meta/SHA256SUMS"; } 2>&1 ); then
+  printf '%s\\n' "$err" >>"$SB_LOG" 2>/dev/null || true
+  out_of_space "$err" && tmpdir_full "writing the checksums (SHA256SUMS) into $meta (TMPDIR) failed: \${err##*: }"
+  die "writing the checksums (SHA256SUMS) into $meta failed: \${err:-no output}"
+fi
 if [ "$local_copy" = 1 ]; then
   step "completing the local copy of dump $stamp"
   if ! err=$(cp -- "$meta"/* "$work/" 2>&1); then
@@ -1779,7 +1805,14 @@ latest='' checked=0
 if [ -n "\${DUMP_DIR:-}" ]; then
   step "finding the newest dump"
   latest=$(find "$DUMP_DIR" -mindepth 1 -maxdepth 1 -type d -name '2*Z' | sort | tail -n 1)
-  [ -n "$latest" ] || die "no completed dump in $DUMP_DIR"
+  if [ -z "$latest" ] && ! backed_up_before dumped; then
+    # A first dump that refused (an unrestored rebuild, a target's dumps not listed) leaves none: the files still go.
+    failures="\${failures:+$failures; }no dump yet in $DUMP_DIR: backup-dump has not completed its first dump on this machine; see its alert (journalctl -u backup-dump)"
+  else
+    [ -n "$latest" ] || die "no completed dump in $DUMP_DIR"
+  fi
+fi
+if [ -n "$latest" ]; then
   stamp=$(basename "$latest")
   taken=$(stamp_epoch "$stamp") || die "cannot read the time of dump $stamp"
   age=$(hours_since "$taken")
@@ -1878,7 +1911,7 @@ push_files() {
     target_failed "$t" "writing the record of file snapshot \${snap:0:8}"; return
   fi
   log "files ($files) are snapshot \${snap:0:8} on $t ($n files, $(bytes "$size")), its trees read back, its record written\${vanished:+ (naming the files that vanished while restic read them)}"
-  [ -n "$absent" ] || record_backed_up files-backed-up 'backed up its paths'
+  [ -n "$absent" ] || [ -n "$unlisted" ] || record_backed_up files-backed-up 'backed up its paths'
 }
 
 # unrestored_paths <target> <path>...: adds to $unrestored each path given whose newest snapshot of this host on the
@@ -1893,7 +1926,7 @@ unrestored_paths() {
   if [ "$rc" != 0 ]; then
     # As the dump's listing: a timeout makes the backups to the target fail at once (unreached).
     unreached "$t" "$SB_RUN/unrestored.$t.err" 'listing its file snapshots' || log "$t: cannot list its file snapshots of $BACKUP_HOST"
-    unlisted="\${unlisted:+$unlisted, }$t"
+    not_listed "$t" "$SB_RUN/unrestored.$t.err"
     return 0
   fi
   while read -r p id epoch time _; do
@@ -1910,7 +1943,7 @@ unrestored_paths() {
   done < <("\${PY[@]}" -c "$SB_FILES_PY" choose '' "$@" <<<"$listed")
 }
 
-files=\${FILE_PATHS:-} absent=''
+files=\${FILE_PATHS:-} absent='' unlisted='' unlisted_why=''
 if [ -n "$files" ]; then
   step "checking that the file systems of $FILE_PATHS are mounted"
   unmounted=''
@@ -1936,16 +1969,17 @@ elif [ -n "$files" ] && ! backed_up_before files-backed-up; then
   for p in $files; do
     read -r "here_n[$p]" "here_size[$p]" < <(files_with_content "$p")
   done
-  unrestored='' unlisted=''
+  unrestored=''
   for t in $TARGETS; do unrestored_paths "$t" $files; done
   if [ -n "$unrestored" ]; then
     log "not restored: $unrestored"
     failures="\${failures:+$failures; }the file backup of $FILE_PATHS: refusing to back up the paths, since this machine has not backed them up before and $unrestored. This looks like a rebuilt machine whose files were not restored yet: this backup would become the newest snapshot, the one a restore takes, and the next prune could keep it instead of the one with the files. Nothing of the files was sent. Fix: restore them first with backup-restore-files, as ${libraryDoc('backup.md', 'Restoring by hand')} says, then run backup-push again; if this machine is meant to start with these paths as they are now, giving up the files of those snapshots, run backup-push --start-empty once"
     files=''
   elif [ -n "$unlisted" ]; then
-    # Nothing else checks it later: the first file backup sent is recorded, and the check does not run again.
-    failures="\${failures:+$failures; }the file backup of $FILE_PATHS: cannot tell whether this machine is an unrestored rebuild: it has not backed up its paths before, and the file snapshots of $BACKUP_HOST on $unlisted could not be listed (the log says why). Nothing of the files was sent. Fix: run backup-push again when $unlisted answers; if this machine is meant to start with these paths as they are now, giving up the files of any snapshots there, run backup-push --start-empty once"
-    files=''
+    # The files go to the targets that were listed and passed the check (a new machine's uploads reach the Storage Box
+    # while the bucket is down), not to the unlisted ones; and the first file backup is not recorded, so the next push
+    # checks again (this machine's own snapshot then passes), the unlisted targets too once they answer.
+    failures="\${failures:+$failures; }the file backup of $FILE_PATHS to $unlisted: cannot tell whether this machine is an unrestored rebuild: it has not backed up its paths before, and the file snapshots of $BACKUP_HOST on $unlisted could not be listed (restic: $unlisted_why). Nothing of the files was sent there (the other targets, if any, got them). Fix: $(unlisted_fix 'file snapshots'); if this machine is meant to start with these paths as they are now, giving up the files of any snapshots there, run backup-push --start-empty once"
   fi
 fi
 if [ -n "$files" ]; then
@@ -1965,10 +1999,13 @@ if [ -n "$files" ]; then
   fi
 fi
 for t in $TARGETS; do
+  # The files skip a target whose file snapshots could not be listed for the check above.
+  files_to=$files
+  case ", $unlisted, " in *", $t, "*) files_to='' ;; esac
   # Only a target the push writes to (a dump backup-dump did not stream there, the file paths) has restic lock it.
-  if [ -n "$files" ] || { [ -n "$latest" ] && ! streamed_by_dump "$t"; }; then unlock_before_backup "$t"; fi
+  if [ -n "$files_to" ] || { [ -n "$latest" ] && ! streamed_by_dump "$t"; }; then unlock_before_backup "$t"; fi
   if [ -n "$latest" ]; then push_dump "$t"; fi
-  if [ -n "$files" ]; then push_files "$t"; fi
+  if [ -n "$files_to" ]; then push_files "$t"; fi
 done
 [ -z "$failures" ] || die "push failed for $failures"
 ok "pushed\${latest:+ dump $stamp}\${FILE_PATHS:+ and $FILE_PATHS} to $TARGETS, read back from each without a cache"
