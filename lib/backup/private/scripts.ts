@@ -559,8 +559,9 @@ ensure_key() {
 # address it connected to, the endpoint's resolved IP ("dial tcp 203.0.113.7:443: i/o timeout", "read tcp
 # <local>-><IP>:443: ..."): it tells the endpoint as its name does, so it is replaced too (every TCP connection of
 # restic's S3 backend goes to the endpoint, or to a proxy). Only in the shape of Go's network errors (net.OpError: the
-# operation on a connection (dial, read, write, close, readfrom, writeto, set), tcp, the address, ": "), and not the resolver's address, which a name looked up over TCP names the same way
-# ("lookup <name> on 10.0.0.2:53: dial tcp 10.0.0.2:53: i/o timeout"): it is not the endpoint.
+# operation on a connection (dial, read, write, close, readfrom, writeto, set), tcp, the address, ": "), and not the
+# resolver's address, which a name looked up over TCP names the same way ("lookup <name> on 10.0.0.2:53: dial tcp
+# 10.0.0.2:53: i/o timeout"): it is not the endpoint.
 s3_redact() {
   local host=\${1#*://} line rest out resolver match lookup='lookup [^ ]+ on ([^ ]+): ' address='(^|[^[:alnum:]])((dial|read|write|close|readfrom|writeto|set) tcp[46]? ([^ <]*->)?)([^ <>]+)(: )'
   host=\${host%%/*}
