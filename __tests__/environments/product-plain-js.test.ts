@@ -197,7 +197,7 @@ describe('null for an optional property, from plain JavaScript', () => {
     ['Machine rollout.port', () => { const s = checkedStack(); new Machine(s, 'App', appProps(s, { rollout: { port: null } })); }, 'production/App.rollout.port',
       'leave it out for 22, or pass the port sshd listens on, such as Port.of(2222)'],
     ['Machine rollout.hostKey', () => { const s = checkedStack(); new Machine(s, 'App', appProps(s, { rollout: { hostKey: null } })); }, 'production/App.rollout.hostKey',
-      "leave hostKey out (or undefined), or pass the line of /etc/ssh/ssh_host_ed25519_key.pub without its comment, such as 'ssh-ed25519 AAAAC3Nza…'"],
+      "pass the line of /etc/ssh/ssh_host_ed25519_key.pub without its comment, such as 'ssh-ed25519 AAAAC3Nza…', or leave it out (not pinned: synth warns in production)"],
     ['EnvironmentStack ingress', () => new EnvironmentStack(Testing.app(), 'acme-test', { product: new Product(props()), environment: Environment.TEST, ingress: null } as any),
       'acme-test.ingress', 'list the entry points, such as [FirewallRule.httpsFromAnywhere()], [] for none, or leave it out for HTTPS and HTTP'],
     ['ProductStacks dataClasses', () => new ProductStacks(Testing.app(), new Product(props()), { dataClasses: null } as any),
