@@ -134,7 +134,8 @@ function workersOf(pid) {
  * from jest's processes finds. Not those of another run (a nested run's own carry its directory), nor this process
  * and `pid`. Missed, unless they work in the run's directory (the sweep's then) or descend from one found: a process a
  * test spawned with an environment built from scratch (no SOVEREIGN_TEST_RUN_DIR); one whose environment this process
- * may not or does not read (another account's: a setuid child, sudo, when jest is not root; see environmentOf); one
+ * may not or does not read (another account's when jest is not root: a setuid child, sudo; as root, where the suites
+ * run, it reads every account's, a test's `runuser -u postgres …` too; see environmentOf); one
  * that wrote a title over its environment (PostgreSQL, sshd); one in uninterruptible sleep (D) at every look (endWorkers
  * looks again in each of its rounds, no longer); and, in a container where jest is PID 1, an orphan of a nested run,
  * which carries the nested run's directory, not this one.

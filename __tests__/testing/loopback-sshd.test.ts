@@ -8,7 +8,7 @@ import { Duration } from '../../lib';
 import { LoopbackMachine } from '../../testing';
 import * as harnessPorts from '../../testing/harness/ports';
 import { freePort, waitForPort } from '../../testing/harness/ports';
-import { holdingConnectionsTo, alive as isAlive, statFields } from '../../testing/harness/processes';
+import { bootTicks, environmentOf, holdingConnectionsTo, alive as isAlive, processEntry, statFields } from '../../testing/harness/processes';
 import { startLoopbackSshd, stopSshd } from '../../testing/harness/sshd';
 import { describeWithRealParts, isRoot, MACHINE_PYTHON } from '../setup/real-parts';
 import { alive, childrenOf, killAll, processesIn } from '../setup/run-leftovers';
@@ -128,6 +128,21 @@ describeAsRoot('the loopback sshd\'s key exchange', () => {
     }
   });
 
+  // Review: the stop awaited the listener's exit with no deadline, and one that never exits hung the suite's teardown.
+  test('a stop whose listener does not exit goes on after 10 s, and kills it', async () => {
+    const stuck = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000); console.log('ready')"], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await once(stuck.stdout!, 'data');
+      const started = Date.now();
+      await stopSshd(stuck);
+      expect(Date.now() - started).toBeLessThan(20_000);
+      if (stuck.exitCode === null && stuck.signalCode === null) await once(stuck, 'exit');
+      expect(stuck.signalCode).toBe('SIGKILL');
+    } finally {
+      stuck.kill('SIGKILL');
+    }
+  }, 30_000);
+
   test("a start whose sshd exits before it listens fails at once with sshd's own error, and leaves nothing running", async () => {
     // The port the helper picked is taken before sshd binds it, as another process may take it (freePort can only
     // choose a port free now): `sshd -t` passes, since it binds nothing, and sshd then exits. Taken by a socket bound
@@ -163,11 +178,14 @@ describeAsRoot('the loopback sshd\'s key exchange', () => {
 // stopSshd's look at a connection accepted after the stopped listener was looked at (it left its poll before the
 // SIGSTOP, and accepts and forks when continued): that race cannot be provoked here, so the look itself is tested.
 describe('holdingConnectionsTo', () => {
-  test("finds the process holding the server's end of an established loopback connection, and nothing on another port", async () => {
+  // Review: only ESTABLISHED counted, so a child forked after the look whose client had left (CLOSE_WAIT) was missed;
+  // and the other port was port + 1, where another worker may serve.
+  test("finds the process holding the server's end of a loopback connection, established or left by its client, and nothing on another port", async () => {
     const port = await freePort();
     const server = spawn(MACHINE_PYTHON, ['-c', [
       'import socket, sys', 's = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)',
-      'print("listening", flush=True)', 'c, _ = s.accept(); s.close(); print("accepted", flush=True); sys.stdin.read()',
+      'print("listening", flush=True)', 'c, _ = s.accept(); s.close(); print("accepted", flush=True)',
+      'c.recv(1); print("client left", flush=True); sys.stdin.read()',
     ].join('\n'), String(port)], { stdio: ['pipe', 'pipe', 'inherit'] });
     const lines: string[] = [];
     server.stdout!.on('data', (d: Buffer) => lines.push(d.toString()));
@@ -181,11 +199,52 @@ describe('holdingConnectionsTo', () => {
       await once(client, 'connect');
       await said('accepted');
       expect(holdingConnectionsTo(port)).toEqual([server.pid]);
-      expect(holdingConnectionsTo(port === 65535 ? 65534 : port + 1)).toEqual([]);
+      expect(holdingConnectionsTo(await freePort())).toEqual([]);
+      // The client gone, the server's end is in CLOSE_WAIT until it closes it: still held.
+      client.destroy();
+      await said('client left');
+      expect(holdingConnectionsTo(port)).toEqual([server.pid]);
     } finally {
       client.destroy();
       server.kill('SIGKILL');
     }
+  });
+});
+
+describe('bootTicks', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  /** The start of jest's main process (which started before this worker) and `bootTicks()` in `harness`. */
+  function mainStartAndNow(harness: Pick<typeof import('../../testing/harness/processes'), 'processEntry' | 'bootTicks'>): { start: number; now: number } {
+    return { start: Number(harness.processEntry(process.ppid)!.start), now: harness.bootTicks() };
+  }
+
+  // Review: "now" came from /proc/uptime, which LXCFS virtualizes in a container (its age) while the start times in stat
+  // stay the host's: every process seemed to start after now, and stopSshd ended none of those it left.
+  test("is on the clock of the processes' start times, whatever /proc/uptime says", () => {
+    const harness = { processEntry, bootTicks };
+    // The module itself: this file's `fs` is a copy of its bindings (esModuleInterop), whose properties cannot be spied on.
+    const nodeFs = require('fs') as typeof fs;
+    const read = nodeFs.readFileSync;
+    jest.spyOn(nodeFs, 'readFileSync').mockImplementation(((file: fs.PathOrFileDescriptor, ...rest: unknown[]) =>
+      (file === '/proc/uptime' ? '1.00 1.00\n' : (read as (...a: unknown[]) => unknown)(file, ...rest))) as typeof fs.readFileSync);
+    const { start, now } = mainStartAndNow(harness);
+    expect(start).toBeLessThanOrEqual(now);
+  });
+
+  // Review: without getconf (a slim image) the look threw ENOENT; `|| 100` covered only an unreadable answer.
+  test('falls back to 100 ticks a second without getconf', () => {
+    let harness!: typeof import('../../testing/harness/processes');
+    jest.isolateModules(() => { harness = require('../../testing/harness/processes'); });
+    // What execFileSync throws for a command not on PATH (a PATH set here would not reach it: jest's process.env is the test's own).
+    const getconf = jest.spyOn(require('child_process') as typeof import('child_process'), 'execFileSync').mockImplementation(() => {
+      throw Object.assign(new Error('spawnSync getconf ENOENT'), { code: 'ENOENT' });
+    });
+    expect(() => harness.bootTicks()).not.toThrow();
+    expect(getconf).toHaveBeenCalledWith('getconf', ['CLK_TCK'], expect.anything());
+    getconf.mockRestore();
+    const { start, now } = mainStartAndNow(harness);
+    expect(start).toBeLessThanOrEqual(now);
   });
 });
 
@@ -200,6 +259,19 @@ describe('waitForPort', () => {
     const tooMany = () => (++tries > 1 ? `tried ${tries} times with no time left` : undefined);
     await expect(waitForPort(port, 0, tooMany)).rejects.toThrow(`nothing listens on 127.0.0.1:${port} after 0 ms`);
     expect(tries).toBe(1);
+  });
+});
+
+// Review: another account's environment was not read even as root, where the suites run, so run-leftovers no longer
+// found a test's `runuser -u postgres …` by the run's directory.
+describeAsRoot('environmentOf as root', () => {
+  test("reads another account's process", () => {
+    const other = spawn('sleep', ['30'], { stdio: 'ignore', uid: 65534, gid: 65534, env: { MARK: 'environment-of-another-account' } });
+    try {
+      expect(environmentOf(processEntry(other.pid!)!)).toContain('MARK=environment-of-another-account');
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 });
 

@@ -70,14 +70,15 @@ export function descendantsOf(roots: readonly number[], table: readonly ProcessE
 /**
  * A process's environment (`NAME=value` each) as its memory holds it now: what it started with, unless it wrote over
  * it (a process title: sshd's, PostgreSQL's), undefined once it has gone, where it is not ours to read, and for a
- * process of another account (not read at all, so that one scan does not wait on every process of the host).
+ * process of another account unless we are root (not read at all, so that one scan does not wait on every process of
+ * the host; as root, where the suites run, a test's `runuser -u postgres …` is another account's and must be found).
  * Reading it waits for the process's memory map, as a command line's does: not for a process in uninterruptible sleep
  * (D) by its stat (undefined, for the caller to look again). What remains: a process of our own account that enters
  * D between its stat and this read, or holds its memory map's lock otherwise, blocks this synchronous read for as
  * long as it is stuck.
  */
 export function environmentOf(p: ProcessEntry): string[] | undefined {
-  if (p.state === 'D' || !ownProcess(p.pid)) return undefined;
+  if (p.state === 'D' || (process.getuid?.() !== 0 && !ownProcess(p.pid))) return undefined;
   try {
     return fs.readFileSync(`/proc/${p.pid}/environ`, 'utf8').split('\0');
   } catch {
@@ -98,16 +99,28 @@ let ticksPerSecond: number | undefined;
 
 /**
  * Now, on the clock of a process's start time (its stat's field 22): clock ticks since boot. A process whose start is
- * at most this one's started before now.
+ * at most this one's started before now. /proc/uptime alone will not do: in a container LXCFS virtualizes it (the
+ * container's age) but not the start times in stat (the host's), and every process would then seem to start after
+ * now. So the later of it and this process's own start on that clock plus how long it has run, which lags by node's
+ * own start-up (a few milliseconds from the fork to the moment process.uptime() counts from).
  */
 export function bootTicks(): number {
-  ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  return Math.ceil(Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * ticksPerSecond);
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()) || 100;
+    } catch {
+      // No getconf (a slim image): Linux's USER_HZ is 100 on every architecture it runs on.
+      ticksPerSecond = 100;
+    }
+  }
+  const sinceOwnStart = Number(statFields('self')![19]) + Math.ceil(process.uptime() * ticksPerSecond);
+  return Math.max(sinceOwnStart, Math.ceil(Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * ticksPerSecond));
 }
 
 /**
- * The pids of our account's processes holding an established TCP connection whose local end is 127.0.0.1:`port` (a
- * server's side of it), from /proc/net/tcp and the socket inodes of each process's open files (none without a /proc).
+ * The pids of our account's processes holding a TCP connection whose local end is 127.0.0.1:`port` (a server's side of
+ * it), from /proc/net/tcp and the socket inodes of each process's open files (none without a /proc). Any state but
+ * LISTEN: one whose client left is in CLOSE_WAIT until it closes its end, and still a process the server left.
  */
 export function holdingConnectionsTo(port: number): number[] {
   const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
@@ -117,9 +130,10 @@ export function holdingConnectionsTo(port: number): number[] {
   } catch {
     return [];
   }
-  // Field 2 the local address, field 4 the state (01 for established), field 10 the socket's inode.
+  // Field 2 the local address, field 4 the state (0A for LISTEN), field 10 the socket's inode (0 for one no process
+  // holds any more: TIME_WAIT).
   const inodes = new Set(table.split('\n').slice(1).map((line) => line.trim().split(/\s+/))
-    .filter((f) => f[1] === local && f[3] === '01').map((f) => `socket:[${f[9]}]`));
+    .filter((f) => f[1] === local && f[3] !== '0A' && f[9] !== undefined && f[9] !== '0').map((f) => `socket:[${f[9]}]`));
   if (inodes.size === 0) return [];
   return processTable().filter((p) => ownProcess(p.pid) && openFiles(p.pid).some((target) => inodes.has(target))).map((p) => p.pid);
 }

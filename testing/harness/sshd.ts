@@ -103,7 +103,12 @@ export async function stopSshd(child: ChildProcess): Promise<void> {
   const serving = descendantsOf([listener]).filter((pid) => pid !== listener).flatMap((pid) => processEntry(pid) ?? []);
   child.kill('SIGTERM');
   signal(listener, 'SIGCONT');
-  await exited;
+  // Waited for 10 s at most: a listener stuck in uninterruptible sleep (or one that ignores SIGTERM) would hang the
+  // suite's teardown. It is killed then, and the scan below goes on without its exit.
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => { timer = setTimeout(() => r(true), 10_000); })]);
+  clearTimeout(timer);
+  if (gaveUp) signal(listener, 'SIGKILL');
   const before = bootTicks();
   const port = ports.get(child);
   const startedBefore = (p: ProcessEntry) => Number(p.start) <= before;
