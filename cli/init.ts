@@ -16,7 +16,7 @@ import { cidrFix, cidrProblem } from '../lib/core/peer';
 import { ProductStacks } from '../stacks';
 import { requirementsOfStacks, environmentExample, type Requirement } from './check';
 import { ownPackage, packageRoot } from './package-files';
-import { Cdk, cdkOf } from './cdk';
+import { Cdk, cdkOf, ownCdk } from './cdk';
 import { packedPackageName } from './packed-package';
 import { projectStateKeyVariable, projectTokenVariable, ReleaseProject, STATE_KEY_VARIABLES } from '../lib/environments/release-plan';
 import type { CliIo } from './run-cli';
@@ -166,7 +166,7 @@ export async function initCommand(argv: readonly string[], io: CliIo, input: Nod
   const below = path.relative(process.cwd(), target);
   const cd = below === '' ? '' : `cd ${shellWord(below.startsWith('..') ? target : below)} && `;
   io.out(`Next: ${cd}npm install && npm test (offline: the stand-in provider plays Hetzner), then read README.md there.`);
-  const nodeNote = nodeNoteFor(cdkOf(ownPackage()), process.versions.node);
+  const nodeNote = nodeNoteFor(ownCdk(), process.versions.node);
   if (nodeNote) io.out(nodeNote);
   return 0;
 }

@@ -9,8 +9,14 @@ export function packageRoot(): string {
 }
 
 /** This package's package.json, as far as the CLI reads it. */
-export function ownPackage(): { name: string; version: string; peerDependencies: Record<string, string>; devDependencies: Record<string, string>; allowScripts?: Record<string, boolean> } {
-  return JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8'));
+export type OwnPackage = Readonly<{ name: string; version: string; peerDependencies: Record<string, string>; devDependencies: Record<string, string>; allowScripts?: Record<string, boolean> }>;
+
+let own: OwnPackage | undefined;
+
+/** This package's package.json, read once: init asks for it about eight times. */
+export function ownPackage(): OwnPackage {
+  own ??= JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as OwnPackage;
+  return own;
 }
 
 /**

@@ -9,7 +9,7 @@ import { writeProductDocuments } from '../lib/environments/product-documents';
 import { EXPIRES_AT_LABEL, expiryProblem, isExpired, ON_DEMAND_LABELS, STACK_LABEL } from '../lib/environments/staging';
 import { invalidValue, missingValue } from '../lib/core/validation-message';
 import { Retirement, RetirementOptions } from '../lib/core/retirement';
-import { Check, checkProps, fail, is, withFix } from '../lib/core/runtime-checks';
+import { checkProps, fail, is, withFix } from '../lib/core/runtime-checks';
 import { protectWorkingDirectoryOf } from '../lib/core/private/working-directory';
 import { holdsOnlyPublic } from '../lib/core/private/only-public';
 import { HETZNER_API_ENDPOINTS } from '../lib/environments/private/hetzner-endpoints';
@@ -82,14 +82,6 @@ const NETWORK_CLIENTS_FACTORY = "pass a function that builds them in the stack: 
 /** How to write the app machine's data classes. */
 const APP_DATA_CLASSES_FIX = 'list what the app machine holds, such as [DataClass.SENSITIVE, DataClass.SECRET], or leave it out for that default';
 
-/** A list with at least one element (each checked elsewhere). */
-function nonEmptyList(fix: string): Check {
-  return withFix(fix, (at, prop, value) => {
-    is.list(is.checkedLater(), fix)(at, prop, value);
-    if ((value as unknown[]).length === 0) fail(at, prop, value, 'an empty list declares nothing, and the machine would be judged by a default class', fix);
-  });
-}
-
 /** The rollout settings of a product's machine: its pinned host key, if the product names one. */
 function rolloutOf(product: Product, serverName: string): MachineRolloutOptions | undefined {
   const hostKey = product.admin.hostKeys?.[serverName];
@@ -138,7 +130,8 @@ export class EnvironmentStack extends TerraformStack {
       // empty list of data classes declares nothing: the machine took DataClass.SENSITIVE for it, dropping the SECRET
       // of the default, so the boundary judged the machine that holds the database's credentials by a lower class.
       dataClasses: is.optional(withFix(APP_DATA_CLASSES_FIX, (at, prop, value) => {
-        nonEmptyList(APP_DATA_CLASSES_FIX)(at, prop, value);
+        is.list(is.checkedLater(), APP_DATA_CLASSES_FIX)(at, prop, value);
+        if ((value as unknown[]).length === 0) fail(at, prop, value, 'an empty list declares nothing, and the machine would be judged by a default class', APP_DATA_CLASSES_FIX);
         // The stack always builds the app machine's PostgreSQL database, which refuses a public-only machine at synth
         // (under <stack>/Database.machine, naming another default): said here, once, with this stack's default.
         if (holdsOnlyPublic(value as DataClass[])) {

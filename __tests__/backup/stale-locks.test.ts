@@ -8,6 +8,7 @@ import { holdResticLock, killHolder, unlockFails, writeOldLock } from './helpers
 import { BACKUP_RESTORE_FILES } from '../../lib/backup/private/scripts';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 import { signal, statFields } from '../../testing/harness/processes';
+import { listenOnFreePort } from '../../testing/harness/ports';
 
 // A job killed mid-run (a hard reset, the OOM killer, the Storage Box's connection lost before restic
 // deleted its lock) leaves its restic lock in the repository. Debian 12's restic (0.14) never looks past
@@ -183,7 +184,7 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
     const name = 'repo-unreachable';
     const sockets: net.Socket[] = [];
     const silent = net.createServer((socket) => { sockets.push(socket); });
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = await listenOnFreePort(silent);
     const bin = path.join(tmp, 'bin-ssh-counted');
     const calls = path.join(tmp, 'ssh-calls');
     fs.mkdirSync(bin, { recursive: true });
@@ -193,7 +194,6 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
     const uploads = path.join(tmp, 'uploads-unreachable');
     fs.mkdirSync(uploads);
     fs.writeFileSync(path.join(uploads, 'contract.pdf'), 'contract 1\n');
-    const port = (silent.address() as net.AddressInfo).port;
     const etc = world.productionWith(name, { PG_DATABASES: 'app', FILE_PATHS: uploads, BACKUP_STATE: path.join(tmp, 'state-unreachable'), storagebox_PORT: port });
     const failed = {
       'backup-dump': /^dump \d{8}T\d{6}Z is kept on this machine, but streaming it failed for storagebox: restic backup of dump \d{8}T\d{6}Z failed \([^)]*timed out during banner exchange/,

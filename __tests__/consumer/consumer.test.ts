@@ -344,12 +344,13 @@ describe.each(FLAVOURS)('a team on $cdk consuming the packed $library', (flavour
     expect(fs.readFileSync(path.join(repo, '.gitlab-ci.yml'), 'utf8')).toContain(`image: node:${flavour.cdk === 'cdktf' ? 20 : 22}-bookworm`);
     // On a Node too old for cdktn's CLI, `cdktn synth` stops at "markAsUncloneable is not a function", naming no Node:
     // the README's first command says which Node it needs.
-    const firstCommand = fs.readFileSync(path.join(repo, 'README.md'), 'utf8').split('```sh\n')[1].split('\n')[0];
+    const readme = fs.readFileSync(path.join(repo, 'README.md'), 'utf8');
+    const firstCommand = readme.split('```sh\n')[1].split('\n')[0];
     if (flavour.cdk === 'cdktn') expect(firstCommand).toMatch(/^node --version +# 22\.19 or later: the cdktn CLI needs it \(on an older Node it stops at "markAsUncloneable is not a function"\)$/);
     else expect(firstCommand).toMatch(/^export CHECKPOINT_DISABLE=1 /);
     // `cdktn synth` prints the stacks' warnings in CI and through a pipe too (cdktf's only in a terminal): the cdktn
     // README told a team it printed none there, and that only check showed them.
-    const warnings = fs.readFileSync(path.join(repo, 'README.md'), 'utf8').split('## The warnings of the first synth\n\n')[1].split('\n\n')[0].replace(/\n/g, ' ');
+    const warnings = readme.split('## The warnings of the first synth\n\n')[1].split('\n\n')[0].replace(/\n/g, ' ');
     expect(warnings).toContain(flavour.cdk === 'cdktn'
       ? '`cdktn synth` prints them every time, in CI and through a pipe too (`node dist/main.js` alone prints none), and `npx cdktn-sovereign-hetzner check` lists them'
       : 'Synth prints them only in a terminal (in CI, through a pipe or with `node dist/main.js` it prints none): `npx cdktf-sovereign-hetzner check` lists them');

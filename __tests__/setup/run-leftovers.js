@@ -109,7 +109,7 @@ function ownedBy(pid, uid) {
 
 /** The processes whose parent is `pid`. */
 function childrenOf(pid) {
-  return processes.childrenOf(pid).map((p) => p.pid);
+  return childEntries(pid).map((p) => p.pid);
 }
 
 /** The entries of the processes whose parent is `pid`. */

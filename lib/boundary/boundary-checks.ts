@@ -142,7 +142,7 @@ export class BoundaryChecks implements IAspect, StackCheckingPack {
       if (!this.rules.some((r) => r.id === suppression.id)) continue;
       const matched = used.get(suppression) ?? new Set<string>();
       const unused = suppression.appliesTo ? suppression.appliesTo.filter((t) => !matched.has(t)) : matched.size === 0 ? [''] : [];
-      const what = (parts: string[]) => (suppression.appliesTo ? `'${suppression.id}' appliesTo ${parts.map((t) => `'${t}'`).join(', ')}` : `'${suppression.id}'`);
+      const what = (parts: string[]) => (suppression.appliesTo ? `'${suppression.id}' ${suppressionCoverage({ appliesTo: parts })}` : `'${suppression.id}'`);
       // An entry nearer suppressions took everywhere does match findings: it says so, and names them.
       const taken: string[] = [];
       const none: string[] = [];

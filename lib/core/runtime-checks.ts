@@ -158,11 +158,14 @@ export function optionalString(at: At, prop: string, value: unknown, fix: string
   return value === undefined ? undefined : requireString(at, prop, value, fix);
 }
 
+/** How to write a true/false property. */
+const BOOLEAN_FIX = 'write true or false (without quotes)';
+
 /** true, false, or left out; anything else (such as the string 'true') is refused. */
 export function optionalBoolean(at: At, prop: string, value: unknown): boolean | undefined {
-  refuseNull(at, prop, value, 'write true or false (without quotes)');
+  refuseNull(at, prop, value, BOOLEAN_FIX);
   if (value === undefined || typeof value === 'boolean') return value;
-  return fail(at, prop, value, `it is ${aType(value)}, not true or false`, 'write true or false (without quotes)');
+  return fail(at, prop, value, `it is ${aType(value)}, not true or false`, BOOLEAN_FIX);
 }
 
 /** A list; each element is checked by `each` with its index in the path. */
@@ -182,6 +185,7 @@ export function optionalArray<T>(at: At, prop: string, value: unknown, fix: stri
 export function optionalStringMap(at: At, prop: string, value: unknown, fix: string): Record<string, string> | undefined {
   refuseNull(at, prop, value, fix);
   if (value === undefined) return undefined;
+  // null was refused above; the test narrows the type for the loop below.
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return fail(at, prop, value, 'it is not a map of names to text values', fix);
   for (const [key, v] of Object.entries(value)) {
     if (typeof v !== 'string') fail(at, `${prop}.${key}`, v, `it is ${aType(v)}, not a text value`, fix);
@@ -218,10 +222,7 @@ export function describeType(value: unknown): string {
  * A runtime check of one value: returns nothing when the value is acceptable, throws a
  * `ValidationError` naming `at`, `prop`, the value and `fix` otherwise.
  */
-export type Check = ((at: At, prop: string, value: unknown) => void) & {
-  /** How to write a right value, when the check knows: `is.optional` names it when refusing `null`. */
-  readonly fix?: string;
-};
+export type Check = (at: At, prop: string, value: unknown) => void;
 
 /** A check that knows how to write a right value: what `is.optional` takes, so its null refusal can name the fix. */
 export type CheckWithFix = Check & { readonly fix: string };
@@ -269,10 +270,10 @@ export const is = {
     if ((value as number) < 1 || (value as number) > 65535) fail(at, prop, value, 'a port is a whole number from 1 to 65535', fix);
   }),
   /** true or false. */
-  boolean: (): CheckWithFix => withFix('write true or false (without quotes)', (at, prop, value) => {
+  boolean: (): CheckWithFix => withFix(BOOLEAN_FIX, (at, prop, value) => {
     if (typeof value !== 'boolean') {
-      if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, 'true or false is required', 'write true or false (without quotes)'));
-      fail(at, prop, value, `it is ${aType(value)}, not true or false`, 'write true or false (without quotes)');
+      if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, 'true or false is required', BOOLEAN_FIX));
+      fail(at, prop, value, `it is ${aType(value)}, not true or false`, BOOLEAN_FIX);
     }
   }),
   /** A list whose every element passes `each`. */

@@ -46,6 +46,11 @@ function labelOf(name: string): string {
   return `AlertReceiver(${redactSecrets(String(name))})`;
 }
 
+/** A receiver's refusal, its value redacted as its name is. */
+function refuse(name: string, prop: string, value: unknown, why: string, fix: string): never {
+  throw new ValidationError(`${labelOf(name)}.${prop}: ${redactSecrets(JSON.stringify(value))} is not allowed: ${why}. Fix: ${fix}`);
+}
+
 /**
  * Who gets alerted: a webhook or an e-mail address, by name. Its secret (the webhook URL with its
  * token, the SMTP password) is never a prop: each stack that sends alerts declares it as a
@@ -78,9 +83,7 @@ export class AlertReceiver {
       smarthost: is.text("pass 'smtp.example.eu:587'"),
       username: is.text('pass the SMTP user name'),
     }, "pass { to: ['ops@example.eu'], from, smarthost: 'smtp.example.eu:587', username }");
-    const fail = (prop: string, value: unknown, why: string, fix: string): never => {
-      throw new ValidationError(`${labelOf(name)}.${prop}: ${redactSecrets(JSON.stringify(value))} is not allowed: ${why}. Fix: ${fix}`);
-    };
+    const fail = (prop: string, value: unknown, why: string, fix: string): never => refuse(name, prop, value, why, fix);
     const match = /^([^:\s]+):(\d{1,5})$/.exec(options.smarthost ?? '');
     if (!match) fail('smarthost', options.smarthost, 'the SMTP server is written host:port', "pass 'smtp.example.eu:587'");
     const to = options.to ?? [];
@@ -110,9 +113,7 @@ export class AlertReceiver {
     /** E-mail settings, for e-mail receivers. */
     public readonly email: Readonly<EmailReceiverOptions> | undefined,
   ) {
-    const fail = (prop: string, value: unknown, why: string, fix: string): never => {
-      throw new ValidationError(`${labelOf(name)}.${prop}: ${redactSecrets(JSON.stringify(value))} is not allowed: ${why}. Fix: ${fix}`);
-    };
+    const fail = (prop: string, value: unknown, why: string, fix: string): never => refuse(name, prop, value, why, fix);
     if (!NAME.test(name ?? '')) {
       fail('name', name, 'a receiver name is 1-31 lowercase letters, digits or "_", starting with a letter (it names a Terraform variable)', "use a name such as 'ops'");
     }

@@ -48,11 +48,6 @@ export function processTable(): ProcessEntry[] {
   return entries.filter((entry) => /^\d+$/.test(entry)).flatMap((entry) => processEntry(Number(entry)) ?? []);
 }
 
-/** The processes whose parent is `pid` now (none found without a /proc, as on macOS: the listener's stop is all there is). */
-export function childrenOf(pid: number): ProcessId[] {
-  return processTable().filter((p) => p.parent === pid);
-}
-
 /** `roots` and the processes descended from them in `table` (by their parents' pids, transitively). */
 export function descendantsOf(roots: readonly number[], table: readonly ProcessEntry[] = processTable()): number[] {
   const children = new Map<number, number[]>();

@@ -692,8 +692,8 @@ unreached() {
 # a timeout lands here: wrong S3 keys, a missing bucket, a wrong password, a repository backup-bootstrap never created.
 not_listed() {
   local fatal
-  fatal=$(grep '^Fatal: ' "$2" 2>/dev/null | tail -n 1 | tr -d '\\r') || true
-  [ -n "$fatal" ] || fatal=$(grep . "$2" 2>/dev/null | tail -n 1 | tr -d '\\r') || true
+  fatal=$(grep '^Fatal: ' "$2" 2>/dev/null | tail -n 1) || true
+  [ -n "$fatal" ] || fatal=$(grep . "$2" 2>/dev/null | tail -n 1) || true
   unlisted="\${unlisted:+$unlisted, }$1"
   unlisted_why="\${unlisted_why:+$unlisted_why; }$1: \${fatal:-no error from restic}"
 }
@@ -1806,11 +1806,10 @@ latest='' checked=0
 if [ -n "\${DUMP_DIR:-}" ]; then
   step "finding the newest dump"
   latest=$(find "$DUMP_DIR" -mindepth 1 -maxdepth 1 -type d -name '2*Z' | sort | tail -n 1)
-  if [ -z "$latest" ] && ! backed_up_before dumped; then
+  if [ -z "$latest" ]; then
+    if backed_up_before dumped; then die "no completed dump in $DUMP_DIR"; fi
     # A first dump that refused (an unrestored rebuild, a target's dumps not listed) leaves none: the files still go.
     failures="\${failures:+$failures; }no dump yet in $DUMP_DIR: backup-dump has not completed its first dump on this machine; see its alert (journalctl -u backup-dump)"
-  else
-    [ -n "$latest" ] || die "no completed dump in $DUMP_DIR"
   fi
 fi
 if [ -n "$latest" ]; then
