@@ -32,7 +32,8 @@ const SPECIFIER = /(\brequire\(\s*|\bfrom\s+|\bimport\(\s*|\bimport\s+)(['"])cdk
 // `from 'cdktf-sovereign-hetzner/stacks'` and the like: the library's own name as a module specifier.
 // (A label such as `managed-by: cdktf-sovereign-hetzner` is not one and stays.)
 const SELF_SPECIFIER = new RegExp(`(\\brequire\\(\\s*|\\bfrom\\s+|\\bimport\\(\\s*|\\bimport\\s+)(['"])${FROM_NAME}(\\/[^'"\\n]*)?\\2`, 'g');
-// testing/provider/package-root.ts finds the package's root by this name.
+// lib/core/private/package-name.ts: the one place the name is written for code (synth errors name it, the testing
+// helpers find the package's root by it).
 const PACKAGE_NAME = new RegExp(`(\\bPACKAGE_NAME = )(['"])${FROM_NAME}\\2`);
 
 /**

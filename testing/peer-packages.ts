@@ -1,4 +1,4 @@
-import { PACKAGE_NAME } from './provider/package-root';
+import { PACKAGE_NAME } from '../lib/core/private/package-name';
 
 /**
  * The stand-in provider speaks Terraform's plugin protocol (gRPC, msgpack). Those packages are

@@ -1,6 +1,7 @@
 // The rewrite that turns the packed cdktf package into the cdktn one (scripts/build-cdktn.js):
 // module specifiers move, words that only look like them stay (they reach machines and Terraform).
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as vm from 'vm';
 import * as ts from 'typescript';
@@ -80,16 +81,30 @@ describe("the library's doc references", () => {
 
   test('the testing helpers find the cdktn package by its own name', () => {
     const built = loadBuilt('testing/provider/package-root.ts') as typeof import('../../testing/provider/package-root');
-    expect(built.PACKAGE_NAME).toBe('cdktn-sovereign-hetzner');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'package-root-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'dist', 'testing'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'cdktn-sovereign-hetzner' }));
+      expect(built.packageRoot(path.join(dir, 'dist', 'testing'))).toBe(dir);
+      fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'cdktf-sovereign-hetzner' }));
+      expect(() => built.packageRoot(path.join(dir, 'dist', 'testing'))).toThrow(/not inside the cdktn-sovereign-hetzner package/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
-/** A source file as the cdktn package ships it: compiled with tsconfig.json's options, rewritten, then loaded. */
+const ROOT = path.join(__dirname, '../..');
+const CONFIG = ts.parseJsonConfigFileContent(ts.readConfigFile(path.join(ROOT, 'tsconfig.json'), ts.sys.readFile).config, ts.sys, ROOT);
+
+/**
+ * A source file as the cdktn package ships it: compiled with tsconfig.json's options, rewritten, then loaded. Its
+ * relative imports are loaded the same way (the name is written in one file that the others import).
+ */
 function loadBuilt(file: string): unknown {
-  const root = path.join(__dirname, '../..');
-  const config = ts.parseJsonConfigFileContent(ts.readConfigFile(path.join(root, 'tsconfig.json'), ts.sys.readFile).config, ts.sys, root);
-  const js = ts.transpileModule(fs.readFileSync(path.join(root, file), 'utf8'), { compilerOptions: config.options, fileName: file }).outputText;
+  const js = ts.transpileModule(fs.readFileSync(path.join(ROOT, file), 'utf8'), { compilerOptions: CONFIG.options, fileName: file }).outputText;
   const module = { exports: {} as Record<string, unknown> };
-  vm.runInThisContext(`(function (exports, require, module) {${rewriteSource(js)}\n})`)(module.exports, require, module);
+  const requireBuilt = (spec: string): unknown => (spec.startsWith('.') ? loadBuilt(`${path.join(path.dirname(file), spec)}.ts`) : require(spec));
+  vm.runInThisContext(`(function (exports, require, module) {${rewriteSource(js)}\n})`)(module.exports, requireBuilt, module);
   return module.exports;
 }

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { TerraformVariable } from 'cdktf';
 import { invalidValue, missingValue, ValidationError } from './validation-message';
 import { builtByAClass, frozenSnapshot } from './private/frozen-snapshot';
+import { PACKAGE_NAME } from './private/package-name';
 
 /**
  * Runtime checks for public entry points, so a JavaScript or JSON user gets the same
@@ -99,8 +100,8 @@ export function requireInstance<T>(at: At, prop: string, value: unknown, type: C
   const named = what ?? `${/^[aeiou]/i.test(type.name) ? 'an' : 'a'} ${type.name}`;
   if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, `${named} is required`, fix));
   if (isFromAnotherCopy(value, type)) {
-    return fail(at, prop, value, `it is ${named} from another copy of cdktf-sovereign-hetzner (the library is installed twice, and this copy does not recognise the other's values)`,
-      'install the library once (npm ls cdktf-sovereign-hetzner, then npm dedupe or align the versions) and import every construct and value from it');
+    return fail(at, prop, value, `it is ${named} from another copy of ${PACKAGE_NAME} (the library is installed twice, and this copy does not recognise the other's values)`,
+      `install the library once (npm ls ${PACKAGE_NAME}, then npm dedupe or align the versions) and import every construct and value from it`);
   }
   return fail(at, prop, value, `it is not ${named}${typeof value === 'string' ? ' (a string is not one, even with the same name)' : ''}`, fix);
 }

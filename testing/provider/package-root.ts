@@ -1,12 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
-
-/** The npm name of this library: its root holds `schema/` and `testing/proto/`. */
-export const PACKAGE_NAME = 'cdktf-sovereign-hetzner';
+import { PACKAGE_NAME } from '../../lib/core/private/package-name';
 
 /**
  * Finds the library's root directory by walking up from `start` to the first
- * package.json named cdktf-sovereign-hetzner.
+ * package.json named PACKAGE_NAME (the library's root holds `schema/` and `testing/proto/`).
  *
  * The same code runs from source (`testing/provider`), compiled (`dist/testing/provider`),
  * from the transpile cache (`node_modules/.cache/...`) and installed in a team's project

@@ -1,8 +1,4 @@
-/**
- * This package's name. The CDK Terrain build rewrites it to cdktn-sovereign-hetzner (scripts/build-cdktn.js, which
- * rewrites `PACKAGE_NAME = '…'`), so TypeScript knows at synth which of the two packages it is.
- */
-const PACKAGE_NAME = 'cdktf-sovereign-hetzner';
+import { PACKAGE_NAME } from './package-name';
 
 /** What a doc's name or section may not hold: it goes into bash's double quotes and Python's `%` formats as it is. */
 const UNSAFE = /[`"'$%\\]/;
