@@ -9,7 +9,7 @@ import { writeProductDocuments } from '../lib/environments/product-documents';
 import { EXPIRES_AT_LABEL, expiryProblem, isExpired, ON_DEMAND_LABELS, STACK_LABEL } from '../lib/environments/staging';
 import { invalidValue, missingValue } from '../lib/core/validation-message';
 import { Retirement, RetirementOptions } from '../lib/core/retirement';
-import { checkProps, fail, is, withFix } from '../lib/core/runtime-checks';
+import { checkProps, fail, is, leaveOutFix, withFix } from '../lib/core/runtime-checks';
 import { protectWorkingDirectoryOf } from '../lib/core/private/working-directory';
 import { holdsOnlyPublic } from '../lib/core/private/only-public';
 import { HETZNER_API_ENDPOINTS } from '../lib/environments/private/hetzner-endpoints';
@@ -80,7 +80,7 @@ export interface EnvironmentStackProps {
 const NETWORK_CLIENTS_FACTORY = "pass a function that builds them in the stack: networkClients: (stack) => [new Machine(stack, 'Worker', { …, privateNetwork: stack.network })]";
 
 /** How to write the app machine's data classes. */
-const APP_DATA_CLASSES_FIX = 'list what the app machine holds, such as [DataClass.SENSITIVE, DataClass.SECRET], or leave it out for that default';
+const APP_DATA_CLASSES_FIX = leaveOutFix('list what the app machine holds, such as [DataClass.SENSITIVE, DataClass.SECRET], or leave it out for that default');
 
 /** The rollout settings of a product's machine: its pinned host key, if the product names one. */
 function rolloutOf(product: Product, serverName: string): MachineRolloutOptions | undefined {
@@ -131,7 +131,7 @@ export class EnvironmentStack extends TerraformStack {
       // of the default, so the boundary judged the machine that holds the database's credentials by a lower class.
       dataClasses: is.optional(withFix(APP_DATA_CLASSES_FIX, (at, prop, value) => {
         is.list(is.checkedLater(), APP_DATA_CLASSES_FIX)(at, prop, value);
-        if ((value as unknown[]).length === 0) fail(at, prop, value, 'an empty list declares nothing, and the machine would be judged by a default class', APP_DATA_CLASSES_FIX);
+        if ((value as unknown[]).length === 0) fail(at, prop, value, 'an empty list declares nothing, and the machine would be judged by a default class', APP_DATA_CLASSES_FIX.text);
         // The stack always builds the app machine's PostgreSQL database, which refuses a public-only machine at synth
         // (under <stack>/Database.machine, naming another default): said here, once, with this stack's default.
         if (holdsOnlyPublic(value as DataClass[])) {
@@ -141,7 +141,7 @@ export class EnvironmentStack extends TerraformStack {
             + 'put public-only work on a Machine of its own');
         }
       })),
-      ingress: is.optional(is.list(is.checkedLater(), 'list the entry points, such as [FirewallRule.httpsFromAnywhere()], [] for none, or leave it out for HTTPS and HTTP')),
+      ingress: is.optional(is.list(is.checkedLater(), leaveOutFix('list the entry points, such as [FirewallRule.httpsFromAnywhere()], [] for none, or leave it out for HTTPS and HTTP'))),
       budget: is.optional(is.instance(Budget, 'use Budget.monthly(Money.euros(30))', 'a Budget')),
       retire: is.optional(is.object<RetirementOptions>({ reason: is.checkedLater(), includeBackups: is.checkedLater() }, "pass retire: { reason: '…' }")),
       networkClients: is.optional(withFix(NETWORK_CLIENTS_FACTORY, (at, prop, value) => {

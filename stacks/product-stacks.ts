@@ -3,7 +3,7 @@ import { Aspects, TerraformStack } from 'cdktf';
 import { BOUNDARY_RULES, BoundaryChecks, DataClass, Environment, FirewallRule, IMachine, Product, RetirementOptions } from '../lib';
 import { boundaryRulesRun } from '../lib/boundary/boundary-checks';
 import { packsAbove } from '../lib/core/app-level-packs';
-import { checkOptions, is, requireInstance } from '../lib/core/runtime-checks';
+import { checkOptions, is, orNothing, requireInstance } from '../lib/core/runtime-checks';
 import { EnvironmentStack } from './environment-stack';
 
 /** What differs between products built from one declaration: staging on demand, the app machines' data and entry points, a retirement. */
@@ -99,7 +99,7 @@ function checkProductStacksArguments(product: Product, props: ProductStacksProps
       reason: is.checkedLater(),
       includeBackups: is.checkedLater(),
     }, "pass retire: { environment: Environment.PRODUCTION, reason: '…' }")),
-  }, 'pass { stagingExpiresAt, dataClasses, ingress, retire, networkClients } or nothing');
+  }, orNothing('pass { stagingExpiresAt, dataClasses, ingress, retire, networkClients }'));
 }
 
 /**

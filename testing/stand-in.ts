@@ -5,7 +5,7 @@ import { pathToFileURL } from 'url';
 import { TerraformStack, Testing } from 'cdktf';
 import { installStandIn, standInEnvironment } from './harness/provider-install';
 import { ReattachDaemon } from './harness/reattach-daemon';
-import { checkOptions, fail, is } from '../lib/core/runtime-checks';
+import { checkOptions, fail, is, orNothing } from '../lib/core/runtime-checks';
 import { readJsonFile } from '../lib/core/private/json-file';
 import { StandInWorkspace } from './harness/workspace';
 
@@ -82,7 +82,7 @@ export class HetznerStandIn {
     checkOptions<HetznerStandInOptions>('HetznerStandIn', 'options', options, {
       dir: is.optional(is.text("pass a directory such as fs.mkdtempSync(path.join(os.tmpdir(), 'standin-'))")),
       reattach: is.optional(is.boolean()),
-    }, 'pass { dir, reattach } or nothing');
+    }, orNothing('pass { dir, reattach }'));
     this.dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'hcloud-standin-'));
     fs.mkdirSync(this.dir, { recursive: true });
     this.reattach = options.reattach ?? true;
@@ -120,7 +120,7 @@ export class HetznerStandIn {
     checkOptions<WorkspaceOptions>('HetznerStandIn.workspace', 'options', options, {
       name: is.optional(is.text("name the directory, such as 'acme-production'")),
       cloudFile: is.optional(is.text("pass the cloud file another workspace uses, such as other.cloudFile")),
-    }, 'pass { name, cloudFile } or nothing');
+    }, orNothing('pass { name, cloudFile }'));
     const name = (options.name ?? (stack instanceof TerraformStack ? stack.node.id : 'stack')).replace(/[^A-Za-z0-9_.-]/g, '-');
     const dir = path.join(this.dir, 'workspaces', `${name}-${process.pid}-${++counter}`);
     const cloudFile = options.cloudFile ?? path.join(dir, 'hcloud-standin.cloud.json');

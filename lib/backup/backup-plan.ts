@@ -4,7 +4,7 @@ import { Duration } from '../core/duration';
 import { Size } from '../core/size';
 import { Environment } from '../core/environment';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
-import { checkOptions, checkProps, fail, is } from '../core/runtime-checks';
+import { checkOptions, checkProps, fail, is, orNothing } from '../core/runtime-checks';
 import { BundleFile } from '../hetzner/machine-bundle';
 import { recordVolumeBackup } from '../hetzner/private/volume-coverage';
 import { Location } from '../hetzner/location';
@@ -395,7 +395,7 @@ export class BackupPlan extends Construct {
     options = checkOptions<ProtectOptions>(this, 'protect.options', options, {
       postgres: is.optional(is.instance(PostgresDump, 'use PostgresDump.allDatabases() or PostgresDump.databases([…])')),
       paths: is.optional(is.list(is.text('use a path such as "/srv/uploads"'), "list paths such as ['/srv/uploads']")),
-    }, "pass { paths: ['/srv/uploads'] } or nothing") ?? {};
+    }, orNothing("pass { paths: ['/srv/uploads'] }")) ?? {};
     const postgres = options.postgres ?? PostgresDump.allDatabases();
     const paths = options.paths ?? [];
     if (machine.environment !== this.environment) {

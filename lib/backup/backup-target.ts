@@ -9,7 +9,7 @@ import { urlHost, urlHostPrecondition, urlPortPrecondition } from './private/url
 import { TerraformData } from '../core/private/terraform-data';
 import { S3Provider } from './s3-provider';
 import { Port } from '../core/port';
-import { checkOptions, checkProps, is } from '../core/runtime-checks';
+import { checkOptions, checkProps, is, orNothing } from '../core/runtime-checks';
 
 /** How a Storage Box sub-account holds a repository (`BackupTarget.storageBox`). */
 export interface StorageBoxTargetOptions {
@@ -103,7 +103,7 @@ export class BackupTarget {
     const options = checkOptions<StorageBoxTargetOptions>('BackupTarget.storageBox', 'options', given, {
       path: is.optional(is.text("use a path such as 'restic'")),
       hostKeys: is.optional(is.list(is.text('take the key part of `ssh-keyscan -p 23 <host>`, such as "ssh-ed25519 AAAA…"'), "list keys such as ['ssh-ed25519 AAAA…']")),
-    }, "pass { hostKeys: ['ssh-ed25519 AAAA…'] } or nothing") ?? {};
+    }, orNothing("pass { hostKeys: ['ssh-ed25519 AAAA…'] }")) ?? {};
     // The default stays 'restic' for every machine: changing it would start a new, empty repository on deployed machines.
     const storageBoxPath = () => options.path ?? 'restic';
     const accountName = account instanceof Construct ? account.node.path : account.username;

@@ -2,7 +2,7 @@ import { IConstruct } from 'constructs';
 import { Fn, Op, TerraformVariable } from 'cdktf';
 import { Port } from '../core/port';
 import { TerraformData } from '../core/private/terraform-data';
-import { checkOptions, fail, is } from '../core/runtime-checks';
+import { checkOptions, fail, is, leaveOutFix } from '../core/runtime-checks';
 import { urlHost, urlHostPrecondition, urlPortPrecondition } from './private/url-port';
 
 /** What a heartbeat needs beyond its URL. */
@@ -35,10 +35,10 @@ export class Heartbeat {
   public static healthchecks(pingUrl: TerraformVariable, options?: HeartbeatOptions): Heartbeat {
     const at = 'Heartbeat.healthchecks';
     is.secret("pass a sensitive variable: new SecretVariable(stack, 'backup_heartbeat_url', { description })")(at, 'pingUrl', pingUrl);
-    const fix = "use Port.of(8443), the port the ping URL names (leave it out for 443)";
-    const checked = checkOptions<HeartbeatOptions>(at, 'options', options, { port: is.optional(is.instance(Port, fix)) }, 'pass { port: Port.of(8443) }, or leave the options out');
+    const fix = leaveOutFix("use Port.of(8443), the port the ping URL names (leave it out for 443)");
+    const checked = checkOptions<HeartbeatOptions>(at, 'options', options, { port: is.optional(is.instance(Port, fix)) }, leaveOutFix('pass { port: Port.of(8443) }, or leave the options out'));
     const port = checked?.port ?? Port.of(443);
-    if (!port.isSingle) fail(at, 'options.port', port.toString(), 'a ping service listens on one port, not a range', fix);
+    if (!port.isSingle) fail(at, 'options.port', port.toString(), 'a ping service listens on one port, not a range', fix.text);
     return new Heartbeat(pingUrl, port);
   }
 

@@ -1,7 +1,7 @@
 import { onePortProp, Port } from '../core/port';
 import { ValidationError } from '../core/validation-message';
 import { frozenSnapshot } from '../core/private/frozen-snapshot';
-import { checkOptions, fail, is, requireArray, requireString, Schema, withFix } from '../core/runtime-checks';
+import { checkOptions, fail, is, orNothing, requireArray, requireString, Schema, withFix } from '../core/runtime-checks';
 import { PostgresVersion } from '../database/postgres-version';
 
 /** How the machine's PostgreSQL cluster is reached and where it keeps its data. */
@@ -69,7 +69,7 @@ export class PostgresDump {
   /** Every database that accepts connections, except the templates; new databases are covered without a change. */
   public static allDatabases(options: PostgresDumpOptions = {}): PostgresDump {
     // The options checked are the options built from (a getter answered the check with 5432 and the dump with a range).
-    options = checkOptions<PostgresDumpOptions>('PostgresDump.allDatabases', 'options', options, DUMP_OPTIONS, 'pass { port: 5432 } or nothing') ?? {};
+    options = checkOptions<PostgresDumpOptions>('PostgresDump.allDatabases', 'options', options, DUMP_OPTIONS, orNothing('pass { port: 5432 }')) ?? {};
     return new PostgresDump(undefined, options, true);
   }
 
@@ -78,7 +78,7 @@ export class PostgresDump {
     // Copied first and kept: the caller's list, edited after the check, was the dump's list ('../etc' dumped unchecked).
     names = frozenSnapshot(names) as string[];
     requireArray('PostgresDump', 'databases', names, "name the databases, such as ['app']", (n, prop) => requireString('PostgresDump', prop, n, 'name the database, such as "app"'));
-    options = checkOptions<PostgresDumpOptions>('PostgresDump.databases', 'options', options, DUMP_OPTIONS, 'pass { port: 5432 } or nothing') ?? {};
+    options = checkOptions<PostgresDumpOptions>('PostgresDump.databases', 'options', options, DUMP_OPTIONS, orNothing('pass { port: 5432 }')) ?? {};
     if (names.length === 0) throw new ValidationError('PostgresDump.databases: [] is not allowed: it dumps nothing. Fix: name the databases, or use PostgresDump.allDatabases().');
     const bad = names.find((n) => !NAME.test(n));
     if (bad !== undefined) {

@@ -3,7 +3,7 @@ import { Fn, TerraformVariable } from 'cdktf';
 import { holdsOnlyPublic } from '../core/private/only-public';
 import { Duration } from '../core/duration';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
-import { checkProps, is } from '../core/runtime-checks';
+import { checkProps, is, orNothing } from '../core/runtime-checks';
 import { IMachine, Machine } from '../hetzner/machine';
 import { requireMachine } from '../hetzner/private/require-machine';
 import { EgressAllowlist } from '../boundary/egress-allowlist';
@@ -131,7 +131,7 @@ export class RestoreDrill extends Construct {
     props = checkProps<RestoreDrillProps>(this, props, {
       machine: is.checkedLater(),
       source: is.instance(BackupTarget, 'pass BackupTarget.storageBox(StorageBoxAccount.fromAttributes({ … }))'),
-      additionalSources: is.optional(is.list(is.instance(BackupTarget, 'pass BackupTarget.s3Compatible({ … }) with a read-only key'), 'pass [BackupTarget.s3Compatible({ … })] or nothing')),
+      additionalSources: is.optional(is.list(is.instance(BackupTarget, 'pass BackupTarget.s3Compatible({ … }) with a read-only key'), orNothing('pass [BackupTarget.s3Compatible({ … })]'))),
       sourceHost: is.text("pass the production machine's serverName, such as 'acme-production-app'"),
       resticPassword: is.secret("pass a sensitive variable: new SecretVariable(stack, 'restic_password', { description })"),
       heartbeat: is.checkedLater(),

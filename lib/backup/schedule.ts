@@ -1,6 +1,6 @@
 import { Duration } from '../core/duration';
 import { ValidationError } from '../core/validation-message';
-import { checkOptions, checkProps, fail, is, requireEnum, Schema } from '../core/runtime-checks';
+import { checkOptions, checkProps, fail, is, orNothing, requireEnum, Schema } from '../core/runtime-checks';
 
 /** A day of the week, as systemd writes it. */
 export enum Weekday {
@@ -75,7 +75,7 @@ export class Schedule {
     readonly minute?: number;
   } = {}): Schedule {
     is.number('use 1, 2, 3, 4, 6, 8, 12 or 24', { integer: true })('Schedule.everyHours', 'hours', hours);
-    options = checkOptions<{ minute?: number }>('Schedule.everyHours', 'options', options, { minute: TIME_OF_DAY.minute }, 'pass { minute: 15 } or nothing') ?? {};
+    options = checkOptions<{ minute?: number }>('Schedule.everyHours', 'options', options, { minute: TIME_OF_DAY.minute }, orNothing('pass { minute: 15 }')) ?? {};
     if (!Number.isInteger(hours) || hours < 1 || 24 % hours !== 0) {
       throw new ValidationError(`Schedule.everyHours: ${hours} is not allowed: the interval must divide a day. Fix: use 1, 2, 3, 4, 6, 8, 12 or 24.`);
     }

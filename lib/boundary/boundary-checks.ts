@@ -4,7 +4,7 @@ import { warnOnce } from '../core/private/warn-once';
 import { quote, redactSecrets } from '../core/validation-message';
 import { suppressionCoverage } from './private/suppression-coverage';
 import { reachStackOf, RULE_PACK_BRAND, StackCheckingPack } from '../core/app-level-packs';
-import { fail, optionalArray, propNames, refuseUnknownProps, requireProps } from '../core/runtime-checks';
+import { fail, leaveOutFix, optionalArray, propNames, refuseUnknownProps, requireProps } from '../core/runtime-checks';
 import { BoundaryPolicy, requireCheckedPolicy } from './boundary-policy';
 import { DataFlow } from './data-flow';
 import { BOUNDARY_RULES, BoundaryRule, RuleContext } from './rules';
@@ -79,7 +79,7 @@ export class BoundaryChecks implements IAspect, StackCheckingPack {
     requireProps(at, props, 'pass { policy: product.boundary }');
     refuseUnknownProps(at, undefined, props, propNames<BoundaryChecksProps>({ policy: true, rules: true }));
     this.policy = requireCheckedPolicy(at, 'policy', props.policy, 'pass new BoundaryPolicy({ ... })');
-    this.rules = optionalArray(at, 'rules', props.rules, 'pass rules from BOUNDARY_RULES, or leave it out', (rule, prop) => {
+    this.rules = optionalArray(at, 'rules', props.rules, leaveOutFix('pass rules from BOUNDARY_RULES, or leave it out'), (rule, prop) => {
       const r = rule as BoundaryRule;
       if (!r || typeof r !== 'object' || typeof r.id !== 'string' || typeof r.evaluate !== 'function') {
         fail(at, prop, rule, 'a rule has an id and an evaluate function', 'pick rules from BOUNDARY_RULES');

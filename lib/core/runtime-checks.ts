@@ -122,28 +122,61 @@ function isFromAnotherCopy(value: unknown, type: ClassOf<unknown>): boolean {
  * suppression's `appliesTo`, SENSITIVE and SECRET for `dataClasses`), so guessing either would be wrong somewhere.
  * jsii's other languages never send it: their structs leave a None/nil field out.
  */
-export function refuseNull(at: At, prop: string, value: unknown, fix: string): void {
+export function refuseNull(at: At, prop: string, value: unknown, fix: Fix): void {
   if (value === null) {
     fail(at, prop, null, 'the property is optional, and null does not leave it out (null may mean "none", where leaving it out means the default)', nullFix(prop, fix));
   }
 }
 
 /**
- * The fix for a null: `fix` as it is where it already says to leave the property out (saying it twice, or "for its
- * default" of a property that has none, would read wrong), else leaving it out first. No "for its default": some
- * optional properties have none (one no longer read, one whose absence means "none").
+ * The fix a check gives: a text, or an `OptionalFix` whose caller chose what a null is told. A null given a plain text
+ * is told "leave <prop> out (or undefined), or <fix>": no "for its default", since some optional properties have none
+ * (one no longer read, one whose absence means "none").
  */
-function nullFix(prop: string, fix: string): string {
+export type Fix = string | OptionalFix;
+
+/** A fix for an optional property that says itself how to leave the property out: `leaveOutFix` or `orNothing`. */
+export interface OptionalFix {
+  /** What every refusal but a null's says. */
+  readonly text: string;
+  /** What a null's says, given the property's last name. */
+  readonly ifNull: (name: string) => string;
+}
+
+/**
+ * A fix that already says to leave the property out ("…, or leave it out"): a null is told it as it is, since saying it
+ * twice would read wrong.
+ */
+export function leaveOutFix(text: string): OptionalFix {
+  return { text, ifNull: () => text };
+}
+
+/**
+ * An options argument's fix, "pass { minute: 15 } or nothing" for `orNothing('pass { minute: 15 }')`. A null is told
+ * "leave options out (or undefined), or pass { minute: 15 }": to a caller who passed null, "nothing" is what null seemed to be.
+ */
+export function orNothing(pass: string): OptionalFix {
+  return { text: `${pass} or nothing`, ifNull: (name) => leaveOut(name, pass) };
+}
+
+/** The text of a fix, for every refusal but a null's. */
+export function fixText(fix: Fix): string {
+  return typeof fix === 'string' ? fix : fix.text;
+}
+
+function nullFix(prop: string, fix: Fix): string {
   const name = prop.replace(/^.*\./, '');
-  if (new RegExp(`\\bleave (it|them|the \\w+|${name.replace(/[^\w]/g, '\\$&')}) out\\b`).test(fix)) return fix;
-  // "pass { minute: 15 } or nothing": to a caller who passed null, "nothing" is what null seemed to be.
-  return `leave ${name} out (or undefined), or ${fix.replace(/,? or nothing$/, '')}`;
+  return typeof fix === 'string' ? leaveOut(name, fix) : fix.ifNull(name);
+}
+
+function leaveOut(name: string, fix: string): string {
+  return `leave ${name} out (or undefined), or ${fix}`;
 }
 
 /** `requireInstance`, except that a value left out (`undefined`) passes. */
-export function optionalInstance<T>(at: At, prop: string, value: unknown, type: ClassOf<T>, fix: string, what?: string): T | undefined {
+export function optionalInstance<T>(at: At, prop: string, value: unknown, type: ClassOf<T>, fix: Fix, what?: string): T | undefined {
   refuseNull(at, prop, value, fix);
-  return value === undefined ? undefined : requireInstance(at, prop, value, type, fix, what);
+  return value === undefined ? undefined : requireInstance(at, prop, value, type, fixText(fix), what);
 }
 
 /** A text value; a missing one and one of another type are refused with `fix`. */
@@ -154,9 +187,9 @@ export function requireString(at: At, prop: string, value: unknown, fix: string)
 }
 
 /** `requireString`, except that a value left out (`undefined`) passes. */
-export function optionalString(at: At, prop: string, value: unknown, fix: string): string | undefined {
+export function optionalString(at: At, prop: string, value: unknown, fix: Fix): string | undefined {
   refuseNull(at, prop, value, fix);
-  return value === undefined ? undefined : requireString(at, prop, value, fix);
+  return value === undefined ? undefined : requireString(at, prop, value, fixText(fix));
 }
 
 /** How to write a true/false property. */
@@ -177,19 +210,20 @@ export function requireArray<T>(at: At, prop: string, value: unknown, fix: strin
 }
 
 /** `requireArray`, except that a value left out (`undefined`) passes; `null` is refused as null (`refuseNull`). */
-export function optionalArray<T>(at: At, prop: string, value: unknown, fix: string, each: (element: unknown, prop: string) => T): T[] | undefined {
+export function optionalArray<T>(at: At, prop: string, value: unknown, fix: Fix, each: (element: unknown, prop: string) => T): T[] | undefined {
   refuseNull(at, prop, value, fix);
-  return value === undefined ? undefined : requireArray(at, prop, value, fix, each);
+  return value === undefined ? undefined : requireArray(at, prop, value, fixText(fix), each);
 }
 
 /** A map of text to text, such as labels. */
-export function optionalStringMap(at: At, prop: string, value: unknown, fix: string): Record<string, string> | undefined {
+export function optionalStringMap(at: At, prop: string, value: unknown, fix: Fix): Record<string, string> | undefined {
   refuseNull(at, prop, value, fix);
   if (value === undefined) return undefined;
+  const text = fixText(fix);
   // null was refused above; the test narrows the type for the loop below.
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return fail(at, prop, value, 'it is not a map of names to text values', fix);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return fail(at, prop, value, 'it is not a map of names to text values', text);
   for (const [key, v] of Object.entries(value)) {
-    if (typeof v !== 'string') fail(at, `${prop}.${key}`, v, `it is ${aType(v)}, not a text value`, fix);
+    if (typeof v !== 'string') fail(at, `${prop}.${key}`, v, `it is ${aType(v)}, not a text value`, text);
   }
   return value as Record<string, string>;
 }
@@ -226,10 +260,10 @@ export function describeType(value: unknown): string {
 export type Check = (at: At, prop: string, value: unknown) => void;
 
 /** A check that knows how to write a right value: what `is.optional` takes, so its null refusal can name the fix. */
-export type CheckWithFix = Check & { readonly fix: string };
+export type CheckWithFix = Check & { readonly fix: Fix };
 
 /** The check, carrying its fix for `is.optional`. */
-export function withFix(fix: string, check: (at: At, prop: string, value: unknown) => void): CheckWithFix {
+export function withFix(fix: Fix, check: (at: At, prop: string, value: unknown) => void): CheckWithFix {
   return Object.assign(check, { fix });
 }
 
@@ -244,7 +278,7 @@ export const is = {
   /** Anything: for fields whose value the construct checks itself (with the same message shape). */
   checkedLater: (): Check => () => undefined,
   /** An instance of `type` (enum-like classes, value types, constructs). */
-  instance: <T>(type: ClassOf<T>, fix: string, what?: string): CheckWithFix => withFix(fix, (at, prop, value) => { requireInstance(at, prop, value, type, fix, what); }),
+  instance: <T>(type: ClassOf<T>, fix: Fix, what?: string): CheckWithFix => withFix(fix, (at, prop, value) => { requireInstance(at, prop, value, type, fixText(fix), what); }),
   /**
    * A secret: a sensitive Terraform variable (`SecretVariable`). Anything else is refused without
    * printing it, since a JavaScript user may have pasted the secret itself.
@@ -257,7 +291,7 @@ export const is = {
     }
   }),
   /** A text value (a Terraform token is text too). */
-  text: (fix: string): CheckWithFix => withFix(fix, (at, prop, value) => { requireString(at, prop, value, fix); }),
+  text: (fix: Fix): CheckWithFix => withFix(fix, (at, prop, value) => { requireString(at, prop, value, fixText(fix)); }),
   /** A finite number; `integer` also refuses fractions. */
   number: (fix: string, options: { integer?: boolean } = {}): CheckWithFix => withFix(fix, (at, prop, value) => {
     if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, 'a number is required', fix));
@@ -278,14 +312,14 @@ export const is = {
     }
   }),
   /** A list whose every element passes `each`. */
-  list: (each: Check, fix: string): CheckWithFix => withFix(fix, (at, prop, value) => { requireArray(at, prop, value, fix, (element, p) => each(at, p, element)); }),
+  list: (each: Check, fix: Fix): CheckWithFix => withFix(fix, (at, prop, value) => { requireArray(at, prop, value, fixText(fix), (element, p) => each(at, p, element)); }),
   /** A map of names to text values (labels). */
   textMap: (fix: string): CheckWithFix => withFix(fix, (at, prop, value) => {
     if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, 'a map of names to text values is required', fix));
     optionalStringMap(at, prop, value, fix);
   }),
   /** A nested props object, checked field by field (paths `prop.field`). */
-  object: <T>(schema: Schema<T>, fix: string): CheckWithFix => withFix(fix, (at, prop, value) => { checkFields(at, prop, value, schema, fix); }),
+  object: <T>(schema: Schema<T>, fix: Fix): CheckWithFix => withFix(fix, (at, prop, value) => { checkFields(at, prop, value, schema, fixText(fix)); }),
   /** The check, or nothing at all: `undefined` passes (null does not: a JSON null is not "left out", `refuseNull`). */
   optional: (check: CheckWithFix): Check => (at, prop, value) => {
     refuseNull(at, prop, value, check.fix);
@@ -310,11 +344,11 @@ export function checkProps<T>(at: At, given: T, schema: Schema<T>, fix: string):
  * An options argument that may be left out: `undefined` passes, `null` is refused as null (`refuseNull`), anything else
  * is checked like props (and returned as a frozen snapshot).
  */
-export function checkOptions<T>(at: At, prop: string, given: T | undefined, schema: Schema<T>, fix: string): T | undefined {
+export function checkOptions<T>(at: At, prop: string, given: T | undefined, schema: Schema<T>, fix: Fix): T | undefined {
   refuseNull(at, prop, given, fix);
   if (given === undefined) return undefined;
   const options = frozenSnapshot(given, Object.keys(schema));
-  checkFields(at, prop, options, schema, fix);
+  checkFields(at, prop, options, schema, fixText(fix));
   return options;
 }
 

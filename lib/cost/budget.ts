@@ -1,6 +1,6 @@
 import { Annotations, TerraformStack } from 'cdktf';
 import { invalidValue, quote, ValidationError } from '../core/validation-message';
-import { checkOptions, fail, propNames, refuseUnknownProps, requireInstance } from '../core/runtime-checks';
+import { checkOptions, fail, orNothing, propNames, refuseUnknownProps, requireInstance } from '../core/runtime-checks';
 import { CostLine, largestLines, ProductCost } from './cost-estimate';
 import { checkCostEstimateOptions, CostEstimateOptions, estimateSynthesizedCost } from './estimator';
 import { Money } from './money';
@@ -132,7 +132,7 @@ export class BudgetGuard {
     // What is checked is what synth reads: a frozen snapshot of the options, each read once.
     return checkOptions<BudgetGuardOptions>(stack as TerraformStack, 'options', options as BudgetGuardOptions, {
       estimate: (at, prop, value) => { if (value !== undefined) checkCostEstimateOptions(at, prop, value); },
-    }, 'pass { estimate: { billingDate, … } } or nothing') ?? {};
+    }, orNothing('pass { estimate: { billingDate, … } }')) ?? {};
   }
 
   private static attach(scope: TerraformStack, budget: Budget, prop: string, stacks: () => readonly TerraformStack[],

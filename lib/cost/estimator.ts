@@ -3,7 +3,7 @@ import { resourcesOf, SynthesizedResource } from '../boundary/rules/rule';
 import { Duration } from '../core/duration';
 import { Size } from '../core/size';
 import { ValidationError } from '../core/validation-message';
-import { At, checkOptions as checkFields, fail as failAt, is } from '../core/runtime-checks';
+import { At, checkOptions as checkFields, fail as failAt, is, orNothing } from '../core/runtime-checks';
 import { ServerType } from '../hetzner/server-type';
 import {
   billedFor, CostEstimate, CostKind, CostLine, EnvironmentCost, FreeResource, PhaseCost, ProductCost, RehearsalCost, StagingComparison, UntilExpiryCost,
@@ -211,7 +211,7 @@ export function checkCostEstimateOptions(at: At, prop: string, options: unknown)
     stateStorage: is.optional(is.boolean()),
     egressPerServer: is.optional(is.instance(Size, 'pass a size such as Size.gibibytes(100)')),
     preReleaseSnapshotsKept: is.checkedLater(),
-  }, 'pass { billingDate, rehearsalsPerMonth, … } or nothing');
+  }, orNothing('pass { billingDate, rehearsalsPerMonth, … }'));
   // From JavaScript: a count from an environment variable is text; said so, not "such as 4" to a caller who passed '4'.
   for (const [count, what, example] of [['rehearsalsPerMonth', 'rehearsals', 4], ['preReleaseSnapshotsKept', 'snapshots', DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT]] as const) {
     const value = (options as CostEstimateOptions | undefined)?.[count];

@@ -11,7 +11,7 @@ import { labelValueProblem } from '../core/labels';
 import { cidrFix, cidrProblem, coversWholeInternet, isIpv6Block } from '../core/cidr';
 import { Peer } from '../core/peer';
 import {
-  fail as failAt, optionalArray, optionalBoolean, optionalInstance, optionalString, optionalStringMap, propNames, refuseNull, refuseUnknownProps, requireArray, requireInstance, requireProps,
+  fail as failAt, leaveOutFix, optionalArray, optionalBoolean, optionalInstance, optionalString, optionalStringMap, orNothing, propNames, refuseNull, refuseUnknownProps, requireArray, requireInstance, requireProps,
   requireString,
 } from '../core/runtime-checks';
 import { isReason, REASON_RULE } from '../core/reason';
@@ -458,9 +458,10 @@ function checkProductProps(at: string, props: ProductProps): void {
     return name;
   });
   // A list ([{ name: 'crm' }]) passed as well, and its options were ignored.
-  refuseNull(at, 'database', props.database, "pass { name: 'app' } or nothing");
+  const databaseFix = orNothing("pass { name: 'app' }");
+  refuseNull(at, 'database', props.database, databaseFix);
   if (props.database !== undefined && (typeof props.database !== 'object' || Array.isArray(props.database))) {
-    failAt(at, 'database', props.database, 'database options are an object', "pass { name: 'app' } or nothing");
+    failAt(at, 'database', props.database, 'database options are an object', databaseFix.text);
   }
   optionalString(at, 'database.name', props.database?.name, "use a name such as 'app'");
   refuseUnknownProps(at, 'database', props.database, propNames<ProductDatabaseOptions>({ name: true, storage: true }));
@@ -542,5 +543,5 @@ function checkBackupOptions(at: string, backup: unknown): void {
   if (port && !port.isSingle) failAt(at, 'backup.offsitePort', String(port), 'an S3 endpoint listens on one port', 'use Port.of(8443)');
   optionalArray(at, 'backup.storageBoxHostKeys', options.storageBoxHostKeys, "list the keys such as ['ssh-ed25519 AAAA…']",
     (k, prop) => requireString(at, prop, k, "write the key as text, such as 'ssh-ed25519 AAAA…'"));
-  optionalString(at, 'backup.heartbeatHostname', options.heartbeatHostname, 'leave it out (it is no longer read)');
+  optionalString(at, 'backup.heartbeatHostname', options.heartbeatHostname, leaveOutFix('leave it out (it is no longer read)'));
 }

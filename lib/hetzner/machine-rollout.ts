@@ -5,7 +5,7 @@ import { Duration } from '../core/duration';
 import { TerraformData } from '../core/private/terraform-data';
 import { Port } from '../core/port';
 import { invalidValue, ValidationError } from '../core/validation-message';
-import { aType, checkProps, fail, is, optionalInstance, refuseNull } from '../core/runtime-checks';
+import { aType, checkProps, fail, is, leaveOutFix, optionalInstance, refuseNull } from '../core/runtime-checks';
 import { BundleFiles, MachineBundle, RenderedBundle } from './machine-bundle';
 import { requireSensitive } from './storage-box';
 import { ROLLOUT_AGENT, ROLLOUT_STATE_DIR } from './private/rollout-agent';
@@ -102,9 +102,9 @@ export class MachineRollout extends Construct {
       bundle: is.instance(MachineBundle, "pass the machine's bundle (machine.bundle)"),
       host: is.text("pass the address SSH reaches, such as the server's IPv4 address"),
       dependsOn: is.list(isDependable, 'list what must exist before the first rollout, such as [server], or pass []'),
-      image: is.optional(is.text("pass the server's image attribute (server.image), or leave it out")),
+      image: is.optional(is.text(leaveOutFix("pass the server's image attribute (server.image), or leave it out"))),
       options: is.optional(is.object<MachineRolloutOptions>({ sshPrivateKey: is.checkedLater(), hostKey: is.checkedLater(), port: is.checkedLater(), connectTimeout: is.checkedLater() },
-        'pass { connectTimeout: Duration.minutes(5) } or leave it out')),
+        leaveOutFix('pass { connectTimeout: Duration.minutes(5) } or leave it out'))),
     }, 'pass { bundle, host, dependsOn }');
     const options = props.options ?? {};
     validateOptions(scope, options);
@@ -213,15 +213,15 @@ function inputsDigest(files: BundleFiles): string {
   return `sha256:${Fn.sha256(Fn.join('\n', references))}`;
 }
 
-const PORT_FIX = 'leave it out for 22, or pass the port sshd listens on, such as Port.of(2222)';
-// Pinning first: left out, Terraform checks no host key (the fix must say so, and nullFix keeps a fix that says "leave it out").
-const HOST_KEY_FIX = "pass the line of /etc/ssh/ssh_host_ed25519_key.pub without its comment, such as 'ssh-ed25519 AAAAC3Nza…', "
-  + 'or leave it out (not pinned: synth warns in production)';
+const PORT_FIX = leaveOutFix('leave it out for 22, or pass the port sshd listens on, such as Port.of(2222)');
+// Pinning first: left out, Terraform checks no host key (the fix must say so, and a null is told it as it is).
+const HOST_KEY_FIX = leaveOutFix("pass the line of /etc/ssh/ssh_host_ed25519_key.pub without its comment, such as 'ssh-ed25519 AAAAC3Nza…', "
+  + 'or leave it out (not pinned: synth warns in production)');
 const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,2}$/;
 
 function validateOptions(machine: Construct, options: MachineRolloutOptions): void {
   // null from plain JavaScript is refused as null (refuseNull), not as a key, port or host key of the wrong kind.
-  refuseNull(machine, 'rollout.sshPrivateKey', options.sshPrivateKey, "pass a sensitive variable: new SecretVariable(stack, 'deploy_ssh_key', { description }), or leave it out for the SSH agent");
+  refuseNull(machine, 'rollout.sshPrivateKey', options.sshPrivateKey, leaveOutFix("pass a sensitive variable: new SecretVariable(stack, 'deploy_ssh_key', { description }), or leave it out for the SSH agent"));
   refuseNull(machine, 'rollout.port', options.port, PORT_FIX);
   refuseNull(machine, 'rollout.hostKey', options.hostKey, HOST_KEY_FIX);
   if (options.sshPrivateKey !== undefined) requireSensitive(machine, 'rollout.sshPrivateKey', options.sshPrivateKey);
@@ -230,11 +230,11 @@ function validateOptions(machine: Construct, options: MachineRolloutOptions): vo
     : typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535;
   if (port !== undefined && !isOnePort) {
     throw new ValidationError(invalidValue(machine, 'rollout.port', port instanceof Port ? port.toString() : port,
-      'an SSH port is one whole number from 1 to 65535', PORT_FIX));
+      'an SSH port is one whole number from 1 to 65535', PORT_FIX.text));
   }
   if (options.hostKey !== undefined && (typeof options.hostKey !== 'string' || !HOST_KEY.test(options.hostKey.trim()))) {
     throw new ValidationError(invalidValue(machine, 'rollout.hostKey', options.hostKey,
-      'a host key is the public key of the server\'s sshd as `<type> <base64>`', HOST_KEY_FIX));
+      'a host key is the public key of the server\'s sshd as `<type> <base64>`', HOST_KEY_FIX.text));
   }
   // A JavaScript caller's 30 (meant as seconds) would otherwise crash the synth with a TypeError naming no construct.
   const timeout = optionalInstance(machine, 'rollout.connectTimeout', options.connectTimeout, Duration, 'pass a Duration, such as Duration.minutes(5)');

@@ -2,7 +2,7 @@ import { Duration } from '../core/duration';
 import { Environment } from '../core/environment';
 import { redactSecrets, ValidationError } from '../core/validation-message';
 import { LegalSeat } from '../boundary/processor';
-import { checkOptions, checkProps, is, Schema } from '../core/runtime-checks';
+import { checkOptions, checkProps, is, orNothing, Schema } from '../core/runtime-checks';
 import { onePort, Port } from '../core/port';
 
 /** A Healthchecks instance the team runs itself. */
@@ -43,7 +43,7 @@ export class DeadMansSwitch {
    * healthchecks.io's ping endpoint (`hc-ping.com`), run by SIA Monkey See Monkey Do, Riga (LV).
    */
   public static healthchecksIo(options: DeadMansSwitchOptions = {}): DeadMansSwitch {
-    options = checkOptions<DeadMansSwitchOptions>('DeadMansSwitch.healthchecksIo', 'options', options, SWITCH_OPTIONS, 'pass { interval: Duration.minutes(5) } or nothing') ?? {};
+    options = checkOptions<DeadMansSwitchOptions>('DeadMansSwitch.healthchecksIo', 'options', options, SWITCH_OPTIONS, orNothing('pass { interval: Duration.minutes(5) }')) ?? {};
     return new DeadMansSwitch('healthchecks.io', 'hc-ping.com', 443, { city: 'Riga', country: 'LV' }, options);
   }
 
@@ -56,7 +56,7 @@ export class DeadMansSwitch {
       port: is.checkedLater(),
     }, "pass { hostname: 'ping.example.eu' }");
     const port = props.port === undefined ? 443 : onePort('DeadMansSwitch.selfHosted', props.port, 'a ping URL has');
-    options = checkOptions<DeadMansSwitchOptions>('DeadMansSwitch.selfHosted', 'options', options, SWITCH_OPTIONS, 'pass { interval: Duration.minutes(5) } or nothing') ?? {};
+    options = checkOptions<DeadMansSwitchOptions>('DeadMansSwitch.selfHosted', 'options', options, SWITCH_OPTIONS, orNothing('pass { interval: Duration.minutes(5) }')) ?? {};
     return new DeadMansSwitch('self-hosted Healthchecks', props.hostname, port, undefined, options);
   }
 

@@ -4,7 +4,7 @@ import { onePort, Port } from '../core/port';
 import { Environment } from '../core/environment';
 import { redactSecrets, ValidationError } from '../core/validation-message';
 import { AlertReceiver } from './alert-receiver';
-import { checkOptions, fail as refuse, is, requireString, Schema } from '../core/runtime-checks';
+import { checkOptions, fail as refuse, is, orNothing, requireString, Schema } from '../core/runtime-checks';
 
 /** An IP address family, as `Peer.family` names it. */
 export type IpFamily = 'ipv4' | 'ipv6';
@@ -131,7 +131,7 @@ export class UptimeCheck {
       expectStatus: is.optional(is.list(is.number('pass the codes that mean up, such as [200]', { integer: true }), 'pass the codes that mean up, such as [200]')),
       expectBody: is.optional(is.text("pass a regular expression, such as '\"status\":\"ok\"'")),
       certificateExpiry: is.optional(is.instance(Duration, 'use Duration.days(14)')),
-    }, "pass { expectStatus: [200] } or nothing") ?? {};
+    }, orNothing("pass { expectStatus: [200] }")) ?? {};
     let parsed: URL | undefined;
     try {
       parsed = new URL(url);
@@ -165,7 +165,7 @@ export class UptimeCheck {
       ...checkOptionsSchema(),
       tls: is.optional(is.boolean()),
       certificateExpiry: is.optional(is.instance(Duration, 'use Duration.days(14)')),
-    }, 'pass { tls: true } or nothing') ?? {};
+    }, orNothing('pass { tls: true }')) ?? {};
     return new UptimeCheck(environment, UptimeCheckProtocol.TCP, `${host}:${number}`, host, probePort(label, number), options.tls ?? false, {
       ...options,
       name: options.name ?? deriveName(`${host}-${number}`),

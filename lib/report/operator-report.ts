@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
 import { Token } from 'cdktf';
-import { CheckWithFix, checkOptions, fail, is, withFix } from '../core/runtime-checks';
+import { CheckWithFix, checkOptions, fail, is, orNothing, withFix } from '../core/runtime-checks';
 import { productDiagram, renderSvgs } from './diagram';
 import { renderHtml, renderMarkdown } from './render';
 import { Block, reportSections } from './report-document';
@@ -63,7 +63,7 @@ export async function writeOperatorReport(scope: IConstruct, options: OperatorRe
     title: is.optional(knownText("pass a title such as 'Acme: operator report'")),
     // estimateCost checks these with their own reasons.
     estimate: is.checkedLater(),
-  }, "pass { outdir: 'report' } or nothing") ?? {};
+  }, orNothing("pass { outdir: 'report' }")) ?? {};
   const outdir = options.outdir ?? 'report';
   const model = reportModelOf(scope, options);
   const sections = reportSections(model);

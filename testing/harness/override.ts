@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
 import { ENDPOINT_FILE } from '../provider/peer-environment';
-import { checkOptions, is, requireString } from '../../lib/core/runtime-checks';
+import { checkOptions, is, orNothing, requireString } from '../../lib/core/runtime-checks';
 import { OVERRIDE_FILE } from './stand-in-names';
 
 /** Where the machines' bundles go when a stand-in stack is applied. */
@@ -62,7 +62,7 @@ export function writeStandInOverride(stackDir: string, cloudFile: string, stackJ
       hostKey: is.optional(is.text("pass the sshd's public host key, such as 'ssh-ed25519 AAAA…'")),
       timeout: is.optional(is.text("write it as Terraform does, such as '30s'")),
     }, '{ host, port, privateKeyFile }')),
-  }, 'pass { rolloutTarget } or nothing');
+  }, orNothing('pass { rolloutTarget }'));
   const config = stackJson ?? JSON.parse(fs.readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8'));
   const override: Record<string, unknown> = {};
   const rollouts = rolloutOverrides(config, options.rolloutTarget);
