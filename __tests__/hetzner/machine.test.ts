@@ -459,7 +459,9 @@ describe('Machine rollout options', () => {
     [{ port: Port.range(2222, 2223) }, /production\/App\.rollout\.port: '2222-2223' is not allowed: an SSH port is one whole number/],
     [{ port: '22' as any }, /production\/App\.rollout\.port: '22' is not allowed/],
     [{ hostKey: 'SHA256:abc' }, /production\/App\.rollout\.hostKey: 'SHA256:abc' is not allowed: a host key is the public key/],
-    [{ sshPrivateKey: 'BEGIN OPENSSH PRIVATE KEY' as any }, /production\/App\.rollout\.sshPrivateKey: '<a value>' is not allowed: a secret must come from a sensitive Terraform variable/],
+    // Review: the fix suggested a bare TerraformVariable; the library declares secrets with SecretVariable.
+    [{ sshPrivateKey: 'BEGIN OPENSSH PRIVATE KEY' as any },
+      /production\/App\.rollout\.sshPrivateKey: '<a value>' is not allowed: a secret must come from a sensitive Terraform variable, never from the code\. Fix: pass new SecretVariable\(stack, 'name', \{ description \}\) and set it with TF_VAR_name$/],
     // From JavaScript, seconds as a number crashed with "(options.connectTimeout ?? ...).toSeconds is not a function".
     [{ connectTimeout: 30 as any }, /production\/App\.rollout\.connectTimeout: 30 is not allowed: it is not a Duration\. Fix: pass a Duration, such as Duration\.minutes\(5\)/],
     [{ connectTimeout: Duration.seconds(0) }, /production\/App\.rollout\.connectTimeout: '0 ms' is not allowed: deploy would give up before the first connection attempt/],
@@ -467,6 +469,13 @@ describe('Machine rollout options', () => {
     const { stack } = testStack('production');
     const m = new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS, rollout });
     expect(() => m.addBundlePart(tooling)).toThrow(message);
+  });
+
+  test('a rollout key from a variable not marked sensitive is refused, with the way the library declares secrets', () => {
+    const { stack } = testStack('production');
+    const plain = new TerraformVariable(stack, 'deploy_key', { type: 'string' });
+    const m = new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS, rollout: { sshPrivateKey: plain } });
+    expect(() => m.addBundlePart(tooling)).toThrow(/production\/App\.rollout\.sshPrivateKey: 'var\.deploy_key' is not allowed: the variable is not marked sensitive, .* Fix: declare it with \{ sensitive: true \} \(SecretVariable does\)$/);
   });
 });
 

@@ -10,6 +10,7 @@ import { invalidValue, ValidationError } from '../core/validation-message';
 import { checkProps, fail, is } from '../core/runtime-checks';
 import { protectWorkingDirectoryOf } from '../core/private/working-directory';
 import { hostnameProblem } from '../boundary/processor';
+import { SECRET_VARIABLE_FIX } from '../boundary/private/secret-variable-fix';
 import { Location } from './location';
 import { labelErrors, standardLabels, withUserLabels } from './private/standard-labels';
 import { checkUniquePerProject } from './private/project-uniqueness';
@@ -360,12 +361,12 @@ export function requireSensitive(scope: Construct, prop: string, variable: Terra
   if (!(variable instanceof TerraformVariable)) {
     throw new ValidationError(invalidValue(scope, prop, variable === undefined ? undefined : '<a value>',
       'a secret must come from a sensitive Terraform variable, never from the code',
-      `pass new TerraformVariable(stack, '...', { type: 'string', sensitive: true }) and set it with TF_VAR_...`));
+      SECRET_VARIABLE_FIX));
   }
   if (variable.sensitive !== true) {
     throw new ValidationError(invalidValue(scope, prop, `var.${variable.friendlyUniqueId}`,
       'the variable is not marked sensitive, so Terraform would print the secret in plans and outputs',
-      'declare it with { sensitive: true }'));
+      'declare it with { sensitive: true } (SecretVariable does)'));
   }
   protectWorkingDirectoryOf(scope);
 }

@@ -1,5 +1,6 @@
 import { IConstruct } from 'constructs';
 import { Fn, TerraformVariable } from 'cdktf';
+import { SECRET_VARIABLE_FIX } from '../../boundary/private/secret-variable-fix';
 import { invalidValue, ValidationError } from '../../core/validation-message';
 import { BundleFile } from '../../hetzner/machine-bundle';
 import { SECRETS } from './paths';
@@ -9,7 +10,7 @@ export function requireSensitiveVariable(scope: IConstruct, prop: string, variab
   if (!(variable instanceof TerraformVariable) || variable.sensitive !== true) {
     throw new ValidationError(invalidValue(scope, prop, variable instanceof TerraformVariable ? `var.${variable.friendlyUniqueId}` : '<a value>',
       'a secret must come from a sensitive Terraform variable, so that it is never written into the configuration or printed in a plan',
-      "pass new SecretVariable(stack, 'name', { description }) and set it with TF_VAR_name"));
+      SECRET_VARIABLE_FIX));
   }
 }
 
