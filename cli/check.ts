@@ -14,6 +14,7 @@ import { defaultSynthOutput } from './synth-output';
 import { asRehearsed } from './stand-in-rehearsal';
 import { synthWarnings, synthWarningsHeading } from './synth-warnings';
 import { ownCdk } from './cdk';
+import { libraryDocAtSynth } from '../lib/core/private/library-doc';
 import { docPath } from './package-files';
 
 export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out DIR] [--plan] [--env-example FILE]
@@ -28,7 +29,8 @@ export const CHECK_USAGE = `  cdktf-sovereign-hetzner check [STACK ...] [--out D
       environments' values are set, when the restore drill's copy of a production secret differs from it (its Storage
       Box password, the offsite bucket) or is production's offsite writing key, and when HCLOUD_ENDPOINT (or another
       HCLOUD_…ENDPOINT) sends the provider somewhere other than Hetzner's API, and when a stack's directory still
-      holds the override of a rehearsal against the stand-in (docs/testing.md), and when a value holds a carriage
+      holds the override of a rehearsal against the stand-in, which
+      ${libraryDocAtSynth('testing.md')} describes, and when a value holds a carriage
       return (a .env with Windows line endings). In a rehearsal against the stand-in (HCLOUD_TOKEN is its
       token, and its override is beside the stack), what the override makes unneeded (the state bucket's keys,
       the SSH agent) is named apart, as a real deploy's, and fails nothing. With --plan it checks what

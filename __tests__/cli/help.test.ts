@@ -46,6 +46,17 @@ describe('cdktf-sovereign-hetzner help', () => {
     expect(unknown.err).toMatch(/^error: unknown command 'deploy'\. Fix: run one of the commands below\.\nUsage/);
   });
 
+  // Review: check's usage named a bare docs/testing.md, which in a team's IaC repo is not the library's.
+  test("every doc the usage names is named where a team's IaC repo finds it", async () => {
+    const { out } = await cli(['help']);
+    const named = [...out.matchAll(/(node_modules\/cdktf-sovereign-hetzner\/)?docs\/([\w.-]+\.md)( of cdktf-sovereign-hetzner \(node_modules\/cdktf-sovereign-hetzner\/docs\/([\w.-]+\.md))?/g)];
+    expect(named.map((m) => m[2])).toContain('testing.md');
+    for (const [text, inNodeModules, file, spelledOut, spelledOutFile] of named) {
+      if (inNodeModules) continue;
+      expect({ text, spelledOut: spelledOut !== undefined && spelledOutFile === file }).toEqual({ text, spelledOut: true });
+    }
+  });
+
   // `npx cdktf-sovereign-hetzner` alone printed staging's commands first and init, a newcomer's first, 100 lines down.
   test('the whole usage starts with init, saying so to a newcomer, and how to see one command', async () => {
     for (const args of [[], ['help'], ['--help']]) {

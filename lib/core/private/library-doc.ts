@@ -19,8 +19,8 @@ export function libraryDoc(file: string, section?: string): string {
 }
 
 /**
- * `libraryDoc` for a message thrown at synth, which reaches no machine file: there the build knows which package it
- * is, so the message names that one alone.
+ * `libraryDoc` for a message thrown at synth or a text the CLI prints (its usage), which reach no machine file: there
+ * the build knows which package it is, so the text names that one alone.
  */
 export function libraryDocAtSynth(file: string, section?: string): string {
   return `${docSection(file, section)} of ${PACKAGE_NAME} (node_modules/${PACKAGE_NAME}/docs/${file} in your IaC repo)`;
