@@ -55,6 +55,15 @@ const CONSUMERS: Array<[string, (stack: TerraformStack, machine: IMachine) => un
 ];
 
 describe('constructs that build on a machine take an IMachine', () => {
+  // The database's clients are checked with the same schema check as its machine.
+  test('PostgresDatabase refuses a look-alike among its networkClients', () => {
+    const stack = checkedStack();
+    const real = app(stack);
+    expect(() => new PostgresDatabase(stack, 'Database', {
+      machine: app(stack, 'Other'), privateAddress: '10.0.1.2', privateSubnet: '10.0.1.0/24', password: secret(stack, 'db_password'), networkClients: [lookAlike(real)],
+    })).toThrow(/^production\/Database\.networkClients\[0\]: .* is not allowed: it is not a machine built with new Machine\(…\)\. Fix: pass the Machine itself/);
+  });
+
   test.each(CONSUMERS)('%s accepts a Machine typed as IMachine', (_name, build) => {
     const stack = checkedStack();
     const m: IMachine = app(stack);

@@ -14,7 +14,7 @@ import { DataVolume } from '../hetzner/data-volume';
 import { IMachine } from '../hetzner/machine';
 import { PrivateIngress } from '../hetzner/private-ingress';
 import { privateAddressOf } from '../hetzner/private/private-address';
-import { requireMachine } from '../hetzner/private/require-machine';
+import { machineCheck } from '../hetzner/private/require-machine';
 import { volumeBackupsOf } from '../hetzner/private/volume-coverage';
 import { requireSensitive } from '../hetzner/storage-box';
 import { checkNetworkClients, NETWORK_CLIENTS_FIX } from './private/network-clients';
@@ -147,8 +147,7 @@ export class PostgresDatabase extends Construct {
     // The props checked are the props built from: one frozen snapshot, taken first (a JavaScript getter answered the
     // check with port 5432 and the build with another port; later edits of the caller's object do not reach it).
     props = checkProps<PostgresDatabaseProps>(this, props, {
-      // A Machine of any copy of the library; a look-alike would skip what Machine enforces.
-      machine: (_at, prop, value) => { requireMachine(this, prop, value); },
+      machine: machineCheck(),
       privateAddress: is.text("pass the machine's private address, such as '10.0.1.2'"),
       privateSubnet: is.text("pass the private subnet, such as '10.0.1.0/24'"),
       password: is.secret("pass a sensitive variable: new SecretVariable(stack, 'database_app_password', { description })"),
@@ -159,7 +158,7 @@ export class PostgresDatabase extends Construct {
       port: is.optional(onePortProp('PostgreSQL listens on', 'use a port such as 5432 or Port.of(5432)')),
       createEmptyClusterIfMissing: is.optional(is.boolean()),
       withoutBackup: is.optional(is.text("say why losing its data is harmless, such as 'demo data, reloaded from fixtures on every deploy'")),
-      networkClients: is.optional(is.list((_at, prop, value) => { requireMachine(this, prop, value); }, NETWORK_CLIENTS_FIX)),
+      networkClients: is.optional(is.list(machineCheck(), NETWORK_CLIENTS_FIX)),
     }, "pass { machine, privateAddress: '10.0.1.2', privateSubnet: '10.0.1.0/24', password: <sensitive variable> }");
     this.machine = props.machine;
     const image = props.machine.server.imageInput ?? DEFAULT_IMAGE;

@@ -9,11 +9,11 @@ import { SecretVariable } from '../boundary/secret-variable';
 import { Environment } from '../core/environment';
 import { Port } from '../core/port';
 import { invalidValue, missingValue } from '../core/validation-message';
-import { checkProps, is, withFix } from '../core/runtime-checks';
+import { checkProps, is } from '../core/runtime-checks';
 import { PrivateIngress } from '../hetzner/private-ingress';
 import { Location } from '../hetzner/location';
 import { IMachine, Machine } from '../hetzner/machine';
-import { requireMachine } from '../hetzner/private/require-machine';
+import { machineCheck } from '../hetzner/private/require-machine';
 import { Component } from '../roadmap/component';
 import { Phase } from '../roadmap/phase';
 import { AlertReceiver, AlertReceiverKind } from './alert-receiver';
@@ -118,10 +118,8 @@ export class EnvironmentMonitoring extends Construct {
       plan: is.optional(is.instance(MonitoringPlan, 'pass the product\'s new MonitoringPlan({ … })')),
       phase: is.instance(Phase, 'use Phase.ONE, Phase.TWO or Phase.THREE'),
       environment: is.instance(Environment, 'use Environment.PRODUCTION, Environment.TEST or Environment.STAGING'),
-      // Machines of any copy of the library; a look-alike would skip what Machine enforces.
-      machine: (_at, prop, value) => { requireMachine(this, prop, value); },
-      monitoringMachine: is.optional(withFix('pass the Machine Prometheus and Alertmanager run on in Phase 3 production, built with new Machine(…)',
-        (_at, prop, value) => { requireMachine(this, prop, value); })),
+      machine: machineCheck(),
+      monitoringMachine: is.optional(machineCheck('pass the Machine Prometheus and Alertmanager run on in Phase 3 production, built with new Machine(…)')),
     }, 'pass { plan, phase, environment, machine }');
     this.plan = props.plan;
     this.phase = props.phase;

@@ -9,7 +9,7 @@ import { invalidValue, ValidationError } from '../core/validation-message';
 import { checkProps, is } from '../core/runtime-checks';
 import { IMachine } from '../hetzner/machine';
 import { guardOnClone } from '../hetzner/private/machine-identity';
-import { requireMachine } from '../hetzner/private/require-machine';
+import { machineCheck } from '../hetzner/private/require-machine';
 import { Component } from '../roadmap/component';
 import { ErrorMonitoringEndpoint, ErrorMonitoringHosting } from './error-monitoring-endpoint';
 import { ERROR_MONITORING_ENDPOINT_RULE_ID } from './error-monitoring-rule';
@@ -47,8 +47,7 @@ export class ErrorMonitoring extends Construct {
     super(scope, id);
     // The props checked are the props built from: one frozen snapshot (a getter answers once; later edits do not reach it).
     props = checkProps<ErrorMonitoringProps>(this, props, {
-      // A Machine of any copy of the library; a look-alike would skip what Machine enforces.
-      machine: (_at, prop, value) => { requireMachine(this, prop, value); },
+      machine: machineCheck(),
       endpoint: is.checkedLater(),
       dsn: is.checkedLater(),
     }, "pass { machine, endpoint: ErrorMonitoringEndpoint.selfHosted(processor), dsn: <sensitive variable> }");
