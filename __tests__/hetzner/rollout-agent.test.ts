@@ -1147,6 +1147,16 @@ describe('the rollout agent', () => {
       expect(running(listed('child')[0])).toBe(false);
       // Kept, so that the part's next run stops it once it is thawed.
       expect(JSON.parse(fs.readFileSync(record, 'utf8')).parts.worker.map((e: number[]) => e[0])).toContain(Number(pid));
+      // Review: only the first refusal was tested. The next deploy, the same survivor still running, is refused again:
+      // nothing of the first run's (its refusal, its rollback) let the steps run beside it.
+      const second = m.apply([{ ...supervisedWorker('x=2\n'), commands: [['touch', ran]] }]);
+      expect(second.status).toBe(1);
+      expect(fs.existsSync(ran)).toBe(false);
+      expect(running(pid)).toBe(true);
+      expect(second.output).toContain(`FAILED to activate "worker": pid ${pid} (sleep), left in the background by an earlier run of the steps of "worker", still runs after SIGKILL: pid ${pid} in uninterruptible sleep (state D)`);
+      expect(second.output).toContain('rolling back to the previous files after: activate "worker"');
+      expect(second.output).not.toContain('restoring the previous version also failed');
+      expect(JSON.parse(fs.readFileSync(record, 'utf8')).parts.worker.map((e: number[]) => e[0])).toContain(Number(pid));
       thaw();
       waitFor(() => !running(pid), 'the thawed process ended by the SIGKILL it was sent');
       const third = m.apply([{ ...supervisedWorker('x=2\n'), commands: [['touch', ran]] }]);
@@ -1155,7 +1165,7 @@ describe('the rollout agent', () => {
     } finally {
       cleanUp(release, stop);
     }
-  }, 90_000);
+  }, 150_000);
 
   // Review: a process that survived SIGKILL was blamed on every part stopped in the same call (the parts leaving the
   // bundle together): the failure named them all. And the refusal for a part that left the bundle was untested: it

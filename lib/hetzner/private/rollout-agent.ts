@@ -337,6 +337,13 @@ def hand_over(p, argv):
         pass  # no logger: the output is closed, and the daemon learns it when it next writes
 
 
+def still_runs(pid, start):
+    """Whether the process that started at \`start\` (clock ticks since boot) as \`pid\` runs now: not ended (a zombie has),
+    and not another that got its number since."""
+    fields = stat_of(pid)
+    return fields is not None and fields[0] != "Z" and int(fields[19]) == start
+
+
 def stat_of(pid):
     """The fields of /proc/<pid>/stat after the command name (which may hold spaces): [0] state, [1] parent, [2] process
     group, [19] start time in clock ticks since boot; None when the process is gone."""
@@ -419,10 +426,23 @@ def tree_of(p, before, procs):
     return tree
 
 
-def stop_left(parts, why):
+def stop_left(parts, why, refuse=None, gone=False, ran=None):
     """Stops what earlier runs of the parts' steps left in the background and still runs (SIGTERM, then SIGKILL after
     10 s, all together), and forgets it: a step that starts a daemon with \`&\` started one more copy each time it ran
-    again. Returns the names of the parts whose processes it found running."""
+    again. \`ran\` (a list, when given) gets the names of the parts whose processes it found running, before any refusal:
+    a rollback runs their previous steps again. \`refuse\` (and \`gone\`): the step that then fails when what the parts
+    left survived SIGKILL, in this stop or an earlier one of this run (refuse_beside); a rollback gives none, as its
+    steps run whatever is left."""
+    running = stop_recorded(parts, why)
+    if ran is not None:
+        ran.extend(sorted(running))
+    if refuse is not None:
+        refuse_beside(parts, refuse, gone)
+
+
+def stop_recorded(parts, why):
+    """stop_left's stop, of the parts whose processes did not survive SIGKILL earlier in this run; the names of the
+    parts whose processes it found running."""
     records = read_left()
     # A part with a process that survived SIGKILL earlier in this run had its steps refused (refuse_beside), so it left
     # nothing new: its rollback is not made to wait out SIGTERM and SIGKILL again.
@@ -566,8 +586,7 @@ def unkilled(names):
     the parts \`names\`, and still runs."""
     held = {}
     for pid, (start, program, parts) in UNKILLED.items():
-        fields = stat_of(pid)
-        if parts & set(names) and fields and fields[0] != "Z" and int(fields[19]) == start:
+        if parts & set(names) and still_runs(pid, start):
             held[pid] = (program, parts & set(names))
     return held
 
@@ -625,8 +644,7 @@ def catch(pids, procs):
     for pid in pids:
         fd = open_pidfd(pid)
         # Opened, then checked: a pidfd names the process checked, whatever its pid names later.
-        fields = stat_of(pid)
-        if fields and fields[0] != "Z" and int(fields[19]) == procs[pid][3]:
+        if still_runs(pid, procs[pid][3]):
             caught[pid] = (fd, program_name(pid))
         elif fd is not None:
             os.close(fd)
@@ -1134,9 +1152,7 @@ def run_parts(parts, previous_root, ran=None, refuse=True):
     for part in parts:
         if ran is not None:
             ran.append(part["name"])
-        stop_left([part["name"]], "its part is activated again")
-        if refuse:
-            refuse_beside([part["name"]], 'activate "%s"' % part["name"])
+        stop_left([part["name"]], "its part is activated again", 'activate "%s"' % part["name"] if refuse else None)
         mark = step_mark()
         env = dict(os.environ, SOVEREIGN_PREVIOUS_ROOT=previous_root, **{STEP_MARK: mark})
         try:
@@ -1363,8 +1379,8 @@ def switch(bundle, files, changed, removed, runtime_gone, unfinished, pending, r
         write_atomic(PENDING, json.dumps({"previous": previous_root, "touched": touched, "units": units}).encode(), 0o600)
         # As a removed unit is stopped above: a part renamed, or its daemon moved to another part, starts its new copy
         # below, which found the old one holding its port. A rollback runs the previous commands of these parts again.
-        ran.extend(sorted(stop_left(leaving, "its part left the bundle, or has no commands now")))
-        refuse_beside(leaving, "stop what the parts that left the bundle started", gone=True)
+        stop_left(leaving, "its part left the bundle, or has no commands now",
+                  "stop what the parts that left the bundle started", gone=True, ran=ran)
         run_parts(parts_to_run(bundle, set(touched), previous_parts), previous_root, ran)
         restart_undropped(removed, files)
         remove_runtime_files(runtime_gone - set(files))  # never a file the bundle installs
