@@ -1127,36 +1127,34 @@ describe('the rollout agent', () => {
       recordAsLeft(m, pid, Number(pid), 'sleep', false);
       // Review: the part's steps then ran again beside it (a daemon's second copy next to the first), and the deploy succeeded.
       const ran = path.join(m.dir, 'ran');
-      const again = m.apply([{ ...supervisedWorker('x=2\n'), commands: [['touch', ran]] }]);
-      expect(again.status).toBe(1);
-      expect(fs.existsSync(ran)).toBe(false);
-      expect(running(pid)).toBe(true);
-      expect(again.output).toContain(`FAILED to activate "worker": pid ${pid} (sleep), left in the background by an earlier run of the steps of "worker", still runs after SIGKILL: pid ${pid} in uninterruptible sleep (state D)`);
-      expect(again.output).toContain('the steps did not run again beside it');
-      // The rollback puts the previous version back whole (its steps rerun, as every rollback's do), without waiting for the process again.
-      expect(again.output).not.toContain('restoring the previous version also failed');
-      expect(again.output).toContain('rolling back to the previous files after: activate "worker"');
-      expect(fs.existsSync(path.join(m.root, 'var/lib/sovereign/rollout/pending.json'))).toBe(false);
-      expect(again.output.split(`could not stop pid ${pid} (sleep)`)).toHaveLength(2);
-      expect(again.output).toContain(`Fix: find what holds it (cat /proc/${pid}/stack /proc/${pid}/cgroup; frozen by the v1 cgroup freezer: write THAWED to its freezer.state); reboot the machine if it never ends`);
-      expect(again.output).toContain(`process group ${daemon} emptied (its part is activated again); pid ${forker} (python3) forked into it`);
-      expect(again.output).not.toContain(`process group ${pid}`);
-      expect(again.output).toContain(`could not stop pid ${pid} (sleep), left in the background by an earlier run of its part's steps (its part is activated again): still running 10 s after SIGKILL, in uninterruptible sleep (state D)`);
+      /** A deploy of the part's steps while the survivor runs: refused, rolled back whole, the survivor still recorded. */
+      const refusedBeside = () => {
+        const refused = m.apply([{ ...supervisedWorker('x=2\n'), commands: [['touch', ran]] }]);
+        expect(refused.status).toBe(1);
+        expect(fs.existsSync(ran)).toBe(false);
+        expect(running(pid)).toBe(true);
+        expect(refused.output).toContain(`FAILED to activate "worker": pid ${pid} (sleep), left in the background by an earlier run of the steps of "worker", still runs after SIGKILL: pid ${pid} in uninterruptible sleep (state D)`);
+        expect(refused.output).toContain('the steps did not run again beside it');
+        // The rollback puts the previous version back whole (its steps rerun, as every rollback's do), without waiting for the process again.
+        expect(refused.output).not.toContain('restoring the previous version also failed');
+        expect(refused.output).toContain('rolling back to the previous files after: activate "worker"');
+        expect(fs.existsSync(path.join(m.root, 'var/lib/sovereign/rollout/pending.json'))).toBe(false);
+        // Kept, so that the part's next run stops it once it is thawed.
+        expect(JSON.parse(fs.readFileSync(record, 'utf8')).parts.worker.map((e: number[]) => e[0])).toContain(Number(pid));
+        return refused.output;
+      };
+      const again = refusedBeside();
+      expect(again.split(`could not stop pid ${pid} (sleep)`)).toHaveLength(2);
+      expect(again).toContain(`Fix: find what holds it (cat /proc/${pid}/stack /proc/${pid}/cgroup; frozen by the v1 cgroup freezer: write THAWED to its freezer.state); reboot the machine if it never ends`);
+      expect(again).toContain(`process group ${daemon} emptied (its part is activated again); pid ${forker} (python3) forked into it`);
+      expect(again).not.toContain(`process group ${pid}`);
+      expect(again).toContain(`could not stop pid ${pid} (sleep), left in the background by an earlier run of its part's steps (its part is activated again): still running 10 s after SIGKILL, in uninterruptible sleep (state D)`);
       // Thawing is the way out of the v1 freezer only: SIGKILL ends a process the v2 freezer (cgroup.freeze) froze.
-      expect(again.output).toContain(`or frozen (v1 cgroup freezer); it stays recorded, and is stopped once it can end when its part runs again (at every deploy, if its part left the bundle). Find what holds it (cat /proc/${pid}/stack /proc/${pid}/cgroup; frozen by the v1 cgroup freezer: write THAWED to its freezer.state)`);
+      expect(again).toContain(`or frozen (v1 cgroup freezer); it stays recorded, and is stopped once it can end when its part runs again (at every deploy, if its part left the bundle). Find what holds it (cat /proc/${pid}/stack /proc/${pid}/cgroup; frozen by the v1 cgroup freezer: write THAWED to its freezer.state)`);
       expect(running(listed('child')[0])).toBe(false);
-      // Kept, so that the part's next run stops it once it is thawed.
-      expect(JSON.parse(fs.readFileSync(record, 'utf8')).parts.worker.map((e: number[]) => e[0])).toContain(Number(pid));
       // Review: only the first refusal was tested. The next deploy, the same survivor still running, is refused again:
       // nothing of the first run's (its refusal, its rollback) let the steps run beside it.
-      const second = m.apply([{ ...supervisedWorker('x=2\n'), commands: [['touch', ran]] }]);
-      expect(second.status).toBe(1);
-      expect(fs.existsSync(ran)).toBe(false);
-      expect(running(pid)).toBe(true);
-      expect(second.output).toContain(`FAILED to activate "worker": pid ${pid} (sleep), left in the background by an earlier run of the steps of "worker", still runs after SIGKILL: pid ${pid} in uninterruptible sleep (state D)`);
-      expect(second.output).toContain('rolling back to the previous files after: activate "worker"');
-      expect(second.output).not.toContain('restoring the previous version also failed');
-      expect(JSON.parse(fs.readFileSync(record, 'utf8')).parts.worker.map((e: number[]) => e[0])).toContain(Number(pid));
+      refusedBeside();
       thaw();
       waitFor(() => !running(pid), 'the thawed process ended by the SIGKILL it was sent');
       const third = m.apply([{ ...supervisedWorker('x=2\n'), commands: [['touch', ran]] }]);
