@@ -113,6 +113,8 @@ const STEP_SCRIPT = '/root/.sovereign-rollout-step.sh';
 /** Terraform's default place for them: world-writable files in /tmp. */
 const stepScriptsInTmp = () => fs.readdirSync('/tmp').filter((f) => /^terraform_\d+\.sh$/.test(f));
 const WEBHOOK_SECRET = '/etc/sovereign-monitoring/secrets/monitoring_webhook_ops.b64';
+/** Where the setup writes the webhook URLs for the alert relay, root-only. */
+const RELAY_URLS = '/etc/sovereign-monitoring/secrets/webhook-urls.json';
 /** What Terraform said went wrong, and what the provisioners printed: the messages a deployer reads. */
 function messages(run: TerraformRun): string {
   return (run.stdout + run.stderr).split('\n').filter(Boolean).map((line) => {
@@ -182,12 +184,13 @@ describe('day-2 rollout of a production machine\'s bundle (stand-in provider, re
     expect(target.read(CONF)).toContain("KEEP='--keep-daily 7 --keep-weekly 4 --keep-monthly 6'");
     expect(target.mode(CONF)).toBe('0600');
     expect(decode(target.read(WEBHOOK_SECRET))).toBe(SECRETS.TF_VAR_monitoring_webhook_ops);
-    // The monitoring setup ran on the machine and wrote the webhook into Alertmanager's configuration.
-    expect(target.read('/etc/sovereign-monitoring/alertmanager.yml')).toContain(SECRETS.TF_VAR_monitoring_webhook_ops);
+    // The monitoring setup ran on the machine and wrote the webhook for the alert relay, not into Alertmanager's configuration.
+    expect(JSON.parse(target.read(RELAY_URLS)!).monitoring_webhook_ops).toBe(SECRETS.TF_VAR_monitoring_webhook_ops);
+    expect(target.read('/etc/sovereign-monitoring/alertmanager.yml')).toContain('"http://127.0.0.1:9095/monitoring_webhook_ops"');
     expect(target.read('/usr/local/sbin/acme-report')).toBe('#!/bin/sh\necho report\n');
     expect(target.systemctlCalls()).toEqual(expect.arrayContaining([
       'daemon-reload', 'enable --now backup-push.timer backup-prune.timer backup-check.timer',
-      'restart prometheus prometheus-alertmanager prometheus-blackbox-exporter',
+      'restart prometheus prometheus-alertmanager prometheus-blackbox-exporter', 'restart sovereign-prometheus-watch sovereign-alert-relay',
     ]));
     // Nothing of the inputs stays where the provisioners put them (the sshd's own file system: the
     // provisioners' paths are absolute), and no secret reached Terraform's output.
@@ -197,7 +200,9 @@ describe('day-2 rollout of a production machine\'s bundle (stand-in provider, re
     // Every file on the machine that holds a secret, in any form, is closed to other users.
     const holders = filesUnder(target.root).map((file) => ({ file, leaks: leakedSecrets(fs.readFileSync(file, 'latin1'), SECRETS) }))
       .filter(({ leaks }) => leaks.length > 0).map(({ file }) => `${file.slice(target.root.length)} ${(fs.statSync(file).mode & 0o777).toString(8)}`);
-    expect(holders).toEqual(expect.arrayContaining([`${WEBHOOK_SECRET} 600`, '/etc/sovereign-monitoring/alertmanager.yml 640']));
+    expect(holders).toEqual(expect.arrayContaining([`${WEBHOOK_SECRET} 600`, `${RELAY_URLS} 600`]));
+    // What the daemons' group reads holds none: Alertmanager's configuration names the relay.
+    expect(holders.filter((h) => h.startsWith('/etc/sovereign-monitoring/alertmanager.yml'))).toEqual([]);
     expect(holders.filter((h) => !/ [67][0-7]0$/.test(h))).toEqual([]);
     expect(target.read('/var/lib/prometheus/node-exporter/sovereign_rollout.prom')).toMatch(/sovereign_rollout_success 1\n[\s\S]*sovereign_bundle_info\{version="sha256:[0-9a-f]{64}"\} 1/);
   }, 240_000);
@@ -228,8 +233,8 @@ describe('day-2 rollout of a production machine\'s bundle (stand-in provider, re
     expect(target.current().version).toBe(bundleVersionOf(next));
     expect(target.read(CONF)).toContain("KEEP='--keep-daily 14 --keep-weekly 4 --keep-monthly 6'");
     expect(target.read('/etc/sovereign-monitoring/prometheus.yml')).toContain('https://status.acme.eu/health');
-    expect(target.read('/etc/sovereign-monitoring/alertmanager.yml')).toContain('rotated-token-0002');
-    expect(target.read('/etc/sovereign-monitoring/alertmanager.yml')).not.toContain('first-token-0001');
+    expect(target.read(RELAY_URLS)).toContain('rotated-token-0002');
+    expect(target.read(RELAY_URLS)).not.toContain('first-token-0001');
     // Nor does any other file keep the rotated-out secret (the agent's copies of replaced files go with the release).
     const rotatedOut = { TF_VAR_monitoring_webhook_ops: SECRETS.TF_VAR_monitoring_webhook_ops };
     expect(filesUnder(target.root).filter((f) => leakedSecrets(fs.readFileSync(f, 'latin1'), rotatedOut).length > 0)).toEqual([]);

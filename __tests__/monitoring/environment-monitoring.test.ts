@@ -327,7 +327,11 @@ describe('EnvironmentMonitoring', () => {
         { matchers: ['notify="oncall+ops"'], receiver: 'oncall+ops' },
       ]);
       const both = am.receivers.find((r: any) => r.name === 'oncall+ops');
-      expect(both.webhook_configs).toEqual([{ url: '__SECRET_monitoring_webhook_ops__', send_resolved: true }]);
+      // Through the relay on loopback, which alone reads the URL; with the web password, which it asks for.
+      expect(both.webhook_configs).toEqual([{
+        url: 'http://127.0.0.1:9095/monitoring_webhook_ops', send_resolved: true,
+        http_config: { basic_auth: { username: 'sovereign', password_file: '/etc/sovereign-monitoring/secrets/web_password' } },
+      }]);
       expect(both.email_configs).toEqual([expect.objectContaining({
         to: 'oncall@acme.eu', smarthost: 'smtp.mail.eu:587', auth_password_file: '/etc/sovereign-monitoring/secrets/monitoring_smtp_password_oncall', require_tls: true,
       })]);

@@ -66,7 +66,7 @@ describeWithPython("a first deployment whose monitoring setup refuses a secret",
     const fixed = machine.deploy(json, { ...FAKE_SECRETS, monitoring_deadman_ping_url_production: `https://hc-ping.com/${PING_KEY}` });
     expect(fixed.output).toMatch(new RegExp(`${SERVER} now runs bundle sha256:[0-9a-f]{12}`));
     expect(fixed.status).toBe(0);
-    expect(machine.read('/etc/sovereign-monitoring/alertmanager.yml')).toContain(`"https://hc-ping.com/${PING_KEY}"`);
+    expect(JSON.parse(machine.read('/etc/sovereign-monitoring/secrets/webhook-urls.json')!).monitoring_deadman_ping_url_production).toBe(`https://hc-ping.com/${PING_KEY}`);
     expect(machine.systemctl().join('\n')).toMatch(/^restart prometheus prometheus-alertmanager prometheus-blackbox-exporter$/m);
     expect(fixed.output).not.toContain(PING_KEY);
   });

@@ -194,22 +194,36 @@ describeLive('the monitoring, live on Prometheus, Alertmanager and the blackbox 
     expect(firing('BackupJobFailed').some((a) => a.labels.unit === 'backup-push')).toBe(false);
   });
 
-  test('other local users cannot read the web APIs or the secrets; root with the password can', async () => {
+  test('other local users cannot read the web APIs or the secrets; the daemons\' user reads no webhook URL; root with the password can', async () => {
     openDirectories(main.root.dir);
     const status = `http://127.0.0.1:${main.stack.ports.alertmanager}/api/v2/status`;
     const get = (url: string) => `import urllib.request, urllib.error\ntry:\n  print(urllib.request.urlopen("${url}").status)\nexcept urllib.error.HTTPError as e:\n  print(e.code)`;
     expect(await asNobody(get(status))).toBe('401');
     expect(await asNobody(get(`http://127.0.0.1:${main.stack.ports.prometheus}/api/v1/status/config`))).toBe('401');
-    for (const file of ['/etc/sovereign-monitoring/secrets/web_password', '/etc/sovereign-monitoring/alertmanager.yml',
+    const urls = '/etc/sovereign-monitoring/secrets/webhook-urls.json';
+    for (const file of ['/etc/sovereign-monitoring/secrets/web_password', '/etc/sovereign-monitoring/alertmanager.yml', urls,
       '/etc/sovereign-monitoring/secrets/monitoring_webhook_ops.b64', '/etc/sovereign-monitoring/web/amtool.yml']) {
       expect(await asNobody(`open("${main.root.path(file)}").read()`)).toMatch(/PermissionError/);
     }
-    // The daemons' group reads the password (Prometheus authenticates with it); the status holds the URLs.
+    // Nor can another user page the team through the relay: it wants the web password too.
+    const relayPost = `import urllib.request, urllib.error\ntry:\n  print(urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:${main.stack.ports.alertRelay}/monitoring_webhook_ops", data=b"{}")).status)\nexcept urllib.error.HTTPError as e:\n  print(e.code)`;
+    expect(await asNobody(relayPost)).toBe('401');
+    // The daemons' group reads the password (Prometheus authenticates with it) and Alertmanager's configuration, which
+    // names the relay alone: the URLs (with their tokens) are in root's file, which the daemons' user cannot open.
     const password = fs.readFileSync(main.root.path('/etc/sovereign-monitoring/secrets/web_password'), 'utf8').trim();
     expect(await runAs('prometheus', 'prometheus', ['cat', main.root.path('/etc/sovereign-monitoring/secrets/web_password')])).toBe(password);
+    expect(await runAs('prometheus', 'prometheus', ['cat', main.root.path(urls)])).toMatch(/Permission denied/);
+    const config = await runAs('prometheus', 'prometheus', ['cat', main.root.path('/etc/sovereign-monitoring/alertmanager.yml')]);
+    expect(config).toContain(`url: "http://127.0.0.1:${main.stack.ports.alertRelay}/monitoring_deadman_ping_url_production"`);
+    // Alertmanager 0.25 shows a webhook URL in clear in its status: it is the relay's, with no token.
     const authorized = await fetch(status, { headers: { authorization: main.stack.authorization } });
     expect(authorized.status).toBe(200);
-    expect(await authorized.text()).toContain(DEADMAN_PATH);
+    const text = await authorized.text();
+    expect(text).toContain(`http://127.0.0.1:${main.stack.ports.alertRelay}/monitoring_webhook_ops`);
+    for (const secret of [DEADMAN_PATH, OPS_PATH, `127.0.0.1:${main.receiver.port}`]) {
+      expect(config).not.toContain(secret);
+      expect(text).not.toContain(secret);
+    }
   });
 
   test('a stopped target alerts the receiver within the bound, and the alert clears when it is back', async () => {
@@ -243,21 +257,23 @@ describeLive('the monitoring, live on Prometheus, Alertmanager and the blackbox 
     }
   });
 
-  // Last on this prober: every delivery fails meanwhile, the watchdog's too.
-  test('a failed delivery leaves no URL path (token) in the log, nor does a refusal whose body echoes the path', async () => {
+  // Next to last on this prober: every delivery fails meanwhile, the watchdog's too.
+  test('a failed delivery leaves no URL path (token) in the logs, nor does a refusal whose body echoes the path', async () => {
+    const logs = () => `${main.stack.log('prometheus-alertmanager')}${main.stack.log('sovereign-alert-relay')}`;
     const logged = main.stack.log('prometheus-alertmanager').length;
+    const relayLogged = main.stack.log('sovereign-alert-relay').length;
     main.receiver.failing = true;
     try {
       await waitFor('a failed delivery in the log', () => /Notify .*failed|notify retry canceled|Error on notify/i.test(main.stack.log('prometheus-alertmanager').slice(logged)) || undefined, BOUND_MS);
     } finally {
       main.receiver.failing = false;
     }
-    const log = main.stack.log('prometheus-alertmanager').slice(logged);
-    expect(log).toContain(`127.0.0.1:${main.receiver.port}/<redacted>`);
-    expect(log).not.toContain(DEADMAN_PATH);
-    expect(log).not.toContain(OPS_PATH);
+    // Alertmanager saw the relay's 502; the relay names the variable and the receiver's host.
+    expect(main.stack.log('prometheus-alertmanager').slice(logged)).toMatch(/unexpected status code 502/);
+    expect(main.stack.log('sovereign-alert-relay').slice(relayLogged)).toMatch(/monitoring_\w+ -> 127\.0\.0\.1: not delivered \(\w+\)/);
 
-    // A refusal whose body echoes the path (a revoked hook, answered by a web framework): Alertmanager logs the body.
+    // A refusal whose body echoes the path (a revoked hook, answered by a web framework): Alertmanager logs the body
+    // it gets, which is the relay's, never the receiver's.
     const before = main.stack.log('prometheus-alertmanager').length;
     main.receiver.refusing = true;
     try {
@@ -265,10 +281,26 @@ describeLive('the monitoring, live on Prometheus, Alertmanager and the blackbox 
     } finally {
       main.receiver.refusing = false;
     }
-    const refused = main.stack.log('prometheus-alertmanager').slice(before);
-    expect(refused).toContain('Cannot POST <redacted>');
-    expect(refused).not.toContain(DEADMAN_PATH);
-    expect(refused).not.toContain(OPS_PATH);
+    expect(main.stack.log('prometheus-alertmanager').slice(before)).toContain('127.0.0.1 answered 404');
+    expect(logs()).not.toContain('Cannot POST');
+    expect(logs()).not.toContain(DEADMAN_PATH);
+    expect(logs()).not.toContain(OPS_PATH);
+  });
+
+  // Last on this prober: its dead-man's switch URL changes.
+  test("a rotated webhook URL is used once the setup ran again (the rollout's step), and shows nowhere Alertmanager holds it", async () => {
+    const rotated = '/ping/R0TATED-4711';
+    const b64 = '/etc/sovereign-monitoring/secrets/monitoring_deadman_ping_url_production.b64';
+    main.root.write(b64, `${Buffer.from(main.receiver.url(rotated)).toString('base64')}\n`, 0o600);
+    expect(main.root.setup('alertmanager')).toEqual({ status: 0, output: '' });
+    main.stack.movePorts('/etc/sovereign-monitoring/alertmanager.yml');
+    // Neither Alertmanager nor its configuration changed: the relay reads the new URL on the next ping.
+    const ping = await waitFor('a watchdog ping at the rotated URL', () => firing('Watchdog', rotated)[0], BOUND_MS);
+    expect(ping.labels).toMatchObject({ alertname: 'Watchdog', prober: 'acme-production-app' });
+    const status = await (await fetch(`http://127.0.0.1:${main.stack.ports.alertmanager}/api/v2/status`, { headers: { authorization: main.stack.authorization } })).text();
+    for (const text of [status, main.root.read('/etc/sovereign-monitoring/alertmanager.yml'), main.stack.log('prometheus-alertmanager'), main.stack.log('sovereign-alert-relay')]) {
+      expect(text).not.toContain('R0TATED');
+    }
   });
 });
 
@@ -319,7 +351,8 @@ describeLive("a clone of production's machine (another server id): nothing runs 
   jest.setTimeout(90_000);
 
   test('the probers and the watch are skipped, production is never pinged, its jobs would not run', async () => {
-    expect(clone.stack.skipped.sort()).toEqual(['prometheus', 'prometheus-alertmanager', 'prometheus-blackbox-exporter', 'prometheus-node-exporter', 'sovereign-prometheus-watch']);
+    expect(clone.stack.skipped.sort()).toEqual(['prometheus', 'prometheus-alertmanager', 'prometheus-blackbox-exporter', 'prometheus-node-exporter', 'sovereign-alert-relay',
+      'sovereign-prometheus-watch']);
     for (const unit of ['backup-push', 'backup-dump', 'backup-prune', 'backup-check', 'backup-bootstrap']) expect(await clone.stack.wouldRun(unit)).toBe(false);
     await cloneQuiet;
     expect(clone.receiver.notifications).toEqual([]);
@@ -329,12 +362,14 @@ describeLive("a clone of production's machine (another server id): nothing runs 
   test("the clone disabled production's units and removed its secrets, and says so", () => {
     const calls = fs.readFileSync(clone.root.path('/var/log/systemctl.log'), 'utf8');
     expect(calls).toMatch(/^--no-block disable --now .*backup-push\.timer/m);
-    for (const unit of ['backup-push.service', 'backup-check.timer', 'prometheus.service', 'prometheus-alertmanager.service', 'sovereign-prometheus-watch.service']) {
+    for (const unit of ['backup-push.service', 'backup-check.timer', 'prometheus.service', 'prometheus-alertmanager.service', 'sovereign-prometheus-watch.service',
+      'sovereign-alert-relay.service']) {
       expect(calls).toContain(unit);
     }
     expect(calls).not.toContain('sovereign-identity.service');
     for (const file of ['/etc/sovereign-backup/backup.conf', '/etc/sovereign-monitoring/secrets/monitoring_deadman_ping_url_production.b64',
-      '/etc/sovereign-monitoring/alertmanager.yml', '/etc/sovereign-monitoring/secrets/web_password', '/etc/sovereign/error-monitoring.env']) {
+      '/etc/sovereign-monitoring/alertmanager.yml', '/etc/sovereign-monitoring/secrets/webhook-urls.json', '/etc/sovereign-monitoring/secrets/web_password',
+      '/etc/sovereign/error-monitoring.env']) {
       expect(fs.existsSync(clone.root.path(file))).toBe(false);
     }
     // Nor does the rollout's copy of replaced files (an activation cut short when the snapshot was taken) survive.

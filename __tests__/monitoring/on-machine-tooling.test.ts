@@ -33,12 +33,21 @@ describe('the on-machine tooling', () => {
     expect(at(['/usr/local/sbin/sovereign-monitoring-setup', 'watch'])).toBeLessThan(at(['systemctl', 'restart', 'prometheus-node-exporter']));
   });
 
-  test('setup alertmanager: webhook URLs go into the configuration, SMTP passwords into files only the daemons read', () => {
+  test('setup alertmanager: webhook URLs go into the relay\'s root-only file, never the configuration; SMTP passwords into files only the daemons read', () => {
     const root = production();
     expect(root.setup('alertmanager')).toEqual({ status: 0, output: '' });
     const config = root.read('/etc/sovereign-monitoring/alertmanager.yml');
-    expect(config).toContain(`url: ${JSON.stringify(FAKE_SECRETS.monitoring_webhook_ops)}`);
-    expect(config).not.toContain('__SECRET_');
+    const urls = root.path('/etc/sovereign-monitoring/secrets/webhook-urls.json');
+    expect(JSON.parse(fs.readFileSync(urls, 'utf8'))).toEqual({
+      monitoring_webhook_ops: FAKE_SECRETS.monitoring_webhook_ops, monitoring_deadman_ping_url_production: FAKE_SECRETS.monitoring_deadman_ping_url_production,
+    });
+    expect(fs.statSync(urls).mode & 0o777).toBe(0o600);
+    expect(config).toContain('url: "http://127.0.0.1:9095/monitoring_webhook_ops"');
+    expect(config).toContain('url: "http://127.0.0.1:9095/monitoring_deadman_ping_url_production"');
+    for (const name of ['monitoring_webhook_ops', 'monitoring_deadman_ping_url_production']) {
+      const { pathname, search } = new URL(FAKE_SECRETS[name]);
+      expect(config).not.toContain(`${pathname}${search}`);
+    }
     const password = root.path('/etc/sovereign-monitoring/secrets/monitoring_smtp_password_oncall');
     expect(fs.readFileSync(password, 'utf8')).toBe(FAKE_SECRETS.monitoring_smtp_password_oncall);
     expect(fs.statSync(password).mode & 0o777).toBe(0o640);
@@ -55,11 +64,8 @@ describe('the on-machine tooling', () => {
     };
     const root = production(padded);
     expect(root.setup('alertmanager')).toEqual({ status: 0, output: '' });
-    const config = root.read('/etc/sovereign-monitoring/alertmanager.yml');
-    for (const name of ['monitoring_webhook_ops', 'monitoring_deadman_ping_url_production'] as const) {
-      expect(config).toContain(`url: ${JSON.stringify(FAKE_SECRETS[name])}`);
-    }
-    expect(config).not.toMatch(/url: "(\s|[^"]*(\s|\\[rn])")/);
+    const urls = JSON.parse(root.read('/etc/sovereign-monitoring/secrets/webhook-urls.json'));
+    for (const name of ['monitoring_webhook_ops', 'monitoring_deadman_ping_url_production'] as const) expect(urls[name]).toBe(FAKE_SECRETS[name]);
   });
 
   test('setup alertmanager refuses a URL whose host is not the declared one, without printing the secret', () => {

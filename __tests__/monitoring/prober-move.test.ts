@@ -16,7 +16,8 @@ const python = spawnSync(MACHINE_PYTHON, ['--version']).status === 0;
 const describeWithPython = describeWithRealParts(python, 'the prober move suite', 'python3');
 
 const PROBER_UNITS = ['prometheus', 'prometheus-alertmanager', 'prometheus-blackbox-exporter'];
-const DERIVED = ['/etc/sovereign-monitoring/alertmanager.yml', '/etc/sovereign-monitoring/secrets/web_password', '/etc/sovereign-monitoring/web/web.yml'];
+const DERIVED = ['/etc/sovereign-monitoring/alertmanager.yml', '/etc/sovereign-monitoring/secrets/webhook-urls.json', '/etc/sovereign-monitoring/secrets/web_password',
+  '/etc/sovereign-monitoring/web/web.yml'];
 
 describeWithPython('the prober moving to the monitoring machine (Phase 2 -> 3)', () => {
   const synth = (phase: Phase) => JSON.parse(Testing.synth(productFixture({ phase, backups: false }).production.stack));
@@ -41,6 +42,8 @@ describeWithPython('the prober moving to the monitoring machine (Phase 2 -> 3)',
     expect(run.status).toBe(0);
     const calls = machine.systemctl();
     for (const unit of PROBER_UNITS) expect(calls).toContain(`disable --now ${unit}.service`);
+    // The bundle's own units of the prober go with its part: the watch, and the relay that forwarded to the URLs.
+    for (const unit of ['sovereign-prometheus-watch', 'sovereign-alert-relay']) expect(calls.join('\n')).toMatch(new RegExp(`disable --now .*${unit}\\.service`));
     for (const file of DERIVED) expect([file, machine.exists(file)]).toEqual([file, false]);
     // The app machine is still watched: its node exporter stays.
     expect(calls.join('\n')).not.toMatch(/disable .*prometheus-node-exporter/);

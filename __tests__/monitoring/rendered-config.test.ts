@@ -68,11 +68,15 @@ withTools('the rendered configuration passes its own checker', () => {
     const result = check('amtool', ['check-config', root.path('/etc/sovereign-monitoring/alertmanager.yml')]);
     expect(result.output).toMatch(/SUCCESS/);
     expect(result.status).toBe(0);
-    // The webhook URL went in as a string, quotes and all; the template itself holds no secret.
-    // Each prober pings its own check: test's prober with test's variable, production's with production's.
-    const own = prober.label.includes('-test-') ? FAKE_SECRETS.monitoring_deadman_ping_url_test : FAKE_SECRETS.monitoring_deadman_ping_url_production;
-    expect(root.read('/etc/sovereign-monitoring/alertmanager.yml')).toContain(JSON.stringify(own));
-    expect(root.read('/etc/sovereign-monitoring/alertmanager.yml.in')).not.toContain('hc-ping.com/');
+    // Each prober pings its own check through the relay: test's prober with test's variable, production's with
+    // production's. Neither the configuration nor its template holds the URL; the relay's file does.
+    const [variable, other] = prober.label.includes('-test-') ? ['monitoring_deadman_ping_url_test', 'monitoring_deadman_ping_url_production']
+      : ['monitoring_deadman_ping_url_production', 'monitoring_deadman_ping_url_test'];
+    const config = root.read('/etc/sovereign-monitoring/alertmanager.yml');
+    expect(config).toContain(`"http://127.0.0.1:9095/${variable}"`);
+    expect(config).not.toContain(other);
+    expect(JSON.parse(root.read('/etc/sovereign-monitoring/secrets/webhook-urls.json'))[variable]).toBe(FAKE_SECRETS[variable]);
+    for (const file of ['alertmanager.yml', 'alertmanager.yml.in']) expect(root.read(`/etc/sovereign-monitoring/${file}`)).not.toContain('hc-ping.com/');
   });
 
   test.each(cases)("%s: the blackbox exporter's --config.check", (_, prober) => {

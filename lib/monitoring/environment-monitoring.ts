@@ -24,15 +24,16 @@ import { guardOnClone } from '../hetzner/private/machine-identity';
 import { privateAddressOf } from '../hetzner/private/private-address';
 import { BACKUP_JOB_UNITS, RESTORE_DRILL_UNIT } from './private/job-metrics';
 import {
-  AMTOOL_CONFIG, ETC, PORTS, PROBER_UNITS, PROMETHEUS_WATCH, PROMETHEUS_WATCH_CONFIG, PROMETHEUS_WATCH_UNIT, REDACT_LOG, SECRETS, SERVICES, SETUP, UNITS, WEB_CONFIG, WEB_PASSWORD,
+  ALERT_RELAY, ALERT_RELAY_UNIT, AMTOOL_CONFIG, ETC, PORTS, PROBER_UNITS, PROMETHEUS_WATCH, PROMETHEUS_WATCH_CONFIG, PROMETHEUS_WATCH_UNIT, REDACT_LOG, RELAY_URLS, SECRETS, SERVICES, SETUP, UNITS,
+  WEB_CONFIG, WEB_PASSWORD,
 } from './private/paths';
 import { MonitoringProfile, profileFor, ProberResources, proberResources } from './private/profile';
 import {
-  alertmanagerCommand, blackboxCommand, dropIn, expectedSecrets, JobWatch, NodeTarget, nodeExporterCommand, nodeExporterWaitsFor, prometheusCommand,
+  alertmanagerCommand, alertRelayUnit, blackboxCommand, dropIn, expectedSecrets, JobWatch, NodeTarget, nodeExporterCommand, nodeExporterWaitsFor, prometheusCommand,
   ProberModel, prometheusWatchUnit, receiversOf, renderAlertmanagerTemplate, renderAmtoolConfig, renderBlackbox, renderNodeTargets, renderPrometheus,
   renderPrometheusWatch, renderRules,
 } from './private/render';
-import { PROMETHEUS_WATCH_SCRIPT, REDACT_LOG_SCRIPT } from './private/scripts';
+import { ALERT_RELAY_SCRIPT, PROMETHEUS_WATCH_SCRIPT, REDACT_LOG_SCRIPT } from './private/scripts';
 import { secretFile } from './private/secrets';
 import { ensureTooling, monitoringFile } from './private/tooling';
 import { IpFamily, UptimeCheck, UptimeCheckProtocol } from './uptime-check';
@@ -157,7 +158,7 @@ export class EnvironmentMonitoring extends Construct {
 
       for (const machine of this.watchedMachines) this.addNodeExporter(machine, machine !== prober);
       const receivers = receiversOf(this.model());
-      const derivedFromSecrets = [`${ETC}/alertmanager.yml`, WEB_PASSWORD, WEB_CONFIG,
+      const derivedFromSecrets = [`${ETC}/alertmanager.yml`, RELAY_URLS, WEB_PASSWORD, WEB_CONFIG,
         ...receivers.filter((r) => r.kind === AlertReceiverKind.EMAIL).map((r) => `${SECRETS}/${r.secretVariableName}`)];
       // A machine that probed before (Phase 2's app machine) stops doing so once the monitoring machine takes over.
       for (const machine of this.watchedMachines.filter((m) => m !== prober)) {
@@ -195,6 +196,8 @@ export class EnvironmentMonitoring extends Construct {
           monitoringFile(PROMETHEUS_WATCH, PROMETHEUS_WATCH_SCRIPT, '0755'),
           monitoringFile(PROMETHEUS_WATCH_CONFIG, () => renderPrometheusWatch(this.model())),
           monitoringFile(`${UNITS}/${PROMETHEUS_WATCH_UNIT}.service`, prometheusWatchUnit()),
+          monitoringFile(ALERT_RELAY, ALERT_RELAY_SCRIPT, '0755'),
+          monitoringFile(`${UNITS}/${ALERT_RELAY_UNIT}.service`, alertRelayUnit()),
           secretFile(deadmanVariable, deadman),
           ...receivers.map((r) => secretFile(r.secretVariableName, variables[r.secretVariableName])),
           ...(remoteTargets ? [monitoringFile(`${ETC}/targets/nodes.json`, () => renderNodeTargets(this.model()) ?? '[]\n')] : []),
@@ -202,9 +205,9 @@ export class EnvironmentMonitoring extends Construct {
         commands: [
           [SETUP, 'alertmanager'],
           ['systemctl', 'daemon-reload'],
-          ['systemctl', 'enable', SERVICES.prometheus.unit, SERVICES.alertmanager.unit, SERVICES.blackbox.unit, PROMETHEUS_WATCH_UNIT],
+          ['systemctl', 'enable', SERVICES.prometheus.unit, SERVICES.alertmanager.unit, SERVICES.blackbox.unit, PROMETHEUS_WATCH_UNIT, ALERT_RELAY_UNIT],
           ['systemctl', 'restart', SERVICES.prometheus.unit, SERVICES.alertmanager.unit, SERVICES.blackbox.unit],
-          ['systemctl', 'restart', PROMETHEUS_WATCH_UNIT],
+          ['systemctl', 'restart', PROMETHEUS_WATCH_UNIT, ALERT_RELAY_UNIT],
         ],
       });
       // Its files name the checks' URLs and the receivers' hosts, each declared below: judged there, not read again as text.
@@ -227,7 +230,7 @@ export class EnvironmentMonitoring extends Construct {
       requireConstructDestinations(prober, [plan.deadMansSwitch.hostname], "dead-man's switch that Alertmanager pings while it runs", plan.deadMansSwitch.port);
       // They probe, page and ping outside hosts: they run only once the prober's allowlist is loaded (a table that
       // failed to load silences the prober; the dead-man's switch, no longer pinged, reports it).
-      EgressAllowlist.guardUnits(prober, PROBER_UNITS.map((u) => `${u}.service`));
+      EgressAllowlist.guardUnits(prober, [...PROBER_UNITS, ALERT_RELAY_UNIT].map((u) => `${u}.service`));
     }
     this.secretVariables = variables;
     this.node.addValidation({ validate: () => this.validate(props) });

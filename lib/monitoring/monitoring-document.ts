@@ -90,10 +90,14 @@ export function monitoringPhaseDocument(phase: Phase): string {
       + '(equal ones ping every other flush, twice the interval). The live test measures the gaps. **Configure each check with period = the interval and grace = the interval** (`DeadMansSwitch.grace`): it alerts when a ping is one interval late (10 minutes by default), never for one ping lost on the way.',
     backupHeartbeats(phase),
     "- **One check per prober.** Each stack that runs a prober has its own variable, `monitoring_deadman_ping_url_<environment>` (`monitoring_deadman_ping_url_test`, `monitoring_deadman_ping_url_production`): give each a check of its own, or a live prober's pings hide a dead one.",
-    '- Secrets are sensitive variables of each stack that runs a prober: the ping URL above, `monitoring_webhook_<receiver>`, `monitoring_smtp_password_<receiver>`; and `error_monitoring_dsn` on test\'s and production\'s stacks (staging has none). The bundle writes them root-only; the setup turns them into files only root and the daemons\' group can read.',
-    '- **Other local users cannot read them.** Prometheus and Alertmanager answer only with basic auth (`--web.config.file`): the password is made on the machine, readable by root and the daemons\' group only (the live test reads the status endpoint as `nobody`: 401). '
-      + 'Alertmanager\'s log passes through `sovereign-redact-log`, which cuts every URL to its host, and every part of a URL of its configuration wherever it shows (a refusal\'s body that echoes the path, `Cannot POST /hooks/<token>`), '
-      + 'so a failed delivery leaves no token in the journal. The setup refuses a URL with a space, a quote, a backslash or a character outside ASCII: write it percent-encoded.',
+    '- Secrets are sensitive variables of each stack that runs a prober: the ping URL above, `monitoring_webhook_<receiver>`, `monitoring_smtp_password_<receiver>`; and `error_monitoring_dsn` on test\'s and production\'s stacks (staging has none). The bundle writes them root-only; the setup turns the webhook and ping URLs into a file only root reads, the SMTP passwords into files only root and the daemons\' group can read.',
+    '- **Alertmanager never holds a webhook URL.** Alertmanager 0.25 (Debian 12) shows a webhook\'s URL in clear in its configuration and its status API (`/api/v2/status`), and has no `url_file`. '
+      + 'It posts to `sovereign-alert-relay` on loopback (`http://127.0.0.1:9095/<variable>`, with the web password), which posts the same body to the URL, read from `/etc/sovereign-monitoring/secrets/webhook-urls.json` (root only), '
+      + 'and answers with the receiver\'s status (a 5xx, or a 502 when the receiver cannot be reached, makes Alertmanager retry) but never its body; its log names the variable and the receiver\'s host alone. '
+      + 'The relay runs as root without any capability, on a read-only system; the daemons\' user (Prometheus, the exporters) cannot read the URLs. A rotated URL is used from the next notification on, without a restart.',
+    '- **Other local users cannot read them.** Prometheus and Alertmanager answer only with basic auth (`--web.config.file`), and so does the relay: the password is made on the machine, readable by root and the daemons\' group only (the live test reads the status endpoint as `nobody`: 401). '
+      + 'Alertmanager\'s log still passes through `sovereign-redact-log`, which cuts every URL to its host, and every part of a URL of its configuration wherever it shows. '
+      + 'The setup refuses a URL with a space, a quote, a backslash or a character outside ASCII: write it percent-encoded.',
     '',
     '## Error monitoring under the data boundary',
     '',
@@ -125,9 +129,9 @@ export function monitoringPhaseDocument(phase: Phase): string {
     '',
     '## Clones',
     '',
-    'A server built from another machine\'s snapshot (staging from production, a restored snapshot) boots with that machine\'s files. Every job of the bundle, and Prometheus, Alertmanager, the exporters and the watch, '
+    'A server built from another machine\'s snapshot (staging from production, a restored snapshot) boots with that machine\'s files. Every job of the bundle, and Prometheus, Alertmanager, the exporters, the watch and the relay, '
       + 'first runs `sovereign-identity check` (systemd `ExecCondition=`): it compares the server id the bundle was built for (written at deploy) with the one Hetzner\'s metadata service gives, and skips the job on a mismatch or when the id cannot be learned. '
-      + 'On a mismatch it also disables the original\'s units and removes its deploy-time files (secrets, Storage Box credentials) and the files derived from them (Alertmanager\'s configuration, the web password, the error-monitoring environment). '
+      + 'On a mismatch it also disables the original\'s units and removes its deploy-time files (secrets, Storage Box credentials) and the files derived from them (Alertmanager\'s configuration, the relay\'s webhook URLs, the web password, the error-monitoring environment). '
       + 'A clone therefore never pings the original\'s dead-man check or backup heartbeat, never pushes to its repository, never alerts as it. Deploying the clone\'s own stack gives it its own bundle.',
     '',
     '## Deliberately not watched yet',

@@ -178,14 +178,16 @@ export interface LivePorts {
   readonly alertmanager: number;
   readonly blackbox: number;
   readonly node: number;
+  readonly alertRelay: number;
 }
 
 /** systemd's DefaultTimeoutStopSec: how long `systemctl restart` waits after SIGTERM before SIGKILL. */
 const SYSTEMD_STOP_TIMEOUT_MS = 90_000;
 const UNITS = ['prometheus-node-exporter', 'prometheus-blackbox-exporter', 'prometheus-alertmanager', 'prometheus'] as const;
-/** The watch of Prometheus: a unit of the bundle (not a drop-in of a Debian unit). */
+/** The watch of Prometheus and the alert relay: units of the bundle (not drop-ins of Debian units). */
 export const WATCH_UNIT = 'sovereign-prometheus-watch';
-type LiveUnit = typeof UNITS[number] | typeof WATCH_UNIT;
+export const RELAY_UNIT = 'sovereign-alert-relay';
+type LiveUnit = typeof UNITS[number] | typeof WATCH_UNIT | typeof RELAY_UNIT;
 
 /** How the stack is started besides its files. */
 export interface LiveStackOptions {
@@ -203,19 +205,12 @@ export interface LiveStackOptions {
  */
 export class LiveStack {
   public static async start(root: MachineRoot, options: LiveStackOptions): Promise<LiveStack> {
-    const ports: LivePorts = { prometheus: await freePort(), alertmanager: await freePort(), blackbox: await freePort(), node: await freePort() };
-    const swap = (text: string) => text
-      .replace(/127\.0\.0\.1:9090\b/g, `127.0.0.1:${ports.prometheus}`)
-      .replace(/127\.0\.0\.1:9093\b/g, `127.0.0.1:${ports.alertmanager}`)
-      .replace(/127\.0\.0\.1:9115\b/g, `127.0.0.1:${ports.blackbox}`)
-      .replace(/127\.0\.0\.1:9100\b/g, `127.0.0.1:${ports.node}`);
-    for (const file of ['prometheus.yml', 'alertmanager.yml', 'prometheus-watch.json']) {
-      const p = root.path(`/etc/sovereign-monitoring/${file}`);
-      if (fs.existsSync(p)) fs.writeFileSync(p, swap(fs.readFileSync(p, 'utf8')));
-    }
+    const ports: LivePorts = { prometheus: await freePort(), alertmanager: await freePort(), blackbox: await freePort(), node: await freePort(), alertRelay: await freePort() };
     const stack = new LiveStack(root, ports, options.metadataUrl);
+    for (const file of ['prometheus.yml', 'alertmanager.yml', 'prometheus-watch.json']) stack.movePorts(`/etc/sovereign-monitoring/${file}`);
+    const swap = (text: string) => stack.swapPorts(text);
     try {
-      for (const unit of [...UNITS, WATCH_UNIT] as LiveUnit[]) {
+      for (const unit of [RELAY_UNIT, ...UNITS, WATCH_UNIT] as LiveUnit[]) {
         const spec = root.unitCommands(unit);
         if (!(await stack.conditionsPass(spec.conditions))) {
           stack.skipped.push(unit);
@@ -240,6 +235,22 @@ export class LiveStack {
   private readonly commands = new Map<string, { binary: string; args: string[]; env: Record<string, string> }>();
 
   private constructor(public readonly root: MachineRoot, public readonly ports: LivePorts, private readonly metadataUrl: string) {}
+
+  /** The rendered loopback ports in `text`, swapped for this stack's. */
+  public swapPorts(text: string): string {
+    return text
+      .replace(/127\.0\.0\.1:9090\b/g, `127.0.0.1:${this.ports.prometheus}`)
+      .replace(/127\.0\.0\.1:9093\b/g, `127.0.0.1:${this.ports.alertmanager}`)
+      .replace(/127\.0\.0\.1:9115\b/g, `127.0.0.1:${this.ports.blackbox}`)
+      .replace(/127\.0\.0\.1:9100\b/g, `127.0.0.1:${this.ports.node}`)
+      .replace(/127\.0\.0\.1:9095\b/g, `127.0.0.1:${this.ports.alertRelay}`);
+  }
+
+  /** Swaps the ports in a file the setup (re)wrote, if it is there. */
+  public movePorts(machinePath: string): void {
+    const p = this.root.path(machinePath);
+    if (fs.existsSync(p)) fs.writeFileSync(p, this.swapPorts(fs.readFileSync(p, 'utf8')));
+  }
 
   /** The process IDs, by unit. */
   public get pids(): Record<string, number> {
@@ -353,6 +364,7 @@ export class LiveStack {
 
   private async ready(): Promise<void> {
     const endpoints: Array<[string, string]> = [
+      [RELAY_UNIT, `http://127.0.0.1:${this.ports.alertRelay}/-/healthy`],
       ['prometheus-node-exporter', `http://127.0.0.1:${this.ports.node}/metrics`],
       ['prometheus-blackbox-exporter', `http://127.0.0.1:${this.ports.blackbox}/metrics`],
       ['prometheus-alertmanager', `http://127.0.0.1:${this.ports.alertmanager}/-/ready`],

@@ -6,7 +6,7 @@ export const SBIN = '/usr/local/sbin';
 export const SETUP = `${SBIN}/sovereign-monitoring-setup`;
 export const JOB_METRIC = `${SBIN}/sovereign-job-metric`;
 export const UNITS = '/etc/systemd/system';
-/** The web configuration of Prometheus and Alertmanager: basic auth, so that other local users cannot read their APIs (Alertmanager's status holds the receivers' URLs). */
+/** The web configuration of Prometheus and Alertmanager: basic auth, so that other local users cannot read their APIs. */
 export const WEB_CONFIG = `${ETC}/web/web.yml`;
 /** The password of WEB_USER, made on the machine by the setup; readable by root and the daemons' group only. */
 export const WEB_PASSWORD = `${SECRETS}/web_password`;
@@ -19,12 +19,20 @@ export const REDACT_LOG = `${SBIN}/sovereign-redact-log`;
 export const PROMETHEUS_WATCH = `${SBIN}/sovereign-prometheus-watch`;
 export const PROMETHEUS_WATCH_CONFIG = `${ETC}/prometheus-watch.json`;
 export const PROMETHEUS_WATCH_UNIT = 'sovereign-prometheus-watch';
+/**
+ * Forwards Alertmanager's webhook deliveries to the receivers' URLs, which it alone reads (RELAY_URLS): Alertmanager 0.25
+ * (Debian 12) shows a webhook's URL in clear in its configuration and its status API, and has no `url_file`.
+ */
+export const ALERT_RELAY = `${SBIN}/sovereign-alert-relay`;
+export const ALERT_RELAY_UNIT = 'sovereign-alert-relay';
+/** The webhook URLs by secret variable, as JSON; written by the setup, readable by root alone. */
+export const RELAY_URLS = `${SECRETS}/webhook-urls.json`;
 /** Debian's node exporter reads its textfile collector from here. */
 export const TEXTFILE_DIR = '/var/lib/prometheus/node-exporter';
 /** The environment file applications read their Sentry-protocol settings from. */
 export const ERROR_MONITORING_ENV = '/etc/sovereign/error-monitoring.env';
 
-export const PORTS = { prometheus: 9090, alertmanager: 9093, blackbox: 9115, node: 9100 } as const;
+export const PORTS = { prometheus: 9090, alertmanager: 9093, blackbox: 9115, node: 9100, alertRelay: 9095 } as const;
 
 /** The Debian packages and their systemd units. */
 export const SERVICES = {

@@ -7,7 +7,7 @@ import { AlertSeverity, MonitoringAlert } from '../monitoring-alert';
 import { IpFamily, UptimeCheck, UptimeCheckProtocol } from '../uptime-check';
 import { IDENTITY_UNIT_LINES } from '../../hetzner/private/machine-identity';
 import { ADDRESS_WAIT_SECONDS, ADDRESS_WAIT_START_TIMEOUT_SECONDS, waitForAddressCommand } from '../../hetzner/private/private-address';
-import { ETC, PORTS, PROMETHEUS_WATCH, REDACT_LOG, SECRETS, SERVICES, TEXTFILE_DIR, WEB_CONFIG, WEB_PASSWORD, WEB_USER } from './paths';
+import { ALERT_RELAY, ETC, PORTS, PROMETHEUS_WATCH, REDACT_LOG, RELAY_URLS, SECRETS, SERVICES, TEXTFILE_DIR, WEB_CONFIG, WEB_PASSWORD, WEB_USER } from './paths';
 import { MonitoringProfile, ProberResources } from './profile';
 import { EGRESS_CHECK_LAST_REPAIR_METRIC, EGRESS_CHECK_PRESENT_METRIC, EGRESS_CHECK_TIMESTAMP_METRIC, EGRESS_CHECK_UNIT } from '../../boundary/egress-allowlist';
 import { METADATA_GUARD_CHECK, METADATA_GUARD_CHECK_TIMESTAMP_METRIC, METADATA_GUARD_LAST_REPAIR_METRIC, METADATA_GUARD_PRESENT_METRIC } from '../../backup/private/metadata-guard-check';
@@ -467,7 +467,15 @@ export function receiversOf(model: ProberModel): AlertReceiver[] {
   return all.filter((r, i) => all.findIndex((o) => o.name === r.name) === i);
 }
 
-/** The Alertmanager configuration, with `"__SECRET_<variable>__"` where the setup puts each webhook URL. */
+/**
+ * Where Alertmanager posts a webhook's notifications: the relay on loopback, which forwards them to the URL of the
+ * secret `variable`. Behind the web password, so that another local user cannot page the team through it.
+ */
+export function relayWebhook(variable: string, sendResolved: boolean) {
+  return { url: `http://127.0.0.1:${PORTS.alertRelay}/${variable}`, send_resolved: sendResolved, http_config: { basic_auth: BASIC_AUTH } };
+}
+
+/** The Alertmanager configuration: no secret in it (webhooks go through the relay, SMTP passwords are files). */
 export function renderAlertmanagerTemplate(model: ProberModel): string {
   const groups = new Map<string, readonly AlertReceiver[]>();
   groups.set(receiverGroup(model.defaultReceivers), model.defaultReceivers);
@@ -476,7 +484,7 @@ export function renderAlertmanagerTemplate(model: ProberModel): string {
     const webhooks = receivers.filter((r) => r.kind === AlertReceiverKind.WEBHOOK);
     const emails = receivers.filter((r) => r.kind === AlertReceiverKind.EMAIL);
     return {
-      ...(webhooks.length > 0 ? { webhook_configs: webhooks.map((r) => ({ url: `__SECRET_${r.secretVariableName}__`, send_resolved: true })) } : {}),
+      ...(webhooks.length > 0 ? { webhook_configs: webhooks.map((r) => relayWebhook(r.secretVariableName, true)) } : {}),
       ...(emails.length > 0 ? {
         email_configs: emails.map((r) => ({
           to: r.email!.to.join(', '),
@@ -517,17 +525,16 @@ export function renderAlertmanagerTemplate(model: ProberModel): string {
       // on the check) would hide the certificate while one family fails and the other serves it. Its expression steps aside.
     ],
     receivers: [
-      { name: DEADMAN, webhook_configs: [{ url: `__SECRET_${model.deadmanVariable}__`, send_resolved: false }] },
+      { name: DEADMAN, webhook_configs: [relayWebhook(model.deadmanVariable, false)] },
       ...[...groups.entries()].map(([name, receivers]) => ({ name, ...configOf(receivers) })),
     ],
   };
-  // The placeholders must stay double-quoted strings, so the setup can swap in a JSON string.
   const yaml = stringify(config, { lineWidth: 0, aliasDuplicateObjects: false, defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' });
   return HEADER('Alertmanager configuration template', model) + yaml;
 }
 
 /**
- * The lines of `secrets/expected`: variable, kind (`url` goes into the configuration, `password` into a file), the
+ * The lines of `secrets/expected`: variable, kind (`url` goes to the relay, `password` into a file), the
  * declared host, and for a URL its declared port and scheme: the egress allowlist opens that port alone, and a
  * URL's token must not travel in clear text.
  */
@@ -568,9 +575,25 @@ export function prometheusCommand(resources: ProberResources): string[] {
 }
 
 export function alertmanagerCommand(): string[] {
-  // A failed delivery's log line holds the URL (with its token): the wrapper cuts URLs to their host.
+  // Its webhook URLs are the relay's, with no token; the wrapper still cuts any URL in its log to its host, should a
+  // receiver's answer or a future setting hold one.
   return [REDACT_LOG, SERVICES.alertmanager.binary, `--config.file=${ETC}/alertmanager.yml`, '--storage.path=/var/lib/prometheus/alertmanager',
     `--web.listen-address=127.0.0.1:${PORTS.alertmanager}`, `--web.config.file=${WEB_CONFIG}`, '--cluster.listen-address='];
+}
+
+/**
+ * The unit of the alert relay. Root, for its root-only file of URLs, but without any capability (not even reading
+ * another user's file), on a read-only system: it reads two files and talks HTTP.
+ */
+export function alertRelayUnit(): string {
+  return [
+    '[Unit]', "Description=Forwards Alertmanager's webhook notifications to the receivers' URLs, which Alertmanager never holds",
+    ...IDENTITY_UNIT_LINES.unit, '',
+    '[Service]', ...IDENTITY_UNIT_LINES.service, `ExecStart=${ALERT_RELAY} 127.0.0.1:${PORTS.alertRelay} ${RELAY_URLS} ${WEB_PASSWORD}`,
+    'Restart=always', 'RestartSec=5', 'MemoryMax=48M',
+    'CapabilityBoundingSet=', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'ProtectHome=yes', 'PrivateTmp=yes', 'PrivateDevices=yes', '',
+    '[Install]', 'WantedBy=multi-user.target', '',
+  ].join('\n');
 }
 
 export function blackboxCommand(): string[] {

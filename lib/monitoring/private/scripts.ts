@@ -4,15 +4,16 @@
 // which only the tests do.
 
 import { JOB_HOOK_DROP_IN } from './job-metrics';
-import { JOB_METRIC, PROBER_UNITS, TEXTFILE_DIR, UNITS } from './paths';
+import { JOB_METRIC, PORTS, PROBER_UNITS, TEXTFILE_DIR, UNITS, WEB_USER } from './paths';
 
 /**
  * `sovereign-monitoring-setup <action>`, run by cloud-init at first boot (idempotent):
  * - `unpack`: writes the files of the compressed bundle cloud-init wrote (configuration, job hook);
  * - `alertmanager`: makes the password of Prometheus's and Alertmanager's web APIs (basic auth), and
- *   decodes the secrets cloud-init wrote (base64, root-only) into the Alertmanager
- *   configuration (webhook URLs) and password files (SMTP), readable by the daemons' group only, and
- *   refuses a URL whose host is not the declared one (the egress allowlist would block it);
+ *   decodes the secrets cloud-init wrote (base64, root-only) into the alert relay's URL file (webhook
+ *   URLs, root-only) and password files (SMTP, readable by the daemons' group only), and writes the
+ *   Alertmanager configuration; refuses a URL whose host is not the declared one (the egress allowlist
+ *   would block it);
  * - `watch`: hooks the job units listed in `watched-units` (backups, restore drill) so that every
  *   run records its outcome for node exporter's textfile collector, and records when watching began; removes the
  *   hook's drop-in from units it no longer watches;
@@ -106,6 +107,7 @@ def alertmanager():
         config = f.read()
     with open(ETC + "/secrets/expected") as f:
         expected = [line.split() for line in f if line.strip()]
+    urls = {}
     for name, kind, host, *url_rules in expected:
         value = secret(name)
         if kind == "password":
@@ -132,10 +134,11 @@ def alertmanager():
             if actual_port != port:
                 fail("the URL in %s uses port %d, not the declared %d; the egress allowlist lets only port %d to %s through"
                      % (name, actual_port, port, port, host))
-        placeholder = '"__SECRET_%s__"' % name
-        if placeholder not in config:
-            fail("the configuration has no place for " + name)
-        config = config.replace(placeholder, json.dumps(value))
+        if '"http://127.0.0.1:${PORTS.alertRelay}/%s"' % name not in config:
+            fail("the configuration sends nothing to " + name)
+        urls[name] = value
+    # Alertmanager posts to the relay on loopback; the relay alone (root) reads the URLs, each time it forwards one.
+    write(ETC + "/secrets/webhook-urls.json", json.dumps(urls, indent=1, sort_keys=True) + "\\n", 0o600)
     write(ETC + "/alertmanager.yml", config, 0o640, "prometheus")
 
 
@@ -366,4 +369,99 @@ while True:
         else:
             tell(down_since, now + max(60.0, 4 * every))
     time.sleep(every)
+`;
+
+/**
+ * `sovereign-alert-relay <address:port> <urls.json> <password file>`: Alertmanager's webhook URLs, forwarded.
+ * Alertmanager 0.25 (Debian 12) shows a webhook URL in clear in its configuration file and its status API, and
+ * has no `url_file`: it posts to `http://127.0.0.1:<port>/<variable>` instead, with the web password, and this
+ * relay (root, no capabilities) posts the same body to the URL the setup wrote for that variable, read again
+ * whenever the file changes (a rotated secret). It answers with the receiver's status (a 5xx makes Alertmanager
+ * retry), or 502 when the receiver cannot be reached, and never with the receiver's body (which may echo the
+ * path, and Alertmanager logs it); its own log names the variable and the URL's host alone.
+ */
+export const ALERT_RELAY_SCRIPT = `#!/usr/bin/python3
+# sovereign-alert-relay <address:port> <urls.json> <password file>, rendered by cdktf-sovereign-hetzner.
+import base64, hmac, http.server, json, os, re, sys, urllib.error, urllib.parse, urllib.request
+
+if len(sys.argv) != 4:
+    sys.exit("usage: sovereign-alert-relay <address:port> <urls.json> <password file>")
+ADDRESS, URLS_FILE, PASSWORD_FILE = sys.argv[1:]
+cache = {}
+
+
+def current(path, parse):
+    # Read again when the setup replaced the file (a new inode) or it changed in place.
+    info = os.stat(path)
+    stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
+    if cache.get(path, (None,))[0] != stamp:
+        with open(path) as f:
+            cache[path] = (stamp, parse(f.read()))
+    return cache[path][1]
+
+
+def log(message):
+    sys.stderr.write("sovereign-alert-relay: %s\\n" % message)
+    sys.stderr.flush()
+
+
+class Relay(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def answer(self, code, text):
+        body = (text + "\\n").encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        if self.path == "/-/healthy":
+            self.answer(200, "ok")
+        else:
+            self.answer(404, "not found")
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            password = current(PASSWORD_FILE, str.strip)
+        except OSError as e:
+            log("the web password cannot be read (%s)" % type(e).__name__)
+            return self.answer(500, "the relay cannot read the web password")
+        expected = "Basic " + base64.b64encode(("${WEB_USER}:" + password).encode()).decode()
+        if not hmac.compare_digest(self.headers.get("Authorization", "").encode(), expected.encode()):
+            return self.answer(401, "unauthorized")
+        name = self.path.lstrip("/")
+        try:
+            url = current(URLS_FILE, json.loads).get(name) if re.fullmatch(r"\\w+", name) else None
+        except (OSError, ValueError) as e:
+            log("the webhook URLs cannot be read (%s)" % type(e).__name__)
+            return self.answer(500, "the relay cannot read the webhook URLs")
+        if url is None:
+            return self.answer(404, "no webhook URL for this receiver")
+        host = urllib.parse.urlsplit(url).hostname
+        request = urllib.request.Request(url, data=body, method="POST", headers={
+            "Content-Type": self.headers.get("Content-Type", "application/json"), "User-Agent": self.headers.get("User-Agent", "sovereign-alert-relay")})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as r:
+                code = r.status
+        except urllib.error.HTTPError as e:
+            code = e.code
+            e.close()
+        except Exception as e:
+            # No message: an exception's text may quote the URL.
+            log("%s -> %s: not delivered (%s)" % (name, host, type(e).__name__))
+            return self.answer(502, "%s did not answer" % host)
+        if code // 100 != 2:
+            log("%s -> %s: answered %d" % (name, host, code))
+        # A redirect not followed is a failure, not one for Alertmanager to follow.
+        self.answer(code if code // 100 in (2, 4, 5) else 502, "%s answered %d" % (host, code))
+
+    def log_message(self, format, *args):
+        pass
+
+
+host, port = ADDRESS.rsplit(":", 1)
+http.server.ThreadingHTTPServer((host, int(port)), Relay).serve_forever()
 `;

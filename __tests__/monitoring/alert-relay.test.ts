@@ -1,0 +1,114 @@
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as http from 'http';
+import * as os from 'os';
+import * as path from 'path';
+import { ALERT_RELAY_SCRIPT } from '../../lib/monitoring/private/scripts';
+import { MACHINE_PYTHON } from '../setup/real-parts';
+import { freePort, listenOnFreePort } from '../setup/ports';
+import { waitFor } from './helpers/live-stack';
+
+// The rendered alert relay (lib/monitoring/private/scripts.ts), run as its unit runs it, between a client that posts as
+// Alertmanager does and a loopback receiver. The live suite (monitoring-e2e.test.ts) runs it behind the real Alertmanager.
+describe('the alert relay', () => {
+  const PASSWORD = 'relay-test-password-0123456789abcdef';
+  const TOKEN_PATH = '/hooks/T0KEN-relay-4711?sig=S1G-relay-0815';
+  let dir: string;
+  let relay: ChildProcess;
+  let relayPort: number;
+  let logged = '';
+  const received: Array<{ url: string; body: string; contentType?: string }> = [];
+  let answer: { status: number; body: (url: string) => string } = { status: 200, body: () => 'OK' };
+  const receiver = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ url: req.url ?? '', body: Buffer.concat(chunks).toString('utf8'), contentType: req.headers['content-type'] });
+      res.writeHead(answer.status, { 'content-type': 'text/plain' });
+      res.end(answer.body(req.url ?? ''));
+    });
+  });
+  let receiverPort: number;
+  const urls = () => path.join(dir, 'webhook-urls.json');
+  const writeUrls = (value: Record<string, string>) => {
+    // As the setup replaces it: a new file renamed over the old one.
+    fs.writeFileSync(`${urls()}.tmp`, JSON.stringify(value), { mode: 0o600 });
+    fs.renameSync(`${urls()}.tmp`, urls());
+  };
+  const post = (name: string, auth = `Basic ${Buffer.from(`sovereign:${PASSWORD}`).toString('base64')}`) => fetch(`http://127.0.0.1:${relayPort}/${name}`, {
+    method: 'POST', body: '{"alerts":[{"status":"firing"}]}', headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
+  });
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alert-relay-'));
+    receiverPort = await listenOnFreePort(receiver);
+    writeUrls({ monitoring_webhook_ops: `http://127.0.0.1:${receiverPort}${TOKEN_PATH}` });
+    fs.writeFileSync(path.join(dir, 'web_password'), `${PASSWORD}\n`, { mode: 0o600 });
+    fs.writeFileSync(path.join(dir, 'relay'), ALERT_RELAY_SCRIPT, { mode: 0o755 });
+    relayPort = await freePort();
+    relay = spawn(MACHINE_PYTHON, [path.join(dir, 'relay'), `127.0.0.1:${relayPort}`, urls(), path.join(dir, 'web_password')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    relay.stdout!.on('data', (d: Buffer) => { logged += d.toString('utf8'); });
+    relay.stderr!.on('data', (d: Buffer) => { logged += d.toString('utf8'); });
+    await waitFor('the relay to answer', async () => {
+      if (relay.exitCode !== null) throw new Error(`the relay exited with ${relay.exitCode}: ${logged}`);
+      try { return (await fetch(`http://127.0.0.1:${relayPort}/-/healthy`)).ok || undefined; } catch { return undefined; }
+    }, 20_000);
+  });
+  afterAll(async () => {
+    relay?.kill('SIGTERM');
+    await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    received.length = 0;
+    answer = { status: 200, body: () => 'OK' };
+  });
+
+  test('forwards the body to the URL of the variable, path and query as written, and answers 200', async () => {
+    const response = await post('monitoring_webhook_ops');
+    expect(response.status).toBe(200);
+    expect(received).toEqual([{ url: TOKEN_PATH, body: '{"alerts":[{"status":"firing"}]}', contentType: 'application/json' }]);
+  });
+
+  test('refuses a post without the web password, and forwards nothing', async () => {
+    expect((await post('monitoring_webhook_ops', '')).status).toBe(401);
+    expect((await post('monitoring_webhook_ops', `Basic ${Buffer.from('sovereign:wrong').toString('base64')}`)).status).toBe(401);
+    expect((await post('no_such_variable')).status).toBe(404);
+    expect(received).toEqual([]);
+  });
+
+  test("answers with the receiver's status (a 5xx, which Alertmanager retries, as a 5xx), never with its body, which may echo the token", async () => {
+    for (const status of [404, 500, 503]) {
+      answer = { status, body: (url) => `Cannot POST ${url}` };
+      const response = await post('monitoring_webhook_ops');
+      expect(response.status).toBe(status);
+      const text = await response.text();
+      expect(text).toBe(`127.0.0.1 answered ${status}\n`);
+    }
+    expect(logged).toContain('monitoring_webhook_ops -> 127.0.0.1: answered 503');
+  });
+
+  test('answers 502 when the receiver cannot be reached, and logs its host, not its path', async () => {
+    const closed = await freePort();
+    writeUrls({ monitoring_webhook_ops: `http://127.0.0.1:${closed}${TOKEN_PATH}` });
+    try {
+      expect((await post('monitoring_webhook_ops')).status).toBe(502);
+      expect(logged).toMatch(/monitoring_webhook_ops -> 127\.0\.0\.1: not delivered \(\w+\)/);
+    } finally {
+      writeUrls({ monitoring_webhook_ops: `http://127.0.0.1:${receiverPort}${TOKEN_PATH}` });
+    }
+  });
+
+  test('a rotated URL (the file replaced by the setup) is used from the next post on, without a restart', async () => {
+    writeUrls({ monitoring_webhook_ops: `http://127.0.0.1:${receiverPort}/hooks/R0TATED-token` });
+    expect((await post('monitoring_webhook_ops')).status).toBe(200);
+    expect(received.map((r) => r.url)).toEqual(['/hooks/R0TATED-token']);
+    writeUrls({ monitoring_webhook_ops: `http://127.0.0.1:${receiverPort}${TOKEN_PATH}` });
+  });
+
+  // Last: after every case above.
+  test("no part of a URL's path or query ever reached the relay's log", () => {
+    expect(logged).toContain('monitoring_webhook_ops -> 127.0.0.1');
+    expect(logged).not.toMatch(/T0KEN|S1G|R0TATED/);
+  });
+});
