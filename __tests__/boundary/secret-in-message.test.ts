@@ -33,6 +33,15 @@ describe('refusal messages never print a pasted secret', () => {
     // base64 keys) was not read as a password at all.
     ['a login whose password holds @', 'u123:p@ss@u123.your-storagebox.de', 'p@ss', /^'<redacted>@u123\.your-storagebox\.de'$/],
     ['a login whose password starts with /', 'u123:/Sup3rKey+x@u123.your-storagebox.de', 'Sup3rKey', /^'<redacted>@u123\.your-storagebox\.de'$/],
+    // Review (secrets, ninth pass): a password of 1 to 5 digits and a '/', '?' or '#' was read as a port and a path and
+    // printed; a login after a word's leading '@' was passed over; a password past the patterns' 256 characters, with a
+    // '/' in it, was read as the path and printed.
+    ['a password of digits and /', 'https://deploy:123/S3cr3t@git.acme.eu/infra.git', 'S3cr3t', /^'https:\/\/<redacted>@git\.acme\.eu\/infra\.git'$/],
+    ['a password of digits and ?', 'ssh://u123:42?S3cr3t@u123.your-storagebox.de:23', 'S3cr3t', /^'ssh:\/\/<redacted>@u123\.your-storagebox\.de:23'$/],
+    ['a login whose password is digits and /', 'u123:12345/S3cr3t@u123.your-storagebox.de', 'S3cr3t', /^'<redacted>@u123\.your-storagebox\.de'$/],
+    ['a login after a leading @', '@u123:S3cr3t@u123.your-storagebox.de', 'S3cr3t', /^'@<redacted>@u123\.your-storagebox\.de'$/],
+    ['a URL password over 256 characters with /', `https://deploy:${'Ab1/'.repeat(80)}Zz9@s3.example.eu/bucket`, 'Ab1/Ab1', /^'https:\/\/<redacted>@s3\.example\.eu\/bucket'$/],
+    ['a login password over 256 characters', `u123:${'S3cr3t+/'.repeat(40)}@u123.your-storagebox.de`, 'S3cr3t', /^'<redacted>@u123\.your-storagebox\.de'$/],
   ])('%s is redacted, the host kept', (_name, value, secret, shown) => {
     expect(quote(value)).not.toContain(secret);
     expect(quote(value)).toMatch(shown);
@@ -45,7 +54,10 @@ describe('refusal messages never print a pasted secret', () => {
       // Review (redactfix11): a Git ref after the path, an e-mail link, and a port followed by a path holding '@' were
       // read as a login and lost their host.
       'git@github.com:acme/infra.git@v1', 'mailto:ops@acme.eu', 'https://acme.eu:8443/path/to@x', 'https://registry.acme.eu:443/@scope/pkg',
-      'docker://registry:5000/image@sha256:abcdef', 'registry.acme.eu:5000/app@sha256:abcdef']) {
+      'docker://registry:5000/image@sha256:abcdef', 'registry.acme.eu:5000/app@sha256:abcdef',
+      // A port and a path with an '@' in it, and a long one, stay as they are: a host name (with its '.') before the ':',
+      // or no host after the '@'.
+      'https://acme.eu:8443/a/b@c.eu', `registry.acme.eu:5000/${'app/'.repeat(70)}app@sha256:abcdef`, `https://acme.eu:8443/${'p/'.repeat(140)}to@x.eu`]) {
       expect(quote(value)).toBe(`'${value}'`);
     }
     expect(invalidValue('X', 'url', 'https://acme.eu/v1/status?verbose=1', 'why', 'fix')).toBe("X.url: 'https://acme.eu/v1/status?verbose=1' is not allowed: why. Fix: fix");
@@ -70,7 +82,8 @@ describe('refusal messages never print a pasted secret', () => {
     const script = `const { redactSecrets } = require(${JSON.stringify(entry)});
       const rep = (s, n = 300000) => s.repeat(Math.ceil(n / s.length)).slice(0, n);
       for (const text of ['https://' + rep(':'), 'https://' + rep('a:'), rep('=a:b'), rep(',h.eu:443'), rep('a.'), rep('!a:'), 'https://acme.eu/' + rep('a'),
-        rep('-----BEGIN PRIVATE KEY-----!', 3000000)]) redactSecrets(text);
+        rep('-----BEGIN PRIVATE KEY-----!', 3000000), rep('a:1/@a'), rep('@a:1/'), rep('x://a:1/'), 'https://a:1/' + rep('@a.'), rep('@'), rep('@a:b'),
+        'u:' + rep('/') + '@h.eu', rep('a:1/' + 'b'.repeat(250) + '@'), rep('a:' + 'b'.repeat(300) + '@h ')]) redactSecrets(text);
       console.log('done');`;
     const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
     expect({ signal: child.signal, stderr: child.stderr, stdout: child.stdout.trim() }).toEqual({ signal: null, stderr: '', stdout: 'done' });

@@ -51,7 +51,11 @@ function quoteAsWritten(value: unknown): string {
   if (typeof value === 'string') return Token.isUnresolved(value) ? `'${value}' (${TOKEN_NOTE})` : `'${value}'`;
   try {
     const json = JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : typeof v === 'bigint' ? String(v) : v));
-    return json === undefined ? String(value) : json.length > 200 ? `${json.slice(0, 197)}...` : json;
+    if (json === undefined) return String(value);
+    // Redacted before it is cut (the message is redacted again, which changes nothing): cut first, a login lost its `@`
+    // and host, and its password was printed as plain text.
+    const shown = redactSecrets(json);
+    return shown.length > 200 ? `${shown.slice(0, 197)}...` : shown;
   } catch {
     return '<unprintable object>';
   }
@@ -60,23 +64,32 @@ function quoteAsWritten(value: unknown): string {
 /** What a value holding a cdktf token is, in a message: its text is a placeholder. */
 const TOKEN_NOTE = 'a Terraform token: a Lazy value, a variable or an attribute, not known when this was checked';
 
+/** After a login's `@`: a host name, its port perhaps, then the end of the authority (not `@sha256:…`, not more name). */
+const HOST_AFTER_AT = String.raw`(?=[A-Za-z0-9._-]{1,253}(?::\d{1,5})?(?![A-Za-z0-9._:@-]))`;
+
 /**
  * A URL: its scheme and host, then the rest (path, query, fragment). A `user:password@` before the host is read up to
  * its `@` even where the password holds `/`, `?` or `#` (an S3 secret key is base64, `/` and `+` included): read as
  * the path, it was printed in clear. Not a port and a path (`registry:5000/image@sha256:…`, `host:443/@scope/pkg`),
- * which lost their host. A password holding `'` or `"` ends there, since a quote ends the value in a message: its
+ * which lost their host. A password that starts with 1 to 5 digits and a `/`, `?` or `#` (`user:123/abc@host`) is one
+ * when the user has no `.` (a host name has) and a host follows its `@` (not a digest, `@sha256:…`): read as a port
+ * and a path, it was printed. A password holding `'` or `"` ends there, since a quote ends the value in a message: its
  * part after the quote is printed. Every repeat is bounded or starts once (a scheme only after a character that
  * cannot be in one, a user without `:`, a password up to 256 characters): whole messages are redacted and a value
  * is printed whole, so a long one (`https://` and 100 000 colons) took 24 s, stalling synth.
  */
-const URL_PARTS = /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/)((?:[^\s/?#'"@:]*:(?!\d{1,5}[/?#])[^\s'"@]{0,256}@)?[^\s/?#'"]*)([/?#][^\s'"]*)?/gi;
+const URL_PARTS = new RegExp(String.raw`(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/)((?:[^\s/?#'"@:]*:(?!\d{1,5}[/?#])[^\s'"@]{0,256}@`
+  + String.raw`|[^\s/?#'"@:.]*:\d{1,5}[/?#][^\s'"@]{0,250}@${HOST_AFTER_AT})?[^\s/?#'"]*)([/?#][^\s'"]*)?`, 'gi');
 /**
  * A `user:password@host` without a scheme, as SSH and SFTP write a login (`u123-sub2:<password>@u123-sub2.your-storagebox.de`):
  * the password read to its last `@` within 256 characters (it may hold `@`, or start with `/`). Not after a scheme's
  * `//` or within a path (a URL's own user part is read above), nor an e-mail address (no `:` before its `@`, or
- * `mailto:`), Git's `git@host:path@ref` (its `:` comes after an `@`), or a port and a path (`registry:5000/app@sha256:…`).
+ * `mailto:`), Git's `git@host:path@ref` (its `:` comes after an `@` within the word), or a port and a path
+ * (`registry:5000/app@sha256:…`). A login after an `@` that starts the word (`@u123:<password>@host`) is
+ * one; a password of 1 to 5 digits and a `/` is read as URL_PARTS reads it.
  */
-const BARE_CREDENTIALS = /(?<![A-Za-z0-9._~%+\-/:@])(?!mailto:)[A-Za-z0-9._~%+-]+:(?!\/\/|:|\d{1,5}[/?#])[^\s'"]{1,256}@(?=[A-Za-z0-9[])/g;
+const BARE_CREDENTIALS = new RegExp(String.raw`(?:(?<![A-Za-z0-9._~%+\-/:@])|(?<=(?<![^\s'"])@))(?!mailto:)`
+  + String.raw`(?:[A-Za-z0-9._~%+-]+:(?!\/\/|:|\d{1,5}[/?#])[^\s'"]{1,256}@(?=[A-Za-z0-9[])|[A-Za-z0-9_~%+-]+:\d{1,5}[/?#][^\s'"]{0,250}@${HOST_AFTER_AT})`, 'g');
 /**
  * A random token: 20+ letters and digits with upper case, lower case and a digit (not a word, not a lowercase hex digest), or a UUID.
  * Looked for only where a run of them starts: from every character of a long path, each look ahead read the rest of
@@ -97,6 +110,39 @@ const BARE_TOKEN = /(?<![A-Za-z0-9])(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*[a-z])(?
  */
 const PRIVATE_KEY = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----(?! <redacted>)(?:(?:(?!-----BEGIN )[\s\S])*?-----END [A-Z0-9 ]*PRIVATE KEY-----[\r\n]*|(?:[A-Za-z0-9+/=:,\- \t\r\n]|\\.)*)/g;
 
+/** A word long enough to hold a login whose password is longer than the patterns above read (256 characters). */
+const LONG_WORD = /[^\s'"]{258,}/g;
+/** An `@` a host follows, in a word. */
+const AT_HOST = new RegExp(`@${HOST_AFTER_AT}`, 'g');
+/**
+ * A login (`scheme://user:` or `user:`) whose password runs past the patterns' bound, to the last `@` of the word that a
+ * host follows: the patterns read at most 256 characters, so that a long value cannot make them backtrack for minutes,
+ * and such a password (with a `/`, read as the path) was printed. One pass over the word: no pattern here repeats
+ * unbounded from more than one place. A port and a path (a host name with a `.` before the `:`) is left alone.
+ */
+function redactLongLogins(text: string): string {
+  return text.replace(LONG_WORD, (word) => {
+    let at = -1;
+    for (const m of word.matchAll(AT_HOST)) at = m.index!;
+    const scheme = word.indexOf('://');
+    // The user: after the scheme, or the run of login characters before the word's first `:`.
+    let userStart: number;
+    let colon: number;
+    if (scheme >= 0) {
+      userStart = scheme + 3;
+      colon = userStart + (/^[^\s/?#'"@:]*/.exec(word.slice(userStart, at < 0 ? userStart : at))?.[0].length ?? 0);
+    } else {
+      colon = word.indexOf(':');
+      userStart = colon;
+      while (userStart > 0 && /[A-Za-z0-9._~%+-]/.test(word[userStart - 1])) userStart--;
+    }
+    if (at < 0 || word[colon] !== ':' || colon >= at || at - colon - 1 <= 256 || (scheme < 0 && userStart === colon)) return word;
+    const user = word.slice(userStart, colon);
+    if (user.includes('.') && /^\d{1,5}[/?#]/.test(word.slice(colon + 1))) return word;
+    return `${word.slice(0, userStart)}<redacted>${word.slice(at)}`;
+  });
+}
+
 /**
  * The text with the secret parts of URLs and tokens replaced by `<redacted>`: the user and password
  * (or DSN key) before `@`, and the whole path and query of a URL whose path holds a token (webhook
@@ -105,7 +151,7 @@ const PRIVATE_KEY = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----(?! <redacted>)(?:(?
  * redacted text changes nothing.
  */
 export function redactSecrets(text: string): string {
-  return text.replace(PRIVATE_KEY, '-----BEGIN $1PRIVATE KEY----- <redacted>').replace(URL_PARTS, (_m, scheme: string, authority: string, rest: string | undefined) => {
+  return redactLongLogins(text.replace(PRIVATE_KEY, '-----BEGIN $1PRIVATE KEY----- <redacted>')).replace(URL_PARTS, (_m, scheme: string, authority: string, rest: string | undefined) => {
     const host = authority.includes('@') ? `<redacted>@${authority.slice(authority.lastIndexOf('@') + 1)}` : authority;
     const tail = rest !== undefined && (TOKEN.test(rest) || SECRET_PARAMETER.test(rest)) ? '/<redacted>' : rest ?? '';
     return `${scheme}${host}${tail}`;
