@@ -7,9 +7,10 @@ import * as path from 'path';
 import { Duration } from '../../lib';
 import { LoopbackMachine } from '../../testing';
 import * as harnessPorts from '../../testing/harness/ports';
-import { freePort, waitForPort } from '../../testing/harness/ports';
+import { freePort } from '../../testing/harness/ports';
 import { bootTicks, environmentOf, holdingConnectionsTo, alive as isAlive, processEntry, statFields } from '../../testing/harness/processes';
 import { startLoopbackSshd, stopSshd } from '../../testing/harness/sshd';
+import { waitFor } from '../../testing/harness/wait';
 import { describeWithRealParts, isRoot, MACHINE_PYTHON } from '../setup/real-parts';
 import { alive, childrenOf, killAll, processesIn } from '../setup/run-leftovers';
 
@@ -53,7 +54,7 @@ describeAsRoot('the loopback sshd\'s key exchange', () => {
 
   test('a start that fails stops the sshd it started: the caller never gets it to stop, and it outlived jest', async () => {
     // No time to listen: the start fails with sshd running (a loaded machine's 10 s, cheaply). A zero timeout is one
-    // try at the port, made at once (see waitForPort's test below), mostly before sshd listens. Mostly: the clean-clone
+    // try at the port, made at once (see wait.test.ts), mostly before sshd listens. Mostly: the clean-clone
     // CI once found an sshd listening already, so a start that wins the race is stopped and tried again, and one of
     // up to 10 must fail.
     const dir = path.join(tmp, 'too-slow');
@@ -65,7 +66,7 @@ describeAsRoot('the loopback sshd\'s key exchange', () => {
         if (sshd instanceof Error) failed = sshd;
         else await stopSshd(sshd.child);
       }
-      expect(failed).toEqual(expect.objectContaining({ message: expect.stringMatching(/nothing listens on 127\.0\.0\.1:\d+ after 0 ms/) }));
+      expect(failed).toEqual(expect.objectContaining({ message: expect.stringMatching(/^timed out after 0 ms waiting for something to listen on 127\.0\.0\.1:\d+$/) }));
       expect(processesIn(dir)).toEqual([]);
     } finally {
       killAll(processesIn(dir));
@@ -78,7 +79,6 @@ describeAsRoot('the loopback sshd\'s key exchange', () => {
     const dir = path.join(tmp, 'silent-client');
     fs.mkdirSync(dir);
     const sshd = await startLoopbackSshd(dir, []);
-    const pause = () => new Promise((r) => setTimeout(r, 50));
     // The start's own probe of the port is served by a process of its own, which ends by itself, seconds later on a
     // loaded machine: the one followed below is the silent client's, found as new (the probe's would pass without the fix).
     const before = childrenOf(sshd.child.pid!);
@@ -88,10 +88,10 @@ describeAsRoot('the loopback sshd\'s key exchange', () => {
     try {
       // Connected, and sshd has started the process that serves it ("sshd: [accepted]", waiting up to LoginGraceTime, 2 minutes).
       await once(client, 'connect');
-      for (let i = 0; i < 600 && serving.length === 0; i++) {
-        await pause();
-        serving = childrenOf(sshd.child.pid!).filter((pid) => !before.includes(pid));
-      }
+      serving = await waitFor(() => {
+        const found = childrenOf(sshd.child.pid!).filter((pid) => !before.includes(pid));
+        return found.length > 0 && found;
+      }, { timeout: Duration.seconds(30), what: "sshd's process serving the silent client" });
       expect(serving).toHaveLength(1);
       await stopSshd(sshd.child);
       expect([...serving, ...before].filter(alive)).toEqual([]);
@@ -114,9 +114,9 @@ describeAsRoot('the loopback sshd\'s key exchange', () => {
       // The shell's background child is no group leader, so setsid makes its session in place and execs sleep: $! is sleep's.
       pid = Number(inSession(dir, sshd.port, 'setsid sleep 600 </dev/null >/dev/null 2>&1 & echo $!').stdout.trim());
       // Its own session (stat's sixth field, the fourth from the state) once setsid has run, which ssh's return does not
-      // wait for: looked at until then, until it is gone, or for 10 s, well inside the test's own timeout.
+      // wait for: looked at until then, or until it is gone, for 10 s at most, well inside the test's own timeout.
       const own = () => statFields(pid) === undefined || statFields(pid)?.[3] === String(pid);
-      for (const deadline = Date.now() + 10_000; Date.now() < deadline && !own();) await new Promise((r) => setTimeout(r, 50));
+      await waitFor(own, { timeout: Duration.seconds(10), what: `the detached sleep ${pid} in a session of its own` });
       const fields = statFields(pid);
       expect({ running: fields !== undefined, session: fields?.[3] }).toEqual({ running: true, session: String(pid) });
       const detached = { pid, start: fields![19] };
@@ -189,9 +189,8 @@ describe('holdingConnectionsTo', () => {
     ].join('\n'), String(port)], { stdio: ['pipe', 'pipe', 'inherit'] });
     const lines: string[] = [];
     server.stdout!.on('data', (d: Buffer) => lines.push(d.toString()));
-    const said = async (word: string) => {
-      for (const deadline = Date.now() + 10_000; Date.now() < deadline && !lines.join('').includes(word);) await new Promise((r) => setTimeout(r, 20));
-    };
+    const said = (word: string) => waitFor(() => lines.join('').includes(word),
+      { timeout: Duration.seconds(10), interval: Duration.millis(20), what: `the server to say '${word}'` });
     const client = new net.Socket();
     try {
       await said('listening');
@@ -245,20 +244,6 @@ describe('bootTicks', () => {
     getconf.mockRestore();
     const { start, now } = mainStartAndNow(harness);
     expect(start).toBeLessThanOrEqual(now);
-  });
-});
-
-describe('waitForPort', () => {
-  afterEach(() => jest.restoreAllMocks());
-
-  test('with no time left makes no further try, even when a refused try took no time on the clock', async () => {
-    // A refused connect on loopback often returns within the millisecond it started: the clock stands still here.
-    jest.spyOn(Date, 'now').mockReturnValue(1_000_000);
-    const port = await freePort();
-    let tries = 0;
-    const tooMany = () => (++tries > 1 ? `tried ${tries} times with no time left` : undefined);
-    await expect(waitForPort(port, 0, tooMany)).rejects.toThrow(`nothing listens on 127.0.0.1:${port} after 0 ms`);
-    expect(tries).toBe(1);
   });
 });
 

@@ -1,5 +1,7 @@
 import * as fs from 'fs';
 import * as net from 'net';
+import { Duration } from '../../lib/core/duration';
+import { waitFor } from './wait';
 
 /**
  * Starts `server` on 127.0.0.1 at a port the kernel picks and resolves with that port: the race-free way for
@@ -69,24 +71,17 @@ function bindable(port: number): Promise<boolean> {
 }
 
 /**
- * Resolves once something accepts connections on the port, or rejects after `timeoutMs`, or as soon as `failed`
+ * Resolves once something accepts connections on the port, or rejects after `timeout`, or as soon as `failed`
  * (asked before each try) says why the server will never listen, such as its process having exited.
  */
-export async function waitForPort(port: number, timeoutMs = 10_000, failed: () => string | undefined = () => undefined): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+export async function waitForPort(port: number, timeout = Duration.seconds(10), failed: () => string | undefined = () => undefined): Promise<void> {
+  await waitFor(async () => {
     const why = failed();
     if (why) throw new Error(why);
-    const open = await new Promise<boolean>((resolve) => {
+    return new Promise<boolean>((resolve) => {
       const socket = net.connect(port, '127.0.0.1');
       socket.once('connect', () => { socket.destroy(); resolve(true); });
       socket.once('error', () => resolve(false));
     });
-    if (open) return;
-    // Gives up once the time is up, not after it: a refused try takes no measurable time, so a zero timeout makes
-    // exactly one try. The last wait is cut to the time left, for no more than the time asked.
-    const left = deadline - Date.now();
-    if (left <= 0) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, Math.min(100, left)));
-  }
+  }, { timeout, interval: Duration.millis(100), what: `something to listen on 127.0.0.1:${port}` });
 }

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Duration } from '../../lib/core/duration';
 import { freePort, waitForPort } from './ports';
+import { unlessTimedOut, waitFor } from './wait';
 import { alive, bootTicks, descendantsOf, environmentOf, holdingConnectionsTo, processEntry, processTable, ProcessEntry, signal, statFields } from './processes';
 
 /** The port each sshd started here listens on, which its sessions' processes carry (SSH_CONNECTION): see stopSshd. */
@@ -68,7 +69,7 @@ export async function startLoopbackSshd(dir: string, extra: readonly string[], o
   const exited = () => (closed
     ? `sshd exited (${child.exitCode ?? child.signalCode}) before it listened on 127.0.0.1:${port}: ${log.join('').trim() || 'no output'}` : undefined);
   try {
-    await waitForPort(port, (options.startTimeout ?? Duration.seconds(10)).toMillis(), exited);
+    await waitForPort(port, options.startTimeout ?? Duration.seconds(10), exited);
   } catch (e) {
     await stopSshd(child);
     throw e;
@@ -93,13 +94,12 @@ export async function startLoopbackSshd(dir: string, extra: readonly string[], o
 export async function stopSshd(child: ChildProcess): Promise<void> {
   const listener = child.pid;
   if (child.exitCode !== null || child.signalCode !== null || listener === undefined) return;
-  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   signal(listener, 'SIGSTOP');
   // Stopped once its state says so: until then it may still accept and fork. Gone, or a zombie, will do too. Looked at
   // for 5 s at most: one stuck in uninterruptible sleep that long is left to the connections' look below.
   const stopped = () => ['T', 't', 'Z', 'X', undefined].includes(statFields(listener)?.[0]);
-  for (const deadline = Date.now() + 5000; Date.now() < deadline && !stopped();) await pause(5);
+  await waitFor(stopped, { timeout: Duration.seconds(5), interval: Duration.millis(5), what: `sshd ${listener} to stop` }).catch(unlessTimedOut);
   const serving = descendantsOf([listener]).filter((pid) => pid !== listener).flatMap((pid) => processEntry(pid) ?? []);
   child.kill('SIGTERM');
   signal(listener, 'SIGCONT');
@@ -134,18 +134,16 @@ export async function stopSshd(child: ChildProcess): Promise<void> {
     return table.filter((p) => found.has(p.pid));
   };
   const sent = new Set<string>();
-  const end = async (name: NodeJS.Signals, ms: number) => {
-    for (const deadline = Date.now() + ms; ;) {
-      const found = left();
-      for (const p of found.filter((q) => !sent.has(`${name} ${q.pid} ${q.start}`))) {
-        sent.add(`${name} ${p.pid} ${p.start}`);
-        signal(p.pid, name);
-      }
-      if (found.length === 0 || Date.now() >= deadline) return;
-      await pause(50);
+  // Each look signals what it finds that was not signalled yet: a process found may have forked since the last.
+  const end = (name: NodeJS.Signals) => waitFor(() => {
+    const found = left();
+    for (const p of found.filter((q) => !sent.has(`${name} ${q.pid} ${q.start}`))) {
+      sent.add(`${name} ${p.pid} ${p.start}`);
+      signal(p.pid, name);
     }
-  };
-  await end('SIGTERM', 5000);
+    return found.length === 0;
+  }, { timeout: Duration.seconds(5), what: `what sshd ${listener} left to end on ${name}` }).catch(unlessTimedOut);
+  await end('SIGTERM');
   // A SIGKILL ends a process when it next runs, which on a loaded machine is not at once.
-  await end('SIGKILL', 5000);
+  await end('SIGKILL');
 }

@@ -4,8 +4,10 @@ import * as path from 'path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { decode, encode, ExtData } from '@msgpack/msgpack';
+import { Duration } from '../../../lib';
 import { providerEntry } from '../../../testing/harness/provider-install';
 import { ReattachDaemon } from '../../../testing/harness/reattach-daemon';
+import { waitFor } from '../../../testing/harness/wait';
 import { createServerCertificate } from '../../../testing/provider/certificate';
 import { MAGIC_COOKIE_VALUE } from '../../../testing/provider/main';
 import { alive } from '../../setup/run-leftovers';
@@ -106,9 +108,7 @@ describe('the stand-in as Terraform launches it (go-plugin handshake, AutoMTLS)'
     try {
       terraform.kill('SIGKILL');
       // It checks twice a second; the bound is for a loaded machine.
-      const deadline = Date.now() + 5000;
-      while (alive(plugin) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      expect(alive(plugin)).toBe(false);
+      await waitFor(() => !alive(plugin), { timeout: Duration.seconds(5), what: `the plugin ${plugin} to exit after Terraform's SIGKILL` });
     } finally {
       if (alive(plugin)) process.kill(plugin, 'SIGKILL');
     }
