@@ -3,8 +3,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Duration } from '../../lib';
+import { alive } from '../../testing/harness/processes';
 import { POSTGRES_BIN, PostgresCluster } from './helpers/postgres';
-import { alive, killAll, processesIn } from '../setup/run-leftovers';
+import { killAll, processesIn } from '../setup/run-leftovers';
 import { BackupWorld, expectFailure, expectSuccess, pingPath, PROD_HOST, TEST_HOST, waitUntil } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 

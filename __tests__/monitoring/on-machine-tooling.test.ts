@@ -10,6 +10,7 @@ import { waitFor } from './helpers/live-stack';
 import { FAKE_SECRETS, MachineRoot } from './helpers/machine-root';
 import { MACHINE_PYTHON } from '../setup/real-parts';
 import { synthesizedBundle } from '../../testing/bundle';
+import { openFiles, tcpSockets } from '../../testing/harness/processes';
 import { REDACT_LOG_SCRIPT } from '../../lib/monitoring/private/scripts';
 
 // The rendered setup script and job hook, run as cloud-init and systemd run them, against a
@@ -264,9 +265,6 @@ describe('a live prober whose start fails partway', () => {
 
 /** The IPv4 TCP ports this process listens on (its sockets' inodes, found in the kernel's table). */
 function listeningPorts(): number[] {
-  const inodes = new Set(fs.readdirSync('/proc/self/fd').map((fd) => {
-    try { return /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/self/fd/${fd}`))?.[1]; } catch { return undefined; }
-  }));
-  return fs.readFileSync('/proc/net/tcp', 'utf8').trim().split('\n').slice(1).map((line) => line.trim().split(/\s+/))
-    .filter((f) => f[3] === '0A' && inodes.has(f[9])).map((f) => parseInt(f[1].split(':')[1], 16)).sort();
+  const sockets = new Set(openFiles('self').map((f) => f.target));
+  return tcpSockets().filter((s) => s.state === '0A' && sockets.has(`socket:[${s.inode}]`)).map((s) => parseInt(s.local.split(':')[1], 16)).sort();
 }

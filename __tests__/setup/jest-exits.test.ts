@@ -2,7 +2,8 @@ import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { alive, childrenOf, killAll, processesIn, recordedNetworkNamespaces, startedForRun, workersOf } from './run-leftovers';
+import { alive } from '../../testing/harness/processes';
+import { childrenOf, killAll, processesIn, recordedNetworkNamespaces, startedForRun, workersOf } from './run-leftovers';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /** The start of the list of processes a stopped run ends besides those in its directory, on stderr. */

@@ -23,8 +23,6 @@ export function workersOf(pid: number): number[];
 export function startedForRun(pid: number, runDir: string): number[];
 /** SIGKILL to each of `pids`, ignoring those already gone (no ESRCH from a finally block). */
 export function killAll(pids: readonly number[]): void;
-/** Whether a process is there and not a zombie. */
-export function alive(pid: number): boolean;
 /** A process's line for stderr, naming what is ended: `  <pid> <command line>` and a newline. */
 export function described(pid: number): string;
 /** Records a named network namespace a suite made, for the run's end to remove if the suite does not. */

@@ -94,17 +94,12 @@ function processesIn(dir) {
  */
 function processesWorkingIn(dir, uid) {
   const own = new Set([process.pid, process.ppid]);
-  return processTable().filter((p) => !own.has(p.pid) && ownedBy(p.pid, uid) && worksIn(p, dir)).map((p) => p.pid);
+  return processTable().filter((p) => !own.has(p.pid) && processes.ownedBy(p.pid, uid) && worksIn(p, dir)).map((p) => p.pid);
 }
 
 /** Whether the process table's entry `p` works in `dir` or under it. */
 function worksIn(p, dir) {
   return p.cwd === dir || p.cwd.startsWith(`${dir}/`);
-}
-
-/** Whether the process `pid` is the account `uid`'s (false once it has gone). */
-function ownedBy(pid, uid) {
-  try { return fs.statSync(`/proc/${pid}`).uid === uid; } catch { return false; }
 }
 
 /** The processes whose parent is `pid`. */
@@ -188,7 +183,7 @@ function endProcesses(runDir, pids) {
   for (const pid of found) signal(pid, 'SIGTERM');
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   const deadline = Date.now() + 3000;
-  while (Date.now() < deadline && found.some(alive)) Atomics.wait(sleeper, 0, 0, 50);
+  while (Date.now() < deadline && found.some((pid) => processes.alive(pid))) Atomics.wait(sleeper, 0, 0, 50);
   for (const pid of pids()) signal(pid, 'SIGKILL');
 }
 
@@ -197,12 +192,6 @@ function mountPoints() {
   return (read('/proc/self/mountinfo') ?? '').split('\n').filter(Boolean)
     .map((line) => line.split(' ')[4].replace(/\\([0-7]{3})/g, (_, octal) => String.fromCharCode(parseInt(octal, 8))))
     .map((p) => path.normalize(p));
-}
-
-/** Whether a process is there and not a zombie (a zombie has ended; its parent has not collected it yet). */
-function alive(pid) {
-  const entry = processes.processEntry(pid);
-  return entry !== undefined && entry.state !== 'Z';
 }
 
 /**
@@ -252,4 +241,4 @@ function read(file) {
   try { return fs.readFileSync(file, 'utf8'); } catch { return undefined; }
 }
 
-module.exports = { endLeftovers, endWorkers, processesIn, processesWorkingIn, childrenOf, workersOf, startedForRun, killAll, alive, described, recordNetworkNamespace, forgetNetworkNamespace, recordedNetworkNamespaces };
+module.exports = { endLeftovers, endWorkers, processesIn, processesWorkingIn, childrenOf, workersOf, startedForRun, killAll, described, recordNetworkNamespace, forgetNetworkNamespace, recordedNetworkNamespaces };

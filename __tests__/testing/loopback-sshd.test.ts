@@ -8,11 +8,11 @@ import { Duration } from '../../lib';
 import { LoopbackMachine } from '../../testing';
 import * as harnessPorts from '../../testing/harness/ports';
 import { freePort } from '../../testing/harness/ports';
-import { bootTicks, environmentOf, holdingConnectionsTo, alive as isAlive, processEntry, statFields } from '../../testing/harness/processes';
+import { alive, bootTicks, environmentOf, holdingConnectionsTo, processEntry, statFields } from '../../testing/harness/processes';
 import { startLoopbackSshd, stopSshd } from '../../testing/harness/sshd';
 import { waitFor } from '../../testing/harness/wait';
 import { describeWithRealParts, isRoot, MACHINE_PYTHON } from '../setup/real-parts';
-import { alive, childrenOf, killAll, processesIn } from '../setup/run-leftovers';
+import { childrenOf, killAll, processesIn } from '../setup/run-leftovers';
 
 // The loopback sshd offers X25519 only (the suites open hundreds of connections, and the post-quantum
 // hybrid OpenSSH's client prefers costs it 75 ms of CPU each); a benchmark asks for OpenSSH's own list.
@@ -121,7 +121,7 @@ describeAsRoot('the loopback sshd\'s key exchange', () => {
       expect({ running: fields !== undefined, session: fields?.[3] }).toEqual({ running: true, session: String(pid) });
       const detached = { pid, start: fields![19] };
       await stopSshd(sshd.child);
-      expect(isAlive(detached)).toBe(false);
+      expect(alive(detached)).toBe(false);
     } finally {
       await stopSshd(sshd.child);
       if (pid) killAll([pid]);

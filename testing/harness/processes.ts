@@ -2,8 +2,9 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 
 // A process table read from /proc, for a harness that ends what a server it started left: Linux only. The one reader
-// of /proc/<pid>/stat: __tests__/setup/run-leftovers.js (plain JavaScript, which jest's transform lets require this
-// file) reads the table through it too.
+// of /proc/<pid>/stat, /proc/<pid>/fd and /proc/net/tcp: __tests__/setup/run-leftovers.js (plain JavaScript, which
+// jest's transform lets require this file) reads the table through it too, and the stand-in provider finds the
+// Terraform process at a connection's other end with it (testing/provider/peer-environment.ts).
 
 /** A process, named by its pid and its start time (so that a pid reused by another process is not taken for it). */
 export interface ProcessId {
@@ -39,13 +40,7 @@ export function processEntry(pid: number): ProcessEntry | undefined {
  * one stuck in uninterruptible sleep for as long as it is stuck). None without a /proc (macOS).
  */
 export function processTable(): ProcessEntry[] {
-  let entries: string[];
-  try {
-    entries = fs.readdirSync('/proc');
-  } catch {
-    return [];
-  }
-  return entries.filter((entry) => /^\d+$/.test(entry)).flatMap((entry) => processEntry(Number(entry)) ?? []);
+  return allPids().flatMap((pid) => processEntry(pid) ?? []);
 }
 
 /** `roots` and the processes descended from them in `table` (by their parents' pids, transitively). */
@@ -73,7 +68,7 @@ export function descendantsOf(roots: readonly number[], table: readonly ProcessE
  * long as it is stuck.
  */
 export function environmentOf(p: ProcessEntry): string[] | undefined {
-  if (p.state === 'D' || (process.getuid?.() !== 0 && !ownProcess(p.pid))) return undefined;
+  if (p.state === 'D' || (process.getuid?.() !== 0 && !ownedBy(p.pid))) return undefined;
   try {
     return fs.readFileSync(`/proc/${p.pid}/environ`, 'utf8').split('\0');
   } catch {
@@ -81,10 +76,13 @@ export function environmentOf(p: ProcessEntry): string[] | undefined {
   }
 }
 
-/** Whether the process `pid` runs as this process's account (false once it has gone, or without a uid: Windows). */
-function ownProcess(pid: number): boolean {
+/**
+ * Whether the process `pid` runs as the account `uid`, this process's unless given (false once it has gone, or
+ * without a uid: Windows).
+ */
+export function ownedBy(pid: number, uid = process.getuid?.()): boolean {
   try {
-    return fs.statSync(`/proc/${pid}`).uid === process.getuid?.();
+    return uid !== undefined && fs.statSync(`/proc/${pid}`).uid === uid;
   } catch {
     return false;
   }
@@ -112,33 +110,59 @@ export function bootTicks(): number {
   return Math.max(sinceOwnStart, Math.ceil(Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * ticksPerSecond));
 }
 
+/** A row of the kernel's IPv4 TCP table: its ends as the table writes them (see tcpAddress), its state, its socket's inode. */
+export interface TcpSocket {
+  readonly local: string;
+  readonly remote: string;
+  /** `01` for ESTABLISHED, `0A` for LISTEN, `08` for CLOSE_WAIT. */
+  readonly state: string;
+  /** `0` for one no process holds any more (TIME_WAIT). */
+  readonly inode: string;
+}
+
+/** The kernel's IPv4 TCP sockets, from /proc/net/tcp (none without it). */
+export function tcpSockets(): TcpSocket[] {
+  let table: string;
+  try {
+    table = fs.readFileSync('/proc/net/tcp', 'utf8');
+  } catch {
+    return [];
+  }
+  // Field 2 the local address, 3 the remote one, 4 the state, 10 the socket's inode.
+  return table.split('\n').slice(1).map((line) => line.trim().split(/\s+/)).filter((f) => f.length > 9)
+    .map((f) => ({ local: f[1], remote: f[2], state: f[3], inode: f[9] }));
+}
+
+/** An IPv4 end as /proc/net/tcp writes it: the hex of the address's little-endian 32-bit value, then the port. */
+export function tcpAddress(ip: string, port: number): string {
+  const address = ip.split('.').map((o) => Number(o).toString(16).toUpperCase().padStart(2, '0')).reverse().join('');
+  return `${address}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
 /**
  * The pids of our account's processes holding a TCP connection whose local end is 127.0.0.1:`port` (a server's side of
  * it), from /proc/net/tcp and the socket inodes of each process's open files (none without a /proc). Any state but
  * LISTEN: one whose client left is in CLOSE_WAIT until it closes its end, and still a process the server left.
  */
 export function holdingConnectionsTo(port: number): number[] {
-  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  let table = '';
-  try {
-    table = fs.readFileSync('/proc/net/tcp', 'utf8');
-  } catch {
-    return [];
-  }
-  // Field 2 the local address, field 4 the state (0A for LISTEN), field 10 the socket's inode (0 for one no process
-  // holds any more: TIME_WAIT).
-  const inodes = new Set(table.split('\n').slice(1).map((line) => line.trim().split(/\s+/))
-    .filter((f) => f[1] === local && f[3] !== '0A' && f[9] !== undefined && f[9] !== '0').map((f) => `socket:[${f[9]}]`));
+  const local = tcpAddress('127.0.0.1', port);
+  const inodes = new Set(tcpSockets().filter((s) => s.local === local && s.state !== '0A' && s.inode !== '0').map((s) => `socket:[${s.inode}]`));
   if (inodes.size === 0) return [];
-  return processTable().filter((p) => ownProcess(p.pid) && openFiles(p.pid).some((target) => inodes.has(target))).map((p) => p.pid);
+  return [...holders((target) => inodes.has(target), processTable().filter((p) => ownedBy(p.pid)).map((p) => p.pid))].map((h) => h.pid);
 }
 
-/** What the open files of `pid` point at (`socket:[inode]` for a socket); none once it has gone. */
-function openFiles(pid: number): string[] {
+/** An open file of a process: its descriptor's number and what it points at (`socket:[inode]` for a socket). */
+export interface OpenFile {
+  readonly fd: string;
+  readonly target: string;
+}
+
+/** The open files of `pid` (`self` for this process); none once it has gone, or where they are not ours to read. */
+export function openFiles(pid: number | 'self'): OpenFile[] {
   try {
     return fs.readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
       try {
-        return [fs.readlinkSync(`/proc/${pid}/fd/${fd}`)];
+        return [{ fd, target: fs.readlinkSync(`/proc/${pid}/fd/${fd}`) }];
       } catch {
         return [];
       }
@@ -148,10 +172,48 @@ function openFiles(pid: number): string[] {
   }
 }
 
-/** Whether the process still runs: not ended, not a zombie (its parent reaps it), not its pid reused. */
-export function alive(p: ProcessId): boolean {
-  const fields = statFields(p.pid);
-  return fields !== undefined && fields[0] !== 'Z' && fields[19] === p.start;
+/**
+ * The processes among `pids` (every process there is, unless given) with an open file that `matches`, each with the
+ * first such file: lazily, so that a caller that needs one stops walking there.
+ */
+export function* holders(matches: (target: string) => boolean, pids: Iterable<number> = allPids()): Generator<{ pid: number } & OpenFile> {
+  for (const pid of pids) {
+    const file = openFiles(pid).find((f) => matches(f.target));
+    if (file) yield { pid, ...file };
+  }
+}
+
+/** The pids in /proc, read from its listing alone (none without a /proc). */
+function allPids(): number[] {
+  try {
+    return fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Whether the process still runs: not ended, not a zombie (it has ended; its parent has not reaped it yet), and, given
+ * with its start, not its pid reused. Read from its stat alone, which no process stuck in uninterruptible sleep holds
+ * up. Without a /proc (macOS: the stand-in provider's store), whether a signal would reach it, a zombie too.
+ */
+export function alive(p: number | ProcessId): boolean {
+  const pid = typeof p === 'number' ? p : p.pid;
+  if (!HAS_PROC) return signalReaches(pid);
+  const fields = statFields(pid);
+  return fields !== undefined && fields[0] !== 'Z' && (typeof p === 'number' || fields[19] === p.start);
+}
+
+const HAS_PROC = fs.existsSync('/proc/self/stat');
+
+function signalReaches(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // Another account's process: there, though not ours to signal.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Sends `name` to `pid`, which may have ended meanwhile. */

@@ -2,6 +2,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { alive } from './processes';
 import { providerEntry, STAND_IN_TOKEN } from './provider-install';
 
 /**
@@ -50,12 +51,7 @@ export class ReattachDaemon {
 
   /** Whether the daemon process still runs. */
   public get alive(): boolean {
-    try {
-      process.kill(this.pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
+    return alive(this.pid);
   }
 
   /** Stops the daemon (closing its input; SIGTERM as well, for good measure). */

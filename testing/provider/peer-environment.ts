@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import { holders, tcpAddress, tcpSockets } from '../harness/processes';
 
 /**
  * The simulated project of the Terraform process on the other end of a loopback connection, read
@@ -101,43 +102,13 @@ export function endpointFileIn(dir: string): string | undefined {
 
 /** The inode of the established TCP socket whose local end is `ip:port` (the client's end) and, once known, whose remote end is this stand-in. */
 function socketInode(ip: string, port: number): string | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync('/proc/net/tcp', 'utf8');
-  } catch {
-    return undefined;
-  }
-  const local = procNetAddress(ip, port);
-  const remote = listeningAt ? procNetAddress(listeningAt.ip, listeningAt.port) : undefined;
-  for (const line of text.split('\n').slice(1)) {
-    const cols = line.trim().split(/\s+/);
-    if (cols.length > 9 && cols[1] === local && (remote === undefined || cols[2] === remote) && cols[3] === '01') return cols[9];
-  }
-  return undefined;
-}
-
-/** An IPv4 end as /proc/net/tcp writes it: the hex of the address's little-endian 32-bit value, then the port. */
-function procNetAddress(ip: string, port: number): string {
-  const address = ip.split('.').map((o) => Number(o).toString(16).toUpperCase().padStart(2, '0')).reverse().join('');
-  return `${address}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const local = tcpAddress(ip, port);
+  const remote = listeningAt ? tcpAddress(listeningAt.ip, listeningAt.port) : undefined;
+  return tcpSockets().find((s) => s.local === local && (remote === undefined || s.remote === remote) && s.state === '01')?.inode;
 }
 
 function ownerOf(inode: string): SocketOwner | undefined {
   const target = `socket:[${inode}]`;
-  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    let fds: string[];
-    try {
-      fds = fs.readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === target) return { pid: Number(pid), fd, inode };
-      } catch {
-        // closed meanwhile
-      }
-    }
-  }
-  return undefined;
+  const owner = holders((t) => t === target).next();
+  return owner.done ? undefined : { pid: owner.value.pid, fd: owner.value.fd, inode };
 }

@@ -2,8 +2,9 @@ import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Duration } from '../../../lib/core/duration';
+import { alive } from '../../../testing/harness/processes';
 import { freePort } from '../../setup/ports';
-import { alive, described, killAll, processesIn, processesWorkingIn } from '../../setup/run-leftovers';
+import { described, killAll, processesIn, processesWorkingIn } from '../../setup/run-leftovers';
 
 /** PostgreSQL 15's programs (Debian's layout): pg_ctl, psql. */
 export const POSTGRES_BIN = '/usr/lib/postgresql/15/bin';

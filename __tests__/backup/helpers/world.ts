@@ -10,6 +10,7 @@ import { S3Server } from './s3-server';
 import { SftpServer } from './sftp-server';
 import { renderTemplate, serverIdValues, templateValues } from './terraform-template';
 import { startTogether } from '../../setup/start-together';
+import { holders } from '../../../testing/harness/processes';
 
 /** The restic password of every repository the fixture's machines use. */
 export const RESTIC_PASSWORD = 'correct horse battery staple 7#';
@@ -459,12 +460,10 @@ export function survivorsOf(etc: string): string[] {
  */
 export function repositoryLock(state: string): { holders: string[]; free: boolean } {
   const lock = path.join(state, 'repository.lock');
-  const holders: string[] = [];
-  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+  const holding: string[] = [];
+  for (const { pid } of holders((target) => target === lock)) {
     try {
-      const fds = fs.readdirSync(`/proc/${pid}/fd`);
-      if (!fds.some((fd) => { try { return fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === lock; } catch { return false; } })) continue;
-      holders.push(`${pid} ${fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()}`);
+      holding.push(`${pid} ${fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()}`);
     } catch {
       // The process ended while it was read.
     }
@@ -475,7 +474,7 @@ export function repositoryLock(state: string): { holders: string[]; free: boolea
   } catch {
     free = false;
   }
-  return { holders, free };
+  return { holders: holding, free };
 }
 
 /**

@@ -5,12 +5,12 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { decode, encode, ExtData } from '@msgpack/msgpack';
 import { Duration } from '../../../lib';
+import { alive } from '../../../testing/harness/processes';
 import { providerEntry } from '../../../testing/harness/provider-install';
 import { ReattachDaemon } from '../../../testing/harness/reattach-daemon';
 import { waitFor } from '../../../testing/harness/wait';
 import { createServerCertificate } from '../../../testing/provider/certificate';
 import { MAGIC_COOKIE_VALUE } from '../../../testing/provider/main';
-import { alive } from '../../setup/run-leftovers';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const definition = protoLoader.loadSync(

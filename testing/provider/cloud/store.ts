@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { alive } from '../../harness/processes';
 import { ObjectValue } from '../values';
 
 /**
@@ -33,15 +34,6 @@ const LOCK_STALE_MS = 120_000;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 function sleepMs(ms: number): void {
   Atomics.wait(sleeper, 0, 0, ms);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** A simulated project in one JSON file: locked read-modify-write for changes, lock-free reads. */
@@ -121,7 +113,7 @@ export class CloudStore {
     if (content === undefined) return;
     const [pid, since] = content.split(' ').map(Number);
     if (!pid || !since) return; // being written right now
-    const dead = !processAlive(pid) || Date.now() - since > LOCK_STALE_MS;
+    const dead = !alive(pid) || Date.now() - since > LOCK_STALE_MS;
     if (!dead) return;
     const aside = `${this.lockFile}.stale.${process.pid}.${Math.random().toString(36).slice(2)}`;
     try {
