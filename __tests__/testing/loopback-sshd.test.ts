@@ -8,7 +8,7 @@ import { Duration } from '../../lib';
 import { LoopbackMachine } from '../../testing';
 import * as harnessPorts from '../../testing/harness/ports';
 import { freePort } from '../../testing/harness/ports';
-import { alive, bootTicks, environmentOf, holdingConnectionsTo, processEntry, statFields } from '../../testing/harness/processes';
+import { alive, bootTicks, environmentOf, holders, holdingConnectionsTo, processEntry, statFields, tcpAddress, tcpSockets } from '../../testing/harness/processes';
 import { startLoopbackSshd, stopSshd } from '../../testing/harness/sshd';
 import { waitFor } from '../../testing/harness/wait';
 import { describeWithRealParts, isRoot, MACHINE_PYTHON } from '../setup/real-parts';
@@ -80,7 +80,8 @@ describeAsRoot('the loopback sshd\'s key exchange', () => {
     fs.mkdirSync(dir);
     const sshd = await startLoopbackSshd(dir, []);
     // The start's own probe of the port is served by a process of its own, which ends by itself, seconds later on a
-    // loaded machine: the one followed below is the silent client's, found as new (the probe's would pass without the fix).
+    // loaded machine (the probe's would pass without the fix), and may be forked after the start returned: the one
+    // followed below is the child of sshd's holding the silent client's connection (by the client's port), not any new one.
     const before = childrenOf(sshd.child.pid!);
     const client = net.connect(sshd.port, '127.0.0.1');
     client.on('error', () => undefined);
@@ -88,9 +89,11 @@ describeAsRoot('the loopback sshd\'s key exchange', () => {
     try {
       // Connected, and sshd has started the process that serves it ("sshd: [accepted]", waiting up to LoginGraceTime, 2 minutes).
       await once(client, 'connect');
+      const [server, peer] = [tcpAddress('127.0.0.1', sshd.port), tcpAddress('127.0.0.1', client.localPort!)];
       serving = await waitFor(() => {
-        const found = childrenOf(sshd.child.pid!).filter((pid) => !before.includes(pid));
-        return found.length > 0 && found;
+        const connection = tcpSockets().find((c) => c.local === server && c.remote === peer && c.inode !== '0');
+        const found = connection && [...holders((t) => t === `socket:[${connection.inode}]`, childrenOf(sshd.child.pid!))].map((h) => h.pid);
+        return found?.length && found;
       }, { timeout: Duration.seconds(30), what: "sshd's process serving the silent client" });
       expect(serving).toHaveLength(1);
       await stopSshd(sshd.child);
