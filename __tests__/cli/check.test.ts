@@ -8,8 +8,7 @@ import { EXAMPLE_ADMIN, exampleBackup, exampleBoundary, exampleMonitoring } from
 import { Phase, Product, StagingMode } from '../../lib';
 import { ProductStacks } from '../../stacks';
 import { STAND_IN_TOKEN, writeStandInOverride } from '../../testing';
-import { runCli } from '../../cli/run-cli';
-import { cli, NO_ACCOUNT_HOME } from './cli';
+import { cli } from './cli';
 import { cdkOf } from '../../cli/cdk';
 import { synthWarningsHeading } from '../../cli/synth-warnings';
 
@@ -25,16 +24,10 @@ describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () =
     return Object.entries<any>(json.variable ?? {}).filter(([, v]) => v.default === undefined).map(([name]) => name).sort();
   };
 
-  // `check` of production with nothing set, run once for the three tests that read it: its exit code, each stream, and
-  // both streams in one log, in the order printed (as a CI log shows them).
-  const unset = { code: NaN, out: '', err: '', log: [] as string[] };
+  // `check` of production with nothing set, run once for the three tests that read it.
+  let unset: Awaited<ReturnType<typeof cli>>;
   beforeAll(async () => {
-    const out: string[] = [];
-    const err: string[] = [];
-    unset.code = await runCli(['check', 'phase1-pilot-production', '--out', outdir], {
-      env: {}, ...NO_ACCOUNT_HOME, out: (l) => { out.push(l); unset.log.push(l); }, err: (l) => { err.push(l); unset.log.push(l); },
-    });
-    Object.assign(unset, { out: out.join('\n'), err: err.join('\n') });
+    unset = await cli(['check', 'phase1-pilot-production', '--out', outdir]);
   });
 
   test('names every missing variable with what it is for and how to set it, and exits 1', () => {
@@ -92,7 +85,7 @@ describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () =
   // both streams in one, then showed below a screen of warnings that fail nothing.
   test("on a failing check, the warnings come after the verdict and the list of what is missing, both streams in one log", () => {
     expect(unset.code).toBe(1);
-    const lines = unset.log.join('\n').split('\n');
+    const lines = unset.log.split('\n');
     expect(lines[0]).toMatch(/^Missing for phase1-pilot-production: \d+ of \d+\. Terraform would stop and wait for them\.$/);
     const warnings = lines.findIndex((l) => l.startsWith("The synth's warnings for phase1-pilot-production"));
     expect(warnings).toBeGreaterThan(0);

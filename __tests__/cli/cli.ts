@@ -18,12 +18,18 @@ export const NO_ACCOUNT_HOME = { accountHome: '/nonexistent', systemSshConfig: '
 /** The system ssh configuration the in-process CLI is told of (CliIo.systemSshConfig): none, not the build machine's /etc/ssh/ssh_config. */
 export const NO_SYSTEM_SSH_CONFIG = NO_ACCOUNT_HOME.systemSshConfig;
 
-/** Runs the CLI in-process with `env` as its whole environment, and returns its exit code and what it printed on stdout and stderr. */
+/**
+ * Runs the CLI in-process with `env` as its whole environment, and returns its exit code, what it printed on stdout and
+ * on stderr, and both in one log in the order printed (as a CI log shows them).
+ */
 export async function cli(args: string[], env: NodeJS.ProcessEnv = {}, accountHome: string = NO_ACCOUNT_HOME.accountHome, systemSshConfig: string = NO_SYSTEM_SSH_CONFIG) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli(args, { env, accountHome, systemSshConfig, out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+  const log: string[] = [];
+  const code = await runCli(args, {
+    env, accountHome, systemSshConfig, out: (l) => { out.push(l); log.push(l); }, err: (l) => { err.push(l); log.push(l); },
+  });
+  return { code, out: out.join('\n'), err: err.join('\n'), log: log.join('\n') };
 }
 
 /** A release's text with what changes on each run read as the same: its ID as RELEASE_ID, its outputs file's directory as $TMP. */
