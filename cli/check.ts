@@ -54,7 +54,7 @@ export function checkCommand(argv: readonly string[], io: CliIo): number {
   const { stacks: wanted, out, envExample, plan } = parse(argv);
   const stacksDir = path.join(out, 'stacks');
   if (!fs.existsSync(stacksDir)) {
-    throw new Error(`${stacksDir} not found. Fix: synthesize first (npx cdktf synth, or npm run synth), or pass --out with the output directory.`);
+    throw new Error(`${stacksDir} not found. Fix: synthesize first (npx ${ownCdk().command} synth, or npm run synth), or pass --out with the output directory.`);
   }
   const available = synthesizedStackNames(out);
   const unknown = wanted.filter((s) => !available.includes(s));
@@ -166,7 +166,7 @@ function leftFromRehearsal(stacksDir: string, stacks: readonly string[], env: No
   return stacks.filter((stack) => fs.existsSync(path.join(stacksDir, stack, OVERRIDE_FILE))).flatMap((stack) => [
     `${path.join(stacksDir, stack, OVERRIDE_FILE)} is left from a rehearsal against the stand-in: Terraform merges it into every command `
       + `in that directory, so a real deploy of ${stack} would keep its state in a local file, not in its bucket, and roll no bundle out.`,
-    `    Fix: rm -rf ${shellWord(path.join(stacksDir, stack))} and synthesize again (npx cdktf synth) before deploying for real.`,
+    `    Fix: rm -rf ${shellWord(path.join(stacksDir, stack))} and synthesize again (npx ${ownCdk().command} synth) before deploying for real.`,
   ]);
 }
 

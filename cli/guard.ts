@@ -1,3 +1,4 @@
+import { ownCdk } from './cdk';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -227,7 +228,7 @@ function readPlanJson(file: string): any {
  */
 function planOf(dir: string, io: CliIo, print: boolean): any {
   if (!fs.existsSync(path.join(dir, 'cdk.tf.json'))) {
-    throw new Error(`${dir}/cdk.tf.json not found. Fix: synthesize first (npx cdktf synth, or npm run synth), or pass --out with the output directory.`);
+    throw new Error(`${dir}/cdk.tf.json not found. Fix: synthesize first (npx ${ownCdk().command} synth, or npm run synth), or pass --out with the output directory.`);
   }
   // A plan refreshes the state: it already sends the token to the endpoint.
   const redirected = redirectedEndpoints(io.env, 'planning');

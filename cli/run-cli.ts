@@ -33,6 +33,7 @@ import { ParsedArgs, stringFlag } from './parsed-args';
 import { productionProjectClient, usesProjectTokens } from './production-project';
 import { noneUp } from './staging-none-up';
 import { STAGING_CLAIM_USAGE, STAGING_UNCLAIM_USAGE, stagingClaimCommand } from './staging-claim-command';
+import { ownCdk } from './cdk';
 
 export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
@@ -350,6 +351,7 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
     releaseDate: now.toISOString().slice(0, 10),
     snapshot: args.flags['no-snapshot'] ? false : undefined,
     outdir,
+    cdkCommand: ownCdk().command,
   });
   const credentials: ReleaseCredentials = { projectTokens: usesProjectTokens(io.env), projectStateKeys: usesProjectStateKeys(io.env) };
   const synthesized = synthesizedStacks(outdir, environments);

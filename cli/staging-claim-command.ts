@@ -1,3 +1,4 @@
+import { ownCdk } from './cdk';
 import { labelValueProblem } from '../lib/core/labels';
 import { expiryProblem } from '../lib/environments/staging';
 import { StagingClaims, stagingServersOf } from '../lib/environments/staging-claim';
@@ -48,7 +49,7 @@ export async function stagingClaimCommand(sub: 'claim' | 'unclaim', args: Parsed
     if (holder) {
       io.err(`error: staging of ${stack} is claimed by release ${holder.release} (expires-at ${holder.expiresAt}): it is bringing staging up, rehearsing on it or `
         + 'taking it down. Nothing was changed. Fix: let that release end, then release again; if it no longer runs (it was killed), take staging down '
-        + `(STAGING_EXPIRES_AT=${holder.expiresAt} npx cdktf destroy ${stack} --auto-approve), give up its claim (${unclaim} --release ${holder.release}), then release again.`);
+        + `(STAGING_EXPIRES_AT=${holder.expiresAt} npx ${ownCdk().command} destroy ${stack} --auto-approve), give up its claim (${unclaim} --release ${holder.release}), then release again.`);
       return 1;
     }
     const left = await up();
@@ -69,7 +70,7 @@ export async function stagingClaimCommand(sub: 'claim' | 'unclaim', args: Parsed
   const left = await up();
   if (left.length > 0) {
     io.err(`error: staging of ${stack} is still up: ${servers(left)}. The claim of release ${release} stays, so that no other release is built on it. `
-      + `Fix: take staging down (STAGING_EXPIRES_AT=${claim.expiresAt} npx cdktf destroy ${stack} --auto-approve), then run ${unclaim} --release ${release}.`);
+      + `Fix: take staging down (STAGING_EXPIRES_AT=${claim.expiresAt} npx ${ownCdk().command} destroy ${stack} --auto-approve), then run ${unclaim} --release ${release}.`);
     return 1;
   }
   await claims.drop(claim);

@@ -1,3 +1,4 @@
+import { ownCdk } from './cdk';
 import { StagingResource } from '../lib/environments/staging-reaper';
 import { stagingServersOf } from '../lib/environments/staging-claim';
 import type { CliIo } from './run-cli';
@@ -16,6 +17,6 @@ export function noneUp(found: readonly StagingResource[], stack: string, io: Cli
   io.err(`error: staging of ${stack} is up already: ${up.map((r) => `server ${r.name} (id ${r.id}, expires-at ${r.expiresAt})`).join(', ')}. `
     + 'Another release is rehearsing on it, or one stopped without taking it down; bringing staging up again would rebuild it under '
     + 'that rehearsal, and this release would take it down at its end. Nothing was changed. Fix: let the other release end; '
-    + `if none runs, take staging down (STAGING_EXPIRES_AT=<its expires-at> npx cdktf destroy ${stack} --auto-approve), then release again.`);
+    + `if none runs, take staging down (STAGING_EXPIRES_AT=<its expires-at> npx ${ownCdk().command} destroy ${stack} --auto-approve), then release again.`);
   return 1;
 }

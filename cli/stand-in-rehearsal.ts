@@ -1,3 +1,4 @@
+import { ownCdk } from './cdk';
 import * as fs from 'fs';
 import * as path from 'path';
 import { readJsonFile } from '../lib/core/private/json-file';
@@ -15,7 +16,7 @@ import { OVERRIDE_FILE, STAND_IN_TOKEN } from '../testing/harness/stand-in-names
 export function asRehearsed(stackDir: string, json: any, env: NodeJS.ProcessEnv): any {
   const file = path.join(stackDir, OVERRIDE_FILE);
   if (env.HCLOUD_TOKEN !== STAND_IN_TOKEN || !fs.existsSync(file)) return json;
-  const override = readJsonFile(file, `remove ${stackDir} and synthesize again (npx cdktf synth), then write the stand-in's override again`);
+  const override = readJsonFile(file, `remove ${stackDir} and synthesize again (npx ${ownCdk().command} synth), then write the stand-in's override again`);
   const backend = override?.terraform?.backend;
   const rollouts: Record<string, any> = override?.resource?.terraform_data ?? {};
   return {

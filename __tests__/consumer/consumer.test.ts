@@ -379,6 +379,16 @@ describe.each(FLAVOURS)('a team on $cdk consuming the packed $library', (flavour
     const check = await execFileAsync(path.join(project, 'node_modules', '.bin', flavour.library), ['check', 'acme-production'], { cwd: project, env: ENV })
       .catch((e: { stdout: string }) => e);
     expect(check.stdout).toContain(`The synth's warnings for acme-production, each with its fix (${flavour.cdk === 'cdktn' ? 'cdktn synth prints them too' : 'cdktf synth prints them only in a terminal'}, an app run with node alone prints none; none stops a deploy):`);
+    // The release runs this package's CLI and its CDK's by their own names: the cdktn package's ran
+    // `npx cdktf-sovereign-hetzner guard` (npx fetches that other package from the registry) and `npx cdktf deploy`
+    // (cdktn-cli has no cdktf command).
+    const release = await execFileAsync(path.join(project, 'node_modules', '.bin', flavour.library), ['release', '--product', 'acme', '--rehearse', 'true', '--dry-run'],
+      // A project token each (init's app registers one key in both): the dry run only names them.
+      { cwd: project, env: { ...ENV, HCLOUD_TOKEN_TEST: 'test-project-token', HCLOUD_TOKEN_PRODUCTION: 'production-project-token' } });
+    const commands = release.stdout.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+    const npx = commands.flatMap((line) => [...line.matchAll(/\bnpx (\S+)/g)].map((m) => m[1]));
+    expect(npx.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(npx)).toEqual(new Set([flavour.library, flavour.cdk]));
   }, 120_000);
 });
 

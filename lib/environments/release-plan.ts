@@ -1,3 +1,4 @@
+import { PACKAGE_NAME } from '../core/private/package-name';
 import { EnvironmentRecord } from './product-documents';
 
 /** A Hetzner project of the release, when each environment has one: test's, or production's (where staging lives too). */
@@ -89,6 +90,12 @@ export interface ReleasePlanOptions {
    * @default 'cdktf.out'
    */
   readonly outdir?: string;
+  /**
+   * The CDK's command the deploys run: `cdktn` under CDK Terrain, whose CLI has no `cdktf` (npx would look for one
+   * on the registry).
+   * @default 'cdktf'
+   */
+  readonly cdkCommand?: 'cdktf' | 'cdktn';
 }
 
 /** The server the release path snapshots before a release: production's app server, such as `acme-production-app`. */
@@ -114,23 +121,27 @@ export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
   const productionServer = preReleaseSnapshotServer(production.stack);
 
   const outdir = options.outdir ?? 'cdktf.out';
+  // This package's own CLI by its own name: under CDK Terrain, `npx cdktf-sovereign-hetzner` is not installed, and
+  // npx would fetch that other package from the registry and run it.
+  const library = ['npx', PACKAGE_NAME];
+  const cdk = ['npx', options.cdkCommand ?? 'cdktf'];
   const outputs = ['--outputs-file', options.outputsFile];
   const steps: ReleaseStep[] = [
     // First: a plan that would delete a protected production resource (a renamed construct ID) stops the release
     // before anything changes, not after test, staging and the rehearsal.
     {
       title: "guard production's plan (it deletes nothing protected)",
-      command: ['npx', 'cdktf-sovereign-hetzner', 'guard', production.stack, ...(outdir === 'cdktf.out' ? [] : ['--out', outdir])],
+      command: [...library, 'guard', production.stack, ...(outdir === 'cdktf.out' ? [] : ['--out', outdir])],
       project: 'production',
       stateProject: 'production',
       readsStateKeys: true,
     },
-    { title: 'deploy test', command: ['npx', 'cdktf', 'deploy', test.stack, '--auto-approve', ...(staging ? [] : outputs)], project: 'test', stateProject: 'test' },
+    { title: 'deploy test', command: [...cdk, 'deploy', test.stack, '--auto-approve', ...(staging ? [] : outputs)], project: 'test', stateProject: 'test' },
   ];
   if (snapshot) {
     steps.push({
       title: staging ? 'snapshot production (pre-release backup, and the image staging is built from)' : 'snapshot production (pre-release backup)',
-      command: ['npx', 'cdktf-sovereign-hetzner', 'snapshot', '--server', productionServer, '--description', `pre-release ${options.releaseDate ?? new Date().toISOString().slice(0, 10)}`],
+      command: [...library, 'snapshot', '--server', productionServer, '--description', `pre-release ${options.releaseDate ?? new Date().toISOString().slice(0, 10)}`],
       producesSnapshotId: true,
       project: 'production',
     });
@@ -144,12 +155,12 @@ export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
     // down let two releases at once both pass; a claim is taken by one of them only, before staging is touched.
     steps.push({
       title: claim,
-      command: ['npx', 'cdktf-sovereign-hetzner', 'staging', 'claim', ...claimed, '--expires-at', options.stagingExpiresAt],
+      command: [...library, 'staging', 'claim', ...claimed, '--expires-at', options.stagingExpiresAt],
       project: 'production',
     });
     steps.push({
       title: stagingUp,
-      command: ['npx', 'cdktf', 'deploy', staging.stack, '--auto-approve', ...(snapshot ? [`--var=staging_image=${SNAPSHOT_ID}`] : []), ...outputs],
+      command: [...cdk, 'deploy', staging.stack, '--auto-approve', ...(snapshot ? [`--var=staging_image=${SNAPSHOT_ID}`] : []), ...outputs],
       env: { STAGING_EXPIRES_AT: options.stagingExpiresAt },
       project: 'production',
       stateProject: 'production',
@@ -166,7 +177,7 @@ export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
   if (staging) {
     steps.push({
       title: 'take staging down',
-      command: ['npx', 'cdktf', 'destroy', staging.stack, '--auto-approve'],
+      command: [...cdk, 'destroy', staging.stack, '--auto-approve'],
       env: { STAGING_EXPIRES_AT: options.stagingExpiresAt },
       cleanup: true,
       undoes: stagingUp,
@@ -176,13 +187,13 @@ export function releasePlan(options: ReleasePlanOptions): ReleaseStep[] {
     // Only once staging is down (the command refuses otherwise), and only this release's claim.
     steps.push({
       title: 'give up the claim on staging',
-      command: ['npx', 'cdktf-sovereign-hetzner', 'staging', 'unclaim', ...claimed],
+      command: [...library, 'staging', 'unclaim', ...claimed],
       cleanup: true,
       undoes: claim,
       project: 'production',
     });
   }
-  steps.push({ title: 'deploy production', command: ['npx', 'cdktf', 'deploy', production.stack, '--auto-approve'], project: 'production', stateProject: 'production' });
+  steps.push({ title: 'deploy production', command: [...cdk, 'deploy', production.stack, '--auto-approve'], project: 'production', stateProject: 'production' });
   return steps;
 }
 
