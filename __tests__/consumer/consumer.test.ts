@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import { packedLibrary } from '../setup/packed-library';
-import { markdownFiles } from '../docs/markdown';
+import { brokenLinks, markdownFiles, relativeLinks } from '../docs/markdown';
 
 // Proves the way teams import the library, on both CDKs: pack it, build the CDK Terrain package from
 // that tarball (scripts/build-cdktn.js), install each into a fresh project standing in for a team's
@@ -215,31 +215,13 @@ describe.each(FLAVOURS)('a team on $cdk consuming the packed $library', (flavour
 
   test('every relative link of the README and docs/ reaches a file inside the package, and the package says where it lives', async () => {
     const dir = libraryDir((await get()).project);
-    const linksOf = (file: string) => [...fs.readFileSync(path.join(dir, file), 'utf8').matchAll(/\]\((?!https?:|#)([^)#\s]+)/g)]
-      .map((m) => path.join(path.dirname(file), m[1]));
-    // A link's #anchor, the heading it jumps to, as GitHub makes it: lower case, punctuation out, spaces to hyphens.
-    const anchorsOf = (file: string) => {
-      const seen = new Map<string, number>();
-      return fs.readFileSync(path.join(dir, file), 'utf8').replace(/^```[\s\S]*?^```/gm, '').split('\n').flatMap((line) => {
-        const heading = /^#{1,6}\s+(.+?)\s*$/.exec(line)?.[1];
-        if (heading === undefined) return [];
-        const slug = heading.toLowerCase().replace(/[^\p{L}\p{N}\-_ ]/gu, '').replace(/ /g, '-');
-        const n = seen.get(slug) ?? 0;
-        seen.set(slug, n + 1);
-        return [n === 0 ? slug : `${slug}-${n}`];
-      });
-    };
-    const brokenAnchors = (file: string) => [...fs.readFileSync(path.join(dir, file), 'utf8').replace(/^```[\s\S]*?^```/gm, '').matchAll(/\]\((?!https?:)([^)#\s]*)#([^)\s]+)\)/g)]
-      .map((m) => ({ target: m[1] === '' ? file : path.join(path.dirname(file), m[1]), anchor: m[2] }))
-      .filter(({ target, anchor }) => target.endsWith('.md') && !anchorsOf(target).includes(anchor))
-      .map(({ target, anchor }) => `${file}: ${target}#${anchor}`);
-    const links = linksOf('README.md');
-    expect(links).toEqual(expect.arrayContaining(['docs/day-2.md', 'docs/backup.md']));
-    // The scaffold's README sends a team to node_modules/…/docs/testing.md: the docs' links are read there too.
-    const docs = markdownFiles(path.join(dir, 'docs')).map((f) => path.relative(dir, f));
-    expect(docs).toContain(path.join('docs', 'testing.md'));
-    for (const link of [...links, ...docs.flatMap(linksOf)]) expect([link, fs.existsSync(path.join(dir, link))]).toEqual([link, true]);
-    expect(['README.md', ...docs].flatMap(brokenAnchors)).toEqual([]);
+    const readme = relativeLinks(fs.readFileSync(path.join(dir, 'README.md'), 'utf8')).map((l) => l.target);
+    expect(readme).toEqual(expect.arrayContaining(['docs/day-2.md', 'docs/backup.md']));
+    // The scaffold's README sends a team to node_modules/…/docs/testing.md: the docs' links are read there too, files
+    // and anchors, as the repository's own are (__tests__/docs/links.test.ts).
+    const docs = markdownFiles(path.join(dir, 'docs'));
+    expect(docs).toContain(path.join(dir, 'docs', 'testing.md'));
+    expect(brokenLinks(dir, [path.join(dir, 'README.md'), ...docs]).wrong).toEqual([]);
     const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
     expect(pkg).toMatchObject({ name: flavour.library, repository: { url: expect.any(String) }, homepage: expect.any(String), bugs: { url: expect.any(String) } });
   });

@@ -48,3 +48,40 @@ export function headingAnchors(text: string): Set<string> {
   }
   return anchors;
 }
+
+/** Each relative link of a Markdown text, outside fenced blocks and code spans, with its line. */
+export function relativeLinks(text: string): Array<{ target: string; line: number }> {
+  let fenced = false;
+  return text.split('\n').flatMap((line, i) => {
+    if (/^\s*```/.test(line)) { fenced = !fenced; return []; }
+    if (fenced) return [];
+    return [...line.replace(/`[^`]*`/g, '').matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)]
+      .map((m) => m[1]).filter((t) => !/^[a-z][a-z+.-]*:/i.test(t)).map((target) => ({ target, line: i + 1 }));
+  });
+}
+
+/**
+ * What is wrong with the relative links of `files` (paths under `root`, to which messages are relative): a link to a
+ * file that does not exist, or to a Markdown file's anchor that none of its headings (nor an `<a name>`) gives; and
+ * how many links were followed, for a caller to see that the walk found them.
+ */
+export function brokenLinks(root: string, files: readonly string[]): { wrong: string[]; seen: number } {
+  const anchorsOf = new Map<string, Set<string>>();
+  const anchors = (file: string) => {
+    if (!anchorsOf.has(file)) anchorsOf.set(file, headingAnchors(fs.readFileSync(file, 'utf8')));
+    return anchorsOf.get(file)!;
+  };
+  const wrong: string[] = [];
+  let seen = 0;
+  for (const file of files) {
+    for (const { target, line } of relativeLinks(fs.readFileSync(file, 'utf8'))) {
+      seen++;
+      const [linked, anchor] = target.split('#');
+      const to = linked ? path.resolve(path.dirname(file), decodeURIComponent(linked)) : file;
+      const where = `${path.relative(root, file)}:${line} (${target})`;
+      if (!fs.existsSync(to)) wrong.push(`${where}: no file ${path.relative(root, to)}`);
+      else if (anchor && to.endsWith('.md') && !anchors(to).has(anchor)) wrong.push(`${where}: ${path.relative(root, to)} has no heading #${anchor}`);
+    }
+  }
+  return { wrong, seen };
+}
