@@ -190,15 +190,20 @@ describe('a run whose workers hang past its run limit', () => {
   // and 30 s at most (the most, too, when that run did not run): a fixed 30 s added 25 s of waiting to a run on an
   // idle machine. Wall time only: the hanging workers sleep.
   let limit = '';
+  let limitSeconds = 0;
 
   beforeAll(async () => {
-    limit = process.env.CI ? '0.5' : String(Math.min(5, Math.max(3, Math.ceil((3 * (workersReady ?? 30_000)) / 6000))) / 10);
+    // JEST_RUN_LIMIT_MINUTES is read in minutes: a whole tenth of one (6 s) keeps it a short decimal (0.3, 0.4, 0.5).
+    const tenth = 6;
+    const threeTimesReady = (3 * (workersReady ?? 30_000)) / 1000;
+    limitSeconds = process.env.CI ? 30 : Math.min(30, Math.max(18, Math.ceil(threeTimesReady / tenth) * tenth));
+    limit = String(limitSeconds / 60);
     ended = await stoppedRun(reports, '**/*.interrupt.js', ['--maxWorkers=2'], SUITES, undefined, { JEST_RUN_LIMIT_MINUTES: limit });
   }, 120_000);
 
   test('stops the run, naming the limit, exits 1, and leaves no worker, helper or daemon', () => {
     const written = SUITES.filter((name) => fs.existsSync(path.join(reports, `${name}.json`)));
-    expect({ written, stderr: written.length === SUITES.length ? '' : `the run ended before its suites ran (a ${Number(limit) * 60} s limit too short here?): ${ended.stderr}` })
+    expect({ written, stderr: written.length === SUITES.length ? '' : `the run ended before its suites ran (a ${limitSeconds} s limit too short here?): ${ended.stderr}` })
       .toEqual({ written: SUITES, stderr: '' });
     const left = SUITES.map((name) => leftRunning(reports, name));
     try {
