@@ -7,7 +7,9 @@ import { BackupWorld, expectFailure, expectSuccess, PATH_ENV, pingPath, PROD_HOS
 import { holdResticLock, killHolder, unlockFails, writeOldLock } from './helpers/restic-lock';
 import { BACKUP_RESTORE_FILES } from '../../lib/backup/private/scripts';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
+import { Duration } from '../../lib';
 import { signal, statFields } from '../../testing/harness/processes';
+import { waitFor } from '../../testing/harness/wait';
 import { listenOnFreePort } from '../../testing/harness/ports';
 
 // A job killed mid-run (a hard reset, the OOM killer, the Storage Box's connection lost before restic
@@ -289,8 +291,7 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
       held = survivorsOf(etc).map((p) => Number(p.split(' ')[0]));
       for (const pid of held) signal(pid, 'SIGSTOP');
     } } });
-    for (let i = 0; i < 600 && held.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(held.length).toBeGreaterThan(0);
+    await waitFor(() => held.length > 0, { timeout: Duration.seconds(30), what: 'the dump to hold the lock and be stopped' });
     // Continued children first, then, as long as the dump runs, any of its processes found stopped: a program that stops
     // itself when it sees its child stopped (util-linux's runuser, which runs pg_dump here, can), continued before its
     // child, sees the child still stopped and stops again, for good. The dump hung here once, in a CI run at load 12,
@@ -302,16 +303,15 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
         signal(Number(line.split(' ')[0]), 'SIGCONT');
       }
     };
-    let continuing: NodeJS.Timeout | undefined;
+    // Once the prune has ended, however it ended: the dump continued, and looked at until it ends, whatever the test found.
+    const resume = () => {
+      for (const pid of [...held].reverse()) signal(pid, 'SIGCONT');
+      const continuing = setInterval(continueStopped, 100);
+      continuing.unref();
+      dump.finally(() => clearInterval(continuing)).catch(() => undefined);
+    };
     try {
-      let prune;
-      try {
-        prune = await world.run(world.production, 'backup-prune', etc);
-      } finally {
-        for (const pid of [...held].reverse()) signal(pid, 'SIGCONT');
-        continuing = setInterval(continueStopped, 100);
-        continuing.unref();
-      }
+      const prune = await world.run(world.production, 'backup-prune', etc).finally(resume);
       expectFailure(prune, PROD_HOST, 'prune', new RegExp('^another backup job has held the repository lock for 2 seconds, so backup-prune did nothing: '
         + 'backup-dump \\(pid \\d+\\), since \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\. Fix: see what it does \\(systemctl list-units \'backup-\\*\'; '
         + 'journalctl -u <its unit>\\); when it runs this long on every run, move one of the two schedules away from the other'));
@@ -319,9 +319,6 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
       // The dump still runs: it ends before the suite's world is stopped.
       await dump.catch(() => undefined);
       throw e;
-    } finally {
-      // Stopped once the dump has ended, whatever the test found.
-      if (continuing) dump.finally(() => clearInterval(continuing)).catch(() => undefined);
     }
     // The dump it waited for is not disturbed; the prune runs once the lock is free.
     // (Its pings include the prune's, sent while it ran.)
