@@ -10,7 +10,7 @@ import { S3Server } from './s3-server';
 import { SftpServer } from './sftp-server';
 import { renderTemplate, serverIdValues, templateValues } from './terraform-template';
 import { startTogether } from '../../setup/start-together';
-import { holders } from '../../../testing/harness/processes';
+import { holders, processEntry } from '../../../testing/harness/processes';
 
 /** The restic password of every repository the fixture's machines use. */
 export const RESTIC_PASSWORD = 'correct horse battery staple 7#';
@@ -490,8 +490,8 @@ export function drillCopyProcess(etc: string, copy: string): number | undefined 
       if (!environ(pid).includes(ofCopy) || !environ(pid).includes(ofEtc)) continue;
       if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((arg) => arg.endsWith('/restore-drill'))) continue;
       // Its subshells (bash forks, the same command line) have it as their parent; it has the run of all copies.
-      const parent = /^\d+ \(.*\) \S (\d+)/s.exec(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))![1];
-      if (!environ(parent).includes(ofCopy)) return Number(pid);
+      const parent = processEntry(Number(pid))?.parent;
+      if (parent !== undefined && !environ(parent).includes(ofCopy)) return Number(pid);
     } catch {
       // The process ended while it was read.
     }
