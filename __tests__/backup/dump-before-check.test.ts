@@ -2,8 +2,10 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Duration } from '../../lib';
 import { BackupWorld, expectGaveWay, expectSuccess, PROD_HOST, RunResult, runScript, slowStorageBoxLink, waitUntil } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
+import { waitFor } from '../../testing/harness/wait';
 
 // Audit (timing): one job at a time holds a machine's repositories. After downtime the missed push (with its dump),
 // check and prune all run at boot, each after its timer's random delay: a check that took the lock first and read for
@@ -52,7 +54,7 @@ describeAsRoot('a dump that comes while a long check holds the repository lock',
     const check = run('backup-check', etc, { PATH: slowLink(slow) });
     // The check's restic has the repository's exclusive lock and reads, slowly.
     const locks = path.join(world.sftp.home, 'repo-busy', 'locks');
-    for (let i = 0; i < 600 && fs.readdirSync(locks).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => fs.readdirSync(locks).length > 0, { timeout: Duration.minutes(1), interval: Duration.millis(100), what: "the check's lock in the repository" });
     expect(fs.readdirSync(locks)).toHaveLength(1);
 
     // The dump waits far less than the check would hold it (minutes at this speed).
@@ -143,7 +145,7 @@ describeAsRoot('a dump that comes while a long check holds the repository lock',
           },
         },
       });
-    for (let i = 0; i < 1200 && dump === undefined; i++) await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => dump !== undefined, { timeout: Duration.minutes(2), interval: Duration.millis(100), what: 'the dump to start' });
     const dumped = await dump!;
     expectSuccess(dumped, PROD_HOST, 'dump');
     expect(dumped.stderr).toMatch(/waiting for the repository lock, held by backup-prune \(pid \d+\)/);

@@ -2,8 +2,10 @@ import { execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Duration } from '../../lib';
 import { BackupWorld, b64, expectSuccess, pingPath, PROD_HOST, RESTIC_PASSWORD } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
+import { waitFor } from '../../testing/harness/wait';
 
 // Audit (job overlap): a deploy that changes the restic password replaces the password file on the machine while a
 // dump may be running (the rollout agent writes each file and renames it into place), and backup-rotate-keys adds the
@@ -62,10 +64,9 @@ describeAsRoot('a rollout that changes the restic password while a dump runs', (
       try { return fs.readlinkSync(`/proc/${pid}/fd/9`) === lock; } catch { return false; }
     });
     try {
-      for (let i = 0; i < 200 && spawnSync('flock', ['-n', lock, 'true']).status === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      await waitFor(() => spawnSync('flock', ['-n', lock, 'true']).status !== 0, { timeout: Duration.seconds(10), what: `the holder to take ${lock}` });
       const dump = world.run(world.production, 'backup-dump', etc);
-      for (let i = 0; i < 600 && !lockWaits(); i++) await new Promise((r) => setTimeout(r, 50));
-      expect(lockWaits()).toBe(true);
+      await waitFor(lockWaits, { timeout: Duration.seconds(30), what: `the dump to wait for ${lock}` });
       // What the deploy does meanwhile: the new password file renamed into place, then the rotation (here by restic
       // itself, on the Storage Box's directory): the new password added, the one the job opened removed.
       const next = 'the password of the next deploy 10%';
@@ -108,8 +109,7 @@ describeAsRoot('a rollout that changes the restic password while a dump runs', (
       aged = true;
     } } });
     try {
-      for (let i = 0; i < 600 && !aged; i++) await new Promise((r) => setTimeout(r, 50));
-      expect(aged).toBe(true);
+      await waitFor(() => aged, { timeout: Duration.seconds(30), what: "the dump's run directory aged" });
       // Another job starts meanwhile (it clears stale run directories, then waits for the repository lock in vain).
       const check = await world.run(world.production, 'backup-check', world.productionWith('repo-cleared', { LOCK_WAIT_SECONDS: 1 }));
       expect(check.stderr).toMatch(/another backup job has held the repository lock for 1 seconds, so backup-check did nothing: backup-dump/);
