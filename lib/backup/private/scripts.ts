@@ -687,6 +687,23 @@ unreached() {
   log "$1: the repository cannot be reached ($3 timed out), so the backup to it fails without connecting again"
 }
 
+# listing <variable> <target> <what> <otherwise> <restic arguments...>: what a backup lists on a target before it writes
+# (the repository's locks, this host's dumps or file snapshots), with --no-lock: sets <variable> to restic's output, and
+# puts restic's messages in the log once and in $SB_RUN/listing.<target>.err (not_listed reads them). When restic fails,
+# records the target as unreachable if its connection timed out (unreached, naming "listing <what>"), else logs
+# "<target>: <otherwise>", and returns 1. It sets the variable by name rather than printing: called in $(…), a subshell,
+# its record in SB_UNREACHABLE would be lost, and the backup to the target would wait out another connection timeout.
+listing() {
+  local listing_out listing_rc=0
+  run_dir
+  listing_out=$(restic_on "$2" --no-lock "\${@:5}" 2>"$SB_RUN/listing.$2.err") || listing_rc=$?
+  cat "$SB_RUN/listing.$2.err" >>"$SB_LOG" 2>/dev/null || true
+  printf -v "$1" '%s' "$listing_out"
+  [ "$listing_rc" != 0 ] || return 0
+  unreached "$2" "$SB_RUN/listing.$2.err" "listing $3" || log "$2: $4"
+  return 1
+}
+
 # not_listed <target> <file of restic's stderr>: a first backup's listing of the target failed: adds the target to $unlisted
 # and its cause, restic's last "Fatal:" line (else its last line; restic_on's output, redacted), to $unlisted_why. Not only
 # a timeout lands here: wrong S3 keys, a missing bucket, a wrong password, a repository backup-bootstrap never created.
@@ -722,21 +739,15 @@ unlisted_fix() {
 # naming it, as before. A restic of this machine whose process still runs is kept (restic checks its PID). Never
 # --remove-all. Each lock this unlock removed is logged by name (restic 0.14 prints only "successfully removed locks").
 unlock_before_backup() {
-  local t=$1 id ids kind host pid minutes me ours=0 keep= rc=0
+  local t=$1 id ids kind host pid minutes me ours=0 keep=
   local -A held=() removable=()
   me=$(uname -n); me=\${me//[^A-Za-z0-9.-]/?}; me=\${me:0:64}
   # The first dump's rebuild check found it unreachable already.
   [ -z "\${SB_UNREACHABLE[$t]:-}" ] || return 0
-  run_dir
-  ids=$(restic_on "$t" --no-lock list locks 2>"$SB_RUN/locks.$t.err") || rc=$?
-  cat "$SB_RUN/locks.$t.err" >>"$SB_LOG" 2>/dev/null || true
-  if [ "$rc" != 0 ]; then
-    # A repository that cannot be reached fails the backup the same way, after another connection timeout: the backup
-    # fails at once naming this connection's cause (unreached, restic_on). Any other failure (a lock restic cannot list)
-    # leaves the backup to restic, as before.
-    unreached "$t" "$SB_RUN/locks.$t.err" 'listing its locks' || log "$t: cannot list the repository's locks: none removed before the backup"
-    return 0
-  fi
+  # A repository that cannot be reached fails the backup the same way, after another connection timeout: the backup
+  # fails at once naming this connection's cause (unreached, restic_on). Any other failure (a lock restic cannot list)
+  # leaves the backup to restic, as before.
+  listing ids "$t" 'its locks' "cannot list the repository's locks: none removed before the backup" list locks || return 0
   for id in $ids; do
     [[ $id =~ ^[0-9a-f]{64}$ ]] || continue
     kind= host= pid= minutes=
@@ -1638,14 +1649,10 @@ SQL
       remote="$SB_RUN/remote-newest"
       rm -rf "$remote" "$remote.tar"
       select=(--host "$BACKUP_HOST" --tag sovereign-dump --path "$DUMP_MANIFEST")
-      rc=0
-      listed=$(restic_on "$t" --no-lock snapshots --json "\${select[@]}" 2>"$SB_RUN/rebuild.$t.err") || rc=$?
-      cat "$SB_RUN/rebuild.$t.err" >>"$SB_LOG" 2>/dev/null || true
-      if [ "$rc" != 0 ]; then
-        # A listing whose connection timed out makes the backup to the target fail at once (unreached): it connected
-        # again to list the locks, another timeout. The other targets are still checked: one of them may refuse first.
-        unreached "$t" "$SB_RUN/rebuild.$t.err" 'listing its dumps' || log "$t: cannot list its dumps of $BACKUP_HOST"
-        not_listed "$t" "$SB_RUN/rebuild.$t.err"
+      # A listing whose connection timed out makes the backup to the target fail at once (listing, unreached): it
+      # connected again to list the locks, another timeout. The other targets are still checked: one of them may refuse first.
+      if ! listing listed "$t" 'its dumps' "cannot list its dumps of $BACKUP_HOST" snapshots --json "\${select[@]}"; then
+        not_listed "$t" "$SB_RUN/listing.$t.err"
         continue
       fi
       [ "$listed" != "[]" ] && [ -n "$listed" ] || continue
@@ -1918,15 +1925,12 @@ push_files() {
 # target holds files, and more than twice the files or twice the bytes with content the path holds here (here_n and
 # here_size, by path), with that snapshot; adds the target to $unlisted when its file snapshots cannot be listed.
 unrestored_paths() {
-  local t=$1 listed p id epoch time n size hn hs rc=0
+  local t=$1 listed p id epoch time n size hn hs
   shift
-  run_dir
-  listed=$(restic_on "$t" --no-lock snapshots --json --host "$BACKUP_HOST" --tag sovereign-files --tag sovereign-files-record 2>"$SB_RUN/unrestored.$t.err") || rc=$?
-  cat "$SB_RUN/unrestored.$t.err" >>"$SB_LOG" 2>/dev/null || true
-  if [ "$rc" != 0 ]; then
-    # As the dump's listing: a timeout makes the backups to the target fail at once (unreached).
-    unreached "$t" "$SB_RUN/unrestored.$t.err" 'listing its file snapshots' || log "$t: cannot list its file snapshots of $BACKUP_HOST"
-    not_listed "$t" "$SB_RUN/unrestored.$t.err"
+  # As the dump's listing: a timeout makes the backups to the target fail at once (unreached).
+  if ! listing listed "$t" 'its file snapshots' "cannot list its file snapshots of $BACKUP_HOST" \\
+    snapshots --json --host "$BACKUP_HOST" --tag sovereign-files --tag sovereign-files-record; then
+    not_listed "$t" "$SB_RUN/listing.$t.err"
     return 0
   fi
   while read -r p id epoch time _; do
