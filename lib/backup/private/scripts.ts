@@ -679,9 +679,11 @@ unreachable() {
 
 # unreached <target> <file of restic's stderr> <what restic did>: after a restic call of the target failed (its messages
 # already in the log), records the target as unreachable for the rest of the run (SB_UNREACHABLE) when its connection timed out
-# (unreachable), and says so; returns 1 otherwise.
+# (unreachable), and says so; returns 1 otherwise. A target recorded already was not connected to (restic_on's notice,
+# in the log, names the cause): its notice is not judged again (an S3 cause would read as a new timeout).
 unreached() {
   local cause
+  [ -z "\${SB_UNREACHABLE[$1]:-}" ] || return 0
   cause=$(unreachable "$2") || return 1
   SB_UNREACHABLE[$1]=$cause
   log "$1: the repository cannot be reached ($3 timed out), so the backup to it fails without connecting again"
@@ -742,11 +744,10 @@ unlock_before_backup() {
   local t=$1 id ids kind host pid minutes me ours=0 keep=
   local -A held=() removable=()
   me=$(uname -n); me=\${me//[^A-Za-z0-9.-]/?}; me=\${me:0:64}
-  # The first dump's rebuild check found it unreachable already.
-  [ -z "\${SB_UNREACHABLE[$t]:-}" ] || return 0
   # A repository that cannot be reached fails the backup the same way, after another connection timeout: the backup
-  # fails at once naming this connection's cause (unreached, restic_on). Any other failure (a lock restic cannot list)
-  # leaves the backup to restic, as before.
+  # fails at once naming this connection's cause (unreached, restic_on). One a first backup's listing found unreachable
+  # already is not connected to again (restic_on). Any other failure (a lock restic cannot list) leaves the backup to
+  # restic, as before.
   listing ids "$t" 'its locks' "cannot list the repository's locks: none removed before the backup" list locks || return 0
   for id in $ids; do
     [[ $id =~ ^[0-9a-f]{64}$ ]] || continue
