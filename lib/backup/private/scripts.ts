@@ -30,6 +30,9 @@ declare -A SB_PASSWORD_FD=()
 # so: restic_on fails at once for them, with a one-line notice naming it, rather than waiting out another connection
 # timeout (ssh's ConnectTimeout, S3's dial timeout).
 declare -A SB_UNREACHABLE=()
+# The targets a first backup could not list to tell whether this machine is an unrestored rebuild (not_listed), each with
+# restic's cause: a first dump refuses, a first file backup skips them.
+declare -A SB_UNLISTED=()
 # 1 in a run that pings nothing: one whose outcome another run reports (one copy of a restore drill of several), or a
 # restore by hand (backup-restore), which reports on the terminal.
 SB_NO_PINGS=''
@@ -706,23 +709,33 @@ listing() {
   return 1
 }
 
-# not_listed <target> <file of restic's stderr>: a first backup's listing of the target failed: adds the target to $unlisted
-# and its cause, restic's last "Fatal:" line (else its last line; restic_on's output, redacted), to $unlisted_why. Not only
+# not_listed <target> <file of restic's stderr>: a first backup's listing of the target failed: adds the target to
+# SB_UNLISTED with its cause, restic's last "Fatal:" line (else its last line; restic_on's output, redacted). Not only
 # a timeout lands here: wrong S3 keys, a missing bucket, a wrong password, a repository backup-bootstrap never created.
 not_listed() {
   local fatal
   fatal=$(grep '^Fatal: ' "$2" 2>/dev/null | tail -n 1) || true
   [ -n "$fatal" ] || fatal=$(grep . "$2" 2>/dev/null | tail -n 1) || true
-  unlisted="\${unlisted:+$unlisted, }$1"
-  unlisted_why="\${unlisted_why:+$unlisted_why; }$1: \${fatal:-no error from restic}"
+  SB_UNLISTED[$1]=\${fatal:-no error from restic}
 }
 
-# unlisted_fix <what>: the fix of a refusal whose listing of <what> (dumps, file snapshots) failed on $unlisted, by cause.
+# unlisted <names|causes>: the targets of SB_UNLISTED in the order of TARGETS, for a message: "a, b", or with their
+# causes, "a: <cause>; b: <cause>".
+unlisted() {
+  local t out=''
+  for t in $TARGETS; do
+    [ -n "\${SB_UNLISTED[$t]+set}" ] || continue
+    if [ "$1" = names ]; then out+="\${out:+, }$t"; else out+="\${out:+; }$t: \${SB_UNLISTED[$t]}"; fi
+  done
+  printf '%s' "$out"
+}
+
+# unlisted_fix <what>: the fix of a refusal whose listing of <what> (dumps, file snapshots) failed on SB_UNLISTED, by cause.
 unlisted_fix() {
   local fix="find out from restic's error why, fix that, and run \${0##*/} again once its $1 can be listed"
   # A missing config file, not one that could not be read: restic says "unable to open config file" for a refused
   # connection too.
-  if grep -q -E 'unable to open config file: [^;]*(does not exist|no such file or directory)' <<<"$unlisted_why"; then
+  if printf '%s\\n' "\${SB_UNLISTED[@]}" | grep -q -E 'unable to open config file: [^;]*(does not exist|no such file or directory)'; then
     fix+="; a repository that does not exist was never created: see why backup-bootstrap did not create it (journalctl -u backup-bootstrap), then run it again (systemctl start backup-bootstrap)"
   fi
   printf '%s' "$fix"
@@ -1645,7 +1658,6 @@ SQL
     done
   }
   if [ "$held_here" = 0 ]; then
-    unlisted='' unlisted_why=''
     for t in $TARGETS; do
       remote="$SB_RUN/remote-newest"
       rm -rf "$remote" "$remote.tar"
@@ -1667,7 +1679,7 @@ SQL
     # Nothing else checks it later: a dump sent to the targets that answered, or kept in DUMP_DIR for backup-push to
     # send once the target answers, would become the newest backup, and the next dump, finding a local copy, would not
     # check again.
-    [ -z "$unlisted" ] || die "cannot tell whether this machine is an unrestored rebuild: it has not dumped before, its databases ($(echo $dbs)) hold no row, and the dumps of $BACKUP_HOST on $unlisted could not be listed (restic: $unlisted_why). Nothing was dumped. Fix: $(unlisted_fix dumps); if this machine is meant to start empty, giving up the data of any dumps there, run backup-dump --start-empty once"
+    [ "\${#SB_UNLISTED[@]}" = 0 ] || die "cannot tell whether this machine is an unrestored rebuild: it has not dumped before, its databases ($(echo $dbs)) hold no row, and the dumps of $BACKUP_HOST on $(unlisted names) could not be listed (restic: $(unlisted causes)). Nothing was dumped. Fix: $(unlisted_fix dumps); if this machine is meant to start empty, giving up the data of any dumps there, run backup-dump --start-empty once"
   fi
 fi
 
@@ -1919,12 +1931,12 @@ push_files() {
     target_failed "$t" "writing the record of file snapshot \${snap:0:8}"; return
   fi
   log "files ($files) are snapshot \${snap:0:8} on $t ($n files, $(bytes "$size")), its trees read back, its record written\${vanished:+ (naming the files that vanished while restic read them)}"
-  [ -n "$absent" ] || [ -n "$unlisted" ] || record_backed_up files-backed-up 'backed up its paths'
+  [ -n "$absent" ] || [ "\${#SB_UNLISTED[@]}" -gt 0 ] || record_backed_up files-backed-up 'backed up its paths'
 }
 
 # unrestored_paths <target> <path>...: adds to $unrestored each path given whose newest snapshot of this host on the
 # target holds files, and more than twice the files or twice the bytes with content the path holds here (here_n and
-# here_size, by path), with that snapshot; adds the target to $unlisted when its file snapshots cannot be listed.
+# here_size, by path), with that snapshot; adds the target to SB_UNLISTED when its file snapshots cannot be listed.
 unrestored_paths() {
   local t=$1 listed p id epoch time n size hn hs
   shift
@@ -1948,7 +1960,7 @@ unrestored_paths() {
   done < <("\${PY[@]}" -c "$SB_FILES_PY" choose '' "$@" <<<"$listed")
 }
 
-files=\${FILE_PATHS:-} absent='' unlisted='' unlisted_why=''
+files=\${FILE_PATHS:-} absent=''
 if [ -n "$files" ]; then
   step "checking that the file systems of $FILE_PATHS are mounted"
   unmounted=''
@@ -1980,11 +1992,11 @@ elif [ -n "$files" ] && ! backed_up_before files-backed-up; then
     log "not restored: $unrestored"
     failures="\${failures:+$failures; }the file backup of $FILE_PATHS: refusing to back up the paths, since this machine has not backed them up before and $unrestored. This looks like a rebuilt machine whose files were not restored yet: this backup would become the newest snapshot, the one a restore takes, and the next prune could keep it instead of the one with the files. Nothing of the files was sent. Fix: restore them first with backup-restore-files, as ${libraryDoc('backup.md', 'Restoring by hand')} says, then run backup-push again; if this machine is meant to start with these paths as they are now, giving up the files of those snapshots, run backup-push --start-empty once"
     files=''
-  elif [ -n "$unlisted" ]; then
+  elif [ "\${#SB_UNLISTED[@]}" -gt 0 ]; then
     # The files go to the targets that were listed and passed the check (a new machine's uploads reach the Storage Box
     # while the bucket is down), not to the unlisted ones; and the first file backup is not recorded, so the next push
     # checks again (this machine's own snapshot then passes), the unlisted targets too once they answer.
-    failures="\${failures:+$failures; }the file backup of $FILE_PATHS to $unlisted: cannot tell whether this machine is an unrestored rebuild: it has not backed up its paths before, and the file snapshots of $BACKUP_HOST on $unlisted could not be listed (restic: $unlisted_why). Nothing of the files was sent there (the other targets, if any, got them). Fix: $(unlisted_fix 'file snapshots'); if this machine is meant to start with these paths as they are now, giving up the files of any snapshots there, run backup-push --start-empty once"
+    failures="\${failures:+$failures; }the file backup of $FILE_PATHS to $(unlisted names): cannot tell whether this machine is an unrestored rebuild: it has not backed up its paths before, and the file snapshots of $BACKUP_HOST on $(unlisted names) could not be listed (restic: $(unlisted causes)). Nothing of the files was sent there (the other targets, if any, got them). Fix: $(unlisted_fix 'file snapshots'); if this machine is meant to start with these paths as they are now, giving up the files of any snapshots there, run backup-push --start-empty once"
   fi
 fi
 if [ -n "$files" ]; then
@@ -2006,7 +2018,7 @@ fi
 for t in $TARGETS; do
   # The files skip a target whose file snapshots could not be listed for the check above.
   files_to=$files
-  case ", $unlisted, " in *", $t, "*) files_to='' ;; esac
+  [ -z "\${SB_UNLISTED[$t]+set}" ] || files_to=''
   # Only a target the push writes to (a dump backup-dump did not stream there, the file paths) has restic lock it.
   if [ -n "$files_to" ] || { [ -n "$latest" ] && ! streamed_by_dump "$t"; }; then unlock_before_backup "$t"; fi
   if [ -n "$latest" ]; then push_dump "$t"; fi
