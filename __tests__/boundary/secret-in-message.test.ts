@@ -63,6 +63,12 @@ describe('refusal messages never print a pasted secret', () => {
     expect(invalidValue('X', 'url', 'https://acme.eu/v1/status?verbose=1', 'why', 'fix')).toBe("X.url: 'https://acme.eu/v1/status?verbose=1' is not allowed: why. Fix: fix");
   });
 
+  // The trade-off of reading `user:123/abc@host` as a login: a host without a '.' and a port, then a path holding
+  // '@' before a name, looks the same, and loses its authority rather than risk printing a password.
+  test('a dotless host, a port and a path with @ are read as a login', () => {
+    expect(quote('http://localhost:4873/@acme/lib')).toBe("'http://<redacted>@acme/lib'");
+  });
+
   // Review (redactfix11): the quote was redacted, then the whole message again, and a private key's `<redacted>` was
   // read as a key cut short: it printed as `<redacted><redacted>`.
   test('a message is redacted once, and redacting redacted text changes nothing', () => {

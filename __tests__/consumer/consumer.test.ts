@@ -371,6 +371,10 @@ describe.each(FLAVOURS)('a team on $cdk consuming the packed $library', (flavour
     const npx = commands.flatMap((line) => [...line.matchAll(/\bnpx (\S+)/g)].map((m) => m[1]));
     expect(npx.length).toBeGreaterThanOrEqual(3);
     expect(new Set(npx)).toEqual(new Set([flavour.library, flavour.cdk]));
+    // So does a fix the CLI prints to paste.
+    const unsynthesized = await execFileAsync(path.join(project, 'node_modules', '.bin', flavour.library), ['check', '--out', 'not-synthesized'], { cwd: project, env: ENV })
+      .then(() => '', (e: { stderr: string }) => e.stderr);
+    expect(unsynthesized).toContain(`Fix: synthesize first (npx ${flavour.cdk} synth, or npm run synth)`);
   }, 120_000);
 });
 

@@ -70,10 +70,11 @@ const HOST_AFTER_AT = String.raw`(?=[A-Za-z0-9._-]{1,253}(?::\d{1,5})?(?![A-Za-z
 /**
  * A URL: its scheme and host, then the rest (path, query, fragment). A `user:password@` before the host is read up to
  * its `@` even where the password holds `/`, `?` or `#` (an S3 secret key is base64, `/` and `+` included): read as
- * the path, it was printed in clear. Not a port and a path (`registry:5000/image@sha256:…`, `host:443/@scope/pkg`),
+ * the path, it was printed in clear. Not a port and a path (`registry:5000/image@sha256:…`, `host.eu:443/@scope/pkg`),
  * which lost their host. A password that starts with 1 to 5 digits and a `/`, `?` or `#` (`user:123/abc@host`) is one
  * when the user has no `.` (a host name has) and a host follows its `@` (not a digest, `@sha256:…`): read as a port
- * and a path, it was printed. A password holding `'` or `"` ends there, since a quote ends the value in a message: its
+ * and a path, it was printed. A host without a `.` then looks the same (`localhost:4873/@scope/pkg`): its
+ * authority is hidden too, which errs on the side of the password. A password holding `'` or `"` ends there, since a quote ends the value in a message: its
  * part after the quote is printed. Every repeat is bounded or starts once (a scheme only after a character that
  * cannot be in one, a user without `:`, a password up to 256 characters): whole messages are redacted and a value
  * is printed whole, so a long one (`https://` and 100 000 colons) took 24 s, stalling synth.
