@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { ALERT_RELAY_SCRIPT } from '../../lib/monitoring/private/scripts';
@@ -18,13 +19,13 @@ describe('the alert relay', () => {
   let relayPort: number;
   let logged = '';
   const received: Array<{ url: string; body: string; contentType?: string }> = [];
-  let answer: { status: number; body: (url: string) => string } = { status: 200, body: () => 'OK' };
+  let answer: { status: number; body: (url: string) => string; headers?: Record<string, string> } = { status: 200, body: () => 'OK' };
   const receiver = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       received.push({ url: req.url ?? '', body: Buffer.concat(chunks).toString('utf8'), contentType: req.headers['content-type'] });
-      res.writeHead(answer.status, { 'content-type': 'text/plain' });
+      res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers });
       res.end(answer.body(req.url ?? ''));
     });
   });
@@ -35,8 +36,20 @@ describe('the alert relay', () => {
     fs.writeFileSync(`${urls()}.tmp`, JSON.stringify(value), { mode: 0o600 });
     fs.renameSync(`${urls()}.tmp`, urls());
   };
-  const post = (name: string, auth = `Basic ${Buffer.from(`sovereign:${PASSWORD}`).toString('base64')}`) => fetch(`http://127.0.0.1:${relayPort}/${name}`, {
-    method: 'POST', body: '{"alerts":[{"status":"firing"}]}', headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
+  const AUTH = `Basic ${Buffer.from(`sovereign:${PASSWORD}`).toString('base64')}`;
+  const post = (name: string, auth = AUTH, body = '{"alerts":[{"status":"firing"}]}') => fetch(`http://127.0.0.1:${relayPort}/${name}`, {
+    method: 'POST', body, headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
+  });
+  // A request's head alone, its body never sent, as a local user could send it: the relay's answer (all it sends
+  // before it closes the connection), or a timeout when it waits for the body instead.
+  const headOnly = (headers: string[]) => new Promise<string>((resolve, reject) => {
+    const socket = net.connect(relayPort, '127.0.0.1');
+    let text = '';
+    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`the relay answered nothing to a head alone; it sent: ${JSON.stringify(text)}`)); }, 10_000);
+    socket.on('data', (d: Buffer) => { text += d.toString('utf8'); });
+    socket.on('error', (e) => { clearTimeout(timer); reject(e); });
+    socket.on('end', () => { clearTimeout(timer); resolve(text); });
+    socket.write(['POST /monitoring_webhook_ops HTTP/1.1', `Host: 127.0.0.1:${relayPort}`, 'Content-Type: application/json', ...headers, '', ''].join('\r\n'));
   });
 
   beforeAll(async () => {
@@ -104,6 +117,42 @@ describe('the alert relay', () => {
     expect((await post('monitoring_webhook_ops')).status).toBe(200);
     expect(received.map((r) => r.url)).toEqual(['/hooks/R0TATED-token']);
     writeUrls({ monitoring_webhook_ops: `http://127.0.0.1:${receiverPort}${TOKEN_PATH}` });
+  });
+
+  test('checks the password before it reads a body: a client without it is refused at once, however long a body it announces', async () => {
+    for (const auth of [[], [`Authorization: Basic ${Buffer.from('sovereign:wrong').toString('base64')}`]]) {
+      const reply = await headOnly([...auth, 'Content-Length: 1073741824']);
+      expect(reply).toMatch(/^HTTP\/1\.1 401 /);
+      expect(reply).toMatch(/\r\nConnection: close\r\n/);
+    }
+    expect(received).toEqual([]);
+  });
+
+  test('refuses a body over 1 MiB with 413 without reading it, and one of its length or no Content-Length at all', async () => {
+    const over = await headOnly([`Authorization: ${AUTH}`, `Content-Length: ${(1 << 20) + 1}`]);
+    expect(over).toMatch(/^HTTP\/1\.1 413 /);
+    expect(over).toMatch(/\r\nConnection: close\r\n/);
+    // A length past what int() parses is refused as too long, not with an exception.
+    expect(await headOnly([`Authorization: ${AUTH}`, `Content-Length: ${'9'.repeat(5000)}`])).toMatch(/^HTTP\/1\.1 413 /);
+    expect(await headOnly([`Authorization: ${AUTH}`])).toMatch(/^HTTP\/1\.1 411 /);
+    expect(await headOnly([`Authorization: ${AUTH}`, 'Transfer-Encoding: chunked'])).toMatch(/^HTTP\/1\.1 411 /);
+    expect(await headOnly([`Authorization: ${AUTH}`, 'Content-Length: -1'])).toMatch(/^HTTP\/1\.1 400 /);
+    expect(received).toEqual([]);
+    const atTheLimit = `{"alerts":[],"pad":"${'x'.repeat((1 << 20) - 22)}"}`;
+    expect(Buffer.byteLength(atTheLimit)).toBe(1 << 20);
+    expect((await post('monitoring_webhook_ops', AUTH, atTheLimit)).status).toBe(200);
+    expect(received.map((r) => r.body)).toEqual([atTheLimit]);
+  });
+
+  test("follows no redirect, not even to the same host's other path, and answers one with 502", async () => {
+    for (const status of [301, 302, 303, 307, 308]) {
+      answer = { status, body: () => '', headers: { location: `http://127.0.0.1:${receiverPort}/elsewhere` } };
+      const response = await post('monitoring_webhook_ops');
+      expect(response.status).toBe(502);
+      expect(await response.text()).toBe(`127.0.0.1 answered ${status}\n`);
+      expect(logged).toContain(`monitoring_webhook_ops -> 127.0.0.1: answered ${status}`);
+    }
+    expect(received.map((r) => r.url)).toEqual(Array(5).fill(TOKEN_PATH));
   });
 
   // Last: after every case above.

@@ -377,8 +377,10 @@ while True:
  * has no `url_file`: it posts to `http://127.0.0.1:<port>/<variable>` instead, with the web password, and this
  * relay (root, no capabilities) posts the same body to the URL the setup wrote for that variable, read again
  * whenever the file changes (a rotated secret). It answers with the receiver's status (a 5xx makes Alertmanager
- * retry), or 502 when the receiver cannot be reached, and never with the receiver's body (which may echo the
- * path, and Alertmanager logs it); its own log names the variable and the URL's host alone.
+ * retry), or 502 when the receiver cannot be reached or answers with a redirect (followed by none), and never
+ * with the receiver's body (which may echo the path, and Alertmanager logs it); its own log names the variable
+ * and the URL's host alone. Any local user can reach its port: it checks the password before it reads a body,
+ * and reads none without a Content-Length of at most MAX_BODY.
  */
 export const ALERT_RELAY_SCRIPT = `#!/usr/bin/python3
 # sovereign-alert-relay <address:port> <urls.json> <password file>, rendered by cdktf-sovereign-hetzner.
@@ -387,7 +389,21 @@ import base64, hmac, http.server, json, os, re, sys, urllib.error, urllib.parse,
 if len(sys.argv) != 4:
     sys.exit("usage: sovereign-alert-relay <address:port> <urls.json> <password file>")
 ADDRESS, URLS_FILE, PASSWORD_FILE = sys.argv[1:]
+# Alertmanager's notification is one group's alerts, about a kilobyte each: 1 MiB holds a thousand, and the
+# unit's MemoryMax=48M still holds a body in each of a few concurrent posts.
+MAX_BODY = 1 << 20
 cache = {}
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    # urlopen would follow a 301/302/303 to a POST as a GET without the body, to any URL, and the relay would
+    # then answer that GET's 200: a notification reported delivered that no receiver had. Declined, the 3xx
+    # reaches the HTTPError handler below and is answered 502.
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+opener = urllib.request.build_opener(NoRedirect)
 
 
 def current(path, parse):
@@ -408,11 +424,15 @@ def log(message):
 class Relay(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def answer(self, code, text):
+    def answer(self, code, text, unread=False):
         body = (text + "\\n").encode()
         self.send_response(code)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
+        if unread:
+            # The request's body was not read: what follows on this connection is not a request.
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.end_headers()
         self.wfile.write(body)
 
@@ -423,15 +443,25 @@ class Relay(http.server.BaseHTTPRequestHandler):
             self.answer(404, "not found")
 
     def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        # The password first, then the length: nothing is read for a client without the password, nor a body
+        # whose size is not known and small (Alertmanager always sends a Content-Length, never chunks).
         try:
             password = current(PASSWORD_FILE, str.strip)
         except OSError as e:
             log("the web password cannot be read (%s)" % type(e).__name__)
-            return self.answer(500, "the relay cannot read the web password")
+            return self.answer(500, "the relay cannot read the web password", unread=True)
         expected = "Basic " + base64.b64encode(("${WEB_USER}:" + password).encode()).decode()
         if not hmac.compare_digest(self.headers.get("Authorization", "").encode(), expected.encode()):
-            return self.answer(401, "unauthorized")
+            return self.answer(401, "unauthorized", unread=True)
+        length = self.headers.get("Content-Length")
+        if length is None or "Transfer-Encoding" in self.headers:
+            return self.answer(411, "a Content-Length is required", unread=True)
+        if not re.fullmatch(r"[0-9]+", length):
+            return self.answer(400, "the Content-Length is not a number", unread=True)
+        # The length of the text first: int() refuses more than 4300 digits with an exception.
+        if len(length) > len(str(MAX_BODY)) or int(length) > MAX_BODY:
+            return self.answer(413, "the body is over %d bytes" % MAX_BODY, unread=True)
+        body = self.rfile.read(int(length))
         name = self.path.lstrip("/")
         try:
             url = current(URLS_FILE, json.loads).get(name) if re.fullmatch(r"\\w+", name) else None
@@ -444,7 +474,7 @@ class Relay(http.server.BaseHTTPRequestHandler):
         request = urllib.request.Request(url, data=body, method="POST", headers={
             "Content-Type": self.headers.get("Content-Type", "application/json"), "User-Agent": self.headers.get("User-Agent", "sovereign-alert-relay")})
         try:
-            with urllib.request.urlopen(request, timeout=30) as r:
+            with opener.open(request, timeout=30) as r:
                 code = r.status
         except urllib.error.HTTPError as e:
             code = e.code
@@ -455,7 +485,7 @@ class Relay(http.server.BaseHTTPRequestHandler):
             return self.answer(502, "%s did not answer" % host)
         if code // 100 != 2:
             log("%s -> %s: answered %d" % (name, host, code))
-        # A redirect not followed is a failure, not one for Alertmanager to follow.
+        # A redirect (not followed) is a failure, not one for Alertmanager to follow.
         self.answer(code if code // 100 in (2, 4, 5) else 502, "%s answered %d" % (host, code))
 
     def log_message(self, format, *args):
