@@ -29,6 +29,11 @@ export interface LiveProberOptions {
   readonly scrapeInterval?: string;
   /** Replaces the disk alerts' `for` (15m). @default - kept */
   readonly diskAlertAfter?: string;
+  /**
+   * What the machine records after the setup and before the daemons start (a job's outcome): Prometheus's
+   * first scrape of node exporter sees it, never the state before it. @default - nothing
+   */
+  readonly beforeStart?: (root: MachineRoot) => void;
 }
 
 /** A running prober with everything it talks to. */
@@ -163,6 +168,7 @@ async function startProberOn(options: LiveProberOptions, receiver: WebhookReceiv
   }
   // systemctl as the tests' recorder: nothing touches the host's units.
   root.write('/test-bin/systemctl', `#!/bin/sh\necho "$*" >> ${root.path('/var/log/systemctl.log')}\n`, 0o755);
+  options.beforeStart?.(root);
   const metadata = parts.metadata = await MetadataService.start(options.runsAsServerId ?? BUILT_FOR_SERVER_ID);
   // Prometheus learns Alertmanager's address a few seconds after start; an alert that fires before
   // that is resent only after the resend delay (1 minute by default), too long for a test.

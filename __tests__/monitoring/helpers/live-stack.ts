@@ -74,9 +74,9 @@ export class WebhookReceiver {
   }
 
   /** The alerts of notifications to `path`, each with the time its notification arrived. */
-  public alerts(path: string): Array<{ at: number; status: string; labels: Record<string, string>; startsAt: string }> {
+  public alerts(path: string): Array<{ at: number; status: string; labels: Record<string, string>; annotations: Record<string, string>; startsAt: string }> {
     return this.notifications.filter((n) => n.path === path && n.body?.alerts)
-      .flatMap((n) => n.body.alerts.map((a: any) => ({ at: n.at, status: a.status, labels: a.labels, startsAt: a.startsAt })));
+      .flatMap((n) => n.body.alerts.map((a: any) => ({ at: n.at, status: a.status, labels: a.labels, annotations: a.annotations, startsAt: a.startsAt })));
   }
 
   public stop(): Promise<void> {
