@@ -128,7 +128,7 @@ describe('the alert relay', () => {
     expect(received).toEqual([]);
   });
 
-  test('refuses a body over 1 MiB with 413 without reading it, and one of its length or no Content-Length at all', async () => {
+  test('refuses a body over 1 MiB (413), a chunked one or one without a Content-Length (411) and a bad length (400), all unread; forwards one of 1 MiB', async () => {
     const over = await headOnly([`Authorization: ${AUTH}`, `Content-Length: ${(1 << 20) + 1}`]);
     expect(over).toMatch(/^HTTP\/1\.1 413 /);
     expect(over).toMatch(/\r\nConnection: close\r\n/);
