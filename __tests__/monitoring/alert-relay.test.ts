@@ -18,13 +18,13 @@ describe('the alert relay', () => {
   let relay: ChildProcess;
   let relayPort: number;
   let logged = '';
-  const received: Array<{ url: string; body: string; contentType?: string }> = [];
+  const received: Array<{ url: string; body: string; contentType?: string; authorization?: string }> = [];
   let answer: { status: number; body: (url: string) => string; headers?: Record<string, string> } = { status: 200, body: () => 'OK' };
   const receiver = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      received.push({ url: req.url ?? '', body: Buffer.concat(chunks).toString('utf8'), contentType: req.headers['content-type'] });
+      received.push({ url: req.url ?? '', body: Buffer.concat(chunks).toString('utf8'), contentType: req.headers['content-type'], authorization: req.headers.authorization });
       res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers });
       res.end(answer.body(req.url ?? ''));
     });
@@ -59,7 +59,10 @@ describe('the alert relay', () => {
     fs.writeFileSync(path.join(dir, 'web_password'), `${PASSWORD}\n`, { mode: 0o600 });
     fs.writeFileSync(path.join(dir, 'relay'), ALERT_RELAY_SCRIPT, { mode: 0o755 });
     relayPort = await freePort();
-    relay = spawn(MACHINE_PYTHON, [path.join(dir, 'relay'), `127.0.0.1:${relayPort}`, urls(), path.join(dir, 'web_password')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // A proxy that does not answer, in the environment: the relay must not send a URL (its token) through one.
+    const proxy = `http://127.0.0.1:${await freePort()}`;
+    relay = spawn(MACHINE_PYTHON, [path.join(dir, 'relay'), `127.0.0.1:${relayPort}`, urls(), path.join(dir, 'web_password')],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, http_proxy: proxy, https_proxy: proxy, HTTP_PROXY: proxy, HTTPS_PROXY: proxy, no_proxy: '', NO_PROXY: '' } });
     relay.stdout!.on('data', (d: Buffer) => { logged += d.toString('utf8'); });
     relay.stderr!.on('data', (d: Buffer) => { logged += d.toString('utf8'); });
     await waitFor('the relay to answer', async () => {
@@ -153,6 +156,16 @@ describe('the alert relay', () => {
       expect(logged).toContain(`monitoring_webhook_ops -> 127.0.0.1: answered ${status}`);
     }
     expect(received.map((r) => r.url)).toEqual(Array(5).fill(TOKEN_PATH));
+  });
+
+  test("sends a URL's user and password as basic auth, as Alertmanager's own client did, not as part of the host", async () => {
+    writeUrls({ monitoring_webhook_ops: `http://deploy:p%40ss%2Fw0rd@127.0.0.1:${receiverPort}${TOKEN_PATH}` });
+    try {
+      expect((await post('monitoring_webhook_ops')).status).toBe(200);
+      expect(received).toEqual([expect.objectContaining({ url: TOKEN_PATH, authorization: `Basic ${Buffer.from('deploy:p@ss/w0rd').toString('base64')}` })]);
+    } finally {
+      writeUrls({ monitoring_webhook_ops: `http://127.0.0.1:${receiverPort}${TOKEN_PATH}` });
+    }
   });
 
   // Last: after every case above.

@@ -403,7 +403,19 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-opener = urllib.request.build_opener(NoRedirect)
+# No proxy either: a *_proxy variable in the environment would route every URL, token and all, through it.
+opener = urllib.request.build_opener(NoRedirect, urllib.request.ProxyHandler({}))
+
+
+def target(url, headers):
+    # A user and password in the URL go as basic auth, as Alertmanager's own client sent them: urllib would take
+    # user:password@host for the host's name and look it up in DNS, token included.
+    split = urllib.parse.urlsplit(url)
+    if split.username is None and split.password is None:
+        return url
+    login = "%s:%s" % (urllib.parse.unquote(split.username or ""), urllib.parse.unquote(split.password or ""))
+    headers["Authorization"] = "Basic " + base64.b64encode(login.encode()).decode()
+    return urllib.parse.urlunsplit(split._replace(netloc=split.netloc.rpartition("@")[2]))
 
 
 def current(path, parse):
@@ -423,6 +435,8 @@ def log(message):
 
 class Relay(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # A client that connects and then sends nothing holds a thread: not past this many seconds.
+    timeout = 30
 
     def answer(self, code, text, unread=False):
         body = (text + "\\n").encode()
@@ -470,10 +484,12 @@ class Relay(http.server.BaseHTTPRequestHandler):
             return self.answer(500, "the relay cannot read the webhook URLs")
         if url is None:
             return self.answer(404, "no webhook URL for this receiver")
-        host = urllib.parse.urlsplit(url).hostname
-        request = urllib.request.Request(url, data=body, method="POST", headers={
-            "Content-Type": self.headers.get("Content-Type", "application/json"), "User-Agent": self.headers.get("User-Agent", "sovereign-alert-relay")})
+        headers = {"Content-Type": self.headers.get("Content-Type", "application/json"), "User-Agent": self.headers.get("User-Agent", "sovereign-alert-relay")}
+        host = None
         try:
+            host = urllib.parse.urlsplit(url).hostname
+            # In the try: a URL urllib refuses is named in the exception's text.
+            request = urllib.request.Request(target(url, headers), data=body, method="POST", headers=headers)
             with opener.open(request, timeout=30) as r:
                 code = r.status
         except urllib.error.HTTPError as e:
