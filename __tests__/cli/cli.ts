@@ -29,7 +29,9 @@ export async function cli(args: string[], env: NodeJS.ProcessEnv = {}, accountHo
   const code = await runCli(args, {
     env, accountHome, systemSshConfig, out: (l) => { out.push(l); log.push(l); }, err: (l) => { err.push(l); log.push(l); },
   });
-  return { code, out: out.join('\n'), err: err.join('\n'), log: log.join('\n') };
+  const result = { code, out: out.join('\n'), err: err.join('\n') };
+  // Not enumerable: tests compare { code, out, err } whole, and the log only repeats them in another order.
+  return Object.defineProperty(result, 'log', { value: log.join('\n'), enumerable: false }) as typeof result & { readonly log: string };
 }
 
 /** A release's text with what changes on each run read as the same: its ID as RELEASE_ID, its outputs file's directory as $TMP. */
