@@ -5,6 +5,7 @@ import * as path from 'path';
 import { Duration } from '../../lib';
 import { BackupWorld, b64, expectSuccess, pingPath, PROD_HOST, RESTIC_PASSWORD } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
+import { openFiles } from '../../testing/harness/processes';
 import { waitFor } from '../../testing/harness/wait';
 
 // Audit (job overlap): a deploy that changes the restic password replaces the password file on the machine while a
@@ -60,9 +61,8 @@ describeAsRoot('a rollout that changes the restic password while a dump runs', (
     const lock = path.join(state, 'repository.lock');
     const holder = spawn('bash', ['-c', 'exec 9<>"$1" && flock 9 && exec sleep 300', 'holder', lock], { stdio: 'ignore' });
     // A job waits in `flock -w <seconds> 9` on this lock file (other suites' jobs may wait on theirs meanwhile).
-    const lockWaits = () => spawnSync('pgrep', ['-f', '^flock -w [0-9]+ 9$'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).some((pid) => {
-      try { return fs.readlinkSync(`/proc/${pid}/fd/9`) === lock; } catch { return false; }
-    });
+    const lockWaits = () => spawnSync('pgrep', ['-f', '^flock -w [0-9]+ 9$'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).some((pid) =>
+      openFiles(Number(pid)).some((f) => f.fd === '9' && f.target === lock));
     try {
       await waitFor(() => spawnSync('flock', ['-n', lock, 'true']).status !== 0, { timeout: Duration.seconds(10), what: `the holder to take ${lock}` });
       const dump = world.run(world.production, 'backup-dump', etc);

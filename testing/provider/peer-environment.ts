@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import { holders, tcpAddress, tcpSockets } from '../harness/processes';
+import { holders, openFiles, tcpAddress, tcpSockets } from '../harness/processes';
 
 /**
  * The simulated project of the Terraform process on the other end of a loopback connection, read
@@ -35,8 +35,8 @@ export function peerEnvironment(peer: string): Readonly<Record<string, string>> 
 /**
  * The owner of each client connection seen, by peer (`ipv4:127.0.0.1:port`), with the descriptor that
  * held its socket. Terraform validates and configures over one connection, so one scan of /proc serves
- * every call on it. A hit is checked with one readlink: while that descriptor still holds the same socket,
- * the connection is open and its port cannot belong to another one.
+ * every call on it. A hit is checked against that process's open files alone: while that descriptor still holds
+ * the same socket, the connection is open and its port cannot belong to another one.
  */
 const ownerByPeer = new Map<string, SocketOwner>();
 
@@ -71,11 +71,7 @@ function peerPid(peer: string): number | undefined {
 }
 
 function stillHolds(owner: SocketOwner): boolean {
-  try {
-    return fs.readlinkSync(`/proc/${owner.pid}/fd/${owner.fd}`) === `socket:[${owner.inode}]`;
-  } catch {
-    return false;
-  }
+  return openFiles(owner.pid).some((f) => f.fd === owner.fd && f.target === `socket:[${owner.inode}]`);
 }
 
 function environmentOf(pid: number): Record<string, string> | undefined {
