@@ -1,9 +1,9 @@
-import { execFileSync, spawn, spawnSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Duration } from '../../lib';
-import { BackupWorld, b64, expectSuccess, pingPath, PROD_HOST, RESTIC_PASSWORD } from './helpers/world';
+import { BackupWorld, b64, expectSuccess, holdLockFile, pingPath, PROD_HOST, RESTIC_PASSWORD } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 import { openFiles } from '../../testing/harness/processes';
 import { waitFor } from '../../testing/harness/wait';
@@ -59,12 +59,11 @@ describeAsRoot('a rollout that changes the restic password while a dump runs', (
     const state = path.join(tmp, 'production-state');
     fs.mkdirSync(state, { recursive: true });
     const lock = path.join(state, 'repository.lock');
-    const holder = spawn('bash', ['-c', 'exec 9<>"$1" && flock 9 && exec sleep 300', 'holder', lock], { stdio: 'ignore' });
+    const release = await holdLockFile(lock);
     // A job waits in `flock -w <seconds> 9` on this lock file (other suites' jobs may wait on theirs meanwhile).
     const lockWaits = () => spawnSync('pgrep', ['-f', '^flock -w [0-9]+ 9$'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).some((pid) =>
       openFiles(Number(pid)).some((f) => f.fd === '9' && f.target === lock));
     try {
-      await waitFor(() => spawnSync('flock', ['-n', lock, 'true']).status !== 0, { timeout: Duration.seconds(10), what: `the holder to take ${lock}` });
       const dump = world.run(world.production, 'backup-dump', etc);
       await waitFor(lockWaits, { timeout: Duration.seconds(30), what: `the dump to wait for ${lock}` });
       // What the deploy does meanwhile: the new password file renamed into place, then the rotation (here by restic
@@ -82,13 +81,13 @@ describeAsRoot('a rollout that changes the restic password while a dump runs', (
       restic(RESTIC_PASSWORD, 'key', 'add', '--new-password-file', newPasswordFile);
       restic(next, 'key', 'remove', before.find((k) => k.current)!.id);
       expect(() => restic(RESTIC_PASSWORD, 'cat', 'config')).toThrow();
-      holder.kill();
+      await release();
       const result = await dump;
       expectSuccess(result, PROD_HOST, 'dump');
       expect(result.pings[1].body).toMatch(/verified, streamed to storagebox and read back/);
       expect(result.stderr).toMatch(/storagebox: the restic password was replaced while this job waited for the repository lock, and the repository was rotated to the new one meanwhile: using the new one/);
     } finally {
-      holder.kill();
+      await release();
     }
   });
 

@@ -1,4 +1,4 @@
-import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
+import { ChildProcess, execFileSync, spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -9,7 +9,7 @@ import { HeartbeatReceiver } from './helpers/heartbeat-receiver';
 import { addCheapRepositoryKey, cheapenRepositoryKeys } from './helpers/restic-key';
 import { holdResticLock, killHolder } from './helpers/restic-lock';
 import { SftpServer } from './helpers/sftp-server';
-import { b64, PATH_ENV, PROD_HOST, runScript, RunResult } from './helpers/world';
+import { b64, holdLockFile, PATH_ENV, PROD_HOST, runScript, RunResult } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 import { startTogether } from '../setup/start-together';
 
@@ -373,11 +373,8 @@ describeAsRoot('backup-rotate-keys with real restic over SFTP', () => {
     fs.mkdirSync(path.dirname(lock), { recursive: true });
     // A job of the machine that holds the lock (a check reading its slice): one process, so that killing it frees the lock.
     // It writes its name into the lock file, as repo_lock does.
-    const holder = spawn('bash', ['-c', 'exec 9<>"$1" && flock 9 && echo "backup-check (pid $$), since 2026-12-07T05:10:00" >"$1" && exec sleep 300', 'holder', lock], { stdio: 'ignore' });
-    const held = () => spawnSync('flock', ['-n', lock, 'true']).status !== 0;
-    for (let i = 0; i < 200 && !held(); i++) await new Promise((r) => setTimeout(r, 50));
+    const release = await holdLockFile(lock, (pid) => `backup-check (pid ${pid}), since 2026-12-07T05:10:00`);
     try {
-      expect(held()).toBe(true);
       const wait = (machine: MachineAfterRollout) => {
         // The rotation's own wait (the plan renders 20 minutes, within the agent's 30 for a command); the other jobs' hour stays.
         fs.appendFileSync(path.join(machine.etc, 'backup.conf'), 'LOCK_WAIT_SECONDS=3600\nROTATE_LOCK_WAIT_SECONDS=3\n');
@@ -399,9 +396,7 @@ describeAsRoot('backup-rotate-keys with real restic over SFTP', () => {
       expect(opens('busy-changed', A)).toBe(true);
       expect(opens('busy-changed', B)).toBe(false);
     } finally {
-      const exited = new Promise((r) => holder.once('exit', r));
-      holder.kill('SIGKILL');
-      await exited;
+      await release();
     }
   });
 

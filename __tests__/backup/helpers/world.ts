@@ -11,6 +11,8 @@ import { SftpServer } from './sftp-server';
 import { renderTemplate, serverIdValues, templateValues } from './terraform-template';
 import { startTogether } from '../../setup/start-together';
 import { holders, processEntry } from '../../../testing/harness/processes';
+import { waitFor } from '../../../testing/harness/wait';
+import { Duration } from '../../../lib/core/duration';
 
 /** The restic password of every repository the fixture's machines use. */
 export const RESTIC_PASSWORD = 'correct horse battery staple 7#';
@@ -475,6 +477,29 @@ export function repositoryLock(state: string): { holders: string[]; free: boolea
     free = false;
   }
   return { holders: holding, free };
+}
+
+/**
+ * A process that holds `lock` with flock, as a backup job holds its state's repository lock, once it does: one process
+ * (bash that execs sleep), so that ending it frees the lock. `note`, given its pid, is written into the lock file, as
+ * repo_lock writes its job's name and start. Resolves with the release (SIGKILL, then its exit); throws, the holder
+ * ended, if it has not taken the lock within 10 seconds.
+ */
+export async function holdLockFile(lock: string, note?: (pid: number) => string): Promise<() => Promise<void>> {
+  const holder = spawn('bash', ['-c', 'exec 9<>"$1" && flock 9 && exec sleep 300', 'holder', lock], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => holder.once('exit', () => resolve()));
+  const release = async () => {
+    holder.kill('SIGKILL');
+    await exited;
+  };
+  try {
+    await waitFor(() => spawnSync('flock', ['-n', lock, 'true']).status !== 0, { timeout: Duration.seconds(10), what: `a holder to take ${lock}` });
+  } catch (e) {
+    await release();
+    throw e;
+  }
+  if (note) fs.writeFileSync(lock, `${note(holder.pid!)}\n`);
+  return release;
 }
 
 /**
