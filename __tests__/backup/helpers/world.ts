@@ -10,7 +10,7 @@ import { S3Server } from './s3-server';
 import { SftpServer } from './sftp-server';
 import { renderTemplate, serverIdValues, templateValues } from './terraform-template';
 import { startTogether } from '../../setup/start-together';
-import { holders, processEntry } from '../../../testing/harness/processes';
+import { environmentOf, holders, processEntry, processTable } from '../../../testing/harness/processes';
 import { waitFor } from '../../../testing/harness/wait';
 import { Duration } from '../../../lib/core/duration';
 
@@ -507,19 +507,21 @@ export async function holdLockFile(lock: string, note?: (pid: number) => string)
  * configuration directory `etc`): not its subshells, nor the programs it started.
  */
 export function drillCopyProcess(etc: string, copy: string): number | undefined {
-  const environ = (pid: string | number) => fs.readFileSync(`/proc/${pid}/environ`);
-  const ofCopy = Buffer.from(`SB_DRILL_OF=${copy}\0`);
-  const ofEtc = Buffer.from(`SOVEREIGN_BACKUP_ETC=${etc}\0`);
-  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+  const ofCopy = `SB_DRILL_OF=${copy}`;
+  const ofEtc = `SOVEREIGN_BACKUP_ETC=${etc}`;
+  for (const p of processTable()) {
+    // Not the environ of a process stuck in uninterruptible sleep (on a stalled disk), whose memory map a read waits for.
+    const env = environmentOf(p);
+    if (!env?.includes(ofCopy) || !env.includes(ofEtc)) continue;
     try {
-      if (!environ(pid).includes(ofCopy) || !environ(pid).includes(ofEtc)) continue;
-      if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((arg) => arg.endsWith('/restore-drill'))) continue;
-      // Its subshells (bash forks, the same command line) have it as their parent; it has the run of all copies.
-      const parent = processEntry(Number(pid))?.parent;
-      if (parent !== undefined && !environ(parent).includes(ofCopy)) return Number(pid);
+      if (!fs.readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0').some((arg) => arg.endsWith('/restore-drill'))) continue;
     } catch {
-      // The process ended while it was read.
+      continue; // It ended while it was read.
     }
+    // Its subshells (bash forks, the same command line) have it as their parent; it has the run of all copies.
+    const parent = processEntry(p.parent);
+    const parentEnv = parent && environmentOf(parent);
+    if (parentEnv && !parentEnv.includes(ofCopy)) return p.pid;
   }
   return undefined;
 }
