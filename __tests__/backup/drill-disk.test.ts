@@ -6,8 +6,9 @@ import { Duration } from '../../lib';
 import { alive } from '../../testing/harness/processes';
 import { POSTGRES_BIN, PostgresCluster } from './helpers/postgres';
 import { killAll, processesIn } from '../setup/run-leftovers';
-import { BackupWorld, expectFailure, expectSuccess, pingPath, PROD_HOST, TEST_HOST, waitUntil } from './helpers/world';
+import { BackupWorld, expectFailure, expectSuccess, pingPath, PROD_HOST, TEST_HOST } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
+import { waitFor } from '../../testing/harness/wait';
 
 // The restore drill on a test machine whose PostgreSQL has too little disk for the backup it restores: the exact
 // rendered script, with real PostgreSQL 15 servers (production's, and the test machine's on a small tmpfs), restic
@@ -173,7 +174,7 @@ describeAsRoot('a test PostgreSQL that a session holds open through the fast shu
     const session = spawn(`${POSTGRES_BIN}/psql`, ['-X', '-q', '-h', cluster.dir, '-p', String(cluster.port), '-U', 'postgres', '-d', 'postgres',
       '-c', "CREATE TEMP TABLE held (line text); COPY held FROM PROGRAM 'trap \"\" TERM QUIT; exec sleep 600'"], { stdio: 'ignore' });
     const programs = () => processesIn(cluster.dir).filter((pid) => { try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8') === ['sleep', '600', ''].join('\0'); } catch { return false; } });
-    await waitUntil(() => programs().length > 0, "the COPY's program runs");
+    await waitFor(() => programs().length > 0, { timeout: Duration.minutes(1), what: "the COPY's program to run" });
     expect(programs()).toHaveLength(1);
     return { session, program: programs()[0] };
   }
@@ -243,7 +244,7 @@ describeAsRoot('a test PostgreSQL that a session holds open through the fast shu
     try {
       const postmaster = Number(fs.readFileSync(path.join(cluster.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
       process.kill(postmaster, 'SIGKILL');
-      await waitUntil(() => !alive(postmaster), 'the postmaster is gone');
+      await waitFor(() => !alive(postmaster), { timeout: Duration.minutes(1), what: 'the postmaster to be gone' });
       expect(alive(postmaster)).toBe(false);
       cluster.destroy();
       expect({ program: alive(program), left: processesIn(dir) }).toEqual({ program: false, left: [] });

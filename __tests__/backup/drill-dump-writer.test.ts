@@ -1,8 +1,10 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BackupWorld, corrupt, expectFailure, expectSuccess, PROD_HOST, RunResult, killJob, runScript, shiftedClock, TEST_HOST, waitUntil } from './helpers/world';
+import { BackupWorld, corrupt, expectFailure, expectSuccess, PROD_HOST, RunResult, killJob, runScript, shiftedClock, TEST_HOST } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
+import { waitFor } from '../../testing/harness/wait';
+import { Duration } from '../../lib/core/duration';
 
 // Audit (timing): the drill allowed a fixed 8 hours past the age limit for a dump in progress, whether or not a dump
 // ran. It now reads the source repository's restic locks: a dump writes under one that its restic refreshes every 5
@@ -52,7 +54,7 @@ describeAsRoot('a restore drill that reads whether a dump writes to its source',
     release = await world.pg.holdTable('app', 'users');
     let dumping = false;
     today = world.run(world.production, 'backup-dump', prodEtc, { onOutput: { when: /step: dumping app/, act: () => { dumping = true; } } });
-    await waitUntil(() => dumping && locks().length === 2, "today's dump streams to the Storage Box (its two restic locks)");
+    await waitFor(() => dumping && locks().length === 2, { timeout: Duration.minutes(1), what: "today's dump to stream to the Storage Box (its two restic locks)" });
 
     const drill = await drillAt(0);
     expectSuccess(drill, TEST_HOST, 'restore-drill');

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Duration } from '../../lib';
-import { BackupWorld, expectGaveWay, expectSuccess, PROD_HOST, RunResult, runScript, slowStorageBoxLink, waitUntil } from './helpers/world';
+import { BackupWorld, expectGaveWay, expectSuccess, PROD_HOST, RunResult, runScript, slowStorageBoxLink } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 import { waitFor } from '../../testing/harness/wait';
 
@@ -107,7 +107,7 @@ describeAsRoot('a dump that comes while a long check holds the repository lock',
           onOutput: { when: /waits for the repository lock: stopping this step/, act: () => { fs.rmSync(slow); holder?.kill('SIGKILL'); } },
         });
       const locks = path.join(world.sftp.home, 'repo-unnamed', 'locks');
-      await waitUntil(() => fs.readdirSync(locks).length === 1, "the check's restic reads");
+      await waitFor(() => fs.readdirSync(locks).length === 1, { timeout: Duration.minutes(1), what: "the check's restic to read" });
       // A dump of an earlier version waiting: it holds repository.wanted (shared) and wrote no name.
       holder = spawn('bash', ['-c', 'exec 7<>"$1"; flock -s 7; echo held; exec sleep 120', 'holder', path.join(state, 'repository.wanted')], { stdio: ['ignore', 'pipe', 'inherit'] });
       await new Promise<void>((resolve) => holder!.stdout!.once('data', () => resolve()));

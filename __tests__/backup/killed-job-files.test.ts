@@ -1,9 +1,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BackupWorld, expectSuccess, pingPath, PROD_HOST, TEST_HOST, killJob, RunOptions, RunResult, runScript, waitUntil } from './helpers/world';
+import { BackupWorld, expectSuccess, pingPath, PROD_HOST, TEST_HOST, killJob, RunOptions, RunResult, runScript } from './helpers/world';
 import { KILLED_RUN_MINUTES } from '../../lib/backup/private/scripts';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
+import { waitFor } from '../../testing/harness/wait';
+import { Duration } from '../../lib/core/duration';
 
 // Audit (day 2, a killed process): a job killed with SIGKILL (the OOM killer, its unit's last kill at the timeout, a
 // crash) runs no exit trap. Its log and its run directory (the dump's INDEX, digests and roles, copies of its manifests)
@@ -26,7 +28,7 @@ describeAsRoot("the files a SIGKILLed job left in TMPDIR", () => {
     const before = new Set(fs.readdirSync(jobTmp));
     let dumping = false;
     const result = run('backup-dump', etc, { onOutput: { when: /step: dumping app/, act: () => { dumping = true; } } });
-    await waitUntil(() => dumping, 'the dump reaches pg_dump');
+    await waitFor(() => dumping, { timeout: Duration.minutes(1), what: 'the dump to reach pg_dump' });
     return { result, files: fs.readdirSync(jobTmp).filter((f) => !before.has(f)) };
   };
   /** Dates files of TMPDIR `minutes` back (by default past the longest job run: the start of a job leaves younger ones alone). */
@@ -114,7 +116,7 @@ describeAsRoot("the files a SIGKILLed job left in TMPDIR", () => {
       { TMPDIR: jobTmp, SOVEREIGN_BACKUP_ETC: drillEtc }, 200_000, options);
     let restoring = false;
     const killed = drill({ onOutput: { when: /step: restoring snapshot/, act: () => { restoring = true; } } });
-    await waitUntil(() => restoring, 'the drill restores');
+    await waitFor(() => restoring, { timeout: Duration.minutes(1), what: 'the drill to restore' });
     await killJob(drillEtc);
     expect((await killed).code).toBeNull();
     const left = fs.readdirSync(work);

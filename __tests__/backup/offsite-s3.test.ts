@@ -8,10 +8,12 @@ import { bucketRepository, holdResticLock, killHolder, locksOf } from './helpers
 import { S3Server } from './helpers/s3-server';
 import {
   b64, BackupWorld, corrupt, drillCopyProcess, expectFailure, expectSuccess, filesBySize, fingerprint, MachineRoot, pingPath, PROD_HOST, RunOptions, RunResult,
-  scratchDatabases, survivorsOf, TEST_HOST, RESTIC_PASSWORD, runScript, PATH_ENV, waitUntil,
+  scratchDatabases, survivorsOf, TEST_HOST, RESTIC_PASSWORD, runScript, PATH_ENV,
 } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 import { leakedSecrets } from '../setup/secret-sentinels';
+import { waitFor } from '../../testing/harness/wait';
+import { Duration } from '../../lib/core/duration';
 
 // The offsite target (BackupTarget.s3Compatible) against a real S3-compatible server: s3rver on
 // loopback, behind a strict Signature V4 check (see helpers/s3-server.ts). Production's plan copies
@@ -450,7 +452,7 @@ exec /usr/bin/restic "$@"
     let dump: Promise<RunResult> | undefined;
     try {
       dump = run(world.production, 'backup-dump', etc, { onOutput: { when: /step: dumping app/, act: () => { dumping = true; } } });
-      await waitUntil(() => dumping && lockObjects().length > 0, "the dump's restic holds a lock in the bucket");
+      await waitFor(() => dumping && lockObjects().length > 0, { timeout: Duration.minutes(1), what: "the dump's restic to hold a lock in the bucket" });
       const served = s3.requests.length;
       const writing = await run(drillMachine, 'restore-drill', drillEtc);
       expectSuccess(writing, TEST_HOST, 'restore-drill');
@@ -505,13 +507,13 @@ exec /usr/bin/restic "$@"
     const first = backup();
     const second: { process?: ReturnType<typeof spawn> } = {};
     try {
-      await waitUntil(() => lockObjects().length === 1, "a restic backup's lock in the bucket");
+      await waitFor(() => lockObjects().length === 1, { timeout: Duration.minutes(1), what: "a restic backup's lock in the bucket" });
       const [old] = lockObjects();
       const refreshing = runScript(path.join(drillMachine.root, 'usr/local/sbin/restore-drill'), world.receiver,
         { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: drillEtc, PATH: `${shim}:${PATH_ENV}` });
-      await waitUntil(() => fs.existsSync(asked), 'the drill listed the locks and reads the first');
+      await waitFor(() => fs.existsSync(asked), { timeout: Duration.minutes(1), what: 'the drill to list the locks and read the first' });
       second.process = backup();
-      await waitUntil(() => lockObjects().length === 2, "the refreshed lock's new name");
+      await waitFor(() => lockObjects().length === 2, { timeout: Duration.minutes(1), what: "the refreshed lock's new name" });
       first.kill('SIGKILL');
       await new Promise((resolve) => first.once('exit', resolve));
       for (const f of fs.readdirSync(repository.locks).filter((f) => f.startsWith(old))) fs.rmSync(path.join(repository.locks, f));

@@ -2,11 +2,13 @@ import { ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BackupWorld, expectGaveWay, expectSuccess, fingerprint, PROD_HOST, RunOptions, RunResult, runScript, shiftedClock, slowStorageBoxLink, waitUntil } from './helpers/world';
+import { BackupWorld, expectGaveWay, expectSuccess, fingerprint, PROD_HOST, RunOptions, RunResult, runScript, shiftedClock, slowStorageBoxLink } from './helpers/world';
 import { holdResticLock, killHolder, unlockFails } from './helpers/restic-lock';
 import { raceBehindCheck as raceBehindCheckOf } from './helpers/lock-race';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 import { BACKUP_RESTORE_FILES } from '../../lib/backup/private/scripts';
+import { waitFor } from '../../testing/harness/wait';
+import { Duration } from '../../lib/core/duration';
 
 // Audit (day 2, job overlap): backup-restore, run by hand after a loss, took no part in the lock order. It waited up to
 // an hour, without a word, for whatever held the repository lock: behind a long check, as long as the check read; behind
@@ -53,7 +55,7 @@ describeAsRoot('backup-restore, run by hand while a job holds the repository loc
     let dump: Promise<RunResult> | undefined;
     try {
       dump = run('backup-dump', etc, {}, { onOutput: { when: /step: dumping app/, act: () => { dumping = true; } } });
-      await waitUntil(() => dumping && fs.readdirSync(path.join(world.sftp.home, 'repo-restore', 'locks')).length > 0, 'the dump streams (its restic lock)');
+      await waitFor(() => dumping && fs.readdirSync(path.join(world.sftp.home, 'repo-restore', 'locks')).length > 0, { timeout: Duration.minutes(1), what: 'the dump to stream (its restic lock)' });
       const started = Date.now();
       const restore = await run('backup-restore', etc, {}, { args: ['--replace'] });
       expect(Date.now() - started).toBeLessThan(30_000);
@@ -73,7 +75,7 @@ describeAsRoot('backup-restore, run by hand while a job holds the repository loc
     const check = run('backup-check', etc, { PATH: slowStorageBoxLink(tmp, slow) });
     // The check's restic has the repository's exclusive lock and reads, slowly.
     const locks = path.join(world.sftp.home, 'repo-restore', 'locks');
-    await waitUntil(() => fs.readdirSync(locks).length === 1, "the check's restic reads");
+    await waitFor(() => fs.readdirSync(locks).length === 1, { timeout: Duration.minutes(1), what: "the check's restic to read" });
 
     const restore = await run('backup-restore', etc, {}, { args: ['--replace'] });
     if (restore.code !== 0) throw new Error(`backup-restore failed (exit ${restore.code}):\n${restore.stderr}`);

@@ -3,10 +3,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { synthDatabase } from './helpers/fixture';
+import { Duration } from '../../lib/core/duration';
 import { createDebianCluster, layOutDatabaseFiles, PG_BIN, serviceByPgCtl } from './helpers/machine-files';
 import { NamespacePair, removeNamespace } from './helpers/netns';
 import { describeWithRealParts, MACHINE_PYTHON } from '../setup/real-parts';
 import { recordedNetworkNamespaces } from '../setup/run-leftovers';
+import { waitFor } from '../../testing/harness/wait';
 
 // Moving the data directory to a volume, as the first deploy with a DataVolume does it: the exact
 // rendered setup script and files, a real PostgreSQL 15 cluster holding data on the "root disk",
@@ -103,8 +105,7 @@ describeReal('moving the data directory to a volume', () => {
     let sessionOut = '';
     session.stdout.on('data', (d: Buffer) => { sessionOut += d.toString(); });
     session.stdin.write("SELECT 'session ' || 'open';\n");
-    for (let i = 0; i < 100 && !sessionOut.includes('session open'); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(sessionOut).toContain('session open');
+    await waitFor(() => sessionOut.includes('session open'), { timeout: Duration.seconds(10), interval: Duration.millis(100), what: "the app's session to answer" });
     let run: ReturnType<typeof setup>;
     try {
       run = setup();

@@ -3,10 +3,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { synthDatabase } from './helpers/fixture';
-import { ServerType } from '../../lib';
+import { Duration, ServerType } from '../../lib';
 import { createDebianCluster, layOutDatabaseFiles, PG_BIN, serviceByPgCtl } from './helpers/machine-files';
 import { NamespacePair } from './helpers/netns';
 import { describeWithRealParts, MACHINE_PYTHON } from '../setup/real-parts';
+import { waitFor } from '../../testing/harness/wait';
 
 // The exact files a production machine's bundle installs (conf.d drop-in, pg_hba.conf, the setup script
 // and its settings, the password file rendered as Terraform renders it) run a real PostgreSQL 15
@@ -132,8 +133,7 @@ describeReal('the rendered PostgreSQL configuration, on a real PostgreSQL 15', (
       // session ended, the message not yet read).
       const ended = new Promise<number | null>((resolve) => open!.on('close', resolve));
       const sessions = () => superuser(`SELECT count(*) FROM pg_stat_activity WHERE client_addr = '${worker}' AND query LIKE 'SELECT pg_sleep%'`);
-      for (let i = 0; i < 100 && sessions() !== '1'; i++) await new Promise((r) => setTimeout(r, 100));
-      expect(sessions()).toBe('1');
+      await waitFor(() => sessions() === '1', { timeout: Duration.seconds(10), interval: Duration.millis(100), what: `the session from ${worker}` });
       expect(deploy([undeclared])).toMatch(/ended a session of role app from 10\.0\.1\.3: pg_hba.conf no longer admits that address/);
       expect(await ended).not.toBe(0);
       expect(openErr).toMatch(/terminating connection due to administrator command/);

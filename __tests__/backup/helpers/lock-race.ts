@@ -1,7 +1,9 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { PATH_ENV, RunOptions, RunResult, waitUntil } from './world';
+import { PATH_ENV, RunOptions, RunResult } from './world';
+import { waitFor } from '../../../testing/harness/wait';
+import { Duration } from '../../../lib/core/duration';
 
 /** Starts a backup script with extra environment and options (a machine's backup-restore, backup-dump, backup-push…). */
 export type StartScript = (env: Record<string, string>, options: RunOptions) => Promise<RunResult>;
@@ -31,10 +33,10 @@ export async function raceBehindCheck(dir: string, name: string, stateDir: strin
   let jobWaits = false;
   const waiting = /waiting for the repository lock, held by backup-check/;
   const restoring = restore({ PATH: `${shim}:${PATH_ENV}` }, { onOutput: { when: waiting, act: () => { restoreWaits = true; } } });
-  await waitUntil(() => restoreWaits, 'the restore waits for the check');
+  await waitFor(() => restoreWaits, { timeout: Duration.minutes(1), what: 'the restore to wait for the check' });
   const running = job({}, { onOutput: { when: waiting, act: () => { jobWaits = true; } } });
-  await waitUntil(() => jobWaits, `${jobName} waits for the check`);
+  await waitFor(() => jobWaits, { timeout: Duration.minutes(1), what: `${jobName} to wait for the check` });
   check.kill('SIGKILL');
-  await waitUntil(() => fs.readFileSync(lock, 'utf8').startsWith(jobName), `${jobName} takes the lock`);
+  await waitFor(() => fs.readFileSync(lock, 'utf8').startsWith(jobName), { timeout: Duration.minutes(1), what: `${jobName} to take the lock` });
   return { restore: restoring, job: running, letRestoreFlock: () => fs.writeFileSync(go, '') };
 }

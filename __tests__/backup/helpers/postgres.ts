@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Duration } from '../../../lib/core/duration';
 import { alive } from '../../../testing/harness/processes';
+import { waitFor } from '../../../testing/harness/wait';
 import { freePort } from '../../setup/ports';
 import { described, killAll, processesIn, processesWorkingIn } from '../../setup/run-leftovers';
 
@@ -119,8 +120,7 @@ export class PostgresCluster {
       { stdio: ['pipe', 'ignore', 'ignore'] });
     session.stdin.write(`BEGIN;\nLOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE;\n`);
     const held = () => this.sql(database, `SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation = '${table}'::regclass`) === '1';
-    for (let i = 0; i < 600 && !held(); i++) await new Promise((r) => setTimeout(r, 50));
-    if (!held()) throw new Error(`could not hold ${database}.${table}`);
+    await waitFor(held, { timeout: Duration.seconds(30), what: `a session to hold ${database}.${table}` });
     return () => { session.kill(); };
   }
 

@@ -563,12 +563,6 @@ export function slowStorageBoxLink(dir: string, slow: string): string {
   return `${bin}:${PATH_ENV}`;
 }
 
-/** Waits until `done` holds (polling every 50 ms, at most a minute); throws naming `what` otherwise. */
-export async function waitUntil(done: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1200 && !done(); i++) await new Promise((r) => setTimeout(r, 50));
-  if (!done()) throw new Error(`timed out waiting until ${what}`);
-}
-
 /**
  * SIGKILLs every process of the job run with the configuration directory `etc` (see {@link survivorsOf}), as the OOM
  * killer, a unit's last kill at its timeout or a crash does: no exit trap runs. Returns once none is left.
