@@ -3,18 +3,21 @@ import * as fs from 'fs';
 import * as http from 'http';
 import { freePort, listenOnFreePort } from '../../setup/ports';
 import { MachineRoot } from './machine-root';
+import { Duration } from '../../../lib/core/duration';
+import { waitFor as waitUntilFound } from '../../../testing/harness/wait';
 
 export { freePort };
 
-/** Polls `probe` every `everyMs` until it returns a value, or throws after `timeoutMs`. */
+/**
+ * Polls `probe` every `everyMs` until it returns a value, or throws after `timeoutMs`: the harness's waitFor, with
+ * 0 and '' counted as values (a probe says "not yet" with undefined, null or false).
+ */
 export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  const found = await waitUntilFound(async () => {
     const value = await probe();
-    if (value !== undefined && value !== null && (value as unknown) !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+    return value === undefined || value === null || (value as unknown) === false ? undefined : { value };
+  }, { what, timeout: Duration.millis(timeoutMs), interval: Duration.millis(everyMs) });
+  return found.value;
 }
 
 /** One notification Alertmanager delivered. */
