@@ -257,27 +257,35 @@ describe('the boot path and the refresh, run for real in a private network names
   /** Shell, in the scratch machine's directory: until the listener started last wrote srv.ready. */
   const UNTIL_LISTENING = 'for i in $(seq 200); do [ -e srv.ready ] && break; sleep 0.1; done';
 
+  // A namespace or listener a step starts lives as long as the steps' runner, the parent ($PPID) of every step, and
+  // stopStarted ends it sooner. A clock gave each 20 to 60 s: on a loaded machine one test's steps outlasted it, and
+  // its last probes met the world's link gone (ENETUNREACH) or its listener ended.
+  /** Shell: a process that ends when the steps' runner does (`unshare -n` it for a namespace held that long). */
+  const UNTIL_STEPS_END = 'sh -c "while kill -0 $PPID 2>/dev/null; do sleep 0.2; done"';
+  /** JavaScript, in a step's `node -e "…"`: the process exits when the steps' runner has ended. */
+  const EXIT_WITH_STEPS = 'setInterval(()=>{try{process.kill($PPID,0)}catch{process.exit()}},200)';
+
   /**
    * Shell lines, run in the scratch machine's directory, that start a container namespace ($C, its pid in c.pid) joined to
-   * the host by the veth pair hc (host) / cc (container), and a world namespace ($W, w.pid) joined by hw / ww. Each is a
-   * sleep that ends itself after `seconds`; the caller gives the links their addresses and routes.
+   * the host by the veth pair hc (host) / cc (container), and a world namespace ($W, w.pid) joined by hw / ww. Each lasts
+   * as long as the steps (UNTIL_STEPS_END); the caller gives the links their addresses and routes.
    */
-  const containerAndWorld = (seconds: number) => [
-    `unshare -n sleep ${seconds} & C=$!; unshare -n sleep ${seconds} & W=$!; ${untilUnshared('C', 'W')}`,
+  const containerAndWorld = () => [
+    `unshare -n ${UNTIL_STEPS_END} & C=$!; unshare -n ${UNTIL_STEPS_END} & W=$!; ${untilUnshared('C', 'W')}`,
     'echo $C > c.pid; echo $W > w.pid',
     'ip link add hc type veth peer name cc && ip link set cc netns $C',
     'ip link add hw type veth peer name ww && ip link set ww netns $W',
   ];
 
   /** Shell lines, as `containerAndWorld`, for the world namespace alone ($W, w.pid), joined to the host by hw / ww. */
-  const worldAlone = (seconds: number) => [
-    `unshare -n sleep ${seconds} & W=$!; ${untilUnshared('W')}; echo $W > w.pid`,
+  const worldAlone = () => [
+    `unshare -n ${UNTIL_STEPS_END} & W=$!; ${untilUnshared('W')}; echo $W > w.pid`,
     'ip link add hw type veth peer name ww && ip link set ww netns $W',
   ];
 
-  /** Shell: in the world namespace ($W), a TCP server on each of `ports` at `address` that answers and closes; it ends itself after `ms`. */
-  const worldListens = (ports: number[], address: string, ms: number) => `nsenter -t $W -n ${process.execPath} -e "${listening(ports.length)}const n=require('net');`
-    + `for(const p of [${ports.join(',')}])n.createServer((s)=>s.end()).listen(p,'${address}',ready);setTimeout(()=>process.exit(),${ms})" & echo $! > srv.pid; ${UNTIL_LISTENING}`;
+  /** Shell: in the world namespace ($W), a TCP server on each of `ports` at `address` that answers and closes, until the steps end. */
+  const worldListens = (ports: number[], address: string) => `nsenter -t $W -n ${process.execPath} -e "${listening(ports.length)}const n=require('net');`
+    + `for(const p of [${ports.join(',')}])n.createServer((s)=>s.end()).listen(p,'${address}',ready);${EXIT_WITH_STEPS}" & echo $! > srv.pid; ${UNTIL_LISTENING}`;
 
   /** Ends what a test started in its namespaces, by the pid files (c.pid, srv.pid, …) it wrote in the scratch machine's directory. */
   const stopStarted = (h: ScratchHost, ...pidFiles: string[]) =>
@@ -310,13 +318,13 @@ describe('the boot path and the refresh, run for real in a private network names
     const network = [
       // A container namespace behind the host (Docker's bridge) and a world namespace holding an
       // allowlisted address (api.mistral.ai's stand-in) and one that is not.
-      ...containerAndWorld(30),
+      ...containerAndWorld(),
       'ip addr add 172.17.0.1/16 dev hc && ip link set hc up && ip addr add 198.51.100.1/24 dev hw && ip link set hw up && ip link set lo up',
       'echo 1 > /proc/sys/net/ipv4/ip_forward',
       'nsenter -t $C -n sh -c "ip addr add 172.17.0.2/16 dev cc && ip link set cc up && ip route add default via 172.17.0.1"',
       'nsenter -t $W -n sh -c "ip addr add 198.51.100.40/24 dev ww && ip addr add 198.51.100.99/24 dev ww && ip link set ww up && ip route add 172.17.0.0/16 via 198.51.100.1"',
-      // The listener ends itself: nothing outlives the test.
-      `nsenter -t $W -n ${node} -e "${listening(1)}require('net').createServer((s)=>s.end()).listen(443,'0.0.0.0',ready);setTimeout(()=>process.exit(),20000)" & echo $! > srv.pid; ${UNTIL_LISTENING}`,
+      // The listener ends with the steps: nothing outlives the test.
+      `nsenter -t $W -n ${node} -e "${listening(1)}require('net').createServer((s)=>s.end()).listen(443,'0.0.0.0',ready);${EXIT_WITH_STEPS}" & echo $! > srv.pid; ${UNTIL_LISTENING}`,
     ].join('\n');
     const [setup, boot, allowed, other, fromHost] = h.inNetworkNamespace([
       `cd ${h.root}\n${network}`, h.start(BOOT_UNIT),
@@ -338,16 +346,16 @@ describe('the boot path and the refresh, run for real in a private network names
     const node = process.execPath;
     const [ALLOWED, RESOLVER, TIME_SERVER, OTHER] = [ALL_V6[0], RESOLVERS_V6[0], '2001:db8::123', '2001:db8::99'];
     const network = [
-      ...containerAndWorld(30),
+      ...containerAndWorld(),
       'ip link set lo up && ip -6 addr add fd00:17::1/64 dev hc nodad && ip link set hc up',
       'ip -6 addr add 2001:db8::1/64 dev hw nodad && ip link set hw up',
       'echo 1 > /proc/sys/net/ipv6/conf/all/forwarding',
       'nsenter -t $C -n sh -c "ip link set lo up && ip -6 addr add fd00:17::2/64 dev cc nodad && ip link set cc up && ip -6 route add default via fd00:17::1"',
       // The world: an allowlisted address (deb.debian.org's stand-in), the resolver, a time server and another host.
       `nsenter -t $W -n sh -c "ip link set lo up && for a in ${ALLOWED} ${RESOLVER} ${TIME_SERVER} ${OTHER}; do ip -6 addr add \\$a/64 dev ww nodad; done && ip link set ww up && ip -6 route add fd00:17::/64 via 2001:db8::1"`,
-      // TCP 443 and 8443 on every address; UDP 53 and 123 echoed from the address asked. It ends itself.
+      // TCP 443 and 8443 on every address; UDP 53 and 123 echoed from the address asked, until the steps end.
       `nsenter -t $W -n ${node} -e "${listening(8)}const n=require('net'),d=require('dgram');for(const p of [443,8443])n.createServer((s)=>s.end()).listen(p,'::',ready);`
-        + `for(const a of ['${RESOLVER}','${TIME_SERVER}','${OTHER}'])for(const p of [53,123]){const s=d.createSocket('udp6');s.on('message',(m,r)=>s.send(m,r.port,r.address));s.bind(p,a,ready)};setTimeout(()=>process.exit(),25000)" & echo $! > srv.pid; ${UNTIL_LISTENING}`,
+        + `for(const a of ['${RESOLVER}','${TIME_SERVER}','${OTHER}'])for(const p of [53,123]){const s=d.createSocket('udp6');s.on('message',(m,r)=>s.send(m,r.port,r.address));s.bind(p,a,ready)};${EXIT_WITH_STEPS}" & echo $! > srv.pid; ${UNTIL_LISTENING}`,
     ].join('\n');
     const udp6 = (port: number, address: string) => udpProbe(port, address).replace("createSocket('udp4')", "createSocket('udp6')");
     const probes: Record<string, string> = {
@@ -390,11 +398,11 @@ describe('the boot path and the refresh, run for real in a private network names
     const h = h6;
     writeResolvConf(h, `nameserver ${RESOLVER}\n`);
     const network = [
-      ...worldAlone(30),
+      ...worldAlone(),
       // IPv6 only: the machine's one address and its default route; lo keeps 127.0.0.1, no other IPv4 exists.
       'ip link set lo up && ip -6 addr add fd00:64::1/64 dev hw nodad && ip link set hw up && ip -6 route add default via fd00:64::ff',
       `nsenter -t $W -n sh -c "ip link set lo up && for a in fd00:64::ff ${BOX} ${MIRROR} ${OTHER}; do ip -6 addr add \\$a/64 dev ww nodad; done && ip link set ww up"`,
-      worldListens([23, 80, 443], '::', 20000),
+      worldListens([23, 80, 443], '::'),
     ].join('\n');
     const steps: Record<string, string> = {
       setup: `cd ${h.root}\n${network}`,
@@ -431,12 +439,12 @@ describe('the boot path and the refresh, run for real in a private network names
     const connect = (port: number) => tcpProbe(port, '198.51.100.99');
     const network = [
       // The host's only route out is a gateway on its private network (10.0.1.1), which forwards to the world.
-      `unshare -n sleep 30 & G=$!; ${untilUnshared('G')}; echo $G > g.pid`,
+      `unshare -n ${UNTIL_STEPS_END} & G=$!; ${untilUnshared('G')}; echo $G > g.pid`,
       'ip link add priv type veth peer name gw && ip link set gw netns $G',
       'ip addr add 10.0.1.2/24 dev priv && ip link set priv up && ip link set lo up && ip route add default via 10.0.1.1',
       'nsenter -t $G -n sh -c "ip addr add 10.0.1.1/24 dev gw && ip link set gw up && ip addr add 198.51.100.99/32 dev lo && ip link set lo up"',
       `nsenter -t $G -n sh -c "ip addr add ${RESOLVERS_V4[0]}/32 dev lo"`,
-      `nsenter -t $G -n ${node} -e "${listening(2)}const n=require('net');for(const p of [8443,53]){n.createServer((s)=>s.end()).listen(p,'0.0.0.0',ready)};setTimeout(()=>process.exit(),20000)" & echo $! > srv.pid; ${UNTIL_LISTENING}`,
+      `nsenter -t $G -n ${node} -e "${listening(2)}const n=require('net');for(const p of [8443,53]){n.createServer((s)=>s.end()).listen(p,'0.0.0.0',ready)};${EXIT_WITH_STEPS}" & echo $! > srv.pid; ${UNTIL_LISTENING}`,
     ].join('\n');
     const [setup, before, dnsBefore, boot, other, dns, dnsElsewhere] = h.inNetworkNamespace([
       `cd ${h.root}\n${network}`, connect(8443), connect(53), h.start(BOOT_UNIT), connect(8443), tcpProbe(53, RESOLVERS_V4[0]), connect(53),
@@ -470,13 +478,13 @@ describe('the boot path and the refresh, run for real in a private network names
     const OTHER = '198.51.100.99';
     const network = [
       // A container namespace behind the host (Docker's bridge), and the world: the resolver, a time server and another host.
-      ...containerAndWorld(40),
+      ...containerAndWorld(),
       'ip addr add 172.17.0.1/16 dev hc && ip link set hc up && ip addr add 198.51.100.1/24 dev hw && ip link set hw up && ip link set lo up',
       'echo 1 > /proc/sys/net/ipv4/ip_forward',
       'nsenter -t $C -n sh -c "ip addr add 172.17.0.2/16 dev cc && ip link set cc up && ip route add default via 172.17.0.1"',
       `nsenter -t $W -n sh -c "for a in ${RESOLVER} ${TIME_SERVER} ${OTHER}; do ip addr add \\$a/24 dev ww; done && ip link set ww up && ip route add 172.17.0.0/16 via 198.51.100.1"`,
-      // Every address echoes on 53 and 123 (its own socket, so the answer comes from the address asked); it ends itself.
-      `nsenter -t $W -n ${node} -e "${listening(6)}const d=require('dgram');for(const a of ['${RESOLVER}','${TIME_SERVER}','${OTHER}'])for(const p of [53,123]){const s=d.createSocket('udp4');s.on('message',(m,r)=>s.send(m,r.port,r.address));s.bind(p,a,ready)};setTimeout(()=>process.exit(),35000)" & echo $! > srv.pid; ${UNTIL_LISTENING}`,
+      // Every address echoes on 53 and 123 (its own socket, so the answer comes from the address asked), until the steps end.
+      `nsenter -t $W -n ${node} -e "${listening(6)}const d=require('dgram');for(const a of ['${RESOLVER}','${TIME_SERVER}','${OTHER}'])for(const p of [53,123]){const s=d.createSocket('udp4');s.on('message',(m,r)=>s.send(m,r.port,r.address));s.bind(p,a,ready)};${EXIT_WITH_STEPS}" & echo $! > srv.pid; ${UNTIL_LISTENING}`,
     ].join('\n');
     const inContainer = (probe: string) => `nsenter -t $(cat ${h.root}/c.pid) -n ${probe}`;
     const steps: Record<string, string> = {
@@ -538,11 +546,11 @@ describe('the boot path and the refresh, run for real in a private network names
   canRun('the metadata service and the link stay reachable: link-local addresses are not narrowed', () => {
     const h = scratch();
     const network = [
-      `unshare -n sleep 30 & M=$!; ${untilUnshared('M')}; echo $M > m.pid`,
+      `unshare -n ${UNTIL_STEPS_END} & M=$!; ${untilUnshared('M')}; echo $M > m.pid`,
       'ip link add eth0 type veth peer name md && ip link set md netns $M',
       'ip addr add 172.31.1.100/32 dev eth0 && ip link set eth0 up && ip link set lo up && ip route add 169.254.169.254/32 dev eth0',
       'nsenter -t $M -n sh -c "ip addr add 169.254.169.254/32 dev md && ip link set md up && ip route add 172.31.1.100/32 dev md"',
-      `nsenter -t $M -n ${process.execPath} -e "${listening(1)}require('net').createServer((s)=>s.end()).listen(80,'169.254.169.254',ready);setTimeout(()=>process.exit(),20000)" & echo $! > srv.pid; ${UNTIL_LISTENING}`,
+      `nsenter -t $M -n ${process.execPath} -e "${listening(1)}require('net').createServer((s)=>s.end()).listen(80,'169.254.169.254',ready);${EXIT_WITH_STEPS}" & echo $! > srv.pid; ${UNTIL_LISTENING}`,
     ].join('\n');
     const [setup, before, boot, after] = h.inNetworkNamespace([`cd ${h.root}\n${network}`, tcpProbe(80, '169.254.169.254'), h.start(BOOT_UNIT), tcpProbe(80, '169.254.169.254')]);
     stopStarted(h, 'm.pid', 'srv.pid');
@@ -597,10 +605,10 @@ describe('the boot path and the refresh, run for real in a private network names
   const OTHER = '198.51.100.99';
   /** Shell: the world namespace alone with ALLOWED and OTHER listening on 443, the machine routed to them. */
   const allowedAndOther = [
-    ...worldAlone(30),
+    ...worldAlone(),
     'ip link set lo up && ip addr add 198.51.100.1/24 dev hw && ip link set hw up',
     `nsenter -t $W -n sh -c "ip link set lo up && ip addr add ${ALLOWED}/24 dev ww && ip addr add ${OTHER}/24 dev ww && ip link set ww up"`,
-    worldListens([443], '0.0.0.0', 25000),
+    worldListens([443], '0.0.0.0'),
   ].join('\n');
   /** Shell: DNS down from here on, a dig that answers nothing first on PATH. */
   function withoutDns(h: ScratchHost): string {
@@ -654,11 +662,10 @@ describe('the boot path and the refresh, run for real in a private network names
       [`${round}:probed8443`]: tcpProbe(8443, PROBED), [`${round}:probed443`]: tcpProbe(443, PROBED),
     });
     const steps: Record<string, string> = {
-      // Setup, the previous table, the upgrade, a restart, the check's restore and 16 probes in one namespace run: the
-      // listener and the world outlive the last round on a loaded machine (stopStarted ends them right after).
-      setup: [`cd ${h.root}`, ...worldAlone(60), 'ip addr add 198.51.100.1/24 dev hw && ip link set hw up && ip link set lo up',
+      // Setup, the previous table, the upgrade, a restart, the check's restore and 16 probes in one namespace run.
+      setup: [`cd ${h.root}`, ...worldAlone(), 'ip addr add 198.51.100.1/24 dev hw && ip link set hw up && ip link set lo up',
         `nsenter -t $W -n sh -c "ip link set lo up && ip addr add ${MISTRAL}/24 dev ww && ip addr add ${PROBED}/24 dev ww && ip link set ww up"`,
-        worldListens([443, 8443], '0.0.0.0', 50000)].join('\n'),
+        worldListens([443, 8443], '0.0.0.0')].join('\n'),
       previous, ...probes('previous'),
       // The rollout writes the new files, reloads the boot unit (the new definition over the live old table) and refreshes.
       upgrade: `cp ${h.root}/new-hostnames ${hosts}\n${h.start(BOOT_UNIT)}`, ...probes('upgrade'), 'upgrade:listed': LIST,
@@ -708,9 +715,9 @@ describe('the boot path and the refresh, run for real in a private network names
     expect(rendered.match(/\$\{TfToken\[[^\]]+\]\}/g)).toHaveLength(1);
     fs.writeFileSync(hosts, rendered.replace(/\$\{TfToken\[[^\]]+\]\}/, 'hc.acme.eu'));
     const steps: Record<string, string> = {
-      setup: [`cd ${h.root}`, ...worldAlone(30), 'ip addr add 198.51.100.1/24 dev hw && ip link set hw up && ip link set lo up',
+      setup: [`cd ${h.root}`, ...worldAlone(), 'ip addr add 198.51.100.1/24 dev hw && ip link set hw up && ip link set lo up',
         `nsenter -t $W -n sh -c "ip link set lo up && ip addr add ${MISTRAL}/24 dev ww && ip addr add ${PING}/24 dev ww && ip link set ww up"`,
-        worldListens([443, 8443], '0.0.0.0', 25000)].join('\n'),
+        worldListens([443, 8443], '0.0.0.0')].join('\n'),
       boot: h.start(BOOT_UNIT),
       ping8443: tcpProbe(8443, PING), mistral8443: tcpProbe(8443, MISTRAL), mistral443: tcpProbe(443, MISTRAL),
     };
