@@ -123,7 +123,13 @@ describe('bad input fails at synth, naming the value and the fix', () => {
     const machine = new Machine(stack, 'App', { environment: Environment.TEST, role: 'app', serverType: ServerType.CX23 });
     const plain = new TerraformVariable(stack, 'dsn', { type: 'string' });
     expect(() => new ErrorMonitoring(stack, 'Errors', { machine, endpoint: ErrorMonitoringEndpoint.selfHosted(glitchTip), dsn: plain }))
-      .toThrow(/^acme-production\/Errors\.dsn: 'var\.dsn' is not allowed: a secret must come from a sensitive Terraform variable.*Fix: pass new SecretVariable/);
+      .toThrow(/^acme-production\/Errors\.dsn: 'var\.dsn' is not allowed: the variable is not marked sensitive, so Terraform would print the secret in plans and outputs\. Fix: declare it with \{ sensitive: true \} \(SecretVariable does\)$/);
+    // One check with the storage box's: a missing DSN was quoted as '<a value>'; a pasted one is never printed (the whole message is matched).
+    expect(() => new ErrorMonitoring(stack, 'Errors2', { machine, endpoint: ErrorMonitoringEndpoint.selfHosted(glitchTip), dsn: undefined as any }))
+      .toThrow(/^acme-production\/Errors2\.dsn: missing: a secret comes from a sensitive Terraform variable\. Fix: pass new SecretVariable\(stack, 'name', \{ description \}\) and set it with TF_VAR_name$/);
+    const pasted = 'https://0123456789abcdef@glitchtip.example.eu/1';
+    expect(() => new ErrorMonitoring(stack, 'Errors3', { machine, endpoint: ErrorMonitoringEndpoint.selfHosted(glitchTip), dsn: pasted as any }))
+      .toThrow(/^acme-production\/Errors3\.dsn: '<a value>' is not allowed: a secret must come from a sensitive Terraform variable, never from the code\. Fix: pass new SecretVariable\(stack, 'name', \{ description \}\) and set it with TF_VAR_name$/);
     expect(() => ErrorMonitoringEndpoint.hosted(new Processor({ name: 'Nowhere', legalSeat: { city: 'Paris', country: 'FR' }, hostnames: [] })))
       .toThrow(/ErrorMonitoringEndpoint\.processor: 'Nowhere' is not allowed: it names no host/);
     expect(() => ErrorMonitoringEndpoint.sentryEuRegion({ ingestHostname: 'o1.ingest.us.sentry.io' }))

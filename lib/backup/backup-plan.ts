@@ -13,7 +13,7 @@ import { requireMachine } from '../hetzner/private/require-machine';
 import { ROLLOUT_COMMAND_TIMEOUT } from '../hetzner/private/rollout-agent';
 import { EgressAllowlist } from '../boundary/egress-allowlist';
 import { BACKUP_JOB_UNITS, jobMetricFiles } from '../monitoring/private/job-metrics';
-import { requireSensitive } from '../hetzner/storage-box';
+import { requireSensitiveVariable } from '../core/private/sensitive-variable';
 import { BackupTarget } from './backup-target';
 import { declareBackupDestination, HEARTBEAT_PORT_RULE, TARGET_PORT_RULE } from './private/target-port';
 import { Heartbeat } from './heartbeat';
@@ -288,12 +288,12 @@ export class BackupPlan extends Construct {
     this.resticPassword = props.resticPassword;
     this.heartbeat = props.heartbeat;
 
-    requireSensitive(this, 'resticPassword', props.resticPassword);
+    requireSensitiveVariable(this, 'resticPassword', props.resticPassword);
     if (!(props.heartbeat instanceof Heartbeat)) {
       throw new ValidationError(missingValue(this, 'heartbeat', 'jobs that fail without telling anyone are no backup',
         'pass heartbeat: Heartbeat.healthchecks(<sensitive variable with the ping URL>)'));
     }
-    requireSensitive(this, 'heartbeat', props.heartbeat.pingUrl);
+    requireSensitiveVariable(this, 'heartbeat', props.heartbeat.pingUrl);
     if (this.retention.daily < 1) {
       throw new ValidationError(invalidValue(this, 'retention', this.retention,
         'a retention that keeps no daily snapshot deletes the newest backups at the next prune',

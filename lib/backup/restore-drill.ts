@@ -9,7 +9,7 @@ import { requireMachine } from '../hetzner/private/require-machine';
 import { EgressAllowlist } from '../boundary/egress-allowlist';
 import { jobMetricFiles, RESTORE_DRILL_UNIT } from '../monitoring/private/job-metrics';
 import { PostgresVersion } from '../database/postgres-version';
-import { requireSensitive } from '../hetzner/storage-box';
+import { requireSensitiveVariable } from '../core/private/sensitive-variable';
 import { BackupTarget } from './backup-target';
 import { declareBackupDestination, HEARTBEAT_PORT_RULE, TARGET_PORT_RULE } from './private/target-port';
 import { Heartbeat } from './heartbeat';
@@ -167,8 +167,8 @@ export class RestoreDrill extends Construct {
       throw new ValidationError(missingValue(this, 'heartbeat', 'a drill that fails or does not run must alert someone',
         'pass heartbeat: Heartbeat.healthchecks(<sensitive variable with the ping URL>)'));
     }
-    requireSensitive(this, 'heartbeat', props.heartbeat.pingUrl);
-    requireSensitive(this, 'resticPassword', props.resticPassword);
+    requireSensitiveVariable(this, 'heartbeat', props.heartbeat.pingUrl);
+    requireSensitiveVariable(this, 'resticPassword', props.resticPassword);
     if (this.checks.length === 0) {
       throw new ValidationError(missingValue(this, 'checks', 'row counts prove the rows came back, not that the product can use them',
         "pass at least one RestoreCheck.sql('name', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })"));

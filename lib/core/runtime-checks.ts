@@ -1,8 +1,8 @@
 import { Construct } from 'constructs';
-import { TerraformVariable } from 'cdktf';
 import { invalidValue, missingValue, ValidationError } from './validation-message';
 import { builtByAClass, frozenSnapshot } from './private/frozen-snapshot';
 import { PACKAGE_NAME } from './private/package-name';
+import { refuseUnlessSensitiveVariable } from './private/sensitive-variable';
 
 /**
  * Runtime checks for public entry points, so a JavaScript or JSON user gets the same
@@ -283,13 +283,7 @@ export const is = {
    * A secret: a sensitive Terraform variable (`SecretVariable`). Anything else is refused without
    * printing it, since a JavaScript user may have pasted the secret itself.
    */
-  secret: (fix: string): CheckWithFix => withFix(fix, (at, prop, value) => {
-    if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, 'a secret comes from a sensitive Terraform variable', fix));
-    if (!(value instanceof TerraformVariable)) fail(at, prop, '<a value>', 'a secret must come from a sensitive Terraform variable, never from the code', fix);
-    if ((value as TerraformVariable).sensitive !== true) {
-      fail(at, prop, `var.${(value as TerraformVariable).friendlyUniqueId}`, 'the variable is not marked sensitive, so Terraform would print the secret in plans and outputs', 'declare it with { sensitive: true } (SecretVariable does)');
-    }
-  }),
+  secret: (fix: string): CheckWithFix => withFix(fix, (at, prop, value) => { refuseUnlessSensitiveVariable(at, prop, value, fix); }),
   /** A text value (a Terraform token is text too). */
   text: (fix: Fix): CheckWithFix => withFix(fix, (at, prop, value) => { requireString(at, prop, value, fixText(fix)); }),
   /** A finite number; `integer` also refuses fractions. */

@@ -7,7 +7,7 @@ import { Port } from '../core/port';
 import { invalidValue, ValidationError } from '../core/validation-message';
 import { aType, checkProps, fail, is, leaveOutFix, optionalInstance, refuseNull } from '../core/runtime-checks';
 import { BundleFiles, MachineBundle, RenderedBundle } from './machine-bundle';
-import { requireSensitive } from './storage-box';
+import { requireSensitiveVariable } from '../core/private/sensitive-variable';
 import { ROLLOUT_AGENT, ROLLOUT_STATE_DIR } from './private/rollout-agent';
 import { escapeTemplateSequences, resolveTemplate } from './private/terraform-template';
 import { readableSecretFiles } from './private/readable-secret-files';
@@ -224,7 +224,7 @@ function validateOptions(machine: Construct, options: MachineRolloutOptions): vo
   refuseNull(machine, 'rollout.sshPrivateKey', options.sshPrivateKey, leaveOutFix("pass a sensitive variable: new SecretVariable(stack, 'deploy_ssh_key', { description }), or leave it out for the SSH agent"));
   refuseNull(machine, 'rollout.port', options.port, PORT_FIX);
   refuseNull(machine, 'rollout.hostKey', options.hostKey, HOST_KEY_FIX);
-  if (options.sshPrivateKey !== undefined) requireSensitive(machine, 'rollout.sshPrivateKey', options.sshPrivateKey);
+  if (options.sshPrivateKey !== undefined) requireSensitiveVariable(machine, 'rollout.sshPrivateKey', options.sshPrivateKey);
   const port = options.port;
   const isOnePort = port instanceof Port ? port.isSingle
     : typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535;

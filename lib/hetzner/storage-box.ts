@@ -8,9 +8,8 @@ import { Retirement } from '../core/retirement';
 import { Size } from '../core/size';
 import { invalidValue, ValidationError } from '../core/validation-message';
 import { checkProps, fail, is } from '../core/runtime-checks';
-import { protectWorkingDirectoryOf } from '../core/private/working-directory';
+import { requireSensitiveVariable } from '../core/private/sensitive-variable';
 import { hostnameProblem } from '../boundary/processor';
-import { SECRET_VARIABLE_FIX } from '../boundary/private/secret-variable-fix';
 import { Location } from './location';
 import { labelErrors, standardLabels, withUserLabels } from './private/standard-labels';
 import { checkUniquePerProject } from './private/project-uniqueness';
@@ -227,7 +226,7 @@ export class StorageBox extends Construct {
     this.type = props.type ?? StorageBoxType.BX11;
     const isProtected = Retirement.keepsProtection(scope, props.environment.protectedFromLoss, { backups: true });
     const dailySnapshots = props.dailySnapshots ?? (props.environment.protectedFromLoss ? 7 : 0);
-    requireSensitive(this, 'password', props.password);
+    requireSensitiveVariable(this, 'password', props.password);
     if (!Number.isInteger(dailySnapshots) || dailySnapshots < 0 || dailySnapshots > this.type.maxAutomaticSnapshots) {
       throw new ValidationError(invalidValue(this, 'dailySnapshots', dailySnapshots,
         `a ${this.type.name} keeps 0 to ${this.type.maxAutomaticSnapshots} automatic snapshots`,
@@ -321,7 +320,7 @@ export class StorageBoxSubaccount extends Construct implements IStorageBoxAccoun
     this.location = props.box.location;
     this.readonly = props.readonly ?? false;
     this.homeDirectory = props.homeDirectory;
-    requireSensitive(this, 'password', props.password);
+    requireSensitiveVariable(this, 'password', props.password);
     this.password = props.password;
     const home = props.homeDirectory;
     // '.' (or 'a/', 'a//b' read loosely) is the box root: the sub-account would see, and could delete, every other account's backups.
@@ -351,22 +350,4 @@ export class StorageBoxSubaccount extends Construct implements IStorageBoxAccoun
     this.host = this.resource.server;
     this.username = this.resource.username;
   }
-}
-
-/**
- * Secrets reach the configuration only as references to sensitive variables, never as values.
- * @internal
- */
-export function requireSensitive(scope: Construct, prop: string, variable: TerraformVariable | undefined): void {
-  if (!(variable instanceof TerraformVariable)) {
-    throw new ValidationError(invalidValue(scope, prop, variable === undefined ? undefined : '<a value>',
-      'a secret must come from a sensitive Terraform variable, never from the code',
-      SECRET_VARIABLE_FIX));
-  }
-  if (variable.sensitive !== true) {
-    throw new ValidationError(invalidValue(scope, prop, `var.${variable.friendlyUniqueId}`,
-      'the variable is not marked sensitive, so Terraform would print the secret in plans and outputs',
-      'declare it with { sensitive: true } (SecretVariable does)'));
-  }
-  protectWorkingDirectoryOf(scope);
 }

@@ -15,7 +15,8 @@ import { ErrorMonitoringEndpoint, ErrorMonitoringHosting } from './error-monitor
 import { ERROR_MONITORING_ENDPOINT_RULE_ID } from './error-monitoring-rule';
 import { declareErrorMonitoring } from './private/declarations';
 import { ERROR_MONITORING_ENV, SETUP } from './private/paths';
-import { requireSensitiveVariable, secretFile } from './private/secrets';
+import { requireSensitiveVariable } from '../core/private/sensitive-variable';
+import { secretFile } from './private/secrets';
 import { ensureTooling } from './private/tooling';
 
 /** What error monitoring needs: the machine, the endpoint and the DSN. */
