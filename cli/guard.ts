@@ -1,4 +1,4 @@
-import { ownCdk } from './cdk';
+import { type Cdk, ownCdk } from './cdk';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -17,8 +17,9 @@ import { UsageError } from './usage-error';
 /** The start of the private directory's name that guard keeps its plan file in: the process ID follows. */
 export const PRIVATE_DIR_PREFIX = 'sovereign-guard-';
 
-export const GUARD_USAGE = `  cdktf-sovereign-hetzner guard STACK [--out DIR] [--print-plan | --plan-json FILE]
-      Before \`cdktf deploy STACK\`: plans STACK (terraform init and plan -lock=false in DIR/stacks/STACK; DIR
+/** guard's usage, naming the commands of `cdk`, the CDK the running package is built for. */
+export const guardUsage = (cdk: Cdk): string => `  cdktf-sovereign-hetzner guard STACK [--out DIR] [--print-plan | --plan-json FILE]
+      Before \`${cdk.command} deploy STACK\`: plans STACK (terraform init and plan -lock=false in DIR/stacks/STACK; DIR
       defaults to the output of the nearest cdktf.json, such as cdktf.out, so synthesize first) and exits 1 when the plan deletes or replaces a protected
       resource: one with Hetzner's delete protection on in the state (production's servers, primary IPs,
       volumes, network, Storage Box), or a production Storage Box sub-account (its backups' login).
@@ -35,7 +36,7 @@ export const GUARD_USAGE = `  cdktf-sovereign-hetzner guard STACK [--out DIR] [-
       copy the data over, then retire the old one.
       It also names, without failing, the in-place changes that take a server down or delete its backups: a
       new server type or new public addresses (hcloud powers the server off hard first), backups turned off.
-      Needs what \`cdktf deploy STACK\` needs (\`check\` lists it); a read-only Hetzner token is enough. Refuses to
+      Needs what \`${cdk.command} deploy STACK\` needs (\`check\` lists it); a read-only Hetzner token is enough. Refuses to
       plan when HCLOUD_ENDPOINT (or another HCLOUD_…ENDPOINT) sends the provider somewhere other than Hetzner's API.
       Example: npx cdktf-sovereign-hetzner guard acme-production`;
 

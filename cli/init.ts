@@ -594,7 +594,7 @@ function scaffold(a: InitAnswers, stacks: readonly SynthesizedStack[], library: 
   const dev = own.devDependencies;
   const cdk = cdkOf(own);
   const variables = requirementsOfStacks(stacks).filter((r) => r.variable);
-  const env = environmentExample(variables);
+  const env = environmentExample(variables, cdk);
   // CI hands each deploying environment its own stack's variables, and nothing of the other's.
   const ciEnvironment = (name: 'test' | 'production'): CiEnvironment => {
     const stack = `${a.name}-${name}`;

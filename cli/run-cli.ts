@@ -15,10 +15,10 @@ import { DEFAULT_STAGING_DAYS, expiryAfterDays, StagingMode } from '../lib/envir
 import { newReleaseId } from '../lib/environments/staging-claim';
 import { parseInstant } from './instant';
 import { wholeNumberOption } from './number-text';
-import { carriageReturnsIn, CHECK_USAGE, checkCommand, type Requirement, requirementsOfStacks, sharedAcrossEnvironments, unsetRequirements, withCarriageReturns } from './check';
+import { carriageReturnsIn, checkCommand, checkUsage, type Requirement, requirementsOfStacks, sharedAcrossEnvironments, unsetRequirements, withCarriageReturns } from './check';
 import { INIT_USAGE, initCommand } from './init';
 import { COST_USAGE, costCommand } from './cost';
-import { GUARD_USAGE, guardCommand, STATE_KEYS_FILE_VARIABLE } from './guard';
+import { guardCommand, guardUsage, STATE_KEYS_FILE_VARIABLE } from './guard';
 import { REPORT_USAGE, reportCommand } from './report';
 import { shellWord } from './shell-word';
 import { CommandOptions, parseCommandFlags } from './command-options';
@@ -33,7 +33,7 @@ import { ParsedArgs, stringFlag } from './parsed-args';
 import { productionProjectClient, usesProjectTokens } from './production-project';
 import { noneUp } from './staging-none-up';
 import { STAGING_CLAIM_USAGE, STAGING_UNCLAIM_USAGE, stagingClaimCommand } from './staging-claim-command';
-import { ownCdk } from './cdk';
+import { type Cdk, ownCdk } from './cdk';
 
 export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
@@ -166,7 +166,7 @@ const STAGING_USAGE = [STAGING_LIST_USAGE, STAGING_DELETE_EXPIRED_USAGE, STAGING
 const STAGING_COMMANDS = ['list', 'delete-expired', 'claim', 'unclaim'] as const;
 
 /** The usage of each command (and of each staging subcommand), which `help COMMAND` and `COMMAND --help` show alone. */
-const COMMAND_USAGE: Readonly<Record<string, string>> = {
+const commandUsage = (cdk: Cdk): Readonly<Record<string, string>> => ({
   'staging': STAGING_USAGE,
   'staging list': STAGING_LIST_USAGE,
   'staging delete-expired': STAGING_DELETE_EXPIRED_USAGE,
@@ -175,16 +175,16 @@ const COMMAND_USAGE: Readonly<Record<string, string>> = {
   'snapshot': SNAPSHOT_USAGE,
   'release': RELEASE_USAGE,
   'init': INIT_USAGE,
-  'check': CHECK_USAGE,
-  'guard': GUARD_USAGE,
+  'check': checkUsage(cdk),
+  'guard': guardUsage(cdk),
   'cost': COST_USAGE,
   'report': REPORT_USAGE,
-};
+});
 
 // In the order a team meets them, init first: `npx cdktf-sovereign-hetzner` alone printed staging's four commands
 // first and init a hundred lines down, past a newcomer's screen.
-const USAGE = `Usage (new here? init scaffolds your IaC repository; \`cdktf-sovereign-hetzner help COMMAND\` shows one command):
-${[INIT_USAGE, CHECK_USAGE, COST_USAGE, REPORT_USAGE, GUARD_USAGE, RELEASE_USAGE, SNAPSHOT_USAGE, STAGING_USAGE].join('\n')}
+const usage = (cdk: Cdk): string => `Usage (new here? init scaffolds your IaC repository; \`cdktf-sovereign-hetzner help COMMAND\` shows one command):
+${[INIT_USAGE, checkUsage(cdk), COST_USAGE, REPORT_USAGE, guardUsage(cdk), RELEASE_USAGE, SNAPSHOT_USAGE, STAGING_USAGE].join('\n')}
 The Hetzner commands read HCLOUD_TOKEN (and HCLOUD_ENDPOINT, if set: Hetzner's API or this machine, else they refuse);
 with a project per environment, release reads HCLOUD_TOKEN_TEST and HCLOUD_TOKEN_PRODUCTION, and snapshot and staging
 production's. With a state bucket in each environment's project, release reads AWS_ACCESS_KEY_ID_TEST,
@@ -197,11 +197,15 @@ protected resource deleted, staging list --none-up: staging up, release: a step 
 and nothing was run; 128+N release stopped by signal N (staging taken down first, if it was up). Output to a closed
 pipe (| head) is dropped, a release's steps' too: the command still runs to its end.`;
 
-/** The usage `words` (a command, or `staging` and its subcommand) ask for; the whole usage for anything else. */
-function usageOf(words: readonly string[]): string {
+/**
+ * The usage `words` (a command, or `staging` and its subcommand) ask for; the whole usage for anything else. Its prose
+ * names `cdk`'s commands (`cdktn deploy` in cdktn-sovereign-hetzner), as the fixes the commands print do.
+ */
+export function usageOf(words: readonly string[], cdk: Cdk): string {
   const [command, sub] = words;
-  const topic = command === 'staging' && sub !== undefined && COMMAND_USAGE[`staging ${sub}`] ? `staging ${sub}` : command;
-  return `${topic !== undefined && COMMAND_USAGE[topic] ? `Usage:\n${COMMAND_USAGE[topic]}` : USAGE}\n${EXIT_CODES}`;
+  const usages = commandUsage(cdk);
+  const topic = command === 'staging' && sub !== undefined && usages[`staging ${sub}`] ? `staging ${sub}` : command;
+  return `${topic !== undefined && usages[topic] ? `Usage:\n${usages[topic]}` : usage(cdk)}\n${EXIT_CODES}`;
 }
 
 /** Runs one CLI invocation; returns the exit code. */
@@ -217,7 +221,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     // Asked for help: the usage on stdout, and the command itself never runs (`release … --help` deploys nothing).
     if (command === undefined || command === 'help' || asksHelp) {
-      io.out(usageOf(command === 'help' ? args.positional.slice(1) : args.positional));
+      io.out(usageOf(command === 'help' ? args.positional.slice(1) : args.positional, ownCdk()));
       return 0;
     }
     if (command === 'staging' && (sub === 'claim' || sub === 'unclaim')) return await stagingClaimCommand(sub, commandArgs(argv, `staging ${sub}`), io);
@@ -234,7 +238,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (command === 'cost') return await costCommand(argv.slice(1), io);
     if (command === 'report') return await reportCommand(argv.slice(1), io);
     io.err(`error: unknown command '${args.positional.join(' ')}'. Fix: run one of the commands below.`);
-    io.err(usageOf([]));
+    io.err(usageOf([], ownCdk()));
     return 2;
   } catch (e) {
     io.err(`error: ${(e as Error).message}`);
@@ -329,7 +333,7 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
   // project, test's deploy would fail after the guard, or deploy another app's.
   const project = cdktfProject();
   if (project !== undefined && path.resolve(project.dir) !== path.resolve(process.cwd())) {
-    const where = `release runs in ${process.cwd()}, below the project's cdktf.json in ${project.dir}: its steps run cdktf deploy, which reads the cdktf.json of the directory it runs in.`;
+    const where = `release runs in ${process.cwd()}, below the project's cdktf.json in ${project.dir}: its steps run ${ownCdk().command} deploy, which reads the cdktf.json of the directory it runs in.`;
     if (!dryRun) throw new Error(`${where} Nothing was run. Fix: cd ${shellWord(project.dir)}, then release again.`);
     io.err(`note: ${where} Run the commands from ${project.dir}.`);
   }

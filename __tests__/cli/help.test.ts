@@ -4,6 +4,9 @@ import * as path from 'path';
 import { DEFAULT_PRE_RELEASE_SNAPSHOTS_KEPT } from '../../lib/environments/pre-release-snapshots';
 import { HcloudApiStandIn } from '../environments/hcloud-api-stand-in';
 import { cli } from './cli';
+import { cdkOf, ownCdk } from '../../cli/cdk';
+import { environmentExample } from '../../cli/check';
+import { usageOf } from '../../cli/run-cli';
 
 // A newcomer types `COMMAND --help` first: it shows that command's usage on stdout and runs nothing.
 
@@ -67,6 +70,32 @@ describe('cdktf-sovereign-hetzner help', () => {
         '  cdktf-sovereign-hetzner init [DIR] [--name NAME] [--domain DOMAIN] [--location fsn1|nbg1|hel1]',
       ]);
     }
+  });
+});
+
+// Review: under cdktn-sovereign-hetzner, check's and guard's usage still said "Before `cdktf deploy`" and that
+// `cdktf synth` prints the warnings only in a terminal, and .env.example said to load it "before cdktf deploy".
+describe("the usage names the CDK commands of the package's own CDK", () => {
+  const CDKS = { cdktf: cdkOf({ peerDependencies: { cdktf: '^0.21.0' } }), cdktn: cdkOf({ peerDependencies: { cdktn: '~0.24.0' } }) };
+
+  test.each([['cdktf', 'cdktn'], ['cdktn', 'cdktf']] as const)('under %s: its deploy and synth, never those of %s', (flavour, other) => {
+    const cdk = CDKS[flavour];
+    const whole = usageOf([], cdk);
+    for (const text of [whole, usageOf(['check'], cdk), usageOf(['guard'], cdk)]) {
+      expect(text).not.toMatch(new RegExp(`\\b${other} (deploy|synth|plan|diff|destroy)\\b`));
+    }
+    expect(usageOf(['check'], cdk)).toContain(`Before \`${flavour} deploy\`: lists everything`);
+    expect(usageOf(['check'], cdk)).toMatch(new RegExp(`which \`${flavour} synth\` prints ${flavour === 'cdktf' ? 'only in a terminal' : 'in CI and through a pipe too'}`));
+    expect(usageOf(['guard'], cdk)).toContain(`Before \`${flavour} deploy STACK\`: plans STACK`);
+    expect(usageOf(['guard'], cdk)).toContain(`Needs what \`${flavour} deploy STACK\` needs`);
+    expect(environmentExample([], cdk)).toContain(`load it before ${flavour} deploy;`);
+    expect(environmentExample([], cdk)).not.toContain(`${other} deploy`);
+  });
+
+  test('the CLI prints the usage of the CDK its package is built for', async () => {
+    expect(ownCdk().command).toBe('cdktf'); // this repository builds cdktf-sovereign-hetzner
+    expect((await cli(['help'])).out).toBe(usageOf([], ownCdk()));
+    expect((await cli(['guard', '--help'])).out).toBe(usageOf(['guard'], ownCdk()));
   });
 });
 
