@@ -21,6 +21,13 @@ export interface ProberResources {
 const SHARED_MEMORY = { prometheus: 192, alertmanager: 112, blackbox: 64, node: 64 } as const;
 const DEDICATED_MEMORY = { prometheus: 2048, alertmanager: 128, blackbox: 96, node: 64 } as const;
 
+/**
+ * The systemd MemoryMax in MiB of the prober's two helpers, the same beside an app and on a machine of its own: the alert
+ * relay (a notification body of at most 1 MiB in each of a few concurrent posts) and the watch of Prometheus. Both are
+ * Python, not Go, so no GOMEMLIMIT goes with them.
+ */
+export const HELPER_MEMORY_MAX_MIB = { alertRelay: 48, prometheusWatch: 48 } as const;
+
 /** The monitoring profile of a phase. */
 export function profileFor(phase: Phase): MonitoringProfile {
   return { hostMetrics: phase.number >= 2, monitoringMachine: phase.monitoringMachine !== undefined };

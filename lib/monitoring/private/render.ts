@@ -8,7 +8,7 @@ import { IpFamily, UptimeCheck, UptimeCheckProtocol } from '../uptime-check';
 import { IDENTITY_UNIT_LINES } from '../../hetzner/private/machine-identity';
 import { ADDRESS_WAIT_SECONDS, ADDRESS_WAIT_START_TIMEOUT_SECONDS, waitForAddressCommand } from '../../hetzner/private/private-address';
 import { ALERT_RELAY, ETC, PORTS, PROMETHEUS_WATCH, REDACT_LOG, RELAY_URLS, SECRETS, SERVICES, TEXTFILE_DIR, WEB_CONFIG, WEB_PASSWORD, WEB_USER } from './paths';
-import { MonitoringProfile, ProberResources } from './profile';
+import { HELPER_MEMORY_MAX_MIB, MonitoringProfile, ProberResources } from './profile';
 import { EGRESS_CHECK_LAST_REPAIR_METRIC, EGRESS_CHECK_PRESENT_METRIC, EGRESS_CHECK_TIMESTAMP_METRIC, EGRESS_CHECK_UNIT } from '../../boundary/egress-allowlist';
 import { METADATA_GUARD_CHECK, METADATA_GUARD_CHECK_TIMESTAMP_METRIC, METADATA_GUARD_LAST_REPAIR_METRIC, METADATA_GUARD_PRESENT_METRIC } from '../../backup/private/metadata-guard-check';
 import {
@@ -590,7 +590,7 @@ export function alertRelayUnit(): string {
     '[Unit]', "Description=Forwards Alertmanager's webhook notifications to the receivers' URLs, which Alertmanager never holds",
     ...IDENTITY_UNIT_LINES.unit, '',
     '[Service]', ...IDENTITY_UNIT_LINES.service, `ExecStart=${ALERT_RELAY} 127.0.0.1:${PORTS.alertRelay} ${RELAY_URLS} ${WEB_PASSWORD}`,
-    'Restart=always', 'RestartSec=5', 'MemoryMax=48M',
+    'Restart=always', 'RestartSec=5', `MemoryMax=${HELPER_MEMORY_MAX_MIB.alertRelay}M`,
     'CapabilityBoundingSet=', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'ProtectHome=yes', 'PrivateTmp=yes', 'PrivateDevices=yes', '',
     '[Install]', 'WantedBy=multi-user.target', '',
   ].join('\n');
@@ -654,7 +654,7 @@ export function prometheusWatchUnit(): string {
   return [
     '[Unit]', "Description=Tells Alertmanager when Prometheus is down, so that Prometheus's alerts are held, not reported resolved",
     ...IDENTITY_UNIT_LINES.unit, `After=${SERVICES.alertmanager.unit}.service`, '',
-    '[Service]', ...IDENTITY_UNIT_LINES.service, `ExecStart=${PROMETHEUS_WATCH}`, 'User=prometheus', 'Restart=always', 'RestartSec=5', 'MemoryMax=48M', '',
+    '[Service]', ...IDENTITY_UNIT_LINES.service, `ExecStart=${PROMETHEUS_WATCH}`, 'User=prometheus', 'Restart=always', 'RestartSec=5', `MemoryMax=${HELPER_MEMORY_MAX_MIB.prometheusWatch}M`, '',
     '[Install]', 'WantedBy=multi-user.target', '',
   ].join('\n');
 }
