@@ -168,6 +168,62 @@ describe('the alert relay', () => {
     }
   });
 
+  test('holds SLOTS connections at most, each head HEAD_BYTES at most: RSS stays bounded, the same process forwards a post while every slot is held', async () => {
+    // The bounds as the script states them, not copies that could drift from it.
+    const [, slots, headKib] = /^SLOTS, HEAD_BYTES, FORWARDS = (\d+), (\d+) << 10, \d+$/m.exec(ALERT_RELAY_SCRIPT)!.map(Number);
+    const pid = relay.pid!;
+    const status = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+    const threads = () => fs.readdirSync(`/proc/${pid}/task`).length;
+    // VmHWM from here on is the peak of this case alone (5: reset the peak to the current RSS).
+    fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    const before = status('VmRSS');
+    const open = (head: Buffer | undefined) => {
+      const socket = net.connect(relayPort, '127.0.0.1');
+      const attacker = { socket, closed: false };
+      socket.on('error', () => undefined);
+      socket.on('close', () => { attacker.closed = true; });
+      // Flowing, so that the relay's end of the connection is seen.
+      socket.resume();
+      if (head) socket.write(head);
+      return attacker;
+    };
+    const attackers: Array<ReturnType<typeof open>> = [];
+    try {
+      // http.server alone reads 100 header lines of 64 KiB each (6 MiB a connection) before the relay's code runs: the
+      // relay refuses each of these past HEAD_BYTES, unanswered.
+      const huge = Buffer.from(['POST /monitoring_webhook_ops HTTP/1.1', ...Array.from({ length: 100 }, (_, i) => `X-${i}: ${'h'.repeat(65_000)}`), ''].join('\r\n'));
+      const refused = Array.from({ length: 2 * slots }, () => open(huge));
+      attackers.push(...refused);
+      await waitFor('the relay to close every connection whose head is over HEAD_BYTES', () => refused.every((a) => a.closed) || undefined, 60_000);
+      // Then three times as many connections as there are slots, held: a head just under HEAD_BYTES that never ends, or
+      // nothing at all. Each new one takes the slot of the oldest: the last SLOTS hold every slot.
+      const endless = Buffer.from(['POST /monitoring_webhook_ops HTTP/1.1', ...Array.from({ length: 90 }, (_, i) => `X-${i}: ${'e'.repeat(headKib * 10)}`), ''].join('\r\n'));
+      expect(endless.length).toBeLessThan(headKib << 10);
+      const held = Array.from({ length: 3 * slots }, (_, i) => open(i % 2 ? endless : undefined));
+      attackers.push(...held);
+      await waitFor('every slot held by the last connections, the older ones cut', () => (threads() === slots + 1 && held.filter((a) => a.closed).length === 2 * slots) || undefined, 60_000);
+      const response = await post('monitoring_webhook_ops', AUTH, '{"alerts":[{"status":"firing","while":"held"}]}');
+      expect(response.status).toBe(200);
+      expect(received.map((r) => r.body)).toEqual(['{"alerts":[{"status":"firing","while":"held"}]}']);
+      // Its slot was one held connection's: the others still hold theirs.
+      expect(held.filter((a) => !a.closed).length).toBe(slots - 1);
+
+      // The interpreter as it was, and under 128 KiB for each slot's thread, head and buffers: with http.server's own
+      // limits each of the over-long heads above held MiBs. Under the unit's MemoryMax=48M in any case.
+      const peak = status('VmHWM');
+      expect(peak).toBeLessThan(before + slots * 128);
+      expect(peak).toBeLessThan(48 << 10);
+      expect([relay.pid, relay.exitCode, relay.signalCode]).toEqual([pid, null, null]);
+    } finally {
+      for (const a of attackers) a.socket.destroy();
+    }
+    await waitFor('the held slots to be given back', () => threads() === 1 || undefined, 60_000);
+    expect((await post('monitoring_webhook_ops')).status).toBe(200);
+    expect(relay.pid).toBe(pid);
+    // A refused or cut connection is no error: nothing in the log.
+    expect(logged).not.toContain('Traceback');
+  }, 180_000);
+
   // Last: after every case above.
   test("no part of a URL's path or query ever reached the relay's log", () => {
     expect(logged).toContain('monitoring_webhook_ops -> 127.0.0.1');

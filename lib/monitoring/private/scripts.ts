@@ -380,18 +380,28 @@ while True:
  * retry), or 502 when the receiver cannot be reached or answers with a redirect (followed by none), and never
  * with the receiver's body (which may echo the path, and Alertmanager logs it); its own log names the variable
  * and the URL's host alone. Any local user can reach its port: it checks the password before it reads a body,
- * and reads none without a Content-Length of at most MAX_BODY.
+ * and reads none without a Content-Length of at most MAX_BODY; it holds SLOTS connections at most, each with a
+ * head of HEAD_BYTES at most, a new one taking the slot of the oldest still sending its head, and forwards
+ * FORWARDS bodies at once, so that its memory stays under the unit's MemoryMax.
  */
 export const ALERT_RELAY_SCRIPT = `#!/usr/bin/python3
 # sovereign-alert-relay <address:port> <urls.json> <password file>, rendered by cdktf-sovereign-hetzner.
-import base64, hmac, http.server, json, os, re, sys, urllib.error, urllib.parse, urllib.request
+import base64, hmac, http.server, json, os, re, socket, sys, threading, urllib.error, urllib.parse, urllib.request
 
 if len(sys.argv) != 4:
     sys.exit("usage: sovereign-alert-relay <address:port> <urls.json> <password file>")
 ADDRESS, URLS_FILE, PASSWORD_FILE = sys.argv[1:]
-# Alertmanager's notification is one group's alerts, about a kilobyte each: 1 MiB holds a thousand, and the
-# unit's MemoryMax=48M still holds a body in each of a few concurrent posts.
+# Alertmanager's notification is one group's alerts, about a kilobyte each: 1 MiB holds a thousand.
 MAX_BODY = 1 << 20
+# Past the unit's MemoryMax=48M systemd kills the relay (alerts are lost until it is back), and any local user can
+# connect, as often as they like. So a connection is one thread, SLOTS at most, whose request's head (first line and
+# headers: Alertmanager's is under 1 KiB) may hold HEAD_BYTES, not http.server's 101 lines of 64 KiB (6 MiB a
+# connection: 200 of them took the relay's RSS to 800 MiB); and only a post with the web password reads its
+# body and forwards it, FORWARDS at once. The interpreter with its modules takes about 23 MiB, a thread with its
+# head and buffers under 0.1 MiB, a forward about 3.5 MiB (a body of MAX_BODY read, then sent, and an HTTPS
+# connection's context, which loads the CA certificates): 23 + SLOTS * 0.1 + FORWARDS * 3.5 = 40 MiB at most.
+SLOTS, HEAD_BYTES, FORWARDS = 32, 8 << 10, 4
+forwards = threading.BoundedSemaphore(FORWARDS)
 cache = {}
 
 
@@ -433,20 +443,102 @@ def log(message):
     sys.stderr.flush()
 
 
+class Server(http.server.ThreadingHTTPServer):
+    # SLOTS connections at once. Clients that send their head slowly or never would hold every slot, and make
+    # Alertmanager wait until they time out: a new connection takes the slot of the one that has been sending its
+    # head the longest instead. Alertmanager sends its head at once, so it is past it before others could take its
+    # slot; a connection past its head (answered at once, or a post with the password) keeps its slot, and when
+    # every one is such a connection, the next waits in the kernel's queue.
+    # That queue holds a burst of connections (5 by default): past it the kernel drops a connection's first packet,
+    # Alertmanager's too, which its client sends again a second or more later.
+    request_queue_size = 128
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.slots = threading.Condition()
+        self.busy = 0
+        # The connections still sending their head, oldest first.
+        self.heads = {}
+
+    def process_request(self, request, client_address):
+        with self.slots:
+            while self.busy >= SLOTS:
+                if self.heads:
+                    oldest = next(iter(self.heads))
+                    del self.heads[oldest]
+                    try:
+                        # Its thread's read ends at once: Head refuses a head without its blank line.
+                        oldest.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                self.slots.wait()
+            self.busy += 1
+            self.heads[request] = True
+        super().process_request(request, client_address)
+
+    def head_read(self, request):
+        # False when the connection lost its slot meanwhile.
+        with self.slots:
+            return self.heads.pop(request, None) is not None
+
+    def shutdown_request(self, request):
+        super().shutdown_request(request)
+        with self.slots:
+            self.heads.pop(request, None)
+            self.busy -= 1
+            self.slots.notify()
+
+
+class Refused(Exception):
+    pass
+
+
+class Head:
+    # What http.server reads a request's head from, line by line: HEAD_BYTES in all at most, each line whole.
+    def __init__(self, stream):
+        self.stream, self.left = stream, HEAD_BYTES
+
+    def readline(self, limit):
+        line = self.stream.readline(min(limit, self.left))
+        self.left -= len(line)
+        if not line.endswith(b"\\n"):
+            # Past HEAD_BYTES, or the connection ended (or lost its slot) before the head did: nothing to answer.
+            raise Refused()
+        return line
+
+    def close(self):
+        self.stream.close()
+
+
 class Relay(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # A client that connects and then sends nothing holds a thread: not past this many seconds.
     timeout = 30
 
-    def answer(self, code, text, unread=False):
+    def setup(self):
+        super().setup()
+        self.rfile = Head(self.rfile)
+
+    def handle(self):
+        # One request a connection: the slot is the connection's, and its head the only one read through Head.
+        try:
+            self.handle_one_request()
+        except Refused:
+            pass
+
+    def parse_request(self):
+        parsed = super().parse_request()
+        self.rfile = self.rfile.stream
+        return self.server.head_read(self.connection) and parsed
+
+    def answer(self, code, text):
         body = (text + "\\n").encode()
         self.send_response(code)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
-        if unread:
-            # The request's body was not read: what follows on this connection is not a request.
-            self.send_header("Connection", "close")
-            self.close_connection = True
+        # Read or not, the body is the last thing on the connection: Alertmanager opens a new one for its next post.
+        self.send_header("Connection", "close")
+        self.close_connection = True
         self.end_headers()
         self.wfile.write(body)
 
@@ -463,19 +555,22 @@ class Relay(http.server.BaseHTTPRequestHandler):
             password = current(PASSWORD_FILE, str.strip)
         except OSError as e:
             log("the web password cannot be read (%s)" % type(e).__name__)
-            return self.answer(500, "the relay cannot read the web password", unread=True)
+            return self.answer(500, "the relay cannot read the web password")
         expected = "Basic " + base64.b64encode(("${WEB_USER}:" + password).encode()).decode()
         if not hmac.compare_digest(self.headers.get("Authorization", "").encode(), expected.encode()):
-            return self.answer(401, "unauthorized", unread=True)
+            return self.answer(401, "unauthorized")
         length = self.headers.get("Content-Length")
         if length is None or "Transfer-Encoding" in self.headers:
-            return self.answer(411, "a Content-Length is required", unread=True)
+            return self.answer(411, "a Content-Length is required")
         if not re.fullmatch(r"[0-9]+", length):
-            return self.answer(400, "the Content-Length is not a number", unread=True)
+            return self.answer(400, "the Content-Length is not a number")
         # The length of the text first: int() refuses more than 4300 digits with an exception.
         if len(length) > len(str(MAX_BODY)) or int(length) > MAX_BODY:
-            return self.answer(413, "the body is over %d bytes" % MAX_BODY, unread=True)
-        body = self.rfile.read(int(length))
+            return self.answer(413, "the body is over %d bytes" % MAX_BODY)
+        with forwards:
+            self.forward(self.rfile.read(int(length)))
+
+    def forward(self, body):
         name = self.path.lstrip("/")
         try:
             url = current(URLS_FILE, json.loads).get(name) if re.fullmatch(r"\\w+", name) else None
@@ -509,5 +604,5 @@ class Relay(http.server.BaseHTTPRequestHandler):
 
 
 host, port = ADDRESS.rsplit(":", 1)
-http.server.ThreadingHTTPServer((host, int(port)), Relay).serve_forever()
+Server((host, int(port)), Relay).serve_forever()
 `;
