@@ -36,6 +36,8 @@ describe('the alert relay', () => {
     fs.writeFileSync(`${urls()}.tmp`, JSON.stringify(value), { mode: 0o600 });
     fs.renameSync(`${urls()}.tmp`, urls());
   };
+  // The relay logs before it answers, but on another pipe, which the test may read after the answer.
+  const logs = (pattern: RegExp) => waitFor(`the relay to log ${pattern}`, () => pattern.test(logged) || undefined, 10_000);
   const AUTH = `Basic ${Buffer.from(`sovereign:${PASSWORD}`).toString('base64')}`;
   const post = (name: string, auth = AUTH, body = '{"alerts":[{"status":"firing"}]}') => fetch(`http://127.0.0.1:${relayPort}/${name}`, {
     method: 'POST', body, headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
@@ -101,7 +103,7 @@ describe('the alert relay', () => {
       const text = await response.text();
       expect(text).toBe(`127.0.0.1 answered ${status}\n`);
     }
-    expect(logged).toContain('monitoring_webhook_ops -> 127.0.0.1: answered 503');
+    await logs(/monitoring_webhook_ops -> 127\.0\.0\.1: answered 503/);
   });
 
   test('answers 502 when the receiver cannot be reached, and logs its host, not its path', async () => {
@@ -109,7 +111,7 @@ describe('the alert relay', () => {
     writeUrls({ monitoring_webhook_ops: `http://127.0.0.1:${closed}${TOKEN_PATH}` });
     try {
       expect((await post('monitoring_webhook_ops')).status).toBe(502);
-      expect(logged).toMatch(/monitoring_webhook_ops -> 127\.0\.0\.1: not delivered \(\w+\)/);
+      await logs(/monitoring_webhook_ops -> 127\.0\.0\.1: not delivered \(\w+\)/);
     } finally {
       writeUrls({ monitoring_webhook_ops: `http://127.0.0.1:${receiverPort}${TOKEN_PATH}` });
     }
@@ -153,7 +155,7 @@ describe('the alert relay', () => {
       const response = await post('monitoring_webhook_ops');
       expect(response.status).toBe(502);
       expect(await response.text()).toBe(`127.0.0.1 answered ${status}\n`);
-      expect(logged).toContain(`monitoring_webhook_ops -> 127.0.0.1: answered ${status}`);
+      await logs(new RegExp(`monitoring_webhook_ops -> 127\\.0\\.0\\.1: answered ${status}`));
     }
     expect(received.map((r) => r.url)).toEqual(Array(5).fill(TOKEN_PATH));
   });
