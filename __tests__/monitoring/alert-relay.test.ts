@@ -20,16 +20,23 @@ describe('the alert relay', () => {
   let logged = '';
   const received: Array<{ url: string; body: string; contentType?: string; authorization?: string }> = [];
   let answer: { status: number; body: (url: string) => string; headers?: Record<string, string> } = { status: 200, body: () => 'OK' };
+  // While set, the receiver answers nothing, and keeps here how to answer each post it received.
+  let holding: Array<() => void> | undefined;
   const receiver = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       received.push({ url: req.url ?? '', body: Buffer.concat(chunks).toString('utf8'), contentType: req.headers['content-type'], authorization: req.headers.authorization });
-      res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers });
-      res.end(answer.body(req.url ?? ''));
+      const reply = () => {
+        res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers });
+        res.end(answer.body(req.url ?? ''));
+      };
+      if (holding) holding.push(reply); else reply();
     });
   });
   let receiverPort: number;
+  // The relay's threads: its main one, and one for each connection it holds.
+  const threads = () => fs.readdirSync(`/proc/${relay.pid}/task`).length;
   const urls = () => path.join(dir, 'webhook-urls.json');
   const writeUrls = (value: Record<string, string>) => {
     // As the setup replaces it: a new file renamed over the old one.
@@ -175,7 +182,6 @@ describe('the alert relay', () => {
     const [, slots, headKib] = /^SLOTS, HEAD_BYTES, FORWARDS = (\d+), (\d+) << 10, \d+$/m.exec(ALERT_RELAY_SCRIPT)!.map(Number);
     const pid = relay.pid!;
     const status = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
-    const threads = () => fs.readdirSync(`/proc/${pid}/task`).length;
     // VmHWM from here on is the peak of this case alone (5: reset the peak to the current RSS).
     fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
     const before = status('VmRSS');
@@ -225,6 +231,24 @@ describe('the alert relay', () => {
     // A refused or cut connection is no error: nothing in the log.
     expect(logged).not.toContain('Traceback');
   }, 180_000);
+
+  test('forwards FORWARDS posts at once (a body and a connection each in memory); the next ones wait for one to end, and are delivered', async () => {
+    const forwards = Number(/^SLOTS, HEAD_BYTES, FORWARDS = \d+, \d+ << 10, (\d+)$/m.exec(ALERT_RELAY_SCRIPT)![1]);
+    const posts = forwards + 3;
+    holding = [];
+    const answers = Array.from({ length: posts }, (_, i) => post('monitoring_webhook_ops', AUTH, `{"alerts":[],"post":${i}}`));
+    try {
+      // Every post is in the relay (a thread each), and FORWARDS of them reached the receiver, which holds them.
+      await waitFor('every post in the relay, FORWARDS at the receiver', () => (threads() === 1 + posts && received.length >= forwards) || undefined, 60_000);
+      expect(received).toHaveLength(forwards);
+    } finally {
+      const held = holding;
+      holding = undefined;
+      held.forEach((reply) => reply());
+    }
+    expect((await Promise.all(answers)).map((r) => r.status)).toEqual(Array(posts).fill(200));
+    expect(received.map((r) => JSON.parse(r.body).post).sort((a, b) => a - b)).toEqual(Array.from({ length: posts }, (_, i) => i));
+  });
 
   // Last: after every case above.
   test("no part of a URL's path or query ever reached the relay's log", () => {
