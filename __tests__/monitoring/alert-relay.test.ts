@@ -50,8 +50,9 @@ describe('the alert relay', () => {
     method: 'POST', body, headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
   });
   // A request's head alone, its body never sent, as a local user could send it: the relay's answer (all it sends
-  // before it closes the connection), or a timeout when it waits for the body instead.
-  const headOnly = (headers: string[]) => new Promise<string>((resolve, reject) => {
+  // before it closes the connection), or a timeout when it waits for the body instead. With `partOfBody`, that much
+  // of a body follows the head, and the client then closes its side, as a client that dies mid-post.
+  const headOnly = (headers: string[], partOfBody?: string) => new Promise<string>((resolve, reject) => {
     const socket = net.connect(relayPort, '127.0.0.1');
     let text = '';
     const timer = setTimeout(() => { socket.destroy(); reject(new Error(`the relay answered nothing to a head alone; it sent: ${JSON.stringify(text)}`)); }, 10_000);
@@ -59,6 +60,7 @@ describe('the alert relay', () => {
     socket.on('error', (e) => { clearTimeout(timer); reject(e); });
     socket.on('end', () => { clearTimeout(timer); resolve(text); });
     socket.write(['POST /monitoring_webhook_ops HTTP/1.1', `Host: 127.0.0.1:${relayPort}`, 'Content-Type: application/json', ...headers, '', ''].join('\r\n'));
+    if (partOfBody !== undefined) socket.end(partOfBody);
   });
 
   beforeAll(async () => {
@@ -154,6 +156,16 @@ describe('the alert relay', () => {
     expect(Buffer.byteLength(atTheLimit)).toBe(1 << 20);
     expect((await post('monitoring_webhook_ops', AUTH, atTheLimit)).status).toBe(200);
     expect(received.map((r) => r.body)).toEqual([atTheLimit]);
+  });
+
+  test('forwards nothing of a body cut short (the client gone before its Content-Length), and logs it', async () => {
+    const part = '{"alerts":[{"status":"fir';
+    expect(await headOnly([`Authorization: ${AUTH}`, `Content-Length: ${part.length + 20}`], part)).toBe('');
+    await logs(/a post ended 20 bytes short of its Content-Length: not forwarded/);
+    expect(received).toEqual([]);
+    // The relay goes on: the next whole post is delivered.
+    expect((await post('monitoring_webhook_ops')).status).toBe(200);
+    expect(received).toHaveLength(1);
   });
 
   test("follows no redirect, not even to the same host's other path, and answers one with 502", async () => {

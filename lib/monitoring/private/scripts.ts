@@ -568,7 +568,12 @@ class Relay(http.server.BaseHTTPRequestHandler):
         if len(length) > len(str(MAX_BODY)) or int(length) > MAX_BODY:
             return self.answer(413, "the body is over %d bytes" % MAX_BODY)
         with forwards:
-            self.forward(self.rfile.read(int(length)))
+            body = self.rfile.read(int(length))
+            if len(body) < int(length):
+                # The client left before its whole body: part of an alert is no alert to deliver, nor anyone to answer.
+                log("a post ended %d bytes short of its Content-Length: not forwarded" % (int(length) - len(body)))
+                return
+            self.forward(body)
 
     def forward(self, body):
         name = self.path.lstrip("/")
