@@ -31,7 +31,7 @@ require.extensions['.ts'] = (module, filename) => {
 process.env.TMPDIR = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-monitoring-'));
 process.env.CHECKPOINT_DISABLE = '1';
 const { startLiveProber, runJobHook, OPS_PATH } = require(path.join(ROOT, '__tests__/monitoring/helpers/live-prober.ts'));
-const { waitFor } = require(path.join(ROOT, '__tests__/monitoring/helpers/live-stack.ts'));
+const { waitFor } = require(path.join(ROOT, 'testing/harness/wait.ts'));
 const { Duration } = require(path.join(ROOT, 'lib/core/duration.ts'));
 const { Phase } = require(path.join(ROOT, 'lib/roadmap/phase.ts'));
 const { Environment } = require(path.join(ROOT, 'lib/core/environment.ts'));
@@ -56,16 +56,16 @@ async function outage(options, boundMs) {
   const live = await started(options);
   try {
     runJobHook(live.root, 'backup-push', 'success');
-    await waitFor('a passing probe', async () => (await live.stack.query(`probe_success{check="${live.check}"} == 1`)).length > 0 || undefined, boundMs);
+    await waitFor(async () => (await live.stack.query(`probe_success{check="${live.check}"} == 1`)).length > 0, { what: 'a passing probe', timeout: Duration.millis(boundMs) });
     const firing = () => live.receiver.alerts(OPS_PATH).find((a) => a.labels.alertname === 'UptimeCheckFailed' && a.status === 'firing');
     if (firing()) throw new Error('UptimeCheckFailed fired while the target was up');
     const stoppedAt = Date.now();
     await live.target.down();
-    const alert = await waitFor('the firing notification', firing, boundMs, 50);
+    const alert = await waitFor(firing, { what: 'the firing notification', timeout: Duration.millis(boundMs) });
     const restartedAt = Date.now();
     await live.target.up();
-    const resolved = await waitFor('the resolved notification', () => live.receiver.alerts(OPS_PATH)
-      .find((a) => a.labels.alertname === 'UptimeCheckFailed' && a.status === 'resolved' && a.at >= restartedAt), boundMs, 50);
+    const resolved = await waitFor(() => live.receiver.alerts(OPS_PATH)
+      .find((a) => a.labels.alertname === 'UptimeCheckFailed' && a.status === 'resolved' && a.at >= restartedAt), { what: 'the resolved notification', timeout: Duration.millis(boundMs) });
     return { detect: alert.at - stoppedAt, resolve: resolved.at - restartedAt };
   } finally {
     await live.stop();

@@ -7,7 +7,8 @@ import * as path from 'path';
 import { ALERT_RELAY_SCRIPT } from '../../lib/monitoring/private/scripts';
 import { MACHINE_PYTHON } from '../setup/real-parts';
 import { freePort, listenOnFreePort } from '../setup/ports';
-import { waitFor } from './helpers/live-stack';
+import { Duration } from '../../lib/core/duration';
+import { waitFor } from '../../testing/harness/wait';
 
 // The rendered alert relay (lib/monitoring/private/scripts.ts), run as its unit runs it, between a client that posts as
 // Alertmanager does and a loopback receiver. The live suite (monitoring-e2e.test.ts) runs it behind the real Alertmanager.
@@ -76,10 +77,10 @@ describe('the alert relay', () => {
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, http_proxy: proxy, https_proxy: proxy, HTTP_PROXY: proxy, HTTPS_PROXY: proxy, no_proxy: '', NO_PROXY: '' } });
     relay.stdout!.on('data', (d: Buffer) => { logged += d.toString('utf8'); });
     relay.stderr!.on('data', (d: Buffer) => { logged += d.toString('utf8'); });
-    await waitFor('the relay to answer', async () => {
+    await waitFor(async () => {
       if (relay.exitCode !== null) throw new Error(`the relay exited with ${relay.exitCode}: ${logged}`);
-      try { return (await fetch(`http://127.0.0.1:${relayPort}/-/healthy`)).ok || undefined; } catch { return undefined; }
-    }, 20_000);
+      try { return (await fetch(`http://127.0.0.1:${relayPort}/-/healthy`)).ok; } catch { return false; }
+    }, { what: 'the relay to answer', timeout: Duration.seconds(20) });
   });
   afterAll(async () => {
     relay?.kill('SIGTERM');

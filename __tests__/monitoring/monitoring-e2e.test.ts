@@ -2,10 +2,12 @@ import { execFile, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { DEADMAN_PATH, durationSeconds, LiveProber, OPS_PATH, runJobHook, startLiveProber, WATCHDOG_TIME_SCALE } from './helpers/live-prober';
-import { Notification, waitFor } from './helpers/live-stack';
+import { Notification } from './helpers/live-stack';
 import { MachineRoot } from './helpers/machine-root';
 import { TEXTFILE_DIR } from '../../lib/monitoring/private/paths';
 import { describeWithRealParts, MACHINE_PYTHON } from '../setup/real-parts';
+import { Duration } from '../../lib/core/duration';
+import { waitFor } from '../../testing/harness/wait';
 
 // Production's Phase 1 prober as the library renders it, live on loopback: Prometheus, the blackbox
 // exporter, Alertmanager and node exporter from Debian, started with the rendered command lines and
@@ -43,6 +45,7 @@ function openDirectories(dir: string): void {
 
 /** A bound for each step: generous against a loaded CI machine, far below anything a team would notice. */
 const BOUND_MS = 30_000;
+const BOUND = Duration.millis(BOUND_MS);
 const BACKUP_MAX_AGE_S = 6;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -52,9 +55,9 @@ const firingAt = (p: LiveProber, alertname: string, at = OPS_PATH): Alert[] => p
 /** The Watchdog's pings from now on, over `intervals` gaps: resolves with the gaps, in ms. */
 async function watchdogGaps(p: LiveProber, periodMs: number, intervals: number): Promise<number[]> {
   const pings = () => p.receiver.alerts(DEADMAN_PATH).filter((a) => a.labels.alertname === 'Watchdog').map((a) => a.at);
-  await waitFor('the first watchdog ping', () => pings().length > 0 || undefined, BOUND_MS);
+  await waitFor(() => pings().length > 0, { what: 'the first watchdog ping', timeout: BOUND });
   const first = pings().length;
-  await waitFor(`${intervals + 1} more pings`, () => pings().length >= first + intervals + 1 || undefined, BOUND_MS + periodMs * (intervals + 3));
+  await waitFor(() => pings().length >= first + intervals + 1, { what: `${intervals + 1} more pings`, timeout: Duration.millis(BOUND_MS + periodMs * (intervals + 3)) });
   const at = pings().slice(first, first + intervals + 1);
   return at.slice(1).map((t, i) => t - at[i]);
 }
@@ -86,12 +89,12 @@ function backupJobsRan(root: MachineRoot): number {
 }
 
 async function outages(p: LiveProber): Promise<OutageFindings> {
-  const tooOld = await waitFor('BackupTooOld and BackupJobFailed firing', () => (firingAt(p, 'BackupTooOld').length && firingAt(p, 'BackupJobFailed').length) || undefined, BOUND_MS);
+  const tooOld = await waitFor(() => firingAt(p, 'BackupTooOld').length && firingAt(p, 'BackupJobFailed').length, { what: 'BackupTooOld and BackupJobFailed firing', timeout: BOUND });
   const beforeKill = { tooOld, jobFailed: firingAt(p, 'BackupJobFailed').length };
   const killedAt = Date.now();
   await p.stack.kill('prometheus-node-exporter');
   // Past Alertmanager's expiry of the alerts (4 resend delays, 4 s here) and a few flushes.
-  await waitFor('the node target down', async () => (await p.stack.query('up{job="node"} == 0')).length > 0 || undefined, BOUND_MS);
+  await waitFor(async () => (await p.stack.query('up{job="node"} == 0')).length > 0, { what: 'the node target down', timeout: BOUND });
   await sleep(8000);
   const resolvedAfterExporterDied = p.receiver.alerts(OPS_PATH).filter((a) => a.status === 'resolved' && a.at >= killedAt && /^Backup/.test(a.labels.alertname));
   const firingInPrometheus = (await p.stack.query('ALERTS{alertname="BackupTooOld", alertstate="firing"}')).length;
@@ -99,7 +102,7 @@ async function outages(p: LiveProber): Promise<OutageFindings> {
 
   const prometheusKilledAt = Date.now();
   await p.stack.kill('prometheus');
-  const prometheusDown = await waitFor('PrometheusDown at the receiver', () => firingAt(p, 'PrometheusDown').find((a) => a.at >= prometheusKilledAt), BOUND_MS);
+  const prometheusDown = await waitFor(() => firingAt(p, 'PrometheusDown').find((a) => a.at >= prometheusKilledAt), { what: 'PrometheusDown at the receiver', timeout: BOUND });
   // Alertmanager lets Prometheus's alerts expire 4 resend delays (4 s here) after the last resend.
   await sleep(8000);
   const resolvedAfterPrometheusDied = p.receiver.alerts(OPS_PATH).filter((a) => a.status === 'resolved' && a.at >= prometheusKilledAt);
@@ -116,7 +119,7 @@ interface RestartFindings {
 }
 
 async function alertmanagerRestart(p: LiveProber): Promise<RestartFindings> {
-  const critical = await waitFor('DiskAboveSplitThreshold at the receiver', () => firingAt(p, 'DiskAboveSplitThreshold')[0], BOUND_MS);
+  const critical = await waitFor(() => firingAt(p, 'DiskAboveSplitThreshold')[0], { what: 'DiskAboveSplitThreshold at the receiver', timeout: BOUND });
   // The warning's own condition holds (the disk is above its share), so only the suppression keeps it away.
   const warningConditionHolds = (await p.stack.query(`1 - node_filesystem_avail_bytes / node_filesystem_size_bytes > ${DISK_WARNING_SHARE}`)).length;
   // Resends and flushes go on for a while before the restart, as they would for hours.
@@ -124,8 +127,8 @@ async function alertmanagerRestart(p: LiveProber): Promise<RestartFindings> {
   const restartedAt = Date.now();
   await p.stack.restart('prometheus-alertmanager');
   // Alertmanager forgets its alerts on restart; Prometheus resends the firing ones every resend delay (1 s here).
-  const criticalBackInAlertmanager = await waitFor('the critical back in Alertmanager', async () => (await p.stack.alertmanagerAlerts())
-    .some((a) => a.labels.alertname === 'DiskAboveSplitThreshold' && a.status.state === 'active') || undefined, BOUND_MS);
+  const criticalBackInAlertmanager = await waitFor(async () => (await p.stack.alertmanagerAlerts())
+    .some((a) => a.labels.alertname === 'DiskAboveSplitThreshold' && a.status.state === 'active'), { what: 'the critical back in Alertmanager', timeout: BOUND });
   // Its group wait (1 s, flushed at once for an alert older than that) and several group intervals (1 s).
   await sleep(6000);
   return { critical, warningConditionHolds, restartedAt, criticalBackInAlertmanager, notifications: [...p.receiver.notifications] };
@@ -181,16 +184,16 @@ describeLive('the monitoring, live on Prometheus, Alertmanager and the blackbox 
   const firing = (alertname: string, at = OPS_PATH) => firingAt(main, alertname, at);
 
   test("the watchdog reaches the dead-man's switch, and only it", async () => {
-    const ping = await waitFor('the first watchdog ping', () => firing('Watchdog', DEADMAN_PATH)[0], BOUND_MS);
+    const ping = await waitFor(() => firing('Watchdog', DEADMAN_PATH)[0], { what: 'the first watchdog ping', timeout: BOUND });
     expect(ping.labels).toMatchObject({ alertname: 'Watchdog', prober: 'acme-production-app', severity: 'none' });
     expect(main.receiver.alerts(OPS_PATH).filter((a) => a.labels.alertname === 'Watchdog')).toEqual([]);
   });
 
   test('while the target is up, no uptime alert fires', async () => {
     // The check has run and passed, and then twice as long as it takes to alert has gone by.
-    await waitFor('a passing probe', async () => (await main.stack.query(`probe_success{check="${main.check}"} == 1`)).length > 0, BOUND_MS);
+    await waitFor(async () => (await main.stack.query(`probe_success{check="${main.check}"} == 1`)).length > 0, { what: 'a passing probe', timeout: BOUND });
     const since = Date.now();
-    await waitFor('4 more seconds of evaluations', async () => (await main.stack.lastEvaluation('uptime')) > since + 4000 || undefined, BOUND_MS);
+    await waitFor(async () => (await main.stack.lastEvaluation('uptime')) > since + 4000, { what: '4 more seconds of evaluations', timeout: BOUND });
     expect(firing('UptimeCheckFailed')).toEqual([]);
     // Firing, not pending: one probe of its 1 s timeout can miss on a loaded machine (a CI with other work beside it
     // saw one pending), which is what the rule's alertAfter is for.
@@ -198,11 +201,11 @@ describeLive('the monitoring, live on Prometheus, Alertmanager and the blackbox 
   });
 
   test('a failed backup job and a stale backup alert the receiver', async () => {
-    const failed = await waitFor('BackupJobFailed', () => firing('BackupJobFailed')[0], BOUND_MS);
+    const failed = await waitFor(() => firing('BackupJobFailed')[0], { what: 'BackupJobFailed', timeout: BOUND });
     expect(failed.labels).toMatchObject({ unit: 'backup-check', instance: 'acme-production-app', severity: 'critical', environment: 'production' });
     // The push succeeded at hookAt, the watch began an hour before: nothing before hookAt + BACKUP_MAX_AGE_S is
     // stale, then it is, by the success's age (under an hour: the summary names no hours), not the watch's.
-    const stale = await waitFor('BackupTooOld', () => firing('BackupTooOld')[0], BOUND_MS);
+    const stale = await waitFor(() => firing('BackupTooOld')[0], { what: 'BackupTooOld', timeout: BOUND });
     expect(stale.labels).toMatchObject({ unit: 'backup-push', instance: 'acme-production-app', severity: 'critical' });
     expect(Date.parse(stale.startsAt)).toBeGreaterThanOrEqual(Math.floor(hookAt / 1000) * 1000 + BACKUP_MAX_AGE_S * 1000);
     expect(stale.annotations.summary).toMatch(/^The newest verified backup of acme-production-app is (\d+m )?\d+(\.\d+)?s old$/);
@@ -244,15 +247,15 @@ describeLive('the monitoring, live on Prometheus, Alertmanager and the blackbox 
   test('a stopped target alerts the receiver within the bound, and the alert clears when it is back', async () => {
     const stoppedAt = Date.now();
     await main.target.down();
-    const alert = await waitFor('UptimeCheckFailed at the receiver', () => firing('UptimeCheckFailed')[0], BOUND_MS);
+    const alert = await waitFor(() => firing('UptimeCheckFailed')[0], { what: 'UptimeCheckFailed at the receiver', timeout: BOUND });
     const detected = alert.at - stoppedAt;
     expect(alert.labels).toMatchObject({ check: main.check, environment: 'test', prober: 'acme-production-app', severity: 'warning', notify: 'ops' });
     expect(detected).toBeLessThan(BOUND_MS);
 
     const restartedAt = Date.now();
     await main.target.up();
-    const resolved = await waitFor('the resolved notification', () => main.receiver.alerts(OPS_PATH)
-      .find((a) => a.labels.alertname === 'UptimeCheckFailed' && a.status === 'resolved' && a.at >= restartedAt), BOUND_MS);
+    const resolved = await waitFor(() => main.receiver.alerts(OPS_PATH)
+      .find((a) => a.labels.alertname === 'UptimeCheckFailed' && a.status === 'resolved' && a.at >= restartedAt), { what: 'the resolved notification', timeout: BOUND });
     expect(resolved.labels.check).toBe(main.check);
     console.log(`stop → alert at the receiver: ${detected} ms; back → resolved at the receiver: ${resolved.at - restartedAt} ms`);
   });
@@ -279,7 +282,7 @@ describeLive('the monitoring, live on Prometheus, Alertmanager and the blackbox 
     const relayLogged = main.stack.log('sovereign-alert-relay').length;
     main.receiver.failing = true;
     try {
-      await waitFor('a failed delivery in the log', () => /Notify .*failed|notify retry canceled|Error on notify/i.test(main.stack.log('prometheus-alertmanager').slice(logged)) || undefined, BOUND_MS);
+      await waitFor(() => /Notify .*failed|notify retry canceled|Error on notify/i.test(main.stack.log('prometheus-alertmanager').slice(logged)), { what: 'a failed delivery in the log', timeout: BOUND });
     } finally {
       main.receiver.failing = false;
     }
@@ -292,7 +295,7 @@ describeLive('the monitoring, live on Prometheus, Alertmanager and the blackbox 
     const before = main.stack.log('prometheus-alertmanager').length;
     main.receiver.refusing = true;
     try {
-      await waitFor('a refused delivery in the log', () => /unexpected status code 404/.test(main.stack.log('prometheus-alertmanager').slice(before)) || undefined, BOUND_MS);
+      await waitFor(() => /unexpected status code 404/.test(main.stack.log('prometheus-alertmanager').slice(before)), { what: 'a refused delivery in the log', timeout: BOUND });
     } finally {
       main.receiver.refusing = false;
     }
@@ -310,7 +313,7 @@ describeLive('the monitoring, live on Prometheus, Alertmanager and the blackbox 
     expect(main.root.setup('alertmanager')).toEqual({ status: 0, output: '' });
     main.stack.movePorts('/etc/sovereign-monitoring/alertmanager.yml');
     // Neither Alertmanager nor its configuration changed: the relay reads the new URL on the next ping.
-    const ping = await waitFor('a watchdog ping at the rotated URL', () => firing('Watchdog', rotated)[0], BOUND_MS);
+    const ping = await waitFor(() => firing('Watchdog', rotated)[0], { what: 'a watchdog ping at the rotated URL', timeout: BOUND });
     expect(ping.labels).toMatchObject({ alertname: 'Watchdog', prober: 'acme-production-app' });
     const status = await (await fetch(`http://127.0.0.1:${main.stack.ports.alertmanager}/api/v2/status`, { headers: { authorization: main.stack.authorization } })).text();
     for (const text of [status, main.root.read('/etc/sovereign-monitoring/alertmanager.yml'), main.stack.log('prometheus-alertmanager'), main.stack.log('sovereign-alert-relay')]) {

@@ -6,11 +6,11 @@ import { Testing } from 'cdktf';
 import { Duration, Phase } from '../../lib';
 import { productFixture, synth, userDataOf } from './helpers/fixture';
 import { runJobHook, startLiveProber } from './helpers/live-prober';
-import { waitFor } from './helpers/live-stack';
 import { FAKE_SECRETS, MachineRoot } from './helpers/machine-root';
 import { MACHINE_PYTHON } from '../setup/real-parts';
 import { synthesizedBundle } from '../../testing/bundle';
 import { openFiles, tcpSockets } from '../../testing/harness/processes';
+import { waitFor } from '../../testing/harness/wait';
 import { REDACT_LOG_SCRIPT } from '../../lib/monitoring/private/scripts';
 
 // The rendered setup script and job hook, run as cloud-init and systemd run them, against a
@@ -114,7 +114,7 @@ describe('the on-machine tooling', () => {
       let logged = '';
       child.stderr!.on('data', (d: Buffer) => { logged += d.toString('utf8'); });
       const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-      await waitFor('the first line', () => logged.includes('\n') || undefined, 10_000, 20);
+      await waitFor(() => logged.includes('\n'), { what: 'the first line', timeout: Duration.seconds(10), interval: Duration.millis(20) });
       fs.writeFileSync(config, urlLine('newtoken-0815'));
       child.stdin!.end('go\n');
       expect(await exited).toBe(0);

@@ -5,14 +5,14 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdktf';
 import { parse } from 'yaml';
-import { AlertReceiver, DeadMansSwitch, Environment, MonitoringPlan, Phase, Peer, Product, UptimeCheck } from '../../lib';
+import { AlertReceiver, DeadMansSwitch, Duration, Environment, MonitoringPlan, Phase, Peer, Product, UptimeCheck } from '../../lib';
 import { ProductStacks } from '../../stacks';
 import { synthesizedBundle } from '../../testing/bundle';
 import { policy } from '../boundary/fixtures';
 import { admin, backup } from '../setup/product-basics';
 import { freePort } from '../setup/ports';
 import { describeWithRealParts } from '../setup/real-parts';
-import { waitFor } from './helpers/live-stack';
+import { waitFor } from '../../testing/harness/wait';
 
 // The real blackbox exporter, run with the blackbox.yml a product's prober receives, asked as the rendered Prometheus
 // jobs ask it (their module, their target): each family's probe, on loopback, against a service that answers on
@@ -66,9 +66,9 @@ describeLive('each address family is probed on its own (real blackbox exporter, 
     exporterPort = await freePort();
     servicePort = await freePort();
     exporter = spawn('prometheus-blackbox-exporter', [`--config.file=${path.join(dir, 'blackbox.yml')}`, `--web.listen-address=127.0.0.1:${exporterPort}`], { stdio: 'ignore' });
-    await waitFor('the blackbox exporter', async () => {
-      try { return (await fetch(`http://127.0.0.1:${exporterPort}/metrics`)).ok || undefined; } catch { return undefined; }
-    }, 20_000);
+    await waitFor(async () => {
+      try { return (await fetch(`http://127.0.0.1:${exporterPort}/metrics`)).ok; } catch { return false; }
+    }, { what: 'the blackbox exporter', timeout: Duration.seconds(20) });
   });
 
   afterAll(() => {

@@ -4,21 +4,9 @@ import * as http from 'http';
 import { freePort, listenOnFreePort } from '../../setup/ports';
 import { MachineRoot } from './machine-root';
 import { Duration } from '../../../lib/core/duration';
-import { waitFor as waitUntilFound } from '../../../testing/harness/wait';
+import { waitFor } from '../../../testing/harness/wait';
 
 export { freePort };
-
-/**
- * Polls `probe` every `everyMs` until it returns a value, or throws after `timeoutMs`: the harness's waitFor, with
- * 0 and '' counted as values (a probe says "not yet" with undefined, null or false).
- */
-export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, everyMs = 100): Promise<T> {
-  const found = await waitUntilFound(async () => {
-    const value = await probe();
-    return value === undefined || value === null || (value as unknown) === false ? undefined : { value };
-  }, { what, timeout: Duration.millis(timeoutMs), interval: Duration.millis(everyMs) });
-  return found.value;
-}
 
 /** One notification Alertmanager delivered. */
 export interface Notification {
@@ -374,15 +362,15 @@ export class LiveStack {
       ['prometheus', `http://127.0.0.1:${this.ports.prometheus}/-/ready`],
     ];
     for (const [unit, url] of endpoints.filter(([u]) => this.children.has(u))) {
-      await waitFor(`${unit} to answer ${url}`, async () => {
+      await waitFor(async () => {
         const child = this.children.get(unit)!;
         if (child.exitCode !== null) throw new Error(`${unit} exited with ${child.exitCode}:\n${this.log(unit)}`);
         try {
-          return (await fetch(url, { headers: { authorization: this.authorization } })).ok || undefined;
+          return (await fetch(url, { headers: { authorization: this.authorization } })).ok;
         } catch {
-          return undefined;
+          return false;
         }
-      }, 20_000);
+      }, { what: `${unit} to answer ${url}`, timeout: Duration.seconds(20) });
     }
   }
 }
