@@ -59,18 +59,22 @@ export function descendantsOf(roots: readonly number[], table: readonly ProcessE
 
 /**
  * A process's environment (`NAME=value` each) as its memory holds it now: what it started with, unless it wrote over
- * it (a process title: sshd's, PostgreSQL's), undefined once it has gone, where it is not ours to read, and for a
- * process of another account unless we are root (not read at all, so that one scan does not wait on every process of
- * the host; as root, where the suites run, a test's `runuser -u postgres …` is another account's and must be found).
- * Reading it waits for the process's memory map, as a command line's does: not for a process in uninterruptible sleep
- * (D) by its stat (undefined, for the caller to look again). What remains: a process of our own account that enters
- * D between its stat and this read, or holds its memory map's lock otherwise, blocks this synchronous read for as
- * long as it is stuck.
+ * it (a process title: sshd's, PostgreSQL's), undefined once it has gone or where it is not ours to read.
+ *
+ * Given an entry of a scan, also for a process of another account unless we are root (not read at all, so that one
+ * scan does not wait on every process of the host; as root, where the suites run, a test's `runuser -u postgres …` is
+ * another account's and must be found). Reading it waits for the process's memory map, as a command line's does: not
+ * for a process in uninterruptible sleep (D) by its stat (undefined, for the caller to look again). What remains: a
+ * process of our own account that enters D between its stat and this read, or holds its memory map's lock otherwise,
+ * blocks this synchronous read for as long as it is stuck.
+ *
+ * Given a pid alone (one process the caller must hear from: the stand-in provider's Terraform peer, for its token),
+ * read whatever its state: the read waits out a D state, where undefined would say "no environment", not "look again".
  */
-export function environmentOf(p: ProcessEntry): string[] | undefined {
-  if (p.state === 'D' || (process.getuid?.() !== 0 && !ownedBy(p.pid))) return undefined;
+export function environmentOf(p: number | ProcessEntry): string[] | undefined {
+  if (typeof p !== 'number' && (p.state === 'D' || (process.getuid?.() !== 0 && !ownedBy(p.pid)))) return undefined;
   try {
-    return fs.readFileSync(`/proc/${p.pid}/environ`, 'utf8').split('\0');
+    return fs.readFileSync(`/proc/${typeof p === 'number' ? p : p.pid}/environ`, 'utf8').split('\0');
   } catch {
     return undefined;
   }

@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import { holders, openFiles, tcpAddress, tcpSockets } from '../harness/processes';
+import { environmentOf, holders, openFiles, tcpAddress, tcpSockets } from '../harness/processes';
 
 /**
  * The simulated project of the Terraform process on the other end of a loopback connection, read
@@ -16,7 +16,7 @@ export function peerEndpoint(peer: string): string | undefined {
   const named = endpointFileIn(`/proc/${pid}/cwd`);
   if (named) return named;
   // ... else Terraform's environment does.
-  return environmentOf(pid)?.HCLOUD_ENDPOINT;
+  return variablesOf(pid)?.HCLOUD_ENDPOINT;
 }
 
 /**
@@ -29,7 +29,7 @@ export function peerEndpoint(peer: string): string | undefined {
  */
 export function peerEnvironment(peer: string): Readonly<Record<string, string>> | undefined {
   const pid = peerPid(peer);
-  return pid ? environmentOf(pid) : undefined;
+  return pid ? variablesOf(pid) : undefined;
 }
 
 /**
@@ -74,13 +74,10 @@ function stillHolds(owner: SocketOwner): boolean {
   return openFiles(owner.pid).some((f) => f.fd === owner.fd && f.target === `socket:[${owner.inode}]`);
 }
 
-function environmentOf(pid: number): Record<string, string> | undefined {
-  try {
-    const entries = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter((e) => e.includes('='));
-    return Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
-  } catch {
-    return undefined;
-  }
+/** The environment of `pid` by name (undefined where it cannot be read). */
+function variablesOf(pid: number): Record<string, string> | undefined {
+  const entries = environmentOf(pid)?.filter((e) => e.includes('='));
+  return entries && Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
 }
 
 /** The file beside a stack that names its simulated project (a `file://` URL); Terraform ignores it. */
