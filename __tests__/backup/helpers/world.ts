@@ -10,8 +10,8 @@ import { S3Server } from './s3-server';
 import { SftpServer } from './sftp-server';
 import { renderTemplate, serverIdValues, templateValues } from './terraform-template';
 import { startTogether } from '../../setup/start-together';
-import { environmentOf, holders, processEntry, processTable } from '../../../testing/harness/processes';
-import { waitFor } from '../../../testing/harness/wait';
+import { environmentOf, holders, processEntry, processTable, signal } from '../../../testing/harness/processes';
+import { waitFor, WaitTimedOut } from '../../../testing/harness/wait';
 import { Duration } from '../../../lib/core/duration';
 
 /** The restic password of every repository the fixture's machines use. */
@@ -568,11 +568,13 @@ export function slowStorageBoxLink(dir: string, slow: string): string {
  * killer, a unit's last kill at its timeout or a crash does: no exit trap runs. Returns once none is left.
  */
 export async function killJob(etc: string): Promise<void> {
-  for (let round = 0; round < 20 && survivorsOf(etc).length > 0; round++) {
-    for (const p of survivorsOf(etc)) {
-      try { process.kill(Number(p.split(' ')[0]), 'SIGKILL'); } catch { /* gone */ }
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  if (survivorsOf(etc).length > 0) throw new Error(`processes of the job survived SIGKILL: ${survivorsOf(etc).join('; ')}`);
+  // Again at each look: a process the job forked between two looks is killed at the next. Bounded on the clock,
+  // generously: a loaded machine reaps a killed process late, and one in uninterruptible sleep dies only when it wakes.
+  await waitFor(() => {
+    const survivors = survivorsOf(etc);
+    for (const p of survivors) signal(Number(p.split(' ')[0]), 'SIGKILL');
+    return survivors.length === 0;
+  }, { timeout: Duration.seconds(30), interval: Duration.millis(100), what: `the processes of the job run with ${etc} to end after SIGKILL` }).catch((e) => {
+    throw e instanceof WaitTimedOut ? new Error(`${e.message}; still there: ${survivorsOf(etc).join('; ')}`) : e;
+  });
 }
