@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Duration } from '../../lib';
-import { alive } from '../../testing/harness/processes';
+import { alive, commandLineOf } from '../../testing/harness/processes';
 import { POSTGRES_BIN, PostgresCluster } from './helpers/postgres';
 import { killAll, processesIn } from '../setup/run-leftovers';
 import { BackupWorld, expectFailure, expectSuccess, pingPath, PROD_HOST, TEST_HOST } from './helpers/world';
@@ -173,7 +173,7 @@ describeAsRoot('a test PostgreSQL that a session holds open through the fast shu
   async function holdOpen(cluster: PostgresCluster): Promise<{ session: ChildProcess; program: number }> {
     const session = spawn(`${POSTGRES_BIN}/psql`, ['-X', '-q', '-h', cluster.dir, '-p', String(cluster.port), '-U', 'postgres', '-d', 'postgres',
       '-c', "CREATE TEMP TABLE held (line text); COPY held FROM PROGRAM 'trap \"\" TERM QUIT; exec sleep 600'"], { stdio: 'ignore' });
-    const programs = () => processesIn(cluster.dir).filter((pid) => { try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8') === ['sleep', '600', ''].join('\0'); } catch { return false; } });
+    const programs = () => processesIn(cluster.dir).filter((pid) => commandLineOf(pid)?.join(' ') === 'sleep 600');
     await waitFor(() => programs().length > 0, { timeout: Duration.minutes(1), what: "the COPY's program to run" });
     expect(programs()).toHaveLength(1);
     return { session, program: programs()[0] };

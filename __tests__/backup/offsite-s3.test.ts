@@ -12,6 +12,7 @@ import {
 } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 import { leakedSecrets } from '../setup/secret-sentinels';
+import { commandLineOf } from '../../testing/harness/processes';
 import { waitFor } from '../../testing/harness/wait';
 import { Duration } from '../../lib/core/duration';
 
@@ -43,7 +44,8 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
       for (const pid of fs.readdirSync('/proc')) {
         if (!/^\d+$/.test(pid)) continue;
         try {
-          if (environOf(pid).includes(marker)) commandLines.add(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' '));
+          const args = environOf(pid).includes(marker) ? commandLineOf(Number(pid)) : undefined;
+          if (args) commandLines.add(args.join(' '));
         } catch {
           // The process ended while it was read.
         }

@@ -169,7 +169,7 @@ function endWorkers(runDir) {
 
 /** A process's line on stderr: its pid and command line. */
 function described(pid) {
-  return `  ${pid} ${commandLine(pid).join(' ').trim().slice(0, 200)}\n`;
+  return `  ${pid} ${(processes.commandLineOf(pid) ?? []).join(' ').trim().slice(0, 200)}\n`;
 }
 
 /**
@@ -217,7 +217,7 @@ function processTable() {
     let cwd;
     return {
       pid, parent, state,
-      get args() { return args ??= commandLine(pid); },
+      get args() { return args ??= processes.commandLineOf(pid) ?? []; },
       get cwd() {
         if (cwd === undefined) {
           try { cwd = fs.readlinkSync(`/proc/${pid}/cwd`); } catch { cwd = ''; /* gone, or not ours to read */ }
@@ -226,11 +226,6 @@ function processTable() {
       },
     };
   });
-}
-
-/** A process's command line, its arguments each (one empty one for a zombie, a kernel thread, or one gone). */
-function commandLine(pid) {
-  return (read(`/proc/${pid}/cmdline`) ?? '').split('\0');
 }
 
 function readdir(dir) {

@@ -2,9 +2,10 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 
 // A process table read from /proc, for a harness that ends what a server it started left: Linux only. The one reader
-// of /proc/<pid>/stat, /proc/<pid>/fd and /proc/net/tcp: __tests__/setup/run-leftovers.js (plain JavaScript, which
-// jest's transform lets require this file) reads the table through it too, and the stand-in provider finds the
-// Terraform process at a connection's other end with it (testing/provider/peer-environment.ts).
+// of /proc/<pid>/stat, fd, environ and cmdline and of /proc/net/tcp: __tests__/setup/run-leftovers.js (plain
+// JavaScript, which jest's transform lets require this file) reads the table through it too, and the stand-in provider
+// finds the Terraform process at a connection's other end, and reads its environment, with it
+// (testing/provider/peer-environment.ts; shipped in dist/testing with this file).
 
 /** A process, named by its pid and its start time (so that a pid reused by another process is not taken for it). */
 export interface ProcessId {
@@ -75,6 +76,21 @@ export function environmentOf(p: number | ProcessEntry): string[] | undefined {
   if (typeof p !== 'number' && (p.state === 'D' || (process.getuid?.() !== 0 && !ownedBy(p.pid)))) return undefined;
   try {
     return fs.readFileSync(`/proc/${typeof p === 'number' ? p : p.pid}/environ`, 'utf8').split('\0');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A process's command line, its arguments each (none for a kernel thread or a zombie): undefined once it has gone or
+ * where it is not ours to read. Reading it waits for the process's memory map, as an environment's does: a scan of
+ * every process reads their stat (processTable), and this only for the few it is about to name or pick.
+ */
+export function commandLineOf(pid: number): string[] | undefined {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    // Each argument ends in a NUL; a process that wrote over its title (sshd's) may end without one.
+    return text === '' ? [] : text.replace(/\0$/, '').split('\0');
   } catch {
     return undefined;
   }

@@ -10,7 +10,7 @@ import { S3Server } from './s3-server';
 import { SftpServer } from './sftp-server';
 import { renderTemplate, serverIdValues, templateValues } from './terraform-template';
 import { startTogether } from '../../setup/start-together';
-import { environmentOf, holders, processEntry, processTable, signal } from '../../../testing/harness/processes';
+import { commandLineOf, environmentOf, holders, processEntry, processTable, signal } from '../../../testing/harness/processes';
 import { waitFor, WaitTimedOut } from '../../../testing/harness/wait';
 import { Duration } from '../../../lib/core/duration';
 
@@ -443,15 +443,14 @@ export function corrupt(file: string): void {
  * as "<pid> <command>". After a job exited, there must be none.
  */
 export function survivorsOf(etc: string): string[] {
-  const marker = Buffer.from(`SOVEREIGN_BACKUP_ETC=${etc}\0`);
+  const marker = `SOVEREIGN_BACKUP_ETC=${etc}`;
   const found: string[] = [];
-  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (!fs.readFileSync(`/proc/${pid}/environ`).includes(marker)) continue;
-      found.push(`${pid} ${fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()}`);
-    } catch {
-      // The process ended while it was read.
-    }
+  // By pid, not by an entry of the table: each is read whatever its state, so that one stuck in uninterruptible sleep
+  // (which a SIGKILL ends only once it wakes) still counts.
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number)) {
+    if (!environmentOf(pid)?.includes(marker)) continue;
+    const args = commandLineOf(pid);
+    if (args) found.push(`${pid} ${args.join(' ')}`); // else it ended while it was read
   }
   return found;
 }
@@ -464,11 +463,8 @@ export function repositoryLock(state: string): { holders: string[]; free: boolea
   const lock = path.join(state, 'repository.lock');
   const holding: string[] = [];
   for (const { pid } of holders((target) => target === lock)) {
-    try {
-      holding.push(`${pid} ${fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()}`);
-    } catch {
-      // The process ended while it was read.
-    }
+    const args = commandLineOf(pid);
+    if (args) holding.push(`${pid} ${args.join(' ')}`); // else it ended while it was read
   }
   let free = true;
   try {
@@ -513,11 +509,8 @@ export function drillCopyProcess(etc: string, copy: string): number | undefined 
     // Not the environ of a process stuck in uninterruptible sleep (on a stalled disk), whose memory map a read waits for.
     const env = environmentOf(p);
     if (!env?.includes(ofCopy) || !env.includes(ofEtc)) continue;
-    try {
-      if (!fs.readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0').some((arg) => arg.endsWith('/restore-drill'))) continue;
-    } catch {
-      continue; // It ended while it was read.
-    }
+    // None once it ended while it was read.
+    if (!commandLineOf(p.pid)?.some((arg) => arg.endsWith('/restore-drill'))) continue;
     // Its subshells (bash forks, the same command line) have it as their parent; it has the run of all copies.
     const parent = processEntry(p.parent);
     const parentEnv = parent && environmentOf(parent);
