@@ -82,6 +82,18 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
     }
   };
 
+  /**
+   * Production's backup in both its copies (the Storage Box and the bucket), made once: by the happy path, else by the
+   * first test that drills it, so that such a test also runs alone (`-t`).
+   */
+  let backedUp = false;
+  const backUpOnce = async () => {
+    if (backedUp) return;
+    expect((await run(world.production, 'backup-bootstrap')).code).toBe(0);
+    expectSuccess(await run(world.production, 'backup-dump'), PROD_HOST, 'dump');
+    backedUp = true;
+  };
+
   /** restic on the repository under `prefix` in the bucket, as the test host reaches it; its stdout. */
   const resticOnBucket = async (prefix: string, args: string[]): Promise<string> => (await promisify(execFile)('restic', ['--no-cache', ...args], {
     env: { ...process.env, RESTIC_PASSWORD, TZ: 'UTC', ...bucketRepository(s3, prefix).env },
@@ -138,6 +150,7 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
     expectSuccess(dump, PROD_HOST, 'dump');
     expect(dump.pings[1].body).toMatch(/streamed to storagebox offsite and read back/);
     expect(dump.stderr).toMatch(/read back from offsite: \d+ databases/);
+    backedUp = true;
     const push = await run(world.production, 'backup-push');
     expectSuccess(push, PROD_HOST, 'push');
     const packs = filesBySize(path.join(s3.objects(PREFIX), 'data')).filter((f) => f.endsWith('._S3rver_object'));
@@ -166,6 +179,7 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
   });
 
   test('a drill of both copies restores each into its own scratch databases and pings once; either copy failing fails it, named', async () => {
+    await backUpOnce();
     // The Storage Box as the drill's source and the bucket as its additional one, as ProductStacks builds it from Phase 2.
     const both = world.layOut('test-both', { source_PORT: world.sftp.port, DRILL_KEEP_DATABASES: 1 }, { drillSource: 'both' });
     world.sftp.authorize(world.generateKey(both.etc));
@@ -232,6 +246,7 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
   // guard on reading that missing result, the run of all copies died at the read ("sed … exited with 2"): the copy
   // went unnamed and the next copy was never drilled.
   test('a copy\'s run killed mid-restore: the drill names that copy, still drills the next, and pings one failure listing it as passed', async () => {
+    await backUpOnce();
     const both = world.layOut('test-both-killed', { source_PORT: world.sftp.port, DRILL_KEEP_DATABASES: 0 }, { drillSource: 'both' });
     world.sftp.authorize(world.generateKey(both.etc));
     const scratchNow = () => world.pg.sql('postgres', "SELECT datname FROM pg_database WHERE datname LIKE 'restore\\_drill\\_%' ORDER BY 1").split('\n').filter(Boolean);
