@@ -4,6 +4,7 @@ import * as http from 'http';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { alertRelayUnit } from '../../lib/monitoring/private/render';
 import { ALERT_RELAY_SCRIPT } from '../../lib/monitoring/private/scripts';
 import { MACHINE_PYTHON } from '../setup/real-parts';
 import { freePort, listenOnFreePort } from '../setup/ports';
@@ -36,6 +37,8 @@ describe('the alert relay', () => {
     });
   });
   let receiverPort: number;
+  /** A field of the relay's /proc status, in kB (VmRSS, VmHWM). */
+  const status = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(fs.readFileSync(`/proc/${relay.pid}/status`, 'utf8'))![1]);
   // The relay's threads: its main one, and one for each connection it holds.
   const threads = () => fs.readdirSync(`/proc/${relay.pid}/task`).length;
   const urls = () => path.join(dir, 'webhook-urls.json');
@@ -45,7 +48,7 @@ describe('the alert relay', () => {
     fs.renameSync(`${urls()}.tmp`, urls());
   };
   // The relay logs before it answers, but on another pipe, which the test may read after the answer.
-  const logs = (pattern: RegExp) => waitFor(`the relay to log ${pattern}`, () => pattern.test(logged) || undefined, 10_000);
+  const logs = (pattern: RegExp) => waitFor(() => pattern.test(logged), { what: `the relay to log ${pattern}`, timeout: Duration.millis(10_000) });
   const AUTH = `Basic ${Buffer.from(`sovereign:${PASSWORD}`).toString('base64')}`;
   const post = (name: string, auth = AUTH, body = '{"alerts":[{"status":"firing"}]}') => fetch(`http://127.0.0.1:${relayPort}/${name}`, {
     method: 'POST', body, headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
@@ -71,17 +74,28 @@ describe('the alert relay', () => {
     fs.writeFileSync(path.join(dir, 'web_password'), `${PASSWORD}\n`, { mode: 0o600 });
     fs.writeFileSync(path.join(dir, 'relay'), ALERT_RELAY_SCRIPT, { mode: 0o755 });
     relayPort = await freePort();
+    relay = await startRelay(relayPort, path.join(dir, 'relay'), (text) => { logged += text; });
+  });
+  /** The relay at `script` on `port`, with its unit's environment, `log` given what it writes; once it answers. */
+  async function startRelay(port: number, script: string, log: (text: string) => void): Promise<ChildProcess> {
+    const unitEnvironment = Object.fromEntries(alertRelayUnit().split('\n').filter((l) => l.startsWith('Environment='))
+      .map((l) => l.slice('Environment='.length).split('=') as [string, string]));
     // A proxy that does not answer, in the environment: the relay must not send a URL (its token) through one.
     const proxy = `http://127.0.0.1:${await freePort()}`;
-    relay = spawn(MACHINE_PYTHON, [path.join(dir, 'relay'), `127.0.0.1:${relayPort}`, urls(), path.join(dir, 'web_password')],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, http_proxy: proxy, https_proxy: proxy, HTTP_PROXY: proxy, HTTPS_PROXY: proxy, no_proxy: '', NO_PROXY: '' } });
-    relay.stdout!.on('data', (d: Buffer) => { logged += d.toString('utf8'); });
-    relay.stderr!.on('data', (d: Buffer) => { logged += d.toString('utf8'); });
+    const started = spawn(MACHINE_PYTHON, [script, `127.0.0.1:${port}`, urls(), path.join(dir, 'web_password')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...unitEnvironment, http_proxy: proxy, https_proxy: proxy, HTTP_PROXY: proxy, HTTPS_PROXY: proxy, no_proxy: '', NO_PROXY: '' },
+    });
+    let output = '';
+    const take = (d: Buffer) => { output += d.toString('utf8'); log(d.toString('utf8')); };
+    started.stdout!.on('data', take);
+    started.stderr!.on('data', take);
     await waitFor(async () => {
-      if (relay.exitCode !== null) throw new Error(`the relay exited with ${relay.exitCode}: ${logged}`);
-      try { return (await fetch(`http://127.0.0.1:${relayPort}/-/healthy`)).ok; } catch { return false; }
+      if (started.exitCode !== null) throw new Error(`the relay exited with ${started.exitCode}: ${output}`);
+      try { return (await fetch(`http://127.0.0.1:${port}/-/healthy`)).ok; } catch { return false; }
     }, { what: 'the relay to answer', timeout: Duration.seconds(20) });
-  });
+    return started;
+  }
   afterAll(async () => {
     relay?.kill('SIGTERM');
     await new Promise<void>((resolve) => receiver.close(() => resolve()));
@@ -169,6 +183,42 @@ describe('the alert relay', () => {
     expect(received).toHaveLength(1);
   });
 
+  test('a client that resets its connection mid-post leaves no traceback in the log, and nothing is forwarded', async () => {
+    await new Promise<void>((resolve) => {
+      const socket = net.connect(relayPort, '127.0.0.1', () => {
+        socket.write(['POST /monitoring_webhook_ops HTTP/1.1', `Authorization: ${AUTH}`, 'Content-Length: 1000', '', '{"alerts":'].join('\r\n'));
+        setTimeout(() => socket.resetAndDestroy(), 100);
+      });
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve());
+    });
+    // The relay is done with the connection when its thread is.
+    await waitFor(() => threads() === 1, { what: 'the relay to end the reset connection', timeout: Duration.seconds(30) });
+    expect(logged).not.toContain('Traceback');
+    expect(received).toEqual([]);
+  });
+
+  test("a post's body that stops coming is let go after the handler's timeout, logged and not forwarded", async () => {
+    // The rendered timeout, shortened in a copy: the case would otherwise wait 30 s.
+    expect(ALERT_RELAY_SCRIPT).toMatch(/^    timeout = 30$/m);
+    const script = path.join(dir, 'relay-short-timeout');
+    fs.writeFileSync(script, ALERT_RELAY_SCRIPT.replace(/^    timeout = 30$/m, '    timeout = 1'), { mode: 0o755 });
+    const port = await freePort();
+    let output = '';
+    const short = await startRelay(port, script, (text) => { output += text; });
+    const socket = net.connect(port, '127.0.0.1');
+    try {
+      socket.on('error', () => undefined);
+      socket.write(['POST /monitoring_webhook_ops HTTP/1.1', `Authorization: ${AUTH}`, 'Content-Length: 1000', '', '{"alerts":'].join('\r\n'));
+      await waitFor(() => /a post's body stopped coming for 1 s: not forwarded/.test(output), { what: 'the relay to log the stalled body', timeout: Duration.seconds(30) });
+      expect(received).toEqual([]);
+      expect(output).not.toContain('Traceback');
+    } finally {
+      socket.destroy();
+      short.kill('SIGTERM');
+    }
+  });
+
   test("follows no redirect, not even to the same host's other path, and answers one with 502", async () => {
     for (const status of [301, 302, 303, 307, 308]) {
       answer = { status, body: () => '', headers: { location: `http://127.0.0.1:${receiverPort}/elsewhere` } };
@@ -194,7 +244,6 @@ describe('the alert relay', () => {
     // The bounds as the script states them, not copies that could drift from it.
     const [, slots, headKib] = /^SLOTS, HEAD_BYTES, FORWARDS = (\d+), (\d+) << 10, \d+$/m.exec(ALERT_RELAY_SCRIPT)!.map(Number);
     const pid = relay.pid!;
-    const status = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
     // VmHWM from here on is the peak of this case alone (5: reset the peak to the current RSS).
     fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
     const before = status('VmRSS');
@@ -215,14 +264,14 @@ describe('the alert relay', () => {
       const huge = Buffer.from(['POST /monitoring_webhook_ops HTTP/1.1', ...Array.from({ length: 100 }, (_, i) => `X-${i}: ${'h'.repeat(65_000)}`), ''].join('\r\n'));
       const refused = Array.from({ length: 2 * slots }, () => open(huge));
       attackers.push(...refused);
-      await waitFor('the relay to close every connection whose head is over HEAD_BYTES', () => refused.every((a) => a.closed) || undefined, 60_000);
+      await waitFor(() => refused.every((a) => a.closed), { what: 'the relay to close every connection whose head is over HEAD_BYTES', timeout: Duration.millis(60_000) });
       // Then three times as many connections as there are slots, held: a head just under HEAD_BYTES that never ends, or
       // nothing at all. Each new one takes the slot of the oldest: the last SLOTS hold every slot.
       const endless = Buffer.from(['POST /monitoring_webhook_ops HTTP/1.1', ...Array.from({ length: 90 }, (_, i) => `X-${i}: ${'e'.repeat(headKib * 10)}`), ''].join('\r\n'));
       expect(endless.length).toBeLessThan(headKib << 10);
       const held = Array.from({ length: 3 * slots }, (_, i) => open(i % 2 ? endless : undefined));
       attackers.push(...held);
-      await waitFor('every slot held by the last connections, the older ones cut', () => (threads() === slots + 1 && held.filter((a) => a.closed).length === 2 * slots) || undefined, 60_000);
+      await waitFor(() => (threads() === slots + 1 && held.filter((a) => a.closed).length === 2 * slots), { what: 'every slot held by the last connections, the older ones cut', timeout: Duration.millis(60_000) });
       const response = await post('monitoring_webhook_ops', AUTH, '{"alerts":[{"status":"firing","while":"held"}]}');
       expect(response.status).toBe(200);
       expect(received.map((r) => r.body)).toEqual(['{"alerts":[{"status":"firing","while":"held"}]}']);
@@ -238,7 +287,7 @@ describe('the alert relay', () => {
     } finally {
       for (const a of attackers) a.socket.destroy();
     }
-    await waitFor('the held slots to be given back', () => threads() === 1 || undefined, 60_000);
+    await waitFor(() => threads() === 1, { what: 'the held slots to be given back', timeout: Duration.millis(60_000) });
     expect((await post('monitoring_webhook_ops')).status).toBe(200);
     expect(relay.pid).toBe(pid);
     // A refused or cut connection is no error: nothing in the log.
@@ -252,7 +301,7 @@ describe('the alert relay', () => {
     const answers = Array.from({ length: posts }, (_, i) => post('monitoring_webhook_ops', AUTH, `{"alerts":[],"post":${i}}`));
     try {
       // Every post is in the relay (a thread each), and FORWARDS of them reached the receiver, which holds them.
-      await waitFor('every post in the relay, FORWARDS at the receiver', () => (threads() === 1 + posts && received.length >= forwards) || undefined, 60_000);
+      await waitFor(() => (threads() === 1 + posts && received.length >= forwards), { what: 'every post in the relay, FORWARDS at the receiver', timeout: Duration.millis(60_000) });
       expect(received).toHaveLength(forwards);
     } finally {
       const held = holding;
@@ -262,6 +311,31 @@ describe('the alert relay', () => {
     expect((await Promise.all(answers)).map((r) => r.status)).toEqual(Array(posts).fill(200));
     expect(received.map((r) => JSON.parse(r.body).post).sort((a, b) => a - b)).toEqual(Array.from({ length: posts }, (_, i) => i));
   });
+
+  test('bursts of large posts keep the relay within its stated bound: its unit gives it one malloc arena', async () => {
+    const pid = relay.pid!;
+    fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    const before = status('VmRSS');
+    const mib = 1 << 20;
+    // 16 clients posting 12 times each, bodies of 0.1 to 1 MiB: FORWARDS at once in the relay, and without
+    // MALLOC_ARENA_MAX=1 each thread's freed bodies left in an arena of its own.
+    await Promise.all(Array.from({ length: 16 }, async (_, client) => {
+      for (let i = 0; i < 12; i++) {
+        const size = Math.floor(mib * (0.1 + (0.9 * (((client * 12 + i) * 37) % 100)) / 100)) - 40;
+        const response = await post('monitoring_webhook_ops', AUTH, JSON.stringify({ alerts: [], pad: 'p'.repeat(size) }));
+        expect(response.status).toBe(200);
+      }
+    }));
+    expect(received).toHaveLength(16 * 12);
+    // FORWARDS bodies in memory at once, each counted twice (a body and its copies while sent): measured here, 5 MiB
+    // over the idle relay with one arena, 16 MiB with glibc's arena a thread. And the script's bound in any case.
+    const forwards = Number(/^SLOTS, HEAD_BYTES, FORWARDS = \d+, \d+ << 10, (\d+)$/m.exec(ALERT_RELAY_SCRIPT)![1]);
+    const bound = Number(/ = (\d+) MiB at most\./.exec(ALERT_RELAY_SCRIPT)![1]);
+    const peak = status('VmHWM');
+    expect(peak).toBeLessThan(before + forwards * 2 * 1024);
+    expect(peak).toBeLessThan(bound << 10);
+    expect(relay.pid).toBe(pid);
+  }, 120_000);
 
   // Last: after every case above.
   test("no part of a URL's path or query ever reached the relay's log", () => {

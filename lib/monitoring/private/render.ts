@@ -591,6 +591,9 @@ export function alertRelayUnit(): string {
     ...IDENTITY_UNIT_LINES.unit, '',
     '[Service]', ...IDENTITY_UNIT_LINES.service, `ExecStart=${ALERT_RELAY} 127.0.0.1:${PORTS.alertRelay} ${RELAY_URLS} ${WEB_PASSWORD}`,
     'Restart=always', 'RestartSec=5', `MemoryMax=${HELPER_MEMORY_MAX_MIB.alertRelay}M`,
+    // One malloc arena, not one a thread: what freed bodies took is used again, and the script's memory bound holds
+    // (Python's lock lets one thread run at a time, so more arenas bought nothing).
+    'Environment=MALLOC_ARENA_MAX=1',
     'CapabilityBoundingSet=', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'ProtectHome=yes', 'PrivateTmp=yes', 'PrivateDevices=yes', '',
     '[Install]', 'WantedBy=multi-user.target', '',
   ].join('\n');

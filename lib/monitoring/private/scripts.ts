@@ -399,7 +399,9 @@ MAX_BODY = 1 << 20
 # connection: 200 of them took the relay's RSS to 800 MiB); and only a post with the web password reads its
 # body and forwards it, FORWARDS at once. The interpreter with its modules takes about 23 MiB, a thread with its
 # head and buffers under 0.1 MiB, a forward about 3.5 MiB (a body of MAX_BODY read, then sent, and an HTTPS
-# connection's context, which loads the CA certificates): 23 + SLOTS * 0.1 + FORWARDS * 3.5 = 40 MiB at most.
+# connection's context, which loads the CA certificates): 23 + SLOTS * 0.1 + FORWARDS * 3.5 = 41 MiB at most. That
+# holds with one malloc arena (the unit's MALLOC_ARENA_MAX=1): glibc gives each thread an arena of its own, up to 8
+# a core, and keeps what a freed body took in each, so bursts of large posts left the relay at 42 to 57 MiB.
 SLOTS, HEAD_BYTES, FORWARDS = 32, 8 << 10, 4
 forwards = threading.BoundedSemaphore(FORWARDS)
 cache = {}
@@ -523,7 +525,8 @@ class Relay(http.server.BaseHTTPRequestHandler):
         # One request a connection: the slot is the connection's, and its head the only one read through Head.
         try:
             self.handle_one_request()
-        except Refused:
+        except (Refused, ConnectionError):
+            # A client that resets its connection is not the relay's error: no traceback for each in the journal.
             pass
 
     def parse_request(self):
@@ -568,7 +571,11 @@ class Relay(http.server.BaseHTTPRequestHandler):
         if len(length) > len(str(MAX_BODY)) or int(length) > MAX_BODY:
             return self.answer(413, "the body is over %d bytes" % MAX_BODY)
         with forwards:
-            body = self.rfile.read(int(length))
+            try:
+                body = self.rfile.read(int(length))
+            except TimeoutError:
+                log("a post's body stopped coming for %d s: not forwarded" % self.timeout)
+                return
             if len(body) < int(length):
                 # The client left before its whole body: part of an alert is no alert to deliver, nor anyone to answer.
                 log("a post ended %d bytes short of its Content-Length: not forwarded" % (int(length) - len(body)))
