@@ -1948,7 +1948,7 @@ unrestored_paths() {
   fi
   while read -r p id epoch time _; do
     [ "$id" != - ] || continue
-    restic_on "$t" --no-lock ls --json "$id" >"$SB_RUN/listing.$t" 2>>"$SB_LOG" \
+    restic_on "$t" --no-lock ls --json "$id" >"$SB_RUN/listing.$t" 2>>"$SB_LOG" \\
       || die "cannot list snapshot \${id:0:8} on $t, to compare it with what this machine's $p holds"
     read -r n size < <("\${PY[@]}" -c "$SB_FILES_PY" count "$p" <"$SB_RUN/listing.$t")
     hn=\${here_n[$p]} hs=\${here_size[$p]}
