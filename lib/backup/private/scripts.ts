@@ -2054,6 +2054,10 @@ for s in snaps:
 # restic 0.14 passes over a snapshot file it cannot load (damaged, truncated), says "could not load snapshot" on stderr
 # and exits 0: that file snapshot's record would look orphaned, its snapshot unrecorded, a dump's stream without its
 # manifest, and each be forgotten. Fails then, naming the fix.
+# Not the backups' listing helper (listing), which would change what the prune does: that one reads with --no-lock,
+# where this one takes restic's shared lock (refused while another machine's prune or check holds the repository); it
+# records a timeout as unreachable, which fails the target's later calls at once (this one runs in a pipe or in $(…),
+# where that record would be lost anyway); and it logs its own failure line beside the prune's.
 listed() {
   local t=$1 err rc=0
   shift
