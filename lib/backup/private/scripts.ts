@@ -26,9 +26,9 @@ SB_LIB=$(dirname "$(readlink -f "\${BASH_SOURCE[0]}")")
 PY=(/usr/bin/python3 -I -S)
 SB_OK=0 SB_SUMMARY='' SB_FAILURE='' SB_CLEANUP=() SB_STEP='starting' SB_CACHE='' SB_START_PING=''
 declare -A SB_PASSWORD_FD=()
-# The targets a job found it cannot reach (unreached: a listing's connection timed out), each with the line that said
-# so: restic_on fails at once for them, with a one-line notice naming it, rather than waiting out another connection
-# timeout (ssh's ConnectTimeout, S3's dial timeout).
+# The targets a job found it cannot reach (unreached: the connection of a listing, a lock listing or an unlock timed out),
+# each with the line that said so: restic_on fails at once for them, with a one-line notice naming it, rather than
+# waiting out another connection timeout (ssh's ConnectTimeout, S3's dial timeout).
 declare -A SB_UNREACHABLE=()
 # The targets a first backup could not list to tell whether this machine is an unrestored rebuild (not_listed), each with
 # restic's cause: a first dump refuses, a first file backup skips them.
@@ -161,7 +161,7 @@ restore_judge_locks() {
   local writer state host pid minutes held
   step "reading the restic locks on $t"
   unlock_stale "$t" || log "$t: restic unlock failed: a stale lock, if any, is judged below as restic lists it"
-  writer=$(restic_locks "$t" "$SB_RUN/locks" exclusive) || writer=unknown
+  restic_locks writer "$t" "$SB_RUN/locks" exclusive || writer=unknown
   read -r state host pid minutes <<<"$writer"
   held="restic pid $pid on $host holds a lock on the repository of $t, refreshed $minutes minutes ago"
   case $state in
@@ -660,9 +660,18 @@ restic_on() {
 # repository lock (repo_lock): no other job of this machine uses the repository, and a restic of this machine whose
 # process still runs (one run by hand) is kept (restic checks its PID).
 # unlock_stale <target> [<restic options>...]: the options go before restic's unlock (another key's password command)
+# Its first restic call on the target in a prune, a check, a key change and a restore by hand: restic's messages go to
+# a file too, and a connection that timed out records the target as unreachable (unreached), so that the job's later
+# calls there fail at once, each naming that cause, rather than each waiting out another connection timeout.
 unlock_stale() {
+  local rc=0
   log "$1: removing stale locks of the repository, if any (restic unlock)"
-  run restic_on "$1" "\${@:2}" unlock
+  run_dir
+  log "run: restic_on $* unlock"
+  restic_on "$1" "\${@:2}" unlock >>"$SB_LOG" 2>"$SB_RUN/unlock.$1.err" || rc=$?
+  cat "$SB_RUN/unlock.$1.err" >>"$SB_LOG" 2>/dev/null || true
+  [ "$rc" = 0 ] || unreached "$1" "$SB_RUN/unlock.$1.err" 'removing stale locks' || true
+  return "$rc"
 }
 
 # unreachable <file of restic's stderr>: whether restic failed because its connection to the repository timed out: ssh's
@@ -689,15 +698,19 @@ unreached() {
   [ -z "\${SB_UNREACHABLE[$1]:-}" ] || return 0
   cause=$(unreachable "$2") || return 1
   SB_UNREACHABLE[$1]=$cause
-  log "$1: the repository cannot be reached ($3 timed out), so the backup to it fails without connecting again"
+  case $SB_JOB in
+    dump|push) log "$1: the repository cannot be reached ($3 timed out), so the backup to it fails without connecting again" ;;
+    *) log "$1: the repository cannot be reached ($3 timed out), so \${0##*/} does not connect to it again: what it still reads or writes there fails at once" ;;
+  esac
 }
 
 # listing <variable> <target> <what> <otherwise> <restic arguments...>: what a backup lists on a target before it writes
-# (the repository's locks, this host's dumps or file snapshots), with --no-lock: sets <variable> to restic's output, and
-# puts restic's messages in the log once and in $SB_RUN/listing.<target>.err (not_listed reads them). When restic fails,
-# records the target as unreachable if its connection timed out (unreached, naming "listing <what>"), else logs
-# "<target>: <otherwise>", and returns 1. It sets the variable by name rather than printing: called in $(…), a subshell,
-# its record in SB_UNREACHABLE would be lost, and the backup to the target would wait out another connection timeout.
+# (the repository's locks, this host's dumps or file snapshots), and restic_locks' lock listing, with --no-lock: sets
+# <variable> to restic's output, and puts restic's messages in the log once and in $SB_RUN/listing.<target>.err
+# (not_listed reads them). When restic fails, records the target as unreachable if its connection timed out (unreached,
+# naming "listing <what>"), else logs "<target>: <otherwise>", and returns 1. It sets the variable by name rather than
+# printing: called in $(…), a subshell, its record in SB_UNREACHABLE would be lost, and the job's later calls to the
+# target would each wait out another connection timeout.
 listing() {
   local listing_out listing_rc=0
   run_dir
@@ -833,19 +846,23 @@ read_lock() {
   printf '\\n'
   return "$rc"
 }
-# restic_locks <target> <file> [exclusive]: the restic locks on the target's repository now, judged by SB_LOCKS_PY
-# (its line), read into <file> (in the run's own directory); returns 1 when they cannot be read. A lock that goes
-# between the list and its read is left out: its job ended, or its restic refreshed it (restic 0.14 writes the refreshed
-# lock under a new name, then removes the old one), so the locks are listed again and the new ones read. One still
-# listed whose quick read failed is read again, patiently; one that still cannot be read (damaged, a read that failed)
-# may be a writer's: unknown (return 1), rather than none; so are locks that still go faster than they are read.
+# restic_locks <variable> <target> <file> [exclusive]: the restic locks on the target's repository now, judged by
+# SB_LOCKS_PY (its line, set in <variable>), read into <file> (in the run's own directory); returns 1 when they cannot be
+# read. The locks are listed as a backup lists them (listing): a connection that timed out records the target as
+# unreachable, and the job's later calls there fail at once (hence the verdict set by name: in $(…) the record was
+# lost). A lock that goes between the list and its read is left out: its job ended, or its restic refreshed it (restic
+# 0.14 writes the refreshed lock under a new name, then removes the old one), so the locks are listed again and the new
+# ones read. One still listed whose quick read failed is read again, patiently; one that still cannot be read (damaged,
+# a read that failed) may be a writer's: unknown (return 1), rather than none; so are locks that still go faster than
+# they are read.
 restic_locks() {
-  local id ids unread='' seen=' ' round
+  local locks_verdict=$1 locks_line id ids unread='' seen=' ' round
+  shift
   : >"$2"
   for round in 1 2 3 4; do
     [ "$round" = 1 ] || [ -n "$unread" ] || break
     [ "$round" != 4 ] || return 1
-    ids=$(restic_on "$1" --no-lock list locks 2>>"$SB_LOG") || return 1
+    listing ids "$1" 'its locks' "cannot list the repository's locks" list locks || return 1
     for id in $unread; do
       if grep -qxF -- "$id" <<<"$ids"; then read_lock "$1" "$id" patient >>"$2" || return 1; fi
     done
@@ -856,7 +873,8 @@ restic_locks() {
       read_lock "$1" "$id" >>"$2" || unread+=" $id"
     done
   done
-  "\${PY[@]}" -c "$SB_LOCKS_PY" "$(date +%s)" "\${3:-}" <"$2"
+  locks_line=$("\${PY[@]}" -c "$SB_LOCKS_PY" "$(date +%s)" "\${3:-}" <"$2") || return 1
+  printf -v "$locks_verdict" '%s' "$locks_line"
 }
 
 # The databases of one dump reach each target as two restic snapshots, both timed at the dump
@@ -2306,7 +2324,7 @@ at_exit "rm -rf '$scratch'"
 # change killed mid-run): the drill reads past it, saying so (the next job of $DRILL_FROM_HOST that writes to the
 # repository removes it).
 step "reading the restic locks on $t"
-writer=$(restic_locks "$t" "$scratch/locks" exclusive) || writer=unknown
+restic_locks writer "$t" "$scratch/locks" exclusive || writer=unknown
 read -r state host pid minutes <<<"$writer"
 case $state in
   exclusive)
@@ -2315,10 +2333,12 @@ case $state in
     note "a stale exclusive lock of restic pid $pid on $host, last refreshed $minutes minutes ago (a check, a prune or a key change killed mid-run), is on the repository of $t: the drill reads past it, and the next check or prune of the machine that writes to $t removes it before it locks the repository (its next dump or push too, where $host is that machine). Fix, if it stays: run restic unlock on $t from a machine whose account may write (it removes stale locks only)" ;;
 esac
 # read_again <why> <output> <restic arguments...>: a read of the repository of $t that failed, run once more in a new
-# restic process, its output in the file <output> (see above); dies with <why> when it fails again.
+# restic process, its output in the file <output> (see above); dies with <why> when it fails again. A repository found
+# unreachable (unreached: its lock listing timed out) is not read again: restic_on's notice in the log names the cause.
 read_again() {
   local why=$1 out=$2
   shift 2
+  [ -z "\${SB_UNREACHABLE[$t]:-}" ] || die "$why: the repository cannot be reached (\${SB_UNREACHABLE[$t]})"
   log "$why: reading once more, in a new restic process (a prune beside the drill may have removed what the first read was reading)"
   restic_on "$t" --no-lock "$@" >"$out" 2>>"$SB_LOG" || die "$why"
 }
@@ -2368,7 +2388,7 @@ if [ "$age" -ge "$MAX_AGE_HOURS" ]; then
   step "looking for a dump of $DRILL_FROM_HOST in progress on $t (the repository's restic locks)"
   running=\${DUMP_IN_PROGRESS_HOURS:-0}
   starting=\${DUMP_START_HOURS:-$running}
-  writer=$(restic_locks "$t" "$scratch/locks") || writer=unknown
+  restic_locks writer "$t" "$scratch/locks" || writer=unknown
   read -r state host pid minutes <<<"$writer"
   older="the newest backup of $DRILL_FROM_HOST holds a dump taken $age hours ago ($stamp; limit $MAX_AGE_HOURS hours)"
   case $state in

@@ -1,0 +1,80 @@
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+import { BackupWorld, expectFailure, PATH_ENV, PROD_HOST, RunResult, TEST_HOST } from './helpers/world';
+import { describeWithRealParts, isRoot } from '../setup/real-parts';
+import { listenOnFreePort } from '../../testing/harness/ports';
+
+// Audit (ninth pass): the backups found a target that does not answer once and failed at once (listing, unreached),
+// but the other jobs waited out ssh's ConnectTimeout (20 s) again for each restic they started: the drill three times
+// (its lock listing, its manifest's fetch, that fetch once more), a restore by hand twice (its unlock, its lock
+// listing), a key rotation three times. A listener that accepts and never answers, ssh's timeout cut to 2 s and its
+// calls counted by a stand-in on PATH: each job connects once, fails as before, and says why.
+const describeAsRoot = describeWithRealParts(isRoot, 'the unreachable target suite', 'root (runuser, sshd)');
+
+describeAsRoot('a target that does not answer: each job connects to it once, and fails', () => {
+  jest.setTimeout(240_000);
+  let tmp: string;
+  let world: BackupWorld;
+  let silent: net.Server;
+  let port: number;
+  const sockets: net.Socket[] = [];
+  let bin: string;
+  let calls: string;
+
+  /** Runs a job of `machine` with the counted ssh first on PATH; returns its result and the connections it opened. */
+  async function counted(machine: 'production' | 'test', job: string, etc: string, args: string[] = []): Promise<{ ran: RunResult; connections: number }> {
+    fs.writeFileSync(calls, '');
+    const ran = await world.run(world[machine], job, etc, { args, env: { PATH: `${bin}:${PATH_ENV}` } });
+    return { ran, connections: fs.readFileSync(calls, 'utf8').split('\n').filter(Boolean).length };
+  }
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-unreachable-'));
+    world = await BackupWorld.start(tmp);
+    silent = net.createServer((socket) => { sockets.push(socket); });
+    port = await listenOnFreePort(silent);
+    bin = path.join(tmp, 'bin-ssh-counted');
+    calls = path.join(tmp, 'ssh-calls');
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, 'ssh'), `#!/bin/bash\necho "$$" >>'${calls}'\nexec /usr/bin/ssh -o ConnectTimeout=2 "$@"\n`, { mode: 0o755 });
+  });
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    silent?.close();
+    await world?.stop();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('the restore drill lists the locks, fetches no manifest, and fails naming the timeout', async () => {
+    const { ran, connections } = await counted('test', 'restore-drill', world.variant(world.test.etc, 'drill.conf', { source_PORT: port }));
+    expect(connections).toBe(1);
+    expectFailure(ran, TEST_HOST, 'restore-drill', new RegExp(`^cannot fetch the newest backup of ${PROD_HOST} from source \\(restic dump of its manifest failed\\): the repository cannot be reached \\(ssh: Connection timed out during banner exchange\\)`));
+    expect(ran.stderr).toMatch(/source: the repository cannot be reached \(listing its locks timed out\), so restore-drill does not connect to it again/);
+    // The fetch did not connect: restic_on's notice, and no second read.
+    expect(ran.stderr).toMatch(/source: not connecting again, the repository was not reached a moment ago: ssh: Connection timed out during banner exchange/);
+    expect(ran.stderr).not.toMatch(/reading once more/);
+  });
+
+  test('a restore by hand removes no lock, lists none, and fails as before', async () => {
+    const etc = world.productionWith('repo-unreachable-restore', { storagebox_PORT: port });
+    const { ran, connections } = await counted('production', 'backup-restore', etc);
+    expect(ran.code).toBe(1);
+    expect(connections).toBe(1);
+    expect(ran.stderr).toMatch(/storagebox: the repository cannot be reached \(removing stale locks timed out\), so backup-restore does not connect to it again/);
+    expect(ran.stderr).toMatch(/FAILED: the restic locks on the repository of storagebox could not all be read \(see the log\), so a backup or a prune may run there/);
+  });
+
+  test.each([
+    ['backup-prune', 'prune', /^prune failed for: storagebox/],
+    ['backup-check', 'check', /^check failed for storagebox: restic unlock failed \([^)]*timed out during banner exchange/],
+  ])('%s connects once and fails for the target', async (job, slug, reason) => {
+    const etc = world.productionWith(`repo-unreachable-${slug}`, { storagebox_PORT: port });
+    const { ran, connections } = await counted('production', job, etc);
+    expectFailure(ran, PROD_HOST, slug, reason);
+    expect(connections).toBe(1);
+    expect(ran.stderr).toMatch(new RegExp(`storagebox: the repository cannot be reached \\(removing stale locks timed out\\), so ${job} does not connect to it again`));
+  });
+});
