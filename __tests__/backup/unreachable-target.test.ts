@@ -9,8 +9,10 @@ import { listenOnFreePort } from '../../testing/harness/ports';
 // Audit (ninth pass): the backups found a target that does not answer once and failed at once (listing, unreached),
 // but the other jobs waited out ssh's ConnectTimeout (20 s) again for each restic they started: the drill three times
 // (its lock listing, its manifest's fetch, that fetch once more), a restore by hand twice (its unlock, its lock
-// listing), a key rotation three times. A listener that accepts and never answers, ssh's timeout cut to 2 s and its
-// calls counted by a stand-in on PATH: each job connects once, fails as before, and says why.
+// listing), a key rotation three times, the bootstrap twice (its login, then the key's installation; or its opening of
+// the repository, then restic init). A listener that accepts and never answers counts the connections, and a stand-in
+// ssh on PATH cuts ssh's timeout to 2 s (sftp runs /usr/bin/ssh itself: the bootstrap's login waits the whole 20 s):
+// each job connects once, fails as before, and says why.
 const describeAsRoot = describeWithRealParts(isRoot, 'the unreachable target suite', 'root (runuser, sshd)');
 
 describeAsRoot('a target that does not answer: each job connects to it once, and fails', () => {
@@ -21,13 +23,12 @@ describeAsRoot('a target that does not answer: each job connects to it once, and
   let port: number;
   const sockets: net.Socket[] = [];
   let bin: string;
-  let calls: string;
 
-  /** Runs a job of `machine` with the counted ssh first on PATH; returns its result and the connections it opened. */
+  /** Runs a job of `machine` with the quicker ssh first on PATH; returns its result and the connections it opened. */
   async function counted(machine: 'production' | 'test', job: string, etc: string, args: string[] = []): Promise<{ ran: RunResult; connections: number }> {
-    fs.writeFileSync(calls, '');
+    const before = sockets.length;
     const ran = await world.run(world[machine], job, etc, { args, env: { PATH: `${bin}:${PATH_ENV}` } });
-    return { ran, connections: fs.readFileSync(calls, 'utf8').split('\n').filter(Boolean).length };
+    return { ran, connections: sockets.length - before };
   }
 
   beforeAll(async () => {
@@ -35,10 +36,9 @@ describeAsRoot('a target that does not answer: each job connects to it once, and
     world = await BackupWorld.start(tmp);
     silent = net.createServer((socket) => { sockets.push(socket); });
     port = await listenOnFreePort(silent);
-    bin = path.join(tmp, 'bin-ssh-counted');
-    calls = path.join(tmp, 'ssh-calls');
+    bin = path.join(tmp, 'bin-ssh-quick');
     fs.mkdirSync(bin, { recursive: true });
-    fs.writeFileSync(path.join(bin, 'ssh'), `#!/bin/bash\necho "$$" >>'${calls}'\nexec /usr/bin/ssh -o ConnectTimeout=2 "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, 'ssh'), '#!/bin/bash\nexec /usr/bin/ssh -o ConnectTimeout=2 "$@"\n', { mode: 0o755 });
   });
 
   afterAll(async () => {
@@ -76,5 +76,24 @@ describeAsRoot('a target that does not answer: each job connects to it once, and
     expectFailure(ran, PROD_HOST, slug, reason);
     expect(connections).toBe(1);
     expect(ran.stderr).toMatch(new RegExp(`storagebox: the repository cannot be reached \\(removing stale locks timed out\\), so ${job} does not connect to it again`));
+  });
+
+  test('the bootstrap installs no key after a login that timed out, and fails naming it', async () => {
+    const etc = world.productionWith('repo-unreachable-bootstrap', { storagebox_PORT: port });
+    const { ran, connections } = await counted('production', 'backup-bootstrap', etc);
+    expect(connections).toBe(1);
+    expect(ran.code).toBe(1);
+    expect(ran.stderr).toMatch(/FAILED: storagebox cannot be reached \(ssh: Connection timed out during banner exchange\), so this machine's key was not installed there nor its repository opened/);
+    expect(ran.stderr).not.toMatch(/installing this machine's key/);
+  });
+
+  test('the bootstrap of a password login does not run restic init after opening the repository timed out', async () => {
+    const etc = world.productionWith('repo-unreachable-init', { storagebox_PORT: port, storagebox_AUTH: 'password' });
+    const { ran, connections } = await counted('production', 'backup-bootstrap', etc);
+    expect(connections).toBe(1);
+    expect(ran.code).toBe(1);
+    expect(ran.stderr).toMatch(/storagebox: the repository cannot be reached \(opening the repository timed out\), so backup-bootstrap does not connect to it again/);
+    expect(ran.stderr).toMatch(/FAILED: the repository on storagebox cannot be reached \(ssh: Connection timed out during banner exchange\), so it was not initialized/);
+    expect(ran.stderr).not.toMatch(/run: restic_on storagebox init/);
   });
 });

@@ -1513,11 +1513,18 @@ SB_JOB=bootstrap SB_SLUG=push SB_NO_SUCCESS_PING=1 SB_LOCK_FIRST=1
 load_conf backup.conf
 repo_lock
 
+run_dir
 for t in $TARGETS; do
   if [ "$(tv "$t" KIND)" = sftp ] && [ "$(tv "$t" AUTH)" = key ]; then
     ensure_key
     # shellcheck disable=SC2046
-    if ! sftp -b /dev/null $(ssh_options "$t") "$(tv "$t" HOST)" >>"$SB_LOG" 2>&1; then
+    if ! sftp -b /dev/null $(ssh_options "$t") "$(tv "$t" HOST)" >"$SB_RUN/login.$t" 2>&1; then
+      # ssh's lines as restic_on relays them (unreachable reads them so): a login whose connection timed out fails the
+      # bootstrap at once, since installing the key connects to the same port and would wait out another timeout.
+      cat "$SB_RUN/login.$t" >>"$SB_LOG" 2>/dev/null || true
+      sed 's/\\r$//; s/^/ssh: /' "$SB_RUN/login.$t" >"$SB_RUN/login.$t.err"
+      unreached "$t" "$SB_RUN/login.$t.err" 'logging in with the key (sftp)' \\
+        && die "$t cannot be reached (\${SB_UNREACHABLE[$t]}), so this machine's key was not installed there nor its repository opened. Fix: see why $(tv "$t" HOST) port $(tv "$t" PORT) does not answer from this machine, then run backup-bootstrap again"
       [ -r "$SB_ETC/secrets/$t.password.b64" ] || die "the key does not work on $t and there is no password to install it"
       log "installing this machine's key on $t"
       # shellcheck disable=SC2046
@@ -1530,7 +1537,10 @@ for t in $TARGETS; do
   fi
   # This machine's record that the repository at this place, with this password, opened once (target_identity).
   seen="$BACKUP_STATE/repository-opened.$t"
-  if restic_on "$t" cat config >/dev/null 2>>"$SB_LOG"; then
+  opened=0
+  restic_on "$t" cat config >/dev/null 2>"$SB_RUN/config.$t.err" || opened=$?
+  cat "$SB_RUN/config.$t.err" >>"$SB_LOG" 2>/dev/null || true
+  if [ "$opened" = 0 ]; then
     log "$t: repository exists and opens"
   else
     # The bootstrap runs before every dump: a repository that opened before and is gone now (deleted through
@@ -1539,6 +1549,9 @@ for t in $TARGETS; do
     if [ "$(cat "$seen" 2>/dev/null)" = "$(target_identity "$t")" ]; then
       die "the repository on $t opened from this machine before and does not open now ($(step_cause 2)); not initializing an empty one in its place. Fix: find out what became of it (restic snapshots from another machine, the Storage Box's snapshots); if it is lost for good, delete $seen and run backup-bootstrap to start a new repository"
     fi
+    # A connection that timed out: restic init would wait out another one, then fail naming a wrong password.
+    unreached "$t" "$SB_RUN/config.$t.err" 'opening the repository' \\
+      && die "the repository on $t cannot be reached (\${SB_UNREACHABLE[$t]}), so it was not initialized. Fix: see why $t does not answer from this machine, then run backup-bootstrap again"
     # init refuses to overwrite an existing repository, so a wrong password fails here instead.
     run restic_on "$t" init || die "cannot initialize the repository on $t (if it exists, the password is wrong)"
     log "$t: repository initialized"
