@@ -1,6 +1,7 @@
 import { ChildProcess, execFileSync, spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { ASKPASS, BACKUP_ROTATE_KEYS, COMMON } from '../../lib/backup/private/scripts';
@@ -12,6 +13,7 @@ import { SftpServer } from './helpers/sftp-server';
 import { b64, holdLockFile, PATH_ENV, PROD_HOST, runScript, RunResult } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 import { startTogether } from '../setup/start-together';
+import { listenOnFreePort } from '../../testing/harness/ports';
 
 // backup-rotate-keys as the rollout agent runs it: the tooling laid out in a machine root (the
 // script next to the other jobs, common.sh and askpass where they source them, backup.conf with
@@ -340,6 +342,33 @@ describeAsRoot('backup-rotate-keys with real restic over SFTP', () => {
     for (const repo of ['partial-box', 'partial-offsite']) {
       expect(opens(repo, A)).toBe(false);
       expect(keys(repo, B)).toEqual([expect.objectContaining({ current: true })]);
+    }
+  });
+
+  // Audit (ninth pass): a target that does not answer cost a connection timeout (20 s) three times: the unlock with the
+  // previous password, the unlock with the new one, the key listing. The first one's timeout now stands for the run. A
+  // listener that accepts and never answers counts the connections; a stand-in ssh on PATH cuts the timeout to 2 s.
+  test('a target that does not answer: it is connected to once, and the rotation fails naming the timeout', async () => {
+    repository('silent-box', A);
+    const machine = rollout('silent', [{ repo: 'silent-box', current: B, previous: A }]);
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => { sockets.push(socket); });
+    const port = await listenOnFreePort(silent);
+    const bin = path.join(tmp, 'bin-ssh-quick');
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, 'ssh'), '#!/bin/bash\nexec /usr/bin/ssh -o ConnectTimeout=2 "$@"\n', { mode: 0o755 });
+    fs.appendFileSync(path.join(machine.etc, 'backup.conf'), `storagebox_PORT=${port}\n`);
+    try {
+      const failed = await run(machine, bin);
+      expect(sockets).toHaveLength(1);
+      expect(failed.code).toBe(1);
+      expect(failed.pings.map((p) => p.path)).toEqual([FAIL_PING]);
+      expect(failed.stderr).toMatch(/storagebox: the repository cannot be reached \(removing stale locks timed out\), so backup-rotate-keys does not connect to it again/);
+      expect(failed.pings[0].body).toMatch(/storagebox: opening the repository with the new password failed: storagebox: not connecting again, the repository was not reached a moment ago: ssh: Connection timed out during banner exchange/);
+      expect(opens('silent-box', A)).toBe(true);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
     }
   });
 

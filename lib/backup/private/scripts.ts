@@ -26,9 +26,10 @@ SB_LIB=$(dirname "$(readlink -f "\${BASH_SOURCE[0]}")")
 PY=(/usr/bin/python3 -I -S)
 SB_OK=0 SB_SUMMARY='' SB_FAILURE='' SB_CLEANUP=() SB_STEP='starting' SB_CACHE='' SB_START_PING=''
 declare -A SB_PASSWORD_FD=()
-# The targets a job found it cannot reach (unreached: the connection of a listing, a lock listing or an unlock timed out),
-# each with the line that said so: restic_on fails at once for them, with a one-line notice naming it, rather than
-# waiting out another connection timeout (ssh's ConnectTimeout, S3's dial timeout).
+# The targets a job found it cannot reach (unreached: the connection of a job's first call there timed out: a listing, a
+# lock listing, an unlock, the bootstrap's login or opening), each with the line that said so: restic_on fails at once
+# for them, with a one-line notice naming it, rather than waiting out another connection timeout (ssh's ConnectTimeout,
+# S3's dial timeout).
 declare -A SB_UNREACHABLE=()
 # The targets a first backup could not list to tell whether this machine is an unrestored rebuild (not_listed), each with
 # restic's cause: a first dump refuses, a first file backup skips them.
