@@ -360,7 +360,7 @@ describeAsRoot('backup-rotate-keys with real restic over SFTP', () => {
     fs.appendFileSync(path.join(machine.etc, 'backup.conf'), `storagebox_PORT=${port}\n`);
     try {
       const failed = await run(machine, bin);
-      expect(sockets).toHaveLength(1);
+      expect(sockets.length).toBe(1);
       expect(failed.code).toBe(1);
       expect(failed.pings.map((p) => p.path)).toEqual([FAIL_PING]);
       expect(failed.stderr).toMatch(/storagebox: the repository cannot be reached \(removing stale locks timed out\), so backup-rotate-keys does not connect to it again/);
