@@ -25,9 +25,9 @@ describeAsRoot('a target that does not answer: each job connects to it once, and
   let bin: string;
 
   /** Runs a job of `machine` with the quicker ssh first on PATH; returns its result and the connections it opened. */
-  async function counted(machine: 'production' | 'test', job: string, etc: string, args: string[] = []): Promise<{ ran: RunResult; connections: number }> {
+  async function counted(machine: 'production' | 'test', job: string, etc: string): Promise<{ ran: RunResult; connections: number }> {
     const before = sockets.length;
-    const ran = await world.run(world[machine], job, etc, { args, env: { PATH: `${bin}:${PATH_ENV}` } });
+    const ran = await world.run(world[machine], job, etc, { env: { PATH: `${bin}:${PATH_ENV}` } });
     return { ran, connections: sockets.length - before };
   }
 
