@@ -248,7 +248,7 @@ describeLive('the monitoring, live on Prometheus, Alertmanager and the blackbox 
     // The wait's own bound is the test's; the time taken is only logged (a loaded machine stretches it).
     const stoppedAt = Date.now();
     await main.target.down();
-    const alert = await waitFor(() => firing('UptimeCheckFailed')[0], { what: 'UptimeCheckFailed at the receiver', timeout: BOUND });
+    const alert = await waitFor(() => firing('UptimeCheckFailed').find((a) => a.at >= stoppedAt), { what: 'UptimeCheckFailed at the receiver', timeout: BOUND });
     const detected = alert.at - stoppedAt;
     expect(alert.labels).toMatchObject({ check: main.check, environment: 'test', prober: 'acme-production-app', severity: 'warning', notify: 'ops' });
 

@@ -89,7 +89,8 @@ export function environmentOf(p: number | ProcessEntry): string[] | undefined {
 export function commandLineOf(pid: number): string[] | undefined {
   try {
     const text = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    // Each argument ends in a NUL; a process that wrote over its title (sshd's) may end without one.
+    // Each argument ends in a NUL; a process that wrote over its title (sshd's) may end without one, or pad it with
+    // NULs (npm's), which then read as empty arguments at the end: trim where the arguments are shown.
     return text === '' ? [] : text.replace(/\0$/, '').split('\0');
   } catch {
     return undefined;

@@ -437,6 +437,12 @@ export function corrupt(file: string): void {
   fs.writeFileSync(file, data);
 }
 
+/** "<pid> <command>", its title's NUL padding trimmed; undefined once the process has ended. */
+function pidAndCommand(pid: number): string | undefined {
+  const args = commandLineOf(pid);
+  return args && `${pid} ${args.join(' ').trimEnd()}`;
+}
+
 /**
  * The processes a job left running: every process whose environment carries the job's
  * configuration directory (`SOVEREIGN_BACKUP_ETC=<etc>`, which everything a job starts inherits),
@@ -446,11 +452,12 @@ export function survivorsOf(etc: string): string[] {
   const marker = `SOVEREIGN_BACKUP_ETC=${etc}`;
   const found: string[] = [];
   // By pid, not by an entry of the table: each is read whatever its state, so that one stuck in uninterruptible sleep
-  // (which a SIGKILL ends only once it wakes) still counts.
+  // (which a SIGKILL ends only once it wakes) still counts. The read of such a process waits until it wakes: a
+  // stalled disk's test must let its disk go before it looks for survivors.
   for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number)) {
     if (!environmentOf(pid)?.includes(marker)) continue;
-    const args = commandLineOf(pid);
-    if (args) found.push(`${pid} ${args.join(' ')}`); // else it ended while it was read
+    const shown = pidAndCommand(pid);
+    if (shown) found.push(shown);
   }
   return found;
 }
@@ -463,8 +470,8 @@ export function repositoryLock(state: string): { holders: string[]; free: boolea
   const lock = path.join(state, 'repository.lock');
   const holding: string[] = [];
   for (const { pid } of holders((target) => target === lock)) {
-    const args = commandLineOf(pid);
-    if (args) holding.push(`${pid} ${args.join(' ')}`); // else it ended while it was read
+    const shown = pidAndCommand(pid);
+    if (shown) holding.push(shown);
   }
   let free = true;
   try {
@@ -562,7 +569,8 @@ export function slowStorageBoxLink(dir: string, slow: string): string {
  */
 export async function killJob(etc: string): Promise<void> {
   // Again at each look: a process the job forked between two looks is killed at the next. Bounded on the clock,
-  // generously: a loaded machine reaps a killed process late, and one in uninterruptible sleep dies only when it wakes.
+  // generously: a loaded machine reaps a killed process late, and one in uninterruptible sleep dies only when it wakes
+  // (a look itself waits on such a process: see survivorsOf).
   await waitFor(() => {
     const survivors = survivorsOf(etc);
     for (const p of survivors) signal(Number(p.split(' ')[0]), 'SIGKILL');

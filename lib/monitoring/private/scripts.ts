@@ -576,6 +576,10 @@ class Relay(http.server.BaseHTTPRequestHandler):
             except TimeoutError:
                 log("a post's body stopped coming for %d s: not forwarded" % self.timeout)
                 return
+            except ConnectionError:
+                # Only a client with the password gets here (Alertmanager): its lost post is worth a line.
+                log("a post's connection was reset before its whole body: not forwarded")
+                return
             if len(body) < int(length):
                 # The client left before its whole body: part of an alert is no alert to deliver, nor anyone to answer.
                 log("a post ended %d bytes short of its Content-Length: not forwarded" % (int(length) - len(body)))
