@@ -161,7 +161,7 @@ restic_read=(--no-lock)
 restore_judge_locks() {
   local writer state host pid minutes held
   step "reading the restic locks on $t"
-  unlock_stale "$t" || log "$t: restic unlock failed: a stale lock, if any, is judged below as restic lists it"
+  unlock_stale "$t" || [ -n "\${SB_UNREACHABLE[$t]:-}" ] || log "$t: restic unlock failed: a stale lock, if any, is judged below as restic lists it"
   restic_locks writer "$t" "$SB_RUN/locks" exclusive || writer=unknown
   read -r state host pid minutes <<<"$writer"
   held="restic pid $pid on $host holds a lock on the repository of $t, refreshed $minutes minutes ago"
@@ -798,7 +798,8 @@ unlock_before_backup() {
     return 0
   fi
   [ "$ours" = 1 ] || return 0
-  unlock_stale "$t" || { log "$t: restic unlock failed: a stale lock, if any, stays, and restic names it if it refuses the backup"; return 0; }
+  # A timeout recorded the target unreachable (unreached's line says so): the backup there then fails at once.
+  unlock_stale "$t" || { [ -n "\${SB_UNREACHABLE[$t]:-}" ] || log "$t: restic unlock failed: a stale lock, if any, stays, and restic names it if it refuses the backup"; return 0; }
   ids=$(restic_on "$t" --no-lock list locks 2>>"$SB_LOG") || return 0
   for id in "\${!held[@]}"; do
     grep -qxF -- "$id" <<<"$ids" && continue
@@ -1518,11 +1519,13 @@ run_dir
 for t in $TARGETS; do
   if [ "$(tv "$t" KIND)" = sftp ] && [ "$(tv "$t" AUTH)" = key ]; then
     ensure_key
+    login=0
     # shellcheck disable=SC2046
-    if ! sftp -b /dev/null $(ssh_options "$t") "$(tv "$t" HOST)" >"$SB_RUN/login.$t" 2>&1; then
+    sftp -b /dev/null $(ssh_options "$t") "$(tv "$t" HOST)" >"$SB_RUN/login.$t" 2>&1 || login=$?
+    cat "$SB_RUN/login.$t" >>"$SB_LOG" 2>/dev/null || true
+    if [ "$login" != 0 ]; then
       # ssh's lines as restic_on relays them (unreachable reads them so): a login whose connection timed out fails the
       # bootstrap at once, since installing the key connects to the same port and would wait out another timeout.
-      cat "$SB_RUN/login.$t" >>"$SB_LOG" 2>/dev/null || true
       sed 's/\\r$//; s/^/ssh: /' "$SB_RUN/login.$t" >"$SB_RUN/login.$t.err"
       unreached "$t" "$SB_RUN/login.$t.err" 'logging in with the key (sftp)' \\
         && die "$t cannot be reached (\${SB_UNREACHABLE[$t]}), so this machine's key was not installed there nor its repository opened. Fix: see why $(tv "$t" HOST) port $(tv "$t" PORT) does not answer from this machine, then run backup-bootstrap again"
@@ -1547,12 +1550,13 @@ for t in $TARGETS; do
     # The bootstrap runs before every dump: a repository that opened before and is gone now (deleted through
     # this machine's account, a wrong home directory) must alert, not be replaced by an empty one that every
     # later check and drill would find fresh, with the history lost unnoticed.
+    # A connection that timed out: restic init would wait out another one, then fail naming a wrong password. First,
+    # so that a repository that opened before is not said to be lost when it is only out of reach.
+    unreached "$t" "$SB_RUN/config.$t.err" 'opening the repository' \\
+      && die "the repository on $t cannot be reached (\${SB_UNREACHABLE[$t]}), so it was not initialized. Fix: see why $t does not answer from this machine, then run backup-bootstrap again"
     if [ "$(cat "$seen" 2>/dev/null)" = "$(target_identity "$t")" ]; then
       die "the repository on $t opened from this machine before and does not open now ($(step_cause 2)); not initializing an empty one in its place. Fix: find out what became of it (restic snapshots from another machine, the Storage Box's snapshots); if it is lost for good, delete $seen and run backup-bootstrap to start a new repository"
     fi
-    # A connection that timed out: restic init would wait out another one, then fail naming a wrong password.
-    unreached "$t" "$SB_RUN/config.$t.err" 'opening the repository' \\
-      && die "the repository on $t cannot be reached (\${SB_UNREACHABLE[$t]}), so it was not initialized. Fix: see why $t does not answer from this machine, then run backup-bootstrap again"
     # init refuses to overwrite an existing repository, so a wrong password fails here instead.
     run restic_on "$t" init || die "cannot initialize the repository on $t (if it exists, the password is wrong)"
     log "$t: repository initialized"
