@@ -1,7 +1,6 @@
 import { ChildProcess, execFileSync, spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { ASKPASS, BACKUP_ROTATE_KEYS, COMMON } from '../../lib/backup/private/scripts';
@@ -10,10 +9,10 @@ import { HeartbeatReceiver } from './helpers/heartbeat-receiver';
 import { addCheapRepositoryKey, cheapenRepositoryKeys } from './helpers/restic-key';
 import { holdResticLock, killHolder } from './helpers/restic-lock';
 import { SftpServer } from './helpers/sftp-server';
+import { silentTarget } from './helpers/silent-target';
 import { b64, holdLockFile, PATH_ENV, PROD_HOST, runScript, RunResult } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 import { startTogether } from '../setup/start-together';
-import { listenOnFreePort } from '../../testing/harness/ports';
 
 // backup-rotate-keys as the rollout agent runs it: the tooling laid out in a machine root (the
 // script next to the other jobs, common.sh and askpass where they source them, backup.conf with
@@ -351,23 +350,17 @@ describeAsRoot('backup-rotate-keys with real restic over SFTP', () => {
   test('a target that does not answer: it is connected to once, and the rotation fails naming the timeout', async () => {
     repository('silent-box', A);
     const machine = rollout('silent', [{ repo: 'silent-box', current: B, previous: A }]);
-    const sockets: net.Socket[] = [];
-    const silent = net.createServer((socket) => { sockets.push(socket); });
-    const port = await listenOnFreePort(silent);
-    const bin = path.join(tmp, 'bin-ssh-quick');
-    fs.mkdirSync(bin, { recursive: true });
-    fs.writeFileSync(path.join(bin, 'ssh'), '#!/bin/bash\nexec /usr/bin/ssh -o ConnectTimeout=2 "$@"\n', { mode: 0o755 });
-    fs.appendFileSync(path.join(machine.etc, 'backup.conf'), `storagebox_PORT=${port}\n`);
+    const silent = await silentTarget(tmp);
+    fs.appendFileSync(path.join(machine.etc, 'backup.conf'), `storagebox_PORT=${silent.port}\n`);
     try {
-      const failed = await run(machine, bin);
-      expect(sockets.length).toBe(1);
+      const failed = await run(machine, silent.bin);
+      expect(silent.sockets.length).toBe(1);
       expect(failed.code).toBe(1);
       expect(failed.pings.map((p) => p.path)).toEqual([FAIL_PING]);
       expect(failed.stderr).toMatch(/storagebox: the repository cannot be reached \(removing stale locks timed out\), so backup-rotate-keys does not connect to it again/);
       expect(failed.pings[0].body).toMatch(/storagebox: opening the repository with the new password failed: storagebox: not connecting again, the repository was not reached a moment ago: ssh: Connection timed out during banner exchange/);
       expect(opens('silent-box', A)).toBe(true);
     } finally {
-      for (const socket of sockets) socket.destroy();
       silent.close();
     }
   });

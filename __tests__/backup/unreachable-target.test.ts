@@ -1,10 +1,9 @@
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { BackupWorld, expectFailure, PATH_ENV, PROD_HOST, RunResult, TEST_HOST } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
-import { listenOnFreePort } from '../../testing/harness/ports';
+import { SilentTarget, silentTarget } from './helpers/silent-target';
 
 // Audit (ninth pass): the backups found a target that does not answer once and failed at once (listing, unreached),
 // but the other jobs waited out ssh's ConnectTimeout (20 s) again for each restic they started: the drill three times
@@ -19,37 +18,29 @@ describeAsRoot('a target that does not answer: each job connects to it once, and
   jest.setTimeout(240_000);
   let tmp: string;
   let world: BackupWorld;
-  let silent: net.Server;
-  let port: number;
-  const sockets: net.Socket[] = [];
-  let bin: string;
+  let silent: SilentTarget;
 
   /** Runs a job of `machine` with the quicker ssh first on PATH; returns its result and the connections it opened. */
   async function counted(machine: 'production' | 'test', job: string, etc: string): Promise<{ ran: RunResult; connections: number }> {
-    const before = sockets.length;
-    const ran = await world.run(world[machine], job, etc, { env: { PATH: `${bin}:${PATH_ENV}` } });
-    return { ran, connections: sockets.length - before };
+    const before = silent.sockets.length;
+    const ran = await world.run(world[machine], job, etc, { env: { PATH: `${silent.bin}:${PATH_ENV}` } });
+    return { ran, connections: silent.sockets.length - before };
   }
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-unreachable-'));
     world = await BackupWorld.start(tmp);
-    silent = net.createServer((socket) => { sockets.push(socket); });
-    port = await listenOnFreePort(silent);
-    bin = path.join(tmp, 'bin-ssh-quick');
-    fs.mkdirSync(bin, { recursive: true });
-    fs.writeFileSync(path.join(bin, 'ssh'), '#!/bin/bash\nexec /usr/bin/ssh -o ConnectTimeout=2 "$@"\n', { mode: 0o755 });
+    silent = await silentTarget(tmp);
   });
 
   afterAll(async () => {
-    for (const socket of sockets) socket.destroy();
     silent?.close();
     await world?.stop();
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
   test('the restore drill lists the locks, fetches no manifest, and fails naming the timeout', async () => {
-    const { ran, connections } = await counted('test', 'restore-drill', world.variant(world.test.etc, 'drill.conf', { source_PORT: port }));
+    const { ran, connections } = await counted('test', 'restore-drill', world.variant(world.test.etc, 'drill.conf', { source_PORT: silent.port }));
     expect(connections).toBe(1);
     expectFailure(ran, TEST_HOST, 'restore-drill', new RegExp(`^cannot fetch the newest backup of ${PROD_HOST} from source \\(restic dump of its manifest failed\\): the repository cannot be reached \\(ssh: Connection timed out during banner exchange\\)`));
     expect(ran.stderr).toMatch(/source: the repository cannot be reached \(listing its locks timed out\), so restore-drill does not connect to it again/);
@@ -59,7 +50,7 @@ describeAsRoot('a target that does not answer: each job connects to it once, and
   });
 
   test('a restore by hand removes no lock, lists none, and fails as before', async () => {
-    const etc = world.productionWith('repo-unreachable-restore', { storagebox_PORT: port });
+    const etc = world.productionWith('repo-unreachable-restore', { storagebox_PORT: silent.port });
     const { ran, connections } = await counted('production', 'backup-restore', etc);
     expect(ran.code).toBe(1);
     expect(connections).toBe(1);
@@ -71,7 +62,7 @@ describeAsRoot('a target that does not answer: each job connects to it once, and
     ['backup-prune', 'prune', /^prune failed for: storagebox/],
     ['backup-check', 'check', /^check failed for storagebox: restic unlock failed \([^)]*timed out during banner exchange/],
   ])('%s connects once and fails for the target', async (job, slug, reason) => {
-    const etc = world.productionWith(`repo-unreachable-${slug}`, { storagebox_PORT: port });
+    const etc = world.productionWith(`repo-unreachable-${slug}`, { storagebox_PORT: silent.port });
     const { ran, connections } = await counted('production', job, etc);
     expectFailure(ran, PROD_HOST, slug, reason);
     expect(connections).toBe(1);
@@ -79,7 +70,7 @@ describeAsRoot('a target that does not answer: each job connects to it once, and
   });
 
   test('the bootstrap installs no key after a login that timed out, and fails naming it', async () => {
-    const etc = world.productionWith('repo-unreachable-bootstrap', { storagebox_PORT: port });
+    const etc = world.productionWith('repo-unreachable-bootstrap', { storagebox_PORT: silent.port });
     const { ran, connections } = await counted('production', 'backup-bootstrap', etc);
     expect(connections).toBe(1);
     expect(ran.code).toBe(1);
@@ -88,7 +79,7 @@ describeAsRoot('a target that does not answer: each job connects to it once, and
   });
 
   test('the bootstrap of a password login does not run restic init after opening the repository timed out', async () => {
-    const etc = world.productionWith('repo-unreachable-init', { storagebox_PORT: port, storagebox_AUTH: 'password' });
+    const etc = world.productionWith('repo-unreachable-init', { storagebox_PORT: silent.port, storagebox_AUTH: 'password' });
     const { ran, connections } = await counted('production', 'backup-bootstrap', etc);
     expect(connections).toBe(1);
     expect(ran.code).toBe(1);

@@ -1650,7 +1650,7 @@ esac\nexit 0\n`);
       expect(m.apply([worker('x=2\n')]).status).toBe(0);
       fs.writeFileSync(file, JSON.stringify({ boot: '00000000-0000-0000-0000-000000000000', parts: { worker: [[pid, start, 'sleep', pid]] } }));
       expect(m.apply([worker('x=3\n')]).status).toBe(0);
-      expect(alive(Number(String(pid)))).toBe(true);
+      expect(alive(pid)).toBe(true);
     } finally {
       other.kill('SIGKILL');
     }

@@ -4,6 +4,7 @@ import * as http from 'http';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { HELPER_MEMORY_MAX_MIB } from '../../lib/monitoring/private/profile';
 import { alertRelayUnit } from '../../lib/monitoring/private/render';
 import { ALERT_RELAY_SCRIPT } from '../../lib/monitoring/private/scripts';
 import { MACHINE_PYTHON } from '../setup/real-parts';
@@ -48,11 +49,16 @@ describe('the alert relay', () => {
     fs.renameSync(`${urls()}.tmp`, urls());
   };
   // The relay logs before it answers, but on another pipe, which the test may read after the answer.
-  const logs = (pattern: RegExp) => waitFor(() => pattern.test(logged), { what: `the relay to log ${pattern}`, timeout: Duration.millis(10_000) });
+  const logs = (pattern: RegExp, log = () => logged) => waitFor(() => pattern.test(log()), { what: `the relay to log ${pattern}`, timeout: Duration.millis(10_000) });
   const AUTH = `Basic ${Buffer.from(`sovereign:${PASSWORD}`).toString('base64')}`;
   const post = (name: string, auth = AUTH, body = '{"alerts":[{"status":"firing"}]}') => fetch(`http://127.0.0.1:${relayPort}/${name}`, {
     method: 'POST', body, headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
   });
+  // The bounds as the script states them, not copies that could drift from it.
+  const [, slots, headKib, forwards] = /^SLOTS, HEAD_BYTES, FORWARDS = (\d+), (\d+) << 10, (\d+)$/m.exec(ALERT_RELAY_SCRIPT)!.map(Number);
+  const REQUEST_LINE = 'POST /monitoring_webhook_ops HTTP/1.1';
+  /** A post with the password whose body stops after its first bytes, of the 1000 its head announces. */
+  const UNFINISHED_POST = [REQUEST_LINE, `Authorization: ${AUTH}`, 'Content-Length: 1000', '', '{"alerts":'].join('\r\n');
   // A request's head alone, its body never sent, as a local user could send it: the relay's answer (all it sends
   // before it closes the connection), or a timeout when it waits for the body instead. With `partOfBody`, that much
   // of a body follows the head, and the client then closes its side, as a client that dies mid-post.
@@ -63,7 +69,7 @@ describe('the alert relay', () => {
     socket.on('data', (d: Buffer) => { text += d.toString('utf8'); });
     socket.on('error', (e) => { clearTimeout(timer); reject(e); });
     socket.on('end', () => { clearTimeout(timer); resolve(text); });
-    socket.write(['POST /monitoring_webhook_ops HTTP/1.1', `Host: 127.0.0.1:${relayPort}`, 'Content-Type: application/json', ...headers, '', ''].join('\r\n'));
+    socket.write([REQUEST_LINE, `Host: 127.0.0.1:${relayPort}`, 'Content-Type: application/json', ...headers, '', ''].join('\r\n'));
     if (partOfBody !== undefined) socket.end(partOfBody);
   });
 
@@ -189,7 +195,7 @@ describe('the alert relay', () => {
   test('a client that resets its connection mid-post leaves a line in the log, no traceback, and nothing is forwarded', async () => {
     await new Promise<void>((resolve) => {
       const socket = net.connect(relayPort, '127.0.0.1', () => {
-        socket.write(['POST /monitoring_webhook_ops HTTP/1.1', `Authorization: ${AUTH}`, 'Content-Length: 1000', '', '{"alerts":'].join('\r\n'));
+        socket.write(UNFINISHED_POST);
         setTimeout(() => socket.resetAndDestroy(), 100);
       });
       socket.on('error', () => undefined);
@@ -216,8 +222,8 @@ describe('the alert relay', () => {
     const socket = net.connect(port, '127.0.0.1');
     try {
       socket.on('error', () => undefined);
-      socket.write(['POST /monitoring_webhook_ops HTTP/1.1', `Authorization: ${AUTH}`, 'Content-Length: 1000', '', '{"alerts":'].join('\r\n'));
-      await waitFor(() => /a post's body stopped coming for 1 s: not forwarded/.test(output), { what: 'the relay to log the stalled body', timeout: Duration.seconds(30) });
+      socket.write(UNFINISHED_POST);
+      await logs(/a post's body stopped coming for 1 s: not forwarded/, () => output);
       expect(received).toEqual([]);
       expect(output).not.toContain('Traceback');
     } finally {
@@ -248,8 +254,6 @@ describe('the alert relay', () => {
   });
 
   test('holds SLOTS connections at most, each head HEAD_BYTES at most: RSS stays bounded, the same process forwards a post while every slot is held', async () => {
-    // The bounds as the script states them, not copies that could drift from it.
-    const [, slots, headKib] = /^SLOTS, HEAD_BYTES, FORWARDS = (\d+), (\d+) << 10, \d+$/m.exec(ALERT_RELAY_SCRIPT)!.map(Number);
     const pid = relay.pid!;
     // VmHWM from here on is the peak of this case alone (5: reset the peak to the current RSS).
     fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
@@ -268,13 +272,13 @@ describe('the alert relay', () => {
     try {
       // http.server alone reads 100 header lines of 64 KiB each (6 MiB a connection) before the relay's code runs: the
       // relay refuses each of these past HEAD_BYTES, unanswered.
-      const huge = Buffer.from(['POST /monitoring_webhook_ops HTTP/1.1', ...Array.from({ length: 100 }, (_, i) => `X-${i}: ${'h'.repeat(65_000)}`), ''].join('\r\n'));
+      const huge = Buffer.from([REQUEST_LINE, ...Array.from({ length: 100 }, (_, i) => `X-${i}: ${'h'.repeat(65_000)}`), ''].join('\r\n'));
       const refused = Array.from({ length: 2 * slots }, () => open(huge));
       attackers.push(...refused);
       await waitFor(() => refused.every((a) => a.closed), { what: 'the relay to close every connection whose head is over HEAD_BYTES', timeout: Duration.millis(60_000) });
       // Then three times as many connections as there are slots, held: a head just under HEAD_BYTES that never ends, or
       // nothing at all. Each new one takes the slot of the oldest: the last SLOTS hold every slot.
-      const endless = Buffer.from(['POST /monitoring_webhook_ops HTTP/1.1', ...Array.from({ length: 90 }, (_, i) => `X-${i}: ${'e'.repeat(headKib * 10)}`), ''].join('\r\n'));
+      const endless = Buffer.from([REQUEST_LINE, ...Array.from({ length: 90 }, (_, i) => `X-${i}: ${'e'.repeat(headKib * 10)}`), ''].join('\r\n'));
       expect(endless.length).toBeLessThan(headKib << 10);
       const held = Array.from({ length: 3 * slots }, (_, i) => open(i % 2 ? endless : undefined));
       attackers.push(...held);
@@ -286,10 +290,10 @@ describe('the alert relay', () => {
       expect(held.filter((a) => !a.closed).length).toBe(slots - 1);
 
       // The interpreter as it was, and under 128 KiB for each slot's thread, head and buffers: with http.server's own
-      // limits each of the over-long heads above held MiBs. Under the unit's MemoryMax=48M in any case.
+      // limits each of the over-long heads above held MiBs. Under the unit's MemoryMax in any case.
       const peak = status('VmHWM');
       expect(peak).toBeLessThan(before + slots * 128);
-      expect(peak).toBeLessThan(48 << 10);
+      expect(peak).toBeLessThan(HELPER_MEMORY_MAX_MIB.alertRelay << 10);
       expect([relay.pid, relay.exitCode, relay.signalCode]).toEqual([pid, null, null]);
     } finally {
       for (const a of attackers) a.socket.destroy();
@@ -302,7 +306,6 @@ describe('the alert relay', () => {
   }, 180_000);
 
   test('forwards FORWARDS posts at once (a body and a connection each in memory); the next ones wait for one to end, and are delivered', async () => {
-    const forwards = Number(/^SLOTS, HEAD_BYTES, FORWARDS = \d+, \d+ << 10, (\d+)$/m.exec(ALERT_RELAY_SCRIPT)![1]);
     const posts = forwards + 3;
     holding = [];
     const answers = Array.from({ length: posts }, (_, i) => post('monitoring_webhook_ops', AUTH, `{"alerts":[],"post":${i}}`));
@@ -336,7 +339,6 @@ describe('the alert relay', () => {
     expect(received).toHaveLength(16 * 12);
     // FORWARDS bodies in memory at once, each counted twice (a body and its copies while sent): measured here, 5 MiB
     // over the idle relay with one arena, 16 MiB with glibc's arena a thread. And the script's bound in any case.
-    const forwards = Number(/^SLOTS, HEAD_BYTES, FORWARDS = \d+, \d+ << 10, (\d+)$/m.exec(ALERT_RELAY_SCRIPT)![1]);
     const bound = Number(/ = (\d+) MiB at most\./.exec(ALERT_RELAY_SCRIPT)![1]);
     const peak = status('VmHWM');
     expect(peak).toBeLessThan(before + forwards * 2 * 1024);

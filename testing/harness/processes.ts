@@ -182,14 +182,20 @@ export interface OpenFile {
 export function openFiles(pid: number | 'self'): OpenFile[] {
   try {
     return fs.readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
-      try {
-        return [{ fd, target: fs.readlinkSync(`/proc/${pid}/fd/${fd}`) }];
-      } catch {
-        return [];
-      }
+      const target = openFile(pid, fd);
+      return target === undefined ? [] : [{ fd, target }];
     });
   } catch {
     return [];
+  }
+}
+
+/** What the descriptor `fd` of `pid` is open on (as openFiles gives it), undefined once either has gone. */
+export function openFile(pid: number | 'self', fd: string): string | undefined {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+  } catch {
+    return undefined;
   }
 }
 
@@ -205,7 +211,7 @@ export function* holders(matches: (target: string) => boolean, pids: Iterable<nu
 }
 
 /** The pids in /proc, read from its listing alone (none without a /proc). */
-function allPids(): number[] {
+export function allPids(): number[] {
   try {
     return fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map(Number);
   } catch {

@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import { environmentOf, holders, openFiles, tcpAddress, tcpSockets } from '../harness/processes';
+import { environmentOf, holders, openFile, tcpAddress, tcpSockets } from '../harness/processes';
 
 /**
  * The simulated project of the Terraform process on the other end of a loopback connection, read
@@ -71,7 +71,7 @@ function peerPid(peer: string): number | undefined {
 }
 
 function stillHolds(owner: SocketOwner): boolean {
-  return openFiles(owner.pid).some((f) => f.fd === owner.fd && f.target === `socket:[${owner.inode}]`);
+  return openFile(owner.pid, owner.fd) === `socket:[${owner.inode}]`;
 }
 
 /** The environment of `pid` by name (undefined where it cannot be read). */

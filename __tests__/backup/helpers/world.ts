@@ -10,7 +10,7 @@ import { S3Server } from './s3-server';
 import { SftpServer } from './sftp-server';
 import { renderTemplate, serverIdValues, templateValues } from './terraform-template';
 import { startTogether } from '../../setup/start-together';
-import { commandLineOf, environmentOf, holders, processEntry, processTable, signal } from '../../../testing/harness/processes';
+import { allPids, commandLineOf, environmentOf, holders, processEntry, processTable, signal } from '../../../testing/harness/processes';
 import { waitFor, WaitTimedOut } from '../../../testing/harness/wait';
 import { Duration } from '../../../lib/core/duration';
 
@@ -454,7 +454,7 @@ export function survivorsOf(etc: string): string[] {
   // By pid, not by an entry of the table: each is read whatever its state, so that one stuck in uninterruptible sleep
   // (which a SIGKILL ends only once it wakes) still counts. The read of such a process waits until it wakes: a
   // stalled disk's test must let its disk go before it looks for survivors.
-  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number)) {
+  for (const pid of allPids()) {
     if (!environmentOf(pid)?.includes(marker)) continue;
     const shown = pidAndCommand(pid);
     if (shown) found.push(shown);

@@ -23,7 +23,7 @@ const DEDICATED_MEMORY = { prometheus: 2048, alertmanager: 128, blackbox: 96, no
 
 /**
  * The systemd MemoryMax in MiB of the prober's two helpers, the same beside an app and on a machine of its own: the alert
- * relay (a notification body of at most 1 MiB in each of a few concurrent posts) and the watch of Prometheus. Both are
+ * relay (a notification body of at most 1 MiB in each of its FORWARDS, 4, posts at once) and the watch of Prometheus. Both are
  * Python, not Go, so no GOMEMLIMIT goes with them.
  */
 export const HELPER_MEMORY_MAX_MIB = { alertRelay: 48, prometheusWatch: 48 } as const;

@@ -4,6 +4,7 @@
 // which only the tests do.
 
 import { JOB_HOOK_DROP_IN } from './job-metrics';
+import { HELPER_MEMORY_MAX_MIB } from './profile';
 import { JOB_METRIC, PORTS, PROBER_UNITS, TEXTFILE_DIR, UNITS, WEB_USER } from './paths';
 
 /**
@@ -393,7 +394,7 @@ if len(sys.argv) != 4:
 ADDRESS, URLS_FILE, PASSWORD_FILE = sys.argv[1:]
 # Alertmanager's notification is one group's alerts, about a kilobyte each: 1 MiB holds a thousand.
 MAX_BODY = 1 << 20
-# Past the unit's MemoryMax=48M systemd kills the relay (alerts are lost until it is back), and any local user can
+# Past the unit's MemoryMax=${HELPER_MEMORY_MAX_MIB.alertRelay}M systemd kills the relay (alerts are lost until it is back), and any local user can
 # connect, as often as they like. So a connection is one thread, SLOTS at most, whose request's head (first line and
 # headers: Alertmanager's is under 1 KiB) may hold HEAD_BYTES, not http.server's 101 lines of 64 KiB (6 MiB a
 # connection: 200 of them took the relay's RSS to 800 MiB); and only a post with the web password reads its
@@ -419,14 +420,17 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 opener = urllib.request.build_opener(NoRedirect, urllib.request.ProxyHandler({}))
 
 
+def basic(user, password):
+    return "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+
+
 def target(url, headers):
     # A user and password in the URL go as basic auth, as Alertmanager's own client sent them: urllib would take
     # user:password@host for the host's name and look it up in DNS, token included.
     split = urllib.parse.urlsplit(url)
     if split.username is None and split.password is None:
         return url
-    login = "%s:%s" % (urllib.parse.unquote(split.username or ""), urllib.parse.unquote(split.password or ""))
-    headers["Authorization"] = "Basic " + base64.b64encode(login.encode()).decode()
+    headers["Authorization"] = basic(urllib.parse.unquote(split.username or ""), urllib.parse.unquote(split.password or ""))
     return urllib.parse.urlunsplit(split._replace(netloc=split.netloc.rpartition("@")[2]))
 
 
@@ -559,7 +563,7 @@ class Relay(http.server.BaseHTTPRequestHandler):
         except OSError as e:
             log("the web password cannot be read (%s)" % type(e).__name__)
             return self.answer(500, "the relay cannot read the web password")
-        expected = "Basic " + base64.b64encode(("${WEB_USER}:" + password).encode()).decode()
+        expected = basic("${WEB_USER}", password)
         if not hmac.compare_digest(self.headers.get("Authorization", "").encode(), expected.encode()):
             return self.answer(401, "unauthorized")
         length = self.headers.get("Content-Length")
