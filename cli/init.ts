@@ -80,6 +80,13 @@ function olderThan(version: string, minimum: string): boolean {
   return false;
 }
 
+/**
+ * The heading of docs/testing.md's section on an offline deploy, which the scaffold's README names: free of any CDK's
+ * command, since the docs are the same in the cdktf and the cdktn package.
+ * @internal
+ */
+export const STAND_IN_DEPLOY_SECTION = 'Deploy and destroy against the stand-in';
+
 /** A stack of the scaffolded app, synthesized: its name and Terraform JSON. */
 interface SynthesizedStack {
   readonly name: string;
@@ -1080,8 +1087,8 @@ ${vendored}
 \`${cdk.command}\` does not read \`.env\`: load it into the shell with \`set -a && . ./.env && set +a\`, and the environment's admin
 key into an agent with \`eval "$(ssh-agent)" && ssh-add <admin key file>\`: test's for test, production's for production
 (\`environmentSshPublicKeys\` in \`product.ts\`; each environment's machines accept only their own). To rehearse a deploy offline first, Terraform
-against the library's stand-in for Hetzner, follow "cdktf deploy and destroy against the stand-in" in
-\`node_modules/cdktf-sovereign-hetzner/docs/testing.md\`, and \`rm -rf cdktf.out .hcloud-standin\` before the real deploy (\`check\` says so).
+against the library's stand-in for Hetzner, follow "${STAND_IN_DEPLOY_SECTION}" in
+\`node_modules/cdktf-sovereign-hetzner/docs/testing.md\`${cdk.command === 'cdktf' ? '' : ` (its commands are written for cdktf: type \`npx ${cdk.command}\` where it says \`npx cdktf\`)`}, and \`rm -rf cdktf.out .hcloud-standin\` before the real deploy (\`check\` says so).
 
 \`.env.example\` lists every variable the stacks read, with what it is for. The CI files deploy test on main and
 production after a manual approval, one deploy of a stack at a time and never a commit older than main's newest

@@ -6,7 +6,7 @@ import * as path from 'path';
 import { PassThrough } from 'stream';
 import { Testing } from 'cdktf';
 import { cdkOf } from '../../cli/cdk';
-import { ENTER_AFTER_PASTE_MS, INIT_USAGE, initCommand, nodeNoteFor } from '../../cli/init';
+import { ENTER_AFTER_PASTE_MS, INIT_USAGE, initCommand, nodeNoteFor, STAND_IN_DEPLOY_SECTION } from '../../cli/init';
 import { releasePlan, shellLine } from '../../lib/environments/release-plan';
 import { packedLibrary } from '../setup/packed-library';
 import * as YAML from 'yaml';
@@ -810,7 +810,8 @@ describe('cdktf-sovereign-hetzner init', () => {
     ];
     for (const file of productFiles) expect([file, fs.readFileSync(path.join(dir, file ?? 'none'), 'utf8')]).toEqual([file, expect.stringContaining('new Product({')]);
     expect(fs.existsSync(path.join(ROOT, 'docs', 'testing.md'))).toBe(true);
-    expect(fs.readFileSync(path.join(ROOT, 'docs', 'testing.md'), 'utf8')).toContain('## cdktf deploy and destroy against the stand-in');
+    expect(readme).toContain(`follow "${STAND_IN_DEPLOY_SECTION}" in`);
+    expect(fs.readFileSync(path.join(ROOT, 'docs', 'testing.md'), 'utf8').split('\n')).toContain(`## ${STAND_IN_DEPLOY_SECTION}`);
     expect(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).files).toContain('docs');
     expect(fs.readFileSync(path.join(dir, '.gitignore'), 'utf8').split('\n')).toContain('.hcloud-standin/');
     // A pull request's plan runs with test's secrets, which read production's backups: the README says so, and what to do.
