@@ -12,7 +12,7 @@ import { OVERRIDE_FILE, STAND_IN_TOKEN } from '../testing/harness/stand-in-names
 import { readJsonFile } from '../lib/core/private/json-file';
 import { defaultSynthOutput } from './synth-output';
 import { asRehearsed } from './stand-in-rehearsal';
-import { synthWarnings, synthWarningsHeading } from './synth-warnings';
+import { synthWarnings, synthWarningsHeading, whereSynthWarns } from './synth-warnings';
 import { type Cdk, ownCdk } from './cdk';
 import { libraryDocAtSynth } from '../lib/core/private/library-doc';
 import { docPath } from './package-files';
@@ -37,8 +37,8 @@ export const checkUsage = (cdk: Cdk): string => `  cdktf-sovereign-hetzner check
       the SSH agent) is named apart, as a real deploy's, and fails nothing. With --plan it checks what
       \`terraform plan\` needs (a CI job that plans or looks for drift): the SSH agent, which only a deploy's
       rollouts use, is left out. After its verdict it prints the synth's warnings for the stacks, each with its
-      fix, which \`${cdk.command} synth\` prints ${cdk.synthWarnsOnlyInTerminal ? 'only in a terminal (not in CI or through a pipe)' : 'in CI and through a pipe too'}, and
-      an app run with node alone none; they fail nothing. With --env-example it writes FILE listing every variable the stacks declare, with its
+      fix (${whereSynthWarns(cdk, { backticks: true })});
+      they fail nothing. With --env-example it writes FILE listing every variable the stacks declare, with its
       description, instead (never over a file that holds values, such as a filled-in .env).`;
 
 /** One thing a deploy of a stack needs from its environment. */

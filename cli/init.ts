@@ -24,6 +24,7 @@ import { unknownOption } from './command-options';
 import { decimalNumber } from './number-text';
 import { shellWord } from './shell-word';
 import { UsageError } from './usage-error';
+import { whereSynthWarns } from './synth-warnings';
 
 /**
  * How soon after an answer an Enter alone is the one that sends a paste off: a person presses it as they see the paste
@@ -1207,11 +1208,8 @@ pipeline's. The CI files keep that from deploying two versions at once, or the o
 
 ## The warnings of the first synth
 
-Synth and deploy of the scaffold as it is print some of these; each names its fix, and none stops a deploy. ${cdk.synthWarnsOnlyInTerminal
-    ? `Synth
-prints them only in a terminal (in CI, through a pipe or with \`node dist/main.js\` it prints none):`
-    : `\`${cdk.command} synth\`
-prints them every time, in CI and through a pipe too (\`node dist/main.js\` alone prints none), and`}
+Synth and deploy of the scaffold as it is print some of these; each names its fix, and none stops a deploy.
+${whereSynthWarns(cdk, { app: 'node dist/main.js', backticks: true })}:
 \`npx cdktf-sovereign-hetzner check\` lists them after its verdict, in CI too.
 
 - \`Monitoring-NoErrorMonitoring\`: Phase 1 asks for basic error monitoring, and init does not set it up, since it

@@ -23,11 +23,21 @@ export function synthWarnings(outdir: string, stacks: readonly string[]): string
 }
 
 /**
+ * Where the CDK's synth prints the stacks' warnings, and that an app run under `node` alone (`app`) prints none: the one
+ * wording of check's usage, check's line above the warnings and init's README, which had each worded it apart. With
+ * `backticks`, the commands are marked as code (the usage and Markdown).
+ */
+export function whereSynthWarns(cdk: Cdk, { app = 'node', backticks = false }: { app?: string; backticks?: boolean } = {}): string {
+  const code = (text: string) => (backticks ? `\`${text}\`` : text);
+  const where = cdk.synthWarnsOnlyInTerminal ? 'only in a terminal, not in CI or through a pipe' : 'in CI and through a pipe too';
+  return `${code(`${cdk.command} synth`)} prints them ${where}, and an app run with ${code(app)} alone prints none`;
+}
+
+/**
  * The line check prints above the warnings. It named `cdktf synth` and a terminal in the cdktn package too, whose
  * `cdktn synth` prints them through a pipe and in CI as well; and said "as cdktn synth printed them" where the app ran
  * under `node` alone, which prints none: it says what each prints, true whichever ran the app.
  */
 export function synthWarningsHeading(cdk: Cdk, stacks: readonly string[]): string {
-  const where = `${cdk.command} synth prints them ${cdk.synthWarnsOnlyInTerminal ? 'only in a terminal' : 'too'}, an app run with node alone prints none`;
-  return `The synth's warnings for ${stacks.join(', ')}, each with its fix (${where}; none stops a deploy):`;
+  return `The synth's warnings for ${stacks.join(', ')}, each with its fix (${whereSynthWarns(cdk)}; none stops a deploy):`;
 }

@@ -64,7 +64,7 @@ describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () =
   test("prints the synth's warnings of the stacks it checks, each with its fix, which cdktf synth prints only in a terminal", () => {
     const { code, out } = unset;
     expect(code).toBe(1); // the warnings fail nothing: the missing secrets do
-    expect(out).toMatch(/^The synth's warnings for phase1-pilot-production, each with its fix \(cdktf synth prints them only in a terminal, an app run with node alone prints none; none stops a deploy\):$/m);
+    expect(out).toMatch(/^The synth's warnings for phase1-pilot-production, each with its fix \(cdktf synth prints them only in a terminal, not in CI or through a pipe, and an app run with node alone prints none; none stops a deploy\):$/m);
     expect(out).toMatch(/^ {2}WARN \[phase1-pilot-production\/App\]: Rollout-UnpinnedHostKey: .* Fix: /m);
     expect(out).toMatch(/^ {2}WARN \[phase1-pilot-production\/Backups\]: Backup-UnpinnedHostKey: .* Fix: /m);
     // Only the stacks checked: test's own warnings are test's.
@@ -76,9 +76,9 @@ describe('cdktf-sovereign-hetzner check: a deploy never waits at a prompt', () =
   // alone, which printed none: the heading says what each prints, true whichever ran the app.
   test("names the synth of the package's own CDK above the warnings, a terminal only for cdktf's, and node alone printing none", () => {
     expect(synthWarningsHeading(cdkOf({ peerDependencies: { cdktn: '~0.24.0' } }), ['acme-test']))
-      .toBe("The synth's warnings for acme-test, each with its fix (cdktn synth prints them too, an app run with node alone prints none; none stops a deploy):");
+      .toBe("The synth's warnings for acme-test, each with its fix (cdktn synth prints them in CI and through a pipe too, and an app run with node alone prints none; none stops a deploy):");
     expect(synthWarningsHeading(cdkOf({ peerDependencies: { cdktf: '^0.21.0' } }), ['acme-test']))
-      .toBe("The synth's warnings for acme-test, each with its fix (cdktf synth prints them only in a terminal, an app run with node alone prints none; none stops a deploy):");
+      .toBe("The synth's warnings for acme-test, each with its fix (cdktf synth prints them only in a terminal, not in CI or through a pipe, and an app run with node alone prints none; none stops a deploy):");
   });
 
   // Review (sixth pass): on a failing check the warnings came before its verdict (`Missing for …`), which a CI log,

@@ -2,7 +2,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as packageFiles from '../../cli/package-files';
+import { cdkOf } from '../../cli/cdk';
 import { STAND_IN_DEPLOY_SECTION } from '../../cli/init';
+import { usageOf } from '../../cli/run-cli';
+import { synthWarningsHeading } from '../../cli/synth-warnings';
 import { cli } from './cli';
 
 // Review: under cdktn-sovereign-hetzner the scaffold's README still sent the reader to "cdktf deploy and destroy against
@@ -58,4 +61,24 @@ test.each([['cdktf', 'cdktn'], ['cdktn', 'cdktf']] as const)('under %s, what ini
   // The section the README sends the reader to is there under that name, and the README says how to read its commands.
   expect(readme).toContain(`follow "${STAND_IN_DEPLOY_SECTION}" in`);
   expect(fs.readFileSync(path.join(ROOT, 'docs', 'testing.md'), 'utf8').split('\n')).toContain(`## ${STAND_IN_DEPLOY_SECTION}`);
+});
+
+// Review: check's usage, check's line above the warnings and the scaffold's README each said in words of their own where
+// the CDK's synth prints the stacks' warnings ("prints them too", "every time", "(in CI, through a pipe or with …)").
+test.each(['cdktf', 'cdktn'] as const)('under %s, check\'s usage, its warnings\' heading and the README say alike where synth prints the warnings', async (flavour) => {
+  const real = packageFiles.ownPackage();
+  const own = flavour === 'cdktf' ? real : { ...real, peerDependencies: { cdktn: '~0.24.0', constructs: '>=10.6.0 <10.8.0' },
+    devDependencies: { ...real.devDependencies, cdktn: '0.24.0', 'cdktn-cli': '0.24.0' } };
+  jest.spyOn(packageFiles, 'ownPackage').mockReturnValue(own);
+  const cdk = cdkOf(own);
+  const dir = path.join(work, `${flavour}-warnings-iac`);
+  expect((await cli(['init', dir, ...FLAGS])).code).toBe(0);
+  const readme = fs.readFileSync(path.join(dir, 'README.md'), 'utf8');
+  const warnings = readme.split('## The warnings of the first synth\n\n')[1].split('\n\n')[0];
+  // The sentence each says it in, read as plain words (the README's app is the built one).
+  const said = (text: string) => /\b(cdkt[fn] synth prints them .*? alone prints none)/.exec(text.replace(/`/g, '').replace(/\s+/g, ' ').replace('node dist/main.js', 'node'))?.[1];
+  const where = flavour === 'cdktf' ? 'only in a terminal, not in CI or through a pipe' : 'in CI and through a pipe too';
+  expect([said(warnings), said(usageOf(['check'], cdk)), said(synthWarningsHeading(cdk, ['acme-test']))])
+    .toEqual(Array(3).fill(`${flavour} synth prints them ${where}, and an app run with node alone prints none`));
+  expect(warnings).toContain('an app run with `node dist/main.js` alone prints none');
 });

@@ -334,8 +334,8 @@ describe.each(FLAVOURS)('a team on $cdk consuming the packed $library', (flavour
     // README told a team it printed none there, and that only check showed them.
     const warnings = readme.split('## The warnings of the first synth\n\n')[1].split('\n\n')[0].replace(/\n/g, ' ');
     expect(warnings).toContain(flavour.cdk === 'cdktn'
-      ? '`cdktn synth` prints them every time, in CI and through a pipe too (`node dist/main.js` alone prints none), and `npx cdktn-sovereign-hetzner check` lists them'
-      : 'Synth prints them only in a terminal (in CI, through a pipe or with `node dist/main.js` it prints none): `npx cdktf-sovereign-hetzner check` lists them');
+      ? '`cdktn synth` prints them in CI and through a pipe too, and an app run with `node dist/main.js` alone prints none: `npx cdktn-sovereign-hetzner check` lists them'
+      : '`cdktf synth` prints them only in a terminal, not in CI or through a pipe, and an app run with `node dist/main.js` alone prints none: `npx cdktf-sovereign-hetzner check` lists them');
     // The other CDK's tarball, which `npm run build:cdktn` leaves beside this one, is refused with that package's own init.
     const otherLibrary = `${other}-sovereign-hetzner`;
     const refused = await execFileAsync(path.join(project, 'node_modules', '.bin', flavour.library),
@@ -360,7 +360,7 @@ describe.each(FLAVOURS)('a team on $cdk consuming the packed $library', (flavour
     // terminal), and, the app having run under node alone, does not say any synth printed them.
     const check = await execFileAsync(path.join(project, 'node_modules', '.bin', flavour.library), ['check', 'acme-production'], { cwd: project, env: ENV })
       .catch((e: { stdout: string }) => e);
-    expect(check.stdout).toContain(`The synth's warnings for acme-production, each with its fix (${flavour.cdk === 'cdktn' ? 'cdktn synth prints them too' : 'cdktf synth prints them only in a terminal'}, an app run with node alone prints none; none stops a deploy):`);
+    expect(check.stdout).toContain(`The synth's warnings for acme-production, each with its fix (${flavour.cdk === 'cdktn' ? 'cdktn synth prints them in CI and through a pipe too' : 'cdktf synth prints them only in a terminal, not in CI or through a pipe'}, and an app run with node alone prints none; none stops a deploy):`);
     // The release runs this package's CLI and its CDK's by their own names: the cdktn package's ran
     // `npx cdktf-sovereign-hetzner guard` (npx fetches that other package from the registry) and `npx cdktf deploy`
     // (cdktn-cli has no cdktf command).
