@@ -13,7 +13,7 @@ import { requireMachine } from '../hetzner/private/require-machine';
 import { ROLLOUT_COMMAND_TIMEOUT } from '../hetzner/private/rollout-agent';
 import { EgressAllowlist } from '../boundary/egress-allowlist';
 import { BACKUP_JOB_UNITS, jobMetricFiles } from '../monitoring/private/job-metrics';
-import { requireSensitiveVariable } from '../core/private/sensitive-variable';
+import { protectCheckedSecret, requireSensitiveVariable } from '../core/private/sensitive-variable';
 import { BackupTarget } from './backup-target';
 import { declareBackupDestination, HEARTBEAT_PORT_RULE, TARGET_PORT_RULE } from './private/target-port';
 import { Heartbeat } from './heartbeat';
@@ -288,7 +288,7 @@ export class BackupPlan extends Construct {
     this.resticPassword = props.resticPassword;
     this.heartbeat = props.heartbeat;
 
-    requireSensitiveVariable(this, 'resticPassword', props.resticPassword);
+    protectCheckedSecret(this);
     if (!(props.heartbeat instanceof Heartbeat)) {
       throw new ValidationError(missingValue(this, 'heartbeat', 'jobs that fail without telling anyone are no backup',
         'pass heartbeat: Heartbeat.healthchecks(<sensitive variable with the ping URL>)'));

@@ -3,7 +3,7 @@ import { Annotations, Fn, TerraformVariable, Token } from 'cdktf';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
 import { BundleFile } from '../hetzner/machine-bundle';
 import { Location } from '../hetzner/location';
-import { requireSensitiveVariable } from '../core/private/sensitive-variable';
+import { protectCheckedSecret } from '../core/private/sensitive-variable';
 import { IStorageBoxAccount, STORAGE_BOX_SSH_PORT, StorageBoxSubaccount } from '../hetzner/storage-box';
 import { ETC, file } from './private/tooling';
 import { urlHost, urlHostPrecondition, urlPortPrecondition } from './private/url-port';
@@ -139,7 +139,8 @@ export class BackupTarget {
       }
       // A read-only account cannot install a key in its home: it logs in with its password.
       const auth = account.readonly ? 'password' : 'key';
-      if (account.password) requireSensitiveVariable(scope, ctx.prop, account.password);
+      // Checked by BackupTarget.storageBox (the account is that checked snapshot), now in the stack of scope.
+      if (account.password) protectCheckedSecret(scope);
       if (auth === 'password' && !account.password) {
         throw new ValidationError(missingValue(scope, ctx.prop,
           'a read-only Storage Box account logs in with its password (it cannot install a key), and none was given',
@@ -192,8 +193,8 @@ export class BackupTarget {
       return { key: `s3 ${options.endpoint.node.path} ${options.bucket.node.path} ${path}`, account: `bucket ${options.bucket.node.path}`, path };
     };
     return new BackupTarget('offsite', `S3 bucket at ${options.provider}`, undefined, options.provider, { host, port }, repository, (scope, name, ctx) => {
-      const variables = { endpoint: options.endpoint, bucket: options.bucket, accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey };
-      for (const [prop, variable] of Object.entries(variables)) requireSensitiveVariable(scope, `${ctx.prop}.${prop}`, variable);
+      // Its four variables were checked by BackupTarget.s3Compatible, and are now in the stack of scope.
+      protectCheckedSecret(scope);
       if (!scope.node.tryFindChild(`${name}-endpoint-port`)) {
         // Named with its variable, as the heartbeat's URL is: the message cannot show the value, a secret.
         const what = `The offsite S3 endpoint's URL (TF_VAR_${options.endpoint.friendlyUniqueId})`;

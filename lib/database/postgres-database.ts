@@ -16,7 +16,7 @@ import { PrivateIngress } from '../hetzner/private-ingress';
 import { privateAddressOf } from '../hetzner/private/private-address';
 import { machineCheck } from '../hetzner/private/require-machine';
 import { volumeBackupsOf } from '../hetzner/private/volume-coverage';
-import { requireSensitiveVariable } from '../core/private/sensitive-variable';
+import { protectCheckedSecret } from '../core/private/sensitive-variable';
 import { checkNetworkClients, NETWORK_CLIENTS_FIX } from './private/network-clients';
 import { renderDropIn, renderHba, renderSetupConf, renderUnitDropIn, RenderInput } from './private/render';
 import { SETUP_CONF, SETUP_SCRIPT, SETUP_SCRIPT_PATH } from './private/setup-script';
@@ -211,7 +211,7 @@ export class PostgresDatabase extends Construct {
       throw new ValidationError(invalidValue(this, 'dataVolume', props.dataVolume.node.path, `it is attached to ${props.dataVolume.machine.node.path}, not to ${props.machine.node.path}`,
         "pass a DataVolume of the database's machine"));
     }
-    requireSensitiveVariable(this, 'password', props.password);
+    protectCheckedSecret(this);
     if (props.withoutBackup !== undefined && !isReason(props.withoutBackup)) {
       throw new ValidationError(invalidValue(this, 'withoutBackup', props.withoutBackup,
         `opting production's database out of backups needs a specific reason (${REASON_RULE})`,

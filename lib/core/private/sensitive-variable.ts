@@ -35,3 +35,13 @@ export function requireSensitiveVariable(scope: IConstruct, prop: string, variab
   refuseUnlessSensitiveVariable(scope, prop, variable);
   protectWorkingDirectoryOf(scope);
 }
+
+/**
+ * What a construct calls for a secret its own checks already refused unless sensitive (is.secret in its schema, or the
+ * factory that made the value it holds): the working directory kept to its owner, as requireSensitiveVariable does,
+ * without refusing the same value a second time.
+ * @internal
+ */
+export function protectCheckedSecret(scope: IConstruct): void {
+  protectWorkingDirectoryOf(scope);
+}

@@ -1,0 +1,65 @@
+import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { Environment, Phase, Product, StorageBox, ValidationError } from '../../lib';
+import { HcloudProvider } from '../../generated/providers/hcloud/provider';
+import { ProductStacks } from '../../stacks';
+import { policy } from '../boundary/fixtures';
+import { admin, backup, monitoring } from '../setup/product-basics';
+
+// Review: PostgresDatabase, StorageBox, its sub-accounts, BackupPlan, RestoreDrill and the backup targets refused a
+// secret that is no sensitive variable twice: once in checkProps (is.secret), then again in requireSensitiveVariable,
+// called for the working directory's sake. Each now refuses it once, and still protects the directory
+// (__tests__/stacks/working-directory.test.ts).
+
+/**
+ * How often each variable's `sensitive` was read, by the library file that read it (the check's own modules skipped):
+ * a refusal reads it once, so two reads from one file are one value checked twice there.
+ */
+function sensitiveReads(build: () => void): Map<string, Map<string, number>> {
+  const reads = new Map<string, Map<string, number>>();
+  const values = new WeakMap<TerraformVariable, unknown>();
+  const own = Object.getOwnPropertyDescriptor(TerraformVariable.prototype, 'sensitive');
+  Object.defineProperty(TerraformVariable.prototype, 'sensitive', {
+    configurable: true,
+    get(this: TerraformVariable) {
+      const frames = (new Error().stack ?? '').split('\n').slice(2).map((line) => /\/lib\/([\w/.-]+\.ts):/.exec(line)?.[1]);
+      const reader = frames.find((file) => file !== undefined && !/^core\/(private\/sensitive-variable|runtime-checks)\.ts$/.test(file)) ?? 'elsewhere';
+      const byReader = reads.get(this.node.path) ?? new Map<string, number>();
+      byReader.set(reader, (byReader.get(reader) ?? 0) + 1);
+      reads.set(this.node.path, byReader);
+      return values.get(this);
+    },
+    set(this: TerraformVariable, value: unknown) { values.set(this, value); },
+  });
+  try {
+    build();
+  } finally {
+    if (own) Object.defineProperty(TerraformVariable.prototype, 'sensitive', own);
+    else delete (TerraformVariable.prototype as { sensitive?: boolean }).sensitive;
+  }
+  return reads;
+}
+
+test("each secret of a product's stacks is checked once by each construct (or factory) that takes it", () => {
+  const reads = sensitiveReads(() => new ProductStacks(Testing.app(), new Product({ name: 'acme', phase: Phase.ONE, admin, stateBucket: 'acme-state', boundary: policy, backup, monitoring })));
+  // The product's secrets: the database's, the Storage Box's and its sub-accounts', the backups' and the drill's.
+  expect([...reads.keys()]).toEqual(expect.arrayContaining(['acme-production/database_app_password_production', 'acme-production/storage_box_password',
+    'acme-production/storage_box_app_password', 'acme-production/restic_password', 'acme-test/restic_password', 'acme-test/production_backup_drill_password']));
+  const twice = [...reads].flatMap(([variable, byReader]) => [...byReader].filter(([, n]) => n > 1).map(([reader, n]) => `${variable}: ${n} times in ${reader}`));
+  expect(twice).toEqual([]);
+});
+
+test('a secret that is no sensitive variable is still refused, naming the construct path, the value and the fix', () => {
+  const stack = new TerraformStack(Testing.app(), 'acme');
+  new HcloudProvider(stack, 'hcloud', {});
+  const password = new TerraformVariable(stack, 'box_password', { type: 'string' });
+  const refusal = (() => {
+    try {
+      new StorageBox(stack, 'Backups', { environment: Environment.TEST, password });
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  })();
+  expect(refusal).toBeInstanceOf(ValidationError);
+  expect((refusal as Error).message).toMatch(/acme\/Backups.*password.*var\.box_password.*not marked sensitive.*Fix: declare it with \{ sensitive: true \}/s);
+});
