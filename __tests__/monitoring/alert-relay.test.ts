@@ -25,7 +25,7 @@ describe('the alert relay', () => {
   let answer: { status: number; body: (url: string) => string; headers?: Record<string, string> } = { status: 200, body: () => 'OK' };
   // While set, the receiver answers nothing, and keeps here how to answer each post it received.
   let holding: Array<() => void> | undefined;
-  const receiver = http.createServer((req, res) => {
+  const receive = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -36,8 +36,17 @@ describe('the alert relay', () => {
       };
       if (holding) holding.push(reply); else reply();
     });
-  });
+  };
+  const receiver = http.createServer(receive);
   let receiverPort: number;
+  // Two more receivers, the same handler on ports of their own: the relay shares its forwards out by a URL's host and port.
+  const others = [http.createServer(receive), http.createServer(receive)];
+  let otherPorts: number[];
+  /** The variables the relay knows: one of each receiver, each with a path of its own. */
+  const URLS = () => ({
+    monitoring_webhook_ops: `http://127.0.0.1:${receiverPort}${TOKEN_PATH}`,
+    ...Object.fromEntries(otherPorts.map((port, i) => [`monitoring_webhook_other${i}`, `http://127.0.0.1:${port}/hooks/other${i}`])),
+  });
   /** A field of the relay's /proc status, in kB (VmRSS, VmHWM). */
   const status = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(fs.readFileSync(`/proc/${relay.pid}/status`, 'utf8'))![1]);
   // The relay's threads: its main one, and one for each connection it holds.
@@ -56,6 +65,8 @@ describe('the alert relay', () => {
   });
   // The bounds as the script states them, not copies that could drift from it.
   const [, slots, headKib, forwards] = /^SLOTS, HEAD_BYTES, FORWARDS = (\d+), (\d+) << 10, (\d+)$/m.exec(ALERT_RELAY_SCRIPT)!.map(Number);
+  const [, receiverForwards, receiverPosts] = /^RECEIVER_FORWARDS, RECEIVER_POSTS = (\d+), (\d+)$/m.exec(ALERT_RELAY_SCRIPT)!.map(Number);
+  const [, readSeconds] = /^READ_SECONDS = (\d+)$/m.exec(ALERT_RELAY_SCRIPT)!.map(Number);
   const REQUEST_LINE = 'POST /monitoring_webhook_ops HTTP/1.1';
   /** A post with the password whose body stops after its first bytes, of the 1000 its head announces. */
   const UNFINISHED_POST = [REQUEST_LINE, `Authorization: ${AUTH}`, 'Content-Length: 1000', '', '{"alerts":'].join('\r\n');
@@ -76,7 +87,8 @@ describe('the alert relay', () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alert-relay-'));
     receiverPort = await listenOnFreePort(receiver);
-    writeUrls({ monitoring_webhook_ops: `http://127.0.0.1:${receiverPort}${TOKEN_PATH}` });
+    otherPorts = await Promise.all(others.map((server) => listenOnFreePort(server)));
+    writeUrls(URLS());
     fs.writeFileSync(path.join(dir, 'web_password'), `${PASSWORD}\n`, { mode: 0o600 });
     fs.writeFileSync(path.join(dir, 'relay'), ALERT_RELAY_SCRIPT, { mode: 0o755 });
     relayPort = await freePort();
@@ -107,7 +119,7 @@ describe('the alert relay', () => {
   }
   afterAll(async () => {
     relay?.kill('SIGTERM');
-    await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    await Promise.all([receiver, ...others].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     fs.rmSync(dir, { recursive: true, force: true });
   });
   beforeEach(() => {
@@ -146,7 +158,7 @@ describe('the alert relay', () => {
       expect((await post('monitoring_webhook_ops')).status).toBe(502);
       await logs(/monitoring_webhook_ops -> 127\.0\.0\.1: not delivered \(\w+\)/);
     } finally {
-      writeUrls({ monitoring_webhook_ops: `http://127.0.0.1:${receiverPort}${TOKEN_PATH}` });
+      writeUrls(URLS());
     }
   });
 
@@ -154,7 +166,7 @@ describe('the alert relay', () => {
     writeUrls({ monitoring_webhook_ops: `http://127.0.0.1:${receiverPort}/hooks/R0TATED-token` });
     expect((await post('monitoring_webhook_ops')).status).toBe(200);
     expect(received.map((r) => r.url)).toEqual(['/hooks/R0TATED-token']);
-    writeUrls({ monitoring_webhook_ops: `http://127.0.0.1:${receiverPort}${TOKEN_PATH}` });
+    writeUrls(URLS());
   });
 
   test('checks the password before it reads a body: a client without it is refused at once, however long a body it announces', async () => {
@@ -211,25 +223,69 @@ describe('the alert relay', () => {
     expect(logged).not.toContain('Traceback');
   });
 
-  test("a post's body that stops coming is let go after the handler's timeout, logged and not forwarded", async () => {
-    // The rendered timeout, shortened in a copy: the case would otherwise wait 30 s.
-    expect(ALERT_RELAY_SCRIPT).toMatch(/^    timeout = 30$/m);
-    const script = path.join(dir, 'relay-short-timeout');
-    fs.writeFileSync(script, ALERT_RELAY_SCRIPT.replace(/^    timeout = 30$/m, '    timeout = 1'), { mode: 0o755 });
-    const port = await freePort();
+  describe('READ_SECONDS for a head, and again for a body, however the client paces it', () => {
+    // The rendered deadline, shortened in a copy: the cases would otherwise wait READ_SECONDS each.
+    let short: ChildProcess;
+    let shortPort: number;
     let output = '';
-    const short = await startRelay(port, script, (text) => { output += text; });
-    const socket = net.connect(port, '127.0.0.1');
-    try {
+    beforeAll(async () => {
+      expect(readSeconds).toBeGreaterThan(1);
+      const script = path.join(dir, 'relay-short-deadline');
+      fs.writeFileSync(script, ALERT_RELAY_SCRIPT.replace(/^READ_SECONDS = \d+$/m, 'READ_SECONDS = 1'), { mode: 0o755 });
+      shortPort = await freePort();
+      short = await startRelay(shortPort, script, (text) => { output += text; });
+    });
+    afterAll(() => { short?.kill('SIGTERM'); });
+    /** A connection that sends `start`, then one byte of `more` after another until the relay closes it; once closed. */
+    const trickle = async (start: string, more: string) => {
+      const socket = net.connect(shortPort, '127.0.0.1');
+      let closed = false;
       socket.on('error', () => undefined);
-      socket.write(UNFINISHED_POST);
-      await logs(/a post's body stopped coming for 1 s: not forwarded/, () => output);
+      socket.on('close', () => { closed = true; });
+      socket.resume();
+      socket.write(start);
+      // Each byte well within the handler's timeout: only a deadline for the whole read ends this.
+      let sent = 0;
+      const timer = setInterval(() => { if (!closed) socket.write(more[sent++ % more.length]); }, 50);
+      try {
+        await waitFor(() => closed, { what: 'the relay to close a trickling connection', timeout: Duration.seconds(20) });
+      } finally {
+        clearInterval(timer);
+        socket.destroy();
+      }
+      return sent;
+    };
+
+    test('a head sent a byte at a time is cut at the deadline and logged; the slot is free again', async () => {
+      const sent = await trickle(`${REQUEST_LINE}\r\nX-Slow: `, 'abcdefgh');
+      // Well before HEAD_BYTES: the deadline cut it, not the head's size.
+      expect(sent).toBeLessThan(headKib << 10);
+      await logs(/a connection sent no whole request head within 1 s: closed/, () => output);
+      await waitFor(() => fs.readdirSync(`/proc/${short.pid}/task`).length === 1, { what: 'the trickling connection\'s thread to end', timeout: Duration.seconds(30) });
+    });
+
+    test("a post's body sent a byte at a time, or not at all, is cut at the deadline, logged and not forwarded", async () => {
+      await trickle(UNFINISHED_POST, '{"a":1},');
+      await logs(/a post's body did not all come within 1 s: not forwarded/, () => output);
+      const socket = net.connect(shortPort, '127.0.0.1');
+      try {
+        socket.on('error', () => undefined);
+        socket.write(UNFINISHED_POST);
+        await waitFor(() => (output.match(/a post's body did not all come within 1 s: not forwarded/g) ?? []).length === 2, { what: 'the stopped body to be logged', timeout: Duration.seconds(20) });
+      } finally {
+        socket.destroy();
+      }
       expect(received).toEqual([]);
       expect(output).not.toContain('Traceback');
-    } finally {
-      socket.destroy();
-      short.kill('SIGTERM');
-    }
+    });
+
+    test("Alertmanager's post, head and body at once, is forwarded", async () => {
+      const response = await fetch(`http://127.0.0.1:${shortPort}/monitoring_webhook_ops`, {
+        method: 'POST', body: '{"alerts":[{"status":"firing","deadline":"met"}]}', headers: { 'content-type': 'application/json', authorization: AUTH },
+      });
+      expect(response.status).toBe(200);
+      expect(received.map((r) => r.body)).toEqual(['{"alerts":[{"status":"firing","deadline":"met"}]}']);
+    });
   });
 
   test("follows no redirect, not even to the same host's other path, and answers one with 502", async () => {
@@ -249,7 +305,7 @@ describe('the alert relay', () => {
       expect((await post('monitoring_webhook_ops')).status).toBe(200);
       expect(received).toEqual([expect.objectContaining({ url: TOKEN_PATH, authorization: `Basic ${Buffer.from('deploy:p@ss/w0rd').toString('base64')}` })]);
     } finally {
-      writeUrls({ monitoring_webhook_ops: `http://127.0.0.1:${receiverPort}${TOKEN_PATH}` });
+      writeUrls(URLS());
     }
   });
 
@@ -305,34 +361,85 @@ describe('the alert relay', () => {
     expect(logged).not.toContain('Traceback');
   }, 180_000);
 
-  test('forwards FORWARDS posts at once (a body and a connection each in memory); the next ones wait for one to end, and are delivered', async () => {
-    const posts = forwards + 3;
+  test('forwards FORWARDS posts at once, RECEIVER_FORWARDS of them to one receiver (a body and a connection each in memory); the next ones wait for one to end, and are delivered', async () => {
+    const names = Object.keys(URLS());
+    // More receivers than FORWARDS fill, each sent more posts than it takes at once.
+    expect(names.length * receiverForwards).toBeGreaterThan(forwards);
+    const each = receiverForwards + 1;
+    const posts = names.length * each;
     holding = [];
-    const answers = Array.from({ length: posts }, (_, i) => post('monitoring_webhook_ops', AUTH, `{"alerts":[],"post":${i}}`));
+    const answers = names.flatMap((name) => Array.from({ length: each }, (_, i) => post(name, AUTH, `{"alerts":[],"post":"${name}/${i}"}`)));
     try {
-      // Every post is in the relay (a thread each), and FORWARDS of them reached the receiver, which holds them.
-      await waitFor(() => (threads() === 1 + posts && received.length >= forwards), { what: 'every post in the relay, FORWARDS at the receiver', timeout: Duration.millis(60_000) });
+      // Every post is in the relay (a thread each), and FORWARDS of them reached the receivers, which hold them.
+      await waitFor(() => (threads() === 1 + posts && received.length >= forwards), { what: 'every post in the relay, FORWARDS at the receivers', timeout: Duration.millis(60_000) });
       expect(received).toHaveLength(forwards);
+      for (const name of names) expect(received.filter((r) => JSON.parse(r.body).post.startsWith(`${name}/`)).length).toBeLessThanOrEqual(receiverForwards);
     } finally {
       const held = holding;
       holding = undefined;
       held.forEach((reply) => reply());
     }
     expect((await Promise.all(answers)).map((r) => r.status)).toEqual(Array(posts).fill(200));
-    expect(received.map((r) => JSON.parse(r.body).post).sort((a, b) => a - b)).toEqual(Array.from({ length: posts }, (_, i) => i));
+    expect(received.map((r) => JSON.parse(r.body).post).sort()).toEqual(names.flatMap((name) => Array.from({ length: each }, (_, i) => `${name}/${i}`)).sort());
   });
+
+  test('a receiver that takes posts and never answers holds RECEIVER_FORWARDS forwards and RECEIVER_POSTS connections at most: another receiver is delivered to meanwhile', async () => {
+    // Accepts every connection, reads what comes and answers nothing, as a receiver whose service hangs.
+    const open = new Set<net.Socket>();
+    let dying = false;
+    const dead = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      if (dying) {
+        socket.destroy();
+        return;
+      }
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
+      socket.resume();
+    });
+    const deadPort = await listenOnFreePort(dead);
+    writeUrls({ ...URLS(), monitoring_webhook_dead: `http://127.0.0.1:${deadPort}/hooks/dead` });
+    const statuses: number[] = [];
+    const flood = Array.from({ length: receiverPosts + 2 }, (_, i) => post('monitoring_webhook_dead', AUTH, `{"alerts":[],"dead":${i}}`)
+      .then((r) => { statuses.push(r.status); return r.status; }));
+    try {
+      // RECEIVER_FORWARDS posts at the dead receiver, the rest of RECEIVER_POSTS waiting in the relay, the ones past them answered.
+      await waitFor(() => open.size === receiverForwards && threads() === 1 + receiverPosts && statuses.length === 2,
+        { what: 'the dead receiver to hold RECEIVER_FORWARDS forwards, RECEIVER_POSTS posts in the relay', timeout: Duration.millis(60_000) });
+      expect(statuses).toEqual([503, 503]);
+      await logs(/monitoring_webhook_dead -> 127\.0\.0\.1: \d+ posts already wait for it: answered 503/);
+      // Meanwhile, another receiver's post is delivered, and one to a third.
+      for (const name of ['monitoring_webhook_ops', 'monitoring_webhook_other0']) {
+        expect((await post(name, AUTH, `{"alerts":[],"to":"${name}"}`)).status).toBe(200);
+      }
+      expect(received.map((r) => JSON.parse(r.body).to)).toEqual(['monitoring_webhook_ops', 'monitoring_webhook_other0']);
+      // While the dead receiver's forwards are still pending.
+      expect([open.size, statuses.length]).toEqual([receiverForwards, 2]);
+    } finally {
+      // Cut: each forward then fails (502), and the waiting ones with it.
+      dying = true;
+      for (const socket of open) socket.destroy();
+      await Promise.all(flood);
+      writeUrls(URLS());
+      await new Promise<void>((resolve) => dead.close(() => resolve()));
+    }
+    expect(statuses.slice(2).every((s) => s === 502)).toBe(true);
+    await logs(/monitoring_webhook_dead -> 127\.0\.0\.1: not delivered \(\w+\)/);
+  }, 120_000);
 
   test('bursts of large posts keep the relay within its stated bound: its unit gives it one malloc arena', async () => {
     const pid = relay.pid!;
     fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
     const before = status('VmRSS');
     const mib = 1 << 20;
-    // 16 clients posting 12 times each, bodies of 0.1 to 1 MiB: FORWARDS at once in the relay, and without
-    // MALLOC_ARENA_MAX=1 each thread's freed bodies left in an arena of its own.
+    // 16 clients posting 12 times each, bodies of 0.1 to 1 MiB, to every receiver (fewer than RECEIVER_POSTS at each): FORWARDS
+    // at once in the relay, and without MALLOC_ARENA_MAX=1 each thread's freed bodies left in an arena of its own.
+    const names = Object.keys(URLS());
+    expect(Math.ceil(16 / names.length)).toBeLessThanOrEqual(receiverPosts);
     await Promise.all(Array.from({ length: 16 }, async (_, client) => {
       for (let i = 0; i < 12; i++) {
         const size = Math.floor(mib * (0.1 + (0.9 * (((client * 12 + i) * 37) % 100)) / 100)) - 40;
-        const response = await post('monitoring_webhook_ops', AUTH, JSON.stringify({ alerts: [], pad: 'p'.repeat(size) }));
+        const response = await post(names[client % names.length], AUTH, JSON.stringify({ alerts: [], pad: 'p'.repeat(size) }));
         expect(response.status).toBe(200);
       }
     }));

@@ -373,6 +373,13 @@ while True:
 `;
 
 /**
+ * The alert relay's bounds that its documentation states (monitoringPhaseDocument), rendered into the script: the
+ * bodies it forwards at once and the seconds each may take, those of one receiver, the posts that may wait for one receiver, and the seconds a
+ * request's head, then its body, may take to arrive.
+ */
+export const ALERT_RELAY_BOUNDS = { forwards: 4, forwardSeconds: 30, receiverForwards: 2, receiverPosts: 8, readSeconds: 10 } as const;
+
+/**
  * `sovereign-alert-relay <address:port> <urls.json> <password file>`: Alertmanager's webhook URLs, forwarded.
  * Alertmanager 0.25 (Debian 12) shows a webhook URL in clear in its configuration file and its status API, and
  * has no `url_file`: it posts to `http://127.0.0.1:<port>/<variable>` instead, with the web password, and this
@@ -383,11 +390,13 @@ while True:
  * and the URL's host alone. Any local user can reach its port: it checks the password before it reads a body,
  * and reads none without a Content-Length of at most MAX_BODY; it holds SLOTS connections at most, each with a
  * head of HEAD_BYTES at most, a new one taking the slot of the oldest still sending its head, and forwards
- * FORWARDS bodies at once, so that its memory stays under the unit's MemoryMax.
+ * FORWARDS bodies at once, so that its memory stays under the unit's MemoryMax. One receiver (a URL's host and
+ * port) takes RECEIVER_FORWARDS of those and RECEIVER_POSTS connections at most, so that one that never answers
+ * cannot hold up the others' alerts; and a request's head, then its body, must arrive within READ_SECONDS each.
  */
 export const ALERT_RELAY_SCRIPT = `#!/usr/bin/python3
 # sovereign-alert-relay <address:port> <urls.json> <password file>, rendered by cdktf-sovereign-hetzner.
-import base64, hmac, http.server, json, os, re, socket, sys, threading, urllib.error, urllib.parse, urllib.request
+import base64, hmac, http.server, json, os, re, socket, sys, threading, time, urllib.error, urllib.parse, urllib.request
 
 if len(sys.argv) != 4:
     sys.exit("usage: sovereign-alert-relay <address:port> <urls.json> <password file>")
@@ -403,8 +412,24 @@ MAX_BODY = 1 << 20
 # connection's context, which loads the CA certificates): 23 + SLOTS * 0.1 + FORWARDS * 3.5 = 41 MiB at most. That
 # holds with one malloc arena (the unit's MALLOC_ARENA_MAX=1): glibc gives each thread an arena of its own, up to 8
 # a core, and keeps what a freed body took in each, so bursts of large posts left the relay at 42 to 57 MiB.
-SLOTS, HEAD_BYTES, FORWARDS = 32, 8 << 10, 4
+SLOTS, HEAD_BYTES, FORWARDS = 32, 8 << 10, ${ALERT_RELAY_BOUNDS.forwards}
 forwards = threading.BoundedSemaphore(FORWARDS)
+FORWARD_SECONDS = ${ALERT_RELAY_BOUNDS.forwardSeconds}
+# A receiver that accepts a post and never answers holds a forward for FORWARD_SECONDS, and again for each post
+# Alertmanager retries: with every forward shared, FORWARDS of them made every other receiver's alerts wait. So one
+# receiver (a URL's host and port: the webhooks of one service fail together) takes RECEIVER_FORWARDS of them at
+# most, and the others' posts go on through the rest. The posts that wait for that receiver hold a connection each
+# (a thread and a head, no body): RECEIVER_POSTS of the SLOTS at most, past which the relay answers 503 at once
+# (Alertmanager retries it later), so that they cannot take every slot either.
+RECEIVER_FORWARDS, RECEIVER_POSTS = ${ALERT_RELAY_BOUNDS.receiverForwards}, ${ALERT_RELAY_BOUNDS.receiverPosts}
+receivers, receivers_lock = {}, threading.Lock()
+# Alertmanager, on loopback, sends a request's head and body at once: milliseconds, a second on a machine under
+# load. A client that sends a byte at a time, each within the handler's timeout, would keep its slot for as long as
+# it likes (a head until a newer connection took the slot, a body for good, a forward with it). So a head must come
+# within READ_SECONDS of the connection's start, and a body within READ_SECONDS of the relay beginning to read it
+# (a post may first wait for a forward): ten times what a loaded machine takes, and SLOTS such clients hold the
+# relay's slots READ_SECONDS at most.
+READ_SECONDS = ${ALERT_RELAY_BOUNDS.readSeconds}
 cache = {}
 
 
@@ -495,17 +520,62 @@ class Server(http.server.ThreadingHTTPServer):
             self.slots.notify()
 
 
+class Receiver:
+    # One receiver's forwards, and its posts in the relay (counted under receivers_lock).
+    def __init__(self):
+        self.forwards, self.posts = threading.BoundedSemaphore(RECEIVER_FORWARDS), 0
+
+
+def host_of(url):
+    # The URL's host alone, as the log names it: its path and query may hold a token.
+    try:
+        return urllib.parse.urlsplit(url).hostname
+    except Exception:
+        return None
+
+
+def receiver_of(url):
+    try:
+        return urllib.parse.urlsplit(url).netloc.rpartition("@")[2].lower()
+    except Exception:
+        # A URL the forward refuses (and logs): a receiver of its own.
+        return repr(url)
+
+
 class Refused(Exception):
     pass
 
 
+class Late(Exception):
+    pass
+
+
 class Head:
-    # What http.server reads a request's head from, line by line: HEAD_BYTES in all at most, each line whole.
-    def __init__(self, stream):
-        self.stream, self.left = stream, HEAD_BYTES
+    # What http.server reads a request's head from, line by line: HEAD_BYTES in all at most, each line whole, all
+    # within READ_SECONDS of the connection's start.
+    def __init__(self, stream, connection):
+        self.stream, self.connection, self.left = stream, connection, HEAD_BYTES
+        self.deadline = time.monotonic() + READ_SECONDS
 
     def readline(self, limit):
-        line = self.stream.readline(min(limit, self.left))
+        line, limit = b"", min(limit, self.left)
+        try:
+            while not line.endswith(b"\\n") and len(line) < limit:
+                # The socket's timeout is what is left of the deadline, for each read: a client that trickles its
+                # head gets no more time than one that sends it at once.
+                left = self.deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError()
+                self.connection.settimeout(left)
+                # What is buffered, or one read's worth (peek), taken up to the line's end: the rest is the next
+                # line's, or the body's.
+                data = self.stream.peek(1)[:limit - len(line)]
+                if not data:
+                    break
+                end = data.find(b"\\n")
+                line += self.stream.read(end + 1 if end >= 0 else len(data))
+        except TimeoutError:
+            raise Late()
         self.left -= len(line)
         if not line.endswith(b"\\n"):
             # Past HEAD_BYTES, or the connection ended (or lost its slot) before the head did: nothing to answer.
@@ -518,17 +588,19 @@ class Head:
 
 class Relay(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    # A client that connects and then sends nothing holds a thread: not past this many seconds.
+    # A client that does not read its answer holds a thread: not past this many seconds (reads have READ_SECONDS).
     timeout = 30
 
     def setup(self):
         super().setup()
-        self.rfile = Head(self.rfile)
+        self.rfile = Head(self.rfile, self.connection)
 
     def handle(self):
         # One request a connection: the slot is the connection's, and its head the only one read through Head.
         try:
             self.handle_one_request()
+        except Late:
+            log("a connection sent no whole request head within %d s: closed" % READ_SECONDS)
         except (Refused, ConnectionError):
             # A client that resets its connection is not the relay's error: no traceback for each in the journal.
             pass
@@ -536,6 +608,7 @@ class Relay(http.server.BaseHTTPRequestHandler):
     def parse_request(self):
         parsed = super().parse_request()
         self.rfile = self.rfile.stream
+        self.connection.settimeout(self.timeout)
         return self.server.head_read(self.connection) and parsed
 
     def answer(self, code, text):
@@ -574,23 +647,7 @@ class Relay(http.server.BaseHTTPRequestHandler):
         # The length of the text first: int() refuses more than 4300 digits with an exception.
         if len(length) > len(str(MAX_BODY)) or int(length) > MAX_BODY:
             return self.answer(413, "the body is over %d bytes" % MAX_BODY)
-        with forwards:
-            try:
-                body = self.rfile.read(int(length))
-            except TimeoutError:
-                log("a post's body stopped coming for %d s: not forwarded" % self.timeout)
-                return
-            except ConnectionError:
-                # Only a client with the password gets here (Alertmanager): its lost post is worth a line.
-                log("a post's connection was reset before its whole body: not forwarded")
-                return
-            if len(body) < int(length):
-                # The client left before its whole body: part of an alert is no alert to deliver, nor anyone to answer.
-                log("a post ended %d bytes short of its Content-Length: not forwarded" % (int(length) - len(body)))
-                return
-            self.forward(body)
-
-    def forward(self, body):
+        # The URL before the body: its receiver decides which forwards the post waits for.
         name = self.path.lstrip("/")
         try:
             url = current(URLS_FILE, json.loads).get(name) if re.fullmatch(r"\\w+", name) else None
@@ -599,13 +656,66 @@ class Relay(http.server.BaseHTTPRequestHandler):
             return self.answer(500, "the relay cannot read the webhook URLs")
         if url is None:
             return self.answer(404, "no webhook URL for this receiver")
-        headers = {"Content-Type": self.headers.get("Content-Type", "application/json"), "User-Agent": self.headers.get("User-Agent", "sovereign-alert-relay")}
-        host = None
+        with receivers_lock:
+            receiver = receivers.setdefault(receiver_of(url), Receiver())
+            full = receiver.posts >= RECEIVER_POSTS
+            if not full:
+                receiver.posts += 1
+        if full:
+            log("%s -> %s: %d posts already wait for it: answered 503" % (name, host_of(url), RECEIVER_POSTS))
+            return self.answer(503, "%s has %d posts waiting" % (host_of(url), RECEIVER_POSTS))
         try:
-            host = urllib.parse.urlsplit(url).hostname
+            # Its receiver's forward first: waiting for it holds none of the others'.
+            with receiver.forwards, forwards:
+                body = self.body(int(length))
+                reply = None if body is None else self.forward(name, url, body)
+                # Gone before the forward is given back: FORWARDS bodies in memory at most.
+                del body
+        finally:
+            with receivers_lock:
+                receiver.posts -= 1
+        # Answered after: a client slow to read it holds no forward, and its next post finds this one counted out.
+        if reply is not None:
+            self.answer(*reply)
+
+    def body(self, length):
+        # The body, read within READ_SECONDS however the client paces it; None (logged) when it did not all come.
+        body, got = bytearray(length), 0
+        deadline = time.monotonic() + READ_SECONDS
+        try:
+            with memoryview(body) as view:
+                while got < length:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise TimeoutError()
+                    self.connection.settimeout(left)
+                    n = self.rfile.readinto1(view[got:])
+                    if not n:
+                        break
+                    got += n
+        except TimeoutError:
+            log("a post's body did not all come within %d s: not forwarded" % READ_SECONDS)
+            return None
+        except ConnectionError:
+            # Only a client with the password gets here (Alertmanager): its lost post is worth a line.
+            log("a post's connection was reset before its whole body: not forwarded")
+            return None
+        finally:
+            self.connection.settimeout(self.timeout)
+        if got < length:
+            # The client left before its whole body: part of an alert is no alert to deliver, nor anyone to answer.
+            log("a post ended %d bytes short of its Content-Length: not forwarded" % (length - got))
+            return None
+        return body
+
+    def forward(self, name, url, body):
+        # The answer for Alertmanager: the receiver's status, or 502.
+        headers = {"Content-Type": self.headers.get("Content-Type", "application/json"), "User-Agent": self.headers.get("User-Agent", "sovereign-alert-relay")}
+        host = host_of(url)
+        try:
             # In the try: a URL urllib refuses is named in the exception's text.
             request = urllib.request.Request(target(url, headers), data=body, method="POST", headers=headers)
-            with opener.open(request, timeout=30) as r:
+            with opener.open(request, timeout=FORWARD_SECONDS) as r:
                 code = r.status
         except urllib.error.HTTPError as e:
             code = e.code
@@ -613,11 +723,11 @@ class Relay(http.server.BaseHTTPRequestHandler):
         except Exception as e:
             # No message: an exception's text may quote the URL.
             log("%s -> %s: not delivered (%s)" % (name, host, type(e).__name__))
-            return self.answer(502, "%s did not answer" % host)
+            return 502, "%s did not answer" % host
         if code // 100 != 2:
             log("%s -> %s: answered %d" % (name, host, code))
         # A redirect (not followed) is a failure, not one for Alertmanager to follow.
-        self.answer(code if code // 100 in (2, 4, 5) else 502, "%s answered %d" % (host, code))
+        return code if code // 100 in (2, 4, 5) else 502, "%s answered %d" % (host, code)
 
     def log_message(self, format, *args):
         pass
