@@ -1,4 +1,5 @@
 import { TerraformStack, TerraformVariable } from 'cdktf';
+import { Construct } from 'constructs';
 import { DataClass, Duration, Environment, IMachine, Location, Machine, Port, ServerType, Size } from '../../lib';
 import { BackupPlan, BackupPlanOptions } from '../../lib/backup/backup-plan';
 import { BackupTarget } from '../../lib/backup/backup-target';
@@ -168,6 +169,31 @@ describe('BackupPlan', () => {
     const files = machineFiles(stack);
     expect(conf(files, 'storagebox_HOSTKEYS')).toBe("'accept-new'");
     expect(warningsOf(stack)).toContainEqual(expect.stringMatching(/^Backup-UnpinnedHostKey: production\/Backups\.targets: .* Fix: pass hostKeys/));
+  });
+
+  // Review: a construct account is itself, read live when the target is rendered, not a snapshot the factory checked:
+  // a team's own account construct that sets its password after BackupTarget.storageBox, or a JavaScript caller that
+  // replaces a sub-account's, put a variable Terraform would print into the machine's files once only the factory checked.
+  test("refuses a construct account's password that is no sensitive variable, also one set after the target was made", () => {
+    const { stack, machine, options } = production();
+    class TeamAccount extends Construct implements IStorageBoxAccount {
+      public readonly host = 'u1-sub9.your-storagebox.de';
+      public readonly username = 'u1-sub9';
+      public readonly location = Location.HEL1;
+      public readonly readonly = false;
+      public password?: TerraformVariable;
+    }
+    const team = new TeamAccount(stack, 'TeamAccount');
+    const target = BackupTarget.storageBox(team);
+    team.password = new TerraformVariable(stack, 'plain_box_password', { type: 'string' });
+    expect(() => new BackupPlan(stack, 'Backups', { ...options, targets: [target] }).protect(machine))
+      .toThrow(/production\/Backups\.targets: 'var\.plain_box_password' is not allowed: the variable is not marked sensitive.*Fix: declare it with \{ sensitive: true \}/s);
+  });
+
+  test("refuses a sub-account's password that a JavaScript caller replaced after the target was made", () => {
+    const { stack, machine, account, options } = production();
+    (account as unknown as { password: unknown }).password = new TerraformVariable(stack, 'plain_app_password', { type: 'string' });
+    expect(() => new BackupPlan(stack, 'Backups', options).protect(machine)).toThrow(/production\/Backups\.targets: 'var\.plain_app_password' is not allowed/);
   });
 
   test('keeps every secret out of the configuration: only references to sensitive variables', () => {

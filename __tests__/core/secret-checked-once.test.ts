@@ -7,8 +7,11 @@ import { admin, backup, monitoring } from '../setup/product-basics';
 
 // Review: PostgresDatabase, StorageBox, its sub-accounts, BackupPlan, RestoreDrill and the backup targets refused a
 // secret that is no sensitive variable twice: once in checkProps (is.secret), then again in requireSensitiveVariable,
-// called for the working directory's sake. Each now refuses it once, and still protects the directory
-// (__tests__/stacks/working-directory.test.ts).
+// called for the working directory's sake. Each now refuses it once and still protects the directory (the call is
+// the same; __tests__/stacks/working-directory.test.ts proves it for StorageBox, SecretVariable and ErrorMonitoring).
+// Reads are counted by the file that makes them: a value checked again in another file (a Heartbeat's URL, whose
+// fields are not frozen, by BackupPlan and RestoreDrill; a construct account's live password when its BackupTarget is
+// rendered) is a second moment, not a repeat.
 
 /**
  * How often each variable's `sensitive` was read, by the library file that read it (the check's own modules skipped):

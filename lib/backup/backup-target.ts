@@ -3,7 +3,7 @@ import { Annotations, Fn, TerraformVariable, Token } from 'cdktf';
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
 import { BundleFile } from '../hetzner/machine-bundle';
 import { Location } from '../hetzner/location';
-import { protectCheckedSecret } from '../core/private/sensitive-variable';
+import { protectCheckedSecret, requireSensitiveVariable } from '../core/private/sensitive-variable';
 import { IStorageBoxAccount, STORAGE_BOX_SSH_PORT, StorageBoxSubaccount } from '../hetzner/storage-box';
 import { ETC, file } from './private/tooling';
 import { urlHost, urlHostPrecondition, urlPortPrecondition } from './private/url-port';
@@ -93,13 +93,15 @@ export interface TargetRepository {
 export class BackupTarget {
   /** A Storage Box account (one per machine, from `StorageBox.addSubaccount`). */
   public static storageBox(account: IStorageBoxAccount, given: StorageBoxTargetOptions = {}): BackupTarget {
-    // What is checked is what is kept (frozen snapshots): the account and options are read again at synth.
+    // What is checked is what is kept (frozen snapshots): the account and options are read again at synth. A construct
+    // is no snapshot but itself, read live: its password is checked when the target is rendered, as it is then.
+    const live = account instanceof Construct;
     account = checkProps<IStorageBoxAccount>('BackupTarget.storageBox', account, {
       host: is.text('pass an account from StorageBox.addSubaccount(…) or StorageBoxAccount.fromAttributes({ … })'),
       username: is.text("pass the account's user name"),
       location: is.instance(Location, 'use Location.FSN1 or Location.HEL1'),
       readonly: is.boolean(),
-      password: is.optional(is.secret('pass a sensitive variable')),
+      password: live ? is.checkedLater() : is.optional(is.secret('pass a sensitive variable')),
     }, 'pass an account from StorageBox.addSubaccount(…) or StorageBoxAccount.fromAttributes({ … })');
     const options = checkOptions<StorageBoxTargetOptions>('BackupTarget.storageBox', 'options', given, {
       path: is.optional(is.text("use a path such as 'restic'")),
@@ -139,8 +141,12 @@ export class BackupTarget {
       }
       // A read-only account cannot install a key in its home: it logs in with its password.
       const auth = account.readonly ? 'password' : 'key';
-      // Checked by BackupTarget.storageBox (the account is that checked snapshot), now in the stack of scope.
-      if (account.password) protectCheckedSecret(scope);
+      // A snapshot's password was checked by BackupTarget.storageBox; a construct's is checked now, as it is at synth
+      // (a team's own account construct may set it after the target was made, a JavaScript caller replace it).
+      if (account.password) {
+        if (live) requireSensitiveVariable(scope, ctx.prop, account.password);
+        else protectCheckedSecret(scope);
+      }
       if (auth === 'password' && !account.password) {
         throw new ValidationError(missingValue(scope, ctx.prop,
           'a read-only Storage Box account logs in with its password (it cannot install a key), and none was given',
