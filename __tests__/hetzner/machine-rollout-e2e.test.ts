@@ -19,6 +19,7 @@ import { EnvironmentMonitoring } from '../../lib/monitoring/environment-monitori
 import { UptimeCheck } from '../../lib/monitoring/uptime-check';
 import { HetznerStandIn, LoopbackMachine, PlannedChanges, PlanOutcome, StandInWorkspace, TerraformRun } from '../../testing';
 import { CloudStore } from '../../testing/provider/cloud/store';
+import { commandLineOf, signal } from '../../testing/harness/processes';
 import { boundary, plan, RULES } from '../monitoring/helpers/fixture';
 import { leakedSecrets } from '../setup/secret-sentinels';
 import { SftpServer } from '../backup/helpers/sftp-server';
@@ -334,9 +335,9 @@ describe('day-2 rollout of a production machine\'s bundle (stand-in provider, re
       expect(messages(run)).not.toMatch(/timed out|rolling back/);
       expect(target.current().version).toBe(bundleVersionOf({ keepDaily: 21, daemonPart: pidFile }));
       expect(target.read('/etc/acme/worker.conf')).toBe('threads=2\n');
-      expect(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toBe('sleep\u0000600\u0000');
+      expect(commandLineOf(Number(pid))).toEqual(['sleep', '600']);
     } finally {
-      if (fs.existsSync(pidFile)) try { process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL'); } catch { /* gone */ }
+      if (fs.existsSync(pidFile)) signal(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');
     }
   }, 240_000);
 
