@@ -169,7 +169,7 @@ function endWorkers(runDir) {
 
 /** A process's line on stderr: its pid and command line. */
 function described(pid) {
-  return `  ${pid} ${(processes.commandLineOf(pid) ?? []).join(' ').trim().slice(0, 200)}\n`;
+  return `  ${pid} ${(processes.commandLineOf(pid) ?? []).join(' ').slice(0, 200)}\n`;
 }
 
 /**

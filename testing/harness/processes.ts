@@ -85,13 +85,15 @@ export function environmentOf(p: number | ProcessEntry): string[] | undefined {
  * A process's command line, its arguments each (none for a kernel thread or a zombie): undefined once it has gone or
  * where it is not ours to read. Reading it waits for the process's memory map, as an environment's does: a scan of
  * every process reads their stat (processTable), and this only for the few it is about to name or pick.
+ *
+ * Each argument ends in a NUL. A process that wrote over its title may end without one (sshd's), or pad the rest of
+ * its arguments' memory with NULs (node's process.title, so npm's), which the kernel gives too: all trailing NULs are
+ * cut, so that padding reads as no argument. An empty last argument is cut with it (the bytes are the same).
  */
 export function commandLineOf(pid: number): string[] | undefined {
   try {
-    const text = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    // Each argument ends in a NUL; a process that wrote over its title (sshd's) may end without one, or pad it with
-    // NULs (npm's), which then read as empty arguments at the end: trim where the arguments are shown.
-    return text === '' ? [] : text.replace(/\0$/, '').split('\0');
+    const text = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '');
+    return text === '' ? [] : text.split('\0');
   } catch {
     return undefined;
   }

@@ -437,10 +437,10 @@ export function corrupt(file: string): void {
   fs.writeFileSync(file, data);
 }
 
-/** "<pid> <command>", its title's NUL padding trimmed; undefined once the process has ended. */
+/** "<pid> <command>"; undefined once the process has ended. */
 function pidAndCommand(pid: number): string | undefined {
   const args = commandLineOf(pid);
-  return args && `${pid} ${args.join(' ').trimEnd()}`;
+  return args && `${pid} ${args.join(' ')}`;
 }
 
 /**
