@@ -140,7 +140,7 @@ function startedForRun(pid, runDir) {
   const workers = workersOf(pid);
   const skip = new Set([pid, process.pid, ...workers]);
   return [...workers, ...processes.processTable()
-    .filter((p) => !skip.has(p.pid) && p.state !== 'Z' && (processes.environmentOf(p) ?? []).includes(own)).map((p) => p.pid)];
+    .filter((p) => !skip.has(p.pid) && p.state !== 'Z' && (processes.environmentOf(p, 'skip') ?? []).includes(own)).map((p) => p.pid)];
 }
 
 /**

@@ -256,7 +256,7 @@ describeAsRoot('environmentOf as root', () => {
   test("reads another account's process", () => {
     const other = spawn('sleep', ['30'], { stdio: 'ignore', uid: 65534, gid: 65534, env: { MARK: 'environment-of-another-account' } });
     try {
-      expect(environmentOf(processEntry(other.pid!)!)).toContain('MARK=environment-of-another-account');
+      expect(environmentOf(processEntry(other.pid!)!, 'skip')).toContain('MARK=environment-of-another-account');
     } finally {
       other.kill('SIGKILL');
     }

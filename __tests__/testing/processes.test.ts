@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
-import { commandLineOf } from '../../testing/harness/processes';
+import { commandLineOf, environmentOf, fieldsOfStat, inUninterruptibleSleep, processEntry, statFields } from '../../testing/harness/processes';
 import { waitFor } from '../../testing/harness/wait';
 import { Duration } from '../../lib';
 
@@ -32,5 +32,59 @@ describe('commandLineOf', () => {
   test('is undefined once the process has gone', () => {
     const ended = spawnSync('sh', ['-c', 'echo $$']);
     expect(commandLineOf(Number(ended.stdout.toString().trim()))).toBeUndefined();
+  });
+});
+
+describe('the state in a stat line', () => {
+  // A command name (comm, at most 15 bytes) may hold spaces and parentheses, and what reads as a state after them.
+  const line = (comm: string, state: string) => `4242 (${comm}) ${state} 17 4242 4242 0 -1 4194560 110 0 0 0 1 0 0 0 20 0 1 0 98765 9297920 420 18446744073709551615\n`;
+
+  test.each([
+    ['sleep', 'D', true],
+    ['sleep', 'S', false],
+    ['a b (c) d', 'D', true],
+    ['x) D (y', 'S', false],
+    ['x) S (y', 'D', true],
+    [') )', 'R', false],
+  ])('comm %j, state %s: in uninterruptible sleep %s', (comm, state, asleep) => {
+    const fields = fieldsOfStat(line(comm, state));
+    expect(fields[0]).toBe(state);
+    // The parent's pid and the start time, at their places after the name whatever it holds.
+    expect([fields[1], fields[19]]).toEqual(['17', '98765']);
+    expect(inUninterruptibleSleep(fields)).toBe(asleep);
+  });
+
+  test("a running process whose title (so its comm) holds parentheses and a state: its own state and parent", async () => {
+    // node sets the comm to its title's first 15 bytes with prctl(PR_SET_NAME).
+    const child = spawn(process.execPath, ['-e', 'process.title = "x) D (y"; setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    try {
+      await waitFor(() => fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').includes('(x) D (y)'), { what: 'the child to set its title', timeout: Duration.seconds(30) });
+      const fields = statFields(child.pid!)!;
+      expect([fields[0], Number(fields[1])]).toEqual(['S', process.pid]);
+      expect(inUninterruptibleSleep(fields)).toBe(false);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('environmentOf', () => {
+  test('reads the same for a pid as for its entry, stopped too, and nothing once the process has gone', async () => {
+    const child = spawn('sleep', ['30'], { stdio: 'ignore', env: { MARK: 'environment-of-a-child' } });
+    try {
+      const entry = processEntry(child.pid!)!;
+      for (const ifAsleep of ['wait', 'skip'] as const) {
+        expect(environmentOf(child.pid!, ifAsleep)).toContain('MARK=environment-of-a-child');
+        expect(environmentOf(entry, ifAsleep)).toEqual(environmentOf(child.pid!, ifAsleep));
+      }
+      // Stopped (T) is not uninterruptible sleep: read with skip too.
+      child.kill('SIGSTOP');
+      await waitFor(() => statFields(child.pid!)?.[0] === 'T', { what: 'the child to stop', timeout: Duration.seconds(30) });
+      expect(environmentOf(entry, 'skip')).toContain('MARK=environment-of-a-child');
+    } finally {
+      child.kill('SIGKILL');
+    }
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(environmentOf(child.pid!, 'wait')).toBeUndefined();
   });
 });

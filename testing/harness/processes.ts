@@ -22,11 +22,26 @@ export interface ProcessEntry extends ProcessId {
 /** The fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses): state first. */
 export function statFields(pid: number | string): string[] | undefined {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fieldsOfStat(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The fields of a stat line after the command name, state first. The name is in parentheses and may hold any: its end
+ * is the line's last `)`, as no field after it has one.
+ */
+export function fieldsOfStat(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).trimEnd().split(' ');
+}
+
+/**
+ * Whether a read of the process's memory (its environ, its cmdline) would wait until it wakes, by its stat's fields:
+ * it is in uninterruptible sleep (D), and holds its memory map meanwhile (a read of a stalled disk or NFS mount).
+ */
+export function inUninterruptibleSleep(fields: readonly string[]): boolean {
+  return fields[0] === 'D';
 }
 
 /** A process's entry, from its stat alone: undefined once it has gone. */
@@ -59,23 +74,32 @@ export function descendantsOf(roots: readonly number[], table: readonly ProcessE
 }
 
 /**
- * A process's environment (`NAME=value` each) as its memory holds it now: what it started with, unless it wrote over
- * it (a process title: sshd's, PostgreSQL's), undefined once it has gone or where it is not ours to read.
- *
- * Given an entry of a scan, also for a process of another account unless we are root (not read at all, so that one
- * scan does not wait on every process of the host; as root, where the suites run, a test's `runuser -u postgres …` is
- * another account's and must be found). Reading it waits for the process's memory map, as a command line's does: not
- * for a process in uninterruptible sleep (D) by its stat (undefined, for the caller to look again). What remains: a
- * process of our own account that enters D between its stat and this read, or holds its memory map's lock otherwise,
- * blocks this synchronous read for as long as it is stuck.
- *
- * Given a pid alone (one process the caller must hear from: the stand-in provider's Terraform peer, for its token),
- * read whatever its state: the read waits out a D state, where undefined would say "no environment", not "look again".
+ * What environmentOf does with a process in uninterruptible sleep (D), whose memory map a read waits for: `wait` until
+ * it wakes (one process the caller must hear from: the stand-in provider's Terraform peer, a job's survivor, where
+ * undefined would say "no environment"), or `skip` it (undefined, for the caller to look again: a scan of many, which
+ * one stuck process must not hold up).
  */
-export function environmentOf(p: number | ProcessEntry): string[] | undefined {
-  if (typeof p !== 'number' && (p.state === 'D' || (process.getuid?.() !== 0 && !ownedBy(p.pid)))) return undefined;
+export type IfAsleep = 'wait' | 'skip';
+
+/**
+ * A process's environment (`NAME=value` each) as its memory holds it now: what it started with, unless it wrote over
+ * it (a process title: sshd's, PostgreSQL's), undefined once it has gone or where it is not ours to read. The same for
+ * a pid as for an entry of a scan, whose state is read again here (it may have changed since the scan).
+ *
+ * Not read for a process of another account unless we are root (a read would be refused anyway; as root, where the
+ * suites run, a test's `runuser -u postgres …` is another account's and must be found), nor, given `skip`, for one in
+ * uninterruptible sleep by its stat. What remains with `skip`: a process that enters D between its stat and this read,
+ * or holds its memory map's lock otherwise, blocks this synchronous read for as long as it is stuck.
+ */
+export function environmentOf(p: number | ProcessId, ifAsleep: IfAsleep): string[] | undefined {
+  const pid = typeof p === 'number' ? p : p.pid;
+  if (process.getuid?.() !== 0 && !ownedBy(pid)) return undefined;
+  if (ifAsleep === 'skip') {
+    const fields = statFields(pid);
+    if (fields === undefined || inUninterruptibleSleep(fields)) return undefined;
+  }
   try {
-    return fs.readFileSync(`/proc/${typeof p === 'number' ? p : p.pid}/environ`, 'utf8').split('\0');
+    return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
   } catch {
     return undefined;
   }

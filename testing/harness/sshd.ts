@@ -121,7 +121,7 @@ export async function stopSshd(child: ChildProcess): Promise<void> {
     if (!startedBefore(p)) return false;
     const key = `${p.pid} ${p.start}`;
     if (!inSession.has(key)) {
-      const environment = environmentOf(p);
+      const environment = environmentOf(p, 'skip');
       if (environment === undefined) return false;
       inSession.set(key, environment.some(isSession));
     }

@@ -76,7 +76,7 @@ function stillHolds(owner: SocketOwner): boolean {
 
 /** The environment of `pid` by name (undefined where it cannot be read). */
 function variablesOf(pid: number): Record<string, string> | undefined {
-  const entries = environmentOf(pid)?.filter((e) => e.includes('='));
+  const entries = environmentOf(pid, 'wait')?.filter((e) => e.includes('='));
   return entries && Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
 }
 

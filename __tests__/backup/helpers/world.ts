@@ -451,11 +451,11 @@ function pidAndCommand(pid: number): string | undefined {
 export function survivorsOf(etc: string): string[] {
   const marker = `SOVEREIGN_BACKUP_ETC=${etc}`;
   const found: string[] = [];
-  // By pid, not by an entry of the table: each is read whatever its state, so that one stuck in uninterruptible sleep
-  // (which a SIGKILL ends only once it wakes) still counts. The read of such a process waits until it wakes: a
-  // stalled disk's test must let its disk go before it looks for survivors.
+  // Each is read whatever its state ('wait'), so that one stuck in uninterruptible sleep (which a SIGKILL ends only once
+  // it wakes) still counts. The read of such a process waits until it wakes: a stalled disk's test must let its disk go
+  // before it looks for survivors.
   for (const pid of allPids()) {
-    if (!environmentOf(pid)?.includes(marker)) continue;
+    if (!environmentOf(pid, 'wait')?.includes(marker)) continue;
     const shown = pidAndCommand(pid);
     if (shown) found.push(shown);
   }
@@ -514,13 +514,13 @@ export function drillCopyProcess(etc: string, copy: string): number | undefined 
   const ofEtc = `SOVEREIGN_BACKUP_ETC=${etc}`;
   for (const p of processTable()) {
     // Not the environ of a process stuck in uninterruptible sleep (on a stalled disk), whose memory map a read waits for.
-    const env = environmentOf(p);
+    const env = environmentOf(p, 'skip');
     if (!env?.includes(ofCopy) || !env.includes(ofEtc)) continue;
     // None once it ended while it was read.
     if (!commandLineOf(p.pid)?.some((arg) => arg.endsWith('/restore-drill'))) continue;
     // Its subshells (bash forks, the same command line) have it as their parent; it has the run of all copies.
     const parent = processEntry(p.parent);
-    const parentEnv = parent && environmentOf(parent);
+    const parentEnv = parent && environmentOf(parent, 'skip');
     if (parentEnv && !parentEnv.includes(ofCopy)) return p.pid;
   }
   return undefined;
