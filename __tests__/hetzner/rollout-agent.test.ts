@@ -31,11 +31,20 @@ class Machine extends AgentMachine {
   }
 }
 
+/**
+ * Whether the process whose pid the agent or a step wrote as text (a pid file, a listing) still runs. Text that is no
+ * pid (an empty file, a listing without the line) throws: as Number() it would name no process, and read as one ended.
+ */
+function alivePid(pid: string): boolean {
+  if (!/^[1-9]\d*$/.test(pid)) throw new Error(`not a pid: ${JSON.stringify(pid)}`);
+  return alive(Number(pid));
+}
+
 /** Applies a part's next version: `daemon`, left by its steps, is stopped and named (as its shell, caught before its exec). */
 function expectStoppedByNextRun(m: Machine, part: BundlePart, daemon: string): void {
   const again = m.apply([part]);
   expect(again.status).toBe(0);
-  expect(alive(Number(daemon))).toBe(false);
+  expect(alivePid(daemon)).toBe(false);
   expect(again.output).toMatch(new RegExp(`stopped pid ${daemon} \\((sleep|sh)\\)`));
 }
 
@@ -645,7 +654,7 @@ describe('the rollout agent', () => {
       expect(m.read('/usr/local/sbin/acme-migrate')).toContain(`flock -n ${lock} true`);
       const started = fs.readFileSync(pids, 'utf8').trim().split('\n');
       expect(started).toHaveLength(3);
-      expect(started.filter((pid) => alive(Number(pid)))).toEqual([]);
+      expect(started.filter((pid) => alivePid(pid))).toEqual([]);
       expect(spawnSync('flock', ['-n', lock, 'true']).status).toBe(0);
     } finally {
       killListed(pids);
@@ -673,7 +682,7 @@ describe('the rollout agent', () => {
       // The agent has exited; the daemon still runs and still writes to the output it was given.
       const count = fs.readFileSync(ticks, 'utf8').length;
       waitFor(() => fs.readFileSync(ticks, 'utf8').length >= count + 3, 'three more ticks from the daemon after the agent exited');
-      expect(alive(Number(pid))).toBe(true);
+      expect(alivePid(pid)).toBe(true);
     } finally {
       if (fs.existsSync(pidFile)) try { process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL'); } catch { /* gone */ }
     }
@@ -732,7 +741,7 @@ describe('the rollout agent', () => {
       commands: [['sh', '-c', `sleep 300 >/dev/null 2>&1 & echo ${name} $! >> ${pids}`]],
     });
     const started = () => fs.readFileSync(pids, 'utf8').trim().split('\n').map((line) => line.split(' '));
-    const runningNames = () => started().filter(([, pid]) => alive(Number(pid))).map(([name]) => name);
+    const runningNames = () => started().filter(([, pid]) => alivePid(pid)).map(([name]) => name);
     try {
       expect(m.apply([daemon('worker', 'x=1\n')]).status).toBe(0);
       const again = m.apply([daemon('worker', 'x=2\n')]);
@@ -775,7 +784,7 @@ describe('the rollout agent', () => {
       const run = m.apply([worker(true)], {}, { commandTimeout: Duration.seconds(20) });
       expect(run.status).toBe(1);
       const left = fs.readFileSync(pids, 'utf8').trim().split('\n').sort((a, b) => Number(a) - Number(b));
-      expect(left.filter((pid) => alive(Number(pid)))).toEqual([]);
+      expect(left.filter((pid) => alivePid(pid))).toEqual([]);
       // Named by its program once stopped: a fork caught before its exec is still sh, one caught in setsid's still setsid.
       expect(run.output).toMatch(new RegExp(`exited 1; ${left.map((pid) => `pid ${pid} \\((sh|setsid|sleep)\\)`).join(', ')} it left in the background, stopped with it before the rollback`));
       expect(run.output).toMatch(/rolling back/);
@@ -817,7 +826,7 @@ describe('the rollout agent', () => {
         { name: 'migrate', files: [{ path: '/etc/acme/migrate.conf', content: 'x=1\n' }], commands: [['false']] },
       ]);
       expect(failed.status).toBe(1);
-      expect(fs.readFileSync(pids, 'utf8').trim().split('\n').filter((pid) => alive(Number(pid)))).toEqual([]);
+      expect(fs.readFileSync(pids, 'utf8').trim().split('\n').filter((pid) => alivePid(pid))).toEqual([]);
     } finally {
       killListed(pids);
     }
@@ -832,7 +841,7 @@ describe('the rollout agent', () => {
       expect(m.apply([{ name: 'x', files: [{ path: '/etc/acme/x.conf', content: 'x=1\n' }], commands: [['sh', '-c', `sleep 313 >/dev/null 2>&1 & echo $! >> ${pids}`]] }]).status).toBe(0);
       const run = m.apply([{ name: 'x', files: [{ path: '/etc/acme/x.conf', content: 'x=2\n' }] }]);
       expect(run.status).toBe(0);
-      expect(fs.readFileSync(pids, 'utf8').trim().split('\n').filter((pid) => alive(Number(pid)))).toEqual([]);
+      expect(fs.readFileSync(pids, 'utf8').trim().split('\n').filter((pid) => alivePid(pid))).toEqual([]);
       expect(run.output).toMatch(/stopped pid \d+ \(sleep\), left in the background by an earlier run of its part's steps: its part left the bundle, or has no commands now/);
     } finally {
       killListed(pids);
@@ -859,7 +868,7 @@ describe('the rollout agent', () => {
       expect(failed.status).toBe(1);
       expect(fs.readFileSync(seen, 'utf8')).toBe('');
       // The rollback ran the old part's commands again: its daemon runs, once.
-      expect(started().filter(([, pid]) => alive(Number(pid))).map(([name]) => name)).toEqual(['old']);
+      expect(started().filter(([, pid]) => alivePid(pid)).map(([name]) => name)).toEqual(['old']);
       expect(started()).toHaveLength(2);
     } finally {
       killListed(pids);
@@ -882,10 +891,10 @@ describe('the rollout agent', () => {
       expect(m.apply([worker('x=1\n')]).status).toBe(0);
       writeFifo(go, 'go');
       const daemon = readFifo(out);
-      expect(alive(Number(daemon))).toBe(true);
+      expect(alivePid(daemon)).toBe(true);
       const again = m.apply([worker('x=2\n')]);
       expect(again.status).toBe(0);
-      expect(alive(Number(daemon))).toBe(false);
+      expect(alivePid(daemon)).toBe(false);
       expect(again.output).toContain(`stopped pid ${daemon} (sleep)`);
     } finally {
       killListed(listed);
@@ -909,7 +918,7 @@ describe('the rollout agent', () => {
       const again = m.apply([worker('x=2\n')]);
       expect(again.status).toBe(0);
       const [first, forked] = fs.readFileSync(pids, 'utf8').trim().split('\n');
-      expect([alive(Number(first)), alive(Number(forked))]).toEqual([false, false]);
+      expect([alivePid(first), alivePid(forked)]).toEqual([false, false]);
       // Named as it was when stopped: the trap's fork may not have run sleep yet (a loaded machine failed on that once).
       expect(again.output).toMatch(new RegExp(`stopped pid ${forked} \\((sleep|sh)\\)`));
     } finally {
@@ -940,7 +949,7 @@ describe('the rollout agent', () => {
       waitFor(() => statFields(pid)?.[0] === 'T', 'the daemon stopped');
       const again = m.apply([worker('x=2\n')], {}, { commandTimeout });
       expect(again.status).toBe(0);
-      expect(alive(Number(pid))).toBe(false);
+      expect(alivePid(pid)).toBe(false);
       expect(fs.existsSync(shutdown) ? fs.readFileSync(shutdown, 'utf8') : 'SIGKILLed').toBe('clean');
     } finally {
       killListed(pids);
@@ -1024,7 +1033,7 @@ describe('the rollout agent', () => {
     // The supervisor first, so that it replaces no child once they are killed.
     const stop = () => cleanUp(...listed('supervisor').map((pid) => () => {
       try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
-      settle(() => !alive(Number(pid)), `the supervisor ${pid} ended by SIGKILL`);
+      settle(() => !alivePid(pid), `the supervisor ${pid} ended by SIGKILL`);
     }), () => killListed(pids), () => started.kill('SIGKILL'));
     return { daemon, forker, listed, stop };
   }
@@ -1040,13 +1049,13 @@ describe('the rollout agent', () => {
     try {
       const again = m.apply([supervisedWorker('x=2\n')]);
       expect(again.status).toBe(0);
-      expect([alive(Number(daemon)), alive(Number(listed('child')[0]))]).toEqual([false, false]);
+      expect([alivePid(daemon), alivePid(listed('child')[0])]).toEqual([false, false]);
       expect(again.output).toContain(`stopped pid ${listed('child')[0]} (sleep)`);
       expect(again.output).toMatch(new RegExp(`(still forking into process group ${daemon} after 5 rounds of SIGKILL, not stopped|process group ${daemon} emptied) \\(its part is activated again\\)`));
       // Whether the supervisor's next child is there when the agent looks decides which: either names the supervisor.
       expect(again.output).toMatch(new RegExp(`(forked into by )?pid ${forker} \\(python3\\)`));
       // The supervisor's next child, forked after the last round, is stopped by the part's next run.
-      waitFor(() => alive(Number(listed('child').slice(-1)[0])), "the supervisor's next child running");
+      waitFor(() => alivePid(listed('child').slice(-1)[0]), "the supervisor's next child running");
       const later = listed('child').slice(-1)[0];
       const third = m.apply([supervisedWorker('x=3\n')]);
       expect(third.status).toBe(0);
@@ -1065,7 +1074,7 @@ describe('the rollout agent', () => {
     try {
       const again = m.apply([supervisedWorker('x=2\n')]);
       expect(again.status).toBe(0);
-      expect(alive(Number(listed('child')[0]))).toBe(false);
+      expect(alivePid(listed('child')[0])).toBe(false);
       expect(again.output).not.toContain('still forking into process group');
       expect(again.output).toContain(`process group ${daemon} emptied (its part is activated again); pid ${forker} (python3) forked into it during the stop and may again`);
     } finally {
@@ -1126,7 +1135,7 @@ describe('the rollout agent', () => {
         const refused = m.apply([{ ...supervisedWorker('x=2\n'), commands: [['touch', ran]] }]);
         expect(refused.status).toBe(1);
         expect(fs.existsSync(ran)).toBe(false);
-        expect(alive(Number(pid))).toBe(true);
+        expect(alivePid(pid)).toBe(true);
         expect(refused.output).toContain(`FAILED to activate "worker": pid ${pid} (sleep), left in the background by an earlier run of the steps of "worker", still runs after SIGKILL: pid ${pid} in uninterruptible sleep (state D)`);
         expect(refused.output).toContain('the steps did not run again beside it');
         // The rollback puts the previous version back whole (its steps rerun, as every rollback's do), without waiting for the process again.
@@ -1145,12 +1154,12 @@ describe('the rollout agent', () => {
       expect(again).toContain(`could not stop pid ${pid} (sleep), left in the background by an earlier run of its part's steps (its part is activated again): still running 10 s after SIGKILL, in uninterruptible sleep (state D)`);
       // Thawing is the way out of the v1 freezer only: SIGKILL ends a process the v2 freezer (cgroup.freeze) froze.
       expect(again).toContain(`or frozen (v1 cgroup freezer); it stays recorded, and is stopped once it can end when its part runs again (at every deploy, if its part left the bundle). Find what holds it (cat /proc/${pid}/stack /proc/${pid}/cgroup; frozen by the v1 cgroup freezer: write THAWED to its freezer.state)`);
-      expect(alive(Number(listed('child')[0]))).toBe(false);
+      expect(alivePid(listed('child')[0])).toBe(false);
       // Review: only the first refusal was tested. The next deploy, the same survivor still running, is refused again:
       // nothing of the first run's (its refusal, its rollback) let the steps run beside it.
       refusedBeside();
       thaw();
-      waitFor(() => !alive(Number(pid)), 'the thawed process ended by the SIGKILL it was sent');
+      waitFor(() => !alivePid(pid), 'the thawed process ended by the SIGKILL it was sent');
       const third = m.apply([{ ...supervisedWorker('x=2\n'), commands: [['touch', ran]] }]);
       expect(third.status).toBe(0);
       expect(fs.existsSync(ran)).toBe(true);
@@ -1194,7 +1203,7 @@ describe('the rollout agent', () => {
       expect(again.output).not.toContain('restoring the previous version also failed');
       const restarted = fs.readFileSync(pids, 'utf8').trim().split('\n');
       expect(restarted).toHaveLength(2);
-      expect([alive(Number(daemon)), alive(Number(restarted[1]))]).toEqual([false, true]);
+      expect([alivePid(daemon), alivePid(restarted[1])]).toEqual([false, true]);
       expect(JSON.parse(fs.readFileSync(record, 'utf8')).parts.worker.map((e: number[]) => e[0])).toContain(Number(pid));
       // A reboot: the records name processes of this boot only (its id with them), so the next deploy finds none. The
       // frozen process stands in for nothing here (a reboot ends it), and "other"'s daemon is killed below.
@@ -1224,10 +1233,10 @@ describe('the rollout agent', () => {
       writeFifo(path.join(m.dir, 'go'), 'go');
       readFifo(path.join(m.dir, 'out'));
       const child = listed('child')[0];
-      expect(alive(Number(child))).toBe(true);
+      expect(alivePid(child)).toBe(true);
       const third = m.apply([supervisedWorker('x=3\n')]);
       expect(third.status).toBe(0);
-      expect(alive(Number(child))).toBe(false);
+      expect(alivePid(child)).toBe(false);
       expect(third.output).toContain(`stopped pid ${child} (sleep)`);
     } finally {
       stop();
@@ -1331,7 +1340,7 @@ esac\nexit 0\n`);
       expect(again.status).toBe(0);
       expect(again.output).toContain(`stopped pid ${daemon} (sleep)`);
       expect(again.output).not.toContain(`pid ${unit} `);
-      expect([alive(Number(daemon)), alive(Number(unit))]).toEqual([false, true]);
+      expect([alivePid(daemon), alivePid(unit)]).toEqual([false, true]);
     } finally {
       try { process.kill(-systemd.pid!, 'SIGKILL'); } catch { /* gone */ }
       cleanUp(() => killListed(pids), () => settle(() => !fs.readFileSync(path.join(unitCgroup, 'cgroup.procs'), 'utf8').trim(), "the unit's cgroup empty"),
@@ -1359,11 +1368,11 @@ esac\nexit 0\n`);
       for (const fifo of [go, out]) expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
       expect(m.apply([a, b('x=1\n')]).status).toBe(0);
       const daemon = fs.readFileSync(pids, 'utf8').trim();
-      expect(alive(Number(daemon))).toBe(true);
+      expect(alivePid(daemon)).toBe(true);
       expect(m.apply([a, b('x=2\n')]).status).toBe(0);
-      expect(alive(Number(daemon))).toBe(true);
+      expect(alivePid(daemon)).toBe(true);
       expect(m.apply([b('x=2\n')]).status).toBe(0);
-      expect(alive(Number(daemon))).toBe(false);
+      expect(alivePid(daemon)).toBe(false);
     } finally {
       killListed(pids);
     }
@@ -1394,7 +1403,7 @@ esac\nexit 0\n`);
       expect(result.output).not.toContain('did not end within 20 s');
       expect(result.output).toMatch(/"first" active; it stays active/);
       const daemon = fs.readFileSync(pids, 'utf8').trim();
-      expect(alive(Number(daemon))).toBe(true);
+      expect(alivePid(daemon)).toBe(true);
       expect(result.output).not.toContain(`pid ${daemon}`);
     } finally {
       killListed(pids);
@@ -1441,7 +1450,7 @@ esac\nexit 0\n`);
       const wrapper = fs.readFileSync(pids, 'utf8').trim();
       writeFifo(go, 'go');
       const daemon = readFifo(out);
-      waitFor(() => !alive(Number(wrapper)), `the wrapper ${wrapper} ended`);
+      waitFor(() => !alivePid(wrapper), `the wrapper ${wrapper} ended`);
       const stat = statFields(daemon)!;
       expect([stat[3], stat[1] === wrapper]).toEqual([daemon, false]);
       // Review: every entry of the run was kept while the daemon ran, the wrapper's ended pid and group too, which a pid
@@ -1479,11 +1488,11 @@ esac\nexit 0\n`);
       const [kept, wrapper] = fs.readFileSync(pids, 'utf8').trim().split('\n');
       writeFifo(go, 'go');
       const daemon = readFifo(out);
-      waitFor(() => !alive(Number(wrapper)));
+      waitFor(() => !alivePid(wrapper));
       expect(fs.readFileSync(`/proc/${daemon}/cgroup`, 'utf8')).toContain(`0::/${path.basename(cgroup)}\n`);
-      expect(alive(Number(kept))).toBe(true);
+      expect(alivePid(kept)).toBe(true);
       expectStoppedByNextRun(m, worker('x=2\n', [['true']]), daemon);
-      expect(alive(Number(kept))).toBe(false);
+      expect(alivePid(kept)).toBe(false);
     } finally {
       cleanUp(() => killListed(pids), () => {
         if (fs.existsSync(cgroup)) {
@@ -1519,13 +1528,13 @@ esac\nexit 0\n`);
       const forked = readFifo(out);
       const recorded = fs.readFileSync(pids, 'utf8').trim().split('\n')[0];
       process.kill(Number(recorded), 'SIGKILL');
-      waitFor(() => !alive(Number(recorded)), `the recorded ${recorded} ended by SIGKILL`);
+      waitFor(() => !alivePid(recorded), `the recorded ${recorded} ended by SIGKILL`);
       // Later, another daemon's group, its first process gone: the number the pid wrap gives the recorded group.
       const other = spawnSync('sh', ['-c', `setsid sh -c 'sleep 354 >/dev/null 2>&1 & echo $$ $!' &\nwait`], { encoding: 'utf8' });
       const [group, daemon] = other.stdout.trim().split(' ');
       stranger = daemon;
       fs.appendFileSync(pids, `${daemon}\n`);
-      expect([alive(Number(group)), alive(Number(daemon))]).toEqual([false, true]);
+      expect([alivePid(group), alivePid(daemon)]).toEqual([false, true]);
       // As the earlier build wrote it: pid, start, program, group; no cgroup, no mark.
       const records = JSON.parse(fs.readFileSync(file, 'utf8'));
       records.parts.gone = records.parts.gone.map((e: unknown[]) => [e[0], e[1], e[2], Number(group)]);
@@ -1533,10 +1542,10 @@ esac\nexit 0\n`);
       fs.writeFileSync(file, JSON.stringify(records));
       const again = m.apply([gone('x=2\n'), kept('x=2\n')]);
       expect(again.status).toBe(0);
-      expect([alive(Number(daemon)), alive(Number(forked))]).toEqual([true, false]);
+      expect([alivePid(daemon), alivePid(forked)]).toEqual([true, false]);
       expect(again.output).toContain(`stopped pid ${forked} (sleep)`);
     } finally {
-      cleanUp(() => killListed(pids), () => settle(() => !stranger || !alive(Number(stranger)), `the stranger ${stranger} ended by SIGKILL`));
+      cleanUp(() => killListed(pids), () => settle(() => !stranger || !alivePid(stranger), `the stranger ${stranger} ended by SIGKILL`));
     }
   });
 
@@ -1559,21 +1568,21 @@ esac\nexit 0\n`);
         expect(m.apply([worker('x=1\n')]).status).toBe(0);
         const recorded = fs.readFileSync(pids, 'utf8').trim();
         process.kill(Number(recorded), 'SIGKILL');
-        waitFor(() => !alive(Number(recorded)), `the recorded ${recorded} ended by SIGKILL`);
+        waitFor(() => !alivePid(recorded), `the recorded ${recorded} ended by SIGKILL`);
         // Later, another daemon's group, its first process gone, in a cgroup of its own (as systemd starts a unit).
         fs.mkdirSync(cgroup);
         const other = spawnSync('sh', ['-c', `echo $$ > ${cgroup}/cgroup.procs; setsid sh -c 'sleep 346 >/dev/null 2>&1 & echo $$ $!' &\nwait`], { encoding: 'utf8' });
         const [group, forked] = other.stdout.trim().split(' ');
         daemon = forked;
         fs.appendFileSync(pids, `${daemon}\n`);
-        expect([alive(Number(group)), alive(Number(daemon))]).toEqual([false, true]);
+        expect([alivePid(group), alivePid(daemon)]).toEqual([false, true]);
         const records = JSON.parse(fs.readFileSync(file, 'utf8'));
         records.parts.worker = records.parts.worker.map((e: unknown[]) => [e[0], e[1], e[2], Number(group), ...e.slice(4)]);
         fs.writeFileSync(file, JSON.stringify(records));
         expect(m.apply([worker('x=2\n')]).status).toBe(0);
-        expect(alive(Number(daemon))).toBe(true);
+        expect(alivePid(daemon)).toBe(true);
       } finally {
-        cleanUp(() => killListed(pids), () => settle(() => !daemon || !alive(Number(daemon)), `the daemon ${daemon} ended by SIGKILL`),
+        cleanUp(() => killListed(pids), () => settle(() => !daemon || !alivePid(daemon), `the daemon ${daemon} ended by SIGKILL`),
           () => { if (fs.existsSync(cgroup)) fs.rmdirSync(cgroup); });
       }
     });
@@ -1603,11 +1612,11 @@ esac\nexit 0\n`);
       writeFifo(go, 'go');
       daemon = readFifo(out);
       fs.appendFileSync(pids, `${daemon}\n`);
-      waitFor(() => !alive(Number(wrapper)), `the wrapper ${wrapper} ended`);
+      waitFor(() => !alivePid(wrapper), `the wrapper ${wrapper} ended`);
       expect(fs.readFileSync(`/proc/${daemon}/cgroup`, 'utf8')).toContain(`/sovereign-rollout-test-${process.pid}\n`);
       expectStoppedByNextRun(m, worker('x=2\n'), daemon);
     } finally {
-      cleanUp(() => killListed(pids), () => settle(() => !daemon || !alive(Number(daemon)), `the daemon ${daemon} ended by SIGKILL`),
+      cleanUp(() => killListed(pids), () => settle(() => !daemon || !alivePid(daemon), `the daemon ${daemon} ended by SIGKILL`),
         () => { if (fs.existsSync(cgroup)) fs.rmdirSync(cgroup); });
     }
   });
@@ -1628,7 +1637,7 @@ esac\nexit 0\n`);
       expect(recorded()).toEqual(['gone', 'kept']);
       const gone = fs.readFileSync(pids, 'utf8').trim().split('\n').find((line) => line.startsWith('gone '))!.split(' ')[1];
       process.kill(Number(gone), 'SIGKILL');
-      waitFor(() => !alive(Number(gone)), `the recorded ${gone} ended by SIGKILL`);
+      waitFor(() => !alivePid(gone), `the recorded ${gone} ended by SIGKILL`);
       expect(m.apply([daemon('gone'), daemon('kept')]).output).toMatch(/nothing to do/);
       expect(recorded()).toEqual(['kept']);
     } finally {
