@@ -32,6 +32,7 @@ process.env.TMPDIR = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-monitoring-'))
 process.env.CHECKPOINT_DISABLE = '1';
 const { startLiveProber, runJobHook, OPS_PATH } = require(path.join(ROOT, '__tests__/monitoring/helpers/live-prober.ts'));
 const { waitFor } = require(path.join(ROOT, 'testing/harness/wait.ts'));
+const { memoryKib } = require(path.join(ROOT, 'testing/harness/processes.ts'));
 const { Duration } = require(path.join(ROOT, 'lib/core/duration.ts'));
 const { Phase } = require(path.join(ROOT, 'lib/roadmap/phase.ts'));
 const { Environment } = require(path.join(ROOT, 'lib/core/environment.ts'));
@@ -73,10 +74,7 @@ async function outage(options, boundMs) {
 }
 
 function memoryOf(pid) {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-  const kib = (text, key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)[1]);
-  return { rss: kib(status, 'VmRSS') / 1024, pss: kib(rollup, 'Pss') / 1024 };
+  return { rss: memoryKib(pid, 'VmRSS') / 1024, pss: memoryKib(pid, 'Pss', 'smaps_rollup') / 1024 };
 }
 
 async function memory() {

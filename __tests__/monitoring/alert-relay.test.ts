@@ -11,6 +11,7 @@ import { MACHINE_PYTHON } from '../setup/real-parts';
 import { freePort, listenOnFreePort } from '../setup/ports';
 import { Duration } from '../../lib/core/duration';
 import { waitFor } from '../../testing/harness/wait';
+import { memoryKib, threadCount } from '../../testing/harness/processes';
 
 // The rendered alert relay (lib/monitoring/private/scripts.ts), run as its unit runs it, between a client that posts as
 // Alertmanager does and a loopback receiver. The live suite (monitoring-e2e.test.ts) runs it behind the real Alertmanager.
@@ -48,9 +49,9 @@ describe('the alert relay', () => {
     ...Object.fromEntries(otherPorts.map((port, i) => [`monitoring_webhook_other${i}`, `http://127.0.0.1:${port}/hooks/other${i}`])),
   });
   /** A field of the relay's /proc status, in kB (VmRSS, VmHWM). */
-  const status = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(fs.readFileSync(`/proc/${relay.pid}/status`, 'utf8'))![1]);
+  const status = (field: string) => memoryKib(relay.pid!, field);
   // The relay's threads: its main one, and one for each connection it holds.
-  const threads = () => fs.readdirSync(`/proc/${relay.pid}/task`).length;
+  const threads = () => threadCount(relay.pid!);
   const urls = () => path.join(dir, 'webhook-urls.json');
   const writeUrls = (value: Record<string, string>) => {
     // As the setup replaces it: a new file renamed over the old one.

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
-import { commandLineOf, environmentOf, fieldsOfStat, inUninterruptibleSleep, processEntry, statFields } from '../../testing/harness/processes';
+import { commandLineOf, environmentOf, fieldsOfStat, inUninterruptibleSleep, memoryKib, processEntry, statFields, threadCount } from '../../testing/harness/processes';
 import { waitFor } from '../../testing/harness/wait';
 import { Duration } from '../../lib';
 
@@ -86,5 +86,26 @@ describe('environmentOf', () => {
     }
     await new Promise((resolve) => child.once('exit', resolve));
     expect(environmentOf(child.pid!, 'wait')).toBeUndefined();
+  });
+});
+
+describe('memoryKib and threadCount', () => {
+  test("read a running process's memory fields and threads, and throw for a misnamed field or a process that has gone", async () => {
+    // Three threads besides the main one, each asleep, then their count written: counted once they run.
+    const child = spawn('python3', ['-c', 'import sys, threading, time\nfor _ in range(3): threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\nprint("ready", flush=True)\ntime.sleep(60)'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await new Promise((resolve) => child.stdout!.once('data', resolve));
+      expect(threadCount(child.pid!)).toBe(4);
+      const rss = memoryKib(child.pid!, 'VmRSS');
+      expect(rss).toBeGreaterThan(0);
+      expect(memoryKib(child.pid!, 'VmHWM')).toBeGreaterThanOrEqual(rss);
+      expect(memoryKib(child.pid!, 'Pss', 'smaps_rollup')).toBeGreaterThan(0);
+      expect(() => memoryKib(child.pid!, 'VmNothing')).toThrow(`/proc/${child.pid}/status has no field VmNothing in kB`);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(() => memoryKib(child.pid!, 'VmRSS')).toThrow();
+    expect(() => threadCount(child.pid!)).toThrow();
   });
 });

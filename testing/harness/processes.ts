@@ -2,7 +2,8 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 
 // A process table read from /proc, for a harness that ends what a server it started left: Linux only. The one reader
-// of /proc/<pid>/stat, fd, environ and cmdline and of /proc/net/tcp: __tests__/setup/run-leftovers.js (plain
+// of /proc/<pid>/stat, fd, environ, cmdline, status, smaps_rollup and task and of /proc/net/tcp (the relay's memory and
+// threads in its test, and scripts/bench-monitoring.js, read them here too): __tests__/setup/run-leftovers.js (plain
 // JavaScript, which jest's transform lets require this file) reads the table through it too, and the stand-in provider
 // finds the Terraform process at a connection's other end, and reads its environment, with it
 // (testing/provider/peer-environment.ts; shipped in dist/testing with this file).
@@ -133,6 +134,22 @@ export function ownedBy(pid: number, uid = process.getuid?.()): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A field of a process's memory accounting in KiB: /proc/<pid>/status's (VmRSS, VmHWM) or smaps_rollup's (Pss, whose
+ * read walks the memory map, as a command line's waits for it). For a measurement, which a process that ended, or a
+ * misnamed field, must not pass as a number: both throw.
+ */
+export function memoryKib(pid: number, field: string, file: 'status' | 'smaps_rollup' = 'status'): number {
+  const found = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(fs.readFileSync(`/proc/${pid}/${file}`, 'utf8'));
+  if (!found) throw new Error(`/proc/${pid}/${file} has no field ${field} in kB`);
+  return Number(found[1]);
+}
+
+/** How many threads the process runs (its entries in /proc/<pid>/task); throws once it has gone, as memoryKib does. */
+export function threadCount(pid: number): number {
+  return fs.readdirSync(`/proc/${pid}/task`).length;
 }
 
 let ticksPerSecond: number | undefined;
