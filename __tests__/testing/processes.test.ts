@@ -54,13 +54,15 @@ describe('the state in a stat line', () => {
     expect(inUninterruptibleSleep(fields)).toBe(asleep);
   });
 
-  test("a running process whose title (so its comm) holds parentheses and a state: its own state and parent", async () => {
-    // node sets the comm to its title's first 15 bytes with prctl(PR_SET_NAME).
+  test("a process whose title (so its comm) holds parentheses and a state: its own state and parent", async () => {
+    // node sets the comm to its title's first 15 bytes with prctl(PR_SET_NAME); stopped, its state is T for certain.
     const child = spawn(process.execPath, ['-e', 'process.title = "x) D (y"; setInterval(() => {}, 1000)'], { stdio: 'ignore' });
     try {
       await waitFor(() => fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').includes('(x) D (y)'), { what: 'the child to set its title', timeout: Duration.seconds(30) });
+      child.kill('SIGSTOP');
+      await waitFor(() => / T \d+ /.test(fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8')), { what: 'the child to stop', timeout: Duration.seconds(30) });
       const fields = statFields(child.pid!)!;
-      expect([fields[0], Number(fields[1])]).toEqual(['S', process.pid]);
+      expect([fields[0], Number(fields[1])]).toEqual(['T', process.pid]);
       expect(inUninterruptibleSleep(fields)).toBe(false);
     } finally {
       child.kill('SIGKILL');
@@ -91,7 +93,7 @@ describe('environmentOf', () => {
 
 describe('memoryKib and threadCount', () => {
   test("read a running process's memory fields and threads, and throw for a misnamed field or a process that has gone", async () => {
-    // Three threads besides the main one, each asleep, then their count written: counted once they run.
+    // Three threads besides the main one, each asleep (start() returns once each runs), then a line: four from there.
     const child = spawn('python3', ['-c', 'import sys, threading, time\nfor _ in range(3): threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\nprint("ready", flush=True)\ntime.sleep(60)'], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       await new Promise((resolve) => child.stdout!.once('data', resolve));
