@@ -12,7 +12,7 @@ import {
 } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 import { leakedSecrets } from '../setup/secret-sentinels';
-import { commandLineOf } from '../../testing/harness/processes';
+import { allPids, commandLineOf } from '../../testing/harness/processes';
 import { waitFor } from '../../testing/harness/wait';
 import { Duration } from '../../lib/core/duration';
 
@@ -41,10 +41,9 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
   const run = async (machine: MachineRoot, script: string, etc?: string, options: RunOptions = {}) => {
     const marker = Buffer.from(`SOVEREIGN_BACKUP_ETC=${etc ?? machine.etc}\0`);
     const sample = () => {
-      for (const pid of fs.readdirSync('/proc')) {
-        if (!/^\d+$/.test(pid)) continue;
+      for (const pid of allPids()) {
         try {
-          const args = environOf(pid).includes(marker) ? commandLineOf(Number(pid)) : undefined;
+          const args = environOf(pid).includes(marker) ? commandLineOf(pid) : undefined;
           if (args) commandLines.add(args.join(' '));
         } catch {
           // The process ended while it was read.
@@ -68,7 +67,7 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
    * (scripts/slowest-tests.results.md).
    */
   let environ = Buffer.allocUnsafe(64 * 1024);
-  const environOf = (pid: string): Buffer => {
+  const environOf = (pid: number): Buffer => {
     const fd = fs.openSync(`/proc/${pid}/environ`, 'r');
     try {
       for (let length = 0; ;) {
