@@ -11,7 +11,7 @@ import { PRIVATE_INGRESS_NFTABLES_DROP_IN } from '../../lib/hetzner/private/priv
 import { ROLLOUT_AGENT } from '../../lib/hetzner/private/rollout-agent';
 import { BACKUP_JOB_UNITS, JOB_HOOK_DROP_IN, jobMetricFiles } from '../../lib/monitoring/private/job-metrics';
 import { AgentMachine } from '../setup/agent-machine';
-import { alive, statFields } from '../../testing/harness/processes';
+import { alive, signal, statFields } from '../../testing/harness/processes';
 import { isRoot, MACHINE_PYTHON, testWhereHostHas, testWithRealParts } from '../setup/real-parts';
 
 // The rollout agent run directly, as the rollout's last provisioner runs it, on a machine whose file
@@ -65,7 +65,8 @@ const cgroup1Controller = cgroupMount((type, options) => type === 'cgroup' && !o
 /** Kills every process a test's step listed in `file`, one a line, its pid last: on a failure, none outlives the suite. */
 function killListed(file: string): void {
   for (const line of fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n') : []) {
-    try { process.kill(Number(line.split(' ').pop()), 'SIGKILL'); } catch { /* gone */ }
+    // signal() passes over an empty line's 0, which process.kill would take for this suite's own process group.
+    signal(Number(line.split(' ').pop()), 'SIGKILL');
   }
 }
 

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import { commandLineOf, environmentOf, fieldsOfStat, inUninterruptibleSleep, memoryKib, processEntry, statFields, threadCount } from '../../testing/harness/processes';
 import { waitFor } from '../../testing/harness/wait';
 import { Duration } from '../../lib';
+import { MACHINE_PYTHON } from '../setup/real-parts';
 
 describe('commandLineOf', () => {
   test('gives each argument as the process was started with it: spaces kept, an empty one in the middle kept', async () => {
@@ -89,14 +90,44 @@ describe('environmentOf', () => {
     await new Promise((resolve) => child.once('exit', resolve));
     expect(environmentOf(child.pid!, 'wait')).toBeUndefined();
   });
+
+  // Review: no test made a process's stat say D, so dropping the skip (what keeps a teardown scan from hanging on a
+  // stalled disk) failed nothing. A real D state cannot be made at will: the child's stat line is read as D instead.
+  test("given skip, passes over a process in uninterruptible sleep without reading its environ; given wait, reads it", () => {
+    const child = spawn('sleep', ['30'], { stdio: 'ignore', env: { MARK: 'asleep-on-a-disk' } });
+    // The module object the harness reads through (an import's namespace object cannot be spied on).
+    const nodeFs = require('fs') as typeof fs;
+    const readFile = nodeFs.readFileSync;
+    const reads = jest.spyOn(nodeFs, 'readFileSync');
+    try {
+      const stat = `/proc/${child.pid}/stat`;
+      const real = readFile(stat, 'utf8');
+      reads.mockImplementation(((file: fs.PathOrFileDescriptor, options?: BufferEncoding) => {
+        const text = readFile(file, options);
+        return String(file) === stat ? String(text).replace(/\) [A-Z] /, ') D ') : text;
+      }) as typeof fs.readFileSync);
+      expect(statFields(child.pid!)?.[0]).toBe('D');
+      const entry = processEntry(child.pid!)!;
+      reads.mockClear();
+      expect(environmentOf(child.pid!, 'skip')).toBeUndefined();
+      expect(environmentOf(entry, 'skip')).toBeUndefined();
+      expect(reads.mock.calls.map(([file]) => String(file)).filter((file) => file.endsWith('/environ'))).toEqual([]);
+      expect(environmentOf(child.pid!, 'wait')).toContain('MARK=asleep-on-a-disk');
+      expect(real).toMatch(/\) [SR] /);
+    } finally {
+      reads.mockRestore();
+      child.kill('SIGKILL');
+    }
+  });
 });
 
 describe('memoryKib and threadCount', () => {
   test("read a running process's memory fields and threads, and throw for a misnamed field or a process that has gone", async () => {
     // Three threads besides the main one, each asleep (start() returns once each runs), then a line: four from there.
-    const child = spawn('python3', ['-c', 'import sys, threading, time\nfor _ in range(3): threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\nprint("ready", flush=True)\ntime.sleep(60)'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(MACHINE_PYTHON, ['-c', 'import sys, threading, time\nfor _ in range(3): threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\nprint("ready", flush=True)\ntime.sleep(60)'], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
-      await new Promise((resolve) => child.stdout!.once('data', resolve));
+      // A missing interpreter fails the test at once, not at jest's timeout.
+      await new Promise((resolve, reject) => { child.stdout!.once('data', resolve); child.once('error', reject); });
       expect(threadCount(child.pid!)).toBe(4);
       const rss = memoryKib(child.pid!, 'VmRSS');
       expect(rss).toBeGreaterThan(0);

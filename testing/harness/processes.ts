@@ -1,9 +1,11 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 
-// A process table read from /proc, for a harness that ends what a server it started left: Linux only. The one reader
-// of /proc/<pid>/stat, fd, environ, cmdline, status, smaps_rollup and task and of /proc/net/tcp (the relay's memory and
-// threads in its test, and scripts/bench-monitoring.js, read them here too): __tests__/setup/run-leftovers.js (plain
+// A process table read from /proc, for a harness that ends what a server it started left: Linux only. The harness's
+// reader of /proc/<pid>/stat, fd, environ, cmdline, status, smaps_rollup and task and of /proc/net/tcp (the relay's
+// memory and threads in its test, and scripts/bench-monitoring.js, read them here too; the offsite suite's sampler
+// keeps an environ reader of its own for its CPU cost, and jest's CPU accounting its own stat parser, loaded before
+// any transform): __tests__/setup/run-leftovers.js (plain
 // JavaScript, which jest's transform lets require this file) reads the table through it too, and the stand-in provider
 // finds the Terraform process at a connection's other end, and reads its environment, with it
 // (testing/provider/peer-environment.ts; shipped in dist/testing with this file).
@@ -288,6 +290,9 @@ function signalReaches(pid: number): boolean {
 
 /** Sends `name` to `pid`, which may have ended meanwhile. */
 export function signal(pid: number, name: NodeJS.Signals): void {
+  // A pid read from a file still being written (Number('') is 0) would signal our own process group, jest and npm
+  // with it: no process of ours to end, as for one that has ended.
+  if (!Number.isInteger(pid) || pid <= 0) return;
   try {
     process.kill(pid, name);
   } catch {
