@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'child_process';
+import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
@@ -6,7 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { HELPER_MEMORY_MAX_MIB } from '../../lib/monitoring/private/profile';
 import { alertRelayUnit } from '../../lib/monitoring/private/render';
-import { ALERT_RELAY_SCRIPT } from '../../lib/monitoring/private/scripts';
+import { ALERT_RELAY_SCRIPT, ALERT_RELAY_SILENT_RECEIVERS } from '../../lib/monitoring/private/scripts';
 import { MACHINE_PYTHON } from '../setup/real-parts';
 import { freePort, listenOnFreePort } from '../setup/ports';
 import { Duration } from '../../lib/core/duration';
@@ -40,8 +40,9 @@ describe('the alert relay', () => {
   };
   const receiver = http.createServer(receive);
   let receiverPort: number;
-  // Two more receivers, the same handler on ports of their own: the relay shares its forwards out by a URL's host and port.
-  const others = [http.createServer(receive), http.createServer(receive)];
+  // More receivers, the same handler on ports of their own: the relay shares its forwards out by a URL's host and port,
+  // RECEIVER_FORWARDS each, and FORWARDS are filled by more receivers than FORWARDS / RECEIVER_FORWARDS.
+  const others = Array.from({ length: 4 }, () => http.createServer(receive));
   let otherPorts: number[];
   /** The variables the relay knows: one of each receiver, each with a path of its own. */
   const URLS = () => ({
@@ -68,6 +69,36 @@ describe('the alert relay', () => {
   const [, slots, headKib, forwards] = /^SLOTS, HEAD_BYTES, FORWARDS = (\d+), (\d+) << 10, (\d+)$/m.exec(ALERT_RELAY_SCRIPT)!.map(Number);
   const [, receiverForwards, receiverPosts] = /^RECEIVER_FORWARDS, RECEIVER_POSTS = (\d+), (\d+)$/m.exec(ALERT_RELAY_SCRIPT)!.map(Number);
   const [, readSeconds] = /^READ_SECONDS = (\d+)$/m.exec(ALERT_RELAY_SCRIPT)!.map(Number);
+  const [, forwardSeconds] = /^FORWARD_SECONDS = (\d+)$/m.exec(ALERT_RELAY_SCRIPT)!.map(Number);
+  // The limit of a wait that a later check of forwards still pending relies on: the relay gives a forward up after
+  // FORWARD_SECONDS, so everything from the first forward to that check must fit in it (the posts between take milliseconds).
+  const withinForwardSeconds = Duration.seconds(forwardSeconds / 2);
+  /**
+   * A receiver that accepts every connection, reads what comes and answers nothing, as one whose service hangs: `open`
+   * its connections from the relay, `cut` how many the relay closed itself (its forward given up), `close` cuts the rest.
+   */
+  const silentReceiver = async () => {
+    const open = new Set<net.Socket>();
+    let dying = false;
+    const state = { open, cut: 0, port: 0, close: async () => {
+      dying = true;
+      for (const socket of open) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    } };
+    const server = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      if (dying) {
+        socket.destroy();
+        return;
+      }
+      open.add(socket);
+      socket.on('end', () => { if (!dying) state.cut++; });
+      socket.on('close', () => open.delete(socket));
+      socket.resume();
+    });
+    state.port = await listenOnFreePort(server);
+    return state;
+  };
   const REQUEST_LINE = 'POST /monitoring_webhook_ops HTTP/1.1';
   /** A post with the password whose body stops after its first bytes, of the 1000 its head announces. */
   const UNFINISHED_POST = [REQUEST_LINE, `Authorization: ${AUTH}`, 'Content-Length: 1000', '', '{"alerts":'].join('\r\n');
@@ -84,6 +115,25 @@ describe('the alert relay', () => {
     socket.write([REQUEST_LINE, `Host: 127.0.0.1:${relayPort}`, 'Content-Type: application/json', ...headers, '', ''].join('\r\n'));
     if (partOfBody !== undefined) socket.end(partOfBody);
   });
+
+  /**
+   * RECEIVER_POSTS posts to one receiver, held there, then answered: each is 200, none 503. A post the relay failed to
+   * count out when it ended (a body cut, reset or late) would take one of the receiver's RECEIVER_POSTS for good.
+   */
+  const noPostLeftCounted = async (port: number) => {
+    holding = [];
+    const answers = Array.from({ length: receiverPosts }, (_, i) => fetch(`http://127.0.0.1:${port}/monitoring_webhook_ops`, {
+      method: 'POST', body: `{"alerts":[],"held":${i}}`, headers: { 'content-type': 'application/json', authorization: AUTH },
+    }));
+    try {
+      await waitFor(() => received.length >= receiverForwards, { what: 'RECEIVER_FORWARDS posts at the receiver', timeout: Duration.seconds(30) });
+    } finally {
+      const held = holding;
+      holding = undefined;
+      held.forEach((reply) => reply());
+    }
+    expect((await Promise.all(answers)).map((r) => r.status)).toEqual(Array(receiverPosts).fill(200));
+  };
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alert-relay-'));
@@ -224,6 +274,12 @@ describe('the alert relay', () => {
     expect(logged).not.toContain('Traceback');
   });
 
+  test('a post cut short or reset (the cases above) is counted out: RECEIVER_POSTS posts to its receiver still wait, none answered 503', async () => {
+    expect(logged).toMatch(/a post ended 20 bytes short/);
+    expect(logged).toMatch(/a post's connection was reset before its whole body/);
+    await noPostLeftCounted(relayPort);
+  });
+
   describe('READ_SECONDS for a head, and again for a body, however the client paces it', () => {
     // The rendered deadline, shortened in a copy: the cases would otherwise wait READ_SECONDS each.
     let short: ChildProcess;
@@ -237,7 +293,7 @@ describe('the alert relay', () => {
       short = await startRelay(shortPort, script, (text) => { output += text; });
     });
     afterAll(() => { short?.kill('SIGTERM'); });
-    /** A connection that sends `start`, then one byte of `more` after another until the relay closes it; once closed. */
+    /** A connection that sends `start`, then one byte of `more` after another until the relay closes it; resolved once closed. */
     const trickle = async (start: string, more: string) => {
       const socket = net.connect(shortPort, '127.0.0.1');
       let closed = false;
@@ -254,13 +310,11 @@ describe('the alert relay', () => {
         clearInterval(timer);
         socket.destroy();
       }
-      return sent;
     };
 
     test('a head sent a byte at a time is cut at the deadline and logged; the slot is free again', async () => {
-      const sent = await trickle(`${REQUEST_LINE}\r\nX-Slow: `, 'abcdefgh');
-      // Well before HEAD_BYTES: the deadline cut it, not the head's size.
-      expect(sent).toBeLessThan(headKib << 10);
+      await trickle(`${REQUEST_LINE}\r\nX-Slow: `, 'abcdefgh');
+      // The deadline cut it (a head over HEAD_BYTES is closed without a word): this line says so.
       await logs(/a connection sent no whole request head within 1 s: closed/, () => output);
       await waitFor(() => fs.readdirSync(`/proc/${short.pid}/task`).length === 1, { what: 'the trickling connection\'s thread to end', timeout: Duration.seconds(30) });
     });
@@ -278,6 +332,40 @@ describe('the alert relay', () => {
       }
       expect(received).toEqual([]);
       expect(output).not.toContain('Traceback');
+    });
+
+    test('a post that waits for its receiver\'s forward longer than READ_SECONDS is still read: the deadline counts from its body\'s read', async () => {
+      holding = [];
+      const first = Array.from({ length: receiverForwards }, (_, i) => fetch(`http://127.0.0.1:${shortPort}/monitoring_webhook_ops`, {
+        method: 'POST', body: `{"alerts":[],"first":${i}}`, headers: { 'content-type': 'application/json', authorization: AUTH },
+      }));
+      let waiting: Promise<Response> | undefined;
+      try {
+        await waitFor(() => received.length === receiverForwards, { what: 'the receiver to hold its RECEIVER_FORWARDS', timeout: Duration.seconds(30) });
+        waiting = fetch(`http://127.0.0.1:${shortPort}/monitoring_webhook_ops`, {
+          method: 'POST', body: '{"alerts":[],"waited":true}', headers: { 'content-type': 'application/json', authorization: AUTH },
+        });
+        // In the relay (a thread of its own), waiting for the forward.
+        await waitFor(() => fs.readdirSync(`/proc/${short.pid}/task`).length === 2 + receiverForwards, { what: 'the third post to wait in the relay', timeout: Duration.seconds(30) });
+        // READ_SECONDS gone by since it came: a connection opened after it, which sends nothing, was closed at its own deadline.
+        const lates = (output.match(/a connection sent no whole request head within 1 s/g) ?? []).length;
+        const idle = net.connect(shortPort, '127.0.0.1');
+        idle.on('error', () => undefined);
+        await waitFor(() => (output.match(/a connection sent no whole request head within 1 s/g) ?? []).length > lates, { what: 'an idle connection to reach its deadline', timeout: Duration.seconds(20) });
+        idle.destroy();
+      } finally {
+        const held = holding;
+        holding = undefined;
+        held.forEach((reply) => reply());
+      }
+      expect((await Promise.all(first)).map((r) => r.status)).toEqual(Array(receiverForwards).fill(200));
+      expect((await waiting!).status).toBe(200);
+      expect(received.map((r) => r.body)).toContain('{"alerts":[],"waited":true}');
+    });
+
+    test('a post whose body came too late (the cases above) is counted out: RECEIVER_POSTS posts to its receiver still wait, none answered 503', async () => {
+      expect(output).toMatch(/a post's body did not all come within 1 s/);
+      await noPostLeftCounted(shortPort);
     });
 
     test("Alertmanager's post, head and body at once, is forwarded", async () => {
@@ -385,28 +473,16 @@ describe('the alert relay', () => {
   });
 
   test('a receiver that takes posts and never answers holds RECEIVER_FORWARDS forwards and RECEIVER_POSTS connections at most: another receiver is delivered to meanwhile', async () => {
-    // Accepts every connection, reads what comes and answers nothing, as a receiver whose service hangs.
-    const open = new Set<net.Socket>();
-    let dying = false;
-    const dead = net.createServer((socket) => {
-      socket.on('error', () => undefined);
-      if (dying) {
-        socket.destroy();
-        return;
-      }
-      open.add(socket);
-      socket.on('close', () => open.delete(socket));
-      socket.resume();
-    });
-    const deadPort = await listenOnFreePort(dead);
-    writeUrls({ ...URLS(), monitoring_webhook_dead: `http://127.0.0.1:${deadPort}/hooks/dead` });
+    const dead = await silentReceiver();
+    writeUrls({ ...URLS(), monitoring_webhook_dead: `http://127.0.0.1:${dead.port}/hooks/dead` });
     const statuses: number[] = [];
     const flood = Array.from({ length: receiverPosts + 2 }, (_, i) => post('monitoring_webhook_dead', AUTH, `{"alerts":[],"dead":${i}}`)
       .then((r) => { statuses.push(r.status); return r.status; }));
     try {
       // RECEIVER_FORWARDS posts at the dead receiver, the rest of RECEIVER_POSTS waiting in the relay, the ones past them answered.
-      await waitFor(() => open.size === receiverForwards && threads() === 1 + receiverPosts && statuses.length === 2,
-        { what: 'the dead receiver to hold RECEIVER_FORWARDS forwards, RECEIVER_POSTS posts in the relay', timeout: Duration.millis(60_000) });
+      // Within withinForwardSeconds: the check below that its forwards are still pending relies on it.
+      await waitFor(() => dead.open.size === receiverForwards && threads() === 1 + receiverPosts && statuses.length === 2,
+        { what: 'the dead receiver to hold RECEIVER_FORWARDS forwards, RECEIVER_POSTS posts in the relay', timeout: withinForwardSeconds });
       expect(statuses).toEqual([503, 503]);
       await logs(/monitoring_webhook_dead -> 127\.0\.0\.1: \d+ posts already wait for it: answered 503/);
       // Meanwhile, another receiver's post is delivered, and one to a third.
@@ -414,19 +490,88 @@ describe('the alert relay', () => {
         expect((await post(name, AUTH, `{"alerts":[],"to":"${name}"}`)).status).toBe(200);
       }
       expect(received.map((r) => JSON.parse(r.body).to)).toEqual(['monitoring_webhook_ops', 'monitoring_webhook_other0']);
-      // While the dead receiver's forwards are still pending.
-      expect([open.size, statuses.length]).toEqual([receiverForwards, 2]);
+      // While the dead receiver's forwards are still pending: none given up by the relay yet.
+      expect([dead.open.size, dead.cut, statuses.length]).toEqual([receiverForwards, 0, 2]);
     } finally {
       // Cut: each forward then fails (502), and the waiting ones with it.
-      dying = true;
-      for (const socket of open) socket.destroy();
+      await dead.close();
       await Promise.all(flood);
       writeUrls(URLS());
-      await new Promise<void>((resolve) => dead.close(() => resolve()));
     }
     expect(statuses.slice(2).every((s) => s === 502)).toBe(true);
     await logs(/monitoring_webhook_dead -> 127\.0\.0\.1: not delivered \(\w+\)/);
   }, 120_000);
+
+  test('the bounds leave room for three receivers that never answer: a forward and slots for the others', () => {
+    // What the documentation promises (ALERT_RELAY_SILENT_RECEIVERS, three): FORWARDS takes their RECEIVER_FORWARDS and
+    // one more, and their waiting posts (RECEIVER_POSTS each) leave slots for the others' connections.
+    expect(ALERT_RELAY_SILENT_RECEIVERS).toBeGreaterThanOrEqual(3);
+    expect(ALERT_RELAY_SILENT_RECEIVERS * receiverForwards).toBeLessThan(forwards);
+    expect(ALERT_RELAY_SILENT_RECEIVERS * receiverPosts).toBeLessThan(slots);
+  });
+
+  test("three receivers that never answer leave a forward for the others: the dead man's switch ping, which goes through the relay, is delivered meanwhile", async () => {
+    const dead = await Promise.all(Array.from({ length: ALERT_RELAY_SILENT_RECEIVERS }, () => silentReceiver()));
+    writeUrls({ ...URLS(), ...Object.fromEntries(dead.map((d, i) => [`monitoring_webhook_dead${i}`, `http://127.0.0.1:${d.port}/hooks/dead${i}`])) });
+    const each = receiverForwards + 1;
+    const flood = dead.flatMap((_, i) => Array.from({ length: each }, (__, j) => post(`monitoring_webhook_dead${i}`, AUTH, `{"alerts":[],"dead":"${i}/${j}"}`)));
+    try {
+      // Every post in the relay, and each dead receiver holding its forwards. Within withinForwardSeconds: the check
+      // below that they are still pending relies on it.
+      await waitFor(() => threads() === 1 + dead.length * each && dead.reduce((n, d) => n + d.open.size, 0) === Math.min(forwards, dead.length * receiverForwards),
+        { what: 'the dead receivers to hold their forwards, every post in the relay', timeout: withinForwardSeconds });
+      expect((await post('monitoring_webhook_other1', AUTH, '{"alerts":[],"to":"deadman"}')).status).toBe(200);
+      expect(received.map((r) => r.body)).toEqual(['{"alerts":[],"to":"deadman"}']);
+      // Delivered while the dead receivers' forwards were pending, not after the relay gave one up.
+      expect(dead.map((d) => [d.open.size, d.cut])).toEqual(dead.map(() => [receiverForwards, 0]));
+    } finally {
+      await Promise.all(dead.map((d) => d.close()));
+      await Promise.all(flood);
+      writeUrls(URLS());
+    }
+  }, 120_000);
+
+  test('one receiver is a host and port: two variables with different paths to it share its RECEIVER_FORWARDS', async () => {
+    const closed = await freePort();
+    writeUrls({ ...URLS(), monitoring_webhook_ops_second: `http://127.0.0.1:${receiverPort}/hooks/second`, monitoring_webhook_closed: `http://127.0.0.1:${closed}/hooks/closed` });
+    const names = ['monitoring_webhook_ops', 'monitoring_webhook_ops_second'];
+    holding = [];
+    const each = receiverForwards + 1;
+    const answers = names.flatMap((name) => Array.from({ length: each }, (_, i) => post(name, AUTH, `{"alerts":[],"post":"${name}/${i}"}`)));
+    try {
+      await waitFor(() => threads() === 1 + names.length * each && received.length >= receiverForwards, { what: `every post in the relay, RECEIVER_FORWARDS at the receiver (${threads()} threads, ${received.length} received)`, timeout: Duration.seconds(20) });
+      // A forward to another receiver (one that refuses connections: every receiver here holds its posts) ends meanwhile:
+      // time for a forward the relay wrongly began to arrive too.
+      expect((await post('monitoring_webhook_closed')).status).toBe(502);
+      expect(received).toHaveLength(receiverForwards);
+    } finally {
+      const held = holding;
+      holding = undefined;
+      held.forEach((reply) => reply());
+      writeUrls(URLS());
+    }
+    expect((await Promise.all(answers)).map((r) => r.status)).toEqual(Array(answers.length).fill(200));
+  });
+
+  test("one receiver is its lowercased host and its port, the scheme's default when none is written, without a user or password", () => {
+    // The rendered script's receiver_of, run by the machine's Python without its server (its last line): a port of 443 or
+    // 80 is not one a test may listen on.
+    const script = ALERT_RELAY_SCRIPT.replace(/^Server\(.*\)\.serve_forever\(\)$/m, '');
+    expect(script).not.toBe(ALERT_RELAY_SCRIPT);
+    const urls = [
+      ['https://hooks.example/a', 'https://HOOKS.example:443/b', 'https://user:pw@hooks.example/c'],
+      ['http://hooks.example/a', 'http://hooks.example:80/b'],
+      ['https://hooks.example:8443/a'],
+      ['http://[::1]:8080/a', 'http://[::1]:8080/b'],
+    ];
+    const run = spawnSync(MACHINE_PYTHON, ['-c', `import sys, json\nsys.argv = ['relay', '127.0.0.1:0', '/nonexistent', '/nonexistent']\nexec(sys.stdin.read())\nprint(json.dumps([[repr(receiver_of(u)) for u in g] for g in ${JSON.stringify(urls)}]))`], { input: script, encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    const keys: string[][] = JSON.parse(run.stdout);
+    // One key within each group, and a different one for each group.
+    for (const group of keys) expect(new Set(group).size).toBe(1);
+    expect(new Set(keys.map((g) => g[0])).size).toBe(urls.length);
+    expect(keys.flat().join(' ')).not.toMatch(/user|pw/);
+  });
 
   test('bursts of large posts keep the relay within its stated bound: its unit gives it one malloc arena', async () => {
     const pid = relay.pid!;

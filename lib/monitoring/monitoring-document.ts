@@ -8,7 +8,7 @@ import { MonitoringAlert } from './monitoring-alert';
 import { ALERT_RELAY_UNIT, PROMETHEUS_WATCH_UNIT } from './private/paths';
 import { HELPER_MEMORY_MAX_MIB, profileFor, ProberResources, proberResources, SHARED_MEMORY_SHARE } from './private/profile';
 import { DATA_HOLD, JOB_DATA_HOLD } from './private/render';
-import { ALERT_RELAY_BOUNDS } from './private/scripts';
+import { ALERT_RELAY_BOUNDS, ALERT_RELAY_SILENT_RECEIVERS } from './private/scripts';
 
 /**
  * The monitoring of one phase, for people: what runs where, what is watched and from where, who
@@ -98,8 +98,9 @@ export function monitoringPhaseDocument(phase: Phase): string {
       + 'It posts to `sovereign-alert-relay` on loopback (`http://127.0.0.1:9095/<variable>`, with the web password), which posts the same body to the URL, read from `/etc/sovereign-monitoring/secrets/webhook-urls.json` (root only), '
       + 'and answers with the receiver\'s status (a 5xx, or a 502 when the receiver cannot be reached, makes Alertmanager retry) but never its body; its log names the variable and the receiver\'s host alone. '
       + 'The relay runs as root without any capability, on a read-only system; the daemons\' user (Prometheus, the exporters) cannot read the URLs. A rotated URL is used from the next notification on, without a restart.',
-    `- **A receiver that never answers delays only its own alerts.** The relay forwards ${ALERT_RELAY_BOUNDS.forwards} notifications at once, ${ALERT_RELAY_BOUNDS.receiverForwards} of them at most to one receiver (a URL's host and port), each given ${ALERT_RELAY_BOUNDS.forwardSeconds} s; `
-      + `past ${ALERT_RELAY_BOUNDS.receiverPosts} posts waiting for one receiver it answers 503 at once, which Alertmanager retries. `
+    `- **Up to ${ALERT_RELAY_SILENT_RECEIVERS} receivers that never answer delay only their own alerts.** The relay forwards ${ALERT_RELAY_BOUNDS.forwards} notifications at once, ${ALERT_RELAY_BOUNDS.receiverForwards} of them at most to one receiver (a URL's host and port, the scheme's port when none is written), `
+      + `so that ${ALERT_RELAY_SILENT_RECEIVERS} receivers that never answer leave one for the others, the dead man's switch's ping among them; each connect and each read of a forward may take ${ALERT_RELAY_BOUNDS.forwardSeconds} s (a receiver that trickles its answer holds a forward longer). `
+      + `Past ${ALERT_RELAY_BOUNDS.receiverPosts} posts waiting for one receiver it answers 503 at once, which Alertmanager retries. `
       + `A request's head, then its body, must arrive within ${ALERT_RELAY_BOUNDS.readSeconds} s each: Alertmanager sends both at once, and a local client that trickles them is closed and logged (\`journalctl -u ${ALERT_RELAY_UNIT}\`).`,
     '- **Other local users cannot read them.** Prometheus and Alertmanager answer only with basic auth (`--web.config.file`), and so does the relay: the password is made on the machine, readable by root and the daemons\' group only (the live test reads the status endpoint as `nobody`: 401). '
       + 'Alertmanager\'s log still passes through `sovereign-redact-log`, which cuts every URL to its host, and every part of a URL of its configuration wherever it shows. '

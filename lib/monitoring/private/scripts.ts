@@ -374,10 +374,19 @@ while True:
 
 /**
  * The alert relay's bounds that its documentation states (monitoringPhaseDocument), rendered into the script: the
- * bodies it forwards at once and the seconds each may take, those of one receiver, the posts that may wait for one receiver, and the seconds a
- * request's head, then its body, may take to arrive.
+ * bodies it forwards at once and the seconds each connect and each read of a forward may take, those of one receiver,
+ * the posts that may wait for one receiver, and the seconds a request's head, then its body, may take to arrive.
  */
-export const ALERT_RELAY_BOUNDS = { forwards: 4, forwardSeconds: 30, receiverForwards: 2, receiverPosts: 8, readSeconds: 10 } as const;
+export const ALERT_RELAY_BOUNDS = { forwards: 4, forwardSeconds: 30, receiverForwards: 1, receiverPosts: 8, readSeconds: 10 } as const;
+/** How many receivers that never answer still leave a forward for the others (the documentation states it). */
+export const ALERT_RELAY_SILENT_RECEIVERS = Math.floor((ALERT_RELAY_BOUNDS.forwards - 1) / ALERT_RELAY_BOUNDS.receiverForwards);
+
+// The relay's connections at once, and what its memory is made of, measured (MiB): the interpreter with its modules, a
+// connection's thread with its head and buffers, a forward (a body of MAX_BODY read, then sent, and an HTTPS
+// connection's context, which loads the CA certificates).
+const ALERT_RELAY_SLOTS = 32;
+const ALERT_RELAY_MIB = { interpreter: 23, slot: 0.1, forward: 3.5 } as const;
+const alertRelayMaxMib = Math.ceil(ALERT_RELAY_MIB.interpreter + ALERT_RELAY_SLOTS * ALERT_RELAY_MIB.slot + ALERT_RELAY_BOUNDS.forwards * ALERT_RELAY_MIB.forward);
 
 /**
  * `sovereign-alert-relay <address:port> <urls.json> <password file>`: Alertmanager's webhook URLs, forwarded.
@@ -391,8 +400,8 @@ export const ALERT_RELAY_BOUNDS = { forwards: 4, forwardSeconds: 30, receiverFor
  * and reads none without a Content-Length of at most MAX_BODY; it holds SLOTS connections at most, each with a
  * head of HEAD_BYTES at most, a new one taking the slot of the oldest still sending its head, and forwards
  * FORWARDS bodies at once, so that its memory stays under the unit's MemoryMax. One receiver (a URL's host and
- * port) takes RECEIVER_FORWARDS of those and RECEIVER_POSTS connections at most, so that one that never answers
- * cannot hold up the others' alerts; and a request's head, then its body, must arrive within READ_SECONDS each.
+ * port) takes RECEIVER_FORWARDS of those and RECEIVER_POSTS connections at most, so that up to
+ * ALERT_RELAY_SILENT_RECEIVERS that never answer cannot hold up the others' alerts; and a request's head, then its body, must arrive within READ_SECONDS each.
  */
 export const ALERT_RELAY_SCRIPT = `#!/usr/bin/python3
 # sovereign-alert-relay <address:port> <urls.json> <password file>, rendered by cdktf-sovereign-hetzner.
@@ -407,20 +416,24 @@ MAX_BODY = 1 << 20
 # connect, as often as they like. So a connection is one thread, SLOTS at most, whose request's head (first line and
 # headers: Alertmanager's is under 1 KiB) may hold HEAD_BYTES, not http.server's 101 lines of 64 KiB (6 MiB a
 # connection: 200 of them took the relay's RSS to 800 MiB); and only a post with the web password reads its
-# body and forwards it, FORWARDS at once. The interpreter with its modules takes about 23 MiB, a thread with its
-# head and buffers under 0.1 MiB, a forward about 3.5 MiB (a body of MAX_BODY read, then sent, and an HTTPS
-# connection's context, which loads the CA certificates): 23 + SLOTS * 0.1 + FORWARDS * 3.5 = 41 MiB at most. That
+# body and forwards it, FORWARDS at once. The interpreter with its modules takes about ${ALERT_RELAY_MIB.interpreter} MiB, a thread with its
+# head and buffers under ${ALERT_RELAY_MIB.slot} MiB, a forward about ${ALERT_RELAY_MIB.forward} MiB (a body of MAX_BODY read, then sent, and an HTTPS
+# connection's context, which loads the CA certificates): ${ALERT_RELAY_MIB.interpreter} + SLOTS * ${ALERT_RELAY_MIB.slot} + FORWARDS * ${ALERT_RELAY_MIB.forward} = ${alertRelayMaxMib} MiB at most. That
 # holds with one malloc arena (the unit's MALLOC_ARENA_MAX=1): glibc gives each thread an arena of its own, up to 8
 # a core, and keeps what a freed body took in each, so bursts of large posts left the relay at 42 to 57 MiB.
-SLOTS, HEAD_BYTES, FORWARDS = 32, 8 << 10, ${ALERT_RELAY_BOUNDS.forwards}
+SLOTS, HEAD_BYTES, FORWARDS = ${ALERT_RELAY_SLOTS}, 8 << 10, ${ALERT_RELAY_BOUNDS.forwards}
 forwards = threading.BoundedSemaphore(FORWARDS)
+# urllib's timeout: each connect (to each of the host's addresses) and each read of a forward, and the sending of its
+# body, not the whole forward. A receiver that trickles its answer holds the forward longer, and the name lookup
+# takes what the system's resolver allows (resolv.conf's timeout and attempts).
 FORWARD_SECONDS = ${ALERT_RELAY_BOUNDS.forwardSeconds}
 # A receiver that accepts a post and never answers holds a forward for FORWARD_SECONDS, and again for each post
 # Alertmanager retries: with every forward shared, FORWARDS of them made every other receiver's alerts wait. So one
 # receiver (a URL's host and port: the webhooks of one service fail together) takes RECEIVER_FORWARDS of them at
-# most, and the others' posts go on through the rest. The posts that wait for that receiver hold a connection each
-# (a thread and a head, no body): RECEIVER_POSTS of the SLOTS at most, past which the relay answers 503 at once
-# (Alertmanager retries it later), so that they cannot take every slot either.
+# most: up to ${ALERT_RELAY_SILENT_RECEIVERS} receivers that never answer leave a forward for the others, the dead man's switch's
+# ping among them (it goes through the relay too). The posts that wait for a receiver hold a connection each (a thread
+# and a head, no body): RECEIVER_POSTS of the SLOTS at most, past which the relay answers 503 at once (Alertmanager
+# retries it later), so that ${ALERT_RELAY_SILENT_RECEIVERS} such receivers hold ${ALERT_RELAY_SILENT_RECEIVERS} * RECEIVER_POSTS slots and leave the rest to the others.
 RECEIVER_FORWARDS, RECEIVER_POSTS = ${ALERT_RELAY_BOUNDS.receiverForwards}, ${ALERT_RELAY_BOUNDS.receiverPosts}
 receivers, receivers_lock = {}, threading.Lock()
 # Alertmanager, on loopback, sends a request's head and body at once: milliseconds, a second on a machine under
@@ -535,8 +548,11 @@ def host_of(url):
 
 
 def receiver_of(url):
+    # Its host (lowercased by urlsplit) and port, the scheme's when none is written: https://h/ and https://h:443/
+    # are one receiver. Never its user and password.
     try:
-        return urllib.parse.urlsplit(url).netloc.rpartition("@")[2].lower()
+        split = urllib.parse.urlsplit(url)
+        return (split.hostname, split.port or {"http": 80, "https": 443}.get(split.scheme.lower()))
     except Exception:
         # A URL the forward refuses (and logs): a receiver of its own.
         return repr(url)
@@ -674,7 +690,8 @@ class Relay(http.server.BaseHTTPRequestHandler):
         finally:
             with receivers_lock:
                 receiver.posts -= 1
-        # Answered after: a client slow to read it holds no forward, and its next post finds this one counted out.
+        # Answered once its forwards are given back and it is counted out: Alertmanager's next post (its retry of a 5xx
+        # may come at once) finds both free.
         if reply is not None:
             self.answer(*reply)
 
