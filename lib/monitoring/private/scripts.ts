@@ -401,7 +401,8 @@ const alertRelayMaxMib = Math.ceil(ALERT_RELAY_MIB.interpreter + ALERT_RELAY_SLO
  * head of HEAD_BYTES at most, a new one taking the slot of the oldest still sending its head, and forwards
  * FORWARDS bodies at once, so that its memory stays under the unit's MemoryMax. One receiver (a URL's host and
  * port) takes RECEIVER_FORWARDS of those and RECEIVER_POSTS connections at most, so that up to
- * ALERT_RELAY_SILENT_RECEIVERS that never answer cannot hold up the others' alerts; and a request's head, then its body, must arrive within READ_SECONDS each.
+ * ALERT_RELAY_SILENT_RECEIVERS receivers that never answer cannot hold up the others' alerts; and a request's head,
+ * then its body, must arrive within READ_SECONDS each.
  */
 export const ALERT_RELAY_SCRIPT = `#!/usr/bin/python3
 # sovereign-alert-relay <address:port> <urls.json> <password file>, rendered by cdktf-sovereign-hetzner.
