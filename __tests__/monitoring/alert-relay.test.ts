@@ -316,7 +316,7 @@ describe('the alert relay', () => {
       await trickle(`${REQUEST_LINE}\r\nX-Slow: `, 'abcdefgh');
       // The deadline cut it (a head over HEAD_BYTES is closed without a word): this line says so.
       await logs(/a connection sent no whole request head within 1 s: closed/, () => output);
-      await waitFor(() => fs.readdirSync(`/proc/${short.pid}/task`).length === 1, { what: 'the trickling connection\'s thread to end', timeout: Duration.seconds(30) });
+      await waitFor(() => threadCount(short.pid!) === 1, { what: 'the trickling connection\'s thread to end', timeout: Duration.seconds(30) });
     });
 
     test("a post's body sent a byte at a time, or not at all, is cut at the deadline, logged and not forwarded", async () => {
@@ -346,7 +346,7 @@ describe('the alert relay', () => {
           method: 'POST', body: '{"alerts":[],"waited":true}', headers: { 'content-type': 'application/json', authorization: AUTH },
         });
         // In the relay (a thread of its own), waiting for the forward.
-        await waitFor(() => fs.readdirSync(`/proc/${short.pid}/task`).length === 2 + receiverForwards, { what: 'the third post to wait in the relay', timeout: Duration.seconds(30) });
+        await waitFor(() => threadCount(short.pid!) === 2 + receiverForwards, { what: 'the third post to wait in the relay', timeout: Duration.seconds(30) });
         // READ_SECONDS gone by since it came: a connection opened after it, which sends nothing, was closed at its own deadline.
         const lates = (output.match(/a connection sent no whole request head within 1 s/g) ?? []).length;
         const idle = net.connect(shortPort, '127.0.0.1');
