@@ -1,9 +1,9 @@
-import { createHash } from 'crypto';
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { BackupWorld, expectFailure, expectSuccess, MachineRoot, PATH_ENV, PROD_HOST, RESTIC_PASSWORD, RunResult, runScript } from './helpers/world';
+import { tree } from './helpers/file-tree';
 import { raceBehindCheck, StartScript } from './helpers/lock-race';
 import { describeWithRealParts, isRoot, testWithRealParts } from '../setup/real-parts';
 
@@ -16,24 +16,6 @@ import { describeWithRealParts, isRoot, testWithRealParts } from '../setup/real-
 /** restic run under strace's fault injection stands in for a file removed between restic's listing and its lstat. */
 const hasStrace = spawnSync('strace', ['-V'], { stdio: 'ignore' }).status === 0;
 const describeAsRoot = describeWithRealParts(isRoot, 'the rebuilt-files suite', 'root (runuser, sshd, chown)');
-
-/** Every entry under a directory as the test sees it: type, mode, owner, size, content digest, link target, mtime. */
-function tree(dir: string): string {
-  const lines: string[] = [];
-  const walk = (at: string, rel: string) => {
-    const st = fs.lstatSync(at);
-    const mode = (st.mode & 0o7777).toString(8);
-    if (st.isSymbolicLink()) lines.push(`${rel} link ${mode} ${st.uid}:${st.gid} -> ${fs.readlinkSync(at)}`);
-    else if (st.isFile()) {
-      lines.push(`${rel} file ${mode} ${st.uid}:${st.gid} ${st.size} ${createHash('sha256').update(fs.readFileSync(at)).digest('hex')} ${Math.floor(st.mtimeMs)}`);
-    } else if (st.isDirectory()) {
-      lines.push(`${rel} dir ${mode} ${st.uid}:${st.gid}`);
-      for (const name of fs.readdirSync(at).sort()) if (name !== 'lost+found') walk(path.join(at, name), `${rel}/${name}`);
-    }
-  };
-  walk(dir, '');
-  return lines.join('\n');
-}
 
 describeAsRoot('a rebuilt machine before its files are restored', () => {
   jest.setTimeout(300_000);
