@@ -162,6 +162,8 @@ restore_judge_locks() {
   local writer state host pid minutes held
   step "reading the restic locks on $t"
   unlock_stale "$t" || [ -n "\${SB_UNREACHABLE[$t]:-}" ] || log "$t: restic unlock failed: a stale lock, if any, is judged below as restic lists it"
+  # Its locks could not be read either, and that verdict's fix (--snapshot) cannot help: the target is what fails.
+  [ -z "\${SB_UNREACHABLE[$t]:-}" ] || die "the repository of $t cannot be reached (\${SB_UNREACHABLE[$t]}). Nothing was changed. Fix: see why $t does not answer from this machine, or pass --from with another of its targets ($TARGETS), then run \${0##*/} again"
   restic_locks writer "$t" "$SB_RUN/locks" exclusive || writer=unknown
   read -r state host pid minutes <<<"$writer"
   held="restic pid $pid on $host holds a lock on the repository of $t, refreshed $minutes minutes ago"
@@ -2859,7 +2861,8 @@ for p in $paths; do
   [ "$avail" -ge "$size" ] || die "refusing to restore $p: the files of snapshot \${id:0:8} take $(bytes "$size") and its disk has $(bytes "$avail") free (what the path holds now goes only once the restored files are complete). Nothing was changed. Fix: free space on that disk (df -h $p) or grow the volume it is on, then run backup-restore-files again"
 
   step "restoring $p from snapshot \${id:0:8} on $t"
-  stage=$(mktemp -d "$p/.sovereign-restore.XXXXXX")
+  stage=$(mktemp -d "$p/.sovereign-restore.XXXXXX" 2>&1) \\
+    || die "cannot write in $p ($stage): the restored files are written there first, beside what it holds. Nothing was changed. Fix: make $p writable (a volume mounted read-only after errors: see dmesg, then mount -o remount,rw), then run backup-restore-files again"
   placing=0
   # Removed at exit unless the restored files were being moved into place: then they are what is left of the path.
   at_exit "[ \\"\\$placing\\" = 1 ] || rm -rf '$stage'"

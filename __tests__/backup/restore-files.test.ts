@@ -1,0 +1,266 @@
+import { execFileSync } from 'child_process';
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { tree } from './helpers/file-tree';
+import { SilentTarget, silentTarget } from './helpers/silent-target';
+import { BackupWorld, expectFailure, expectSuccess, MachineRoot, PATH_ENV, PROD_HOST, RESTIC_PASSWORD, RunResult } from './helpers/world';
+import { describeWithRealParts, isRoot } from '../setup/real-parts';
+
+// backup-restore-files, the restore of a machine's file paths by hand (docs/backup.md, "Restoring by hand"), run as
+// rendered against a real restic repository behind OpenSSH on loopback: what a person restoring a rebuilt machine
+// relies on. Production pushes two versions of its paths; its successor, with the same plan, restores them.
+const describeAsRoot = describeWithRealParts(isRoot, 'the restore-files suite', 'root (runuser, sshd, chown, mount)');
+
+describeAsRoot('backup-restore-files on a rebuilt machine', () => {
+  jest.setTimeout(300_000);
+  let tmp: string;
+  let world: BackupWorld;
+  let silent: SilentTarget;
+  let uploads: string;
+  let exports: string;
+  let production: MachineRoot;
+  let rebuilt: MachineRoot;
+  /** The rebuilt machine's configuration with a second target, storagebox2: a copy of the repository as it was after the first push. */
+  let twoTargets: string;
+  const repo = 'repo-restore-files';
+  /** The first and second pushes' file snapshots (IDs), and the paths' trees each holds. */
+  let first: string;
+  let second: string;
+  const v1: Record<string, string> = {};
+  const v2: Record<string, string> = {};
+
+  /** backup-restore-files on the rebuilt machine (its configuration unless `etc`), as a person runs it. */
+  const restore = (args: string[] = [], options: { etc?: string; env?: Record<string, string>; stopWhen?: RegExp } = {}): Promise<RunResult> =>
+    world.run(rebuilt, 'backup-restore-files', options.etc ?? rebuilt.etc, { args, env: options.env, stopWhen: options.stopWhen });
+  const push = (machine: MachineRoot): Promise<RunResult> => world.run(machine, 'backup-push');
+  /** The newest file snapshot of production's host on the Storage Box. */
+  const newestFileSnapshot = (): string => {
+    const all: Array<{ id: string }> = JSON.parse(execFileSync('restic', ['-r', path.join(world.sftp.home, repo), '--no-lock', '--no-cache', 'snapshots', '--json',
+      '--host', PROD_HOST, '--tag', 'sovereign-files'], { encoding: 'utf8', env: { ...process.env, RESTIC_PASSWORD } }));
+    return all[all.length - 1].id;
+  };
+  /** A machine of production's plan with the two paths, its key authorized on the Storage Box, bootstrapped. */
+  const machine = async (name: string): Promise<MachineRoot> => {
+    const laidOut = world.layOut(name, { storagebox_PORT: world.sftp.port, storagebox_REPO_PATH: repo, PG_DATABASES: 'app' }, { filePaths: [uploads, exports] });
+    world.sftp.authorize(world.generateKey(laidOut.etc));
+    const bootstrap = await world.run(laidOut, 'backup-bootstrap');
+    if (bootstrap.code !== 0) throw new Error(bootstrap.stderr);
+    return laidOut;
+  };
+  /** What a redeploy leaves in a path: the app's empty directories, an empty marker file, a new volume's lost+found. */
+  const skeleton = (dir: string): string => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(path.join(dir, 'lost+found'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'avatars'), { recursive: true });
+    fs.writeFileSync(path.join(dir, '.keep'), '');
+    return tree(dir);
+  };
+  /** The restore's work directories left in a path. */
+  const leftovers = (dir: string): string[] => fs.readdirSync(dir).filter((n) => n.startsWith('.sovereign-restore'));
+  const ok = (result: RunResult): RunResult => {
+    if (result.code !== 0) throw new Error(result.stderr);
+    // Run by hand: it reports on the terminal only.
+    expect(result.pings).toEqual([]);
+    return result;
+  };
+  const refused = (result: RunResult, reason: RegExp): void => {
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(reason);
+    expect(result.stderr).not.toMatch(/OK: restored/);
+    expect(result.pings).toEqual([]);
+  };
+  /** Runs `body` with a tmpfs of `options` mounted over `dir` (hiding what it holds), unmounted after. */
+  const mounted = async (dir: string, options: string, body: () => Promise<void>): Promise<void> => {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir]);
+    try {
+      await body();
+    } finally {
+      execFileSync('umount', [dir]);
+    }
+  };
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-restore-files-'));
+    [world, silent] = await Promise.all([BackupWorld.start(tmp), silentTarget(tmp)]);
+    world.pg.sql('postgres', 'CREATE DATABASE app');
+    world.pg.sql('app', 'CREATE TABLE users (id int PRIMARY KEY); INSERT INTO users SELECT generate_series(1, 100);');
+    uploads = path.join(tmp, 'srv', 'uploads');
+    exports = path.join(tmp, 'srv', 'exports');
+    fs.mkdirSync(uploads, { recursive: true });
+    fs.mkdirSync(exports, { recursive: true });
+    production = await machine('production-files');
+    expectSuccess(await world.run(production, 'backup-dump'), PROD_HOST, 'dump');
+
+    // The first version: files of several owners and modes, nested, a link, a draft the second version removes.
+    fs.mkdirSync(path.join(uploads, 'avatars'), { recursive: true });
+    fs.writeFileSync(path.join(uploads, 'avatars', 'u1.png'), randomBytes(200_000));
+    fs.writeFileSync(path.join(uploads, 'contract.pdf'), '%PDF-1.4 first\n'.repeat(100), { mode: 0o640 });
+    fs.writeFileSync(path.join(uploads, 'draft.txt'), 'a draft, deleted later\n');
+    fs.symlinkSync('contract.pdf', path.join(uploads, 'latest.pdf'));
+    execFileSync('chown', ['-R', '65534:65534', path.join(uploads, 'avatars')]);
+    fs.chmodSync(uploads, 0o750);
+    fs.writeFileSync(path.join(exports, 'report-2026-11.csv'), 'month,revenue\n2026-11,1200\n', { mode: 0o600 });
+    expectSuccess(await push(production), PROD_HOST, 'push');
+    first = newestFileSnapshot();
+    v1.uploads = tree(uploads);
+    v1.exports = tree(exports);
+    // The second target holds the repository as it was then: its newest file snapshot is the first.
+    fs.cpSync(path.join(world.sftp.home, repo), path.join(world.sftp.home, `${repo}-second`), { recursive: true });
+
+    // The second version: a changed file, a new large one (the restore takes a moment), the draft gone.
+    fs.writeFileSync(path.join(uploads, 'contract.pdf'), '%PDF-1.4 signed\n'.repeat(120));
+    fs.writeFileSync(path.join(uploads, 'avatars', 'u2.png'), randomBytes(6_000_000), { mode: 0o604 });
+    fs.rmSync(path.join(uploads, 'draft.txt'));
+    expectSuccess(await push(production), PROD_HOST, 'push');
+    second = newestFileSnapshot();
+    v2.uploads = tree(uploads);
+    v2.exports = tree(exports);
+    expect(v2.uploads).not.toBe(v1.uploads);
+
+    // Production is lost; its successor has the same plan, a bootstrap and a dump (its database came back).
+    rebuilt = await machine('production-rebuilt');
+    expectSuccess(await world.run(rebuilt, 'backup-dump'), PROD_HOST, 'dump');
+    const conf = fs.readFileSync(path.join(rebuilt.etc, 'backup.conf'), 'utf8');
+    const copied = Object.fromEntries([...conf.matchAll(/^storagebox_(\w+)='?([^'\n]*)'?$/gm)].map(([, key, value]) => [`storagebox2_${key}`, value]));
+    twoTargets = world.variant(rebuilt.etc, 'backup.conf', { ...copied, storagebox2_REPO_PATH: `${repo}-second`, TARGETS: 'storagebox storagebox2' }, {
+      'secrets/storagebox2.restic.b64': fs.readFileSync(path.join(rebuilt.etc, 'secrets/storagebox.restic.b64'), 'utf8'),
+      'ssh/known_hosts.storagebox2': fs.readFileSync(path.join(rebuilt.etc, 'ssh/known_hosts.storagebox'), 'utf8').replace(/^sovereign-storagebox /gm, 'sovereign-storagebox2 '),
+    });
+  });
+
+  afterAll(async () => {
+    silent?.close();
+    await world?.stop();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('by default it restores every path from the newest snapshot, with contents, modes, owners and times; then backup-push accepts the machine', async () => {
+    skeleton(uploads);
+    skeleton(exports);
+    // The premise: a rebuilt machine's push refuses its empty paths until they are restored.
+    expectFailure(await push(rebuilt), PROD_HOST, 'push', /refusing to back up the paths, since this machine has not backed them up before/);
+
+    const restored = ok(await restore());
+    expect(restored.stderr).toMatch(new RegExp(`OK: restored the files of ${PROD_HOST} from storagebox: ${uploads} from snapshot ${second.slice(0, 8)} \\([\\dT:-]+ UTC\\): 3 files, 2 directories, \\d+ bytes; `
+      + `${exports} from snapshot ${second.slice(0, 8)} [^;]*: 1 files, 1 directories, 27 bytes; read back against the repository and matching the snapshots' listings`));
+    expect(tree(uploads)).toBe(v2.uploads);
+    expect(tree(exports)).toBe(v2.exports);
+    // The redeploy's empty marker went; lost+found stays; no work directory is left.
+    expect(fs.existsSync(path.join(uploads, '.keep'))).toBe(false);
+    expect(fs.existsSync(path.join(uploads, 'lost+found'))).toBe(true);
+    expect([...leftovers(uploads), ...leftovers(exports)]).toEqual([]);
+
+    expectSuccess(await push(rebuilt), PROD_HOST, 'push');
+  });
+
+  test('--path restores only that path; a path not in the plan is refused, changing nothing', async () => {
+    const emptyUploads = skeleton(uploads);
+    skeleton(exports);
+    const only = ok(await restore(['--path', exports]));
+    expect(only.stderr).toMatch(new RegExp(`OK: restored the files of ${PROD_HOST} from storagebox: ${exports} from snapshot \\w{8} [^;]*; read back`));
+    expect(only.stderr).not.toMatch(new RegExp(`restoring ${uploads}`));
+    expect(tree(exports)).toBe(v2.exports);
+    expect(tree(uploads)).toBe(emptyUploads);
+
+    const other = path.join(tmp, 'srv', 'other');
+    refused(await restore(['--path', other]), new RegExp(`FAILED: --path '${other}' is not one of this machine's file paths \\(${uploads} ${exports}\\)`));
+    expect(fs.existsSync(other)).toBe(false);
+    expect(tree(uploads)).toBe(emptyUploads);
+  });
+
+  test('--snapshot restores that older snapshot, not the newest', async () => {
+    skeleton(uploads);
+    const older = ok(await restore(['--path', uploads, '--snapshot', first.slice(0, 8)]));
+    expect(older.stderr).toMatch(new RegExp(`OK: restored the files of ${PROD_HOST} from storagebox: ${uploads} from snapshot ${first.slice(0, 8)} `));
+    expect(tree(uploads)).toBe(v1.uploads);
+  });
+
+  test('without --replace a path holding files is refused, naming what it holds, and nothing changes; with --replace it holds exactly the snapshot', async () => {
+    // The uploads hold the first version (the test above), and a file of their own.
+    fs.writeFileSync(path.join(uploads, 'local-only.txt'), 'written on this machine\n');
+    const held = tree(uploads);
+    refused(await restore(), new RegExp(`refusing to restore over paths that hold files: restoring would replace what ${uploads} \\(4 files with content, [\\d.]+KiB\\); `
+      + `${exports} \\(1 files with content, 27B\\) hold\\. Fix: pass --replace`));
+    expect(tree(uploads)).toBe(held);
+    expect(tree(exports)).toBe(v2.exports);
+
+    const replaced = ok(await restore(['--path', uploads, '--replace']));
+    expect(replaced.stderr).toMatch(new RegExp(`from snapshot \\w{8} .*replaced what ${uploads} \\(4 files with content, [\\d.]+KiB\\) held`));
+    // The draft and the local file, which the newest snapshot lacks, are gone.
+    expect(tree(uploads)).toBe(v2.uploads);
+  });
+
+  test('a path that exists but is not a directory is refused, and left as it is', async () => {
+    fs.rmSync(exports, { recursive: true });
+    fs.writeFileSync(exports, 'a file where the directory was\n');
+    try {
+      refused(await restore(['--path', exports, '--replace']),
+        new RegExp(`FAILED: ${exports} is not a directory on this machine; move it away, then run backup-restore-files again`));
+      expect(fs.readFileSync(exports, 'utf8')).toBe('a file where the directory was\n');
+    } finally {
+      fs.rmSync(exports);
+      fs.mkdirSync(exports);
+    }
+    ok(await restore(['--path', exports]));
+    expect(tree(exports)).toBe(v2.exports);
+  });
+
+  test('--from restores from the target it names; a target that is not one of the machine\'s is refused', async () => {
+    const fromSecond = ok(await restore(['--from', 'storagebox2', '--path', uploads, '--replace'], { etc: twoTargets }));
+    // The newest file snapshot there is the first push's.
+    expect(fromSecond.stderr).toMatch(new RegExp(`OK: restored the files of ${PROD_HOST} from storagebox2: ${uploads} from snapshot ${first.slice(0, 8)} `));
+    expect(tree(uploads)).toBe(v1.uploads);
+
+    refused(await restore(['--from', 'offsite', '--replace'], { etc: twoTargets }),
+      /FAILED: target 'offsite' is not one of this machine's targets \(storagebox storagebox2\); pass --from with one of them/);
+    expect(tree(uploads)).toBe(v1.uploads);
+  });
+
+  test('a target that cannot be reached fails the restore, naming it, and changes nothing', async () => {
+    const unreachable = world.variant(twoTargets, 'backup.conf', { storagebox2_PORT: silent.port });
+    const before = silent.sockets.length;
+    const result = await restore(['--from', 'storagebox2', '--path', uploads, '--replace', '--snapshot', first.slice(0, 8)],
+      { etc: unreachable, env: { PATH: `${silent.bin}:${PATH_ENV}` } });
+    refused(result, /FAILED: the repository of storagebox2 cannot be reached \(ssh: Connection timed out during banner exchange\)\. Nothing was changed\. Fix: see why storagebox2 does not answer from this machine, or pass --from with another of its targets \(storagebox storagebox2\), then run backup-restore-files again/);
+    expect(silent.sockets.length - before).toBe(1);
+    expect(tree(uploads)).toBe(v1.uploads);
+    expect(leftovers(uploads)).toEqual([]);
+  });
+
+  test('a restore stopped while restic writes leaves the path as it was, with no work directory', async () => {
+    const held = tree(uploads);
+    // Stopped once restic started to write into the work directory, not before it was made or after the files were placed.
+    const stopped = await restore(['--path', uploads, '--replace'], { stopWhen: /run: restic_on storagebox restore \w+ --target \S+\/\.sovereign-restore\.\w+ / });
+    refused(stopped, /FAILED: stopped by a signal/);
+    expect(stopped.stderr).toMatch(/failed step: restoring \S+ from snapshot/);
+    expect(tree(uploads)).toBe(held);
+    expect(leftovers(uploads)).toEqual([]);
+  });
+
+  test('a restore whose disk fills up while restic writes (no inode left) fails, naming restic, and leaves the path as it was', async () => {
+    await mounted(uploads, 'size=64m,nr_inodes=12', async () => {
+      fs.writeFileSync(path.join(uploads, '.keep'), '');
+      refused(await restore(['--path', uploads]),
+        new RegExp(`FAILED: restic restore of ${uploads} from snapshot \\w{8} on storagebox failed \\([^\\n]+\\); ${uploads} is as it was`));
+      expect(fs.readdirSync(uploads)).toEqual(['.keep']);
+    });
+  });
+
+  test('a path whose disk has less room than the snapshot takes is refused before anything is written', async () => {
+    await mounted(uploads, 'size=1m', async () => {
+      refused(await restore(['--path', uploads]), new RegExp(`FAILED: refusing to restore ${uploads}: the files of snapshot \\w{8} take 6\\.\\dMiB `
+        + 'and its disk has 1\\.0MiB free \\(what the path holds now goes only once the restored files are complete\\)\\. Nothing was changed\\.'));
+      expect(fs.readdirSync(uploads)).toEqual([]);
+    });
+  });
+
+  test('a path on a read-only file system fails the restore, naming it, and changes nothing', async () => {
+    await mounted(uploads, 'size=64m,ro', async () => {
+      refused(await restore(['--path', uploads]), new RegExp(`FAILED: cannot write in ${uploads} \\(mktemp: [^\\n]*Read-only file system\\): the restored files are written there first, `
+        + `beside what it holds\\. Nothing was changed\\. Fix: make ${uploads} writable`));
+      expect(fs.readdirSync(uploads)).toEqual([]);
+    });
+  });
+});
