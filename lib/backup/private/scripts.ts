@@ -159,11 +159,13 @@ restic_read=(--no-lock)
 # refuse it, so there "unknown" with --snapshot fails at the first read, naming restic's cause. restic 0.15 and later
 # also end a read whose lock they could not refresh in time (a link to the Storage Box that stalls for minutes).
 restore_judge_locks() {
-  local writer state host pid minutes held
+  local writer state host pid minutes held unlocked
   step "reading the restic locks on $t"
-  unlock_stale "$t" || [ -n "\${SB_UNREACHABLE[$t]:-}" ] || log "$t: restic unlock failed: a stale lock, if any, is judged below as restic lists it"
+  unlocked=0
+  unlock_stale "$t" || unlocked=$?
+  [ "$unlocked" != 1 ] || log "$t: restic unlock failed: a stale lock, if any, is judged below as restic lists it"
   # Its locks could not be read either, and that verdict's fix (--snapshot) cannot help: the target is what fails.
-  [ -z "\${SB_UNREACHABLE[$t]:-}" ] || die "the repository of $t cannot be reached (\${SB_UNREACHABLE[$t]}). Nothing was changed. Fix: see why $t does not answer from this machine, or pass --from with another of its targets ($TARGETS), then run \${0##*/} again"
+  [ "$unlocked" != 2 ] || die "the repository of $t cannot be reached (\${SB_UNREACHABLE[$t]}). Nothing was changed. Fix: see why $t does not answer from this machine, or pass --from with another of its targets ($TARGETS), then run \${0##*/} again"
   restic_locks writer "$t" "$SB_RUN/locks" exclusive || writer=unknown
   read -r state host pid minutes <<<"$writer"
   held="restic pid $pid on $host holds a lock on the repository of $t, refreshed $minutes minutes ago"
@@ -623,8 +625,7 @@ restic_on() {
       SSH_ASKPASS="$SB_LIB/askpass" SSH_ASKPASS_REQUIRE=force SB_ASKPASS_FILE="$SB_ETC/secrets/$t.password.b64" \\
         restic -o sftp.command="ssh -E $sshlog $(ssh_options "$t") $(tv "$t" HOST) -s sftp" \\
         -r "sftp:$(tv "$t" USER)@$(tv "$t" HOST):$(tv "$t" REPO_PATH)" "$@" 8>&- 9>&- || rc=$?
-      # ssh ends its lines with CR LF there: a CR would go on into the failure message.
-      if [ "$rc" != 0 ] && [ -s "$sshlog" ]; then sed 's/\\r$//; s/^/ssh: /' "$sshlog" >&2; fi
+      if [ "$rc" != 0 ] && [ -s "$sshlog" ]; then ssh_lines <"$sshlog" >&2; fi
       rm -f "$sshlog"
       # Whatever the login method, the host key is pinned from now on: a changed key fails the next run.
       if [ "$rc" = 0 ] && ! ssh-keygen -F "sovereign-$t" -f "$SB_ETC/ssh/known_hosts.$t" >/dev/null 2>&1; then
@@ -663,18 +664,15 @@ restic_on() {
 # repository lock (repo_lock): no other job of this machine uses the repository, and a restic of this machine whose
 # process still runs (one run by hand) is kept (restic checks its PID).
 # unlock_stale <target> [<restic options>...]: the options go before restic's unlock (another key's password command)
-# Its first restic call on the target in a prune, a check, a key change and a restore by hand: restic's messages go to
-# a file too, and a connection that timed out records the target as unreachable (unreached), so that the job's later
-# calls there fail at once, each naming that cause, rather than each waiting out another connection timeout.
+# Its first restic call on the target in a prune, a check, a key change and a restore by hand: a connection that timed
+# out records the target as unreachable (judged), so that the job's later calls there fail at once, each naming that
+# cause, rather than each waiting out another connection timeout. Returns 0, 2 when the target cannot be reached, 1 on
+# any other failure.
 unlock_stale() {
-  local rc=0
   log "$1: removing stale locks of the repository, if any (restic unlock)"
   run_dir
   log "run: restic_on $* unlock"
-  restic_on "$1" "\${@:2}" unlock >>"$SB_LOG" 2>"$SB_RUN/unlock.$1.err" || rc=$?
-  cat "$SB_RUN/unlock.$1.err" >>"$SB_LOG" 2>/dev/null || true
-  [ "$rc" = 0 ] || unreached "$1" "$SB_RUN/unlock.$1.err" 'removing stale locks' || true
-  return "$rc"
+  judged "$1" 'removing stale locks' "$SB_RUN/unlock.$1.err" restic_on "$1" "\${@:2}" unlock >>"$SB_LOG"
 }
 
 # unreachable <file of restic's stderr>: whether restic failed because its connection to the repository timed out: ssh's
@@ -706,6 +704,24 @@ unreached() {
     *) log "$1: the repository cannot be reached ($3 timed out), so \${0##*/} does not connect to it again: what it still reads or writes there fails at once" ;;
   esac
 }
+
+# judged <target> <what it did> <file> <command...>: a job's first call to a target, judged as it failed: runs the
+# command with its messages (stderr) in <file>, then in the log; returns 0 when it succeeded, 2 when the target cannot
+# be reached (unreached: its connection timed out, or an earlier call found so), 1 on any other failure. The callers
+# branch on the status: after a 2, what they would do next there fails at once (restic_on), so they say why instead.
+judged() {
+  local target=$1 what=$2 err=$3 rc=0
+  shift 3
+  "$@" 2>"$err" || rc=$?
+  cat "$err" >>"$SB_LOG" 2>/dev/null || true
+  [ "$rc" != 0 ] || return 0
+  unreached "$target" "$err" "$what" && return 2
+  return 1
+}
+
+# ssh_lines: ssh's messages (stdin) as restic_on relays them, which unreachable reads: the CR of ssh's CR LF line ends
+# dropped (it would go on into a failure message), each line "ssh: ".
+ssh_lines() { sed 's/\\r$//; s/^/ssh: /'; }
 
 # listing <variable> <target> <what> <otherwise> <restic arguments...>: what a backup lists on a target before it writes
 # (the repository's locks, this host's dumps or file snapshots), and restic_locks' lock listing, with --no-lock: sets
@@ -800,8 +816,8 @@ unlock_before_backup() {
     return 0
   fi
   [ "$ours" = 1 ] || return 0
-  # A timeout recorded the target unreachable (unreached's line says so): the backup there then fails at once.
-  unlock_stale "$t" || { [ -n "\${SB_UNREACHABLE[$t]:-}" ] || log "$t: restic unlock failed: a stale lock, if any, stays, and restic names it if it refuses the backup"; return 0; }
+  # A timeout recorded the target unreachable (unreached's line says so, status 2): the backup there then fails at once.
+  unlock_stale "$t" || { [ $? = 2 ] || log "$t: restic unlock failed: a stale lock, if any, stays, and restic names it if it refuses the backup"; return 0; }
   ids=$(restic_on "$t" --no-lock list locks 2>>"$SB_LOG") || return 0
   for id in "\${!held[@]}"; do
     grep -qxF -- "$id" <<<"$ids" && continue
@@ -1517,20 +1533,22 @@ SB_JOB=bootstrap SB_SLUG=push SB_NO_SUCCESS_PING=1 SB_LOCK_FIRST=1
 load_conf backup.conf
 repo_lock
 
+# sftp_login <target>: a login with this machine's key that does nothing; ssh's messages (stderr) as restic_on relays them.
+sftp_login() {
+  # shellcheck disable=SC2046
+  sftp -b /dev/null $(ssh_options "$1") "$(tv "$1" HOST)" 2>&1 >/dev/null | ssh_lines >&2
+}
+
 run_dir
 for t in $TARGETS; do
   if [ "$(tv "$t" KIND)" = sftp ] && [ "$(tv "$t" AUTH)" = key ]; then
     ensure_key
     login=0
-    # shellcheck disable=SC2046
-    sftp -b /dev/null $(ssh_options "$t") "$(tv "$t" HOST)" >"$SB_RUN/login.$t" 2>&1 || login=$?
-    cat "$SB_RUN/login.$t" >>"$SB_LOG" 2>/dev/null || true
+    judged "$t" 'logging in with the key (sftp)' "$SB_RUN/login.$t.err" sftp_login "$t" || login=$?
     if [ "$login" != 0 ]; then
-      # ssh's lines as restic_on relays them (unreachable reads them so): a login whose connection timed out fails the
-      # bootstrap at once, since installing the key connects to the same port and would wait out another timeout.
-      sed 's/\\r$//; s/^/ssh: /' "$SB_RUN/login.$t" >"$SB_RUN/login.$t.err"
-      unreached "$t" "$SB_RUN/login.$t.err" 'logging in with the key (sftp)' \\
-        && die "$t cannot be reached (\${SB_UNREACHABLE[$t]}), so this machine's key was not installed there nor its repository opened. Fix: see why $(tv "$t" HOST) port $(tv "$t" PORT) does not answer from this machine, then run backup-bootstrap again"
+      # A login whose connection timed out fails the bootstrap at once: installing the key connects to the same port and
+      # would wait out another timeout.
+      [ "$login" != 2 ] || die "$t cannot be reached (\${SB_UNREACHABLE[$t]}), so this machine's key was not installed there nor its repository opened. Fix: see why $(tv "$t" HOST) port $(tv "$t" PORT) does not answer from this machine, then run backup-bootstrap again"
       [ -r "$SB_ETC/secrets/$t.password.b64" ] || die "the key does not work on $t and there is no password to install it"
       log "installing this machine's key on $t"
       # shellcheck disable=SC2046
@@ -1544,8 +1562,7 @@ for t in $TARGETS; do
   # This machine's record that the repository at this place, with this password, opened once (target_identity).
   seen="$BACKUP_STATE/repository-opened.$t"
   opened=0
-  restic_on "$t" cat config >/dev/null 2>"$SB_RUN/config.$t.err" || opened=$?
-  cat "$SB_RUN/config.$t.err" >>"$SB_LOG" 2>/dev/null || true
+  judged "$t" 'opening the repository' "$SB_RUN/config.$t.err" restic_on "$t" cat config >/dev/null || opened=$?
   if [ "$opened" = 0 ]; then
     log "$t: repository exists and opens"
   else
@@ -1554,8 +1571,7 @@ for t in $TARGETS; do
     # later check and drill would find fresh, with the history lost unnoticed.
     # A connection that timed out: restic init would wait out another one, then fail naming a wrong password. First,
     # so that a repository that opened before is not said to be lost when it is only out of reach.
-    unreached "$t" "$SB_RUN/config.$t.err" 'opening the repository' \\
-      && die "the repository on $t cannot be reached (\${SB_UNREACHABLE[$t]}), so it was not initialized. Fix: see why $t does not answer from this machine, then run backup-bootstrap again"
+    [ "$opened" != 2 ] || die "the repository on $t cannot be reached (\${SB_UNREACHABLE[$t]}), so it was not initialized. Fix: see why $t does not answer from this machine, then run backup-bootstrap again"
     if [ "$(cat "$seen" 2>/dev/null)" = "$(target_identity "$t")" ]; then
       die "the repository on $t opened from this machine before and does not open now ($(step_cause 2)); not initializing an empty one in its place. Fix: find out what became of it (restic snapshots from another machine, the Storage Box's snapshots); if it is lost for good, delete $seen and run backup-bootstrap to start a new repository"
     fi
