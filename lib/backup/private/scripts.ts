@@ -228,6 +228,9 @@ kill_tree() {
 sb_exit() {
   local rc=$? c
   trap - EXIT ERR
+  # A signal, or an exit in a function, can end the job while a command's output goes to the log (run): the report goes
+  # to the job's own stderr (the journal, the terminal), which it would otherwise reach only through a deleted log.
+  exec 2>&"$SB_STDERR"
   set +e
   [ "\${#SB_BG[@]}" = 0 ] || kill_tree "\${SB_BG[@]}"
   for c in "\${SB_CLEANUP[@]}"; do eval "$c"; done
@@ -253,6 +256,7 @@ sb_exit() {
   [ -n "$SB_NO_TMP" ] || rm -f "$SB_LOG" "$SB_LOG".ssh.*
   exit "$rc"
 }
+exec {SB_STDERR}>&2
 trap sb_exit EXIT
 trap 'SB_RC=$?; [ -n "$SB_FAILURE" ] || SB_FAILURE="$BASH_COMMAND exited with $SB_RC (line $LINENO)"' ERR
 trap 'die "stopped by a signal"' TERM INT HUP
