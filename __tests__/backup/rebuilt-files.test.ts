@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { BackupWorld, expectFailure, expectSuccess, MachineRoot, PATH_ENV, PROD_HOST, RESTIC_PASSWORD, RunResult, runScript } from './helpers/world';
+import { appWithTwoPaths, filePathsMachine } from './helpers/file-paths-machine';
 import { tree } from './helpers/file-tree';
 import { raceBehindCheck, StartScript } from './helpers/lock-race';
 import { describeWithRealParts, isRoot, testWithRealParts } from '../setup/real-parts';
@@ -39,11 +40,7 @@ describeAsRoot('a rebuilt machine before its files are restored', () => {
   /** A time for restic backup --time, to the second as backup-push gives it, `seconds` ago. */
   const secondsAgo = (seconds: number): string => new Date(Date.now() - seconds * 1000).toISOString().slice(0, 19).replace('T', ' ');
   /** A machine of production's plan with two paths, its key authorized on the Storage Box. */
-  const machine = (name: string): MachineRoot => {
-    const laidOut = world.layOut(name, { storagebox_PORT: world.sftp.port, storagebox_REPO_PATH: repo, PG_DATABASES: 'app' }, { filePaths: [uploads, exports] });
-    world.sftp.authorize(world.generateKey(laidOut.etc));
-    return laidOut;
-  };
+  const machine = (name: string): MachineRoot => filePathsMachine(world, name, repo, { uploads, exports });
   /** What a redeploy leaves in a path: the app's empty directories and an empty marker file, a new volume's lost+found. */
   const skeleton = (dir: string) => {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -55,12 +52,7 @@ describeAsRoot('a rebuilt machine before its files are restored', () => {
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-files-'));
     world = await BackupWorld.start(tmp);
-    world.pg.sql('postgres', 'CREATE DATABASE app');
-    world.pg.sql('app', "CREATE TABLE users (id int PRIMARY KEY, name text); INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 300) g;");
-    uploads = path.join(tmp, 'srv', 'uploads');
-    exports = path.join(tmp, 'srv', 'exports');
-    fs.mkdirSync(uploads, { recursive: true });
-    fs.mkdirSync(exports, { recursive: true });
+    ({ uploads, exports } = appWithTwoPaths(world, tmp));
     production = machine('production-files');
     const bootstrap = await run(production, 'backup-bootstrap');
     if (bootstrap.code !== 0) throw new Error(bootstrap.stderr);

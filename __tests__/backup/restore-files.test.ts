@@ -3,6 +3,7 @@ import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { appWithTwoPaths, filePathsMachine } from './helpers/file-paths-machine';
 import { tree } from './helpers/file-tree';
 import { SilentTarget, silentTarget } from './helpers/silent-target';
 import { BackupWorld, expectFailure, expectSuccess, MachineRoot, PATH_ENV, PROD_HOST, RESTIC_PASSWORD, RunResult } from './helpers/world';
@@ -43,8 +44,7 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
   };
   /** A machine of production's plan with the two paths, its key authorized on the Storage Box, bootstrapped. */
   const machine = async (name: string): Promise<MachineRoot> => {
-    const laidOut = world.layOut(name, { storagebox_PORT: world.sftp.port, storagebox_REPO_PATH: repo, PG_DATABASES: 'app' }, { filePaths: [uploads, exports] });
-    world.sftp.authorize(world.generateKey(laidOut.etc));
+    const laidOut = filePathsMachine(world, name, repo, { uploads, exports });
     const bootstrap = await world.run(laidOut, 'backup-bootstrap');
     if (bootstrap.code !== 0) throw new Error(bootstrap.stderr);
     return laidOut;
@@ -84,12 +84,7 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-restore-files-'));
     [world, silent] = await Promise.all([BackupWorld.start(tmp), silentTarget(tmp)]);
-    world.pg.sql('postgres', 'CREATE DATABASE app');
-    world.pg.sql('app', 'CREATE TABLE users (id int PRIMARY KEY); INSERT INTO users SELECT generate_series(1, 100);');
-    uploads = path.join(tmp, 'srv', 'uploads');
-    exports = path.join(tmp, 'srv', 'exports');
-    fs.mkdirSync(uploads, { recursive: true });
-    fs.mkdirSync(exports, { recursive: true });
+    ({ uploads, exports } = appWithTwoPaths(world, tmp));
     production = await machine('production-files');
     expectSuccess(await world.run(production, 'backup-dump'), PROD_HOST, 'dump');
 
