@@ -49,7 +49,7 @@ test.each([['cdktf', 'cdktn'], ['cdktn', 'cdktf']] as const)('under %s, what ini
   const files = written(dir);
   const readme = files['README.md'];
   // The library's docs are the same in both packages: under cdktn the README says how to read their cdktf commands, once.
-  const docsNote = ' (its commands are written for cdktf: type `cdktn` wherever it types the `cdktf` command, as in `npx cdktn synth`; `cdktf.out` keeps its name)';
+  const docsNote = ' (its commands are written for cdktf: type `cdktn` where they type cdktf, as in `npx cdktn synth`; `cdktf.out` keeps its name)';
   expect(readme.split(docsNote).length - 1).toBe(flavour === 'cdktn' ? 1 : 0);
   files['README.md'] = readme.replace(docsNote, '');
   // The other CDK as a word: not a part of cdktf.json, cdktf.out, @cdktf/… or cdktf-sovereign-hetzner.
