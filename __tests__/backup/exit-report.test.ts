@@ -1,0 +1,88 @@
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { COMMON } from '../../lib/backup/private/scripts';
+import { LIB, SBIN } from '../../lib/backup/private/tooling';
+import { PATH_ENV } from './helpers/world';
+
+// The exit trap and the job's own stderr (common.sh), without root or a repository: a job installed where the plan
+// installs the tooling (it sources ../lib/sovereign-backup/common.sh), run as a unit or an operator runs it.
+
+interface Finished {
+  readonly code: number | null;
+  readonly stderr: string;
+  /** Whether the lingering child (its pid in <tmp>/child.pid) was still running when the job's stderr reached EOF. */
+  readonly childAliveAtEof: boolean | null;
+}
+
+let tmp: string;
+
+beforeEach(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'exit-report-'));
+  fs.mkdirSync(path.join(tmp, 'etc'));
+  fs.mkdirSync(path.join(tmp, 'bin'));
+  fs.mkdirSync(path.join(tmp, LIB), { recursive: true });
+  fs.mkdirSync(path.join(tmp, SBIN), { recursive: true });
+  fs.writeFileSync(path.join(tmp, LIB, 'common.sh'), COMMON, { mode: 0o644 });
+});
+
+afterEach(() => {
+  const pidFile = path.join(tmp, 'child.pid');
+  if (fs.existsSync(pidFile)) {
+    try { process.kill(Number(fs.readFileSync(pidFile, 'utf8').trim())); } catch { /* already gone */ }
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Alive and not a zombie (an orphan's zombie still answers kill -0 until its new parent reaps it). */
+function running(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Runs the job body after common.sh, with its stderr on a pipe, as a journal or `| tee` reads it. */
+function runJob(body: string): Promise<Finished> {
+  const job = path.join(tmp, SBIN, 'job');
+  fs.writeFileSync(job, `#!/bin/bash\nSB_JOB=harness\n. "$(dirname "$(readlink -f "$0")")/../lib/sovereign-backup/common.sh"\n${body}`, { mode: 0o755 });
+  return new Promise((resolve, reject) => {
+    const child = spawn(job, [], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { PATH: `${path.join(tmp, 'bin')}:${PATH_ENV}`, SOVEREIGN_BACKUP_ETC: path.join(tmp, 'etc'), TMPDIR: tmp },
+    });
+    let stderr = '';
+    let childAliveAtEof: boolean | null = null;
+    let code: number | null | undefined;
+    let ended = false;
+    const done = () => { if (ended && code !== undefined) resolve({ code, stderr, childAliveAtEof }); };
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => { stderr += d; });
+    child.stderr.on('end', () => {
+      const pidFile = path.join(tmp, 'child.pid');
+      if (fs.existsSync(pidFile)) childAliveAtEof = running(Number(fs.readFileSync(pidFile, 'utf8').trim()));
+      ended = true;
+      done();
+    });
+    child.on('error', reject);
+    child.on('exit', (c) => { code = c; done(); });
+  });
+}
+
+test('a signal during run: the FAILED report reaches the job\'s own stderr, not the log run writes to', async () => {
+  // The signal comes while run's redirection (>>"$SB_LOG" 2>&1) is in effect: slow() signals when it has started.
+  const result = await runJob([
+    'step "slow step"',
+    'ready=$SB_LOG.ready',
+    'slow() { sleep 30 & bg_job $!; : >"$ready"; wait $!; }',
+    '( while [ ! -e "$ready" ]; do sleep 0.01; done; kill -TERM $$ ) &',
+    'run slow || die "slow failed"',
+    'ok done',
+    '',
+  ].join('\n'));
+  expect(result.stderr).toMatch(/FAILED \(exit 1\) at step 'slow step': stopped by a signal/);
+  expect(result.code).toBe(1);
+});
