@@ -256,6 +256,9 @@ sb_exit() {
   [ -n "$SB_NO_TMP" ] || rm -f "$SB_LOG" "$SB_LOG".ssh.*
   exit "$rc"
 }
+# The job's own stderr, for the exit trap. Children close it ({SB_STDERR}>&- where restic, ssh, a ping or a drill copy
+# start): one that outlives the job (an ssh restic left behind) would keep whoever reads that stderr (a tee, the drill's
+# wait for a copy's tee) waiting.
 exec {SB_STDERR}>&2
 trap sb_exit EXIT
 trap 'SB_RC=$?; [ -n "$SB_FAILURE" ] || SB_FAILURE="$BASH_COMMAND exited with $SB_RC (line $LINENO)"' ERR
@@ -282,7 +285,7 @@ heartbeat() {
   SB_PING_URL=$url "\${PY[@]}" -c "$SB_PING_PY"
 }
 # The /start ping, in the background: a heartbeat adds no time to the job.
-heartbeat_start() { heartbeat /start </dev/null >/dev/null 2>&1 & SB_START_PING=$!; }
+heartbeat_start() { heartbeat /start </dev/null >/dev/null 2>&1 {SB_STDERR}>&- & SB_START_PING=$!; }
 
 # require_free_tmp: restic keeps the packs it uploads in TMPDIR until they are sent, and a job's run files go
 # there too. On a disk that is full (less than SB_TMP_FLOOR_MB left) the job would fail at its first write with
@@ -617,8 +620,8 @@ restic_on() {
   elif [ -n "\${SB_NO_CACHE:-}" ] || [ -z "$SB_CACHE" ]; then set -- --no-cache "$@"
   else set -- --cache-dir "$SB_CACHE" "$@"; fi
   set -- --password-command "base64 -d $pw" "$@"
-  # restic and its ssh leave the job's locks (fd 9, the repository; fd 8, the drill's) behind:
-  # one that outlived the job must not hold them.
+  # restic and its ssh leave the job's locks (fd 9, the repository; fd 8, the drill's) and its kept stderr (SB_STDERR)
+  # behind: one that outlived the job must not hold them.
   case "$(tv "$t" KIND)" in
     sftp)
       if [ "$(tv "$t" AUTH)" != password ]; then ensure_key || return 1; fi
@@ -628,7 +631,7 @@ restic_on() {
       sshlog="$SB_LOG.ssh.$BASHPID.$RANDOM"
       SSH_ASKPASS="$SB_LIB/askpass" SSH_ASKPASS_REQUIRE=force SB_ASKPASS_FILE="$SB_ETC/secrets/$t.password.b64" \\
         restic -o sftp.command="ssh -E $sshlog $(ssh_options "$t") $(tv "$t" HOST) -s sftp" \\
-        -r "sftp:$(tv "$t" USER)@$(tv "$t" HOST):$(tv "$t" REPO_PATH)" "$@" 8>&- 9>&- || rc=$?
+        -r "sftp:$(tv "$t" USER)@$(tv "$t" HOST):$(tv "$t" REPO_PATH)" "$@" 8>&- 9>&- {SB_STDERR}>&- || rc=$?
       if [ "$rc" != 0 ] && [ -s "$sshlog" ]; then ssh_lines <"$sshlog" >&2; fi
       rm -f "$sshlog"
       # Whatever the login method, the host key is pinned from now on: a changed key fails the next run.
@@ -650,8 +653,8 @@ restic_on() {
         rc=0
         case " $* " in
           # restic init prints the repository it created.
-          *" init "*) { restic "$@" 2>&1 | s3_redact "$endpoint" "$bucket"; } 8>&- 9>&- || rc=$? ;;
-          *) { restic "$@" 2>&1 >&3 3>&- | s3_redact "$endpoint" "$bucket" >&2; } 3>&1 8>&- 9>&- || rc=$? ;;
+          *" init "*) { restic "$@" 2>&1 | s3_redact "$endpoint" "$bucket"; } 8>&- 9>&- {SB_STDERR}>&- || rc=$? ;;
+          *) { restic "$@" 2>&1 >&3 3>&- | s3_redact "$endpoint" "$bucket" >&2; } 3>&1 8>&- 9>&- {SB_STDERR}>&- || rc=$? ;;
         esac
         exit "$rc"
       ) ;;
@@ -2318,7 +2321,7 @@ if [ -z "\${SB_DRILL_OF:-}" ] && [ "$copies" != "$DRILL_SOURCE" ]; then
     # The tee outlives a stop (SIGTERM to every process of the service): the copy's run still writes
     # as it stops and cleans up, and those closing lines belong in the journal and in this run's log.
     # (A group, so that this shell starts the tee and $! names it: the copy's last lines are in the log before it is read.)
-    { SB_DRILL_OF=$t SB_DRILL_RESULT=$result "$0" 8>&-; } 2> >(exec 8>&-; trap '' TERM INT HUP; exec tee -a "$SB_LOG" >&2) || rc=$?
+    { SB_DRILL_OF=$t SB_DRILL_RESULT=$result "$0" 8>&- {SB_STDERR}>&-; } 2> >(exec 8>&-; trap '' TERM INT HUP; exec tee -a "$SB_LOG" >&2) || rc=$?
     wait "$!" 2>/dev/null || true
     # A copy killed before it wrote its result (SIGKILL, the OOM killer) has none: it failed, and its last step is
     # the last one its lines in this run's log name.
