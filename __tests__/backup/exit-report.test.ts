@@ -1,4 +1,4 @@
-import { spawn } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -110,4 +110,31 @@ test.each([
   expect(result.code).toBe(0);
   // EOF came while the left-behind process still ran: nothing but the job held the pipe.
   expect(result.childAliveAtEof).toBe(true);
+});
+
+test('a job started with its stderr closed still gets to run restic', async () => {
+  // The kept stderr cannot be a copy of a closed fd 2: it is /dev/null then, so that the children's closes name a
+  // descriptor (an unset one fails the command as an ambiguous redirect, before restic starts).
+  fs.writeFileSync(path.join(tmp, 'bin', 'restic'), `#!/bin/bash\n: >'${tmp}/restic.ran'\n`, { mode: 0o755 });
+  fs.mkdirSync(path.join(tmp, 'etc', 'secrets'));
+  fs.writeFileSync(path.join(tmp, 'etc', 'secrets', 'box.s3.env'),
+    'ACCESS_KEY_ID_B64=aWQ= SECRET_ACCESS_KEY_B64=a2V5 ENDPOINT_B64=aHR0cDovLzEyNy4wLjAuMTo5 BUCKET_B64=Yg==\n', { mode: 0o600 });
+  fs.writeFileSync(path.join(tmp, 'etc', 'secrets', 'box.restic.b64'), 'cHc=\n', { mode: 0o600 });
+  const job = path.join(tmp, SBIN, 'job');
+  fs.writeFileSync(job, [
+    '#!/bin/bash',
+    'exec 2>&-',
+    'SB_JOB=harness',
+    '. "$(dirname "$(readlink -f "$0")")/../lib/sovereign-backup/common.sh"',
+    'box_KIND=s3 box_REPO_PATH=r',
+    // Its outcome is not asserted: S3 messages go to fd 2, which this job has not got.
+    'restic_on box snapshots || true',
+    'ok done',
+    '',
+  ].join('\n'), { mode: 0o755 });
+  spawnSync(job, [], {
+    stdio: 'ignore',
+    env: { PATH: `${path.join(tmp, 'bin')}:${PATH_ENV}`, SOVEREIGN_BACKUP_ETC: path.join(tmp, 'etc'), TMPDIR: tmp },
+  });
+  expect(fs.existsSync(path.join(tmp, 'restic.ran'))).toBe(true);
 });

@@ -228,10 +228,11 @@ kill_tree() {
 sb_exit() {
   local rc=$? c
   trap - EXIT ERR
+  set +e
   # A signal, or an exit in a function, can end the job while a command's output goes to the log (run): the report goes
   # to the job's own stderr (the journal, the terminal), which it would otherwise reach only through a deleted log.
-  exec 2>&"$SB_STDERR"
-  set +e
+  # After set +e: a trap that cannot redirect still cleans up and reports (on fd 2 as it is).
+  [ -z "\${SB_STDERR:-}" ] || exec 2>&"$SB_STDERR" || true
   [ "\${#SB_BG[@]}" = 0 ] || kill_tree "\${SB_BG[@]}"
   for c in "\${SB_CLEANUP[@]}"; do eval "$c"; done
   # The start ping went out in the background; it arrives before the outcome.
@@ -258,8 +259,8 @@ sb_exit() {
 }
 # The job's own stderr, for the exit trap. Children close it ({SB_STDERR}>&- where restic, ssh, a ping or a drill copy
 # start): one that outlives the job (an ssh restic left behind) would keep whoever reads that stderr (a tee, the drill's
-# wait for a copy's tee) waiting.
-exec {SB_STDERR}>&2
+# wait for a copy's tee) waiting. Started with fd 2 closed, it is /dev/null: the closes need a descriptor to name.
+exec {SB_STDERR}>&2 || exec {SB_STDERR}>/dev/null || true
 trap sb_exit EXIT
 trap 'SB_RC=$?; [ -n "$SB_FAILURE" ] || SB_FAILURE="$BASH_COMMAND exited with $SB_RC (line $LINENO)"' ERR
 trap 'die "stopped by a signal"' TERM INT HUP
