@@ -259,4 +259,15 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
       expect(fs.readdirSync(uploads)).toEqual([]);
     });
   });
+
+  test('a second path that cannot be written fails the restore, naming the first as restored and the second as unchanged', async () => {
+    skeleton(uploads);
+    // The paths are restored in the plan's order (uploads, then exports): the first is restored before the second fails.
+    await mounted(exports, 'size=64m,ro', async () => {
+      refused(await restore(['--replace']), new RegExp(`FAILED: cannot write in ${exports} \\(mktemp: [^\\n]*Read-only file system\\): the restored files are written there first, `
+        + `beside what it holds\\. ${exports} was not changed \\(already restored: ${uploads}\\)\\. Fix: make ${exports} writable`));
+    });
+    expect(tree(uploads)).toBe(v2.uploads);
+    expect(leftovers(uploads)).toEqual([]);
+  });
 });

@@ -2869,9 +2869,13 @@ if [ -n "$holding" ] && [ "$replace" != 1 ]; then
 fi
 [ -z "$holding" ] || log "replacing what $holding hold"
 
-restored=''
+restored='' done_paths=''
 for p in $paths; do
   id=\${snap_of[$p]}
+  # A failure from here on leaves this path as it was, but the paths before it are restored: the message says which.
+  already=\${done_paths:+ (already restored: $done_paths)}
+  unchanged="Nothing was changed"
+  [ -z "$done_paths" ] || unchanged="$p was not changed$already"
   step "listing snapshot \${id:0:8} on $t"
   restic_on "$t" ls --json "$id" >"$SB_RUN/listing" 2>>"$SB_LOG" || die "cannot list snapshot \${id:0:8} on $t"
   read -r n size < <("\${PY[@]}" -c "$SB_FILES_PY" count "$p" <"$SB_RUN/listing")
@@ -2882,20 +2886,20 @@ for p in $paths; do
   rm -rf "$p"/.sovereign-restore.*
   avail=$(df --output=avail -B1 "$p" | tail -n 1 | tr -d ' ')
   # The restored files are written beside what the path holds now, which goes only once they are complete.
-  [ "$avail" -ge "$size" ] || die "refusing to restore $p: the files of snapshot \${id:0:8} take $(bytes "$size") and its disk has $(bytes "$avail") free (what the path holds now goes only once the restored files are complete). Nothing was changed. Fix: free space on that disk (df -h $p) or grow the volume it is on, then run backup-restore-files again"
+  [ "$avail" -ge "$size" ] || die "refusing to restore $p: the files of snapshot \${id:0:8} take $(bytes "$size") and its disk has $(bytes "$avail") free (what the path holds now goes only once the restored files are complete). $unchanged. Fix: free space on that disk (df -h $p) or grow the volume it is on, then run backup-restore-files again"
 
   step "restoring $p from snapshot \${id:0:8} on $t"
   stage=$(mktemp -d "$p/.sovereign-restore.XXXXXX" 2>&1) \\
-    || die "cannot write in $p ($stage): the restored files are written there first, beside what it holds. Nothing was changed. Fix: make $p writable (a volume mounted read-only after errors: see dmesg, then mount -o remount,rw), then run backup-restore-files again"
+    || die "cannot write in $p ($stage): the restored files are written there first, beside what it holds. $unchanged. Fix: make $p writable (a volume mounted read-only after errors: see dmesg, then mount -o remount,rw), then run backup-restore-files again"
   placing=0
   # Removed at exit unless the restored files were being moved into place: then they are what is left of the path.
   at_exit "[ \\"\\$placing\\" = 1 ] || rm -rf '$stage'"
   log "restoring $p from snapshot \${id:0:8} (\${time_of[$p]} UTC) on $t into $stage"
   run restic_on "$t" restore "$id" --target "$stage" --include "$p" --verify \\
-    || die "restic restore of $p from snapshot \${id:0:8} on $t failed ($(step_cause 3)); $p is as it was"
+    || die "restic restore of $p from snapshot \${id:0:8} on $t failed ($(step_cause 3)); $p is as it was$already"
   step "comparing the restored $p with snapshot \${id:0:8}"
   "\${PY[@]}" -c "$SB_FILES_PY" compare "$p" "$stage$p" <"$SB_RUN/listing" >>"$SB_LOG" 2>&1 \\
-    || die "the files restored from snapshot \${id:0:8} differ from its listing: $(step_cause 1); $p is as it was"
+    || die "the files restored from snapshot \${id:0:8} differ from its listing: $(step_cause 1); $p is as it was$already"
 
   step "putting the restored $p in place"
   placing=1
@@ -2910,6 +2914,7 @@ for p in $paths; do
   summary=$("\${PY[@]}" -c "$SB_FILES_PY" compare "$p" "$p" <"$SB_RUN/listing" 2>&1) \\
     || die "after the restore, $p differs from snapshot \${id:0:8}: $summary"
   log "$p: restored from snapshot \${id:0:8}: $summary"
+  done_paths="\${done_paths:+$done_paths, }$p"
   restored="\${restored:+$restored; }$p from snapshot \${id:0:8} (\${time_of[$p]} UTC): $summary"
 done
 ok "restored the files of $BACKUP_HOST from $t: $restored; read back against the repository and matching the snapshots' listings\${holding:+; replaced what $holding held}\${passed_over:+; passed over $passed_over}"
