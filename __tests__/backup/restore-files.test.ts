@@ -31,6 +31,8 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
   let second: string;
   const v1: Record<string, string> = {};
   const v2: Record<string, string> = {};
+  /** The paths' own mtimes (ms) at the second push: the tree lines give the files' times, not the path's. */
+  const v2Mtime: Record<string, number> = {};
 
   /** backup-restore-files on the rebuilt machine (its configuration unless `etc`), as a person runs it. */
   const restore = (args: string[] = [], options: { etc?: string; env?: Record<string, string>; stopWhen?: RegExp } = {}): Promise<RunResult> =>
@@ -112,6 +114,8 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     second = newestFileSnapshot();
     v2.uploads = tree(uploads);
     v2.exports = tree(exports);
+    v2Mtime.uploads = Math.floor(fs.statSync(uploads).mtimeMs);
+    v2Mtime.exports = Math.floor(fs.statSync(exports).mtimeMs);
     expect(v2.uploads).not.toBe(v1.uploads);
 
     // Production is lost; its successor has the same plan, a bootstrap and a dump (its database came back).
@@ -131,7 +135,7 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  test('by default it restores every path from the newest snapshot, with contents, modes, owners and times; then backup-push accepts the machine', async () => {
+  test('by default it restores every path from the newest snapshot, with contents, modes, owners and times (of the files and of each path itself); then backup-push accepts the machine', async () => {
     skeleton(uploads);
     skeleton(exports);
     // The premise: a rebuilt machine's push refuses its empty paths until they are restored.
@@ -142,6 +146,8 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
       + `${exports} from snapshot ${second.slice(0, 8)} [^;]*: 1 files, 1 directories, 27 bytes; read back against the repository and matching the snapshots' listings`));
     expect(tree(uploads)).toBe(v2.uploads);
     expect(tree(exports)).toBe(v2.exports);
+    // Each path itself gets the snapshot's time too (the redeploy's skeleton made it just now).
+    expect([Math.floor(fs.statSync(uploads).mtimeMs), Math.floor(fs.statSync(exports).mtimeMs)]).toEqual([v2Mtime.uploads, v2Mtime.exports]);
     // The redeploy's empty marker went; lost+found stays; no work directory is left.
     expect(fs.existsSync(path.join(uploads, '.keep'))).toBe(false);
     expect(fs.existsSync(path.join(uploads, 'lost+found'))).toBe(true);
@@ -215,13 +221,18 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
 
   test('a target that cannot be reached fails the restore, naming it, and changes nothing', async () => {
     const unreachable = world.variant(twoTargets, 'backup.conf', { storagebox2_PORT: silent.port });
+    // A file the snapshot lacks: a restore that went ahead with --replace would remove it.
+    fs.writeFileSync(path.join(uploads, 'local-only.txt'), 'written on this machine\n');
+    const held = tree(uploads);
     const before = silent.sockets.length;
     const result = await restore(['--from', 'storagebox2', '--path', uploads, '--replace', '--snapshot', first.slice(0, 8)],
       { etc: unreachable, env: { PATH: `${silent.bin}:${PATH_ENV}` } });
     refused(result, /FAILED: the repository of storagebox2 cannot be reached \(ssh: Connection timed out during banner exchange\)\. Nothing was changed\. Fix: see why storagebox2 does not answer from this machine, or pass --from with another of its targets \(storagebox storagebox2\), then run backup-restore-files again/);
     expect(silent.sockets.length - before).toBe(1);
-    expect(tree(uploads)).toBe(v1.uploads);
+    expect(tree(uploads)).toBe(held);
+    expect(fs.readFileSync(path.join(uploads, 'local-only.txt'), 'utf8')).toBe('written on this machine\n');
     expect(leftovers(uploads)).toEqual([]);
+    fs.rmSync(path.join(uploads, 'local-only.txt'));
   });
 
   test('a restore stopped while restic writes leaves the path as it was, with no work directory', async () => {
@@ -256,6 +267,7 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     await mounted(uploads, 'size=64m,ro', async () => {
       refused(await restore(['--path', uploads]), new RegExp(`FAILED: cannot write in ${uploads} \\(mktemp: [^\\n]*Read-only file system\\): the restored files are written there first, `
         + `beside what it holds\\. Nothing was changed\\. Fix: make ${uploads} writable`));
+      // Empty by construction (a read-only tmpfs mounted empty cannot change): what this asserts is the message.
       expect(fs.readdirSync(uploads)).toEqual([]);
     });
   });

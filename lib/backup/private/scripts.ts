@@ -2903,12 +2903,15 @@ for p in $paths; do
 
   step "putting the restored $p in place"
   placing=1
+  # The snapshot's time of the path, kept before the moves out of the restored copy and the removal of the work
+  # directory (each sets a directory's mtime), and put on the path after them.
+  touch -r "$stage$p" -- "$SB_RUN/path-time"
   find "$p" -mindepth 1 -maxdepth 1 ! -path "$stage" ! -name lost+found -exec rm -rf -- {} +
   find "$stage$p" -mindepth 1 -maxdepth 1 ! -name lost+found -exec mv -t "$p" -- {} +
   chown --reference="$stage$p" -- "$p"
   chmod --reference="$stage$p" -- "$p"
-  touch -r "$stage$p" -- "$p"
   rm -rf "$stage"
+  touch -r "$SB_RUN/path-time" -- "$p"
   placing=0
   step "comparing $p with snapshot \${id:0:8}"
   summary=$("\${PY[@]}" -c "$SB_FILES_PY" compare "$p" "$p" <"$SB_RUN/listing" 2>&1) \\
