@@ -1089,7 +1089,7 @@ ${vendored}
 key into an agent with \`eval "$(ssh-agent)" && ssh-add <admin key file>\`: test's for test, production's for production
 (\`environmentSshPublicKeys\` in \`product.ts\`; each environment's machines accept only their own). To rehearse a deploy offline first, Terraform
 against the library's stand-in for Hetzner, follow "${STAND_IN_DEPLOY_SECTION}" in
-\`node_modules/cdktf-sovereign-hetzner/docs/testing.md\`${cdk.command === 'cdktf' ? '' : ` (its commands are written for cdktf: type \`${cdk.command}\` where they type cdktf, as in \`npx ${cdk.command} synth\`; \`cdktf.out\` keeps its name)`}, and \`rm -rf cdktf.out .hcloud-standin\` before the real deploy (\`check\` says so).
+\`node_modules/${ownPackage().name}/docs/testing.md\`${cdk.command === 'cdktf' ? '' : ` (its commands are written for cdktf: type \`${cdk.command}\` where they type cdktf, as in \`npx ${cdk.command} synth\`, and require \`${ownPackage().name}/testing\` in its standin.js; \`cdktf.out\` keeps its name)`}, and \`rm -rf cdktf.out .hcloud-standin\` before the real deploy (\`check\` says so).
 
 \`.env.example\` lists every variable the stacks read, with what it is for. The CI files deploy test on main and
 production after a manual approval, one deploy of a stack at a time and never a commit older than main's newest

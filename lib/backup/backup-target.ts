@@ -95,7 +95,7 @@ export class BackupTarget {
   public static storageBox(account: IStorageBoxAccount, given: StorageBoxTargetOptions = {}): BackupTarget {
     // What is checked is what is kept (frozen snapshots): the account and options are read again at synth. A construct
     // is no snapshot but itself, read live: its password is checked when the target is rendered, as it is then.
-    const live = account instanceof Construct;
+    const live = Construct.isConstruct(account);
     account = checkProps<IStorageBoxAccount>('BackupTarget.storageBox', account, {
       host: is.text('pass an account from StorageBox.addSubaccount(…) or StorageBoxAccount.fromAttributes({ … })'),
       username: is.text("pass the account's user name"),
@@ -143,17 +143,19 @@ export class BackupTarget {
       const auth = account.readonly ? 'password' : 'key';
       // A snapshot's password was checked by BackupTarget.storageBox; a construct's is checked now, as it is at synth
       // (a team's own account construct may set it after the target was made, a JavaScript caller replace it).
-      if (account.password) {
-        if (live) requireSensitiveVariable(scope, ctx.prop, account.password);
+      // Read once: what is checked is what is written.
+      const password = account.password;
+      if (password) {
+        if (live) requireSensitiveVariable(scope, ctx.prop, password);
         else protectCheckedSecret(scope);
       }
-      if (auth === 'password' && !account.password) {
+      if (auth === 'password' && !password) {
         throw new ValidationError(missingValue(scope, ctx.prop,
           'a read-only Storage Box account logs in with its password (it cannot install a key), and none was given',
           'pass password: <sensitive variable> to StorageBoxAccount.fromAttributes'));
       }
       const files: BundleFile[] = [];
-      if (account.password) files.push(file(`${ETC}/secrets/${name}.password.b64`, `${Fn.base64encode(account.password.stringValue)}\n`, '0600'));
+      if (password) files.push(file(`${ETC}/secrets/${name}.password.b64`, `${Fn.base64encode(password.stringValue)}\n`, '0600'));
       const pinned = (options.hostKeys ?? []).length > 0;
       if (pinned) {
         files.push(file(`${ETC}/ssh/known_hosts.${name}`, options.hostKeys!.map((k) => `sovereign-${name} ${k.trim()}\n`).join(''), '0644'));

@@ -9,7 +9,7 @@ import { requireMachine } from '../hetzner/private/require-machine';
 import { EgressAllowlist } from '../boundary/egress-allowlist';
 import { jobMetricFiles, RESTORE_DRILL_UNIT } from '../monitoring/private/job-metrics';
 import { PostgresVersion } from '../database/postgres-version';
-import { requireSensitiveVariable } from '../core/private/sensitive-variable';
+import { protectCheckedSecret, requireSensitiveVariable } from '../core/private/sensitive-variable';
 import { BackupTarget } from './backup-target';
 import { declareBackupDestination, HEARTBEAT_PORT_RULE, TARGET_PORT_RULE } from './private/target-port';
 import { Heartbeat } from './heartbeat';
@@ -168,7 +168,8 @@ export class RestoreDrill extends Construct {
         'pass heartbeat: Heartbeat.healthchecks(<sensitive variable with the ping URL>)'));
     }
     requireSensitiveVariable(this, 'heartbeat', props.heartbeat.pingUrl);
-    // resticPassword was checked by the schema's is.secret; the line above has protected the working directory.
+    // resticPassword was checked by the schema's is.secret.
+    protectCheckedSecret(this);
     if (this.checks.length === 0) {
       throw new ValidationError(missingValue(this, 'checks', 'row counts prove the rows came back, not that the product can use them',
         "pass at least one RestoreCheck.sql('name', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })"));

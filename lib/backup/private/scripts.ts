@@ -149,6 +149,7 @@ restic_read=(--no-lock)
 # restore took. First the stale locks go (unlock_stale, as the other jobs do under the repository lock): what a restic
 # of this machine killed mid-run left (SIGKILL, a crash; restic 0.14 leaves it on SIGTERM too), which held an
 # emergency restore for 30 minutes, and locks not refreshed for 30 minutes. Then:
+# - a target that cannot be reached (the unlock's connection timed out): it fails, changing nothing;
 # - an exclusive lock (a check, a prune or a key change, refreshed in the last 30 minutes): it fails, changing nothing;
 # - a lock that is not exclusive (a backup, or a reader), or locks that cannot all be read: without --snapshot it fails,
 #   changing nothing (what is newest may change while it reads); with --snapshot it restores that one, saying so;
@@ -259,8 +260,9 @@ sb_exit() {
 }
 # The job's own stderr, for the exit trap. Children close it ({SB_STDERR}>&- where restic, ssh, a ping or a drill copy
 # start): one that outlives the job (an ssh restic left behind) would keep whoever reads that stderr (a tee, the drill's
-# wait for a copy's tee) waiting. Started with fd 2 closed, it is /dev/null: the closes need a descriptor to name.
-exec {SB_STDERR}>&2 || exec {SB_STDERR}>/dev/null || true
+# wait for a copy's tee) waiting. Started with fd 2 closed, fd 2 and it are /dev/null: log's >&2 and the closes need a
+# descriptor to name (a failed redirection ends the job under set -e).
+exec {SB_STDERR}>&2 || { exec 2>/dev/null && exec {SB_STDERR}>&2; } || true
 trap sb_exit EXIT
 trap 'SB_RC=$?; [ -n "$SB_FAILURE" ] || SB_FAILURE="$BASH_COMMAND exited with $SB_RC (line $LINENO)"' ERR
 trap 'die "stopped by a signal"' TERM INT HUP
@@ -2902,10 +2904,11 @@ for p in $paths; do
     || die "the files restored from snapshot \${id:0:8} differ from its listing: $(step_cause 1); $p is as it was$already"
 
   step "putting the restored $p in place"
-  placing=1
   # The snapshot's time of the path, kept before the moves out of the restored copy and the removal of the work
-  # directory (each sets a directory's mtime), and put on the path after them.
+  # directory (each sets a directory's mtime), and put on the path after them. Before placing: a failure here moved
+  # nothing, and the work directory goes.
   touch -r "$stage$p" -- "$SB_RUN/path-time"
+  placing=1
   find "$p" -mindepth 1 -maxdepth 1 ! -path "$stage" ! -name lost+found -exec rm -rf -- {} +
   find "$stage$p" -mindepth 1 -maxdepth 1 ! -name lost+found -exec mv -t "$p" -- {} +
   chown --reference="$stage$p" -- "$p"
