@@ -5,6 +5,7 @@ import * as path from 'path';
 import { COMMON } from '../../lib/backup/private/scripts';
 import { LIB, SBIN } from '../../lib/backup/private/tooling';
 import { PATH_ENV } from './helpers/world';
+import { alive, signal } from '../../testing/harness/processes';
 
 // The exit trap and the job's own stderr (common.sh), without root or a repository: a job installed where the plan
 // installs the tooling (it sources ../lib/sovereign-backup/common.sh), run as a unit or an operator runs it.
@@ -30,20 +31,10 @@ beforeEach(() => {
 afterEach(() => {
   const pidFile = path.join(tmp, 'child.pid');
   if (fs.existsSync(pidFile)) {
-    try { process.kill(Number(fs.readFileSync(pidFile, 'utf8').trim())); } catch { /* already gone */ }
+    signal(Number(fs.readFileSync(pidFile, 'utf8').trim()), 'SIGTERM');
   }
   fs.rmSync(tmp, { recursive: true, force: true });
 });
-
-/** Alive and not a zombie (an orphan's zombie still answers kill -0 until its new parent reaps it). */
-function running(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 /** Runs the job body after common.sh, with its stderr on a pipe, as a journal or `| tee` reads it. */
 function runJob(body: string): Promise<Finished> {
@@ -63,7 +54,7 @@ function runJob(body: string): Promise<Finished> {
     child.stderr.on('data', (d: string) => { stderr += d; });
     child.stderr.on('end', () => {
       const pidFile = path.join(tmp, 'child.pid');
-      if (fs.existsSync(pidFile)) childAliveAtEof = running(Number(fs.readFileSync(pidFile, 'utf8').trim()));
+      if (fs.existsSync(pidFile)) childAliveAtEof = alive(Number(fs.readFileSync(pidFile, 'utf8').trim()));
       ended = true;
       done();
     });
@@ -95,7 +86,7 @@ test.each([
   ['s3', 'box_KIND=s3 box_REPO_PATH=r'],
 ])('a process restic leaves behind (%s target) does not hold the job\'s stderr open', async (_kind, conf) => {
   fs.writeFileSync(path.join(tmp, 'bin', 'restic'),
-    `#!/bin/bash\nsleep 3 </dev/null >/dev/null 2>&1 & echo $! >'${tmp}/child.pid'\n`, { mode: 0o755 });
+    `#!/bin/bash\nsleep 20 </dev/null >/dev/null 2>&1 & echo $! >'${tmp}/child.pid'\n`, { mode: 0o755 });
   fs.mkdirSync(path.join(tmp, 'etc', 'secrets'));
   fs.writeFileSync(path.join(tmp, 'etc', 'secrets', 'box.restic.b64'), 'cHc=\n', { mode: 0o600 });
   fs.writeFileSync(path.join(tmp, 'etc', 'secrets', 'box.s3.env'),
@@ -127,14 +118,19 @@ test('a job started with its stderr closed still gets to run restic', async () =
     'SB_JOB=harness',
     '. "$(dirname "$(readlink -f "$0")")/../lib/sovereign-backup/common.sh"',
     'box_KIND=s3 box_REPO_PATH=r',
+    // A step logs (log ends in >&2): with fd 2 left closed, set -e ended the job there.
+    'step "listing"',
     // Its outcome is not asserted: S3 messages go to fd 2, which this job has not got.
     'restic_on box snapshots || true',
     'ok done',
     '',
   ].join('\n'), { mode: 0o755 });
-  spawnSync(job, [], {
+  const run = spawnSync(job, [], {
     stdio: 'ignore',
+    // A synchronous call jest's own timeout cannot end.
+    timeout: 20_000,
     env: { PATH: `${path.join(tmp, 'bin')}:${PATH_ENV}`, SOVEREIGN_BACKUP_ETC: path.join(tmp, 'etc'), TMPDIR: tmp },
   });
+  expect(run.signal).toBeNull();
   expect(fs.existsSync(path.join(tmp, 'restic.ran'))).toBe(true);
 });

@@ -49,11 +49,11 @@ test.each([['cdktf', 'cdktn'], ['cdktn', 'cdktf']] as const)('under %s, what ini
   const files = written(dir);
   const readme = files['README.md'];
   // The library's docs are the same in both packages: under cdktn the README says how to read their cdktf commands, once.
-  const docsNote = ' (its commands are written for cdktf: type `cdktn` where they type cdktf, as in `npx cdktn synth`; `cdktf.out` keeps its name)';
+  const docsNote = ` (its commands are written for cdktf: type \`cdktn\` where they type cdktf, as in \`npx cdktn synth\`, and require \`${packageFiles.ownPackage().name}/testing\` in its standin.js; \`cdktf.out\` keeps its name)`;
   expect(readme.split(docsNote).length - 1).toBe(flavour === 'cdktn' ? 1 : 0);
   files['README.md'] = readme.replace(docsNote, '');
-  // The other CDK as a word: not a part of cdktf.json, cdktf.out, @cdktf/… or cdktf-sovereign-hetzner.
-  const otherWord = new RegExp(`(?<![@\\w-])${other}(?![-./\\w])`);
+  // The other CDK as a word, a sentence's last too: not cdktf.json, cdktf.out, @cdktf/… or cdktf-sovereign-hetzner.
+  const otherWord = new RegExp(`(?<![@\\w-])${other}(?!\\.json|\\.out|-sovereign-hetzner|[\\w-])`);
   const named = Object.entries(files).flatMap(([file, text]) => text.split('\n').filter((line) => otherWord.test(line)).map((line) => `${file}: ${line}`));
   expect(named).toEqual([]);
   expect(readme).toContain(`npx ${flavour} deploy acme-production`);

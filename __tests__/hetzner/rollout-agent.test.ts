@@ -36,8 +36,13 @@ class Machine extends AgentMachine {
  * pid (an empty file, a listing without the line) throws: as Number() it would name no process, and read as one ended.
  */
 function alivePid(pid: string): boolean {
-  if (!/^[1-9]\d*$/.test(pid)) throw new Error(`not a pid: ${JSON.stringify(pid)}`);
-  return alive(Number(pid));
+  return alive(pidOf(pid));
+}
+
+/** The pid a step wrote as text; text that is none throws (as Number() it would be 0, to process.kill this suite's own group). */
+function pidOf(text: string): number {
+  if (!/^[1-9]\d*$/.test(text)) throw new Error(`not a pid: ${JSON.stringify(text)}`);
+  return Number(text);
 }
 
 /** Applies a part's next version: `daemon`, left by its steps, is stopped and named (as its shell, caught before its exec). */
@@ -685,7 +690,7 @@ describe('the rollout agent', () => {
       waitFor(() => fs.readFileSync(ticks, 'utf8').length >= count + 3, 'three more ticks from the daemon after the agent exited');
       expect(alivePid(pid)).toBe(true);
     } finally {
-      if (fs.existsSync(pidFile)) try { process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL'); } catch { /* gone */ }
+      if (fs.existsSync(pidFile)) signal(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');
     }
   });
 
@@ -946,7 +951,7 @@ describe('the rollout agent', () => {
       const commandTimeout = Duration.seconds(30);
       expect(m.apply([worker('x=1\n')], {}, { commandTimeout }).status).toBe(0);
       const pid = fs.readFileSync(pids, 'utf8').trim();
-      process.kill(Number(pid), 'SIGSTOP');
+      process.kill(pidOf(pid), 'SIGSTOP');
       waitFor(() => statFields(pid)?.[0] === 'T', 'the daemon stopped');
       const again = m.apply([worker('x=2\n')], {}, { commandTimeout });
       expect(again.status).toBe(0);
@@ -1033,7 +1038,7 @@ describe('the rollout agent', () => {
     recordAsLeft(m, daemon, Number(daemon), 'python3');
     // The supervisor first, so that it replaces no child once they are killed.
     const stop = () => cleanUp(...listed('supervisor').map((pid) => () => {
-      try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+      signal(Number(pid), 'SIGKILL');
       settle(() => !alivePid(pid), `the supervisor ${pid} ended by SIGKILL`);
     }), () => killListed(pids), () => started.kill('SIGKILL'));
     return { daemon, forker, listed, stop };
@@ -1263,7 +1268,7 @@ describe('the rollout agent', () => {
       expect(again.output).not.toContain('emptied');
     } finally {
       parent.kill('SIGKILL');
-      if (child) try { process.kill(Number(child), 'SIGKILL'); } catch { /* gone */ }
+      if (child) signal(Number(child), 'SIGKILL');
     }
   });
 
@@ -1528,7 +1533,7 @@ esac\nexit 0\n`);
       writeFifo(go, 'go');
       const forked = readFifo(out);
       const recorded = fs.readFileSync(pids, 'utf8').trim().split('\n')[0];
-      process.kill(Number(recorded), 'SIGKILL');
+      process.kill(pidOf(recorded), 'SIGKILL');
       waitFor(() => !alivePid(recorded), `the recorded ${recorded} ended by SIGKILL`);
       // Later, another daemon's group, its first process gone: the number the pid wrap gives the recorded group.
       const other = spawnSync('sh', ['-c', `setsid sh -c 'sleep 354 >/dev/null 2>&1 & echo $$ $!' &\nwait`], { encoding: 'utf8' });
@@ -1568,7 +1573,7 @@ esac\nexit 0\n`);
       try {
         expect(m.apply([worker('x=1\n')]).status).toBe(0);
         const recorded = fs.readFileSync(pids, 'utf8').trim();
-        process.kill(Number(recorded), 'SIGKILL');
+        process.kill(pidOf(recorded), 'SIGKILL');
         waitFor(() => !alivePid(recorded), `the recorded ${recorded} ended by SIGKILL`);
         // Later, another daemon's group, its first process gone, in a cgroup of its own (as systemd starts a unit).
         fs.mkdirSync(cgroup);
@@ -1637,7 +1642,7 @@ esac\nexit 0\n`);
       expect(m.apply([daemon('gone'), daemon('kept')]).status).toBe(0);
       expect(recorded()).toEqual(['gone', 'kept']);
       const gone = fs.readFileSync(pids, 'utf8').trim().split('\n').find((line) => line.startsWith('gone '))!.split(' ')[1];
-      process.kill(Number(gone), 'SIGKILL');
+      process.kill(pidOf(gone), 'SIGKILL');
       waitFor(() => !alivePid(gone), `the recorded ${gone} ended by SIGKILL`);
       expect(m.apply([daemon('gone'), daemon('kept')]).output).toMatch(/nothing to do/);
       expect(recorded()).toEqual(['kept']);

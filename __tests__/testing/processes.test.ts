@@ -3,7 +3,9 @@ import * as fs from 'fs';
 import { commandLineOf, environmentOf, fieldsOfStat, inUninterruptibleSleep, memoryKib, processEntry, statFields, threadCount } from '../../testing/harness/processes';
 import { waitFor } from '../../testing/harness/wait';
 import { Duration } from '../../lib';
-import { MACHINE_PYTHON } from '../setup/real-parts';
+import { MACHINE_PYTHON, testWithRealParts } from '../setup/real-parts';
+
+const python = spawnSync(MACHINE_PYTHON, ['--version']).status === 0;
 
 describe('commandLineOf', () => {
   test('gives each argument as the process was started with it: spaces kept, an empty one in the middle kept', async () => {
@@ -122,7 +124,7 @@ describe('environmentOf', () => {
 });
 
 describe('memoryKib and threadCount', () => {
-  test("read a running process's memory fields and threads, and throw for a misnamed field or a process that has gone", async () => {
+  testWithRealParts(python, 'memoryKib and threadCount', MACHINE_PYTHON)("read a running process's memory fields and threads, and throw for a misnamed field or a process that has gone", async () => {
     // Three threads besides the main one, each asleep (start() returns once each runs), then a line: four from there.
     const child = spawn(MACHINE_PYTHON, ['-c', 'import sys, threading, time\nfor _ in range(3): threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\nprint("ready", flush=True)\ntime.sleep(60)'], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
