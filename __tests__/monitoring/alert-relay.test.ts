@@ -70,25 +70,29 @@ describe('the alert relay', () => {
   const [, receiverForwards, receiverPosts] = /^RECEIVER_FORWARDS, RECEIVER_POSTS = (\d+), (\d+)$/m.exec(ALERT_RELAY_SCRIPT)!.map(Number);
   const [, readSeconds] = /^READ_SECONDS = (\d+)$/m.exec(ALERT_RELAY_SCRIPT)!.map(Number);
   const [, forwardSeconds] = /^FORWARD_SECONDS = (\d+)$/m.exec(ALERT_RELAY_SCRIPT)!.map(Number);
+  const [, silentPosts] = /^FAILING_FORWARDS, FAILING_POSTS = FORWARDS - 1, (\d+) \* RECEIVER_POSTS$/m.exec(ALERT_RELAY_SCRIPT)!.map(Number);
+  const failingForwards = forwards - 1;
+  const failingPosts = silentPosts * receiverPosts;
   // The limit of a wait that a later check of forwards still pending relies on: the relay gives a forward up after
   // FORWARD_SECONDS, so everything from the first forward to that check must fit in it (the posts between take milliseconds).
   const withinForwardSeconds = Duration.seconds(forwardSeconds / 2);
   /**
    * A receiver that accepts every connection, reads what comes and answers nothing, as one whose service hangs: `open`
    * its connections from the relay, `cut` how many the relay closed itself (its forward given up), `close` cuts the rest.
+   * While `resetting`, it resets each connection at once instead, as a service that is down.
    */
   const silentReceiver = async () => {
     const open = new Set<net.Socket>();
     let dying = false;
-    const state = { open, cut: 0, port: 0, close: async () => {
+    const state = { open, cut: 0, port: 0, resetting: false, close: async () => {
       dying = true;
       for (const socket of open) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     } };
     const server = net.createServer((socket) => {
       socket.on('error', () => undefined);
-      if (dying) {
-        socket.destroy();
+      if (dying || state.resetting) {
+        socket.resetAndDestroy();
         return;
       }
       open.add(socket);
@@ -379,6 +383,146 @@ describe('the alert relay', () => {
     });
   });
 
+  describe('FORWARD_SECONDS for a whole forward, and the receivers the relay keeps', () => {
+    // The rendered script, its FORWARD_SECONDS shortened in a copy (the cases would otherwise wait FORWARD_SECONDS
+    // each), and two probes put in before its server starts. The resolver (socket.getaddrinfo, which the relay and
+    // urllib look names up with) answers the names of these cases itself: hangs.invalid never, live.invalid and
+    // *.live.invalid with 127.0.0.1, any other name as unknown, so that no lookup leaves the machine. SIGUSR1 logs the
+    // receivers the relay holds, and how many of them are failing ones with nothing in flight.
+    const SHORT = 2;
+    const PROBES = [
+      'import ipaddress, signal',
+      'machine_getaddrinfo = socket.getaddrinfo',
+      'def test_getaddrinfo(host, port, *args, **kwargs):',
+      '    if kwargs.get("flags", args[3] if len(args) > 3 else 0) & socket.AI_NUMERICHOST:',
+      '        return machine_getaddrinfo(host, port, *args, **kwargs)',
+      '    if host == "hangs.invalid":',
+      '        log("probe: looking up hangs.invalid")',
+      '        threading.Event().wait()',
+      '    if host == "live.invalid" or host.endswith(".live.invalid"):',
+      '        host = "127.0.0.1"',
+      '    try:',
+      '        ipaddress.ip_address(host)',
+      '    except ValueError:',
+      '        raise socket.gaierror(socket.EAI_NONAME, "unknown in this test")',
+      '    return machine_getaddrinfo(host, port, *args, **kwargs)',
+      'socket.getaddrinfo = test_getaddrinfo',
+      'def count(*_):',
+      '    held = list(receivers.values())',
+      '    idle = [r for r in held if getattr(r, "failing", False) and not r.posts and not getattr(r, "looking_up", False)]',
+      '    log("probe: %d receivers, %d idle failing" % (len(held), len(idle)))',
+      'signal.signal(signal.SIGUSR1, count)',
+    ];
+    let probed: ChildProcess;
+    let probedPort: number;
+    let output = '';
+    beforeAll(async () => {
+      expect(forwardSeconds).toBeGreaterThan(SHORT);
+      const serve = /^Server\(.*\)\.serve_forever\(\)$/m;
+      const script = ALERT_RELAY_SCRIPT.replace(/^FORWARD_SECONDS = \d+$/m, `FORWARD_SECONDS = ${SHORT}`).replace(serve, (line) => [...PROBES, line].join('\n'));
+      expect(script).toContain('FORWARD_SECONDS = 2\n');
+      expect(script).toContain(PROBES.join('\n'));
+      fs.writeFileSync(path.join(dir, 'relay-probed'), script, { mode: 0o755 });
+      probedPort = await freePort();
+      probed = await startRelay(probedPort, path.join(dir, 'relay-probed'), (text) => { output += text; });
+    });
+    afterAll(() => { probed?.kill('SIGTERM'); });
+    const postProbed = (name: string) => fetch(`http://127.0.0.1:${probedPort}/${name}`, {
+      method: 'POST', body: `{"alerts":[],"to":"${name}"}`, headers: { 'content-type': 'application/json', authorization: AUTH },
+    });
+    /** The probe's count of the receivers the relay holds, and of the failing ones among them with nothing in flight. */
+    const counts = async () => {
+      const lines = () => output.match(/probe: \d+ receivers, \d+ idle failing/g) ?? [];
+      const before = lines().length;
+      probed.kill('SIGUSR1');
+      await waitFor(() => lines().length > before, { what: 'the probe to count the receivers', timeout: Duration.seconds(10) });
+      const [, total, idleFailing] = /probe: (\d+) receivers, (\d+) idle failing/.exec(lines()[before])!.map(Number);
+      return { total, idleFailing };
+    };
+
+    test('a receiver that trickles its answer a byte at a time is cut at FORWARD_SECONDS from the forward\'s start: 502, logged', async () => {
+      // Each byte well within the timeout of a socket operation; the head never ends. A relay that bounded each
+      // operation alone would read it to the end, here ten times FORWARD_SECONDS.
+      const every = 100;
+      const answer = Buffer.from(`HTTP/1.1 200 OK\r\nX-Slow: ${'s'.repeat((10 * SHORT * 1000) / every)}`);
+      let sent = 0;
+      let cutEarly = false;
+      const timers: NodeJS.Timeout[] = [];
+      const sockets = new Set<net.Socket>();
+      const trickler = net.createServer((socket) => {
+        sockets.add(socket);
+        socket.on('error', () => undefined);
+        socket.once('data', () => {
+          const timer = setInterval(() => {
+            if (sent < answer.length) socket.write(answer.subarray(sent, ++sent));
+            else socket.end();
+          }, every);
+          timers.push(timer);
+          socket.on('close', () => {
+            clearInterval(timer);
+            if (sent < answer.length) cutEarly = true;
+          });
+        });
+      });
+      const port = await listenOnFreePort(trickler);
+      writeUrls({ ...URLS(), monitoring_webhook_trickle: `http://127.0.0.1:${port}/hooks/trickle` });
+      try {
+        const response = await postProbed('monitoring_webhook_trickle');
+        expect(response.status).toBe(502);
+        await logs(/monitoring_webhook_trickle -> 127\.0\.0\.1: not delivered \(TimeoutError\)/, () => output);
+        await waitFor(() => cutEarly, { what: 'the relay to close the trickling answer', timeout: Duration.seconds(10) });
+        expect(sent).toBeGreaterThan(0);
+        expect(sent).toBeLessThan(answer.length);
+      } finally {
+        timers.forEach(clearInterval);
+        sockets.forEach((socket) => socket.destroy());
+        await new Promise<void>((resolve) => trickler.close(() => resolve()));
+        writeUrls(URLS());
+      }
+    }, 60_000);
+
+    test("a name whose lookup hangs fails its forward at FORWARD_SECONDS (502, logged); the receiver's next forward fails at once while the lookup runs; another name is delivered meanwhile", async () => {
+      writeUrls({ ...URLS(), monitoring_webhook_hangs: `http://hangs.invalid:${receiverPort}/hooks/hangs`, monitoring_webhook_named: `http://live.invalid:${receiverPort}/hooks/named` });
+      try {
+        const first = postProbed('monitoring_webhook_hangs');
+        await logs(/probe: looking up hangs\.invalid/, () => output);
+        expect((await postProbed('monitoring_webhook_named')).status).toBe(200);
+        expect(received.map((r) => r.url)).toEqual(['/hooks/named']);
+        expect((await first).status).toBe(502);
+        await logs(/monitoring_webhook_hangs -> hangs\.invalid: not delivered \(TimeoutError\)/, () => output);
+        // Its lookup still runs: the next forward fails at once, and starts no second one.
+        expect((await postProbed('monitoring_webhook_hangs')).status).toBe(502);
+        await logs(/monitoring_webhook_hangs -> hangs\.invalid: not delivered \(LookupRunning\)/, () => output);
+        expect(output.match(/probe: looking up hangs\.invalid/g)).toHaveLength(1);
+        expect(received.map((r) => r.url)).toEqual(['/hooks/named']);
+      } finally {
+        writeUrls(URLS());
+      }
+    });
+
+    test('forgets a receiver with nothing in flight, and keeps KEPT_FAILING failing ones at most: posts to ever more hosts leave no more', async () => {
+      expect(ALERT_RELAY_SCRIPT).toMatch(/^KEPT_FAILING = SLOTS$/m);
+      const keptFailing = slots;
+      const closed = await freePort();
+      const hosts = keptFailing + 8;
+      const start = await counts();
+      const busy = start.total - start.idleFailing;
+      // Receivers that answer, each a host of its own: none is kept.
+      writeUrls(Object.fromEntries(Array.from({ length: hosts }, (_, i) => [`monitoring_webhook_live${i}`, `http://h${i}.live.invalid:${receiverPort}/hooks/live${i}`])));
+      for (let i = 0; i < hosts; i++) expect((await postProbed(`monitoring_webhook_live${i}`)).status).toBe(200);
+      expect(received).toHaveLength(hosts);
+      expect(await counts()).toEqual({ total: start.total, idleFailing: start.idleFailing });
+      // Receivers that cannot be reached: KEPT_FAILING of them kept, the others forgotten.
+      writeUrls(Object.fromEntries(Array.from({ length: hosts }, (_, i) => [`monitoring_webhook_down${i}`, `http://h${i}.live.invalid:${closed}/hooks/down${i}`])));
+      try {
+        for (let i = 0; i < hosts; i++) expect((await postProbed(`monitoring_webhook_down${i}`)).status).toBe(502);
+      } finally {
+        writeUrls(URLS());
+      }
+      expect(await counts()).toEqual({ total: busy + keptFailing, idleFailing: keptFailing });
+    }, 60_000);
+  });
+
   test("follows no redirect, not even to the same host's other path, and answers one with 502", async () => {
     for (const status of [301, 302, 303, 307, 308]) {
       answer = { status, body: () => '', headers: { location: `http://127.0.0.1:${receiverPort}/elsewhere` } };
@@ -526,6 +670,41 @@ describe('the alert relay', () => {
       // Delivered while the dead receivers' forwards were pending, not after the relay gave one up.
       expect(dead.map((d) => [d.open.size, d.cut])).toEqual(dead.map(() => [receiverForwards, 0]));
     } finally {
+      await Promise.all(dead.map((d) => d.close()));
+      await Promise.all(flood);
+      writeUrls(URLS());
+    }
+  }, 120_000);
+
+  test("receivers whose last forward got no answer share FORWARDS - 1 forwards and FAILING_POSTS posts: FORWARDS of them that never answer leave a forward for the dead man's switch ping", async () => {
+    const dead = await Promise.all(Array.from({ length: forwards }, () => silentReceiver()));
+    writeUrls({ ...URLS(), ...Object.fromEntries(dead.map((d, i) => [`monitoring_webhook_dead${i}`, `http://127.0.0.1:${d.port}/hooks/dead${i}`])) });
+    const open = () => dead.reduce((n, d) => n + d.open.size, 0);
+    // More posts to them than FAILING_POSTS, fewer than RECEIVER_POSTS to each.
+    const each = Math.floor(failingPosts / dead.length) + 1;
+    expect(each).toBeLessThanOrEqual(receiverPosts);
+    const statuses: number[] = [];
+    let flood: Array<Promise<number>> = [];
+    try {
+      // Down first: each forward to them gets no answer, and each is failing from then on.
+      dead.forEach((d) => { d.resetting = true; });
+      expect((await Promise.all(dead.map((_, i) => post(`monitoring_webhook_dead${i}`)))).map((r) => r.status)).toEqual(dead.map(() => 502));
+      // Then they take posts and never answer.
+      dead.forEach((d) => { d.resetting = false; });
+      flood = dead.flatMap((_, i) => Array.from({ length: each }, (__, j) => post(`monitoring_webhook_dead${i}`, AUTH, `{"alerts":[],"dead":"${i}/${j}"}`)
+        .then((r) => { statuses.push(r.status); return r.status; })));
+      // FAILING_FORWARDS of their posts at them, FAILING_POSTS in the relay, the rest answered 503. Within
+      // withinForwardSeconds: the check below that their forwards are still pending relies on it.
+      await waitFor(() => open() === failingForwards && threads() === 1 + failingPosts && statuses.length === dead.length * each - failingPosts,
+        { what: 'the failing receivers to hold FORWARDS - 1 forwards and FAILING_POSTS posts', timeout: withinForwardSeconds });
+      expect(statuses).toEqual(Array(dead.length * each - failingPosts).fill(503));
+      await logs(/monitoring_webhook_dead\d -> 127\.0\.0\.1: it is failing, and \d+ posts already wait for failing receivers: answered 503/);
+      expect((await post('monitoring_webhook_other1', AUTH, '{"alerts":[],"to":"deadman"}')).status).toBe(200);
+      expect(received.map((r) => r.body)).toEqual(['{"alerts":[],"to":"deadman"}']);
+      // Delivered while their forwards were pending, not after the relay gave one up.
+      expect([open(), dead.map((d) => d.cut)]).toEqual([failingForwards, dead.map(() => 0)]);
+    } finally {
+      dead.forEach((d) => { d.resetting = false; });
       await Promise.all(dead.map((d) => d.close()));
       await Promise.all(flood);
       writeUrls(URLS());

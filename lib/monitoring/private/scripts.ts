@@ -406,7 +406,7 @@ const alertRelayMaxMib = Math.ceil(ALERT_RELAY_MIB.interpreter + ALERT_RELAY_SLO
  */
 export const ALERT_RELAY_SCRIPT = `#!/usr/bin/python3
 # sovereign-alert-relay <address:port> <urls.json> <password file>, rendered by cdktf-sovereign-hetzner.
-import base64, hmac, http.server, json, os, re, socket, sys, threading, time, urllib.error, urllib.parse, urllib.request
+import base64, contextlib, hmac, http.client, http.server, io, json, os, re, socket, ssl, sys, threading, time, urllib.parse
 
 if len(sys.argv) != 4:
     sys.exit("usage: sovereign-alert-relay <address:port> <urls.json> <password file>")
@@ -424,9 +424,9 @@ MAX_BODY = 1 << 20
 # a core, and keeps what a freed body took in each, so bursts of large posts left the relay at 42 to 57 MiB.
 SLOTS, HEAD_BYTES, FORWARDS = ${ALERT_RELAY_SLOTS}, 8 << 10, ${ALERT_RELAY_BOUNDS.forwards}
 forwards = threading.BoundedSemaphore(FORWARDS)
-# urllib's timeout: each connect (to each of the host's addresses) and each read of a forward, and the sending of its
-# body, not the whole forward. A receiver that trickles its answer holds the forward longer, and the name lookup
-# takes what the system's resolver allows (resolv.conf's timeout and attempts).
+# A whole forward: its name lookup, connects, TLS handshake, the sending of its body and the receiver's answer's head.
+# A timeout for each socket operation alone (urllib's) let a receiver that trickles its answer, or a lookup that hangs
+# (getaddrinfo has no timeout), hold a forward for good.
 FORWARD_SECONDS = ${ALERT_RELAY_BOUNDS.forwardSeconds}
 # A receiver that accepts a post and never answers holds a forward for FORWARD_SECONDS, and again for each post
 # Alertmanager retries: with every forward shared, FORWARDS of them made every other receiver's alerts wait. So one
@@ -436,7 +436,19 @@ FORWARD_SECONDS = ${ALERT_RELAY_BOUNDS.forwardSeconds}
 # and a head, no body): RECEIVER_POSTS of the SLOTS at most, past which the relay answers 503 at once (Alertmanager
 # retries it later), so that ${ALERT_RELAY_SILENT_RECEIVERS} such receivers hold ${ALERT_RELAY_SILENT_RECEIVERS} * RECEIVER_POSTS slots and leave the rest to the others.
 RECEIVER_FORWARDS, RECEIVER_POSTS = ${ALERT_RELAY_BOUNDS.receiverForwards}, ${ALERT_RELAY_BOUNDS.receiverPosts}
-receivers, receivers_lock = {}, threading.Lock()
+# More receivers than that that never answer, each holding its forward, took every forward. A receiver whose last
+# forward got no answer (it timed out, or could not connect) is failing: the failing ones share FAILING_FORWARDS
+# forwards, one fewer than FORWARDS, and FAILING_POSTS posts in the relay (the posts of ${ALERT_RELAY_SILENT_RECEIVERS} receivers), past which a
+# post to one is answered 503. So any number of them leave a forward and slots to the others once each has failed
+# once; before that, ${ALERT_RELAY_SILENT_RECEIVERS} of them at most leave one (the bounds above). Its next answered forward makes it one of the others.
+FAILING_FORWARDS, FAILING_POSTS = FORWARDS - 1, ${ALERT_RELAY_SILENT_RECEIVERS} * RECEIVER_POSTS
+failing_forwards = threading.BoundedSemaphore(FAILING_FORWARDS)
+# A receiver with nothing in flight is forgotten (a new one is the same), but for a failing one, which is kept so that
+# its next post still counts as failing: KEPT_FAILING of those at most, the longest idle forgotten first. The
+# receivers held are then SLOTS with a post in flight, those with a name lookup still running (below) and
+# KEPT_FAILING, however many hosts the URLs name over time.
+KEPT_FAILING = SLOTS
+receivers, receivers_lock, failing_posts = {}, threading.Lock(), 0
 # Alertmanager, on loopback, sends a request's head and body at once: milliseconds, a second on a machine under
 # load. A client that sends a byte at a time, each within the handler's timeout, would keep its slot for as long as
 # it likes (a head until a newer connection took the slot, a body for good, a forward with it). So a head must come
@@ -445,18 +457,6 @@ receivers, receivers_lock = {}, threading.Lock()
 # relay's slots READ_SECONDS at most.
 READ_SECONDS = ${ALERT_RELAY_BOUNDS.readSeconds}
 cache = {}
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    # urlopen would follow a 301/302/303 to a POST as a GET without the body, to any URL, and the relay would
-    # then answer that GET's 200: a notification reported delivered that no receiver had. Declined, the 3xx
-    # reaches the HTTPError handler below and is answered 502.
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-# No proxy either: a *_proxy variable in the environment would route every URL, token and all, through it.
-opener = urllib.request.build_opener(NoRedirect, urllib.request.ProxyHandler({}))
 
 
 def basic(user, password):
@@ -535,9 +535,127 @@ class Server(http.server.ThreadingHTTPServer):
 
 
 class Receiver:
-    # One receiver's forwards, and its posts in the relay (counted under receivers_lock).
-    def __init__(self):
-        self.forwards, self.posts = threading.BoundedSemaphore(RECEIVER_FORWARDS), 0
+    # One receiver's forwards; its posts in the relay, whether a name lookup of it runs and whether its last forward
+    # got no answer (each written under receivers_lock).
+    def __init__(self, key):
+        self.key, self.forwards, self.posts = key, threading.BoundedSemaphore(RECEIVER_FORWARDS), 0
+        self.looking_up = self.failing = False
+
+
+def release(receiver):
+    # Under receivers_lock, once a receiver's post or lookup ended: forgotten with nothing in flight, or kept as the
+    # newest idle failing one, the oldest past KEPT_FAILING forgotten.
+    if receiver.posts or receiver.looking_up or receivers.get(receiver.key) is not receiver:
+        return
+    del receivers[receiver.key]
+    if receiver.failing:
+        receivers[receiver.key] = receiver
+        idle = [r for r in receivers.values() if r.failing and not r.posts and not r.looking_up]
+        for r in idle[:-KEPT_FAILING]:
+            del receivers[r.key]
+
+
+def left(end):
+    # What is left of a forward's deadline, for its next operation; none left is a timeout.
+    left = end - time.monotonic()
+    if left <= 0:
+        raise TimeoutError()
+    return left
+
+
+class LookupRunning(Exception):
+    pass
+
+
+def addresses(receiver, host, port, end):
+    # An address as written needs no lookup. A name's lookup runs in a thread of its own, waited for until the
+    # forward's deadline: getaddrinfo cannot be interrupted, so one that hangs goes on (a thread, no body) until the
+    # system's resolver gives up, and the receiver's next forwards fail at once meanwhile rather than start more.
+    try:
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+    except socket.gaierror:
+        pass
+    with receivers_lock:
+        if receiver.looking_up:
+            raise LookupRunning()
+        receiver.looking_up = True
+    found, done = {}, threading.Event()
+
+    def look_up():
+        try:
+            found["addresses"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except Exception as e:
+            found["error"] = e
+        finally:
+            with receivers_lock:
+                receiver.looking_up = False
+                release(receiver)
+            done.set()
+
+    threading.Thread(target=look_up, daemon=True).start()
+    if not done.wait(left(end)):
+        raise TimeoutError()
+    if "error" in found:
+        raise found["error"]
+    return found["addresses"]
+
+
+class Within(io.RawIOBase):
+    # A forward's socket, each send and each read given what is left of its deadline: the whole forward ends by
+    # then, however the receiver paces its answer. What http.client sends with and reads its answer from.
+    def __init__(self, sock, end):
+        self.sock, self.end = sock, end
+
+    def sendall(self, data):
+        # sendall's timeout bounds all of it, not each send.
+        self.sock.settimeout(left(self.end))
+        self.sock.sendall(data)
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        self.sock.settimeout(left(self.end))
+        return self.sock.recv_into(buffer)
+
+    def makefile(self, mode):
+        return io.BufferedReader(self)
+
+    def close(self):
+        # Closed by the connection or by its answer's reader, whichever comes first.
+        self.sock.close()
+        super().close()
+
+
+class Forward(http.client.HTTPConnection):
+    # One post to a receiver, within FORWARD_SECONDS from its start. http.client follows no redirect (urlopen
+    # followed a 301/302/303 to a POST as a GET without the body, to any URL: a notification reported delivered
+    # that no receiver had) and takes no proxy from the environment (a *_proxy variable would route every URL,
+    # token and all, through it).
+    def __init__(self, receiver, split, end):
+        self.tls = split.scheme == "https"
+        self.default_port = 443 if self.tls else 80
+        # The port given: http.client would read the last part of an IPv6 address as one.
+        super().__init__(split.hostname, split.port or self.default_port)
+        self.receiver, self.end = receiver, end
+
+    def connect(self):
+        error = TimeoutError()
+        for family, kind, protocol, _, address in addresses(self.receiver, self.host, self.port, self.end):
+            sock = socket.socket(family, kind, protocol)
+            try:
+                sock.settimeout(left(self.end))
+                sock.connect(address)
+                if self.tls:
+                    # The handshake as a whole within the socket's timeout (Python's ssl gives it one deadline).
+                    sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.host)
+            except OSError as e:
+                sock.close()
+                error = e
+                continue
+            self.sock = Within(sock, self.end)
+            return
+        raise error
 
 
 def host_of(url):
@@ -673,24 +791,37 @@ class Relay(http.server.BaseHTTPRequestHandler):
             return self.answer(500, "the relay cannot read the webhook URLs")
         if url is None:
             return self.answer(404, "no webhook URL for this receiver")
+        global failing_posts
+        key = receiver_of(url)
         with receivers_lock:
-            receiver = receivers.setdefault(receiver_of(url), Receiver())
-            full = receiver.posts >= RECEIVER_POSTS
-            if not full:
+            receiver = receivers.setdefault(key, Receiver(key))
+            # Counted as failing or not once, on the way in and on the way out.
+            failing = receiver.failing
+            if receiver.posts >= RECEIVER_POSTS:
+                full = "%d posts already wait for it" % RECEIVER_POSTS
+            elif failing and failing_posts >= FAILING_POSTS:
+                full = "it is failing, and %d posts already wait for failing receivers" % FAILING_POSTS
+            else:
+                full = None
                 receiver.posts += 1
+                failing_posts += failing
         if full:
-            log("%s -> %s: %d posts already wait for it: answered 503" % (name, host_of(url), RECEIVER_POSTS))
-            return self.answer(503, "%s has %d posts waiting" % (host_of(url), RECEIVER_POSTS))
+            log("%s -> %s: %s: answered 503" % (name, host_of(url), full))
+            return self.answer(503, "%s: %s" % (host_of(url), full))
         try:
-            # Its receiver's forward first: waiting for it holds none of the others'.
-            with receiver.forwards, forwards:
-                body = self.body(int(length))
-                reply = None if body is None else self.forward(name, url, body)
-                # Gone before the forward is given back: FORWARDS bodies in memory at most.
-                del body
+            # Its receiver's forward first: waiting for it holds none of the others'. Then, for a receiver whose last
+            # forward (ended: it had this forward) got no answer, one of the failing ones'.
+            with receiver.forwards:
+                with failing_forwards if receiver.failing else contextlib.nullcontext(), forwards:
+                    body = self.body(int(length))
+                    reply = None if body is None else self.forward(name, url, body, receiver)
+                    # Gone before the forward is given back: FORWARDS bodies in memory at most.
+                    del body
         finally:
             with receivers_lock:
                 receiver.posts -= 1
+                failing_posts -= failing
+                release(receiver)
         # Answered once its forwards are given back and it is counted out: Alertmanager's next post (its retry of a 5xx
         # may come at once) finds both free.
         if reply is not None:
@@ -726,22 +857,31 @@ class Relay(http.server.BaseHTTPRequestHandler):
             return None
         return body
 
-    def forward(self, name, url, body):
-        # The answer for Alertmanager: the receiver's status, or 502.
-        headers = {"Content-Type": self.headers.get("Content-Type", "application/json"), "User-Agent": self.headers.get("User-Agent", "sovereign-alert-relay")}
+    def forward(self, name, url, body, receiver):
+        # The answer for Alertmanager: the receiver's status, or 502. Whether the receiver answered is its state.
+        headers = {"Content-Type": self.headers.get("Content-Type", "application/json"), "User-Agent": self.headers.get("User-Agent", "sovereign-alert-relay"), "Connection": "close"}
         host = host_of(url)
+        end = time.monotonic() + FORWARD_SECONDS
+        connection = None
         try:
-            # In the try: a URL urllib refuses is named in the exception's text.
-            request = urllib.request.Request(target(url, headers), data=body, method="POST", headers=headers)
-            with opener.open(request, timeout=FORWARD_SECONDS) as r:
-                code = r.status
-        except urllib.error.HTTPError as e:
-            code = e.code
-            e.close()
+            # In the try: a URL that cannot be split or has a bad port raises here, named in the exception's text.
+            split = urllib.parse.urlsplit(target(url, headers))
+            if split.scheme not in ("http", "https") or not split.hostname:
+                raise ValueError()
+            connection = Forward(receiver, split, end)
+            connection.request("POST", urllib.parse.urlunsplit(("", "", split.path or "/", split.query, "")), body=body, headers=headers)
+            code = connection.getresponse().status
         except Exception as e:
             # No message: an exception's text may quote the URL.
             log("%s -> %s: not delivered (%s)" % (name, host, type(e).__name__))
+            with receivers_lock:
+                receiver.failing = True
             return 502, "%s did not answer" % host
+        finally:
+            if connection is not None:
+                connection.close()
+        with receivers_lock:
+            receiver.failing = False
         if code // 100 != 2:
             log("%s -> %s: answered %d" % (name, host, code))
         # A redirect (not followed) is a failure, not one for Alertmanager to follow.
