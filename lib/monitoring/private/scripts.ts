@@ -374,11 +374,15 @@ while True:
 
 /**
  * The alert relay's bounds that its documentation states (monitoringPhaseDocument), rendered into the script: the
- * bodies it forwards at once and the seconds each connect and each read of a forward may take, those of one receiver,
- * the posts that may wait for one receiver, and the seconds a request's head, then its body, may take to arrive.
+ * bodies it forwards at once and the seconds a whole forward may take (its name lookup, connects, sending and the
+ * answer's head), those of one receiver, the posts that may wait for one receiver, and the seconds a request's head,
+ * then its body, may take to arrive.
  */
 export const ALERT_RELAY_BOUNDS = { forwards: 4, forwardSeconds: 30, receiverForwards: 1, receiverPosts: 8, readSeconds: 10 } as const;
-/** How many receivers that never answer still leave a forward for the others (the documentation states it). */
+/**
+ * How many receivers that never answer still leave a forward for the others from the start, before any of their
+ * forwards has failed (the documentation states it). Once failed, any number of them do: they share FORWARDS - 1.
+ */
 export const ALERT_RELAY_SILENT_RECEIVERS = Math.floor((ALERT_RELAY_BOUNDS.forwards - 1) / ALERT_RELAY_BOUNDS.receiverForwards);
 
 // The relay's connections at once, and what its memory is made of, measured (MiB): the interpreter with its modules, a
@@ -399,10 +403,11 @@ const alertRelayMaxMib = Math.ceil(ALERT_RELAY_MIB.interpreter + ALERT_RELAY_SLO
  * and the URL's host alone. Any local user can reach its port: it checks the password before it reads a body,
  * and reads none without a Content-Length of at most MAX_BODY; it holds SLOTS connections at most, each with a
  * head of HEAD_BYTES at most, a new one taking the slot of the oldest still sending its head, and forwards
- * FORWARDS bodies at once, so that its memory stays under the unit's MemoryMax. One receiver (a URL's host and
- * port) takes RECEIVER_FORWARDS of those and RECEIVER_POSTS connections at most, so that up to
- * ALERT_RELAY_SILENT_RECEIVERS receivers that never answer cannot hold up the others' alerts; and a request's head,
- * then its body, must arrive within READ_SECONDS each.
+ * FORWARDS bodies at once, so that its memory stays under the unit's MemoryMax, each within FORWARD_SECONDS from its
+ * name lookup to the receiver's answer. One receiver (a URL's host and port) takes RECEIVER_FORWARDS of those and
+ * RECEIVER_POSTS connections at most, so that up to ALERT_RELAY_SILENT_RECEIVERS receivers that never answer cannot
+ * hold up the others' alerts, and receivers whose last forward got no answer share FORWARDS - 1 forwards, so that
+ * once failed any number of them cannot; and a request's head, then its body, must arrive within READ_SECONDS each.
  */
 export const ALERT_RELAY_SCRIPT = `#!/usr/bin/python3
 # sovereign-alert-relay <address:port> <urls.json> <password file>, rendered by cdktf-sovereign-hetzner.
