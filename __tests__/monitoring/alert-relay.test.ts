@@ -70,9 +70,9 @@ describe('the alert relay', () => {
   const [, receiverForwards, receiverPosts] = /^RECEIVER_FORWARDS, RECEIVER_POSTS = (\d+), (\d+)$/m.exec(ALERT_RELAY_SCRIPT)!.map(Number);
   const [, readSeconds] = /^READ_SECONDS = (\d+)$/m.exec(ALERT_RELAY_SCRIPT)!.map(Number);
   const [, forwardSeconds] = /^FORWARD_SECONDS = (\d+)$/m.exec(ALERT_RELAY_SCRIPT)!.map(Number);
-  const [, silentPosts] = /^FAILING_FORWARDS, FAILING_POSTS = FORWARDS - 1, (\d+) \* RECEIVER_POSTS$/m.exec(ALERT_RELAY_SCRIPT)!.map(Number);
+  const [, receiversOfFailingPosts] = /^FAILING_FORWARDS, FAILING_POSTS = FORWARDS - 1, (\d+) \* RECEIVER_POSTS$/m.exec(ALERT_RELAY_SCRIPT)!.map(Number);
   const failingForwards = forwards - 1;
-  const failingPosts = silentPosts * receiverPosts;
+  const failingPosts = receiversOfFailingPosts * receiverPosts;
   // The limit of a wait that a later check of forwards still pending relies on: the relay gives a forward up after
   // FORWARD_SECONDS, so everything from the first forward to that check must fit in it (the posts between take milliseconds).
   const withinForwardSeconds = Duration.seconds(forwardSeconds / 2);
@@ -420,7 +420,7 @@ describe('the alert relay', () => {
       expect(forwardSeconds).toBeGreaterThan(SHORT);
       const serve = /^Server\(.*\)\.serve_forever\(\)$/m;
       const script = ALERT_RELAY_SCRIPT.replace(/^FORWARD_SECONDS = \d+$/m, `FORWARD_SECONDS = ${SHORT}`).replace(serve, (line) => [...PROBES, line].join('\n'));
-      expect(script).toContain('FORWARD_SECONDS = 2\n');
+      expect(script).toContain(`FORWARD_SECONDS = ${SHORT}\n`);
       expect(script).toContain(PROBES.join('\n'));
       fs.writeFileSync(path.join(dir, 'relay-probed'), script, { mode: 0o755 });
       probedPort = await freePort();
