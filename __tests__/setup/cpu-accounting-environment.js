@@ -1,5 +1,8 @@
 const fs = require('fs');
 const { TestEnvironment } = require('jest-environment-node');
+// The harness's /proc reader, in TypeScript: jest transforms what a test environment requires while it loads it, as it
+// does a test file's imports (@jest/transform's requireAndTranspileModule).
+const { statFields } = require('../../testing/harness/processes');
 
 /**
  * jest's node environment, which also appends what each test file cost the CPU to the file JEST_CPU_LOG names
@@ -30,13 +33,9 @@ class CpuAccountingEnvironment extends TestEnvironment {
 /** CPU seconds so far: this process's, and its waited-for children's (Linux's /proc; 0 elsewhere). */
 function cpuNow() {
   const { user, system } = process.cpuUsage();
-  let children = 0;
-  try {
-    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
-    // After the command name (which may hold spaces): field 3 onwards; cutime and cstime are fields 16 and 17.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    children = (Number(fields[13]) + Number(fields[14])) / 100; // USER_HZ is 100 on every Linux jest runs on
-  } catch { /* not Linux */ }
+  // From the state (field 3) on: cutime and cstime are fields 16 and 17. None without a /proc (not Linux).
+  const fields = statFields('self');
+  const children = fields ? (Number(fields[13]) + Number(fields[14])) / 100 : 0; // USER_HZ is 100 on every Linux jest runs on
   return { worker: (user + system) / 1e6, children };
 }
 

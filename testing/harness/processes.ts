@@ -4,9 +4,9 @@ import * as fs from 'fs';
 // A process table read from /proc, for a harness that ends what a server it started left: Linux only. The harness's
 // reader of /proc/<pid>/stat, fd, environ, cmdline, status, smaps_rollup and task and of /proc/net/tcp (the relay's
 // memory and threads in its test, and scripts/bench-monitoring.js, read them here too; the offsite suite's sampler
-// keeps an environ reader of its own for its CPU cost, and jest's CPU accounting its own stat parser, loaded before
-// any transform): __tests__/setup/run-leftovers.js (plain
-// JavaScript, which jest's transform lets require this file) reads the table through it too, and the stand-in provider
+// keeps an environ reader of its own for its CPU cost): __tests__/setup/run-leftovers.js and jest's CPU accounting
+// (__tests__/setup/cpu-accounting-environment.js), plain JavaScript that jest's transform lets require this file, read
+// it too, and the stand-in provider
 // finds the Terraform process at a connection's other end, and reads its environment, with it
 // (testing/provider/peer-environment.ts; shipped in dist/testing with this file).
 
