@@ -40,17 +40,40 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
   /** Runs a script and keeps its result, so that the last test can look for the S3 secrets in all of them. */
   const run = async (machine: MachineRoot, script: string, etc?: string, options: RunOptions = {}) => {
     const marker = Buffer.from(`SOVEREIGN_BACKUP_ETC=${etc ?? machine.etc}\0`);
-    const sample = () => {
-      for (const pid of allPids()) {
+    // The processes there before the job starts that lack its marker (the machine's, other suites') are read once, not
+    // 25 times a second: reading every environ each time was most of this file's sampling CPU. None of them can be the
+    // job's (its processes are forked after this first pass, under new pids), and a process gets another environment
+    // only by exec, so one of them could take the marker only if something outside the job exec'd it with this run's
+    // etc. A pid stays skipped only while every pass finds it: the kernel hands pids out in turn, so one reused between
+    // two passes needs the whole pid range (32,768) forked in between; after a gap over a second (a busy event loop)
+    // nothing is skipped any more.
+    const before = new Set<number>();
+    let lastPass = Date.now();
+    const sample = (first: boolean) => {
+      const pids = allPids();
+      const now = Date.now();
+      if (now - lastPass > 1000) before.clear();
+      lastPass = now;
+      if (!first && before.size > 0) {
+        const present = new Set(pids);
+        for (const pid of before) if (!present.has(pid)) before.delete(pid);
+      }
+      for (const pid of pids) {
+        if (before.has(pid)) continue;
         try {
-          const args = environOf(pid).includes(marker) ? commandLineOf(pid) : undefined;
-          if (args) commandLines.add(args.join(' '));
+          if (environOf(pid).includes(marker)) {
+            const args = commandLineOf(pid);
+            if (args) commandLines.add(args.join(' '));
+          } else if (first) {
+            before.add(pid);
+          }
         } catch {
           // The process ended while it was read.
         }
       }
     };
-    const sampler = setInterval(sample, 40);
+    sample(true);
+    const sampler = setInterval(() => sample(false), 40);
     try {
       const result = await world.run(machine, script, etc, options);
       runs.push(result);
