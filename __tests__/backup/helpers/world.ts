@@ -114,6 +114,8 @@ export class BackupWorld {
   public test!: MachineRoot;
   /** The file systems {@link smallDisk} mounted, which {@link stop} unmounts. */
   private readonly mounts: string[] = [];
+  /** The fixture app synthesized for each set of options {@link layOut} was given. */
+  private readonly synths = new Map<string, ReturnType<typeof synthBackupApp>>();
 
   private constructor(
     public readonly tmp: string,
@@ -131,11 +133,17 @@ export class BackupWorld {
    */
   public layOut(name: string, settings: Record<string, string | number>,
     options: { drillPasswordLogin?: { user: string; password: string }; drillSource?: FixtureOptions['drillSource']; filePaths?: string[] } = {}): MachineRoot {
-    const { production, test } = synthBackupApp({
+    const fixture: FixtureOptions = {
       hostKeys: [this.sftp.hostKey], drillSourceHostFromVariable: true, drillSourceUser: options.drillPasswordLogin?.user ?? 'root',
       drillPasswordLogin: options.drillPasswordLogin !== undefined, offsite: this.s3 !== undefined, drillSource: options.drillSource,
       filePaths: options.filePaths,
-    });
+    };
+    // One synth per set of options: machines laid out alike (start's production and test, a suite's variants of one
+    // drill) read the same stacks, and each synth costs a few tenths of a CPU-second. The stacks are only read here.
+    const key = JSON.stringify(fixture);
+    const synthesized = this.synths.get(key) ?? synthBackupApp(fixture);
+    this.synths.set(key, synthesized);
+    const { production, test } = synthesized;
     const bucket = this.s3 ? {
       endpoint: this.s3.endpoint, bucket: this.s3.bucket, access_key_id: this.s3.credentials.accessKeyId, secret_access_key: this.s3.credentials.secretAccessKey,
     } : {};
