@@ -45,7 +45,7 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
     // job's (its processes are forked after this first pass, under new pids), and a process gets another environment
     // only by exec, so one of them could take the marker only if something outside the job exec'd it with this run's
     // etc. A pid stays skipped only while every pass finds it: the kernel hands pids out in turn, so one reused between
-    // two passes needs the whole pid range (32,768) forked in between; after a gap over a second (a busy event loop)
+    // two passes needs the whole pid range (32,768 here) forked in between; after a gap over a second (a busy event loop)
     // nothing is skipped any more.
     const before = new Set<number>();
     let lastPass = Date.now();

@@ -49,10 +49,10 @@ describeIfReady('soak: 20 backup -> wipe -> drill cycles under a concurrent writ
     ].join('\n'));
     // Two clients at a bounded rate, so that 2 cores stay usable for the jobs: transfers between
     // balances (updates: the table digests must still match the dump, both read one snapshot, and the
-    // balances must still sum to 0) and ledger inserts. 40 a second (20 of each): a dump takes a second or more
-    // even on a quiet machine, so some 20 ledger rows or more commit while each one runs (each cycle checks that
-    // some did), and a transfer is in flight at any moment a dump could take its snapshot. 100 a second (until
-    // 2026-12-07) proved nothing more for 2.5 times the writer's CPU (its backends and pgbench: some 40 of the soak's 300 CPU-s).
+    // balances must still sum to 0) and ledger inserts. 40 a second (20 of each): a dump runs for seconds, so some 20
+    // ledger rows and 20 transfers commit in each second of it (each cycle checks that rows committed while its dump
+    // ran). 100 a second (until 2026-12-07) proved nothing more for 2.5 times the writer's CPU (its backends and
+    // pgbench: some 40 of the soak's 300 CPU-s).
     writer = spawn(PGBENCH, ['-n', '-c', '2', '-j', '1', '-R', '40', '-T', '3600', '-f', `${transfer}@1`, '-f', `${ledgerScript}@1`, 'app'],
       { env, stdio: ['ignore', 'pipe', 'pipe'] });
     writer.stderr!.on('data', (d: Buffer) => { writerLog += d.toString(); });
