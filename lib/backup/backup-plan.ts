@@ -288,7 +288,7 @@ export class BackupPlan extends Construct {
     this.resticPassword = props.resticPassword;
     this.heartbeat = props.heartbeat;
 
-    protectCheckedSecret(this);
+    protectCheckedSecret(this, 'resticPassword', props.resticPassword);
     if (!(props.heartbeat instanceof Heartbeat)) {
       throw new ValidationError(missingValue(this, 'heartbeat', 'jobs that fail without telling anyone are no backup',
         'pass heartbeat: Heartbeat.healthchecks(<sensitive variable with the ping URL>)'));

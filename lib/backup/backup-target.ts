@@ -141,13 +141,13 @@ export class BackupTarget {
       }
       // A read-only account cannot install a key in its home: it logs in with its password.
       const auth = account.readonly ? 'password' : 'key';
-      // A snapshot's password was checked by BackupTarget.storageBox; a construct's is checked now, as it is at synth
-      // (a team's own account construct may set it after the target was made, a JavaScript caller replace it).
-      // Read once: what is checked is what is written.
+      // A snapshot's password was checked by BackupTarget.storageBox; a construct's is checked now (a team's own account
+      // construct may set it after the target was made, a JavaScript caller replace it): the registry re-checks a
+      // variable at synth, not which variable a live field names. Read once: what is checked and registered is what is written.
       const password = account.password;
       if (password) {
         if (live) requireSensitiveVariable(scope, ctx.prop, password);
-        else protectCheckedSecret(scope);
+        else protectCheckedSecret(scope, ctx.prop, password);
       }
       if (auth === 'password' && !password) {
         throw new ValidationError(missingValue(scope, ctx.prop,
@@ -202,7 +202,7 @@ export class BackupTarget {
     };
     return new BackupTarget('offsite', `S3 bucket at ${options.provider}`, undefined, options.provider, { host, port }, repository, (scope, name, ctx) => {
       // Its four variables were checked by BackupTarget.s3Compatible, and are now in the stack of scope.
-      protectCheckedSecret(scope);
+      for (const variable of [options.endpoint, options.bucket, options.accessKeyId, options.secretAccessKey]) protectCheckedSecret(scope, ctx.prop, variable);
       if (!scope.node.tryFindChild(`${name}-endpoint-port`)) {
         // Named with its variable, as the heartbeat's URL is: the message cannot show the value, a secret.
         const what = `The offsite S3 endpoint's URL (TF_VAR_${options.endpoint.friendlyUniqueId})`;

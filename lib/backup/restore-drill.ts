@@ -169,7 +169,7 @@ export class RestoreDrill extends Construct {
     }
     requireSensitiveVariable(this, 'heartbeat', props.heartbeat.pingUrl);
     // resticPassword was checked by the schema's is.secret.
-    protectCheckedSecret(this);
+    protectCheckedSecret(this, 'resticPassword', props.resticPassword);
     if (this.checks.length === 0) {
       throw new ValidationError(missingValue(this, 'checks', 'row counts prove the rows came back, not that the product can use them',
         "pass at least one RestoreCheck.sql('name', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })"));

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { TerraformVariable } from 'cdktf';
 import { checkProps, is } from '../core/runtime-checks';
 import { frozenSnapshot } from '../core/private/frozen-snapshot';
-import { protectWorkingDirectoryOf } from '../core/private/working-directory';
+import { protectCheckedSecret } from '../core/private/sensitive-variable';
 
 /** What a secret variable is for. */
 export interface SecretVariableProps {
@@ -23,8 +23,9 @@ export class SecretVariable extends TerraformVariable {
     checkProps<SecretVariableProps>(this, given, {
       description: is.text("say what the secret is and where to get it, such as 'Password of the app role'"),
     }, "pass { description: 'Password of the app role' }");
-    // A plan saved beside the stack holds this secret's value in clear.
-    protectWorkingDirectoryOf(this);
+    // A plan saved beside the stack holds this secret's value in clear; and `sensitive` set to false after this
+    // constructor (from plain JavaScript) would have Terraform print it: refused at synth.
+    protectCheckedSecret(this, 'sensitive', this);
   }
 
   /** The environment variable that sets it. */

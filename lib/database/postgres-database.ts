@@ -211,7 +211,7 @@ export class PostgresDatabase extends Construct {
       throw new ValidationError(invalidValue(this, 'dataVolume', props.dataVolume.node.path, `it is attached to ${props.dataVolume.machine.node.path}, not to ${props.machine.node.path}`,
         "pass a DataVolume of the database's machine"));
     }
-    protectCheckedSecret(this);
+    protectCheckedSecret(this, 'password', props.password);
     if (props.withoutBackup !== undefined && !isReason(props.withoutBackup)) {
       throw new ValidationError(invalidValue(this, 'withoutBackup', props.withoutBackup,
         `opting production's database out of backups needs a specific reason (${REASON_RULE})`,

@@ -226,7 +226,7 @@ export class StorageBox extends Construct {
     this.type = props.type ?? StorageBoxType.BX11;
     const isProtected = Retirement.keepsProtection(scope, props.environment.protectedFromLoss, { backups: true });
     const dailySnapshots = props.dailySnapshots ?? (props.environment.protectedFromLoss ? 7 : 0);
-    protectCheckedSecret(this);
+    protectCheckedSecret(this, 'password', props.password);
     if (!Number.isInteger(dailySnapshots) || dailySnapshots < 0 || dailySnapshots > this.type.maxAutomaticSnapshots) {
       throw new ValidationError(invalidValue(this, 'dailySnapshots', dailySnapshots,
         `a ${this.type.name} keeps 0 to ${this.type.maxAutomaticSnapshots} automatic snapshots`,
@@ -320,7 +320,7 @@ export class StorageBoxSubaccount extends Construct implements IStorageBoxAccoun
     this.location = props.box.location;
     this.readonly = props.readonly ?? false;
     this.homeDirectory = props.homeDirectory;
-    protectCheckedSecret(this);
+    protectCheckedSecret(this, 'password', props.password);
     this.password = props.password;
     const home = props.homeDirectory;
     // '.' (or 'a/', 'a//b' read loosely) is the box root: the sub-account would see, and could delete, every other account's backups.

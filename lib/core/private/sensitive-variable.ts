@@ -2,6 +2,7 @@ import { IConstruct } from 'constructs';
 import { TerraformVariable } from 'cdktf';
 import { SECRET_VARIABLE_FIX } from '../../boundary/private/secret-variable-fix';
 import { invalidValue, missingValue, ValidationError } from '../validation-message';
+import { recheckAtSynth } from './secrets-at-synth';
 import { protectWorkingDirectoryOf } from './working-directory';
 
 /**
@@ -26,22 +27,25 @@ export function refuseUnlessSensitiveVariable(at: IConstruct | string, prop: str
 }
 
 /**
- * What every construct that brings a secret into a stack calls: the refusal above, then the stack's working directory
- * kept to its owner, since Terraform writes the secret there in clear (a saved plan, a local state), also for a
- * sensitive `TerraformVariable` that is not a `SecretVariable` in a team's own `TerraformStack`.
+ * What every construct that brings a secret into a stack calls: the refusal above, then {@link protectCheckedSecret}.
  * @internal
  */
 export function requireSensitiveVariable(scope: IConstruct, prop: string, variable: TerraformVariable | undefined): void {
   refuseUnlessSensitiveVariable(scope, prop, variable);
-  protectWorkingDirectoryOf(scope);
+  protectCheckedSecret(scope, prop, variable);
 }
 
 /**
- * What a construct calls for a secret its own checks already refused unless sensitive (is.secret in its schema, or the
- * factory that made the value it holds): the working directory kept to its owner, as requireSensitiveVariable does,
- * without refusing the same value a second time.
+ * What a construct calls for a secret it took through `prop`, once the value was refused unless sensitive (by
+ * requireSensitiveVariable, is.secret in its schema, or the factory that made the value it holds):
+ * - the secret is refused again at the stack's synth unless still sensitive: a JavaScript caller can set `sensitive`
+ *   to false after the check, and Terraform would then print the secret (see secrets-at-synth);
+ * - the stack's working directory is kept to its owner, since Terraform writes the secret there in clear (a saved
+ *   plan, a local state), also for a sensitive `TerraformVariable` that is not a `SecretVariable` in a team's own
+ *   `TerraformStack`.
  * @internal
  */
-export function protectCheckedSecret(scope: IConstruct): void {
+export function protectCheckedSecret(scope: IConstruct, prop: string, variable: TerraformVariable): void {
+  recheckAtSynth(scope, prop, variable, refuseUnlessSensitiveVariable);
   protectWorkingDirectoryOf(scope);
 }

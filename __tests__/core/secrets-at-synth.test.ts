@@ -1,0 +1,225 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import {
+  BackupPlan, BackupTarget, DataClass, Environment, ErrorMonitoring, ErrorMonitoringEndpoint, Heartbeat, Location, Machine, PostgresDatabase,
+  RestoreCheck, RestoreDrill, S3Provider, SecretVariable, ServerType, SshKey, StorageBox, StorageBoxAccount,
+} from '../../lib';
+import { HcloudProvider } from '../../generated/providers/hcloud/provider';
+import { glitchTip } from '../monitoring/helpers/fixture';
+
+// Review (secrets): each construct refused a secret that was no sensitive variable once, when it was built. A plain
+// JavaScript caller that set the variable's `sensitive` to false afterwards got it synthesized as non-sensitive, and
+// Terraform printed the secret in plans and outputs; the S3 target's variables and a snapshot account's password were
+// not even read again when rendered. Every secret a construct takes is now refused again at synth, before it is rendered.
+
+/** Makes sensitive variables by id, and keeps them for the cases to flip. */
+type Secret = (id: string) => TerraformVariable;
+
+interface SecretTaker {
+  /** The library files whose taking of a secret the case exercises (the last test checks every such file has a case). */
+  readonly files: readonly string[];
+  /** Builds the construct in `stack`, its secrets from `secret`. */
+  readonly build: (stack: TerraformStack, secret: Secret) => void;
+  /** Each secret it takes: the variable's id, and the construct path and prop the refusal names. */
+  readonly secrets: ReadonlyArray<readonly [id: string, at: string]>;
+}
+
+const admin = { sshKeys: [SshKey.fromName('admin')], adminCidrs: ['203.0.113.0/24'] };
+const machine = (stack: TerraformStack, environment = Environment.PRODUCTION, extra: object = {}) => new Machine(stack, 'App', {
+  environment, role: 'app', serverType: ServerType.CX23, location: Location.FSN1, ...admin, ...extra,
+});
+const pinned = { hostKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr'] };
+const readOnlyAccount = (secret: Secret, id: string) => StorageBoxAccount.fromAttributes({
+  host: 'u1-sub2.your-storagebox.de', username: 'u1-sub2', location: Location.HEL1, readonly: true, password: secret(id),
+});
+const s3 = (secret: Secret) => BackupTarget.s3Compatible({
+  provider: S3Provider.SCALEWAY, endpoint: secret('s3_endpoint'), bucket: secret('s3_bucket'), accessKeyId: secret('s3_key_id'), secretAccessKey: secret('s3_secret'),
+});
+
+const takers: Record<string, SecretTaker> = {
+  SecretVariable: {
+    files: ['boundary/secret-variable.ts'],
+    build: (stack) => { new SecretVariable(stack, 'api_token', { description: 'Token of the API' }); },
+    secrets: [['api_token', 'acme/api_token.sensitive']],
+  },
+  StorageBox: {
+    files: ['hetzner/storage-box.ts'],
+    build: (stack, secret) => { new StorageBox(stack, 'Box', { environment: Environment.TEST, password: secret('box_password') }); },
+    secrets: [['box_password', 'acme/Box.password']],
+  },
+  StorageBoxSubaccount: {
+    files: ['hetzner/storage-box.ts'],
+    build: (stack, secret) => {
+      new StorageBox(stack, 'Box', { environment: Environment.TEST, password: secret('box_password') })
+        .addSubaccount('App', { homeDirectory: 'backups/test/app', password: secret('box_app_password') });
+    },
+    secrets: [['box_app_password', 'acme/Box/App.password']],
+  },
+  PostgresDatabase: {
+    files: ['database/postgres-database.ts'],
+    build: (stack, secret) => {
+      new PostgresDatabase(stack, 'Database', {
+        machine: machine(stack), privateAddress: '10.0.1.2', privateSubnet: '10.0.1.0/24', password: secret('database_password'),
+        withoutBackup: 'the test has no backup plan; the stacks wire one',
+      });
+    },
+    secrets: [['database_password', 'acme/Database.password']],
+  },
+  ErrorMonitoring: {
+    files: ['monitoring/error-monitoring.ts'],
+    build: (stack, secret) => { new ErrorMonitoring(stack, 'Errors', { machine: machine(stack, Environment.TEST), endpoint: ErrorMonitoringEndpoint.selfHosted(glitchTip), dsn: secret('dsn') }); },
+    secrets: [['dsn', 'acme/Errors.dsn']],
+  },
+  'Machine rollout': {
+    files: ['hetzner/machine-rollout.ts'],
+    // The key is taken by the rollout, which a machine has once its bundle holds a part.
+    build: (stack, secret) => {
+      machine(stack, Environment.TEST, { rollout: { sshPrivateKey: secret('deploy_ssh_key') } })
+        .addBundlePart({ name: 'tooling', files: [{ path: '/etc/acme/x', content: 'x\n' }] });
+    },
+    secrets: [['deploy_ssh_key', 'acme/App.rollout.sshPrivateKey']],
+  },
+  BackupPlan: {
+    files: ['backup/backup-plan.ts', 'backup/heartbeat.ts', 'backup/backup-target.ts'],
+    build: (stack, secret) => {
+      const account = new StorageBox(stack, 'Box', { environment: Environment.PRODUCTION, password: secret('box_password') })
+        .addSubaccount('App', { homeDirectory: 'backups/production/app', password: secret('box_app_password') });
+      new BackupPlan(stack, 'Backups', {
+        environment: Environment.PRODUCTION, resticPassword: secret('restic_password'), heartbeat: Heartbeat.healthchecks(secret('heartbeat_url')),
+        targets: [BackupTarget.storageBox(account, pinned), BackupTarget.storageBox(StorageBoxAccount.fromAttributes({
+          host: 'u1-sub3.your-storagebox.de', username: 'u1-sub3', location: Location.HEL1, readonly: false, password: secret('other_box_password'),
+        }), pinned), s3(secret)],
+      }).protect(machine(stack));
+    },
+    // A construct account's password is read when the target is rendered, a snapshot's was checked by its factory:
+    // both are refused again at synth, under the plan that wrote them, as the S3 target's four variables are.
+    secrets: [['restic_password', 'acme/Backups.resticPassword'], ['heartbeat_url', 'acme/Backups.heartbeat'],
+      ['box_app_password', 'acme/Backups.targets'], ['other_box_password', 'acme/Backups.targets'],
+      ['s3_endpoint', 'acme/Backups.targets'], ['s3_bucket', 'acme/Backups.targets'], ['s3_key_id', 'acme/Backups.targets'], ['s3_secret', 'acme/Backups.targets']],
+  },
+  RestoreDrill: {
+    files: ['backup/restore-drill.ts', 'backup/heartbeat.ts', 'backup/backup-target.ts'],
+    build: (stack, secret) => {
+      new RestoreDrill(stack, 'Drill', {
+        machine: machine(stack, Environment.TEST, { dataClasses: [DataClass.SENSITIVE] }),
+        source: BackupTarget.storageBox(readOnlyAccount(secret, 'drill_box_password'), pinned), additionalSources: [s3(secret)],
+        sourceHost: 'acme-production-app', resticPassword: secret('restic_password'), heartbeat: Heartbeat.healthchecks(secret('drill_heartbeat_url')),
+        checks: [RestoreCheck.sql('users-present', { database: 'app', query: 'SELECT count(*) > 0 FROM users' })],
+      });
+    },
+    secrets: [['restic_password', 'acme/Drill.resticPassword'], ['drill_heartbeat_url', 'acme/Drill.heartbeat'],
+      ['drill_box_password', 'acme/Drill.source'], ['s3_secret', 'acme/Drill.additionalSources[0]']],
+  },
+};
+
+/** A stack named acme holding one secret-taking construct; its variables by id (a SecretVariable is found in the tree). */
+function build(taker: SecretTaker, app: App = Testing.app()): { stack: TerraformStack; variables: Map<string, TerraformVariable> } {
+  const stack = new TerraformStack(app, 'acme');
+  new HcloudProvider(stack, 'hcloud', {});
+  const variables = new Map<string, TerraformVariable>();
+  taker.build(stack, (id) => {
+    const variable = new TerraformVariable(stack, id, { type: 'string', sensitive: true });
+    variables.set(id, variable);
+    return variable;
+  });
+  for (const c of stack.node.findAll()) if (c instanceof TerraformVariable && !variables.has(c.friendlyUniqueId)) variables.set(c.friendlyUniqueId, c);
+  return { stack, variables };
+}
+
+/** What a plain JavaScript caller can do once the construct has checked the variable: TypeScript's readonly is gone there. */
+function flipSensitive(variable: TerraformVariable): void {
+  (variable as unknown as { sensitive: boolean }).sensitive = false;
+}
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const refusal = (at: string, id: string) => new RegExp(`${escape(at)}: 'var\\.${id}' is not allowed: the variable is not marked sensitive, `
+  + 'so Terraform would print the secret in plans and outputs\\. Fix: declare it with \\{ sensitive: true \\}');
+
+const flips = Object.entries(takers).flatMap(([name, taker]) => taker.secrets.map(([id, at]) => [name, id, at, taker] as const));
+
+describe("a secret's sensitive flag, set to false by a plain JavaScript caller after the construct took it", () => {
+  test.each(flips)('%s: %s is refused at synth, naming %s, the variable and the fix', (_, id, at, taker) => {
+    const { stack, variables } = build(taker);
+    // Built as it is, the stack synthesizes: the refusal below is the flip's alone.
+    expect(() => Testing.synth(stack)).not.toThrow();
+    flipSensitive(variables.get(id)!);
+    expect(() => Testing.synth(stack)).toThrow(refusal(at, id));
+  });
+
+  test('is refused before the variable is rendered, also with skipValidation (cdktf then runs no validation), and no stack is written', () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'secrets-at-synth-'));
+    try {
+      const app = new App({ outdir, skipValidation: true });
+      const { stack, variables } = build(takers.StorageBox, app);
+      // What is written: the stack's rendering (cdktf's earlier dry resolve of each element, for cross-stack
+      // references, renders nothing it keeps).
+      const rendered = jest.spyOn(stack, 'toTerraform');
+      flipSensitive(variables.get('box_password')!);
+      expect(() => app.synth()).toThrow(refusal('acme/Box.password', 'box_password'));
+      expect(rendered).not.toHaveBeenCalled();
+      expect(fs.existsSync(path.join(outdir, 'stacks', 'acme', 'cdk.tf.json'))).toBe(false);
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
+  test('every flipped secret of a stack is named in one refusal', () => {
+    const { stack, variables } = build(takers.BackupPlan);
+    for (const id of ['restic_password', 's3_secret']) flipSensitive(variables.get(id)!);
+    const message = (() => {
+      try {
+        Testing.synth(stack);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    })();
+    expect(message).toMatch(refusal('acme/Backups.resticPassword', 'restic_password'));
+    expect(message).toMatch(refusal('acme/Backups.targets', 's3_secret'));
+  });
+});
+
+// Terraform runs in cdktf.out/stacks/<stack>, and what it saves there (a plan, a local state) holds the secrets in clear.
+describe("the working directory of a team's own TerraformStack that holds a secret", () => {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'secret-takers-'));
+  // The usual umask: what cdktf creates is readable by every local user.
+  const umask = process.umask(0o022);
+  afterAll(() => {
+    process.umask(umask);
+    fs.rmSync(outdir, { recursive: true, force: true });
+  });
+  const modeOf = (file: string) => fs.statSync(file).mode & 0o777;
+
+  test.each(Object.entries(takers))("with %s: is its owner's alone, and the next synth removes a saved plan", (_, taker) => {
+    const dir = path.join(outdir, 'stacks', 'acme');
+    fs.rmSync(path.join(outdir, 'stacks'), { recursive: true, force: true });
+    const synth = () => {
+      const app = new App({ outdir });
+      build(taker, app);
+      app.synth();
+    };
+    synth();
+    expect(modeOf(dir)).toBe(0o700);
+    fs.chmodSync(dir, 0o755);
+    fs.writeFileSync(path.join(dir, 'plan'), 'what `cdktf plan` saves', { mode: 0o644 });
+    synth();
+    expect(fs.existsSync(path.join(dir, 'plan'))).toBe(false);
+    expect(modeOf(dir)).toBe(0o700);
+  });
+});
+
+test('every library file that takes a secret has a case above', () => {
+  const lib = path.join(__dirname, '..', '..', 'lib');
+  const files = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
+  const taking = files(lib)
+    .filter((f) => /\bis\.secret\(|\b(requireSensitiveVariable|protectCheckedSecret)\(/.test(fs.readFileSync(f, 'utf8')))
+    .map((f) => path.relative(lib, f))
+    // Where the checks are defined, not used.
+    .filter((f) => !['core/private/sensitive-variable.ts', 'core/runtime-checks.ts'].includes(f));
+  const covered = new Set(Object.values(takers).flatMap((t) => t.files));
+  expect(taking.length).toBeGreaterThan(5);
+  expect(taking.filter((f) => !covered.has(f)).sort()).toEqual([]);
+});
