@@ -8,7 +8,8 @@ import { admin, backup, monitoring } from '../setup/product-basics';
 // Review: PostgresDatabase, StorageBox, its sub-accounts, BackupPlan, RestoreDrill and the backup targets refused a
 // secret that is no sensitive variable twice: once in checkProps (is.secret), then again in requireSensitiveVariable,
 // called for the working directory's sake. Each now refuses it once and still protects the directory (the call is
-// the same; __tests__/stacks/working-directory.test.ts proves it for StorageBox, SecretVariable and ErrorMonitoring).
+// the same; __tests__/core/secrets-at-synth.test.ts proves it for every construct that takes a secret). What is counted
+// here is construction: the synth-time check (secrets-at-synth) reads each secret once more, at synth, which this does not run.
 // Reads are counted by the file that makes them: a value checked again in another file (a Heartbeat's URL, whose
 // fields are not frozen, by BackupPlan and RestoreDrill; a construct account's live password when its BackupTarget is
 // rendered) is a second moment, not a repeat.

@@ -40,7 +40,8 @@ const checks = new WeakMap<TerraformStack, SecretsStillSensitive>();
 
 /**
  * Registers a secret `scope` took through `prop`, to be refused again at the synth of its stack unless it is still a
- * sensitive variable (with `refuse`, the construction-time check, for one wording). Each secret once per place.
+ * sensitive variable. `refuse` is the construction-time check, for one wording (passed in: its module imports this one).
+ * Each secret once per place.
  * @internal
  */
 export function recheckAtSynth(scope: IConstruct, prop: string, variable: TerraformVariable, refuse: (at: IConstruct, prop: string, value: unknown) => void): void {
