@@ -83,21 +83,32 @@ const takers: Record<string, SecretTaker> = {
   },
   BackupPlan: {
     files: ['backup/backup-plan.ts', 'backup/heartbeat.ts', 'backup/backup-target.ts'],
+    // No other construct here takes a secret: the working directory is the plan's own doing.
+    build: (stack, secret) => {
+      new BackupPlan(stack, 'Backups', {
+        environment: Environment.PRODUCTION, resticPassword: secret('restic_password'), heartbeat: Heartbeat.healthchecks(secret('heartbeat_url')),
+        targets: [BackupTarget.storageBox(StorageBoxAccount.fromAttributes({
+          host: 'u1-sub3.your-storagebox.de', username: 'u1-sub3', location: Location.HEL1, readonly: false, password: secret('account_password'),
+        }), pinned), s3(secret)],
+      }).protect(machine(stack));
+    },
+    // A snapshot account's password was checked by its factory, the S3 target's four variables by theirs: each is
+    // refused again at synth, under the plan that wrote them.
+    secrets: [['restic_password', 'acme/Backups.resticPassword'], ['heartbeat_url', 'acme/Backups.heartbeat'], ['account_password', 'acme/Backups.targets'],
+      ['s3_endpoint', 'acme/Backups.targets'], ['s3_bucket', 'acme/Backups.targets'], ['s3_key_id', 'acme/Backups.targets'], ['s3_secret', 'acme/Backups.targets']],
+  },
+  'BackupPlan with a sub-account': {
+    files: ['backup/backup-target.ts'],
     build: (stack, secret) => {
       const account = new StorageBox(stack, 'Box', { environment: Environment.PRODUCTION, password: secret('box_password') })
         .addSubaccount('App', { homeDirectory: 'backups/production/app', password: secret('box_app_password') });
       new BackupPlan(stack, 'Backups', {
         environment: Environment.PRODUCTION, resticPassword: secret('restic_password'), heartbeat: Heartbeat.healthchecks(secret('heartbeat_url')),
-        targets: [BackupTarget.storageBox(account, pinned), BackupTarget.storageBox(StorageBoxAccount.fromAttributes({
-          host: 'u1-sub3.your-storagebox.de', username: 'u1-sub3', location: Location.HEL1, readonly: false, password: secret('other_box_password'),
-        }), pinned), s3(secret)],
+        targets: [BackupTarget.storageBox(account, pinned)],
       }).protect(machine(stack));
     },
-    // A construct account's password is read when the target is rendered, a snapshot's was checked by its factory:
-    // both are refused again at synth, under the plan that wrote them, as the S3 target's four variables are.
-    secrets: [['restic_password', 'acme/Backups.resticPassword'], ['heartbeat_url', 'acme/Backups.heartbeat'],
-      ['box_app_password', 'acme/Backups.targets'], ['other_box_password', 'acme/Backups.targets'],
-      ['s3_endpoint', 'acme/Backups.targets'], ['s3_bucket', 'acme/Backups.targets'], ['s3_key_id', 'acme/Backups.targets'], ['s3_secret', 'acme/Backups.targets']],
+    // A construct account's password is read when the target is rendered: refused again under the plan, as under the sub-account.
+    secrets: [['box_app_password', 'acme/Backups.targets']],
   },
   RestoreDrill: {
     files: ['backup/restore-drill.ts', 'backup/heartbeat.ts', 'backup/backup-target.ts'],
@@ -191,9 +202,17 @@ describe("the working directory of a team's own TerraformStack that holds a secr
     fs.rmSync(outdir, { recursive: true, force: true });
   });
   const modeOf = (file: string) => fs.statSync(file).mode & 0o777;
+  const dir = path.join(outdir, 'stacks', 'acme');
+
+  test('without a secret, is left as cdktf makes it: nothing of this library is in the stack', () => {
+    fs.rmSync(path.join(outdir, 'stacks'), { recursive: true, force: true });
+    const app = new App({ outdir });
+    new HcloudProvider(new TerraformStack(app, 'acme'), 'hcloud', {});
+    app.synth();
+    expect(modeOf(dir)).toBe(0o755);
+  });
 
   test.each(Object.entries(takers))("with %s: is its owner's alone, and the next synth removes a saved plan", (_, taker) => {
-    const dir = path.join(outdir, 'stacks', 'acme');
     fs.rmSync(path.join(outdir, 'stacks'), { recursive: true, force: true });
     const synth = () => {
       const app = new App({ outdir });

@@ -2,14 +2,12 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, TerraformStack, TerraformVariable, Testing } from 'cdktf';
-import { Environment, ErrorMonitoring, ErrorMonitoringEndpoint, Machine, Phase, Product, SecretVariable, ServerType, SshKey, StorageBox } from '../../lib';
+import { App, Testing } from 'cdktf';
+import { Phase, Product } from '../../lib';
 import { ProductStacks } from '../../stacks';
 import { HetznerStandIn, placeholderVariables, writeStandInOverride } from '../../testing';
 import { runTerraform } from '../../testing/harness/terraform-cli';
-import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import { policy } from '../boundary/fixtures';
-import { glitchTip } from '../monitoring/helpers/fixture';
 import { admin, backup, monitoring } from '../setup/product-basics';
 import { sentinelFor } from '../setup/secret-sentinels';
 
@@ -76,44 +74,4 @@ describe("the stand-in's workspaces, where the tests' plans run (with real secre
 });
 
 // Audit (secrets): only EnvironmentStack protected its working directory; a team's own TerraformStack holding the same
-// secrets kept cdktf's 0755 directory, and a plan saved there (0644, every secret in clear) until deleted by hand.
-describe("a team's own TerraformStack that holds a secret", () => {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'own-stack-'));
-  const umask = process.umask(0o022);
-  afterAll(() => {
-    process.umask(umask);
-    fs.rmSync(outdir, { recursive: true, force: true });
-  });
-  const modeOf = (file: string) => fs.statSync(file).mode & 0o777;
-
-  test.each([
-    ['a SecretVariable', (stack: TerraformStack) => new SecretVariable(stack, 'api_token', { description: 'Token of the API' })],
-    ['a sensitive TerraformVariable given to a construct', (stack: TerraformStack) => {
-      new HcloudProvider(stack, 'hcloud', {});
-      new StorageBox(stack, 'Backups', { environment: Environment.TEST, password: new TerraformVariable(stack, 'box_password', { type: 'string', sensitive: true }) });
-    }],
-    // Review: the monitoring constructs checked their secrets with a check of their own, which left this directory as it was.
-    ['a sensitive TerraformVariable given to a monitoring construct', (stack: TerraformStack) => {
-      new HcloudProvider(stack, 'hcloud', {});
-      const machine = new Machine(stack, 'App', { environment: Environment.TEST, role: 'app', serverType: ServerType.CX23, sshKeys: [SshKey.fromName('admin')], adminCidrs: ['203.0.113.0/24'] });
-      new ErrorMonitoring(stack, 'Errors', { machine, endpoint: ErrorMonitoringEndpoint.selfHosted(glitchTip), dsn: new TerraformVariable(stack, 'dsn', { type: 'string', sensitive: true }) });
-    }],
-  ])('with %s: its directory is its owner\'s alone, and the next synth removes a saved plan', (_, addSecret) => {
-    const synth = (withSecret: boolean) => {
-      const app = new App({ outdir });
-      const stack = new TerraformStack(app, 'acme-own');
-      if (withSecret) addSecret(stack);
-      app.synth();
-      return path.join(outdir, 'stacks', 'acme-own');
-    };
-    // Without a secret the directory is left as cdktf makes it: nothing of this library is in the stack.
-    fs.rmSync(path.join(outdir, 'stacks'), { recursive: true, force: true });
-    expect(modeOf(synth(false))).toBe(0o755);
-    const dir = synth(true);
-    expect(modeOf(dir)).toBe(0o700);
-    fs.writeFileSync(path.join(dir, 'plan'), 'what `cdktf plan` saves', { mode: 0o644 });
-    synth(true);
-    expect(fs.existsSync(path.join(dir, 'plan'))).toBe(false);
-    expect(modeOf(dir)).toBe(0o700);
-  });
-});
+// secrets kept cdktf's 0755 directory. __tests__/core/secrets-at-synth.test.ts proves it for every construct that takes a secret.
