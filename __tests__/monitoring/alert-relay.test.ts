@@ -1,6 +1,7 @@
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
+import * as https from 'https';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
@@ -10,6 +11,8 @@ import { ALERT_RELAY_SCRIPT, ALERT_RELAY_SILENT_RECEIVERS } from '../../lib/moni
 import { MACHINE_PYTHON } from '../setup/real-parts';
 import { freePort, listenOnFreePort } from '../setup/ports';
 import { Duration } from '../../lib/core/duration';
+import { Environment } from '../../lib/core/environment';
+import { DeadMansSwitch } from '../../lib/monitoring/dead-mans-switch';
 import { waitFor } from '../../testing/harness/wait';
 import { memoryKib, threadCount } from '../../testing/harness/processes';
 
@@ -385,20 +388,34 @@ describe('the alert relay', () => {
 
   describe('FORWARD_SECONDS for a whole forward, and the receivers the relay keeps', () => {
     // The rendered script, its FORWARD_SECONDS shortened in a copy (the cases would otherwise wait FORWARD_SECONDS
-    // each), and two probes put in before its server starts. The resolver (socket.getaddrinfo, which the relay and
-    // urllib look names up with) answers the names of these cases itself: hangs.invalid never, live.invalid and
-    // *.live.invalid with 127.0.0.1, any other name as unknown, so that no lookup leaves the machine. SIGUSR1 logs the
-    // receivers the relay holds, and how many of them are failing ones with nothing in flight.
+    // each), and two probes put in before its server starts. The resolver (socket.getaddrinfo, which the relay looks
+    // names up with) answers the names of these cases itself: hangs.invalid never, live.invalid and *.live.invalid
+    // with 127.0.0.1, any other name as unknown, so that no lookup leaves the machine; *.twice.invalid with two
+    // addresses, 127.0.0.1 second, and first one that never answers (blackholed.twice.invalid: a loopback port whose
+    // queue of connections is full, which drops each new one's first packet) or one of a family the machine lacks
+    // (nofamily.twice.invalid). SIGUSR1 logs the receivers the relay holds, and how many of them are failing ones with
+    // nothing in flight.
     const SHORT = 2;
     const PROBES = [
       'import ipaddress, signal',
       'machine_getaddrinfo = socket.getaddrinfo',
+      // A queue of one connection, filled: connections that are never accepted, sent without waiting.
+      'full = socket.socket()',
+      'full.bind(("127.0.0.1", 0))',
+      'full.listen(0)',
+      'fillers = [socket.socket() for _ in range(3)]',
+      'for filler in fillers:',
+      '    filler.setblocking(False)',
+      '    filler.connect_ex(full.getsockname())',
       'def test_getaddrinfo(host, port, *args, **kwargs):',
       '    if kwargs.get("flags", args[3] if len(args) > 3 else 0) & socket.AI_NUMERICHOST:',
       '        return machine_getaddrinfo(host, port, *args, **kwargs)',
       '    if host == "hangs.invalid":',
       '        log("probe: looking up hangs.invalid")',
       '        threading.Event().wait()',
+      '    if host.endswith(".twice.invalid"):',
+      '        first = (45, socket.SOCK_STREAM, 0, "", ("127.0.0.1", port)) if host.startswith("nofamily.") else (socket.AF_INET, socket.SOCK_STREAM, 6, "", full.getsockname())',
+      '        return [first] + machine_getaddrinfo("127.0.0.1", port, *args, **kwargs)',
       '    if host == "live.invalid" or host.endswith(".live.invalid"):',
       '        host = "127.0.0.1"',
       '    try:',
@@ -412,6 +429,19 @@ describe('the alert relay', () => {
       '    idle = [r for r in held if getattr(r, "failing", False) and not r.posts and not getattr(r, "looking_up", False)]',
       '    log("probe: %d receivers, %d idle failing" % (len(held), len(idle)))',
       'signal.signal(signal.SIGUSR1, count)',
+      // SIGUSR2: the next lookup's thread fails to start, as when the system's limit of threads is reached.
+      'refusals = []',
+      'machine_start = threading.Thread.start',
+      'def test_start(self):',
+      '    if refusals and getattr(self, "_target", None) is not None and self._target.__name__ == "look_up":',
+      '        refusals.pop()',
+      '        raise RuntimeError("can\'t start new thread")',
+      '    return machine_start(self)',
+      'threading.Thread.start = test_start',
+      'def refuse(*_):',
+      '    refusals.append(1)',
+      '    log("probe: the next lookup thread refused")',
+      'signal.signal(signal.SIGUSR2, refuse)',
     ];
     let probed: ChildProcess;
     let probedPort: number;
@@ -495,6 +525,48 @@ describe('the alert relay', () => {
         await logs(/monitoring_webhook_hangs -> hangs\.invalid: not delivered \(LookupRunning\)/, () => output);
         expect(output.match(/probe: looking up hangs\.invalid/g)).toHaveLength(1);
         expect(received.map((r) => r.url)).toEqual(['/hooks/named']);
+      } finally {
+        writeUrls(URLS());
+      }
+    });
+
+    test('a host with two addresses: the first never answers, or is of a family the machine lacks; the forward goes on to the second in time, and is delivered', async () => {
+      // Each address has its share of what is left of FORWARD_SECONDS: a first one that took all of it left none to
+      // the second.
+      writeUrls({ ...URLS(), monitoring_webhook_blackholed: `http://blackholed.twice.invalid:${receiverPort}/hooks/blackholed`, monitoring_webhook_nofamily: `http://nofamily.twice.invalid:${receiverPort}/hooks/nofamily` });
+      try {
+        expect((await postProbed('monitoring_webhook_blackholed')).status).toBe(200);
+        expect((await postProbed('monitoring_webhook_nofamily')).status).toBe(200);
+        expect(received.map((r) => r.url)).toEqual(['/hooks/blackholed', '/hooks/nofamily']);
+      } finally {
+        writeUrls(URLS());
+      }
+    });
+
+    test('a receiver that takes the connection and never begins its TLS handshake is cut at FORWARD_SECONDS: 502, logged', async () => {
+      const stalled = await silentReceiver();
+      writeUrls({ ...URLS(), monitoring_webhook_stalled: `https://127.0.0.1:${stalled.port}/hooks/stalled` });
+      try {
+        expect((await postProbed('monitoring_webhook_stalled')).status).toBe(502);
+        await logs(/monitoring_webhook_stalled -> 127\.0\.0\.1: not delivered \(TimeoutError\)/, () => output);
+        // The relay closed it, having sent its hello and nothing more.
+        await waitFor(() => stalled.cut === 1, { what: 'the relay to close the stalled handshake', timeout: Duration.seconds(10) });
+      } finally {
+        await stalled.close();
+        writeUrls(URLS());
+      }
+    });
+
+    test("a lookup whose thread could not start is not left running: the receiver's next forward looks it up, and is delivered", async () => {
+      writeUrls({ ...URLS(), monitoring_webhook_nothread: `http://nothread.live.invalid:${receiverPort}/hooks/nothread` });
+      try {
+        probed.kill('SIGUSR2');
+        await logs(/probe: the next lookup thread refused/, () => output);
+        expect((await postProbed('monitoring_webhook_nothread')).status).toBe(502);
+        await logs(/monitoring_webhook_nothread -> nothread\.live\.invalid: not delivered \(RuntimeError\)/, () => output);
+        // Left marked as running, the lookup would fail each next forward at once (LookupRunning), for good.
+        expect((await postProbed('monitoring_webhook_nothread')).status).toBe(200);
+        expect(received.map((r) => r.url)).toEqual(['/hooks/nothread']);
       } finally {
         writeUrls(URLS());
       }
@@ -711,6 +783,100 @@ describe('the alert relay', () => {
     }
   }, 120_000);
 
+  test('posts that came in while their receivers answered are counted as failing once they fail: past FAILING_POSTS they are answered 503 at their turn, and leave the others slots', async () => {
+    // RECEIVER_POSTS posts to each of FORWARDS silent receivers, all in before any forward to them has failed: every
+    // slot. Counted only on the way in, none was a failing receiver's post, and all held their slots until their
+    // forwards, one after another, timed out.
+    const dead = await Promise.all(Array.from({ length: forwards }, () => silentReceiver()));
+    writeUrls({ ...URLS(), ...Object.fromEntries(dead.map((d, i) => [`monitoring_webhook_dead${i}`, `http://127.0.0.1:${d.port}/hooks/dead${i}`])) });
+    const open = () => dead.reduce((n, d) => n + d.open.size, 0);
+    const cut = () => dead.reduce((n, d) => n + d.cut, 0);
+    expect(dead.length * receiverPosts).toBeLessThanOrEqual(slots);
+    const statuses: number[] = [];
+    const flood = dead.flatMap((_, i) => Array.from({ length: receiverPosts }, (__, j) => post(`monitoring_webhook_dead${i}`, AUTH, `{"alerts":[],"dead":"${i}/${j}"}`)
+      .then((r) => { statuses.push(r.status); return r.status; })));
+    try {
+      await waitFor(() => threads() === 1 + dead.length * receiverPosts && open() === forwards,
+        { what: 'every post in the relay, each receiver holding its forward', timeout: withinForwardSeconds });
+      expect(statuses).toEqual([]);
+      // Their first forwards time out (FORWARD_SECONDS): the posts over FAILING_POSTS are answered 503, the others wait.
+      const over = dead.length * (receiverPosts - 1) - failingPosts;
+      expect(over).toBeGreaterThan(0);
+      await waitFor(() => cut() === forwards && statuses.length === forwards + over && threads() === 1 + failingPosts,
+        { what: 'the first forwards to time out, and FAILING_POSTS posts to stay', timeout: Duration.seconds(forwardSeconds * 2) });
+      expect(statuses.filter((s) => s === 503)).toHaveLength(over);
+      await logs(/monitoring_webhook_dead\d -> 127\.0\.0\.1: it is failing, and \d+ posts already wait for failing receivers: answered 503/);
+      // The slots they left: another receiver is delivered to while their next forwards are pending.
+      expect((await post('monitoring_webhook_other1', AUTH, '{"alerts":[],"to":"other"}')).status).toBe(200);
+      expect(received.map((r) => r.body)).toEqual(['{"alerts":[],"to":"other"}']);
+      expect([open(), cut()]).toEqual([failingForwards, forwards]);
+    } finally {
+      await Promise.all(dead.map((d) => d.close()));
+      await Promise.all(flood);
+      writeUrls(URLS());
+    }
+  }, 120_000);
+
+  test("the dead man's switch's receiver is never failing: after a forward to it failed once, its ping is still delivered while failing receivers hold their share", async () => {
+    // The ping's variable as the setup names it: the relay knows the ping by it.
+    const ping = DeadMansSwitch.healthchecksIo().secretVariableNameFor(Environment.TEST);
+    // A ping service that resets its first connection (a blip), then answers as the receiver above does.
+    let connections = 0;
+    const blip = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      if (connections++ === 0) socket.resetAndDestroy(); else receiver.emit('connection', socket);
+    });
+    const blipPort = await listenOnFreePort(blip);
+    const dead = await Promise.all(Array.from({ length: forwards }, () => silentReceiver()));
+    writeUrls({ ...URLS(), [ping]: `http://127.0.0.1:${blipPort}/ping/key`, ...Object.fromEntries(dead.map((d, i) => [`monitoring_webhook_dead${i}`, `http://127.0.0.1:${d.port}/hooks/dead${i}`])) });
+    const open = () => dead.reduce((n, d) => n + d.open.size, 0);
+    const each = Math.floor(failingPosts / dead.length) + 1;
+    const statuses: number[] = [];
+    let flood: Array<Promise<number>> = [];
+    try {
+      expect((await post(ping, AUTH, '{"alerts":[],"to":"deadman","try":1}')).status).toBe(502);
+      // The silent receivers failed, then holding the failing receivers' forwards and posts.
+      dead.forEach((d) => { d.resetting = true; });
+      expect((await Promise.all(dead.map((_, i) => post(`monitoring_webhook_dead${i}`)))).map((r) => r.status)).toEqual(dead.map(() => 502));
+      dead.forEach((d) => { d.resetting = false; });
+      flood = dead.flatMap((_, i) => Array.from({ length: each }, (__, j) => post(`monitoring_webhook_dead${i}`, AUTH, `{"alerts":[],"dead":"${i}/${j}"}`)
+        .then((r) => { statuses.push(r.status); return r.status; })));
+      await waitFor(() => open() === failingForwards && threads() === 1 + failingPosts && statuses.length === dead.length * each - failingPosts,
+        { what: 'the failing receivers to hold FORWARDS - 1 forwards and FAILING_POSTS posts', timeout: withinForwardSeconds });
+      // Counted with them, the ping would be answered 503 (or wait for their forwards).
+      expect((await post(ping, AUTH, '{"alerts":[],"to":"deadman","try":2}')).status).toBe(200);
+      expect(received.map((r) => [r.url, r.body])).toEqual([['/ping/key', '{"alerts":[],"to":"deadman","try":2}']]);
+      expect([open(), dead.map((d) => d.cut)]).toEqual([failingForwards, dead.map(() => 0)]);
+    } finally {
+      await Promise.all(dead.map((d) => d.close()));
+      await Promise.all(flood);
+      await new Promise<void>((resolve) => blip.close(() => resolve()));
+      writeUrls(URLS());
+    }
+  }, 120_000);
+
+  test('verifies the certificate of an HTTPS receiver: a self-signed one on loopback gets nothing, and the post 502', async () => {
+    const keys = fs.mkdtempSync(path.join(dir, 'tls-'));
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(keys, 'key.pem'), '-out', path.join(keys, 'cert.pem')], { encoding: 'utf8' });
+    expect(made.status).toBe(0);
+    const tlsReceiver = https.createServer({ key: fs.readFileSync(path.join(keys, 'key.pem')), cert: fs.readFileSync(path.join(keys, 'cert.pem')) }, receive);
+    const handshakes: string[] = [];
+    tlsReceiver.on('tlsClientError', (e: NodeJS.ErrnoException) => handshakes.push(e.code ?? e.message));
+    const port = await listenOnFreePort(tlsReceiver);
+    writeUrls({ ...URLS(), monitoring_webhook_selfsigned: `https://127.0.0.1:${port}/hooks/selfsigned` });
+    try {
+      expect((await post('monitoring_webhook_selfsigned')).status).toBe(502);
+      await logs(/monitoring_webhook_selfsigned -> 127\.0\.0\.1: not delivered \(SSLCertVerificationError\)/);
+      expect(received).toEqual([]);
+      // The relay broke off the handshake itself: it reached the server, which heard no request.
+      await waitFor(() => handshakes.length > 0, { what: 'the receiver to see the handshake refused', timeout: Duration.seconds(10) });
+    } finally {
+      await new Promise<void>((resolve) => tlsReceiver.close(() => resolve()));
+      writeUrls(URLS());
+    }
+  });
+
   test('one receiver is a host and port: two variables with different paths to it share its RECEIVER_FORWARDS', async () => {
     const closed = await freePort();
     writeUrls({ ...URLS(), monitoring_webhook_ops_second: `http://127.0.0.1:${receiverPort}/hooks/second`, monitoring_webhook_closed: `http://127.0.0.1:${closed}/hooks/closed` });
@@ -743,7 +909,7 @@ describe('the alert relay', () => {
       ['http://hooks.example/a', 'http://hooks.example:80/b'],
       ['https://hooks.example:8443/a'],
       ['http://[::1]:8080/a', 'http://[::1]:8080/b'],
-      // What urllib refuses (a port out of range, an unclosed IPv6 literal) is a receiver of its own, never an exception.
+      // What urlsplit refuses (a port out of range, an unclosed IPv6 literal) is a receiver of its own, never an exception.
       ['http://hooks.example:70000/a'],
       ['http://[::1/a'],
     ];

@@ -4,6 +4,7 @@ import { redactSecrets, ValidationError } from '../core/validation-message';
 import { LegalSeat } from '../boundary/processor';
 import { checkOptions, checkProps, is, orNothing, Schema } from '../core/runtime-checks';
 import { onePort, Port } from '../core/port';
+import { DEADMAN_VARIABLE_PREFIX } from './private/paths';
 
 /** A Healthchecks instance the team runs itself. */
 export interface SelfHostedDeadMansSwitchProps {
@@ -106,7 +107,7 @@ export class DeadMansSwitch {
    * check of its own: with one shared check, a live prober's pings would hide a dead one.
    */
   public secretVariableNameFor(environment: Environment): string {
-    return `monitoring_deadman_ping_url_${environment.name}`;
+    return `${DEADMAN_VARIABLE_PREFIX}${environment.name}`;
   }
 
   /**

@@ -27,6 +27,8 @@ export const ALERT_RELAY = `${SBIN}/sovereign-alert-relay`;
 export const ALERT_RELAY_UNIT = 'sovereign-alert-relay';
 /** The webhook URLs by secret variable, as JSON; written by the setup, readable by root alone. */
 export const RELAY_URLS = `${SECRETS}/webhook-urls.json`;
+/** The secret variables of the dead-man's switch's ping URLs start so; the relay knows the ping's posts by it. */
+export const DEADMAN_VARIABLE_PREFIX = 'monitoring_deadman_ping_url_';
 /** Debian's node exporter reads its textfile collector from here. */
 export const TEXTFILE_DIR = '/var/lib/prometheus/node-exporter';
 /** The environment file applications read their Sentry-protocol settings from. */

@@ -5,7 +5,7 @@
 
 import { JOB_HOOK_DROP_IN } from './job-metrics';
 import { HELPER_MEMORY_MAX_MIB } from './profile';
-import { JOB_METRIC, PORTS, PROBER_UNITS, TEXTFILE_DIR, UNITS, WEB_USER } from './paths';
+import { DEADMAN_VARIABLE_PREFIX, JOB_METRIC, PORTS, PROBER_UNITS, TEXTFILE_DIR, UNITS, WEB_USER } from './paths';
 
 /**
  * `sovereign-monitoring-setup <action>`, run by cloud-init at first boot (idempotent):
@@ -406,7 +406,7 @@ const alertRelayMaxMib = Math.ceil(ALERT_RELAY_MIB.interpreter + ALERT_RELAY_SLO
  * FORWARDS bodies at once, so that its memory stays under the unit's MemoryMax, each within FORWARD_SECONDS from its
  * name lookup to the receiver's answer. One receiver (a URL's host and port) takes RECEIVER_FORWARDS of those and
  * RECEIVER_POSTS connections at most, so that up to ALERT_RELAY_SILENT_RECEIVERS receivers that never answer cannot
- * hold up the others' alerts, and receivers whose last forward got no answer share FORWARDS - 1 forwards, so that
+ * hold up the others' alerts, and receivers whose last forward got no status from them (but the dead man's switch's) share FORWARDS - 1 forwards, so that
  * once failed any number of them cannot; and a request's head, then its body, must arrive within READ_SECONDS each.
  */
 export const ALERT_RELAY_SCRIPT = `#!/usr/bin/python3
@@ -442,12 +442,20 @@ FORWARD_SECONDS = ${ALERT_RELAY_BOUNDS.forwardSeconds}
 # retries it later), so that ${ALERT_RELAY_SILENT_RECEIVERS} such receivers hold ${ALERT_RELAY_SILENT_RECEIVERS} * RECEIVER_POSTS slots and leave the rest to the others.
 RECEIVER_FORWARDS, RECEIVER_POSTS = ${ALERT_RELAY_BOUNDS.receiverForwards}, ${ALERT_RELAY_BOUNDS.receiverPosts}
 # More receivers than that that never answer, each holding its forward, took every forward. A receiver whose last
-# forward got no answer (it timed out, or could not connect) is failing: the failing ones share FAILING_FORWARDS
-# forwards, one fewer than FORWARDS, and FAILING_POSTS posts in the relay (the posts of ${ALERT_RELAY_SILENT_RECEIVERS} receivers), past which a
-# post to one is answered 503. So any number of them leave a forward and slots to the others once each has failed
-# once; before that, ${ALERT_RELAY_SILENT_RECEIVERS} of them at most leave one (the bounds above). Its next answered forward makes it one of the others.
+# forward got no status from it (it timed out, its name could not be looked up, it could not be connected to, its
+# certificate was not trusted, its connection was reset or its answer was no HTTP, or its URL is none the relay can
+# post to) is failing: the failing ones share FAILING_FORWARDS forwards, one fewer than FORWARDS, and FAILING_POSTS
+# posts in the relay (the posts of ${ALERT_RELAY_SILENT_RECEIVERS} receivers), past which a post to one is answered 503, on its way in or, for
+# one that came in before its receiver failed, when its turn to forward comes. So any number of them leave a forward
+# and slots to the others once each has failed once; before that, ${ALERT_RELAY_SILENT_RECEIVERS} of them at most leave one (the bounds
+# above). Its next answered forward makes it one of the others.
 FAILING_FORWARDS, FAILING_POSTS = FORWARDS - 1, ${ALERT_RELAY_SILENT_RECEIVERS} * RECEIVER_POSTS
 failing_forwards = threading.BoundedSemaphore(FAILING_FORWARDS)
+# The dead man's switch's ping (its variable's name starts with PING_PREFIX) is what tells that alerts get through:
+# its receiver is never failing, so that a blip (a lookup that failed once) does not leave its pings to wait behind
+# the failing receivers' share, and the ping service then page for a relay that works. It still takes
+# RECEIVER_FORWARDS and RECEIVER_POSTS at most, as a receiver that has not failed yet.
+PING_PREFIX = "${DEADMAN_VARIABLE_PREFIX}"
 # A receiver with nothing in flight is forgotten (a new one is the same), but for a failing one, which is kept so that
 # its next post still counts as failing: KEPT_FAILING of those at most, the longest idle forgotten first. The
 # receivers held are then SLOTS with a post in flight, those with a name lookup still running (below) and
@@ -540,11 +548,20 @@ class Server(http.server.ThreadingHTTPServer):
 
 
 class Receiver:
-    # One receiver's forwards; its posts in the relay, whether a name lookup of it runs and whether its last forward
-    # got no answer (each written under receivers_lock).
+    # One receiver's forwards; its posts in the relay, whether a name lookup of it runs, whether its last forward
+    # got no answer and whether the dead man's switch is pinged through it (each written under receivers_lock).
     def __init__(self, key):
         self.key, self.forwards, self.posts = key, threading.BoundedSemaphore(RECEIVER_FORWARDS), 0
-        self.looking_up = self.failing = False
+        self.looking_up = self.failing = self.ping = False
+
+
+def mark(receiver, failing):
+    # Under receivers_lock: failing_posts is the posts in the relay of the failing receivers, all of them, those that
+    # came in while it answered too (counted in when it fails, out when it answers again).
+    global failing_posts
+    if receiver.failing != failing:
+        receiver.failing = failing
+        failing_posts += receiver.posts if failing else -receiver.posts
 
 
 def release(receiver):
@@ -597,7 +614,14 @@ def addresses(receiver, host, port, end):
                 release(receiver)
             done.set()
 
-    threading.Thread(target=look_up, daemon=True).start()
+    try:
+        threading.Thread(target=look_up, daemon=True).start()
+    except RuntimeError:
+        # No thread (the system's limit): no lookup runs, and the receiver's next forward may start one.
+        with receivers_lock:
+            receiver.looking_up = False
+            release(receiver)
+        raise
     if not done.wait(left(end)):
         raise TimeoutError()
     if "error" in found:
@@ -645,17 +669,24 @@ class Forward(http.client.HTTPConnection):
         self.receiver, self.end = receiver, end
 
     def connect(self):
-        error = TimeoutError()
-        for family, kind, protocol, _, address in addresses(self.receiver, self.host, self.port, self.end):
-            sock = socket.socket(family, kind, protocol)
+        error, found = TimeoutError(), addresses(self.receiver, self.host, self.port, self.end)
+        for i, (family, kind, protocol, _, address) in enumerate(found):
+            sock = None
             try:
-                sock.settimeout(left(self.end))
+                # In the try: a family the machine lacks (an IPv6 address without IPv6) goes on to the next address.
+                sock = socket.socket(family, kind, protocol)
+                # Each address its share of what is left: one that never answers (a blackholed IPv6 address, first
+                # in the lookup's order) leaves time to the next.
+                sock.settimeout(left(self.end) / (len(found) - i))
                 sock.connect(address)
                 if self.tls:
-                    # The handshake as a whole within the socket's timeout (Python's ssl gives it one deadline).
+                    # The handshake as a whole within what is left (Python's ssl gives it the socket's timeout as
+                    # one deadline, not one for each read).
+                    sock.settimeout(left(self.end))
                     sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.host)
             except OSError as e:
-                sock.close()
+                if sock is not None:
+                    sock.close()
                 error = e
                 continue
             self.sock = Within(sock, self.end)
@@ -800,32 +831,45 @@ class Relay(http.server.BaseHTTPRequestHandler):
         key = receiver_of(url)
         with receivers_lock:
             receiver = receivers.setdefault(key, Receiver(key))
-            # Counted as failing or not once, on the way in and on the way out.
-            failing = receiver.failing
+            if name.startswith(PING_PREFIX) and not receiver.ping:
+                mark(receiver, False)
+                receiver.ping = True
             if receiver.posts >= RECEIVER_POSTS:
                 full = "%d posts already wait for it" % RECEIVER_POSTS
-            elif failing and failing_posts >= FAILING_POSTS:
+            elif receiver.failing and failing_posts >= FAILING_POSTS:
                 full = "it is failing, and %d posts already wait for failing receivers" % FAILING_POSTS
             else:
                 full = None
                 receiver.posts += 1
-                failing_posts += failing
+                failing_posts += receiver.failing
         if full:
             log("%s -> %s: %s: answered 503" % (name, host_of(url), full))
             return self.answer(503, "%s: %s" % (host_of(url), full))
+        reply = None
         try:
             # Its receiver's forward first: waiting for it holds none of the others'. Then, for a receiver whose last
             # forward (ended: it had this forward) got no answer, one of the failing ones'.
             with receiver.forwards:
-                with failing_forwards if receiver.failing else contextlib.nullcontext(), forwards:
-                    body = self.body(int(length))
-                    reply = None if body is None else self.forward(name, url, body, receiver)
-                    # Gone before the forward is given back: FORWARDS bodies in memory at most.
-                    del body
+                with receivers_lock:
+                    failing = receiver.failing
+                    # Posts that came in while their receiver answered, waiting when it failed, were counted in as
+                    # failing then, past FAILING_POSTS: the ones over it are answered 503 as they come to forward, so
+                    # that its failing leaves the other receivers their slots.
+                    over = failing and failing_posts > FAILING_POSTS
+                if over:
+                    full = "it is failing, and %d posts already wait for failing receivers" % FAILING_POSTS
+                    log("%s -> %s: %s: answered 503" % (name, host_of(url), full))
+                    reply = 503, "%s: %s" % (host_of(url), full)
+                else:
+                    with failing_forwards if failing else contextlib.nullcontext(), forwards:
+                        body = self.body(int(length))
+                        reply = None if body is None else self.forward(name, url, body, receiver)
+                        # Gone before the forward is given back: FORWARDS bodies in memory at most.
+                        del body
         finally:
             with receivers_lock:
                 receiver.posts -= 1
-                failing_posts -= failing
+                failing_posts -= receiver.failing
                 release(receiver)
         # Answered once its forwards are given back and it is counted out: Alertmanager's next post (its retry of a 5xx
         # may come at once) finds both free.
@@ -880,13 +924,13 @@ class Relay(http.server.BaseHTTPRequestHandler):
             # No message: an exception's text may quote the URL.
             log("%s -> %s: not delivered (%s)" % (name, host, type(e).__name__))
             with receivers_lock:
-                receiver.failing = True
+                mark(receiver, not receiver.ping)
             return 502, "%s did not answer" % host
         finally:
             if connection is not None:
                 connection.close()
         with receivers_lock:
-            receiver.failing = False
+            mark(receiver, False)
         if code // 100 != 2:
             log("%s -> %s: answered %d" % (name, host, code))
         # A redirect (not followed) is a failure, not one for Alertmanager to follow.
