@@ -748,16 +748,28 @@ describe('the alert relay', () => {
     }
   }, 120_000);
 
-  test("receivers whose last forward got no answer share FORWARDS - 1 forwards and FAILING_POSTS posts: FORWARDS of them that never answer leave a forward for the dead man's switch ping", async () => {
+  /**
+   * FORWARDS receivers that never answer, each failed once first, then holding the failing receivers' share:
+   * FAILING_FORWARDS forwards at them, FAILING_POSTS posts in the relay, the posts past those answered 503. `urls`
+   * are written with theirs. Within withinForwardSeconds: a later check that their forwards are still pending relies
+   * on it. `end` cuts them (their posts then fail) and writes the URLs back.
+   */
+  const holdFailingShare = async (urls: Record<string, string> = {}) => {
     const dead = await Promise.all(Array.from({ length: forwards }, () => silentReceiver()));
-    writeUrls({ ...URLS(), ...Object.fromEntries(dead.map((d, i) => [`monitoring_webhook_dead${i}`, `http://127.0.0.1:${d.port}/hooks/dead${i}`])) });
+    writeUrls({ ...URLS(), ...urls, ...Object.fromEntries(dead.map((d, i) => [`monitoring_webhook_dead${i}`, `http://127.0.0.1:${d.port}/hooks/dead${i}`])) });
     const open = () => dead.reduce((n, d) => n + d.open.size, 0);
     // More posts to them than FAILING_POSTS, fewer than RECEIVER_POSTS to each.
     const each = Math.floor(failingPosts / dead.length) + 1;
-    expect(each).toBeLessThanOrEqual(receiverPosts);
     const statuses: number[] = [];
     let flood: Array<Promise<number>> = [];
+    const end = async () => {
+      dead.forEach((d) => { d.resetting = false; });
+      await Promise.all(dead.map((d) => d.close()));
+      await Promise.all(flood);
+      writeUrls(URLS());
+    };
     try {
+      expect(each).toBeLessThanOrEqual(receiverPosts);
       // Down first: each forward to them gets no answer, and each is failing from then on.
       dead.forEach((d) => { d.resetting = true; });
       expect((await Promise.all(dead.map((_, i) => post(`monitoring_webhook_dead${i}`)))).map((r) => r.status)).toEqual(dead.map(() => 502));
@@ -765,21 +777,26 @@ describe('the alert relay', () => {
       dead.forEach((d) => { d.resetting = false; });
       flood = dead.flatMap((_, i) => Array.from({ length: each }, (__, j) => post(`monitoring_webhook_dead${i}`, AUTH, `{"alerts":[],"dead":"${i}/${j}"}`)
         .then((r) => { statuses.push(r.status); return r.status; })));
-      // FAILING_FORWARDS of their posts at them, FAILING_POSTS in the relay, the rest answered 503. Within
-      // withinForwardSeconds: the check below that their forwards are still pending relies on it.
       await waitFor(() => open() === failingForwards && threads() === 1 + failingPosts && statuses.length === dead.length * each - failingPosts,
         { what: 'the failing receivers to hold FORWARDS - 1 forwards and FAILING_POSTS posts', timeout: withinForwardSeconds });
       expect(statuses).toEqual(Array(dead.length * each - failingPosts).fill(503));
       await logs(/monitoring_webhook_dead\d -> 127\.0\.0\.1: it is failing, and \d+ posts already wait for failing receivers: answered 503/);
+    } catch (e) {
+      await end();
+      throw e;
+    }
+    return { dead, open, end };
+  };
+
+  test("receivers whose last forward got no answer share FORWARDS - 1 forwards and FAILING_POSTS posts: FORWARDS of them that never answer leave a forward for the dead man's switch ping", async () => {
+    const { dead, open, end } = await holdFailingShare();
+    try {
       expect((await post('monitoring_webhook_other1', AUTH, '{"alerts":[],"to":"deadman"}')).status).toBe(200);
       expect(received.map((r) => r.body)).toEqual(['{"alerts":[],"to":"deadman"}']);
       // Delivered while their forwards were pending, not after the relay gave one up.
       expect([open(), dead.map((d) => d.cut)]).toEqual([failingForwards, dead.map(() => 0)]);
     } finally {
-      dead.forEach((d) => { d.resetting = false; });
-      await Promise.all(dead.map((d) => d.close()));
-      await Promise.all(flood);
-      writeUrls(URLS());
+      await end();
     }
   }, 120_000);
 
@@ -827,31 +844,17 @@ describe('the alert relay', () => {
       if (connections++ === 0) socket.resetAndDestroy(); else receiver.emit('connection', socket);
     });
     const blipPort = await listenOnFreePort(blip);
-    const dead = await Promise.all(Array.from({ length: forwards }, () => silentReceiver()));
-    writeUrls({ ...URLS(), [ping]: `http://127.0.0.1:${blipPort}/ping/key`, ...Object.fromEntries(dead.map((d, i) => [`monitoring_webhook_dead${i}`, `http://127.0.0.1:${d.port}/hooks/dead${i}`])) });
-    const open = () => dead.reduce((n, d) => n + d.open.size, 0);
-    const each = Math.floor(failingPosts / dead.length) + 1;
-    const statuses: number[] = [];
-    let flood: Array<Promise<number>> = [];
+    const { dead, open, end } = await holdFailingShare({ [ping]: `http://127.0.0.1:${blipPort}/ping/key` });
     try {
+      // Its first forward fails (through the forward the failing ones leave); counted with the failing receivers, its
+      // next would be answered 503 (or wait for their forwards).
       expect((await post(ping, AUTH, '{"alerts":[],"to":"deadman","try":1}')).status).toBe(502);
-      // The silent receivers failed, then holding the failing receivers' forwards and posts.
-      dead.forEach((d) => { d.resetting = true; });
-      expect((await Promise.all(dead.map((_, i) => post(`monitoring_webhook_dead${i}`)))).map((r) => r.status)).toEqual(dead.map(() => 502));
-      dead.forEach((d) => { d.resetting = false; });
-      flood = dead.flatMap((_, i) => Array.from({ length: each }, (__, j) => post(`monitoring_webhook_dead${i}`, AUTH, `{"alerts":[],"dead":"${i}/${j}"}`)
-        .then((r) => { statuses.push(r.status); return r.status; })));
-      await waitFor(() => open() === failingForwards && threads() === 1 + failingPosts && statuses.length === dead.length * each - failingPosts,
-        { what: 'the failing receivers to hold FORWARDS - 1 forwards and FAILING_POSTS posts', timeout: withinForwardSeconds });
-      // Counted with them, the ping would be answered 503 (or wait for their forwards).
       expect((await post(ping, AUTH, '{"alerts":[],"to":"deadman","try":2}')).status).toBe(200);
       expect(received.map((r) => [r.url, r.body])).toEqual([['/ping/key', '{"alerts":[],"to":"deadman","try":2}']]);
       expect([open(), dead.map((d) => d.cut)]).toEqual([failingForwards, dead.map(() => 0)]);
     } finally {
-      await Promise.all(dead.map((d) => d.close()));
-      await Promise.all(flood);
+      await end();
       await new Promise<void>((resolve) => blip.close(() => resolve()));
-      writeUrls(URLS());
     }
   }, 120_000);
 
