@@ -6,7 +6,7 @@ import * as path from 'path';
 import { appWithTwoPaths, filePathsMachine } from './helpers/file-paths-machine';
 import { tree } from './helpers/file-tree';
 import { SilentTarget, silentTarget } from './helpers/silent-target';
-import { BackupWorld, expectFailure, expectSuccess, MachineRoot, PATH_ENV, PROD_HOST, RESTIC_PASSWORD, RunResult } from './helpers/world';
+import { BackupWorld, expectFailure, expectSuccess, MachineRoot, PATH_ENV, PROD_HOST, RESTIC_PASSWORD, RunOptions, RunResult } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // backup-restore-files, the restore of a machine's file paths by hand (docs/backup.md, "Restoring by hand"), run as
@@ -35,8 +35,8 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
   const v2Mtime: Record<string, number> = {};
 
   /** backup-restore-files on the rebuilt machine (its configuration unless `etc`), as a person runs it. */
-  const restore = (args: string[] = [], options: { etc?: string; env?: Record<string, string>; stopWhen?: RegExp } = {}): Promise<RunResult> =>
-    world.run(rebuilt, 'backup-restore-files', options.etc ?? rebuilt.etc, { args, env: options.env, stopWhen: options.stopWhen });
+  const restore = (args: string[] = [], options: { etc?: string } & Omit<RunOptions, 'args'> = {}): Promise<RunResult> =>
+    world.run(rebuilt, 'backup-restore-files', options.etc ?? rebuilt.etc, { args, env: options.env, stopWhen: options.stopWhen, onOutput: options.onOutput });
   const push = (machine: MachineRoot): Promise<RunResult> => world.run(machine, 'backup-push');
   /** The newest file snapshot of production's host on the Storage Box. */
   const newestFileSnapshot = (): string => {
@@ -137,11 +137,9 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
   });
 
   test('by default it restores every path from the newest snapshot, with contents, modes, owners and times (of the files and of each path itself); then backup-push accepts the machine', async () => {
+    // A rebuilt machine's push refuses its empty paths until they are restored: rebuilt-files.test.ts proves it.
     skeleton(uploads);
     skeleton(exports);
-    // The premise: a rebuilt machine's push refuses its empty paths until they are restored.
-    expectFailure(await push(rebuilt), PROD_HOST, 'push', /refusing to back up the paths, since this machine has not backed them up before/);
-
     const restored = ok(await restore());
     expect(restored.stderr).toMatch(new RegExp(`OK: restored the files of ${PROD_HOST} from storagebox: ${uploads} from snapshot ${second.slice(0, 8)} \\([\\dT:-]+ UTC\\): 3 files, 2 directories, \\d+ bytes; `
       + `${exports} from snapshot ${second.slice(0, 8)} [^;]*: 1 files, 1 directories, 27 bytes; read back against the repository and matching the snapshots' listings`));
@@ -172,8 +170,13 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     expect(tree(uploads)).toBe(emptyUploads);
   });
 
-  test('--snapshot restores that older snapshot, not the newest', async () => {
-    skeleton(uploads);
+  test('--snapshot restores that older snapshot, not the newest; one that is not a file snapshot (a dump\'s) is refused, changing nothing', async () => {
+    const held = skeleton(uploads);
+    const [manifest] = JSON.parse(execFileSync('restic', ['-r', path.join(world.sftp.home, repo), '--no-lock', '--no-cache', 'snapshots', '--json',
+      '--tag', 'sovereign-dump'], { encoding: 'utf8', env: { ...process.env, RESTIC_PASSWORD } }));
+    refused(await restore(['--path', uploads, '--snapshot', manifest.id.slice(0, 8), '--replace']),
+      new RegExp(`FAILED: snapshot ${manifest.id.slice(0, 8)} on storagebox is not a file snapshot of ${PROD_HOST} that holds ${uploads}`));
+    expect(tree(uploads)).toBe(held);
     const older = ok(await restore(['--path', uploads, '--snapshot', first.slice(0, 8)]));
     expect(older.stderr).toMatch(new RegExp(`OK: restored the files of ${PROD_HOST} from storagebox: ${uploads} from snapshot ${first.slice(0, 8)} `));
     expect(tree(uploads)).toBe(v1.uploads);
@@ -183,8 +186,10 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     // The uploads hold the first version (the test above), and a file of their own.
     fs.writeFileSync(path.join(uploads, 'local-only.txt'), 'written on this machine\n');
     const held = tree(uploads);
-    refused(await restore(), new RegExp(`refusing to restore over paths that hold files: restoring would replace what ${uploads} \\(4 files with content, [\\d.]+KiB\\); `
+    const all = await restore();
+    refused(all, new RegExp(`refusing to restore over paths that hold files: restoring would replace what ${uploads} \\(4 files with content, [\\d.]+KiB\\); `
       + `${exports} \\(1 files with content, 27B\\) hold\\. Fix: pass --replace`));
+    expect(all.stderr).toMatch(/failed step: checking what .* hold on this machine/);
     expect(tree(uploads)).toBe(held);
     expect(tree(exports)).toBe(v2.exports);
 
@@ -236,6 +241,50 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     fs.rmSync(path.join(uploads, 'local-only.txt'));
   });
 
+  // Review (ninth pass): a restore killed while it put the files in place (SIGKILL, a power loss: no exit trap) left the
+  // path half what it held, half the snapshot's, and a push could back that up as the newest snapshot of the path.
+  test('a restore killed (SIGKILL) while it puts the files in place leaves a marker: backup-push refuses the path, naming it and the fix; a rerun restores it whole and removes the marker', async () => {
+    const held = tree(uploads);
+    expect(held).not.toBe(v2.uploads);
+    const state = path.join(tmp, 'production-rebuilt-state');
+    const markers = (): string[] => fs.readdirSync(state).filter((n) => n.startsWith('restore-placing.'));
+    // An mv that moves the first of the restored entries into the path, says so and waits: the restore caught halfway,
+    // the old entries removed, one new one in place. Only for the uploads; every other mv is the real one.
+    const bin = path.join(tmp, 'bin-mv-halfway');
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, 'mv'), `#!/bin/bash\n[ "$1" = -t ] && [ "$2" = '${uploads}' ] && [ "$3" = -- ] || exec /usr/bin/mv "$@"\n`
+      + '/usr/bin/mv -t "$2" -- "$4"\necho "halfway: moved $4" >&2\nexec sleep 300\n', { mode: 0o755 });
+    const uploadSnapshots = (): number => JSON.parse(execFileSync('restic', ['-r', path.join(world.sftp.home, repo), '--no-lock', '--no-cache', 'snapshots', '--json',
+      '--host', PROD_HOST, '--tag', 'sovereign-files', '--path', uploads], { encoding: 'utf8', env: { ...process.env, RESTIC_PASSWORD } })).length;
+
+    const killed = await restore(['--path', uploads, '--replace'],
+      { env: { PATH: `${bin}:${PATH_ENV}` }, onOutput: { when: /halfway: moved /, act: (pid) => process.kill(-pid, 'SIGKILL') } });
+    expect(killed.code).toBeNull();
+    expect(killed.stderr).toMatch(/step: putting the restored \S+ in place\n[\s\S]*halfway: moved /);
+    // Half and half: neither what it held nor the snapshot.
+    expect(tree(uploads)).not.toBe(held);
+    expect(tree(uploads)).not.toBe(v2.uploads);
+    expect(markers()).toHaveLength(1);
+
+    const before = uploadSnapshots();
+    const pushed = await push(rebuilt);
+    expectFailure(pushed, PROD_HOST, 'push', new RegExp(`the file backup of ${uploads}: a backup-restore-files was stopped \\(killed, or the machine lost power\\) while it put `
+      + `the files of snapshot \\w{8} \\([\\dT:-]+ UTC\\) from storagebox in place, so ${uploads} holds part of what it held and part of that snapshot `
+      + `\\(${state}/restore-placing\\.\\w{16} records it\\)\\. Backing it up would record that as the newest snapshot of ${uploads}, the one a restore takes\\. `
+      + `Nothing of ${uploads} was sent\\. Fix: run backup-restore-files --path ${uploads} again`));
+    expect(uploadSnapshots()).toBe(before);
+
+    // No --replace needed: what it holds is what the stopped restore left.
+    const again = ok(await restore(['--path', uploads]));
+    expect(again.stderr).toMatch(new RegExp(`restoring it again, whatever it holds[\\s\\S]*OK: restored the files of ${PROD_HOST} from storagebox: ${uploads} from snapshot `
+      + `\\w{8} [^\\n]*; restored again what a stopped restore left half placed in ${uploads}`));
+    expect(tree(uploads)).toBe(v2.uploads);
+    expect(leftovers(uploads)).toEqual([]);
+    expect(markers()).toEqual([]);
+    expectSuccess(await push(rebuilt), PROD_HOST, 'push');
+    expect(uploadSnapshots()).toBe(before + 1);
+  });
+
   test('a restore stopped while restic writes leaves the path as it was, with no work directory', async () => {
     const held = tree(uploads);
     // Stopped once restic is started on the work directory, not before it was made or after the files were placed.
@@ -248,7 +297,10 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
   });
 
   test('a restore whose disk fills up while restic writes (no inode left) fails, naming restic, and leaves the path as it was', async () => {
-    await mounted(uploads, 'size=64m,nr_inodes=12', async () => {
+    // Inodes for the mount's root, .keep, the work directory and the directories restic makes in it for the path's own
+    // (TMPDIR's depth), and two more: fewer than the snapshot's five entries, whatever TMPDIR is.
+    const inodes = 3 + uploads.split('/').filter(Boolean).length + 2;
+    await mounted(uploads, `size=64m,nr_inodes=${inodes}`, async () => {
       fs.writeFileSync(path.join(uploads, '.keep'), '');
       refused(await restore(['--path', uploads]),
         new RegExp(`FAILED: restic restore of ${uploads} from snapshot \\w{8} on storagebox failed \\([^\\n]+\\); ${uploads} is as it was`));
@@ -270,6 +322,15 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
         + `beside what it holds\\. Nothing was changed\\. Fix: make ${uploads} writable`));
       // Empty by construction (a read-only tmpfs mounted empty cannot change): what this asserts is the message.
       expect(fs.readdirSync(uploads)).toEqual([]);
+    });
+  });
+
+  test('a path that does not exist yet, on a read-only file system, fails the restore with the same message', async () => {
+    // Its parent (and the other path) hidden under a read-only tmpfs: the path must be made, and cannot be.
+    await mounted(path.dirname(uploads), 'size=1m,ro', async () => {
+      refused(await restore(['--path', uploads]), new RegExp(`FAILED: cannot write in ${uploads} \\(mkdir: [^\\n]*Read-only file system\\): the restored files are written there first, `
+        + `beside what it holds\\. Nothing was changed\\. Fix: make ${uploads} writable`));
+      expect(fs.readdirSync(path.dirname(uploads))).toEqual([]);
     });
   });
 

@@ -45,11 +45,11 @@ export interface RunOptions {
    */
   readonly stopWhen?: RegExp;
   /**
-   * Once the script's output matches `when`, `act` runs (once): to do something to the running job from outside, as
-   * the OOM killer or an operator would.
+   * Once the script's output matches `when`, `act` runs (once), given the script's process ID (also its process
+   * group's): to do something to the running job from outside, as the OOM killer, a power loss or an operator would.
    * @default - nothing is done
    */
-  readonly onOutput?: { readonly when: RegExp; readonly act: () => void };
+  readonly onOutput?: { readonly when: RegExp; readonly act: (pid: number) => void };
   /**
    * More of the script's environment, as the unit or its caller sets it (the rollout's SOVEREIGN_PREVIOUS_ROOT).
    * @default - none
@@ -342,7 +342,7 @@ export function runScript(script: string, receiver: HeartbeatReceiver, env: Reco
       stderr += d.toString();
       if (options.onOutput && !acted && options.onOutput.when.test(stderr)) {
         acted = true;
-        options.onOutput.act();
+        options.onOutput.act(child.pid!);
       }
       if (options.stopWhen && !stopped && options.stopWhen.test(stderr)) {
         stopped = true;

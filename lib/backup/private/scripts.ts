@@ -51,6 +51,9 @@ SB_LOG=$(mktemp "\${TMPDIR:-/tmp}/sovereign-backup.XXXXXX" 2>&1) || { SB_NO_TMP=
 # still running through an upgrade, holds no lock on its log and may write nothing to it for hours (a long pg_dump);
 # removing its log and its ssh logs failed it.
 if [ -z "$SB_NO_TMP" ] && exec {SB_LOG_FD}<"$SB_LOG"; then flock -n "$SB_LOG_FD" || true; fi
+# Children close it ({SB_LOG_FD}<&-, where they close SB_STDERR): one that outlived the job would hold its lock, and its
+# log would look alive. Without a log, it is /dev/null: the closes need a descriptor to name.
+[ -n "\${SB_LOG_FD:-}" ] || exec {SB_LOG_FD}</dev/null || true
 clean_killed_runs() {
   local f dir=\${TMPDIR:-/tmp}
   for f in "$dir"/sovereign-backup.??????; do
@@ -192,8 +195,13 @@ at_exit() { SB_CLEANUP+=("$1"); }
 # (kill_tree), before the other clean-ups run: all at once, so restic's own clean-up runs in parallel.
 SB_BG=()
 bg_job() { SB_BG+=("$@"); }
-# Runs a command with its output in the log; returns its exit code.
-run() { log "run: $*"; "$@" >>"$SB_LOG" 2>&1; }
+# Runs a command with its output in the log; returns its exit code. A program (not a function: closing them in this shell
+# would leave the exit trap no terminal to report to, and the job's log unlocked) gets neither the kept stderr nor the
+# log's lock.
+run() {
+  log "run: $*"
+  if [ "$(type -t "$1")" = file ]; then "$@" >>"$SB_LOG" 2>&1 {SB_STDERR}>&- {SB_LOG_FD}<&-; else "$@" >>"$SB_LOG" 2>&1; fi
+}
 
 # kill_tree <pid>...: stops background processes of this job and everything they started, and
 # waits until all are gone. A background restic runs in a subshell (restic_on does more after
@@ -285,10 +293,10 @@ heartbeat() {
   if [ -z "\${HEARTBEAT:-}" ] || [ -n "$SB_NO_PINGS" ]; then cat >/dev/null; return 0; fi
   if [ ! -r "$file" ]; then cat >/dev/null; log "the heartbeat URL file $file is missing"; return 1; fi
   url="$(base64 -d "$file")/\${BACKUP_HOST:-unknown}-\${SB_SLUG:-$SB_JOB}$1"
-  SB_PING_URL=$url "\${PY[@]}" -c "$SB_PING_PY"
+  SB_PING_URL=$url "\${PY[@]}" -c "$SB_PING_PY" {SB_LOG_FD}<&-
 }
 # The /start ping, in the background: a heartbeat adds no time to the job.
-heartbeat_start() { heartbeat /start </dev/null >/dev/null 2>&1 {SB_STDERR}>&- & SB_START_PING=$!; }
+heartbeat_start() { heartbeat /start </dev/null >/dev/null 2>&1 {SB_STDERR}>&- {SB_LOG_FD}<&- & SB_START_PING=$!; }
 
 # require_free_tmp: restic keeps the packs it uploads in TMPDIR until they are sent, and a job's run files go
 # there too. On a disk that is full (less than SB_TMP_FLOOR_MB left) the job would fail at its first write with
@@ -623,8 +631,8 @@ restic_on() {
   elif [ -n "\${SB_NO_CACHE:-}" ] || [ -z "$SB_CACHE" ]; then set -- --no-cache "$@"
   else set -- --cache-dir "$SB_CACHE" "$@"; fi
   set -- --password-command "base64 -d $pw" "$@"
-  # restic and its ssh leave the job's locks (fd 9, the repository; fd 8, the drill's) and its kept stderr (SB_STDERR)
-  # behind: one that outlived the job must not hold them.
+  # restic and its ssh leave the job's locks (fd 9, the repository; fd 8, the drill's; SB_LOG_FD, its log's) and its
+  # kept stderr (SB_STDERR) behind: one that outlived the job must not hold them.
   case "$(tv "$t" KIND)" in
     sftp)
       if [ "$(tv "$t" AUTH)" != password ]; then ensure_key || return 1; fi
@@ -634,7 +642,7 @@ restic_on() {
       sshlog="$SB_LOG.ssh.$BASHPID.$RANDOM"
       SSH_ASKPASS="$SB_LIB/askpass" SSH_ASKPASS_REQUIRE=force SB_ASKPASS_FILE="$SB_ETC/secrets/$t.password.b64" \\
         restic -o sftp.command="ssh -E $sshlog $(ssh_options "$t") $(tv "$t" HOST) -s sftp" \\
-        -r "sftp:$(tv "$t" USER)@$(tv "$t" HOST):$(tv "$t" REPO_PATH)" "$@" 8>&- 9>&- {SB_STDERR}>&- || rc=$?
+        -r "sftp:$(tv "$t" USER)@$(tv "$t" HOST):$(tv "$t" REPO_PATH)" "$@" 8>&- 9>&- {SB_STDERR}>&- {SB_LOG_FD}<&- || rc=$?
       if [ "$rc" != 0 ] && [ -s "$sshlog" ]; then ssh_lines <"$sshlog" >&2; fi
       rm -f "$sshlog"
       # Whatever the login method, the host key is pinned from now on: a changed key fails the next run.
@@ -656,8 +664,8 @@ restic_on() {
         rc=0
         case " $* " in
           # restic init prints the repository it created.
-          *" init "*) { restic "$@" 2>&1 | s3_redact "$endpoint" "$bucket"; } 8>&- 9>&- {SB_STDERR}>&- || rc=$? ;;
-          *) { restic "$@" 2>&1 >&3 3>&- | s3_redact "$endpoint" "$bucket" >&2; } 3>&1 8>&- 9>&- {SB_STDERR}>&- || rc=$? ;;
+          *" init "*) { restic "$@" 2>&1 | s3_redact "$endpoint" "$bucket"; } 8>&- 9>&- {SB_STDERR}>&- {SB_LOG_FD}<&- || rc=$? ;;
+          *) { restic "$@" 2>&1 >&3 3>&- | s3_redact "$endpoint" "$bucket" >&2; } 3>&1 8>&- 9>&- {SB_STDERR}>&- {SB_LOG_FD}<&- || rc=$? ;;
         esac
         exit "$rc"
       ) ;;
@@ -674,10 +682,10 @@ restic_on() {
 # repository lock (repo_lock): no other job of this machine uses the repository, and a restic of this machine whose
 # process still runs (one run by hand) is kept (restic checks its PID).
 # unlock_stale <target> [<restic options>...]: the options go before restic's unlock (another key's password command)
-# Its first restic call on the target in a prune, a check, a key change and a restore by hand: a connection that timed
-# out records the target as unreachable (judged), so that the job's later calls there fail at once, each naming that
-# cause, rather than each waiting out another connection timeout. Returns 0, 2 when the target cannot be reached, 1 on
-# any other failure.
+# The first restic call on the target in a prune, a check, a key change and a restore by hand, and the one after a step
+# that gave way (gives_way): a connection that timed out records the target as unreachable (judged), so that the job's
+# later calls there fail at once, each naming that cause, rather than each waiting out another connection timeout.
+# Returns 0, 2 when the target cannot be reached, 1 on any other failure.
 unlock_stale() {
   log "$1: removing stale locks of the repository, if any (restic unlock)"
   run_dir
@@ -715,10 +723,12 @@ unreached() {
   esac
 }
 
-# judged <target> <what it did> <file> <command...>: a job's first call to a target, judged as it failed: runs the
-# command with its messages (stderr) in <file>, then in the log; returns 0 when it succeeded, 2 when the target cannot
-# be reached (unreached: its connection timed out, or an earlier call found so), 1 on any other failure. The callers
-# branch on the status: after a 2, what they would do next there fails at once (restic_on), so they say why instead.
+# judged <target> <what it did> <file> <command...>: a call to a target after which the job has more to do there, judged
+# as it failed: a job's first call (unlock_stale's, the bootstrap's login), or one after it (the bootstrap's opening of
+# the repository after its login, the unlock after a step that gave way). Runs the command with its messages (stderr) in
+# <file>, then in the log; returns 0 when it succeeded, 2 when the target cannot be reached (unreached: its connection
+# timed out, or an earlier call found so), 1 on any other failure. The callers branch on the status: after a 2, what
+# they would do next there fails at once (restic_on), so they say why instead.
 judged() {
   local target=$1 what=$2 err=$3 rc=0
   shift 3
@@ -971,6 +981,21 @@ table_rows() { awk -F'|' '{ s += $2 } END { printf "%d", s }' "$1"; }
 # the log>: records it (a full state disk only costs the record).
 backed_up_before() { [ -e "$BACKUP_STATE/$1-from-this-machine" ]; }
 record_backed_up() { : >"$BACKUP_STATE/$1-from-this-machine" 2>>"$SB_LOG" || log "cannot record in $BACKUP_STATE/$1-from-this-machine that this machine $2"; }
+
+# A backup-restore-files killed (SIGKILL, a power loss) while it puts a path's restored files in place leaves the path
+# half what it held, half the snapshot's. So it writes a marker in BACKUP_STATE, on disk, before it starts, and removes
+# it once the path is complete and on disk: while it is there, backup-push does not back the path up (its half state
+# would become the newest snapshot, the one a restore takes) and backup-restore-files restores it again without --replace.
+# placing_marker <path>: the marker's file (it holds the path and the snapshot). half_placed <path>: whether it is there.
+placing_marker() { printf '%s/restore-placing.%s' "$BACKUP_STATE" "$(printf '%s' "$1" | sha256sum | cut -c 1-16)"; }
+half_placed() { [ -e "$(placing_marker "$1")" ]; }
+# half_placed_why <path>: what the marker says, for a message.
+half_placed_why() {
+  local marker
+  marker=$(placing_marker "$1")
+  printf 'a backup-restore-files was stopped (killed, or the machine lost power) while it put the files of %s in place, so %s holds part of what it held and part of that snapshot (%s records it)' \
+    "$(sed -n 2p "$marker" 2>/dev/null || true)" "$1" "$marker"
+}
 
 # Where a target's repository is, and with which password: a marker of a verified copy names it.
 target_identity() {
@@ -1484,7 +1509,7 @@ files_with_content() {
 bytes() { numfmt --to=iec-i --suffix=B "$1"; }
 
 # Runs a PostgreSQL client as the database's OS user (peer authentication on Debian).
-pg() { if [ -n "\${PG_OS_USER:-}" ]; then runuser -u "$PG_OS_USER" -- "$@"; else "$@"; fi; }
+pg() { if [ -n "\${PG_OS_USER:-}" ]; then runuser -u "$PG_OS_USER" -- "$@" {SB_STDERR}>&- {SB_LOG_FD}<&-; else "$@" {SB_STDERR}>&- {SB_LOG_FD}<&-; fi; }
 
 # Streams the dumps of snapshot $2 on target $1 through the checking restorer (SB_STREAM_CHECK_PY, with
 # the manifest's INDEX and SHA256SUMS in $dir) into the databases named from $4 on; $3, when not empty,
@@ -1995,7 +2020,7 @@ push_files() {
     target_failed "$t" "writing the record of file snapshot \${snap:0:8}"; return
   fi
   log "files ($files) are snapshot \${snap:0:8} on $t ($n files, $(bytes "$size")), its trees read back, its record written\${vanished:+ (naming the files that vanished while restic read them)}"
-  [ -n "$absent" ] || [ "\${#SB_UNLISTED[@]}" -gt 0 ] || record_backed_up files-backed-up 'backed up its paths'
+  [ -n "$absent$half" ] || [ "\${#SB_UNLISTED[@]}" -gt 0 ] || record_backed_up files-backed-up 'backed up its paths'
 }
 
 # unrestored_paths <target> <path>...: adds to $unrestored each path given whose newest snapshot of this host on the
@@ -2033,6 +2058,20 @@ if [ -n "$files" ]; then
     log "not mounted:$unmounted"
     failures="\${failures:+$failures; }the file backup of $FILE_PATHS: /etc/fstab mounts$unmounted, which is not mounted (a missing or failed volume: fstab's nofail let the machine boot without it); backing up the empty mount point would record a snapshot without the data, which the next prune keeps instead of the last one with it. Fix: attach the volume and mount it (mount$unmounted; journalctl -b for why it failed), then run backup-push again"
     files=''
+  fi
+fi
+half=''
+if [ -n "$files" ]; then
+  # Before --start-empty, which does not change what a stopped restore left.
+  for p in $files; do
+    half_placed "$p" || continue
+    half="$half $p"
+    failures="\${failures:+$failures; }the file backup of $p: $(half_placed_why "$p"). Backing it up would record that as the newest snapshot of $p, the one a restore takes. Nothing of $p was sent. Fix: run backup-restore-files --path $p again (it restores $p whole and removes the marker), then run backup-push again"
+  done
+  if [ -n "$half" ]; then
+    log "left half placed by a stopped restore:$half"
+    files=$(for p in $files; do half_placed "$p" || printf '%s ' "$p"; done)
+    files=\${files% }
   fi
 fi
 if [ -n "$files" ] && [ "$start_empty" = 1 ]; then
@@ -2123,55 +2162,75 @@ for s in snaps:
 # records a timeout as unreachable, which fails the target's later calls at once (this one runs in a pipe or in $(…),
 # where that record would be lost anyway); and it logs its own failure line beside the prune's.
 listed() {
-  local t=$1 err rc=0
+  local t=$1 err=$SB_RUN/prune.$1.err rc=0
   shift
-  err=$(mktemp "\${TMPDIR:-/tmp}/sovereign-backup-listing.XXXXXX") || return 1
   restic_on "$t" snapshots --json "$@" 2>"$err" || rc=$?
   cat "$err" >>"$SB_LOG" 2>/dev/null
   if [ "$rc" -eq 0 ] && grep -q 'could not load snapshot' "$err"; then
     rc=1
     log "$t: restic could not load some snapshots ($(grep -m 3 'could not load snapshot' "$err" | tr '\\n' ' ')), so nothing of this target is forgotten: a record, manifest or snapshot it passed over would look missing. Fix: run restic check on $t, move the snapshot files it cannot load out of the repository's snapshots/ directory (or put back good copies), then run backup-prune again"
   fi
-  rm -f "$err"
   return "$rc"
 }
 
+# pruned <target> <command...>: run (its output in the log), with its messages (stderr) in $SB_RUN/prune.<target>.err
+# too, as listed leaves them, for prune_failed.
+pruned() {
+  local t=$1 rc=0
+  shift
+  log "run: $*"
+  "$@" >>"$SB_LOG" 2>"$SB_RUN/prune.$t.err" || rc=$?
+  cat "$SB_RUN/prune.$t.err" >>"$SB_LOG" 2>/dev/null || true
+  return "$rc"
+}
+# prune_failed <target> <what failed>: logs it and fails the target. When the connection of its last call there timed
+# out (the target went away after its unlock), the target is recorded as unreachable (unreached) and the prune stops
+# there: each of its later calls would wait out another timeout (those in a subshell, listed and gives_way, keep no record).
+prune_failed() {
+  log "$2"
+  failed="$failed $1"
+  unreached "$1" "$SB_RUN/prune.$1.err" "$SB_STEP" || true
+}
+
 failed='' waited='' stuck_notes=''
+run_dir
 for t in $TARGETS; do
   # forget and prune take the repository's exclusive lock, which a stale lock refuses.
   step "removing stale locks on $t"
   unlock_stale "$t" || { log "restic unlock on $t failed"; failed="$failed $t"; continue; }
   for tag in $TAGS; do
+    # A target that went away (prune_failed): what is left of it here would only fail.
+    [ -z "\${SB_UNREACHABLE[$t]:-}" ] || break
     step "applying the retention to the $tag snapshots on $t"
     if [ "$tag" = sovereign-dump ]; then
       # Manifests share one path (each dump's time is in its tag), so they are grouped by host and path.
       # shellcheck disable=SC2086
-      if ! run restic_on "$t" forget --host "$BACKUP_HOST" --tag sovereign-dump --path "$DUMP_MANIFEST" --group-by host,paths $KEEP; then
-        log "prune of $tag on $t failed"; failed="$failed $t"; continue
+      if ! pruned "$t" restic_on "$t" forget --host "$BACKUP_HOST" --tag sovereign-dump --path "$DUMP_MANIFEST" --group-by host,paths $KEEP; then
+        prune_failed "$t" "prune of $tag on $t failed"; continue
       fi
       orphans=$(listed "$t" --host "$BACKUP_HOST" | "\${PY[@]}" -c "$SB_ORPHANS_PY") \\
-        || { log "listing the snapshots of $t failed"; failed="$failed $t"; continue; }
+        || { prune_failed "$t" "listing the snapshots of $t failed"; continue; }
       # shellcheck disable=SC2086
-      if [ -n "$orphans" ] && ! run restic_on "$t" forget $orphans; then
-        log "forgetting the streams of forgotten dumps on $t failed"; failed="$failed $t"; continue
+      if [ -n "$orphans" ] && ! pruned "$t" restic_on "$t" forget $orphans; then
+        prune_failed "$t" "forgetting the streams of forgotten dumps on $t failed"; continue
       fi
-      gives_way "$t" run restic_on "$t" prune || { log "prune on $t failed"; failed="$failed $t"; continue; }
+      gives_way "$t" pruned "$t" restic_on "$t" prune || { prune_failed "$t" "prune on $t failed"; continue; }
     else
       # Grouped by host and tags: the default grouping by path would keep every path set ever backed up.
       listed='' pending=''
       if [ "$tag" = sovereign-files ]; then
         listed=$(listed "$t" --host "$BACKUP_HOST" --tag sovereign-files --tag sovereign-files-record) \\
-          || { log "listing the file snapshots of $t failed"; failed="$failed $t"; continue; }
+          || { prune_failed "$t" "listing the file snapshots of $t failed"; continue; }
         # A file snapshot with no record, kept among the complete ones, could be the one of its day keep-daily keeps over
         # the complete one. Only one that is surely a failed push goes (SB_FILES_PY choose --failed); while another is
         # left, the retention of the file snapshots waits: it may be a good one (a push still running here or on a
         # replacement with this backup host name, whose repository lock is not this one; one whose record write failed).
         unrecorded=$("\${PY[@]}" -c "$SB_FILES_PY" choose --failed "$(date +%s)" "$FILES_IN_PROGRESS_HOURS" "$MAX_AGE_HOURS" <<<"$listed" 2>>"$SB_LOG") \\
-          || { log "reading the file snapshots of $t failed"; failed="$failed $t"; continue; }
+          || { prune_failed "$t" "reading the file snapshots of $t failed"; continue; }
         { read -r unrecorded; read -r pending; read -r stuck; } <<<"$unrecorded" || true
         # shellcheck disable=SC2086
-        if [ -n "$unrecorded" ] && ! run restic_on "$t" forget $unrecorded; then
-          log "forgetting the file snapshots of failed pushes on $t failed"; failed="$failed $t"; continue
+        if [ -n "$unrecorded" ] && ! pruned "$t" restic_on "$t" forget $unrecorded; then
+          prune_failed "$t" "forgetting the file snapshots of failed pushes on $t failed"; continue
         fi
       fi
       if [ -n "$pending" ]; then
@@ -2185,27 +2244,28 @@ for t in $TARGETS; do
         fi
       elif [ "$tag" != sovereign-files ]; then
         # shellcheck disable=SC2086
-        if ! gives_way "$t" run restic_on "$t" forget --host "$BACKUP_HOST" --tag "$tag" --group-by host,tags $KEEP --prune; then
-          log "prune of $tag on $t failed"; failed="$failed $t"; continue
+        if ! gives_way "$t" pruned "$t" restic_on "$t" forget --host "$BACKUP_HOST" --tag "$tag" --group-by host,tags $KEEP --prune; then
+          prune_failed "$t" "prune of $tag on $t failed"; continue
         fi
       else
         # The retention chooses among the file snapshots; their records (timed as their snapshots) follow them, as the
         # streams follow the manifests: a record of its own group kept other times than the snapshots kept.
         # shellcheck disable=SC2086
-        if ! run restic_on "$t" forget --host "$BACKUP_HOST" --tag sovereign-files --group-by host,tags $KEEP; then
-          log "prune of $tag on $t failed"; failed="$failed $t"; continue
+        if ! pruned "$t" restic_on "$t" forget --host "$BACKUP_HOST" --tag sovereign-files --group-by host,tags $KEEP; then
+          prune_failed "$t" "prune of $tag on $t failed"; continue
         fi
         orphans=$(listed "$t" --host "$BACKUP_HOST" --tag sovereign-files --tag sovereign-files-record \\
-          | "\${PY[@]}" -c "$SB_FILES_PY" choose --orphans) || { log "listing the file snapshots of $t failed"; failed="$failed $t"; continue; }
+          | "\${PY[@]}" -c "$SB_FILES_PY" choose --orphans) || { prune_failed "$t" "listing the file snapshots of $t failed"; continue; }
         # shellcheck disable=SC2086
-        if [ -n "$orphans" ] && ! run restic_on "$t" forget $orphans; then
-          log "forgetting the records of forgotten file snapshots on $t failed"; failed="$failed $t"; continue
+        if [ -n "$orphans" ] && ! pruned "$t" restic_on "$t" forget $orphans; then
+          prune_failed "$t" "forgetting the records of forgotten file snapshots on $t failed"; continue
         fi
-        gives_way "$t" run restic_on "$t" prune || { log "prune on $t failed"; failed="$failed $t"; continue; }
+        gives_way "$t" pruned "$t" restic_on "$t" prune || { prune_failed "$t" "prune on $t failed"; continue; }
       fi
     fi
-    left=$(restic_on "$t" snapshots --json --host "$BACKUP_HOST" --tag "$tag" 2>>"$SB_LOG" | "\${PY[@]}" -c 'import json,sys; print(len(json.load(sys.stdin) or []))') || left=0
-    if [ "$left" -lt 1 ]; then log "no $tag snapshot left on $t"; failed="$failed $t"; continue; fi
+    left=$(restic_on "$t" snapshots --json --host "$BACKUP_HOST" --tag "$tag" 2>"$SB_RUN/prune.$t.err" | "\${PY[@]}" -c 'import json,sys; print(len(json.load(sys.stdin) or []))') || left=0
+    cat "$SB_RUN/prune.$t.err" >>"$SB_LOG" 2>/dev/null || true
+    if [ "$left" -lt 1 ]; then prune_failed "$t" "no $tag snapshot left on $t"; continue; fi
     log "$t keeps $left $tag snapshots ($KEEP)"
   done
 done
@@ -2324,7 +2384,7 @@ if [ -z "\${SB_DRILL_OF:-}" ] && [ "$copies" != "$DRILL_SOURCE" ]; then
     # The tee outlives a stop (SIGTERM to every process of the service): the copy's run still writes
     # as it stops and cleans up, and those closing lines belong in the journal and in this run's log.
     # (A group, so that this shell starts the tee and $! names it: the copy's last lines are in the log before it is read.)
-    { SB_DRILL_OF=$t SB_DRILL_RESULT=$result "$0" 8>&- {SB_STDERR}>&-; } 2> >(exec 8>&-; trap '' TERM INT HUP; exec tee -a "$SB_LOG" >&2) || rc=$?
+    { SB_DRILL_OF=$t SB_DRILL_RESULT=$result "$0" 8>&- {SB_STDERR}>&- {SB_LOG_FD}<&-; } 2> >(exec 8>&-; trap '' TERM INT HUP; exec tee -a "$SB_LOG" >&2) || rc=$?
     wait "$!" 2>/dev/null || true
     # A copy killed before it wrote its result (SIGKILL, the OOM killer) has none: it failed, and its last step is
     # the last one its lines in this run's log name.
@@ -2860,16 +2920,26 @@ while read -r p id epoch time skipped; do
 done < <("\${PY[@]}" -c "$SB_FILES_PY" choose "$snapshot" $paths <<<"$listed")
 
 step "checking what $paths hold on this machine"
-holding=''
+holding='' half=''
 for p in $paths; do
   [ ! -e "$p" ] || [ -d "$p" ] || die "$p is not a directory on this machine; move it away, then run backup-restore-files again"
+  # What a restore stopped while placing left is neither what the path held nor the snapshot: it is restored again.
+  if half_placed "$p"; then log "$(half_placed_why "$p"): restoring it again, whatever it holds"; half="$half $p"; continue; fi
   read -r n size < <(files_with_content "$p")
   [ "$n" = 0 ] || holding="\${holding:+$holding; }$p ($n files with content, $(bytes "$size"))"
+done
+for p in $FILE_PATHS; do
+  [[ " $paths " == *" $p "* ]] || ! half_placed "$p" || note "$(half_placed_why "$p"): it stays so (not restored now), and backup-push does not back it up. Fix: run backup-restore-files --path $p"
 done
 if [ -n "$holding" ] && [ "$replace" != 1 ]; then
   die "refusing to restore over paths that hold files: restoring would replace what $holding hold. Fix: pass --replace to replace it with the snapshot's files (a file the snapshot lacks goes too), or choose other paths with --path"
 fi
 [ -z "$holding" ] || log "replacing what $holding hold"
+
+# cannot_write <path> <error>: the path cannot be written (or made): fails, naming it, what is unchanged and the fix.
+cannot_write() {
+  die "cannot write in $1 ($2): the restored files are written there first, beside what it holds. $unchanged. Fix: make $1 writable (a volume mounted read-only after errors: see dmesg, then mount -o remount,rw), then run backup-restore-files again"
+}
 
 restored='' done_paths=''
 for p in $paths; do
@@ -2883,7 +2953,8 @@ for p in $paths; do
   read -r n size < <("\${PY[@]}" -c "$SB_FILES_PY" count "$p" <"$SB_RUN/listing")
 
   step "checking the room on the disk of $p"
-  mkdir -p "$p"
+  # The path made where it does not exist yet (a new volume's mount point, a path under it): its parent may not be writable.
+  error=$(mkdir -p -- "$p" 2>&1) || cannot_write "$p" "$error"
   # An earlier restore's directory, left when it was killed.
   rm -rf "$p"/.sovereign-restore.*
   avail=$(df --output=avail -B1 "$p" | tail -n 1 | tr -d ' ')
@@ -2891,8 +2962,7 @@ for p in $paths; do
   [ "$avail" -ge "$size" ] || die "refusing to restore $p: the files of snapshot \${id:0:8} take $(bytes "$size") and its disk has $(bytes "$avail") free (what the path holds now goes only once the restored files are complete). $unchanged. Fix: free space on that disk (df -h $p) or grow the volume it is on, then run backup-restore-files again"
 
   step "restoring $p from snapshot \${id:0:8} on $t"
-  stage=$(mktemp -d "$p/.sovereign-restore.XXXXXX" 2>&1) \\
-    || die "cannot write in $p ($stage): the restored files are written there first, beside what it holds. $unchanged. Fix: make $p writable (a volume mounted read-only after errors: see dmesg, then mount -o remount,rw), then run backup-restore-files again"
+  stage=$(mktemp -d "$p/.sovereign-restore.XXXXXX" 2>&1) || cannot_write "$p" "$stage"
   placing=0
   # Removed at exit unless the restored files were being moved into place: then they are what is left of the path.
   at_exit "[ \\"\\$placing\\" = 1 ] || rm -rf '$stage'"
@@ -2908,6 +2978,9 @@ for p in $paths; do
   # directory (each sets a directory's mtime), and put on the path after them. Before placing: a failure here moved
   # nothing, and the work directory goes.
   touch -r "$stage$p" -- "$SB_RUN/path-time"
+  marker=$(placing_marker "$p")
+  { printf '%s\\nsnapshot %s (%s UTC) from %s\\n' "$p" "\${id:0:8}" "\${time_of[$p]}" "$t" >"$marker" && sync -- "$marker" "$BACKUP_STATE"; } 2>>"$SB_LOG" \\
+    || die "cannot write $marker, which marks $p as being put in place until it is complete (backup-push does not back up a path left half placed): $(step_cause 1). $unchanged. Fix: free space or inodes on the disk of $BACKUP_STATE (df -h $BACKUP_STATE; df -i $BACKUP_STATE), then run backup-restore-files again"
   placing=1
   find "$p" -mindepth 1 -maxdepth 1 ! -path "$stage" ! -name lost+found -exec rm -rf -- {} +
   find "$stage$p" -mindepth 1 -maxdepth 1 ! -name lost+found -exec mv -t "$p" -- {} +
@@ -2919,11 +2992,15 @@ for p in $paths; do
   step "comparing $p with snapshot \${id:0:8}"
   summary=$("\${PY[@]}" -c "$SB_FILES_PY" compare "$p" "$p" <"$SB_RUN/listing" 2>&1) \\
     || die "after the restore, $p differs from snapshot \${id:0:8}: $summary"
+  # Only once the placed files are on disk: a power loss before leaves the marker.
+  sync -f -- "$p"
+  rm -f -- "$marker"
+  sync -- "$BACKUP_STATE"
   log "$p: restored from snapshot \${id:0:8}: $summary"
   done_paths="\${done_paths:+$done_paths, }$p"
   restored="\${restored:+$restored; }$p from snapshot \${id:0:8} (\${time_of[$p]} UTC): $summary"
 done
-ok "restored the files of $BACKUP_HOST from $t: $restored; read back against the repository and matching the snapshots' listings\${holding:+; replaced what $holding held}\${passed_over:+; passed over $passed_over}"
+ok "restored the files of $BACKUP_HOST from $t: $restored; read back against the repository and matching the snapshots' listings\${holding:+; replaced what $holding held}\${half:+; restored again what a stopped restore left half placed in$half}\${passed_over:+; passed over $passed_over}"
 `;
 
 /**
