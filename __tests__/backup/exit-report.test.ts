@@ -134,3 +134,36 @@ test('a job started with its stderr closed still gets to run restic', async () =
   expect(run.signal).toBeNull();
   expect(fs.existsSync(path.join(tmp, 'restic.ran'))).toBe(true);
 });
+
+// Review (ninth pass): the job's lock on its log (SB_LOG_FD) reached every child, and a program run directly under run
+// got the kept stderr too: one that outlived the job held the log's lock (its files looked alive to the next job's
+// clean-up) or the pipe of its stderr (a journal or a tee waited for it). Each child here lists what it holds.
+test('a program under run or pg, and restic, hold neither the log\'s lock nor the job\'s kept stderr', async () => {
+  // exec, not a redirection of the loop: bash would keep the probe's own stdout (the log, under run) on a descriptor above 9.
+  const probe = `#!/bin/bash\nexec >'${tmp}/fds.'"\${0##*/}"\nfor f in /proc/$$/fd/*; do n=\${f##*/}; [ "$n" -gt 2 ] || continue; printf '%s %s\\n' "$n" "$(readlink "$f")"; done\n`;
+  for (const name of ['restic', 'probe-run', 'probe-pg']) fs.writeFileSync(path.join(tmp, 'bin', name), probe, { mode: 0o755 });
+  fs.mkdirSync(path.join(tmp, 'etc', 'secrets'));
+  fs.writeFileSync(path.join(tmp, 'etc', 'secrets', 'box.restic.b64'), 'cHc=\n', { mode: 0o600 });
+  const result = await runJob([
+    'box_KIND=sftp box_AUTH=password box_USER=u box_HOST=h box_REPO_PATH=r box_PORT=23 box_HOSTKEYS=yes',
+    // What the children must not hold: the log, and the stderr the job started with (the harness's pipe).
+    `printf '%s\\n' "$SB_LOG" "$(readlink /proc/$$/fd/2)" >'${tmp}/job'`,
+    'run probe-run',
+    'run pg probe-pg',
+    // The stand-in pins no host key, so restic_on fails after it: what is asserted is what restic got.
+    'restic_on box snapshots || true',
+    'ok done',
+    '',
+  ].join('\n'));
+  expect(result.code).toBe(0);
+  const [log, stderr] = fs.readFileSync(path.join(tmp, 'job'), 'utf8').split('\n');
+  expect(log).toMatch(/\/sovereign-backup\.\w{6}$/);
+  expect(stderr).toMatch(/^(pipe|socket):\[\d+\]$/);
+  for (const name of ['restic', 'probe-run', 'probe-pg']) {
+    const held = fs.readFileSync(path.join(tmp, `fds.${name}`), 'utf8').trim().split('\n').map((line) => line.slice(line.indexOf(' ') + 1));
+    // The probe's own script (bash's fd 255) shows that the listing ran.
+    expect(held).toContain(path.join(tmp, 'bin', name));
+    expect(held).not.toContain(log);
+    expect(held).not.toContain(stderr);
+  }
+});

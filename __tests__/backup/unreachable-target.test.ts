@@ -70,6 +70,26 @@ describeAsRoot('a target that does not answer: each job connects to it once, and
     expect(ran.stderr).toMatch(new RegExp(`storagebox: the repository cannot be reached \\(removing stale locks timed out\\), so ${job} does not connect to it again`));
   });
 
+  // Review (ninth pass): the prune judged only its unlock: a target that went away after it was connected to again,
+  // and waited out, by each call left (a forget and a listing for each kind of snapshot).
+  test('a prune whose target goes away after its unlock fails at the first call that times out, and connects no more', async () => {
+    // A plan with file paths too: the prune has two kinds of snapshot to go through.
+    const etc = world.productionWith('repo-unreachable-after-unlock', { TAGS: 'sovereign-dump sovereign-files' });
+    const bootstrap = await world.run(world.production, 'backup-bootstrap', etc);
+    if (bootstrap.code !== 0) throw new Error(bootstrap.stderr);
+    // The first ssh of the prune (its unlock's) reaches the Storage Box; every later one goes to the silent target.
+    const bin = path.join(tmp, 'bin-ssh-goes-away');
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, 'ssh'), `#!/bin/bash\nmkdir '${bin}/reached' 2>/dev/null && exec /usr/bin/ssh "$@"\n`
+      + `exec '${silent.bin}/ssh' "\${@/Port=${world.sftp.port}/Port=${silent.port}}"\n`, { mode: 0o755 });
+    const before = silent.sockets.length;
+    const ran = await world.run(world.production, 'backup-prune', etc, { env: { PATH: `${bin}:${PATH_ENV}` } });
+    expectFailure(ran, PROD_HOST, 'prune', /^prune failed for: storagebox/);
+    expect(silent.sockets.length - before).toBe(1);
+    expect(ran.stderr).toMatch(/run: restic_on storagebox unlock\n(?![\s\S]*removing stale locks timed out)/);
+    expect(ran.stderr).toMatch(/storagebox: the repository cannot be reached \(applying the retention to the \S+ snapshots on storagebox timed out\), so backup-prune does not connect to it again/);
+  });
+
   test('the bootstrap installs no key after a login that timed out, and fails naming it', async () => {
     const etc = world.productionWith('repo-unreachable-bootstrap', { storagebox_PORT: silent.port });
     const { ran, connections } = await counted('production', 'backup-bootstrap', etc);
