@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { App, Aspects, IAspect, TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { IConstruct } from 'constructs';
 import {
   BackupPlan, BackupTarget, DataClass, Environment, ErrorMonitoring, ErrorMonitoringEndpoint, Heartbeat, Location, Machine, PostgresDatabase,
   RestoreCheck, RestoreDrill, S3Provider, SecretVariable, ServerType, SshKey, StorageBox, StorageBoxAccount,
@@ -13,6 +14,10 @@ import { glitchTip } from '../monitoring/helpers/fixture';
 // JavaScript caller that set the variable's `sensitive` to false afterwards got it synthesized as non-sensitive, and
 // Terraform printed the secret in plans and outputs; the S3 target's variables and a snapshot account's password were
 // not even read again when rendered. Every secret a construct takes is now refused again at synth, before it is rendered.
+// Review (secrets, second pass): that re-check read the variable's `sensitive` field, and cdktf renders the field merged
+// with `addOverride`s, so an override got past it; it ran as an Aspect, so a secret an Aspect brought in was never
+// checked; and a variable in another stack was written non-sensitive before the refusal. The stack's rendering is
+// checked now, in the variable's own stack too.
 
 /** Makes sensitive variables by id, and keeps them for the cases to flip. */
 type Secret = (id: string) => TerraformVariable;
@@ -22,8 +27,11 @@ interface SecretTaker {
   readonly files: readonly string[];
   /** Builds the construct in `stack`, its secrets from `secret`. */
   readonly build: (stack: TerraformStack, secret: Secret) => void;
-  /** Each secret it takes: the variable's id, and the construct path and prop the refusal names. */
-  readonly secrets: ReadonlyArray<readonly [id: string, at: string]>;
+  /**
+   * Each secret it takes: the variable's id, the construct path and prop the refusal names, and every place that took
+   * it (the fix names them; `at` alone by default).
+   */
+  readonly secrets: ReadonlyArray<readonly [id: string, at: string, takenBy?: string]>;
 }
 
 const admin = { sshKeys: [SshKey.fromName('admin')], adminCidrs: ['203.0.113.0/24'] };
@@ -107,8 +115,9 @@ const takers: Record<string, SecretTaker> = {
         targets: [BackupTarget.storageBox(account, pinned)],
       }).protect(machine(stack));
     },
-    // A construct account's password is read when the target is rendered: refused again under the plan, as under the sub-account.
-    secrets: [['box_app_password', 'acme/Backups.targets']],
+    // A construct account's password is read when the target is rendered: registered under the plan too, as under the
+    // sub-account. One flip, one line: it names the first place, and the fix both.
+    secrets: [['box_app_password', 'acme/Box/App.password', 'acme/Box/App.password, acme/Backups.targets']],
   },
   RestoreDrill: {
     files: ['backup/restore-drill.ts', 'backup/heartbeat.ts', 'backup/backup-target.ts'],
@@ -145,32 +154,43 @@ function flipSensitive(variable: TerraformVariable): void {
 }
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const refusal = (at: string, id: string) => new RegExp(`${escape(at)}: 'var\\.${id}' is not allowed: the variable is not marked sensitive, `
-  + 'so Terraform would print the secret in plans and outputs\\. Fix: declare it with \\{ sensitive: true \\}');
+/** The synth-time refusal: the variable was declared sensitive, so its fix is to keep it so, naming who took it. */
+const refusal = (at: string, id: string, takenBy = at) => new RegExp(`${escape(at)}: 'var\\.${id}' is not allowed: `
+  + 'the variable is not rendered sensitive, so Terraform would print the secret in plans and outputs\\. '
+  + `Fix: keep it sensitive: its \`sensitive\` was set to false, or overridden with addOverride, `
+  // A SecretVariable that no construct took names itself: it was declared sensitive.
+  + (takenBy === `acme/${id}.sensitive` ? 'after it was declared sensitive' : `after ${escape(takenBy)} took it`));
+const messageOf = (synth: () => unknown): string => {
+  try {
+    synth();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return '';
+};
 
-const flips = Object.entries(takers).flatMap(([name, taker]) => taker.secrets.map(([id, at]) => [name, id, at, taker] as const));
+const flips = Object.entries(takers).flatMap(([name, taker]) => taker.secrets.map(([id, at, takenBy]) => [name, id, at, takenBy ?? at, taker] as const));
 
 describe("a secret's sensitive flag, set to false by a plain JavaScript caller after the construct took it", () => {
-  test.each(flips)('%s: %s is refused at synth, naming %s, the variable and the fix', (_, id, at, taker) => {
+  test.each(flips)('%s: %s is refused at synth, naming %s, the variable and the fix', (_, id, at, takenBy, taker) => {
     const { stack, variables } = build(taker);
     // Built as it is, the stack synthesizes: the refusal below is the flip's alone.
     expect(() => Testing.synth(stack)).not.toThrow();
     flipSensitive(variables.get(id)!);
-    expect(() => Testing.synth(stack)).toThrow(refusal(at, id));
+    const message = messageOf(() => Testing.synth(stack));
+    expect(message).toMatch(refusal(at, id, takenBy));
+    // One flip, one line (a SecretVariable registers itself, then the construct it is passed to).
+    expect(message.split('\n')).toHaveLength(1);
   });
 
-  test('is refused before the variable is rendered, also with skipValidation (cdktf then runs no validation), and no stack is written', () => {
+  test.each([false, true])('is refused on the rendering, before the stack is written, also with skipValidation (cdktf then runs no validation; hclOutput %s)', (hclOutput) => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'secrets-at-synth-'));
     try {
-      const app = new App({ outdir, skipValidation: true });
-      const { stack, variables } = build(takers.StorageBox, app);
-      // What is written: the stack's rendering (cdktf's earlier dry resolve of each element, for cross-stack
-      // references, renders nothing it keeps).
-      const rendered = jest.spyOn(stack, 'toTerraform');
+      const app = new App({ outdir, skipValidation: true, hclOutput });
+      const { variables } = build(takers.StorageBox, app);
       flipSensitive(variables.get('box_password')!);
       expect(() => app.synth()).toThrow(refusal('acme/Box.password', 'box_password'));
-      expect(rendered).not.toHaveBeenCalled();
-      expect(fs.existsSync(path.join(outdir, 'stacks', 'acme', 'cdk.tf.json'))).toBe(false);
+      expect(fs.readdirSync(path.join(outdir, 'stacks', 'acme'))).toEqual([]);
     } finally {
       fs.rmSync(outdir, { recursive: true, force: true });
     }
@@ -179,16 +199,65 @@ describe("a secret's sensitive flag, set to false by a plain JavaScript caller a
   test('every flipped secret of a stack is named in one refusal', () => {
     const { stack, variables } = build(takers.BackupPlan);
     for (const id of ['restic_password', 's3_secret']) flipSensitive(variables.get(id)!);
-    const message = (() => {
-      try {
-        Testing.synth(stack);
-      } catch (e) {
-        return (e as Error).message;
-      }
-      return '';
-    })();
+    const message = messageOf(() => Testing.synth(stack));
     expect(message).toMatch(refusal('acme/Backups.resticPassword', 'restic_password'));
     expect(message).toMatch(refusal('acme/Backups.targets', 's3_secret'));
+  });
+});
+
+// TypeScript allows both overrides; cdktf renders deepMerge(attributes, overrides), so the field stays true.
+describe('a secret rendered non-sensitive by an override, or brought in by an Aspect', () => {
+  const overrides: Record<string, (stack: TerraformStack, variable: TerraformVariable) => void> = {
+    "on the variable (addOverride('sensitive', false))": (_, variable) => variable.addOverride('sensitive', false),
+    "on its stack (addOverride('variable.<id>.sensitive', false))": (stack, variable) => stack.addOverride(`variable.${variable.friendlyUniqueId}.sensitive`, false),
+  };
+  const synths: Record<string, (stack: TerraformStack) => unknown> = {
+    'Testing.synth': (stack) => Testing.synth(stack),
+    'Testing.synthHcl': (stack) => Testing.synthHcl(stack),
+    'Testing.fullSynth': (stack) => Testing.fullSynth(stack),
+  };
+  const cases = Object.keys(overrides).flatMap((o) => Object.keys(synths).map((s) => [o, s] as const));
+
+  test.each(cases)('%s is refused by %s', (override, synth) => {
+    const { stack, variables } = build(takers.StorageBox);
+    const variable = variables.get('box_password')!;
+    overrides[override](stack, variable);
+    // The field the construction-time check reads is still true: only the rendering tells.
+    expect(variable.sensitive).toBe(true);
+    expect(() => synths[synth](stack)).toThrow(refusal('acme/Box.password', 'box_password'));
+  });
+
+  // An Aspect added while aspects run is never invoked: a check that was one missed such a secret.
+  test('a SecretVariable an Aspect declares while aspects run, then flips, is refused', () => {
+    const { stack } = build(takers.StorageBox);
+    const lateSecret: IAspect = {
+      visit: (node: IConstruct) => {
+        if (node === stack) flipSensitive(new SecretVariable(stack, 'late_token', { description: 'Token a team aspect adds' }));
+      },
+    };
+    Aspects.of(stack).add(lateSecret);
+    expect(() => Testing.synth(stack)).toThrow(refusal('acme/late_token.sensitive', 'late_token'));
+  });
+});
+
+describe('a secret whose variable lives in another stack than the construct that took it', () => {
+  test("is refused before the variable's own stack is written", () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'secrets-at-synth-'));
+    try {
+      const app = new App({ outdir });
+      // Synthesized first (cdktf synthesizes stacks in tree order): the stack that writes the variable.
+      const secrets = new TerraformStack(app, 'secrets');
+      const password = new TerraformVariable(secrets, 'box_password', { type: 'string', sensitive: true });
+      const acme = new TerraformStack(app, 'acme');
+      new HcloudProvider(acme, 'hcloud', {});
+      new StorageBox(acme, 'Box', { environment: Environment.TEST, password });
+      flipSensitive(password);
+      const message = messageOf(() => app.synth());
+      for (const stack of ['secrets', 'acme']) expect(fs.existsSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'))).toBe(false);
+      expect(message).toMatch(refusal('acme/Box.password', 'box_password'));
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -234,7 +303,7 @@ test('every library file that takes a secret has a case above', () => {
   const files = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true })
     .flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
   const taking = files(lib)
-    .filter((f) => /\bis\.secret\(|\b(requireSensitiveVariable|protectCheckedSecret)\(/.test(fs.readFileSync(f, 'utf8')))
+    .filter((f) => /\bis\.secret\(|\b(requireSensitiveVariable|refuseUnlessSensitiveVariable|protectCheckedSecret)\(/.test(fs.readFileSync(f, 'utf8')))
     .map((f) => path.relative(lib, f))
     // Where the checks are defined, not used.
     .filter((f) => !['core/private/sensitive-variable.ts', 'core/runtime-checks.ts'].includes(f));

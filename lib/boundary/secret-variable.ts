@@ -24,7 +24,7 @@ export class SecretVariable extends TerraformVariable {
       description: is.text("say what the secret is and where to get it, such as 'Password of the app role'"),
     }, "pass { description: 'Password of the app role' }");
     // A plan saved beside the stack holds this secret's value in clear; and `sensitive` set to false after this
-    // constructor (from plain JavaScript) would have Terraform print it: refused at synth.
+    // constructor (from plain JavaScript, or by an override) would have Terraform print it: refused at synth.
     protectCheckedSecret(this, 'sensitive', this);
   }
 

@@ -38,14 +38,15 @@ export function requireSensitiveVariable(scope: IConstruct, prop: string, variab
 /**
  * What a construct calls for a secret it took through `prop`, once the value was refused unless sensitive (by
  * requireSensitiveVariable, is.secret in its schema, or the factory that made the value it holds):
- * - the secret is refused again at the stack's synth unless still sensitive: a JavaScript caller can set `sensitive`
- *   to false after the check, and Terraform would then print the secret (see secrets-at-synth);
+ * - the secret is refused at synth unless the stack renders the variable sensitive: a JavaScript caller can set
+ *   `sensitive` to false after the check, anyone can override it, and Terraform would then print the secret (see
+ *   secrets-at-synth);
  * - the stack's working directory is kept to its owner, since Terraform writes the secret there in clear (a saved
  *   plan, a local state), also for a sensitive `TerraformVariable` that is not a `SecretVariable` in a team's own
  *   `TerraformStack`.
  * @internal
  */
 export function protectCheckedSecret(scope: IConstruct, prop: string, variable: TerraformVariable): void {
-  recheckAtSynth(scope, prop, variable, refuseUnlessSensitiveVariable);
+  recheckAtSynth(scope, prop, variable);
   protectWorkingDirectoryOf(scope);
 }
