@@ -6,8 +6,9 @@ import { recheckAtSynth } from './secrets-at-synth';
 import { protectWorkingDirectoryOf } from './working-directory';
 
 /**
- * Throws unless `value` is a Terraform variable marked sensitive: the one refusal, in one wording, for a secret given
- * another way. A value that is not a variable is never quoted (a JavaScript user may have pasted the secret itself);
+ * Throws unless `value` is a Terraform variable marked sensitive: the one construction-time refusal, in one wording,
+ * for a secret given another way (synth has its own, see secrets-at-synth). A value that is not a variable is never
+ * quoted (a JavaScript user may have pasted the secret itself);
  * `fix` is the caller's own suggestion for that case, the shared one by default. `at` may be a written-out path
  * (`Heartbeat.healthchecks`), which is why this one does not protect the working directory.
  * @internal
