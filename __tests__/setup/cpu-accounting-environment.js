@@ -1,7 +1,8 @@
 const fs = require('fs');
 const { TestEnvironment } = require('jest-environment-node');
 // The harness's /proc reader, in TypeScript: jest transforms what a test environment requires while it loads it, as it
-// does a test file's imports (@jest/transform's requireAndTranspileModule).
+// does a test file's imports (@jest/transform's requireAndTranspileModule). At the top, not in a method: that transform
+// hook is there only while the environment loads, and a later require of a .ts file fails with "Cannot find module".
 const { statFields } = require('../../testing/harness/processes');
 
 /**

@@ -128,8 +128,8 @@ export class BackupWorld {
   ) {}
 
   /**
-   * Lays out one machine of a freshly synthesized app. `drillPasswordLogin` renders the drill as a
-   * read-only account's: password login, host key trusted on first use, no SSH key of its own.
+   * Lays out one machine of the fixture app, synthesized once per set of options (below). `drillPasswordLogin`
+   * renders the drill as a read-only account's: password login, host key trusted on first use, no SSH key of its own.
    */
   public layOut(name: string, settings: Record<string, string | number>,
     options: { drillPasswordLogin?: { user: string; password: string }; drillSource?: FixtureOptions['drillSource']; filePaths?: string[] } = {}): MachineRoot {
