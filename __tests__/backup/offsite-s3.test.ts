@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
+import { ProcessesBefore, startOf } from './helpers/processes-before';
 import { bucketRepository, holdResticLock, killHolder, locksOf } from './helpers/restic-lock';
 import { S3Server } from './helpers/s3-server';
 import {
@@ -42,30 +43,20 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
     const marker = Buffer.from(`SOVEREIGN_BACKUP_ETC=${etc ?? machine.etc}\0`);
     // The processes there before the job starts that lack its marker (the machine's, other suites') are read once, not
     // 25 times a second: reading every environ each time was most of this file's sampling CPU. None of them can be the
-    // job's (its processes are forked after this first pass, under new pids), and a process gets another environment
-    // only by exec, so one of them could take the marker only if something outside the job exec'd it with this run's
-    // etc. A pid stays skipped only while every pass finds it: the kernel hands pids out in turn, so one reused between
-    // two passes needs the whole pid range (32,768 here) forked in between; after a gap over a second (a busy event loop)
-    // nothing is skipped any more.
-    const before = new Set<number>();
-    let lastPass = Date.now();
+    // job's (its processes are forked after this first pass), and a process gets another environment only by exec, so
+    // one of them could take the marker only if something outside the job exec'd it with this run's etc. Each is known
+    // by its pid and start time (ProcessesBefore): a pid one of them leaves may go to the job's next process at once.
+    const before = new ProcessesBefore();
     const sample = (first: boolean) => {
-      const pids = allPids();
-      const now = Date.now();
-      if (now - lastPass > 1000) before.clear();
-      lastPass = now;
-      if (!first && before.size > 0) {
-        const present = new Set(pids);
-        for (const pid of before) if (!present.has(pid)) before.delete(pid);
-      }
-      for (const pid of pids) {
-        if (before.has(pid)) continue;
+      for (const pid of allPids()) {
+        if (before.skips(pid)) continue;
         try {
+          const start = first ? startOf(pid) : undefined;
           if (environOf(pid).includes(marker)) {
             const args = commandLineOf(pid);
             if (args) commandLines.add(args.join(' '));
-          } else if (first) {
-            before.add(pid);
+          } else if (start !== undefined) {
+            before.record(pid, start);
           }
         } catch {
           // The process ended while it was read.
@@ -85,9 +76,9 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
 
   /**
    * A process's environment, read into one buffer kept for every read (the view is valid until the next call). The
-   * sampler reads every process's 25 times a second: readFileSync's fresh buffers for each read (a /proc file's size
-   * reads as 0), tens of MB a second to allocate and collect, cost this file's worker a third of its CPU
-   * (scripts/slowest-tests.results.md).
+   * sampler reads those of the processes not there before the job 25 times a second (every process's, until
+   * 2026-12-07): readFileSync's fresh buffers for each read (a /proc file's size reads as 0), tens of MB a second to
+   * allocate and collect, cost this file's worker a third of its CPU (scripts/slowest-tests.results.md).
    */
   let environ = Buffer.allocUnsafe(64 * 1024);
   const environOf = (pid: number): Buffer => {
