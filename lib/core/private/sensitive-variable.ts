@@ -44,10 +44,12 @@ export function requireSensitiveVariable(scope: IConstruct, prop: string, variab
  *   secrets-at-synth);
  * - the stack's working directory is kept to its owner, since Terraform writes the secret there in clear (a saved
  *   plan, a local state), also for a sensitive `TerraformVariable` that is not a `SecretVariable` in a team's own
- *   `TerraformStack`.
+ *   `TerraformStack`; and so is the variable's own stack's when another, since Terraform writes the value there too.
  * @internal
  */
 export function protectCheckedSecret(scope: IConstruct, prop: string, variable: TerraformVariable): void {
   recheckAtSynth(scope, prop, variable);
   protectWorkingDirectoryOf(scope);
+  // Once per stack: nothing more when the variable lives in the stack that took it.
+  protectWorkingDirectoryOf(variable);
 }
