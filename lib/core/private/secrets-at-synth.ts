@@ -36,8 +36,10 @@ export function recheckAtSynth(scope: IConstruct, prop: string, variable: Terraf
  * Wraps the stack's `toTerraform` (and `toHclTerraform`, which renders it first) so that its rendering is refused,
  * before it is returned to be written, unless every secret registered for the stack is rendered `sensitive: true`.
  * The rendering is what every synth writes (App.synth with or without skipValidation, Testing.synth, synthHcl,
- * fullSynth), and it comes after every Aspect ran, so a secret an Aspect brings in is checked too. cdktf's dry
- * resolve of each element before it (prepareStack, for cross-stack references) keeps and writes nothing.
+ * fullSynth), and the stack's own comes after every Aspect ran, so a secret an Aspect brings in is checked too. The
+ * rendering of another stack read for a variable it declares may come before that stack's Aspects ran: that stack
+ * checks the variable again at its own synth, before it is written. cdktf's dry resolve of each element before it
+ * (prepareStack, for cross-stack references) keeps and writes nothing.
  */
 function checkRenderingOf(stack: TerraformStack): { readonly taken: TakenSecret[]; readonly render: Render } {
   const render: Render = stack.toTerraform.bind(stack);
@@ -49,6 +51,9 @@ function checkRenderingOf(stack: TerraformStack): { readonly taken: TakenSecret[
     return rendered;
   };
   const renderHcl = stack.toHclTerraform.bind(stack);
+  // cdktf's HCL rendering leaves a stack's `variable.<id>.sensitive` override out of the variable block, so the HCL
+  // may still say sensitive = true where the refusal says "not rendered sensitive". Refusing is still right: the check
+  // reads the JSON rendering, which holds the override, and a secret asked to be printed is refused in either format.
   stack.toHclTerraform = () => {
     stack.toTerraform();
     return renderHcl();
