@@ -185,15 +185,39 @@ describe("a secret's sensitive flag, set to false by a plain JavaScript caller a
 
   test.each([false, true])('is refused on the rendering, before the stack is written, also with skipValidation (cdktf then runs no validation; hclOutput %s)', (hclOutput) => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'secrets-at-synth-'));
+    // cdktf 0.21 takes the HCL path from this, read when a stack is built; App's hclOutput only names the manifest's file.
+    const hclEnv = process.env.SYNTH_HCL_OUTPUT;
+    if (hclOutput) process.env.SYNTH_HCL_OUTPUT = 'true';
+    else delete process.env.SYNTH_HCL_OUTPUT;
     try {
       const app = new App({ outdir, skipValidation: true, hclOutput });
-      const { variables } = build(takers.StorageBox, app);
+      const { stack, variables } = build(takers.StorageBox, app);
+      const hcl = jest.spyOn(stack, 'toHclTerraform');
       flipSensitive(variables.get('box_password')!);
       expect(() => app.synth()).toThrow(refusal('acme/Box.password', 'box_password'));
       expect(fs.readdirSync(path.join(outdir, 'stacks', 'acme'))).toEqual([]);
+      // The path asked for was taken: the HCL case cannot fall back to JSON unnoticed.
+      expect(hcl).toHaveBeenCalledTimes(hclOutput ? 1 : 0);
     } finally {
+      if (hclEnv === undefined) delete process.env.SYNTH_HCL_OUTPUT;
+      else process.env.SYNTH_HCL_OUTPUT = hclEnv;
       fs.rmSync(outdir, { recursive: true, force: true });
     }
+  });
+
+  // A SecretVariable registers itself, then the construct it is passed to: the construct is the one to name.
+  test('a SecretVariable passed to a construct is refused naming the construct alone', () => {
+    const { stack, variables } = build({
+      files: [],
+      build: (s) => { new StorageBox(s, 'Box', { environment: Environment.TEST, password: new SecretVariable(s, 'box_password', { description: 'Password of the box' }) }); },
+      secrets: [],
+    });
+    expect(() => Testing.synth(stack)).not.toThrow();
+    flipSensitive(variables.get('box_password')!);
+    const message = messageOf(() => Testing.synth(stack));
+    expect(message).toMatch(refusal('acme/Box.password', 'box_password'));
+    expect(message).not.toContain('acme/box_password');
+    expect(message.split('\n')).toHaveLength(1);
   });
 
   test('every flipped secret of a stack is named in one refusal', () => {
@@ -241,19 +265,29 @@ describe('a secret rendered non-sensitive by an override, or brought in by an As
 });
 
 describe('a secret whose variable lives in another stack than the construct that took it', () => {
-  test("is refused before the variable's own stack is written", () => {
+  /** The variable declared in a stack named secrets, taken by a StorageBox in acme; `order` is the tree's, which cdktf synthesizes in. */
+  const twoStacks = (outdir: string, order: readonly string[]) => {
+    const app = new App({ outdir });
+    const stacks = new Map(order.map((id) => [id, new TerraformStack(app, id)]));
+    const password = new TerraformVariable(stacks.get('secrets')!, 'box_password', { type: 'string', sensitive: true });
+    const acme = stacks.get('acme')!;
+    new HcloudProvider(acme, 'hcloud', {});
+    new StorageBox(acme, 'Box', { environment: Environment.TEST, password });
+    return { app, password };
+  };
+
+  test.each([[['secrets', 'acme']], [['acme', 'secrets']]])("is refused before the variable's own stack is written (synthesized in the order %j)", (order) => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'secrets-at-synth-'));
     try {
-      const app = new App({ outdir });
-      // Synthesized first (cdktf synthesizes stacks in tree order): the stack that writes the variable.
-      const secrets = new TerraformStack(app, 'secrets');
-      const password = new TerraformVariable(secrets, 'box_password', { type: 'string', sensitive: true });
-      const acme = new TerraformStack(app, 'acme');
-      new HcloudProvider(acme, 'hcloud', {});
-      new StorageBox(acme, 'Box', { environment: Environment.TEST, password });
-      flipSensitive(password);
-      const message = messageOf(() => app.synth());
-      for (const stack of ['secrets', 'acme']) expect(fs.existsSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'))).toBe(false);
+      // Unflipped, it synthesizes: a stack that read only its own rendering would refuse every such secret.
+      const kept = twoStacks(path.join(outdir, 'kept'), order);
+      expect(() => kept.app.synth()).not.toThrow();
+      for (const stack of order) expect(fs.existsSync(path.join(outdir, 'kept', 'stacks', stack, 'cdk.tf.json'))).toBe(true);
+
+      const flipped = twoStacks(path.join(outdir, 'flipped'), order);
+      flipSensitive(flipped.password);
+      const message = messageOf(() => flipped.app.synth());
+      for (const stack of order) expect(fs.existsSync(path.join(outdir, 'flipped', 'stacks', stack, 'cdk.tf.json'))).toBe(false);
       expect(message).toMatch(refusal('acme/Box.password', 'box_password'));
     } finally {
       fs.rmSync(outdir, { recursive: true, force: true });
@@ -295,6 +329,19 @@ describe("the working directory of a team's own TerraformStack that holds a secr
     synth();
     expect(fs.existsSync(path.join(dir, 'plan'))).toBe(false);
     expect(modeOf(dir)).toBe(0o700);
+  });
+
+  // `cdktf plan` in the variable's own stack saves its value in clear there too.
+  test("with a plain sensitive TerraformVariable declared in another stack: that stack's is its owner's alone too", () => {
+    fs.rmSync(path.join(outdir, 'stacks'), { recursive: true, force: true });
+    const app = new App({ outdir });
+    const password = new TerraformVariable(new TerraformStack(app, 'secrets'), 'box_password', { type: 'string', sensitive: true });
+    const acme = new TerraformStack(app, 'acme');
+    new HcloudProvider(acme, 'hcloud', {});
+    new StorageBox(acme, 'Box', { environment: Environment.TEST, password });
+    app.synth();
+    expect(modeOf(dir)).toBe(0o700);
+    expect(modeOf(path.join(outdir, 'stacks', 'secrets'))).toBe(0o700);
   });
 });
 
