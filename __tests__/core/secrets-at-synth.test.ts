@@ -264,18 +264,18 @@ describe('a secret rendered non-sensitive by an override, or brought in by an As
   });
 });
 
-describe('a secret whose variable lives in another stack than the construct that took it', () => {
-  /** The variable declared in a stack named secrets, taken by a StorageBox in acme; `order` is the tree's, which cdktf synthesizes in. */
-  const twoStacks = (outdir: string, order: readonly string[]) => {
-    const app = new App({ outdir });
-    const stacks = new Map(order.map((id) => [id, new TerraformStack(app, id)]));
-    const password = new TerraformVariable(stacks.get('secrets')!, 'box_password', { type: 'string', sensitive: true });
-    const acme = stacks.get('acme')!;
-    new HcloudProvider(acme, 'hcloud', {});
-    new StorageBox(acme, 'Box', { environment: Environment.TEST, password });
-    return { app, password };
-  };
+/** The variable declared in a stack named secrets, taken by a StorageBox in acme; `order` is the tree's, which cdktf synthesizes in. */
+const twoStacks = (outdir: string, order: readonly string[]) => {
+  const app = new App({ outdir });
+  const stacks = new Map(order.map((id) => [id, new TerraformStack(app, id)]));
+  const password = new TerraformVariable(stacks.get('secrets')!, 'box_password', { type: 'string', sensitive: true });
+  const acme = stacks.get('acme')!;
+  new HcloudProvider(acme, 'hcloud', {});
+  new StorageBox(acme, 'Box', { environment: Environment.TEST, password });
+  return { app, password };
+};
 
+describe('a secret whose variable lives in another stack than the construct that took it', () => {
   test.each([[['secrets', 'acme']], [['acme', 'secrets']]])("is refused before the variable's own stack is written (synthesized in the order %j)", (order) => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'secrets-at-synth-'));
     try {
@@ -334,12 +334,7 @@ describe("the working directory of a team's own TerraformStack that holds a secr
   // `cdktf plan` in the variable's own stack saves its value in clear there too.
   test("with a plain sensitive TerraformVariable declared in another stack: that stack's is its owner's alone too", () => {
     fs.rmSync(path.join(outdir, 'stacks'), { recursive: true, force: true });
-    const app = new App({ outdir });
-    const password = new TerraformVariable(new TerraformStack(app, 'secrets'), 'box_password', { type: 'string', sensitive: true });
-    const acme = new TerraformStack(app, 'acme');
-    new HcloudProvider(acme, 'hcloud', {});
-    new StorageBox(acme, 'Box', { environment: Environment.TEST, password });
-    app.synth();
+    twoStacks(outdir, ['secrets', 'acme']).app.synth();
     expect(modeOf(dir)).toBe(0o700);
     expect(modeOf(path.join(outdir, 'stacks', 'secrets'))).toBe(0o700);
   });
