@@ -243,9 +243,10 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
 
   // Review (ninth pass): a restore killed while it put the files in place (SIGKILL, a power loss: no exit trap) left the
   // path half what it held, half the snapshot's, and a push could back that up as the newest snapshot of the path.
-  test('a restore killed (SIGKILL) while it puts the files in place leaves a marker: backup-push refuses the path, naming it and the fix; a rerun restores it whole and removes the marker', async () => {
+  // Review (tenth pass): the rerun took the newest snapshot of the first target, not the one the marker records, with no
+  // --replace check; and the push went on with the other path (asserted now).
+  test('a restore killed (SIGKILL) while it puts the files in place leaves a marker: backup-push refuses the path, naming it and the fix, and backs up the other; a rerun with no options restores the marker\'s snapshot and target whole, another snapshot needs --replace', async () => {
     const held = tree(uploads);
-    expect(held).not.toBe(v2.uploads);
     const state = path.join(tmp, 'production-rebuilt-state');
     const markers = (): string[] => fs.readdirSync(state).filter((n) => n.startsWith('restore-placing.'));
     // An mv that moves the first of the restored entries into the path, says so and waits: the restore caught halfway,
@@ -254,33 +255,48 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     fs.mkdirSync(bin, { recursive: true });
     fs.writeFileSync(path.join(bin, 'mv'), `#!/bin/bash\n[ "$1" = -t ] && [ "$2" = '${uploads}' ] && [ "$3" = -- ] || exec /usr/bin/mv "$@"\n`
       + '/usr/bin/mv -t "$2" -- "$4"\necho "halfway: moved $4" >&2\nexec sleep 300\n', { mode: 0o755 });
-    const uploadSnapshots = (): number => JSON.parse(execFileSync('restic', ['-r', path.join(world.sftp.home, repo), '--no-lock', '--no-cache', 'snapshots', '--json',
-      '--host', PROD_HOST, '--tag', 'sovereign-files', '--path', uploads], { encoding: 'utf8', env: { ...process.env, RESTIC_PASSWORD } })).length;
+    const snapshotsOf = (p: string): number => JSON.parse(execFileSync('restic', ['-r', path.join(world.sftp.home, repo), '--no-lock', '--no-cache', 'snapshots', '--json',
+      '--host', PROD_HOST, '--tag', 'sovereign-files', '--path', p], { encoding: 'utf8', env: { ...process.env, RESTIC_PASSWORD } })).length;
+    const uploadSnapshots = (): number => snapshotsOf(uploads);
 
-    const killed = await restore(['--path', uploads, '--replace'],
-      { env: { PATH: `${bin}:${PATH_ENV}` }, onOutput: { when: /halfway: moved /, act: (pid) => process.kill(-pid, 'SIGKILL') } });
+    // The older snapshot, from the second target: a rerun with no options would take the newest from the first.
+    const killed = await restore(['--from', 'storagebox2', '--snapshot', first.slice(0, 8), '--path', uploads, '--replace'],
+      { etc: twoTargets, env: { PATH: `${bin}:${PATH_ENV}` }, onOutput: { when: /halfway: moved /, act: (pid) => process.kill(-pid, 'SIGKILL') } });
     expect(killed.code).toBeNull();
     expect(killed.stderr).toMatch(/step: putting the restored \S+ in place\n[\s\S]*halfway: moved /);
     // Half and half: neither what it held nor the snapshot.
     expect(tree(uploads)).not.toBe(held);
-    expect(tree(uploads)).not.toBe(v2.uploads);
+    expect(tree(uploads)).not.toBe(v1.uploads);
     expect(markers()).toHaveLength(1);
 
     const before = uploadSnapshots();
+    const exportsBefore = snapshotsOf(exports);
     const pushed = await push(rebuilt);
-    expectFailure(pushed, PROD_HOST, 'push', new RegExp(`the file backup of ${uploads}: a backup-restore-files was stopped \\(killed, or the machine lost power\\) while it put `
-      + `the files of snapshot \\w{8} \\([\\dT:-]+ UTC\\) from storagebox in place, so ${uploads} holds part of what it held and part of that snapshot `
-      + `\\(${state}/restore-placing\\.\\w{16} records it\\)\\. Backing it up would record that as the newest snapshot of ${uploads}, the one a restore takes\\. `
-      + `Nothing of ${uploads} was sent\\. Fix: run backup-restore-files --path ${uploads} again`));
+    expectFailure(pushed, PROD_HOST, 'push', new RegExp(`the file backup of ${uploads}: a backup-restore-files did not finish putting `
+      + `the files of snapshot ${first.slice(0, 8)} \\([\\dT:-]+ UTC\\) from storagebox2 in place in ${uploads} \\(stopped, power loss, or a failure after it began\\); `
+      + `it may hold part of what it held and part of that snapshot \\(${state}/restore-placing\\.\\w{16} records it\\)\\. Backing it up would record that as the newest snapshot of ${uploads}, the one a restore takes\\. `
+      + `Nothing of ${uploads} was sent\\. Fix: run backup-restore-files --path ${uploads} --from storagebox2 --snapshot ${first} again`));
     expect(uploadSnapshots()).toBe(before);
+    // The other path was backed up all the same.
+    expect(snapshotsOf(exports)).toBe(exportsBefore + 1);
 
-    // No --replace needed: what it holds is what the stopped restore left.
-    const again = ok(await restore(['--path', uploads]));
-    expect(again.stderr).toMatch(new RegExp(`restoring it again, whatever it holds[\\s\\S]*OK: restored the files of ${PROD_HOST} from storagebox: ${uploads} from snapshot `
-      + `\\w{8} [^\\n]*; restored again what a stopped restore left half placed in ${uploads}`));
-    expect(tree(uploads)).toBe(v2.uploads);
+    // Another snapshot (or target) over the marked path is refused without --replace, changing nothing.
+    const half = tree(uploads);
+    refused(await restore(['--path', uploads, '--snapshot', second.slice(0, 8)], { etc: twoTargets }),
+      new RegExp(`FAILED: refusing to restore ${uploads} from snapshot ${second.slice(0, 8)} on storagebox: a backup-restore-files did not finish [^\\n]*, `
+        + `and that is snapshot ${first.slice(0, 8)} on storagebox2\\. Nothing was changed\\. Fix: run backup-restore-files --path ${uploads} --from storagebox2 --snapshot ${first} to finish that restore, or pass --replace`));
+    expect(tree(uploads)).toBe(half);
+    expect(markers()).toHaveLength(1);
+
+    // No options, no --replace: the marker's snapshot from the marker's target, not the newest from the first target.
+    const again = ok(await restore(['--path', uploads], { etc: twoTargets }));
+    expect(again.stderr).toMatch(new RegExp(`restoring it again, whatever it holds[\\s\\S]*OK: restored the files of ${PROD_HOST} from storagebox2: ${uploads} from snapshot `
+      + `${first.slice(0, 8)} [^\\n]*; restored again what a stopped restore left half placed in ${uploads}`));
+    expect(tree(uploads)).toBe(v1.uploads);
     expect(leftovers(uploads)).toEqual([]);
     expect(markers()).toEqual([]);
+    // The second version back before the push: the tests below take its snapshot as the newest.
+    ok(await restore(['--path', uploads, '--snapshot', second.slice(0, 8), '--replace']));
     expectSuccess(await push(rebuilt), PROD_HOST, 'push');
     expect(uploadSnapshots()).toBe(before + 1);
   });

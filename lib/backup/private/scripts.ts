@@ -195,9 +195,9 @@ at_exit() { SB_CLEANUP+=("$1"); }
 # (kill_tree), before the other clean-ups run: all at once, so restic's own clean-up runs in parallel.
 SB_BG=()
 bg_job() { SB_BG+=("$@"); }
-# Runs a command with its output in the log; returns its exit code. A program (not a function: closing them in this shell
-# would leave the exit trap no terminal to report to, and the job's log unlocked) gets neither the kept stderr nor the
-# log's lock.
+# Runs a command with its output in the log; returns its exit code. A program gets neither the kept stderr nor the log's
+# lock. A function keeps them: bash undoes the closes when it returns, but a die inside it would run the exit trap while
+# they are in effect, with no terminal to report to and the log's lock fd closed.
 run() {
   log "run: $*"
   if [ "$(type -t "$1")" = file ]; then "$@" >>"$SB_LOG" 2>&1 {SB_STDERR}>&- {SB_LOG_FD}<&-; else "$@" >>"$SB_LOG" 2>&1; fi
@@ -986,15 +986,36 @@ record_backed_up() { : >"$BACKUP_STATE/$1-from-this-machine" 2>>"$SB_LOG" || log
 # half what it held, half the snapshot's. So it writes a marker in BACKUP_STATE, on disk, before it starts, and removes
 # it once the path is complete and on disk: while it is there, backup-push does not back the path up (its half state
 # would become the newest snapshot, the one a restore takes) and backup-restore-files restores it again without --replace.
-# placing_marker <path>: the marker's file (it holds the path and the snapshot). half_placed <path>: whether it is there.
+# It stays too when the restore fails (or is stopped) after it began to move files: the path is then as uncertain.
+# placing_marker <path>: the marker's file (the path; the snapshot, for messages; its full ID and target, for the rerun).
+# half_placed <path>: whether it is there.
 placing_marker() { printf '%s/restore-placing.%s' "$BACKUP_STATE" "$(printf '%s' "$1" | sha256sum | cut -c 1-16)"; }
 half_placed() { [ -e "$(placing_marker "$1")" ]; }
+# placed_from <path>: the snapshot's full ID and the target the marker records ("<ID> <target>"), empty if it has none.
+placed_from() { sed -n 3p "$(placing_marker "$1")" 2>/dev/null || true; }
 # half_placed_why <path>: what the marker says, for a message.
 half_placed_why() {
   local marker
   marker=$(placing_marker "$1")
-  printf 'a backup-restore-files was stopped (killed, or the machine lost power) while it put the files of %s in place, so %s holds part of what it held and part of that snapshot (%s records it)' \
+  printf 'a backup-restore-files did not finish putting the files of %s in place in %s (stopped, power loss, or a failure after it began); it may hold part of what it held and part of that snapshot (%s records it)' \
     "$(sed -n 2p "$marker" 2>/dev/null || true)" "$1" "$marker"
+}
+# half_placed_rerun <path>: the command that finishes the restore the marker records (the same snapshot and target).
+half_placed_rerun() {
+  local from
+  from=$(placed_from "$1")
+  printf 'backup-restore-files --path %s%s' "$1" "\${from:+ --from \${from#* } --snapshot \${from%% *}}"
+}
+# stray_markers: a note for each marker whose path is not one of FILE_PATHS (the plan dropped it): nothing restores or
+# holds it back any more, so it is said rather than forgotten.
+stray_markers() {
+  local m mp
+  for m in "$BACKUP_STATE"/restore-placing.*; do
+    [ -e "$m" ] || continue
+    mp=$(sed -n 1p "$m" 2>/dev/null || true)
+    [[ " \${FILE_PATHS:-} " != *" $mp "* ]] || continue
+    note "$m records that a backup-restore-files did not finish putting the files of $(sed -n 2p "$m" 2>/dev/null || true) in place in $mp, which is no longer one of this machine's file paths (\${FILE_PATHS:-none}), so nothing restores it or holds it back. Fix: check what $mp holds (or restore it by hand), then remove $m"
+  done
 }
 
 # Where a target's repository is, and with which password: a marker of a verified copy names it.
@@ -2061,12 +2082,13 @@ if [ -n "$files" ]; then
   fi
 fi
 half=''
+stray_markers
 if [ -n "$files" ]; then
   # Before --start-empty, which does not change what a stopped restore left.
   for p in $files; do
     half_placed "$p" || continue
     half="$half $p"
-    failures="\${failures:+$failures; }the file backup of $p: $(half_placed_why "$p"). Backing it up would record that as the newest snapshot of $p, the one a restore takes. Nothing of $p was sent. Fix: run backup-restore-files --path $p again (it restores $p whole and removes the marker), then run backup-push again"
+    failures="\${failures:+$failures; }the file backup of $p: $(half_placed_why "$p"). Backing it up would record that as the newest snapshot of $p, the one a restore takes. Nothing of $p was sent. Fix: run $(half_placed_rerun "$p") again (it restores $p whole from the snapshot it was restoring and removes the marker), then run backup-push again"
   done
   if [ -n "$half" ]; then
     log "left half placed by a stopped restore:$half"
@@ -2263,8 +2285,9 @@ for t in $TARGETS; do
         gives_way "$t" pruned "$t" restic_on "$t" prune || { prune_failed "$t" "prune on $t failed"; continue; }
       fi
     fi
-    left=$(restic_on "$t" snapshots --json --host "$BACKUP_HOST" --tag "$tag" 2>"$SB_RUN/prune.$t.err" | "\${PY[@]}" -c 'import json,sys; print(len(json.load(sys.stdin) or []))') || left=0
+    left=$(restic_on "$t" snapshots --json --host "$BACKUP_HOST" --tag "$tag" 2>"$SB_RUN/prune.$t.err" | "\${PY[@]}" -c 'import json,sys; print(len(json.load(sys.stdin) or []))') || left=''
     cat "$SB_RUN/prune.$t.err" >>"$SB_LOG" 2>/dev/null || true
+    if [ -z "$left" ]; then prune_failed "$t" "listing the $tag snapshots of $t failed"; continue; fi
     if [ "$left" -lt 1 ]; then prune_failed "$t" "no $tag snapshot left on $t"; continue; fi
     log "$t keeps $left $tag snapshots ($KEEP)"
   done
@@ -2889,10 +2912,26 @@ load_conf backup.conf
 # Everything it reads comes from the remote: a cache would hide corruption there.
 SB_NO_CACHE=1
 [ -n "\${FILE_PATHS:-}" ] || die "backup.conf names no file paths (FILE_PATHS is empty): this machine's plan backs up no files (its databases come back with backup-restore)"
-restore_target
 [ -z "$snapshot" ] || [[ $snapshot =~ ^[0-9a-f]{8,64}$ ]] || die "--snapshot '$snapshot' is not a snapshot ID (8 to 64 hex digits, from restic snapshots --host $BACKUP_HOST --tag sovereign-files)"
 for p in "\${wanted[@]}"; do [[ " $FILE_PATHS " == *" $p "* ]] || die "--path '$p' is not one of this machine's file paths ($FILE_PATHS)"; done
 paths=\${wanted[*]:-$FILE_PATHS}
+# A rerun with neither --snapshot nor --from finishes the restore a marker records (its snapshot, its target): the
+# newest snapshot of the first target is another, and the marked path skips the --replace check.
+if [ -z "$snapshot$from" ]; then
+  marked_from=''
+  for p in $paths; do
+    from_p=$(placed_from "$p")
+    [ -n "$from_p" ] || continue
+    [ -z "$marked_from" ] || [ "$marked_from" = "$from_p" ] \
+      || die "the paths to restore were left half placed by restores of different snapshots or targets ($(for q in $paths; do half_placed "$q" && printf '%s; ' "$(sed -n 2p "$(placing_marker "$q")")"; done)). Nothing was changed. Fix: run $(for q in $paths; do half_placed "$q" && printf '%s; ' "$(half_placed_rerun "$q")"; done)"
+    marked_from=$from_p
+  done
+  if [ -n "$marked_from" ]; then
+    snapshot=\${marked_from%% *} from=\${marked_from#* }
+    log "a marked path: restoring snapshot \${snapshot:0:8} from $from, which the stopped restore was putting in place"
+  fi
+fi
+restore_target
 restore_lock
 
 step "choosing the snapshots of $BACKUP_HOST on $t"
@@ -2924,13 +2963,21 @@ holding='' half=''
 for p in $paths; do
   [ ! -e "$p" ] || [ -d "$p" ] || die "$p is not a directory on this machine; move it away, then run backup-restore-files again"
   # What a restore stopped while placing left is neither what the path held nor the snapshot: it is restored again.
-  if half_placed "$p"; then log "$(half_placed_why "$p"): restoring it again, whatever it holds"; half="$half $p"; continue; fi
+  if half_placed "$p"; then
+    from_p=$(placed_from "$p")
+    # Another snapshot or target over it is a choice, as over a path that holds files.
+    if [ -n "$from_p" ] && [ "$from_p" != "\${snap_of[$p]} $t" ] && [ "$replace" != 1 ]; then
+      die "refusing to restore $p from snapshot \${snap_of[$p]:0:8} on $t: $(half_placed_why "$p"), and that is snapshot \${from_p:0:8} on \${from_p#* }. Nothing was changed. Fix: run $(half_placed_rerun "$p") to finish that restore, or pass --replace to restore the other snapshot over it"
+    fi
+    log "$(half_placed_why "$p"): restoring it again, whatever it holds"; half="$half $p"; continue
+  fi
   read -r n size < <(files_with_content "$p")
   [ "$n" = 0 ] || holding="\${holding:+$holding; }$p ($n files with content, $(bytes "$size"))"
 done
 for p in $FILE_PATHS; do
-  [[ " $paths " == *" $p "* ]] || ! half_placed "$p" || note "$(half_placed_why "$p"): it stays so (not restored now), and backup-push does not back it up. Fix: run backup-restore-files --path $p"
+  [[ " $paths " == *" $p "* ]] || ! half_placed "$p" || note "$(half_placed_why "$p"): it stays so (not restored now), and backup-push does not back it up. Fix: run $(half_placed_rerun "$p")"
 done
+stray_markers
 if [ -n "$holding" ] && [ "$replace" != 1 ]; then
   die "refusing to restore over paths that hold files: restoring would replace what $holding hold. Fix: pass --replace to replace it with the snapshot's files (a file the snapshot lacks goes too), or choose other paths with --path"
 fi
@@ -2941,6 +2988,12 @@ cannot_write() {
   die "cannot write in $1 ($2): the restored files are written there first, beside what it holds. $unchanged. Fix: make $1 writable (a volume mounted read-only after errors: see dmesg, then mount -o remount,rw), then run backup-restore-files again"
 }
 
+# A failure (or a stop) from the marker's write until its removal leaves it: the report says so.
+marked=''
+marked_failure() {
+  [ -z "$marked" ] || SB_FAILURE="\${SB_FAILURE:-the restore failed}. $marked is marked as not put in place whole ($(placing_marker "$marked")), and backup-push holds it back until a run of $(half_placed_rerun "$marked") succeeds"
+}
+at_exit marked_failure
 restored='' done_paths=''
 for p in $paths; do
   id=\${snap_of[$p]}
@@ -2979,9 +3032,9 @@ for p in $paths; do
   # nothing, and the work directory goes.
   touch -r "$stage$p" -- "$SB_RUN/path-time"
   marker=$(placing_marker "$p")
-  { printf '%s\\nsnapshot %s (%s UTC) from %s\\n' "$p" "\${id:0:8}" "\${time_of[$p]}" "$t" >"$marker" && sync -- "$marker" "$BACKUP_STATE"; } 2>>"$SB_LOG" \\
+  { printf '%s\\nsnapshot %s (%s UTC) from %s\\n%s %s\\n' "$p" "\${id:0:8}" "\${time_of[$p]}" "$t" "$id" "$t" >"$marker" && sync -- "$marker" "$BACKUP_STATE"; } 2>>"$SB_LOG" \\
     || die "cannot write $marker, which marks $p as being put in place until it is complete (backup-push does not back up a path left half placed): $(step_cause 1). $unchanged. Fix: free space or inodes on the disk of $BACKUP_STATE (df -h $BACKUP_STATE; df -i $BACKUP_STATE), then run backup-restore-files again"
-  placing=1
+  placing=1 marked=$p
   find "$p" -mindepth 1 -maxdepth 1 ! -path "$stage" ! -name lost+found -exec rm -rf -- {} +
   find "$stage$p" -mindepth 1 -maxdepth 1 ! -name lost+found -exec mv -t "$p" -- {} +
   chown --reference="$stage$p" -- "$p"
@@ -2995,6 +3048,7 @@ for p in $paths; do
   # Only once the placed files are on disk: a power loss before leaves the marker.
   sync -f -- "$p"
   rm -f -- "$marker"
+  marked=''
   sync -- "$BACKUP_STATE"
   log "$p: restored from snapshot \${id:0:8}: $summary"
   done_paths="\${done_paths:+$done_paths, }$p"
