@@ -301,6 +301,34 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     expect(uploadSnapshots()).toBe(before + 1);
   });
 
+  test('a restore that fails after it began to put the files in place says the path is marked and held back; a marker of a path no longer in the plan is noted', async () => {
+    const state = path.join(tmp, 'production-rebuilt-state');
+    // The newest file snapshot (the test above pushed the second version again): the one a restore takes.
+    const newest = newestFileSnapshot();
+    // A path the plan dropped, left marked: nothing restores it or holds it back any more.
+    const gone = path.join(tmp, 'srv', 'gone');
+    const stray = path.join(state, 'restore-placing.0123456789abcdef');
+    fs.writeFileSync(stray, `${gone}\nsnapshot ${first.slice(0, 8)} (2026-01-01T00:00:00 UTC) from storagebox\n${first} storagebox\n`);
+    // An mv into the uploads that fails: the old entries are gone, the restored ones not moved.
+    const bin = path.join(tmp, 'bin-mv-fails');
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, 'mv'), `#!/bin/bash\n[ "$1" = -t ] && [ "$2" = '${uploads}' ] || exec /usr/bin/mv "$@"\necho 'mv: refused' >&2\nexit 1\n`, { mode: 0o755 });
+    try {
+      const failed = await restore(['--path', uploads, '--replace'], { env: { PATH: `${bin}:${PATH_ENV}` } });
+      refused(failed, new RegExp(`FAILED \\(exit 1\\) at step 'putting the restored ${uploads} in place': find [^\\n]* exited with 1 \\(line \\d+\\)\\. ${uploads} is marked as not put in place whole \\(${state}/restore-placing\\.\\w{16}\\), `
+        + `and backup-push holds it back until a run of backup-restore-files --path ${uploads} --from storagebox --snapshot ${newest} succeeds`));
+      expect(failed.stderr).toMatch(new RegExp(`${stray} records that a backup-restore-files did not finish putting the files of snapshot ${first.slice(0, 8)} [^\\n]* in place in ${gone}, `
+        + `which is no longer one of this machine's file paths \\(${uploads} ${exports}\\), so nothing restores it or holds it back\\. Fix: check what ${gone} holds`));
+      const again = ok(await restore(['--path', uploads]));
+      expect(again.stderr).toMatch(new RegExp(`OK: restored [^\\n]*${uploads} from snapshot ${newest.slice(0, 8)} [^\\n]*restored again what a stopped restore left half placed`));
+      expect(tree(uploads)).toBe(v2.uploads);
+      expect(leftovers(uploads)).toEqual([]);
+      expect(fs.readdirSync(state).filter((n) => n.startsWith('restore-placing.'))).toEqual([path.basename(stray)]);
+    } finally {
+      fs.rmSync(stray, { force: true });
+    }
+  });
+
   test('a restore stopped while restic writes leaves the path as it was, with no work directory', async () => {
     const held = tree(uploads);
     // Stopped once restic is started on the work directory, not before it was made or after the files were placed.
@@ -310,6 +338,23 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     expect(stopped.stderr).toMatch(/FAILED \(exit 1\) at step 'restoring \S+ from snapshot \w{8} on storagebox': stopped by a signal\nstopped by a signal\nfailed step: restoring /);
     expect(tree(uploads)).toBe(held);
     expect(leftovers(uploads)).toEqual([]);
+  });
+
+  test('a restore killed (SIGKILL) while restic writes leaves its work directory, which backup-push does not back up and the next restore removes', async () => {
+    const held = tree(uploads);
+    const killed = await restore(['--path', uploads, '--replace'],
+      { onOutput: { when: /run: restic_on storagebox restore \w+ --target \S+\/\.sovereign-restore\.\w+ /, act: (pid) => process.kill(-pid, 'SIGKILL') } });
+    expect(killed.code).toBeNull();
+    expect(leftovers(uploads)).toHaveLength(1);
+    expectSuccess(await push(rebuilt), PROD_HOST, 'push');
+    const listed = execFileSync('restic', ['-r', path.join(world.sftp.home, repo), '--no-lock', '--no-cache', 'ls', '--json', newestFileSnapshot()],
+      { encoding: 'utf8', env: { ...process.env, RESTIC_PASSWORD } }).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    const listedPaths: string[] = listed.filter((entry) => entry.struct_type === 'node').map((entry) => entry.path);
+    expect(listedPaths).toContain(`${uploads}/contract.pdf`);
+    expect(listedPaths.filter((p) => p.includes('.sovereign-restore'))).toEqual([]);
+    ok(await restore(['--path', uploads, '--replace']));
+    expect(leftovers(uploads)).toEqual([]);
+    expect(tree(uploads)).toBe(held);
   });
 
   test('a restore whose disk fills up while restic writes (no inode left) fails, naming restic, and leaves the path as it was', async () => {

@@ -1997,11 +1997,15 @@ unmounted_paths() {
 }
 
 push_files() {
-  local t=$1 out snap n size when rc=0 vanished='' errors fix='make them readable or move them out of the paths' lost=''
+  local t=$1 out snap n size when rc=0 vanished='' errors fix='make them readable or move them out of the paths' lost='' p
+  local excludes=()
   step "backing up $files to $t"
   printf -v when '%(%Y-%m-%d %H:%M:%S)T' -1
+  # The work directory of a backup-restore-files killed while restic wrote it is not the path's: a restore would
+  # bring it back (the next restore of the path removes it).
+  for p in $files; do excludes+=(--exclude "$p/.sovereign-restore.*"); done
   # shellcheck disable=SC2086
-  out=$(restic_on "$t" backup --json --time "$when" --host "$BACKUP_HOST" --tag sovereign-files $files 2>>"$SB_LOG") || rc=$?
+  out=$(restic_on "$t" backup --json --time "$when" --host "$BACKUP_HOST" --tag sovereign-files "\${excludes[@]}" $files 2>>"$SB_LOG") || rc=$?
   # restic 0.14 also exits 3 when a file vanished while it read the paths (listed, then gone: an upload renamed, a
   # cache or journal file removed). The snapshot holds what the paths held as restic read them: it is kept and recorded,
   # naming them. Unless a file system of the paths went away during the read (every file of it vanishes): then it goes.
@@ -2923,7 +2927,7 @@ if [ -z "$snapshot$from" ]; then
     from_p=$(placed_from "$p")
     [ -n "$from_p" ] || continue
     [ -z "$marked_from" ] || [ "$marked_from" = "$from_p" ] \
-      || die "the paths to restore were left half placed by restores of different snapshots or targets ($(for q in $paths; do half_placed "$q" && printf '%s; ' "$(sed -n 2p "$(placing_marker "$q")")"; done)). Nothing was changed. Fix: run $(for q in $paths; do half_placed "$q" && printf '%s; ' "$(half_placed_rerun "$q")"; done)"
+      || die "the paths to restore were left half placed by restores of different snapshots or targets ($(for q in $paths; do if half_placed "$q"; then printf '%s; ' "$(sed -n 2p "$(placing_marker "$q")")"; fi; done)). Nothing was changed. Fix: run $(for q in $paths; do if half_placed "$q"; then printf '%s; ' "$(half_placed_rerun "$q")"; fi; done)"
     marked_from=$from_p
   done
   if [ -n "$marked_from" ]; then
