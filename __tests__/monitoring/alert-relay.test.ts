@@ -106,6 +106,21 @@ describe('the alert relay', () => {
     state.port = await listenOnFreePort(server);
     return state;
   };
+  /**
+   * An HTTPS receiver on loopback whose certificate (for 127.0.0.1) is self-signed, which the relay must not trust:
+   * `handshakes` the errors of the handshakes it saw broken off.
+   */
+  const selfSignedReceiver = async () => {
+    const keys = fs.mkdtempSync(path.join(dir, 'tls-'));
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(keys, 'key.pem'), '-out', path.join(keys, 'cert.pem')], { encoding: 'utf8' });
+    expect(made.status).toBe(0);
+    const server = https.createServer({ key: fs.readFileSync(path.join(keys, 'key.pem')), cert: fs.readFileSync(path.join(keys, 'cert.pem')) }, receive);
+    const handshakes: string[] = [];
+    server.on('tlsClientError', (e: NodeJS.ErrnoException) => handshakes.push(e.code ?? e.message));
+    const port = await listenOnFreePort(server);
+    return { port, handshakes, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  };
   const REQUEST_LINE = 'POST /monitoring_webhook_ops HTTP/1.1';
   /** A post with the password whose body stops after its first bytes, of the 1000 its head announces. */
   const UNFINISHED_POST = [REQUEST_LINE, `Authorization: ${AUTH}`, 'Content-Length: 1000', '', '{"alerts":'].join('\r\n');
@@ -144,13 +159,44 @@ describe('the alert relay', () => {
     expect((await Promise.all(answers)).map((r) => r.status)).toEqual(Array(receiverPosts).fill(200));
   };
 
+  // SIGUSR1 logs what the relay holds: its receivers, the failing ones among them with nothing in flight, its posts in
+  // flight, and failing_posts, the posts of failing receivers that the failing share counts. With nothing in flight
+  // both must be none: a post counted in and never out would take one of FAILING_POSTS for good.
+  const COUNT_PROBE = [
+    'import signal',
+    'def count(*_):',
+    '    held = list(receivers.values())',
+    '    idle = [r for r in held if r.failing and not r.posts and not r.looking_up]',
+    '    log("probe: %d receivers, %d idle failing, %d posts, %d failing posts" % (len(held), len(idle), sum(r.posts for r in held), failing_posts))',
+    'signal.signal(signal.SIGUSR1, count)',
+  ];
+  /** The rendered script with `probes` put in before its server starts. */
+  const withProbes = (script: string, probes: string[]) => {
+    const probed = script.replace(/^Server\(.*\)\.serve_forever\(\)$/m, (line) => [...probes, line].join('\n'));
+    expect(probed).toContain(probes.join('\n'));
+    return probed;
+  };
+  /** The probe's counts (COUNT_PROBE) of the relay `pid`, whose log is `output`. */
+  const probeCounts = async (pid: ChildProcess, output: () => string) => {
+    const pattern = /probe: (\d+) receivers, (\d+) idle failing, (\d+) posts, (\d+) failing posts/g;
+    const lines = () => output().match(pattern) ?? [];
+    const before = lines().length;
+    pid.kill('SIGUSR1');
+    await waitFor(() => lines().length > before, { what: 'the probe to count the receivers', timeout: Duration.seconds(10) });
+    const [, total, idleFailing, posts, failing] = new RegExp(pattern.source).exec(lines()[before])!.map(Number);
+    return { total, idleFailing, posts, failingPosts: failing };
+  };
+  const relayCounts = () => probeCounts(relay, () => logged);
+  /** Nothing in flight: no post in the relay, and none counted as a failing receiver's. */
+  const NONE_IN_FLIGHT = { posts: 0, failingPosts: 0 };
+
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alert-relay-'));
     receiverPort = await listenOnFreePort(receiver);
     otherPorts = await Promise.all(others.map((server) => listenOnFreePort(server)));
     writeUrls(URLS());
     fs.writeFileSync(path.join(dir, 'web_password'), `${PASSWORD}\n`, { mode: 0o600 });
-    fs.writeFileSync(path.join(dir, 'relay'), ALERT_RELAY_SCRIPT, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, 'relay'), withProbes(ALERT_RELAY_SCRIPT, COUNT_PROBE), { mode: 0o755 });
     relayPort = await freePort();
     relay = await startRelay(relayPort, path.join(dir, 'relay'), (text) => { logged += text; });
   });
@@ -393,11 +439,11 @@ describe('the alert relay', () => {
     // with 127.0.0.1, any other name as unknown, so that no lookup leaves the machine; *.twice.invalid with two
     // addresses, 127.0.0.1 second, and first one that never answers (blackholed.twice.invalid: a loopback port whose
     // queue of connections is full, which drops each new one's first packet) or one of a family the machine lacks
-    // (nofamily.twice.invalid). SIGUSR1 logs the receivers the relay holds, and how many of them are failing ones with
-    // nothing in flight.
+    // (nofamily.twice.invalid); p<port>.stalls.invalid with two addresses, first that loopback port, then 127.0.0.1.
+    // SIGUSR1 logs what the relay holds (COUNT_PROBE).
     const SHORT = 2;
     const PROBES = [
-      'import ipaddress, signal',
+      'import ipaddress',
       'machine_getaddrinfo = socket.getaddrinfo',
       // A queue of one connection, filled: connections that are never accepted, sent without waiting.
       'full = socket.socket()',
@@ -416,6 +462,8 @@ describe('the alert relay', () => {
       '    if host.endswith(".twice.invalid"):',
       '        first = (45, socket.SOCK_STREAM, 0, "", ("127.0.0.1", port)) if host.startswith("nofamily.") else (socket.AF_INET, socket.SOCK_STREAM, 6, "", full.getsockname())',
       '        return [first] + machine_getaddrinfo("127.0.0.1", port, *args, **kwargs)',
+      '    if host.endswith(".stalls.invalid"):',
+      '        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", int(host.split(".")[0][1:])))] + machine_getaddrinfo("127.0.0.1", port, *args, **kwargs)',
       '    if host == "live.invalid" or host.endswith(".live.invalid"):',
       '        host = "127.0.0.1"',
       '    try:',
@@ -424,11 +472,7 @@ describe('the alert relay', () => {
       '        raise socket.gaierror(socket.EAI_NONAME, "unknown in this test")',
       '    return machine_getaddrinfo(host, port, *args, **kwargs)',
       'socket.getaddrinfo = test_getaddrinfo',
-      'def count(*_):',
-      '    held = list(receivers.values())',
-      '    idle = [r for r in held if getattr(r, "failing", False) and not r.posts and not getattr(r, "looking_up", False)]',
-      '    log("probe: %d receivers, %d idle failing" % (len(held), len(idle)))',
-      'signal.signal(signal.SIGUSR1, count)',
+      ...COUNT_PROBE,
       // SIGUSR2: the next lookup's thread fails to start, as when the system's limit of threads is reached.
       'refusals = []',
       'machine_start = threading.Thread.start',
@@ -448,10 +492,8 @@ describe('the alert relay', () => {
     let output = '';
     beforeAll(async () => {
       expect(forwardSeconds).toBeGreaterThan(SHORT);
-      const serve = /^Server\(.*\)\.serve_forever\(\)$/m;
-      const script = ALERT_RELAY_SCRIPT.replace(/^FORWARD_SECONDS = \d+$/m, `FORWARD_SECONDS = ${SHORT}`).replace(serve, (line) => [...PROBES, line].join('\n'));
+      const script = withProbes(ALERT_RELAY_SCRIPT.replace(/^FORWARD_SECONDS = \d+$/m, `FORWARD_SECONDS = ${SHORT}`), PROBES);
       expect(script).toContain(`FORWARD_SECONDS = ${SHORT}\n`);
-      expect(script).toContain(PROBES.join('\n'));
       fs.writeFileSync(path.join(dir, 'relay-probed'), script, { mode: 0o755 });
       probedPort = await freePort();
       probed = await startRelay(probedPort, path.join(dir, 'relay-probed'), (text) => { output += text; });
@@ -460,15 +502,7 @@ describe('the alert relay', () => {
     const postProbed = (name: string) => fetch(`http://127.0.0.1:${probedPort}/${name}`, {
       method: 'POST', body: `{"alerts":[],"to":"${name}"}`, headers: { 'content-type': 'application/json', authorization: AUTH },
     });
-    /** The probe's count of the receivers the relay holds, and of the failing ones among them with nothing in flight. */
-    const counts = async () => {
-      const lines = () => output.match(/probe: \d+ receivers, \d+ idle failing/g) ?? [];
-      const before = lines().length;
-      probed.kill('SIGUSR1');
-      await waitFor(() => lines().length > before, { what: 'the probe to count the receivers', timeout: Duration.seconds(10) });
-      const [, total, idleFailing] = /probe: (\d+) receivers, (\d+) idle failing/.exec(lines()[before])!.map(Number);
-      return { total, idleFailing };
-    };
+    const counts = () => probeCounts(probed, () => output);
 
     test('a receiver that trickles its answer a byte at a time is cut at FORWARD_SECONDS from the forward\'s start: 502, logged', async () => {
       // Each byte well within the timeout of a socket operation; the head never ends. A relay that bounded each
@@ -567,7 +601,27 @@ describe('the alert relay', () => {
         // Left marked as running, the lookup would fail each next forward at once (LookupRunning), for good.
         expect((await postProbed('monitoring_webhook_nothread')).status).toBe(200);
         expect(received.map((r) => r.url)).toEqual(['/hooks/nothread']);
+        // Failing, then answered with its post in flight: that post counted out of failing_posts too.
+        expect(await counts()).toMatchObject(NONE_IN_FLIGHT);
       } finally {
+        writeUrls(URLS());
+      }
+    });
+
+    test('a host with two addresses: the first takes the connection and never begins its TLS handshake; the second is tried in time', async () => {
+      // The handshake with each address within that address's share of what is left: one that had all of it left the
+      // second none, and the forward ended in a TimeoutError. The second, self-signed, is refused for its certificate.
+      const stalled = await silentReceiver();
+      const tls = await selfSignedReceiver();
+      writeUrls({ ...URLS(), monitoring_webhook_stalls: `https://p${stalled.port}.stalls.invalid:${tls.port}/hooks/stalls` });
+      try {
+        expect((await postProbed('monitoring_webhook_stalls')).status).toBe(502);
+        await logs(/monitoring_webhook_stalls -> p\d+\.stalls\.invalid: not delivered \(SSLCertVerificationError\)/, () => output);
+        await waitFor(() => stalled.cut === 1 && tls.handshakes.length > 0, { what: 'the relay to give the first address up, and to reach the second', timeout: Duration.seconds(10) });
+        expect(received).toEqual([]);
+      } finally {
+        await stalled.close();
+        await tls.close();
         writeUrls(URLS());
       }
     });
@@ -583,7 +637,7 @@ describe('the alert relay', () => {
       writeUrls(Object.fromEntries(Array.from({ length: hosts }, (_, i) => [`monitoring_webhook_live${i}`, `http://h${i}.live.invalid:${receiverPort}/hooks/live${i}`])));
       for (let i = 0; i < hosts; i++) expect((await postProbed(`monitoring_webhook_live${i}`)).status).toBe(200);
       expect(received).toHaveLength(hosts);
-      expect(await counts()).toEqual({ total: start.total, idleFailing: start.idleFailing });
+      expect(await counts()).toEqual({ total: start.total, idleFailing: start.idleFailing, ...NONE_IN_FLIGHT });
       // Receivers that cannot be reached: KEPT_FAILING of them kept, the others forgotten.
       writeUrls(Object.fromEntries(Array.from({ length: hosts }, (_, i) => [`monitoring_webhook_down${i}`, `http://h${i}.live.invalid:${closed}/hooks/down${i}`])));
       try {
@@ -591,7 +645,7 @@ describe('the alert relay', () => {
       } finally {
         writeUrls(URLS());
       }
-      expect(await counts()).toEqual({ total: busy + keptFailing, idleFailing: keptFailing });
+      expect(await counts()).toEqual({ total: busy + keptFailing, idleFailing: keptFailing, ...NONE_IN_FLIGHT });
     }, 60_000);
   });
 
@@ -798,6 +852,7 @@ describe('the alert relay', () => {
     } finally {
       await end();
     }
+    expect(await relayCounts()).toMatchObject(NONE_IN_FLIGHT);
   }, 120_000);
 
   test('posts that came in while their receivers answered are counted as failing once they fail: past FAILING_POSTS they are answered 503 at their turn, and leave the others slots', async () => {
@@ -832,7 +887,46 @@ describe('the alert relay', () => {
       await Promise.all(flood);
       writeUrls(URLS());
     }
+    expect(await relayCounts()).toMatchObject(NONE_IN_FLIGHT);
   }, 120_000);
+
+  test('a failing receiver with posts waiting starts answering: they are delivered, and counted out of the failing posts', async () => {
+    // A receiver that resets its first connection (it fails), then holds the posts it receives until released.
+    let connections = 0;
+    const blip = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      if (connections++ === 0) socket.resetAndDestroy(); else receiver.emit('connection', socket);
+    });
+    const blipPort = await listenOnFreePort(blip);
+    writeUrls({ ...URLS(), monitoring_webhook_recovers: `http://127.0.0.1:${blipPort}/hooks/recovers` });
+    const queued = receiverPosts;
+    expect(queued).toBeLessThanOrEqual(failingPosts);
+    const bodies = Array.from({ length: queued }, (_, i) => `{"alerts":[],"queued":${i}}`);
+    let answers: Array<Promise<Response>> = [];
+    try {
+      expect(await relayCounts()).toMatchObject(NONE_IN_FLIGHT);
+      expect((await post('monitoring_webhook_recovers')).status).toBe(502);
+      holding = [];
+      answers = bodies.map((body) => post('monitoring_webhook_recovers', AUTH, body));
+      await waitFor(() => threads() === 1 + queued && received.length === receiverForwards,
+        { what: 'RECEIVER_POSTS posts to the failing receiver in the relay, RECEIVER_FORWARDS at it', timeout: Duration.seconds(20) });
+      expect(await relayCounts()).toMatchObject({ posts: queued, failingPosts: queued });
+    } finally {
+      const held = holding ?? [];
+      holding = undefined;
+      held.forEach((reply) => reply());
+      writeUrls(URLS());
+    }
+    try {
+      expect((await Promise.all(answers)).map((r) => r.status)).toEqual(bodies.map(() => 200));
+      expect(received.map((r) => r.body).sort()).toEqual([...bodies].sort());
+      // Its answer counted its posts out of failing_posts: kept there, they would leave fewer of FAILING_POSTS to the
+      // failing receivers for good, and after a few such recoveries every failing receiver's post would be answered 503.
+      expect(await relayCounts()).toMatchObject(NONE_IN_FLIGHT);
+    } finally {
+      await new Promise<void>((resolve) => blip.close(() => resolve()));
+    }
+  });
 
   test("the dead man's switch's receiver is never failing: after a forward to it failed once, its ping is still delivered while failing receivers hold their share", async () => {
     // The ping's variable as the setup names it: the relay knows the ping by it.
@@ -856,17 +950,36 @@ describe('the alert relay', () => {
       await end();
       await new Promise<void>((resolve) => blip.close(() => resolve()));
     }
+    expect(await relayCounts()).toMatchObject(NONE_IN_FLIGHT);
   }, 120_000);
 
+  test("the dead man's switch's ping is a receiver of its own: a webhook on the ping service's host fails and is counted failing, while the ping is delivered", async () => {
+    const ping = DeadMansSwitch.healthchecksIo().secretVariableNameFor(Environment.TEST);
+    // The ping service's host and port, where another webhook's path gets its connection reset.
+    const service = http.createServer((req, res) => {
+      if (req.url === '/hooks/beside') req.socket.resetAndDestroy(); else receive(req, res);
+    });
+    const port = await listenOnFreePort(service);
+    writeUrls({ ...URLS(), [ping]: `http://127.0.0.1:${port}/ping/key`, monitoring_webhook_beside: `http://127.0.0.1:${port}/hooks/beside` });
+    try {
+      const start = await relayCounts();
+      // Room to keep one more failing receiver (KEPT_FAILING), so that it shows in the count.
+      expect(start.idleFailing).toBeLessThan(slots);
+      expect((await post(ping, AUTH, '{"alerts":[],"to":"deadman","try":1}')).status).toBe(200);
+      expect((await post('monitoring_webhook_beside')).status).toBe(502);
+      expect((await relayCounts()).idleFailing).toBe(start.idleFailing + 1);
+      // The ping's next post neither takes the webhook's failing away nor waits for it.
+      expect((await post(ping, AUTH, '{"alerts":[],"to":"deadman","try":2}')).status).toBe(200);
+      expect(await relayCounts()).toMatchObject({ ...NONE_IN_FLIGHT, idleFailing: start.idleFailing + 1 });
+      expect(received.map((r) => r.url)).toEqual(['/ping/key', '/ping/key']);
+    } finally {
+      await new Promise<void>((resolve) => service.close(() => resolve()));
+      writeUrls(URLS());
+    }
+  });
+
   test('verifies the certificate of an HTTPS receiver: a self-signed one on loopback gets nothing, and the post 502', async () => {
-    const keys = fs.mkdtempSync(path.join(dir, 'tls-'));
-    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(keys, 'key.pem'), '-out', path.join(keys, 'cert.pem')], { encoding: 'utf8' });
-    expect(made.status).toBe(0);
-    const tlsReceiver = https.createServer({ key: fs.readFileSync(path.join(keys, 'key.pem')), cert: fs.readFileSync(path.join(keys, 'cert.pem')) }, receive);
-    const handshakes: string[] = [];
-    tlsReceiver.on('tlsClientError', (e: NodeJS.ErrnoException) => handshakes.push(e.code ?? e.message));
-    const port = await listenOnFreePort(tlsReceiver);
+    const { port, handshakes, close } = await selfSignedReceiver();
     writeUrls({ ...URLS(), monitoring_webhook_selfsigned: `https://127.0.0.1:${port}/hooks/selfsigned` });
     try {
       expect((await post('monitoring_webhook_selfsigned')).status).toBe(502);
@@ -875,7 +988,7 @@ describe('the alert relay', () => {
       // The relay broke off the handshake itself: it reached the server, which heard no request.
       await waitFor(() => handshakes.length > 0, { what: 'the receiver to see the handshake refused', timeout: Duration.seconds(10) });
     } finally {
-      await new Promise<void>((resolve) => tlsReceiver.close(() => resolve()));
+      await close();
       writeUrls(URLS());
     }
   });

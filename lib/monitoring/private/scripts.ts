@@ -406,7 +406,7 @@ const alertRelayMaxMib = Math.ceil(ALERT_RELAY_MIB.interpreter + ALERT_RELAY_SLO
  * FORWARDS bodies at once, so that its memory stays under the unit's MemoryMax, each within FORWARD_SECONDS from its
  * name lookup to the receiver's answer. One receiver (a URL's host and port) takes RECEIVER_FORWARDS of those and
  * RECEIVER_POSTS connections at most, so that up to ALERT_RELAY_SILENT_RECEIVERS receivers that never answer cannot
- * hold up the others' alerts, and receivers whose last forward got no status from them (but the dead man's switch's) share FORWARDS - 1 forwards, so that
+ * hold up the others' alerts, and receivers whose last forward got no status from them (but the dead man's switch's ping) share FORWARDS - 1 forwards, so that
  * once failed any number of them cannot; and a request's head, then its body, must arrive within READ_SECONDS each.
  */
 export const ALERT_RELAY_SCRIPT = `#!/usr/bin/python3
@@ -453,10 +453,11 @@ FAILING_FORWARDS, FAILING_POSTS = FORWARDS - 1, ${ALERT_RELAY_SILENT_RECEIVERS} 
 failing_forwards = threading.BoundedSemaphore(FAILING_FORWARDS)
 # The dead man's switch's ping (its variable's name starts with PING_PREFIX) is what tells that alerts get through:
 # its receiver is never failing, so that a blip (a lookup that failed once) does not leave its pings to wait behind
-# the failing receivers' share, and the ping service then page for a relay that works. It still takes
-# RECEIVER_FORWARDS and RECEIVER_POSTS at most, as a receiver that has not failed yet: a ping service that never
-# answers, with the failing ones' share taken, leaves the others no forward until its own times out (the price of
-# a ping that always has one).
+# the failing receivers' share, and the ping service then page for a relay that works. Its receiver is its own, the
+# ping's posts alone (("ping", host, port)): a webhook on the ping service's host is a receiver as any other, failing
+# when it fails. It still takes RECEIVER_FORWARDS and RECEIVER_POSTS at most, as a receiver that has not failed yet:
+# a ping service that never answers holds one forward and up to RECEIVER_POSTS slots, and with the failing ones'
+# share taken leaves the others no forward until its own times out (the price of a ping that always has one).
 PING_PREFIX = "${DEADMAN_VARIABLE_PREFIX}"
 # A receiver with nothing in flight is forgotten (a new one is the same), but for a failing one, which is kept so that
 # its next post still counts as failing: KEPT_FAILING of those at most, the longest idle forgotten first. The
@@ -550,11 +551,11 @@ class Server(http.server.ThreadingHTTPServer):
 
 
 class Receiver:
-    # One receiver's forwards; its posts in the relay, whether a name lookup of it runs, whether its last forward
-    # got no answer and whether the dead man's switch is pinged through it (each written under receivers_lock).
-    def __init__(self, key):
-        self.key, self.forwards, self.posts = key, threading.BoundedSemaphore(RECEIVER_FORWARDS), 0
-        self.looking_up = self.failing = self.ping = False
+    # One receiver's forwards; its posts in the relay, whether a name lookup of it runs and whether its last forward
+    # got no answer (each written under receivers_lock); whether it is the dead man's switch's ping, which never fails.
+    def __init__(self, key, ping):
+        self.key, self.forwards, self.posts, self.ping = key, threading.BoundedSemaphore(RECEIVER_FORWARDS), 0, ping
+        self.looking_up = self.failing = False
 
 
 def mark(receiver, failing):
@@ -682,9 +683,10 @@ class Forward(http.client.HTTPConnection):
                 sock.settimeout(left(self.end) / (len(found) - i))
                 sock.connect(address)
                 if self.tls:
-                    # The handshake as a whole within what is left (Python's ssl gives it the socket's timeout as
-                    # one deadline, not one for each read).
-                    sock.settimeout(left(self.end))
+                    # The handshake as a whole (Python's ssl gives it the socket's timeout as one deadline, not one
+                    # for each read) within the address's share too: one whose path drops large packets (TCP connects,
+                    # the certificate never arrives) leaves time to the next, as one that never connects does.
+                    sock.settimeout(left(self.end) / (len(found) - i))
                     sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.host)
             except OSError as e:
                 if sock is not None:
@@ -830,12 +832,10 @@ class Relay(http.server.BaseHTTPRequestHandler):
         if url is None:
             return self.answer(404, "no webhook URL for this receiver")
         global failing_posts
-        key = receiver_of(url)
+        ping = name.startswith(PING_PREFIX)
+        key = ("ping", receiver_of(url)) if ping else receiver_of(url)
         with receivers_lock:
-            receiver = receivers.setdefault(key, Receiver(key))
-            if name.startswith(PING_PREFIX) and not receiver.ping:
-                mark(receiver, False)
-                receiver.ping = True
+            receiver = receivers.setdefault(key, Receiver(key, ping))
             if receiver.posts >= RECEIVER_POSTS:
                 full = "%d posts already wait for it" % RECEIVER_POSTS
             elif receiver.failing and failing_posts >= FAILING_POSTS:
