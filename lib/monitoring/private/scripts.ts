@@ -454,10 +454,11 @@ failing_forwards = threading.BoundedSemaphore(FAILING_FORWARDS)
 # The dead man's switch's ping (its variable's name starts with PING_PREFIX) is what tells that alerts get through:
 # its receiver is never failing, so that a blip (a lookup that failed once) does not leave its pings to wait behind
 # the failing receivers' share, and the ping service then page for a relay that works. Its receiver is its own, the
-# ping's posts alone (("ping", host, port)): a webhook on the ping service's host is a receiver as any other, failing
-# when it fails. It still takes RECEIVER_FORWARDS and RECEIVER_POSTS at most, as a receiver that has not failed yet:
-# a ping service that never answers holds one forward and up to RECEIVER_POSTS slots, and with the failing ones'
-# share taken leaves the others no forward until its own times out (the price of a ping that always has one).
+# ping's posts alone (keyed "ping" and its host and port): a webhook on the ping service's host is a receiver as any
+# other, failing when it fails. It still takes RECEIVER_FORWARDS and RECEIVER_POSTS at most, as a receiver that has
+# not failed yet: a ping service that never answers holds one forward and up to RECEIVER_POSTS slots, and with the
+# failing ones' share taken leaves the others no forward until its own times out (the price of a ping that always
+# has one).
 PING_PREFIX = "${DEADMAN_VARIABLE_PREFIX}"
 # A receiver with nothing in flight is forgotten (a new one is the same), but for a failing one, which is kept so that
 # its next post still counts as failing: KEPT_FAILING of those at most, the longest idle forgotten first. The
