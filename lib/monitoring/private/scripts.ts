@@ -640,9 +640,11 @@ class Within(io.RawIOBase):
         self.sock, self.end = sock, end
 
     def sendall(self, data):
-        # sendall's timeout bounds all of it, not each send.
-        self.sock.settimeout(left(self.end))
-        self.sock.sendall(data)
+        # Send by send, each given what is left: a TLS socket's sendall gives each of its sends the whole timeout.
+        rest = memoryview(data)
+        while rest:
+            self.sock.settimeout(left(self.end))
+            rest = rest[self.sock.send(rest):]
 
     def readable(self):
         return True
