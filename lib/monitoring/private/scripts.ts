@@ -681,15 +681,17 @@ class Forward(http.client.HTTPConnection):
             try:
                 # In the try: a family the machine lacks (an IPv6 address without IPv6) goes on to the next address.
                 sock = socket.socket(family, kind, protocol)
-                # Each address its share of what is left: one that never answers (a blackholed IPv6 address, first
-                # in the lookup's order) leaves time to the next.
-                sock.settimeout(left(self.end) / (len(found) - i))
+                # Each address its share of what is left, connect and handshake together: one that never answers (a
+                # blackholed IPv6 address, first in the lookup's order) leaves time to the next.
+                share = time.monotonic() + left(self.end) / (len(found) - i)
+                sock.settimeout(left(share))
                 sock.connect(address)
                 if self.tls:
                     # The handshake as a whole (Python's ssl gives it the socket's timeout as one deadline, not one
-                    # for each read) within the address's share too: one whose path drops large packets (TCP connects,
-                    # the certificate never arrives) leaves time to the next, as one that never connects does.
-                    sock.settimeout(left(self.end) / (len(found) - i))
+                    # for each read) within what the connect left of the share: one whose path drops large packets
+                    # (TCP connects, the certificate never arrives) leaves time to the next, as one that never
+                    # connects does.
+                    sock.settimeout(left(share))
                     sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.host)
             except OSError as e:
                 if sock is not None:
