@@ -913,8 +913,11 @@ describe('the alert relay', () => {
       expect((await post('monitoring_webhook_recovers')).status).toBe(502);
       holding = [];
       answers = bodies.map((body) => post('monitoring_webhook_recovers', AUTH, body));
-      await waitFor(() => threads() === 1 + queued && received.length === receiverForwards,
-        { what: 'RECEIVER_POSTS posts to the failing receiver in the relay, RECEIVER_FORWARDS at it', timeout: Duration.seconds(20) });
+      // Counted in the wait: a post's thread starts at its connection, and the post is counted only once its head and
+      // password are read.
+      await waitFor(async () => threads() === 1 + queued && received.length === receiverForwards
+        && (await relayCounts()).posts === queued,
+      { what: 'RECEIVER_POSTS posts to the failing receiver in the relay, RECEIVER_FORWARDS at it', timeout: Duration.seconds(20) });
       expect(await relayCounts()).toMatchObject({ posts: queued, failingPosts: queued });
     } finally {
       const held = holding ?? [];
