@@ -1,5 +1,5 @@
 import { execFileSync } from 'child_process';
-import { randomBytes } from 'crypto';
+import { createHash, randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -288,8 +288,13 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     expect(tree(uploads)).toBe(half);
     expect(markers()).toHaveLength(1);
 
-    // No options, no --replace: the marker's snapshot from the marker's target, not the newest from the first target.
-    const again = ok(await restore(['--path', uploads], { etc: twoTargets }));
+    // No options, no --replace: the marker's snapshot from the marker's target, not the newest from the first target;
+    // only the marked path (review, eleventh pass: the unmarked one was restored from the marker's snapshot too).
+    const exportsHeld = tree(exports);
+    const again = ok(await restore([], { etc: twoTargets }));
+    expect(again.stderr).toContain(`restoring only ${uploads} (half placed); run backup-restore-files again for the other paths`);
+    expect(again.stderr).not.toMatch(new RegExp(`OK: [^\\n]*${exports} from snapshot`));
+    expect(tree(exports)).toBe(exportsHeld);
     expect(again.stderr).toMatch(new RegExp(`restoring it again, whatever it holds[\\s\\S]*OK: restored the files of ${PROD_HOST} from storagebox2: ${uploads} from snapshot `
       + `${first.slice(0, 8)} [^\\n]*; restored again what a stopped restore left half placed in ${uploads}`));
     expect(tree(uploads)).toBe(v1.uploads);
@@ -326,6 +331,36 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
       expect(fs.readdirSync(state).filter((n) => n.startsWith('restore-placing.'))).toEqual([path.basename(stray)]);
     } finally {
       fs.rmSync(stray, { force: true });
+    }
+  });
+
+  // Review (eleventh pass): a marker whose write failed stayed, empty: push held the path back naming no snapshot, and a
+  // rerun took it as marked and skipped the --replace check.
+  test('a marker that cannot be written whole is removed, changing nothing; an empty marker does not skip the --replace check', async () => {
+    const state = path.join(tmp, 'production-rebuilt-state');
+    const markers = (): string[] => fs.readdirSync(state).filter((n) => n.startsWith('restore-placing.'));
+    const held = tree(uploads);
+    // A sync that fails for the marker (a full disk, a quota): the marker file exists by then.
+    const bin = path.join(tmp, 'bin-sync-fails');
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, 'sync'), `#!/bin/bash
+[[ "$*" == *restore-placing.* ]] || exec /usr/bin/sync "$@"
+echo 'sync: No space left on device' >&2
+exit 1
+`, { mode: 0o755 });
+    refused(await restore(['--path', uploads, '--replace'], { env: { PATH: `${bin}:${PATH_ENV}` } }),
+      new RegExp(`FAILED: cannot write ${state}/restore-placing\\.\\w{16}, which marks ${uploads} [^\\n]*sync: No space left on device[^\\n]*\\. Nothing was changed\\.`));
+    expect(tree(uploads)).toBe(held);
+    expect(markers()).toEqual([]);
+
+    // An empty marker (a power loss between its creation and its write): the path is checked as if it had none.
+    const marker = path.join(state, `restore-placing.${createHash('sha256').update(uploads).digest('hex').slice(0, 16)}`);
+    fs.writeFileSync(marker, '');
+    try {
+      refused(await restore(['--path', uploads]), new RegExp(`FAILED: refusing to restore over paths that hold files: restoring would replace what ${uploads} \\(`));
+      expect(tree(uploads)).toBe(held);
+    } finally {
+      fs.rmSync(marker, { force: true });
     }
   });
 

@@ -2919,19 +2919,35 @@ SB_NO_CACHE=1
 [ -z "$snapshot" ] || [[ $snapshot =~ ^[0-9a-f]{8,64}$ ]] || die "--snapshot '$snapshot' is not a snapshot ID (8 to 64 hex digits, from restic snapshots --host $BACKUP_HOST --tag sovereign-files)"
 for p in "\${wanted[@]}"; do [[ " $FILE_PATHS " == *" $p "* ]] || die "--path '$p' is not one of this machine's file paths ($FILE_PATHS)"; done
 paths=\${wanted[*]:-$FILE_PATHS}
+# A failure (or a stop) leaves each marker of these paths, this run's or an earlier one's: the report says so.
+marked_failure() {
+  local p
+  [ "$SB_OK" != 1 ] || return 0
+  for p in $paths; do
+    half_placed "$p" || continue
+    SB_FAILURE="\${SB_FAILURE:-the restore failed}. $p is marked as not put in place whole ($(placing_marker "$p")), and backup-push holds it back until a run of $(half_placed_rerun "$p") succeeds"
+  done
+}
+at_exit marked_failure
 # A rerun with neither --snapshot nor --from finishes the restore a marker records (its snapshot, its target): the
-# newest snapshot of the first target is another, and the marked path skips the --replace check.
+# newest snapshot of the first target is another, and the marked path skips the --replace check. With no --path either,
+# it restores only the marked paths: the marker's snapshot is not the newest of the others, and may not hold them.
 if [ -z "$snapshot$from" ]; then
-  marked_from=''
+  marked_from='' marked_paths=''
   for p in $paths; do
     from_p=$(placed_from "$p")
     [ -n "$from_p" ] || continue
+    marked_paths="\${marked_paths:+$marked_paths }$p"
     [ -z "$marked_from" ] || [ "$marked_from" = "$from_p" ] \
       || die "the paths to restore were left half placed by restores of different snapshots or targets ($(for q in $paths; do if half_placed "$q"; then printf '%s; ' "$(sed -n 2p "$(placing_marker "$q")")"; fi; done)). Nothing was changed. Fix: run $(for q in $paths; do if half_placed "$q"; then printf '%s; ' "$(half_placed_rerun "$q")"; fi; done)"
     marked_from=$from_p
   done
   if [ -n "$marked_from" ]; then
     snapshot=\${marked_from%% *} from=\${marked_from#* }
+    if [ "\${#wanted[@]}" = 0 ] && [ "$marked_paths" != "$paths" ]; then
+      paths=$marked_paths
+      log "restoring only $paths (half placed); run backup-restore-files again for the other paths"
+    fi
     log "a marked path: restoring snapshot \${snapshot:0:8} from $from, which the stopped restore was putting in place"
   fi
 fi
@@ -2967,10 +2983,13 @@ holding='' half=''
 for p in $paths; do
   [ ! -e "$p" ] || [ -d "$p" ] || die "$p is not a directory on this machine; move it away, then run backup-restore-files again"
   # What a restore stopped while placing left is neither what the path held nor the snapshot: it is restored again.
-  if half_placed "$p"; then
-    from_p=$(placed_from "$p")
+  from_p=$(placed_from "$p")
+  # A marker that records no snapshot (its write was cut short) says nothing of what the path holds: checked as usual.
+  if half_placed "$p" && [ -z "$from_p" ]; then
+    log "$(placing_marker "$p") records no snapshot: $p is checked as if it had no marker"
+  elif half_placed "$p"; then
     # Another snapshot or target over it is a choice, as over a path that holds files.
-    if [ -n "$from_p" ] && [ "$from_p" != "\${snap_of[$p]} $t" ] && [ "$replace" != 1 ]; then
+    if [ "$from_p" != "\${snap_of[$p]} $t" ] && [ "$replace" != 1 ]; then
       die "refusing to restore $p from snapshot \${snap_of[$p]:0:8} on $t: $(half_placed_why "$p"), and that is snapshot \${from_p:0:8} on \${from_p#* }. Nothing was changed. Fix: run $(half_placed_rerun "$p") to finish that restore, or pass --replace to restore the other snapshot over it"
     fi
     log "$(half_placed_why "$p"): restoring it again, whatever it holds"; half="$half $p"; continue
@@ -2992,12 +3011,6 @@ cannot_write() {
   die "cannot write in $1 ($2): the restored files are written there first, beside what it holds. $unchanged. Fix: make $1 writable (a volume mounted read-only after errors: see dmesg, then mount -o remount,rw), then run backup-restore-files again"
 }
 
-# A failure (or a stop) from the marker's write until its removal leaves it: the report says so.
-marked=''
-marked_failure() {
-  [ -z "$marked" ] || SB_FAILURE="\${SB_FAILURE:-the restore failed}. $marked is marked as not put in place whole ($(placing_marker "$marked")), and backup-push holds it back until a run of $(half_placed_rerun "$marked") succeeds"
-}
-at_exit marked_failure
 restored='' done_paths=''
 for p in $paths; do
   id=\${snap_of[$p]}
@@ -3036,9 +3049,10 @@ for p in $paths; do
   # nothing, and the work directory goes.
   touch -r "$stage$p" -- "$SB_RUN/path-time"
   marker=$(placing_marker "$p")
+  # One not written whole goes: an empty one would hold the path back naming no snapshot.
   { printf '%s\\nsnapshot %s (%s UTC) from %s\\n%s %s\\n' "$p" "\${id:0:8}" "\${time_of[$p]}" "$t" "$id" "$t" >"$marker" && sync -- "$marker" "$BACKUP_STATE"; } 2>>"$SB_LOG" \\
-    || die "cannot write $marker, which marks $p as being put in place until it is complete (backup-push does not back up a path left half placed): $(step_cause 1). $unchanged. Fix: free space or inodes on the disk of $BACKUP_STATE (df -h $BACKUP_STATE; df -i $BACKUP_STATE), then run backup-restore-files again"
-  placing=1 marked=$p
+    || { rm -f -- "$marker"; die "cannot write $marker, which marks $p as being put in place until it is complete (backup-push does not back up a path left half placed): $(step_cause 1). $unchanged. Fix: free space or inodes on the disk of $BACKUP_STATE (df -h $BACKUP_STATE; df -i $BACKUP_STATE), then run backup-restore-files again"; }
+  placing=1
   find "$p" -mindepth 1 -maxdepth 1 ! -path "$stage" ! -name lost+found -exec rm -rf -- {} +
   find "$stage$p" -mindepth 1 -maxdepth 1 ! -name lost+found -exec mv -t "$p" -- {} +
   chown --reference="$stage$p" -- "$p"
@@ -3052,7 +3066,6 @@ for p in $paths; do
   # Only once the placed files are on disk: a power loss before leaves the marker.
   sync -f -- "$p"
   rm -f -- "$marker"
-  marked=''
   sync -- "$BACKUP_STATE"
   log "$p: restored from snapshot \${id:0:8}: $summary"
   done_paths="\${done_paths:+$done_paths, }$p"
