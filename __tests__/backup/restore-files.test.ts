@@ -282,9 +282,12 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
 
     // Another snapshot (or target) over the marked path is refused without --replace, changing nothing.
     const half = tree(uploads);
-    refused(await restore(['--path', uploads, '--snapshot', second.slice(0, 8)], { etc: twoTargets }),
-      new RegExp(`FAILED: refusing to restore ${uploads} from snapshot ${second.slice(0, 8)} on storagebox: a backup-restore-files did not finish [^\\n]*, `
-        + `and that is snapshot ${first.slice(0, 8)} on storagebox2\\. Nothing was changed\\. Fix: run backup-restore-files --path ${uploads} --from storagebox2 --snapshot ${first} to finish that restore, or pass --replace`));
+    const other = await restore(['--path', uploads, '--snapshot', second.slice(0, 8)], { etc: twoTargets });
+    refused(other, new RegExp(`FAILED: refusing to restore ${uploads} from snapshot ${second.slice(0, 8)} on storagebox: a backup-restore-files did not finish [^\\n]*, `
+      + `and that is snapshot ${first.slice(0, 8)} on storagebox2\\. Nothing was changed\\. Fix: run backup-restore-files --path ${uploads} --from storagebox2 --snapshot ${first} to finish that restore, or pass --replace`));
+    // The report says the path is still marked, though this run wrote no marker (review, eleventh pass).
+    expect(other.stderr).toMatch(new RegExp(`FAILED \\(exit 1\\) [^\\n]*or pass --replace to restore the other snapshot over it\\. ${uploads} is marked as not put in place whole `
+      + `\\(${state}/restore-placing\\.\\w{16}\\), and backup-push holds it back until a run of backup-restore-files --path ${uploads} --from storagebox2 --snapshot ${first} succeeds`));
     expect(tree(uploads)).toBe(half);
     expect(markers()).toHaveLength(1);
 
