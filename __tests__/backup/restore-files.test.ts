@@ -380,8 +380,15 @@ exit 1
 
   test('a restore killed (SIGKILL) while restic writes leaves its work directory, which backup-push does not back up and the next restore removes', async () => {
     const held = tree(uploads);
+    // The line the kill waits for comes before restic starts, and restic may finish first: a restic that lingers after
+    // its restore keeps the kill before the placing, whenever it lands.
+    const bin = path.join(tmp, 'bin-restic-lingers');
+    fs.mkdirSync(bin, { recursive: true });
+    const realRestic = execFileSync('sh', ['-c', 'command -v restic'], { encoding: 'utf8' }).trim();
+    fs.writeFileSync(path.join(bin, 'restic'), `#!/bin/bash\ncase " $* " in *" restore "*) '${realRestic}' "$@" || exit; exec sleep 300;; esac\n`
+      + `exec '${realRestic}' "$@"\n`, { mode: 0o755 });
     const killed = await restore(['--path', uploads, '--replace'],
-      { onOutput: { when: /run: restic_on storagebox restore \w+ --target \S+\/\.sovereign-restore\.\w+ /, act: (pid) => process.kill(-pid, 'SIGKILL') } });
+      { env: { PATH: `${bin}:${PATH_ENV}` }, onOutput: { when: /run: restic_on storagebox restore \w+ --target \S+\/\.sovereign-restore\.\w+ /, act: (pid) => process.kill(-pid, 'SIGKILL') } });
     expect(killed.code).toBeNull();
     expect(leftovers(uploads)).toHaveLength(1);
     expectSuccess(await push(rebuilt), PROD_HOST, 'push');
