@@ -2939,14 +2939,16 @@ if [ -z "$snapshot$from" ]; then
     [ -n "$from_p" ] || continue
     marked_paths="\${marked_paths:+$marked_paths }$p"
     [ -z "$marked_from" ] || [ "$marked_from" = "$from_p" ] \
-      || die "the paths to restore were left half placed by restores of different snapshots or targets ($(for q in $paths; do if half_placed "$q"; then printf '%s; ' "$(sed -n 2p "$(placing_marker "$q")")"; fi; done)). Nothing was changed. Fix: run $(for q in $paths; do if half_placed "$q"; then printf '%s; ' "$(half_placed_rerun "$q")"; fi; done)"
+      || die "the paths to restore were left half placed by restores of different snapshots or targets ($(for q in $paths; do if [ -n "$(placed_from "$q")" ]; then printf '%s; ' "$(sed -n 2p "$(placing_marker "$q")")"; fi; done)). Nothing was changed. Fix: run $(for q in $paths; do if [ -n "$(placed_from "$q")" ]; then printf '%s; ' "$(half_placed_rerun "$q")"; fi; done)"
     marked_from=$from_p
   done
   if [ -n "$marked_from" ]; then
     snapshot=\${marked_from%% *} from=\${marked_from#* }
     if [ "\${#wanted[@]}" = 0 ] && [ "$marked_paths" != "$paths" ]; then
+      # The others by name: a bare run would take this path again, which then holds files and is refused.
+      others=$(for q in $paths; do [[ " $marked_paths " == *" $q "* ]] || printf ' --path %s' "$q"; done)
       paths=$marked_paths
-      log "restoring only $paths (half placed); run backup-restore-files again for the other paths"
+      log "restoring only $paths (half placed); then run backup-restore-files$others for the other paths"
     fi
     log "a marked path: restoring snapshot \${snapshot:0:8} from $from, which the stopped restore was putting in place"
   fi
@@ -3049,9 +3051,13 @@ for p in $paths; do
   # nothing, and the work directory goes.
   touch -r "$stage$p" -- "$SB_RUN/path-time"
   marker=$(placing_marker "$p")
-  # One not written whole goes: an empty one would hold the path back naming no snapshot.
-  { printf '%s\\nsnapshot %s (%s UTC) from %s\\n%s %s\\n' "$p" "\${id:0:8}" "\${time_of[$p]}" "$t" "$id" "$t" >"$marker" && sync -- "$marker" "$BACKUP_STATE"; } 2>>"$SB_LOG" \\
-    || { rm -f -- "$marker"; die "cannot write $marker, which marks $p as being put in place until it is complete (backup-push does not back up a path left half placed): $(step_cause 1). $unchanged. Fix: free space or inodes on the disk of $BACKUP_STATE (df -h $BACKUP_STATE; df -i $BACKUP_STATE), then run backup-restore-files again"; }
+  # Written beside it, synced, then renamed over it: a marker an earlier run left (the path half placed) stays whole
+  # until this one is on disk, and one not written whole never holds the path back naming no snapshot. The name is
+  # outside the markers' pattern.
+  { printf '%s\\nsnapshot %s (%s UTC) from %s\\n%s %s\\n' "$p" "\${id:0:8}" "\${time_of[$p]}" "$t" "$id" "$t" >"$BACKUP_STATE/.restore-placing.new" \\
+    && sync -- "$BACKUP_STATE/.restore-placing.new" && mv -f -- "$BACKUP_STATE/.restore-placing.new" "$marker" && sync -- "$BACKUP_STATE"; } 2>>"$SB_LOG" \\
+    || { rm -f -- "$BACKUP_STATE/.restore-placing.new" 2>>"$SB_LOG" || true
+         die "cannot write $marker, which marks $p as being put in place until it is complete (backup-push does not back up a path left half placed): $(step_cause 1). $unchanged. Fix: free space or inodes on the disk of $BACKUP_STATE (df -h $BACKUP_STATE; df -i $BACKUP_STATE), then run backup-restore-files again"; }
   placing=1
   find "$p" -mindepth 1 -maxdepth 1 ! -path "$stage" ! -name lost+found -exec rm -rf -- {} +
   find "$stage$p" -mindepth 1 -maxdepth 1 ! -name lost+found -exec mv -t "$p" -- {} +
