@@ -295,7 +295,7 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     // only the marked path (review, eleventh pass: the unmarked one was restored from the marker's snapshot too).
     const exportsHeld = tree(exports);
     const again = ok(await restore([], { etc: twoTargets }));
-    expect(again.stderr).toContain(`restoring only ${uploads} (half placed); run backup-restore-files again for the other paths`);
+    expect(again.stderr).toContain(`restoring only ${uploads} (half placed); then run backup-restore-files --path ${exports} for the other paths`);
     expect(again.stderr).not.toMatch(new RegExp(`OK: [^\\n]*${exports} from snapshot`));
     expect(tree(exports)).toBe(exportsHeld);
     expect(again.stderr).toMatch(new RegExp(`restoring it again, whatever it holds[\\s\\S]*OK: restored the files of ${PROD_HOST} from storagebox2: ${uploads} from snapshot `
@@ -355,9 +355,23 @@ exit 1
       new RegExp(`FAILED: cannot write ${state}/restore-placing\\.\\w{16}, which marks ${uploads} [^\\n]*sync: No space left on device[^\\n]*\\. Nothing was changed\\.`));
     expect(tree(uploads)).toBe(held);
     expect(markers()).toEqual([]);
+    expect(fs.existsSync(path.join(state, '.restore-placing.new'))).toBe(false);
+
+    // Review (twelfth pass): the rewrite of a marker an earlier run left (its path half placed) failed, and the marker
+    // was removed: the next push would have backed up the half-placed path. It stays, whole.
+    const marker = path.join(state, `restore-placing.${createHash('sha256').update(uploads).digest('hex').slice(0, 16)}`);
+    const earlier = `${uploads}\nsnapshot ${second.slice(0, 8)} (an earlier run) from storagebox\n${second} storagebox\n`;
+    fs.writeFileSync(marker, earlier);
+    try {
+      refused(await restore(['--path', uploads], { env: { PATH: `${bin}:${PATH_ENV}` } }),
+        new RegExp(`FAILED: cannot write ${state}/restore-placing\\.\\w{16}, [^\\n]*sync: No space left on device`));
+      expect(fs.readFileSync(marker, 'utf8')).toBe(earlier);
+      expect(markers()).toHaveLength(1);
+    } finally {
+      fs.rmSync(marker, { force: true });
+    }
 
     // An empty marker (a power loss between its creation and its write): the path is checked as if it had none.
-    const marker = path.join(state, `restore-placing.${createHash('sha256').update(uploads).digest('hex').slice(0, 16)}`);
     fs.writeFileSync(marker, '');
     try {
       refused(await restore(['--path', uploads]), new RegExp(`FAILED: refusing to restore over paths that hold files: restoring would replace what ${uploads} \\(`));
@@ -384,7 +398,7 @@ exit 1
     // its restore keeps the kill before the placing, whenever it lands.
     const bin = path.join(tmp, 'bin-restic-lingers');
     fs.mkdirSync(bin, { recursive: true });
-    const realRestic = execFileSync('sh', ['-c', 'command -v restic'], { encoding: 'utf8' }).trim();
+    const realRestic = execFileSync('sh', ['-c', 'command -v restic'], { encoding: 'utf8', env: { ...process.env, PATH: PATH_ENV } }).trim();
     fs.writeFileSync(path.join(bin, 'restic'), `#!/bin/bash\ncase " $* " in *" restore "*) '${realRestic}' "$@" || exit; exec sleep 300;; esac\n`
       + `exec '${realRestic}' "$@"\n`, { mode: 0o755 });
     const killed = await restore(['--path', uploads, '--replace'],
