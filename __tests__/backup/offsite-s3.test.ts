@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
-import { ProcessesBefore, startOf } from './helpers/processes-before';
+import { ProcessesBefore } from './helpers/processes-before';
 import { bucketRepository, holdResticLock, killHolder, locksOf } from './helpers/restic-lock';
 import { S3Server } from './helpers/s3-server';
 import {
@@ -13,7 +13,7 @@ import {
 } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 import { leakedSecrets } from '../setup/secret-sentinels';
-import { allPids, commandLineOf } from '../../testing/harness/processes';
+import { allPids, commandLineOf, processEntry } from '../../testing/harness/processes';
 import { waitFor } from '../../testing/harness/wait';
 import { Duration } from '../../lib/core/duration';
 
@@ -51,12 +51,12 @@ describeAsRoot('offsite S3 target, end to end against a real S3-compatible serve
       for (const pid of allPids()) {
         if (before.skips(pid)) continue;
         try {
-          const start = first ? startOf(pid) : undefined;
+          const entry = first ? processEntry(pid) : undefined;
           if (environOf(pid).includes(marker)) {
             const args = commandLineOf(pid);
             if (args) commandLines.add(args.join(' '));
-          } else if (start !== undefined) {
-            before.record(pid, start);
+          } else if (entry !== undefined) {
+            before.record(entry);
           }
         } catch {
           // The process ended while it was read.

@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'child_process';
-import { ProcessesBefore, startOf } from './helpers/processes-before';
+import { processEntry } from '../../testing/harness/processes';
+import { ProcessesBefore } from './helpers/processes-before';
 
 // The skip rule of offsite-s3's command-line sampler, on real processes: a process recorded before a job is skipped
 // only while its pid still names it (the same start time). A pid cannot be made to be reused on demand, so the reuse
@@ -18,9 +19,9 @@ describeOnLinux('ProcessesBefore: the processes there before a job, by pid and s
   test('a recorded process is skipped while it runs, and read again once its pid is gone', async () => {
     const holder = sleeper();
     const before = new ProcessesBefore();
-    const start = startOf(holder.pid!);
-    expect(start).toMatch(/^\d+$/);
-    before.record(holder.pid!, start!);
+    const entry = processEntry(holder.pid!);
+    expect(entry?.start).toMatch(/^\d+$/);
+    before.record(entry!);
     expect(before.skips(holder.pid!)).toBe(true);
     expect(before.skips(holder.pid!)).toBe(true);
     holder.kill('SIGKILL');
@@ -33,10 +34,10 @@ describeOnLinux('ProcessesBefore: the processes there before a job, by pid and s
 
   test('a pid that names another process than the recorded one (a reuse) is read, and stays read', () => {
     const child = sleeper();
-    const start = startOf(child.pid!)!;
+    const { start } = processEntry(child.pid!)!;
     const before = new ProcessesBefore();
     // The process that had this pid before: started earlier.
-    before.record(child.pid!, String(Number(start) - 1));
+    before.record({ pid: child.pid!, start: String(Number(start) - 1) });
     expect(before.skips(child.pid!)).toBe(false);
     expect(before.size).toBe(0);
     expect(before.skips(child.pid!)).toBe(false);
