@@ -38,10 +38,12 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
   const restore = (args: string[] = [], options: { etc?: string } & Omit<RunOptions, 'args'> = {}): Promise<RunResult> =>
     world.run(rebuilt, 'backup-restore-files', options.etc ?? rebuilt.etc, { args, env: options.env, stopWhen: options.stopWhen, onOutput: options.onOutput });
   const push = (machine: MachineRoot): Promise<RunResult> => world.run(machine, 'backup-push');
+  /** restic's output for `args` on the Storage Box's repository, read as the test (no lock, no cache). */
+  const resticOnBox = (...args: string[]): string => execFileSync('restic', ['-r', path.join(world.sftp.home, repo), '--no-lock', '--no-cache', ...args],
+    { encoding: 'utf8', env: { ...process.env, RESTIC_PASSWORD } });
   /** The newest file snapshot of production's host on the Storage Box. */
   const newestFileSnapshot = (): string => {
-    const all: Array<{ id: string }> = JSON.parse(execFileSync('restic', ['-r', path.join(world.sftp.home, repo), '--no-lock', '--no-cache', 'snapshots', '--json',
-      '--host', PROD_HOST, '--tag', 'sovereign-files'], { encoding: 'utf8', env: { ...process.env, RESTIC_PASSWORD } }));
+    const all: Array<{ id: string }> = JSON.parse(resticOnBox('snapshots', '--json', '--host', PROD_HOST, '--tag', 'sovereign-files'));
     return all[all.length - 1].id;
   };
   /** A machine of production's plan with the two paths, its key authorized on the Storage Box, bootstrapped. */
@@ -172,8 +174,7 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
 
   test('--snapshot restores that older snapshot, not the newest; one that is not a file snapshot (a dump\'s) is refused, changing nothing', async () => {
     const held = skeleton(uploads);
-    const [manifest] = JSON.parse(execFileSync('restic', ['-r', path.join(world.sftp.home, repo), '--no-lock', '--no-cache', 'snapshots', '--json',
-      '--tag', 'sovereign-dump'], { encoding: 'utf8', env: { ...process.env, RESTIC_PASSWORD } }));
+    const [manifest] = JSON.parse(resticOnBox('snapshots', '--json', '--tag', 'sovereign-dump'));
     refused(await restore(['--path', uploads, '--snapshot', manifest.id.slice(0, 8), '--replace']),
       new RegExp(`FAILED: snapshot ${manifest.id.slice(0, 8)} on storagebox is not a file snapshot of ${PROD_HOST} that holds ${uploads}`));
     expect(tree(uploads)).toBe(held);
@@ -255,8 +256,7 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     fs.mkdirSync(bin, { recursive: true });
     fs.writeFileSync(path.join(bin, 'mv'), `#!/bin/bash\n[ "$1" = -t ] && [ "$2" = '${uploads}' ] && [ "$3" = -- ] || exec /usr/bin/mv "$@"\n`
       + '/usr/bin/mv -t "$2" -- "$4"\necho "halfway: moved $4" >&2\nexec sleep 300\n', { mode: 0o755 });
-    const snapshotsOf = (p: string): number => JSON.parse(execFileSync('restic', ['-r', path.join(world.sftp.home, repo), '--no-lock', '--no-cache', 'snapshots', '--json',
-      '--host', PROD_HOST, '--tag', 'sovereign-files', '--path', p], { encoding: 'utf8', env: { ...process.env, RESTIC_PASSWORD } })).length;
+    const snapshotsOf = (p: string): number => JSON.parse(resticOnBox('snapshots', '--json', '--host', PROD_HOST, '--tag', 'sovereign-files', '--path', p)).length;
     const uploadSnapshots = (): number => snapshotsOf(uploads);
 
     // The older snapshot, from the second target: a rerun with no options would take the newest from the first.
@@ -406,8 +406,7 @@ exit 1
     expect(killed.code).toBeNull();
     expect(leftovers(uploads)).toHaveLength(1);
     expectSuccess(await push(rebuilt), PROD_HOST, 'push');
-    const listed = execFileSync('restic', ['-r', path.join(world.sftp.home, repo), '--no-lock', '--no-cache', 'ls', '--json', newestFileSnapshot()],
-      { encoding: 'utf8', env: { ...process.env, RESTIC_PASSWORD } }).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    const listed = resticOnBox('ls', '--json', newestFileSnapshot()).split('\n').filter(Boolean).map((line) => JSON.parse(line));
     const listedPaths: string[] = listed.filter((entry) => entry.struct_type === 'node').map((entry) => entry.path);
     expect(listedPaths).toContain(`${uploads}/contract.pdf`);
     expect(listedPaths.filter((p) => p.includes('.sovereign-restore'))).toEqual([]);
