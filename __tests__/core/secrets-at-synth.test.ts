@@ -89,6 +89,16 @@ const takers: Record<string, SecretTaker> = {
     },
     secrets: [['deploy_ssh_key', 'acme/App.rollout.sshPrivateKey']],
   },
+  // A machine takes its rollout's key when it is built: with no bundle part yet there is no rollout, and the key was
+  // neither checked nor registered, though the caller's variable is in the stack all the same.
+  'Machine rollout, no bundle part yet': {
+    files: ['hetzner/machine-rollout.ts'],
+    build: (stack, secret) => {
+      const app = machine(stack, Environment.TEST, { rollout: { sshPrivateKey: secret('deploy_ssh_key') } });
+      if (app.rollout !== undefined) throw new Error('the case is a machine without a rollout');
+    },
+    secrets: [['deploy_ssh_key', 'acme/App.rollout.sshPrivateKey']],
+  },
   BackupPlan: {
     files: ['backup/backup-plan.ts', 'backup/heartbeat.ts', 'backup/backup-target.ts'],
     // No other construct here takes a secret: the working directory is the plan's own doing.

@@ -219,12 +219,31 @@ const HOST_KEY_FIX = leaveOutFix("pass the line of /etc/ssh/ssh_host_ed25519_key
   + 'or leave it out (not pinned: synth warns in production)');
 const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,2}$/;
 
+/**
+ * The key each Machine took when it was built, checked and registered then (a key that reaches the stack is refused at
+ * synth unless rendered sensitive, with or without a bundle part): its rollout, built with the first part, takes the
+ * same key, which is not checked twice.
+ */
+const keysTakenByMachine = new WeakMap<Construct, TerraformVariable>();
+
+/**
+ * Checks a Machine's rollout options when the machine is built, not only once its first bundle part builds the
+ * rollout: a key (and a bad port or host key) given to a machine that has no part yet is refused and registered too.
+ * @internal
+ */
+export function checkRolloutOptions(machine: Construct, options: MachineRolloutOptions): void {
+  validateOptions(machine, options);
+  if (options.sshPrivateKey !== undefined) keysTakenByMachine.set(machine, options.sshPrivateKey);
+}
+
 function validateOptions(machine: Construct, options: MachineRolloutOptions): void {
   // null from plain JavaScript is refused as null (refuseNull), not as a key, port or host key of the wrong kind.
   refuseNull(machine, 'rollout.sshPrivateKey', options.sshPrivateKey, leaveOutFix("pass a sensitive variable: new SecretVariable(stack, 'deploy_ssh_key', { description }), or leave it out for the SSH agent"));
   refuseNull(machine, 'rollout.port', options.port, PORT_FIX);
   refuseNull(machine, 'rollout.hostKey', options.hostKey, HOST_KEY_FIX);
-  if (options.sshPrivateKey !== undefined) requireSensitiveVariable(machine, 'rollout.sshPrivateKey', options.sshPrivateKey);
+  if (options.sshPrivateKey !== undefined && keysTakenByMachine.get(machine) !== options.sshPrivateKey) {
+    requireSensitiveVariable(machine, 'rollout.sshPrivateKey', options.sshPrivateKey);
+  }
   const port = options.port;
   const isOnePort = port instanceof Port ? port.isSingle
     : typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535;

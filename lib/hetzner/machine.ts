@@ -21,7 +21,7 @@ import {
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
 import { carriedContent, CloudInit, CloudInitPart, USER_DATA_LIMIT_BYTES } from './cloud-init';
 import { BundlePart, MachineBundle } from './machine-bundle';
-import { MachineRollout, MachineRolloutOptions } from './machine-rollout';
+import { checkRolloutOptions, MachineRollout, MachineRolloutOptions } from './machine-rollout';
 import { adminKeysPart, checkPlainKeys } from './private/admin-keys-part';
 import { attachmentConflicts } from './private/attachment-conflicts';
 import { BLOCKS_PER_RULE, firewallLimitProblems } from './private/firewall-limits';
@@ -263,6 +263,7 @@ export class Machine extends Construct implements IMachine {
     // with one value and the build (or a synth-time check) with another, and the caller's lists stay editable.
     props = frozenSnapshot(props, MACHINE_PROPS);
     checkMachineProps(this, props);
+    if (props.rollout !== undefined) checkRolloutOptions(this, props.rollout);
     // Rule packs added to the App reach this machine's stack (cdktf 0.21 does not invoke App-level aspects).
     reachStackOf(this);
     this.environment = props.environment;
