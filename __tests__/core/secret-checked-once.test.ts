@@ -1,6 +1,8 @@
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
-import { Environment, Phase, Product, StorageBox, ValidationError } from '../../lib';
+import { IConstruct } from 'constructs';
+import { Environment, Location, Machine, Phase, Product, ServerType, SshKey, StorageBox, ValidationError } from '../../lib';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
+import * as sensitiveVariable from '../../lib/core/private/sensitive-variable';
 import { ProductStacks } from '../../stacks';
 import { policy } from '../boundary/fixtures';
 import { admin, backup, monitoring } from '../setup/product-basics';
@@ -10,18 +12,38 @@ import { admin, backup, monitoring } from '../setup/product-basics';
 // called for the working directory's sake. Each now refuses it once and still protects the directory (the call is
 // the same; __tests__/core/secrets-at-synth.test.ts proves it for every construct that takes a secret). What is counted
 // here is construction: the synth-time check (secrets-at-synth) reads each secret once more, at synth, which this does not run.
-// Reads are counted by the file that makes them: a value checked again in another file (a Heartbeat's URL, whose
-// fields are not frozen, by BackupPlan and RestoreDrill; a construct account's live password when its BackupTarget is
-// rendered) is a second moment, not a repeat.
+// Reads are counted by the construct (or factory) and prop that check them: a value checked again by another taker (a
+// Heartbeat's URL, whose fields are not frozen, by BackupPlan and RestoreDrill; a construct account's live password
+// when its BackupTarget is rendered) is a second moment, not a repeat; the same taker checking it twice, in one file or
+// in two (a Machine and the rollout it builds), is a repeat.
+// Review (secrets): reads were counted per library file, so a construct that checked its secret once in each of two
+// files passed, and two constructs of one file that each checked it once failed.
+
+/** The checks a construct or factory calls with its own path and prop: a read of `sensitive` inside one is that taker's. */
+const CHECKS = ['refuseUnlessSensitiveVariable', 'requireSensitiveVariable'] as const;
 
 /**
- * How often each variable's `sensitive` was read, by the library file that read it (the check's own modules skipped):
- * a refusal reads it once, so two reads from one file are one value checked twice there.
+ * How often each variable's `sensitive` was read, by the taker that read it: `<construct path or factory>.<prop>` for a
+ * read inside a check called for it, else the library file that read it (the check's own modules skipped). A refusal
+ * reads it once, so two reads by one taker are one value checked twice.
  */
 function sensitiveReads(build: () => void): Map<string, Map<string, number>> {
   const reads = new Map<string, Map<string, number>>();
   const values = new WeakMap<TerraformVariable, unknown>();
   const own = Object.getOwnPropertyDescriptor(TerraformVariable.prototype, 'sensitive');
+  // The checks being run, innermost last.
+  const takers: string[] = [];
+  const spies = CHECKS.map((name) => {
+    const check = sensitiveVariable[name] as (at: IConstruct | string, prop: string, ...rest: unknown[]) => void;
+    return jest.spyOn(sensitiveVariable, name).mockImplementation(((at: IConstruct | string, prop: string, ...rest: unknown[]) => {
+      takers.push(`${typeof at === 'string' ? at : at.node.path}.${prop}`);
+      try {
+        check(at, prop, ...rest);
+      } finally {
+        takers.pop();
+      }
+    }) as never);
+  });
   // Deep enough to reach the library's frame from inside checkProps and the constructs' factories.
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 50;
@@ -29,7 +51,8 @@ function sensitiveReads(build: () => void): Map<string, Map<string, number>> {
     configurable: true,
     get(this: TerraformVariable) {
       const frames = (new Error().stack ?? '').split('\n').slice(2).map((line) => /\/lib\/([\w/.-]+\.ts):/.exec(line)?.[1]);
-      const reader = frames.find((file) => file !== undefined && !/^core\/(private\/sensitive-variable|runtime-checks)\.ts$/.test(file)) ?? 'elsewhere';
+      const reader = takers.at(-1)
+        ?? frames.find((file) => file !== undefined && !/^core\/(private\/sensitive-variable|runtime-checks)\.ts$/.test(file)) ?? 'elsewhere';
       const byReader = reads.get(this.node.path) ?? new Map<string, number>();
       byReader.set(reader, (byReader.get(reader) ?? 0) + 1);
       reads.set(this.node.path, byReader);
@@ -41,11 +64,15 @@ function sensitiveReads(build: () => void): Map<string, Map<string, number>> {
     build();
   } finally {
     Error.stackTraceLimit = limit;
+    for (const spy of spies) spy.mockRestore();
     if (own) Object.defineProperty(TerraformVariable.prototype, 'sensitive', own);
     else delete (TerraformVariable.prototype as { sensitive?: boolean }).sensitive;
   }
   return reads;
 }
+
+const checkedTwice = (reads: Map<string, Map<string, number>>) => [...reads]
+  .flatMap(([variable, byReader]) => [...byReader].filter(([, n]) => n > 1).map(([reader, n]) => `${variable}: ${n} times by ${reader}`));
 
 test("each secret of a product's stacks is checked once by each construct (or factory) that takes it", () => {
   const reads = sensitiveReads(() => new ProductStacks(Testing.app(), new Product({ name: 'acme', phase: Phase.ONE, admin, stateBucket: 'acme-state', boundary: policy, backup, monitoring })));
@@ -54,8 +81,21 @@ test("each secret of a product's stacks is checked once by each construct (or fa
   const secrets = ['acme-production/database_app_password_production', 'acme-production/storage_box_password',
     'acme-production/storage_box_app_password', 'acme-production/restic_password', 'acme-test/restic_password', 'acme-test/production_backup_drill_password'];
   expect(secrets.filter((v) => ![...(reads.get(v)?.keys() ?? [])].some((reader) => reader !== 'elsewhere'))).toEqual([]);
-  const twice = [...reads].flatMap(([variable, byReader]) => [...byReader].filter(([, n]) => n > 1).map(([reader, n]) => `${variable}: ${n} times in ${reader}`));
-  expect(twice).toEqual([]);
+  expect(checkedTwice(reads)).toEqual([]);
+});
+
+// A Machine checks its rollout's key when it is built, and the rollout its first part builds takes the same key.
+test("a machine's rollout key is checked once, by the machine, also once a bundle part builds the rollout", () => {
+  const reads = sensitiveReads(() => {
+    const stack = new TerraformStack(Testing.app(), 'acme');
+    new HcloudProvider(stack, 'hcloud', {});
+    const key = new TerraformVariable(stack, 'deploy_ssh_key', { type: 'string', sensitive: true });
+    new Machine(stack, 'App', { environment: Environment.TEST, role: 'app', serverType: ServerType.CX23, location: Location.FSN1, sshKeys: [SshKey.fromName('admin')],
+      adminCidrs: ['203.0.113.0/24'], rollout: { sshPrivateKey: key } })
+      .addBundlePart({ name: 'tooling', files: [{ path: '/etc/acme/x', content: 'x\n' }] });
+  });
+  expect([...(reads.get('acme/deploy_ssh_key')?.keys() ?? [])]).toEqual(['acme/App.rollout.sshPrivateKey']);
+  expect(checkedTwice(reads)).toEqual([]);
 });
 
 test('a secret that is no sensitive variable is still refused, naming the construct path, the value and the fix', () => {
