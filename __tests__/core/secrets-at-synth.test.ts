@@ -25,7 +25,7 @@ import { glitchTip } from '../monitoring/helpers/fixture';
 type Secret = (id: string) => TerraformVariable;
 
 interface SecretTaker {
-  /** The library files whose taking of a secret the case exercises (the last test checks every such file has a case). */
+  /** The library files whose taking of a secret the case flips (the last test checks each is seen taking one, and every such file has a case). */
   readonly files: readonly string[];
   /** Builds the construct in `stack`, its secrets from `secret`. */
   readonly build: (stack: TerraformStack, secret: Secret) => void;
@@ -363,8 +363,8 @@ function filesTaking(taker: SecretTaker): Map<string, Set<string>> {
   const record = (value: unknown) => {
     if (!(value instanceof TerraformVariable)) return;
     const frames = (new Error().stack ?? '').split('\n').map((line) => /\/lib\/([\w/.-]+\.ts):/.exec(line)?.[1]);
-    const taker = frames.find((f) => f !== undefined && !CHECK_MODULES.includes(f));
-    if (taker !== undefined) byVariable.set(value, (byVariable.get(value) ?? new Set()).add(taker));
+    const file = frames.find((f) => f !== undefined && !CHECK_MODULES.includes(f));
+    if (file !== undefined) byVariable.set(value, (byVariable.get(value) ?? new Set()).add(file));
   };
   const recheck = secretsAtSynth.recheckAtSynth;
   const refuse: typeof sensitiveVariable.refuseUnlessSensitiveVariable = sensitiveVariable.refuseUnlessSensitiveVariable;
