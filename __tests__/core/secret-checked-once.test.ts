@@ -6,6 +6,7 @@ import * as sensitiveVariable from '../../lib/core/private/sensitive-variable';
 import { ProductStacks } from '../../stacks';
 import { policy } from '../boundary/fixtures';
 import { admin, backup, monitoring } from '../setup/product-basics';
+import { libraryFilesInStack } from '../setup/library-frames';
 
 // Review: PostgresDatabase, StorageBox, its sub-accounts, BackupPlan, RestoreDrill and the backup targets refused a
 // secret that is no sensitive variable twice: once in checkProps (is.secret), then again in requireSensitiveVariable,
@@ -44,15 +45,11 @@ function sensitiveReads(build: () => void): Map<string, Map<string, number>> {
       }
     }) as never);
   });
-  // Deep enough to reach the library's frame from inside checkProps and the constructs' factories.
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 50;
   Object.defineProperty(TerraformVariable.prototype, 'sensitive', {
     configurable: true,
     get(this: TerraformVariable) {
-      const frames = (new Error().stack ?? '').split('\n').slice(2).map((line) => /\/lib\/([\w/.-]+\.ts):/.exec(line)?.[1]);
       const reader = takers.at(-1)
-        ?? frames.find((file) => file !== undefined && !/^core\/(private\/sensitive-variable|runtime-checks)\.ts$/.test(file)) ?? 'elsewhere';
+        ?? libraryFilesInStack().find((file) => !/^core\/(private\/sensitive-variable|runtime-checks)\.ts$/.test(file)) ?? 'elsewhere';
       const byReader = reads.get(this.node.path) ?? new Map<string, number>();
       byReader.set(reader, (byReader.get(reader) ?? 0) + 1);
       reads.set(this.node.path, byReader);
@@ -63,7 +60,6 @@ function sensitiveReads(build: () => void): Map<string, Map<string, number>> {
   try {
     build();
   } finally {
-    Error.stackTraceLimit = limit;
     for (const spy of spies) spy.mockRestore();
     if (own) Object.defineProperty(TerraformVariable.prototype, 'sensitive', own);
     else delete (TerraformVariable.prototype as { sensitive?: boolean }).sensitive;

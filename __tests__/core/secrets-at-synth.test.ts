@@ -11,6 +11,7 @@ import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import * as secretsAtSynth from '../../lib/core/private/secrets-at-synth';
 import * as sensitiveVariable from '../../lib/core/private/sensitive-variable';
 import { glitchTip } from '../monitoring/helpers/fixture';
+import { libraryFilesInStack } from '../setup/library-frames';
 
 // Review (secrets): each construct refused a secret that was no sensitive variable once, when it was built. A plain
 // JavaScript caller that set the variable's `sensitive` to false afterwards got it synthesized as non-sensitive, and
@@ -362,14 +363,11 @@ function filesTaking(taker: SecretTaker): Map<string, Set<string>> {
   const byVariable = new Map<TerraformVariable, Set<string>>();
   const record = (value: unknown) => {
     if (!(value instanceof TerraformVariable)) return;
-    const frames = (new Error().stack ?? '').split('\n').map((line) => /\/lib\/([\w/.-]+\.ts):/.exec(line)?.[1]);
-    const file = frames.find((f) => f !== undefined && !CHECK_MODULES.includes(f));
+    const file = libraryFilesInStack().find((f) => !CHECK_MODULES.includes(f));
     if (file !== undefined) byVariable.set(value, (byVariable.get(value) ?? new Set()).add(file));
   };
   const recheck = secretsAtSynth.recheckAtSynth;
   const refuse: typeof sensitiveVariable.refuseUnlessSensitiveVariable = sensitiveVariable.refuseUnlessSensitiveVariable;
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 50;
   const spies = [
     jest.spyOn(secretsAtSynth, 'recheckAtSynth').mockImplementation((scope, prop, variable) => { record(variable); recheck(scope, prop, variable); }),
     jest.spyOn(sensitiveVariable, 'refuseUnlessSensitiveVariable').mockImplementation((at, prop, value, fix) => { record(value); refuse(at, prop, value, fix); }),
@@ -379,7 +377,6 @@ function filesTaking(taker: SecretTaker): Map<string, Set<string>> {
     Testing.synth(stack);
     return new Map([...variables].map(([id, variable]) => [id, byVariable.get(variable) ?? new Set<string>()]));
   } finally {
-    Error.stackTraceLimit = limit;
     for (const spy of spies) spy.mockRestore();
   }
 }

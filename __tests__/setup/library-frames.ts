@@ -1,0 +1,27 @@
+import * as path from 'path';
+
+/**
+ * The library's own folder. A frame is matched against it, not against the first `/lib/` in its path: a checkout under
+ * /var/lib/jenkins/… has one before the library's, and the file read from there was not the library's file.
+ */
+const LIB = path.resolve(__dirname, '../../lib') + path.sep;
+
+/**
+ * The library files (relative to lib/, with `/`) in the caller's call stack, innermost first, as often as they appear.
+ * Deep enough (50 frames) to reach the library's frame from inside checkProps and the constructs' factories.
+ */
+export function libraryFilesInStack(): string[] {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 50;
+  let stack: string;
+  try {
+    stack = new Error().stack ?? '';
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+  return stack.split('\n').flatMap((line) => {
+    const at = line.indexOf(LIB);
+    const file = at < 0 ? undefined : /^(.+?\.ts):\d+/.exec(line.slice(at + LIB.length))?.[1];
+    return file === undefined ? [] : [file.split(path.sep).join('/')];
+  });
+}
