@@ -16,7 +16,8 @@ import { libraryFilesInStack } from '../setup/library-frames';
 // Reads are counted by the construct (or factory) and prop that check them: a value checked again by another taker (a
 // Heartbeat's URL, whose fields are not frozen, by BackupPlan and RestoreDrill; a construct account's live password
 // when its BackupTarget is rendered) is a second moment, not a repeat; the same taker checking it twice, in one file or
-// in two (a Machine and the rollout it builds), is a repeat.
+// in two (a Machine and the rollout it builds), is a repeat. A taker is a construct and a prop name: a construct that
+// checks the same variable under two prop names counts as two takers, each checking it once, and is not caught here.
 // Review (secrets): reads were counted per library file, so a construct that checked its secret once in each of two
 // files passed, and two constructs of one file that each checked it once failed.
 
