@@ -84,8 +84,8 @@ const takers: Record<string, SecretTaker> = {
     secrets: [['dsn', 'acme/Errors.dsn']],
   },
   'Machine rollout': {
-    files: ['hetzner/machine-rollout.ts'],
-    // The key is taken by the rollout, which a machine has once its bundle holds a part.
+    files: ['hetzner/private/rollout-options.ts'],
+    // The key is taken (checked and registered) when the machine is built; the rollout its first part builds takes it unchecked.
     build: (stack, secret) => {
       machine(stack, Environment.TEST, { rollout: { sshPrivateKey: secret('deploy_ssh_key') } })
         .addBundlePart({ name: 'tooling', files: [{ path: '/etc/acme/x', content: 'x\n' }] });
@@ -95,7 +95,7 @@ const takers: Record<string, SecretTaker> = {
   // A machine takes its rollout's key when it is built: with no bundle part yet there is no rollout, and the key was
   // neither checked nor registered, though the caller's variable is in the stack all the same.
   'Machine rollout, no bundle part yet': {
-    files: ['hetzner/machine-rollout.ts'],
+    files: ['hetzner/private/rollout-options.ts'],
     build: (stack, secret) => {
       const app = machine(stack, Environment.TEST, { rollout: { sshPrivateKey: secret('deploy_ssh_key') } });
       if (app.rollout !== undefined) throw new Error('the case is a machine without a rollout');

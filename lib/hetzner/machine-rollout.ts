@@ -4,11 +4,10 @@ import { Fn, ITerraformDependable, Lazy, TerraformResource, TerraformVariable } 
 import { Duration } from '../core/duration';
 import { TerraformData } from '../core/private/terraform-data';
 import { Port } from '../core/port';
-import { invalidValue, ValidationError } from '../core/validation-message';
-import { aType, checkProps, fail, is, leaveOutFix, optionalInstance, refuseNull } from '../core/runtime-checks';
+import { aType, checkProps, fail, is, leaveOutFix } from '../core/runtime-checks';
 import { BundleFiles, MachineBundle, RenderedBundle } from './machine-bundle';
-import { requireSensitiveVariable } from '../core/private/sensitive-variable';
 import { ROLLOUT_AGENT, ROLLOUT_STATE_DIR } from './private/rollout-agent';
+import { validateRolloutOptions } from './private/rollout-options';
 import { escapeTemplateSequences, resolveTemplate } from './private/terraform-template';
 import { readableSecretFiles } from './private/readable-secret-files';
 import { recordBuilt } from './private/synthesized-argument';
@@ -107,7 +106,7 @@ export class MachineRollout extends Construct {
         leaveOutFix('pass { connectTimeout: Duration.minutes(5) } or leave it out'))),
     }, 'pass { bundle, host, dependsOn }');
     const options = props.options ?? {};
-    validateOptions(scope, options);
+    validateRolloutOptions(scope, options);
     // One snapshot of the bundle per revision feeds all three producers (the version, the inputs
     // document and its digest): each file's content is produced once per synth, and the three can
     // never disagree about what the bundle holds.
@@ -211,55 +210,6 @@ function inputsDigest(files: BundleFiles): string {
   const references = [...files.values()].flatMap((f) => f.content.match(TOKEN) ?? []);
   if (references.length === 0) return 'none';
   return `sha256:${Fn.sha256(Fn.join('\n', references))}`;
-}
-
-const PORT_FIX = leaveOutFix('leave it out for 22, or pass the port sshd listens on, such as Port.of(2222)');
-// Pinning first: left out, Terraform checks no host key (the fix must say so, and a null is told it as it is).
-const HOST_KEY_FIX = leaveOutFix("pass the line of /etc/ssh/ssh_host_ed25519_key.pub without its comment, such as 'ssh-ed25519 AAAAC3Nza…', "
-  + 'or leave it out (not pinned: synth warns in production)');
-const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,2}$/;
-
-/**
- * The key each Machine took when it was built, checked and registered then (a key that reaches the stack is refused at
- * synth unless rendered sensitive, with or without a bundle part): its rollout, built with the first part, takes the
- * same key, which is not checked twice.
- */
-const keysTakenByMachine = new WeakMap<Construct, TerraformVariable>();
-
-/**
- * Checks a Machine's rollout options when the machine is built, not only once its first bundle part builds the
- * rollout: a key (and a bad port or host key) given to a machine that has no part yet is refused and registered too.
- * @internal
- */
-export function checkRolloutOptions(machine: Construct, options: MachineRolloutOptions): void {
-  validateOptions(machine, options);
-  if (options.sshPrivateKey !== undefined) keysTakenByMachine.set(machine, options.sshPrivateKey);
-}
-
-function validateOptions(machine: Construct, options: MachineRolloutOptions): void {
-  // null from plain JavaScript is refused as null (refuseNull), not as a key, port or host key of the wrong kind.
-  refuseNull(machine, 'rollout.sshPrivateKey', options.sshPrivateKey, leaveOutFix("pass a sensitive variable: new SecretVariable(stack, 'deploy_ssh_key', { description }), or leave it out for the SSH agent"));
-  refuseNull(machine, 'rollout.port', options.port, PORT_FIX);
-  refuseNull(machine, 'rollout.hostKey', options.hostKey, HOST_KEY_FIX);
-  if (options.sshPrivateKey !== undefined && keysTakenByMachine.get(machine) !== options.sshPrivateKey) {
-    requireSensitiveVariable(machine, 'rollout.sshPrivateKey', options.sshPrivateKey);
-  }
-  const port = options.port;
-  const isOnePort = port instanceof Port ? port.isSingle
-    : typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535;
-  if (port !== undefined && !isOnePort) {
-    throw new ValidationError(invalidValue(machine, 'rollout.port', port instanceof Port ? port.toString() : port,
-      'an SSH port is one whole number from 1 to 65535', PORT_FIX.text));
-  }
-  if (options.hostKey !== undefined && (typeof options.hostKey !== 'string' || !HOST_KEY.test(options.hostKey.trim()))) {
-    throw new ValidationError(invalidValue(machine, 'rollout.hostKey', options.hostKey,
-      'a host key is the public key of the server\'s sshd as `<type> <base64>`', HOST_KEY_FIX.text));
-  }
-  // A JavaScript caller's 30 (meant as seconds) would otherwise crash the synth with a TypeError naming no construct.
-  const timeout = optionalInstance(machine, 'rollout.connectTimeout', options.connectTimeout, Duration, 'pass a Duration, such as Duration.minutes(5)');
-  if (timeout !== undefined && timeout.toSeconds() <= 0) {
-    throw new ValidationError(invalidValue(machine, 'rollout.connectTimeout', timeout, 'deploy would give up before the first connection attempt', 'leave it out for 5 minutes, or pass Duration.minutes(5)'));
-  }
 }
 
 /** A resource or module Terraform can depend on (it has a fully qualified name). */

@@ -21,7 +21,8 @@ import {
 import { invalidValue, missingValue, ValidationError } from '../core/validation-message';
 import { carriedContent, CloudInit, CloudInitPart, USER_DATA_LIMIT_BYTES } from './cloud-init';
 import { BundlePart, MachineBundle } from './machine-bundle';
-import { checkRolloutOptions, MachineRollout, MachineRolloutOptions } from './machine-rollout';
+import { MachineRollout, MachineRolloutOptions } from './machine-rollout';
+import { checkRolloutOptions } from './private/rollout-options';
 import { adminKeysPart, checkPlainKeys } from './private/admin-keys-part';
 import { attachmentConflicts } from './private/attachment-conflicts';
 import { BLOCKS_PER_RULE, firewallLimitProblems } from './private/firewall-limits';
