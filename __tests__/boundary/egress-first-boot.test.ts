@@ -18,7 +18,7 @@ const REFRESH = 'start sovereign-egress-refresh.service';
 class NewServer extends AgentMachine {
   constructor() {
     super('egress-first-boot-');
-    fs.writeFileSync(path.join(this.dir, 'bin', 'dpkg-query'), `#!/bin/sh\n# dpkg-query -W -f=\${Status} <package>\necho "install $3" >> ${this.dir}/systemctl.log\nexit 1\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(this.dir, 'bin', 'dpkg-query'), `#!/bin/sh\n# dpkg-query -W -f=<format> <package>...\nshift 2\nfor p; do echo "install $p" >> ${this.dir}/systemctl.log; done\nexit 1\n`, { mode: 0o755 });
     this.failUploader(false);
   }
 
