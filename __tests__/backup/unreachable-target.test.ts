@@ -1,3 +1,4 @@
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -88,6 +89,28 @@ describeAsRoot('a target that does not answer: each job connects to it once, and
     expect(silent.sockets.length - before).toBe(1);
     expect(ran.stderr).toMatch(/run: restic_on storagebox unlock\n(?![\s\S]*removing stale locks timed out)/);
     expect(ran.stderr).toMatch(/storagebox: the repository cannot be reached \(applying the retention to the \S+ snapshots on storagebox timed out\), so backup-prune does not connect to it again/);
+  });
+
+  // Review (twelfth pass, left then): the count of what a prune left, read from a listing that failed, was taken as
+  // "none left" (or, empty, as a number); it is said as a listing that failed, and that went untested.
+  test('a prune whose listing of what it left fails says so, not that no snapshot is left', async () => {
+    const etc = world.productionWith('repo-unreachable-left');
+    const bootstrap = await world.run(world.production, 'backup-bootstrap', etc);
+    if (bootstrap.code !== 0) throw new Error(bootstrap.stderr);
+    // The retention and its prune reach the Storage Box; the target goes away for the listing of what is left (the
+    // only \`snapshots\` call that ends with its tag), which then times out for real.
+    const bin = path.join(tmp, 'bin-restic-left-goes-away');
+    fs.mkdirSync(bin, { recursive: true });
+    const realRestic = execFileSync('sh', ['-c', 'command -v restic'], { encoding: 'utf8', env: { ...process.env, PATH: PATH_ENV } }).trim();
+    fs.writeFileSync(path.join(bin, 'restic'), `#!/bin/bash\ncase " $* " in *" snapshots --json --host ${PROD_HOST} --tag sovereign-dump ") ;; *) exec '${realRestic}' "$@";; esac\n`
+      + `exec '${realRestic}' "\${@/Port=${world.sftp.port}/Port=${silent.port}}"\n`, { mode: 0o755 });
+    const before = silent.sockets.length;
+    const ran = await world.run(world.production, 'backup-prune', etc, { env: { PATH: `${bin}:${silent.bin}:${PATH_ENV}` } });
+    expectFailure(ran, PROD_HOST, 'prune', /^prune failed for: storagebox/);
+    expect(silent.sockets.length - before).toBe(1);
+    expect(ran.stderr).toMatch(/run: restic_on storagebox prune\n/);
+    expect(ran.stderr).toMatch(/listing the sovereign-dump snapshots of storagebox failed/);
+    expect(ran.stderr).not.toMatch(/no sovereign-dump snapshot left|keeps +sovereign-dump snapshots/);
   });
 
   test('the bootstrap installs no key after a login that timed out, and fails naming it', async () => {
