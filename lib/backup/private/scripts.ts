@@ -993,28 +993,44 @@ placing_marker() { printf '%s/restore-placing.%s' "$BACKUP_STATE" "$(printf '%s'
 half_placed() { [ -e "$(placing_marker "$1")" ]; }
 # placed_from <path>: the snapshot's full ID and the target the marker records ("<ID> <target>"), empty if it has none.
 placed_from() { sed -n 3p "$(placing_marker "$1")" 2>/dev/null || true; }
-# half_placed_why <path>: what the marker says, for a message.
+# half_placed_why <path>: what the marker says, for a message. One that records no snapshot (an empty one, as the
+# version before these records wrote) says that much, not a blank.
 half_placed_why() {
-  local marker
+  local marker what
   marker=$(placing_marker "$1")
-  printf 'a backup-restore-files did not finish putting the files of %s in place in %s (stopped, power loss, or a failure after it began); it may hold part of what it held and part of that snapshot (%s records it)' \
-    "$(sed -n 2p "$marker" 2>/dev/null || true)" "$1" "$marker"
+  what=$(sed -n 2p "$marker" 2>/dev/null || true)
+  if [ -n "$what" ]; then
+    printf 'a backup-restore-files did not finish putting the files of %s in place in %s (stopped, power loss, or a failure after it began); it may hold part of what it held and part of that snapshot (%s records it)' \
+      "$what" "$1" "$marker"
+  else
+    printf 'a backup-restore-files did not finish putting the files of a snapshot in place in %s (stopped, power loss, or a failure after it began); it may hold part of what it held and part of that snapshot, which %s does not record (it is empty: written by a version before markers recorded their snapshot)' \
+      "$1" "$marker"
+  fi
 }
 # half_placed_rerun <path>: the command that finishes the restore the marker records (the same snapshot and target).
+# A marker that records none has no restore to finish: a snapshot chosen by hand, over what the path holds.
 half_placed_rerun() {
   local from
   from=$(placed_from "$1")
-  printf 'backup-restore-files --path %s%s' "$1" "\${from:+ --from \${from#* } --snapshot \${from%% *}}"
+  if [ -n "$from" ]; then printf 'backup-restore-files --path %s --from %s --snapshot %s' "$1" "\${from#* }" "\${from%% *}"
+  else printf 'backup-restore-files --path %s --snapshot <ID> --replace, with the snapshot to restore (restic snapshots --host %s --tag sovereign-files --path %s lists them)' "$1" "$BACKUP_HOST" "$1"; fi
 }
 # stray_markers: a note for each marker whose path is not one of FILE_PATHS (the plan dropped it): nothing restores or
 # holds it back any more, so it is said rather than forgotten.
+# A marker is told by its name, not by the path it records: an empty one (as the version before these records wrote)
+# records none.
 stray_markers() {
-  local m mp
+  local m mp ours p
+  ours=$(for p in \${FILE_PATHS:-}; do placing_marker "$p"; echo; done)
   for m in "$BACKUP_STATE"/restore-placing.*; do
     [ -e "$m" ] || continue
+    ! grep -qxF -- "$m" <<<"$ours" || continue
     mp=$(sed -n 1p "$m" 2>/dev/null || true)
-    [[ " \${FILE_PATHS:-} " != *" $mp "* ]] || continue
-    note "$m records that a backup-restore-files did not finish putting the files of $(sed -n 2p "$m" 2>/dev/null || true) in place in $mp, which is no longer one of this machine's file paths (\${FILE_PATHS:-none}), so nothing restores it or holds it back. Fix: check what $mp holds (or restore it by hand), then remove $m"
+    if [ -n "$mp" ]; then
+      note "$m records that a backup-restore-files did not finish putting the files of $(sed -n 2p "$m" 2>/dev/null || true) in place in $mp, which is no longer one of this machine's file paths (\${FILE_PATHS:-none}), so nothing restores it or holds it back. Fix: check what $mp holds (or restore it by hand), then remove $m"
+    else
+      note "$m is the empty marker of a backup-restore-files that did not finish putting files in place in a path that is not one of this machine's file paths (\${FILE_PATHS:-none}; an empty marker, written by a version before markers recorded their path, names none), so nothing restores it or holds it back. Fix: check the paths the plan dropped (or restore them by hand), then remove $m"
+    fi
   done
 }
 
@@ -2092,7 +2108,12 @@ if [ -n "$files" ]; then
   for p in $files; do
     half_placed "$p" || continue
     half="$half $p"
-    failures="\${failures:+$failures; }the file backup of $p: $(half_placed_why "$p"). Backing it up would record that as the newest snapshot of $p, the one a restore takes. Nothing of $p was sent. Fix: run $(half_placed_rerun "$p") again (it restores $p whole from the snapshot it was restoring and removes the marker), then run backup-push again"
+    if [ -n "$(placed_from "$p")" ]; then
+      half_fix="run $(half_placed_rerun "$p") again (it restores $p whole from the snapshot it was restoring and removes the marker)"
+    else
+      half_fix="run $(half_placed_rerun "$p") (it restores $p whole and removes the marker); or, once you know $p is whole, remove $(placing_marker "$p")"
+    fi
+    failures="\${failures:+$failures; }the file backup of $p: $(half_placed_why "$p"). Backing it up would record that as the newest snapshot of $p, the one a restore takes. Nothing of $p was sent. Fix: $half_fix, then run backup-push again"
   done
   if [ -n "$half" ]; then
     log "left half placed by a stopped restore:$half"
@@ -3055,9 +3076,12 @@ for p in $paths; do
   # until this one is on disk, and one not written whole never holds the path back naming no snapshot. The name is
   # outside the markers' pattern.
   { printf '%s\\nsnapshot %s (%s UTC) from %s\\n%s %s\\n' "$p" "\${id:0:8}" "\${time_of[$p]}" "$t" "$id" "$t" >"$BACKUP_STATE/.restore-placing.new" \\
-    && sync -- "$BACKUP_STATE/.restore-placing.new" && mv -f -- "$BACKUP_STATE/.restore-placing.new" "$marker" && sync -- "$BACKUP_STATE"; } 2>>"$SB_LOG" \\
+    && sync -- "$BACKUP_STATE/.restore-placing.new" && mv -f -- "$BACKUP_STATE/.restore-placing.new" "$marker"; } 2>>"$SB_LOG" \\
     || { rm -f -- "$BACKUP_STATE/.restore-placing.new" 2>>"$SB_LOG" || true
          die "cannot write $marker, which marks $p as being put in place until it is complete (backup-push does not back up a path left half placed): $(step_cause 1). $unchanged. Fix: free space or inodes on the disk of $BACKUP_STATE (df -h $BACKUP_STATE; df -i $BACKUP_STATE), then run backup-restore-files again"; }
+  # Renamed, the marker is this run's, whatever its directory's sync does: the path is unchanged, the marker is not.
+  sync -- "$BACKUP_STATE" 2>>"$SB_LOG" \\
+    || die "cannot sync $BACKUP_STATE after putting $marker in place (it marks $p as being put in place until it is complete; a power loss now may lose it): $(step_cause 1). $p was not changed\${already}, but the marker stays, naming this restore's snapshot \${id:0:8} on $t. Fix: see why $BACKUP_STATE cannot be synced (dmesg; df -h $BACKUP_STATE), then run $(half_placed_rerun "$p")"
   placing=1
   find "$p" -mindepth 1 -maxdepth 1 ! -path "$stage" ! -name lost+found -exec rm -rf -- {} +
   find "$stage$p" -mindepth 1 -maxdepth 1 ! -name lost+found -exec mv -t "$p" -- {} +
