@@ -334,7 +334,7 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
       expect(leftovers(uploads)).toEqual([]);
       expect(fs.readdirSync(state).filter((n) => n.startsWith('restore-placing.'))).toEqual([path.basename(stray)]);
       // The push notes the stray marker too, on the terminal and in its success ping, and backs the paths up; an empty
-      // one (the version before markers recorded their path) is noted as of a path it cannot name.
+      // one (its write was cut short) is noted as of a path it cannot name.
       fs.writeFileSync(emptyStray, '');
       const pushed = await push(rebuilt);
       expectSuccess(pushed, PROD_HOST, 'push');
@@ -342,8 +342,11 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
         + `which is no longer one of this machine's file paths \\(${uploads} ${exports}\\), so nothing restores it or holds it back\\. Fix: check what ${gone} holds \\(or restore it by hand\\), then remove ${stray}`);
       expect(pushed.stderr).toMatch(strayNote);
       expect(pushed.pings[1].body).toMatch(strayNote);
-      expect(pushed.stderr).toMatch(new RegExp(`${emptyStray} is the empty marker of a backup-restore-files that did not finish putting files in place in a path that is not one of `
-        + `this machine's file paths \\(${uploads} ${exports}; [^)]*\\), so nothing restores it or holds it back\\. Fix: check the paths the plan dropped \\(or restore them by hand\\), then remove ${emptyStray}`));
+      const emptyStrayNote = new RegExp(`${emptyStray} is the empty marker of a backup-restore-files that did not finish putting files in place in a path that is not one of `
+        + `this machine's file paths \\(${uploads} ${exports}; an empty marker names no path: its write was cut short\\), so nothing restores it or holds it back\\. `
+        + `Fix: check the paths the plan dropped \\(or restore them by hand\\), then remove ${emptyStray}`);
+      expect(pushed.stderr).toMatch(emptyStrayNote);
+      expect(pushed.pings[1].body).toMatch(emptyStrayNote);
     } finally {
       fs.rmSync(emptyStray, { force: true });
       fs.rmSync(stray, { force: true });
@@ -411,13 +414,13 @@ exit 1
     try {
       refused(await restore(['--path', uploads]), new RegExp(`FAILED: refusing to restore over paths that hold files: restoring would replace what ${uploads} \\(`));
       expect(tree(uploads)).toBe(held);
-      // The push holds the path back all the same (an empty marker is one of the version before markers recorded their
-      // snapshot): its message says what the marker does not record and how to restore without it, not a blank; the
-      // marker is of a path of the plan, not a stray one.
+      // The push holds the path back all the same (an empty marker is one whose write was cut short): its message says
+      // what the marker does not record and how to restore without it, not a blank; the marker is of a path of the
+      // plan, not a stray one.
       const pushed = await push(rebuilt);
       expectFailure(pushed, PROD_HOST, 'push', new RegExp(`the file backup of ${uploads}: a backup-restore-files did not finish putting the files of a snapshot in place in ${uploads} `
         + `\\(stopped, power loss, or a failure after it began\\); it may hold part of what it held and part of that snapshot, which ${marker} does not record `
-        + `\\(it is empty: written by a version before markers recorded their snapshot\\)\\. Backing it up [^\\n]*\\. Nothing of ${uploads} was sent\\. `
+        + `\\(it is empty: its write was cut short\\)\\. Backing it up [^\\n]*\\. Nothing of ${uploads} was sent\\. `
         + `Fix: run backup-restore-files --path ${uploads} --snapshot <ID> --replace, with the snapshot to restore \\(restic snapshots --host ${PROD_HOST} --tag sovereign-files --path ${uploads} lists them\\) `
         + `\\(it restores ${uploads} whole and removes the marker\\); or, once you know ${uploads} is whole, remove ${marker}, then run backup-push again`));
       // No stray-marker note of it, in either form (one that records a path, or the empty one's).

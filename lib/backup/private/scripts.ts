@@ -993,8 +993,8 @@ placing_marker() { printf '%s/restore-placing.%s' "$BACKUP_STATE" "$(printf '%s'
 half_placed() { [ -e "$(placing_marker "$1")" ]; }
 # placed_from <path>: the snapshot's full ID and the target the marker records ("<ID> <target>"), empty if it has none.
 placed_from() { sed -n 3p "$(placing_marker "$1")" 2>/dev/null || true; }
-# half_placed_why <path>: what the marker says, for a message. One that records no snapshot (an empty one, as the
-# version before these records wrote) says that much, not a blank.
+# half_placed_why <path>: what the marker says, for a message. One that records no snapshot (an empty one: its write was
+# cut short, by a full disk or a crash) says that much, not a blank.
 half_placed_why() {
   local marker what
   marker=$(placing_marker "$1")
@@ -1003,7 +1003,7 @@ half_placed_why() {
     printf 'a backup-restore-files did not finish putting the files of %s in place in %s (stopped, power loss, or a failure after it began); it may hold part of what it held and part of that snapshot (%s records it)' \
       "$what" "$1" "$marker"
   else
-    printf 'a backup-restore-files did not finish putting the files of a snapshot in place in %s (stopped, power loss, or a failure after it began); it may hold part of what it held and part of that snapshot, which %s does not record (it is empty: written by a version before markers recorded their snapshot)' \
+    printf 'a backup-restore-files did not finish putting the files of a snapshot in place in %s (stopped, power loss, or a failure after it began); it may hold part of what it held and part of that snapshot, which %s does not record (it is empty: its write was cut short)' \
       "$1" "$marker"
   fi
 }
@@ -1017,8 +1017,7 @@ half_placed_rerun() {
 }
 # stray_markers: a note for each marker whose path is not one of FILE_PATHS (the plan dropped it): nothing restores or
 # holds it back any more, so it is said rather than forgotten.
-# A marker is told by its name, not by the path it records: an empty one (as the version before these records wrote)
-# records none.
+# A marker is told by its name, not by the path it records: an empty one (its write was cut short) records none.
 stray_markers() {
   local m mp ours p
   ours=$(for p in \${FILE_PATHS:-}; do placing_marker "$p"; echo; done)
@@ -1029,7 +1028,7 @@ stray_markers() {
     if [ -n "$mp" ]; then
       note "$m records that a backup-restore-files did not finish putting the files of $(sed -n 2p "$m" 2>/dev/null || true) in place in $mp, which is no longer one of this machine's file paths (\${FILE_PATHS:-none}), so nothing restores it or holds it back. Fix: check what $mp holds (or restore it by hand), then remove $m"
     else
-      note "$m is the empty marker of a backup-restore-files that did not finish putting files in place in a path that is not one of this machine's file paths (\${FILE_PATHS:-none}; an empty marker, written by a version before markers recorded their path, names none), so nothing restores it or holds it back. Fix: check the paths the plan dropped (or restore them by hand), then remove $m"
+      note "$m is the empty marker of a backup-restore-files that did not finish putting files in place in a path that is not one of this machine's file paths (\${FILE_PATHS:-none}; an empty marker names no path: its write was cut short), so nothing restores it or holds it back. Fix: check the paths the plan dropped (or restore them by hand), then remove $m"
     fi
   done
 }
