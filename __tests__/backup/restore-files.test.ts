@@ -434,13 +434,18 @@ exit 1
 
   // Review (twelfth pass, left then): a failed sync of the markers' directory, after the marker was renamed into it,
   // died saying "Nothing was changed", though the new marker stayed and held the path back.
-  test('a restore whose marker is in place but whose directory cannot be synced says the marker stays, naming the command that finishes it', async () => {
+  // Review (thirteenth pass): its fix named only that path's command; in a run of several paths, those after it were
+  // left out, and a rerun with neither --snapshot nor --from would take the marker's snapshot for them.
+  test('a restore whose marker is in place but whose directory cannot be synced says the marker stays, naming the command that finishes it and those of the paths after it', async () => {
     const state = path.join(tmp, 'production-rebuilt-state');
     const marker = path.join(state, `restore-placing.${createHash('sha256').update(uploads).digest('hex').slice(0, 16)}`);
-    const held = tree(uploads);
-    // The newest file snapshot that holds the uploads (a push above held them back and sent the exports alone).
-    const ofUploads: Array<{ id: string }> = JSON.parse(resticOnBox('snapshots', '--json', '--host', PROD_HOST, '--tag', 'sovereign-files', '--path', uploads));
-    const newest = ofUploads[ofUploads.length - 1].id;
+    const [held, heldExports] = [tree(uploads), tree(exports)];
+    // The newest file snapshot that holds each path (a push above held the uploads back and sent the exports alone).
+    const newestOf = (p: string): string => {
+      const of: Array<{ id: string }> = JSON.parse(resticOnBox('snapshots', '--json', '--host', PROD_HOST, '--tag', 'sovereign-files', '--path', p));
+      return of[of.length - 1].id;
+    };
+    const [newest, newestExports] = [newestOf(uploads), newestOf(exports)];
     // Only the sync of the markers' directory while a marker is there fails (the one after the marker's removal does not).
     const bin = path.join(tmp, 'bin-sync-dir-fails');
     fs.mkdirSync(bin, { recursive: true });
@@ -449,12 +454,14 @@ if [ "$*" = '-- ${state}' ] && compgen -G '${state}/restore-placing.*' >/dev/nul
 exec /usr/bin/sync "$@"
 `, { mode: 0o755 });
     try {
-      const failed = await restore(['--path', uploads, '--replace'], { env: { PATH: `${bin}:${PATH_ENV}` } });
+      // Every path of the plan (the uploads first), over what they hold.
+      const failed = await restore(['--replace'], { env: { PATH: `${bin}:${PATH_ENV}` } });
       refused(failed, new RegExp(`FAILED: cannot sync ${state} after putting ${marker} in place \\(it marks ${uploads} as being put in place until it is complete; a power loss now may lose it\\): `
         + `[^\\n]*sync: Input/output error[^\\n]*\\. ${uploads} was not changed, but the marker stays, naming this restore's snapshot ${newest.slice(0, 8)} on storagebox\\. `
-        + `Fix: see why ${state} cannot be synced \\(dmesg; df -h ${state}\\), then run backup-restore-files --path ${uploads} --from storagebox --snapshot ${newest}`));
+        + `Fix: see why ${state} cannot be synced \\(dmesg; df -h ${state}\\), then run backup-restore-files --path ${uploads} --from storagebox --snapshot ${newest}, `
+        + `and for the paths not restored yet, backup-restore-files --path ${exports} --from storagebox --snapshot ${newestExports} --replace\\n`));
       expect(failed.stderr).not.toMatch(/Nothing was changed/);
-      expect(tree(uploads)).toBe(held);
+      expect([tree(uploads), tree(exports)]).toEqual([held, heldExports]);
       expect(leftovers(uploads)).toEqual([]);
       expect(fs.readFileSync(marker, 'utf8')).toMatch(new RegExp(`^${uploads}\\nsnapshot ${newest.slice(0, 8)} [^\\n]* from storagebox\\n${newest} storagebox\\n$`));
     } finally {

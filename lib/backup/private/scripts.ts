@@ -3079,8 +3079,16 @@ for p in $paths; do
     || { rm -f -- "$BACKUP_STATE/.restore-placing.new" 2>>"$SB_LOG" || true
          die "cannot write $marker, which marks $p as being put in place until it is complete (backup-push does not back up a path left half placed): $(step_cause 1). $unchanged. Fix: free space or inodes on the disk of $BACKUP_STATE (df -h $BACKUP_STATE; df -i $BACKUP_STATE), then run backup-restore-files again"; }
   # Renamed, the marker is this run's, whatever its directory's sync does: the path is unchanged, the marker is not.
-  sync -- "$BACKUP_STATE" 2>>"$SB_LOG" \\
-    || die "cannot sync $BACKUP_STATE after putting $marker in place (it marks $p as being put in place until it is complete; a power loss now may lose it): $(step_cause 1). $p was not changed\${already}, but the marker stays, naming this restore's snapshot \${id:0:8} on $t. Fix: see why $BACKUP_STATE cannot be synced (dmesg; df -h $BACKUP_STATE), then run $(half_placed_rerun "$p")"
+  # The fix names the restore of each path after this one too, as this run chose it: a rerun with neither --snapshot
+  # nor --from takes the marker's snapshot for them, which may not be theirs.
+  if ! sync -- "$BACKUP_STATE" 2>>"$SB_LOG"; then
+    rest='' after=0
+    for q in $paths; do
+      [ "$after" = 0 ] || rest="\${rest:+$rest; }backup-restore-files --path $q --from $t --snapshot \${snap_of[$q]}$([ "$replace" != 1 ] || printf ' --replace')"
+      [ "$q" != "$p" ] || after=1
+    done
+    die "cannot sync $BACKUP_STATE after putting $marker in place (it marks $p as being put in place until it is complete; a power loss now may lose it): $(step_cause 1). $p was not changed\${already}, but the marker stays, naming this restore's snapshot \${id:0:8} on $t. Fix: see why $BACKUP_STATE cannot be synced (dmesg; df -h $BACKUP_STATE), then run $(half_placed_rerun "$p")\${rest:+, and for the paths not restored yet, $rest}"
+  fi
   placing=1
   find "$p" -mindepth 1 -maxdepth 1 ! -path "$stage" ! -name lost+found -exec rm -rf -- {} +
   find "$stage$p" -mindepth 1 -maxdepth 1 ! -name lost+found -exec mv -t "$p" -- {} +
