@@ -358,17 +358,24 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
   test('a bare rerun over paths marked by restores of different snapshots or targets is refused, naming each marker and its command, and changes nothing', async () => {
     const state = path.join(tmp, 'production-rebuilt-state');
     const markerOf = (p: string): string => path.join(state, `restore-placing.${createHash('sha256').update(p).digest('hex').slice(0, 16)}`);
-    fs.writeFileSync(markerOf(uploads), `${uploads}\nsnapshot ${first.slice(0, 8)} (first) from storagebox2\n${first} storagebox2\n`);
-    fs.writeFileSync(markerOf(exports), `${exports}\nsnapshot ${second.slice(0, 8)} (second) from storagebox\n${second} storagebox\n`);
     const [heldUploads, heldExports] = [tree(uploads), tree(exports)];
+    // Each pair differs in one of the two only: a run that compared only the other would take them as one restore.
+    const pairs: Array<[[string, string], [string, string]]> = [
+      [[first, 'storagebox'], [second, 'storagebox']],
+      [[first, 'storagebox'], [first, 'storagebox2']],
+    ];
     try {
-      const bare = await restore([], { etc: twoTargets });
-      refused(bare, new RegExp(`FAILED: the paths to restore were left half placed by restores of different snapshots or targets `
-        + `\\(snapshot ${first.slice(0, 8)} \\(first\\) from storagebox2; snapshot ${second.slice(0, 8)} \\(second\\) from storagebox; \\)\\. Nothing was changed\\. `
-        + `Fix: run backup-restore-files --path ${uploads} --from storagebox2 --snapshot ${first}; backup-restore-files --path ${exports} --from storagebox --snapshot ${second};`));
-      expect(bare.stderr).not.toMatch(/step: choosing the snapshots/);
-      expect([tree(uploads), tree(exports)]).toEqual([heldUploads, heldExports]);
-      expect(fs.readdirSync(state).filter((n) => n.startsWith('restore-placing.')).sort()).toEqual([path.basename(markerOf(uploads)), path.basename(markerOf(exports))].sort());
+      for (const [[upSnap, upTarget], [exSnap, exTarget]] of pairs) {
+        fs.writeFileSync(markerOf(uploads), `${uploads}\nsnapshot ${upSnap.slice(0, 8)} (of the uploads) from ${upTarget}\n${upSnap} ${upTarget}\n`);
+        fs.writeFileSync(markerOf(exports), `${exports}\nsnapshot ${exSnap.slice(0, 8)} (of the exports) from ${exTarget}\n${exSnap} ${exTarget}\n`);
+        const bare = await restore([], { etc: twoTargets });
+        refused(bare, new RegExp(`FAILED: the paths to restore were left half placed by restores of different snapshots or targets `
+          + `\\(snapshot ${upSnap.slice(0, 8)} \\(of the uploads\\) from ${upTarget}; snapshot ${exSnap.slice(0, 8)} \\(of the exports\\) from ${exTarget}; \\)\\. Nothing was changed\\. `
+          + `Fix: run backup-restore-files --path ${uploads} --from ${upTarget} --snapshot ${upSnap}; backup-restore-files --path ${exports} --from ${exTarget} --snapshot ${exSnap};`));
+        expect(bare.stderr).not.toMatch(/step: choosing the snapshots/);
+        expect([tree(uploads), tree(exports)]).toEqual([heldUploads, heldExports]);
+        expect(fs.readdirSync(state).filter((n) => n.startsWith('restore-placing.')).sort()).toEqual([path.basename(markerOf(uploads)), path.basename(markerOf(exports))].sort());
+      }
     } finally {
       fs.rmSync(markerOf(uploads), { force: true });
       fs.rmSync(markerOf(exports), { force: true });
