@@ -382,6 +382,33 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     }
   });
 
+  // Review (twelfth pass): a rerun naming a marked path and an unmarked one by --path took the marker's snapshot and
+  // target for both: the unmarked path was restored from a snapshot older than its newest (over it, with --replace).
+  test('a rerun naming by --path a marked path and an unmarked one, with neither --snapshot nor --from, is refused, naming the commands for each, and changes nothing', async () => {
+    const state = path.join(tmp, 'production-rebuilt-state');
+    const markerOf = (p: string): string => path.join(state, `restore-placing.${createHash('sha256').update(p).digest('hex').slice(0, 16)}`);
+    const [heldUploads, heldExports] = [tree(uploads), tree(exports)];
+    // The older snapshot on the second target: what the run would have restored the exports from.
+    const marker = `${uploads}\nsnapshot ${first.slice(0, 8)} (of the uploads) from storagebox2\n${first} storagebox2\n`;
+    fs.writeFileSync(markerOf(uploads), marker);
+    try {
+      for (const replace of [['--replace'], []]) {
+        const mixed = await restore(['--path', uploads, '--path', exports, ...replace], { etc: twoTargets });
+        refused(mixed, new RegExp(`FAILED: the paths named mix half placed and unmarked ones: ${uploads}, left half placed by a stopped restore of `
+          + `snapshot ${first.slice(0, 8)} \\(of the uploads\\) from storagebox2, and ${exports}, with no marker\\. A rerun with neither --snapshot nor --from takes `
+          + `the marker's snapshot and target for every path named, so ${exports} would be restored from that snapshot, [^\\n]*Nothing was changed\\. `
+          + `Fix: run backup-restore-files --path ${uploads} --from storagebox2 --snapshot ${first}; then backup-restore-files --path ${exports}${replace.length ? ' --replace' : ''} for the others; `
+          + 'or pass --snapshot or --from to restore them all from one snapshot'));
+        expect(mixed.stderr).not.toMatch(/step: choosing the snapshots/);
+        expect([tree(uploads), tree(exports)]).toEqual([heldUploads, heldExports]);
+        expect(fs.readdirSync(state).filter((n) => n.startsWith('restore-placing.'))).toEqual([path.basename(markerOf(uploads))]);
+        expect(fs.readFileSync(markerOf(uploads), 'utf8')).toBe(marker);
+      }
+    } finally {
+      fs.rmSync(markerOf(uploads), { force: true });
+    }
+  });
+
   // Review (eleventh pass): a marker whose write failed stayed, empty: push held the path back naming no snapshot, and a
   // rerun took it as marked and skipped the --replace check.
   test('a marker that cannot be written whole is removed, changing nothing; an empty marker does not skip the --replace check', async () => {

@@ -2952,6 +2952,8 @@ at_exit marked_failure
 # A rerun with neither --snapshot nor --from finishes the restore a marker records (its snapshot, its target): the
 # newest snapshot of the first target is another, and the marked path skips the --replace check. With no --path either,
 # it restores only the marked paths: the marker's snapshot is not the newest of the others, and may not hold them.
+# Named by --path, marked and unmarked together, it refuses: the run was asked for all of them, and the marker's
+# snapshot would restore the others from what may be older than their newest.
 if [ -z "$snapshot$from" ]; then
   marked_from='' marked_paths=''
   for p in $paths; do
@@ -2963,10 +2965,14 @@ if [ -z "$snapshot$from" ]; then
     marked_from=$from_p
   done
   if [ -n "$marked_from" ]; then
+    # The others by name: a bare run would take this path again, which then holds files and is refused.
+    others=$(for q in $paths; do [[ " $marked_paths " == *" $q "* ]] || printf ' --path %s' "$q"; done)
+    if [ "\${#wanted[@]}" != 0 ] && [ "$marked_paths" != "$paths" ]; then
+      unmarked=\${others//--path /}
+      die "the paths named mix half placed and unmarked ones: $marked_paths, left half placed by a stopped restore of $(sed -n 2p "$(placing_marker "\${marked_paths%% *}")" 2>/dev/null || true), and$unmarked, with no marker. A rerun with neither --snapshot nor --from takes the marker's snapshot and target for every path named, so$unmarked would be restored from that snapshot, not from the newest that holds it (or fail if it holds none). Nothing was changed. Fix: run $(for q in $marked_paths; do printf '%s; ' "$(half_placed_rerun "$q")"; done)then backup-restore-files$others$([ "$replace" != 1 ] || printf ' --replace') for the others; or pass --snapshot or --from to restore them all from one snapshot"
+    fi
     snapshot=\${marked_from%% *} from=\${marked_from#* }
     if [ "\${#wanted[@]}" = 0 ] && [ "$marked_paths" != "$paths" ]; then
-      # The others by name: a bare run would take this path again, which then holds files and is refused.
-      others=$(for q in $paths; do [[ " $marked_paths " == *" $q "* ]] || printf ' --path %s' "$q"; done)
       paths=$marked_paths
       log "restoring only $paths (half placed); then run backup-restore-files$others for the other paths"
     fi
