@@ -382,7 +382,7 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     }
   });
 
-  // Review (twelfth pass): a rerun naming a marked path and an unmarked one by --path took the marker's snapshot and
+  // Review (thirteenth pass): a rerun naming a marked path and an unmarked one by --path took the marker's snapshot and
   // target for both: the unmarked path was restored from a snapshot older than its newest (over it, with --replace).
   test('a rerun naming by --path a marked path and an unmarked one, with neither --snapshot nor --from, is refused, naming the commands for each, and changes nothing', async () => {
     const state = path.join(tmp, 'production-rebuilt-state');
