@@ -106,15 +106,19 @@ describe('the alert relay', () => {
     state.port = await listenOnFreePort(server);
     return state;
   };
+  /** A directory with a new self-signed certificate (cert.pem) for `subjectAltName`, and its key (key.pem). */
+  const selfSigned = (subjectAltName: string) => {
+    const keys = fs.mkdtempSync(path.join(dir, 'tls-'));
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=sovereign-test',
+      '-addext', `subjectAltName=${subjectAltName}`, '-keyout', path.join(keys, 'key.pem'), '-out', path.join(keys, 'cert.pem')], { encoding: 'utf8' });
+    expect(made.status).toBe(0);
+    return keys;
+  };
   /**
    * An HTTPS receiver on loopback whose certificate (for 127.0.0.1) is self-signed, which the relay must not trust:
    * `handshakes` the errors of the handshakes it saw broken off.
    */
-  const selfSignedReceiver = async () => {
-    const keys = fs.mkdtempSync(path.join(dir, 'tls-'));
-    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(keys, 'key.pem'), '-out', path.join(keys, 'cert.pem')], { encoding: 'utf8' });
-    expect(made.status).toBe(0);
+  const selfSignedReceiver = async (keys = selfSigned('IP:127.0.0.1')) => {
     const server = https.createServer({ key: fs.readFileSync(path.join(keys, 'key.pem')), cert: fs.readFileSync(path.join(keys, 'cert.pem')) }, receive);
     const handshakes: string[] = [];
     server.on('tlsClientError', (e: NodeJS.ErrnoException) => handshakes.push(e.code ?? e.message));
@@ -201,14 +205,14 @@ describe('the alert relay', () => {
     relay = await startRelay(relayPort, path.join(dir, 'relay'), (text) => { logged += text; });
   });
   /** The relay at `script` on `port`, with its unit's environment, `log` given what it writes; once it answers. */
-  async function startRelay(port: number, script: string, log: (text: string) => void): Promise<ChildProcess> {
+  async function startRelay(port: number, script: string, log: (text: string) => void, env: Record<string, string> = {}): Promise<ChildProcess> {
     const unitEnvironment = Object.fromEntries(alertRelayUnit().split('\n').filter((l) => l.startsWith('Environment='))
       .map((l) => l.slice('Environment='.length).split('=') as [string, string]));
     // A proxy that does not answer, in the environment: the relay must not send a URL (its token) through one.
     const proxy = `http://127.0.0.1:${await freePort()}`;
     const started = spawn(MACHINE_PYTHON, [script, `127.0.0.1:${port}`, urls(), path.join(dir, 'web_password')], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...unitEnvironment, http_proxy: proxy, https_proxy: proxy, HTTP_PROXY: proxy, HTTPS_PROXY: proxy, no_proxy: '', NO_PROXY: '' },
+      env: { ...process.env, ...unitEnvironment, http_proxy: proxy, https_proxy: proxy, HTTP_PROXY: proxy, HTTPS_PROXY: proxy, no_proxy: '', NO_PROXY: '', ...env },
     });
     let output = '';
     const take = (d: Buffer) => { output += d.toString('utf8'); log(d.toString('utf8')); };
@@ -492,13 +496,17 @@ describe('the alert relay', () => {
     let probed: ChildProcess;
     let probedPort: number;
     let output = '';
+    // A certificate for *.stalls.invalid that the probed relay trusts (its only CA, SSL_CERT_FILE): a receiver with
+    // it is delivered to, one with any other self-signed certificate is refused.
+    let trusted: string;
     beforeAll(async () => {
+      trusted = selfSigned('DNS:*.stalls.invalid');
       expect(forwardSeconds).toBeGreaterThan(SHORT);
       const script = withProbes(ALERT_RELAY_SCRIPT.replace(/^FORWARD_SECONDS = \d+$/m, `FORWARD_SECONDS = ${SHORT}`), PROBES);
       expect(script).toContain(`FORWARD_SECONDS = ${SHORT}\n`);
       fs.writeFileSync(path.join(dir, 'relay-probed'), script, { mode: 0o755 });
       probedPort = await freePort();
-      probed = await startRelay(probedPort, path.join(dir, 'relay-probed'), (text) => { output += text; });
+      probed = await startRelay(probedPort, path.join(dir, 'relay-probed'), (text) => { output += text; }, { SSL_CERT_FILE: path.join(trusted, 'cert.pem') });
     });
     afterAll(() => { probed?.kill('SIGTERM'); });
     const postProbed = (name: string) => fetch(`http://127.0.0.1:${probedPort}/${name}`, {
@@ -624,6 +632,26 @@ describe('the alert relay', () => {
       } finally {
         await stalled.close();
         await tls.close();
+        writeUrls(URLS());
+      }
+    });
+
+    test("a host with two addresses: the first's certificate is refused, the second delivers; the first's failure is logged, its address and type, never the URL's path", async () => {
+      // Only the last address's exception was logged: a delivered forward left no trace of the refused certificate.
+      const refused = await selfSignedReceiver();
+      const delivers = await selfSignedReceiver(trusted);
+      writeUrls({ ...URLS(), monitoring_webhook_certs: `https://p${refused.port}.stalls.invalid:${delivers.port}/hooks/certs-T0KEN?sig=S1G` });
+      try {
+        expect((await postProbed('monitoring_webhook_certs')).status).toBe(200);
+        expect(received.map((r) => r.url)).toEqual(['/hooks/certs-T0KEN?sig=S1G']);
+        expect(refused.handshakes).toHaveLength(1);
+        await logs(new RegExp(`monitoring_webhook_certs -> p${refused.port}\\.stalls\\.invalid: address 127\\.0\\.0\\.1:${refused.port} not connected \\(SSLCertVerificationError\\)`), () => output);
+        // The second address delivered: nothing logged of it.
+        expect(output).not.toContain(`127.0.0.1:${delivers.port}`);
+        expect(output).not.toMatch(/T0KEN|S1G/);
+      } finally {
+        await refused.close();
+        await delivers.close();
         writeUrls(URLS());
       }
     });

@@ -58,6 +58,11 @@ def write(path, text, mode, group=None):
     os.replace(path + ".tmp", path)
 
 
+def at(address):
+    # A socket address as an operator reads it: host:port, an IPv6 host in brackets.
+    return ("[%s]:%s" if ":" in str(address[0]) else "%s:%s") % tuple(address[:2])
+
+
 def host_of(url):
     try:
         return (urllib.parse.urlsplit(url).hostname or "").lower()
@@ -400,7 +405,7 @@ const alertRelayMaxMib = Math.ceil(ALERT_RELAY_MIB.interpreter + ALERT_RELAY_SLO
  * whenever the file changes (a rotated secret). It answers with the receiver's status (a 5xx makes Alertmanager
  * retry), or 502 when the receiver cannot be reached or answers with a redirect (followed by none), and never
  * with the receiver's body (which may echo the path, and Alertmanager logs it); its own log names the variable
- * and the URL's host alone. Any local user can reach its port: it checks the password before it reads a body,
+ * and the URL's host alone, and of a host with more than one address each address that could not be connected to. Any local user can reach its port: it checks the password before it reads a body,
  * and reads none without a Content-Length of at most MAX_BODY; it holds SLOTS connections at most, each with a
  * head of HEAD_BYTES at most, a new one taking the slot of the oldest still sending its head, and forwards
  * FORWARDS bodies at once, so that its memory stays under the unit's MemoryMax, each within FORWARD_SECONDS from its
@@ -667,12 +672,12 @@ class Forward(http.client.HTTPConnection):
     # followed a 301/302/303 to a POST as a GET without the body, to any URL: a notification reported delivered
     # that no receiver had) and takes no proxy from the environment (a *_proxy variable would route every URL,
     # token and all, through it).
-    def __init__(self, receiver, split, end):
+    def __init__(self, receiver, split, end, label):
         self.tls = split.scheme == "https"
         self.default_port = 443 if self.tls else 80
         # The port given: http.client would read the last part of an IPv6 address as one.
         super().__init__(split.hostname, split.port or self.default_port)
-        self.receiver, self.end = receiver, end
+        self.receiver, self.end, self.label = receiver, end, label
 
     def connect(self):
         error, found = TimeoutError(), addresses(self.receiver, self.host, self.port, self.end)
@@ -697,10 +702,19 @@ class Forward(http.client.HTTPConnection):
                 if sock is not None:
                     sock.close()
                 error = e
+                # Each address's failure, not the last one's alone: a certificate refused on the first address, then
+                # a delivery through the second, left no trace. The address and the exception's type, no message.
+                if len(found) > 1:
+                    log("%s: address %s not connected (%s)" % (self.label, at(address), type(e).__name__))
                 continue
             self.sock = Within(sock, self.end)
             return
         raise error
+
+
+def at(address):
+    # A socket address as an operator reads it: host:port, an IPv6 host in brackets.
+    return ("[%s]:%s" if ":" in str(address[0]) else "%s:%s") % tuple(address[:2])
 
 
 def host_of(url):
@@ -924,7 +938,7 @@ class Relay(http.server.BaseHTTPRequestHandler):
             split = urllib.parse.urlsplit(target(url, headers))
             if split.scheme not in ("http", "https") or not split.hostname:
                 raise ValueError()
-            connection = Forward(receiver, split, end)
+            connection = Forward(receiver, split, end, "%s -> %s" % (name, host))
             connection.request("POST", urllib.parse.urlunsplit(("", "", split.path or "/", split.query, "")), body=body, headers=headers)
             code = connection.getresponse().status
         except Exception as e:
