@@ -164,14 +164,15 @@ describe('the alert relay', () => {
   };
 
   // SIGUSR1 logs what the relay holds: its receivers, the failing ones among them with nothing in flight, its posts in
-  // flight, and failing_posts, the posts of failing receivers that the failing share counts. With nothing in flight
-  // both must be none: a post counted in and never out would take one of FAILING_POSTS for good.
+  // flight, failing_posts, the posts of failing receivers that the failing share counts, and the name lookups running.
+  // With nothing in flight posts and failing_posts must be none: a post counted in and never out would take one of
+  // FAILING_POSTS for good.
   const COUNT_PROBE = [
     'import signal',
     'def count(*_):',
     '    held = list(receivers.values())',
-    '    idle = [r for r in held if r.failing and not r.posts and not r.looking_up]',
-    '    log("probe: %d receivers, %d idle failing, %d posts, %d failing posts" % (len(held), len(idle), sum(r.posts for r in held), failing_posts))',
+    '    idle = [r for r in held if r.failing and not r.posts]',
+    '    log("probe: %d receivers, %d idle failing, %d posts, %d failing posts, %d lookups" % (len(held), len(idle), sum(r.posts for r in held), failing_posts, len(lookups)))',
     'signal.signal(signal.SIGUSR1, count)',
   ];
   /** The rendered script with `probes` put in before its server starts. */
@@ -182,13 +183,13 @@ describe('the alert relay', () => {
   };
   /** The probe's counts (COUNT_PROBE) of the relay `pid`, whose log is `output`. */
   const probeCounts = async (pid: ChildProcess, output: () => string) => {
-    const pattern = /probe: (\d+) receivers, (\d+) idle failing, (\d+) posts, (\d+) failing posts/g;
+    const pattern = /probe: (\d+) receivers, (\d+) idle failing, (\d+) posts, (\d+) failing posts, (\d+) lookups/g;
     const lines = () => output().match(pattern) ?? [];
     const before = lines().length;
     pid.kill('SIGUSR1');
     await waitFor(() => lines().length > before, { what: 'the probe to count the receivers', timeout: Duration.seconds(10) });
-    const [, total, idleFailing, posts, failing] = new RegExp(pattern.source).exec(lines()[before])!.map(Number);
-    return { total, idleFailing, posts, failingPosts: failing };
+    const [, total, idleFailing, posts, failing, lookups] = new RegExp(pattern.source).exec(lines()[before])!.map(Number);
+    return { total, idleFailing, posts, failingPosts: failing, lookups };
   };
   const relayCounts = () => probeCounts(relay, () => logged);
   /** Nothing in flight: no post in the relay, and none counted as a failing receiver's. */
@@ -439,7 +440,7 @@ describe('the alert relay', () => {
   describe('FORWARD_SECONDS for a whole forward, and the receivers the relay keeps', () => {
     // The rendered script, its FORWARD_SECONDS shortened in a copy (the cases would otherwise wait FORWARD_SECONDS
     // each), and two probes put in before its server starts. The resolver (socket.getaddrinfo, which the relay looks
-    // names up with) answers the names of these cases itself: hangs.invalid never, live.invalid and *.live.invalid
+    // names up with) answers the names of these cases itself: hangs.invalid not until SIGHUP, live.invalid and *.live.invalid
     // with 127.0.0.1, any other name as unknown, so that no lookup leaves the machine; *.twice.invalid with two
     // addresses, 127.0.0.1 second, and first one that never answers (blackholed.twice.invalid: a loopback port whose
     // queue of connections is full, which drops each new one's first packet) or one of a family the machine lacks
@@ -459,12 +460,18 @@ describe('the alert relay', () => {
       'for filler in fillers:',
       '    filler.setblocking(False)',
       '    filler.connect_ex(full.getsockname())',
+      // SIGHUP: the lookups of hangs.invalid that hang until then end (unknown), the next ones hang again.
+      'hanging = [threading.Event()]',
+      'def unhang(*_):',
+      '    hanging[0].set()',
+      '    hanging[0] = threading.Event()',
       'def test_getaddrinfo(host, port, *args, **kwargs):',
       '    if kwargs.get("flags", args[3] if len(args) > 3 else 0) & socket.AI_NUMERICHOST:',
       '        return machine_getaddrinfo(host, port, *args, **kwargs)',
       '    if host == "hangs.invalid":',
       '        log("probe: looking up hangs.invalid")',
-      '        threading.Event().wait()',
+      '        hanging[0].wait()',
+      '        raise socket.gaierror(socket.EAI_AGAIN, "released in this test")',
       '    if host.endswith(".twice.invalid"):',
       '        first = (45, socket.SOCK_STREAM, 0, "", ("127.0.0.1", port)) if host.startswith("nofamily.") else (socket.AF_INET, socket.SOCK_STREAM, 6, "", full.getsockname())',
       '        return [first] + machine_getaddrinfo("127.0.0.1", port, *args, **kwargs)',
@@ -492,6 +499,7 @@ describe('the alert relay', () => {
       '    refusals.append(1)',
       '    log("probe: the next lookup thread refused")',
       'signal.signal(signal.SIGUSR2, refuse)',
+      'signal.signal(signal.SIGHUP, unhang)',
     ];
     let probed: ChildProcess;
     let probedPort: number;
@@ -656,6 +664,57 @@ describe('the alert relay', () => {
       }
     });
 
+    test("the ping and a webhook on its host are two receivers and one name: a lookup of it that hangs runs once, the second forward waits for it, the next fail at once", async () => {
+      // Each receiver started a lookup of its own: two threads for one hanging name.
+      const ping = DeadMansSwitch.healthchecksIo().secretVariableNameFor(Environment.TEST);
+      const port = otherPorts[0];
+      writeUrls({ ...URLS(), [ping]: `http://hangs.invalid:${port}/ping/key`, monitoring_webhook_pinghost: `http://hangs.invalid:${port}/hooks/pinghost` });
+      const from = output.length;
+      const since = () => output.slice(from);
+      try {
+        const first = postProbed(ping);
+        await logs(/probe: looking up hangs\.invalid/, since);
+        const second = postProbed('monitoring_webhook_pinghost');
+        expect([(await first).status, (await second).status]).toEqual([502, 502]);
+        await logs(new RegExp(`${ping} -> hangs\\.invalid: not delivered \\(TimeoutError\\)`), since);
+        await logs(/monitoring_webhook_pinghost -> hangs\.invalid: not delivered \(TimeoutError\)/, since);
+        expect(since().match(/probe: looking up hangs\.invalid/g)).toHaveLength(1);
+        // Given up by a forward, it still runs: the next forward to the name fails at once, and starts no other.
+        expect((await postProbed(ping)).status).toBe(502);
+        await logs(new RegExp(`${ping} -> hangs\\.invalid: not delivered \\(LookupRunning\\)`), since);
+        expect(since().match(/probe: looking up hangs\.invalid/g)).toHaveLength(1);
+        expect(received).toEqual([]);
+      } finally {
+        writeUrls(URLS());
+      }
+    });
+
+    test('OUTLIVED name lookups at most run past their forward: past them a new name fails at once (LookupsFull), until one ends', async () => {
+      // Each hanging name kept a thread beyond its forward, as many as the URLs name hosts, which the memory bound
+      // did not count.
+      expect(ALERT_RELAY_SCRIPT).toMatch(/^OUTLIVED = FORWARDS\nLOOKUPS = FORWARDS \+ OUTLIVED$/m);
+      // The lookups that outlived their forward in the cases above (hangs.invalid's), none of them in flight now.
+      const running = (await counts()).lookups;
+      expect(running).toBeLessThan(forwards);
+      // Hanging names on ports of their own (their lookups are never connected to): the rest of OUTLIVED, at once.
+      const hanging = Array.from({ length: forwards - running }, (_, i) => [`monitoring_webhook_hanging${i}`, `http://hangs.invalid:${40_000 + i}/hooks/hanging${i}`]);
+      writeUrls({ ...URLS(), ...Object.fromEntries(hanging), monitoring_webhook_later: `http://later.live.invalid:${receiverPort}/hooks/later` });
+      try {
+        expect((await Promise.all(hanging.map(([name]) => postProbed(name)))).map((r) => r.status)).toEqual(hanging.map(() => 502));
+        expect((await counts()).lookups).toBe(forwards);
+        expect((await postProbed('monitoring_webhook_later')).status).toBe(502);
+        await logs(/monitoring_webhook_later -> later\.live\.invalid: not delivered \(LookupsFull\)/, () => output);
+        expect(received).toEqual([]);
+        probed.kill('SIGHUP');
+        await waitFor(async () => (await counts()).lookups === 0, { what: 'the hung lookups to end', timeout: Duration.seconds(10) });
+        expect((await postProbed('monitoring_webhook_later')).status).toBe(200);
+        expect(received.map((r) => r.url)).toEqual(['/hooks/later']);
+      } finally {
+        probed.kill('SIGHUP');
+        writeUrls(URLS());
+      }
+    });
+
     test('forgets a receiver with nothing in flight, and keeps KEPT_FAILING failing ones at most: posts to ever more hosts leave no more', async () => {
       expect(ALERT_RELAY_SCRIPT).toMatch(/^KEPT_FAILING = SLOTS$/m);
       const keptFailing = slots;
@@ -667,7 +726,7 @@ describe('the alert relay', () => {
       writeUrls(Object.fromEntries(Array.from({ length: hosts }, (_, i) => [`monitoring_webhook_live${i}`, `http://h${i}.live.invalid:${receiverPort}/hooks/live${i}`])));
       for (let i = 0; i < hosts; i++) expect((await postProbed(`monitoring_webhook_live${i}`)).status).toBe(200);
       expect(received).toHaveLength(hosts);
-      expect(await counts()).toEqual({ total: start.total, idleFailing: start.idleFailing, ...NONE_IN_FLIGHT });
+      expect(await counts()).toEqual({ total: start.total, idleFailing: start.idleFailing, lookups: start.lookups, ...NONE_IN_FLIGHT });
       // Receivers that cannot be reached: KEPT_FAILING of them kept, the others forgotten.
       writeUrls(Object.fromEntries(Array.from({ length: hosts }, (_, i) => [`monitoring_webhook_down${i}`, `http://h${i}.live.invalid:${closed}/hooks/down${i}`])));
       try {
@@ -675,7 +734,7 @@ describe('the alert relay', () => {
       } finally {
         writeUrls(URLS());
       }
-      expect(await counts()).toEqual({ total: busy + keptFailing, idleFailing: keptFailing, ...NONE_IN_FLIGHT });
+      expect(await counts()).toEqual({ total: busy + keptFailing, idleFailing: keptFailing, lookups: start.lookups, ...NONE_IN_FLIGHT });
     }, 60_000);
   });
 

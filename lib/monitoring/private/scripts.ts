@@ -395,7 +395,10 @@ export const ALERT_RELAY_SILENT_RECEIVERS = Math.floor((ALERT_RELAY_BOUNDS.forwa
 // connection's context, which loads the CA certificates).
 const ALERT_RELAY_SLOTS = 32;
 const ALERT_RELAY_MIB = { interpreter: 23, slot: 0.1, forward: 3.5 } as const;
-const alertRelayMaxMib = Math.ceil(ALERT_RELAY_MIB.interpreter + ALERT_RELAY_SLOTS * ALERT_RELAY_MIB.slot + ALERT_RELAY_BOUNDS.forwards * ALERT_RELAY_MIB.forward);
+// A name lookup's thread counts as a slot's (a thread and the resolver's buffers): LOOKUPS, one for each forward and
+// as many again that outlived theirs.
+const ALERT_RELAY_LOOKUPS = 2 * ALERT_RELAY_BOUNDS.forwards;
+const alertRelayMaxMib = Math.ceil(ALERT_RELAY_MIB.interpreter + (ALERT_RELAY_SLOTS + ALERT_RELAY_LOOKUPS) * ALERT_RELAY_MIB.slot + ALERT_RELAY_BOUNDS.forwards * ALERT_RELAY_MIB.forward);
 
 /**
  * `sovereign-alert-relay <address:port> <urls.json> <password file>`: Alertmanager's webhook URLs, forwarded.
@@ -429,7 +432,8 @@ MAX_BODY = 1 << 20
 # connection: 200 of them took the relay's RSS to 800 MiB); and only a post with the web password reads its
 # body and forwards it, FORWARDS at once. The interpreter with its modules takes about ${ALERT_RELAY_MIB.interpreter} MiB, a thread with its
 # head and buffers under ${ALERT_RELAY_MIB.slot} MiB, a forward about ${ALERT_RELAY_MIB.forward} MiB (a body of MAX_BODY read, then sent, and an HTTPS
-# connection's context, which loads the CA certificates): ${ALERT_RELAY_MIB.interpreter} + SLOTS * ${ALERT_RELAY_MIB.slot} + FORWARDS * ${ALERT_RELAY_MIB.forward} = ${alertRelayMaxMib} MiB at most. That
+# connection's context, which loads the CA certificates), a name lookup's thread (LOOKUPS at most, below) as much as a
+# connection's: ${ALERT_RELAY_MIB.interpreter} + (SLOTS + LOOKUPS) * ${ALERT_RELAY_MIB.slot} + FORWARDS * ${ALERT_RELAY_MIB.forward} = ${alertRelayMaxMib} MiB at most. That
 # holds with one malloc arena (the unit's MALLOC_ARENA_MAX=1): glibc gives each thread an arena of its own, up to 8
 # a core, and keeps what a freed body took in each, so bursts of large posts left the relay at 42 to 57 MiB.
 SLOTS, HEAD_BYTES, FORWARDS = ${ALERT_RELAY_SLOTS}, 8 << 10, ${ALERT_RELAY_BOUNDS.forwards}
@@ -467,10 +471,17 @@ failing_forwards = threading.BoundedSemaphore(FAILING_FORWARDS)
 PING_PREFIX = "${DEADMAN_VARIABLE_PREFIX}"
 # A receiver with nothing in flight is forgotten (a new one is the same), but for a failing one, which is kept so that
 # its next post still counts as failing: KEPT_FAILING of those at most, the longest idle forgotten first. The
-# receivers held are then SLOTS with a post in flight, those with a name lookup still running (below) and
-# KEPT_FAILING, however many hosts the URLs name over time.
+# receivers held are then SLOTS with a post in flight and KEPT_FAILING, however many hosts the URLs name over time.
 KEPT_FAILING = SLOTS
 receivers, receivers_lock, failing_posts = {}, threading.Lock(), 0
+# The name lookups running (addresses()), by host and port: one at a time for each, whichever receiver's forward
+# started it (the ping's and a webhook's on its host are two receivers, one name). Each is a thread, FORWARDS of them
+# while their forwards wait, and more that outlived theirs (a lookup that hangs), as many as the URLs name hosts:
+# OUTLIVED of those at most, past which a forward that needs a new lookup fails at once until one ends (names that
+# hang on several hosts at once: the resolver is down). LOOKUPS in all, which the memory bound above counts.
+OUTLIVED = FORWARDS
+LOOKUPS = FORWARDS + OUTLIVED
+lookups = {}
 # Alertmanager, on loopback, sends a request's head and body at once: milliseconds, a second on a machine under
 # load. A client that sends a byte at a time, each within the handler's timeout, would keep its slot for as long as
 # it likes (a head until a newer connection took the slot, a body for good, a forward with it). So a head must come
@@ -557,11 +568,11 @@ class Server(http.server.ThreadingHTTPServer):
 
 
 class Receiver:
-    # One receiver's forwards; its posts in the relay, whether a name lookup of it runs and whether its last forward
-    # got no answer (each written under receivers_lock); whether it is the dead man's switch's ping, which never fails.
+    # One receiver's forwards; its posts in the relay and whether its last forward got no answer (each written under
+    # receivers_lock); whether it is the dead man's switch's ping, which never fails.
     def __init__(self, key, ping):
         self.key, self.forwards, self.posts, self.ping = key, threading.BoundedSemaphore(RECEIVER_FORWARDS), 0, ping
-        self.looking_up = self.failing = False
+        self.failing = False
 
 
 def mark(receiver, failing):
@@ -574,14 +585,14 @@ def mark(receiver, failing):
 
 
 def release(receiver):
-    # Under receivers_lock, once a receiver's post or lookup ended: forgotten with nothing in flight, or kept as the
-    # newest idle failing one, the oldest past KEPT_FAILING forgotten.
-    if receiver.posts or receiver.looking_up or receivers.get(receiver.key) is not receiver:
+    # Under receivers_lock, once a receiver's post ended: forgotten with nothing in flight, or kept as the newest idle
+    # failing one, the oldest past KEPT_FAILING forgotten.
+    if receiver.posts or receivers.get(receiver.key) is not receiver:
         return
     del receivers[receiver.key]
     if receiver.failing:
         receivers[receiver.key] = receiver
-        idle = [r for r in receivers.values() if r.failing and not r.posts and not r.looking_up]
+        idle = [r for r in receivers.values() if r.failing and not r.posts]
         for r in idle[:-KEPT_FAILING]:
             del receivers[r.key]
 
@@ -598,44 +609,64 @@ class LookupRunning(Exception):
     pass
 
 
-def addresses(receiver, host, port, end):
+class LookupsFull(Exception):
+    pass
+
+
+class Lookup:
+    # One name's lookup: its result once done; outlived once a forward that waited for it gave up.
+    def __init__(self):
+        self.done, self.found, self.error, self.outlived = threading.Event(), None, None, False
+
+
+def addresses(host, port, end):
     # An address as written needs no lookup. A name's lookup runs in a thread of its own, waited for until the
     # forward's deadline: getaddrinfo cannot be interrupted, so one that hangs goes on (a thread, no body) until the
-    # system's resolver gives up, and the receiver's next forwards fail at once meanwhile rather than start more.
+    # system's resolver gives up. A forward to a name whose lookup runs for another forward waits for that one; once
+    # a forward gave it up, the next ones to that name fail at once meanwhile rather than wait or start more.
     try:
         return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
     except socket.gaierror:
         pass
+    key = (host, port)
     with receivers_lock:
-        if receiver.looking_up:
+        lookup = lookups.get(key)
+        if lookup is not None and lookup.outlived:
             raise LookupRunning()
-        receiver.looking_up = True
-    found, done = {}, threading.Event()
+        start = lookup is None
+        if start:
+            if sum(running.outlived for running in lookups.values()) >= OUTLIVED:
+                raise LookupsFull()
+            lookup = lookups[key] = Lookup()
 
     def look_up():
         try:
-            found["addresses"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            lookup.found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except Exception as e:
-            found["error"] = e
+            lookup.error = e
         finally:
             with receivers_lock:
-                receiver.looking_up = False
-                release(receiver)
-            done.set()
+                del lookups[key]
+            lookup.done.set()
 
-    try:
-        threading.Thread(target=look_up, daemon=True).start()
-    except RuntimeError:
-        # No thread (the system's limit): no lookup runs, and the receiver's next forward may start one.
+    if start:
+        try:
+            threading.Thread(target=look_up, daemon=True).start()
+        except RuntimeError as e:
+            # No thread (the system's limit): no lookup runs, and the name's next forward may start one; a forward
+            # that came to wait for this one meanwhile fails with it.
+            with receivers_lock:
+                del lookups[key]
+            lookup.error = e
+            lookup.done.set()
+            raise
+    if not lookup.done.wait(max(0.0, end - time.monotonic())):
         with receivers_lock:
-            receiver.looking_up = False
-            release(receiver)
-        raise
-    if not done.wait(left(end)):
+            lookup.outlived = True
         raise TimeoutError()
-    if "error" in found:
-        raise found["error"]
-    return found["addresses"]
+    if lookup.error is not None:
+        raise lookup.error
+    return lookup.found
 
 
 class Within(io.RawIOBase):
@@ -672,15 +703,15 @@ class Forward(http.client.HTTPConnection):
     # followed a 301/302/303 to a POST as a GET without the body, to any URL: a notification reported delivered
     # that no receiver had) and takes no proxy from the environment (a *_proxy variable would route every URL,
     # token and all, through it).
-    def __init__(self, receiver, split, end, label):
+    def __init__(self, split, end, label):
         self.tls = split.scheme == "https"
         self.default_port = 443 if self.tls else 80
         # The port given: http.client would read the last part of an IPv6 address as one.
         super().__init__(split.hostname, split.port or self.default_port)
-        self.receiver, self.end, self.label = receiver, end, label
+        self.end, self.label = end, label
 
     def connect(self):
-        error, found = TimeoutError(), addresses(self.receiver, self.host, self.port, self.end)
+        error, found = TimeoutError(), addresses(self.host, self.port, self.end)
         for i, (family, kind, protocol, _, address) in enumerate(found):
             sock = None
             try:
@@ -938,7 +969,7 @@ class Relay(http.server.BaseHTTPRequestHandler):
             split = urllib.parse.urlsplit(target(url, headers))
             if split.scheme not in ("http", "https") or not split.hostname:
                 raise ValueError()
-            connection = Forward(receiver, split, end, "%s -> %s" % (name, host))
+            connection = Forward(split, end, "%s -> %s" % (name, host))
             connection.request("POST", urllib.parse.urlunsplit(("", "", split.path or "/", split.query, "")), body=body, headers=headers)
             code = connection.getresponse().status
         except Exception as e:
