@@ -488,6 +488,12 @@ describe('the alert relay', () => {
       ...COUNT_PROBE,
       // SIGUSR2: the next lookup's thread fails to start, as when the system's limit of threads is reached.
       'refusals = []',
+      // Its forwards' sockets send from a buffer of 4 KiB, not loopback's, which takes a whole 1 MiB body at once.
+      'class SmallSendBuffer(socket.socket):',
+      '    def connect(self, address):',
+      '        self.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)',
+      '        return super().connect(address)',
+      'socket.socket = SmallSendBuffer',
       'machine_start = threading.Thread.start',
       'def test_start(self):',
       '    if refusals and getattr(self, "_target", None) is not None and self._target.__name__ == "look_up":',
@@ -504,11 +510,11 @@ describe('the alert relay', () => {
     let probed: ChildProcess;
     let probedPort: number;
     let output = '';
-    // A certificate for *.stalls.invalid that the probed relay trusts (its only CA, SSL_CERT_FILE): a receiver with
+    // A certificate for *.stalls.invalid and live.invalid that the probed relay trusts (its only CA, SSL_CERT_FILE): a receiver with
     // it is delivered to, one with any other self-signed certificate is refused.
     let trusted: string;
     beforeAll(async () => {
-      trusted = selfSigned('DNS:*.stalls.invalid');
+      trusted = selfSigned('DNS:*.stalls.invalid,DNS:live.invalid');
       expect(forwardSeconds).toBeGreaterThan(SHORT);
       const script = withProbes(ALERT_RELAY_SCRIPT.replace(/^FORWARD_SECONDS = \d+$/m, `FORWARD_SECONDS = ${SHORT}`), PROBES);
       expect(script).toContain(`FORWARD_SECONDS = ${SHORT}\n`);
@@ -714,6 +720,56 @@ describe('the alert relay', () => {
         writeUrls(URLS());
       }
     });
+
+    test('an HTTPS receiver that reads a 1 MiB body slowly is cut at FORWARD_SECONDS while the body is sent: 502, logged', async () => {
+      // Loopback's buffers take a whole 1 MiB body at once: here the relay's forwards send from 4 KiB (the probe) and
+      // this receiver reads into 4 KiB, 1 KiB every 100 ms, so the body would take a hundred seconds. A send without
+      // the forward's deadline fails this; one given a fresh timeout would not (Python writes the body over TLS in one
+      // SSL_write, one deadline), which only the time taken, not asserted here, would tell apart.
+      const reader = spawn(MACHINE_PYTHON, ['-c', [
+        'import socket, ssl, sys, time',
+        'context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)',
+        'context.load_cert_chain(sys.argv[1], sys.argv[2])',
+        'server = socket.socket()',
+        'server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)',
+        'server.bind(("127.0.0.1", 0))',
+        'server.listen()',
+        'print("port", server.getsockname()[1], flush=True)',
+        'tls = context.wrap_socket(server.accept()[0], server_side=True)',
+        'got = 0',
+        'try:',
+        '    while True:',
+        '        data = tls.recv(1024)',
+        '        if not data:',
+        '            break',
+        '        got += len(data)',
+        '        time.sleep(0.1)',
+        'except OSError:',
+        '    pass',
+        'print("closed", got, flush=True)',
+      ].join('\n'), path.join(trusted, 'cert.pem'), path.join(trusted, 'key.pem')], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let said = '';
+      reader.stdout!.on('data', (d: Buffer) => { said += d.toString('utf8'); });
+      try {
+        await waitFor(() => /^port \d+$/m.test(said), { what: 'the slow reader to listen', timeout: Duration.seconds(10) });
+        const port = Number(/^port (\d+)$/m.exec(said)![1]);
+        writeUrls({ ...URLS(), monitoring_webhook_slowreader: `https://live.invalid:${port}/hooks/slowreader` });
+        const body = JSON.stringify({ alerts: [], pad: 'p'.repeat((1 << 20) - 40) });
+        const response = await fetch(`http://127.0.0.1:${probedPort}/monitoring_webhook_slowreader`, {
+          method: 'POST', body, headers: { 'content-type': 'application/json', authorization: AUTH },
+        });
+        expect(response.status).toBe(502);
+        await logs(/monitoring_webhook_slowreader -> live\.invalid: not delivered \(TimeoutError\)/, () => output);
+        // The relay closed the connection part way through the body: the reader got some of it, not all.
+        await waitFor(() => /^closed \d+$/m.test(said), { what: 'the relay to close the slow reader', timeout: Duration.seconds(10) });
+        const got = Number(/^closed (\d+)$/m.exec(said)![1]);
+        expect(got).toBeGreaterThan(0);
+        expect(got).toBeLessThan(body.length);
+      } finally {
+        reader.kill('SIGKILL');
+        writeUrls(URLS());
+      }
+    }, 60_000);
 
     test('forgets a receiver with nothing in flight, and keeps KEPT_FAILING failing ones at most: posts to ever more hosts leave no more', async () => {
       expect(ALERT_RELAY_SCRIPT).toMatch(/^KEPT_FAILING = SLOTS$/m);
