@@ -58,11 +58,6 @@ def write(path, text, mode, group=None):
     os.replace(path + ".tmp", path)
 
 
-def at(address):
-    # A socket address as an operator reads it: host:port, an IPv6 host in brackets.
-    return ("[%s]:%s" if ":" in str(address[0]) else "%s:%s") % tuple(address[:2])
-
-
 def host_of(url):
     try:
         return (urllib.parse.urlsplit(url).hostname or "").lower()
