@@ -73,6 +73,7 @@ describe('the alert relay', () => {
   const [, receiverForwards, receiverPosts] = /^RECEIVER_FORWARDS, RECEIVER_POSTS = (\d+), (\d+)$/m.exec(ALERT_RELAY_SCRIPT)!.map(Number);
   const [, readSeconds] = /^READ_SECONDS = (\d+)$/m.exec(ALERT_RELAY_SCRIPT)!.map(Number);
   const [, forwardSeconds] = /^FORWARD_SECONDS = (\d+)$/m.exec(ALERT_RELAY_SCRIPT)!.map(Number);
+  const [, lookupsBound] = /^LOOKUPS = (\d+)$/m.exec(ALERT_RELAY_SCRIPT)!.map(Number);
   const [, receiversOfFailingPosts] = /^FAILING_FORWARDS, FAILING_POSTS = FORWARDS - 1, (\d+) \* RECEIVER_POSTS$/m.exec(ALERT_RELAY_SCRIPT)!.map(Number);
   const failingForwards = forwards - 1;
   const failingPosts = receiversOfFailingPosts * receiverPosts;
@@ -695,31 +696,82 @@ describe('the alert relay', () => {
       }
     });
 
-    test('OUTLIVED name lookups at most run past their forward: past them a new name fails at once (LookupsFull), until one ends', async () => {
-      // Each hanging name kept a thread beyond its forward, as many as the URLs name hosts, which the memory bound
-      // did not count.
-      expect(ALERT_RELAY_SCRIPT).toMatch(/^OUTLIVED = FORWARDS\nLOOKUPS = FORWARDS \+ OUTLIVED$/m);
-      // The lookups that outlived their forward in the cases above (hangs.invalid's), none of them in flight now.
-      const running = (await counts()).lookups;
-      expect(running).toBeLessThan(forwards);
-      // Hanging names on ports of their own (their lookups are never connected to): the rest of OUTLIVED, at once.
-      const hanging = Array.from({ length: forwards - running }, (_, i) => [`monitoring_webhook_hanging${i}`, `http://hangs.invalid:${40_000 + i}/hooks/hanging${i}`]);
-      writeUrls({ ...URLS(), ...Object.fromEntries(hanging), monitoring_webhook_later: `http://later.live.invalid:${receiverPort}/hooks/later` });
+    // Hanging names, hangs.invalid on ports of their own (their lookups are never connected to), each its own receiver.
+    const hangingUrls = (prefix: string, firstPort: number, count: number) => Object.fromEntries(
+      Array.from({ length: count }, (_, i) => [`monitoring_webhook_${prefix}${i}`, `http://hangs.invalid:${firstPort + i}/hooks/${prefix}${i}`]),
+    );
+    /** `names` posted at once: each forward fails at FORWARD_SECONDS (its lookup hangs on, outliving it). */
+    const hang = async (names: string[]) => {
+      const from = output.length;
+      expect((await Promise.all(names.map((name) => postProbed(name)))).map((r) => r.status)).toEqual(names.map(() => 502));
+      for (const name of names) await logs(new RegExp(`${name} -> hangs\\.invalid: not delivered \\(TimeoutError\\)`), () => output.slice(from));
+    };
+    /** No lookup left running: the hanging ones released (SIGHUP), and ended. */
+    const noLookups = async () => {
+      probed.kill('SIGHUP');
+      await waitFor(async () => (await counts()).lookups === 0, { what: 'the hung lookups to end', timeout: Duration.seconds(10) });
+    };
+
+    test('LOOKUPS name lookups run at most, outlived or not: some outlived, then new hanging names at once, start until LOOKUPS run; past them a new name fails at once (LookupsFull), until one ends', async () => {
+      // Only lookups that had already outlived their forward were counted (FORWARDS of them at most): lookups still
+      // waited for outlived theirs a moment later, FORWARDS - 1 outlived and FORWARDS new ones made 2 * FORWARDS - 1
+      // lookups past their forward, and the next new one failed though fewer than LOOKUPS ran.
+      expect(lookupsBound).toBe(2 * forwards);
+      await noLookups();
+      const outlived = hangingUrls('outlived', 40_000, forwards - 1);
+      const burst = hangingUrls('burst', 40_100, forwards);
+      const last = hangingUrls('last', 40_200, lookupsBound - (forwards - 1) - forwards);
+      expect(Object.keys(last).length).toBeGreaterThan(0);
+      writeUrls({ ...URLS(), ...outlived, ...burst, ...last, monitoring_webhook_later: `http://later.live.invalid:${receiverPort}/hooks/later` });
       try {
-        expect((await Promise.all(hanging.map(([name]) => postProbed(name)))).map((r) => r.status)).toEqual(hanging.map(() => 502));
-        expect((await counts()).lookups).toBe(forwards);
+        await hang(Object.keys(outlived));
+        expect((await counts()).lookups).toBe(forwards - 1);
+        await hang(Object.keys(burst));
+        expect((await counts()).lookups).toBe(2 * forwards - 1);
+        await hang(Object.keys(last));
+        expect((await counts()).lookups).toBe(lookupsBound);
+        // LOOKUPS run, all past their forward: a new name fails at once, and starts none.
         expect((await postProbed('monitoring_webhook_later')).status).toBe(502);
         await logs(/monitoring_webhook_later -> later\.live\.invalid: not delivered \(LookupsFull\)/, () => output);
+        expect((await counts()).lookups).toBe(lookupsBound);
         expect(received).toEqual([]);
-        probed.kill('SIGHUP');
-        await waitFor(async () => (await counts()).lookups === 0, { what: 'the hung lookups to end', timeout: Duration.seconds(10) });
+        await noLookups();
         expect((await postProbed('monitoring_webhook_later')).status).toBe(200);
         expect(received.map((r) => r.url)).toEqual(['/hooks/later']);
       } finally {
         probed.kill('SIGHUP');
         writeUrls(URLS());
       }
-    });
+    }, 60_000);
+
+    test("the dead man's switch's ping has one lookup more than LOOKUPS: with LOOKUPS webhook names hanging it is looked up and delivered; past its one, it fails at once too", async () => {
+      // LookupsFull failed the ping's forward as any other's: hanging webhook names kept the ping from telling that
+      // alerts get through.
+      const ping = DeadMansSwitch.healthchecksIo().secretVariableNameFor(Environment.TEST);
+      await noLookups();
+      const filling = hangingUrls('filling', 40_300, lookupsBound);
+      const pingAt = (url: string) => writeUrls({ ...URLS(), ...filling, [ping]: url });
+      pingAt(`http://ping.live.invalid:${receiverPort}/ping/key`);
+      try {
+        for (let i = 0; i < lookupsBound; i += forwards) await hang(Object.keys(filling).slice(i, i + forwards));
+        expect((await counts()).lookups).toBe(lookupsBound);
+        expect((await postProbed(ping)).status).toBe(200);
+        expect(received.map((r) => r.url)).toEqual(['/ping/key']);
+        // One more, not any number: a ping whose name hangs holds it, and a ping to another name then fails at once.
+        pingAt('http://hangs.invalid:40400/ping/key');
+        const from = output.length;
+        expect((await postProbed(ping)).status).toBe(502);
+        await logs(new RegExp(`${ping} -> hangs\\.invalid: not delivered \\(TimeoutError\\)`), () => output.slice(from));
+        expect((await counts()).lookups).toBe(lookupsBound + 1);
+        pingAt('http://hangs.invalid:40401/ping/key');
+        expect((await postProbed(ping)).status).toBe(502);
+        await logs(new RegExp(`${ping} -> hangs\\.invalid: not delivered \\(LookupsFull\\)`), () => output.slice(from));
+        expect((await counts()).lookups).toBe(lookupsBound + 1);
+      } finally {
+        probed.kill('SIGHUP');
+        writeUrls(URLS());
+      }
+    }, 60_000);
 
     test('an HTTPS receiver that reads a 1 MiB body slowly is cut at FORWARD_SECONDS while the body is sent: 502, logged', async () => {
       // Loopback's buffers take a whole 1 MiB body at once: here the relay's forwards send from 4 KiB (the probe) and

@@ -8,7 +8,7 @@ import { MonitoringAlert } from './monitoring-alert';
 import { ALERT_RELAY_UNIT, PROMETHEUS_WATCH_UNIT } from './private/paths';
 import { HELPER_MEMORY_MAX_MIB, profileFor, ProberResources, proberResources, SHARED_MEMORY_SHARE } from './private/profile';
 import { DATA_HOLD, JOB_DATA_HOLD } from './private/render';
-import { ALERT_RELAY_BOUNDS, ALERT_RELAY_SILENT_RECEIVERS } from './private/scripts';
+import { ALERT_RELAY_BOUNDS, ALERT_RELAY_LOOKUPS, ALERT_RELAY_SILENT_RECEIVERS } from './private/scripts';
 
 /**
  * The monitoring of one phase, for people: what runs where, what is watched and from where, who
@@ -100,7 +100,8 @@ export function monitoringPhaseDocument(phase: Phase): string {
       + 'The relay runs as root without any capability, on a read-only system; the daemons\' user (Prometheus, the exporters) cannot read the URLs. A rotated URL is used from the next notification on, without a restart.',
     `- **Up to ${ALERT_RELAY_SILENT_RECEIVERS} receivers that never answer delay only their own alerts, and any number once each has failed a forward.** The relay forwards ${ALERT_RELAY_BOUNDS.forwards} notifications at once, ${ALERT_RELAY_BOUNDS.receiverForwards} of them at most to one receiver (a URL's host and port, the scheme's port when none is written), `
       + `so that ${ALERT_RELAY_SILENT_RECEIVERS} receivers that never answer leave one for the others, the dead man's switch's ping among them; a forward, from looking up the receiver's name to its answer, takes ${ALERT_RELAY_BOUNDS.forwardSeconds} s at most, however the receiver paces it. `
-      + `A name is looked up once at a time (the ping's and a webhook's on its host alike), and ${ALERT_RELAY_BOUNDS.forwards} lookups that hang past their forward run at most: past them a forward that needs a new lookup fails at once, until one ends. `
+      + `A name is looked up once at a time for each host and port (the ping's and a webhook's on its host alike), and ${ALERT_RELAY_LOOKUPS} lookups run at most, those that hang past their forward included: past them a forward that needs a new lookup fails at once, until one ends, but the dead man's switch's ping's, which has one more of its own. `
+      + 'A lookup that never returns (a broken NSS module) holds its host and port, and its place among those, until the relay restarts. '
       + `Past ${ALERT_RELAY_BOUNDS.receiverPosts} posts in the relay for one receiver (one of them forwarding) it answers 503 at once, which Alertmanager retries. `
       + `A receiver whose last forward got no status from it (it timed out, its name could not be looked up, it could not be connected to, its certificate was not trusted, its connection was reset or its answer was not HTTP, or its URL is not one the relay can post to) is failing: `
       + `it shares ${ALERT_RELAY_BOUNDS.forwards - 1} forwards and ${ALERT_RELAY_SILENT_RECEIVERS * ALERT_RELAY_BOUNDS.receiverPosts} posts in the relay with the other failing receivers (past them, 503, also to a post that came in before its receiver failed, when its turn comes), until one of its forwards is answered: `

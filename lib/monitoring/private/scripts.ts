@@ -390,10 +390,10 @@ export const ALERT_RELAY_SILENT_RECEIVERS = Math.floor((ALERT_RELAY_BOUNDS.forwa
 // connection's context, which loads the CA certificates).
 const ALERT_RELAY_SLOTS = 32;
 const ALERT_RELAY_MIB = { interpreter: 23, slot: 0.1, forward: 3.5 } as const;
-// A name lookup's thread counts as a slot's (a thread and the resolver's buffers): LOOKUPS, one for each forward and
-// as many again that outlived theirs.
-const ALERT_RELAY_LOOKUPS = 2 * ALERT_RELAY_BOUNDS.forwards;
-const alertRelayMaxMib = Math.ceil(ALERT_RELAY_MIB.interpreter + (ALERT_RELAY_SLOTS + ALERT_RELAY_LOOKUPS) * ALERT_RELAY_MIB.slot + ALERT_RELAY_BOUNDS.forwards * ALERT_RELAY_MIB.forward);
+// A name lookup's thread counts as a slot's (a thread and the resolver's buffers): LOOKUPS running at once, outlived
+// ones included (one for each forward and as many again), and the dead man's switch's ping's one more.
+export const ALERT_RELAY_LOOKUPS = 2 * ALERT_RELAY_BOUNDS.forwards;
+const alertRelayMaxMib = Math.ceil(ALERT_RELAY_MIB.interpreter + (ALERT_RELAY_SLOTS + ALERT_RELAY_LOOKUPS + 1) * ALERT_RELAY_MIB.slot + ALERT_RELAY_BOUNDS.forwards * ALERT_RELAY_MIB.forward);
 
 /**
  * `sovereign-alert-relay <address:port> <urls.json> <password file>`: Alertmanager's webhook URLs, forwarded.
@@ -427,8 +427,8 @@ MAX_BODY = 1 << 20
 # connection: 200 of them took the relay's RSS to 800 MiB); and only a post with the web password reads its
 # body and forwards it, FORWARDS at once. The interpreter with its modules takes about ${ALERT_RELAY_MIB.interpreter} MiB, a thread with its
 # head and buffers under ${ALERT_RELAY_MIB.slot} MiB, a forward about ${ALERT_RELAY_MIB.forward} MiB (a body of MAX_BODY read, then sent, and an HTTPS
-# connection's context, which loads the CA certificates), a name lookup's thread (LOOKUPS at most, below) as much as a
-# connection's: ${ALERT_RELAY_MIB.interpreter} + (SLOTS + LOOKUPS) * ${ALERT_RELAY_MIB.slot} + FORWARDS * ${ALERT_RELAY_MIB.forward} = ${alertRelayMaxMib} MiB at most. That
+# connection's context, which loads the CA certificates), a name lookup's thread (LOOKUPS + 1 at most, below) as much
+# as a connection's: ${ALERT_RELAY_MIB.interpreter} + (SLOTS + LOOKUPS + 1) * ${ALERT_RELAY_MIB.slot} + FORWARDS * ${ALERT_RELAY_MIB.forward} = ${alertRelayMaxMib} MiB at most. That
 # holds with one malloc arena (the unit's MALLOC_ARENA_MAX=1): glibc gives each thread an arena of its own, up to 8
 # a core, and keeps what a freed body took in each, so bursts of large posts left the relay at 42 to 57 MiB.
 SLOTS, HEAD_BYTES, FORWARDS = ${ALERT_RELAY_SLOTS}, 8 << 10, ${ALERT_RELAY_BOUNDS.forwards}
@@ -470,12 +470,14 @@ PING_PREFIX = "${DEADMAN_VARIABLE_PREFIX}"
 KEPT_FAILING = SLOTS
 receivers, receivers_lock, failing_posts = {}, threading.Lock(), 0
 # The name lookups running (addresses()), by host and port: one at a time for each, whichever receiver's forward
-# started it (the ping's and a webhook's on its host are two receivers, one name). Each is a thread, FORWARDS of them
-# while their forwards wait, and more that outlived theirs (a lookup that hangs), as many as the URLs name hosts:
-# OUTLIVED of those at most, past which a forward that needs a new lookup fails at once until one ends (names that
-# hang on several hosts at once: the resolver is down). LOOKUPS in all, which the memory bound above counts.
-OUTLIVED = FORWARDS
-LOOKUPS = FORWARDS + OUTLIVED
+# started it (the ping's and a webhook's on its host are two receivers, one host and port). Each is a thread, FORWARDS
+# of them while their forwards wait, and those that outlived theirs (a lookup that hangs) go on, as many as the URLs
+# name hosts and ports. So while LOOKUPS run, outlived or not, a forward that needs a new lookup fails at once until
+# one ends (names that hang on several hosts at once: the resolver is down); but the ping's, which has one more of its
+# own, so that hanging webhook names do not fail the forward that tells alerts get through. LOOKUPS + 1 in all, which
+# the memory bound above counts. A lookup that never returns (a broken NSS module) holds its host and port, and its
+# place, until the relay restarts.
+LOOKUPS = ${ALERT_RELAY_LOOKUPS}
 lookups = {}
 # Alertmanager, on loopback, sends a request's head and body at once: milliseconds, a second on a machine under
 # load. A client that sends a byte at a time, each within the handler's timeout, would keep its slot for as long as
@@ -614,11 +616,12 @@ class Lookup:
         self.done, self.found, self.error, self.outlived = threading.Event(), None, None, False
 
 
-def addresses(host, port, end):
+def addresses(host, port, end, ping):
     # An address as written needs no lookup. A name's lookup runs in a thread of its own, waited for until the
     # forward's deadline: getaddrinfo cannot be interrupted, so one that hangs goes on (a thread, no body) until the
     # system's resolver gives up. A forward to a name whose lookup runs for another forward waits for that one; once
-    # a forward gave it up, the next ones to that name fail at once meanwhile rather than wait or start more.
+    # a forward gave it up, the next ones to that name fail at once meanwhile rather than wait or start more. The
+    # ping's may start one past LOOKUPS.
     try:
         return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
     except socket.gaierror:
@@ -630,7 +633,7 @@ def addresses(host, port, end):
             raise LookupRunning()
         start = lookup is None
         if start:
-            if sum(running.outlived for running in lookups.values()) >= OUTLIVED:
+            if len(lookups) >= LOOKUPS + (1 if ping else 0):
                 raise LookupsFull()
             lookup = lookups[key] = Lookup()
 
@@ -698,15 +701,15 @@ class Forward(http.client.HTTPConnection):
     # followed a 301/302/303 to a POST as a GET without the body, to any URL: a notification reported delivered
     # that no receiver had) and takes no proxy from the environment (a *_proxy variable would route every URL,
     # token and all, through it).
-    def __init__(self, split, end, label):
+    def __init__(self, split, end, label, ping):
         self.tls = split.scheme == "https"
         self.default_port = 443 if self.tls else 80
         # The port given: http.client would read the last part of an IPv6 address as one.
         super().__init__(split.hostname, split.port or self.default_port)
-        self.end, self.label = end, label
+        self.end, self.label, self.ping = end, label, ping
 
     def connect(self):
-        error, found = TimeoutError(), addresses(self.host, self.port, self.end)
+        error, found = TimeoutError(), addresses(self.host, self.port, self.end, self.ping)
         for i, (family, kind, protocol, _, address) in enumerate(found):
             sock = None
             try:
@@ -964,7 +967,7 @@ class Relay(http.server.BaseHTTPRequestHandler):
             split = urllib.parse.urlsplit(target(url, headers))
             if split.scheme not in ("http", "https") or not split.hostname:
                 raise ValueError()
-            connection = Forward(split, end, "%s -> %s" % (name, host))
+            connection = Forward(split, end, "%s -> %s" % (name, host), receiver.ping)
             connection.request("POST", urllib.parse.urlunsplit(("", "", split.path or "/", split.query, "")), body=body, headers=headers)
             code = connection.getresponse().status
         except Exception as e:
