@@ -208,12 +208,13 @@ describe('the rollout agent', () => {
   });
 
   // The packages are looked up in one dpkg-query, not one each: each installed one is found by its name and by its name with
-  // the architecture (libc6 is "libc6:amd64" to dpkg), and only those dpkg lacks are named, whatever their place in the list.
+  // the architecture, whether dpkg names it so (libc6 is "libc6:amd64", being Multi-Arch: same) or not (bash, and debconf,
+  // of architecture all, required on every Debian machine), and only those dpkg lacks are named, wherever they are listed.
   test('names exactly the packages dpkg lacks, asked as a name or as name:arch, among installed ones', () => {
     const arch = spawnSync('dpkg', ['--print-architecture'], { encoding: 'utf8' }).stdout.trim();
     expect(arch).toMatch(/^[a-z0-9-]+$/);
     const m = machine();
-    const run = m.apply([app('a=1\n'), { name: 'probe', packages: ['coreutils', 'acme-probe-not-installed', 'bash', `libc6:${arch}`, 'libc6', 'acme-probe-also-missing'] }]);
+    const run = m.apply([app('a=1\n'), { name: 'probe', packages: ['coreutils', 'acme-probe-not-installed', 'bash', `libc6:${arch}`, 'libc6', `bash:${arch}`, 'debconf:all', 'acme-probe-also-missing'] }]);
     expect(run.status).toBe(0);
     expect(run.output).toContain('packages not installed under SOVEREIGN_ROOT: acme-probe-also-missing acme-probe-not-installed\n');
   });

@@ -1128,12 +1128,14 @@ def not_installed(packages):
     dpkg-query says so on stderr, in no line of the format; so is one whose query fails (no dpkg-query)."""
     if not packages:
         return []
-    out = run(["dpkg-query", "-W", "-f=\${Package}\\t\${binary:Package}\\t\${Status}\\n"] + packages)[1]
+    out = run(["dpkg-query", "-W", "-f=\${Package}\\t\${binary:Package}\\t\${Architecture}\\t\${Status}\\n"] + packages)[1]
     installed = set()
     for line in out.splitlines():
         fields = line.split("\\t")
-        if len(fields) == 3 and fields[2] == "install ok installed":
-            installed.update(fields[:2])  # asked for as "name" or as "name:arch"
+        if len(fields) == 4 and fields[3] == "install ok installed":
+            # Asked for as "name" or as "name:arch": binary:Package carries the architecture only for Multi-Arch: same
+            # packages (libc6:amd64), so "bash:amd64" and "tzdata:all" are matched through the Architecture field.
+            installed.update((fields[0], fields[1], "%s:%s" % (fields[0], fields[2])))
     return [p for p in packages if p not in installed]
 
 
