@@ -4,7 +4,7 @@ import * as path from 'path';
 import { App, Aspects, IAspect, TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { IConstruct } from 'constructs';
 import {
-  BackupPlan, BackupTarget, DataClass, Environment, ErrorMonitoring, ErrorMonitoringEndpoint, Heartbeat, Location, Machine, PostgresDatabase,
+  BackupPlan, BackupTarget, DataClass, Environment, ErrorMonitoring, ErrorMonitoringEndpoint, Heartbeat, Location, Machine, MachineRollout, PostgresDatabase,
   RestoreCheck, RestoreDrill, S3Provider, SecretVariable, ServerType, SshKey, StorageBox, StorageBoxAccount,
 } from '../../lib';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
@@ -101,6 +101,14 @@ const takers: Record<string, SecretTaker> = {
       if (app.rollout !== undefined) throw new Error('the case is a machine without a rollout');
     },
     secrets: [['deploy_ssh_key', 'acme/App.rollout.sshPrivateKey']],
+  },
+  // MachineRollout is public: one built directly takes its key itself (not through a Machine, which registered none).
+  'MachineRollout built directly': {
+    files: ['hetzner/private/rollout-options.ts'],
+    build: (stack, secret) => {
+      new MachineRollout(stack, 'Rollout', { bundle: machine(stack, Environment.TEST).bundle, host: '203.0.113.1', dependsOn: [], options: { sshPrivateKey: secret('deploy_ssh_key') } });
+    },
+    secrets: [['deploy_ssh_key', 'acme.rollout.sshPrivateKey']],
   },
   BackupPlan: {
     files: ['backup/backup-plan.ts', 'backup/heartbeat.ts', 'backup/backup-target.ts'],

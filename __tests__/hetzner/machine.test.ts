@@ -1,8 +1,8 @@
 import { gunzipSync } from 'zlib';
 import { parse } from 'yaml';
-import { TerraformVariable, Testing } from 'cdktf';
+import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import {
-  DataClass, Duration, Environment, FirewallRule, Location, Machine, Port, PrivateNetwork, ServerType, SshKey,
+  DataClass, Duration, Environment, FirewallRule, Location, Machine, MachineRollout, MachineRolloutOptions, Port, PrivateNetwork, ServerType, SshKey,
 } from '../../lib';
 import { ADMIN_CIDRS, ADMIN_KEY, resourcesOf, synthJson, testStack, warningsOf } from '../setup/stack';
 import { synthesizedBundle } from '../../testing/bundle';
@@ -477,6 +477,19 @@ describe('Machine rollout options', () => {
     const { stack } = testStack('production');
     const plain = new TerraformVariable(stack, 'deploy_key', { type: 'string' });
     expect(() => new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS, rollout: { sshPrivateKey: plain } })).toThrow(/production\/App\.rollout\.sshPrivateKey: 'var\.deploy_key' is not allowed: the variable is not marked sensitive, .* Fix: declare it with \{ sensitive: true \} \(SecretVariable does\)$/);
+  });
+
+  // A MachineRollout is public: one built directly checks its own options (a Machine's are checked when it is built).
+  // It names its scope (here the stack) and the Machine prop the options are, as a Machine's rollout does.
+  test.each<[string, (stack: TerraformStack) => MachineRolloutOptions, RegExp]>([
+    ['a bad port', () => ({ port: 70000 }),
+      /^production\.rollout\.port: 70000 is not allowed: an SSH port is one whole number from 1 to 65535\. Fix: leave it out for 22, or pass the port sshd listens on, such as Port\.of\(2222\)$/],
+    ['a key not marked sensitive', (stack) => ({ sshPrivateKey: new TerraformVariable(stack, 'deploy_key', { type: 'string' }) }),
+      /^production\.rollout\.sshPrivateKey: 'var\.deploy_key' is not allowed: the variable is not marked sensitive, .* Fix: declare it with \{ sensitive: true \} \(SecretVariable does\)$/],
+  ])('a MachineRollout built directly fails on %s', (_kind, options, message) => {
+    const { stack } = testStack('production');
+    const { bundle } = new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS });
+    expect(() => new MachineRollout(stack, 'Rollout', { bundle, host: '203.0.113.1', dependsOn: [], options: options(stack) })).toThrow(message);
   });
 });
 
