@@ -11,7 +11,7 @@ import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import * as secretsAtSynth from '../../lib/core/private/secrets-at-synth';
 import * as sensitiveVariable from '../../lib/core/private/sensitive-variable';
 import { glitchTip } from '../monitoring/helpers/fixture';
-import { libraryFilesInStack } from '../setup/library-frames';
+import { CHECK_MODULES, takingLibraryFile } from '../setup/library-frames';
 
 // Review (secrets): each construct refused a secret that was no sensitive variable once, when it was built. A plain
 // JavaScript caller that set the variable's `sensitive` to false afterwards got it synthesized as non-sensitive, and
@@ -371,7 +371,7 @@ function filesTaking(taker: SecretTaker): Map<string, Set<string>> {
   const byVariable = new Map<TerraformVariable, Set<string>>();
   const record = (value: unknown) => {
     if (!(value instanceof TerraformVariable)) return;
-    const file = libraryFilesInStack().find((f) => !CHECK_MODULES.includes(f));
+    const file = takingLibraryFile();
     if (file !== undefined) byVariable.set(value, (byVariable.get(value) ?? new Set()).add(file));
   };
   const recheck = secretsAtSynth.recheckAtSynth;
@@ -388,8 +388,6 @@ function filesTaking(taker: SecretTaker): Map<string, Set<string>> {
     for (const spy of spies) spy.mockRestore();
   }
 }
-/** Where the checks are defined, not used. */
-const CHECK_MODULES = ['core/private/sensitive-variable.ts', 'core/private/secrets-at-synth.ts', 'core/runtime-checks.ts'];
 
 // Review (secrets): a file counted as covered when a case named it, whether or not the case flipped a secret that file
 // took; a case is now tied to the files seen taking the very secrets it flips (each flip above is refused).

@@ -25,3 +25,14 @@ export function libraryFilesInStack(): string[] {
     return file === undefined ? [] : [file.split(path.sep).join('/')];
   });
 }
+
+/**
+ * The modules where the secret checks are defined (relative to lib/, with `/`), not where they are used: a secret taken
+ * or read inside one is the caller's, and these files themselves take none.
+ */
+export const CHECK_MODULES: readonly string[] = ['core/private/sensitive-variable.ts', 'core/private/secrets-at-synth.ts', 'core/runtime-checks.ts'];
+
+/** The innermost library file in the caller's call stack outside the check modules: the one that took or read a secret. */
+export function takingLibraryFile(): string | undefined {
+  return libraryFilesInStack().find((file) => !CHECK_MODULES.includes(file));
+}
