@@ -75,11 +75,12 @@ describe('cdktf-sovereign-hetzner init', () => {
   afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
   // One init with FLAGS alone, run by the first test that asks, for the tests that only read what it wrote and printed:
   // each init synthesizes the three stacks (about 0.5 CPU-s), and five tests ran the same one.
-  let withFlags: Promise<{ dir: string; code: number; out: string }> | undefined;
+  // Its err is kept too: a test that finds the shared init failed shows why.
+  let withFlags: Promise<{ dir: string; code: number; out: string; err: string }> | undefined;
   const initWithFlags = () => (withFlags ??= (async () => {
     const dir = path.join(work, 'with-flags');
-    const { code, out } = await cli(['init', dir, ...FLAGS]);
-    return { dir, code, out };
+    const { code, out, err } = await cli(['init', dir, ...FLAGS]);
+    return { dir, code, out, err };
   })());
 
   test('fails outside a terminal when flags without a default are missing, naming all of them at once', async () => {
@@ -559,8 +560,8 @@ describe('cdktf-sovereign-hetzner init', () => {
   });
 
   test("CI gives each job the secrets of one environment: test's jobs never hold production's", async () => {
-    const { dir, code } = await initWithFlags();
-    expect(code).toBe(0);
+    const { dir, code, err } = await initWithFlags();
+    expect({ code, err }).toEqual({ code: 0, err: '' });
     const read = (file: string) => fs.readFileSync(path.join(dir, file), 'utf8');
     // What each stack declares, as .env.example (written from the synth of the same product) says: '# … Read by acme-test, acme-production.'
     const readBy = [...read('.env.example').matchAll(/^# .* Read by ([\w, -]+)\.\nTF_VAR_(\w+)=$/gm)].map((m) => ({ stacks: m[1].split(', '), name: m[2] }));
@@ -658,8 +659,8 @@ describe('cdktf-sovereign-hetzner init', () => {
   });
 
   test("production's machines accept production's own admin key, which only production's deploy job holds", async () => {
-    const { dir, code } = await initWithFlags();
-    expect(code).toBe(0);
+    const { dir, code, err } = await initWithFlags();
+    expect({ code, err }).toEqual({ code: 0, err: '' });
     const read = (file: string) => fs.readFileSync(path.join(dir, file), 'utf8');
     // product.ts gives production a key of its own; test keeps --admin-key.
     expect(read('product.ts')).toContain(`sshPublicKeys: { admin: '${KEY}' }`);
@@ -751,8 +752,8 @@ describe('cdktf-sovereign-hetzner init', () => {
   });
 
   test('run from a clone without --library, says that the registry may have no such release and how to pass the packed clone', async () => {
-    const { dir, code, out } = await initWithFlags();
-    expect(code).toBe(0);
+    const { dir, code, out, err } = await initWithFlags();
+    expect({ code, err }).toEqual({ code: 0, err: '' });
     const version = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).dependencies['cdktf-sovereign-hetzner']).toBe(`^${version}`);
     expect(out).toContain(`Note: package.json takes cdktf-sovereign-hetzner@^${version} from the npm registry, and this init runs from a clone. If that version is not `
@@ -787,8 +788,8 @@ describe('cdktf-sovereign-hetzner init', () => {
   });
 
   test("the scaffold's README says what to commit besides the scaffold, how to load .env, and where the offline deploy is", async () => {
-    const { dir, code } = await initWithFlags();
-    expect(code).toBe(0);
+    const { dir, code, err } = await initWithFlags();
+    expect({ code, err }).toEqual({ code: 0, err: '' });
     const readme = fs.readFileSync(path.join(dir, 'README.md'), 'utf8');
     // CI's `npm ci` needs the lock file, and `npm test -- --ci` fails on snapshots that are not committed.
     expect(readme).toMatch(/Commit .*`package-lock\.json`.*`__tests__\/__snapshots__\/`/s);
@@ -831,8 +832,8 @@ describe('cdktf-sovereign-hetzner init', () => {
   // Audit (state keys): the scaffold puts each environment's state in its own project's bucket, and its README listed
   // one AWS_ACCESS_KEY_ID per environment for CI, but not what `release`, which acts in both projects, reads them from.
   test("the scaffold's README names the per-project variables release reads, and exactly those its steps use", async () => {
-    const { dir, code } = await initWithFlags();
-    expect(code).toBe(0);
+    const { dir, code, err } = await initWithFlags();
+    expect({ code, err }).toEqual({ code: 0, err: '' });
     const readme = fs.readFileSync(path.join(dir, 'README.md'), 'utf8');
     const paragraph = /^`npx cdktf-sovereign-hetzner release --product acme[\s\S]*?\n\n/m.exec(readme)?.[0] ?? '';
     const named = [...paragraph.matchAll(/`([A-Z_]+_(?:TEST|PRODUCTION))`/g)].map((m) => m[1]);
