@@ -229,8 +229,8 @@ describe('the rollout agent', () => {
 import json, sys
 with open(${JSON.stringify(calls)}, "a") as log:
     log.write(json.dumps(sys.argv[1:]) + "\\n")
-known = {"acme-kept": "acme-kept\\tacme-kept\\tinstall ok installed", "acme-removed": "acme-removed\\tacme-removed\\tdeinstall ok config-files",
-         "libacme:amd64": "libacme\\tlibacme:amd64\\tinstall ok installed"}
+known = {"acme-kept": "acme-kept\\tacme-kept\\tall\\tinstall ok installed", "acme-removed": "acme-removed\\tacme-removed\\tamd64\\tdeinstall ok config-files",
+         "libacme:amd64": "libacme\\tlibacme:amd64\\tamd64\\tinstall ok installed"}
 asked = [a for a in sys.argv[1:] if not a.startswith("-")]
 for name in asked:
     if name in known:
@@ -246,7 +246,7 @@ sys.exit(0 if all(name in known for name in asked) else 1)
     // One call, in the format the stand-in answers in, for all four.
     const logged: string[][] = fs.readFileSync(calls, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
     expect(logged).toHaveLength(1);
-    expect(logged[0].slice(0, 2)).toEqual(['-W', '-f=${Package}\t${binary:Package}\t${Status}\n']);
+    expect(logged[0].slice(0, 2)).toEqual(['-W', '-f=${Package}\t${binary:Package}\t${Architecture}\t${Status}\n']);
     expect([...logged[0].slice(2)].sort()).toEqual([...packages].sort());
   });
 
