@@ -108,7 +108,7 @@ const takers: Record<string, SecretTaker> = {
     build: (stack, secret) => {
       new MachineRollout(stack, 'Rollout', { bundle: machine(stack, Environment.TEST).bundle, host: '203.0.113.1', dependsOn: [], options: { sshPrivateKey: secret('deploy_ssh_key') } });
     },
-    secrets: [['deploy_ssh_key', 'acme.rollout.sshPrivateKey']],
+    secrets: [['deploy_ssh_key', 'acme/Rollout.options.sshPrivateKey']],
   },
   BackupPlan: {
     files: ['backup/backup-plan.ts', 'backup/heartbeat.ts', 'backup/backup-target.ts'],

@@ -480,12 +480,12 @@ describe('Machine rollout options', () => {
   });
 
   // A MachineRollout is public: one built directly checks its own options (a Machine's are checked when it is built).
-  // It names its scope (here the stack) and the Machine prop the options are, as a Machine's rollout does.
+  // It names its own path and its prop options, not its scope and the Machine prop the options would be.
   test.each<[string, (stack: TerraformStack) => MachineRolloutOptions, RegExp]>([
     ['a bad port', () => ({ port: 70000 }),
-      /^production\.rollout\.port: 70000 is not allowed: an SSH port is one whole number from 1 to 65535\. Fix: leave it out for 22, or pass the port sshd listens on, such as Port\.of\(2222\)$/],
+      /^production\/Rollout\.options\.port: 70000 is not allowed: an SSH port is one whole number from 1 to 65535\. Fix: leave it out for 22, or pass the port sshd listens on, such as Port\.of\(2222\)$/],
     ['a key not marked sensitive', (stack) => ({ sshPrivateKey: new TerraformVariable(stack, 'deploy_key', { type: 'string' }) }),
-      /^production\.rollout\.sshPrivateKey: 'var\.deploy_key' is not allowed: the variable is not marked sensitive, .* Fix: declare it with \{ sensitive: true \} \(SecretVariable does\)$/],
+      /^production\/Rollout\.options\.sshPrivateKey: 'var\.deploy_key' is not allowed: the variable is not marked sensitive, .* Fix: declare it with \{ sensitive: true \} \(SecretVariable does\)$/],
   ])('a MachineRollout built directly fails on %s', (_kind, options, message) => {
     const { stack } = testStack('production');
     const { bundle } = new Machine(stack, 'App', { environment: Environment.PRODUCTION, role: 'app', serverType: ServerType.CX33, sshKeys: [ADMIN_KEY], adminCidrs: ADMIN_CIDRS });

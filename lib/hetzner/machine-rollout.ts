@@ -106,7 +106,9 @@ export class MachineRollout extends Construct {
         leaveOutFix('pass { connectTimeout: Duration.minutes(5) } or leave it out'))),
     }, 'pass { bundle, host, dependsOn }');
     const options = props.options ?? {};
-    validateRolloutOptions(scope, options);
+    // Named as this rollout's own options when built directly; built by a Machine, the machine checked the same options
+    // already (and its key is not checked twice).
+    validateRolloutOptions(this, 'options', options, scope);
     // One snapshot of the bundle per revision feeds all three producers (the version, the inputs
     // document and its digest): each file's content is produced once per synth, and the three can
     // never disagree about what the bundle holds.

@@ -28,33 +28,36 @@ const keysTakenByMachine = new WeakMap<Construct, TerraformVariable>();
  * rollout: a key (and a bad port or host key) given to a machine that has no part yet is refused and registered too.
  */
 export function checkRolloutOptions(machine: Construct, options: MachineRolloutOptions): void {
-  validateRolloutOptions(machine, options);
+  validateRolloutOptions(machine, 'rollout', options);
   if (options.sshPrivateKey !== undefined) keysTakenByMachine.set(machine, options.sshPrivateKey);
 }
 
-/** Checks the options a rollout is built with, for `machine`; a key the machine checked when it was built is not checked again. */
-export function validateRolloutOptions(machine: Construct, options: MachineRolloutOptions): void {
+/**
+ * Checks the options a rollout is built with, naming `at` and its prop `prop` (a Machine's `rollout`, or a rollout built
+ * directly and its `options`); a key `machine` checked when it was built is not checked again.
+ */
+export function validateRolloutOptions(at: Construct, prop: string, options: MachineRolloutOptions, machine: Construct = at): void {
   // null from plain JavaScript is refused as null (refuseNull), not as a key, port or host key of the wrong kind.
-  refuseNull(machine, 'rollout.sshPrivateKey', options.sshPrivateKey, leaveOutFix("pass a sensitive variable: new SecretVariable(stack, 'deploy_ssh_key', { description }), or leave it out for the SSH agent"));
-  refuseNull(machine, 'rollout.port', options.port, PORT_FIX);
-  refuseNull(machine, 'rollout.hostKey', options.hostKey, HOST_KEY_FIX);
+  refuseNull(at, `${prop}.sshPrivateKey`, options.sshPrivateKey, leaveOutFix("pass a sensitive variable: new SecretVariable(stack, 'deploy_ssh_key', { description }), or leave it out for the SSH agent"));
+  refuseNull(at, `${prop}.port`, options.port, PORT_FIX);
+  refuseNull(at, `${prop}.hostKey`, options.hostKey, HOST_KEY_FIX);
   if (options.sshPrivateKey !== undefined && keysTakenByMachine.get(machine) !== options.sshPrivateKey) {
-    requireSensitiveVariable(machine, 'rollout.sshPrivateKey', options.sshPrivateKey);
+    requireSensitiveVariable(at, `${prop}.sshPrivateKey`, options.sshPrivateKey);
   }
   const port = options.port;
   const isOnePort = port instanceof Port ? port.isSingle
     : typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535;
   if (port !== undefined && !isOnePort) {
-    throw new ValidationError(invalidValue(machine, 'rollout.port', port instanceof Port ? port.toString() : port,
+    throw new ValidationError(invalidValue(at, `${prop}.port`, port instanceof Port ? port.toString() : port,
       'an SSH port is one whole number from 1 to 65535', PORT_FIX.text));
   }
   if (options.hostKey !== undefined && (typeof options.hostKey !== 'string' || !HOST_KEY.test(options.hostKey.trim()))) {
-    throw new ValidationError(invalidValue(machine, 'rollout.hostKey', options.hostKey,
+    throw new ValidationError(invalidValue(at, `${prop}.hostKey`, options.hostKey,
       'a host key is the public key of the server\'s sshd as `<type> <base64>`', HOST_KEY_FIX.text));
   }
   // A JavaScript caller's 30 (meant as seconds) would otherwise crash the synth with a TypeError naming no construct.
-  const timeout = optionalInstance(machine, 'rollout.connectTimeout', options.connectTimeout, Duration, 'pass a Duration, such as Duration.minutes(5)');
+  const timeout = optionalInstance(at, `${prop}.connectTimeout`, options.connectTimeout, Duration, 'pass a Duration, such as Duration.minutes(5)');
   if (timeout !== undefined && timeout.toSeconds() <= 0) {
-    throw new ValidationError(invalidValue(machine, 'rollout.connectTimeout', timeout, 'deploy would give up before the first connection attempt', 'leave it out for 5 minutes, or pass Duration.minutes(5)'));
+    throw new ValidationError(invalidValue(at, `${prop}.connectTimeout`, timeout, 'deploy would give up before the first connection attempt', 'leave it out for 5 minutes, or pass Duration.minutes(5)'));
   }
 }
