@@ -55,6 +55,12 @@ export interface RunOptions {
    * @default - none
    */
   readonly env?: Record<string, string>;
+  /**
+   * How long the script may run before the harness kills it (a run the test itself holds up, such as a dump held by a
+   * table lock while drills run beside it, needs longer than the jobs' own time).
+   * @default Duration.seconds(100)
+   */
+  readonly timeout?: Duration;
 }
 
 /** Options of a {@link BackupWorld}. */
@@ -194,7 +200,7 @@ export class BackupWorld {
    * hundreds of times in a suite.
    */
   public async run(machine: MachineRoot, script: string, etc: string = machine.etc, options: RunOptions = {}): Promise<RunResult> {
-    const result = await runScript(path.join(machine.root, 'usr/local/sbin', script), this.receiver, { TMPDIR: this.tmp, SOVEREIGN_BACKUP_ETC: etc, ...options.env }, undefined, options);
+    const result = await runScript(path.join(machine.root, 'usr/local/sbin', script), this.receiver, { TMPDIR: this.tmp, SOVEREIGN_BACKUP_ETC: etc, ...options.env }, options.timeout?.toMillis(), options);
     if (script === 'backup-bootstrap' && result.code === 0 && !this.calibratedKeys) this.cheapenNewRepositoryKeys();
     return result;
   }
