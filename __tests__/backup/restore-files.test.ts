@@ -46,6 +46,14 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     const all: Array<{ id: string }> = JSON.parse(resticOnBox('snapshots', '--json', '--host', PROD_HOST, '--tag', 'sovereign-files'));
     return all[all.length - 1].id;
   };
+  /** The newest file snapshot that holds `p` on the Storage Box. */
+  const newestOf = (p: string): string => {
+    const of: Array<{ id: string }> = JSON.parse(resticOnBox('snapshots', '--json', '--host', PROD_HOST, '--tag', 'sovereign-files', '--path', p));
+    return of[of.length - 1].id;
+  };
+  /** The rebuilt machine's BACKUP_STATE, and the restore-placing marker of a path in it (as placing_marker names it). */
+  const stateDir = (): string => path.join(tmp, 'production-rebuilt-state');
+  const markerOf = (p: string): string => path.join(stateDir(), `restore-placing.${createHash('sha256').update(p).digest('hex').slice(0, 16)}`);
   /** A machine of production's plan with the two paths, its key authorized on the Storage Box, bootstrapped. */
   const machine = async (name: string): Promise<MachineRoot> => {
     const laidOut = filePathsMachine(world, name, repo, { uploads, exports });
@@ -248,7 +256,7 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
   // --replace check; and the push went on with the other path (asserted now).
   test('a restore killed (SIGKILL) while it puts the files in place leaves a marker: backup-push refuses the path, naming it and the fix, and backs up the other; a rerun with no options restores the marker\'s snapshot and target whole, another snapshot needs --replace', async () => {
     const held = tree(uploads);
-    const state = path.join(tmp, 'production-rebuilt-state');
+    const state = stateDir();
     const markers = (): string[] => fs.readdirSync(state).filter((n) => n.startsWith('restore-placing.'));
     // An mv that moves the first of the restored entries into the path, says so and waits: the restore caught halfway,
     // the old entries removed, one new one in place. Only for the uploads; every other mv is the real one.
@@ -310,7 +318,7 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
   });
 
   test('a restore that fails after it began to put the files in place says the path is marked and held back; a marker of a path no longer in the plan is noted', async () => {
-    const state = path.join(tmp, 'production-rebuilt-state');
+    const state = stateDir();
     // The newest file snapshot (the test above pushed the second version again): the one a restore takes.
     const newest = newestFileSnapshot();
     // A path the plan dropped, left marked: nothing restores it or holds it back any more.
@@ -356,8 +364,7 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
   // Review (twelfth pass, left then): a bare rerun finishes the restore the markers record; markers of different
   // snapshots or targets cannot be finished by one run, and it went untested that the run refuses them.
   test('a bare rerun over paths marked by restores of different snapshots or targets is refused, naming each marker and its command, and changes nothing', async () => {
-    const state = path.join(tmp, 'production-rebuilt-state');
-    const markerOf = (p: string): string => path.join(state, `restore-placing.${createHash('sha256').update(p).digest('hex').slice(0, 16)}`);
+    const state = stateDir();
     const [heldUploads, heldExports] = [tree(uploads), tree(exports)];
     // Each pair differs in one of the two only: a run that compared only the other would take them as one restore.
     const pairs: Array<[[string, string], [string, string]]> = [
@@ -412,7 +419,7 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
   // Review (eleventh pass): a marker whose write failed stayed, empty: push held the path back naming no snapshot, and a
   // rerun took it as marked and skipped the --replace check.
   test('a marker that cannot be written whole is removed, changing nothing; an empty marker does not skip the --replace check', async () => {
-    const state = path.join(tmp, 'production-rebuilt-state');
+    const state = stateDir();
     const markers = (): string[] => fs.readdirSync(state).filter((n) => n.startsWith('restore-placing.'));
     const held = tree(uploads);
     // A sync that fails for the marker (a full disk, a quota): the marker file exists by then.
@@ -431,7 +438,7 @@ exit 1
 
     // Review (twelfth pass): the rewrite of a marker an earlier run left (its path half placed) failed, and the marker
     // was removed: the next push would have backed up the half-placed path. It stays, whole.
-    const marker = path.join(state, `restore-placing.${createHash('sha256').update(uploads).digest('hex').slice(0, 16)}`);
+    const marker = markerOf(uploads);
     const earlier = `${uploads}\nsnapshot ${second.slice(0, 8)} (an earlier run) from storagebox\n${second} storagebox\n`;
     fs.writeFileSync(marker, earlier);
     try {
@@ -471,14 +478,10 @@ exit 1
   // Review (thirteenth pass): its fix named only that path's command; in a run of several paths, those after it were
   // left out, and a rerun with neither --snapshot nor --from would take the marker's snapshot for them.
   test('a restore whose marker is in place but whose directory cannot be synced says the marker stays, naming the command that finishes it and those of the paths after it', async () => {
-    const state = path.join(tmp, 'production-rebuilt-state');
-    const marker = path.join(state, `restore-placing.${createHash('sha256').update(uploads).digest('hex').slice(0, 16)}`);
+    const state = stateDir();
+    const marker = markerOf(uploads);
     const [held, heldExports] = [tree(uploads), tree(exports)];
     // The newest file snapshot that holds each path (a push above held the uploads back and sent the exports alone).
-    const newestOf = (p: string): string => {
-      const of: Array<{ id: string }> = JSON.parse(resticOnBox('snapshots', '--json', '--host', PROD_HOST, '--tag', 'sovereign-files', '--path', p));
-      return of[of.length - 1].id;
-    };
     const [newest, newestExports] = [newestOf(uploads), newestOf(exports)];
     // Only the sync of the markers' directory while a marker is there fails (the one after the marker's removal does not).
     const bin = path.join(tmp, 'bin-sync-dir-fails');
