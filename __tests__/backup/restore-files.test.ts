@@ -495,7 +495,7 @@ exec /usr/bin/sync "$@"
       const failed = await restore(['--replace'], { env: { PATH: `${bin}:${PATH_ENV}` } });
       refused(failed, new RegExp(`FAILED: cannot sync ${state} after putting ${marker} in place \\(it marks ${uploads} as being put in place until it is complete; a power loss now may lose it\\): `
         + `[^\\n]*sync: Input/output error[^\\n]*\\. ${uploads} was not changed, but the marker stays, naming this restore's snapshot ${newest.slice(0, 8)} on storagebox\\. `
-        + `Fix: see why ${state} cannot be synced \\(dmesg; df -h ${state}\\), then run backup-restore-files --path ${uploads} --from storagebox --snapshot ${newest}, `
+        + `Fix: see why ${state} cannot be synced \\(dmesg; df -h ${state}\\), then run backup-restore-files --path ${uploads} --from storagebox --snapshot ${newest} --replace, `
         + `and for the paths not restored yet, backup-restore-files --path ${exports} --from storagebox --snapshot ${newestExports} --replace\\n`));
       expect(failed.stderr).not.toMatch(/Nothing was changed/);
       expect([tree(uploads), tree(exports)]).toEqual([held, heldExports]);

@@ -3087,13 +3087,15 @@ for p in $paths; do
   # Renamed, the marker is this run's, whatever its directory's sync does: the path is unchanged, the marker is not.
   # The fix names the restore of each path after this one too, as this run chose it: a rerun with neither --snapshot
   # nor --from takes the marker's snapshot for them, which may not be theirs.
+  # Each command from what this run knows, not from the marker: it is on the file system that is failing.
   if ! sync -- "$BACKUP_STATE" 2>>"$SB_LOG"; then
-    rest='' after=0
+    rest='' after=0 this=''
     for q in $paths; do
-      [ "$after" = 0 ] || rest="\${rest:+$rest; }backup-restore-files --path $q --from $t --snapshot \${snap_of[$q]}$([ "$replace" != 1 ] || printf ' --replace')"
-      [ "$q" != "$p" ] || after=1
+      chosen="backup-restore-files --path $q --from $t --snapshot \${snap_of[$q]}$([ "$replace" != 1 ] || printf ' --replace')"
+      [ "$after" = 0 ] || rest="\${rest:+$rest; }$chosen"
+      [ "$q" != "$p" ] || { after=1 this=$chosen; }
     done
-    die "cannot sync $BACKUP_STATE after putting $marker in place (it marks $p as being put in place until it is complete; a power loss now may lose it): $(step_cause 1). $p was not changed\${already}, but the marker stays, naming this restore's snapshot \${id:0:8} on $t. Fix: see why $BACKUP_STATE cannot be synced (dmesg; df -h $BACKUP_STATE), then run $(half_placed_rerun "$p")\${rest:+, and for the paths not restored yet, $rest}"
+    die "cannot sync $BACKUP_STATE after putting $marker in place (it marks $p as being put in place until it is complete; a power loss now may lose it): $(step_cause 1). $p was not changed\${already}, but the marker stays, naming this restore's snapshot \${id:0:8} on $t. Fix: see why $BACKUP_STATE cannot be synced (dmesg; df -h $BACKUP_STATE), then run $this\${rest:+, and for the paths not restored yet, $rest}"
   fi
   placing=1
   find "$p" -mindepth 1 -maxdepth 1 ! -path "$stage" ! -name lost+found -exec rm -rf -- {} +
